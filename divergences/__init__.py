@@ -1,0 +1,64 @@
+"""divergences: divergences and distances between probability distributions, in JAX.
+
+Compute them exactly, check them numerically, and draw them::
+
+    import divergences as dv
+    dv.kl([0.5, 0.5], [0.9, 0.1])          # KL(p || q) in nats
+    dv.js_divergence(p, q, base=2)         # in bits, with the 1/2: 0 <= JS <= 1
+
+Every function takes probability masses along ``axis`` (default -1), broadcasts over the other
+axes, returns a :class:`jax.Array`, and composes with ``jax.jit``, ``jax.vmap`` and ``jax.grad``.
+The package never changes JAX's global configuration: enable float64 yourself with
+``jax.config.update("jax_enable_x64", True)`` when you need it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from divergences import f_divergence as f_generators
+from divergences._validation import checked
+from divergences.chi_square import chi_square
+from divergences.entropy import cross_entropy, entropy
+from divergences.f_divergence import (
+    FGenerator,
+    f_divergence,
+    optimal_critic,
+    variational_bound,
+)
+from divergences.gan import gan_value, optimal_discriminator
+from divergences.hellinger import hellinger
+from divergences.js import js_distance, js_divergence
+from divergences.kl import kl
+from divergences.total_variation import total_variation
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "FGenerator",
+    "checked",
+    "chi_square",
+    "cross_entropy",
+    "entropy",
+    "f_divergence",
+    "f_generators",
+    "gan_value",
+    "hellinger",
+    "js_distance",
+    "js_divergence",
+    "kl",
+    "optimal_critic",
+    "optimal_discriminator",
+    "testing",
+    "total_variation",
+    "variational_bound",
+]
+
+
+def __getattr__(name: str) -> Any:
+    # ``dv.testing`` needs hypothesis, a test dependency: import it only when asked for.
+    if name == "testing":
+        import importlib
+
+        return importlib.import_module("divergences.testing")
+    raise AttributeError(f"module 'divergences' has no attribute {name!r}")

@@ -1,0 +1,119 @@
+r"""Zero-safe, gradient-safe, fast kernels for sums of ``x log(y / z)``.
+
+Every logarithmic quantity of the package reduces to
+
+.. math:: S(x, y, z) = \sum_i x_i \log \frac{y_i}{z_i}
+
+with the conventions of information theory: a term with :math:`x_i = 0` is zero whatever
+:math:`y_i, z_i` are (``0 log 0 = 0``, ``0 log (0/0) = 0``), and a term with :math:`x_i > 0`,
+:math:`z_i = 0` is :math:`+\infty`. KL is ``S(p, p, q)``, cross-entropy ``S(p, 1, q)``, entropy
+``S(p, 1, p)``, and each half of Jensen-Shannon ``S(p, 2p, p + q)``.
+
+Why not the obvious formulations:
+
+* ``x * log(y / z)`` is fast but gives ``0 * -inf = NaN`` at zero mass.
+* ``jnp.where(x > 0, ..., 0)`` needs a second ``where`` to keep the gradient finite (JAX
+  differentiates both branches), and on XLA CPU a select in the loop stops vectorisation:
+  5-10x slower. ``jax.scipy.special.rel_entr`` is built that way.
+* ``log(x + eps)`` changes the value and the gradient of every small mass.
+
+What is done instead:
+
+* **Value**: a fast path ``sum(x * log(max(y / z, tiny)))``. For masses in [0, 1] with ``y = 0``
+  only where ``x = 0`` (true of all the uses above), ``y / z >= tiny`` wherever ``x > 0``, so the
+  ``max`` changes no term that counts; it turns ``x = 0, y / z = 0`` into ``0 * log(tiny) = 0``.
+  The one case it cannot rescue, ``x = 0`` with ``z = 0`` (``0 * log(inf)`` or ``0 * log(0/0)``),
+  leaves a NaN in the sum, and only then an exact select-free kernel runs (``lax.cond``): it masks
+  with ``m = min(ceil(x), 1)``, which is 1 on the support of ``x`` and 0 off it, using arithmetic
+  that XLA vectorises (a comparison would lower to a select).
+* **Gradient**: a custom JVP written with the same mask. Convention: *a term with zero mass is the
+  constant 0*, so it contributes nothing to the value and nothing to the derivative with respect
+  to any argument. Elsewhere the derivative is the textbook one. The one-sided derivative of
+  ``x log x`` at ``x = 0`` is ``-inf``; the convention replaces it by 0, which is the derivative
+  along the face of the simplex that the support spans.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+from jax import lax
+
+__all__ = ["log_of_base", "safe_sqrt", "support_mask", "xlog_ratio", "xlog_ratio_sum"]
+
+
+def support_mask(x: jax.Array) -> jax.Array:
+    """1 where ``x > 0`` and 0 where ``x == 0``, for ``x >= 0``, without a comparison.
+
+    ``ceil`` maps (0, 1] to 1 and 0 to 0; ``min`` caps larger masses at 1. Both vectorise on every
+    backend, where ``(x > 0).astype(...)`` lowers to a select on XLA CPU. The mask carries no
+    gradient.
+    """
+    return lax.stop_gradient(jnp.minimum(jnp.ceil(x), 1))
+
+
+def xlog_ratio(x: jax.Array, y: jax.Array, z: jax.Array) -> jax.Array:
+    """Elementwise ``x * log(y / z)`` with 0 where ``x = 0``; exact, select-free, gradient-safe."""
+    m = support_mask(x)
+    off = 1 - m
+    return x * jnp.log((y * m + off) / (z * m + off))
+
+
+def _fast_sum(x: jax.Array, y: jax.Array, z: jax.Array, axis: int) -> jax.Array:
+    tiny = jnp.finfo(x.dtype).tiny
+    return jnp.sum(x * jnp.log(jnp.maximum(y / z, tiny)), axis=axis)
+
+
+@functools.partial(jax.custom_jvp, nondiff_argnums=(3,))
+def xlog_ratio_sum(x: jax.Array, y: jax.Array, z: jax.Array, axis: int) -> jax.Array:
+    """``sum(x * log(y / z), axis)`` under the conventions of this module.
+
+    Args:
+      x: weights, ``x >= 0``, typically probability masses.
+      y: numerators, with ``y > 0`` wherever ``x > 0``.
+      z: denominators, ``z >= 0``; ``z = 0 < x`` makes the sum ``+inf``.
+      axis: the axis summed over.
+
+    Returns:
+      The sum, with ``0`` terms where ``x = 0`` and ``+inf`` where ``x > 0 = z``.
+    """
+    x, y, z = jnp.broadcast_arrays(x, y, z)
+    fast = _fast_sum(x, y, z, axis)
+    return lax.cond(
+        jnp.any(jnp.isnan(fast)),
+        lambda: jnp.sum(xlog_ratio(x, y, z), axis=axis),
+        lambda: fast,
+    )
+
+
+@xlog_ratio_sum.defjvp
+def _xlog_ratio_sum_jvp(axis: int, primals: Any, tangents: Any) -> tuple[jax.Array, jax.Array]:
+    x, y, z = jnp.broadcast_arrays(*primals)
+    dx, dy, dz = jnp.broadcast_arrays(*tangents)
+    value = xlog_ratio_sum(x, y, z, axis)
+    m = support_mask(x)
+    off = 1 - m
+    ys = y * m + off
+    zs = z * m + off
+    # d[x log(y/z)] = dx log(y/z) + x dy / y - x dz / z, every term zero off the support of x.
+    tangent = dx * jnp.log(ys / zs) + x * (dy * m / ys - dz * m / zs)
+    return value, jnp.sum(tangent, axis=axis)
+
+
+def safe_sqrt(x: jax.Array) -> jax.Array:
+    """``sqrt(x)`` for ``x >= 0`` whose derivative at 0 is 0 (a subgradient) instead of inf."""
+    m = support_mask(x)
+    return m * jnp.sqrt(x + (1 - m))
+
+
+def log_of_base(base: Any, dtype: Any) -> Any:
+    """``log(base)`` to divide a value in nats by; 1 for ``base=None`` (nats)."""
+    if base is None:
+        return 1.0
+    if isinstance(base, (int, float)):
+        return math.log(base)
+    return jnp.log(jnp.asarray(base, dtype=dtype))

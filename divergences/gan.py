@@ -1,0 +1,103 @@
+r"""The optimal discriminator and the value function of the original GAN game."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+from divergences._numerics import log_of_base, support_mask
+from divergences._typing import ArrayLike, Base
+from divergences._validation import (
+    check_base,
+    check_in_unit_interval,
+    check_pmf_pair,
+    check_same_shape_after_broadcast,
+)
+
+__all__ = ["gan_value", "optimal_discriminator"]
+
+
+def optimal_discriminator(p: ArrayLike, q: ArrayLike, *, axis: int = -1) -> jax.Array:
+    r"""The discriminator that maximises the GAN value for fixed G: :math:`D^* = p / (p + q)`.
+
+    Here ``p`` is the data distribution and ``q`` the generator's. Where :math:`p_i + q_i = 0`
+    the point has no weight under either distribution and every :math:`D_i` gives the same value;
+    this function returns :math:`1/2` there (the choice that is symmetric in p and q), with a
+    finite gradient.
+
+    Args:
+      p: data distribution, masses along ``axis``.
+      q: generator distribution, masses along ``axis``; broadcasts against ``p``.
+      axis: the axis holding the masses.
+
+    Returns:
+      D*, elementwise, with the broadcast shape of ``p`` and ``q``; values in [0, 1].
+
+    References:
+      Goodfellow et al., *Generative Adversarial Nets*, NeurIPS 2014, Proposition 1.
+
+    Example:
+      >>> import divergences as dv
+      >>> dv.optimal_discriminator([0.8, 0.2, 0.0], [0.2, 0.8, 0.0]).tolist()
+      [0.8, 0.2, 0.5]
+    """
+    p, q = check_pmf_pair(p, q, axis=axis)
+    s = p + q
+    off = 1 - support_mask(s)
+    return (p + 0.5 * off) / (s + off)
+
+
+def _xlog(x: jax.Array, y: jax.Array) -> jax.Array:
+    """``x * log(y)`` with 0 where ``x = 0`` (even for ``y = 0``); gradient-safe."""
+    m = support_mask(x)
+    return x * jnp.log(y * m + (1 - m))
+
+
+def _xlog1m(x: jax.Array, y: jax.Array) -> jax.Array:
+    """``x * log(1 - y)`` with 0 where ``x = 0`` (even for ``y = 1``); gradient-safe."""
+    return x * jnp.log1p(-(y * support_mask(x)))
+
+
+def gan_value(
+    p: ArrayLike, q: ArrayLike, d: ArrayLike, *, base: Base = None, axis: int = -1
+) -> jax.Array:
+    r"""The GAN value :math:`V(G, D) = \mathbb{E}_p \log D + \mathbb{E}_q \log(1 - D)`.
+
+    On a finite space, :math:`V = \sum_i p_i \log d_i + q_i \log(1 - d_i)`, with ``p`` the data
+    distribution, ``q`` the generator's and ``d`` the discriminator's probability of "real".
+    At the optimum :math:`d = D^* = p/(p+q)`,
+
+    .. math:: V(G, D^*) = -\log 4 + 2\,\mathrm{JS}(p \,\|\, q),
+
+    which reads :math:`-2 + 2\,\mathrm{JS}_{\text{bits}}` in bits: both sides in the same base.
+
+    Conventions: a term with zero weight is 0 (``d = 0`` where ``p = 0`` costs nothing, and so
+    does ``d = 1`` where ``q = 0``), so the value is finite where the math is; ``d = 0`` where
+    ``p > 0`` gives ``-inf``. Zero-weight terms carry no gradient.
+
+    Args:
+      p: data distribution, masses along ``axis``.
+      q: generator distribution, masses along ``axis``.
+      d: discriminator outputs in [0, 1], one per outcome; broadcasts against ``p`` and ``q``.
+      base: logarithm base; ``None`` for nats, ``2`` for bits.
+      axis: the axis holding the masses.
+
+    Returns:
+      V(G, D) <= 0, with ``axis`` reduced.
+
+    References:
+      Goodfellow et al., *Generative Adversarial Nets*, NeurIPS 2014, eq. (1) and Theorem 1.
+
+    Example:
+      >>> import math, divergences as dv
+      >>> p, q = [0.8, 0.2], [0.3, 0.7]
+      >>> v = dv.gan_value(p, q, dv.optimal_discriminator(p, q))
+      >>> bool(abs(v - (-math.log(4) + 2 * dv.js_divergence(p, q))) < 1e-6)
+      True
+    """
+    check_base(base)
+    p, q = check_pmf_pair(p, q, axis=axis)
+    d = check_in_unit_interval(d, "d")
+    p, q, d = check_same_shape_after_broadcast({"p": p, "q": q, "d": d}, axis=axis)
+    value = jnp.sum(_xlog(p, d) + _xlog1m(q, d), axis=axis)
+    return value / log_of_base(base, value.dtype)
