@@ -38,8 +38,8 @@ def kl(p: ArrayLike, q: ArrayLike, *, base: Base = None, axis: int = -1) -> jax.
 
     Example:
       >>> import divergences as dv
-      >>> round(float(dv.kl([0.5, 0.5], [0.9, 0.1])), 12)
-      0.510825623766
+      >>> round(float(dv.kl([0.5, 0.5], [0.9, 0.1])), 6)
+      0.510826
       >>> float(dv.kl([0.5, 0.5], [1.0, 0.0]))
       inf
     """

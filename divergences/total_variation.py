@@ -32,7 +32,7 @@ def total_variation(p: ArrayLike, q: ArrayLike, *, axis: int = -1) -> jax.Array:
 
     Example:
       >>> import divergences as dv
-      >>> round(float(dv.total_variation([0.8, 0.2], [0.3, 0.7])), 12)
+      >>> round(float(dv.total_variation([0.8, 0.2], [0.3, 0.7])), 6)
       0.5
     """
     p, q = check_pmf_pair(p, q, axis=axis)

@@ -1,0 +1,27 @@
+# The two set-up commands of the README, and the checks CI runs. Each target installs what it
+# needs into .venv from pyproject.toml first, so both work on a fresh clone.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+OUT ?= figures
+
+.PHONY: verify test lint bench docs notebooks clean
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $@
+
+verify: $(VENV)/.installed
+	$(VENV)/bin/divergences verify --out $(OUT)
+
+test: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) -m pytest -n 2
+
+bench: $(VENV)/.installed
+	$(PY) benchmarks/bench_divergences.py
+
+clean:
+	rm -rf $(VENV) $(OUT) .pytest_cache .hypothesis

@@ -1,0 +1,56 @@
+"""Tolerances, stated once per dtype, and the Hypothesis profiles.
+
+Every numeric comparison in tests/ and proofs/ takes its tolerance from ``TOLERANCES``:
+
+* ``float64`` is the verification dtype. Closed forms and reference libraries must agree to
+  ``rtol=1e-12``; an absolute floor of ``1e-14`` covers values that are exactly 0.
+* ``float32`` must agree with the float64 answer to ``rtol=1e-5, atol=1e-6``.
+* ``gradient``: central finite differences with step ``h = 1e-6`` in float64 carry an error of
+  order ``h^2 f''' + eps / h``, about ``1e-9`` relative: compared at ``rtol=1e-6, atol=1e-8``.
+* ``lp``: two independent exact LP solves (network simplex and HiGHS) agree to ``1e-10``
+  relative, the rounding of their pivots.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, settings
+
+TOLERANCES: dict[str, dict[str, float]] = {
+    "float64": {"rtol": 1e-12, "atol": 1e-14},
+    "float32": {"rtol": 1e-5, "atol": 1e-6},
+    "gradient": {"rtol": 1e-6, "atol": 1e-8},
+    "lp": {"rtol": 1e-10, "atol": 1e-12},
+}
+
+
+def tolerance(kind: str | np.dtype | type) -> dict[str, float]:
+    """The ``rtol``/``atol`` pair for a dtype (``np.float32``, ``"float64"``) or a named kind."""
+    key = kind if isinstance(kind, str) else np.dtype(kind).name
+    return TOLERANCES[key]
+
+
+settings.register_profile(
+    "ci",
+    max_examples=60,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+    print_blob=True,
+)
+settings.register_profile(
+    "dev", max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile(
+    "thorough", max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture(params=[np.float64, np.float32], ids=["float64", "float32"])
+def dtype(request: pytest.FixtureRequest) -> type:
+    """Runs a test in both dtypes; pair it with :func:`tolerance`."""
+    return request.param
