@@ -104,6 +104,10 @@ def _xlog_ratio_sum_jvp(axis: int, primals: Any, tangents: Any) -> tuple[jax.Arr
     return value, jnp.sum(tangent, axis=axis)
 
 
+# Compiled once per shape, so that plain (eager) calls cost one dispatch, not one per operation.
+xlog_ratio_sum = jax.jit(xlog_ratio_sum, static_argnums=3)
+
+
 def safe_sqrt(x: jax.Array) -> jax.Array:
     """``sqrt(x)`` for ``x >= 0`` whose derivative at 0 is 0 (a subgradient) instead of inf."""
     m = support_mask(x)
