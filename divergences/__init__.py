@@ -19,6 +19,15 @@ from typing import Any
 from divergences import f_divergence as f_generators
 from divergences._validation import checked
 from divergences.chi_square import chi_square
+from divergences.critics import (
+    CriticFit,
+    CriticSweep,
+    critic_sweep,
+    plot_critic_sweep,
+    train_fgan_critic,
+    train_gan_discriminator,
+    train_wgan_critic,
+)
 from divergences.entropy import cross_entropy, entropy
 from divergences.f_divergence import (
     FGenerator,
@@ -35,9 +44,12 @@ from divergences.total_variation import total_variation
 __version__ = "0.1.0"
 
 __all__ = [
+    "CriticFit",
+    "CriticSweep",
     "FGenerator",
     "checked",
     "chi_square",
+    "critic_sweep",
     "cross_entropy",
     "entropy",
     "f_divergence",
@@ -49,8 +61,12 @@ __all__ = [
     "kl",
     "optimal_critic",
     "optimal_discriminator",
+    "plot_critic_sweep",
     "testing",
     "total_variation",
+    "train_fgan_critic",
+    "train_gan_discriminator",
+    "train_wgan_critic",
     "variational_bound",
 ]
 

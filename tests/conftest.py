@@ -7,6 +7,7 @@ Every numeric comparison in tests/ and proofs/ takes its tolerance from ``TOLERA
 * ``float32`` must agree with the float64 answer to ``rtol=1e-5, atol=1e-6``.
 * ``gradient``: central finite differences with step ``h = 1e-6`` in float64 carry an error of
   order ``h^2 f''' + eps / h``, about ``1e-9`` relative: compared at ``rtol=1e-6, atol=1e-8``.
+* ``power_iteration`` and ``critic``: see the comments in ``TOLERANCES``.
 * ``lp``: two independent exact LP solves (network simplex and HiGHS) agree to ``1e-10``
   relative, the rounding of their pivots.
 """
@@ -24,6 +25,13 @@ TOLERANCES: dict[str, dict[str, float]] = {
     "float32": {"rtol": 1e-5, "atol": 1e-6},
     "gradient": {"rtol": 1e-6, "atol": 1e-8},
     "lp": {"rtol": 1e-10, "atol": 1e-12},
+    # Power iteration on a fixed random matrix converges like (sigma_2 / sigma_1)^(2k); after the
+    # steps the tests take the error is far below this, which leaves room for float64 rounding.
+    "power_iteration": {"rtol": 1e-8, "atol": 0.0},
+    # A trained critic's estimate against the exact value: held-out means over ~500 points carry a
+    # sampling error of about 0.02 for critics of order-1 range, plus the optimisation gap of a
+    # short training run.
+    "critic": {"rtol": 0.0, "atol": 0.05},
 }
 
 
