@@ -149,7 +149,7 @@ JENSEN_SHANNON = FGenerator(
     "Jensen-Shannon",
     f=lambda u: _xlogx(u) - (u + 1) * jnp.log((u + 1) / 2),
     conjugate=lambda t: -jnp.log(2 - jnp.exp(t)),
-    derivative=lambda u: jnp.log(2 * u / (1 + u)),
+    derivative=lambda u: _LOG2 - jnp.log1p(1 / u),  # log(2u / (1 + u)), exact at u = inf
     slope_at_infinity=_LOG2,
     conjugate_domain=(-math.inf, _LOG2),
     divergence="2 * js_divergence(p, q)",
@@ -158,7 +158,7 @@ GAN = FGenerator(
     "GAN",
     f=lambda u: _xlogx(u) - (u + 1) * jnp.log(u + 1),
     conjugate=lambda t: -jnp.log1p(-jnp.exp(t)),
-    derivative=lambda u: jnp.log(u / (u + 1)),
+    derivative=lambda u: -jnp.log1p(1 / u),  # log(u / (u + 1)), exact at u = inf
     slope_at_infinity=0.0,
     conjugate_domain=(-math.inf, 0.0),
     divergence="2 * js_divergence(p, q) - log(4)",
