@@ -73,3 +73,9 @@ def check_gradient_by_finite_differences(
             args_minus[which] = args_minus[which] - h * v
             fd = (float(fj(*args_plus)) - float(fj(*args_minus))) / (2 * h)
             np.testing.assert_allclose(float(g @ v), fd, **tolerance("gradient"))
+
+
+def assert_leq(a: float, b: float, kind: str = "float64") -> None:
+    """Asserts ``a <= b`` up to the tolerance of ``kind`` (an inequality in floating point)."""
+    tol = tolerance(kind)
+    assert a <= b + tol["atol"] + tol["rtol"] * abs(b), f"{a!r} > {b!r}"
