@@ -139,7 +139,7 @@ NEYMAN = FGenerator(
 SQUARED_HELLINGER = FGenerator(
     "squared Hellinger",
     f=lambda u: (safe_sqrt(u) - 1) ** 2,
-    conjugate=lambda t: t / (1 - t),
+    conjugate=lambda t: 1 / (1 - t) - 1,  # t / (1 - t), and -1 (not NaN) at t = -inf
     derivative=lambda u: 1 - 1 / jnp.sqrt(u),
     slope_at_infinity=1.0,
     conjugate_domain=(-math.inf, 1.0),
@@ -195,6 +195,12 @@ def f_divergence(
     contributes :math:`p_i \cdot \lim_{t\to\infty} f(t)/t`, which is ``inf`` for superlinear
     generators such as KL and Pearson. The generator is evaluated at ``p/q`` on the support of
     ``q`` only, so ``f`` may be infinite at 0 (reverse KL) without producing NaN.
+
+    Range: ``f`` is evaluated at the ratio ``p/q``, which for a mass ``q_i`` within a few orders
+    of magnitude of the dtype's smallest normal number (``np.finfo(dtype).tiny``) and ``p_i`` of
+    order 1 is so large that ``f`` overflows (``u log u`` and ``(u - 1)^2`` beyond the largest
+    float). The dedicated functions (:func:`divergences.kl`, :func:`divergences.js_divergence`,
+    :func:`divergences.chi_square`, ...) never form the ratio and stay exact there.
 
     Args:
       p: probability masses along ``axis``.
