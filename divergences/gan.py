@@ -30,6 +30,11 @@ def optimal_discriminator(p: ArrayLike, q: ArrayLike, *, axis: int = -1) -> jax.
       q: generator distribution, masses along ``axis``; broadcasts against ``p``.
       axis: the axis holding the masses.
 
+    Precision: where :math:`q_i < \epsilon\, p_i` (machine epsilon) the quotient rounds to
+    exactly 1, and :func:`gan_value` at that ``d`` has the term :math:`q_i \log 0 = -\infty`
+    although the exact value is finite. For the value at the optimum use the closed form
+    :math:`-\log 4 + 2\,\mathrm{JS}(p \,\|\, q)` with :func:`divergences.js_divergence`.
+
     Returns:
       D*, elementwise, with the broadcast shape of ``p`` and ``q``; values in [0, 1].
 
