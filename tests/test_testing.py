@@ -189,3 +189,25 @@ def test_tiny_values_are_normal_numbers() -> None:
         for v in dvt._tiny_values(np.dtype(dtype)):
             assert info.tiny <= np.asarray(v, dtype=dtype) < 1e-10
             assert math.isfinite(v)
+
+
+def test_clear_import_error_without_hypothesis() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "sys.modules['hypothesis'] = None\n"
+        "import divergences as dv\n"
+        "dv.kl([0.5, 0.5], [0.5, 0.5])\n"
+        "try:\n"
+        "    dv.testing\n"
+        "except ImportError as e:\n"
+        "    print(e)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=120
+    )
+    assert out.returncode == 0, out.stderr
+    assert "needs hypothesis" in out.stdout
+    assert "divergences[test]" in out.stdout

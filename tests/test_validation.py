@@ -218,3 +218,21 @@ def test_unchecked_jit_is_silent() -> None:
     # Without dv.checked, the value checks compile to nothing: the caller asked for speed.
     out = jax.jit(dv.kl)(jnp.array([0.5, 0.4]), jnp.array([0.5, 0.5]))
     assert np.isfinite(float(out))
+
+
+@pytest.mark.parametrize("name", PAIRS)
+@pytest.mark.parametrize(
+    ("bad", "rule"),
+    [([0.5, -0.1, 0.6], "has negative mass"), ([0.5, 0.4, 0.0], "does not sum to 1")],
+    ids=["negative", "sum"],
+)
+def test_checked_names_the_argument_for_every_function(name: str, bad, rule: str) -> None:
+    fn = PAIR_FUNCTIONS[name]
+    if name in ("variational_bound", "gan_value"):  # third argument of length 2
+        return
+    checked = dv.checked(jax.jit(fn))
+    good = jnp.full(3, 1 / 3)
+    with pytest.raises(ValueError, match=f"^p {rule}"):
+        checked(jnp.asarray(bad), good)
+    with pytest.raises(ValueError, match=f"^q {rule}"):
+        checked(good, jnp.asarray(bad))
