@@ -105,7 +105,8 @@ def _host_value_checks(x: np.ndarray, name: str, axis: int, require_sum: bool) -
         if bad.any():
             worst = totals.flat[np.argmax(np.abs(totals - 1.0))]
             raise ValueError(
-                f"{name} does not sum to 1 along axis {axis} (sum = {worst!r}, tolerance {tol:.1e}); "
+                f"{name} does not sum to 1 along axis {axis} "
+                f"(sum = {worst!r}, tolerance {tol:.1e}); "
                 f"divergences never renormalises: pass {name} / {name}.sum(axis, keepdims=True) "
                 "if that is what you mean"
             )
@@ -221,9 +222,7 @@ def check_base(base: Any) -> None:
         or b <= 0
         or b == 1
     ):
-        raise ValueError(
-            f"base must be None (nats) or a finite number > 0 and != 1, got {base!r}"
-        )
+        raise ValueError(f"base must be None (nats) or a finite number > 0 and != 1, got {base!r}")
 
 
 def check_in_unit_interval(d: Any, name: str) -> jax.Array:
@@ -232,9 +231,7 @@ def check_in_unit_interval(d: Any, name: str) -> jax.Array:
     if x.ndim == 0:
         raise ValueError(f"{name} must have at least one axis; got a scalar")
     if is_traced(x):
-        checkify.debug_check(
-            jnp.all((x >= 0) & (x <= 1)), f"{name} must lie in [0, 1] (no NaN)"
-        )
+        checkify.debug_check(jnp.all((x >= 0) & (x <= 1)), f"{name} must lie in [0, 1] (no NaN)")
     else:
         h = np.asarray(x)
         if np.isnan(h).any():
