@@ -99,11 +99,25 @@ def test_gradient_convention_at_zero_mass() -> None:
     zero = P_ZERO == 0
     np.testing.assert_array_equal(g[zero], 0.0)
     np.testing.assert_allclose(g[~zero], -np.log(P_ZERO[~zero]) - 1, **tolerance("float64"))
-    # Cross-entropy: d/dq_i = -p_i / q_i is 0 at p_i = 0, and the zero-mass term of p carries no
-    # gradient either.
+    # Cross-entropy is linear in p: d/dp_i = -log q_i holds at p_i = 0 too (0 where q_i = 0 as
+    # well, where it would be +inf); d/dq_i = -p_i / q_i is 0 at p_i = 0.
     gp, gq = jax.grad(dv.cross_entropy, argnums=(0, 1))(P_ZERO, Q_ZERO)
-    np.testing.assert_array_equal(np.asarray(gq)[zero], 0.0)
-    np.testing.assert_array_equal(np.asarray(gp)[zero], 0.0)
+    gp, gq = np.asarray(gp), np.asarray(gq)
+    np.testing.assert_array_equal(gq[zero], 0.0)
+    on_q = Q_ZERO > 0
+    np.testing.assert_allclose(gp[on_q], -np.log(Q_ZERO[on_q]), **tolerance("float64"))
+    np.testing.assert_array_equal(gp[Q_ZERO == 0], 0.0)
+
+
+def test_cross_entropy_gradient_at_the_boundary_matches_one_sided_differences() -> None:
+    # Moving mass onto a point where p_i = 0 < q_i: the one-sided difference quotient along the
+    # feasible direction v equals grad . v (the function is linear in p, so exactly).
+    p, q = np.array([0.5, 0.5, 0.0]), np.array([0.2, 0.3, 0.5])
+    v = np.array([0.0, -1.0, 1.0])
+    h = 1e-7
+    fd = (float(ce_jit(p + h * v, q)) - float(ce_jit(p, q))) / h
+    grad = np.asarray(jax.grad(dv.cross_entropy)(p, q))
+    np.testing.assert_allclose(grad @ v, fd, **tolerance("gradient"))
 
 
 @given(dvt.pmfs(SIZES, dtype=np.float32))

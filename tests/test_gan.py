@@ -115,7 +115,7 @@ def test_gradient_in_d_vanishes_at_the_optimum() -> None:
     d = dv.optimal_discriminator(P_IN, Q_IN)
     g = jax.grad(dv.gan_value, argnums=2)(P_IN, Q_IN, d)
     np.testing.assert_allclose(g, 0.0, **tolerance("gradient"))
-    # Zero-weight terms carry no gradient; the others are finite.
+    # Zero-weight terms carry no gradient in d; every gradient is finite.
     d = dv.optimal_discriminator(P_ZERO, Q_ZERO)
     gp, gq, gd = jax.grad(dv.gan_value, argnums=(0, 1, 2))(P_ZERO, Q_ZERO, d)
     for g in (gp, gq, gd):
@@ -151,3 +151,27 @@ def test_rounded_optimum_is_documented() -> None:
     closed = -LOG4 + 2 * float(dv.js_divergence(p, q))
     assert math.isfinite(closed)
     assert "rounds to" in dv.optimal_discriminator.__doc__
+
+
+def test_gradient_in_the_weights_at_zero_weight_matches_one_sided_differences() -> None:
+    # V is linear in p and q: at p_i = 0 (or q_i = 0) the derivative is log d_i (or
+    # log(1 - d_i)), finite for d_i in (0, 1), and a one-sided difference along a feasible
+    # direction must agree with it.
+    p, q = np.array([0.5, 0.5, 0.0]), np.array([0.5, 0.5, 0.0])
+    d = np.array([0.4, 0.6, 0.7])
+    v = np.array([0.0, -1.0, 1.0])
+    h = 1e-7
+    base = float(value_jit(p, q, d))
+    gp, gq = jax.grad(dv.gan_value, argnums=(0, 1))(p, q, d)
+    np.testing.assert_allclose(np.asarray(gp)[2], math.log(0.7), **tolerance("float64"))
+    np.testing.assert_allclose(np.asarray(gq)[2], math.log(0.3), **tolerance("float64"))
+    fd_p = (float(value_jit(p + h * v, q, d)) - base) / h
+    fd_q = (float(value_jit(p, q + h * v, d)) - base) / h
+    np.testing.assert_allclose(np.asarray(gp) @ v, fd_p, **tolerance("gradient"))
+    np.testing.assert_allclose(np.asarray(gq) @ v, fd_q, **tolerance("gradient"))
+    # Where the derivative would be infinite (d_i = 0 at p_i = 0, d_i = 1 at q_i = 0) it is 0.
+    gp, gq = jax.grad(dv.gan_value, argnums=(0, 1))(
+        np.array([0.5, 0.5, 0.0]), np.array([0.5, 0.0, 0.5]), np.array([0.5, 1.0, 0.0])
+    )
+    assert float(gp[2]) == 0.0 and float(gq[1]) == 0.0
+    assert np.isfinite(gp).all() and np.isfinite(gq).all()
