@@ -209,9 +209,11 @@ def pmf_pairs(
         * ``"shared_zeros"``: both are zero on a common non-empty set and positive elsewhere
           (needs ``n >= 2``);
         * ``"identical"``: ``q`` is a copy of ``p``;
-        * ``"any"`` (default): any of the above, so a property sees every case.
+        * ``"any"`` (default): any of the above, so a property sees every case (only
+          ``"independent"`` and ``"identical"`` when ``zeros`` is False).
       dtype: ``np.float64`` (default) or ``np.float32``.
-      zeros, tiny, degenerate: as in :func:`pmfs`, for every pmf drawn.
+      zeros, tiny, degenerate: as in :func:`pmfs`, for every pmf drawn. ``"disjoint"`` and
+        ``"shared_zeros"`` have zeros by definition, whatever ``zeros`` says.
 
     Example:
       >>> from hypothesis import given
@@ -230,7 +232,8 @@ def pmf_pairs(
     else:
         size = draw(sizes(n))
     if relation == "any":
-        choices = ["independent", "identical"] + (["disjoint", "shared_zeros"] if size >= 2 else [])
+        with_zeros = ["disjoint", "shared_zeros"] if zeros and size >= 2 else []
+        choices = ["independent", "identical", *with_zeros]
         relation = draw(st.sampled_from(choices))
     opts = {"tiny": tiny, "degenerate": degenerate}
     if relation == "identical":

@@ -65,9 +65,10 @@ def test_pmfs_reach_the_hard_cases(dtype: type) -> None:
 
 
 def test_zeros_off_means_no_zeros() -> None:
-    @given(dvt.pmfs(6, zeros=False))
-    def check(p: np.ndarray) -> None:
+    @given(dvt.pmfs(6, zeros=False), dvt.pmf_pairs([1, 4], zeros=False))
+    def check(p: np.ndarray, pq: tuple[np.ndarray, np.ndarray]) -> None:
         assert (p > 0).all()
+        assert (pq[0] > 0).all() and (pq[1] > 0).all()
 
     check()
 
