@@ -10,11 +10,11 @@ functions named ``w1_*`` only compute :math:`W_1` when the cost is a metric.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Union
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax import lax
 from scipy.spatial.distance import cdist
 
 from divergences._numerics import safe_sqrt
@@ -24,7 +24,7 @@ from divergences.wasserstein._measures import as_points, check_metric
 __all__ = ["Metric", "cost_matrix"]
 
 #: A metric by name or a callable ``c(x_i, y_j) -> scalar`` on two points of shape ``(d,)``.
-Metric = Union[str, Callable[[jax.Array, jax.Array], jax.Array]]
+Metric = str | Callable[[jax.Array, jax.Array], jax.Array]
 
 
 def pairwise_cost(x: jax.Array, y: jax.Array, metric: Metric) -> jax.Array:
@@ -33,15 +33,18 @@ def pairwise_cost(x: jax.Array, y: jax.Array, metric: Metric) -> jax.Array:
         row = jax.vmap(metric, in_axes=(None, 0))
         return jax.vmap(row, in_axes=(0, None))(x, y)
     diff = x[:, None, :] - y[None, :, :]
+    if metric in ("cityblock", "chebyshev"):
+        # |d| as d * sign(d): the same value, and derivative sign(d), which is the subgradient 0
+        # at d = 0 (jnp.abs differentiates to 1 there, a one-sided choice).
+        absdiff = diff * lax.stop_gradient(jnp.sign(diff))
+        if metric == "cityblock":
+            return jnp.sum(absdiff, axis=-1)
+        return jnp.max(absdiff, axis=-1)
     if metric == "euclidean":
         # The norm's derivative at coincident points is 0/0; safe_sqrt makes it the
         # subgradient 0, so x = y gives a finite gradient, never NaN.
         return safe_sqrt(jnp.sum(diff * diff, axis=-1))
-    if metric == "sqeuclidean":
-        return jnp.sum(diff * diff, axis=-1)
-    if metric == "cityblock":
-        return jnp.sum(jnp.abs(diff), axis=-1)
-    return jnp.max(jnp.abs(diff), axis=-1)  # chebyshev
+    return jnp.sum(diff * diff, axis=-1)  # sqeuclidean
 
 
 def pairwise_cost_host(x: np.ndarray, y: np.ndarray, metric: Metric) -> np.ndarray:
