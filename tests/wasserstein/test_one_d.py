@@ -29,6 +29,44 @@ def test_matches_scipy_and_the_lp(pair):
 
 
 @given(measure_pairs(dims=(1,)))
+def test_uniform_weights_path_matches_scipy_and_the_weighted_path(pair):
+    # Weights left out take a separate kernel (quantile functions, no pooled sort).
+    u, v = pair.x[:, 0], pair.y[:, 0]
+    value = dv.w1_1d(u, v)
+    np.testing.assert_allclose(value, scipy.stats.wasserstein_distance(u, v), **LP)
+    uniform_u, uniform_v = np.full(len(u), 1 / len(u)), np.full(len(v), 1 / len(v))
+    np.testing.assert_allclose(value, dv.w1_1d(u, v, uniform_u, uniform_v), **LP)
+    assert float(dv.w1_1d(u, u)) == 0.0
+
+
+def test_uniform_weights_path_gradient_jit_vmap():
+    rng = np.random.default_rng(5)
+    u, v = rng.normal(size=7), rng.normal(size=4)
+    tol = tolerance("gradient")
+    for fn in (dv.w1_1d, jax.jit(dv.w1_1d)):
+        gu, gv = jax.grad(fn, argnums=(0, 1))(u, v)
+        np.testing.assert_allclose(
+            gu, central_difference(lambda t, fn=fn: float(fn(t, v)), u), **tol
+        )
+        np.testing.assert_allclose(
+            gv, central_difference(lambda t, fn=fn: float(fn(u, t)), v), **tol
+        )
+    us = np.stack([u, u - 1.0, -u])
+    batched = jax.vmap(dv.w1_1d, in_axes=(0, None))(us, v)
+    for i in range(3):
+        np.testing.assert_allclose(batched[i], scipy.stats.wasserstein_distance(us[i], v), **LP)
+
+
+def test_signed_zeros_and_negative_values_sort_correctly():
+    # The kernels sort floats through integer keys: negatives, -0.0 and +0.0 must all order.
+    u = np.array([-0.0, 0.0, -3.5, 2.0, -1e-300, 1e300])
+    v = np.array([0.0, -2.0, 5.0])
+    np.testing.assert_allclose(dv.w1_1d(u, v), scipy.stats.wasserstein_distance(u, v), **LP)
+    w = np.array([0.1, 0.2, 0.3, 0.1, 0.2, 0.1])
+    np.testing.assert_allclose(dv.w1_1d(u, v, w), scipy.stats.wasserstein_distance(u, v, w), **LP)
+
+
+@given(measure_pairs(dims=(1,)))
 def test_identical_measures_give_exactly_zero(pair):
     x, _, a, _ = pair
     assert float(dv.w1_1d(x[:, 0], x[:, 0], a, a)) == 0.0
