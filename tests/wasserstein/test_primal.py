@@ -345,3 +345,12 @@ def test_bad_input_raises(kwargs, match):
     if "metric" not in kwargs:
         with pytest.raises(ValueError, match=match):
             dv.w1_dual(x, y, **args)
+
+
+def test_value_checks_under_jit_with_checked():
+    # Under jit the weight rules are checkify debug checks, raised by dv.checked.
+    x, y = np.array([[0.0, 0.0], [1.0, 0.0]]), np.array([[0.0, 1.0], [2.0, 0.0]])
+    fn = dv.checked(jax.jit(lambda x, y, a, b: dv.w1_primal(x, y, a, b).value))
+    np.testing.assert_allclose(fn(x, y, np.full(2, 0.5), np.full(2, 0.5)), 1.0 / 2 + 0.5, **LP)
+    with pytest.raises(ValueError, match="a does not sum to 1"):
+        fn(x, y, np.full(2, 0.6), np.full(2, 0.6))
