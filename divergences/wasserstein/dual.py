@@ -61,9 +61,11 @@ def w1_dual(
     method: str = "primal",
     max_iter: int | None = None,
 ) -> W1Dual:
-    r"""Solves an LP on the host for a W1 critic (not jit-compiled; works under jit via a callback).
+    r"""A W1 critic by an LP on the host (not jit-compiled; works under jit by callback): see w1_1d.
 
-    For the jittable path on the line use :func:`divergences.w1_1d`.
+    The LP is solved on the host, outside XLA; under ``jax.jit`` it runs through
+    ``jax.pure_callback``. The jittable, pure-JAX path is :func:`divergences.w1_1d`, for
+    points on the line.
 
     The Kantorovich-Rubinstein duality, the form of :math:`W_1` behind the WGAN critic:
 
@@ -106,7 +108,9 @@ def w1_dual(
 
     Raises:
       ValueError: for invalid points, weights, metric or method.
-      SolverError: if the LP solver does not report an optimal solution.
+      SolverError: if the LP solver does not report an optimal solution. Inside ``jax.jit``
+        the error is raised in the callback and reaches the caller as JAX's runtime error
+        (a ``RuntimeError``) carrying the same message.
 
     References:
       Kantorovich & Rubinstein, *On a space of completely additive functions*, Vestnik

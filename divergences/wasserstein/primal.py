@@ -112,9 +112,11 @@ def w1_primal(
     metric: Metric = "euclidean",
     max_iter: int | None = None,
 ) -> W1Primal:
-    r"""Solves the W1 transport LP on the host (not jit-compiled; works under jit via a callback).
+    r"""Exact W1 by an LP on the host (not jit-compiled; works under jit by callback): see w1_1d.
 
-    For the jittable path on the line use :func:`divergences.w1_1d`.
+    The LP is solved by POT's network simplex on the host, outside XLA; under ``jax.jit`` it
+    runs through ``jax.pure_callback``. The jittable, pure-JAX path is
+    :func:`divergences.w1_1d`, for points on the line.
 
     The Kantorovich primal problem between :math:`\mu = \sum_i a_i \delta_{x_i}` and
     :math:`\nu = \sum_j b_j \delta_{y_j}`:
@@ -152,7 +154,9 @@ def w1_primal(
 
     Raises:
       ValueError: for invalid points, weights or metric (the message names the argument).
-      SolverError: if the LP solver does not report an optimal solution.
+      SolverError: if the LP solver does not report an optimal solution. Inside ``jax.jit``
+        the error is raised in the callback and reaches the caller as JAX's runtime error
+        (a ``RuntimeError``) carrying the same message.
 
     References:
       Villani, *Optimal Transport: Old and New*, 2009, Def. 6.1; Peyre & Cuturi,
