@@ -138,15 +138,14 @@ def w1_dual(
     if not ms.traced:
         points = np.concatenate([ms.x, ms.y])
         wa, wb = ms.a.astype(np.float64, copy=False), ms.b.astype(np.float64, copy=False)
-        cost = pairwise_cost_host(points, points, metric)
         if method == "primal":
-            sol = solve_transport(cost[:n, n:], wa, wb, cap)
-            f = np.min(cost[:, n:] - sol.v[None, :], axis=1)
+            sol = solve_transport(pairwise_cost_host(ms.x, ms.y, metric), wa, wb, cap)
+            f = c_transform_host(points, ms.y, sol.v, metric)
             value = wa @ f[:n] - wb @ f[n:]
         else:
-            kr = solve_kr_dual(cost, wa, wb)
+            kr = solve_kr_dual(pairwise_cost_host(points, points, metric), wa, wb)
             f, value = kr.f, kr.value
-        violation = lipschitz_violation_host(f, cost)
+        violation = lipschitz_violation_host(f, points, metric)
         # Fresh arrays from the solver, referenced nowhere else: the JAX buffers may alias them.
         host = (np.asarray(value), f, points, np.asarray(violation))
         return W1Dual(
@@ -154,18 +153,20 @@ def w1_dual(
         )
 
     points = jnp.concatenate([ms.x, ms.y])
-    cost = pairwise_cost(points, points, metric)
     wa, wb = ms.a, ms.b
     if method == "primal":
-        sol = transport_callback(cost[:n, n:], wa, wb, cap)
-        f = sg(jnp.min(cost[:, n:] - sol.v[None, :], axis=1))
+        to_y = pairwise_cost(points, ms.y, metric)  # (n + m, m); its first n rows are C
+        cost = to_y[:n]
+        sol = transport_callback(cost, wa, wb, cap)
+        f = sg(jnp.min(to_y - sol.v[None, :], axis=1))
         kr_value = jnp.dot(wa, f[:n]) - jnp.dot(wb, f[n:])
         # The KR objective in the forward pass, the primal's envelope derivative backwards:
         # envelope_value(0, ...) is exactly 0 but carries that derivative.
         value = sg(kr_value) + envelope_value(
-            jnp.zeros((), dtype), cost[:n, n:], wa, wb, sol.plan, sol.u, sol.v
+            jnp.zeros((), dtype), cost, wa, wb, sol.plan, sol.u, sol.v
         )
     else:
+        cost = pairwise_cost(points, points, metric)
         kr = _kr_dual_callback(cost, wa, wb)
         f = kr.f
         fx, fy = f[:n], f[n:]
@@ -178,8 +179,20 @@ def w1_dual(
             + jnp.dot(fx - jnp.mean(fx), wa - sg(wa))
             - jnp.dot(fy - jnp.mean(fy), wb - sg(wb))
         )
-    violation = sg(lipschitz_violation_of(f, cost))
+    # A max over all pairs of an elementwise expression: XLA fuses it, no N x N buffer.
+    violation = sg(lipschitz_violation_of(f, pairwise_cost(sg(points), sg(points), metric)))
     return W1Dual(value, f, sg(points), violation)
+
+
+def c_transform_host(
+    points: np.ndarray, y: np.ndarray, v: np.ndarray, metric: Metric, *, rows: int = 512
+) -> np.ndarray:
+    r""":math:`f(z) = \min_j c(z, y_j) - v_j` at each point, a block of rows at a time."""
+    out = np.empty(points.shape[0])
+    for start in range(0, points.shape[0], rows):
+        block = slice(start, start + rows)
+        out[block] = np.min(pairwise_cost_host(points[block], y, metric) - v[None, :], axis=1)
+    return out
 
 
 def _kr_dual_callback(cost: jax.Array, a: jax.Array, b: jax.Array) -> HostDual:
