@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 
 import divergences as dv
+from divergences.wasserstein.checks import lipschitz_violation_host
 from tests.conftest import tolerance
 from tests.wasserstein.reference import central_difference, highs_primal
 from tests.wasserstein.strategies import measure_pairs
@@ -242,3 +243,21 @@ def test_solver_stopping_short_is_an_error():
     x, y = rng.normal(size=(150, 2)), rng.normal(size=(150, 2))
     with pytest.raises(dv.SolverError, match="stopped before optimality"):
         dv.w1_dual(x, y, max_iter=10)
+
+
+@pytest.mark.parametrize("metric", ["euclidean", "cityblock"])
+def test_blockwise_host_path_on_a_larger_problem(metric):
+    # 300 + 300 points: the host c-transform and Lipschitz check run over several row blocks.
+    rng = np.random.default_rng(12)
+    x, y = rng.normal(size=(300, 2)), rng.normal(0.5, 1.0, size=(300, 2))
+    dual = dv.w1_dual(x, y, metric=metric)
+    np.testing.assert_allclose(dual.value, dv.w1_primal(x, y, metric=metric).value, **LP)
+    full = dv.lipschitz_violation(dual.f, dual.points, metric=metric)
+    np.testing.assert_allclose(dual.lipschitz_violation, full, **LP)
+    # A potential that is not 1-Lipschitz: the block-wise check finds its worst pair too.
+    scaled = dual.f * 1.5
+    np.testing.assert_allclose(
+        lipschitz_violation_host(np.asarray(scaled), np.asarray(dual.points), metric),
+        dv.lipschitz_violation(scaled, dual.points, metric=metric),
+        **LP,
+    )
