@@ -83,7 +83,8 @@ def w1_dual(
       :math:`f(z) = \min_j\, [c(z, y_j) - v_j]`. For a metric cost each
       :math:`z \mapsto c(z, y_j) - v_j` is 1-Lipschitz, so their minimum is; and
       :math:`f(x_i) \ge u_i`, :math:`f(y_j) \le -v_j` make it attain the primal value. Costs
-      one primal solve plus an ``(n + m)^2`` cost matrix for the Lipschitz check.
+      one primal solve plus :math:`(n + m)^2` cost evaluations for the Lipschitz check, done
+      by blocks of rows (no :math:`(n + m)^2` matrix is kept).
     * ``"lp"``: the independent KR dual LP, variables :math:`f` on the union, constraints
       :math:`f_k - f_l \le c(z_k, z_l)` for all pairs, :math:`f(z_1) = 0`, solved by scipy's
       HiGHS. Quadratically many constraints: for small problems (a few hundred points at
