@@ -29,6 +29,8 @@ __all__ = [
     "solve_transport",
 ]
 
+_HIGHS_TIGHT = {"primal_feasibility_tolerance": 1e-10, "dual_feasibility_tolerance": 1e-10}
+
 # POT's network simplex status codes (``log["result_code"]``).
 _OPTIMAL = 1
 
@@ -115,6 +117,9 @@ def solve_kr_dual(cost_union: np.ndarray, a: np.ndarray, b: np.ndarray) -> HostD
         b_ub=cost_union[rows, cols] if n_con else None,
         bounds=bounds,
         method="highs",
+        # HiGHS's default feasibility tolerances (1e-7) let constraints between points a few
+        # 1e-10 apart be broken by as much; the tightest it accepts keeps them at rounding.
+        options=_HIGHS_TIGHT,
     )
     if res.status != 0:
         raise SolverError(

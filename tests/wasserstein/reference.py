@@ -29,6 +29,7 @@ def highs_primal(
         b_eq=np.concatenate([a, b]),
         bounds=(0, None),
         method="highs",
+        options={"primal_feasibility_tolerance": 1e-10, "dual_feasibility_tolerance": 1e-10},
     )
     assert res.status == 0, res.message
     return float(res.fun)
