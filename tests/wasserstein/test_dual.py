@@ -16,6 +16,7 @@ from tests.wasserstein.reference import central_difference, highs_primal
 from tests.wasserstein.strategies import measure_pairs
 
 LP = tolerance("lp")
+HIGHS = tolerance("highs")
 METHODS = ["primal", "lp"]
 
 
@@ -24,13 +25,13 @@ def assert_lipschitz(dual, method):
 
     The c-transform ("primal") is 1-Lipschitz up to float rounding of a min of distances: a few
     ulps of the largest cost. HiGHS ("lp") returns a basic solution whose constraints hold to
-    the rounding of its pivots, the "lp" tolerance relative to the largest cost.
+    its feasibility tolerance, the "highs" tolerance relative to the largest cost.
     """
     scale = max(1.0, float(np.max(np.asarray(dv.cost_matrix(dual.points, dual.points)))))
     if method == "primal":
         bound = 64 * np.finfo(np.float64).eps * scale
     else:
-        bound = LP["atol"] + LP["rtol"] * scale
+        bound = HIGHS["atol"] + HIGHS["rtol"] * scale
     assert 0.0 <= float(dual.lipschitz_violation) <= bound
 
 
@@ -45,10 +46,11 @@ def test_strong_duality_two_solvers(pair):
     x, y, a, b = pair
     primal = dv.w1_primal(x, y, a, b).value
     reference = highs_primal(x, y, a, b)
+    np.testing.assert_allclose(primal, reference, **HIGHS)
     for method in METHODS:
         dual = dv.w1_dual(x, y, a, b, method=method)
-        np.testing.assert_allclose(dual.value, primal, **LP)
-        np.testing.assert_allclose(dual.value, reference, **LP)
+        # HiGHS (method "lp") may stop within its tolerance on near-ties: see "highs".
+        np.testing.assert_allclose(dual.value, primal, **(LP if method == "primal" else HIGHS))
         # The value is the KR objective of the returned potential, which is 1-Lipschitz.
         np.testing.assert_allclose(_kr_objective(dual, a, b), dual.value, **LP)
         assert_lipschitz(dual, method)
@@ -63,13 +65,13 @@ def test_strong_duality_other_metrics(metric, pair):
     primal = dv.w1_primal(x, y, a, b, metric=metric).value
     for method in METHODS:
         dual = dv.w1_dual(x, y, a, b, metric=metric, method=method)
-        np.testing.assert_allclose(dual.value, primal, **LP)
+        np.testing.assert_allclose(dual.value, primal, **(LP if method == "primal" else HIGHS))
         violation = dual.lipschitz_violation
         np.testing.assert_allclose(
             violation, dv.lipschitz_violation(dual.f, dual.points, metric=metric), **LP
         )
         scale = max(1.0, float(np.max(np.asarray(dv.cost_matrix(dual.points, dual.points)))))
-        assert float(violation) <= LP["atol"] + LP["rtol"] * scale
+        assert float(violation) <= HIGHS["atol"] + HIGHS["rtol"] * scale
 
 
 def test_larger_fixed_case_both_methods():
