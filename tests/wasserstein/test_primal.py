@@ -257,6 +257,9 @@ def test_gradient_equals_plan_weighted_cost_gradient():
     expected = np.einsum("ij,ijk->ik", np.asarray(sol.plan), unit)
     gx = jax.grad(lambda t: dv.w1_primal(t, y, a, b).value)(x)
     np.testing.assert_allclose(gx, expected, **tolerance("gradient"))
+    # Forward mode too: the envelope terms need no custom rule.
+    fx = jax.jacfwd(lambda t: dv.w1_primal(t, y, a, b).value)(x)
+    np.testing.assert_allclose(fx, expected, **tolerance("gradient"))
 
 
 def test_gradient_under_vmap_matches_finite_differences():
