@@ -9,6 +9,10 @@ Every numeric comparison in tests/ and proofs/ takes its tolerance from ``TOLERA
   order ``h^2 f''' + eps / h``, about ``1e-9`` relative: compared at ``rtol=1e-6, atol=1e-8``.
 * ``lp``: two independent exact LP solves (network simplex and HiGHS) agree to ``1e-10``
   relative, the rounding of their pivots.
+* ``highs``: a comparison with a HiGHS solve at its tightest setting (feasibility tolerances
+  ``1e-10``, no presolve). HiGHS accepts a basis whose reduced costs are above ``-1e-10``, so
+  where two couplings differ in cost by less (points ``1e-10`` apart) it may stop at the
+  dearer one: ``atol=1e-10`` on values whose masses sum to one.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ TOLERANCES: dict[str, dict[str, float]] = {
     "float32": {"rtol": 1e-5, "atol": 1e-6},
     "gradient": {"rtol": 1e-6, "atol": 1e-8},
     "lp": {"rtol": 1e-10, "atol": 1e-12},
+    "highs": {"rtol": 1e-10, "atol": 1e-10},
 }
 
 
