@@ -40,16 +40,34 @@ from divergences.hellinger import hellinger
 from divergences.js import js_distance, js_divergence
 from divergences.kl import kl
 from divergences.total_variation import total_variation
+from divergences.wasserstein import (
+    CouplingReport,
+    SolverError,
+    W1Dual,
+    W1Primal,
+    check_coupling,
+    cost_matrix,
+    lipschitz_violation,
+    w1_1d,
+    w1_dual,
+    w1_primal,
+)
 
 __version__ = "0.1.0"
 
 __all__ = [
     "CriticFit",
     "CriticSweep",
+    "CouplingReport",
     "FGenerator",
+    "SolverError",
+    "W1Dual",
+    "W1Primal",
+    "check_coupling",
     "checked",
     "chi_square",
     "critic_sweep",
+    "cost_matrix",
     "cross_entropy",
     "entropy",
     "f_divergence",
@@ -59,6 +77,7 @@ __all__ = [
     "js_distance",
     "js_divergence",
     "kl",
+    "lipschitz_violation",
     "optimal_critic",
     "optimal_discriminator",
     "plot_critic_sweep",
@@ -68,6 +87,9 @@ __all__ = [
     "train_gan_discriminator",
     "train_wgan_critic",
     "variational_bound",
+    "w1_1d",
+    "w1_dual",
+    "w1_primal",
 ]
 
 

@@ -26,11 +26,14 @@ What is done instead:
   leaves a NaN in the sum, and only then an exact select-free kernel runs (``lax.cond``): it masks
   with ``m = min(ceil(x), 1)``, which is 1 on the support of ``x`` and 0 off it, using arithmetic
   that XLA vectorises (a comparison would lower to a select).
-* **Gradient**: a custom JVP written with the same mask. Convention: *a term with zero mass is the
-  constant 0*, so it contributes nothing to the value and nothing to the derivative with respect
-  to any argument. Elsewhere the derivative is the textbook one. The one-sided derivative of
-  ``x log x`` at ``x = 0`` is ``-inf``; the convention replaces it by 0, which is the derivative
-  along the face of the simplex that the support spans.
+* **Gradient**: a custom JVP written with the same mask. Convention: *a term with zero mass is
+  held at 0*: it contributes nothing to the value and nothing to the derivative with respect to
+  ``y`` or ``z`` (there it is ``x dy / y - x dz / z = 0`` anyway). Its derivative with respect to
+  ``x`` is the textbook ``log(y / z)`` where that is finite (``y, z > 0``: the term is linear in
+  ``x``, as in cross-entropy). Where it is not, as for ``x log x`` at ``x = 0`` (KL, entropy,
+  Jensen-Shannon, where ``y`` is ``x`` itself or ``z`` is), the one-sided derivative is
+  ``-inf`` and the convention replaces it by 0, the derivative along the face of the simplex that
+  the support spans. Elsewhere the derivative is the textbook one.
 """
 
 from __future__ import annotations
@@ -103,10 +106,13 @@ def _xlog_ratio_sum_jvp(axis: int, primals: Any, tangents: Any) -> tuple[jax.Arr
     dx, dy, dz = jnp.broadcast_arrays(*tangents)
     value = _xlog_ratio_sum(x, y, z, axis)
     m = support_mask(x)
-    off = 1 - m
-    ys = y * m + off
-    zs = z * m + off
-    # d[x log(y/z)] = dx log(y/z) + x dy / y - x dz / z, every term zero off the support of x.
+    # 1 where log(y/z) is taken: on the support of x, and off it where y, z > 0 (log(y/z) finite).
+    mlog = jnp.maximum(m, support_mask(y) * support_mask(z))
+    off = 1 - mlog
+    ys = y * mlog + off
+    zs = z * mlog + off
+    # d[x log(y/z)] = dx log(y/z) + x dy / y - x dz / z: off the support of x the last two are 0,
+    # and the first is kept where finite, 0 where y or z is 0 too.
     tangent = dx * jnp.log(ys / zs) + x * (dy * m / ys - dz * m / zs)
     return value, jnp.sum(tangent, axis=axis)
 
@@ -126,20 +132,22 @@ def _masked_log_ratio(x: jax.Array, y: jax.Array) -> tuple[jax.Array, jax.Array]
 def _js_sum(p: jax.Array, q: jax.Array, axis: int) -> jax.Array:
     r"""Twice the Jensen-Shannon divergence in nats, ``sum(p log(2p/s) + q log(2q/s))``, s = p + q.
 
-    One pass with one division and two logarithms per element (two calls of
-    :func:`xlog_ratio_sum` would divide twice and read the inputs twice). The same fast path and
+    One fused pass over the inputs with two divisions and two logarithms per element (two calls
+    of :func:`xlog_ratio_sum` would read the inputs twice). The same fast path and
     exact fallback: the fast sum is NaN only where ``p = q = 0``.
     """
     p, q = jnp.broadcast_arrays(p, q)
     tiny = jnp.finfo(p.dtype).tiny
-    r = 2 / (p + q)
+    s = p + q  # not halved: (p + q) / 2 underflows for masses near the dtype's tiny
+    # Two divisions rather than one reciprocal: 2p / (p + q) is exactly 1 at p = q, so JS(p, p) is
+    # exactly 0; p * (2 / (p + q)) is not.
     fast = jnp.sum(
-        p * jnp.log(jnp.maximum(p * r, tiny)) + q * jnp.log(jnp.maximum(q * r, tiny)), axis=axis
+        p * jnp.log(jnp.maximum(2 * p / s, tiny)) + q * jnp.log(jnp.maximum(2 * q / s, tiny)),
+        axis=axis,
     )
 
     def exact() -> jax.Array:
-        s = (p + q) / 2
-        return jnp.sum(xlog_ratio(p, p, s) + xlog_ratio(q, q, s), axis=axis)
+        return jnp.sum(xlog_ratio(p, 2 * p, s) + xlog_ratio(q, 2 * q, s), axis=axis)
 
     return lax.cond(jnp.any(jnp.isnan(fast)), exact, lambda: fast)
 
@@ -148,12 +156,15 @@ def _js_sum(p: jax.Array, q: jax.Array, axis: int) -> jax.Array:
 def _js_sum_jvp(axis: int, primals: Any, tangents: Any) -> tuple[jax.Array, jax.Array]:
     p, q = jnp.broadcast_arrays(*primals)
     dp, dq = jnp.broadcast_arrays(*tangents)
-    s = (p + q) / 2
-    # d/dp [p log(p/s) + q log(q/s)] = log(p/s) + 1 - p/(2s) - q/(2s) = log(p/s), and likewise
-    # for q; a zero-mass coordinate gets 0.
-    _, dlog_p = _masked_log_ratio(p, s)
-    _, dlog_q = _masked_log_ratio(q, s)
-    return _js_sum(p, q, axis), jnp.sum(dp * dlog_p + dq * dlog_q, axis=axis)
+    s = p + q
+    # On the support of p: d/dp [p log(2p/s) + q log(2q/s)] = log(2p/s) + 1 - p/s - q/s
+    # = log(2p/s). Off it the p-term is held at 0 and only the q-term moves: -q/s, which is -1
+    # where q > 0 and 0 where q = 0 too. Likewise for q.
+    mp, log_p = _masked_log_ratio(2 * p, s)
+    mq, log_q = _masked_log_ratio(2 * q, s)
+    coef_p = log_p - (1 - mp) * mq
+    coef_q = log_q - (1 - mq) * mp
+    return _js_sum(p, q, axis), jnp.sum(dp * coef_p + dq * coef_q, axis=axis)
 
 
 js_sum = jax.jit(_js_sum, static_argnums=2)

@@ -31,6 +31,7 @@ __all__ = [
     "check_pmf_pair",
     "check_same_shape_after_broadcast",
     "checked",
+    "host_float_array",
     "is_traced",
     "normalize_axis",
     "sum_tolerance",
@@ -44,29 +45,45 @@ def is_traced(x: Any) -> bool:
     return isinstance(x, jax.core.Tracer)
 
 
+def _float_dtype(dtype: Any) -> Any:
+    """The floating dtype an input of ``dtype`` is computed in: ints and bools become the default
+    float, and float64 becomes float32 unless x64 is enabled."""
+    if jnp.issubdtype(dtype, jnp.floating):
+        return jax.dtypes.canonicalize_dtype(dtype)
+    return jnp.result_type(float)
+
+
+def host_float_array(x: Any, name: str) -> np.ndarray:
+    """Converts concrete input to a floating NumPy array, with the dtype rules of the package.
+
+    For host code (the LP solvers) that should not round-trip through a device.
+
+    Raises:
+      ValueError: if ``x`` is ragged, complex or not numeric.
+    """
+    try:
+        arr = np.asarray(x)
+    except ValueError as exc:  # ragged lists and the like
+        raise ValueError(f"{name} must be an array of numbers: {exc}") from None
+    if np.issubdtype(arr.dtype, np.complexfloating):
+        raise ValueError(f"{name} must be real, got complex dtype {arr.dtype}")
+    if not (np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.bool_)):
+        raise ValueError(f"{name} must be an array of real numbers, got dtype {arr.dtype}")
+    return arr.astype(_float_dtype(arr.dtype), copy=False)
+
+
 def as_float_array(x: Any, name: str) -> jax.Array:
     """Converts ``x`` to a floating JAX array (integers and booleans become the default float).
 
     Raises:
-      ValueError: if ``x`` is complex or not numeric.
+      ValueError: if ``x`` is ragged, complex or not numeric.
     """
-    if any(is_traced(leaf) for leaf in jax.tree_util.tree_leaves(x)):
+    if isinstance(x, jax.Array) or any(is_traced(leaf) for leaf in jax.tree_util.tree_leaves(x)):
         x = jnp.asarray(x)
-    elif not isinstance(x, jax.Array):
-        try:
-            x = np.asarray(x)
-        except ValueError as exc:  # ragged lists and the like
-            raise ValueError(f"{name} must be an array of numbers: {exc}") from None
-        if x.dtype == object or not (
-            np.issubdtype(x.dtype, np.number) or np.issubdtype(x.dtype, np.bool_)
-        ):
-            raise ValueError(f"{name} must be an array of real numbers, got dtype {x.dtype}")
-    dtype = jnp.result_type(x)
-    if jnp.issubdtype(dtype, jnp.complexfloating):
-        raise ValueError(f"{name} must be real, got complex dtype {dtype}")
-    if not jnp.issubdtype(dtype, jnp.floating):
-        dtype = jnp.result_type(float)
-    return jnp.asarray(x, dtype=dtype)
+        if jnp.issubdtype(x.dtype, jnp.complexfloating):
+            raise ValueError(f"{name} must be real, got complex dtype {x.dtype}")
+        return x.astype(_float_dtype(x.dtype))
+    return jnp.asarray(host_float_array(x, name))
 
 
 def normalize_axis(axis: int, ndim: int, name: str) -> int:
@@ -105,7 +122,8 @@ def _host_value_checks(x: np.ndarray, name: str, axis: int, require_sum: bool) -
         if bad.any():
             worst = totals.flat[np.argmax(np.abs(totals - 1.0))]
             raise ValueError(
-                f"{name} does not sum to 1 along axis {axis} (sum = {worst!r}, tolerance {tol:.1e}); "
+                f"{name} does not sum to 1 along axis {axis} "
+                f"(sum = {worst!r}, tolerance {tol:.1e}); "
                 f"divergences never renormalises: pass {name} / {name}.sum(axis, keepdims=True) "
                 "if that is what you mean"
             )
@@ -158,7 +176,16 @@ def check_same_shape_after_broadcast(
     except ValueError:
         described = " and ".join(f"{n} has shape {s}" for n, s in zip(names, shapes, strict=True))
         raise ValueError(f"{described}: they do not broadcast") from None
-    lengths = {n: arrays[n].shape[axis] for n in names}
+    # Broadcasting aligns shapes on the right, so the mass axis is located from the right.
+    right = _axis_from_right(axis, len(shape))
+    lengths = {}
+    for n in names:
+        if not -arrays[n].ndim <= right < 0:
+            raise ValueError(
+                f"{n} has shape {arrays[n].shape}, which has no mass axis {axis} once broadcast "
+                f"to shape {shape}"
+            )
+        lengths[n] = arrays[n].shape[right]
     if len(set(lengths.values())) > 1:
         described = ", ".join(f"{n} has {k}" for n, k in lengths.items())
         raise ValueError(
@@ -168,12 +195,35 @@ def check_same_shape_after_broadcast(
     return tuple(jnp.broadcast_to(arrays[n].astype(dtype), shape) for n in names)
 
 
+def _axis_from_right(axis: int, ndim: int) -> int:
+    """``axis`` of an ``ndim``-dimensional broadcast shape, counted from the right (negative).
+
+    Out-of-range axes are returned unchanged, for :func:`normalize_axis` to report.
+    """
+    return axis - ndim if 0 <= axis < ndim else axis
+
+
 def check_pmf_pair(
     p: Any, q: Any, names: tuple[str, str] = ("p", "q"), *, axis: int = -1
 ) -> tuple[jax.Array, jax.Array]:
-    """Validates two pmfs (see :func:`check_pmf`) and broadcasts them to one shape and dtype."""
-    a = check_pmf(p, names[0], axis=axis)
-    b = check_pmf(q, names[1], axis=axis)
+    """Validates two pmfs (see :func:`check_pmf`) and broadcasts them to one shape and dtype.
+
+    ``axis`` is an axis of the broadcast shape. Broadcasting aligns shapes on the right, so when
+    the two inputs differ in rank a non-negative ``axis`` is located from the right in each of them.
+    """
+    a = as_float_array(p, names[0])
+    b = as_float_array(q, names[1])
+    if a.ndim != b.ndim and min(a.ndim, b.ndim) > 0:
+        right = _axis_from_right(axis, max(a.ndim, b.ndim))
+        for name, x in zip(names, (a, b), strict=True):
+            if right < -x.ndim:
+                raise ValueError(
+                    f"{name} has shape {x.shape}, which has no mass axis {axis} once broadcast "
+                    f"against shapes {a.shape} and {b.shape}"
+                )
+        axis = right
+    a = check_pmf(a, names[0], axis=axis)
+    b = check_pmf(b, names[1], axis=axis)
     a, b = check_same_shape_after_broadcast({names[0]: a, names[1]: b}, axis=axis)
     return a, b
 
@@ -183,7 +233,13 @@ def check_base(base: Any) -> None:
     if base is None or is_traced(base):
         return
     b = np.asarray(base)
-    if b.shape != () or not np.isrealobj(b) or not np.isfinite(b) or b <= 0 or b == 1:
+    if (
+        b.shape != ()
+        or not (np.issubdtype(b.dtype, np.integer) or np.issubdtype(b.dtype, np.floating))
+        or not np.isfinite(b)
+        or b <= 0
+        or b == 1
+    ):
         raise ValueError(f"base must be None (nats) or a finite number > 0 and != 1, got {base!r}")
 
 

@@ -10,6 +10,10 @@ Every numeric comparison in tests/ and proofs/ takes its tolerance from ``TOLERA
 * ``power_iteration`` and ``critic``: see the comments in ``TOLERANCES``.
 * ``lp``: two independent exact LP solves (network simplex and HiGHS) agree to ``1e-10``
   relative, the rounding of their pivots.
+* ``highs``: a comparison with a HiGHS solve at its tightest setting (feasibility tolerances
+  ``1e-10``, no presolve). HiGHS accepts a basis whose reduced costs are above ``-1e-10``, so
+  where two couplings differ in cost by less (points ``1e-10`` apart) it may stop at the
+  dearer one: ``atol=1e-10`` on values whose masses sum to one.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ TOLERANCES: dict[str, dict[str, float]] = {
     # sampling error of about 0.02 for critics of order-1 range, plus the optimisation gap of a
     # short training run.
     "critic": {"rtol": 0.0, "atol": 0.05},
+    "highs": {"rtol": 1e-10, "atol": 1e-10},
 }
 
 
