@@ -56,9 +56,9 @@ from divergences.wasserstein import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "CouplingReport",
     "CriticFit",
     "CriticSweep",
-    "CouplingReport",
     "FGenerator",
     "SolverError",
     "W1Dual",
@@ -66,8 +66,8 @@ __all__ = [
     "check_coupling",
     "checked",
     "chi_square",
-    "critic_sweep",
     "cost_matrix",
+    "critic_sweep",
     "cross_entropy",
     "entropy",
     "f_divergence",
