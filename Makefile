@@ -21,6 +21,9 @@ test: $(VENV)/.installed
 	$(VENV)/bin/mypy
 	$(PY) -m pytest -n 2
 
+docs: $(VENV)/.installed
+	$(PY) -m sphinx -W --keep-going -b html docs docs/_build/html
+
 bench: $(VENV)/.installed
 	$(PY) -m pip install --quiet -e ".[bench]"
 	$(PY) benchmarks/bench_divergences.py

@@ -1,0 +1,62 @@
+"""Sphinx configuration: the pages, the executed notebooks and the API reference."""
+
+from __future__ import annotations
+
+import pathlib
+import sys
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "docs" / "_ext"))
+
+import jax  # noqa: E402
+
+# Numbers and figures in the pages are computed while building, in float64 like the checks.
+jax.config.update("jax_enable_x64", True)
+
+import divergences  # noqa: E402
+
+project = "divergences"
+author = "the divergences authors"
+copyright = "2026, the divergences authors"
+release = divergences.__version__
+
+extensions = [
+    "sphinx.ext.autodoc",
+    "sphinx.ext.napoleon",
+    "sphinx.ext.mathjax",
+    "myst_nb",
+    "matplotlib.sphinxext.plot_directive",
+    "dvdocs",
+]
+exclude_patterns = ["_build", "notebooks/.ipynb_checkpoints", "**/.ipynb_checkpoints"]
+source_suffix = {".rst": "restructuredtext", ".md": "myst-nb", ".ipynb": "myst-nb"}
+myst_enable_extensions = ["dollarmath", "amsmath"]
+
+# Notebooks are stored without outputs and executed on every build, in a temporary directory
+# so that nothing is written next to them; an error in a cell fails the build.
+nb_execution_mode = "force"
+nb_execution_in_temp = True
+nb_execution_raise_on_error = True
+nb_execution_timeout = 300
+nb_execution_show_tb = True
+
+autodoc_member_order = "bysource"
+autodoc_typehints = "description"
+autodoc_default_options = {"members": False}
+napoleon_google_docstring = True
+napoleon_numpy_docstring = False
+
+plot_include_source = False
+plot_html_show_source_link = False
+plot_html_show_formats = False
+plot_formats = [("png", 110)]
+plot_pre_code = (
+    "import jax\njax.config.update('jax_enable_x64', True)\n"
+    "import numpy as np\nimport matplotlib.pyplot as plt\nimport divergences as dv\n"
+)
+
+html_theme = "alabaster"
+html_title = "divergences"
+html_theme_options = {"description": "Divergences and distances for GANs and WGANs, in JAX"}
+suppress_warnings = ["mystnb.unknown_mime_type"]
