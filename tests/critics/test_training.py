@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import divergences as dv
 from divergences.critics._training import plateaued
@@ -38,6 +40,16 @@ def test_plateau_rule():
     assert plateaued(flat, patience=3, tol=0.01).all()
     assert not plateaued(rising, patience=3, tol=0.01).any()
     assert not plateaued(flat[:3], patience=3, tol=0.01).any()  # too short to judge
+
+
+@given(
+    st.lists(st.floats(-1.0, 1.0), min_size=8, max_size=8),
+    st.floats(1e-6, 1e6),
+    st.integers(1, 6),
+)
+def test_plateau_rule_is_scale_free(values, scale, patience):
+    h = np.asarray(values)[:, None]
+    assert plateaued(h, patience, 0.01) == plateaued(h * scale, patience, 0.01)
 
 
 def test_early_stop_on_an_easy_problem():
