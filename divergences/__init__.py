@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from divergences import families
 from divergences import f_divergence as f_generators
 from divergences._validation import checked
 from divergences.chi_square import chi_square
@@ -26,29 +27,44 @@ from divergences.f_divergence import (
     optimal_critic,
     variational_bound,
 )
+from divergences.families import Family, Measures
 from divergences.gan import gan_value, optimal_discriminator
+from divergences.gaussian import frechet_distance, kl_mvn, kl_normal
 from divergences.hellinger import hellinger
+from divergences.information import conditional_entropy, inception_score, mutual_information
 from divergences.js import js_distance, js_divergence
 from divergences.kl import kl
+from divergences.sweep import Sweep, sweep
 from divergences.total_variation import total_variation
 
 __version__ = "0.1.0"
 
 __all__ = [
     "FGenerator",
+    "Family",
+    "Measures",
+    "Sweep",
     "checked",
     "chi_square",
+    "conditional_entropy",
     "cross_entropy",
     "entropy",
     "f_divergence",
     "f_generators",
+    "families",
+    "frechet_distance",
     "gan_value",
     "hellinger",
+    "inception_score",
     "js_distance",
     "js_divergence",
     "kl",
+    "kl_mvn",
+    "kl_normal",
+    "mutual_information",
     "optimal_critic",
     "optimal_discriminator",
+    "sweep",
     "testing",
     "total_variation",
     "variational_bound",
