@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Union
-
 import jax
 import numpy as np
 
 #: Anything :func:`jax.numpy.asarray` accepts: JAX and NumPy arrays, nested lists, scalars.
-ArrayLike = Union[jax.Array, np.ndarray, list, tuple, float, int]
+ArrayLike = jax.Array | np.ndarray | list | tuple | float | int
 
 #: A logarithm base: ``None`` for nats, ``2`` for bits, any finite number > 0 and != 1.
-Base = Union[None, float, int, jax.Array]
+Base = None | float | int | jax.Array
 
 __all__ = ["ArrayLike", "Base"]

@@ -174,7 +174,8 @@ def check_pmf_pair(
     """Validates two pmfs (see :func:`check_pmf`) and broadcasts them to one shape and dtype."""
     a = check_pmf(p, names[0], axis=axis)
     b = check_pmf(q, names[1], axis=axis)
-    return check_same_shape_after_broadcast({names[0]: a, names[1]: b}, axis=axis)
+    a, b = check_same_shape_after_broadcast({names[0]: a, names[1]: b}, axis=axis)
+    return a, b
 
 
 def check_base(base: Any) -> None:
@@ -183,9 +184,7 @@ def check_base(base: Any) -> None:
         return
     b = np.asarray(base)
     if b.shape != () or not np.isrealobj(b) or not np.isfinite(b) or b <= 0 or b == 1:
-        raise ValueError(
-            f"base must be None (nats) or a finite number > 0 and != 1, got {base!r}"
-        )
+        raise ValueError(f"base must be None (nats) or a finite number > 0 and != 1, got {base!r}")
 
 
 def check_in_unit_interval(d: Any, name: str) -> jax.Array:
@@ -194,9 +193,7 @@ def check_in_unit_interval(d: Any, name: str) -> jax.Array:
     if x.ndim == 0:
         raise ValueError(f"{name} must have at least one axis; got a scalar")
     if is_traced(x):
-        checkify.debug_check(
-            jnp.all((x >= 0) & (x <= 1)), f"{name} must lie in [0, 1] (no NaN)"
-        )
+        checkify.debug_check(jnp.all((x >= 0) & (x <= 1)), f"{name} must lie in [0, 1] (no NaN)")
     else:
         h = np.asarray(x)
         if np.isnan(h).any():

@@ -176,7 +176,16 @@ TOTAL_VARIATION = FGenerator(
 #: The f-GAN table, by name.
 GENERATORS: dict[str, FGenerator] = {
     g.name: g
-    for g in (KL, REVERSE_KL, PEARSON, NEYMAN, SQUARED_HELLINGER, JENSEN_SHANNON, GAN, TOTAL_VARIATION)
+    for g in (
+        KL,
+        REVERSE_KL,
+        PEARSON,
+        NEYMAN,
+        SQUARED_HELLINGER,
+        JENSEN_SHANNON,
+        GAN,
+        TOTAL_VARIATION,
+    )
 }
 
 
@@ -219,21 +228,21 @@ def f_divergence(
     """
     check_base(base)
     p, q = check_pmf_pair(p, q, axis=axis)
+    slope: float
     if isinstance(f, FGenerator):
         slope = f.slope_at_infinity if slope_at_infinity is None else slope_at_infinity
         fn = f.f
+    elif slope_at_infinity is not None:
+        fn, slope = f, slope_at_infinity
     else:
-        fn = f
-        slope = slope_at_infinity
-        if slope is None:
-            if not (is_traced(p) or is_traced(q)) and np.any(
-                (np.asarray(q) == 0) & (np.asarray(p) > 0)
-            ):
-                raise ValueError(
-                    "q is zero where p is positive, where D_f depends on lim f(t)/t as t -> inf; "
-                    "pass slope_at_infinity (inf for KL-like generators) or use an FGenerator"
-                )
-            slope = math.inf
+        if not (is_traced(p) or is_traced(q)) and np.any(
+            (np.asarray(q) == 0) & (np.asarray(p) > 0)
+        ):
+            raise ValueError(
+                "q is zero where p is positive, where D_f depends on lim f(t)/t as t -> inf; "
+                "pass slope_at_infinity (inf for KL-like generators) or use an FGenerator"
+            )
+        fn, slope = f, math.inf
     mq = support_mask(q)
     offq = 1 - mq
     ratio = p * mq / (q + offq) + offq  # p/q on the support of q, 1 (harmless) off it
@@ -246,7 +255,9 @@ def f_divergence(
     return value / log_of_base(base, value.dtype)
 
 
-def optimal_critic(p: ArrayLike, q: ArrayLike, generator: FGenerator, *, axis: int = -1) -> jax.Array:
+def optimal_critic(
+    p: ArrayLike, q: ArrayLike, generator: FGenerator, *, axis: int = -1
+) -> jax.Array:
     r"""The critic :math:`T^* = f'(p/q)` at which the variational bound equals :math:`D_f`.
 
     ``p/q`` is taken as ``inf`` where ``q = 0 < p``, ``0`` where ``p = 0 < q`` and ``1`` where

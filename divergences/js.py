@@ -5,7 +5,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from divergences._numerics import log_of_base, safe_sqrt, xlog_ratio_sum
+from divergences._numerics import js_sum, log_of_base, safe_sqrt
 from divergences._typing import ArrayLike, Base
 from divergences._validation import check_base, check_pmf_pair
 
@@ -14,9 +14,8 @@ __all__ = ["js_distance", "js_divergence"]
 
 def _js_nats(p: jax.Array, q: jax.Array, axis: int) -> jax.Array:
     # JS = 1/2 sum p log(2p / (p+q)) + 1/2 sum q log(2q / (p+q)); the mixture is positive wherever
-    # either mass is, so only the zero-mass conventions of xlog_ratio_sum are needed.
-    s = p + q
-    return 0.5 * (xlog_ratio_sum(p, 2 * p, s, axis) + xlog_ratio_sum(q, 2 * q, s, axis))
+    # either mass is, so only the zero-mass conventions are needed.
+    return 0.5 * js_sum(p, q, axis)
 
 
 def js_divergence(p: ArrayLike, q: ArrayLike, *, base: Base = None, axis: int = -1) -> jax.Array:
@@ -86,4 +85,3 @@ def js_distance(p: ArrayLike, q: ArrayLike, *, base: Base = None, axis: int = -1
     p, q = check_pmf_pair(p, q, axis=axis)
     js = _js_nats(p, q, axis) / log_of_base(base, p.dtype)
     return safe_sqrt(jnp.maximum(js, 0))
-

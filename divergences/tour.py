@@ -59,6 +59,8 @@ def format_tour(rows: list[TourRow]) -> str:
     head = f"{'example':30s}" + "".join(f"{k[:12]:>13s}" for k in keys) + f"{'max error':>11s}"
     lines = [head, "-" * len(head)]
     for r in rows:
-        cells = "".join(f"{np.format_float_positional(v, 6, trim='-'):>13s}" for v in r.values.values())
+        cells = "".join(
+            f"{np.format_float_positional(v, 6, trim='-'):>13s}" for v in r.values.values()
+        )
         lines.append(f"{r.name[:30]:30s}{cells}{r.worst_error:>11.1e}")
     return "\n".join(lines)
