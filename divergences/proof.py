@@ -157,6 +157,8 @@ def symbolic_zero(expr: Any, *, detail: str = "") -> Check:
     import sympy
 
     residual = sympy.simplify(expr)
+    if isinstance(residual, sympy.MatrixBase) and residual.is_zero_matrix:
+        return Check(0.0, 0.0, "<=", detail or "simplifies to the zero matrix")
     if residual == 0:
         return Check(0.0, 0.0, "<=", detail or "simplifies to 0")
     return Check(math.inf, 0.0, "<=", f"residual {residual}")
