@@ -53,13 +53,30 @@ def pmf_triples(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 @st.composite
+def lp_pmfs(draw: st.DrawFn, n: int) -> np.ndarray:
+    """A pmf from small integers, exact zeros included, without the tiny masses of :func:`pmfs`.
+
+    The LP solvers behind Wasserstein-1 accept a solution whose constraints hold to their
+    feasibility tolerance (HiGHS: 1e-7), so a mass of 1e-9 is below what they resolve.
+    """
+    w = np.asarray(draw(st.lists(st.integers(0, 9), min_size=n, max_size=n)), dtype=np.float64)
+    if w.sum() == 0:
+        w[draw(st.integers(0, n - 1))] = 1.0
+    return w / w.sum()
+
+
+@st.composite
 def point_measures(
     draw: st.DrawFn, *, dim: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Two discrete measures ``(x, a, y, b)`` in ``R^dim`` with 4 and 3 atoms (zeros allowed)."""
+    """Two discrete measures ``(x, a, y, b)`` in ``R^dim`` with 4 and 3 atoms (zeros allowed).
+
+    Coordinates are multiples of 1/2 plus a per-atom offset (multiples of 0.01), so the atoms of
+    each measure are distinct while atoms of x and y may coincide (a zero cost).
+    """
     coords = st.integers(-6, 6).map(lambda k: k / 2.0)
     x = np.asarray(draw(st.lists(coords, min_size=4 * dim, max_size=4 * dim))).reshape(4, dim)
     y = np.asarray(draw(st.lists(coords, min_size=3 * dim, max_size=3 * dim))).reshape(3, dim)
-    x = x + np.linspace(0.0, 0.3, 4)[:, None] * 1e-3  # distinct atoms
-    y = y + np.linspace(0.0, 0.2, 3)[:, None] * 1e-3
-    return x, draw(pmfs(4)), y, draw(pmfs(3))
+    x = x + np.array([0.0, 0.01, 0.02, 0.03])[:, None]
+    y = y + np.array([0.0, 0.01, 0.02])[:, None]
+    return x, draw(lp_pmfs(4)), y, draw(lp_pmfs(3))

@@ -9,6 +9,9 @@ Every numeric comparison in tests/ and proofs/ takes its tolerance from ``TOLERA
   order ``h^2 f''' + eps / h``, about ``1e-9`` relative: compared at ``rtol=1e-6, atol=1e-8``.
 * ``lp``: two independent exact LP solves (network simplex and HiGHS) agree to ``1e-10``
   relative, the rounding of their pivots.
+* ``lp_feasibility``: a potential or plan read off a HiGHS solution satisfies its constraints to
+  HiGHS's default primal/dual feasibility tolerance, ``1e-7``; constraint checks on such output
+  (a potential's Lipschitz bound, complementary slackness) use that absolute bound.
 * ``quadrature``: adaptive quadrature (``scipy.integrate.quad`` asked for ``epsabs=1e-13,
   epsrel=1e-12``) of a smooth integrand over the real line reaches ~1e-12; held to ``1e-9``
   relative so that the infinite-range transform and the tails of the integrand do not decide.
@@ -36,6 +39,7 @@ TOLERANCES: dict[str, dict[str, float]] = {
     "float32": {"rtol": 1e-5, "atol": 1e-6},
     "gradient": {"rtol": 1e-6, "atol": 1e-8},
     "lp": {"rtol": 1e-10, "atol": 1e-12},
+    "lp_feasibility": {"rtol": 0.0, "atol": 1e-7},
     "quadrature": {"rtol": 1e-9, "atol": 1e-11},
     "iterative": {"rtol": 1e-9, "atol": 1e-12},
     "matrix_function": {"rtol": 1e-8, "atol": 1e-10},
