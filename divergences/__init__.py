@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from divergences import families
 from divergences import f_divergence as f_generators
+from divergences import families
 from divergences._validation import checked
 from divergences.chi_square import chi_square
 from divergences.entropy import cross_entropy, entropy

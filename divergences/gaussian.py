@@ -74,9 +74,7 @@ def _check_mvn(mean: jax.Array, cov: jax.Array, name: str) -> None:
             raise ValueError(f"{name}: the covariance must be positive semi-definite")
 
 
-def kl_mvn(
-    mean_p: ArrayLike, cov_p: ArrayLike, mean_q: ArrayLike, cov_q: ArrayLike
-) -> jax.Array:
+def kl_mvn(mean_p: ArrayLike, cov_p: ArrayLike, mean_q: ArrayLike, cov_q: ArrayLike) -> jax.Array:
     r"""KL between multivariate normals :math:`\mathrm{KL}(N(m_p, C_p) \,\|\, N(m_q, C_q))`.
 
     .. math::

@@ -128,7 +128,5 @@ def inception_score(conditionals: ArrayLike, weights: ArrayLike | None = None) -
     marginal = jnp.broadcast_to(jnp.sum(joint, axis=0, keepdims=True), c.shape)
     rows = jnp.broadcast_to(w[:, None], c.shape)
     # I(y; x) = sum_n w_n sum_k c_nk log(c_nk / p_k) = sum joint log(joint / (w p)).
-    info = xlog_ratio_sum(
-        joint.reshape(-1), joint.reshape(-1), (rows * marginal).reshape(-1), 0
-    )
+    info = xlog_ratio_sum(joint.reshape(-1), joint.reshape(-1), (rows * marginal).reshape(-1), 0)
     return jnp.exp(info)

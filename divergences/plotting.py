@@ -17,7 +17,7 @@ import math
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import jax.numpy as jnp
 import numpy as np
@@ -57,7 +57,7 @@ LABELS = {
     "kl": r"$\mathrm{KL}(P_0 \| P_\theta)$ [nats]",
     "reverse_kl": r"$\mathrm{KL}(P_\theta \| P_0)$ [nats]",
 }
-_RC = {
+_RC: dict[str, Any] = {
     "font.size": 12,
     "axes.titlesize": 13,
     "axes.labelsize": 12,
@@ -77,18 +77,20 @@ def _styled(fn: Callable[..., Figure]) -> Callable[..., Figure]:
     def wrapper(*args: Any, **kwargs: Any) -> Figure:
         import matplotlib
 
-        with matplotlib.rc_context(_RC):
+        with matplotlib.rc_context(cast(Any, _RC)):
             return fn(*args, **kwargs)
 
     return wrapper
 
 
-def _figure(figsize: tuple[float, float], nrows: int = 1, ncols: int = 1, **kw: Any) -> tuple[Figure, Any]:
+def _figure(
+    figsize: tuple[float, float], nrows: int = 1, ncols: int = 1, **kw: Any
+) -> tuple[Figure, Any]:
     fig = Figure(figsize=figsize, layout="constrained")
     return fig, fig.subplots(nrows, ncols, **kw)
 
 
-def _style(ax) -> None:  # type: ignore[no-untyped-def]
+def _style(ax: Any) -> None:
     ax.grid(True, color="#dddddd", linewidth=0.8)
     ax.set_axisbelow(True)
     for side in ("top", "right"):
@@ -110,20 +112,34 @@ def _broken(t: np.ndarray, v: np.ndarray, jump: float) -> tuple[np.ndarray, np.n
     return tt, vv, left & right
 
 
-def _plot_broken(ax, t: np.ndarray, v: np.ndarray, *, jump: float = 0.3, **kw: Any) -> None:  # type: ignore[no-untyped-def]
+def _plot_broken(ax: Any, t: np.ndarray, v: np.ndarray, *, jump: float = 0.3, **kw: Any) -> None:
     tt, vv, isolated = _broken(t, v, jump)
     (line,) = ax.plot(tt, vv, **kw)
     if isolated.any():
-        ax.plot(t[isolated], v[isolated], "o", color=line.get_color(), markersize=7, clip_on=False, zorder=5)
+        ax.plot(
+            t[isolated],
+            v[isolated],
+            "o",
+            color=line.get_color(),
+            markersize=7,
+            clip_on=False,
+            zorder=5,
+        )
 
 
-def _draw_infinite(ax, thetas: np.ndarray, values: np.ndarray, key: str, y_top: float) -> None:  # type: ignore[no-untyped-def]
+def _draw_infinite(ax: Any, thetas: np.ndarray, values: np.ndarray, key: str, y_top: float) -> None:
     """KL: a row of up-arrows at the top edge where it is infinite, the finite values as dots."""
     inf = np.isinf(values)
     show = np.flatnonzero(inf)[:: max(1, inf.sum() // 14)]
     ax.plot(
-        thetas[show], np.full(show.size, y_top), linestyle="none", marker="^", markersize=8,
-        color=COLORS[key], clip_on=False, label=LABELS[key] + r" $= +\infty$",
+        thetas[show],
+        np.full(show.size, y_top),
+        linestyle="none",
+        marker="^",
+        markersize=8,
+        color=COLORS[key],
+        clip_on=False,
+        label=LABELS[key] + r" $= +\infty$",
     )
     finite = ~inf
     if finite.any():
@@ -149,13 +165,20 @@ def figure_wgan(thetas: Sequence[float] | np.ndarray | None = None) -> Figure:
     top = 1.25
     widths = {"w1": 2.6, "tv": 2.6, "js": 2.6}
     for key in ("w1", "tv", "js"):
-        _plot_broken(ax, t, s.values[key], color=COLORS[key], linewidth=widths[key], label=LABELS[key])
-        ax.plot(*_broken(t, s.exact[key], 0.3)[:2], color="black", linewidth=0.9, linestyle=(0, (3, 3)))
+        _plot_broken(
+            ax, t, s.values[key], color=COLORS[key], linewidth=widths[key], label=LABELS[key]
+        )
+        ax.plot(
+            *_broken(t, s.exact[key], 0.3)[:2], color="black", linewidth=0.9, linestyle=(0, (3, 3))
+        )
     _draw_infinite(ax, t, s.values["kl"], "kl", top)
     ax.plot([], [], color="black", linewidth=0.9, linestyle=(0, (3, 3)), label="closed form")
     ax.annotate(
-        r"all four are 0 at $\theta = 0$", xy=(0.0, 0.0), xytext=(0.12, 0.1),
-        fontsize=11, arrowprops={"arrowstyle": "->", "color": COLORS["grey"]},
+        r"all four are 0 at $\theta = 0$",
+        xy=(0.0, 0.0),
+        xytext=(0.12, 0.1),
+        fontsize=11,
+        arrowprops={"arrowstyle": "->", "color": COLORS["grey"]},
     )
     ax.text(t.max(), math.log(2) + 0.02, r"$\log 2$", color=COLORS["js"], ha="right", va="bottom")
     ax.set_ylim(-0.05, top)
@@ -168,11 +191,24 @@ def figure_wgan(thetas: Sequence[float] | np.ndarray | None = None) -> Figure:
     styles = {"w1": "-", "tv": "-", "js": (0, (5, 3))}
     for key in ("w1", "tv", "js"):
         _plot_broken(
-            axg, t, s.gradients[key], jump=0.5, color=COLORS[key], linewidth=2.6 if key != "tv" else 4.5,
-            linestyle=styles[key], label=r"$d/d\theta$ " + LABELS[key].split(" [")[0],
+            axg,
+            t,
+            s.gradients[key],
+            jump=0.5,
+            color=COLORS[key],
+            linewidth=2.6 if key != "tv" else 4.5,
+            linestyle=styles[key],
+            label=r"$d/d\theta$ " + LABELS[key].split(" [")[0],
         )
-    axg.text(0.02, 0.97, r"KL: no derivative ($+\infty$ for all $\theta \neq 0$)",
-             transform=axg.transAxes, color=COLORS["kl"], va="top", fontsize=11)
+    axg.text(
+        0.02,
+        0.97,
+        r"KL: no derivative ($+\infty$ for all $\theta \neq 0$)",
+        transform=axg.transAxes,
+        color=COLORS["kl"],
+        va="top",
+        fontsize=11,
+    )
     axg.set_ylim(-1.35, 1.35)
     axg.set_xlabel(r"$\theta$")
     axg.set_ylabel(r"derivative in $\theta$")
@@ -193,13 +229,27 @@ def figure_discretisation(thetas: Sequence[float] | np.ndarray | None = None) ->
     t = np.linspace(-0.5, 0.5, 101) if thetas is None else np.asarray(thetas, dtype=float)
     fams = [
         (families.parallel_lines(), "Z on a grid (= closed form)", "-", COLORS["w1"], 4.0),
-        (families.parallel_lines_pixels(x_step=0.1, x_max=1.0), "pixels of width 0.1", "-", COLORS["tv"], 2.2),
-        (families.parallel_lines_sampled(n=32, seed=0), "32 samples of Z per line", (0, (4, 2)), COLORS["js"], 2.2),
+        (
+            families.parallel_lines_pixels(x_step=0.1, x_max=1.0),
+            "pixels of width 0.1",
+            "-",
+            COLORS["tv"],
+            2.2,
+        ),
+        (
+            families.parallel_lines_sampled(n=32, seed=0),
+            "32 samples of Z per line",
+            (0, (4, 2)),
+            COLORS["js"],
+            2.2,
+        ),
     ]
     fig, (ax, axj) = _figure((12.0, 5.2), 1, 2)
     for fam, label, ls, color, lw in fams:
         s = sweep(fam, t, measures=("js", "w1"))
-        _plot_broken(ax, t, s.values["w1"], jump=0.05, color=color, linewidth=lw, linestyle=ls, label=label)
+        _plot_broken(
+            ax, t, s.values["w1"], jump=0.05, color=color, linewidth=lw, linestyle=ls, label=label
+        )
         _plot_broken(axj, t, s.values["js"], color=color, linewidth=lw, linestyle=ls, label=label)
     ax.plot(t, np.abs(t), color="black", linewidth=0.9, linestyle=(0, (3, 3)), label=r"$|\theta|$")
     ax.set_xlabel(r"$\theta$")
@@ -212,11 +262,21 @@ def figure_discretisation(thetas: Sequence[float] | np.ndarray | None = None) ->
     axj.set_ylim(-0.05, 0.85)
     axj.axhline(math.log(2), color=COLORS["grey"], linewidth=0.8, linestyle=":")
     axj.set_title(r"JS: $\log 2$ except where the supports meet")
-    axj.text(0.0, math.log(2) + 0.03, r"samples: $\log 2$ even at $\theta = 0$", ha="center",
-             va="bottom", color=COLORS["js"], fontsize=11)
+    axj.text(
+        0.0,
+        math.log(2) + 0.03,
+        r"samples: $\log 2$ even at $\theta = 0$",
+        ha="center",
+        va="bottom",
+        color=COLORS["js"],
+        fontsize=11,
+    )
     axj.annotate(
-        "pixels: 0 for $|\\theta| < 0.05$\ngrid: 0 only at $\\theta = 0$", xy=(0.045, 0.0),
-        xytext=(0.12, 0.2), fontsize=11, arrowprops={"arrowstyle": "->", "color": COLORS["grey"]},
+        "pixels: 0 for $|\\theta| < 0.05$\ngrid: 0 only at $\\theta = 0$",
+        xy=(0.045, 0.0),
+        xytext=(0.12, 0.2),
+        fontsize=11,
+        arrowprops={"arrowstyle": "->", "color": COLORS["grey"]},
     )
     axj.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=2, frameon=False)
     _style(axj)
@@ -237,7 +297,9 @@ def figure_shifted_families(thetas: Sequence[float] | np.ndarray | None = None) 
         r"$P_0 = N(0, 1)$, $P_\theta = N(\theta, 1)$",
         r"$P_0 = U[0, 1]$, $P_\theta = U[\theta, \theta + 1]$",
     )
-    for ax, fam, title in zip(axes, (families.shifted_gaussians(), families.shifted_uniforms()), titles, strict=True):
+    for ax, fam, title in zip(
+        axes, (families.shifted_gaussians(), families.shifted_uniforms()), titles, strict=True
+    ):
         s = sweep(fam, t, measures=("kl", "js", "tv", "w1"))
         top = 2.8
         for key in ("w1", "tv", "js"):
@@ -250,13 +312,21 @@ def figure_shifted_families(thetas: Sequence[float] | np.ndarray | None = None) 
         assert s.exact is not None
         for key, v in s.exact.items():
             if key in ("w1", "tv", "js", "kl"):
-                ax.plot(t, np.where(np.isinf(v), np.nan, v), color="black", linewidth=0.9, linestyle=(0, (3, 3)))
+                ax.plot(
+                    t,
+                    np.where(np.isinf(v), np.nan, v),
+                    color="black",
+                    linewidth=0.9,
+                    linestyle=(0, (3, 3)),
+                )
         ax.plot([], [], color="black", linewidth=0.9, linestyle=(0, (3, 3)), label="closed form")
         ax.set_ylim(-0.05, top)
         ax.set_xlabel(r"shift $\theta$")
         ax.set_ylabel("value")
         ax.set_title(title)
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=3, frameon=False, fontsize=10)
+        ax.legend(
+            loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=3, frameon=False, fontsize=10
+        )
         _style(ax)
     return fig
 
@@ -273,7 +343,9 @@ def figure_optimal_discriminator() -> Figure:
     h = x[1] - x[0]
 
     def density(mix: list[tuple[float, float, float]]) -> np.ndarray:
-        d = sum(w * np.exp(-0.5 * ((x - m) / s) ** 2) / (s * math.sqrt(2 * math.pi)) for w, m, s in mix)
+        d = sum(
+            w * np.exp(-0.5 * ((x - m) / s) ** 2) / (s * math.sqrt(2 * math.pi)) for w, m, s in mix
+        )
         return np.asarray(d)
 
     p = density([(0.5, -2.0, 0.6), (0.5, 1.5, 0.8)])
@@ -300,7 +372,6 @@ def figure_optimal_discriminator() -> Figure:
     return fig
 
 
-@_styled
 def _monotone_plan(p: np.ndarray, q: np.ndarray) -> np.ndarray:
     """The north-west-corner (quantile) coupling of two pmfs on sorted points of the line."""
     plan = np.zeros((p.size, q.size))
@@ -318,6 +389,7 @@ def _monotone_plan(p: np.ndarray, q: np.ndarray) -> np.ndarray:
     return plan
 
 
+@_styled
 def figure_transport_plan() -> Figure:
     """The earth mover's example: the optimal plan between P = (4,3,2,1)/10 and Q = (1,4,3,2)/10."""
     import divergences as dv
@@ -338,12 +410,21 @@ def figure_transport_plan() -> Figure:
     )
     ax_top, ax_empty, ax, ax_right = axes[0, 0], axes[0, 1], axes[1, 0], axes[1, 1]
     ax_empty.axis("off")
-    im = ax.imshow(plan, cmap="Blues", vmin=0, vmax=plan.max() * 1.15, origin="upper", aspect="auto")
+    im = ax.imshow(
+        plan, cmap="Blues", vmin=0, vmax=plan.max() * 1.15, origin="upper", aspect="auto"
+    )
     for i in range(4):
         for j in range(4):
             if plan[i, j] > 1e-12:
-                ax.text(j, i, f"{plan[i, j]:.1f}", ha="center", va="center", fontsize=13,
-                        color="white" if plan[i, j] > 0.2 else "black")
+                ax.text(
+                    j,
+                    i,
+                    f"{plan[i, j]:.1f}",
+                    ha="center",
+                    va="center",
+                    fontsize=13,
+                    color="white" if plan[i, j] > 0.2 else "black",
+                )
     ax.set_xticks(range(4), [f"{v:g}" for v in xs])
     ax.set_yticks(range(4), [f"{v:g}" for v in xs])
     ax.set_xlabel(r"to $y$ (support of $Q$)")
@@ -352,9 +433,7 @@ def figure_transport_plan() -> Figure:
     ax_top.set_xlim(-0.5, 3.5)
     ax_top.set_xticks([])
     ax_top.set_ylabel("$Q$")
-    ax_top.set_title(
-        rf"optimal plan: cost $0.3 + 0.2 + 0.1 = {cost:.1f} = W_1$ (LP)", loc="left"
-    )
+    ax_top.set_title(rf"optimal plan: cost $0.3 + 0.2 + 0.1 = {cost:.1f} = W_1$ (LP)", loc="left")
     ax_right.barh(xs, p, color=COLORS["p"], height=0.6)
     ax_right.set_ylim(3.5, -0.5)
     ax_right.set_yticks([])
@@ -389,8 +468,12 @@ def figure_kr_potential() -> Figure:
     fig, (ax, axm) = _figure((8.5, 6.0), 2, 1, sharex=True, gridspec_kw={"height_ratios": [2, 1]})
     ax.plot(grid, ext, color=COLORS["grey"], linewidth=1.4, label="a 1-Lipschitz extension")
     ax.plot(z[order], f[order], color="black", linewidth=2.2, label=r"critic $f$ through the atoms")
-    ax.plot(x, f[: len(x)], "o", color=COLORS["p"], markersize=9, label=r"$f$ on the atoms of $\mu$")
-    ax.plot(y, f[len(x):], "s", color=COLORS["q"], markersize=8, label=r"$f$ on the atoms of $\nu$")
+    ax.plot(
+        x, f[: len(x)], "o", color=COLORS["p"], markersize=9, label=r"$f$ on the atoms of $\mu$"
+    )
+    ax.plot(
+        y, f[len(x) :], "s", color=COLORS["q"], markersize=8, label=r"$f$ on the atoms of $\nu$"
+    )
     ax.set_ylabel(r"$f(x)$")
     ax.set_title(
         rf"KR potential: $E_\mu f - E_\nu f = W_1 = {float(dual.value):.3f}$, $|f(s) - f(t)| \leq |s - t|$"
@@ -419,7 +502,11 @@ FIGURES: dict[str, Callable[[], Figure]] = {
 
 
 def save_figure(
-    fig: Figure, out_dir: str | os.PathLike[str], name: str, *, formats: Sequence[str] = ("png", "svg")
+    fig: Figure,
+    out_dir: str | os.PathLike[str],
+    name: str,
+    *,
+    formats: Sequence[str] = ("png", "svg"),
 ) -> list[Path]:
     """Writes ``fig`` to ``out_dir/name.<fmt>`` for each format (PNG at 200 dpi); returns the paths."""
     out = Path(out_dir)
@@ -432,9 +519,7 @@ def save_figure(
     return paths
 
 
-def make_figures(
-    out_dir: str | os.PathLike[str], names: Sequence[str] | None = None
-) -> list[Path]:
+def make_figures(out_dir: str | os.PathLike[str], names: Sequence[str] | None = None) -> list[Path]:
     """Builds and writes the named figures (all of :data:`FIGURES` by default)."""
     chosen = list(FIGURES) if names is None else list(names)
     unknown = [n for n in chosen if n not in FIGURES]

@@ -250,7 +250,9 @@ class Proof:
         self.claim = claim
         self.steps: list[Step] = []
 
-    def step(self, claim: str, *, method: str) -> Callable[[Callable[[], Check]], Callable[[], Check]]:
+    def step(
+        self, claim: str, *, method: str
+    ) -> Callable[[Callable[[], Check]], Callable[[], Check]]:
         """Decorator: registers a function returning a :class:`Check` as the next step."""
 
         def register(fn: Callable[[], Check]) -> Callable[[], Check]:

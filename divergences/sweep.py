@@ -19,7 +19,7 @@ import math
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TextIO
 
 import jax
 import jax.numpy as jnp
@@ -83,11 +83,25 @@ class Sweep(NamedTuple):
 
 
 def _w1_fn(dim: int) -> Callable[[Measures], jax.Array]:
-    import divergences as dv  # Wasserstein-1 lives beside this module in the package
+    from divergences.wasserstein import w1_1d, w1_primal
 
     if dim == 1:
-        return lambda m: dv.w1_1d(m.points, m.points, m.p, m.q)
-    return lambda m: dv.w1_primal(m.points, m.points, m.p, m.q).value
+        return lambda m: w1_1d(m.points, m.points, m.p, m.q)
+    return lambda m: w1_primal(m.points, m.points, m.p, m.q).value
+
+
+def _scalar(name: str, family: Family, base: Base) -> Callable[[jax.Array], jax.Array]:
+    """theta -> the quantity, traceable (for vmap and grad); W1 here is the 1-D kernel."""
+    if name == "w1":
+        w1 = _w1_fn(1)
+        return lambda th: w1(family.measures(th))
+    fn = _pmf_quantity(name)
+
+    def value(th: jax.Array) -> jax.Array:
+        m = family.measures(th)
+        return fn(m.p, m.q, base)
+
+    return value
 
 
 def _restrict(m: Measures) -> tuple[np.ndarray, np.ndarray]:
@@ -96,14 +110,14 @@ def _restrict(m: Measures) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _w1_host(family: Family, theta: float, gradient: bool) -> tuple[float, float]:
-    import divergences as dv
+    from divergences.wasserstein import w1_primal
 
     m = family.measures(theta)
     ip, iq = _restrict(m)
 
     def value(t: jax.Array) -> jax.Array:
         mm = family.measures(t)
-        return dv.w1_primal(mm.points[ip], mm.points[iq], mm.p[ip], mm.q[iq]).value
+        return w1_primal(mm.points[ip], mm.points[iq], mm.p[ip], mm.q[iq]).value
 
     if not gradient:
         return float(value(jnp.asarray(theta))), math.nan
@@ -184,18 +198,11 @@ def sweep(
             if gradients:
                 grads[name] = np.array([r[1] for r in rows])
             continue
+        scalar = _scalar(name, family, base)
         if name == "w1":
-            fn1 = _w1_fn(1)
-            values[name] = np.asarray(jax.vmap(lambda th: fn1(family.measures(th)))(jt))
-            scalar: Callable[[jax.Array], jax.Array] = lambda th, f=fn1: f(family.measures(th))  # noqa: E731
+            values[name] = np.asarray(jax.vmap(scalar)(jt))
         else:
-            fn = _pmf_quantity(name)
-            values[name] = np.asarray(fn(batch.p, batch.q, base))
-
-            def scalar(th: jax.Array, f: Any = fn) -> jax.Array:
-                m = family.measures(th)
-                return f(m.p, m.q, base)
-
+            values[name] = np.asarray(_pmf_quantity(name)(batch.p, batch.q, base))
         if gradients:
             g = np.asarray(jax.vmap(jax.grad(scalar))(jt))
             grads[name] = np.where(np.isfinite(values[name]), g, np.nan)
@@ -212,16 +219,26 @@ def sweep(
     return Sweep(family.name, t, values, grads if gradients else None, exact, base)
 
 
-def write_csv(result: Sweep, path: str | os.PathLike[str]) -> None:
-    """Writes a :class:`Sweep` as CSV: ``theta``, each quantity, ``d_<q>``, ``exact_<q>``."""
+def write_csv(result: Sweep, path: str | os.PathLike[str] | TextIO) -> None:
+    """Writes a :class:`Sweep` as CSV: ``theta``, each quantity, ``d_<q>``, ``exact_<q>``.
+
+    ``path`` is a file name or an open text stream.
+    """
     cols: list[tuple[str, np.ndarray]] = [("theta", result.thetas)]
     cols += list(result.values.items())
     if result.gradients is not None:
         cols += [(f"d_{k}", v) for k, v in result.gradients.items()]
     if result.exact is not None:
         cols += [(f"exact_{k}", v) for k, v in result.exact.items()]
-    with open(path, "w", newline="") as fh:
+
+    def write(fh: TextIO) -> None:
         w = csv.writer(fh)
         w.writerow([c[0] for c in cols])
         for i in range(result.thetas.size):
             w.writerow([repr(float(c[1][i])) for c in cols])
+
+    if isinstance(path, (str, os.PathLike)):
+        with open(path, "w", newline="") as fh:
+            write(fh)
+    else:
+        write(path)

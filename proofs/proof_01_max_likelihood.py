@@ -67,10 +67,10 @@ def _identity_symbolic() -> Check:
     q = sp.symbols("q1:4", positive=True)
     total = sum(n)
     ph = [k / total for k in n]
-    lhs = sum(k * sp.log(qc) for k, qc in zip(n, q)) / total
-    rhs = -(-sum(pc * sp.log(pc) for pc in ph)) - sum(
-        pc * sp.log(pc / qc) for pc, qc in zip(ph, q)
-    )
+    lhs = sum(k * sp.log(qc) for k, qc in zip(n, q, strict=True)) / total
+    neg_entropy = sum(pc * sp.log(pc) for pc in ph)
+    kl = sum(pc * sp.log(pc / qc) for pc, qc in zip(ph, q, strict=True))
+    rhs = neg_entropy - kl  # -H(p_hat) - KL(p_hat || q)
     return symbolic_zero(sp.expand_log(lhs - rhs, force=True))
 
 

@@ -60,9 +60,7 @@ def _formula_and_gradient() -> Check:
         # conditioning limit of float64, not of the claim, so those points are left out.
         inner = (p > 0) & (q > 0) & (np.minimum(d, 1 - d) > 1e-3)
         grad = np.asarray(jax.grad(lambda dd: dv.gan_value(p, q, dd))(jnp.asarray(d)))
-        return worst_of(
-            [Check.equal(d, expected, **F64), Check.equal(grad[inner], 0.0, **F64)]
-        )
+        return worst_of([Check.equal(d, expected, **F64), Check.equal(grad[inner], 0.0, **F64)])
 
     return over_examples(pmf_pairs(), check)
 

@@ -33,7 +33,9 @@ def _information(p: np.ndarray) -> np.ndarray:
         return -np.log(p)
 
 
-@PROOF.step("H(p) = E_p[-log p] (0 log 0 = 0) equals dv.entropy, in nats and bits", method="hypothesis")
+@PROOF.step(
+    "H(p) = E_p[-log p] (0 log 0 = 0) equals dv.entropy, in nats and bits", method="hypothesis"
+)
 def _entropy_is_mean_information() -> Check:
     def check(p: np.ndarray) -> Check:
         s = p > 0

@@ -30,7 +30,12 @@ import numpy as np
 import ot
 
 import divergences as dv
-from divergences.families import parallel_lines, parallel_lines_exact, parallel_lines_pixels, parallel_lines_sampled
+from divergences.families import (
+    parallel_lines,
+    parallel_lines_exact,
+    parallel_lines_pixels,
+    parallel_lines_sampled,
+)
 from divergences.proof import Check, Proof, worst_of
 from tests.conftest import tolerance
 
@@ -108,7 +113,12 @@ def _gradients() -> Check:
 def _pixels_small_theta() -> Check:
     fam = parallel_lines_pixels(x_step=0.1)
     m = fam.measures(0.04)
-    got = [float(dv.kl(m.p, m.q)), float(dv.js_divergence(m.p, m.q)), float(dv.total_variation(m.p, m.q)), _w1(m)]
+    got = [
+        float(dv.kl(m.p, m.q)),
+        float(dv.js_divergence(m.p, m.q)),
+        float(dv.total_variation(m.p, m.q)),
+        _w1(m),
+    ]
     return worst_of(
         [
             Check.equal(got, 0.0, **F64),
@@ -142,7 +152,11 @@ def _pixels_staircase() -> Check:
 )
 def _sampled_at_zero() -> Check:
     m = parallel_lines_sampled(n=32, seed=0).measures(0.0)
-    got = [float(dv.kl(m.p, m.q)), float(dv.js_divergence(m.p, m.q)), float(dv.total_variation(m.p, m.q))]
+    got = [
+        float(dv.kl(m.p, m.q)),
+        float(dv.js_divergence(m.p, m.q)),
+        float(dv.total_variation(m.p, m.q)),
+    ]
     return worst_of(
         [
             Check.equal(got, [math.inf, math.log(2), 1.0], **F64),

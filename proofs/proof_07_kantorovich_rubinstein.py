@@ -125,7 +125,7 @@ def _potential() -> Check:
         f = np.asarray(dual.f)
         z = np.concatenate([x, y])
         dist = np.linalg.norm(z[:, None] - z[None], axis=-1)
-        earned = float(a @ f[: len(x)] - b @ f[len(x):])
+        earned = float(a @ f[: len(x)] - b @ f[len(x) :])
         s = _scale(x, y)
         return worst_of(
             [
@@ -148,7 +148,7 @@ def _k_lipschitz() -> Check:
         k = 3.0
         dual = dv.w1_dual(x, y, a, b, method="lp")
         f = k * np.asarray(dual.f)
-        earned = float(a @ f[: len(x)] - b @ f[len(x):])
+        earned = float(a @ f[: len(x)] - b @ f[len(x) :])
         scaled = float(dv.w1_primal(k * x, k * y, a, b).value)
         s = k * _scale(x, y)
         return worst_of(

@@ -57,7 +57,7 @@ def _critic_loss() -> Check:
         dual = dv.w1_dual(x, y, a, b, method="lp")
         f = np.asarray(dual.f)
         w1 = float(dual.value)
-        l_d = float(-(a @ f[: len(x)]) + b @ f[len(x):])
+        l_d = float(-(a @ f[: len(x)]) + b @ f[len(x) :])
         u = np.array([np.cos(angle), np.sin(angle)])
         l_lin = float(-(a @ (x @ u)) + b @ (y @ u))
         return worst_of([Check.equal(l_d, -w1, **LP), Check.at_most(-w1, l_lin, atol=LP["atol"])])

@@ -108,7 +108,11 @@ def _stacks(draw: st.DrawFn) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
     dims = (4, 5, 3, 1)
     ws = []
     for i in range(3):
-        e = draw(st.lists(st.integers(-4, 4), min_size=dims[i] * dims[i + 1], max_size=dims[i] * dims[i + 1]))
+        e = draw(
+            st.lists(
+                st.integers(-4, 4), min_size=dims[i] * dims[i + 1], max_size=dims[i] * dims[i + 1]
+            )
+        )
         w = np.asarray(e, float).reshape(dims[i + 1], dims[i])
         if not w.any():
             w[0, 0] = 1.0
@@ -176,7 +180,9 @@ def _clipped_network() -> Check:
         jac = np.asarray(jax.jacfwd(lambda v: _network(wc, v))(jnp.asarray(x)))
         return worst_of(
             [
-                Check.at_most(np.linalg.norm(fx - fy), bound * np.linalg.norm(x - y), atol=F64["atol"]),
+                Check.at_most(
+                    np.linalg.norm(fx - fy), bound * np.linalg.norm(x - y), atol=F64["atol"]
+                ),
                 Check.at_most(np.linalg.svd(jac, compute_uv=False)[0], bound, atol=F64["atol"]),
             ]
         )

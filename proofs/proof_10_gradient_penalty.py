@@ -54,7 +54,9 @@ def _lines() -> Check:
 
         earned = float(np.mean([f(v) for v in x]) - np.mean([f(v) for v in y]))
         i, j = np.nonzero(plan > 0)
-        x_hat = (EPSILONS[:, None, None] * x[i][None] + (1 - EPSILONS[:, None, None]) * y[j][None]).reshape(-1, 2)
+        x_hat = (
+            EPSILONS[:, None, None] * x[i][None] + (1 - EPSILONS[:, None, None]) * y[j][None]
+        ).reshape(-1, 2)
         norms = np.linalg.norm(np.asarray(jax.vmap(jax.grad(f))(jnp.asarray(x_hat))), axis=-1)
         checks += [
             Check.equal(earned, float(primal.value), **LP),

@@ -40,7 +40,9 @@ PLAN = np.array(
 )
 
 
-@PROOF.step("the plan of the notes is a coupling of P and Q and costs 3/10 + 2/10 + 1/10", method="numeric")
+@PROOF.step(
+    "the plan of the notes is a coupling of P and Q and costs 3/10 + 2/10 + 1/10", method="numeric"
+)
 def _plan() -> Check:
     cost = np.abs(X[:, None] - X[None])
     return worst_of(

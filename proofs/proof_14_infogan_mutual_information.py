@@ -66,7 +66,9 @@ def _extremes() -> Check:
         return worst_of(
             [
                 Check.equal(float(dv.mutual_information(np.outer(pc, px))), 0.0, **F64),
-                Check.equal(float(dv.mutual_information(np.diag(pc))), float(dv.entropy(pc)), **F64),
+                Check.equal(
+                    float(dv.mutual_information(np.diag(pc))), float(dv.entropy(pc)), **F64
+                ),
             ]
         )
 

@@ -77,11 +77,20 @@ def _quantiles() -> Check:
     checks = []
     for m1, s1, m2, s2 in [(0.0, 1.0, 1.0, 2.0), (-1.5, 0.4, 0.5, 0.4), (2.0, 3.0, 2.0, 0.5)]:
         val, _ = integrate.quad(
-            lambda u: (stats.norm.ppf(u, m1, s1) - stats.norm.ppf(u, m2, s2)) ** 2,
-            0.0, 1.0, epsabs=1e-13, epsrel=1e-12, limit=200,
+            lambda u, m1=m1, s1=s1, m2=m2, s2=s2: (
+                (stats.norm.ppf(u, m1, s1) - stats.norm.ppf(u, m2, s2)) ** 2
+            ),
+            0.0,
+            1.0,
+            epsabs=1e-13,
+            epsrel=1e-12,
+            limit=200,
         )
         fd = float(dv.frechet_distance([m1], [[s1**2]], [m2], [[s2**2]]))
-        checks += [Check.equal(fd, val, **QUAD), Check.equal(fd, (m1 - m2) ** 2 + (s1 - s2) ** 2, **F64)]
+        checks += [
+            Check.equal(fd, val, **QUAD),
+            Check.equal(fd, (m1 - m2) ** 2 + (s1 - s2) ** 2, **F64),
+        ]
     return worst_of(checks)
 
 

@@ -12,6 +12,8 @@ Every numeric comparison in tests/ and proofs/ takes its tolerance from ``TOLERA
 * ``lp_feasibility``: a potential or plan read off a HiGHS solution satisfies its constraints to
   HiGHS's default primal/dual feasibility tolerance, ``1e-7``; constraint checks on such output
   (a potential's Lipschitz bound, complementary slackness) use that absolute bound.
+* ``grid``: masses read off a ``linspace`` grid (each edge within an ulp, errors summed over
+  ~10^3 cells): ``rtol=1e-9, atol=1e-11``.
 * ``quadrature``: adaptive quadrature (``scipy.integrate.quad`` asked for ``epsabs=1e-13,
   epsrel=1e-12``) of a smooth integrand over the real line reaches ~1e-12; held to ``1e-9``
   relative so that the infinite-range transform and the tails of the integrand do not decide.
@@ -40,6 +42,7 @@ TOLERANCES: dict[str, dict[str, float]] = {
     "gradient": {"rtol": 1e-6, "atol": 1e-8},
     "lp": {"rtol": 1e-10, "atol": 1e-12},
     "lp_feasibility": {"rtol": 0.0, "atol": 1e-7},
+    "grid": {"rtol": 1e-9, "atol": 1e-11},
     "quadrature": {"rtol": 1e-9, "atol": 1e-11},
     "iterative": {"rtol": 1e-9, "atol": 1e-12},
     "matrix_function": {"rtol": 1e-8, "atol": 1e-10},
