@@ -104,25 +104,63 @@ def _scalar(name: str, family: Family, base: Base) -> Callable[[jax.Array], jax.
     return value
 
 
-def _restrict(m: Measures) -> tuple[np.ndarray, np.ndarray]:
+def _restrict(m: Measures) -> tuple[jax.Array, jax.Array]:
     """Indices of the atoms of p and of q that carry mass (host side)."""
-    return np.flatnonzero(np.asarray(m.p) > 0), np.flatnonzero(np.asarray(m.q) > 0)
+    return jnp.asarray(np.flatnonzero(np.asarray(m.p) > 0)), jnp.asarray(
+        np.flatnonzero(np.asarray(m.q) > 0)
+    )
 
 
-def _w1_host(family: Family, theta: float, gradient: bool) -> tuple[float, float]:
+def _w1_restricted(
+    measures: Callable[[ArrayLike], Measures],
+    theta: jax.Array,
+    ip: jax.Array,
+    iq: jax.Array,
+    a: jax.Array,
+    b: jax.Array,
+) -> jax.Array:
+    """W1 between the atoms ``ip`` of P_0 and ``iq`` of P_theta with the given weights.
+
+    The weights are taken from the concrete evaluation at theta, not re-traced: they are piecewise
+    constant in theta, so the derivative flows through the points only, and a recompiled program
+    cannot round theta onto another pixel than the one the supports were read from.
+    """
     from divergences.wasserstein import w1_primal
 
-    m = family.measures(theta)
-    ip, iq = _restrict(m)
+    m = measures(theta)
+    return w1_primal(m.points[ip], m.points[iq], a, b).value
 
-    def value(t: jax.Array) -> jax.Array:
-        mm = family.measures(t)
-        return w1_primal(mm.points[ip], mm.points[iq], mm.p[ip], mm.q[iq]).value
 
-    if not gradient:
-        return float(value(jnp.asarray(theta))), math.nan
-    v, g = jax.value_and_grad(value)(jnp.asarray(theta, dtype=m.points.dtype))
-    return float(v), float(g)
+def _w1_host_fn(
+    family: Family, gradient: bool
+) -> Callable[[float, jax.Array, jax.Array], tuple[float, float]]:
+    """(theta, p, q) -> (W1, dW1/dtheta) by an exact LP on the atoms that carry mass.
+
+    ``p`` and ``q`` are the weights at theta from the batched evaluation the divergences used, so
+    every quantity of a sweep sees the same measures.
+
+    Compiled once per sweep (and support size): the LP runs on the host through a callback; the
+    gather of the supports, the costs and the envelope gradient run in XLA.
+    """
+
+    def restricted(
+        t: jax.Array, ip: jax.Array, iq: jax.Array, a: jax.Array, b: jax.Array
+    ) -> jax.Array:
+        return _w1_restricted(family.measures, t, ip, iq, a, b)
+
+    value = jax.jit(restricted)
+    value_and_grad = jax.jit(jax.value_and_grad(restricted))
+
+    def at(theta: float, p: jax.Array, q: jax.Array) -> tuple[float, float]:
+        ip, iq = _restrict(Measures(p, p, q))
+        a, b = p[ip], q[iq]
+        t = jnp.asarray(theta, dtype=p.dtype)
+        if not gradient:
+            return float(value(t, ip, iq, a, b)), math.nan
+        v, g = value_and_grad(t, ip, iq, a, b)
+        return float(v), float(g)
+
+    return at
 
 
 def _progress(iterable: Any, total: int, show: bool | None, desc: str) -> Any:
@@ -190,10 +228,9 @@ def sweep(
     grads: dict[str, np.ndarray] = {}
     for name in measures:
         if name == "w1" and dim > 1:
-            rows = [
-                _w1_host(family, float(th), gradients)
-                for th in _progress(t, t.size, progress, f"W1 LPs ({family.name})")
-            ]
+            at = _w1_host_fn(family, gradients)
+            steps = _progress(range(t.size), t.size, progress, f"W1 LPs ({family.name})")
+            rows = [at(float(t[i]), batch.p[i], batch.q[i]) for i in steps]
             values[name] = np.array([r[0] for r in rows])
             if gradients:
                 grads[name] = np.array([r[1] for r in rows])
