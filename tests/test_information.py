@@ -77,3 +77,21 @@ def test_inception_score_weights() -> None:
 def test_bad_input_raises(call, match: str) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_jit_and_vmap_agree_with_plain_calls() -> None:
+    j = np.array([[0.2, 0.0, 0.1], [0.3, 0.25, 0.15]])
+    np.testing.assert_allclose(
+        float(jax.jit(dv.mutual_information)(j)), float(dv.mutual_information(j)), **F64
+    )
+    np.testing.assert_allclose(
+        float(jax.jit(dv.conditional_entropy)(j)), float(dv.conditional_entropy(j)), **F64
+    )
+    batch = np.stack([np.eye(3), np.full((3, 3), 1 / 3)])
+    np.testing.assert_allclose(jax.vmap(dv.inception_score)(batch), [3.0, 1.0], **F64)
+
+
+def test_inception_score_gradient_finite_with_zero_mass() -> None:
+    c = np.array([[1.0, 0.0, 0.0], [0.0, 0.5, 0.5]])
+    g = jax.grad(dv.inception_score)(c)
+    assert np.all(np.isfinite(g))
