@@ -157,14 +157,15 @@ def _fmt(x: float) -> str:
         return "inf" if x > 0 else "-inf"
     if x == 0:
         return "0"
-    return f"{x:.1e}"
+    return f"{x:.2e}"
 
 
 def format_table(outcomes: Sequence[Outcome], *, width: int = 118) -> str:
     """The outcomes as a fixed-width table grouped by proof.
 
-    Columns: step number, claim (wrapped), method, largest error (or, for a claim that two
-    values differ, the smallest gap, marked ``gap``), tolerance, verdict.
+    Columns: step number, claim (wrapped), method (``hyp. xN``: a Hypothesis property checked
+    on N drawn examples), largest error (or, for a claim that two values differ, the smallest
+    gap, marked ``gap``), tolerance, verdict.
     """
     claim_w = width - 4 - 12 - 10 - 10 - 6 - 5
     head = (
@@ -182,6 +183,9 @@ def format_table(outcomes: Sequence[Outcome], *, width: int = 118) -> str:
             lines.append("  " + "-" * min(len(current), len(head) - 2))
         number += 1
         wrapped = textwrap.wrap(o.step.claim, claim_w) or [""]
+        method = o.step.method
+        if o.check is not None and o.check.detail.endswith("drawn examples"):
+            method = f"hyp. x{o.check.detail.split()[-3]}"
         if o.check is None:
             err, tol, verdict = "raised", "", "FAIL"
         else:
@@ -190,7 +194,7 @@ def format_table(outcomes: Sequence[Outcome], *, width: int = 118) -> str:
             tol = _fmt(c.tolerance) if c.relation == "<=" else f">={_fmt(c.tolerance)}"
             verdict = "ok" if c.holds else "FAIL"
         lines.append(
-            f"{number:>3} {wrapped[0]:<{claim_w}} {o.step.method:<11} {err:>9} {tol:>9} {verdict:>7}"
+            f"{number:>3} {wrapped[0]:<{claim_w}} {method:<11} {err:>12} {tol:>11} {verdict:>7}"
         )
         lines.extend(f"{'':>3} {w}" for w in wrapped[1:])
     return "\n".join(lines)
