@@ -26,11 +26,14 @@ What is done instead:
   leaves a NaN in the sum, and only then an exact select-free kernel runs (``lax.cond``): it masks
   with ``m = min(ceil(x), 1)``, which is 1 on the support of ``x`` and 0 off it, using arithmetic
   that XLA vectorises (a comparison would lower to a select).
-* **Gradient**: a custom JVP written with the same mask. Convention: *a term with zero mass is the
-  constant 0*, so it contributes nothing to the value and nothing to the derivative with respect
-  to any argument. Elsewhere the derivative is the textbook one. The one-sided derivative of
-  ``x log x`` at ``x = 0`` is ``-inf``; the convention replaces it by 0, which is the derivative
-  along the face of the simplex that the support spans.
+* **Gradient**: a custom JVP written with the same mask. Convention: *a term with zero mass is
+  held at 0*: it contributes nothing to the value and nothing to the derivative with respect to
+  ``y`` or ``z`` (there it is ``x dy / y - x dz / z = 0`` anyway). Its derivative with respect to
+  ``x`` is the textbook ``log(y / z)`` where that is finite (``y, z > 0``: the term is linear in
+  ``x``, as in cross-entropy). Where it is not, as for ``x log x`` at ``x = 0`` (KL, entropy,
+  Jensen-Shannon, where ``y`` is ``x`` itself or ``z`` is), the one-sided derivative is
+  ``-inf`` and the convention replaces it by 0, the derivative along the face of the simplex that
+  the support spans. Elsewhere the derivative is the textbook one.
 """
 
 from __future__ import annotations
@@ -103,10 +106,13 @@ def _xlog_ratio_sum_jvp(axis: int, primals: Any, tangents: Any) -> tuple[jax.Arr
     dx, dy, dz = jnp.broadcast_arrays(*tangents)
     value = _xlog_ratio_sum(x, y, z, axis)
     m = support_mask(x)
-    off = 1 - m
-    ys = y * m + off
-    zs = z * m + off
-    # d[x log(y/z)] = dx log(y/z) + x dy / y - x dz / z, every term zero off the support of x.
+    # 1 where log(y/z) is taken: on the support of x, and off it where y, z > 0 (log(y/z) finite).
+    mlog = jnp.maximum(m, support_mask(y) * support_mask(z))
+    off = 1 - mlog
+    ys = y * mlog + off
+    zs = z * mlog + off
+    # d[x log(y/z)] = dx log(y/z) + x dy / y - x dz / z: off the support of x the last two are 0,
+    # and the first is kept where finite, 0 where y or z is 0 too.
     tangent = dx * jnp.log(ys / zs) + x * (dy * m / ys - dz * m / zs)
     return value, jnp.sum(tangent, axis=axis)
 

@@ -9,6 +9,6 @@ import numpy as np
 ArrayLike = jax.Array | np.ndarray | list | tuple | float | int
 
 #: A logarithm base: ``None`` for nats, ``2`` for bits, any finite number > 0 and != 1.
-Base = None | float | int | jax.Array
+Base = float | int | jax.Array | None
 
 __all__ = ["ArrayLike", "Base"]

@@ -105,7 +105,8 @@ def _host_value_checks(x: np.ndarray, name: str, axis: int, require_sum: bool) -
         if bad.any():
             worst = totals.flat[np.argmax(np.abs(totals - 1.0))]
             raise ValueError(
-                f"{name} does not sum to 1 along axis {axis} (sum = {worst!r}, tolerance {tol:.1e}); "
+                f"{name} does not sum to 1 along axis {axis} "
+                f"(sum = {worst!r}, tolerance {tol:.1e}); "
                 f"divergences never renormalises: pass {name} / {name}.sum(axis, keepdims=True) "
                 "if that is what you mean"
             )
@@ -158,7 +159,16 @@ def check_same_shape_after_broadcast(
     except ValueError:
         described = " and ".join(f"{n} has shape {s}" for n, s in zip(names, shapes, strict=True))
         raise ValueError(f"{described}: they do not broadcast") from None
-    lengths = {n: arrays[n].shape[axis] for n in names}
+    # Broadcasting aligns shapes on the right, so the mass axis is located from the right.
+    right = _axis_from_right(axis, len(shape))
+    lengths = {}
+    for n in names:
+        if not -arrays[n].ndim <= right < 0:
+            raise ValueError(
+                f"{n} has shape {arrays[n].shape}, which has no mass axis {axis} once broadcast "
+                f"to shape {shape}"
+            )
+        lengths[n] = arrays[n].shape[right]
     if len(set(lengths.values())) > 1:
         described = ", ".join(f"{n} has {k}" for n, k in lengths.items())
         raise ValueError(
@@ -168,12 +178,35 @@ def check_same_shape_after_broadcast(
     return tuple(jnp.broadcast_to(arrays[n].astype(dtype), shape) for n in names)
 
 
+def _axis_from_right(axis: int, ndim: int) -> int:
+    """``axis`` of an ``ndim``-dimensional broadcast shape, counted from the right (negative).
+
+    Out-of-range axes are returned unchanged, for :func:`normalize_axis` to report.
+    """
+    return axis - ndim if 0 <= axis < ndim else axis
+
+
 def check_pmf_pair(
     p: Any, q: Any, names: tuple[str, str] = ("p", "q"), *, axis: int = -1
 ) -> tuple[jax.Array, jax.Array]:
-    """Validates two pmfs (see :func:`check_pmf`) and broadcasts them to one shape and dtype."""
-    a = check_pmf(p, names[0], axis=axis)
-    b = check_pmf(q, names[1], axis=axis)
+    """Validates two pmfs (see :func:`check_pmf`) and broadcasts them to one shape and dtype.
+
+    ``axis`` is an axis of the broadcast shape. Broadcasting aligns shapes on the right, so when
+    the two inputs differ in rank a non-negative ``axis`` is located from the right in each of them.
+    """
+    a = as_float_array(p, names[0])
+    b = as_float_array(q, names[1])
+    if a.ndim != b.ndim and min(a.ndim, b.ndim) > 0:
+        right = _axis_from_right(axis, max(a.ndim, b.ndim))
+        for name, x in zip(names, (a, b), strict=True):
+            if right < -x.ndim:
+                raise ValueError(
+                    f"{name} has shape {x.shape}, which has no mass axis {axis} once broadcast "
+                    f"against shapes {a.shape} and {b.shape}"
+                )
+        axis = right
+    a = check_pmf(a, names[0], axis=axis)
+    b = check_pmf(b, names[1], axis=axis)
     a, b = check_same_shape_after_broadcast({names[0]: a, names[1]: b}, axis=axis)
     return a, b
 
@@ -183,7 +216,13 @@ def check_base(base: Any) -> None:
     if base is None or is_traced(base):
         return
     b = np.asarray(base)
-    if b.shape != () or not np.isrealobj(b) or not np.isfinite(b) or b <= 0 or b == 1:
+    if (
+        b.shape != ()
+        or not (np.issubdtype(b.dtype, np.integer) or np.issubdtype(b.dtype, np.floating))
+        or not np.isfinite(b)
+        or b <= 0
+        or b == 1
+    ):
         raise ValueError(f"base must be None (nats) or a finite number > 0 and != 1, got {base!r}")
 
 

@@ -43,5 +43,8 @@ def chi_square(p: ArrayLike, q: ArrayLike, *, axis: int = -1) -> jax.Array:
     """
     p, q = check_pmf_pair(p, q, axis=axis)
     # 1 where either mass is positive: there the term is (p - q)^2 / q exactly; elsewhere 0 / 1.
+    # Written (p - q) * ((p - q) / q) so that q = 0 < p gives p * inf = inf even when p^2
+    # underflows to 0 (which would give 0 / 0 = NaN).
     off = 1 - support_mask(p + q)
-    return jnp.sum((p - q) ** 2 / (q + off), axis=axis)
+    d = p - q
+    return jnp.sum(d * (d / (q + off)), axis=axis)

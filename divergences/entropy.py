@@ -44,6 +44,8 @@ def cross_entropy(p: ArrayLike, q: ArrayLike, *, base: Base = None, axis: int = 
     r"""Cross-entropy :math:`H(p, q) = -\sum_i p_i \log q_i = H(p) + \mathrm{KL}(p \,\|\, q)`.
 
     Convention: terms with :math:`p_i = 0` are 0; :math:`p_i > 0 = q_i` gives :math:`+\infty`.
+    Gradients: :math:`-\log q_i` in :math:`p_i` (also at :math:`p_i = 0`, the function being
+    linear in p; 0 where :math:`p_i = q_i = 0`) and :math:`-p_i / q_i` in :math:`q_i`.
 
     Args:
       p: the distribution the expectation is taken under.

@@ -30,6 +30,11 @@ def optimal_discriminator(p: ArrayLike, q: ArrayLike, *, axis: int = -1) -> jax.
       q: generator distribution, masses along ``axis``; broadcasts against ``p``.
       axis: the axis holding the masses.
 
+    Precision: where :math:`q_i < \epsilon\, p_i` (machine epsilon) the quotient rounds to
+    exactly 1, and :func:`gan_value` at that ``d`` has the term :math:`q_i \log 0 = -\infty`
+    although the exact value is finite. For the value at the optimum use the closed form
+    :math:`-\log 4 + 2\,\mathrm{JS}(p \,\|\, q)` with :func:`divergences.js_divergence`.
+
     Returns:
       D*, elementwise, with the broadcast shape of ``p`` and ``q``; values in [0, 1].
 
@@ -48,14 +53,19 @@ def optimal_discriminator(p: ArrayLike, q: ArrayLike, *, axis: int = -1) -> jax.
 
 
 def _xlog(x: jax.Array, y: jax.Array) -> jax.Array:
-    """``x * log(y)`` with 0 where ``x = 0`` (even for ``y = 0``); gradient-safe."""
-    m = support_mask(x)
+    """``x * log(y)`` with 0 where ``x = 0`` (even for ``y = 0``); gradient-safe.
+
+    The log is taken where ``x > 0`` or ``y > 0``, so the derivative in ``x`` at ``x = 0`` is the
+    finite ``log(y)`` when ``y > 0`` and 0 when ``y = 0`` (where it would be ``-inf``).
+    """
+    m = jnp.maximum(support_mask(x), support_mask(y))
     return x * jnp.log(y * m + (1 - m))
 
 
 def _xlog1m(x: jax.Array, y: jax.Array) -> jax.Array:
-    """``x * log(1 - y)`` with 0 where ``x = 0`` (even for ``y = 1``); gradient-safe."""
-    return x * jnp.log1p(-(y * support_mask(x)))
+    """``x * log(1 - y)``, 0 where ``x = 0`` (even for ``y = 1``); gradient-safe like ``_xlog``."""
+    m = jnp.maximum(support_mask(x), support_mask(1 - y))
+    return x * jnp.log1p(-(y * m))
 
 
 def gan_value(
@@ -73,7 +83,10 @@ def gan_value(
 
     Conventions: a term with zero weight is 0 (``d = 0`` where ``p = 0`` costs nothing, and so
     does ``d = 1`` where ``q = 0``), so the value is finite where the math is; ``d = 0`` where
-    ``p > 0`` gives ``-inf``. Zero-weight terms carry no gradient.
+    ``p > 0`` gives ``-inf``. Gradients: a zero-weight term has derivative 0 in ``d``; in its
+    weight it has the textbook ``log d_i`` (or ``log(1 - d_i)``), since V is linear in ``p`` and
+    ``q``, except where that is infinite (``d_i = 0`` with ``p_i = 0``, or ``d_i = 1`` with
+    ``q_i = 0``), where it is 0.
 
     Args:
       p: data distribution, masses along ``axis``.

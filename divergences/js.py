@@ -22,7 +22,7 @@ def js_divergence(p: ArrayLike, q: ArrayLike, *, base: Base = None, axis: int = 
     r"""Jensen-Shannon divergence, with the factor 1/2.
 
     .. math::
-       \mathrm{JS}(p \,\|\, q) = \tfrac12 \mathrm{KL}(p \,\|\, m) + \tfrac12 \mathrm{KL}(q \,\|\, m),
+       \mathrm{JS}(p \,\|\, q) = \tfrac12 \mathrm{KL}(p \,\|\, m) + \tfrac12\mathrm{KL}(q \,\|\, m),
        \qquad m = \tfrac12 (p + q).
 
     Symmetric, and :math:`0 \le \mathrm{JS} \le \log 2` nats (1 bit), with equality on the right

@@ -1,0 +1,87 @@
+"""Pearson chi-square divergence: closed forms, SciPy, bounds, direction, gradients."""
+
+from __future__ import annotations
+
+import math
+
+import jax
+import numpy as np
+from hypothesis import given
+from scipy.stats import chisquare
+
+import divergences as dv
+from divergences import testing as dvt
+from tests.conftest import tolerance
+from tests.helpers import P_IN, P_ZERO, Q_IN, Q_ZERO, assert_leq
+
+chi_jit = jax.jit(dv.chi_square)
+kl_jit = jax.jit(dv.kl)
+tv_jit = jax.jit(dv.total_variation)
+SIZES = [2, 5]
+
+
+def test_closed_forms() -> None:
+    # (0.25^2 / 0.25) + (0.25^2 / 0.75) = 1/4 + 1/12 = 1/3
+    np.testing.assert_allclose(
+        float(dv.chi_square([0.5, 0.5], [0.25, 0.75])), 1 / 3, **tolerance("float64")
+    )
+    assert float(dv.chi_square([0.5, 0.5], [1.0, 0.0])) == math.inf
+    # 0^2 / 0 = 0: a point outside both supports adds nothing.
+    np.testing.assert_allclose(
+        float(dv.chi_square([0.5, 0.5, 0.0], [0.25, 0.75, 0.0])), 1 / 3, **tolerance("float64")
+    )
+    # Direction: q is in the denominator; Neyman's chi^2 is chi_square(q, p).
+    np.testing.assert_allclose(
+        float(dv.chi_square([0.25, 0.75], [0.5, 0.5])), 0.25, **tolerance("float64")
+    )
+
+
+@given(dvt.pmf_pairs(SIZES, relation="independent", zeros=False))
+def test_agrees_with_scipy_chisquare(pq) -> None:
+    # scipy.stats.chisquare(f_obs, f_exp) is Pearson's statistic sum (obs - exp)^2 / exp: with
+    # pmfs as frequencies it is chi_square(obs, exp). (It divides by zero where exp = 0, so the
+    # comparison is on positive masses.)
+    p, q = pq
+    ref = chisquare(p, q).statistic
+    np.testing.assert_allclose(float(chi_jit(p, q)), ref, **tolerance("float64"))
+
+
+@given(dvt.pmf_pairs(SIZES))
+def test_second_moment_form(pq) -> None:
+    p, q = pq
+    on = q > 0
+    expected = math.inf if (p[~on] > 0).any() else (p[on] ** 2 / q[on]).sum() - 1
+    np.testing.assert_allclose(float(chi_jit(p, q)), expected, **tolerance("float64"))
+
+
+@given(dvt.pmf_pairs(SIZES))
+def test_bounds_kl_and_tv(pq) -> None:
+    p, q = pq
+    chi = float(chi_jit(p, q))
+    assert chi >= 0
+    assert float(chi_jit(p, p)) == 0.0
+    # KL(p || q) <= log(1 + chi^2(p || q)) (Jensen), and TV <= sqrt(chi^2) / 2.
+    assert_leq(float(kl_jit(p, q)), math.log1p(chi))
+    assert_leq(float(tv_jit(p, q)), math.sqrt(chi) / 2)
+
+
+@given(dvt.pmf_pairs(SIZES, relation="disjoint"))
+def test_infinite_for_disjoint_supports(pq) -> None:
+    assert float(chi_jit(*pq)) == math.inf
+
+
+def test_gradient() -> None:
+    # The derivative of sum (p - q)^2 / q as a function on R^n (that of sum p^2 / q - 1 differs
+    # by a constant vector, which is zero along the simplex).
+    gp, gq = jax.grad(dv.chi_square, argnums=(0, 1))(P_IN, Q_IN)
+    np.testing.assert_allclose(gp, 2 * (P_IN - Q_IN) / Q_IN, **tolerance("float64"))
+    np.testing.assert_allclose(gq, 1 - P_IN**2 / Q_IN**2, **tolerance("float64"))
+    # Where both masses are 0 the term is held at 0; where only p is 0 the gradient is textbook.
+    gp, gq = jax.grad(dv.chi_square, argnums=(0, 1))(P_ZERO, Q_ZERO)
+    both = (P_ZERO == 0) & (Q_ZERO == 0)
+    np.testing.assert_array_equal(np.asarray(gp)[both], 0.0)
+    np.testing.assert_array_equal(np.asarray(gq)[both], 0.0)
+    on = Q_ZERO > 0
+    np.testing.assert_allclose(
+        np.asarray(gp)[on], 2 * (P_ZERO[on] - Q_ZERO[on]) / Q_ZERO[on], **tolerance("float64")
+    )

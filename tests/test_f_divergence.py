@@ -1,0 +1,211 @@
+"""f-divergences: each generator against the package function it names, the conjugates, and
+the variational bound (below D_f for every critic, equal at the optimal one)."""
+
+from __future__ import annotations
+
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import divergences as dv
+from divergences import testing as dvt
+from tests.conftest import tolerance
+from tests.helpers import assert_leq
+
+G = dv.f_generators
+GENS = list(G.GENERATORS.values())
+IDS = [g.name for g in GENS]
+SIZES = [2, 5]
+LOG4 = math.log(4)
+
+#: What each generator's D_f equals, in the package's own functions (the docstring table).
+NAMED = {
+    G.KL: lambda p, q: dv.kl(p, q),
+    G.REVERSE_KL: lambda p, q: dv.kl(q, p),
+    G.PEARSON: lambda p, q: dv.chi_square(p, q),
+    G.NEYMAN: lambda p, q: dv.chi_square(q, p),
+    G.SQUARED_HELLINGER: lambda p, q: 2 * dv.hellinger(p, q) ** 2,
+    G.JENSEN_SHANNON: lambda p, q: 2 * dv.js_divergence(p, q),
+    G.GAN: lambda p, q: 2 * dv.js_divergence(p, q) - LOG4,
+    G.TOTAL_VARIATION: lambda p, q: dv.total_variation(p, q),
+}
+F_JIT = {g: jax.jit(lambda p, q, g=g: dv.f_divergence(p, q, g)) for g in GENS}
+NAMED_JIT = {g: jax.jit(fn) for g, fn in NAMED.items()}
+BOUND_JIT = {g: jax.jit(lambda p, q, t, g=g: dv.variational_bound(p, q, t, g)) for g in GENS}
+CRITIC_JIT = {g: jax.jit(lambda p, q, g=g: dv.optimal_critic(p, q, g)) for g in GENS}
+
+
+def test_table_covers_every_generator() -> None:
+    assert set(NAMED) == set(GENS)
+    assert len(G.GENERATORS) == 8
+
+
+@pytest.mark.parametrize("g", GENS, ids=IDS)
+def test_closed_form_two_bernoullis(g) -> None:
+    p, q = [0.8, 0.2], [0.3, 0.7]
+    expected = {
+        "KL": 0.8 * math.log(0.8 / 0.3) + 0.2 * math.log(0.2 / 0.7),
+        "reverse KL": 0.3 * math.log(0.3 / 0.8) + 0.7 * math.log(0.7 / 0.2),
+        "Pearson chi^2": 0.5**2 / 0.3 + 0.5**2 / 0.7,
+        "Neyman chi^2": 0.5**2 / 0.8 + 0.5**2 / 0.2,
+        "squared Hellinger": (math.sqrt(0.8) - math.sqrt(0.3)) ** 2
+        + (math.sqrt(0.2) - math.sqrt(0.7)) ** 2,
+        "Jensen-Shannon": 2 * 0.13250545091704782,
+        "GAN": 2 * 0.13250545091704782 - LOG4,
+        "total variation": 0.5,
+    }[g.name]
+    np.testing.assert_allclose(float(dv.f_divergence(p, q, g)), expected, **tolerance("float64"))
+
+
+@pytest.mark.parametrize("g", GENS, ids=IDS)
+@given(pq=dvt.pmf_pairs(SIZES, tiny=False))
+def test_equals_the_named_function(g, pq) -> None:
+    # No tiny masses here: q f(p/q) with q ~ 1e-308 overflows p/q for the superlinear
+    # generators, a limit of evaluating f at the ratio (the named functions avoid the ratio).
+    p, q = pq
+    np.testing.assert_allclose(
+        float(F_JIT[g](p, q)), float(NAMED_JIT[g](p, q)), **tolerance("float64")
+    )
+
+
+@pytest.mark.parametrize("g", GENS, ids=IDS)
+def test_generator_value_at_one(g) -> None:
+    # f(1) = 0 makes D_f(p || p) = 0; the GAN generator is the exception, f(1) = -log 4.
+    expected = -LOG4 if g is G.GAN else 0.0
+    np.testing.assert_allclose(float(g.f(jnp.asarray(1.0))), expected, **tolerance("float64"))
+    p = np.array([0.2, 0.0, 0.8])
+    np.testing.assert_allclose(float(dv.f_divergence(p, p, g)), expected, **tolerance("float64"))
+
+
+@pytest.mark.parametrize("g", GENS, ids=IDS)
+@given(u=st.floats(1e-3, 1e3), v=st.floats(1e-3, 1e3))
+def test_conjugate_and_derivative_fenchel_young(g, u, v) -> None:
+    # Fenchel-Young: f(u) + f*(t) >= u t for every t in the domain, with equality at t = f'(u).
+    fu = float(g.f(jnp.asarray(u)))
+    t = float(g.derivative(jnp.asarray(u)))
+    lo, hi = g.conjugate_domain
+    if g is not G.TOTAL_VARIATION:  # f' of |u - 1| / 2 is +-1/2, the closed ends of its domain
+        assert lo < t < hi
+    np.testing.assert_allclose(
+        fu + float(g.conjugate(jnp.asarray(t))), u * t, **tolerance("gradient")
+    )
+    # Any other t in the domain: f'(v) for another v.
+    s = float(g.derivative(jnp.asarray(v)))
+    if lo < s < hi:
+        assert_leq(u * s, fu + float(g.conjugate(jnp.asarray(s))))
+
+
+@pytest.mark.parametrize("g", GENS, ids=IDS)
+def test_derivative_matches_autodiff(g) -> None:
+    u = jnp.array([0.05, 0.5, 1.5, 20.0])
+    if g is G.TOTAL_VARIATION:
+        u = u.at[1].set(0.7)
+    np.testing.assert_allclose(g.derivative(u), jax.vmap(jax.grad(g.f))(u), **tolerance("float64"))
+
+
+@pytest.mark.parametrize("g", GENS, ids=IDS)
+def test_slope_at_infinity_is_the_cost_of_missing_support(g) -> None:
+    # q = 0 < p on the third point: D_f there is p_3 * lim f(t)/t.
+    p, q = np.array([0.3, 0.3, 0.4]), np.array([0.5, 0.5, 0.0])
+    body = 0.5 * float(g.f(jnp.asarray(0.6))) * 2
+    expected = body + 0.4 * g.slope_at_infinity if math.isfinite(g.slope_at_infinity) else math.inf
+    np.testing.assert_allclose(float(dv.f_divergence(p, q, g)), expected, **tolerance("float64"))
+    # The slope is the limit of f(t) / t: f(t)/t moves towards it as t grows.
+    if math.isfinite(g.slope_at_infinity):
+        gaps = [abs(float(g.f(jnp.asarray(t))) / t - g.slope_at_infinity) for t in (1e2, 1e4, 1e6)]
+        assert gaps[0] > gaps[1] > gaps[2]
+
+
+@pytest.mark.parametrize("g", GENS, ids=IDS)
+@given(data=st.data())
+def test_variational_bound_is_below_d_f(g, data) -> None:
+    # No tiny masses: f_divergence overflows at ratios p/q near 1 / tiny (see its docstring).
+    p, q = data.draw(dvt.pmf_pairs(4, tiny=False))
+    t = data.draw(dvt.critics(g, 4))
+    assert_leq(float(BOUND_JIT[g](p, q, t)), float(F_JIT[g](p, q)))
+
+
+@pytest.mark.parametrize("g", GENS, ids=IDS)
+@given(pq=dvt.pmf_pairs(SIZES, tiny=False))
+def test_variational_bound_is_tight_at_the_optimal_critic(g, pq) -> None:
+    p, q = pq
+    t = CRITIC_JIT[g](p, q)
+    np.testing.assert_allclose(
+        float(BOUND_JIT[g](p, q, t)), float(F_JIT[g](p, q)), **tolerance("float64")
+    )
+
+
+def test_optimal_critic_where_q_is_zero() -> None:
+    # p/q = inf: JS's critic f'(inf) = log 2, the GAN's log 1 = 0, KL's +inf; never NaN.
+    p, q = [0.5, 0.5, 0.0], [0.0, 0.5, 0.5]
+    np.testing.assert_allclose(
+        dv.optimal_critic(p, q, G.JENSEN_SHANNON)[0], math.log(2), **tolerance("float64")
+    )
+    assert float(dv.optimal_critic(p, q, G.GAN)[0]) == 0.0
+    assert float(dv.optimal_critic(p, q, G.KL)[0]) == math.inf
+    assert float(dv.optimal_critic(p, q, G.KL)[2]) == -math.inf
+    for g in GENS:
+        assert not np.isnan(dv.optimal_critic(p, q, g)).any(), g.name
+
+
+@given(dvt.pmf_pairs(SIZES))
+def test_gan_critic_is_the_log_of_the_optimal_discriminator(pq) -> None:
+    # f-GAN's output activation for the GAN generator: T = log D.
+    p, q = pq
+    np.testing.assert_allclose(
+        np.exp(CRITIC_JIT[G.GAN](p, q)), dv.optimal_discriminator(p, q), **tolerance("float64")
+    )
+
+
+def test_plain_callable_generator() -> None:
+    p, q = [0.8, 0.2, 0.0], [0.3, 0.6, 0.1]
+
+    def xlogx(u):
+        return jnp.where(u > 0, u * jnp.log(jnp.where(u > 0, u, 1.0)), 0.0)
+
+    np.testing.assert_allclose(
+        float(dv.f_divergence(p, q, xlogx)), float(dv.kl(p, q)), **tolerance("float64")
+    )
+    # Where q = 0 < p the slope at infinity is needed: refused without it, used with it.
+    p2, q2 = [0.5, 0.5], [1.0, 0.0]
+    with pytest.raises(ValueError, match="slope_at_infinity"):
+        dv.f_divergence(p2, q2, lambda u: 0.5 * jnp.abs(u - 1))
+    np.testing.assert_allclose(
+        float(dv.f_divergence(p2, q2, lambda u: 0.5 * jnp.abs(u - 1), slope_at_infinity=0.5)),
+        float(dv.total_variation(p2, q2)),
+        **tolerance("float64"),
+    )
+    assert float(dv.f_divergence(p2, q2, xlogx, slope_at_infinity=math.inf)) == math.inf
+
+
+def test_base() -> None:
+    p, q = [0.8, 0.2], [0.3, 0.7]
+    np.testing.assert_allclose(
+        float(dv.f_divergence(p, q, G.KL, base=2)),
+        float(dv.kl(p, q, base=2)),
+        **tolerance("float64"),
+    )
+
+
+@pytest.mark.parametrize("g", GENS, ids=IDS)
+def test_variational_bound_gradient_in_the_critic(g) -> None:
+    # d/dt_i [p_i t_i - q_i f*(t_i)] = p_i - q_i f*'(t_i), which vanishes at t = T* where q > 0,
+    # and is p_i where q_i = 0 (no NaN from f* evaluated off its domain there).
+    p, q = np.array([0.5, 0.3, 0.2, 0.0]), np.array([0.25, 0.25, 0.0, 0.5])
+    if g in (G.REVERSE_KL, G.NEYMAN):  # infinite where p = 0 < q
+        p, q = q, p
+    t = dv.optimal_critic(p, q, g)
+    # A finite critic: infinite entries of T* (where p or q is 0) replaced by f'(1), a point
+    # inside the conjugate domain.
+    t = jnp.where(jnp.isfinite(t), t, g.derivative(jnp.asarray(1.0)))
+    grad = np.asarray(jax.grad(dv.variational_bound, argnums=2)(p, q, t, g))
+    assert np.isfinite(grad).all()
+    both = (p > 0) & (q > 0)
+    if g is not G.TOTAL_VARIATION:
+        np.testing.assert_allclose(grad[both], 0.0, **tolerance("gradient"))
+    np.testing.assert_allclose(grad[q == 0], p[q == 0], **tolerance("float64"))

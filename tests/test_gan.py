@@ -1,0 +1,177 @@
+"""The GAN game: optimal discriminator, value function, and V(G, D*) = -log 4 + 2 JS."""
+
+from __future__ import annotations
+
+import math
+
+import jax
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import divergences as dv
+from divergences import testing as dvt
+from tests.conftest import tolerance
+from tests.helpers import P_IN, P_ZERO, Q_IN, Q_ZERO, assert_leq
+
+SIZES = [2, 5]
+LOG4 = math.log(4)
+dstar_jit = jax.jit(dv.optimal_discriminator)
+value_jit = jax.jit(dv.gan_value)
+value_base_jit = jax.jit(lambda p, q, d, b: dv.gan_value(p, q, d, base=b))
+js_jit = jax.jit(dv.js_divergence)
+js_base_jit = jax.jit(lambda p, q, b: dv.js_divergence(p, q, base=b))
+
+
+def test_closed_form_two_bernoullis() -> None:
+    p, q = [0.8, 0.2], [0.3, 0.7]
+    d = dv.optimal_discriminator(p, q)
+    np.testing.assert_allclose(d, [0.8 / 1.1, 0.2 / 0.9], **tolerance("float64"))
+    np.testing.assert_allclose(
+        float(dv.gan_value(p, q, d)), -1.121283459285795, **tolerance("float64")
+    )
+    np.testing.assert_allclose(
+        float(dv.gan_value(p, q, d)), -LOG4 + 2 * 0.13250545091704782, **tolerance("float64")
+    )
+
+
+def test_optimal_discriminator_conventions() -> None:
+    d = dv.optimal_discriminator([0.5, 0.5, 0.0, 0.0], [0.0, 0.5, 0.5, 0.0])
+    np.testing.assert_array_equal(d, [1.0, 0.5, 0.0, 0.5])  # 1/2 where p + q = 0
+    g = jax.grad(lambda p: dv.optimal_discriminator(p, Q_ZERO).sum())(P_ZERO)
+    assert np.isfinite(g).all()
+
+
+@given(dvt.pmf_pairs(SIZES, tiny=False))
+def test_value_at_the_optimum_is_minus_log_4_plus_2_js(pq) -> None:
+    # Goodfellow et al. (2014), Theorem 1, for every pair, in nats, bits and another base.
+    # No tiny masses: where q_i < eps p_i, D*_i rounds to 1 and V(G, D*) to -inf (documented in
+    # optimal_discriminator; test_rounded_optimum_is_documented below).
+    p, q = pq
+    d = dstar_jit(p, q)
+    np.testing.assert_allclose(
+        float(value_jit(p, q, d)), -LOG4 + 2 * float(js_jit(p, q)), **tolerance("float64")
+    )
+    np.testing.assert_allclose(
+        float(value_base_jit(p, q, d, 2.0)),
+        -2 + 2 * float(js_base_jit(p, q, 2.0)),
+        **tolerance("float64"),
+    )
+    b = 3.7
+    np.testing.assert_allclose(
+        float(value_base_jit(p, q, d, b)),
+        -LOG4 / math.log(b) + 2 * float(js_base_jit(p, q, b)),
+        **tolerance("float64"),
+    )
+    # The same value through the GAN generator of the f-GAN table.
+    np.testing.assert_allclose(
+        float(value_jit(p, q, d)),
+        float(dv.f_divergence(p, q, dv.f_generators.GAN)),
+        **tolerance("float64"),
+    )
+
+
+@given(dvt.pmf_pairs(SIZES, tiny=False))
+def test_value_bounds_at_the_optimum(pq) -> None:
+    # -log 4 <= V(G, D*) <= 0, with -log 4 iff p = q and 0 iff the supports are disjoint.
+    p, q = pq
+    v = float(value_jit(p, q, dstar_jit(p, q)))
+    assert_leq(-LOG4, v)
+    assert_leq(v, 0.0)
+    np.testing.assert_allclose(
+        float(value_jit(p, p, dstar_jit(p, p))), -LOG4, **tolerance("float64")
+    )
+
+
+@given(dvt.pmf_pairs(SIZES, relation="disjoint"))
+def test_disjoint_supports_give_zero(pq) -> None:
+    p, q = pq
+    np.testing.assert_allclose(float(value_jit(p, q, dstar_jit(p, q))), 0.0, **tolerance("float64"))
+
+
+@given(data=st.data())
+def test_optimal_discriminator_maximises_the_value(data) -> None:
+    n = data.draw(st.sampled_from(SIZES))
+    p, q = data.draw(dvt.pmf_pairs(n, tiny=False))
+    d = data.draw(dvt.discriminators(n))
+    best = float(value_jit(p, q, dstar_jit(p, q)))
+    assert_leq(float(value_jit(p, q, d)), best)
+    assert float(value_jit(p, q, d)) <= 0
+
+
+def test_value_conventions() -> None:
+    p, q = np.array([0.5, 0.5, 0.0]), np.array([0.0, 0.5, 0.5])
+    # d = 0 where p = 0 and d = 1 where q = 0 cost nothing: V is then finite.
+    d = np.array([1.0, 0.5, 0.0])
+    np.testing.assert_allclose(float(dv.gan_value(p, q, d)), math.log(0.5), **tolerance("float64"))
+    # d = 0 where p > 0 gives -inf (and so does d = 1 where q > 0): exactly, not NaN.
+    assert float(dv.gan_value(p, q, np.array([0.0, 0.5, 0.0]))) == -math.inf
+    assert float(dv.gan_value(p, q, np.array([1.0, 1.0, 0.0]))) == -math.inf
+
+
+def test_gradient_in_d_vanishes_at_the_optimum() -> None:
+    # dV/dd_i = p_i / d_i - q_i / (1 - d_i) = 0 at d_i = p_i / (p_i + q_i).
+    d = dv.optimal_discriminator(P_IN, Q_IN)
+    g = jax.grad(dv.gan_value, argnums=2)(P_IN, Q_IN, d)
+    np.testing.assert_allclose(g, 0.0, **tolerance("gradient"))
+    # Zero-weight terms carry no gradient in d; every gradient is finite.
+    d = dv.optimal_discriminator(P_ZERO, Q_ZERO)
+    gp, gq, gd = jax.grad(dv.gan_value, argnums=(0, 1, 2))(P_ZERO, Q_ZERO, d)
+    for g in (gp, gq, gd):
+        assert np.isfinite(g).all()
+    both = (P_ZERO == 0) & (Q_ZERO == 0)
+    np.testing.assert_array_equal(np.asarray(gd)[both], 0.0)
+
+
+def test_gradient_in_d_matches_the_formula() -> None:
+    d = np.array([0.3, 0.6, 0.5, 0.2, 0.9])
+    g = jax.grad(dv.gan_value, argnums=2)(P_IN, Q_IN, d)
+    np.testing.assert_allclose(g, P_IN / d - Q_IN / (1 - d), **tolerance("float64"))
+
+
+@pytest.mark.parametrize("fn", [dv.gan_value, value_jit], ids=["plain", "jit"])
+def test_d_broadcasts_against_a_batch(fn) -> None:
+    ps = np.stack([P_IN, Q_IN])
+    d = np.full(5, 0.5)
+    rows = [float(dv.gan_value(p, Q_IN, d)) for p in ps]
+    np.testing.assert_allclose(fn(ps, Q_IN, d), rows, **tolerance("float64"))
+    np.testing.assert_allclose(
+        jax.vmap(fn, in_axes=(0, None, None))(ps, Q_IN, d), rows, **tolerance("float64")
+    )
+
+
+def test_rounded_optimum_is_documented() -> None:
+    # q_2 / p_2 = 1e-17 < eps: D*_2 = 1 in float64 and the composed value is -inf, while the
+    # closed form -log 4 + 2 JS stays exact. The docstring of optimal_discriminator says so.
+    p, q = np.array([0.5, 0.5]), np.array([1 - 5e-18, 5e-18])
+    d = dv.optimal_discriminator(p, q)
+    assert float(d[1]) == 1.0
+    assert float(dv.gan_value(p, q, d)) == -math.inf
+    closed = -LOG4 + 2 * float(dv.js_divergence(p, q))
+    assert math.isfinite(closed)
+    assert "rounds to" in dv.optimal_discriminator.__doc__
+
+
+def test_gradient_in_the_weights_at_zero_weight_matches_one_sided_differences() -> None:
+    # V is linear in p and q: at p_i = 0 (or q_i = 0) the derivative is log d_i (or
+    # log(1 - d_i)), finite for d_i in (0, 1), and a one-sided difference along a feasible
+    # direction must agree with it.
+    p, q = np.array([0.5, 0.5, 0.0]), np.array([0.5, 0.5, 0.0])
+    d = np.array([0.4, 0.6, 0.7])
+    v = np.array([0.0, -1.0, 1.0])
+    h = 1e-7
+    base = float(value_jit(p, q, d))
+    gp, gq = jax.grad(dv.gan_value, argnums=(0, 1))(p, q, d)
+    np.testing.assert_allclose(np.asarray(gp)[2], math.log(0.7), **tolerance("float64"))
+    np.testing.assert_allclose(np.asarray(gq)[2], math.log(0.3), **tolerance("float64"))
+    fd_p = (float(value_jit(p + h * v, q, d)) - base) / h
+    fd_q = (float(value_jit(p, q + h * v, d)) - base) / h
+    np.testing.assert_allclose(np.asarray(gp) @ v, fd_p, **tolerance("gradient"))
+    np.testing.assert_allclose(np.asarray(gq) @ v, fd_q, **tolerance("gradient"))
+    # Where the derivative would be infinite (d_i = 0 at p_i = 0, d_i = 1 at q_i = 0) it is 0.
+    gp, gq = jax.grad(dv.gan_value, argnums=(0, 1))(
+        np.array([0.5, 0.5, 0.0]), np.array([0.5, 0.0, 0.5]), np.array([0.5, 1.0, 0.0])
+    )
+    assert float(gp[2]) == 0.0 and float(gq[1]) == 0.0
+    assert np.isfinite(gp).all() and np.isfinite(gq).all()

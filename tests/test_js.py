@@ -1,0 +1,146 @@
+"""Jensen-Shannon divergence and distance: closed forms, SciPy, properties, gradients."""
+
+from __future__ import annotations
+
+import math
+
+import jax
+import numpy as np
+import pytest
+from hypothesis import given
+from scipy.spatial.distance import jensenshannon
+
+import divergences as dv
+from divergences import testing as dvt
+from tests.conftest import tolerance
+from tests.helpers import P_ZERO, Q_ZERO, assert_leq
+
+js_jit = jax.jit(dv.js_divergence)
+js_bits_jit = jax.jit(lambda p, q: dv.js_divergence(p, q, base=2))
+dist_jit = jax.jit(dv.js_distance)
+dist_bits_jit = jax.jit(lambda p, q: dv.js_distance(p, q, base=2))
+kl_jit = jax.jit(dv.kl)
+entropy_jit = jax.jit(dv.entropy)
+SIZES = [2, 5]
+LOG2 = math.log(2)
+
+
+def test_closed_form_two_bernoullis() -> None:
+    p, q = [0.8, 0.2], [0.3, 0.7]
+    np.testing.assert_allclose(
+        float(dv.js_divergence(p, q)), 0.13250545091704782, **tolerance("float64")
+    )
+    np.testing.assert_allclose(
+        float(dv.js_distance(p, q)), math.sqrt(0.13250545091704782), **tolerance("float64")
+    )
+
+
+def test_disjoint_supports_give_log_2_exactly() -> None:
+    p, q = [0.5, 0.5, 0.0, 0.0], [0.0, 0.0, 0.25, 0.75]
+    assert float(dv.js_divergence(p, q)) == LOG2
+    assert float(dv.js_divergence(p, q, base=2)) == 1.0
+    assert float(dv.js_distance(p, q, base=2)) == 1.0
+
+
+@given(dvt.pmf_pairs(SIZES))
+def test_agrees_with_scipy(pq) -> None:
+    # scipy.spatial.distance.jensenshannon returns the DISTANCE, sqrt(JS), with the 1/2 inside,
+    # and divides JS by log(base) before the root; it also renormalises its inputs. So:
+    #   jensenshannon(p, q) ** 2 == js_divergence(p, q)   (nats)
+    #   jensenshannon(p, q, base=2) == js_distance(p, q, base=2)
+    p, q = pq
+    ref = jensenshannon(p, q)
+    ref_bits = jensenshannon(p, q, base=2)
+    # scipy can return NaN where rounding makes JS slightly negative (identical inputs); ours is 0.
+    if not math.isnan(ref):
+        np.testing.assert_allclose(float(js_jit(p, q)), ref**2, **tolerance("float64"))
+        # Compared squared: near p = q, JS carries an absolute rounding error of order eps that
+        # the square root magnifies by 1 / (2 sqrt(JS)) in both implementations.
+        np.testing.assert_allclose(
+            float(dist_bits_jit(p, q)) ** 2, ref_bits**2, **tolerance("float64")
+        )
+    np.testing.assert_allclose(
+        float(js_bits_jit(p, q)), float(js_jit(p, q)) / LOG2, **tolerance("float64")
+    )
+
+
+@given(dvt.pmf_pairs(SIZES, tiny=False))
+def test_equals_kl_to_the_mixture_and_entropy_gap(pq) -> None:
+    # No tiny masses: half of the smallest normal number is subnormal, which XLA on CPU flushes
+    # to zero, so the mixture m computed here would lose the mass.
+    p, q = pq
+    m = 0.5 * (p + q)
+    js = float(js_jit(p, q))
+    np.testing.assert_allclose(
+        js, 0.5 * float(kl_jit(p, m)) + 0.5 * float(kl_jit(q, m)), **tolerance("float64")
+    )
+    gap = float(entropy_jit(m)) - 0.5 * (float(entropy_jit(p)) + float(entropy_jit(q)))
+    np.testing.assert_allclose(js, gap, **tolerance("float64"))
+
+
+@given(dvt.pmf_pairs(SIZES))
+def test_symmetric_and_bounded(pq) -> None:
+    p, q = pq
+    js = float(js_jit(p, q))
+    assert js == float(js_jit(q, p))
+    assert float(dist_jit(p, q)) == float(dist_jit(q, p))
+    assert js >= 0
+    assert_leq(js, LOG2)
+    assert float(js_jit(p, p)) == 0.0
+    assert float(dist_jit(p, p)) == 0.0
+
+
+@given(dvt.pmf_pairs(SIZES, relation="disjoint"))
+def test_maximal_exactly_for_disjoint_supports(pq) -> None:
+    p, q = pq
+    np.testing.assert_allclose(float(js_jit(p, q)), LOG2, **tolerance("float64"))
+    np.testing.assert_allclose(float(js_bits_jit(p, q)), 1.0, **tolerance("float64"))
+    np.testing.assert_allclose(float(dist_bits_jit(p, q)), 1.0, **tolerance("float64"))
+
+
+@given(dvt.pmf_pairs(SIZES, relation="shared_zeros"))
+def test_below_the_maximum_when_supports_overlap(pq) -> None:
+    p, q = pq
+    # Overlapping supports (same support here) keep JS strictly below log 2 unless rounding
+    # hides a tiny overlap.
+    assert float(js_jit(p, q)) < LOG2
+
+
+@given(dvt.pmf_triples(SIZES))
+def test_distance_triangle_inequality(pqr) -> None:
+    p, q, r = pqr
+    for fn in (dist_jit, dist_bits_jit):
+        assert_leq(float(fn(p, r)), float(fn(p, q)) + float(fn(q, r)))
+
+
+def test_divergence_alone_is_not_a_metric() -> None:
+    # JS itself breaks the triangle inequality: it is the square of a metric.
+    p, q, r = [1.0, 0.0], [0.5, 0.5], [0.0, 1.0]
+    assert float(dv.js_divergence(p, r)) > float(dv.js_divergence(p, q)) + float(
+        dv.js_divergence(q, r)
+    )
+
+
+def test_gradient_convention_at_zero_mass() -> None:
+    # JS = 1/2 sum p log(2p/(p+q)) + q log(2q/(p+q)). At p_i = 0 < q_i the p-term is the
+    # constant 0 (convention) and the q-term contributes -q_i / (p_i + q_i) / 2 = -1/2.
+    gp, gq = jax.grad(dv.js_divergence, argnums=(0, 1))(P_ZERO, Q_ZERO)
+    gp, gq = np.asarray(gp), np.asarray(gq)
+    p_only_zero = (P_ZERO == 0) & (Q_ZERO > 0)
+    both_zero = (P_ZERO == 0) & (Q_ZERO == 0)
+    np.testing.assert_allclose(gp[p_only_zero], -0.5, **tolerance("float64"))
+    np.testing.assert_array_equal(gp[both_zero], 0.0)
+    np.testing.assert_array_equal(gq[both_zero], 0.0)
+    # Where both are positive: d/dp_i = 1/2 log(2 p_i / (p_i + q_i)).
+    on = (P_ZERO > 0) & (Q_ZERO > 0)
+    np.testing.assert_allclose(
+        gp[on], 0.5 * np.log(2 * P_ZERO[on] / (P_ZERO[on] + Q_ZERO[on])), **tolerance("float64")
+    )
+
+
+@pytest.mark.parametrize("fn", [dv.js_distance, jax.jit(dv.js_distance)], ids=["plain", "jit"])
+def test_distance_gradient_at_equality_is_zero(fn) -> None:
+    # sqrt has no derivative at 0: the subgradient 0 is returned, never NaN.
+    gp, gq = jax.grad(fn, argnums=(0, 1))(P_ZERO, P_ZERO)
+    np.testing.assert_array_equal(gp, 0.0)
+    np.testing.assert_array_equal(gq, 0.0)

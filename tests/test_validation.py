@@ -1,0 +1,238 @@
+"""Bad input: every rule raises a ValueError that names the argument and the rule, plainly and,
+through ``dv.checked``, under jit. Nothing is renormalised."""
+
+from __future__ import annotations
+
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import divergences as dv
+from divergences._validation import check_pmf, sum_tolerance
+from tests.conftest import tolerance
+
+G = dv.f_generators
+GOOD = [0.5, 0.5]
+
+#: Every public function taking two pmfs, with the options that complete its call.
+PAIR_FUNCTIONS = {
+    "kl": dv.kl,
+    "cross_entropy": dv.cross_entropy,
+    "js_divergence": dv.js_divergence,
+    "js_distance": dv.js_distance,
+    "total_variation": dv.total_variation,
+    "hellinger": dv.hellinger,
+    "chi_square": dv.chi_square,
+    "f_divergence": lambda p, q, **kw: dv.f_divergence(p, q, G.KL, **kw),
+    "optimal_critic": lambda p, q, **kw: dv.optimal_critic(p, q, G.KL, **kw),
+    "variational_bound": lambda p, q, **kw: dv.variational_bound(p, q, [0.0, 0.0], G.KL, **kw),
+    "optimal_discriminator": dv.optimal_discriminator,
+    "gan_value": lambda p, q, **kw: dv.gan_value(p, q, [0.5, 0.5], **kw),
+}
+PAIRS = list(PAIR_FUNCTIONS)
+BASED = {
+    "kl": dv.kl,
+    "cross_entropy": dv.cross_entropy,
+    "js_divergence": dv.js_divergence,
+    "js_distance": dv.js_distance,
+    "f_divergence": lambda p, q, **kw: dv.f_divergence(p, q, G.KL, **kw),
+    "gan_value": lambda p, q, **kw: dv.gan_value(p, q, [0.5, 0.5], **kw),
+    "entropy": lambda p, q, **kw: dv.entropy(p, **kw),
+}
+
+# (bad value, the words the message must contain)
+BAD_PMFS = [
+    ([0.5, -0.1, 0.6], "negative mass"),
+    ([0.5, math.nan], "contains NaN"),
+    ([0.5, math.inf], "contains inf"),
+    ([0.5, 0.4], "does not sum to 1"),
+    ([1.0, 1.0], "does not sum to 1"),
+    ([], "empty"),
+    (0.5, "scalar"),
+    (np.array([0.5 + 0j, 0.5]), "complex"),
+    ([[0.5, 0.5], [0.5]], "array of numbers"),
+    (["a", "b"], "real numbers"),
+]
+BAD_IDS = [
+    "negative",
+    "nan",
+    "inf",
+    "sum<1",
+    "sum>1",
+    "empty",
+    "scalar",
+    "complex",
+    "ragged",
+    "str",
+]
+
+
+@pytest.mark.parametrize("name", PAIRS)
+@pytest.mark.parametrize(("bad", "rule"), BAD_PMFS, ids=BAD_IDS)
+def test_bad_p_and_q_are_named(name: str, bad, rule: str) -> None:
+    fn = PAIR_FUNCTIONS[name]
+    with pytest.raises(ValueError, match=rule) as info:
+        fn(bad, GOOD)
+    assert info.value.args[0].startswith("p ")
+    with pytest.raises(ValueError, match=rule) as info:
+        fn(GOOD, bad)
+    assert info.value.args[0].startswith("q ")
+
+
+@pytest.mark.parametrize(("bad", "rule"), BAD_PMFS, ids=BAD_IDS)
+def test_bad_entropy_input(bad, rule: str) -> None:
+    with pytest.raises(ValueError, match=rf"^p .*{rule}"):
+        dv.entropy(bad)
+
+
+def test_no_renormalisation() -> None:
+    # Off by more than the tolerance: refused, with the fix in the message.
+    tol = sum_tolerance(np.float64)
+    with pytest.raises(ValueError, match=r"never renormalises.*p / p.sum"):
+        dv.kl([0.5, 0.5 + 10 * tol], GOOD)
+    # Within the tolerance: accepted, and used as given (not rescaled).
+    p = np.array([0.5, 0.5 + tol / 2])
+    expected = 0.5 * math.log(0.5 / 0.5) + p[1] * math.log(p[1] / 0.5)
+    assert float(dv.kl(p, GOOD)) == pytest.approx(expected, rel=0, abs=1e-20)
+    # float32 has its own, looser tolerance.
+    assert sum_tolerance(np.float32) > sum_tolerance(np.float64)
+    check_pmf(np.array([0.5, 0.5001], dtype=np.float32), "p")
+    with pytest.raises(ValueError, match="does not sum to 1"):
+        check_pmf(np.array([0.5, 0.5001]), "p")
+
+
+@pytest.mark.parametrize("name", PAIRS)
+def test_shapes_that_do_not_broadcast(name: str) -> None:
+    fn = PAIR_FUNCTIONS[name]
+    with pytest.raises(
+        ValueError, match=r"p has shape \(3, 2\) and q has shape \(2, 2\).*broadcast"
+    ):
+        fn(np.full((3, 2), 0.5), np.full((2, 2), 0.5))
+
+
+@pytest.mark.parametrize("name", PAIRS)
+def test_mass_axis_lengths_must_match(name: str) -> None:
+    fn = PAIR_FUNCTIONS[name]
+    if name in ("variational_bound", "gan_value"):  # their third argument has length 2
+        return
+    # A length-1 mass axis would broadcast to a point mass: refused.
+    with pytest.raises(ValueError, match=r"mass axis .* same length.*p has 1, q has 3"):
+        fn([1.0], [0.2, 0.3, 0.5])
+    # Along axis 0 of 2-D input.
+    with pytest.raises(ValueError, match="same length"):
+        fn(np.full((1, 3), 1.0), np.full((2, 3), 0.5), axis=0)
+
+
+def test_axis_out_of_range_and_missing_mass_axis() -> None:
+    with pytest.raises(ValueError, match="axis 2 is out of range for p with 1 dimension"):
+        dv.entropy([0.5, 0.5], axis=2)
+    with pytest.raises(ValueError, match=r"axis -3 is out of range for p"):
+        dv.kl(np.full((2, 2), 0.5), np.full((2, 2), 0.5), axis=-3)
+    # Ranks differ and p has no axis 0 once broadcast against q.
+    with pytest.raises(ValueError, match=r"p has shape \(3,\), which has no mass axis 0"):
+        dv.kl(np.full(3, 1 / 3), np.full((3, 3), 1 / 3), axis=0)
+
+
+@pytest.mark.parametrize("name", list(BASED))
+@pytest.mark.parametrize("base", [0, 1, -2, math.nan, math.inf, 1.0, "2", 2 + 0j, [2, 3]])
+def test_invalid_base(name: str, base) -> None:
+    with pytest.raises(ValueError, match=r"base must be None .* finite number > 0 and != 1"):
+        BASED[name](GOOD, GOOD, base=base)
+
+
+@pytest.mark.parametrize(
+    ("d", "rule"),
+    [
+        ([0.5, 1.5], r"d must lie in \[0, 1\]"),
+        ([-0.1, 0.5], r"d must lie in \[0, 1\]"),
+        ([0.5, math.nan], "d contains NaN"),
+        (0.5, "d must have at least one axis"),
+        ([0.5, 0.5, 0.5], r"d has shape \(3,\): they do not broadcast"),
+        (np.array([0.5 + 0j, 0.5]), "d must be real"),
+    ],
+    ids=["above", "below", "nan", "scalar", "length", "complex"],
+)
+def test_bad_discriminator(d, rule: str) -> None:
+    with pytest.raises(ValueError, match=rule):
+        dv.gan_value(GOOD, GOOD, d)
+
+
+def test_discriminator_without_the_mass_axis() -> None:
+    p = np.full((2, 2), 0.5)
+    with pytest.raises(ValueError, match=r"d has shape \(2,\), which has no mass axis 0"):
+        dv.gan_value(p, p, [0.5, 0.5], axis=0)
+    # Along the last axis the same d broadcasts over the leading one.
+    np.testing.assert_allclose(
+        dv.gan_value(p, p, [0.5, 0.5]), [math.log(0.25)] * 2, **tolerance("float64")
+    )
+
+
+def test_integer_and_boolean_input_become_floats() -> None:
+    assert float(dv.kl([1, 0], [1, 0])) == 0.0
+    assert float(dv.total_variation(np.array([True, False]), np.array([False, True]))) == 1.0
+
+
+checked_kl = dv.checked(jax.jit(dv.kl))
+checked_entropy = dv.checked(jax.jit(dv.entropy))
+checked_gan = dv.checked(jax.jit(dv.gan_value))
+
+
+@pytest.mark.parametrize(
+    ("p", "rule"),
+    [
+        ([0.5, -0.1, 0.6], "p has negative mass"),
+        ([0.5, math.nan], "p contains NaN"),
+        ([0.5, math.inf], "p contains inf"),
+        ([0.5, 0.4], "p does not sum to 1"),
+    ],
+    ids=["negative", "nan", "inf", "sum"],
+)
+def test_checked_raises_under_jit(p, rule: str) -> None:
+    p = jnp.asarray(p)
+    with pytest.raises(ValueError, match=rule):
+        checked_kl(p, jnp.asarray([0.5, 0.5]) if p.size == 2 else jnp.full(3, 1 / 3))
+    with pytest.raises(ValueError, match=rule):
+        checked_entropy(p)
+    q = jnp.asarray(np.asarray(p))
+    with pytest.raises(ValueError, match=rule.replace("p ", "q ")):
+        checked_kl(jnp.full(q.size, 1 / q.size), q)
+
+
+def test_checked_passes_good_input_and_checks_d() -> None:
+    np.testing.assert_allclose(
+        float(checked_kl(jnp.array([0.5, 0.5]), jnp.array([0.9, 0.1]))),
+        0.5108256237659907,
+        **tolerance("float64"),
+    )
+    with pytest.raises(ValueError, match=r"d must lie in \[0, 1\]"):
+        checked_gan(jnp.array(GOOD), jnp.array(GOOD), jnp.array([0.5, 1.5]))
+    # Shape rules hold at trace time, checked or not.
+    with pytest.raises(ValueError, match="same length"):
+        jax.jit(dv.kl)(jnp.array([1.0]), jnp.array([0.5, 0.5]))
+
+
+def test_unchecked_jit_is_silent() -> None:
+    # Without dv.checked, the value checks compile to nothing: the caller asked for speed.
+    out = jax.jit(dv.kl)(jnp.array([0.5, 0.4]), jnp.array([0.5, 0.5]))
+    assert np.isfinite(float(out))
+
+
+@pytest.mark.parametrize("name", PAIRS)
+@pytest.mark.parametrize(
+    ("bad", "rule"),
+    [([0.5, -0.1, 0.6], "has negative mass"), ([0.5, 0.4, 0.0], "does not sum to 1")],
+    ids=["negative", "sum"],
+)
+def test_checked_names_the_argument_for_every_function(name: str, bad, rule: str) -> None:
+    fn = PAIR_FUNCTIONS[name]
+    if name in ("variational_bound", "gan_value"):  # third argument of length 2
+        return
+    checked = dv.checked(jax.jit(fn))
+    good = jnp.full(3, 1 / 3)
+    with pytest.raises(ValueError, match=f"^p {rule}"):
+        checked(jnp.asarray(bad), good)
+    with pytest.raises(ValueError, match=f"^q {rule}"):
+        checked(good, jnp.asarray(bad))
