@@ -144,8 +144,10 @@ def _js_sum(p: jax.Array, q: jax.Array, axis: int) -> jax.Array:
     )
 
     def exact() -> jax.Array:
-        s = (p + q) / 2
-        return jnp.sum(xlog_ratio(p, p, s) + xlog_ratio(q, q, s), axis=axis)
+        # 2p / (p + q), not p / ((p + q) / 2): half of a mass at the smallest normal double is
+        # subnormal, which XLA on CPU flushes to zero, and the term would become p log(p / 0).
+        s = p + q
+        return jnp.sum(xlog_ratio(p, 2 * p, s) + xlog_ratio(q, 2 * q, s), axis=axis)
 
     return lax.cond(jnp.any(jnp.isnan(fast)), exact, lambda: fast)
 
