@@ -10,7 +10,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from divergences._numerics import log_of_base, xlog_ratio_sum
+from divergences._numerics import log_of_base, support_mask, xlog_ratio_sum
 from divergences._typing import ArrayLike, Base
 from divergences._validation import as_float_array, check_base, check_pmf, is_traced
 
@@ -50,8 +50,13 @@ def mutual_information(joint: ArrayLike, *, base: Base = None) -> jax.Array:
     """
     check_base(base)
     j = _check_joint(joint)
-    prod = jnp.sum(j, axis=1, keepdims=True) * jnp.sum(j, axis=0, keepdims=True)
-    return xlog_ratio_sum(j.reshape(-1), j.reshape(-1), prod.reshape(-1), 0) / log_of_base(
+    # sum P(i,j) log(P(j | i) / P(j)), not log(P(i,j) / (P(i) P(j))): the product of two small
+    # marginals underflows (1e-200 * 1e-200 = 0) where the conditional P(j | i) does not.
+    row = jnp.broadcast_to(jnp.sum(j, axis=1, keepdims=True), j.shape)
+    col = jnp.broadcast_to(jnp.sum(j, axis=0, keepdims=True), j.shape)
+    row_safe = row + (1 - support_mask(row))  # 1 on empty rows, where every P(i, j) is 0
+    cond = j / row_safe
+    return xlog_ratio_sum(j.reshape(-1), cond.reshape(-1), col.reshape(-1), 0) / log_of_base(
         base, j.dtype
     )
 

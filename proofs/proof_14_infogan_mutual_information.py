@@ -30,14 +30,14 @@ F64 = tolerance("float64")
 
 
 @st.composite
-def _joints(draw: st.DrawFn) -> np.ndarray:
+def _joints(draw: st.DrawFn, extreme: bool = False) -> np.ndarray:
     shape = draw(st.sampled_from([(2, 3), (3, 2)]))
-    return draw(pmfs(6)).reshape(shape)
+    return draw(pmfs(6, extreme=extreme)).reshape(shape)
 
 
 @PROOF.step(
-    "dv.mutual_information = H(c) - H(c | X) = H(X) - H(X | c) = H(c) + H(X) - H(c, X) "
-    "= KL(joint || product of marginals)",
+    "dv.mutual_information = H(c) - H(c | X) = H(X) - H(X | c) = H(c) + H(X) - H(c, X) >= 0 "
+    "(tiny and near-degenerate masses included)",
     method="hypothesis",
 )
 def _identities() -> Check:
@@ -51,9 +51,23 @@ def _identities() -> Check:
                 Check.equal(
                     mi, float(dv.entropy(pc) + dv.entropy(px) - dv.entropy(j.ravel())), **F64
                 ),
-                Check.equal(mi, float(dv.kl(j.ravel(), np.outer(pc, px).ravel())), **F64),
                 Check.at_most(0.0, mi, atol=F64["atol"]),
             ]
+        )
+
+    return over_examples(_joints(extreme=True), check)
+
+
+@PROOF.step(
+    "I(c; X) = KL(joint || product of marginals) (the product of two tiny marginals underflows, "
+    "so this form is checked on moderate masses)",
+    method="hypothesis",
+)
+def _kl_form() -> Check:
+    def check(j: np.ndarray) -> Check:
+        prod = np.outer(j.sum(1), j.sum(0))
+        return Check.equal(
+            float(dv.mutual_information(j)), float(dv.kl(j.ravel(), prod.ravel())), **F64
         )
 
     return over_examples(_joints(), check)
