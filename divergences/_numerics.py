@@ -132,21 +132,21 @@ def _masked_log_ratio(x: jax.Array, y: jax.Array) -> tuple[jax.Array, jax.Array]
 def _js_sum(p: jax.Array, q: jax.Array, axis: int) -> jax.Array:
     r"""Twice the Jensen-Shannon divergence in nats, ``sum(p log(2p/s) + q log(2q/s))``, s = p + q.
 
-    One pass with one division and two logarithms per element (two calls of
-    :func:`xlog_ratio_sum` would divide twice and read the inputs twice). The same fast path and
+    One fused pass over the inputs with two divisions and two logarithms per element (two calls
+    of :func:`xlog_ratio_sum` would read the inputs twice). The same fast path and
     exact fallback: the fast sum is NaN only where ``p = q = 0``.
     """
     p, q = jnp.broadcast_arrays(p, q)
     tiny = jnp.finfo(p.dtype).tiny
-    r = 2 / (p + q)
+    s = p + q  # not halved: (p + q) / 2 underflows for masses near the dtype's tiny
+    # Two divisions rather than one reciprocal: 2p / (p + q) is exactly 1 at p = q, so JS(p, p) is
+    # exactly 0; p * (2 / (p + q)) is not.
     fast = jnp.sum(
-        p * jnp.log(jnp.maximum(p * r, tiny)) + q * jnp.log(jnp.maximum(q * r, tiny)), axis=axis
+        p * jnp.log(jnp.maximum(2 * p / s, tiny)) + q * jnp.log(jnp.maximum(2 * q / s, tiny)),
+        axis=axis,
     )
 
     def exact() -> jax.Array:
-        # 2p / (p + q), not p / ((p + q) / 2): half of a mass at the smallest normal double is
-        # subnormal, which XLA on CPU flushes to zero, and the term would become p log(p / 0).
-        s = p + q
         return jnp.sum(xlog_ratio(p, 2 * p, s) + xlog_ratio(q, 2 * q, s), axis=axis)
 
     return lax.cond(jnp.any(jnp.isnan(fast)), exact, lambda: fast)
@@ -156,12 +156,15 @@ def _js_sum(p: jax.Array, q: jax.Array, axis: int) -> jax.Array:
 def _js_sum_jvp(axis: int, primals: Any, tangents: Any) -> tuple[jax.Array, jax.Array]:
     p, q = jnp.broadcast_arrays(*primals)
     dp, dq = jnp.broadcast_arrays(*tangents)
-    s = (p + q) / 2
-    # d/dp [p log(p/s) + q log(q/s)] = log(p/s) + 1 - p/(2s) - q/(2s) = log(p/s), and likewise
-    # for q; a zero-mass coordinate gets 0.
-    _, dlog_p = _masked_log_ratio(p, s)
-    _, dlog_q = _masked_log_ratio(q, s)
-    return _js_sum(p, q, axis), jnp.sum(dp * dlog_p + dq * dlog_q, axis=axis)
+    s = p + q
+    # On the support of p: d/dp [p log(2p/s) + q log(2q/s)] = log(2p/s) + 1 - p/s - q/s
+    # = log(2p/s). Off it the p-term is held at 0 and only the q-term moves: -q/s, which is -1
+    # where q > 0 and 0 where q = 0 too. Likewise for q.
+    mp, log_p = _masked_log_ratio(2 * p, s)
+    mq, log_q = _masked_log_ratio(2 * q, s)
+    coef_p = log_p - (1 - mp) * mq
+    coef_q = log_q - (1 - mq) * mp
+    return _js_sum(p, q, axis), jnp.sum(dp * coef_p + dq * coef_q, axis=axis)
 
 
 js_sum = jax.jit(_js_sum, static_argnums=2)

@@ -292,7 +292,7 @@ def pmf_triples(
       >>> test_triangle()
     """
     dt = _dtype(dtype)
-    opts = {"dtype": dt, "zeros": zeros, "tiny": tiny, "degenerate": degenerate}
+    opts: dict[str, Any] = {"dtype": dt, "zeros": zeros, "tiny": tiny, "degenerate": degenerate}
     p, q = draw(pmf_pairs(n, relation="any", **opts))
     pick = draw(st.sampled_from(["new", "new", "p", "q"]))
     if pick == "p":

@@ -82,8 +82,10 @@ def test_equals_kl_to_the_mixture_and_entropy_gap(pq) -> None:
 def test_symmetric_and_bounded(pq) -> None:
     p, q = pq
     js = float(js_jit(p, q))
-    assert js == float(js_jit(q, p))
-    assert float(dist_jit(p, q)) == float(dist_jit(q, p))
+    # Symmetric up to rounding: XLA may contract p log(p/m) + q log(q/m) into a fused
+    # multiply-add, and which term is fused depends on the argument order.
+    np.testing.assert_allclose(js, float(js_jit(q, p)), **tolerance("float64"))
+    np.testing.assert_allclose(float(dist_jit(p, q)), float(dist_jit(q, p)), **tolerance("float64"))
     assert js >= 0
     assert_leq(js, LOG2)
     assert float(js_jit(p, p)) == 0.0
