@@ -22,7 +22,9 @@ test: $(VENV)/.installed
 	$(PY) -m pytest -n 2
 
 bench: $(VENV)/.installed
+	$(PY) -m pip install --quiet -e ".[bench]"
 	$(PY) benchmarks/bench_divergences.py
+	$(PY) benchmarks/bench_w1.py
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache .hypothesis

@@ -36,17 +36,35 @@ from divergences.js import js_distance, js_divergence
 from divergences.kl import kl
 from divergences.sweep import Sweep, sweep
 from divergences.total_variation import total_variation
+from divergences.wasserstein import (
+    CouplingReport,
+    SolverError,
+    W1Dual,
+    W1Primal,
+    check_coupling,
+    cost_matrix,
+    lipschitz_violation,
+    w1_1d,
+    w1_dual,
+    w1_primal,
+)
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "CouplingReport",
     "FGenerator",
     "Family",
     "Measures",
+    "SolverError",
     "Sweep",
+    "W1Dual",
+    "W1Primal",
+    "check_coupling",
     "checked",
     "chi_square",
     "conditional_entropy",
+    "cost_matrix",
     "cross_entropy",
     "entropy",
     "f_divergence",
@@ -61,6 +79,7 @@ __all__ = [
     "kl",
     "kl_mvn",
     "kl_normal",
+    "lipschitz_violation",
     "mutual_information",
     "optimal_critic",
     "optimal_discriminator",
@@ -68,6 +87,9 @@ __all__ = [
     "testing",
     "total_variation",
     "variational_bound",
+    "w1_1d",
+    "w1_dual",
+    "w1_primal",
 ]
 
 

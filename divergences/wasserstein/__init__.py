@@ -1,0 +1,29 @@
+r"""Wasserstein-1 three ways that agree: the primal LP, the Kantorovich-Rubinstein dual, the 1-D
+CDF formula; with the checks that show a plan is a coupling and a potential is 1-Lipschitz.
+
+* :func:`w1_primal` and :func:`w1_dual` solve an exact LP on the host (POT's network simplex,
+  or scipy's HiGHS for the dual LP); they work under ``jit``/``vmap``/``grad`` through a
+  callback with envelope-theorem gradients.
+* :func:`w1_1d` is the jittable path for points on the line.
+"""
+
+from divergences.wasserstein._lp import SolverError
+from divergences.wasserstein.checks import CouplingReport, check_coupling, lipschitz_violation
+from divergences.wasserstein.cost import Metric, cost_matrix
+from divergences.wasserstein.dual import W1Dual, w1_dual
+from divergences.wasserstein.one_d import w1_1d
+from divergences.wasserstein.primal import W1Primal, w1_primal
+
+__all__ = [
+    "CouplingReport",
+    "Metric",
+    "SolverError",
+    "W1Dual",
+    "W1Primal",
+    "check_coupling",
+    "cost_matrix",
+    "lipschitz_violation",
+    "w1_1d",
+    "w1_dual",
+    "w1_primal",
+]

@@ -1,0 +1,148 @@
+r"""Checks a user can run on a transport plan and a Kantorovich-Rubinstein potential.
+
+Both return the numbers (how far from a coupling, how far from 1-Lipschitz), not a verdict
+alone, are pure JAX, and work under ``jit`` and ``vmap``.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from divergences._typing import ArrayLike
+from divergences._validation import as_float_array, sum_tolerance
+from divergences.wasserstein._measures import as_points, check_metric
+from divergences.wasserstein.cost import Metric, pairwise_cost, pairwise_cost_host
+
+__all__ = ["CouplingReport", "check_coupling", "lipschitz_violation"]
+
+
+class CouplingReport(NamedTuple):
+    """How far a matrix is from being a coupling of ``(a, b)``.
+
+    Attributes:
+      row_error: :math:`\\max_i |\\sum_j P_{ij} - a_i|`.
+      column_error: :math:`\\max_j |\\sum_i P_{ij} - b_j|`.
+      negative_mass: :math:`\\max(0, -\\min_{ij} P_{ij})`, the most negative entry's size.
+      ok: whether all three are at most ``atol``.
+    """
+
+    row_error: jax.Array
+    column_error: jax.Array
+    negative_mass: jax.Array
+    ok: jax.Array
+
+
+def check_coupling(
+    plan: ArrayLike, a: ArrayLike, b: ArrayLike, *, atol: float | None = None
+) -> CouplingReport:
+    r"""Measures whether ``plan`` is a coupling of ``a`` and ``b``.
+
+    A coupling is :math:`P \ge 0` with :math:`P \mathbf{1} = a` and
+    :math:`P^\top \mathbf{1} = b`. Nothing is raised: the report carries the three errors and a
+    verdict at tolerance ``atol`` (default: the square root of the dtype's machine epsilon, the
+    tolerance the package uses for sums of masses).
+
+    Args:
+      plan: the candidate, shape ``(n, m)``.
+      a: row marginal, shape ``(n,)``.
+      b: column marginal, shape ``(m,)``.
+      atol: tolerance of the verdict ``ok``.
+
+    Returns:
+      A :class:`CouplingReport` ``(row_error, column_error, negative_mass, ok)``.
+
+    Raises:
+      ValueError: if the shapes do not fit together.
+
+    Example:
+      >>> import divergences as dv
+      >>> sol = dv.w1_primal([0.0, 1.0, 2.0], [0.5, 3.0], b=[0.25, 0.75])
+      >>> report = dv.check_coupling(sol.plan, [1 / 3, 1 / 3, 1 / 3], [0.25, 0.75])
+      >>> bool(report.ok), float(report.negative_mass)
+      (True, 0.0)
+      >>> bool(dv.check_coupling([[0.5, 0.0], [0.0, 0.5]], [0.5, 0.5], [1.0, 0.0]).ok)
+      False
+    """
+    p = as_float_array(plan, "plan")
+    wa = as_float_array(a, "a")
+    wb = as_float_array(b, "b")
+    if p.ndim != 2 or wa.ndim != 1 or wb.ndim != 1 or p.shape != (wa.shape[0], wb.shape[0]):
+        raise ValueError(
+            f"plan must have shape (len(a), len(b)); got plan {p.shape}, a {wa.shape}, b {wb.shape}"
+        )
+    dtype = jnp.result_type(p, wa, wb)
+    p, wa, wb = p.astype(dtype), wa.astype(dtype), wb.astype(dtype)
+    tol = sum_tolerance(dtype) if atol is None else atol
+    row = jnp.max(jnp.abs(jnp.sum(p, axis=1) - wa))
+    col = jnp.max(jnp.abs(jnp.sum(p, axis=0) - wb))
+    neg = jnp.maximum(-jnp.min(p), 0)
+    ok = (row <= tol) & (col <= tol) & (neg <= tol)
+    return CouplingReport(row, col, neg, ok)
+
+
+def lipschitz_violation(
+    f: ArrayLike, points: ArrayLike, *, metric: Metric = "euclidean"
+) -> jax.Array:
+    r"""The largest violation of :math:`f(z_k) - f(z_l) \le c(z_k, z_l)` over all pairs.
+
+    .. math:: \max\Bigl(0,\ \max_{k, l}\ f(z_k) - f(z_l) - c(z_k, z_l)\Bigr)
+
+    Zero exactly when ``f`` is 1-Lipschitz on ``points`` for the cost (for a symmetric cost the
+    pairs ``(k, l)`` and ``(l, k)`` together give :math:`|f_k - f_l| \le c_{kl}`). A
+    Kantorovich-Rubinstein potential from an exact solver should show a violation at rounding
+    level only.
+
+    Args:
+      f: values of the potential, shape ``(N,)``.
+      points: the points they are taken at, shape ``(N, d)`` or ``(N,)``.
+      metric: the cost, see :func:`divergences.cost_matrix`.
+
+    Returns:
+      The violation, a scalar >= 0.
+
+    Example:
+      >>> import divergences as dv
+      >>> float(dv.lipschitz_violation([0.0, 1.0, 1.5], [0.0, 1.0, 2.0]))
+      0.0
+      >>> float(dv.lipschitz_violation([0.0, 3.0], [0.0, 1.0]))
+      2.0
+    """
+    check_metric(metric)
+    fv = as_float_array(f, "f")
+    z = as_points(points, "points")
+    if fv.ndim != 1 or fv.shape[0] != z.shape[0]:
+        raise ValueError(
+            f"f must have one value per point: f has shape {fv.shape}, points {z.shape}"
+        )
+    dtype = jnp.result_type(fv, z)
+    cost = pairwise_cost(z.astype(dtype), z.astype(dtype), metric)
+    return lipschitz_violation_of(fv.astype(dtype), cost)
+
+
+def lipschitz_violation_of(f: jax.Array, cost: jax.Array) -> jax.Array:
+    """:func:`lipschitz_violation` from the values and the ``(N, N)`` cost matrix, in JAX."""
+    return jnp.maximum(jnp.max(f[:, None] - f[None, :] - cost), 0)
+
+
+def lipschitz_violation_host(
+    f: np.ndarray, points: np.ndarray, metric: Metric, *, rows: int = 512
+) -> float:
+    """The same in NumPy, the costs computed a block of rows at a time: memory O(rows * N)
+    rather than the N x N matrix. The named metrics are symmetric, so each block is compared
+    with the points from its own first row on only, with ``|f_k - f_l|``: half the work."""
+    worst = 0.0
+    symmetric = not callable(metric)
+    for start in range(0, f.shape[0], rows):
+        block = slice(start, start + rows)
+        if symmetric:
+            cost = pairwise_cost_host(points[block], points[start:], metric)
+            gap = np.abs(f[block, None] - f[None, start:])
+        else:
+            cost = pairwise_cost_host(points[block], points, metric)
+            gap = f[block, None] - f[None, :]
+        worst = max(worst, float(np.max(gap - cost)))
+    return worst

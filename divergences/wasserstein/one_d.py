@@ -1,0 +1,185 @@
+r"""Wasserstein-1 on the line by the CDF formula: pure JAX, jittable, vmappable."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+from jax import lax
+from jax.experimental import checkify
+
+from divergences._typing import ArrayLike
+from divergences._validation import as_float_array, check_pmf, is_traced
+
+__all__ = ["w1_1d"]
+
+
+def _as_values(v: Any, name: str) -> jax.Array:
+    x = as_float_array(v, name)
+    if x.ndim != 1:
+        raise ValueError(f"{name} must be a 1-D array of points on the line; got shape {x.shape}")
+    if x.shape[0] == 0:
+        raise ValueError(f"{name} is empty; a measure needs at least one point")
+    if is_traced(x):
+        checkify.debug_check(jnp.all(jnp.isfinite(x)), f"{name} must be finite (no NaN or inf)")
+    elif not bool(jnp.all(jnp.isfinite(x))):
+        raise ValueError(f"{name} contains NaN or inf; support points must be finite")
+    return x
+
+
+def _as_weights(w: Any, n: int, name: str, values_name: str) -> jax.Array | None:
+    if w is None:
+        return None
+    w = check_pmf(w, name)
+    if w.ndim != 1 or w.shape[0] != n:
+        raise ValueError(
+            f"{name} has shape {w.shape} but {values_name} has {n} points; they must have "
+            "the same length"
+        )
+    return w
+
+
+# XLA:CPU sorts integers several times faster than floats (the float comparator has to order
+# NaNs and signed zeros) and a lone key much faster than a key with payloads. Finite floats are
+# sorted as integers with the same order: the bit pattern, with the magnitude bits flipped for
+# negative numbers (two's complement then orders them the right way round).
+_INT_OF_WIDTH = {2: jnp.int16, 4: jnp.int32, 8: jnp.int64}
+
+
+def _order_key(x: jax.Array) -> jax.Array:
+    itype = _INT_OF_WIDTH[x.dtype.itemsize]
+    bits = lax.bitcast_convert_type(x, itype)
+    magnitude = jnp.array(jnp.iinfo(itype).max, itype)
+    return jnp.where(bits < 0, bits ^ magnitude, bits)
+
+
+def _from_order_key(k: jax.Array, dtype: Any) -> jax.Array:
+    magnitude = jnp.array(jnp.iinfo(k.dtype).max, k.dtype)
+    return lax.bitcast_convert_type(jnp.where(k < 0, k ^ magnitude, k), dtype)
+
+
+def _argsort(x: jax.Array) -> jax.Array:
+    iota = lax.iota(jnp.int32, x.shape[0])
+    return lax.sort((_order_key(x), iota), num_keys=1, is_stable=True)[1]
+
+
+@jax.custom_jvp
+def _sort(x: jax.Array) -> jax.Array:
+    """``jnp.sort`` for finite floats through integer keys; the permutation only for derivatives."""
+    return _from_order_key(jnp.sort(_order_key(x)), x.dtype)
+
+
+@_sort.defjvp
+def _sort_jvp(primals: Any, tangents: Any) -> tuple[jax.Array, jax.Array]:
+    (x,), (t,) = primals, tangents
+    perm = _argsort(x)
+    return x[perm], t[perm]
+
+
+def _abs(x: jax.Array) -> jax.Array:
+    # |x| as x * sign(x): derivative sign(x), the subgradient 0 at x = 0.
+    return x * lax.stop_gradient(jnp.sign(x))
+
+
+@jax.jit
+def _uniform_distance(u: jax.Array, v: jax.Array) -> jax.Array:
+    r"""Uniform weights: :math:`\int_0^1 |Q_u(s) - Q_v(s)| ds` with the quantile functions.
+
+    :math:`Q_u` jumps at the levels :math:`i/n`, :math:`Q_v` at :math:`j/m`. In units of
+    :math:`1/(nm)` these are the integers :math:`im` and :math:`jn`, merged without a sort:
+    the level :math:`im` has :math:`\lfloor (im - 1)/n \rfloor` levels :math:`jn` below it.
+    Between consecutive merged levels both quantile functions are constant.
+    """
+    n, m = u.shape[0], v.shape[0]
+    itype = jnp.int64 if n * m >= 2**31 else jnp.int32
+    i = jnp.arange(1, n + 1, dtype=itype)
+    j = jnp.arange(1, m + 1, dtype=itype)
+    level_u, level_v = i * m, j * n
+    merged = jnp.zeros((n + m,), itype)
+    merged = merged.at[i - 1 + (level_u - 1) // n].set(level_u, unique_indices=True)
+    merged = merged.at[j - 1 + level_v // m].set(level_v, unique_indices=True)
+    lengths = jnp.diff(merged, prepend=jnp.zeros((1,), itype))
+    qu = _sort(u)[(merged + m - 1) // m - 1]
+    qv = _sort(v)[(merged + n - 1) // n - 1]
+    return jnp.sum(lengths.astype(u.dtype) * _abs(qu - qv)) / (n * m)
+
+
+@jax.jit
+def _cdf_distance(u: jax.Array, v: jax.Array, wu: jax.Array, wv: jax.Array) -> jax.Array:
+    r"""General weights: :math:`\sum_k |F_u(t_k) - F_v(t_k)| (t_{k+1} - t_k)` over pooled points."""
+    n, m = u.shape[0], v.shape[0]
+    values = jnp.concatenate([u, v])
+    # One stable sort of the pooled points; each measure's weights follow the permutation.
+    # Two cumulative sums (rather than one signed sum) make identical measures give exactly 0:
+    # both CDFs are then the same sums of the same numbers, interleaved with zeros.
+    perm = _argsort(values)
+    mass_u = jnp.concatenate([wu, jnp.zeros((m,), wu.dtype)])[perm]
+    mass_v = jnp.concatenate([jnp.zeros((n,), wv.dtype), wv])[perm]
+    cdf_gap = jnp.cumsum(mass_u)[:-1] - jnp.cumsum(mass_v)[:-1]
+    return jnp.sum(_abs(cdf_gap) * jnp.diff(values[perm]))
+
+
+def w1_1d(
+    u_values: ArrayLike,
+    v_values: ArrayLike,
+    u_weights: ArrayLike | None = None,
+    v_weights: ArrayLike | None = None,
+) -> jax.Array:
+    r"""Wasserstein-1 distance on the line, :math:`\int_{\mathbb{R}} |F_u(t) - F_v(t)|\, dt`.
+
+    The jittable path: pure JAX, works under ``jax.jit``, ``jax.vmap`` and ``jax.grad``; no LP.
+    On the line with the cost :math:`|x - y|` the transport LP of :func:`divergences.w1_primal`
+    has this closed form in the cumulative distribution functions :math:`F_u, F_v`. Both are
+    step functions, constant between consecutive pooled points, so the integral is the finite
+    sum :math:`\sum_k |F_u(t_k) - F_v(t_k)|\,(t_{k+1} - t_k)` over the sorted pooled points
+    :math:`t_k`: one sort of the ``n + m`` points and two cumulative sums,
+    :math:`O((n+m)\log(n+m))`. When both weights are left out (uniform), the same integral is
+    taken over the quantile functions instead, :math:`\int_0^1 |Q_u(s) - Q_v(s)|\, ds`, which
+    needs only the two samples sorted separately (for ``n = m``: the mean of
+    :math:`|u_{(i)} - v_{(i)}|`).
+
+    Same value as ``scipy.stats.wasserstein_distance``, except that weights are not
+    renormalised: they must sum to one (scipy divides by their sum).
+
+    Gradients: with respect to the points, the CDF gap times the sign of the move; with
+    respect to the weights, :math:`\mathrm{sign}(F_u - F_v)` times the gaps, cumulated. At
+    ties the derivative of :math:`|\cdot|` is taken as 0 (a subgradient): finite everywhere.
+
+    Args:
+      u_values: points of the first measure, shape ``(n,)``.
+      v_values: points of the second measure, shape ``(m,)``.
+      u_weights: their weights, shape ``(n,)``, >= 0, summing to 1; ``None`` for uniform.
+      v_weights: shape ``(m,)``; ``None`` for uniform.
+
+    Returns:
+      :math:`W_1(u, v) \ge 0`, a scalar.
+
+    Raises:
+      ValueError: for non-finite or non-1-D points, weights of the wrong length, negative or
+        NaN weights, weights that do not sum to one.
+
+    References:
+      Vallender, *Calculation of the Wasserstein distance between probability distributions
+      on the line*, Theory Probab. Appl. 18(4), 1974; Peyre & Cuturi, *Computational Optimal
+      Transport*, 2019, Remark 2.30.
+
+    Example:
+      >>> import divergences as dv
+      >>> float(dv.w1_1d([0.0, 1.0, 3.0], [5.0, 6.0, 8.0]))
+      5.0
+      >>> float(dv.w1_1d([0.0, 1.0], [0.0, 1.0], [0.25, 0.75], [0.75, 0.25]))
+      0.5
+    """
+    u = _as_values(u_values, "u_values")
+    v = _as_values(v_values, "v_values")
+    wu = _as_weights(u_weights, u.shape[0], "u_weights", "u_values")
+    wv = _as_weights(v_weights, v.shape[0], "v_weights", "v_values")
+    arrays = [t for t in (u, v, wu, wv) if t is not None]
+    dtype = jnp.result_type(*arrays)
+    n, m = u.shape[0], v.shape[0]
+    if wu is None and wv is None and (n * m < 2**31 or jax.config.jax_enable_x64):
+        return _uniform_distance(u.astype(dtype), v.astype(dtype))
+    wu = jnp.full((n,), 1.0 / n, dtype) if wu is None else wu.astype(dtype)
+    wv = jnp.full((m,), 1.0 / m, dtype) if wv is None else wv.astype(dtype)
+    return _cdf_distance(u.astype(dtype), v.astype(dtype), wu, wv)

@@ -1,0 +1,82 @@
+"""The user-facing checks: coupling constraints and Lipschitz violations, with their numbers."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from hypothesis import given
+
+import divergences as dv
+from tests.conftest import tolerance
+from tests.wasserstein.strategies import measure_pairs
+
+LP = tolerance("lp")
+F64 = tolerance("float64")
+
+
+@given(measure_pairs())
+def test_solver_plans_are_couplings(pair):
+    x, y, a, b = pair
+    report = dv.check_coupling(dv.w1_primal(x, y, a, b).plan, a, b)
+    assert bool(report.ok)
+    assert float(report.row_error) <= LP["atol"] and float(report.column_error) <= LP["atol"]
+    assert float(report.negative_mass) == 0.0
+
+
+def test_report_measures_each_defect():
+    a, b = np.array([0.5, 0.5]), np.array([0.25, 0.75])
+    plan = np.array([[0.25, 0.25], [0.0, 0.5]])
+    assert bool(dv.check_coupling(plan, a, b).ok)
+    moved = plan + np.array([[0.0, 0.0], [0.0, 1e-3]])
+    report = dv.check_coupling(moved, a, b)
+    np.testing.assert_allclose([report.row_error, report.column_error], [1e-3, 1e-3], **F64)
+    assert not bool(report.ok)
+    negative = np.array([[0.35, 0.15], [-0.1, 0.6]])
+    report = dv.check_coupling(negative, a, b)
+    np.testing.assert_allclose(report.negative_mass, 0.1, **F64)
+    np.testing.assert_allclose([report.row_error, report.column_error], [0.0, 0.0], atol=1e-15)
+    assert not bool(report.ok)
+    assert bool(dv.check_coupling(negative, a, b, atol=0.2).ok)
+
+
+def test_check_coupling_jit_and_vmap():
+    a, b = np.array([0.5, 0.5]), np.array([0.25, 0.75])
+    plans = np.stack([np.array([[0.25, 0.25], [0.0, 0.5]]), np.array([[0.5, 0.0], [0.0, 0.5]])])
+    batched = jax.vmap(dv.check_coupling, in_axes=(0, None, None))(plans, a, b)
+    np.testing.assert_array_equal(batched.ok, [True, False])
+    np.testing.assert_allclose(batched.column_error, [0.0, 0.25], **F64)
+    jitted = jax.jit(dv.check_coupling)(plans[1], a, b)
+    np.testing.assert_allclose(jitted.row_error, 0.0, **F64)
+    np.testing.assert_allclose(jitted.column_error, 0.25, **F64)
+
+
+def test_check_coupling_shapes():
+    with pytest.raises(ValueError, match=r"plan must have shape \(len\(a\), len\(b\)\)"):
+        dv.check_coupling(np.ones((2, 3)) / 6, np.ones(2) / 2, np.ones(2) / 2)
+
+
+def test_lipschitz_violation_values():
+    z = np.array([[0.0, 0.0], [3.0, 4.0], [0.0, 1.0]])
+    # f = distance to the origin is 1-Lipschitz.
+    assert float(dv.lipschitz_violation(np.linalg.norm(z, axis=1), z)) == 0.0
+    # Twice it breaks the bound by max |x| - ... = 5 on the pair (0, (3, 4)).
+    np.testing.assert_allclose(dv.lipschitz_violation(2 * np.linalg.norm(z, axis=1), z), 5.0, **F64)
+    # With the cityblock cost the pair is 7 apart: 10 - 7 = 3.
+    np.testing.assert_allclose(
+        dv.lipschitz_violation(2 * np.linalg.norm(z, axis=1), z, metric="cityblock"), 3.0, **F64
+    )
+
+
+def test_lipschitz_violation_jit_and_vmap():
+    z = jnp.array([0.0, 1.0, 3.0])
+    fs = jnp.stack([z, 1.5 * z, -z])
+    batched = jax.vmap(dv.lipschitz_violation, in_axes=(0, None))(fs, z)
+    np.testing.assert_allclose(batched, [0.0, 1.5, 0.0], **F64)
+    np.testing.assert_allclose(jax.jit(dv.lipschitz_violation)(1.5 * z, z), 1.5, **F64)
+
+
+def test_lipschitz_violation_shapes():
+    with pytest.raises(ValueError, match="f must have one value per point"):
+        dv.lipschitz_violation([0.0, 1.0], [[0.0], [1.0], [2.0]])
