@@ -31,6 +31,7 @@ __all__ = [
     "check_pmf_pair",
     "check_same_shape_after_broadcast",
     "checked",
+    "host_float_array",
     "is_traced",
     "normalize_axis",
     "sum_tolerance",
@@ -44,29 +45,45 @@ def is_traced(x: Any) -> bool:
     return isinstance(x, jax.core.Tracer)
 
 
+def _float_dtype(dtype: Any) -> Any:
+    """The floating dtype an input of ``dtype`` is computed in: ints and bools become the default
+    float, and float64 becomes float32 unless x64 is enabled."""
+    if jnp.issubdtype(dtype, jnp.floating):
+        return jax.dtypes.canonicalize_dtype(dtype)
+    return jnp.result_type(float)
+
+
+def host_float_array(x: Any, name: str) -> np.ndarray:
+    """Converts concrete input to a floating NumPy array, with the dtype rules of the package.
+
+    For host code (the LP solvers) that should not round-trip through a device.
+
+    Raises:
+      ValueError: if ``x`` is ragged, complex or not numeric.
+    """
+    try:
+        arr = np.asarray(x)
+    except ValueError as exc:  # ragged lists and the like
+        raise ValueError(f"{name} must be an array of numbers: {exc}") from None
+    if np.issubdtype(arr.dtype, np.complexfloating):
+        raise ValueError(f"{name} must be real, got complex dtype {arr.dtype}")
+    if not (np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.bool_)):
+        raise ValueError(f"{name} must be an array of real numbers, got dtype {arr.dtype}")
+    return arr.astype(_float_dtype(arr.dtype), copy=False)
+
+
 def as_float_array(x: Any, name: str) -> jax.Array:
     """Converts ``x`` to a floating JAX array (integers and booleans become the default float).
 
     Raises:
-      ValueError: if ``x`` is complex or not numeric.
+      ValueError: if ``x`` is ragged, complex or not numeric.
     """
-    if any(is_traced(leaf) for leaf in jax.tree_util.tree_leaves(x)):
+    if isinstance(x, jax.Array) or any(is_traced(leaf) for leaf in jax.tree_util.tree_leaves(x)):
         x = jnp.asarray(x)
-    elif not isinstance(x, jax.Array):
-        try:
-            x = np.asarray(x)
-        except ValueError as exc:  # ragged lists and the like
-            raise ValueError(f"{name} must be an array of numbers: {exc}") from None
-        if x.dtype == object or not (
-            np.issubdtype(x.dtype, np.number) or np.issubdtype(x.dtype, np.bool_)
-        ):
-            raise ValueError(f"{name} must be an array of real numbers, got dtype {x.dtype}")
-    dtype = jnp.result_type(x)
-    if jnp.issubdtype(dtype, jnp.complexfloating):
-        raise ValueError(f"{name} must be real, got complex dtype {dtype}")
-    if not jnp.issubdtype(dtype, jnp.floating):
-        dtype = jnp.result_type(float)
-    return jnp.asarray(x, dtype=dtype)
+        if jnp.issubdtype(x.dtype, jnp.complexfloating):
+            raise ValueError(f"{name} must be real, got complex dtype {x.dtype}")
+        return x.astype(_float_dtype(x.dtype))
+    return jnp.asarray(host_float_array(x, name))
 
 
 def normalize_axis(axis: int, ndim: int, name: str) -> int:

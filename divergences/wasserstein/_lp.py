@@ -13,7 +13,7 @@ not report an optimal solution: a solver that stops short never returns a number
 from __future__ import annotations
 
 import warnings
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import ot
@@ -43,17 +43,23 @@ class SolverError(RuntimeError):
     """An exact LP solver did not reach an optimal solution (iteration cap, infeasibility)."""
 
 
+#: A field of :class:`HostPrimal` / :class:`HostDual`: a NumPy array from the host solver, a
+#: ``jax.ShapeDtypeStruct`` when the tuple describes a ``pure_callback``'s result, or a
+#: ``jax.Array`` for that callback's output. (No generic NamedTuple before Python 3.11.)
+HostField = Any
+
+
 class HostPrimal(NamedTuple):
-    plan: np.ndarray  # (n, m)
-    u: np.ndarray  # (n,)
-    v: np.ndarray  # (m,)
-    value: np.ndarray  # ()
+    plan: HostField  # (n, m)
+    u: HostField  # (n,)
+    v: HostField  # (m,)
+    value: HostField  # ()
 
 
 class HostDual(NamedTuple):
-    f: np.ndarray  # (n + m,)
-    flow: np.ndarray  # (n + m, n + m)
-    value: np.ndarray  # ()
+    f: HostField  # (n + m,)
+    flow: HostField  # (n + m, n + m)
+    value: HostField  # ()
 
 
 def default_max_iter(n: int, m: int) -> int:

@@ -13,13 +13,18 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 from jax.experimental import checkify
 
 from divergences._validation import _host_value_checks as host_value_checks
-from divergences._validation import as_float_array, check_pmf, is_traced, sum_tolerance
+from divergences._validation import (
+    as_float_array,
+    check_pmf,
+    host_float_array,
+    is_traced,
+    sum_tolerance,
+)
 
 __all__ = ["METRICS", "Measures", "as_points", "check_measures", "check_metric"]
 
@@ -49,35 +54,13 @@ def check_metric(metric: Any) -> None:
         )
 
 
-def _host_float(x: Any, name: str) -> np.ndarray:
-    """NumPy twin of ``as_float_array`` for concrete input: same dtype rules, no device copy."""
-    if isinstance(x, jax.Array):
-        arr = np.asarray(x)
-    else:
-        try:
-            arr = np.asarray(x)
-        except ValueError as exc:  # ragged lists and the like
-            raise ValueError(f"{name} must be an array of numbers: {exc}") from None
-        if arr.dtype == object or not (
-            np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.bool_)
-        ):
-            raise ValueError(f"{name} must be an array of real numbers, got dtype {arr.dtype}")
-    if np.issubdtype(arr.dtype, np.complexfloating):
-        raise ValueError(f"{name} must be real, got complex dtype {arr.dtype}")
-    if np.issubdtype(arr.dtype, np.floating):
-        dtype = jax.dtypes.canonicalize_dtype(arr.dtype)
-    else:
-        dtype = jnp.result_type(float)
-    return arr.astype(dtype, copy=False)
-
-
 def as_points(x: Any, name: str) -> Any:
     """Validates support points and returns them as a float array of shape ``(n, d)``.
 
     A NumPy array for concrete input (the host solvers take it as it is), a JAX array when
     ``x`` is traced.
     """
-    p = as_float_array(x, name) if is_traced(x) else _host_float(x, name)
+    p = as_float_array(x, name) if is_traced(x) else host_float_array(x, name)
     if p.ndim == 1:
         p = p[:, None]
     if p.ndim != 2:
@@ -102,7 +85,7 @@ def _as_weights(w: Any, n: int, name: str, points_name: str) -> Any:
     if is_traced(w):
         w = check_pmf(w, name)
     else:
-        w = _host_float(w, name)
+        w = host_float_array(w, name)
         if w.ndim == 0:
             raise ValueError(f"{name} must have at least one axis of masses; got a scalar")
     if w.ndim != 1:

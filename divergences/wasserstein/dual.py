@@ -10,7 +10,7 @@ import numpy as np
 
 from divergences._typing import ArrayLike
 from divergences.wasserstein._lp import HostDual, solve_kr_dual, solve_transport
-from divergences.wasserstein._measures import check_measures, check_metric
+from divergences.wasserstein._measures import Measures, check_measures, check_metric
 from divergences.wasserstein.checks import lipschitz_violation_host, lipschitz_violation_of
 from divergences.wasserstein.cost import Metric, pairwise_cost, pairwise_cost_host
 from divergences.wasserstein.primal import check_max_iter, envelope_value, transport_callback
@@ -152,7 +152,13 @@ def w1_dual(
         return W1Dual(
             *jax.device_put(tuple(t.astype(dtype, copy=False) for t in host), may_alias=True)
         )
+    return _dual_traced(ms, method, metric, cap)
 
+
+def _dual_traced(ms: Measures, method: str, metric: Metric, cap: int) -> W1Dual:
+    """The traced path of :func:`w1_dual` (jit, vmap, grad): host solvers via callbacks."""
+    n = ms.x.shape[0]
+    dtype = ms.x.dtype
     points = jnp.concatenate([ms.x, ms.y])
     wa, wb = ms.a, ms.b
     if method == "primal":

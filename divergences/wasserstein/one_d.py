@@ -178,7 +178,7 @@ def w1_1d(
     arrays = [t for t in (u, v, wu, wv) if t is not None]
     dtype = jnp.result_type(*arrays)
     n, m = u.shape[0], v.shape[0]
-    if wu is None and wv is None and (n * m < 2**31 or jax.config.jax_enable_x64):
+    if wu is None and wv is None and (n * m < 2**31 or jax.config.read("jax_enable_x64")):
         return _uniform_distance(u.astype(dtype), v.astype(dtype))
     wu = jnp.full((n,), 1.0 / n, dtype) if wu is None else wu.astype(dtype)
     wv = jnp.full((m,), 1.0 / m, dtype) if wv is None else wv.astype(dtype)

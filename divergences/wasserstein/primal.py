@@ -177,8 +177,7 @@ def w1_primal(
     cap = check_max_iter(max_iter, n, m)
     dtype = ms.x.dtype
     if not ms.traced:
-        cost = pairwise_cost_host(ms.x, ms.y, metric)
-        sol = solve_transport(cost, ms.a, ms.b, cap)
+        sol = solve_transport(pairwise_cost_host(ms.x, ms.y, metric), ms.a, ms.b, cap)
         # Fresh arrays from the solver, referenced nowhere else: the JAX buffers may alias them.
         host = (sol.value, sol.plan, sol.u, sol.v)
         return W1Primal(
