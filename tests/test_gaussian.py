@@ -119,3 +119,19 @@ def test_frechet_distance_one_d_and_singular() -> None:
 def test_frechet_distance_rejects_indefinite_covariance() -> None:
     with pytest.raises(ValueError, match="positive semi-definite"):
         dv.frechet_distance(np.zeros(2), np.diag([1.0, -1.0]), np.zeros(2), np.eye(2))
+
+
+def test_kl_mvn_and_frechet_distance_jit_and_vmap() -> None:
+    rng = np.random.default_rng(7)
+    means = rng.normal(size=(3, 2))
+    covs = np.stack([_spd(k, 2) for k in range(3)])
+    for fn in (dv.kl_mvn, dv.frechet_distance):
+        plain = np.array([float(fn(means[k], covs[k], means[0], covs[0])) for k in range(3)])
+        batched = jax.vmap(fn, in_axes=(0, 0, None, None))(means, covs, means[0], covs[0])
+        np.testing.assert_allclose(batched, plain, **tolerance("matrix_function"))
+        np.testing.assert_allclose(
+            float(jax.jit(fn)(means[1], covs[1], means[0], covs[0])),
+            plain[1],
+            **tolerance("matrix_function"),
+        )
+        np.testing.assert_allclose(plain[0], 0.0, **tolerance("matrix_function"))
