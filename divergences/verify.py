@@ -163,8 +163,8 @@ def _fmt(x: float) -> str:
 def format_table(outcomes: Sequence[Outcome], *, width: int = 118) -> str:
     """The outcomes as a fixed-width table grouped by proof.
 
-    Columns: step number, claim (wrapped), method (``hyp. xN``: a Hypothesis property checked
-    on N drawn examples), largest error (or, for a claim that two values differ, the smallest
+    Columns: step number, claim (wrapped), method (``hyp. xN``, ``ref. xN``: checked on N
+    examples drawn by Hypothesis), largest error (or, for a claim that two values differ, the smallest
     gap, marked ``gap``), tolerance, verdict.
     """
     claim_w = width - 4 - 12 - 10 - 10 - 6 - 5
@@ -185,7 +185,8 @@ def format_table(outcomes: Sequence[Outcome], *, width: int = 118) -> str:
         wrapped = textwrap.wrap(o.step.claim, claim_w) or [""]
         method = o.step.method
         if o.check is not None and o.check.detail.endswith("drawn examples"):
-            method = f"hyp. x{o.check.detail.split()[-3]}"
+            short = {"hypothesis": "hyp.", "reference": "ref.", "numeric": "num."}
+            method = f"{short.get(method, method[:4])} x{o.check.detail.split()[-3]}"
         if o.check is None:
             err, tol, verdict = "raised", "", "FAIL"
         else:
