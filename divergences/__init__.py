@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from divergences import f_divergence as f_generators
+from divergences import families
 from divergences._validation import checked
 from divergences.chi_square import chi_square
 from divergences.critics import (
@@ -35,10 +36,14 @@ from divergences.f_divergence import (
     optimal_critic,
     variational_bound,
 )
+from divergences.families import Family, Measures
 from divergences.gan import gan_value, optimal_discriminator
+from divergences.gaussian import frechet_distance, kl_mvn, kl_normal
 from divergences.hellinger import hellinger
+from divergences.information import conditional_entropy, inception_score, mutual_information
 from divergences.js import js_distance, js_divergence
 from divergences.kl import kl
+from divergences.sweep import Sweep, sweep
 from divergences.total_variation import total_variation
 from divergences.wasserstein import (
     CouplingReport,
@@ -60,27 +65,38 @@ __all__ = [
     "CriticFit",
     "CriticSweep",
     "FGenerator",
+    "Family",
+    "Measures",
     "SolverError",
+    "Sweep",
     "W1Dual",
     "W1Primal",
     "check_coupling",
     "checked",
     "chi_square",
+    "conditional_entropy",
     "cost_matrix",
     "critic_sweep",
     "cross_entropy",
     "entropy",
     "f_divergence",
     "f_generators",
+    "families",
+    "frechet_distance",
     "gan_value",
     "hellinger",
+    "inception_score",
     "js_distance",
     "js_divergence",
     "kl",
+    "kl_mvn",
+    "kl_normal",
     "lipschitz_violation",
+    "mutual_information",
     "optimal_critic",
     "optimal_discriminator",
     "plot_critic_sweep",
+    "sweep",
     "testing",
     "total_variation",
     "train_fgan_critic",

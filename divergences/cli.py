@@ -29,6 +29,67 @@ def _cmd_tour(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_verify(args: argparse.Namespace) -> int:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from divergences.verify import verify
+
+    report = verify(
+        None if args.no_figures else args.out,
+        proofs_dir=args.proofs,
+        only=args.only or (),
+        tour=not args.no_tour,
+    )
+    return 0 if report.ok else 1
+
+
+def _cmd_plot(args: argparse.Namespace) -> int:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from divergences.plotting import make_figures
+
+    for path in make_figures(args.out, [args.name]):
+        print(path)
+    return 0
+
+
+_FAMILIES = {
+    "parallel_lines": "parallel_lines",
+    "parallel_lines_pixels": "parallel_lines_pixels",
+    "parallel_lines_sampled": "parallel_lines_sampled",
+    "gaussians": "shifted_gaussians",
+    "uniforms": "shifted_uniforms",
+}
+
+
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from divergences import families
+    from divergences.sweep import sweep, write_csv
+
+    family = getattr(families, _FAMILIES[args.family])()
+    thetas = np.linspace(args.start, args.stop, args.num)
+    result = sweep(
+        family,
+        thetas,
+        measures=args.measures,
+        base=args.base,
+        gradients=args.gradients,
+        progress=None,
+    )
+    if args.csv == "-":
+        write_csv(result, sys.stdout)
+    else:
+        write_csv(result, args.csv)
+        print(
+            f"{thetas.size} thetas x {len(args.measures)} quantities of {family.name!r} "
+            f"written to {args.csv}"
+        )
+
+
 def _cmd_critics(args: argparse.Namespace) -> int:
     """Trains the critics on the parallel lines and writes the figure and a table of numbers."""
     from pathlib import Path
@@ -71,6 +132,71 @@ def build_parser() -> argparse.ArgumentParser:
     p_tour = sub.add_parser("tour", help="print every divergence on the built-in examples")
     p_tour.add_argument("--tolerance", type=float, default=1e-12)
     p_tour.set_defaults(func=_cmd_tour)
+
+    p_verify = sub.add_parser(
+        "verify",
+        help="check every step of every derivation, print the table, write the figures",
+        description="Runs each step of the proofs in proofs/ (symbolic, numeric and property "
+        "checks in float64) and the tour, prints a table (claim, method, largest error, "
+        "tolerance, verdict), writes the figures to --out. Exits 1 if any step fails, naming "
+        "the step and by how much it missed.",
+    )
+    p_verify.add_argument(
+        "--out", default="figures", help="folder for the figures (default: figures)"
+    )
+    p_verify.add_argument(
+        "--proofs",
+        default=None,
+        help="folder of proof_*.py files (default: the source tree's proofs/)",
+    )
+    p_verify.add_argument(
+        "--only",
+        nargs="+",
+        metavar="NAME",
+        help="run only the proof files whose name contains NAME",
+    )
+    p_verify.add_argument("--no-figures", action="store_true", help="skip the figures")
+    p_verify.add_argument(
+        "--no-tour", action="store_true", help="skip the tour of the built-in examples"
+    )
+    p_verify.set_defaults(func=_cmd_verify)
+
+    from divergences.plotting import FIGURES
+
+    p_plot = sub.add_parser("plot", help="draw one named figure (PNG and SVG)")
+    p_plot.add_argument("name", choices=sorted(FIGURES))
+    p_plot.add_argument("--out", default="figures", help="folder for the files (default: figures)")
+    p_plot.set_defaults(func=_cmd_plot)
+
+    from divergences.sweep import QUANTITIES
+
+    p_sweep = sub.add_parser(
+        "sweep",
+        help="divergences and W1 along a family of measures, written as CSV",
+        description="Evaluates the chosen quantities between P_0 and P_theta for NUM thetas "
+        "from START to STOP, with the family's closed forms where it has them.",
+    )
+    p_sweep.add_argument("family", choices=sorted(_FAMILIES))
+    p_sweep.add_argument("--start", type=float, default=-1.0)
+    p_sweep.add_argument("--stop", type=float, default=1.0)
+    p_sweep.add_argument("--num", type=int, default=41)
+    p_sweep.add_argument(
+        "--measures",
+        nargs="+",
+        default=["kl", "reverse_kl", "js", "tv", "w1"],
+        choices=sorted(QUANTITIES),
+        metavar="Q",
+        help=f"among {', '.join(sorted(QUANTITIES))}",
+    )
+    p_sweep.add_argument(
+        "--base", type=float, default=None, help="logarithm base of KL and JS (default: nats)"
+    )
+    p_sweep.add_argument(
+        "--gradients", action="store_true", help="also write d/dtheta of each quantity"
+    )
+    p_sweep.add_argument("--csv", default="-", help="output file ('-': standard output)")
+    p_sweep.set_defaults(func=_cmd_sweep)
+
     p_critics = sub.add_parser(
         "critics", help="train GAN/WGAN critics on the parallel lines against the exact JS and W1"
     )

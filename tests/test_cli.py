@@ -1,11 +1,14 @@
-"""The command line: ``divergences tour`` reproduces the known values of the built-in examples."""
+"""The command line: ``tour`` reproduces the built-in examples; ``verify``, ``plot``, ``sweep``."""
 
 from __future__ import annotations
 
+import csv
 import math
 import subprocess
 import sys
+from pathlib import Path
 
+import numpy as np
 import pytest
 
 import divergences as dv
@@ -57,3 +60,107 @@ def test_python_dash_m() -> None:
     )
     assert out.returncode == 0, out.stderr
     assert "all known values reproduced" in out.stdout
+
+
+# verify, plot and sweep
+
+ROOT = Path(__file__).resolve().parent.parent
+
+FAILING_PROOF = '''
+"""A proof with one step that holds and one that misses by 0.5 (for the exit-code test)."""
+from divergences.proof import Check, Proof
+
+PROOF = Proof("injected")
+
+
+@PROOF.step("two equals two", method="numeric")
+def _holds() -> Check:
+    return Check.equal(2.0, 2.0, rtol=0.0, atol=0.0)
+
+
+@PROOF.step("two equals two and a half", method="numeric")
+def _misses() -> Check:
+    return Check.equal(2.0, 2.5, rtol=0.0, atol=1e-12)
+'''
+
+
+def test_verify_exits_zero_prints_the_table_and_writes_figures(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    # A subset of the proofs keeps this test short; pytest runs every proof step itself.
+    code = main(["verify", "--out", str(tmp_path), "--only", "proof_03", "proof_12"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "claim" in out and "method" in out and "verdict" in out
+    assert "V(G, D*) = -log 4 + 2 JS" in out
+    assert "3/10 + 2/10 + 1/10" in out
+    assert "built-in examples" in out  # the tour is part of verify
+    assert " FAIL" not in out and "steps hold" in out
+    assert (tmp_path / "wgan_figure1.png").exists() and (tmp_path / "kr_potential.svg").exists()
+
+
+def test_verify_exits_nonzero_on_a_failing_step_and_names_it(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    proofs = tmp_path / "injected_proofs"
+    proofs.mkdir()
+    (proofs / "proof_99_injected.py").write_text(FAILING_PROOF)
+    code = main(["verify", "--proofs", str(proofs), "--no-figures", "--no-tour"])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "FAILED [injected] step 'misses': two equals two and a half" in out
+    assert "error 5.000e-01 exceeds the tolerance 1.0e-12" in out
+    assert "1 of 2 steps FAILED" in out
+    assert not list(tmp_path.glob("*.png"))
+
+
+def test_verify_missing_proofs_folder_is_a_clear_error(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(FileNotFoundError, match="no proofs folder"):
+        main(["verify", "--proofs", str(tmp_path / "nowhere"), "--no-figures"])
+
+
+def test_plot_writes_one_figure(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    assert main(["plot", "optimal_discriminator", "--out", str(tmp_path)]) == 0
+    assert (tmp_path / "optimal_discriminator.png").exists()
+    assert "optimal_discriminator.svg" in capsys.readouterr().out
+
+
+def test_sweep_writes_csv(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "lines.csv"
+    code = main(
+        [
+            "sweep",
+            "parallel_lines",
+            "--start",
+            "-1",
+            "--stop",
+            "1",
+            "--num",
+            "5",
+            "--measures",
+            "js",
+            "w1",
+            "--gradients",
+            "--csv",
+            str(path),
+        ]
+    )
+    assert code == 0
+    with path.open() as fh:
+        rows = list(csv.DictReader(fh))
+    assert [float(r["theta"]) for r in rows] == [-1.0, -0.5, 0.0, 0.5, 1.0]
+    np.testing.assert_allclose(
+        [float(r["w1"]) for r in rows], [1.0, 0.5, 0.0, 0.5, 1.0], **tolerance("lp")
+    )
+    np.testing.assert_allclose(
+        [float(r["d_w1"]) for r in rows[:2]], [-1.0, -1.0], **tolerance("gradient")
+    )
+
+
+def test_help_lists_the_subcommands() -> None:
+    res = subprocess.run(
+        [sys.executable, "-m", "divergences", "--help"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+    assert res.returncode == 0
+    for sub in ("verify", "plot", "sweep", "tour"):
+        assert sub in res.stdout

@@ -196,6 +196,20 @@ TESTED_ELSEWHERE: dict[str, str] = {
         if callable(getattr(dv.wasserstein, name))
         and not isinstance(getattr(dv.wasserstein, name), type)
     },
+    # Closed forms and the sweep take other arguments than (p, q): their jit/vmap tests live in
+    # tests/test_gaussian.py, tests/test_information.py and tests/test_sweep.py.
+    **{
+        name: "tests"
+        for name in (
+            "conditional_entropy",
+            "frechet_distance",
+            "inception_score",
+            "kl_mvn",
+            "kl_normal",
+            "mutual_information",
+            "sweep",
+        )
+    },
     # The critics' trainers are host loops (progress bar, early stop) around jitted, vmapped
     # training steps; their tests train on samples rather than take pmfs.
     **{

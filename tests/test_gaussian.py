@@ -1,0 +1,137 @@
+"""Closed forms between Gaussians against SciPy, quadrature and each other."""
+
+from __future__ import annotations
+
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+import scipy.linalg
+from hypothesis import given
+from hypothesis import strategies as st
+from scipy import integrate, stats
+
+import divergences as dv
+from tests.conftest import tolerance
+
+MU = st.sampled_from([-1.5, 0.0, 0.4, 2.0])
+SIGMA = st.sampled_from([0.25, 1.0, 2.5])
+
+
+@given(MU, SIGMA, MU, SIGMA)
+def test_kl_normal_matches_quadrature(mp: float, sp: float, mq: float, sq: float) -> None:
+    def integrand(x: float) -> float:
+        lp = stats.norm.logpdf(x, mp, sp)
+        return math.exp(lp) * (lp - stats.norm.logpdf(x, mq, sq))
+
+    ref, _ = integrate.quad(integrand, -np.inf, np.inf, epsabs=1e-13, epsrel=1e-12, limit=200)
+    np.testing.assert_allclose(float(dv.kl_normal(mp, sp, mq, sq)), ref, **tolerance("quadrature"))
+
+
+def test_kl_normal_vae_form_and_broadcasting() -> None:
+    mu = np.array([0.0, 1.0, -2.0])
+    s = np.array([1.0, 0.5, 3.0])
+    expected = 0.5 * (mu**2 + s**2 - 1 - np.log(s**2))
+    np.testing.assert_allclose(dv.kl_normal(mu, s), expected, **tolerance("float64"))
+    np.testing.assert_allclose(float(dv.kl_normal(0.3, 1.2, 0.3, 1.2)), 0.0, **tolerance("float64"))
+
+
+def test_kl_normal_jit_vmap_grad() -> None:
+    mu = jnp.array([0.0, 1.0, -2.0])
+    s = jnp.array([1.0, 0.5, 3.0])
+    np.testing.assert_allclose(
+        jax.jit(dv.kl_normal)(mu, s), dv.kl_normal(mu, s), **tolerance("float64")
+    )
+    np.testing.assert_allclose(
+        jax.vmap(dv.kl_normal)(mu, s), dv.kl_normal(mu, s), **tolerance("float64")
+    )
+    # d/dmu = mu, d/dsigma = sigma - 1/sigma for the VAE form.
+    g_mu, g_s = jax.grad(lambda m, v: dv.kl_normal(m, v), argnums=(0, 1))(1.0, 0.5)
+    np.testing.assert_allclose([g_mu, g_s], [1.0, 0.5 - 2.0], **tolerance("float64"))
+
+
+@pytest.mark.parametrize("bad", [0.0, -1.0, np.nan])
+def test_kl_normal_rejects_bad_sigma(bad: float) -> None:
+    with pytest.raises(ValueError, match="sigma_p must be > 0"):
+        dv.kl_normal(0.0, bad)
+
+
+def _spd(seed: int, d: int) -> np.ndarray:
+    a = np.random.default_rng(seed).normal(size=(d, d))
+    return a @ a.T + 0.5 * np.eye(d)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_kl_mvn_matches_textbook_formula(seed: int) -> None:
+    d = 3
+    rng = np.random.default_rng(100 + seed)
+    mp, mq = rng.normal(size=d), rng.normal(size=d)
+    cp, cq = _spd(seed, d), _spd(seed + 50, d)
+    iq = np.linalg.inv(cq)
+    ref = 0.5 * (
+        np.trace(iq @ cp)
+        + (mq - mp) @ iq @ (mq - mp)
+        - d
+        + np.log(np.linalg.det(cq) / np.linalg.det(cp))
+    )
+    np.testing.assert_allclose(
+        float(dv.kl_mvn(mp, cp, mq, cq)), ref, **tolerance("matrix_function")
+    )
+
+
+def test_kl_mvn_reduces_to_univariate_and_batches() -> None:
+    got = dv.kl_mvn(np.array([[1.0]]), np.array([[[0.25]]]), np.zeros((1, 1)), np.eye(1)[None])
+    np.testing.assert_allclose(got, [float(dv.kl_normal(1.0, 0.5))], **tolerance("float64"))
+
+
+def test_kl_mvn_rejects_bad_shapes_and_asymmetry() -> None:
+    with pytest.raises(ValueError, match="shape"):
+        dv.kl_mvn(np.zeros(2), np.eye(3), np.zeros(2), np.eye(2))
+    with pytest.raises(ValueError, match="symmetric"):
+        dv.kl_mvn(np.zeros(2), np.array([[1.0, 0.5], [0.0, 1.0]]), np.zeros(2), np.eye(2))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_frechet_distance_matches_scipy_sqrtm(seed: int) -> None:
+    d = 2 + seed % 3
+    rng = np.random.default_rng(seed)
+    m1, m2 = rng.normal(size=d), rng.normal(size=d)
+    c1, c2 = _spd(seed, d), _spd(seed + 7, d)
+    ref = np.sum((m1 - m2) ** 2) + np.trace(c1 + c2 - 2 * np.real(scipy.linalg.sqrtm(c1 @ c2)))
+    np.testing.assert_allclose(
+        float(dv.frechet_distance(m1, c1, m2, c2)), ref, **tolerance("matrix_function")
+    )
+
+
+def test_frechet_distance_one_d_and_singular() -> None:
+    np.testing.assert_allclose(
+        float(dv.frechet_distance([0.0], [[1.0]], [3.0], [[4.0]])),
+        9.0 + 1.0,
+        **tolerance("float64"),
+    )
+    # A point mass (zero covariance) against N(0, I): |m|^2 + tr(I).
+    got = float(dv.frechet_distance(np.zeros(2), np.zeros((2, 2)), np.ones(2), np.eye(2)))
+    np.testing.assert_allclose(got, 2.0 + 2.0, **tolerance("float64"))
+
+
+def test_frechet_distance_rejects_indefinite_covariance() -> None:
+    with pytest.raises(ValueError, match="positive semi-definite"):
+        dv.frechet_distance(np.zeros(2), np.diag([1.0, -1.0]), np.zeros(2), np.eye(2))
+
+
+def test_kl_mvn_and_frechet_distance_jit_and_vmap() -> None:
+    rng = np.random.default_rng(7)
+    means = rng.normal(size=(3, 2))
+    covs = np.stack([_spd(k, 2) for k in range(3)])
+    for fn in (dv.kl_mvn, dv.frechet_distance):
+        plain = np.array([float(fn(means[k], covs[k], means[0], covs[0])) for k in range(3)])
+        batched = jax.vmap(fn, in_axes=(0, 0, None, None))(means, covs, means[0], covs[0])
+        np.testing.assert_allclose(batched, plain, **tolerance("matrix_function"))
+        np.testing.assert_allclose(
+            float(jax.jit(fn)(means[1], covs[1], means[0], covs[0])),
+            plain[1],
+            **tolerance("matrix_function"),
+        )
+        np.testing.assert_allclose(plain[0], 0.0, **tolerance("matrix_function"))
