@@ -24,6 +24,7 @@ from divergences.critics._common import adam
 from divergences.critics._training import as_key, fit, options
 from divergences.critics.gan import gan_objective
 from divergences.critics.wgan import wgan_objective
+from divergences.families import parallel_lines_exact
 
 __all__ = ["CriticSweep", "critic_sweep", "parallel_lines_sample", "plot_critic_sweep"]
 
@@ -67,12 +68,6 @@ def parallel_lines_sample(key: jax.Array, theta: jax.Array, n: int) -> jax.Array
     """``n`` points of :math:`P_\\theta`: rows :math:`(\\theta, Z_i)`, :math:`Z_i \\sim U[0, 1]`."""
     z = jax.random.uniform(key, (n,))
     return jnp.stack([jnp.full((n,), theta, z.dtype), z], axis=-1)
-
-
-def _exact(thetas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    # Disjoint supports for theta != 0: JS = log 2 (with the 1/2); identical measures at 0.
-    js = np.where(thetas != 0, math.log(2.0), 0.0)
-    return js, np.abs(thetas)
 
 
 def critic_sweep(
@@ -131,7 +126,8 @@ def critic_sweep(
         out = fit(objective, adam(1e-3), xs, ys, keys, opts, desc=label)
         estimates[label] = np.asarray(out["value"], dtype=float)
         curves[label] = np.asarray(out["curve"], dtype=float)
-    js, w1 = _exact(thetas)
+    exact = parallel_lines_exact(thetas)
+    js, w1 = exact["js"], exact["w1"]
     clip = estimates["WGAN, clipping"]
     k_hat = float(np.sum(clip * w1) / np.sum(w1**2)) if np.any(w1 > 0) else float("nan")
     config = {"n": n, "hidden": hidden, "steps": steps, "batch_size": batch_size, "full": full}
