@@ -78,6 +78,7 @@ def test_docs_build_without_warnings(built) -> None:
     for nb in sorted((ROOT / "notebooks").glob("*.ipynb")):
         html = (out / "notebooks" / f"{nb.stem}.html").read_text()
         assert "cell_output" in html, f"{nb.name} rendered without outputs"
+        assert "<img" in html, f"{nb.name} rendered without its figures"
 
 
 def test_every_public_name_is_in_the_api_reference(built) -> None:

@@ -29,6 +29,8 @@ def test_notebook_enables_x64_first_and_writes_no_files(path: pathlib.Path) -> N
     nb = nbformat.read(path, as_version=4)
     code = [c.source for c in nb.cells if c.cell_type == "code"]
     assert 'jax.config.update("jax_enable_x64", True)' in code[0]
+    # Figures must show whatever MPLBACKEND the kernel inherits (the docs build sets Agg).
+    assert code[0].startswith("%matplotlib inline")
     for source in code:
         for call in ("savefig(", "open(", ".write_text(", "to_csv("):
             assert call not in source, f"{path.name} writes a file with {call}"
