@@ -88,6 +88,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
             f"{thetas.size} thetas x {len(args.measures)} quantities of {family.name!r} "
             f"written to {args.csv}"
         )
+    return 0
 
 
 def _cmd_critics(args: argparse.Namespace) -> int:
