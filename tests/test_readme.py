@@ -1,0 +1,38 @@
+"""The README's example runs, and the numbers in its comments are the ones it computes."""
+
+from __future__ import annotations
+
+import pathlib
+import re
+
+import numpy as np
+
+README = pathlib.Path(__file__).resolve().parent.parent / "README.md"
+NUMBERS = re.compile(r"^\s*(-?\d+(?:\.\d+)?(?:,\s*-?\d+(?:\.\d+)?)*)")
+
+
+def python_block() -> list[str]:
+    text = README.read_text()
+    block = text.split("```python\n", 1)[1].split("```", 1)[0]
+    return block.splitlines()
+
+
+def test_example_is_at_most_ten_lines() -> None:
+    assert 0 < len([line for line in python_block() if line.strip()]) <= 10
+
+
+def test_example_runs_and_its_comments_state_what_it_computes() -> None:
+    namespace: dict[str, object] = {}
+    checked = 0
+    for line in python_block():
+        code, _, comment = line.partition("#")
+        stated = NUMBERS.match(comment)
+        if stated is None or not code.strip() or "=" in code.split("(")[0]:
+            exec(line, namespace)
+            continue
+        value = np.atleast_1d(np.asarray(eval(code, namespace), dtype=float))
+        expected = [float(x) for x in stated.group(1).split(",")]
+        decimals = max(len(x.split(".")[1]) if "." in x else 0 for x in stated.group(1).split(","))
+        np.testing.assert_array_equal(np.round(value, decimals), expected, err_msg=line)
+        checked += 1
+    assert checked >= 4
