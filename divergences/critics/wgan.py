@@ -18,8 +18,8 @@ Lipschitz, the ``constraint`` argument:
    interpolates :math:`\hat x = \epsilon x + (1 - \epsilon) y`,
    :math:`\epsilon \sim U[0, 1]` (``lambda = 10``). A soft constraint, so the estimate can
    exceed :math:`W_1`: for a translation by :math:`\delta` a linear critic of slope :math:`s`
-   earns :math:`s\delta - \lambda (s - 1)^2`, best at :math:`s = 1 + \delta / (2\lambda)`, an
-   overshoot of :math:`\delta^2 / (4\lambda)`.
+   earns :math:`s\delta - \lambda (s - 1)^2`, best at :math:`s = 1 + \delta / (2\lambda)`; the
+   estimate, the gap :math:`s\delta`, then overshoots by :math:`\delta^2 / (2\lambda)`.
 ``"spectral_norm"`` (Miyato et al., 2018)
    each weight matrix is divided by its largest singular value, estimated by one step of power
    iteration per update; with a 1-Lipschitz activation the critic is at most 1-Lipschitz, so the
