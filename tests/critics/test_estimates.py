@@ -55,7 +55,8 @@ def test_gradient_penalty_critic_on_parallel_lines():
     fit = dv.train_wgan_critic(*_parallel_lines(theta), constraint="gradient_penalty", **OPTS)
     np.testing.assert_allclose(float(fit.value), abs(theta), **tolerance("critic"))
     # A linear critic of slope s earns s |theta| - lambda (s - 1)^2: the optimum s = 1 + theta / (2 lambda)
-    # makes the estimate s |theta| overshoot W1 by theta^2 / (2 lambda) (0.0125 here), so the estimate does not fall short of |theta|.
+    # makes the estimate s |theta| overshoot W1 by theta^2 / (2 lambda) (0.0125 here), so the
+    # estimate does not fall short of |theta|.
     assert float(fit.value) >= abs(theta) - tolerance("critic")["atol"] / 5
 
 
