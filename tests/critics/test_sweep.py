@@ -9,7 +9,7 @@ from divergences.cli import build_parser
 
 
 def test_small_sweep_structure_and_fitted_scale():
-    s = dv.critic_sweep([-0.5, 0.0, 1.0], n=128, steps=200, progress=False)
+    s = dv.critic_sweep([-0.5, 0.0, 1.0], n=64, steps=100, progress=False)
     np.testing.assert_array_equal(s.w1, [0.5, 0.0, 1.0])
     np.testing.assert_array_equal(s.js, [math.log(2), 0.0, math.log(2)])
     clip = s.estimates["WGAN, clipping"]
