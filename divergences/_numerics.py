@@ -147,6 +147,9 @@ def _js_sum(p: jax.Array, q: jax.Array, axis: int) -> jax.Array:
     )
 
     def exact() -> jax.Array:
+        # p + q again rather than the s above: capturing s in the branch would make XLA write it
+        # to memory for the cond's operand, which doubles the cost of the fast path.
+        s = p + q
         return jnp.sum(xlog_ratio(p, 2 * p, s) + xlog_ratio(q, 2 * q, s), axis=axis)
 
     return lax.cond(jnp.any(jnp.isnan(fast)), exact, lambda: fast)
