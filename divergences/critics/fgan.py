@@ -116,8 +116,8 @@ def train_fgan_critic(
 ) -> CriticFit:
     r"""Trains an f-GAN critic on ``x ~ p`` and ``y ~ q``; estimates :math:`D_f(p \,\|\, q)`.
 
-    The estimate is the variational bound :math:`\overline{T(x)} - \overline{f^*(T(y))}` over all
-    the sample points, with :math:`T = g_f(V)` (see :mod:`divergences.critics.fgan`). It lies
+    The estimate is the variational bound :math:`\overline{T(x)} - \overline{f^*(T(y))}` over the
+    held-out points, with :math:`T = g_f(V)` (see :mod:`divergences.critics.fgan`). It lies
     below :math:`D_f` up to sampling noise (in the generator's normalisation: twice JS for
     ``JENSEN_SHANNON``).
 
