@@ -16,9 +16,6 @@ import warnings
 from typing import Any, NamedTuple
 
 import numpy as np
-import ot
-import scipy.optimize
-import scipy.sparse
 
 __all__ = [
     "HostDual",
@@ -79,6 +76,8 @@ def solve_transport(cost: np.ndarray, a: np.ndarray, b: np.ndarray, max_iter: in
     plan, and ``a.u + b.v`` is the optimal value. POT normalises them so that ``a.u = b.v`` and
     gives points of zero weight feasible duals.
     """
+    import ot  # imported here: POT takes half a second to import, paid only by an LP solve
+
     cost = np.ascontiguousarray(cost, dtype=np.float64)
     a = np.ascontiguousarray(a, dtype=np.float64)
     b = np.ascontiguousarray(b, dtype=np.float64)
@@ -107,6 +106,9 @@ def solve_kr_dual(cost_union: np.ndarray, a: np.ndarray, b: np.ndarray) -> HostD
     net supply ``a - b``; its optimal flow (HiGHS's constraint marginals) is returned too, as
     the envelope derivative of the value with respect to the costs.
     """
+    import scipy.optimize  # imported here, like POT above: only the LP option pays for it
+    import scipy.sparse
+
     cost_union = np.asarray(cost_union, dtype=np.float64)
     n_all = cost_union.shape[0]
     objective = -np.concatenate([a, -b]).astype(np.float64)  # linprog minimises
