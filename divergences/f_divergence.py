@@ -56,7 +56,7 @@ import numpy as np
 
 from divergences._numerics import log_of_base, safe_sqrt, support_mask
 from divergences._typing import ArrayLike, Base
-from divergences._validation import check_base, check_pmf_pair, is_traced
+from divergences._validation import as_float_array, check_base, check_pmf_pair, is_traced
 
 __all__ = [
     "GAN",
@@ -229,7 +229,8 @@ def f_divergence(
     of magnitude of the dtype's smallest normal number (``np.finfo(dtype).tiny``) and ``p_i`` of
     order 1 is so large that ``f`` overflows (``u log u`` and ``(u - 1)^2`` beyond the largest
     float). The dedicated functions (:func:`divergences.kl`, :func:`divergences.js_divergence`,
-    :func:`divergences.chi_square`, ...) never form the ratio and stay exact there.
+    :func:`divergences.chi_square`, ...) never form the ratio and stay finite there (masses
+    below ``tiny``, subnormal numbers, count as 0 on XLA:CPU, which flushes them).
 
     Args:
       p: probability masses along ``axis``.
@@ -239,7 +240,9 @@ def f_divergence(
       slope_at_infinity: :math:`\lim_{t\to\infty} f(t)/t` for a plain callable. Needed only where
         ``q = 0 < p``: a concrete input with such a point and no slope raises ``ValueError``;
         under ``jit`` the slope then defaults to ``inf``.
-      base: logarithm base for generators built on ``log``; the value is divided by ``log(base)``.
+      base: logarithm base; the value is divided by ``log(base)`` whatever the generator, which
+        is meaningful for the generators built on ``log`` (KL, reverse KL, Jensen-Shannon, GAN)
+        and changes the others (Pearson, Neyman, squared Hellinger, TV) by that factor.
       axis: the axis holding the masses.
 
     Returns:
@@ -345,6 +348,22 @@ def variational_bound(
       True
     """
     p, q = check_pmf_pair(p, q, axis=axis)
-    t = jnp.broadcast_to(jnp.asarray(t, dtype=p.dtype), p.shape)
+    t = as_float_array(t, "t").astype(p.dtype)
+    try:
+        t = jnp.broadcast_to(t, p.shape)
+    except ValueError:
+        raise ValueError(
+            f"t has shape {t.shape}, which does not broadcast to the masses' shape {p.shape}"
+        ) from None
     conj = generator.conjugate(jnp.where(q > 0, t, 0))
+    if not is_traced(t) and not is_traced(q):
+        if np.isnan(np.asarray(t)).any():
+            raise ValueError("t contains NaN; a critic's values must be numbers")
+        outside = np.isnan(np.asarray(conj)) & (np.asarray(q) > 0)
+        if outside.any():
+            lo, hi = generator.conjugate_domain
+            raise ValueError(
+                f"t is outside the domain ({lo}, {hi}) of the {generator.name} conjugate where "
+                f"q > 0 (e.g. t = {float(np.asarray(t)[outside].flat[0])!r}); f*(t) is not defined there"
+            )
     return _weighted_sum(p, t, axis) - _weighted_sum(q, conj, axis)

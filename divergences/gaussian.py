@@ -16,10 +16,16 @@ from divergences._validation import as_float_array, is_traced
 __all__ = ["frechet_distance", "kl_mvn", "kl_normal"]
 
 
+def _check_finite(x: jax.Array, name: str) -> None:
+    if not is_traced(x) and not np.isfinite(np.asarray(x)).all():
+        raise ValueError(f"{name} must be finite (no NaN or inf)")
+
+
 def _check_positive(x: jax.Array, name: str) -> None:
+    _check_finite(x, name)
     if not is_traced(x):
         h = np.asarray(x)
-        if np.isnan(h).any() or (h <= 0).any():
+        if (h <= 0).any():
             raise ValueError(f"{name} must be > 0 (a standard deviation), got {h.min()!r}")
 
 
@@ -54,23 +60,35 @@ def kl_normal(
     """
     mu_p, sigma_p = as_float_array(mu_p, "mu_p"), as_float_array(sigma_p, "sigma_p")
     mu_q, sigma_q = as_float_array(mu_q, "mu_q"), as_float_array(sigma_q, "sigma_q")
+    _check_finite(mu_p, "mu_p")
+    _check_finite(mu_q, "mu_q")
     _check_positive(sigma_p, "sigma_p")
     _check_positive(sigma_q, "sigma_q")
     r = sigma_p / sigma_q
     return -jnp.log(r) + 0.5 * (r**2 + ((mu_p - mu_q) / sigma_q) ** 2) - 0.5
 
 
-def _check_mvn(mean: jax.Array, cov: jax.Array, name: str) -> None:
+def _check_mvn(
+    mean: jax.Array, cov: jax.Array, name: str, *, positive_definite: bool = False
+) -> None:
     if mean.ndim < 1 or cov.ndim < 2 or cov.shape[-2:] != (mean.shape[-1], mean.shape[-1]):
         raise ValueError(
             f"{name}: the covariance must have shape (..., d, d) for a mean of shape (..., d); "
             f"got mean {mean.shape} and covariance {cov.shape}"
         )
+    _check_finite(mean, f"{name}: the mean")
+    _check_finite(cov, f"{name}: the covariance")
     if not is_traced(cov):
         c = np.asarray(cov)
         if not np.allclose(c, np.swapaxes(c, -1, -2), rtol=1e-10, atol=1e-12):
             raise ValueError(f"{name}: the covariance must be symmetric")
-        if np.linalg.eigvalsh(c).min() < 0 and not np.isclose(np.linalg.eigvalsh(c).min(), 0):
+        smallest = np.linalg.eigvalsh(c).min()
+        if positive_definite and smallest <= 0:
+            raise ValueError(
+                f"{name}: the covariance must be positive definite (smallest eigenvalue "
+                f"{float(smallest)!r}); KL to or from a degenerate Gaussian is not finite"
+            )
+        if smallest < 0 and not np.isclose(smallest, 0):
             raise ValueError(f"{name}: the covariance must be positive semi-definite")
 
 
@@ -104,8 +122,8 @@ def kl_mvn(mean_p: ArrayLike, cov_p: ArrayLike, mean_q: ArrayLike, cov_q: ArrayL
     """
     mp, cp = as_float_array(mean_p, "mean_p"), as_float_array(cov_p, "cov_p")
     mq, cq = as_float_array(mean_q, "mean_q"), as_float_array(cov_q, "cov_q")
-    _check_mvn(mp, cp, "cov_p")
-    _check_mvn(mq, cq, "cov_q")
+    _check_mvn(mp, cp, "cov_p", positive_definite=True)
+    _check_mvn(mq, cq, "cov_q", positive_definite=True)
     d = mp.shape[-1]
     lp = jnp.linalg.cholesky(cp)
     lq = jnp.linalg.cholesky(cq)

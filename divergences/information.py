@@ -131,7 +131,7 @@ def inception_score(conditionals: ArrayLike, weights: ArrayLike | None = None) -
         raise ValueError("conditionals must be finite")
     joint = w[:, None] * c
     marginal = jnp.broadcast_to(jnp.sum(joint, axis=0, keepdims=True), c.shape)
-    rows = jnp.broadcast_to(w[:, None], c.shape)
-    # I(y; x) = sum_n w_n sum_k c_nk log(c_nk / p_k) = sum joint log(joint / (w p)).
-    info = xlog_ratio_sum(joint.reshape(-1), joint.reshape(-1), (rows * marginal).reshape(-1), 0)
+    # I(y; x) = sum_n w_n sum_k c_nk log(c_nk / p_k): the ratio is taken as c / p, not as
+    # joint / (w p), whose denominator underflows to 0 for tiny weights while the joint does not.
+    info = xlog_ratio_sum(joint.reshape(-1), c.reshape(-1), marginal.reshape(-1), 0)
     return jnp.exp(info)

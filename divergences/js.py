@@ -7,7 +7,7 @@ import jax.numpy as jnp
 
 from divergences._numerics import js_sum, log_of_base, safe_sqrt
 from divergences._typing import ArrayLike, Base
-from divergences._validation import check_base, check_pmf_pair
+from divergences._validation import check_base, check_pmf_pair, is_traced
 
 __all__ = ["js_distance", "js_divergence"]
 
@@ -66,7 +66,8 @@ def js_distance(p: ArrayLike, q: ArrayLike, *, base: Base = None, axis: int = -1
     Args:
       p: probability masses along ``axis``.
       q: probability masses along ``axis``; broadcasts against ``p``.
-      base: logarithm base of the JS inside the root; ``None`` for nats, ``2`` for bits.
+      base: logarithm base of the JS inside the root; ``None`` for nats, ``2`` for bits. It
+        must exceed 1: in a base below 1 the JS is negative and has no square root.
       axis: the axis holding the masses.
 
     Returns:
@@ -82,6 +83,11 @@ def js_distance(p: ArrayLike, q: ArrayLike, *, base: Base = None, axis: int = -1
       0.0
     """
     check_base(base)
+    if base is not None and not is_traced(base) and float(base) < 1:
+        raise ValueError(
+            f"js_distance needs base > 1, got {base!r}: in a base below 1 the JS is negative and "
+            "has no square root"
+        )
     p, q = check_pmf_pair(p, q, axis=axis)
     js = _js_nats(p, q, axis) / log_of_base(base, p.dtype)
     return safe_sqrt(jnp.maximum(js, 0))

@@ -209,3 +209,17 @@ def test_variational_bound_gradient_in_the_critic(g) -> None:
     if g is not G.TOTAL_VARIATION:
         np.testing.assert_allclose(grad[both], 0.0, **tolerance("gradient"))
     np.testing.assert_allclose(grad[q == 0], p[q == 0], **tolerance("float64"))
+
+
+@pytest.mark.parametrize(
+    ("t", "generator", "match"),
+    [
+        ([1.0, 1.0], dv.f_generators.REVERSE_KL, "outside the domain"),
+        ([0.9, 0.0], dv.f_generators.GAN, "outside the domain"),
+        ([np.nan, 0.0], dv.f_generators.KL, "t contains NaN"),
+        ([0.0, 0.0, 0.0], dv.f_generators.KL, "t has shape"),
+    ],
+)
+def test_variational_bound_rejects_critics_it_cannot_evaluate(t, generator, match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        dv.variational_bound([0.5, 0.5], [0.5, 0.5], t, generator)

@@ -54,7 +54,7 @@ def test_kl_normal_jit_vmap_grad() -> None:
 
 @pytest.mark.parametrize("bad", [0.0, -1.0, np.nan])
 def test_kl_normal_rejects_bad_sigma(bad: float) -> None:
-    with pytest.raises(ValueError, match="sigma_p must be > 0"):
+    with pytest.raises(ValueError, match="sigma_p must be (> 0|finite)"):
         dv.kl_normal(0.0, bad)
 
 
@@ -135,3 +135,31 @@ def test_kl_mvn_and_frechet_distance_jit_and_vmap() -> None:
             **tolerance("matrix_function"),
         )
         np.testing.assert_allclose(plain[0], 0.0, **tolerance("matrix_function"))
+
+
+@pytest.mark.parametrize(
+    ("args", "match"),
+    [
+        ((np.nan, 1.0), "mu_p must be finite"),
+        ((0.0, np.inf), "sigma_p must be finite"),
+        ((0.0, 1.0, np.inf, 1.0), "mu_q must be finite"),
+        ((0.0, 0.0), "sigma_p must be > 0"),
+    ],
+)
+def test_kl_normal_rejects_non_finite_and_degenerate_parameters(args, match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        dv.kl_normal(*args)
+
+
+def test_kl_mvn_rejects_a_singular_covariance_frechet_accepts_it() -> None:
+    singular = np.diag([1.0, 0.0])
+    with pytest.raises(ValueError, match="cov_p: the covariance must be positive definite"):
+        dv.kl_mvn(np.zeros(2), singular, np.zeros(2), np.eye(2))
+    # W2^2 between Gaussians is finite for a degenerate one: here |0|^2 + tr(C + I - 2 C^1/2) = 1.
+    np.testing.assert_allclose(
+        float(dv.frechet_distance(np.zeros(2), singular, np.zeros(2), np.eye(2))),
+        1.0,
+        **tolerance("matrix_function"),
+    )
+    with pytest.raises(ValueError, match="the mean must be finite"):
+        dv.frechet_distance(np.array([np.nan, 0.0]), np.eye(2), np.zeros(2), np.eye(2))

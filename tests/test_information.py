@@ -95,3 +95,16 @@ def test_inception_score_gradient_finite_with_zero_mass() -> None:
     c = np.array([[1.0, 0.0, 0.0], [0.0, 0.5, 0.5]])
     g = jax.grad(dv.inception_score)(c)
     assert np.all(np.isfinite(g))
+
+
+def test_inception_score_with_a_tiny_weight_is_finite() -> None:
+    # The ratio is c / p(y), not joint / (w p(y)): the latter underflows for tiny weights. Here
+    # the first image carries almost no weight, so the score is the one of the second alone, 1.
+    w = np.array([1e-200, 1 - 1e-200])
+    score = float(dv.inception_score(np.eye(2), w))
+    np.testing.assert_allclose(score, 1.0, **tolerance("float64"))
+    # and it agrees with exp(I(y; x)) for the same joint
+    joint = w[:, None] * np.eye(2)
+    np.testing.assert_allclose(
+        score, float(np.exp(dv.mutual_information(joint))), **tolerance("float64")
+    )

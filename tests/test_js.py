@@ -146,3 +146,11 @@ def test_distance_gradient_at_equality_is_zero(fn) -> None:
     gp, gq = jax.grad(fn, argnums=(0, 1))(P_ZERO, P_ZERO)
     np.testing.assert_array_equal(gp, 0.0)
     np.testing.assert_array_equal(gq, 0.0)
+
+
+@pytest.mark.parametrize("base", [0.5, 0.1])
+def test_distance_refuses_a_base_below_one(base: float) -> None:
+    # In a base below 1 the JS is negative: no square root, not a silent 0.
+    with pytest.raises(ValueError, match="js_distance needs base > 1"):
+        dv.js_distance([0.5, 0.5], [0.9, 0.1], base=base)
+    assert float(dv.js_divergence([0.5, 0.5], [0.9, 0.1], base=base)) < 0

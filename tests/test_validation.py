@@ -113,11 +113,14 @@ def test_shapes_that_do_not_broadcast(name: str) -> None:
         fn(np.full((3, 2), 0.5), np.full((2, 2), 0.5))
 
 
-@pytest.mark.parametrize("name", PAIRS)
+# Functions whose table entry binds a third argument of length 2 (a critic, a discriminator):
+# the cases below change the length of p, so they run on the two-argument functions only.
+TWO_ARGUMENT_PAIRS = [n for n in PAIRS if n not in ("variational_bound", "gan_value")]
+
+
+@pytest.mark.parametrize("name", TWO_ARGUMENT_PAIRS)
 def test_mass_axis_lengths_must_match(name: str) -> None:
     fn = PAIR_FUNCTIONS[name]
-    if name in ("variational_bound", "gan_value"):  # their third argument has length 2
-        return
     # A length-1 mass axis would broadcast to a point mass: refused.
     with pytest.raises(ValueError, match=r"mass axis .* same length.*p has 1, q has 3"):
         fn([1.0], [0.2, 0.3, 0.5])
@@ -220,7 +223,7 @@ def test_unchecked_jit_is_silent() -> None:
     assert np.isfinite(float(out))
 
 
-@pytest.mark.parametrize("name", PAIRS)
+@pytest.mark.parametrize("name", TWO_ARGUMENT_PAIRS)
 @pytest.mark.parametrize(
     ("bad", "rule"),
     [([0.5, -0.1, 0.6], "has negative mass"), ([0.5, 0.4, 0.0], "does not sum to 1")],
@@ -228,8 +231,6 @@ def test_unchecked_jit_is_silent() -> None:
 )
 def test_checked_names_the_argument_for_every_function(name: str, bad, rule: str) -> None:
     fn = PAIR_FUNCTIONS[name]
-    if name in ("variational_bound", "gan_value"):  # third argument of length 2
-        return
     checked = dv.checked(jax.jit(fn))
     good = jnp.full(3, 1 / 3)
     with pytest.raises(ValueError, match=f"^p {rule}"):

@@ -24,7 +24,9 @@ class W1Primal(NamedTuple):
     Attributes:
       value: the optimal cost :math:`W_1 = \sum_{ij} P_{ij} c(x_i, y_j)`, a scalar.
       plan: an optimal coupling :math:`P`, shape ``(n, m)``: rows sum to ``a``, columns to
-        ``b``, entries >= 0. Not unique in general (uniform weights are degenerate); this is
+        ``b``, entries >= 0. When the totals of ``a`` and ``b`` differ within the validation
+        tolerance (sqrt(eps)), the solver scales ``b`` to the total of ``a``: the column sums
+        then match ``b`` to that tolerance, not to rounding. Not unique in general (uniform weights are degenerate); this is
         the vertex the network simplex stops at.
       u: LP dual variable of the row constraints, shape ``(n,)``.
       v: LP dual variable of the column constraints, shape ``(m,)``. Together
