@@ -246,8 +246,6 @@ def check_base(base: Any) -> None:
 def check_in_unit_interval(d: Any, name: str) -> jax.Array:
     """Validates values in [0, 1] (a discriminator's outputs) and returns a float array."""
     x = as_float_array(d, name)
-    if x.ndim == 0:
-        raise ValueError(f"{name} must have at least one axis; got a scalar")
     if is_traced(x):
         checkify.debug_check(jnp.all((x >= 0) & (x <= 1)), f"{name} must lie in [0, 1] (no NaN)")
     else:

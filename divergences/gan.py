@@ -91,7 +91,8 @@ def gan_value(
     Args:
       p: data distribution, masses along ``axis``.
       q: generator distribution, masses along ``axis``.
-      d: discriminator outputs in [0, 1], one per outcome; broadcasts against ``p`` and ``q``.
+      d: discriminator outputs in [0, 1], one per outcome, or a single value for all of them;
+        broadcasts against ``p`` and ``q``.
       base: logarithm base; ``None`` for nats, ``2`` for bits.
       axis: the axis holding the masses.
 
@@ -111,6 +112,8 @@ def gan_value(
     check_base(base)
     p, q = check_pmf_pair(p, q, axis=axis)
     d = check_in_unit_interval(d, "d")
+    if d.ndim == 0:  # one value for every outcome: a constant discriminator
+        d = jnp.broadcast_to(d, p.shape)
     p, q, d = check_same_shape_after_broadcast({"p": p, "q": q, "d": d}, axis=axis)
     value = jnp.sum(_xlog(p, d) + _xlog1m(q, d), axis=axis)
     return value / log_of_base(base, value.dtype)

@@ -54,7 +54,7 @@ def test_kl_normal_jit_vmap_grad() -> None:
 
 @pytest.mark.parametrize("bad", [0.0, -1.0, np.nan])
 def test_kl_normal_rejects_bad_sigma(bad: float) -> None:
-    with pytest.raises(ValueError, match="sigma_p must be (> 0|finite)"):
+    with pytest.raises(ValueError, match=r"sigma_p must be (> 0|finite)"):
         dv.kl_normal(0.0, bad)
 
 

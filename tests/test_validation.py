@@ -152,15 +152,26 @@ def test_invalid_base(name: str, base) -> None:
         ([0.5, 1.5], r"d must lie in \[0, 1\]"),
         ([-0.1, 0.5], r"d must lie in \[0, 1\]"),
         ([0.5, math.nan], "d contains NaN"),
-        (0.5, "d must have at least one axis"),
         ([0.5, 0.5, 0.5], r"d has shape \(3,\): they do not broadcast"),
         (np.array([0.5 + 0j, 0.5]), "d must be real"),
     ],
-    ids=["above", "below", "nan", "scalar", "length", "complex"],
+    ids=["above", "below", "nan", "length", "complex"],
 )
 def test_bad_discriminator(d, rule: str) -> None:
     with pytest.raises(ValueError, match=rule):
         dv.gan_value(GOOD, GOOD, d)
+
+
+def test_a_scalar_discriminator_is_constant_over_outcomes() -> None:
+    # D = 1/2 everywhere: V = log(1/2) + log(1/2) = -log 4 whatever p and q are.
+    np.testing.assert_allclose(
+        float(dv.gan_value(GOOD, [0.1, 0.9], 0.5)), -math.log(4), **tolerance("float64")
+    )
+    np.testing.assert_allclose(
+        float(dv.gan_value(GOOD, [0.1, 0.9], 0.3)),
+        float(dv.gan_value(GOOD, [0.1, 0.9], [0.3, 0.3])),
+        **tolerance("float64"),
+    )
 
 
 def test_discriminator_without_the_mass_axis() -> None:
