@@ -57,14 +57,16 @@ def zero_sum_directions(n: int) -> np.ndarray:
 def check_gradient_by_finite_differences(
     f: Callable[[jax.Array, jax.Array], jax.Array], p: np.ndarray, q: np.ndarray, h: float = 1e-6
 ) -> None:
-    """Asserts ``grad f . v`` equals the central difference along every zero-sum direction ``v``.
+    """Asserts ``grad f . v`` equals the central difference along every direction ``v``.
 
-    Perturbing along zero-sum directions keeps the masses summing to one, so the points are
-    valid input and the comparison is of the derivative the user sees on the simplex.
+    The zero-sum directions keep the masses summing to one: the derivative the user sees on the
+    simplex. The all-ones direction leaves it (harmless under ``jit``, where value checks are
+    opt-in) and completes the basis, so the whole gradient is checked, not only its part
+    tangent to the simplex: a custom JVP off by a multiple of (1, ..., 1) fails here.
     """
     fj = jax.jit(f)
     gp, gq = jax.jit(jax.grad(f, argnums=(0, 1)))(jnp.asarray(p), jnp.asarray(q))
-    dirs = zero_sum_directions(p.size)
+    dirs = [*zero_sum_directions(p.size), np.ones(p.size)]
     for v in dirs:
         for which, g in ((0, gp), (1, gq)):
             args_plus = [p, q]
