@@ -62,7 +62,9 @@ class _Game:
         self.p_y = joint.sum(1)
         seen = self.p_y > 0
         # p(x | y) where p(y) > 0; a label the data never shows gets a drawn conditional.
-        self.p_cond = np.where(seen[:, None], joint / np.where(seen, self.p_y, 1.0)[:, None], filler)
+        self.p_cond = np.where(
+            seen[:, None], joint / np.where(seen, self.p_y, 1.0)[:, None], filler
+        )
         self.p_cond /= self.p_cond.sum(1, keepdims=True)
         self.q_cond = q_cond
         self.q_joint = self.p_y[:, None] * q_cond  # the generator is fed the data's labels

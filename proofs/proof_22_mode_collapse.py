@@ -20,6 +20,7 @@ laws on the set of maximisers (still no mass anywhere else).
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -60,8 +61,12 @@ def _vertex() -> Check:
             [
                 Check.equal(via_pkg, saturating, **F64),
                 Check.at_most(math.log1p(-float(d.max())), saturating, atol=F64["atol"]),
-                Check.equal(float(np.sum(delta * np.log1p(-d))), math.log1p(-float(d.max())), **F64),
-                Check.at_most(float(np.sum(q * np.log(d))), math.log(float(d.max())), atol=F64["atol"]),
+                Check.equal(
+                    float(np.sum(delta * np.log1p(-d))), math.log1p(-float(d.max())), **F64
+                ),
+                Check.at_most(
+                    float(np.sum(q * np.log(d))), math.log(float(d.max())), atol=F64["atol"]
+                ),
             ]
         )
 
@@ -144,8 +149,10 @@ def _never_converges() -> Check:
             return Check(0.0, F64["atol"], detail="one mode")
         start = int(np.argmax(p))
         path = _best_response_path(p, start, 4)
-        moved = all(a != b for a, b in zip(path, path[1:], strict=False))
-        js = np.asarray(dv.js_divergence(np.broadcast_to(p, (len(path), p.size)), np.eye(p.size)[path]))
+        moved = all(a != b for a, b in itertools.pairwise(path))
+        js = np.asarray(
+            dv.js_divergence(np.broadcast_to(p, (len(path), p.size)), np.eye(p.size)[path])
+        )
         return worst_of(
             [
                 Check(0.0 if moved else math.inf, 0.0, detail=f"path {path}"),

@@ -62,7 +62,9 @@ def _features(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray]:
     shift = st.sampled_from([-20.0, 0.0, 0.25, 3.0])
 
     def one() -> np.ndarray:
-        rows = [draw(scale) * np.asarray(draw(pattern), float) + draw(shift) for _ in range(CHANNELS)]
+        rows = [
+            draw(scale) * np.asarray(draw(pattern), float) + draw(shift) for _ in range(CHANNELS)
+        ]
         return np.stack(rows)
 
     return one(), one()
@@ -109,7 +111,10 @@ def _pushforward() -> Check:
             symbolic_zero(mean - my),
             symbolic_zero(var - sy**2),
             symbolic_zero(quantile - tmap),
-            Check(0.0 if (sp.diff(tmap, t) - sy / sx) == 0 and (sy / sx).is_positive else math.inf, 0.0),
+            Check(
+                0.0 if (sp.diff(tmap, t) - sy / sx) == 0 and (sy / sx).is_positive else math.inf,
+                0.0,
+            ),
         ]
     )
 
