@@ -25,7 +25,7 @@ from matplotlib.figure import Figure
 
 from divergences import families
 from divergences.gan import optimal_discriminator
-from divergences.sweep import sweep
+from divergences.lab.sweep import sweep
 
 __all__ = [
     "FIGURES",
@@ -159,7 +159,7 @@ def figure_wgan(thetas: Sequence[float] | np.ndarray | None = None) -> Figure:
     """
     t = np.linspace(-1.0, 1.0, 201) if thetas is None else np.asarray(thetas, dtype=float)
     fam = families.parallel_lines()
-    s = sweep(fam, t, measures=("kl", "js", "tv", "w1"), gradients=True)
+    s = sweep(fam, t, quantities=("kl", "js", "tv", "w1"), gradients=True)
     assert s.gradients is not None and s.exact is not None
     fig, (ax, axg) = _figure((12.0, 5.2), 1, 2)
     top = 1.25
@@ -246,7 +246,7 @@ def figure_discretisation(thetas: Sequence[float] | np.ndarray | None = None) ->
     ]
     fig, (ax, axj) = _figure((12.0, 5.2), 1, 2)
     for fam, label, ls, color, lw in fams:
-        s = sweep(fam, t, measures=("js", "w1"))
+        s = sweep(fam, t, quantities=("js", "w1"))
         _plot_broken(
             ax, t, s.values["w1"], jump=0.05, color=color, linewidth=lw, linestyle=ls, label=label
         )
@@ -300,7 +300,7 @@ def figure_shifted_families(thetas: Sequence[float] | np.ndarray | None = None) 
     for ax, fam, title in zip(
         axes, (families.shifted_gaussians(), families.shifted_uniforms()), titles, strict=True
     ):
-        s = sweep(fam, t, measures=("kl", "js", "tv", "w1"))
+        s = sweep(fam, t, quantities=("kl", "js", "tv", "w1"))
         top = 2.8
         for key in ("w1", "tv", "js"):
             ax.plot(t, s.values[key], color=COLORS[key], linewidth=2.4, label=LABELS[key])
