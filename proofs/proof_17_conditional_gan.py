@@ -40,9 +40,10 @@ from hypothesis import strategies as st
 from scipy import special
 
 import divergences as dv
-from divergences.proof import Check, Proof, over_examples, symbolic_zero, worst_of
-from proofs._strategies import pmfs
-from tests.conftest import tolerance
+from divergences.lab.proof import Check, Proof, over_examples, symbolic_zero, worst_of
+from divergences.testing import tolerance
+
+from ._strategies import pmfs
 
 PROOF = Proof(
     "Conditional GAN: D*(x|y) = p(x|y) / (p(x|y) + q(x|y)), V(G, D*) = -log 4 + 2 E_y JS",
@@ -224,6 +225,3 @@ def _marginal_is_not_enough() -> Check:
         ],
         detail=f"unconditional {unconditional:.4f}, conditional {conditional:.4f}",
     )
-
-
-test_step = PROOF.pytest_test()

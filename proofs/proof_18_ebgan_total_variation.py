@@ -35,9 +35,10 @@ import sympy as sp
 from hypothesis import strategies as st
 
 import divergences as dv
-from divergences.proof import Check, Proof, over_examples, symbolic_zero, worst_of
-from proofs._strategies import pmf_pairs
-from tests.conftest import tolerance
+from divergences.lab.proof import Check, Proof, over_examples, symbolic_zero, worst_of
+from divergences.testing import tolerance
+
+from ._strategies import pmf_pairs
 
 PROOF = Proof(
     "EBGAN: D* in {0, m}, min_D V = m (1 - TV(p, q)); equilibrium at q = p with value m",
@@ -205,6 +206,3 @@ def _negative_energy() -> Check:
         ],
         detail=f"V(D = -10) = {values[0]:.2f}, V(D = -100) = {values[1]:.2f}; min over D >= 0 = {bound}",
     )
-
-
-test_step = PROOF.pytest_test()

@@ -33,9 +33,10 @@ from hypothesis import strategies as st
 from scipy import special
 
 import divergences as dv
-from divergences.proof import Check, Proof, over_examples, symbolic_zero, worst_of
-from proofs._strategies import pmfs
-from tests.conftest import tolerance
+from divergences.lab.proof import Check, Proof, over_examples, symbolic_zero, worst_of
+from divergences.testing import tolerance
+
+from ._strategies import pmfs
 
 PROOF = Proof(
     "Adversarial autoencoders: -log 4 + 2 JS(q(z) || p(z)); the VAE adds I_q(x; z)",
@@ -167,6 +168,3 @@ def _contrast() -> Check:
         ],
         detail=f"AAE penalty above its minimum: {aae + LOG4:.4f}; VAE's: {vae:.4f} = log 3",
     )
-
-
-test_step = PROOF.pytest_test()

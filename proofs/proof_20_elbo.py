@@ -34,9 +34,10 @@ from hypothesis import strategies as st
 from scipy import special, stats
 
 import divergences as dv
-from divergences.proof import Check, Proof, over_examples, symbolic_zero, worst_of
-from proofs._strategies import pmfs
-from tests.conftest import tolerance
+from divergences.lab.proof import Check, Proof, over_examples, symbolic_zero, worst_of
+from divergences.testing import tolerance
+
+from ._strategies import pmfs
 
 PROOF = Proof(
     "The ELBO: log p(x) = ELBO + KL(q || posterior); Gaussian decoders give the squared error",
@@ -183,6 +184,3 @@ def _slip_unsquared() -> Check:
         detail=f"squared error: xbar = {sq_best:.4f}; unsquared norm: xbar = {unsq_best:.4f} "
         f"(unsquared loss {float(unsq.min()):.1f} there, {at_mean:.1f} at the mean)",
     )
-
-
-test_step = PROOF.pytest_test()

@@ -27,8 +27,8 @@ import sympy as sp
 from hypothesis import strategies as st
 from scipy import stats
 
-from divergences.proof import Check, Proof, over_examples, symbolic_zero, worst_of
-from tests.conftest import tolerance
+from divergences.lab.proof import Check, Proof, over_examples, symbolic_zero, worst_of
+from divergences.testing import tolerance
 
 PROOF = Proof(
     "Linear regression as maximum likelihood: least squares and the mean squared residual",
@@ -151,6 +151,3 @@ def _biased() -> Check:
         ],
         detail=f"MLE {v_hat:.5f}, unbiased {unbiased:.5f}",
     )
-
-
-test_step = PROOF.pytest_test()

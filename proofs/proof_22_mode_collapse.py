@@ -27,9 +27,10 @@ import numpy as np
 from hypothesis import strategies as st
 
 import divergences as dv
-from divergences.proof import Check, Proof, over_examples, worst_of
-from proofs._strategies import pmfs
-from tests.conftest import tolerance
+from divergences.lab.proof import Check, Proof, over_examples, worst_of
+from divergences.testing import tolerance
+
+from ._strategies import pmfs
 
 PROOF = Proof(
     "Mode collapse: the generator's best response to a fixed D is a point mass at argmax D",
@@ -178,6 +179,3 @@ def _equilibrium_missed() -> Check:
         [Check.equal(at_p, -LOG4, **F64), Check.differ(on_cycle, at_p, at_least=GAP)],
         detail=f"q = p: {at_p:.4f}; on the cycle: {on_cycle:.4f}",
     )
-
-
-test_step = PROOF.pytest_test()

@@ -32,8 +32,8 @@ import numpy as np
 from hypothesis import strategies as st
 
 import divergences as dv
-from divergences.proof import Check, Proof, over_examples, worst_of
-from tests.conftest import tolerance
+from divergences.lab.proof import Check, Proof, over_examples, worst_of
+from divergences.testing import tolerance
 
 PROOF = Proof(
     "CycleGAN: zero cycle and adversarial losses leave every measure-preserving bijection (n!)",
@@ -153,6 +153,3 @@ def _unequal_masses() -> Check:
 
     w = st.lists(st.integers(1, 3), min_size=3, max_size=3)
     return over_examples(st.tuples(w, w, st.booleans()), check)
-
-
-test_step = PROOF.pytest_test()

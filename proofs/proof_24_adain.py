@@ -32,8 +32,8 @@ from hypothesis import strategies as st
 from scipy import special
 
 import divergences as dv
-from divergences.proof import Check, Proof, over_examples, symbolic_zero, worst_of
-from tests.conftest import tolerance
+from divergences.lab.proof import Check, Proof, over_examples, symbolic_zero, worst_of
+from divergences.testing import tolerance
 
 PROOF = Proof(
     "AdaIN: the target's channel statistics, and the W2-optimal map between 1-D Gaussians",
@@ -205,6 +205,3 @@ def _correlations_kept() -> Check:
         ],
         detail=f"covariance of the two channels: output {c_out[0, 1]:.3f}, style {c_y[0, 1]:.3f}",
     )
-
-
-test_step = PROOF.pytest_test()

@@ -25,8 +25,8 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import strategies as st
 
-from divergences.proof import Check, Proof, over_examples, worst_of
-from tests.conftest import tolerance
+from divergences.lab.proof import Check, Proof, over_examples, worst_of
+from divergences.testing import tolerance
 
 PROOF = Proof(
     "EBGAN's pulling-away term: >= 0, zero iff orthogonal (N <= k); the unsquared slip",
@@ -168,6 +168,3 @@ def _slip_unsquared() -> Check:
         detail=f"antipodal clusters: unsquared {slipped[0]:.4f} (its minimum), squared {squared[0]:.4f} "
         f"(its maximum); orthonormal: {slipped[1]:.1f} and {squared[1]:.1f}",
     )
-
-
-test_step = PROOF.pytest_test()

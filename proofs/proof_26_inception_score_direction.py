@@ -24,9 +24,10 @@ from hypothesis import strategies as st
 from scipy import special
 
 import divergences as dv
-from divergences.proof import Check, Proof, over_examples, worst_of
-from proofs._strategies import pmfs
-from tests.conftest import tolerance
+from divergences.lab.proof import Check, Proof, over_examples, worst_of
+from divergences.testing import tolerance
+
+from ._strategies import pmfs
 
 PROOF = Proof(
     "The Inception score's KL direction: KL(p(y|x) || p(y)), not KL(p(y) || p(y|x))",
@@ -130,6 +131,3 @@ def _unbounded() -> Check:
     one_hot = _reversed(np.eye(K))
     checks.append(Check.equal(one_hot, math.inf, **F64))
     return worst_of(checks, detail="; ".join(shown) + f"; one-hot rows: reversed {one_hot}")
-
-
-test_step = PROOF.pytest_test()
