@@ -126,7 +126,7 @@ def _w_is_least_squares() -> Check:
 )
 def _variance() -> Check:
     w_hat, v_hat = _mle()
-    rss = N * v_hat
+    rss = float(np.sum((Y - X @ w_hat) ** 2))  # summed here, averaged in _mle
     derivative = N / (2 * v_hat) - rss / (2 * v_hat**2)
 
     def check(e: float) -> Check:
