@@ -38,6 +38,7 @@ from divergences.f_divergence import (
 )
 from divergences.families import Family, Measures
 from divergences.gan import gan_value, optimal_discriminator
+from divergences.histogram import GridPmf, grid_pmf
 from divergences.gaussian import frechet_distance, kl_mvn, kl_normal
 from divergences.hellinger import hellinger
 from divergences.information import conditional_entropy, inception_score, mutual_information
@@ -66,6 +67,7 @@ __all__ = [
     "CriticSweep",
     "FGenerator",
     "Family",
+    "GridPmf",
     "Measures",
     "SolverError",
     "Sweep",
@@ -84,6 +86,7 @@ __all__ = [
     "families",
     "frechet_distance",
     "gan_value",
+    "grid_pmf",
     "hellinger",
     "inception_score",
     "js_distance",

@@ -1,0 +1,1 @@
+"""The lab: experiments, figures and the command line, built on the library (heavier imports)."""
