@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import divergences as dv
-from tests.conftest import tolerance
+from divergences.testing import tolerance
 
 RNG = np.random.default_rng(0)
 EDGES = [np.linspace(-2, 2, 6), np.linspace(-1, 3, 5)]

@@ -5,7 +5,7 @@ import pytest
 import sympy as sp
 
 from divergences.lab.training import dirac
-from tests.conftest import tolerance
+from divergences.testing import tolerance
 
 
 @pytest.mark.parametrize("game", ["gan", "wgan"])

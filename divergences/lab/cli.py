@@ -1,0 +1,245 @@
+"""The ``divergences`` command line (also ``python -m divergences``)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+__all__ = ["main"]
+
+
+def _enable_x64() -> None:
+    import jax
+
+    jax.config.update("jax_enable_x64", True)
+
+
+def _cmd_tour(args: argparse.Namespace) -> int:
+    from divergences.lab.tour import format_tour, tour
+
+    rows = tour()
+    print("Divergences of the built-in examples (nats), float64:")
+    print(format_tour(rows))
+    worst = max(r.worst_error for r in rows)
+    if worst > args.tolerance:
+        print(f"FAILED: largest error {worst:.3e} exceeds {args.tolerance:.1e}")
+        return 1
+    print(f"all known values reproduced (largest error {worst:.1e})")
+    return 0
+
+
+def _cmd_verify(args: argparse.Namespace) -> int:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from divergences.lab.verify import verify
+
+    # The lectures' proofs come with the tour and the figures; a user's own proofs run alone,
+    # with figures only when --out asks for them.
+    own = bool(args.paths)
+    out = args.out if args.out is not None else (None if own else "figures")
+    report = verify(
+        None if args.no_figures else out,
+        paths=args.paths,
+        only=args.only or (),
+        tour=not (own or args.no_tour),
+    )
+    return 0 if report.ok else 1
+
+
+def _cmd_plot(args: argparse.Namespace) -> int:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from divergences.lab.plotting import make_figures
+
+    for path in make_figures(args.out, [args.name]):
+        print(path)
+    return 0
+
+
+_FAMILIES = {
+    "parallel_lines": "parallel_lines",
+    "parallel_lines_pixels": "parallel_lines_pixels",
+    "parallel_lines_sampled": "parallel_lines_sampled",
+    "gaussians": "shifted_gaussians",
+    "uniforms": "shifted_uniforms",
+}
+
+
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from divergences import families
+    from divergences.lab.sweep import sweep, write_csv
+
+    family = getattr(families, _FAMILIES[args.family])()
+    thetas = np.linspace(args.start, args.stop, args.num)
+    result = sweep(
+        family,
+        thetas,
+        quantities=args.quantities,
+        base=args.base,
+        gradients=args.gradients,
+        progress=None,
+    )
+    if args.csv == "-":
+        write_csv(result, sys.stdout)
+    else:
+        write_csv(result, args.csv)
+        print(
+            f"{thetas.size} thetas x {len(args.quantities)} quantities of {family.name!r} "
+            f"written to {args.csv}"
+        )
+    return 0
+
+
+def _cmd_critics(args: argparse.Namespace) -> int:
+    """Trains the critics on the parallel lines and writes the figure and a table of numbers."""
+    from pathlib import Path
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from divergences.lab.critics import critic_sweep, plot_critic_sweep
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    sweep = critic_sweep(full=args.full, key=args.seed, progress=not args.quiet)
+    fig = plot_critic_sweep(sweep)
+    fig.savefig(out / "critics_parallel_lines.png", dpi=130)
+    labels = list(sweep.estimates)
+    lines = ["theta,exact_js,exact_w1," + ",".join(labels)]
+    for i, t in enumerate(sweep.thetas):
+        row = [t, sweep.js[i], sweep.w1[i], *(sweep.estimates[k][i] for k in labels)]
+        lines.append(",".join(f"{v:.6g}" for v in row))
+    (out / "critics_parallel_lines.csv").write_text("\n".join(lines) + "\n")
+    print(f"clipped critic: fitted K = {sweep.clip_scale:.4g} (estimate ~ K * W1)")
+    for k in labels:
+        exact = sweep.js if k.startswith("GAN") else sweep.w1
+        err = float(abs(sweep.estimates[k] - exact).max())
+        if k == "WGAN, clipping":
+            err = float(abs(sweep.estimates[k] / sweep.clip_scale - exact).max())
+            k += " / K"
+        print(f"{k:26s} largest |estimate - exact| = {err:.3g}")
+    print(f"wrote {out / 'critics_parallel_lines.png'} and {out / 'critics_parallel_lines.csv'}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="divergences",
+        description="Divergences and distances between probability distributions: "
+        "verify the derivations, draw the figures.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_tour = sub.add_parser("tour", help="print every divergence on the built-in examples")
+    p_tour.add_argument("--tolerance", type=float, default=1e-12)
+    p_tour.set_defaults(func=_cmd_tour)
+
+    p_verify = sub.add_parser(
+        "verify",
+        help="check every step of every derivation, print the table, write the figures",
+        description="Runs each step of the proofs (symbolic, numeric and property checks in "
+        "float64), prints a table (claim, method, largest error, tolerance, verdict) and exits 1 "
+        "if any step fails, naming the step, by how much it missed and, for a property, the "
+        "drawn input that broke it. Without PATH: the proofs of the lectures shipped with the "
+        "package, the tour of the built-in examples, and the figures written to --out "
+        "(default: figures). With PATH: your own proof files, or folders of proof_*.py files.",
+    )
+    p_verify.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="a proof file, or a folder of proof_*.py files (default: the lectures' proofs)",
+    )
+    p_verify.add_argument(
+        "--out",
+        default=None,
+        help="folder for the figures (default: figures, for the lectures' proofs only)",
+    )
+    p_verify.add_argument(
+        "--only",
+        nargs="+",
+        metavar="NAME",
+        help="run only the proof files whose name contains NAME",
+    )
+    p_verify.add_argument("--no-figures", action="store_true", help="skip the figures")
+    p_verify.add_argument(
+        "--no-tour", action="store_true", help="skip the tour of the built-in examples"
+    )
+    p_verify.set_defaults(func=_cmd_verify)
+
+    from divergences.lab.plotting import FIGURES
+
+    p_plot = sub.add_parser("plot", help="draw one named figure (PNG and SVG)")
+    p_plot.add_argument("name", choices=sorted(FIGURES))
+    p_plot.add_argument("--out", default="figures", help="folder for the files (default: figures)")
+    p_plot.set_defaults(func=_cmd_plot)
+
+    from divergences.lab.sweep import QUANTITIES
+
+    p_sweep = sub.add_parser(
+        "sweep",
+        help="divergences and W1 along a family of measures, written as CSV",
+        description="Evaluates the chosen quantities between P_0 and P_theta for NUM thetas "
+        "from START to STOP, with the family's closed forms where it has them.",
+    )
+    p_sweep.add_argument("family", choices=sorted(_FAMILIES))
+    p_sweep.add_argument("--start", type=float, default=-1.0)
+    p_sweep.add_argument("--stop", type=float, default=1.0)
+    p_sweep.add_argument("--num", type=int, default=41)
+    p_sweep.add_argument(
+        "--quantities",
+        nargs="+",
+        default=["kl", "reverse_kl", "js", "tv", "w1"],
+        choices=sorted(QUANTITIES),
+        metavar="Q",
+        help=f"among {', '.join(sorted(QUANTITIES))}",
+    )
+    p_sweep.add_argument(
+        "--base", type=float, default=None, help="logarithm base of KL and JS (default: nats)"
+    )
+    p_sweep.add_argument(
+        "--gradients", action="store_true", help="also write d/dtheta of each quantity"
+    )
+    p_sweep.add_argument("--csv", default="-", help="output file ('-': standard output)")
+    p_sweep.set_defaults(func=_cmd_sweep)
+
+    p_critics = sub.add_parser(
+        "critics", help="train GAN/WGAN critics on the parallel lines against the exact JS and W1"
+    )
+    p_critics.add_argument("--out", default="figures", help="directory for the figure and CSV")
+    p_critics.add_argument("--full", action="store_true", help="the full-size experiment")
+    p_critics.add_argument("--seed", type=int, default=0)
+    p_critics.add_argument("--quiet", action="store_true", help="no progress bars")
+    p_critics.set_defaults(func=_cmd_critics)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Runs the command line; returns the exit status (0 ok, 1 a failed check, 2 a usage error).
+
+    A path that does not exist, a proof file that declares no proof, a bad option value or a
+    package the command needs and cannot find is reported in one line on stderr, not as a
+    traceback.
+    """
+    args = build_parser().parse_args(argv)
+    _enable_x64()
+    try:
+        return int(args.func(args))
+    except ModuleNotFoundError as exc:
+        print(
+            f"divergences {args.command}: needs the Python package {exc.name!r}, which is not "
+            f"installed here: pip install {exc.name}",
+            file=sys.stderr,
+        )
+        return 2
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"divergences {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,531 @@
+r"""Figures: divergence curves against theta, the optimal discriminator, a plan, a potential.
+
+Every ``figure_*`` function computes what it draws with the package and returns a
+:class:`matplotlib.figure.Figure` built without ``pyplot`` (no global state, no window: safe in
+scripts, tests and servers). :func:`save_figure` writes it as PNG and SVG;
+:func:`make_figures` writes all of :data:`FIGURES`. Sizes are chosen to be legible on a slide.
+
+Reference for the first figure: Arjovsky, Chintala & Bottou, *Wasserstein Generative
+Adversarial Networks*, ICML 2017, Figure 1 (W1 and JS on the parallel lines); extended here with
+KL (infinite), total variation and the derivatives in theta.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, cast
+
+import jax.numpy as jnp
+import numpy as np
+from matplotlib.figure import Figure
+
+from divergences import families
+from divergences.gan import optimal_discriminator
+from divergences.lab.sweep import sweep
+
+__all__ = [
+    "FIGURES",
+    "figure_discretisation",
+    "figure_kr_potential",
+    "figure_optimal_discriminator",
+    "figure_shifted_families",
+    "figure_transport_plan",
+    "figure_wgan",
+    "make_figures",
+    "save_figure",
+]
+
+# Okabe-Ito colours: distinguishable with the common colour-vision deficiencies.
+COLORS = {
+    "w1": "#0072B2",
+    "js": "#D55E00",
+    "tv": "#009E73",
+    "kl": "#CC79A7",
+    "reverse_kl": "#E69F00",
+    "p": "#0072B2",
+    "q": "#D55E00",
+    "grey": "#555555",
+}
+LABELS = {
+    "w1": r"$W_1(P_0, P_\theta)$",
+    "js": r"$\mathrm{JS}(P_0 \| P_\theta)$ [nats]",
+    "tv": r"$\mathrm{TV}(P_0, P_\theta)$",
+    "kl": r"$\mathrm{KL}(P_0 \| P_\theta)$ [nats]",
+    "reverse_kl": r"$\mathrm{KL}(P_\theta \| P_0)$ [nats]",
+}
+_RC: dict[str, Any] = {
+    "font.size": 12,
+    "axes.titlesize": 13,
+    "axes.labelsize": 12,
+    "legend.fontsize": 10.5,
+    "xtick.labelsize": 11,
+    "ytick.labelsize": 11,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "svg.fonttype": "none",
+}
+
+
+def _styled(fn: Callable[..., Figure]) -> Callable[..., Figure]:
+    """Builds the figure under the package's rc settings (fonts sized for slides)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Figure:
+        import matplotlib
+
+        with matplotlib.rc_context(cast(Any, _RC)):
+            return fn(*args, **kwargs)
+
+    return wrapper
+
+
+def _figure(
+    figsize: tuple[float, float], nrows: int = 1, ncols: int = 1, **kw: Any
+) -> tuple[Figure, Any]:
+    fig = Figure(figsize=figsize, layout="constrained")
+    return fig, fig.subplots(nrows, ncols, **kw)
+
+
+def _style(ax: Any) -> None:
+    ax.grid(True, color="#dddddd", linewidth=0.8)
+    ax.set_axisbelow(True)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    ax.tick_params(labelsize=11)
+
+
+def _broken(t: np.ndarray, v: np.ndarray, jump: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Inserts NaN between consecutive points whose values jump by more than ``jump``.
+
+    A discontinuous curve is then drawn without the vertical segment a plain ``plot`` would add.
+    Also returns a mask of the points left isolated (a NaN on both sides), to be drawn as dots.
+    """
+    cut = np.abs(np.diff(v)) > jump
+    tt = np.insert(t.astype(float), np.flatnonzero(cut) + 1, np.nan)
+    vv = np.insert(v.astype(float), np.flatnonzero(cut) + 1, np.nan)
+    left = np.concatenate([[True], cut])
+    right = np.concatenate([cut, [True]])
+    return tt, vv, left & right
+
+
+def _plot_broken(ax: Any, t: np.ndarray, v: np.ndarray, *, jump: float = 0.3, **kw: Any) -> None:
+    tt, vv, isolated = _broken(t, v, jump)
+    (line,) = ax.plot(tt, vv, **kw)
+    if isolated.any():
+        ax.plot(
+            t[isolated],
+            v[isolated],
+            "o",
+            color=line.get_color(),
+            markersize=7,
+            clip_on=False,
+            zorder=5,
+        )
+
+
+def _draw_infinite(ax: Any, thetas: np.ndarray, values: np.ndarray, key: str, y_top: float) -> None:
+    """KL: a row of up-arrows at the top edge where it is infinite, the finite values as dots."""
+    inf = np.isinf(values)
+    show = np.flatnonzero(inf)[:: max(1, inf.sum() // 14)]
+    ax.plot(
+        thetas[show],
+        np.full(show.size, y_top),
+        linestyle="none",
+        marker="^",
+        markersize=8,
+        color=COLORS[key],
+        clip_on=False,
+        label=LABELS[key] + r" $= +\infty$",
+    )
+    finite = ~inf
+    if finite.any():
+        ax.plot(thetas[finite], values[finite], "o", color=COLORS[key], markersize=7, clip_on=False)
+
+
+@_styled
+def figure_wgan(thetas: Sequence[float] | np.ndarray | None = None) -> Figure:
+    r"""The WGAN paper's Figure 1, extended: divergences and their derivatives on the parallel lines.
+
+    Left: :math:`W_1 = |\theta|`, :math:`\mathrm{JS} = \log 2` and :math:`\mathrm{TV} = 1` for
+    :math:`\theta \ne 0` (0 at 0), and KL, infinite for :math:`\theta \ne 0` (drawn as arrows at
+    the top edge). Right: :math:`d/d\theta` of each, from ``jax.grad`` through the package: W1
+    gives :math:`\pm 1`, JS and TV give 0, KL has none. Values computed by the package on the
+    lines with Z on 16 grid points (which reproduces the closed forms exactly); the closed forms
+    are drawn as thin black dashes.
+    """
+    t = np.linspace(-1.0, 1.0, 201) if thetas is None else np.asarray(thetas, dtype=float)
+    fam = families.parallel_lines()
+    s = sweep(fam, t, quantities=("kl", "js", "tv", "w1"), gradients=True)
+    assert s.gradients is not None and s.exact is not None
+    fig, (ax, axg) = _figure((12.0, 5.2), 1, 2)
+    top = 1.25
+    widths = {"w1": 2.6, "tv": 2.6, "js": 2.6}
+    for key in ("w1", "tv", "js"):
+        _plot_broken(
+            ax, t, s.values[key], color=COLORS[key], linewidth=widths[key], label=LABELS[key]
+        )
+        ax.plot(
+            *_broken(t, s.exact[key], 0.3)[:2], color="black", linewidth=0.9, linestyle=(0, (3, 3))
+        )
+    _draw_infinite(ax, t, s.values["kl"], "kl", top)
+    ax.plot([], [], color="black", linewidth=0.9, linestyle=(0, (3, 3)), label="closed form")
+    ax.annotate(
+        r"all four are 0 at $\theta = 0$",
+        xy=(0.0, 0.0),
+        xytext=(0.12, 0.1),
+        fontsize=11,
+        arrowprops={"arrowstyle": "->", "color": COLORS["grey"]},
+    )
+    ax.text(t.max(), math.log(2) + 0.02, r"$\log 2$", color=COLORS["js"], ha="right", va="bottom")
+    ax.set_ylim(-0.05, top)
+    ax.set_xlabel(r"$\theta$")
+    ax.set_ylabel("value (KL, JS in nats)")
+    ax.set_title(r"$P_0 = (0, Z)$ vs $P_\theta = (\theta, Z)$, $Z \sim U[0,1]$")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=3, frameon=False)
+    _style(ax)
+
+    styles = {"w1": "-", "tv": "-", "js": (0, (5, 3))}
+    for key in ("w1", "tv", "js"):
+        _plot_broken(
+            axg,
+            t,
+            s.gradients[key],
+            jump=0.5,
+            color=COLORS[key],
+            linewidth=2.6 if key != "tv" else 4.5,
+            linestyle=styles[key],
+            label=r"$d/d\theta$ " + LABELS[key].split(" [")[0],
+        )
+    axg.text(
+        0.02,
+        0.97,
+        r"KL: no derivative ($+\infty$ for all $\theta \neq 0$)",
+        transform=axg.transAxes,
+        color=COLORS["kl"],
+        va="top",
+        fontsize=11,
+    )
+    axg.set_ylim(-1.35, 1.35)
+    axg.set_xlabel(r"$\theta$")
+    axg.set_ylabel(r"derivative in $\theta$")
+    axg.set_title(r"the gradient a generator receives: only $W_1$ gives one")
+    axg.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=3, frameon=False)
+    _style(axg)
+    return fig
+
+
+@_styled
+def figure_discretisation(thetas: Sequence[float] | np.ndarray | None = None) -> Figure:
+    r"""How the discretisation changes the parallel lines: exact Z-grid, pixels, samples.
+
+    Left: W1 against theta; on pixels it is a staircase (0 below half a pixel, zero gradient
+    almost everywhere); from independent samples it is biased upward (:math:`\ge |\theta|`, > 0
+    at 0). Right: JS, which on samples stays at log 2 even at :math:`\theta = 0`.
+    """
+    t = np.linspace(-0.5, 0.5, 101) if thetas is None else np.asarray(thetas, dtype=float)
+    fams = [
+        (families.parallel_lines(), "Z on a grid (= closed form)", "-", COLORS["w1"], 4.0),
+        (
+            families.parallel_lines_pixels(x_step=0.1, x_max=1.0),
+            "pixels of width 0.1",
+            "-",
+            COLORS["tv"],
+            2.2,
+        ),
+        (
+            families.parallel_lines_sampled(n=32, seed=0),
+            "32 samples of Z per line",
+            (0, (4, 2)),
+            COLORS["js"],
+            2.2,
+        ),
+    ]
+    fig, (ax, axj) = _figure((12.0, 5.2), 1, 2)
+    for fam, label, ls, color, lw in fams:
+        s = sweep(fam, t, quantities=("js", "w1"))
+        _plot_broken(
+            ax, t, s.values["w1"], jump=0.05, color=color, linewidth=lw, linestyle=ls, label=label
+        )
+        _plot_broken(axj, t, s.values["js"], color=color, linewidth=lw, linestyle=ls, label=label)
+    ax.plot(t, np.abs(t), color="black", linewidth=0.9, linestyle=(0, (3, 3)), label=r"$|\theta|$")
+    ax.set_xlabel(r"$\theta$")
+    ax.set_ylabel(r"$W_1(P_0, P_\theta)$")
+    ax.set_title(r"$W_1$: staircase on pixels, biased up from samples")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=2, frameon=False)
+    _style(ax)
+    axj.set_xlabel(r"$\theta$")
+    axj.set_ylabel(r"$\mathrm{JS}(P_0 \| P_\theta)$ [nats]")
+    axj.set_ylim(-0.05, 0.85)
+    axj.axhline(math.log(2), color=COLORS["grey"], linewidth=0.8, linestyle=":")
+    axj.set_title(r"JS: $\log 2$ except where the supports meet")
+    axj.text(
+        0.0,
+        math.log(2) + 0.03,
+        r"samples: $\log 2$ even at $\theta = 0$",
+        ha="center",
+        va="bottom",
+        color=COLORS["js"],
+        fontsize=11,
+    )
+    axj.annotate(
+        "pixels: 0 for $|\\theta| < 0.05$\ngrid: 0 only at $\\theta = 0$",
+        xy=(0.045, 0.0),
+        xytext=(0.12, 0.2),
+        fontsize=11,
+        arrowprops={"arrowstyle": "->", "color": COLORS["grey"]},
+    )
+    axj.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=2, frameon=False)
+    _style(axj)
+    return fig
+
+
+@_styled
+def figure_shifted_families(thetas: Sequence[float] | np.ndarray | None = None) -> Figure:
+    r"""Divergences against a shift for two smooth families: Gaussians and uniforms.
+
+    Shifted Gaussians keep overlapping: KL grows like :math:`\theta^2/2`, JS and TV saturate,
+    W1 = :math:`|\theta|`. Shifted uniforms lose overlap at :math:`|\theta| = 1`: KL is infinite at
+    once, JS and TV stop at log 2 and 1, only W1 keeps growing.
+    """
+    t = np.linspace(-2.5, 2.5, 101) if thetas is None else np.asarray(thetas, dtype=float)
+    fig, axes = _figure((12.0, 5.4), 1, 2)
+    titles = (
+        r"$P_0 = N(0, 1)$, $P_\theta = N(\theta, 1)$",
+        r"$P_0 = U[0, 1]$, $P_\theta = U[\theta, \theta + 1]$",
+    )
+    for ax, fam, title in zip(
+        axes, (families.shifted_gaussians(), families.shifted_uniforms()), titles, strict=True
+    ):
+        s = sweep(fam, t, quantities=("kl", "js", "tv", "w1"))
+        top = 2.8
+        for key in ("w1", "tv", "js"):
+            ax.plot(t, s.values[key], color=COLORS[key], linewidth=2.4, label=LABELS[key])
+        kl = s.values["kl"]
+        if np.isinf(kl).any():
+            _draw_infinite(ax, t, kl, "kl", top)
+        else:
+            ax.plot(t, kl, color=COLORS["kl"], linewidth=2.2, label=LABELS["kl"])
+        assert s.exact is not None
+        for key, v in s.exact.items():
+            if key in ("w1", "tv", "js", "kl"):
+                ax.plot(
+                    t,
+                    np.where(np.isinf(v), np.nan, v),
+                    color="black",
+                    linewidth=0.9,
+                    linestyle=(0, (3, 3)),
+                )
+        ax.plot([], [], color="black", linewidth=0.9, linestyle=(0, (3, 3)), label="closed form")
+        ax.set_ylim(-0.05, top)
+        ax.set_xlabel(r"shift $\theta$")
+        ax.set_ylabel("value")
+        ax.set_title(title)
+        ax.legend(
+            loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=3, frameon=False, fontsize=10
+        )
+        _style(ax)
+    return fig
+
+
+@_styled
+def figure_optimal_discriminator() -> Figure:
+    r"""The optimal discriminator :math:`D^*(x) = p(x) / (p(x) + q(x))` over x.
+
+    Data p: a mixture of two Gaussians; generator q: one Gaussian; both as cell masses on a grid.
+    :math:`D^* = 1/2` where the densities are equal, tends to 1 where only data lives and to 0
+    where only the generator does.
+    """
+    x = np.linspace(-5.0, 5.0, 801)
+    h = x[1] - x[0]
+
+    def density(mix: list[tuple[float, float, float]]) -> np.ndarray:
+        d = sum(
+            w * np.exp(-0.5 * ((x - m) / s) ** 2) / (s * math.sqrt(2 * math.pi)) for w, m, s in mix
+        )
+        return np.asarray(d)
+
+    p = density([(0.5, -2.0, 0.6), (0.5, 1.5, 0.8)])
+    q = density([(1.0, 0.5, 1.3)])
+    pm, qm = p * h, q * h
+    pm, qm = pm / pm.sum(), qm / qm.sum()
+    d = np.asarray(optimal_discriminator(jnp.asarray(pm), jnp.asarray(qm)))
+    fig, (ax, axd) = _figure((8.5, 6.0), 2, 1, sharex=True, gridspec_kw={"height_ratios": [1, 1]})
+    ax.fill_between(x, p, color=COLORS["p"], alpha=0.25)
+    ax.plot(x, p, color=COLORS["p"], linewidth=2.2, label=r"data $p(x)$")
+    ax.fill_between(x, q, color=COLORS["q"], alpha=0.25)
+    ax.plot(x, q, color=COLORS["q"], linewidth=2.2, label=r"generator $q(x)$")
+    ax.set_ylabel("density")
+    ax.legend(loc="upper right", frameon=True)
+    ax.set_title(r"The optimal discriminator $D^*(x) = p(x) / (p(x) + q(x))$")
+    _style(ax)
+    axd.plot(x, d, color="black", linewidth=2.4, label=r"$D^*(x)$")
+    axd.axhline(0.5, color=COLORS["grey"], linewidth=0.9, linestyle=":")
+    axd.text(x.min() + 0.1, 0.52, r"$1/2$: where $p = q$", color=COLORS["grey"], va="bottom")
+    axd.set_ylim(-0.03, 1.03)
+    axd.set_xlabel("$x$")
+    axd.set_ylabel(r"$D^*(x)$ = P(real | $x$)")
+    _style(axd)
+    return fig
+
+
+def _monotone_plan(p: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """The north-west-corner (quantile) coupling of two pmfs on sorted points of the line."""
+    plan = np.zeros((p.size, q.size))
+    a, b = p.astype(float).copy(), q.astype(float).copy()
+    i = j = 0
+    while i < a.size and j < b.size:
+        m = min(a[i], b[j])
+        plan[i, j] += m
+        a[i] -= m
+        b[j] -= m
+        if a[i] <= 1e-15:
+            i += 1
+        if j < b.size and b[j] <= 1e-15:
+            j += 1
+    return plan
+
+
+@_styled
+def figure_transport_plan() -> Figure:
+    """The earth mover's example: the optimal plan between P = (4,3,2,1)/10 and Q = (1,4,3,2)/10."""
+    import divergences as dv
+
+    xs = np.arange(4.0)
+    p = np.array([4, 3, 2, 1]) / 10
+    q = np.array([1, 4, 3, 2]) / 10
+    res = dv.w1_primal(xs[:, None], xs[:, None], p, q)
+    # On the line with cost |x - y| several plans are optimal; the LP returns one of them. The
+    # figure draws the monotone (quantile) coupling, the plan of the notes, and states that its
+    # cost equals the LP's value.
+    plan = _monotone_plan(p, q)
+    cost = float(np.sum(plan * np.abs(xs[:, None] - xs[None])))
+    if abs(cost - float(res.value)) > 1e-9:
+        raise RuntimeError(f"the monotone plan costs {cost}, the LP {float(res.value)}")
+    fig, axes = _figure(
+        (7.2, 6.4), 2, 2, gridspec_kw={"width_ratios": [4, 1.3], "height_ratios": [1.3, 4]}
+    )
+    ax_top, ax_empty, ax, ax_right = axes[0, 0], axes[0, 1], axes[1, 0], axes[1, 1]
+    ax_empty.axis("off")
+    im = ax.imshow(
+        plan, cmap="Blues", vmin=0, vmax=plan.max() * 1.15, origin="upper", aspect="auto"
+    )
+    for i in range(4):
+        for j in range(4):
+            if plan[i, j] > 1e-12:
+                ax.text(
+                    j,
+                    i,
+                    f"{plan[i, j]:.1f}",
+                    ha="center",
+                    va="center",
+                    fontsize=13,
+                    color="white" if plan[i, j] > 0.2 else "black",
+                )
+    ax.set_xticks(range(4), [f"{v:g}" for v in xs])
+    ax.set_yticks(range(4), [f"{v:g}" for v in xs])
+    ax.set_xlabel(r"to $y$ (support of $Q$)")
+    ax.set_ylabel(r"from $x$ (support of $P$)")
+    ax_top.bar(xs, q, color=COLORS["q"], width=0.6)
+    ax_top.set_xlim(-0.5, 3.5)
+    ax_top.set_xticks([])
+    ax_top.set_ylabel("$Q$")
+    ax_top.set_title(rf"optimal plan: cost $0.3 + 0.2 + 0.1 = {cost:.1f} = W_1$ (LP)", loc="left")
+    ax_right.barh(xs, p, color=COLORS["p"], height=0.6)
+    ax_right.set_ylim(3.5, -0.5)
+    ax_right.set_yticks([])
+    ax_right.set_xlabel("$P$")
+    for a in (ax_top, ax_right):
+        _style(a)
+    _ = im
+    return fig
+
+
+@_styled
+def figure_kr_potential() -> Figure:
+    r"""A Kantorovich-Rubinstein potential on the line: 1-Lipschitz, slope :math:`\pm 1` between atoms.
+
+    :math:`\mu` and :math:`\nu` are discrete measures on the line; ``dv.w1_dual`` gives the optimal
+    critic f on their atoms, and :math:`\mathbb{E}_\mu f - \mathbb{E}_\nu f = W_1`. Between the
+    atoms it is drawn linearly, with slope :math:`\pm 1` where mass crosses and flat elsewhere.
+    """
+    import divergences as dv
+
+    x = np.array([-2.0, -0.5, 1.0, 2.5])
+    a = np.array([0.1, 0.4, 0.3, 0.2])
+    y = np.array([-1.5, 0.0, 0.5, 3.0])
+    b = np.array([0.3, 0.2, 0.3, 0.2])
+    dual = dv.w1_dual(x[:, None], y[:, None], a, b, method="lp")
+    f = np.asarray(dual.f)
+    z = np.concatenate([x, y])
+    order = np.argsort(z)
+    # The smallest 1-Lipschitz extension through the atoms' values, drawn on a fine grid.
+    grid = np.linspace(z.min() - 0.5, z.max() + 0.5, 801)
+    ext = np.max(f[None, :] - np.abs(grid[:, None] - z[None, :]), axis=1)
+    fig, (ax, axm) = _figure((8.5, 6.0), 2, 1, sharex=True, gridspec_kw={"height_ratios": [2, 1]})
+    ax.plot(grid, ext, color=COLORS["grey"], linewidth=1.4, label="a 1-Lipschitz extension")
+    ax.plot(z[order], f[order], color="black", linewidth=2.2, label=r"critic $f$ through the atoms")
+    ax.plot(
+        x, f[: len(x)], "o", color=COLORS["p"], markersize=9, label=r"$f$ on the atoms of $\mu$"
+    )
+    ax.plot(
+        y, f[len(x) :], "s", color=COLORS["q"], markersize=8, label=r"$f$ on the atoms of $\nu$"
+    )
+    ax.set_ylabel(r"$f(x)$")
+    ax.set_title(
+        rf"KR potential: $E_\mu f - E_\nu f = W_1 = {float(dual.value):.3f}$, $|f(s) - f(t)| \leq |s - t|$"
+    )
+    ax.legend(loc="upper left", frameon=True, fontsize=10)
+    _style(ax)
+    axm.vlines(x, 0, a, color=COLORS["p"], linewidth=4, label=r"$\mu$")
+    axm.vlines(y, 0, -b, color=COLORS["q"], linewidth=4, label=r"$\nu$ (drawn downward)")
+    axm.axhline(0, color="black", linewidth=0.8)
+    axm.set_ylabel("mass")
+    axm.set_xlabel("$x$")
+    axm.legend(loc="upper right", frameon=True, fontsize=10, ncols=2)
+    _style(axm)
+    return fig
+
+
+#: Figure name -> function producing it with its default arguments.
+FIGURES: dict[str, Callable[[], Figure]] = {
+    "wgan_figure1": figure_wgan,
+    "discretisation": figure_discretisation,
+    "shifted_families": figure_shifted_families,
+    "optimal_discriminator": figure_optimal_discriminator,
+    "transport_plan": figure_transport_plan,
+    "kr_potential": figure_kr_potential,
+}
+
+
+def save_figure(
+    fig: Figure,
+    out_dir: str | os.PathLike[str],
+    name: str,
+    *,
+    formats: Sequence[str] = ("png", "svg"),
+) -> list[Path]:
+    """Writes ``fig`` to ``out_dir/name.<fmt>`` for each format (PNG at 200 dpi); returns the paths."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for fmt in formats:
+        path = out / f"{name}.{fmt}"
+        fig.savefig(path, dpi=200 if fmt == "png" else None, bbox_inches="tight")
+        paths.append(path)
+    return paths
+
+
+def make_figures(out_dir: str | os.PathLike[str], names: Sequence[str] | None = None) -> list[Path]:
+    """Builds and writes the named figures (all of :data:`FIGURES` by default)."""
+    chosen = list(FIGURES) if names is None else list(names)
+    unknown = [n for n in chosen if n not in FIGURES]
+    if unknown:
+        raise ValueError(f"unknown figure(s) {unknown}; choose from {sorted(FIGURES)}")
+    paths: list[Path] = []
+    for name in chosen:
+        paths += save_figure(FIGURES[name](), out_dir, name)
+    return paths

@@ -1,0 +1,327 @@
+r"""Executable proofs: a derivation as a list of checked steps.
+
+A proof file (``proof_*.py``) declares its steps once, in a :class:`Proof`::
+
+    PROOF = Proof("Maximum likelihood is minimising KL", claim="argmax ... = argmin ...")
+
+    @PROOF.step("the MLE is n_c / N", method="sympy")
+    def _mle() -> Check:
+        ...
+        return Check.equal(value, expected, **tolerance("float64"))
+
+``divergences verify PATH`` (:func:`divergences.lab.verify.verify`) runs the steps and prints them
+as a table; :meth:`Proof.pytest_test` turns the same steps into a parametrised pytest test. A step
+returns a :class:`Check`: the largest error it measured and the tolerance it was held to, or, for
+a claim that two quantities *differ* (the slips of the lecture notes), the smallest gap and the gap
+it must exceed.
+
+Helpers build checks from numbers (:meth:`Check.equal`, :meth:`Check.at_most`,
+:meth:`Check.differ`), from a computer-algebra identity (:func:`symbolic_zero`) and from a
+Hypothesis property over drawn inputs (:func:`over_examples`, which reports the worst example).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Iterator
+from typing import Any, NamedTuple
+
+import numpy as np
+
+__all__ = [
+    "Check",
+    "Outcome",
+    "Proof",
+    "Step",
+    "StepFailed",
+    "format_example",
+    "over_examples",
+    "symbolic_zero",
+    "worst_of",
+]
+
+
+class StepFailed(AssertionError):
+    """A proof step whose check did not hold."""
+
+
+class Check(NamedTuple):
+    """What one step measured.
+
+    Attributes:
+      error: the largest error (``relation="<="``), or the smallest gap (``relation=">="``).
+      tolerance: the bound ``error`` is held to.
+      relation: ``"<="``: the step holds iff ``error <= tolerance`` (equalities, inequalities);
+        ``">="``: it holds iff ``error >= tolerance`` (two quantities that must differ).
+      detail: a short note for the table (the worst example, the value found).
+      counterexample: for a property that failed, the drawn input that broke it, written out
+        (arrays in full precision); empty otherwise.
+    """
+
+    error: float
+    tolerance: float
+    relation: str = "<="
+    detail: str = ""
+    counterexample: str = ""
+
+    @property
+    def holds(self) -> bool:
+        """Whether the check passed (a NaN error never passes)."""
+        if math.isnan(self.error):
+            return False
+        if self.relation == "<=":
+            return self.error <= self.tolerance
+        return self.error >= self.tolerance
+
+    @property
+    def margin(self) -> float:
+        """How far inside its bound the check is, in units of the bound (< 0: it failed)."""
+        if math.isnan(self.error):
+            return -math.inf
+        if self.relation == "<=":
+            if self.tolerance == 0:
+                return 1.0 if self.error == 0 else -math.inf
+            return 1.0 - self.error / self.tolerance
+        if self.tolerance == 0:
+            return math.inf
+        return self.error / self.tolerance - 1.0
+
+    @classmethod
+    def equal(
+        cls, actual: Any, expected: Any, *, rtol: float, atol: float, detail: str = ""
+    ) -> Check:
+        """``actual == expected`` elementwise within ``atol + rtol * |expected|``.
+
+        Infinite entries must match exactly (``inf == inf`` has error 0, ``inf`` against a finite
+        number has error ``inf``). The reported error is the largest ``|actual - expected|`` in
+        units of the allowed band, times the band of the worst entry: i.e. the absolute error of
+        the entry that is closest to failing, with that entry's tolerance.
+        """
+        a = np.asarray(actual, dtype=np.float64)
+        e = np.asarray(expected, dtype=np.float64)
+        a, e = np.broadcast_arrays(a, e)
+        if a.size == 0:
+            return cls(0.0, atol, "<=", detail)
+        both_inf = np.isinf(a) & np.isinf(e) & (np.sign(a) == np.sign(e))
+        with np.errstate(invalid="ignore"):
+            err = np.where(both_inf, 0.0, np.abs(a - e))
+        err = np.where(np.isnan(a) | np.isnan(e), np.nan, err)
+        band = atol + rtol * np.where(np.isinf(e), 0.0, np.abs(e))
+        if np.isnan(err).any():
+            return cls(math.nan, float(band.max()), "<=", detail or "NaN found")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(err == 0, 0.0, err / band)
+        k = int(np.argmax(ratio))
+        return cls(float(err.flat[k]), float(band.flat[k]), "<=", detail)
+
+    @classmethod
+    def at_most(cls, lhs: Any, rhs: Any, *, atol: float, detail: str = "") -> Check:
+        """``lhs <= rhs`` elementwise up to ``atol``; the error is the largest excess ``lhs - rhs``."""
+        lhs_a, rhs_a = np.broadcast_arrays(
+            np.asarray(lhs, dtype=np.float64), np.asarray(rhs, dtype=np.float64)
+        )
+        with np.errstate(invalid="ignore"):
+            excess = lhs_a - rhs_a
+        excess = np.where((lhs_a == rhs_a), 0.0, excess)  # inf <= inf
+        if np.isnan(excess).any():
+            return cls(math.nan, atol, "<=", detail or "NaN found")
+        return cls(max(0.0, float(np.max(excess, initial=0.0))), atol, "<=", detail)
+
+    @classmethod
+    def differ(cls, a: Any, b: Any, *, at_least: float, detail: str = "") -> Check:
+        """``|a - b| >= at_least`` for every entry: a value that must NOT equal another."""
+        a_a, b_a = np.broadcast_arrays(
+            np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+        )
+        with np.errstate(invalid="ignore"):
+            gap = np.abs(a_a - b_a)
+        gap = np.where(np.isinf(a_a) & np.isinf(b_a) & (a_a == b_a), 0.0, gap)
+        if np.isnan(gap).any():
+            return cls(math.nan, at_least, ">=", detail or "NaN found")
+        return cls(float(np.min(gap)), at_least, ">=", detail)
+
+
+def worst_of(checks: list[Check] | tuple[Check, ...], *, detail: str | None = None) -> Check:
+    """The check with the smallest margin: several sub-checks of one step reported as one."""
+    if not checks:
+        raise ValueError("checks must hold at least one Check")
+    worst = min(checks, key=lambda c: c.margin)
+    return worst if detail is None else worst._replace(detail=detail)
+
+
+def symbolic_zero(expr: Any, *, detail: str = "") -> Check:
+    """Checks with SymPy that ``expr`` simplifies to exactly 0 (error 0, tolerance 0).
+
+    The error is 0 when ``sympy.simplify(expr) == 0`` and ``inf`` otherwise, so a symbolic step
+    either holds exactly or fails; ``detail`` reports the residual when it fails.
+    """
+    import sympy
+
+    residual = sympy.simplify(expr)
+    if isinstance(residual, sympy.MatrixBase) and residual.is_zero_matrix:
+        return Check(0.0, 0.0, "<=", detail or "simplifies to the zero matrix")
+    if residual == 0:
+        return Check(0.0, 0.0, "<=", detail or "simplifies to 0")
+    return Check(math.inf, 0.0, "<=", f"residual {residual}")
+
+
+def format_example(example: Any) -> str:
+    """Writes a drawn input out as Python: arrays with every digit, tuples and fields by name.
+
+    Example:
+      >>> import numpy as np
+      >>> print(format_example((np.array([0.5, 0.5]), np.array([1.0, 0.0]))))
+      [0] = array([0.5, 0.5])
+      [1] = array([1., 0.])
+    """
+
+    def one(x: Any) -> str:
+        if isinstance(x, np.ndarray | np.generic) or type(x).__module__.startswith("jax"):
+            a = np.asarray(x)
+            body = np.array2string(a, separator=", ", floatmode="unique", threshold=10_000)
+            return f"array({body}, dtype={a.dtype})" if a.dtype != np.float64 else f"array({body})"
+        return repr(x)
+
+    fields = getattr(example, "_fields", None)
+    if fields is not None:
+        return "\n".join(f"{name} = {one(v)}" for name, v in zip(fields, example, strict=True))
+    if isinstance(example, tuple | list):
+        return "\n".join(f"[{i}] = {one(v)}" for i, v in enumerate(example))
+    if isinstance(example, dict):
+        return "\n".join(f"{k} = {one(v)}" for k, v in example.items())
+    return one(example)
+
+
+def over_examples(strategy: Any, check: Callable[[Any], Check], *, detail: str = "") -> Check:
+    """Runs ``check`` on every example Hypothesis draws from ``strategy``; returns the worst.
+
+    Hypothesis runs with the settings in force (``divergences verify`` and the test suite load the
+    harness' ``ci`` profile: 60 derandomised examples), always with no deadline: the first call of
+    a jitted kernel compiles, which takes longer than any deadline. A failing example makes
+    Hypothesis shrink it; the check returned is then the one of the smallest failing example
+    found, with that example written out in ``counterexample``.
+    """
+    from hypothesis import given, settings
+
+    seen: list[Check] = []
+    failures: list[tuple[Check, Any]] = []
+
+    @settings(deadline=None)
+    @given(strategy)
+    def _property(example: Any) -> None:
+        c = check(example)
+        seen.append(c)
+        if not c.holds:
+            failures.append((c, example))
+            raise StepFailed(f"{c} on {example!r}")
+
+    try:
+        _property()
+    except StepFailed:
+        if not failures:
+            return Check(math.nan, 0.0, detail="falsified, but the failing check was not kept")
+        worst, example = failures[-1]  # Hypothesis replays the shrunk example last
+        return worst._replace(
+            detail=f"falsified after {len(seen)} examples", counterexample=format_example(example)
+        )
+    worst = worst_of(seen)
+    note = f"{len(seen)} drawn examples"
+    return worst._replace(detail=f"{detail}; {note}" if detail else note)
+
+
+class Step(NamedTuple):
+    """One checked step of a derivation.
+
+    Attributes:
+      claim: the statement, in words and formulas.
+      method: how it is checked: ``"sympy"``, ``"numeric"`` (float64 with the package),
+        ``"hypothesis"`` (a property over drawn distributions), ``"reference"`` (against SciPy,
+        POT or an independent LP solve), ...
+      run: computes the step's :class:`Check`.
+      name: the function's name, used as the pytest id.
+      proof: the title of the proof the step belongs to.
+    """
+
+    claim: str
+    method: str
+    run: Callable[[], Check]
+    name: str
+    proof: str
+
+    def check(self) -> Check:
+        """Runs the step and returns its check."""
+        return self.run()
+
+    def assert_holds(self) -> Check:
+        """Runs the step; raises :class:`StepFailed` with the claim and the error if it fails."""
+        c = self.run()
+        if not c.holds:
+            raise StepFailed(
+                f"[{self.proof}] {self.claim} ({self.method}): error {c.error:.3e} "
+                f"{'exceeds' if c.relation == '<=' else 'is below'} {c.tolerance:.1e}; {c.detail}"
+            )
+        return c
+
+
+class Outcome(NamedTuple):
+    """A step and what running it gave (``check`` is None when the step raised)."""
+
+    step: Step
+    check: Check | None
+    seconds: float
+    exception: str = ""
+
+    @property
+    def holds(self) -> bool:
+        """True iff the step ran and its check held."""
+        return self.check is not None and self.check.holds
+
+
+class Proof:
+    """A derivation: a title, the claim as the lectures state it, and its ordered steps."""
+
+    def __init__(self, title: str, *, claim: str = "") -> None:
+        self.title = title
+        self.claim = claim
+        self.steps: list[Step] = []
+
+    def step(
+        self, claim: str, *, method: str
+    ) -> Callable[[Callable[[], Check]], Callable[[], Check]]:
+        """Decorator: registers a function returning a :class:`Check` as the next step."""
+
+        def register(fn: Callable[[], Check]) -> Callable[[], Check]:
+            self.steps.append(Step(claim, method, fn, fn.__name__.lstrip("_"), self.title))
+            return fn
+
+        return register
+
+    def __iter__(self) -> Iterator[Step]:
+        return iter(self.steps)
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    def run(self) -> list[Outcome]:
+        """Runs every step, catching exceptions (they count as failures)."""
+        outcomes = []
+        for s in self.steps:
+            t0 = time.perf_counter()
+            try:
+                c: Check | None = s.check()
+                exc = ""
+            except Exception as e:  # a step that raises is a failed step, reported as such
+                c, exc = None, f"{type(e).__name__}: {e}"
+            outcomes.append(Outcome(s, c, time.perf_counter() - t0, exc))
+        return outcomes
+
+    def pytest_test(self) -> Callable[[Step], None]:
+        """A pytest test function parametrised over the steps (needs pytest)."""
+        import pytest
+
+        @pytest.mark.parametrize("step", self.steps, ids=[s.name for s in self.steps])
+        def test_step(step: Step) -> None:
+            step.assert_holds()
+
+        return test_step

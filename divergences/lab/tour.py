@@ -1,0 +1,66 @@
+"""The tour: every divergence on the built-in examples, checked against the known values."""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import numpy as np
+
+from divergences.chi_square import chi_square
+from divergences.gan import gan_value, optimal_discriminator
+from divergences.hellinger import hellinger
+from divergences.js import js_distance, js_divergence
+from divergences.kl import kl
+from divergences.lab.examples import EXAMPLES
+from divergences.total_variation import total_variation
+
+__all__ = ["TourRow", "tour"]
+
+
+class TourRow(NamedTuple):
+    """One example's values (nats) and the largest gap to its known values."""
+
+    name: str
+    values: dict[str, float]
+    worst_error: float
+
+
+def tour() -> list[TourRow]:
+    """Computes every divergence on :data:`divergences.lab.examples.EXAMPLES`."""
+    rows = []
+    for ex in EXAMPLES:
+        p, q = ex.p, ex.q
+        values = {
+            "kl": float(kl(p, q)),
+            "reverse_kl": float(kl(q, p)),
+            "js_divergence": float(js_divergence(p, q)),
+            "js_distance": float(js_distance(p, q)),
+            "total_variation": float(total_variation(p, q)),
+            "hellinger": float(hellinger(p, q)),
+            "chi_square": float(chi_square(p, q)),
+            "gan_value_at_optimum": float(gan_value(p, q, optimal_discriminator(p, q))),
+        }
+        worst = 0.0
+        for key, known in ex.known.items():
+            got = values[key]
+            if math.isinf(known):
+                err = 0.0 if got == known else math.inf
+            else:
+                err = abs(got - known)
+            worst = max(worst, err)
+        rows.append(TourRow(ex.name, values, worst))
+    return rows
+
+
+def format_tour(rows: list[TourRow]) -> str:
+    """The tour as a fixed-width text table."""
+    keys = list(rows[0].values)
+    head = f"{'example':30s}" + "".join(f"{k[:12]:>13s}" for k in keys) + f"{'max error':>11s}"
+    lines = [head, "-" * len(head)]
+    for r in rows:
+        cells = "".join(
+            f"{np.format_float_positional(v, 6, trim='-'):>13s}" for v in r.values.values()
+        )
+        lines.append(f"{r.name[:30]:30s}{cells}{r.worst_error:>11.1e}")
+    return "\n".join(lines)

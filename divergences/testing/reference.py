@@ -1,0 +1,74 @@
+"""Independent references to check Wasserstein-1 against: a primal LP of our own solved by SciPy's
+HiGHS, POT's network simplex, and central finite differences.
+
+They import POT and SciPy's LP solver at module import; they are for checking, not for computing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import ot
+import scipy.optimize
+import scipy.sparse
+from scipy.spatial.distance import cdist
+
+
+def highs_primal(
+    x: np.ndarray, y: np.ndarray, a: np.ndarray, b: np.ndarray, metric: str = "euclidean"
+) -> float:
+    """W1 as the transport LP ``min <P, C>``, ``P 1 = a``, ``P^T 1 = b``, ``P >= 0`` (HiGHS)."""
+    x = np.asarray(x, np.float64).reshape(len(x), -1)
+    y = np.asarray(y, np.float64).reshape(len(y), -1)
+    n, m = len(x), len(y)
+    cost = cdist(x, y, metric=metric)
+    # Variable P_ij at index i * m + j: row sums pick a block, column sums a stride.
+    rows = scipy.sparse.kron(scipy.sparse.eye(n), np.ones((1, m)))
+    cols = scipy.sparse.kron(np.ones((1, n)), scipy.sparse.eye(m))
+    res = scipy.optimize.linprog(
+        cost.ravel(),
+        A_eq=scipy.sparse.vstack([rows, cols]).tocsr(),
+        b_eq=np.concatenate([a, b]),
+        bounds=(0, None),
+        method="highs",
+        # HiGHS's tightest tolerances, no presolve: its most exact setting (see "highs" in
+        # tests/conftest.py for what is left).
+        options={
+            "primal_feasibility_tolerance": 1e-10,
+            "dual_feasibility_tolerance": 1e-10,
+            "presolve": False,
+        },
+    )
+    assert res.status == 0, res.message
+    return float(res.fun)
+
+
+def pot_value(
+    x: np.ndarray, y: np.ndarray, a: np.ndarray, b: np.ndarray, metric: str = "euclidean"
+) -> float:
+    x = np.asarray(x, np.float64).reshape(len(x), -1)
+    y = np.asarray(y, np.float64).reshape(len(y), -1)
+    # cdist, not ot.dist: the latter expands |x - y|^2 and is not exactly 0 at coincident points.
+    return float(ot.emd2(a, b, cdist(x, y, metric=metric), numItermax=10**7))
+
+
+def central_difference(
+    fn: Callable[[np.ndarray], float], x: np.ndarray, h: float = 1e-6
+) -> np.ndarray:
+    """Gradient of ``fn`` at ``x`` by central differences, entry by entry."""
+    x = np.asarray(x, np.float64)
+    grad = np.zeros_like(x)
+    for idx in np.ndindex(x.shape):
+        e = np.zeros_like(x)
+        e[idx] = h
+        grad[idx] = (fn(x + e) - fn(x - e)) / (2 * h)
+    return grad
+
+
+def simplex_directions(n: int) -> np.ndarray:
+    """The ``n - 1`` directions ``e_i - e_0`` that keep weights on the simplex."""
+    d = np.zeros((n - 1, n))
+    d[:, 0] = -1.0
+    d[np.arange(n - 1), np.arange(1, n)] = 1.0
+    return d

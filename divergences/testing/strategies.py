@@ -1,0 +1,427 @@
+r"""Hypothesis strategies for probability mass functions, to check derivations against.
+
+Every strategy draws NumPy arrays of probability masses that :func:`divergences.kl` and the rest
+accept as they are: non-negative, at least one positive mass, each pmf summing to 1 within the
+validation tolerance, in the requested ``dtype`` (float64 by default, or float32). They are built
+to find the cases that break naive formulas:
+
+* **exact zeros** (``0 log 0``, ``0 / 0``), which stay exact zeros after normalisation;
+* **disjoint supports** (KL infinite, JS at its maximum log 2);
+* **near-degenerate** pmfs, one mass within about 1e-6 of 1 or closer;
+* **tiny masses**, down to the dtype's smallest normal number ``np.finfo(dtype).tiny``.
+
+Subnormal masses are not drawn: XLA on CPU flushes subnormal numbers to zero in arithmetic, so a
+subnormal mass behaves as an exact zero inside a jitted computation while NumPy sees it as positive.
+
+Lengths are drawn from a small set (1 to 8 by default, or the sizes you pass), so that a function
+under :func:`jax.jit` compiles once per length rather than once per example.
+
+This module is part of the harness: ``import divergences`` does not load it (nor Hypothesis).
+
+Example:
+  >>> from hypothesis import given, settings
+  >>> import divergences as dv
+  >>> from divergences.testing import pmf_pairs
+  >>> @settings(max_examples=20, deadline=None)
+  ... @given(pmf_pairs(n=3))
+  ... def test_kl_nonnegative(pq):
+  ...     p, q = pq
+  ...     assert float(dv.kl(p, q)) >= 0
+  >>> test_kl_nonnegative()
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from hypothesis import strategies as st
+
+__all__ = [
+    "RELATIONS",
+    "critics",
+    "discriminators",
+    "pmf_batches",
+    "pmf_pair_batches",
+    "pmf_pairs",
+    "pmf_triples",
+    "pmfs",
+    "sizes",
+]
+
+#: The relations :func:`pmf_pairs` can draw between its two pmfs.
+RELATIONS = ("any", "independent", "disjoint", "shared_zeros", "identical")
+
+_MAX_N = 8
+_MAX_BATCH = 4
+
+Sizes = int | Sequence[int] | None
+
+
+def _dtype(dtype: Any) -> np.dtype:
+    dt = np.dtype(dtype)
+    if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
+        raise ValueError(f"dtype must be float32 or float64, got {dt}")
+    return dt
+
+
+def sizes(n: Sizes = None, *, min_n: int = 1) -> st.SearchStrategy[int]:
+    """Lengths of pmfs: ``n`` itself, one of the sizes in ``n``, or 1 to 8 when ``n`` is None.
+
+    Args:
+      n: a length, a sequence of lengths to draw from, or None for ``range(min_n, 9)``.
+      min_n: the smallest length allowed (2 for disjoint supports).
+
+    Example:
+      >>> from hypothesis import given
+      >>> from divergences.testing import sizes
+      >>> @given(sizes([2, 5]))
+      ... def test_size(n):
+      ...     assert n in (2, 5)
+      >>> test_size()
+    """
+    if n is None:
+        choices = list(range(min_n, max(_MAX_N, min_n) + 1))
+    elif isinstance(n, (int, np.integer)):
+        choices = [int(n)]
+    else:
+        choices = sorted({int(k) for k in n})
+    if not choices or min(choices) < min_n:
+        raise ValueError(f"pmf lengths must be at least {min_n}, got {n!r}")
+    return st.sampled_from(choices) if len(choices) > 1 else st.just(choices[0])
+
+
+def _tiny_values(dt: np.dtype) -> list[float]:
+    tiny = float(np.finfo(dt).tiny)
+    if dt == np.float64:
+        return [tiny, 1e-300, 1e-200, 1e-100, 1e-30]
+    return [tiny, 1e-30, 1e-20, 1e-12]
+
+
+@st.composite
+def _masses_on(
+    draw: st.DrawFn, support: np.ndarray, dt: np.dtype, tiny: bool, degenerate: bool
+) -> np.ndarray:
+    """A pmf of length ``len(support)`` positive exactly where ``support`` is True."""
+    n = support.size
+    idx = np.flatnonzero(support)
+    k = idx.size
+    weights = np.array(draw(st.lists(st.floats(1e-3, 1.0), min_size=k, max_size=k)))
+    # Near-degenerate: one mass close to 1, the others 1e-6 to 1e-12 of it.
+    if degenerate and k > 1 and draw(st.booleans()):
+        big = draw(st.integers(0, k - 1))
+        scale = draw(st.sampled_from([1e-6, 1e-9, 1e-12]))
+        weights = weights * scale
+        weights[big] = 1.0
+    # Tiny: some masses set directly to tiny values (but never all: one stays regular).
+    tiny_mask = np.zeros(k, dtype=bool)
+    if tiny and k > 1 and draw(st.booleans()):
+        tiny_mask = np.array(draw(st.lists(st.booleans(), min_size=k, max_size=k)))
+        tiny_mask[draw(st.integers(0, k - 1))] = False
+    out = np.zeros(n, dtype=np.float64)
+    tiny_vals = np.array(
+        [draw(st.sampled_from(_tiny_values(dt))) for _ in range(int(tiny_mask.sum()))]
+    )
+    regular = weights[~tiny_mask]
+    out[idx[tiny_mask]] = tiny_vals
+    out[idx[~tiny_mask]] = regular / regular.sum() * (1.0 - tiny_vals.sum())
+    return out.astype(dt)
+
+
+@st.composite
+def _support(draw: st.DrawFn, n: int, zeros: bool) -> np.ndarray:
+    """A boolean mask with at least one True; False entries appear only when ``zeros``."""
+    if not zeros or n == 1 or not draw(st.booleans()):
+        return np.ones(n, dtype=bool)
+    mask = np.array(draw(st.lists(st.booleans(), min_size=n, max_size=n)))
+    mask[draw(st.integers(0, n - 1))] = True
+    return mask
+
+
+@st.composite
+def pmfs(
+    draw: st.DrawFn,
+    n: Sizes = None,
+    *,
+    dtype: Any = np.float64,
+    zeros: bool = True,
+    tiny: bool = True,
+    degenerate: bool = True,
+) -> np.ndarray:
+    """One pmf: a 1-D array of ``n`` non-negative masses summing to 1.
+
+    Args:
+      n: the length, a sequence of lengths to draw from, or None for 1 to 8.
+      dtype: ``np.float64`` (default) or ``np.float32``.
+      zeros: allow exact zero masses (at least one mass is always positive).
+      tiny: allow masses as small as ``np.finfo(dtype).tiny``.
+      degenerate: allow near-degenerate pmfs, one mass within 1e-6 of 1 or closer.
+
+    With all three options off the masses lie in [1e-3 / n, 1]: interior points of the simplex,
+    where finite differences are meaningful.
+
+    Example:
+      >>> import numpy as np
+      >>> from hypothesis import given
+      >>> from divergences.testing import pmfs
+      >>> @given(pmfs(4, dtype=np.float32))
+      ... def test_pmf(p):
+      ...     assert p.shape == (4,) and p.dtype == np.float32
+      ...     assert (p >= 0).all() and abs(float(p.sum()) - 1) < 1e-5
+      >>> test_pmf()
+    """
+    dt = _dtype(dtype)
+    size = draw(sizes(n))
+    support = draw(_support(size, zeros))
+    return draw(_masses_on(support, dt, tiny, degenerate))
+
+
+@st.composite
+def pmf_pairs(
+    draw: st.DrawFn,
+    n: Sizes = None,
+    *,
+    relation: str = "any",
+    dtype: Any = np.float64,
+    zeros: bool = True,
+    tiny: bool = True,
+    degenerate: bool = True,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Two pmfs ``(p, q)`` of the same length, related as ``relation`` says.
+
+    Args:
+      n: the length, a sequence of lengths to draw from, or None for 1 to 8 (2 to 8 for the
+        relations that need two points).
+      relation: one of :data:`RELATIONS`:
+
+        * ``"independent"``: drawn independently (each may have zeros, see ``zeros``);
+        * ``"disjoint"``: no point where both are positive (needs ``n >= 2``);
+        * ``"shared_zeros"``: both are zero on a common non-empty set and positive elsewhere
+          (needs ``n >= 2``);
+        * ``"identical"``: ``q`` is a copy of ``p``;
+        * ``"any"`` (default): any of the above, so a property sees every case (only
+          ``"independent"`` and ``"identical"`` when ``zeros`` is False).
+      dtype: ``np.float64`` (default) or ``np.float32``.
+      zeros, tiny, degenerate: as in :func:`pmfs`, for every pmf drawn. ``"disjoint"`` and
+        ``"shared_zeros"`` have zeros by definition, whatever ``zeros`` says.
+
+    Example:
+      >>> from hypothesis import given
+      >>> from divergences.testing import pmf_pairs
+      >>> @given(pmf_pairs(n=[2, 4], relation="disjoint"))
+      ... def test_disjoint(pq):
+      ...     p, q = pq
+      ...     assert not ((p > 0) & (q > 0)).any()
+      >>> test_disjoint()
+    """
+    if relation not in RELATIONS:
+        raise ValueError(f"relation must be one of {RELATIONS}, got {relation!r}")
+    dt = _dtype(dtype)
+    if relation in ("disjoint", "shared_zeros"):
+        size = draw(sizes(n, min_n=2))
+    else:
+        size = draw(sizes(n))
+    if relation == "any":
+        with_zeros = ["disjoint", "shared_zeros"] if zeros and size >= 2 else []
+        choices = ["independent", "identical", *with_zeros]
+        relation = draw(st.sampled_from(choices))
+    opts = {"tiny": tiny, "degenerate": degenerate}
+    if relation == "identical":
+        p = draw(_masses_on(draw(_support(size, zeros)), dt, **opts))
+        return p, p.copy()
+    if relation == "independent":
+        p = draw(_masses_on(draw(_support(size, zeros)), dt, **opts))
+        q = draw(_masses_on(draw(_support(size, zeros)), dt, **opts))
+        return p, q
+    if relation == "disjoint":
+        # Each point goes to p, to q, or (when zeros are allowed) to neither; both get one.
+        owner = np.array(
+            draw(st.lists(st.integers(0, 2 if zeros else 1), min_size=size, max_size=size))
+        )
+        first, second = draw(
+            st.lists(st.integers(0, size - 1), min_size=2, max_size=2, unique=True)
+        )
+        owner[first], owner[second] = 0, 1
+        p = draw(_masses_on(owner == 0, dt, **opts))
+        q = draw(_masses_on(owner == 1, dt, **opts))
+        return p, q
+    # shared_zeros
+    common = np.array(draw(st.lists(st.booleans(), min_size=size, max_size=size)))
+    keep, drop = draw(st.lists(st.integers(0, size - 1), min_size=2, max_size=2, unique=True))
+    common[keep], common[drop] = True, False
+    p = draw(_masses_on(common, dt, **opts))
+    q = draw(_masses_on(common, dt, **opts))
+    return p, q
+
+
+@st.composite
+def pmf_triples(
+    draw: st.DrawFn,
+    n: Sizes = None,
+    *,
+    dtype: Any = np.float64,
+    zeros: bool = True,
+    tiny: bool = True,
+    degenerate: bool = True,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Three pmfs ``(p, q, r)`` of the same length, for triangle inequalities.
+
+    ``(p, q)`` is drawn as by :func:`pmf_pairs` with ``relation="any"`` (so disjoint, shared-zero
+    and identical pairs occur), and ``r`` independently; sometimes ``r`` is a copy of ``p`` or
+    ``q``, the degenerate triangles.
+
+    Example:
+      >>> from hypothesis import given
+      >>> import divergences as dv
+      >>> from divergences.testing import pmf_triples
+      >>> @given(pmf_triples(n=3))
+      ... def test_triangle(pqr):
+      ...     p, q, r = pqr
+      ...     tv = dv.total_variation
+      ...     assert tv(p, r) <= tv(p, q) + tv(q, r) + 1e-6
+      >>> test_triangle()
+    """
+    dt = _dtype(dtype)
+    opts: dict[str, Any] = {"dtype": dt, "zeros": zeros, "tiny": tiny, "degenerate": degenerate}
+    p, q = draw(pmf_pairs(n, relation="any", **opts))
+    pick = draw(st.sampled_from(["new", "new", "p", "q"]))
+    if pick == "p":
+        return p, q, p.copy()
+    if pick == "q":
+        return p, q, q.copy()
+    return p, q, draw(pmfs(p.size, **opts))
+
+
+def _batch_sizes(batch: Sizes) -> st.SearchStrategy[int]:
+    if batch is None:
+        return st.integers(1, _MAX_BATCH)
+    if isinstance(batch, (int, np.integer)):
+        return st.just(int(batch))
+    return st.sampled_from(sorted({int(b) for b in batch}))
+
+
+@st.composite
+def pmf_batches(
+    draw: st.DrawFn,
+    n: Sizes = None,
+    *,
+    batch: Sizes = None,
+    dtype: Any = np.float64,
+    zeros: bool = True,
+    tiny: bool = True,
+    degenerate: bool = True,
+) -> np.ndarray:
+    """A batch of pmfs: shape ``(batch, n)``, each row a pmf drawn by :func:`pmfs`.
+
+    Args:
+      n: the length of each pmf (as in :func:`pmfs`); the same for every row.
+      batch: the leading batch size, a sequence of sizes, or None for 1 to 4.
+      dtype, zeros, tiny, degenerate: as in :func:`pmfs`.
+
+    Example:
+      >>> from hypothesis import given
+      >>> from divergences.testing import pmf_batches
+      >>> @given(pmf_batches(3, batch=2))
+      ... def test_rows(ps):
+      ...     assert ps.shape == (2, 3) and abs(ps.sum(axis=-1) - 1).max() < 1e-12
+      >>> test_rows()
+    """
+    size = draw(sizes(n))
+    b = draw(_batch_sizes(batch))
+    opts = {"dtype": dtype, "zeros": zeros, "tiny": tiny, "degenerate": degenerate}
+    return np.stack([draw(pmfs(size, **opts)) for _ in range(b)])
+
+
+@st.composite
+def pmf_pair_batches(
+    draw: st.DrawFn,
+    n: Sizes = None,
+    *,
+    batch: Sizes = None,
+    relation: str = "any",
+    dtype: Any = np.float64,
+    zeros: bool = True,
+    tiny: bool = True,
+    degenerate: bool = True,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Two batches ``(P, Q)`` of shape ``(batch, n)``; row ``i`` is a pair of :func:`pmf_pairs`.
+
+    With ``relation="any"`` each row draws its own relation, so one batch mixes disjoint,
+    identical and ordinary pairs: what ``jax.vmap`` turns into a ``select`` must handle them all.
+
+    Example:
+      >>> from hypothesis import given
+      >>> from divergences.testing import pmf_pair_batches
+      >>> @given(pmf_pair_batches(4, batch=3))
+      ... def test_shapes(pq):
+      ...     p, q = pq
+      ...     assert p.shape == q.shape == (3, 4)
+      >>> test_shapes()
+    """
+    needs_two = relation in ("disjoint", "shared_zeros")
+    size = draw(sizes(n, min_n=2 if needs_two else 1))
+    b = draw(_batch_sizes(batch))
+    opts = {"dtype": dtype, "zeros": zeros, "tiny": tiny, "degenerate": degenerate}
+    pairs = [draw(pmf_pairs(size, relation=relation, **opts)) for _ in range(b)]
+    return np.stack([a for a, _ in pairs]), np.stack([c for _, c in pairs])
+
+
+@st.composite
+def discriminators(
+    draw: st.DrawFn, n: Sizes = None, *, dtype: Any = np.float64, endpoints: bool = True
+) -> np.ndarray:
+    """Discriminator outputs: ``n`` values in [0, 1] (the probability of "real" per outcome).
+
+    Args:
+      n: the length (match the pmfs), a sequence of lengths, or None for 1 to 8.
+      dtype: ``np.float64`` (default) or ``np.float32``.
+      endpoints: allow exactly 0 and exactly 1.
+
+    Example:
+      >>> from hypothesis import given
+      >>> from divergences.testing import discriminators
+      >>> @given(discriminators(3))
+      ... def test_range(d):
+      ...     assert d.shape == (3,) and ((0 <= d) & (d <= 1)).all()
+      >>> test_range()
+    """
+    dt = _dtype(dtype)
+    size = draw(sizes(n))
+    inner = st.floats(1e-6, 1 - 1e-6)
+    element = st.one_of(st.sampled_from([0.0, 1.0]), inner) if endpoints else inner
+    return np.array(draw(st.lists(element, min_size=size, max_size=size)), dtype=dt)
+
+
+@st.composite
+def critics(
+    draw: st.DrawFn, generator: Any, n: Sizes = None, *, dtype: Any = np.float64
+) -> np.ndarray:
+    """Critic values inside a generator's ``conjugate_domain``, for the variational bound.
+
+    Infinite ends of the domain are cut at +-10 and finite ends kept 1e-6 inside, so the convex
+    conjugate is finite at every value drawn.
+
+    Args:
+      generator: an :class:`divergences.FGenerator`.
+      n: the length (match the pmfs), a sequence of lengths, or None for 1 to 8.
+      dtype: ``np.float64`` (default) or ``np.float32``.
+
+    Example:
+      >>> from hypothesis import given
+      >>> import divergences as dv
+      >>> from divergences.testing import critics
+      >>> g = dv.f_generators.REVERSE_KL
+      >>> @given(critics(g, 3))
+      ... def test_domain(t):
+      ...     assert (t < 0).all()
+      >>> test_domain()
+    """
+    dt = _dtype(dtype)
+    lo, hi = generator.conjugate_domain
+    lo = -10.0 if math.isinf(lo) else lo + 1e-6
+    hi = 10.0 if math.isinf(hi) else hi - 1e-6
+    size = draw(sizes(n))
+    element = st.floats(lo, hi)
+    return np.array(draw(st.lists(element, min_size=size, max_size=size)), dtype=dt)

@@ -1,0 +1,114 @@
+"""Trained critics against exact values, on problems small enough to train in seconds."""
+
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from scipy import integrate, stats
+
+import divergences as dv
+from divergences.lab import critics
+from divergences.lab.critics.fgan import OUTPUT_ACTIVATIONS
+from divergences.lab.critics.sweep import parallel_lines_sample
+from divergences.testing import tolerance
+
+RNG = np.random.default_rng(0)
+OPTS = {"steps": 800, "progress": False, "hidden": (16, 16)}
+
+
+def _gaussian_f_divergence(g, mu):
+    """D_f(N(0, 1) || N(mu, 1)) by quadrature of q f(p / q)."""
+    p, q = stats.norm(0, 1).pdf, stats.norm(mu, 1).pdf
+    return integrate.quad(lambda t: q(t) * float(g.f(np.array(p(t) / q(t)))), -30, 30, limit=200)[0]
+
+
+def test_gan_discriminator_js_on_well_separated_gaussians():
+    x, y = RNG.normal(-3, 1, 1024), RNG.normal(3, 1, 1024)
+    exact = 0.5 * _gaussian_f_divergence(dv.f_generators.JENSEN_SHANNON, 6.0)
+    fit = critics.train_gan_discriminator(x, y, **OPTS)
+    np.testing.assert_allclose(float(fit.value), exact, **tolerance("critic"))
+    assert float(fit.value) <= math.log(2)
+
+
+def test_gan_discriminator_and_fgan_gan_generator_agree():
+    # Three ways to JS: quadrature, the discriminator, and the f-GAN bound with the GAN generator,
+    # which estimates 2 JS - log 4.
+    x, y = RNG.normal(0, 1, 2048), RNG.normal(1.5, 1, 2048)
+    exact = 0.5 * _gaussian_f_divergence(dv.f_generators.JENSEN_SHANNON, 1.5)
+    gan = float(critics.train_gan_discriminator(x, y, **OPTS).value)
+    fgan = float(critics.train_fgan_critic(x, y, dv.f_generators.GAN, **OPTS).value)
+    np.testing.assert_allclose(gan, exact, **tolerance("critic"))
+    np.testing.assert_allclose((fgan + math.log(4)) / 2, gan, **tolerance("critic"))
+
+
+def _parallel_lines(theta, n=512):
+    kx, ky = jax.random.split(jax.random.key(0))
+    x = parallel_lines_sample(kx, jnp.float32(0.0), n)
+    return x, parallel_lines_sample(ky, jnp.float32(theta), n)
+
+
+def test_gradient_penalty_critic_on_parallel_lines():
+    theta = 0.5
+    fit = critics.train_wgan_critic(*_parallel_lines(theta), constraint="gradient_penalty", **OPTS)
+    np.testing.assert_allclose(float(fit.value), abs(theta), **tolerance("critic"))
+    # A linear critic of slope s earns s |theta| - lambda (s - 1)^2: the optimum s = 1 + theta / (2 lambda)
+    # makes the estimate s |theta| overshoot W1 by theta^2 / (2 lambda) (0.0125 here), so the
+    # estimate does not fall short of |theta|.
+    assert float(fit.value) >= abs(theta) - tolerance("critic")["atol"] / 5
+
+
+def test_spectral_norm_critic_on_parallel_lines_is_1_lipschitz():
+    theta = -0.7
+    fit = critics.train_wgan_critic(*_parallel_lines(theta), constraint="spectral_norm", **OPTS)
+    np.testing.assert_allclose(float(fit.value), abs(theta), **tolerance("critic"))
+    # Spectral normalisation bounds the slope by 1 everywhere, so the estimate cannot exceed W1:
+    # f(0, z) - f(theta, z) <= |theta| pointwise.
+    assert float(fit.value) <= abs(theta) + 1e-4
+    pts = jax.random.uniform(jax.random.key(5), (2000, 2), minval=-2, maxval=2)
+    grads = jax.grad(lambda z: jnp.sum(fit.critic(z)))(pts)
+    assert float(jnp.max(jnp.linalg.norm(grads, axis=-1))) <= 1 + 1e-4  # float32 rounding
+
+
+def test_clipping_really_clips():
+    x, y = RNG.normal(0, 1, 512), RNG.normal(2, 1, 512)
+    fit = critics.train_wgan_critic(x, y, constraint="clip", clip=0.01, **{**OPTS, "steps": 300})
+    leaves = jax.tree_util.tree_leaves(fit.params)
+    assert max(float(jnp.max(jnp.abs(a))) for a in leaves) <= 0.01
+    # Adam pushes most weights onto the boundary: clipping is active, not idle.
+    on_boundary = np.mean(np.concatenate([np.abs(np.asarray(a)).ravel() for a in leaves]) == 0.01)
+    assert on_boundary > 0.5
+    assert 0 < float(fit.value) < 0.01 * 2
+
+
+@pytest.mark.parametrize(
+    "generator",
+    [
+        dv.f_generators.JENSEN_SHANNON,
+        dv.f_generators.SQUARED_HELLINGER,
+        dv.f_generators.TOTAL_VARIATION,
+    ],
+    ids=lambda g: g.name,
+)
+def test_fgan_estimate_is_below_and_near_the_exact_divergence(generator):
+    x, y = RNG.normal(0, 1, 2048), RNG.normal(1, 1, 2048)
+    exact = _gaussian_f_divergence(generator, 1.0)
+    fit = critics.train_fgan_critic(x, y, generator, **OPTS)
+    slack = tolerance("critic")["atol"]
+    assert float(fit.value) <= exact + slack
+    assert float(fit.value) >= exact - slack
+
+
+@pytest.mark.parametrize("name", sorted(OUTPUT_ACTIVATIONS))
+@given(st.floats(-4.0, 4.0))
+def test_output_activation_table_matches_the_core_conjugates(name, v0):
+    generator = dv.f_generators.GENERATORS[name]
+    g, conj_g = OUTPUT_ACTIVATIONS[name]
+    v = jnp.asarray([v0, -3.0, 0.0, 3.0], dtype=jnp.float64)
+    t = g(v)
+    lower, upper = generator.conjugate_domain
+    assert bool(jnp.all((t > lower) & (t < upper)))  # the activation lands in dom f*
+    np.testing.assert_allclose(conj_g(v), generator.conjugate(t), rtol=1e-10, atol=1e-12)

@@ -1,0 +1,86 @@
+"""The shared training loop: determinism, the plateau rule, input checks."""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import divergences as dv
+from divergences.lab import critics
+from divergences.lab.critics._training import plateaued
+
+RNG = np.random.default_rng(0)
+X, Y = RNG.normal(0, 1, 256), RNG.normal(3, 1, 256)
+SMALL = {"steps": 200, "progress": False, "hidden": (8,), "batch_size": 64, "eval_every": 50}
+
+
+def test_same_key_same_result_and_other_key_differs():
+    a = critics.train_wgan_critic(X, Y, key=3, **SMALL)
+    b = critics.train_wgan_critic(X, Y, key=3, **SMALL)
+    c = critics.train_wgan_critic(X, Y, key=4, **SMALL)
+    np.testing.assert_array_equal(np.asarray(a.curve), np.asarray(b.curve))
+    for (wa, ba), (wb, bb) in zip(a.params, b.params, strict=True):
+        np.testing.assert_array_equal(np.asarray(wa), np.asarray(wb))
+        np.testing.assert_array_equal(np.asarray(ba), np.asarray(bb))
+    assert not np.array_equal(np.asarray(a.curve), np.asarray(c.curve))
+
+
+def test_result_fields():
+    fit = critics.train_gan_discriminator(X, Y, **SMALL)
+    assert fit.curve.shape == fit.steps.shape
+    assert float(fit.value) == float(fit.curve[-1])
+    assert int(fit.steps[-1]) <= SMALL["steps"]
+    d = np.asarray(fit.critic(np.linspace(-2, 5, 11)))
+    assert d.shape == (11,)
+    assert np.all((d > 0) & (d < 1))
+
+
+def test_plateau_rule():
+    flat = np.array([[0.0], [1.0], [1.0], [1.0], [1.0]])
+    rising = np.array([[0.0], [0.2], [0.4], [0.6], [0.8]])
+    assert plateaued(flat, patience=3, tol=0.01).all()
+    assert not plateaued(rising, patience=3, tol=0.01).any()
+    assert not plateaued(flat[:3], patience=3, tol=0.01).any()  # too short to judge
+
+
+@given(
+    st.lists(st.floats(-1.0, 1.0), min_size=8, max_size=8),
+    st.floats(1e-6, 1e6),
+    st.integers(1, 6),
+)
+def test_plateau_rule_is_scale_free(values, scale, patience):
+    h = np.asarray(values)[:, None]
+    assert plateaued(h, patience, 0.01) == plateaued(h * scale, patience, 0.01)
+
+
+def test_early_stop_on_an_easy_problem():
+    fit = critics.train_gan_discriminator(X - 10, Y + 10, **{**SMALL, "steps": 5000})
+    assert fit.stopped_early
+    assert int(fit.steps[-1]) < 5000
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"x": np.ones((2, 2, 2))}, "x must have shape"),
+        ({"y": np.array([])}, "y is empty"),
+        ({"x": np.array([0.0, np.nan])}, "x contains NaN"),
+        ({"y": np.ones((5, 3))}, "same dimension"),
+        ({"steps": 0}, "steps must be a positive integer"),
+        ({"holdout": 1.0}, "holdout must be a fraction"),
+        ({"hidden": (0,)}, "hidden must be"),
+        ({"constraint": "lipschitz"}, "constraint must be one of"),
+        ({"clip": 0.0}, "clip must be > 0"),
+        ({"x": np.ones(1)}, "too few to hold out"),
+    ],
+)
+def test_bad_input_names_the_argument(kwargs, match):
+    args = {"x": X, "y": Y, **SMALL, **kwargs}
+    with pytest.raises(ValueError, match=match):
+        critics.train_wgan_critic(args.pop("x"), args.pop("y"), **args)
+
+
+def test_fgan_refuses_a_generator_outside_the_table():
+    g = dv.f_generators.KL._replace(name="my KL")
+    with pytest.raises(ValueError, match="generator must be one of"):
+        critics.train_fgan_critic(X, Y, g, **SMALL)

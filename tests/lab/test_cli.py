@@ -1,0 +1,226 @@
+"""The command line: ``tour`` reproduces the built-in examples; ``verify``, ``plot``, ``sweep``."""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import divergences as dv
+from divergences.lab.cli import main
+from divergences.lab.examples import EXAMPLES
+from divergences.lab.tour import tour
+from divergences.testing import tolerance
+
+
+def test_tour_succeeds_and_prints_every_example(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["tour"]) == 0
+    out = capsys.readouterr().out
+    assert "all known values reproduced" in out
+    for ex in EXAMPLES:
+        assert ex.name[:30] in out
+
+
+def test_tour_fails_when_the_tolerance_cannot_be_met(capsys: pytest.CaptureFixture[str]) -> None:
+    # A negative tolerance cannot be met: the command must say so and return 1.
+    assert main(["tour", "--tolerance", "-1"]) == 1
+    assert "FAILED" in capsys.readouterr().out
+
+
+def test_tour_values_match_the_functions() -> None:
+    rows = tour()
+    assert [r.name for r in rows] == [ex.name for ex in EXAMPLES]
+    for row, ex in zip(rows, EXAMPLES, strict=True):
+        assert row.worst_error <= tolerance("float64")["rtol"]  # values are of order 1
+        assert row.values["kl"] == float(dv.kl(ex.p, ex.q))
+        for key, known in ex.known.items():
+            if math.isinf(known):
+                assert row.values[key] == known
+            else:
+                assert abs(row.values[key] - known) <= row.worst_error
+
+
+def test_unknown_command_is_refused() -> None:
+    with pytest.raises(SystemExit):
+        main(["no-such-command"])
+
+
+def test_python_dash_m() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "divergences", "tour"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "all known values reproduced" in out.stdout
+
+
+# verify, plot and sweep
+
+ROOT = Path(__file__).resolve().parent.parent
+
+FAILING_PROOF = '''
+"""A proof with one step that holds and one that misses by 0.5 (for the exit-code test)."""
+from divergences.lab.proof import Check, Proof
+
+PROOF = Proof("injected")
+
+
+@PROOF.step("two equals two", method="numeric")
+def _holds() -> Check:
+    return Check.equal(2.0, 2.0, rtol=0.0, atol=0.0)
+
+
+@PROOF.step("two equals two and a half", method="numeric")
+def _misses() -> Check:
+    return Check.equal(2.0, 2.5, rtol=0.0, atol=1e-12)
+'''
+
+
+def test_verify_exits_zero_prints_the_table_and_writes_figures(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    # A subset of the proofs keeps this test short; pytest runs every proof step itself.
+    code = main(["verify", "--out", str(tmp_path), "--only", "proof_03", "proof_12"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "claim" in out and "method" in out and "verdict" in out
+    assert "V(G, D*) = -log 4 + 2 JS" in out
+    assert "3/10 + 2/10 + 1/10" in out
+    assert "built-in examples" in out  # the tour is part of verify
+    assert " FAIL" not in out and "steps hold" in out
+    assert (tmp_path / "wgan_figure1.png").exists() and (tmp_path / "kr_potential.svg").exists()
+
+
+def test_verify_exits_nonzero_on_a_failing_step_and_names_it(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    proofs = tmp_path / "injected_proofs"
+    proofs.mkdir()
+    (proofs / "proof_99_injected.py").write_text(FAILING_PROOF)
+    code = main(["verify", str(proofs)])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "FAILED [injected] step 'misses': two equals two and a half" in out
+    assert "error 5.000e-01 exceeds the tolerance 1.0e-12" in out
+    assert "1 of 2 steps FAILED" in out
+    assert not list(tmp_path.glob("*.png"))
+
+
+def test_verify_missing_path_is_one_line_not_a_traceback(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    assert main(["verify", str(tmp_path / "nowhere")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("divergences verify: error: no proof file or folder at")
+    assert len(err.strip().splitlines()) == 1
+    assert main(["verify", str(tmp_path)]) == 2
+    assert "no proof_*.py files in the folder" in capsys.readouterr().err
+
+
+def test_plot_writes_one_figure(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    assert main(["plot", "optimal_discriminator", "--out", str(tmp_path)]) == 0
+    assert (tmp_path / "optimal_discriminator.png").exists()
+    assert "optimal_discriminator.svg" in capsys.readouterr().out
+
+
+def test_sweep_writes_csv(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "lines.csv"
+    code = main(
+        [
+            "sweep",
+            "parallel_lines",
+            "--start",
+            "-1",
+            "--stop",
+            "1",
+            "--num",
+            "5",
+            "--quantities",
+            "js",
+            "w1",
+            "--gradients",
+            "--csv",
+            str(path),
+        ]
+    )
+    assert code == 0
+    with path.open() as fh:
+        rows = list(csv.DictReader(fh))
+    assert [float(r["theta"]) for r in rows] == [-1.0, -0.5, 0.0, 0.5, 1.0]
+    np.testing.assert_allclose(
+        [float(r["w1"]) for r in rows], [1.0, 0.5, 0.0, 0.5, 1.0], **tolerance("lp")
+    )
+    np.testing.assert_allclose(
+        [float(r["d_w1"]) for r in rows[:2]], [-1.0, -1.0], **tolerance("gradient")
+    )
+
+
+def test_help_lists_the_subcommands() -> None:
+    res = subprocess.run(
+        [sys.executable, "-m", "divergences", "--help"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+    assert res.returncode == 0
+    for sub in ("verify", "plot", "sweep", "tour"):
+        assert sub in res.stdout
+
+
+USER_PROOF = '''
+"""A user's own derivation: a true property and a false one, over drawn pmfs."""
+import divergences as dv
+from divergences.lab.proof import Check, Proof, over_examples
+from divergences.testing import pmf_pairs, tolerance
+
+PROOF = Proof("my claims about TV")
+F64 = tolerance("float64")
+
+
+@PROOF.step("TV(p, q) <= 1", method="hypothesis")
+def _bounded() -> Check:
+    return over_examples(
+        pmf_pairs(n=3),
+        lambda pq: Check.at_most(float(dv.total_variation(*pq)), 1.0, atol=F64["atol"]),
+    )
+
+
+@PROOF.step("TV(p, q) <= 1/2 (false: disjoint supports give 1)", method="hypothesis")
+def _too_strong() -> Check:
+    return over_examples(
+        pmf_pairs(n=3),
+        lambda pq: Check.at_most(float(dv.total_variation(*pq)), 0.5, atol=F64["atol"]),
+    )
+'''
+
+
+def test_a_users_proof_from_an_empty_folder_shows_the_counterexample(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # As a user runs it: their own file, `python -m divergences verify FILE`, from a folder that
+    # holds nothing of the source tree, with no Hypothesis settings of their own.
+    proof = tmp_path / "proof_mine.py"
+    proof.write_text(USER_PROOF)
+    work = tmp_path / "empty"
+    work.mkdir()
+    env = {k: v for k, v in os.environ.items() if k != "HYPOTHESIS_PROFILE"}
+    out = subprocess.run(
+        [sys.executable, "-m", "divergences", "verify", str(proof)],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=work,
+        env=env,
+    )
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert "Traceback" not in out.stdout + out.stderr
+    rows = [line.split() for line in out.stdout.splitlines() if line[:4].strip().isdigit()]
+    verdicts = [row[-1] for row in rows]
+    assert verdicts == ["ok", "FAIL"], out.stdout
+    assert "FAILED [my claims about TV] step 'too_strong'" in out.stdout
+    assert "counterexample (the drawn input that breaks it):" in out.stdout
+    assert "array([" in out.stdout  # the drawn pmfs, written out as arrays
+    assert "1 of 2 steps FAILED" in out.stdout
+    assert not list(work.rglob("*.png"))  # a user's proofs draw no figures unless asked

@@ -1,0 +1,106 @@
+"""The sweep: batched values and gradients along a family, against closed forms; the CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+
+import numpy as np
+import pytest
+
+import divergences as dv
+from divergences import families
+from divergences.lab.sweep import sweep, write_csv
+from divergences.testing import tolerance
+
+F64 = tolerance("float64")
+LP = tolerance("lp")
+THETAS = np.array([-0.8, -0.25, 0.0, 0.1, 0.6])
+
+
+def test_parallel_lines_values_and_gradients_match_closed_forms() -> None:
+    s = sweep(
+        families.parallel_lines(),
+        THETAS,
+        quantities=("kl", "reverse_kl", "js", "tv", "w1"),
+        gradients=True,
+    )
+    assert s.exact is not None and s.gradients is not None
+    for key in ("kl", "reverse_kl", "js", "tv"):
+        np.testing.assert_allclose(s.values[key], s.exact[key], **F64)
+    np.testing.assert_allclose(s.values["w1"], np.abs(THETAS), **LP)
+    moved = THETAS != 0
+    np.testing.assert_allclose(
+        s.gradients["w1"][moved], np.sign(THETAS[moved]), **tolerance("gradient")
+    )
+    np.testing.assert_allclose(s.gradients["js"], 0.0, **tolerance("gradient"))
+    # KL is infinite for theta != 0: no derivative, reported as NaN exactly there.
+    assert np.isnan(s.gradients["kl"][moved]).all()
+    assert not np.isnan(s.gradients["kl"][~moved]).any()
+
+
+def test_one_d_family_uses_the_vectorised_w1() -> None:
+    fam = families.shifted_uniforms(grid=np.linspace(-3.0, 4.0, 701))
+    thetas = np.array([-1.5, -0.3, 0.0, 0.5, 2.0])
+    s = sweep(fam, thetas, quantities=("w1", "tv", "js"), gradients=True)
+    assert s.exact is not None and s.gradients is not None
+    np.testing.assert_allclose(s.values["w1"], np.abs(thetas), **tolerance("grid"))
+    np.testing.assert_allclose(s.values["tv"], s.exact["tv"], **tolerance("grid"))
+    np.testing.assert_allclose(
+        s.gradients["w1"][thetas != 0], np.sign(thetas[thetas != 0]), **tolerance("gradient")
+    )
+
+
+def test_values_equal_per_theta_calls() -> None:
+    fam = families.shifted_gaussians()
+    s = sweep(fam, THETAS, quantities=("kl", "js", "hellinger", "js_distance"))
+    for i, t in enumerate(THETAS):
+        m = fam.measures(t)
+        np.testing.assert_allclose(s.values["kl"][i], float(dv.kl(m.p, m.q)), **F64)
+        np.testing.assert_allclose(s.values["js"][i], float(dv.js_divergence(m.p, m.q)), **F64)
+        np.testing.assert_allclose(s.values["hellinger"][i], float(dv.hellinger(m.p, m.q)), **F64)
+
+
+def test_base_two_scales_log_quantities_and_their_closed_forms() -> None:
+    fam = families.shifted_uniforms()
+    nats = sweep(fam, THETAS, quantities=("js", "tv"))
+    bits = sweep(fam, THETAS, quantities=("js", "tv"), base=2)
+    np.testing.assert_allclose(bits.values["js"], nats.values["js"] / math.log(2), **F64)
+    np.testing.assert_allclose(bits.values["tv"], nats.values["tv"], **F64)
+    assert bits.exact is not None and nats.exact is not None
+    np.testing.assert_allclose(bits.exact["js"], nats.exact["js"] / math.log(2), **F64)
+
+
+def test_sampled_w1_is_biased_upward() -> None:
+    s = sweep(families.parallel_lines_sampled(n=16), THETAS, quantities=("w1",))
+    assert np.all(s.values["w1"] >= np.abs(THETAS) - LP["atol"])
+    assert s.values["w1"][THETAS == 0][0] > 0.01
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"measures": ("kl", "wasserstein")}, "unknown"),
+        ({"thetas": np.array([[0.0]])}, "1-D"),
+        ({"thetas": np.array([0.0, np.nan])}, "finite"),
+        ({"thetas": np.array([0.0, 5.0])}, r"must lie in \[-1, 1\]"),
+    ],
+)
+def test_bad_arguments_raise(kwargs: dict, match: str) -> None:
+    args = {"thetas": THETAS, "measures": ("js",)} | kwargs
+    with pytest.raises(ValueError, match=match):
+        sweep(families.parallel_lines_pixels(), **args)
+
+
+def test_write_csv_round_trip(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    s = sweep(families.parallel_lines(), THETAS, quantities=("js", "tv"), gradients=True)
+    path = tmp_path / "sweep.csv"
+    write_csv(s, path)
+    with path.open() as fh:
+        rows = list(csv.DictReader(fh))
+    assert list(rows[0]) == ["theta", "js", "tv", "d_js", "d_tv", "exact_js", "exact_tv"]
+    np.testing.assert_allclose([float(r["js"]) for r in rows], s.values["js"], **F64)
+    buf = io.StringIO()
+    write_csv(s, buf)
+    assert buf.getvalue().splitlines()[0].startswith("theta,js,tv")

@@ -1,0 +1,187 @@
+"""The strategies of ``divergences.testing`` produce what their docstrings claim."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import find, given
+from hypothesis import strategies as st
+
+import divergences as dv
+from divergences._validation import check_pmf, sum_tolerance
+from divergences.testing import strategies as dvt
+
+DTYPES = [np.float64, np.float32]
+
+
+def assert_valid_pmf(p: np.ndarray, dtype: type) -> None:
+    assert p.dtype == np.dtype(dtype)
+    assert np.isfinite(p).all()
+    assert (p >= 0).all()
+    assert (p > 0).any()
+    assert abs(p.sum(dtype=np.float64) - 1) <= sum_tolerance(dtype)
+    # No subnormal masses: XLA on CPU would flush them to zero.
+    positive = p[p > 0]
+    assert (positive >= np.finfo(dtype).tiny).all()
+    check_pmf(p, "p")  # the package accepts it as it is
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@given(data=st.data())
+def test_pmfs_are_valid(dtype: type, data: st.DataObject) -> None:
+    p = data.draw(dvt.pmfs(dtype=dtype))
+    assert p.ndim == 1 and 1 <= p.size <= 8
+    assert_valid_pmf(p, dtype)
+
+
+@given(dvt.pmfs(5), dvt.pmfs([2, 7]))
+def test_pmfs_lengths(p: np.ndarray, p27: np.ndarray) -> None:
+    assert p.shape == (5,)
+    assert p27.size in (2, 7)
+
+
+@given(dvt.pmfs(4, zeros=False, tiny=False, degenerate=False))
+def test_interior_pmfs(p: np.ndarray) -> None:
+    assert (p >= 1e-3 / 4).all()
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_pmfs_reach_the_hard_cases(dtype: type) -> None:
+    tiny = np.finfo(dtype).tiny
+    # Each case exists among the drawn examples: exact zeros, the dtype's tiny, near-degenerate.
+    with_zero = find(dvt.pmfs(4, dtype=dtype), lambda p: (p == 0).any())
+    assert (with_zero == 0).any()
+    with_tiny = find(dvt.pmfs(4, dtype=dtype), lambda p: (p == tiny).any())
+    assert_valid_pmf(with_tiny, dtype)
+    near_one = find(dvt.pmfs(4, dtype=dtype), lambda p: 0 < 1 - p.max() < 1e-5)
+    assert_valid_pmf(near_one, dtype)
+
+
+def test_zeros_off_means_no_zeros() -> None:
+    @given(dvt.pmfs(6, zeros=False), dvt.pmf_pairs([1, 4], zeros=False))
+    def check(p: np.ndarray, pq: tuple[np.ndarray, np.ndarray]) -> None:
+        assert (p > 0).all()
+        assert (pq[0] > 0).all() and (pq[1] > 0).all()
+
+    check()
+
+
+def test_invalid_arguments() -> None:
+    with pytest.raises(ValueError, match="dtype must be float32 or float64"):
+        find(dvt.pmfs(3, dtype=np.int32), lambda _: True)
+    with pytest.raises(ValueError, match="relation must be one of"):
+        find(dvt.pmf_pairs(3, relation="close"), lambda _: True)
+    with pytest.raises(ValueError, match="at least 2"):
+        find(dvt.pmf_pairs(1, relation="disjoint"), lambda _: True)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@given(data=st.data())
+def test_pairs_any_are_valid_pairs(dtype: type, data: st.DataObject) -> None:
+    p, q = data.draw(dvt.pmf_pairs(dtype=dtype))
+    assert p.shape == q.shape
+    assert_valid_pmf(p, dtype)
+    assert_valid_pmf(q, dtype)
+
+
+@given(dvt.pmf_pairs(relation="disjoint"))
+def test_disjoint_pairs_are_disjoint(pq: tuple[np.ndarray, np.ndarray]) -> None:
+    p, q = pq
+    assert p.size >= 2
+    assert not ((p > 0) & (q > 0)).any()
+    assert_valid_pmf(p, np.float64)
+    assert_valid_pmf(q, np.float64)
+
+
+@given(dvt.pmf_pairs([2, 5], relation="shared_zeros"))
+def test_shared_zero_pairs(pq: tuple[np.ndarray, np.ndarray]) -> None:
+    p, q = pq
+    both_zero = (p == 0) & (q == 0)
+    assert both_zero.any()
+    assert ((p > 0) == (q > 0)).all()  # the same support
+
+
+@given(dvt.pmf_pairs(3, relation="identical"))
+def test_identical_pairs(pq: tuple[np.ndarray, np.ndarray]) -> None:
+    p, q = pq
+    np.testing.assert_array_equal(p, q)
+    assert p is not q
+
+
+def test_pairs_any_reach_every_relation() -> None:
+    strategy = dvt.pmf_pairs(4)
+    disjoint = find(strategy, lambda pq: not ((pq[0] > 0) & (pq[1] > 0)).any())
+    assert not ((disjoint[0] > 0) & (disjoint[1] > 0)).any()
+    find(strategy, lambda pq: bool(((pq[0] == 0) & (pq[1] == 0)).any()))
+    find(strategy, lambda pq: bool(np.array_equal(pq[0], pq[1])))
+    find(strategy, lambda pq: not np.array_equal(pq[0], pq[1]) and (pq[0] > 0).all())
+
+
+@given(dvt.pmf_triples([2, 3]))
+def test_triples(pqr: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
+    p, q, r = pqr
+    assert p.shape == q.shape == r.shape
+    for x in pqr:
+        assert_valid_pmf(x, np.float64)
+
+
+def test_triples_include_degenerate_triangles() -> None:
+    find(dvt.pmf_triples(3), lambda t: bool(np.array_equal(t[0], t[2])))
+
+
+@given(dvt.pmf_batches(3, batch=[1, 4]), dvt.pmf_batches(dtype=np.float32))
+def test_batches(ps: np.ndarray, ps32: np.ndarray) -> None:
+    assert ps.shape[0] in (1, 4) and ps.shape[1] == 3
+    assert ps32.ndim == 2 and 1 <= ps32.shape[0] <= 4
+    for row in ps:
+        assert_valid_pmf(row, np.float64)
+    for row in ps32:
+        assert_valid_pmf(row, np.float32)
+
+
+@given(dvt.pmf_pair_batches(4, batch=3, relation="disjoint"))
+def test_pair_batches(pq: tuple[np.ndarray, np.ndarray]) -> None:
+    p, q = pq
+    assert p.shape == q.shape == (3, 4)
+    assert not ((p > 0) & (q > 0)).any()
+
+
+@given(dvt.discriminators(5), dvt.discriminators(3, endpoints=False))
+def test_discriminators(d: np.ndarray, inner: np.ndarray) -> None:
+    assert d.shape == (5,) and ((d >= 0) & (d <= 1)).all()
+    assert ((inner > 0) & (inner < 1)).all()
+
+
+def test_discriminators_reach_endpoints() -> None:
+    find(dvt.discriminators(3), lambda d: bool((d == 0).any() and (d == 1).any()))
+
+
+@pytest.mark.parametrize("name", list(dv.f_generators.GENERATORS))
+def test_critics_lie_in_the_conjugate_domain(name: str) -> None:
+    g = dv.f_generators.GENERATORS[name]
+    lo, hi = g.conjugate_domain
+
+    @given(dvt.critics(g, 4))
+    def check(t: np.ndarray) -> None:
+        assert t.shape == (4,)
+        assert ((t > lo) & (t < hi)).all()
+        assert np.isfinite(np.asarray(g.conjugate(t))).all()
+
+    check()
+
+
+def test_sizes() -> None:
+    assert find(dvt.sizes(), lambda n: n == 8) == 8
+    assert find(dvt.sizes(min_n=2), lambda n: True) == 2
+    with pytest.raises(ValueError, match="at least 1"):
+        dvt.sizes(0)
+
+
+def test_tiny_values_are_normal_numbers() -> None:
+    for dtype in DTYPES:
+        info = np.finfo(dtype)
+        for v in dvt._tiny_values(np.dtype(dtype)):
+            assert info.tiny <= np.asarray(v, dtype=dtype) < 1e-10
+            assert math.isfinite(v)
