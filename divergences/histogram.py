@@ -35,7 +35,7 @@ class GridPmf(NamedTuple):
     shape: tuple[int, ...]
 
 
-def _check_edges(edges: Any, d: int) -> list[jax.Array]:
+def _check_edges(edges: Any, d: int) -> list[np.ndarray]:
     if isinstance(edges, (list, tuple)) and len(edges) > 0 and np.ndim(edges[0]) == 1:
         per_dim = list(edges)
     else:
@@ -51,7 +51,9 @@ def _check_edges(edges: Any, d: int) -> list[jax.Array]:
             raise ValueError("edges must be concrete (the grid fixes the pmf's shape), not traced")
         a = np.asarray(e, dtype=np.float64)
         if a.ndim != 1 or a.shape[0] < 2:
-            raise ValueError(f"edges[{i}] must be a 1-D sequence of at least 2 edges, got {a.shape}")
+            raise ValueError(
+                f"edges[{i}] must be a 1-D sequence of at least 2 edges, got {a.shape}"
+            )
         if not np.all(np.isfinite(a)):
             raise ValueError(f"edges[{i}] contains NaN or inf; grid edges must be finite")
         if not np.all(np.diff(a) > 0):
@@ -153,4 +155,3 @@ def grid_pmf(
     alpha = jnp.asarray(pseudo_count, dtype=x.dtype)
     pmf = (counts + alpha) / (n + alpha * (cells + 1))
     return GridPmf(pmf=pmf, counts=counts, shape=shape)
-

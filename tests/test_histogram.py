@@ -38,7 +38,9 @@ def test_same_result_under_jit_and_vmap():
     f = jax.jit(lambda s: dv.grid_pmf(s, EDGES, pseudo_count=0.5).pmf)
     batched = jax.vmap(f)(x)
     for i in range(3):
-        np.testing.assert_array_equal(np.asarray(batched[i]), np.asarray(dv.grid_pmf(x[i], EDGES, pseudo_count=0.5).pmf))
+        np.testing.assert_array_equal(
+            np.asarray(batched[i]), np.asarray(dv.grid_pmf(x[i], EDGES, pseudo_count=0.5).pmf)
+        )
 
 
 def test_raw_pmf_has_exact_zeros_and_kl_is_infinite_there():
@@ -52,8 +54,11 @@ def test_raw_pmf_has_exact_zeros_and_kl_is_infinite_there():
 
 
 @given(
-    hnp.arrays(np.float64, (16, 2),  # one shape: each new shape compiles the kernel anew
-               elements=st.floats(-1e150, 1e150, allow_nan=False)),  # fmt: skip
+    hnp.arrays(
+        np.float64,
+        (16, 2),  # one shape: each new shape compiles the kernel anew
+        elements=st.floats(-1e150, 1e150, allow_nan=False),
+    ),
     st.floats(0, 10),
 )
 def test_pmf_is_a_pmf_and_counts_every_point(x, alpha):
@@ -62,6 +67,7 @@ def test_pmf_is_a_pmf_and_counts_every_point(x, alpha):
     np.testing.assert_array_equal(np.asarray(got.counts), counts)
     assert float(got.counts.sum()) == len(x)
     assert np.all(np.asarray(got.pmf) >= 0)
+    np.testing.assert_allclose(np.asarray(got.pmf), pmf, **tolerance("float64"))
     np.testing.assert_allclose(float(got.pmf.sum()), 1.0, **tolerance("float64"))
 
 

@@ -34,6 +34,7 @@ from divergences.lab.training.trainer import (
     compare,
     grid_edges,
     mode_coverage,
+    sample_generator,
     train,
     write_readouts_csv,
 )
@@ -59,6 +60,7 @@ __all__ = [
     "mode_coverage",
     "moons",
     "parallel_lines",
+    "sample_generator",
     "train",
     "write_readouts_csv",
 ]

@@ -103,7 +103,11 @@ class TrainingConfig:
             _positive_int(name, getattr(self, name))
         _positive_int("grid_bins", self.grid_bins)
         _positive_int("heat_resolution", self.heat_resolution)
-        if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)) or self.seed < 0:
+        if (
+            isinstance(self.seed, bool)
+            or not isinstance(self.seed, (int, np.integer))
+            or self.seed < 0
+        ):
             raise ValueError(f"seed must be a non-negative integer, got {self.seed!r}")
         if self.critic_steps is not None:
             _positive_int("critic_steps", self.critic_steps)
@@ -115,7 +119,9 @@ class TrainingConfig:
         _positive_float("gp_weight", self.gp_weight, allow_zero=True)
         _positive_float("r1_weight", self.r1_weight, allow_zero=True)
         _positive_float("kl_pseudo_count", self.kl_pseudo_count, allow_zero=True)
-        if not (isinstance(self.init_theta, (int, float, np.number)) and np.isfinite(self.init_theta)):
+        if not (
+            isinstance(self.init_theta, (int, float, np.number)) and np.isfinite(self.init_theta)
+        ):
             raise ValueError(f"init_theta must be a finite number, got {self.init_theta!r}")
         if self.dtype not in ("float32", "float64"):
             raise ValueError(f"dtype must be 'float32' or 'float64', got {self.dtype!r}")

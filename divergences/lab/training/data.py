@@ -75,9 +75,7 @@ def gaussian_ring(k: int = 8, *, radius: float = 2.0, std: float = 0.02) -> Data
     """``k`` equal Gaussians of standard deviation ``std`` on a circle of ``radius``."""
     t = 2 * np.pi * np.arange(k) / k
     r = radius + 4 * std + 0.5
-    return _mixture(
-        f"ring{k}", radius * np.stack([np.cos(t), np.sin(t)], -1), std, (-r, r, -r, r)
-    )
+    return _mixture(f"ring{k}", radius * np.stack([np.cos(t), np.sin(t)], -1), std, (-r, r, -r, r))
 
 
 def gaussian_grid(side: int = 5, *, spacing: float = 2.0, std: float = 0.05) -> Dataset:
@@ -128,7 +126,9 @@ def from_array(points: Any, *, name: str = "array") -> Dataset:
     """A user's sample as a data set: draws are rows chosen uniformly with replacement."""
     a = np.asarray(points, dtype=np.float64)
     if a.ndim != 2 or a.shape[0] == 0 or a.shape[1] == 0:
-        raise ValueError(f"data: an array of points must have shape (n, d) with n, d >= 1, got {a.shape}")
+        raise ValueError(
+            f"data: an array of points must have shape (n, d) with n, d >= 1, got {a.shape}"
+        )
     if not np.all(np.isfinite(a)):
         raise ValueError("data: the array of points contains NaN or inf")
 
@@ -167,5 +167,3 @@ def dataset(name: str) -> Dataset:
     if name not in DATASETS:
         raise ValueError(f"data must be one of {sorted(DATASETS)} or a Dataset, got {name!r}")
     return DATASETS[name]()
-
-

@@ -65,7 +65,9 @@ def vector_field(
     return -psi * fp, theta * fp - gamma * psi
 
 
-def jacobian(theta: float = 0.0, psi: float = 0.0, *, game: str = "gan", gamma: float = 0.0) -> np.ndarray:
+def jacobian(
+    theta: float = 0.0, psi: float = 0.0, *, game: str = "gan", gamma: float = 0.0
+) -> np.ndarray:
     """The Jacobian of :func:`vector_field` at ``(theta, psi)`` by automatic differentiation."""
     _check(game, gamma)
 
@@ -107,9 +109,7 @@ def eigenvalues_symbolic(game: str = "gan") -> tuple[Any, Any]:
     t = sp.symbols("t", real=True)
     f = -sp.log(1 + sp.exp(-t)) if game == "gan" else t
     fp = sp.diff(f, t)
-    v = sp.Matrix(
-        [-psi * fp.subs(t, theta * psi), theta * fp.subs(t, theta * psi) - gamma * psi]
-    )
+    v = sp.Matrix([-psi * fp.subs(t, theta * psi), theta * fp.subs(t, theta * psi) - gamma * psi])
     jac = v.jacobian([theta, psi]).subs({theta: 0, psi: 0})
     return gamma, [sp.simplify(e) for e in jac.eigenvals(multiple=True)]
 

@@ -62,23 +62,34 @@ def figure_readouts(run: TrainingRun, *, figsize: tuple[float, float] = (13, 7))
     ax.plot(s, r.w1, "k-", lw=2, label=f"exact $W_1$ ({c.eval_size} vs {c.eval_size} points)")
     ax.plot(s, r.w1_floor, color="0.6", ls="--", label="noise floor: $W_1$(data, data)")
     if game.wasserstein:
-        ax.plot(s, r.critic_estimate, color=_GAME_COLOURS[c.game], label=f"critic: {game.estimate_name}")
+        ax.plot(
+            s, r.critic_estimate, color=_GAME_COLOURS[c.game], label=f"critic: {game.estimate_name}"
+        )
     ax.set_title("Wasserstein-1 (exact LP)")
     ax.set_ylim(bottom=0)
     ax = axs[0, 1]
     ax.plot(s, r.js_grid, "k-", lw=2, label=f"JS on a {c.grid_bins}x{c.grid_bins} grid")
     if not game.wasserstein:
-        ax.plot(s, r.critic_estimate, color=_GAME_COLOURS[c.game], label=f"discriminator: {game.estimate_name}")
+        ax.plot(
+            s,
+            r.critic_estimate,
+            color=_GAME_COLOURS[c.game],
+            label=f"discriminator: {game.estimate_name}",
+        )
     ax.axhline(math.log(2), color="0.6", ls=":", label="log 2")
     ax.set_title(f"Jensen-Shannon (nats), {c.hist_size} points each")
     ax = axs[0, 2]
-    ax.plot(s, r.kl_grid, "k-", lw=2, label=f"KL(data || generator), pseudo-count {c.kl_pseudo_count:g}")
+    ax.plot(
+        s, r.kl_grid, "k-", lw=2, label=f"KL(data || generator), pseudo-count {c.kl_pseudo_count:g}"
+    )
     ax.set_title("KL on the grid (nats)")
     ax.set_ylim(bottom=0)
     ax = axs[1, 0]
     if c.dataset.modes is not None:
         k = len(c.dataset.modes)
-        ax.plot(s, r.modes_covered, "k-", lw=2, drawstyle="steps-post", label=f"modes covered (of {k})")
+        ax.plot(
+            s, r.modes_covered, "k-", lw=2, drawstyle="steps-post", label=f"modes covered (of {k})"
+        )
         ax.set_ylim(-0.3, k + 0.3)
         ax2 = ax.twinx()
         ax2.plot(s, r.high_quality, color="tab:cyan", label="high quality (within 3 sd)")
@@ -86,7 +97,9 @@ def figure_readouts(run: TrainingRun, *, figsize: tuple[float, float] = (13, 7))
         ax2.set_ylabel("share of high-quality samples", color="tab:cyan")
         ax.set_title("Mode coverage")
     else:
-        ax.text(0.5, 0.5, "no modes for this data set", ha="center", va="center", transform=ax.transAxes)
+        ax.text(
+            0.5, 0.5, "no modes for this data set", ha="center", va="center", transform=ax.transAxes
+        )
         ax.set_title("Mode coverage")
     ax = axs[1, 1]
     ax.plot(s, r.loss_d, color="tab:gray", label="critic loss $L_D$")
@@ -109,8 +122,17 @@ def _draw_snapshot(ax: Any, run: TrainingRun, snap: Snapshot, *, vlim: tuple[flo
     x0, x1, y0, y1 = c.dataset.extent
     if snap.heat is not None:
         cmap = "RdBu" if c.game_spec.wasserstein else "PiYG"
-        ax.imshow(snap.heat, origin="lower", extent=(x0, x1, y0, y1), cmap=cmap,
-                  vmin=vlim[0], vmax=vlim[1], aspect="auto", alpha=0.8, interpolation="bilinear")  # fmt: skip
+        ax.imshow(
+            snap.heat,
+            origin="lower",
+            extent=(x0, x1, y0, y1),
+            cmap=cmap,
+            vmin=vlim[0],
+            vmax=vlim[1],
+            aspect="auto",
+            alpha=0.8,
+            interpolation="bilinear",
+        )
     ax.scatter(run.data_sample[:, 0], run.data_sample[:, 1], s=3, c="k", alpha=0.5, lw=0)
     ax.scatter(snap.samples[:, 0], snap.samples[:, 1], s=3, c="tab:orange", alpha=0.8, lw=0)
     ax.set_xlim(x0, x1)
@@ -144,14 +166,20 @@ def figure_snapshots(run: TrainingRun, *, count: int = 8, columns: int = 4) -> F
         _draw_snapshot(ax, run, snap, vlim=vlim)
         i = int(np.searchsorted(run.readouts.step, snap.step))
         ax.set_title(f"step {snap.step}: $W_1$ = {run.readouts.w1[i]:.3f}", fontsize=9)
-    for ax in axs[len(snaps):]:
+    for ax in axs[len(snaps) :]:
         ax.set_visible(False)
-    fig.suptitle(_title(run) + "\nblack: data, orange: generator; background: "
-                 + ("critic value f" if run.config.game_spec.wasserstein else "D(x)"), fontsize=10)  # fmt: skip
+    fig.suptitle(
+        _title(run)
+        + "\nblack: data, orange: generator; background: "
+        + ("critic value f" if run.config.game_spec.wasserstein else "D(x)"),
+        fontsize=10,
+    )
     return fig
 
 
-def save_gif(run: TrainingRun, path: str | pathlib.Path, *, frame_ms: int = 200, dpi: int = 72) -> pathlib.Path:
+def save_gif(
+    run: TrainingRun, path: str | pathlib.Path, *, frame_ms: int = 200, dpi: int = 72
+) -> pathlib.Path:
     """An animated GIF of the run: one frame per readout, samples over the critic's heatmap
     beside the exact W1 so far."""
     from PIL import Image
@@ -181,7 +209,9 @@ def save_gif(run: TrainingRun, path: str | pathlib.Path, *, frame_ms: int = 200,
     return path
 
 
-def figure_comparison(runs: Mapping[str, TrainingRun], *, figsize: tuple[float, float] = (13, 4.5)) -> Figure:
+def figure_comparison(
+    runs: Mapping[str, TrainingRun], *, figsize: tuple[float, float] = (13, 4.5)
+) -> Figure:
     """Every game on the same data and seed: exact W1 (with the noise floor) and modes covered
     against generator step."""
     fig = Figure(figsize=figsize, layout="constrained")
@@ -194,7 +224,9 @@ def figure_comparison(runs: Mapping[str, TrainingRun], *, figsize: tuple[float, 
         col = _GAME_COLOURS.get(name)
         ax_w.plot(r.step, r.w1, color=col, lw=1.8, label=name)
         if run.config.dataset.modes is not None:
-            ax_m.plot(r.step, r.modes_covered, color=col, lw=1.8, drawstyle="steps-post", label=name)
+            ax_m.plot(
+                r.step, r.modes_covered, color=col, lw=1.8, drawstyle="steps-post", label=name
+            )
     ax_w.set_title(f"exact $W_1$(generator, data), {first.config.eval_size} points each")
     ax_w.set_ylim(bottom=0)
     modes = first.config.dataset.modes
@@ -206,15 +238,21 @@ def figure_comparison(runs: Mapping[str, TrainingRun], *, figsize: tuple[float, 
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8, ncol=2)
     c = first.config
-    fig.suptitle(f"Every game on {c.dataset.name}, seed {c.seed}, {c.steps} generator steps, "
-                 "each with its paper's optimiser and critic steps")  # fmt: skip
+    fig.suptitle(
+        f"Every game on {c.dataset.name}, seed {c.seed}, {c.steps} generator steps, "
+        "each with its paper's optimiser and critic steps"
+    )
     return fig
 
 
 def figure_dirac(
-    *, steps: int = 300, step_size: float = 0.1, start: tuple[float, float] = (1.0, 1.0),
-    gamma: float = 0.5, figsize: tuple[float, float] = (13, 4.3),
-) -> Figure:  # fmt: skip
+    *,
+    steps: int = 300,
+    step_size: float = 0.1,
+    start: tuple[float, float] = (1.0, 1.0),
+    gamma: float = 0.5,
+    figsize: tuple[float, float] = (13, 4.3),
+) -> Figure:
     """The Dirac-GAN's vector field with trajectories: simultaneous and alternating gradient
     steps without a penalty, and with the R1 penalty ``gamma``; eigenvalues in the titles."""
     fig = Figure(figsize=figsize, layout="constrained")
@@ -229,7 +267,9 @@ def figure_dirac(
     for ax, (label, gam, alt) in zip(axs, cases, strict=True):
         u, v = dirac.vector_field(th, ps, game="gan", gamma=gam)
         ax.quiver(th, ps, np.asarray(u), np.asarray(v), color="0.6", angles="xy")
-        z = dirac.trajectory(*start, steps=steps, step_size=step_size, game="gan", gamma=gam, alternating=alt)
+        z = dirac.trajectory(
+            *start, steps=steps, step_size=step_size, game="gan", gamma=gam, alternating=alt
+        )
         ax.plot(z[:, 0], z[:, 1], color="tab:blue", lw=1.2)
         ax.plot(*start, "o", color="tab:blue")
         ax.plot(0, 0, "k*", ms=10)
@@ -241,5 +281,7 @@ def figure_dirac(
         ax.set_xlabel(r"generator $\theta$")
         ax.set_ylabel(r"discriminator $\psi$")
         ax.set_aspect("equal")
-    fig.suptitle(f"Dirac-GAN (Mescheder et al., 2018): {steps} gradient steps of size {step_size:g} from {start}")
+    fig.suptitle(
+        f"Dirac-GAN (Mescheder et al., 2018): {steps} gradient steps of size {step_size:g} from {start}"
+    )
     return fig

@@ -14,6 +14,7 @@ References:
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -75,7 +76,7 @@ def make_mlp(
     """
     keys = jax.random.split(key, 2 * (len(sizes) - 1))
     layers = []
-    for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
+    for i, (fan_in, fan_out) in enumerate(itertools.pairwise(sizes)):
         layer: Any = eqx.nn.Linear(fan_in, fan_out, dtype=dtype, key=keys[2 * i])
         if spectral_norm:
             layer = eqx.nn.SpectralNorm(layer, "weight", key=keys[2 * i + 1])

@@ -63,6 +63,7 @@ __all__ = [
     "compare",
     "grid_edges",
     "mode_coverage",
+    "sample_generator",
     "train",
     "write_readouts_csv",
 ]
@@ -182,6 +183,7 @@ def _setup(config: TrainingConfig) -> _Setup:
     dtype = jnp.dtype(config.dtype)
     ds = config.dataset
     k_g, k_d, k_train, k_eval, k_fig = jax.random.split(jax.random.key(config.seed), 5)
+    gen: Any
     if config.generator_kind == "shift":
         gen, state_g = eqx.nn.make_with_state(ShiftGenerator)(jnp.asarray(config.init_theta, dtype))
 
@@ -212,9 +214,17 @@ def _setup(config: TrainingConfig) -> _Setup:
     params_g, static_g = eqx.partition(gen, eqx.is_inexact_array)
     params_d, static_d = eqx.partition(critic, eqx.is_inexact_array)
     return _Setup(
-        params_g, static_g, state_g, params_d, static_d, state_d,
-        config.optimiser.build(), latent, sample, (k_train, k_eval, k_fig),
-    )  # fmt: skip
+        params_g,
+        static_g,
+        state_g,
+        params_d,
+        static_d,
+        state_d,
+        config.optimiser.build(),
+        latent,
+        sample,
+        (k_train, k_eval, k_fig),
+    )
 
 
 @functools.lru_cache(maxsize=16)
@@ -239,9 +249,14 @@ def _functions(config: TrainingConfig) -> tuple[Callable[..., Any], Callable[...
 
     def d_loss(pd: Any, sd: Any, real: jax.Array, fake: jax.Array, key: jax.Array) -> jax.Array:
         return critic_loss(
-            game, critic_fn(pd, sd), real, fake, key,
-            gp_weight=config.gp_weight, r1_weight=config.r1_weight,
-        )  # fmt: skip
+            game,
+            critic_fn(pd, sd),
+            real,
+            fake,
+            key,
+            gp_weight=config.gp_weight,
+            r1_weight=config.r1_weight,
+        )
 
     def g_loss(pg: Any, pd: Any, sd: Any, z: jax.Array) -> jax.Array:
         return generator_loss(game, jax.vmap(critic_fn(pd, sd))(generate(pg, z)))
@@ -341,8 +356,6 @@ def _readout_row(config: TrainingConfig, step: int, p: dict[str, Any]) -> dict[s
     return row
 
 
-
-
 def train(config: TrainingConfig, *, progress: bool = True) -> TrainingRun:
     """Trains one configuration and returns its readouts, snapshots and models.
 
@@ -379,9 +392,12 @@ def train(config: TrainingConfig, *, progress: bool = True) -> TrainingRun:
 
     read(0)
     bar = tqdm(
-        total=config.steps, disable=not progress, desc=f"{config.game} on {config.dataset.name}",
-        unit="step", leave=False,
-    )  # fmt: skip
+        total=config.steps,
+        disable=not progress,
+        desc=f"{config.game} on {config.dataset.name}",
+        unit="step",
+        leave=False,
+    )
     step = 0
     with bar:
         while step < config.steps:
@@ -398,6 +414,13 @@ def train(config: TrainingConfig, *, progress: bool = True) -> TrainingRun:
     critic = eqx.combine(carry[1], s.static_d)
     data = np.asarray(s.sample(s.keys[2], config.eval_size))
     return TrainingRun(config, readouts, snapshots, gen, critic, carry[2], data, t_train, t_read)
+
+
+def sample_generator(run: TrainingRun, key: jax.Array, n: int) -> np.ndarray:
+    """``n`` points of the trained generator of ``run``, shape ``(n, dim)``."""
+    s = _setup(run.config)
+    z = s.latent(key, n)
+    return np.asarray(batched(run.generator, z, s.state_g)[0])
 
 
 def write_readouts_csv(run: TrainingRun, path: str | pathlib.Path) -> pathlib.Path:

@@ -4,8 +4,16 @@ import pytest
 
 from divergences.lab.training import TrainingConfig, train
 
-TINY = {"steps": 20, "eval_every": 10, "batch_size": 32, "critic_hidden": (8,),
-        "generator_hidden": (8,), "eval_size": 64, "hist_size": 300, "heat_resolution": 8}  # fmt: skip
+TINY = {
+    "steps": 20,
+    "eval_every": 10,
+    "batch_size": 32,
+    "critic_hidden": (8,),
+    "generator_hidden": (8,),
+    "eval_size": 64,
+    "hist_size": 300,
+    "heat_resolution": 8,
+}
 
 
 @pytest.fixture(scope="session")

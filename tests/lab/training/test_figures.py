@@ -8,7 +8,10 @@ from divergences.lab.training import figures as F
 
 def test_figures_and_gif(tiny_run, tmp_path):
     run = tiny_run
-    runs = {"sngan": run, "another": run._replace(readouts=run.readouts._replace(w1=run.readouts.w1 / 2))}
+    runs = {
+        "sngan": run,
+        "another": run._replace(readouts=run.readouts._replace(w1=run.readouts.w1 / 2)),
+    }
     fig = F.figure_readouts(run)
     w1_line = fig.axes[0].get_lines()[0]
     np.testing.assert_array_equal(w1_line.get_ydata(), run.readouts.w1)

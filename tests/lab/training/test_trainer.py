@@ -7,13 +7,11 @@ import math
 import jax
 import jax.numpy as jnp
 import numpy as np
-import pytest
 from scipy.spatial.distance import cdist
 
 import divergences as dv
 from divergences.lab.training import TrainingConfig, from_array, train, write_readouts_csv
 from divergences.lab.training import trainer as T
-
 from tests.lab.training.conftest import TINY
 
 
@@ -36,11 +34,16 @@ def test_readouts_equal_direct_calls_of_the_library(tiny_run):
     assert r.w1_floor[0] == float(dv.w1_primal(p["real_b"], p["real_a"]).value)
     x0, x1, y0, y1 = config.dataset.extent
     edges = [np.linspace(x0, x1, 26), np.linspace(y0, y1, 26)]
-    assert r.js_grid[0] == float(dv.js_divergence(dv.grid_pmf(p["real_h"], edges).pmf,
-                                                   dv.grid_pmf(p["fake_h"], edges).pmf))  # fmt: skip
+    assert r.js_grid[0] == float(
+        dv.js_divergence(dv.grid_pmf(p["real_h"], edges).pmf, dv.grid_pmf(p["fake_h"], edges).pmf)
+    )
     a = config.kl_pseudo_count
-    assert r.kl_grid[0] == float(dv.kl(dv.grid_pmf(p["real_h"], edges, pseudo_count=a).pmf,
-                                       dv.grid_pmf(p["fake_h"], edges, pseudo_count=a).pmf))  # fmt: skip
+    assert r.kl_grid[0] == float(
+        dv.kl(
+            dv.grid_pmf(p["real_h"], edges, pseudo_count=a).pmf,
+            dv.grid_pmf(p["fake_h"], edges, pseudo_count=a).pmf,
+        )
+    )
     # Mode coverage by a second implementation: distances with scipy, counts by a loop.
     modes, std = config.dataset.modes, config.dataset.mode_std
     d = cdist(p["fake_h"], modes)
@@ -49,7 +52,9 @@ def test_readouts_equal_direct_calls_of_the_library(tiny_run):
     assert r.modes_covered[0] == sum(c >= 0.2 * len(d) / len(modes) for c in per_mode)
     assert r.high_quality[0] == hq.mean()
     # The discriminator's estimate from its logits: (E log D(x) + E log(1 - D(G z)) + log 4) / 2.
-    v = np.mean(np.log(jax.nn.sigmoid(p["real_out"]))) + np.mean(np.log(1 - jax.nn.sigmoid(p["fake_out"])))
+    v = np.mean(np.log(jax.nn.sigmoid(p["real_out"]))) + np.mean(
+        np.log(1 - jax.nn.sigmoid(p["fake_out"]))
+    )
     assert abs(r.critic_estimate[0] - (v + math.log(4)) / 2) < 1e-5
 
 
@@ -57,7 +62,9 @@ def test_mode_coverage_on_the_data_itself_and_on_one_mode():
     ds = TrainingConfig(data="grid25").dataset
     x = np.asarray(ds.sample(jax.random.key(0), 2500), np.float64)
     assert T.mode_coverage(x, ds.modes, ds.mode_std)[0] == 25
-    assert T.mode_coverage(x, ds.modes, ds.mode_std)[1] > 0.98  # 3 sd holds 1 - e^-4.5 = 98.9% in 2-D
+    assert (
+        T.mode_coverage(x, ds.modes, ds.mode_std)[1] > 0.98
+    )  # 3 sd holds 1 - e^-4.5 = 98.9% in 2-D
     one = np.repeat(ds.modes[:1], 100, axis=0)
     assert T.mode_coverage(one, ds.modes, ds.mode_std) == (1, 1.0)
 
@@ -81,8 +88,15 @@ def test_a_users_array_is_sampled_by_rows():
 
 # The parallel lines (Arjovsky et al., 2017, Example 1): the generator is (theta, Z), starting at
 # theta = 1; the data is theta = 0, so W1 = |theta| and JS = log 2 until the lines meet.
-LINES = {"data": "parallel_lines", "batch_size": 64, "critic_hidden": (16, 16), "eval_size": 256,
-         "hist_size": 512, "learning_rate": 0.01, "heat_resolution": 8}  # fmt: skip
+LINES = {
+    "data": "parallel_lines",
+    "batch_size": 64,
+    "critic_hidden": (16, 16),
+    "eval_size": 256,
+    "hist_size": 512,
+    "learning_rate": 0.01,
+    "heat_resolution": 8,
+}
 
 
 def test_wgan_gp_moves_theta_to_the_data():
