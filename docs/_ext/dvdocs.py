@@ -93,6 +93,16 @@ def training_run(data: str, game: str, steps: int, seed: int = 0) -> Any:
     return train(TrainingConfig(data=data, game=game, steps=steps, seed=seed), progress=False)
 
 
+def show(fig: Any) -> None:
+    """Hands a figure built without pyplot (as the lab's ``figure_*`` functions build them) to
+    pyplot's figure managers, where the ``plot`` directive collects the figures it saves."""
+    import matplotlib.pyplot as plt
+
+    canvas = plt.figure(figsize=fig.get_size_inches()).canvas
+    canvas.figure = fig
+    fig.set_canvas(canvas)
+
+
 class TrainingAnimation(Directive):
     """``.. dv-training-gif:: DATA GAME STEPS``: the run's GIF, written at build time."""
 
