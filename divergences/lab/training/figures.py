@@ -63,7 +63,10 @@ def figure_readouts(run: TrainingRun, *, figsize: tuple[float, float] = (13, 7))
     ax.plot(s, r.w1_floor, color="0.6", ls="--", label="noise floor: $W_1$(data, data)")
     if game.wasserstein:
         ax.plot(
-            s, r.critic_estimate, color=_GAME_COLOURS[c.game], label=f"critic: {game.estimate_name}"
+            s,
+            r.critic_estimate,
+            color=_GAME_COLOURS[c.game],
+            label=f"the critic's own estimate of {game.estimate_name.removesuffix(' (critic)')}",
         )
     ax.set_title("Wasserstein-1 (exact LP)")
     ax.set_ylim(bottom=0)
@@ -74,7 +77,7 @@ def figure_readouts(run: TrainingRun, *, figsize: tuple[float, float] = (13, 7))
             s,
             r.critic_estimate,
             color=_GAME_COLOURS[c.game],
-            label=f"discriminator: {game.estimate_name}",
+            label="the discriminator's own estimate of JS",
         )
     ax.axhline(math.log(2), color="0.6", ls=":", label="log 2")
     ax.set_title(f"Jensen-Shannon (nats), {c.hist_size} points each")
