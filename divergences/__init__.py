@@ -32,9 +32,9 @@ from divergences.f_divergence import (
 )
 from divergences.families import Family, MeasurePair
 from divergences.gan import gan_value, optimal_discriminator
-from divergences.histogram import GridPmf, grid_pmf
 from divergences.gaussian import frechet_distance, kl_mvn, kl_normal
 from divergences.hellinger import hellinger
+from divergences.histogram import GridPmf, grid_pmf
 from divergences.information import conditional_entropy, inception_score, mutual_information
 from divergences.js import js_distance, js_divergence
 from divergences.kl import kl
