@@ -368,8 +368,10 @@ def train(config: TrainingConfig, *, progress: bool = True) -> TrainingRun:
 
     Example:
       >>> from divergences.lab.training import TrainingConfig, train
-      >>> run = train(TrainingConfig(data="ring8", game="nsgan", steps=20, eval_every=10,
-      ...                            eval_size=64, hist_size=256), progress=False)
+      >>> small = TrainingConfig(data="ring8", game="nsgan", steps=20, eval_every=10,
+      ...                        critic_hidden=(8,), generator_hidden=(8,), eval_size=64,
+      ...                        hist_size=256, heat_resolution=8)
+      >>> run = train(small, progress=False)
       >>> run.readouts.step.tolist()
       [0.0, 10.0, 20.0]
     """
