@@ -6,18 +6,17 @@ The discriminator of the GAN games outputs a logit :math:`l(x)`, :math:`D = \sig
 evaluated without overflow. With real points :math:`x \sim P`, generated points
 :math:`\tilde x = G(z)`:
 
-============  =========================================================  ======================================
-game          critic loss (minimised)                                    generator loss (minimised)
-============  =========================================================  ======================================
-``gan``       :math:`-E\log D(x) - E\log(1 - D(\tilde x))`               :math:`E\log(1 - D(\tilde x))` (saturating)
-``nsgan``     same                                                       :math:`-E\log D(\tilde x)`
-``sngan``     same, every layer spectrally normalised                    :math:`-E\log D(\tilde x)`
-``r1``        same :math:`+\frac{\gamma}{2} E\|\nabla_x l(x)\|^2`        :math:`-E\log D(\tilde x)`
-``wgan-clip`` :math:`E f(\tilde x) - E f(x)`, weights clipped to         :math:`-E f(\tilde x)`
-              :math:`[-c, c]` after each step
-``wgan-gp``   same :math:`+\lambda E(\|\nabla f(\hat x)\| - 1)^2`,          :math:`-E f(\tilde x)`
-              :math:`\hat x` uniform on segments real-fake
-============  =========================================================  ======================================
+* ``gan``: critic :math:`-E\log D(x) - E\log(1 - D(\tilde x))`; generator
+  :math:`E\log(1 - D(\tilde x))` (the saturating minimax loss).
+* ``nsgan``: the same critic; generator :math:`-E\log D(\tilde x)` (non-saturating).
+* ``sngan``: as ``nsgan``, every critic layer spectrally normalised.
+* ``r1``: as ``nsgan``, the critic's loss plus :math:`\frac{\gamma}{2} E\|\nabla_x l(x)\|^2`
+  on real points.
+* ``wgan-clip``: critic :math:`E f(\tilde x) - E f(x)`, weights clipped to :math:`[-c, c]`
+  after each step; generator :math:`-E f(\tilde x)`.
+* ``wgan-gp``: the same critic loss plus :math:`\lambda E(\|\nabla f(\hat x)\| - 1)^2`,
+  :math:`\hat x` uniform on the segments between real and generated points; generator
+  :math:`-E f(\tilde x)`.
 
 The critic's own estimate: for the GAN games :math:`\widehat{JS} = (V + \log 4)/2` with
 :math:`V = E\log D(x) + E\log(1 - D(\tilde x))` (Goodfellow et al., 2014, Theorem 1:
