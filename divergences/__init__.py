@@ -34,6 +34,7 @@ from divergences.families import Family, MeasurePair
 from divergences.gan import gan_value, optimal_discriminator
 from divergences.gaussian import frechet_distance, kl_mvn, kl_normal
 from divergences.hellinger import hellinger
+from divergences.histogram import GridPmf, grid_pmf
 from divergences.information import conditional_entropy, inception_score, mutual_information
 from divergences.js import js_distance, js_divergence
 from divergences.kl import kl
@@ -57,6 +58,7 @@ __all__ = [
     "CouplingReport",
     "FGenerator",
     "Family",
+    "GridPmf",
     "MeasurePair",
     "SolverError",
     "W1Dual",
@@ -73,6 +75,7 @@ __all__ = [
     "families",
     "frechet_distance",
     "gan_value",
+    "grid_pmf",
     "hellinger",
     "inception_score",
     "js_distance",

@@ -8,9 +8,11 @@
 * :mod:`~divergences.lab.sweep` and :mod:`~divergences.lab.plotting`: curves in theta and the
   figures;
 * :mod:`~divergences.lab.critics`: critics trained on samples against the exact values;
+* :mod:`~divergences.lab.training`: GANs trained on 2-D data with the exact W1 to the data,
+  grid JS and KL and mode coverage beside them, and the Dirac-GAN's dynamics;
 * :mod:`~divergences.lab.cli`, :mod:`~divergences.lab.tour`: the command line.
 
 The lab may import the library (``divergences``) and the harness (``divergences.testing``); neither
-imports the lab. Its heavier dependencies (matplotlib, SymPy, optax, tqdm) load with the module
+imports the lab. Its heavier dependencies (matplotlib, SymPy, optax, tqdm, equinox) load with the module
 that needs them, so ``import divergences.lab`` is cheap.
 """

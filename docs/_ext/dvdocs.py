@@ -5,10 +5,14 @@
   ``dv`` (the package), ``np`` and ``math``; the text after ``|`` is a format spec.
 * the directive ``dv-proofs`` renders the catalogue of ``proofs/proof_*.py``: each proof's title
   and claim, its steps with their method, and the result of running each step now.
+* :func:`training_run` trains one configuration of the training lab once per build (the plots of
+  a page share it), and the directive ``dv-training-gif`` writes that run's animation into the
+  build's ``_static`` folder (never into the source tree) and shows it.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
 import math
 import pathlib
@@ -81,6 +85,47 @@ class ProofCatalogue(Directive):
         return out
 
 
+@functools.lru_cache(maxsize=4)
+def training_run(data: str, game: str, steps: int, seed: int = 0) -> Any:
+    """One training run of the lab, shared by the figures of a page (built once per build)."""
+    from divergences.lab.training import TrainingConfig, train
+
+    return train(TrainingConfig(data=data, game=game, steps=steps, seed=seed), progress=False)
+
+
+def show(fig: Any) -> None:
+    """Hands a figure built without pyplot (as the lab's ``figure_*`` functions build them) to
+    pyplot's figure managers, where the ``plot`` directive collects the figures it saves."""
+    import matplotlib.pyplot as plt
+
+    canvas = plt.figure(figsize=fig.get_size_inches()).canvas
+    canvas.figure = fig
+    fig.set_canvas(canvas)
+
+
+class TrainingAnimation(Directive):
+    """``.. dv-training-gif:: DATA GAME STEPS``: the run's GIF, written at build time."""
+
+    required_arguments = 3
+    has_content = False
+
+    def run(self) -> list[nodes.Node]:
+        from divergences.lab.training.figures import save_gif
+
+        data, game, steps = self.arguments[0], self.arguments[1], int(self.arguments[2])
+        env = self.state.document.settings.env
+        static = pathlib.Path(env.app.outdir) / "_static"
+        static.mkdir(parents=True, exist_ok=True)
+        name = f"training_{data}_{game}_{steps}.gif"
+        save_gif(training_run(data, game, steps), static / name)
+        depth = env.docname.count("/")
+        src = "../" * depth + "_static/" + name
+        alt = f"{game} on {data}: samples over the critic, and the exact W1 against step"
+        return [
+            nodes.raw("", f'<img src="{src}" alt="{alt}" style="max-width:100%">', format="html")
+        ]
+
+
 def _row(cells: list[str]) -> nodes.row:
     row = nodes.row()
     for text in cells:
@@ -93,4 +138,5 @@ def _row(cells: list[str]) -> nodes.row:
 def setup(app: Sphinx) -> dict[str, Any]:
     app.add_role("dv", dv_role)
     app.add_directive("dv-proofs", ProofCatalogue)
+    app.add_directive("dv-training-gif", TrainingAnimation)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

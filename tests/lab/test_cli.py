@@ -167,7 +167,7 @@ def test_help_lists_the_subcommands() -> None:
         check=False,
     )
     assert res.returncode == 0
-    for sub in ("verify", "plot", "sweep", "tour"):
+    for sub in ("verify", "plot", "sweep", "tour", "train"):
         assert sub in res.stdout
 
 

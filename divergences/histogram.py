@@ -1,0 +1,157 @@
+r"""Pmfs from samples on a common grid: the discretisation behind "JS and KL on a grid"."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from divergences._validation import is_traced
+
+__all__ = ["GridPmf", "grid_pmf"]
+
+
+class GridPmf(NamedTuple):
+    r"""A sample's histogram on a rectangular grid, as a pmf over the grid's cells.
+
+    Attributes:
+      pmf: shape ``(cells + 1,)``: the relative frequency of each grid cell, cells in C order
+        (the last coordinate varies fastest), then one final cell holding every point outside
+        the grid. The cells and the outside cell partition the whole space, so the pmf sums to 1
+        and every sample point is counted: no renormalisation over the points that fell inside.
+        With ``pseudo_count`` :math:`\alpha > 0`:
+        :math:`(c_i + \alpha) / (n + \alpha\,(\text{cells} + 1))`.
+      counts: the raw counts :math:`c_i`, same shape as ``pmf`` (floating point, so that
+        weighted variants compose).
+      shape: the grid's shape, ``(bins_1, ..., bins_d)``: ``pmf[:-1].reshape(shape)`` is the
+        histogram as an image.
+    """
+
+    pmf: jax.Array
+    counts: jax.Array
+    shape: tuple[int, ...]
+
+
+def _check_edges(edges: Any, d: int) -> list[np.ndarray]:
+    if isinstance(edges, (list, tuple)) and len(edges) > 0 and np.ndim(edges[0]) == 1:
+        per_dim = list(edges)
+    else:
+        per_dim = [edges] * d
+    if len(per_dim) != d:
+        raise ValueError(
+            f"edges must give one increasing sequence per sample dimension: the samples have "
+            f"{d} dimension(s), edges has {len(per_dim)}"
+        )
+    out = []
+    for i, e in enumerate(per_dim):
+        if is_traced(e):
+            raise ValueError("edges must be concrete (the grid fixes the pmf's shape), not traced")
+        a = np.asarray(e, dtype=np.float64)
+        if a.ndim != 1 or a.shape[0] < 2:
+            raise ValueError(
+                f"edges[{i}] must be a 1-D sequence of at least 2 edges, got {a.shape}"
+            )
+        if not np.all(np.isfinite(a)):
+            raise ValueError(f"edges[{i}] contains NaN or inf; grid edges must be finite")
+        if not np.all(np.diff(a) > 0):
+            raise ValueError(f"edges[{i}] must be strictly increasing")
+        out.append(a)
+    return out
+
+
+def grid_pmf(
+    samples: Any,
+    edges: Sequence[Any] | Any,
+    *,
+    pseudo_count: float = 0.0,
+) -> GridPmf:
+    r"""The pmf of a sample on a rectangular grid, with an explicit pseudo-count.
+
+    Bins each point of ``samples`` into the cells of the grid given by ``edges`` (cells are
+    half-open, :math:`[e_k, e_{k+1})`, except the last one in each dimension, which includes its
+    upper edge, as in :func:`numpy.histogramdd`) and returns the relative frequencies over the
+    cells plus one cell for everything outside the grid. Two samples binned on the same edges
+    give pmfs on the same partition of space, so ``dv.js_divergence(p.pmf, q.pmf)`` is the JS
+    divergence between the two distributions pushed forward onto the partition: by the
+    data-processing inequality it never exceeds the JS between the distributions themselves
+    (up to sampling noise in the frequencies).
+
+    ``pseudo_count`` adds :math:`\alpha` to every count, the outside cell included (additive or
+    Lidstone smoothing; :math:`\alpha = 1/2` is the Krichevsky-Trofimov estimator):
+
+    .. math::
+       \hat p_i = \frac{c_i + \alpha}{n + \alpha\,(\text{cells} + 1)}.
+
+    With the default :math:`\alpha = 0` the pmf is the raw relative frequency and may hold exact
+    zeros, so ``dv.kl(p.pmf, q.pmf)`` is ``inf`` where the data sample ``p`` hits a cell that
+    ``q`` misses: that is the honest answer for the histograms. No smoothing is ever applied
+    unless asked for here.
+
+    Jittable and differentiable in nothing (counts are piecewise constant); the edges must be
+    concrete, since they fix the output's shape. Under ``jax.vmap`` the samples may be batched.
+
+    Args:
+      samples: points, shape ``(n, d)``, or ``(n,)`` for points on the line; finite.
+      edges: the grid: either one strictly increasing 1-D sequence used for every dimension, or a
+        sequence of ``d`` of them (one per dimension).
+      pseudo_count: :math:`\alpha \ge 0`, added to every cell's count.
+
+    Returns:
+      A :class:`GridPmf` ``(pmf, counts, shape)``.
+
+    Raises:
+      ValueError: for samples that are empty, not finite or of the wrong rank, edges that are not
+        strictly increasing or do not match the dimension, or a negative or non-finite
+        pseudo-count (the message names the argument).
+
+    References:
+      Cover & Thomas, *Elements of Information Theory*, 2nd ed., 2006, Sec. 2.8 (data
+      processing); Krichevsky & Trofimov, *The performance of universal encoding*, IEEE Trans.
+      Inf. Theory 27(2), 1981 (the 1/2 pseudo-count).
+
+    Example:
+      >>> import divergences as dv
+      >>> h = dv.grid_pmf([[0.1, 0.1], [0.9, 0.9], [0.9, 0.8], [5.0, 5.0]], [0.0, 0.5, 1.0])
+      >>> h.pmf.tolist()
+      [0.25, 0.0, 0.0, 0.5, 0.25]
+      >>> dv.grid_pmf([0.2, 0.7], [0.0, 0.5, 1.0], pseudo_count=1.0).pmf.tolist()
+      [0.4, 0.4, 0.2]
+    """
+    if isinstance(pseudo_count, bool) or not isinstance(pseudo_count, (int, float, np.number)):
+        raise ValueError(f"pseudo_count must be a number >= 0, got {pseudo_count!r}")
+    if not (np.isfinite(pseudo_count) and pseudo_count >= 0):
+        raise ValueError(f"pseudo_count must be finite and >= 0, got {pseudo_count!r}")
+    x = jnp.asarray(samples)
+    if not jnp.issubdtype(x.dtype, jnp.floating):
+        x = x.astype(jnp.result_type(float))
+    if x.ndim == 1:
+        x = x[:, None]
+    if x.ndim != 2:
+        raise ValueError(f"samples must have shape (n,) or (n, d), got {x.shape}")
+    n, d = x.shape
+    if n == 0 or d == 0:
+        raise ValueError(f"samples is empty (shape {x.shape}); it needs at least one point")
+    if not is_traced(x) and not bool(jnp.all(jnp.isfinite(x))):
+        raise ValueError("samples contains NaN or inf; sample points must be finite")
+    grid = _check_edges(edges, d)
+    shape = tuple(len(e) - 1 for e in grid)
+    inside = jnp.ones((n,), dtype=bool)
+    flat = jnp.zeros((n,), dtype=jnp.int32)
+    for k, e in enumerate(grid):
+        ek = jnp.asarray(e, dtype=x.dtype)
+        col = x[:, k]
+        # side="right" puts a point on an inner edge into the cell above it; the last cell also
+        # takes its upper edge, as numpy.histogramdd does.
+        idx = jnp.searchsorted(ek, col, side="right") - 1
+        idx = jnp.where(col == ek[-1], shape[k] - 1, idx)
+        inside = inside & (col >= ek[0]) & (col <= ek[-1])
+        flat = flat * shape[k] + jnp.clip(idx, 0, shape[k] - 1)
+    cells = int(np.prod(shape))
+    flat = jnp.where(inside, flat, cells)
+    counts = jnp.zeros((cells + 1,), dtype=x.dtype).at[flat].add(1.0)
+    alpha = jnp.asarray(pseudo_count, dtype=x.dtype)
+    pmf = (counts + alpha) / (n + alpha * (cells + 1))
+    return GridPmf(pmf=pmf, counts=counts, shape=shape)

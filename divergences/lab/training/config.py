@@ -1,0 +1,165 @@
+"""One frozen configuration per training run, checked when it is made."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import jax
+import numpy as np
+
+from divergences.lab.training.data import Dataset, dataset
+from divergences.lab.training.games import GAMES, Game, OptimiserSettings
+
+__all__ = ["TrainingConfig"]
+
+
+def _positive_int(name: str, v: Any) -> None:
+    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+        raise ValueError(f"{name} must be a positive integer, got {v!r}")
+
+
+def _positive_float(name: str, v: Any, *, allow_zero: bool = False) -> None:
+    ok = not isinstance(v, bool) and isinstance(v, (int, float, np.number)) and np.isfinite(v)
+    if not ok or v < 0 or (v == 0 and not allow_zero):
+        rule = ">= 0" if allow_zero else "> 0"
+        raise ValueError(f"{name} must be a finite number {rule}, got {v!r}")
+
+
+def _widths(name: str, v: Any) -> None:
+    if not isinstance(v, tuple) or not all(
+        not isinstance(h, bool) and isinstance(h, (int, np.integer)) and h >= 1 for h in v
+    ):
+        raise ValueError(f"{name} must be a tuple of positive integers, got {v!r}")
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainingConfig:
+    """Everything that determines a training run; two runs with equal configurations on one
+    machine give bit-identical readouts.
+
+    Options left at ``None`` take the default of the game's paper (see
+    :mod:`divergences.lab.training.games`): the optimiser and its step size, and the number of
+    critic steps per generator step.
+
+    Attributes:
+      data: a data set name (``parallel_lines``, ``ring8``, ``grid25``, ``moons``) or a
+        :class:`~divergences.lab.training.data.Dataset` (a user's sampler or array).
+      game: ``gan`` (saturating minimax), ``nsgan``, ``wgan-clip``, ``wgan-gp``, ``sngan``, ``r1``.
+      steps: generator steps (each after ``critic_steps`` critic steps).
+      seed: the seed of every random draw: initialisation, minibatches, readout samples.
+      critic_steps: critic steps per generator step; ``None`` for the paper's (5 for the WGANs
+        and SN-GAN, 1 otherwise).
+      learning_rate: the step size of both networks; ``None`` for the paper's.
+      batch_size: points per minibatch, real and generated alike.
+      latent_dim: dimension of the generator's standard normal input (MLP generators).
+      generator_hidden, critic_hidden: hidden layer widths.
+      clip: the weight-clipping bound ``c`` of ``wgan-clip`` (0.01 in the paper).
+      gp_weight: ``lambda`` of ``wgan-gp`` (10).
+      r1_weight: ``gamma`` of ``r1`` (10).
+      init_theta: the starting offset of the parallel lines' generator.
+      eval_every: generator steps between readouts (one jitted ``lax.scan`` chunk).
+      eval_size: points in each sample of the exact W1 (a dense LP on the host; 512 points solve
+        in a few hundredths of a second, 1000 in about 0.1 s).
+      hist_size: points per sample for the grid pmfs and mode coverage.
+      grid_bins: bins per axis of the grid pmfs, over the data set's ``extent``.
+      kl_pseudo_count: the pseudo-count added to every cell (both pmfs) for ``kl_grid`` only,
+        so that a cell the generator misses gives a large finite KL; ``js_grid`` uses the raw
+        frequencies. 0 gives the raw KL, possibly ``inf``.
+      heat_resolution: pixels per axis of the critic heatmaps in the snapshots.
+      dtype: the networks' float type (``"float32"`` or ``"float64"``).
+    """
+
+    data: str | Dataset = "ring8"
+    game: str = "wgan-gp"
+    steps: int = 3000
+    seed: int = 0
+    critic_steps: int | None = None
+    learning_rate: float | None = None
+    batch_size: int = 256
+    latent_dim: int = 2
+    generator_hidden: tuple[int, ...] = (64, 64)
+    critic_hidden: tuple[int, ...] = (64, 64)
+    clip: float = 0.01
+    gp_weight: float = 10.0
+    r1_weight: float = 10.0
+    init_theta: float = 1.0
+    eval_every: int = 150
+    eval_size: int = 512
+    hist_size: int = 10_000
+    grid_bins: int = 25
+    kl_pseudo_count: float = 0.5
+    heat_resolution: int = 48
+    dtype: str = "float32"
+
+    def __post_init__(self) -> None:
+        if isinstance(self.data, str):
+            dataset(self.data)
+        elif not isinstance(self.data, Dataset):
+            raise ValueError(f"data must be a data set name or a Dataset, got {self.data!r}")
+        if self.game not in GAMES:
+            raise ValueError(f"game must be one of {sorted(GAMES)}, got {self.game!r}")
+        for name in ("steps", "batch_size", "latent_dim", "eval_every", "eval_size", "hist_size"):
+            _positive_int(name, getattr(self, name))
+        _positive_int("grid_bins", self.grid_bins)
+        _positive_int("heat_resolution", self.heat_resolution)
+        if (
+            isinstance(self.seed, bool)
+            or not isinstance(self.seed, (int, np.integer))
+            or self.seed < 0
+        ):
+            raise ValueError(f"seed must be a non-negative integer, got {self.seed!r}")
+        if self.critic_steps is not None:
+            _positive_int("critic_steps", self.critic_steps)
+        if self.learning_rate is not None:
+            _positive_float("learning_rate", self.learning_rate)
+        _widths("generator_hidden", self.generator_hidden)
+        _widths("critic_hidden", self.critic_hidden)
+        _positive_float("clip", self.clip)
+        _positive_float("gp_weight", self.gp_weight, allow_zero=True)
+        _positive_float("r1_weight", self.r1_weight, allow_zero=True)
+        _positive_float("kl_pseudo_count", self.kl_pseudo_count, allow_zero=True)
+        if not (
+            isinstance(self.init_theta, (int, float, np.number)) and np.isfinite(self.init_theta)
+        ):
+            raise ValueError(f"init_theta must be a finite number, got {self.init_theta!r}")
+        if self.dtype not in ("float32", "float64"):
+            raise ValueError(f"dtype must be 'float32' or 'float64', got {self.dtype!r}")
+        ds = self.dataset
+        try:
+            probe = jax.eval_shape(lambda k: ds.sample(k, 4), jax.random.key(0))
+        except Exception as e:  # a user's sampler that cannot be traced
+            raise ValueError(f"data: the sampler of {ds.name!r} fails on (key, 4): {e}") from e
+        if tuple(probe.shape) != (4, ds.dim):
+            raise ValueError(
+                f"data: {ds.name!r} declares points of dimension {ds.dim} but its sampler returns "
+                f"shape {tuple(probe.shape)} for 4 points; expected (4, {ds.dim})"
+            )
+
+    @property
+    def dataset(self) -> Dataset:
+        """The data set object."""
+        return dataset(self.data) if isinstance(self.data, str) else self.data
+
+    @property
+    def game_spec(self) -> Game:
+        """The game's losses and defaults."""
+        return GAMES[self.game]
+
+    @property
+    def n_critic(self) -> int:
+        """Critic steps per generator step, the paper's unless set."""
+        return self.game_spec.critic_steps if self.critic_steps is None else int(self.critic_steps)
+
+    @property
+    def optimiser(self) -> OptimiserSettings:
+        """The optimiser of both networks, the paper's with ``learning_rate`` if set."""
+        opt = self.game_spec.optimiser
+        if self.learning_rate is not None:
+            opt = opt._replace(learning_rate=float(self.learning_rate))
+        return opt
+
+    @property
+    def generator_kind(self) -> str:
+        """``"shift"`` (the parallel lines' one-parameter family) or ``"mlp"``."""
+        return "shift" if self.dataset.name == "parallel_lines" else "mlp"

@@ -1,0 +1,290 @@
+r"""Figures of training runs: readouts against step, snapshots of the samples over the critic's
+heatmap (as GAN Lab draws them), an animated GIF, the comparison of games, and the Dirac-GAN's
+vector field.
+
+Every ``figure_*`` function returns a :class:`matplotlib.figure.Figure` built without
+``pyplot`` (no global state); :func:`save_gif` renders frames with Agg and writes them with
+Pillow.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import pathlib
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from divergences.lab.training import dirac
+from divergences.lab.training.trainer import Snapshot, TrainingRun
+
+__all__ = [
+    "figure_comparison",
+    "figure_dirac",
+    "figure_readouts",
+    "figure_snapshots",
+    "save_gif",
+]
+
+_GAME_COLOURS = {
+    "gan": "tab:red",
+    "nsgan": "tab:orange",
+    "wgan-clip": "tab:purple",
+    "wgan-gp": "tab:blue",
+    "sngan": "tab:green",
+    "r1": "tab:brown",
+}
+
+
+def _title(run: TrainingRun) -> str:
+    c = run.config
+    opt = c.optimiser
+    return (
+        f"{c.game} on {c.dataset.name}, seed {c.seed}: {c.n_critic} critic step(s) per generator "
+        f"step, {opt.name} lr {opt.learning_rate:g}"
+    )
+
+
+def figure_readouts(run: TrainingRun, *, figsize: tuple[float, float] = (13, 7)) -> Figure:
+    """Six panels against generator step: exact W1 with its noise floor (and the WGAN critic's
+    estimate), JS on the grid (and the GAN discriminator's estimate), KL on the grid, mode
+    coverage, the losses, and the generator's gradient norm."""
+    r, c = run.readouts, run.config
+    game = c.game_spec
+    fig = Figure(figsize=figsize, layout="constrained")
+    axs = fig.subplots(2, 3)
+    s = r.step
+    ax = axs[0, 0]
+    ax.plot(s, r.w1, "k-", lw=2, label=f"exact $W_1$ ({c.eval_size} vs {c.eval_size} points)")
+    ax.plot(s, r.w1_floor, color="0.6", ls="--", label="noise floor: $W_1$(data, data)")
+    if game.wasserstein:
+        ax.plot(
+            s,
+            r.critic_estimate,
+            color=_GAME_COLOURS[c.game],
+            label=f"the critic's own estimate of {game.estimate_name.removesuffix(' (critic)')}",
+        )
+    ax.set_title("Wasserstein-1 (exact LP)")
+    ax.set_ylim(bottom=0)
+    ax = axs[0, 1]
+    ax.plot(s, r.js_grid, "k-", lw=2, label=f"JS on a {c.grid_bins}x{c.grid_bins} grid")
+    if not game.wasserstein:
+        ax.plot(
+            s,
+            r.critic_estimate,
+            color=_GAME_COLOURS[c.game],
+            label="the discriminator's own estimate of JS",
+        )
+    ax.axhline(math.log(2), color="0.6", ls=":", label="log 2")
+    ax.set_title(f"Jensen-Shannon (nats), {c.hist_size} points each")
+    ax = axs[0, 2]
+    ax.plot(
+        s, r.kl_grid, "k-", lw=2, label=f"KL(data || generator), pseudo-count {c.kl_pseudo_count:g}"
+    )
+    ax.set_title("KL on the grid (nats)")
+    ax.set_ylim(bottom=0)
+    ax = axs[1, 0]
+    if c.dataset.modes is not None:
+        k = len(c.dataset.modes)
+        ax.plot(
+            s, r.modes_covered, "k-", lw=2, drawstyle="steps-post", label=f"modes covered (of {k})"
+        )
+        ax.set_ylim(-0.3, k + 0.3)
+        ax2 = ax.twinx()
+        ax2.plot(s, r.high_quality, color="tab:cyan", label="high quality (within 3 sd)")
+        ax2.set_ylim(0, 1.02)
+        ax2.set_ylabel("share of high-quality samples", color="tab:cyan")
+        ax.set_title("Mode coverage")
+    else:
+        ax.text(
+            0.5, 0.5, "no modes for this data set", ha="center", va="center", transform=ax.transAxes
+        )
+        ax.set_title("Mode coverage")
+    ax = axs[1, 1]
+    ax.plot(s, r.loss_d, color="tab:gray", label="critic loss $L_D$")
+    ax.plot(s, r.loss_g, color=_GAME_COLOURS[c.game], label="generator loss $L_G$")
+    ax.set_title("Losses on the readout samples")
+    ax = axs[1, 2]
+    ax.semilogy(s, np.maximum(r.grad_norm_g, 1e-30), color=_GAME_COLOURS[c.game])
+    ax.set_title(r"generator gradient norm $\|\nabla L_G\|$")
+    for ax in axs.ravel():
+        ax.set_xlabel("generator step")
+        ax.grid(alpha=0.3)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=8, loc="best")
+    fig.suptitle(_title(run))
+    return fig
+
+
+def _draw_snapshot(ax: Any, run: TrainingRun, snap: Snapshot, *, vlim: tuple[float, float]) -> None:
+    c = run.config
+    x0, x1, y0, y1 = c.dataset.extent
+    if snap.heat is not None:
+        cmap = "RdBu" if c.game_spec.wasserstein else "PiYG"
+        ax.imshow(
+            snap.heat,
+            origin="lower",
+            extent=(x0, x1, y0, y1),
+            cmap=cmap,
+            vmin=vlim[0],
+            vmax=vlim[1],
+            aspect="auto",
+            alpha=0.8,
+            interpolation="bilinear",
+        )
+    ax.scatter(run.data_sample[:, 0], run.data_sample[:, 1], s=3, c="k", alpha=0.5, lw=0)
+    ax.scatter(snap.samples[:, 0], snap.samples[:, 1], s=3, c="tab:orange", alpha=0.8, lw=0)
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def _heat_limits(run: TrainingRun, snaps: Sequence[Snapshot]) -> tuple[float, float]:
+    if run.config.game_spec.wasserstein:
+        m = max(float(np.abs(s.heat).max()) for s in snaps if s.heat is not None)
+        return -m, m
+    return 0.0, 1.0
+
+
+def _pick(run: TrainingRun, count: int) -> list[int]:
+    n = len(run.snapshots)
+    return sorted(set(np.linspace(0, n - 1, min(count, n)).round().astype(int).tolist()))
+
+
+def figure_snapshots(run: TrainingRun, *, count: int = 8, columns: int = 4) -> Figure:
+    """``count`` snapshots evenly spread over training: data (black), generated points (orange)
+    over the discriminator's probability (green: real, pink: fake) or the critic's value."""
+    idx = _pick(run, count)
+    rows = math.ceil(len(idx) / columns)
+    fig = Figure(figsize=(3 * columns, 3 * rows + 0.4), layout="constrained")
+    axs = np.atleast_1d(fig.subplots(rows, columns)).ravel()
+    snaps = [run.snapshots[i] for i in idx]
+    vlim = _heat_limits(run, snaps)
+    for ax, snap in zip(axs, snaps, strict=False):
+        _draw_snapshot(ax, run, snap, vlim=vlim)
+        i = int(np.searchsorted(run.readouts.step, snap.step))
+        ax.set_title(f"step {snap.step}: $W_1$ = {run.readouts.w1[i]:.3f}", fontsize=9)
+    for ax in axs[len(snaps) :]:
+        ax.set_visible(False)
+    fig.suptitle(
+        _title(run)
+        + "\nblack: data, orange: generator; background: "
+        + ("critic value f" if run.config.game_spec.wasserstein else "D(x)"),
+        fontsize=10,
+    )
+    return fig
+
+
+def save_gif(
+    run: TrainingRun, path: str | pathlib.Path, *, frame_ms: int = 200, dpi: int = 72
+) -> pathlib.Path:
+    """An animated GIF of the run: one frame per readout, samples over the critic's heatmap
+    beside the exact W1 so far."""
+    from PIL import Image
+
+    path = pathlib.Path(path)
+    vlim = _heat_limits(run, run.snapshots)
+    r = run.readouts
+    frames = []
+    for k, snap in enumerate(run.snapshots):
+        fig = Figure(figsize=(8, 4), layout="constrained")
+        FigureCanvasAgg(fig)
+        ax, ax_w = fig.subplots(1, 2)
+        _draw_snapshot(ax, run, snap, vlim=vlim)
+        ax.set_title(f"{run.config.game} on {run.config.dataset.name}, step {snap.step}")
+        ax_w.plot(r.step, r.w1_floor, color="0.7", ls="--", label="noise floor")
+        ax_w.plot(r.step[: k + 1], r.w1[: k + 1], "k-", lw=2, label="exact $W_1$")
+        ax_w.set_xlim(0, max(float(r.step[-1]), 1.0))
+        ax_w.set_ylim(0, 1.05 * float(np.nanmax(np.r_[r.w1, r.w1_floor])))
+        ax_w.set_xlabel("generator step")
+        ax_w.legend(fontsize=8)
+        ax_w.grid(alpha=0.3)
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=dpi)
+        buf.seek(0)
+        frames.append(Image.open(buf).convert("P", palette=Image.Palette.ADAPTIVE))
+    frames[0].save(path, save_all=True, append_images=frames[1:], duration=frame_ms, loop=0)
+    return path
+
+
+def figure_comparison(
+    runs: Mapping[str, TrainingRun], *, figsize: tuple[float, float] = (13, 4.5)
+) -> Figure:
+    """Every game on the same data and seed: exact W1 (with the noise floor) and modes covered
+    against generator step."""
+    fig = Figure(figsize=figsize, layout="constrained")
+    ax_w, ax_m = fig.subplots(1, 2)
+    first = next(iter(runs.values()))
+    floor = np.mean([r.readouts.w1_floor for r in runs.values()], axis=0)
+    ax_w.fill_between(first.readouts.step, 0, floor, color="0.85", label="noise floor (mean)")
+    for name, run in runs.items():
+        r = run.readouts
+        col = _GAME_COLOURS.get(name)
+        ax_w.plot(r.step, r.w1, color=col, lw=1.8, label=name)
+        if run.config.dataset.modes is not None:
+            ax_m.plot(
+                r.step, r.modes_covered, color=col, lw=1.8, drawstyle="steps-post", label=name
+            )
+    ax_w.set_title(f"exact $W_1$(generator, data), {first.config.eval_size} points each")
+    ax_w.set_ylim(bottom=0)
+    modes = first.config.dataset.modes
+    if modes is not None:
+        ax_m.set_ylim(-0.3, len(modes) + 0.3)
+        ax_m.set_title(f"modes covered (of {len(modes)})")
+    for ax in (ax_w, ax_m):
+        ax.set_xlabel("generator step")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8, ncol=2)
+    c = first.config
+    fig.suptitle(
+        f"Every game on {c.dataset.name}, seed {c.seed}, {c.steps} generator steps, "
+        "each with its paper's optimiser and critic steps"
+    )
+    return fig
+
+
+def figure_dirac(
+    *,
+    steps: int = 300,
+    step_size: float = 0.1,
+    start: tuple[float, float] = (1.0, 1.0),
+    gamma: float = 0.5,
+    figsize: tuple[float, float] = (13, 4.3),
+) -> Figure:
+    """The Dirac-GAN's vector field with trajectories: simultaneous and alternating gradient
+    steps without a penalty, and with the R1 penalty ``gamma``; eigenvalues in the titles."""
+    fig = Figure(figsize=figsize, layout="constrained")
+    axs = fig.subplots(1, 3)
+    g = np.linspace(-2, 2, 17)
+    th, ps = np.meshgrid(g, g)
+    cases = [
+        ("simultaneous, $\\gamma = 0$", 0.0, False),
+        ("alternating, $\\gamma = 0$", 0.0, True),
+        (f"simultaneous, R1 $\\gamma = {gamma:g}$", gamma, False),
+    ]
+    for ax, (label, gam, alt) in zip(axs, cases, strict=True):
+        u, v = dirac.vector_field(th, ps, game="gan", gamma=gam)
+        ax.quiver(th, ps, np.asarray(u), np.asarray(v), color="0.6", angles="xy")
+        z = dirac.trajectory(
+            *start, steps=steps, step_size=step_size, game="gan", gamma=gam, alternating=alt
+        )
+        ax.plot(z[:, 0], z[:, 1], color="tab:blue", lw=1.2)
+        ax.plot(*start, "o", color="tab:blue")
+        ax.plot(0, 0, "k*", ms=10)
+        ev = dirac.eigenvalues_numeric(game="gan", gamma=gam)
+        evs = ", ".join(f"{e.real:+.2f}{e.imag:+.2f}i" for e in ev)
+        ax.set_title(f"{label}\neigenvalues of J at 0: {evs}", fontsize=9)
+        ax.set_xlim(-2, 2)
+        ax.set_ylim(-2, 2)
+        ax.set_xlabel(r"generator $\theta$")
+        ax.set_ylabel(r"discriminator $\psi$")
+        ax.set_aspect("equal")
+    fig.suptitle(
+        f"Dirac-GAN (Mescheder et al., 2018): {steps} gradient steps of size {step_size:g} from {start}"
+    )
+    return fig

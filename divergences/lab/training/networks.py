@@ -1,0 +1,107 @@
+r"""The lab's networks, built from equinox layers: multilayer perceptrons for generators and
+critics, spectral normalisation from :class:`equinox.nn.SpectralNorm`, and the one-parameter
+generator of the parallel lines.
+
+Every network is called on ONE point, ``net(x, state) -> (y, state)``, and batched with
+:func:`batched`; ``state`` is an :class:`equinox.nn.State` holding the power-iteration vectors
+of spectral normalisation (empty for the other networks).
+
+References:
+  Kidger & Garcia, *Equinox: neural networks in JAX via callable PyTrees and filtered
+  transformations*, 2021; Miyato, Kataoka, Koyama & Yoshida, *Spectral Normalization for
+  Generative Adversarial Networks*, ICLR 2018, Algorithm 1.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+
+__all__ = ["MLP", "ShiftGenerator", "batched", "make_mlp", "power_iterate"]
+
+
+def leaky_relu(x: jax.Array) -> jax.Array:
+    """Leaky ReLU with slope 0.2 below zero (1-Lipschitz, so spectral normalisation bounds the
+    network's Lipschitz constant by 1)."""
+    return jax.nn.leaky_relu(x, 0.2)
+
+
+class MLP(eqx.Module):
+    """``in -> hidden -> ... -> out`` with leaky-ReLU activations between linear layers.
+
+    Attributes:
+      layers: the linear layers, each an :class:`equinox.nn.Linear` or one wrapped in
+        :class:`equinox.nn.SpectralNorm`.
+      scalar_output: when ``True`` the output of width 1 is returned as a scalar (critics).
+    """
+
+    layers: tuple[Any, ...]
+    scalar_output: bool = eqx.field(static=True)
+    activation: Callable[[jax.Array], jax.Array] = eqx.field(static=True, default=leaky_relu)
+
+    def __call__(
+        self, x: jax.Array, state: eqx.nn.State, *, inference: bool = False
+    ) -> tuple[jax.Array, eqx.nn.State]:
+        """The output for one point ``x``; with ``inference`` spectral normalisation uses the
+        stored power-iteration vectors without updating them (the state is returned as is)."""
+        h = x
+        for i, layer in enumerate(self.layers):
+            if isinstance(layer, eqx.nn.SpectralNorm):
+                h, state = layer(h, state, inference=inference)
+            else:
+                h = layer(h)
+            if i < len(self.layers) - 1:
+                h = self.activation(h)
+        return (h[0] if self.scalar_output else h), state
+
+
+def make_mlp(
+    key: jax.Array,
+    sizes: Sequence[int],
+    *,
+    spectral_norm: bool = False,
+    scalar_output: bool,
+    dtype: Any,
+) -> tuple[MLP, eqx.nn.State]:
+    """An :class:`MLP` with the layer widths ``sizes`` (input first) and its initial state.
+
+    Linear layers use equinox's default initialisation (uniform in
+    :math:`\\pm 1/\\sqrt{\\text{fan in}}`); with ``spectral_norm`` every layer is wrapped in
+    :class:`equinox.nn.SpectralNorm` with one power iteration per call.
+    """
+    keys = jax.random.split(key, 2 * (len(sizes) - 1))
+    layers = []
+    for i, (fan_in, fan_out) in enumerate(itertools.pairwise(sizes)):
+        layer: Any = eqx.nn.Linear(fan_in, fan_out, dtype=dtype, key=keys[2 * i])
+        if spectral_norm:
+            layer = eqx.nn.SpectralNorm(layer, "weight", key=keys[2 * i + 1])
+        layers.append(layer)
+    return eqx.nn.make_with_state(MLP)(tuple(layers), scalar_output)
+
+
+def power_iterate(net: MLP, state: eqx.nn.State) -> eqx.nn.State:
+    """One power-iteration step of every spectrally normalised layer (Miyato et al.,
+    Algorithm 1), done once per critic update; the losses then call the network with
+    ``inference=True`` on the updated vectors."""
+    first = net.layers[0]
+    linear = first.layer if isinstance(first, eqx.nn.SpectralNorm) else first
+    return net(jnp.zeros((linear.in_features,), linear.weight.dtype), state)[1]
+
+
+class ShiftGenerator(eqx.Module):
+    r"""The parallel lines' generator :math:`g_\theta(z) = (\theta, z)`, one parameter."""
+
+    theta: jax.Array
+
+    def __call__(self, z: jax.Array, state: eqx.nn.State) -> tuple[jax.Array, eqx.nn.State]:
+        return jnp.concatenate([self.theta[None], z[:1]]), state
+
+
+def batched(net: Any, x: jax.Array, state: eqx.nn.State) -> tuple[jax.Array, eqx.nn.State]:
+    """``net`` on every row of ``x``; the state (power iterations) is shared by the batch."""
+    return jax.vmap(net, in_axes=(0, None), out_axes=(0, None), axis_name="batch")(x, state)

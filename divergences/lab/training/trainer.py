@@ -1,0 +1,451 @@
+r"""The training loop: k critic steps per generator step in a jitted ``lax.scan``, readouts with
+the library's exact functions on the host between chunks.
+
+A run is deterministic: every random draw (initialisation, minibatches, readout samples) comes
+from ``jax.random.key(config.seed)`` through ``fold_in`` with the step number, so two runs of
+one configuration on one machine give bit-identical readouts.
+
+Readouts (one row per evaluation, at step 0 and after every ``eval_every`` generator steps):
+
+* ``w1``: the exact :math:`W_1` between ``eval_size`` generated points and ``eval_size`` data
+  points, by :func:`divergences.w1_primal` (an LP solved on the host); ``w1_floor``: the same
+  between two independent data samples of that size, the sampling noise that ``w1`` cannot go
+  below in expectation.
+* ``js_grid``, ``kl_grid``: :func:`divergences.js_divergence` and
+  :func:`divergences.kl` (data || generator, nats) between the pmfs of ``hist_size`` points of
+  each on a ``grid_bins x grid_bins`` grid over the data set's extent, by
+  :func:`divergences.grid_pmf` (with an outside cell); ``kl_grid`` adds ``kl_pseudo_count`` to
+  every cell of both pmfs, ``js_grid`` uses raw frequencies. Only for 2-D data.
+* ``critic_estimate``: the critic's own estimate on the readout samples
+  (:func:`divergences.lab.training.games.critic_estimate`).
+* ``modes_covered``, ``high_quality``: for mixtures with known modes, a generated point is of
+  high quality when it lies within 3 standard deviations of its nearest mode (VEEGAN); a mode is
+  covered when it holds at least a fifth of its expected share of the ``hist_size`` points
+  (PacGAN's rule: 20 of 2500 for 25 modes).
+* ``loss_d``, ``loss_g``: the critic's and the generator's losses on the readout samples, and
+  ``grad_norm_g``: the norm of the generator loss's gradient with respect to the generator's
+  parameters there (the saturating GAN's vanishing gradient, measured).
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import functools
+import math
+import pathlib
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from tqdm import tqdm
+
+import divergences as dv
+from divergences.lab.training.config import TrainingConfig
+from divergences.lab.training.games import (
+    clip_weights,
+    critic_estimate,
+    critic_loss,
+    generator_loss,
+)
+from divergences.lab.training.networks import ShiftGenerator, batched, make_mlp, power_iterate
+
+__all__ = [
+    "COLUMNS",
+    "Readouts",
+    "Snapshot",
+    "TrainingRun",
+    "compare",
+    "grid_edges",
+    "mode_coverage",
+    "sample_generator",
+    "train",
+    "write_readouts_csv",
+]
+
+#: The columns of ``readouts.csv``, in order.
+COLUMNS = (
+    "step",
+    "w1",
+    "w1_floor",
+    "js_grid",
+    "kl_grid",
+    "critic_estimate",
+    "modes_covered",
+    "high_quality",
+    "loss_d",
+    "loss_g",
+    "grad_norm_g",
+)
+
+
+class Readouts(NamedTuple):
+    """One NumPy array per column of ``readouts.csv``, one entry per evaluation (NaN where a
+    readout does not apply: grid divergences of non-2-D data, modes of data without modes)."""
+
+    step: np.ndarray
+    w1: np.ndarray
+    w1_floor: np.ndarray
+    js_grid: np.ndarray
+    kl_grid: np.ndarray
+    critic_estimate: np.ndarray
+    modes_covered: np.ndarray
+    high_quality: np.ndarray
+    loss_d: np.ndarray
+    loss_g: np.ndarray
+    grad_norm_g: np.ndarray
+
+
+class Snapshot(NamedTuple):
+    """What the snapshots and the animation draw at one evaluation.
+
+    Attributes:
+      step: the generator step.
+      samples: the generated points of the W1 readout, ``(eval_size, dim)``.
+      heat: the critic on a ``heat_resolution`` square grid over the data's extent (row ``i``
+        at the ``i``-th y value): the discriminator's probability :math:`D` for the GAN games,
+        the critic's value :math:`f` for the WGANs; ``None`` for data that is not 2-D.
+    """
+
+    step: int
+    samples: np.ndarray
+    heat: np.ndarray | None
+
+
+class TrainingRun(NamedTuple):
+    """A finished run.
+
+    Attributes:
+      config: the configuration.
+      readouts: the readouts against step.
+      snapshots: one per evaluation.
+      generator, critic, critic_state: the trained equinox models (``critic_state`` holds the
+        power iterations of spectral normalisation).
+      data_sample: ``eval_size`` data points, drawn once, for figures.
+      train_seconds: wall time of the jitted chunks (compilation included).
+      readout_seconds: wall time of the readouts on the host.
+    """
+
+    config: TrainingConfig
+    readouts: Readouts
+    snapshots: list[Snapshot]
+    generator: Any
+    critic: Any
+    critic_state: Any
+    data_sample: np.ndarray
+    train_seconds: float
+    readout_seconds: float
+
+
+def grid_edges(config: TrainingConfig) -> list[np.ndarray]:
+    """The edges of the grid pmfs: ``grid_bins`` equal bins per axis over the data's extent."""
+    x0, x1, y0, y1 = config.dataset.extent
+    return [np.linspace(x0, x1, config.grid_bins + 1), np.linspace(y0, y1, config.grid_bins + 1)]
+
+
+def mode_coverage(samples: Any, modes: Any, std: float) -> tuple[int, float]:
+    """``(modes covered, share of high-quality points)`` of ``samples`` for a mixture's modes.
+
+    A point is of high quality when its nearest mode lies within ``3 * std`` (Srivastava et al.,
+    *VEEGAN*, 2017); a mode is covered when at least a fifth of its expected share
+    ``n / k`` of high-quality points lands on it (Lin et al., *PacGAN*, 2018: 20 of 2500 for
+    25 modes).
+    """
+    x = np.asarray(samples, dtype=np.float64)
+    c = np.asarray(modes, dtype=np.float64)
+    d2 = ((x[:, None, :] - c[None, :, :]) ** 2).sum(-1)
+    nearest = d2.argmin(1)
+    hq = np.sqrt(d2[np.arange(len(x)), nearest]) <= 3 * std
+    counts = np.bincount(nearest[hq], minlength=len(c))
+    covered = int(np.sum(counts >= 0.2 * len(x) / len(c)))
+    return covered, float(hq.mean())
+
+
+class _Setup(NamedTuple):
+    params_g: Any
+    static_g: Any
+    state_g: Any
+    params_d: Any
+    static_d: Any
+    state_d: Any
+    opt: optax.GradientTransformation
+    latent: Callable[[jax.Array, int], jax.Array]
+    sample: Callable[[jax.Array, int], jax.Array]
+    keys: tuple[jax.Array, jax.Array, jax.Array]
+
+
+def _setup(config: TrainingConfig) -> _Setup:
+    dtype = jnp.dtype(config.dtype)
+    ds = config.dataset
+    k_g, k_d, k_train, k_eval, k_fig = jax.random.split(jax.random.key(config.seed), 5)
+    gen: Any
+    if config.generator_kind == "shift":
+        gen, state_g = eqx.nn.make_with_state(ShiftGenerator)(jnp.asarray(config.init_theta, dtype))
+
+        def latent(key: jax.Array, n: int) -> jax.Array:
+            return jax.random.uniform(key, (n, 1), dtype)
+
+    else:
+        sizes = (config.latent_dim, *config.generator_hidden, ds.dim)
+        gen, state_g = make_mlp(k_g, sizes, scalar_output=False, dtype=dtype)
+
+        def latent(key: jax.Array, n: int) -> jax.Array:
+            return jax.random.normal(key, (n, config.latent_dim), dtype)
+
+    game = config.game_spec
+    critic, state_d = make_mlp(
+        k_d,
+        (ds.dim, *config.critic_hidden, 1),
+        spectral_norm=game.spectral_norm,
+        scalar_output=True,
+        dtype=dtype,
+    )
+    if game.clip:
+        critic = clip_weights(critic, config.clip)
+
+    def sample(key: jax.Array, n: int) -> jax.Array:
+        return ds.sample(key, n).astype(dtype)
+
+    params_g, static_g = eqx.partition(gen, eqx.is_inexact_array)
+    params_d, static_d = eqx.partition(critic, eqx.is_inexact_array)
+    return _Setup(
+        params_g,
+        static_g,
+        state_g,
+        params_d,
+        static_d,
+        state_d,
+        config.optimiser.build(),
+        latent,
+        sample,
+        (k_train, k_eval, k_fig),
+    )
+
+
+@functools.lru_cache(maxsize=16)
+def _functions(config: TrainingConfig) -> tuple[Callable[..., Any], Callable[..., Any]]:
+    """The jitted chunk of training steps and the jitted readout probe.
+
+    Built once per configuration up to its seed, step count and starting offset (see
+    :func:`_compile_key`), so runs that differ only in those reuse the compiled code; the keys
+    and the step are arguments, not constants. The cache is keyed on the frozen configuration.
+    """
+    s = _setup(config)
+    game = config.game_spec
+    batch, n_critic = config.batch_size, config.n_critic
+    opt = s.opt
+
+    def generate(pg: Any, z: jax.Array) -> jax.Array:
+        return batched(eqx.combine(pg, s.static_g), z, s.state_g)[0]
+
+    def critic_fn(pd: Any, sd: Any) -> Callable[[jax.Array], jax.Array]:
+        net = eqx.combine(pd, s.static_d)
+        return lambda x: net(x, sd, inference=True)[0]
+
+    def d_loss(pd: Any, sd: Any, real: jax.Array, fake: jax.Array, key: jax.Array) -> jax.Array:
+        return critic_loss(
+            game,
+            critic_fn(pd, sd),
+            real,
+            fake,
+            key,
+            gp_weight=config.gp_weight,
+            r1_weight=config.r1_weight,
+        )
+
+    def g_loss(pg: Any, pd: Any, sd: Any, z: jax.Array) -> jax.Array:
+        return generator_loss(game, jax.vmap(critic_fn(pd, sd))(generate(pg, z)))
+
+    def critic_step(carry: Any, key: jax.Array) -> tuple[Any, jax.Array]:
+        pg, pd, sd, og, od = carry
+        kr, kz, kp = jax.random.split(key, 3)
+        real = s.sample(kr, batch)
+        fake = generate(pg, s.latent(kz, batch))
+        if game.spectral_norm:  # one power iteration per update, then the loss uses it
+            sd = power_iterate(eqx.combine(pd, s.static_d), sd)
+        loss, grads = jax.value_and_grad(d_loss)(pd, sd, real, fake, kp)
+        updates, od = opt.update(grads, od, pd)
+        pd = optax.apply_updates(pd, updates)
+        if game.clip:
+            pd = clip_weights(pd, config.clip)
+        return (pg, pd, sd, og, od), loss
+
+    def generator_step(carry: Any, key: jax.Array) -> tuple[Any, None]:
+        k_critic, kz = jax.random.split(key)
+        carry, _ = jax.lax.scan(critic_step, carry, jax.random.split(k_critic, n_critic))
+        pg, pd, sd, og, od = carry
+        grads = jax.grad(g_loss)(pg, pd, sd, s.latent(kz, batch))
+        updates, og = opt.update(grads, og, pg)
+        return (optax.apply_updates(pg, updates), pd, sd, og, od), None
+
+    def chunk(carry: Any, start: jax.Array, key: jax.Array, length: int) -> Any:
+        keys = jax.vmap(lambda i: jax.random.fold_in(key, i))(start + jnp.arange(length))
+        return jax.lax.scan(generator_step, carry, keys)[0]
+
+    x0, x1, y0, y1 = config.dataset.extent
+    r = config.heat_resolution
+    gx, gy = np.meshgrid(np.linspace(x0, x1, r), np.linspace(y0, y1, r))
+    heat_grid = np.stack([gx.ravel(), gy.ravel()], -1)
+    dtype = jnp.dtype(config.dtype)
+
+    def probe(pg: Any, pd: Any, sd: Any, step: jax.Array, key: jax.Array) -> dict[str, Any]:
+        kz, ka, kb, khz, khd, kp = jax.random.split(jax.random.fold_in(key, step), 6)
+        n, nh = config.eval_size, config.hist_size
+        z = s.latent(kz, n)
+        fake, real_a = generate(pg, z), s.sample(ka, n)
+        f = jax.vmap(critic_fn(pd, sd))
+        out = {
+            "fake": fake,
+            "real_a": real_a,
+            "real_b": s.sample(kb, n),
+            "fake_h": generate(pg, s.latent(khz, nh)),
+            "real_h": s.sample(khd, nh),
+            "real_out": f(real_a),
+            "fake_out": f(fake),
+            "loss_d": d_loss(pd, sd, real_a, fake, kp),
+        }
+        loss_g, grads = jax.value_and_grad(g_loss)(pg, pd, sd, z)
+        out["loss_g"], out["grad_norm_g"] = loss_g, optax.tree.norm(grads)
+        if config.dataset.dim == 2:
+            h = f(jnp.asarray(heat_grid, dtype)).reshape(r, r)
+            out["heat"] = h if game.wasserstein else jax.nn.sigmoid(h)
+        return out
+
+    return jax.jit(chunk, static_argnames="length"), jax.jit(probe)
+
+
+def _compile_key(config: TrainingConfig) -> TrainingConfig:
+    """The configuration with the options that do not change the compiled code set to fixed
+    values: runs with equal compile keys share :func:`_functions`."""
+    return dataclasses.replace(config, seed=0, steps=1, init_theta=0.0)
+
+
+def _readout_row(config: TrainingConfig, step: int, p: dict[str, Any]) -> dict[str, float]:
+    """The host side of one readout: the library's exact functions on the probe's samples."""
+    h = {k: np.asarray(v, dtype=np.float64) for k, v in p.items()}
+    row = {"step": float(step)}
+    row["w1"] = float(dv.w1_primal(h["fake"], h["real_a"]).value)
+    row["w1_floor"] = float(dv.w1_primal(h["real_b"], h["real_a"]).value)
+    if config.dataset.dim == 2:
+        edges = grid_edges(config)
+        p_data, p_gen = dv.grid_pmf(h["real_h"], edges), dv.grid_pmf(h["fake_h"], edges)
+        row["js_grid"] = float(dv.js_divergence(p_data.pmf, p_gen.pmf))
+        a = config.kl_pseudo_count
+        row["kl_grid"] = float(
+            dv.kl(
+                dv.grid_pmf(h["real_h"], edges, pseudo_count=a).pmf,
+                dv.grid_pmf(h["fake_h"], edges, pseudo_count=a).pmf,
+            )
+        )
+    else:
+        row["js_grid"] = row["kl_grid"] = math.nan
+    row["critic_estimate"] = critic_estimate(config.game_spec, h["real_out"], h["fake_out"])
+    ds = config.dataset
+    if ds.modes is not None and ds.mode_std is not None:
+        covered, share = mode_coverage(h["fake_h"], ds.modes, ds.mode_std)
+        row["modes_covered"], row["high_quality"] = float(covered), share
+    else:
+        row["modes_covered"] = row["high_quality"] = math.nan
+    for k in ("loss_d", "loss_g", "grad_norm_g"):
+        row[k] = float(h[k])
+    return row
+
+
+def train(config: TrainingConfig, *, progress: bool = True) -> TrainingRun:
+    """Trains one configuration and returns its readouts, snapshots and models.
+
+    Args:
+      config: the run's :class:`TrainingConfig`.
+      progress: show a tqdm progress bar (with the latest exact W1) on stderr.
+
+    Returns:
+      A :class:`TrainingRun`.
+
+    Example:
+      >>> from divergences.lab.training import TrainingConfig, train
+      >>> small = TrainingConfig(data="ring8", game="nsgan", steps=20, eval_every=10,
+      ...                        critic_hidden=(8,), generator_hidden=(8,), eval_size=64,
+      ...                        hist_size=256, heat_resolution=8)
+      >>> run = train(small, progress=False)
+      >>> run.readouts.step.tolist()
+      [0.0, 10.0, 20.0]
+    """
+    if not isinstance(config, TrainingConfig):
+        raise ValueError(f"config must be a TrainingConfig, got {type(config).__name__}")
+    s = _setup(config)
+    chunk, probe = _functions(_compile_key(config))
+    carry = (s.params_g, s.params_d, s.state_d, s.opt.init(s.params_g), s.opt.init(s.params_d))
+    rows, snapshots = [], []
+    t_train = t_read = 0.0
+
+    def read(step: int) -> None:
+        nonlocal t_read
+        t0 = time.perf_counter()
+        p = probe(carry[0], carry[1], carry[2], jnp.asarray(step), s.keys[1])
+        rows.append(_readout_row(config, step, p))
+        heat = np.asarray(p["heat"]) if "heat" in p else None
+        snapshots.append(Snapshot(step, np.asarray(p["fake"]), heat))
+        t_read += time.perf_counter() - t0
+
+    read(0)
+    bar = tqdm(
+        total=config.steps,
+        disable=not progress,
+        desc=f"{config.game} on {config.dataset.name}",
+        unit="step",
+        leave=False,
+    )
+    step = 0
+    with bar:
+        while step < config.steps:
+            length = min(config.eval_every, config.steps - step)
+            t0 = time.perf_counter()
+            carry = jax.block_until_ready(chunk(carry, jnp.asarray(step), s.keys[0], length))
+            t_train += time.perf_counter() - t0
+            step += length
+            read(step)
+            bar.update(length)
+            bar.set_postfix(w1=f"{rows[-1]['w1']:.3f}", floor=f"{rows[-1]['w1_floor']:.3f}")
+    readouts = Readouts(*(np.array([r[c] for r in rows], dtype=np.float64) for c in COLUMNS))
+    gen = eqx.combine(carry[0], s.static_g)
+    critic = eqx.combine(carry[1], s.static_d)
+    data = np.asarray(s.sample(s.keys[2], config.eval_size))
+    return TrainingRun(config, readouts, snapshots, gen, critic, carry[2], data, t_train, t_read)
+
+
+def sample_generator(run: TrainingRun, key: jax.Array, n: int) -> np.ndarray:
+    """``n`` points of the trained generator of ``run``, shape ``(n, dim)``."""
+    s = _setup(run.config)
+    z = s.latent(key, n)
+    return np.asarray(batched(run.generator, z, s.state_g)[0])
+
+
+def write_readouts_csv(run: TrainingRun, path: str | pathlib.Path) -> pathlib.Path:
+    """Writes the readouts, one row per evaluation; a readout that does not apply is empty."""
+    path = pathlib.Path(path)
+    with path.open("w", newline="") as fh:  # closed before returning
+        w = csv.writer(fh)
+        w.writerow(COLUMNS)
+        for i in range(len(run.readouts.step)):
+            cells = []
+            for c in COLUMNS:
+                v = float(getattr(run.readouts, c)[i])
+                cells.append("" if math.isnan(v) else (str(int(v)) if c == "step" else repr(v)))
+            w.writerow(cells)
+    return path
+
+
+def compare(
+    config: TrainingConfig, games: Sequence[str] | None = None, *, progress: bool = True
+) -> dict[str, TrainingRun]:
+    """Every game (or ``games``) on the configuration's data with its seed and step count;
+    each game with its own paper's optimiser and critic steps."""
+    from divergences.lab.training.games import GAMES
+
+    names = list(GAMES) if games is None else list(games)
+    return {g: train(dataclasses.replace(config, game=g), progress=progress) for g in names}

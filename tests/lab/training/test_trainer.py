@@ -1,0 +1,118 @@
+"""The trainer: reproducible with a seed, readouts equal to direct calls of the library, and on
+the parallel lines the behaviour the lectures predict, measured."""
+
+import csv
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from scipy.spatial.distance import cdist
+
+import divergences as dv
+from divergences.lab.training import TrainingConfig, from_array, train, write_readouts_csv
+from divergences.lab.training import trainer as T
+from tests.lab.training.conftest import TINY
+
+
+def test_same_seed_same_readouts_other_seed_differs(tiny_run):
+    again = train(TrainingConfig(data="ring8", game="sngan", seed=3, **TINY), progress=False)
+    for a, b in zip(tiny_run.readouts, again.readouts, strict=True):
+        np.testing.assert_array_equal(a, b)
+    other = train(TrainingConfig(data="ring8", game="sngan", seed=4, **TINY), progress=False)
+    assert not np.array_equal(tiny_run.readouts.w1, other.readouts.w1)
+
+
+def test_readouts_equal_direct_calls_of_the_library(tiny_run):
+    config = tiny_run.config
+    s = T._setup(config)
+    _, probe = T._functions(T._compile_key(config))
+    raw = probe(s.params_g, s.params_d, s.state_d, jnp.asarray(0), s.keys[1])
+    p = {k: np.asarray(v, np.float64) for k, v in raw.items()}
+    r = tiny_run.readouts
+    assert r.w1[0] == float(dv.w1_primal(p["fake"], p["real_a"]).value)
+    assert r.w1_floor[0] == float(dv.w1_primal(p["real_b"], p["real_a"]).value)
+    x0, x1, y0, y1 = config.dataset.extent
+    edges = [np.linspace(x0, x1, 26), np.linspace(y0, y1, 26)]
+    assert r.js_grid[0] == float(
+        dv.js_divergence(dv.grid_pmf(p["real_h"], edges).pmf, dv.grid_pmf(p["fake_h"], edges).pmf)
+    )
+    a = config.kl_pseudo_count
+    assert r.kl_grid[0] == float(
+        dv.kl(
+            dv.grid_pmf(p["real_h"], edges, pseudo_count=a).pmf,
+            dv.grid_pmf(p["fake_h"], edges, pseudo_count=a).pmf,
+        )
+    )
+    # Mode coverage by a second implementation: distances with scipy, counts by a loop.
+    modes, std = config.dataset.modes, config.dataset.mode_std
+    d = cdist(p["fake_h"], modes)
+    hq = d.min(1) <= 3 * std
+    per_mode = [int(np.sum(hq & (d.argmin(1) == k))) for k in range(len(modes))]
+    assert r.modes_covered[0] == sum(c >= 0.2 * len(d) / len(modes) for c in per_mode)
+    assert r.high_quality[0] == hq.mean()
+    # The discriminator's estimate from its logits: (E log D(x) + E log(1 - D(G z)) + log 4) / 2.
+    v = np.mean(np.log(jax.nn.sigmoid(p["real_out"]))) + np.mean(
+        np.log(1 - jax.nn.sigmoid(p["fake_out"]))
+    )
+    assert abs(r.critic_estimate[0] - (v + math.log(4)) / 2) < 1e-5
+
+
+def test_mode_coverage_on_the_data_itself_and_on_one_mode():
+    ds = TrainingConfig(data="grid25").dataset
+    x = np.asarray(ds.sample(jax.random.key(0), 2500), np.float64)
+    assert T.mode_coverage(x, ds.modes, ds.mode_std)[0] == 25
+    assert (
+        T.mode_coverage(x, ds.modes, ds.mode_std)[1] > 0.98
+    )  # 3 sd holds 1 - e^-4.5 = 98.9% in 2-D
+    one = np.repeat(ds.modes[:1], 100, axis=0)
+    assert T.mode_coverage(one, ds.modes, ds.mode_std) == (1, 1.0)
+
+
+def test_csv_has_the_columns_and_one_row_per_readout(tiny_run, tmp_path):
+    path = write_readouts_csv(tiny_run, tmp_path / "readouts.csv")
+    with path.open() as fh:
+        rows = list(csv.DictReader(fh))
+    assert list(rows[0]) == list(T.COLUMNS)
+    assert [int(r["step"]) for r in rows] == [0, 10, 20]
+    assert float(rows[-1]["w1"]) == tiny_run.readouts.w1[-1]
+
+
+def test_a_users_array_is_sampled_by_rows():
+    pts = np.random.default_rng(0).normal(size=(50, 3))
+    ds = from_array(pts)
+    draw = np.asarray(ds.sample(jax.random.key(1), 400), np.float64)
+    assert ds.dim == 3 and draw.shape == (400, 3)
+    assert {tuple(r) for r in draw} <= {tuple(r) for r in pts.astype(draw.dtype)}
+
+
+# The parallel lines (Arjovsky et al., 2017, Example 1): the generator is (theta, Z), starting at
+# theta = 1; the data is theta = 0, so W1 = |theta| and JS = log 2 until the lines meet.
+LINES = {
+    "data": "parallel_lines",
+    "batch_size": 64,
+    "critic_hidden": (16, 16),
+    "eval_size": 256,
+    "hist_size": 512,
+    "learning_rate": 0.01,
+    "heat_resolution": 8,
+}
+
+
+def test_wgan_gp_moves_theta_to_the_data():
+    run = train(TrainingConfig(game="wgan-gp", steps=300, eval_every=100, **LINES), progress=False)
+    assert abs(float(run.generator.theta)) < 0.1
+    assert run.readouts.w1[-1] < 0.1  # from 1.0 at step 0
+    assert run.readouts.w1[0] > 0.95
+
+
+def test_saturating_gan_generator_gradient_vanishes():
+    # Twenty discriminator steps per generator step: the discriminator separates the lines, and
+    # the saturating loss E log(1 - D(G z)) loses its gradient (Goodfellow et al., 2014, Sec. 3;
+    # Arjovsky & Bottou, 2017, Theorem 2.4), measured as the norm of dL_G/dtheta.
+    kw = {"steps": 60, "eval_every": 20, "critic_steps": 20, **LINES}
+    sat = train(TrainingConfig(game="gan", **kw), progress=False).readouts
+    assert sat.grad_norm_g[-1] < 1e-3 < sat.grad_norm_g[0]
+    assert np.all(np.diff(sat.grad_norm_g[1:]) < 0)  # shrinking as D grows confident
+    assert sat.w1[-1] > 0.9  # theta barely moved
+    assert np.all(sat.critic_estimate[1:] > math.log(2) - 1e-3)  # D separates: JS = log 2
