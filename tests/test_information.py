@@ -19,8 +19,9 @@ F64 = tolerance("float64")
 def _mi_direct(j: np.ndarray) -> float:
     pc, px = j.sum(1, keepdims=True), j.sum(0, keepdims=True)
     m = j > 0
-    ratio = j[m] / np.broadcast_to(pc * px, j.shape)[m]
-    return float(np.sum(j[m] * np.log(ratio)))
+    # In logs: the product of two tiny marginals underflows, their logs do not.
+    pc_m, px_m = np.broadcast_to(pc, j.shape)[m], np.broadcast_to(px, j.shape)[m]
+    return float(np.sum(j[m] * (np.log(j[m]) - np.log(pc_m) - np.log(px_m))))
 
 
 @given(pmfs(6).map(lambda p: p.reshape(2, 3)))
