@@ -91,9 +91,12 @@ def pairs(rng: np.random.Generator, count: int, n: int, dtype: type, edge: bool)
     q = np.where(((which >= 0.375) & (which < 0.5))[:, None] & (p == 0), 0, q).astype(dtype)
     # renormalise rows whose zeros were imposed (sum within tolerance again)
     s = q.astype(np.float64).sum(axis=1, keepdims=True)
-    fix = np.abs(s - 1) > math.sqrt(float(np.finfo(dtype).eps)) * 0.5
-    q = np.where(fix, (q / s).astype(dtype), q)
-    return p, q
+    fix = (np.abs(s - 1) > math.sqrt(float(np.finfo(dtype).eps)) * 0.5) & (s > 0)
+    q = np.where(fix, (q / np.where(fix, s, 1)).astype(dtype), q)
+    # Every rescaling above may push the smallest normal mass into the subnormals (which XLA:CPU
+    # flushes to 0, the documented convention): keep drawn masses normal.
+    tiny = np.asarray(np.finfo(dtype).tiny, dtype)
+    return p, np.where(q > 0, np.maximum(q, tiny), 0).astype(dtype)
 
 
 def finite_where_true(g, p, q) -> np.ndarray:
@@ -125,19 +128,26 @@ def campaign(count: int, seed: int = 0) -> Counter:
                     ref = np.asarray(jax.jit(NAMED[g.name])(pj, qj))
                     ok = np.isclose(v, ref, rtol=1e-6, atol=1e-12) | (np.isinf(v) & np.isinf(ref))
                     c["1 off the named function"] += int((~ok & fin & np.isfinite(ref)).sum())
-                lo, hi = RANGES[g.name]
+                lo, hi = (float(np.asarray(x, dtype)) for x in RANGES[g.name])
                 c["8 D_f outside its range"] += int(((v < lo) | (v > hi)).sum())
                 # class 2: tightness at T*
                 try:
                     t = jax.jit(lambda a, b, g=g: dv.optimal_critic(a, b, g))(pj, qj)
                     b = np.asarray(jax.jit(lambda a, b_, t_, g=g: dv.variational_bound(a, b_, t_, g))(pj, qj, t), dtype=np.float64)
-                    representable = np.isfinite(np.asarray(t)) | (p == 0) | (q == 0)
+                    representable = (np.abs(np.asarray(t)) < float(np.finfo(dtype).max)) | (p == 0) | (q == 0)
                     rep = representable.all(axis=1)
                     tight = np.isclose(b, v, rtol=1e-9, atol=1e-12 if dtype == np.float64 else 1e-5) | (b == v)
                     if dtype == np.float32:
                         tight = np.isclose(b, v, rtol=1e-4, atol=1e-5) | (b == v)
                     c["2 bound at T* NaN or -inf"] += int((np.isnan(b) | (np.isneginf(b) & fin)).sum())
                     c["2 bound at T* not tight"] += int((~tight & rep & fin & ~np.isnan(b)).sum())
+                    # a random critic inside the domain (order one): the bound stays below D_f
+                    lo_t, hi_t = g.conjugate_domain  # open ends: stay 1e-3 inside
+                    lo_t, hi_t = lo_t + 1e-3, hi_t - 1e-3
+                    tr = rng.uniform(max(lo_t, -5.0), min(hi_t, 5.0), size=p.shape).astype(dtype)
+                    br = np.asarray(jax.jit(lambda a, b_, t_, g=g: dv.variational_bound(a, b_, t_, g))(pj, qj, jnp.asarray(tr)), dtype=np.float64)
+                    slack = 1e-12 if dtype == np.float64 else 1e-5
+                    c["2 bound above D_f (random critic)"] += int((br > v + slack * (1 + np.abs(v))).sum())
                 except Exception as e:  # noqa: BLE001
                     c[f"2 error {type(e).__name__}"] += 1
                 # class 6: gradient finite where the value and exact gradient are finite

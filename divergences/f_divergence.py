@@ -171,7 +171,15 @@ def _xlog_ratio(x: jax.Array, y: jax.Array, z: jax.Array) -> jax.Array:
     """
     m = support_mask(x)
     off = 1 - m
-    return x * jnp.log((y * m + off) / (z * m + off))
+    return x * _log_ratio(y * m + off, z * m + off)
+
+
+def _log_ratio(y: jax.Array, z: jax.Array) -> jax.Array:
+    """``log(y / z)`` for ``y, z > 0``, also where the quotient falls below the smallest normal
+    number (flushed to 0 on XLA:CPU: ``log`` would give ``-inf``); there ``log y - log z``."""
+    r = y / z
+    small = r < jnp.finfo(r.dtype).tiny
+    return jnp.where(small, jnp.log(y) - jnp.log(z), jnp.log(jnp.where(small, 1, r)))
 
 
 @_xlog_ratio.defjvp
@@ -183,7 +191,7 @@ def _xlog_ratio_jvp(primals: Any, tangents: Any) -> tuple[jax.Array, jax.Array]:
     mlog = jnp.maximum(m, support_mask(y) * support_mask(z))
     off = 1 - mlog
     ys, zs = y * mlog + off, z * mlog + off
-    tangent = dx * jnp.log(ys / zs) + (x / ys) * (dy * m) - (x / zs) * (dz * m)
+    tangent = dx * _log_ratio(ys, zs) + (x / ys) * (dy * m) - (x / zs) * (dz * m)
     return _xlog_ratio(x, y, z), tangent
 
 
@@ -666,6 +674,11 @@ def variational_bound(
       generator: the f-divergence's generator.
       axis: the axis holding the masses.
 
+    Masses accepted within the sum tolerance are used as they are: the bound is that of the
+    generator centred at 1 (see the module docstring), which equals the textbook one on pmfs and
+    stays below :func:`f_divergence` for such masses too; it is at most :math:`f(0) + \lim
+    f(t)/t`, like the divergence.
+
     Returns:
       The lower bound, with ``axis`` reduced; equal to :func:`f_divergence` at
       :func:`optimal_critic` (up to rounding, and where ``T*`` is a finite float).
@@ -691,10 +704,17 @@ def variational_bound(
     # f* is evaluated where q > 0 only: elsewhere t is replaced by f'(1), a point inside every
     # conjugate's domain, so that neither the value nor the gradient meets f* outside it.
     with jax.ensure_compile_time_eval():
-        inside = float(generator.derivative(jnp.asarray(1.0)))
-    t_q = jnp.where(q > 0, t, inside)
+        slope_1 = float(generator.derivative(jnp.asarray(1.0)))
+    t_q = jnp.where(q > 0, t, slope_1)
     if generator.weighted_conjugate is not None:
         conj_sum = jnp.sum(generator.weighted_conjugate(q, t_q), axis=axis)
     else:
         conj_sum = _weighted_sum(q, generator.conjugate(t_q), axis)
-    return _weighted_sum(p, t, axis) - conj_sum
+    raw = _weighted_sum(p, t, axis) - conj_sum
+    # The bound of the generator centred at 1, the one f_divergence sums (f~*(s) = f*(s + f'(1))
+    # + f(1) - f'(1) at s = t - f'(1)): the same on pmfs, and still below f_divergence, and equal
+    # at T*, for masses whose totals are off 1 within the tolerance.
+    f1, hi = _value_range(generator.f, generator.slope_at_infinity)
+    total_p, total_q = jnp.sum(p, axis=axis), jnp.sum(q, axis=axis)
+    bound = raw - slope_1 * (total_p - total_q) + f1 * (1 - total_q)
+    return _clip(bound, -math.inf, hi)

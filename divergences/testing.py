@@ -517,7 +517,8 @@ def critics(
 ) -> np.ndarray:
     """Critic values inside a generator's ``conjugate_domain``, for the variational bound.
 
-    Values of order one, large ones (up to 1e3 towards an infinite end) and, towards a finite
+    Values of order one, large ones (up to 0.9 log of the largest float towards an infinite end,
+    where KL's conjugate ``exp(t - 1)`` is still finite) and, towards a finite
     end, values down to the dtype's nearest representable one inside it (the end itself where
     the domain includes it), so that the convex conjugate is finite at every value drawn and
     the edges of the domain, where it is steepest, are reached.
@@ -537,19 +538,15 @@ def critics(
       ...     assert (t < 0).all()
       >>> test_domain()
     """
+    from divergences.f_divergence import _inner_ends
+
     dt = _dtype(dtype)
     lo, hi = generator.conjugate_domain
-    closed_lo, closed_hi = getattr(generator, "closed_ends", (False, False))
-
-    def inner(end: float, closed: bool, toward: float) -> float:
-        e = np.asarray(end, dtype=dt)
-        if not closed or float(e) != end:
-            e = np.nextafter(e, np.asarray(toward, dtype=dt))
-        return float(e)
-
+    # Large values, as far as exp(t) stays finite (KL's conjugate), towards an infinite end.
+    reach = 0.9 * math.log(float(np.finfo(dt).max))
+    lo_in, hi_in = _inner_ends(generator, dt)
+    lo_in, hi_in = max(lo_in, -reach), min(hi_in, reach)
     edges = []
-    lo_in = -1e3 if math.isinf(lo) else inner(lo, closed_lo, math.inf)
-    hi_in = 1e3 if math.isinf(hi) else inner(hi, closed_hi, -math.inf)
     if not math.isinf(lo):
         edges += [lo_in, lo_in + 1e-9 * max(1.0, abs(lo_in))]
     if not math.isinf(hi):
