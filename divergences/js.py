@@ -18,10 +18,12 @@ _LOG2 = math.log(2.0)
 
 def _js_nats(p: jax.Array, q: jax.Array, axis: int) -> jax.Array:
     # JS = 1/2 sum p log(2p / (p+q)) + 1/2 sum q log(2q / (p+q)); the mixture is positive wherever
-    # either mass is, so only the zero-mass conventions are needed. JS <= log 2 holds for pmfs;
-    # masses accepted within the sum tolerance could pass it by that tolerance: kept at log 2.
+    # either mass is, so only the zero-mass conventions are needed. 0 <= JS <= log 2 holds for
+    # pmfs; masses accepted within the sum tolerance (and rounding near p = q) could leave it by
+    # that much: the value is kept in the range, with selects that pass the gradient at the ends.
     js = 0.5 * js_sum(p, q, axis)
-    return jnp.where(js > _LOG2, _LOG2, js).astype(js.dtype)
+    js = jnp.where(js > _LOG2, _LOG2, js)
+    return jnp.where(js < 0, 0.0, js).astype(p.dtype)
 
 
 def js_divergence(p: ArrayLike, q: ArrayLike, *, base: Base = None, axis: int = -1) -> jax.Array:
