@@ -59,7 +59,9 @@ def rows(rng: np.random.Generator, count: int, n: int, dtype: type, edge: bool) 
     tiny = float(np.finfo(dtype).tiny)
     kind = rng.integers(0, 3, size=count)
     alpha = rng.choice([0.01, 0.03, 0.1, 0.3], size=(count, 1))
-    log_g = np.log(rng.gamma(alpha + 1, size=(count, n))) + np.log(rng.uniform(size=(count, n))) / alpha
+    log_g = (
+        np.log(rng.gamma(alpha + 1, size=(count, n))) + np.log(rng.uniform(size=(count, n))) / alpha
+    )
     dirichlet = np.exp(log_g - log_g.max(axis=1, keepdims=True))
     wide = 10.0 ** rng.uniform(math.log10(tiny), 0, size=(count, n))
     flat = rng.uniform(1e-3, 1, size=(count, n))
@@ -83,7 +85,9 @@ def pairs(rng: np.random.Generator, count: int, n: int, dtype: type, edge: bool)
     q = rows(rng, count, n, dtype, edge)
     # A quarter near-identical, an eighth identical, an eighth sharing p's zeros.
     which = rng.uniform(size=count)
-    near = p.astype(np.float64) * (1 + rng.choice([-1, 1], size=(count, n)) * 10.0 ** rng.integers(-12, -3, size=(count, n)))
+    near = p.astype(np.float64) * (
+        1 + rng.choice([-1, 1], size=(count, n)) * 10.0 ** rng.integers(-12, -3, size=(count, n))
+    )
     near = np.where(p > 0, np.maximum(near, float(np.finfo(dtype).tiny)), 0)
     near = near / near.sum(axis=1, keepdims=True) * p.astype(np.float64).sum(axis=1, keepdims=True)
     q = np.where((which < 0.25)[:, None], near.astype(dtype), q)
@@ -133,25 +137,45 @@ def campaign(count: int, seed: int = 0) -> Counter:
                 # class 2: tightness at T*
                 try:
                     t = jax.jit(lambda a, b, g=g: dv.optimal_critic(a, b, g))(pj, qj)
-                    b = np.asarray(jax.jit(lambda a, b_, t_, g=g: dv.variational_bound(a, b_, t_, g))(pj, qj, t), dtype=np.float64)
-                    representable = (np.abs(np.asarray(t)) < float(np.finfo(dtype).max)) | (p == 0) | (q == 0)
+                    b = np.asarray(
+                        jax.jit(lambda a, b_, t_, g=g: dv.variational_bound(a, b_, t_, g))(
+                            pj, qj, t
+                        ),
+                        dtype=np.float64,
+                    )
+                    representable = (
+                        (np.abs(np.asarray(t)) < float(np.finfo(dtype).max)) | (p == 0) | (q == 0)
+                    )
                     rep = representable.all(axis=1)
-                    tight = np.isclose(b, v, rtol=1e-9, atol=1e-12 if dtype == np.float64 else 1e-5) | (b == v)
+                    tight = np.isclose(
+                        b, v, rtol=1e-9, atol=1e-12 if dtype == np.float64 else 1e-5
+                    ) | (b == v)
                     if dtype == np.float32:
                         tight = np.isclose(b, v, rtol=1e-4, atol=1e-5) | (b == v)
-                    c["2 bound at T* NaN or -inf"] += int((np.isnan(b) | (np.isneginf(b) & fin)).sum())
+                    c["2 bound at T* NaN or -inf"] += int(
+                        (np.isnan(b) | (np.isneginf(b) & fin)).sum()
+                    )
                     c["2 bound at T* not tight"] += int((~tight & rep & fin & ~np.isnan(b)).sum())
                     # a random critic inside the domain (order one): the bound stays below D_f
                     lo_t, hi_t = g.conjugate_domain  # open ends: stay 1e-3 inside
                     lo_t, hi_t = lo_t + 1e-3, hi_t - 1e-3
                     tr = rng.uniform(max(lo_t, -5.0), min(hi_t, 5.0), size=p.shape).astype(dtype)
-                    br = np.asarray(jax.jit(lambda a, b_, t_, g=g: dv.variational_bound(a, b_, t_, g))(pj, qj, jnp.asarray(tr)), dtype=np.float64)
+                    br = np.asarray(
+                        jax.jit(lambda a, b_, t_, g=g: dv.variational_bound(a, b_, t_, g))(
+                            pj, qj, jnp.asarray(tr)
+                        ),
+                        dtype=np.float64,
+                    )
                     slack = 1e-12 if dtype == np.float64 else 1e-5
-                    c["2 bound above D_f (random critic)"] += int((br > v + slack * (1 + np.abs(v))).sum())
-                except Exception as e:  # noqa: BLE001
+                    c["2 bound above D_f (random critic)"] += int(
+                        (br > v + slack * (1 + np.abs(v))).sum()
+                    )
+                except Exception as e:
                     c[f"2 error {type(e).__name__}"] += 1
                 # class 6: gradient finite where the value and exact gradient are finite
-                grad = jax.jit(jax.vmap(jax.grad(lambda a, b, g=g: dv.f_divergence(a, b, g), argnums=(0, 1))))
+                grad = jax.jit(
+                    jax.vmap(jax.grad(lambda a, b, g=g: dv.f_divergence(a, b, g), argnums=(0, 1)))
+                )
                 gp, gq = (np.asarray(x) for x in grad(pj, qj))
                 with np.errstate(all="ignore"):
                     r = np.where(q > 0, p.astype(np.float64) / np.where(q > 0, q, 1), 0)
@@ -164,9 +188,15 @@ def campaign(count: int, seed: int = 0) -> Counter:
                     exact_ok &= (r2 < big).all(axis=1)
                 bad = ~(np.isfinite(gp).all(axis=1) & np.isfinite(gq).all(axis=1))
                 c["6 non-finite gradient"] += int((bad & np.isfinite(v) & exact_ok).sum())
-            d = jax.jit(jax.vmap(jax.grad(lambda a, b: jnp.sum(dv.optimal_discriminator(a, b)), argnums=(0, 1))))
+            d = jax.jit(
+                jax.vmap(
+                    jax.grad(lambda a, b: jnp.sum(dv.optimal_discriminator(a, b)), argnums=(0, 1))
+                )
+            )
             gp, gq = (np.asarray(x) for x in d(pj, qj))
-            c["6 non-finite gradient (optimal_discriminator)"] += int((~(np.isfinite(gp).all(1) & np.isfinite(gq).all(1))).sum())
+            c["6 non-finite gradient (optimal_discriminator)"] += int(
+                (~(np.isfinite(gp).all(1) & np.isfinite(gq).all(1))).sum()
+            )
             tv = np.asarray(jax.jit(dv.total_variation)(pj, qj))
             h = np.asarray(jax.jit(dv.hellinger)(pj, qj))
             js = np.asarray(jax.jit(dv.js_divergence)(pj, qj))

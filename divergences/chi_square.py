@@ -5,9 +5,9 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from divergences.f_divergence import _square_over
 from divergences._typing import ArrayLike
 from divergences._validation import check_pmf_pair
+from divergences.f_divergence import _square_over
 
 __all__ = ["chi_square"]
 

@@ -529,9 +529,7 @@ def f_divergence(
     return _clip(value, lo, hi) / log_of_base(base, value.dtype)
 
 
-def _generic_sum(
-    p: jax.Array, q: jax.Array, fn: Elementwise, slope: float, axis: int
-) -> jax.Array:
+def _generic_sum(p: jax.Array, q: jax.Array, fn: Elementwise, slope: float, axis: int) -> jax.Array:
     """``sum q f(p/q)`` as written, with the conventions at zero mass."""
     mq = support_mask(q)
     offq = 1 - mq
@@ -621,7 +619,7 @@ def _weighted_sum(w: jax.Array, values: jax.Array, axis: int) -> jax.Array:
     return jnp.sum(jnp.where(positive, w * safe, 0), axis=axis)
 
 
-def _check_critic(p: jax.Array, q: jax.Array, t: jax.Array, generator: FGenerator) -> None:
+def _check_critic(p: Any, q: Any, t: Any, generator: FGenerator) -> None:
     """The rules for a critic: no NaN; inside the conjugate's domain wherever it counts."""
     tracing = is_traced(t) or is_traced(p) or is_traced(q)
     xp: Any = jnp if tracing else np

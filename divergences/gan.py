@@ -2,7 +2,6 @@ r"""The optimal discriminator and the value function of the original GAN game.""
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 import jax

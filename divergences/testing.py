@@ -150,9 +150,10 @@ def _masses_on(
         seed = draw(st.integers(0, 2**32 - 1))
         out = np.zeros(n)
         # Gamma draws in log space: with alpha = 0.01 most of them underflow a plain gamma.
-        log_g = np.log(np.random.default_rng(seed).gamma(alpha + 1, size=k)) + np.log(
-            np.random.default_rng(seed + 1).uniform(size=k)
-        ) / alpha
+        log_g = (
+            np.log(np.random.default_rng(seed).gamma(alpha + 1, size=k))
+            + np.log(np.random.default_rng(seed + 1).uniform(size=k)) / alpha
+        )
         out[idx] = np.exp(log_g - log_g.max())
         return _finish(out, idx, dt)
     if shape == "wide":

@@ -103,7 +103,9 @@ def _cases() -> list[tuple[str, Callable[..., Any], tuple[Any, ...]]]:
     for g in G.GENERATORS.values():
         bound = lambda t, g=g: dv.variational_bound(GOOD, GOOD, t, g)  # noqa: E731
         cases.append((f"variational_bound[{g.name}]-t-nan", bound, (np.array([math.nan, 0.0]),)))
-        cases.append((f"variational_bound[{g.name}]-t-outside", bound, (np.array(OUTSIDE[g.name]),)))
+        cases.append(
+            (f"variational_bound[{g.name}]-t-outside", bound, (np.array(OUTSIDE[g.name]),))
+        )
     cases.append(
         (
             "f_divergence-callable-without-slope",
@@ -253,7 +255,12 @@ def test_frechet_distance_of_singular_covariances_is_never_negative() -> None:
         (dv.kl_mvn, (np.zeros((3, 2)), np.eye(2), np.zeros((4, 2)), np.eye(2)), "mean_p .*mean_q"),
         (
             dv.frechet_distance,
-            (np.zeros(2), np.broadcast_to(np.eye(2), (3, 2, 2)), np.zeros(2), np.broadcast_to(np.eye(2), (2, 2, 2))),
+            (
+                np.zeros(2),
+                np.broadcast_to(np.eye(2), (3, 2, 2)),
+                np.zeros(2),
+                np.broadcast_to(np.eye(2), (2, 2, 2)),
+            ),
             "cov_p .*cov_q",
         ),
         (dv.kl_mvn, (np.zeros(2), np.eye(2), np.zeros(3), np.eye(3)), "same dimension"),

@@ -224,7 +224,9 @@ def _reference(g, p, q) -> float:
             total += (mp.sqrt(a) - mp.sqrt(b)) ** 2
         elif name in ("Jensen-Shannon", "GAN"):
             s = a + b
-            total += (0 if a == 0 else a * mp.log(2 * a / s)) + (0 if b == 0 else b * mp.log(2 * b / s))
+            total += (0 if a == 0 else a * mp.log(2 * a / s)) + (
+                0 if b == 0 else b * mp.log(2 * b / s)
+            )
         else:
             total += abs(a - b) / 2
     if g.name == "GAN":

@@ -27,7 +27,11 @@ RANGED = {
     "js_divergence": (dv.js_divergence, 0.0, LOG2),
     "js_distance": (dv.js_distance, 0.0, math.sqrt(LOG2)),
     "chi_square": (dv.chi_square, 0.0, math.inf),
-    "gan_value_at_half": (lambda p, q: dv.gan_value(p, q, jnp.full(p.shape, 0.5, p.dtype)), -math.inf, 0.0),
+    "gan_value_at_half": (
+        lambda p, q: dv.gan_value(p, q, jnp.full(p.shape, 0.5, p.dtype)),
+        -math.inf,
+        0.0,
+    ),
 }
 JITTED = {name: jax.jit(fn) for name, (fn, _, _) in RANGED.items()}
 
