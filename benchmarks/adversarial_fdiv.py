@@ -14,6 +14,25 @@ of the tolerance), in float64 and float32, and counts, per class of issue 9:
    [f(1), f(0) + slope], V <= 0).
 
 Run: ``PYTHONPATH=. python benchmarks/adversarial_fdiv.py [rows]``; prints one line per count.
+
+Measured 2026-11-22 with 20000 rows per (dtype, edge) cell, 80000 pmf pairs, each through the 8
+generators (seed 0), before (commit 023672b) and after branch ``fdiv``:
+
+==============================================  =========  =====
+count                                              before  after
+==============================================  =========  =====
+1 NaN                                                3884      0
+1 inf where D_f is finite                           16295      0
+1 off the named function by > 1e-6 relative          3375      0
+2 bound at T* NaN or -inf                          104072      0
+2 bound at T* not tight (T* a finite float)         83630      0
+2 bound above D_f, random critic in the domain          0      0
+6 non-finite gradient (exact one finite)           193742      0
+6 same, optimal_discriminator                       26803      0
+8 D_f outside [f(1), f(0) + slope]                  45539      0
+8 TV > 1 / Hellinger > 1 / JS > log 2            2553/1964/2599  0/0/0
+8 chi^2 < 0                                             0      0
+==============================================  =========  =====
 """
 
 from __future__ import annotations

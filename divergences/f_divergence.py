@@ -433,9 +433,12 @@ def _check_generator(f: Any, name: str) -> None:
 @functools.lru_cache(maxsize=64)
 def _value_range(f: Elementwise, slope: float) -> tuple[float, float]:
     """``(f(1), f(0) + slope)``, the range of every f-divergence (NaN ends become +-inf)."""
-    with jax.ensure_compile_time_eval():
-        f1 = float(f(jnp.asarray(1.0)))
-        f0 = float(f(jnp.asarray(0.0)))
+    try:
+        with jax.ensure_compile_time_eval():
+            f1 = float(f(jnp.asarray(1.0)))
+            f0 = float(f(jnp.asarray(0.0)))
+    except Exception:  # a user's f that cannot be evaluated at 0 or 1 alone: no clamp
+        return -math.inf, math.inf
     lo = f1 if math.isfinite(f1) else -math.inf
     hi = f0 + slope if not math.isnan(f0 + slope) else math.inf
     return lo, hi
