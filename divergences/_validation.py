@@ -1,20 +1,31 @@
-"""Input checks shared by every public function.
+"""Input checks shared by every public function, and the package's error policy.
 
-Two regimes, chosen automatically:
+Error policy (stated once; ``docs/conventions.md`` summarises it):
 
-* **Concrete input** (NumPy arrays, lists, or JAX arrays outside a trace): every rule is checked on
-  the host and a broken rule raises :class:`ValueError` naming the argument and the rule.
-* **Traced input** (inside :func:`jax.jit`, :func:`jax.vmap`, :func:`jax.grad`): shape rules are
-  still checked at trace time, since shapes are static. Value rules (sign, sum, NaN) become
-  :func:`jax.experimental.checkify.debug_check` calls: free and silent by default, and raised as a
-  :class:`ValueError` when the function is wrapped in :func:`divergences.checked`.
-
-Nothing here ever rescales an input: a pmf that does not sum to one is an error, not a hint.
+* **Bad input raises** :class:`ValueError`, and the message starts with the argument's name and
+  says which rule it breaks (``"q does not sum to 1 along axis 0 ..."``). Nothing is ever silently
+  repaired: a pmf that does not sum to one is an error, never renormalised.
+* **Shape, dtype and type rules** (ranks, lengths, broadcasting, ``axis``, a generator that is not
+  one) are static: they raise at call time, eagerly and while a transformation traces alike.
+* **Value rules** (NaN, inf, signs, sums, a base, a critic's domain, a covariance's symmetry) are
+  written once, as a boolean predicate and a message, in :func:`require`. On concrete input the
+  predicate is evaluated on the host and a broken rule raises at once. On traced input (inside
+  :func:`jax.jit`, :func:`jax.vmap`, :func:`jax.grad`) the same predicate and message become a
+  :func:`jax.experimental.checkify.debug_check`: free and silent by default, raised as the very
+  same ``ValueError`` (type and message) when the function is wrapped in :func:`checked`. The
+  predicates are evaluated with NumPy or ``jax.numpy`` from one code path, so the two modes
+  accept and refuse the same inputs. When several rules fail, the first in the function's order
+  is reported, in both modes.
+* **Low precision**: ``bfloat16`` and ``float16`` input is computed in ``float32`` (their sums are
+  checked at float32's tolerance, their results are float32); integers and booleans become the
+  default float.
+* **Solvers** (the W1 LPs) carry their status in their result or raise ``SolverError``.
 """
 
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -25,15 +36,21 @@ from jax.experimental import checkify
 
 __all__ = [
     "as_float_array",
+    "check_axis",
     "check_base",
+    "check_base_above_one",
+    "check_covariance",
+    "check_finite",
     "check_in_unit_interval",
     "check_pmf",
     "check_pmf_pair",
+    "check_positive",
     "check_same_shape_after_broadcast",
     "checked",
     "host_float_array",
     "is_traced",
     "normalize_axis",
+    "require",
     "sum_tolerance",
 ]
 
@@ -41,14 +58,49 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def is_traced(x: Any) -> bool:
-    """True when ``x`` is an abstract value inside a JAX transformation."""
-    return isinstance(x, jax.core.Tracer)
+    """True when ``x`` (or a leaf of it) is an abstract value inside a JAX transformation."""
+    return any(isinstance(leaf, jax.core.Tracer) for leaf in jax.tree_util.tree_leaves(x))
+
+
+def require(ok: Any, message: str, **values: Any) -> None:
+    """Enforces one value rule: the single implementation behind every check of the package.
+
+    Args:
+      ok: a boolean array, True where the rule holds: a NumPy array for concrete input, a traced
+        JAX array inside a transformation. The rule holds when every entry is True.
+      message: the error message, starting with the argument's name; ``{field}`` placeholders
+        (with an optional format spec, ``{total:.6g}``) are filled from ``values``.
+      **values: arrays named in ``message``, or zero-argument callables returning them (computed
+        only when the rule fails, for concrete input).
+
+    Raises:
+      ValueError: ``message``, formatted, when ``ok`` is concrete and has a False entry. For
+        traced ``ok`` the rule is a :func:`jax.experimental.checkify.debug_check`, raised as the
+        same ``ValueError`` by :func:`checked`.
+    """
+    if is_traced(ok):
+        fields = {k: v() if callable(v) else v for k, v in values.items()}
+        checkify.debug_check(jnp.all(ok), message, **fields)
+    elif not np.all(ok):
+        fields = {k: np.asarray(v() if callable(v) else v) for k, v in values.items()}
+        raise ValueError(message.format(**fields))
+
+
+def _xp(*xs: Any) -> Any:
+    """``jax.numpy`` if any argument is traced, else NumPy: one predicate, two evaluators."""
+    return jnp if any(is_traced(x) for x in xs) else np
 
 
 def _float_dtype(dtype: Any) -> Any:
-    """The floating dtype an input of ``dtype`` is computed in: ints and bools become the default
-    float, and float64 becomes float32 unless x64 is enabled."""
+    """The floating dtype an input of ``dtype`` is computed in.
+
+    Integers and booleans become the default float; float64 becomes float32 unless x64 is
+    enabled; ``bfloat16`` and ``float16`` become float32 (their 8 or 11 bits of mantissa cannot
+    hold the sums and logarithms the package takes, nor check a sum to their own tolerance).
+    """
     if jnp.issubdtype(dtype, jnp.floating):
+        if jnp.finfo(dtype).bits < 32:
+            return np.dtype(np.float32)
         return jax.dtypes.canonicalize_dtype(dtype)
     return jnp.result_type(float)
 
@@ -67,18 +119,22 @@ def host_float_array(x: Any, name: str) -> np.ndarray:
         raise ValueError(f"{name} must be an array of numbers: {exc}") from None
     if np.issubdtype(arr.dtype, np.complexfloating):
         raise ValueError(f"{name} must be real, got complex dtype {arr.dtype}")
-    if not (np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.bool_)):
+    if not (
+        np.issubdtype(arr.dtype, np.number)
+        or np.issubdtype(arr.dtype, np.bool_)
+        or jnp.issubdtype(arr.dtype, jnp.floating)  # bfloat16 and the other ml_dtypes floats
+    ):
         raise ValueError(f"{name} must be an array of real numbers, got dtype {arr.dtype}")
     return arr.astype(_float_dtype(arr.dtype), copy=False)
 
 
 def as_float_array(x: Any, name: str) -> jax.Array:
-    """Converts ``x`` to a floating JAX array (integers and booleans become the default float).
+    """Converts ``x`` to a floating JAX array (see :func:`_float_dtype` for the dtype rules).
 
     Raises:
       ValueError: if ``x`` is ragged, complex or not numeric.
     """
-    if isinstance(x, jax.Array) or any(is_traced(leaf) for leaf in jax.tree_util.tree_leaves(x)):
+    if isinstance(x, jax.Array) or is_traced(x):
         x = jnp.asarray(x)
         if jnp.issubdtype(x.dtype, jnp.complexfloating):
             raise ValueError(f"{name} must be real, got complex dtype {x.dtype}")
@@ -86,8 +142,23 @@ def as_float_array(x: Any, name: str) -> jax.Array:
     return jnp.asarray(host_float_array(x, name))
 
 
-def normalize_axis(axis: int, ndim: int, name: str) -> int:
+def check_axis(axis: Any) -> int:
+    """Returns ``axis`` as a Python int, or raises a ValueError naming ``axis``.
+
+    An axis is a static integer (``None``, strings, floats and booleans are refused): the masses
+    lie along one axis, and reducing over all of them would mix distributions.
+    """
+    if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, (int, np.integer)):
+        raise ValueError(
+            f"axis must be an integer (the axis holding the masses), got {axis!r} of type "
+            f"{type(axis).__name__}"
+        )
+    return int(axis)
+
+
+def normalize_axis(axis: Any, ndim: int, name: str) -> int:
     """Returns ``axis`` as a non-negative index, or raises a ValueError naming ``name``."""
+    axis = check_axis(axis)
     if ndim == 0:
         raise ValueError(f"{name} must have at least one axis of masses; got a scalar")
     if not -ndim <= axis < ndim:
@@ -99,49 +170,46 @@ def sum_tolerance(dtype: Any) -> float:
     """Tolerance on ``|sum(p) - 1|``: the square root of the dtype's machine epsilon.
 
     That is 1.5e-8 in float64 and 3.5e-4 in float32: loose enough for masses typed by hand or
-    normalised in another precision, tight enough to catch a forgotten normalisation.
+    normalised in another precision, tight enough to catch a forgotten normalisation. Masses
+    accepted at this tolerance are used as they are; every function keeps its result inside its
+    documented range for them (see ``docs/conventions.md``).
     """
-    return float(np.sqrt(np.finfo(dtype).eps))
+    return float(np.sqrt(jnp.finfo(dtype).eps))
+
+
+def _value_checks(x: Any, name: str, axis: int, require_sum: bool) -> None:
+    """The value rules of a pmf, in order: no NaN, no inf, no negative mass, sums of 1."""
+    xp = _xp(x)
+    require(~xp.isnan(x), f"{name} contains NaN; masses must be finite numbers")
+    require(~xp.isinf(x), f"{name} contains inf; masses must be finite numbers")
+    require(
+        x >= 0,
+        f"{name} has negative mass {{smallest}}; masses must be >= 0",
+        smallest=lambda: xp.min(x),
+    )
+    if require_sum:
+        tol = sum_tolerance(x.dtype)
+        totals = xp.sum(x, axis=axis)
+        gaps = xp.abs(totals - 1)
+
+        def worst() -> Any:
+            return xp.reshape(totals, (-1,))[xp.argmax(xp.reshape(gaps, (-1,)))]
+
+        require(
+            gaps <= tol,
+            f"{name} does not sum to 1 along axis {axis} (sum = {{total:.6g}}, tolerance "
+            f"{tol:.1e}); divergences never renormalises: pass {name} / "
+            f"{name}.sum(axis, keepdims=True) if that is what you mean",
+            total=worst,
+        )
 
 
 def _host_value_checks(x: np.ndarray, name: str, axis: int, require_sum: bool) -> None:
-    if np.isnan(x).any():
-        raise ValueError(f"{name} contains NaN; masses must be finite numbers")
-    if np.isinf(x).any():
-        raise ValueError(f"{name} contains inf; masses must be finite numbers")
-    if (x < 0).any():
-        idx = np.unravel_index(np.argmin(x), x.shape)
-        raise ValueError(
-            f"{name} has negative mass {x[idx]!r} at index {tuple(int(i) for i in idx)}; "
-            "masses must be >= 0"
-        )
-    if require_sum:
-        totals = x.sum(axis=axis, dtype=np.float64)
-        tol = sum_tolerance(x.dtype)
-        bad = np.abs(totals - 1.0) > tol
-        if bad.any():
-            worst = totals.flat[np.argmax(np.abs(totals - 1.0))]
-            raise ValueError(
-                f"{name} does not sum to 1 along axis {axis} "
-                f"(sum = {worst!r}, tolerance {tol:.1e}); "
-                f"divergences never renormalises: pass {name} / {name}.sum(axis, keepdims=True) "
-                "if that is what you mean"
-            )
+    """The value rules of :func:`check_pmf` on a NumPy array (for the host LP solvers)."""
+    _value_checks(np.asarray(x), name, axis, require_sum)
 
 
-def _traced_value_checks(x: jax.Array, name: str, axis: int, require_sum: bool) -> None:
-    checkify.debug_check(~jnp.any(jnp.isnan(x)), f"{name} contains NaN; masses must be finite")
-    checkify.debug_check(~jnp.any(jnp.isinf(x)), f"{name} contains inf; masses must be finite")
-    checkify.debug_check(jnp.all(x >= 0), f"{name} has negative mass; masses must be >= 0")
-    if require_sum:
-        tol = sum_tolerance(x.dtype)
-        checkify.debug_check(
-            jnp.all(jnp.abs(jnp.sum(x, axis=axis) - 1) <= tol),
-            f"{name} does not sum to 1 along axis {axis} (tolerance {tol:.1e})",
-        )
-
-
-def check_pmf(p: Any, name: str, *, axis: int = -1, require_sum: bool = True) -> jax.Array:
+def check_pmf(p: Any, name: str, *, axis: Any = -1, require_sum: bool = True) -> jax.Array:
     """Validates probability masses along ``axis`` and returns them as a float JAX array.
 
     Rules: at least one axis; the mass axis is non-empty; real, finite, non-negative entries;
@@ -150,25 +218,24 @@ def check_pmf(p: Any, name: str, *, axis: int = -1, require_sum: bool = True) ->
     Raises:
       ValueError: naming ``name`` and the rule broken.
     """
+    axis = check_axis(axis)
     x = as_float_array(p, name)
     ax = normalize_axis(axis, x.ndim, name)
     if x.shape[ax] == 0:
         raise ValueError(f"{name} is empty along axis {axis}; it needs at least one mass")
-    if is_traced(x):
-        _traced_value_checks(x, name, ax, require_sum)
-    else:
-        _host_value_checks(np.asarray(x), name, ax, require_sum)
+    _value_checks(x if is_traced(x) else np.asarray(x), name, ax, require_sum)
     return x
 
 
 def check_same_shape_after_broadcast(
-    arrays: dict[str, jax.Array], *, axis: int
+    arrays: dict[str, jax.Array], *, axis: Any
 ) -> tuple[jax.Array, ...]:
     """Broadcasts the arrays together, or raises a ValueError naming both shapes.
 
     The mass axis must match exactly: broadcasting a length-1 mass axis against a longer one
     would silently compare a point mass with a pmf, so it is refused.
     """
+    axis = check_axis(axis)
     names = list(arrays)
     shapes = [arrays[n].shape for n in names]
     try:
@@ -204,13 +271,14 @@ def _axis_from_right(axis: int, ndim: int) -> int:
 
 
 def check_pmf_pair(
-    p: Any, q: Any, names: tuple[str, str] = ("p", "q"), *, axis: int = -1
+    p: Any, q: Any, names: tuple[str, str] = ("p", "q"), *, axis: Any = -1
 ) -> tuple[jax.Array, jax.Array]:
     """Validates two pmfs (see :func:`check_pmf`) and broadcasts them to one shape and dtype.
 
     ``axis`` is an axis of the broadcast shape. Broadcasting aligns shapes on the right, so when
     the two inputs differ in rank a non-negative ``axis`` is located from the right in each of them.
     """
+    axis = check_axis(axis)
     a = as_float_array(p, names[0])
     b = as_float_array(q, names[1])
     if a.ndim != b.ndim and min(a.ndim, b.ndim) > 0:
@@ -228,35 +296,96 @@ def check_pmf_pair(
     return a, b
 
 
-def check_base(base: Any) -> None:
-    """Checks a logarithm base: None (nats) or a finite number > 0 and != 1."""
-    if base is None or is_traced(base):
-        return
-    b = np.asarray(base)
+def _base_array(base: Any) -> Any:
+    """``base`` as a 0-d array, or a ValueError for what can never be a base (static rules)."""
+    b = base if is_traced(base) else np.asarray(base)
     if (
         b.shape != ()
-        or not (np.issubdtype(b.dtype, np.integer) or np.issubdtype(b.dtype, np.floating))
-        or not np.isfinite(b)
-        or b <= 0
-        or b == 1
+        or isinstance(base, (bool, np.bool_))
+        or not (jnp.issubdtype(b.dtype, jnp.integer) or jnp.issubdtype(b.dtype, jnp.floating))
     ):
         raise ValueError(f"base must be None (nats) or a finite number > 0 and != 1, got {base!r}")
+    return b
+
+
+def check_base(base: Any) -> None:
+    """Checks a logarithm base: None (nats) or a finite number > 0 and != 1."""
+    if base is None:
+        return
+    b = _base_array(base)
+    xp = _xp(b)
+    require(
+        xp.isfinite(b) & (b > 0) & (b != 1),
+        "base must be None (nats) or a finite number > 0 and != 1, got {base}",
+        base=b,
+    )
+
+
+def check_base_above_one(base: Any, function: str, reason: str) -> None:
+    """Checks a base for a quantity that needs ``base > 1`` (after :func:`check_base`)."""
+    if base is None:
+        return
+    b = _base_array(base)
+    require(b > 1, f"{function} needs base > 1, got {{base}}: {reason}", base=b)
 
 
 def check_in_unit_interval(d: Any, name: str) -> jax.Array:
     """Validates values in [0, 1] (a discriminator's outputs) and returns a float array."""
     x = as_float_array(d, name)
-    if is_traced(x):
-        checkify.debug_check(jnp.all((x >= 0) & (x <= 1)), f"{name} must lie in [0, 1] (no NaN)")
-    else:
-        h = np.asarray(x)
-        if np.isnan(h).any():
-            raise ValueError(f"{name} contains NaN; it must lie in [0, 1]")
-        if (h < 0).any() or (h > 1).any():
-            raise ValueError(
-                f"{name} must lie in [0, 1]; found values in [{h.min()!r}, {h.max()!r}]"
-            )
+    h = x if is_traced(x) else np.asarray(x)
+    xp = _xp(h)
+    require(~xp.isnan(h), f"{name} contains NaN; it must lie in [0, 1]")
+    require(
+        (h >= 0) & (h <= 1),
+        f"{name} must lie in [0, 1]; found values in [{{lo}}, {{hi}}]",
+        lo=lambda: xp.min(h),
+        hi=lambda: xp.max(h),
+    )
     return x
+
+
+def check_finite(x: Any, name: str) -> None:
+    """Checks that every entry of ``x`` is finite (no NaN, no inf)."""
+    h = x if is_traced(x) else np.asarray(x)
+    require(_xp(h).isfinite(h), f"{name} must be finite (no NaN or inf)")
+
+
+def check_positive(x: Any, name: str, what: str) -> None:
+    """Checks that every entry of ``x`` is finite and > 0; ``what`` says what ``x`` is."""
+    check_finite(x, name)
+    h = x if is_traced(x) else np.asarray(x)
+    xp = _xp(h)
+    require(h > 0, f"{name} must be > 0 ({what}), got {{smallest}}", smallest=lambda: xp.min(h))
+
+
+def check_covariance(cov: Any, name: str, *, positive_definite: bool) -> None:
+    """Checks a (batch of) covariance matrices: finite, symmetric, positive (semi-)definite.
+
+    Symmetry is checked to ``|C - C^T| <= 1e-12 + 1e-10 |C|``; semi-definiteness allows a smallest
+    eigenvalue down to ``-sqrt(eps)`` times the largest magnitude (rounding of a singular
+    covariance estimated from data); definiteness asks for a smallest eigenvalue > 0.
+    """
+    check_finite(cov, name)
+    c = cov if is_traced(cov) else np.asarray(cov)
+    xp = _xp(c)
+    ct = xp.swapaxes(c, -1, -2)
+    require(xp.abs(c - ct) <= 1e-12 + 1e-10 * xp.abs(ct), f"{name} must be symmetric")
+    eig = xp.linalg.eigvalsh(0.5 * (c + ct))
+    smallest = xp.min(eig)
+    if positive_definite:
+        require(
+            smallest > 0,
+            f"{name} must be positive definite (smallest eigenvalue {{smallest:.3g}}); KL to or "
+            "from a degenerate Gaussian is not finite",
+            smallest=smallest,
+        )
+    else:
+        slack = math.sqrt(float(jnp.finfo(c.dtype).eps)) * xp.max(xp.abs(eig))
+        require(
+            smallest >= -slack,
+            f"{name} must be positive semi-definite (smallest eigenvalue {{smallest:.3g}})",
+            smallest=smallest,
+        )
 
 
 def checked(fn: F) -> F:
@@ -264,7 +393,8 @@ def checked(fn: F) -> F:
 
     Plain calls on concrete arrays are always checked on the host. Inside ``jit`` the value rules
     are compiled as :func:`jax.experimental.checkify.debug_check` calls that cost nothing unless
-    asked for; this wrapper asks for them and turns a failure into the same :class:`ValueError`.
+    asked for; this wrapper asks for them and turns a failure into the same :class:`ValueError`,
+    with the same message, that a plain call raises.
 
     Example:
       >>> import jax, divergences as dv
@@ -272,7 +402,7 @@ def checked(fn: F) -> F:
       >>> safe_kl([0.5, 0.5], [0.9, 0.2])  # doctest: +ELLIPSIS
       Traceback (most recent call last):
       ...
-      ValueError: q does not sum to 1 along axis 0 (tolerance ...)
+      ValueError: q does not sum to 1 along axis 0 (sum = 1.1, tolerance ...
     """
     cfn = checkify.checkify(fn, errors=checkify.user_checks)
 

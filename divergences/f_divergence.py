@@ -31,6 +31,21 @@ generator               f(u)                                        D_f equals
 The ``GAN`` generator has :math:`f(1) = -\log 4`, not 0, so its "divergence" of p from itself is
 :math:`-\log 4`: it is the GAN value at the optimal discriminator (Goodfellow et al., 2014).
 
+Numerics. The generators of the table never form the ratio :math:`p_i/q_i` to evaluate ``f`` at
+it: each carries a ``term``, a stable expression of its summand (``p log(p/q)`` through the
+zero-safe log-ratio kernel, ``(p - q)^2 / q`` as ``(p - q) ((p - q) / q)``, Jensen-Shannon in its
+two-log form, ...), so that masses anywhere from 1 down to the smallest normal number give
+neither overflow nor NaN, and gradients stay finite wherever their exact value is a finite
+number. The summand is the one of the generator *centred at 1*,
+:math:`\tilde f(u) = f(u) - f(1) - f'(1)(u - 1)`, which has the same :math:`D_f` on pmfs
+(:math:`\sum_i q_i (u_i - 1) = \sum_i (p_i - q_i) = 0`) and is non-negative term by term, so
+:math:`D_f \ge f(1)` holds by construction. Every result is then kept in the range every
+f-divergence lies in, :math:`f(1) \le D_f \le f(0) + \lim_{t\to\infty} f(t)/t` (Liese & Vajda,
+2006, Theorem 5): masses accepted within the sum tolerance (``sqrt(eps)``) would otherwise move
+the value past its bound by up to that tolerance (a total variation of 1.0003 in float32).
+A generator of your own without a ``term`` is evaluated as :math:`q_i f(p_i/q_i)`, which
+overflows where :math:`p_i/q_i` passes the largest float.
+
 Example:
   >>> import divergences as dv
   >>> p, q = [0.8, 0.2], [0.3, 0.7]
@@ -41,14 +56,16 @@ References:
   Ali & Silvey, J. Roy. Statist. Soc. B 28(1), 1966; Csiszar, Studia Sci. Math. Hungar. 2, 1967;
   Nguyen, Wainwright & Jordan, IEEE Trans. Inf. Theory 56(11), 2010; Nowozin, Cseke & Tomioka,
   *f-GAN: Training Generative Neural Samplers using Variational Divergence Minimization*,
-  NeurIPS 2016, Tables 1 and 2.
+  NeurIPS 2016, Tables 1 and 2; Liese & Vajda, *On Divergences and Informations in Statistics
+  and Information Theory*, IEEE Trans. Inf. Theory 52(10), 2006.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -56,7 +73,14 @@ import numpy as np
 
 from divergences._numerics import log_of_base, safe_sqrt, support_mask
 from divergences._typing import ArrayLike, Base
-from divergences._validation import as_float_array, check_base, check_pmf_pair, is_traced
+from divergences._validation import (
+    as_float_array,
+    check_axis,
+    check_base,
+    check_pmf_pair,
+    is_traced,
+    require,
+)
 
 __all__ = [
     "GAN",
@@ -76,6 +100,9 @@ __all__ = [
 
 _LOG2 = math.log(2.0)
 
+Elementwise = Callable[[jax.Array], jax.Array]
+Pairwise = Callable[[jax.Array, jax.Array], jax.Array]
+
 
 class FGenerator(NamedTuple):
     """A generator of an f-divergence with what the variational bound needs.
@@ -83,13 +110,26 @@ class FGenerator(NamedTuple):
     Attributes:
       name: a short label.
       f: the convex generator, elementwise; finite at 0 where the math is.
-      conjugate: the convex conjugate :math:`f^*(t) = \\sup_u (ut - f(u))`, elementwise, on
-        ``conjugate_domain``.
+      conjugate: the convex conjugate :math:`f^*(t) = \\sup_{u \\ge 0} (ut - f(u))`, elementwise,
+        on ``conjugate_domain``.
       derivative: :math:`f'(u)`; :math:`T^* = f'(p/q)` attains the variational bound.
       slope_at_infinity: :math:`\\lim_{t\\to\\infty} f(t)/t`, the cost per unit of mass of ``p``
         where ``q = 0``.
-      conjugate_domain: the open interval (lower, upper) where :math:`f^*` is finite.
+      conjugate_domain: the interval (lower, upper) where :math:`f^*` is finite; its ends are
+        excluded unless ``closed_ends`` says otherwise.
       divergence: what :math:`D_f` equals in this package's names.
+      term: optional, ``term(p, q)``: the summand :math:`q\\,\\tilde f(p/q)` of the generator
+        centred at 1, :math:`\\tilde f(u) = f(u) - f(1) - f'(1)(u - 1)`, elementwise, evaluated
+        without forming ``p/q`` where that could overflow, non-negative, 0 where ``p = q = 0`` and
+        ``p`` times the slope of :math:`\\tilde f` where ``q = 0 < p``. :func:`f_divergence`
+        returns :math:`f(1) + \\sum_i` ``term``. Without it, :math:`q f(p/q)` is evaluated as
+        written.
+      weighted_conjugate: optional, ``weighted_conjugate(q, t)``: :math:`q\\, f^*(t)`,
+        elementwise, 0 where ``q = 0``, evaluated so that it stays finite where the product is
+        (``q`` tiny, ``t`` huge); ``t = -inf`` gives :math:`-q f(0)`, the limit. Without it,
+        ``q * conjugate(t)`` is used.
+      closed_ends: whether the lower and upper ends of ``conjugate_domain`` belong to it
+        (:math:`f^*` finite there), e.g. both ends for total variation.
 
     Example:
       A generator of your own, here the reverse KL again, written out:
@@ -107,17 +147,167 @@ class FGenerator(NamedTuple):
     """
 
     name: str
-    f: Callable[[jax.Array], jax.Array]
-    conjugate: Callable[[jax.Array], jax.Array]
-    derivative: Callable[[jax.Array], jax.Array]
+    f: Elementwise
+    conjugate: Elementwise
+    derivative: Elementwise
     slope_at_infinity: float
     conjugate_domain: tuple[float, float]
     divergence: str
+    term: Pairwise | None = None
+    weighted_conjugate: Pairwise | None = None
+    closed_ends: tuple[bool, bool] = (False, False)
+
+
+# --- stable elementwise pieces -------------------------------------------------------------
+
+
+@jax.custom_jvp
+def _xlog_ratio(x: jax.Array, y: jax.Array, z: jax.Array) -> jax.Array:
+    """Elementwise ``x log(y / z)``: 0 where ``x = 0``, ``inf`` where ``x > 0 = z``.
+
+    The value takes the quotient (accurate near ``y = z``); the derivative is written as
+    ``dx log(y/z) + x dy / y - x dz / z``, never through ``y / z**2``, which underflows for
+    masses near the smallest normal number while ``x / z`` is finite.
+    """
+    m = support_mask(x)
+    off = 1 - m
+    return x * _log_ratio(y * m + off, z * m + off)
+
+
+def _log_ratio(y: jax.Array, z: jax.Array) -> jax.Array:
+    """``log(y / z)`` for ``y, z > 0``, with the quotient held at the smallest normal number.
+
+    A quotient below it is flushed to 0 on XLA:CPU and its log would be ``-inf``. In the terms
+    below it is multiplied by ``x <= y`` with ``x`` a normal mass and ``z <= 1 + sqrt(eps)``, so
+    the quotient is at least ``tiny / (1 + sqrt(eps))`` and holding it at ``tiny`` changes the
+    term by at most ``x sqrt(eps)``, about ``1e-46`` at most; ``maximum`` vectorises, a select
+    would not.
+    """
+    r = y / z
+    return jnp.log(jnp.maximum(r, jnp.finfo(r.dtype).tiny))
+
+
+@_xlog_ratio.defjvp
+def _xlog_ratio_jvp(primals: Any, tangents: Any) -> tuple[jax.Array, jax.Array]:
+    x, y, z = primals
+    dx, dy, dz = tangents
+    m = support_mask(x)
+    # log(y/z) is kept for the x-derivative off the support of x too, where it is finite.
+    mlog = jnp.maximum(m, support_mask(y) * support_mask(z))
+    off = 1 - mlog
+    ys, zs = y * mlog + off, z * mlog + off
+    tangent = dx * _log_ratio(ys, zs) + (x / ys) * (dy * m) - (x / zs) * (dz * m)
+    return _xlog_ratio(x, y, z), tangent
+
+
+@jax.custom_jvp
+def _square_over(d: jax.Array, q: jax.Array) -> jax.Array:
+    """Elementwise ``d^2 / q`` (``q >= 0``): 0 where ``d = q = 0``, ``inf`` where ``q = 0 != d``.
+
+    Written ``d (d / q)`` so that neither ``d^2`` (which underflows) nor ``q^2`` is formed.
+    """
+    off = 1 - support_mask(jnp.abs(d) + q)
+    return d * (d / (q + off))
+
+
+@_square_over.defjvp
+def _square_over_jvp(primals: Any, tangents: Any) -> tuple[jax.Array, jax.Array]:
+    d, q = primals
+    dd, dq = tangents
+    off = 1 - support_mask(jnp.abs(d) + q)
+    r = d / (q + off)
+    # d(d^2/q) = 2 (d/q) dd - (d/q)^2 dq: finite wherever (d/q)^2 is, that is wherever the exact
+    # derivative is a finite float.
+    return _square_over(d, q), 2 * r * dd - r * (r * dq)
+
+
+def _nonnegative(x: jax.Array) -> jax.Array:
+    """``max(x, 0)`` that passes the gradient through at ``x = 0`` (a tie of ``maximum`` halves
+    it); a term that is non-negative in exact arithmetic loses only its rounding."""
+    return jnp.where(x < 0, 0.0, x)
+
+
+def _kl_term(p: jax.Array, q: jax.Array) -> jax.Array:
+    # q phi(p/q), phi(u) = u log u - u + 1 >= 0: the KL summand centred at 1.
+    return _nonnegative(_xlog_ratio(p, p, q) - p + q)
+
+
+def _js_term(p: jax.Array, q: jax.Array) -> jax.Array:
+    # p log(2p / (p + q)) + q log(2q / (p + q)) = (p + q) (log 2 - H(p/(p+q))) >= 0. The mixture
+    # is not halved: (p + q) / 2 underflows for masses near the smallest normal number.
+    s = p + q
+    return _nonnegative(_xlog_ratio(p, 2 * p, s) + _xlog_ratio(q, 2 * q, s))
+
+
+def _hellinger_term(p: jax.Array, q: jax.Array) -> jax.Array:
+    return (safe_sqrt(p) - safe_sqrt(q)) ** 2
+
+
+def _tv_term(p: jax.Array, q: jax.Array) -> jax.Array:
+    d = p - q
+    return 0.5 * jnp.sign(d) * d  # |d| / 2 with derivative 0 at d = 0
 
 
 def _xlogx(u: jax.Array) -> jax.Array:
     m = support_mask(u)
     return u * jnp.log(u * m + (1 - m))
+
+
+def _masked_log(q: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """``(m, log q)`` with ``m`` the support mask of ``q`` and ``log 1 = 0`` off it."""
+    m = support_mask(q)
+    return m, jnp.log(q * m + (1 - m))
+
+
+def _kl_weighted_conjugate(q: jax.Array, t: jax.Array) -> jax.Array:
+    # q exp(t - 1) = exp(t - 1 + log q): finite where the product is (q tiny, t large).
+    m, log_q = _masked_log(q)
+    return m * jnp.exp(t - 1 + log_q)
+
+
+def _pearson_conjugate(t: jax.Array) -> jax.Array:
+    # sup over u >= 0 of u t - (u - 1)^2: t^2/4 + t for t >= -2, and -f(0) = -1 below.
+    s = jnp.maximum(t, -2.0)
+    return s * (0.25 * s + 1)
+
+
+def _pearson_weighted_conjugate(q: jax.Array, t: jax.Array) -> jax.Array:
+    s = jnp.maximum(t, -2.0)
+    return (q * s) * (0.25 * s + 1)  # q s first: q tiny times s huge is finite
+
+
+def _js_conjugate(t: jax.Array) -> jax.Array:
+    # -log(2 - e^t) = -log 2 - log(-expm1(t - log 2)): no cancellation in 2 - e^t near t = log 2.
+    return -_LOG2 - jnp.log(-jnp.expm1(t - _LOG2))
+
+
+def _gan_conjugate(t: jax.Array) -> jax.Array:
+    return -jnp.log(-jnp.expm1(t))  # -log(1 - e^t), exact near t = 0
+
+
+def _scaled(conjugate: Elementwise) -> Pairwise:
+    """``q * conjugate(t)``, for conjugates whose value stays in range wherever the product does."""
+
+    def weighted(q: jax.Array, t: jax.Array) -> jax.Array:
+        return q * conjugate(t)
+
+    return weighted
+
+
+def _rkl_conjugate(t: jax.Array) -> jax.Array:
+    return -1 - jnp.log(-t)
+
+
+def _neyman_conjugate(t: jax.Array) -> jax.Array:
+    return 2 - 2 * jnp.sqrt(1 - t)
+
+
+def _sqh_conjugate(t: jax.Array) -> jax.Array:
+    return 1 / (1 - t) - 1  # t / (1 - t), and -1 (not NaN) at t = -inf
+
+
+def _tv_conjugate(t: jax.Array) -> jax.Array:
+    return t
 
 
 KL = FGenerator(
@@ -128,69 +318,87 @@ KL = FGenerator(
     slope_at_infinity=math.inf,
     conjugate_domain=(-math.inf, math.inf),
     divergence="kl(p, q)",
+    term=_kl_term,
+    weighted_conjugate=_kl_weighted_conjugate,
 )
 REVERSE_KL = FGenerator(
     "reverse KL",
     f=lambda u: -jnp.log(u),
-    conjugate=lambda t: -1 - jnp.log(-t),
+    conjugate=_rkl_conjugate,
     derivative=lambda u: -1 / u,
     slope_at_infinity=0.0,
     conjugate_domain=(-math.inf, 0.0),
     divergence="kl(q, p)",
+    term=lambda p, q: _kl_term(q, p),
+    weighted_conjugate=_scaled(_rkl_conjugate),
 )
 PEARSON = FGenerator(
     "Pearson chi^2",
     f=lambda u: (u - 1) ** 2,
-    conjugate=lambda t: t**2 / 4 + t,
+    conjugate=_pearson_conjugate,
     derivative=lambda u: 2 * (u - 1),
     slope_at_infinity=math.inf,
     conjugate_domain=(-math.inf, math.inf),
     divergence="chi_square(p, q)",
+    term=lambda p, q: _square_over(p - q, q),
+    weighted_conjugate=_pearson_weighted_conjugate,
 )
 NEYMAN = FGenerator(
     "Neyman chi^2",
     f=lambda u: (1 - u) ** 2 / u,
-    conjugate=lambda t: 2 - 2 * jnp.sqrt(1 - t),
-    derivative=lambda u: 1 - 1 / u**2,
+    conjugate=_neyman_conjugate,
+    derivative=lambda u: 1 - (1 / u) ** 2,
     slope_at_infinity=1.0,
     conjugate_domain=(-math.inf, 1.0),
     divergence="chi_square(q, p)",
+    term=lambda p, q: _square_over(q - p, p),
+    weighted_conjugate=_scaled(_neyman_conjugate),
+    closed_ends=(False, True),  # f*(1) = 2
 )
 SQUARED_HELLINGER = FGenerator(
     "squared Hellinger",
     f=lambda u: (safe_sqrt(u) - 1) ** 2,
-    conjugate=lambda t: 1 / (1 - t) - 1,  # t / (1 - t), and -1 (not NaN) at t = -inf
+    conjugate=_sqh_conjugate,
     derivative=lambda u: 1 - 1 / jnp.sqrt(u),
     slope_at_infinity=1.0,
     conjugate_domain=(-math.inf, 1.0),
     divergence="2 * hellinger(p, q)**2",
+    term=_hellinger_term,
+    weighted_conjugate=_scaled(_sqh_conjugate),
 )
 JENSEN_SHANNON = FGenerator(
     "Jensen-Shannon",
     f=lambda u: _xlogx(u) - (u + 1) * jnp.log((u + 1) / 2),
-    conjugate=lambda t: -jnp.log(2 - jnp.exp(t)),
+    conjugate=_js_conjugate,
     derivative=lambda u: _LOG2 - jnp.log1p(1 / u),  # log(2u / (1 + u)), exact at u = inf
     slope_at_infinity=_LOG2,
     conjugate_domain=(-math.inf, _LOG2),
     divergence="2 * js_divergence(p, q)",
+    term=_js_term,
+    weighted_conjugate=_scaled(_js_conjugate),
 )
 GAN = FGenerator(
     "GAN",
     f=lambda u: _xlogx(u) - (u + 1) * jnp.log(u + 1),
-    conjugate=lambda t: -jnp.log1p(-jnp.exp(t)),
+    conjugate=_gan_conjugate,
     derivative=lambda u: -jnp.log1p(1 / u),  # log(u / (u + 1)), exact at u = inf
     slope_at_infinity=0.0,
     conjugate_domain=(-math.inf, 0.0),
     divergence="2 * js_divergence(p, q) - log(4)",
+    term=_js_term,  # centred at 1, the GAN generator is the Jensen-Shannon one
+    weighted_conjugate=_scaled(_gan_conjugate),
 )
 TOTAL_VARIATION = FGenerator(
     "total variation",
     f=lambda u: 0.5 * jnp.abs(u - 1),
-    conjugate=lambda t: t,
+    conjugate=_tv_conjugate,
     derivative=lambda u: 0.5 * jnp.sign(u - 1),
     slope_at_infinity=0.5,
     conjugate_domain=(-0.5, 0.5),
     divergence="total_variation(p, q)",
+    term=_tv_term,
+    weighted_conjugate=_scaled(_tv_conjugate),
+    closed_ends=(True, True),
 )
 
 #: The f-GAN table, by name.
@@ -209,10 +417,46 @@ GENERATORS: dict[str, FGenerator] = {
 }
 
 
+def _check_generator(f: Any, name: str) -> None:
+    if isinstance(f, str):
+        raise ValueError(
+            f"{name} must be an FGenerator (such as dv.f_generators.KL) or a callable, got the "
+            f"string {f!r}; the generators by name are dv.f_generators.GENERATORS"
+            + (f" (GENERATORS[{f!r}])" if f in GENERATORS else "")
+        )
+    if not callable(f) and not isinstance(f, FGenerator):
+        raise ValueError(
+            f"{name} must be an FGenerator or a callable, got {type(f).__name__} {f!r}"
+        )
+
+
+@functools.lru_cache(maxsize=64)
+def _value_range(f: Elementwise, slope: float) -> tuple[float, float]:
+    """``(f(1), f(0) + slope)``, the range of every f-divergence (NaN ends become +-inf)."""
+    try:
+        with jax.ensure_compile_time_eval():
+            f1 = float(f(jnp.asarray(1.0)))
+            f0 = float(f(jnp.asarray(0.0)))
+    except Exception:  # a user's f that cannot be evaluated at 0 or 1 alone: no clamp
+        return -math.inf, math.inf
+    lo = f1 if math.isfinite(f1) else -math.inf
+    hi = f0 + slope if not math.isnan(f0 + slope) else math.inf
+    return lo, hi
+
+
+def _clip(value: jax.Array, lo: float, hi: float) -> jax.Array:
+    """``value`` moved into ``[lo, hi]``; a select, so the gradient passes at a tie."""
+    if lo > -math.inf:
+        value = jnp.where(value < lo, lo, value)
+    if hi < math.inf:
+        value = jnp.where(value > hi, hi, value)
+    return value
+
+
 def f_divergence(
     p: ArrayLike,
     q: ArrayLike,
-    f: FGenerator | Callable[[jax.Array], jax.Array],
+    f: FGenerator | Elementwise,
     *,
     slope_at_infinity: float | None = None,
     base: Base = None,
@@ -222,24 +466,29 @@ def f_divergence(
 
     Conventions: a point where both masses are 0 contributes 0; a point with :math:`q_i = 0 < p_i`
     contributes :math:`p_i \cdot \lim_{t\to\infty} f(t)/t`, which is ``inf`` for superlinear
-    generators such as KL and Pearson. The generator is evaluated at ``p/q`` on the support of
-    ``q`` only, so ``f`` may be infinite at 0 (reverse KL) without producing NaN.
+    generators such as KL and Pearson.
 
-    Range: ``f`` is evaluated at the ratio ``p/q``, which for a mass ``q_i`` within a few orders
-    of magnitude of the dtype's smallest normal number (``np.finfo(dtype).tiny``) and ``p_i`` of
-    order 1 is so large that ``f`` overflows (``u log u`` and ``(u - 1)^2`` beyond the largest
-    float). The dedicated functions (:func:`divergences.kl`, :func:`divergences.js_divergence`,
-    :func:`divergences.chi_square`, ...) never form the ratio and stay finite there (masses
-    below ``tiny``, subnormal numbers, count as 0 on XLA:CPU, which flushes them).
+    Numerics: the generators of the table evaluate each summand by its own stable expression
+    (their ``term``), so any masses the validation accepts, from 1 down to the dtype's smallest
+    normal number, give a finite value wherever :math:`D_f` is finite, never NaN, and gradients
+    that are finite wherever their exact value is a finite float (Pearson's and Neyman's
+    derivative in the denominator mass, :math:`1 - (p_i/q_i)^2`, leaves the float range where
+    :math:`p_i/q_i > 10^{154}` although the value does not; there it is ``-inf``). The result is
+    kept in :math:`[f(1),\ f(0) + \lim f(t)/t]`, the range of every f-divergence (see the module
+    docstring). A callable, or an :class:`FGenerator` without ``term``, is evaluated as
+    :math:`q_i f(p_i/q_i)` at the ratio taken on the support of ``q``: ``f`` may be infinite at 0
+    (reverse KL) without producing NaN, but ``f`` at a ratio beyond the largest float overflows.
 
     Args:
       p: probability masses along ``axis``.
       q: probability masses along ``axis``.
       f: an :class:`FGenerator` (which carries its slope at infinity), or a convex callable with
-        ``f(1) = 0`` applied elementwise.
-      slope_at_infinity: :math:`\lim_{t\to\infty} f(t)/t` for a plain callable. Needed only where
-        ``q = 0 < p``: a concrete input with such a point and no slope raises ``ValueError``;
-        under ``jit`` the slope then defaults to ``inf``.
+        ``f(1) = 0`` applied elementwise. Not a name: for the table by name use
+        ``dv.f_generators.GENERATORS[name]``.
+      slope_at_infinity: :math:`\lim_{t\to\infty} f(t)/t` for a plain callable (an
+        :class:`FGenerator` carries its own). Needed only where ``q = 0 < p``: such a point
+        without a slope raises ``ValueError`` (under ``jit`` through :func:`divergences.checked`;
+        unchecked, the slope then defaults to ``inf``).
       base: logarithm base; the value is divided by ``log(base)`` whatever the generator, which
         is meaningful for the generators built on ``log`` (KL, reverse KL, Jensen-Shannon, GAN)
         and changes the others (Pearson, Neyman, squared Hellinger, TV) by that factor.
@@ -254,34 +503,76 @@ def f_divergence(
       >>> bool(abs(dv.f_divergence(p, q, dv.f_generators.JENSEN_SHANNON)
       ...          - 2 * dv.js_divergence(p, q)) < 1e-6)
       True
+      >>> # q_1 = 1e-307: p/q = 5e306, where evaluating f at the ratio would overflow.
+      >>> round(float(dv.f_divergence([0.5, 0.5], [1e-307, 1.0], dv.f_generators.JENSEN_SHANNON)), 6)
+      0.431523
     """
+    _check_generator(f, "f")
+    check_axis(axis)
+    if isinstance(f, FGenerator) and slope_at_infinity is not None:
+        raise ValueError(
+            "slope_at_infinity is for a plain callable f; an FGenerator carries its own "
+            f"({f.name}: {f.slope_at_infinity})"
+        )
     check_base(base)
     p, q = check_pmf_pair(p, q, axis=axis)
-    slope: float
     if isinstance(f, FGenerator):
-        slope = f.slope_at_infinity if slope_at_infinity is None else slope_at_infinity
-        fn = f.f
-    elif slope_at_infinity is not None:
-        fn, slope = f, slope_at_infinity
+        fn, slope = f.f, f.slope_at_infinity
     else:
-        if not (is_traced(p) or is_traced(q)) and np.any(
-            (np.asarray(q) == 0) & (np.asarray(p) > 0)
-        ):
-            raise ValueError(
+        fn = f
+        if slope_at_infinity is None:
+            require(
+                ~((q == 0) & (p > 0)),
                 "q is zero where p is positive, where D_f depends on lim f(t)/t as t -> inf; "
-                "pass slope_at_infinity (inf for KL-like generators) or use an FGenerator"
+                "pass slope_at_infinity (inf for KL-like generators) or use an FGenerator",
             )
-        fn, slope = f, math.inf
+            slope = math.inf
+        else:
+            slope = float(slope_at_infinity)
+    lo, hi = _value_range(fn, slope)
+    if isinstance(f, FGenerator) and f.term is not None:
+        value = lo + jnp.sum(f.term(p, q), axis=axis)
+    else:
+        value = _generic_sum(p, q, fn, slope, axis)
+    return _clip(value, lo, hi) / log_of_base(base, value.dtype)
+
+
+def _generic_sum(p: jax.Array, q: jax.Array, fn: Elementwise, slope: float, axis: int) -> jax.Array:
+    """``sum q f(p/q)`` as written, with the conventions at zero mass."""
     mq = support_mask(q)
     offq = 1 - mq
     ratio = p * mq / (q + offq) + offq  # p/q on the support of q, 1 (harmless) off it
     body = jnp.sum(q * fn(ratio), axis=axis)
     outside = support_mask(p) * offq  # 1 where q = 0 < p
     if math.isinf(slope):
-        value = jnp.where(jnp.any(outside > 0, axis=axis), jnp.inf, body)
-    else:
-        value = body + slope * jnp.sum(p * outside, axis=axis)
-    return value / log_of_base(base, value.dtype)
+        return jnp.where(jnp.any(outside > 0, axis=axis), jnp.inf, body)
+    return body + slope * jnp.sum(p * outside, axis=axis)
+
+
+def _inner_ends(generator: FGenerator, dtype: Any) -> tuple[float, float]:
+    """The extreme values of the dtype that lie inside the conjugate's domain."""
+    lo, hi = generator.conjugate_domain
+    closed_lo, closed_hi = generator.closed_ends
+    info = jnp.finfo(dtype)
+    tiny = float(info.tiny)
+
+    def inward(end: float, closed: bool, direction: float) -> float:
+        if math.isinf(end):
+            return end
+        e = float(np.asarray(end, dtype=dtype))
+        if closed:
+            return e
+        inner = float(np.nextafter(np.asarray(e, dtype=dtype), np.asarray(direction, dtype=dtype)))
+        # A step into the subnormals would be flushed back onto the end on XLA:CPU.
+        if abs(inner - e) < tiny:
+            inner = e + math.copysign(tiny, direction)
+        if (direction > 0 and inner <= end) or (direction < 0 and inner >= end):
+            inner = float(
+                np.nextafter(np.asarray(inner, dtype=dtype), np.asarray(direction, dtype=dtype))
+            )
+        return inner
+
+    return inward(lo, closed_lo, math.inf), inward(hi, closed_hi, -math.inf)
 
 
 def optimal_critic(
@@ -290,8 +581,15 @@ def optimal_critic(
     r"""The critic :math:`T^* = f'(p/q)` at which the variational bound equals :math:`D_f`.
 
     ``p/q`` is taken as ``inf`` where ``q = 0 < p``, ``0`` where ``p = 0 < q`` and ``1`` where
-    both vanish, so ``T*`` may hold ``+-inf`` (KL's :math:`1 + \log 0`); :func:`variational_bound`
-    gives such entries zero weight where their mass is zero.
+    both vanish, so ``T*`` may hold ``+inf`` where ``q = 0`` and ``-inf`` where ``p = 0`` (KL's
+    :math:`1 + \log 0`); :func:`variational_bound` gives such entries their limits.
+
+    Rounding: where ``q > 0`` and :math:`f'(p/q)` rounds onto an open end of the conjugate's
+    domain (Jensen-Shannon's :math:`\log 2` and the GAN's 0 where :math:`q < \epsilon p`), ``T*``
+    is the nearest value of the dtype inside it, so that :math:`f^*(T^*)` is finite and the bound
+    stays tight; where :math:`f'(p/q)` overflows although ``p > 0`` (Neyman's
+    :math:`1 - (q/p)^2` for :math:`q/p > 10^{154}`), it is the most negative finite float, and
+    the bound is a bound but not tight there.
 
     Args:
       p: probability masses along ``axis``.
@@ -308,9 +606,16 @@ def optimal_critic(
       >>> [round(float(v), 6) for v in t]  # 1 + log(p/q)
       [1.693147, 1.693147, -inf]
     """
+    _check_generator(generator, "generator")
     p, q = check_pmf_pair(p, q, axis=axis)
     off = 1 - support_mask(p + q)
-    return generator.derivative((p + off) / (q + off))
+    t = generator.derivative((p + off) / (q + off))
+    lo, hi = _inner_ends(generator, t.dtype)
+    big = float(jnp.finfo(t.dtype).max)
+    inside_q = q > 0
+    t = jnp.where(inside_q & (t > hi), hi, t)
+    t = jnp.where(inside_q & (t < lo) & (lo > -math.inf), lo, t)
+    return jnp.where((p > 0) & (t == -jnp.inf), -big, t)
 
 
 def _weighted_sum(w: jax.Array, values: jax.Array, axis: int) -> jax.Array:
@@ -322,22 +627,67 @@ def _weighted_sum(w: jax.Array, values: jax.Array, axis: int) -> jax.Array:
     return jnp.sum(jnp.where(positive, w * safe, 0), axis=axis)
 
 
+def _check_critic(p: Any, q: Any, t: Any, generator: FGenerator) -> None:
+    """The rules for a critic: no NaN; inside the conjugate's domain wherever it counts."""
+    tracing = is_traced(t) or is_traced(p) or is_traced(q)
+    xp: Any = jnp if tracing else np
+    if not tracing:
+        p, q, t = np.asarray(p), np.asarray(q), np.asarray(t)
+    require(~xp.isnan(t), "t contains NaN; a critic's values must be numbers")
+    lo, hi = generator.conjugate_domain
+    closed_lo, closed_hi = generator.closed_ends
+    # Above: p t <= p sup(domain) where q = 0; where q > 0, f*(t) must be finite too.
+    above = (t > hi) | ((t == hi) & (q > 0) & (not closed_hi))
+    # Below: f* is evaluated where q > 0; -inf (an infinite end's limit) only where p = 0.
+    below = (q > 0) & ((t < lo) | ((t == lo) & (not closed_lo) & ((p > 0) | (lo > -math.inf))))
+    bad = (above | below) & ((p > 0) | (q > 0))
+
+    def first(x: Any) -> Any:
+        return xp.reshape(x, (-1,))[xp.argmax(xp.reshape(bad, (-1,)))]
+
+    kind = "[" if closed_lo else "("
+    kind_hi = "]" if closed_hi else ")"
+    require(
+        ~bad,
+        f"t is outside the domain {kind}{lo}, {hi}{kind_hi} of the {generator.name} conjugate "
+        "(e.g. t = {value} where p = {p_value}, q = {q_value}); f*(t) is infinite or undefined "
+        "there and the bound would not be a bound",
+        value=lambda: first(t),
+        p_value=lambda: first(p),
+        q_value=lambda: first(q),
+    )
+
+
 def variational_bound(
     p: ArrayLike, q: ArrayLike, t: ArrayLike, generator: FGenerator, *, axis: int = -1
 ) -> jax.Array:
     r"""The f-GAN objective :math:`\mathbb{E}_p[T] - \mathbb{E}_q[f^*(T)] \le D_f(p \,\|\, q)`.
 
+    A bound for every accepted critic: ``t`` must lie in the conjugate's domain wherever a mass
+    is (where ``q > 0`` inside it, its open ends excluded, because :math:`f^*` is evaluated there;
+    where ``q = 0 < p`` at most its upper end, because :math:`p\,t \le p \sup\mathrm{dom} f^* =
+    p \lim f(u)/u`). ``-inf`` is accepted where ``p = 0``, with :math:`f^*(-\infty) = -f(0)`, the
+    limit; points where both masses vanish are ignored. Anything else raises ``ValueError``
+    (under ``jit`` through :func:`divergences.checked`): a critic outside the domain would give a
+    "bound" above the divergence (total variation with ``t = 10``). Map a network's raw output
+    into the domain with the generator's output activation (Nowozin et al., 2016, Table 2) before
+    calling this.
+
     Args:
       p: probability masses along ``axis``.
       q: probability masses along ``axis``.
-      t: the critic's value at each outcome; entries where ``q > 0`` must lie in the
-        generator's ``conjugate_domain`` (outside it :math:`f^*` is infinite or undefined).
+      t: the critic's value at each outcome.
       generator: the f-divergence's generator.
       axis: the axis holding the masses.
 
+    Masses accepted within the sum tolerance are used as they are: the bound is that of the
+    generator centred at 1 (see the module docstring), which equals the textbook one on pmfs and
+    stays below :func:`f_divergence` for such masses too; it is at most :math:`f(0) + \lim
+    f(t)/t`, like the divergence.
+
     Returns:
       The lower bound, with ``axis`` reduced; equal to :func:`f_divergence` at
-      :func:`optimal_critic`.
+      :func:`optimal_critic` (up to rounding, and where ``T*`` is a finite float).
 
     Example:
       >>> import divergences as dv
@@ -347,6 +697,7 @@ def variational_bound(
       >>> bool(abs(dv.variational_bound(p, q, t, g) - dv.kl(p, q)) < 1e-6)
       True
     """
+    _check_generator(generator, "generator")
     p, q = check_pmf_pair(p, q, axis=axis)
     t = as_float_array(t, "t").astype(p.dtype)
     try:
@@ -355,15 +706,21 @@ def variational_bound(
         raise ValueError(
             f"t has shape {t.shape}, which does not broadcast to the masses' shape {p.shape}"
         ) from None
-    conj = generator.conjugate(jnp.where(q > 0, t, 0))
-    if not is_traced(t) and not is_traced(q):
-        if np.isnan(np.asarray(t)).any():
-            raise ValueError("t contains NaN; a critic's values must be numbers")
-        outside = np.isnan(np.asarray(conj)) & (np.asarray(q) > 0)
-        if outside.any():
-            lo, hi = generator.conjugate_domain
-            raise ValueError(
-                f"t is outside the domain ({lo}, {hi}) of the {generator.name} conjugate where "
-                f"q > 0 (e.g. t = {float(np.asarray(t)[outside].flat[0])!r}); f*(t) is not defined there"
-            )
-    return _weighted_sum(p, t, axis) - _weighted_sum(q, conj, axis)
+    _check_critic(p, q, t, generator)
+    # f* is evaluated where q > 0 only: elsewhere t is replaced by f'(1), a point inside every
+    # conjugate's domain, so that neither the value nor the gradient meets f* outside it.
+    with jax.ensure_compile_time_eval():
+        slope_1 = float(generator.derivative(jnp.asarray(1.0)))
+    t_q = jnp.where(q > 0, t, slope_1)
+    if generator.weighted_conjugate is not None:
+        conj_sum = jnp.sum(generator.weighted_conjugate(q, t_q), axis=axis)
+    else:
+        conj_sum = _weighted_sum(q, generator.conjugate(t_q), axis)
+    raw = _weighted_sum(p, t, axis) - conj_sum
+    # The bound of the generator centred at 1, the one f_divergence sums (f~*(s) = f*(s + f'(1))
+    # + f(1) - f'(1) at s = t - f'(1)): the same on pmfs, and still below f_divergence, and equal
+    # at T*, for masses whose totals are off 1 within the tolerance.
+    f1, hi = _value_range(generator.f, generator.slope_at_infinity)
+    total_p, total_q = jnp.sum(p, axis=axis), jnp.sum(q, axis=axis)
+    bound = raw - slope_1 * (total_p - total_q) + f1 * (1 - total_q)
+    return _clip(bound, -math.inf, hi)

@@ -11,22 +11,14 @@ import jax.numpy as jnp
 import numpy as np
 
 from divergences._typing import ArrayLike
-from divergences._validation import as_float_array, is_traced
+from divergences._validation import (
+    as_float_array,
+    check_covariance,
+    check_finite,
+    check_positive,
+)
 
 __all__ = ["frechet_distance", "kl_mvn", "kl_normal"]
-
-
-def _check_finite(x: jax.Array, name: str) -> None:
-    if not is_traced(x) and not np.isfinite(np.asarray(x)).all():
-        raise ValueError(f"{name} must be finite (no NaN or inf)")
-
-
-def _check_positive(x: jax.Array, name: str) -> None:
-    _check_finite(x, name)
-    if not is_traced(x):
-        h = np.asarray(x)
-        if (h <= 0).any():
-            raise ValueError(f"{name} must be > 0 (a standard deviation), got {h.min()!r}")
 
 
 def kl_normal(
@@ -60,36 +52,47 @@ def kl_normal(
     """
     mu_p, sigma_p = as_float_array(mu_p, "mu_p"), as_float_array(sigma_p, "sigma_p")
     mu_q, sigma_q = as_float_array(mu_q, "mu_q"), as_float_array(sigma_q, "sigma_q")
-    _check_finite(mu_p, "mu_p")
-    _check_finite(mu_q, "mu_q")
-    _check_positive(sigma_p, "sigma_p")
-    _check_positive(sigma_q, "sigma_q")
+    check_finite(mu_p, "mu_p")
+    check_finite(mu_q, "mu_q")
+    check_positive(sigma_p, "sigma_p", "a standard deviation")
+    check_positive(sigma_q, "sigma_q", "a standard deviation")
+    try:
+        np.broadcast_shapes(mu_p.shape, sigma_p.shape, mu_q.shape, sigma_q.shape)
+    except ValueError:
+        raise ValueError(
+            f"mu_p {mu_p.shape}, sigma_p {sigma_p.shape}, mu_q {mu_q.shape} and sigma_q "
+            f"{sigma_q.shape} must broadcast to one shape"
+        ) from None
     r = sigma_p / sigma_q
     return -jnp.log(r) + 0.5 * (r**2 + ((mu_p - mu_q) / sigma_q) ** 2) - 0.5
 
 
-def _check_mvn(
-    mean: jax.Array, cov: jax.Array, name: str, *, positive_definite: bool = False
+def _check_gaussians(
+    mp: jax.Array, cp: jax.Array, mq: jax.Array, cq: jax.Array, *, positive_definite: bool
 ) -> None:
-    if mean.ndim < 1 or cov.ndim < 2 or cov.shape[-2:] != (mean.shape[-1], mean.shape[-1]):
-        raise ValueError(
-            f"{name}: the covariance must have shape (..., d, d) for a mean of shape (..., d); "
-            f"got mean {mean.shape} and covariance {cov.shape}"
-        )
-    _check_finite(mean, f"{name}: the mean")
-    _check_finite(cov, f"{name}: the covariance")
-    if not is_traced(cov):
-        c = np.asarray(cov)
-        if not np.allclose(c, np.swapaxes(c, -1, -2), rtol=1e-10, atol=1e-12):
-            raise ValueError(f"{name}: the covariance must be symmetric")
-        smallest = np.linalg.eigvalsh(c).min()
-        if positive_definite and smallest <= 0:
+    """Shapes (static) then values of two Gaussians' parameters, in the package's one policy."""
+    for mean, cov, m_name, c_name in ((mp, cp, "mean_p", "cov_p"), (mq, cq, "mean_q", "cov_q")):
+        if mean.ndim < 1 or cov.ndim < 2 or cov.shape[-2:] != (mean.shape[-1], mean.shape[-1]):
             raise ValueError(
-                f"{name}: the covariance must be positive definite (smallest eigenvalue "
-                f"{float(smallest)!r}); KL to or from a degenerate Gaussian is not finite"
+                f"{c_name} must have shape (..., d, d) for {m_name} of shape (..., d); got "
+                f"{m_name} {mean.shape} and {c_name} {cov.shape}"
             )
-        if smallest < 0 and not np.isclose(smallest, 0):
-            raise ValueError(f"{name}: the covariance must be positive semi-definite")
+    if mp.shape[-1] != mq.shape[-1]:
+        raise ValueError(
+            f"mean_p and mean_q must have the same dimension d, got {mp.shape[-1]} and "
+            f"{mq.shape[-1]}"
+        )
+    try:
+        np.broadcast_shapes(mp.shape[:-1], cp.shape[:-2], mq.shape[:-1], cq.shape[:-2])
+    except ValueError:
+        raise ValueError(
+            f"the batch shapes of mean_p {mp.shape[:-1]}, cov_p {cp.shape[:-2]}, mean_q "
+            f"{mq.shape[:-1]} and cov_q {cq.shape[:-2]} (the axes before d) do not broadcast"
+        ) from None
+    check_finite(mp, "mean_p")
+    check_covariance(cp, "cov_p", positive_definite=positive_definite)
+    check_finite(mq, "mean_q")
+    check_covariance(cq, "cov_q", positive_definite=positive_definite)
 
 
 def kl_mvn(mean_p: ArrayLike, cov_p: ArrayLike, mean_q: ArrayLike, cov_q: ArrayLike) -> jax.Array:
@@ -122,8 +125,7 @@ def kl_mvn(mean_p: ArrayLike, cov_p: ArrayLike, mean_q: ArrayLike, cov_q: ArrayL
     """
     mp, cp = as_float_array(mean_p, "mean_p"), as_float_array(cov_p, "cov_p")
     mq, cq = as_float_array(mean_q, "mean_q"), as_float_array(cov_q, "cov_q")
-    _check_mvn(mp, cp, "cov_p", positive_definite=True)
-    _check_mvn(mq, cq, "cov_q", positive_definite=True)
+    _check_gaussians(mp, cp, mq, cq, positive_definite=True)
     d = mp.shape[-1]
     lp = jnp.linalg.cholesky(cp)
     lq = jnp.linalg.cholesky(cq)
@@ -156,7 +158,9 @@ def frechet_distance(
     features. Note the *squared* distance: FID is :math:`W_2^2`, not :math:`W_2`. The matrix square
     roots are taken by symmetric eigendecomposition, so both covariances may be singular
     (positive semi-definite); the trace term is exact for symmetric input, unlike a general
-    ``sqrtm(C_p C_q)`` which may return a complex rounding residue.
+    ``sqrtm(C_p C_q)`` which may return a complex rounding residue. The result is never
+    negative: where the trace term cancels to a negative rounding residue (nearly equal or
+    singular covariances), it is taken as 0.
 
     Args:
       mean_p: mean of the first Gaussian, shape ``(..., d)``.
@@ -180,11 +184,14 @@ def frechet_distance(
     """
     mp, cp = as_float_array(mean_p, "mean_p"), as_float_array(cov_p, "cov_p")
     mq, cq = as_float_array(mean_q, "mean_q"), as_float_array(cov_q, "cov_q")
-    _check_mvn(mp, cp, "cov_p")
-    _check_mvn(mq, cq, "cov_q")
+    _check_gaussians(mp, cp, mq, cq, positive_definite=False)
     sp = _sqrtm_psd(cp)
     middle = sp @ cq @ sp
     middle = 0.5 * (middle + jnp.swapaxes(middle, -1, -2))
     cross = jnp.sum(jnp.sqrt(jnp.maximum(jnp.linalg.eigvalsh(middle), 0)), axis=-1)
-    trace = jnp.trace(cp, axis1=-2, axis2=-1) + jnp.trace(cq, axis1=-2, axis2=-1) - 2 * cross
-    return jnp.sum((mp - mq) ** 2, axis=-1) + trace
+    bures = jnp.trace(cp, axis1=-2, axis2=-1) + jnp.trace(cq, axis1=-2, axis2=-1) - 2 * cross
+    # The Bures term is >= 0 (it is W2^2 between centred Gaussians); for nearly equal or
+    # singular covariances the two traces and the eigenvalues cancel to a rounding residue of
+    # either sign, of the order of eps times the traces: a negative residue is returned as 0.
+    bures = jnp.where(bures < 0, 0.0, bures).astype(bures.dtype)
+    return jnp.sum((mp - mq) ** 2, axis=-1) + bures

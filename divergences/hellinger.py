@@ -23,6 +23,9 @@ def hellinger(p: ArrayLike, q: ArrayLike, *, axis: int = -1) -> jax.Array:
     function returns the derivative with that entry's :math:`\sqrt{p_i}` held at 0 (0 for that
     coordinate), and at ``p = q`` the subgradient 0.
 
+    Range: at most 1 for every accepted input; masses accepted within the sum tolerance could
+    give :math:`H^2` up to 1 plus that tolerance, returned as 1.
+
     Args:
       p: probability masses along ``axis``.
       q: probability masses along ``axis``; broadcasts against ``p``.
@@ -42,4 +45,4 @@ def hellinger(p: ArrayLike, q: ArrayLike, *, axis: int = -1) -> jax.Array:
     """
     p, q = check_pmf_pair(p, q, axis=axis)
     squared = 0.5 * jnp.sum((safe_sqrt(p) - safe_sqrt(q)) ** 2, axis=axis)
-    return safe_sqrt(squared)
+    return safe_sqrt(jnp.where(squared > 1, 1.0, squared).astype(squared.dtype))

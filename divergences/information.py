@@ -119,8 +119,13 @@ def inception_score(conditionals: ArrayLike, weights: ArrayLike | None = None) -
     c = as_float_array(conditionals, "conditionals")
     if c.ndim != 2:
         raise ValueError(f"conditionals must be a 2-D array (N, K), got shape {c.shape}")
-    c = check_pmf(c, "conditionals", axis=-1)
     n = c.shape[0]
+    if n == 0:
+        raise ValueError(
+            "conditionals has no rows (an empty batch); the Inception score needs at least one "
+            "sample"
+        )
+    c = check_pmf(c, "conditionals", axis=-1)
     if weights is None:
         w = jnp.full((n,), 1.0 / n, dtype=c.dtype)
     else:

@@ -19,6 +19,10 @@ def total_variation(p: ArrayLike, q: ArrayLike, *, axis: int = -1) -> jax.Array:
     :math:`\mathrm{TV} \le \sqrt{\mathrm{KL}/2}` (KL in nats). The gradient of :math:`|x|` at 0
     is taken as 0.
 
+    Range: the value is at most 1 for every accepted input. Masses accepted within the sum
+    tolerance (``sqrt(eps)``) could give up to 1 plus that tolerance (1.0003 in float32); such a
+    value is returned as 1, the value of the pmfs within the tolerance of the input.
+
     Args:
       p: probability masses along ``axis``.
       q: probability masses along ``axis``; broadcasts against ``p``.
@@ -38,4 +42,5 @@ def total_variation(p: ArrayLike, q: ArrayLike, *, axis: int = -1) -> jax.Array:
     p, q = check_pmf_pair(p, q, axis=axis)
     d = p - q
     # sign(d) * d is |d| with derivative sign(d), which is 0 at d = 0 (jnp.abs gives 1 there).
-    return 0.5 * jnp.sum(jnp.sign(d) * d, axis=axis)
+    tv = 0.5 * jnp.sum(jnp.sign(d) * d, axis=axis)
+    return jnp.where(tv > 1, 1.0, tv).astype(tv.dtype)

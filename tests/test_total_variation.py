@@ -64,7 +64,9 @@ def test_triangle_inequality(pqr) -> None:
 def test_pinsker(pq) -> None:
     # Pinsker's inequality, KL in nats: TV <= sqrt(KL / 2) (vacuous where KL = inf).
     p, q = pq
-    assert_leq(float(tv_jit(p, q)), math.sqrt(float(kl_jit(p, q)) / 2))
+    # KL of near-identical pairs may round to -1e-18 until its kernel keeps every term
+    # non-negative (issue 9, class 3; checked in test_kl): Pinsker is read at max(KL, 0).
+    assert_leq(float(tv_jit(p, q)), math.sqrt(max(float(kl_jit(p, q)), 0.0) / 2))
 
 
 def test_gradient() -> None:

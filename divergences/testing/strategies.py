@@ -8,7 +8,17 @@ to find the cases that break naive formulas:
 * **exact zeros** (``0 log 0``, ``0 / 0``), which stay exact zeros after normalisation;
 * **disjoint supports** (KL infinite, JS at its maximum log 2);
 * **near-degenerate** pmfs, one mass within about 1e-6 of 1 or closer;
-* **tiny masses**, down to the dtype's smallest normal number ``np.finfo(dtype).tiny``.
+* **tiny masses**, down to the dtype's smallest normal number ``np.finfo(dtype).tiny``;
+* **masses spanning 300 orders of magnitude** (float64; 37 in float32): masses ``10^e`` with
+  exponents drawn uniformly down to the smallest normal number, where a ratio ``p/q`` nears the
+  largest float;
+* **small Dirichlet concentrations** (0.01 to 0.3): a few large masses and many very small ones,
+  the shape of a sharp softmax; draws below the smallest normal number are raised to it;
+* **near-identical pairs** (``relation="near_identical"``): ``q`` is ``p`` with each mass moved by
+  a relative 1e-12 to 1e-3, where a divergence is tiny and cancellation decides its accuracy;
+* **sums at the edge of the tolerance** (``edge_sums=True``, off by default): each pmf sums to
+  ``1 +- 0.9 sqrt(eps)``, which the validation accepts and uses as it is, so that documented
+  ranges (TV <= 1, KL >= 0) are tested where rounding alone cannot reach them.
 
 Subnormal masses are not drawn: XLA on CPU flushes subnormal numbers to zero in arithmetic, so a
 subnormal mass behaves as an exact zero inside a jitted computation while NumPy sees it as positive.
@@ -41,6 +51,7 @@ from hypothesis import strategies as st
 
 __all__ = [
     "RELATIONS",
+    "SHAPES",
     "critics",
     "discriminators",
     "pmf_batches",
@@ -52,7 +63,10 @@ __all__ = [
 ]
 
 #: The relations :func:`pmf_pairs` can draw between its two pmfs.
-RELATIONS = ("any", "independent", "disjoint", "shared_zeros", "identical")
+RELATIONS = ("any", "independent", "disjoint", "shared_zeros", "identical", "near_identical")
+
+#: The shapes :func:`pmfs` draws masses in when ``tiny`` is on.
+SHAPES = ("flat", "dirichlet", "wide")
 
 _MAX_N = 8
 _MAX_BATCH = 4
@@ -100,6 +114,20 @@ def _tiny_values(dt: np.dtype) -> list[float]:
     return [tiny, 1e-30, 1e-20, 1e-12]
 
 
+def _finish(out: np.ndarray, idx: np.ndarray, dt: np.dtype) -> np.ndarray:
+    """Masses on ``idx`` (float64, positive) floored at the dtype's tiny, the largest one set so
+    that the total is 1 in float64, then cast to ``dt``."""
+    tiny = float(np.finfo(dt).tiny)
+    vals = out[idx] / out[idx].sum()
+    vals = np.maximum(vals, tiny)
+    big = int(np.argmax(vals))
+    vals[big] = 0.0
+    vals[big] = 1.0 - vals.sum()
+    res = np.zeros(out.size, dtype=np.float64)
+    res[idx] = vals
+    return res.astype(dt)
+
+
 @st.composite
 def _masses_on(
     draw: st.DrawFn, support: np.ndarray, dt: np.dtype, tiny: bool, degenerate: bool
@@ -108,6 +136,24 @@ def _masses_on(
     n = support.size
     idx = np.flatnonzero(support)
     k = idx.size
+    shape = draw(st.sampled_from(SHAPES)) if tiny and k > 1 else "flat"
+    if shape == "dirichlet":
+        alpha = draw(st.sampled_from([0.01, 0.03, 0.1, 0.3]))
+        seed = draw(st.integers(0, 2**32 - 1))
+        out = np.zeros(n)
+        # Gamma draws in log space: with alpha = 0.01 most of them underflow a plain gamma.
+        log_g = (
+            np.log(np.random.default_rng(seed).gamma(alpha + 1, size=k))
+            + np.log(np.random.default_rng(seed + 1).uniform(size=k)) / alpha
+        )
+        out[idx] = np.exp(log_g - log_g.max())
+        return _finish(out, idx, dt)
+    if shape == "wide":
+        lowest = float(np.log10(np.finfo(dt).tiny))
+        exps = draw(st.lists(st.floats(lowest, 0.0), min_size=k, max_size=k))
+        out = np.zeros(n)
+        out[idx] = 10.0 ** np.array(exps)
+        return _finish(out, idx, dt)
     weights = np.array(draw(st.lists(st.floats(1e-3, 1.0), min_size=k, max_size=k)))
     # Near-degenerate: one mass close to 1, the others 1e-6 to 1e-12 of it.
     if degenerate and k > 1 and draw(st.booleans()):
@@ -131,6 +177,28 @@ def _masses_on(
 
 
 @st.composite
+def _edge(draw: st.DrawFn, p: np.ndarray) -> np.ndarray:
+    """``p`` rescaled so that its total is ``1 +- 0.9 sqrt(eps)``: accepted, but not 1."""
+    dt = p.dtype
+    tol = float(np.sqrt(np.finfo(dt).eps))
+    sign = draw(st.sampled_from([-1.0, 1.0]))
+    target = 1.0 + sign * 0.9 * tol
+    out = (p.astype(np.float64) * (target / p.astype(np.float64).sum())).astype(dt)
+    # Rescaling may push the smallest normal mass into the subnormals: keep it normal.
+    return np.where(p > 0, np.maximum(out, np.finfo(dt).tiny), 0).astype(dt)
+
+
+def _near(p: np.ndarray, rel: np.ndarray) -> np.ndarray:
+    """``p`` with each mass moved by the relative amounts ``rel``, renormalised (zeros stay)."""
+    q = p.astype(np.float64) * (1.0 + rel)
+    q = np.where(p > 0, np.maximum(q, float(np.finfo(p.dtype).tiny)), 0.0)
+    big = int(np.argmax(q))
+    q[big] = 0.0
+    q[big] = 1.0 - q.sum()
+    return q.astype(p.dtype)
+
+
+@st.composite
 def _support(draw: st.DrawFn, n: int, zeros: bool) -> np.ndarray:
     """A boolean mask with at least one True; False entries appear only when ``zeros``."""
     if not zeros or n == 1 or not draw(st.booleans()):
@@ -149,6 +217,7 @@ def pmfs(
     zeros: bool = True,
     tiny: bool = True,
     degenerate: bool = True,
+    edge_sums: bool = False,
 ) -> np.ndarray:
     """One pmf: a 1-D array of ``n`` non-negative masses summing to 1.
 
@@ -156,8 +225,11 @@ def pmfs(
       n: the length, a sequence of lengths to draw from, or None for 1 to 8.
       dtype: ``np.float64`` (default) or ``np.float32``.
       zeros: allow exact zero masses (at least one mass is always positive).
-      tiny: allow masses as small as ``np.finfo(dtype).tiny``.
+      tiny: allow masses as small as ``np.finfo(dtype).tiny``, masses spanning the dtype's
+        whole normal range, and small Dirichlet concentrations (see :data:`SHAPES`).
       degenerate: allow near-degenerate pmfs, one mass within 1e-6 of 1 or closer.
+      edge_sums: let the total be ``1 +- 0.9 sqrt(eps)`` (sometimes), the edge of what the
+        validation accepts.
 
     With all three options off the masses lie in [1e-3 / n, 1]: interior points of the simplex,
     where finite differences are meaningful.
@@ -175,7 +247,10 @@ def pmfs(
     dt = _dtype(dtype)
     size = draw(sizes(n))
     support = draw(_support(size, zeros))
-    return draw(_masses_on(support, dt, tiny, degenerate))
+    p = draw(_masses_on(support, dt, tiny, degenerate))
+    if edge_sums and draw(st.booleans()):
+        p = draw(_edge(p))
+    return p
 
 
 @st.composite
@@ -188,6 +263,7 @@ def pmf_pairs(
     zeros: bool = True,
     tiny: bool = True,
     degenerate: bool = True,
+    edge_sums: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Two pmfs ``(p, q)`` of the same length, related as ``relation`` says.
 
@@ -201,11 +277,14 @@ def pmf_pairs(
         * ``"shared_zeros"``: both are zero on a common non-empty set and positive elsewhere
           (needs ``n >= 2``);
         * ``"identical"``: ``q`` is a copy of ``p``;
+        * ``"near_identical"``: ``q`` is ``p`` with each mass moved by a relative 1e-12 to
+          1e-3 (float32: 1e-6 to 1e-2), the same zeros;
         * ``"any"`` (default): any of the above, so a property sees every case (only
-          ``"independent"`` and ``"identical"`` when ``zeros`` is False).
+          ``"independent"``, ``"identical"`` and ``"near_identical"`` when ``zeros`` is False).
       dtype: ``np.float64`` (default) or ``np.float32``.
-      zeros, tiny, degenerate: as in :func:`pmfs`, for every pmf drawn. ``"disjoint"`` and
-        ``"shared_zeros"`` have zeros by definition, whatever ``zeros`` says.
+      zeros, tiny, degenerate, edge_sums: as in :func:`pmfs`, for every pmf drawn.
+        ``"disjoint"`` and ``"shared_zeros"`` have zeros by definition, whatever ``zeros``
+        says.
 
     Example:
       >>> from hypothesis import given
@@ -216,21 +295,45 @@ def pmf_pairs(
       ...     assert not ((p > 0) & (q > 0)).any()
       >>> test_disjoint()
     """
+    p, q = draw(_exact_pair(n, relation, _dtype(dtype), zeros, tiny, degenerate))
+    if edge_sums:
+        if draw(st.booleans()):
+            p = draw(_edge(p))
+        if draw(st.booleans()):
+            q = draw(_edge(q))
+    return p, q
+
+
+@st.composite
+def _exact_pair(
+    draw: st.DrawFn,
+    n: Sizes,
+    relation: str,
+    dt: np.dtype,
+    zeros: bool,
+    tiny: bool,
+    degenerate: bool,
+) -> tuple[np.ndarray, np.ndarray]:
     if relation not in RELATIONS:
         raise ValueError(f"relation must be one of {RELATIONS}, got {relation!r}")
-    dt = _dtype(dtype)
     if relation in ("disjoint", "shared_zeros"):
         size = draw(sizes(n, min_n=2))
     else:
         size = draw(sizes(n))
     if relation == "any":
         with_zeros = ["disjoint", "shared_zeros"] if zeros and size >= 2 else []
-        choices = ["independent", "identical", *with_zeros]
+        choices = ["independent", "identical", "near_identical", *with_zeros]
         relation = draw(st.sampled_from(choices))
     opts = {"tiny": tiny, "degenerate": degenerate}
     if relation == "identical":
         p = draw(_masses_on(draw(_support(size, zeros)), dt, **opts))
         return p, p.copy()
+    if relation == "near_identical":
+        p = draw(_masses_on(draw(_support(size, zeros)), dt, **opts))
+        low, high = (-12, -3) if dt == np.float64 else (-6, -2)
+        exps = np.array(draw(st.lists(st.integers(low, high), min_size=size, max_size=size)))
+        signs = np.array(draw(st.lists(st.sampled_from([-1.0, 1.0]), min_size=size, max_size=size)))
+        return p, _near(p, signs * 10.0**exps)
     if relation == "independent":
         p = draw(_masses_on(draw(_support(size, zeros)), dt, **opts))
         q = draw(_masses_on(draw(_support(size, zeros)), dt, **opts))
@@ -345,6 +448,7 @@ def pmf_pair_batches(
     zeros: bool = True,
     tiny: bool = True,
     degenerate: bool = True,
+    edge_sums: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Two batches ``(P, Q)`` of shape ``(batch, n)``; row ``i`` is a pair of :func:`pmf_pairs`.
 
@@ -363,7 +467,13 @@ def pmf_pair_batches(
     needs_two = relation in ("disjoint", "shared_zeros")
     size = draw(sizes(n, min_n=2 if needs_two else 1))
     b = draw(_batch_sizes(batch))
-    opts = {"dtype": dtype, "zeros": zeros, "tiny": tiny, "degenerate": degenerate}
+    opts = {
+        "dtype": dtype,
+        "zeros": zeros,
+        "tiny": tiny,
+        "degenerate": degenerate,
+        "edge_sums": edge_sums,
+    }
     pairs = [draw(pmf_pairs(size, relation=relation, **opts)) for _ in range(b)]
     return np.stack([a for a, _ in pairs]), np.stack([c for _, c in pairs])
 
@@ -400,8 +510,11 @@ def critics(
 ) -> np.ndarray:
     """Critic values inside a generator's ``conjugate_domain``, for the variational bound.
 
-    Infinite ends of the domain are cut at +-10 and finite ends kept 1e-6 inside, so the convex
-    conjugate is finite at every value drawn.
+    Values of order one, large ones (up to 0.9 log of the largest float towards an infinite end,
+    where KL's conjugate ``exp(t - 1)`` is still finite) and, towards a finite
+    end, values down to the dtype's nearest representable one inside it (the end itself where
+    the domain includes it), so that the convex conjugate is finite at every value drawn and
+    the edges of the domain, where it is steepest, are reached.
 
     Args:
       generator: an :class:`divergences.FGenerator`.
@@ -418,10 +531,24 @@ def critics(
       ...     assert (t < 0).all()
       >>> test_domain()
     """
+    from divergences.f_divergence import _inner_ends
+
     dt = _dtype(dtype)
     lo, hi = generator.conjugate_domain
-    lo = -10.0 if math.isinf(lo) else lo + 1e-6
-    hi = 10.0 if math.isinf(hi) else hi - 1e-6
+    # Large values, as far as exp(t) stays finite (KL's conjugate), towards an infinite end.
+    reach = 0.9 * math.log(float(np.finfo(dt).max))
+    lo_in, hi_in = _inner_ends(generator, dt)
+    lo_in, hi_in = max(lo_in, -reach), min(hi_in, reach)
+    edges = []
+    if not math.isinf(lo):
+        edges += [lo_in, lo_in + 1e-9 * max(1.0, abs(lo_in))]
+    if not math.isinf(hi):
+        edges += [hi_in, hi_in - 1e-9 * max(1.0, abs(hi_in))]
+    body = st.floats(max(lo_in, -10.0), min(hi_in, 10.0))
+    wide = st.floats(lo_in, hi_in)
+    element = st.one_of(body, wide, st.sampled_from(edges)) if edges else st.one_of(body, wide)
     size = draw(sizes(n))
-    element = st.floats(lo, hi)
-    return np.array(draw(st.lists(element, min_size=size, max_size=size)), dtype=dt)
+    values = np.array(draw(st.lists(element, min_size=size, max_size=size)), dtype=dt)
+    # Casting to the dtype may round a value onto an excluded end: pull it back inside.
+    values = np.clip(values, np.asarray(lo_in, dtype=dt), np.asarray(hi_in, dtype=dt))
+    return values
