@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import divergences as dv
-from tests.conftest import tolerance
+from divergences.testing import tolerance
 
 G = dv.f_generators
 GOOD = np.array([0.5, 0.5])

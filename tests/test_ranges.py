@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 import divergences as dv
 from divergences import testing as dvt
 from divergences._validation import sum_tolerance
-from tests.conftest import tolerance
+from divergences.testing import tolerance
 
 LOG2 = math.log(2)
 

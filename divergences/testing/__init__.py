@@ -24,6 +24,7 @@ from __future__ import annotations
 from divergences.testing.profiles import load_profile, register_profiles
 from divergences.testing.strategies import (
     RELATIONS,
+    SHAPES,
     critics,
     discriminators,
     pmf_batches,
@@ -37,6 +38,7 @@ from divergences.testing.tolerances import TOLERANCES, Tolerance, tolerance
 
 __all__ = [
     "RELATIONS",
+    "SHAPES",
     "TOLERANCES",
     "Tolerance",
     "critics",
