@@ -26,6 +26,19 @@ def test_tour_succeeds_and_prints_every_example(capsys: pytest.CaptureFixture[st
         assert ex.name[:30] in out
 
 
+def test_tour_prints_every_column_name_in_full() -> None:
+    from divergences.tour import format_tour
+
+    rows = tour()
+    head, rule, *body = format_tour(rows).splitlines()
+    names = head.split()
+    for key in rows[0].values:
+        assert key in names, key
+    # Every row lines up under the header: the same width, and each value ends where its name does.
+    assert all(len(line) == len(head) for line in body)
+    assert len(rule) == len(head)
+
+
 def test_tour_fails_when_the_tolerance_cannot_be_met(capsys: pytest.CaptureFixture[str]) -> None:
     # A negative tolerance cannot be met: the command must say so and return 1.
     assert main(["tour", "--tolerance", "-1"]) == 1
