@@ -25,6 +25,8 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.napoleon",
     "sphinx.ext.mathjax",
+    # MathJax 3 from an installed package, copied into _static: the pages render math offline.
+    "sphinx-mathjax-offline",
     "myst_nb",
     "matplotlib.sphinxext.plot_directive",
     "dvdocs",
@@ -33,12 +35,16 @@ exclude_patterns = ["_build", "notebooks/.ipynb_checkpoints", "**/.ipynb_checkpo
 source_suffix = {".rst": "restructuredtext", ".md": "myst-nb", ".ipynb": "myst-nb"}
 myst_enable_extensions = ["dollarmath", "amsmath"]
 
-# Notebooks are stored without outputs and executed on every build, in a temporary directory
-# so that nothing is written next to them; an error in a cell fails the build.
-nb_execution_mode = "force"
+# Notebooks are stored without outputs and executed while building, in a temporary directory
+# so that nothing is written next to them; an error in a cell fails the build. Outputs are cached
+# with jupyter-cache, keyed on the notebook's code cells, in ``.jupyter_cache`` beside the output
+# folder (``docs/_build/.jupyter_cache`` for ``make docs``, ignored by git): a rebuild executes
+# only the notebooks whose code changed. A fresh output folder (CI, the tests) executes them all.
+# No time-out: a loaded machine is slow, not wrong (-1 disables nbclient's per-cell limit).
+nb_execution_mode = "cache"
 nb_execution_in_temp = True
 nb_execution_raise_on_error = True
-nb_execution_timeout = 300
+nb_execution_timeout = -1
 nb_execution_show_tb = True
 
 autodoc_member_order = "bysource"
@@ -51,12 +57,23 @@ plot_include_source = False
 plot_html_show_source_link = False
 plot_html_show_formats = False
 plot_formats = [("png", 110)]
+# Every figure of a page is laid out to fit its labels (the plot directive saves without
+# bbox_inches="tight", so a figure without a layout engine clips its x-label).
+plot_rcparams = {"figure.constrained_layout.use": True}
 plot_pre_code = (
     "import jax\njax.config.update('jax_enable_x64', True)\n"
     "import numpy as np\nimport matplotlib.pyplot as plt\nimport divergences as dv\n"
 )
 
-html_theme = "alabaster"
+html_theme = "pydata_sphinx_theme"
 html_title = "divergences"
-html_theme_options = {"description": "Divergences and distances for GANs and WGANs, in JAX"}
+html_static_path = ["_static"]
+html_theme_options = {
+    # Nothing fetched from the network when a page is opened: no remote icons or analytics.
+    "navigation_with_keys": False,
+    "show_toc_level": 2,
+    "secondary_sidebar_items": ["page-toc"],
+    "footer_start": ["copyright"],
+    "footer_end": [],
+}
 suppress_warnings = ["mystnb.unknown_mime_type"]
