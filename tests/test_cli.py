@@ -69,7 +69,6 @@ def test_python_dash_m() -> None:
         capture_output=True,
         text=True,
         check=False,
-        timeout=120,
     )
     assert out.returncode == 0, out.stderr
     assert "all known values reproduced" in out.stdout

@@ -206,9 +206,7 @@ def test_clear_import_error_without_hypothesis() -> None:
         "except ImportError as e:\n"
         "    print(e)\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=120
-    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert out.returncode == 0, out.stderr
     assert "needs hypothesis" in out.stdout
     assert "divergences[test]" in out.stdout
