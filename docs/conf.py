@@ -69,8 +69,9 @@ html_theme = "pydata_sphinx_theme"
 html_title = "divergences"
 html_static_path = ["_static"]
 html_theme_options = {
-    # Nothing fetched from the network when a page is opened: no remote icons or analytics.
+    # No icon links, analytics or version switcher: a page fetches nothing from the network.
     "navigation_with_keys": False,
+    "header_links_before_dropdown": 6,
     "show_toc_level": 2,
     "secondary_sidebar_items": ["page-toc"],
     "footer_start": ["copyright"],
