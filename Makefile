@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 OUT ?= figures
 
-.PHONY: verify test lint bench docs notebooks clean
+.PHONY: verify test lint bench docs notebooks clean wheel-check
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -19,7 +19,19 @@ test: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest -n 2
+
+# What a user gets: the wheel, installed into a clean venv, running the main job from an empty
+# folder (no source tree on the path).
+WHEELCHECK := build/wheelcheck
+wheel-check: $(VENV)/.installed
+	rm -rf $(WHEELCHECK)
+	mkdir -p $(WHEELCHECK)/empty
+	$(PY) -m build --wheel --outdir $(WHEELCHECK)/dist .
+	python3 -m venv $(WHEELCHECK)/venv
+	$(WHEELCHECK)/venv/bin/python -m pip install --quiet $(WHEELCHECK)/dist/*.whl
+	cd $(WHEELCHECK)/empty && ../venv/bin/divergences verify --out figures
 
 docs: $(VENV)/.installed
 	$(PY) -m sphinx -W --keep-going -b html docs docs/_build/html
@@ -30,4 +42,4 @@ bench: $(VENV)/.installed
 	$(PY) benchmarks/bench_w1.py
 
 clean:
-	rm -rf $(VENV) $(OUT) .pytest_cache .hypothesis
+	rm -rf $(VENV) $(OUT) build .pytest_cache .hypothesis

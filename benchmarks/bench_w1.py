@@ -41,7 +41,7 @@ jax.config.update("jax_enable_x64", True)
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
 import divergences as dv  # noqa: E402
-from tests.wasserstein.reference import highs_primal  # noqa: E402
+from divergences.testing.reference import highs_primal  # noqa: E402
 
 
 def best_time(fn: Callable[[], object], repeats: int, cap_s: float = 60.0) -> tuple[float, object]:

@@ -10,25 +10,19 @@ Every function takes probability masses along ``axis`` (default -1), broadcasts 
 axes, returns a :class:`jax.Array`, and composes with ``jax.jit``, ``jax.vmap`` and ``jax.grad``.
 The package never changes JAX's global configuration: enable float64 yourself with
 ``jax.config.update("jax_enable_x64", True)`` when you need it.
+
+This namespace is the library: kernels, Wasserstein-1, closed forms and families, importing only
+JAX, NumPy, SciPy and POT. Two sibling packages build on it: :mod:`divergences.testing`, the
+harness (Hypothesis strategies, tolerances, reference solvers), and :mod:`divergences.lab`, the
+application (proofs and ``verify``, sweeps and figures, critics, the command line).
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 from divergences import f_divergence as f_generators
 from divergences import families
 from divergences._validation import checked
 from divergences.chi_square import chi_square
-from divergences.critics import (
-    CriticFit,
-    CriticSweep,
-    critic_sweep,
-    plot_critic_sweep,
-    train_fgan_critic,
-    train_gan_discriminator,
-    train_wgan_critic,
-)
 from divergences.entropy import cross_entropy, entropy
 from divergences.f_divergence import (
     FGenerator,
@@ -36,14 +30,13 @@ from divergences.f_divergence import (
     optimal_critic,
     variational_bound,
 )
-from divergences.families import Family, Measures
+from divergences.families import Family, MeasurePair
 from divergences.gan import gan_value, optimal_discriminator
 from divergences.gaussian import frechet_distance, kl_mvn, kl_normal
 from divergences.hellinger import hellinger
 from divergences.information import conditional_entropy, inception_score, mutual_information
 from divergences.js import js_distance, js_divergence
 from divergences.kl import kl
-from divergences.sweep import Sweep, sweep
 from divergences.total_variation import total_variation
 from divergences.wasserstein import (
     CouplingReport,
@@ -62,13 +55,10 @@ __version__ = "0.1.0"
 
 __all__ = [
     "CouplingReport",
-    "CriticFit",
-    "CriticSweep",
     "FGenerator",
     "Family",
-    "Measures",
+    "MeasurePair",
     "SolverError",
-    "Sweep",
     "W1Dual",
     "W1Primal",
     "check_coupling",
@@ -76,7 +66,6 @@ __all__ = [
     "chi_square",
     "conditional_entropy",
     "cost_matrix",
-    "critic_sweep",
     "cross_entropy",
     "entropy",
     "f_divergence",
@@ -95,24 +84,9 @@ __all__ = [
     "mutual_information",
     "optimal_critic",
     "optimal_discriminator",
-    "plot_critic_sweep",
-    "sweep",
-    "testing",
     "total_variation",
-    "train_fgan_critic",
-    "train_gan_discriminator",
-    "train_wgan_critic",
     "variational_bound",
     "w1_1d",
     "w1_dual",
     "w1_primal",
 ]
-
-
-def __getattr__(name: str) -> Any:
-    # ``dv.testing`` needs hypothesis, a test dependency: import it only when asked for.
-    if name == "testing":
-        import importlib
-
-        return importlib.import_module("divergences.testing")
-    raise AttributeError(f"module 'divergences' has no attribute {name!r}")

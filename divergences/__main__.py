@@ -2,6 +2,6 @@
 
 import sys
 
-from divergences.cli import main
+from divergences.lab.cli import main
 
 sys.exit(main())

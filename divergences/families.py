@@ -1,6 +1,6 @@
 r"""Parameterised pairs of measures :math:`\theta \mapsto (P_0, P_\theta)`, for curves against theta.
 
-A :class:`Family` maps a parameter ``theta`` to :class:`Measures`: one list of points and two
+A :class:`Family` maps a parameter ``theta`` to :class:`MeasurePair`: one list of points and two
 weight vectors on it, ``p`` (the fixed distribution, the data :math:`P_0`) and ``q`` (the model
 :math:`P_\theta`). That one form serves every quantity of the package:
 
@@ -23,7 +23,7 @@ The built-in families, after the example of Arjovsky, Chintala & Bottou (2017, E
 :func:`parallel_lines_sampled`        the same from independent samples of Z
 :func:`shifted_gaussians`             N(0, s^2) against N(theta, s^2), cell masses on a grid
 :func:`shifted_uniforms`              U[0, 1] against U[theta, theta + 1], cell masses on a grid
-:func:`custom`                        your own ``theta -> Measures``
+:func:`custom`                        your own ``theta -> MeasurePair``
 ====================================  =========================================================
 
 Each carries ``exact``: the closed-form values of the *continuous* problem, against which the
@@ -49,7 +49,7 @@ from divergences._typing import ArrayLike
 
 __all__ = [
     "Family",
-    "Measures",
+    "MeasurePair",
     "custom",
     "parallel_lines",
     "parallel_lines_exact",
@@ -62,7 +62,7 @@ __all__ = [
 ExactFn = Callable[[np.ndarray], dict[str, np.ndarray]]
 
 
-class Measures(NamedTuple):
+class MeasurePair(NamedTuple):
     """Two discrete measures on one list of points.
 
     Attributes:
@@ -81,7 +81,7 @@ class Family(NamedTuple):
 
     Attributes:
       name: a short label (used in legends and file names).
-      measures: ``theta -> Measures``, traceable (``jit``, ``vmap``, ``grad`` in theta).
+      measures: ``theta -> MeasurePair``, traceable (``jit``, ``vmap``, ``grad`` in theta).
       exact: ``thetas -> {quantity: values}``, the closed forms of the continuous problem (in
         nats; keys among ``kl``, ``reverse_kl``, ``js``, ``tv``, ``w1``), or None.
       theta_range: the interval of thetas the discretisation covers, or None for all reals.
@@ -89,7 +89,7 @@ class Family(NamedTuple):
     """
 
     name: str
-    measures: Callable[[ArrayLike], Measures]
+    measures: Callable[[ArrayLike], MeasurePair]
     exact: ExactFn | None
     theta_range: tuple[float, float] | None
     description: str
@@ -128,7 +128,7 @@ def parallel_lines(*, n_z: int = 16) -> Family:
     w = jnp.full((n_z,), 1.0 / n_z)
     zeros = jnp.zeros((n_z,))
 
-    def measures(theta: ArrayLike) -> Measures:
+    def measures(theta: ArrayLike) -> MeasurePair:
         theta = jnp.asarray(theta, dtype=z.dtype)
         pts = jnp.concatenate(
             [jnp.stack([jnp.zeros_like(z), z], -1), jnp.stack([theta + 0 * z, z], -1)], 0
@@ -136,7 +136,7 @@ def parallel_lines(*, n_z: int = 16) -> Family:
         p = jnp.concatenate([w, zeros])
         same = theta == 0  # masses only: the select carries no log, and its gradient is 0
         q = jnp.where(same, p, jnp.concatenate([zeros, w]))
-        return Measures(pts, p, q)
+        return MeasurePair(pts, p, q)
 
     return Family(
         "parallel lines",
@@ -163,12 +163,12 @@ def parallel_lines_pixels(*, n_z: int = 16, x_step: float = 0.1, x_max: float = 
     col_of_point = jnp.asarray(np.repeat(np.arange(cols.size), n_z))
     w = 1.0 / n_z
 
-    def measures(theta: ArrayLike) -> Measures:
+    def measures(theta: ArrayLike) -> MeasurePair:
         theta = jnp.asarray(theta, dtype=pts.dtype)
         k = jnp.clip(jnp.round(theta / x_step), -k_max, k_max) + k_max
         p = jnp.where(col_of_point == k_max, w, 0.0)
         q = jnp.where(col_of_point == k, w, 0.0)
-        return Measures(pts, p, q)
+        return MeasurePair(pts, p, q)
 
     return Family(
         "parallel lines on pixels",
@@ -193,12 +193,12 @@ def parallel_lines_sampled(*, n: int = 32, seed: int = 0) -> Family:
     w = jnp.full((n,), 1.0 / n)
     zeros = jnp.zeros((n,))
 
-    def measures(theta: ArrayLike) -> Measures:
+    def measures(theta: ArrayLike) -> MeasurePair:
         theta = jnp.asarray(theta, dtype=z0.dtype)
         pts = jnp.concatenate(
             [jnp.stack([jnp.zeros_like(z0), z0], -1), jnp.stack([theta + 0 * z1, z1], -1)], 0
         )
-        return Measures(pts, jnp.concatenate([w, zeros]), jnp.concatenate([zeros, w]))
+        return MeasurePair(pts, jnp.concatenate([w, zeros]), jnp.concatenate([zeros, w]))
 
     return Family(
         "parallel lines, sampled",
@@ -245,9 +245,9 @@ def shifted_gaussians(*, sigma: float = 1.0, grid: ArrayLike | None = None) -> F
 
     p = cell_masses(jnp.zeros(()))
 
-    def measures(theta: ArrayLike) -> Measures:
+    def measures(theta: ArrayLike) -> MeasurePair:
         theta = jnp.asarray(theta, dtype=edges.dtype)
-        return Measures(jnp.asarray(g), p, cell_masses(theta))
+        return MeasurePair(jnp.asarray(g), p, cell_masses(theta))
 
     def exact(thetas: np.ndarray) -> dict[str, np.ndarray]:
         from scipy import stats
@@ -286,9 +286,9 @@ def shifted_uniforms(*, grid: ArrayLike | None = None) -> Family:
 
     p = jnp.diff(cdf(edges, jnp.zeros(())))
 
-    def measures(theta: ArrayLike) -> Measures:
+    def measures(theta: ArrayLike) -> MeasurePair:
         theta = jnp.asarray(theta, dtype=edges.dtype)
-        return Measures(jnp.asarray(g), p, jnp.diff(cdf(edges, theta)))
+        return MeasurePair(jnp.asarray(g), p, jnp.diff(cdf(edges, theta)))
 
     def exact(thetas: np.ndarray) -> dict[str, np.ndarray]:
         t = np.abs(np.asarray(thetas, dtype=np.float64))
@@ -313,19 +313,19 @@ def shifted_uniforms(*, grid: ArrayLike | None = None) -> Family:
 
 def custom(
     name: str,
-    measures: Callable[[ArrayLike], Measures],
+    measures: Callable[[ArrayLike], MeasurePair],
     *,
     exact: ExactFn | None = None,
     theta_range: tuple[float, float] | None = None,
     description: str = "",
 ) -> Family:
-    """A family from your own ``theta -> Measures`` (write it in JAX to get vmap and gradients).
+    """A family from your own ``theta -> MeasurePair`` (write it in JAX to get vmap and gradients).
 
     Example:
       >>> import jax.numpy as jnp, divergences as dv
       >>> def coins(theta):
       ...     pts = jnp.array([0.0, 1.0])
-      ...     return dv.Measures(pts, jnp.array([0.5, 0.5]), jnp.stack([1 - theta, theta]))
+      ...     return dv.MeasurePair(pts, jnp.array([0.5, 0.5]), jnp.stack([1 - theta, theta]))
       >>> fam = dv.families.custom("coins", coins)
       >>> round(float(dv.total_variation(*fam.measures(0.8)[1:])), 6)
       0.3

@@ -14,7 +14,21 @@ import jax  # noqa: E402
 # Numbers and figures in the pages are computed while building, in float64 like the checks.
 jax.config.update("jax_enable_x64", True)
 
+import importlib.util  # noqa: E402
+
 import divergences  # noqa: E402
+
+# The lectures' proofs ship as ``divergences.lab.proofs``, which setuptools maps to the top-level
+# proofs/ folder. The pages document this source tree: point that package at its proofs/ even
+# where another checkout's editable install would map it elsewhere.
+_proofs = importlib.util.spec_from_file_location(
+    "divergences.lab.proofs",
+    ROOT / "proofs" / "__init__.py",
+    submodule_search_locations=[str(ROOT / "proofs")],
+)
+assert _proofs is not None and _proofs.loader is not None
+sys.modules["divergences.lab.proofs"] = importlib.util.module_from_spec(_proofs)
+_proofs.loader.exec_module(sys.modules["divergences.lab.proofs"])
 
 project = "divergences"
 author = "the divergences authors"

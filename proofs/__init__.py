@@ -1,5 +1,5 @@
 """Executable proofs of the lecture derivations, one file per derivation (``proof_*.py``).
 
-Each file declares a :class:`divergences.proof.Proof` named ``PROOF``; pytest runs its steps
+Each file declares a :class:`divergences.lab.proof.Proof` named ``PROOF``; pytest runs its steps
 through ``test_step`` and ``divergences verify`` runs the same steps and prints them as a table.
 """

@@ -19,9 +19,10 @@ import sympy as sp
 from hypothesis import strategies as st
 
 import divergences as dv
-from divergences.proof import Check, Proof, over_examples, symbolic_zero, worst_of
-from proofs._strategies import SIZES, pmfs
-from tests.conftest import tolerance
+from divergences.lab.proof import Check, Proof, over_examples, symbolic_zero, worst_of
+from divergences.testing import tolerance
+
+from ._strategies import SIZES, pmfs
 
 PROOF = Proof(
     "Maximum likelihood is minimising KL(p_hat || q)",
@@ -106,6 +107,3 @@ def _argmax() -> Check:
         )
 
     return over_examples(_counts_and_model(), check)
-
-
-test_step = PROOF.pytest_test()

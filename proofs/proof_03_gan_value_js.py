@@ -32,9 +32,10 @@ import numpy as np
 import sympy as sp
 
 import divergences as dv
-from divergences.proof import Check, Proof, over_examples, symbolic_zero, worst_of
-from proofs._strategies import pmf_pairs, pmfs
-from tests.conftest import tolerance
+from divergences.lab.proof import Check, Proof, over_examples, symbolic_zero, worst_of
+from divergences.testing import tolerance
+
+from ._strategies import pmf_pairs, pmfs
 
 PROOF = Proof(
     "V(G, D*) = -log 4 + 2 JS(p || q), and the slips of the notes",
@@ -219,6 +220,3 @@ def _slip_kl_sign() -> Check:
         ],
         detail=f"E_p log(q/p) = {slipped:.4f}, KL = {correct:.4f}",
     )
-
-
-test_step = PROOF.pytest_test()

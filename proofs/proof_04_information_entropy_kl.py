@@ -17,9 +17,10 @@ import numpy as np
 import sympy as sp
 
 import divergences as dv
-from divergences.proof import Check, Proof, over_examples, symbolic_zero, worst_of
-from proofs._strategies import pmf_pairs, pmfs
-from tests.conftest import tolerance
+from divergences.lab.proof import Check, Proof, over_examples, symbolic_zero, worst_of
+from divergences.testing import tolerance
+
+from ._strategies import pmf_pairs, pmfs
 
 PROOF = Proof(
     "Information, entropy and KL (Gibbs' inequality, asymmetry)",
@@ -131,6 +132,3 @@ def _one_infinite() -> Check:
         ],
         detail="inf vs log 2",
     )
-
-
-test_step = PROOF.pytest_test()

@@ -19,9 +19,10 @@ import math
 import numpy as np
 
 import divergences as dv
-from divergences.proof import Check, Proof, over_examples, worst_of
-from proofs._strategies import pmf_pairs, pmf_triples
-from tests.conftest import tolerance
+from divergences.lab.proof import Check, Proof, over_examples, worst_of
+from divergences.testing import tolerance
+
+from ._strategies import pmf_pairs, pmf_triples
 
 PROOF = Proof(
     "JS <= log 2 (iff disjoint supports); sqrt(JS) is a metric",
@@ -99,6 +100,3 @@ def _triangle() -> Check:
         )
 
     return over_examples(pmf_triples(extreme=True), check)
-
-
-test_step = PROOF.pytest_test()

@@ -37,8 +37,9 @@ from divergences.families import (
     parallel_lines_pixels,
     parallel_lines_sampled,
 )
-from divergences.proof import Check, Proof, worst_of
-from tests.conftest import tolerance
+from divergences.lab.proof import Check, Proof, worst_of
+from divergences.lab.sweep import sweep
+from divergences.testing import tolerance
 
 PROOF = Proof(
     "The parallel lines: KL = inf, JS = log 2, TV = 1, W1 = |theta|",
@@ -51,7 +52,7 @@ THETAS = np.array([-1.0, -0.3, -1e-9, 0.0, 1e-9, 0.05, 0.3, 1.0])
 DIVERGENCES = ("kl", "reverse_kl", "js", "tv")
 
 
-def _w1(m: dv.Measures) -> float:
+def _w1(m: dv.MeasurePair) -> float:
     ip, iq = np.asarray(m.p) > 0, np.asarray(m.q) > 0
     return float(dv.w1_primal(m.points[ip], m.points[iq], m.p[ip], m.q[iq]).value)
 
@@ -62,7 +63,7 @@ def _w1(m: dv.Measures) -> float:
     method="numeric",
 )
 def _divergences() -> Check:
-    s = dv.sweep(parallel_lines(), THETAS, measures=DIVERGENCES)
+    s = sweep(parallel_lines(), THETAS, quantities=DIVERGENCES)
     exact = parallel_lines_exact(THETAS)
     return worst_of([Check.equal(s.values[k], exact[k], **F64) for k in DIVERGENCES])
 
@@ -95,7 +96,7 @@ def _w1_is_abs_theta() -> Check:
 )
 def _gradients() -> Check:
     thetas = np.array([-0.7, -0.2, 0.15, 0.6])
-    s = dv.sweep(parallel_lines(), thetas, measures=("js", "tv", "w1"), gradients=True)
+    s = sweep(parallel_lines(), thetas, quantities=("js", "tv", "w1"), gradients=True)
     assert s.gradients is not None
     return worst_of(
         [
@@ -136,7 +137,7 @@ def _pixels_small_theta() -> Check:
 def _pixels_staircase() -> Check:
     fam = parallel_lines_pixels(x_step=0.1)
     thetas = np.array([-0.74, -0.26, 0.26, 0.51])
-    s = dv.sweep(fam, thetas, measures=("w1",), gradients=True)
+    s = sweep(fam, thetas, quantities=("w1",), gradients=True)
     assert s.gradients is not None
     return worst_of(
         [
@@ -197,4 +198,3 @@ def _common_random_numbers() -> Check:
 
 
 _ = jax
-test_step = PROOF.pytest_test()

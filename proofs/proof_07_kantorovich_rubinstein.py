@@ -20,9 +20,10 @@ import ot
 from scipy import optimize, stats
 
 import divergences as dv
-from divergences.proof import Check, Proof, over_examples, worst_of
-from proofs._strategies import point_measures
-from tests.conftest import tolerance
+from divergences.lab.proof import Check, Proof, over_examples, worst_of
+from divergences.testing import tolerance
+
+from ._strategies import point_measures
 
 PROOF = Proof(
     "Kantorovich-Rubinstein duality: inf over couplings = sup over 1-Lipschitz critics",
@@ -162,4 +163,3 @@ def _k_lipschitz() -> Check:
 
 
 _ = F64
-test_step = PROOF.pytest_test()

@@ -21,9 +21,10 @@ from hypothesis import strategies as st
 
 import divergences as dv
 from divergences.families import parallel_lines
-from divergences.proof import Check, Proof, over_examples, symbolic_zero, worst_of
-from proofs._strategies import point_measures
-from tests.conftest import tolerance
+from divergences.lab.proof import Check, Proof, over_examples, symbolic_zero, worst_of
+from divergences.testing import tolerance
+
+from ._strategies import point_measures
 
 PROOF = Proof(
     "WGAN losses L_D = -E_p f + E_q f, L_G = -E_q f; activations' Lipschitz constants",
@@ -165,6 +166,3 @@ def _difference_quotients() -> Check:
         )
 
     return over_examples(pair, check)
-
-
-test_step = PROOF.pytest_test()

@@ -18,8 +18,8 @@ import jax.numpy as jnp
 import numpy as np
 from hypothesis import strategies as st
 
-from divergences.proof import Check, Proof, over_examples, worst_of
-from tests.conftest import tolerance
+from divergences.lab.proof import Check, Proof, over_examples, worst_of
+from divergences.testing import tolerance
 
 PROOF = Proof(
     "Spectral normalisation and weight clipping bound the Lipschitz constant",
@@ -188,6 +188,3 @@ def _clipped_network() -> Check:
         )
 
     return over_examples(_stacks(), check)
-
-
-test_step = PROOF.pytest_test()

@@ -21,9 +21,10 @@ import numpy as np
 
 import divergences as dv
 from divergences.families import parallel_lines
-from divergences.proof import Check, Proof, over_examples, worst_of
-from proofs._strategies import point_measures
-from tests.conftest import tolerance
+from divergences.lab.proof import Check, Proof, over_examples, worst_of
+from divergences.testing import tolerance
+
+from ._strategies import point_measures
 
 PROOF = Proof(
     "The gradient penalty vanishes at the optimal critic",
@@ -131,6 +132,3 @@ def _plane() -> Check:
         return Check.equal(f[i] - f[len(x) + j], dist, **tolerance("lp_feasibility"))
 
     return over_examples(point_measures(dim=2), check)
-
-
-test_step = PROOF.pytest_test()

@@ -19,8 +19,8 @@ import jax.numpy as jnp
 import numpy as np
 import sympy as sp
 
-from divergences.proof import Check, Proof, symbolic_zero, worst_of
-from tests.conftest import tolerance
+from divergences.lab.proof import Check, Proof, symbolic_zero, worst_of
+from divergences.testing import tolerance
 
 PROOF = Proof(
     "Saturating vs non-saturating generator loss",
@@ -76,6 +76,3 @@ def _vanishes() -> Check:
         ],
         detail=f"{confident.sum()} logits with D <= 1e-4; smallest |grad| of -log D: {g_non.min():.6f}",
     )
-
-
-test_step = PROOF.pytest_test()

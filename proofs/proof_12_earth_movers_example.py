@@ -17,9 +17,9 @@ import ot
 from scipy import stats
 
 import divergences as dv
-from divergences.proof import Check, Proof, worst_of
+from divergences.lab.proof import Check, Proof, worst_of
+from divergences.testing import tolerance
 from proofs.proof_07_kantorovich_rubinstein import highs_w1
-from tests.conftest import tolerance
 
 PROOF = Proof(
     "The earth mover's example costs 3/10 + 2/10 + 1/10 = 6/10",
@@ -76,6 +76,3 @@ def _optimal() -> Check:
 def _cdf() -> Check:
     gaps = np.abs(np.cumsum(P) - np.cumsum(Q))
     return Check.equal(gaps, [0.3, 0.2, 0.1, 0.0], **LP)
-
-
-test_step = PROOF.pytest_test()

@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 from scipy import integrate, stats
 
 import divergences as dv
-from divergences.proof import Check, Proof, over_examples, symbolic_zero, worst_of
-from tests.conftest import tolerance
+from divergences.lab.proof import Check, Proof, over_examples, symbolic_zero, worst_of
+from divergences.testing import tolerance
 
 PROOF = Proof(
     "The VAE's KL(N(mu, sigma^2) || N(0, 1)) in closed form",
@@ -135,6 +135,3 @@ def _multivariate() -> Check:
             Check.equal(moved, general, **tolerance("matrix_function")),
         ]
     )
-
-
-test_step = PROOF.pytest_test()

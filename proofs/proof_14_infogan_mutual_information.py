@@ -18,9 +18,10 @@ import numpy as np
 from hypothesis import strategies as st
 
 import divergences as dv
-from divergences.proof import Check, Proof, over_examples, worst_of
-from proofs._strategies import pmfs
-from tests.conftest import tolerance
+from divergences.lab.proof import Check, Proof, over_examples, worst_of
+from divergences.testing import tolerance
+
+from ._strategies import pmfs
 
 PROOF = Proof(
     "InfoGAN: I(c; G) = H(c) - H(c | G) and the variational bound",
@@ -117,6 +118,3 @@ def _variational_bound() -> Check:
         )
 
     return over_examples(joint_and_q(), check)
-
-
-test_step = PROOF.pytest_test()

@@ -17,9 +17,10 @@ import numpy as np
 from hypothesis import strategies as st
 
 import divergences as dv
-from divergences.proof import Check, Proof, over_examples, worst_of
-from proofs._strategies import pmfs
-from tests.conftest import tolerance
+from divergences.lab.proof import Check, Proof, over_examples, worst_of
+from divergences.testing import tolerance
+
+from ._strategies import pmfs
 
 PROOF = Proof(
     "The Inception score and its bounds 1 <= IS <= K",
@@ -77,6 +78,3 @@ def _attained() -> Check:
         )
 
     return over_examples(pmfs(K), check)
-
-
-test_step = PROOF.pytest_test()

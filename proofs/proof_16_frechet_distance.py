@@ -24,8 +24,8 @@ from hypothesis import strategies as st
 from scipy import integrate, stats
 
 import divergences as dv
-from divergences.proof import Check, Proof, over_examples, worst_of
-from tests.conftest import tolerance
+from divergences.lab.proof import Check, Proof, over_examples, worst_of
+from divergences.testing import tolerance
 
 PROOF = Proof(
     "The Frechet distance (FID) is W2^2 between Gaussians",
@@ -137,4 +137,3 @@ def _metric_facts() -> Check:
 
 
 _ = math
-test_step = PROOF.pytest_test()

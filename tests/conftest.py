@@ -1,92 +1,21 @@
-"""Tolerances, stated once per dtype, and the Hypothesis profiles.
+"""Fixtures shared by the test modules.
 
-Every numeric comparison in tests/ and proofs/ takes its tolerance from ``TOLERANCES``:
-
-* ``float64`` is the verification dtype. Closed forms and reference libraries must agree to
-  ``rtol=1e-12``; an absolute floor of ``1e-14`` covers values that are exactly 0.
-* ``float32`` must agree with the float64 answer to ``rtol=1e-5, atol=1e-6``.
-* ``gradient``: central finite differences with step ``h = 1e-6`` in float64 carry an error of
-  order ``h^2 f''' + eps / h``, about ``1e-9`` relative: compared at ``rtol=1e-6, atol=1e-8``.
-* ``power_iteration`` and ``critic``: see the comments in ``TOLERANCES``.
-* ``lp``: two independent exact LP solves (network simplex and HiGHS) agree to ``1e-10``
-  relative, the rounding of their pivots.
-* ``lp_feasibility``: a potential or plan read off a HiGHS solution satisfies its constraints to
-  HiGHS's default primal/dual feasibility tolerance, ``1e-7``; constraint checks on such output
-  (a potential's Lipschitz bound, complementary slackness) use that absolute bound.
-* ``grid``: masses read off a ``linspace`` grid (each edge within an ulp, errors summed over
-  ~10^3 cells): ``rtol=1e-9, atol=1e-11``.
-* ``quadrature``: adaptive quadrature (``scipy.integrate.quad`` asked for ``epsabs=1e-13,
-  epsrel=1e-12``) of a smooth integrand over the real line reaches ~1e-12; held to ``1e-9``
-  relative so that the infinite-range transform and the tails of the integrand do not decide.
-* ``iterative``: power iteration stopped when the estimate of sigma_max changes by less than
-  ``1e-15`` relative; with a gap ratio r the remaining error is about ``1e-15 / (1 - r^2)``: held to
-  ``1e-9`` relative, which covers gaps down to r = 0.9999995.
-* ``matrix_function``: a matrix square root by Schur decomposition of a non-symmetric product
-  (``scipy.linalg.sqrtm(C1 @ C2)``) loses about ``cond * eps``: ``rtol=1e-8`` for the well-conditioned
-  covariances the proofs draw (condition numbers below ~1e4).
-* ``discretisation``: a continuous divergence against the package on cell masses of a grid of step
-  ``h = 1e-3``: the midpoint-rule error is ``O(h^2)``, about ``1e-7`` relative for the Gaussians
-  the proofs use; held to ``1e-5`` relative.
-* ``highs``: a comparison with a HiGHS solve at its tightest setting (feasibility tolerances
-  ``1e-10``, no presolve). HiGHS accepts a basis whose reduced costs are above ``-1e-10``, so
-  where two couplings differ in cost by less (points ``1e-10`` apart) it may stop at the
-  dearer one: ``atol=1e-10`` on values whose masses sum to one.
+Tolerances live in the harness (:mod:`divergences.testing.tolerances`) and the Hypothesis
+profiles in :mod:`divergences.testing.profiles`: ``HYPOTHESIS_PROFILE`` picks one (``ci`` by
+default: 60 derandomised examples, no deadline).
 """
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, settings
 
-TOLERANCES: dict[str, dict[str, float]] = {
-    "float64": {"rtol": 1e-12, "atol": 1e-14},
-    "float32": {"rtol": 1e-5, "atol": 1e-6},
-    "gradient": {"rtol": 1e-6, "atol": 1e-8},
-    "lp": {"rtol": 1e-10, "atol": 1e-12},
-    "lp_feasibility": {"rtol": 0.0, "atol": 1e-7},
-    "grid": {"rtol": 1e-9, "atol": 1e-11},
-    "quadrature": {"rtol": 1e-9, "atol": 1e-11},
-    "iterative": {"rtol": 1e-9, "atol": 1e-12},
-    "matrix_function": {"rtol": 1e-8, "atol": 1e-10},
-    "discretisation": {"rtol": 1e-5, "atol": 1e-8},
-    # Power iteration on a fixed random matrix converges like (sigma_2 / sigma_1)^(2k); after the
-    # steps the tests take the error is far below this, which leaves room for float64 rounding.
-    "power_iteration": {"rtol": 1e-8, "atol": 0.0},
-    # A trained critic's estimate against the exact value: held-out means over ~500 points carry a
-    # sampling error of about 0.02 for critics of order-1 range, plus the optimisation gap of a
-    # short training run.
-    "critic": {"rtol": 0.0, "atol": 0.05},
-    "highs": {"rtol": 1e-10, "atol": 1e-10},
-}
+from divergences.testing import load_profile
 
-
-def tolerance(kind: str | np.dtype | type) -> dict[str, float]:
-    """The ``rtol``/``atol`` pair for a dtype (``np.float32``, ``"float64"``) or a named kind."""
-    key = kind if isinstance(kind, str) else np.dtype(kind).name
-    return TOLERANCES[key]
-
-
-settings.register_profile(
-    "ci",
-    max_examples=60,
-    deadline=None,
-    derandomize=True,
-    suppress_health_check=[HealthCheck.too_slow],
-    print_blob=True,
-)
-settings.register_profile(
-    "dev", max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
-settings.register_profile(
-    "thorough", max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+load_profile()
 
 
 @pytest.fixture(params=[np.float64, np.float32], ids=["float64", "float32"])
 def dtype(request: pytest.FixtureRequest) -> type:
-    """Runs a test in both dtypes; pair it with :func:`tolerance`."""
+    """Runs a test in both dtypes; pair it with :func:`divergences.testing.tolerance`."""
     return request.param

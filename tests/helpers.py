@@ -8,7 +8,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from tests.conftest import tolerance
+from divergences.testing import tolerance
 
 #: A fixed batch of pairs of length 4 that covers the hard cases row by row: interior, shared
 #: zeros, p zero where q is positive, disjoint supports, identical, a point mass.

@@ -11,7 +11,7 @@ from scipy.stats import chisquare
 
 import divergences as dv
 from divergences import testing as dvt
-from tests.conftest import tolerance
+from divergences.testing import tolerance
 from tests.helpers import P_IN, P_ZERO, Q_IN, Q_ZERO, assert_leq
 
 chi_jit = jax.jit(dv.chi_square)

@@ -13,7 +13,7 @@ from hypothesis import given
 
 import divergences as dv
 from divergences import testing as dvt
-from tests.conftest import tolerance
+from divergences.testing import tolerance
 from tests.helpers import P_IN, P_ZERO, Q_IN, Q_ZERO, assert_leq
 
 entropy_jit = jax.jit(dv.entropy)

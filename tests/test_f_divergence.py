@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 import divergences as dv
 from divergences import testing as dvt
-from tests.conftest import tolerance
+from divergences.testing import tolerance
 from tests.helpers import assert_leq
 
 G = dv.f_generators

@@ -11,7 +11,7 @@ import pytest
 
 import divergences as dv
 from divergences import families
-from tests.conftest import tolerance
+from divergences.testing import tolerance
 
 F64 = tolerance("float64")
 ALL = [
@@ -106,7 +106,7 @@ def test_gradient_in_theta_flows_through_the_masses() -> None:
 
 def test_custom_family_and_bad_grid() -> None:
     def coins(theta):  # type: ignore[no-untyped-def]
-        return dv.Measures(
+        return dv.MeasurePair(
             jnp.array([0.0, 1.0]), jnp.array([0.5, 0.5]), jnp.stack([1 - theta, theta])
         )
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import divergences as dv
 from divergences import testing as dvt
-from tests.conftest import tolerance
+from divergences.testing import tolerance
 from tests.helpers import P_IN, P_ZERO, Q_IN, Q_ZERO, assert_leq
 
 SIZES = [2, 5]

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from scipy import integrate, stats
 
 import divergences as dv
-from tests.conftest import tolerance
+from divergences.testing import tolerance
 
 MU = st.sampled_from([-1.5, 0.0, 0.4, 2.0])
 SIGMA = st.sampled_from([0.25, 1.0, 2.5])

@@ -11,7 +11,7 @@ from scipy.spatial.distance import euclidean
 
 import divergences as dv
 from divergences import testing as dvt
-from tests.conftest import tolerance
+from divergences.testing import tolerance
 from tests.helpers import P_IN, P_ZERO, Q_IN, Q_ZERO, assert_leq
 
 hel_jit = jax.jit(dv.hellinger)

@@ -11,8 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import divergences as dv
-from proofs._strategies import pmfs
-from tests.conftest import tolerance
+from divergences.testing import pmfs, tolerance
 
 F64 = tolerance("float64")
 

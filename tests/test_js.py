@@ -12,7 +12,7 @@ from scipy.spatial.distance import jensenshannon
 
 import divergences as dv
 from divergences import testing as dvt
-from tests.conftest import tolerance
+from divergences.testing import tolerance
 from tests.helpers import P_ZERO, Q_ZERO, assert_leq
 
 js_jit = jax.jit(dv.js_divergence)

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from divergences import _numerics as nm
 from divergences import testing as dvt
-from tests.conftest import tolerance
+from divergences.testing import tolerance
 
 SIZES = [2, 5]
 

@@ -12,7 +12,7 @@ from scipy.spatial.distance import cityblock
 
 import divergences as dv
 from divergences import testing as dvt
-from tests.conftest import tolerance
+from divergences.testing import tolerance
 from tests.helpers import assert_leq
 
 tv_jit = jax.jit(dv.total_variation)

@@ -19,8 +19,8 @@ import pytest
 from hypothesis import given
 
 import divergences as dv
-from divergences import testing as dvt
-from tests.conftest import tolerance
+from divergences.testing import strategies as dvt
+from divergences.testing import tolerance
 from tests.helpers import (
     P_BATCH,
     P_IN,
@@ -207,15 +207,7 @@ TESTED_ELSEWHERE: dict[str, str] = {
             "kl_mvn",
             "kl_normal",
             "mutual_information",
-            "sweep",
         )
-    },
-    # The critics' trainers are host loops (progress bar, early stop) around jitted, vmapped
-    # training steps; their tests train on samples rather than take pmfs.
-    **{
-        name: "tests/critics"
-        for name in dv.critics.__all__
-        if callable(getattr(dv.critics, name)) and not isinstance(getattr(dv.critics, name), type)
     },
 }
 
@@ -241,7 +233,7 @@ def test_import_leaves_x64_unchanged() -> None:
         "import jax\n"
         "before = jax.config.jax_enable_x64\n"
         "import divergences as dv\n"
-        "dv.kl([0.5, 0.5], [0.9, 0.1]); dv.testing\n"
+        "dv.kl([0.5, 0.5], [0.9, 0.1]); import divergences.testing, divergences.lab.verify\n"
         "assert jax.config.jax_enable_x64 == before, 'x64 flipped'\n"
         "assert dv.kl([0.5, 0.5], [0.9, 0.1]).dtype == jax.numpy.float32\n"
         "print('ok', before)\n"

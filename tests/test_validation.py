@@ -12,7 +12,7 @@ import pytest
 
 import divergences as dv
 from divergences._validation import check_pmf, sum_tolerance
-from tests.conftest import tolerance
+from divergences.testing import tolerance
 
 G = dv.f_generators
 GOOD = [0.5, 0.5]

@@ -12,8 +12,8 @@
 
 from __future__ import annotations
 
-import ast
 import importlib
+import importlib.resources
 import math
 import os
 import pathlib
@@ -48,38 +48,40 @@ def dv_role(
     return [nodes.literal(rawtext, rendered)], []
 
 
-def _verify_module() -> Any:
-    """The verifier: ``divergences.lab.verify`` once the lab exists, ``divergences.verify`` before."""
-    try:
-        return importlib.import_module("divergences.lab.verify")
-    except ModuleNotFoundError:
-        return importlib.import_module("divergences.verify")
-
-
 class ProofCatalogue(Directive):
-    """Renders every proof: its claim as the module docstring states it (reStructuredText, so the
-    formulas are rendered math), a link to its source file, and its steps with the result of
-    running each one now. A step that does not hold fails the build."""
+    """Renders every proof of the lectures, loaded as ``divergences verify`` loads them (the package
+    ``divergences.lab.proofs``): its claim as the module docstring states it (reStructuredText, so
+    the formulas are rendered math), a link to its source file, and its steps with the result of
+    running each one now, under the harness' Hypothesis profile. A step that does not hold fails
+    the build."""
 
     has_content = False
 
     def run(self) -> list[nodes.Node]:
-        files = sorted((_ROOT / "proofs").glob("proof_*.py"))
-        if not files:
-            raise self.error("no proofs/proof_*.py files: the catalogue would be empty")
-        load_proofs = _verify_module().load_proofs
+        from divergences.lab.verify import PROOFS_PACKAGE
+        from divergences.testing.profiles import load_profile
+
+        load_profile()  # no deadline, derandomised: the same examples as `divergences verify`
+        names = sorted(
+            entry.name[:-3]
+            for entry in importlib.resources.files(PROOFS_PACKAGE).iterdir()
+            if entry.name.startswith("proof_") and entry.name.endswith(".py")
+        )
+        if not names:
+            raise self.error(f"{PROOFS_PACKAGE} has no proof_*.py files")
         env = self.state.document.settings.env
+        docs = pathlib.Path(env.srcdir)
         out: list[nodes.Node] = []
-        for path in files:
+        for name in names:
+            module = importlib.import_module(f"{PROOFS_PACKAGE}.{name}")
+            path = pathlib.Path(module.__file__ or "")
             env.note_dependency(str(path))
-            (proof,) = load_proofs(path.parent, only=[path.stem])
-            section = nodes.section(
-                ids=[nodes.make_id(path.stem)], names=[nodes.make_id(path.stem)]
-            )
+            proof = module.PROOF
+            section = nodes.section(ids=[nodes.make_id(name)], names=[nodes.make_id(name)])
             section += nodes.title(text=proof.title)
-            doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or ""
-            _, _, body = doc.partition("\n")
-            source = f"Source: :download:`proofs/{path.name} <../proofs/{path.name}>`"
+            _, _, body = (module.__doc__ or "").partition("\n")
+            link = os.path.relpath(path, docs).replace(os.sep, "/")
+            source = f"Source: :download:`proofs/{path.name} <{link}>`"
             text = [*textwrap.dedent(body).strip().splitlines(), "", source]
             self.state.nested_parse(StringList(text, source=str(path)), 0, section)
             section += self._steps_table(proof, path)

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 
 import divergences as dv
-from tests.conftest import tolerance
-from tests.wasserstein.strategies import measure_pairs
+from divergences.testing import tolerance
+from divergences.testing.measures import measure_pairs
 
 LP = tolerance("lp")
 F64 = tolerance("float64")

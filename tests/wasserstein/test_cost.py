@@ -10,9 +10,9 @@ from hypothesis import given
 from scipy.spatial.distance import cdist
 
 import divergences as dv
-from tests.conftest import tolerance
-from tests.wasserstein.reference import central_difference
-from tests.wasserstein.strategies import measure_pairs
+from divergences.testing import tolerance
+from divergences.testing.measures import measure_pairs
+from divergences.testing.reference import central_difference
 
 F64 = tolerance("float64")
 METRICS = ["euclidean", "sqeuclidean", "cityblock", "chebyshev"]

@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given
 
 import divergences as dv
+from divergences.testing import tolerance
+from divergences.testing.measures import measure_pairs
+from divergences.testing.reference import central_difference, highs_primal
 from divergences.wasserstein.checks import lipschitz_violation_host
-from tests.conftest import tolerance
-from tests.wasserstein.reference import central_difference, highs_primal
-from tests.wasserstein.strategies import measure_pairs
 
 LP = tolerance("lp")
 HIGHS = tolerance("highs")

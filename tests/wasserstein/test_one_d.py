@@ -10,9 +10,9 @@ import scipy.stats
 from hypothesis import given
 
 import divergences as dv
-from tests.conftest import tolerance
-from tests.wasserstein.reference import central_difference, highs_primal, simplex_directions
-from tests.wasserstein.strategies import measure_pairs
+from divergences.testing import tolerance
+from divergences.testing.measures import measure_pairs
+from divergences.testing.reference import central_difference, highs_primal, simplex_directions
 
 LP = tolerance("lp")
 

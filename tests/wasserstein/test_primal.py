@@ -11,14 +11,14 @@ from hypothesis import given
 from scipy.spatial.distance import cdist
 
 import divergences as dv
-from tests.conftest import tolerance
-from tests.wasserstein.reference import (
+from divergences.testing import tolerance
+from divergences.testing.measures import measure_pairs, measure_triples
+from divergences.testing.reference import (
     central_difference,
     highs_primal,
     pot_value,
     simplex_directions,
 )
-from tests.wasserstein.strategies import measure_pairs, measure_triples
 
 LP = tolerance("lp")
 HIGHS = tolerance("highs")  # against HiGHS, which may stop within 1e-10 on near-ties

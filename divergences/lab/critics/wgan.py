@@ -39,9 +39,9 @@ import optax
 
 from divergences._numerics import safe_sqrt
 from divergences._typing import ArrayLike
-from divergences.critics._common import adam
-from divergences.critics._mlp import mlp, normalize, spectral_normalized
-from divergences.critics._training import (
+from divergences.lab.critics._common import adam
+from divergences.lab.critics._mlp import mlp, normalize, spectral_normalized
+from divergences.lab.critics._training import (
     CriticFit,
     Objective,
     as_key,
@@ -156,7 +156,7 @@ def train_wgan_critic(
 
     The estimate is :math:`\overline{f(x)} - \overline{f(y)}` over the held-out points, in the
     units of the points (Euclidean ground metric). What it estimates depends on ``constraint``
-    (see :mod:`divergences.critics.wgan`): about :math:`W_1` for ``"gradient_penalty"`` and at
+    (see :mod:`divergences.lab.critics.wgan`): about :math:`W_1` for ``"gradient_penalty"`` and at
     most :math:`W_1` for ``"spectral_norm"``; about :math:`K\,W_1` with an unknown :math:`K` for
     ``"clip"``.
 
@@ -168,7 +168,7 @@ def train_wgan_critic(
       penalty: the gradient penalty's weight ``lambda`` (``"gradient_penalty"`` only).
       key: an integer seed or a :func:`jax.random.key`; the same key gives the same result.
       holdout: the fraction of each sample kept aside to evaluate the estimate (see
-        :mod:`divergences.critics`); 0 evaluates on the training points.
+        :mod:`divergences.lab.critics`); 0 evaluates on the training points.
       hidden: widths of the hidden layers.
       activation: the hidden layers' nonlinearity (1-Lipschitz for ``"spectral_norm"``).
       steps: the most training steps; fewer when the estimate plateaus.
@@ -190,9 +190,10 @@ def train_wgan_critic(
 
     Example:
       >>> import numpy as np, divergences as dv
+      >>> from divergences.lab import critics
       >>> rng = np.random.default_rng(0)
       >>> x, y = rng.normal(0, 1, 1024), rng.normal(2, 1, 1024)  # W1 = 2
-      >>> fit = dv.train_wgan_critic(x, y, steps=1000, progress=False)
+      >>> fit = critics.train_wgan_critic(x, y, steps=1000, progress=False)
       >>> bool(abs(fit.value - 2) < 0.2)
       True
     """

@@ -23,11 +23,11 @@ Networks train in ``float32`` by default, whatever JAX's x64 setting.
 
 from __future__ import annotations
 
-from divergences.critics._training import CriticFit
-from divergences.critics.fgan import OUTPUT_ACTIVATIONS, train_fgan_critic
-from divergences.critics.gan import train_gan_discriminator
-from divergences.critics.sweep import CriticSweep, critic_sweep, plot_critic_sweep
-from divergences.critics.wgan import CONSTRAINTS, train_wgan_critic
+from divergences.lab.critics._training import CriticFit
+from divergences.lab.critics.fgan import OUTPUT_ACTIVATIONS, train_fgan_critic
+from divergences.lab.critics.gan import train_gan_discriminator
+from divergences.lab.critics.sweep import CriticSweep, critic_sweep, plot_critic_sweep
+from divergences.lab.critics.wgan import CONSTRAINTS, train_wgan_critic
 
 __all__ = [
     "CONSTRAINTS",

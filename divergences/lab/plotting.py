@@ -26,7 +26,7 @@ from matplotlib.figure import Figure
 
 from divergences import families
 from divergences.gan import optimal_discriminator
-from divergences.sweep import sweep
+from divergences.lab.sweep import sweep
 
 __all__ = [
     "FIGURES",
@@ -174,7 +174,7 @@ def figure_wgan(thetas: Sequence[float] | np.ndarray | None = None) -> Figure:
     """
     t = np.linspace(-1.0, 1.0, 201) if thetas is None else np.asarray(thetas, dtype=float)
     fam = families.parallel_lines()
-    s = sweep(fam, t, measures=("kl", "js", "tv", "w1"), gradients=True)
+    s = sweep(fam, t, quantities=("kl", "js", "tv", "w1"), gradients=True)
     assert s.gradients is not None and s.exact is not None
     fig, (ax, axg) = _figure((12.0, 5.2), 1, 2)
     top = 1.25
@@ -278,7 +278,7 @@ def figure_discretisation(thetas: Sequence[float] | np.ndarray | None = None) ->
     ]
     fig, (ax, axj) = _figure((12.0, 5.2), 1, 2)
     for fam, label, style in fams:
-        s = sweep(fam, t, measures=("js", "w1"))
+        s = sweep(fam, t, quantities=("js", "w1"))
         for axis, key, jump in ((ax, "w1", 0.05), (axj, "js", 0.3)):
             _plot_broken(axis, t, s.values[key], jump=jump, label=label, **style)
     ax.plot(t, np.abs(t), color="black", linewidth=0.9, linestyle=(0, (3, 3)), label=r"$|\theta|$")
@@ -337,7 +337,7 @@ def figure_shifted_families(thetas: Sequence[float] | np.ndarray | None = None) 
     for ax, fam, title in zip(
         axes, (families.shifted_gaussians(), families.shifted_uniforms()), titles, strict=True
     ):
-        s = sweep(fam, t, measures=("kl", "js", "tv", "w1"))
+        s = sweep(fam, t, quantities=("kl", "js", "tv", "w1"))
         top = 2.8
         for key in ("w1", "tv", "js"):
             ax.plot(t, s.values[key], color=COLORS[key], linewidth=2.4, label=LABELS[key])

@@ -1,4 +1,5 @@
-"""Hypothesis strategies for discrete measures: small, with exact zeros, repeats and ties.
+"""Hypothesis strategies for discrete measures with points, for Wasserstein-1: small, with exact
+zeros, repeats and ties.
 
 Sizes come from a fixed small set so that the jitted kernels compile a handful of times only.
 Points are drawn from a coarse grid mixed with arbitrary floats, so repeated points, points

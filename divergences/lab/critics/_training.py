@@ -14,7 +14,7 @@ import optax
 from tqdm import tqdm
 
 from divergences._validation import as_float_array
-from divergences.critics._mlp import Params, init_mlp
+from divergences.lab.critics._mlp import Params, init_mlp
 
 __all__ = ["CriticFit", "Objective", "TrainingOptions", "as_key", "check_samples", "fit"]
 
@@ -61,7 +61,7 @@ class Objective(NamedTuple):
 
 
 class TrainingOptions(NamedTuple):
-    """Options of the shared loop (documented in :mod:`divergences.critics`)."""
+    """Options of the shared loop (documented in :mod:`divergences.lab.critics`)."""
 
     hidden: tuple[int, ...]
     holdout: float

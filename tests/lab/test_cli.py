@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 
 import divergences as dv
-from divergences.cli import main
-from divergences.examples import EXAMPLES
-from divergences.tour import tour
-from tests.conftest import tolerance
+from divergences.lab.cli import main
+from divergences.lab.examples import EXAMPLES
+from divergences.lab.tour import tour
+from divergences.testing import tolerance
 
 
 def test_tour_succeeds_and_prints_every_example(capsys: pytest.CaptureFixture[str]) -> None:
@@ -80,7 +80,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 FAILING_PROOF = '''
 """A proof with one step that holds and one that misses by 0.5 (for the exit-code test)."""
-from divergences.proof import Check, Proof
+from divergences.lab.proof import Check, Proof
 
 PROOF = Proof("injected")
 
@@ -113,7 +113,7 @@ def test_verify_exits_nonzero_on_a_failing_step_and_names_it(tmp_path, capsys) -
     proofs = tmp_path / "injected_proofs"
     proofs.mkdir()
     (proofs / "proof_99_injected.py").write_text(FAILING_PROOF)
-    code = main(["verify", "--proofs", str(proofs), "--no-figures", "--no-tour"])
+    code = main(["verify", str(proofs)])
     out = capsys.readouterr().out
     assert code == 1
     assert "FAILED [injected] step 'misses': two equals two and a half" in out
@@ -122,9 +122,13 @@ def test_verify_exits_nonzero_on_a_failing_step_and_names_it(tmp_path, capsys) -
     assert not list(tmp_path.glob("*.png"))
 
 
-def test_verify_missing_proofs_folder_is_a_clear_error(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    with pytest.raises(FileNotFoundError, match="no proofs folder"):
-        main(["verify", "--proofs", str(tmp_path / "nowhere"), "--no-figures"])
+def test_verify_missing_path_is_one_line_not_a_traceback(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    assert main(["verify", str(tmp_path / "nowhere")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("divergences verify: error: no proof file or folder at")
+    assert len(err.strip().splitlines()) == 1
+    assert main(["verify", str(tmp_path)]) == 2
+    assert "no proof_*.py files in the folder" in capsys.readouterr().err
 
 
 def test_plot_writes_one_figure(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
@@ -145,7 +149,7 @@ def test_sweep_writes_csv(tmp_path) -> None:  # type: ignore[no-untyped-def]
             "1",
             "--num",
             "5",
-            "--measures",
+            "--quantities",
             "js",
             "w1",
             "--gradients",

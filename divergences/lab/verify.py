@@ -1,21 +1,24 @@
 """``divergences verify``: run every proof step, print the table, draw the figures.
 
-The proofs live in the source tree's ``proofs/`` folder, one file per derivation, each
-declaring a :class:`divergences.proof.Proof` named ``PROOF``. This module finds them, runs
-their steps (the same :class:`~divergences.proof.Step` objects pytest runs), adds the tour of the
-built-in examples, and reports
+A proof is a file, one per derivation, declaring a :class:`divergences.lab.proof.Proof` named
+``PROOF``. The proofs of the lectures are shipped with the package (:data:`PROOFS_PACKAGE`; the
+source tree's top-level ``proofs/`` folder); a user's own are files or folders given by path. This
+module loads them, runs their steps (the same :class:`~divergences.lab.proof.Step` objects the test
+suite runs), adds the tour of the built-in examples, and reports
 
 * a table: proof, claim, method, largest error (or smallest gap), tolerance, verdict;
 * the failed steps, by name, with how far they missed;
 
-then writes the figures of :mod:`divergences.plotting`. The proofs import their tolerances
-from ``tests/conftest.py`` and their strategies from Hypothesis, so ``verify`` needs a source
-checkout with the test extra installed (``pip install -e ".[test]"``, which ``make verify`` does).
+then writes the figures of :mod:`divergences.lab.plotting`. Hypothesis runs under the harness'
+``ci`` profile (no deadline, derandomised: the same examples every run) unless
+``HYPOTHESIS_PROFILE`` names another; everything comes from the installed package, so ``verify``
+works from any folder.
 """
 
 from __future__ import annotations
 
 import importlib
+import importlib.resources
 import importlib.util
 import sys
 import textwrap
@@ -25,9 +28,18 @@ from pathlib import Path
 from types import ModuleType
 from typing import NamedTuple, TextIO
 
-from divergences.proof import Check, Outcome, Proof, Step
+from divergences.lab.proof import Check, Outcome, Proof, Step
+from divergences.testing.profiles import load_profile
 
-__all__ = ["VerifyReport", "default_proofs_dir", "format_table", "load_proofs", "run", "verify"]
+__all__ = [
+    "PROOFS_PACKAGE",
+    "VerifyReport",
+    "format_failures",
+    "format_table",
+    "load_proofs",
+    "run",
+    "verify",
+]
 
 #: Tolerance of the tour's comparison with the known values of the built-in examples.
 TOUR_TOLERANCE = 1e-12
@@ -57,62 +69,86 @@ class VerifyReport(NamedTuple):
         return [o for o in self.outcomes if not o.holds]
 
 
-def default_proofs_dir() -> Path:
-    """``proofs/`` beside the ``divergences`` package in the source tree."""
-    return Path(__file__).resolve().parent.parent / "proofs"
+#: The package that holds the proofs of the lectures (the source tree's top-level ``proofs/``).
+PROOFS_PACKAGE = "divergences.lab.proofs"
+
+
+def _packaged_proofs(only: Sequence[str]) -> list[ModuleType]:
+    names = sorted(
+        entry.name[:-3]
+        for entry in importlib.resources.files(PROOFS_PACKAGE).iterdir()
+        if entry.name.startswith("proof_") and entry.name.endswith(".py")
+    )
+    return [
+        importlib.import_module(f"{PROOFS_PACKAGE}.{name}")
+        for name in names
+        if not only or any(s in name for s in only)
+    ]
 
 
 def _import_proof_file(path: Path) -> ModuleType:
-    root = path.parent.parent
-    if str(root) not in sys.path:
-        # The proofs import ``tests.conftest`` (tolerances) and ``proofs._strategies``.
-        sys.path.insert(0, str(root))
-    package = path.parent.name
-    if (path.parent / "__init__.py").exists() and path.parent.parent == root:
-        try:
-            return importlib.import_module(f"{package}.{path.stem}")
-        except ModuleNotFoundError as exc:
-            if exc.name not in (package, f"{package}.{path.stem}"):
-                raise
-    spec = importlib.util.spec_from_file_location(f"_divergences_proof_{path.stem}", path)
+    # A user's proof file is loaded under a name of its own, without touching sys.path: it imports
+    # the installed package only (``divergences.lab.proof``, ``divergences.testing``).
+    name = f"_divergences_user_proof_{abs(hash(str(path)))}_{path.stem}"
+    spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
         raise ImportError(f"cannot load the proof file {path}")
     module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses and pickling look a module up by name
     spec.loader.exec_module(module)
     return module
 
 
-def load_proofs(directory: str | Path | None = None, *, only: Sequence[str] = ()) -> list[Proof]:
-    """Imports ``proof_*.py`` from ``directory`` (sorted) and returns their ``PROOF`` objects.
+def _proof_files(paths: Sequence[str | Path], only: Sequence[str]) -> list[Path]:
+    files: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found = sorted(path.glob("proof_*.py"))
+            if not found:
+                raise FileNotFoundError(f"no proof_*.py files in the folder {path}")
+            files.extend(found)
+        elif path.is_file():
+            if path.suffix != ".py":
+                raise ValueError(f"a proof file is a Python file (.py); got {path}")
+            files.append(path)
+        else:
+            raise FileNotFoundError(f"no proof file or folder at {path}")
+    return [f for f in files if not only or any(s in f.stem for s in only)]
+
+
+def load_proofs(paths: Sequence[str | Path] = (), *, only: Sequence[str] = ()) -> list[Proof]:
+    """Imports proof files and returns the :class:`Proof` each declares as ``PROOF``.
 
     Args:
-      directory: the folder; :func:`default_proofs_dir` when None.
+      paths: proof files, or folders whose ``proof_*.py`` files are loaded (sorted by name);
+        when empty, the proofs of the lectures shipped with the package.
       only: keep the files whose name contains one of these strings (all when empty).
 
     Raises:
-      FileNotFoundError: when the folder does not exist (an installed wheel has no proofs).
-      ValueError: when a proof file declares no ``PROOF``.
+      FileNotFoundError: for a path that does not exist, or a folder with no ``proof_*.py``.
+      ValueError: when a file declares no ``PROOF``.
     """
-    d = default_proofs_dir() if directory is None else Path(directory)
-    if not d.is_dir():
-        raise FileNotFoundError(
-            f"no proofs folder at {d}: `divergences verify` runs the proofs of a source checkout "
-            "(git clone, then `make verify` or `pip install -e '.[test]'`); pass --proofs DIR"
-        )
-    files = sorted(p for p in d.glob("proof_*.py") if not only or any(s in p.stem for s in only))
+    if paths:
+        modules = [_import_proof_file(f.resolve()) for f in _proof_files(paths, only)]
+    else:
+        modules = _packaged_proofs(only)
     proofs = []
-    for f in files:
-        module = _import_proof_file(f.resolve())
+    for module in modules:
         proof = getattr(module, "PROOF", None)
         if not isinstance(proof, Proof):
-            raise ValueError(f"{f} declares no PROOF = divergences.proof.Proof(...)")
+            where = getattr(module, "__file__", module.__name__)
+            raise ValueError(
+                f"{where} declares no PROOF: a proof file must define "
+                "PROOF = divergences.lab.proof.Proof(...)"
+            )
         proofs.append(proof)
     return proofs
 
 
 def _tour_step() -> Step:
     def run_tour() -> Check:
-        from divergences.tour import tour
+        from divergences.lab.tour import tour
 
         rows = tour()
         worst = max(rows, key=lambda r: r.worst_error)
@@ -218,13 +254,16 @@ def format_failures(outcomes: Sequence[Outcome]) -> str:
                 else f"gap {c.error:.3e} is below the required {c.tolerance:.1e}"
             )
             out.append(f"FAILED {where}\n    {how}; {c.detail}")
+            if c.counterexample:
+                shown = textwrap.indent(c.counterexample, "        ")
+                out.append(f"    counterexample (the drawn input that breaks it):\n{shown}")
     return "\n".join(out)
 
 
 def verify(
     out_dir: str | Path | None = None,
     *,
-    proofs_dir: str | Path | None = None,
+    paths: Sequence[str | Path] = (),
     only: Sequence[str] = (),
     tour: bool = True,
     figures: bool = True,
@@ -234,7 +273,8 @@ def verify(
 
     Args:
       out_dir: folder for the figures (PNG and SVG); no figures when None.
-      proofs_dir: folder of the ``proof_*.py`` files; the source tree's ``proofs/`` by default.
+      paths: proof files or folders of ``proof_*.py`` files (a user's own derivations); the
+        proofs of the lectures shipped with the package when empty.
       only: run the proof files whose name contains one of these strings.
       tour: include the tour of the built-in examples.
       figures: draw the figures (when ``out_dir`` is given).
@@ -245,14 +285,15 @@ def verify(
     """
     out = sys.stdout if stream is None else stream
     t0 = time.perf_counter()
-    proofs = load_proofs(proofs_dir, only=only)
+    load_profile()  # no deadline, derandomised; HYPOTHESIS_PROFILE or a proof file may override
+    proofs = load_proofs(paths, only=only)
     n_steps = sum(len(p) for p in proofs) + int(tour)
     out.write(f"Verifying {len(proofs)} derivations, {n_steps} steps (float64):\n")
     outcomes = run(proofs, tour=tour, stream=out)
     out.write(format_table(outcomes) + "\n")
     written: list[Path] = []
     if figures and out_dir is not None:
-        from divergences.plotting import make_figures
+        from divergences.lab.plotting import make_figures
 
         written = make_figures(out_dir)
         out.write(

@@ -1,5 +1,8 @@
-"""Independent references for the W1 tests: a primal LP of our own solved by scipy's HiGHS,
-POT's network simplex, and finite differences."""
+"""Independent references to check Wasserstein-1 against: a primal LP of our own solved by SciPy's
+HiGHS, POT's network simplex, and central finite differences.
+
+They import POT and SciPy's LP solver at module import; they are for checking, not for computing.
+"""
 
 from __future__ import annotations
 

@@ -41,9 +41,10 @@ import jax.numpy as jnp
 import optax
 
 from divergences._typing import ArrayLike
-from divergences.critics._common import adam
-from divergences.critics._mlp import mlp
-from divergences.critics._training import (
+from divergences.f_divergence import FGenerator
+from divergences.lab.critics._common import adam
+from divergences.lab.critics._mlp import mlp
+from divergences.lab.critics._training import (
     CriticFit,
     Objective,
     as_key,
@@ -52,7 +53,6 @@ from divergences.critics._training import (
     options,
     unbatch,
 )
-from divergences.f_divergence import FGenerator
 
 __all__ = ["OUTPUT_ACTIVATIONS", "fgan_objective", "train_fgan_critic"]
 
@@ -117,7 +117,7 @@ def train_fgan_critic(
     r"""Trains an f-GAN critic on ``x ~ p`` and ``y ~ q``; estimates :math:`D_f(p \,\|\, q)`.
 
     The estimate is the variational bound :math:`\overline{T(x)} - \overline{f^*(T(y))}` over the
-    held-out points, with :math:`T = g_f(V)` (see :mod:`divergences.critics.fgan`). It lies
+    held-out points, with :math:`T = g_f(V)` (see :mod:`divergences.lab.critics.fgan`). It lies
     below :math:`D_f` up to sampling noise (in the generator's normalisation: twice JS for
     ``JENSEN_SHANNON``).
 
@@ -128,7 +128,7 @@ def train_fgan_critic(
         ``dv.f_generators.KL``.
       key: an integer seed or a :func:`jax.random.key`; the same key gives the same result.
       holdout: the fraction of each sample kept aside to evaluate the estimate (see
-        :mod:`divergences.critics`); 0 evaluates on the training points.
+        :mod:`divergences.lab.critics`); 0 evaluates on the training points.
       hidden: widths of the hidden layers.
       activation: the hidden layers' nonlinearity.
       steps: the most training steps; fewer when the estimate plateaus.
@@ -150,10 +150,11 @@ def train_fgan_critic(
 
     Example:
       >>> import numpy as np, divergences as dv
+      >>> from divergences.lab import critics
       >>> rng = np.random.default_rng(0)
       >>> x, y = rng.normal(0, 1, 2048), rng.normal(1, 1, 2048)  # TV = 2 Phi(1/2) - 1 = 0.383
       >>> g = dv.f_generators.TOTAL_VARIATION
-      >>> fit = dv.train_fgan_critic(x, y, g, steps=1000, progress=False)
+      >>> fit = critics.train_fgan_critic(x, y, g, steps=1000, progress=False)
       >>> bool(abs(fit.value - 0.383) < 0.05)
       True
     """

@@ -4,19 +4,19 @@ import math
 
 import numpy as np
 
-import divergences as dv
-from divergences.cli import build_parser
+from divergences.lab import critics
+from divergences.lab.cli import build_parser
 
 
 def test_small_sweep_structure_and_fitted_scale():
-    s = dv.critic_sweep([-0.5, 0.0, 1.0], n=64, steps=100, progress=False)
+    s = critics.critic_sweep([-0.5, 0.0, 1.0], n=64, steps=100, progress=False)
     np.testing.assert_array_equal(s.w1, [0.5, 0.0, 1.0])
     np.testing.assert_array_equal(s.js, [math.log(2), 0.0, math.log(2)])
     clip = s.estimates["WGAN, clipping"]
     assert math.isclose(s.clip_scale, float(np.sum(clip * s.w1) / np.sum(s.w1**2)))
     assert set(s.estimates) == set(s.curves)
     assert all(c.shape[1] == 3 for c in s.curves.values())
-    fig = dv.plot_critic_sweep(s)
+    fig = critics.plot_critic_sweep(s)
     assert len(fig.axes) == 3
 
 

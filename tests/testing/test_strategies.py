@@ -10,8 +10,8 @@ from hypothesis import find, given
 from hypothesis import strategies as st
 
 import divergences as dv
-from divergences import testing as dvt
 from divergences._validation import check_pmf, sum_tolerance
+from divergences.testing import strategies as dvt
 
 DTYPES = [np.float64, np.float32]
 
@@ -26,11 +26,6 @@ def assert_valid_pmf(p: np.ndarray, dtype: type) -> None:
     positive = p[p > 0]
     assert (positive >= np.finfo(dtype).tiny).all()
     check_pmf(p, "p")  # the package accepts it as it is
-
-
-def test_lazy_attribute_is_the_module() -> None:
-    assert dv.testing is dvt
-    assert "testing" in dv.__all__
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -190,23 +185,3 @@ def test_tiny_values_are_normal_numbers() -> None:
         for v in dvt._tiny_values(np.dtype(dtype)):
             assert info.tiny <= np.asarray(v, dtype=dtype) < 1e-10
             assert math.isfinite(v)
-
-
-def test_clear_import_error_without_hypothesis() -> None:
-    import subprocess
-    import sys
-
-    code = (
-        "import sys\n"
-        "sys.modules['hypothesis'] = None\n"
-        "import divergences as dv\n"
-        "dv.kl([0.5, 0.5], [0.5, 0.5])\n"
-        "try:\n"
-        "    dv.testing\n"
-        "except ImportError as e:\n"
-        "    print(e)\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
-    assert out.returncode == 0, out.stderr
-    assert "needs hypothesis" in out.stdout
-    assert "divergences[test]" in out.stdout

@@ -8,11 +8,11 @@ from typing import NamedTuple
 import numpy as np
 
 from divergences.chi_square import chi_square
-from divergences.examples import EXAMPLES
 from divergences.gan import gan_value, optimal_discriminator
 from divergences.hellinger import hellinger
 from divergences.js import js_distance, js_divergence
 from divergences.kl import kl
+from divergences.lab.examples import EXAMPLES
 from divergences.total_variation import total_variation
 
 __all__ = ["TourRow", "tour"]
@@ -27,7 +27,7 @@ class TourRow(NamedTuple):
 
 
 def tour() -> list[TourRow]:
-    """Computes every divergence on :data:`divergences.examples.EXAMPLES`."""
+    """Computes every divergence on :data:`divergences.lab.examples.EXAMPLES`."""
     rows = []
     for ex in EXAMPLES:
         p, q = ex.p, ex.q

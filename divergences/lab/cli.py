@@ -16,7 +16,7 @@ def _enable_x64() -> None:
 
 
 def _cmd_tour(args: argparse.Namespace) -> int:
-    from divergences.tour import format_tour, tour
+    from divergences.lab.tour import format_tour, tour
 
     rows = tour()
     print("Divergences of the built-in examples (nats), float64:")
@@ -33,13 +33,17 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     import matplotlib
 
     matplotlib.use("Agg")
-    from divergences.verify import verify
+    from divergences.lab.verify import verify
 
+    # The lectures' proofs come with the tour and the figures; a user's own proofs run alone,
+    # with figures only when --out asks for them.
+    own = bool(args.paths)
+    out = args.out if args.out is not None else (None if own else "figures")
     report = verify(
-        None if args.no_figures else args.out,
-        proofs_dir=args.proofs,
+        None if args.no_figures else out,
+        paths=args.paths,
         only=args.only or (),
-        tour=not args.no_tour,
+        tour=not (own or args.no_tour),
     )
     return 0 if report.ok else 1
 
@@ -48,7 +52,7 @@ def _cmd_plot(args: argparse.Namespace) -> int:
     import matplotlib
 
     matplotlib.use("Agg")
-    from divergences.plotting import make_figures
+    from divergences.lab.plotting import make_figures
 
     for path in make_figures(args.out, [args.name]):
         print(path)
@@ -68,14 +72,14 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     import numpy as np
 
     from divergences import families
-    from divergences.sweep import sweep, write_csv
+    from divergences.lab.sweep import sweep, write_csv
 
     family = getattr(families, _FAMILIES[args.family])()
     thetas = np.linspace(args.start, args.stop, args.num)
     result = sweep(
         family,
         thetas,
-        measures=args.measures,
+        quantities=args.quantities,
         base=args.base,
         gradients=args.gradients,
         progress=None,
@@ -85,7 +89,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     else:
         write_csv(result, args.csv)
         print(
-            f"{thetas.size} thetas x {len(args.measures)} quantities of {family.name!r} "
+            f"{thetas.size} thetas x {len(args.quantities)} quantities of {family.name!r} "
             f"written to {args.csv}"
         )
     return 0
@@ -98,7 +102,7 @@ def _cmd_critics(args: argparse.Namespace) -> int:
     import matplotlib
 
     matplotlib.use("Agg")
-    from divergences.critics import critic_sweep, plot_critic_sweep
+    from divergences.lab.critics import critic_sweep, plot_critic_sweep
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -137,18 +141,23 @@ def build_parser() -> argparse.ArgumentParser:
     p_verify = sub.add_parser(
         "verify",
         help="check every step of every derivation, print the table, write the figures",
-        description="Runs each step of the proofs in proofs/ (symbolic, numeric and property "
-        "checks in float64) and the tour, prints a table (claim, method, largest error, "
-        "tolerance, verdict), writes the figures to --out. Exits 1 if any step fails, naming "
-        "the step and by how much it missed.",
+        description="Runs each step of the proofs (symbolic, numeric and property checks in "
+        "float64), prints a table (claim, method, largest error, tolerance, verdict) and exits 1 "
+        "if any step fails, naming the step, by how much it missed and, for a property, the "
+        "drawn input that broke it. Without PATH: the proofs of the lectures shipped with the "
+        "package, the tour of the built-in examples, and the figures written to --out "
+        "(default: figures). With PATH: your own proof files, or folders of proof_*.py files.",
     )
     p_verify.add_argument(
-        "--out", default="figures", help="folder for the figures (default: figures)"
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="a proof file, or a folder of proof_*.py files (default: the lectures' proofs)",
     )
     p_verify.add_argument(
-        "--proofs",
+        "--out",
         default=None,
-        help="folder of proof_*.py files (default: the source tree's proofs/)",
+        help="folder for the figures (default: figures, for the lectures' proofs only)",
     )
     p_verify.add_argument(
         "--only",
@@ -162,14 +171,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p_verify.set_defaults(func=_cmd_verify)
 
-    from divergences.plotting import FIGURES
+    from divergences.lab.plotting import FIGURES
 
     p_plot = sub.add_parser("plot", help="draw one named figure (PNG and SVG)")
     p_plot.add_argument("name", choices=sorted(FIGURES))
     p_plot.add_argument("--out", default="figures", help="folder for the files (default: figures)")
     p_plot.set_defaults(func=_cmd_plot)
 
-    from divergences.sweep import QUANTITIES
+    from divergences.lab.sweep import QUANTITIES
 
     p_sweep = sub.add_parser(
         "sweep",
@@ -182,7 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_sweep.add_argument("--stop", type=float, default=1.0)
     p_sweep.add_argument("--num", type=int, default=41)
     p_sweep.add_argument(
-        "--measures",
+        "--quantities",
         nargs="+",
         default=["kl", "reverse_kl", "js", "tv", "w1"],
         choices=sorted(QUANTITIES),
@@ -210,9 +219,26 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Runs the command line; returns the exit status (0 ok, 1 a failed check, 2 a usage error).
+
+    A path that does not exist, a proof file that declares no proof, a bad option value or a
+    package the command needs and cannot find is reported in one line on stderr, not as a
+    traceback.
+    """
     args = build_parser().parse_args(argv)
     _enable_x64()
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except ModuleNotFoundError as exc:
+        print(
+            f"divergences {args.command}: needs the Python package {exc.name!r}, which is not "
+            f"installed here: pip install {exc.name}",
+            file=sys.stderr,
+        )
+        return 2
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"divergences {args.command}: error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

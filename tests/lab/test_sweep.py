@@ -11,8 +11,8 @@ import pytest
 
 import divergences as dv
 from divergences import families
-from divergences.sweep import write_csv
-from tests.conftest import tolerance
+from divergences.lab.sweep import sweep, write_csv
+from divergences.testing import tolerance
 
 F64 = tolerance("float64")
 LP = tolerance("lp")
@@ -20,10 +20,10 @@ THETAS = np.array([-0.8, -0.25, 0.0, 0.1, 0.6])
 
 
 def test_parallel_lines_values_and_gradients_match_closed_forms() -> None:
-    s = dv.sweep(
+    s = sweep(
         families.parallel_lines(),
         THETAS,
-        measures=("kl", "reverse_kl", "js", "tv", "w1"),
+        quantities=("kl", "reverse_kl", "js", "tv", "w1"),
         gradients=True,
     )
     assert s.exact is not None and s.gradients is not None
@@ -43,7 +43,7 @@ def test_parallel_lines_values_and_gradients_match_closed_forms() -> None:
 def test_one_d_family_uses_the_vectorised_w1() -> None:
     fam = families.shifted_uniforms(grid=np.linspace(-3.0, 4.0, 701))
     thetas = np.array([-1.5, -0.3, 0.0, 0.5, 2.0])
-    s = dv.sweep(fam, thetas, measures=("w1", "tv", "js"), gradients=True)
+    s = sweep(fam, thetas, quantities=("w1", "tv", "js"), gradients=True)
     assert s.exact is not None and s.gradients is not None
     np.testing.assert_allclose(s.values["w1"], np.abs(thetas), **tolerance("grid"))
     np.testing.assert_allclose(s.values["tv"], s.exact["tv"], **tolerance("grid"))
@@ -54,7 +54,7 @@ def test_one_d_family_uses_the_vectorised_w1() -> None:
 
 def test_values_equal_per_theta_calls() -> None:
     fam = families.shifted_gaussians()
-    s = dv.sweep(fam, THETAS, measures=("kl", "js", "hellinger", "js_distance"))
+    s = sweep(fam, THETAS, quantities=("kl", "js", "hellinger", "js_distance"))
     for i, t in enumerate(THETAS):
         m = fam.measures(t)
         np.testing.assert_allclose(s.values["kl"][i], float(dv.kl(m.p, m.q)), **F64)
@@ -64,8 +64,8 @@ def test_values_equal_per_theta_calls() -> None:
 
 def test_base_two_scales_log_quantities_and_their_closed_forms() -> None:
     fam = families.shifted_uniforms()
-    nats = dv.sweep(fam, THETAS, measures=("js", "tv"))
-    bits = dv.sweep(fam, THETAS, measures=("js", "tv"), base=2)
+    nats = sweep(fam, THETAS, quantities=("js", "tv"))
+    bits = sweep(fam, THETAS, quantities=("js", "tv"), base=2)
     np.testing.assert_allclose(bits.values["js"], nats.values["js"] / math.log(2), **F64)
     np.testing.assert_allclose(bits.values["tv"], nats.values["tv"], **F64)
     assert bits.exact is not None and nats.exact is not None
@@ -73,7 +73,7 @@ def test_base_two_scales_log_quantities_and_their_closed_forms() -> None:
 
 
 def test_sampled_w1_is_biased_upward() -> None:
-    s = dv.sweep(families.parallel_lines_sampled(n=16), THETAS, measures=("w1",))
+    s = sweep(families.parallel_lines_sampled(n=16), THETAS, quantities=("w1",))
     assert np.all(s.values["w1"] >= np.abs(THETAS) - LP["atol"])
     assert s.values["w1"][THETAS == 0][0] > 0.01
 
@@ -90,11 +90,11 @@ def test_sampled_w1_is_biased_upward() -> None:
 def test_bad_arguments_raise(kwargs: dict, match: str) -> None:
     args = {"thetas": THETAS, "measures": ("js",)} | kwargs
     with pytest.raises(ValueError, match=match):
-        dv.sweep(families.parallel_lines_pixels(), **args)
+        sweep(families.parallel_lines_pixels(), **args)
 
 
 def test_write_csv_round_trip(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    s = dv.sweep(families.parallel_lines(), THETAS, measures=("js", "tv"), gradients=True)
+    s = sweep(families.parallel_lines(), THETAS, quantities=("js", "tv"), gradients=True)
     path = tmp_path / "sweep.csv"
     write_csv(s, path)
     with path.open() as fh:

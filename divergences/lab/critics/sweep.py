@@ -20,11 +20,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from divergences.critics._common import adam
-from divergences.critics._training import as_key, fit, options
-from divergences.critics.gan import gan_objective
-from divergences.critics.wgan import wgan_objective
 from divergences.families import parallel_lines_exact
+from divergences.lab.critics._common import adam
+from divergences.lab.critics._training import as_key, fit, options
+from divergences.lab.critics.gan import gan_objective
+from divergences.lab.critics.wgan import wgan_objective
 
 __all__ = ["CriticSweep", "critic_sweep", "parallel_lines_sample", "plot_critic_sweep"]
 

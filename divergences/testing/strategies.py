@@ -16,8 +16,7 @@ subnormal mass behaves as an exact zero inside a jitted computation while NumPy 
 Lengths are drawn from a small set (1 to 8 by default, or the sizes you pass), so that a function
 under :func:`jax.jit` compiles once per length rather than once per example.
 
-Hypothesis is a test dependency of ``divergences``; this module is imported only when
-``divergences.testing`` is asked for.
+This module is part of the harness: ``import divergences`` does not load it (nor Hypothesis).
 
 Example:
   >>> from hypothesis import given, settings
@@ -38,14 +37,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-
-try:
-    from hypothesis import strategies as st
-except ImportError as exc:  # pragma: no cover - exercised only without the test extra
-    raise ImportError(
-        "divergences.testing needs hypothesis, a test dependency: "
-        "pip install 'divergences[test]' (or pip install hypothesis)"
-    ) from exc
+from hypothesis import strategies as st
 
 __all__ = [
     "RELATIONS",

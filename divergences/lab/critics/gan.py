@@ -26,9 +26,9 @@ import jax.numpy as jnp
 import optax
 
 from divergences._typing import ArrayLike
-from divergences.critics._common import adam
-from divergences.critics._mlp import mlp
-from divergences.critics._training import (
+from divergences.lab.critics._common import adam
+from divergences.lab.critics._mlp import mlp
+from divergences.lab.critics._training import (
     CriticFit,
     Objective,
     as_key,
@@ -83,14 +83,14 @@ def train_gan_discriminator(
     r"""Trains a GAN discriminator to tell ``x ~ p`` from ``y ~ q``; estimates JS(p || q).
 
     The estimate is :math:`\log 2 + \frac12 \overline{\log D(x)} + \frac12 \overline{\log(1 -
-    D(y))}` over the held-out points (nats, with the 1/2; see :mod:`divergences.critics.gan`).
+    D(y))}` over the held-out points (nats, with the 1/2; see :mod:`divergences.lab.critics.gan`).
 
     Args:
       x: sample of ``p`` (the data), shape ``(n,)`` or ``(n, d)``.
       y: sample of ``q`` (the model), shape ``(m,)`` or ``(m, d)``.
       key: an integer seed or a :func:`jax.random.key`; the same key gives the same result.
       holdout: the fraction of each sample kept aside to evaluate the estimate (see
-        :mod:`divergences.critics`); 0 evaluates on the training points.
+        :mod:`divergences.lab.critics`); 0 evaluates on the training points.
       hidden: widths of the hidden layers.
       activation: the hidden layers' nonlinearity.
       steps: the most training steps; fewer when the estimate plateaus.
@@ -109,9 +109,10 @@ def train_gan_discriminator(
 
     Example:
       >>> import numpy as np, divergences as dv
+      >>> from divergences.lab import critics
       >>> rng = np.random.default_rng(0)
       >>> x, y = rng.normal(-4, 1, 512), rng.normal(4, 1, 512)  # nearly disjoint
-      >>> fit = dv.train_gan_discriminator(x, y, steps=500, progress=False)
+      >>> fit = critics.train_gan_discriminator(x, y, steps=500, progress=False)
       >>> bool(0.6 < fit.value <= np.log(2))
       True
     """

@@ -6,8 +6,14 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from divergences.critics._mlp import init_mlp, mlp, normalize, power_iteration, spectral_normalized
-from tests.conftest import tolerance
+from divergences.lab.critics._mlp import (
+    init_mlp,
+    mlp,
+    normalize,
+    power_iteration,
+    spectral_normalized,
+)
+from divergences.testing import tolerance
 
 
 def _top_singular_value(w: np.ndarray, steps: int) -> float:

@@ -1,6 +1,6 @@
 r"""Executable proofs: a derivation as a list of checked steps.
 
-A proof file (``proofs/proof_*.py``) declares its steps once, in a :class:`Proof`::
+A proof file (``proof_*.py``) declares its steps once, in a :class:`Proof`::
 
     PROOF = Proof("Maximum likelihood is minimising KL", claim="argmax ... = argmin ...")
 
@@ -9,13 +9,11 @@ A proof file (``proofs/proof_*.py``) declares its steps once, in a :class:`Proof
         ...
         return Check.equal(value, expected, **tolerance("float64"))
 
-    test_step = PROOF.pytest_test()
-
-The same :class:`Step` objects are run by pytest (one parametrised test per step, which fails
-with the step's claim and its error) and by :func:`divergences.verify.verify` (which prints them
-as a table). A step returns a :class:`Check`: the largest error it measured and the tolerance it
-was held to, or, for a claim that two quantities *differ* (the slips of the lecture notes), the
-smallest gap and the gap it must exceed.
+``divergences verify PATH`` (:func:`divergences.lab.verify.verify`) runs the steps and prints them
+as a table; :meth:`Proof.pytest_test` turns the same steps into a parametrised pytest test. A step
+returns a :class:`Check`: the largest error it measured and the tolerance it was held to, or, for
+a claim that two quantities *differ* (the slips of the lecture notes), the smallest gap and the gap
+it must exceed.
 
 Helpers build checks from numbers (:meth:`Check.equal`, :meth:`Check.at_most`,
 :meth:`Check.differ`), from a computer-algebra identity (:func:`symbolic_zero`) and from a
@@ -37,6 +35,7 @@ __all__ = [
     "Proof",
     "Step",
     "StepFailed",
+    "format_example",
     "over_examples",
     "symbolic_zero",
     "worst_of",
@@ -56,12 +55,15 @@ class Check(NamedTuple):
       relation: ``"<="``: the step holds iff ``error <= tolerance`` (equalities, inequalities);
         ``">="``: it holds iff ``error >= tolerance`` (two quantities that must differ).
       detail: a short note for the table (the worst example, the value found).
+      counterexample: for a property that failed, the drawn input that broke it, written out
+        (arrays in full precision); empty otherwise.
     """
 
     error: float
     tolerance: float
     relation: str = "<="
     detail: str = ""
+    counterexample: str = ""
 
     @property
     def holds(self) -> bool:
@@ -164,31 +166,65 @@ def symbolic_zero(expr: Any, *, detail: str = "") -> Check:
     return Check(math.inf, 0.0, "<=", f"residual {residual}")
 
 
+def format_example(example: Any) -> str:
+    """Writes a drawn input out as Python: arrays with every digit, tuples and fields by name.
+
+    Example:
+      >>> import numpy as np
+      >>> print(format_example((np.array([0.5, 0.5]), np.array([1.0, 0.0]))))
+      [0] = array([0.5, 0.5])
+      [1] = array([1., 0.])
+    """
+
+    def one(x: Any) -> str:
+        if isinstance(x, np.ndarray | np.generic) or type(x).__module__.startswith("jax"):
+            a = np.asarray(x)
+            body = np.array2string(a, separator=", ", floatmode="unique", threshold=10_000)
+            return f"array({body}, dtype={a.dtype})" if a.dtype != np.float64 else f"array({body})"
+        return repr(x)
+
+    fields = getattr(example, "_fields", None)
+    if fields is not None:
+        return "\n".join(f"{name} = {one(v)}" for name, v in zip(fields, example, strict=True))
+    if isinstance(example, tuple | list):
+        return "\n".join(f"[{i}] = {one(v)}" for i, v in enumerate(example))
+    if isinstance(example, dict):
+        return "\n".join(f"{k} = {one(v)}" for k, v in example.items())
+    return one(example)
+
+
 def over_examples(strategy: Any, check: Callable[[Any], Check], *, detail: str = "") -> Check:
     """Runs ``check`` on every example Hypothesis draws from ``strategy``; returns the worst.
 
-    Hypothesis runs with the active settings profile (the test suite's ``ci`` profile: 60
-    derandomised examples). A failing example makes Hypothesis shrink it; the check returned is
-    then the one of the smallest failing example Hypothesis found, with the example in
-    ``detail``.
+    Hypothesis runs with the settings in force (``divergences verify`` and the test suite load the
+    harness' ``ci`` profile: 60 derandomised examples), always with no deadline: the first call of
+    a jitted kernel compiles, which takes longer than any deadline. A failing example makes
+    Hypothesis shrink it; the check returned is then the one of the smallest failing example
+    found, with that example written out in ``counterexample``.
     """
-    from hypothesis import given
+    from hypothesis import given, settings
 
     seen: list[Check] = []
+    failures: list[tuple[Check, Any]] = []
 
+    @settings(deadline=None)
     @given(strategy)
     def _property(example: Any) -> None:
         c = check(example)
         seen.append(c)
         if not c.holds:
+            failures.append((c, example))
             raise StepFailed(f"{c} on {example!r}")
 
     try:
         _property()
-    except StepFailed as exc:
-        failing = [c for c in seen if not c.holds]
-        worst = failing[-1] if failing else Check(math.nan, 0.0)
-        return worst._replace(detail=f"falsified: {str(exc)[:300]}")
+    except StepFailed:
+        if not failures:
+            return Check(math.nan, 0.0, detail="falsified, but the failing check was not kept")
+        worst, example = failures[-1]  # Hypothesis replays the shrunk example last
+        return worst._replace(
+            detail=f"falsified after {len(seen)} examples", counterexample=format_example(example)
+        )
     worst = worst_of(seen)
     note = f"{len(seen)} drawn examples"
     return worst._replace(detail=f"{detail}; {note}" if detail else note)

@@ -6,7 +6,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import divergences as dv
-from divergences.critics._training import plateaued
+from divergences.lab import critics
+from divergences.lab.critics._training import plateaued
 
 RNG = np.random.default_rng(0)
 X, Y = RNG.normal(0, 1, 256), RNG.normal(3, 1, 256)
@@ -14,9 +15,9 @@ SMALL = {"steps": 200, "progress": False, "hidden": (8,), "batch_size": 64, "eva
 
 
 def test_same_key_same_result_and_other_key_differs():
-    a = dv.train_wgan_critic(X, Y, key=3, **SMALL)
-    b = dv.train_wgan_critic(X, Y, key=3, **SMALL)
-    c = dv.train_wgan_critic(X, Y, key=4, **SMALL)
+    a = critics.train_wgan_critic(X, Y, key=3, **SMALL)
+    b = critics.train_wgan_critic(X, Y, key=3, **SMALL)
+    c = critics.train_wgan_critic(X, Y, key=4, **SMALL)
     np.testing.assert_array_equal(np.asarray(a.curve), np.asarray(b.curve))
     for (wa, ba), (wb, bb) in zip(a.params, b.params, strict=True):
         np.testing.assert_array_equal(np.asarray(wa), np.asarray(wb))
@@ -25,7 +26,7 @@ def test_same_key_same_result_and_other_key_differs():
 
 
 def test_result_fields():
-    fit = dv.train_gan_discriminator(X, Y, **SMALL)
+    fit = critics.train_gan_discriminator(X, Y, **SMALL)
     assert fit.curve.shape == fit.steps.shape
     assert float(fit.value) == float(fit.curve[-1])
     assert int(fit.steps[-1]) <= SMALL["steps"]
@@ -53,7 +54,7 @@ def test_plateau_rule_is_scale_free(values, scale, patience):
 
 
 def test_early_stop_on_an_easy_problem():
-    fit = dv.train_gan_discriminator(X - 10, Y + 10, **{**SMALL, "steps": 5000})
+    fit = critics.train_gan_discriminator(X - 10, Y + 10, **{**SMALL, "steps": 5000})
     assert fit.stopped_early
     assert int(fit.steps[-1]) < 5000
 
@@ -76,10 +77,10 @@ def test_early_stop_on_an_easy_problem():
 def test_bad_input_names_the_argument(kwargs, match):
     args = {"x": X, "y": Y, **SMALL, **kwargs}
     with pytest.raises(ValueError, match=match):
-        dv.train_wgan_critic(args.pop("x"), args.pop("y"), **args)
+        critics.train_wgan_critic(args.pop("x"), args.pop("y"), **args)
 
 
 def test_fgan_refuses_a_generator_outside_the_table():
     g = dv.f_generators.KL._replace(name="my KL")
     with pytest.raises(ValueError, match="generator must be one of"):
-        dv.train_fgan_critic(X, Y, g, **SMALL)
+        critics.train_fgan_critic(X, Y, g, **SMALL)

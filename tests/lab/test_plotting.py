@@ -9,7 +9,7 @@ matplotlib.use("Agg")
 import pytest
 from matplotlib.figure import Figure
 
-from divergences import plotting
+from divergences.lab import plotting
 
 
 def _texts(fig: Figure) -> str:

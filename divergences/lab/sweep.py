@@ -3,7 +3,7 @@ r"""Divergences and Wasserstein-1 along a family of measures, for many thetas in
 .. code-block:: python
 
     fam = dv.families.parallel_lines()
-    s = dv.sweep(fam, np.linspace(-1, 1, 101), gradients=True)
+    s = sweep(fam, np.linspace(-1, 1, 101), gradients=True)
     s.values["js"], s.values["w1"], s.gradients["w1"]   # the WGAN paper's Figure 1
 
 The divergences and the 1-D Wasserstein distance are pure JAX: the family is evaluated with
@@ -26,7 +26,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from divergences._typing import ArrayLike, Base
-from divergences.families import Family, Measures
+from divergences.families import Family, MeasurePair
 from divergences.hellinger import hellinger
 from divergences.js import js_distance, js_divergence
 from divergences.kl import kl
@@ -82,7 +82,7 @@ class Sweep(NamedTuple):
     base: Base
 
 
-def _w1_fn(dim: int) -> Callable[[Measures], jax.Array]:
+def _w1_fn(dim: int) -> Callable[[MeasurePair], jax.Array]:
     from divergences.wasserstein import w1_1d, w1_primal
 
     if dim == 1:
@@ -104,7 +104,7 @@ def _scalar(name: str, family: Family, base: Base) -> Callable[[jax.Array], jax.
     return value
 
 
-def _restrict(m: Measures) -> tuple[jax.Array, jax.Array]:
+def _restrict(m: MeasurePair) -> tuple[jax.Array, jax.Array]:
     """Indices of the atoms of p and of q that carry mass (host side)."""
     return jnp.asarray(np.flatnonzero(np.asarray(m.p) > 0)), jnp.asarray(
         np.flatnonzero(np.asarray(m.q) > 0)
@@ -112,7 +112,7 @@ def _restrict(m: Measures) -> tuple[jax.Array, jax.Array]:
 
 
 def _w1_restricted(
-    measures: Callable[[ArrayLike], Measures],
+    measures: Callable[[ArrayLike], MeasurePair],
     theta: jax.Array,
     ip: jax.Array,
     iq: jax.Array,
@@ -152,7 +152,7 @@ def _w1_host_fn(
     value_and_grad = jax.jit(jax.value_and_grad(restricted))
 
     def at(theta: float, p: jax.Array, q: jax.Array) -> tuple[float, float]:
-        ip, iq = _restrict(Measures(p, p, q))
+        ip, iq = _restrict(MeasurePair(p, p, q))
         a, b = p[ip], q[iq]
         t = jnp.asarray(theta, dtype=p.dtype)
         if not gradient:
@@ -177,17 +177,17 @@ def sweep(
     family: Family,
     thetas: ArrayLike,
     *,
-    measures: Sequence[str] = ("kl", "reverse_kl", "js", "tv", "w1"),
+    quantities: Sequence[str] = ("kl", "reverse_kl", "js", "tv", "w1"),
     base: Base = None,
     gradients: bool = False,
     progress: bool | None = None,
 ) -> Sweep:
-    r"""Computes ``measures`` between :math:`P_0` and :math:`P_\theta` for every theta.
+    r"""Computes ``quantities`` between :math:`P_0` and :math:`P_\theta` for every theta.
 
     Args:
       family: a :class:`divergences.families.Family`.
       thetas: the parameters, a 1-D array.
-      measures: names from :data:`QUANTITIES`.
+      quantities: names from :data:`QUANTITIES`.
       base: logarithm base of KL and JS (None: nats, 2: bits). TV, Hellinger and W1 have none.
       gradients: also compute :math:`d/d\theta` of each quantity with ``jax.grad`` through the
         family (NaN where the value is infinite).
@@ -203,13 +203,14 @@ def sweep(
 
     Example:
       >>> import numpy as np, divergences as dv
-      >>> s = dv.sweep(dv.families.shifted_uniforms(), np.array([0.0, 0.5]), measures=("js", "tv"))
+      >>> from divergences.lab.sweep import sweep
+      >>> s = sweep(dv.families.shifted_uniforms(), np.array([0.0, 0.5]), quantities=("js", "tv"))
       >>> [round(float(v), 6) for v in s.values["tv"]]
       [0.0, 0.5]
     """
-    unknown = [m for m in measures if m not in QUANTITIES]
+    unknown = [m for m in quantities if m not in QUANTITIES]
     if unknown:
-        raise ValueError(f"measures: unknown {unknown}; choose from {sorted(QUANTITIES)}")
+        raise ValueError(f"quantities: unknown {unknown}; choose from {sorted(QUANTITIES)}")
     t = np.asarray(thetas, dtype=np.float64)
     if t.ndim != 1 or t.size == 0 or not np.isfinite(t).all():
         raise ValueError("thetas must be a non-empty 1-D array of finite numbers")
@@ -226,7 +227,7 @@ def sweep(
 
     values: dict[str, np.ndarray] = {}
     grads: dict[str, np.ndarray] = {}
-    for name in measures:
+    for name in quantities:
         if name == "w1" and dim > 1:
             at = _w1_host_fn(family, gradients)
             steps = _progress(range(t.size), t.size, progress, f"W1 LPs ({family.name})")
@@ -248,7 +249,7 @@ def sweep(
     if family.exact is not None:
         exact = {}
         for k, v in family.exact(t).items():
-            if k not in measures:
+            if k not in quantities:
                 continue
             if base is not None and k in _LOG_QUANTITIES:
                 v = v / math.log(float(base))

@@ -1,0 +1,16 @@
+"""The lab: the application built on the library and the harness.
+
+* :mod:`~divergences.lab.proof`: the proof framework (:class:`~divergences.lab.proof.Proof`,
+  ``Step``, ``Check``, ``over_examples``, ``worst_of``, ``symbolic_zero``) in which the lectures'
+  claims, and a user's own, are written;
+* :mod:`~divergences.lab.verify`: runs proofs and prints the table (``divergences verify``);
+* :mod:`~divergences.lab.proofs`: the proofs of the lectures, shipped with the package;
+* :mod:`~divergences.lab.sweep` and :mod:`~divergences.lab.plotting`: curves in theta and the
+  figures;
+* :mod:`~divergences.lab.critics`: critics trained on samples against the exact values;
+* :mod:`~divergences.lab.cli`, :mod:`~divergences.lab.tour`: the command line.
+
+The lab may import the library (``divergences``) and the harness (``divergences.testing``); neither
+imports the lab. Its heavier dependencies (matplotlib, SymPy, optax, tqdm) load with the module
+that needs them, so ``import divergences.lab`` is cheap.
+"""

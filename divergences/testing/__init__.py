@@ -1,0 +1,52 @@
+"""The harness: what tests, the proofs of the lectures and a user's own proofs share.
+
+* :mod:`~divergences.testing.strategies`: Hypothesis strategies for pmfs, pairs, triples and
+  batches, with exact zeros, disjoint supports and tiny masses; discriminators and critics.
+* :mod:`~divergences.testing.measures`: strategies for discrete measures with points (for W1).
+* :mod:`~divergences.testing.tolerances`: the tolerance of every kind of comparison, per dtype,
+  stated once with its reason (:func:`tolerance`).
+* :mod:`~divergences.testing.profiles`: Hypothesis profiles with no deadline (a first JAX compile
+  takes longer than any deadline) and a derandomised default.
+* :mod:`~divergences.testing.reference`: independent reference solvers for Wasserstein-1 (HiGHS,
+  POT) and finite differences; imported on its own, since it loads POT and SciPy's LP solver.
+
+``import divergences`` does not import this package; ``import divergences.testing`` imports
+Hypothesis.
+
+Example:
+  >>> from divergences.testing import pmf_pairs, tolerance
+  >>> tolerance("float32")
+  {'rtol': 1e-05, 'atol': 1e-06}
+"""
+
+from __future__ import annotations
+
+from divergences.testing.profiles import load_profile, register_profiles
+from divergences.testing.strategies import (
+    RELATIONS,
+    critics,
+    discriminators,
+    pmf_batches,
+    pmf_pair_batches,
+    pmf_pairs,
+    pmf_triples,
+    pmfs,
+    sizes,
+)
+from divergences.testing.tolerances import TOLERANCES, tolerance
+
+__all__ = [
+    "RELATIONS",
+    "TOLERANCES",
+    "critics",
+    "discriminators",
+    "load_profile",
+    "pmf_batches",
+    "pmf_pair_batches",
+    "pmf_pairs",
+    "pmf_triples",
+    "pmfs",
+    "register_profiles",
+    "sizes",
+    "tolerance",
+]

@@ -1,0 +1,67 @@
+"""Hypothesis settings for checking derivations with JAX.
+
+A property over drawn distributions calls jitted kernels; the first call of each compiles, which
+takes a second or more, far past Hypothesis' default deadline of 200 ms. A deadline would then
+fail a true step with ``FlakyFailure``. So every profile here has no deadline, and the default
+one is derandomised, so that a run is reproducible: the same examples, in the same order, every
+time.
+
+Profiles (``HYPOTHESIS_PROFILE`` chooses one; :func:`load_profile` loads it):
+
+* ``ci`` (the default): 60 derandomised examples per property, the failing blob printed.
+* ``dev``: 100 random examples per property.
+* ``thorough``: 2000 random examples per property, for a long adversarial run.
+
+A user who loads a profile of their own (``hypothesis.settings.load_profile``) keeps it: the
+proof framework only adds ``deadline=None`` to the settings in force.
+"""
+
+from __future__ import annotations
+
+import os
+
+from hypothesis import HealthCheck, settings
+
+__all__ = ["PROFILES", "load_profile", "register_profiles"]
+
+#: The profile names this module registers.
+PROFILES = ("ci", "dev", "thorough")
+
+_SLOW = [HealthCheck.too_slow]
+
+
+def register_profiles() -> None:
+    """Registers the profiles ``ci``, ``dev`` and ``thorough`` with Hypothesis (idempotent)."""
+    settings.register_profile(
+        "ci",
+        max_examples=60,
+        derandomize=True,
+        print_blob=True,
+        deadline=None,
+        suppress_health_check=_SLOW,
+    )
+    settings.register_profile("dev", max_examples=100, deadline=None, suppress_health_check=_SLOW)
+    settings.register_profile(
+        "thorough", max_examples=2000, deadline=None, suppress_health_check=_SLOW
+    )
+
+
+def load_profile(name: str | None = None) -> str:
+    """Registers the profiles and loads ``name``, else ``$HYPOTHESIS_PROFILE``, else ``ci``.
+
+    Returns:
+      The name of the profile loaded.
+
+    Raises:
+      ValueError: when the name is not a registered profile.
+    """
+    register_profiles()
+    chosen = name or os.environ.get("HYPOTHESIS_PROFILE") or "ci"
+    try:
+        settings.load_profile(chosen)
+    except Exception as exc:  # Hypothesis raises InvalidArgument for an unknown name
+        raise ValueError(
+            f"HYPOTHESIS_PROFILE must name a registered profile ({', '.join(PROFILES)} or one "
+            f"of your own); got {chosen!r}"
+        ) from exc
+    return chosen
