@@ -14,7 +14,7 @@ import pytest
 import divergences as dv
 from divergences.lab.cli import main
 from divergences.lab.examples import EXAMPLES
-from divergences.lab.tour import tour
+from divergences.lab.tour import format_tour, tour
 from divergences.testing import tolerance
 
 
@@ -27,8 +27,6 @@ def test_tour_succeeds_and_prints_every_example(capsys: pytest.CaptureFixture[st
 
 
 def test_tour_prints_every_column_name_in_full() -> None:
-    from divergences.tour import format_tour
-
     rows = tour()
     head, rule, *body = format_tour(rows).splitlines()
     names = head.split()
