@@ -82,10 +82,25 @@ plot_pre_code = (
 html_theme = "pydata_sphinx_theme"
 html_title = "divergences"
 html_static_path = ["_static"]
+html_css_files = ["divergences.css"]
+# Pages without sub-pages have no section navigation: no empty left sidebar beside them.
+html_sidebars = {
+    page: []
+    for page in (
+        "index",
+        "getting_started",
+        "conventions",
+        "proofs",
+        "verify_your_own",
+        "api",
+        "references",
+    )
+}
 html_theme_options = {
     # No icon links, analytics or version switcher: a page fetches nothing from the network.
     "navigation_with_keys": False,
-    "header_links_before_dropdown": 6,
+    "header_links_before_dropdown": 5,
+    "navbar_align": "left",
     "show_toc_level": 2,
     "secondary_sidebar_items": ["page-toc"],
     "footer_start": ["copyright"],

@@ -23,15 +23,9 @@ import divergences as dv
 pytestmark = pytest.mark.xdist_group("sphinx")
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-_IGNORED = {
-    ".git",
-    ".venv",
-    ".pytest_cache",
-    ".hypothesis",
-    ".ruff_cache",
-    ".mypy_cache",
-    "__pycache__",
-}
+# Caches that the test session itself writes at the repository's root (other workers run
+# Hypothesis and pytest there); anywhere below the root, only __pycache__ is expected.
+_IGNORED_AT_ROOT = {".git", ".venv", ".pytest_cache", ".hypothesis", ".ruff_cache", ".mypy_cache"}
 
 
 class Built:
@@ -48,8 +42,15 @@ def _snapshot() -> dict[str, float]:
     """Every file of the repository outside caches and build folders, with its mtime."""
     out = {}
     for dirpath, dirnames, filenames in os.walk(ROOT):
-        dirnames[:] = [d for d in dirnames if d not in _IGNORED and not d.endswith(".egg-info")]
         rel = pathlib.Path(dirpath).relative_to(ROOT)
+        dirnames[:] = [
+            d
+            for d in dirnames
+            if d != "__pycache__"
+            and not (
+                rel == pathlib.Path(".") and (d in _IGNORED_AT_ROOT or d.endswith(".egg-info"))
+            )
+        ]
         if rel.parts[:2] == ("docs", "_build") or rel.parts[:1] == ("figures",):
             continue
         for f in filenames:

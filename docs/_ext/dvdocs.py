@@ -20,6 +20,7 @@ import pathlib
 import shlex
 import subprocess
 import sys
+import tempfile
 import textwrap
 from typing import Any
 
@@ -130,20 +131,29 @@ class RunCommand(Directive):
     def run(self) -> list[nodes.Node]:
         args = shlex.split(self.arguments[0])
         docs = _ROOT / "docs"
-        env = self.state.document.settings.env
+        build_env = self.state.document.settings.env
         for arg in args:
             if (docs / arg).exists():
-                env.note_dependency(str(docs / arg))
+                build_env.note_dependency(str(docs / arg))
         expected = self.options.get("exit", 0)
         python_path = os.pathsep.join(filter(None, [str(_ROOT), os.environ.get("PYTHONPATH")]))
-        result = subprocess.run(
-            [sys.executable, "-m", "divergences", *args],
-            cwd=docs,
-            env={**os.environ, "PYTHONPATH": python_path, "MPLBACKEND": "Agg"},
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        with tempfile.TemporaryDirectory() as storage:
+            # Hypothesis keeps a cache in .hypothesis/ under the working directory unless told
+            # otherwise: here, a temporary folder, so that building writes nothing into docs/.
+            env = {
+                **os.environ,
+                "PYTHONPATH": python_path,
+                "MPLBACKEND": "Agg",
+                "HYPOTHESIS_STORAGE_DIRECTORY": storage,
+            }
+            result = subprocess.run(
+                [sys.executable, "-m", "divergences", *args],
+                cwd=docs,
+                env=env,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
         printed = (result.stdout + result.stderr).rstrip()
         if result.returncode != expected:
             raise self.error(
@@ -151,7 +161,7 @@ class RunCommand(Directive):
                 f"{expected}:\n{printed[-3000:]}"
             )
         text = f"$ divergences {self.arguments[0]}\n{printed}\n$ echo $?\n{result.returncode}"
-        block = nodes.literal_block(text, text, language="text")
+        block = nodes.literal_block(text, text, language="text", classes=["dv-output"])
         return [block]
 
 
