@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import numpy as np
 import ot
-from scipy import optimize, stats
+from scipy import stats
 
 import divergences as dv
 from divergences.lab.proof import Check, Proof, over_examples, worst_of
 from divergences.testing import tolerance
+from divergences.testing.reference import highs_primal
 
 from ._strategies import point_measures
 
@@ -34,25 +35,6 @@ FEAS = tolerance("lp_feasibility")
 F64 = tolerance("float64")
 
 Example = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
-
-
-def highs_w1(x: np.ndarray, a: np.ndarray, y: np.ndarray, b: np.ndarray) -> float:
-    """The transport LP solved by HiGHS (scipy.optimize.linprog), independent of the package."""
-    cost = np.linalg.norm(x[:, None, :] - y[None, :, :], axis=-1)
-    n, m = cost.shape
-    rows = np.kron(np.eye(n), np.ones((1, m)))
-    cols = np.kron(np.ones((1, n)), np.eye(m))
-    res = optimize.linprog(
-        cost.ravel(),
-        A_eq=np.vstack([rows, cols]),
-        b_eq=np.concatenate([a, b]),
-        bounds=(0, None),
-        method="highs-ds",
-        options={"primal_feasibility_tolerance": 1e-10, "dual_feasibility_tolerance": 1e-10},
-    )
-    if res.status != 0:
-        raise RuntimeError(f"HiGHS did not solve the transport LP: {res.message}")
-    return float(res.fun)
 
 
 def _scale(x: np.ndarray, y: np.ndarray) -> float:
@@ -73,7 +55,7 @@ def _primal_dual(ex: Example) -> Check:
     return worst_of(
         [
             Check.equal(value, ot.emd2(a, b, cost) / s, **LP),
-            Check.equal(value, highs_w1(x, a, y, b) / s, **LP),
+            Check.equal(value, highs_primal(x, y, a, b) / s, **LP),
             Check.equal(float(dual_lp.value) / s, value, **LP),
             Check.equal(float(dual_pr.value) / s, value, **LP),
             Check.equal(float(np.sum(plan * cost)) / s, value, **LP),

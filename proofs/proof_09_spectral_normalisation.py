@@ -33,7 +33,7 @@ SHAPES = ((3, 4), (5, 2))
 def power_iteration(w: np.ndarray, *, max_iter: int = 100_000) -> float:
     """sigma_max(W) by power iteration on W^T W, until the estimate stops changing."""
     rng = np.random.default_rng(0)
-    v = rng.normal(size=w.shape[1])
+    v: np.ndarray = np.asarray(rng.normal(size=w.shape[1]))
     v /= np.linalg.norm(v)
     sigma = 0.0
     for _ in range(max_iter):

@@ -36,3 +36,20 @@ def test_example_runs_and_its_comments_state_what_it_computes() -> None:
         np.testing.assert_array_equal(np.round(value, decimals), expected, err_msg=line)
         checked += 1
     assert checked >= 4
+
+
+def test_the_users_proof_in_the_readme_verifies(tmp_path: pathlib.Path) -> None:
+    import io
+    import textwrap
+
+    from divergences.lab.verify import verify
+
+    blocks = README.read_text().split("```python\n")
+    proof_block = next(b.split("```", 1)[0] for b in blocks[1:] if "PROOF = Proof(" in b)
+    path = tmp_path / "proof_readme.py"
+    path.write_text(textwrap.dedent(proof_block))
+    out = io.StringIO()
+    report = verify(paths=[path], tour=False, stream=out)
+    assert report.ok, out.getvalue()
+    assert len(report.outcomes) == 1
+    assert "drawn examples" in report.outcomes[0].check.detail  # type: ignore[union-attr]

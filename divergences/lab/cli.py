@@ -230,6 +230,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except ModuleNotFoundError as exc:
+        if (exc.name or "").split(".")[0] in ("divergences", "proofs"):
+            raise  # a module of the package itself: a bug to see in full, not an install step
         print(
             f"divergences {args.command}: needs the Python package {exc.name!r}, which is not "
             f"installed here: pip install {exc.name}",

@@ -33,11 +33,12 @@ from divergences.testing.strategies import (
     pmfs,
     sizes,
 )
-from divergences.testing.tolerances import TOLERANCES, tolerance
+from divergences.testing.tolerances import TOLERANCES, Tolerance, tolerance
 
 __all__ = [
     "RELATIONS",
     "TOLERANCES",
+    "Tolerance",
     "critics",
     "discriminators",
     "load_profile",

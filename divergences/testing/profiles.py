@@ -8,7 +8,8 @@ time.
 
 Profiles (``HYPOTHESIS_PROFILE`` chooses one; :func:`load_profile` loads it):
 
-* ``ci`` (the default): 60 derandomised examples per property, the failing blob printed.
+* ``ci`` (the default): 60 derandomised examples per property, the failing blob printed, and no
+  example database (a derandomised run needs none, and a user's folder gets no ``.hypothesis/``).
 * ``dev``: 100 random examples per property.
 * ``thorough``: 2000 random examples per property, for a long adversarial run.
 
@@ -36,6 +37,7 @@ def register_profiles() -> None:
         "ci",
         max_examples=60,
         derandomize=True,
+        database=None,
         print_blob=True,
         deadline=None,
         suppress_health_check=_SLOW,

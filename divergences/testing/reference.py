@@ -33,14 +33,15 @@ def highs_primal(
         bounds=(0, None),
         method="highs",
         # HiGHS's tightest tolerances, no presolve: its most exact setting (see "highs" in
-        # tests/conftest.py for what is left).
+        # divergences/testing/tolerances.py for what is left).
         options={
             "primal_feasibility_tolerance": 1e-10,
             "dual_feasibility_tolerance": 1e-10,
             "presolve": False,
         },
     )
-    assert res.status == 0, res.message
+    if res.status != 0:
+        raise RuntimeError(f"HiGHS did not solve the transport LP: {res.message}")
     return float(res.fun)
 
 

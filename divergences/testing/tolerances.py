@@ -37,11 +37,21 @@ close two computations of a quantity must be, with its reason written beside it:
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 import numpy as np
 
-__all__ = ["TOLERANCES", "tolerance"]
+__all__ = ["TOLERANCES", "Tolerance", "tolerance"]
 
-TOLERANCES: dict[str, dict[str, float]] = {
+
+class Tolerance(TypedDict):
+    """A comparison's tolerance: ``|actual - expected| <= atol + rtol * |expected|``."""
+
+    rtol: float
+    atol: float
+
+
+TOLERANCES: dict[str, Tolerance] = {
     "float64": {"rtol": 1e-12, "atol": 1e-14},
     "float32": {"rtol": 1e-5, "atol": 1e-6},
     "gradient": {"rtol": 1e-6, "atol": 1e-8},
@@ -63,7 +73,7 @@ TOLERANCES: dict[str, dict[str, float]] = {
 }
 
 
-def tolerance(kind: str | np.dtype | type) -> dict[str, float]:
+def tolerance(kind: str | np.dtype | type) -> Tolerance:
     """The ``rtol``/``atol`` pair for a dtype (``np.float32``, ``"float64"``) or a named kind.
 
     Example:
@@ -77,4 +87,4 @@ def tolerance(kind: str | np.dtype | type) -> dict[str, float]:
     key = kind if isinstance(kind, str) else np.dtype(kind).name
     if key not in TOLERANCES:
         raise ValueError(f"kind must be one of {sorted(TOLERANCES)}; got {kind!r}")
-    return dict(TOLERANCES[key])
+    return Tolerance(rtol=TOLERANCES[key]["rtol"], atol=TOLERANCES[key]["atol"])

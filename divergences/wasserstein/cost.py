@@ -15,7 +15,6 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import lax
-from scipy.spatial.distance import cdist
 
 from divergences._numerics import safe_sqrt
 from divergences._typing import ArrayLike
@@ -51,6 +50,9 @@ def pairwise_cost_host(x: np.ndarray, y: np.ndarray, metric: Metric) -> np.ndarr
     """The same matrix in float64 NumPy, for the host solvers (scipy's C loops for names)."""
     if callable(metric):
         return np.asarray(pairwise_cost(jnp.asarray(x), jnp.asarray(y), metric), dtype=np.float64)
+    # Imported here: scipy.spatial takes longer to import than the rest of the package.
+    from scipy.spatial.distance import cdist
+
     return cdist(np.asarray(x, np.float64), np.asarray(y, np.float64), metric=metric)
 
 

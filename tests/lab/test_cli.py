@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import math
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -178,3 +179,58 @@ def test_help_lists_the_subcommands() -> None:
     assert res.returncode == 0
     for sub in ("verify", "plot", "sweep", "tour"):
         assert sub in res.stdout
+
+
+USER_PROOF = '''
+"""A user's own derivation: a true property and a false one, over drawn pmfs."""
+import divergences as dv
+from divergences.lab.proof import Check, Proof, over_examples
+from divergences.testing import pmf_pairs, tolerance
+
+PROOF = Proof("my claims about TV")
+F64 = tolerance("float64")
+
+
+@PROOF.step("TV(p, q) <= 1", method="hypothesis")
+def _bounded() -> Check:
+    return over_examples(
+        pmf_pairs(n=3),
+        lambda pq: Check.at_most(float(dv.total_variation(*pq)), 1.0, atol=F64["atol"]),
+    )
+
+
+@PROOF.step("TV(p, q) <= 1/2 (false: disjoint supports give 1)", method="hypothesis")
+def _too_strong() -> Check:
+    return over_examples(
+        pmf_pairs(n=3),
+        lambda pq: Check.at_most(float(dv.total_variation(*pq)), 0.5, atol=F64["atol"]),
+    )
+'''
+
+
+def test_a_users_proof_from_an_empty_folder_shows_the_counterexample(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # As a user runs it: their own file, `python -m divergences verify FILE`, from a folder that
+    # holds nothing of the source tree, with no Hypothesis settings of their own.
+    proof = tmp_path / "proof_mine.py"
+    proof.write_text(USER_PROOF)
+    work = tmp_path / "empty"
+    work.mkdir()
+    env = {k: v for k, v in os.environ.items() if k != "HYPOTHESIS_PROFILE"}
+    out = subprocess.run(
+        [sys.executable, "-m", "divergences", "verify", str(proof)],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=work,
+        env=env,
+    )
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert "Traceback" not in out.stdout + out.stderr
+    rows = [line.split() for line in out.stdout.splitlines() if line[:4].strip().isdigit()]
+    verdicts = [row[-1] for row in rows]
+    assert verdicts == ["ok", "FAIL"], out.stdout
+    assert "FAILED [my claims about TV] step 'too_strong'" in out.stdout
+    assert "counterexample (the drawn input that breaks it):" in out.stdout
+    assert "array([" in out.stdout  # the drawn pmfs, written out as arrays
+    assert "1 of 2 steps FAILED" in out.stdout
+    assert not list(work.rglob("*.png"))  # a user's proofs draw no figures unless asked

@@ -81,14 +81,14 @@ def test_sampled_w1_is_biased_upward() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"measures": ("kl", "wasserstein")}, "unknown"),
+        ({"quantities": ("kl", "wasserstein")}, "unknown"),
         ({"thetas": np.array([[0.0]])}, "1-D"),
         ({"thetas": np.array([0.0, np.nan])}, "finite"),
         ({"thetas": np.array([0.0, 5.0])}, r"must lie in \[-1, 1\]"),
     ],
 )
 def test_bad_arguments_raise(kwargs: dict, match: str) -> None:
-    args = {"thetas": THETAS, "measures": ("js",)} | kwargs
+    args = {"thetas": THETAS, "quantities": ("js",)} | kwargs
     with pytest.raises(ValueError, match=match):
         sweep(families.parallel_lines_pixels(), **args)
 

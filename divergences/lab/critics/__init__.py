@@ -9,7 +9,9 @@ Each trainer takes a sample ``x`` of :math:`p` and ``y`` of :math:`q` and return
 * :func:`train_fgan_critic`: the f-GAN variational bound for a generator of the f-GAN table;
 * :func:`critic_sweep` and :func:`plot_critic_sweep`: all of them on the parallel lines.
 
-Training, shared by all: the network is an MLP in plain JAX (parameters a pytree of ``(W, b)``
+Training, shared by all, is set by one frozen :class:`CriticConfig` (the network, the steps, the
+optimizer, the hold-out; compared by value, so equal configurations reuse compiled steps): the
+network is an MLP in plain JAX (parameters a pytree of ``(W, b)``
 pairs); each step draws ``batch_size`` points with replacement from each training sample and
 takes one optax step; ``eval_every`` steps run as one jitted ``lax.scan``, after which the
 estimate is evaluated on held-out points (``holdout``, a quarter of each sample by default,
@@ -23,7 +25,7 @@ Networks train in ``float32`` by default, whatever JAX's x64 setting.
 
 from __future__ import annotations
 
-from divergences.lab.critics._training import CriticFit
+from divergences.lab.critics._training import CriticConfig, CriticFit
 from divergences.lab.critics.fgan import OUTPUT_ACTIVATIONS, train_fgan_critic
 from divergences.lab.critics.gan import train_gan_discriminator
 from divergences.lab.critics.sweep import CriticSweep, critic_sweep, plot_critic_sweep
@@ -32,6 +34,7 @@ from divergences.lab.critics.wgan import CONSTRAINTS, train_wgan_critic
 __all__ = [
     "CONSTRAINTS",
     "OUTPUT_ACTIVATIONS",
+    "CriticConfig",
     "CriticFit",
     "CriticSweep",
     "critic_sweep",

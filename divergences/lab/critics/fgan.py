@@ -31,30 +31,28 @@ normalisation: ``JENSEN_SHANNON`` estimates :math:`2\,\mathrm{JS}`, ``GAN`` esti
 
 from __future__ import annotations
 
-import functools
+import dataclasses
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import jax
 import jax.numpy as jnp
-import optax
 
 from divergences._typing import ArrayLike
 from divergences.f_divergence import FGenerator
-from divergences.lab.critics._common import adam
 from divergences.lab.critics._mlp import mlp
 from divergences.lab.critics._training import (
+    CriticConfig,
     CriticFit,
     Objective,
     as_key,
     check_samples,
     fit,
-    options,
     unbatch,
 )
 
-__all__ = ["OUTPUT_ACTIVATIONS", "fgan_objective", "train_fgan_critic"]
+__all__ = ["OUTPUT_ACTIVATIONS", "FganObjective", "train_fgan_critic"]
 
 _LOG2 = math.log(2.0)
 
@@ -76,23 +74,35 @@ OUTPUT_ACTIVATIONS: dict[str, tuple[Fn, Fn]] = {
 }
 
 
-@functools.lru_cache(maxsize=32)
-def fgan_objective(generator_name: str, activation: Fn) -> Objective:
-    """The variational objective for one generator (cached so compiled steps are reused)."""
-    g, conj_g = OUTPUT_ACTIVATIONS[generator_name]
+@dataclasses.dataclass(frozen=True)
+class FganObjective(Objective):
+    """The variational objective of one generator: maximise the mean of T on ``x`` minus the mean
+    of f*(T) on ``y``, with T = g_f(V).
 
-    def bound(params: Any, x: jax.Array, y: jax.Array) -> jax.Array:
-        return jnp.mean(g(mlp(params, x, activation))) - jnp.mean(
-            conj_g(mlp(params, y, activation))
+    Attributes:
+      generator_name: the generator's name, a key of :data:`OUTPUT_ACTIVATIONS`.
+      activation: the hidden layers' nonlinearity.
+    """
+
+    generator_name: str = "KL"
+    activation: Fn = jax.nn.relu
+
+    def bound(self, params: Any, x: jax.Array, y: jax.Array) -> jax.Array:
+        """The variational bound on the two samples."""
+        g, conj_g = OUTPUT_ACTIVATIONS[self.generator_name]
+        return jnp.mean(g(mlp(params, x, self.activation))) - jnp.mean(
+            conj_g(mlp(params, y, self.activation))
         )
 
-    return Objective(
-        loss=lambda params, state, x, y, key: (-bound(params, x, y), state),
-        estimate=lambda params, state, x, y: bound(params, x, y),
-        project=lambda params: params,
-        init_state=lambda key, params: (),
-        output=lambda params, state, x: g(mlp(params, x, activation)),
-    )
+    def loss(self, params: Any, state: Any, x: jax.Array, y: jax.Array, key: jax.Array) -> Any:
+        return -self.bound(params, x, y), state
+
+    def estimate(self, params: Any, state: Any, x: jax.Array, y: jax.Array) -> jax.Array:
+        return self.bound(params, x, y)
+
+    def output(self, params: Any, state: Any, x: jax.Array) -> jax.Array:
+        g, _ = OUTPUT_ACTIVATIONS[self.generator_name]
+        return g(mlp(params, x, self.activation))
 
 
 def train_fgan_critic(
@@ -100,19 +110,8 @@ def train_fgan_critic(
     y: ArrayLike,
     generator: FGenerator,
     *,
+    config: CriticConfig = CriticConfig(),
     key: int | jax.Array = 0,
-    holdout: float = 0.25,
-    hidden: Sequence[int] = (32, 32),
-    activation: Fn = jax.nn.relu,
-    steps: int = 2000,
-    batch_size: int = 256,
-    learning_rate: float = 1e-3,
-    optimizer: optax.GradientTransformation | None = None,
-    eval_every: int = 100,
-    patience: int = 5,
-    tol: float = 1e-2,
-    progress: bool = True,
-    dtype: Any = jnp.float32,
 ) -> CriticFit:
     r"""Trains an f-GAN critic on ``x ~ p`` and ``y ~ q``; estimates :math:`D_f(p \,\|\, q)`.
 
@@ -126,20 +125,8 @@ def train_fgan_critic(
       y: sample of ``q``, shape ``(m,)`` or ``(m, d)``.
       generator: one of :data:`divergences.f_generators.GENERATORS`, e.g.
         ``dv.f_generators.KL``.
+      config: how to train (network, steps, optimizer, hold-out, ...): a :class:`CriticConfig`.
       key: an integer seed or a :func:`jax.random.key`; the same key gives the same result.
-      holdout: the fraction of each sample kept aside to evaluate the estimate (see
-        :mod:`divergences.lab.critics`); 0 evaluates on the training points.
-      hidden: widths of the hidden layers.
-      activation: the hidden layers' nonlinearity.
-      steps: the most training steps; fewer when the estimate plateaus.
-      batch_size: points drawn (with replacement) from each sample per step.
-      learning_rate: Adam's step size, when ``optimizer`` is not given.
-      optimizer: any optax optimizer.
-      eval_every: steps between evaluations (one point of the training curve each).
-      patience: evaluations without progress before stopping.
-      tol: progress below ``tol`` times the progress made so far counts as none.
-      progress: show a tqdm progress bar.
-      dtype: the dtype the network trains in.
 
     Returns:
       A :class:`CriticFit`; ``value`` is the estimate of :math:`D_f` and ``critic`` returns
@@ -154,7 +141,7 @@ def train_fgan_critic(
       >>> rng = np.random.default_rng(0)
       >>> x, y = rng.normal(0, 1, 2048), rng.normal(1, 1, 2048)  # TV = 2 Phi(1/2) - 1 = 0.383
       >>> g = dv.f_generators.TOTAL_VARIATION
-      >>> fit = critics.train_fgan_critic(x, y, g, steps=1000, progress=False)
+      >>> fit = critics.train_fgan_critic(x, y, g, config=critics.CriticConfig(steps=1000, progress=False))
       >>> bool(abs(fit.value - 0.383) < 0.05)
       True
     """
@@ -164,10 +151,8 @@ def train_fgan_critic(
             f"({', '.join(OUTPUT_ACTIVATIONS)}), got {generator!r}"
         )
     x, y = check_samples(x, y)
-    opts = options(hidden, holdout, steps, batch_size, eval_every, patience, tol, progress, dtype)
-    objective = fgan_objective(generator.name, activation)
-    opt = adam(learning_rate) if optimizer is None else optimizer
+    objective = FganObjective(generator.name, config.activation)
     out = fit(
-        objective, opt, x[None], y[None], as_key(key)[None], opts, desc=f"f-GAN ({generator.name})"
+        objective, config, x[None], y[None], as_key(key)[None], desc=f"f-GAN ({generator.name})"
     )
     return unbatch(out, objective)

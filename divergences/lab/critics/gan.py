@@ -16,69 +16,63 @@ so the estimate lies below the true JS up to sampling noise.
 
 from __future__ import annotations
 
-import functools
+import dataclasses
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import jax
 import jax.numpy as jnp
-import optax
 
 from divergences._typing import ArrayLike
-from divergences.lab.critics._common import adam
 from divergences.lab.critics._mlp import mlp
 from divergences.lab.critics._training import (
+    CriticConfig,
     CriticFit,
     Objective,
     as_key,
     check_samples,
     fit,
-    options,
     unbatch,
 )
 
-__all__ = ["gan_objective", "train_gan_discriminator"]
+__all__ = ["GanObjective", "train_gan_discriminator"]
 
 _LOG2 = math.log(2.0)
 
 
-@functools.lru_cache(maxsize=16)
-def gan_objective(activation: Callable[[jax.Array], jax.Array]) -> Objective:
-    """The discriminator's objective (cached per activation so compiled steps are reused)."""
+@dataclasses.dataclass(frozen=True)
+class GanObjective(Objective):
+    """The discriminator's objective: maximise the mean log D on ``x`` plus mean log(1 - D) on ``y``.
 
-    def value(params: Any, x: jax.Array, y: jax.Array) -> jax.Array:
-        # log D = log_sigmoid(l) and log(1 - D) = log_sigmoid(-l): exact, no log(0).
-        return jnp.mean(jax.nn.log_sigmoid(mlp(params, x, activation))) + jnp.mean(
-            jax.nn.log_sigmoid(-mlp(params, y, activation))
+    Attributes:
+      activation: the hidden layers' nonlinearity.
+    """
+
+    activation: Callable[[jax.Array], jax.Array] = jax.nn.relu
+
+    def value(self, params: Any, x: jax.Array, y: jax.Array) -> jax.Array:
+        """V(D) on the two samples; log D = log_sigmoid(l), log(1 - D) = log_sigmoid(-l): exact."""
+        return jnp.mean(jax.nn.log_sigmoid(mlp(params, x, self.activation))) + jnp.mean(
+            jax.nn.log_sigmoid(-mlp(params, y, self.activation))
         )
 
-    return Objective(
-        loss=lambda params, state, x, y, key: (-value(params, x, y), state),
-        estimate=lambda params, state, x, y: _LOG2 + 0.5 * value(params, x, y),
-        project=lambda params: params,
-        init_state=lambda key, params: (),
-        output=lambda params, state, x: jax.nn.sigmoid(mlp(params, x, activation)),
-    )
+    def loss(self, params: Any, state: Any, x: jax.Array, y: jax.Array, key: jax.Array) -> Any:
+        return -self.value(params, x, y), state
+
+    def estimate(self, params: Any, state: Any, x: jax.Array, y: jax.Array) -> jax.Array:
+        return _LOG2 + 0.5 * self.value(params, x, y)
+
+    def output(self, params: Any, state: Any, x: jax.Array) -> jax.Array:
+        return jax.nn.sigmoid(mlp(params, x, self.activation))
 
 
 def train_gan_discriminator(
     x: ArrayLike,
     y: ArrayLike,
     *,
+    config: CriticConfig = CriticConfig(),
     key: int | jax.Array = 0,
-    holdout: float = 0.25,
-    hidden: Sequence[int] = (32, 32),
-    activation: Callable[[jax.Array], jax.Array] = jax.nn.relu,
-    steps: int = 2000,
-    batch_size: int = 256,
-    learning_rate: float = 1e-3,
-    optimizer: optax.GradientTransformation | None = None,
-    eval_every: int = 100,
-    patience: int = 5,
-    tol: float = 1e-2,
-    progress: bool = True,
-    dtype: Any = jnp.float32,
 ) -> CriticFit:
     r"""Trains a GAN discriminator to tell ``x ~ p`` from ``y ~ q``; estimates JS(p || q).
 
@@ -88,20 +82,8 @@ def train_gan_discriminator(
     Args:
       x: sample of ``p`` (the data), shape ``(n,)`` or ``(n, d)``.
       y: sample of ``q`` (the model), shape ``(m,)`` or ``(m, d)``.
+      config: how to train (network, steps, optimizer, hold-out, ...): a :class:`CriticConfig`.
       key: an integer seed or a :func:`jax.random.key`; the same key gives the same result.
-      holdout: the fraction of each sample kept aside to evaluate the estimate (see
-        :mod:`divergences.lab.critics`); 0 evaluates on the training points.
-      hidden: widths of the hidden layers.
-      activation: the hidden layers' nonlinearity.
-      steps: the most training steps; fewer when the estimate plateaus.
-      batch_size: points drawn (with replacement) from each sample per step.
-      learning_rate: Adam's step size, when ``optimizer`` is not given.
-      optimizer: any optax optimizer.
-      eval_every: steps between evaluations (one point of the training curve each).
-      patience: evaluations without progress before stopping.
-      tol: progress below ``tol`` times the progress made so far counts as none.
-      progress: show a tqdm progress bar.
-      dtype: the dtype the network trains in.
 
     Returns:
       A :class:`CriticFit`; ``value`` is the JS estimate in nats and ``critic`` returns
@@ -112,13 +94,11 @@ def train_gan_discriminator(
       >>> from divergences.lab import critics
       >>> rng = np.random.default_rng(0)
       >>> x, y = rng.normal(-4, 1, 512), rng.normal(4, 1, 512)  # nearly disjoint
-      >>> fit = critics.train_gan_discriminator(x, y, steps=500, progress=False)
+      >>> fit = critics.train_gan_discriminator(x, y, config=critics.CriticConfig(steps=500, progress=False))
       >>> bool(0.6 < fit.value <= np.log(2))
       True
     """
     x, y = check_samples(x, y)
-    opts = options(hidden, holdout, steps, batch_size, eval_every, patience, tol, progress, dtype)
-    objective = gan_objective(activation)
-    opt = adam(learning_rate) if optimizer is None else optimizer
-    out = fit(objective, opt, x[None], y[None], as_key(key)[None], opts, desc="GAN discriminator")
+    objective = GanObjective(config.activation)
+    out = fit(objective, config, x[None], y[None], as_key(key)[None], desc="GAN discriminator")
     return unbatch(out, objective)

@@ -21,10 +21,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from divergences.families import parallel_lines_exact
-from divergences.lab.critics._common import adam
-from divergences.lab.critics._training import as_key, fit, options
-from divergences.lab.critics.gan import gan_objective
-from divergences.lab.critics.wgan import wgan_objective
+from divergences.lab.critics._training import CriticConfig, Objective, as_key, fit
+from divergences.lab.critics.gan import GanObjective
+from divergences.lab.critics.wgan import WganObjective
 
 __all__ = ["CriticSweep", "critic_sweep", "parallel_lines_sample", "plot_critic_sweep"]
 
@@ -103,8 +102,7 @@ def critic_sweep(
     n = (4096 if full else 512) if n is None else n
     hidden = (128, 128, 128) if full else (32, 32)
     steps = (10_000 if full else 2000) if steps is None else steps
-    batch_size = 256
-    opts = options(hidden, 0.25, steps, batch_size, 100, 5, 1e-2, progress, jnp.float32)
+    config = CriticConfig(steps=steps, hidden=hidden, progress=progress)
     base = as_key(key)
     k_data, k_train = jax.random.split(base)
     kx, ky = jax.random.split(k_data)
@@ -118,20 +116,25 @@ def critic_sweep(
     curves: dict[str, np.ndarray] = {}
     penalty = 10.0
     for i, (label, constraint) in enumerate(CRITICS.items()):
-        if constraint is None:
-            objective = gan_objective(jax.nn.relu)
-        else:
-            objective = wgan_objective(constraint, 0.01, penalty, jax.nn.relu)
+        objective: Objective = (
+            GanObjective() if constraint is None else WganObjective(constraint, penalty=penalty)
+        )
         keys = jnp.broadcast_to(jax.random.fold_in(k_train, i), (b,))
-        out = fit(objective, adam(1e-3), xs, ys, keys, opts, desc=label)
+        out = fit(objective, config, xs, ys, keys, desc=label)
         estimates[label] = np.asarray(out["value"], dtype=float)
         curves[label] = np.asarray(out["curve"], dtype=float)
     exact = parallel_lines_exact(thetas)
     js, w1 = exact["js"], exact["w1"]
     clip = estimates["WGAN, clipping"]
     k_hat = float(np.sum(clip * w1) / np.sum(w1**2)) if np.any(w1 > 0) else float("nan")
-    config = {"n": n, "hidden": hidden, "steps": steps, "batch_size": batch_size, "full": full}
-    return CriticSweep(thetas, estimates, curves, js, w1, k_hat, penalty, config)
+    sizes = {
+        "n": n,
+        "hidden": hidden,
+        "steps": steps,
+        "batch_size": config.batch_size,
+        "full": full,
+    }
+    return CriticSweep(thetas, estimates, curves, js, w1, k_hat, penalty, sizes)
 
 
 def plot_critic_sweep(sweep: CriticSweep, *, figsize: tuple[float, float] = (13.0, 3.8)) -> Any:

@@ -29,29 +29,27 @@ Lipschitz, the ``constraint`` argument:
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Sequence
+import dataclasses
+from collections.abc import Callable
 from typing import Any
 
 import jax
 import jax.numpy as jnp
-import optax
 
 from divergences._numerics import safe_sqrt
 from divergences._typing import ArrayLike
-from divergences.lab.critics._common import adam
 from divergences.lab.critics._mlp import mlp, normalize, spectral_normalized
 from divergences.lab.critics._training import (
+    CriticConfig,
     CriticFit,
     Objective,
     as_key,
     check_samples,
     fit,
-    options,
     unbatch,
 )
 
-__all__ = ["CONSTRAINTS", "train_wgan_critic", "wgan_objective"]
+__all__ = ["CONSTRAINTS", "WganObjective", "train_wgan_critic"]
 
 #: The Lipschitz constraints :func:`train_wgan_critic` knows.
 CONSTRAINTS = ("clip", "gradient_penalty", "spectral_norm")
@@ -61,74 +59,76 @@ def _gap(f: Callable[[jax.Array], jax.Array], x: jax.Array, y: jax.Array) -> jax
     return jnp.mean(f(x)) - jnp.mean(f(y))
 
 
-@functools.lru_cache(maxsize=32)
-def wgan_objective(
-    constraint: str, clip: float, penalty: float, activation: Callable[[jax.Array], jax.Array]
-) -> Objective:
-    """The critic's objective for one constraint (cached so compiled steps are reused)."""
-    if constraint == "clip":
-        return Objective(
-            loss=lambda params, state, x, y, key: (
-                -_gap(lambda z: mlp(params, z, activation), x, y),
-                state,
-            ),
-            estimate=lambda params, state, x, y: _gap(lambda z: mlp(params, z, activation), x, y),
-            project=lambda params: jax.tree_util.tree_map(
-                lambda w: jnp.clip(w, -clip, clip), params
-            ),
-            init_state=lambda key, params: (),
-            output=lambda params, state, x: mlp(params, x, activation),
-        )
-    if constraint == "gradient_penalty":
+@dataclasses.dataclass(frozen=True)
+class WganObjective(Objective):
+    """The critic's objective: maximise the mean of f on ``x`` minus its mean on ``y``, under a
+    Lipschitz constraint.
 
-        def gp_loss(params: Any, state: Any, x: jax.Array, y: jax.Array, key: jax.Array) -> Any:
-            def f(z: jax.Array) -> jax.Array:
-                return mlp(params, z, activation)
+    Attributes:
+      constraint: one of :data:`CONSTRAINTS`.
+      clip: the clipping bound ``c`` (``"clip"``).
+      penalty: the gradient penalty's weight ``lambda`` (``"gradient_penalty"``).
+      activation: the hidden layers' nonlinearity.
+    """
 
-            eps = jax.random.uniform(key, (x.shape[0], 1), x.dtype)
-            x_hat = eps * x + (1 - eps) * y
-            # Gradient of f at each interpolate: f acts row by row, so the gradient of the sum
-            # holds the per-row gradients.
-            grads = jax.grad(lambda z: jnp.sum(f(z)))(x_hat)
-            # safe_sqrt: the norm's derivative at a zero gradient is taken as 0, not inf.
-            norms = safe_sqrt(jnp.sum(grads**2, axis=-1))
-            return -_gap(f, x, y) + penalty * jnp.mean((norms - 1) ** 2), state
+    constraint: str = "gradient_penalty"
+    clip: float = 0.01
+    penalty: float = 10.0
+    activation: Callable[[jax.Array], jax.Array] = jax.nn.relu
 
-        return Objective(
-            loss=gp_loss,
-            estimate=lambda params, state, x, y: _gap(lambda z: mlp(params, z, activation), x, y),
-            project=lambda params: params,
-            init_state=lambda key, params: (),
-            output=lambda params, state, x: mlp(params, x, activation),
-        )
-    if constraint == "spectral_norm":
+    def __post_init__(self) -> None:
+        if self.constraint not in CONSTRAINTS:
+            raise ValueError(f"constraint must be one of {CONSTRAINTS}, got {self.constraint!r}")
+        if not self.clip > 0:
+            raise ValueError(f"clip must be > 0, got {self.clip!r}")
+        if not self.penalty > 0:
+            raise ValueError(f"penalty must be > 0, got {self.penalty!r}")
 
-        def init_state(key: jax.Array, params: Any) -> tuple[jax.Array, ...]:
-            keys = jax.random.split(key, len(params))
-            return tuple(
-                normalize(jax.random.normal(k, (w.shape[1],), w.dtype))
-                for k, (w, _) in zip(keys, params, strict=True)
-            )
-
-        def sn_loss(params: Any, state: Any, x: jax.Array, y: jax.Array, key: jax.Array) -> Any:
-            normed, new_state = spectral_normalized(params, state)
-            return -_gap(lambda z: mlp(normed, z, activation), x, y), new_state
-
-        def normalized_apply(params: Any, state: Any, x: jax.Array) -> jax.Array:
+    def _apply(self, params: Any, state: Any, x: jax.Array) -> jax.Array:
+        if self.constraint == "spectral_norm":
             # Evaluation uses the stored vectors after one more step, without updating them.
-            normed, _ = spectral_normalized(params, state)
-            return mlp(normed, x, activation)
+            params, _ = spectral_normalized(params, state)
+        return mlp(params, x, self.activation)
 
-        return Objective(
-            loss=sn_loss,
-            estimate=lambda params, state, x, y: _gap(
-                lambda z: normalized_apply(params, state, z), x, y
-            ),
-            project=lambda params: params,
-            init_state=init_state,
-            output=normalized_apply,
+    def loss(self, params: Any, state: Any, x: jax.Array, y: jax.Array, key: jax.Array) -> Any:
+        if self.constraint == "spectral_norm":
+            normed, new_state = spectral_normalized(params, state)
+            return -_gap(lambda z: mlp(normed, z, self.activation), x, y), new_state
+
+        def f(z: jax.Array) -> jax.Array:
+            return mlp(params, z, self.activation)
+
+        gap = _gap(f, x, y)
+        if self.constraint == "clip":
+            return -gap, state
+        eps = jax.random.uniform(key, (x.shape[0], 1), x.dtype)
+        x_hat = eps * x + (1 - eps) * y
+        # Gradient of f at each interpolate: f acts row by row, so the gradient of the sum holds
+        # the per-row gradients.
+        grads = jax.grad(lambda z: jnp.sum(f(z)))(x_hat)
+        # safe_sqrt: the norm's derivative at a zero gradient is taken as 0, not inf.
+        norms = safe_sqrt(jnp.sum(grads**2, axis=-1))
+        return -gap + self.penalty * jnp.mean((norms - 1) ** 2), state
+
+    def estimate(self, params: Any, state: Any, x: jax.Array, y: jax.Array) -> jax.Array:
+        return _gap(lambda z: self._apply(params, state, z), x, y)
+
+    def output(self, params: Any, state: Any, x: jax.Array) -> jax.Array:
+        return self._apply(params, state, x)
+
+    def project(self, params: Any) -> Any:
+        if self.constraint != "clip":
+            return params
+        return jax.tree_util.tree_map(lambda w: jnp.clip(w, -self.clip, self.clip), params)
+
+    def init_state(self, key: jax.Array, params: Any) -> Any:
+        if self.constraint != "spectral_norm":
+            return ()
+        keys = jax.random.split(key, len(params))
+        return tuple(
+            normalize(jax.random.normal(k, (w.shape[1],), w.dtype))
+            for k, (w, _) in zip(keys, params, strict=True)
         )
-    raise ValueError(f"constraint must be one of {CONSTRAINTS}, got {constraint!r}")
 
 
 def train_wgan_critic(
@@ -138,19 +138,8 @@ def train_wgan_critic(
     constraint: str = "gradient_penalty",
     clip: float = 0.01,
     penalty: float = 10.0,
+    config: CriticConfig = CriticConfig(),
     key: int | jax.Array = 0,
-    holdout: float = 0.25,
-    hidden: Sequence[int] = (32, 32),
-    activation: Callable[[jax.Array], jax.Array] = jax.nn.relu,
-    steps: int = 2000,
-    batch_size: int = 256,
-    learning_rate: float = 1e-3,
-    optimizer: optax.GradientTransformation | None = None,
-    eval_every: int = 100,
-    patience: int = 5,
-    tol: float = 1e-2,
-    progress: bool = True,
-    dtype: Any = jnp.float32,
 ) -> CriticFit:
     r"""Trains a WGAN critic on ``x ~ p`` and ``y ~ q``; estimates :math:`W_1(p, q)`.
 
@@ -166,21 +155,8 @@ def train_wgan_critic(
       constraint: ``"clip"``, ``"gradient_penalty"`` or ``"spectral_norm"``.
       clip: the clipping bound ``c`` (``"clip"`` only); parameters stay in ``[-c, c]``.
       penalty: the gradient penalty's weight ``lambda`` (``"gradient_penalty"`` only).
+      config: how to train (network, steps, optimizer, hold-out, ...): a :class:`CriticConfig`.
       key: an integer seed or a :func:`jax.random.key`; the same key gives the same result.
-      holdout: the fraction of each sample kept aside to evaluate the estimate (see
-        :mod:`divergences.lab.critics`); 0 evaluates on the training points.
-      hidden: widths of the hidden layers.
-      activation: the hidden layers' nonlinearity (1-Lipschitz for ``"spectral_norm"``).
-      steps: the most training steps; fewer when the estimate plateaus.
-      batch_size: points drawn (with replacement) from each sample per step; the interpolates
-        pair the two minibatches row by row.
-      learning_rate: Adam's step size, when ``optimizer`` is not given.
-      optimizer: any optax optimizer.
-      eval_every: steps between evaluations (one point of the training curve each).
-      patience: evaluations without progress before stopping.
-      tol: progress below ``tol`` times the progress made so far counts as none.
-      progress: show a tqdm progress bar.
-      dtype: the dtype the network trains in.
 
     Returns:
       A :class:`CriticFit`; ``value`` is the estimate and ``critic`` the trained :math:`f`.
@@ -193,27 +169,13 @@ def train_wgan_critic(
       >>> from divergences.lab import critics
       >>> rng = np.random.default_rng(0)
       >>> x, y = rng.normal(0, 1, 1024), rng.normal(2, 1, 1024)  # W1 = 2
-      >>> fit = critics.train_wgan_critic(x, y, steps=1000, progress=False)
+      >>> fit = critics.train_wgan_critic(x, y, config=critics.CriticConfig(steps=1000, progress=False))
       >>> bool(abs(fit.value - 2) < 0.2)
       True
     """
-    if constraint not in CONSTRAINTS:
-        raise ValueError(f"constraint must be one of {CONSTRAINTS}, got {constraint!r}")
-    if not clip > 0:
-        raise ValueError(f"clip must be > 0, got {clip!r}")
-    if not penalty > 0:
-        raise ValueError(f"penalty must be > 0, got {penalty!r}")
+    objective = WganObjective(constraint, float(clip), float(penalty), config.activation)
     x, y = check_samples(x, y)
-    opts = options(hidden, holdout, steps, batch_size, eval_every, patience, tol, progress, dtype)
-    objective = wgan_objective(constraint, float(clip), float(penalty), activation)
-    opt = adam(learning_rate) if optimizer is None else optimizer
     out = fit(
-        objective,
-        opt,
-        x[None],
-        y[None],
-        as_key(key)[None],
-        opts,
-        desc=f"WGAN critic ({constraint})",
+        objective, config, x[None], y[None], as_key(key)[None], desc=f"WGAN critic ({constraint})"
     )
     return unbatch(out, objective)

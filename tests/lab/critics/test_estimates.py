@@ -1,5 +1,6 @@
 """Trained critics against exact values, on problems small enough to train in seconds."""
 
+import dataclasses
 import math
 
 import jax
@@ -17,7 +18,7 @@ from divergences.lab.critics.sweep import parallel_lines_sample
 from divergences.testing import tolerance
 
 RNG = np.random.default_rng(0)
-OPTS = {"steps": 800, "progress": False, "hidden": (16, 16)}
+CONFIG = critics.CriticConfig(steps=800, progress=False, hidden=(16, 16))
 
 
 def _gaussian_f_divergence(g, mu):
@@ -29,7 +30,7 @@ def _gaussian_f_divergence(g, mu):
 def test_gan_discriminator_js_on_well_separated_gaussians():
     x, y = RNG.normal(-3, 1, 1024), RNG.normal(3, 1, 1024)
     exact = 0.5 * _gaussian_f_divergence(dv.f_generators.JENSEN_SHANNON, 6.0)
-    fit = critics.train_gan_discriminator(x, y, **OPTS)
+    fit = critics.train_gan_discriminator(x, y, config=CONFIG)
     np.testing.assert_allclose(float(fit.value), exact, **tolerance("critic"))
     assert float(fit.value) <= math.log(2)
 
@@ -39,8 +40,8 @@ def test_gan_discriminator_and_fgan_gan_generator_agree():
     # which estimates 2 JS - log 4.
     x, y = RNG.normal(0, 1, 2048), RNG.normal(1.5, 1, 2048)
     exact = 0.5 * _gaussian_f_divergence(dv.f_generators.JENSEN_SHANNON, 1.5)
-    gan = float(critics.train_gan_discriminator(x, y, **OPTS).value)
-    fgan = float(critics.train_fgan_critic(x, y, dv.f_generators.GAN, **OPTS).value)
+    gan = float(critics.train_gan_discriminator(x, y, config=CONFIG).value)
+    fgan = float(critics.train_fgan_critic(x, y, dv.f_generators.GAN, config=CONFIG).value)
     np.testing.assert_allclose(gan, exact, **tolerance("critic"))
     np.testing.assert_allclose((fgan + math.log(4)) / 2, gan, **tolerance("critic"))
 
@@ -53,7 +54,9 @@ def _parallel_lines(theta, n=512):
 
 def test_gradient_penalty_critic_on_parallel_lines():
     theta = 0.5
-    fit = critics.train_wgan_critic(*_parallel_lines(theta), constraint="gradient_penalty", **OPTS)
+    fit = critics.train_wgan_critic(
+        *_parallel_lines(theta), constraint="gradient_penalty", config=CONFIG
+    )
     np.testing.assert_allclose(float(fit.value), abs(theta), **tolerance("critic"))
     # A linear critic of slope s earns s |theta| - lambda (s - 1)^2: the optimum s = 1 + theta / (2 lambda)
     # makes the estimate s |theta| overshoot W1 by theta^2 / (2 lambda) (0.0125 here), so the
@@ -63,7 +66,9 @@ def test_gradient_penalty_critic_on_parallel_lines():
 
 def test_spectral_norm_critic_on_parallel_lines_is_1_lipschitz():
     theta = -0.7
-    fit = critics.train_wgan_critic(*_parallel_lines(theta), constraint="spectral_norm", **OPTS)
+    fit = critics.train_wgan_critic(
+        *_parallel_lines(theta), constraint="spectral_norm", config=CONFIG
+    )
     np.testing.assert_allclose(float(fit.value), abs(theta), **tolerance("critic"))
     # Spectral normalisation bounds the slope by 1 everywhere, so the estimate cannot exceed W1:
     # f(0, z) - f(theta, z) <= |theta| pointwise.
@@ -75,7 +80,9 @@ def test_spectral_norm_critic_on_parallel_lines_is_1_lipschitz():
 
 def test_clipping_really_clips():
     x, y = RNG.normal(0, 1, 512), RNG.normal(2, 1, 512)
-    fit = critics.train_wgan_critic(x, y, constraint="clip", clip=0.01, **{**OPTS, "steps": 300})
+    fit = critics.train_wgan_critic(
+        x, y, constraint="clip", clip=0.01, config=dataclasses.replace(CONFIG, steps=300)
+    )
     leaves = jax.tree_util.tree_leaves(fit.params)
     assert max(float(jnp.max(jnp.abs(a))) for a in leaves) <= 0.01
     # Adam pushes most weights onto the boundary: clipping is active, not idle.
@@ -96,7 +103,7 @@ def test_clipping_really_clips():
 def test_fgan_estimate_is_below_and_near_the_exact_divergence(generator):
     x, y = RNG.normal(0, 1, 2048), RNG.normal(1, 1, 2048)
     exact = _gaussian_f_divergence(generator, 1.0)
-    fit = critics.train_fgan_critic(x, y, generator, **OPTS)
+    fit = critics.train_fgan_critic(x, y, generator, config=CONFIG)
     slack = tolerance("critic")["atol"]
     assert float(fit.value) <= exact + slack
     assert float(fit.value) >= exact - slack

@@ -1,5 +1,7 @@
 """The shared training loop: determinism, the plateau rule, input checks."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -11,13 +13,13 @@ from divergences.lab.critics._training import plateaued
 
 RNG = np.random.default_rng(0)
 X, Y = RNG.normal(0, 1, 256), RNG.normal(3, 1, 256)
-SMALL = {"steps": 200, "progress": False, "hidden": (8,), "batch_size": 64, "eval_every": 50}
+SMALL = critics.CriticConfig(steps=200, progress=False, hidden=(8,), batch_size=64, eval_every=50)
 
 
 def test_same_key_same_result_and_other_key_differs():
-    a = critics.train_wgan_critic(X, Y, key=3, **SMALL)
-    b = critics.train_wgan_critic(X, Y, key=3, **SMALL)
-    c = critics.train_wgan_critic(X, Y, key=4, **SMALL)
+    a = critics.train_wgan_critic(X, Y, key=3, config=SMALL)
+    b = critics.train_wgan_critic(X, Y, key=3, config=SMALL)
+    c = critics.train_wgan_critic(X, Y, key=4, config=SMALL)
     np.testing.assert_array_equal(np.asarray(a.curve), np.asarray(b.curve))
     for (wa, ba), (wb, bb) in zip(a.params, b.params, strict=True):
         np.testing.assert_array_equal(np.asarray(wa), np.asarray(wb))
@@ -26,10 +28,10 @@ def test_same_key_same_result_and_other_key_differs():
 
 
 def test_result_fields():
-    fit = critics.train_gan_discriminator(X, Y, **SMALL)
+    fit = critics.train_gan_discriminator(X, Y, config=SMALL)
     assert fit.curve.shape == fit.steps.shape
     assert float(fit.value) == float(fit.curve[-1])
-    assert int(fit.steps[-1]) <= SMALL["steps"]
+    assert int(fit.steps[-1]) <= SMALL.steps
     d = np.asarray(fit.critic(np.linspace(-2, 5, 11)))
     assert d.shape == (11,)
     assert np.all((d > 0) & (d < 1))
@@ -54,7 +56,9 @@ def test_plateau_rule_is_scale_free(values, scale, patience):
 
 
 def test_early_stop_on_an_easy_problem():
-    fit = critics.train_gan_discriminator(X - 10, Y + 10, **{**SMALL, "steps": 5000})
+    fit = critics.train_gan_discriminator(
+        X - 10, Y + 10, config=dataclasses.replace(SMALL, steps=5000)
+    )
     assert fit.stopped_early
     assert int(fit.steps[-1]) < 5000
 
@@ -75,12 +79,30 @@ def test_early_stop_on_an_easy_problem():
     ],
 )
 def test_bad_input_names_the_argument(kwargs, match):
-    args = {"x": X, "y": Y, **SMALL, **kwargs}
+    config_fields = {k: v for k, v in kwargs.items() if k in ("steps", "holdout", "hidden")}
+    others = {k: v for k, v in kwargs.items() if k not in config_fields}
+    args = {"x": X, "y": Y, **others}
     with pytest.raises(ValueError, match=match):
-        critics.train_wgan_critic(args.pop("x"), args.pop("y"), **args)
+        config = dataclasses.replace(SMALL, **config_fields)
+        critics.train_wgan_critic(args.pop("x"), args.pop("y"), config=config, **args)
+
+
+def test_equal_configurations_reuse_the_compiled_steps():
+    # The objective and the configuration are frozen and compared by value: a second trainer
+    # call with equal ones (built anew) finds the steps jax.jit compiled for the first.
+    from divergences.lab.critics._training import _chunk
+
+    critics.train_wgan_critic(X, Y, key=1, config=SMALL)
+    compiled = _chunk._cache_size()
+    again = critics.CriticConfig(
+        steps=200, progress=False, hidden=(8,), batch_size=64, eval_every=50
+    )
+    critics.train_wgan_critic(X, Y, key=2, config=again)
+    assert again == SMALL and again is not SMALL
+    assert _chunk._cache_size() == compiled
 
 
 def test_fgan_refuses_a_generator_outside_the_table():
     g = dv.f_generators.KL._replace(name="my KL")
     with pytest.raises(ValueError, match="generator must be one of"):
-        critics.train_fgan_critic(X, Y, g, **SMALL)
+        critics.train_fgan_critic(X, Y, g, config=SMALL)
