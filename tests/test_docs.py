@@ -1,8 +1,10 @@
 """The documentation site builds offline, with warnings as errors, executing every notebook.
 
-One Sphinx build serves every test here, once per test session: the tests are grouped on one
-xdist worker (``xdist_group``; pytest runs with ``--dist loadgroup``) and share a session-scoped
-fixture. The build has no time-out: a loaded machine is slow, not wrong. It runs in a fresh
+Sphinx runs once per test session, in one test: the checks of the built site below are plain
+functions that this test calls in turn, reporting every one that fails. (One test rather than
+one per check: pytest-xdist would hand the checks to different workers, each building the site
+again; its ``loadgroup`` mode, which would keep them together, does not group tests under
+pytest 9.2.) The build has no time-out: a loaded machine is slow, not wrong. It runs in a fresh
 output folder, so the notebooks are executed (jupyter-cache keeps their outputs beside that
 folder, outside the repository).
 """
@@ -17,11 +19,7 @@ import re
 import subprocess
 import sys
 
-import pytest
-
 import divergences as dv
-
-pytestmark = pytest.mark.xdist_group("sphinx")
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 # Caches that the test session itself writes at the repository's root (other workers run
@@ -64,9 +62,8 @@ def _snapshot() -> dict[str, float]:
     return out
 
 
-@pytest.fixture(scope="session")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
-    out = tmp_path_factory.mktemp("docs") / "html"
+def _build(out: pathlib.Path) -> Built:
+    """Builds the site into ``out`` (warnings are errors) and snapshots the repository around it."""
     before = _snapshot()
     env = {**os.environ, "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg"}
     command = [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html"]
@@ -113,7 +110,7 @@ def _refs(text: str) -> _Refs:
 _REMOTE = re.compile(r"^(https?:)?//", re.IGNORECASE)
 
 
-def test_docs_build_without_warnings(built: Built) -> None:
+def _docs_build_without_warnings(built: Built) -> None:
     for page in (
         "index",
         "getting_started",
@@ -130,7 +127,7 @@ def test_docs_build_without_warnings(built: Built) -> None:
         assert "<img" in text, f"{nb.name} rendered without its figures"
 
 
-def test_pages_load_nothing_from_the_network(built: Built) -> None:
+def _pages_load_nothing_from_the_network(built: Built) -> None:
     # The pages, not the theme's templates that Sphinx copies into _static/ as they are.
     pages = sorted(p for p in built.out.rglob("*.html") if "_static" not in p.parts)
     assert len(pages) > 10
@@ -152,7 +149,7 @@ def test_pages_load_nothing_from_the_network(built: Built) -> None:
     assert not remote, "\n".join(remote[:20])
 
 
-def test_math_is_rendered_by_the_bundled_mathjax(built: Built) -> None:
+def _math_is_rendered_by_the_bundled_mathjax(built: Built) -> None:
     for page in ("concepts/kl", "proofs", "verify_your_own"):
         text = built.page(page)
         scripts = [u for u in _refs(text).loaded if "mathjax" in u.lower()]
@@ -163,7 +160,7 @@ def test_math_is_rendered_by_the_bundled_mathjax(built: Built) -> None:
     assert fonts, "the bundled MathJax has no fonts"
 
 
-def test_index_has_the_install_line_the_commands_an_example_and_the_figure(built: Built) -> None:
+def _index_has_the_install_line_the_commands_an_example_and_the_figure(built: Built) -> None:
     text = built.text("index")
     for needle in ("pip install divergences", "make verify", "make test", "dv.kl(p, q)"):
         assert needle in text, needle
@@ -171,7 +168,7 @@ def test_index_has_the_install_line_the_commands_an_example_and_the_figure(built
     assert any("wgan_figure1" in u for u in images), images
 
 
-def test_proof_catalogue_renders_each_claim_and_links_its_source(built: Built) -> None:
+def _proof_catalogue_renders_each_claim_and_links_its_source(built: Built) -> None:
     text = built.page("proofs")
     links = _refs(text).links
     files = sorted((ROOT / "proofs").glob("proof_*.py"))
@@ -185,7 +182,7 @@ def test_proof_catalogue_renders_each_claim_and_links_its_source(built: Built) -
     assert "FAILS" not in text and "ERROR" not in text
 
 
-def test_verify_your_own_shows_a_passing_table_and_a_counterexample(built: Built) -> None:
+def _verify_your_own_shows_a_passing_table_and_a_counterexample(built: Built) -> None:
     text = built.text("verify_your_own")
     assert "$ divergences verify examples/proof_my_claims.py" in text
     assert "all 5 steps hold" in text
@@ -196,7 +193,7 @@ def test_verify_your_own_shows_a_passing_table_and_a_counterexample(built: Built
         assert any(u.endswith(name) for u in _refs(built.page("verify_your_own")).links), name
 
 
-def test_every_public_name_is_in_the_api_reference(built: Built) -> None:
+def _every_public_name_is_in_the_api_reference(built: Built) -> None:
     from sphinx.util.inventory import InventoryFile
 
     with open(built.out / "objects.inv", "rb") as f:
@@ -215,7 +212,30 @@ def test_every_public_name_is_in_the_api_reference(built: Built) -> None:
     assert not [n for n in lab if n not in documented], "the lab's API is not documented"
 
 
-def test_building_writes_nothing_into_the_repository(built: Built) -> None:
+def _building_writes_nothing_into_the_repository(built: Built) -> None:
     assert set(built.after) == set(built.before), sorted(set(built.after) ^ set(built.before))
     changed = [f for f in built.before if built.after[f] != built.before[f]]
     assert not changed, changed
+
+
+CHECKS = (
+    _docs_build_without_warnings,
+    _pages_load_nothing_from_the_network,
+    _math_is_rendered_by_the_bundled_mathjax,
+    _index_has_the_install_line_the_commands_an_example_and_the_figure,
+    _proof_catalogue_renders_each_claim_and_links_its_source,
+    _verify_your_own_shows_a_passing_table_and_a_counterexample,
+    _every_public_name_is_in_the_api_reference,
+    _building_writes_nothing_into_the_repository,
+)
+
+
+def test_docs_site_builds_and_holds_every_check(tmp_path: pathlib.Path) -> None:
+    built = _build(tmp_path / "html")
+    failures = []
+    for check in CHECKS:
+        try:
+            check(built)
+        except AssertionError as exc:
+            failures.append(f"{check.__name__}: {exc}")
+    assert not failures, "\n\n".join(failures)
