@@ -14,7 +14,21 @@ import jax  # noqa: E402
 # Numbers and figures in the pages are computed while building, in float64 like the checks.
 jax.config.update("jax_enable_x64", True)
 
+import importlib.util  # noqa: E402
+
 import divergences  # noqa: E402
+
+# The lectures' proofs ship as ``divergences.lab.proofs``, which setuptools maps to the top-level
+# proofs/ folder. The pages document this source tree: point that package at its proofs/ even
+# where another checkout's editable install would map it elsewhere.
+_proofs = importlib.util.spec_from_file_location(
+    "divergences.lab.proofs",
+    ROOT / "proofs" / "__init__.py",
+    submodule_search_locations=[str(ROOT / "proofs")],
+)
+assert _proofs is not None and _proofs.loader is not None
+sys.modules["divergences.lab.proofs"] = importlib.util.module_from_spec(_proofs)
+_proofs.loader.exec_module(sys.modules["divergences.lab.proofs"])
 
 project = "divergences"
 author = "the divergences authors"
@@ -25,6 +39,8 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.napoleon",
     "sphinx.ext.mathjax",
+    # MathJax 3 from an installed package, copied into _static: the pages render math offline.
+    "sphinx-mathjax-offline",
     "myst_nb",
     "matplotlib.sphinxext.plot_directive",
     "dvdocs",
@@ -33,12 +49,16 @@ exclude_patterns = ["_build", "notebooks/.ipynb_checkpoints", "**/.ipynb_checkpo
 source_suffix = {".rst": "restructuredtext", ".md": "myst-nb", ".ipynb": "myst-nb"}
 myst_enable_extensions = ["dollarmath", "amsmath"]
 
-# Notebooks are stored without outputs and executed on every build, in a temporary directory
-# so that nothing is written next to them; an error in a cell fails the build.
-nb_execution_mode = "force"
+# Notebooks are stored without outputs and executed while building, in a temporary directory
+# so that nothing is written next to them; an error in a cell fails the build. Outputs are cached
+# with jupyter-cache, keyed on the notebook's code cells, in ``.jupyter_cache`` beside the output
+# folder (``docs/_build/.jupyter_cache`` for ``make docs``, ignored by git): a rebuild executes
+# only the notebooks whose code changed. A fresh output folder (CI, the tests) executes them all.
+# No time-out: a loaded machine is slow, not wrong (-1 disables nbclient's per-cell limit).
+nb_execution_mode = "cache"
 nb_execution_in_temp = True
 nb_execution_raise_on_error = True
-nb_execution_timeout = 300
+nb_execution_timeout = -1
 nb_execution_show_tb = True
 
 autodoc_member_order = "bysource"
@@ -51,12 +71,39 @@ plot_include_source = False
 plot_html_show_source_link = False
 plot_html_show_formats = False
 plot_formats = [("png", 110)]
+# Every figure of a page is laid out to fit its labels (the plot directive saves without
+# bbox_inches="tight", so a figure without a layout engine clips its x-label).
+plot_rcparams = {"figure.constrained_layout.use": True}
 plot_pre_code = (
     "import jax\njax.config.update('jax_enable_x64', True)\n"
     "import numpy as np\nimport matplotlib.pyplot as plt\nimport divergences as dv\n"
 )
 
-html_theme = "alabaster"
+html_theme = "pydata_sphinx_theme"
 html_title = "divergences"
-html_theme_options = {"description": "Divergences and distances for GANs and WGANs, in JAX"}
+html_static_path = ["_static"]
+html_css_files = ["divergences.css"]
+# Pages without sub-pages have no section navigation: no empty left sidebar beside them.
+html_sidebars = {
+    page: []
+    for page in (
+        "index",
+        "getting_started",
+        "conventions",
+        "proofs",
+        "verify_your_own",
+        "api",
+        "references",
+    )
+}
+html_theme_options = {
+    # No icon links, analytics or version switcher: a page fetches nothing from the network.
+    "navigation_with_keys": False,
+    "header_links_before_dropdown": 5,
+    "navbar_align": "left",
+    "show_toc_level": 2,
+    "secondary_sidebar_items": ["page-toc"],
+    "footer_start": ["copyright"],
+    "footer_end": [],
+}
 suppress_warnings = ["mystnb.unknown_mime_type"]

@@ -17,8 +17,9 @@ Two other discretisations change the answer, and the proof shows where:
   the model, so every quantity is 0; W1 becomes a staircase with derivative 0 almost everywhere.
 * **samples** (independent draws of Z for each measure): the two empirical measures never share
   an atom, so KL = inf, JS = log 2, TV = 1 even at theta = 0; and every coupling moves mass by at
-  least |theta|, so the sampled W1 is biased upward: W1 >= |theta|, > 0 at theta = 0. With the
-  same draws of Z for both (common random numbers), W1 = |theta| again.
+  least :math:`|\theta|`, so the sampled W1 is biased upward: :math:`W_1 \ge |\theta|`, > 0 at
+  theta = 0. With the same draws of Z for both (common random numbers), :math:`W_1 = |\theta|`
+  again.
 """
 
 from __future__ import annotations

@@ -1,38 +1,60 @@
-"""The documentation site builds with warnings as errors, executing every notebook on the way.
+"""The documentation site builds offline, with warnings as errors, executing every notebook.
 
-One build serves every test here: the API reference must document each name in
-``divergences.__all__``, and building (notebooks included) must leave the repository unchanged.
+Sphinx runs once per test session, in one test: the checks of the built site below are plain
+functions that this test calls in turn, reporting every one that fails. (One test rather than
+one per check: pytest-xdist would hand the checks to different workers, each building the site
+again; its ``loadgroup`` mode, which would keep them together, does not group tests under
+pytest 9.2.) The build has no time-out: a loaded machine is slow, not wrong. It runs in a fresh
+output folder, so the notebooks are executed (jupyter-cache keeps their outputs beside that
+folder, outside the repository).
 """
 
 from __future__ import annotations
 
+import html
+import html.parser
 import os
 import pathlib
+import re
 import subprocess
 import sys
-
-import pytest
 
 import divergences as dv
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-_IGNORED = {
-    ".git",
-    ".venv",
-    ".pytest_cache",
-    ".hypothesis",
-    ".ruff_cache",
-    ".mypy_cache",
-    "__pycache__",
-}
+# Caches that the test session itself writes at the repository's root (other workers run
+# Hypothesis and pytest there); anywhere below the root, only __pycache__ is expected.
+_IGNORED_AT_ROOT = {".git", ".venv", ".pytest_cache", ".hypothesis", ".ruff_cache", ".mypy_cache"}
+
+
+class Built:
+    """The output folder of the build and the repository's files before and after it."""
+
+    def __init__(self, out: pathlib.Path, before: dict[str, float], after: dict[str, float]):
+        self.out, self.before, self.after = out, before, after
+
+    def page(self, name: str) -> str:
+        return (self.out / f"{name}.html").read_text(encoding="utf-8")
+
+    def text(self, name: str) -> str:
+        """The page's text as a reader sees it: without tags (code is split into highlighted
+        tokens) and with entities decoded."""
+        return html.unescape(re.sub(r"<[^>]+>", "", self.page(name)))
 
 
 def _snapshot() -> dict[str, float]:
     """Every file of the repository outside caches and build folders, with its mtime."""
     out = {}
     for dirpath, dirnames, filenames in os.walk(ROOT):
-        dirnames[:] = [d for d in dirnames if d not in _IGNORED and not d.endswith(".egg-info")]
         rel = pathlib.Path(dirpath).relative_to(ROOT)
+        dirnames[:] = [
+            d
+            for d in dirnames
+            if d != "__pycache__"
+            and not (
+                rel == pathlib.Path(".") and (d in _IGNORED_AT_ROOT or d.endswith(".egg-info"))
+            )
+        ]
         if rel.parts[:2] == ("docs", "_build") or rel.parts[:1] == ("figures",):
             continue
         for f in filenames:
@@ -40,60 +62,180 @@ def _snapshot() -> dict[str, float]:
     return out
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[pathlib.Path, dict, dict]:
-    out = tmp_path_factory.mktemp("html")
+def _build(out: pathlib.Path) -> Built:
+    """Builds the site into ``out`` (warnings are errors) and snapshots the repository around it."""
     before = _snapshot()
     env = {**os.environ, "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg"}
+    command = [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html"]
     result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "sphinx",
-            "-W",
-            "--keep-going",
-            "-q",
-            "-b",
-            "html",
-            str(ROOT / "docs"),
-            str(out),
-        ],
+        [*command, str(ROOT / "docs"), str(out)],
         capture_output=True,
         text=True,
         env=env,
-        cwd=out,
-        timeout=600,
+        cwd=out.parent,
         check=False,
     )
     after = _snapshot()
     warnings = [line for line in result.stderr.splitlines() if "IPKernelApp" not in line]
     assert result.returncode == 0, "\n".join(warnings[-60:])
-    return out, before, after
+    return Built(out, before, after)
 
 
-def test_docs_build_without_warnings(built) -> None:
-    out, _, _ = built
-    for page in ("index", "getting_started", "conventions", "proofs", "api", "concepts/critics"):
-        assert (out / f"{page}.html").is_file(), page
+class _Refs(html.parser.HTMLParser):
+    """Collects every URL a page makes the browser load: scripts, stylesheets, images, frames."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.loaded: list[str] = []
+        self.links: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag in ("script", "img", "iframe", "source", "audio", "video", "embed") and "src" in a:
+            self.loaded.append(a["src"])
+        elif tag == "link" and "href" in a:
+            rel = a.get("rel", "")
+            if any(r in rel for r in ("stylesheet", "preload", "icon", "modulepreload")):
+                self.loaded.append(a["href"])
+        elif tag == "a" and "href" in a:
+            self.links.append(a["href"])
+
+
+def _refs(text: str) -> _Refs:
+    parser = _Refs()
+    parser.feed(text)
+    return parser
+
+
+_REMOTE = re.compile(r"^(https?:)?//", re.IGNORECASE)
+
+
+def _docs_build_without_warnings(built: Built) -> None:
+    for page in (
+        "index",
+        "getting_started",
+        "conventions",
+        "verify_your_own",
+        "proofs",
+        "api",
+        "concepts/critics",
+    ):
+        assert (built.out / f"{page}.html").is_file(), page
     for nb in sorted((ROOT / "notebooks").glob("*.ipynb")):
-        html = (out / "notebooks" / f"{nb.stem}.html").read_text()
-        assert "cell_output" in html, f"{nb.name} rendered without outputs"
-        assert "<img" in html, f"{nb.name} rendered without its figures"
+        text = built.page(f"notebooks/{nb.stem}")
+        assert "cell_output" in text, f"{nb.name} rendered without outputs"
+        assert "<img" in text, f"{nb.name} rendered without its figures"
 
 
-def test_every_public_name_is_in_the_api_reference(built) -> None:
+def _pages_load_nothing_from_the_network(built: Built) -> None:
+    # The pages, not the theme's templates that Sphinx copies into _static/ as they are.
+    pages = sorted(p for p in built.out.rglob("*.html") if "_static" not in p.parts)
+    assert len(pages) > 10
+    remote = []
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        refs = _refs(text)
+        remote += [f"{page.relative_to(built.out)}: {u}" for u in refs.loaded if _REMOTE.match(u)]
+        # Every local script and stylesheet a page loads is in the output folder.
+        for url in refs.loaded:
+            if not _REMOTE.match(url) and not url.startswith("data:"):
+                target = (page.parent / url.split("?")[0].split("#")[0]).resolve()
+                assert target.is_file(), f"{page.relative_to(built.out)} loads missing {url}"
+    for css in built.out.rglob("*.css"):
+        text = css.read_text(encoding="utf-8", errors="replace")
+        for url in re.findall(r"""(?:@import\s+|url\()\s*['"]?([^'")\s]+)""", text):
+            if _REMOTE.match(url):
+                remote.append(f"{css.relative_to(built.out)}: {url}")
+    assert not remote, "\n".join(remote[:20])
+
+
+def _math_is_rendered_by_the_bundled_mathjax(built: Built) -> None:
+    for page in ("concepts/kl", "proofs", "verify_your_own"):
+        text = built.page(page)
+        scripts = [u for u in _refs(text).loaded if "mathjax" in u.lower()]
+        assert scripts and all(not _REMOTE.match(u) for u in scripts), (page, scripts)
+        # MathJax finds the formulas by their delimiters inside elements of class "math".
+        assert 'class="math' in text and "\\(" in text, page
+    fonts = list((built.out / "_static" / "mathjax").rglob("*.woff"))
+    assert fonts, "the bundled MathJax has no fonts"
+
+
+def _index_has_the_install_line_the_commands_an_example_and_the_figure(built: Built) -> None:
+    text = built.text("index")
+    for needle in ("pip install divergences", "make verify", "make test", "dv.kl(p, q)"):
+        assert needle in text, needle
+    images = [u for u in _refs(built.page("index")).loaded if u.endswith(".png")]
+    assert any("wgan_figure1" in u for u in images), images
+
+
+def _proof_catalogue_renders_each_claim_and_links_its_source(built: Built) -> None:
+    text = built.page("proofs")
+    links = _refs(text).links
+    files = sorted((ROOT / "proofs").glob("proof_*.py"))
+    assert files
+    for path in files:
+        targets = [u for u in links if u.split("/")[-1] == path.name]
+        assert targets, f"no link to {path.name}"
+        assert (built.out / targets[0]).read_bytes() == path.read_bytes(), path.name
+    # Every proof states its claim with formulas (MathJax markup), and every step held.
+    assert text.count("\\(") >= len(files)
+    assert "FAILS" not in text and "ERROR" not in text
+
+
+def _verify_your_own_shows_a_passing_table_and_a_counterexample(built: Built) -> None:
+    text = built.text("verify_your_own")
+    assert "$ divergences verify examples/proof_my_claims.py" in text
+    assert "all 5 steps hold" in text
+    assert "$ divergences verify examples/proof_pinsker_upside_down.py" in text
+    assert "1 of 2 steps FAILED" in text
+    assert "[0] = array([0.5, 0.5])" in text, "the failing step's counterexample is missing"
+    for name in ("proof_my_claims.py", "proof_pinsker_upside_down.py"):
+        assert any(u.endswith(name) for u in _refs(built.page("verify_your_own")).links), name
+
+
+def _every_public_name_is_in_the_api_reference(built: Built) -> None:
     from sphinx.util.inventory import InventoryFile
 
-    out, _, _ = built
-    with open(out / "objects.inv", "rb") as f:
+    with open(built.out / "objects.inv", "rb") as f:
         inventory = InventoryFile.load(f, "", os.path.join)
     documented = {name for entries in inventory.values() for name in entries}
     missing = [n for n in dv.__all__ if f"divergences.{n}" not in documented]
     assert not missing, f"not in docs/api.md: {missing}"
+    lab = [
+        "divergences.lab.proof.Proof",
+        "divergences.lab.proof.Check",
+        "divergences.lab.proof.over_examples",
+        "divergences.lab.verify.verify",
+        "divergences.lab.plotting.figure_wgan",
+        "divergences.lab.plotting.make_figures",
+    ]
+    assert not [n for n in lab if n not in documented], "the lab's API is not documented"
 
 
-def test_building_writes_nothing_into_the_repository(built) -> None:
-    _, before, after = built
-    assert set(after) == set(before), sorted(set(after) ^ set(before))
-    changed = [f for f in before if after[f] != before[f]]
+def _building_writes_nothing_into_the_repository(built: Built) -> None:
+    assert set(built.after) == set(built.before), sorted(set(built.after) ^ set(built.before))
+    changed = [f for f in built.before if built.after[f] != built.before[f]]
     assert not changed, changed
+
+
+CHECKS = (
+    _docs_build_without_warnings,
+    _pages_load_nothing_from_the_network,
+    _math_is_rendered_by_the_bundled_mathjax,
+    _index_has_the_install_line_the_commands_an_example_and_the_figure,
+    _proof_catalogue_renders_each_claim_and_links_its_source,
+    _verify_your_own_shows_a_passing_table_and_a_counterexample,
+    _every_public_name_is_in_the_api_reference,
+    _building_writes_nothing_into_the_repository,
+)
+
+
+def test_docs_site_builds_and_holds_every_check(tmp_path: pathlib.Path) -> None:
+    built = _build(tmp_path / "html")
+    failures = []
+    for check in CHECKS:
+        try:
+            check(built)
+        except AssertionError as exc:
+            failures.append(f"{check.__name__}: {exc}")
+    assert not failures, "\n\n".join(failures)

@@ -13,6 +13,7 @@ KL (infinite), total variation and the derivatives in theta.
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 import os
 from collections.abc import Callable, Sequence
@@ -113,8 +114,22 @@ def _broken(t: np.ndarray, v: np.ndarray, jump: float) -> tuple[np.ndarray, np.n
 
 
 def _plot_broken(ax: Any, t: np.ndarray, v: np.ndarray, *, jump: float = 0.3, **kw: Any) -> None:
+    """Draws a curve broken at its jumps; a ``markevery`` slice picks points of ``t`` itself."""
+    marker = kw.pop("marker", None)
+    every = kw.pop("markevery", None)
+    size = kw.pop("markersize", 7)
     tt, vv, isolated = _broken(t, v, jump)
-    (line,) = ax.plot(tt, vv, **kw)
+    (line,) = ax.plot(tt, vv, marker=marker, markersize=size, markevery=[], **kw)
+    if marker is not None:
+        pick = np.arange(t.size)[every if every is not None else slice(None)]
+        ax.plot(
+            t[pick],
+            v[pick],
+            linestyle="none",
+            marker=marker,
+            markersize=size,
+            color=line.get_color(),
+        )
     if isolated.any():
         ax.plot(
             t[isolated],
@@ -184,7 +199,8 @@ def figure_wgan(thetas: Sequence[float] | np.ndarray | None = None) -> Figure:
     ax.set_ylim(-0.05, top)
     ax.set_xlabel(r"$\theta$")
     ax.set_ylabel("value (KL, JS in nats)")
-    ax.set_title(r"$P_0 = (0, Z)$ vs $P_\theta = (\theta, Z)$, $Z \sim U[0,1]$")
+    # The KL arrows sit on the top edge: the title is lifted clear of them.
+    ax.set_title(r"$P_0 = (0, Z)$ vs $P_\theta = (\theta, Z)$, $Z \sim U[0,1]$", pad=18)
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=3, frameon=False)
     _style(ax)
 
@@ -212,7 +228,7 @@ def figure_wgan(thetas: Sequence[float] | np.ndarray | None = None) -> Figure:
     axg.set_ylim(-1.35, 1.35)
     axg.set_xlabel(r"$\theta$")
     axg.set_ylabel(r"derivative in $\theta$")
-    axg.set_title(r"the gradient a generator receives: only $W_1$ gives one")
+    axg.set_title(r"the gradient a generator receives: only $W_1$ gives one", pad=18)
     axg.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=3, frameon=False)
     _style(axg)
     return fig
@@ -227,30 +243,44 @@ def figure_discretisation(thetas: Sequence[float] | np.ndarray | None = None) ->
     at 0). Right: JS, which on samples stays at log 2 even at :math:`\theta = 0`.
     """
     t = np.linspace(-0.5, 0.5, 101) if thetas is None else np.asarray(thetas, dtype=float)
-    fams = [
-        (families.parallel_lines(), "Z on a grid (= closed form)", "-", COLORS["w1"], 4.0),
+    # Away from theta = 0 all three JS curves equal log 2 exactly: they are told apart by a wide
+    # pale band (grid), squares (pixels) and triangles (samples) placed at alternating thetas.
+    every = max(1, t.size // 10)
+    fams: list[tuple[Any, str, dict[str, Any]]] = [
+        (
+            families.parallel_lines(),
+            "Z on a grid (= closed form)",
+            {"color": COLORS["w1"], "linewidth": 7.0, "alpha": 0.35, "solid_capstyle": "butt"},
+        ),
         (
             families.parallel_lines_pixels(x_step=0.1, x_max=1.0),
             "pixels of width 0.1",
-            "-",
-            COLORS["tv"],
-            2.2,
+            {
+                "color": COLORS["tv"],
+                "linewidth": 2.2,
+                "marker": "s",
+                "markersize": 6,
+                "markevery": slice(0, None, every),
+            },
         ),
         (
             families.parallel_lines_sampled(n=32, seed=0),
             "32 samples of Z per line",
-            (0, (4, 2)),
-            COLORS["js"],
-            2.2,
+            {
+                "color": COLORS["js"],
+                "linewidth": 2.0,
+                "linestyle": (0, (4, 2)),
+                "marker": "^",
+                "markersize": 7,
+                "markevery": slice(every // 2, None, every),
+            },
         ),
     ]
     fig, (ax, axj) = _figure((12.0, 5.2), 1, 2)
-    for fam, label, ls, color, lw in fams:
+    for fam, label, style in fams:
         s = sweep(fam, t, quantities=("js", "w1"))
-        _plot_broken(
-            ax, t, s.values["w1"], jump=0.05, color=color, linewidth=lw, linestyle=ls, label=label
-        )
-        _plot_broken(axj, t, s.values["js"], color=color, linewidth=lw, linestyle=ls, label=label)
+        for axis, key, jump in ((ax, "w1", 0.05), (axj, "js", 0.3)):
+            _plot_broken(axis, t, s.values[key], jump=jump, label=label, **style)
     ax.plot(t, np.abs(t), color="black", linewidth=0.9, linestyle=(0, (3, 3)), label=r"$|\theta|$")
     ax.set_xlabel(r"$\theta$")
     ax.set_ylabel(r"$W_1(P_0, P_\theta)$")
@@ -259,17 +289,24 @@ def figure_discretisation(thetas: Sequence[float] | np.ndarray | None = None) ->
     _style(ax)
     axj.set_xlabel(r"$\theta$")
     axj.set_ylabel(r"$\mathrm{JS}(P_0 \| P_\theta)$ [nats]")
-    axj.set_ylim(-0.05, 0.85)
-    axj.axhline(math.log(2), color=COLORS["grey"], linewidth=0.8, linestyle=":")
+    axj.set_ylim(-0.05, 0.95)
     axj.set_title(r"JS: $\log 2$ except where the supports meet")
-    axj.text(
-        0.0,
-        math.log(2) + 0.03,
+    axj.annotate(
+        r"all three equal $\log 2$ here",
+        xy=(-0.3, math.log(2)),
+        xytext=(-0.45, 0.45),
+        fontsize=11,
+        arrowprops={"arrowstyle": "->", "color": COLORS["grey"]},
+    )
+    axj.annotate(
         r"samples: $\log 2$ even at $\theta = 0$",
+        xy=(0.0, math.log(2) + 0.015),
+        xytext=(0.0, 0.83),
         ha="center",
         va="bottom",
         color=COLORS["js"],
         fontsize=11,
+        arrowprops={"arrowstyle": "->", "color": COLORS["js"]},
     )
     axj.annotate(
         "pixels: 0 for $|\\theta| < 0.05$\ngrid: 0 only at $\\theta = 0$",
@@ -364,7 +401,20 @@ def figure_optimal_discriminator() -> Figure:
     _style(ax)
     axd.plot(x, d, color="black", linewidth=2.4, label=r"$D^*(x)$")
     axd.axhline(0.5, color=COLORS["grey"], linewidth=0.9, linestyle=":")
-    axd.text(x.min() + 0.1, 0.52, r"$1/2$: where $p = q$", color=COLORS["grey"], va="bottom")
+    # Where p = q the curve crosses 1/2: dots there. The label sits above the line in the widest
+    # stretch where the curve stays below 1/2, so that the curve never runs through it.
+    cross = np.flatnonzero(np.diff(np.sign(d - 0.5)) != 0)
+    axd.plot(x[cross], d[cross], "o", color=COLORS["grey"], markersize=6, zorder=3)
+    gaps = [(x[a], x[b]) for a, b in itertools.pairwise(cross) if d[(a + b) // 2] < 0.5]
+    lo, hi = max(gaps, key=lambda g: g[1] - g[0]) if gaps else (x.min(), x.max())
+    axd.text(
+        (lo + hi) / 2,
+        0.53,
+        r"$D^* = 1/2$: $p = q$",
+        color=COLORS["grey"],
+        ha="center",
+        va="bottom",
+    )
     axd.set_ylim(-0.03, 1.03)
     axd.set_xlabel("$x$")
     axd.set_ylabel(r"$D^*(x)$ = P(real | $x$)")

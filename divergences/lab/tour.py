@@ -56,11 +56,18 @@ def tour() -> list[TourRow]:
 def format_tour(rows: list[TourRow]) -> str:
     """The tour as a fixed-width text table."""
     keys = list(rows[0].values)
-    head = f"{'example':30s}" + "".join(f"{k[:12]:>13s}" for k in keys) + f"{'max error':>11s}"
+    # Each column is as wide as its full name (at least 12 characters) plus a space of margin.
+    widths = [max(len(k), 12) + 1 for k in keys]
+    head = (
+        f"{'example':30s}"
+        + "".join(f"{k:>{w}s}" for k, w in zip(keys, widths, strict=True))
+        + f"{'max error':>11s}"
+    )
     lines = [head, "-" * len(head)]
     for r in rows:
         cells = "".join(
-            f"{np.format_float_positional(v, 6, trim='-'):>13s}" for v in r.values.values()
+            f"{np.format_float_positional(v, 6, trim='-'):>{w}s}"
+            for v, w in zip(r.values.values(), widths, strict=True)
         )
         lines.append(f"{r.name[:30]:30s}{cells}{r.worst_error:>11.1e}")
     return "\n".join(lines)

@@ -4,7 +4,10 @@
   ``{dv}`float(dv.kl([0.8, 0.2], [0.3, 0.7])) | .4f``` renders ``0.5341``. The expression sees
   ``dv`` (the package), ``np`` and ``math``; the text after ``|`` is a format spec.
 * the directive ``dv-proofs`` renders the catalogue of ``proofs/proof_*.py``: each proof's title
-  and claim, its steps with their method, and the result of running each step now.
+  and claim (its docstring, with rendered formulas), a link to its source, its steps with their
+  method, and the result of running each step now.
+* the directive ``dv-run`` runs a ``divergences`` command while building and shows its output,
+  failing the build when the exit status is not the one the page promises.
 * :func:`training_run` trains one configuration of the training lab once per build (the plots of
   a page share it), and the directive ``dv-training-gif`` writes that run's animation into the
   build's ``_static`` folder (never into the source tree) and shows it.
@@ -14,18 +17,27 @@ from __future__ import annotations
 
 import functools
 import importlib
+import importlib.resources
 import math
+import os
 import pathlib
+import shlex
+import subprocess
+import sys
+import tempfile
+import textwrap
 from typing import Any
 
 import numpy as np
 from docutils import nodes
-from docutils.parsers.rst import Directive
+from docutils.parsers.rst import Directive, directives
+from docutils.statemachine import StringList
 from sphinx.application import Sphinx
 
 import divergences as dv
 
 _NAMESPACE: dict[str, Any] = {"dv": dv, "np": np, "math": math}
+_ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
 def dv_role(
@@ -42,47 +54,119 @@ def dv_role(
 
 
 class ProofCatalogue(Directive):
-    """Renders every proof with its claim, its steps and their results."""
+    """Renders every proof of the lectures, loaded as ``divergences verify`` loads them (the package
+    ``divergences.lab.proofs``): its claim as the module docstring states it (reStructuredText, so
+    the formulas are rendered math), a link to its source file, and its steps with the result of
+    running each one now, under the harness' Hypothesis profile. A step that does not hold fails
+    the build."""
 
     has_content = False
 
     def run(self) -> list[nodes.Node]:
-        root = pathlib.Path(__file__).resolve().parents[2]
-        files = sorted((root / "proofs").glob("proof_*.py"))
-        if not files:
-            return [nodes.paragraph(text="This checkout has no proofs/ folder yet.")]
+        from divergences.lab.verify import PROOFS_PACKAGE
+        from divergences.testing.profiles import load_profile
+
+        load_profile()  # no deadline, derandomised: the same examples as `divergences verify`
+        names = sorted(
+            entry.name[:-3]
+            for entry in importlib.resources.files(PROOFS_PACKAGE).iterdir()
+            if entry.name.startswith("proof_") and entry.name.endswith(".py")
+        )
+        if not names:
+            raise self.error(f"{PROOFS_PACKAGE} has no proof_*.py files")
+        env = self.state.document.settings.env
+        docs = pathlib.Path(env.srcdir)
         out: list[nodes.Node] = []
-        for path in files:
-            module = importlib.import_module(f"proofs.{path.stem}")
+        for name in names:
+            module = importlib.import_module(f"{PROOFS_PACKAGE}.{name}")
+            path = pathlib.Path(module.__file__ or "")
+            env.note_dependency(str(path))
             proof = module.PROOF
-            section = nodes.section(ids=[nodes.make_id(path.stem)])
+            section = nodes.section(ids=[nodes.make_id(name)], names=[nodes.make_id(name)])
             section += nodes.title(text=proof.title)
-            section += nodes.paragraph(text=f"Claim: {proof.claim}")
-            section += nodes.paragraph(text=f"Source: proofs/{path.name}")
-            table = nodes.table()
-            group = nodes.tgroup(cols=4)
-            table += group
-            for width in (55, 10, 25, 10):
-                group += nodes.colspec(colwidth=width)
-            head = nodes.thead()
-            group += head
-            head += _row(["check", "method", "result", "seconds"])
-            body = nodes.tbody()
-            group += body
-            for outcome in proof.run():
-                step = outcome.step
-                if outcome.check is None:
-                    result = f"ERROR: {outcome.exception}"
-                else:
-                    c = outcome.check
-                    verdict = "holds" if outcome.holds else "FAILS"
-                    result = f"{verdict}: error {c.error:.1e} {c.relation} {c.tolerance:.0e}"
-                body += _row([step.claim, step.method, result, f"{outcome.seconds:.2f}"])
-                if not outcome.holds:
-                    raise self.error(f"proof {path.stem}: step {step.claim!r} does not hold")
-            section += table
+            _, _, body = (module.__doc__ or "").partition("\n")
+            link = os.path.relpath(path, docs).replace(os.sep, "/")
+            source = f"Source: :download:`proofs/{path.name} <{link}>`"
+            text = [*textwrap.dedent(body).strip().splitlines(), "", source]
+            self.state.nested_parse(StringList(text, source=str(path)), 0, section)
+            section += self._steps_table(proof, path)
             out.append(section)
         return out
+
+    def _steps_table(self, proof: Any, path: pathlib.Path) -> nodes.table:
+        table = nodes.table(classes=["dv-proof-steps"])
+        group = nodes.tgroup(cols=4)
+        table += group
+        for width in (55, 10, 25, 10):
+            group += nodes.colspec(colwidth=width)
+        head = nodes.thead()
+        group += head
+        head += _row(["step", "method", "result", "seconds"])
+        body = nodes.tbody()
+        group += body
+        for outcome in proof.run():
+            step = outcome.step
+            if outcome.check is None:
+                result = f"ERROR: {outcome.exception}"
+            else:
+                c = outcome.check
+                verdict = "holds" if outcome.holds else "FAILS"
+                result = f"{verdict}: error {c.error:.1e} {c.relation} {c.tolerance:.0e}"
+            body += _row([step.claim, step.method, result, f"{outcome.seconds:.2f}"])
+            if not outcome.holds:
+                raise self.error(f"proof {path.stem}: step {step.claim!r} does not hold")
+        return table
+
+
+class RunCommand(Directive):
+    """Runs ``divergences ARGS`` from the docs folder while building and shows what it printed.
+
+    The argument is the command line after ``divergences``; ``:exit:`` is the exit status the
+    page promises (0 by default): any other status fails the build, so the page cannot show a
+    table that the command no longer prints. The command runs as ``python -m divergences`` with
+    this checkout first on the import path.
+    """
+
+    required_arguments = 1
+    final_argument_whitespace = True
+    option_spec = {"exit": directives.nonnegative_int}  # noqa: RUF012 (docutils' interface)
+    has_content = False
+
+    def run(self) -> list[nodes.Node]:
+        args = shlex.split(self.arguments[0])
+        docs = _ROOT / "docs"
+        build_env = self.state.document.settings.env
+        for arg in args:
+            if (docs / arg).exists():
+                build_env.note_dependency(str(docs / arg))
+        expected = self.options.get("exit", 0)
+        python_path = os.pathsep.join(filter(None, [str(_ROOT), os.environ.get("PYTHONPATH")]))
+        with tempfile.TemporaryDirectory() as storage:
+            # Hypothesis keeps a cache in .hypothesis/ under the working directory unless told
+            # otherwise: here, a temporary folder, so that building writes nothing into docs/.
+            env = {
+                **os.environ,
+                "PYTHONPATH": python_path,
+                "MPLBACKEND": "Agg",
+                "HYPOTHESIS_STORAGE_DIRECTORY": storage,
+            }
+            result = subprocess.run(
+                [sys.executable, "-m", "divergences", *args],
+                cwd=docs,
+                env=env,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+        printed = (result.stdout + result.stderr).rstrip()
+        if result.returncode != expected:
+            raise self.error(
+                f"`divergences {self.arguments[0]}` exited {result.returncode}, the page says "
+                f"{expected}:\n{printed[-3000:]}"
+            )
+        text = f"$ divergences {self.arguments[0]}\n{printed}\n$ echo $?\n{result.returncode}"
+        block = nodes.literal_block(text, text, language="text", classes=["dv-output"])
+        return [block]
 
 
 @functools.lru_cache(maxsize=4)
@@ -139,4 +223,5 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_role("dv", dv_role)
     app.add_directive("dv-proofs", ProofCatalogue)
     app.add_directive("dv-training-gif", TrainingAnimation)
+    app.add_directive("dv-run", RunCommand)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

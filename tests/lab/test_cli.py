@@ -15,7 +15,7 @@ import pytest
 import divergences as dv
 from divergences.lab.cli import main
 from divergences.lab.examples import EXAMPLES
-from divergences.lab.tour import tour
+from divergences.lab.tour import format_tour, tour
 from divergences.testing import tolerance
 
 
@@ -25,6 +25,17 @@ def test_tour_succeeds_and_prints_every_example(capsys: pytest.CaptureFixture[st
     assert "all known values reproduced" in out
     for ex in EXAMPLES:
         assert ex.name[:30] in out
+
+
+def test_tour_prints_every_column_name_in_full() -> None:
+    rows = tour()
+    head, rule, *body = format_tour(rows).splitlines()
+    names = head.split()
+    for key in rows[0].values:
+        assert key in names, key
+    # Every row lines up under the header: the same width, and each value ends where its name does.
+    assert all(len(line) == len(head) for line in body)
+    assert len(rule) == len(head)
 
 
 def test_tour_fails_when_the_tolerance_cannot_be_met(capsys: pytest.CaptureFixture[str]) -> None:
@@ -57,7 +68,6 @@ def test_python_dash_m() -> None:
         capture_output=True,
         text=True,
         check=False,
-        timeout=120,
     )
     assert out.returncode == 0, out.stderr
     assert "all known values reproduced" in out.stdout

@@ -65,3 +65,69 @@ def test_figures_have_labelled_axes() -> None:
 def test_unknown_figure_name_raises(tmp_path) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(ValueError, match="unknown figure"):
         plotting.make_figures(tmp_path, ["nope"])
+
+
+def _overlaps_curve(fig: Figure, text, line) -> bool:  # type: ignore[no-untyped-def]
+    """Whether any point of ``line`` (densely sampled, display coordinates) falls in ``text``'s box."""
+    import numpy as np
+
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    box = text.get_window_extent(renderer)
+    x, y = (np.asarray(v, dtype=float) for v in line.get_data())
+    fine = np.linspace(0, x.size - 1, 20 * x.size)
+    pts = np.column_stack(
+        [np.interp(fine, np.arange(x.size), x), np.interp(fine, np.arange(y.size), y)]
+    )
+    disp = line.axes.transData.transform(pts)
+    inside = (
+        (disp[:, 0] >= box.x0)
+        & (disp[:, 0] <= box.x1)
+        & (disp[:, 1] >= box.y0)
+        & (disp[:, 1] <= box.y1)
+    )
+    return bool(inside.any())
+
+
+def test_optimal_discriminator_label_stays_clear_of_the_curve() -> None:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    fig = plotting.figure_optimal_discriminator()
+    FigureCanvasAgg(fig)
+    axd = fig.axes[1]
+    curve = next(ln for ln in axd.get_lines() if ln.get_label() == "$D^*(x)$")
+    (label,) = [t for t in axd.texts if "1/2" in t.get_text()]
+    assert not _overlaps_curve(fig, label, curve)
+
+
+def test_wgan_title_sits_above_the_kl_markers() -> None:
+    import numpy as np
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    fig = plotting.figure_wgan(np.linspace(-1, 1, 21))
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    ax = fig.axes[0]
+    kl = next(ln for ln in ax.get_lines() if "KL" in ln.get_label())
+    markers_top = kl.get_window_extent(renderer).y1
+    assert ax.title.get_window_extent(renderer).y0 > markers_top + 2
+
+
+def test_discretisation_js_curves_at_log2_are_told_apart() -> None:
+    """The three JS curves coincide at log 2: each needs its own line style or marker."""
+    import math
+
+    import numpy as np
+
+    fig = plotting.figure_discretisation(np.linspace(-0.5, 0.5, 41))
+    axj = fig.axes[1]
+    handles = axj.get_legend().legend_handles
+    looks = {
+        (h.get_linestyle(), h.get_marker(), round(float(h.get_linewidth()), 1), h.get_alpha())
+        for h in handles
+    }
+    assert len(looks) == len(handles) == 3
+    drawn_markers = {
+        ln.get_marker()
+        for ln in axj.get_lines()
+        if ln.get_linestyle() == "None" and np.isclose(ln.get_ydata(), math.log(2)).sum() >= 3
+    }
+    assert {"s", "^"} <= drawn_markers
