@@ -49,7 +49,7 @@ jax.config.update("jax_enable_x64", True)
 
 import divergences as dv  # noqa: E402
 
-G = dv.f_generators
+G = dv.generators
 GENS = list(G.GENERATORS.values())
 NAMED = {
     "KL": lambda p, q: dv.kl(p, q),

@@ -19,20 +19,15 @@ application (proofs and ``verify``, sweeps and figures, critics, the command lin
 
 from __future__ import annotations
 
-from divergences import f_divergence as f_generators
-from divergences import families
+from divergences import families, generators
 from divergences._validation import checked
 from divergences.chi_square import chi_square
 from divergences.entropy import cross_entropy, entropy
-from divergences.f_divergence import (
-    FGenerator,
-    f_divergence,
-    optimal_critic,
-    variational_bound,
-)
+from divergences.f_divergence import f_divergence, optimal_critic, variational_bound
 from divergences.families import Family, MeasurePair
 from divergences.gan import gan_value, optimal_discriminator
 from divergences.gaussian import frechet_distance, kl_mvn, kl_normal
+from divergences.generators import FGenerator
 from divergences.hellinger import hellinger
 from divergences.histogram import GridPmf, grid_pmf
 from divergences.information import conditional_entropy, inception_score, mutual_information
@@ -71,10 +66,10 @@ __all__ = [
     "cross_entropy",
     "entropy",
     "f_divergence",
-    "f_generators",
     "families",
     "frechet_distance",
     "gan_value",
+    "generators",
     "grid_pmf",
     "hellinger",
     "inception_score",

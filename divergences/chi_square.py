@@ -7,7 +7,7 @@ import jax.numpy as jnp
 
 from divergences._typing import ArrayLike
 from divergences._validation import check_pmf_pair
-from divergences.f_divergence import _square_over
+from divergences.generators import _square_over
 
 __all__ = ["chi_square"]
 

@@ -17,7 +17,7 @@ import pytest
 import divergences as dv
 from divergences.testing import tolerance
 
-G = dv.f_generators
+G = dv.generators
 GOOD = np.array([0.5, 0.5])
 THIRD = np.full(3, 1 / 3)
 

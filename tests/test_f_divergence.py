@@ -18,7 +18,7 @@ from divergences import testing as dvt
 from divergences.testing import tolerance
 from tests.helpers import assert_leq
 
-G = dv.f_generators
+G = dv.generators
 GENS = list(G.GENERATORS.values())
 IDS = [g.name for g in GENS]
 SIZES = [2, 5]
@@ -390,10 +390,10 @@ def test_variational_bound_gradient_in_the_critic(g) -> None:
 @pytest.mark.parametrize(
     ("t", "generator", "match"),
     [
-        ([1.0, 1.0], dv.f_generators.REVERSE_KL, "outside the domain"),
-        ([0.9, 0.0], dv.f_generators.GAN, "outside the domain"),
-        ([np.nan, 0.0], dv.f_generators.KL, "t contains NaN"),
-        ([0.0, 0.0, 0.0], dv.f_generators.KL, "t has shape"),
+        ([1.0, 1.0], dv.generators.REVERSE_KL, "outside the domain"),
+        ([0.9, 0.0], dv.generators.GAN, "outside the domain"),
+        ([np.nan, 0.0], dv.generators.KL, "t contains NaN"),
+        ([0.0, 0.0, 0.0], dv.generators.KL, "t has shape"),
     ],
 )
 def test_variational_bound_rejects_critics_it_cannot_evaluate(t, generator, match: str) -> None:

@@ -67,7 +67,7 @@ def test_value_at_the_optimum_is_minus_log_4_plus_2_js(pq) -> None:
     # The same value through the GAN generator of the f-GAN table.
     np.testing.assert_allclose(
         float(value_jit(p, q, d)),
-        float(dv.f_divergence(p, q, dv.f_generators.GAN)),
+        float(dv.f_divergence(p, q, dv.generators.GAN)),
         **tolerance("float64"),
     )
 

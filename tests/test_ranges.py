@@ -55,7 +55,7 @@ def test_disjoint_masses_at_the_edge_reach_the_bound_and_stop(dtype) -> None:
     assert float(dv.total_variation(p, q)) == 1.0
     assert float(dv.hellinger(p, q)) == 1.0
     assert float(dv.js_divergence(p, q)) == float(np.asarray(LOG2, dtype))
-    g = dv.f_generators
+    g = dv.generators
     assert float(dv.f_divergence(p, q, g.TOTAL_VARIATION)) == 1.0
     assert float(dv.f_divergence(p, q, g.GAN)) == 0.0
     # The unclamped sums would pass the bound by about the tolerance.
@@ -67,7 +67,7 @@ def test_identical_masses_off_one_give_zero_not_a_negative_divergence(dtype) -> 
     # p = q summing to 1 - 0.9 tol: every divergence is 0; KL's f-divergence form with its
     # centred summand p log(p/q) - p + q is 0 term by term.
     p = (np.array([0.3, 0.7]) * (1 - 0.9 * sum_tolerance(dtype))).astype(dtype)
-    for g in dv.f_generators.GENERATORS.values():
+    for g in dv.generators.GENERATORS.values():
         expected = -math.log(4) if g.name == "GAN" else 0.0
         np.testing.assert_allclose(float(dv.f_divergence(p, p, g)), expected, **tolerance(dtype))
         assert float(dv.f_divergence(p, p, g)) >= float(np.asarray(expected, dtype))

@@ -24,7 +24,7 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 import divergences as dv
 
 assert jax.device_count() == 8, jax.devices()
-G = dv.f_generators
+G = dv.generators
 rng = np.random.default_rng(0)
 rows, n = 64, 6
 tiny = np.finfo(np.float64).tiny

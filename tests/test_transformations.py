@@ -31,7 +31,7 @@ from tests.helpers import (
     check_gradient_by_finite_differences,
 )
 
-G = dv.f_generators
+G = dv.generators
 
 # A fixed critic inside every conjugate domain used below (KL's is the whole line).
 _T = np.array([0.3, -0.2, 0.1, 0.0, -0.4])

@@ -14,7 +14,7 @@ import divergences as dv
 from divergences._validation import check_pmf, sum_tolerance
 from divergences.testing import tolerance
 
-G = dv.f_generators
+G = dv.generators
 GOOD = [0.5, 0.5]
 
 #: Every public function taking two pmfs, with the options that complete its call.

@@ -525,7 +525,7 @@ def critics(
       >>> from hypothesis import given
       >>> import divergences as dv
       >>> from divergences.testing import critics
-      >>> g = dv.f_generators.REVERSE_KL
+      >>> g = dv.generators.REVERSE_KL
       >>> @given(critics(g, 3))
       ... def test_domain(t):
       ...     assert (t < 0).all()

@@ -159,9 +159,9 @@ def test_discriminators_reach_endpoints() -> None:
     find(dvt.discriminators(3), lambda d: bool((d == 0).any() and (d == 1).any()))
 
 
-@pytest.mark.parametrize("name", list(dv.f_generators.GENERATORS))
+@pytest.mark.parametrize("name", list(dv.generators.GENERATORS))
 def test_critics_lie_in_the_conjugate_domain(name: str) -> None:
-    g = dv.f_generators.GENERATORS[name]
+    g = dv.generators.GENERATORS[name]
     lo, hi = g.conjugate_domain
     closed_lo, closed_hi = g.closed_ends
 

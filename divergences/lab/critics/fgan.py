@@ -1,6 +1,6 @@
 r"""The f-GAN critic, trained on samples, and the variational estimate of an f-divergence.
 
-For a generator :math:`f` of the table in :mod:`divergences.f_divergence`,
+For a generator :math:`f` of the table in :mod:`divergences.generators`,
 
 .. math:: D_f(p \,\|\, q) \ge \sup_T\; \mathbb{E}_{x\sim p}\, T(x) - \mathbb{E}_{y\sim q}\, f^*(T(y))
 
@@ -26,7 +26,7 @@ that it stays finite in floating point where the composition would not (``GAN``'
 :math:`-\log(1 - \mathrm{sigmoid}(v))` is ``inf`` in float32 from :math:`v \approx 17`); the
 tests check each simplification against the composition. The estimate is in the generator's own
 normalisation: ``JENSEN_SHANNON`` estimates :math:`2\,\mathrm{JS}`, ``GAN`` estimates
-:math:`2\,\mathrm{JS} - \log 4` (the table of :mod:`divergences.f_divergence`).
+:math:`2\,\mathrm{JS} - \log 4` (the table of :mod:`divergences.generators`).
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ import jax
 import jax.numpy as jnp
 
 from divergences._typing import ArrayLike
-from divergences.f_divergence import FGenerator
+from divergences.generators import FGenerator
 from divergences.lab.critics._mlp import mlp
 from divergences.lab.critics._training import (
     CriticConfig,
@@ -123,8 +123,8 @@ def train_fgan_critic(
     Args:
       x: sample of ``p``, shape ``(n,)`` or ``(n, d)``.
       y: sample of ``q``, shape ``(m,)`` or ``(m, d)``.
-      generator: one of :data:`divergences.f_generators.GENERATORS`, e.g.
-        ``dv.f_generators.KL``.
+      generator: one of :data:`divergences.generators.GENERATORS`, e.g.
+        ``dv.generators.KL``.
       config: how to train (network, steps, optimizer, hold-out, ...): a :class:`CriticConfig`.
       key: an integer seed or a :func:`jax.random.key`; the same key gives the same result.
 
@@ -140,14 +140,14 @@ def train_fgan_critic(
       >>> from divergences.lab import critics
       >>> rng = np.random.default_rng(0)
       >>> x, y = rng.normal(0, 1, 2048), rng.normal(1, 1, 2048)  # TV = 2 Phi(1/2) - 1 = 0.383
-      >>> g = dv.f_generators.TOTAL_VARIATION
+      >>> g = dv.generators.TOTAL_VARIATION
       >>> fit = critics.train_fgan_critic(x, y, g, config=critics.CriticConfig(steps=1000, progress=False))
       >>> bool(abs(fit.value - 0.383) < 0.05)
       True
     """
     if not isinstance(generator, FGenerator) or generator.name not in OUTPUT_ACTIVATIONS:
         raise ValueError(
-            "generator must be one of dv.f_generators.GENERATORS "
+            "generator must be one of dv.generators.GENERATORS "
             f"({', '.join(OUTPUT_ACTIVATIONS)}), got {generator!r}"
         )
     x, y = check_samples(x, y)

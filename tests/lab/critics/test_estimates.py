@@ -29,7 +29,7 @@ def _gaussian_f_divergence(g, mu):
 
 def test_gan_discriminator_js_on_well_separated_gaussians():
     x, y = RNG.normal(-3, 1, 1024), RNG.normal(3, 1, 1024)
-    exact = 0.5 * _gaussian_f_divergence(dv.f_generators.JENSEN_SHANNON, 6.0)
+    exact = 0.5 * _gaussian_f_divergence(dv.generators.JENSEN_SHANNON, 6.0)
     fit = critics.train_gan_discriminator(x, y, config=CONFIG)
     np.testing.assert_allclose(float(fit.value), exact, **tolerance("critic"))
     assert float(fit.value) <= math.log(2)
@@ -39,9 +39,9 @@ def test_gan_discriminator_and_fgan_gan_generator_agree():
     # Three ways to JS: quadrature, the discriminator, and the f-GAN bound with the GAN generator,
     # which estimates 2 JS - log 4.
     x, y = RNG.normal(0, 1, 2048), RNG.normal(1.5, 1, 2048)
-    exact = 0.5 * _gaussian_f_divergence(dv.f_generators.JENSEN_SHANNON, 1.5)
+    exact = 0.5 * _gaussian_f_divergence(dv.generators.JENSEN_SHANNON, 1.5)
     gan = float(critics.train_gan_discriminator(x, y, config=CONFIG).value)
-    fgan = float(critics.train_fgan_critic(x, y, dv.f_generators.GAN, config=CONFIG).value)
+    fgan = float(critics.train_fgan_critic(x, y, dv.generators.GAN, config=CONFIG).value)
     np.testing.assert_allclose(gan, exact, **tolerance("critic"))
     np.testing.assert_allclose((fgan + math.log(4)) / 2, gan, **tolerance("critic"))
 
@@ -94,9 +94,9 @@ def test_clipping_really_clips():
 @pytest.mark.parametrize(
     "generator",
     [
-        dv.f_generators.JENSEN_SHANNON,
-        dv.f_generators.SQUARED_HELLINGER,
-        dv.f_generators.TOTAL_VARIATION,
+        dv.generators.JENSEN_SHANNON,
+        dv.generators.SQUARED_HELLINGER,
+        dv.generators.TOTAL_VARIATION,
     ],
     ids=lambda g: g.name,
 )
@@ -112,7 +112,7 @@ def test_fgan_estimate_is_below_and_near_the_exact_divergence(generator):
 @pytest.mark.parametrize("name", sorted(OUTPUT_ACTIVATIONS))
 @given(st.floats(-4.0, 4.0))
 def test_output_activation_table_matches_the_core_conjugates(name, v0):
-    generator = dv.f_generators.GENERATORS[name]
+    generator = dv.generators.GENERATORS[name]
     g, conj_g = OUTPUT_ACTIVATIONS[name]
     v = jnp.asarray([v0, -3.0, 0.0, 3.0], dtype=jnp.float64)
     t = g(v)

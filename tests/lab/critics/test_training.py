@@ -103,6 +103,6 @@ def test_equal_configurations_reuse_the_compiled_steps():
 
 
 def test_fgan_refuses_a_generator_outside_the_table():
-    g = dv.f_generators.KL._replace(name="my KL")
+    g = dv.generators.KL._replace(name="my KL")
     with pytest.raises(ValueError, match="generator must be one of"):
         critics.train_fgan_critic(X, Y, g, config=SMALL)
