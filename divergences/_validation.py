@@ -34,6 +34,8 @@ __all__ = [
     "host_float_array",
     "is_traced",
     "normalize_axis",
+    "register_check_error",
+    "require",
     "sum_tolerance",
 ]
 
@@ -139,6 +141,51 @@ def _traced_value_checks(x: jax.Array, name: str, axis: int, require_sum: bool) 
             jnp.all(jnp.abs(jnp.sum(x, axis=axis) - 1) <= tol),
             f"{name} does not sum to 1 along axis {axis} (tolerance {tol:.1e})",
         )
+
+
+def require(ok: Any, message: str, **values: Any) -> Any:
+    """One value rule, written once for both regimes: raises, or records a checkify check.
+
+    ``message`` is a :meth:`str.format` template filled from ``values`` (arrays, formatted as
+    0-d NumPy arrays in both regimes: give numbers a format spec such as ``{total:.10g}``).
+    For concrete ``ok`` a false predicate raises ``ValueError(message.format(**values))`` at
+    once; for traced ``ok`` the same template and values go to
+    :func:`jax.experimental.checkify.debug_check`, which :func:`checked` raises as the same
+    ``ValueError``. Rules checked in the same order therefore fail with the same message, eager
+    and under ``checked(jit(...))``.
+
+    Returns:
+      ``ok`` itself, so that a caller can combine the rules it has checked into one predicate
+      (for a host callback that must not run on input that broke a rule).
+    """
+    if is_traced(ok) or any(is_traced(v) for v in values.values()):
+        checkify.debug_check(jnp.asarray(ok), message, **values)
+        return ok
+    if not bool(ok):
+        raise ValueError(message.format(**{k: np.asarray(v) for k, v in values.items()}))
+    return ok
+
+
+#: Failed checks that are not input errors: under :func:`checked`, a check whose message starts
+#: with ``"<tag>: "`` for a tag registered here is raised as that class (tag removed).
+_CHECK_ERRORS: dict[str, type[Exception]] = {}
+
+
+def register_check_error(tag: str, error: type[Exception]) -> str:
+    """Makes :func:`checked` raise ``error`` for checks whose message starts with ``tag + ": "``.
+
+    For failures that a traced computation can only report as a check, such as a host LP solver
+    that stopped short inside a callback (``SolverError``). Returns the prefix to put in front
+    of such messages.
+    """
+    _CHECK_ERRORS[tag] = error
+    return f"{tag}: "
+
+
+def _failed_check(text: str) -> Exception:
+    tag, sep, rest = text.partition(": ")
+    error = _CHECK_ERRORS.get(tag) if sep else None
+    return error(rest) if error is not None else ValueError(text)
 
 
 def check_pmf(p: Any, name: str, *, axis: int = -1, require_sum: bool = True) -> jax.Array:
@@ -281,7 +328,7 @@ def checked(fn: F) -> F:
         err, out = cfn(*args, **kwargs)
         message = err.get()
         if message is not None:
-            raise ValueError(message.removesuffix(" (`check` failed)").split("\n")[0])
+            raise _failed_check(message.removesuffix(" (`check` failed)").split("\n")[0])
         return out
 
     return wrapper  # type: ignore[return-value]

@@ -10,6 +10,7 @@ functions named ``w1_*`` only compute :math:`W_1` when the cost is a metric.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -27,31 +28,133 @@ __all__ = ["Metric", "cost_matrix"]
 Metric = str | Callable[[jax.Array, jax.Array], jax.Array]
 
 
+def homogeneity(metric: Metric) -> int | None:
+    """The degree k of ``c(s x, s y) = s^k c(x, y)`` for ``s > 0``; None for a callable.
+
+    Every named cost is also translation invariant, so a W1 problem can be solved on points
+    scaled by a power of two and the value scaled back exactly.
+    """
+    if callable(metric):
+        return None
+    return 2 if metric == "sqeuclidean" else 1
+
+
+def _norm(diff: jax.Array) -> jax.Array:
+    r"""``|diff|_2`` over the last axis, hypot-style: scaled by the largest component first.
+
+    :math:`\|d\| = m \sqrt{\sum_k (d_k / m)^2}` with :math:`m = \max_k |d_k|`: the squares lie
+    in [0, 1], so they neither overflow (coordinates near 1e200) nor underflow (near 1e-170);
+    the result overflows only where the norm itself exceeds the largest float. ``m`` carries no
+    derivative (the expression equals the norm for every ``m > 0``), so the gradient is
+    ``r / |r|`` with ``r = d / m``, and the subgradient 0 at ``d = 0`` (``safe_sqrt``).
+    """
+    if diff.shape[-1] == 1:
+        return _abs(diff[..., 0])
+    m = lax.stop_gradient(jnp.max(jnp.abs(diff), axis=-1, keepdims=True))
+    m = jnp.where(m > 0, m, jnp.ones_like(m))
+    r = diff / m
+    return m[..., 0] * safe_sqrt(jnp.sum(r * r, axis=-1))
+
+
+def _abs(d: jax.Array) -> jax.Array:
+    # |d| as d * sign(d): the same value, and derivative sign(d), which is the subgradient 0 at
+    # d = 0 (jnp.abs differentiates to 1 there, a one-sided choice).
+    return d * lax.stop_gradient(jnp.sign(d))
+
+
 def pairwise_cost(x: jax.Array, y: jax.Array, metric: Metric) -> jax.Array:
     """The cost matrix of validated ``(n, d)`` and ``(m, d)`` arrays, in JAX (differentiable)."""
     if callable(metric):
         row = jax.vmap(metric, in_axes=(None, 0))
         return jax.vmap(row, in_axes=(0, None))(x, y)
     diff = x[:, None, :] - y[None, :, :]
-    if metric in ("cityblock", "chebyshev"):
-        # |d| as d * sign(d): the same value, and derivative sign(d), which is the subgradient 0
-        # at d = 0 (jnp.abs differentiates to 1 there, a one-sided choice).
-        absdiff = diff * lax.stop_gradient(jnp.sign(diff))
-        if metric == "cityblock":
-            return jnp.sum(absdiff, axis=-1)
-        return jnp.max(absdiff, axis=-1)
+    if metric == "cityblock":
+        return jnp.sum(_abs(diff), axis=-1)
+    if metric == "chebyshev":
+        return jnp.max(_abs(diff), axis=-1)
     if metric == "euclidean":
-        # The norm's derivative at coincident points is 0/0; safe_sqrt makes it the
-        # subgradient 0, so x = y gives a finite gradient, never NaN.
-        return safe_sqrt(jnp.sum(diff * diff, axis=-1))
+        return _norm(diff)
     return jnp.sum(diff * diff, axis=-1)  # sqeuclidean
 
 
+#: Host Euclidean costs below this are recomputed hypot-style: scipy's ``cdist`` sums squares,
+#: which underflow once a difference is below ~1e-154 (2^-511 squared is 2^-1022).
+_CDIST_UNDERFLOW = 2.0**-480
+
+
 def pairwise_cost_host(x: np.ndarray, y: np.ndarray, metric: Metric) -> np.ndarray:
-    """The same matrix in float64 NumPy, for the host solvers (scipy's C loops for names)."""
+    """The same matrix in float64 NumPy, for the host solvers (scipy's C loops for names).
+
+    The Euclidean cost is exact to rounding at every scale: differences on the line are taken
+    as they are, and in higher dimension the few entries small enough for ``cdist``'s squares
+    to have underflowed are recomputed scaled by their largest component (like ``hypot``).
+    ``cdist`` may overflow where a squared difference exceeds 1.8e308: callers that need every
+    scale (the W1 solvers) pass points already scaled by :func:`scale_exponent`.
+    """
+    x64, y64 = np.asarray(x, np.float64), np.asarray(y, np.float64)
     if callable(metric):
-        return np.asarray(pairwise_cost(jnp.asarray(x), jnp.asarray(y), metric), dtype=np.float64)
-    return cdist(np.asarray(x, np.float64), np.asarray(y, np.float64), metric=metric)
+        return np.asarray(pairwise_cost(jnp.asarray(x64), jnp.asarray(y64), metric), np.float64)
+    if x64.shape[1] == 1 and metric != "sqeuclidean":
+        return np.abs(x64 - y64[:, 0][None, :])
+    cost = cdist(x64, y64, metric=metric)
+    if metric == "euclidean":
+        rows, cols = np.nonzero(cost < _CDIST_UNDERFLOW)
+        if rows.size:
+            diff = x64[rows] - y64[cols]
+            big = np.max(np.abs(diff), axis=1, keepdims=True)
+            big[big == 0] = 1.0
+            cost[rows, cols] = big[:, 0] * np.sqrt(np.sum((diff / big) ** 2, axis=1))
+    return cost
+
+
+def scale_exponent(*points: ArrayLike) -> int:
+    """The exponent ``e`` with ``max |coordinate|`` in ``[2^(e-1), 2^e)``; 0 if all are 0.
+
+    Points times ``2^-e`` have coordinates below 1 in magnitude: their differences, squares and
+    sums can neither overflow nor (for the hypot-style norm) underflow, and scaling by a power
+    of two is exact wherever it stays clear of subnormal numbers.
+    """
+    top = max(float(np.max(np.abs(p), initial=0.0)) for p in points)
+    return int(np.frexp(top)[1]) if top > 0 else 0
+
+
+def scale_exponent_traced(*points: jax.Array) -> jax.Array:
+    """:func:`scale_exponent` in JAX, for traced points (an int32 scalar, no derivative)."""
+    top = lax.stop_gradient(jnp.max(jnp.stack([jnp.max(jnp.abs(p)) for p in points])))
+    return jnp.where(top > 0, jnp.frexp(top)[1], 0).astype(jnp.int32)
+
+
+def times_power_of_two(x: jax.Array, e: jax.Array | int) -> jax.Array:
+    """``x * 2^e`` exactly (no overflow of the factor itself for |e| up to ~2000), in JAX.
+
+    The factor is applied in two halves, each at most ``2^1000``; ``x`` keeps its derivative
+    (times the factor), the exponent has none.
+    """
+    e = jnp.asarray(e, jnp.int32)
+    half = e // 2
+    one = jnp.ones((), x.dtype)
+    return x * lax.stop_gradient(jnp.ldexp(one, half)) * lax.stop_gradient(jnp.ldexp(one, e - half))
+
+
+def scaled_cost_host(x: np.ndarray, y: np.ndarray, metric: Metric) -> tuple[np.ndarray, int]:
+    """``(C', k)`` with ``C = 2^k C'``: the host cost matrix computed from points scaled by a
+    power of two into (-1, 1) (:func:`scale_exponent`), so that no difference, square or sum
+    overflows or underflows; ``k = 0`` for a callable metric, whose homogeneity is unknown."""
+    degree = homogeneity(metric)
+    if degree is None:
+        return pairwise_cost_host(x, y, metric), 0
+    e = scale_exponent(x, y)
+    return pairwise_cost_host(np.ldexp(x, -e), np.ldexp(y, -e), metric), degree * e
+
+
+def scale_traced(x: jax.Array, y: jax.Array, metric: Metric) -> tuple[jax.Array, jax.Array, Any]:
+    """:func:`scaled_cost_host`'s scaling in JAX: ``(x 2^-e, y 2^-e, k)`` with the cost of the
+    scaled points ``2^-k`` times the cost; ``k`` is traced (0 for a callable metric)."""
+    degree = homogeneity(metric)
+    if degree is None:
+        return x, y, 0
+    e = scale_exponent_traced(x, y)
+    return times_power_of_two(x, -e), times_power_of_two(y, -e), degree * e
 
 
 def cost_matrix(x: ArrayLike, y: ArrayLike, *, metric: Metric = "euclidean") -> jax.Array:
@@ -68,7 +171,10 @@ def cost_matrix(x: ArrayLike, y: ArrayLike, *, metric: Metric = "euclidean") -> 
       written in JAX so that it can be traced and differentiated.
 
     The matrix is computed from differences ``x_i - y_j`` (never from the expansion
-    :math:`|x|^2 + |y|^2 - 2 x \cdot y`), so coincident points give exactly 0. Gradients are
+    :math:`|x|^2 + |y|^2 - 2 x \cdot y`), so coincident points give exactly 0; the Euclidean
+    norm is taken hypot-style (each difference scaled by its largest component before
+    squaring), so it neither overflows nor underflows unless the distance itself lies beyond
+    the dtype's range. Gradients are
     finite everywhere: at coincident points the Euclidean norm's derivative is the subgradient
     0, and so are those of ``|.|`` and ``max``.
 
