@@ -107,43 +107,52 @@ def pairwise_cost_host(x: np.ndarray, y: np.ndarray, metric: Metric) -> np.ndarr
     return cost
 
 
-def scale_exponent(*points: ArrayLike) -> int:
+#: The largest power of two a value is scaled back by, :math:`2^{1000}`: a normal float with
+#: room to spare, so that the derivative of the scaling (one factor, applied once each way)
+#: never overflows on its own.
+_MAX_SCALE_EXPONENT = 1000
+
+
+def scale_exponent(*points: ArrayLike, degree: int = 1) -> int:
     """The exponent ``e`` with ``max |coordinate|`` in ``[2^(e-1), 2^e)``; 0 if all are 0.
 
     Points times ``2^-e`` have coordinates below 1 in magnitude: their differences, squares and
     sums can neither overflow nor (for the hypot-style norm) underflow, and scaling by a power
-    of two is exact wherever it stays clear of subnormal numbers.
+    of two is exact wherever it stays clear of subnormal numbers. ``e`` is clipped so that the
+    cost's factor ``2^(degree e)`` stays at most ``2^1000`` either way (coordinates beyond
+    ~1e301 are scaled to at most 2^24, still far from overflow).
     """
     top = max(float(np.max(np.abs(p), initial=0.0)) for p in points)
-    return int(np.frexp(top)[1]) if top > 0 else 0
+    e = int(np.frexp(top)[1]) if top > 0 else 0
+    limit = _MAX_SCALE_EXPONENT // degree
+    return min(max(e, -limit), limit)
 
 
-def scale_exponent_traced(*points: jax.Array) -> jax.Array:
+def scale_exponent_traced(*points: jax.Array, degree: int = 1) -> jax.Array:
     """:func:`scale_exponent` in JAX, for traced points (an int32 scalar, no derivative)."""
     top = lax.stop_gradient(jnp.max(jnp.stack([jnp.max(jnp.abs(p)) for p in points])))
-    return jnp.where(top > 0, jnp.frexp(top)[1], 0).astype(jnp.int32)
+    e = jnp.where(top > 0, jnp.frexp(top)[1], 0).astype(jnp.int32)
+    limit = _MAX_SCALE_EXPONENT // degree
+    return jnp.clip(e, -limit, limit)
 
 
 def times_power_of_two(x: jax.Array, e: jax.Array | int) -> jax.Array:
-    """``x * 2^e`` exactly (no overflow of the factor itself for |e| up to ~2000), in JAX.
+    """``x * 2^e``, exact, in JAX, for ``|e| <= 1000`` (the factor is a normal float).
 
-    The factor is applied in two halves, each at most ``2^1000``; ``x`` keeps its derivative
-    (times the factor), the exponent has none.
+    ``x`` keeps its derivative (times the factor), the exponent has none.
     """
-    e = jnp.asarray(e, jnp.int32)
-    half = e // 2
-    one = jnp.ones((), x.dtype)
-    return x * lax.stop_gradient(jnp.ldexp(one, half)) * lax.stop_gradient(jnp.ldexp(one, e - half))
+    factor = jnp.ldexp(jnp.ones((), x.dtype), jnp.asarray(e, jnp.int32))
+    return x * lax.stop_gradient(factor)
 
 
 def scaled_cost_host(x: np.ndarray, y: np.ndarray, metric: Metric) -> tuple[np.ndarray, int]:
     """``(C', k)`` with ``C = 2^k C'``: the host cost matrix computed from points scaled by a
-    power of two into (-1, 1) (:func:`scale_exponent`), so that no difference, square or sum
+    power of two into (-1, 1) (:func:`scale_exponent`; to at most 2^24 beyond 1e301), so that no difference, square or sum
     overflows or underflows; ``k = 0`` for a callable metric, whose homogeneity is unknown."""
     degree = homogeneity(metric)
     if degree is None:
         return pairwise_cost_host(x, y, metric), 0
-    e = scale_exponent(x, y)
+    e = scale_exponent(x, y, degree=degree)
     return pairwise_cost_host(np.ldexp(x, -e), np.ldexp(y, -e), metric), degree * e
 
 
@@ -153,7 +162,7 @@ def scale_traced(x: jax.Array, y: jax.Array, metric: Metric) -> tuple[jax.Array,
     degree = homogeneity(metric)
     if degree is None:
         return x, y, 0
-    e = scale_exponent_traced(x, y)
+    e = scale_exponent_traced(x, y, degree=degree)
     return times_power_of_two(x, -e), times_power_of_two(y, -e), degree * e
 
 

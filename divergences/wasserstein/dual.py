@@ -173,7 +173,7 @@ def w1_dual(
         # and the solvers' absolute tolerances act at the scale of the problem. The potential,
         # value and violation carry the cost's unit, 2^k, and are scaled back exactly.
         degree = homogeneity(metric)
-        e = 0 if degree is None else scale_exponent(ms.x, ms.y)
+        e = 0 if degree is None else scale_exponent(ms.x, ms.y, degree=degree)
         k = 0 if degree is None else degree * e
         scaled = np.ldexp(points.astype(np.float64), -e)
         if method == "primal":
@@ -258,9 +258,7 @@ def _kr_dual_callback(cost: jax.Array, a: jax.Array, b: jax.Array, valid: Any) -
     )
 
     def host(c: np.ndarray, wa: np.ndarray, wb: np.ndarray, ok: np.ndarray) -> tuple:
-        sol, status = kr_dual_or_nan(
-            c, np.asarray(wa, np.float64), np.asarray(wb, np.float64), ok
-        )
+        sol, status = kr_dual_or_nan(c, np.asarray(wa, np.float64), np.asarray(wb, np.float64), ok)
         return HostDual(*(np.asarray(t, dtype=dtype) for t in sol)), status
 
     sol, status = jax.pure_callback(
