@@ -49,7 +49,9 @@ class W1Dual(NamedTuple):
         :attr:`W1Primal.value <divergences.W1Primal.value>`.
       f: the potential on the union of the supports, shape ``(n + m,)``, **in the order
         x's points then y's points**: ``f[:n]`` is :math:`f(x_i)`, ``f[n:]`` is
-        :math:`f(y_j)`. Defined up to an additive constant. Carries no gradient.
+        :math:`f(y_j)`. Defined up to an additive constant, chosen so that
+        :math:`\max f = -\min f` (the smallest :math:`|f|`, at most half the diameter of the
+        points: representable whenever the distances are). Carries no gradient.
       points: that union, ``concatenate([x, y])``, shape ``(n + m, d)``.
       lipschitz_violation: :math:`\max(0, \max_{kl} f_k - f_l - c(z_k, z_l))` over the union,
         the distance from 1-Lipschitz. A few ulps of the largest cost for the c-transform
@@ -185,8 +187,11 @@ def w1_dual(
             kr = solve_kr_dual(pairwise_cost_host(scaled, scaled, metric), wa, wb)
             f, value = kr.f, kr.value
         violation = lipschitz_violation_host(f, scaled, metric)
+        f = f - (np.max(f) + np.min(f)) / 2  # centred: |f| <= diameter / 2, the least it can be
+        # Inf only where the number itself exceeds the largest float (the documented result).
+        with np.errstate(over="ignore"):
+            host = (np.ldexp(value, k), np.ldexp(f, k), points, np.ldexp(violation, k))
         # Fresh arrays from the solver, referenced nowhere else: the JAX buffers may alias them.
-        host = (np.ldexp(value, k), np.ldexp(f, k), points, np.ldexp(violation, k))
         return W1Dual(
             *jax.device_put(
                 tuple(np.asarray(t).astype(dtype, copy=False) for t in host), may_alias=True
@@ -230,6 +235,7 @@ def _dual_traced(ms: Measures, method: str, metric: Metric, cap: int) -> W1Dual:
         )
     # A max over all pairs of an elementwise expression: XLA fuses it, no N x N buffer.
     violation = sg(lipschitz_violation_of(f, pairwise_cost(sg(points), sg(points), metric)))
+    f = f - (jnp.max(f) + jnp.min(f)) / 2  # centred, as in the eager path
     back = [times_power_of_two(t, k) for t in (value, f, violation)]
     return W1Dual(back[0], back[1], sg(jnp.concatenate([ms.x, ms.y])), back[2])
 

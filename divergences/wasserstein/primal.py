@@ -232,7 +232,8 @@ def w1_primal(
         cost, k = scaled_cost_host(ms.x, ms.y, metric)
         sol = solve_transport(cost, ms.a, ms.b, cap)
         # Fresh arrays from the solver, referenced nowhere else: the JAX buffers may alias them.
-        host = (np.ldexp(sol.value, k), sol.plan, np.ldexp(sol.u, k), np.ldexp(sol.v, k))
+        with np.errstate(over="ignore"):  # inf only where the true number exceeds the range
+            host = (np.ldexp(sol.value, k), sol.plan, np.ldexp(sol.u, k), np.ldexp(sol.v, k))
         return W1Primal(
             *jax.device_put(tuple(t.astype(dtype, copy=False) for t in host), may_alias=True)
         )
