@@ -7,7 +7,6 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
-
 from jax.experimental import checkify
 
 from divergences._typing import ArrayLike

@@ -11,6 +11,7 @@ unchanged.
 from __future__ import annotations
 
 from fractions import Fraction
+from itertools import pairwise
 
 import jax
 import numpy as np
@@ -41,7 +42,7 @@ def exact_w1_1d(u, v, a, b) -> Fraction:
         + [(Fraction(t), -Fraction(w)) for t, w in zip(v, b, strict=True)]
     )
     total, gap = Fraction(0), Fraction(0)
-    for (t, w), (t_next, _) in zip(events, events[1:], strict=False):
+    for (t, w), (t_next, _) in pairwise(events):
         gap += w
         total += abs(gap) * (t_next - t)
     return total
@@ -186,3 +187,22 @@ def test_duplicates_ties_and_zero_weights_at_tiny_and_huge_scales():
         for fn in VALUES.values():
             value = float(fn(np.ldexp(x, k), np.ldexp(y, k), a, b))
             np.testing.assert_allclose(value, np.ldexp(expected, k), **F64)
+
+
+@pytest.mark.parametrize("scale", [1e-170, 1e-15, 1.0, 1e200])
+def test_cost_matrix_neither_overflows_nor_underflows(scale):
+    x, y = np.array([[3.0, 4.0], [0.0, 0.0]]) * scale, np.zeros((1, 2))
+    np.testing.assert_allclose(dv.cost_matrix(x, y)[:, 0], [5.0 * scale, 0.0], **F64)
+    grad = jax.grad(lambda x: dv.cost_matrix(x, y).sum())(x)
+    np.testing.assert_allclose(grad, [[0.6, 0.8], [0.0, 0.0]], **F64)
+
+
+def test_cost_matrix_of_a_cloud_spanning_160_orders_of_magnitude():
+    # The squares of 1e-160 underflow next to a coordinate of 1: the hypot-style fallback.
+    x, y = np.array([[1e-160, 0.0], [0.0, 3e-160]]), np.array([[0.0, 0.0], [1.0, 0.0]])
+    cost = dv.cost_matrix(x, y)
+    np.testing.assert_allclose(cost[:, 0], [1e-160, 3e-160], **F64)
+    np.testing.assert_allclose(cost[:, 1], [1.0, 1.0], **F64)
+    grad = jax.grad(lambda x: dv.cost_matrix(x, y)[:, 0].sum())(x)
+    np.testing.assert_allclose(grad, [[1.0, 0.0], [0.0, 1.0]], **F64)
+    np.testing.assert_allclose(float(dv.w1_primal(x, y[:1]).value), 2e-160, **F64)
