@@ -29,6 +29,8 @@ AT_SCALE = tolerance("lp_at_scale")
 # Each example here runs several LP solves (and some a jitted gradient): half the profile's count
 # keeps the file fast; the full campaign lives outside the suite (see the closing note of issue 9).
 FEWER = settings(max_examples=max(settings.default.max_examples // 2, 10))
+# The jitted ones compile per shape as well: a quarter.
+FEWEST = settings(max_examples=max(settings.default.max_examples // 4, 10))
 F64 = tolerance("float64")
 
 VALUES = {
@@ -92,7 +94,7 @@ _line_jit = jax.jit(dv.w1_1d)
 
 
 # In the plane only: each shape compiles once (the line has its own kernel, tested below).
-@FEWER
+@FEWEST
 @given(pair=measure_pairs(dims=(2,)), k=power_of_two_exponents)
 def test_plan_and_point_gradients_do_not_change_with_scale(pair, k):
     x, y, a, b = pair
@@ -119,7 +121,7 @@ def test_every_scale_has_the_accuracy_of_scale_one(method, pair, scale):
     _close(float(VALUES[method](x, y, pair.a, pair.b)), _reference(x, y, pair.a, pair.b), x, y)
 
 
-@FEWER
+@FEWEST
 @given(pair=measure_pairs(dims=(2,)), scale=decimal_scales)
 def test_jit_equals_eager_at_every_scale(pair, scale):
     x, y, a, b = pair.x * scale, pair.y * scale, pair.a, pair.b
