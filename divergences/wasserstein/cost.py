@@ -149,10 +149,13 @@ def scale_exponent(*points: ArrayLike, degree: int = 1) -> int:
 
 
 def scale_exponent_traced(*points: jax.Array, degree: int = 1) -> jax.Array:
-    """:func:`scale_exponent` in JAX, for traced points (an int32 scalar, no derivative)."""
+    """:func:`scale_exponent` in JAX, for traced points (an int32 scalar, no derivative),
+    clipped for the points' dtype as well."""
     top = lax.stop_gradient(jnp.max(jnp.stack([jnp.max(jnp.abs(p)) for p in points])))
     e = jnp.where(top > 0, jnp.frexp(top)[1], 0).astype(jnp.int32)
-    limit = _MAX_SCALE_EXPONENT // degree
+    # The factors 2^(+-degree e) must be normal floats of the points' dtype: XLA flushes
+    # subnormals to 0 (float32: 2^-127 is subnormal, so e stays within +-124 there).
+    limit = min(_MAX_SCALE_EXPONENT, int(jnp.finfo(top.dtype).maxexp) - 4) // degree
     return jnp.clip(e, -limit, limit)
 
 

@@ -218,3 +218,15 @@ def test_cost_matrix_of_a_cloud_spanning_160_orders_of_magnitude():
     grad = jax.grad(lambda x: dv.cost_matrix(x, y)[:, 0].sum())(x)
     np.testing.assert_allclose(grad, [[1.0, 0.0], [0.0, 1.0]], **F64)
     np.testing.assert_allclose(float(dv.w1_primal(x, y[:1]).value), 2e-160, **F64)
+
+
+@pytest.mark.parametrize("scale", [1e-30, 1e30, 1e38])
+def test_float32_near_the_ends_of_its_range(scale):
+    # The scaling factors must stay normal float32 numbers (XLA flushes subnormals to 0).
+    x = (np.array([[0.0, 0.0], [1.0, 0.0]]) * scale).astype(np.float32)
+    y = (np.array([[0.0, 1.0], [2.0, 0.0]]) * scale).astype(np.float32)
+    tol = tolerance("float32")
+    for fn in (VALUES["primal"], _JITTED["primal"]):
+        np.testing.assert_allclose(float(fn(x, y, None, None)) / scale, 1.0, **tol)
+    for fn in (dv.w1_1d, _line_jit):
+        np.testing.assert_allclose(float(fn(x[:, 0], y[:, 0])) / scale, 0.5, **tol)
