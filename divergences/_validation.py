@@ -50,6 +50,7 @@ __all__ = [
     "host_float_array",
     "is_traced",
     "normalize_axis",
+    "register_check_error",
     "require",
     "sum_tolerance",
 ]
@@ -62,7 +63,7 @@ def is_traced(x: Any) -> bool:
     return any(isinstance(leaf, jax.core.Tracer) for leaf in jax.tree_util.tree_leaves(x))
 
 
-def require(ok: Any, message: str, **values: Any) -> None:
+def require(ok: Any, message: str, **values: Any) -> Any:
     """Enforces one value rule: the single implementation behind every check of the package.
 
     Args:
@@ -73,17 +74,25 @@ def require(ok: Any, message: str, **values: Any) -> None:
       **values: arrays named in ``message``, or zero-argument callables returning them (computed
         only when the rule fails, for concrete input).
 
+    Returns:
+      ``ok`` itself, so that a caller can combine the rules it has checked into one predicate
+      (for a host callback that must not run on input that broke a rule).
+
     Raises:
       ValueError: ``message``, formatted, when ``ok`` is concrete and has a False entry. For
-        traced ``ok`` the rule is a :func:`jax.experimental.checkify.debug_check`, raised as the
-        same ``ValueError`` by :func:`checked`.
+        traced ``ok`` (or traced values) the rule is a
+        :func:`jax.experimental.checkify.debug_check`, raised as the same ``ValueError`` by
+        :func:`checked`; rules checked in the same order therefore fail with the same message,
+        eager and under ``checked(jit(...))``.
     """
-    if is_traced(ok):
+    if is_traced(ok) or any(is_traced(v) for v in values.values() if not callable(v)):
         fields = {k: v() if callable(v) else v for k, v in values.items()}
-        checkify.debug_check(jnp.all(ok), message, **fields)
-    elif not np.all(ok):
+        checkify.debug_check(jnp.all(jnp.asarray(ok)), message, **fields)
+        return ok
+    if not np.all(ok):
         fields = {k: np.asarray(v() if callable(v) else v) for k, v in values.items()}
         raise ValueError(message.format(**fields))
+    return ok
 
 
 def _xp(*xs: Any) -> Any:
@@ -207,6 +216,28 @@ def _value_checks(x: Any, name: str, axis: int, require_sum: bool) -> None:
 def _host_value_checks(x: np.ndarray, name: str, axis: int, require_sum: bool) -> None:
     """The value rules of :func:`check_pmf` on a NumPy array (for the host LP solvers)."""
     _value_checks(np.asarray(x), name, axis, require_sum)
+
+
+#: Failed checks that are not input errors: under :func:`checked`, a check whose message starts
+#: with ``"<tag>: "`` for a tag registered here is raised as that class (tag removed).
+_CHECK_ERRORS: dict[str, type[Exception]] = {}
+
+
+def register_check_error(tag: str, error: type[Exception]) -> str:
+    """Makes :func:`checked` raise ``error`` for checks whose message starts with ``tag + ": "``.
+
+    For failures that a traced computation can only report as a check, such as a host LP solver
+    that stopped short inside a callback (``SolverError``). Returns the prefix to put in front
+    of such messages.
+    """
+    _CHECK_ERRORS[tag] = error
+    return f"{tag}: "
+
+
+def _failed_check(text: str) -> Exception:
+    tag, sep, rest = text.partition(": ")
+    error = _CHECK_ERRORS.get(tag) if sep else None
+    return error(rest) if error is not None else ValueError(text)
 
 
 def check_pmf(p: Any, name: str, *, axis: Any = -1, require_sum: bool = True) -> jax.Array:
@@ -411,7 +442,7 @@ def checked(fn: F) -> F:
         err, out = cfn(*args, **kwargs)
         message = err.get()
         if message is not None:
-            raise ValueError(message.removesuffix(" (`check` failed)").split("\n")[0])
+            raise _failed_check(message.removesuffix(" (`check` failed)").split("\n")[0])
         return out
 
     return wrapper  # type: ignore[return-value]

@@ -74,3 +74,9 @@ def measure_triples(draw: st.DrawFn, *, dims: tuple[int, ...] = DIMS) -> tuple:
     """Three discrete measures in the same dimension, as ``((x, a), (y, b), (z, c))``."""
     d = draw(st.sampled_from(dims))
     return tuple(draw(measure(d)) for _ in range(3))
+
+
+#: Scales 2^k spanning 1e-150..1e150 (2^498 is 8.2e149).
+power_of_two_exponents = st.integers(-498, 498)
+#: Decimal scales 10^j, j in -150..150: not powers of two, so the scaled input is rounded.
+decimal_scales = st.integers(-150, 150).map(lambda j: 10.0**j)

@@ -33,6 +33,11 @@ close two computations of a quantity must be, with its reason written beside it:
   ``1e-10``, no presolve). HiGHS accepts a basis whose reduced costs are above ``-1e-10``, so
   where two couplings differ in cost by less (points ``1e-10`` apart) it may stop at the
   dearer one: ``atol=1e-10`` on values whose masses sum to one.
+* ``lp_at_scale``: W1 at a coordinate scale s (1e-150..1e150) against a reference solved at that
+  scale, with ``atol`` in units of the problem's largest cost ``C_max``: the network simplex stops
+  within 2.2e-15 C_max of the optimum (its reduced-cost epsilon, applied to costs scaled into
+  [0.5, 1)) and HiGHS within its feasibility tolerance, 1e-10 C_max; the inputs' rounding when
+  scaled by a non-power of two adds a few ulp. ``rtol=1e-10, atol=1e-10`` (times C_max).
 """
 
 from __future__ import annotations
@@ -70,6 +75,7 @@ TOLERANCES: dict[str, Tolerance] = {
     # short training run.
     "critic": {"rtol": 0.0, "atol": 0.05},
     "highs": {"rtol": 1e-10, "atol": 1e-10},
+    "lp_at_scale": {"rtol": 1e-10, "atol": 1e-10},
 }
 
 

@@ -5,8 +5,13 @@ length ``n`` is read as ``n`` points on the line, ``d = 1``) and ``weights`` has
 non-negative, finite, summing to one; ``None`` means uniform weights ``1/n``. Zero weights,
 repeated points and a single point are all allowed.
 
-Like the rest of the package: shapes are checked at trace time; values (finite points, weight
-sign and sum) on the host for concrete input, and as ``checkify.debug_check`` under a trace.
+Shape rules are checked first, at trace time; then the value rules (finite points, weight
+sign and sum, equal totals), each written once with :func:`divergences._validation.require`:
+raised at once for concrete input, and under ``dv.checked(jax.jit(...))`` raised as the same
+``ValueError`` with the same message. Under a trace the rules also come back combined into one
+predicate, :attr:`Measures.valid`, so that a host solver called back from the trace can refuse
+to run on input that broke one (it returns NaN instead of raising, and the check is what the
+caller sees).
 """
 
 from __future__ import annotations
@@ -15,14 +20,12 @@ from typing import Any, NamedTuple
 
 import jax.numpy as jnp
 import numpy as np
-from jax.experimental import checkify
 
-from divergences._validation import _host_value_checks as host_value_checks
 from divergences._validation import (
     as_float_array,
-    check_pmf,
     host_float_array,
     is_traced,
+    require,
     sum_tolerance,
 )
 
@@ -41,6 +44,9 @@ class Measures(NamedTuple):
     a: Any  # (n,)
     b: Any  # (m,)
     traced: bool  # True when any input is a tracer: take the callback path
+    # Every value rule held: True for concrete input (a broken rule has raised), a traced
+    # boolean under a trace.
+    valid: Any = True
 
 
 def check_metric(metric: Any) -> None:
@@ -54,13 +60,20 @@ def check_metric(metric: Any) -> None:
         )
 
 
-def as_points(x: Any, name: str) -> Any:
-    """Validates support points and returns them as a float array of shape ``(n, d)``.
+def _float_array(x: Any, name: str) -> Any:
+    """A floating NumPy array for concrete input, a JAX array when ``x`` is traced."""
+    return as_float_array(x, name) if is_traced(x) else host_float_array(x, name)
 
-    A NumPy array for concrete input (the host solvers take it as it is), a JAX array when
-    ``x`` is traced.
-    """
-    p = as_float_array(x, name) if is_traced(x) else host_float_array(x, name)
+
+def _xp(*arrays: Any) -> Any:
+    """The array namespace of the inputs: NumPy for concrete ones, jax.numpy under a trace."""
+    return jnp if any(is_traced(t) for t in arrays) else np
+
+
+def _point_shape(x: Any, name: str, *, line: bool) -> Any:
+    p = _float_array(x, name)
+    if line and p.ndim != 1:
+        raise ValueError(f"{name} must be a 1-D array of points on the line; got shape {p.shape}")
     if p.ndim == 1:
         p = p[:, None]
     if p.ndim != 2:
@@ -72,22 +85,33 @@ def as_points(x: Any, name: str) -> Any:
         raise ValueError(f"{name} is empty; a measure needs at least one point")
     if p.shape[1] == 0:
         raise ValueError(f"{name} has points of dimension 0; got shape {p.shape}")
-    if is_traced(p):
-        checkify.debug_check(jnp.all(jnp.isfinite(p)), f"{name} must be finite (no NaN or inf)")
-    elif not np.isfinite(p).all():
-        raise ValueError(f"{name} contains NaN or inf; support points must be finite")
     return p
 
 
-def _as_weights(w: Any, n: int, name: str, points_name: str) -> Any:
+def _finite_points(p: Any, name: str) -> Any:
+    xp = _xp(p)
+    return require(
+        xp.all(xp.isfinite(p)), f"{name} contains NaN or inf; support points must be finite"
+    )
+
+
+def as_points(x: Any, name: str) -> Any:
+    """Validates support points and returns them as a float array of shape ``(n, d)``.
+
+    A NumPy array for concrete input (the host solvers take it as it is), a JAX array when
+    ``x`` is traced.
+    """
+    p = _point_shape(x, name, line=False)
+    _finite_points(p, name)
+    return p
+
+
+def _weight_shape(w: Any, n: int, name: str, points_name: str) -> Any:
     if w is None:
         return None
-    if is_traced(w):
-        w = check_pmf(w, name)
-    else:
-        w = host_float_array(w, name)
-        if w.ndim == 0:
-            raise ValueError(f"{name} must have at least one axis of masses; got a scalar")
+    w = _float_array(w, name)
+    if w.ndim == 0:
+        raise ValueError(f"{name} must have at least one axis of masses; got a scalar")
     if w.ndim != 1:
         raise ValueError(f"{name} must be a 1-D array of weights; got shape {w.shape}")
     if w.shape[0] != n:
@@ -95,9 +119,31 @@ def _as_weights(w: Any, n: int, name: str, points_name: str) -> Any:
             f"{name} has {w.shape[0]} weights but {points_name} has {n} points; "
             "they must have the same length"
         )
-    if not is_traced(w):
-        host_value_checks(w, name, 0, True)
     return w
+
+
+def _weight_values(w: Any, name: str) -> Any:
+    """The value rules of one weight vector, in order; returns their conjunction."""
+    xp = _xp(w)
+    ok = require(~xp.any(xp.isnan(w)), f"{name} contains NaN; masses must be finite numbers")
+    ok = ok & require(~xp.any(xp.isinf(w)), f"{name} contains inf; masses must be finite numbers")
+    lowest = xp.argmin(w)
+    ok = ok & require(
+        w[lowest] >= 0,
+        f"{name} has negative mass {{mass:.6g}} at index {{index}}; masses must be >= 0",
+        mass=w[lowest],
+        index=lowest,
+    )
+    tol = sum_tolerance(w.dtype)
+    digits = 10 if np.dtype(w.dtype).itemsize >= 8 else 6
+    total = xp.sum(w)
+    ok = ok & require(
+        xp.abs(total - 1) <= tol,
+        f"{name} does not sum to 1 (sum = {{total:.{digits}g}}, tolerance {tol:.1e}); "
+        f"divergences never renormalises: pass {name} / {name}.sum() if that is what you mean",
+        total=total,
+    )
+    return ok
 
 
 def check_measures(
@@ -106,8 +152,14 @@ def check_measures(
     a: Any,
     b: Any,
     names: tuple[str, str, str, str] = ("x", "y", "a", "b"),
+    *,
+    line: bool = False,
 ) -> Measures:
     """Validates two discrete measures and casts them to one floating dtype.
+
+    Every shape rule first (they are static), then every value rule, so that input breaking
+    several rules gives the same first error eagerly and under ``dv.checked(jax.jit(...))``.
+    ``line=True`` takes points on the line only: 1-D arrays, returned as ``(n, 1)``.
 
     Raises:
       ValueError: naming the argument and the rule broken: non-finite points, points of
@@ -115,20 +167,25 @@ def check_measures(
         weights, weights that do not sum to one, unequal total mass.
     """
     nx, ny, na, nb = names
-    xp = as_points(x, nx)
-    yp = as_points(y, ny)
+    xp = _point_shape(x, nx, line=line)
+    yp = _point_shape(y, ny, line=line)
     if xp.shape[1] != yp.shape[1]:
         raise ValueError(
             f"{nx} and {ny} must have points of the same dimension: {nx} has dimension "
             f"{xp.shape[1]} (shape {xp.shape}), {ny} has dimension {yp.shape[1]} "
             f"(shape {yp.shape})"
         )
-    aw = _as_weights(a, xp.shape[0], na, nx)
-    bw = _as_weights(b, yp.shape[0], nb, ny)
+    n, m = xp.shape[0], yp.shape[0]
+    aw = _weight_shape(a, n, na, nx)
+    bw = _weight_shape(b, m, nb, ny)
     arrays = [v for v in (xp, yp, aw, bw) if v is not None]
     traced = any(is_traced(v) for v in arrays)
     dtype = jnp.result_type(*arrays)
-    n, m = xp.shape[0], yp.shape[0]
+    valid = _finite_points(xp, nx) & _finite_points(yp, ny)
+    if aw is not None:
+        valid = valid & _weight_values(aw, na)
+    if bw is not None:
+        valid = valid & _weight_values(bw, nb)
     if traced:
         aw = jnp.full((n,), 1.0 / n, dtype) if aw is None else jnp.asarray(aw, dtype)
         bw = jnp.full((m,), 1.0 / m, dtype) if bw is None else jnp.asarray(bw, dtype)
@@ -137,11 +194,13 @@ def check_measures(
         aw = np.full((n,), 1.0 / n, dtype) if aw is None else aw.astype(dtype, copy=False)
         bw = np.full((m,), 1.0 / m, dtype) if bw is None else bw.astype(dtype, copy=False)
         xp, yp = xp.astype(dtype, copy=False), yp.astype(dtype, copy=False)
-        # Each sums to one within the tolerance already; a transport plan needs the two totals
-        # to agree, so say so explicitly rather than let the solver rescale one of them.
-        gap = abs(float(np.sum(aw, dtype=np.float64) - np.sum(bw, dtype=np.float64)))
-        if gap > sum_tolerance(dtype):
-            raise ValueError(
-                f"{na} and {nb} must have equal total mass; their sums differ by {gap:.3e}"
-            )
-    return Measures(xp, yp, aw, bw, traced)
+    # Each sums to one within the tolerance already; a transport plan needs the two totals to
+    # agree, so say so explicitly rather than let the solver rescale one of them.
+    ns = _xp(aw, bw)
+    gap = ns.abs(ns.sum(aw) - ns.sum(bw))
+    valid = valid & require(
+        gap <= sum_tolerance(dtype),
+        f"{na} and {nb} must have equal total mass; their sums differ by {{gap:.3e}}",
+        gap=gap,
+    )
+    return Measures(xp, yp, aw, bw, traced, valid if traced else True)

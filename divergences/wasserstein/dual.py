@@ -2,17 +2,35 @@ r"""Wasserstein-1 as the Kantorovich-Rubinstein dual: a sup over 1-Lipschitz pot
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.experimental import checkify
 
 from divergences._typing import ArrayLike
-from divergences.wasserstein._lp import HostDual, solve_kr_dual, solve_transport
+from divergences.wasserstein._lp import (
+    SOLVER_FAILED,
+    HostDual,
+    check_dense_size,
+    check_kr_lp_size,
+    kr_dual_failures,
+    kr_dual_or_nan,
+    solve_kr_dual,
+    solve_transport,
+)
 from divergences.wasserstein._measures import Measures, check_measures, check_metric
 from divergences.wasserstein.checks import lipschitz_violation_host, lipschitz_violation_of
-from divergences.wasserstein.cost import Metric, pairwise_cost, pairwise_cost_host
+from divergences.wasserstein.cost import (
+    Metric,
+    homogeneity,
+    pairwise_cost,
+    pairwise_cost_host,
+    scale_exponent,
+    scale_traced,
+    times_power_of_two,
+)
 from divergences.wasserstein.primal import check_max_iter, envelope_value, transport_callback
 
 __all__ = ["W1Dual", "w1_dual"]
@@ -30,7 +48,9 @@ class W1Dual(NamedTuple):
         :attr:`W1Primal.value <divergences.W1Primal.value>`.
       f: the potential on the union of the supports, shape ``(n + m,)``, **in the order
         x's points then y's points**: ``f[:n]`` is :math:`f(x_i)`, ``f[n:]`` is
-        :math:`f(y_j)`. Defined up to an additive constant. Carries no gradient.
+        :math:`f(y_j)`. Defined up to an additive constant, chosen so that
+        :math:`\max f = -\min f` (the smallest :math:`|f|`, at most half the diameter of the
+        points: representable whenever the distances are). Carries no gradient.
       points: that union, ``concatenate([x, y])``, shape ``(n + m, d)``.
       lipschitz_violation: :math:`\max(0, \max_{kl} f_k - f_l - c(z_k, z_l))` over the union,
         the distance from 1-Lipschitz. A few ulps of the largest cost for the c-transform
@@ -91,6 +111,9 @@ def w1_dual(
       most), to check strong duality with a second, separate solver.
 
     Both need a *metric* cost for the equality with :math:`W_1` (not ``"sqeuclidean"``).
+    Both solve the problem scaled by powers of two (exactly, see :func:`divergences.w1_primal`),
+    so every coordinate scale gets the accuracy of scale 1: the c-transform that of the network
+    simplex, ``"lp"`` HiGHS's feasibility tolerance, 1e-10 times the largest cost.
     Gradients of ``value`` are the envelope derivatives documented in
     :func:`divergences.w1_primal` (for ``"lp"``, from HiGHS's optimal flow and the potential).
 
@@ -108,10 +131,14 @@ def w1_dual(
       A :class:`W1Dual` ``(value, f, points, lipschitz_violation)``.
 
     Raises:
-      ValueError: for invalid points, weights, metric or method.
+      ValueError: for invalid points, weights, metric or method; the same, with the same
+        message, under ``dv.checked(jax.jit(...))`` (under a plain ``jit``, input that breaks
+        a value rule gives NaN and is not solved).
       SolverError: if the LP solver does not report an optimal solution. Inside ``jax.jit``
-        the error is raised in the callback and reaches the caller as JAX's runtime error
-        (a ``RuntimeError``) carrying the same message.
+        a callback cannot raise it: the results are NaN, and ``dv.checked(jax.jit(...))``
+        raises the SolverError with the eager message.
+      MemoryError: before anything is allocated, for ``n * m`` above ``DENSE_MAX_PAIRS``
+        (``method="primal"``) or ``n + m`` above ``KR_LP_MAX_POINTS`` (``method="lp"``).
 
     References:
       Kantorovich & Rubinstein, *On a space of completely additive functions*, Vestnik
@@ -135,36 +162,55 @@ def w1_dual(
     ms = check_measures(x, y, a, b)
     n, m = ms.x.shape[0], ms.y.shape[0]
     cap = check_max_iter(max_iter, n, m)
+    if method == "primal":
+        check_dense_size(n, m)
+    else:
+        check_kr_lp_size(n + m)
     dtype = ms.x.dtype
     if not ms.traced:
         points = np.concatenate([ms.x, ms.y])
         wa, wb = ms.a.astype(np.float64, copy=False), ms.b.astype(np.float64, copy=False)
+        # Solved on the points scaled by 2^-e into (-1, 1): no cost overflows or underflows,
+        # and the solvers' absolute tolerances act at the scale of the problem. The potential,
+        # value and violation carry the cost's unit, 2^k, and are scaled back exactly.
+        degree = homogeneity(metric)
+        e = 0 if degree is None else scale_exponent(ms.x, ms.y, degree=degree)
+        k = 0 if degree is None else degree * e
+        scaled = np.ldexp(points.astype(np.float64), -e)
         if method == "primal":
-            sol = solve_transport(pairwise_cost_host(ms.x, ms.y, metric), wa, wb, cap)
-            f = c_transform_host(points, ms.y, sol.v, metric)
+            cost = pairwise_cost_host(scaled[:n], scaled[n:], metric)
+            sol = solve_transport(cost, wa, wb, cap)
+            f = c_transform_host(scaled, scaled[n:], sol.v, metric)
             value = wa @ f[:n] - wb @ f[n:]
         else:
-            kr = solve_kr_dual(pairwise_cost_host(points, points, metric), wa, wb)
+            kr = solve_kr_dual(pairwise_cost_host(scaled, scaled, metric), wa, wb)
             f, value = kr.f, kr.value
-        violation = lipschitz_violation_host(f, points, metric)
+        violation = lipschitz_violation_host(f, scaled, metric)
+        f = f - (np.max(f) + np.min(f)) / 2  # centred: |f| <= diameter / 2, the least it can be
+        # Inf only where the number itself exceeds the largest float (the documented result).
+        with np.errstate(over="ignore"):
+            host = (np.ldexp(value, k), np.ldexp(f, k), points, np.ldexp(violation, k))
         # Fresh arrays from the solver, referenced nowhere else: the JAX buffers may alias them.
-        host = (np.asarray(value), f, points, np.asarray(violation))
         return W1Dual(
-            *jax.device_put(tuple(t.astype(dtype, copy=False) for t in host), may_alias=True)
+            *jax.device_put(
+                tuple(np.asarray(t).astype(dtype, copy=False) for t in host), may_alias=True
+            )
         )
     return _dual_traced(ms, method, metric, cap)
 
 
 def _dual_traced(ms: Measures, method: str, metric: Metric, cap: int) -> W1Dual:
-    """The traced path of :func:`w1_dual` (jit, vmap, grad): host solvers via callbacks."""
+    """The traced path of :func:`w1_dual` (jit, vmap, grad): host solvers via callbacks, on
+    the points scaled by a power of two (see :func:`divergences.w1_primal`), scaled back."""
     n = ms.x.shape[0]
     dtype = ms.x.dtype
-    points = jnp.concatenate([ms.x, ms.y])
+    xs, ys, k = scale_traced(ms.x, ms.y, metric)
+    points = jnp.concatenate([xs, ys])
     wa, wb = ms.a, ms.b
     if method == "primal":
-        to_y = pairwise_cost(points, ms.y, metric)  # (n + m, m); its first n rows are C
+        to_y = pairwise_cost(points, ys, metric)  # (n + m, m); its first n rows are C
         cost = to_y[:n]
-        sol = transport_callback(cost, wa, wb, cap)
+        sol = transport_callback(cost, wa, wb, cap, ms.valid)
         f = sg(jnp.min(to_y - sol.v[None, :], axis=1))
         kr_value = jnp.dot(wa, f[:n]) - jnp.dot(wb, f[n:])
         # The KR objective in the forward pass, the primal's envelope derivative backwards:
@@ -174,7 +220,7 @@ def _dual_traced(ms: Measures, method: str, metric: Metric, cap: int) -> W1Dual:
         )
     else:
         cost = pairwise_cost(points, points, metric)
-        kr = _kr_dual_callback(cost, wa, wb)
+        kr = _kr_dual_callback(cost, wa, wb, ms.valid)
         f = kr.f
         fx, fy = f[:n], f[n:]
         flow_cost = jnp.sum(kr.flow * cost)
@@ -188,7 +234,9 @@ def _dual_traced(ms: Measures, method: str, metric: Metric, cap: int) -> W1Dual:
         )
     # A max over all pairs of an elementwise expression: XLA fuses it, no N x N buffer.
     violation = sg(lipschitz_violation_of(f, pairwise_cost(sg(points), sg(points), metric)))
-    return W1Dual(value, f, sg(points), violation)
+    f = f - (jnp.max(f) + jnp.min(f)) / 2  # centred, as in the eager path
+    back = [times_power_of_two(t, k) for t in (value, f, violation)]
+    return W1Dual(back[0], back[1], sg(jnp.concatenate([ms.x, ms.y])), back[2])
 
 
 def c_transform_host(
@@ -202,17 +250,25 @@ def c_transform_host(
     return out
 
 
-def _kr_dual_callback(cost: jax.Array, a: jax.Array, b: jax.Array) -> HostDual:
+def _kr_dual_callback(cost: jax.Array, a: jax.Array, b: jax.Array, valid: Any) -> HostDual:
     n_all = cost.shape[0]
     dtype = cost.dtype
-    shapes = HostDual(
-        f=jax.ShapeDtypeStruct((n_all,), dtype),
-        flow=jax.ShapeDtypeStruct((n_all, n_all), dtype),
-        value=jax.ShapeDtypeStruct((), dtype),
+    shapes = (
+        HostDual(
+            f=jax.ShapeDtypeStruct((n_all,), dtype),
+            flow=jax.ShapeDtypeStruct((n_all, n_all), dtype),
+            value=jax.ShapeDtypeStruct((), dtype),
+        ),
+        jax.ShapeDtypeStruct((), jnp.int32),
     )
 
-    def host(c: np.ndarray, wa: np.ndarray, wb: np.ndarray) -> HostDual:
-        sol = solve_kr_dual(c, np.asarray(wa, np.float64), np.asarray(wb, np.float64))
-        return HostDual(*(np.asarray(t, dtype=dtype) for t in sol))
+    def host(c: np.ndarray, wa: np.ndarray, wb: np.ndarray, ok: np.ndarray) -> tuple:
+        sol, status = kr_dual_or_nan(c, np.asarray(wa, np.float64), np.asarray(wb, np.float64), ok)
+        return HostDual(*(np.asarray(t, dtype=dtype) for t in sol)), status
 
-    return jax.pure_callback(host, shapes, sg(cost), sg(a), sg(b), vmap_method="sequential")
+    sol, status = jax.pure_callback(
+        host, shapes, sg(cost), sg(a), sg(b), jnp.asarray(valid), vmap_method="sequential"
+    )
+    for code, message in kr_dual_failures(n_all).items():
+        checkify.debug_check(status != code, SOLVER_FAILED + message)
+    return sol

@@ -7,37 +7,12 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 from jax import lax
-from jax.experimental import checkify
 
 from divergences._typing import ArrayLike
-from divergences._validation import as_float_array, check_pmf, is_traced
+from divergences.wasserstein._measures import check_measures
+from divergences.wasserstein.cost import scale_exponent_traced, times_power_of_two
 
 __all__ = ["w1_1d"]
-
-
-def _as_values(v: Any, name: str) -> jax.Array:
-    x = as_float_array(v, name)
-    if x.ndim != 1:
-        raise ValueError(f"{name} must be a 1-D array of points on the line; got shape {x.shape}")
-    if x.shape[0] == 0:
-        raise ValueError(f"{name} is empty; a measure needs at least one point")
-    if is_traced(x):
-        checkify.debug_check(jnp.all(jnp.isfinite(x)), f"{name} must be finite (no NaN or inf)")
-    elif not bool(jnp.all(jnp.isfinite(x))):
-        raise ValueError(f"{name} contains NaN or inf; support points must be finite")
-    return x
-
-
-def _as_weights(w: Any, n: int, name: str, values_name: str) -> jax.Array | None:
-    if w is None:
-        return None
-    w = check_pmf(w, name)
-    if w.ndim != 1 or w.shape[0] != n:
-        raise ValueError(
-            f"{name} has shape {w.shape} but {values_name} has {n} points; they must have "
-            "the same length"
-        )
-    return w
 
 
 # XLA:CPU sorts integers several times faster than floats (the float comparator has to order
@@ -155,9 +130,16 @@ def w1_1d(
     Returns:
       :math:`W_1(u, v) \ge 0`, a scalar.
 
+    Scale: the integral is taken over the points times a power of two :math:`2^{-e}` that
+    brings them into (-1, 1), and multiplied back by :math:`2^e`, both exactly: points up to
+    +-1.8e308 give no NaN, scaling the points by :math:`2^k` scales the value by exactly
+    :math:`2^k`, and the value is inf only where :math:`W_1` itself exceeds the largest float.
+
     Raises:
       ValueError: for non-finite or non-1-D points, weights of the wrong length, negative or
-        NaN weights, weights that do not sum to one.
+        NaN weights, weights that do not sum to one or whose totals differ (the rules and
+        messages of :func:`divergences.w1_primal`, eagerly and under
+        ``dv.checked(jax.jit(...))`` alike).
 
     References:
       Vallender, *Calculation of the Wasserstein distance between probability distributions
@@ -171,15 +153,20 @@ def w1_1d(
       >>> float(dv.w1_1d([0.0, 1.0], [0.0, 1.0], [0.25, 0.75], [0.75, 0.25]))
       0.5
     """
-    u = _as_values(u_values, "u_values")
-    v = _as_values(v_values, "v_values")
-    wu = _as_weights(u_weights, u.shape[0], "u_weights", "u_values")
-    wv = _as_weights(v_weights, v.shape[0], "v_weights", "v_values")
-    arrays = [t for t in (u, v, wu, wv) if t is not None]
-    dtype = jnp.result_type(*arrays)
+    names = ("u_values", "v_values", "u_weights", "v_weights")
+    ms = check_measures(u_values, v_values, u_weights, v_weights, names, line=True)
+    u, v = jnp.asarray(ms.x[:, 0]), jnp.asarray(ms.y[:, 0])
     n, m = u.shape[0], v.shape[0]
-    if wu is None and wv is None and (n * m < 2**31 or jax.config.read("jax_enable_x64")):
-        return _uniform_distance(u.astype(dtype), v.astype(dtype))
-    wu = jnp.full((n,), 1.0 / n, dtype) if wu is None else wu.astype(dtype)
-    wv = jnp.full((m,), 1.0 / m, dtype) if wv is None else wv.astype(dtype)
-    return _cdf_distance(u.astype(dtype), v.astype(dtype), wu, wv)
+    # W1 is positively homogeneous: solved on the points times 2^-e, inside (-1, 1), so that no
+    # gap between points overflows (+-1e308) and no product of a gap and a mass underflows
+    # early; the value is scaled back by 2^e, exactly.
+    e = scale_exponent_traced(u, v)
+    u, v = times_power_of_two(u, -e), times_power_of_two(v, -e)
+    if (
+        u_weights is None
+        and v_weights is None
+        and (n * m < 2**31 or jax.config.read("jax_enable_x64"))
+    ):
+        return times_power_of_two(_uniform_distance(u, v), e)
+    wu, wv = jnp.asarray(ms.a), jnp.asarray(ms.b)
+    return times_power_of_two(_cdf_distance(u, v, wu, wv), e)

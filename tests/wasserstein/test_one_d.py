@@ -150,7 +150,8 @@ def test_float32():
 @pytest.mark.parametrize(
     ("args", "match"),
     [
-        (([0.0, 1.0], [1.0], [0.5, 0.2, 0.3]), "u_weights has shape"),
+        (([0.0, 1.0], [1.0], [0.5, 0.2, 0.3]), "u_weights has 3 weights but u_values has 2"),
+        (([0.0, 1.0], [1.0], [0.5, 0.5 + 1e-8], [1.0 - 1e-8]), "must have equal total mass"),
         (([0.0, 1.0], [1.0], [1.5, -0.5]), "u_weights has negative mass"),
         (([0.0, 1.0], [1.0], None, [np.nan]), "v_weights contains NaN"),
         (([0.0, 1.0], [1.0], [0.5, 0.4]), "u_weights does not sum to 1"),
