@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import jax
 
-from divergences._numerics import log_of_base, xlog_ratio_sum
+from divergences._numerics import kl_sum, log_of_base
 from divergences._typing import ArrayLike, Base
 from divergences._validation import check_base, check_pmf_pair
 
@@ -45,4 +45,4 @@ def kl(p: ArrayLike, q: ArrayLike, *, base: Base = None, axis: int = -1) -> jax.
     """
     check_base(base)
     p, q = check_pmf_pair(p, q, axis=axis)
-    return xlog_ratio_sum(p, p, q, axis) / log_of_base(base, p.dtype)
+    return kl_sum(p, q, axis) / log_of_base(base, p.dtype)
