@@ -2,6 +2,8 @@ r"""Jensen-Shannon divergence and distance."""
 
 from __future__ import annotations
 
+import math
+
 import jax
 import jax.numpy as jnp
 
@@ -13,9 +15,10 @@ __all__ = ["js_distance", "js_divergence"]
 
 
 def _js_nats(p: jax.Array, q: jax.Array, axis: int) -> jax.Array:
-    # JS = 1/2 sum p log(2p / (p+q)) + 1/2 sum q log(2q / (p+q)); the mixture is positive wherever
-    # either mass is, so only the zero-mass conventions are needed.
-    return 0.5 * js_sum(p, q, axis)
+    # JS = 1/2 sum p log(2p / (p+q)) + 1/2 sum q log(2q / (p+q)), a sum of non-negative terms (see
+    # _numerics.js_sum). Its top, log 2 (disjoint supports), is log 2 (sum p + sum q) / 2: above
+    # log 2 when the masses sum to a hair above one, so the result is capped there.
+    return jnp.minimum(0.5 * js_sum(p, q, axis), math.log(2))
 
 
 def js_divergence(p: ArrayLike, q: ArrayLike, *, base: Base = None, axis: int = -1) -> jax.Array:
