@@ -327,7 +327,7 @@ def test_exact_kernels_conventions() -> None:
     assert np.isfinite(js).all() and (js >= 0).all()
 
 
-@given(st.floats(-0.75, 3.0))
+@given(st.floats(-0.75, 3.0).filter(lambda x: x == 0 or abs(x) >= TINY64))  # no subnormals
 def test_accurate_log1p(x: float) -> None:
     import mpmath
 
