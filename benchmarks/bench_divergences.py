@@ -94,10 +94,10 @@ def run(sizes: list[int], rounds: int) -> None:
                 jitted["dv.kl"] = jax.jit(dv.kl)
                 jitted["dv.js"] = jax.jit(dv.js_divergence)
                 kernels: dict[str, Kernel] = {
-                    name: (lambda f=f: f(pj, qj)) for name, f in jitted.items()
+                    name: (lambda f=f, a=pj, b=qj: f(a, b)) for name, f in jitted.items()
                 }
-                kernels["scipy KL"] = lambda: scipy.stats.entropy(p, q)
-                kernels["scipy JS"] = lambda: scipy.spatial.distance.jensenshannon(p, q)
+                kernels["scipy KL"] = lambda a=p, b=q: scipy.stats.entropy(a, b)
+                kernels["scipy JS"] = lambda a=p, b=q: scipy.spatial.distance.jensenshannon(a, b)
                 t = best_times(kernels, rounds, calls)
                 kl_limit = max(t["read"], t["log"])
                 js_limit = max(t["read"], t["2 log"])

@@ -204,9 +204,7 @@ _checkify_rules[_pmf_checks_p] = _pmf_checks_checkify
 
 
 def _traced_value_checks(x: jax.Array, name: str, axis: int, require_sum: bool) -> jax.Array:
-    return _pmf_checks_p.bind(
-        x, name=name, axis=axis, require_sum=require_sum, shown_axis=axis
-    )
+    return _pmf_checks_p.bind(x, name=name, axis=axis, require_sum=require_sum, shown_axis=axis)
 
 
 def check_pmf(p: Any, name: str, *, axis: int = -1, require_sum: bool = True) -> jax.Array:

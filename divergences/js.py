@@ -33,8 +33,12 @@ def js_divergence(p: ArrayLike, q: ArrayLike, *, base: Base = None, axis: int = 
     is bounded by :math:`2 \log 2`. This is the divergence, not its square root: for the metric use
     :func:`js_distance`.
 
-    Conventions: as :func:`divergences.kl` (0 log 0 = 0); the value is always finite.
-    Gradients are finite everywhere, with zero-mass terms held at 0.
+    Conventions: as :func:`divergences.kl` (0 log 0 = 0); the value is always finite. Each term
+    :math:`p \log(2p/(p+q)) + q \log(2q/(p+q))` is non-negative and is evaluated to within a few
+    ulp, near-identical ``p`` and ``q`` included, so the result is relatively accurate wherever it
+    is a normal number. It is capped at :math:`\log 2`: masses that sum to one only within the
+    tolerance could otherwise exceed it by a rounding. Gradients are finite everywhere, with
+    zero-mass terms held at 0.
 
     Args:
       p: probability masses along ``axis``.
@@ -62,9 +66,11 @@ def js_divergence(p: ArrayLike, q: ArrayLike, *, base: Base = None, axis: int = 
 def js_distance(p: ArrayLike, q: ArrayLike, *, base: Base = None, axis: int = -1) -> jax.Array:
     r"""Jensen-Shannon distance :math:`\sqrt{\mathrm{JS}(p \,\|\, q)}`, a metric on distributions.
 
-    Never NaN: a rounding-level negative JS is taken as 0 before the square root (SciPy's
-    ``jensenshannon`` returns NaN there). At ``p = q`` the square root has no derivative; the
-    gradient returned there is 0, a subgradient.
+    Never NaN (SciPy's ``jensenshannon`` returns NaN where its JS rounds below 0), and
+    relatively accurate where JS is a normal number: the square root of the accurate JS (float32
+    included: ``js_distance`` of two pmfs that differ by 6e-5 is right to a few ulp, where the
+    defining sum returned a value three times too large). At ``p = q`` the square root has no
+    derivative; the gradient returned there is 0, a subgradient.
 
     Args:
       p: probability masses along ``axis``.
