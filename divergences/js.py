@@ -69,8 +69,11 @@ def js_distance(p: ArrayLike, q: ArrayLike, *, base: Base = None, axis: int = -1
     Never NaN (SciPy's ``jensenshannon`` returns NaN where its JS rounds below 0), and
     relatively accurate where JS is a normal number: the square root of the accurate JS (float32
     included: ``js_distance`` of two pmfs that differ by 6e-5 is right to a few ulp, where the
-    defining sum returned a value three times too large). At ``p = q`` the square root has no
-    derivative; the gradient returned there is 0, a subgradient.
+    defining sum returned a value three times too large). Where JS itself falls below the
+    dtype's normal range (a mass near the smallest normal number against a zero) it is flushed to
+    0, and so is the distance, whose true value, about the square root of that, would be normal.
+    At ``p = q`` the square root has no derivative; the gradient returned there is 0, a
+    subgradient.
 
     Args:
       p: probability masses along ``axis``.

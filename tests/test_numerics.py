@@ -241,8 +241,12 @@ def test_js_and_distance_relative_accuracy(pq) -> None:
     assert value <= float(np.array(math.log(2), dtype=p.dtype))  # log 2 rounded to the dtype
     assert value == float(js_jit(p, q))
     distance = float(dv.js_distance(p, q))
-    # sqrt halves a relative error; the reference root is taken exactly.
-    _assert_relatively_accurate(distance, math.sqrt(reference), p.dtype)
+    # sqrt halves a relative error; the reference root is taken exactly. Where JS itself is below
+    # the normal range (a mass near tiny against a zero) it is flushed, and so is its root.
+    if reference >= float(np.finfo(p.dtype).tiny):
+        _assert_relatively_accurate(distance, math.sqrt(reference), p.dtype)
+    else:
+        assert 0 <= distance <= math.sqrt(4 * float(np.finfo(p.dtype).tiny))
     assert distance == float(jsd_jit(p, q))
 
 
