@@ -311,6 +311,17 @@ def _kl_fast(p: jax.Array, q: jax.Array, axis: int) -> jax.Array:
     return jnp.sum(p * jnp.log(jnp.maximum(p / q, tiny)) - (p - q), axis=axis)
 
 
+def _upscale(x: jax.Array) -> float:
+    """A power of two to multiply the masses by before the exact kernels, and divide the sum by.
+
+    KL and JS are homogeneous of degree one in ``(p, q)``, and XLA flushes subnormal numbers: a
+    term below the smallest normal number (``1e-300 (1.22e-4)^2``, say) would count as 0 even
+    where the total is normal. Scaled by ``2^512`` (float64) or ``2^64`` (float32) every term of
+    masses at or above ``tiny`` stays normal, and the largest masses (1) stay far from overflow.
+    """
+    return 2.0**512 if x.dtype == np.float64 else 2.0**64
+
+
 def _certified(fast: jax.Array, threshold: float, exact: Any) -> jax.Array:
     """``fast`` where it is at least ``threshold`` (or ``+inf``), else ``exact()``.
 
@@ -331,10 +342,11 @@ def _kl_sum(p: jax.Array, q: jax.Array, axis: int) -> jax.Array:
     inputs, ``p = q = 0`` somewhere, ``q = 0 < p``) the sum of :func:`kl_terms`.
     """
     p, q = jnp.broadcast_arrays(p, q)
+    scale = _upscale(p)
     return _certified(
         _kl_fast(p, q, axis),
         KL_FAST_THRESHOLD,
-        lambda: jnp.sum(_kl_terms_exact(p, q), axis=axis),
+        lambda: jnp.sum(_kl_terms_exact(p * scale, q * scale), axis=axis) / scale,
     )
 
 
@@ -391,10 +403,11 @@ def _js_sum(p: jax.Array, q: jax.Array, axis: int) -> jax.Array:
     :data:`JS_FAST_THRESHOLD`; otherwise the sum of :func:`_js_terms_exact`.
     """
     p, q = jnp.broadcast_arrays(p, q)
+    scale = _upscale(p)
     return _certified(
         _js_fast(p, q, axis),
         JS_FAST_THRESHOLD,
-        lambda: jnp.sum(_js_terms_exact(p, q), axis=axis),
+        lambda: jnp.sum(_js_terms_exact(p * scale, q * scale), axis=axis) / scale,
     )
 
 
