@@ -29,7 +29,10 @@ comparison, ``z = min(floor(3|u|), 1)``, ``term = (1 - z) near + z far``:
   most 3.6 times their difference. ``p/q`` cannot overflow: both masses are at least ``tiny``.
 
 The blend is ``(1 - z) near + z far`` rather than ``near + z (far - near)``: the difference of
-two nearly equal tiny terms can underflow.
+two nearly equal tiny terms can underflow. For the same reason the exact kernels run on the
+masses times ``2^512`` (float64; ``2^64`` in float32) and divide the sum back: KL and JS are
+homogeneous of degree one, and a term below the normal range (XLA flushes it to 0) can matter
+where the total is normal.
 
 **JS.** Twice JS is ``sum s/2 j(u)`` with ``j(u) = (1+u) log(1+u) + (1-u) log(1-u) >= 0``. For
 ``|u| < 1/2``: ``j = u (log1p(u) - log1p(-u)) + log1p(-u^2)``, ``~ 2u^2 - u^2`` (at most half
