@@ -3,9 +3,8 @@ r"""Shannon entropy and cross-entropy of discrete distributions."""
 from __future__ import annotations
 
 import jax
-import jax.numpy as jnp
 
-from divergences._numerics import log_of_base, xlog_ratio_sum
+from divergences._numerics import cross_entropy_sum, entropy_sum, log_of_base
 from divergences._typing import ArrayLike, Base
 from divergences._validation import check_base, check_pmf, check_pmf_pair
 
@@ -37,7 +36,7 @@ def entropy(p: ArrayLike, *, base: Base = None, axis: int = -1) -> jax.Array:
     """
     check_base(base)
     p = check_pmf(p, "p", axis=axis)
-    return xlog_ratio_sum(p, jnp.ones_like(p), p, axis) / log_of_base(base, p.dtype)
+    return entropy_sum(p, axis) / log_of_base(base, p.dtype)
 
 
 def cross_entropy(p: ArrayLike, q: ArrayLike, *, base: Base = None, axis: int = -1) -> jax.Array:
@@ -67,4 +66,4 @@ def cross_entropy(p: ArrayLike, q: ArrayLike, *, base: Base = None, axis: int = 
     """
     check_base(base)
     p, q = check_pmf_pair(p, q, axis=axis)
-    return xlog_ratio_sum(p, jnp.ones_like(p), q, axis) / log_of_base(base, p.dtype)
+    return cross_entropy_sum(p, q, axis) / log_of_base(base, p.dtype)

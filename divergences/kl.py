@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import jax
 
-from divergences._numerics import log_of_base, xlog_ratio_sum
+from divergences._numerics import kl_sum, log_of_base
 from divergences._typing import ArrayLike, Base
 from divergences._validation import check_base, check_pmf_pair
 
@@ -19,9 +19,21 @@ def kl(p: ArrayLike, q: ArrayLike, *, base: Base = None, axis: int = -1) -> jax.
 
     Conventions: :math:`0 \log(0/q) = 0` for every :math:`q \ge 0` (including 0), and
     :math:`p \log(p/0) = +\infty` for :math:`p > 0`: the result is ``inf``, never NaN and never a
-    large finite number. Gradients: a zero-mass term is the constant 0, so the gradient is finite
-    wherever the value is; elsewhere it is :math:`\partial/\partial p_i = \log(p_i/q_i) + 1` and
-    :math:`\partial/\partial q_i = -p_i/q_i`.
+    large finite number.
+
+    Numerics: the sum is taken as :math:`\sum_i p_i \log(p_i/q_i) - p_i + q_i`, whose terms are
+    each :math:`\ge 0`, so the result is never negative. For masses whose totals are equal this is
+    KL; for masses accepted within the sum tolerance it is the generalized (I-)divergence, which
+    differs from :math:`\sum p \log(p/q)` by :math:`\sum q - \sum p`. It is accurate to a few
+    ulp relative wherever the true value is a normal number, near-identical ``p`` and ``q``
+    included (each term within 4.1 ulp, measured against mpmath; see ``divergences._numerics``).
+
+    Gradients: finite wherever the value is. They are those of the sum above:
+    :math:`\partial/\partial p_i = \log(p_i/q_i)` and :math:`\partial/\partial q_i = 1 - p_i/q_i`,
+    the textbook :math:`\log(p_i/q_i) + 1` and :math:`-p_i/q_i` up to constant vectors, which
+    changes nothing along the simplex. Where :math:`p_i = 0` the derivative in :math:`p_i` (one-sided
+    :math:`-\infty`) is taken as 0, the derivative along the face of the simplex, and the one in
+    :math:`q_i` is 1.
 
     Args:
       p: probability masses along ``axis`` (the "true" distribution).
@@ -45,4 +57,4 @@ def kl(p: ArrayLike, q: ArrayLike, *, base: Base = None, axis: int = -1) -> jax.
     """
     check_base(base)
     p, q = check_pmf_pair(p, q, axis=axis)
-    return xlog_ratio_sum(p, p, q, axis) / log_of_base(base, p.dtype)
+    return kl_sum(p, q, axis) / log_of_base(base, p.dtype)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import jax
@@ -81,3 +82,85 @@ def assert_leq(a: float, b: float, kind: str = "float64") -> None:
     """Asserts ``a <= b`` up to the tolerance of ``kind`` (an inequality in floating point)."""
     tol = tolerance(kind)
     assert a <= b or a <= b + tol["atol"] + tol["rtol"] * abs(b), f"{a!r} > {b!r}"
+
+
+# mpmath references for relative accuracy: every mass is converted exactly (a float is a dyadic
+# rational) and the sums are carried with 200 bits, so the reference is exact to far below an ulp.
+_MP_BITS = 200
+
+
+def _mp(x: float) -> object:
+    import mpmath
+
+    return mpmath.mpf(float(x))
+
+
+def mp_kl(p: np.ndarray, q: np.ndarray) -> float:
+    """sum p log(p/q) - p + q (KL for masses with equal totals), to 200 bits; inf where q = 0 < p."""
+    import mpmath
+
+    with mpmath.workprec(_MP_BITS):
+        total = mpmath.mpf(0)
+        for a, b in zip(np.ravel(p).tolist(), np.ravel(q).tolist(), strict=True):
+            if a > 0 and b == 0:
+                return math.inf
+            if a > 0:
+                total += _mp(a) * mpmath.log(_mp(a) / _mp(b)) - _mp(a) + _mp(b)
+            else:
+                total += _mp(b)
+        return float(total)
+
+
+def mp_js(p: np.ndarray, q: np.ndarray) -> float:
+    """JS(p || q) = 1/2 sum p log(2p/(p+q)) + q log(2q/(p+q)), to 200 bits."""
+    import mpmath
+
+    with mpmath.workprec(_MP_BITS):
+        total = mpmath.mpf(0)
+        for a, b in zip(np.ravel(p).tolist(), np.ravel(q).tolist(), strict=True):
+            s = _mp(a) + _mp(b)
+            for x in (a, b):
+                if x > 0:
+                    total += _mp(x) * mpmath.log(2 * _mp(x) / s)
+        return float(total / 2)
+
+
+def mp_cross_entropy(p: np.ndarray, q: np.ndarray) -> float:
+    """-sum p log q, to 200 bits; inf where q = 0 < p."""
+    import mpmath
+
+    with mpmath.workprec(_MP_BITS):
+        total = mpmath.mpf(0)
+        for a, b in zip(np.ravel(p).tolist(), np.ravel(q).tolist(), strict=True):
+            if a > 0 and b == 0:
+                return math.inf
+            if a > 0:
+                total -= _mp(a) * mpmath.log(_mp(b))
+        return float(total)
+
+
+def mp_entropy(p: np.ndarray) -> float:
+    """-sum p log p, to 200 bits."""
+    return mp_cross_entropy(p, p)
+
+
+def mp_mutual_information(joint: np.ndarray) -> float:
+    """sum P(i,j) log(P(i,j) / (P(i) P(j))) - P(i,j) + P(i) P(j), to 200 bits (marginals exact)."""
+    import mpmath
+
+    with mpmath.workprec(_MP_BITS):
+        j = [[_mp(x) for x in row] for row in np.asarray(joint).tolist()]
+        rows = [mpmath.fsum(r) for r in j]
+        cols = [mpmath.fsum(c) for c in zip(*j, strict=True)]
+        total = mpmath.mpf(0)
+        for r, row in zip(rows, j, strict=True):
+            for c, x in zip(cols, row, strict=True):
+                total += r * c if x == 0 else x * mpmath.log(x / (r * c)) - x + r * c
+        return float(total)
+
+
+def relative_error(value: float, reference: float) -> float:
+    """|value - reference| / |reference|; 0 where both are equal (inf included)."""
+    if value == reference:
+        return 0.0
+    return abs(value - reference) / abs(reference)

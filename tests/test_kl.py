@@ -127,24 +127,31 @@ def test_base_can_be_an_array() -> None:
     np.testing.assert_allclose(float(traced), float(dv.kl(p, q, base=2)), **tolerance("float64"))
 
 
-def test_gradient_is_the_textbook_one_inside_the_simplex() -> None:
+def test_gradient_inside_the_simplex() -> None:
+    # The value is sum p log(p/q) - p + q, whose gradient is log(p/q) in p and 1 - p/q in q: the
+    # textbook log(p/q) + 1 and -p/q shifted by constant vectors, the same along the simplex.
     gp, gq = jax.grad(dv.kl, argnums=(0, 1))(P_IN, Q_IN)
-    np.testing.assert_allclose(gp, np.log(P_IN / Q_IN) + 1, **tolerance("float64"))
-    np.testing.assert_allclose(gq, -P_IN / Q_IN, **tolerance("float64"))
+    np.testing.assert_allclose(gp, np.log(P_IN / Q_IN), **tolerance("float64"))
+    np.testing.assert_allclose(gq, 1 - P_IN / Q_IN, **tolerance("float64"))
+    tangent = np.array([1.0, -1.0, 0.0, 0.0, 0.0])  # sums to 0: a direction inside the simplex
+    textbook = (np.log(P_IN / Q_IN) + 1) @ tangent
+    np.testing.assert_allclose(np.asarray(gp) @ tangent, textbook, **tolerance("float64"))
 
 
 def test_gradient_convention_at_zero_mass() -> None:
-    # A zero-mass term is the constant 0: it adds nothing to either gradient (the one-sided
-    # derivative of p log p at 0 is -inf; the convention takes the derivative along the face).
+    # Where p = 0 the term is q: its derivative in q is 1, and in p the one-sided -inf is replaced
+    # by 0, the derivative along the face of the simplex.
     gp, gq = jax.grad(dv.kl, argnums=(0, 1))(P_ZERO, Q_ZERO)
     zero = P_ZERO == 0
     np.testing.assert_array_equal(np.asarray(gp)[zero], 0.0)
-    np.testing.assert_array_equal(np.asarray(gq)[zero], 0.0)
+    np.testing.assert_array_equal(np.asarray(gq)[zero], 1.0)
     on = ~zero
     np.testing.assert_allclose(
-        np.asarray(gp)[on], np.log(P_ZERO[on] / Q_ZERO[on]) + 1, **tolerance("float64")
+        np.asarray(gp)[on], np.log(P_ZERO[on] / Q_ZERO[on]), **tolerance("float64")
     )
-    np.testing.assert_allclose(np.asarray(gq)[on], -P_ZERO[on] / Q_ZERO[on], **tolerance("float64"))
+    np.testing.assert_allclose(
+        np.asarray(gq)[on], 1 - P_ZERO[on] / Q_ZERO[on], **tolerance("float64")
+    )
 
 
 @given(dvt.pmf_pairs(SIZES, relation="shared_zeros"))
@@ -164,3 +171,16 @@ def test_float32_agrees_with_float64(pq) -> None:
     assert out.dtype == np.float32
     exact = float(kl_jit(p.astype(np.float64), q.astype(np.float64)))
     np.testing.assert_allclose(float(out), exact, **tolerance("float32"))
+
+
+def test_traced_checks_cost_nothing_unless_checked() -> None:
+    # Under jit the value rules are one identity primitive without effects: a jaxpr with an
+    # effect (as checkify.debug_check has) leaves JAX's fast C++ dispatch, 15x the cost of a
+    # trivial call at 1e3 entries. dv.checked still raises.
+    p, q = np.array([0.5, 0.5]), np.array([0.9, 0.1])
+    assert not jax.make_jaxpr(dv.kl)(p, q).effects
+    assert not jax.make_jaxpr(dv.js_divergence)(p, q).effects
+    with pytest.raises(ValueError, match="q does not sum to 1"):
+        dv.checked(jax.jit(dv.kl))(p, np.array([0.9, 0.2]))
+    with pytest.raises(ValueError, match="q has negative mass"):
+        dv.checked(jax.vmap(dv.kl))(p[None], np.array([[1.1, -0.1]]))

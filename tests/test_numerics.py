@@ -1,9 +1,11 @@
 """The log kernels: the fast path and the exact fallback agree, the custom JVP is right, and the
-masks and safe square root behave as documented."""
+masks and safe square root behave as documented; KL, JS, entropy, cross-entropy and mutual
+information are within a few ulp of an exact (mpmath) reference and never negative."""
 
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -12,9 +14,18 @@ import scipy.special
 from hypothesis import given
 from hypothesis import strategies as st
 
+import divergences as dv
 from divergences import _numerics as nm
 from divergences import testing as dvt
 from divergences.testing import tolerance
+from tests.helpers import (
+    mp_cross_entropy,
+    mp_entropy,
+    mp_js,
+    mp_kl,
+    mp_mutual_information,
+    relative_error,
+)
 
 SIZES = [2, 5]
 
@@ -180,3 +191,184 @@ def test_log_of_base() -> None:
     np.testing.assert_allclose(
         float(nm.log_of_base(jnp.asarray(10.0), jnp.float64)), math.log(10), **tolerance("float64")
     )
+
+
+# --- KL and JS: relative accuracy against mpmath, never negative, both paths, gradients --------
+
+TINY64 = float(np.finfo(np.float64).tiny)
+kl_jit = jax.jit(dv.kl)
+js_jit = jax.jit(dv.js_divergence)
+jsd_jit = jax.jit(dv.js_distance)
+
+
+def _assert_relatively_accurate(value: float, reference: float, dtype: Any) -> None:
+    """Within ``tolerance("ulp_<dtype>")`` of the exact reference where that is a normal number;
+    where it is 0 or below the normal range only the sign and finiteness are promised."""
+    assert value >= 0, (value, reference)
+    tiny = float(np.finfo(dtype).tiny)
+    if math.isinf(reference):
+        assert value == math.inf
+    elif reference >= tiny:
+        rtol = tolerance(f"ulp_{np.dtype(dtype).name}")["rtol"]
+        assert relative_error(value, reference) <= rtol, (value, reference)
+    else:
+        assert value < 4 * tiny, (value, reference)
+
+
+PAIRS = st.one_of(
+    dvt.near_identical_pairs(),
+    dvt.near_identical_pairs(dtype=np.float32),
+    dvt.pmf_pairs(),
+    dvt.pmf_pairs(dtype=np.float32),
+)
+
+
+@given(PAIRS)
+def test_kl_relative_accuracy(pq) -> None:
+    p, q = pq
+    reference = mp_kl(p, q)
+    for value in (float(dv.kl(p, q)), float(kl_jit(p, q))):
+        _assert_relatively_accurate(value, reference, p.dtype)
+    assert float(dv.kl(p, q)) == float(kl_jit(p, q))  # jit equal to eager, bit for bit
+
+
+@given(PAIRS)
+def test_js_and_distance_relative_accuracy(pq) -> None:
+    p, q = pq
+    reference = min(mp_js(p, q), math.log(2))  # capped at log 2 for sums a hair above one
+    value = float(dv.js_divergence(p, q))
+    _assert_relatively_accurate(value, reference, p.dtype)
+    assert value <= float(np.array(math.log(2), dtype=p.dtype))  # log 2 rounded to the dtype
+    assert value == float(js_jit(p, q))
+    distance = float(dv.js_distance(p, q))
+    # sqrt halves a relative error; the reference root is taken exactly. Where JS itself is below
+    # the normal range (a mass near tiny against a zero) it is flushed, and so is its root.
+    if reference >= float(np.finfo(p.dtype).tiny):
+        _assert_relatively_accurate(distance, math.sqrt(reference), p.dtype)
+    else:
+        assert 0 <= distance <= math.sqrt(4 * float(np.finfo(p.dtype).tiny))
+    assert distance == float(jsd_jit(p, q))
+
+
+@given(st.one_of(dvt.pmf_pairs(), dvt.pmf_pairs(dtype=np.float32)))
+def test_entropy_and_cross_entropy_relative_accuracy(pq) -> None:
+    # Every term of -sum p log q is non-negative for masses in [0, 1]: nothing cancels, the
+    # defining sum is already relatively accurate, including at masses down to tiny.
+    p, q = pq
+    _assert_relatively_accurate(float(dv.entropy(p)), mp_entropy(p), p.dtype)
+    _assert_relatively_accurate(float(dv.cross_entropy(p, q)), mp_cross_entropy(p, q), p.dtype)
+
+
+@given(dvt.near_identical_pairs(n=[4, 6, 9]))
+def test_mutual_information_accuracy(pq) -> None:
+    # Joints near independence. The marginals are rounded sums and P(j|i) a rounded quotient: a
+    # relative rounding d of one of them moves a term c u^2/2 (u the relative departure from
+    # independence) by about c u d, so the error is within 32 eps of the value plus
+    # 4 n eps sqrt(MI) (Cauchy-Schwarz over the n entries): relative wherever MI >> (n eps)^2.
+    p, _ = pq
+    shape = {4: (2, 2), 6: (2, 3), 9: (3, 3)}[p.size]
+    joint = p.reshape(shape)
+    value = float(dv.mutual_information(joint))
+    reference = mp_mutual_information(joint)
+    eps = float(np.finfo(np.float64).eps)
+    assert value >= 0
+    assert abs(value - reference) <= 32 * eps * reference + 4 * p.size * eps * math.sqrt(reference)
+    assert value == float(jax.jit(dv.mutual_information)(joint))
+
+
+def test_issue_examples() -> None:
+    # Pmfs that differ in the 14th digit: the defining sums were off by 1e-3 relative here (KL
+    # 1.92095e-27, truth 1.92332e-27), and float32 js_distance three times too large (1.5e-4,
+    # truth 4.7e-5).
+    d = 2.0**-45
+    for p, q in (
+        (np.array([0.3 + d, 0.7 - d]), np.array([0.3, 0.7])),
+        (np.array([0.1, 0.2 + d, 0.3, 0.4 - d]), np.array([0.1, 0.2, 0.3, 0.4])),
+    ):
+        assert 1e-28 < mp_kl(p, q) < 1e-26
+        np.testing.assert_allclose(float(dv.kl(p, q)), mp_kl(p, q), **tolerance("ulp_float64"))
+        np.testing.assert_allclose(
+            float(dv.js_divergence(p, q)), mp_js(p, q), **tolerance("ulp_float64")
+        )
+    p32 = np.array([0.3 + 2**-14, 0.7 - 2**-14], np.float32)
+    q32 = np.array([0.3, 0.7], np.float32)
+    truth = math.sqrt(mp_js(p32, q32))
+    assert 4e-5 < truth < 5e-5
+    np.testing.assert_allclose(float(dv.js_distance(p32, q32)), truth, **tolerance("ulp_float32"))
+    # A one-row joint holding a mass at the smallest normal double: independent, MI = 0 (was -inf).
+    assert float(dv.mutual_information([[TINY64, 1 - TINY64]])) == 0.0
+    assert float(dv.mutual_information([[1.0, TINY64]])) == 0.0
+
+
+def test_fast_path_is_used_exactly_where_it_is_certified() -> None:
+    # The defining sums are returned where they are at least the threshold; below it, the exact
+    # kernel. Both give the same value where both are accurate.
+    p = np.array([0.9, 0.1, 0.0])
+    q = np.array([0.05, 0.05, 0.9])
+    fast = float(nm._kl_fast(jnp.asarray(p), jnp.asarray(q), -1))
+    assert fast >= nm.KL_FAST_THRESHOLD
+    assert float(nm.kl_sum(p, q, -1)) == fast
+    exact = float(jnp.sum(nm._kl_terms_exact(jnp.asarray(p), jnp.asarray(q))))
+    np.testing.assert_allclose(exact, fast, **tolerance("ulp_float64"))
+    near = np.array([0.3, 0.7]), np.array([0.31, 0.69])
+    assert float(nm._kl_fast(*map(jnp.asarray, near), -1)) < nm.KL_FAST_THRESHOLD
+    assert float(nm.kl_sum(*near, -1)) == float(jnp.sum(nm._kl_terms_exact(*near)))
+    # Twice JS likewise.
+    far = np.array([1.0, 0.0, 0.0]), np.array([0.0, 0.5, 0.5])
+    assert float(nm.js_sum(*far, -1)) == float(nm._js_fast(*map(jnp.asarray, far), -1))
+    assert float(nm.js_sum(*far, -1)) == 2 * math.log(2)
+
+
+def test_exact_kernels_conventions() -> None:
+    p = jnp.array([0.0, 0.0, 0.5, 0.5, 0.25])
+    q = jnp.array([0.0, 0.5, 0.0, 0.5, 0.75])
+    terms = np.asarray(nm._kl_terms_exact(p, q))
+    assert terms[0] == 0.0 and terms[1] == 0.5 and terms[2] == math.inf and terms[3] == 0.0
+    js = np.asarray(nm._js_terms_exact(p, q))
+    np.testing.assert_allclose(
+        js[:4], [0.0, 0.5 * math.log(2), 0.5 * math.log(2), 0.0], **tolerance("ulp_float64")
+    )
+    assert np.isfinite(js).all() and (js >= 0).all()
+
+
+@given(st.floats(-0.75, 3.0).filter(lambda x: x == 0 or abs(x) >= TINY64))  # no subnormals
+def test_accurate_log1p(x: float) -> None:
+    import mpmath
+
+    value = float(jax.jit(nm.accurate_log1p)(jnp.float64(x)))
+    reference = float(mpmath.log1p(mpmath.mpf(x)))
+    assert relative_error(value, reference) <= 2 * np.finfo(np.float64).eps or value == reference
+
+
+@given(st.one_of(dvt.near_identical_pairs(), dvt.pmf_pairs(relation="shared_zeros")))
+def test_gradients_finite_near_equality_and_at_tiny_masses(pq) -> None:
+    p, q = pq
+    for fn in (dv.kl, dv.js_divergence):
+        gp, gq = jax.grad(fn, argnums=(0, 1))(p, q)
+        assert np.isfinite(gp).all() and np.isfinite(gq).all()
+
+
+@given(st.lists(st.floats(0.05, 1.0), min_size=3, max_size=3))
+def test_kl_jvp_matches_finite_differences_in_every_direction(w) -> None:
+    # The value is sum p log(p/q) - p + q off the simplex too, and the JVP is its derivative.
+    p = jnp.asarray(w) / sum(w)
+    q = jnp.asarray(w[::-1]) / sum(w)
+    h = 1e-6
+    gp, gq = jax.grad(lambda a, b: nm.kl_sum(a, b, -1), argnums=(0, 1))(p, q)
+    for g, which in ((gp, 0), (gq, 1)):
+        for i in range(3):
+            e = jnp.zeros(3).at[i].set(h)
+            plus = [p, q]
+            minus = [p, q]
+            plus[which] = plus[which] + e
+            minus[which] = minus[which] - e
+            fd = (float(nm.kl_sum(*plus, -1)) - float(nm.kl_sum(*minus, -1))) / (2 * h)
+            np.testing.assert_allclose(float(g[i]), fd, **tolerance("gradient"))
+
+
+def test_mutual_information_gradient_finite_at_a_1e_200_entry() -> None:
+    joint = jnp.array([[1e-200, 0.3], [0.2, 0.5 - 1e-200]])
+    g = jax.grad(dv.mutual_information)(joint)
+    assert np.isfinite(g).all()
+    g = jax.grad(dv.mutual_information)(jnp.array([[1e-200, 0.0], [0.0, 1.0]]))
+    assert np.isfinite(g).all()

@@ -19,6 +19,8 @@ to find the cases that break naive formulas:
 * **sums at the edge of the tolerance** (``edge_sums=True``, off by default): each pmf sums to
   ``1 +- 0.9 sqrt(eps)``, which the validation accepts and uses as it is, so that documented
   ranges (TV <= 1, KL >= 0) are tested where rounding alone cannot reach them.
+* **near-identical pairs with equal totals** (:func:`near_identical_pairs`): mass moved
+  exactly between points, so that KL and JS are tiny and a formula that cancels loses every digit.
 
 Subnormal masses are not drawn: XLA on CPU flushes subnormal numbers to zero in arithmetic, so a
 subnormal mass behaves as an exact zero inside a jitted computation while NumPy sees it as positive.
@@ -54,6 +56,7 @@ __all__ = [
     "SHAPES",
     "critics",
     "discriminators",
+    "near_identical_pairs",
     "pmf_batches",
     "pmf_pair_batches",
     "pmf_pairs",
@@ -395,6 +398,70 @@ def pmf_triples(
     if pick == "q":
         return p, q, q.copy()
     return p, q, draw(pmfs(p.size, **opts))
+
+
+def _moved_exactly(old: float, new: float, amount: float) -> bool:
+    from fractions import Fraction
+
+    return abs(Fraction(new) - Fraction(old)) == Fraction(amount)
+
+
+@st.composite
+def near_identical_pairs(
+    draw: st.DrawFn,
+    n: Sizes = None,
+    *,
+    dtype: Any = np.float64,
+    zeros: bool = True,
+    tiny: bool = True,
+    degenerate: bool = True,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Two pmfs ``(p, q)`` that differ by a relative ``2^-k`` at a few points, with equal totals.
+
+    ``p`` is drawn by :func:`pmfs`; ``q`` is ``p`` with mass moved between points of its support:
+    ``q_i = p_i + e``, ``q_j = p_j - e`` with ``e`` about ``p_j 2^-k``, ``k`` from 1 to the number of
+    bits of the dtype's significand (and at least one spacing of both masses). A move is kept only
+    if both updates are exact, so ``sum(q) = sum(p)`` holds exactly (as real numbers), and only if
+    ``q_j`` stays at or above the smallest normal number. KL(p || q) then ranges from order 1 down
+    to about ``2^-2k`` times the masses moved, far below what the defining sums resolve; with a
+    single positive mass, ``q`` is ``p``.
+
+    Args:
+      n: the length (at least 2), a sequence of lengths, or None for 2 to 8.
+      dtype, zeros, tiny, degenerate: as in :func:`pmfs`.
+
+    Example:
+      >>> from hypothesis import given
+      >>> from divergences.testing import near_identical_pairs
+      >>> @given(near_identical_pairs(4))
+      ... def test_close(pq):
+      ...     p, q = pq
+      ...     assert (p == 0).tolist() == (q == 0).tolist()
+      ...     assert abs(p - q).max() <= p.max()
+      >>> test_close()
+    """
+    dt = _dtype(dtype)
+    size = draw(sizes(n, min_n=2))
+    p = draw(pmfs(size, dtype=dt, zeros=zeros, tiny=tiny, degenerate=degenerate))
+    q = p.copy()
+    support = [int(i) for i in np.flatnonzero(p > 0)]
+    if len(support) < 2:
+        return p, q
+    bits = np.finfo(dt).nmant + 1
+    smallest = float(np.finfo(dt).tiny)
+    for _ in range(draw(st.integers(1, len(support)))):
+        i, j = draw(st.lists(st.sampled_from(support), min_size=2, max_size=2, unique=True))
+        k = draw(st.integers(1, bits))
+        step = max(float(np.spacing(q[i])), float(np.spacing(q[j])))
+        amount = max(step, step * np.floor(float(q[j]) * 2.0**-k / step))
+        gained, lost = dt.type(q[i] + amount), dt.type(q[j] - amount)
+        if (
+            float(lost) >= smallest
+            and _moved_exactly(float(q[i]), float(gained), amount)
+            and _moved_exactly(float(q[j]), float(lost), amount)
+        ):
+            q[i], q[j] = gained, lost
+    return p, q
 
 
 def _batch_sizes(batch: Sizes) -> st.SearchStrategy[int]:
