@@ -196,8 +196,8 @@ TESTED_ELSEWHERE: dict[str, str] = {
         if callable(getattr(dv.wasserstein, name))
         and not isinstance(getattr(dv.wasserstein, name), type)
     },
-    # Closed forms and the sweep take other arguments than (p, q): their jit/vmap tests live in
-    # tests/test_gaussian.py, tests/test_information.py and tests/test_sweep.py.
+    # Closed forms and the histogram take other arguments than (p, q): their jit/vmap tests live
+    # in tests/test_gaussian.py, tests/test_information.py and tests/test_histogram.py.
     **{
         name: "tests"
         for name in (
@@ -207,6 +207,7 @@ TESTED_ELSEWHERE: dict[str, str] = {
             "kl_mvn",
             "kl_normal",
             "mutual_information",
+            "grid_pmf",
         )
     },
 }
