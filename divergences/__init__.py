@@ -20,20 +20,20 @@ application (proofs and ``verify``, sweeps and figures, critics, the command lin
 from __future__ import annotations
 
 from divergences import families, generators
+from divergences._src.chi_square import chi_square
+from divergences._src.entropy import cross_entropy, entropy
+from divergences._src.f_divergence import f_divergence, optimal_critic, variational_bound
+from divergences._src.gan import gan_value, optimal_discriminator
+from divergences._src.gaussian import frechet_distance, kl_mvn, kl_normal
+from divergences._src.hellinger import hellinger
+from divergences._src.histogram import GridPmf, grid_pmf
+from divergences._src.information import conditional_entropy, inception_score, mutual_information
+from divergences._src.js import js_distance, js_divergence
+from divergences._src.kl import kl
+from divergences._src.total_variation import total_variation
 from divergences._validation import checked
-from divergences.chi_square import chi_square
-from divergences.entropy import cross_entropy, entropy
-from divergences.f_divergence import f_divergence, optimal_critic, variational_bound
 from divergences.families import Family, MeasurePair
-from divergences.gan import gan_value, optimal_discriminator
-from divergences.gaussian import frechet_distance, kl_mvn, kl_normal
 from divergences.generators import FGenerator
-from divergences.hellinger import hellinger
-from divergences.histogram import GridPmf, grid_pmf
-from divergences.information import conditional_entropy, inception_score, mutual_information
-from divergences.js import js_distance, js_divergence
-from divergences.kl import kl
-from divergences.total_variation import total_variation
 from divergences.wasserstein import (
     CouplingReport,
     SolverError,

@@ -25,12 +25,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from divergences._src.hellinger import hellinger
+from divergences._src.js import js_distance, js_divergence
+from divergences._src.kl import kl
+from divergences._src.total_variation import total_variation
 from divergences._typing import ArrayLike, Base
 from divergences.families import Family, MeasurePair
-from divergences.hellinger import hellinger
-from divergences.js import js_distance, js_divergence
-from divergences.kl import kl
-from divergences.total_variation import total_variation
 
 __all__ = ["QUANTITIES", "Sweep", "sweep", "write_csv"]
 

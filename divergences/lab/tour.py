@@ -7,13 +7,13 @@ from typing import NamedTuple
 
 import numpy as np
 
-from divergences.chi_square import chi_square
-from divergences.gan import gan_value, optimal_discriminator
-from divergences.hellinger import hellinger
-from divergences.js import js_distance, js_divergence
-from divergences.kl import kl
+from divergences._src.chi_square import chi_square
+from divergences._src.gan import gan_value, optimal_discriminator
+from divergences._src.hellinger import hellinger
+from divergences._src.js import js_distance, js_divergence
+from divergences._src.kl import kl
+from divergences._src.total_variation import total_variation
 from divergences.lab.examples import EXAMPLES
-from divergences.total_variation import total_variation
 
 __all__ = ["TourRow", "tour"]
 

@@ -598,7 +598,7 @@ def critics(
       ...     assert (t < 0).all()
       >>> test_domain()
     """
-    from divergences.f_divergence import _inner_ends
+    from divergences._src.f_divergence import _inner_ends
 
     dt = _dtype(dtype)
     lo, hi = generator.conjugate_domain
