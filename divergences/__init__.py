@@ -46,8 +46,10 @@ from divergences.kl import kl
 from divergences.sweep import Sweep, sweep
 from divergences.total_variation import total_variation
 from divergences.wasserstein import (
+    CertificateError,
     CouplingReport,
     SolverError,
+    SparsePlan,
     W1Dual,
     W1Primal,
     check_coupling,
@@ -61,6 +63,7 @@ from divergences.wasserstein import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "CertificateError",
     "CouplingReport",
     "CriticFit",
     "CriticSweep",
@@ -68,6 +71,7 @@ __all__ = [
     "Family",
     "Measures",
     "SolverError",
+    "SparsePlan",
     "Sweep",
     "W1Dual",
     "W1Primal",

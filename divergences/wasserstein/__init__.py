@@ -8,6 +8,7 @@ CDF formula; with the checks that show a plan is a coupling and a potential is 1
 """
 
 from divergences.wasserstein._lp import SolverError
+from divergences.wasserstein._sparse import CertificateError, SparsePlan
 from divergences.wasserstein.checks import CouplingReport, check_coupling, lipschitz_violation
 from divergences.wasserstein.cost import Metric, cost_matrix
 from divergences.wasserstein.dual import W1Dual, w1_dual
@@ -15,9 +16,11 @@ from divergences.wasserstein.one_d import w1_1d
 from divergences.wasserstein.primal import W1Primal, w1_primal
 
 __all__ = [
+    "CertificateError",
     "CouplingReport",
     "Metric",
     "SolverError",
+    "SparsePlan",
     "W1Dual",
     "W1Primal",
     "check_coupling",

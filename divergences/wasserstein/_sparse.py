@@ -185,9 +185,7 @@ def kr_potential_host(sites: np.ndarray, weights: np.ndarray, z: np.ndarray) -> 
     return out
 
 
-def _weighted_knn(
-    points: np.ndarray, sites: np.ndarray, weights: np.ndarray, k: int
-) -> np.ndarray:
+def _weighted_knn(points: np.ndarray, sites: np.ndarray, weights: np.ndarray, k: int) -> np.ndarray:
     k = min(k, sites.shape[0])
     out = np.empty((points.shape[0], k), np.int32)
     _native().k_nearest(
@@ -340,13 +338,7 @@ def solve_sparse_host(
     a = np.asarray(a, np.float64)
     b = np.asarray(b, np.float64)
     n, m = x.shape[0], y.shape[0]
-    need = sparse_memory_bytes(n, m)
-    have = available_memory_bytes()
-    if need > have:
-        raise MemoryError(
-            f"the sparse W1 solver needs about {need / 2**30:.1f} GiB for {n} + {m} points; "
-            f"{have / 2**30:.1f} GiB are available. Subsample the point clouds"
-        )
+    check_sparse_memory(n, m)
     kx, ky = np.flatnonzero(a > 0), np.flatnonzero(b > 0)
     both = np.concatenate([x, y])
     lo, hi = both.min(axis=0), both.max(axis=0)
@@ -405,3 +397,96 @@ def solve_sparse_host(
             result,
         )
     return result
+
+
+# ---------------------------------------------------------------------------------------------
+# The JAX face: w1_primal(..., method="sparse")
+# ---------------------------------------------------------------------------------------------
+
+
+def check_sparse_options(rtol: Any, max_rounds: Any) -> tuple[float, int]:
+    """Returns ``(rtol, max_rounds)`` or raises a ValueError naming the option."""
+    if isinstance(rtol, bool) or not isinstance(rtol, (int, float, np.floating, np.integer)):
+        raise ValueError(f"rtol must be a number in [0, 1); got {rtol!r}")
+    if not 0 <= float(rtol) < 1:
+        raise ValueError(f"rtol must be in [0, 1); got {rtol!r}")
+    if (
+        isinstance(max_rounds, bool)
+        or not isinstance(max_rounds, (int, np.integer))
+        or max_rounds < 1
+    ):
+        raise ValueError(f"max_rounds must be a positive integer; got {max_rounds!r}")
+    return float(rtol), int(max_rounds)
+
+
+def check_sparse_memory(n: int, m: int) -> None:
+    """Raises MemoryError, with the size needed, when the sparse solve cannot fit."""
+    need = sparse_memory_bytes(n, m)
+    have = available_memory_bytes()
+    if need > have:
+        raise MemoryError(
+            f"the sparse W1 solver needs about {need / 2**30:.1f} GiB for {n} + {m} points; "
+            f"{have / 2**30:.1f} GiB are available. Subsample the point clouds"
+        )
+
+
+def primal_sparse(ms: Any, *, rtol: float, max_rounds: int, max_pivots: int | None) -> Any:
+    """``w1_primal`` by the sparse solver, eager or traced (one callback, envelope gradients)."""
+    import jax
+    import jax.numpy as jnp
+
+    from divergences._numerics import safe_sqrt
+    from divergences.wasserstein.primal import W1Primal
+
+    sg = jax.lax.stop_gradient
+    n, m = ms.x.shape[0], ms.y.shape[0]
+    check_sparse_memory(n, m)
+    dtype = ms.x.dtype
+    solve = lambda x, y, a, b: solve_sparse_host(  # noqa: E731
+        x, y, a, b, rtol=rtol, max_rounds=max_rounds, max_pivots=max_pivots
+    )
+    if not ms.traced:
+        sol = solve(ms.x, ms.y, ms.a, ms.b)
+        arr = lambda t: jnp.asarray(np.asarray(t, dtype=dtype))  # noqa: E731
+        plan = SparsePlan(
+            jnp.asarray(sol.plan.rows), jnp.asarray(sol.plan.cols), arr(sol.plan.mass)
+        )
+        return W1Primal(
+            arr(sol.value), plan, arr(sol.u), arr(sol.v), arr(sol.lower_bound), arr(sol.upper_bound)
+        )
+    k = n + m
+    shapes = (
+        jax.ShapeDtypeStruct((k,), np.int32),
+        jax.ShapeDtypeStruct((k,), np.int32),
+        jax.ShapeDtypeStruct((k,), dtype),
+        jax.ShapeDtypeStruct((n,), dtype),
+        jax.ShapeDtypeStruct((m,), dtype),
+        jax.ShapeDtypeStruct((3,), dtype),
+    )
+
+    def host(x: np.ndarray, y: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple:
+        sol = solve(x, y, a, b)
+        rows = np.zeros(k, np.int32)
+        cols = np.zeros(k, np.int32)
+        mass = np.zeros(k, dtype)
+        arcs = sol.plan.rows.shape[0]
+        rows[:arcs], cols[:arcs], mass[:arcs] = sol.plan.rows, sol.plan.cols, sol.plan.mass
+        scalars = np.array([sol.value, sol.lower_bound, sol.upper_bound], dtype)
+        return rows, cols, mass, sol.u.astype(dtype), sol.v.astype(dtype), scalars
+
+    rows, cols, mass, u, v, scalars = jax.pure_callback(
+        host, shapes, sg(ms.x), sg(ms.y), sg(ms.a), sg(ms.b), vmap_method="sequential"
+    )
+    x, y, a, b = ms.x, ms.y, ms.a, ms.b
+    diff = x[rows] - y[cols]
+    cost = safe_sqrt(jnp.sum(diff * diff, axis=-1))
+    pc = jnp.sum(mass * cost)
+    # The envelope theorem, as in primal.envelope_value: d/dx through the plan's arcs,
+    # d/da and d/db the centred potentials.
+    value = (
+        scalars[0]
+        + (pc - sg(pc))
+        + jnp.dot(u - jnp.mean(u), a - sg(a))
+        + jnp.dot(v - jnp.mean(v), b - sg(b))
+    )
+    return W1Primal(value, SparsePlan(rows, cols, mass), u, v, scalars[1], scalars[2])
