@@ -34,6 +34,9 @@
 namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
+// Block length of the entering-arc search, times sqrt(#arcs): the pivot count hardly depends
+// on it (measured at n = 3e3 and 1e4: within 10% from 0.25 to 16), the time per pivot does.
+constexpr double kBlockFactor = 0.25;
 
 // ---------------------------------------------------------------------------------------------
 // k-d tree with additive weights
@@ -337,7 +340,7 @@ class NetworkSimplex {
   int find_entering(double tol) {
     const int E = arcs.size();
     if (E == 0) return -1;
-    const int block = std::max(64, static_cast<int>(std::sqrt(static_cast<double>(E))));
+    const int block = std::max(64, static_cast<int>(kBlockFactor * std::sqrt(static_cast<double>(E))));
     int best = -1;
     double best_rc = -tol;
     int cnt = 0;
