@@ -68,9 +68,10 @@ _BYTES_PER_POINT = 2_000
 
 
 def _native() -> Any:
-    from divergences.wasserstein import _ot_native  # compiled: see setup.py
+    """The compiled module (built from _native/ot_native.cpp by setup.py)."""
+    import importlib
 
-    return _ot_native
+    return importlib.import_module("divergences.wasserstein._ot_native")
 
 
 class SparsePlan(NamedTuple):

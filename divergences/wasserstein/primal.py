@@ -213,9 +213,9 @@ def w1_primal(
     cap = check_max_iter(max_iter, n, m)
     dtype = ms.x.dtype
     if not ms.traced:
-        cost = pairwise_cost_host(ms.x, ms.y, metric)
-        sol = solve_transport(cost, ms.a, ms.b, cap)
-        lower, upper = dense_bounds(cost, ms.a, ms.b, sol.plan, sol.v)
+        cost_host = pairwise_cost_host(ms.x, ms.y, metric)
+        sol = solve_transport(cost_host, ms.a, ms.b, cap)
+        lower, upper = dense_bounds(cost_host, ms.a, ms.b, sol.plan, sol.v)
         # Fresh arrays from the solver, referenced nowhere else: the JAX buffers may alias them.
         host = (sol.value, sol.plan, sol.u, sol.v, np.asarray(lower), np.asarray(upper))
         return W1Primal(

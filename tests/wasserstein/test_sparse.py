@@ -142,7 +142,7 @@ def test_dense_method_bounds_bracket():
 @pytest.mark.parametrize("cap", ["rounds", "pivots"])
 def test_forced_early_stop_reports_its_gap(cap):
     rng = np.random.default_rng(5)
-    x, y = rng.random((300, 2)), rng.random((300, 2)) + [0.5, 0.5]
+    x, y = rng.random((300, 2)), rng.random((300, 2)) + np.array([0.5, 0.5])
     w = np.full(300, 1 / 300)
     ref = _pot(x, y, w, w)
     options = {"max_rounds": 1} if cap == "rounds" else {"max_iter": 50}
