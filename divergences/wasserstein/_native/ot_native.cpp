@@ -79,85 +79,44 @@ class KdTree {
     double best = kInf;
     int best_k = -1;
     if (hint >= 0) {
-      int k = pos_[hint];
-      best = dist(q, &pts_[static_cast<size_t>(k) * d_]) + w_[k];
-      best_k = k;
+      best_k = pos_[hint];
+      best = dist(q, &pts_[static_cast<size_t>(best_k) * d_]) + w_[best_k];
     }
-    stack.clear();
-    stack.push_back(0);
-    while (!stack.empty()) {
-      int t = stack.back();
-      stack.pop_back();
-      const Node& nd = nodes_[t];
-      if (box_dist(q, t) + minw_[t] >= best) continue;
-      if (nd.left < 0) {
-        for (int k = nd.begin; k < nd.end; ++k) {
-          if (w_[k] >= best) continue;
-          double val = dist(q, &pts_[static_cast<size_t>(k) * d_]) + w_[k];
+    search(
+        q, [&] { return best; },
+        [&](int p, double val) {
           if (val < best) {
             best = val;
-            best_k = k;
+            best_k = p;
           }
-        }
-      } else {
-        double bl = box_dist(q, nd.left) + minw_[nd.left];
-        double br = box_dist(q, nd.right) + minw_[nd.right];
-        // Nearer bound last: popped first.
-        if (bl <= br) {
-          if (br < best) stack.push_back(nd.right);
-          if (bl < best) stack.push_back(nd.left);
-        } else {
-          if (bl < best) stack.push_back(nd.left);
-          if (br < best) stack.push_back(nd.right);
-        }
-      }
-    }
+        },
+        stack);
     *arg = best_k >= 0 ? idx_[best_k] : -1;
     return best;
   }
 
   // The k smallest values of ||q - x_p|| + w_p (k <= count), their input indices in out_arg
-  // sorted by value. Same pruning as query(), against the k-th best so far.
+  // sorted by value; best/arg are scratch of length k.
   void query_k(const double* q, int k, int* out_arg, double* best, int* arg,
                std::vector<int>& stack) const {
     for (int t = 0; t < k; ++t) {
       best[t] = kInf;
       arg[t] = -1;
     }
-    stack.clear();
-    stack.push_back(0);
-    while (!stack.empty()) {
-      int t = stack.back();
-      stack.pop_back();
-      const Node& nd = nodes_[t];
-      if (box_dist(q, t) + minw_[t] >= best[k - 1]) continue;
-      if (nd.left < 0) {
-        for (int p = nd.begin; p < nd.end; ++p) {
-          if (w_[p] >= best[k - 1]) continue;
-          double val = dist(q, &pts_[static_cast<size_t>(p) * d_]) + w_[p];
-          if (val < best[k - 1]) {
-            int s = k - 1;
-            while (s > 0 && best[s - 1] > val) {
-              best[s] = best[s - 1];
-              arg[s] = arg[s - 1];
-              --s;
-            }
-            best[s] = val;
-            arg[s] = p;
+    search(
+        q, [&] { return best[k - 1]; },
+        [&](int p, double val) {
+          if (val >= best[k - 1]) return;
+          int s = k - 1;
+          while (s > 0 && best[s - 1] > val) {
+            best[s] = best[s - 1];
+            arg[s] = arg[s - 1];
+            --s;
           }
-        }
-      } else {
-        double bl = box_dist(q, nd.left) + minw_[nd.left];
-        double br = box_dist(q, nd.right) + minw_[nd.right];
-        if (bl <= br) {
-          if (br < best[k - 1]) stack.push_back(nd.right);
-          if (bl < best[k - 1]) stack.push_back(nd.left);
-        } else {
-          if (bl < best[k - 1]) stack.push_back(nd.left);
-          if (br < best[k - 1]) stack.push_back(nd.right);
-        }
-      }
-    }
+          best[s] = val;
+          arg[s] = p;
+        },
+        stack);
     for (int t = 0; t < k; ++t) out_arg[t] = arg[t] >= 0 ? idx_[arg[t]] : -1;
   }
 
@@ -165,6 +124,30 @@ class KdTree {
   struct Node {
     int begin, end, left, right;
   };
+
+  // Branch and bound: visits, nearer bound first, every box whose bound (distance to q plus
+  // smallest weight inside) is below bound(), and hands each point there to leaf(p, value).
+  template <class Bound, class Leaf>
+  void search(const double* q, Bound bound, Leaf leaf, std::vector<int>& stack) const {
+    stack.clear();
+    stack.push_back(0);
+    while (!stack.empty()) {
+      int t = stack.back();
+      stack.pop_back();
+      const Node& nd = nodes_[t];
+      if (box_dist(q, t) + minw_[t] >= bound()) continue;
+      if (nd.left < 0) {
+        for (int p = nd.begin; p < nd.end; ++p)
+          if (w_[p] < bound()) leaf(p, dist(q, &pts_[static_cast<size_t>(p) * d_]) + w_[p]);
+        continue;
+      }
+      double bl = box_dist(q, nd.left) + minw_[nd.left];
+      double br = box_dist(q, nd.right) + minw_[nd.right];
+      int near = bl <= br ? nd.left : nd.right, far = bl <= br ? nd.right : nd.left;
+      if (std::max(bl, br) < bound()) stack.push_back(far);  // popped last
+      if (std::min(bl, br) < bound()) stack.push_back(near);
+    }
+  }
 
   double dist(const double* q, const double* p) const {
     double s = 0.0;
