@@ -5,7 +5,7 @@ CDF formula; with the checks that show a plan is a coupling and a potential is 1
   or scipy's HiGHS for the dual LP); they work under ``jit``/``vmap``/``grad`` through a
   callback with envelope-theorem gradients.
 * :func:`w1_1d` is the jittable path for points on the line.
-* ``w1_primal(..., method="sparse")`` (chosen by ``"auto"`` above 5000 x 5000 Euclidean
+* ``w1_primal(..., method="sparse")`` (chosen by ``"auto"`` above 2000 x 2000 Euclidean
   pairs) solves large point clouds without the cost matrix: column generation with exact
   k-d-tree pricing, a C++ network simplex (``_ot_native``), certified lower and upper bounds.
 """
