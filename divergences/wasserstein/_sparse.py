@@ -345,8 +345,9 @@ def solve_sparse_host(
     kx, ky = np.flatnonzero(a > 0), np.flatnonzero(b > 0)
     both = np.concatenate([x, y])
     lo, hi = both.min(axis=0), both.max(axis=0)
-    centre = (lo + hi) / 2
-    scale = float(np.max(hi - lo))
+    # Halves first: neither the centre nor the half-extent overflows near 1e308.
+    centre = lo / 2 + hi / 2
+    scale = float(np.max(hi / 2 - lo / 2))
     if not scale > 0:
         scale = 1.0
     xs = np.ascontiguousarray((x[kx] - centre) / scale)
@@ -370,8 +371,9 @@ def solve_sparse_host(
     # Bounds in the original units. The upper bound is the plan's cost, summed exactly
     # (fsum) from freshly computed distances; the lower bound is the scaled solve's KR value.
     # Both are widened by a bound on the rounding of the distances and potentials behind them.
-    cost = np.sqrt(np.sum((x[rows] - y[cols]) ** 2, axis=1))
-    upper = math.fsum((sol.mass * cost).tolist())
+    # Distances of the scaled points (no overflow at coordinates near 1e308), scaled back.
+    cost = np.sqrt(np.sum((xs[sol.rows] - ys[sol.cols]) ** 2, axis=1))
+    upper = math.fsum((sol.mass * cost).tolist()) * scale
     lower = sol.lower * scale
     slack = 32 * np.finfo(np.float64).eps * scale * (1.0 + sol.pi_max) * max(a.sum(), b.sum())
     # Same normalisation as the dense solver: a.u == b.v (u + k, v - k keeps u_i + v_j).
