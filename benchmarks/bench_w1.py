@@ -17,6 +17,13 @@ same cost matrix. Then
 
 Each time is the best of a few repeats after one warm-up call (compilation excluded).
 Run: ``python benchmarks/bench_w1.py`` (about two minutes) or ``--quick`` (seconds).
+
+``--large`` prints the large-scale table instead: ``w1_primal(method="sparse")`` (column
+generation with exact k-d-tree pricing) at n = 10^3 .. 10^5 points per side, 2-D, uniform
+weights, for two samples of one law and for a translated copy (``y = x + t``, where
+:math:`W_1 = |t|` exactly), beside POT's dense ``emd2`` with a raised iteration cap (while its
+n^2 memory fits), POT's ``emd2_lazy`` and this package's dense path. Each cell runs once in a
+fresh process (so its peak resident memory is its own) under a time limit (``--limit``).
 """
 
 from __future__ import annotations
@@ -144,10 +151,114 @@ def bench_1d(sizes: list[int], repeats: int) -> None:
         )
 
 
+def large_problem(geometry: str, n: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(n)
+    x = rng.random((n, 2))
+    if geometry == "same law":
+        return x, rng.random((n, 2))
+    return x, x + np.array([0.3, 0.1])  # translated copy: W1 = |t| exactly
+
+
+def large_cell(method: str, geometry: str, n: int) -> dict:
+    """One solve, in this process: time, value, and the sparse solver's certificate."""
+    import resource
+
+    from divergences.wasserstein._sparse import solve_sparse_host
+
+    x, y = large_problem(geometry, n)
+    w = np.full(n, 1.0 / n)
+    out: dict = {}
+    t0 = time.perf_counter()
+    if method == "sparse":
+        sol = solve_sparse_host(x, y, w, w)
+        out.update(
+            value=sol.value,
+            rounds=sol.rounds,
+            pivots=sol.pivots,
+            gap=(sol.upper_bound - sol.lower_bound) / sol.value,
+        )
+    elif method == "POT dense":
+        out["value"] = float(ot.emd2(w, w, cdist(x, y), numItermax=10**9))
+    elif method == "POT lazy":
+        res = ot.emd2_lazy(x, y, w, w, metric="euclidean", numItermax=10**9, return_matrix=False)
+        out["value"] = float(res[0] if isinstance(res, tuple) else res)
+    else:  # this package's dense path
+        out["value"] = float(dv.w1_primal(x, y, method="dense").value)
+    out["time"] = time.perf_counter() - t0
+    out["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return out
+
+
+def bench_large(
+    sizes: list[int], limit_s: float, geometries: tuple[str, ...] = ("same law", "translated copy")
+) -> None:
+    import json
+    import subprocess
+
+    dense_max = 15_000  # POT dense and our dense path: n^2 doubles twice (costs and plan)
+    print(
+        f"{'geometry':<16} {'n':>7} {'method':<10} {'time':>9} {'peak RSS':>9} {'rounds':>6} "
+        f"{'pivots':>9} {'cert. gap':>9} {'value - ref':>11}"
+    )
+    for geometry in geometries:
+        timed_out: set[str] = set()
+        for n in sizes:
+            ref = float(np.hypot(0.3, 0.1)) if geometry == "translated copy" else None
+            for method in ("sparse", "POT dense", "POT lazy", "dense"):
+                if method != "sparse" and n > dense_max and method != "POT lazy":
+                    continue
+                if method in timed_out:
+                    print(f"{geometry:<16} {n:>7} {method:<10} {'skipped: timed out below':>30}")
+                    continue
+                cmd = [sys.executable, __file__, "--cell", method, geometry, str(n)]
+                try:
+                    run = subprocess.run(
+                        cmd, capture_output=True, text=True, timeout=limit_s, check=True
+                    )
+                except subprocess.TimeoutExpired:
+                    timed_out.add(method)
+                    print(
+                        f"{geometry:<16} {n:>7} {method:<10} {'> ' + str(int(limit_s)) + ' s':>9}"
+                    )
+                    continue
+                except subprocess.CalledProcessError as err:
+                    print(f"{geometry:<16} {n:>7} {method:<10} failed: {err.stderr[-200:]!r}")
+                    continue
+                cell = json.loads(run.stdout.strip().splitlines()[-1])
+                if ref is None:
+                    ref = cell["value"]
+                print(
+                    f"{geometry:<16} {n:>7} {method:<10} {cell['time']:>8.2f}s "
+                    f"{cell['rss_mb']:>7.0f}MB {cell.get('rounds', '-'):>6} "
+                    f"{cell.get('pivots', '-'):>9} "
+                    f"{(format(cell['gap'], '.1e') if 'gap' in cell else '-'):>9} "
+                    f"{(cell['value'] - ref) / ref:>+11.1e}",
+                    flush=True,
+                )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run")
+    parser.add_argument("--large", action="store_true", help="the large-scale sparse table")
+    parser.add_argument("--limit", type=float, default=300.0, help="seconds per --large cell")
+    parser.add_argument(
+        "--geometry", choices=["same law", "translated copy"], help="--large: only this one"
+    )
+    parser.add_argument("--cell", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.cell:
+        import json
+
+        method, geometry, n = args.cell
+        print(json.dumps(large_cell(method, geometry, int(n))))
+        return
+    if args.large:
+        print(f"POT {ot.__version__}, scipy {scipy.__version__}; one run per cell, loaded machine")
+        sizes = [1000, 10_000] if args.quick else [1000, 10_000, 30_000, 100_000]
+        geometries = (args.geometry,) if args.geometry else ("same law", "translated copy")
+        bench_large(sizes, args.limit, geometries)
+        return
     warnings.simplefilter("ignore")  # OTT/JAX deprecation chatter has no place in a table
     print(
         f"jax {jax.__version__} ({jax.default_backend()}), POT {ot.__version__}, "

@@ -35,8 +35,10 @@ from divergences._validation import checked
 from divergences.families import Family, MeasurePair
 from divergences.generators import FGenerator
 from divergences.wasserstein import (
+    CertificateError,
     CouplingReport,
     SolverError,
+    SparsePlan,
     W1Dual,
     W1Primal,
     check_coupling,
@@ -50,12 +52,14 @@ from divergences.wasserstein import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "CertificateError",
     "CouplingReport",
     "FGenerator",
     "Family",
     "GridPmf",
     "MeasurePair",
     "SolverError",
+    "SparsePlan",
     "W1Dual",
     "W1Primal",
     "check_coupling",

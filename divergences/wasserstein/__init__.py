@@ -5,9 +5,13 @@ CDF formula; with the checks that show a plan is a coupling and a potential is 1
   or scipy's HiGHS for the dual LP); they work under ``jit``/``vmap``/``grad`` through a
   callback with envelope-theorem gradients.
 * :func:`w1_1d` is the jittable path for points on the line.
+* ``w1_primal(..., method="sparse")`` (chosen by ``"auto"`` above 2000 x 2000 Euclidean
+  pairs) solves large point clouds without the cost matrix: column generation with exact
+  k-d-tree pricing, a C++ network simplex (``_ot_native``), certified lower and upper bounds.
 """
 
 from divergences.wasserstein._lp import SolverError
+from divergences.wasserstein._sparse import CertificateError, SparsePlan
 from divergences.wasserstein.checks import CouplingReport, check_coupling, lipschitz_violation
 from divergences.wasserstein.cost import Metric, cost_matrix
 from divergences.wasserstein.dual import W1Dual, w1_dual
@@ -15,9 +19,11 @@ from divergences.wasserstein.one_d import w1_1d
 from divergences.wasserstein.primal import W1Primal, w1_primal
 
 __all__ = [
+    "CertificateError",
     "CouplingReport",
     "Metric",
     "SolverError",
+    "SparsePlan",
     "W1Dual",
     "W1Primal",
     "check_coupling",

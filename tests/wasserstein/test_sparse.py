@@ -1,0 +1,261 @@
+"""The sparse W1 solver (column generation with k-d-tree pricing): its value against the dense
+network simplex and POT, its certificate, its pricing oracle against brute force, honest early
+stops, gradients equal to the dense ones, routing and refusals."""
+
+from __future__ import annotations
+
+import jax
+import numpy as np
+import ot
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.spatial.distance import cdist
+
+import divergences as dv
+from divergences.wasserstein import _sparse
+from divergences.wasserstein._sparse import kr_potential_host, solve_sparse_host
+from tests.conftest import tolerance
+from tests.wasserstein.strategies import measure_pairs
+
+LP = tolerance("lp")
+
+
+def _pot(x, y, a, b):
+    x = np.asarray(x, np.float64).reshape(len(x), -1)
+    y = np.asarray(y, np.float64).reshape(len(y), -1)
+    return float(ot.emd2(a, b, cdist(x, y), numItermax=10**8))
+
+
+def _check_solution(sol, x, y, a, b):
+    """Value equal to POT's and the dense method's; the plan a coupling; the certificate
+    brackets the value; the duals feasible for every pair."""
+    x = np.asarray(x, np.float64).reshape(len(x), -1)
+    y = np.asarray(y, np.float64).reshape(len(y), -1)
+    ref = _pot(x, y, a, b)
+    dense = float(dv.w1_primal(x, y, a, b, method="dense").value)
+    np.testing.assert_allclose(float(sol.value), ref, **LP)
+    np.testing.assert_allclose(float(sol.value), dense, **LP)
+    plan = sol.plan.to_dense(len(x), len(y))
+    np.testing.assert_allclose(plan.sum(axis=1), a, **LP)
+    np.testing.assert_allclose(plan.sum(axis=0), b, **LP)
+    assert np.min(np.asarray(sol.plan.mass)) >= 0.0
+    assert len(sol.plan.mass) <= len(x) + len(y) - 1
+    assert float(sol.lower_bound) <= ref <= float(sol.upper_bound)
+    cost = cdist(x, y)
+    u, v = np.asarray(sol.u), np.asarray(sol.v)
+    assert np.max(u[:, None] + v[None, :] - cost) <= LP["atol"] + LP["rtol"] * cost.max()
+    np.testing.assert_allclose(a @ u + b @ v, ref, **LP)
+
+
+@given(measure_pairs(dims=(1, 2, 3)))
+def test_sparse_equals_dense_and_pot(pair):
+    x, y, a, b = pair
+    sol = dv.w1_primal(x, y, a, b, method="sparse", rtol=0.0)
+    _check_solution(sol, x, y, a, b)
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("d", [2, 3])
+def test_random_clouds_unequal_sizes_general_weights(seed, d):
+    rng = np.random.default_rng(seed)
+    n, m = 150 + 40 * seed, 110
+    x, y = rng.normal(size=(n, d)), rng.normal(0.7, 1.3, size=(m, d))
+    a = rng.random(n) ** 3  # spread weights, a few tiny
+    a[rng.integers(0, n, 5)] = 0.0
+    b = rng.random(m)
+    a, b = a / a.sum(), b / b.sum()
+    _check_solution(dv.w1_primal(x, y, a, b, method="sparse", rtol=0.0), x, y, a, b)
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["duplicates", "collinear", "grid_ties", "identical", "translated_copy", "one_point"],
+)
+def test_degenerate_geometries(case):
+    rng = np.random.default_rng(7)
+    if case == "duplicates":
+        base = rng.random((20, 2))
+        x = base[rng.integers(0, 20, 90)]
+        y = np.concatenate([base[:10], rng.random((50, 2))])
+    elif case == "collinear":
+        t, s = rng.random(80), rng.random(70)
+        x = np.stack([t, 2 * t + 1], axis=1)
+        y = np.stack([s, 2 * s + 1], axis=1)
+    elif case == "grid_ties":  # integer grid: many equal distances, many optimal plans
+        x = rng.integers(0, 5, (100, 2)).astype(float)
+        y = rng.integers(0, 5, (100, 2)).astype(float)
+    elif case == "identical":
+        x = rng.random((60, 3))
+        y = x.copy()
+    elif case == "translated_copy":
+        x = rng.random((120, 2))
+        y = x + np.array([0.6, 0.2])
+    else:
+        x = rng.random((1, 2))
+        y = rng.random((40, 2))
+    n, m = len(x), len(y)
+    for a, b in [(np.full(n, 1 / n), np.full(m, 1 / m)), (rng.random(n), rng.random(m))]:
+        a, b = a / a.sum(), b / b.sum()
+        _check_solution(dv.w1_primal(x, y, a, b, method="sparse", rtol=0.0), x, y, a, b)
+
+
+@pytest.mark.parametrize("uniform", [True, False])
+def test_coarse_to_fine_path(uniform):
+    """Above 4000 points in all a subsample is solved first to seed the graph."""
+    rng = np.random.default_rng(3)
+    n, m = 2100, 2000
+    x, y = rng.random((n, 2)), rng.random((m, 2))
+    a = np.full(n, 1 / n) if uniform else rng.random(n)
+    b = np.full(m, 1 / m) if uniform else rng.random(m)
+    a, b = a / a.sum(), b / b.sum()
+    sol = dv.w1_primal(x, y, a, b, method="sparse", rtol=0.0)
+    np.testing.assert_allclose(float(sol.value), _pot(x, y, a, b), **LP)
+    assert float(sol.lower_bound) <= _pot(x, y, a, b) <= float(sol.upper_bound)
+
+
+# ------------------------------------------------------------------------------ certificate
+
+
+def test_default_tolerance_certifies_the_gap():
+    rng = np.random.default_rng(11)
+    x, y = rng.random((400, 2)), rng.random((300, 2))
+    sol = dv.w1_primal(x, y, method="sparse")
+    lo, hi, val = float(sol.lower_bound), float(sol.upper_bound), float(sol.value)
+    assert lo <= val <= hi
+    assert (hi - lo) / val <= 1e-9
+    np.testing.assert_allclose(val, _pot(x, y, np.full(400, 1 / 400), np.full(300, 1 / 300)), **LP)
+
+
+def test_dense_method_bounds_bracket():
+    rng = np.random.default_rng(12)
+    x, y = rng.random((50, 2)), rng.random((40, 2))
+    a, b = rng.random(50), rng.random(40)
+    a, b = a / a.sum(), b / b.sum()
+    for fn in (dv.w1_primal, jax.jit(dv.w1_primal, static_argnames="method")):
+        sol = fn(x, y, a, b, method="dense")
+        ref = _pot(x, y, a, b)
+        assert float(sol.lower_bound) <= ref <= float(sol.upper_bound)
+        assert float(sol.upper_bound) - float(sol.lower_bound) <= 1e-12
+
+
+@pytest.mark.parametrize("cap", ["rounds", "pivots"])
+def test_forced_early_stop_reports_its_gap(cap):
+    rng = np.random.default_rng(5)
+    x, y = rng.random((300, 2)), rng.random((300, 2)) + np.array([0.5, 0.5])
+    w = np.full(300, 1 / 300)
+    ref = _pot(x, y, w, w)
+    options = {"max_rounds": 1} if cap == "rounds" else {"max_iter": 50}
+    with pytest.raises(dv.CertificateError, match="relative gap") as info:
+        dv.w1_primal(x, y, method="sparse", rtol=0.0, **options)
+    assert isinstance(info.value, dv.SolverError)
+    res = info.value.result
+    assert res.lower_bound <= ref <= res.upper_bound
+    assert res.upper_bound - res.lower_bound > 1e-9 * ref  # an honest, open gap
+    assert res.status == (_sparse.ROUND_CAP if cap == "rounds" else _sparse.PIVOT_CAP)
+    # A loose tolerance accepts the same stop: the bounds are what it certifies.
+    loose = solve_sparse_host(x, y, w, w, rtol=0.5, max_rounds=1)
+    assert loose.lower_bound <= ref <= loose.upper_bound
+
+
+# ------------------------------------------------------------------------------ pricing
+
+
+@settings(max_examples=30)
+@given(
+    st.integers(1, 60),
+    st.integers(1, 60),
+    st.sampled_from([1, 2, 3]),
+    st.integers(0, 2**32 - 1),
+    st.booleans(),
+)
+def test_pricing_oracle_equals_brute_force(n_sites, n_queries, d, seed, gridded):
+    rng = np.random.default_rng(seed)
+    sites = rng.normal(size=(n_sites, d))
+    queries = np.concatenate([rng.normal(size=(n_queries, d)), sites[: n_queries // 2]])
+    if gridded:  # ties in distance and weight
+        sites, queries = np.round(sites * 2) / 2, np.round(queries * 2) / 2
+    weights = rng.normal(size=n_sites) * rng.choice([0.0, 1.0, 5.0])
+    brute = cdist(queries, sites) + weights[None, :]
+    np.testing.assert_array_equal(kr_potential_host(sites, weights, queries), brute.min(axis=1))
+    k = min(3, n_sites)
+    nearest = _sparse._weighted_knn(queries, sites, weights, k)
+    picked = np.take_along_axis(brute, nearest.astype(np.int64), axis=1)
+    np.testing.assert_array_equal(picked, np.sort(brute, axis=1)[:, :k])
+
+
+def test_potential_is_one_lipschitz_and_attains_the_value():
+    rng = np.random.default_rng(8)
+    x, y = rng.random((200, 2)), rng.random((150, 2))
+    a, b = rng.random(200), rng.random(150)
+    a, b = a / a.sum(), b / b.sum()
+    sol = dv.w1_primal(x, y, a, b, method="sparse", rtol=0.0)
+    z = np.concatenate([x, y, rng.normal(size=(100, 2))])
+    # u = f(x) + k and v = -f(y) - k for the c-transform f of v: evaluable anywhere.
+    f = kr_potential_host(y, -np.asarray(sol.v), z)
+    gaps = cdist(z, z) - (f[:, None] - f[None, :])
+    assert gaps.min() >= -1e-13
+    np.testing.assert_allclose(f[:200], np.asarray(sol.u), **LP)
+    np.testing.assert_allclose(a @ f[:200] - b @ f[200:350], float(sol.value), **LP)
+
+
+# ------------------------------------------------------------------------------ gradients
+
+
+def test_gradients_equal_the_dense_ones():
+    rng = np.random.default_rng(9)
+    x, y = rng.random((30, 2)), rng.random((25, 2))
+    a, b = rng.random(30), rng.random(25)
+    a, b = a / a.sum(), b / b.sum()
+
+    def grads(method):
+        fn = lambda *args: dv.w1_primal(*args, method=method, rtol=0.0).value  # noqa: E731
+        return jax.grad(fn, argnums=(0, 1, 2, 3))(x, y, a, b)
+
+    for gd, gs in zip(grads("dense"), grads("sparse"), strict=True):
+        np.testing.assert_allclose(np.asarray(gs), np.asarray(gd), **LP)
+
+
+def test_jit_and_vmap_equal_eager():
+    rng = np.random.default_rng(10)
+    x, y = rng.random((3, 20, 2)), rng.random((3, 15, 2))
+    eager = [float(dv.w1_primal(x[k], y[k], method="sparse").value) for k in range(3)]
+    fn = jax.jit(jax.vmap(lambda p, q: dv.w1_primal(p, q, method="sparse").value))
+    np.testing.assert_allclose(np.asarray(fn(x, y)), eager, **LP)
+    sol = jax.jit(lambda p, q: dv.w1_primal(p, q, method="sparse"))(x[0], y[0])
+    assert sol.plan.rows.shape == (35,)  # static length n + m, zero-mass padding
+    np.testing.assert_allclose(float(np.sum(sol.plan.mass)), 1.0, **LP)
+
+
+# ------------------------------------------------------------------------------ routing
+
+
+def test_auto_routes_by_size_and_metric(monkeypatch):
+    x, y = np.random.default_rng(0).random((2, 30, 2))
+    assert isinstance(dv.w1_primal(x, y).plan, jax.Array)  # small: dense
+    monkeypatch.setattr(dv.wasserstein.primal, "SPARSE_MIN_PAIRS", 100)
+    assert isinstance(dv.w1_primal(x, y).plan, dv.SparsePlan)
+    assert isinstance(dv.w1_primal(x, y, metric="cityblock").plan, jax.Array)
+
+
+@pytest.mark.parametrize(
+    ("options", "match"),
+    [
+        ({"method": "fast"}, "method must be one of"),
+        ({"method": "sparse", "metric": "cityblock"}, "needs metric='euclidean'"),
+        ({"method": "sparse", "rtol": -1e-3}, "rtol must be in"),
+        ({"method": "sparse", "rtol": "tight"}, "rtol must be a number"),
+        ({"method": "sparse", "max_rounds": 0}, "max_rounds must be a positive integer"),
+        ({"method": "sparse", "max_iter": 0}, "max_iter must be a positive integer"),
+    ],
+)
+def test_bad_options_raise(options, match):
+    with pytest.raises(ValueError, match=match):
+        dv.w1_primal([[0.0, 0.0]], [[1.0, 0.0]], **options)
+
+
+def test_too_large_for_memory_is_refused_up_front(monkeypatch):
+    monkeypatch.setattr(_sparse, "available_memory_bytes", lambda: 10**6)
+    monkeypatch.setattr(_sparse, "solve_sparse_host", None)  # must not be reached
+    with pytest.raises(MemoryError, match=r"needs about .* GiB for 3 \+ 2 points"):
+        dv.w1_primal(np.zeros((3, 2)), np.ones((2, 2)), method="sparse")
