@@ -16,16 +16,10 @@ where :math:`f^*(t) = \sup_u\, (u t - f(u))` is the convex conjugate; it is tigh
 The generators, with their factor conventions, are the table of :mod:`divergences.generators`
 (``dv.generators.KL``, ...). The ``GAN`` generator has :math:`f(1) = -\log 4`, not 0.
 
-Numerics. The generators of the table never form the ratio :math:`p_i/q_i` to evaluate ``f`` at
-it: each carries a ``term``, a stable expression of its summand (``p log(p/q)`` through the
-zero-safe log-ratio kernel, ``(p - q)^2 / q`` as ``(p - q) ((p - q) / q)``, Jensen-Shannon in its
-two-log form, ...), so that masses anywhere from 1 down to the smallest normal number give
-neither overflow nor NaN, and gradients stay finite wherever their exact value is a finite
-number. The summand is the one of the generator *centred at 1*,
-:math:`\tilde f(u) = f(u) - f(1) - f'(1)(u - 1)`, which has the same :math:`D_f` on pmfs
-(:math:`\sum_i q_i (u_i - 1) = \sum_i (p_i - q_i) = 0`) and is non-negative term by term, so
-:math:`D_f \ge f(1)` holds by construction. Every result is then kept in the range every
-f-divergence lies in, :math:`f(1) \le D_f \le f(0) + \lim_{t\to\infty} f(t)/t` (Liese & Vajda,
+Numerics. Each generator of the table carries a stable expression of its summand, centred at 1 so
+that it is non-negative term by term (see :mod:`divergences.generators`): masses anywhere from 1
+down to the smallest normal number give neither overflow nor NaN, and :math:`D_f \ge f(1)` holds
+by construction. Every result is then kept in the range every f-divergence lies in, :math:`f(1) \le D_f \le f(0) + \lim_{t\to\infty} f(t)/t` (Liese & Vajda,
 2006, Theorem 5): masses accepted within the sum tolerance (``sqrt(eps)``) would otherwise move
 the value past its bound by up to that tolerance (a total variation of 1.0003 in float32).
 A generator of your own without a ``term`` is evaluated as :math:`q_i f(p_i/q_i)`, which
