@@ -109,7 +109,8 @@ def check_dense_size(n: int, m: int, *, method: str = "the dense network simplex
             f"and transport graph, about {_gib(DENSE_BYTES_PER_PAIR * n * m)} "
             f"({DENSE_BYTES_PER_PAIR} bytes per pair); it takes at most {DENSE_MAX_PAIRS} pairs "
             f"({_gib(DENSE_BYTES_PER_PAIR * DENSE_MAX_PAIRS)}). Use w1_1d for points on the "
-            "line, subsample both measures, or a large-scale solver"
+            "line, w1_primal(..., method='sparse') for a Euclidean cost (it never forms the "
+            "matrix), or subsample both measures"
         )
 
 

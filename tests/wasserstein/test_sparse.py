@@ -13,10 +13,10 @@ from hypothesis import strategies as st
 from scipy.spatial.distance import cdist
 
 import divergences as dv
+from divergences.testing import tolerance
+from divergences.testing.measures import measure_pairs
 from divergences.wasserstein import _sparse
 from divergences.wasserstein._sparse import kr_potential_host, solve_sparse_host
-from tests.conftest import tolerance
-from tests.wasserstein.strategies import measure_pairs
 
 LP = tolerance("lp")
 

@@ -148,10 +148,13 @@ def test_broken_rule_under_plain_jit_is_nan_not_a_solver_crash():
 def test_dense_method_refuses_past_its_size_without_allocating(traced):
     n = int(np.sqrt(DENSE_MAX_PAIRS)) + 1  # n * n just past the limit
     x = np.zeros((n, 2))
-    fn = lambda x, y: dv.w1_primal(x, y).value  # noqa: E731
+    # method="dense" asked for: "auto" would take the sparse solver at this size.
+    fn = lambda x, y: dv.w1_primal(x, y, method="dense").value  # noqa: E731
     tracemalloc.start()
     try:
-        with pytest.raises(MemoryError, match=r"needs the dense .* GiB.*Use w1_1d") as err:
+        with pytest.raises(
+            MemoryError, match=r"needs the dense .* GiB.*Use w1_1d.*method='sparse'"
+        ) as err:
             jax.eval_shape(fn, x, x) if traced else fn(x, x)
         _, peak = tracemalloc.get_traced_memory()
     finally:
