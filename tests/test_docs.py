@@ -188,7 +188,8 @@ def _verify_your_own_shows_a_passing_table_and_a_counterexample(built: Built) ->
     assert "all 5 steps hold" in text
     assert "$ divergences verify examples/proof_pinsker_upside_down.py" in text
     assert "1 of 2 steps FAILED" in text
-    assert "[0] = array([0.5, 0.5])" in text, "the failing step's counterexample is missing"
+    assert "counterexample (the drawn input that breaks it):" in text
+    assert "[0] = array([" in text and "[1] = array([" in text, "the counterexample is missing"
     for name in ("proof_my_claims.py", "proof_pinsker_upside_down.py"):
         assert any(u.endswith(name) for u in _refs(built.page("verify_your_own")).links), name
 

@@ -13,7 +13,7 @@ generator               activation :math:`g_f(v)`        :math:`f^*(g_f(v))`
 ======================  ===============================  ======================================
 ``KL``                  :math:`v`                        :math:`e^{v - 1}`
 ``REVERSE_KL``          :math:`-e^{v}`                   :math:`-1 - v`
-``PEARSON``             :math:`v`                        :math:`v^2/4 + v`
+``PEARSON``             :math:`v`                        :math:`v^2/4 + v`, or -1 for v < -2
 ``NEYMAN``              :math:`1 - e^{v}`                :math:`2 - 2 e^{v/2}`
 ``SQUARED_HELLINGER``   :math:`1 - e^{v}`                :math:`e^{-v} - 1`
 ``JENSEN_SHANNON``      :math:`\log 2 - \log(1+e^{-v})`  :math:`\log(1 + e^{v}) - \log 2`
@@ -62,7 +62,8 @@ Fn = Callable[[jax.Array], jax.Array]
 OUTPUT_ACTIVATIONS: dict[str, tuple[Fn, Fn]] = {
     "KL": (lambda v: v, lambda v: jnp.exp(v - 1)),
     "reverse KL": (lambda v: -jnp.exp(v), lambda v: -1 - v),
-    "Pearson chi^2": (lambda v: v, lambda v: v**2 / 4 + v),
+    # f*(t) = sup_{u >= 0} (ut - (u - 1)^2): t^2/4 + t from t = -2 on, and -1 below (at u = 0).
+    "Pearson chi^2": (lambda v: v, lambda v: jnp.where(v < -2, -1.0, v**2 / 4 + v)),
     "Neyman chi^2": (lambda v: 1 - jnp.exp(v), lambda v: 2 - 2 * jnp.exp(v / 2)),
     "squared Hellinger": (lambda v: 1 - jnp.exp(v), lambda v: jnp.exp(-v) - 1),
     "Jensen-Shannon": (
