@@ -20,7 +20,7 @@ test: $(VENV)/.installed
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
-	$(PY) -m pytest -n 2
+	$(PY) -m pytest -n 2 --durations=15
 
 # What a user gets: the wheel, installed into a clean venv, running the main job from an empty
 # folder (no source tree on the path).

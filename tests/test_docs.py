@@ -24,7 +24,15 @@ import divergences as dv
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 # Caches that the test session itself writes at the repository's root (other workers run
 # Hypothesis and pytest there); anywhere below the root, only __pycache__ is expected.
-_IGNORED_AT_ROOT = {".git", ".venv", ".pytest_cache", ".hypothesis", ".ruff_cache", ".mypy_cache"}
+_IGNORED_AT_ROOT = {
+    ".git",
+    ".venv",
+    ".pytest_cache",
+    ".hypothesis",
+    ".ruff_cache",
+    ".mypy_cache",
+    "build",  # make wheel-check's wheel and venv, setuptools' build tree
+}
 
 
 class Built:
