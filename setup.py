@@ -13,7 +13,8 @@ setup(
             "divergences.wasserstein._ot_native",
             sources=["divergences/wasserstein/_native/ot_native.cpp"],
             language="c++",
-            extra_compile_args=["-std=c++17", "-O3"],
+            extra_compile_args=["-std=c++17", "-O3", "-pthread"],
+            extra_link_args=["-pthread"],
         )
     ]
 )

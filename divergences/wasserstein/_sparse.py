@@ -67,6 +67,15 @@ _COARSE_FACTOR = 8
 _BYTES_PER_POINT = 2_000
 
 
+def _threads() -> int:
+    """Threads for the pricing queries: the CPUs this process may use, at most 8."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, 8))
+
+
 def _native() -> Any:
     """The compiled module (built from _native/ot_native.cpp by setup.py)."""
     import importlib
@@ -181,7 +190,7 @@ def kr_potential_host(sites: np.ndarray, weights: np.ndarray, z: np.ndarray) -> 
     out = np.empty(z.shape[0])
     arg = np.empty(z.shape[0], np.int32)
     _native().c_transform(
-        z, sites, np.ascontiguousarray(weights, np.float64), out, arg, sites.shape[1]
+        z, sites, np.ascontiguousarray(weights, np.float64), out, arg, sites.shape[1], _threads()
     )
     return out
 
@@ -196,6 +205,7 @@ def _weighted_knn(points: np.ndarray, sites: np.ndarray, weights: np.ndarray, k:
         k,
         out,
         sites.shape[1],
+        _threads(),
     )
     return out
 
@@ -304,7 +314,7 @@ def _solve_scaled(
     rc_tol = 1e-13
     k = _native().solve(
         x, y, a, b, ci, cj, ox, oy, d, float(rtol), rc_tol, int(max_rounds), int(max_pivots),
-        rows, cols, mass, pi, fx, fy, stats,
+        rows, cols, mass, pi, fx, fy, stats, _threads(),
     )  # fmt: skip
     status = int(stats[0])
     if status == ARTIFICIAL:

@@ -29,6 +29,7 @@
 #include <cstdint>
 #include <limits>
 #include <numeric>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -37,6 +38,10 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 // Block length of the entering-arc search, times sqrt(#arcs): the pivot count hardly depends
 // on it (measured at n = 3e3 and 1e4: within 10% from 0.25 to 16), the time per pivot does.
 constexpr double kBlockFactor = 0.25;
+// The certificate's lower bound is computed in a round that adds at most (n + m) / kBoundEvery
+// arcs (and in the last round): earlier rounds are far from the tolerance, and the bound costs
+// a third of a round's pricing.
+constexpr int64_t kBoundEvery = 64;
 
 // ---------------------------------------------------------------------------------------------
 // k-d tree with additive weights
@@ -44,7 +49,7 @@ constexpr double kBlockFactor = 0.25;
 
 class KdTree {
  public:
-  KdTree(const double* pts, int n, int d, int leaf_size = 8) : d_(d), n_(n) {
+  KdTree(const double* pts, int n, int d, int leaf_size = 64) : d_(d), n_(n) {
     idx_.resize(n);
     std::iota(idx_.begin(), idx_.end(), 0);
     pts_.resize(static_cast<size_t>(n) * d);
@@ -137,8 +142,15 @@ class KdTree {
       const Node& nd = nodes_[t];
       if (box_dist(q, t) + minw_[t] >= bound()) continue;
       if (nd.left < 0) {
-        for (int p = nd.begin; p < nd.end; ++p)
-          if (w_[p] < bound()) leaf(p, dist(q, &pts_[static_cast<size_t>(p) * d_]) + w_[p]);
+        for (int p = nd.begin; p < nd.end; ++p) {
+          // ||q - x_p|| + w_p < bound  <=>  ||q - x_p||^2 < (bound - w_p)^2: the square
+          // root is taken only for a point that may win (a few ulps of margin on the test).
+          const double r = bound() - w_[p];
+          if (!(r > 0.0)) continue;
+          const double s = dist2(q, &pts_[static_cast<size_t>(p) * d_]);
+          if (s > r * r * (1.0 + 1e-12)) continue;
+          leaf(p, std::sqrt(s) + w_[p]);
+        }
         continue;
       }
       double bl = box_dist(q, nd.left) + minw_[nd.left];
@@ -147,6 +159,15 @@ class KdTree {
       if (std::max(bl, br) < bound()) stack.push_back(far);  // popped last
       if (std::min(bl, br) < bound()) stack.push_back(near);
     }
+  }
+
+  double dist2(const double* q, const double* p) const {
+    double s = 0.0;
+    for (int c = 0; c < d_; ++c) {
+      double t = q[c] - p[c];
+      s += t * t;
+    }
+    return s;
   }
 
   double dist(const double* q, const double* p) const {
@@ -241,7 +262,7 @@ class NetworkSimplex {
   NetworkSimplex(int n, int m) : n_(n), m_(m), N_(n + m + 1), root_(n + m) {
     parent_.assign(N_, -1);
     pred_.assign(N_, -1);
-    depth_.assign(N_, 0);
+    mark_.assign(N_, -1);
     pi_.assign(N_, 0.0);
     first_child_.assign(N_, -1);
     next_sib_.assign(N_, -1);
@@ -263,8 +284,20 @@ class NetworkSimplex {
     link(child, parent);
   }
 
-  // Depths and potentials of the whole tree, from the root (exact: no accumulated updates).
-  void recompute_all() { refresh_subtree(root_); }
+  // Potentials of the whole tree from the root, exactly (no accumulated shifts).
+  void recompute_all() {
+    stack_.clear();
+    pi_[root_] = 0.0;
+    for (int c = first_child_[root_]; c >= 0; c = next_sib_[c]) stack_.push_back(c);
+    while (!stack_.empty()) {
+      int k = stack_.back();
+      stack_.pop_back();
+      int p = parent_[k], e = pred_[k];
+      pi_[k] = arcs.tail[e] == k ? pi_[p] - arcs.cost[e] : pi_[p] + arcs.cost[e];
+      for (int c = first_child_[k]; c >= 0; c = next_sib_[c]) stack_.push_back(c);
+    }
+    since_recompute_ = 0;
+  }
 
   double reduced_cost(int e) const { return arcs.cost[e] + pi_[arcs.tail[e]] - pi_[arcs.head[e]]; }
 
@@ -299,21 +332,16 @@ class NetworkSimplex {
     prev_sib_[child] = next_sib_[child] = -1;
   }
 
-  void refresh_subtree(int top) {
+  // Adds `delta` to the potential of every node in the subtree of `top`. A pivot moves a
+  // subtree as one piece, so its potentials all shift by the same amount: no arc, parent or
+  // depth is read, which made this walk 3x cheaper than recomputing each node from its parent.
+  void shift_subtree(int top, double delta) {
     stack_.clear();
-    if (top == root_) {
-      depth_[root_] = 0;
-      pi_[root_] = 0.0;
-      for (int c = first_child_[root_]; c >= 0; c = next_sib_[c]) stack_.push_back(c);
-    } else {
-      stack_.push_back(top);
-    }
+    stack_.push_back(top);
     while (!stack_.empty()) {
       int k = stack_.back();
       stack_.pop_back();
-      int p = parent_[k], e = pred_[k];
-      depth_[k] = depth_[p] + 1;
-      pi_[k] = arcs.tail[e] == k ? pi_[p] - arcs.cost[e] : pi_[p] + arcs.cost[e];
+      pi_[k] += delta;
       for (int c = first_child_[k]; c >= 0; c = next_sib_[c]) stack_.push_back(c);
     }
   }
@@ -354,15 +382,36 @@ class NetworkSimplex {
     int* tail = arcs.tail.data();
     double* flow = arcs.flow.data();
     const int first = tail[e], second = arcs.head[e];
-    // The join (lowest common ancestor) of the two ends.
-    int a = first, b = second;
-    while (depth_[a] > depth_[b]) a = parent_[a];
-    while (depth_[b] > depth_[a]) b = parent_[b];
-    while (a != b) {
-      a = parent_[a];
-      b = parent_[b];
+    // The join (lowest common ancestor) of the two ends: climb from both in turn, marking
+    // the nodes passed, until one side meets a node the other has passed. Costs about the
+    // cycle's length, and needs no depths (which a pivot would have to update).
+    if (stamp_ > std::numeric_limits<int>::max() - 4) {
+      std::fill(mark_.begin(), mark_.end(), -1);
+      stamp_ = 0;
     }
-    const int join = a;
+    stamp_ += 2;
+    const int sa = stamp_, sb = stamp_ + 1;
+    int a = first, b = second, join = -1;
+    mark_[a] = sa;
+    mark_[b] = sb;
+    for (;;) {
+      if (a != root_) {
+        a = parent_[a];
+        if (mark_[a] == sb) {
+          join = a;
+          break;
+        }
+        mark_[a] = sa;
+      }
+      if (b != root_) {
+        b = parent_[b];
+        if (mark_[b] == sa) {
+          join = b;
+          break;
+        }
+        mark_[b] = sb;
+      }
+    }
     // Leaving arc: the last blocking arc met going round the cycle from the join in the
     // direction of the entering arc (join -> first -> second -> join). This keeps the tree
     // strongly feasible, which rules out cycling on degenerate pivots.
@@ -419,14 +468,38 @@ class NetworkSimplex {
       new_pred = old_pred;
       w = old_parent;
     }
-    refresh_subtree(q);
+    // The moved subtree hangs from new_parent by e, which is now tight.
+    const int top_parent = parent_[q];
+    const double pi_q = tail[e] == q ? pi_[top_parent] - arcs.cost[e] : pi_[top_parent] + arcs.cost[e];
+    shift_subtree(q, pi_q - pi_[q]);
+    // Shifts accumulate rounding: recompute exactly once per (number of nodes) pivots.
+    if (++since_recompute_ >= N_) recompute_all();
   }
 
   int n_, m_, N_, root_;
-  std::vector<int> parent_, pred_, depth_, first_child_, next_sib_, prev_sib_, stack_;
+  std::vector<int> parent_, pred_, mark_, first_child_, next_sib_, prev_sib_, stack_;
   std::vector<double> pi_;
-  int next_arc_ = 0;
+  int next_arc_ = 0, stamp_ = 0, since_recompute_ = 0;
 };
+
+// Runs fn(begin, end) over [0, count) split into `threads` contiguous pieces, one per thread
+// (the calling thread takes the first). The queries of a pricing pass are independent reads of
+// a k-d tree, so they split without locks; small counts stay on one thread.
+template <class F>
+void parallel_for(Py_ssize_t count, int threads, F fn) {
+  if (threads <= 1 || count < 4096) {
+    fn(Py_ssize_t{0}, count);
+    return;
+  }
+  const Py_ssize_t chunk = (count + threads - 1) / threads;
+  std::vector<std::thread> pool;
+  for (int t = 1; t < threads; ++t) {
+    const Py_ssize_t lo = std::min(count, t * chunk), hi = std::min(count, (t + 1) * chunk);
+    if (lo < hi) pool.emplace_back(fn, lo, hi);
+  }
+  fn(Py_ssize_t{0}, std::min(count, chunk));
+  for (auto& th : pool) th.join();
+}
 
 double euclid(const double* p, const double* q, int d) {
   double s = 0.0;
@@ -481,8 +554,9 @@ struct Buffer {
 //   out_value[k] = min_j ||points_k - sites_j|| + weights_j, out_arg[k] = its argmin.
 PyObject* py_c_transform(PyObject*, PyObject* args) {
   PyObject *o_pts, *o_sites, *o_w, *o_val, *o_arg;
-  int d;
-  if (!PyArg_ParseTuple(args, "OOOOOi", &o_pts, &o_sites, &o_w, &o_val, &o_arg, &d)) return nullptr;
+  int d, threads;
+  if (!PyArg_ParseTuple(args, "OOOOOii", &o_pts, &o_sites, &o_w, &o_val, &o_arg, &d, &threads))
+    return nullptr;
   Buffer pts, sites, w, val, arg;
   if (!pts.get(o_pts, false, "d", 8, "points") || !sites.get(o_sites, false, "d", 8, "sites") ||
       !w.get(o_w, false, "d", 8, "weights") || !val.get(o_val, true, "d", 8, "out_value") ||
@@ -498,11 +572,13 @@ PyObject* py_c_transform(PyObject*, PyObject* args) {
   Py_BEGIN_ALLOW_THREADS;
   KdTree tree(sites.data<double>(), m, d);
   tree.set_weights(w.data<double>());
-  std::vector<int> stack;
   const double* p = pts.data<double>();
   double* out = val.data<double>();
   int* am = arg.data<int>();
-  for (Py_ssize_t i = 0; i < k; ++i) out[i] = tree.query(p + i * d, -1, &am[i], stack);
+  parallel_for(k, threads, [&](Py_ssize_t lo, Py_ssize_t hi) {
+    std::vector<int> stack;
+    for (Py_ssize_t i = lo; i < hi; ++i) out[i] = tree.query(p + i * d, -1, &am[i], stack);
+  });
   Py_END_ALLOW_THREADS;
   Py_RETURN_NONE;
 }
@@ -511,8 +587,9 @@ PyObject* py_c_transform(PyObject*, PyObject* args) {
 // ||p - s_j|| + weights_j, out_arg (count x k, int32), sorted by that value.
 PyObject* py_k_nearest(PyObject*, PyObject* args) {
   PyObject *o_pts, *o_sites, *o_w, *o_arg;
-  int d, k;
-  if (!PyArg_ParseTuple(args, "OOOiOi", &o_pts, &o_sites, &o_w, &k, &o_arg, &d)) return nullptr;
+  int d, k, threads;
+  if (!PyArg_ParseTuple(args, "OOOiOii", &o_pts, &o_sites, &o_w, &k, &o_arg, &d, &threads))
+    return nullptr;
   Buffer pts, sites, w, arg;
   if (!pts.get(o_pts, false, "d", 8, "points") || !sites.get(o_sites, false, "d", 8, "sites") ||
       !w.get(o_w, false, "d", 8, "weights") || !arg.get(o_arg, true, "i", 4, "out_arg"))
@@ -527,12 +604,14 @@ PyObject* py_k_nearest(PyObject*, PyObject* args) {
   Py_BEGIN_ALLOW_THREADS;
   KdTree tree(sites.data<double>(), m, d);
   tree.set_weights(w.data<double>());
-  std::vector<int> stack, tmp_arg(k);
-  std::vector<double> tmp_best(k);
   const double* p = pts.data<double>();
   int* out = arg.data<int>();
-  for (Py_ssize_t i = 0; i < count; ++i)
-    tree.query_k(p + i * d, k, out + i * k, tmp_best.data(), tmp_arg.data(), stack);
+  parallel_for(count, threads, [&](Py_ssize_t lo, Py_ssize_t hi) {
+    std::vector<int> stack, tmp_arg(k);
+    std::vector<double> tmp_best(k);
+    for (Py_ssize_t i = lo; i < hi; ++i)
+      tree.query_k(p + i * d, k, out + i * k, tmp_best.data(), tmp_arg.data(), stack);
+  });
   Py_END_ALLOW_THREADS;
   Py_RETURN_NONE;
 }
@@ -551,12 +630,12 @@ enum Status { kOptimal = 0, kWithinTolerance = 1, kRoundCap = 2, kPivotCap = 3, 
 PyObject* py_solve(PyObject*, PyObject* args) {
   PyObject *o_x, *o_y, *o_a, *o_b, *o_ci, *o_cj, *o_ox, *o_oy;
   PyObject *o_rows, *o_cols, *o_mass, *o_pi, *o_fx, *o_fy, *o_stats;
-  int d, max_rounds;
+  int d, max_rounds, threads;
   long long max_pivots;
   double rtol, rc_tol;
-  if (!PyArg_ParseTuple(args, "OOOOOOOOiddiLOOOOOOO", &o_x, &o_y, &o_a, &o_b, &o_ci, &o_cj, &o_ox,
-                        &o_oy, &d, &rtol, &rc_tol, &max_rounds, &max_pivots, &o_rows, &o_cols,
-                        &o_mass, &o_pi, &o_fx, &o_fy, &o_stats))
+  if (!PyArg_ParseTuple(args, "OOOOOOOOiddiLOOOOOOOi", &o_x, &o_y, &o_a, &o_b, &o_ci, &o_cj,
+                        &o_ox, &o_oy, &d, &rtol, &rc_tol, &max_rounds, &max_pivots, &o_rows,
+                        &o_cols, &o_mass, &o_pi, &o_fx, &o_fy, &o_stats, &threads))
     return nullptr;
   Buffer bx, by, ba, bb, bci, bcj, box, boy, brows, bcols, bmass, bpi, bfx, bfy, bstats;
   if (!bx.get(o_x, false, "d", 8, "x") || !by.get(o_y, false, "d", 8, "y") ||
@@ -682,6 +761,7 @@ PyObject* py_solve(PyObject*, PyObject* args) {
   double* fy = bfy.data<double>();
   int status = kRoundCap, rounds = 0;
   double upper = kInf, lower = -kInf, art_flow = 0.0;
+  bool have_lower = false;
   const double mass = std::accumulate(a, a + n, 0.0);
   for (rounds = 1; rounds <= max_rounds; ++rounds) {
     auto t0 = clock::now();
@@ -718,13 +798,16 @@ PyObject* py_solve(PyObject*, PyObject* args) {
     for (int i = 0; i < n; ++i) wx[i] = pi[i];
     tree_y.set_weights(wy.data());
     tree_x.set_weights(wx.data());
-    for (int i = 0; i < n; ++i) fx[i] = tree_y.query(x + static_cast<size_t>(i) * d, hint_x[i], &arg_x[i], stack);
-    for (int j = 0; j < m; ++j) fy[j] = tree_y.query(y + static_cast<size_t>(j) * d, j, &arg_tmp[j], stack);
-    for (int j = 0; j < m; ++j) gy[j] = tree_x.query(y + static_cast<size_t>(j) * d, hint_y[j], &arg_y[j], stack);
-    Sum lb;
-    for (int i = 0; i < n; ++i) lb.add(a[i] * fx[i]);
-    for (int j = 0; j < m; ++j) lb.add(-b[j] * fy[j]);
-    lower = lb.value();
+    parallel_for(n, threads, [&](Py_ssize_t lo, Py_ssize_t hi) {
+      std::vector<int> st;
+      for (Py_ssize_t i = lo; i < hi; ++i)
+        fx[i] = tree_y.query(x + static_cast<size_t>(i) * d, hint_x[i], &arg_x[i], st);
+    });
+    parallel_for(m, threads, [&](Py_ssize_t lo, Py_ssize_t hi) {
+      std::vector<int> st;
+      for (Py_ssize_t j = lo; j < hi; ++j)
+        gy[j] = tree_x.query(y + static_cast<size_t>(j) * d, hint_y[j], &arg_y[j], st);
+    });
     int added = 0;
     for (int i = 0; i < n; ++i) {
       if (fx[i] + pi[i] < -rc_tol) {
@@ -741,6 +824,25 @@ PyObject* py_solve(PyObject*, PyObject* args) {
         ++added;
       }
     }
+    // The lower bound needs f at every y too: a third query per point, taken only when the
+    // rounds may stop here (few arcs added, or a cap or the optimum reached). A skipped
+    // round's bound could not have met rtol in practice; the rounds then go on regardless.
+    const bool last = added == 0 || !optimal_on_graph || rounds == max_rounds ||
+                      art_flow > 1e-12 * mass;
+    if (last || static_cast<int64_t>(added) * kBoundEvery <= n + m) {
+      parallel_for(m, threads, [&](Py_ssize_t lo, Py_ssize_t hi) {
+        std::vector<int> st;
+        for (Py_ssize_t j = lo; j < hi; ++j)
+          fy[j] = tree_y.query(y + static_cast<size_t>(j) * d, static_cast<int>(j), &arg_tmp[j], st);
+      });
+      Sum lb;
+      for (int i = 0; i < n; ++i) lb.add(a[i] * fx[i]);
+      for (int j = 0; j < m; ++j) lb.add(-b[j] * fy[j]);
+      lower = lb.value();
+      have_lower = true;
+    } else {
+      have_lower = false;
+    }
     t_pricing += std::chrono::duration<double>(clock::now() - t1).count();
     if (!optimal_on_graph) {
       status = kPivotCap;
@@ -754,7 +856,7 @@ PyObject* py_solve(PyObject*, PyObject* args) {
       status = kOptimal;
       break;
     }
-    if (upper - lower <= rtol * std::fabs(upper)) {
+    if (have_lower && upper - lower <= rtol * std::fabs(upper)) {
       status = kWithinTolerance;
       break;
     }
