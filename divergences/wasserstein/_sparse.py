@@ -33,7 +33,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from divergences.wasserstein._lp import SolverError
+from divergences.wasserstein._lp import SKIPPED, SOLVER_FAILED, SolverError
 
 __all__ = [
     "CertificateError",
@@ -318,10 +318,7 @@ def _solve_scaled(
     )  # fmt: skip
     status = int(stats[0])
     if status == ARTIFICIAL:
-        raise SolverError(
-            "the sparse W1 solver left flow on its artificial arcs (an internal failure); "
-            "use method='dense' for this problem"
-        )
+        raise SolverError(_ARTIFICIAL_MESSAGE)
     return _Scaled(
         rows[:k].copy(), cols[:k].copy(), mass[:k].copy(), fx, -fy,
         float(stats[4]), float(stats[5]), status, int(stats[1]), int(stats[2]), int(stats[3]),
@@ -404,14 +401,37 @@ def solve_sparse_host(
     gap = result.upper_bound - result.lower_bound
     if sol.status in (ROUND_CAP, PIVOT_CAP) and gap > rtol * abs(upper):
         raise CertificateError(
-            f"the sparse W1 solver {_STATUS[sol.status]} ({sol.rounds} rounds, {sol.pivots} "
-            f"pivots) with the certified bounds [{result.lower_bound:.17g}, "
-            f"{result.upper_bound:.17g}], relative gap {gap / max(abs(upper), 1e-300):.3e} > "
-            f"rtol {rtol:g}; raise max_rounds / max_pivots, or accept the bounds "
-            "(this error's .result)",
+            f"{sparse_failures(n, m, rtol, max_rounds, max_pivots)[sol.status]}. It stopped "
+            f"after {sol.rounds} rounds and {sol.pivots} pivots with the certified bounds "
+            f"[{result.lower_bound:.17g}, {result.upper_bound:.17g}], relative gap "
+            f"{gap / max(abs(upper), 1e-300):.3e}; the bounds are this error's .result",
             result,
         )
     return result
+
+
+def sparse_failures(
+    n: int, m: int, rtol: float, max_rounds: int, max_pivots: int | None
+) -> dict[int, str]:
+    """The message of each failing status of the sparse solver, eager and traced alike (the
+    eager error adds the bounds reached)."""
+    where = (
+        f"(problem {n} x {m}, rtol {rtol:g}, max_rounds {max_rounds}, "
+        f"max_iter {'None' if max_pivots is None else max_pivots})"
+    )
+    return {
+        ROUND_CAP: f"the sparse W1 solver stopped at max_rounds before its certified bounds met "
+        f"rtol {where}; raise max_rounds or rtol",
+        PIVOT_CAP: f"the sparse W1 solver stopped at max_iter pivots before its certified bounds "
+        f"met rtol {where}; raise max_iter or rtol",
+        ARTIFICIAL: _ARTIFICIAL_MESSAGE,
+    }
+
+
+_ARTIFICIAL_MESSAGE = (
+    "the sparse W1 solver left flow on its artificial arcs (an internal failure); "
+    "use method='dense' for this problem"
+)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -449,6 +469,7 @@ def primal_sparse(ms: Any, *, rtol: float, max_rounds: int, max_pivots: int | No
     """``w1_primal`` by the sparse solver, eager or traced (one callback, envelope gradients)."""
     import jax
     import jax.numpy as jnp
+    from jax.experimental import checkify
 
     from divergences._numerics import safe_sqrt
     from divergences.wasserstein.primal import W1Primal
@@ -477,21 +498,43 @@ def primal_sparse(ms: Any, *, rtol: float, max_rounds: int, max_pivots: int | No
         jax.ShapeDtypeStruct((n,), dtype),
         jax.ShapeDtypeStruct((m,), dtype),
         jax.ShapeDtypeStruct((3,), dtype),
+        jax.ShapeDtypeStruct((), np.int32),
     )
 
-    def host(x: np.ndarray, y: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple:
-        sol = solve(x, y, a, b)
+    def host(x: np.ndarray, y: np.ndarray, a: np.ndarray, b: np.ndarray, ok: np.ndarray) -> tuple:
+        # Never raises (an exception here reaches the user as JAX's opaque runtime error):
+        # input that broke a rule is not solved, a failed solve gives NaN and its status,
+        # which the checks below turn into a SolverError under dv.checked.
         rows = np.zeros(k, np.int32)
         cols = np.zeros(k, np.int32)
+        nan = (np.full(k, np.nan, dtype), np.full(n, np.nan, dtype), np.full(m, np.nan, dtype))
+        if not bool(ok):
+            return rows, cols, *nan, np.full(3, np.nan, dtype), np.int32(SKIPPED)
+        try:
+            sol = solve(x, y, a, b)
+        except CertificateError as err:
+            return rows, cols, *nan, np.full(3, np.nan, dtype), np.int32(err.result.status)
+        except SolverError:
+            return rows, cols, *nan, np.full(3, np.nan, dtype), np.int32(ARTIFICIAL)
         mass = np.zeros(k, dtype)
         arcs = sol.plan.rows.shape[0]
         rows[:arcs], cols[:arcs], mass[:arcs] = sol.plan.rows, sol.plan.cols, sol.plan.mass
         scalars = np.array([sol.value, sol.lower_bound, sol.upper_bound], dtype)
-        return rows, cols, mass, sol.u.astype(dtype), sol.v.astype(dtype), scalars
+        u, v = sol.u.astype(dtype), sol.v.astype(dtype)
+        return rows, cols, mass, u, v, scalars, np.int32(OPTIMAL)
 
-    rows, cols, mass, u, v, scalars = jax.pure_callback(
-        host, shapes, sg(ms.x), sg(ms.y), sg(ms.a), sg(ms.b), vmap_method="sequential"
+    rows, cols, mass, u, v, scalars, status = jax.pure_callback(
+        host,
+        shapes,
+        sg(ms.x),
+        sg(ms.y),
+        sg(ms.a),
+        sg(ms.b),
+        jnp.asarray(ms.valid),
+        vmap_method="sequential",
     )
+    for code, message in sparse_failures(n, m, rtol, max_rounds, max_pivots).items():
+        checkify.debug_check(status != code, SOLVER_FAILED + message)
     x, y, a, b = ms.x, ms.y, ms.a, ms.b
     diff = x[rows] - y[cols]
     cost = safe_sqrt(jnp.sum(diff * diff, axis=-1))

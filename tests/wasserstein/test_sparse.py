@@ -158,6 +158,24 @@ def test_forced_early_stop_reports_its_gap(cap):
     assert loose.lower_bound <= ref <= loose.upper_bound
 
 
+def test_early_stop_under_jit_is_nan_and_a_checked_solver_error():
+    # Inside jit the callback cannot raise: the result is NaN, and dv.checked raises the
+    # SolverError with the eager message's first sentence (the eager one adds the bounds).
+    rng = np.random.default_rng(5)
+    x, y = rng.random((300, 2)), rng.random((300, 2)) + np.array([0.5, 0.5])
+
+    def fn(p, q):
+        return dv.w1_primal(p, q, method="sparse", rtol=0.0, max_rounds=1).value
+
+    assert np.isnan(float(jax.jit(fn)(x, y)))
+    with pytest.raises(dv.CertificateError) as eager:
+        fn(x, y)
+    with pytest.raises(dv.SolverError) as traced:
+        jax.block_until_ready(dv.checked(jax.jit(fn))(x, y))
+    first = str(eager.value).split(". It stopped")[0]
+    assert "stopped at max_rounds" in first and str(traced.value) == first
+
+
 # ------------------------------------------------------------------------------ pricing
 
 

@@ -77,6 +77,7 @@ def _eager_and_checked(fn, args):
 
 W1_FUNCTIONS = {
     "w1_primal": lambda x, y, a, b: dv.w1_primal(x, y, a, b).value,
+    "w1_primal_sparse": lambda x, y, a, b: dv.w1_primal(x, y, a, b, method="sparse").value,
     "w1_dual": lambda x, y, a, b: dv.w1_dual(x, y, a, b).value,
     "w1_dual_lp": lambda x, y, a, b: dv.w1_dual(x, y, a, b, method="lp").value,
 }
