@@ -100,11 +100,16 @@ def test_degenerate_geometries(case):
         _check_solution(dv.w1_primal(x, y, a, b, method="sparse", rtol=0.0), x, y, a, b)
 
 
-@pytest.mark.parametrize("uniform", [True, False])
-def test_coarse_to_fine_path(uniform):
-    """Above 4000 points in all a subsample is solved first to seed the graph."""
+@pytest.mark.parametrize(
+    ("n", "m", "uniform"),
+    [(2100, 2000, True), (2100, 2000, False), (2104, 2104, True), (2101, 2101, True)],
+    ids=["uniform", "general", "assignment", "assignment-uneven-cells"],
+)
+def test_coarse_to_fine_path(n, m, uniform):
+    """Above 4000 points in all a coarse problem (cells of 8 points merged) is solved first
+    to seed the graph; with equal sizes and weights its potential starts the augmenting
+    paths (2101 points: the last cell is lighter, so the coarse problem is not one)."""
     rng = np.random.default_rng(3)
-    n, m = 2100, 2000
     x, y = rng.random((n, 2)), rng.random((m, 2))
     a = np.full(n, 1 / n) if uniform else rng.random(n)
     b = np.full(m, 1 / m) if uniform else rng.random(m)
@@ -112,6 +117,37 @@ def test_coarse_to_fine_path(uniform):
     sol = dv.w1_primal(x, y, a, b, method="sparse", rtol=0.0)
     np.testing.assert_allclose(float(sol.value), _pot(x, y, a, b), **LP)
     assert float(sol.lower_bound) <= _pot(x, y, a, b) <= float(sol.upper_bound)
+
+
+@pytest.mark.parametrize("geometry", ["same law", "translated copy", "grid ties", "duplicates"])
+def test_assignment_and_simplex_graph_solvers_agree(geometry, monkeypatch):
+    """Equal sizes and weights take shortest augmenting paths; the network simplex, forced,
+    solves the same problem to the same value, each with its certificate."""
+    rng = np.random.default_rng(11)
+    n = 700
+    if geometry == "same law":
+        x, y = rng.random((n, 2)), rng.random((n, 2))
+    elif geometry == "translated copy":
+        x = rng.random((n, 2))
+        y = x + np.array([0.3, 0.1])
+    elif geometry == "grid ties":
+        x = rng.integers(0, 12, (n, 2)).astype(float)
+        y = rng.integers(0, 12, (n, 2)).astype(float)
+    else:
+        base = rng.random((40, 2))
+        x, y = base[rng.integers(0, 40, n)], base[rng.integers(0, 40, n)]
+    w = np.full(n, 1 / n)
+    by_paths = solve_sparse_host(x, y, w, w, rtol=0.0)
+    monkeypatch.setattr(_sparse, "_ASSIGNMENT", False)
+    by_simplex = solve_sparse_host(x, y, w, w, rtol=0.0)
+    ref = _pot(x, y, w, w)
+    for sol in (by_paths, by_simplex):
+        np.testing.assert_allclose(sol.value, ref, **LP)
+        assert sol.lower_bound <= ref <= sol.upper_bound
+    # An assignment: n arcs of mass 1/n, one per point on each side.
+    assert sorted(by_paths.plan.rows.tolist()) == list(range(n))
+    assert sorted(by_paths.plan.cols.tolist()) == list(range(n))
+    np.testing.assert_array_equal(by_paths.plan.mass, w)
 
 
 # ------------------------------------------------------------------------------ certificate

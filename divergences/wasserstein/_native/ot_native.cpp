@@ -28,6 +28,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <functional>
 #include <numeric>
 #include <thread>
 #include <vector>
@@ -618,26 +619,536 @@ PyObject* py_k_nearest(PyObject*, PyObject* args) {
 
 enum Status { kOptimal = 0, kWithinTolerance = 1, kRoundCap = 2, kPivotCap = 3, kArtificial = 4 };
 
+// The transportation problem on the candidate graph, solved by the network simplex: the
+// graph interface of column_generation() below.
+class SimplexGraph {
+ public:
+  // The first basis is the monotone plan along the curve (north-west corner rule), a feasible
+  // basic solution. Its arcs are candidates; its balanced stretches (between points where
+  // both sides run out together) go into the first basis as they are, each hung from the
+  // root by a zero-flow artificial arc; every other point hangs from the root by an
+  // artificial arc carrying its whole mass.
+  SimplexGraph(int n, int m, const double* x, const double* y, const double* a, const double* b,
+               int d, const int* ox, const int* oy, size_t reserve)
+      : ns_(n, m), n_(n), m_(m), d_(d), x_(x), y_(y), mass_(std::accumulate(a, a + n, 0.0)) {
+    Arcs& arcs = ns_.arcs;
+    const int R = ns_.root();
+    arcs.tail.reserve(reserve + 3 * static_cast<size_t>(n + m));
+    std::vector<uint8_t> placed(n + m, 0);
+    std::vector<int> seg_arcs;
+    int i = 0, j = 0;
+    double ra = a[ox[0]], rb = b[oy[0]];
+    const size_t max_segment = 64;
+    while (i < n && j < m) {
+      int si = ox[i], tj = oy[j];
+      double f = std::min(ra, rb);
+      int e = arcs.add(si, n + tj, cost(si, tj), f);
+      max_cost_ = std::max(max_cost_, arcs.cost[e]);
+      seg_arcs.push_back(e);
+      ra -= f;
+      rb -= f;
+      bool adv_i = ra <= 0.0, adv_j = rb <= 0.0;
+      if (adv_i && adv_j && seg_arcs.size() <= max_segment) {
+        // A balanced stretch: its arcs form a path starting at a source.
+        int s0 = arcs.tail[seg_arcs[0]];
+        int ea = arcs.add(s0, R, 0.0, 0.0);  // cost set in finish(), once M is known
+        ns_.artificial.push_back(ea);
+        ns_.attach(s0, R, ea);
+        placed[s0] = 1;
+        for (int k : seg_arcs) {
+          int t = arcs.tail[k], h = arcs.head[k];
+          if (!placed[t]) {
+            ns_.attach(t, h, k);
+            placed[t] = 1;
+          } else if (!placed[h]) {
+            ns_.attach(h, t, k);
+            placed[h] = 1;
+          }
+        }
+      }
+      if (adv_i && adv_j) seg_arcs.clear();
+      if (adv_i) {
+        ++i;
+        if (i < n) ra = a[ox[i]];
+      }
+      if (adv_j) {
+        ++j;
+        if (j < m) rb = b[oy[j]];
+      }
+    }
+    // Staircase flows are only kept inside the tree; the rest start from the artificial arcs.
+    for (int k = 0; k < arcs.size(); ++k)
+      if (!arcs.in_tree[k] && arcs.head[k] != R) arcs.flow[k] = 0.0;
+    for (int k = 0; k < n + m; ++k) {
+      if (placed[k]) continue;
+      int e = k < n ? arcs.add(k, R, 0.0, a[k]) : arcs.add(R, k, 0.0, b[k - n]);
+      ns_.artificial.push_back(e);
+      ns_.attach(k, R, e);
+    }
+  }
+
+  void add(int i, int j, double c) {
+    max_cost_ = std::max(max_cost_, c);
+    ns_.arcs.add(i, n_ + j, c, 0.0);
+  }
+
+  // Called once the candidate arcs are in: the artificial cost M, above any real path's cost
+  // in practice (raised in optimize() if flow stays on the artificial arcs).
+  void finish() {
+    big_m_ = 4.0 * max_cost_ + 1.0;
+    for (int e : ns_.artificial) ns_.arcs.cost[e] = big_m_;
+    ns_.recompute_all();
+  }
+
+  // Optimal on the graph (true), or stopped at the pivot cap (false).
+  bool optimize(double tol, int64_t max_pivots) {
+    bool optimal = false;
+    for (int raise = 0; raise < 40; ++raise) {
+      int64_t left = max_pivots - ns_.pivots;
+      optimal = ns_.run(tol, left > 0 ? left : 0);
+      if (!optimal) break;
+      art_flow_ = 0.0;
+      for (int e : ns_.artificial) art_flow_ += ns_.arcs.flow[e];
+      if (art_flow_ <= 1e-12 * mass_) break;
+      big_m_ *= 8.0;  // flow through the root is cheaper than the graph allows: raise M
+      for (int e : ns_.artificial) ns_.arcs.cost[e] = big_m_;
+      ns_.recompute_all();
+    }
+    ns_.recompute_all();
+    return optimal;
+  }
+
+  bool artificial_flow_left() const { return art_flow_ > 1e-12 * mass_; }
+  double artificial_flow() const { return art_flow_; }
+  const std::vector<double>& pi() const { return ns_.pi(); }
+  int64_t pivots() const { return ns_.pivots; }
+  int arc_count() const { return ns_.arcs.size(); }
+
+  // fn(i, j, mass, cost) for every real arc of the basis (mass 0 for a degenerate one).
+  template <class F>
+  void for_each_basic(F fn) const {
+    const Arcs& arcs = ns_.arcs;
+    const int R = ns_.root();
+    for (int e = 0; e < arcs.size(); ++e) {
+      if (!arcs.in_tree[e] || arcs.tail[e] == R || arcs.head[e] == R) continue;
+      fn(arcs.tail[e], arcs.head[e] - n_, arcs.flow[e], arcs.cost[e]);
+    }
+  }
+
+ private:
+  double cost(int i, int j) const {
+    return euclid(x_ + static_cast<size_t>(i) * d_, y_ + static_cast<size_t>(j) * d_, d_);
+  }
+
+  NetworkSimplex ns_;
+  int n_, m_, d_;
+  const double *x_, *y_;
+  double mass_, max_cost_ = 0.0, big_m_ = 1.0, art_flow_ = 0.0;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Shortest augmenting paths for the assignment problem
+// ---------------------------------------------------------------------------------------------
+//
+// With n sources and n sinks of one and the same mass the transportation LP is an assignment
+// problem, on which the primal network simplex is at its worst (every basis is degenerate:
+// n - 1 of its 2n arcs carry no flow, and most pivots move no flow). The Hungarian method in
+// its shortest-augmenting-path form is used there instead: duals (u, v) with reduced costs
+// c_ij - u_i - v_j >= 0 on every arc of the graph and 0 on the matched ones; each free source
+// is matched by a Dijkstra search on reduced costs to the nearest free sink, after which the
+// duals of the nodes it settled move by their distance, keeping every reduced cost >= 0.
+// Duals can start from any feasible guess (the coarse solve's potential), which the primal
+// simplex cannot use. References: Kuhn, Naval Res. Logist. Q. 2, 1955; Jonker & Volgenant,
+// Computing 38, 1987; Ahuja, Magnanti & Orlin, Network Flows, 1993, ch. 9 and 12.
+
+class AssignmentGraph {
+ public:
+  AssignmentGraph(int n, double unit, const double* x, const double* y, int d, const double* u0,
+                  const double* v0)
+      : n_(n), d_(d), unit_(unit), x_(x), y_(y), adj_(n), u_(u0, u0 + n), v_(v0, v0 + n),
+        mate_x_(n, -1), mate_y_(n, -1), mate_cost_(n, 0.0), dist_(n, 0.0), dsrc_(n, 0.0),
+        pred_(n, -1), pred_cost_(n, 0.0), seen_(n, 0), settled_(n, 0), pi_(2 * static_cast<size_t>(n)) {
+    dirty_.assign(n, 1);  // the first optimize() tightens every source
+  }
+
+  void add(int i, int j, double c) {
+    adj_[i].push_back({j, c});
+    ++arcs_;
+    if (c - u_[i] - v_[j] < 0.0 && !dirty_[i]) {
+      dirty_[i] = 1;
+      dirty_list_.push_back(i);
+    }
+  }
+
+  void finish() {
+    for (int i = 0; i < n_; ++i) dirty_list_.push_back(i);
+  }
+
+  // Matches every source (true), or stops after max_pivots augmentations (false).
+  bool optimize(double /*tol*/, int64_t max_pivots) {
+    // Sources with an arc of negative reduced cost: u_i drops to the smallest c_ij - v_j, which
+    // makes all their arcs feasible, and they are unmatched (their matched arc is no longer
+    // tight). On the first call this sets u_i = min_j c_ij - v_j for every source, and a
+    // source whose tight sink is free takes it.
+    for (int i : dirty_list_) {
+      dirty_[i] = 0;
+      double lo = kInf;
+      int arg = -1;
+      double arg_cost = 0.0;
+      for (const auto& [j, c] : adj_[i]) {
+        double r = c - v_[j];
+        if (r < lo) {
+          lo = r;
+          arg = j;
+          arg_cost = c;
+        }
+      }
+      if (arg < 0) continue;
+      if (mate_x_[i] >= 0 && lo < u_[i]) {
+        mate_y_[mate_x_[i]] = -1;
+        mate_x_[i] = -1;
+      }
+      if (mate_x_[i] < 0) {
+        u_[i] = lo;
+        if (mate_y_[arg] < 0) match(i, arg, arg_cost);
+      }
+    }
+    dirty_list_.clear();
+    reduce_rows();
+    for (int i = 0; i < n_; ++i) {
+      if (mate_x_[i] >= 0) continue;
+      if (augments_ >= max_pivots) return false;
+      if (!augment(i)) return false;  // no free sink reachable: cannot happen (see below)
+      ++augments_;
+    }
+    return true;
+  }
+
+  bool artificial_flow_left() const { return false; }
+  double artificial_flow() const { return 0.0; }
+  int64_t pivots() const { return augments_; }
+  int arc_count() const { return static_cast<int>(arcs_); }
+
+  // pi in the simplex's convention: reduced cost c_ij + pi_i - pi_{n+j}.
+  const std::vector<double>& pi() {
+    for (int i = 0; i < n_; ++i) pi_[i] = -u_[i];
+    for (int j = 0; j < n_; ++j) pi_[n_ + j] = v_[j];
+    return pi_;
+  }
+
+  // fn(i, j, mass, cost) for every matched pair; a source left free by a cap is paired with a
+  // free sink in index order (along the curve), so the plan is always feasible.
+  template <class F>
+  void for_each_basic(F fn) const {
+    int free_j = 0;
+    for (int i = 0; i < n_; ++i) {
+      if (mate_x_[i] >= 0) {
+        fn(i, mate_x_[i], unit_, mate_cost_[i]);
+        continue;
+      }
+      while (free_j < n_ && mate_y_[free_j] >= 0) ++free_j;
+      if (free_j >= n_) continue;  // cannot happen: as many free sinks as free sources
+      // Only after a cap: these pairs are left out of the matching, so not reused here.
+      fn(i, free_j, unit_, euclid(x_ + static_cast<size_t>(i) * d_, y_ + static_cast<size_t>(free_j) * d_, d_));
+      ++free_j;
+    }
+  }
+
+ private:
+  struct Arc {
+    int j;
+    double c;
+  };
+
+  void match(int i, int j, double c) {
+    mate_x_[i] = j;
+    mate_y_[j] = i;
+    mate_cost_[i] = c;
+  }
+
+  // Augmenting row reduction (Jonker & Volgenant 1987): a free source takes the sink of its
+  // smallest c_ij - v_j, whose v drops by the gap to the second smallest, so both become
+  // tight; the sink's former owner is freed and bids next. Cheap (no heap, no search), it
+  // matches most free sources before the shortest paths run. Two passes, as in JV; a chain
+  // of displacements is cut after kChain steps.
+  void reduce_rows() {
+    std::vector<int> todo;
+    for (int i = 0; i < n_; ++i)
+      if (mate_x_[i] < 0 && !adj_[i].empty()) todo.push_back(i);
+    constexpr int kPasses = 2, kChain = 64;
+    for (int pass = 0; pass < kPasses && !todo.empty(); ++pass) {
+      std::vector<int> next;
+      for (int start : todo) {
+        int i = start;
+        for (int step = 0; step < kChain; ++step) {
+          double u1 = kInf, u2 = kInf, c1 = 0.0, c2 = 0.0;
+          int j1 = -1, j2 = -1;
+          for (const auto& [j, c] : adj_[i]) {
+            double r = c - v_[j];
+            if (r < u1) {
+              u2 = u1, j2 = j1, c2 = c1;
+              u1 = r, j1 = j, c1 = c;
+            } else if (r < u2) {
+              u2 = r, j2 = j, c2 = c;
+            }
+          }
+          if (j2 < 0) {  // a single arc: take it if free
+            if (mate_y_[j1] < 0) {
+              u_[i] = u1;
+              match(i, j1, c1);
+            } else {
+              next.push_back(i);
+            }
+            break;
+          }
+          int owner = mate_y_[j1];
+          const bool strict = u1 < u2;
+          if (strict) {
+            v_[j1] -= u2 - u1;
+          } else if (owner >= 0) {  // a tie: take the second sink instead
+            j1 = j2;
+            c1 = c2;
+            owner = mate_y_[j2];
+          }
+          u_[i] = u2;
+          if (owner >= 0) mate_x_[owner] = -1;
+          match(i, j1, c1);
+          if (owner < 0) break;
+          if (!strict || step + 1 == kChain) {
+            next.push_back(owner);
+            break;
+          }
+          i = owner;
+        }
+      }
+      todo.swap(next);
+    }
+  }
+
+  // Relaxes the arcs of source i, settled at distance d.
+  void scan(int i, double d) {
+    for (const auto& [j, c] : adj_[i]) {
+      if (settled_[j] == stamp_) continue;
+      double r = c - u_[i] - v_[j];
+      double nd = d + (r > 0.0 ? r : 0.0);  // a few ulps below 0 count as 0
+      if (seen_[j] != stamp_ || nd < dist_[j]) {
+        seen_[j] = stamp_;
+        dist_[j] = nd;
+        pred_[j] = i;
+        pred_cost_[j] = c;
+        heap_.push_back({nd, j});
+        std::push_heap(heap_.begin(), heap_.end(), std::greater<>());
+      }
+    }
+  }
+
+  // One shortest augmenting path from the free source s. A free sink is always reachable:
+  // the graph holds a perfect matching (the monotone pairs along the curve are candidates),
+  // so an alternating path to a free sink exists.
+  bool augment(int s) {
+    ++stamp_;
+    heap_.clear();
+    settled_y_.clear();
+    settled_x_.clear();
+    dsrc_[s] = 0.0;
+    settled_x_.push_back(s);
+    scan(s, 0.0);
+    int free_sink = -1;
+    double big_d = 0.0;
+    while (!heap_.empty()) {
+      std::pop_heap(heap_.begin(), heap_.end(), std::greater<>());
+      auto [d, j] = heap_.back();
+      heap_.pop_back();
+      if (settled_[j] == stamp_ || d > dist_[j]) continue;
+      settled_[j] = stamp_;
+      settled_y_.push_back(j);
+      if (mate_y_[j] < 0) {
+        free_sink = j;
+        big_d = d;
+        break;
+      }
+      int i = mate_y_[j];
+      dsrc_[i] = d;
+      settled_x_.push_back(i);
+      scan(i, d);
+    }
+    if (free_sink < 0) return false;
+    for (int j : settled_y_) v_[j] += dist_[j] - big_d;
+    for (int i : settled_x_) u_[i] += big_d - dsrc_[i];
+    for (int j = free_sink;;) {
+      int i = pred_[j];
+      int next = mate_x_[i];
+      match(i, j, pred_cost_[j]);
+      if (i == s) break;
+      j = next;
+    }
+    return true;
+  }
+
+  int n_, d_;
+  double unit_;
+  const double *x_, *y_;
+  std::vector<std::vector<Arc>> adj_;
+  std::vector<double> u_, v_;
+  std::vector<int> mate_x_, mate_y_;
+  std::vector<double> mate_cost_, dist_, dsrc_;
+  std::vector<int> pred_;
+  std::vector<double> pred_cost_;
+  std::vector<int> seen_, settled_;
+  std::vector<uint8_t> dirty_;
+  std::vector<int> dirty_list_, settled_x_, settled_y_;
+  std::vector<std::pair<double, int>> heap_;
+  std::vector<double> pi_;
+  int stamp_ = 0;
+  int64_t augments_ = 0;
+  size_t arcs_ = 0;
+};
+
+// What column_generation() reads and writes (the solve() call's buffers).
+struct Problem {
+  int n, m, d, threads, max_rounds;
+  const double *x, *y, *a, *b;
+  double rtol, rc_tol;
+  int64_t max_pivots;
+  double *fx, *fy;  // out: the c-transform at x and at y
+};
+
+struct Outcome {
+  int status = kRoundCap, rounds = 0;
+  double upper = kInf, lower = -kInf, t_graph = 0.0, t_pricing = 0.0;
+};
+
+// Rounds of "solve on the graph, price every pair with the k-d trees, add the arcs of negative
+// reduced cost", with the certificate's bounds. G is SimplexGraph or AssignmentGraph.
+template <class G>
+Outcome column_generation(G& g, const Problem& pr) {
+  using clock = std::chrono::steady_clock;
+  const int n = pr.n, m = pr.m, d = pr.d;
+  const double *x = pr.x, *y = pr.y;
+  Outcome out;
+  KdTree tree_x(x, n, d), tree_y(y, m, d);
+  std::vector<double> wx(n), wy(m), gy(m);
+  std::vector<int> hint_x(n, -1), hint_y(m, -1), arg_x(n), arg_y(m), arg_tmp(m);
+  double* fx = pr.fx;
+  double* fy = pr.fy;
+  auto cost = [&](int i, int j) {
+    return euclid(x + static_cast<size_t>(i) * d, y + static_cast<size_t>(j) * d, d);
+  };
+  int rounds;
+  for (rounds = 1; rounds <= pr.max_rounds; ++rounds) {
+    auto t0 = clock::now();
+    const bool optimal_on_graph = g.optimize(pr.rc_tol, pr.max_pivots);
+    out.t_graph += std::chrono::duration<double>(clock::now() - t0).count();
+    auto t1 = clock::now();
+    const std::vector<double>& pi = g.pi();
+    // The plan's cost, and a partner of each point for the pricing's first bound.
+    Sum ub;
+    g.for_each_basic([&](int i, int j, double f, double c) {
+      hint_x[i] = j;
+      hint_y[j] = i;
+      if (f > 0.0) ub.add(f * c);
+    });
+    out.upper = ub.value();
+    // Pricing: f(z) = min_j ||z - y_j|| - pi_j at every x (and every y, for the bound),
+    // g(z) = min_i ||z - x_i|| + pi_i at every y. The reduced cost of (i, j) is
+    // c_ij + pi_i - pi_j, so min_j of it is f(x_i) + pi_i and min_i of it is g(y_j) - pi_j.
+    for (int j = 0; j < m; ++j) wy[j] = -pi[n + j];
+    for (int i = 0; i < n; ++i) wx[i] = pi[i];
+    tree_y.set_weights(wy.data());
+    tree_x.set_weights(wx.data());
+    parallel_for(n, pr.threads, [&](Py_ssize_t lo, Py_ssize_t hi) {
+      std::vector<int> st;
+      for (Py_ssize_t i = lo; i < hi; ++i)
+        fx[i] = tree_y.query(x + static_cast<size_t>(i) * d, hint_x[i], &arg_x[i], st);
+    });
+    parallel_for(m, pr.threads, [&](Py_ssize_t lo, Py_ssize_t hi) {
+      std::vector<int> st;
+      for (Py_ssize_t j = lo; j < hi; ++j)
+        gy[j] = tree_x.query(y + static_cast<size_t>(j) * d, hint_y[j], &arg_y[j], st);
+    });
+    // The new arcs are collected first: adding them may change g's potentials.
+    std::vector<std::pair<int, int>> fresh;
+    for (int i = 0; i < n; ++i)
+      if (fx[i] + pi[i] < -pr.rc_tol) fresh.push_back({i, arg_x[i]});
+    for (int j = 0; j < m; ++j) {
+      if (gy[j] - pi[n + j] < -pr.rc_tol) {
+        int i = arg_y[j];
+        if (fx[i] + pi[i] < -pr.rc_tol && arg_x[i] == j) continue;  // added above
+        fresh.push_back({i, j});
+      }
+    }
+    const int added = static_cast<int>(fresh.size());
+    // The lower bound needs f at every y too: a third query per point, taken only when the
+    // rounds may stop here (few arcs added, or a cap or the optimum reached). A skipped
+    // round's bound could not have met rtol in practice; the rounds then go on regardless.
+    const bool last = added == 0 || !optimal_on_graph || rounds == pr.max_rounds ||
+                      g.artificial_flow_left();
+    bool have_lower = false;
+    if (last || static_cast<int64_t>(added) * kBoundEvery <= n + m) {
+      parallel_for(m, pr.threads, [&](Py_ssize_t lo, Py_ssize_t hi) {
+        std::vector<int> st;
+        for (Py_ssize_t j = lo; j < hi; ++j)
+          fy[j] = tree_y.query(y + static_cast<size_t>(j) * d, static_cast<int>(j), &arg_tmp[j], st);
+      });
+      Sum lb;
+      for (int i = 0; i < n; ++i) lb.add(pr.a[i] * fx[i]);
+      for (int j = 0; j < m; ++j) lb.add(-pr.b[j] * fy[j]);
+      out.lower = lb.value();
+      have_lower = true;
+    }
+    out.t_pricing += std::chrono::duration<double>(clock::now() - t1).count();
+    if (!optimal_on_graph) {
+      out.status = kPivotCap;
+      break;
+    }
+    if (g.artificial_flow_left()) {
+      out.status = kArtificial;
+      break;
+    }
+    if (added == 0) {
+      out.status = kOptimal;
+      break;
+    }
+    if (have_lower && out.upper - out.lower <= pr.rtol * std::fabs(out.upper)) {
+      out.status = kWithinTolerance;
+      break;
+    }
+    if (rounds == pr.max_rounds) {
+      out.status = kRoundCap;
+      break;
+    }
+    for (const auto& [i, j] : fresh) g.add(i, j, cost(i, j));
+  }
+  out.rounds = std::min(rounds, pr.max_rounds);
+  return out;
+}
+
 // solve(x, y, a, b, cand_i, cand_j, order_x, order_y, d, rtol, rc_tol, max_rounds,
-//       max_pivots, out_rows, out_cols, out_mass, out_pi, out_fx, out_fy, out_stats) -> arcs
+//       max_pivots, out_rows, out_cols, out_mass, out_pi, out_fx, out_fy, out_stats, threads,
+//       assignment, u0, v0) -> arcs
 //
 // x (n*d), y (m*d), a (n), b (m): float64, weights > 0. cand_i/cand_j (int32): candidate
 // arcs. order_x/order_y (int32): the points along a space-filling curve, for the first basis
-// (the monotone plan along that order). Outputs: the plan's arcs with positive mass (at most
-// n + m), the potentials pi (n + m: sources then sinks, u_i = -pi_i, v_j = pi_{n+j}), the
+// (the monotone plan along that order). assignment (0/1): n == m and every weight the same;
+// the graph is then solved by shortest augmenting paths from the duals u0 (n), v0 (m), which
+// must be feasible on the candidate arcs up to rounding (c_ij - u0_i - v0_j >= -few ulps;
+// zeros are), instead of the network simplex. Outputs: the plan's arcs with positive mass (at
+// most n + m), the potentials pi (n + m: sources then sinks, u_i = -pi_i, v_j = pi_{n+j}), the
 // c-transform f(z) = min_j ||z - y_j|| - v_j at x and at y, and stats:
-//   [status, rounds, pivots, arcs, upper, lower, t_simplex, t_pricing, artificial_flow].
+//   [status, rounds, pivots (augmentations), arcs, upper, lower, t_graph, t_pricing,
+//    artificial_flow].
 PyObject* py_solve(PyObject*, PyObject* args) {
   PyObject *o_x, *o_y, *o_a, *o_b, *o_ci, *o_cj, *o_ox, *o_oy;
-  PyObject *o_rows, *o_cols, *o_mass, *o_pi, *o_fx, *o_fy, *o_stats;
-  int d, max_rounds, threads;
+  PyObject *o_rows, *o_cols, *o_mass, *o_pi, *o_fx, *o_fy, *o_stats, *o_u0, *o_v0;
+  int d, max_rounds, threads, assignment;
   long long max_pivots;
   double rtol, rc_tol;
-  if (!PyArg_ParseTuple(args, "OOOOOOOOiddiLOOOOOOOi", &o_x, &o_y, &o_a, &o_b, &o_ci, &o_cj,
+  if (!PyArg_ParseTuple(args, "OOOOOOOOiddiLOOOOOOOiiOO", &o_x, &o_y, &o_a, &o_b, &o_ci, &o_cj,
                         &o_ox, &o_oy, &d, &rtol, &rc_tol, &max_rounds, &max_pivots, &o_rows,
-                        &o_cols, &o_mass, &o_pi, &o_fx, &o_fy, &o_stats, &threads))
+                        &o_cols, &o_mass, &o_pi, &o_fx, &o_fy, &o_stats, &threads, &assignment,
+                        &o_u0, &o_v0))
     return nullptr;
-  Buffer bx, by, ba, bb, bci, bcj, box, boy, brows, bcols, bmass, bpi, bfx, bfy, bstats;
+  Buffer bx, by, ba, bb, bci, bcj, box, boy, brows, bcols, bmass, bpi, bfx, bfy, bstats, bu0, bv0;
   if (!bx.get(o_x, false, "d", 8, "x") || !by.get(o_y, false, "d", 8, "y") ||
       !ba.get(o_a, false, "d", 8, "a") || !bb.get(o_b, false, "d", 8, "b") ||
       !bci.get(o_ci, false, "i", 4, "cand_i") || !bcj.get(o_cj, false, "i", 4, "cand_j") ||
@@ -645,14 +1156,15 @@ PyObject* py_solve(PyObject*, PyObject* args) {
       !brows.get(o_rows, true, "i", 4, "out_rows") || !bcols.get(o_cols, true, "i", 4, "out_cols") ||
       !bmass.get(o_mass, true, "d", 8, "out_mass") || !bpi.get(o_pi, true, "d", 8, "out_pi") ||
       !bfx.get(o_fx, true, "d", 8, "out_fx") || !bfy.get(o_fy, true, "d", 8, "out_fy") ||
-      !bstats.get(o_stats, true, "d", 8, "out_stats"))
+      !bstats.get(o_stats, true, "d", 8, "out_stats") || !bu0.get(o_u0, false, "d", 8, "u0") ||
+      !bv0.get(o_v0, false, "d", 8, "v0"))
     return nullptr;
   const int n = static_cast<int>(ba.count()), m = static_cast<int>(bb.count());
   if (d < 1 || n < 1 || m < 1 || bx.count() != static_cast<Py_ssize_t>(n) * d ||
       by.count() != static_cast<Py_ssize_t>(m) * d || bci.count() != bcj.count() ||
       box.count() != n || boy.count() != m || brows.count() < n + m || bcols.count() < n + m ||
       bmass.count() < n + m || bpi.count() != n + m || bfx.count() != n || bfy.count() != m ||
-      bstats.count() < 9) {
+      bstats.count() < 9 || bu0.count() != n || bv0.count() != m) {
     PyErr_SetString(PyExc_ValueError, "solve: inconsistent buffer sizes");
     return nullptr;
   }
@@ -675,220 +1187,60 @@ PyObject* py_solve(PyObject*, PyObject* args) {
       PyErr_SetString(PyExc_ValueError, "solve: order_y out of range");
       return nullptr;
     }
+  if (assignment) {
+    bool same = n == m;
+    for (int k = 0; same && k < n; ++k) same = a[k] == a[0] && b[k] == a[0];
+    if (!same) {
+      PyErr_SetString(PyExc_ValueError, "solve: assignment needs n == m and equal weights");
+      return nullptr;
+    }
+  }
+  const Problem pr{n, m, d, threads, max_rounds, x, y, a, b, rtol, rc_tol,
+                   static_cast<int64_t>(max_pivots), bfx.data<double>(), bfy.data<double>()};
   int n_plan = 0;
   double* stats = bstats.data<double>();
-  Py_BEGIN_ALLOW_THREADS;
-  using clock = std::chrono::steady_clock;
-  double t_simplex = 0.0, t_pricing = 0.0;
-  NetworkSimplex ns(n, m);
-  Arcs& arcs = ns.arcs;
-  const int R = ns.root();
-  arcs.tail.reserve(static_cast<size_t>(bci.count()) + 3 * static_cast<size_t>(n + m));
-  double max_cost = 0.0;
-  // The monotone plan along the curve (north-west corner rule): a feasible basic solution.
-  // Its arcs are candidates; its balanced stretches (between points where both sides run out
-  // together, as with equal uniform weights) go into the first basis as they are, each hung
-  // from the root by a zero-flow artificial arc; every other point hangs from the root by an
-  // artificial arc carrying its whole mass. Both choices keep the tree strongly feasible.
-  std::vector<uint8_t> placed(n + m, 0);
-  {
-    std::vector<int> seg_arcs;
-    int i = 0, j = 0;
-    double ra = a[ox[0]], rb = b[oy[0]];
-    const size_t max_segment = 64;
-    while (i < n && j < m) {
-      int si = ox[i], tj = oy[j];
-      double f = std::min(ra, rb);
-      double c = euclid(x + static_cast<size_t>(si) * d, y + static_cast<size_t>(tj) * d, d);
-      max_cost = std::max(max_cost, c);
-      int e = arcs.add(si, n + tj, c, f);
-      seg_arcs.push_back(e);
-      ra -= f;
-      rb -= f;
-      bool adv_i = ra <= 0.0, adv_j = rb <= 0.0;
-      if (adv_i && adv_j && seg_arcs.size() <= max_segment) {
-        // A balanced stretch: its arcs form a path starting at a source.
-        int s0 = arcs.tail[seg_arcs[0]];
-        int ea = arcs.add(s0, R, 0.0, 0.0);  // cost set below, once M is known
-        ns.artificial.push_back(ea);
-        ns.attach(s0, R, ea);
-        placed[s0] = 1;
-        for (int k : seg_arcs) {
-          int t = arcs.tail[k], h = arcs.head[k];
-          if (!placed[t]) {
-            ns.attach(t, h, k);
-            placed[t] = 1;
-          } else if (!placed[h]) {
-            ns.attach(h, t, k);
-            placed[h] = 1;
-          }
-        }
-      }
-      if (adv_i && adv_j) seg_arcs.clear();
-      if (adv_i) {
-        ++i;
-        if (i < n) ra = a[ox[i]];
-      }
-      if (adv_j) {
-        ++j;
-        if (j < m) rb = b[oy[j]];
-      }
-    }
-    // Staircase flows are only kept inside the tree; the rest start from the artificial arcs.
-    for (int k = 0; k < arcs.size(); ++k)
-      if (!arcs.in_tree[k] && arcs.head[k] != R) arcs.flow[k] = 0.0;
-    for (int k = 0; k < n + m; ++k) {
-      if (placed[k]) continue;
-      int e = k < n ? arcs.add(k, R, 0.0, a[k]) : arcs.add(R, k, 0.0, b[k - n]);
-      ns.artificial.push_back(e);
-      ns.attach(k, R, e);
-    }
-  }
-  for (Py_ssize_t k = 0; k < bci.count(); ++k) {
-    double c = euclid(x + static_cast<size_t>(ci[k]) * d, y + static_cast<size_t>(cj[k]) * d, d);
-    max_cost = std::max(max_cost, c);
-    arcs.add(ci[k], n + cj[k], c, 0.0);
-  }
-  // Artificial cost: above any real path's cost in practice; raised if flow stays on them.
-  double big_m = 4.0 * max_cost + 1.0;
-  for (int e : ns.artificial) arcs.cost[e] = big_m;
-  ns.recompute_all();
-
-  KdTree tree_x(x, n, d), tree_y(y, m, d);
-  std::vector<double> wx(n), wy(m), gy(m);
-  std::vector<int> hint_x(n, -1), hint_y(m, -1), arg_x(n), arg_y(m), arg_tmp(m), stack;
-  double* fx = bfx.data<double>();
-  double* fy = bfy.data<double>();
-  int status = kRoundCap, rounds = 0;
-  double upper = kInf, lower = -kInf, art_flow = 0.0;
-  bool have_lower = false;
-  const double mass = std::accumulate(a, a + n, 0.0);
-  for (rounds = 1; rounds <= max_rounds; ++rounds) {
-    auto t0 = clock::now();
-    bool optimal_on_graph = false;
-    for (int raise = 0; raise < 40; ++raise) {
-      int64_t left = max_pivots - ns.pivots;
-      optimal_on_graph = ns.run(rc_tol, left > 0 ? left : 0);
-      if (!optimal_on_graph) break;
-      art_flow = 0.0;
-      for (int e : ns.artificial) art_flow += arcs.flow[e];
-      if (art_flow <= 1e-12 * mass) break;
-      big_m *= 8.0;  // flow through the root is cheaper than the graph allows: raise M
-      for (int e : ns.artificial) arcs.cost[e] = big_m;
-      ns.recompute_all();
-    }
-    ns.recompute_all();
-    t_simplex += std::chrono::duration<double>(clock::now() - t0).count();
-    auto t1 = clock::now();
-    const std::vector<double>& pi = ns.pi();
-    // The plan's cost, and a partner of each point for the pricing's first bound.
-    Sum ub;
-    for (int e = 0; e < arcs.size(); ++e) {
-      if (!arcs.in_tree[e] || arcs.tail[e] == R || arcs.head[e] == R) continue;
-      int i = arcs.tail[e], j = arcs.head[e] - n;
-      hint_x[i] = j;
-      hint_y[j] = i;
-      if (arcs.flow[e] > 0.0) ub.add(arcs.flow[e] * arcs.cost[e]);
-    }
-    upper = ub.value();
-    // Pricing: f(z) = min_j ||z - y_j|| - pi_j at every x (and every y, for the bound),
-    // g(z) = min_i ||z - x_i|| + pi_i at every y. The reduced cost of (i, j) is
-    // c_ij + pi_i - pi_j, so min_j of it is f(x_i) + pi_i and min_i of it is g(y_j) - pi_j.
-    for (int j = 0; j < m; ++j) wy[j] = -pi[n + j];
-    for (int i = 0; i < n; ++i) wx[i] = pi[i];
-    tree_y.set_weights(wy.data());
-    tree_x.set_weights(wx.data());
-    parallel_for(n, threads, [&](Py_ssize_t lo, Py_ssize_t hi) {
-      std::vector<int> st;
-      for (Py_ssize_t i = lo; i < hi; ++i)
-        fx[i] = tree_y.query(x + static_cast<size_t>(i) * d, hint_x[i], &arg_x[i], st);
-    });
-    parallel_for(m, threads, [&](Py_ssize_t lo, Py_ssize_t hi) {
-      std::vector<int> st;
-      for (Py_ssize_t j = lo; j < hi; ++j)
-        gy[j] = tree_x.query(y + static_cast<size_t>(j) * d, hint_y[j], &arg_y[j], st);
-    });
-    int added = 0;
-    for (int i = 0; i < n; ++i) {
-      if (fx[i] + pi[i] < -rc_tol) {
-        int j = arg_x[i];
-        arcs.add(i, n + j, euclid(x + static_cast<size_t>(i) * d, y + static_cast<size_t>(j) * d, d), 0.0);
-        ++added;
-      }
-    }
-    for (int j = 0; j < m; ++j) {
-      if (gy[j] - pi[n + j] < -rc_tol) {
-        int i = arg_y[j];
-        if (fx[i] + pi[i] < -rc_tol && arg_x[i] == j) continue;  // added above
-        arcs.add(i, n + j, euclid(x + static_cast<size_t>(i) * d, y + static_cast<size_t>(j) * d, d), 0.0);
-        ++added;
-      }
-    }
-    // The lower bound needs f at every y too: a third query per point, taken only when the
-    // rounds may stop here (few arcs added, or a cap or the optimum reached). A skipped
-    // round's bound could not have met rtol in practice; the rounds then go on regardless.
-    const bool last = added == 0 || !optimal_on_graph || rounds == max_rounds ||
-                      art_flow > 1e-12 * mass;
-    if (last || static_cast<int64_t>(added) * kBoundEvery <= n + m) {
-      parallel_for(m, threads, [&](Py_ssize_t lo, Py_ssize_t hi) {
-        std::vector<int> st;
-        for (Py_ssize_t j = lo; j < hi; ++j)
-          fy[j] = tree_y.query(y + static_cast<size_t>(j) * d, static_cast<int>(j), &arg_tmp[j], st);
-      });
-      Sum lb;
-      for (int i = 0; i < n; ++i) lb.add(a[i] * fx[i]);
-      for (int j = 0; j < m; ++j) lb.add(-b[j] * fy[j]);
-      lower = lb.value();
-      have_lower = true;
-    } else {
-      have_lower = false;
-    }
-    t_pricing += std::chrono::duration<double>(clock::now() - t1).count();
-    if (!optimal_on_graph) {
-      status = kPivotCap;
-      break;
-    }
-    if (art_flow > 1e-12 * mass) {
-      status = kArtificial;
-      break;
-    }
-    if (added == 0) {
-      status = kOptimal;
-      break;
-    }
-    if (have_lower && upper - lower <= rtol * std::fabs(upper)) {
-      status = kWithinTolerance;
-      break;
-    }
-    if (rounds == max_rounds) {
-      status = kRoundCap;
-      break;
-    }
-  }
-  if (rounds > max_rounds) rounds = max_rounds;
-  const std::vector<double>& pi = ns.pi();
   int* rows = brows.data<int>();
   int* cols = bcols.data<int>();
   double* pm = bmass.data<double>();
-  for (int e = 0; e < arcs.size(); ++e) {
-    if (!arcs.in_tree[e] || arcs.flow[e] <= 0.0 || arcs.tail[e] == R || arcs.head[e] == R) continue;
-    if (n_plan >= n + m) break;  // cannot happen: a tree has n + m arcs
-    rows[n_plan] = arcs.tail[e];
-    cols[n_plan] = arcs.head[e] - n;
-    pm[n_plan] = arcs.flow[e];
-    ++n_plan;
-  }
   double* out_pi = bpi.data<double>();
-  for (int k = 0; k < n + m; ++k) out_pi[k] = pi[k];
-  stats[0] = status;
-  stats[1] = rounds;
-  stats[2] = static_cast<double>(ns.pivots);
-  stats[3] = arcs.size();
-  stats[4] = upper;
-  stats[5] = lower;
-  stats[6] = t_simplex;
-  stats[7] = t_pricing;
-  stats[8] = art_flow;
+  Py_BEGIN_ALLOW_THREADS;
+  auto finish = [&](auto& g, const Outcome& out) {
+    g.for_each_basic([&](int i, int j, double f, double) {
+      if (f <= 0.0 || n_plan >= n + m) return;  // a basis has at most n + m - 1 real arcs
+      rows[n_plan] = i;
+      cols[n_plan] = j;
+      pm[n_plan] = f;
+      ++n_plan;
+    });
+    const std::vector<double>& pi = g.pi();
+    for (int k = 0; k < n + m; ++k) out_pi[k] = pi[k];
+    stats[0] = out.status;
+    stats[1] = out.rounds;
+    stats[2] = static_cast<double>(g.pivots());
+    stats[3] = g.arc_count();
+    stats[4] = out.upper;
+    stats[5] = out.lower;
+    stats[6] = out.t_graph;
+    stats[7] = out.t_pricing;
+    stats[8] = g.artificial_flow();
+  };
+  if (assignment) {
+    // The monotone pairs along the curve join the candidates: they keep a perfect matching
+    // in the graph.
+    AssignmentGraph g(n, a[0], x, y, d, bu0.data<double>(), bv0.data<double>());
+    for (int k = 0; k < n; ++k)
+      g.add(ox[k], oy[k], euclid(x + static_cast<size_t>(ox[k]) * d, y + static_cast<size_t>(oy[k]) * d, d));
+    for (Py_ssize_t k = 0; k < bci.count(); ++k)
+      g.add(ci[k], cj[k], euclid(x + static_cast<size_t>(ci[k]) * d, y + static_cast<size_t>(cj[k]) * d, d));
+    g.finish();
+    finish(g, column_generation(g, pr));
+  } else {
+    SimplexGraph g(n, m, x, y, a, b, d, ox, oy, static_cast<size_t>(bci.count()));
+    for (Py_ssize_t k = 0; k < bci.count(); ++k)
+      g.add(ci[k], cj[k], euclid(x + static_cast<size_t>(ci[k]) * d, y + static_cast<size_t>(cj[k]) * d, d));
+    g.finish();
+    finish(g, column_generation(g, pr));
+  }
   Py_END_ALLOW_THREADS;
   return PyLong_FromLong(n_plan);
 }
