@@ -427,7 +427,7 @@ def solve_sparse_host(
     cost = np.sqrt(np.sum((xs[sol.rows] - ys[sol.cols]) ** 2, axis=1))
     upper = math.fsum((sol.mass * cost).tolist()) * scale
     lower = sol.lower * scale
-    slack = 32 * np.finfo(np.float64).eps * scale * (1.0 + sol.pi_max) * max(a.sum(), b.sum())
+    slack = 64 * np.finfo(np.float64).eps * scale * (1.0 + sol.pi_max) * max(a.sum(), b.sum())
     # Same normalisation as the dense solver: a.u == b.v (u + k, v - k keeps u_i + v_j).
     shift = (math.fsum((b * v).tolist()) - math.fsum((a * u).tolist())) / 2
     u, v = u + shift, v - shift

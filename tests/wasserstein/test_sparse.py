@@ -238,6 +238,39 @@ def test_pricing_oracle_equals_brute_force(n_sites, n_queries, d, seed, gridded)
     np.testing.assert_array_equal(picked, np.sort(brute, axis=1)[:, :k])
 
 
+@settings(max_examples=30)
+@given(
+    st.integers(20, 400),
+    st.sampled_from([1, 2, 3]),
+    st.integers(0, 2**32 - 1),
+    st.sampled_from(["ray", "noisy ray", "random"]),
+)
+def test_pricing_queries_are_the_minimum_to_within_their_tie_tolerance(n, d, seed, weights):
+    """The solver's pricing skips boxes that can win by at most 16 ulps (whole transport rays
+    tie there) and bounds boxes by each node's fitted direction: the value stays the minimum
+    to within that, and the argmin attains the value."""
+    rng = np.random.default_rng(seed)
+    sites = rng.random((n, d))
+    queries = rng.random((n // 2 + 1, d))
+    direction = rng.normal(size=d)
+    direction /= np.linalg.norm(direction)
+    w = {
+        "ray": -sites @ direction,  # a translation's potential: exact ties along rays
+        "noisy ray": -sites @ direction + 1e-3 * rng.random(n),
+        "random": rng.normal(size=n),
+    }[weights]
+    out = np.empty(len(queries))
+    arg = np.empty(len(queries), np.int32)
+    _sparse._native().c_transform(queries, sites, w, out, arg, d, 2, 1)
+    brute = np.min(cdist(queries, sites) + w[None, :], axis=1)
+    eps = np.finfo(np.float64).eps
+    assert np.all(out >= brute - 4 * eps * (1 + np.abs(brute)))
+    assert np.all(out <= brute + 32 * eps * (1 + np.abs(brute)))
+    np.testing.assert_allclose(
+        np.linalg.norm(queries - sites[arg], axis=1) + w[arg], out, rtol=4 * eps, atol=4 * eps
+    )
+
+
 def test_potential_is_one_lipschitz_and_attains_the_value():
     rng = np.random.default_rng(8)
     x, y = rng.random((200, 2)), rng.random((150, 2))

@@ -43,6 +43,12 @@ constexpr double kBlockFactor = 0.25;
 // arcs (and in the last round): earlier rounds are far from the tolerance, and the bound costs
 // a third of a round's pricing.
 constexpr int64_t kBoundEvery = 64;
+// The pricing's queries skip a box that can beat the best value found by at most this many
+// ulps (relative): a Kantorovich potential is linear along its transport rays, so whole rays
+// of points tie to the last bits, and proving a strict minimum there means opening every box
+// along the ray. The c-transform is then the minimum to within 16 ulps, which the solver's
+// certificate allows for (the bounds are widened by 64 ulps of the potentials).
+constexpr double kTie = 16 * std::numeric_limits<double>::epsilon();
 
 // ---------------------------------------------------------------------------------------------
 // k-d tree with additive weights
@@ -60,12 +66,15 @@ class KdTree {
       for (int c = 0; c < d; ++c) pts_[static_cast<size_t>(k) * d + c] = pts[static_cast<size_t>(idx_[k]) * d + c];
     w_.assign(n, 0.0);
     minw_.assign(nodes_.size(), 0.0);
+    dir_.assign(nodes_.size() * static_cast<size_t>(d), 0.0);
+    mdir_.assign(nodes_.size(), -kInf);
     pos_.resize(n);
     for (int k = 0; k < n; ++k) pos_[idx_[k]] = k;
   }
 
-  // Sets the additive weights (indexed like the input points) and the subtree minima.
-  void set_weights(const double* w) {
+  // Sets the additive weights (indexed like the input points) and the subtree minima; with
+  // `directions`, also each node's directional bound (see lower()).
+  void set_weights(const double* w, bool directions = false) {
     for (int k = 0; k < n_; ++k) w_[k] = w[idx_[k]];
     for (int t = static_cast<int>(nodes_.size()) - 1; t >= 0; --t) {
       const Node& nd = nodes_[t];
@@ -77,11 +86,16 @@ class KdTree {
         minw_[t] = std::min(minw_[nd.left], minw_[nd.right]);
       }
     }
+    std::fill(mdir_.begin(), mdir_.end(), -kInf);
+    if (directions && d_ <= 3) fit_directions();
   }
 
   // min_p ||q - x_p|| + w_p and its argmin (input index). `hint` (an input index, or -1)
-  // seeds the bound. Exact: a box is skipped only when no point in it can be strictly better.
-  double query(const double* q, int hint, int* arg, std::vector<int>& stack) const {
+  // seeds the bound. Exact with tie = 0: a box is skipped only when no point in it can be
+  // strictly better. With tie > 0 a box is also skipped when it can beat the best found by
+  // at most tie * (1 + |best|): the value is then the minimum to within that.
+  double query(const double* q, int hint, int* arg, std::vector<int>& stack,
+               double tie = 0.0) const {
     double best = kInf;
     int best_k = -1;
     if (hint >= 0) {
@@ -96,7 +110,7 @@ class KdTree {
             best_k = p;
           }
         },
-        stack);
+        stack, tie);
     *arg = best_k >= 0 ? idx_[best_k] : -1;
     return best;
   }
@@ -131,17 +145,22 @@ class KdTree {
     int begin, end, left, right;
   };
 
-  // Branch and bound: visits, nearer bound first, every box whose bound (distance to q plus
-  // smallest weight inside) is below bound(), and hands each point there to leaf(p, value).
+  // Branch and bound: visits, nearer bound first, every box whose lower bound is below
+  // bound() less `tie` ulps of it, and hands each point there to leaf(p, value).
   template <class Bound, class Leaf>
-  void search(const double* q, Bound bound, Leaf leaf, std::vector<int>& stack) const {
+  void search(const double* q, Bound bound, Leaf leaf, std::vector<int>& stack,
+              double tie = 0.0) const {
+    auto cut = [&] {
+      double b = bound();
+      return tie > 0.0 && b < kInf ? b - tie * (1.0 + std::fabs(b)) : b;
+    };
     stack.clear();
     stack.push_back(0);
     while (!stack.empty()) {
       int t = stack.back();
       stack.pop_back();
       const Node& nd = nodes_[t];
-      if (box_dist(q, t) + minw_[t] >= bound()) continue;
+      if (lower(q, t, cut()) >= cut()) continue;
       if (nd.left < 0) {
         for (int p = nd.begin; p < nd.end; ++p) {
           // ||q - x_p|| + w_p < bound  <=>  ||q - x_p||^2 < (bound - w_p)^2: the square
@@ -154,12 +173,138 @@ class KdTree {
         }
         continue;
       }
-      double bl = box_dist(q, nd.left) + minw_[nd.left];
-      double br = box_dist(q, nd.right) + minw_[nd.right];
+      const double c = cut();
+      double bl = lower(q, nd.left, c);
+      double br = lower(q, nd.right, c);
       int near = bl <= br ? nd.left : nd.right, far = bl <= br ? nd.right : nd.left;
-      if (std::max(bl, br) < bound()) stack.push_back(far);  // popped last
-      if (std::min(bl, br) < bound()) stack.push_back(near);
+      if (std::max(bl, br) < c) stack.push_back(far);  // popped last
+      if (std::min(bl, br) < c) stack.push_back(near);
     }
+  }
+
+  // A lower bound on min_{p in node t} ||q - x_p|| + w_p: the box's distance plus the
+  // smallest weight, or, where larger, <e, q> + min_p (w_p - <e, x_p>) for the node's unit
+  // direction e (as ||q - x_p|| >= <e, q - x_p>). The second is exact where the weights are
+  // linear with unit slope along e, as a Kantorovich potential is along its transport rays:
+  // there the first leaves every box along a ray to be opened (a translated copy prices
+  // sqrt(n) leaves per query without it). Directions are tried only below `cut`.
+  double lower(const double* q, int t, double cut) const {
+    double b = box_dist(q, t) + minw_[t];
+    if (b >= cut || !(mdir_[t] > -kInf)) return b;
+    const double* e = &dir_[static_cast<size_t>(t) * d_];
+    double s = 0.0;
+    for (int c = 0; c < d_; ++c) s += e[c] * q[c];
+    return std::max(b, s + mdir_[t]);
+  }
+
+  // Each node's direction: the gradient of the least-squares affine fit of its weights over
+  // its points, normalised (kept where its length is at least 1/2, i.e. where the weights
+  // look like a slope-1 potential), and min_p w_p - <e, x_p> over the node.
+  void fit_directions() {
+    const int d = d_, mm = d * (d + 1) / 2;
+    const size_t stride = 1 + 2 * static_cast<size_t>(d) + mm + 1;  // N, Sx, Swx, Sxx, Sw
+    std::vector<double> mom(nodes_.size() * stride, 0.0);
+    for (int t = static_cast<int>(nodes_.size()) - 1; t >= 0; --t) {
+      const Node& nd = nodes_[t];
+      double* mt = &mom[static_cast<size_t>(t) * stride];
+      if (nd.left < 0) {
+        // Moments about the box's low corner (less cancellation than about the origin).
+        const double* lo = &lo_[static_cast<size_t>(t) * d];
+        for (int k = nd.begin; k < nd.end; ++k) {
+          const double* p = &pts_[static_cast<size_t>(k) * d];
+          double z[3];
+          for (int c = 0; c < d; ++c) z[c] = p[c] - lo[c];
+          mt[0] += 1.0;
+          int r = 0;
+          for (int c = 0; c < d; ++c) {
+            mt[1 + c] += z[c];
+            mt[1 + d + c] += w_[k] * z[c];
+            for (int c2 = c; c2 < d; ++c2) mt[1 + 2 * d + r++] += z[c] * z[c2];
+          }
+          mt[stride - 1] += w_[k];
+        }
+      } else {
+        // Children's moments moved to this box's corner: z' = z + delta.
+        const double* lo = &lo_[static_cast<size_t>(t) * d];
+        for (int child : {nd.left, nd.right}) {
+          const double* mc = &mom[static_cast<size_t>(child) * stride];
+          const double* clo = &lo_[static_cast<size_t>(child) * d];
+          double delta[3];
+          for (int c = 0; c < d; ++c) delta[c] = clo[c] - lo[c];
+          const double cnt = mc[0], sw = mc[stride - 1];
+          mt[0] += cnt;
+          for (int c = 0; c < d; ++c) {
+            mt[1 + c] += mc[1 + c] + cnt * delta[c];
+            mt[1 + d + c] += mc[1 + d + c] + sw * delta[c];
+          }
+          int r = 0;
+          for (int c = 0; c < d; ++c)
+            for (int c2 = c; c2 < d; ++c2) {
+              mt[1 + 2 * d + r] += mc[1 + 2 * d + r] + delta[c] * mc[1 + c2] +
+                                   delta[c2] * mc[1 + c] + cnt * delta[c] * delta[c2];
+              ++r;
+            }
+          mt[stride - 1] += sw;
+        }
+      }
+    }
+    for (size_t t = 0; t < nodes_.size(); ++t) {
+      const double* mt = &mom[t * stride];
+      const double cnt = mt[0];
+      if (cnt < 2.0 * d + 2.0) continue;
+      double mean[3], cov[3][3], cw[3];
+      for (int c = 0; c < d; ++c) mean[c] = mt[1 + c] / cnt;
+      const double mw = mt[stride - 1] / cnt;
+      int r = 0;
+      for (int c = 0; c < d; ++c)
+        for (int c2 = c; c2 < d; ++c2) {
+          cov[c][c2] = cov[c2][c] = mt[1 + 2 * d + r++] / cnt - mean[c] * mean[c2];
+        }
+      for (int c = 0; c < d; ++c) cw[c] = mt[1 + d + c] / cnt - mean[c] * mw;
+      double g[3];
+      if (!solve_small(cov, cw, g, d)) continue;
+      double len = 0.0;
+      for (int c = 0; c < d; ++c) len += g[c] * g[c];
+      len = std::sqrt(len);
+      if (!(len >= 0.5) || !std::isfinite(len)) continue;
+      double* e = &dir_[t * d];
+      for (int c = 0; c < d; ++c) e[c] = g[c] / len;
+      double mn = kInf;
+      for (int k = nodes_[t].begin; k < nodes_[t].end; ++k) {
+        const double* p = &pts_[static_cast<size_t>(k) * d];
+        double s = w_[k];
+        for (int c = 0; c < d; ++c) s -= e[c] * p[c];
+        mn = std::min(mn, s);
+      }
+      mdir_[t] = mn;
+    }
+  }
+
+  // Solves the d x d system cov g = rhs (d <= 3) by Gaussian elimination with pivoting;
+  // false when it is nearly singular.
+  static bool solve_small(double cov[3][3], const double* rhs, double* g, int d) {
+    double m[3][4];
+    double scale = 0.0;
+    for (int i = 0; i < d; ++i) {
+      for (int j = 0; j < d; ++j) m[i][j] = cov[i][j];
+      m[i][d] = rhs[i];
+      scale = std::max(scale, std::fabs(cov[i][i]));
+    }
+    if (!(scale > 0.0)) return false;
+    for (int col = 0; col < d; ++col) {
+      int piv = col;
+      for (int i = col + 1; i < d; ++i)
+        if (std::fabs(m[i][col]) > std::fabs(m[piv][col])) piv = i;
+      if (std::fabs(m[piv][col]) < 1e-9 * scale) return false;
+      for (int j = 0; j <= d; ++j) std::swap(m[col][j], m[piv][j]);
+      for (int i = 0; i < d; ++i) {
+        if (i == col) continue;
+        double f = m[i][col] / m[col][col];
+        for (int j = col; j <= d; ++j) m[i][j] -= f * m[col][j];
+      }
+    }
+    for (int i = 0; i < d; ++i) g[i] = m[i][d] / m[i][i];
+    return true;
   }
 
   double dist2(const double* q, const double* p) const {
@@ -230,7 +375,7 @@ class KdTree {
 
   int d_, n_;
   std::vector<int> idx_, pos_;
-  std::vector<double> pts_, w_, minw_, lo_, hi_;
+  std::vector<double> pts_, w_, minw_, lo_, hi_, dir_, mdir_;
   std::vector<Node> nodes_;
 };
 
@@ -551,12 +696,15 @@ struct Buffer {
   }
 };
 
-// c_transform(points, sites, weights, out_value, out_arg):
-//   out_value[k] = min_j ||points_k - sites_j|| + weights_j, out_arg[k] = its argmin.
+// c_transform(points, sites, weights, out_value, out_arg, d, threads[, pricing]):
+//   out_value[k] = min_j ||points_k - sites_j|| + weights_j, out_arg[k] = its argmin; exact,
+//   or with pricing = 1 as the solver's pricing computes it (directional bounds, and the
+//   minimum to within kTie relative).
 PyObject* py_c_transform(PyObject*, PyObject* args) {
   PyObject *o_pts, *o_sites, *o_w, *o_val, *o_arg;
-  int d, threads;
-  if (!PyArg_ParseTuple(args, "OOOOOii", &o_pts, &o_sites, &o_w, &o_val, &o_arg, &d, &threads))
+  int d, threads, pricing = 0;
+  if (!PyArg_ParseTuple(args, "OOOOOii|i", &o_pts, &o_sites, &o_w, &o_val, &o_arg, &d, &threads,
+                        &pricing))
     return nullptr;
   Buffer pts, sites, w, val, arg;
   if (!pts.get(o_pts, false, "d", 8, "points") || !sites.get(o_sites, false, "d", 8, "sites") ||
@@ -572,13 +720,14 @@ PyObject* py_c_transform(PyObject*, PyObject* args) {
   }
   Py_BEGIN_ALLOW_THREADS;
   KdTree tree(sites.data<double>(), m, d);
-  tree.set_weights(w.data<double>());
+  tree.set_weights(w.data<double>(), pricing != 0);
+  const double tie = pricing ? kTie : 0.0;
   const double* p = pts.data<double>();
   double* out = val.data<double>();
   int* am = arg.data<int>();
   parallel_for(k, threads, [&](Py_ssize_t lo, Py_ssize_t hi) {
     std::vector<int> stack;
-    for (Py_ssize_t i = lo; i < hi; ++i) out[i] = tree.query(p + i * d, -1, &am[i], stack);
+    for (Py_ssize_t i = lo; i < hi; ++i) out[i] = tree.query(p + i * d, -1, &am[i], stack, tie);
   });
   Py_END_ALLOW_THREADS;
   Py_RETURN_NONE;
@@ -1054,17 +1203,17 @@ Outcome column_generation(G& g, const Problem& pr) {
     // c_ij + pi_i - pi_j, so min_j of it is f(x_i) + pi_i and min_i of it is g(y_j) - pi_j.
     for (int j = 0; j < m; ++j) wy[j] = -pi[n + j];
     for (int i = 0; i < n; ++i) wx[i] = pi[i];
-    tree_y.set_weights(wy.data());
-    tree_x.set_weights(wx.data());
+    tree_y.set_weights(wy.data(), true);
+    tree_x.set_weights(wx.data(), true);
     parallel_for(n, pr.threads, [&](Py_ssize_t lo, Py_ssize_t hi) {
       std::vector<int> st;
       for (Py_ssize_t i = lo; i < hi; ++i)
-        fx[i] = tree_y.query(x + static_cast<size_t>(i) * d, hint_x[i], &arg_x[i], st);
+        fx[i] = tree_y.query(x + static_cast<size_t>(i) * d, hint_x[i], &arg_x[i], st, kTie);
     });
     parallel_for(m, pr.threads, [&](Py_ssize_t lo, Py_ssize_t hi) {
       std::vector<int> st;
       for (Py_ssize_t j = lo; j < hi; ++j)
-        gy[j] = tree_x.query(y + static_cast<size_t>(j) * d, hint_y[j], &arg_y[j], st);
+        gy[j] = tree_x.query(y + static_cast<size_t>(j) * d, hint_y[j], &arg_y[j], st, kTie);
     });
     // The new arcs are collected first: adding them may change g's potentials.
     std::vector<std::pair<int, int>> fresh;
@@ -1088,7 +1237,7 @@ Outcome column_generation(G& g, const Problem& pr) {
       parallel_for(m, pr.threads, [&](Py_ssize_t lo, Py_ssize_t hi) {
         std::vector<int> st;
         for (Py_ssize_t j = lo; j < hi; ++j)
-          fy[j] = tree_y.query(y + static_cast<size_t>(j) * d, static_cast<int>(j), &arg_tmp[j], st);
+          fy[j] = tree_y.query(y + static_cast<size_t>(j) * d, static_cast<int>(j), &arg_tmp[j], st, kTie);
       });
       Sum lb;
       for (int i = 0; i < n; ++i) lb.add(pr.a[i] * fx[i]);
