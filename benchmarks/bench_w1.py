@@ -29,6 +29,7 @@ fresh process (so its peak resident memory is its own) under a time limit (``--l
 from __future__ import annotations
 
 import argparse
+import os
 import pathlib
 import sys
 import time
@@ -254,7 +255,10 @@ def main() -> None:
         print(json.dumps(large_cell(method, geometry, int(n))))
         return
     if args.large:
-        print(f"POT {ot.__version__}, scipy {scipy.__version__}; one run per cell, loaded machine")
+        print(
+            f"POT {ot.__version__}, scipy {scipy.__version__}; one run per cell; "
+            f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the start"
+        )
         sizes = [1000, 10_000] if args.quick else [1000, 10_000, 30_000, 100_000]
         geometries = (args.geometry,) if args.geometry else ("same law", "translated copy")
         bench_large(sizes, args.limit, geometries)

@@ -394,6 +394,12 @@ def solve_sparse_host(
     b = np.asarray(b, np.float64)
     n, m = x.shape[0], y.shape[0]
     check_sparse_memory(n, m)
+    # Totals accepted as equal may still differ by rounding (float32 input, weights 1/n): b
+    # is scaled to a's total, as the dense solver does, so that no mass is left over (which
+    # would stay on the artificial arcs). A factor of exactly 1 when the totals agree.
+    total_a, total_b = math.fsum(a.tolist()), math.fsum(b.tolist())
+    if total_b > 0 and total_a != total_b:
+        b = b * (total_a / total_b)
     kx, ky = np.flatnonzero(a > 0), np.flatnonzero(b > 0)
     both = np.concatenate([x, y])
     lo, hi = both.min(axis=0), both.max(axis=0)

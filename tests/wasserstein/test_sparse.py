@@ -150,6 +150,30 @@ def test_assignment_and_simplex_graph_solvers_agree(geometry, monkeypatch):
     np.testing.assert_array_equal(by_paths.plan.mass, w)
 
 
+@pytest.mark.parametrize("equal_sizes", [True, False])
+def test_float32_input_and_totals_equal_only_to_rounding(equal_sizes):
+    """float32 weights 1/n (and float64 totals 1e-12 apart) are accepted as equal masses by
+    the input rules; the solver scales b to a's total rather than strand the difference."""
+    rng = np.random.default_rng(2)
+    n, m = 333, 333 if equal_sizes else 340
+    x, y = rng.random((n, 2)).astype(np.float32), rng.random((m, 2)).astype(np.float32)
+    a32, b32 = np.full(n, 1 / n, np.float32), np.full(m, 1 / m, np.float32)
+    sparse = dv.w1_primal(x, y, a32, b32, method="sparse")
+    dense = dv.w1_primal(x, y, a32, b32, method="dense")
+    assert sparse.value.dtype == np.float32
+    np.testing.assert_allclose(float(sparse.value), float(dense.value), **tolerance("float32"))
+    a = rng.random(n)
+    a /= a.sum()
+    b = rng.random(m)
+    b *= (1 + 1e-12) / b.sum()
+    x64, y64 = x.astype(np.float64), y.astype(np.float64)
+    np.testing.assert_allclose(
+        float(dv.w1_primal(x64, y64, a, b, method="sparse").value),
+        float(dv.w1_primal(x64, y64, a, b, method="dense").value),
+        **LP,
+    )
+
+
 # ------------------------------------------------------------------------------ certificate
 
 
