@@ -554,7 +554,7 @@ def kr_potential(dual: W1Dual, z: ArrayLike, *, metric: Metric = "euclidean") ->
       >>> import divergences as dv
       >>> dual = dv.w1_dual([0.0, 1.0], [3.0, 4.0])
       >>> [round(float(t), 12) for t in dv.kr_potential(dual, [-1.0, 2.0, 10.0])]
-      [3.0, 0.0, -8.0]
+      [3.0, 0.0, 4.0]
     """
     check_metric(metric)
     f, points = dual.f, dual.points
