@@ -121,7 +121,7 @@ def w1_dual(
     r"""A W1 critic by an LP on the host (not jit-compiled; works under jit by callback): see w1_1d.
 
     The LP is solved on the host, outside XLA; under ``jax.jit`` it runs through
-    ``jax.pure_callback``. The jittable, pure-JAX path is :func:`divergences.w1_1d`, for
+    ``jax.pure_callback``. The jittable path with no LP is :func:`divergences.w1_1d`, for
     points on the line.
 
     The Kantorovich-Rubinstein duality, the form of :math:`W_1` behind the WGAN critic:

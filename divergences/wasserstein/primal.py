@@ -163,7 +163,7 @@ def w1_primal(
     r"""Exact W1 by an LP on the host (not jit-compiled; works under jit by callback): see w1_1d.
 
     The LP is solved by POT's network simplex on the host, outside XLA; under ``jax.jit`` it
-    runs through ``jax.pure_callback``. The jittable, pure-JAX path is
+    runs through ``jax.pure_callback``. The jittable path with no LP is
     :func:`divergences.w1_1d`, for points on the line.
 
     The Kantorovich primal problem between :math:`\mu = \sum_i a_i \delta_{x_i}` and
