@@ -20,6 +20,8 @@ each with the sorts as shipped (NumPy on the host from a few thousand points on)
 Each time is the best of a few repeats after one warm-up call (compilation excluded).
 Run: ``python benchmarks/bench_w1.py`` (about two minutes) or ``--quick`` (seconds).
 
+``--sweep`` times a 2-D ``sweep`` of W1 over 200 thetas (first call and again).
+
 ``--large`` prints the large-scale table instead: ``w1_primal(method="sparse")`` (column
 generation with exact k-d-tree pricing) at n = 10^3 .. 10^5 points per side, 2-D, uniform
 weights, for two samples of one law and for a translated copy (``y = x + t``, where
@@ -225,6 +227,36 @@ def bench_1d(sizes: list[int], repeats: int) -> None:
             )
 
 
+def bench_sweep(n_thetas: int) -> None:
+    """A 2-D ``sweep`` of W1 over ``n_thetas`` thetas: the first call (tracing and compiling
+    the batched LP included) and a second one over other thetas (compiled already)."""
+    from divergences import families
+    from divergences.lab.sweep import sweep
+
+    header = f"{'family':<26} {'gradients':>9} {'first call':>11} {'again':>8} {'per theta':>10}"
+    print(header)
+    print("-" * len(header))
+    thetas = np.linspace(-0.9, 0.9, n_thetas)
+    others = np.linspace(-0.8, 0.85, n_thetas)
+    for fam in (
+        families.parallel_lines(),
+        families.parallel_lines_sampled(n=32),
+        families.parallel_lines_pixels(),
+    ):
+        for grad in (False, True):
+            t0 = time.perf_counter()
+            sweep(fam, thetas, quantities=("w1",), gradients=grad)
+            first = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            sweep(fam, others, quantities=("w1",), gradients=grad)
+            again = time.perf_counter() - t0
+            print(
+                f"{fam.name:<26} {grad!s:>9} {first:>10.2f}s {again:>7.2f}s "
+                f"{again / n_thetas * 1e3:>8.2f}ms",
+                flush=True,
+            )
+
+
 def large_problem(geometry: str, n: int) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(n)
     x = rng.random((n, 2))
@@ -320,7 +352,11 @@ def main() -> None:
         "--geometry", choices=["same law", "translated copy"], help="--large: only this one"
     )
     parser.add_argument("--cell", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--sweep", action="store_true", help="a 2-D sweep of W1, 200 thetas")
     args = parser.parse_args()
+    if args.sweep:
+        bench_sweep(200)
+        return
     if args.cell:
         import json
 
