@@ -230,6 +230,18 @@ def test_large_inputs_sort_on_the_host_and_small_ones_in_xla():
     assert "pure_callback" not in str(jax.make_jaxpr(dv.w1_1d)(small, small))
 
 
+@pytest.mark.parametrize("platform", ["cuda", "tpu"])
+def test_accelerators_keep_xla_sorts(platform):
+    # The host branch is chosen at lowering, for a CPU only: lowered for an accelerator the
+    # program has no callback (and so can be serialised), at every size.
+    big = jnp.asarray(_large_sample())
+    for fn, args in ((dv.w1_1d, (big, big[::-1])), (jax.grad(dv.w1_1d), (big, big[:-5]))):
+        exported = jax.export.export(jax.jit(fn), platforms=[platform])(*args)
+        assert "callback" not in exported.mlir_module()
+    with pytest.raises(NotImplementedError, match="host_callbacks"):  # the CPU program has one
+        jax.export.export(jax.jit(dv.w1_1d), platforms=["cpu"])(big, big[::-1])
+
+
 def _with_xla_sorts(monkeypatch, kernel):
     """``kernel`` traced afresh with every sort in XLA (a new jit: no cached host version)."""
     monkeypatch.setattr(one_d, "HOST_SORT_MIN", 2**62)
