@@ -27,6 +27,7 @@ from divergences.wasserstein._lp import (
 from divergences.wasserstein._measures import Measures, as_points, check_measures, check_metric
 from divergences.wasserstein._sparse import (
     CertificateError,
+    _weighted_knn,
     check_sparse_memory,
     check_sparse_options,
     kr_potential_host,
@@ -452,42 +453,34 @@ def c_transform_host(
 
 
 def nearest_host(
-    sites: np.ndarray, weights: np.ndarray, z: np.ndarray, metric: Metric, *, rows: int = 512
-) -> tuple[np.ndarray, np.ndarray]:
-    r""":math:`g(z) = \min_l c(z, s_l) + w_l` at each row of ``z``, and the minimising ``l``.
+    sites: np.ndarray,
+    weights: np.ndarray,
+    z: np.ndarray,
+    metric: Metric,
+    *,
+    argmin: bool = False,
+    rows: int = 512,
+) -> np.ndarray:
+    r""":math:`g(z) = \min_l c(z, s_l) + w_l` at each row of ``z``, or (``argmin=True``) the
+    minimising ``l``.
 
-    Euclidean cost: a k-d tree with branch and bound on the additive weights (the sparse
-    solver's pricing oracle), exact, :math:`O((N + q) \log N)`. Other costs: the cost matrix a
-    block of rows at a time, :math:`O(q N)` time, :math:`O(\text{rows} \cdot N)` memory.
+    Euclidean cost: the sparse solver's pricing oracle, a k-d tree with branch and bound on the
+    additive weights, exact, :math:`O((N + q) \log N)`. Other costs: the cost matrix a block of
+    rows at a time, :math:`O(q N)` time, :math:`O(\text{rows} \cdot N)` memory.
     """
     sites = np.ascontiguousarray(sites, np.float64)
     weights = np.ascontiguousarray(weights, np.float64)
     z = np.ascontiguousarray(z, np.float64)
-    q = z.shape[0]
     if metric == "euclidean":
-        return _nearest_kd_tree(sites, weights, z)
-    out = np.empty(q)
-    arg = np.empty(q, np.int32)
-    for start in range(0, q, rows):
+        if argmin:
+            return _weighted_knn(z, sites, weights, 1)[:, 0]
+        return kr_potential_host(sites, weights, z)
+    out = np.empty(z.shape[0], np.int32 if argmin else np.float64)
+    for start in range(0, z.shape[0], rows):
         block = slice(start, start + rows)
         shifted = pairwise_cost_host(z[block], sites, metric) + weights[None, :]
-        arg[block] = np.argmin(shifted, axis=1)
-        out[block] = np.take_along_axis(shifted, arg[block, None].astype(np.int64), axis=1)[:, 0]
-    return out, arg
-
-
-def _nearest_kd_tree(
-    sites: np.ndarray, weights: np.ndarray, z: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """The Euclidean case of :func:`nearest_host`: the compiled k-d tree of the sparse solver
-    (the values of :func:`~divergences.wasserstein._sparse.kr_potential_host`, with the
-    argmin)."""
-    from divergences.wasserstein._sparse import _native
-
-    out = np.empty(z.shape[0])
-    arg = np.empty(z.shape[0], np.int32)
-    _native().c_transform(z, sites, weights, out, arg, sites.shape[1])
-    return out, arg
+        out[block] = np.argmin(shifted, axis=1) if argmin else np.min(shifted, axis=1)
+    return out
 
 
 def potential_violation_host(f: np.ndarray, points: np.ndarray, metric: Metric) -> float:
@@ -499,7 +492,7 @@ def potential_violation_host(f: np.ndarray, points: np.ndarray, metric: Metric) 
     """
     if metric != "euclidean":
         return lipschitz_violation_host(f, points, metric)
-    lowest, _ = nearest_host(points, f, points, metric)
+    lowest = nearest_host(points, f, points, metric)
     return max(0.0, float(np.max(f - lowest)))
 
 
@@ -585,7 +578,7 @@ def kr_potential(dual: W1Dual, z: ArrayLike, *, metric: Metric = "euclidean") ->
         e = 0 if degree is None else scale_exponent(sites, query, degree=degree)
         k = 0 if degree is None else degree * e
         scaled_f = np.ldexp(np.asarray(f, np.float64), -k)
-        values, _ = nearest_host(np.ldexp(sites, -e), scaled_f, np.ldexp(query, -e), metric)
+        values = nearest_host(np.ldexp(sites, -e), scaled_f, np.ldexp(query, -e), metric)
         with np.errstate(over="ignore"):
             return jnp.asarray(np.ldexp(values, k).astype(dtype, copy=False))
     valid = valid & jnp.all(jnp.isfinite(q))  # a broken rule: NaN, and no query on the host
@@ -609,7 +602,8 @@ def _kr_potential_traced(
             return np.zeros(q, np.int32)
         e = 0 if degree is None else scale_exponent(sites, query, degree=degree)
         scaled_f = np.ldexp(weights, -(0 if degree is None else degree * e))
-        _, arg = nearest_host(np.ldexp(sites, -e), scaled_f, np.ldexp(query, -e), metric)
+        scaled_z = np.ldexp(query, -e)
+        arg = nearest_host(np.ldexp(sites, -e), scaled_f, scaled_z, metric, argmin=True)
         return arg.astype(np.int32)
 
     arg = jax.pure_callback(
