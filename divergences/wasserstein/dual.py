@@ -2,6 +2,7 @@ r"""Wasserstein-1 as the Kantorovich-Rubinstein dual: a sup over 1-Lipschitz pot
 
 from __future__ import annotations
 
+import math
 from typing import Any, NamedTuple
 
 import jax
@@ -148,7 +149,8 @@ def w1_dual(
       pricing, never forming the matrix), evaluated on the union by a k-d tree. Memory
       :math:`O(n + m)`, for point clouds of :math:`10^4`-:math:`10^5` points in low dimension.
       Its value is the certificate's lower bound: within ``rtol`` of :math:`W_1` (``rtol=0``:
-      exact, the plan optimal).
+      exact, the plan optimal). Weights whose totals differ within the validation tolerance
+      are solved with ``b`` scaled to the total of ``a``, as the dense solver does.
     * ``"lp"``: the independent KR dual LP, variables :math:`f` on the union, constraints
       :math:`f_k - f_l \le c(z_k, z_l)` for all pairs, :math:`f(z_1) = 0`, solved by scipy's
       HiGHS. Quadratically many constraints: for small problems (a few hundred points at
@@ -350,6 +352,10 @@ def _sparse_dual_host(
     n = xs.shape[0]
     a = np.asarray(a, np.float64)
     b = np.asarray(b, np.float64)
+    # Totals equal within the validation tolerance need not be equal to rounding (float32
+    # input, 1/n weights): ``b`` scaled to ``a``'s total first, as the dense solver does. The
+    # sparse solver takes any difference as infeasible (flow left on its artificial arcs).
+    b = b * (math.fsum(a.tolist()) / math.fsum(b.tolist()))
     sol = solve_sparse_host(
         xs, ys, a, b,
         rtol=options.rtol, max_rounds=options.max_rounds, max_pivots=options.max_pivots,

@@ -320,6 +320,24 @@ def test_sparse_default_tolerance_is_certified():
     assert value >= reference * (1 - 1e-9)
 
 
+def test_sparse_totals_equal_within_tolerance_only():
+    # float32 weights (1/n rounded) and totals apart by 1e-9: accepted by validation, solved
+    # as the dense method solves them (b scaled to a's total).
+    rng = np.random.default_rng(14)
+    x, y = rng.random((40, 2)), rng.random((30, 2))
+    a, b = np.full(40, 1 / 40), np.full(30, 1 / 30)
+    b[0] += 1e-9
+    sparse = dv.w1_dual(x, y, a, b, method="sparse", rtol=0.0)
+    np.testing.assert_allclose(sparse.value, dv.w1_primal(x, y, a, b).value, **LP)
+    x32, y32 = x.astype(np.float32), y.astype(np.float32)
+    for fn in (dv.w1_dual, jax.jit(dv.w1_dual, static_argnames="method")):
+        single = fn(x32, y32, method="sparse")
+        assert single.value.dtype == np.float32
+        np.testing.assert_allclose(
+            single.value, dv.w1_primal(x32, y32).value, **tolerance("float32")
+        )
+
+
 def test_auto_routes_by_size_and_metric(monkeypatch):
     x, y = np.random.default_rng(0).random((2, 30, 2))
     calls = []
