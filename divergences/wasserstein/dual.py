@@ -596,9 +596,13 @@ def kr_potential(dual: W1Dual, z: ArrayLike, *, metric: Metric = "euclidean") ->
 def _kr_potential_traced(
     f: jax.Array, points: jax.Array, z: jax.Array, metric: Metric, valid: Any
 ) -> jax.Array:
-    """The traced path of :func:`kr_potential`: the argmin on the host (a callback), the value
-    :math:`c(z, z_{k^*}) + f_{k^*}` in JAX, which carries the derivative in ``z``."""
-    degree = homogeneity(metric)
+    """The traced path of :func:`kr_potential`. Euclidean cost: the argmin on the host (the
+    k-d tree, a callback), the value :math:`c(z, z_{k^*}) + f_{k^*}` in JAX, which carries the
+    derivative in ``z``. Other costs: the :math:`q \times N` minimum in JAX (no callback: a
+    callable metric is JAX code, which a callback must not run)."""
+    if metric != "euclidean":
+        value = jnp.min(pairwise_cost(z, points, metric) + f[None, :], axis=1)
+        return jnp.where(jnp.asarray(valid), value, jnp.nan)
     q = z.shape[0]
 
     def host(sites: np.ndarray, weights: np.ndarray, query: np.ndarray, ok: np.ndarray) -> Any:
@@ -606,10 +610,11 @@ def _kr_potential_traced(
         query = np.asarray(query, np.float64)
         if not bool(ok):
             return np.zeros(q, np.int32)
-        e = 0 if degree is None else scale_exponent(sites, query, degree=degree)
-        scaled_f = np.ldexp(weights, -(0 if degree is None else degree * e))
+        e = scale_exponent(sites, query)  # the Euclidean cost is 1-homogeneous
         scaled_z = np.ldexp(query, -e)
-        arg = nearest_host(np.ldexp(sites, -e), scaled_f, scaled_z, metric, argmin=True)
+        arg = nearest_host(
+            np.ldexp(sites, -e), np.ldexp(weights, -e), scaled_z, metric, argmin=True
+        )
         return arg.astype(np.int32)
 
     arg = jax.pure_callback(
@@ -622,7 +627,7 @@ def _kr_potential_traced(
         vmap_method="sequential",
     )
     nearest = points[arg]
-    cost = jax.vmap(lambda s, t: pairwise_cost(s[None], t[None], metric)[0, 0])(z, nearest)
+    cost = jax.vmap(lambda s, t: pairwise_cost(s[None], t[None], "euclidean")[0, 0])(z, nearest)
     value = cost + f[arg]
     return jnp.where(jnp.asarray(valid), value, jnp.nan)
 

@@ -516,7 +516,18 @@ def test_potential_other_metrics(metric):
     rng = np.random.default_rng(6)
     x, y = rng.normal(size=(12, 2)), rng.normal(1.0, 1.0, size=(9, 2))
     dual = dv.w1_dual(x, y, metric=metric)
-    _check_potential(dual, rng.normal(size=(20, 2)) * 2, len(x), metric)
+    z = rng.normal(size=(20, 2)) * 2
+    eager = _check_potential(dual, z, len(x), metric)
+    jitted = jax.jit(lambda d, t: dv.kr_potential(d, t, metric=metric))(dual, z)
+    np.testing.assert_allclose(jitted, eager, **LP)
+
+    # A callable metric (here the same cost written in JAX), eager and under jit.
+    def manhattan(p, q):
+        return jnp.sum(jnp.abs(p - q))
+
+    if metric == "cityblock":
+        for fn in (dv.kr_potential, jax.jit(dv.kr_potential, static_argnames="metric")):
+            np.testing.assert_allclose(fn(dual, z, metric=manhattan), eager, **LP)
 
 
 def test_parallel_lines_potential_extends_linearly():
