@@ -13,10 +13,14 @@ One run times, for 2-D Euclidean W1 between n random points with uniform weights
 
 and prints time ratios (ours / POT, dual / primal) and value errors relative to POT on the
 same cost matrix. Then
-``w1_1d`` (jitted) beside ``scipy.stats.wasserstein_distance`` from 10^4 to 10^6 points.
+``w1_1d`` (jitted) beside ``scipy.stats.wasserstein_distance`` and NumPy's sort from 10^4 to
+10^6 points: equal and unequal sizes with uniform weights, general weights, and the gradient,
+each with the sorts as shipped (NumPy on the host from a few thousand points on) and in XLA.
 
 Each time is the best of a few repeats after one warm-up call (compilation excluded).
 Run: ``python benchmarks/bench_w1.py`` (about two minutes) or ``--quick`` (seconds).
+
+``--sweep`` times a 2-D ``sweep`` of W1 over 200 thetas (first call and again).
 
 ``--large`` prints the large-scale table instead: ``w1_primal(method="sparse")`` (column
 generation with exact k-d-tree pricing) at n = 10^3 .. 10^5 points per side, 2-D, uniform
@@ -135,21 +139,123 @@ def bench_2d(sizes: list[int], highs_max: int, sinkhorn_max: int, repeats: int) 
         print(row + "| " + errs, flush=True)
 
 
+def _sorts_in_xla(on: bool) -> None:
+    """Makes ``w1_1d`` sort in XLA at every size (``on``) or on the host from its thresholds,
+    and drops the compiled kernels so that the next call traces afresh."""
+    from divergences.wasserstein import one_d
+
+    one_d.HOST_SORT_MIN = 2**62 if on else _HOST_MIN[0]
+    one_d.HOST_ARGSORT_MIN = 2**62 if on else _HOST_MIN[1]
+    jax.clear_caches()
+
+
+def _host_thresholds() -> tuple[int, int]:
+    from divergences.wasserstein import one_d
+
+    return one_d.HOST_SORT_MIN, one_d.HOST_ARGSORT_MIN
+
+
+_HOST_MIN = _host_thresholds()
+
+
 def bench_1d(sizes: list[int], repeats: int) -> None:
+    """``w1_1d`` (jitted) beside scipy and NumPy's own sort, for the three kernels.
+
+    Columns: the floor (NumPy: sort both samples and average the gaps, the least any method
+    does for n = m), scipy's ``wasserstein_distance``, ``w1_1d`` as shipped (sorts in NumPy on
+    the host from a few thousand points on, through a callback), and ``w1_1d`` with every sort
+    in XLA (the choice before; for "uniform n = m" also the previous kernel, which merged
+    the two quantile functions instead of pairing the sorted samples).
+    """
+    from divergences.wasserstein import one_d
+
     rng = np.random.default_rng(1)
-    w1 = jax.jit(dv.w1_1d)
-    header = f"{'points':>9} {'scipy':>10} {'w1_1d (jit)':>12} {'ours/scipy':>11} {'rel. diff':>10}"
+    header = (
+        f"{'points':>9} {'case':<16} {'NumPy floor':>11} {'scipy':>9} {'w1_1d':>9} "
+        f"{'XLA sorts':>9} {'previous':>9} | {'/floor':>7} {'/scipy':>7} {'/XLA':>6} {'rel. diff':>9}"
+    )
     print(header)
     print("-" * len(header))
+    ms = lambda t: f"{t * 1e3:>7.2f}ms"  # noqa: E731
     for n in sizes:
         u, v = rng.normal(size=n), rng.normal(0.3, 1.2, size=n)
-        t_sp, v_sp = best_time(lambda u=u, v=v: scipy.stats.wasserstein_distance(u, v), repeats)
-        t_us, v_us = best_time(lambda u=u, v=v: w1(u, v).block_until_ready(), repeats)
-        diff = abs(float(v_us) - v_sp) / v_sp
-        print(
-            f"{n:>9} {t_sp * 1e3:>8.2f}ms {t_us * 1e3:>10.2f}ms {t_us / t_sp:>11.2f} {diff:>10.1e}",
-            flush=True,
-        )
+        v_short = v[: 2 * n // 3]
+        a, b = rng.random(n), rng.random(n)
+        a, b = a / a.sum(), b / b.sum()
+        uj, vj, sj, aj, bj = (jax.numpy.asarray(t) for t in (u, v, v_short, a, b))
+        cases = {
+            "uniform n = m": ((uj, vj), (u, v)),
+            "uniform m = 2n/3": ((uj, sj), (u, v_short)),
+            "weights": ((uj, vj, aj, bj), (u, v, a, b)),
+            "grad, n = m": ((uj, vj), None),
+        }
+        t_floor, _ = best_time(lambda u=u, v=v: np.mean(np.abs(np.sort(u) - np.sort(v))), repeats)
+        for case, (jargs, npargs) in cases.items():
+            times = {}
+            for xla in (False, True):
+                _sorts_in_xla(xla)
+                fn = jax.jit(jax.grad(dv.w1_1d) if npargs is None else dv.w1_1d)
+                times[xla], out = best_time(
+                    lambda f=fn, j=jargs: jax.block_until_ready(f(*j)), repeats
+                )
+            _sorts_in_xla(False)
+            t_prev = float("nan")
+            if case == "uniform n = m":  # w1_1d before: merged quantiles, XLA's sorts
+                paired = one_d._equal_size_distance
+                one_d._equal_size_distance = one_d._uniform_distance
+                _sorts_in_xla(True)
+                prev = jax.jit(dv.w1_1d)
+                t_prev, _ = best_time(lambda f=prev, j=jargs: f(*j).block_until_ready(), repeats)
+                one_d._equal_size_distance = paired
+                _sorts_in_xla(False)
+            if npargs is None:
+                t_sp, diff = float("nan"), float("nan")
+            else:
+                t_sp, v_sp = best_time(
+                    lambda p=npargs: scipy.stats.wasserstein_distance(*p), repeats
+                )
+                diff = abs(float(out) - v_sp) / v_sp
+            floor = t_floor if case == "uniform n = m" else float("nan")
+            ratio = lambda t, ref: "-" if ref != ref else f"{t / ref:.2f}"  # noqa: E731
+            print(
+                f"{n:>9} {case:<16} {ms(floor) if floor == floor else '-':>11} "
+                f"{ms(t_sp) if t_sp == t_sp else '-':>9} {ms(times[False])} {ms(times[True])} "
+                f"{ms(t_prev) if t_prev == t_prev else '-':>9} | "
+                f"{ratio(times[False], floor):>7} {ratio(times[False], t_sp):>7} "
+                f"{ratio(times[False], times[True]):>6} "
+                f"{'-' if diff != diff else f'{diff:.1e}':>9}",
+                flush=True,
+            )
+
+
+def bench_sweep(n_thetas: int) -> None:
+    """A 2-D ``sweep`` of W1 over ``n_thetas`` thetas: the first call (tracing and compiling
+    the batched LP included) and a second one over other thetas (compiled already)."""
+    from divergences import families
+    from divergences.lab.sweep import sweep
+
+    header = f"{'family':<26} {'gradients':>9} {'first call':>11} {'again':>8} {'per theta':>10}"
+    print(header)
+    print("-" * len(header))
+    thetas = np.linspace(-0.9, 0.9, n_thetas)
+    others = np.linspace(-0.8, 0.85, n_thetas)
+    for fam in (
+        families.parallel_lines(),
+        families.parallel_lines_sampled(n=32),
+        families.parallel_lines_pixels(),
+    ):
+        for grad in (False, True):
+            t0 = time.perf_counter()
+            sweep(fam, thetas, quantities=("w1",), gradients=grad)
+            first = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            sweep(fam, others, quantities=("w1",), gradients=grad)
+            again = time.perf_counter() - t0
+            print(
+                f"{fam.name:<26} {grad!s:>9} {first:>10.2f}s {again:>7.2f}s "
+                f"{again / n_thetas * 1e3:>8.2f}ms",
+                flush=True,
+            )
 
 
 def large_problem(geometry: str, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -247,7 +353,11 @@ def main() -> None:
         "--geometry", choices=["same law", "translated copy"], help="--large: only this one"
     )
     parser.add_argument("--cell", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--sweep", action="store_true", help="a 2-D sweep of W1, 200 thetas")
     args = parser.parse_args()
+    if args.sweep:
+        bench_sweep(200)
+        return
     if args.cell:
         import json
 

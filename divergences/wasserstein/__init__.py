@@ -7,14 +7,16 @@ CDF formula; with the checks that show a plan is a coupling and a potential is 1
 * :func:`w1_1d` is the jittable path for points on the line.
 * ``w1_primal(..., method="sparse")`` (chosen by ``"auto"`` above 2000 x 2000 Euclidean
   pairs) solves large point clouds without the cost matrix: column generation with exact
-  k-d-tree pricing, a C++ network simplex (``_ot_native``), certified lower and upper bounds.
+  k-d-tree pricing, a C++ network simplex (``_ot_native``), certified lower and upper bounds;
+  ``w1_dual`` routes the same way and takes its potential from that solve.
+* :func:`kr_potential` evaluates a ``w1_dual`` potential at any points (a k-d tree query).
 """
 
 from divergences.wasserstein._lp import SolverError
 from divergences.wasserstein._sparse import CertificateError, SparsePlan
 from divergences.wasserstein.checks import CouplingReport, check_coupling, lipschitz_violation
 from divergences.wasserstein.cost import Metric, cost_matrix
-from divergences.wasserstein.dual import W1Dual, w1_dual
+from divergences.wasserstein.dual import W1Dual, kr_potential, w1_dual
 from divergences.wasserstein.one_d import w1_1d
 from divergences.wasserstein.primal import W1Primal, w1_primal
 
@@ -28,6 +30,7 @@ __all__ = [
     "W1Primal",
     "check_coupling",
     "cost_matrix",
+    "kr_potential",
     "lipschitz_violation",
     "w1_1d",
     "w1_dual",

@@ -50,8 +50,10 @@ __all__ = [
     "SparseHostSolution",
     "SparsePlan",
     "kr_potential_host",
+    "matched_total",
     "solve_sparse_host",
     "sparse_memory_bytes",
+    "weighted_nearest_host",
 ]
 
 #: Status codes of the native solver.
@@ -200,6 +202,13 @@ def _curve_order(p: np.ndarray) -> np.ndarray:
 
 def kr_potential_host(sites: np.ndarray, weights: np.ndarray, z: np.ndarray) -> np.ndarray:
     r""":math:`f(z) = \min_j \|z - s_j\| + w_j` at every row of ``z``, exactly (k-d tree)."""
+    return weighted_nearest_host(sites, weights, z)[0]
+
+
+def weighted_nearest_host(
+    sites: np.ndarray, weights: np.ndarray, z: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    r""":math:`\min_j \|z - s_j\| + w_j` at every row of ``z`` and its argmin ``j``, exactly."""
     sites = np.ascontiguousarray(sites, dtype=np.float64)
     z = np.ascontiguousarray(z, dtype=np.float64)
     out = np.empty(z.shape[0])
@@ -207,7 +216,7 @@ def kr_potential_host(sites: np.ndarray, weights: np.ndarray, z: np.ndarray) -> 
     _native().c_transform(
         z, sites, np.ascontiguousarray(weights, np.float64), out, arg, sites.shape[1], _threads()
     )
-    return out
+    return out, arg
 
 
 def _weighted_knn(points: np.ndarray, sites: np.ndarray, weights: np.ndarray, k: int) -> np.ndarray:
@@ -394,12 +403,7 @@ def solve_sparse_host(
     b = np.asarray(b, np.float64)
     n, m = x.shape[0], y.shape[0]
     check_sparse_memory(n, m)
-    # Totals accepted as equal may still differ by rounding (float32 input, weights 1/n): b
-    # is scaled to a's total, as the dense solver does, so that no mass is left over (which
-    # would stay on the artificial arcs). A factor of exactly 1 when the totals agree.
-    total_a, total_b = math.fsum(a.tolist()), math.fsum(b.tolist())
-    if total_b > 0 and total_a != total_b:
-        b = b * (total_a / total_b)
+    b = matched_total(a, b)
     kx, ky = np.flatnonzero(a > 0), np.flatnonzero(b > 0)
     both = np.concatenate([x, y])
     lo, hi = both.min(axis=0), both.max(axis=0)
@@ -459,6 +463,16 @@ def solve_sparse_host(
             result,
         )
     return result
+
+
+def matched_total(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``b`` scaled to ``a``'s total. Totals accepted as equal by the input rules may still
+    differ by rounding (float32 input, weights 1/n); the solver would leave the difference on
+    its artificial arcs. The dense solver does the same. ``b`` itself where the totals agree."""
+    total_a, total_b = math.fsum(a.tolist()), math.fsum(b.tolist())
+    if total_b > 0 and total_a != total_b:
+        return b * (total_a / total_b)
+    return b
 
 
 def sparse_failures(

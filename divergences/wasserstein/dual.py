@@ -9,10 +9,14 @@ import jax.numpy as jnp
 import numpy as np
 from jax.experimental import checkify
 
+from divergences._numerics import safe_sqrt
 from divergences._typing import ArrayLike
+from divergences._validation import is_traced, require
 from divergences.wasserstein._lp import (
+    SKIPPED,
     SOLVER_FAILED,
     HostDual,
+    SolverError,
     check_dense_size,
     check_kr_lp_size,
     kr_dual_failures,
@@ -20,7 +24,18 @@ from divergences.wasserstein._lp import (
     solve_kr_dual,
     solve_transport,
 )
-from divergences.wasserstein._measures import Measures, check_measures, check_metric
+from divergences.wasserstein._measures import Measures, as_points, check_measures, check_metric
+from divergences.wasserstein._sparse import (
+    ARTIFICIAL,
+    CertificateError,
+    check_sparse_memory,
+    check_sparse_options,
+    kr_potential_host,
+    matched_total,
+    solve_sparse_host,
+    sparse_failures,
+    weighted_nearest_host,
+)
 from divergences.wasserstein.checks import lipschitz_violation_host, lipschitz_violation_of
 from divergences.wasserstein.cost import (
     Metric,
@@ -31,31 +46,45 @@ from divergences.wasserstein.cost import (
     scale_traced,
     times_power_of_two,
 )
-from divergences.wasserstein.primal import check_max_iter, envelope_value, transport_callback
+from divergences.wasserstein.primal import (
+    check_max_iter,
+    choose_method,
+    envelope_value,
+    transport_callback,
+)
 
-__all__ = ["W1Dual", "w1_dual"]
+__all__ = ["W1Dual", "kr_potential", "w1_dual"]
 
-METHODS = ("primal", "lp")
+METHODS = ("auto", "primal", "sparse", "lp")
 sg = jax.lax.stop_gradient
 
 
 class W1Dual(NamedTuple):
     r"""A Kantorovich-Rubinstein potential and the value it attains.
 
+    The potential is a function on all of :math:`\mathbb{R}^d`, not only on the samples:
+    :func:`divergences.kr_potential` evaluates it at any points, from these fields alone.
+
     Attributes:
       value: :math:`\sum_i a_i f(x_i) - \sum_j b_j f(y_j)`, equal to :math:`W_1` (strong
-        duality), a scalar. Differentiable (envelope theorem), like
-        :attr:`W1Primal.value <divergences.W1Primal.value>`.
+        duality), a scalar; for ``method="sparse"``, within the solver's ``rtol`` of
+        :math:`W_1` (a certified lower bound, up to rounding). Differentiable (envelope
+        theorem), like :attr:`W1Primal.value <divergences.W1Primal.value>`.
       f: the potential on the union of the supports, shape ``(n + m,)``, **in the order
         x's points then y's points**: ``f[:n]`` is :math:`f(x_i)`, ``f[n:]`` is
         :math:`f(y_j)`. Defined up to an additive constant, chosen so that
         :math:`\max f = -\min f` (the smallest :math:`|f|`, at most half the diameter of the
         points: representable whenever the distances are). Carries no gradient.
       points: that union, ``concatenate([x, y])``, shape ``(n + m, d)``.
-      lipschitz_violation: :math:`\max(0, \max_{kl} f_k - f_l - c(z_k, z_l))` over the union,
-        the distance from 1-Lipschitz. A few ulps of the largest cost for the c-transform
-        (``method="primal"``); for ``method="lp"``, the rounding of HiGHS's pivots, which can
-        reach ~1e-12 relative where points lie 1e-12 apart. No gradient.
+      lipschitz_violation: :math:`\max(0, \max_{kl} f_k - f_l - c(z_k, z_l))` over all
+        :math:`(n + m)^2` pairs of the union, the distance from 1-Lipschitz, computed exactly
+        at every size: for the Euclidean cost as
+        :math:`\max_k f_k - \min_l [c(z_k, z_l) + f_l]`, one weighted nearest-neighbour query
+        per point (a k-d tree, :math:`O(N \log N)`), otherwise by blocks of rows. A few ulps of
+        the largest cost for the c-transforms (``"primal"``, ``"sparse"``: 1-Lipschitz by
+        construction, so this measures their rounding); for ``method="lp"``, the rounding of
+        HiGHS's pivots, which can reach ~1e-12 relative where points lie 1e-12 apart. No
+        gradient.
     """
 
     value: jax.Array
@@ -64,11 +93,21 @@ class W1Dual(NamedTuple):
     lipschitz_violation: jax.Array
 
 
-def _check_method(method: str) -> None:
-    if method not in METHODS:
+def choose_dual_method(method: Any, metric: Metric, n: int, m: int) -> str:
+    """``"primal"``, ``"sparse"`` or ``"lp"`` for :func:`w1_dual`; ValueError for a bad choice.
+
+    ``"auto"`` routes like :func:`divergences.w1_primal`: the sparse solver for Euclidean
+    problems above :data:`~divergences.wasserstein.primal.SPARSE_MIN_PAIRS` pairs.
+    """
+    if not isinstance(method, str) or method not in METHODS:
         raise ValueError(
-            f"method must be one of {', '.join(repr(m) for m in METHODS)}; got {method!r}"
+            f"method must be one of {', '.join(repr(t) for t in METHODS)}; got {method!r}"
         )
+    if method == "sparse" and metric != "euclidean":
+        raise ValueError(f"method='sparse' needs metric='euclidean'; got metric={metric!r}")
+    if method == "auto":
+        return "sparse" if choose_method("auto", metric, n, m) == "sparse" else "primal"
+    return method
 
 
 def w1_dual(
@@ -78,13 +117,15 @@ def w1_dual(
     b: ArrayLike | None = None,
     *,
     metric: Metric = "euclidean",
-    method: str = "primal",
+    method: str = "auto",
     max_iter: int | None = None,
+    rtol: float = 1e-9,
+    max_rounds: int = 100,
 ) -> W1Dual:
     r"""A W1 critic by an LP on the host (not jit-compiled; works under jit by callback): see w1_1d.
 
     The LP is solved on the host, outside XLA; under ``jax.jit`` it runs through
-    ``jax.pure_callback``. The jittable, pure-JAX path is :func:`divergences.w1_1d`, for
+    ``jax.pure_callback``. The jittable path with no LP is :func:`divergences.w1_1d`, for
     points on the line.
 
     The Kantorovich-Rubinstein duality, the form of :math:`W_1` behind the WGAN critic:
@@ -94,28 +135,39 @@ def w1_dual(
        \sum_i a_i f(x_i) - \sum_j b_j f(y_j),
 
     with the supremum attained. The potential is returned on the union of the supports
-    ``z = (x_1, ..., x_n, y_1, ..., y_m)`` (x's points first), where it is 1-Lipschitz.
+    ``z = (x_1, ..., x_n, y_1, ..., y_m)`` (x's points first), where it is 1-Lipschitz, and
+    :func:`divergences.kr_potential` evaluates it anywhere else.
 
     Methods:
 
-    * ``"primal"`` (default): one primal solve by the network simplex (as
-      :func:`divergences.w1_primal`), then the c-transform of its column dual ``v``,
+    * ``"primal"``: one primal solve by the dense network simplex (as
+      ``w1_primal(..., method="dense")``), then the c-transform of its column dual ``v``,
       :math:`f(z) = \min_j\, [c(z, y_j) - v_j]`. For a metric cost each
       :math:`z \mapsto c(z, y_j) - v_j` is 1-Lipschitz, so their minimum is; and
-      :math:`f(x_i) \ge u_i`, :math:`f(y_j) \le -v_j` make it attain the primal value. Costs
-      one primal solve plus :math:`(n + m)^2` cost evaluations for the Lipschitz check, done
-      by blocks of rows (no :math:`(n + m)^2` matrix is kept).
+      :math:`f(x_i) \ge u_i`, :math:`f(y_j) \le -v_j` make it attain the primal value. Holds
+      the :math:`n \times m` cost matrix (refused past ``DENSE_MAX_PAIRS`` pairs).
+    * ``"sparse"`` (Euclidean cost only): the same c-transform, of the potential of
+      ``w1_primal(..., method="sparse")``'s solve (column generation with exact k-d-tree
+      pricing, never forming the matrix), evaluated on the union by a k-d tree. Memory
+      :math:`O(n + m)`, for point clouds of :math:`10^4`-:math:`10^5` points in low dimension.
+      Its value is the certificate's lower bound: within ``rtol`` of :math:`W_1` (``rtol=0``:
+      exact, the plan optimal). Weights whose totals differ within the validation tolerance
+      are solved with ``b`` scaled to the total of ``a``, as the dense solver does.
     * ``"lp"``: the independent KR dual LP, variables :math:`f` on the union, constraints
       :math:`f_k - f_l \le c(z_k, z_l)` for all pairs, :math:`f(z_1) = 0`, solved by scipy's
       HiGHS. Quadratically many constraints: for small problems (a few hundred points at
       most), to check strong duality with a second, separate solver.
+    * ``"auto"`` (default): ``"sparse"`` for Euclidean problems above
+      :data:`~divergences.wasserstein.primal.SPARSE_MIN_PAIRS` pairs (as
+      :func:`divergences.w1_primal` routes), else ``"primal"``.
 
-    Both need a *metric* cost for the equality with :math:`W_1` (not ``"sqeuclidean"``).
-    Both solve the problem scaled by powers of two (exactly, see :func:`divergences.w1_primal`),
+    All need a *metric* cost for the equality with :math:`W_1` (not ``"sqeuclidean"``).
+    All solve the problem scaled by powers of two (exactly, see :func:`divergences.w1_primal`),
     so every coordinate scale gets the accuracy of scale 1: the c-transform that of the network
     simplex, ``"lp"`` HiGHS's feasibility tolerance, 1e-10 times the largest cost.
     Gradients of ``value`` are the envelope derivatives documented in
-    :func:`divergences.w1_primal` (for ``"lp"``, from HiGHS's optimal flow and the potential).
+    :func:`divergences.w1_primal` (for ``"lp"``, from HiGHS's optimal flow and the potential;
+    for ``"sparse"``, through the arcs of the sparse plan).
 
     Args:
       x: support of :math:`\mu`, shape ``(n, d)``, or ``(n,)`` for points on the line.
@@ -123,22 +175,27 @@ def w1_dual(
       a: weights of ``x``, >= 0, summing to 1; ``None`` for uniform.
       b: weights of ``y``; ``None`` for uniform.
       metric: the ground cost, see :func:`divergences.cost_matrix`.
-      method: ``"primal"`` or ``"lp"``, see above.
-      max_iter: pivot cap of the network simplex (``method="primal"``); ``None`` for a cap
-        that grows with ``n * m``.
+      method: ``"auto"``, ``"primal"``, ``"sparse"`` or ``"lp"``, see above.
+      max_iter: pivot cap of the network simplex (``"primal"``, ``"sparse"``); ``None`` for a
+        cap that grows with ``n * m`` (``"sparse"``: no cap).
+      rtol: ``"sparse"`` stops once its certified bounds agree to ``rtol`` relative, as in
+        :func:`divergences.w1_primal`.
+      max_rounds: ``"sparse"``: the cap on pricing rounds.
 
     Returns:
       A :class:`W1Dual` ``(value, f, points, lipschitz_violation)``.
 
     Raises:
-      ValueError: for invalid points, weights, metric or method; the same, with the same
-        message, under ``dv.checked(jax.jit(...))`` (under a plain ``jit``, input that breaks
-        a value rule gives NaN and is not solved).
-      SolverError: if the LP solver does not report an optimal solution. Inside ``jax.jit``
-        a callback cannot raise it: the results are NaN, and ``dv.checked(jax.jit(...))``
-        raises the SolverError with the eager message.
+      ValueError: for invalid points, weights, metric, method or options; the same, with the
+        same message, under ``dv.checked(jax.jit(...))`` (under a plain ``jit``, input that
+        breaks a value rule gives NaN and is not solved).
+      SolverError: if the LP solver does not report an optimal solution, or (``"sparse"``,
+        a :class:`~divergences.CertificateError`) stops at a cap before its bounds meet
+        ``rtol``. Inside ``jax.jit`` a callback cannot raise it: the results are NaN, and
+        ``dv.checked(jax.jit(...))`` raises a SolverError.
       MemoryError: before anything is allocated, for ``n * m`` above ``DENSE_MAX_PAIRS``
-        (``method="primal"``) or ``n + m`` above ``KR_LP_MAX_POINTS`` (``method="lp"``).
+        (``"primal"``), ``n + m`` above ``KR_LP_MAX_POINTS`` (``"lp"``), or a sparse problem
+        beyond the machine's memory; the message says the size needed.
 
     References:
       Kantorovich & Rubinstein, *On a space of completely additive functions*, Vestnik
@@ -156,11 +213,21 @@ def w1_dual(
       [0.0, -1.0, -3.0, -4.0]
       >>> float(dual.lipschitz_violation)
       0.0
+      >>> sparse = dv.w1_dual(x, y, method="sparse")
+      >>> round(float(sparse.value), 12)
+      3.0
     """
     check_metric(metric)
-    _check_method(method)
     ms = check_measures(x, y, a, b)
     n, m = ms.x.shape[0], ms.y.shape[0]
+    method = choose_dual_method(method, metric, n, m)
+    if method == "sparse":
+        rtol, max_rounds = check_sparse_options(rtol, max_rounds)
+        if max_iter is not None:
+            check_max_iter(max_iter, n, m)
+        check_sparse_memory(n, m)
+        options = _SparseOptions(rtol, max_rounds, max_iter)
+        return _dual_sparse(ms, options)
     cap = check_max_iter(max_iter, n, m)
     if method == "primal":
         check_dense_size(n, m)
@@ -185,18 +252,25 @@ def w1_dual(
         else:
             kr = solve_kr_dual(pairwise_cost_host(scaled, scaled, metric), wa, wb)
             f, value = kr.f, kr.value
-        violation = lipschitz_violation_host(f, scaled, metric)
-        f = f - (np.max(f) + np.min(f)) / 2  # centred: |f| <= diameter / 2, the least it can be
-        # Inf only where the number itself exceeds the largest float (the documented result).
-        with np.errstate(over="ignore"):
-            host = (np.ldexp(value, k), np.ldexp(f, k), points, np.ldexp(violation, k))
-        # Fresh arrays from the solver, referenced nowhere else: the JAX buffers may alias them.
-        return W1Dual(
-            *jax.device_put(
-                tuple(np.asarray(t).astype(dtype, copy=False) for t in host), may_alias=True
-            )
-        )
+        violation = potential_violation_host(f, scaled, metric)
+        return _dual_from_host(value, f, points, violation, k, dtype)
     return _dual_traced(ms, method, metric, cap)
+
+
+def _dual_from_host(
+    value: Any, f: np.ndarray, points: np.ndarray, violation: float, k: int, dtype: Any
+) -> W1Dual:
+    """The eager result: ``f`` centred, value, potential and violation scaled back by 2^k."""
+    f = f - (np.max(f) + np.min(f)) / 2  # centred: |f| <= diameter / 2, the least it can be
+    # Inf only where the number itself exceeds the largest float (the documented result).
+    with np.errstate(over="ignore"):
+        host = (np.ldexp(value, k), np.ldexp(f, k), points, np.ldexp(violation, k))
+    # Fresh arrays from the solver, referenced nowhere else: the JAX buffers may alias them.
+    return W1Dual(
+        *jax.device_put(
+            tuple(np.asarray(t).astype(dtype, copy=False) for t in host), may_alias=True
+        )
+    )
 
 
 def _dual_traced(ms: Measures, method: str, metric: Metric, cap: int) -> W1Dual:
@@ -234,9 +308,127 @@ def _dual_traced(ms: Measures, method: str, metric: Metric, cap: int) -> W1Dual:
         )
     # A max over all pairs of an elementwise expression: XLA fuses it, no N x N buffer.
     violation = sg(lipschitz_violation_of(f, pairwise_cost(sg(points), sg(points), metric)))
-    f = f - (jnp.max(f) + jnp.min(f)) / 2  # centred, as in the eager path
+    return _dual_scaled_back(value, f, violation, k, ms)
+
+
+def _dual_scaled_back(
+    value: jax.Array, f: jax.Array, violation: jax.Array, k: Any, ms: Measures
+) -> W1Dual:
+    """The traced result: ``f`` centred as in the eager path, all scaled back by 2^k."""
+    f = f - (jnp.max(f) + jnp.min(f)) / 2
     back = [times_power_of_two(t, k) for t in (value, f, violation)]
     return W1Dual(back[0], back[1], sg(jnp.concatenate([ms.x, ms.y])), back[2])
+
+
+# ---------------------------------------------------------------------------------------------
+# method="sparse": the c-transform of the sparse solver's potential
+# ---------------------------------------------------------------------------------------------
+
+
+class _SparseOptions(NamedTuple):
+    rtol: float
+    max_rounds: int
+    max_pivots: int | None
+
+
+class _SparseDualHost(NamedTuple):
+    """One sparse solve on scaled points, as NumPy: the plan's arcs, the c-transform ``f`` on
+    the union, its KR value and its Lipschitz violation."""
+
+    rows: np.ndarray
+    cols: np.ndarray
+    mass: np.ndarray
+    f: np.ndarray
+    value: float
+    violation: float
+
+
+def _sparse_dual_host(
+    xs: np.ndarray, ys: np.ndarray, a: np.ndarray, b: np.ndarray, options: _SparseOptions
+) -> _SparseDualHost:
+    r"""Solves by the sparse solver and takes the c-transform of its column potential,
+    :math:`f(z) = \min_{j:\ b_j > 0} \|z - y_j\| - v_j`, on the union (exact, k-d tree).
+
+    Raises what :func:`solve_sparse_host` raises (CertificateError at a cap).
+    """
+    n = xs.shape[0]
+    a = np.asarray(a, np.float64)
+    b = matched_total(a, np.asarray(b, np.float64))  # the value below uses the same b
+    sol = solve_sparse_host(
+        xs, ys, a, b,
+        rtol=options.rtol, max_rounds=options.max_rounds, max_pivots=options.max_pivots,
+    )  # fmt: skip
+    points = np.concatenate([xs, ys]).astype(np.float64)
+    keep = b > 0
+    f = kr_potential_host(ys[keep], -sol.v[keep], points)
+    value = float(a @ f[:n] - b @ f[n:])
+    violation = potential_violation_host(f, points, "euclidean")
+    return _SparseDualHost(sol.plan.rows, sol.plan.cols, sol.plan.mass, f, value, violation)
+
+
+def _dual_sparse(ms: Measures, options: _SparseOptions) -> W1Dual:
+    """``w1_dual(..., method="sparse")``, eager or traced (one callback, envelope gradients)."""
+    n, m = ms.x.shape[0], ms.y.shape[0]
+    dtype = ms.x.dtype
+    if not ms.traced:
+        e = scale_exponent(ms.x, ms.y)
+        points = np.concatenate([ms.x, ms.y])
+        scaled = np.ldexp(points.astype(np.float64), -e)
+        sol = _sparse_dual_host(scaled[:n], scaled[n:], ms.a, ms.b, options)
+        return _dual_from_host(sol.value, sol.f, points, sol.violation, e, dtype)
+    xs, ys, k = scale_traced(ms.x, ms.y, "euclidean")
+    arcs = n + m  # a basic plan has at most n + m - 1 arcs: padded with zero mass to n + m
+    shapes = (
+        jax.ShapeDtypeStruct((arcs,), jnp.int32),
+        jax.ShapeDtypeStruct((arcs,), jnp.int32),
+        jax.ShapeDtypeStruct((arcs,), dtype),
+        jax.ShapeDtypeStruct((n + m,), dtype),
+        jax.ShapeDtypeStruct((2,), dtype),
+        jax.ShapeDtypeStruct((), jnp.int32),
+    )
+
+    def host(x: np.ndarray, y: np.ndarray, a: np.ndarray, b: np.ndarray, ok: np.ndarray) -> tuple:
+        rows, cols = np.zeros(arcs, np.int32), np.zeros(arcs, np.int32)
+        mass = np.zeros(arcs, dtype)
+        nan = (rows, cols, mass, np.full(n + m, np.nan, dtype), np.full(2, np.nan, dtype))
+        if not bool(ok):
+            return (*nan, np.int32(SKIPPED))
+        try:
+            sol = _sparse_dual_host(np.asarray(x), np.asarray(y), a, b, options)
+        except CertificateError as err:
+            return (*nan, np.int32(err.result.status))
+        except SolverError:
+            return (*nan, np.int32(ARTIFICIAL))
+        used = sol.rows.shape[0]
+        rows[:used], cols[:used], mass[:used] = sol.rows, sol.cols, sol.mass
+        scalars = np.array([sol.value, sol.violation], dtype)
+        return rows, cols, mass, sol.f.astype(dtype), scalars, np.int32(0)
+
+    rows, cols, mass, f, scalars, status = jax.pure_callback(
+        host, shapes, sg(xs), sg(ys), sg(ms.a), sg(ms.b), jnp.asarray(ms.valid),
+        vmap_method="sequential",
+    )  # fmt: skip
+    failures = sparse_failures(n, m, options.rtol, options.max_rounds, options.max_pivots)
+    for code, message in failures.items():
+        checkify.debug_check(status != code, SOLVER_FAILED + message)
+    diff = xs[rows] - ys[cols]
+    cost = safe_sqrt(jnp.sum(diff * diff, axis=-1))
+    pc = jnp.sum(mass * cost)
+    u, v = f[:n], -f[n:]
+    # The KR value forward; backwards the envelope theorem as in primal.envelope_value: d/dx
+    # through the plan's arcs, d/da and d/db the centred potentials.
+    value = (
+        sg(scalars[0])
+        + (pc - sg(pc))
+        + jnp.dot(u - jnp.mean(u), ms.a - sg(ms.a))
+        + jnp.dot(v - jnp.mean(v), ms.b - sg(ms.b))
+    )
+    return _dual_scaled_back(value, sg(f), sg(scalars[1]), k, ms)
+
+
+# ---------------------------------------------------------------------------------------------
+# The potential as a function: c-transforms, McShane's extension, the Lipschitz check
+# ---------------------------------------------------------------------------------------------
 
 
 def c_transform_host(
@@ -248,6 +440,180 @@ def c_transform_host(
         block = slice(start, start + rows)
         out[block] = np.min(pairwise_cost_host(points[block], y, metric) - v[None, :], axis=1)
     return out
+
+
+def nearest_host(
+    sites: np.ndarray,
+    weights: np.ndarray,
+    z: np.ndarray,
+    metric: Metric,
+    *,
+    argmin: bool = False,
+    rows: int = 512,
+) -> np.ndarray:
+    r""":math:`g(z) = \min_l c(z, s_l) + w_l` at each row of ``z``, or (``argmin=True``) the
+    minimising ``l``.
+
+    Euclidean cost: the sparse solver's pricing oracle, a k-d tree with branch and bound on the
+    additive weights, exact, :math:`O((N + q) \log N)`. Other costs: the cost matrix a block of
+    rows at a time, :math:`O(q N)` time, :math:`O(\text{rows} \cdot N)` memory.
+    """
+    sites = np.ascontiguousarray(sites, np.float64)
+    weights = np.ascontiguousarray(weights, np.float64)
+    z = np.ascontiguousarray(z, np.float64)
+    if metric == "euclidean":
+        if argmin:
+            return weighted_nearest_host(sites, weights, z)[1]
+        return kr_potential_host(sites, weights, z)
+    out = np.empty(z.shape[0], np.int32 if argmin else np.float64)
+    for start in range(0, z.shape[0], rows):
+        block = slice(start, start + rows)
+        shifted = pairwise_cost_host(z[block], sites, metric) + weights[None, :]
+        out[block] = np.argmin(shifted, axis=1) if argmin else np.min(shifted, axis=1)
+    return out
+
+
+def potential_violation_host(f: np.ndarray, points: np.ndarray, metric: Metric) -> float:
+    r""":func:`~divergences.lipschitz_violation` of ``f`` on ``points``, over all pairs.
+
+    For the Euclidean cost by one weighted nearest-neighbour query per point:
+    :math:`\max_{kl} f_k - f_l - c(z_k, z_l) = \max_k f_k - \min_l [c(z_k, z_l) + f_l]`
+    (:math:`O(N \log N)`, exact); other costs by blocks of rows.
+    """
+    if metric != "euclidean":
+        return lipschitz_violation_host(f, points, metric)
+    lowest = nearest_host(points, f, points, metric)
+    return max(0.0, float(np.max(f - lowest)))
+
+
+def kr_potential(dual: W1Dual, z: ArrayLike, *, metric: Metric = "euclidean") -> jax.Array:
+    r"""The Kantorovich-Rubinstein potential of a :func:`w1_dual` result at any points.
+
+    A host query (not jit-compiled; works under jit by callback), differentiable in ``z``.
+
+    :func:`divergences.w1_dual` returns the potential :math:`f` on the union of the supports
+    :math:`z_1, \dots, z_N` (``dual.points``). Its value at a new point is McShane's extension
+
+    .. math:: f(z) = \min_k\ c(z, z_k) + f(z_k),
+
+    the largest 1-Lipschitz function equal to :math:`f` on the samples. For
+    ``method="primal"`` and ``"sparse"`` this *is* the c-transform the solve produced,
+    :math:`f(z) = \min_j c(z, y_j) - v_j`, everywhere: that function is 1-Lipschitz, so the
+    minimum over :math:`k` is attained at its own argmin :math:`y_j`. For ``method="lp"``
+    it is the 1-Lipschitz extension of HiGHS's potential. On the samples themselves it
+    returns ``dual.f`` to within ``dual.lipschitz_violation`` (a few ulps).
+
+    Euclidean cost: an exact weighted nearest-neighbour query on a k-d tree (branch and bound
+    on the additive weights), :math:`O((N + q) \log N)`, any size. Other costs: by blocks of
+    the :math:`q \times N` cost matrix. The points are scaled by a power of two first (exact),
+    so every coordinate scale is evaluated like scale 1.
+
+    Gradient: :math:`\nabla f(z) = \nabla_z c(z, z_{k^*})` at the minimising sample
+    :math:`k^*` (the unit vector away from it, for the Euclidean cost): the critic's gradient
+    that the WGAN generator follows. ``dual`` carries no gradient.
+
+    Args:
+      dual: a :class:`W1Dual` from :func:`divergences.w1_dual` (eager or under a
+        transformation).
+      z: where to evaluate, shape ``(q, d)`` with the dimension of ``dual.points``, or
+        ``(q,)`` for points on the line.
+      metric: the cost ``dual`` was solved with (the same as given to ``w1_dual``).
+
+    Returns:
+      :math:`f(z)`, shape ``(q,)``, in the dtype of ``dual.f``.
+
+    Raises:
+      ValueError: if ``z`` is not finite or its dimension differs from ``dual.points``', or
+        ``dual`` is not a potential on its points (shapes), or ``dual.f`` is not finite (a
+        failed solve under ``jit``); the value rules as the same ValueError under
+        ``dv.checked(jax.jit(...))``.
+
+    References:
+      McShane, *Extension of range of functions*, Bull. AMS 40, 1934; Villani, *Optimal
+      Transport: Old and New*, 2009, Def. 5.7 (c-transform); Arjovsky, Chintala & Bottou,
+      *Wasserstein GAN*, ICML 2017.
+
+    Example:
+      >>> import divergences as dv
+      >>> dual = dv.w1_dual([0.0, 1.0], [3.0, 4.0])
+      >>> [round(float(t), 12) for t in dv.kr_potential(dual, [-1.0, 2.0, 10.0])]
+      [3.0, 0.0, 4.0]
+    """
+    check_metric(metric)
+    f, points = dual.f, dual.points
+    if np.ndim(points) != 2 or np.ndim(f) != 1 or np.shape(f)[0] != np.shape(points)[0]:
+        raise ValueError(
+            "dual must be a W1Dual: f of shape (N,) on points of shape (N, d); got f "
+            f"{np.shape(f)}, points {np.shape(points)}"
+        )
+    q = as_points(z, "z")
+    d = np.shape(points)[1]
+    if q.shape[1] != d:
+        raise ValueError(
+            f"z must have points of dimension {d}, the dimension of dual.points; got shape "
+            f"{q.shape}"
+        )
+    traced = is_traced((f, points, q))
+    xp = jnp if traced else np
+    valid = require(
+        xp.all(xp.isfinite(f)),
+        "dual.f contains NaN or inf; a potential from a failed solve (under jax.jit) cannot "
+        "be evaluated",
+    )
+    dtype = jnp.result_type(f, points, q)
+    if not traced:
+        sites = np.asarray(points, np.float64)
+        query = np.asarray(q, np.float64)
+        degree = homogeneity(metric)
+        e = 0 if degree is None else scale_exponent(sites, query, degree=degree)
+        k = 0 if degree is None else degree * e
+        scaled_f = np.ldexp(np.asarray(f, np.float64), -k)
+        values = nearest_host(np.ldexp(sites, -e), scaled_f, np.ldexp(query, -e), metric)
+        with np.errstate(over="ignore"):
+            return jnp.asarray(np.ldexp(values, k).astype(dtype, copy=False))
+    valid = valid & jnp.all(jnp.isfinite(q))  # a broken rule: NaN, and no query on the host
+    return _kr_potential_traced(
+        sg(jnp.asarray(f, dtype)), sg(jnp.asarray(points, dtype)), q.astype(dtype), metric, valid
+    )
+
+
+def _kr_potential_traced(
+    f: jax.Array, points: jax.Array, z: jax.Array, metric: Metric, valid: Any
+) -> jax.Array:
+    """The traced path of :func:`kr_potential`. Euclidean cost: the argmin on the host (the
+    k-d tree, a callback), the value :math:`c(z, z_{k^*}) + f_{k^*}` in JAX, which carries the
+    derivative in ``z``. Other costs: the :math:`q \times N` minimum in JAX (no callback: a
+    callable metric is JAX code, which a callback must not run)."""
+    if metric != "euclidean":
+        value = jnp.min(pairwise_cost(z, points, metric) + f[None, :], axis=1)
+        return jnp.where(jnp.asarray(valid), value, jnp.nan)
+    q = z.shape[0]
+
+    def host(sites: np.ndarray, weights: np.ndarray, query: np.ndarray, ok: np.ndarray) -> Any:
+        sites, weights = np.asarray(sites, np.float64), np.asarray(weights, np.float64)
+        query = np.asarray(query, np.float64)
+        if not bool(ok):
+            return np.zeros(q, np.int32)
+        e = scale_exponent(sites, query)  # the Euclidean cost is 1-homogeneous
+        scaled_z = np.ldexp(query, -e)
+        arg = nearest_host(
+            np.ldexp(sites, -e), np.ldexp(weights, -e), scaled_z, metric, argmin=True
+        )
+        return arg.astype(np.int32)
+
+    arg = jax.pure_callback(
+        host,
+        jax.ShapeDtypeStruct((q,), jnp.int32),
+        points,
+        f,
+        sg(z),
+        jnp.asarray(valid),
+        vmap_method="sequential",
+    )
+    nearest = points[arg]
+    cost = jax.vmap(lambda s, t: pairwise_cost(s[None], t[None], "euclidean")[0, 0])(z, nearest)
+    value = cost + f[arg]
+    return jnp.where(jnp.asarray(valid), value, jnp.nan)
 
 
 def _kr_dual_callback(cost: jax.Array, a: jax.Array, b: jax.Array, valid: Any) -> HostDual:

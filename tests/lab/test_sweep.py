@@ -6,11 +6,14 @@ import csv
 import io
 import math
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
 import divergences as dv
 from divergences import families
+from divergences.lab import sweep as sweep_module
 from divergences.lab.sweep import sweep, write_csv
 from divergences.testing import tolerance
 
@@ -104,3 +107,41 @@ def test_write_csv_round_trip(tmp_path) -> None:  # type: ignore[no-untyped-def]
     buf = io.StringIO()
     write_csv(s, buf)
     assert buf.getvalue().splitlines()[0].startswith("theta,js,tv")
+
+
+def _growing_support(theta):
+    """2-D: P_0 on four fixed points (one of weight 0), P_theta on points moved by theta whose
+    count with mass grows with theta (2 to 6): supports of different sizes along the sweep."""
+    base = jnp.array([[0.0, 0.0], [1.0, 0.5], [0.2, 1.0], [2.0, 2.0], [1.5, 0.1], [0.7, 0.3]])
+    theta = jnp.asarray(theta)
+    pts = jnp.concatenate([base[:4], base + jnp.stack([theta, 0.5 * theta])])
+    p = jnp.concatenate([jnp.array([0.4, 0.0, 0.35, 0.25]), jnp.zeros(6)])
+    count = jnp.clip(jnp.floor(2 + 4 * theta), 2, 6)
+    w = jnp.where(jnp.arange(6) < count, 1.0 + jnp.arange(6.0), 0.0)
+    return dv.MeasurePair(pts, p, jnp.concatenate([jnp.zeros(4), w / jnp.sum(w)]))
+
+
+@pytest.mark.parametrize("batch_pairs", [2**22, 64])
+def test_batched_w1_equals_one_lp_per_theta(monkeypatch, batch_pairs) -> None:
+    # All thetas in one vmapped call (or, with a small budget, several batches, the last one
+    # padded): each theta's value and gradient as its own LP on the atoms that carry mass.
+    monkeypatch.setattr(sweep_module, "_BATCH_PAIRS", batch_pairs)
+    fam = families.custom("growing support", _growing_support)
+    thetas = np.linspace(0.05, 0.95, 11)
+    s = sweep(fam, thetas, quantities=("w1",), gradients=True)
+    assert s.gradients is not None
+    for i, t in enumerate(thetas):
+        m = fam.measures(t)
+        ip, iq = np.flatnonzero(np.asarray(m.p) > 0), np.flatnonzero(np.asarray(m.q) > 0)
+        a, b = m.p[ip], m.q[iq]
+
+        def value(th, ip=ip, iq=iq, a=a, b=b):
+            pts = fam.measures(th).points
+            return dv.w1_primal(pts[ip], pts[iq], a, b).value
+
+        np.testing.assert_allclose(s.values["w1"][i], float(value(t)), **LP)
+        np.testing.assert_allclose(
+            s.gradients["w1"][i], float(jax.grad(value)(jnp.asarray(t))), **LP
+        )
+    sizes = {int(np.sum(np.asarray(fam.measures(t).q) > 0)) for t in thetas}
+    assert len(sizes) > 2  # the supports did change size along the sweep

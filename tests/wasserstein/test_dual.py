@@ -1,5 +1,7 @@
 """W1 as the Kantorovich-Rubinstein dual: strong duality by two separate solvers, the
-potential's 1-Lipschitz property and order, the parallel lines, gradients, jit and vmap."""
+potential's 1-Lipschitz property and order, the parallel lines, gradients, jit and vmap; the
+sparse method (the c-transform of the sparse solve) against the dense one and POT, and the
+potential evaluated at new points (kr_potential) against brute force."""
 
 from __future__ import annotations
 
@@ -7,28 +9,36 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.spatial.distance import cdist
 
 import divergences as dv
 from divergences.testing import tolerance
-from divergences.testing.measures import measure_pairs
-from divergences.testing.reference import central_difference, highs_primal
+from divergences.testing.measures import measure_pairs, points, power_of_two_exponents
+from divergences.testing.reference import central_difference, highs_primal, pot_value
+from divergences.wasserstein import _sparse
+from divergences.wasserstein import dual as dual_module
 from divergences.wasserstein.checks import lipschitz_violation_host
+from divergences.wasserstein.dual import potential_violation_host
 
 LP = tolerance("lp")
 HIGHS = tolerance("highs")
 METHODS = ["primal", "lp"]
+# Every method with its options for an exact answer: the sparse solver run to optimality.
+ALL_METHODS = {"primal": {}, "sparse": {"rtol": 0.0}, "lp": {}}
 
 
 def assert_lipschitz(dual, method):
     """The potential's violation is at the rounding of its solver, relative to the costs.
 
-    The c-transform ("primal") is 1-Lipschitz up to float rounding of a min of distances: a few
-    ulps of the largest cost. HiGHS ("lp") returns a basic solution whose constraints hold to
-    its feasibility tolerance, the "highs" tolerance relative to the largest cost.
+    The c-transforms ("primal", "sparse") are 1-Lipschitz up to float rounding of a min of
+    distances: a few ulps of the largest cost. HiGHS ("lp") returns a basic solution whose
+    constraints hold to its feasibility tolerance, the "highs" tolerance relative to the
+    largest cost.
     """
     scale = max(1.0, float(np.max(np.asarray(dv.cost_matrix(dual.points, dual.points)))))
-    if method == "primal":
+    if method in ("primal", "sparse"):
         bound = 64 * np.finfo(np.float64).eps * scale
     else:
         bound = HIGHS["atol"] + HIGHS["rtol"] * scale
@@ -231,7 +241,7 @@ def test_plain_jit_and_vmap_agree(method):
 
 
 def test_unknown_method():
-    with pytest.raises(ValueError, match="method must be one of 'primal', 'lp'"):
+    with pytest.raises(ValueError, match="method must be one of 'auto', 'primal', 'sparse', 'lp'"):
         dv.w1_dual([0.0], [1.0], method="sinkhorn")
 
 
@@ -263,3 +273,339 @@ def test_blockwise_host_path_on_a_larger_problem(metric):
         dv.lipschitz_violation(scaled, dual.points, metric=metric),
         **LP,
     )
+
+
+# ------------------------------------------------------------------ method="sparse"
+
+
+@given(measure_pairs(dims=(1, 2, 3)))
+def test_sparse_equals_dense_and_pot(pair):
+    x, y, a, b = pair
+    sparse = dv.w1_dual(x, y, a, b, method="sparse", rtol=0.0)
+    dense = dv.w1_primal(x, y, a, b, method="dense").value
+    np.testing.assert_allclose(sparse.value, dense, **LP)
+    np.testing.assert_allclose(sparse.value, pot_value(x, y, a, b), **LP)
+    np.testing.assert_allclose(_kr_objective(sparse, a, b), sparse.value, **LP)
+    assert_lipschitz(sparse, "sparse")
+    # The violation over all pairs by the k-d tree equals the brute-force one.
+    recomputed = dv.lipschitz_violation(sparse.f, sparse.points)
+    np.testing.assert_allclose(sparse.lipschitz_violation, recomputed, **LP)
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_sparse_random_clouds_unequal_sizes_general_weights(seed):
+    rng = np.random.default_rng(seed)
+    n, m, d = 160 + 30 * seed, 120, 2 + seed
+    x, y = rng.normal(size=(n, d)), rng.normal(0.7, 1.3, size=(m, d))
+    a, b = rng.random(n) ** 3, rng.random(m)
+    a[rng.integers(0, n, 5)] = 0.0
+    b[rng.integers(0, m, 3)] = 0.0
+    a, b = a / a.sum(), b / b.sum()
+    sparse = dv.w1_dual(x, y, a, b, method="sparse", rtol=0.0)
+    np.testing.assert_allclose(sparse.value, pot_value(x, y, a, b), **LP)
+    np.testing.assert_allclose(sparse.value, dv.w1_dual(x, y, a, b, method="primal").value, **LP)
+    assert_lipschitz(sparse, "sparse")
+    np.testing.assert_allclose(
+        sparse.lipschitz_violation, dv.lipschitz_violation(sparse.f, sparse.points), **LP
+    )
+
+
+def test_sparse_default_tolerance_is_certified():
+    rng = np.random.default_rng(11)
+    x, y = rng.random((400, 2)), rng.random((300, 2))
+    value = float(dv.w1_dual(x, y, method="sparse").value)
+    reference = pot_value(x, y, np.full(400, 1 / 400), np.full(300, 1 / 300))
+    # The KR value of a 1-Lipschitz potential is a lower bound, within rtol = 1e-9 of W1.
+    assert value <= reference * (1 + LP["rtol"])
+    assert value >= reference * (1 - 1e-9)
+
+
+def test_sparse_totals_equal_within_tolerance_only():
+    # float32 weights (1/n rounded) and totals apart by 1e-9: accepted by validation, solved
+    # as the dense method solves them (b scaled to a's total).
+    rng = np.random.default_rng(14)
+    x, y = rng.random((40, 2)), rng.random((30, 2))
+    a, b = np.full(40, 1 / 40), np.full(30, 1 / 30)
+    b[0] += 1e-9
+    sparse = dv.w1_dual(x, y, a, b, method="sparse", rtol=0.0)
+    np.testing.assert_allclose(sparse.value, dv.w1_primal(x, y, a, b).value, **LP)
+    x32, y32 = x.astype(np.float32), y.astype(np.float32)
+    for fn in (dv.w1_dual, jax.jit(dv.w1_dual, static_argnames="method")):
+        single = fn(x32, y32, method="sparse")
+        assert single.value.dtype == np.float32
+        np.testing.assert_allclose(
+            single.value, dv.w1_primal(x32, y32).value, **tolerance("float32")
+        )
+
+
+def test_auto_routes_by_size_and_metric(monkeypatch):
+    x, y = np.random.default_rng(0).random((2, 30, 2))
+    calls = []
+    solve = dual_module.solve_sparse_host
+    monkeypatch.setattr(
+        dual_module, "solve_sparse_host", lambda *t, **k: calls.append(1) or solve(*t, **k)
+    )
+    small = dv.w1_dual(x, y)
+    assert not calls  # 900 pairs: the dense network simplex
+    monkeypatch.setattr(dv.wasserstein.primal, "SPARSE_MIN_PAIRS", 100)
+    routed = dv.w1_dual(x, y)
+    assert calls  # the sparse solver, as w1_primal would route
+    np.testing.assert_allclose(routed.value, small.value, **LP)
+    calls.clear()
+    dv.w1_dual(x, y, metric="cityblock")  # no sparse solver for this cost
+    assert not calls
+
+
+def test_sparse_never_runs_the_quadratic_check(monkeypatch):
+    # The violation comes from one k-d tree query per point, not from (n + m)^2 costs.
+    def refuse(*args, **kwargs):
+        raise AssertionError("the (n + m)^2 Lipschitz check ran")
+
+    monkeypatch.setattr(dual_module, "lipschitz_violation_host", refuse)
+    monkeypatch.setattr(dual_module, "pairwise_cost_host", refuse)
+    rng = np.random.default_rng(4)
+    x, y = rng.random((500, 2)), rng.random((400, 2))
+    dual = dv.w1_dual(x, y, method="sparse")
+    assert 0.0 <= float(dual.lipschitz_violation) <= 64 * np.finfo(np.float64).eps
+
+
+@settings(max_examples=30)
+@given(st.integers(1, 40), st.sampled_from([1, 2, 3]), st.integers(0, 2**32 - 1), st.booleans())
+def test_violation_by_nearest_neighbours_equals_all_pairs(count, d, seed, gridded):
+    # Any values, 1-Lipschitz or not: max_k f_k - min_l (c_kl + f_l) is the all-pairs maximum.
+    rng = np.random.default_rng(seed)
+    z = rng.normal(size=(count, d))
+    if gridded:  # ties in the distances
+        z = np.round(z * 2) / 2
+    f = rng.normal(size=count) * rng.choice([0.1, 1.0, 3.0])
+    brute = max(0.0, float(np.max(f[:, None] - f[None, :] - cdist(z, z))))
+    np.testing.assert_allclose(potential_violation_host(f, z, "euclidean"), brute, **LP)
+    np.testing.assert_allclose(
+        potential_violation_host(f, z, "cityblock"), lipschitz_violation_host(f, z, "cityblock")
+    )
+
+
+def _general(seed, n=30, m=25):
+    rng = np.random.default_rng(seed)
+    a, b = rng.random(n), rng.random(m)
+    return rng.random((n, 2)), rng.random((m, 2)), a / a.sum(), b / b.sum()
+
+
+def test_sparse_gradients_equal_the_dense_ones():
+    # General weights in general position: a unique plan and unique potentials, so the
+    # envelope gradients of both methods are the same numbers.
+    x, y, a, b = _general(9)
+
+    def grads(method, **options):
+        fn = lambda *t: dv.w1_dual(*t, method=method, **options).value  # noqa: E731
+        return jax.grad(fn, argnums=(0, 1, 2, 3))(x, y, a, b)
+
+    dense = grads("primal")
+    for mode in (grads("sparse", rtol=0.0), jax.jit(lambda: grads("sparse", rtol=0.0))()):
+        for gs, gd in zip(mode, dense, strict=True):
+            np.testing.assert_allclose(np.asarray(gs), np.asarray(gd), **LP)
+    fd = central_difference(
+        lambda t: float(dv.w1_dual(t, y, a, b, method="sparse", rtol=0.0).value), x
+    )
+    np.testing.assert_allclose(dense[0], fd, **tolerance("gradient"))
+
+
+def test_sparse_jit_and_vmap_equal_eager():
+    x, y, a, b = _general(10, 20, 15)
+
+    def fn(x, y, a, b):
+        return dv.w1_dual(x, y, a, b, method="sparse", rtol=0.0)
+
+    eager = fn(x, y, a, b)
+    jitted = jax.jit(fn)(x, y, a, b)
+    for field in ("value", "f", "points", "lipschitz_violation"):
+        np.testing.assert_allclose(getattr(jitted, field), getattr(eager, field), **LP)
+    ys = np.stack([y, y + 0.5, y[::-1] * 2.0])
+    batched = jax.vmap(fn, in_axes=(None, 0, None, None))(x, ys, a, b)
+    for i in range(3):
+        single = fn(x, ys[i], a, b)
+        np.testing.assert_allclose(batched.value[i], single.value, **LP)
+        np.testing.assert_allclose(batched.f[i], single.f, **LP)
+
+
+@pytest.mark.parametrize(
+    ("options", "match"),
+    [
+        ({"method": "sparse", "metric": "cityblock"}, "needs metric='euclidean'"),
+        ({"method": "sparse", "rtol": -1e-3}, "rtol must be in"),
+        ({"method": "sparse", "max_rounds": 0}, "max_rounds must be a positive integer"),
+        ({"method": "sparse", "max_iter": 1.5}, "max_iter must be a positive integer"),
+        ({"method": 3}, "method must be one of"),
+    ],
+)
+def test_bad_sparse_options_raise(options, match):
+    with pytest.raises(ValueError, match=match):
+        dv.w1_dual([[0.0, 0.0]], [[1.0, 0.0]], **options)
+
+
+@pytest.mark.parametrize("traced", [False, True])
+def test_sparse_too_large_for_memory_is_refused_up_front(monkeypatch, traced):
+    monkeypatch.setattr(_sparse, "available_memory_bytes", lambda: 10**6)
+    monkeypatch.setattr(dual_module, "solve_sparse_host", None)  # must not be reached
+    fn = lambda x, y: dv.w1_dual(x, y, method="sparse").value  # noqa: E731
+    x, y = np.zeros((3, 2)), np.ones((2, 2))
+    with pytest.raises(MemoryError, match=r"needs about .* GiB for 3 \+ 2 points"):
+        jax.eval_shape(fn, x, y) if traced else fn(x, y)
+
+
+def test_sparse_stopping_at_a_cap_is_an_error_eager_and_under_checked_jit():
+    rng = np.random.default_rng(5)
+    x, y = rng.random((300, 2)), rng.random((300, 2)) + np.array([0.5, 0.5])
+
+    def fn(x, y):
+        return dv.w1_dual(x, y, method="sparse", rtol=0.0, max_rounds=1).value
+
+    with pytest.raises(dv.CertificateError, match="relative gap"):
+        fn(x, y)
+    with pytest.raises(dv.SolverError, match="stopped at max_rounds before its certified bound"):
+        dv.checked(jax.jit(fn))(x, y)
+    assert np.isnan(float(jax.jit(fn)(x, y)))  # plain jit: NaN, never a wrong number
+
+
+# ------------------------------------------------------------------------ kr_potential
+
+
+def _brute_potential(dual, z, metric="euclidean"):
+    """min_k c(z, z_k) + f_k by the full cost matrix."""
+    cost = cdist(np.asarray(z), np.asarray(dual.points), metric=metric)
+    return np.min(cost + np.asarray(dual.f)[None, :], axis=1)
+
+
+def _check_potential(dual, z, n, metric="euclidean"):
+    """kr_potential against brute force, the c-transform form, 1-Lipschitz with the samples."""
+    fz = np.asarray(dv.kr_potential(dual, z, metric=metric))
+    points, f = np.asarray(dual.points), np.asarray(dual.f)
+    c_max = max(1.0, float(cdist(np.concatenate([points, z]), points, metric=metric).max()))
+    atol = LP["atol"] * c_max
+    np.testing.assert_allclose(fz, _brute_potential(dual, z, metric), rtol=LP["rtol"], atol=atol)
+    # On the samples it is f itself (to the violation's rounding).
+    np.testing.assert_allclose(
+        np.asarray(dv.kr_potential(dual, points, metric=metric)), f, rtol=LP["rtol"], atol=atol
+    )
+    # 1-Lipschitz on the samples and the new points together.
+    union = np.concatenate([points, z])
+    values = np.concatenate([f, fz])
+    assert float(dv.lipschitz_violation(values, union, metric=metric)) <= atol
+    return fz
+
+
+@pytest.mark.parametrize("method", list(ALL_METHODS))
+@given(pair=measure_pairs(dims=(1, 2, 3)), z=st.integers(1, 3).flatmap(lambda q: points(q, 3)))
+def test_potential_at_new_points_equals_brute_force(method, pair, z):
+    x, y, a, b = pair
+    d = x.shape[1]
+    z = z[:, :d] * 3.0  # new points, also far outside the supports
+    dual = dv.w1_dual(x, y, a, b, method=method, **ALL_METHODS[method])
+    fz = _check_potential(dual, z, len(x))
+    if method != "lp":
+        # The c-transform of the solve: min_j c(z, y_j) + f(y_j), over y's points alone.
+        f_y = np.asarray(dual.f)[len(x) :]
+        c_max = max(1.0, float(cdist(z, y).max()))
+        np.testing.assert_allclose(
+            fz, np.min(cdist(z, y) + f_y[None, :], axis=1), rtol=LP["rtol"], atol=LP["atol"] * c_max
+        )
+
+
+@pytest.mark.parametrize("metric", ["cityblock", "chebyshev"])
+def test_potential_other_metrics(metric):
+    rng = np.random.default_rng(6)
+    x, y = rng.normal(size=(12, 2)), rng.normal(1.0, 1.0, size=(9, 2))
+    dual = dv.w1_dual(x, y, metric=metric)
+    z = rng.normal(size=(20, 2)) * 2
+    eager = _check_potential(dual, z, len(x), metric)
+    jitted = jax.jit(lambda d, t: dv.kr_potential(d, t, metric=metric))(dual, z)
+    np.testing.assert_allclose(jitted, eager, **LP)
+
+    # A callable metric (here the same cost written in JAX), eager and under jit.
+    def manhattan(p, q):
+        return jnp.sum(jnp.abs(p - q))
+
+    if metric == "cityblock":
+        for fn in (dv.kr_potential, jax.jit(dv.kr_potential, static_argnames="metric")):
+            np.testing.assert_allclose(fn(dual, z, metric=manhattan), eager, **LP)
+
+
+def test_parallel_lines_potential_extends_linearly():
+    # Samples of the parallel lines (theta > 0): the c-transform is -z_1 + const on the
+    # samples; between the lines, at points level with a sample, it keeps that slope.
+    k = 6
+    t = np.linspace(0.0, 1.0, k)
+    x = np.stack([np.zeros(k), t], axis=1)
+    dual = dv.w1_dual(x, x + np.array([1.0, 0.0]))
+    z = np.stack([np.linspace(0.0, 1.0, 5), np.full(5, t[2])], axis=1)
+    fz = np.asarray(dv.kr_potential(dual, z))
+    np.testing.assert_allclose(fz - fz[0], -z[:, 0], **LP)
+
+
+@given(pair=measure_pairs(dims=(2,)), k=power_of_two_exponents)
+@settings(max_examples=20)
+def test_potential_scales_exactly_with_the_points(pair, k):
+    x, y, a, b = pair
+    z = np.array([[0.3, -2.0], [5.0, 1.0]])
+    dual = dv.w1_dual(x, y, a, b, method="primal")
+    scaled = dv.w1_dual(np.ldexp(x, k), np.ldexp(y, k), a, b, method="primal")
+    np.testing.assert_array_equal(
+        dv.kr_potential(scaled, np.ldexp(z, k)), np.ldexp(np.asarray(dv.kr_potential(dual, z)), k)
+    )
+
+
+def test_potential_jit_vmap_and_gradient():
+    x, y, a, b = _general(12, 15, 12)
+    rng = np.random.default_rng(13)
+    z = rng.normal(size=(8, 2))
+    for method, options in ALL_METHODS.items():
+        dual = dv.w1_dual(x, y, a, b, method=method, **options)
+        eager = np.asarray(dv.kr_potential(dual, z))
+        jitted = jax.jit(dv.kr_potential)(dual, z)
+        np.testing.assert_allclose(jitted, eager, **LP)
+        # The solve and the evaluation in one jitted function.
+        both = jax.jit(
+            lambda x, y, z, m=method, o=options: dv.kr_potential(
+                dv.w1_dual(x, y, a, b, method=m, **o), z
+            )
+        )
+        np.testing.assert_allclose(both(x, y, z), eager, **LP)
+        batched = jax.vmap(dv.kr_potential, in_axes=(None, 0))(dual, np.stack([z, z + 1.0]))
+        np.testing.assert_allclose(batched[0], eager, **LP)
+        np.testing.assert_allclose(batched[1], np.asarray(dv.kr_potential(dual, z + 1.0)), **LP)
+        # The gradient: the unit vector from the minimising sample, by central differences too.
+        grad = jax.grad(lambda t, dual=dual: jnp.sum(dv.kr_potential(dual, t)))(z)
+        np.testing.assert_allclose(np.linalg.norm(grad, axis=1), 1.0, **LP)
+        fd = central_difference(lambda t, dual=dual: float(np.sum(dv.kr_potential(dual, t))), z)
+        np.testing.assert_allclose(grad, fd, **tolerance("gradient"))
+
+
+def test_potential_on_the_line_and_float32():
+    dual = dv.w1_dual([0.0, 1.0], [3.0, 4.0])
+    np.testing.assert_allclose(dv.kr_potential(dual, [-1.0, 2.0, 10.0]), [3.0, 0.0, 4.0], **LP)
+    single = dv.w1_dual(np.float32([0.0, 1.0]), np.float32([3.0, 4.0]))
+    out = dv.kr_potential(single, np.float32([2.0]))
+    assert out.dtype == np.float32 and float(out[0]) == 0.0
+
+
+@pytest.mark.parametrize(
+    ("dual_z", "match"),
+    [
+        (lambda d: (d, [[0.0, 1.0, 2.0]]), "z must have points of dimension 2"),
+        (lambda d: (d, [[0.0, np.nan]]), "z contains NaN or inf"),
+        (lambda d: (d._replace(f=d.f.at[0].set(np.nan)), [[0.0, 1.0]]), "dual.f contains NaN"),
+        (lambda d: (d._replace(f=d.f[:2]), [[0.0, 1.0]]), "dual must be a W1Dual"),
+    ],
+    ids=["dimension", "z-nan", "f-nan", "shapes"],
+)
+def test_potential_input_rules(dual_z, match):
+    dual = dv.w1_dual([[0.0, 0.0], [1.0, 0.0]], [[0.0, 1.0]])
+    d, z = dual_z(dual)
+    with pytest.raises(ValueError, match=match):
+        dv.kr_potential(d, z)
+    if match in ("z contains NaN or inf", "dual.f contains NaN"):
+        with pytest.raises(ValueError, match=match):
+            dv.checked(jax.jit(dv.kr_potential))(d, jnp.asarray(z))
+        assert np.isnan(np.asarray(jax.jit(dv.kr_potential)(d, jnp.asarray(z)))).all()
+    with pytest.raises(ValueError, match="metric must be one of"):
+        dv.kr_potential(dual, [[0.0, 0.0]], metric="hamming")

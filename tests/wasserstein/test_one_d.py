@@ -1,4 +1,6 @@
-"""W1 on the line by the CDF formula, against scipy and against the LP solvers."""
+"""W1 on the line by the CDF formula, against scipy and against the LP solvers; its three
+kernels against each other, and its sorts on the host (NumPy, through a callback) against
+XLA's."""
 
 from __future__ import annotations
 
@@ -8,11 +10,13 @@ import numpy as np
 import pytest
 import scipy.stats
 from hypothesis import given
+from hypothesis import strategies as st
 
 import divergences as dv
 from divergences.testing import tolerance
-from divergences.testing.measures import measure_pairs
+from divergences.testing.measures import SIZES, measure_pairs, points
 from divergences.testing.reference import central_difference, highs_primal, simplex_directions
+from divergences.wasserstein import one_d
 
 LP = tolerance("lp")
 
@@ -163,3 +167,118 @@ def test_float32():
 def test_bad_input(args, match):
     with pytest.raises(ValueError, match=match):
         dv.w1_1d(*args)
+
+
+# ------------------------------------------------- kernels, and sorts on the host or in XLA
+
+
+@given(st.sampled_from(SIZES).flatmap(lambda n: st.tuples(points(n, 1), points(n, 1))))
+def test_equal_size_kernel_equals_the_general_ones(pair):
+    # n = m, uniform weights: the mean of |u_(i) - v_(i)|, against the merged-quantile kernel
+    # and the pooled-CDF kernel on the same points (exact zeros, ties, repeats drawn); the
+    # gradients too, where they are unique (no two pooled points equal).
+    u, v = (jnp.asarray(t[:, 0]) for t in pair)
+    n = u.shape[0]
+    paired = one_d._equal_size_distance(u, v)
+    np.testing.assert_allclose(paired, one_d._uniform_distance(u, v), **LP)
+    w = jnp.full(n, 1.0 / n)
+    np.testing.assert_allclose(paired, one_d._cdf_distance(u, v, w, w), **LP)
+    np.testing.assert_allclose(dv.w1_1d(u, v), scipy.stats.wasserstein_distance(u, v), **LP)
+    if np.unique(np.concatenate([u, v])).size < 2 * n:
+        return  # a tie: each kernel takes its own subgradient of |.| there
+    for kernel in (one_d._uniform_distance, lambda u, v: one_d._cdf_distance(u, v, w, w)):
+        for g, h in zip(
+            jax.grad(one_d._equal_size_distance, argnums=(0, 1))(u, v),
+            jax.grad(kernel, argnums=(0, 1))(u, v),
+            strict=True,
+        ):
+            np.testing.assert_allclose(g, h, **LP)
+
+
+def _large_sample(n=3 * one_d.HOST_SORT_MIN // 2):
+    """Above both host thresholds, with repeats, signed zeros and huge and tiny values."""
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=n)
+    x[: n // 10] = np.round(x[: n // 10])  # many ties
+    x[n // 10 : n // 10 + 4] = [-0.0, 0.0, 1e300, -1e-300]
+    return rng.permutation(x)
+
+
+def test_host_sorts_equal_xla_sorts():
+    x = jnp.asarray(_large_sample())
+    np.testing.assert_array_equal(one_d._host_sort(x), one_d._xla_sort(x))
+    np.testing.assert_array_equal(one_d._host_sort(x), np.sort(np.asarray(x)))
+    perm = np.asarray(one_d._host_argsort(x))
+    np.testing.assert_array_equal(np.sort(perm), np.arange(x.shape[0]))  # a permutation
+    np.testing.assert_array_equal(np.asarray(x)[perm], one_d._xla_sort(x))
+    # Stable: equal values keep their input order (the pooled CDF kernel relies on it).
+    ties = np.asarray(x)[perm][1:] == np.asarray(x)[perm][:-1]
+    assert np.all(perm[1:][ties] > perm[:-1][ties])
+    # Under vmap one callback sorts every row.
+    rows = jnp.stack([x, -x, x[::-1]])
+    np.testing.assert_array_equal(jax.vmap(one_d._host_sort)(rows), np.sort(rows, axis=-1))
+    batched = np.asarray(jax.vmap(one_d._host_argsort)(rows))
+    np.testing.assert_array_equal(
+        np.take_along_axis(np.asarray(rows), batched, axis=-1), np.sort(rows, axis=-1)
+    )
+
+
+def test_large_inputs_sort_on_the_host_and_small_ones_in_xla():
+    big, small = jnp.asarray(_large_sample()), jnp.asarray([0.0, 2.0, 1.0])
+    assert "pure_callback" in str(jax.make_jaxpr(dv.w1_1d)(big, big[::-1]))
+    assert "pure_callback" in str(jax.make_jaxpr(jax.grad(dv.w1_1d))(big, big[:-5]))
+    assert "pure_callback" not in str(jax.make_jaxpr(dv.w1_1d)(small, small))
+
+
+@pytest.mark.parametrize("platform", ["cuda", "tpu"])
+def test_accelerators_keep_xla_sorts(platform):
+    # The host branch is chosen at lowering, for a CPU only: lowered for an accelerator the
+    # program has no callback (and so can be serialised), at every size.
+    big = jnp.asarray(_large_sample())
+    for fn, args in ((dv.w1_1d, (big, big[::-1])), (jax.grad(dv.w1_1d), (big, big[:-5]))):
+        exported = jax.export.export(jax.jit(fn), platforms=[platform])(*args)
+        assert "callback" not in exported.mlir_module()
+    with pytest.raises(NotImplementedError, match="host_callbacks"):  # the CPU program has one
+        jax.export.export(jax.jit(dv.w1_1d), platforms=["cpu"])(big, big[::-1])
+
+
+def _with_xla_sorts(monkeypatch, kernel):
+    """``kernel`` traced afresh with every sort in XLA (a new jit: no cached host version)."""
+    monkeypatch.setattr(one_d, "HOST_SORT_MIN", 2**62)
+    monkeypatch.setattr(one_d, "HOST_ARGSORT_MIN", 2**62)
+    return jax.jit(kernel.__wrapped__)
+
+
+@pytest.mark.parametrize("kernel", ["_equal_size_distance", "_uniform_distance", "_cdf_distance"])
+def test_host_sorts_give_the_xla_values_and_gradients(monkeypatch, kernel):
+    rng = np.random.default_rng(8)
+    u = jnp.asarray(_large_sample())
+    v = jnp.asarray(rng.exponential(size=u.shape[0] if kernel == "_equal_size_distance" else 9000))
+    args = [u, v]
+    if kernel == "_cdf_distance":
+        args += [jnp.asarray(rng.dirichlet(np.ones(t.shape[0]))) for t in (u, v)]
+    fn = getattr(one_d, kernel)
+    host = jax.jit(fn.__wrapped__)
+    host_value, host_grads = host(*args), jax.grad(host, argnums=(0, 1))(*args)
+    xla = _with_xla_sorts(monkeypatch, fn)
+    np.testing.assert_allclose(host_value, xla(*args), **LP)
+    for g, h in zip(host_grads, jax.grad(xla, argnums=(0, 1))(*args), strict=True):
+        np.testing.assert_allclose(g, h, **LP)
+    # And under vmap: each row as its own call.
+    shifted = jnp.stack([u, u + 0.5])
+    batched = jax.vmap(host, in_axes=(0, *[None] * (len(args) - 1)))(shifted, *args[1:])
+    for row, ref in zip(batched, [host(t, *args[1:]) for t in shifted], strict=True):
+        np.testing.assert_allclose(row, ref, **LP)
+
+
+def test_large_samples_match_scipy_and_the_uniform_gradient():
+    rng = np.random.default_rng(9)
+    u, v = _large_sample(), rng.normal(0.5, 2.0, size=_large_sample().shape[0])
+    np.testing.assert_allclose(dv.w1_1d(u, v), scipy.stats.wasserstein_distance(u, v), **LP)
+    # n = m, uniform: dW/du_i = sign(u_(r) - v_(r)) / n at the rank r of u_i (no ties here
+    # between the paired order statistics, so the derivative is unique).
+    n = u.shape[0]
+    ou, ov = np.argsort(u, kind="stable"), np.argsort(v, kind="stable")
+    expected = np.zeros(n)
+    expected[ou] = np.sign(u[ou] - v[ov]) / n
+    np.testing.assert_allclose(jax.jit(jax.grad(dv.w1_1d))(u, v), expected, **LP)

@@ -37,6 +37,7 @@ VALUES = {
     "primal": lambda x, y, a, b: dv.w1_primal(x, y, a, b).value,
     "dual": lambda x, y, a, b: dv.w1_dual(x, y, a, b).value,
     "dual_lp": lambda x, y, a, b: dv.w1_dual(x, y, a, b, method="lp").value,
+    "dual_sparse": lambda x, y, a, b: dv.w1_dual(x, y, a, b, method="sparse", rtol=0.0).value,
 }
 
 
