@@ -316,14 +316,7 @@ class KdTree {
     return s;
   }
 
-  double dist(const double* q, const double* p) const {
-    double s = 0.0;
-    for (int c = 0; c < d_; ++c) {
-      double t = q[c] - p[c];
-      s += t * t;
-    }
-    return std::sqrt(s);
-  }
+  double dist(const double* q, const double* p) const { return std::sqrt(dist2(q, p)); }
 
   double box_dist(const double* q, int t) const {
     const double* lo = &lo_[static_cast<size_t>(t) * d_];
