@@ -278,6 +278,7 @@ def test_blockwise_host_path_on_a_larger_problem(metric):
 # ------------------------------------------------------------------ method="sparse"
 
 
+@settings(max_examples=25)  # the sparse solver's own property test draws the full budget
 @given(measure_pairs(dims=(1, 2, 3)))
 def test_sparse_equals_dense_and_pot(pair):
     x, y, a, b = pair
@@ -495,6 +496,7 @@ def _check_potential(dual, z, n, metric="euclidean"):
 
 
 @pytest.mark.parametrize("method", list(ALL_METHODS))
+@settings(max_examples=25)  # three methods, each a full solve per example
 @given(pair=measure_pairs(dims=(1, 2, 3)), z=st.integers(1, 3).flatmap(lambda q: points(q, 3)))
 def test_potential_at_new_points_equals_brute_force(method, pair, z):
     x, y, a, b = pair
