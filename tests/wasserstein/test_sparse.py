@@ -150,6 +150,32 @@ def test_assignment_and_simplex_graph_solvers_agree(geometry, monkeypatch):
     np.testing.assert_array_equal(by_paths.plan.mass, w)
 
 
+@pytest.mark.parametrize(("geometry", "by_paths"), [("same law", 1), ("translated copy", 0)])
+def test_graph_solver_chosen_by_the_coarse_plans_drift(geometry, by_paths, monkeypatch):
+    """Assignment problems take augmenting paths, unless the coarse plan is mostly one common
+    displacement (a translated copy), where the simplex is faster; both are exact."""
+    rng = np.random.default_rng(4)
+    n = 2200  # above the coarse threshold
+    x = rng.random((n, 2))
+    y = rng.random((n, 2)) if geometry == "same law" else x + np.array([0.3, 0.1])
+    native = _sparse._native()
+    flags = []
+
+    class Spy:
+        def __getattr__(self, name):
+            return getattr(native, name)
+
+        def solve(self, *args):
+            flags.append((len(args[2]), args[21]))  # (points, assignment)
+            return native.solve(*args)
+
+    monkeypatch.setattr(_sparse, "_native", lambda: Spy())
+    w = np.full(n, 1 / n)
+    sol = solve_sparse_host(x, y, w, w, rtol=0.0)
+    assert flags[-1] == (n, by_paths)  # the fine solve comes last
+    np.testing.assert_allclose(sol.value, _pot(x, y, w, w), **LP)
+
+
 @pytest.mark.parametrize("equal_sizes", [True, False])
 def test_float32_input_and_totals_equal_only_to_rounding(equal_sizes):
     """float32 weights 1/n (and float64 totals 1e-12 apart) are accepted as equal masses by
