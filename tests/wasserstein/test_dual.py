@@ -51,6 +51,7 @@ def _kr_objective(dual, a, b):
     return a @ f[:n] - b @ f[n:]
 
 
+@settings(max_examples=30)  # three LPs per example, one of them the quadratic KR LP
 @given(measure_pairs())
 def test_strong_duality_two_solvers(pair):
     x, y, a, b = pair
@@ -69,6 +70,7 @@ def test_strong_duality_two_solvers(pair):
 
 
 @pytest.mark.parametrize("metric", ["cityblock", "chebyshev"])
+@settings(max_examples=30)  # as above, per metric
 @given(pair=measure_pairs(dims=(2,)))
 def test_strong_duality_other_metrics(metric, pair):
     x, y, a, b = pair
