@@ -40,7 +40,8 @@ from __future__ import annotations
 
 import math
 import os
-from typing import Any, NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
 
@@ -52,10 +53,13 @@ __all__ = [
     "SparsePlan",
     "kr_potential_host",
     "matched_total",
+    "solve_or_status",
     "solve_sparse_host",
     "sparse_memory_bytes",
     "weighted_nearest_host",
 ]
+
+_T = TypeVar("_T")
 
 #: Status codes of the native solver.
 OPTIMAL, WITHIN_TOLERANCE, ROUND_CAP, PIVOT_CAP, ARTIFICIAL = range(5)
@@ -67,10 +71,10 @@ _STATUS = {
     ARTIFICIAL: "flow left on the artificial arcs",
 }
 
-# Candidate graph: neighbours each way, arcs per point from the coarse potential (off: on the
-# benchmark they did not cut the rounds) and from the coarse plan's displacement.
+# Candidate graph: neighbours each way, and neighbours of each point moved by its cell's coarse
+# displacement. (Arcs nearly tight under the coarse potential were also tried, twice: they did
+# not cut the rounds.)
 _KNN = 4
-_COARSE_ARCS = 0
 _DISP_ARCS = 6
 # Below this many points in all the graph is seeded by neighbours alone; above, a coarse
 # problem with 1/_COARSE_FACTOR as many points (cells of consecutive points along the curve,
@@ -285,17 +289,6 @@ def _candidates(x: np.ndarray, y: np.ndarray, a: np.ndarray, b: np.ndarray) -> _
             fx = kr_potential_host(yc, f_y, x)
             fy = kr_potential_host(yc, f_y, y)
             potential = (fx, fy)
-            # Nearly tight pairs under the coarse potential: c(x_i, y_j) - (f(x_i) - f(y_j))
-            # small. For each x_i the y_j minimising |x_i - y_j| + f(y_j), and conversely.
-            if _COARSE_ARCS:
-                keys.append(
-                    np.repeat(np.arange(n, dtype=np.int64), min(_COARSE_ARCS, m)) * m
-                    + _weighted_knn(x, y, fy, _COARSE_ARCS).ravel()
-                )
-                keys.append(
-                    _weighted_knn(y, x, -fx, _COARSE_ARCS).ravel().astype(np.int64) * m
-                    + np.repeat(np.arange(m, dtype=np.int64), min(_COARSE_ARCS, n))
-                )
             # The coarse plan's mean displacement of each cell, given to its points:
             # candidates are the neighbours of x_i + displacement.
             step = yc[coarse.cols] - xc[coarse.rows]
@@ -499,6 +492,17 @@ def matched_total(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return b
 
 
+def solve_or_status(solve: Callable[[], _T]) -> tuple[_T | None, int]:
+    """``(solve(), OPTIMAL)``, or ``(None, status)`` where the sparse solver stopped short: for
+    a callback, which must not raise (the status becomes a check under ``dv.checked``)."""
+    try:
+        return solve(), OPTIMAL
+    except CertificateError as err:
+        return None, err.result.status
+    except SolverError:
+        return None, ARTIFICIAL
+
+
 def sparse_failures(
     n: int, m: int, rtol: float, max_rounds: int, max_pivots: int | None
 ) -> dict[int, str]:
@@ -599,12 +603,9 @@ def primal_sparse(ms: Any, *, rtol: float, max_rounds: int, max_pivots: int | No
         nan = (np.full(k, np.nan, dtype), np.full(n, np.nan, dtype), np.full(m, np.nan, dtype))
         if not bool(ok):
             return rows, cols, *nan, np.full(3, np.nan, dtype), np.int32(SKIPPED)
-        try:
-            sol = solve(x, y, a, b)
-        except CertificateError as err:
-            return rows, cols, *nan, np.full(3, np.nan, dtype), np.int32(err.result.status)
-        except SolverError:
-            return rows, cols, *nan, np.full(3, np.nan, dtype), np.int32(ARTIFICIAL)
+        sol, status = solve_or_status(lambda: solve(x, y, a, b))
+        if sol is None:
+            return rows, cols, *nan, np.full(3, np.nan, dtype), np.int32(status)
         mass = np.zeros(k, dtype)
         arcs = sol.plan.rows.shape[0]
         rows[:arcs], cols[:arcs], mass[:arcs] = sol.plan.rows, sol.plan.cols, sol.plan.mass

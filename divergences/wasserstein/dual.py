@@ -16,7 +16,6 @@ from divergences.wasserstein._lp import (
     SKIPPED,
     SOLVER_FAILED,
     HostDual,
-    SolverError,
     check_dense_size,
     check_kr_lp_size,
     kr_dual_failures,
@@ -26,12 +25,11 @@ from divergences.wasserstein._lp import (
 )
 from divergences.wasserstein._measures import Measures, as_points, check_measures, check_metric
 from divergences.wasserstein._sparse import (
-    ARTIFICIAL,
-    CertificateError,
     check_sparse_memory,
     check_sparse_options,
     kr_potential_host,
     matched_total,
+    solve_or_status,
     solve_sparse_host,
     sparse_failures,
     weighted_nearest_host,
@@ -393,12 +391,11 @@ def _dual_sparse(ms: Measures, options: _SparseOptions) -> W1Dual:
         nan = (rows, cols, mass, np.full(n + m, np.nan, dtype), np.full(2, np.nan, dtype))
         if not bool(ok):
             return (*nan, np.int32(SKIPPED))
-        try:
-            sol = _sparse_dual_host(np.asarray(x), np.asarray(y), a, b, options)
-        except CertificateError as err:
-            return (*nan, np.int32(err.result.status))
-        except SolverError:
-            return (*nan, np.int32(ARTIFICIAL))
+        sol, status = solve_or_status(
+            lambda: _sparse_dual_host(np.asarray(x), np.asarray(y), a, b, options)
+        )
+        if sol is None:
+            return (*nan, np.int32(status))
         used = sol.rows.shape[0]
         rows[:used], cols[:used], mass[:used] = sol.rows, sol.cols, sol.mass
         scalars = np.array([sol.value, sol.violation], dtype)

@@ -398,7 +398,7 @@ struct Arcs {
 
 class NetworkSimplex {
  public:
-  NetworkSimplex(int n, int m) : n_(n), m_(m), N_(n + m + 1), root_(n + m) {
+  NetworkSimplex(int n, int m) : N_(n + m + 1), root_(n + m) {
     parent_.assign(N_, -1);
     pred_.assign(N_, -1);
     mark_.assign(N_, -1);
@@ -615,7 +615,7 @@ class NetworkSimplex {
     if (++since_recompute_ >= N_) recompute_all();
   }
 
-  int n_, m_, N_, root_;
+  int N_, root_;
   std::vector<int> parent_, pred_, mark_, first_child_, next_sib_, prev_sib_, stack_;
   std::vector<double> pi_;
   int next_arc_ = 0, stamp_ = 0, since_recompute_ = 0;
@@ -772,7 +772,7 @@ class SimplexGraph {
   // artificial arc carrying its whole mass.
   SimplexGraph(int n, int m, const double* x, const double* y, const double* a, const double* b,
                int d, const int* ox, const int* oy, size_t reserve)
-      : ns_(n, m), n_(n), m_(m), d_(d), x_(x), y_(y), mass_(std::accumulate(a, a + n, 0.0)) {
+      : ns_(n, m), n_(n), d_(d), x_(x), y_(y), mass_(std::accumulate(a, a + n, 0.0)) {
     Arcs& arcs = ns_.arcs;
     const int R = ns_.root();
     arcs.tail.reserve(reserve + 3 * static_cast<size_t>(n + m));
@@ -883,7 +883,7 @@ class SimplexGraph {
   }
 
   NetworkSimplex ns_;
-  int n_, m_, d_;
+  int n_, d_;
   const double *x_, *y_;
   double mass_, max_cost_ = 0.0, big_m_ = 1.0, art_flow_ = 0.0;
 };
@@ -1208,7 +1208,7 @@ Outcome column_generation(G& g, const Problem& pr) {
       for (Py_ssize_t j = lo; j < hi; ++j)
         gy[j] = tree_x.query(y + static_cast<size_t>(j) * d, hint_y[j], &arg_y[j], st, kTie);
     });
-    // The new arcs are collected first: adding them may change g's potentials.
+    // The new arcs are collected now and added once the round has decided to go on.
     std::vector<std::pair<int, int>> fresh;
     for (int i = 0; i < n; ++i)
       if (fx[i] + pi[i] < -pr.rc_tol) fresh.push_back({i, arg_x[i]});
