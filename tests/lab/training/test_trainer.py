@@ -100,9 +100,15 @@ LINES = {
 
 
 def test_wgan_gp_moves_theta_to_the_data():
-    run = train(TrainingConfig(game="wgan-gp", steps=300, eval_every=100, **LINES), progress=False)
+    # Adam at this learning rate overshoots theta = 0 and circles it; by step 600 the circles
+    # have died down. Measured over seeds 0-11, with XLA's default flags, one thread, and the
+    # instruction set capped at AVX2 and at SSE4_2: |theta| at step 600 lies in [0, 0.020] (sd
+    # 0.005), the sampled W1 (256 points a side: its noise floor is a few hundredths) in
+    # [0.013, 0.085]. Both bounds sit more than 3x that whole range above the largest value.
+    # (At step 300, where this test used to stop, |theta| ranged over [0, 0.13].)
+    run = train(TrainingConfig(game="wgan-gp", steps=600, eval_every=200, **LINES), progress=False)
     assert abs(float(run.generator.theta)) < 0.1
-    assert run.readouts.w1[-1] < 0.1  # from 1.0 at step 0
+    assert run.readouts.w1[-1] < 0.3  # from 1.0 at step 0
     assert run.readouts.w1[0] > 0.95
 
 
@@ -112,7 +118,13 @@ def test_saturating_gan_generator_gradient_vanishes():
     # Arjovsky & Bottou, 2017, Theorem 2.4), measured as the norm of dL_G/dtheta.
     kw = {"steps": 60, "eval_every": 20, "critic_steps": 20, **LINES}
     sat = train(TrainingConfig(game="gan", **kw), progress=False).readouts
-    assert sat.grad_norm_g[-1] < 1e-3 < sat.grad_norm_g[0]
+    # Measured over seeds 0-7 and the four XLA settings of the test above: the last norm lies in
+    # [6.6e-5, 1.0e-4] and is at least 51x smaller than the first (which ranges over the
+    # initialisations, [3.4e-3, 7.9e-2]); the differences below are all below -5.6e-5, where
+    # thread counts and instruction sets move the norms by about 1e-10.
+    assert sat.grad_norm_g[-1] < 1e-3
+    assert sat.grad_norm_g[-1] < sat.grad_norm_g[0] / 10
     assert np.all(np.diff(sat.grad_norm_g[1:]) < 0)  # shrinking as D grows confident
-    assert sat.w1[-1] > 0.9  # theta barely moved
-    assert np.all(sat.critic_estimate[1:] > math.log(2) - 1e-3)  # D separates: JS = log 2
+    assert sat.w1[-1] > 0.9  # theta barely moved (measured: [0.963, 0.972])
+    # D separates: JS = log 2 (measured: at most 5.2e-5 below it)
+    assert np.all(sat.critic_estimate[1:] > math.log(2) - 1e-3)
