@@ -21,6 +21,7 @@ from hypothesis import given
 import divergences as dv
 from divergences.testing import strategies as dvt
 from divergences.testing import tolerance
+from divergences.testing.reference import check_gradient
 from tests.helpers import (
     P_BATCH,
     P_IN,
@@ -28,7 +29,6 @@ from tests.helpers import (
     Q_BATCH,
     Q_IN,
     Q_ZERO,
-    check_gradient_by_finite_differences,
 )
 
 G = dv.generators
@@ -171,7 +171,7 @@ def test_gradient_is_finite_with_zero_mass(name: str) -> None:
 
 @pytest.mark.parametrize("name", NAMES)
 def test_gradient_matches_finite_differences(name: str) -> None:
-    check_gradient_by_finite_differences(FUNCTIONS[name], P_IN, Q_IN)
+    check_gradient(FUNCTIONS[name], (P_IN, Q_IN))
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -1,13 +1,16 @@
-"""Independent references to check Wasserstein-1 against: a primal LP of our own solved by SciPy's
-HiGHS, POT's network simplex, and central finite differences.
+"""Independent references: for Wasserstein-1 a primal LP of our own solved by SciPy's HiGHS and
+POT's network simplex; for gradients, central finite differences, directions that keep weights
+on the simplex, and :func:`check_gradient`, which holds a JAX derivative against finite differences
+along a basis of directions with :func:`jax.test_util.check_grads`.
 
 They import POT and SciPy's LP solver at module import; they are for checking, not for computing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
+import jax
 import numpy as np
 import ot
 import scipy.optimize
@@ -73,3 +76,53 @@ def simplex_directions(n: int) -> np.ndarray:
     d[:, 0] = -1.0
     d[np.arange(n - 1), np.arange(1, n)] = 1.0
     return d
+
+
+def check_gradient(
+    f: Callable[..., jax.Array],
+    args: Sequence[np.ndarray],
+    *,
+    h: float = 1e-6,
+    modes: Sequence[str] = ("rev",),
+) -> None:
+    """Asserts that JAX's derivative of a scalar ``f(*args)`` equals central finite differences.
+
+    Each argument ``a`` (a 1-D array of weights or masses) is moved along a basis of its space:
+    the directions of :func:`simplex_directions`, which keep the total, and the all-ones direction,
+    which changes it. Along each direction ``v`` the function ``t -> f(..., a + t v, ...)`` is
+    checked at ``t = 0`` by :func:`jax.test_util.check_grads` against
+    ``(f(a + h v) - f(a - h v)) / (2 h)``, to the ``gradient`` tolerance: in reverse mode (the VJP,
+    which :func:`jax.grad` uses) by default, also in forward mode (the JVP) with
+    ``modes=("fwd", "rev")``, which compiles one more program.
+    The basis covers the whole gradient, not only its part tangent to the simplex: a custom JVP
+    off by a multiple of ``(1, ..., 1)`` fails. Off the simplex ``f`` is evaluated under ``jit``,
+    where value checks are opt-in.
+
+    Raises:
+      AssertionError: naming the argument and the direction where the derivative differs.
+    """
+    from jax.test_util import check_grads
+
+    from divergences.testing.tolerances import tolerance
+
+    arrays = [np.asarray(a, np.float64) for a in args]
+
+    # One compiled function for every direction of every argument: the directions are data.
+    @jax.jit
+    def along(t: jax.Array, vs: list[jax.Array]) -> jax.Array:
+        return f(*(a + t * v for a, v in zip(arrays, vs, strict=True)))
+
+    for which, a in enumerate(arrays):
+        for v in [*simplex_directions(a.size), np.ones(a.size)]:
+            vs = [v if i == which else np.zeros_like(b) for i, b in enumerate(arrays)]
+            try:
+                check_grads(
+                    lambda t, vs=vs: along(t, vs),
+                    (np.float64(0.0),),
+                    order=1,
+                    modes=tuple(modes),
+                    eps=h,
+                    **tolerance("gradient"),
+                )
+            except AssertionError as exc:
+                raise AssertionError(f"argument {which}, direction {v}: {exc}") from None
