@@ -427,6 +427,15 @@ def checked(fn: F) -> F:
     asked for; this wrapper asks for them and turns a failure into the same :class:`ValueError`,
     with the same message, that a plain call raises.
 
+    The wrapper composes with the transformations either way round. ``checked(jit(f))`` and
+    ``checked(vmap(f))`` raise once the program has run; ``vmap(checked(f))`` and
+    ``grad(checked(f))`` raise the same ``ValueError`` (the failed check is reported through
+    :func:`jax.debug.callback`, which these run eagerly); under an outer ``jit``,
+    ``jit(checked(f))``, the check runs inside the compiled program, and a failure leaves it as
+    the :class:`jax.errors.JaxRuntimeError` that XLA raises for a failed callback, whose message
+    ends with the ``ValueError`` and its text: put ``checked`` outermost for the ``ValueError``
+    itself.
+
     Example:
       >>> import jax, divergences as dv
       >>> safe_kl = dv.checked(jax.jit(dv.kl))
@@ -440,9 +449,19 @@ def checked(fn: F) -> F:
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         err, out = cfn(*args, **kwargs)
-        message = err.get()
-        if message is not None:
-            raise _failed_check(message.removesuffix(" (`check` failed)").split("\n")[0])
+        if is_traced(err):
+            # Inside an outer transformation the error is an abstract value: it is raised when
+            # the values exist, by a callback (once per element under vmap).
+            jax.debug.callback(_raise_failed_check, err)
+        else:
+            _raise_failed_check(err)
         return out
 
     return wrapper  # type: ignore[return-value]
+
+
+def _raise_failed_check(err: checkify.Error) -> None:
+    """Raises the exception of a failed check (see :func:`_failed_check`); nothing otherwise."""
+    message = err.get()
+    if message is not None:
+        raise _failed_check(message.removesuffix(" (`check` failed)").split("\n")[0])
