@@ -399,3 +399,38 @@ def test_variational_bound_gradient_in_the_critic(g) -> None:
 def test_variational_bound_rejects_critics_it_cannot_evaluate(t, generator, match: str) -> None:
     with pytest.raises(ValueError, match=match):
         dv.variational_bound([0.5, 0.5], [0.5, 0.5], t, generator)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
+@pytest.mark.parametrize("g", GENS, ids=IDS)
+def test_a_subnormal_mass_counts_as_zero_in_the_checks_too(g, dtype) -> None:
+    # The kernels count a mass below the smallest normal number as 0 (XLA flushes it); the
+    # host-side checks follow the same rule: T* = -inf there is accepted where p is subnormal.
+    sub = float(np.finfo(dtype).smallest_subnormal) * 1000
+    p = np.array([sub, 0.5, 0.5], dtype)
+    q = np.array([0.2, 0.3, 0.5], dtype)
+    zeroed = np.array([0.0, 0.5, 0.5], dtype)
+    t = dv.optimal_critic(p, q, g)
+    expected = float(dv.variational_bound(zeroed, q, dv.optimal_critic(zeroed, q, g), g))
+    assert float(dv.variational_bound(p, q, t, g)) == expected
+    checked = dv.checked(jax.jit(lambda p, q, t: dv.variational_bound(p, q, t, g)))
+    assert float(checked(p, q, t)) == expected
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
+def test_a_subnormal_denominator_needs_the_slope_eagerly_and_checked(dtype) -> None:
+    sub = float(np.finfo(dtype).smallest_subnormal) * 1000
+    p, q = np.array([0.5, 0.5], dtype), np.array([sub, 1.0], dtype)
+
+    def tv(u):
+        return 0.5 * jnp.abs(u - 1)
+
+    with pytest.raises(ValueError, match="slope_at_infinity"):
+        dv.f_divergence(p, q, tv)
+    with pytest.raises(ValueError, match="slope_at_infinity"):
+        dv.checked(jax.jit(lambda p, q: dv.f_divergence(p, q, tv)))(p, q)
+    assert float(dv.f_divergence(p, q, tv, slope_at_infinity=0.5)) == 0.5
+    # A subnormal negative mass is -0: accepted, in both modes alike.
+    neg = np.array([-sub, 1.0], dtype)
+    assert float(dv.kl(neg, neg)) == 0.0
+    assert float(dv.checked(jax.jit(dv.kl))(neg, neg)) == 0.0

@@ -56,6 +56,7 @@ from divergences._validation import (
     check_axis,
     check_base,
     check_pmf_pair,
+    has_mass,
     is_traced,
     require,
 )
@@ -169,7 +170,7 @@ def f_divergence(
         fn = f
         if slope_at_infinity is None:
             require(
-                ~((q == 0) & (p > 0)),
+                ~(~has_mass(q) & has_mass(p)),
                 "q is zero where p is positive, where D_f depends on lim f(t)/t as t -> inf; "
                 "pass slope_at_infinity (inf for KL-like generators) or use an FGenerator",
             )
@@ -259,17 +260,17 @@ def optimal_critic(
     t = generator.derivative((p + off) / (q + off))
     lo, hi = _inner_ends(generator, t.dtype)
     big = float(jnp.finfo(t.dtype).max)
-    inside_q = q > 0
+    inside_q = has_mass(q)
     t = jnp.where(inside_q & (t > hi), hi, t)
     t = jnp.where(inside_q & (t < lo) & (lo > -math.inf), lo, t)
-    return jnp.where((p > 0) & (t == -jnp.inf), -big, t)
+    return jnp.where(has_mass(p) & (t == -jnp.inf), -big, t)
 
 
 def _weighted_sum(w: jax.Array, values: jax.Array, axis: int) -> jax.Array:
     """``sum(w * values)`` where a zero weight makes the term 0 even for infinite values."""
     # The double where keeps the gradient finite: the inner one removes the infinite values the
     # outer one discards, so no 0 * inf reaches the backward pass.
-    positive = w > 0
+    positive = has_mass(w)
     safe = jnp.where(positive, values, 0)
     return jnp.sum(jnp.where(positive, w * safe, 0), axis=axis)
 
@@ -281,13 +282,15 @@ def _check_critic(p: Any, q: Any, t: Any, generator: FGenerator) -> None:
     if not tracing:
         p, q, t = np.asarray(p), np.asarray(q), np.asarray(t)
     require(~xp.isnan(t), "t contains NaN; a critic's values must be numbers")
+    # Masses below the smallest normal number count as 0, as in the kernels (see has_mass).
+    p_in, q_in = has_mass(p), has_mass(q)
     lo, hi = generator.conjugate_domain
     closed_lo, closed_hi = generator.closed_ends
     # Above: p t <= p sup(domain) where q = 0; where q > 0, f*(t) must be finite too.
-    above = (t > hi) | ((t == hi) & (q > 0) & (not closed_hi))
+    above = (t > hi) | ((t == hi) & q_in & (not closed_hi))
     # Below: f* is evaluated where q > 0; -inf (an infinite end's limit) only where p = 0.
-    below = (q > 0) & ((t < lo) | ((t == lo) & (not closed_lo) & ((p > 0) | (lo > -math.inf))))
-    bad = (above | below) & ((p > 0) | (q > 0))
+    below = q_in & ((t < lo) | ((t == lo) & (not closed_lo) & (p_in | (lo > -math.inf))))
+    bad = (above | below) & (p_in | q_in)
 
     def first(x: Any) -> Any:
         return xp.reshape(x, (-1,))[xp.argmax(xp.reshape(bad, (-1,)))]
@@ -314,7 +317,8 @@ def variational_bound(
     is (where ``q > 0`` inside it, its open ends excluded, because :math:`f^*` is evaluated there;
     where ``q = 0 < p`` at most its upper end, because :math:`p\,t \le p \sup\mathrm{dom} f^* =
     p \lim f(u)/u`). ``-inf`` is accepted where ``p = 0``, with :math:`f^*(-\infty) = -f(0)`, the
-    limit; points where both masses vanish are ignored. Anything else raises ``ValueError``
+    limit; points where both masses vanish are ignored. A mass below the dtype's smallest normal
+    number counts as 0, here as in every kernel of the package. Anything else raises ``ValueError``
     (under ``jit`` through :func:`divergences.checked`): a critic outside the domain would give a
     "bound" above the divergence (total variation with ``t = 10``). Map a network's raw output
     into the domain with the generator's output activation (Nowozin et al., 2016, Table 2) before
@@ -358,7 +362,7 @@ def variational_bound(
     # conjugate's domain, so that neither the value nor the gradient meets f* outside it.
     with jax.ensure_compile_time_eval():
         slope_1 = float(generator.derivative(jnp.asarray(1.0)))
-    t_q = jnp.where(q > 0, t, slope_1)
+    t_q = jnp.where(has_mass(q), t, slope_1)
     if generator.weighted_conjugate is not None:
         conj_sum = jnp.sum(generator.weighted_conjugate(q, t_q), axis=axis)
     else:
