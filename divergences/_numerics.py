@@ -47,7 +47,17 @@ the products; ``|p log(p/q)| <= term + |p - q|``), and Pinsker's inequality give
 ``sum |p - q| <= sqrt(2 KL)``, so the relative error is at most ``eps (0.5/KL + 2.83/sqrt(KL) + 2)``:
 below 16 ulp for ``KL >= 0.1`` (:data:`KL_FAST_THRESHOLD`); likewise ``2 JS >= 0.2``
 (:data:`JS_FAST_THRESHOLD`). Below the threshold, or where the fast sum is NaN (``p = q = 0``,
-``0/0``), one ``lax.cond`` runs the exact kernel. The measured errors of the fast paths are far
+``0/0``), one ``lax.cond`` runs the next kernel.
+
+**Short series, certified.** Below the thresholds the inputs are most often near-identical
+(every ``|u| < 2^-8``, :data:`NEAR_U`): there the near formulas above need only their first
+terms (KL: ``B`` to ``v^2``, 3 terms in float64 and 2 in float32; JS: ``j(u) = v (1 + v/6 +
+v^2/15 + v^3/28)``), about 20 fused operations and no logarithm. The certificate is summed with
+the value: each point adds ``floor(v / NEAR_U^2)``, 0 where it is near and at least 1 where it
+is not, so a sum below 1 is the series' value (the true one is below 0.2 here) and a sum of 1 or
+more sends the batch entry on to the exact kernel. Near-identical inputs thus cost the fast
+pass plus a pass a third of the exact kernel's (measured in ``benchmarks/``), with each term to
+within 2 ulp (against mpmath). The measured errors of the fast paths are far
 below the bound (a few ulp); the tests hold every path to 32 ulp against mpmath.
 
 **Entropy, cross-entropy** are ``-sum p log max(p, tiny)`` and ``-sum p log q``: every term is
@@ -336,6 +346,72 @@ def _certified(fast: jax.Array, threshold: float, exact: Any) -> jax.Array:
     return lax.cond(jnp.all(ok), lambda: fast, lambda: jnp.where(ok, fast, exact()))
 
 
+#: The short series below are exact to the ulp where every ``|u| = |p - q|/(p + q)`` is below this.
+NEAR_U = 2.0**-8
+
+# KL: atanh(u) = u + u^3 B(u^2) with B(v) = 1/3 + v/5 + v^2/7 + ...; for v < 2^-16 the terms left
+# out move the term by at most |u| v^3/9 < 2^-59 relative (float64), |u| v^2/7 < 2^-42 (float32).
+_KL_NEAR_TAIL = {
+    np.dtype(np.float64): (1.0 / 3, 1.0 / 5, 1.0 / 7),
+    np.dtype(np.float32): (1.0 / 3, 1.0 / 5),
+}
+# JS: j(u) = (1+u) log(1+u) + (1-u) log(1-u) = v (1 + v/6 + v^2/15 + v^3/28 + ...), the k-th
+# coefficient 1/(k (2k - 1)); the first left out is below v^4/45 < 2^-66 (float64), v^2/15 < 2^-35
+# (float32).
+_JS_NEAR_SERIES = {
+    np.dtype(np.float64): (1.0 / 6, 1.0 / 15, 1.0 / 28),
+    np.dtype(np.float32): (1.0 / 6, 1.0 / 15),
+}
+
+
+def _near_u(p: jax.Array, q: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array, jax.Array]:
+    """``(s, u, v, flag)`` for the short series: ``s = p + q``, ``u = (p - q)/s``, ``v = u^2``.
+
+    ``flag`` is 0 where ``|u| < NEAR_U`` and at least 1 elsewhere (``floor(v / NEAR_U^2)``), so that
+    a sum of terms plus flags is the series' value when every point is near and at least 1 when
+    some point is not: the certificate travels in the sum itself, and the loop stays one fused
+    loop (no comparison). ``max(s, tiny)`` makes ``u = 0`` where ``p = q = 0``; ``q = 0 < p``
+    gives ``u = 1``, a far point.
+    """
+    s = p + q
+    u = (p - q) / jnp.maximum(s, jnp.finfo(p.dtype).tiny)
+    v = u * u
+    return s, u, v, jnp.floor(v * (1.0 / NEAR_U**2))
+
+
+def _kl_near_sum(p: jax.Array, q: jax.Array, axis: int) -> jax.Array:
+    """KL by the short series where every ``|u| < NEAR_U``; at least 1 where some point is not.
+
+    The term is ``s u^2 (1 + u (1 + u) B(u^2))`` as in :func:`_kl_terms_exact`, with ``B`` cut to
+    the terms that matter for ``|u| < NEAR_U``: about 20 fused operations and no logarithm, where
+    the exact kernel takes 60 and two logarithms. Run on the upscaled masses, like the exact one.
+    """
+    scale = _upscale(p)
+    p, q = p * scale, q * scale
+    s, u, v, flag = _near_u(p, q)
+    b = _horner(v, _KL_NEAR_TAIL[np.dtype(p.dtype)])
+    return jnp.sum(s * v * (1 + u * (1 + u) * b) + flag * scale, axis=axis) / scale
+
+
+def _js_near_sum(p: jax.Array, q: jax.Array, axis: int) -> jax.Array:
+    """Twice JS by its series ``s/2 v (1 + v/6 + ...)`` where every ``|u| < NEAR_U``; else >= 1."""
+    scale = _upscale(p)
+    p, q = p * scale, q * scale
+    s, _, v, flag = _near_u(p, q)
+    series = 1 + v * _horner(v, _JS_NEAR_SERIES[np.dtype(p.dtype)])
+    return jnp.sum((0.5 * s) * v * series + flag * scale, axis=axis) / scale
+
+
+def _near_or_exact(near: jax.Array, exact: Any) -> jax.Array:
+    """``near`` where its certificate holds (a value below 1: every point near), else ``exact()``.
+
+    Called below the fast paths' thresholds only, where the true value is below 0.2: a sum of 1
+    or more is the certificate failing, never a value.
+    """
+    ok = near < 1
+    return lax.cond(jnp.all(ok), lambda: near, lambda: jnp.where(ok, near, exact()))
+
+
 @functools.partial(jax.custom_jvp, nondiff_argnums=(2,))
 def _kl_sum(p: jax.Array, q: jax.Array, axis: int) -> jax.Array:
     r"""``sum(p log(p/q) - p + q, axis)``: KL for masses summing to one, never negative.
@@ -349,7 +425,10 @@ def _kl_sum(p: jax.Array, q: jax.Array, axis: int) -> jax.Array:
     return _certified(
         _kl_fast(p, q, axis),
         KL_FAST_THRESHOLD,
-        lambda: jnp.sum(_kl_terms_exact(p * scale, q * scale), axis=axis) / scale,
+        lambda: _near_or_exact(
+            _kl_near_sum(p, q, axis),
+            lambda: jnp.sum(_kl_terms_exact(p * scale, q * scale), axis=axis) / scale,
+        ),
     )
 
 
@@ -410,7 +489,10 @@ def _js_sum(p: jax.Array, q: jax.Array, axis: int) -> jax.Array:
     return _certified(
         _js_fast(p, q, axis),
         JS_FAST_THRESHOLD,
-        lambda: jnp.sum(_js_terms_exact(p * scale, q * scale), axis=axis) / scale,
+        lambda: _near_or_exact(
+            _js_near_sum(p, q, axis),
+            lambda: jnp.sum(_js_terms_exact(p * scale, q * scale), axis=axis) / scale,
+        ),
     )
 
 

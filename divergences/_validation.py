@@ -47,6 +47,7 @@ __all__ = [
     "check_positive",
     "check_same_shape_after_broadcast",
     "checked",
+    "has_mass",
     "host_float_array",
     "is_traced",
     "normalize_axis",
@@ -186,13 +187,26 @@ def sum_tolerance(dtype: Any) -> float:
     return float(np.sqrt(jnp.finfo(dtype).eps))
 
 
+def has_mass(x: Any) -> Any:
+    """True where a mass counts as positive: where it is at least the dtype's smallest normal number.
+
+    The package's one rule for tiny masses. XLA flushes subnormal numbers to 0 in its arithmetic,
+    so the kernels see a mass below the smallest normal number as an exact 0; every check that
+    asks whether a mass is present (on the host with NumPy, or traced) asks this, so that a check
+    and the kernel it guards never disagree about a subnormal mass. ``x`` is a NumPy or JAX
+    array; the result is a boolean array of the same kind.
+    """
+    return x >= jnp.finfo(x.dtype).tiny
+
+
 def _value_checks(x: Any, name: str, axis: int, require_sum: bool) -> None:
     """The value rules of a pmf, in order: no NaN, no inf, no negative mass, sums of 1."""
     xp = _xp(x)
     require(~xp.isnan(x), f"{name} contains NaN; masses must be finite numbers")
     require(~xp.isinf(x), f"{name} contains inf; masses must be finite numbers")
+    # A subnormal negative mass is -0 to the kernels (see has_mass): not refused.
     require(
-        x >= 0,
+        x > -jnp.finfo(x.dtype).tiny,
         f"{name} has negative mass {{smallest}}; masses must be >= 0",
         smallest=lambda: xp.min(x),
     )
@@ -427,6 +441,15 @@ def checked(fn: F) -> F:
     asked for; this wrapper asks for them and turns a failure into the same :class:`ValueError`,
     with the same message, that a plain call raises.
 
+    The wrapper composes with the transformations either way round. ``checked(jit(f))`` and
+    ``checked(vmap(f))`` raise once the program has run; ``vmap(checked(f))`` and
+    ``grad(checked(f))`` raise the same ``ValueError`` (the failed check is reported through
+    :func:`jax.debug.callback`, which these run eagerly); under an outer ``jit``,
+    ``jit(checked(f))``, the check runs inside the compiled program, and a failure leaves it as
+    the :class:`jax.errors.JaxRuntimeError` that XLA raises for a failed callback, whose message
+    ends with the ``ValueError`` and its text: put ``checked`` outermost for the ``ValueError``
+    itself.
+
     Example:
       >>> import jax, divergences as dv
       >>> safe_kl = dv.checked(jax.jit(dv.kl))
@@ -440,9 +463,19 @@ def checked(fn: F) -> F:
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         err, out = cfn(*args, **kwargs)
-        message = err.get()
-        if message is not None:
-            raise _failed_check(message.removesuffix(" (`check` failed)").split("\n")[0])
+        if is_traced(err):
+            # Inside an outer transformation the error is an abstract value: it is raised when
+            # the values exist, by a callback (once per element under vmap).
+            jax.debug.callback(_raise_failed_check, err)
+        else:
+            _raise_failed_check(err)
         return out
 
     return wrapper  # type: ignore[return-value]
+
+
+def _raise_failed_check(err: checkify.Error) -> None:
+    """Raises the exception of a failed check (see :func:`_failed_check`); nothing otherwise."""
+    message = err.get()
+    if message is not None:
+        raise _failed_check(message.removesuffix(" (`check` failed)").split("\n")[0])

@@ -399,3 +399,91 @@ def test_variational_bound_gradient_in_the_critic(g) -> None:
 def test_variational_bound_rejects_critics_it_cannot_evaluate(t, generator, match: str) -> None:
     with pytest.raises(ValueError, match=match):
         dv.variational_bound([0.5, 0.5], [0.5, 0.5], t, generator)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
+@pytest.mark.parametrize("g", GENS, ids=IDS)
+def test_a_subnormal_mass_counts_as_zero_in_the_checks_too(g, dtype) -> None:
+    # The kernels count a mass below the smallest normal number as 0 (XLA flushes it); the
+    # host-side checks follow the same rule: T* = -inf there is accepted where p is subnormal.
+    sub = float(np.finfo(dtype).smallest_subnormal) * 1000
+    p = np.array([sub, 0.5, 0.5], dtype)
+    q = np.array([0.2, 0.3, 0.5], dtype)
+    zeroed = np.array([0.0, 0.5, 0.5], dtype)
+    t = dv.optimal_critic(p, q, g)
+    expected = float(dv.variational_bound(zeroed, q, dv.optimal_critic(zeroed, q, g), g))
+    assert float(dv.variational_bound(p, q, t, g)) == expected
+    checked = dv.checked(jax.jit(lambda p, q, t: dv.variational_bound(p, q, t, g)))
+    assert float(checked(p, q, t)) == expected
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
+def test_a_subnormal_denominator_needs_the_slope_eagerly_and_checked(dtype) -> None:
+    sub = float(np.finfo(dtype).smallest_subnormal) * 1000
+    p, q = np.array([0.5, 0.5], dtype), np.array([sub, 1.0], dtype)
+
+    def tv(u):
+        return 0.5 * jnp.abs(u - 1)
+
+    with pytest.raises(ValueError, match="slope_at_infinity"):
+        dv.f_divergence(p, q, tv)
+    with pytest.raises(ValueError, match="slope_at_infinity"):
+        dv.checked(jax.jit(lambda p, q: dv.f_divergence(p, q, tv)))(p, q)
+    assert float(dv.f_divergence(p, q, tv, slope_at_infinity=0.5)) == 0.5
+    # A subnormal negative mass is -0: accepted, in both modes alike.
+    neg = np.array([-sub, 1.0], dtype)
+    assert float(dv.kl(neg, neg)) == 0.0
+    assert float(dv.checked(jax.jit(dv.kl))(neg, neg)) == 0.0
+
+
+def _concave(u):
+    return (1 - u**2) / 2  # a sign slip: -(u^2 - 1)/2 is concave
+
+
+@pytest.mark.parametrize("check", [False, True], ids=["eager", "checked"])
+def test_a_generator_that_is_not_convex_is_refused(check) -> None:
+    # It used to be clamped into [f(1), f(0) + slope] = [0, 0.5]: 0 for every pair.
+    p, q = np.array([0.8, 0.2]), np.array([0.3, 0.7])
+
+    def call(p, q):
+        return dv.f_divergence(p, q, _concave)
+
+    fn = dv.checked(jax.jit(call)) if check else call
+    with pytest.raises(ValueError, match=r"^f is not convex at the ratio p/q = 2\.66667"):
+        fn(p, q)
+
+
+@given(pq=dvt.pmf_pairs(SIZES, tiny=False))
+def test_a_convex_generator_of_your_own_is_accepted_and_not_clamped(pq) -> None:
+    # The generators of the table, passed as plain callables with their slopes: accepted, and
+    # equal to the table's value (no clamp moved them).
+    p, q = pq
+    for g in (G.KL, G.REVERSE_KL, G.TOTAL_VARIATION, G.JENSEN_SHANNON, G.SQUARED_HELLINGER):
+        if g is G.REVERSE_KL and not (p > 0).all():
+            continue
+        value = float(dv.f_divergence(p, q, g.f, slope_at_infinity=g.slope_at_infinity))
+        np.testing.assert_allclose(value, float(F_JIT[g](p, q)), rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("f", "slope", "match"),
+    [
+        (lambda u: 0.5 * jnp.abs(u - 1), 1.0, r"^slope_at_infinity = 1 contradicts f"),
+        (lambda u: 0.5 * jnp.abs(u - 1), 0.1, r"^slope_at_infinity = 0.1 contradicts f"),
+        (lambda u: 0.5 * jnp.abs(u - 1), math.inf, r"^slope_at_infinity = inf contradicts f"),
+        (lambda u: u * jnp.log(u), 3.0, r"^slope_at_infinity = 3 contradicts f"),
+        (lambda u: u * jnp.log(u), math.nan, r"^slope_at_infinity must be a number"),
+        (lambda u: u * jnp.log(u), "a", r"^slope_at_infinity must be a number"),
+        (lambda u: u * jnp.log(u), -math.inf, r"^slope_at_infinity must be a number"),
+    ],
+    ids=["tv-too-large", "tv-too-small", "tv-inf", "kl-finite", "nan", "string", "minus-inf"],
+)
+def test_a_slope_that_contradicts_the_generator_is_refused(f, slope, match) -> None:
+    p, q = np.array([0.5, 0.5]), np.array([1.0, 0.0])
+    with pytest.raises(ValueError, match=match):
+        dv.f_divergence(p, q, f, slope_at_infinity=slope)
+    if isinstance(slope, float) and not math.isnan(slope) and slope > -math.inf:
+        with pytest.raises(ValueError, match=match):
+            dv.checked(jax.jit(lambda p, q: dv.f_divergence(p, q, f, slope_at_infinity=slope)))(
+                p, q
+            )

@@ -175,3 +175,39 @@ def test_gradient_in_the_weights_at_zero_weight_matches_one_sided_differences() 
     )
     assert float(gp[2]) == 0.0 and float(gq[1]) == 0.0
     assert np.isfinite(gp).all() and np.isfinite(gq).all()
+
+
+value_star_jit = jax.jit(lambda p, q, b: dv.gan_value(p, q, base=b))
+
+
+@given(dvt.pmf_pairs(SIZES), st.sampled_from([None, 2.0, 3.7, 0.5]))
+def test_value_at_the_optimum_without_d_is_finite_and_stable(pq, base) -> None:
+    # The discriminator omitted means D*: -log 4 + 2 JS, finite for every pair, tiny masses
+    # included (where D* rounds to 1 and the literal value at that d is -inf), in every base.
+    p, q = pq
+    for value in (float(dv.gan_value(p, q, base=base)), float(value_star_jit(p, q, base))):
+        log_b = 1.0 if base is None else math.log(base)
+        expected = (-LOG4 + 2 * float(dv.js_divergence(p, q))) / log_b
+        assert math.isfinite(value)
+        np.testing.assert_allclose(value, expected, **tolerance("float64"))
+        lo, hi = sorted((-LOG4 / log_b, 0.0))
+        assert lo <= value <= hi
+    d = dstar_jit(p, q)
+    literal = float(dv.gan_value(p, q, d, base=base))
+    if math.isfinite(literal):
+        np.testing.assert_allclose(
+            literal, float(dv.gan_value(p, q, base=base)), **tolerance("float64")
+        )
+
+
+def test_value_at_the_optimum_where_d_star_rounds_to_one() -> None:
+    p, q = np.array([0.5, 0.5]), np.array([1 - 5e-18, 5e-18])
+    assert float(dv.gan_value(p, q, dv.optimal_discriminator(p, q))) == -math.inf  # literal
+    np.testing.assert_allclose(
+        float(dv.gan_value(p, q)),
+        -LOG4 + 2 * float(dv.js_divergence(p, q)),
+        **tolerance("float64"),
+    )
+    # Its gradient is the envelope theorem's, log D* (up to a constant along the simplex).
+    g = np.asarray(jax.grad(lambda p: dv.gan_value(p, q))(p))
+    assert np.isfinite(g).all()

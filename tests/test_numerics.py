@@ -10,6 +10,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 import scipy.special
 from hypothesis import given
 from hypothesis import strategies as st
@@ -372,3 +373,52 @@ def test_mutual_information_gradient_finite_at_a_1e_200_entry() -> None:
     assert np.isfinite(g).all()
     g = jax.grad(dv.mutual_information)(jnp.array([[1e-200, 0.0], [0.0, 1.0]]))
     assert np.isfinite(g).all()
+
+
+def _max_u(p: np.ndarray, q: np.ndarray) -> float:
+    s = p.astype(np.float64) + q
+    return float(np.max(np.abs(p.astype(np.float64) - q) / np.where(s > 0, s, 1.0)))
+
+
+# Compiled as in the kernels (XLA may contract a multiply-add there, not in eager mode).
+KL_NEAR = jax.jit(nm._kl_near_sum, static_argnums=2)
+JS_NEAR = jax.jit(nm._js_near_sum, static_argnums=2)
+
+
+@given(
+    st.one_of(
+        dvt.near_identical_pairs(),
+        dvt.near_identical_pairs(dtype=np.float32),
+        dvt.pmf_pairs(relation="near_identical"),
+        dvt.pmf_pairs(relation="near_identical", dtype=np.float32),
+    )
+)
+def test_near_identical_inputs_take_the_short_series(pq) -> None:
+    # Below the fast paths' thresholds, where every |u| < NEAR_U, KL and twice JS are the short
+    # series (no logarithm, a third of the exact kernel's work), to the ulp against mpmath; where
+    # some |u| is not, the series' certificate fails (a sum of 1 or more) and the exact kernel
+    # runs.
+    p, q = pq
+    near = _max_u(p, q) < nm.NEAR_U
+    kl_near = float(KL_NEAR(p, q, -1))
+    js_near = float(JS_NEAR(p, q, -1))
+    if not near:
+        assert kl_near >= 1 and js_near >= 1
+        return
+    _assert_relatively_accurate(kl_near, mp_kl(p, q), p.dtype)
+    _assert_relatively_accurate(js_near, 2 * mp_js(p, q), p.dtype)
+    if float(nm._kl_fast(jnp.asarray(p), jnp.asarray(q), -1)) < nm.KL_FAST_THRESHOLD:
+        assert float(nm.kl_sum(p, q, -1)) == kl_near
+    if float(nm._js_fast(jnp.asarray(p), jnp.asarray(q), -1)) < nm.JS_FAST_THRESHOLD:
+        assert float(nm.js_sum(p, q, -1)) == js_near
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
+def test_short_series_at_the_edge_of_their_range(dtype) -> None:
+    # |u| just below and just above NEAR_U: the series to the ulp below, the exact kernel above.
+    for factor in (0.5, 0.99, 0.999, 1.001, 1.5):
+        u = factor * nm.NEAR_U
+        p = np.array([0.25 * (1 + u), 0.25 * (1 - u), 0.5], dtype)
+        q = np.array([0.25 * (1 - u), 0.25 * (1 + u), 0.5], dtype)
+        _assert_relatively_accurate(float(dv.kl(p, q)), mp_kl(p, q), dtype)
+        _assert_relatively_accurate(float(dv.js_divergence(p, q)), mp_js(p, q), dtype)

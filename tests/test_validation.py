@@ -253,3 +253,26 @@ def test_checked_names_the_argument_for_every_function(name: str, bad, rule: str
         checked(jnp.asarray(bad), good)
     with pytest.raises(ValueError, match=f"^q {rule}"):
         checked(good, jnp.asarray(bad))
+
+
+def test_checked_composes_with_vmap_jit_and_grad() -> None:
+    # dv.checked inside a transformation: the same ValueError as a plain call, eagerly under
+    # vmap and grad; under an outer jit the failure can only leave the compiled program as a
+    # runtime error, which carries the same message.
+    good = jnp.full((3, 2), 0.5)
+    bad = good.at[1, 0].set(0.9)
+    rule = r"^p does not sum to 1 along axis 0 \(sum = 1.4"
+    batched = jax.vmap(dv.checked(dv.kl))
+    np.testing.assert_array_equal(np.asarray(batched(good, good)), np.zeros(3))
+    with pytest.raises(ValueError, match=rule):
+        batched(bad, good)
+    grads = jax.vmap(jax.grad(dv.checked(dv.kl)))
+    assert np.isfinite(np.asarray(grads(good, good))).all()
+    with pytest.raises(ValueError, match=rule):
+        grads(bad, good)
+    with pytest.raises(ValueError, match=rule):
+        jax.grad(dv.checked(dv.kl))(bad[1], good[1])
+    jitted = jax.jit(dv.checked(dv.kl))
+    np.testing.assert_array_equal(np.asarray(jitted(good[0], good[0])), 0.0)
+    with pytest.raises(jax.errors.JaxRuntimeError, match="p does not sum to 1 along axis 0"):
+        jax.block_until_ready(jitted(bad[1], good[1]))

@@ -56,6 +56,7 @@ from divergences._validation import (
     check_axis,
     check_base,
     check_pmf_pair,
+    has_mass,
     is_traced,
     require,
 )
@@ -100,6 +101,125 @@ def _clip(value: jax.Array, lo: float, hi: float) -> jax.Array:
     return value
 
 
+def _slope_number(slope: Any) -> float:
+    """``slope_at_infinity`` as a float, or a ValueError naming it (NaN, -inf, not a number)."""
+    message = (
+        "slope_at_infinity must be a number in (-inf, inf], lim f(t)/t as t -> inf (inf for "
+        f"KL-like generators), got {slope!r}"
+    )
+    if is_traced(slope):
+        raise ValueError(message.replace("got", "a static Python number; got a traced value"))
+    arr = np.asarray(slope)
+    if (
+        isinstance(slope, (bool, np.bool_))
+        or arr.shape != ()
+        or not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating))
+    ):
+        raise ValueError(message)
+    value = float(arr)
+    if math.isnan(value) or value == -math.inf:
+        raise ValueError(message)
+    return value
+
+
+#: Where a generator's chords from 1 are read to check its slope at infinity: t = 2^10, 2^20, 2^40.
+_FAR = (2.0**10, 2.0**20, 2.0**40)
+
+
+def _check_convex(fn: Elementwise, ratio: jax.Array, weight: jax.Array) -> None:
+    """Refuses ``fn`` where it is not convex at a ratio that the divergence evaluates.
+
+    The second difference ``f(t - h) + f(t + h) - 2 f(t)`` with ``h = t/8`` is ``>= 0`` for a
+    convex ``f``; it is refused below minus its rounding (8 eps times the magnitudes involved,
+    including the asymmetry of the rounded ``t +- h``). Points where a value is not finite
+    (``f(0) = inf``) or where ``weight`` (the mass of ``q``) is 0 are skipped.
+    """
+    eps = float(jnp.finfo(ratio.dtype).eps)
+    h = ratio * 0.125
+    fa, ft, fb = fn(ratio - h), fn(ratio), fn(ratio + h)
+    d2 = fa + fb - 2 * ft
+    slack = 8 * eps * (jnp.abs(fa) + jnp.abs(fb) + 2 * jnp.abs(ft) + 4 * jnp.abs(fb - fa))
+    finite = jnp.isfinite(fa) & jnp.isfinite(ft) & jnp.isfinite(fb)
+    bad = finite & (weight > 0) & (d2 < -slack)
+
+    def first(x: jax.Array) -> jax.Array:
+        return jnp.reshape(x, (-1,))[jnp.argmax(jnp.reshape(bad, (-1,)))]
+
+    require(
+        ~bad,
+        "f is not convex at the ratio p/q = {t:.6g}: f(t - h) + f(t + h) - 2 f(t) = {d2:.3g} < 0 "
+        "with h = t/8; an f-divergence needs a convex generator (check its sign)",
+        t=lambda: first(ratio),
+        d2=lambda: first(d2),
+    )
+
+
+def _check_slope(fn: Elementwise, slope: float, ratio: jax.Array, weight: jax.Array) -> None:
+    """Refuses a ``slope_at_infinity`` that contradicts ``f``'s chords from 1.
+
+    For a convex ``f`` the chord ``c(t) = (f(t) - f(1))/(t - 1)`` increases with ``t`` to the slope
+    at infinity. So (i) ``c(t)`` may not exceed the slope, at any ratio evaluated above 1 nor at
+    ``t = 2^10, 2^20, 2^40``; (ii) a finite slope may not exceed ``c(2^40)`` by more than 4 times
+    the last increase of the chords, ``c(2^40) - c(2^20)`` (they would have to climb faster than
+    they do); (iii) ``inf`` is refused where the chords settle: where their increase from 2^20 to
+    2^40 is below a quarter of that from 2^10 to 2^20 (a limit reached like a power of ``1/t``;
+    ``t log t`` or ``t^2`` grow by more). Each with 8 eps of rounding.
+    """
+    dtype = ratio.dtype
+    eps = float(jnp.finfo(dtype).eps)
+    f1 = fn(jnp.asarray(1.0, dtype))
+    far = jnp.asarray(_FAR, dtype)
+    t = jnp.concatenate([far, jnp.reshape(ratio, (-1,))])
+    above = jnp.concatenate([jnp.ones(3, bool), jnp.reshape((weight > 0) & (ratio > 1), (-1,))])
+    ft = fn(t)
+    chord = (ft - f1) / jnp.where(above, t - 1, 1.0)
+    slack = 8 * eps * ((jnp.abs(ft) + jnp.abs(f1)) / jnp.where(above, t - 1, 1.0) + abs(slope))
+    if math.isinf(slope):
+        slack = jnp.zeros_like(slack)
+    bad = above & (chord > slope + slack)  # inf > a finite slope; NaN never
+
+    def first(x: jax.Array) -> jax.Array:
+        return jnp.reshape(x, (-1,))[jnp.argmax(bad)]
+
+    require(
+        ~bad,
+        f"slope_at_infinity = {slope:g} contradicts f: the chord (f(t) - f(1))/(t - 1) = "
+        "{chord:.6g} at t = {t:.6g} exceeds it, and the chords of a convex f increase to its "
+        "slope at infinity",
+        chord=lambda: first(chord),
+        t=lambda: first(t),
+    )
+    c0, c1, c2 = chord[0], chord[1], chord[2]
+    rise, last_rise = c1 - c0, c2 - c1
+    if math.isinf(slope):
+        settles = (
+            jnp.isfinite(c2) & jnp.isfinite(c1) & (last_rise <= 0.25 * rise + 8 * eps * abs(c2))
+        )
+        require(
+            ~settles,
+            "slope_at_infinity = inf contradicts f: its chords (f(t) - f(1))/(t - 1) settle near "
+            "{c2:.6g} (t = 2^10, 2^20, 2^40: {c0:.6g}, {c1:.6g}, {c2:.6g}); pass their limit",
+            c0=c0,
+            c1=c1,
+            c2=c2,
+        )
+    else:
+        margin = 4 * jnp.maximum(last_rise, 0) + 8 * eps * (abs(slope) + jnp.abs(c2) + 1)
+        require(
+            ~(jnp.isfinite(c2) & (slope > c2 + margin)),
+            f"slope_at_infinity = {slope:g} contradicts f: its chords (f(t) - f(1))/(t - 1) "
+            "settle near {c2:.6g} (t = 2^10, 2^20, 2^40: {c0:.6g}, {c1:.6g}, {c2:.6g}), below it",
+            c0=c0,
+            c1=c1,
+            c2=c2,
+        )
+
+
+def _is_tabled(f: Any) -> bool:
+    """Whether ``f`` is one of the generators of :mod:`divergences.generators` (checked there)."""
+    return any(f is g for g in GENERATORS.values())
+
+
 def f_divergence(
     p: ArrayLike,
     q: ArrayLike,
@@ -120,9 +240,17 @@ def f_divergence(
     normal number, give a finite value wherever :math:`D_f` is finite, never NaN, and gradients
     that are finite wherever their exact value is a finite float (Pearson's and Neyman's
     derivative in the denominator mass, :math:`1 - (p_i/q_i)^2`, leaves the float range where
-    :math:`p_i/q_i > 10^{154}` although the value does not; there it is ``-inf``). The result is
-    kept in :math:`[f(1),\ f(0) + \lim f(t)/t]`, the range of every f-divergence (see the module
-    docstring). A callable, or an :class:`FGenerator` without ``term``, is evaluated as
+    :math:`p_i/q_i > 10^{154}` although the value does not; there it is ``-inf``). Their result
+    is kept in :math:`[f(1),\ f(0) + \lim f(t)/t]`, the range of every f-divergence (see the
+    module docstring).
+
+    A generator of your own (a callable, or an :class:`FGenerator` not in the table) is checked
+    where it is used, eagerly and under :func:`divergences.checked` alike: it must be convex at
+    each ratio :math:`p_i/q_i` evaluated (a second difference, step :math:`t/8`), and a slope at
+    infinity that you give must agree with its chords :math:`(f(t) - f(1))/(t - 1)`, which
+    increase to it (read at the ratios and at :math:`t = 2^{10}, 2^{20}, 2^{40}`); a
+    ``ValueError`` names the ratio or the chord otherwise. Its result is the sum as written,
+    never moved into a range. A callable, or an :class:`FGenerator` without ``term``, is evaluated as
     :math:`q_i f(p_i/q_i)` at the ratio taken on the support of ``q``: ``f`` may be infinite at 0
     (reverse KL) without producing NaN, but ``f`` at a ratio beyond the largest float overflows.
 
@@ -162,26 +290,42 @@ def f_divergence(
             f"({f.name}: {f.slope_at_infinity})"
         )
     check_base(base)
+    if slope_at_infinity is not None:
+        slope_at_infinity = _slope_number(slope_at_infinity)
     p, q = check_pmf_pair(p, q, axis=axis)
     if isinstance(f, FGenerator):
         fn, slope = f.f, f.slope_at_infinity
+        given_slope = not _is_tabled(f)
     else:
         fn = f
+        given_slope = slope_at_infinity is not None
         if slope_at_infinity is None:
             require(
-                ~((q == 0) & (p > 0)),
+                ~(~has_mass(q) & has_mass(p)),
                 "q is zero where p is positive, where D_f depends on lim f(t)/t as t -> inf; "
                 "pass slope_at_infinity (inf for KL-like generators) or use an FGenerator",
             )
             slope = math.inf
         else:
-            slope = float(slope_at_infinity)
-    lo, hi = _value_range(fn, slope)
+            slope = slope_at_infinity
+    if _is_tabled(f):
+        # The table's generators are convex and their sums non-negative term by term: only
+        # masses accepted within the sum tolerance can move the value past the range's ends.
+        lo, hi = _value_range(fn, slope)
+        value = lo + jnp.sum(f.term(p, q), axis=axis)  # type: ignore[union-attr, misc]
+        return _clip(value, lo, hi) / log_of_base(base, value.dtype)
+    # A generator of your own: checked at the ratios it is evaluated at, and summed as written.
+    mq = support_mask(q)
+    ratio = p * mq / (q + (1 - mq)) + (1 - mq)
+    _check_convex(fn, ratio, q)
+    if given_slope:
+        _check_slope(fn, slope, ratio, q)
     if isinstance(f, FGenerator) and f.term is not None:
+        lo, _ = _value_range(fn, slope)
         value = lo + jnp.sum(f.term(p, q), axis=axis)
     else:
         value = _generic_sum(p, q, fn, slope, axis)
-    return _clip(value, lo, hi) / log_of_base(base, value.dtype)
+    return value / log_of_base(base, value.dtype)
 
 
 def _generic_sum(p: jax.Array, q: jax.Array, fn: Elementwise, slope: float, axis: int) -> jax.Array:
@@ -259,17 +403,17 @@ def optimal_critic(
     t = generator.derivative((p + off) / (q + off))
     lo, hi = _inner_ends(generator, t.dtype)
     big = float(jnp.finfo(t.dtype).max)
-    inside_q = q > 0
+    inside_q = has_mass(q)
     t = jnp.where(inside_q & (t > hi), hi, t)
     t = jnp.where(inside_q & (t < lo) & (lo > -math.inf), lo, t)
-    return jnp.where((p > 0) & (t == -jnp.inf), -big, t)
+    return jnp.where(has_mass(p) & (t == -jnp.inf), -big, t)
 
 
 def _weighted_sum(w: jax.Array, values: jax.Array, axis: int) -> jax.Array:
     """``sum(w * values)`` where a zero weight makes the term 0 even for infinite values."""
     # The double where keeps the gradient finite: the inner one removes the infinite values the
     # outer one discards, so no 0 * inf reaches the backward pass.
-    positive = w > 0
+    positive = has_mass(w)
     safe = jnp.where(positive, values, 0)
     return jnp.sum(jnp.where(positive, w * safe, 0), axis=axis)
 
@@ -281,13 +425,15 @@ def _check_critic(p: Any, q: Any, t: Any, generator: FGenerator) -> None:
     if not tracing:
         p, q, t = np.asarray(p), np.asarray(q), np.asarray(t)
     require(~xp.isnan(t), "t contains NaN; a critic's values must be numbers")
+    # Masses below the smallest normal number count as 0, as in the kernels (see has_mass).
+    p_in, q_in = has_mass(p), has_mass(q)
     lo, hi = generator.conjugate_domain
     closed_lo, closed_hi = generator.closed_ends
     # Above: p t <= p sup(domain) where q = 0; where q > 0, f*(t) must be finite too.
-    above = (t > hi) | ((t == hi) & (q > 0) & (not closed_hi))
+    above = (t > hi) | ((t == hi) & q_in & (not closed_hi))
     # Below: f* is evaluated where q > 0; -inf (an infinite end's limit) only where p = 0.
-    below = (q > 0) & ((t < lo) | ((t == lo) & (not closed_lo) & ((p > 0) | (lo > -math.inf))))
-    bad = (above | below) & ((p > 0) | (q > 0))
+    below = q_in & ((t < lo) | ((t == lo) & (not closed_lo) & (p_in | (lo > -math.inf))))
+    bad = (above | below) & (p_in | q_in)
 
     def first(x: Any) -> Any:
         return xp.reshape(x, (-1,))[xp.argmax(xp.reshape(bad, (-1,)))]
@@ -314,7 +460,8 @@ def variational_bound(
     is (where ``q > 0`` inside it, its open ends excluded, because :math:`f^*` is evaluated there;
     where ``q = 0 < p`` at most its upper end, because :math:`p\,t \le p \sup\mathrm{dom} f^* =
     p \lim f(u)/u`). ``-inf`` is accepted where ``p = 0``, with :math:`f^*(-\infty) = -f(0)`, the
-    limit; points where both masses vanish are ignored. Anything else raises ``ValueError``
+    limit; points where both masses vanish are ignored. A mass below the dtype's smallest normal
+    number counts as 0, here as in every kernel of the package. Anything else raises ``ValueError``
     (under ``jit`` through :func:`divergences.checked`): a critic outside the domain would give a
     "bound" above the divergence (total variation with ``t = 10``). Map a network's raw output
     into the domain with the generator's output activation (Nowozin et al., 2016, Table 2) before
@@ -358,7 +505,7 @@ def variational_bound(
     # conjugate's domain, so that neither the value nor the gradient meets f* outside it.
     with jax.ensure_compile_time_eval():
         slope_1 = float(generator.derivative(jnp.asarray(1.0)))
-    t_q = jnp.where(q > 0, t, slope_1)
+    t_q = jnp.where(has_mass(q), t, slope_1)
     if generator.weighted_conjugate is not None:
         conj_sum = jnp.sum(generator.weighted_conjugate(q, t_q), axis=axis)
     else:

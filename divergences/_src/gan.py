@@ -2,12 +2,14 @@ r"""The optimal discriminator and the value function of the original GAN game.""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import jax
 import jax.numpy as jnp
 
 from divergences._numerics import log_of_base, support_mask
+from divergences._src.js import _js_nats
 from divergences._typing import ArrayLike, Base
 from divergences._validation import (
     check_base,
@@ -34,8 +36,9 @@ def optimal_discriminator(p: ArrayLike, q: ArrayLike, *, axis: int = -1) -> jax.
 
     Precision: where :math:`q_i < \epsilon\, p_i` (machine epsilon) the quotient rounds to
     exactly 1, and :func:`gan_value` at that ``d`` has the term :math:`q_i \log 0 = -\infty`
-    although the exact value is finite. For the value at the optimum use the closed form
-    :math:`-\log 4 + 2\,\mathrm{JS}(p \,\|\, q)` with :func:`divergences.js_divergence`.
+    although the exact value is finite. For the value at the optimum call ``gan_value(p, q)``
+    without a discriminator: it is computed from the closed form
+    :math:`-\log 4 + 2\,\mathrm{JS}(p \,\|\, q)` and is finite for every pair.
 
     Returns:
       D*, elementwise, with the broadcast shape of ``p`` and ``q``; values in [0, 1].
@@ -88,8 +91,16 @@ def _xlog1m(x: jax.Array, y: jax.Array) -> jax.Array:
     return x * jnp.log1p(-(y * m))
 
 
+_LOG4 = math.log(4.0)
+
+
 def gan_value(
-    p: ArrayLike, q: ArrayLike, d: ArrayLike, *, base: Base = None, axis: int = -1
+    p: ArrayLike,
+    q: ArrayLike,
+    d: ArrayLike | None = None,
+    *,
+    base: Base = None,
+    axis: int = -1,
 ) -> jax.Array:
     r"""The GAN value :math:`V(G, D) = \mathbb{E}_p \log D + \mathbb{E}_q \log(1 - D)`.
 
@@ -100,6 +111,15 @@ def gan_value(
     .. math:: V(G, D^*) = -\log 4 + 2\,\mathrm{JS}(p \,\|\, q),
 
     which reads :math:`-2 + 2\,\mathrm{JS}_{\text{bits}}` in bits: both sides in the same base.
+
+    Without ``d`` the value is :math:`V(G, D^*)`, computed from the right-hand side with the
+    relatively accurate JS of :func:`divergences.js_divergence`: finite for every pair, in
+    :math:`[-\log 4, 0]`. With ``d``, the sum above as written, at that ``d``: where
+    :math:`q_i < \epsilon\, p_i` the computed :math:`D^*_i` rounds to 1 and
+    ``gan_value(p, q, optimal_discriminator(p, q))`` is ``-inf`` (see
+    :func:`optimal_discriminator`), while ``gan_value(p, q)`` is the finite value. Its gradient is
+    that of :math:`2\,\mathrm{JS}`, :math:`\log(2 D^*)` in ``p``: the envelope theorem's
+    :math:`\log D^*` up to a constant vector, the same along the simplex.
 
     Conventions: a term with zero weight is 0 (``d = 0`` where ``p = 0`` costs nothing, and so
     does ``d = 1`` where ``q = 0``), so the value is finite where the math is; ``d = 0`` where
@@ -112,12 +132,13 @@ def gan_value(
       p: data distribution, masses along ``axis``.
       q: generator distribution, masses along ``axis``.
       d: discriminator outputs in [0, 1], one per outcome, or a single value for all of them;
-        broadcasts against ``p`` and ``q``.
+        broadcasts against ``p`` and ``q``. ``None`` (the default) for the optimal
+        discriminator :math:`D^*`.
       base: logarithm base; ``None`` for nats, ``2`` for bits.
       axis: the axis holding the masses.
 
     Returns:
-      V(G, D) <= 0, with ``axis`` reduced.
+      V(G, D) <= 0, with ``axis`` reduced; V(G, D*) in [-log 4, 0] when ``d`` is omitted.
 
     References:
       Goodfellow et al., *Generative Adversarial Nets*, NeurIPS 2014, eq. (1) and Theorem 1.
@@ -128,9 +149,17 @@ def gan_value(
       >>> v = dv.gan_value(p, q, dv.optimal_discriminator(p, q))
       >>> bool(abs(v - (-math.log(4) + 2 * dv.js_divergence(p, q))) < 1e-6)
       True
+      >>> bool(abs(dv.gan_value(p, q) - v) < 1e-12)  # d omitted: the value at D*
+      True
+      >>> round(float(dv.gan_value([0.5, 0.5], [1 - 5e-18, 5e-18])), 4)  # D* rounds to 1 here
+      -0.9548
     """
     check_base(base)
     p, q = check_pmf_pair(p, q, axis=axis)
+    if d is None:
+        # JS is capped at log 2, so the value lies in [-log 4, 0] for every accepted input.
+        value = 2 * _js_nats(p, q, axis) - _LOG4
+        return value / log_of_base(base, value.dtype)
     d = check_in_unit_interval(d, "d")
     if d.ndim == 0:  # one value for every outcome: a constant discriminator
         d = jnp.broadcast_to(d, p.shape)
