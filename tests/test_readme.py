@@ -53,3 +53,28 @@ def test_the_users_proof_in_the_readme_verifies(tmp_path: pathlib.Path) -> None:
     assert report.ok, out.getvalue()
     assert len(report.outcomes) == 1
     assert "drawn examples" in report.outcomes[0].check.detail  # type: ignore[union-attr]
+
+
+ROOT = README.parent
+PAGES = [README, *sorted((ROOT / "docs").rglob("*.md"))]
+
+
+def test_no_page_tells_a_user_to_install_from_an_index_that_does_not_serve_it() -> None:
+    # Only the lab extra brings the command line, and no index serves the package yet: every
+    # install line names the extra, and the index's one says "once it is published".
+    for page in PAGES:
+        text = " ".join(page.read_text().split())
+        assert not re.search(r"pip install\s+divergences(?!\[)", text), page
+        for match in re.finditer(r"pip install \"divergences\[lab\]\"", text):
+            said = text[match.end() : match.end() + 40]
+            assert "published" in said, f"{page}: {match.group()}{said}"
+
+
+def test_the_quoted_time_of_the_large_w1_solve_is_the_benchmarks_latest() -> None:
+    table = (ROOT / "benchmarks" / "README.md").read_text()
+    (seconds,) = re.findall(r"^same law\s+100000 sparse\s+([\d.]+)s", table, flags=re.M)
+    quoted = f"about {round(float(seconds))} s"
+    for page in (README, ROOT / "docs" / "concepts" / "wasserstein.md"):
+        text = " ".join(page.read_text().split())
+        times = re.findall(r"about \d+ s\b", text)
+        assert times and set(times) == {quoted}, (page, times, quoted)

@@ -33,18 +33,22 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     import matplotlib
 
     matplotlib.use("Agg")
-    from divergences.lab.verify import verify
+    from divergences.lab.verify import ProofFileError, verify
 
     # The lectures' proofs come with the tour and the figures; a user's own proofs run alone,
     # with figures only when --out asks for them.
     own = bool(args.paths)
     out = args.out if args.out is not None else (None if own else "figures")
-    report = verify(
-        None if args.no_figures else out,
-        paths=args.paths,
-        only=args.only or (),
-        tour=not (own or args.no_tour),
-    )
+    try:
+        report = verify(
+            None if args.no_figures else out,
+            paths=args.paths,
+            only=args.only or (),
+            tour=not (own or args.no_tour),
+        )
+    except ProofFileError as exc:  # the user's file, not the package: its line, not our traceback
+        print(f"divergences verify: error in a proof file: {exc}", file=sys.stderr)
+        return 2
     return 0 if report.ok else 1
 
 
@@ -151,7 +155,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Runs each step of the proofs (symbolic, numeric and property checks in "
         "float64), prints a table (claim, method, largest error, tolerance, verdict) and exits 1 "
         "if any step fails, naming the step, by how much it missed and, for a property, the "
-        "drawn input that broke it. Without PATH: the proofs of the lectures shipped with the "
+        "drawn input that broke it; exits 2 if a proof file cannot be loaded, naming the file, "
+        "the line and the error. Without PATH: the proofs of the lectures shipped with the "
         "package, the tour of the built-in examples, and the figures written to --out "
         "(default: figures). With PATH: your own proof files, or folders of proof_*.py files.",
     )
@@ -242,9 +247,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Runs the command line; returns the exit status (0 ok, 1 a failed check, 2 a usage error).
 
-    A path that does not exist, a proof file that declares no proof, a bad option value or a
-    package the command needs and cannot find is reported in one line on stderr, not as a
-    traceback.
+    A path that does not exist, a proof file that cannot be loaded or declares no proof, a bad
+    option value or a package the command needs and cannot find is reported in one message on
+    stderr (for a proof file: the file, the line and the error, and a hint where a name has
+    moved), not as a traceback, with the status 2; a step that fails is the status 1.
     """
     args = build_parser().parse_args(argv)
     _enable_x64()

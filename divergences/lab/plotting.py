@@ -113,8 +113,30 @@ def _broken(t: np.ndarray, v: np.ndarray, jump: float) -> tuple[np.ndarray, np.n
     return tt, vv, left & right
 
 
+#: Label prefix of the dots that :func:`_plot_broken` draws at a curve's isolated values; the
+#: leading underscore keeps them out of an automatic legend, and :func:`_legend` puts each dot in
+#: its curve's entry.
+_DOTS = "_isolated values of "
+
+
+def _legend(ax: Any, **kw: Any) -> Any:
+    """The axes' legend, with each curve's isolated dots drawn in that curve's entry."""
+    handles, labels = ax.get_legend_handles_labels()
+    dots = {
+        str(ln.get_label())[len(_DOTS) :]: ln
+        for ln in ax.get_lines()
+        if str(ln.get_label()).startswith(_DOTS)
+    }
+    merged = [(h, dots[lab]) if lab in dots else h for h, lab in zip(handles, labels, strict=True)]
+    return ax.legend(merged, labels, **kw)
+
+
 def _plot_broken(ax: Any, t: np.ndarray, v: np.ndarray, *, jump: float = 0.3, **kw: Any) -> None:
-    """Draws a curve broken at its jumps; a ``markevery`` slice picks points of ``t`` itself."""
+    """Draws a curve broken at its jumps; a ``markevery`` slice picks points of ``t`` itself.
+
+    A value left alone between two jumps (JS = 0 at theta = 0 on the parallel lines) is drawn as
+    a dot, which :func:`_legend` shows in the curve's legend entry.
+    """
     marker = kw.pop("marker", None)
     every = kw.pop("markevery", None)
     size = kw.pop("markersize", 7)
@@ -139,15 +161,34 @@ def _plot_broken(ax: Any, t: np.ndarray, v: np.ndarray, *, jump: float = 0.3, **
             markersize=7,
             clip_on=False,
             zorder=5,
+            label=_DOTS + str(kw.get("label", "")),
         )
+
+
+#: How many up-arrows mark an infinite value across the width of the axes.
+_ARROWS = 15
+
+
+def _arrow_thetas(thetas: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Where to draw the up-arrows of an infinite value: about :data:`_ARROWS` evenly spaced
+    thetas where ``values`` is infinite, none within half a spacing of a finite value (an arrow
+    beside the dot of a finite value would read as its value)."""
+    inf = np.isinf(values)
+    spacing = (thetas.max() - thetas.min()) / (_ARROWS - 1)
+    even = np.unique(np.round(np.linspace(0, thetas.size - 1, _ARROWS)).astype(int))
+    finite = thetas[~inf]
+    if finite.size:
+        clear = np.abs(thetas[even][:, None] - finite[None, :]).min(axis=1) >= spacing / 2
+    else:
+        clear = np.ones(even.size, dtype=bool)
+    return thetas[even[inf[even] & clear]]
 
 
 def _draw_infinite(ax: Any, thetas: np.ndarray, values: np.ndarray, key: str, y_top: float) -> None:
     """KL: a row of up-arrows at the top edge where it is infinite, the finite values as dots."""
-    inf = np.isinf(values)
-    show = np.flatnonzero(inf)[:: max(1, inf.sum() // 14)]
+    show = _arrow_thetas(thetas, values)
     ax.plot(
-        thetas[show],
+        show,
         np.full(show.size, y_top),
         linestyle="none",
         marker="^",
@@ -156,9 +197,17 @@ def _draw_infinite(ax: Any, thetas: np.ndarray, values: np.ndarray, key: str, y_
         clip_on=False,
         label=LABELS[key] + r" $= +\infty$",
     )
-    finite = ~inf
+    finite = np.isfinite(values)
     if finite.any():
-        ax.plot(thetas[finite], values[finite], "o", color=COLORS[key], markersize=7, clip_on=False)
+        ax.plot(
+            thetas[finite],
+            values[finite],
+            "o",
+            color=COLORS[key],
+            markersize=7,
+            clip_on=False,
+            label=LABELS[key] + ", where finite",
+        )
 
 
 @_styled
@@ -201,7 +250,7 @@ def figure_wgan(thetas: Sequence[float] | np.ndarray | None = None) -> Figure:
     ax.set_ylabel("value (KL, JS in nats)")
     # The KL arrows sit on the top edge: the title is lifted clear of them.
     ax.set_title(r"$P_0 = (0, Z)$ vs $P_\theta = (\theta, Z)$, $Z \sim U[0,1]$", pad=18)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=3, frameon=False)
+    _legend(ax, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=2, frameon=False)
     _style(ax)
 
     styles = {"w1": "-", "tv": "-", "js": (0, (5, 3))}
@@ -229,7 +278,7 @@ def figure_wgan(thetas: Sequence[float] | np.ndarray | None = None) -> Figure:
     axg.set_xlabel(r"$\theta$")
     axg.set_ylabel(r"derivative in $\theta$")
     axg.set_title(r"the gradient a generator receives: only $W_1$ gives one", pad=18)
-    axg.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=3, frameon=False)
+    _legend(axg, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=3, frameon=False)
     _style(axg)
     return fig
 
@@ -285,7 +334,7 @@ def figure_discretisation(thetas: Sequence[float] | np.ndarray | None = None) ->
     ax.set_xlabel(r"$\theta$")
     ax.set_ylabel(r"$W_1(P_0, P_\theta)$")
     ax.set_title(r"$W_1$: staircase on pixels, biased up from samples")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=2, frameon=False)
+    _legend(ax, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=2, frameon=False)
     _style(ax)
     axj.set_xlabel(r"$\theta$")
     axj.set_ylabel(r"$\mathrm{JS}(P_0 \| P_\theta)$ [nats]")
@@ -315,7 +364,7 @@ def figure_discretisation(thetas: Sequence[float] | np.ndarray | None = None) ->
         fontsize=11,
         arrowprops={"arrowstyle": "->", "color": COLORS["grey"]},
     )
-    axj.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=2, frameon=False)
+    _legend(axj, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=2, frameon=False)
     _style(axj)
     return fig
 
@@ -326,7 +375,9 @@ def figure_shifted_families(thetas: Sequence[float] | np.ndarray | None = None) 
 
     Shifted Gaussians keep overlapping: KL grows like :math:`\theta^2/2`, JS and TV saturate,
     W1 = :math:`|\theta|`. Shifted uniforms lose overlap at :math:`|\theta| = 1`: KL is infinite at
-    once, JS and TV stop at log 2 and 1, only W1 keeps growing.
+    once, JS and TV stop at log 2 and 1, only W1 keeps growing. Both panels share one scale, tall
+    enough for every finite value; the closed forms each family has are drawn as thin black
+    dashes, and the legend names them (the JS of two Gaussians has none).
     """
     t = np.linspace(-2.5, 2.5, 101) if thetas is None else np.asarray(thetas, dtype=float)
     fig, axes = _figure((12.0, 5.4), 1, 2)
@@ -334,11 +385,16 @@ def figure_shifted_families(thetas: Sequence[float] | np.ndarray | None = None) 
         r"$P_0 = N(0, 1)$, $P_\theta = N(\theta, 1)$",
         r"$P_0 = U[0, 1]$, $P_\theta = U[\theta, \theta + 1]$",
     )
-    for ax, fam, title in zip(
-        axes, (families.shifted_gaussians(), families.shifted_uniforms()), titles, strict=True
-    ):
-        s = sweep(fam, t, quantities=("kl", "js", "tv", "w1"))
-        top = 2.8
+    sweeps = [
+        sweep(fam, t, quantities=("kl", "js", "tv", "w1"))
+        for fam in (families.shifted_gaussians(), families.shifted_uniforms())
+    ]
+    # One scale for both panels, tall enough for every finite value (KL = theta^2 / 2 included);
+    # the arrows of an infinite KL sit on its top edge.
+    finite = np.concatenate([v[np.isfinite(v)] for s in sweeps for v in s.values.values()])
+    top = 1.08 * float(finite.max())
+    short = {"w1": r"$W_1$", "tv": "TV", "js": "JS", "kl": "KL"}
+    for ax, s, title in zip(axes, sweeps, titles, strict=True):
         for key in ("w1", "tv", "js"):
             ax.plot(t, s.values[key], color=COLORS[key], linewidth=2.4, label=LABELS[key])
         kl = s.values["kl"]
@@ -347,23 +403,32 @@ def figure_shifted_families(thetas: Sequence[float] | np.ndarray | None = None) 
         else:
             ax.plot(t, kl, color=COLORS["kl"], linewidth=2.2, label=LABELS["kl"])
         assert s.exact is not None
-        for key, v in s.exact.items():
-            if key in ("w1", "tv", "js", "kl"):
-                ax.plot(
-                    t,
-                    np.where(np.isinf(v), np.nan, v),
-                    color="black",
-                    linewidth=0.9,
-                    linestyle=(0, (3, 3)),
-                )
-        ax.plot([], [], color="black", linewidth=0.9, linestyle=(0, (3, 3)), label="closed form")
+        dashed = []
+        for key in ("w1", "tv", "js", "kl"):
+            v = s.exact.get(key)
+            if v is None or np.isfinite(v).sum() < 2:  # no closed form, or no curve to draw
+                continue
+            dashed.append(short[key])
+            ax.plot(
+                t,
+                np.where(np.isinf(v), np.nan, v),
+                color="black",
+                linewidth=0.9,
+                linestyle=(0, (3, 3)),
+            )
+        ax.plot(
+            [],
+            [],
+            color="black",
+            linewidth=0.9,
+            linestyle=(0, (3, 3)),
+            label=f"closed form ({', '.join(dashed)})",
+        )
         ax.set_ylim(-0.05, top)
         ax.set_xlabel(r"shift $\theta$")
         ax.set_ylabel("value")
-        ax.set_title(title)
-        ax.legend(
-            loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=3, frameon=False, fontsize=10
-        )
+        ax.set_title(title, pad=18)  # clear of the KL arrows on the top edge
+        _legend(ax, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=2, frameon=False)
         _style(ax)
     return fig
 

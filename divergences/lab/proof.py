@@ -57,6 +57,9 @@ class Check(NamedTuple):
       detail: a short note for the table (the worst example, the value found).
       counterexample: for a property that failed, the drawn input that broke it, written out
         (arrays in full precision); empty otherwise.
+      compared: the two values behind ``error``, written out in full precision (the entry
+        closest to failing, with its index when the inputs are arrays), as :meth:`equal`,
+        :meth:`at_most` and :meth:`differ` record them; empty for a check built by hand.
     """
 
     error: float
@@ -64,6 +67,7 @@ class Check(NamedTuple):
     relation: str = "<="
     detail: str = ""
     counterexample: str = ""
+    compared: str = ""
 
     @property
     def holds(self) -> bool:
@@ -109,11 +113,14 @@ class Check(NamedTuple):
         err = np.where(np.isnan(a) | np.isnan(e), np.nan, err)
         band = atol + rtol * np.where(np.isinf(e), 0.0, np.abs(e))
         if np.isnan(err).any():
-            return cls(math.nan, float(band.max()), "<=", detail or "NaN found")
+            k = int(np.argmax(np.isnan(err)))
+            compared = _compared(("actual", "expected"), a, e, k)
+            return cls(math.nan, float(band.max()), "<=", detail or "NaN found", compared=compared)
         with np.errstate(divide="ignore", invalid="ignore"):
             ratio = np.where(err == 0, 0.0, err / band)
         k = int(np.argmax(ratio))
-        return cls(float(err.flat[k]), float(band.flat[k]), "<=", detail)
+        compared = _compared(("actual", "expected"), a, e, k)
+        return cls(float(err.flat[k]), float(band.flat[k]), "<=", detail, compared=compared)
 
     @classmethod
     def at_most(cls, lhs: Any, rhs: Any, *, atol: float, detail: str = "") -> Check:
@@ -124,9 +131,14 @@ class Check(NamedTuple):
         with np.errstate(invalid="ignore"):
             excess = lhs_a - rhs_a
         excess = np.where((lhs_a == rhs_a), 0.0, excess)  # inf <= inf
-        if np.isnan(excess).any():
-            return cls(math.nan, atol, "<=", detail or "NaN found")
-        return cls(max(0.0, float(np.max(excess, initial=0.0))), atol, "<=", detail)
+        if excess.size == 0:
+            return cls(0.0, atol, "<=", detail)
+        nan = np.isnan(excess)
+        k = int(np.argmax(nan)) if nan.any() else int(np.argmax(excess))
+        compared = _compared(("left", "right"), lhs_a, rhs_a, k)
+        if nan.any():
+            return cls(math.nan, atol, "<=", detail or "NaN found", compared=compared)
+        return cls(max(0.0, float(excess.flat[k])), atol, "<=", detail, compared=compared)
 
     @classmethod
     def differ(cls, a: Any, b: Any, *, at_least: float, detail: str = "") -> Check:
@@ -137,9 +149,39 @@ class Check(NamedTuple):
         with np.errstate(invalid="ignore"):
             gap = np.abs(a_a - b_a)
         gap = np.where(np.isinf(a_a) & np.isinf(b_a) & (a_a == b_a), 0.0, gap)
-        if np.isnan(gap).any():
-            return cls(math.nan, at_least, ">=", detail or "NaN found")
-        return cls(float(np.min(gap)), at_least, ">=", detail)
+        if gap.size == 0:
+            return cls(math.inf, at_least, ">=", detail)
+        nan = np.isnan(gap)
+        k = int(np.argmax(nan)) if nan.any() else int(np.argmin(gap))
+        compared = _compared(("a", "b"), a_a, b_a, k)
+        if nan.any():
+            return cls(math.nan, at_least, ">=", detail or "NaN found", compared=compared)
+        return cls(float(gap.flat[k]), at_least, ">=", detail, compared=compared)
+
+    def explain(self) -> str:
+        """Why the check failed (or holds), in one line: the error against its bound, the values.
+
+        Example:
+          >>> print(Check.equal(2.0, 2.5, rtol=0.0, atol=1e-12).explain())
+          error 5.000e-01 exceeds the tolerance 1.0e-12: actual 2.0, expected 2.5
+        """
+        if math.isnan(self.error):
+            head = f"error is NaN (the bound is {self.tolerance:.1e})"
+        elif self.relation == "<=":
+            verb = "is within" if self.holds else "exceeds"
+            head = f"error {self.error:.3e} {verb} the tolerance {self.tolerance:.1e}"
+        else:
+            verb = "is at least" if self.holds else "is below"
+            head = f"gap {self.error:.3e} {verb} the required {self.tolerance:.1e}"
+        notes = "; ".join(part for part in (self.compared, self.detail) if part)
+        return f"{head}: {notes}" if notes else head
+
+
+def _compared(names: tuple[str, str], a: np.ndarray, b: np.ndarray, k: int) -> str:
+    """``"actual 2.0, expected 2.5"``: entry ``k`` of two broadcast arrays, every digit kept."""
+    index = ", ".join(str(int(i)) for i in np.unravel_index(k, a.shape))
+    where = f"at [{index}]: " if a.ndim else ""
+    return f"{where}{names[0]} {float(a.flat[k])!r}, {names[1]} {float(b.flat[k])!r}"
 
 
 def worst_of(checks: list[Check] | tuple[Check, ...], *, detail: str | None = None) -> Check:
@@ -257,10 +299,7 @@ class Step(NamedTuple):
         """Runs the step; raises :class:`StepFailed` with the claim and the error if it fails."""
         c = self.run()
         if not c.holds:
-            raise StepFailed(
-                f"[{self.proof}] {self.claim} ({self.method}): error {c.error:.3e} "
-                f"{'exceeds' if c.relation == '<=' else 'is below'} {c.tolerance:.1e}; {c.detail}"
-            )
+            raise StepFailed(f"[{self.proof}] {self.claim} ({self.method}): {c.explain()}")
         return c
 
 

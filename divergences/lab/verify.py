@@ -12,18 +12,31 @@ suite runs), adds the tour of the built-in examples, and reports
 then writes the figures of :mod:`divergences.lab.plotting`. Hypothesis runs under the harness'
 ``ci`` profile (no deadline, derandomised: the same examples every run) unless
 ``HYPOTHESIS_PROFILE`` names another; everything comes from the installed package, so ``verify``
-works from any folder.
+works from any folder, and writes nothing there but the figures asked for: what Hypothesis stores
+on disk (its example database, its cache of the constants it reads in source files) goes to a
+temporary folder removed at the end of the run.
+
+A proof file that cannot be loaded (a syntax error, an import that fails, an error in its top
+level) raises :class:`ProofFileError`, whose message names the file, the line and the error, with a
+hint where the file imports a name that has moved (``divergences.proof`` is now
+``divergences.lab.proof``) or one close to a name that exists.
 """
 
 from __future__ import annotations
 
+import contextlib
+import difflib
 import importlib
 import importlib.resources
 import importlib.util
+import pkgutil
+import re
 import sys
+import tempfile
 import textwrap
 import time
-from collections.abc import Sequence
+import traceback
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import NamedTuple, TextIO
@@ -32,7 +45,9 @@ from divergences.lab.proof import Check, Outcome, Proof, Step
 from divergences.testing.profiles import load_profile
 
 __all__ = [
+    "MOVED",
     "PROOFS_PACKAGE",
+    "ProofFileError",
     "VerifyReport",
     "format_failures",
     "format_table",
@@ -86,6 +101,128 @@ def _packaged_proofs(only: Sequence[str]) -> list[ModuleType]:
     ]
 
 
+#: Modules and names that have moved, old dotted path -> new: the hint after an import error.
+MOVED: dict[str, str] = {
+    **{
+        f"divergences.{name}": f"divergences.lab.{name}"
+        for name in ("cli", "critics", "examples", "plotting", "proof", "sweep", "tour", "verify")
+    },
+    **{
+        f"divergences.{name}": f"divergences.lab.critics.{name}"
+        for name in (
+            "CriticFit",
+            "CriticSweep",
+            "critic_sweep",
+            "plot_critic_sweep",
+            "train_fgan_critic",
+            "train_gan_discriminator",
+            "train_wgan_critic",
+        )
+    },
+    "divergences.Sweep": "divergences.lab.sweep.Sweep",
+    "divergences.Measures": "divergences.MeasurePair",
+    "divergences.families.Measures": "divergences.families.MeasurePair",
+    "divergences.f_generators": "divergences.generators",
+    "divergences.proofs": PROOFS_PACKAGE,
+    "proofs": PROOFS_PACKAGE,
+}
+
+#: The library's modules that became private (``divergences._src``): their functions are imported
+#: from the package itself.
+_PRIVATE_MODULES = frozenset(
+    f"divergences.{name}"
+    for name in (
+        "chi_square",
+        "entropy",
+        "f_divergence",
+        "gan",
+        "gaussian",
+        "hellinger",
+        "histogram",
+        "information",
+        "js",
+        "kl",
+        "total_variation",
+    )
+)
+
+
+class ProofFileError(Exception):
+    """A proof file that cannot be loaded: its syntax, an import, or an error in its top level.
+
+    The message is what a user needs to fix it, with no traceback: the file and the line, the line
+    itself, the error, and a hint where one helps (a moved name, a close name that exists).
+
+    Attributes:
+      path: the proof file.
+      line: the line of the file where the error is (None when no line of the file is involved).
+      error: the exception raised while loading it.
+      hint: what to change, or an empty string.
+    """
+
+    def __init__(self, path: Path, line: int | None, error: BaseException, hint: str = ""):
+        self.path, self.line, self.error, self.hint = path, line, error, hint
+        if isinstance(error, SyntaxError):
+            text, what = error.text, f"{type(error).__name__}: {error.msg}"
+        else:
+            text, what = None, f"{type(error).__name__}: {error}"
+        if text is None and line is not None:
+            text = _source_line(path, line)
+        where = f"{path}, line {line}" if line is not None else str(path)
+        parts = [f"{where}: {what}"]
+        if text and text.strip():
+            parts.append(f"    {text.strip()}")
+        if hint:
+            parts.append(f"hint: {hint}")
+        super().__init__("\n".join(parts))
+
+
+def _source_line(path: Path, line: int) -> str:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace").splitlines()[line - 1]
+    except (OSError, IndexError):
+        return ""
+
+
+def _public_modules() -> list[str]:
+    import divergences
+
+    found = ["divergences"]
+    for info in pkgutil.walk_packages(divergences.__path__, "divergences."):
+        if not any(part.startswith("_") for part in info.name.split(".")):
+            found.append(info.name)
+    return found
+
+
+def _import_hint(error: ImportError) -> str:
+    """What to change after ``error``: the new place of a moved name, else a close existing one."""
+    module = error.name or ""
+    if isinstance(error, ModuleNotFoundError):
+        missing = module
+    else:  # "cannot import name 'X' from 'M' (...)": X is only in the message
+        match = re.match(r"cannot import name '([^']+)'", str(error))
+        missing = f"{module}.{match.group(1)}" if match else module
+    for old, new in MOVED.items():
+        if missing == old or missing.startswith(old + "."):
+            return f"{old} is now {new}"
+    if missing in _PRIVATE_MODULES:
+        return (
+            f"the library's modules are private: import their functions from the package "
+            f"itself (from divergences import {missing.rsplit('.', 1)[1]}, or "
+            "import divergences as dv)"
+        )
+    top = missing.split(".")[0]
+    if top != "divergences":
+        return f"the module {top!r} is not installed in this Python ({sys.executable})"
+    if isinstance(error, ModuleNotFoundError):
+        close = difflib.get_close_matches(missing, _public_modules(), n=1, cutoff=0.8)
+    else:
+        names = [n for n in dir(sys.modules.get(module)) if not n.startswith("_")]
+        name = missing.rsplit(".", 1)[1]
+        close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+    return f"did you mean {close[0]}?" if close else ""
+
+
 def _import_proof_file(path: Path) -> ModuleType:
     # A user's proof file is loaded under a name of its own, without touching sys.path: it imports
     # the installed package only (``divergences.lab.proof``, ``divergences.testing``).
@@ -95,7 +232,17 @@ def _import_proof_file(path: Path) -> ModuleType:
         raise ImportError(f"cannot load the proof file {path}")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module  # dataclasses and pickling look a module up by name
-    spec.loader.exec_module(module)
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:  # whatever the file's top level raises is the file's error
+        del sys.modules[name]
+        if isinstance(exc, SyntaxError) and exc.filename == str(path):
+            line = exc.lineno
+        else:
+            frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == str(path)]
+            line = frames[-1].lineno if frames else None
+        hint = _import_hint(exc) if isinstance(exc, ImportError) else ""
+        raise ProofFileError(path, line, exc, hint) from exc
     return module
 
 
@@ -127,6 +274,8 @@ def load_proofs(paths: Sequence[str | Path] = (), *, only: Sequence[str] = ()) -
 
     Raises:
       FileNotFoundError: for a path that does not exist, or a folder with no ``proof_*.py``.
+      ProofFileError: when a file cannot be loaded (a syntax error, a failed import, an error in
+        its top level), naming the file, the line and the error.
       ValueError: when a file declares no ``PROOF``.
     """
     if paths:
@@ -144,6 +293,30 @@ def load_proofs(paths: Sequence[str | Path] = (), *, only: Sequence[str] = ()) -
             )
         proofs.append(proof)
     return proofs
+
+
+@contextlib.contextmanager
+def _temporary_hypothesis_storage() -> Iterator[Path]:
+    """Points Hypothesis' storage at a temporary folder for the ``with`` block, then restores it.
+
+    Hypothesis writes under ``.hypothesis/`` in the working folder: the example database (unless
+    the settings say ``database=None``, as the ``ci`` profile does) and, since version 6.131, a
+    cache of the constants it collects from the source files it draws for. Inside the block both
+    go to a temporary folder, removed at its end; the storage folder in force before (the
+    caller's own, or the default) is restored, and no setting or profile is changed.
+
+    Yields:
+      The temporary folder.
+    """
+    from hypothesis import configuration
+
+    previous = vars(configuration).get("__hypothesis_home_directory")
+    with tempfile.TemporaryDirectory(prefix="divergences-hypothesis-") as folder:
+        configuration.set_hypothesis_home_dir(folder)
+        try:
+            yield Path(folder)
+        finally:
+            configuration.set_hypothesis_home_dir(previous)
 
 
 def _tour_step() -> Step:
@@ -248,12 +421,7 @@ def format_failures(outcomes: Sequence[Outcome]) -> str:
             out.append(f"FAILED {where}\n    raised {o.exception}")
         else:
             c = o.check
-            how = (
-                f"error {c.error:.3e} exceeds the tolerance {c.tolerance:.1e}"
-                if c.relation == "<="
-                else f"gap {c.error:.3e} is below the required {c.tolerance:.1e}"
-            )
-            out.append(f"FAILED {where}\n    {how}; {c.detail}")
+            out.append(f"FAILED {where}\n    {c.explain()}")
             if c.counterexample:
                 shown = textwrap.indent(c.counterexample, "        ")
                 out.append(f"    counterexample (the drawn input that breaks it):\n{shown}")
@@ -286,10 +454,11 @@ def verify(
     out = sys.stdout if stream is None else stream
     t0 = time.perf_counter()
     load_profile()  # no deadline, derandomised; HYPOTHESIS_PROFILE or a proof file may override
-    proofs = load_proofs(paths, only=only)
-    n_steps = sum(len(p) for p in proofs) + int(tour)
-    out.write(f"Verifying {len(proofs)} derivations, {n_steps} steps (float64):\n")
-    outcomes = run(proofs, tour=tour, stream=out)
+    with _temporary_hypothesis_storage():
+        proofs = load_proofs(paths, only=only)
+        n_steps = sum(len(p) for p in proofs) + int(tour)
+        out.write(f"Verifying {len(proofs)} derivations, {n_steps} steps (float64):\n")
+        outcomes = run(proofs, tour=tour, stream=out)
     out.write(format_table(outcomes) + "\n")
     written: list[Path] = []
     if figures and out_dir is not None:

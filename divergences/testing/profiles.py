@@ -9,7 +9,9 @@ time.
 Profiles (``HYPOTHESIS_PROFILE`` chooses one; :func:`load_profile` loads it):
 
 * ``ci`` (the default): 60 derandomised examples per property, the failing blob printed, and no
-  example database (a derandomised run needs none, and a user's folder gets no ``.hypothesis/``).
+  example database (a derandomised run needs none). ``divergences verify`` also points
+  Hypothesis' other files (its cache of constants) at a temporary folder, so that the folder it
+  runs from gets no ``.hypothesis/``.
 * ``dev``: 100 random examples per property.
 * ``thorough``: 2000 random examples per property, for a long adversarial run.
 

@@ -5,7 +5,8 @@
   ``dv`` (the package), ``np`` and ``math``; the text after ``|`` is a format spec.
 * the directive ``dv-proofs`` renders the catalogue of ``proofs/proof_*.py``: each proof's title
   and claim (its docstring, with rendered formulas), a link to its source, its steps with their
-  method, and the result of running each step now.
+  method, and the result of running each step now. Titles and steps are written in plain text
+  with ASCII formulas, for the terminal; :func:`claim_rst` renders their formulas as math.
 * the directive ``dv-run`` runs a ``divergences`` command while building and shows its output,
   failing the build when the exit status is not the one the page promises.
 * :func:`training_run` trains one configuration of the training lab once per build (the plots of
@@ -21,6 +22,7 @@ import importlib.resources
 import math
 import os
 import pathlib
+import re
 import shlex
 import subprocess
 import sys
@@ -53,10 +55,184 @@ def dv_role(
     return [nodes.literal(rawtext, rendered)], []
 
 
+# The proofs state their titles and steps in plain text with ASCII formulas ("KL(p || q) >= 0",
+# "D* = p / (p + q)"), which `divergences verify` prints in a terminal. The catalogue renders the
+# formulas as math: a claim is cut into runs of words and runs of formula, and each formula run is
+# rewritten in LaTeX. A token is a word when it is an English word (of three letters or more, or a
+# short one such as "is", "at", "a"), a name ("Pinsker", "POT's", "1-Lipschitz"); it is code when
+# it names a Python object (``dv.kl``, ``w1_primal``); everything else (symbols, numbers, single
+# letters, function names such as log, KL or sqrt) is formula.
+
+_MATH_FUNCTIONS = {
+    "log", "exp", "min", "max", "sup", "inf", "sqrt", "argmax", "argmin", "tanh", "sin", "cos",
+    "det", "tr", "diag", "lim", "sign", "int",
+}  # fmt: skip
+_MATH_NAMES = {"KL", "JS", "TV", "MI", "IS", "FID", "ELBO", "W1", "H", "E", "V", "D", "G", "I"}
+_GREEK = (
+    "alpha", "beta", "gamma", "delta", "epsilon", "eta", "theta", "lambda", "mu", "nu", "pi",
+    "rho", "sigma", "tau", "phi", "psi", "omega", "Sigma", "Delta",
+)  # fmt: skip
+_SHORT_WORDS = {
+    "a", "an", "is", "at", "on", "in", "of", "by", "to", "as", "or", "no", "be", "it", "if", "so",
+    "we", "up", "do", "vs", "et", "al",
+}  # fmt: skip
+_CODE = re.compile(
+    r"\bfloat(?:16|32|64)\b|\b(?:dv|jax|scipy|np|ot)\.[\w.]+|\b[A-Za-z][A-Za-z0-9]*(?:_[a-z]+)*_[a-z]{4,}\b"
+)
+_OPERATOR_EDGE = re.compile(r"^[=+\-*/<>^|]|[=+\-*/<>^|(]$")
+
+
+def _token_kind(token: str) -> str:
+    """``"prose"``, ``"code"`` or ``"math"``: how one whitespace-separated token is shown."""
+    if _CODE.search(token):
+        return "code"
+    core = token.strip("([,.:;)]")
+    if not core:
+        return "math"
+    if (re.fullmatch(r"[A-Za-z]+'s?", core) and not token.endswith("'")) or re.fullmatch(
+        r"[A-Za-z]{4,}'|[0-9A-Za-z]+(-[A-Za-z]+)+", core
+    ):
+        return "prose"  # POT's, activations', 1-Lipschitz, Kantorovich-Rubinstein
+    if not re.fullmatch(r"[A-Za-z]+", core) or token.rstrip(",.;:").endswith("("):
+        return "math"
+    if core in _MATH_FUNCTIONS or core in _MATH_NAMES or core in _GREEK:
+        return "math"
+    if len(core) == 1:  # a variable, but for the article "a" (see claim_rst)
+        return "prose" if core == "a" and core == token.rstrip(",.;:") else "math"
+    if len(core) == 2 and core.islower():
+        return "prose" if core in _SHORT_WORDS else "math"
+    return "prose"  # words, names and acronyms (LP, POT, SVD)
+
+
+def _sqrt_braces(s: str) -> str:
+    r"""``\sqrt(x)`` as ``\sqrt{x}``: the radical drawn over its whole argument."""
+    out, i = "", 0
+    while (j := s.find("\\sqrt(", i)) >= 0:
+        depth, k = 0, j + 5
+        while k < len(s):
+            depth += {"(": 1, ")": -1}.get(s[k], 0)
+            if depth == 0:
+                break
+            k += 1
+        if k == len(s):
+            break
+        out += s[i:j] + "\\sqrt{" + s[j + 6 : k] + "}"
+        i = k + 1
+    return out + s[i:]
+
+
+def ascii_to_latex(formula: str) -> str:
+    r"""An ASCII formula of a proof's claim in LaTeX: ``KL(p_hat || q) >= 0`` becomes
+    ``\mathrm{KL}(\hat{p} \,\|\, q) \ge 0``."""
+    s = formula
+    grouping = s.count("{") == s.count("}") and all(
+        s[i - 1] in "_^" for i, c in enumerate(s) if c == "{" and i
+    )
+    s = re.sub(r"([%#&])" if grouping else r"([{}%#&])", r"\\\1", s)
+    s = s.replace("INF_OP", "\\inf").replace("~", r"\sim ")
+    s = re.sub(r"<(\S[^<>=]*\S)>", r"\\langle \1 \\rangle", s)
+    s = s.replace(" || ", r" \,\|\, ").replace("||", r"\|")
+    for ascii_, tex in (("<=", r"\le"), (">=", r"\ge"), ("!=", r"\ne"), ("->", r"\to")):
+        s = s.replace(ascii_, f" {tex} ")
+    s = s.replace("+-", r"\pm ")
+    s = re.sub(r"\^(-\d+)", r"^{\1}", s)
+    s = re.sub(r"\b([A-Za-z])_hat", r"\\hat{\1}", s)
+    s = re.sub(
+        r"\b(\d+(?:\.\d+)?)e([+-]?\d+)\b",
+        lambda m: (
+            (f"{m.group(1)} \\cdot " if m.group(1) != "1" else "")
+            + f"10^{{{m.group(2).lstrip('+')}}}"
+        ),
+        s,
+    )
+    s = re.sub(r"\binf\b(?!_)", r"\\infty", s)
+    s = re.sub(
+        r"(?<![A-Za-z\\])(" + "|".join(_GREEK) + r")(\d?)(?![A-Za-z])",
+        lambda m: f"\\{m.group(1)}" + (f"_{m.group(2)}" if m.group(2) else "") + " ",
+        s,
+    )
+    s = re.sub(
+        r"(?<![A-Za-z\\])(sum|prod|log|exp|min|max|sup|inf|sqrt|tanh|sin|cos|det|lim|int)"
+        r"(?![A-Za-z])",
+        r"\\\1",
+        s,
+    )
+    s = _sqrt_braces(s)
+    s = re.sub(r"\b(argmax|argmin|tr|diag|sign)(?![A-Za-z])", r"\\operatorname{\1}", s)
+    s = re.sub(r"\b(KL|JS|TV|MI|IS|FID|ELBO)(?![A-Za-z])", r"\\mathrm{\1}", s)
+    s = re.sub(r"\bW1\b", "W_1", s)
+    s = re.sub(r"(?<![\\A-Za-z_{])([A-Za-z]{3,})(?=['(])", r"\\operatorname{\1}", s)
+    s = re.sub(r"_(\\?[A-Za-z0-9]{2,})", r"_{\1}", s)
+    s = re.sub(r"([A-Za-z)])\*", r"\1^*", s)
+    return re.sub(r" +", " ", s).strip()
+
+
+def _balanced(text: str) -> bool:
+    return text.count("(") == text.count(")") and text.count("[") == text.count("]")
+
+
+def _peel(run: str) -> tuple[str, str, str]:
+    """A run's end punctuation, and a bracket it opens or closes without its partner, as text."""
+    match = re.match(r"^(.*?)([,.;:]*)$", run)
+    assert match is not None
+    head, run, tail = "", match.group(1), match.group(2)
+    for open_, close in ("()", "[]"):
+        if run.startswith(open_) and run.count(open_) > run.count(close):
+            head, run = head + open_, run[1:]
+        if run.endswith(close) and run.count(close) > run.count(open_):
+            run, tail = run[:-1], close + tail
+    return head, run, tail
+
+
+def claim_rst(text: str) -> str:
+    """A proof's title or step claim as reStructuredText: words as text, formulas as ``:math:``,
+    Python names as literals."""
+    tokens = text.split()
+    for i, t in enumerate(tokens):  # "inf over couplings" is the infimum, elsewhere infinity
+        if t == "inf" and i + 1 < len(tokens) and tokens[i + 1] == "over":
+            tokens[i] = "INF_OP"
+    merged: list[str] = []  # a call in code keeps its arguments: dv.kl_normal(mu, s)
+    for t in tokens:
+        code = _CODE.search(merged[-1]) if merged else None
+        call = merged[-1][code.start() :] if code else ""
+        if call.count("(") > call.count(")"):
+            merged[-1] += " " + t
+        else:
+            merged.append(t)
+    kinds = [_token_kind(t) for t in merged]
+    for i, t in enumerate(merged):  # "a" beside an operator is a variable: y = a / (a + b)
+        after = merged[i + 1] if i + 1 < len(merged) else ""
+        beside = (i and _OPERATOR_EDGE.search(merged[i - 1])) or _OPERATOR_EDGE.search(after)
+        if t == "a" and beside and (not after or kinds[i + 1] != "prose"):
+            kinds[i] = "math"
+    runs: list[tuple[str, list[str]]] = []
+    closed = True
+    for t, kind in zip(merged, kinds, strict=True):
+        if runs and runs[-1][0] == kind and kind != "code" and not closed:
+            runs[-1][1].append(t)
+        else:
+            runs.append((kind, [t]))
+        closed = t[-1] in ":;" and _balanced(" ".join(runs[-1][1]))  # "slip 2:" ends a formula
+    out = []
+    for kind, words in runs:
+        chunk = " ".join(words)
+        head, body, tail = _peel(chunk)
+        if kind == "prose" or not body:
+            out.append(chunk)
+        elif kind == "code":
+            if body.startswith("(") and body.endswith(")"):
+                head, body, tail = head + "(", body[1:-1], ")" + tail
+            out.append(f"{head}``{body}``{tail}")
+        else:
+            out.append(f"{head}:math:`{ascii_to_latex(body)}`{tail}")
+    return " ".join(out)
+
+
 class ProofCatalogue(Directive):
     """Renders every proof of the lectures, loaded as ``divergences verify`` loads them (the package
-    ``divergences.lab.proofs``): its claim as the module docstring states it (reStructuredText, so
-    the formulas are rendered math), a link to its source file, and its steps with the result of
+    ``divergences.lab.proofs``): its title and the claim of each step with their formulas rendered
+    (:func:`claim_rst`), its claim as the module docstring states it (reStructuredText, so the
+    formulas are rendered math), a link to its source file, and its steps with the result of
     running each one now, under the harness' Hypothesis profile. A step that does not hold fails
     the build."""
 
@@ -77,13 +253,16 @@ class ProofCatalogue(Directive):
         env = self.state.document.settings.env
         docs = pathlib.Path(env.srcdir)
         out: list[nodes.Node] = []
+        self._messages: list[nodes.Node] = []  # what the inline parser reports about a claim
         for name in names:
             module = importlib.import_module(f"{PROOFS_PACKAGE}.{name}")
             path = pathlib.Path(module.__file__ or "")
             env.note_dependency(str(path))
             proof = module.PROOF
             section = nodes.section(ids=[nodes.make_id(name)], names=[nodes.make_id(name)])
-            section += nodes.title(text=proof.title)
+            title, messages = self.state.inline_text(claim_rst(proof.title), self.lineno)
+            section += nodes.title(proof.title, "", *title)
+            section += messages
             _, _, body = (module.__doc__ or "").partition("\n")
             link = os.path.relpath(path, docs).replace(os.sep, "/")
             source = f"Source: :download:`proofs/{path.name} <{link}>`"
@@ -91,7 +270,7 @@ class ProofCatalogue(Directive):
             self.state.nested_parse(StringList(text, source=str(path)), 0, section)
             section += self._steps_table(proof, path)
             out.append(section)
-        return out
+        return out + self._messages
 
     def _steps_table(self, proof: Any, path: pathlib.Path) -> nodes.table:
         table = nodes.table(classes=["dv-proof-steps"])
@@ -112,7 +291,11 @@ class ProofCatalogue(Directive):
                 c = outcome.check
                 verdict = "holds" if outcome.holds else "FAILS"
                 result = f"{verdict}: error {c.error:.1e} {c.relation} {c.tolerance:.0e}"
-            body += _row([step.claim, step.method, result, f"{outcome.seconds:.2f}"])
+            claim, messages = self.state.inline_text(claim_rst(step.claim), self.lineno)
+            row = _row(["", step.method, result, f"{outcome.seconds:.2f}"])
+            row[0][0] += claim
+            body += row
+            self._messages += messages
             if not outcome.holds:
                 raise self.error(f"proof {path.stem}: step {step.claim!r} does not hold")
         return table

@@ -233,4 +233,106 @@ def test_a_users_proof_from_an_empty_folder_shows_the_counterexample(tmp_path) -
     assert "counterexample (the drawn input that breaks it):" in out.stdout
     assert "array([" in out.stdout  # the drawn pmfs, written out as arrays
     assert "1 of 2 steps FAILED" in out.stdout
-    assert not list(work.rglob("*.png"))  # a user's proofs draw no figures unless asked
+    # Nothing is written in the folder it runs from: no figures unless asked, no .hypothesis/.
+    assert not list(work.iterdir())
+
+
+def test_in_process_verify_leaves_hypothesis_storage_as_it_found_it(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from hypothesis.configuration import storage_directory
+
+    proof = tmp_path / "proof_mine.py"
+    proof.write_text(USER_PROOF)
+    before = storage_directory().path
+    assert main(["verify", str(proof)]) == 1
+    capsys.readouterr()
+    assert storage_directory().path == before
+
+
+TYPO_PROOF = '''
+"""A proof that imports the framework from where it used to be."""
+import math
+
+from divergences.proof import Check, Proof
+
+PROOF = Proof("moved")
+'''
+
+
+def _verify_from_an_empty_folder(
+    tmp_path: Path, source: str
+) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    proof = tmp_path / "proof_mine.py"
+    proof.write_text(source)
+    work = tmp_path / "empty"
+    work.mkdir()
+    out = subprocess.run(
+        [sys.executable, "-m", "divergences", "verify", str(proof)],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=work,
+    )
+    return proof, out
+
+
+def test_a_typod_import_exits_2_with_one_message_naming_the_file_the_line_and_the_move(
+    tmp_path: Path,
+) -> None:
+    proof, out = _verify_from_an_empty_folder(tmp_path, TYPO_PROOF)
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert out.stdout == ""
+    assert out.stderr.splitlines() == [
+        f"divergences verify: error in a proof file: {proof}, line 5: "
+        "ModuleNotFoundError: No module named 'divergences.proof'",
+        "    from divergences.proof import Check, Proof",
+        "hint: divergences.proof is now divergences.lab.proof",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("source", "line", "error", "hint"),
+    [
+        ("x = 1\ndef f(:\n    pass\n", 2, "SyntaxError: invalid syntax", None),
+        (
+            "from divergences.lab.proof import Chek, Proof\n",
+            1,
+            "ImportError: cannot import name 'Chek' from 'divergences.lab.proof'",
+            "hint: did you mean Check?",
+        ),
+        (
+            "import divergences.lab.prof\n",
+            1,
+            "ModuleNotFoundError: No module named 'divergences.lab.prof'",
+            "hint: did you mean divergences.lab.proof?",
+        ),
+        (
+            "\nfrom divergences import Measures\n",
+            2,
+            "ImportError: cannot import name 'Measures' from 'divergences'",
+            "hint: divergences.Measures is now divergences.MeasurePair",
+        ),
+        (
+            "from divergences.kl import kl\n",
+            1,
+            "ModuleNotFoundError: No module named 'divergences.kl'",
+            "hint: the library's modules are private: import their functions from the package "
+            "itself (from divergences import kl, or import divergences as dv)",
+        ),
+        ("PROOF = 1 / 0\n", 1, "ZeroDivisionError: division by zero", None),
+    ],
+    ids=["syntax", "close-name", "close-module", "moved-name", "private-module", "top-level"],
+)
+def test_a_proof_file_that_does_not_load_is_one_message_and_exit_2(  # type: ignore[no-untyped-def]
+    tmp_path, capsys, source, line, error, hint
+) -> None:
+    proof = tmp_path / "proof_broken.py"
+    proof.write_text(source)
+    assert main(["verify", str(proof)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    lines = captured.err.splitlines()
+    assert lines[0].startswith(
+        f"divergences verify: error in a proof file: {proof}, line {line}: {error}"
+    ), lines
+    assert lines[1] == "    " + source.splitlines()[line - 1].strip()
+    assert lines[2:] == ([hint] if hint else [])

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+
 import matplotlib
 
 matplotlib.use("Agg")
 
+import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
@@ -131,3 +134,111 @@ def test_discretisation_js_curves_at_log2_are_told_apart() -> None:
         if ln.get_linestyle() == "None" and np.isclose(ln.get_ydata(), math.log(2)).sum() >= 3
     }
     assert {"s", "^"} <= drawn_markers
+
+
+def _is_drawn(line) -> bool:  # type: ignore[no-untyped-def]
+    import numpy as np
+
+    x, y = (np.asarray(v, dtype=float) for v in line.get_data())
+    return bool(line.get_visible() and (np.isfinite(x) & np.isfinite(y)).any())
+
+
+def _parts(line) -> set[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    """What a reader sees of a line: its stroke (colour, dash, width) and its marker (colour, shape)."""
+    from matplotlib.colors import to_hex
+
+    parts = set()
+    if line.get_linestyle() not in ("None", "none", "", " ") and line.get_linewidth() > 0:
+        stroke = f"{line.get_linestyle()} {float(line.get_linewidth()):.1f} {line.get_alpha()}"
+        parts.add((to_hex(line.get_color()), stroke))
+    if line.get_marker() not in (None, "None", "none", "", " "):
+        parts.add((to_hex(line.get_markerfacecolor()), f"marker {line.get_marker()}"))
+    return parts
+
+
+def _not_in_the_legend(ax) -> list[str]:  # type: ignore[no-untyped-def]
+    """The lines drawn in ``ax`` that show a stroke or a marker no legend entry shows."""
+    from matplotlib.lines import Line2D
+
+    shown: set[tuple[str, str]] = set()
+    for handle in ax.get_legend().findobj(Line2D):
+        shown |= _parts(handle)
+    missing = []
+    for line in ax.get_lines():
+        if not _is_drawn(line):
+            continue
+        if line.get_marker() not in (None, "None", "none", "", " ") and (
+            line.get_markevery() == []  # the marker only shows in the legend
+        ):
+            continue
+        extra = _parts(line) - shown
+        if extra:
+            missing.append(f"{line.get_label()!r}: {sorted(extra)}")
+    return missing
+
+
+@functools.cache
+def _sweep_figure(name: str) -> Figure:
+    """The three figures in theta, each built once for the tests below (41 thetas, 21 for pixels)."""
+    thetas = {
+        "wgan_figure1": np.linspace(-1, 1, 41),
+        "discretisation": np.linspace(-0.5, 0.5, 21),
+        "shifted_families": np.linspace(-2.5, 2.5, 41),
+    }[name]
+    return plotting.FIGURES[name](thetas)  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize("name", ["wgan_figure1", "discretisation", "shifted_families"])
+def test_every_line_drawn_is_shown_in_a_legend_entry(name: str) -> None:
+    for ax in _sweep_figure(name).axes:
+        assert _not_in_the_legend(ax) == [], ax.get_title()
+
+
+@pytest.mark.parametrize("name", ["wgan_figure1", "shifted_families"])
+def test_no_infinity_arrow_beside_a_finite_value(name: str) -> None:
+    """An up-arrow (KL = +inf) next to the dot of a finite KL would read as that dot's value."""
+    fig = _sweep_figure(name)
+    ax = next(a for a in fig.axes if any("infty" in ln.get_label() for ln in a.get_lines()))
+    arrows = next(ln for ln in ax.get_lines() if "infty" in ln.get_label())
+    finite = next(  # KL's finite values: dots of the arrows' colour
+        ln
+        for ln in ax.get_lines()
+        if ln.get_marker() == "o" and ln.get_color() == arrows.get_color() and _is_drawn(ln)
+    )
+    xa = np.asarray(arrows.get_xdata(), dtype=float)
+    xf = np.asarray(finite.get_xdata(), dtype=float)
+    assert xa.size >= 10 and xf.size >= 1
+    width = np.ptp(ax.get_xlim())
+    assert np.abs(xa[:, None] - xf[None, :]).min() >= 0.04 * width
+
+
+@pytest.mark.parametrize("name", ["wgan_figure1", "shifted_families"])
+def test_titles_sit_above_the_kl_arrows(name: str) -> None:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    fig = _sweep_figure(name)
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    arrows = [ln for ax in fig.axes for ln in ax.get_lines() if "infty" in ln.get_label()]
+    assert arrows
+    for kl in arrows:
+        assert kl.axes.title.get_window_extent(renderer).y0 > kl.get_window_extent(renderer).y1 + 2
+
+
+def test_shifted_families_keep_every_finite_value_inside_the_axes() -> None:
+    fig = _sweep_figure("shifted_families")
+    for ax in fig.axes:
+        low, high = ax.get_ylim()
+        for line in ax.get_lines():
+            y = np.asarray(line.get_ydata(), dtype=float)
+            y = y[np.isfinite(y)]
+            assert ((y >= low) & (y <= high)).all(), line.get_label()
+
+
+def test_shifted_families_dash_only_the_closed_forms_they_have() -> None:
+    # Shifted Gaussians have no closed-form JS, shifted uniforms have one: the legend's entry for
+    # the dashes names the curves that have them.
+    gauss, unif = _sweep_figure("shifted_families").axes
+    (dashes,) = [t.get_text() for t in gauss.get_legend().get_texts() if "closed" in t.get_text()]
+    assert dashes == r"closed form ($W_1$, TV, KL)"
+    (dashes,) = [t.get_text() for t in unif.get_legend().get_texts() if "closed" in t.get_text()]
+    assert dashes == r"closed form ($W_1$, TV, JS)"

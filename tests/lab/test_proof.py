@@ -70,3 +70,37 @@ def test_steps_run_through_pytest_and_runner_alike() -> None:
     failures = format_failures(outcomes)
     assert "step 'bad'" in failures and "exceeds the tolerance" in failures and "boom" in failures
     assert boom.name == "boom"
+
+
+def test_a_failed_check_shows_the_two_values_compared_and_no_stray_separator() -> None:
+    equal = Check.equal([1.0, 2.0, 3.0], [1.0, 2.0, 3.5], rtol=0.0, atol=1e-12)
+    assert equal.explain() == (
+        "error 5.000e-01 exceeds the tolerance 1.0e-12: at [2]: actual 3.0, expected 3.5"
+    )
+    scalar = Check.equal(2.0, 2.5, rtol=0.0, atol=1e-12)
+    assert scalar.explain().endswith(": actual 2.0, expected 2.5")
+    # Every digit: two values that differ in the last place are told apart.
+    close = Check.equal(0.1 + 0.2, 0.3, rtol=0.0, atol=0.0)
+    assert "actual 0.30000000000000004, expected 0.3" in close.explain()
+    bound = Check.at_most([0.2, 0.7], 0.5, atol=0.0, detail="two entries")
+    assert bound.explain().endswith("at [1]: left 0.7, right 0.5; two entries")
+    gap = Check.differ([1.0, 4.0], [1.0 + 1e-9, 2.0], at_least=1e-3)
+    assert gap.explain().startswith("gap 1.000e-09 is below the required 1.0e-03: at [0]: a 1.0")
+    # A check built by hand carries no values and no detail: the line ends with the bound.
+    assert Check(0.2, 0.1).explain() == "error 2.000e-01 exceeds the tolerance 1.0e-01"
+
+
+def test_the_failure_report_of_a_numeric_step_ends_with_its_values() -> None:
+    proof = Proof("slip")
+
+    @proof.step("two equals two and a half", method="numeric")
+    def _misses() -> Check:
+        return Check.equal(2.0, 2.5, rtol=0.0, atol=1e-12)
+
+    report = format_failures(run([proof], tour=False))
+    assert report.splitlines()[-1] == (
+        "    error 5.000e-01 exceeds the tolerance 1.0e-12: actual 2.0, expected 2.5"
+    )
+    assert not any(line.rstrip().endswith(";") for line in report.splitlines())
+    with pytest.raises(StepFailed, match=r"1\.0e-12: actual 2\.0, expected 2\.5$"):
+        proof.steps[0].assert_holds()
