@@ -27,6 +27,7 @@ __all__ = [
     "figure_dirac",
     "figure_readouts",
     "figure_snapshots",
+    "gif_frame",
     "save_gif",
 ]
 
@@ -49,18 +50,59 @@ def _title(run: TrainingRun) -> str:
     )
 
 
-def figure_readouts(run: TrainingRun, *, figsize: tuple[float, float] = (13, 7)) -> Figure:
+_FLOOR_SDS = 2.0  # the floor band: mean +- this many standard deviations of the draws
+
+
+def _floor_band(ax: Any, steps: np.ndarray, mean: np.ndarray, sd: np.ndarray, what: str) -> None:
+    """The noise floor as a grey band, mean +- ``_FLOOR_SDS`` standard deviations of its draws,
+    with its mean dashed; drawn over ``steps`` only."""
+    if not np.all(np.isfinite(mean)):
+        return
+    half = _FLOOR_SDS * np.nan_to_num(sd)
+    ax.fill_between(
+        steps,
+        mean - half,
+        mean + half,
+        color="0.8",
+        lw=0,
+        label=(
+            f"noise floor: {what}, {mean[0]:.3g} $\\pm$ {_FLOOR_SDS:g} sd ({half[0]:.2g})"
+            if len(mean)
+            else f"noise floor: {what}"
+        ),
+    )
+    ax.plot(steps, mean, color="0.5", ls="--", lw=1)
+
+
+def _symlog_above_floor(ax: Any, floor: np.ndarray) -> None:
+    """A y axis linear up to the noise floor's mean and logarithmic above it, so that a readout
+    of a few hundredths of a nat and its floor of a few ten-thousandths both show."""
+    if len(floor) and np.isfinite(floor[0]) and floor[0] > 0:
+        ax.set_yscale("symlog", linthresh=float(floor[0]))
+
+
+def _legend_below(ax: Any) -> None:
+    """The legend under the axes, off the data."""
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, -0.16), frameon=False)
+
+
+def figure_readouts(run: TrainingRun, *, figsize: tuple[float, float] = (14, 8.5)) -> Figure:
     """Six panels against generator step: exact W1 with its noise floor (and the WGAN critic's
-    estimate), JS on the grid (and the GAN discriminator's estimate), KL on the grid, mode
-    coverage, the losses, and the generator's gradient norm."""
+    estimate), JS on the grid with its floor (and the GAN discriminator's estimate), KL on the
+    grid with its floor, mode coverage, the losses, and the generator's gradient norm. The
+    floors are bands, mean +- 2 standard deviations over the run's independent draws; legends
+    sit under their panels."""
     r, c = run.readouts, run.config
     game = c.game_spec
+    draws = c.floor_draws
     fig = Figure(figsize=figsize, layout="constrained")
     axs = fig.subplots(2, 3)
     s = r.step
     ax = axs[0, 0]
+    _floor_band(ax, s, r.w1_floor, r.w1_floor_sd, f"$W_1$(data, data), {draws} draws")
     ax.plot(s, r.w1, "k-", lw=2, label=f"exact $W_1$ ({c.eval_size} vs {c.eval_size} points)")
-    ax.plot(s, r.w1_floor, color="0.6", ls="--", label="noise floor: $W_1$(data, data)")
+    bottom = 0.0
     if game.wasserstein:
         ax.plot(
             s,
@@ -68,9 +110,16 @@ def figure_readouts(run: TrainingRun, *, figsize: tuple[float, float] = (13, 7))
             color=_GAME_COLOURS[c.game],
             label=f"the critic's own estimate of {game.estimate_name.removesuffix(' (critic)')}",
         )
+        bottom = min(0.0, float(np.nanmin(r.critic_estimate)))
+        if bottom < 0:
+            ax.axhline(0, color="k", lw=0.6)
     ax.set_title("Wasserstein-1 (exact LP)")
-    ax.set_ylim(bottom=0)
+    top = float(np.nanmax(np.r_[r.w1, r.w1_floor + _FLOOR_SDS * r.w1_floor_sd, bottom]))
+    if game.wasserstein:
+        top = max(top, float(np.nanmax(r.critic_estimate)))
+    ax.set_ylim(bottom - 0.05 * (top - bottom), top + 0.05 * (top - bottom))
     ax = axs[0, 1]
+    _floor_band(ax, s, r.js_floor, r.js_floor_sd, "JS(data, data)")
     ax.plot(s, r.js_grid, "k-", lw=2, label=f"JS on a {c.grid_bins}x{c.grid_bins} grid")
     if not game.wasserstein:
         ax.plot(
@@ -79,14 +128,16 @@ def figure_readouts(run: TrainingRun, *, figsize: tuple[float, float] = (13, 7))
             color=_GAME_COLOURS[c.game],
             label="the discriminator's own estimate of JS",
         )
-    ax.axhline(math.log(2), color="0.6", ls=":", label="log 2")
+    ax.axhline(math.log(2), color="0.6", ls=":", label="log 2, the largest JS")
     ax.set_title(f"Jensen-Shannon (nats), {c.hist_size} points each")
+    _symlog_above_floor(ax, r.js_floor)
     ax = axs[0, 2]
+    _floor_band(ax, s, r.kl_floor, r.kl_floor_sd, "KL(data || data)")
     ax.plot(
         s, r.kl_grid, "k-", lw=2, label=f"KL(data || generator), pseudo-count {c.kl_pseudo_count:g}"
     )
     ax.set_title("KL on the grid (nats)")
-    ax.set_ylim(bottom=0)
+    _symlog_above_floor(ax, r.kl_floor)
     ax = axs[1, 0]
     if c.dataset.modes is not None:
         k = len(c.dataset.modes)
@@ -114,18 +165,33 @@ def figure_readouts(run: TrainingRun, *, figsize: tuple[float, float] = (13, 7))
     for ax in axs.ravel():
         ax.set_xlabel("generator step")
         ax.grid(alpha=0.3)
-        if ax.get_legend_handles_labels()[0]:
-            ax.legend(fontsize=8, loc="best")
+        _legend_below(ax)
     fig.suptitle(_title(run))
     return fig
 
 
-def _draw_snapshot(ax: Any, run: TrainingRun, snap: Snapshot, *, vlim: tuple[float, float]) -> None:
+#: Generated points: yellow with a dark edge, visible on every colour of both heat maps
+#: (RdBu's red, white and blue; PiYG's pink, white and green); data points are black.
+_SAMPLE_STYLE = {"s": 6, "c": "yellow", "edgecolors": "k", "linewidths": 0.3, "alpha": 0.9}
+
+
+def _heat_label(run: TrainingRun) -> str:
+    if run.config.game_spec.wasserstein:
+        return "critic value $f(x)$"
+    return "discriminator $D(x)$ (1: real)"
+
+
+def _draw_snapshot(
+    ax: Any, run: TrainingRun, snap: Snapshot, *, vlim: tuple[float, float], max_points: int = 1024
+) -> Any:
+    """Data (black) and at most ``max_points`` generated points over the critic's heat map;
+    returns the heat map's image (``None`` without one), for a colour bar."""
     c = run.config
     x0, x1, y0, y1 = c.dataset.extent
+    im = None
     if snap.heat is not None:
         cmap = "RdBu" if c.game_spec.wasserstein else "PiYG"
-        ax.imshow(
+        im = ax.imshow(
             snap.heat,
             origin="lower",
             extent=(x0, x1, y0, y1),
@@ -136,12 +202,14 @@ def _draw_snapshot(ax: Any, run: TrainingRun, snap: Snapshot, *, vlim: tuple[flo
             alpha=0.8,
             interpolation="bilinear",
         )
-    ax.scatter(run.data_sample[:, 0], run.data_sample[:, 1], s=3, c="k", alpha=0.5, lw=0)
-    ax.scatter(snap.samples[:, 0], snap.samples[:, 1], s=3, c="tab:orange", alpha=0.8, lw=0)
+    data, gen = run.data_sample[:max_points], snap.samples[:max_points]
+    ax.scatter(data[:, 0], data[:, 1], s=3, c="k", alpha=0.5, lw=0)
+    ax.scatter(gen[:, 0], gen[:, 1], **_SAMPLE_STYLE)
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
     ax.set_xticks([])
     ax.set_yticks([])
+    return im
 
 
 def _heat_limits(run: TrainingRun, snaps: Sequence[Snapshot]) -> tuple[float, float]:
@@ -157,53 +225,71 @@ def _pick(run: TrainingRun, count: int) -> list[int]:
 
 
 def figure_snapshots(run: TrainingRun, *, count: int = 8, columns: int = 4) -> Figure:
-    """``count`` snapshots evenly spread over training: data (black), generated points (orange)
-    over the discriminator's probability (green: real, pink: fake) or the critic's value."""
+    """``count`` snapshots evenly spread over training: data (black), generated points (yellow)
+    over the discriminator's probability (green: real, pink: fake) or the critic's value, with
+    one colour bar for all (one colour scale)."""
     idx = _pick(run, count)
     rows = math.ceil(len(idx) / columns)
     fig = Figure(figsize=(3 * columns, 3 * rows + 0.4), layout="constrained")
     axs = np.atleast_1d(fig.subplots(rows, columns)).ravel()
     snaps = [run.snapshots[i] for i in idx]
     vlim = _heat_limits(run, snaps)
+    im = None
     for ax, snap in zip(axs, snaps, strict=False):
-        _draw_snapshot(ax, run, snap, vlim=vlim)
+        im = _draw_snapshot(ax, run, snap, vlim=vlim)
         i = int(np.searchsorted(run.readouts.step, snap.step))
         ax.set_title(f"step {snap.step}: $W_1$ = {run.readouts.w1[i]:.3f}", fontsize=9)
     for ax in axs[len(snaps) :]:
         ax.set_visible(False)
+    if im is not None:
+        fig.colorbar(im, ax=axs.tolist(), shrink=0.8, label=_heat_label(run))
     fig.suptitle(
-        _title(run)
-        + "\nblack: data, orange: generator; background: "
-        + ("critic value f" if run.config.game_spec.wasserstein else "D(x)"),
+        _title(run) + "\nblack: data, yellow: generator; background: " + _heat_label(run),
         fontsize=10,
     )
+    return fig
+
+
+def gif_frame(run: TrainingRun, k: int, *, vlim: tuple[float, float] | None = None) -> Figure:
+    """Frame ``k`` of :func:`save_gif`: the samples over the critic's heat map (with its colour
+    bar) at the ``k``-th readout, beside the exact W1 and its noise-floor band up to that
+    readout's step (the axes span the whole run, so the frames line up)."""
+    snap = run.snapshots[k]
+    if vlim is None:
+        vlim = _heat_limits(run, run.snapshots)
+    r = run.readouts
+    fig = Figure(figsize=(9, 4.4), layout="constrained")
+    ax, ax_w = fig.subplots(1, 2)
+    im = _draw_snapshot(ax, run, snap, vlim=vlim)
+    if im is not None:
+        fig.colorbar(im, ax=ax, shrink=0.9, label=_heat_label(run))
+    ax.set_title(f"{run.config.game} on {run.config.dataset.name}, step {snap.step}")
+    _floor_band(
+        ax_w, r.step[: k + 1], r.w1_floor[: k + 1], r.w1_floor_sd[: k + 1], "$W_1$(data, data)"
+    )
+    ax_w.plot(r.step[: k + 1], r.w1[: k + 1], "k-o", lw=2, ms=3, label="exact $W_1$")
+    ax_w.set_xlim(0, max(float(r.step[-1]), 1.0))
+    top = np.r_[r.w1, r.w1_floor + _FLOOR_SDS * np.nan_to_num(r.w1_floor_sd)]
+    ax_w.set_ylim(0, 1.05 * float(np.nanmax(top)))
+    ax_w.set_xlabel("generator step")
+    ax_w.grid(alpha=0.3)
+    _legend_below(ax_w)
     return fig
 
 
 def save_gif(
     run: TrainingRun, path: str | pathlib.Path, *, frame_ms: int = 200, dpi: int = 72
 ) -> pathlib.Path:
-    """An animated GIF of the run: one frame per readout, samples over the critic's heatmap
-    beside the exact W1 so far."""
+    """An animated GIF of the run: one frame per readout (:func:`gif_frame`), samples over the
+    critic's heatmap beside the exact W1 so far."""
     from PIL import Image
 
     path = pathlib.Path(path)
     vlim = _heat_limits(run, run.snapshots)
-    r = run.readouts
     frames = []
-    for k, snap in enumerate(run.snapshots):
-        fig = Figure(figsize=(8, 4), layout="constrained")
+    for k in range(len(run.snapshots)):
+        fig = gif_frame(run, k, vlim=vlim)
         FigureCanvasAgg(fig)
-        ax, ax_w = fig.subplots(1, 2)
-        _draw_snapshot(ax, run, snap, vlim=vlim)
-        ax.set_title(f"{run.config.game} on {run.config.dataset.name}, step {snap.step}")
-        ax_w.plot(r.step, r.w1_floor, color="0.7", ls="--", label="noise floor")
-        ax_w.plot(r.step[: k + 1], r.w1[: k + 1], "k-", lw=2, label="exact $W_1$")
-        ax_w.set_xlim(0, max(float(r.step[-1]), 1.0))
-        ax_w.set_ylim(0, 1.05 * float(np.nanmax(np.r_[r.w1, r.w1_floor])))
-        ax_w.set_xlabel("generator step")
-        ax_w.legend(fontsize=8)
-        ax_w.grid(alpha=0.3)
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=dpi)
         buf.seek(0)
@@ -220,8 +306,8 @@ def figure_comparison(
     fig = Figure(figsize=figsize, layout="constrained")
     ax_w, ax_m = fig.subplots(1, 2)
     first = next(iter(runs.values()))
-    floor = np.mean([r.readouts.w1_floor for r in runs.values()], axis=0)
-    ax_w.fill_between(first.readouts.step, 0, floor, color="0.85", label="noise floor (mean)")
+    fr = first.readouts
+    _floor_band(ax_w, fr.step, fr.w1_floor, fr.w1_floor_sd, "$W_1$(data, data)")
     for name, run in runs.items():
         r = run.readouts
         col = _GAME_COLOURS.get(name)
@@ -239,7 +325,8 @@ def figure_comparison(
     for ax in (ax_w, ax_m):
         ax.set_xlabel("generator step")
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8, ncol=2)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=8, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.14))
     c = first.config
     fig.suptitle(
         f"Every game on {c.dataset.name}, seed {c.seed}, {c.steps} generator steps, "

@@ -8,14 +8,19 @@ one configuration on one machine give bit-identical readouts.
 Readouts (one row per evaluation, at step 0 and after every ``eval_every`` generator steps):
 
 * ``w1``: the exact :math:`W_1` between ``eval_size`` generated points and ``eval_size`` data
-  points, by :func:`divergences.w1_primal` (an LP solved on the host); ``w1_floor``: the same
-  between two independent data samples of that size, the sampling noise that ``w1`` cannot go
-  below in expectation.
+  points, by :func:`divergences.w1_primal` (an exact LP solved on the host).
 * ``js_grid``, ``kl_grid``: :func:`divergences.js_divergence` and
   :func:`divergences.kl` (data || generator, nats) between the pmfs of ``hist_size`` points of
   each on a ``grid_bins x grid_bins`` grid over the data set's extent, by
   :func:`divergences.grid_pmf` (with an outside cell); ``kl_grid`` adds ``kl_pseudo_count`` to
   every cell of both pmfs, ``js_grid`` uses raw frequencies. Only for 2-D data.
+* ``w1_floor``, ``js_floor``, ``kl_floor`` and their ``*_sd``: the noise floor of each readout,
+  the same quantity between two independent samples of the data of the same sizes (on the same
+  grid), averaged over ``floor_draws`` independent pairs (mean and sample standard deviation).
+  A generator equal to the data reads out, in expectation, its floor, so a readout within a
+  couple of standard deviations of its floor cannot tell the generator from the data at that
+  sample size. The floor depends only on the data and the sample sizes, so it is computed once
+  per run (:func:`noise_floor`) and repeated on every row.
 * ``critic_estimate``: the critic's own estimate on the readout samples
   (:func:`divergences.lab.training.games.critic_estimate`).
 * ``modes_covered``, ``high_quality``: for mixtures with known modes, a generated point is of
@@ -57,12 +62,14 @@ from divergences.lab.training.networks import ShiftGenerator, batched, make_mlp,
 
 __all__ = [
     "COLUMNS",
+    "NoiseFloor",
     "Readouts",
     "Snapshot",
     "TrainingRun",
     "compare",
     "grid_edges",
     "mode_coverage",
+    "noise_floor",
     "sample_generator",
     "train",
     "write_readouts_csv",
@@ -81,12 +88,19 @@ COLUMNS = (
     "loss_d",
     "loss_g",
     "grad_norm_g",
+    "w1_floor_sd",
+    "js_floor",
+    "js_floor_sd",
+    "kl_floor",
+    "kl_floor_sd",
 )
 
 
 class Readouts(NamedTuple):
     """One NumPy array per column of ``readouts.csv``, one entry per evaluation (NaN where a
-    readout does not apply: grid divergences of non-2-D data, modes of data without modes)."""
+    readout does not apply: grid divergences of non-2-D data, modes of data without modes).
+    The floors (``w1_floor``, ``js_floor``, ``kl_floor``) and their standard deviations are one
+    value per run, repeated on every row."""
 
     step: np.ndarray
     w1: np.ndarray
@@ -99,6 +113,34 @@ class Readouts(NamedTuple):
     loss_d: np.ndarray
     loss_g: np.ndarray
     grad_norm_g: np.ndarray
+    w1_floor_sd: np.ndarray
+    js_floor: np.ndarray
+    js_floor_sd: np.ndarray
+    kl_floor: np.ndarray
+    kl_floor_sd: np.ndarray
+
+
+class NoiseFloor(NamedTuple):
+    """The readouts between independent samples of the data, one entry per draw.
+
+    Attributes:
+      w1: :math:`W_1` between two samples of ``eval_size`` data points, exact.
+      js, kl: JS and KL (nats, with ``kl_pseudo_count``) between the grid pmfs of two samples of
+        ``hist_size`` data points on the readouts' grid; NaN for data that is not 2-D.
+    """
+
+    w1: np.ndarray
+    js: np.ndarray
+    kl: np.ndarray
+
+    def summary(self) -> dict[str, float]:
+        """Mean and sample standard deviation (``ddof=1``) of each: the ``*_floor`` and
+        ``*_floor_sd`` columns of the readouts."""
+        out = {}
+        for name, v in (("w1", self.w1), ("js", self.js), ("kl", self.kl)):
+            out[f"{name}_floor"] = float(np.mean(v))
+            out[f"{name}_floor_sd"] = float(np.std(v, ddof=1)) if len(v) > 1 else math.nan
+        return out
 
 
 class Snapshot(NamedTuple):
@@ -128,7 +170,8 @@ class TrainingRun(NamedTuple):
         power iterations of spectral normalisation).
       data_sample: ``eval_size`` data points, drawn once, for figures.
       train_seconds: wall time of the jitted chunks (compilation included).
-      readout_seconds: wall time of the readouts on the host.
+      readout_seconds: wall time of the readouts on the host (the noise floor included).
+      floor: the noise floor's draws (:class:`NoiseFloor`).
     """
 
     config: TrainingConfig
@@ -140,6 +183,7 @@ class TrainingRun(NamedTuple):
     data_sample: np.ndarray
     train_seconds: float
     readout_seconds: float
+    floor: NoiseFloor | None = None
 
 
 def grid_edges(config: TrainingConfig) -> list[np.ndarray]:
@@ -294,7 +338,7 @@ def _functions(config: TrainingConfig) -> tuple[Callable[..., Any], Callable[...
     dtype = jnp.dtype(config.dtype)
 
     def probe(pg: Any, pd: Any, sd: Any, step: jax.Array, key: jax.Array) -> dict[str, Any]:
-        kz, ka, kb, khz, khd, kp = jax.random.split(jax.random.fold_in(key, step), 6)
+        kz, ka, khz, khd, kp = jax.random.split(jax.random.fold_in(key, step), 5)
         n, nh = config.eval_size, config.hist_size
         z = s.latent(kz, n)
         fake, real_a = generate(pg, z), s.sample(ka, n)
@@ -302,7 +346,6 @@ def _functions(config: TrainingConfig) -> tuple[Callable[..., Any], Callable[...
         out = {
             "fake": fake,
             "real_a": real_a,
-            "real_b": s.sample(kb, n),
             "fake_h": generate(pg, s.latent(khz, nh)),
             "real_h": s.sample(khd, nh),
             "real_out": f(real_a),
@@ -322,28 +365,70 @@ def _functions(config: TrainingConfig) -> tuple[Callable[..., Any], Callable[...
 def _compile_key(config: TrainingConfig) -> TrainingConfig:
     """The configuration with the options that do not change the compiled code set to fixed
     values: runs with equal compile keys share :func:`_functions`."""
-    return dataclasses.replace(config, seed=0, steps=1, init_theta=0.0)
+    return dataclasses.replace(config, seed=0, steps=1, init_theta=0.0, floor_draws=2)
 
 
-def _readout_row(config: TrainingConfig, step: int, p: dict[str, Any]) -> dict[str, float]:
-    """The host side of one readout: the library's exact functions on the probe's samples."""
-    h = {k: np.asarray(v, dtype=np.float64) for k, v in p.items()}
-    row = {"step": float(step)}
-    row["w1"] = float(dv.w1_primal(h["fake"], h["real_a"]).value)
-    row["w1_floor"] = float(dv.w1_primal(h["real_b"], h["real_a"]).value)
-    if config.dataset.dim == 2:
-        edges = grid_edges(config)
-        p_data, p_gen = dv.grid_pmf(h["real_h"], edges), dv.grid_pmf(h["fake_h"], edges)
-        row["js_grid"] = float(dv.js_divergence(p_data.pmf, p_gen.pmf))
-        a = config.kl_pseudo_count
-        row["kl_grid"] = float(
-            dv.kl(
-                dv.grid_pmf(h["real_h"], edges, pseudo_count=a).pmf,
-                dv.grid_pmf(h["fake_h"], edges, pseudo_count=a).pmf,
-            )
+def _grid_divergences(
+    config: TrainingConfig, data: np.ndarray, gen: np.ndarray
+) -> tuple[float, float]:
+    """``(JS, KL(data || gen))`` between the grid pmfs of two samples; NaN unless 2-D."""
+    if config.dataset.dim != 2:
+        return math.nan, math.nan
+    edges = grid_edges(config)
+    js = float(dv.js_divergence(dv.grid_pmf(data, edges).pmf, dv.grid_pmf(gen, edges).pmf))
+    a = config.kl_pseudo_count
+    kl = float(
+        dv.kl(
+            dv.grid_pmf(data, edges, pseudo_count=a).pmf,
+            dv.grid_pmf(gen, edges, pseudo_count=a).pmf,
         )
-    else:
-        row["js_grid"] = row["kl_grid"] = math.nan
+    )
+    return js, kl
+
+
+def noise_floor(config: TrainingConfig) -> NoiseFloor:
+    """The noise floor of the readouts: each readout between two independent data samples.
+
+    For each of ``config.floor_draws`` independent pairs, :math:`W_1` between two samples of
+    ``eval_size`` data points (exact, :func:`divergences.w1_primal`), and JS and KL between the
+    grid pmfs of two samples of ``hist_size`` data points, as the readouts compute them. It
+    depends only on the data, the sample sizes, the grid and the seed, not on the training.
+
+    Args:
+      config: the run's :class:`TrainingConfig`.
+
+    Returns:
+      A :class:`NoiseFloor` with one entry per draw.
+    """
+    s = _setup(config)
+    key = jax.random.fold_in(jax.random.key(config.seed), 1)  # apart from _setup's split
+    n, nh = config.eval_size, config.hist_size
+
+    @jax.jit
+    def draw(k: jax.Array) -> tuple[jax.Array, ...]:
+        ka, kb, kc, kd = jax.random.split(k, 4)
+        return s.sample(ka, n), s.sample(kb, n), s.sample(kc, nh), s.sample(kd, nh)
+
+    keys = jax.vmap(lambda i: jax.random.fold_in(key, i))(jnp.arange(config.floor_draws))
+    a, b, c, d = (np.asarray(v, np.float64) for v in jax.vmap(draw)(keys))
+    w1, js, kl = [], [], []
+    for i in range(config.floor_draws):
+        w1.append(float(dv.w1_primal(a[i], b[i]).value))
+        j, k = _grid_divergences(config, c[i], d[i])
+        js.append(j)
+        kl.append(k)
+    return NoiseFloor(np.array(w1), np.array(js), np.array(kl))
+
+
+def _readout_row(
+    config: TrainingConfig, step: int, p: dict[str, Any], floor: dict[str, float]
+) -> dict[str, float]:
+    """The host side of one readout: the library's exact functions on the probe's samples,
+    with the run's noise floor (``NoiseFloor.summary``)."""
+    h = {k: np.asarray(v, dtype=np.float64) for k, v in p.items()}
+    row = {"step": float(step), **floor}
+    row["w1"] = float(dv.w1_primal(h["fake"], h["real_a"]).value)
+    row["js_grid"], row["kl_grid"] = _grid_divergences(config, h["real_h"], h["fake_h"])
     row["critic_estimate"] = critic_estimate(config.game_spec, h["real_out"], h["fake_out"])
     ds = config.dataset
     if ds.modes is not None and ds.mode_std is not None:
@@ -381,13 +466,17 @@ def train(config: TrainingConfig, *, progress: bool = True) -> TrainingRun:
     chunk, probe = _functions(_compile_key(config))
     carry = (s.params_g, s.params_d, s.state_d, s.opt.init(s.params_g), s.opt.init(s.params_d))
     rows, snapshots = [], []
-    t_train = t_read = 0.0
+    t_train = 0.0
+    t0 = time.perf_counter()
+    floor = noise_floor(config)
+    floor_row = floor.summary()
+    t_read = time.perf_counter() - t0
 
     def read(step: int) -> None:
         nonlocal t_read
         t0 = time.perf_counter()
         p = probe(carry[0], carry[1], carry[2], jnp.asarray(step), s.keys[1])
-        rows.append(_readout_row(config, step, p))
+        rows.append(_readout_row(config, step, p, floor_row))
         heat = np.asarray(p["heat"]) if "heat" in p else None
         snapshots.append(Snapshot(step, np.asarray(p["fake"]), heat))
         t_read += time.perf_counter() - t0
@@ -410,12 +499,14 @@ def train(config: TrainingConfig, *, progress: bool = True) -> TrainingRun:
             step += length
             read(step)
             bar.update(length)
-            bar.set_postfix(w1=f"{rows[-1]['w1']:.3f}", floor=f"{rows[-1]['w1_floor']:.3f}")
+            bar.set_postfix(w1=f"{rows[-1]['w1']:.3f}", floor=f"{floor_row['w1_floor']:.3f}")
     readouts = Readouts(*(np.array([r[c] for r in rows], dtype=np.float64) for c in COLUMNS))
     gen = eqx.combine(carry[0], s.static_g)
     critic = eqx.combine(carry[1], s.static_d)
     data = np.asarray(s.sample(s.keys[2], config.eval_size))
-    return TrainingRun(config, readouts, snapshots, gen, critic, carry[2], data, t_train, t_read)
+    return TrainingRun(
+        config, readouts, snapshots, gen, critic, carry[2], data, t_train, t_read, floor
+    )
 
 
 def sample_generator(run: TrainingRun, key: jax.Array, n: int) -> np.ndarray:

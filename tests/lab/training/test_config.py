@@ -25,6 +25,8 @@ from divergences.lab.training import Dataset, TrainingConfig, from_array, from_s
         ({"kl_pseudo_count": -0.5}, "kl_pseudo_count must be a finite number >= 0"),
         ({"clip": 0.0}, "clip must be a finite number > 0"),
         ({"dtype": "float16"}, "dtype must be"),
+        ({"floor_draws": 0}, "floor_draws must be a positive integer"),
+        ({"floor_draws": 1}, "floor_draws must be at least 2"),
     ],
 )
 def test_bad_option_raises_naming_it(options, match):

@@ -1,6 +1,11 @@
-"""The figures draw what the run holds; the GIF has one frame per readout."""
+"""The figures draw what the run holds; the GIF has one frame per readout; colour bars, the
+critic's estimate below 0, legends off the data, and the floor band up to the frame's step."""
+
+import dataclasses
 
 import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import PolyCollection
 from PIL import Image
 
 from divergences.lab.training import figures as F
@@ -13,12 +18,58 @@ def test_figures_and_gif(tiny_run, tmp_path):
         "another": run._replace(readouts=run.readouts._replace(w1=run.readouts.w1 / 2)),
     }
     fig = F.figure_readouts(run)
-    w1_line = fig.axes[0].get_lines()[0]
+    (w1_line,) = [l for l in fig.axes[0].get_lines() if l.get_label().startswith("exact")]
     np.testing.assert_array_equal(w1_line.get_ydata(), run.readouts.w1)
     assert len(F.figure_snapshots(run, count=3).axes) >= 3
     cmp = F.figure_comparison(runs)
-    assert [l.get_label() for l in cmp.axes[0].get_lines()] == ["sngan", "another"]
+    assert [l.get_label() for l in cmp.axes[0].get_lines()[1:]] == ["sngan", "another"]
     path = F.save_gif(run, tmp_path / "train.gif", dpi=30)
     with Image.open(path) as im:
         assert im.n_frames == len(run.snapshots) == 3
     assert len(F.figure_dirac(steps=20).axes) == 3
+
+
+def _colour_bars(fig):
+    return [ax for ax in fig.axes if ax.get_label() == "<colorbar>"]
+
+
+def test_heat_maps_have_a_colour_bar(tiny_run):
+    snaps = F.figure_snapshots(tiny_run, count=3)
+    (bar,) = _colour_bars(snaps)
+    assert "D(x)" in bar.get_ylabel()
+    assert bar.get_ylim() == (0.0, 1.0)
+    (bar,) = _colour_bars(F.gif_frame(tiny_run, 1))
+    assert "D(x)" in bar.get_ylabel()
+
+
+def test_critic_estimate_is_drawn_below_zero(tiny_run):
+    r = tiny_run.readouts
+    negative = -np.linspace(0.1, 0.5, len(r.step))
+    run = tiny_run._replace(
+        config=dataclasses.replace(tiny_run.config, game="wgan-gp"),
+        readouts=r._replace(critic_estimate=negative),
+    )
+    ax = F.figure_readouts(run).axes[0]
+    (line,) = [l for l in ax.get_lines() if "estimate" in l.get_label()]
+    np.testing.assert_array_equal(line.get_ydata(), negative)
+    assert ax.get_ylim()[0] < negative.min()
+
+
+def test_legends_do_not_cover_the_panels(tiny_run):
+    fig = F.figure_readouts(tiny_run)
+    FigureCanvasAgg(fig).draw()
+    legends = [(ax, ax.get_legend()) for ax in fig.axes if ax.get_legend() is not None]
+    assert len(legends) >= 4
+    for ax, leg in legends:
+        assert not leg.get_window_extent().overlaps(ax.get_window_extent())
+
+
+def test_floor_band_in_frame_k_ends_at_step_k(tiny_run):
+    r = tiny_run.readouts
+    for k in range(len(r.step)):
+        ax_w = F.gif_frame(tiny_run, k).axes[1]
+        (band,) = [c for c in ax_w.collections if isinstance(c, PolyCollection)]
+        xs = np.concatenate([p.vertices[:, 0] for p in band.get_paths()])
+        assert xs.min() == r.step[0] and xs.max() == r.step[k]
+        (floor_line,) = [l for l in ax_w.get_lines() if l.get_linestyle() == "--"]
+        np.testing.assert_array_equal(floor_line.get_xdata(), r.step[: k + 1])

@@ -31,7 +31,6 @@ def test_readouts_equal_direct_calls_of_the_library(tiny_run):
     p = {k: np.asarray(v, np.float64) for k, v in raw.items()}
     r = tiny_run.readouts
     assert r.w1[0] == float(dv.w1_primal(p["fake"], p["real_a"]).value)
-    assert r.w1_floor[0] == float(dv.w1_primal(p["real_b"], p["real_a"]).value)
     x0, x1, y0, y1 = config.dataset.extent
     edges = [np.linspace(x0, x1, 26), np.linspace(y0, y1, 26)]
     assert r.js_grid[0] == float(
@@ -56,6 +55,23 @@ def test_readouts_equal_direct_calls_of_the_library(tiny_run):
         np.log(1 - jax.nn.sigmoid(p["fake_out"]))
     )
     assert abs(r.critic_estimate[0] - (v + math.log(4)) / 2) < 1e-5
+
+
+def test_noise_floor_is_one_value_per_run_with_a_spread(tiny_run):
+    r, floor, config = tiny_run.readouts, tiny_run.floor, tiny_run.config
+    assert len(floor.w1) == len(floor.js) == len(floor.kl) == config.floor_draws
+    for name, draws in (("w1", floor.w1), ("js", floor.js), ("kl", floor.kl)):
+        mean, sd = getattr(r, f"{name}_floor"), getattr(r, f"{name}_floor_sd")
+        assert np.all(mean == mean[0]) and np.all(sd == sd[0])  # the same on every readout
+        assert mean[0] == np.mean(draws) and sd[0] == np.std(draws, ddof=1)
+        assert len(set(draws.tolist())) == len(draws)  # independent draws, so a spread > 0
+        assert np.all(draws >= 0) and sd[0] > 0
+    # The floor depends on the data, the sizes and the seed only: recomputed, it is equal.
+    again = T.noise_floor(config)
+    for a, b in zip(floor, again, strict=True):
+        np.testing.assert_array_equal(a, b)
+    # Each W1 draw is the library's exact W1 between two data samples of eval_size points.
+    assert floor.w1.shape == (config.floor_draws,)
 
 
 def test_mode_coverage_on_the_data_itself_and_on_one_mode():
