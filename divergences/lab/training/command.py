@@ -55,7 +55,8 @@ def _summary(name: str, run: Any) -> str:
         "" if r.modes_covered[-1] != r.modes_covered[-1] else f", modes {int(r.modes_covered[-1])}"
     )
     return (
-        f"{name:10s} step {int(r.step[-1])}: W1 {r.w1[-1]:.3f} (floor {r.w1_floor[-1]:.3f}), "
+        f"{name:10s} step {int(r.step[-1])}: W1 {r.w1[-1]:.3f} "
+        f"(floor {r.w1_floor[-1]:.3f} +- {r.w1_floor_sd[-1]:.3f}), "
         f"JS grid {r.js_grid[-1]:.3f}{modes}; training {run.train_seconds:.1f} s, "
         f"readouts {run.readout_seconds:.1f} s"
     )

@@ -66,7 +66,7 @@ def _floor_band(ax: Any, steps: np.ndarray, mean: np.ndarray, sd: np.ndarray, wh
         color="0.8",
         lw=0,
         label=(
-            f"noise floor: {what}, {mean[0]:.3g} $\\pm$ {_FLOOR_SDS:g} sd ({half[0]:.2g})"
+            f"noise floor: {what}, {mean[0]:.3g} $\\pm$ {half[0]:.2g} ({_FLOOR_SDS:g} sd)"
             if len(mean)
             else f"noise floor: {what}"
         ),
@@ -74,11 +74,17 @@ def _floor_band(ax: Any, steps: np.ndarray, mean: np.ndarray, sd: np.ndarray, wh
     ax.plot(steps, mean, color="0.5", ls="--", lw=1)
 
 
-def _symlog_above_floor(ax: Any, floor: np.ndarray) -> None:
-    """A y axis linear up to the noise floor's mean and logarithmic above it, so that a readout
-    of a few hundredths of a nat and its floor of a few ten-thousandths both show."""
+def _symlog_above_floor(ax: Any, floor: np.ndarray, top: float) -> None:
+    """A y axis linear up to the decade of the noise floor's mean and logarithmic above it, so
+    that a readout of a few tenths of a nat and its floor of a few ten-thousandths both show;
+    from ``min(0, lowest value drawn)`` to ``top``."""
     if len(floor) and np.isfinite(floor[0]) and floor[0] > 0:
-        ax.set_yscale("symlog", linthresh=float(floor[0]))
+        ax.set_yscale("symlog", linthresh=float(10 ** np.floor(np.log10(floor[0]))))
+    ys = np.concatenate([np.asarray(line.get_ydata(), float) for line in ax.get_lines()])
+    ys = ys[np.isfinite(ys)]
+    if ys.size == 0:  # nothing drawn: data that is not 2-D
+        return
+    ax.set_ylim(1.5 * min(0.0, float(ys.min())), max(top, 1.5 * float(ys.max())))
 
 
 def _legend_below(ax: Any) -> None:
@@ -130,14 +136,14 @@ def figure_readouts(run: TrainingRun, *, figsize: tuple[float, float] = (14, 8.5
         )
     ax.axhline(math.log(2), color="0.6", ls=":", label="log 2, the largest JS")
     ax.set_title(f"Jensen-Shannon (nats), {c.hist_size} points each")
-    _symlog_above_floor(ax, r.js_floor)
+    _symlog_above_floor(ax, r.js_floor, 1.0)  # JS <= log 2
     ax = axs[0, 2]
     _floor_band(ax, s, r.kl_floor, r.kl_floor_sd, "KL(data || data)")
     ax.plot(
         s, r.kl_grid, "k-", lw=2, label=f"KL(data || generator), pseudo-count {c.kl_pseudo_count:g}"
     )
     ax.set_title("KL on the grid (nats)")
-    _symlog_above_floor(ax, r.kl_floor)
+    _symlog_above_floor(ax, r.kl_floor, 0.0)
     ax = axs[1, 0]
     if c.dataset.modes is not None:
         k = len(c.dataset.modes)
