@@ -61,7 +61,7 @@ class TrainingConfig:
       eval_every: generator steps between readouts (one jitted ``lax.scan`` chunk).
       eval_size: points in each sample of the exact W1 (an exact LP on the host, sparse past a
         few thousand points). At 2048 a side the noise floor on ``ring8`` is about half its
-        value at 512 (0.08 against 0.16), and a readout costs about 9x one at 512.
+        value at 512 (0.08 against 0.16), and a readout costs about 8x one at 512.
       floor_draws: independent pairs of data samples whose readouts are averaged into the noise
         floor (mean and standard deviation), once per run; at least 2.
       hist_size: points per sample for the grid pmfs and mode coverage.

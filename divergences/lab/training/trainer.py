@@ -386,6 +386,20 @@ def _grid_divergences(
     return js, kl
 
 
+@functools.lru_cache(maxsize=16)
+def _floor_sampler(config: TrainingConfig) -> Callable[[jax.Array], tuple[jax.Array, ...]]:
+    """The jitted draws of the noise floor: for each key, two data samples of ``eval_size``
+    points and two of ``hist_size``; cached like :func:`_functions`."""
+    s = _setup(config)
+    n, nh = config.eval_size, config.hist_size
+
+    def draw(k: jax.Array) -> tuple[jax.Array, ...]:
+        ka, kb, kc, kd = jax.random.split(k, 4)
+        return s.sample(ka, n), s.sample(kb, n), s.sample(kc, nh), s.sample(kd, nh)
+
+    return jax.jit(jax.vmap(draw))
+
+
 def noise_floor(config: TrainingConfig) -> NoiseFloor:
     """The noise floor of the readouts: each readout between two independent data samples.
 
@@ -400,17 +414,10 @@ def noise_floor(config: TrainingConfig) -> NoiseFloor:
     Returns:
       A :class:`NoiseFloor` with one entry per draw.
     """
-    s = _setup(config)
     key = jax.random.fold_in(jax.random.key(config.seed), 1)  # apart from _setup's split
-    n, nh = config.eval_size, config.hist_size
-
-    @jax.jit
-    def draw(k: jax.Array) -> tuple[jax.Array, ...]:
-        ka, kb, kc, kd = jax.random.split(k, 4)
-        return s.sample(ka, n), s.sample(kb, n), s.sample(kc, nh), s.sample(kd, nh)
-
     keys = jax.vmap(lambda i: jax.random.fold_in(key, i))(jnp.arange(config.floor_draws))
-    a, b, c, d = (np.asarray(v, np.float64) for v in jax.vmap(draw)(keys))
+    draw = _floor_sampler(_compile_key(config))
+    a, b, c, d = (np.asarray(v, np.float64) for v in draw(keys))
     w1, js, kl = [], [], []
     for i in range(config.floor_draws):
         w1.append(float(dv.w1_primal(a[i], b[i]).value))
