@@ -5,6 +5,7 @@ failing the install)."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -44,9 +45,17 @@ def test_cibuildwheel_builds_one_abi3_wheel_per_platform(platform, identifiers):
 
 @pytest.fixture(scope="module")
 def sdist(tmp_path_factory) -> Path:
+    # Built from a copy of the sources: a build writes into its tree (egg-info), and test
+    # workers running side by side must not share one.
+    tree = tmp_path_factory.mktemp("tree")
+    skip = shutil.ignore_patterns("__pycache__", "*.so", "*.pyd", "*.egg-info")
+    for name in ("divergences", "proofs", "tests"):
+        shutil.copytree(ROOT / name, tree / name, ignore=skip)
+    for name in ("setup.py", "pyproject.toml", "README.md"):
+        shutil.copy2(ROOT / name, tree / name)
     out = tmp_path_factory.mktemp("sdist")
     proc = _run(
-        [sys.executable, "-m", "build", "--sdist", "--no-isolation", "--outdir", str(out)], ROOT
+        [sys.executable, "-m", "build", "--sdist", "--no-isolation", "--outdir", str(out)], tree
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     (path,) = out.glob("divergences-*.tar.gz")
