@@ -19,7 +19,11 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 import divergences as dv
+
+pytestmark = pytest.mark.slow
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 # Caches that the test session itself writes at the repository's root (other workers run

@@ -1,9 +1,12 @@
 """The figures draw what the run holds; the GIF has one frame per readout."""
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from divergences.lab.training import figures as F
+
+pytestmark = [pytest.mark.slow, pytest.mark.training]
 
 
 def test_figures_and_gif(tiny_run, tmp_path):
