@@ -4,7 +4,8 @@ vector field.
 
 Every ``figure_*`` function returns a :class:`matplotlib.figure.Figure` built without
 ``pyplot`` (no global state); :func:`save_gif` renders frames with Agg and writes them with
-Pillow.
+Pillow. Text sizes are relative to the ``font.size`` in force ("small" legends, "medium"
+titles), so ``matplotlib.rc_context({"font.size": 13})`` scales every label of a figure at once.
 """
 
 from __future__ import annotations
@@ -49,14 +50,20 @@ def _title(run: TrainingRun) -> str:
     )
 
 
-def figure_readouts(run: TrainingRun, *, figsize: tuple[float, float] = (13, 7)) -> Figure:
+def figure_readouts(
+    run: TrainingRun, *, figsize: tuple[float, float] = (13, 7), columns: int = 3
+) -> Figure:
     """Six panels against generator step: exact W1 with its noise floor (and the WGAN critic's
     estimate), JS on the grid (and the GAN discriminator's estimate), KL on the grid, mode
-    coverage, the losses, and the generator's gradient norm."""
+    coverage, the losses, and the generator's gradient norm; in ``columns`` columns (3: two rows
+    for a slide, 2: three rows for a page's column)."""
     r, c = run.readouts, run.config
     game = c.game_spec
     fig = Figure(figsize=figsize, layout="constrained")
-    axs = fig.subplots(2, 3)
+    panels = fig.subplots(math.ceil(6 / columns), columns).ravel()
+    axs = np.array(panels[:6]).reshape(2, 3)  # in reading order, whatever the grid
+    for extra in panels[6:]:
+        extra.set_visible(False)
     s = r.step
     ax = axs[0, 0]
     ax.plot(s, r.w1, "k-", lw=2, label=f"exact $W_1$ ({c.eval_size} vs {c.eval_size} points)")
@@ -115,7 +122,7 @@ def figure_readouts(run: TrainingRun, *, figsize: tuple[float, float] = (13, 7))
         ax.set_xlabel("generator step")
         ax.grid(alpha=0.3)
         if ax.get_legend_handles_labels()[0]:
-            ax.legend(fontsize=8, loc="best")
+            ax.legend(fontsize="small", loc="best")
     fig.suptitle(_title(run))
     return fig
 
@@ -168,14 +175,14 @@ def figure_snapshots(run: TrainingRun, *, count: int = 8, columns: int = 4) -> F
     for ax, snap in zip(axs, snaps, strict=False):
         _draw_snapshot(ax, run, snap, vlim=vlim)
         i = int(np.searchsorted(run.readouts.step, snap.step))
-        ax.set_title(f"step {snap.step}: $W_1$ = {run.readouts.w1[i]:.3f}", fontsize=9)
+        ax.set_title(f"step {snap.step}: $W_1$ = {run.readouts.w1[i]:.3f}", fontsize="medium")
     for ax in axs[len(snaps) :]:
         ax.set_visible(False)
     fig.suptitle(
         _title(run)
         + "\nblack: data, orange: generator; background: "
         + ("critic value f" if run.config.game_spec.wasserstein else "D(x)"),
-        fontsize=10,
+        fontsize="large",
     )
     return fig
 
@@ -202,7 +209,7 @@ def save_gif(
         ax_w.set_xlim(0, max(float(r.step[-1]), 1.0))
         ax_w.set_ylim(0, 1.05 * float(np.nanmax(np.r_[r.w1, r.w1_floor])))
         ax_w.set_xlabel("generator step")
-        ax_w.legend(fontsize=8)
+        ax_w.legend(fontsize="small")
         ax_w.grid(alpha=0.3)
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=dpi)
@@ -239,7 +246,7 @@ def figure_comparison(
     for ax in (ax_w, ax_m):
         ax.set_xlabel("generator step")
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8, ncol=2)
+        ax.legend(fontsize="small", ncol=2)
     c = first.config
     fig.suptitle(
         f"Every game on {c.dataset.name}, seed {c.seed}, {c.steps} generator steps, "
@@ -277,8 +284,13 @@ def figure_dirac(
         ax.plot(*start, "o", color="tab:blue")
         ax.plot(0, 0, "k*", ms=10)
         ev = dirac.eigenvalues_numeric(game="gan", gamma=gam)
-        evs = ", ".join(f"{e.real:+.2f}{e.imag:+.2f}i" for e in ev)
-        ax.set_title(f"{label}\neigenvalues of J at 0: {evs}", fontsize=9)
+        pair = len(ev) == 2 and abs(ev[0] - np.conj(ev[1])) <= 1e-12 * (1 + abs(ev[0]))
+        evs = (
+            f"{ev[0].real:.2f} \u00b1 {abs(ev[0].imag):.2f}i"
+            if pair
+            else ", ".join(f"{e.real:+.2f}{e.imag:+.2f}i" for e in ev)
+        )
+        ax.set_title(f"{label}\neigenvalues of J at 0:\n{evs}", fontsize="medium")
         ax.set_xlim(-2, 2)
         ax.set_ylim(-2, 2)
         ax.set_xlabel(r"generator $\theta$")
