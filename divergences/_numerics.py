@@ -96,6 +96,7 @@ __all__ = [
     "accurate_log1p",
     "cross_entropy_sum",
     "entropy_sum",
+    "into_range",
     "js_sum",
     "kl_sum",
     "kl_terms",
@@ -116,6 +117,21 @@ def support_mask(x: jax.Array) -> jax.Array:
     gradient.
     """
     return lax.stop_gradient(jnp.minimum(jnp.ceil(x), 1))
+
+
+def into_range(value: jax.Array, lo: float, hi: float) -> jax.Array:
+    """``value`` moved into ``[lo, hi]`` (ends at +-inf are no bound); NaN stays NaN.
+
+    For a documented range that masses accepted within the sum tolerance (used as they are) could
+    leave by about that tolerance; each caller states by how much at most. A select on the reduced
+    value, not on the elements: it costs nothing, and the gradient is 0 where the value is moved
+    and passes unchanged elsewhere (at a tie too).
+    """
+    if lo > -math.inf:
+        value = jnp.where(value < lo, jnp.asarray(lo, value.dtype), value)
+    if hi < math.inf:
+        value = jnp.where(value > hi, jnp.asarray(hi, value.dtype), value)
+    return value
 
 
 def xlog_ratio(x: jax.Array, y: jax.Array, z: jax.Array) -> jax.Array:
@@ -529,14 +545,28 @@ def log_of_base(base: Any, dtype: Any) -> Any:
     return jnp.log(jnp.asarray(base, dtype=dtype))
 
 
+def _entropy_in_range(p: jax.Array, axis: int) -> jax.Array:
+    """:func:`_entropy_sum` moved into ``[0, log n]``, its range for a pmf of ``n`` masses.
+
+    Masses accepted within the sum tolerance ``t`` can leave it: a single mass ``1 + t`` has
+    ``H = -(1 + t) log(1 + t) < 0``, ``n`` masses ``(1 + t)/n`` have ``H = log n + t (log n - 1) +
+    O(t^2)``; the value is moved by at most ``t (1 + log n)``, the entropy of a pmf within the
+    tolerance of the input.
+    """
+    return into_range(_entropy_sum(p, axis), 0.0, math.log(p.shape[axis]))
+
+
 @functools.partial(jax.custom_jvp, nondiff_argnums=(2,))
 def _cross_entropy_sum(p: jax.Array, q: jax.Array, axis: int) -> jax.Array:
-    """``-sum(p log q, axis)``: 0 where ``p = 0``, ``+inf`` where ``q = 0 < p``.
+    """``-sum(p log q, axis)``: 0 where ``p = 0``, ``+inf`` where ``q = 0 < p``; at least ``H(p)``.
 
     ``-p log q``, not ``p log(1/q)``: the rounding of ``1/q`` costs up to half an ulp of absolute
     error in the logarithm, which is most of the value where ``q`` is near 1. Every term is
     non-negative for ``q <= 1``, so the sum is relatively accurate. NaN (``0 log 0``) sends the
-    sum to the masked kernel.
+    sum to the masked kernel. ``H(p, q) - H(p) = sum p log(p/q)`` is ``>= 0`` for pmfs but can be
+    ``-log(sum q / sum p) ~ -2t`` for masses accepted within the sum tolerance ``t``: the value is
+    at least :func:`_entropy_in_range` (the same kernel as :func:`entropy_sum`), moved by at most
+    that.
     """
     p, q = jnp.broadcast_arrays(p, q)
     fast = -jnp.sum(p * jnp.log(q), axis=axis)
@@ -546,7 +576,8 @@ def _cross_entropy_sum(p: jax.Array, q: jax.Array, axis: int) -> jax.Array:
         # log 1 = 0 where p = q = 0; log 0 = -inf where q = 0 < p.
         return -jnp.sum(p * jnp.log(q + (1 - mq) * (1 - mp)), axis=axis)
 
-    return lax.cond(jnp.any(jnp.isnan(fast)), exact, lambda: fast)
+    value = lax.cond(jnp.any(jnp.isnan(fast)), exact, lambda: fast)
+    return jnp.maximum(value, _entropy_in_range(p, axis))
 
 
 @_cross_entropy_sum.defjvp
@@ -581,4 +612,5 @@ def _entropy_sum_jvp(axis: int, primals: Any, tangents: Any) -> tuple[jax.Array,
     return _entropy_sum(p, axis), jnp.sum(dp * coef, axis=axis)
 
 
-entropy_sum = jax.jit(_entropy_sum, static_argnums=1)
+#: ``-sum(p log p, axis)`` in ``[0, log n]`` (see :func:`_entropy_in_range`).
+entropy_sum = jax.jit(_entropy_in_range, static_argnums=1)

@@ -16,16 +16,17 @@ Error policy (stated once; ``docs/conventions.md`` summarises it):
   predicates are evaluated with NumPy or ``jax.numpy`` from one code path, so the two modes
   accept and refuse the same inputs. When several rules fail, the first in the function's order
   is reported, in both modes.
-* **Low precision**: ``bfloat16`` and ``float16`` input is computed in ``float32`` (their sums are
-  checked at float32's tolerance, their results are float32); integers and booleans become the
-  default float.
+* **Low precision**: ``bfloat16`` and ``float16`` input is computed in ``float32`` and the result
+  is returned in the input's dtype (the JAX convention: the dtype the inputs promote to), and
+  every tolerance of the checks is that of the input's dtype (:func:`sum_tolerance`), so that a
+  pmf normalised in float32 and cast to bfloat16 (summing to 1.002, say) is accepted; integers
+  and booleans become the default float.
 * **Solvers** (the W1 LPs) carry their status in their result or raise ``SolverError``.
 """
 
 from __future__ import annotations
 
 import functools
-import math
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -47,9 +48,11 @@ __all__ = [
     "check_positive",
     "check_same_shape_after_broadcast",
     "checked",
+    "half_precision",
     "has_mass",
     "host_float_array",
     "is_traced",
+    "keeps_input_precision",
     "normalize_axis",
     "register_check_error",
     "require",
@@ -115,6 +118,66 @@ def _float_dtype(dtype: Any) -> Any:
     return jnp.result_type(float)
 
 
+def half_precision(x: Any) -> Any:
+    """The dtype of ``x`` if it is a floating dtype narrower than 32 bits (bfloat16, float16).
+
+    Such input is computed in float32 (:func:`_float_dtype`); its dtype is what the checks take
+    their tolerances from and what the result is returned in (:func:`keeps_input_precision`).
+    None for any other input, lists and scalars included.
+    """
+    dtype = getattr(x, "dtype", None)
+    if dtype is None:
+        return None
+    try:
+        if jnp.issubdtype(dtype, jnp.floating) and jnp.finfo(dtype).bits < 32:
+            return np.dtype(dtype)
+    except TypeError:  # not a NumPy dtype (an object that merely has a dtype attribute)
+        return None
+    return None
+
+
+def keeps_input_precision(fn: F) -> F:
+    """Returns ``fn``'s floating results in the input's dtype where that is bfloat16 or float16.
+
+    The target is the dtype JAX promotes the positional arguments to (a list counts as the
+    default float, a Python number as weakly typed, other objects not at all): ``kl(bf16, bf16)`` is bfloat16, ``kl(bf16, float32)`` float32,
+    ``kl(bf16, float16)`` float32, as ``jnp.add`` would give. The computation itself runs in
+    float32 (see :func:`_float_dtype`); only the result is rounded, once.
+    """
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        out = fn(*args, **kwargs)
+        halves = [h for a in args if (h := half_precision(a)) is not None]
+        if not halves:
+            return out
+        others = []
+        for a in args:
+            if half_precision(a) is not None:
+                continue
+            dtype = getattr(a, "dtype", None)
+            if dtype is not None and (
+                jnp.issubdtype(dtype, jnp.number) or jnp.issubdtype(dtype, jnp.bool_)
+            ):
+                others.append(_float_dtype(dtype))
+            elif type(a) in (list, tuple):  # masses as a list: the default float, as jnp.asarray
+                others.append(_float_dtype(np.dtype(float)))
+        target = jnp.result_type(*halves, *others)
+        if jnp.finfo(target).bits >= 32:
+            return out
+        return jax.tree_util.tree_map(
+            lambda x: (
+                x.astype(target)
+                if isinstance(x, jax.Array | jax.core.Tracer)
+                and jnp.issubdtype(x.dtype, jnp.floating)
+                else x
+            ),
+            out,
+        )
+
+    return wrapper  # type: ignore[return-value]
+
+
 def host_float_array(x: Any, name: str) -> np.ndarray:
     """Converts concrete input to a floating NumPy array, with the dtype rules of the package.
 
@@ -177,9 +240,11 @@ def normalize_axis(axis: Any, ndim: int, name: str) -> int:
 
 
 def sum_tolerance(dtype: Any) -> float:
-    """Tolerance on ``|sum(p) - 1|``: the square root of the dtype's machine epsilon.
+    """Tolerance on ``|sum(p) - 1|``: the square root of the input dtype's machine epsilon.
 
-    That is 1.5e-8 in float64 and 3.5e-4 in float32: loose enough for masses typed by hand or
+    That is 1.5e-8 in float64, 3.5e-4 in float32, 0.031 in float16 and 0.088 in bfloat16 (the
+    input's dtype, although such input is computed in float32: casting a float32 pmf to
+    bfloat16 moves its sum by up to half its epsilon, 0.004): loose enough for masses typed by hand or
     normalised in another precision, tight enough to catch a forgotten normalisation. Masses
     accepted at this tolerance are used as they are; every function keeps its result inside its
     documented range for them (see ``docs/conventions.md``).
@@ -199,8 +264,12 @@ def has_mass(x: Any) -> Any:
     return x >= jnp.finfo(x.dtype).tiny
 
 
-def _value_checks(x: Any, name: str, axis: int, require_sum: bool) -> None:
-    """The value rules of a pmf, in order: no NaN, no inf, no negative mass, sums of 1."""
+def _value_checks(x: Any, name: str, axis: int, require_sum: bool, precision: Any = None) -> None:
+    """The value rules of a pmf, in order: no NaN, no inf, no negative mass, sums of 1.
+
+    ``precision``: the input's dtype where it is narrower than ``x``'s (bfloat16 or float16
+    computed in float32), which sets the sum tolerance.
+    """
     xp = _xp(x)
     require(~xp.isnan(x), f"{name} contains NaN; masses must be finite numbers")
     require(~xp.isinf(x), f"{name} contains inf; masses must be finite numbers")
@@ -211,7 +280,7 @@ def _value_checks(x: Any, name: str, axis: int, require_sum: bool) -> None:
         smallest=lambda: xp.min(x),
     )
     if require_sum:
-        tol = sum_tolerance(x.dtype)
+        tol = sum_tolerance(x.dtype if precision is None else precision)
         totals = xp.sum(x, axis=axis)
         gaps = xp.abs(totals - 1)
 
@@ -254,21 +323,27 @@ def _failed_check(text: str) -> Exception:
     return error(rest) if error is not None else ValueError(text)
 
 
-def check_pmf(p: Any, name: str, *, axis: Any = -1, require_sum: bool = True) -> jax.Array:
+def check_pmf(
+    p: Any, name: str, *, axis: Any = -1, require_sum: bool = True, precision: Any = None
+) -> jax.Array:
     """Validates probability masses along ``axis`` and returns them as a float JAX array.
 
     Rules: at least one axis; the mass axis is non-empty; real, finite, non-negative entries;
-    each slice along ``axis`` sums to one within :func:`sum_tolerance`.
+    each slice along ``axis`` sums to one within :func:`sum_tolerance` of the input's dtype
+    (``precision``, for input already converted from bfloat16 or float16; by default that of
+    ``p``).
 
     Raises:
       ValueError: naming ``name`` and the rule broken.
     """
     axis = check_axis(axis)
+    if precision is None:
+        precision = half_precision(p)
     x = as_float_array(p, name)
     ax = normalize_axis(axis, x.ndim, name)
     if x.shape[ax] == 0:
         raise ValueError(f"{name} is empty along axis {axis}; it needs at least one mass")
-    _value_checks(x if is_traced(x) else np.asarray(x), name, ax, require_sum)
+    _value_checks(x if is_traced(x) else np.asarray(x), name, ax, require_sum, precision)
     return x
 
 
@@ -324,6 +399,7 @@ def check_pmf_pair(
     the two inputs differ in rank a non-negative ``axis`` is located from the right in each of them.
     """
     axis = check_axis(axis)
+    precisions = half_precision(p), half_precision(q)
     a = as_float_array(p, names[0])
     b = as_float_array(q, names[1])
     if a.ndim != b.ndim and min(a.ndim, b.ndim) > 0:
@@ -335,8 +411,8 @@ def check_pmf_pair(
                     f"against shapes {a.shape} and {b.shape}"
                 )
         axis = right
-    a = check_pmf(a, names[0], axis=axis)
-    b = check_pmf(b, names[1], axis=axis)
+    a = check_pmf(a, names[0], axis=axis, precision=precisions[0])
+    b = check_pmf(b, names[1], axis=axis, precision=precisions[1])
     a, b = check_same_shape_after_broadcast({names[0]: a, names[1]: b}, axis=axis)
     return a, b
 
@@ -403,12 +479,15 @@ def check_positive(x: Any, name: str, what: str) -> None:
     require(h > 0, f"{name} must be > 0 ({what}), got {{smallest}}", smallest=lambda: xp.min(h))
 
 
-def check_covariance(cov: Any, name: str, *, positive_definite: bool) -> None:
+def check_covariance(
+    cov: Any, name: str, *, positive_definite: bool, precision: Any = None
+) -> None:
     """Checks a (batch of) covariance matrices: finite, symmetric, positive (semi-)definite.
 
     Symmetry is checked to ``|C - C^T| <= 1e-12 + 1e-10 |C|``; semi-definiteness allows a smallest
     eigenvalue down to ``-sqrt(eps)`` times the largest magnitude (rounding of a singular
-    covariance estimated from data); definiteness asks for a smallest eigenvalue > 0.
+    covariance estimated from data; ``eps`` of the input's dtype, ``precision`` for bfloat16 or
+    float16 input computed in float32); definiteness asks for a smallest eigenvalue > 0.
     """
     check_finite(cov, name)
     c = cov if is_traced(cov) else np.asarray(cov)
@@ -425,7 +504,7 @@ def check_covariance(cov: Any, name: str, *, positive_definite: bool) -> None:
             smallest=smallest,
         )
     else:
-        slack = math.sqrt(float(jnp.finfo(c.dtype).eps)) * xp.max(xp.abs(eig))
+        slack = sum_tolerance(c.dtype if precision is None else precision) * xp.max(xp.abs(eig))
         require(
             smallest >= -slack,
             f"{name} must be positive semi-definite (smallest eigenvalue {{smallest:.3g}})",

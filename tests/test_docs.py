@@ -19,7 +19,11 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 import divergences as dv
+
+pytestmark = pytest.mark.slow
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 # Caches that the test session itself writes at the repository's root (other workers run
@@ -170,7 +174,7 @@ def _math_is_rendered_by_the_bundled_mathjax(built: Built) -> None:
 
 def _index_has_the_install_line_the_commands_an_example_and_the_figure(built: Built) -> None:
     text = built.text("index")
-    for needle in ("pip install divergences", "make verify", "make test", "dv.kl(p, q)"):
+    for needle in ('pip install ".[lab]"', "make verify", "make test", "dv.kl(p, q)"):
         assert needle in text, needle
     images = [u for u in _refs(built.page("index")).loaded if u.endswith(".png")]
     assert any("wgan_figure1" in u for u in images), images

@@ -20,22 +20,28 @@ CLAIMS = [text for proof in load_proofs() for text in (proof.title, *(s.claim fo
 @pytest.mark.parametrize(
     ("claim", "rst"),
     [
-        ("KL(p || q) >= 0", r":math:`\mathrm{KL}(p \,\|\, q) \ge 0`"),
+        ("KL(p || q) >= 0", r":math:`\mathrm{KL}(p \,\|\, q)` :math:`\ge 0`"),
         (
             "The optimal discriminator is D* = p / (p + q)",
-            r"The optimal discriminator is :math:`D^* = p / (p + q)`",
+            r"The optimal discriminator is :math:`D^*` :math:`= p / (p + q)`",
         ),
         (
             "d/dy [a log y + b log(1 - y)] = 0 exactly at y = a / (a + b)",
-            r":math:`d/dy [a \log y + b \log(1 - y)] = 0` exactly at :math:`y = a / (a + b)`",
+            r":math:`d/dy [a \log y + b \log(1 - y)]` :math:`= 0` exactly at :math:`y` "
+            r":math:`= a / (a + b)`",
         ),
         (
             "W1 = |theta| from dv.w1_primal and POT's exact solver",
-            r":math:`W_1 = |\theta |` from ``dv.w1_primal`` and POT's exact solver",
+            r":math:`W_1` :math:`= |\theta |` from ``dv.w1_primal`` and POT's exact solver",
         ),
         (
             "slip 2: min_D max_G is -inf, not -log 4",
             r"slip :math:`2`: :math:`\min_D \max_G` is :math:`-\infty`, not :math:`-\log 4`",
+        ),
+        (
+            "inf over couplings = sup over critics; D* in {0, m}",
+            r":math:`\inf` over couplings :math:`= \sup` over critics; :math:`D^*` in "
+            r":math:`\{0, m\}`",
         ),
     ],
 )

@@ -84,3 +84,74 @@ def test_optimal_discriminator_gradient_at_p_equal_q_tiny() -> None:
     z = np.array([0.0, 1.0])
     gp, gq = jax.grad(lambda p, q: dv.optimal_discriminator(p, q)[0], argnums=(0, 1))(z, z)
     assert np.asarray(gp).tolist() == [0.0, 0.0] and np.asarray(gq).tolist() == [0.0, 0.0]
+
+
+DTYPES = pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
+
+
+def _in_dtype(x: float, dtype) -> float:
+    return float(np.asarray(x, dtype))
+
+
+@DTYPES
+@given(p=st.data())
+def test_entropy_lies_in_zero_to_log_n_at_the_edge(dtype, p) -> None:
+    p = p.draw(dvt.pmfs([1, 2, 5, 8], dtype=dtype, edge_sums=True))
+    h = float(jax.jit(dv.entropy)(p))
+    assert 0.0 <= h <= _in_dtype(math.log(p.size), dtype), (h, p.sum())
+    assert float(dv.entropy(p)) == h
+
+
+@DTYPES
+@given(pq=st.data())
+def test_cross_entropy_is_at_least_the_entropy_at_the_edge(dtype, pq) -> None:
+    p, q = pq.draw(dvt.pmf_pairs([2, 5], dtype=dtype, edge_sums=True))
+    ce, h = float(dv.cross_entropy(p, q)), float(dv.entropy(p))
+    assert ce >= h, (ce, h, p.sum(), q.sum())
+    assert float(jax.jit(dv.cross_entropy)(p, q)) >= float(jax.jit(dv.entropy)(p))
+
+
+@DTYPES
+@given(pq=st.data())
+def test_kl_is_at_most_log_one_plus_chi_square_at_the_edge(dtype, pq) -> None:
+    p, q = pq.draw(dvt.pmf_pairs([2, 5], dtype=dtype, edge_sums=True))
+    kl, chi = float(dv.kl(p, q)), float(dv.chi_square(p, q))
+    assert kl <= math.log1p(chi), (kl, chi, p.sum(), q.sum())
+
+
+def test_kl_and_chi_square_at_the_equality_case_at_the_edge() -> None:
+    # p is q restricted to a subset and renormalised: KL = log(1 + chi^2) exactly; a total of
+    # 1 - 0.9 tol used to put KL above it by about 0.3 tol.
+    tol = sum_tolerance(np.float64)
+    p, q = np.array([1 - 0.9 * tol, 0.0]), np.array([0.5, 0.5])
+    assert float(dv.kl(p, q)) <= math.log1p(float(dv.chi_square(p, q)))
+
+
+@DTYPES
+@given(data=st.data())
+def test_mutual_information_is_at_most_each_marginal_entropy_at_the_edge(dtype, data) -> None:
+    flat = data.draw(dvt.pmfs([4, 6], dtype=dtype, edge_sums=True))
+    joint = flat.reshape(2, -1)
+    mi = float(dv.mutual_information(joint))
+    h_c = float(dv.entropy(jnp.sum(jnp.asarray(joint), axis=1)))
+    h_x = float(dv.entropy(jnp.sum(jnp.asarray(joint), axis=0)))
+    assert 0.0 <= mi <= min(h_c, h_x), (mi, h_c, h_x, flat.sum())
+    assert float(dv.conditional_entropy(joint)) >= 0.0
+
+
+@DTYPES
+@given(data=st.data())
+def test_inception_score_lies_in_one_to_k_at_the_edge(dtype, data) -> None:
+    rows = data.draw(st.lists(dvt.pmfs(3, dtype=dtype, edge_sums=True), min_size=1, max_size=4))
+    score = float(dv.inception_score(np.stack(rows)))
+    assert 1.0 <= score <= 3.0, (score, [float(r.sum()) for r in rows])
+
+
+@DTYPES
+def test_inception_score_of_identical_rows_with_weights_at_the_edge_is_one(dtype) -> None:
+    # Weights summing to 1 + 0.9 tol make the exponent -(1 + d) log(1 + d) < 0: the score was
+    # below 1.
+    tol = sum_tolerance(dtype)
+    c = np.array([[0.2, 0.8], [0.2, 0.8]], dtype)
+    w = np.array([0.5, 0.5 + 0.9 * tol], dtype)
+    assert float(dv.inception_score(c, w)) == 1.0

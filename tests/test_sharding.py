@@ -12,6 +12,8 @@ import pathlib
 import subprocess
 import sys
 
+import pytest
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 SCRIPT = r"""
@@ -77,6 +79,7 @@ print("ok", len(kernels))
 """
 
 
+@pytest.mark.slow
 def test_a_batch_sharded_over_eight_devices_equals_one_device() -> None:
     env = dict(os.environ)
     env["XLA_FLAGS"] = (

@@ -276,3 +276,66 @@ def test_checked_composes_with_vmap_jit_and_grad() -> None:
     np.testing.assert_array_equal(np.asarray(jitted(good[0], good[0])), 0.0)
     with pytest.raises(jax.errors.JaxRuntimeError, match="p does not sum to 1 along axis 0"):
         jax.block_until_ready(jitted(bad[1], good[1]))
+
+
+HALF = [jnp.bfloat16, jnp.float16]
+
+#: Every public function of masses, on the masses of a float32 pmf pair (p, q) cast to a dtype.
+HALF_CALLS = {
+    **PAIR_FUNCTIONS,
+    # A critic and a discriminator in the masses' dtype (a list would promote to float32).
+    "variational_bound": lambda p, q: dv.variational_bound(p, q, jnp.zeros_like(p), G.KL),
+    "gan_value": lambda p, q: dv.gan_value(p, q, jnp.full_like(p, 0.5)),
+    "gan_value_at_d_star": lambda p, q: dv.gan_value(p, q),
+    "entropy": lambda p, q: dv.entropy(p),
+    "mutual_information": lambda p, q: dv.mutual_information(p.reshape(2, 5)),
+    "conditional_entropy": lambda p, q: dv.conditional_entropy(p.reshape(2, 5)),
+    "inception_score": lambda p, q: dv.inception_score(jnp.stack([p, q])),
+}
+
+
+@pytest.mark.parametrize("dtype", HALF, ids=["bfloat16", "float16"])
+@pytest.mark.parametrize("name", list(HALF_CALLS))
+def test_half_precision_computes_in_float32_and_returns_the_input_dtype(name, dtype) -> None:
+    # Computed in float32, returned in the input's dtype (the JAX convention). Masses k/256,
+    # exact in both half dtypes, so that float32 sees the same pmfs.
+    counts = np.array([3, 40, 17, 9, 60, 1, 33, 21, 50, 22])
+    assert counts.sum() == 256
+    p32 = (counts / 256).astype(np.float32)
+    q32 = np.flip(p32).copy()
+    p, q = jnp.asarray(p32, dtype), jnp.asarray(q32, dtype)
+    fn = HALF_CALLS[name]
+    out = fn(p, q)
+    assert out.dtype == dtype
+    assert out.dtype == jax.jit(fn)(p, q).dtype
+    expected = fn(p.astype(jnp.float32), q.astype(jnp.float32))
+    assert expected.dtype == jnp.float32
+    # The float32 result of the half masses, rounded once to the half dtype.
+    np.testing.assert_array_equal(np.asarray(out), np.asarray(expected.astype(dtype)))
+
+
+@pytest.mark.parametrize("dtype", HALF, ids=["bfloat16", "float16"])
+def test_the_sum_tolerance_follows_the_input_dtype(dtype) -> None:
+    tol = sum_tolerance(dtype)
+    assert tol == float(np.sqrt(jnp.finfo(dtype).eps))
+    p32 = np.full(10, 0.1, np.float32)
+    p32[0] += 0.5 * tol
+    assert abs(float(jnp.asarray(p32, dtype).astype(jnp.float32).sum()) - 1) > sum_tolerance(
+        np.float32
+    )
+    assert float(dv.entropy(jnp.asarray(p32, dtype))) > 0
+    far = jnp.asarray(np.full(10, 0.1 + 0.2 * tol, np.float32), dtype)
+    with pytest.raises(ValueError, match=f"tolerance {tol:.1e}"):
+        dv.entropy(far)
+    with pytest.raises(ValueError, match=f"tolerance {tol:.1e}"):
+        checked_entropy(far)
+    with pytest.raises(ValueError, match=f"q does not sum to 1 .*tolerance {tol:.1e}"):
+        dv.kl(jnp.asarray(np.full(10, 0.1), dtype), far)
+
+
+@pytest.mark.parametrize("dtype", HALF, ids=["bfloat16", "float16"])
+def test_gaussians_in_half_precision_return_the_input_dtype(dtype) -> None:
+    mean, cov = jnp.zeros(2, dtype), jnp.eye(2, dtype=dtype)
+    assert dv.kl_mvn(mean, cov, mean, 2 * cov).dtype == dtype
+    assert dv.frechet_distance(mean, cov, mean, 2 * cov).dtype == dtype
+    assert dv.kl_normal(jnp.asarray(0.0, dtype), jnp.asarray(1.0, dtype), 0.0, 2.0).dtype == dtype

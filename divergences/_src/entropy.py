@@ -6,16 +6,19 @@ import jax
 
 from divergences._numerics import cross_entropy_sum, entropy_sum, log_of_base
 from divergences._typing import ArrayLike, Base
-from divergences._validation import check_base, check_pmf, check_pmf_pair
+from divergences._validation import check_base, check_pmf, check_pmf_pair, keeps_input_precision
 
 __all__ = ["cross_entropy", "entropy"]
 
 
+@keeps_input_precision
 def entropy(p: ArrayLike, *, base: Base = None, axis: int = -1) -> jax.Array:
     r"""Shannon entropy :math:`H(p) = -\sum_i p_i \log p_i`.
 
     Convention: :math:`0 \log 0 = 0`; zero-mass entries add nothing to the value or the gradient.
-    ``0 <= H(p) <= log n``.
+    ``0 <= H(p) <= log n`` (n masses) for every accepted input: masses accepted within the sum
+    tolerance ``t`` (used as they are) could leave that range by about ``t (1 + log n)``, and the
+    value is moved back into it.
 
     Args:
       p: probability masses along ``axis``; other axes broadcast.
@@ -39,10 +42,14 @@ def entropy(p: ArrayLike, *, base: Base = None, axis: int = -1) -> jax.Array:
     return entropy_sum(p, axis) / log_of_base(base, p.dtype)
 
 
+@keeps_input_precision
 def cross_entropy(p: ArrayLike, q: ArrayLike, *, base: Base = None, axis: int = -1) -> jax.Array:
     r"""Cross-entropy :math:`H(p, q) = -\sum_i p_i \log q_i = H(p) + \mathrm{KL}(p \,\|\, q)`.
 
     Convention: terms with :math:`p_i = 0` are 0; :math:`p_i > 0 = q_i` gives :math:`+\infty`.
+    Range: :math:`H(p, q) \ge H(p)` (Gibbs' inequality) for every accepted input: for masses
+    accepted within the sum tolerance ``t`` the sum could fall below :func:`entropy` by about
+    ``2t``, and the value is then :func:`entropy`'s.
     Gradients: :math:`-\log q_i` in :math:`p_i` (also at :math:`p_i = 0`, the function being
     linear in p; 0 where :math:`p_i = q_i = 0`) and :math:`-p_i / q_i` in :math:`q_i`.
 

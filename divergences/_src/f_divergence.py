@@ -58,6 +58,7 @@ from divergences._validation import (
     check_pmf_pair,
     has_mass,
     is_traced,
+    keeps_input_precision,
     require,
 )
 from divergences.generators import GENERATORS, Elementwise, FGenerator
@@ -220,6 +221,7 @@ def _is_tabled(f: Any) -> bool:
     return any(f is g for g in GENERATORS.values())
 
 
+@keeps_input_precision
 def f_divergence(
     p: ArrayLike,
     q: ArrayLike,
@@ -366,6 +368,7 @@ def _inner_ends(generator: FGenerator, dtype: Any) -> tuple[float, float]:
     return inward(lo, closed_lo, math.inf), inward(hi, closed_hi, -math.inf)
 
 
+@keeps_input_precision
 def optimal_critic(
     p: ArrayLike, q: ArrayLike, generator: FGenerator, *, axis: int = -1
 ) -> jax.Array:
@@ -451,6 +454,7 @@ def _check_critic(p: Any, q: Any, t: Any, generator: FGenerator) -> None:
     )
 
 
+@keeps_input_precision
 def variational_bound(
     p: ArrayLike, q: ArrayLike, t: ArrayLike, generator: FGenerator, *, axis: int = -1
 ) -> jax.Array:

@@ -16,11 +16,13 @@ from divergences._validation import (
     check_in_unit_interval,
     check_pmf_pair,
     check_same_shape_after_broadcast,
+    keeps_input_precision,
 )
 
 __all__ = ["gan_value", "optimal_discriminator"]
 
 
+@keeps_input_precision
 def optimal_discriminator(p: ArrayLike, q: ArrayLike, *, axis: int = -1) -> jax.Array:
     r"""The discriminator that maximises the GAN value for fixed G: :math:`D^* = p / (p + q)`.
 
@@ -94,6 +96,7 @@ def _xlog1m(x: jax.Array, y: jax.Array) -> jax.Array:
 _LOG4 = math.log(4.0)
 
 
+@keeps_input_precision
 def gan_value(
     p: ArrayLike,
     q: ArrayLike,

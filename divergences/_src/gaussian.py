@@ -6,6 +6,8 @@ batched over leading axes where stated.
 
 from __future__ import annotations
 
+from typing import Any
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -16,11 +18,14 @@ from divergences._validation import (
     check_covariance,
     check_finite,
     check_positive,
+    half_precision,
+    keeps_input_precision,
 )
 
 __all__ = ["frechet_distance", "kl_mvn", "kl_normal"]
 
 
+@keeps_input_precision
 def kl_normal(
     mu_p: ArrayLike, sigma_p: ArrayLike, mu_q: ArrayLike = 0.0, sigma_q: ArrayLike = 1.0
 ) -> jax.Array:
@@ -68,7 +73,13 @@ def kl_normal(
 
 
 def _check_gaussians(
-    mp: jax.Array, cp: jax.Array, mq: jax.Array, cq: jax.Array, *, positive_definite: bool
+    mp: jax.Array,
+    cp: jax.Array,
+    mq: jax.Array,
+    cq: jax.Array,
+    *,
+    positive_definite: bool,
+    precisions: tuple[Any, Any] = (None, None),
 ) -> None:
     """Shapes (static) then values of two Gaussians' parameters, in the package's one policy."""
     for mean, cov, m_name, c_name in ((mp, cp, "mean_p", "cov_p"), (mq, cq, "mean_q", "cov_q")):
@@ -90,11 +101,12 @@ def _check_gaussians(
             f"{mq.shape[:-1]} and cov_q {cq.shape[:-2]} (the axes before d) do not broadcast"
         ) from None
     check_finite(mp, "mean_p")
-    check_covariance(cp, "cov_p", positive_definite=positive_definite)
+    check_covariance(cp, "cov_p", positive_definite=positive_definite, precision=precisions[0])
     check_finite(mq, "mean_q")
-    check_covariance(cq, "cov_q", positive_definite=positive_definite)
+    check_covariance(cq, "cov_q", positive_definite=positive_definite, precision=precisions[1])
 
 
+@keeps_input_precision
 def kl_mvn(mean_p: ArrayLike, cov_p: ArrayLike, mean_q: ArrayLike, cov_q: ArrayLike) -> jax.Array:
     r"""KL between multivariate normals :math:`\mathrm{KL}(N(m_p, C_p) \,\|\, N(m_q, C_q))`.
 
@@ -145,6 +157,7 @@ def _sqrtm_psd(c: jax.Array) -> jax.Array:
     return (v * jnp.sqrt(jnp.maximum(w, 0))[..., None, :]) @ jnp.swapaxes(v, -1, -2)
 
 
+@keeps_input_precision
 def frechet_distance(
     mean_p: ArrayLike, cov_p: ArrayLike, mean_q: ArrayLike, cov_q: ArrayLike
 ) -> jax.Array:
@@ -184,7 +197,14 @@ def frechet_distance(
     """
     mp, cp = as_float_array(mean_p, "mean_p"), as_float_array(cov_p, "cov_p")
     mq, cq = as_float_array(mean_q, "mean_q"), as_float_array(cov_q, "cov_q")
-    _check_gaussians(mp, cp, mq, cq, positive_definite=False)
+    _check_gaussians(
+        mp,
+        cp,
+        mq,
+        cq,
+        positive_definite=False,
+        precisions=(half_precision(cov_p), half_precision(cov_q)),
+    )
     sp = _sqrtm_psd(cp)
     middle = sp @ cq @ sp
     middle = 0.5 * (middle + jnp.swapaxes(middle, -1, -2))

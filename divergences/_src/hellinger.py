@@ -7,11 +7,12 @@ import jax.numpy as jnp
 
 from divergences._numerics import safe_sqrt
 from divergences._typing import ArrayLike
-from divergences._validation import check_pmf_pair
+from divergences._validation import check_pmf_pair, keeps_input_precision
 
 __all__ = ["hellinger"]
 
 
+@keeps_input_precision
 def hellinger(p: ArrayLike, q: ArrayLike, *, axis: int = -1) -> jax.Array:
     r"""Hellinger distance :math:`H(p, q) = \frac{1}{\sqrt 2}\,\| \sqrt p - \sqrt q \|_2`.
 

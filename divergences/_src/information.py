@@ -6,13 +6,30 @@ variable (InfoGAN's latent code ``c``; a classifier's input ``x``), columns the 
 
 from __future__ import annotations
 
+import math
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from divergences._numerics import kl_terms, log_of_base, ratio, support_mask, xlog_ratio_sum
+from divergences._numerics import (
+    entropy_sum,
+    into_range,
+    kl_terms,
+    log_of_base,
+    ratio,
+    support_mask,
+    xlog_ratio_sum,
+)
 from divergences._typing import ArrayLike, Base
-from divergences._validation import as_float_array, check_base, check_pmf, is_traced
+from divergences._validation import (
+    as_float_array,
+    check_base,
+    check_pmf,
+    half_precision,
+    is_traced,
+    keeps_input_precision,
+)
 
 __all__ = ["conditional_entropy", "inception_score", "mutual_information"]
 
@@ -21,16 +38,20 @@ def _check_joint(joint: ArrayLike) -> jax.Array:
     j = as_float_array(joint, "joint")
     if j.ndim != 2:
         raise ValueError(f"joint must be a 2-D array P(C = i, X = j), got shape {j.shape}")
-    return check_pmf(j.reshape(-1), "joint").reshape(j.shape)
+    return check_pmf(j.reshape(-1), "joint", precision=half_precision(joint)).reshape(j.shape)
 
 
+@keeps_input_precision
 def mutual_information(joint: ArrayLike, *, base: Base = None) -> jax.Array:
     r"""Mutual information :math:`I(C; X) = \mathrm{KL}(P_{CX} \,\|\, P_C \otimes P_X)`.
 
     .. math:: I(C; X) = \sum_{i,j} P(i, j) \log\frac{P(i, j)}{P(i) P(j)}
                       = H(C) - H(C \mid X) = H(X) - H(X \mid C)
 
-    Zero iff C and X are independent. Convention 0 log 0 = 0. Computed as
+    Zero iff C and X are independent; at most :math:`\min(H(C), H(X))` (with
+    :func:`divergences.entropy` of the marginals) for every accepted joint: one accepted within
+    the sum tolerance ``t`` could pass that by about ``t (1 + log n)``, and the value is then held
+    there. Convention 0 log 0 = 0. Computed as
     :math:`\sum_i P(i)\, \mathrm{KL}(P(\cdot \mid i) \,\|\, P_X)` with the non-negative terms of
     :func:`divergences.kl`, so it is never negative and is relatively accurate also near
     independence; gradients are finite wherever the value is, tiny or zero entries included.
@@ -66,9 +87,14 @@ def _mutual_information_nats(j: jax.Array) -> jax.Array:
     row = jnp.sum(j, axis=1, keepdims=True)
     col = jnp.sum(j, axis=0, keepdims=True)
     cond = ratio(j, row + (1 - support_mask(row)))  # empty rows: every P(i, j) and P(i) are 0
-    return jnp.sum(row * kl_terms(cond, col))
+    mi = jnp.sum(row * kl_terms(cond, col))
+    # I(C; X) <= min(H(C), H(X)) for a pmf; a joint accepted within the sum tolerance t could
+    # pass it by about t (1 + log n): held at the smaller marginal entropy.
+    ceiling = jnp.minimum(entropy_sum(row[:, 0], 0), entropy_sum(col[0], 0))
+    return jnp.where(mi > ceiling, ceiling, mi)
 
 
+@keeps_input_precision
 def conditional_entropy(joint: ArrayLike, *, base: Base = None) -> jax.Array:
     r"""Conditional entropy of the row variable given the column one, :math:`H(C \mid X)`.
 
@@ -98,6 +124,7 @@ def conditional_entropy(joint: ArrayLike, *, base: Base = None) -> jax.Array:
     )
 
 
+@keeps_input_precision
 def inception_score(conditionals: ArrayLike, weights: ArrayLike | None = None) -> jax.Array:
     r"""Inception score :math:`\exp\,\mathbb{E}_x \mathrm{KL}(p(y \mid x) \,\|\, p(y))`.
 
@@ -111,6 +138,10 @@ def inception_score(conditionals: ArrayLike, weights: ArrayLike | None = None) -
     Args:
       conditionals: ``(N, K)``, each row a pmf over the K classes.
       weights: ``(N,)`` probabilities of the samples; uniform when None.
+
+    Range: in [1, K] for every accepted input; conditionals or weights accepted within the sum
+    tolerance ``t`` could move the exponent out of [0, log K] by about ``t (1 + log K)``, and it
+    is held in it.
 
     Returns:
       The score, a scalar in [1, K].
@@ -133,7 +164,7 @@ def inception_score(conditionals: ArrayLike, weights: ArrayLike | None = None) -
             "conditionals has no rows (an empty batch); the Inception score needs at least one "
             "sample"
         )
-    c = check_pmf(c, "conditionals", axis=-1)
+    c = check_pmf(c, "conditionals", axis=-1, precision=half_precision(conditionals))
     if weights is None:
         w = jnp.full((n,), 1.0 / n, dtype=c.dtype)
     else:
@@ -147,4 +178,6 @@ def inception_score(conditionals: ArrayLike, weights: ArrayLike | None = None) -
     # I(y; x) = sum_n w_n sum_k c_nk log(c_nk / p_k): the ratio is taken as c / p, not as
     # joint / (w p), whose denominator underflows to 0 for tiny weights while the joint does not.
     info = xlog_ratio_sum(joint.reshape(-1), c.reshape(-1), marginal.reshape(-1), 0)
-    return jnp.exp(info)
+    # The exponent is I(y; x), in [0, log K] for pmfs; conditionals and weights accepted within
+    # the sum tolerance t could move it out by about t (1 + log K): held in that range.
+    return jnp.exp(into_range(info, 0.0, math.log(c.shape[1])))

@@ -9,7 +9,12 @@ import jax.numpy as jnp
 
 from divergences._numerics import js_sum, log_of_base, safe_sqrt
 from divergences._typing import ArrayLike, Base
-from divergences._validation import check_base, check_base_above_one, check_pmf_pair
+from divergences._validation import (
+    check_base,
+    check_base_above_one,
+    check_pmf_pair,
+    keeps_input_precision,
+)
 
 __all__ = ["js_distance", "js_divergence"]
 
@@ -23,6 +28,7 @@ def _js_nats(p: jax.Array, q: jax.Array, axis: int) -> jax.Array:
     return jnp.minimum(0.5 * js_sum(p, q, axis), _LOG2)
 
 
+@keeps_input_precision
 def js_divergence(p: ArrayLike, q: ArrayLike, *, base: Base = None, axis: int = -1) -> jax.Array:
     r"""Jensen-Shannon divergence, with the factor 1/2.
 
@@ -65,6 +71,7 @@ def js_divergence(p: ArrayLike, q: ArrayLike, *, base: Base = None, axis: int = 
     return _js_nats(p, q, axis) / log_of_base(base, p.dtype)
 
 
+@keeps_input_precision
 def js_distance(p: ArrayLike, q: ArrayLike, *, base: Base = None, axis: int = -1) -> jax.Array:
     r"""Jensen-Shannon distance :math:`\sqrt{\mathrm{JS}(p \,\|\, q)}`, a metric on distributions.
 

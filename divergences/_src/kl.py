@@ -6,11 +6,12 @@ import jax
 
 from divergences._numerics import kl_sum, log_of_base
 from divergences._typing import ArrayLike, Base
-from divergences._validation import check_base, check_pmf_pair
+from divergences._validation import check_base, check_pmf_pair, keeps_input_precision
 
 __all__ = ["kl"]
 
 
+@keeps_input_precision
 def kl(p: ArrayLike, q: ArrayLike, *, base: Base = None, axis: int = -1) -> jax.Array:
     r"""Kullback-Leibler divergence :math:`\mathrm{KL}(p \,\|\, q) = \sum_i p_i \log(p_i / q_i)`.
 

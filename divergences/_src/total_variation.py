@@ -6,11 +6,12 @@ import jax
 import jax.numpy as jnp
 
 from divergences._typing import ArrayLike
-from divergences._validation import check_pmf_pair
+from divergences._validation import check_pmf_pair, keeps_input_precision
 
 __all__ = ["total_variation"]
 
 
+@keeps_input_precision
 def total_variation(p: ArrayLike, q: ArrayLike, *, axis: int = -1) -> jax.Array:
     r"""Total variation distance :math:`\mathrm{TV}(p, q) = \tfrac12 \sum_i |p_i - q_i|`.
 

@@ -12,6 +12,11 @@ Profiles (``HYPOTHESIS_PROFILE`` chooses one; :func:`load_profile` loads it):
   example database (a derandomised run needs none). ``divergences verify`` also points
   Hypothesis' other files (its cache of constants) at a temporary folder, so that the folder it
   runs from gets no ``.hypothesis/``.
+* ``check``: 10 derandomised examples per property: the quick tier of the edit loop
+  (``make check``), not a verification.
+* ``stress``: 25 random examples per property, new ones every run, the failing blob printed: the
+  draws of another machine (NumPy's kernels depend on the CPU's vector width, so a derandomised
+  draw is not the same draw everywhere). ``make stress`` runs it.
 * ``dev``: 100 random examples per property.
 * ``thorough``: 2000 random examples per property, for a long adversarial run.
 
@@ -28,17 +33,34 @@ from hypothesis import HealthCheck, settings
 __all__ = ["PROFILES", "load_profile", "register_profiles"]
 
 #: The profile names this module registers.
-PROFILES = ("ci", "dev", "thorough")
+PROFILES = ("ci", "check", "stress", "dev", "thorough")
 
 _SLOW = [HealthCheck.too_slow]
 
 
 def register_profiles() -> None:
-    """Registers the profiles ``ci``, ``dev`` and ``thorough`` with Hypothesis (idempotent)."""
+    """Registers the profiles of :data:`PROFILES` with Hypothesis (idempotent)."""
     settings.register_profile(
         "ci",
         max_examples=60,
         derandomize=True,
+        database=None,
+        print_blob=True,
+        deadline=None,
+        suppress_health_check=_SLOW,
+    )
+    settings.register_profile(
+        "check",
+        max_examples=10,
+        derandomize=True,
+        database=None,
+        print_blob=True,
+        deadline=None,
+        suppress_health_check=_SLOW,
+    )
+    settings.register_profile(
+        "stress",
+        max_examples=25,
         database=None,
         print_blob=True,
         deadline=None,

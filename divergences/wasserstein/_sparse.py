@@ -61,15 +61,12 @@ __all__ = [
 
 _T = TypeVar("_T")
 
-#: Status codes of the native solver.
-OPTIMAL, WITHIN_TOLERANCE, ROUND_CAP, PIVOT_CAP, ARTIFICIAL = range(5)
-_STATUS = {
-    OPTIMAL: "optimal (no pair of negative reduced cost)",
-    WITHIN_TOLERANCE: "bounds within rtol",
-    ROUND_CAP: "stopped at max_rounds",
-    PIVOT_CAP: "stopped at max_pivots",
-    ARTIFICIAL: "flow left on the artificial arcs",
-}
+#: Status codes of the native solver (its ``STATUS`` dict has the same names and values).
+#: Only OPTIMAL and WITHIN_TOLERANCE certify a value; every other code is a stop short.
+OPTIMAL, WITHIN_TOLERANCE, ROUND_CAP, PIVOT_CAP, ARTIFICIAL, NOT_A_COUPLING, BOUNDS_CROSSED = range(
+    7
+)
+_CERTIFIED = (OPTIMAL, WITHIN_TOLERANCE)
 
 # Candidate graph: neighbours each way, and neighbours of each point moved by its cell's coarse
 # displacement. (Arcs nearly tight under the coarse potential were also tried, twice: they did
@@ -96,13 +93,25 @@ _MAX_DRIFT = 0.5
 _BYTES_PER_POINT = 2_000
 
 
+#: The environment variable that sets the native solver's threads.
+THREADS_VARIABLE = "DIVERGENCES_NUM_THREADS"
+
+
 def _threads() -> int:
-    """Threads for the pricing queries: the CPUs this process may use, at most 8."""
+    """Threads for the native solver's queries: ``$DIVERGENCES_NUM_THREADS`` where it is set,
+    else the CPUs this process may use."""
+    setting = os.environ.get(THREADS_VARIABLE, "").strip()
+    if setting:
+        if not setting.isdigit() or int(setting) < 1:
+            raise ValueError(
+                f"the environment variable {THREADS_VARIABLE} must be a positive integer; "
+                f"got {setting!r}"
+            )
+        return int(setting)
     try:
-        cpus = len(os.sched_getaffinity(0))
+        return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not on Linux
-        cpus = os.cpu_count() or 1
-    return max(1, min(cpus, 8))
+        return max(1, os.cpu_count() or 1)
 
 
 def _native() -> Any:
@@ -223,27 +232,22 @@ def weighted_nearest_host(
     r""":math:`\min_j \|z - s_j\| + w_j` at every row of ``z`` and its argmin ``j``, exactly."""
     sites = np.ascontiguousarray(sites, dtype=np.float64)
     z = np.ascontiguousarray(z, dtype=np.float64)
-    out = np.empty(z.shape[0])
-    arg = np.empty(z.shape[0], np.int32)
-    _native().c_transform(
-        z, sites, np.ascontiguousarray(weights, np.float64), out, arg, sites.shape[1], _threads()
+    res = _native().c_transform(
+        z, sites, np.ascontiguousarray(weights, np.float64), threads=_threads()
     )
-    return out, arg
+    return np.asarray(res["value"]), np.asarray(res["argmin"])
 
 
 def _weighted_knn(points: np.ndarray, sites: np.ndarray, weights: np.ndarray, k: int) -> np.ndarray:
     k = min(k, sites.shape[0])
-    out = np.empty((points.shape[0], k), np.int32)
-    _native().k_nearest(
-        np.ascontiguousarray(points),
-        np.ascontiguousarray(sites),
+    res = _native().k_nearest(
+        np.ascontiguousarray(points, np.float64),
+        np.ascontiguousarray(sites, np.float64),
         np.ascontiguousarray(weights, np.float64),
         k,
-        out,
-        sites.shape[1],
-        _threads(),
+        threads=_threads(),
     )
-    return out
+    return np.asarray(res["index"]).reshape(points.shape[0], k)
 
 
 def _barycentres(p: np.ndarray, w: np.ndarray, cell: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -341,7 +345,6 @@ def _solve_scaled(
 ) -> _Scaled:
     """The native solve on points of extent about 1, positive weights."""
     n, m = x.shape[0], y.shape[0]
-    d = x.shape[1]
     # The points along a space-filling curve, each cloud about its own mean: the first plan
     # is the monotone one along it (a translated copy then gets the identity: at n = 3000,
     # 26k pivots instead of 287k). The problem is solved renumbered in that order, so that
@@ -355,7 +358,6 @@ def _solve_scaled(
     keys, potential, drift = _candidates(x, y, a, b)
     ci = (keys // m).astype(np.int32)
     cj = (keys % m).astype(np.int32)
-    identity_x, identity_y = np.arange(n, dtype=np.int32), np.arange(m, dtype=np.int32)
     # Equal sizes and one weight for all: an assignment problem, solved by shortest augmenting
     # paths from the coarse potential f (u = f(x), v = -f(y), feasible as f is 1-Lipschitz),
     # unless the coarse plan is mostly one common displacement (see _MAX_DRIFT).
@@ -369,31 +371,30 @@ def _solve_scaled(
         u0, v0 = potential[0], -potential[1]
     else:
         u0, v0 = np.zeros(n), np.zeros(m)
-    rows = np.empty(n + m, np.int32)
-    cols = np.empty(n + m, np.int32)
-    mass = np.empty(n + m)
-    pi = np.empty(n + m)
-    fx = np.empty(n)
-    fy = np.empty(m)
-    stats = np.empty(9)
-    # Reduced costs above -rc_tol count as non-negative: a few ulps of the potentials.
-    rc_tol = 1e-13
-    k = _native().solve(
-        x, y, a, b, ci, cj, identity_x, identity_y, d, float(rtol), rc_tol, int(max_rounds),
-        int(max_pivots), rows, cols, mass, pi, fx, fy, stats, _threads(), int(assignment),
-        np.ascontiguousarray(u0, np.float64), np.ascontiguousarray(v0, np.float64),
+    # The points come numbered along the curve: the first basis is the monotone plan in index
+    # order (the binding's default). Reduced costs above -rc_tol count as non-negative: a few
+    # ulps of the potentials.
+    res = _native().solve(
+        x, y, a, b,
+        arc_rows=ci, arc_cols=cj,
+        rtol=float(rtol), rc_tol=1e-13, max_rounds=int(max_rounds), max_pivots=int(max_pivots),
+        threads=_threads(), assignment=assignment,
+        u0=np.ascontiguousarray(u0, np.float64), v0=np.ascontiguousarray(v0, np.float64),
     )  # fmt: skip
-    status = int(stats[0])
+    status = int(res["status"])
     if status == ARTIFICIAL:
         raise SolverError(_ARTIFICIAL_MESSAGE)
     # Back to the caller's numbering.
     fx_out, fy_out = np.empty(n), np.empty(m)
-    fx_out[ox], fy_out[oy] = fx, fy
+    fx_out[ox], fy_out[oy] = np.asarray(res["f_x"]), np.asarray(res["f_y"])
+    pi_max = max(float(np.max(np.abs(res["u"]))), float(np.max(np.abs(res["v"]))))
     return _Scaled(
-        ox[rows[:k]].astype(np.int32), oy[cols[:k]].astype(np.int32), mass[:k].copy(),
+        ox[np.asarray(res["rows"])].astype(np.int32),
+        oy[np.asarray(res["cols"])].astype(np.int32),
+        np.asarray(res["mass"]),
         fx_out, -fy_out,
-        float(stats[4]), float(stats[5]), status, int(stats[1]), int(stats[2]), int(stats[3]),
-        float(np.max(np.abs(pi))),
+        float(res["upper_bound"]), float(res["lower_bound"]), status,
+        int(res["rounds"]), int(res["pivots"]), int(res["arcs"]), pi_max,
     )  # fmt: skip
 
 
@@ -451,8 +452,9 @@ def solve_sparse_host(
     # (fsum) from freshly computed distances; the lower bound is the scaled solve's KR value.
     # Both are widened by a bound on the rounding of the distances and potentials behind them.
     # Distances of the scaled points (no overflow at coordinates near 1e308), scaled back.
+    # A plan that is not a coupling (a pivot cap on the network simplex) bounds nothing: +inf.
     cost = np.sqrt(np.sum((xs[sol.rows] - ys[sol.cols]) ** 2, axis=1))
-    upper = math.fsum((sol.mass * cost).tolist()) * scale
+    upper = math.fsum((sol.mass * cost).tolist()) * scale if math.isfinite(sol.upper) else math.inf
     lower = sol.lower * scale
     slack = 64 * np.finfo(np.float64).eps * scale * (1.0 + sol.pi_max) * max(a.sum(), b.sum())
     # Same normalisation as the dense solver: a.u == b.v (u + k, v - k keeps u_i + v_j).
@@ -471,12 +473,17 @@ def solve_sparse_host(
         arcs=sol.arcs,
     )
     gap = result.upper_bound - result.lower_bound
-    if sol.status in (ROUND_CAP, PIVOT_CAP) and gap > rtol * abs(upper):
+    status = sol.status
+    if status in _CERTIFIED and not gap >= 0:  # a NaN gap too
+        status = BOUNDS_CROSSED
+    if status not in _CERTIFIED:
+        result = result._replace(status=status)
+        relative = gap / max(abs(upper), 1e-300) if math.isfinite(upper) else math.inf
         raise CertificateError(
-            f"{sparse_failures(n, m, rtol, max_rounds, max_pivots)[sol.status]}. It stopped "
+            f"{sparse_failures(n, m, rtol, max_rounds, max_pivots)[status]}. It stopped "
             f"after {sol.rounds} rounds and {sol.pivots} pivots with the certified bounds "
             f"[{result.lower_bound:.17g}, {result.upper_bound:.17g}], relative gap "
-            f"{gap / max(abs(upper), 1e-300):.3e}; the bounds are this error's .result",
+            f"{relative:.3e}; the bounds are this error's .result",
             result,
         )
     return result
@@ -518,6 +525,10 @@ def sparse_failures(
         PIVOT_CAP: f"the sparse W1 solver stopped at max_iter pivots before its certified bounds "
         f"met rtol {where}; raise max_iter or rtol",
         ARTIFICIAL: _ARTIFICIAL_MESSAGE,
+        NOT_A_COUPLING: f"the sparse W1 solver's plan is not a coupling of the two measures "
+        f"{where} (an internal failure); use method='dense' for this problem",
+        BOUNDS_CROSSED: f"the sparse W1 solver's certified bounds crossed {where} (an internal "
+        f"failure); use method='dense' for this problem",
     }
 
 

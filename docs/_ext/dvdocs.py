@@ -125,8 +125,8 @@ def ascii_to_latex(formula: str) -> str:
     r"""An ASCII formula of a proof's claim in LaTeX: ``KL(p_hat || q) >= 0`` becomes
     ``\mathrm{KL}(\hat{p} \,\|\, q) \ge 0``."""
     s = formula
-    grouping = s.count("{") == s.count("}") and all(
-        s[i - 1] in "_^" for i, c in enumerate(s) if c == "{" and i
+    grouping = s.count("{") == s.count("}") and all(  # braces of a subscript, else a set
+        i > 0 and s[i - 1] in "_^" for i, c in enumerate(s) if c == "{"
     )
     s = re.sub(r"([%#&])" if grouping else r"([{}%#&])", r"\\\1", s)
     s = s.replace("INF_OP", "\\inf").replace("~", r"\sim ")
@@ -145,7 +145,7 @@ def ascii_to_latex(formula: str) -> str:
         ),
         s,
     )
-    s = re.sub(r"\binf\b(?!_)", r"\\infty", s)
+    s = re.sub(r"(?<!\\)\binf\b(?!_)", r"\\infty", s)
     s = re.sub(
         r"(?<![A-Za-z\\])(" + "|".join(_GREEK) + r")(\d?)(?![A-Za-z])",
         lambda m: f"\\{m.group(1)}" + (f"_{m.group(2)}" if m.group(2) else "") + " ",
@@ -165,6 +165,25 @@ def ascii_to_latex(formula: str) -> str:
     s = re.sub(r"_(\\?[A-Za-z0-9]{2,})", r"_{\1}", s)
     s = re.sub(r"([A-Za-z)])\*", r"\1^*", s)
     return re.sub(r" +", " ", s).strip()
+
+
+_RELATION = re.compile(r" (?==|<|>|\\le |\\ge |\\ne |\\to |\\sim )")
+
+
+def _breakable(latex: str) -> list[str]:
+    """A formula cut where a line may break: after a comma and before a relation (=, <=, ->, ...)
+    outside brackets. MathJax never breaks inside one formula, so a long one in a narrow column
+    (the side menu, a table cell) would run past its edge; its pieces wrap like words."""
+    pieces, depth, start = [], 0, 0
+    for i, c in enumerate(latex):
+        depth += {"(": 1, "[": 1, "{": 1, ")": -1, "]": -1, "}": -1}.get(c, 0)
+        cut = i + 1 if c == "," and latex[i + 1 : i + 2] == " " else None
+        if c == " " and _RELATION.match(latex, i):
+            cut = i
+        if depth == 0 and cut is not None and latex[start:cut].strip():
+            pieces.append(latex[start:cut].strip())
+            start = cut
+    return [*pieces, latex[start:].strip()] if latex[start:].strip() else pieces
 
 
 def _balanced(text: str) -> bool:
@@ -224,7 +243,8 @@ def claim_rst(text: str) -> str:
                 head, body, tail = head + "(", body[1:-1], ")" + tail
             out.append(f"{head}``{body}``{tail}")
         else:
-            out.append(f"{head}:math:`{ascii_to_latex(body)}`{tail}")
+            formulas = " ".join(f":math:`{f}`" for f in _breakable(ascii_to_latex(body)))
+            out.append(f"{head}{formulas}{tail}")
     return " ".join(out)
 
 

@@ -62,6 +62,7 @@ def test_unknown_command_is_refused() -> None:
         main(["no-such-command"])
 
 
+@pytest.mark.slow
 def test_python_dash_m() -> None:
     out = subprocess.run(
         [sys.executable, "-m", "divergences", "tour"],
@@ -95,6 +96,7 @@ def _misses() -> Check:
 '''
 
 
+@pytest.mark.slow
 def test_verify_exits_zero_prints_the_table_and_writes_figures(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
     # A subset of the proofs keeps this test short; pytest runs every proof step itself.
     code = main(["verify", "--out", str(tmp_path), "--only", "proof_03", "proof_12"])
@@ -168,6 +170,7 @@ def test_sweep_writes_csv(tmp_path) -> None:  # type: ignore[no-untyped-def]
     )
 
 
+@pytest.mark.slow
 def test_help_lists_the_subcommands() -> None:
     res = subprocess.run(
         [sys.executable, "-m", "divergences", "--help"],
@@ -208,6 +211,7 @@ def _too_strong() -> Check:
 '''
 
 
+@pytest.mark.slow
 def test_a_users_proof_from_an_empty_folder_shows_the_counterexample(tmp_path) -> None:  # type: ignore[no-untyped-def]
     # As a user runs it: their own file, `python -m divergences verify FILE`, from a folder that
     # holds nothing of the source tree, with no Hypothesis settings of their own.

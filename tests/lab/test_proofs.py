@@ -11,6 +11,8 @@ import pytest
 from divergences.lab.proof import Step
 from divergences.lab.verify import load_proofs
 
+pytestmark = pytest.mark.random
+
 PROOFS = load_proofs()
 STEPS = [step for proof in PROOFS for step in proof]
 

@@ -35,8 +35,10 @@ def _widths(name: str, v: Any) -> None:
 
 @dataclasses.dataclass(frozen=True)
 class TrainingConfig:
-    """Everything that determines a training run; two runs with equal configurations on one
-    machine give bit-identical readouts.
+    """Everything that determines a training run: two runs with equal configurations on one
+    machine (the same XLA thread setting, instruction set and JAX version) give bit-identical
+    readouts; on other machines they agree in distribution only, as the last digits of XLA's
+    arithmetic differ and training amplifies them (see :mod:`divergences.lab.training.trainer`).
 
     Options left at ``None`` take the default of the game's paper (see
     :mod:`divergences.lab.training.games`): the optimiser and its step size, and the number of

@@ -4,7 +4,8 @@ vector field.
 
 Every ``figure_*`` function returns a :class:`matplotlib.figure.Figure` built without
 ``pyplot`` (no global state); :func:`save_gif` renders frames with Agg and writes them with
-Pillow.
+Pillow. Text sizes are relative to the ``font.size`` in force ("small" legends, "medium"
+titles), so ``matplotlib.rc_context({"font.size": 13})`` scales every label of a figure at once.
 """
 
 from __future__ import annotations
@@ -90,20 +91,26 @@ def _symlog_above_floor(ax: Any, floor: np.ndarray, top: float) -> None:
 def _legend_below(ax: Any) -> None:
     """The legend under the axes, off the data."""
     if ax.get_legend_handles_labels()[0]:
-        ax.legend(fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, -0.16), frameon=False)
+        ax.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.16), frameon=False)
 
 
-def figure_readouts(run: TrainingRun, *, figsize: tuple[float, float] = (14, 8.5)) -> Figure:
+def figure_readouts(
+    run: TrainingRun, *, figsize: tuple[float, float] = (14, 8.5), columns: int = 3
+) -> Figure:
     """Six panels against generator step: exact W1 with its noise floor (and the WGAN critic's
     estimate), JS on the grid with its floor (and the GAN discriminator's estimate), KL on the
     grid with its floor, mode coverage, the losses, and the generator's gradient norm. The
     floors are bands, mean +- 2 standard deviations over the run's independent draws; legends
-    sit under their panels."""
+    sit under their panels. In ``columns`` columns (3: two rows for a slide, 2: three rows for a
+    page's column)."""
     r, c = run.readouts, run.config
     game = c.game_spec
     draws = c.floor_draws
     fig = Figure(figsize=figsize, layout="constrained")
-    axs = fig.subplots(2, 3)
+    panels = fig.subplots(math.ceil(6 / columns), columns).ravel()
+    axs = np.array(panels[:6]).reshape(2, 3)  # in reading order, whatever the grid
+    for extra in panels[6:]:
+        extra.set_visible(False)
     s = r.step
     ax = axs[0, 0]
     _floor_band(ax, s, r.w1_floor, r.w1_floor_sd, f"$W_1$(data, data), {draws} draws")
@@ -244,14 +251,14 @@ def figure_snapshots(run: TrainingRun, *, count: int = 8, columns: int = 4) -> F
     for ax, snap in zip(axs, snaps, strict=False):
         im = _draw_snapshot(ax, run, snap, vlim=vlim)
         i = int(np.searchsorted(run.readouts.step, snap.step))
-        ax.set_title(f"step {snap.step}: $W_1$ = {run.readouts.w1[i]:.3f}", fontsize=9)
+        ax.set_title(f"step {snap.step}: $W_1$ = {run.readouts.w1[i]:.3f}", fontsize="medium")
     for ax in axs[len(snaps) :]:
         ax.set_visible(False)
     if im is not None:
         fig.colorbar(im, ax=axs.tolist(), shrink=0.8, label=_heat_label(run))
     fig.suptitle(
         _title(run) + "\nblack: data, yellow: generator; background: " + _heat_label(run),
-        fontsize=10,
+        fontsize="large",
     )
     return fig
 
@@ -332,7 +339,7 @@ def figure_comparison(
         ax.set_xlabel("generator step")
         ax.grid(alpha=0.3)
         if ax.get_legend_handles_labels()[0]:
-            ax.legend(fontsize=8, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.14))
+            ax.legend(fontsize="small", ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.14))
     c = first.config
     fig.suptitle(
         f"Every game on {c.dataset.name}, seed {c.seed}, {c.steps} generator steps, "
@@ -370,8 +377,13 @@ def figure_dirac(
         ax.plot(*start, "o", color="tab:blue")
         ax.plot(0, 0, "k*", ms=10)
         ev = dirac.eigenvalues_numeric(game="gan", gamma=gam)
-        evs = ", ".join(f"{e.real:+.2f}{e.imag:+.2f}i" for e in ev)
-        ax.set_title(f"{label}\neigenvalues of J at 0: {evs}", fontsize=9)
+        pair = len(ev) == 2 and abs(ev[0] - np.conj(ev[1])) <= 1e-12 * (1 + abs(ev[0]))
+        evs = (
+            f"{ev[0].real:.2f} \u00b1 {abs(ev[0].imag):.2f}i"
+            if pair
+            else ", ".join(f"{e.real:+.2f}{e.imag:+.2f}i" for e in ev)
+        )
+        ax.set_title(f"{label}\neigenvalues of J at 0:\n{evs}", fontsize="medium")
         ax.set_xlim(-2, 2)
         ax.set_ylim(-2, 2)
         ax.set_xlabel(r"generator $\theta$")

@@ -17,8 +17,16 @@ from divergences.lab.critics.fgan import OUTPUT_ACTIVATIONS
 from divergences.lab.critics.sweep import parallel_lines_sample
 from divergences.testing import tolerance
 
-RNG = np.random.default_rng(0)
+pytestmark = [pytest.mark.slow, pytest.mark.training]
+
 CONFIG = critics.CriticConfig(steps=800, progress=False, hidden=(16, 16))
+
+
+def _normal_samples(mu_x: float, mu_y: float, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Two samples of N(mu, 1) of size n, the same for a test whichever tests ran before it in
+    its process (pytest-xdist hands tests to workers in an order that varies between runs)."""
+    rng = np.random.default_rng(0)
+    return rng.normal(mu_x, 1, n), rng.normal(mu_y, 1, n)
 
 
 def _gaussian_f_divergence(g, mu):
@@ -28,9 +36,10 @@ def _gaussian_f_divergence(g, mu):
 
 
 def test_gan_discriminator_js_on_well_separated_gaussians():
-    x, y = RNG.normal(-3, 1, 1024), RNG.normal(3, 1, 1024)
+    x, y = _normal_samples(-3, 3, 1024)
     exact = 0.5 * _gaussian_f_divergence(dv.generators.JENSEN_SHANNON, 6.0)
     fit = critics.train_gan_discriminator(x, y, config=CONFIG)
+    # Measured over keys 0-5: errors in [-0.0062, 0.0029]; the tolerance is 5x that range.
     np.testing.assert_allclose(float(fit.value), exact, **tolerance("critic"))
     assert float(fit.value) <= math.log(2)
 
@@ -38,10 +47,12 @@ def test_gan_discriminator_js_on_well_separated_gaussians():
 def test_gan_discriminator_and_fgan_gan_generator_agree():
     # Three ways to JS: quadrature, the discriminator, and the f-GAN bound with the GAN generator,
     # which estimates 2 JS - log 4.
-    x, y = RNG.normal(0, 1, 2048), RNG.normal(1.5, 1, 2048)
+    x, y = _normal_samples(0, 1.5, 2048)
     exact = 0.5 * _gaussian_f_divergence(dv.generators.JENSEN_SHANNON, 1.5)
     gan = float(critics.train_gan_discriminator(x, y, config=CONFIG).value)
     fgan = float(critics.train_fgan_critic(x, y, dv.generators.GAN, config=CONFIG).value)
+    # Measured over keys 0-5: gan - exact in [-0.0004, 0.026] (key 0: 0.002); the two critics
+    # minimise the same loss and agree to 2e-9.
     np.testing.assert_allclose(gan, exact, **tolerance("critic"))
     np.testing.assert_allclose((fgan + math.log(4)) / 2, gan, **tolerance("critic"))
 
@@ -57,11 +68,12 @@ def test_gradient_penalty_critic_on_parallel_lines():
     fit = critics.train_wgan_critic(
         *_parallel_lines(theta), constraint="gradient_penalty", config=CONFIG
     )
-    np.testing.assert_allclose(float(fit.value), abs(theta), **tolerance("critic"))
     # A linear critic of slope s earns s |theta| - lambda (s - 1)^2: the optimum s = 1 + theta / (2 lambda)
-    # makes the estimate s |theta| overshoot W1 by theta^2 / (2 lambda) (0.0125 here), so the
-    # estimate does not fall short of |theta|.
-    assert float(fit.value) >= abs(theta) - tolerance("critic")["atol"] / 5
+    # makes the estimate s |theta| overshoot W1 by theta^2 / (2 lambda) (0.0125 here). Measured
+    # over keys 0-5: overshoots in [0.0013, 0.0163] (this key: 0.0013; 0.0017 with the instruction
+    # set capped at SSE4_2): a short run reaches the optimum only roughly, so the overshoot is not
+    # asserted on its own; the tolerance leaves 0.034 above the largest.
+    np.testing.assert_allclose(float(fit.value), abs(theta), **tolerance("critic"))
 
 
 def test_spectral_norm_critic_on_parallel_lines_is_1_lipschitz():
@@ -69,17 +81,20 @@ def test_spectral_norm_critic_on_parallel_lines_is_1_lipschitz():
     fit = critics.train_wgan_critic(
         *_parallel_lines(theta), constraint="spectral_norm", config=CONFIG
     )
+    # Measured over keys 0-5: the estimate minus |theta| in [-0.017, 0.0016]. It may exceed W1:
+    # the held-out points of the two lines have independent z, so a 1-Lipschitz critic is not
+    # bounded by |theta| point by point, only in expectation.
     np.testing.assert_allclose(float(fit.value), abs(theta), **tolerance("critic"))
-    # Spectral normalisation bounds the slope by 1 everywhere, so the estimate cannot exceed W1:
-    # f(0, z) - f(theta, z) <= |theta| pointwise.
-    assert float(fit.value) <= abs(theta) + 1e-4
+    # Spectral normalisation bounds every layer's slope by 1 (up to the power iteration's error):
+    # the largest gradient norm measured over keys 0-5 is 1 - 1.1e-4, moved by 1e-7 between thread
+    # counts and instruction sets; the bound allows float32 rounding above 1.
     pts = jax.random.uniform(jax.random.key(5), (2000, 2), minval=-2, maxval=2)
     grads = jax.grad(lambda z: jnp.sum(fit.critic(z)))(pts)
-    assert float(jnp.max(jnp.linalg.norm(grads, axis=-1))) <= 1 + 1e-4  # float32 rounding
+    assert float(jnp.max(jnp.linalg.norm(grads, axis=-1))) <= 1 + 1e-4
 
 
 def test_clipping_really_clips():
-    x, y = RNG.normal(0, 1, 512), RNG.normal(2, 1, 512)
+    x, y = _normal_samples(0, 2, 512)
     fit = critics.train_wgan_critic(
         x, y, constraint="clip", clip=0.01, config=dataclasses.replace(CONFIG, steps=300)
     )
@@ -87,6 +102,8 @@ def test_clipping_really_clips():
     assert max(float(jnp.max(jnp.abs(a))) for a in leaves) <= 0.01
     # Adam pushes most weights onto the boundary: clipping is active, not idle.
     on_boundary = np.mean(np.concatenate([np.abs(np.asarray(a)).ravel() for a in leaves]) == 0.01)
+    # Measured over keys 0-5: 75-82% of the weights on the boundary, estimates in
+    # [1.3e-4, 1.9e-4] (positive: the clipped critic still separates the samples; a sign).
     assert on_boundary > 0.5
     assert 0 < float(fit.value) < 0.01 * 2
 
@@ -101,9 +118,14 @@ def test_clipping_really_clips():
     ids=lambda g: g.name,
 )
 def test_fgan_estimate_is_below_and_near_the_exact_divergence(generator):
-    x, y = RNG.normal(0, 1, 2048), RNG.normal(1, 1, 2048)
+    x, y = _normal_samples(0, 1, 2048)
     exact = _gaussian_f_divergence(generator, 1.0)
     fit = critics.train_fgan_critic(x, y, generator, config=CONFIG)
+    # Measured over keys 0-5 (each key also draws another held-out split): errors in
+    # [-0.004, 0.036] (JS), [-0.004, 0.038] (squared Hellinger), [-0.016, 0.032] (TV); key 0
+    # here: -0.003, -0.0005, 0.018. Thread counts and instruction sets move one key's estimate
+    # by less than 3e-4: far inside the slack, which the sampling error of the held-out means
+    # (about 0.02) and the spread over keys mostly use.
     slack = tolerance("critic")["atol"]
     assert float(fit.value) <= exact + slack
     assert float(fit.value) >= exact - slack

@@ -3,6 +3,7 @@
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -14,6 +15,8 @@ from divergences.lab.critics._mlp import (
     spectral_normalized,
 )
 from divergences.testing import tolerance
+
+pytestmark = pytest.mark.training
 
 
 def _top_singular_value(w: np.ndarray, steps: int) -> float:

@@ -3,9 +3,12 @@
 import math
 
 import numpy as np
+import pytest
 
 from divergences.lab import critics
 from divergences.lab.cli import build_parser
+
+pytestmark = [pytest.mark.slow, pytest.mark.training]
 
 
 def test_small_sweep_structure_and_fitted_scale():

@@ -11,6 +11,8 @@ import divergences as dv
 from divergences.lab import critics
 from divergences.lab.critics._training import plateaued
 
+pytestmark = pytest.mark.training
+
 RNG = np.random.default_rng(0)
 X, Y = RNG.normal(0, 1, 256), RNG.normal(3, 1, 256)
 SMALL = critics.CriticConfig(steps=200, progress=False, hidden=(8,), batch_size=64, eval_every=50)

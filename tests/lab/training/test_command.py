@@ -3,8 +3,12 @@ bad option reported in one line."""
 
 import csv
 
+import pytest
+
 from divergences.lab.cli import build_parser, main
 from divergences.lab.training import COLUMNS, TrainingConfig, command
+
+pytestmark = pytest.mark.training
 
 
 def test_options_become_the_configuration():

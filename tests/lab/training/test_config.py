@@ -6,6 +6,8 @@ import pytest
 
 from divergences.lab.training import Dataset, TrainingConfig, from_array, from_sampler
 
+pytestmark = pytest.mark.training
+
 
 @pytest.mark.parametrize(
     ("options", "match"),

@@ -7,6 +7,8 @@ import sympy as sp
 from divergences.lab.training import dirac
 from divergences.testing import tolerance
 
+pytestmark = pytest.mark.training
+
 
 @pytest.mark.parametrize("game", ["gan", "wgan"])
 @pytest.mark.parametrize("gamma", [0.0, 0.3, 1.0, 5.0])

@@ -4,11 +4,14 @@ critic's estimate below 0, legends off the data, and the floor band up to the fr
 import dataclasses
 
 import numpy as np
+import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import PolyCollection
 from PIL import Image
 
 from divergences.lab.training import figures as F
+
+pytestmark = [pytest.mark.slow, pytest.mark.training]
 
 
 def test_figures_and_gif(tiny_run, tmp_path):
@@ -73,3 +76,26 @@ def test_floor_band_in_frame_k_ends_at_step_k(tiny_run):
         assert xs.min() == r.step[0] and xs.max() == r.step[k]
         (floor_line,) = [l for l in ax_w.get_lines() if l.get_linestyle() == "--"]
         np.testing.assert_array_equal(floor_line.get_xdata(), r.step[: k + 1])
+
+
+def test_readouts_in_two_columns_keep_the_panels_in_reading_order(tiny_run):
+    def titles(fig):
+        return [ax.get_title() for ax in fig.axes if ax.get_visible() and ax.get_title()]
+
+    wide, narrow = F.figure_readouts(tiny_run), F.figure_readouts(tiny_run, columns=2)
+    assert titles(narrow) == titles(wide) and len(titles(wide)) == 6
+    rows = {round(ax.get_position().y0, 3) for ax in narrow.axes if ax.get_title()}
+    assert len(rows) == 3
+
+
+def test_text_follows_the_font_size_in_force(tiny_run):
+    import matplotlib
+
+    def sizes(fig):
+        legends = [ax.get_legend() for ax in fig.axes if ax.get_legend() is not None]
+        return [t.get_fontsize() for leg in legends for t in leg.get_texts()]
+
+    small = sizes(F.figure_readouts(tiny_run))
+    with matplotlib.rc_context({"font.size": 15}):
+        large = sizes(F.figure_readouts(tiny_run))
+    assert small and np.allclose(large, 1.5 * np.asarray(small), rtol=0.01)
