@@ -257,7 +257,10 @@ def test_entropy_and_cross_entropy_relative_accuracy(pq) -> None:
     # defining sum is already relatively accurate, including at masses down to tiny.
     p, q = pq
     _assert_relatively_accurate(float(dv.entropy(p)), mp_entropy(p), p.dtype)
-    _assert_relatively_accurate(float(dv.cross_entropy(p, q)), mp_cross_entropy(p, q), p.dtype)
+    # The cross-entropy is held at H(p) at least (Gibbs), which masses whose totals are 1 only in
+    # floating point can break exactly: [7.6e-28, 1] against [7.64e-28, 1].
+    reference = max(mp_cross_entropy(p, q), mp_entropy(p))
+    _assert_relatively_accurate(float(dv.cross_entropy(p, q)), reference, p.dtype)
 
 
 @given(dvt.near_identical_pairs(n=[4, 6, 9]))

@@ -19,11 +19,12 @@ The generators, with their factor conventions, are the table of :mod:`divergence
 Numerics. Each generator of the table carries a stable expression of its summand, centred at 1 so
 that it is non-negative term by term (see :mod:`divergences.generators`): masses anywhere from 1
 down to the smallest normal number give neither overflow nor NaN, and :math:`D_f \ge f(1)` holds
-by construction. Every result is then kept in the range every f-divergence lies in, :math:`f(1) \le D_f \le f(0) + \lim_{t\to\infty} f(t)/t` (Liese & Vajda,
+by construction. Their results are then kept in the range every f-divergence lies in, :math:`f(1) \le D_f \le f(0) + \lim_{t\to\infty} f(t)/t` (Liese & Vajda,
 2006, Theorem 5): masses accepted within the sum tolerance (``sqrt(eps)``) would otherwise move
 the value past its bound by up to that tolerance (a total variation of 1.0003 in float32).
-A generator of your own without a ``term`` is evaluated as :math:`q_i f(p_i/q_i)`, which
-overflows where :math:`p_i/q_i` passes the largest float.
+A generator of your own is checked instead (convex at the ratios evaluated, a slope at infinity
+that agrees with its chords) and its sum returned as it is; without a ``term`` it is evaluated
+as :math:`q_i f(p_i/q_i)`, which overflows where :math:`p_i/q_i` passes the largest float.
 
 Example:
   >>> import divergences as dv

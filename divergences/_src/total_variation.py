@@ -17,7 +17,9 @@ def total_variation(p: ArrayLike, q: ArrayLike, *, axis: int = -1) -> jax.Array:
 
     Equal to :math:`\sup_A |p(A) - q(A)|`, so ``0 <= TV <= 1`` with 1 exactly for disjoint
     supports. It is the f-divergence of :math:`f(t) = \tfrac12 |t - 1|`. Pinsker's inequality:
-    :math:`\mathrm{TV} \le \sqrt{\mathrm{KL}/2}` (KL in nats). The gradient of :math:`|x|` at 0
+    :math:`\mathrm{TV} \le \sqrt{\mathrm{KL}/2}` (KL in nats), for pmfs; masses accepted within
+    the sum tolerance can pass it (``p = (1 + t) q`` gives a TV of ``t/2`` and a KL of about
+    ``t^2/2 - t^3/6``: above the bound by a relative ``t/6``). The gradient of :math:`|x|` at 0
     is taken as 0.
 
     Range: the value is at most 1 for every accepted input. Masses accepted within the sum
