@@ -81,11 +81,11 @@ bench: $(VENV)/.installed
 clean:
 	rm -rf $(VENV) $(OUT) build .pytest_cache .hypothesis
 
-# The edit loop's tier: everything but the tests marked slow, with 10 examples per property (the
-# `check` profile). CI runs everything (`make test`).
+# The edit loop's tier: the tests under tests/ but those marked slow, with 10 examples per property
+# (the `check` profile); the docstrings' examples are left to CI, which runs everything (`make test`).
 .PHONY: check stress
 check: $(VENV)/.installed
-	HYPOTHESIS_PROFILE=check $(PY) -m pytest -n 2 -m "not slow" -q --durations=10
+	HYPOTHESIS_PROFILE=check $(PY) -m pytest tests -n 2 -m "not slow" -q --durations=10
 
 # The random and training parts of the suite as another machine of this kind runs them: busy
 # processes beside them, XLA on one thread and on two, its instruction set capped (.ci/stress).

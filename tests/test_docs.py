@@ -74,10 +74,18 @@ def _snapshot() -> dict[str, float]:
     return out
 
 
-def _build(out: pathlib.Path) -> Built:
-    """Builds the site into ``out`` (warnings are errors) and snapshots the repository around it."""
+def _build(out: pathlib.Path, proof_results: pathlib.Path) -> Built:
+    """Builds the site into ``out`` (warnings are errors) and snapshots the repository around it.
+
+    The proof catalogue shows the results of the proof steps this session has already run
+    (``tests/lab/test_proofs.py`` records them in ``proof_results``) and runs the others."""
     before = _snapshot()
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg"}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "MPLBACKEND": "Agg",
+        "DV_PROOF_RESULTS": str(proof_results),
+    }
     command = [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html"]
     result = subprocess.run(
         [*command, str(ROOT / "docs"), str(out)],
@@ -243,8 +251,10 @@ CHECKS = (
 )
 
 
-def test_docs_site_builds_and_holds_every_check(tmp_path: pathlib.Path) -> None:
-    built = _build(tmp_path / "html")
+def test_docs_site_builds_and_holds_every_check(
+    tmp_path: pathlib.Path, proof_results: pathlib.Path
+) -> None:
+    built = _build(tmp_path / "html", proof_results)
     failures = []
     for check in CHECKS:
         try:

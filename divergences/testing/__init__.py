@@ -8,7 +8,10 @@
 * :mod:`~divergences.testing.profiles`: Hypothesis profiles with no deadline (a first JAX compile
   takes longer than any deadline) and a derandomised default.
 * :mod:`~divergences.testing.reference`: independent reference solvers for Wasserstein-1 (HiGHS,
-  POT) and finite differences; imported on its own, since it loads POT and SciPy's LP solver.
+  POT), finite differences and :func:`~divergences.testing.reference.check_gradient`; imported on
+  its own, since it loads POT and SciPy's LP solver.
+* :mod:`~divergences.testing.recorded`: checks that one process records for another to show (the
+  proof steps a test session ran, listed by the docs build of that session).
 
 ``import divergences`` does not import this package; ``import divergences.testing`` imports
 Hypothesis.

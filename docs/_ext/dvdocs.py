@@ -5,8 +5,10 @@
   ``dv`` (the package), ``np`` and ``math``; the text after ``|`` is a format spec.
 * the directive ``dv-proofs`` renders the catalogue of ``proofs/proof_*.py``: each proof's title
   and claim (its docstring, with rendered formulas), a link to its source, its steps with their
-  method, and the result of running each step now. Titles and steps are written in plain text
-  with ASCII formulas, for the terminal; :func:`claim_rst` renders their formulas as math.
+  method, and the result of running each step now, or, within a test session that has run the
+  step already (``DV_PROOF_RESULTS`` names the folder of its results), that run's result. Titles
+  and steps are written in plain text with ASCII formulas, for the terminal; :func:`claim_rst`
+  renders their formulas as math.
 * the directive ``dv-run`` runs a ``divergences`` command while building and shows its output,
   failing the build when the exit status is not the one the page promises.
 * :func:`training_run` trains one configuration of the training lab once per build (the plots of
@@ -292,6 +294,37 @@ class ProofCatalogue(Directive):
             out.append(section)
         return out + self._messages
 
+    @staticmethod
+    def _results(proof: Any) -> dict[str, tuple[str, float]]:
+        """Each step's result cell and seconds: recorded by the test session where it ran the
+        step (only steps that held are recorded), else from running the step now."""
+        from divergences.lab.proof import Proof
+        from divergences.testing.recorded import recorded
+
+        folder = os.environ.get("DV_PROOF_RESULTS")
+        out: dict[str, tuple[str, float]] = {}
+        for step in proof:
+            r = recorded(folder, step.proof, step.name) if folder else None
+            if r is not None:
+                out[step.name] = (
+                    f"holds: error {r['error']:.1e} {r['relation']} {r['tolerance']:.0e}",
+                    r["seconds"],
+                )
+        rest = Proof(proof.title, claim=proof.claim)
+        rest.steps = [step for step in proof if step.name not in out]
+        for outcome in rest.run():
+            step = outcome.step
+            if outcome.check is None:
+                result = f"ERROR: {outcome.exception}"
+            else:
+                c = outcome.check
+                verdict = "holds" if outcome.holds else "FAILS"
+                result = f"{verdict}: error {c.error:.1e} {c.relation} {c.tolerance:.0e}"
+            if not outcome.holds:
+                raise ValueError(f"step {step.claim!r} does not hold: {result}")
+            out[step.name] = (result, outcome.seconds)
+        return out
+
     def _steps_table(self, proof: Any, path: pathlib.Path) -> nodes.table:
         table = nodes.table(classes=["dv-proof-steps"])
         group = nodes.tgroup(cols=4)
@@ -303,21 +336,17 @@ class ProofCatalogue(Directive):
         head += _row(["step", "method", "result", "seconds"])
         body = nodes.tbody()
         group += body
-        for outcome in proof.run():
-            step = outcome.step
-            if outcome.check is None:
-                result = f"ERROR: {outcome.exception}"
-            else:
-                c = outcome.check
-                verdict = "holds" if outcome.holds else "FAILS"
-                result = f"{verdict}: error {c.error:.1e} {c.relation} {c.tolerance:.0e}"
+        try:
+            results = self._results(proof)
+        except ValueError as exc:
+            raise self.error(f"proof {path.stem}: {exc}") from None
+        for step in proof:
+            result, seconds = results[step.name]
             claim, messages = self.state.inline_text(claim_rst(step.claim), self.lineno)
-            row = _row(["", step.method, result, f"{outcome.seconds:.2f}"])
+            row = _row(["", step.method, result, f"{seconds:.2f}"])
             row[0][0] += claim
             body += row
             self._messages += messages
-            if not outcome.holds:
-                raise self.error(f"proof {path.stem}: step {step.claim!r} does not hold")
         return table
 
 

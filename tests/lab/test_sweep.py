@@ -43,6 +43,7 @@ def test_parallel_lines_values_and_gradients_match_closed_forms() -> None:
     assert not np.isnan(s.gradients["kl"][~moved]).any()
 
 
+@pytest.mark.slow
 def test_one_d_family_uses_the_vectorised_w1() -> None:
     fam = families.shifted_uniforms(grid=np.linspace(-3.0, 4.0, 701))
     thetas = np.array([-1.5, -0.3, 0.0, 0.5, 2.0])
@@ -121,6 +122,7 @@ def _growing_support(theta):
     return dv.MeasurePair(pts, p, jnp.concatenate([jnp.zeros(4), w / jnp.sum(w)]))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("batch_pairs", [2**22, 64])
 def test_batched_w1_equals_one_lp_per_theta(monkeypatch, batch_pairs) -> None:
     # All thetas in one vmapped call (or, with a small budget, several batches, the last one
