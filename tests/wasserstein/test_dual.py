@@ -17,8 +17,8 @@ import divergences as dv
 from divergences.testing import tolerance
 from divergences.testing.measures import measure_pairs, points, power_of_two_exponents
 from divergences.testing.reference import central_difference, highs_primal, pot_value
-from divergences.wasserstein import _sparse
 from divergences.wasserstein import dual as dual_module
+from divergences.wasserstein._host import sparse as _sparse
 from divergences.wasserstein.checks import lipschitz_violation_host
 from divergences.wasserstein.dual import potential_violation_host
 
