@@ -6,7 +6,7 @@ OUT ?= figures
 
 .PHONY: verify test lint bench docs notebooks clean wheel-check
 
-$(VENV)/.installed: pyproject.toml setup.py divergences/wasserstein/_native/ot_native.cpp
+$(VENV)/.installed: pyproject.toml setup.py $(wildcard divergences/wasserstein/_native/*.cpp divergences/wasserstein/_native/*.h)
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[dev]"

@@ -93,7 +93,8 @@ class CertificateError(SolverError):
 
     Attributes:
       result: the host solution reached (a ``SparseHostSolution``: plan, potentials, bounds,
-        rounds, pivots), with its honest bounds; NaN bounds where they cannot be trusted.
+        rounds, pivots), with its honest bounds (an upper bound of +inf for a plan that is not
+        a coupling).
       status: the :class:`Status` of the stop.
     """
 

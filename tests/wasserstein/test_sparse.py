@@ -173,9 +173,9 @@ def test_graph_solver_chosen_by_the_coarse_plans_drift(geometry, by_paths, monke
         def __getattr__(self, name):
             return getattr(native, name)
 
-        def solve(self, *args):
-            flags.append((len(args[2]), args[21]))  # (points, assignment)
-            return native.solve(*args)
+        def solve(self, *args, **options):
+            flags.append((len(args[2]), options["assignment"]))  # (points, assignment)
+            return native.solve(*args, **options)
 
     monkeypatch.setattr(_sparse, "_native", lambda: Spy())
     w = np.full(n, 1 / n)
@@ -318,9 +318,8 @@ def test_pricing_queries_are_the_minimum_to_within_their_tie_tolerance(n, d, see
         "noisy ray": -sites @ direction + 1e-3 * rng.random(n),
         "random": rng.normal(size=n),
     }[weights]
-    out = np.empty(len(queries))
-    arg = np.empty(len(queries), np.int32)
-    _sparse._native().c_transform(queries, sites, w, out, arg, d, 2, 1)
+    res = _sparse._native().c_transform(queries, sites, w, threads=2, pricing=True)
+    out, arg = np.asarray(res["value"]), np.asarray(res["argmin"])
     brute = np.min(cdist(queries, sites) + w[None, :], axis=1)
     eps = np.finfo(np.float64).eps
     assert np.all(out >= brute - 4 * eps * (1 + np.abs(brute)))

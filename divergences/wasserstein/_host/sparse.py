@@ -90,13 +90,25 @@ _MAX_DRIFT = 0.5
 _BYTES_PER_POINT = 2_000
 
 
+#: The environment variable that sets the native solver's threads.
+THREADS_VARIABLE = "DIVERGENCES_NUM_THREADS"
+
+
 def _threads() -> int:
-    """Threads for the pricing queries: the CPUs this process may use, at most 8."""
+    """Threads for the native solver's queries: ``$DIVERGENCES_NUM_THREADS`` where it is set,
+    else the CPUs this process may use."""
+    setting = os.environ.get(THREADS_VARIABLE, "").strip()
+    if setting:
+        if not setting.isdigit() or int(setting) < 1:
+            raise ValueError(
+                f"the environment variable {THREADS_VARIABLE} must be a positive integer; "
+                f"got {setting!r}"
+            )
+        return int(setting)
     try:
-        cpus = len(os.sched_getaffinity(0))
+        return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not on Linux
-        cpus = os.cpu_count() or 1
-    return max(1, min(cpus, 8))
+        return max(1, os.cpu_count() or 1)
 
 
 def _native() -> Any:
@@ -186,27 +198,22 @@ def weighted_nearest_host(
         return _native_module.weighted_nearest_scipy(sites, weights, z)
     sites = np.ascontiguousarray(sites, dtype=np.float64)
     z = np.ascontiguousarray(z, dtype=np.float64)
-    out = np.empty(z.shape[0])
-    arg = np.empty(z.shape[0], np.int32)
-    _native().c_transform(
-        z, sites, np.ascontiguousarray(weights, np.float64), out, arg, sites.shape[1], _threads()
+    res = _native().c_transform(
+        z, sites, np.ascontiguousarray(weights, np.float64), threads=_threads()
     )
-    return out, arg
+    return np.asarray(res["value"]), np.asarray(res["argmin"])
 
 
 def _weighted_knn(points: np.ndarray, sites: np.ndarray, weights: np.ndarray, k: int) -> np.ndarray:
     k = min(k, sites.shape[0])
-    out = np.empty((points.shape[0], k), np.int32)
-    _native().k_nearest(
-        np.ascontiguousarray(points),
-        np.ascontiguousarray(sites),
+    res = _native().k_nearest(
+        np.ascontiguousarray(points, np.float64),
+        np.ascontiguousarray(sites, np.float64),
         np.ascontiguousarray(weights, np.float64),
         k,
-        out,
-        sites.shape[1],
-        _threads(),
+        threads=_threads(),
     )
-    return out
+    return np.asarray(res["index"]).reshape(points.shape[0], k)
 
 
 def _barycentres(p: np.ndarray, w: np.ndarray, cell: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -309,7 +316,6 @@ def _solve_scaled(
 ) -> _Scaled:
     """The native solve on points of extent about 1, positive weights."""
     n, m = x.shape[0], y.shape[0]
-    d = x.shape[1]
     # The points along a space-filling curve, each cloud about its own mean: the first plan
     # is the monotone one along it (a translated copy then gets the identity: at n = 3000,
     # 26k pivots instead of 287k). The problem is solved renumbered in that order, so that
@@ -323,7 +329,6 @@ def _solve_scaled(
     keys, potential, drift = _candidates(x, y, a, b, graph_solver)
     ci = (keys // m).astype(np.int32)
     cj = (keys % m).astype(np.int32)
-    identity_x, identity_y = np.arange(n, dtype=np.int32), np.arange(m, dtype=np.int32)
     # Equal sizes and one weight for all: an assignment problem, solved by shortest augmenting
     # paths from the coarse potential f (u = f(x), v = -f(y), feasible as f is 1-Lipschitz),
     # unless the coarse plan is mostly one common displacement (see _MAX_DRIFT).
@@ -337,31 +342,30 @@ def _solve_scaled(
         u0, v0 = potential[0], -potential[1]
     else:
         u0, v0 = np.zeros(n), np.zeros(m)
-    rows = np.empty(n + m, np.int32)
-    cols = np.empty(n + m, np.int32)
-    mass = np.empty(n + m)
-    pi = np.empty(n + m)
-    fx = np.empty(n)
-    fy = np.empty(m)
-    stats = np.empty(9)
-    # Reduced costs above -rc_tol count as non-negative: a few ulps of the potentials.
-    rc_tol = 1e-13
-    k = _native().solve(
-        x, y, a, b, ci, cj, identity_x, identity_y, d, float(rtol), rc_tol, int(max_rounds),
-        int(max_pivots), rows, cols, mass, pi, fx, fy, stats, _threads(), int(assignment),
-        np.ascontiguousarray(u0, np.float64), np.ascontiguousarray(v0, np.float64),
+    # The points come numbered along the curve: the first basis is the monotone plan in index
+    # order (the binding's default). Reduced costs above -rc_tol count as non-negative: a few
+    # ulps of the potentials.
+    res = _native().solve(
+        x, y, a, b,
+        arc_rows=ci, arc_cols=cj,
+        rtol=float(rtol), rc_tol=1e-13, max_rounds=int(max_rounds), max_pivots=int(max_pivots),
+        threads=_threads(), assignment=assignment,
+        u0=np.ascontiguousarray(u0, np.float64), v0=np.ascontiguousarray(v0, np.float64),
     )  # fmt: skip
-    status = int(stats[0])
+    status = int(res["status"])
     if status == Status.ARTIFICIAL_FLOW:
         raise SolverError(_ARTIFICIAL_MESSAGE, Status.ARTIFICIAL_FLOW)
     # Back to the caller's numbering.
     fx_out, fy_out = np.empty(n), np.empty(m)
-    fx_out[ox], fy_out[oy] = fx, fy
+    fx_out[ox], fy_out[oy] = np.asarray(res["f_x"]), np.asarray(res["f_y"])
+    pi_max = max(float(np.max(np.abs(res["u"]))), float(np.max(np.abs(res["v"]))))
     return _Scaled(
-        ox[rows[:k]].astype(np.int32), oy[cols[:k]].astype(np.int32), mass[:k].copy(),
+        ox[np.asarray(res["rows"])].astype(np.int32),
+        oy[np.asarray(res["cols"])].astype(np.int32),
+        np.asarray(res["mass"]),
         fx_out, -fy_out,
-        float(stats[4]), float(stats[5]), status, int(stats[1]), int(stats[2]), int(stats[3]),
-        float(np.max(np.abs(pi))),
+        float(res["upper_bound"]), float(res["lower_bound"]), status,
+        int(res["rounds"]), int(res["pivots"]), int(res["arcs"]), pi_max,
     )  # fmt: skip
 
 
@@ -462,11 +466,11 @@ def solve_sparse_host(
     u, v = u + shift, v - shift
     status = Status(sol.status)
     coupling = _is_coupling(rows, cols, arc_mass, a, b)
-    lower_bound, upper_bound = lower - slack, upper + slack
+    # A plan that is not a coupling (a pivot cap on the network simplex) bounds nothing: +inf.
+    lower_bound, upper_bound = lower - slack, (upper + slack if coupling else math.inf)
     gap = upper_bound - lower_bound
     if not coupling:
         status = Status.NOT_A_COUPLING
-        upper_bound = math.nan  # an infeasible plan bounds nothing
     elif not gap >= 0:  # crossed, or NaN
         status = Status.BOUNDS_CROSSED
     elif status in (Status.ROUND_CAP, Status.PIVOT_CAP) and gap <= rtol * abs(upper):

@@ -1,0 +1,410 @@
+// The primal network simplex on a sparse bipartite transportation graph (arcs source -> sink,
+// uncapacitated) plus an artificial root, with spanning-tree bases kept strongly feasible
+// (Cunningham's leaving-arc rule), block-search pricing, and arcs that can be added between
+// solves (warm start: the basis stays feasible). SimplexGraph wraps it as the graph interface
+// of column_generation() (column_generation.h).
+//
+// References: Ahuja, Magnanti & Orlin, Network Flows, 1993, ch. 11 (network simplex, strongly
+// feasible trees); Cunningham, Math. Programming 11, 1976; Grigoriadis, Math. Programming
+// Study 26, 1986 (block search).
+
+#ifndef DIVERGENCES_OT_NETWORK_SIMPLEX_H_
+#define DIVERGENCES_OT_NETWORK_SIMPLEX_H_
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <numeric>
+#include <vector>
+
+#include "common.h"
+
+namespace dvot {
+
+// Block length of the entering-arc search, times sqrt(#arcs): the pivot count hardly depends
+// on it, the time per pivot does (benchmarks/README.md).
+constexpr double kBlockFactor = 0.25;
+
+//
+// Nodes: sources 0..n-1, sinks n..n+m-1, root R = n+m. Real arcs run source -> sink;
+// artificial arcs source -> R or R -> sink, of cost M. Potentials pi make every tree arc
+// tight: cost + pi[tail] - pi[head] = 0; pi[R] = 0. The reduced cost of an arc is
+// cost + pi[tail] - pi[head]; the basis is optimal when none is negative.
+
+struct Arcs {
+  std::vector<int> tail, head;
+  std::vector<double> cost, flow;
+  std::vector<uint8_t> in_tree;
+  int size() const { return static_cast<int>(tail.size()); }
+  int add(int t, int h, double c, double f) {
+    tail.push_back(t);
+    head.push_back(h);
+    cost.push_back(c);
+    flow.push_back(f);
+    in_tree.push_back(0);
+    return size() - 1;
+  }
+};
+
+class NetworkSimplex {
+ public:
+  NetworkSimplex(int n, int m) : N_(n + m + 1), root_(n + m) {
+    parent_.assign(N_, -1);
+    pred_.assign(N_, -1);
+    mark_.assign(N_, -1);
+    pi_.assign(N_, 0.0);
+    first_child_.assign(N_, -1);
+    next_sib_.assign(N_, -1);
+    prev_sib_.assign(N_, -1);
+  }
+
+  Arcs arcs;
+  std::vector<int> artificial;  // indices of artificial arcs
+  int64_t pivots = 0;
+
+  int root() const { return root_; }
+  const std::vector<double>& pi() const { return pi_; }
+
+  // Makes arc e the tree arc joining `child` to `parent` (used while building the first basis).
+  void attach(int child, int parent, int e) {
+    parent_[child] = parent;
+    pred_[child] = e;
+    arcs.in_tree[e] = 1;
+    link(child, parent);
+  }
+
+  // Potentials of the whole tree from the root, exactly (no accumulated shifts).
+  void recompute_all() {
+    stack_.clear();
+    pi_[root_] = 0.0;
+    for (int c = first_child_[root_]; c >= 0; c = next_sib_[c]) stack_.push_back(c);
+    while (!stack_.empty()) {
+      int k = stack_.back();
+      stack_.pop_back();
+      int p = parent_[k], e = pred_[k];
+      pi_[k] = arcs.tail[e] == k ? pi_[p] - arcs.cost[e] : pi_[p] + arcs.cost[e];
+      for (int c = first_child_[k]; c >= 0; c = next_sib_[c]) stack_.push_back(c);
+    }
+    since_recompute_ = 0;
+  }
+
+  double reduced_cost(int e) const { return arcs.cost[e] + pi_[arcs.tail[e]] - pi_[arcs.head[e]]; }
+
+  // Pivots until no arc has reduced cost below -tol, or `max_pivots` pivots in this call.
+  // Returns true when optimal on the current graph.
+  bool run(double tol, int64_t max_pivots) {
+    int64_t done = 0;
+    for (;;) {
+      int e = find_entering(tol);
+      if (e < 0) return true;
+      if (done >= max_pivots) return false;
+      pivot(e);
+      ++done;
+      ++pivots;
+    }
+  }
+
+ private:
+  void link(int child, int parent) {
+    int f = first_child_[parent];
+    next_sib_[child] = f;
+    prev_sib_[child] = -1;
+    if (f >= 0) prev_sib_[f] = child;
+    first_child_[parent] = child;
+  }
+
+  void unlink(int child, int parent) {
+    int p = prev_sib_[child], nx = next_sib_[child];
+    if (p >= 0) next_sib_[p] = nx;
+    else first_child_[parent] = nx;
+    if (nx >= 0) prev_sib_[nx] = p;
+    prev_sib_[child] = next_sib_[child] = -1;
+  }
+
+  // Adds `delta` to the potential of every node in the subtree of `top`. A pivot moves a
+  // subtree as one piece, so its potentials all shift by the same amount: no arc, parent or
+  // depth is read.
+  void shift_subtree(int top, double delta) {
+    stack_.clear();
+    stack_.push_back(top);
+    while (!stack_.empty()) {
+      int k = stack_.back();
+      stack_.pop_back();
+      pi_[k] += delta;
+      for (int c = first_child_[k]; c >= 0; c = next_sib_[c]) stack_.push_back(c);
+    }
+  }
+
+  // Block search (Grigoriadis): scan blocks of about sqrt(#arcs) arcs from where the last
+  // search stopped and take the most negative reduced cost of the first block that has one.
+  int find_entering(double tol) {
+    const int E = arcs.size();
+    if (E == 0) return -1;
+    const int block = std::max(64, static_cast<int>(kBlockFactor * std::sqrt(static_cast<double>(E))));
+    int best = -1;
+    double best_rc = -tol;
+    int cnt = 0;
+    const int* tail = arcs.tail.data();
+    const int* head = arcs.head.data();
+    const double* cost = arcs.cost.data();
+    const uint8_t* in_tree = arcs.in_tree.data();
+    const double* pi = pi_.data();
+    if (next_arc_ >= E) next_arc_ = 0;
+    int e = next_arc_;
+    for (int scanned = 0; scanned < E; ++scanned) {
+      double rc = cost[e] + pi[tail[e]] - pi[head[e]];
+      if (rc < best_rc && !in_tree[e]) {
+        best_rc = rc;
+        best = e;
+      }
+      if (++e == E) e = 0;
+      if (++cnt == block) {
+        if (best >= 0) break;
+        cnt = 0;
+      }
+    }
+    next_arc_ = e;
+    return best;
+  }
+
+  void pivot(int e) {
+    int* tail = arcs.tail.data();
+    double* flow = arcs.flow.data();
+    const int first = tail[e], second = arcs.head[e];
+    // The join (lowest common ancestor) of the two ends: climb from both in turn, marking
+    // the nodes passed, until one side meets a node the other has passed. Costs about the
+    // cycle's length, and needs no depths (which a pivot would have to update).
+    if (stamp_ > std::numeric_limits<int>::max() - 4) {
+      std::fill(mark_.begin(), mark_.end(), -1);
+      stamp_ = 0;
+    }
+    stamp_ += 2;
+    const int sa = stamp_, sb = stamp_ + 1;
+    int a = first, b = second, join = -1;
+    mark_[a] = sa;
+    mark_[b] = sb;
+    for (;;) {
+      if (a != root_) {
+        a = parent_[a];
+        if (mark_[a] == sb) {
+          join = a;
+          break;
+        }
+        mark_[a] = sa;
+      }
+      if (b != root_) {
+        b = parent_[b];
+        if (mark_[b] == sa) {
+          join = b;
+          break;
+        }
+        mark_[b] = sb;
+      }
+    }
+    // Leaving arc: the last blocking arc met going round the cycle from the join in the
+    // direction of the entering arc (join -> first -> second -> join). This keeps the tree
+    // strongly feasible, which rules out cycling on degenerate pivots.
+    double delta = kInf;
+    int u_out = -1;
+    int side = 0;
+    for (int u = first; u != join; u = parent_[u]) {
+      int f = pred_[u];
+      if (tail[f] == u && flow[f] < delta) {  // arc points up: traversed backwards
+        delta = flow[f];
+        u_out = u;
+        side = 1;
+      }
+    }
+    for (int u = second; u != join; u = parent_[u]) {
+      int f = pred_[u];
+      if (tail[f] != u && flow[f] <= delta) {  // arc points down: traversed backwards
+        delta = flow[f];
+        u_out = u;
+        side = 2;
+      }
+    }
+    if (delta > 0.0) {
+      flow[e] += delta;
+      for (int u = first; u != join; u = parent_[u]) {
+        int f = pred_[u];
+        if (tail[f] == u) flow[f] -= delta;
+        else flow[f] += delta;
+      }
+      for (int u = second; u != join; u = parent_[u]) {
+        int f = pred_[u];
+        if (tail[f] != u) flow[f] -= delta;
+        else flow[f] += delta;
+      }
+    }
+    const int leave = pred_[u_out];
+    flow[leave] = 0.0;
+    arcs.in_tree[leave] = 0;
+    arcs.in_tree[e] = 1;
+    // Hang the cut-off subtree (it holds u_out and the entering arc's end on u_out's side)
+    // from the other end by the entering arc, reversing the path between them.
+    int q = side == 1 ? first : second;
+    int new_parent = side == 1 ? second : first;
+    int new_pred = e;
+    int w = q;
+    for (;;) {
+      int old_parent = parent_[w], old_pred = pred_[w];
+      unlink(w, old_parent);
+      parent_[w] = new_parent;
+      pred_[w] = new_pred;
+      link(w, new_parent);
+      if (w == u_out) break;
+      new_parent = w;
+      new_pred = old_pred;
+      w = old_parent;
+    }
+    // The moved subtree hangs from new_parent by e, which is now tight.
+    const int top_parent = parent_[q];
+    const double pi_q = tail[e] == q ? pi_[top_parent] - arcs.cost[e] : pi_[top_parent] + arcs.cost[e];
+    shift_subtree(q, pi_q - pi_[q]);
+    // Shifts accumulate rounding: recompute exactly once per (number of nodes) pivots.
+    if (++since_recompute_ >= N_) recompute_all();
+  }
+
+  int N_, root_;
+  std::vector<int> parent_, pred_, mark_, first_child_, next_sib_, prev_sib_, stack_;
+  std::vector<double> pi_;
+  int next_arc_ = 0, stamp_ = 0, since_recompute_ = 0;
+};
+
+// The transportation problem on the candidate graph, solved by the network simplex: the
+// graph interface of column_generation() below.
+class SimplexGraph {
+ public:
+  // The first basis is the monotone plan along the curve (north-west corner rule), a feasible
+  // basic solution. Its arcs are candidates; its balanced stretches (between points where
+  // both sides run out together) go into the first basis as they are, each hung from the
+  // root by a zero-flow artificial arc; every other point hangs from the root by an
+  // artificial arc carrying its whole mass.
+  SimplexGraph(int n, int m, const double* x, const double* y, const double* a, const double* b,
+               int d, const int* ox, const int* oy, size_t reserve)
+      : ns_(n, m), n_(n), d_(d), x_(x), y_(y), mass_(std::accumulate(a, a + n, 0.0)) {
+    Arcs& arcs = ns_.arcs;
+    const int R = ns_.root();
+    arcs.tail.reserve(reserve + 3 * static_cast<size_t>(n + m));
+    std::vector<uint8_t> placed(n + m, 0);
+    std::vector<int> seg_arcs;
+    int i = 0, j = 0;
+    double ra = a[ox[0]], rb = b[oy[0]];
+    const size_t max_segment = 64;
+    while (i < n && j < m) {
+      int si = ox[i], tj = oy[j];
+      double f = std::min(ra, rb);
+      int e = arcs.add(si, n + tj, cost(si, tj), f);
+      max_cost_ = std::max(max_cost_, arcs.cost[e]);
+      seg_arcs.push_back(e);
+      ra -= f;
+      rb -= f;
+      bool adv_i = ra <= 0.0, adv_j = rb <= 0.0;
+      if (adv_i && adv_j && seg_arcs.size() <= max_segment) {
+        // A balanced stretch: its arcs form a path starting at a source.
+        int s0 = arcs.tail[seg_arcs[0]];
+        int ea = arcs.add(s0, R, 0.0, 0.0);  // cost set in finish(), once M is known
+        ns_.artificial.push_back(ea);
+        ns_.attach(s0, R, ea);
+        placed[s0] = 1;
+        for (int k : seg_arcs) {
+          int t = arcs.tail[k], h = arcs.head[k];
+          if (!placed[t]) {
+            ns_.attach(t, h, k);
+            placed[t] = 1;
+          } else if (!placed[h]) {
+            ns_.attach(h, t, k);
+            placed[h] = 1;
+          }
+        }
+      }
+      if (adv_i && adv_j) seg_arcs.clear();
+      if (adv_i) {
+        ++i;
+        if (i < n) ra = a[ox[i]];
+      }
+      if (adv_j) {
+        ++j;
+        if (j < m) rb = b[oy[j]];
+      }
+    }
+    // Staircase flows are only kept inside the tree; the rest start from the artificial arcs.
+    for (int k = 0; k < arcs.size(); ++k)
+      if (!arcs.in_tree[k] && arcs.head[k] != R) arcs.flow[k] = 0.0;
+    for (int k = 0; k < n + m; ++k) {
+      if (placed[k]) continue;
+      int e = k < n ? arcs.add(k, R, 0.0, a[k]) : arcs.add(R, k, 0.0, b[k - n]);
+      ns_.artificial.push_back(e);
+      ns_.attach(k, R, e);
+    }
+  }
+
+  void add(int i, int j, double c) {
+    max_cost_ = std::max(max_cost_, c);
+    ns_.arcs.add(i, n_ + j, c, 0.0);
+  }
+
+  // Called once the candidate arcs are in: the artificial cost M, above any real path's cost
+  // in practice (raised in optimize() if flow stays on the artificial arcs).
+  void finish() {
+    big_m_ = 4.0 * max_cost_ + 1.0;
+    for (int e : ns_.artificial) ns_.arcs.cost[e] = big_m_;
+    ns_.recompute_all();
+  }
+
+  // Optimal on the graph (true), or stopped at the pivot cap (false).
+  bool optimize(double tol, int64_t max_pivots) {
+    bool optimal = false;
+    for (int raise = 0; raise < 40; ++raise) {
+      int64_t left = max_pivots - ns_.pivots;
+      optimal = ns_.run(tol, left > 0 ? left : 0);
+      if (!optimal) break;
+      art_flow_ = 0.0;
+      for (int e : ns_.artificial) art_flow_ += ns_.arcs.flow[e];
+      if (art_flow_ <= 1e-12 * mass_) break;
+      big_m_ *= 8.0;  // flow through the root is cheaper than the graph allows: raise M
+      for (int e : ns_.artificial) ns_.arcs.cost[e] = big_m_;
+      ns_.recompute_all();
+    }
+    ns_.recompute_all();
+    return optimal;
+  }
+
+  bool artificial_flow_left() const { return art_flow_ > 1e-12 * mass_; }
+  // The mass on the artificial arcs now (after a pivot cap too).
+  double artificial_flow() const {
+    double f = 0.0;
+    for (int e : ns_.artificial) f += ns_.arcs.flow[e];
+    return f;
+  }
+  const std::vector<double>& pi() const { return ns_.pi(); }
+  int64_t pivots() const { return ns_.pivots; }
+  int arc_count() const { return ns_.arcs.size(); }
+
+  // fn(i, j, mass, cost) for every real arc of the basis (mass 0 for a degenerate one).
+  template <class F>
+  void for_each_basic(F fn) const {
+    const Arcs& arcs = ns_.arcs;
+    const int R = ns_.root();
+    for (int e = 0; e < arcs.size(); ++e) {
+      if (!arcs.in_tree[e] || arcs.tail[e] == R || arcs.head[e] == R) continue;
+      fn(arcs.tail[e], arcs.head[e] - n_, arcs.flow[e], arcs.cost[e]);
+    }
+  }
+
+ private:
+  double cost(int i, int j) const {
+    return euclid(x_ + static_cast<size_t>(i) * d_, y_ + static_cast<size_t>(j) * d_, d_);
+  }
+
+  NetworkSimplex ns_;
+  int n_, d_;
+  const double *x_, *y_;
+  double mass_, max_cost_ = 0.0, big_m_ = 1.0, art_flow_ = 0.0;
+};
+
+}  // namespace dvot
+
+#endif  // DIVERGENCES_OT_NETWORK_SIMPLEX_H_

@@ -1,0 +1,273 @@
+"""The compiled module's boundary: keyword options, named results, the status codes, input
+checks, C++ exceptions turned into Python ones, and honest statuses on general problems."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import jax
+import numpy as np
+import ot
+import pytest
+from scipy.spatial.distance import cdist
+
+import divergences as dv
+from divergences.wasserstein._host import sparse as _sparse
+from divergences.wasserstein._results import Status
+
+pytestmark = pytest.mark.native
+
+SOLVE_KEYS = {
+    "status", "value", "upper_bound", "lower_bound", "marginal_error", "rounds", "pivots",
+    "arcs", "artificial_flow", "t_graph", "t_pricing", "rows", "cols", "mass", "u", "v",
+    "f_x", "f_y",
+}  # fmt: skip
+
+
+def _problem(seed: int = 0, n: int = 50, m: int = 40, d: int = 2):
+    rng = np.random.default_rng(seed)
+    x, y = rng.normal(size=(n, d)), rng.normal(size=(m, d)) + 0.5
+    a, b = rng.dirichlet(np.ones(n)), rng.dirichlet(np.ones(m))
+    return x, y, a, b * (a.sum() / b.sum())
+
+
+def test_status_codes_are_the_python_ones():
+    native = _sparse._native()
+    python = {status.name: int(status) for status in Status if 0 <= status <= 6}
+    assert native.STATUS == python
+
+
+def test_options_are_keyword_only_and_results_named():
+    native = _sparse._native()
+    x, y, a, b = _problem()
+    with pytest.raises(TypeError):
+        native.solve(x, y, a, b, 1e-9)
+    with pytest.raises(TypeError):
+        native.solve(x, y, a, b, tolerance=1e-9)
+    res = native.solve(x, y, a, b, threads=2)
+    assert set(res) == SOLVE_KEYS
+    assert res["status"] == native.STATUS["OPTIMAL"]
+    rows, cols, mass = (np.asarray(res[k]) for k in ("rows", "cols", "mass"))
+    assert rows.dtype == np.int32 and mass.dtype == np.float64
+    plan = np.zeros((50, 40))
+    np.add.at(plan, (rows, cols), mass)
+    np.testing.assert_allclose(plan.sum(1), a, atol=1e-15)
+    np.testing.assert_allclose(plan.sum(0), b, atol=1e-15)
+    ref = ot.emd2(a, b, cdist(x, y))
+    assert res["lower_bound"] - 1e-14 <= ref <= res["upper_bound"] + 1e-14
+    np.testing.assert_allclose(res["value"], ref, rtol=1e-13)
+    # The duals are feasible on every pair, up to rounding.
+    u, v = np.asarray(res["u"]), np.asarray(res["v"])
+    assert np.min(cdist(x, y) - u[:, None] - v[None, :]) >= -1e-12
+
+
+def test_c_transform_and_k_nearest_results():
+    native = _sparse._native()
+    rng = np.random.default_rng(1)
+    pts, sites, w = rng.random((9000, 3)), rng.random((300, 3)), rng.normal(size=300)
+    brute = cdist(pts, sites) + w[None, :]
+    one = native.c_transform(pts, sites, w, threads=1)
+    four = native.c_transform(pts, sites, w, threads=4)  # the queries split over threads
+    np.testing.assert_array_equal(np.asarray(one["value"]), np.asarray(four["value"]))
+    np.testing.assert_allclose(np.asarray(one["value"]), brute.min(1), rtol=1e-15, atol=1e-15)
+    arg = np.asarray(one["argmin"])
+    np.testing.assert_allclose(brute[np.arange(9000), arg], brute.min(1), rtol=1e-15, atol=1e-15)
+    index = np.asarray(native.k_nearest(pts, sites, w, 3, threads=3)["index"])
+    assert index.shape == (9000, 3) and index.dtype == np.int32
+    np.testing.assert_allclose(
+        np.take_along_axis(brute, index, 1), np.sort(brute, 1)[:, :3], rtol=1e-15, atol=1e-15
+    )
+
+
+@pytest.mark.parametrize(
+    ("argument", "bad", "match"),
+    [
+        ("a", np.nan, "a must be finite"),
+        ("b", np.inf, "b must be finite"),
+        ("a", -0.01, "a must be >= 0"),
+        ("x", np.nan, "x must be finite"),
+        ("y", -np.inf, "y must be finite"),
+    ],
+)
+def test_solve_refuses_nan_inf_and_negative_input(argument, bad, match):
+    # A NaN weight once made the graph solver loop until memory ran out.
+    native = _sparse._native()
+    args = dict(zip("xyab", _problem(), strict=True))
+    args[argument] = args[argument].copy()
+    args[argument].flat[3] = bad
+    with pytest.raises(ValueError, match=match):
+        native.solve(**args)
+
+
+@pytest.mark.parametrize(
+    ("options", "error", "match"),
+    [
+        ({"a_scale": 2.0}, ValueError, "same positive total"),
+        ({"threads": 0}, ValueError, "threads must be a positive integer"),
+        ({"rtol": -1.0}, ValueError, "rtol"),
+        ({"max_rounds": 0}, ValueError, "max_rounds"),
+        ({"arc_rows": np.array([0, 70], np.int32)}, ValueError, "arc_rows must lie in"),
+        ({"arc_rows": np.array([0, 1], np.int64)}, TypeError, "int32"),
+        ({"assignment": True}, ValueError, "assignment=True needs"),
+        ({"order_x": np.zeros(50, np.int32)}, ValueError, "permutation"),
+        ({"u0": np.full(50, np.nan)}, ValueError, "u0 must be finite"),
+        ({"x": np.zeros((50, 3))}, ValueError, "matching sizes"),
+        ({"x": np.zeros(100)}, ValueError, "2 dimension"),
+        ({"x": np.zeros((50, 2), np.float32)}, TypeError, "float64"),
+        ({"x": np.zeros((2, 50)).T}, TypeError, "C-contiguous"),
+    ],
+)
+def test_solve_checks_its_arguments(options, error, match):
+    native = _sparse._native()
+    x, y, a, b = _problem()
+    options = dict(options)
+    a = a * options.pop("a_scale", 1.0)
+    if "arc_rows" in options:
+        options["arc_cols"] = np.array([0, 1], np.int32)
+    args = {"x": x, "y": y, "a": a, "b": b}
+    for key in "xyab":
+        if key in options:
+            args[key] = options.pop(key)
+    with pytest.raises(error, match=match):
+        native.solve(**args, **options)
+
+
+@pytest.mark.parametrize("entry", ["c_transform", "k_nearest"])
+@pytest.mark.parametrize("argument", ["points", "sites", "weights"])
+def test_tree_queries_refuse_nan_and_inf(entry, argument):
+    native = _sparse._native()
+    rng = np.random.default_rng(2)
+    args = {"points": rng.random((20, 2)), "sites": rng.random((10, 2)), "weights": np.zeros(10)}
+    args[argument].flat[1] = np.nan
+    call = getattr(native, entry)
+    extra = (2,) if entry == "k_nearest" else ()
+    with pytest.raises(ValueError, match=f"{argument} must be finite"):
+        call(args["points"], args["sites"], args["weights"], *extra)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_stops_on_general_problems_are_never_reported_as_certified(seed):
+    """n != m and unequal weights: a pivot or round cap leaves a plan that may not be a
+    coupling. The status certifies only a coupling whose bounds hold POT's value."""
+    rng = np.random.default_rng(seed)
+    n, m = rng.integers(5, 60, size=2)
+    x, y, a, b = _problem(seed, int(n), int(m), int(rng.integers(1, 4)))
+    ref = ot.emd2(a, b, cdist(x, y))
+    native = _sparse._native()
+    certified = (native.STATUS["OPTIMAL"], native.STATUS["WITHIN_TOLERANCE"])
+    for cap in ({"max_pivots": int(rng.integers(0, 30))}, {"max_rounds": 1}):
+        res = native.solve(x, y, a, b, rtol=1e-6, **cap)
+        rows, cols, mass = (np.asarray(res[k]) for k in ("rows", "cols", "mass"))
+        off = (
+            np.abs(np.bincount(rows, mass, n) - a).sum()
+            + np.abs(np.bincount(cols, mass, m) - b).sum()
+        )
+        assert res["marginal_error"] == pytest.approx(off, abs=1e-15)
+        assert res["lower_bound"] <= ref * (1 + 1e-12) + 1e-15
+        if off > 1e-9:
+            assert res["status"] not in certified
+            assert res["upper_bound"] == np.inf
+        else:
+            assert res["upper_bound"] >= ref * (1 - 1e-12)
+        if res["status"] in certified:
+            assert res["upper_bound"] - res["lower_bound"] <= 1e-6 * res["upper_bound"]
+
+
+def test_the_capped_general_problem_of_the_report_raises():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(50, 2))
+    y = rng.normal(size=(40, 2)) + 0.5
+    with pytest.raises(dv.CertificateError, match="max_iter") as info:
+        dv.w1_primal(x, y, method="sparse", max_iter=5)
+    res = info.value.result
+    assert res.lower_bound <= float(dv.w1_primal(x, y, method="dense").value) <= res.upper_bound
+    with pytest.raises(dv.CertificateError):
+        dv.w1_dual(x, y, method="sparse", max_iter=5)
+
+    def fn(p, q):
+        return dv.w1_primal(p, q, method="sparse", max_iter=5).value
+
+    assert np.isnan(float(jax.jit(fn)(x, y)))
+    with pytest.raises(dv.SolverError, match="max_iter"):
+        jax.block_until_ready(dv.checked(jax.jit(fn))(x, y))
+
+
+def test_threads_come_from_the_environment(monkeypatch):
+    native = _sparse._native()
+    seen = []
+
+    class Spy:
+        def c_transform(self, *args, **options):
+            seen.append(options["threads"])
+            return native.c_transform(*args, **options)
+
+    monkeypatch.setattr(_sparse, "_native", lambda: Spy())
+    monkeypatch.setenv("DIVERGENCES_NUM_THREADS", "3")
+    _sparse.kr_potential_host(np.zeros((2, 1)), np.zeros(2), np.ones((4, 1)))
+    monkeypatch.delenv("DIVERGENCES_NUM_THREADS")
+    _sparse.kr_potential_host(np.zeros((2, 1)), np.zeros(2), np.ones((4, 1)))
+    assert seen[0] == 3 and seen[1] >= 1
+    for bad in ("0", "two", "-1"):
+        monkeypatch.setenv("DIVERGENCES_NUM_THREADS", bad)
+        with pytest.raises(ValueError, match="DIVERGENCES_NUM_THREADS must be a positive"):
+            _sparse.kr_potential_host(np.zeros((2, 1)), np.zeros(2), np.ones((4, 1)))
+
+
+def _run_limited(body: str) -> subprocess.CompletedProcess:
+    """Runs `body` in a fresh interpreter with the module loaded alone (no JAX) as `native`,
+    once the address space is capped at its current size plus MARGIN bytes."""
+    script = textwrap.dedent(
+        """
+        import importlib.util, resource, sys
+        import numpy as np
+        spec = importlib.util.spec_from_file_location("_ot_native", sys.argv[1])
+        native = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(native)
+        def cap(margin):
+            with open("/proc/self/statm") as fh:
+                size = int(fh.read().split()[0]) * resource.getpagesize()
+            resource.setrlimit(resource.RLIMIT_AS, (size + margin, size + margin))
+        """
+    ) + textwrap.dedent(body)
+    path = _sparse._native().__file__
+    return subprocess.run(
+        [sys.executable, "-c", script, path], capture_output=True, text=True, timeout=600
+    )
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs /proc and RLIMIT_AS")
+def test_address_space_out_of_memory_is_a_memory_error():
+    proc = _run_limited(
+        """
+        rng = np.random.default_rng(0)
+        n = 20000
+        x, y = rng.random((n, 2)), rng.random((n, 2))
+        w = np.full(n, 1 / n)
+        cap(8 << 20)
+        try:
+            native.solve(x, y, w, w, threads=1)
+        except MemoryError as err:
+            print("MemoryError:", err)
+        """
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "MemoryError: _ot_native.solve: out of memory" in proc.stdout
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs /proc and RLIMIT_AS")
+def test_address_space_failed_thread_start_is_a_runtime_error():
+    proc = _run_limited(
+        """
+        rng = np.random.default_rng(0)
+        pts, sites = rng.random((20000, 2)), rng.random((8, 2))
+        cap(1 << 20)
+        try:
+            native.c_transform(pts, sites, np.zeros(8), threads=8)
+        except RuntimeError as err:
+            print("RuntimeError:", err)
+        """
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "RuntimeError: _ot_native.c_transform:" in proc.stdout
