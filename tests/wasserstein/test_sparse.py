@@ -20,6 +20,7 @@ from divergences.wasserstein._host.sparse import kr_potential_host, solve_sparse
 from divergences.wasserstein._results import Status
 
 LP = tolerance("lp")
+pytestmark = pytest.mark.native  # the sparse solver is the compiled extension
 
 
 def _pot(x, y, a, b):
