@@ -456,8 +456,8 @@ def kr_potential(dual: W1Dual, z: ArrayLike, *, metric: Metric = "euclidean") ->
 
     Raises:
       ValueError: if ``z`` is not finite or its dimension differs from ``dual.points``', or
-        ``dual`` is not a potential on its points (shapes), or ``dual.f`` is not finite (a
-        failed solve under ``jit``); the value rules as the same ValueError under
+        ``dual`` is not a potential on its points (shapes), or ``dual.f`` or ``dual.points``
+        is not finite (a failed solve under ``jit``); the value rules as the same ValueError under
         ``dv.checked(jax.jit(...))``.
 
     References:
@@ -491,6 +491,10 @@ def kr_potential(dual: W1Dual, z: ArrayLike, *, metric: Metric = "euclidean") ->
         xp.all(xp.isfinite(f)),
         "dual.f contains NaN or inf; a potential from a failed solve (under jax.jit) cannot "
         "be evaluated",
+    )
+    valid = valid & require(
+        xp.all(xp.isfinite(points)),
+        "dual.points contains NaN or inf; the potential's sites must be finite",
     )
     dtype = jnp.result_type(f, points, q)
     if not traced:

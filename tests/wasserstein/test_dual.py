@@ -598,16 +598,20 @@ def test_potential_on_the_line_and_float32():
         (lambda d: (d, [[0.0, 1.0, 2.0]]), "z must have points of dimension 2"),
         (lambda d: (d, [[0.0, np.nan]]), "z contains NaN or inf"),
         (lambda d: (d._replace(f=d.f.at[0].set(np.nan)), [[0.0, 1.0]]), "dual.f contains NaN"),
+        (
+            lambda d: (d._replace(points=d.points.at[1, 0].set(np.inf)), [[0.0, 1.0]]),
+            "dual.points contains NaN or inf",
+        ),
         (lambda d: (d._replace(f=d.f[:2]), [[0.0, 1.0]]), "dual must be a W1Dual"),
     ],
-    ids=["dimension", "z-nan", "f-nan", "shapes"],
+    ids=["dimension", "z-nan", "f-nan", "points-inf", "shapes"],
 )
 def test_potential_input_rules(dual_z, match):
     dual = dv.w1_dual([[0.0, 0.0], [1.0, 0.0]], [[0.0, 1.0]])
     d, z = dual_z(dual)
     with pytest.raises(ValueError, match=match):
         dv.kr_potential(d, z)
-    if match in ("z contains NaN or inf", "dual.f contains NaN"):
+    if match in ("z contains NaN or inf", "dual.f contains NaN", "dual.points contains NaN or inf"):
         with pytest.raises(ValueError, match=match):
             dv.checked(jax.jit(dv.kr_potential))(d, jnp.asarray(z))
         assert np.isnan(np.asarray(jax.jit(dv.kr_potential)(d, jnp.asarray(z)))).all()
