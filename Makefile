@@ -40,7 +40,7 @@ NONATIVE := build/no-native
 check-no-native:
 	rm -rf $(NONATIVE)
 	mkdir -p $(NONATIVE)/src $(NONATIVE)/empty
-	git ls-files -co --exclude-standard -z | xargs -0 cp --parents -t $(NONATIVE)/src
+	git ls-files -co --exclude-standard -z | tar --null -T - -cf - | tar -xf - -C $(NONATIVE)/src
 	python3 -m venv $(NONATIVE)/venv
 	$(NONATIVE)/venv/bin/python -m pip install --quiet --upgrade pip
 	cd $(NONATIVE)/src && DIVERGENCES_BUILD_NATIVE=0 ../venv/bin/python -m pip install --quiet ".[lab]" pytest pytest-xdist
