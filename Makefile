@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 OUT ?= figures
 
-.PHONY: verify test lint bench docs notebooks clean wheel-check check-no-native
+.PHONY: verify test lint bench docs notebooks clean wheel-check check-no-native clang-test sanitize
 
 $(VENV)/.installed: pyproject.toml setup.py $(wildcard divergences/wasserstein/_native/*.cpp divergences/wasserstein/_native/*.h)
 	python3 -m venv $(VENV)
@@ -47,6 +47,43 @@ check-no-native:
 	cd $(NONATIVE)/empty && ../venv/bin/python -c "from divergences.wasserstein._host import native; assert not native.available(), 'the extension was built'"
 	cd $(NONATIVE)/empty && ../venv/bin/divergences verify --out figures
 	cd $(NONATIVE)/src && ../venv/bin/python -m pytest -n 2 -q -p no:cacheprovider tests/wasserstein -m "not native"
+
+# The compiled solver under another compiler and under sanitizers. Each copies the sources into
+# its own folder under build/, builds the extension in place there, and runs the sparse solver's
+# tests from that copy with the project's venv (the copy's package comes first on the path).
+NATIVE_TESTS := tests/wasserstein/test_sparse.py tests/wasserstein/test_native.py
+define native_copy
+	rm -rf $(1)
+	mkdir -p $(1)
+	tar -c --exclude='*.so' --exclude='*.pyd' --exclude=__pycache__ \
+		divergences tests conftest.py pyproject.toml setup.py README.md | tar -x -C $(1)
+endef
+
+# Clang (Debian's clang package; .ci/run installs it where it is missing).
+CLANG_DIR := build/clang-test
+clang-test: $(VENV)/.installed
+	$(call native_copy,$(CLANG_DIR))
+	cd $(CLANG_DIR) && CC=clang CXX=clang++ $(abspath $(PY)) setup.py -q build_ext --inplace
+	readelf -p .comment $(CLANG_DIR)/divergences/wasserstein/_ot_native.*so | grep -q clang
+	cd $(CLANG_DIR) && $(abspath $(PY)) -m pytest -q -p no:cacheprovider $(NATIVE_TESTS)
+
+# AddressSanitizer and UndefinedBehaviorSanitizer (GCC; any report fails the run). The
+# interpreter is not instrumented: libasan is preloaded, with libstdc++ (ASan's C++ exception
+# interceptors need it loaded first: jaxlib throws), and leaks (CPython's own, at exit) are not
+# checked. The tests that cap the address space are left out (ASan reserves terabytes).
+SANITIZE_DIR := build/sanitize
+SANITIZE_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+	-fno-omit-frame-pointer -g -O1
+sanitize: $(VENV)/.installed
+	$(call native_copy,$(SANITIZE_DIR))
+	cd $(SANITIZE_DIR) && CC=gcc CXX=g++ DIVERGENCES_NATIVE_CFLAGS="$(SANITIZE_FLAGS)" \
+		DIVERGENCES_NATIVE_LDFLAGS="-fsanitize=address,undefined" \
+		$(abspath $(PY)) setup.py -q build_ext --inplace
+	cd $(SANITIZE_DIR) && JAX_PLATFORMS=cpu \
+		LD_PRELOAD="$$(gcc -print-file-name=libasan.so) $$(gcc -print-file-name=libstdc++.so)" \
+		ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		$(abspath $(PY)) -m pytest -q -p no:cacheprovider $(NATIVE_TESTS) -k "not address_space"
 
 docs: $(VENV)/.installed
 	$(PY) -m sphinx -W --keep-going -b html docs docs/_build/html

@@ -27,6 +27,7 @@ from pathlib import Path
 
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
+from setuptools.errors import BaseError, CCompilerError
 
 NATIVE = "divergences/wasserstein/_native"
 HEADERS = ["common.h", "kdtree.h", "network_simplex.h", "assignment.h", "column_generation.h"]
@@ -52,6 +53,18 @@ class BuildNative(build_ext):
             ext.extra_compile_args = [*compile_args, *extra_compile]
             ext.extra_link_args = [*link_args, *extra_link]
         super().build_extensions()
+
+    def build_extension(self, ext: Extension) -> None:
+        try:
+            super().build_extension(ext)
+        except (CCompilerError, BaseError) as err:
+            if not ext.optional:
+                raise
+            self.warn(
+                f"the C++ extension {ext.name} was not built ({err}). The package works without "
+                "it, except the sparse W1 solver (method='sparse'); to have it, install a C++17 "
+                "compiler and reinstall"
+            )
 
     def copy_extensions_to_source(self) -> None:
         # An in-place build of another flavour (say _ot_native.cpython-311-*.so beside a new

@@ -14,8 +14,8 @@
 #include "common.h"
 
 namespace dvot {
+namespace {  // one translation unit (the module): internal linkage, free inlining
 
-//
 // With n sources and n sinks of one and the same mass the transportation LP is an assignment
 // problem, on which the primal network simplex is at its worst (every basis is degenerate:
 // n - 1 of its 2n arcs carry no flow, and most pivots move no flow). The Hungarian method in
@@ -270,6 +270,7 @@ class AssignmentGraph {
   size_t arcs_ = 0;
 };
 
+}  // namespace
 }  // namespace dvot
 
 #endif  // DIVERGENCES_OT_ASSIGNMENT_H_

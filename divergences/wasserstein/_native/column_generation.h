@@ -29,6 +29,7 @@
 #include "kdtree.h"
 
 namespace dvot {
+namespace {  // one translation unit (the module): internal linkage, free inlining
 
 // The certificate's lower bound is computed in a round that adds at most (n + m) / kBoundEvery
 // arcs (and in the last round): earlier rounds are far from the tolerance, and the bound costs
@@ -190,6 +191,7 @@ Outcome column_generation(G& g, const Problem& pr) {
   return out;
 }
 
+}  // namespace
 }  // namespace dvot
 
 #endif  // DIVERGENCES_OT_COLUMN_GENERATION_H_

@@ -14,6 +14,7 @@
 #include <vector>
 
 namespace dvot {
+namespace {  // one translation unit (the module): internal linkage, free inlining
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
@@ -115,6 +116,7 @@ void parallel_for(std::ptrdiff_t count, int threads, F fn) {
     if (err) std::rethrow_exception(err);
 }
 
+}  // namespace
 }  // namespace dvot
 
 #endif  // DIVERGENCES_OT_COMMON_H_

@@ -19,6 +19,7 @@
 #include "common.h"
 
 namespace dvot {
+namespace {  // one translation unit (the module): internal linkage, free inlining
 
 // The pricing's queries skip a box that can beat the best value found by at most this many
 // ulps (relative): a Kantorovich potential is linear along its transport rays, so whole rays
@@ -346,6 +347,7 @@ class KdTree {
   std::vector<Node> nodes_;
 };
 
+}  // namespace
 }  // namespace dvot
 
 #endif  // DIVERGENCES_OT_KDTREE_H_

@@ -22,6 +22,7 @@
 #include "common.h"
 
 namespace dvot {
+namespace {  // one translation unit (the module): internal linkage, free inlining
 
 // Block length of the entering-arc search, times sqrt(#arcs): the pivot count hardly depends
 // on it, the time per pivot does (benchmarks/README.md).
@@ -274,7 +275,7 @@ class NetworkSimplex {
 };
 
 // The transportation problem on the candidate graph, solved by the network simplex: the
-// graph interface of column_generation() below.
+// graph interface of column_generation() (column_generation.h).
 class SimplexGraph {
  public:
   // The first basis is the monotone plan along the curve (north-west corner rule), a feasible
@@ -405,6 +406,7 @@ class SimplexGraph {
   double mass_, max_cost_ = 0.0, big_m_ = 1.0, art_flow_ = 0.0;
 };
 
+}  // namespace
 }  // namespace dvot
 
 #endif  // DIVERGENCES_OT_NETWORK_SIMPLEX_H_

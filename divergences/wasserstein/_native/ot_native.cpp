@@ -54,16 +54,20 @@
 //          "ARTIFICIAL_FLOW": 4, "NOT_A_COUPLING": 5, "BOUNDS_CROSSED": 6}
 
 #define PY_SSIZE_T_CLEAN
+#ifdef _WIN32
+#define NOMINMAX  // should a header bring in <windows.h>: std::min/std::max, not its macros
+#endif
 #include <Python.h>
 
 #include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <exception>
+#include <initializer_list>
 #include <limits>
 #include <new>
 #include <stdexcept>
-#include <string>
+#include <tuple>
 #include <vector>
 
 #include "assignment.h"
