@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 OUT ?= figures
 
-.PHONY: verify test lint bench docs notebooks clean wheel-check clang-test sanitize
+.PHONY: verify test lint bench docs notebooks clean wheel-check check-no-native clang-test sanitize
 
 $(VENV)/.installed: pyproject.toml setup.py $(wildcard divergences/wasserstein/_native/*.cpp divergences/wasserstein/_native/*.h)
 	python3 -m venv $(VENV)
@@ -30,8 +30,23 @@ wheel-check: $(VENV)/.installed
 	mkdir -p $(WHEELCHECK)/empty
 	$(PY) -m build --wheel --outdir $(WHEELCHECK)/dist .
 	python3 -m venv $(WHEELCHECK)/venv
-	$(WHEELCHECK)/venv/bin/python -m pip install --quiet $(WHEELCHECK)/dist/*.whl
+	$(WHEELCHECK)/venv/bin/python -m pip install --quiet "$$(ls $(WHEELCHECK)/dist/*.whl)[lab]"
 	cd $(WHEELCHECK)/empty && ../venv/bin/divergences verify --out figures
+
+# An install without the compiled extension, as on a machine with no C++17 compiler: a copy of
+# the source tree (tracked and new files, no build outputs) installed with
+# DIVERGENCES_BUILD_NATIVE=0 runs the main job and the W1 tests that do not need the extension.
+NONATIVE := build/no-native
+check-no-native:
+	rm -rf $(NONATIVE)
+	mkdir -p $(NONATIVE)/src $(NONATIVE)/empty
+	git ls-files -co --exclude-standard -z | tar --null -T - -cf - | tar -xf - -C $(NONATIVE)/src
+	python3 -m venv $(NONATIVE)/venv
+	$(NONATIVE)/venv/bin/python -m pip install --quiet --upgrade pip
+	cd $(NONATIVE)/src && DIVERGENCES_BUILD_NATIVE=0 ../venv/bin/python -m pip install --quiet ".[lab]" pytest pytest-xdist
+	cd $(NONATIVE)/empty && ../venv/bin/python -c "from divergences.wasserstein._host import native; assert not native.available(), 'the extension was built'"
+	cd $(NONATIVE)/empty && ../venv/bin/divergences verify --out figures
+	cd $(NONATIVE)/src && ../venv/bin/python -m pytest -n 2 -q -p no:cacheprovider tests/wasserstein -m "not native"
 
 # The compiled solver under another compiler and under sanitizers. Each copies the sources into
 # its own folder under build/, builds the extension in place there, and runs the sparse solver's

@@ -270,7 +270,7 @@ def large_cell(method: str, geometry: str, n: int) -> dict:
     """One solve, in this process: time, value, and the sparse solver's certificate."""
     import resource
 
-    from divergences.wasserstein._sparse import solve_sparse_host
+    from divergences.wasserstein._host.sparse import solve_sparse_host
 
     x, y = large_problem(geometry, n)
     w = np.full(n, 1.0 / n)

@@ -1,7 +1,7 @@
-"""``python -m divergences``: the command line."""
+"""``python -m divergences``: the command line (the lab's, through the launcher)."""
 
 import sys
 
-from divergences.lab.cli import main
+from divergences._launcher import main
 
 sys.exit(main())

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.util
 import pathlib
 import subprocess
 import sys
 import tomllib
+
+import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
@@ -36,6 +39,53 @@ def test_importing_the_library_loads_none_of_the_lab_dependencies() -> None:
     assert out.stdout.split() == []
 
 
+def test_the_w1_solvers_load_none_of_the_lab_dependencies() -> None:
+    code = (
+        "import sys, divergences as dv\n"
+        "dv.kl([0.5, 0.5], [0.9, 0.1])\n"
+        "dv.w1_primal([[0.0, 0.0], [1.0, 0.0]], [[0.0, 1.0]])\n"
+        "dv.w1_dual([0.0, 1.0], [2.0], method='lp')\n"
+        "heavy = ['matplotlib', 'sympy', 'optax', 'tqdm', 'hypothesis', 'equinox', 'pytest',\n"
+        "         'divergences.lab', 'divergences.testing']\n"
+        "print(' '.join(m for m in heavy if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == []
+
+
+def test_the_library_needs_only_jax_numpy_scipy_and_pot() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    names = {
+        dep.split(">")[0].split("=")[0].split("[")[0].strip() for dep in project["dependencies"]
+    }
+    assert names == {"jax", "numpy", "scipy", "pot"}
+    extras = project["optional-dependencies"]
+    assert "divergences[testing]" in extras["lab"]
+    assert "divergences[lab]" in extras["test"]
+    assert project["scripts"]["divergences"] == "divergences._launcher:main"
+
+
+def test_the_command_without_the_lab_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from divergences import _launcher
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *args: None if name in ("sympy", "optax") else real(name, *args),
+    )
+    assert _launcher.main(["tour"]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1
+    assert "sympy, optax not installed" in err
+    assert "pip install 'divergences[lab]'" in err
+    monkeypatch.setattr(importlib.util, "find_spec", real)
+    assert _launcher.missing_lab_packages() == []
+
+
 def test_every_library_module_is_under_the_library_contract() -> None:
     # The import-linter contract names the library's modules one by one: a module added to the
     # library and forgotten there would escape the check that it imports only jax, numpy, scipy
@@ -50,4 +100,5 @@ def test_every_library_module_is_under_the_library_contract() -> None:
         if (p.suffix == ".py" and p.stem not in ("__init__", "__main__"))
         or (p.is_dir() and (p / "__init__.py").exists())
     }
-    assert top - {"divergences.lab", "divergences.testing"} == listed
+    # The command's launcher checks for the lab's packages, then runs the lab.
+    assert top - {"divergences.lab", "divergences.testing", "divergences._launcher"} == listed

@@ -15,6 +15,7 @@ import numpy as np
 from divergences._typing import ArrayLike
 from divergences._validation import as_float_array, sum_tolerance
 from divergences.wasserstein._measures import as_points, check_metric
+from divergences.wasserstein._results import SparsePlan
 from divergences.wasserstein.cost import Metric, pairwise_cost, pairwise_cost_host
 
 __all__ = ["CouplingReport", "check_coupling", "lipschitz_violation"]
@@ -37,7 +38,7 @@ class CouplingReport(NamedTuple):
 
 
 def check_coupling(
-    plan: ArrayLike, a: ArrayLike, b: ArrayLike, *, atol: float | None = None
+    plan: ArrayLike | SparsePlan, a: ArrayLike, b: ArrayLike, *, atol: float | None = None
 ) -> CouplingReport:
     r"""Measures whether ``plan`` is a coupling of ``a`` and ``b``.
 
@@ -47,7 +48,8 @@ def check_coupling(
     tolerance the package uses for sums of masses).
 
     Args:
-      plan: the candidate, shape ``(n, m)``.
+      plan: the candidate, shape ``(n, m)``, or a :class:`~divergences.SparsePlan` (such as
+        ``w1_primal(...).plan``) on ``len(a)`` and ``len(b)`` points.
       a: row marginal, shape ``(n,)``.
       b: column marginal, shape ``(m,)``.
       atol: tolerance of the verdict ``ok``.
@@ -67,6 +69,8 @@ def check_coupling(
       >>> bool(dv.check_coupling([[0.5, 0.0], [0.0, 0.5]], [0.5, 0.5], [1.0, 0.0]).ok)
       False
     """
+    if isinstance(plan, SparsePlan):
+        plan = plan.to_dense(int(np.shape(a)[0]), int(np.shape(b)[0]))
     p = as_float_array(plan, "plan")
     wa = as_float_array(a, "a")
     wb = as_float_array(b, "b")

@@ -7,33 +7,29 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax.experimental import checkify
 
 from divergences._numerics import safe_sqrt
 from divergences._typing import ArrayLike
 from divergences._validation import is_traced, require
-from divergences.wasserstein._lp import (
-    SKIPPED,
-    SOLVER_FAILED,
+from divergences.wasserstein._bridge import envelope_value, host_solve
+from divergences.wasserstein._host.dense import (
     HostDual,
     check_dense_size,
     check_kr_lp_size,
     kr_dual_failures,
-    kr_dual_or_nan,
     solve_kr_dual,
     solve_transport,
 )
-from divergences.wasserstein._measures import Measures, as_points, check_measures, check_metric
-from divergences.wasserstein._sparse import (
+from divergences.wasserstein._host.sparse import (
     check_sparse_memory,
-    check_sparse_options,
     kr_potential_host,
     matched_total,
-    solve_or_status,
     solve_sparse_host,
     sparse_failures,
     weighted_nearest_host,
 )
+from divergences.wasserstein._measures import Measures, as_points, check_measures, check_metric
+from divergences.wasserstein._results import W1Dual
 from divergences.wasserstein.checks import lipschitz_violation_host, lipschitz_violation_of
 from divergences.wasserstein.cost import (
     Metric,
@@ -46,49 +42,15 @@ from divergences.wasserstein.cost import (
 )
 from divergences.wasserstein.primal import (
     check_max_iter,
+    check_sparse_options,
     choose_method,
-    envelope_value,
-    transport_callback,
+    transport_traced,
 )
 
 __all__ = ["W1Dual", "kr_potential", "w1_dual"]
 
 METHODS = ("auto", "primal", "sparse", "lp")
 sg = jax.lax.stop_gradient
-
-
-class W1Dual(NamedTuple):
-    r"""A Kantorovich-Rubinstein potential and the value it attains.
-
-    The potential is a function on all of :math:`\mathbb{R}^d`, not only on the samples:
-    :func:`divergences.kr_potential` evaluates it at any points, from these fields alone.
-
-    Attributes:
-      value: :math:`\sum_i a_i f(x_i) - \sum_j b_j f(y_j)`, equal to :math:`W_1` (strong
-        duality), a scalar; for ``method="sparse"``, within the solver's ``rtol`` of
-        :math:`W_1` (a certified lower bound, up to rounding). Differentiable (envelope
-        theorem), like :attr:`W1Primal.value <divergences.W1Primal.value>`.
-      f: the potential on the union of the supports, shape ``(n + m,)``, **in the order
-        x's points then y's points**: ``f[:n]`` is :math:`f(x_i)`, ``f[n:]`` is
-        :math:`f(y_j)`. Defined up to an additive constant, chosen so that
-        :math:`\max f = -\min f` (the smallest :math:`|f|`, at most half the diameter of the
-        points: representable whenever the distances are). Carries no gradient.
-      points: that union, ``concatenate([x, y])``, shape ``(n + m, d)``.
-      lipschitz_violation: :math:`\max(0, \max_{kl} f_k - f_l - c(z_k, z_l))` over all
-        :math:`(n + m)^2` pairs of the union, the distance from 1-Lipschitz, computed exactly
-        at every size: for the Euclidean cost as
-        :math:`\max_k f_k - \min_l [c(z_k, z_l) + f_l]`, one weighted nearest-neighbour query
-        per point (a k-d tree, :math:`O(N \log N)`), otherwise by blocks of rows. A few ulps of
-        the largest cost for the c-transforms (``"primal"``, ``"sparse"``: 1-Lipschitz by
-        construction, so this measures their rounding); for ``method="lp"``, the rounding of
-        HiGHS's pivots, which can reach ~1e-12 relative where points lie 1e-12 apart. No
-        gradient.
-    """
-
-    value: jax.Array
-    f: jax.Array
-    points: jax.Array
-    lipschitz_violation: jax.Array
 
 
 def choose_dual_method(method: Any, metric: Metric, n: int, m: int) -> str:
@@ -282,28 +244,21 @@ def _dual_traced(ms: Measures, method: str, metric: Metric, cap: int) -> W1Dual:
     if method == "primal":
         to_y = pairwise_cost(points, ys, metric)  # (n + m, m); its first n rows are C
         cost = to_y[:n]
-        sol = transport_callback(cost, wa, wb, cap, ms.valid)
-        f = sg(jnp.min(to_y - sol.v[None, :], axis=1))
+        rows, cols, mass, u, v, _ = transport_traced(cost, wa, wb, cap, ms.valid)
+        f = sg(jnp.min(to_y - v[None, :], axis=1))
         kr_value = jnp.dot(wa, f[:n]) - jnp.dot(wb, f[n:])
         # The KR objective in the forward pass, the primal's envelope derivative backwards:
         # envelope_value(0, ...) is exactly 0 but carries that derivative.
-        value = sg(kr_value) + envelope_value(
-            jnp.zeros((), dtype), cost, wa, wb, sol.plan, sol.u, sol.v
-        )
+        plan_cost = jnp.sum(mass * cost[rows, cols])
+        value = sg(kr_value) + envelope_value(jnp.zeros((), dtype), plan_cost, wa, wb, u, v)
     else:
         cost = pairwise_cost(points, points, metric)
         kr = _kr_dual_callback(cost, wa, wb, ms.valid)
         f = kr.f
         fx, fy = f[:n], f[n:]
-        flow_cost = jnp.sum(kr.flow * cost)
         # Envelope theorem for the KR LP: d value / d cost = optimal flow, d / d a = f(x),
-        # d / d b = -f(y) (centred: tangent to the simplex).
-        value = (
-            kr.value
-            + (flow_cost - sg(flow_cost))
-            + jnp.dot(fx - jnp.mean(fx), wa - sg(wa))
-            - jnp.dot(fy - jnp.mean(fy), wb - sg(wb))
-        )
+        # d / d b = -f(y).
+        value = envelope_value(kr.value, jnp.sum(kr.flow * cost), wa, wb, fx, -fy)
     # A max over all pairs of an elementwise expression: XLA fuses it, no N x N buffer.
     violation = sg(lipschitz_violation_of(f, pairwise_cost(sg(points), sg(points), metric)))
     return _dual_scaled_back(value, f, violation, k, ms)
@@ -376,50 +331,30 @@ def _dual_sparse(ms: Measures, options: _SparseOptions) -> W1Dual:
         return _dual_from_host(sol.value, sol.f, points, sol.violation, e, dtype)
     xs, ys, k = scale_traced(ms.x, ms.y, "euclidean")
     arcs = n + m  # a basic plan has at most n + m - 1 arcs: padded with zero mass to n + m
+
+    def solve(x: np.ndarray, y: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple:
+        sol = _sparse_dual_host(x, y, a, b, options)
+        rows, cols, mass = np.zeros(arcs, np.int32), np.zeros(arcs, np.int32), np.zeros(arcs)
+        used = sol.rows.shape[0]
+        rows[:used], cols[:used], mass[:used] = sol.rows, sol.cols, sol.mass
+        return rows, cols, mass, sol.f, np.array([sol.value, sol.violation])
+
     shapes = (
         jax.ShapeDtypeStruct((arcs,), jnp.int32),
         jax.ShapeDtypeStruct((arcs,), jnp.int32),
         jax.ShapeDtypeStruct((arcs,), dtype),
         jax.ShapeDtypeStruct((n + m,), dtype),
         jax.ShapeDtypeStruct((2,), dtype),
-        jax.ShapeDtypeStruct((), jnp.int32),
     )
-
-    def host(x: np.ndarray, y: np.ndarray, a: np.ndarray, b: np.ndarray, ok: np.ndarray) -> tuple:
-        rows, cols = np.zeros(arcs, np.int32), np.zeros(arcs, np.int32)
-        mass = np.zeros(arcs, dtype)
-        nan = (rows, cols, mass, np.full(n + m, np.nan, dtype), np.full(2, np.nan, dtype))
-        if not bool(ok):
-            return (*nan, np.int32(SKIPPED))
-        sol, status = solve_or_status(
-            lambda: _sparse_dual_host(np.asarray(x), np.asarray(y), a, b, options)
-        )
-        if sol is None:
-            return (*nan, np.int32(status))
-        used = sol.rows.shape[0]
-        rows[:used], cols[:used], mass[:used] = sol.rows, sol.cols, sol.mass
-        scalars = np.array([sol.value, sol.violation], dtype)
-        return rows, cols, mass, sol.f.astype(dtype), scalars, np.int32(0)
-
-    rows, cols, mass, f, scalars, status = jax.pure_callback(
-        host, shapes, sg(xs), sg(ys), sg(ms.a), sg(ms.b), jnp.asarray(ms.valid),
-        vmap_method="sequential",
+    rows, cols, mass, f, scalars = host_solve(
+        solve, shapes, xs, ys, ms.a, ms.b, valid=ms.valid,
+        failures=sparse_failures(n, m, options.rtol, options.max_rounds, options.max_pivots),
+        what="the sparse W1 solver",
     )  # fmt: skip
-    failures = sparse_failures(n, m, options.rtol, options.max_rounds, options.max_pivots)
-    for code, message in failures.items():
-        checkify.debug_check(status != code, SOLVER_FAILED + message)
     diff = xs[rows] - ys[cols]
     cost = safe_sqrt(jnp.sum(diff * diff, axis=-1))
-    pc = jnp.sum(mass * cost)
-    u, v = f[:n], -f[n:]
-    # The KR value forward; backwards the envelope theorem as in primal.envelope_value: d/dx
-    # through the plan's arcs, d/da and d/db the centred potentials.
-    value = (
-        sg(scalars[0])
-        + (pc - sg(pc))
-        + jnp.dot(u - jnp.mean(u), ms.a - sg(ms.a))
-        + jnp.dot(v - jnp.mean(v), ms.b - sg(ms.b))
-    )
+    # The KR value forward; backwards the envelope theorem, through the plan's arcs.
+    value = envelope_value(sg(scalars[0]), jnp.sum(mass * cost), ms.a, ms.b, f[:n], -f[n:])
     return _dual_scaled_back(value, sg(f), sg(scalars[1]), k, ms)
 
 
@@ -521,8 +456,8 @@ def kr_potential(dual: W1Dual, z: ArrayLike, *, metric: Metric = "euclidean") ->
 
     Raises:
       ValueError: if ``z`` is not finite or its dimension differs from ``dual.points``', or
-        ``dual`` is not a potential on its points (shapes), or ``dual.f`` is not finite (a
-        failed solve under ``jit``); the value rules as the same ValueError under
+        ``dual`` is not a potential on its points (shapes), or ``dual.f`` or ``dual.points``
+        is not finite (a failed solve under ``jit``); the value rules as the same ValueError under
         ``dv.checked(jax.jit(...))``.
 
     References:
@@ -557,6 +492,10 @@ def kr_potential(dual: W1Dual, z: ArrayLike, *, metric: Metric = "euclidean") ->
         "dual.f contains NaN or inf; a potential from a failed solve (under jax.jit) cannot "
         "be evaluated",
     )
+    valid = valid & require(
+        xp.all(xp.isfinite(points)),
+        "dual.points contains NaN or inf; the potential's sites must be finite",
+    )
     dtype = jnp.result_type(f, points, q)
     if not traced:
         sites = np.asarray(points, np.float64)
@@ -586,11 +525,9 @@ def _kr_potential_traced(
         return jnp.where(jnp.asarray(valid), value, jnp.nan)
     q = z.shape[0]
 
-    def host(sites: np.ndarray, weights: np.ndarray, query: np.ndarray, ok: np.ndarray) -> Any:
-        sites, weights = np.asarray(sites, np.float64), np.asarray(weights, np.float64)
-        query = np.asarray(query, np.float64)
-        if not bool(ok):
-            return np.zeros(q, np.int32)
+    def argmin(sites: np.ndarray, weights: np.ndarray, query: np.ndarray) -> np.ndarray:
+        sites, weights = sites.astype(np.float64), weights.astype(np.float64)
+        query = query.astype(np.float64)
         e = scale_exponent(sites, query)  # the Euclidean cost is 1-homogeneous
         scaled_z = np.ldexp(query, -e)
         arg = nearest_host(
@@ -598,14 +535,15 @@ def _kr_potential_traced(
         )
         return arg.astype(np.int32)
 
-    arg = jax.pure_callback(
-        host,
+    arg = host_solve(
+        argmin,
         jax.ShapeDtypeStruct((q,), jnp.int32),
         points,
         f,
-        sg(z),
-        jnp.asarray(valid),
-        vmap_method="sequential",
+        z,
+        valid=valid,
+        failures={},
+        what="the k-d tree query of kr_potential",
     )
     nearest = points[arg]
     cost = jax.vmap(lambda s, t: pairwise_cost(s[None], t[None], "euclidean")[0, 0])(z, nearest)
@@ -616,22 +554,17 @@ def _kr_potential_traced(
 def _kr_dual_callback(cost: jax.Array, a: jax.Array, b: jax.Array, valid: Any) -> HostDual:
     n_all = cost.shape[0]
     dtype = cost.dtype
-    shapes = (
-        HostDual(
-            f=jax.ShapeDtypeStruct((n_all,), dtype),
-            flow=jax.ShapeDtypeStruct((n_all, n_all), dtype),
-            value=jax.ShapeDtypeStruct((), dtype),
-        ),
-        jax.ShapeDtypeStruct((), jnp.int32),
+    shapes = HostDual(
+        f=jax.ShapeDtypeStruct((n_all,), dtype),
+        flow=jax.ShapeDtypeStruct((n_all, n_all), dtype),
+        value=jax.ShapeDtypeStruct((), dtype),
     )
 
-    def host(c: np.ndarray, wa: np.ndarray, wb: np.ndarray, ok: np.ndarray) -> tuple:
-        sol, status = kr_dual_or_nan(c, np.asarray(wa, np.float64), np.asarray(wb, np.float64), ok)
-        return HostDual(*(np.asarray(t, dtype=dtype) for t in sol)), status
+    def solve(c: np.ndarray, wa: np.ndarray, wb: np.ndarray) -> HostDual:
+        return solve_kr_dual(c, wa.astype(np.float64), wb.astype(np.float64))
 
-    sol, status = jax.pure_callback(
-        host, shapes, sg(cost), sg(a), sg(b), jnp.asarray(valid), vmap_method="sequential"
-    )
-    for code, message in kr_dual_failures(n_all).items():
-        checkify.debug_check(status != code, SOLVER_FAILED + message)
-    return sol
+    result: HostDual = host_solve(
+        solve, shapes, cost, a, b, valid=valid, failures=kr_dual_failures(n_all),
+        what="HiGHS",
+    )  # fmt: skip
+    return result

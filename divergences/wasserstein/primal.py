@@ -3,24 +3,31 @@ r"""Wasserstein-1 as the Kantorovich primal LP over couplings, solved exactly on
 from __future__ import annotations
 
 import math
-from typing import Any, NamedTuple
+from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax.experimental import checkify
 
+from divergences._numerics import safe_sqrt
 from divergences._typing import ArrayLike
-from divergences.wasserstein._lp import (
-    SOLVER_FAILED,
-    HostPrimal,
+from divergences.wasserstein._bridge import envelope_value, host_solve
+from divergences.wasserstein._host import native
+from divergences.wasserstein._host.dense import (
+    DENSE_MAX_PAIRS,
     check_dense_size,
     default_max_iter,
+    plan_arcs,
     solve_transport,
     transport_failures,
-    transport_or_nan,
+)
+from divergences.wasserstein._host.sparse import (
+    check_sparse_memory,
+    solve_sparse_host,
+    sparse_failures,
 )
 from divergences.wasserstein._measures import Measures, check_measures, check_metric
+from divergences.wasserstein._results import SolverError, SparsePlan, Status, W1Primal, outward
 from divergences.wasserstein.cost import (
     Metric,
     pairwise_cost,
@@ -34,41 +41,6 @@ __all__ = ["W1Primal", "w1_primal"]
 sg = jax.lax.stop_gradient
 
 
-class W1Primal(NamedTuple):
-    r"""Solution of the Kantorovich primal LP.
-
-    Attributes:
-      value: the optimal cost :math:`W_1 = \sum_{ij} P_{ij} c(x_i, y_j)`, a scalar.
-      plan: an optimal coupling :math:`P`, shape ``(n, m)``: rows sum to ``a``, columns to
-        ``b``, entries >= 0. When the totals of ``a`` and ``b`` differ within the validation
-        tolerance (sqrt(eps)), the solver scales ``b`` to the total of ``a``: the column sums
-        then match ``b`` to that tolerance, not to rounding. Not unique in general (uniform weights are degenerate); this is
-        the vertex the network simplex stops at.
-      u: LP dual variable of the row constraints, shape ``(n,)``.
-      v: LP dual variable of the column constraints, shape ``(m,)``. Together
-        :math:`u_i + v_j \le c(x_i, y_j)` with equality where :math:`P_{ij} > 0`, and
-        ``value = a @ u + b @ v``; normalised so that ``a @ u == b @ v``.
-      lower_bound: a certified lower bound on :math:`W_1`: the dual objective
-        :math:`\sum_i a_i u'_i + \sum_j b_j v_j` of the exactly feasible pair
-        :math:`u'_i = \min_j c(x_i, y_j) - v_j` (``"dense"``), or the Kantorovich-Rubinstein
-        value of the 1-Lipschitz c-transform (``"sparse"``), widened by its rounding. No
-        gradient.
-      upper_bound: the cost of the returned (feasible) plan, an upper bound. The relative gap
-        is ``(upper_bound - lower_bound) / value``. No gradient.
-
-    With ``method="sparse"`` the plan is a :class:`~divergences.SparsePlan` (arcs: ``rows``,
-    ``cols``, ``mass``) rather than a matrix, and ``u = f(x)``, ``v = -f(y)`` for the
-    Kantorovich-Rubinstein potential :math:`f(z) = \min_j \|z - y_j\| - v_j`.
-    """
-
-    value: jax.Array
-    plan: Any  # (n, m) array, or a SparsePlan for method="sparse"
-    u: jax.Array
-    v: jax.Array
-    lower_bound: jax.Array
-    upper_bound: jax.Array
-
-
 def check_max_iter(max_iter: Any, n: int, m: int) -> int:
     """Returns the pivot cap, or raises a ValueError for anything but a positive integer."""
     if max_iter is None:
@@ -76,76 +48,6 @@ def check_max_iter(max_iter: Any, n: int, m: int) -> int:
     if isinstance(max_iter, bool) or not isinstance(max_iter, (int, np.integer)) or max_iter < 1:
         raise ValueError(f"max_iter must be a positive integer or None; got {max_iter!r}")
     return int(max_iter)
-
-
-def transport_callback(
-    cost: jax.Array, a: jax.Array, b: jax.Array, max_iter: int, valid: Any = True
-) -> HostPrimal:
-    """Calls the host network simplex from traced code (jit, vmap, grad) on constant inputs.
-
-    The inputs are passed through ``stop_gradient``: the callback has no derivative rule and
-    needs none, the derivative is built around it by :func:`envelope_value`. The callback never
-    raises (an exception there reaches the user as JAX's opaque runtime error, and would come
-    before the input checks): input that broke a rule (``valid`` false) is not solved and a
-    solver that stops short gives NaN; its status becomes a check, raised as
-    :class:`SolverError` by ``dv.checked``.
-    """
-    n, m = cost.shape
-    dtype = cost.dtype
-    shapes = (
-        HostPrimal(
-            plan=jax.ShapeDtypeStruct((n, m), dtype),
-            u=jax.ShapeDtypeStruct((n,), dtype),
-            v=jax.ShapeDtypeStruct((m,), dtype),
-            value=jax.ShapeDtypeStruct((), dtype),
-        ),
-        jax.ShapeDtypeStruct((), jnp.int32),
-    )
-
-    def host(c: np.ndarray, wa: np.ndarray, wb: np.ndarray, ok: np.ndarray) -> tuple:
-        sol, status = transport_or_nan(c, wa, wb, max_iter, ok)
-        return HostPrimal(*(np.asarray(t, dtype=dtype) for t in sol)), status
-
-    # "sequential": under vmap the host solver is called once per batch element.
-    sol, status = jax.pure_callback(
-        host, shapes, sg(cost), sg(a), sg(b), jnp.asarray(valid), vmap_method="sequential"
-    )
-    for code, message in transport_failures(max_iter, n, m).items():
-        checkify.debug_check(status != code, SOLVER_FAILED + message)
-    return sol
-
-
-def envelope_value(
-    value: jax.Array,
-    cost: jax.Array,
-    a: jax.Array,
-    b: jax.Array,
-    plan: jax.Array,
-    u: jax.Array,
-    v: jax.Array,
-) -> jax.Array:
-    r"""``value`` in the forward pass, with the envelope theorem's derivative attached.
-
-    The optimal value :math:`W(C, a, b) = \min_P \langle P, C \rangle` has, where the optimal
-    plan and duals are unique, :math:`\partial W / \partial C = P`,
-    :math:`\partial W / \partial a = u` and :math:`\partial W / \partial b = v` (elsewhere these
-    are sub/supergradients). ``C`` carries the derivative on to the points through the
-    differentiable cost, :math:`\partial W / \partial x_i = \sum_j P_{ij} \nabla_x c(x_i, y_j)`.
-    The weights live on the simplex, so only the centred duals :math:`u - \bar u` and
-    :math:`v - \bar v` (the components tangent to it) are meaningful; those are used.
-
-    Why added zero terms (``t - stop_gradient(t)``) rather than a ``custom_vjp``: they are
-    exactly 0 in the forward pass, give the right derivative in forward *and* reverse mode
-    (``jax.jacfwd``, ``jax.grad``, higher order: the plan is piecewise constant), and compose
-    with ``vmap`` with no rule to write.
-    """
-    pc = jnp.sum(plan * cost)
-    return (
-        value
-        + (pc - sg(pc))
-        + jnp.dot(u - jnp.mean(u), a - sg(a))
-        + jnp.dot(v - jnp.mean(v), b - sg(b))
-    )
 
 
 def w1_primal(
@@ -189,7 +91,7 @@ def w1_primal(
     largest float. With ``"sqeuclidean"`` the value scales like the square.
 
     Size: the dense method holds about 48 bytes per pair :math:`(x_i, y_j)`; past
-    :data:`~divergences.wasserstein._lp.DENSE_MAX_PAIRS` (2^27) pairs it raises a
+    :data:`~divergences.wasserstein._host.dense.DENSE_MAX_PAIRS` (2^27) pairs it raises a
     ``MemoryError`` up front, with the memory needed, rather than exhaust the machine.
 
     With ``metric="sqeuclidean"`` the same LP gives :math:`W_2^2`, **not** :math:`W_1`: the
@@ -216,23 +118,31 @@ def w1_primal(
         (POT). ``"sparse"`` (Euclidean cost only): column generation on a sparse candidate graph
         seeded by a coarse solve, with exact k-d-tree pricing, never forming the matrix,
         certified by the bounds; for large point clouds in low dimension (10^5 points a side
-        of two samples of one 2-D law: about 30 s and a few hundred MB on two CPU cores). ``"auto"`` (default): ``"sparse"`` for Euclidean
-        problems above :data:`SPARSE_MIN_PAIRS` pairs, else ``"dense"``.
+        of two samples of one 2-D law: about 30 s and a few hundred MB on two CPU cores); copies
+        of one point are merged into one atom first (exact). Needs the compiled extension.
+        ``"auto"`` (default): ``"sparse"`` for Euclidean problems above
+        :data:`SPARSE_MIN_PAIRS` pairs, else ``"dense"``; without the extension, ``"dense"``
+        up to its memory limit.
       rtol: ``"sparse"`` stops once ``upper_bound - lower_bound <= rtol * value`` (or when no
         pair has a negative reduced cost: the plan is then optimal).
       max_rounds: ``"sparse"``: the cap on pricing rounds; stopping there with a gap above
-        ``rtol`` raises :class:`~divergences.wasserstein._sparse.CertificateError` (a
-        SolverError carrying the bounds reached).
+        ``rtol`` raises :class:`~divergences.CertificateError` (a SolverError carrying the
+        solution and bounds reached).
 
     Returns:
-      A :class:`W1Primal` ``(value, plan, u, v, lower_bound, upper_bound)``.
+      A :class:`W1Primal` ``(value, plan, u, v, lower_bound, upper_bound)``. The plan is a
+      :class:`~divergences.SparsePlan` (arcs) for every method and size: ``plan.to_dense(n,
+      m)`` gives the matrix.
 
     Raises:
       ValueError: for invalid points, weights or metric (the message names the argument).
         Under ``dv.checked(jax.jit(...))`` the same ValueError, with the same message; under a
         plain ``jax.jit`` value rules are not checked and input that breaks one gives NaN
         (the solver is not run on it).
-      SolverError: if the LP solver does not report an optimal solution. Inside ``jax.jit``
+      SolverError: whenever the solve stops short of a certified optimum: a pivot or round
+        cap, infeasibility, flow left on artificial arcs, a plan that is not a coupling,
+        bounds that cross (``"sparse"``: a :class:`~divergences.CertificateError`), or the
+        sparse solver not built in this install; ``.status`` says which. Inside ``jax.jit``
         a callback cannot raise it: the value, plan and duals are NaN, and
         ``dv.checked(jax.jit(...))`` raises the SolverError with the eager message.
       MemoryError: for the dense method with ``n * m`` above ``DENSE_MAX_PAIRS``, or a sparse
@@ -248,19 +158,17 @@ def w1_primal(
       >>> sol = dv.w1_primal([[0.0, 0.0], [0.0, 1.0]], [[2.0, 0.0], [2.0, 1.0]])
       >>> round(float(sol.value), 12)
       2.0
-      >>> sol.plan.tolist()
+      >>> sol.plan.to_dense(2, 2).tolist()
       [[0.5, 0.0], [0.0, 0.5]]
     """
     check_metric(metric)
     ms = check_measures(x, y, a, b)
     n, m = ms.x.shape[0], ms.y.shape[0]
     if choose_method(method, metric, n, m) == "sparse":
-        from divergences.wasserstein._sparse import check_sparse_options, primal_sparse
-
         rtol, max_rounds = check_sparse_options(rtol, max_rounds)
         if max_iter is not None:
             check_max_iter(max_iter, n, m)
-        return primal_sparse(ms, rtol=rtol, max_rounds=max_rounds, max_pivots=max_iter)
+        return _primal_sparse(ms, rtol=rtol, max_rounds=max_rounds, max_pivots=max_iter)
     cap = check_max_iter(max_iter, n, m)
     check_dense_size(n, m)
     dtype = ms.x.dtype
@@ -268,20 +176,28 @@ def w1_primal(
         cost, k = scaled_cost_host(ms.x, ms.y, metric)
         sol = solve_transport(cost, ms.a, ms.b, cap)
         lower, upper = dense_bounds(cost, ms.a, ms.b, sol.plan, sol.v)
+        rows, cols, mass = plan_arcs(sol.plan)
         # Fresh arrays from the solver, referenced nowhere else: the JAX buffers may alias them.
         with np.errstate(over="ignore"):  # inf only where the true number exceeds the range
+            lo, hi = outward(math.ldexp(lower, k), _ldexp_up(upper, k), dtype)
             host = (
-                np.ldexp(sol.value, k),
-                sol.plan,
-                np.ldexp(sol.u, k),
-                np.ldexp(sol.v, k),
-                np.ldexp(np.float64(lower), k),
-                np.ldexp(np.float64(upper), k),
+                np.ldexp(sol.value, k).astype(dtype),
+                mass.astype(dtype),
+                np.ldexp(sol.u, k).astype(dtype),
+                np.ldexp(sol.v, k).astype(dtype),
             )
-        return W1Primal(
-            *jax.device_put(tuple(t.astype(dtype, copy=False) for t in host), may_alias=True)
-        )
+        value, mass, u, v = jax.device_put(host, may_alias=True)
+        plan = SparsePlan(jnp.asarray(rows), jnp.asarray(cols), mass)
+        return W1Primal(value, plan, u, v, jnp.asarray(lo), jnp.asarray(hi))
     return _primal_traced(ms, metric, cap)
+
+
+def _ldexp_up(t: float, k: int) -> float:
+    """``t * 2^k``, or inf where it overflows (an upper bound stays one)."""
+    try:
+        return math.ldexp(t, k)
+    except OverflowError:
+        return math.inf
 
 
 #: ``method="auto"`` takes the sparse solver for Euclidean problems above this many pairs
@@ -293,7 +209,12 @@ METHODS = ("auto", "dense", "sparse")
 
 
 def choose_method(method: Any, metric: Metric, n: int, m: int) -> str:
-    """``"dense"`` or ``"sparse"`` for :func:`w1_primal`; ValueError for an unknown choice."""
+    """``"dense"`` or ``"sparse"`` for :func:`w1_primal`; ValueError for an unknown choice.
+
+    ``"auto"`` takes the sparse solver for Euclidean problems above :data:`SPARSE_MIN_PAIRS`
+    pairs. Where the compiled extension is not built, it takes the dense solver up to its
+    memory limit and past it raises the SolverError that says how to get the sparse one.
+    """
     if not isinstance(method, str) or method not in METHODS:
         raise ValueError(
             f"method must be one of {', '.join(repr(t) for t in METHODS)}; got {method!r}"
@@ -301,8 +222,27 @@ def choose_method(method: Any, metric: Metric, n: int, m: int) -> str:
     if method == "sparse" and metric != "euclidean":
         raise ValueError(f"method='sparse' needs metric='euclidean'; got metric={metric!r}")
     if method == "auto":
-        return "sparse" if metric == "euclidean" and n * m > SPARSE_MIN_PAIRS else "dense"
+        if metric != "euclidean" or n * m <= SPARSE_MIN_PAIRS:
+            return "dense"
+        if native.available() or n * m > DENSE_MAX_PAIRS:
+            return "sparse"  # without the extension, its error says how to get it
+        return "dense"
     return method
+
+
+def check_sparse_options(rtol: Any, max_rounds: Any) -> tuple[float, int]:
+    """Returns ``(rtol, max_rounds)`` or raises a ValueError naming the option."""
+    if isinstance(rtol, bool) or not isinstance(rtol, (int, float, np.floating, np.integer)):
+        raise ValueError(f"rtol must be a number in [0, 1); got {rtol!r}")
+    if not 0 <= float(rtol) < 1:
+        raise ValueError(f"rtol must be in [0, 1); got {rtol!r}")
+    if (
+        isinstance(max_rounds, bool)
+        or not isinstance(max_rounds, (int, np.integer))
+        or max_rounds < 1
+    ):
+        raise ValueError(f"max_rounds must be a positive integer; got {max_rounds!r}")
+    return float(rtol), int(max_rounds)
 
 
 def dense_bounds(
@@ -324,14 +264,107 @@ def dense_bounds(
     return lower, upper
 
 
+def _padded_arcs(plan: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The plan's arcs padded with zero-mass arcs to the static length ``k = n + m`` (a basic
+    plan has at most ``n + m - 1``)."""
+    rows, cols, mass = plan_arcs(plan)
+    if rows.shape[0] > k:
+        raise SolverError(
+            f"the network simplex returned a plan of {rows.shape[0]} arcs, more than a basic "
+            f"plan's {k - 1}; use the eager call for this problem",
+            Status.FAILED,
+        )
+    out = np.zeros(k, np.int32), np.zeros(k, np.int32), np.zeros(k)
+    out[0][: rows.shape[0]], out[1][: rows.shape[0]], out[2][: rows.shape[0]] = rows, cols, mass
+    return out
+
+
+def transport_traced(cost: jax.Array, a: jax.Array, b: jax.Array, cap: int, valid: Any) -> tuple:
+    """The dense network simplex on a traced cost matrix, through the bridge: the plan's arcs
+    (padded to ``n + m``), the duals and the value (NaN where the solve stopped short)."""
+    n, m = cost.shape
+    dtype = cost.dtype
+    arcs = n + m
+
+    def solve(c: np.ndarray, wa: np.ndarray, wb: np.ndarray) -> tuple:
+        sol = solve_transport(c, wa, wb, cap)
+        return (*_padded_arcs(sol.plan, arcs), sol.u, sol.v, sol.value)
+
+    shapes = (
+        jax.ShapeDtypeStruct((arcs,), jnp.int32),
+        jax.ShapeDtypeStruct((arcs,), jnp.int32),
+        jax.ShapeDtypeStruct((arcs,), dtype),
+        jax.ShapeDtypeStruct((n,), dtype),
+        jax.ShapeDtypeStruct((m,), dtype),
+        jax.ShapeDtypeStruct((), dtype),
+    )
+    return host_solve(
+        solve, shapes, cost, a, b, valid=valid,
+        failures=transport_failures(cap, n, m), what="the network simplex",
+    )  # fmt: skip
+
+
 def _primal_traced(ms: Measures, metric: Metric, cap: int) -> W1Primal:
-    """The traced path: costs of the points scaled by a power of two, the callback, and the
-    value and duals scaled back (exact, so every scale is solved like scale 1)."""
+    """The traced dense path: costs of the points scaled by a power of two, the host solve
+    through the bridge, and the value and duals scaled back (exact, so every scale is solved
+    like scale 1)."""
     xs, ys, k = scale_traced(ms.x, ms.y, metric)
     cost = pairwise_cost(xs, ys, metric)
-    sol = transport_callback(cost, ms.a, ms.b, cap, ms.valid)
-    value = envelope_value(sol.value, cost, ms.a, ms.b, sol.plan, sol.u, sol.v)
-    lower = sg(jnp.dot(ms.a, jnp.min(cost - sol.v[None, :], axis=1)) + jnp.dot(ms.b, sol.v))
-    upper = sg(jnp.sum(sol.plan * cost))
-    back = [times_power_of_two(t, k) for t in (value, sol.u, sol.v, lower, upper)]
-    return W1Primal(back[0], sol.plan, *back[1:])
+    rows, cols, mass, u, v, host_value = transport_traced(cost, ms.a, ms.b, cap, ms.valid)
+    plan_cost = jnp.sum(mass * cost[rows, cols])
+    value = envelope_value(host_value, plan_cost, ms.a, ms.b, u, v)
+    lower = sg(jnp.dot(ms.a, jnp.min(cost - v[None, :], axis=1)) + jnp.dot(ms.b, v))
+    back = [times_power_of_two(t, k) for t in (value, u, v, lower, sg(plan_cost))]
+    return W1Primal(back[0], SparsePlan(rows, cols, mass), *back[1:])
+
+
+def _primal_sparse(
+    ms: Measures, *, rtol: float, max_rounds: int, max_pivots: int | None
+) -> W1Primal:
+    """``w1_primal`` by the sparse solver, eager or traced (through the bridge)."""
+    n, m = ms.x.shape[0], ms.y.shape[0]
+    check_sparse_memory(n, m)
+    dtype = ms.x.dtype
+
+    def solve(x: np.ndarray, y: np.ndarray, a: np.ndarray, b: np.ndarray) -> Any:
+        return solve_sparse_host(
+            x, y, a, b, rtol=rtol, max_rounds=max_rounds, max_pivots=max_pivots
+        )
+
+    if not ms.traced:
+        sol = solve(ms.x, ms.y, ms.a, ms.b)
+        lo, hi = outward(sol.lower_bound, sol.upper_bound, dtype)
+        arr = lambda t: jnp.asarray(np.asarray(t, dtype=dtype))  # noqa: E731
+        plan = SparsePlan(
+            jnp.asarray(sol.plan.rows), jnp.asarray(sol.plan.cols), arr(sol.plan.mass)
+        )
+        return W1Primal(
+            arr(sol.value), plan, arr(sol.u), arr(sol.v), jnp.asarray(lo), jnp.asarray(hi)
+        )
+    arcs = n + m  # a basic plan has at most n + m - 1 arcs: padded with zero mass to n + m
+
+    def padded(x: np.ndarray, y: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple:
+        sol = solve(x, y, a, b)
+        rows, cols, mass = np.zeros(arcs, np.int32), np.zeros(arcs, np.int32), np.zeros(arcs)
+        used = sol.plan.rows.shape[0]
+        rows[:used], cols[:used], mass[:used] = sol.plan.rows, sol.plan.cols, sol.plan.mass
+        lo, hi = outward(sol.lower_bound, sol.upper_bound, dtype)
+        return rows, cols, mass, sol.u, sol.v, np.array([sol.value, lo, hi])
+
+    shapes = (
+        jax.ShapeDtypeStruct((arcs,), jnp.int32),
+        jax.ShapeDtypeStruct((arcs,), jnp.int32),
+        jax.ShapeDtypeStruct((arcs,), dtype),
+        jax.ShapeDtypeStruct((n,), dtype),
+        jax.ShapeDtypeStruct((m,), dtype),
+        jax.ShapeDtypeStruct((3,), dtype),
+    )
+    rows, cols, mass, u, v, scalars = host_solve(
+        padded, shapes, ms.x, ms.y, ms.a, ms.b, valid=ms.valid,
+        failures=sparse_failures(n, m, rtol, max_rounds, max_pivots),
+        what="the sparse W1 solver",
+    )  # fmt: skip
+    diff = ms.x[rows] - ms.y[cols]
+    cost = safe_sqrt(jnp.sum(diff * diff, axis=-1))
+    value = envelope_value(scalars[0], jnp.sum(mass * cost), ms.a, ms.b, u, v)
+    return W1Primal(value, SparsePlan(rows, cols, mass), u, v, scalars[1], scalars[2])

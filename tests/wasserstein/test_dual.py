@@ -17,8 +17,8 @@ import divergences as dv
 from divergences.testing import tolerance
 from divergences.testing.measures import measure_pairs, points, power_of_two_exponents
 from divergences.testing.reference import central_difference, highs_primal, pot_value
-from divergences.wasserstein import _sparse
 from divergences.wasserstein import dual as dual_module
+from divergences.wasserstein._host import sparse as _sparse
 from divergences.wasserstein.checks import lipschitz_violation_host
 from divergences.wasserstein.dual import potential_violation_host
 
@@ -27,6 +27,10 @@ HIGHS = tolerance("highs")
 METHODS = ["primal", "lp"]
 # Every method with its options for an exact answer: the sparse solver run to optimality.
 ALL_METHODS = {"primal": {}, "sparse": {"rtol": 0.0}, "lp": {}}
+# Each method as a test parameter; the sparse one needs the compiled extension.
+ALL_METHOD_PARAMS = [
+    pytest.param(k, marks=pytest.mark.native) if k == "sparse" else k for k in ALL_METHODS
+]
 
 
 def assert_lipschitz(dual, method):
@@ -280,6 +284,7 @@ def test_blockwise_host_path_on_a_larger_problem(metric):
 # ------------------------------------------------------------------ method="sparse"
 
 
+@pytest.mark.native
 @settings(max_examples=25)  # the sparse solver's own property test draws the full budget
 @given(measure_pairs(dims=(1, 2, 3)))
 def test_sparse_equals_dense_and_pot(pair):
@@ -295,6 +300,7 @@ def test_sparse_equals_dense_and_pot(pair):
     np.testing.assert_allclose(sparse.lipschitz_violation, recomputed, **LP)
 
 
+@pytest.mark.native
 @pytest.mark.parametrize("seed", range(2))
 def test_sparse_random_clouds_unequal_sizes_general_weights(seed):
     rng = np.random.default_rng(seed)
@@ -313,6 +319,7 @@ def test_sparse_random_clouds_unequal_sizes_general_weights(seed):
     )
 
 
+@pytest.mark.native
 def test_sparse_default_tolerance_is_certified():
     rng = np.random.default_rng(11)
     x, y = rng.random((400, 2)), rng.random((300, 2))
@@ -323,6 +330,7 @@ def test_sparse_default_tolerance_is_certified():
     assert value >= reference * (1 - 1e-9)
 
 
+@pytest.mark.native
 def test_sparse_totals_equal_within_tolerance_only():
     # float32 weights (1/n rounded) and totals apart by 1e-9: accepted by validation, solved
     # as the dense method solves them (b scaled to a's total).
@@ -341,6 +349,7 @@ def test_sparse_totals_equal_within_tolerance_only():
         )
 
 
+@pytest.mark.native
 def test_auto_routes_by_size_and_metric(monkeypatch):
     x, y = np.random.default_rng(0).random((2, 30, 2))
     calls = []
@@ -359,6 +368,7 @@ def test_auto_routes_by_size_and_metric(monkeypatch):
     assert not calls
 
 
+@pytest.mark.native
 def test_sparse_never_runs_the_quadratic_check(monkeypatch):
     # The violation comes from one k-d tree query per point, not from (n + m)^2 costs.
     def refuse(*args, **kwargs):
@@ -394,6 +404,7 @@ def _general(seed, n=30, m=25):
     return rng.random((n, 2)), rng.random((m, 2)), a / a.sum(), b / b.sum()
 
 
+@pytest.mark.native
 def test_sparse_gradients_equal_the_dense_ones():
     # General weights in general position: a unique plan and unique potentials, so the
     # envelope gradients of both methods are the same numbers.
@@ -413,6 +424,7 @@ def test_sparse_gradients_equal_the_dense_ones():
     np.testing.assert_allclose(dense[0], fd, **tolerance("gradient"))
 
 
+@pytest.mark.native
 def test_sparse_jit_and_vmap_equal_eager():
     x, y, a, b = _general(10, 20, 15)
 
@@ -456,6 +468,7 @@ def test_sparse_too_large_for_memory_is_refused_up_front(monkeypatch, traced):
         jax.eval_shape(fn, x, y) if traced else fn(x, y)
 
 
+@pytest.mark.native
 def test_sparse_stopping_at_a_cap_is_an_error_eager_and_under_checked_jit():
     rng = np.random.default_rng(5)
     x, y = rng.random((300, 2)), rng.random((300, 2)) + np.array([0.5, 0.5])
@@ -497,7 +510,7 @@ def _check_potential(dual, z, n, metric="euclidean"):
     return fz
 
 
-@pytest.mark.parametrize("method", list(ALL_METHODS))
+@pytest.mark.parametrize("method", ALL_METHOD_PARAMS)
 @settings(max_examples=25)  # three methods, each a full solve per example
 @given(pair=measure_pairs(dims=(1, 2, 3)), z=st.integers(1, 3).flatmap(lambda q: points(q, 3)))
 def test_potential_at_new_points_equals_brute_force(method, pair, z):
@@ -558,30 +571,31 @@ def test_potential_scales_exactly_with_the_points(pair, k):
     )
 
 
-def test_potential_jit_vmap_and_gradient():
+@pytest.mark.parametrize("method", ALL_METHOD_PARAMS)
+def test_potential_jit_vmap_and_gradient(method):
     x, y, a, b = _general(12, 15, 12)
     rng = np.random.default_rng(13)
     z = rng.normal(size=(8, 2))
-    for method, options in ALL_METHODS.items():
-        dual = dv.w1_dual(x, y, a, b, method=method, **options)
-        eager = np.asarray(dv.kr_potential(dual, z))
-        jitted = jax.jit(dv.kr_potential)(dual, z)
-        np.testing.assert_allclose(jitted, eager, **LP)
-        # The solve and the evaluation in one jitted function.
-        both = jax.jit(
-            lambda x, y, z, m=method, o=options: dv.kr_potential(
-                dv.w1_dual(x, y, a, b, method=m, **o), z
-            )
+    options = ALL_METHODS[method]
+    dual = dv.w1_dual(x, y, a, b, method=method, **options)
+    eager = np.asarray(dv.kr_potential(dual, z))
+    jitted = jax.jit(dv.kr_potential)(dual, z)
+    np.testing.assert_allclose(jitted, eager, **LP)
+    # The solve and the evaluation in one jitted function.
+    both = jax.jit(
+        lambda x, y, z, m=method, o=options: dv.kr_potential(
+            dv.w1_dual(x, y, a, b, method=m, **o), z
         )
-        np.testing.assert_allclose(both(x, y, z), eager, **LP)
-        batched = jax.vmap(dv.kr_potential, in_axes=(None, 0))(dual, np.stack([z, z + 1.0]))
-        np.testing.assert_allclose(batched[0], eager, **LP)
-        np.testing.assert_allclose(batched[1], np.asarray(dv.kr_potential(dual, z + 1.0)), **LP)
-        # The gradient: the unit vector from the minimising sample, by central differences too.
-        grad = jax.grad(lambda t, dual=dual: jnp.sum(dv.kr_potential(dual, t)))(z)
-        np.testing.assert_allclose(np.linalg.norm(grad, axis=1), 1.0, **LP)
-        fd = central_difference(lambda t, dual=dual: float(np.sum(dv.kr_potential(dual, t))), z)
-        np.testing.assert_allclose(grad, fd, **tolerance("gradient"))
+    )
+    np.testing.assert_allclose(both(x, y, z), eager, **LP)
+    batched = jax.vmap(dv.kr_potential, in_axes=(None, 0))(dual, np.stack([z, z + 1.0]))
+    np.testing.assert_allclose(batched[0], eager, **LP)
+    np.testing.assert_allclose(batched[1], np.asarray(dv.kr_potential(dual, z + 1.0)), **LP)
+    # The gradient: the unit vector from the minimising sample, by central differences too.
+    grad = jax.grad(lambda t, dual=dual: jnp.sum(dv.kr_potential(dual, t)))(z)
+    np.testing.assert_allclose(np.linalg.norm(grad, axis=1), 1.0, **LP)
+    fd = central_difference(lambda t, dual=dual: float(np.sum(dv.kr_potential(dual, t))), z)
+    np.testing.assert_allclose(grad, fd, **tolerance("gradient"))
 
 
 def test_potential_on_the_line_and_float32():
@@ -598,16 +612,20 @@ def test_potential_on_the_line_and_float32():
         (lambda d: (d, [[0.0, 1.0, 2.0]]), "z must have points of dimension 2"),
         (lambda d: (d, [[0.0, np.nan]]), "z contains NaN or inf"),
         (lambda d: (d._replace(f=d.f.at[0].set(np.nan)), [[0.0, 1.0]]), "dual.f contains NaN"),
+        (
+            lambda d: (d._replace(points=d.points.at[1, 0].set(np.inf)), [[0.0, 1.0]]),
+            "dual.points contains NaN or inf",
+        ),
         (lambda d: (d._replace(f=d.f[:2]), [[0.0, 1.0]]), "dual must be a W1Dual"),
     ],
-    ids=["dimension", "z-nan", "f-nan", "shapes"],
+    ids=["dimension", "z-nan", "f-nan", "points-inf", "shapes"],
 )
 def test_potential_input_rules(dual_z, match):
     dual = dv.w1_dual([[0.0, 0.0], [1.0, 0.0]], [[0.0, 1.0]])
     d, z = dual_z(dual)
     with pytest.raises(ValueError, match=match):
         dv.kr_potential(d, z)
-    if match in ("z contains NaN or inf", "dual.f contains NaN"):
+    if match in ("z contains NaN or inf", "dual.f contains NaN", "dual.points contains NaN or inf"):
         with pytest.raises(ValueError, match=match):
             dv.checked(jax.jit(dv.kr_potential))(d, jnp.asarray(z))
         assert np.isnan(np.asarray(jax.jit(dv.kr_potential)(d, jnp.asarray(z)))).all()

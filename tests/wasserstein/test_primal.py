@@ -30,6 +30,11 @@ def _cost(x, y, metric="euclidean"):
     return cdist(x, y, metric=metric)
 
 
+def dense(sol):
+    """The plan of a W1Primal as its (n, m) matrix."""
+    return np.asarray(sol.plan.to_dense(len(sol.u), len(sol.v)))
+
+
 def assert_coupling(plan, a, b):
     plan = np.asarray(plan)
     np.testing.assert_allclose(plan.sum(axis=1), a, **LP)
@@ -46,15 +51,15 @@ def test_value_matches_highs_and_pot(pair):
     sol = dv.w1_primal(x, y, a, b)
     np.testing.assert_allclose(sol.value, highs_primal(x, y, a, b), **HIGHS)
     np.testing.assert_allclose(sol.value, pot_value(x, y, a, b), **LP)
-    assert_coupling(sol.plan, a, b)
-    np.testing.assert_allclose(sol.value, np.sum(np.asarray(sol.plan) * _cost(x, y)), **LP)
+    assert_coupling(dense(sol), a, b)
+    np.testing.assert_allclose(sol.value, np.sum(dense(sol) * _cost(x, y)), **LP)
 
 
 @given(measure_pairs())
 def test_lp_duals_are_feasible_and_attain_the_value(pair):
     x, y, a, b = pair
     sol = dv.w1_primal(x, y, a, b)
-    u, v, plan = (np.asarray(t) for t in (sol.u, sol.v, sol.plan))
+    u, v, plan = np.asarray(sol.u), np.asarray(sol.v), dense(sol)
     cost = _cost(x, y)
     slack = cost - u[:, None] - v[None, :]
     assert slack.min() >= -LP["atol"]
@@ -81,7 +86,7 @@ def test_larger_fixed_cases(n, m, d, seed):
     sol = dv.w1_primal(x, y, a, b)
     np.testing.assert_allclose(sol.value, highs_primal(x, y, a, b), **LP)
     np.testing.assert_allclose(sol.value, pot_value(x, y, a, b), **LP)
-    assert_coupling(sol.plan, a, b)
+    assert_coupling(dense(sol), a, b)
 
 
 def test_callable_metric_equals_named():
@@ -98,7 +103,7 @@ def test_single_point_is_the_mean_distance():
     b = np.array([0.5, 0.25, 0.25])
     sol = dv.w1_primal([[0.0, 0.0]], y, None, b)
     np.testing.assert_allclose(sol.value, 0.5 * 1 + 0.25 * 2 + 0.25 * 5, **LP)
-    np.testing.assert_allclose(sol.plan, b[None, :], **LP)
+    np.testing.assert_allclose(dense(sol), b[None, :], **LP)
 
 
 @given(measure_pairs())
@@ -172,7 +177,7 @@ def test_parallel_lines_value_and_plan(theta):
     np.testing.assert_allclose(sol.value, abs(theta), **LP)
     # The plan pairs equal heights z: the identity coupling.
     if theta != 0.0:
-        np.testing.assert_allclose(sol.plan, np.eye(len(x)) / len(x), **LP)
+        np.testing.assert_allclose(dense(sol), np.eye(len(x)) / len(x), **LP)
 
 
 def test_parallel_lines_with_independent_samples_overestimate():
@@ -254,7 +259,7 @@ def test_gradient_equals_plan_weighted_cost_gradient():
     sol = dv.w1_primal(x, y, a, b)
     diff = x[:, None, :] - y[None, :, :]
     unit = diff / np.linalg.norm(diff, axis=-1, keepdims=True)
-    expected = np.einsum("ij,ijk->ik", np.asarray(sol.plan), unit)
+    expected = np.einsum("ij,ijk->ik", dense(sol), unit)
     gx = jax.grad(lambda t: dv.w1_primal(t, y, a, b).value)(x)
     np.testing.assert_allclose(gx, expected, **tolerance("gradient"))
     # Forward mode too: the envelope terms need no custom rule.
@@ -292,20 +297,23 @@ def test_plain_jit_and_vmap_agree():
     x, y, a, b = _generic(seed=4)
     plain = dv.w1_primal(x, y, a, b)
     jitted = jax.jit(dv.w1_primal)(x, y, a, b)
-    for p, j in zip(plain, jitted, strict=True):
+    # The plan: the same arcs, padded with zero-mass arcs to the static length n + m under jit.
+    np.testing.assert_allclose(dense(jitted), dense(plain), **LP)
+    assert jitted.plan.mass.shape == (len(a) + len(b),)
+    for p, j in zip(plain._replace(plan=0), jitted._replace(plan=0), strict=True):
         np.testing.assert_allclose(j, p, **LP)
     xs = np.stack([x, x + 1.0, x[::-1]])
     batched = jax.vmap(dv.w1_primal, in_axes=(0, None, None, None))(xs, y, a, b)
     for i in range(len(xs)):
         ref = dv.w1_primal(xs[i], y, a, b)
         np.testing.assert_allclose(batched.value[i], ref.value, **LP)
-        assert_coupling(batched.plan[i], a, b)
+        assert_coupling(batched.plan.to_dense(len(a), len(b))[i], a, b)
 
 
 def test_float32_inputs():
     x, y, a, b = (t.astype(np.float32) for t in _generic(seed=6))
     sol = dv.w1_primal(x, y, a, b)
-    assert sol.value.dtype == jnp.float32 and sol.plan.dtype == jnp.float32
+    assert sol.value.dtype == jnp.float32 and sol.plan.mass.dtype == jnp.float32
     # float32 masses sum to 1 within float32 rounding only: the float64 reference LP needs
     # them normalised again to be feasible at HiGHS's tight tolerances.
     a64, b64 = a.astype(np.float64), b.astype(np.float64)

@@ -15,10 +15,12 @@ from scipy.spatial.distance import cdist
 import divergences as dv
 from divergences.testing import tolerance
 from divergences.testing.measures import measure_pairs
-from divergences.wasserstein import _sparse
-from divergences.wasserstein._sparse import kr_potential_host, solve_sparse_host
+from divergences.wasserstein._host import sparse as _sparse
+from divergences.wasserstein._host.sparse import kr_potential_host, solve_sparse_host
+from divergences.wasserstein._results import Status
 
 LP = tolerance("lp")
+pytestmark = pytest.mark.native  # the sparse solver is the compiled extension
 
 
 def _pot(x, y, a, b):
@@ -137,13 +139,20 @@ def test_assignment_and_simplex_graph_solvers_agree(geometry, monkeypatch):
         base = rng.random((40, 2))
         x, y = base[rng.integers(0, 40, n)], base[rng.integers(0, 40, n)]
     w = np.full(n, 1 / n)
-    by_paths = solve_sparse_host(x, y, w, w, rtol=0.0)
-    monkeypatch.setattr(_sparse, "_ASSIGNMENT", False)
-    by_simplex = solve_sparse_host(x, y, w, w, rtol=0.0)
+    by_paths = solve_sparse_host(x, y, w, w, rtol=0.0, graph_solver="assignment")
+    by_simplex = solve_sparse_host(x, y, w, w, rtol=0.0, graph_solver="simplex")
     ref = _pot(x, y, w, w)
     for sol in (by_paths, by_simplex):
         np.testing.assert_allclose(sol.value, ref, **LP)
         assert sol.lower_bound <= ref <= sol.upper_bound
+    if geometry in ("grid ties", "duplicates"):
+        # Copies are merged into atoms (no longer an assignment problem), and the atoms' plan
+        # split back to the copies is a coupling of the original measures.
+        plan = by_paths.plan.to_dense(n, n)
+        np.testing.assert_allclose(plan.sum(axis=0), w, **LP)
+        np.testing.assert_allclose(plan.sum(axis=1), w, **LP)
+        assert len(by_paths.plan.mass) <= 2 * n - 1
+        return
     # An assignment: n arcs of mass 1/n, one per point on each side.
     assert sorted(by_paths.plan.rows.tolist()) == list(range(n))
     assert sorted(by_paths.plan.cols.tolist()) == list(range(n))
@@ -238,7 +247,8 @@ def test_forced_early_stop_reports_its_gap(cap):
     res = info.value.result
     assert res.lower_bound <= ref <= res.upper_bound
     assert res.upper_bound - res.lower_bound > 1e-9 * ref  # an honest, open gap
-    assert res.status == (_sparse.ROUND_CAP if cap == "rounds" else _sparse.PIVOT_CAP)
+    assert res.status == (Status.ROUND_CAP if cap == "rounds" else Status.PIVOT_CAP)
+    assert info.value.status == res.status
     # A loose tolerance accepts the same stop: the bounds are what it certifies.
     loose = solve_sparse_host(x, y, w, w, rtol=0.5, max_rounds=1)
     assert loose.lower_bound <= ref <= loose.upper_bound
@@ -368,10 +378,24 @@ def test_jit_and_vmap_equal_eager():
 
 def test_auto_routes_by_size_and_metric(monkeypatch):
     x, y = np.random.default_rng(0).random((2, 30, 2))
-    assert isinstance(dv.w1_primal(x, y).plan, jax.Array)  # small: dense
+    calls = []
+    solve = dv.wasserstein.primal.solve_sparse_host
+    monkeypatch.setattr(
+        dv.wasserstein.primal,
+        "solve_sparse_host",
+        lambda *t, **k: calls.append(1) or solve(*t, **k),
+    )
+    small = dv.w1_primal(x, y)
+    assert not calls  # small: dense
     monkeypatch.setattr(dv.wasserstein.primal, "SPARSE_MIN_PAIRS", 100)
-    assert isinstance(dv.w1_primal(x, y).plan, dv.SparsePlan)
-    assert isinstance(dv.w1_primal(x, y, metric="cityblock").plan, jax.Array)
+    large = dv.w1_primal(x, y)
+    assert calls == [1]
+    dv.w1_primal(x, y, metric="cityblock")
+    assert calls == [1]  # not Euclidean: dense
+    # One plan type whatever the route.
+    for sol in (small, large, dv.w1_primal(x, y, metric="cityblock")):
+        assert isinstance(sol.plan, dv.SparsePlan)
+    np.testing.assert_allclose(small.plan.to_dense(30, 30), large.plan.to_dense(30, 30), **LP)
 
 
 @pytest.mark.parametrize(
@@ -392,6 +416,6 @@ def test_bad_options_raise(options, match):
 
 def test_too_large_for_memory_is_refused_up_front(monkeypatch):
     monkeypatch.setattr(_sparse, "available_memory_bytes", lambda: 10**6)
-    monkeypatch.setattr(_sparse, "solve_sparse_host", None)  # must not be reached
+    monkeypatch.setattr(dv.wasserstein.primal, "solve_sparse_host", None)  # must not be reached
     with pytest.raises(MemoryError, match=r"needs about .* GiB for 3 \+ 2 points"):
         dv.w1_primal(np.zeros((3, 2)), np.ones((2, 2)), method="sparse")

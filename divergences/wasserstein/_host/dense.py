@@ -1,4 +1,4 @@
-"""Exact linear-programming solvers run on the host, and the status checks around them.
+"""Exact linear-programming solvers run on the host: NumPy in, NumPy out, no JAX.
 
 * :func:`solve_transport`: the Kantorovich primal LP over couplings, by POT's network simplex
   (``ot.emd``), with its LP dual variables.
@@ -6,11 +6,11 @@
   supports, by scipy's HiGHS. Quadratically many constraints: for small problems and for
   checking strong duality against the primal, not for speed.
 
-Both are NumPy in, NumPy out (float64) and raise :class:`SolverError` whenever the solver does
-not report an optimal solution: a solver that stops short never returns a number. Called back
-from a trace they cannot raise (JAX would turn the error into an opaque runtime error, and before
-the input checks could speak): there :func:`transport_or_nan` and :func:`kr_dual_or_nan` return
-NaN and a status code instead, which the traced code turns into a check.
+Both work in float64 and raise :class:`~divergences.SolverError`, with its
+:class:`~divergences.wasserstein._results.Status`, whenever the solver does not report an
+optimal solution, and the transport plan is checked to be a coupling of ``(a, b)`` whatever
+the solver says: a solver that stops short never returns a number. (Called back from a trace,
+:mod:`divergences.wasserstein._bridge` turns the error into NaN and a status.)
 
 Scale: both solvers compare with absolute tolerances (POT's network simplex takes a reduced cost
 above ``-2.2e-15`` as optimal; HiGHS's feasibility tolerances are absolute too), so each solves
@@ -26,31 +26,29 @@ cost matrix and network-simplex graph would not fit in memory.
 
 from __future__ import annotations
 
+import math
 import warnings
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from divergences._validation import register_check_error
+from divergences.wasserstein._results import SolverError, Status
 
 __all__ = [
     "DENSE_BYTES_PER_PAIR",
     "DENSE_MAX_PAIRS",
     "KR_LP_MAX_POINTS",
-    "SKIPPED",
-    "SOLVER_FAILED",
     "HostDual",
     "HostPrimal",
-    "SolverError",
+    "check_coupling_host",
     "check_dense_size",
     "check_kr_lp_size",
     "default_max_iter",
     "kr_dual_failures",
-    "kr_dual_or_nan",
+    "plan_arcs",
     "solve_kr_dual",
     "solve_transport",
     "transport_failures",
-    "transport_or_nan",
 ]
 
 _HIGHS_TIGHT = {
@@ -59,12 +57,19 @@ _HIGHS_TIGHT = {
     "presolve": False,
 }
 
-# POT's network simplex status codes (``log["result_code"]``), and scipy's linprog status 0.
-_OPTIMAL = 1
-_INFEASIBLE, _UNBOUNDED, _MAX_ITER_REACHED = 0, 2, 3
-_LINPROG_OK = 0
-#: Status returned by the callbacks when an input rule was broken and nothing was solved.
-SKIPPED = -1
+# POT's network simplex result codes (``log["result_code"]``) and scipy's linprog statuses, as
+# the one Status of every solver.
+_POT_STATUS = {0: Status.INFEASIBLE, 1: Status.OPTIMAL, 2: Status.UNBOUNDED, 3: Status.PIVOT_CAP}
+_LINPROG_STATUS = {
+    0: Status.OPTIMAL,
+    1: Status.PIVOT_CAP,
+    2: Status.INFEASIBLE,
+    3: Status.UNBOUNDED,
+    4: Status.NUMERICAL,
+}
+#: Relative tolerance (of the total mass) on a plan's marginals: far above the rounding of a
+#: network simplex's flows (sums along tree paths, ~(n + m) ulps), far below any real defect.
+COUPLING_RTOL = 1e-9
 
 #: Bytes the dense network simplex holds per pair ``(x_i, y_j)``: the float64 cost matrix (8),
 #: POT's full bipartite graph (costs, flows and states of its n m arcs, and the returned plan:
@@ -83,14 +88,6 @@ DENSE_MAX_PAIRS = 2**27
 #: ``(n + m)^2`` constraints with two non-zeros each: 3000 points is 9e6 constraints, about 2 GiB
 #: in HiGHS and far beyond the few hundred points the method is meant for.
 KR_LP_MAX_POINTS = 3000
-
-
-class SolverError(RuntimeError):
-    """An exact LP solver did not reach an optimal solution (iteration cap, infeasibility)."""
-
-
-#: Prefix of a traced check reporting a solver failure: ``dv.checked`` raises it as SolverError.
-SOLVER_FAILED = register_check_error("SolverError", SolverError)
 
 
 def _gib(nbytes: float) -> str:
@@ -131,22 +128,24 @@ def _normaliser(cost: np.ndarray) -> int:
     return int(np.frexp(top)[1]) if top > 0 else 0
 
 
-def transport_failures(max_iter: int, n: int, m: int) -> dict[int, str]:
+def transport_failures(max_iter: int, n: int, m: int) -> dict[Status, str]:
     """The message of each failing status of the network simplex (one text, eager and traced)."""
     where = f"(problem {n} x {m}, max_iter {max_iter})"
+    stop = "the network simplex stopped before optimality:"
     return {
-        _MAX_ITER_REACHED: "the network simplex stopped before optimality: it reached max_iter "
-        f"pivots {where}; raise max_iter",
-        _INFEASIBLE: "the network simplex stopped before optimality: the problem is infeasible "
-        f"{where}; check that a and b have equal total mass",
-        _UNBOUNDED: f"the network simplex stopped before optimality: the problem is unbounded "
-        f"{where}; check that the costs are finite",
+        Status.PIVOT_CAP: f"{stop} it reached max_iter pivots {where}; raise max_iter",
+        Status.INFEASIBLE: f"{stop} the problem is infeasible {where}; check that a and b have "
+        "equal total mass",
+        Status.UNBOUNDED: f"{stop} the problem is unbounded {where}; check that the costs are "
+        "finite",
+        Status.NOT_A_COUPLING: f"{stop} its plan's marginals are not (a, b) {where}; use "
+        "method='sparse' or report the problem",
     }
 
 
-#: A field of :class:`HostPrimal` / :class:`HostDual`: a NumPy array from the host solver, a
-#: ``jax.ShapeDtypeStruct`` when the tuple describes a ``pure_callback``'s result, or a
-#: ``jax.Array`` for that callback's output. (No generic NamedTuple before Python 3.11.)
+#: A field of :class:`HostPrimal` / :class:`HostDual`: a NumPy array from the host solver, or
+#: the ``jax.ShapeDtypeStruct`` / array the bridge puts in its place. (No generic NamedTuple
+#: before Python 3.11.)
 HostField = Any
 
 
@@ -174,7 +173,7 @@ def default_max_iter(n: int, m: int) -> int:
 
 
 def _transport(cost: np.ndarray, a: np.ndarray, b: np.ndarray, max_iter: int) -> tuple:
-    """POT's network simplex on the cost scaled into [0.5, 1); its status code alongside."""
+    """POT's network simplex on the cost scaled into [0.5, 1); its status alongside."""
     import ot  # imported here: POT takes half a second to import, paid only by an LP solve
 
     cost = np.asarray(cost, dtype=np.float64)
@@ -193,7 +192,26 @@ def _transport(cost: np.ndarray, a: np.ndarray, b: np.ndarray, max_iter: int) ->
         np.ldexp(np.asarray(log["v"]), e),
         np.ldexp(np.asarray(log["cost"]), e),
     )
-    return sol, int(log["result_code"])
+    status = _POT_STATUS.get(int(log["result_code"]), Status.FAILED)
+    if status == Status.OPTIMAL and not check_coupling_host(plan, a, b):
+        status = Status.NOT_A_COUPLING
+    return sol, status
+
+
+def check_coupling_host(plan: np.ndarray, a: np.ndarray, b: np.ndarray) -> bool:
+    """True when ``plan`` (dense) is a coupling of ``(a, b)`` to :data:`COUPLING_RTOL` of the
+    total mass: finite, non-negative, marginals ``a`` and ``b`` (``b`` scaled to ``a``'s total,
+    as the solvers take it)."""
+    total = max(math.fsum(a.tolist()), 1e-300)
+    tol = COUPLING_RTOL * total
+    b = b * (total / math.fsum(b.tolist())) if math.fsum(b.tolist()) > 0 else b
+    with np.errstate(invalid="ignore"):
+        return bool(
+            np.all(np.isfinite(plan))
+            and np.min(plan, initial=0.0) >= -tol
+            and np.max(np.abs(plan.sum(axis=1) - a), initial=0.0) <= tol
+            and np.max(np.abs(plan.sum(axis=0) - b), initial=0.0) <= tol
+        )
 
 
 def solve_transport(cost: np.ndarray, a: np.ndarray, b: np.ndarray, max_iter: int) -> HostPrimal:
@@ -205,36 +223,22 @@ def solve_transport(cost: np.ndarray, a: np.ndarray, b: np.ndarray, max_iter: in
     the module docstring), so the result does not depend on the scale of ``C``.
 
     Raises:
-      SolverError: if the network simplex does not report an optimal solution.
+      SolverError: if the network simplex does not report an optimal solution, or its plan is
+        not a coupling of ``(a, b)``; ``.status`` says which.
     """
-    sol, code = _transport(cost, a, b, max_iter)
-    if code != _OPTIMAL:
+    sol, status = _transport(cost, a, b, max_iter)
+    if status != Status.OPTIMAL:
         message = transport_failures(max_iter, *np.shape(cost)).get(
-            code, f"the network simplex stopped before optimality (result_code {code})"
+            status, f"the network simplex stopped before optimality ({status.name})"
         )
-        raise SolverError(message)
+        raise SolverError(message, status)
     return sol
 
 
-def transport_or_nan(
-    cost: np.ndarray, a: np.ndarray, b: np.ndarray, max_iter: int, valid: Any
-) -> tuple[HostPrimal, np.int32]:
-    """:func:`solve_transport` for a callback: never raises, returns ``(solution, status)``.
-
-    Input that broke a rule (``valid`` false) is not solved: NaN, status :data:`SKIPPED`. A
-    solver that stops short gives NaN and POT's result code; an optimal solve, code 1.
-    """
-    n, m = np.shape(cost)
-    if not bool(valid):
-        return _nan_primal(n, m), np.int32(SKIPPED)
-    sol, code = _transport(cost, a, b, max_iter)
-    if code != _OPTIMAL:
-        return _nan_primal(n, m), np.int32(code)
-    return sol, np.int32(code)
-
-
-def _nan_primal(n: int, m: int) -> HostPrimal:
-    return HostPrimal(np.full((n, m), np.nan), np.full(n, np.nan), np.full(m, np.nan), np.nan)
+def plan_arcs(plan: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The arcs ``(rows, cols, mass)`` of the positive entries of a dense plan, row-major."""
+    rows, cols = np.nonzero(plan > 0)
+    return rows.astype(np.int32), cols.astype(np.int32), plan[rows, cols]
 
 
 def solve_kr_dual(cost_union: np.ndarray, a: np.ndarray, b: np.ndarray) -> HostDual:
@@ -246,41 +250,30 @@ def solve_kr_dual(cost_union: np.ndarray, a: np.ndarray, b: np.ndarray) -> HostD
     The LP dual of this problem is a min-cost flow on the complete graph over the union with
     net supply ``a - b``; its optimal flow (HiGHS's constraint marginals) is returned too, as
     the envelope derivative of the value with respect to the costs.
+
+    Raises:
+      SolverError: if HiGHS does not report an optimal solution; ``.status`` says why.
     """
     sol, status = _kr_dual(cost_union, a, b)
-    if status != _LINPROG_OK:
-        raise SolverError(
-            kr_dual_failures(cost_union.shape[0]).get(status, f"HiGHS failed (status {status})")
-        )
+    if status != Status.OPTIMAL:
+        message = kr_dual_failures(cost_union.shape[0]).get(status, f"HiGHS failed ({status.name})")
+        raise SolverError(message, status)
     return sol
 
 
-def kr_dual_failures(n_all: int) -> dict[int, str]:
-    """The message of each failing linprog status (one text, eager and traced)."""
+def kr_dual_failures(n_all: int) -> dict[Status, str]:
+    """The message of each failing status of the KR LP (one text, eager and traced)."""
     what = f"HiGHS did not solve the Kantorovich-Rubinstein dual LP ({n_all} points)"
     return {
-        1: f"{what}: iteration limit reached",
-        2: f"{what}: the problem is infeasible; check that the costs are a metric",
-        3: f"{what}: the problem is unbounded; check that a and b have equal total mass",
-        4: f"{what}: numerical difficulties",
+        Status.PIVOT_CAP: f"{what}: iteration limit reached",
+        Status.INFEASIBLE: f"{what}: the problem is infeasible; check that the costs are a metric",
+        Status.UNBOUNDED: f"{what}: the problem is unbounded; check that a and b have equal "
+        "total mass",
+        Status.NUMERICAL: f"{what}: numerical difficulties",
     }
 
 
-def kr_dual_or_nan(
-    cost_union: np.ndarray, a: np.ndarray, b: np.ndarray, valid: Any
-) -> tuple[HostDual, np.int32]:
-    """:func:`solve_kr_dual` for a callback: never raises, returns ``(solution, status)``;
-    NaN and status :data:`SKIPPED` for input that broke a rule, NaN and linprog's status for a
-    failed solve."""
-    n_all = np.shape(cost_union)[0]
-    nan = HostDual(np.full(n_all, np.nan), np.full((n_all, n_all), np.nan), np.nan)
-    if not bool(valid):
-        return nan, np.int32(SKIPPED)
-    sol, status = _kr_dual(cost_union, a, b)
-    return (sol, np.int32(status)) if status == _LINPROG_OK else (nan, np.int32(status))
-
-
-def _kr_dual(cost_union: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[HostDual, int]:
+def _kr_dual(cost_union: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[HostDual, Status]:
     """HiGHS on the costs scaled into [0.5, 1) (its tolerances are absolute); value, potential
     and flow in the units of ``cost_union``; linprog's status alongside."""
     import scipy.optimize  # imported here, like POT above: only the LP option pays for it
@@ -313,10 +306,11 @@ def _kr_dual(cost_union: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[Host
         # Presolve off: on near-ties its reductions cost another ~1e-11 (the LP is small).
         options=_HIGHS_TIGHT,
     )
-    if res.status != _LINPROG_OK:
-        return HostDual(None, None, None), int(res.status)
+    status = _LINPROG_STATUS.get(int(res.status), Status.FAILED)
+    if status != Status.OPTIMAL:
+        return HostDual(None, None, None), status
     flow = np.zeros((n_all, n_all))
     if n_con:
         flow[rows, cols] = -np.asarray(res.ineqlin.marginals)
     # The flow is d value / d cost: scale-free. Potential and value carry the cost's unit.
-    return HostDual(np.ldexp(np.asarray(res.x), e), flow, np.ldexp(-res.fun, e)), _LINPROG_OK
+    return HostDual(np.ldexp(np.asarray(res.x), e), flow, np.ldexp(-res.fun, e)), Status.OPTIMAL

@@ -40,33 +40,31 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, NamedTuple
 
 import numpy as np
 
-from divergences.wasserstein._lp import SKIPPED, SOLVER_FAILED, SolverError
+from divergences.wasserstein._host import native as _native_module
+from divergences.wasserstein._host.atoms import merge_duplicates, split_plan
+from divergences.wasserstein._results import CertificateError, SolverError, SparsePlan, Status
 
 __all__ = [
-    "CertificateError",
+    "GRAPH_SOLVERS",
     "SparseHostSolution",
-    "SparsePlan",
+    "check_sparse_memory",
     "kr_potential_host",
     "matched_total",
-    "solve_or_status",
     "solve_sparse_host",
+    "sparse_failures",
     "sparse_memory_bytes",
     "weighted_nearest_host",
 ]
 
-_T = TypeVar("_T")
-
-#: Status codes of the native solver (its ``STATUS`` dict has the same names and values).
-#: Only OPTIMAL and WITHIN_TOLERANCE certify a value; every other code is a stop short.
-OPTIMAL, WITHIN_TOLERANCE, ROUND_CAP, PIVOT_CAP, ARTIFICIAL, NOT_A_COUPLING, BOUNDS_CROSSED = range(
-    7
-)
-_CERTIFIED = (OPTIMAL, WITHIN_TOLERANCE)
+#: The graph solver of the sparse LP: ``"auto"`` (shortest augmenting paths for assignment
+#: problems whose coarse plan is not one common displacement, the network simplex otherwise),
+#: ``"simplex"`` (always the network simplex) or ``"assignment"`` (augmenting paths for every
+#: assignment problem; the simplex for the others).
+GRAPH_SOLVERS = ("auto", "simplex", "assignment")
 
 # Candidate graph: neighbours each way, and neighbours of each point moved by its cell's coarse
 # displacement. (Arcs nearly tight under the coarse potential were also tried, twice: they did
@@ -80,8 +78,7 @@ _COARSE_MIN = 4000
 _COARSE_FACTOR = 8
 # Equal sizes and equal weights (an assignment problem): the graph is solved by shortest
 # augmenting paths from the coarse potential instead of the network simplex. Measured at
-# n = 1e5, two samples of one law: 26 s against 111 s. (A switch for the tests.)
-_ASSIGNMENT = True
+# n = 1e5, two samples of one law: 26 s against 111 s.
 # ... except where the coarse plan's mean displacement is more than this share of its mean
 # distance (1 for a translated copy, near 0 for two samples of one law). Along a common
 # displacement the potential is linear over the whole cloud, its rays tie, and each round
@@ -115,33 +112,8 @@ def _threads() -> int:
 
 
 def _native() -> Any:
-    """The compiled module (built from _native/ot_native.cpp by setup.py)."""
-    import importlib
-
-    return importlib.import_module("divergences.wasserstein._ot_native")
-
-
-class SparsePlan(NamedTuple):
-    r"""A transport plan as a list of arcs: :math:`P_{ij} = \text{mass}_k` at
-    ``(rows[k], cols[k])``, zero elsewhere. A basic optimal plan has at most
-    :math:`n + m - 1` arcs.
-
-    Attributes:
-      rows: index into ``x`` of each arc, shape ``(k,)``.
-      cols: index into ``y`` of each arc, shape ``(k,)``.
-      mass: mass carried by each arc, ``>= 0``, shape ``(k,)``. Under ``jax.jit`` the arrays
-        have the static length ``n + m``, padded with arcs of zero mass.
-    """
-
-    rows: Any
-    cols: Any
-    mass: Any
-
-    def to_dense(self, n: int, m: int) -> np.ndarray:
-        """The ``(n, m)`` matrix of the plan (a NumPy array; only for small problems)."""
-        out = np.zeros((n, m))
-        np.add.at(out, (np.asarray(self.rows), np.asarray(self.cols)), np.asarray(self.mass))
-        return out
+    """The compiled module; a SolverError (status NOT_BUILT) saying how to get it if absent."""
+    return _native_module.load()
 
 
 class SparseHostSolution(NamedTuple):
@@ -157,18 +129,6 @@ class SparseHostSolution(NamedTuple):
     rounds: int
     pivots: int
     arcs: int
-
-
-class CertificateError(SolverError):
-    """The sparse solver stopped (round or pivot cap) before its bounds met ``rtol``.
-
-    Attributes:
-      result: the :class:`SparseHostSolution` reached, with its honest bounds.
-    """
-
-    def __init__(self, message: str, result: SparseHostSolution) -> None:
-        super().__init__(message)
-        self.result = result
 
 
 def sparse_memory_bytes(n: int, m: int) -> int:
@@ -229,7 +189,13 @@ def kr_potential_host(sites: np.ndarray, weights: np.ndarray, z: np.ndarray) -> 
 def weighted_nearest_host(
     sites: np.ndarray, weights: np.ndarray, z: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    r""":math:`\min_j \|z - s_j\| + w_j` at every row of ``z`` and its argmin ``j``, exactly."""
+    r""":math:`\min_j \|z - s_j\| + w_j` at every row of ``z`` and its argmin ``j``, exactly.
+
+    By the compiled k-d tree, or where the extension is not built by SciPy's (same result up
+    to ties of the argmin).
+    """
+    if not _native_module.available():
+        return _native_module.weighted_nearest_scipy(sites, weights, z)
     sites = np.ascontiguousarray(sites, dtype=np.float64)
     z = np.ascontiguousarray(z, dtype=np.float64)
     res = _native().c_transform(
@@ -266,7 +232,9 @@ class _Seed(NamedTuple):
     drift: float
 
 
-def _candidates(x: np.ndarray, y: np.ndarray, a: np.ndarray, b: np.ndarray) -> _Seed:
+def _candidates(
+    x: np.ndarray, y: np.ndarray, a: np.ndarray, b: np.ndarray, graph_solver: str
+) -> _Seed:
     """The candidate graph, seeded by a coarse solve above ``_COARSE_MIN`` points."""
     potential = None
     drift = 0.0
@@ -288,7 +256,9 @@ def _candidates(x: np.ndarray, y: np.ndarray, a: np.ndarray, b: np.ndarray) -> _
         xc, ac = _barycentres(x, a, cx)
         yc, bc = _barycentres(y, b, cy)
         try:
-            coarse = _solve_scaled(xc, yc, ac, bc, rtol=1e-6, max_rounds=50)
+            coarse = _solve_scaled(
+                xc, yc, ac, bc, rtol=1e-6, max_rounds=50, graph_solver=graph_solver
+            )
             f_y = -coarse.v  # the coarse potential f at its own y points
             fx = kr_potential_host(yc, f_y, x)
             fy = kr_potential_host(yc, f_y, y)
@@ -342,6 +312,7 @@ def _solve_scaled(
     rtol: float,
     max_rounds: int,
     max_pivots: int = 2**62,
+    graph_solver: str = "auto",
 ) -> _Scaled:
     """The native solve on points of extent about 1, positive weights."""
     n, m = x.shape[0], y.shape[0]
@@ -355,15 +326,15 @@ def _solve_scaled(
     oy = order[order >= n] - n
     x, y = np.ascontiguousarray(x[ox]), np.ascontiguousarray(y[oy])
     a, b = np.ascontiguousarray(a[ox]), np.ascontiguousarray(b[oy])
-    keys, potential, drift = _candidates(x, y, a, b)
+    keys, potential, drift = _candidates(x, y, a, b, graph_solver)
     ci = (keys // m).astype(np.int32)
     cj = (keys % m).astype(np.int32)
     # Equal sizes and one weight for all: an assignment problem, solved by shortest augmenting
     # paths from the coarse potential f (u = f(x), v = -f(y), feasible as f is 1-Lipschitz),
     # unless the coarse plan is mostly one common displacement (see _MAX_DRIFT).
     assignment = (
-        _ASSIGNMENT
-        and drift <= _MAX_DRIFT
+        graph_solver != "simplex"
+        and (graph_solver == "assignment" or drift <= _MAX_DRIFT)
         and n == m
         and bool(np.all(a == a[0]) and np.all(b == a[0]))
     )
@@ -382,8 +353,8 @@ def _solve_scaled(
         u0=np.ascontiguousarray(u0, np.float64), v0=np.ascontiguousarray(v0, np.float64),
     )  # fmt: skip
     status = int(res["status"])
-    if status == ARTIFICIAL:
-        raise SolverError(_ARTIFICIAL_MESSAGE)
+    if status == Status.ARTIFICIAL_FLOW:
+        raise SolverError(_ARTIFICIAL_MESSAGE, Status.ARTIFICIAL_FLOW)
     # Back to the caller's numbering.
     fx_out, fy_out = np.empty(n), np.empty(m)
     fx_out[ox], fy_out[oy] = np.asarray(res["f_x"]), np.asarray(res["f_y"])
@@ -407,20 +378,47 @@ def solve_sparse_host(
     rtol: float = 1e-9,
     max_rounds: int = 100,
     max_pivots: int | None = None,
+    graph_solver: str = "auto",
 ) -> SparseHostSolution:
     """Exact W1 (Euclidean) between ``(x, a)`` and ``(y, b)`` with its certificate.
 
     Points of zero weight are set aside (they carry no mass; their potentials are the
-    c-transform's values). The problem is solved translated and scaled to extent 1 and the
-    results scaled back. Raises :class:`CertificateError` when a cap stops it before the
-    bounds meet ``rtol``.
+    c-transform's values), and copies of one point are merged into one atom carrying their
+    total mass (exact: the problem on the atoms has the same value, and its plan split back to
+    the copies is an optimal coupling of the original measures; duplicated and tied supports
+    otherwise multiply the solver's rounds). The problem is solved translated and scaled to
+    extent 1 and the results scaled back.
+
+    Whatever the compiled solver reports, the result is checked here: the plan must be a
+    coupling of ``(a, b)`` and the certified bounds must not cross. A stop short of a certified
+    optimum raises :class:`CertificateError` (with the solution reached and its
+    :class:`Status`); a cap reached with bounds already within ``rtol`` is certified
+    (``WITHIN_TOLERANCE``).
+
+    Raises:
+      CertificateError: a cap stopped it before the bounds met ``rtol``, the bounds crossed or
+        are NaN, or the plan is not a coupling.
+      SolverError: flow left on the artificial arcs, or the extension not built.
+      ValueError: for non-finite points or weights, or an unknown ``graph_solver``.
+      MemoryError: for a problem beyond the machine's memory, before anything is allocated.
     """
+    if graph_solver not in GRAPH_SOLVERS:
+        raise ValueError(
+            f"graph_solver must be one of {', '.join(map(repr, GRAPH_SOLVERS))}; "
+            f"got {graph_solver!r}"
+        )
     x = np.asarray(x, np.float64)
     y = np.asarray(y, np.float64)
     a = np.asarray(a, np.float64)
     b = np.asarray(b, np.float64)
+    for name, t in (("x", x), ("y", y), ("a", a), ("b", b)):
+        if not np.all(np.isfinite(t)):
+            raise ValueError(f"{name} contains NaN or inf; the sparse W1 solver needs finite input")
+    if np.any(a < 0) or np.any(b < 0):
+        raise ValueError("a and b must be >= 0 for the sparse W1 solver")
     n, m = x.shape[0], y.shape[0]
     check_sparse_memory(n, m)
+    _native()  # a clear error before any work where the extension is not built
     b = matched_total(a, b)
     kx, ky = np.flatnonzero(a > 0), np.flatnonzero(b > 0)
     both = np.concatenate([x, y])
@@ -432,17 +430,24 @@ def solve_sparse_host(
         scale = 1.0
     xs = np.ascontiguousarray((x[kx] - centre) / scale)
     ys = np.ascontiguousarray((y[ky] - centre) / scale)
+    # Copies of one point (after scaling: points equal before are equal after) as one atom.
+    atoms_x = merge_duplicates(xs, a[kx])
+    atoms_y = merge_duplicates(ys, b[ky])
     sol = _solve_scaled(
-        xs, ys, a[kx], b[ky], rtol=rtol, max_rounds=max_rounds,
-        max_pivots=2**62 if max_pivots is None else max_pivots,
+        atoms_x.points, atoms_y.points, atoms_x.mass, atoms_y.mass,
+        rtol=rtol, max_rounds=max_rounds,
+        max_pivots=2**62 if max_pivots is None else max_pivots, graph_solver=graph_solver,
     )  # fmt: skip
-    rows, cols = kx[sol.rows], ky[sol.cols]
+    arc_x, arc_y, arc_mass = split_plan(
+        sol.rows, sol.cols, sol.mass, atoms_x, a[kx], atoms_y, b[ky]
+    )
+    rows, cols = kx[arc_x], ky[arc_y]
     # The potential f(z) = min_j |z - y_j| - v_j over the kept y's, in the original units;
-    # u = f(x), v = -f(y) at every point, kept or not.
+    # u = f(x), v = -f(y) at every point, kept or not (copies share their atom's).
     u = np.empty(n)
     v = np.empty(m)
-    u[kx] = sol.u * scale
-    v[ky] = sol.v * scale
+    u[kx] = sol.u[atoms_x.atom] * scale
+    v[ky] = sol.v[atoms_y.atom] * scale
     rest_x, rest_y = np.flatnonzero(a <= 0), np.flatnonzero(b <= 0)
     if rest_x.size or rest_y.size:
         f_sites = -v[ky]
@@ -452,41 +457,61 @@ def solve_sparse_host(
     # (fsum) from freshly computed distances; the lower bound is the scaled solve's KR value.
     # Both are widened by a bound on the rounding of the distances and potentials behind them.
     # Distances of the scaled points (no overflow at coordinates near 1e308), scaled back.
-    # A plan that is not a coupling (a pivot cap on the network simplex) bounds nothing: +inf.
-    cost = np.sqrt(np.sum((xs[sol.rows] - ys[sol.cols]) ** 2, axis=1))
-    upper = math.fsum((sol.mass * cost).tolist()) * scale if math.isfinite(sol.upper) else math.inf
+    cost = np.sqrt(np.sum((xs[arc_x] - ys[arc_y]) ** 2, axis=1))
+    upper = math.fsum((arc_mass * cost).tolist()) * scale
     lower = sol.lower * scale
     slack = 64 * np.finfo(np.float64).eps * scale * (1.0 + sol.pi_max) * max(a.sum(), b.sum())
     # Same normalisation as the dense solver: a.u == b.v (u + k, v - k keeps u_i + v_j).
     shift = (math.fsum((b * v).tolist()) - math.fsum((a * u).tolist())) / 2
     u, v = u + shift, v - shift
+    status = Status(sol.status)
+    coupling = _is_coupling(rows, cols, arc_mass, a, b)
+    # A plan that is not a coupling (a pivot cap on the network simplex) bounds nothing: +inf.
+    lower_bound, upper_bound = lower - slack, (upper + slack if coupling else math.inf)
+    gap = upper_bound - lower_bound
+    if not coupling:
+        status = Status.NOT_A_COUPLING
+    elif not gap >= 0:  # crossed, or NaN
+        status = Status.BOUNDS_CROSSED
+    elif status in (Status.ROUND_CAP, Status.PIVOT_CAP) and gap <= rtol * abs(upper):
+        status = Status.WITHIN_TOLERANCE  # stopped at a cap, but already certified
     result = SparseHostSolution(
         value=upper,
-        plan=SparsePlan(rows.astype(np.int64), cols.astype(np.int64), sol.mass),
+        plan=SparsePlan(rows.astype(np.int64), cols.astype(np.int64), arc_mass),
         u=u,
         v=v,
-        lower_bound=lower - slack,
-        upper_bound=upper + slack,
-        status=sol.status,
+        lower_bound=lower_bound,
+        upper_bound=upper_bound,
+        status=int(status),
         rounds=sol.rounds,
         pivots=sol.pivots,
         arcs=sol.arcs,
     )
-    gap = result.upper_bound - result.lower_bound
-    status = sol.status
-    if status in _CERTIFIED and not gap >= 0:  # a NaN gap too
-        status = BOUNDS_CROSSED
-    if status not in _CERTIFIED:
-        result = result._replace(status=status)
-        relative = gap / max(abs(upper), 1e-300) if math.isfinite(upper) else math.inf
+    if not status.ok:
+        message = sparse_failures(n, m, rtol, max_rounds, max_pivots).get(
+            status, f"the sparse W1 solver stopped short of the optimum ({status.name})"
+        )
         raise CertificateError(
-            f"{sparse_failures(n, m, rtol, max_rounds, max_pivots)[status]}. It stopped "
-            f"after {sol.rounds} rounds and {sol.pivots} pivots with the certified bounds "
-            f"[{result.lower_bound:.17g}, {result.upper_bound:.17g}], relative gap "
-            f"{relative:.3e}; the bounds are this error's .result",
+            f"{message}. It stopped after {sol.rounds} rounds and {sol.pivots} pivots with the "
+            f"bounds [{lower_bound:.17g}, {upper_bound:.17g}], relative gap "
+            f"{gap / max(abs(upper), 1e-300):.3e}; the solution reached is this error's .result",
             result,
         )
     return result
+
+
+def _is_coupling(
+    rows: np.ndarray, cols: np.ndarray, mass: np.ndarray, a: np.ndarray, b: np.ndarray
+) -> bool:
+    """True when the arcs are a coupling of ``(a, b)``: finite, non-negative masses whose
+    marginals are ``a`` and ``b`` to ``1e-9`` of the total mass (the rounding of the graph
+    solvers' flows is ~(n + m) ulps; a real defect is far larger)."""
+    tol = 1e-9 * max(math.fsum(a.tolist()), 1e-300)
+    if not (np.all(np.isfinite(mass)) and np.min(mass, initial=0.0) >= -tol):
+        return False
+    rows_sum = np.bincount(rows, weights=mass, minlength=a.shape[0])
+    cols_sum = np.bincount(cols, weights=mass, minlength=b.shape[0])
+    return bool(np.max(np.abs(rows_sum - a)) <= tol and np.max(np.abs(cols_sum - b)) <= tol)
 
 
 def matched_total(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -499,20 +524,9 @@ def matched_total(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return b
 
 
-def solve_or_status(solve: Callable[[], _T]) -> tuple[_T | None, int]:
-    """``(solve(), OPTIMAL)``, or ``(None, status)`` where the sparse solver stopped short: for
-    a callback, which must not raise (the status becomes a check under ``dv.checked``)."""
-    try:
-        return solve(), OPTIMAL
-    except CertificateError as err:
-        return None, err.result.status
-    except SolverError:
-        return None, ARTIFICIAL
-
-
 def sparse_failures(
     n: int, m: int, rtol: float, max_rounds: int, max_pivots: int | None
-) -> dict[int, str]:
+) -> dict[Status, str]:
     """The message of each failing status of the sparse solver, eager and traced alike (the
     eager error adds the bounds reached)."""
     where = (
@@ -520,15 +534,18 @@ def sparse_failures(
         f"max_iter {'None' if max_pivots is None else max_pivots})"
     )
     return {
-        ROUND_CAP: f"the sparse W1 solver stopped at max_rounds before its certified bounds met "
-        f"rtol {where}; raise max_rounds or rtol",
-        PIVOT_CAP: f"the sparse W1 solver stopped at max_iter pivots before its certified bounds "
-        f"met rtol {where}; raise max_iter or rtol",
-        ARTIFICIAL: _ARTIFICIAL_MESSAGE,
-        NOT_A_COUPLING: f"the sparse W1 solver's plan is not a coupling of the two measures "
-        f"{where} (an internal failure); use method='dense' for this problem",
-        BOUNDS_CROSSED: f"the sparse W1 solver's certified bounds crossed {where} (an internal "
-        f"failure); use method='dense' for this problem",
+        Status.ROUND_CAP: "the sparse W1 solver stopped at max_rounds before its certified "
+        f"bounds met rtol {where}; raise max_rounds or rtol",
+        Status.PIVOT_CAP: "the sparse W1 solver stopped at max_iter pivots before its "
+        f"certified bounds met rtol {where}; raise max_iter or rtol",
+        Status.ARTIFICIAL_FLOW: _ARTIFICIAL_MESSAGE,
+        Status.NOT_A_COUPLING: "the sparse W1 solver stopped with a plan that is not a coupling "
+        f"of (a, b) {where}; raise max_iter (or leave it None), or use method='dense'",
+        Status.BOUNDS_CROSSED: "the sparse W1 solver stopped with certified bounds that cross "
+        f"or are NaN {where}; use method='dense' for this problem",
+        Status.NOT_BUILT: _native_module.NOT_BUILT_MESSAGE,
+        Status.OUT_OF_MEMORY: f"the sparse W1 solver ran out of memory {where}; subsample "
+        "the point clouds",
     }
 
 
@@ -536,26 +553,6 @@ _ARTIFICIAL_MESSAGE = (
     "the sparse W1 solver left flow on its artificial arcs (an internal failure); "
     "use method='dense' for this problem"
 )
-
-
-# ---------------------------------------------------------------------------------------------
-# The JAX face: w1_primal(..., method="sparse")
-# ---------------------------------------------------------------------------------------------
-
-
-def check_sparse_options(rtol: Any, max_rounds: Any) -> tuple[float, int]:
-    """Returns ``(rtol, max_rounds)`` or raises a ValueError naming the option."""
-    if isinstance(rtol, bool) or not isinstance(rtol, (int, float, np.floating, np.integer)):
-        raise ValueError(f"rtol must be a number in [0, 1); got {rtol!r}")
-    if not 0 <= float(rtol) < 1:
-        raise ValueError(f"rtol must be in [0, 1); got {rtol!r}")
-    if (
-        isinstance(max_rounds, bool)
-        or not isinstance(max_rounds, (int, np.integer))
-        or max_rounds < 1
-    ):
-        raise ValueError(f"max_rounds must be a positive integer; got {max_rounds!r}")
-    return float(rtol), int(max_rounds)
 
 
 def check_sparse_memory(n: int, m: int) -> None:
@@ -567,85 +564,3 @@ def check_sparse_memory(n: int, m: int) -> None:
             f"the sparse W1 solver needs about {need / 2**30:.1f} GiB for {n} + {m} points; "
             f"{have / 2**30:.1f} GiB are available. Subsample the point clouds"
         )
-
-
-def primal_sparse(ms: Any, *, rtol: float, max_rounds: int, max_pivots: int | None) -> Any:
-    """``w1_primal`` by the sparse solver, eager or traced (one callback, envelope gradients)."""
-    import jax
-    import jax.numpy as jnp
-    from jax.experimental import checkify
-
-    from divergences._numerics import safe_sqrt
-    from divergences.wasserstein.primal import W1Primal
-
-    sg = jax.lax.stop_gradient
-    n, m = ms.x.shape[0], ms.y.shape[0]
-    check_sparse_memory(n, m)
-    dtype = ms.x.dtype
-    solve = lambda x, y, a, b: solve_sparse_host(  # noqa: E731
-        x, y, a, b, rtol=rtol, max_rounds=max_rounds, max_pivots=max_pivots
-    )
-    if not ms.traced:
-        sol = solve(ms.x, ms.y, ms.a, ms.b)
-        arr = lambda t: jnp.asarray(np.asarray(t, dtype=dtype))  # noqa: E731
-        plan = SparsePlan(
-            jnp.asarray(sol.plan.rows), jnp.asarray(sol.plan.cols), arr(sol.plan.mass)
-        )
-        return W1Primal(
-            arr(sol.value), plan, arr(sol.u), arr(sol.v), arr(sol.lower_bound), arr(sol.upper_bound)
-        )
-    k = n + m
-    shapes = (
-        jax.ShapeDtypeStruct((k,), np.int32),
-        jax.ShapeDtypeStruct((k,), np.int32),
-        jax.ShapeDtypeStruct((k,), dtype),
-        jax.ShapeDtypeStruct((n,), dtype),
-        jax.ShapeDtypeStruct((m,), dtype),
-        jax.ShapeDtypeStruct((3,), dtype),
-        jax.ShapeDtypeStruct((), np.int32),
-    )
-
-    def host(x: np.ndarray, y: np.ndarray, a: np.ndarray, b: np.ndarray, ok: np.ndarray) -> tuple:
-        # Never raises (an exception here reaches the user as JAX's opaque runtime error):
-        # input that broke a rule is not solved, a failed solve gives NaN and its status,
-        # which the checks below turn into a SolverError under dv.checked.
-        rows = np.zeros(k, np.int32)
-        cols = np.zeros(k, np.int32)
-        nan = (np.full(k, np.nan, dtype), np.full(n, np.nan, dtype), np.full(m, np.nan, dtype))
-        if not bool(ok):
-            return rows, cols, *nan, np.full(3, np.nan, dtype), np.int32(SKIPPED)
-        sol, status = solve_or_status(lambda: solve(x, y, a, b))
-        if sol is None:
-            return rows, cols, *nan, np.full(3, np.nan, dtype), np.int32(status)
-        mass = np.zeros(k, dtype)
-        arcs = sol.plan.rows.shape[0]
-        rows[:arcs], cols[:arcs], mass[:arcs] = sol.plan.rows, sol.plan.cols, sol.plan.mass
-        scalars = np.array([sol.value, sol.lower_bound, sol.upper_bound], dtype)
-        u, v = sol.u.astype(dtype), sol.v.astype(dtype)
-        return rows, cols, mass, u, v, scalars, np.int32(OPTIMAL)
-
-    rows, cols, mass, u, v, scalars, status = jax.pure_callback(
-        host,
-        shapes,
-        sg(ms.x),
-        sg(ms.y),
-        sg(ms.a),
-        sg(ms.b),
-        jnp.asarray(ms.valid),
-        vmap_method="sequential",
-    )
-    for code, message in sparse_failures(n, m, rtol, max_rounds, max_pivots).items():
-        checkify.debug_check(status != code, SOLVER_FAILED + message)
-    x, y, a, b = ms.x, ms.y, ms.a, ms.b
-    diff = x[rows] - y[cols]
-    cost = safe_sqrt(jnp.sum(diff * diff, axis=-1))
-    pc = jnp.sum(mass * cost)
-    # The envelope theorem, as in primal.envelope_value: d/dx through the plan's arcs,
-    # d/da and d/db the centred potentials.
-    value = (
-        scalars[0]
-        + (pc - sg(pc))
-        + jnp.dot(u - jnp.mean(u), a - sg(a))
-        + jnp.dot(v - jnp.mean(v), b - sg(b))
-    )
-    return W1Primal(value, SparsePlan(rows, cols, mass), u, v, scalars[1], scalars[2])

@@ -1,0 +1,219 @@
+r"""What the W1 solvers return and how they fail: the result types, one status enum, the errors.
+
+One vocabulary for every solver, host or traced: :class:`Status` is the outcome of a solve
+(the native solver's codes 0-6, mirrored in its C++ and exported there as
+``_ot_native.STATUS``; the Python-only outcomes from 7 on), :class:`SolverError` and
+:class:`CertificateError` are what a solve that stops short raises, and :class:`W1Primal`,
+:class:`W1Dual`, :class:`SparsePlan` are what a finished one returns.
+
+The rule behind them: a solve either reaches a certified optimum (:attr:`Status.OPTIMAL`, or
+:attr:`Status.WITHIN_TOLERANCE` for the sparse solver's bounds within ``rtol``) or it is an
+error. Eagerly that error is raised; under ``jax.jit`` a host callback cannot raise, so the
+results are NaN and the status becomes a check that ``dv.checked`` raises as the same
+:class:`SolverError`.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+__all__ = [
+    "CertificateError",
+    "SolverError",
+    "SparsePlan",
+    "Status",
+    "W1Dual",
+    "W1Primal",
+]
+
+
+class Status(enum.IntEnum):
+    """The outcome of one W1 solve, shared by every solver.
+
+    Values 0-6 are the native sparse solver's and are mirrored name for name by its C++ enum
+    (``_ot_native.STATUS``); the others are set by the Python side only. Every status but
+    :attr:`OPTIMAL` and :attr:`WITHIN_TOLERANCE` is a stop short of a certified optimum.
+    """
+
+    #: Input broke a rule (under a trace): not solved.
+    SKIPPED = -1
+    #: No pair of negative reduced cost: the plan is optimal.
+    OPTIMAL = 0
+    #: The certified lower and upper bounds agree to ``rtol``.
+    WITHIN_TOLERANCE = 1
+    #: Stopped at ``max_rounds`` pricing rounds.
+    ROUND_CAP = 2
+    #: Stopped at the pivot (iteration) cap of a graph solver or LP.
+    PIVOT_CAP = 3
+    #: Flow left on the artificial arcs of the graph (the graph's LP was infeasible).
+    ARTIFICIAL_FLOW = 4
+    #: The returned plan's marginals are not ``(a, b)`` to tolerance.
+    NOT_A_COUPLING = 5
+    #: The upper bound is below the lower bound, or a bound is NaN.
+    BOUNDS_CROSSED = 6
+    #: The dense LP reported the problem infeasible (unequal masses, a cost that is not finite).
+    INFEASIBLE = 7
+    #: The dense LP reported the problem unbounded.
+    UNBOUNDED = 8
+    #: HiGHS reported numerical difficulties.
+    NUMERICAL = 9
+    #: The compiled sparse solver is not built in this install.
+    NOT_BUILT = 10
+    #: The solve ran out of memory.
+    OUT_OF_MEMORY = 11
+    #: Any other failure of the host solver (an exception of the compiled code).
+    FAILED = 12
+
+    @property
+    def ok(self) -> bool:
+        """True for a certified optimum (:attr:`OPTIMAL` or :attr:`WITHIN_TOLERANCE`)."""
+        return self in (Status.OPTIMAL, Status.WITHIN_TOLERANCE)
+
+
+class SolverError(RuntimeError):
+    """A W1 solver stopped short of a certified optimum (a cap, infeasibility, a failed check).
+
+    Attributes:
+      status: the :class:`Status` of the stop.
+    """
+
+    def __init__(self, message: str, status: Status = Status.FAILED) -> None:
+        super().__init__(message)
+        self.status = Status(status)
+
+
+class CertificateError(SolverError):
+    """The sparse solver stopped before its certificate held: a cap reached before the bounds
+    met ``rtol``, bounds that cross, or a plan that is not a coupling.
+
+    Attributes:
+      result: the host solution reached (a ``SparseHostSolution``: plan, potentials, bounds,
+        rounds, pivots), with its honest bounds (an upper bound of +inf for a plan that is not
+        a coupling).
+      status: the :class:`Status` of the stop.
+    """
+
+    def __init__(self, message: str, result: Any, status: Status | None = None) -> None:
+        super().__init__(message, Status(result.status if status is None else status))
+        self.result = result
+
+
+class SparsePlan(NamedTuple):
+    r"""A transport plan as a list of arcs: :math:`P_{ij} = \sum_k \text{mass}_k` over the arcs
+    ``k`` with ``(rows[k], cols[k]) = (i, j)``, zero elsewhere. The type of
+    ``w1_primal(...).plan`` for every method and size. A basic optimal plan has at most
+    :math:`n + m - 1` arcs.
+
+    Attributes:
+      rows: index into ``x`` of each arc, shape ``(k,)``.
+      cols: index into ``y`` of each arc, shape ``(k,)``.
+      mass: mass carried by each arc, ``>= 0``, shape ``(k,)``. Under ``jax.jit`` the arrays
+        have the static length ``n + m``, padded with arcs of zero mass (and NaN masses for a
+        solve that failed). Under ``jax.vmap`` each field gains the batch axes in front.
+    """
+
+    rows: Any
+    cols: Any
+    mass: Any
+
+    def to_dense(self, n: int, m: int) -> jax.Array:
+        """The ``(n, m)`` matrix of the plan (batch axes in front, as on the fields).
+
+        ``n`` and ``m`` are the numbers of points of ``x`` and ``y`` (``len(sol.u)`` and
+        ``len(sol.v)`` of a :class:`W1Primal`). Works eagerly and under ``jit``/``vmap``;
+        the matrix holds ``n * m`` numbers, so it is for problems that fit in memory.
+        """
+        rows, cols, mass = (jnp.asarray(t) for t in self)
+        batch = mass.shape[:-1]
+
+        def one(r: jax.Array, c: jax.Array, w: jax.Array) -> jax.Array:
+            return jnp.zeros((n, m), w.dtype).at[r, c].add(w)
+
+        if not batch:
+            return one(rows, cols, mass)
+        k = mass.shape[-1]
+        flat = jax.vmap(one)(rows.reshape(-1, k), cols.reshape(-1, k), mass.reshape(-1, k))
+        return flat.reshape((*batch, n, m))
+
+
+class W1Primal(NamedTuple):
+    r"""The result of :func:`divergences.w1_primal`.
+
+    Attributes:
+      value: :math:`W_1(\mu, \nu)`, a scalar. Differentiable (envelope theorem).
+      plan: the optimal coupling as a :class:`SparsePlan` (arcs ``rows``, ``cols``, ``mass``)
+        for every method and size; ``plan.to_dense(n, m)`` gives the ``(n, m)`` matrix. Its
+        marginals are ``a`` and ``b`` to the solver's tolerance, not to rounding. Not unique
+        in general (uniform weights are degenerate); this is the vertex the solver stops at.
+      u: LP dual variable of the row constraints, shape ``(n,)``.
+      v: LP dual variable of the column constraints, shape ``(m,)``. Together
+        :math:`u_i + v_j \le c(x_i, y_j)` with equality where :math:`P_{ij} > 0`, and
+        ``value = a @ u + b @ v``; normalised so that ``a @ u == b @ v``. For
+        ``method="sparse"``, ``u = f(x)``, ``v = -f(y)`` for the Kantorovich-Rubinstein
+        potential :math:`f(z) = \min_j \|z - y_j\| - v_j`.
+      lower_bound: a certified lower bound on :math:`W_1`: the dual objective
+        :math:`\sum_i a_i u'_i + \sum_j b_j v_j` of the exactly feasible pair
+        :math:`u'_i = \min_j c(x_i, y_j) - v_j` (``"dense"``), or the Kantorovich-Rubinstein
+        value of the 1-Lipschitz c-transform (``"sparse"``), widened by its rounding and
+        rounded down. No gradient.
+      upper_bound: the cost of the returned (feasible) plan, an upper bound, rounded up. The
+        relative gap is ``(upper_bound - lower_bound) / value``. No gradient.
+    """
+
+    value: Any
+    plan: SparsePlan
+    u: Any
+    v: Any
+    lower_bound: Any
+    upper_bound: Any
+
+
+class W1Dual(NamedTuple):
+    r"""A Kantorovich-Rubinstein potential and the value it attains.
+
+    The potential is a function on all of :math:`\mathbb{R}^d`, not only on the samples:
+    :func:`divergences.kr_potential` evaluates it at any points, from these fields alone.
+
+    Attributes:
+      value: :math:`\sum_i a_i f(x_i) - \sum_j b_j f(y_j)`, equal to :math:`W_1` (strong
+        duality), a scalar; for ``method="sparse"``, within the solver's ``rtol`` of
+        :math:`W_1` (a certified lower bound, up to rounding). Differentiable (envelope
+        theorem), like :attr:`W1Primal.value <divergences.W1Primal.value>`.
+      f: the potential on the union of the supports, shape ``(n + m,)``, **in the order
+        x's points then y's points**: ``f[:n]`` is :math:`f(x_i)`, ``f[n:]`` is
+        :math:`f(y_j)`. Defined up to an additive constant, chosen so that
+        :math:`\max f = -\min f` (the smallest :math:`|f|`, at most half the diameter of the
+        points: representable whenever the distances are). Carries no gradient.
+      points: that union, ``concatenate([x, y])``, shape ``(n + m, d)``.
+      lipschitz_violation: :math:`\max(0, \max_{kl} f_k - f_l - c(z_k, z_l))` over all
+        :math:`(n + m)^2` pairs of the union, the distance from 1-Lipschitz, computed exactly
+        at every size: for the Euclidean cost as
+        :math:`\max_k f_k - \min_l [c(z_k, z_l) + f_l]`, one weighted nearest-neighbour query
+        per point (a k-d tree, :math:`O(N \log N)`), otherwise by blocks of rows. A few ulps of
+        the largest cost for the c-transforms (``"primal"``, ``"sparse"``: 1-Lipschitz by
+        construction, so this measures their rounding); for ``method="lp"``, the rounding of
+        HiGHS's pivots, which can reach ~1e-12 relative where points lie 1e-12 apart. No
+        gradient.
+    """
+
+    value: Any
+    f: Any
+    points: Any
+    lipschitz_violation: Any
+
+
+def outward(lower: float, upper: float, dtype: Any) -> tuple[np.generic, np.generic]:
+    """``(lower, upper)`` in ``dtype``, rounded outward: the cast never moves a certified
+    bound past the number it bounds (float32 rounds to nearest, which can)."""
+    dt = np.dtype(dtype)
+    lo, hi = dt.type(lower), dt.type(upper)
+    if np.isfinite(lo) and float(lo) > lower:
+        lo = np.nextafter(lo, dt.type(-np.inf))
+    if np.isfinite(hi) and float(hi) < upper:
+        hi = np.nextafter(hi, dt.type(np.inf))
+    return lo, hi
