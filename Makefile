@@ -51,7 +51,8 @@ check-no-native:
 # The compiled solver under another compiler and under sanitizers. Each copies the sources into
 # its own folder under build/, builds the extension in place there, and runs the sparse solver's
 # tests from that copy with the project's venv (the copy's package comes first on the path).
-NATIVE_TESTS := tests/wasserstein/test_sparse.py tests/wasserstein/test_native.py
+NATIVE_TESTS := tests/wasserstein/test_sparse.py tests/wasserstein/test_native.py tests/wasserstein/test_stops.py \
+	tests/wasserstein/test_degenerate.py tests/wasserstein/test_fuzz.py
 define native_copy
 	rm -rf $(1)
 	mkdir -p $(1)
