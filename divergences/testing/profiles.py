@@ -40,36 +40,16 @@ _SLOW = [HealthCheck.too_slow]
 
 def register_profiles() -> None:
     """Registers the profiles of :data:`PROFILES` with Hypothesis (idempotent)."""
-    settings.register_profile(
-        "ci",
-        max_examples=60,
-        derandomize=True,
-        database=None,
-        print_blob=True,
-        deadline=None,
-        suppress_health_check=_SLOW,
-    )
-    settings.register_profile(
-        "check",
-        max_examples=10,
-        derandomize=True,
-        database=None,
-        print_blob=True,
-        deadline=None,
-        suppress_health_check=_SLOW,
-    )
-    settings.register_profile(
-        "stress",
-        max_examples=25,
-        database=None,
-        print_blob=True,
-        deadline=None,
-        suppress_health_check=_SLOW,
-    )
-    settings.register_profile("dev", max_examples=100, deadline=None, suppress_health_check=_SLOW)
-    settings.register_profile(
-        "thorough", max_examples=2000, deadline=None, suppress_health_check=_SLOW
-    )
+    # Every profile starts from Hypothesis' defaults, not from the profile loaded now (a
+    # settings object's parent is the loaded profile unless named), with no deadline (a first
+    # call compiles). The replayable ones keep no example database and print the failing blob.
+    anytime = settings(settings.get_profile("default"), deadline=None, suppress_health_check=_SLOW)
+    replayable = settings(anytime, database=None, print_blob=True)
+    settings.register_profile("ci", replayable, max_examples=60, derandomize=True)
+    settings.register_profile("check", replayable, max_examples=10, derandomize=True)
+    settings.register_profile("stress", replayable, max_examples=25)
+    settings.register_profile("dev", anytime, max_examples=100)
+    settings.register_profile("thorough", anytime, max_examples=2000)
 
 
 def load_profile(name: str | None = None) -> str:
@@ -84,10 +64,13 @@ def load_profile(name: str | None = None) -> str:
     register_profiles()
     chosen = name or os.environ.get("HYPOTHESIS_PROFILE") or "ci"
     try:
-        settings.load_profile(chosen)
+        # Looked up first: Hypothesis' load_profile of an unknown name leaves it as the current
+        # profile, and every later register_profile then fails.
+        settings.get_profile(chosen)
     except Exception as exc:  # Hypothesis raises InvalidArgument for an unknown name
         raise ValueError(
             f"HYPOTHESIS_PROFILE must name a registered profile ({', '.join(PROFILES)} or one "
             f"of your own); got {chosen!r}"
         ) from exc
+    settings.load_profile(chosen)
     return chosen

@@ -264,19 +264,35 @@ def dense_bounds(
     return lower, upper
 
 
-def _padded_arcs(plan: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The plan's arcs padded with zero-mass arcs to the static length ``k = n + m`` (a basic
-    plan has at most ``n + m - 1``)."""
-    rows, cols, mass = plan_arcs(plan)
+def _padded_arcs(
+    rows: np.ndarray, cols: np.ndarray, mass: np.ndarray, k: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A plan's arcs padded with zero-mass arcs to the static length ``k = n + m`` (a basic
+    plan has at most ``n + m - 1``), as the bridge's traced results need."""
     if rows.shape[0] > k:
         raise SolverError(
-            f"the network simplex returned a plan of {rows.shape[0]} arcs, more than a basic "
+            f"the host solver returned a plan of {rows.shape[0]} arcs, more than a basic "
             f"plan's {k - 1}; use the eager call for this problem",
             Status.FAILED,
         )
     out = np.zeros(k, np.int32), np.zeros(k, np.int32), np.zeros(k)
     out[0][: rows.shape[0]], out[1][: rows.shape[0]], out[2][: rows.shape[0]] = rows, cols, mass
     return out
+
+
+def _plan_shapes(
+    n: int, m: int, dtype: Any, scalars: tuple[int, ...]
+) -> tuple[jax.ShapeDtypeStruct, ...]:
+    """The traced results of a primal host solve: the arcs (rows, columns, masses) padded to
+    ``n + m``, the potentials ``u`` and ``v``, and the solver's scalars."""
+    return (
+        jax.ShapeDtypeStruct((n + m,), jnp.int32),
+        jax.ShapeDtypeStruct((n + m,), jnp.int32),
+        jax.ShapeDtypeStruct((n + m,), dtype),
+        jax.ShapeDtypeStruct((n,), dtype),
+        jax.ShapeDtypeStruct((m,), dtype),
+        jax.ShapeDtypeStruct(scalars, dtype),
+    )
 
 
 def transport_traced(cost: jax.Array, a: jax.Array, b: jax.Array, cap: int, valid: Any) -> tuple:
@@ -288,16 +304,9 @@ def transport_traced(cost: jax.Array, a: jax.Array, b: jax.Array, cap: int, vali
 
     def solve(c: np.ndarray, wa: np.ndarray, wb: np.ndarray) -> tuple:
         sol = solve_transport(c, wa, wb, cap)
-        return (*_padded_arcs(sol.plan, arcs), sol.u, sol.v, sol.value)
+        return (*_padded_arcs(*plan_arcs(sol.plan), arcs), sol.u, sol.v, sol.value)
 
-    shapes = (
-        jax.ShapeDtypeStruct((arcs,), jnp.int32),
-        jax.ShapeDtypeStruct((arcs,), jnp.int32),
-        jax.ShapeDtypeStruct((arcs,), dtype),
-        jax.ShapeDtypeStruct((n,), dtype),
-        jax.ShapeDtypeStruct((m,), dtype),
-        jax.ShapeDtypeStruct((), dtype),
-    )
+    shapes = _plan_shapes(n, m, dtype, ())
     return host_solve(
         solve, shapes, cost, a, b, valid=valid,
         failures=transport_failures(cap, n, m), what="the network simplex",
@@ -345,20 +354,11 @@ def _primal_sparse(
 
     def padded(x: np.ndarray, y: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple:
         sol = solve(x, y, a, b)
-        rows, cols, mass = np.zeros(arcs, np.int32), np.zeros(arcs, np.int32), np.zeros(arcs)
-        used = sol.plan.rows.shape[0]
-        rows[:used], cols[:used], mass[:used] = sol.plan.rows, sol.plan.cols, sol.plan.mass
+        arcs_padded = _padded_arcs(sol.plan.rows, sol.plan.cols, sol.plan.mass, arcs)
         lo, hi = outward(sol.lower_bound, sol.upper_bound, dtype)
-        return rows, cols, mass, sol.u, sol.v, np.array([sol.value, lo, hi])
+        return (*arcs_padded, sol.u, sol.v, np.array([sol.value, lo, hi]))
 
-    shapes = (
-        jax.ShapeDtypeStruct((arcs,), jnp.int32),
-        jax.ShapeDtypeStruct((arcs,), jnp.int32),
-        jax.ShapeDtypeStruct((arcs,), dtype),
-        jax.ShapeDtypeStruct((n,), dtype),
-        jax.ShapeDtypeStruct((m,), dtype),
-        jax.ShapeDtypeStruct((3,), dtype),
-    )
+    shapes = _plan_shapes(n, m, dtype, (3,))
     rows, cols, mass, u, v, scalars = host_solve(
         padded, shapes, ms.x, ms.y, ms.a, ms.b, valid=ms.valid,
         failures=sparse_failures(n, m, rtol, max_rounds, max_pivots),
