@@ -66,11 +66,19 @@ def _norm(x: jax.Array, y: jax.Array) -> jax.Array:
         return safe_sqrt(jnp.sum(diff * diff, axis=-1))
 
     def hypot_style(xs: jax.Array, ys: jax.Array) -> jax.Array:
+        # The derivative is the unit vector r / |r|, attached by an added zero term, not by
+        # differentiating m sqrt(sum (d / m)^2): that chain multiplies the incoming cotangent by
+        # m (as small as 2^-1074) before dividing by it, and a cotangent already scaled down (a
+        # caller's own power of two) then falls below the normal range, where XLA's CPU flushes
+        # it to 0 (seen: a zero gradient at points 2^-270 apart).
         diff = xs[:, None, :] - ys[None, :, :]
-        m = lax.stop_gradient(jnp.max(jnp.abs(diff), axis=-1, keepdims=True))
+        d = lax.stop_gradient(diff)
+        m = jnp.max(jnp.abs(d), axis=-1, keepdims=True)
         m = jnp.where(m > 0, m, jnp.ones_like(m))
-        r = diff / m
-        return m[..., 0] * safe_sqrt(jnp.sum(r * r, axis=-1))
+        r = d / m
+        length = jnp.sqrt(jnp.sum(r * r, axis=-1))
+        unit = r / jnp.where(length > 0, length, 1.0)[..., None]  # 0 at coincident points
+        return m[..., 0] * length + jnp.sum(unit * (diff - d), axis=-1)
 
     return times_power_of_two(lax.cond(risky, hypot_style, plain, xs, ys), e)
 

@@ -245,3 +245,15 @@ def test_float32_near_the_ends_of_its_range(scale):
         np.testing.assert_allclose(float(fn(x, y, None, None)) / scale, 1.0, **tol)
     for fn in (dv.w1_1d, _line_jit):
         np.testing.assert_allclose(float(fn(x[:, 0], y[:, 0])) / scale, 0.5, **tol)
+
+
+def test_gradient_survives_a_scale_that_pushes_the_cotangent_near_underflow() -> None:
+    # Points 2^-270 apart in one coordinate, scaled down by 2^-272: the hypot-style cost's
+    # derivative once passed the cotangent through a subnormal product, which XLA's CPU flushes
+    # to 0, and the gradient came out 0 instead of the unit vector.
+    x = np.array([[0.0, -2.0]])
+    y = np.array([[2.06819496e-226, -2.0], [-2.0, -2.0], [-2.0, -2.0]])
+    a, b = np.array([1.0]), np.array([1.0, 0.0, 0.0])
+    for k in (0, -272, 272):
+        gx, _, _ = _primal_grad(np.ldexp(x, k), np.ldexp(y, k), a, b)
+        np.testing.assert_array_equal(gx, [[-1.0, 0.0]])
