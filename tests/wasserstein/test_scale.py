@@ -16,7 +16,7 @@ from itertools import pairwise
 import jax
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from scipy.spatial.distance import cdist
 
@@ -101,6 +101,10 @@ _line_jit = jax.jit(dv.w1_1d)
 @given(pair=measure_pairs(dims=(2,)), k=power_of_two_exponents)
 def test_plan_and_point_gradients_do_not_change_with_scale(pair, k):
     x, y, a, b = pair
+    # XLA's CPU flushes subnormal operands to 0, so a coordinate scaled below the normal range
+    # is a different point to the derivative (the value, solved on the host, stays exact).
+    scaled = np.abs(np.concatenate([np.ldexp(x, k), np.ldexp(y, k)]))
+    assume(not np.any((scaled > 0) & (scaled < np.finfo(np.float64).tiny)))
     gx, gy, ga = _primal_grad(x, y, a, b)
     sx, sy, sa = _primal_grad(np.ldexp(x, k), np.ldexp(y, k), a, b)
     for part in (sx, sy, sa):
