@@ -283,8 +283,17 @@ class SimplexGraph {
   // both sides run out together) go into the first basis as they are, each hung from the
   // root by a zero-flow artificial arc; every other point hangs from the root by an
   // artificial arc carrying its whole mass.
+  //
+  // fx (optional): a guess of the potential u at the sources. A stretch's artificial arc
+  // then costs M + (fx at its first source - min fx), so that the first basis's potentials
+  // are the guess on every stretch, up to one constant, instead of one and the same value.
+  // The monotone plan of two equal clouds is often optimal or nearly (a translated copy: the
+  // identity) but degenerate: with equal artificial costs its potentials are far from
+  // optimal ones, and the simplex spent about 10 pivots per point, all of them degenerate,
+  // in recovering them. Any finite guess keeps the basis feasible, and every artificial arc
+  // costs at least M.
   SimplexGraph(int n, int m, const double* x, const double* y, const double* a, const double* b,
-               int d, const int* ox, const int* oy, size_t reserve)
+               int d, const int* ox, const int* oy, size_t reserve, const double* fx = nullptr)
       : ns_(n, m), n_(n), d_(d), x_(x), y_(y), mass_(std::accumulate(a, a + n, 0.0)) {
     Arcs& arcs = ns_.arcs;
     const int R = ns_.root();
@@ -308,6 +317,7 @@ class SimplexGraph {
         int s0 = arcs.tail[seg_arcs[0]];
         int ea = arcs.add(s0, R, 0.0, 0.0);  // cost set in finish(), once M is known
         ns_.artificial.push_back(ea);
+        offset_.push_back(fx ? fx[s0] : 0.0);  // made relative to the smallest in finish()
         ns_.attach(s0, R, ea);
         placed[s0] = 1;
         for (int k : seg_arcs) {
@@ -338,6 +348,7 @@ class SimplexGraph {
       if (placed[k]) continue;
       int e = k < n ? arcs.add(k, R, 0.0, a[k]) : arcs.add(R, k, 0.0, b[k - n]);
       ns_.artificial.push_back(e);
+      offset_.push_back(kInf);
       ns_.attach(k, R, e);
     }
   }
@@ -351,7 +362,12 @@ class SimplexGraph {
   // in practice (raised in optimize() if flow stays on the artificial arcs).
   void finish() {
     big_m_ = 4.0 * max_cost_ + 1.0;
-    for (int e : ns_.artificial) ns_.arcs.cost[e] = big_m_;
+    // The stretches' offsets from 0 up (at most 4 M: a guess that is no potential of these
+    // points must not swamp the costs with its magnitude); the other arcs' are 0.
+    double lo = kInf;
+    for (double o : offset_) lo = std::min(lo, o);
+    for (double& o : offset_) o = o < kInf ? std::min(o - lo, 4.0 * big_m_) : 0.0;
+    set_artificial_costs();
     ns_.recompute_all();
   }
 
@@ -366,7 +382,7 @@ class SimplexGraph {
       for (int e : ns_.artificial) art_flow_ += ns_.arcs.flow[e];
       if (art_flow_ <= 1e-12 * mass_) break;
       big_m_ *= 8.0;  // flow through the root is cheaper than the graph allows: raise M
-      for (int e : ns_.artificial) ns_.arcs.cost[e] = big_m_;
+      set_artificial_costs();
       ns_.recompute_all();
     }
     ns_.recompute_all();
@@ -396,6 +412,11 @@ class SimplexGraph {
   }
 
  private:
+  void set_artificial_costs() {
+    for (size_t k = 0; k < ns_.artificial.size(); ++k)
+      ns_.arcs.cost[ns_.artificial[k]] = big_m_ + offset_[k];
+  }
+
   double cost(int i, int j) const {
     return euclid(x_ + static_cast<size_t>(i) * d_, y_ + static_cast<size_t>(j) * d_, d_);
   }
@@ -404,6 +425,7 @@ class SimplexGraph {
   int n_, d_;
   const double *x_, *y_;
   double mass_, max_cost_ = 0.0, big_m_ = 1.0, art_flow_ = 0.0;
+  std::vector<double> offset_;  // of each artificial arc (ns_.artificial), added to M
 };
 
 }  // namespace
