@@ -185,6 +185,42 @@ def test_graph_solver_chosen_by_the_coarse_plans_drift(geometry, by_paths, monke
     np.testing.assert_allclose(sol.value, _pot(x, y, w, w), **LP)
 
 
+def test_integrated_potential_is_the_linear_one_along_a_common_direction():
+    """Cells all moving one way: the least-squares potential is -<e, x> up to a constant, to
+    rounding, whatever the cells' layout; along varied directions it still falls at unit rate
+    along each cell's own (a radial field: f = -|x - p| up to a constant, near its cells)."""
+    rng = np.random.default_rng(3)
+    xc = rng.random((300, 2))
+    x = rng.random((2000, 2))
+    cell = np.sort(rng.integers(0, 300, 2000))
+    t = np.array([0.3, -0.4])
+    f = _sparse._integrated_potential(xc, np.tile(t, (300, 1)), x, cell)
+    linear = -x @ (t / np.linalg.norm(t))
+    np.testing.assert_allclose(f - f[0], linear - linear[0], rtol=0, atol=1e-13)
+    # Radial directions (a curl-free field): the potential -|x - p| at the cells' centres.
+    p = np.array([-1.0, -1.0])
+    g = _sparse._integrated_potential(xc, xc - p, xc, np.arange(300))
+    radial = -np.linalg.norm(xc - p, axis=1)
+    spread = np.ptp(radial)
+    assert np.max(np.abs((g - g.mean()) - (radial - radial.mean()))) < 1e-3 * spread
+
+
+def test_translated_copy_certified_in_the_first_round():
+    """A translated copy above the coarse threshold: the simplex's first basis (the identity
+    along the curve, at the potential integrated from the coarse plan) is optimal, so the first
+    round certifies it with no pivot; the value is the exact |t|."""
+    rng = np.random.default_rng(5)
+    n = 3000
+    x = rng.random((n, 2))
+    t = np.array([0.3, 0.1])
+    w = np.full(n, 1 / n)
+    sol = solve_sparse_host(x, x + t, w, w)
+    assert sol.rounds == 1
+    assert sol.pivots < n // 100  # about 10 per point from the curve's identity without it
+    np.testing.assert_allclose(sol.value, np.hypot(0.3, 0.1), rtol=1e-13)
+    assert sol.lower_bound <= np.hypot(0.3, 0.1) <= sol.upper_bound
+
+
 @pytest.mark.parametrize("equal_sizes", [True, False])
 def test_float32_input_and_totals_equal_only_to_rounding(equal_sizes):
     """float32 weights 1/n (and float64 totals 1e-12 apart) are accepted as equal masses by
