@@ -233,28 +233,31 @@ class _Seed(NamedTuple):
 
     keys: np.ndarray  # candidate arcs (i, j) as int64 keys i * m + j, deduplicated
     assignment: bool  # solve the graph by shortest augmenting paths (else the network simplex)
-    # The duals to start from: for augmenting paths, u = f(x) and v = -f(y) for the coarse
-    # potential's c-transform f; for the simplex, u alone (the integrated potential at x).
+    # The duals to start from, u = f(x) and v = -f(y): for augmenting paths, f is the coarse
+    # potential's c-transform; for the simplex, the potential integrated from the coarse
+    # plan's directions (its first basis starts there).
     u0: np.ndarray
     v0: np.ndarray
 
 
 def _integrated_potential(
-    xc: np.ndarray, disp: np.ndarray, x: np.ndarray, cell: np.ndarray
+    centres: np.ndarray, disp: np.ndarray, points: np.ndarray, cell: np.ndarray
 ) -> np.ndarray:
-    r"""A potential at the fine points ``x`` whose gradient is the coarse plan's direction.
+    r"""A potential at ``points`` whose gradient is the coarse plan's direction of transport.
 
     A Kantorovich potential f of W1 falls at unit rate along each transport ray: where the
-    cell of barycentre :math:`c_k` moves in the unit direction :math:`e_k`,
-    :math:`\nabla f = -e_k`. The values :math:`g_k = f(c_k)` are fitted by least squares to
-    :math:`g_l - g_k = -\langle (e_k + e_l)/2, c_l - c_k \rangle` over each cell's nearest
-    cells (a graph Laplacian system, one value pinned per connected component), and a point
-    gets :math:`g_k - \langle e_k, x - c_k \rangle` from its cell. Where the directions are
-    one and the same (a translated copy) this is exactly the linear optimal potential, which
-    the coarse plan's own duals are not: those are a vertex of the coarse dual polytope, off
-    the linear one by far more than the fine problem's near-ties along the rays allow, so
-    nearly every fine point would price a violated arc. It only seeds the network simplex's
-    first basis (see ``SimplexGraph``); any values would be exact.
+    mass at a coarse cell's barycentre :math:`c_k` travels in the unit direction :math:`e_k`
+    (``disp[k]`` normalised: the cell's mean displacement, leaving a source cell or arriving
+    at a sink cell), :math:`\nabla f = -e_k`. The values :math:`g_k = f(c_k)` are fitted by
+    least squares to :math:`g_l - g_k = -\langle (e_k + e_l)/2, c_l - c_k \rangle` over each
+    cell's nearest cells (a graph Laplacian system, one value pinned per connected
+    component), and a point gets :math:`g_k - \langle e_k, z - c_k \rangle` from its cell
+    ``cell``. Where the directions are one and the same (a translated copy) this is exactly
+    the linear optimal potential, which the coarse plan's own duals are not: those are a
+    vertex of the coarse dual polytope, off the linear one by far more than the fine
+    problem's near-ties along the rays allow, so nearly every fine point would price a
+    violated arc. It only seeds the network simplex's first basis (see ``SimplexGraph``):
+    any values would be exact.
     """
     norm = np.linalg.norm(disp, axis=1)
     e = np.zeros_like(disp)
@@ -268,15 +271,15 @@ def _integrated_potential(
     length = float(np.linalg.norm(mean))
     mean = mean / length if length > 0 else mean
     e = e - mean
-    count = xc.shape[0]
+    count = centres.shape[0]
     g = np.zeros(count)
     if count > 1:
         k = min(_INTEGRATE_KNN + 1, count)
-        near = _weighted_knn(xc, xc, np.zeros(count), k)
+        near = _weighted_knn(centres, centres, np.zeros(count), k)
         r = np.repeat(np.arange(count), k)
         s = near.ravel().astype(np.int64)
         r, s = r[r != s], s[r != s]
-        rhs = -np.sum((e[r] + e[s]) / 2 * (xc[s] - xc[r]), axis=1)
+        rhs = -np.sum((e[r] + e[s]) / 2 * (centres[s] - centres[r]), axis=1)
         rows = np.arange(r.shape[0])
         incidence = scipy.sparse.csr_matrix(
             (np.concatenate([-np.ones(r.shape[0]), np.ones(r.shape[0])]),
@@ -291,7 +294,7 @@ def _integrated_potential(
             g[free] = scipy.sparse.linalg.spsolve(
                 laplacian[free][:, free].tocsc(), (incidence.T @ rhs)[free]
             )
-    return (g[cell] - np.sum(e[cell] * (x - xc[cell]), axis=1)) - x @ mean
+    return (g[cell] - np.sum(e[cell] * (points - centres[cell]), axis=1)) - points @ mean
 
 
 def _candidates(
@@ -348,7 +351,15 @@ def _candidates(
                 u0 = kr_potential_host(yc, f_y, x)
                 v0 = -kr_potential_host(yc, f_y, y)
             else:
-                u0 = _integrated_potential(xc, disp_x, x, cx)
+                # One fit over the cells of both clouds, so that f at x and at y share
+                # their constant; mass arrives at a y cell along minus its displacement.
+                f = _integrated_potential(
+                    np.concatenate([xc, yc]),
+                    np.concatenate([disp_x, -disp_y]),
+                    np.concatenate([x, y]),
+                    np.concatenate([cx, xc.shape[0] + cy]),
+                )
+                u0, v0 = f[:n], -f[n:]
             keys.append(
                 np.repeat(np.arange(n, dtype=np.int64), min(_DISP_ARCS, m)) * m
                 + _weighted_knn(x + disp_x[cx], y, zy, _DISP_ARCS).ravel()

@@ -284,16 +284,20 @@ class SimplexGraph {
   // root by a zero-flow artificial arc; every other point hangs from the root by an
   // artificial arc carrying its whole mass.
   //
-  // fx (optional): a guess of the potential u at the sources. A stretch's artificial arc
-  // then costs M + (fx at its first source - min fx), so that the first basis's potentials
-  // are the guess on every stretch, up to one constant, instead of one and the same value.
-  // The monotone plan of two equal clouds is often optimal or nearly (a translated copy: the
-  // identity) but degenerate: with equal artificial costs its potentials are far from
-  // optimal ones, and the simplex spent about 10 pivots per point, all of them degenerate,
-  // in recovering them. Any finite guess keeps the basis feasible, and every artificial arc
-  // costs at least M.
+  // u0, v0 (optional): a guess of the duals (u at the sources, v at the sinks; u_i + v_j <=
+  // c_ij). Each artificial arc then costs M plus the guess at its node (u0 at the first
+  // source of a stretch, u0 or v0 at a point of its own), shifted to start at 0, so that the
+  // first basis's potentials are the guess on every stretch and every lone point, up to one
+  // constant, instead of one and the same value. The monotone plan of two equal clouds is
+  // often optimal or nearly (a translated copy: the identity) but degenerate: with equal
+  // artificial costs its potentials are far from optimal ones, and the simplex spent about
+  // 10 pivots per point, all of them degenerate, in recovering them; where the plan carries
+  // flow on artificial arcs, the guess steers the first pivots (the most negative reduced
+  // cost) towards arcs nearly tight under it. Any finite guess keeps the basis feasible,
+  // and every artificial arc costs at least M.
   SimplexGraph(int n, int m, const double* x, const double* y, const double* a, const double* b,
-               int d, const int* ox, const int* oy, size_t reserve, const double* fx = nullptr)
+               int d, const int* ox, const int* oy, size_t reserve, const double* u0 = nullptr,
+               const double* v0 = nullptr)
       : ns_(n, m), n_(n), d_(d), x_(x), y_(y), mass_(std::accumulate(a, a + n, 0.0)) {
     Arcs& arcs = ns_.arcs;
     const int R = ns_.root();
@@ -317,7 +321,7 @@ class SimplexGraph {
         int s0 = arcs.tail[seg_arcs[0]];
         int ea = arcs.add(s0, R, 0.0, 0.0);  // cost set in finish(), once M is known
         ns_.artificial.push_back(ea);
-        offset_.push_back(fx ? fx[s0] : 0.0);  // made relative to the smallest in finish()
+        offset_.push_back(u0 == nullptr ? 0.0 : u0[s0]);  // from 0 up: see finish()
         ns_.attach(s0, R, ea);
         placed[s0] = 1;
         for (int k : seg_arcs) {
@@ -348,7 +352,7 @@ class SimplexGraph {
       if (placed[k]) continue;
       int e = k < n ? arcs.add(k, R, 0.0, a[k]) : arcs.add(R, k, 0.0, b[k - n]);
       ns_.artificial.push_back(e);
-      offset_.push_back(kInf);
+      offset_.push_back(u0 == nullptr ? 0.0 : k < n ? u0[k] : v0[k - n]);
       ns_.attach(k, R, e);
     }
   }
@@ -362,11 +366,11 @@ class SimplexGraph {
   // in practice (raised in optimize() if flow stays on the artificial arcs).
   void finish() {
     big_m_ = 4.0 * max_cost_ + 1.0;
-    // The stretches' offsets from 0 up (at most 4 M: a guess that is no potential of these
-    // points must not swamp the costs with its magnitude); the other arcs' are 0.
+    // The offsets from 0 up, and at most 4 M: a guess that is no potential of these points
+    // must not swamp the costs with its magnitude.
     double lo = kInf;
     for (double o : offset_) lo = std::min(lo, o);
-    for (double& o : offset_) o = o < kInf ? std::min(o - lo, 4.0 * big_m_) : 0.0;
+    for (double& o : offset_) o = std::min(o - lo, 4.0 * big_m_);
     set_artificial_costs();
     ns_.recompute_all();
   }

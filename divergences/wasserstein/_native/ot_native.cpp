@@ -23,8 +23,8 @@
 //   space-filling curve). assignment: n == m and every mass the same; the graph is then
 //   solved by shortest augmenting paths from the duals u0 (n,), v0 (m,) (default 0), which
 //   must be feasible on the candidate arcs up to rounding, instead of the network simplex.
-//   Without assignment, u0 is a guess of the potential at x (any finite values; v0 is not
-//   read): the network simplex's first basis starts its balanced stretches at it.
+//   Without assignment, u0 and v0 are a guess of the duals (any finite values): the
+//   network simplex's first basis starts at it (SimplexGraph, network_simplex.h).
 //   threads: the pricing queries' threads.
 //   Result (a dict):
 //     status          int, a value of STATUS (only OPTIMAL and WITHIN_TOLERANCE certify)
@@ -549,7 +549,7 @@ PyObject* solve(PyObject* args, PyObject* kwargs) {
       collect(g, dvot::column_generation(g, pr), n, m, s);
     } else {
       dvot::SimplexGraph g(n, m, x, y, a, b, d, order_x.data(), order_y.data(),
-                           static_cast<size_t>(n_cand), u0.data());
+                           static_cast<size_t>(n_cand), u0.data(), v0.data());
       for (Py_ssize_t k = 0; k < n_cand; ++k) g.add(ci[k], cj[k], cost(ci[k], cj[k]));
       g.finish();
       collect(g, dvot::column_generation(g, pr), n, m, s);
