@@ -118,7 +118,8 @@ def w1_primal(
         (POT). ``"sparse"`` (Euclidean cost only): column generation on a sparse candidate graph
         seeded by a coarse solve, with exact k-d-tree pricing, never forming the matrix,
         certified by the bounds; for large point clouds in low dimension (10^5 points a side
-        of two samples of one 2-D law: about 12 s and a few hundred MB on two CPU cores); copies
+        of two samples of one 2-D law: about 12 s and a few hundred MB on two CPU cores; of a
+        translated copy, a few seconds); copies
         of one point are merged into one atom first (exact). Needs the compiled extension.
         ``"auto"`` (default): ``"sparse"`` for Euclidean problems above
         :data:`SPARSE_MIN_PAIRS` pairs, else ``"dense"``; without the extension, ``"dense"``
