@@ -287,11 +287,12 @@ class SimplexGraph {
   // u0, v0 (optional): a guess of the duals (u at the sources, v at the sinks; u_i + v_j <=
   // c_ij). Each artificial arc then costs M plus the guess at its node (u0 at the first
   // source of a stretch, u0 or v0 at a point of its own), shifted to start at 0, so that the
-  // first basis's potentials are the guess on every stretch and every lone point, up to one
-  // constant, instead of one and the same value. The monotone plan of two equal clouds is
+  // first basis's potentials differ from the guess by one constant on all the stretches
+  // (u + K, v - K), and by M-sized constants at the points whose mass starts on artificial
+  // arcs, instead of being one and the same value. The monotone plan of two equal clouds is
   // often optimal or nearly (a translated copy: the identity) but degenerate: with equal
-  // artificial costs its potentials are far from optimal ones, and the simplex spent about
-  // 10 pivots per point, all of them degenerate, in recovering them; where the plan carries
+  // artificial costs its potentials are far from optimal ones, and the simplex spends its
+  // pivots, all degenerate, in recovering them (benchmarks/README.md); where the plan carries
   // flow on artificial arcs, the guess steers the first pivots (the most negative reduced
   // cost) towards arcs nearly tight under it. Any finite guess keeps the basis feasible,
   // and every artificial arc costs at least M.
