@@ -276,31 +276,32 @@ def _integrated_potential(
     mean = mean / length if length > 0 else mean
     e = e - mean
     count = centres.shape[0]
-    g = np.zeros(count)
     # One direction throughout (to rounding): the fit's answer is 0, no solve needed. Past
     # _INTEGRATE_MAX cells the sparse factorisation would cost more than it saves (measured in
     # 2-D: 0.65 s at 25k cells, 32 s and 500 MB at 250k): the linear potential alone.
-    if count > 1 and count <= _INTEGRATE_MAX and np.max(np.abs(e)) > 1e-12:
-        k = min(_INTEGRATE_KNN + 1, count)
-        near = _weighted_knn(centres, centres, np.zeros(count), k)
-        r = np.repeat(np.arange(count), k)
-        s = near.ravel().astype(np.int64)
-        r, s = r[r != s], s[r != s]
-        rhs = -np.sum((e[r] + e[s]) / 2 * (centres[s] - centres[r]), axis=1)
-        rows = np.arange(r.shape[0])
-        incidence = scipy.sparse.csr_matrix(
-            (np.concatenate([-np.ones(r.shape[0]), np.ones(r.shape[0])]),
-             (np.concatenate([rows, rows]), np.concatenate([r, s]))),
-            shape=(r.shape[0], count),
-        )  # fmt: skip
-        laplacian = (incidence.T @ incidence).tocsr()
-        _, component = scipy.sparse.csgraph.connected_components(laplacian, directed=False)
-        free = np.ones(count, bool)
-        free[np.unique(component, return_index=True)[1]] = False  # one pinned per component
-        if np.any(free):
-            g[free] = scipy.sparse.linalg.spsolve(
-                laplacian[free][:, free].tocsc(), (incidence.T @ rhs)[free]
-            )
+    if count < 2 or count > _INTEGRATE_MAX or not np.max(np.abs(e)) > 1e-12:
+        return -(points @ mean)
+    g = np.zeros(count)
+    k = min(_INTEGRATE_KNN + 1, count)
+    near = _weighted_knn(centres, centres, np.zeros(count), k)
+    r = np.repeat(np.arange(count), k)
+    s = near.ravel().astype(np.int64)
+    r, s = r[r != s], s[r != s]
+    rhs = -np.sum((e[r] + e[s]) / 2 * (centres[s] - centres[r]), axis=1)
+    rows = np.arange(r.shape[0])
+    incidence = scipy.sparse.csr_matrix(
+        (np.concatenate([-np.ones(r.shape[0]), np.ones(r.shape[0])]),
+         (np.concatenate([rows, rows]), np.concatenate([r, s]))),
+        shape=(r.shape[0], count),
+    )  # fmt: skip
+    laplacian = (incidence.T @ incidence).tocsr()
+    _, component = scipy.sparse.csgraph.connected_components(laplacian, directed=False)
+    free = np.ones(count, bool)
+    free[np.unique(component, return_index=True)[1]] = False  # one pinned per component
+    if np.any(free):
+        g[free] = scipy.sparse.linalg.spsolve(
+            laplacian[free][:, free].tocsc(), (incidence.T @ rhs)[free]
+        )
     return (g[cell] - np.sum(e[cell] * (points - centres[cell]), axis=1)) - points @ mean
 
 
