@@ -103,10 +103,16 @@ class LiveView:
         from IPython.display import Image, Pretty, display
 
         k = len(run.snapshots) - 1
+        frame = figures.gif_frame(run, k)
+        readouts = figures.figure_readouts(run, figsize=self.readouts_figsize)
+        for fig in (frame, readouts):  # the step axes span the whole run: the curves grow
+            for ax in fig.axes:
+                if ax.get_xlabel() == "generator step":
+                    ax.set_xlim(0, run.config.steps)
         objects = [
             Pretty(status),
-            Image(data=_png(figures.gif_frame(run, k), self.dpi)),
-            Image(data=_png(figures.figure_readouts(run, figsize=self.readouts_figsize), self.dpi)),
+            Image(data=_png(frame, self.dpi)),
+            Image(data=_png(readouts, self.dpi)),
         ]
         if self._handles is None:
             self._handles = [display(o, display_id=True) for o in objects]
@@ -157,8 +163,11 @@ def train_live(
     try:
         run = train(config, progress=False, on_readout=on_readout)
     except KeyboardInterrupt:
-        if not latest:
-            raise
+        if not latest:  # no run to return; a short message instead of the compiler's frames
+            raise KeyboardInterrupt(
+                "interrupted before the first readout (compiling or computing the noise floor): "
+                "there is no run yet"
+            ) from None
         run, interrupted = latest[0], True
     status = _status(run, interrupted=interrupted, done=not interrupted)
     if view is not None:

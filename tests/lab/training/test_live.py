@@ -100,5 +100,5 @@ def test_an_interrupt_before_the_first_readout_is_raised(monkeypatch):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(L, "train", fake)
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(KeyboardInterrupt, match="before the first readout"):
         L.train_live(CONFIG)
