@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import pathlib
 import sys
 
@@ -55,6 +56,10 @@ myst_enable_extensions = ["dollarmath", "amsmath"]
 # folder (``docs/_build/.jupyter_cache`` for ``make docs``, ignored by git): a rebuild executes
 # only the notebooks whose code changed. A fresh output folder (CI, the tests) executes them all.
 # No time-out: a loaded machine is slow, not wrong (-1 disables nbclient's per-cell limit).
+# Nobody watches a notebook executed here: the training lab's live view
+# (divergences.lab.training.live) draws its figures once, at the end, instead of after every
+# readout. The kernels inherit this process's environment.
+os.environ["DIVERGENCES_LIVE_VIEW"] = "0"
 nb_execution_mode = "cache"
 nb_execution_in_temp = True
 nb_execution_raise_on_error = True

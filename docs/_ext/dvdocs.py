@@ -403,10 +403,12 @@ class RunCommand(Directive):
 
 @functools.lru_cache(maxsize=4)
 def training_run(data: str, game: str, steps: int, seed: int = 0) -> Any:
-    """One training run of the lab, shared by the figures of a page (built once per build)."""
+    """One training run of the lab, shared by the figures of a page (built once per build); read
+    out every 150 steps, so that a short run's figures and animation have a point per 150 steps."""
     from divergences.lab.training import TrainingConfig, train
 
-    return train(TrainingConfig(data=data, game=game, steps=steps, seed=seed), progress=False)
+    config = TrainingConfig(data=data, game=game, steps=steps, seed=seed, eval_every=150)
+    return train(config, progress=False)
 
 
 def show(fig: Any) -> None:

@@ -22,13 +22,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--game", default="wgan-gp", choices=sorted(GAMES), help="the game (default: wgan-gp)"
     )
-    p.add_argument("--steps", type=int, default=None, help="generator steps (default: 3000)")
+    p.add_argument("--steps", type=int, default=None, help="generator steps (default: 12000)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument(
         "--eval-every",
         type=int,
         default=None,
-        help="generator steps between readouts (default: 150)",
+        help="generator steps between readouts (default: 500)",
     )
     p.add_argument(
         "--out", default="training", help="folder for the CSV, figures and GIF (default: training)"

@@ -343,7 +343,7 @@ def figure_comparison(
     c = first.config
     fig.suptitle(
         f"Every game on {c.dataset.name}, seed {c.seed}, {c.steps} generator steps, "
-        "each with its paper's optimiser and critic steps"
+        "each with its default optimiser and critic steps"
     )
     return fig
 

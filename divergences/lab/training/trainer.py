@@ -458,12 +458,20 @@ def _readout_row(
     return row
 
 
-def train(config: TrainingConfig, *, progress: bool = True) -> TrainingRun:
+def train(
+    config: TrainingConfig,
+    *,
+    progress: bool = True,
+    on_readout: Callable[[TrainingRun], None] | None = None,
+) -> TrainingRun:
     """Trains one configuration and returns its readouts, snapshots and models.
 
     Args:
       config: the run's :class:`TrainingConfig`.
       progress: show a tqdm progress bar (with the latest exact W1) on stderr.
+      on_readout: called after each readout (at step 0 and after every chunk) with the run so
+        far, a :class:`TrainingRun` whose readouts end at the current step; what it raises ends
+        training (:mod:`divergences.lab.training.live` draws the run with it).
 
     Returns:
       A :class:`TrainingRun`.
@@ -482,12 +490,22 @@ def train(config: TrainingConfig, *, progress: bool = True) -> TrainingRun:
     s = _setup(config)
     chunk, probe = _functions(_compile_key(config))
     carry = (s.params_g, s.params_d, s.state_d, s.opt.init(s.params_g), s.opt.init(s.params_d))
-    rows, snapshots = [], []
+    rows: list[dict[str, float]] = []
+    snapshots: list[Snapshot] = []
     t_train = 0.0
     t0 = time.perf_counter()
     floor = noise_floor(config)
     floor_row = floor.summary()
     t_read = time.perf_counter() - t0
+    data = np.asarray(s.sample(s.keys[2], config.eval_size))
+
+    def so_far() -> TrainingRun:
+        readouts = Readouts(*(np.array([r[c] for r in rows], dtype=np.float64) for c in COLUMNS))
+        gen = eqx.combine(carry[0], s.static_g)
+        critic = eqx.combine(carry[1], s.static_d)
+        return TrainingRun(
+            config, readouts, list(snapshots), gen, critic, carry[2], data, t_train, t_read, floor
+        )
 
     def read(step: int) -> None:
         nonlocal t_read
@@ -497,6 +515,8 @@ def train(config: TrainingConfig, *, progress: bool = True) -> TrainingRun:
         heat = np.asarray(p["heat"]) if "heat" in p else None
         snapshots.append(Snapshot(step, np.asarray(p["fake"]), heat))
         t_read += time.perf_counter() - t0
+        if on_readout is not None:
+            on_readout(so_far())
 
     read(0)
     bar = tqdm(
@@ -517,13 +537,7 @@ def train(config: TrainingConfig, *, progress: bool = True) -> TrainingRun:
             read(step)
             bar.update(length)
             bar.set_postfix(w1=f"{rows[-1]['w1']:.3f}", floor=f"{floor_row['w1_floor']:.3f}")
-    readouts = Readouts(*(np.array([r[c] for r in rows], dtype=np.float64) for c in COLUMNS))
-    gen = eqx.combine(carry[0], s.static_g)
-    critic = eqx.combine(carry[1], s.static_d)
-    data = np.asarray(s.sample(s.keys[2], config.eval_size))
-    return TrainingRun(
-        config, readouts, snapshots, gen, critic, carry[2], data, t_train, t_read, floor
-    )
+    return so_far()
 
 
 def sample_generator(run: TrainingRun, key: jax.Array, n: int) -> np.ndarray:

@@ -52,7 +52,9 @@ def test_defaults_are_the_papers():
     assert TrainingConfig(game="wgan-clip").optimiser.name == "rmsprop"
     assert TrainingConfig(game="wgan-clip").optimiser.learning_rate == 5e-5
     gp = TrainingConfig(game="wgan-gp").optimiser
-    assert (gp.name, gp.learning_rate, gp.b1, gp.b2) == ("adam", 1e-4, 0.0, 0.9)
+    # the paper's optimiser, betas and critic steps; the step size 5e-4, not the paper's 1e-4
+    assert (gp.name, gp.learning_rate, gp.b1, gp.b2) == ("adam", 5e-4, 0.0, 0.9)
+    assert TrainingConfig(game="wgan-gp").n_critic == 5
     assert TrainingConfig(game="nsgan").n_critic == 1
     assert TrainingConfig(game="r1", learning_rate=1e-3).optimiser.learning_rate == 1e-3
     with pytest.raises(AttributeError):
