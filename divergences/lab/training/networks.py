@@ -22,7 +22,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
-__all__ = ["MLP", "ShiftGenerator", "batched", "make_mlp", "power_iterate"]
+__all__ = ["MLP", "ShiftGenerator", "batched", "make_critic", "make_mlp", "power_iterate"]
 
 
 def leaky_relu(x: jax.Array) -> jax.Array:
@@ -82,6 +82,22 @@ def make_mlp(
             layer = eqx.nn.SpectralNorm(layer, "weight", key=keys[2 * i + 1])
         layers.append(layer)
     return eqx.nn.make_with_state(MLP)(tuple(layers), scalar_output)
+
+
+def make_critic(
+    key: jax.Array, game: Any, dim: int, hidden: Sequence[int], dtype: Any
+) -> tuple[MLP, eqx.nn.State]:
+    """The critic of ``game`` (a :class:`~divergences.lab.training.games.Game`) on points of
+    dimension ``dim``: an :class:`MLP` to one scalar, spectrally normalised where the game says,
+    with the game's projection (weight clipping) applied to its initial weights."""
+    net, state = make_mlp(
+        key,
+        (dim, *hidden, 1),
+        spectral_norm=game.spectral_norm,
+        scalar_output=True,
+        dtype=dtype,
+    )
+    return game.project(net), state
 
 
 def power_iterate(net: MLP, state: eqx.nn.State) -> eqx.nn.State:

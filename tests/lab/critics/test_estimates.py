@@ -13,13 +13,12 @@ from scipy import integrate, stats
 
 import divergences as dv
 from divergences.lab import critics
-from divergences.lab.critics.fgan import OUTPUT_ACTIVATIONS
 from divergences.lab.critics.sweep import parallel_lines_sample
 from divergences.testing import tolerance
 
 pytestmark = [pytest.mark.slow, pytest.mark.training]
 
-CONFIG = critics.CriticConfig(steps=800, progress=False, hidden=(16, 16))
+CONFIG = critics.CriticConfig(steps=800, progress=False, critic_hidden=(16, 16))
 
 
 def _normal_samples(mu_x: float, mu_y: float, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -98,7 +97,7 @@ def test_clipping_really_clips():
     fit = critics.train_wgan_critic(
         x, y, constraint="clip", clip=0.01, config=dataclasses.replace(CONFIG, steps=300)
     )
-    leaves = jax.tree_util.tree_leaves(fit.params)
+    leaves = jax.tree_util.tree_leaves(fit.network)
     assert max(float(jnp.max(jnp.abs(a))) for a in leaves) <= 0.01
     # Adam pushes most weights onto the boundary: clipping is active, not idle.
     on_boundary = np.mean(np.concatenate([np.abs(np.asarray(a)).ravel() for a in leaves]) == 0.01)
@@ -131,11 +130,11 @@ def test_fgan_estimate_is_below_and_near_the_exact_divergence(generator):
     assert float(fit.value) >= exact - slack
 
 
-@pytest.mark.parametrize("name", sorted(OUTPUT_ACTIVATIONS))
+@pytest.mark.parametrize("name", sorted(critics.OUTPUT_ACTIVATIONS))
 @given(st.floats(-4.0, 4.0))
 def test_output_activation_table_matches_the_core_conjugates(name, v0):
     generator = dv.generators.GENERATORS[name]
-    g, conj_g = OUTPUT_ACTIVATIONS[name]
+    g, conj_g = critics.OUTPUT_ACTIVATIONS[name]
     v = jnp.asarray([v0, -3.0, 0.0, 3.0], dtype=jnp.float64)
     t = g(v)
     lower, upper = generator.conjugate_domain
