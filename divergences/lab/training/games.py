@@ -279,40 +279,46 @@ class WeightClip(Constraint):
         return optax.projections.projection_linf_ball(params, self.bound)
 
 
-def _row_gradients(f: Fn, points: jax.Array) -> jax.Array:
-    return jax.vmap(jax.grad(f))(points)
-
-
 @dataclasses.dataclass(frozen=True)
-class GradientPenalty(Constraint):
-    """WGAN-GP's two-sided penalty :math:`\\lambda E(\\|\\nabla f(\\hat x)\\| - 1)^2`."""
+class _GradientPenalty(Constraint):
+    """A penalty on the critic's gradients with respect to its input, of weight ``weight``."""
 
     weight: float = 10.0
+    #: The weight's name in the error message (the option a user sets).
+    option: ClassVar[str] = "weight"
 
     def __post_init__(self) -> None:
         if not self.weight >= 0:
-            raise ValueError(f"penalty must be >= 0, got {self.weight!r}")
+            raise ValueError(f"{self.option} must be >= 0, got {self.weight!r}")
+
+    @staticmethod
+    def gradients(f: Fn, points: jax.Array) -> jax.Array:
+        """The gradient of ``f`` at each row of ``points``."""
+        return jax.vmap(jax.grad(f))(points)
+
+
+@dataclasses.dataclass(frozen=True)
+class GradientPenalty(_GradientPenalty):
+    r"""WGAN-GP's two-sided penalty :math:`\lambda E(\|\nabla f(\hat x)\| - 1)^2`."""
+
+    option: ClassVar[str] = "penalty"
 
     def penalty(self, f: Fn, real: jax.Array, fake: jax.Array, key: jax.Array) -> jax.Array:
         t = jax.random.uniform(key, (real.shape[0], 1), real.dtype)
-        grads = _row_gradients(f, t * real + (1 - t) * fake)
+        grads = self.gradients(f, t * real + (1 - t) * fake)
         # safe_norm: the norm's derivative at a zero gradient is 0, not NaN.
         norms = optax.safe_norm(grads, 0.0, axis=-1)
         return self.weight * jnp.mean((norms - 1.0) ** 2)
 
 
 @dataclasses.dataclass(frozen=True)
-class R1Penalty(Constraint):
-    """Mescheder et al.'s R1: :math:`\\frac{\\gamma}{2} E\\|\\nabla_x v(x)\\|^2` on real points."""
+class R1Penalty(_GradientPenalty):
+    r"""Mescheder et al.'s R1: :math:`\frac{\gamma}{2} E\|\nabla_x v(x)\|^2` on real points."""
 
-    weight: float = 10.0
-
-    def __post_init__(self) -> None:
-        if not self.weight >= 0:
-            raise ValueError(f"r1_weight must be >= 0, got {self.weight!r}")
+    option: ClassVar[str] = "r1_weight"
 
     def penalty(self, f: Fn, real: jax.Array, fake: jax.Array, key: jax.Array) -> jax.Array:
-        grads = _row_gradients(f, real)
+        grads = self.gradients(f, real)
         return 0.5 * self.weight * jnp.mean(jnp.sum(grads * grads, axis=-1))
 
 
