@@ -12,7 +12,7 @@ import jax
 import numpy as np
 
 from divergences.lab.training.data import Dataset, dataset
-from divergences.lab.training.games import Game, OptimiserSettings, find_game
+from divergences.lab.training.games import GAMES, Game, OptimiserSettings
 
 __all__ = ["CriticConfig", "TrainingConfig"]
 
@@ -69,8 +69,7 @@ class TrainingConfig:
       data: a data set name (``parallel_lines``, ``ring8``, ``grid25``, ``moons``) or a
         :class:`~divergences.lab.training.data.Dataset` (a user's sampler or array).
       game: ``gan`` (saturating minimax), ``nsgan``, ``wgan-clip``, ``wgan-gp``, ``sngan``, ``r1``
-        (:data:`~divergences.lab.training.games.GAMES`), or ``wgan-sn`` and the f-GAN games
-        ``fgan-kl``, ``fgan-jensen-shannon``, ... (:func:`~divergences.lab.training.games.find_game`).
+        (:data:`~divergences.lab.training.games.GAMES`).
       steps: generator steps (each after ``critic_steps`` critic steps).
       seed: the seed of every random draw: initialisation, minibatches, readout samples.
       critic_steps: critic steps per generator step; ``None`` for the paper's (5 for the WGANs
@@ -126,7 +125,8 @@ class TrainingConfig:
             dataset(self.data)
         elif not isinstance(self.data, Dataset):
             raise ValueError(f"data must be a data set name or a Dataset, got {self.data!r}")
-        find_game(self.game)
+        if self.game not in GAMES:
+            raise ValueError(f"game must be one of {sorted(GAMES)}, got {self.game!r}")
         _check_shared(self)
         for name in ("latent_dim", "eval_size", "hist_size"):
             _positive_int(name, getattr(self, name))
@@ -175,7 +175,7 @@ class TrainingConfig:
     @property
     def game_spec(self) -> Game:
         """The game, with the constraint's constant of this configuration where one is set."""
-        return find_game(self.game).with_constants(
+        return GAMES[self.game].with_constants(
             clip=self.clip, gp_weight=self.gp_weight, r1_weight=self.r1_weight
         )
 

@@ -95,7 +95,6 @@ __all__ = [
     "Unconstrained",
     "Wasserstein",
     "WeightClip",
-    "find_game",
 ]
 
 _LOG2 = math.log(2.0)
@@ -441,7 +440,9 @@ GAMES: dict[str, Game] = {
 WGAN_SN = Game("wgan-sn", Wasserstein(), SpectralNorm(), _SNGAN_ADAM, 5)
 
 #: The f-GAN games, one per generator of :data:`OUTPUT_ACTIVATIONS`, named ``fgan-<generator>``
-#: (spaces and ``^`` in the generator's name dropped).
+#: (lower case, spaces as hyphens, ``^2`` as ``2``). With :data:`WGAN_SN` they are played by the
+#: critics of :mod:`divergences.lab.critics`; the training lab's figures know the six of
+#: :data:`GAMES`.
 FGAN_GAMES: dict[str, Game] = {
     g.name: g
     for g in (
@@ -455,11 +456,3 @@ FGAN_GAMES: dict[str, Game] = {
         for name in OUTPUT_ACTIVATIONS
     )
 }
-
-
-def find_game(name: str) -> Game:
-    """The game of that name: one of :data:`GAMES`, ``wgan-sn`` or one of :data:`FGAN_GAMES`."""
-    every = {**GAMES, WGAN_SN.name: WGAN_SN, **FGAN_GAMES}
-    if name not in every:
-        raise ValueError(f"game must be one of {sorted(every)}, got {name!r}")
-    return every[name]
