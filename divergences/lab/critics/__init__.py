@@ -13,7 +13,9 @@ Every critic is the critic of a game of :mod:`divergences.lab.training.games` (`
 ``wgan-clip``, ``wgan-gp``, ``wgan-sn``, the ``fgan-*`` games), trained by the lab's critic update
 (:func:`divergences.lab.training.trainer.critic_update`) with the generator frozen: its sample
 ``y`` is fixed. Its network is the lab's equinox MLP
-(:func:`divergences.lab.training.networks.make_critic`). Training is set by one frozen
+(:func:`divergences.lab.training.networks.make_critic`); under a gradient penalty its output
+layer starts at zero, so that the critic starts as :math:`f \equiv 0` and the objective, not the
+initialisation, sets the sign of its slope. Training is set by one frozen
 :class:`CriticConfig` (the network, the steps, the step size of the game's optimiser, the
 hold-out; compared by value, so equal configurations reuse compiled steps): each step draws
 ``batch_size`` points with replacement from each training sample and takes one optimiser step;

@@ -17,7 +17,7 @@ from tqdm import tqdm
 
 from divergences._validation import as_float_array
 from divergences.lab.training.config import CriticConfig, optimiser_for
-from divergences.lab.training.games import Game
+from divergences.lab.training.games import Game, GradientPenalty
 from divergences.lab.training.networks import make_critic
 from divergences.lab.training.trainer import critic_update
 
@@ -77,6 +77,18 @@ def check_samples(x: Any, y: Any) -> tuple[jax.Array, jax.Array]:
     return out[0], out[1]
 
 
+def starts_at_zero(game: Game) -> bool:
+    r"""Whether the critic of ``game`` starts as ``f == 0`` (a zero output layer): under a gradient
+    penalty. The two-sided penalty :math:`\lambda(\|\nabla f\| - 1)^2` costs :math:`\lambda` where
+    the slope is 0, a barrier between a critic increasing along ``x - y`` and one decreasing
+    along it; in one dimension every path between the two crosses slope 0, so a critic that
+    started with the wrong sign would keep it and estimate about :math:`-W_1`. From
+    ``f == 0`` the penalty's gradient is 0 (``optax.safe_norm``) and the first updates climb
+    :math:`\overline{f(x)} - \overline{f(y)}`, which sets the sign. The other critics start
+    from the network's random initialisation."""
+    return isinstance(game.constraint, GradientPenalty)
+
+
 def _static(game: Game, config: CriticConfig, dim: int) -> Any:
     """The critic's non-array part (its structure), the same for every key."""
     net, _ = make_critic(
@@ -98,7 +110,9 @@ def _compiled(
 
     def init(keys: jax.Array) -> Any:
         def one(key: jax.Array) -> Any:
-            net, state = make_critic(key, game, dim, config.critic_hidden, dtype)
+            net, state = make_critic(
+                key, game, dim, config.critic_hidden, dtype, zero_output=starts_at_zero(game)
+            )
             params = eqx.filter(net, eqx.is_inexact_array)
             return params, state, opt.init(params)
 

@@ -43,3 +43,32 @@ def test_weight_clip_game_clips_the_initial_critic():
     net, _ = make_critic(jax.random.key(0), G.GAMES["wgan-clip"], 2, (8,), jnp.float32)
     leaves = jax.tree_util.tree_leaves(eqx.filter(net, eqx.is_inexact_array))
     assert max(float(jnp.max(jnp.abs(a))) for a in leaves) <= 0.01
+
+
+def test_zero_output_critic_is_zero_and_its_penalty_gradient_vanishes():
+    game = G.GAMES["wgan-gp"]
+    net, _ = make_critic(jax.random.key(0), game, 1, (8, 8), jnp.float64, zero_output=True)
+    params, static = eqx.partition(net, eqx.is_inexact_array)
+    x = jax.random.normal(jax.random.key(1), (32, 1), jnp.float64)
+    y = x + 2.0
+
+    def penalty(p):
+        n = eqx.combine(p, static)
+        return game.constraint.penalty(lambda z: n(z, None)[0], x, y, jax.random.key(2))
+
+    def gap(p):
+        f = jax.vmap(lambda z: eqx.combine(p, static)(z, None)[0])
+        return jnp.mean(f(x)) - jnp.mean(f(y))
+
+    assert float(jnp.max(jnp.abs(jax.vmap(lambda z: net(z, None)[0])(x)))) == 0.0
+    # f == 0: the penalty is lambda and its gradient 0; the hidden layers are random, so the
+    # objective's gradient is not, and the first update follows it alone.
+    assert float(penalty(params)) == pytest.approx(10.0)
+    for leaf in jax.tree_util.tree_leaves(jax.grad(penalty)(params)):
+        assert float(jnp.max(jnp.abs(leaf))) == 0.0
+    assert float(jnp.max(jnp.abs(jax.grad(gap)(params).layers[-1].weight))) > 0
+
+
+def test_zero_output_is_refused_under_spectral_normalisation():
+    with pytest.raises(ValueError, match="zero_output"):
+        make_critic(jax.random.key(0), G.WGAN_SN, 2, (8,), jnp.float32, zero_output=True)
