@@ -119,6 +119,19 @@ MOVED: dict[str, str] = {
             "train_wgan_critic",
         )
     },
+    **{
+        f"divergences.lab.critics.{name}": "divergences.lab.critics"
+        for name in ("gan", "wgan", "fgan")
+    },
+    "divergences.lab.critics._mlp": "divergences.lab.training.networks",
+    "divergences.lab.training.games.critic_loss": "divergences.lab.training.games.Game.critic_loss",
+    "divergences.lab.training.games.generator_loss": (
+        "divergences.lab.training.games.Game.generator_loss"
+    ),
+    "divergences.lab.training.games.critic_estimate": (
+        "divergences.lab.training.games.Game.estimate"
+    ),
+    "divergences.lab.training.games.clip_weights": "divergences.lab.training.games.WeightClip",
     "divergences.Sweep": "divergences.lab.sweep.Sweep",
     "divergences.Measures": "divergences.MeasurePair",
     "divergences.families.Measures": "divergences.families.MeasurePair",

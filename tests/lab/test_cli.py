@@ -322,9 +322,23 @@ def test_a_typod_import_exits_2_with_one_message_naming_the_file_the_line_and_th
             "hint: the library's modules are private: import their functions from the package "
             "itself (from divergences import kl, or import divergences as dv)",
         ),
+        (
+            "from divergences.lab.critics.fgan import OUTPUT_ACTIVATIONS\n",
+            1,
+            "ModuleNotFoundError: No module named 'divergences.lab.critics.fgan'",
+            "hint: divergences.lab.critics.fgan is now divergences.lab.critics",
+        ),
         ("PROOF = 1 / 0\n", 1, "ZeroDivisionError: division by zero", None),
     ],
-    ids=["syntax", "close-name", "close-module", "moved-name", "private-module", "top-level"],
+    ids=[
+        "syntax",
+        "close-name",
+        "close-module",
+        "moved-name",
+        "private-module",
+        "moved-module",
+        "top-level",
+    ],
 )
 def test_a_proof_file_that_does_not_load_is_one_message_and_exit_2(  # type: ignore[no-untyped-def]
     tmp_path, capsys, source, line, error, hint

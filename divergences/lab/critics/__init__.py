@@ -9,27 +9,39 @@ Each trainer takes a sample ``x`` of :math:`p` and ``y`` of :math:`q` and return
 * :func:`train_fgan_critic`: the f-GAN variational bound for a generator of the f-GAN table;
 * :func:`critic_sweep` and :func:`plot_critic_sweep`: all of them on the parallel lines.
 
-Training, shared by all, is set by one frozen :class:`CriticConfig` (the network, the steps, the
-optimizer, the hold-out; compared by value, so equal configurations reuse compiled steps): the
-network is an MLP in plain JAX (parameters a pytree of ``(W, b)``
-pairs); each step draws ``batch_size`` points with replacement from each training sample and
-takes one optax step; ``eval_every`` steps run as one jitted ``lax.scan``, after which the
-estimate is evaluated on held-out points (``holdout``, a quarter of each sample by default,
-shuffled with the key). Evaluating on points the critic was not trained on matters: on the
-training points a flexible critic separates the two empirical measures, whose atoms are
-disjoint, and an in-sample KL bound grows without limit. Training stops after ``steps``, or
-earlier when ``patience`` evaluations in a row fail to raise the best estimate by more than
-``tol`` times the progress made so far. A given key gives the same result on the same machine.
-Networks train in ``float32`` by default, whatever JAX's x64 setting.
+Every critic is the critic of a game of :mod:`divergences.lab.training.games` (``nsgan``,
+``wgan-clip``, ``wgan-gp``, ``wgan-sn``, the ``fgan-*`` games), trained by the lab's critic update
+(:func:`divergences.lab.training.trainer.critic_update`) with the generator frozen: its sample
+``y`` is fixed. Its network is the lab's equinox MLP
+(:func:`divergences.lab.training.networks.make_critic`); under a gradient penalty its output
+layer starts at zero, so that the critic starts as :math:`f \equiv 0` and the objective, not the
+initialisation, sets the sign of its slope. Training is set by one frozen
+:class:`CriticConfig` (the network, the steps, the step size of the game's optimiser, the
+hold-out; compared by value, so equal configurations reuse compiled steps): each step draws
+``batch_size`` points with replacement from each training sample and takes one optimiser step;
+``eval_every`` steps run as one jitted ``lax.scan``, after which the estimate is evaluated on
+held-out points (``holdout``, a quarter of each sample by default, shuffled with the key).
+Evaluating on points the critic was not trained on matters: on the training points a flexible
+critic separates the two empirical measures, whose atoms are disjoint, and an in-sample KL bound
+grows without limit. Training stops after ``steps``, or earlier when ``patience`` evaluations in
+a row fail to raise the best estimate by more than ``tol`` times the progress made so far. A
+given key gives the same result on the same machine. Networks train in ``float32`` by default,
+whatever JAX's x64 setting.
 """
 
 from __future__ import annotations
 
-from divergences.lab.critics._training import CriticConfig, CriticFit
-from divergences.lab.critics.fgan import OUTPUT_ACTIVATIONS, train_fgan_critic
-from divergences.lab.critics.gan import train_gan_discriminator
+from divergences.lab.critics._training import CriticFit
 from divergences.lab.critics.sweep import CriticSweep, critic_sweep, plot_critic_sweep
-from divergences.lab.critics.wgan import CONSTRAINTS, train_wgan_critic
+from divergences.lab.critics.trainers import (
+    CONSTRAINTS,
+    train_critic,
+    train_fgan_critic,
+    train_gan_discriminator,
+    train_wgan_critic,
+)
+from divergences.lab.training.config import CriticConfig
+from divergences.lab.training.games import OUTPUT_ACTIVATIONS
 
 __all__ = [
     "CONSTRAINTS",
@@ -39,6 +51,7 @@ __all__ = [
     "CriticSweep",
     "critic_sweep",
     "plot_critic_sweep",
+    "train_critic",
     "train_fgan_critic",
     "train_gan_discriminator",
     "train_wgan_critic",

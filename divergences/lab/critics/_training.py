@@ -1,23 +1,27 @@
-"""The training loop shared by every critic: minibatch steps in a jitted ``lax.scan``, batched
-over independent problems with ``vmap``, evaluated between chunks, stopped on a plateau."""
+"""Training against a frozen generator: the lab's critic update
+(:func:`~divergences.lab.training.trainer.critic_update`) on minibatches of two fixed samples, in
+a jitted ``lax.scan``, batched over independent problems with ``vmap``, evaluated on held-out
+points between chunks, stopped on a plateau."""
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 from tqdm import tqdm
 
 from divergences._validation import as_float_array
-from divergences.lab.critics._mlp import Params, init_mlp
+from divergences.lab.training.config import CriticConfig, optimiser_for
+from divergences.lab.training.games import Game, GradientPenalty
+from divergences.lab.training.networks import make_critic
+from divergences.lab.training.trainer import critic_update
 
-__all__ = ["CriticConfig", "CriticFit", "Objective", "as_key", "check_samples", "fit"]
+__all__ = ["CriticFit", "as_key", "check_samples", "fit", "plateaued", "unbatch"]
 
 
 class CriticFit(NamedTuple):
@@ -27,8 +31,9 @@ class CriticFit(NamedTuple):
       value: the estimate after training, on the held-out points (a scalar).
       curve: the estimate after every ``eval_every`` steps: the training curve.
       steps: the step count at each point of ``curve``.
-      params: the network's parameters, a tuple of ``(W, b)`` pairs.
-      state: non-trained state: the power-iteration vectors of spectral normalisation, else ``()``.
+      network: the trained network, an equinox
+        :class:`~divergences.lab.training.networks.MLP` whose output is the raw value ``v``.
+      state: its :class:`equinox.nn.State` (spectral normalisation's power-iteration vectors).
       critic: the trained function, rows of ``(n, d)`` (or ``(n,)`` for 1-D data) to ``(n,)``:
         the discriminator's probability, the WGAN critic's value or the f-GAN's ``T``.
       stopped_early: ``True`` when the plateau rule ended training before ``steps``.
@@ -37,111 +42,10 @@ class CriticFit(NamedTuple):
     value: jax.Array
     curve: jax.Array
     steps: jax.Array
-    params: Params
+    network: Any
     state: Any
     critic: Callable[[Any], jax.Array]
     stopped_early: bool
-
-
-class Objective:
-    """What a kind of critic adds to the shared loop: pure, jittable methods.
-
-    A subclass is a frozen dataclass whose fields say which objective it is (the activation, the
-    constraint and its constants, the generator): two equal objectives are the same objective, so
-    the training steps compiled for one are reused for the other without any cache of ours
-    (``jax.jit`` keys its own cache on the static arguments' equality).
-    """
-
-    def loss(self, params: Params, state: Any, x: jax.Array, y: jax.Array, key: jax.Array) -> Any:
-        """``(loss, new_state)``; the loss is minimised."""
-        raise NotImplementedError
-
-    def estimate(self, params: Params, state: Any, x: jax.Array, y: jax.Array) -> jax.Array:
-        """The divergence estimate on ``x ~ p`` and ``y ~ q`` (a scalar)."""
-        raise NotImplementedError
-
-    def output(self, params: Params, state: Any, x: jax.Array) -> jax.Array:
-        """The user-facing critic on rows ``x`` (shape ``(n,)``)."""
-        raise NotImplementedError
-
-    def project(self, params: Params) -> Params:
-        """Applied after every update (weight clipping); the identity by default."""
-        return params
-
-    def init_state(self, key: jax.Array, params: Params) -> Any:
-        """Non-trained state (spectral normalisation's vectors); none by default."""
-        return ()
-
-
-@dataclasses.dataclass(frozen=True)
-class CriticConfig:
-    """How a critic is trained: one frozen object shared by every trainer.
-
-    Frozen and compared by value, so it can be passed around, stored beside a result, and used as
-    the key of compiled training steps. Invalid values raise :class:`ValueError` naming the field.
-
-    Attributes:
-      steps: the most training steps; fewer when the estimate plateaus.
-      batch_size: points drawn (with replacement) from each sample per step.
-      hidden: widths of the hidden layers.
-      activation: the hidden layers' nonlinearity (1-Lipschitz for spectral normalisation).
-      learning_rate: Adam's step size, when ``optimizer`` is None.
-      optimizer: any optax optimizer instead of Adam; pass the same object again to reuse the
-        compiled steps.
-      holdout: the fraction of each sample kept aside to evaluate the estimate; 0 evaluates on
-        the training points (see :mod:`divergences.lab.critics`).
-      eval_every: steps between evaluations (one point of the training curve each).
-      patience: evaluations without progress before stopping.
-      tol: progress below ``tol`` times the progress made so far counts as none.
-      progress: show a tqdm progress bar.
-      dtype: the dtype the network trains in.
-
-    Example:
-      >>> from divergences.lab.critics import CriticConfig
-      >>> CriticConfig(steps=500, progress=False).batch_size
-      256
-    """
-
-    steps: int = 2000
-    batch_size: int = 256
-    hidden: tuple[int, ...] = (32, 32)
-    activation: Callable[[jax.Array], jax.Array] = jax.nn.relu
-    learning_rate: float = 1e-3
-    optimizer: optax.GradientTransformation | None = None
-    holdout: float = 0.25
-    eval_every: int = 100
-    patience: int = 5
-    tol: float = 1e-2
-    progress: bool = True
-    dtype: Any = jnp.float32
-
-    def __post_init__(self) -> None:
-        for name in ("steps", "batch_size", "eval_every", "patience"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int | np.integer) or v < 1:
-                raise ValueError(f"{name} must be a positive integer, got {v!r}")
-        hidden = tuple(self.hidden)
-        if not all(isinstance(h, int | np.integer) and h >= 1 for h in hidden):
-            raise ValueError(f"hidden must be a sequence of positive integers, got {self.hidden!r}")
-        object.__setattr__(self, "hidden", hidden)
-        if not callable(self.activation):
-            raise ValueError(f"activation must be a function, got {self.activation!r}")
-        if not (isinstance(self.learning_rate, int | float) and self.learning_rate > 0):
-            raise ValueError(f"learning_rate must be > 0, got {self.learning_rate!r}")
-        if self.optimizer is not None and not isinstance(
-            self.optimizer, optax.GradientTransformation
-        ):
-            raise ValueError(f"optimizer must be an optax optimizer, got {self.optimizer!r}")
-        if not (isinstance(self.holdout, int | float) and 0 <= self.holdout < 1):
-            raise ValueError(f"holdout must be a fraction in [0, 1), got {self.holdout!r}")
-        if not (isinstance(self.tol, int | float) and self.tol >= 0):
-            raise ValueError(f"tol must be >= 0, got {self.tol!r}")
-        if not jnp.issubdtype(self.dtype, jnp.floating):
-            raise ValueError(f"dtype must be a floating dtype, got {self.dtype!r}")
-
-    def make_optimizer(self) -> optax.GradientTransformation:
-        """``optimizer``, or Adam with ``learning_rate``."""
-        return optax.adam(self.learning_rate) if self.optimizer is None else self.optimizer
 
 
 def as_key(key: int | jax.Array) -> jax.Array:
@@ -173,55 +77,81 @@ def check_samples(x: Any, y: Any) -> tuple[jax.Array, jax.Array]:
     return out[0], out[1]
 
 
-@functools.partial(jax.jit, static_argnames=("objective", "config"))
-def _chunk(
-    objective: Objective,
-    config: CriticConfig,
-    carry: Any,
-    keys: jax.Array,
-    xs: jax.Array,
-    ys: jax.Array,
-    xs_eval: jax.Array,
-    ys_eval: jax.Array,
-) -> Any:
-    """``config.eval_every`` training steps and one evaluation, for every problem (vmapped).
+def starts_at_zero(game: Game) -> bool:
+    r"""Whether the critic of ``game`` starts as ``f == 0`` (a zero output layer): under a gradient
+    penalty. The two-sided penalty :math:`\lambda(\|\nabla f\| - 1)^2` costs :math:`\lambda` where
+    the slope is 0, a barrier between a critic increasing along ``x - y`` and one decreasing
+    along it; in one dimension every path between the two crosses slope 0, so a critic that
+    started with the wrong sign would keep it and estimate about :math:`-W_1`. From
+    ``f == 0`` the penalty's gradient is 0 (``optax.safe_norm``) and the first updates climb
+    :math:`\overline{f(x)} - \overline{f(y)}`, which sets the sign. The other critics start
+    from the network's random initialisation."""
+    return isinstance(game.constraint, GradientPenalty)
 
-    Compiled once per (objective, config, shapes): both are frozen and compared by value.
-    """
-    optimizer = config.make_optimizer()
 
-    def one(
-        carry: Any, key: jax.Array, x: jax.Array, y: jax.Array, x_eval: jax.Array, y_eval: jax.Array
-    ) -> Any:
-        def step(carry: Any, k: jax.Array) -> tuple[Any, jax.Array]:
-            params, state, opt_state = carry
-            kx, ky, kl = jax.random.split(k, 3)
-            bx = x[jax.random.randint(kx, (config.batch_size,), 0, x.shape[0])]
-            by = y[jax.random.randint(ky, (config.batch_size,), 0, y.shape[0])]
-            (loss, state), grads = jax.value_and_grad(objective.loss, has_aux=True)(
-                params, state, bx, by, kl
+def _static(game: Game, config: CriticConfig, dim: int) -> Any:
+    """The critic's non-array part (its structure), the same for every key."""
+    net, _ = make_critic(
+        jax.random.key(0), game, dim, config.critic_hidden, jnp.dtype(config.dtype)
+    )
+    return eqx.partition(net, eqx.is_inexact_array)[1]
+
+
+@functools.lru_cache(maxsize=32)
+def _compiled(
+    game: Game, config: CriticConfig, dim: int
+) -> tuple[Callable[..., Any], Callable[..., Any]]:
+    """The jitted initialisation and chunk of ``config.eval_every`` steps, for every problem
+    (vmapped). Built once per (game, configuration, dimension): all are compared by value."""
+    static = _static(game, config, dim)
+    opt = optimiser_for(game, config.learning_rate).build()
+    update = critic_update(game, opt, static)
+    dtype = jnp.dtype(config.dtype)
+
+    def init(keys: jax.Array) -> Any:
+        def one(key: jax.Array) -> Any:
+            net, state = make_critic(
+                key, game, dim, config.critic_hidden, dtype, zero_output=starts_at_zero(game)
             )
-            updates, opt_state = optimizer.update(grads, opt_state, params)
-            params = objective.project(optax.apply_updates(params, updates))
-            return (params, state, opt_state), loss
+            params = eqx.filter(net, eqx.is_inexact_array)
+            return params, state, opt.init(params)
 
-        carry, _ = jax.lax.scan(step, carry, jax.random.split(key, config.eval_every))
-        return carry, objective.estimate(carry[0], carry[1], x_eval, y_eval)
+        return jax.vmap(one)(keys)
 
-    return jax.vmap(one)(carry, keys, xs, ys, xs_eval, ys_eval)
+    def estimate(params: Any, state: Any, x: jax.Array, y: jax.Array) -> jax.Array:
+        net = eqx.combine(params, static)
+        f = jax.vmap(lambda z: net(z, state, inference=True)[0])
+        return game.estimate(f(x), f(y))
 
+    def chunk(
+        carry: Any,
+        keys: jax.Array,
+        xs: jax.Array,
+        ys: jax.Array,
+        xs_eval: jax.Array,
+        ys_eval: jax.Array,
+    ) -> Any:
+        def one(
+            carry: Any,
+            key: jax.Array,
+            x: jax.Array,
+            y: jax.Array,
+            x_eval: jax.Array,
+            y_eval: jax.Array,
+        ) -> Any:
+            def step(carry: Any, k: jax.Array) -> tuple[Any, jax.Array]:
+                kx, ky, kl = jax.random.split(k, 3)
+                bx = x[jax.random.randint(kx, (config.batch_size,), 0, x.shape[0])]
+                by = y[jax.random.randint(ky, (config.batch_size,), 0, y.shape[0])]
+                params, state, opt_state, loss = update(*carry, bx, by, kl)
+                return (params, state, opt_state), loss
 
-@functools.partial(jax.jit, static_argnames=("objective", "config", "dim"))
-def _init(objective: Objective, config: CriticConfig, dim: int, keys: jax.Array) -> Any:
-    """Initial parameters, state and optimizer state for every problem (vmapped)."""
-    optimizer = config.make_optimizer()
+            carry, _ = jax.lax.scan(step, carry, jax.random.split(key, config.eval_every))
+            return carry, estimate(carry[0], carry[1], x_eval, y_eval)
 
-    def one(key: jax.Array) -> Any:
-        kp, ks = jax.random.split(key)
-        params = objective.project(init_mlp(kp, dim, config.hidden, config.dtype))
-        return params, objective.init_state(ks, params), optimizer.init(params)
+        return jax.vmap(one)(carry, keys, xs, ys, xs_eval, ys_eval)
 
-    return jax.vmap(one)(keys)
+    return jax.jit(init), jax.jit(chunk)
 
 
 def plateaued(history: np.ndarray, patience: int, tol: float) -> np.ndarray:
@@ -252,7 +182,7 @@ def _split(a: jax.Array, holdout: float, name: str) -> tuple[jax.Array, jax.Arra
 
 
 def fit(
-    objective: Objective,
+    game: Game,
     config: CriticConfig,
     xs: jax.Array,
     ys: jax.Array,
@@ -260,7 +190,8 @@ def fit(
     *,
     desc: str,
 ) -> dict[str, Any]:
-    """Trains one critic per problem: ``xs`` ``(B, n, d)``, ``ys`` ``(B, m, d)``, ``keys`` ``(B,)``.
+    """Trains one critic of ``game`` per problem: ``xs`` ``(B, n, d)`` (the data), ``ys``
+    ``(B, m, d)`` (the frozen generator's sample), ``keys`` ``(B,)``.
 
     Each sample is shuffled and split: a fraction ``config.holdout`` is kept aside to evaluate the
     estimate, the rest trains the critic (with ``holdout = 0`` both use every point).
@@ -268,12 +199,14 @@ def fit(
     Returns a dict with ``value`` ``(B,)``, ``curve`` ``(E, B)``, ``steps`` ``(E,)``,
     ``params``, ``state`` (leading axis B) and ``stopped_early``.
     """
+    dtype = jnp.dtype(config.dtype)
     split = jax.vmap(lambda k: jax.random.split(k, 4))(keys)  # (B, 4)
-    xs = jax.vmap(jax.random.permutation)(split[:, 2], xs.astype(config.dtype))
-    ys = jax.vmap(jax.random.permutation)(split[:, 3], ys.astype(config.dtype))
+    xs = jax.vmap(jax.random.permutation)(split[:, 2], xs.astype(dtype))
+    ys = jax.vmap(jax.random.permutation)(split[:, 3], ys.astype(dtype))
     holdout = config.holdout
     (xs, xs_eval), (ys, ys_eval) = (_split(xs, holdout, "x"), _split(ys, holdout, "y"))
-    carry = _init(objective, config, int(xs.shape[-1]), split[:, 0])
+    init, chunk = _compiled(game, config, int(xs.shape[-1]))
+    carry = init(split[:, 0])
     key = split[:, 1]
     history: list[np.ndarray] = []
     done = 0
@@ -284,7 +217,7 @@ def fit(
         for _ in range(n_chunks):
             pairs = jax.vmap(jax.random.split)(key)
             key, sub = pairs[:, 0], pairs[:, 1]
-            carry, est = _chunk(objective, config, carry, sub, xs, ys, xs_eval, ys_eval)
+            carry, est = chunk(carry, sub, xs, ys, xs_eval, ys_eval)
             history.append(np.asarray(est))
             done += every
             bar.update(every)
@@ -304,21 +237,25 @@ def fit(
     }
 
 
-def unbatch(out: dict[str, Any], objective: Objective, i: int = 0) -> CriticFit:
+def unbatch(
+    out: dict[str, Any], game: Game, config: CriticConfig, dim: int, i: int = 0
+) -> CriticFit:
     """The ``i``-th problem of :func:`fit`'s output as a :class:`CriticFit`."""
     params = jax.tree_util.tree_map(lambda a: a[i], out["params"])
     state = jax.tree_util.tree_map(lambda a: a[i], out["state"])
-    dtype = params[0][0].dtype
+    network = eqx.combine(params, _static(game, config, dim))
+    dtype = jnp.dtype(config.dtype)
+    raw = jax.vmap(lambda z: network(z, state, inference=True)[0])
 
     def critic(points: Any) -> jax.Array:
         a = jnp.asarray(points, dtype=dtype)
-        return objective.output(params, state, a[:, None] if a.ndim == 1 else a)
+        return game.output(raw(a[:, None] if a.ndim == 1 else a))
 
     return CriticFit(
         value=out["value"][i],
         curve=out["curve"][:, i],
         steps=out["steps"],
-        params=params,
+        network=network,
         state=state,
         critic=critic,
         stopped_early=out["stopped_early"],

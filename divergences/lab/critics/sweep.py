@@ -21,9 +21,10 @@ import jax.numpy as jnp
 import numpy as np
 
 from divergences.families import parallel_lines_exact
-from divergences.lab.critics._training import CriticConfig, Objective, as_key, fit
-from divergences.lab.critics.gan import GanObjective
-from divergences.lab.critics.wgan import WganObjective
+from divergences.lab.critics._training import as_key, fit
+from divergences.lab.critics.trainers import wgan_game
+from divergences.lab.training.config import CriticConfig
+from divergences.lab.training.games import GAMES
 
 __all__ = ["CriticSweep", "critic_sweep", "parallel_lines_sample", "plot_critic_sweep"]
 
@@ -102,7 +103,7 @@ def critic_sweep(
     n = (4096 if full else 512) if n is None else n
     hidden = (128, 128, 128) if full else (32, 32)
     steps = (10_000 if full else 2000) if steps is None else steps
-    config = CriticConfig(steps=steps, hidden=hidden, progress=progress)
+    config = CriticConfig(steps=steps, critic_hidden=hidden, progress=progress)
     base = as_key(key)
     k_data, k_train = jax.random.split(base)
     kx, ky = jax.random.split(k_data)
@@ -116,11 +117,9 @@ def critic_sweep(
     curves: dict[str, np.ndarray] = {}
     penalty = 10.0
     for i, (label, constraint) in enumerate(CRITICS.items()):
-        objective: Objective = (
-            GanObjective() if constraint is None else WganObjective(constraint, penalty=penalty)
-        )
+        game = GAMES["nsgan"] if constraint is None else wgan_game(constraint, penalty=penalty)
         keys = jnp.broadcast_to(jax.random.fold_in(k_train, i), (b,))
-        out = fit(objective, config, xs, ys, keys, desc=label)
+        out = fit(game, config, xs, ys, keys, desc=label)
         estimates[label] = np.asarray(out["value"], dtype=float)
         curves[label] = np.asarray(out["curve"], dtype=float)
     exact = parallel_lines_exact(thetas)

@@ -1,4 +1,7 @@
-"""One frozen configuration per training run, checked when it is made."""
+"""The lab's configurations, frozen and checked when they are made, in one vocabulary: a
+:class:`TrainingConfig` per GAN run, a :class:`CriticConfig` per critic trained against a frozen
+sample. The fields they share (``steps``, ``batch_size``, ``critic_hidden``, ``learning_rate``,
+``eval_every``, ``dtype``) mean the same thing in both and are checked by the same code."""
 
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ import numpy as np
 from divergences.lab.training.data import Dataset, dataset
 from divergences.lab.training.games import GAMES, Game, OptimiserSettings
 
-__all__ = ["TrainingConfig"]
+__all__ = ["CriticConfig", "TrainingConfig"]
 
 
 def _positive_int(name: str, v: Any) -> None:
@@ -33,6 +36,24 @@ def _widths(name: str, v: Any) -> None:
         raise ValueError(f"{name} must be a tuple of positive integers, got {v!r}")
 
 
+def _check_shared(config: Any) -> None:
+    """The checks of the fields both configurations have."""
+    for name in ("steps", "batch_size", "eval_every"):
+        _positive_int(name, getattr(config, name))
+    _widths("critic_hidden", config.critic_hidden)
+    if config.learning_rate is not None:
+        _positive_float("learning_rate", config.learning_rate)
+    if config.dtype not in ("float32", "float64"):
+        raise ValueError(f"dtype must be 'float32' or 'float64', got {config.dtype!r}")
+
+
+def optimiser_for(game: Game, learning_rate: float | None) -> OptimiserSettings:
+    """The game's optimiser, with ``learning_rate`` as its step size if given."""
+    if learning_rate is None:
+        return game.optimiser
+    return game.optimiser._replace(learning_rate=float(learning_rate))
+
+
 @dataclasses.dataclass(frozen=True)
 class TrainingConfig:
     """Everything that determines a training run: two runs with equal configurations on one
@@ -40,15 +61,15 @@ class TrainingConfig:
     readouts; on other machines they agree in distribution only, as the last digits of XLA's
     arithmetic differ and training amplifies them (see :mod:`divergences.lab.training.trainer`).
 
-    Options left at ``None`` take the game's default (see
-    :mod:`divergences.lab.training.games`): the paper's optimiser (with a larger step size where
-    the paper's does not converge in time) and the paper's number of critic steps per generator
-    step.
+    Options left at ``None`` take the game's default (see :mod:`divergences.lab.training.games`):
+    the paper's optimiser (with a larger step size where the paper's does not converge in time),
+    the paper's number of critic steps per generator step, and the constraint's constant.
 
     Attributes:
       data: a data set name (``parallel_lines``, ``ring8``, ``grid25``, ``moons``) or a
         :class:`~divergences.lab.training.data.Dataset` (a user's sampler or array).
-      game: ``gan`` (saturating minimax), ``nsgan``, ``wgan-clip``, ``wgan-gp``, ``sngan``, ``r1``.
+      game: ``gan`` (saturating minimax), ``nsgan``, ``wgan-clip``, ``wgan-gp``, ``sngan``, ``r1``
+        (:data:`~divergences.lab.training.games.GAMES`).
       steps: generator steps (each after ``critic_steps`` critic steps).
       seed: the seed of every random draw: initialisation, minibatches, readout samples.
       critic_steps: critic steps per generator step; ``None`` for the paper's (5 for the WGANs
@@ -57,11 +78,10 @@ class TrainingConfig:
       batch_size: points per minibatch, real and generated alike.
       latent_dim: dimension of the generator's standard normal input (MLP generators).
       generator_hidden, critic_hidden: hidden layer widths.
-      clip: the weight-clipping bound ``c`` of ``wgan-clip`` (0.01 in the paper).
-      gp_weight: ``lambda`` of ``wgan-gp`` (10).
-      r1_weight: ``gamma`` of ``r1``: 0.1 (the paper's 10 smooths the discriminator at the
-        real points so much that the generator's modes stay several times wider than the
-        data's, whose standard deviation is 0.02 on the ring).
+      clip: the weight-clipping bound ``c`` of ``wgan-clip``; ``None`` for the paper's (0.01).
+      gp_weight: ``lambda`` of ``wgan-gp``; ``None`` for the paper's (10).
+      r1_weight: ``gamma`` of ``r1``; ``None`` for the game's (0.1, not the paper's 10: see
+        :mod:`divergences.lab.training.games`).
       init_theta: the starting offset of the parallel lines' generator.
       eval_every: generator steps between readouts (one jitted ``lax.scan`` chunk).
       eval_size: points in each sample of the exact W1 (an exact LP on the host, sparse past a
@@ -88,9 +108,9 @@ class TrainingConfig:
     latent_dim: int = 2
     generator_hidden: tuple[int, ...] = (64, 64)
     critic_hidden: tuple[int, ...] = (64, 64)
-    clip: float = 0.01
-    gp_weight: float = 10.0
-    r1_weight: float = 0.1
+    clip: float | None = None
+    gp_weight: float | None = None
+    r1_weight: float | None = None
     init_theta: float = 1.0
     eval_every: int = 500
     eval_size: int = 2048
@@ -108,7 +128,8 @@ class TrainingConfig:
             raise ValueError(f"data must be a data set name or a Dataset, got {self.data!r}")
         if self.game not in GAMES:
             raise ValueError(f"game must be one of {sorted(GAMES)}, got {self.game!r}")
-        for name in ("steps", "batch_size", "latent_dim", "eval_every", "eval_size", "hist_size"):
+        _check_shared(self)
+        for name in ("latent_dim", "eval_size", "hist_size"):
             _positive_int(name, getattr(self, name))
         _positive_int("grid_bins", self.grid_bins)
         _positive_int("floor_draws", self.floor_draws)
@@ -125,20 +146,17 @@ class TrainingConfig:
             raise ValueError(f"seed must be a non-negative integer, got {self.seed!r}")
         if self.critic_steps is not None:
             _positive_int("critic_steps", self.critic_steps)
-        if self.learning_rate is not None:
-            _positive_float("learning_rate", self.learning_rate)
         _widths("generator_hidden", self.generator_hidden)
-        _widths("critic_hidden", self.critic_hidden)
-        _positive_float("clip", self.clip)
-        _positive_float("gp_weight", self.gp_weight, allow_zero=True)
-        _positive_float("r1_weight", self.r1_weight, allow_zero=True)
+        if self.clip is not None:
+            _positive_float("clip", self.clip)
+        for name in ("gp_weight", "r1_weight"):
+            if getattr(self, name) is not None:
+                _positive_float(name, getattr(self, name), allow_zero=True)
         _positive_float("kl_pseudo_count", self.kl_pseudo_count, allow_zero=True)
         if not (
             isinstance(self.init_theta, (int, float, np.number)) and np.isfinite(self.init_theta)
         ):
             raise ValueError(f"init_theta must be a finite number, got {self.init_theta!r}")
-        if self.dtype not in ("float32", "float64"):
-            raise ValueError(f"dtype must be 'float32' or 'float64', got {self.dtype!r}")
         ds = self.dataset
         try:
             probe = jax.eval_shape(lambda k: ds.sample(k, 4), jax.random.key(0))
@@ -157,8 +175,10 @@ class TrainingConfig:
 
     @property
     def game_spec(self) -> Game:
-        """The game's losses and defaults."""
-        return GAMES[self.game]
+        """The game, with the constraint's constant of this configuration where one is set."""
+        return GAMES[self.game].with_constants(
+            clip=self.clip, gp_weight=self.gp_weight, r1_weight=self.r1_weight
+        )
 
     @property
     def n_critic(self) -> int:
@@ -167,13 +187,60 @@ class TrainingConfig:
 
     @property
     def optimiser(self) -> OptimiserSettings:
-        """The optimiser of both networks, the paper's with ``learning_rate`` if set."""
-        opt = self.game_spec.optimiser
-        if self.learning_rate is not None:
-            opt = opt._replace(learning_rate=float(self.learning_rate))
-        return opt
+        """The optimiser of both networks, the game's with ``learning_rate`` if set."""
+        return optimiser_for(self.game_spec, self.learning_rate)
 
     @property
     def generator_kind(self) -> str:
         """``"shift"`` (the parallel lines' one-parameter family) or ``"mlp"``."""
         return "shift" if self.dataset.name == "parallel_lines" else "mlp"
+
+
+@dataclasses.dataclass(frozen=True)
+class CriticConfig:
+    """How a critic is trained against a frozen sample (:mod:`divergences.lab.critics`).
+
+    Frozen and compared by value, so it can be passed around, stored beside a result, and used as
+    the key of compiled training steps. Invalid values raise :class:`ValueError` naming the field.
+    The fields shared with :class:`TrainingConfig` mean the same thing there.
+
+    Attributes:
+      steps: the most training steps; fewer when the estimate plateaus.
+      batch_size: points drawn (with replacement) from each sample per step.
+      critic_hidden: widths of the critic's hidden layers.
+      learning_rate: the step size of the game's optimiser (its paper's optimiser, see
+        :mod:`divergences.lab.training.games`); ``None`` for the paper's step size, which is sized
+        for a critic chasing a moving generator and is slow against a frozen one.
+      eval_every: steps between evaluations (one point of the training curve each).
+      holdout: the fraction of each sample kept aside to evaluate the estimate; 0 evaluates on
+        the training points (see :mod:`divergences.lab.critics`).
+      patience: evaluations without progress before stopping.
+      tol: progress below ``tol`` times the progress made so far counts as none.
+      progress: show a tqdm progress bar.
+      dtype: the networks' float type (``"float32"`` or ``"float64"``).
+
+    Example:
+      >>> from divergences.lab.critics import CriticConfig
+      >>> CriticConfig(steps=500, progress=False).batch_size
+      256
+    """
+
+    steps: int = 2000
+    batch_size: int = 256
+    critic_hidden: tuple[int, ...] = (32, 32)
+    learning_rate: float | None = 1e-3
+    eval_every: int = 100
+    holdout: float = 0.25
+    patience: int = 5
+    tol: float = 1e-2
+    progress: bool = True
+    dtype: str = "float32"
+
+    def __post_init__(self) -> None:
+        if isinstance(self.critic_hidden, list):
+            object.__setattr__(self, "critic_hidden", tuple(self.critic_hidden))
+        _check_shared(self)
+        _positive_int("patience", self.patience)
+        if not (isinstance(self.holdout, int | float) and 0 <= self.holdout < 1):
+            raise ValueError(f"holdout must be a fraction in [0, 1), got {self.holdout!r}")
+        _positive_float("tol", self.tol, allow_zero=True)

@@ -22,7 +22,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
-__all__ = ["MLP", "ShiftGenerator", "batched", "make_mlp", "power_iterate"]
+__all__ = ["MLP", "ShiftGenerator", "batched", "make_critic", "make_mlp", "power_iterate"]
 
 
 def leaky_relu(x: jax.Array) -> jax.Array:
@@ -82,6 +82,46 @@ def make_mlp(
             layer = eqx.nn.SpectralNorm(layer, "weight", key=keys[2 * i + 1])
         layers.append(layer)
     return eqx.nn.make_with_state(MLP)(tuple(layers), scalar_output)
+
+
+def make_critic(
+    key: jax.Array,
+    game: Any,
+    dim: int,
+    hidden: Sequence[int],
+    dtype: Any,
+    *,
+    zero_output: bool = False,
+) -> tuple[MLP, eqx.nn.State]:
+    """The critic of ``game`` (a :class:`~divergences.lab.training.games.Game`) on points of
+    dimension ``dim``: an :class:`MLP` to one scalar, spectrally normalised where the game says,
+    with the game's projection (weight clipping) applied to its initial weights.
+
+    With ``zero_output`` the last layer's weights and bias start at 0, so the critic starts as
+    :math:`f \\equiv 0` and its first updates follow the objective alone (see
+    :mod:`divergences.lab.critics`). Refused for a spectrally normalised critic, whose layers are
+    divided by their largest singular value, 0 for a zero layer.
+    """
+    if zero_output and game.spectral_norm:
+        raise ValueError(
+            "zero_output: a spectrally normalised layer cannot start at 0 (it is divided by its "
+            "largest singular value); use zero_output=False for this game"
+        )
+    net, state = make_mlp(
+        key,
+        (dim, *hidden, 1),
+        spectral_norm=game.spectral_norm,
+        scalar_output=True,
+        dtype=dtype,
+    )
+    if zero_output:
+        last = net.layers[-1]
+        net = eqx.tree_at(
+            lambda n: (n.layers[-1].weight, n.layers[-1].bias),
+            net,
+            (jnp.zeros_like(last.weight), jnp.zeros_like(last.bias)),
+        )
+    return game.project(net), state
 
 
 def power_iterate(net: MLP, state: eqx.nn.State) -> eqx.nn.State:

@@ -32,7 +32,7 @@ Readouts (one row per evaluation, at step 0 and after every ``eval_every`` gener
   sample size. The floor depends only on the data and the sample sizes, so it is computed once
   per run (:func:`noise_floor`) and repeated on every row.
 * ``critic_estimate``: the critic's own estimate on the readout samples
-  (:func:`divergences.lab.training.games.critic_estimate`).
+  (:meth:`divergences.lab.training.games.Game.estimate`).
 * ``modes_covered``, ``high_quality``: for mixtures with known modes, a generated point is of
   high quality when it lies within 3 standard deviations of its nearest mode (VEEGAN); a mode is
   covered when it holds at least a fifth of its expected share of the ``hist_size`` points
@@ -62,13 +62,14 @@ from tqdm import tqdm
 
 import divergences as dv
 from divergences.lab.training.config import TrainingConfig
-from divergences.lab.training.games import (
-    clip_weights,
-    critic_estimate,
-    critic_loss,
-    generator_loss,
+from divergences.lab.training.games import Game
+from divergences.lab.training.networks import (
+    ShiftGenerator,
+    batched,
+    make_critic,
+    make_mlp,
+    power_iterate,
 )
-from divergences.lab.training.networks import ShiftGenerator, batched, make_mlp, power_iterate
 
 __all__ = [
     "COLUMNS",
@@ -77,6 +78,7 @@ __all__ = [
     "Snapshot",
     "TrainingRun",
     "compare",
+    "critic_update",
     "grid_edges",
     "mode_coverage",
     "noise_floor",
@@ -251,16 +253,7 @@ def _setup(config: TrainingConfig) -> _Setup:
         def latent(key: jax.Array, n: int) -> jax.Array:
             return jax.random.normal(key, (n, config.latent_dim), dtype)
 
-    game = config.game_spec
-    critic, state_d = make_mlp(
-        k_d,
-        (ds.dim, *config.critic_hidden, 1),
-        spectral_norm=game.spectral_norm,
-        scalar_output=True,
-        dtype=dtype,
-    )
-    if game.clip:
-        critic = clip_weights(critic, config.clip)
+    critic, state_d = make_critic(k_d, config.game_spec, ds.dim, config.critic_hidden, dtype)
 
     def sample(key: jax.Array, n: int) -> jax.Array:
         return ds.sample(key, n).astype(dtype)
@@ -279,6 +272,37 @@ def _setup(config: TrainingConfig) -> _Setup:
         sample,
         (k_train, k_eval, k_fig),
     )
+
+
+def critic_update(
+    game: Game, opt: optax.GradientTransformation, static: Any
+) -> Callable[..., tuple[Any, Any, Any, jax.Array]]:
+    """One critic update of ``game``, shared by every trainer of the lab: the GAN runs
+    (:func:`train`) and the critics trained against a frozen sample
+    (:mod:`divergences.lab.critics`).
+
+    Returns ``update(params, state, opt_state, real, fake, key) -> (params, state, opt_state,
+    loss)`` for the critic ``eqx.combine(params, static)``: one power iteration of spectral
+    normalisation where the game has it (Miyato et al., Algorithm 1; the loss then uses the
+    updated vectors), one optimiser step on :meth:`Game.critic_loss` over the batch ``real``
+    against ``fake``, and the game's projection (weight clipping).
+    """
+
+    def loss_fn(params: Any, state: Any, real: jax.Array, fake: jax.Array, key: jax.Array) -> Any:
+        net = eqx.combine(params, static)
+        return game.critic_loss(lambda x: net(x, state, inference=True)[0], real, fake, key)
+
+    def update(
+        params: Any, state: Any, opt_state: Any, real: jax.Array, fake: jax.Array, key: jax.Array
+    ) -> tuple[Any, Any, Any, jax.Array]:
+        if game.spectral_norm:  # one power iteration per update, then the loss uses it
+            state = power_iterate(eqx.combine(params, static), state)
+        loss, grads = jax.value_and_grad(loss_fn)(params, state, real, fake, key)
+        updates, opt_state = opt.update(grads, opt_state, params)
+        params = game.project(optax.apply_updates(params, updates))
+        return params, state, opt_state, loss
+
+    return update
 
 
 @functools.lru_cache(maxsize=16)
@@ -302,31 +326,19 @@ def _functions(config: TrainingConfig) -> tuple[Callable[..., Any], Callable[...
         return lambda x: net(x, sd, inference=True)[0]
 
     def d_loss(pd: Any, sd: Any, real: jax.Array, fake: jax.Array, key: jax.Array) -> jax.Array:
-        return critic_loss(
-            game,
-            critic_fn(pd, sd),
-            real,
-            fake,
-            key,
-            gp_weight=config.gp_weight,
-            r1_weight=config.r1_weight,
-        )
+        return game.critic_loss(critic_fn(pd, sd), real, fake, key)
 
     def g_loss(pg: Any, pd: Any, sd: Any, z: jax.Array) -> jax.Array:
-        return generator_loss(game, jax.vmap(critic_fn(pd, sd))(generate(pg, z)))
+        return game.generator_loss(jax.vmap(critic_fn(pd, sd))(generate(pg, z)))
+
+    update = critic_update(game, opt, s.static_d)
 
     def critic_step(carry: Any, key: jax.Array) -> tuple[Any, jax.Array]:
         pg, pd, sd, og, od = carry
         kr, kz, kp = jax.random.split(key, 3)
         real = s.sample(kr, batch)
         fake = generate(pg, s.latent(kz, batch))
-        if game.spectral_norm:  # one power iteration per update, then the loss uses it
-            sd = power_iterate(eqx.combine(pd, s.static_d), sd)
-        loss, grads = jax.value_and_grad(d_loss)(pd, sd, real, fake, kp)
-        updates, od = opt.update(grads, od, pd)
-        pd = optax.apply_updates(pd, updates)
-        if game.clip:
-            pd = clip_weights(pd, config.clip)
+        pd, sd, od, loss = update(pd, sd, od, real, fake, kp)
         return (pg, pd, sd, og, od), loss
 
     def generator_step(carry: Any, key: jax.Array) -> tuple[Any, None]:
@@ -366,7 +378,7 @@ def _functions(config: TrainingConfig) -> tuple[Callable[..., Any], Callable[...
         out["loss_g"], out["grad_norm_g"] = loss_g, optax.tree.norm(grads)
         if config.dataset.dim == 2:
             h = f(jnp.asarray(heat_grid, dtype)).reshape(r, r)
-            out["heat"] = h if game.wasserstein else jax.nn.sigmoid(h)
+            out["heat"] = game.output(h)  # D = sigmoid(v) for a discriminator
         return out
 
     return jax.jit(chunk, static_argnames="length"), jax.jit(probe)
@@ -446,7 +458,9 @@ def _readout_row(
     row = {"step": float(step), **floor}
     row["w1"] = float(dv.w1_primal(h["fake"], h["real_a"]).value)
     row["js_grid"], row["kl_grid"] = _grid_divergences(config, h["real_h"], h["fake_h"])
-    row["critic_estimate"] = critic_estimate(config.game_spec, h["real_out"], h["fake_out"])
+    row["critic_estimate"] = float(
+        config.game_spec.estimate(jnp.asarray(h["real_out"]), jnp.asarray(h["fake_out"]))
+    )
     ds = config.dataset
     if ds.modes is not None and ds.mode_std is not None:
         covered, share = mode_coverage(h["fake_h"], ds.modes, ds.mode_std)
@@ -566,7 +580,8 @@ def compare(
     config: TrainingConfig, games: Sequence[str] | None = None, *, progress: bool = True
 ) -> dict[str, TrainingRun]:
     """Every game (or ``games``) on the configuration's data with its seed and step count;
-    each game with its own paper's optimiser and critic steps."""
+    each game with its default optimiser and critic steps (see
+    :mod:`divergences.lab.training.games`)."""
     from divergences.lab.training.games import GAMES
 
     names = list(GAMES) if games is None else list(games)

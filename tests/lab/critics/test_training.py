@@ -2,6 +2,7 @@
 
 import dataclasses
 
+import jax
 import numpy as np
 import pytest
 from hypothesis import given
@@ -15,7 +16,9 @@ pytestmark = pytest.mark.training
 
 RNG = np.random.default_rng(0)
 X, Y = RNG.normal(0, 1, 256), RNG.normal(3, 1, 256)
-SMALL = critics.CriticConfig(steps=200, progress=False, hidden=(8,), batch_size=64, eval_every=50)
+SMALL = critics.CriticConfig(
+    steps=200, progress=False, critic_hidden=(8,), batch_size=64, eval_every=50
+)
 
 
 def test_same_key_same_result_and_other_key_differs():
@@ -23,9 +26,10 @@ def test_same_key_same_result_and_other_key_differs():
     b = critics.train_wgan_critic(X, Y, key=3, config=SMALL)
     c = critics.train_wgan_critic(X, Y, key=4, config=SMALL)
     np.testing.assert_array_equal(np.asarray(a.curve), np.asarray(b.curve))
-    for (wa, ba), (wb, bb) in zip(a.params, b.params, strict=True):
+    leaves_a, leaves_b = (jax.tree_util.tree_leaves(f.network) for f in (a, b))
+    assert len(leaves_a) == 4  # two layers, each a weight and a bias
+    for wa, wb in zip(leaves_a, leaves_b, strict=True):
         np.testing.assert_array_equal(np.asarray(wa), np.asarray(wb))
-        np.testing.assert_array_equal(np.asarray(ba), np.asarray(bb))
     assert not np.array_equal(np.asarray(a.curve), np.asarray(c.curve))
 
 
@@ -74,14 +78,17 @@ def test_early_stop_on_an_easy_problem():
         ({"y": np.ones((5, 3))}, "same dimension"),
         ({"steps": 0}, "steps must be a positive integer"),
         ({"holdout": 1.0}, "holdout must be a fraction"),
-        ({"hidden": (0,)}, "hidden must be"),
+        ({"critic_hidden": (0,)}, "critic_hidden must be a tuple of positive integers"),
+        ({"learning_rate": 0.0}, "learning_rate must be a finite number > 0"),
+        ({"dtype": "float16"}, "dtype must be"),
         ({"constraint": "lipschitz"}, "constraint must be one of"),
         ({"clip": 0.0}, "clip must be > 0"),
         ({"x": np.ones(1)}, "too few to hold out"),
     ],
 )
 def test_bad_input_names_the_argument(kwargs, match):
-    config_fields = {k: v for k, v in kwargs.items() if k in ("steps", "holdout", "hidden")}
+    names = ("steps", "holdout", "critic_hidden", "learning_rate", "dtype")
+    config_fields = {k: v for k, v in kwargs.items() if k in names}
     others = {k: v for k, v in kwargs.items() if k not in config_fields}
     args = {"x": X, "y": Y, **others}
     with pytest.raises(ValueError, match=match):
@@ -90,18 +97,20 @@ def test_bad_input_names_the_argument(kwargs, match):
 
 
 def test_equal_configurations_reuse_the_compiled_steps():
-    # The objective and the configuration are frozen and compared by value: a second trainer
-    # call with equal ones (built anew) finds the steps jax.jit compiled for the first.
-    from divergences.lab.critics._training import _chunk
+    # The game and the configuration are frozen and compared by value: a second trainer call
+    # with equal ones (built anew) finds the steps compiled for the first.
+    from divergences.lab.critics._training import _compiled
 
     critics.train_wgan_critic(X, Y, key=1, config=SMALL)
-    compiled = _chunk._cache_size()
+    built = _compiled.cache_info().currsize
     again = critics.CriticConfig(
-        steps=200, progress=False, hidden=(8,), batch_size=64, eval_every=50
+        steps=200, progress=False, critic_hidden=(8,), batch_size=64, eval_every=50
     )
     critics.train_wgan_critic(X, Y, key=2, config=again)
     assert again == SMALL and again is not SMALL
-    assert _chunk._cache_size() == compiled
+    assert _compiled.cache_info().currsize == built
+    _, chunk = _compiled(critics.trainers.wgan_game("gradient_penalty"), SMALL, 1)
+    assert chunk._cache_size() == 1  # one compilation served both calls
 
 
 def test_fgan_refuses_a_generator_outside_the_table():

@@ -1,0 +1,128 @@
+"""The games: each loss against its formula, the estimates of two games that must agree, the
+constraints' penalties on critics whose gradients are known, the projection."""
+
+import math
+
+import jax
+import jax.numpy as jnp
+import mpmath
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from divergences.lab.training import TrainingConfig
+from divergences.lab.training import games as G
+from divergences.testing import tolerance
+
+pytestmark = pytest.mark.training
+
+OUTPUTS = st.lists(st.floats(-30.0, 30.0), min_size=1, max_size=8).map(
+    lambda v: jnp.asarray(v, jnp.float64)
+)
+
+
+def _mean_log_sigmoid(v):
+    """E log sigmoid(v) in 50-digit arithmetic (mpmath), the reference of the softplus forms."""
+    with mpmath.workdps(50):
+        return float(
+            mpmath.fsum(-mpmath.log1p(mpmath.exp(-mpmath.mpf(float(t)))) for t in v) / len(v)
+        )
+
+
+@given(OUTPUTS, OUTPUTS)
+def test_discriminator_losses_are_the_cross_entropies(fr, ff):
+    game = G.GAMES["nsgan"]
+    log_d_real, log_d_fake = _mean_log_sigmoid(fr), _mean_log_sigmoid(ff)
+    log_1m_d_fake = _mean_log_sigmoid(-ff)  # log(1 - sigmoid(v)) = log sigmoid(-v)
+    value = log_d_real + log_1m_d_fake
+    loss = game.critic_loss(lambda x: x[0], fr[:, None], ff[:, None], jax.random.key(0))
+    np.testing.assert_allclose(loss, -value, **tolerance("float64"))
+    np.testing.assert_allclose(
+        game.estimate(fr, ff), (value + math.log(4)) / 2, **tolerance("float64")
+    )
+    np.testing.assert_allclose(
+        G.GAMES["gan"].generator_loss(ff), log_1m_d_fake, **tolerance("float64")
+    )
+    np.testing.assert_allclose(game.generator_loss(ff), -log_d_fake, **tolerance("float64"))
+
+
+@given(OUTPUTS, OUTPUTS)
+def test_fgan_gan_generator_estimates_twice_the_discriminators_js_minus_log4(fr, ff):
+    # Two games, one quantity: the f-GAN bound with the GAN generator is 2 JS-hat - log 4.
+    fgan = G.FGAN_GAMES["fgan-gan"].estimate(fr, ff)
+    js = G.GAMES["nsgan"].estimate(fr, ff)
+    np.testing.assert_allclose(fgan, 2 * js - math.log(4), rtol=1e-12, atol=1e-12)
+
+
+@given(OUTPUTS, OUTPUTS)
+def test_wasserstein_losses(fr, ff):
+    game = G.GAMES["wgan-clip"]
+    gap = jnp.mean(fr) - jnp.mean(ff)
+    assert game.estimate(fr, ff) == gap
+    assert game.objective.critic_loss(fr, ff) == -gap
+    assert game.generator_loss(ff) == -jnp.mean(ff)
+
+
+@pytest.mark.parametrize("slope", [0.0, 0.5, 1.0, 3.0])
+def test_penalties_of_a_linear_critic(slope):
+    # f(x) = s . x has gradient s everywhere: GP = lambda (|s| - 1)^2, R1 = gamma / 2 |s|^2.
+    s = jnp.asarray([slope, 0.0], jnp.float64)
+    rng = np.random.default_rng(0)
+    real, fake = jnp.asarray(rng.normal(size=(16, 2))), jnp.asarray(rng.normal(size=(16, 2)))
+
+    def f(x):
+        return x @ s
+
+    gp = G.GradientPenalty(10.0).penalty(f, real, fake, jax.random.key(1))
+    np.testing.assert_allclose(gp, 10.0 * (slope - 1.0) ** 2, **tolerance("float64"))
+    r1 = G.R1Penalty(4.0).penalty(f, real, fake, jax.random.key(1))
+    np.testing.assert_allclose(r1, 2.0 * slope**2, **tolerance("float64"))
+
+
+def test_gradient_penalty_gradient_is_finite_at_a_flat_critic():
+    # A constant critic has a zero gradient, where the norm's derivative is taken as 0.
+    real, fake = jnp.ones((4, 2)), jnp.zeros((4, 2))
+
+    def penalty(w):
+        return G.GradientPenalty(10.0).penalty(
+            lambda x: w * jnp.sum(x * 0.0), real, fake, jax.random.key(0)
+        )
+
+    g = jax.grad(penalty)(jnp.float64(1.0))
+    assert bool(jnp.isfinite(g))
+
+
+@given(st.floats(1e-4, 1.0))
+def test_weight_clip_projects_every_leaf_into_the_box(bound):
+    tree = {"w": jnp.linspace(-2, 2, 9), "b": (jnp.asarray([5.0, -0.0]),)}
+    out = G.WeightClip(bound).project(tree)
+    for a, b in zip(jax.tree_util.tree_leaves(tree), jax.tree_util.tree_leaves(out), strict=True):
+        np.testing.assert_array_equal(b, jnp.clip(a, -bound, bound))
+
+
+def test_game_tables_and_the_configurations_constants():
+    assert G.WGAN_SN.spectral_norm and G.WGAN_SN.wasserstein
+    assert G.FGAN_GAMES["fgan-kl"].objective == G.FGan("KL")
+    assert set(G.FGAN_GAMES) == {
+        "fgan-kl",
+        "fgan-reverse-kl",
+        "fgan-pearson-chi2",
+        "fgan-neyman-chi2",
+        "fgan-squared-hellinger",
+        "fgan-jensen-shannon",
+        "fgan-gan",
+        "fgan-total-variation",
+    }
+    with pytest.raises(ValueError, match="generator must be one of"):
+        G.FGan("my KL")
+    with pytest.raises(ValueError, match="clip must be > 0"):
+        G.WeightClip(0.0)
+    # The paper's constants live in the game; a configuration's value replaces them.
+    assert TrainingConfig(game="wgan-clip").game_spec.constraint == G.WeightClip(0.01)
+    assert TrainingConfig(game="wgan-clip", clip=0.05).game_spec.constraint == G.WeightClip(0.05)
+    assert TrainingConfig(game="wgan-gp", gp_weight=1.0).game_spec.constraint == (
+        G.GradientPenalty(1.0)
+    )
+    assert TrainingConfig(game="r1").game_spec.constraint == G.R1Penalty(10.0)
+    assert TrainingConfig(game="r1", gp_weight=1.0).game_spec == G.GAMES["r1"]

@@ -1,0 +1,74 @@
+"""The lab's one network module: spectral normalisation by power iteration against the SVD."""
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from divergences.lab.training import games as G
+from divergences.lab.training.networks import make_critic, power_iterate
+from divergences.testing import tolerance
+
+pytestmark = pytest.mark.training
+
+
+def _converged(key, dim, hidden, steps=300):
+    net, state = make_critic(key, G.WGAN_SN, dim, hidden, jnp.float64)
+    step = jax.jit(power_iterate)
+    for _ in range(steps):
+        state = step(net, state)
+    return net, state
+
+
+def test_spectral_norm_layers_have_unit_norm_after_power_iteration():
+    net, state = _converged(jax.random.key(0), 3, (7, 5))
+    for layer in net.layers:
+        w = np.asarray(layer.layer.weight)
+        # The normalised weight W / sigma-hat: sigma-hat against the SVD's largest value.
+        sigma = np.linalg.svd(w, compute_uv=False)[0]
+        u, v = state.get(layer.uv_index)
+        sigma_hat = float(u @ w @ v)
+        np.testing.assert_allclose(sigma_hat, sigma, **tolerance("power_iteration"))
+
+
+def test_spectral_norm_critic_is_1_lipschitz():
+    net, state = _converged(jax.random.key(1), 2, (16, 16))
+    x = jax.random.normal(jax.random.key(2), (256, 2), jnp.float64)
+    grads = jax.vmap(jax.grad(lambda z: net(z, state, inference=True)[0]))(x)
+    assert float(jnp.max(jnp.linalg.norm(grads, axis=-1))) <= 1 + 1e-8
+
+
+def test_weight_clip_game_clips_the_initial_critic():
+    net, _ = make_critic(jax.random.key(0), G.GAMES["wgan-clip"], 2, (8,), jnp.float32)
+    leaves = jax.tree_util.tree_leaves(eqx.filter(net, eqx.is_inexact_array))
+    assert max(float(jnp.max(jnp.abs(a))) for a in leaves) <= 0.01
+
+
+def test_zero_output_critic_is_zero_and_its_penalty_gradient_vanishes():
+    game = G.GAMES["wgan-gp"]
+    net, _ = make_critic(jax.random.key(0), game, 1, (8, 8), jnp.float64, zero_output=True)
+    params, static = eqx.partition(net, eqx.is_inexact_array)
+    x = jax.random.normal(jax.random.key(1), (32, 1), jnp.float64)
+    y = x + 2.0
+
+    def penalty(p):
+        n = eqx.combine(p, static)
+        return game.constraint.penalty(lambda z: n(z, None)[0], x, y, jax.random.key(2))
+
+    def gap(p):
+        f = jax.vmap(lambda z: eqx.combine(p, static)(z, None)[0])
+        return jnp.mean(f(x)) - jnp.mean(f(y))
+
+    assert float(jnp.max(jnp.abs(jax.vmap(lambda z: net(z, None)[0])(x)))) == 0.0
+    # f == 0: the penalty is lambda and its gradient 0; the hidden layers are random, so the
+    # objective's gradient is not, and the first update follows it alone.
+    assert float(penalty(params)) == pytest.approx(10.0)
+    for leaf in jax.tree_util.tree_leaves(jax.grad(penalty)(params)):
+        assert float(jnp.max(jnp.abs(leaf))) == 0.0
+    assert float(jnp.max(jnp.abs(jax.grad(gap)(params).layers[-1].weight))) > 0
+
+
+def test_zero_output_is_refused_under_spectral_normalisation():
+    with pytest.raises(ValueError, match="zero_output"):
+        make_critic(jax.random.key(0), G.WGAN_SN, 2, (8,), jnp.float32, zero_output=True)
