@@ -118,11 +118,13 @@ def test_game_tables_and_the_configurations_constants():
         G.FGan("my KL")
     with pytest.raises(ValueError, match="clip must be > 0"):
         G.WeightClip(0.0)
-    # The paper's constants live in the game; a configuration's value replaces them.
+    # The games' constants live in the game (R1's 0.1 is the lab's, not the paper's 10); a
+    # configuration's value replaces them.
     assert TrainingConfig(game="wgan-clip").game_spec.constraint == G.WeightClip(0.01)
     assert TrainingConfig(game="wgan-clip", clip=0.05).game_spec.constraint == G.WeightClip(0.05)
     assert TrainingConfig(game="wgan-gp", gp_weight=1.0).game_spec.constraint == (
         G.GradientPenalty(1.0)
     )
-    assert TrainingConfig(game="r1").game_spec.constraint == G.R1Penalty(10.0)
+    assert TrainingConfig(game="r1").game_spec.constraint == G.R1Penalty(0.1)
+    assert TrainingConfig(game="r1", r1_weight=10.0).game_spec.constraint == G.R1Penalty(10.0)
     assert TrainingConfig(game="r1", gp_weight=1.0).game_spec == G.GAMES["r1"]
