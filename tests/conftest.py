@@ -24,12 +24,25 @@ def dtype(request: pytest.FixtureRequest) -> type:
     return request.param
 
 
-@pytest.fixture(scope="session")
-def proof_results(tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path:
-    """A folder of this test run, shared by its pytest-xdist workers, where each proof step that
-    held leaves its result (:mod:`divergences.testing.recorded`) for the docs build to show."""
+def _session_folder(tmp_path_factory: pytest.TempPathFactory, name: str) -> pathlib.Path:
+    """A folder of this test run shared by its pytest-xdist workers (one per run of the workers,
+    beside their own temporary folders), or of this process when it runs alone."""
     base = tmp_path_factory.getbasetemp()
     run = os.environ.get("PYTEST_XDIST_TESTRUNUID")  # set for the workers of one xdist run
-    folder = base.parent / f"proof-results-{run}" if run else base / "proof-results"
+    folder = base.parent / f"{name}-{run}" if run else base / name
     folder.mkdir(exist_ok=True)
     return folder
+
+
+@pytest.fixture(scope="session")
+def proof_results(tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path:
+    """A folder where each proof step that held leaves its result
+    (:mod:`divergences.testing.recorded`) for the docs build of this run to show."""
+    return _session_folder(tmp_path_factory, "proof-results")
+
+
+@pytest.fixture(scope="session")
+def executed_notebooks(tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path:
+    """A folder where each teaching notebook that ran without an error is left executed, with
+    its outputs (``tests/test_notebooks.py``), for the docs build of this run to show."""
+    return _session_folder(tmp_path_factory, "executed-notebooks")

@@ -71,6 +71,7 @@ def _extensions(target: Path) -> list[Path]:
     return sorted((target / "divergences" / "wasserstein").glob("_ot_native.*"))
 
 
+@pytest.mark.slow  # builds the sdist and pip-installs it (one a C++ compile)
 def test_sdist_carries_the_cpp_and_installs_with_a_compiler(sdist, tmp_path):
     with tarfile.open(sdist) as tar:
         names = {Path(name).name for name in tar.getnames() if "/_native/" in name}
@@ -89,6 +90,7 @@ def test_sdist_carries_the_cpp_and_installs_with_a_compiler(sdist, tmp_path):
     assert f"loaded {ext}" in smoke.stdout
 
 
+@pytest.mark.slow
 def test_build_native_0_installs_without_the_extension(sdist, tmp_path):
     proc = _install(sdist, tmp_path / "site", DIVERGENCES_BUILD_NATIVE="0")
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -96,6 +98,7 @@ def test_build_native_0_installs_without_the_extension(sdist, tmp_path):
     assert (tmp_path / "site" / "divergences" / "wasserstein" / "primal.py").exists()
 
 
+@pytest.mark.slow
 def test_a_failed_compile_warns_and_installs_without_the_extension(sdist, tmp_path):
     proc = _install(sdist, tmp_path / "site", CC="false", CXX="false")
     assert proc.returncode == 0, proc.stdout + proc.stderr

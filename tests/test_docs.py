@@ -5,8 +5,10 @@ functions that this test calls in turn, reporting every one that fails. (One tes
 one per check: pytest-xdist would hand the checks to different workers, each building the site
 again; its ``loadgroup`` mode, which would keep them together, does not group tests under
 pytest 9.2.) The build has no time-out: a loaded machine is slow, not wrong. It runs in a fresh
-output folder, so the notebooks are executed (jupyter-cache keeps their outputs beside that
-folder, outside the repository).
+output folder, outside the repository, with a fresh jupyter-cache beside it (where
+``nb_execution_mode = "cache"`` looks for executed notebooks): the notebooks this session has run
+already (``tests/test_notebooks.py``) are put in that cache first, and the build executes the
+others.
 """
 
 from __future__ import annotations
@@ -19,7 +21,10 @@ import re
 import subprocess
 import sys
 
+import nbformat
 import pytest
+from jupyter_cache import get_cache
+from jupyter_cache.base import CacheBundleIn
 
 import divergences as dv
 
@@ -74,17 +79,36 @@ def _snapshot() -> dict[str, float]:
     return out
 
 
-def _build(out: pathlib.Path, proof_results: pathlib.Path) -> Built:
+def _reuse_executed_notebooks(out: pathlib.Path, executed: pathlib.Path) -> None:
+    """Puts the notebooks in ``executed`` into the jupyter-cache that the build of ``out`` reads
+    (``.jupyter_cache`` beside it, myst-nb's default). The cache matches a notebook by its code
+    cells: one whose source has changed since it ran is executed by the build."""
+    cache = get_cache(out.parent / ".jupyter_cache")
+    for path in sorted(executed.glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        source = ROOT / "docs" / "notebooks" / path.name
+        cache.cache_notebook_bundle(
+            CacheBundleIn(nb, str(source), data={"executed_by": "tests/test_notebooks.py"}),
+            check_validity=False,
+            overwrite=True,
+        )
+
+
+def _build(out: pathlib.Path, proof_results: pathlib.Path, executed: pathlib.Path) -> Built:
     """Builds the site into ``out`` (warnings are errors) and snapshots the repository around it.
 
     The proof catalogue shows the results of the proof steps this session has already run
-    (``tests/lab/test_proofs.py`` records them in ``proof_results``) and runs the others."""
+    (``tests/lab/test_proofs.py`` records them in ``proof_results``) and runs the others; the
+    notebooks that ran in this session (``tests/test_notebooks.py``) are shown as they ran there,
+    with the training runs they left for the training page, and the others are executed."""
+    _reuse_executed_notebooks(out, executed)
     before = _snapshot()
     env = {
         **os.environ,
         "PYTHONPATH": str(ROOT),
         "MPLBACKEND": "Agg",
         "DV_PROOF_RESULTS": str(proof_results),
+        "DV_TRAINING_RUNS": str(executed),
     }
     command = [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html"]
     result = subprocess.run(
@@ -252,9 +276,9 @@ CHECKS = (
 
 
 def test_docs_site_builds_and_holds_every_check(
-    tmp_path: pathlib.Path, proof_results: pathlib.Path
+    tmp_path: pathlib.Path, proof_results: pathlib.Path, executed_notebooks: pathlib.Path
 ) -> None:
-    built = _build(tmp_path / "html", proof_results)
+    built = _build(tmp_path / "html", proof_results, executed_notebooks)
     failures = []
     for check in CHECKS:
         try:

@@ -20,6 +20,10 @@ Profiles (``HYPOTHESIS_PROFILE`` chooses one; :func:`load_profile` loads it):
 * ``dev``: 100 random examples per property.
 * ``thorough``: 2000 random examples per property, for a long adversarial run.
 
+A property whose every example is expensive (several LP solves) draws fewer examples than the
+profile's count with ``@at_most(30)``: 30 under ``ci``, and the profile's own count where that is
+smaller (10 under ``check``), never more than the profile asks for.
+
 A user who loads a profile of their own (``hypothesis.settings.load_profile``) keeps it: the
 proof framework only adds ``deadline=None`` to the settings in force.
 """
@@ -30,7 +34,7 @@ import os
 
 from hypothesis import HealthCheck, settings
 
-__all__ = ["PROFILES", "load_profile", "register_profiles"]
+__all__ = ["PROFILES", "at_most", "load_profile", "register_profiles"]
 
 #: The profile names this module registers.
 PROFILES = ("ci", "check", "stress", "dev", "thorough")
@@ -74,3 +78,10 @@ def load_profile(name: str | None = None) -> str:
         ) from exc
     settings.load_profile(chosen)
     return chosen
+
+
+def at_most(n: int) -> settings:
+    """Settings drawing ``n`` examples, or the loaded profile's count where that is smaller (the
+    settings in force when the test module is imported): ``@at_most(30)`` on a property whose
+    examples are expensive."""
+    return settings(max_examples=min(n, settings().max_examples))

@@ -4,6 +4,10 @@ The test session runs every step of the lectures' proofs; the documentation site
 steps with their results. When the site is built within the session (``tests/test_docs.py``), each
 step that held in a test leaves its numbers in a folder, and the build shows them instead of
 running the step again. Only steps that held are recorded: a step without a record runs.
+
+Training runs of the lab are recorded the same way (:func:`record_run`): the teaching notebooks
+that the session executes leave the runs they trained, and the site's training page shows the run
+of its configuration from there (runs of one configuration on one machine are bit-identical).
 """
 
 from __future__ import annotations
@@ -12,9 +16,10 @@ import hashlib
 import json
 import os
 import pathlib
-from typing import TypedDict
+import pickle
+from typing import Any, TypedDict
 
-__all__ = ["Recorded", "record", "recorded"]
+__all__ = ["Recorded", "record", "record_run", "recorded", "recorded_run"]
 
 
 class Recorded(TypedDict):
@@ -54,3 +59,26 @@ def recorded(folder: str | os.PathLike[str], proof: str, step: str) -> Recorded 
         tolerance=float(data["tolerance"]),
         seconds=float(data["seconds"]),
     )
+
+
+def _run_path(folder: str | os.PathLike[str], config: Any) -> pathlib.Path:
+    digest = hashlib.sha256(f"training run\0{config!r}".encode()).hexdigest()[:32]
+    return pathlib.Path(folder) / f"run-{digest}.pickle"
+
+
+def record_run(folder: str | os.PathLike[str], run: Any) -> None:
+    """Writes a finished training run (a ``TrainingRun`` of the lab, keyed on its ``config``) into
+    ``folder``, atomically."""
+    path = _run_path(folder, run.config)
+    partial = path.with_suffix(f".{os.getpid()}.tmp")
+    partial.write_bytes(pickle.dumps(run))
+    partial.replace(path)
+
+
+def recorded_run(folder: str | os.PathLike[str], config: Any) -> Any | None:
+    """The training run of ``config`` recorded in ``folder`` by this test session, or None."""
+    path = _run_path(folder, config)
+    if not path.is_file():
+        return None
+    run = pickle.loads(path.read_bytes())  # written by record_run in this session's folder
+    return run if run.config == config else None

@@ -12,7 +12,8 @@
 * the directive ``dv-run`` runs a ``divergences`` command while building and shows its output,
   failing the build when the exit status is not the one the page promises.
 * :func:`training_run` trains one configuration of the training lab once per build (the plots of
-  a page share it), and the directive ``dv-training-gif`` writes that run's animation into the
+  a page share it), or, within a test session whose notebooks have trained that configuration
+  already (``DV_TRAINING_RUNS`` names the folder of their runs), shows that run; and the directive ``dv-training-gif`` writes that run's animation into the
   build's ``_static`` folder (never into the source tree) and shows it.
 """
 
@@ -403,12 +404,16 @@ class RunCommand(Directive):
 
 @functools.lru_cache(maxsize=4)
 def training_run(data: str, game: str, steps: int, seed: int = 0) -> Any:
-    """One training run of the lab, shared by the figures of a page (built once per build); read
-    out every 150 steps, so that a short run's figures and animation have a point per 150 steps."""
+    """One training run of the lab, shared by the figures of a page (built once per build, or
+    recorded by the test session that builds the site); read out every 150 steps, so that a
+    short run's figures and animation have a point per 150 steps."""
     from divergences.lab.training import TrainingConfig, train
+    from divergences.testing.recorded import recorded_run
 
     config = TrainingConfig(data=data, game=game, steps=steps, seed=seed, eval_every=150)
-    return train(config, progress=False)
+    folder = os.environ.get("DV_TRAINING_RUNS")
+    run = recorded_run(folder, config) if folder else None
+    return run if run is not None else train(config, progress=False)
 
 
 def show(fig: Any) -> None:

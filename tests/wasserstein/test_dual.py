@@ -9,13 +9,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from scipy.spatial.distance import cdist
 
 import divergences as dv
 from divergences.testing import tolerance
 from divergences.testing.measures import measure_pairs, points, power_of_two_exponents
+from divergences.testing.profiles import at_most
 from divergences.testing.reference import central_difference, highs_primal, pot_value
 from divergences.wasserstein import dual as dual_module
 from divergences.wasserstein._host import sparse as _sparse
@@ -55,7 +56,7 @@ def _kr_objective(dual, a, b):
     return a @ f[:n] - b @ f[n:]
 
 
-@settings(max_examples=30)  # three LPs per example, one of them the quadratic KR LP
+@at_most(30)  # three LPs per example, one of them the quadratic KR LP
 @given(measure_pairs())
 def test_strong_duality_two_solvers(pair):
     x, y, a, b = pair
@@ -74,7 +75,7 @@ def test_strong_duality_two_solvers(pair):
 
 
 @pytest.mark.parametrize("metric", ["cityblock", "chebyshev"])
-@settings(max_examples=30)  # as above, per metric
+@at_most(30)  # as above, per metric
 @given(pair=measure_pairs(dims=(2,)))
 def test_strong_duality_other_metrics(metric, pair):
     x, y, a, b = pair
@@ -285,7 +286,7 @@ def test_blockwise_host_path_on_a_larger_problem(metric):
 
 
 @pytest.mark.native
-@settings(max_examples=25)  # the sparse solver's own property test draws the full budget
+@at_most(25)  # the sparse solver's own property test draws the full budget
 @given(measure_pairs(dims=(1, 2, 3)))
 def test_sparse_equals_dense_and_pot(pair):
     x, y, a, b = pair
@@ -382,7 +383,7 @@ def test_sparse_never_runs_the_quadratic_check(monkeypatch):
     assert 0.0 <= float(dual.lipschitz_violation) <= 64 * np.finfo(np.float64).eps
 
 
-@settings(max_examples=30)
+@at_most(30)
 @given(st.integers(1, 40), st.sampled_from([1, 2, 3]), st.integers(0, 2**32 - 1), st.booleans())
 def test_violation_by_nearest_neighbours_equals_all_pairs(count, d, seed, gridded):
     # Any values, 1-Lipschitz or not: max_k f_k - min_l (c_kl + f_l) is the all-pairs maximum.
@@ -511,7 +512,7 @@ def _check_potential(dual, z, n, metric="euclidean"):
 
 
 @pytest.mark.parametrize("method", ALL_METHOD_PARAMS)
-@settings(max_examples=25)  # three methods, each a full solve per example
+@at_most(25)  # three methods, each a full solve per example
 @given(pair=measure_pairs(dims=(1, 2, 3)), z=st.integers(1, 3).flatmap(lambda q: points(q, 3)))
 def test_potential_at_new_points_equals_brute_force(method, pair, z):
     x, y, a, b = pair
@@ -560,7 +561,7 @@ def test_parallel_lines_potential_extends_linearly():
 
 
 @given(pair=measure_pairs(dims=(2,)), k=power_of_two_exponents)
-@settings(max_examples=20)
+@at_most(20)
 def test_potential_scales_exactly_with_the_points(pair, k):
     x, y, a, b = pair
     z = np.array([[0.3, -2.0], [5.0, 1.0]])

@@ -9,11 +9,12 @@ from __future__ import annotations
 import numpy as np
 import ot
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 import divergences as dv
 from divergences.testing import tolerance
+from divergences.testing.profiles import at_most
 
 pytestmark = [pytest.mark.native, pytest.mark.fuzz]
 
@@ -52,7 +53,7 @@ def _points(rng: np.random.Generator, n: int, d: int, layout: str, base: np.ndar
     return base[rng.integers(0, base.shape[0], n)]  # duplicates of a few sites
 
 
-@settings(max_examples=30)
+@at_most(30)
 @given(
     n=st.integers(1, 600),
     m=st.integers(1, 600),

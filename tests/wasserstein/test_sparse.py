@@ -8,13 +8,14 @@ import jax
 import numpy as np
 import ot
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from scipy.spatial.distance import cdist
 
 import divergences as dv
 from divergences.testing import tolerance
 from divergences.testing.measures import measure_pairs
+from divergences.testing.profiles import at_most
 from divergences.wasserstein._host import sparse as _sparse
 from divergences.wasserstein._host.sparse import kr_potential_host, solve_sparse_host
 from divergences.wasserstein._results import Status
@@ -324,7 +325,7 @@ def test_early_stop_under_jit_is_nan_and_a_checked_solver_error():
 # ------------------------------------------------------------------------------ pricing
 
 
-@settings(max_examples=30)
+@at_most(30)
 @given(
     st.integers(1, 60),
     st.integers(1, 60),
@@ -347,7 +348,7 @@ def test_pricing_oracle_equals_brute_force(n_sites, n_queries, d, seed, gridded)
     np.testing.assert_array_equal(picked, np.sort(brute, axis=1)[:, :k])
 
 
-@settings(max_examples=30)
+@at_most(30)
 @given(
     st.integers(20, 400),
     st.sampled_from([1, 2, 3]),
