@@ -36,13 +36,18 @@ def _path(folder: str | os.PathLike[str], proof: str, step: str) -> pathlib.Path
     return pathlib.Path(folder) / f"{digest}.json"
 
 
+def _write_atomically(path: pathlib.Path, data: bytes) -> None:
+    """Writes ``data`` to ``path`` so that a reader in another process sees all of it or none."""
+    partial = path.with_suffix(f".{os.getpid()}.tmp")
+    partial.write_bytes(data)
+    partial.replace(path)
+
+
 def record(folder: str | os.PathLike[str], proof: str, step: str, result: Recorded) -> None:
     """Writes the result of ``step`` of ``proof`` into ``folder`` (atomically: a reader in another
     process sees the whole record or none)."""
-    path = _path(folder, proof, step)
-    partial = path.with_suffix(f".{os.getpid()}.tmp")
-    partial.write_text(json.dumps({"proof": proof, "step": step, **result}))
-    partial.replace(path)
+    data = json.dumps({"proof": proof, "step": step, **result}).encode()
+    _write_atomically(_path(folder, proof, step), data)
 
 
 def recorded(folder: str | os.PathLike[str], proof: str, step: str) -> Recorded | None:
@@ -50,7 +55,7 @@ def recorded(folder: str | os.PathLike[str], proof: str, step: str) -> Recorded 
     path = _path(folder, proof, step)
     if not path.is_file():
         return None
-    data = json.loads(path.read_text())
+    data = json.loads(path.read_bytes())
     if data.get("proof") != proof or data.get("step") != step:
         return None
     return Recorded(
@@ -69,10 +74,7 @@ def _run_path(folder: str | os.PathLike[str], config: Any) -> pathlib.Path:
 def record_run(folder: str | os.PathLike[str], run: Any) -> None:
     """Writes a finished training run (a ``TrainingRun`` of the lab, keyed on its ``config``) into
     ``folder``, atomically."""
-    path = _run_path(folder, run.config)
-    partial = path.with_suffix(f".{os.getpid()}.tmp")
-    partial.write_bytes(pickle.dumps(run))
-    partial.replace(path)
+    _write_atomically(_run_path(folder, run.config), pickle.dumps(run))
 
 
 def recorded_run(folder: str | os.PathLike[str], config: Any) -> Any | None:

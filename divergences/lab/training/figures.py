@@ -29,6 +29,7 @@ __all__ = [
     "figure_readouts",
     "figure_snapshots",
     "gif_frame",
+    "png_bytes",
     "save_gif",
 ]
 
@@ -290,6 +291,14 @@ def gif_frame(run: TrainingRun, k: int, *, vlim: tuple[float, float] | None = No
     return fig
 
 
+def png_bytes(fig: Figure, *, dpi: int = 72) -> bytes:
+    """The figure drawn as a PNG, in memory (a figure built without pyplot gets an Agg canvas)."""
+    FigureCanvasAgg(fig)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    return buf.getvalue()
+
+
 def save_gif(
     run: TrainingRun, path: str | pathlib.Path, *, frame_ms: int = 200, dpi: int = 72
 ) -> pathlib.Path:
@@ -301,12 +310,8 @@ def save_gif(
     vlim = _heat_limits(run, run.snapshots)
     frames = []
     for k in range(len(run.snapshots)):
-        fig = gif_frame(run, k, vlim=vlim)
-        FigureCanvasAgg(fig)
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=dpi)
-        buf.seek(0)
-        frames.append(Image.open(buf).convert("P", palette=Image.Palette.ADAPTIVE))
+        png = io.BytesIO(png_bytes(gif_frame(run, k, vlim=vlim), dpi=dpi))
+        frames.append(Image.open(png).convert("P", palette=Image.Palette.ADAPTIVE))
     frames[0].save(path, save_all=True, append_images=frames[1:], duration=frame_ms, loop=0)
     return path
 

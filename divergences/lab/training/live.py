@@ -28,14 +28,10 @@ Example (in a notebook)::
 
 from __future__ import annotations
 
-import io
 import os
 import sys
 import time
 from typing import Any
-
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 
 from divergences.lab.training import figures
 from divergences.lab.training.config import TrainingConfig
@@ -59,13 +55,6 @@ def display_mode() -> str:
     if shell is None or not hasattr(shell, "kernel"):
         return "none"
     return "static" if os.environ.get(ENV_VAR, "1") == "0" else "live"
-
-
-def _png(fig: Figure, dpi: int) -> bytes:
-    FigureCanvasAgg(fig)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi)
-    return buf.getvalue()
 
 
 def _status(run: TrainingRun, *, interrupted: bool = False, done: bool = False) -> str:
@@ -111,8 +100,8 @@ class LiveView:
                     ax.set_xlim(0, run.config.steps)
         objects = [
             Pretty(status),
-            Image(data=_png(frame, self.dpi)),
-            Image(data=_png(readouts, self.dpi)),
+            Image(data=figures.png_bytes(frame, dpi=self.dpi)),
+            Image(data=figures.png_bytes(readouts, dpi=self.dpi)),
         ]
         if self._handles is None:
             self._handles = [display(o, display_id=True) for o in objects]
