@@ -10,6 +10,7 @@ from typing import Any
 
 import jax
 import numpy as np
+import optax
 
 from divergences.lab.training.data import Dataset, dataset
 from divergences.lab.training.games import GAMES, Game, OptimiserSettings
@@ -75,6 +76,10 @@ class TrainingConfig:
       critic_steps: critic steps per generator step; ``None`` for the paper's (5 for the WGANs
         and SN-GAN, 1 otherwise).
       learning_rate: the step size of both networks; ``None`` for the game's.
+      learning_rate_decay: the fraction of the step size left at the last step, reached
+        linearly from the first (Gulrajani et al.'s CIFAR-10 code decays to 0), for both
+        networks over their own updates; a number in ``[0, 1]``, or ``None`` for a constant
+        step size.
       batch_size: points per minibatch, real and generated alike.
       latent_dim: dimension of the generator's standard normal input (MLP generators).
       generator_hidden, critic_hidden: hidden layer widths.
@@ -82,6 +87,14 @@ class TrainingConfig:
       gp_weight: ``lambda`` of ``wgan-gp``; ``None`` for the paper's (10).
       r1_weight: ``gamma`` of ``r1``; ``None`` for the game's (0.1, not the paper's 10: see
         :mod:`divergences.lab.training.games`).
+      generator_ema: the decay :math:`\beta` of an exponential moving average of the
+        generator's weights, :math:`\bar\theta_t = \beta\bar\theta_{t-1} + (1-\beta)\theta_t`,
+        debiased as Adam's moments (divided by :math:`1 - \beta^t`), which the readouts, the
+        snapshots and ``run.generator`` use in place of the trained weights (Yazici et al.,
+        *The Unusual Effectiveness of Averaging in GAN Training*, ICLR 2019): it averages out
+        the step-to-step jitter of the game, about the last :math:`1/(1-\beta)` steps. A
+        number in ``[0, 1)`` (0 reads out the trained weights), or ``None`` for no average.
+        The training itself is the same either way.
       init_theta: the starting offset of the parallel lines' generator.
       eval_every: generator steps between readouts (one jitted ``lax.scan`` chunk).
       eval_size: points in each sample of the exact W1 (an exact LP on the host, sparse past a
@@ -104,6 +117,7 @@ class TrainingConfig:
     seed: int = 0
     critic_steps: int | None = None
     learning_rate: float | None = None
+    learning_rate_decay: float | None = None
     batch_size: int = 256
     latent_dim: int = 2
     generator_hidden: tuple[int, ...] = (64, 64)
@@ -111,6 +125,7 @@ class TrainingConfig:
     clip: float | None = None
     gp_weight: float | None = None
     r1_weight: float | None = None
+    generator_ema: float | None = None
     init_theta: float = 1.0
     eval_every: int = 500
     eval_size: int = 2048
@@ -153,6 +168,22 @@ class TrainingConfig:
             if getattr(self, name) is not None:
                 _positive_float(name, getattr(self, name), allow_zero=True)
         _positive_float("kl_pseudo_count", self.kl_pseudo_count, allow_zero=True)
+        d = self.learning_rate_decay
+        if d is not None and not (
+            not isinstance(d, bool)
+            and isinstance(d, (int, float, np.number))
+            and np.isfinite(d)
+            and 0 <= d <= 1
+        ):
+            raise ValueError(f"learning_rate_decay must be None or a number in [0, 1], got {d!r}")
+        ema = self.generator_ema
+        if ema is not None and not (
+            not isinstance(ema, bool)
+            and isinstance(ema, (int, float, np.number))
+            and np.isfinite(ema)
+            and 0 <= ema < 1
+        ):
+            raise ValueError(f"generator_ema must be None or a number in [0, 1), got {ema!r}")
         if not (
             isinstance(self.init_theta, (int, float, np.number)) and np.isfinite(self.init_theta)
         ):
@@ -189,6 +220,19 @@ class TrainingConfig:
     def optimiser(self) -> OptimiserSettings:
         """The optimiser of both networks, the game's with ``learning_rate`` if set."""
         return optimiser_for(self.game_spec, self.learning_rate)
+
+    def build_optimiser(self, updates_per_step: int) -> optax.GradientTransformation:
+        """The optimiser of a network updated ``updates_per_step`` times per generator step,
+        with the step size decaying over the run's ``steps * updates_per_step`` updates where
+        ``learning_rate_decay`` is set."""
+        settings = self.optimiser
+        if self.learning_rate_decay is None:
+            return settings.build()
+        lr = settings.learning_rate
+        schedule = optax.linear_schedule(
+            lr, lr * float(self.learning_rate_decay), self.steps * updates_per_step
+        )
+        return settings.build(schedule)
 
     @property
     def generator_kind(self) -> str:

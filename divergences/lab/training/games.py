@@ -120,11 +120,13 @@ class OptimiserSettings(NamedTuple):
     b2: float = 0.999
     decay: float = 0.99
 
-    def build(self) -> optax.GradientTransformation:
-        """The optax transformation (RMSProp with PyTorch's decay 0.99, as WGAN's code used)."""
+    def build(self, schedule: optax.Schedule | None = None) -> optax.GradientTransformation:
+        """The optax transformation (RMSProp with PyTorch's decay 0.99, as WGAN's code used),
+        with the step size ``learning_rate`` or, if given, ``schedule`` (of the update count)."""
+        lr: float | optax.Schedule = self.learning_rate if schedule is None else schedule
         if self.name == "adam":
-            return optax.adam(self.learning_rate, b1=self.b1, b2=self.b2)
-        return optax.rmsprop(self.learning_rate, decay=self.decay, eps=1e-8)
+            return optax.adam(lr, b1=self.b1, b2=self.b2)
+        return optax.rmsprop(lr, decay=self.decay, eps=1e-8)
 
 
 # --- What the critic maximises -----------------------------------------------------------------

@@ -39,7 +39,13 @@ Readouts (one row per evaluation, at step 0 and after every ``eval_every`` gener
   (PacGAN's rule: 20 of 2500 for 25 modes).
 * ``loss_d``, ``loss_g``: the critic's and the generator's losses on the readout samples, and
   ``grad_norm_g``: the norm of the generator loss's gradient with respect to the generator's
-  parameters there (the saturating GAN's vanishing gradient, measured).
+  parameters there (the saturating GAN's vanishing gradient, measured). These three describe
+  the training, so they use the trained generator's weights.
+
+The generated points of every other readout, of the snapshots and of ``run.generator`` come
+from the generator that is read out: with ``config.generator_ema`` set, an exponential moving
+average of the trained weights (Yazici et al., ICLR 2019), updated after every generator step
+inside the jitted chunk (``optax.ema``, debiased); without it, the trained weights.
 """
 
 from __future__ import annotations
@@ -178,12 +184,15 @@ class TrainingRun(NamedTuple):
       config: the configuration.
       readouts: the readouts against step.
       snapshots: one per evaluation.
-      generator, critic, critic_state: the trained equinox models (``critic_state`` holds the
-        power iterations of spectral normalisation).
+      generator, critic, critic_state: the equinox models: the generator that the readouts
+        use (the average of the trained weights where ``config.generator_ema`` is set), the
+        critic and its state (the power iterations of spectral normalisation).
       data_sample: ``eval_size`` data points, drawn once, for figures.
       train_seconds: wall time of the jitted chunks (compilation included).
       readout_seconds: wall time of the readouts on the host (the noise floor included).
       floor: the noise floor's draws (:class:`NoiseFloor`).
+      trained_generator: the generator with the trained weights, before averaging (the same
+        as ``generator`` without ``generator_ema``).
     """
 
     config: TrainingConfig
@@ -196,6 +205,7 @@ class TrainingRun(NamedTuple):
     train_seconds: float
     readout_seconds: float
     floor: NoiseFloor | None = None
+    trained_generator: Any = None
 
 
 def grid_edges(config: TrainingConfig) -> list[np.ndarray]:
@@ -229,7 +239,9 @@ class _Setup(NamedTuple):
     params_d: Any
     static_d: Any
     state_d: Any
-    opt: optax.GradientTransformation
+    opt_g: optax.GradientTransformation
+    opt_d: optax.GradientTransformation
+    average: optax.GradientTransformation
     latent: Callable[[jax.Array, int], jax.Array]
     sample: Callable[[jax.Array, int], jax.Array]
     keys: tuple[jax.Array, jax.Array, jax.Array]
@@ -267,11 +279,21 @@ def _setup(config: TrainingConfig) -> _Setup:
         params_d,
         static_d,
         state_d,
-        config.optimiser.build(),
+        config.build_optimiser(1),
+        config.build_optimiser(config.n_critic),
+        _averager(config),
         latent,
         sample,
         (k_train, k_eval, k_fig),
     )
+
+
+def _averager(config: TrainingConfig) -> optax.GradientTransformation:
+    """The average of the generator's weights that the readouts use: ``optax.ema`` (debiased)
+    of the weights after each generator step, or the weights themselves."""
+    if config.generator_ema is None:
+        return optax.identity()
+    return optax.ema(config.generator_ema, debias=True)
 
 
 def critic_update(
@@ -316,7 +338,6 @@ def _functions(config: TrainingConfig) -> tuple[Callable[..., Any], Callable[...
     s = _setup(config)
     game = config.game_spec
     batch, n_critic = config.batch_size, config.n_critic
-    opt = s.opt
 
     def generate(pg: Any, z: jax.Array) -> jax.Array:
         return batched(eqx.combine(pg, s.static_g), z, s.state_g)[0]
@@ -331,23 +352,27 @@ def _functions(config: TrainingConfig) -> tuple[Callable[..., Any], Callable[...
     def g_loss(pg: Any, pd: Any, sd: Any, z: jax.Array) -> jax.Array:
         return game.generator_loss(jax.vmap(critic_fn(pd, sd))(generate(pg, z)))
 
-    update = critic_update(game, opt, s.static_d)
+    update = critic_update(game, s.opt_d, s.static_d)
 
+    # The carry: the generator's weights, the critic's weights and state, both optimisers'
+    # states, the average's state and the averaged weights (the trained ones without an average).
     def critic_step(carry: Any, key: jax.Array) -> tuple[Any, jax.Array]:
-        pg, pd, sd, og, od = carry
+        pg, pd, sd, og, od, *avg = carry
         kr, kz, kp = jax.random.split(key, 3)
         real = s.sample(kr, batch)
         fake = generate(pg, s.latent(kz, batch))
         pd, sd, od, loss = update(pd, sd, od, real, fake, kp)
-        return (pg, pd, sd, og, od), loss
+        return (pg, pd, sd, og, od, *avg), loss
 
     def generator_step(carry: Any, key: jax.Array) -> tuple[Any, None]:
         k_critic, kz = jax.random.split(key)
         carry, _ = jax.lax.scan(critic_step, carry, jax.random.split(k_critic, n_critic))
-        pg, pd, sd, og, od = carry
+        pg, pd, sd, og, od, oa, _ = carry
         grads = jax.grad(g_loss)(pg, pd, sd, s.latent(kz, batch))
-        updates, og = opt.update(grads, og, pg)
-        return (optax.apply_updates(pg, updates), pd, sd, og, od), None
+        updates, og = s.opt_g.update(grads, og, pg)
+        pg = optax.apply_updates(pg, updates)
+        averaged, oa = s.average.update(pg, oa)
+        return (pg, pd, sd, og, od, oa, averaged), None
 
     def chunk(carry: Any, start: jax.Array, key: jax.Array, length: int) -> Any:
         keys = jax.vmap(lambda i: jax.random.fold_in(key, i))(start + jnp.arange(length))
@@ -359,20 +384,24 @@ def _functions(config: TrainingConfig) -> tuple[Callable[..., Any], Callable[...
     heat_grid = np.stack([gx.ravel(), gy.ravel()], -1)
     dtype = jnp.dtype(config.dtype)
 
-    def probe(pg: Any, pd: Any, sd: Any, step: jax.Array, key: jax.Array) -> dict[str, Any]:
+    def probe(
+        pa: Any, pg: Any, pd: Any, sd: Any, step: jax.Array, key: jax.Array
+    ) -> dict[str, Any]:
+        # The samples are the read-out generator's (``pa``, averaged where the run averages);
+        # the losses and the gradient norm are the training's, at the trained weights ``pg``.
         kz, ka, khz, khd, kp = jax.random.split(jax.random.fold_in(key, step), 5)
         n, nh = config.eval_size, config.hist_size
         z = s.latent(kz, n)
-        fake, real_a = generate(pg, z), s.sample(ka, n)
+        fake, real_a = generate(pa, z), s.sample(ka, n)
         f = jax.vmap(critic_fn(pd, sd))
         out = {
             "fake": fake,
             "real_a": real_a,
-            "fake_h": generate(pg, s.latent(khz, nh)),
+            "fake_h": generate(pa, s.latent(khz, nh)),
             "real_h": s.sample(khd, nh),
             "real_out": f(real_a),
             "fake_out": f(fake),
-            "loss_d": d_loss(pd, sd, real_a, fake, kp),
+            "loss_d": d_loss(pd, sd, real_a, generate(pg, z), kp),
         }
         loss_g, grads = jax.value_and_grad(g_loss)(pg, pd, sd, z)
         out["loss_g"], out["grad_norm_g"] = loss_g, optax.tree.norm(grads)
@@ -386,8 +415,10 @@ def _functions(config: TrainingConfig) -> tuple[Callable[..., Any], Callable[...
 
 def _compile_key(config: TrainingConfig) -> TrainingConfig:
     """The configuration with the options that do not change the compiled code set to fixed
-    values: runs with equal compile keys share :func:`_functions`."""
-    return dataclasses.replace(config, seed=0, steps=1, init_theta=0.0, floor_draws=2)
+    values: runs with equal compile keys share :func:`_functions`. A decaying step size depends
+    on the step count, which then stays."""
+    steps = 1 if config.learning_rate_decay is None else config.steps
+    return dataclasses.replace(config, seed=0, steps=steps, init_theta=0.0, floor_draws=2)
 
 
 def _grid_divergences(
@@ -503,7 +534,15 @@ def train(
         raise ValueError(f"config must be a TrainingConfig, got {type(config).__name__}")
     s = _setup(config)
     chunk, probe = _functions(_compile_key(config))
-    carry = (s.params_g, s.params_d, s.state_d, s.opt.init(s.params_g), s.opt.init(s.params_d))
+    carry = (
+        s.params_g,
+        s.params_d,
+        s.state_d,
+        s.opt_g.init(s.params_g),
+        s.opt_d.init(s.params_d),
+        s.average.init(s.params_g),
+        s.params_g,
+    )
     rows: list[dict[str, float]] = []
     snapshots: list[Snapshot] = []
     t_train = 0.0
@@ -515,16 +554,27 @@ def train(
 
     def so_far() -> TrainingRun:
         readouts = Readouts(*(np.array([r[c] for r in rows], dtype=np.float64) for c in COLUMNS))
-        gen = eqx.combine(carry[0], s.static_g)
+        gen = eqx.combine(carry[6], s.static_g)
         critic = eqx.combine(carry[1], s.static_d)
+        trained = eqx.combine(carry[0], s.static_g)
         return TrainingRun(
-            config, readouts, list(snapshots), gen, critic, carry[2], data, t_train, t_read, floor
+            config,
+            readouts,
+            list(snapshots),
+            gen,
+            critic,
+            carry[2],
+            data,
+            t_train,
+            t_read,
+            floor,
+            trained,
         )
 
     def read(step: int) -> None:
         nonlocal t_read
         t0 = time.perf_counter()
-        p = probe(carry[0], carry[1], carry[2], jnp.asarray(step), s.keys[1])
+        p = probe(carry[6], carry[0], carry[1], carry[2], jnp.asarray(step), s.keys[1])
         rows.append(_readout_row(config, step, p, floor_row))
         heat = np.asarray(p["heat"]) if "heat" in p else None
         snapshots.append(Snapshot(step, np.asarray(p["fake"]), heat))
