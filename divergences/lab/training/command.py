@@ -22,7 +22,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--game", default="wgan-gp", choices=sorted(GAMES), help="the game (default: wgan-gp)"
     )
-    p.add_argument("--steps", type=int, default=None, help="generator steps (default: 12000)")
+    p.add_argument(
+        "--steps",
+        type=int,
+        default=None,
+        help="generator steps (default: the game's, 12000 or 30000)",
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument(
         "--eval-every",

@@ -39,7 +39,7 @@ def _widths(name: str, v: Any) -> None:
 
 def _check_shared(config: Any) -> None:
     """The checks of the fields both configurations have."""
-    for name in ("steps", "batch_size", "eval_every"):
+    for name in ("batch_size", "eval_every"):
         _positive_int(name, getattr(config, name))
     _widths("critic_hidden", config.critic_hidden)
     if config.learning_rate is not None:
@@ -71,7 +71,9 @@ class TrainingConfig:
         :class:`~divergences.lab.training.data.Dataset` (a user's sampler or array).
       game: ``gan`` (saturating minimax), ``nsgan``, ``wgan-clip``, ``wgan-gp``, ``sngan``, ``r1``
         (:data:`~divergences.lab.training.games.GAMES`).
-      steps: generator steps (each after ``critic_steps`` critic steps).
+      steps: generator steps (each after ``critic_steps`` critic steps); ``None`` for the
+        game's (12000, or 30000 for the games with one critic step: see
+        :data:`~divergences.lab.training.games.GAMES`).
       seed: the seed of every random draw: initialisation, minibatches, readout samples.
       critic_steps: critic steps per generator step; ``None`` for the paper's (5 for the WGANs
         and SN-GAN, 1 otherwise).
@@ -113,7 +115,7 @@ class TrainingConfig:
 
     data: str | Dataset = "ring8"
     game: str = "wgan-gp"
-    steps: int = 12_000
+    steps: int | None = None
     seed: int = 0
     critic_steps: int | None = None
     learning_rate: float | None = None
@@ -125,7 +127,7 @@ class TrainingConfig:
     clip: float | None = None
     gp_weight: float | None = None
     r1_weight: float | None = None
-    generator_ema: float | None = None
+    generator_ema: float | None = 0.999
     init_theta: float = 1.0
     eval_every: int = 500
     eval_size: int = 2048
@@ -143,6 +145,8 @@ class TrainingConfig:
             raise ValueError(f"data must be a data set name or a Dataset, got {self.data!r}")
         if self.game not in GAMES:
             raise ValueError(f"game must be one of {sorted(GAMES)}, got {self.game!r}")
+        if self.steps is not None:
+            _positive_int("steps", self.steps)
         _check_shared(self)
         for name in ("latent_dim", "eval_size", "hist_size"):
             _positive_int(name, getattr(self, name))
@@ -212,6 +216,11 @@ class TrainingConfig:
         )
 
     @property
+    def n_steps(self) -> int:
+        """Generator steps of the run, the game's unless set."""
+        return self.game_spec.steps if self.steps is None else int(self.steps)
+
+    @property
     def n_critic(self) -> int:
         """Critic steps per generator step, the paper's unless set."""
         return self.game_spec.critic_steps if self.critic_steps is None else int(self.critic_steps)
@@ -230,7 +239,7 @@ class TrainingConfig:
             return settings.build()
         lr = settings.learning_rate
         schedule = optax.linear_schedule(
-            lr, lr * float(self.learning_rate_decay), self.steps * updates_per_step
+            lr, lr * float(self.learning_rate_decay), self.n_steps * updates_per_step
         )
         return settings.build(schedule)
 
@@ -283,6 +292,7 @@ class CriticConfig:
     def __post_init__(self) -> None:
         if isinstance(self.critic_hidden, list):
             object.__setattr__(self, "critic_hidden", tuple(self.critic_hidden))
+        _positive_int("steps", self.steps)
         _check_shared(self)
         _positive_int("patience", self.patience)
         if not (isinstance(self.holdout, int | float) and 0 <= self.holdout < 1):

@@ -346,8 +346,10 @@ def figure_comparison(
         if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize="small", ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.14))
     c = first.config
+    counts = sorted({run.config.n_steps for run in runs.values()})
+    steps = " or ".join(str(n) for n in counts)
     fig.suptitle(
-        f"Every game on {c.dataset.name}, seed {c.seed}, {c.steps} generator steps, "
+        f"Every game on {c.dataset.name}, seed {c.seed}, {steps} generator steps, "
         "each with its default optimiser and critic steps"
     )
     return fig

@@ -61,7 +61,7 @@ def _status(run: TrainingRun, *, interrupted: bool = False, done: bool = False) 
     r, c = run.readouts, run.config
     step = int(r.step[-1])
     text = (
-        f"{c.game} on {c.dataset.name}, seed {c.seed}: step {step} of {c.steps}, "
+        f"{c.game} on {c.dataset.name}, seed {c.seed}: step {step} of {c.n_steps}, "
         f"exact W1 {r.w1[-1]:.3f} (noise floor {r.w1_floor[-1]:.3f})"
     )
     if c.dataset.modes is not None:
@@ -97,7 +97,7 @@ class LiveView:
         for fig in (frame, readouts):  # the step axes span the whole run: the curves grow
             for ax in fig.axes:
                 if ax.get_xlabel() == "generator step":
-                    ax.set_xlim(0, run.config.steps)
+                    ax.set_xlim(0, run.config.n_steps)
         objects = [
             Pretty(status),
             Image(data=figures.png_bytes(frame, dpi=self.dpi)),

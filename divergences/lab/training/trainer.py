@@ -417,7 +417,7 @@ def _compile_key(config: TrainingConfig) -> TrainingConfig:
     """The configuration with the options that do not change the compiled code set to fixed
     values: runs with equal compile keys share :func:`_functions`. A decaying step size depends
     on the step count, which then stays."""
-    steps = 1 if config.learning_rate_decay is None else config.steps
+    steps = 1 if config.learning_rate_decay is None else config.n_steps
     return dataclasses.replace(config, seed=0, steps=steps, init_theta=0.0, floor_draws=2)
 
 
@@ -584,7 +584,7 @@ def train(
 
     read(0)
     bar = tqdm(
-        total=config.steps,
+        total=config.n_steps,
         disable=not progress,
         desc=f"{config.game} on {config.dataset.name}",
         unit="step",
@@ -592,8 +592,8 @@ def train(
     )
     step = 0
     with bar:
-        while step < config.steps:
-            length = min(config.eval_every, config.steps - step)
+        while step < config.n_steps:
+            length = min(config.eval_every, config.n_steps - step)
             t0 = time.perf_counter()
             carry = jax.block_until_ready(chunk(carry, jnp.asarray(step), s.keys[0], length))
             t_train += time.perf_counter() - t0
@@ -629,8 +629,8 @@ def write_readouts_csv(run: TrainingRun, path: str | pathlib.Path) -> pathlib.Pa
 def compare(
     config: TrainingConfig, games: Sequence[str] | None = None, *, progress: bool = True
 ) -> dict[str, TrainingRun]:
-    """Every game (or ``games``) on the configuration's data with its seed and step count;
-    each game with its default optimiser and critic steps (see
+    """Every game (or ``games``) on the configuration's data with its seed; each game with its
+    default optimiser, critic steps and, unless ``config.steps`` is set, step count (see
     :mod:`divergences.lab.training.games`)."""
     from divergences.lab.training.games import GAMES
 

@@ -1,5 +1,7 @@
 """A bad configuration is refused when it is made, with a ValueError naming the option."""
 
+import dataclasses
+
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -29,6 +31,13 @@ pytestmark = pytest.mark.training
         ({"dtype": "float16"}, "dtype must be"),
         ({"floor_draws": 0}, "floor_draws must be a positive integer"),
         ({"floor_draws": 1}, "floor_draws must be at least 2"),
+        ({"generator_ema": 1.0}, r"generator_ema must be None or a number in \[0, 1\)"),
+        ({"generator_ema": -0.1}, "generator_ema must be None or a number"),
+        ({"generator_ema": float("nan")}, "generator_ema must be None or a number"),
+        ({"generator_ema": True}, "generator_ema must be None or a number"),
+        ({"learning_rate_decay": 1.5}, r"learning_rate_decay must be None or a number in \[0, 1\]"),
+        ({"learning_rate_decay": -0.5}, "learning_rate_decay must be None or a number"),
+        ({"learning_rate_decay": "linear"}, "learning_rate_decay must be None or a number"),
     ],
 )
 def test_bad_option_raises_naming_it(options, match):
@@ -57,5 +66,39 @@ def test_defaults_are_the_papers():
     assert TrainingConfig(game="wgan-gp").n_critic == 5
     assert TrainingConfig(game="nsgan").n_critic == 1
     assert TrainingConfig(game="r1", learning_rate=1e-3).optimiser.learning_rate == 1e-3
+    # One step count per game, in the game table: 30000 for the games with one critic step
+    # (r1, nsgan), 12000 for the others; a set count serves every game.
+    assert [TrainingConfig(game=g).n_steps for g in ("wgan-gp", "sngan", "gan", "wgan-clip")] == [
+        12_000
+    ] * 4
+    assert TrainingConfig(game="r1").n_steps == TrainingConfig(game="nsgan").n_steps == 30_000
+    assert TrainingConfig(game="r1", steps=5).n_steps == 5
+    assert dataclasses.replace(TrainingConfig(game="r1"), game="sngan").n_steps == 12_000
+    # The readouts use the generator's weights averaged over about the last 1000 steps.
+    assert TrainingConfig().generator_ema == 0.999
+    assert TrainingConfig().learning_rate_decay is None
     with pytest.raises(AttributeError):
         TrainingConfig().steps = 3  # type: ignore[misc]
+
+
+def test_the_step_size_decays_linearly_over_the_run():
+    # Adam's update on a constant gradient is -lr(t) after its first few steps (m_hat / sqrt(v_hat)
+    # is 1 exactly for a constant gradient), so the updates trace the schedule: from the game's
+    # step size at the first update to the given fraction of it at update steps * k.
+    config = TrainingConfig(game="wgan-gp", steps=10, learning_rate_decay=0.25)
+    lr = config.optimiser.learning_rate
+    for k in (1, 5):
+        opt = config.build_optimiser(k)
+        params = jnp.zeros(3)
+        state = opt.init(params)
+        steps = []
+        for _ in range(10 * k + 1):
+            u, state = opt.update(jnp.ones(3), state, params)
+            steps.append(-float(u[0]))
+        expected = lr * (1 - 0.75 * np.minimum(np.arange(10 * k + 1), 10 * k) / (10 * k))
+        np.testing.assert_allclose(steps, expected, rtol=1e-5)
+    constant = TrainingConfig(game="wgan-gp", steps=10).build_optimiser(1)
+    state = constant.init(jnp.zeros(1))
+    for _ in range(3):
+        u, state = constant.update(jnp.ones(1), state)
+    assert -float(u[0]) == pytest.approx(lr, rel=1e-6)

@@ -28,7 +28,10 @@ def test_same_seed_same_readouts_other_seed_differs(tiny_run):
         np.testing.assert_array_equal(a, b)
     for a, b in zip(tiny_run.snapshots, again.snapshots, strict=True):
         np.testing.assert_array_equal(a.samples, b.samples)
-    nets = [eqx.filter((r.generator, r.critic), eqx.is_array) for r in (tiny_run, again)]
+    nets = [
+        eqx.filter((r.generator, r.trained_generator, r.critic), eqx.is_array)
+        for r in (tiny_run, again)
+    ]
     for a, b in zip(*map(jax.tree_util.tree_leaves, nets), strict=True):
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
     other = train(TrainingConfig(data="ring8", game="sngan", seed=4, **TINY), progress=False)
@@ -39,7 +42,7 @@ def test_readouts_equal_direct_calls_of_the_library(tiny_run):
     config = tiny_run.config
     s = T._setup(config)
     _, probe = T._functions(T._compile_key(config))
-    raw = probe(s.params_g, s.params_d, s.state_d, jnp.asarray(0), s.keys[1])
+    raw = probe(s.params_g, s.params_g, s.params_d, s.state_d, jnp.asarray(0), s.keys[1])
     p = {k: np.asarray(v, np.float64) for k, v in raw.items()}
     r = tiny_run.readouts
     assert r.w1[0] == float(dv.w1_primal(p["fake"], p["real_a"]).value)
@@ -124,6 +127,7 @@ LINES = {
     "hist_size": 512,
     "learning_rate": 0.01,
     "heat_resolution": 8,
+    "generator_ema": None,  # the trained theta itself, whose path these tests follow
 }
 
 
@@ -156,3 +160,38 @@ def test_saturating_gan_generator_gradient_vanishes():
     assert sat.w1[-1] > 0.9  # theta barely moved (measured: [0.963, 0.972])
     # D separates: JS = log 2 (measured: at most 5.2e-5 below it)
     assert np.all(sat.critic_estimate[1:] > math.log(2) - 1e-3)
+
+
+def test_the_average_of_the_generator_is_the_debiased_ema_of_its_trained_weights():
+    # The parallel lines' generator has one weight, theta: record the trained theta after every
+    # step and average it by hand, theta_bar_t = (sum_i (1 - b) b^(t - i) theta_i) / (1 - b^t).
+    b = 0.8
+    config = TrainingConfig(game="wgan-gp", steps=12, eval_every=1, **{**LINES, "generator_ema": b})
+    thetas: list[float] = []
+    run = train(
+        config,
+        progress=False,
+        on_readout=lambda r: thetas.append(float(r.trained_generator.theta)),
+    )
+    trained = np.array(thetas[1:], np.float64)  # after steps 1..12 (index 0 is the start)
+    t = len(trained)
+    weights = (1 - b) * b ** np.arange(t - 1, -1, -1)
+    expected = np.sum(weights * trained) / (1 - b**t)
+    assert abs(float(run.generator.theta) - expected) < 1e-5 * max(1.0, abs(expected))
+    # The trained weights moved (by more than 0.05 from 1.0 at this step size), so the average
+    # differs from the last of them: the readouts do use the average.
+    assert abs(trained[-1] - trained[0]) > 0.05
+    assert abs(float(run.generator.theta) - trained[-1]) > 1e-3
+    # The readouts sample the average: W1 on the lines is |theta| up to sampling noise.
+    assert abs(run.readouts.w1[-1] - abs(expected)) < 0.1
+
+
+def test_without_an_average_the_readouts_use_the_trained_weights():
+    for ema in (None, 0.0):
+        run = train(
+            TrainingConfig(
+                game="wgan-gp", steps=6, eval_every=3, **{**LINES, "generator_ema": ema}
+            ),
+            progress=False,
+        )
+        assert float(run.generator.theta) == float(run.trained_generator.theta)
