@@ -48,8 +48,16 @@ def _title(run: TrainingRun) -> str:
     opt = c.optimiser
     return (
         f"{c.game} on {c.dataset.name}, seed {c.seed}: {c.n_critic} critic step(s) per generator "
-        f"step, {opt.name} lr {opt.learning_rate:g}"
+        f"step, {opt.name} lr {opt.learning_rate:g}\nread out: {_generator_label(run)}"
     )
+
+
+def _generator_label(run: TrainingRun) -> str:
+    """What the readouts sample: the trained generator, or its weights' moving average."""
+    ema = run.config.generator_ema
+    if ema is None:
+        return "the trained generator"
+    return f"the generator's weights averaged (EMA {ema:g})"
 
 
 _FLOOR_SDS = 2.0  # the floor band: mean +- this many standard deviations of the draws
@@ -258,7 +266,9 @@ def figure_snapshots(run: TrainingRun, *, count: int = 8, columns: int = 4) -> F
     if im is not None:
         fig.colorbar(im, ax=axs.tolist(), shrink=0.8, label=_heat_label(run))
     fig.suptitle(
-        _title(run) + "\nblack: data, yellow: generator; background: " + _heat_label(run),
+        _title(run)
+        + "\nblack: data, yellow: generator (as read out); background: "
+        + _heat_label(run),
         fontsize="large",
     )
     return fig
@@ -277,7 +287,11 @@ def gif_frame(run: TrainingRun, k: int, *, vlim: tuple[float, float] | None = No
     im = _draw_snapshot(ax, run, snap, vlim=vlim)
     if im is not None:
         fig.colorbar(im, ax=ax, shrink=0.9, label=_heat_label(run))
-    ax.set_title(f"{run.config.game} on {run.config.dataset.name}, step {snap.step}")
+    ax.set_title(
+        f"{run.config.game} on {run.config.dataset.name}, step {snap.step}\n"
+        f"yellow: {_generator_label(run)}",
+        fontsize="medium",
+    )
     _floor_band(
         ax_w, r.step[: k + 1], r.w1_floor[: k + 1], r.w1_floor_sd[: k + 1], "$W_1$(data, data)"
     )
