@@ -26,7 +26,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--steps",
         type=int,
         default=None,
-        help="generator steps (default: the game's, 12000 or 30000)",
+        help="generator steps (default: the game's, 12000; 30000 for r1)",
     )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument(

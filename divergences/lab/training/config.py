@@ -72,7 +72,7 @@ class TrainingConfig:
       game: ``gan`` (saturating minimax), ``nsgan``, ``wgan-clip``, ``wgan-gp``, ``sngan``, ``r1``
         (:data:`~divergences.lab.training.games.GAMES`).
       steps: generator steps (each after ``critic_steps`` critic steps); ``None`` for the
-        game's (12000, or 30000 for the games with one critic step: see
+        game's (12000, or 30000 for ``r1``: see
         :data:`~divergences.lab.training.games.GAMES`).
       seed: the seed of every random draw: initialisation, minibatches, readout samples.
       critic_steps: critic steps per generator step; ``None`` for the paper's (5 for the WGANs

@@ -433,7 +433,7 @@ _SNGAN_ADAM = OptimiserSettings("adam", 1e-4, 0.5, 0.9)
 #: paper defaults of each game live here, and only here.
 GAMES: dict[str, Game] = {
     "gan": Game("gan", Discriminator(saturating=True), Unconstrained(), _DCGAN_ADAM, 1),
-    "nsgan": Game("nsgan", Discriminator(), Unconstrained(), _DCGAN_ADAM, 1, steps=30_000),
+    "nsgan": Game("nsgan", Discriminator(), Unconstrained(), _DCGAN_ADAM, 1),
     "wgan-clip": Game(
         "wgan-clip", Wasserstein(), WeightClip(0.01), OptimiserSettings("rmsprop", 5e-5), 5
     ),
