@@ -338,7 +338,8 @@ def figure_comparison(
     fig = Figure(figsize=figsize, layout="constrained")
     ax_w, ax_m = fig.subplots(1, 2)
     first = next(iter(runs.values()))
-    fr = first.readouts
+    # The floor (one per data set, seed and sample size) over the longest run's steps.
+    fr = max(runs.values(), key=lambda run: run.readouts.step[-1]).readouts
     _floor_band(ax_w, fr.step, fr.w1_floor, fr.w1_floor_sd, "$W_1$(data, data)")
     for name, run in runs.items():
         r = run.readouts
