@@ -4,10 +4,47 @@ Verification runs in float64: x64 is switched on here, for the test process only
 itself never touches JAX's global configuration.
 """
 
+import os
+import pathlib
+
 import jax
 import pytest
 
 jax.config.update("jax_enable_x64", True)
+
+
+def _keep_compilations() -> None:
+    """Keeps every XLA executable the session compiles in ``build/jax-cache``.
+
+    Most of the suite's time is compilation (a kernel's first call at a new shape compiles for
+    0.1 to 0.3 s), much of it of programs compiled before: the same kernel at the same shape in
+    the other pytest-xdist worker, jitted again through a new closure, in the subprocesses a
+    test starts (the notebooks' kernels, ``divergences verify``), and in the last run of the
+    edit loop. JAX's persistent cache keys an executable by its program, the compile options,
+    the JAX version and ``XLA_FLAGS``, so a kept one is reused exactly where a fresh compile
+    would give the same executable. The workers share the folder; JAX writes an entry in place,
+    so a worker may read one the other is still writing: JAX then warns and compiles afresh (the
+    warning is let through in pyproject.toml's ``filterwarnings``). ``JAX_COMPILATION_CACHE_DIR``
+    set by the caller wins; set to an empty string, nothing is kept.
+    """
+    folder = pathlib.Path(__file__).resolve().parent / "build" / "jax-cache"
+    os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", str(folder))
+    os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
+    os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
+    if not os.environ["JAX_COMPILATION_CACHE_DIR"]:
+        return
+    jax.config.update("jax_compilation_cache_dir", os.environ["JAX_COMPILATION_CACHE_DIR"])
+    jax.config.update(
+        "jax_persistent_cache_min_compile_time_secs",
+        float(os.environ["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"]),
+    )
+    jax.config.update(
+        "jax_persistent_cache_min_entry_size_bytes",
+        int(os.environ["JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES"]),
+    )
+
+
+_keep_compilations()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

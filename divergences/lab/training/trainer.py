@@ -464,9 +464,32 @@ def noise_floor(config: TrainingConfig) -> NoiseFloor:
     Args:
       config: the run's :class:`TrainingConfig`.
 
+    Runs that differ only in what the floor does not depend on (the game, the networks, the
+    optimiser, the step count: the runs of :func:`compare`) share one computation.
+
     Returns:
-      A :class:`NoiseFloor` with one entry per draw.
+      A :class:`NoiseFloor` with one entry per draw (read-only arrays).
     """
+    return _noise_floor(_floor_key(config))
+
+
+def _floor_key(config: TrainingConfig) -> TrainingConfig:
+    """The defaults but for the options the noise floor depends on: the data, the seed, the
+    sample sizes, the grid and the float type."""
+    return TrainingConfig(
+        data=config.data,
+        seed=config.seed,
+        eval_size=config.eval_size,
+        floor_draws=config.floor_draws,
+        hist_size=config.hist_size,
+        grid_bins=config.grid_bins,
+        kl_pseudo_count=config.kl_pseudo_count,
+        dtype=config.dtype,
+    )
+
+
+@functools.lru_cache(maxsize=16)
+def _noise_floor(config: TrainingConfig) -> NoiseFloor:
     key = jax.random.fold_in(jax.random.key(config.seed), 1)  # apart from _setup's split
     keys = jax.vmap(lambda i: jax.random.fold_in(key, i))(jnp.arange(config.floor_draws))
     draw = _floor_sampler(_compile_key(config))
@@ -477,7 +500,10 @@ def noise_floor(config: TrainingConfig) -> NoiseFloor:
         j, k = _grid_divergences(config, c[i], d[i])
         js.append(j)
         kl.append(k)
-    return NoiseFloor(np.array(w1), np.array(js), np.array(kl))
+    floor = NoiseFloor(np.array(w1), np.array(js), np.array(kl))
+    for v in floor:
+        v.setflags(write=False)  # shared by every run with this floor
+    return floor
 
 
 def _readout_row(

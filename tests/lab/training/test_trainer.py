@@ -2,6 +2,7 @@
 the parallel lines the behaviour the lectures predict, measured."""
 
 import csv
+import dataclasses
 import math
 
 import equinox as eqx
@@ -81,10 +82,16 @@ def test_noise_floor_is_one_value_per_run_with_a_spread(tiny_run):
         assert mean[0] == np.mean(draws) and sd[0] == np.std(draws, ddof=1)
         assert len(set(draws.tolist())) == len(draws)  # independent draws, so a spread > 0
         assert np.all(draws >= 0) and sd[0] > 0
-    # The floor depends on the data, the sizes and the seed only: recomputed, it is equal.
-    again = T.noise_floor(config)
+    # The floor depends on the data, the sizes and the seed only: recomputed from scratch for
+    # another game and other networks, it is equal; runs that differ in those share it.
+    other = dataclasses.replace(config, game="wgan-gp", critic_hidden=(4,), steps=7)
+    again = T._noise_floor.__wrapped__(T._floor_key(other))
     for a, b in zip(floor, again, strict=True):
         np.testing.assert_array_equal(a, b)
+    assert T.noise_floor(other) is T.noise_floor(config)
+    assert not floor.w1.flags.writeable
+    reseeded = T.noise_floor(dataclasses.replace(config, seed=config.seed + 1))
+    assert not np.array_equal(reseeded.w1, floor.w1)
     # Each W1 draw is the library's exact W1 between two data samples of eval_size points.
     assert floor.w1.shape == (config.floor_draws,)
 
