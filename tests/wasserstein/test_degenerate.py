@@ -111,6 +111,19 @@ def test_heavy_duplication_against_pot(n, m, d, sites, alpha, seed):
     _check(sol, x, y, a, b, _pot(x, y, a, b))
 
 
+def test_heavy_duplication_with_a_share_rounded_past_one():
+    """Found by the random draws of ``make stress``: a copy's cumulative share of its atom's
+    mass rounded to just above 1, which paired it with an item past the last (an IndexError)."""
+    n, m, sites, alpha = 71, 73, 2, 0.05
+    rng = np.random.default_rng(0)
+    base = rng.integers(-2, 3, (sites, 1)).astype(float)
+    x = base[rng.integers(0, sites, n)]
+    y = base[rng.integers(0, sites, m)] + (rng.integers(0, 2) * 0.5)
+    a, b = rng.dirichlet(np.full(n, alpha)), rng.dirichlet(np.full(m, alpha))
+    sol = dv.w1_primal(x, y, a, b, method="sparse", rtol=0.0)
+    _check(sol, x, y, a, b, _pot(x, y, a, b))
+
+
 def test_merge_and_split_are_exact():
     """The split of an atoms' coupling is a coupling of the copies, with the same cost, in
     at most K + (n - N) + (m - M) arcs."""

@@ -67,7 +67,9 @@ def _north_west(
         csum = np.cumsum(w)
         before = np.concatenate([[0.0], csum])[start][g]  # the group's cumulative offset
         with np.errstate(invalid="ignore", divide="ignore"):
-            frac = (csum - before) / total[g]
+            # At most 1: a rounded share past 1 would sort an item's end after the group's
+            # last end of the other kind and pair it with an item of the next group.
+            frac = np.minimum((csum - before) / total[g], 1.0)
         last = np.r_[g[1:] != g[:-1], True]
         frac[last] = 1.0  # each group ends exactly at 1
         return order, np.column_stack([g, frac])
