@@ -23,11 +23,26 @@ def _positive_int(name: str, v: Any) -> None:
         raise ValueError(f"{name} must be a positive integer, got {v!r}")
 
 
+def _is_finite_number(v: Any) -> bool:
+    return (
+        not isinstance(v, bool) and isinstance(v, (int, float, np.number)) and bool(np.isfinite(v))
+    )
+
+
 def _positive_float(name: str, v: Any, *, allow_zero: bool = False) -> None:
-    ok = not isinstance(v, bool) and isinstance(v, (int, float, np.number)) and np.isfinite(v)
+    ok = _is_finite_number(v)
     if not ok or v < 0 or (v == 0 and not allow_zero):
         rule = ">= 0" if allow_zero else "> 0"
         raise ValueError(f"{name} must be a finite number {rule}, got {v!r}")
+
+
+def _optional_fraction(name: str, v: Any, *, one_allowed: bool) -> None:
+    """``None`` or a number in [0, 1] (``one_allowed``) or [0, 1)."""
+    if v is None:
+        return
+    if not (_is_finite_number(v) and 0 <= v and (v < 1 or (one_allowed and v == 1))):
+        interval = "[0, 1]" if one_allowed else "[0, 1)"
+        raise ValueError(f"{name} must be None or a number in {interval}, got {v!r}")
 
 
 def _widths(name: str, v: Any) -> None:
@@ -172,22 +187,8 @@ class TrainingConfig:
             if getattr(self, name) is not None:
                 _positive_float(name, getattr(self, name), allow_zero=True)
         _positive_float("kl_pseudo_count", self.kl_pseudo_count, allow_zero=True)
-        d = self.learning_rate_decay
-        if d is not None and not (
-            not isinstance(d, bool)
-            and isinstance(d, (int, float, np.number))
-            and np.isfinite(d)
-            and 0 <= d <= 1
-        ):
-            raise ValueError(f"learning_rate_decay must be None or a number in [0, 1], got {d!r}")
-        ema = self.generator_ema
-        if ema is not None and not (
-            not isinstance(ema, bool)
-            and isinstance(ema, (int, float, np.number))
-            and np.isfinite(ema)
-            and 0 <= ema < 1
-        ):
-            raise ValueError(f"generator_ema must be None or a number in [0, 1), got {ema!r}")
+        _optional_fraction("learning_rate_decay", self.learning_rate_decay, one_allowed=True)
+        _optional_fraction("generator_ema", self.generator_ema, one_allowed=False)
         if not (
             isinstance(self.init_theta, (int, float, np.number)) and np.isfinite(self.init_theta)
         ):
