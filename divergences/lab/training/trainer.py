@@ -247,6 +247,18 @@ class _Setup(NamedTuple):
     keys: tuple[jax.Array, jax.Array, jax.Array]
 
 
+class _Carry(NamedTuple):
+    """What the training loop carries from one step to the next."""
+
+    generator: Any  # the trained generator's weights
+    critic: Any  # the critic's weights
+    critic_state: Any  # its state (spectral normalisation's power iteration)
+    generator_opt: Any  # the optimisers' states
+    critic_opt: Any
+    average_opt: Any  # the average's state
+    averaged_generator: Any  # the averaged weights (the trained ones without an average)
+
+
 def _setup(config: TrainingConfig) -> _Setup:
     dtype = jnp.dtype(config.dtype)
     ds = config.dataset
@@ -354,27 +366,26 @@ def _functions(config: TrainingConfig) -> tuple[Callable[..., Any], Callable[...
 
     update = critic_update(game, s.opt_d, s.static_d)
 
-    # The carry: the generator's weights, the critic's weights and state, both optimisers'
-    # states, the average's state and the averaged weights (the trained ones without an average).
-    def critic_step(carry: Any, key: jax.Array) -> tuple[Any, jax.Array]:
-        pg, pd, sd, og, od, *avg = carry
+    def critic_step(carry: _Carry, key: jax.Array) -> tuple[_Carry, jax.Array]:
         kr, kz, kp = jax.random.split(key, 3)
         real = s.sample(kr, batch)
-        fake = generate(pg, s.latent(kz, batch))
+        fake = generate(carry.generator, s.latent(kz, batch))
+        pd, sd, od = carry.critic, carry.critic_state, carry.critic_opt
         pd, sd, od, loss = update(pd, sd, od, real, fake, kp)
-        return (pg, pd, sd, og, od, *avg), loss
+        return carry._replace(critic=pd, critic_state=sd, critic_opt=od), loss
 
-    def generator_step(carry: Any, key: jax.Array) -> tuple[Any, None]:
+    def generator_step(carry: _Carry, key: jax.Array) -> tuple[_Carry, None]:
         k_critic, kz = jax.random.split(key)
         carry, _ = jax.lax.scan(critic_step, carry, jax.random.split(k_critic, n_critic))
-        pg, pd, sd, og, od, oa, _ = carry
-        grads = jax.grad(g_loss)(pg, pd, sd, s.latent(kz, batch))
-        updates, og = s.opt_g.update(grads, og, pg)
+        pg = carry.generator
+        grads = jax.grad(g_loss)(pg, carry.critic, carry.critic_state, s.latent(kz, batch))
+        updates, og = s.opt_g.update(grads, carry.generator_opt, pg)
         pg = optax.apply_updates(pg, updates)
-        averaged, oa = s.average.update(pg, oa)
-        return (pg, pd, sd, og, od, oa, averaged), None
+        averaged, oa = s.average.update(pg, carry.average_opt)
+        carry = carry._replace(generator=pg, generator_opt=og, average_opt=oa)
+        return carry._replace(averaged_generator=averaged), None
 
-    def chunk(carry: Any, start: jax.Array, key: jax.Array, length: int) -> Any:
+    def chunk(carry: _Carry, start: jax.Array, key: jax.Array, length: int) -> _Carry:
         keys = jax.vmap(lambda i: jax.random.fold_in(key, i))(start + jnp.arange(length))
         return jax.lax.scan(generator_step, carry, keys)[0]
 
@@ -560,14 +571,14 @@ def train(
         raise ValueError(f"config must be a TrainingConfig, got {type(config).__name__}")
     s = _setup(config)
     chunk, probe = _functions(_compile_key(config))
-    carry = (
-        s.params_g,
-        s.params_d,
-        s.state_d,
-        s.opt_g.init(s.params_g),
-        s.opt_d.init(s.params_d),
-        s.average.init(s.params_g),
-        s.params_g,
+    carry = _Carry(
+        generator=s.params_g,
+        critic=s.params_d,
+        critic_state=s.state_d,
+        generator_opt=s.opt_g.init(s.params_g),
+        critic_opt=s.opt_d.init(s.params_d),
+        average_opt=s.average.init(s.params_g),
+        averaged_generator=s.params_g,
     )
     rows: list[dict[str, float]] = []
     snapshots: list[Snapshot] = []
@@ -580,16 +591,16 @@ def train(
 
     def so_far() -> TrainingRun:
         readouts = Readouts(*(np.array([r[c] for r in rows], dtype=np.float64) for c in COLUMNS))
-        gen = eqx.combine(carry[6], s.static_g)
-        critic = eqx.combine(carry[1], s.static_d)
-        trained = eqx.combine(carry[0], s.static_g)
+        gen = eqx.combine(carry.averaged_generator, s.static_g)
+        critic = eqx.combine(carry.critic, s.static_d)
+        trained = eqx.combine(carry.generator, s.static_g)
         return TrainingRun(
             config,
             readouts,
             list(snapshots),
             gen,
             critic,
-            carry[2],
+            carry.critic_state,
             data,
             t_train,
             t_read,
@@ -600,7 +611,14 @@ def train(
     def read(step: int) -> None:
         nonlocal t_read
         t0 = time.perf_counter()
-        p = probe(carry[6], carry[0], carry[1], carry[2], jnp.asarray(step), s.keys[1])
+        p = probe(
+            carry.averaged_generator,
+            carry.generator,
+            carry.critic,
+            carry.critic_state,
+            jnp.asarray(step),
+            s.keys[1],
+        )
         rows.append(_readout_row(config, step, p, floor_row))
         heat = np.asarray(p["heat"]) if "heat" in p else None
         snapshots.append(Snapshot(step, np.asarray(p["fake"]), heat))
