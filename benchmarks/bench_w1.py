@@ -22,6 +22,11 @@ Run: ``python benchmarks/bench_w1.py`` (about two minutes) or ``--quick`` (secon
 
 ``--sweep`` times a 2-D ``sweep`` of W1 over 200 thetas (first call and again).
 
+``--calls`` times calls made outside ``jax.jit`` (eagerly, and under ``vmap`` or ``grad``
+alone) at small sizes, where a call's fixed cost is all there is: the first call at a new
+shape (tracing and compiling included) and a repeated one, beside the same function under
+``jax.jit`` (its first and repeated call: the limit).
+
 ``--large`` prints the large-scale table instead: ``w1_primal(method="sparse")`` (column
 generation with exact k-d-tree pricing) at n = 10^3 .. 10^5 points per side, 2-D, uniform
 weights, for two samples of one law and for a translated copy (``y = x + t``, where
@@ -344,6 +349,64 @@ def bench_large(
                 )
 
 
+def bench_calls(sizes: list[int]) -> None:
+    """Calls outside ``jit`` at small sizes: first call at each new shape and a repeat, beside
+    ``jax.jit`` of the same call (first and repeat); the first-call columns are the mean over
+    ``sizes`` (each a new shape), the repeats the best of 20 at the last size."""
+    rng = np.random.default_rng(0)
+
+    def clouds(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return rng.normal(size=(n, 2)), rng.normal(size=(n + 1, 2)), rng.normal(size=(8, 2))
+
+    def pair_batch(n: int) -> tuple[np.ndarray, np.ndarray]:
+        return rng.normal(size=(3, n, 2)), rng.normal(size=(3, n + 1, 2))
+
+    cases: list[tuple[str, Callable[[int], tuple], Callable[..., object]]] = [
+        ("cost_matrix", lambda n: clouds(n)[:2], lambda x, y: dv.cost_matrix(x, y)),
+        ("w1_1d", lambda n: (rng.normal(size=n), rng.normal(size=n + 1)), dv.w1_1d),
+        (
+            "vmap(w1_primal)",
+            pair_batch,
+            jax.vmap(lambda x, y: dv.w1_primal(x, y, method="dense").value),
+        ),
+        ("vmap(w1_dual)", pair_batch, jax.vmap(lambda x, y: dv.w1_dual(x, y).value)),
+        (
+            "grad(w1_dual)",
+            lambda n: clouds(n)[:2],
+            jax.grad(lambda x, y: dv.w1_dual(x, y).value),
+        ),
+        (
+            "grad(kr_potential)",
+            lambda n: (dv.w1_dual(*clouds(n)[:2]), clouds(n)[2]),
+            jax.grad(lambda d, z: dv.kr_potential(d, z).sum(), argnums=1),
+        ),
+    ]
+    header = (
+        f"{'call':<20} {'first':>8} {'repeat':>9} {'jit first':>10} {'jit repeat':>11} "
+        f"{'first/jit':>10} {'repeat/jit':>11}"
+    )
+    print(header)
+    print("-" * len(header))
+    for name, make, fn in cases:
+        jitted = jax.jit(fn)
+        firsts: dict[str, list[float]] = {"plain": [], "jit": []}
+        for n in sizes:
+            for kind, f in (("plain", fn), ("jit", jitted)):
+                args = make(n)
+                t0 = time.perf_counter()
+                jax.block_until_ready(f(*args))
+                firsts[kind].append(time.perf_counter() - t0)
+        args = make(sizes[-1])
+        repeat, _ = best_time(lambda f=fn, args=args: jax.block_until_ready(f(*args)), 20)
+        jit_repeat, _ = best_time(lambda f=jitted, args=args: jax.block_until_ready(f(*args)), 20)
+        first, jit_first = float(np.mean(firsts["plain"])), float(np.mean(firsts["jit"]))
+        print(
+            f"{name:<20} {first:>7.3f}s {repeat * 1e3:>7.2f}ms {jit_first:>9.3f}s "
+            f"{jit_repeat * 1e3:>9.2f}ms {first / jit_first:>9.2f}x {repeat / jit_repeat:>10.2f}x",
+            flush=True,
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run")
@@ -354,9 +417,13 @@ def main() -> None:
     )
     parser.add_argument("--cell", nargs=3, help=argparse.SUPPRESS)
     parser.add_argument("--sweep", action="store_true", help="a 2-D sweep of W1, 200 thetas")
+    parser.add_argument("--calls", action="store_true", help="calls outside jit, small sizes")
     args = parser.parse_args()
     if args.sweep:
         bench_sweep(200)
+        return
+    if args.calls:
+        bench_calls([5, 6, 7] if args.quick else [5, 6, 7, 9, 11, 13])
         return
     if args.cell:
         import json

@@ -1,10 +1,14 @@
-"""Small helpers shared by the test modules: fixed cases, an inequality up to rounding, and
-mpmath references. Finite differences live in the harness (:mod:`divergences.testing.reference`)."""
+"""Small helpers shared by the test modules: fixed cases, an inequality up to rounding,
+mpmath references, and a count of the programs JAX builds. Finite differences live in the
+harness (:mod:`divergences.testing.reference`)."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import Any
 
+import jax
 import numpy as np
 
 from divergences.testing import tolerance
@@ -128,3 +132,25 @@ def relative_error(value: float, reference: float) -> float:
     if value == reference:
         return 0.0
     return abs(value - reference) / abs(reference)
+
+
+#: The event JAX records each time it lowers a program for XLA: once per program it builds,
+#: whether XLA then compiles it or the persistent cache has it (one per operation run on its own).
+_LOWERED = "/jax/core/compile/jaxpr_to_mlir_module_duration"
+
+
+def programs_built(fn: Callable[..., Any], *args: Any) -> int:
+    """How many programs JAX lowers (to compile, or to fetch from the persistent cache) while
+    ``fn(*args)`` runs: 0 when every one it needs is in memory already."""
+    lowered: list[str] = []
+
+    def listener(event: str, duration: float, **kwargs: Any) -> None:
+        if event == _LOWERED:
+            lowered.append(event)
+
+    jax.monitoring.register_event_duration_secs_listener(listener)
+    try:
+        jax.block_until_ready(fn(*args))
+    finally:
+        jax.monitoring.unregister_event_duration_listener(listener)
+    return len(lowered)

@@ -127,8 +127,10 @@ def lipschitz_violation(
     return lipschitz_violation_of(fv.astype(dtype), cost)
 
 
+@jax.jit
 def lipschitz_violation_of(f: jax.Array, cost: jax.Array) -> jax.Array:
-    """:func:`lipschitz_violation` from the values and the ``(N, N)`` cost matrix, in JAX."""
+    """:func:`lipschitz_violation` from the values and the ``(N, N)`` cost matrix, in JAX
+    (jitted: one program rather than one per operation outside a caller's ``jit``)."""
     return jnp.maximum(jnp.max(f[:, None] - f[None, :] - cost), 0)
 
 

@@ -2,6 +2,7 @@ r"""Wasserstein-1 as the Kantorovich-Rubinstein dual: a sup over 1-Lipschitz pot
 
 from __future__ import annotations
 
+import functools
 from typing import Any, NamedTuple
 
 import jax
@@ -28,7 +29,13 @@ from divergences.wasserstein._host.sparse import (
     sparse_failures,
     weighted_nearest_host,
 )
-from divergences.wasserstein._measures import Measures, as_points, check_measures, check_metric
+from divergences.wasserstein._measures import (
+    Measures,
+    as_points,
+    check_measures,
+    check_metric,
+    one_program,
+)
 from divergences.wasserstein._results import W1Dual
 from divergences.wasserstein.checks import lipschitz_violation_host, lipschitz_violation_of
 from divergences.wasserstein.cost import (
@@ -233,6 +240,7 @@ def _dual_from_host(
     )
 
 
+@one_program
 def _dual_traced(ms: Measures, method: str, metric: Metric, cap: int) -> W1Dual:
     """The traced path of :func:`w1_dual` (jit, vmap, grad): host solvers via callbacks, on
     the points scaled by a power of two (see :func:`divergences.w1_primal`), scaled back."""
@@ -321,7 +329,7 @@ def _sparse_dual_host(
 
 def _dual_sparse(ms: Measures, options: _SparseOptions) -> W1Dual:
     """``w1_dual(..., method="sparse")``, eager or traced (one callback, envelope gradients)."""
-    n, m = ms.x.shape[0], ms.y.shape[0]
+    n = ms.x.shape[0]
     dtype = ms.x.dtype
     if not ms.traced:
         e = scale_exponent(ms.x, ms.y)
@@ -329,6 +337,14 @@ def _dual_sparse(ms: Measures, options: _SparseOptions) -> W1Dual:
         scaled = np.ldexp(points.astype(np.float64), -e)
         sol = _sparse_dual_host(scaled[:n], scaled[n:], ms.a, ms.b, options)
         return _dual_from_host(sol.value, sol.f, points, sol.violation, e, dtype)
+    return _dual_sparse_traced(ms, options)
+
+
+@one_program
+def _dual_sparse_traced(ms: Measures, options: _SparseOptions) -> W1Dual:
+    """The traced path of :func:`_dual_sparse`: one callback, envelope gradients."""
+    n, m = ms.x.shape[0], ms.y.shape[0]
+    dtype = ms.x.dtype
     xs, ys, k = scale_traced(ms.x, ms.y, "euclidean")
     arcs = n + m  # a basic plan has at most n + m - 1 arcs: padded with zero mass to n + m
 
@@ -513,6 +529,7 @@ def kr_potential(dual: W1Dual, z: ArrayLike, *, metric: Metric = "euclidean") ->
     )
 
 
+@functools.partial(jax.jit, static_argnames="metric")
 def _kr_potential_traced(
     f: jax.Array, points: jax.Array, z: jax.Array, metric: Metric, valid: Any
 ) -> jax.Array:

@@ -10,7 +10,7 @@ import numpy as np
 from jax import lax
 
 from divergences._typing import ArrayLike
-from divergences.wasserstein._measures import check_measures
+from divergences.wasserstein._measures import Measures, check_measures, one_program
 from divergences.wasserstein.cost import scale_exponent_traced, times_power_of_two
 
 __all__ = ["w1_1d"]
@@ -223,17 +223,22 @@ def w1_1d(
     """
     names = ("u_values", "v_values", "u_weights", "v_weights")
     ms = check_measures(u_values, v_values, u_weights, v_weights, names, line=True)
-    u, v = jnp.asarray(ms.x[:, 0]), jnp.asarray(ms.y[:, 0])
+    return _w1_1d_program(ms, u_weights is None and v_weights is None)
+
+
+@one_program
+def _w1_1d_program(ms: Measures, uniform: bool) -> jax.Array:
+    """The JAX part of :func:`w1_1d`, on validated measures; ``uniform``: no weights given."""
+    u, v = ms.x[:, 0], ms.y[:, 0]
     n, m = u.shape[0], v.shape[0]
     # W1 is positively homogeneous: solved on the points times 2^-e, inside (-1, 1), so that no
     # gap between points overflows (+-1e308) and no product of a gap and a mass underflows
     # early; the value is scaled back by 2^e, exactly.
     e = scale_exponent_traced(u, v)
     u, v = times_power_of_two(u, -e), times_power_of_two(v, -e)
-    if u_weights is None and v_weights is None:
+    if uniform:
         if n == m:
             return times_power_of_two(_equal_size_distance(u, v), e)
         if n * m < 2**31 or jax.config.read("jax_enable_x64"):
             return times_power_of_two(_uniform_distance(u, v), e)
-    wu, wv = jnp.asarray(ms.a), jnp.asarray(ms.b)
-    return times_power_of_two(_cdf_distance(u, v, wu, wv), e)
+    return times_power_of_two(_cdf_distance(u, v, ms.a, ms.b), e)

@@ -26,7 +26,7 @@ from divergences.wasserstein._host.sparse import (
     solve_sparse_host,
     sparse_failures,
 )
-from divergences.wasserstein._measures import Measures, check_measures, check_metric
+from divergences.wasserstein._measures import Measures, check_measures, check_metric, one_program
 from divergences.wasserstein._results import SolverError, SparsePlan, Status, W1Primal, outward
 from divergences.wasserstein.cost import (
     Metric,
@@ -314,6 +314,7 @@ def transport_traced(cost: jax.Array, a: jax.Array, b: jax.Array, cap: int, vali
     )  # fmt: skip
 
 
+@one_program
 def _primal_traced(ms: Measures, metric: Metric, cap: int) -> W1Primal:
     """The traced dense path: costs of the points scaled by a power of two, the host solve
     through the bridge, and the value and duals scaled back (exact, so every scale is solved
@@ -332,17 +333,12 @@ def _primal_sparse(
     ms: Measures, *, rtol: float, max_rounds: int, max_pivots: int | None
 ) -> W1Primal:
     """``w1_primal`` by the sparse solver, eager or traced (through the bridge)."""
-    n, m = ms.x.shape[0], ms.y.shape[0]
-    check_sparse_memory(n, m)
+    check_sparse_memory(ms.x.shape[0], ms.y.shape[0])
     dtype = ms.x.dtype
-
-    def solve(x: np.ndarray, y: np.ndarray, a: np.ndarray, b: np.ndarray) -> Any:
-        return solve_sparse_host(
-            x, y, a, b, rtol=rtol, max_rounds=max_rounds, max_pivots=max_pivots
-        )
-
     if not ms.traced:
-        sol = solve(ms.x, ms.y, ms.a, ms.b)
+        sol = solve_sparse_host(
+            ms.x, ms.y, ms.a, ms.b, rtol=rtol, max_rounds=max_rounds, max_pivots=max_pivots
+        )
         lo, hi = outward(sol.lower_bound, sol.upper_bound, dtype)
         arr = lambda t: jnp.asarray(np.asarray(t, dtype=dtype))  # noqa: E731
         plan = SparsePlan(
@@ -351,10 +347,20 @@ def _primal_sparse(
         return W1Primal(
             arr(sol.value), plan, arr(sol.u), arr(sol.v), jnp.asarray(lo), jnp.asarray(hi)
         )
+    return _primal_sparse_traced(ms, rtol, max_rounds, max_pivots)
+
+
+@one_program
+def _primal_sparse_traced(
+    ms: Measures, rtol: float, max_rounds: int, max_pivots: int | None
+) -> W1Primal:
+    """The traced path of :func:`_primal_sparse`: one callback, envelope gradients."""
+    n, m = ms.x.shape[0], ms.y.shape[0]
+    dtype = ms.x.dtype
     arcs = n + m  # a basic plan has at most n + m - 1 arcs: padded with zero mass to n + m
 
     def padded(x: np.ndarray, y: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple:
-        sol = solve(x, y, a, b)
+        sol = solve_sparse_host(x, y, a, b, rtol=rtol, max_rounds=max_rounds, max_pivots=max_pivots)
         arcs_padded = _padded_arcs(sol.plan.rows, sol.plan.cols, sol.plan.mass, arcs)
         lo, hi = outward(sol.lower_bound, sol.upper_bound, dtype)
         return (*arcs_padded, sol.u, sol.v, np.array([sol.value, lo, hi]))
