@@ -206,15 +206,15 @@ def test_integrated_potential_is_the_linear_one_along_a_common_direction():
     assert np.max(np.abs((g - g.mean()) - (radial - radial.mean()))) < 1e-3 * spread
 
 
-def test_integrated_potential_past_its_cap_is_the_mean_directions(monkeypatch):
-    """Past _INTEGRATE_MAX cells the fit is skipped: the linear potential of the mean
-    direction of transport, exactly."""
+def test_integrated_potential_past_its_cap_is_the_mean_directions():
+    """Past ``max_cells`` cells (``_INTEGRATE_MAX`` in the solver) the fit is skipped: the
+    linear potential of the mean direction of transport, exactly."""
     rng = np.random.default_rng(4)
     xc = rng.random((50, 2))
     x = rng.random((400, 2))
     disp = xc - np.array([-1.0, -1.0])
-    monkeypatch.setattr(_sparse, "_INTEGRATE_MAX", 49)
-    f = _sparse._integrated_potential(xc, disp, x, np.sort(rng.integers(0, 50, 400)))
+    cell = np.sort(rng.integers(0, 50, 400))
+    f = _sparse._integrated_potential(xc, disp, x, cell, max_cells=49)
     mean = (disp / np.linalg.norm(disp, axis=1)[:, None]).sum(axis=0)
     np.testing.assert_allclose(f, -x @ (mean / np.linalg.norm(mean)), rtol=0, atol=1e-15)
 

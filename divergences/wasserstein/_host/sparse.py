@@ -245,7 +245,12 @@ class _Seed(NamedTuple):
 
 
 def _integrated_potential(
-    centres: np.ndarray, disp: np.ndarray, points: np.ndarray, cell: np.ndarray
+    centres: np.ndarray,
+    disp: np.ndarray,
+    points: np.ndarray,
+    cell: np.ndarray,
+    *,
+    max_cells: int = _INTEGRATE_MAX,
 ) -> np.ndarray:
     r"""A potential at ``points`` whose gradient is the coarse plan's direction of transport.
 
@@ -277,9 +282,9 @@ def _integrated_potential(
     e = e - mean
     count = centres.shape[0]
     # One direction throughout (to rounding): the fit's answer is 0, no solve needed. Past
-    # _INTEGRATE_MAX cells the sparse factorisation would cost more than it saves (measured in
+    # max_cells cells the sparse factorisation would cost more than it saves (measured in
     # 2-D: 0.65 s at 25k cells, 32 s and 500 MB at 250k): the linear potential alone.
-    if count < 2 or count > _INTEGRATE_MAX or not np.max(np.abs(e)) > 1e-12:
+    if count < 2 or count > max_cells or not np.max(np.abs(e)) > 1e-12:
         return -(points @ mean)
     g = np.zeros(count)
     k = min(_INTEGRATE_KNN + 1, count)
