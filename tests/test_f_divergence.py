@@ -465,6 +465,18 @@ def test_a_convex_generator_of_your_own_is_accepted_and_not_clamped(pq) -> None:
         np.testing.assert_allclose(value, float(F_JIT[g](p, q)), rtol=1e-9, atol=1e-12)
 
 
+@pytest.mark.parametrize("ulps", [1, 2, 3, 5, 8])
+def test_a_ratio_a_few_ulps_above_one_does_not_refuse_a_true_slope(ulps) -> None:
+    """Found by ``make stress``: the chord (f(t) - f(1))/(t - 1) at t = 1 + 2^-52 is rounding
+    over rounding (1 for the Jensen-Shannon generator, above its slope log 2), so a true slope
+    was refused for a pair whose ratio lay one ulp above 1."""
+    t = 1 + ulps * 2.0**-52
+    p, q = np.array([1.0, 0.0]), np.array([1 / t, 1 - 1 / t])
+    for g in (G.JENSEN_SHANNON, G.KL, G.SQUARED_HELLINGER, G.TOTAL_VARIATION):
+        value = float(dv.f_divergence(p, q, g.f, slope_at_infinity=g.slope_at_infinity))
+        np.testing.assert_allclose(value, float(F_JIT[g](p, q)), rtol=1e-9, atol=1e-12)
+
+
 @pytest.mark.parametrize(
     ("f", "slope", "match"),
     [

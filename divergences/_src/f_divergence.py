@@ -160,8 +160,11 @@ def _check_slope(fn: Elementwise, slope: float, ratio: jax.Array, weight: jax.Ar
     """Refuses a ``slope_at_infinity`` that contradicts ``f``'s chords from 1.
 
     For a convex ``f`` the chord ``c(t) = (f(t) - f(1))/(t - 1)`` increases with ``t`` to the slope
-    at infinity. So (i) ``c(t)`` may not exceed the slope, at any ratio evaluated above 1 nor at
-    ``t = 2^10, 2^20, 2^40``; (ii) a finite slope may not exceed ``c(2^40)`` by more than 4 times
+    at infinity. So (i) ``c(t)`` may not exceed the slope, at any ratio evaluated from 2 on nor at
+    ``t = 2^10, 2^20, 2^40`` (below 2 the chord tells nothing the larger ones do not, and near 1
+    it is all rounding: ``f(t)``'s error is eps times its terms, not eps times ``f(t)``, and
+    dividing by ``t - 1`` a few ulps wide makes it O(1): the Jensen-Shannon generator's chord at
+    ``t = 1 + 2^-52`` evaluates to 1, above its slope log 2); (ii) a finite slope may not exceed ``c(2^40)`` by more than 4 times
     the last increase of the chords, ``c(2^40) - c(2^20)`` (they would have to climb faster than
     they do); (iii) ``inf`` is refused where the chords settle: where their increase from 2^20 to
     2^40 is below a quarter of that from 2^10 to 2^20 (a limit reached like a power of ``1/t``;
@@ -172,7 +175,7 @@ def _check_slope(fn: Elementwise, slope: float, ratio: jax.Array, weight: jax.Ar
     f1 = fn(jnp.asarray(1.0, dtype))
     far = jnp.asarray(_FAR, dtype)
     t = jnp.concatenate([far, jnp.reshape(ratio, (-1,))])
-    above = jnp.concatenate([jnp.ones(3, bool), jnp.reshape((weight > 0) & (ratio > 1), (-1,))])
+    above = jnp.concatenate([jnp.ones(3, bool), jnp.reshape((weight > 0) & (ratio >= 2), (-1,))])
     ft = fn(t)
     chord = (ft - f1) / jnp.where(above, t - 1, 1.0)
     slack = 8 * eps * ((jnp.abs(ft) + jnp.abs(f1)) / jnp.where(above, t - 1, 1.0) + abs(slope))
