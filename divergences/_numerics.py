@@ -102,12 +102,31 @@ __all__ = [
     "kl_sum",
     "kl_terms",
     "log_of_base",
+    "order_key",
     "ratio",
     "safe_sqrt",
     "support_mask",
     "xlog_ratio",
     "xlog_ratio_sum",
 ]
+
+
+_INT_OF_WIDTH = {2: jnp.int16, 4: jnp.int32, 8: jnp.int64}
+
+
+def order_key(x: jax.Array) -> jax.Array:
+    """Floats as integers of the same width and in the same order: exact on every CPU.
+
+    The bit pattern, with the magnitude bits flipped for negative numbers (two's complement then
+    orders them the right way round): ``order_key(a) < order_key(b)`` exactly when ``a < b``, for
+    finite floats, with ``-0.0`` one below ``+0.0``. Integers are compared as they are on every
+    CPU, where XLA's CPU code may treat subnormal floats as 0 depending on the instruction set
+    (``-2e-311 < 0`` false), and XLA sorts them several times faster than floats.
+    """
+    itype = _INT_OF_WIDTH[x.dtype.itemsize]
+    bits = lax.bitcast_convert_type(x, itype)
+    magnitude = jnp.array(jnp.iinfo(itype).max, itype)
+    return jnp.where(bits < 0, bits ^ magnitude, bits)
 
 
 def support_mask(x: jax.Array) -> jax.Array:

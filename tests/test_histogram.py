@@ -71,6 +71,24 @@ def test_pmf_is_a_pmf_and_counts_every_point(x, alpha):
     np.testing.assert_allclose(float(got.pmf.sum()), 1.0, **tolerance("float64"))
 
 
+SUBNORMALS = {
+    np.float64: [-1e-310, -5e-324, -0.0, 0.0, 5e-324, 1e-310],
+    np.float32: [-1e-40, -1e-45, -0.0, 0.0, 1e-45, 1e-40],
+}
+
+
+@pytest.mark.parametrize(
+    ("dtype", "value"), [(t, v) for t, values in SUBNORMALS.items() for v in values]
+)
+def test_subnormal_coordinates_fall_on_their_side_of_an_edge_at_zero(dtype, value):
+    """Found by ``make stress``: XLA's CPU code took -2e-311 for 0 and counted it in the cell
+    above the edge at 0. The cells are found by comparing order keys (integers), exactly."""
+    x = np.full((4, 2), value, dtype=dtype)
+    got = dv.grid_pmf(x, EDGES)
+    counts, _ = _reference(x.astype(np.float64), EDGES, 0.0)
+    np.testing.assert_array_equal(np.asarray(got.counts), counts)
+
+
 @pytest.mark.parametrize(
     ("samples", "edges", "kw", "match"),
     [

@@ -9,6 +9,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from divergences._numerics import order_key
 from divergences._validation import is_traced
 
 __all__ = ["GridPmf", "grid_pmf"]
@@ -60,6 +61,12 @@ def _check_edges(edges: Any, d: int) -> list[np.ndarray]:
             raise ValueError(f"edges[{i}] must be strictly increasing")
         out.append(a)
     return out
+
+
+def _key(x: jax.Array) -> jax.Array:
+    """:func:`order_key` with ``-0.0`` and ``+0.0`` one key, as they are one float."""
+    key = order_key(x)
+    return jnp.where(key == -1, 0, key)  # -1 is the key of -0.0 alone
 
 
 def grid_pmf(
@@ -141,8 +148,11 @@ def grid_pmf(
     inside = jnp.ones((n,), dtype=bool)
     flat = jnp.zeros((n,), dtype=jnp.int32)
     for k, e in enumerate(grid):
-        ek = jnp.asarray(e, dtype=x.dtype)
-        col = x[:, k]
+        # Compared as order keys, exactly: XLA's CPU code may take a subnormal coordinate for 0
+        # (on some instruction sets), which would move -2e-311 into the cell above an edge at 0.
+        # The key of -0.0 is set to that of +0.0, equal as floats.
+        ek = _key(jnp.asarray(e, dtype=x.dtype))
+        col = _key(x[:, k])
         # side="right" puts a point on an inner edge into the cell above it; the last cell also
         # takes its upper edge, as numpy.histogramdd does.
         idx = jnp.searchsorted(ek, col, side="right") - 1

@@ -9,6 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
+from divergences._numerics import order_key
 from divergences._typing import ArrayLike
 from divergences.wasserstein._measures import Measures, check_measures, one_program
 from divergences.wasserstein.cost import scale_exponent_traced, times_power_of_two
@@ -17,17 +18,8 @@ __all__ = ["w1_1d"]
 
 
 # XLA:CPU sorts integers several times faster than floats (the float comparator has to order
-# NaNs and signed zeros) and a lone key much faster than a key with payloads. Finite floats are
-# sorted as integers with the same order: the bit pattern, with the magnitude bits flipped for
-# negative numbers (two's complement then orders them the right way round).
-_INT_OF_WIDTH = {2: jnp.int16, 4: jnp.int32, 8: jnp.int64}
-
-
-def _order_key(x: jax.Array) -> jax.Array:
-    itype = _INT_OF_WIDTH[x.dtype.itemsize]
-    bits = lax.bitcast_convert_type(x, itype)
-    magnitude = jnp.array(jnp.iinfo(itype).max, itype)
-    return jnp.where(bits < 0, bits ^ magnitude, bits)
+# NaNs and signed zeros) and a lone key much faster than a key with payloads: finite floats are
+# sorted by their order keys (divergences._numerics.order_key).
 
 
 def _from_order_key(k: jax.Array, dtype: Any) -> jax.Array:
@@ -37,11 +29,11 @@ def _from_order_key(k: jax.Array, dtype: Any) -> jax.Array:
 
 def _xla_argsort(x: jax.Array) -> jax.Array:
     iota = lax.iota(jnp.int32, x.shape[0])
-    return lax.sort((_order_key(x), iota), num_keys=1, is_stable=True)[1]
+    return lax.sort((order_key(x), iota), num_keys=1, is_stable=True)[1]
 
 
 def _xla_sort(x: jax.Array) -> jax.Array:
-    return _from_order_key(jnp.sort(_order_key(x)), x.dtype)
+    return _from_order_key(jnp.sort(order_key(x)), x.dtype)
 
 
 #: From this many points on, a sort on a CPU runs in NumPy on the host, through a callback:
