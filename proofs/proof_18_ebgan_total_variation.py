@@ -55,7 +55,9 @@ def _v(p: np.ndarray, q: np.ndarray, d: np.ndarray, m: float = MARGIN) -> float:
 
 
 def _d_star(p: np.ndarray, q: np.ndarray, m: float = MARGIN) -> np.ndarray:
-    return np.where(p > q, 0.0, m)
+    # m where p < q, 0 elsewhere: at a tie p = q every d in [0, m] is optimal, and 0 is the one
+    # Theorem 1's U(D*, G) = m q(p < q) counts (m there would add m q(p = q)).
+    return np.where(p < q, m, 0.0)
 
 
 _ENERGIES = st.lists(
@@ -167,6 +169,26 @@ def _no_equilibrium_off_p() -> Check:
         )
 
     return over_examples(pmf_pairs(), check)
+
+
+@PROOF.step(
+    "Theorem 1 at a tie: p = (0.5, 0.3, 0.2), q = (0.5, 0.1, 0.4) agree on the first outcome, where "
+    "D* = 0 (any d in [0, m] is optimal there): U(D*, G) = m q(p < q) = 2.5 * 0.4 = 1, and "
+    "V(D*) = m (1 - TV) = 2.5 * 0.8 = 2",
+    method="numeric",
+)
+def _tie() -> Check:
+    p, q = np.array([0.5, 0.3, 0.2]), np.array([0.5, 0.1, 0.4])
+    d = _d_star(p, q)
+    return worst_of(
+        [
+            Check.equal(d, [0.0, 0.0, MARGIN], **F64),
+            Check.equal(float(np.sum(q * d)), 1.0, **F64),
+            Check.equal(_v(p, q, d), 2.0, **F64),
+            Check.equal(MARGIN * (1 - float(dv.total_variation(p, q))), 2.0, **F64),
+        ],
+        detail=f"U(D*) = {float(np.sum(q * d)):.4f}",
+    )
 
 
 @PROOF.step(
