@@ -164,11 +164,12 @@ def _check_slope(fn: Elementwise, slope: float, ratio: jax.Array, weight: jax.Ar
     ``t = 2^10, 2^20, 2^40`` (below 2 the chord tells nothing the larger ones do not, and near 1
     it is all rounding: ``f(t)``'s error is eps times its terms, not eps times ``f(t)``, and
     dividing by ``t - 1`` a few ulps wide makes it O(1): the Jensen-Shannon generator's chord at
-    ``t = 1 + 2^-52`` evaluates to 1, above its slope log 2); (ii) a finite slope may not exceed ``c(2^40)`` by more than 4 times
-    the last increase of the chords, ``c(2^40) - c(2^20)`` (they would have to climb faster than
-    they do); (iii) ``inf`` is refused where the chords settle: where their increase from 2^20 to
-    2^40 is below a quarter of that from 2^10 to 2^20 (a limit reached like a power of ``1/t``;
-    ``t log t`` or ``t^2`` grow by more). Each with 8 eps of rounding.
+    ``t = 1 + 2^-52`` evaluates to 1, above its slope log 2); (ii) a finite slope may not exceed
+    ``c(2^40)`` by more than 4 times the last increase of the chords, ``c(2^40) - c(2^20)``
+    (they would have to climb faster than they do); (iii) ``inf`` is refused where the chords
+    settle: where their increase from 2^20 to 2^40 is below a quarter of that from 2^10 to 2^20
+    (a limit reached like a power of ``1/t``; ``t log t`` or ``t^2`` grow by more). Each with 8
+    eps of rounding.
     """
     dtype = ratio.dtype
     eps = float(jnp.finfo(dtype).eps)
