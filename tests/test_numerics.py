@@ -265,10 +265,11 @@ def test_entropy_and_cross_entropy_relative_accuracy(pq) -> None:
 
 @given(dvt.near_identical_pairs(n=[4, 6, 9]))
 def test_mutual_information_accuracy(pq) -> None:
-    # Joints near independence. The marginals are rounded sums and P(j|i) a rounded quotient: a
-    # relative rounding d of one of them moves a term c u^2/2 (u the relative departure from
+    # Near independence the marginals are rounded sums and P(j|i) a rounded quotient: a relative
+    # rounding d of one of them moves a term c u^2/2 (u the relative departure from
     # independence) by about c u d, so the error is within 32 eps of the value plus
     # 4 n eps sqrt(MI) (Cauchy-Schwarz over the n entries): relative wherever MI >> (n eps)^2.
+    # Near determinism (I close to H(C)) the bound at the marginal entropy must not cut it.
     p, _ = pq
     shape = {4: (2, 2), 6: (2, 3), 9: (3, 3)}[p.size]
     joint = p.reshape(shape)
@@ -278,6 +279,17 @@ def test_mutual_information_accuracy(pq) -> None:
     assert value >= 0
     assert abs(value - reference) <= 32 * eps * reference + 4 * p.size * eps * math.sqrt(reference)
     assert value == float(jax.jit(dv.mutual_information)(joint))
+
+
+def test_mutual_information_near_its_bound_is_not_cut_by_the_bound_s_rounding() -> None:
+    # Total 1 + 2e-17 (within an ulp of 1) and I(C; X) = H(C) - 2e-17: I was held at H(C) of the
+    # rounded row sums, 3e-18 below it (1e-7 relative).
+    joint = np.array([[1e-18, 1 - 1.000001e-12], [1e-12, 1e-19]])
+    reference = mp_mutual_information(joint)
+    value = float(dv.mutual_information(joint))
+    h_c = float(dv.entropy(joint.sum(axis=1)))
+    assert h_c < reference
+    assert relative_error(value, reference) <= 4 * float(np.finfo(np.float64).eps)
 
 
 def test_issue_examples() -> None:

@@ -49,9 +49,13 @@ def mutual_information(joint: ArrayLike, *, base: Base = None) -> jax.Array:
                       = H(C) - H(C \mid X) = H(X) - H(X \mid C)
 
     Zero iff C and X are independent; at most :math:`\min(H(C), H(X))` (with
-    :func:`divergences.entropy` of the marginals) for every accepted joint: one accepted within
-    the sum tolerance ``t`` could pass that by about ``t (1 + log n)``, and the value is then held
-    there. Convention 0 log 0 = 0. Computed as
+    :func:`divergences.entropy` of the marginals) for every accepted joint, up to the rounding of
+    the marginal sums: a joint accepted within the sum tolerance ``t`` could pass that bound by
+    about ``t (1 + log n)``, and the value is then held at the bound plus
+    ``(rows + columns + 32) eps (1 + bound)``. That allowance is the bound's own rounding error
+    (each marginal is a rounded sum, and where ``H(C)`` is tiny one ulp of a marginal near 1 is
+    a large part of it), so a joint whose total is 1 to within it keeps its relatively accurate
+    value even where ``H(C | X)`` is smaller still. Convention 0 log 0 = 0. Computed as
     :math:`\sum_i P(i)\, \mathrm{KL}(P(\cdot \mid i) \,\|\, P_X)` with the non-negative terms of
     :func:`divergences.kl`, so it is never negative and is relatively accurate also near
     independence; gradients are finite wherever the value is, tiny or zero entries included.
@@ -89,9 +93,16 @@ def _mutual_information_nats(j: jax.Array) -> jax.Array:
     cond = ratio(j, row + (1 - support_mask(row)))  # empty rows: every P(i, j) and P(i) are 0
     mi = jnp.sum(row * kl_terms(cond, col))
     # I(C; X) <= min(H(C), H(X)) for a pmf; a joint accepted within the sum tolerance t could
-    # pass it by about t (1 + log n): held at the smaller marginal entropy.
+    # pass it by about t (1 + log n): held at the smaller marginal entropy, plus that entropy's
+    # rounding error. A rounded marginal r moves r log r by up to its ulp times |1 + log r|, that
+    # is (rows + columns) eps (1 + H) over all of them, and the kernel's own rounding adds 32 eps
+    # MI. Without the allowance a joint summing to 1 within an ulp lost its relative accuracy:
+    # [[1e-18, 1 - 1.000001e-12], [1e-12, 1e-19]] (total 1 + 2e-17) has I = 2.8631005e-11,
+    # 4e-18 above its H(C) and 3e-18 above H(C) of its rounded rows, and was cut to the latter.
     ceiling = jnp.minimum(entropy_sum(row[:, 0], 0), entropy_sum(col[0], 0))
-    return jnp.where(mi > ceiling, ceiling, mi)
+    rounding = (j.shape[0] + j.shape[1] + 32) * jnp.finfo(j.dtype).eps
+    bound = ceiling + rounding * (1 + ceiling)
+    return jnp.where(mi > bound, bound, mi)
 
 
 @keeps_input_precision
