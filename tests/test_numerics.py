@@ -269,6 +269,9 @@ def test_mutual_information_accuracy(pq) -> None:
     # rounding d of one of them moves a term c u^2/2 (u the relative departure from
     # independence) by about c u d, so the error is within 32 eps of the value plus
     # 4 n eps sqrt(MI) (Cauchy-Schwarz over the n entries): relative wherever MI >> (n eps)^2.
+    # Where a term's departure is below the rounding d itself, the rounding alone makes one of
+    # up to d^2 / 2 of its mass (the docstring's floor): [[1, 1e-82], [1.6e-46, 1e-128]] has
+    # I = 1.3e-129 and P(0 | 1) rounded to 1 - ulp, a term of eps^2 / 2 times P(1) = 1.6e-46.
     # Near determinism (I close to H(C)) the bound at the marginal entropy must not cut it.
     p, _ = pq
     shape = {4: (2, 2), 6: (2, 3), 9: (3, 3)}[p.size]
@@ -277,7 +280,9 @@ def test_mutual_information_accuracy(pq) -> None:
     reference = mp_mutual_information(joint)
     eps = float(np.finfo(np.float64).eps)
     assert value >= 0
-    assert abs(value - reference) <= 32 * eps * reference + 4 * p.size * eps * math.sqrt(reference)
+    floor = (p.size * eps) ** 2
+    bound = 32 * eps * reference + 4 * p.size * eps * math.sqrt(reference) + floor
+    assert abs(value - reference) <= bound
     assert value == float(jax.jit(dv.mutual_information)(joint))
 
 
@@ -290,6 +295,16 @@ def test_mutual_information_near_its_bound_is_not_cut_by_the_bound_s_rounding() 
     h_c = float(dv.entropy(joint.sum(axis=1)))
     assert h_c < reference
     assert relative_error(value, reference) <= 4 * float(np.finfo(np.float64).eps)
+
+
+def test_mutual_information_below_its_rounding_floor_is_within_the_floor() -> None:
+    # The stress run's example: the error is the rounding of P(0 | 1), eps^2 / 2 times
+    # P(1) = 1.6e-46, far above I = 1.3e-129 but far below the floor of the docstring.
+    joint = np.array([[1.0, 1e-82], [1.59633854e-46, 1e-128]])
+    reference = mp_mutual_information(joint)
+    assert 1e-130 < reference < 1e-128
+    eps = float(np.finfo(np.float64).eps)
+    assert abs(float(dv.mutual_information(joint)) - reference) <= (4 * eps) ** 2
 
 
 def test_issue_examples() -> None:

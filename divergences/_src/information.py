@@ -58,7 +58,12 @@ def mutual_information(joint: ArrayLike, *, base: Base = None) -> jax.Array:
     value even where ``H(C | X)`` is smaller still. Convention 0 log 0 = 0. Computed as
     :math:`\sum_i P(i)\, \mathrm{KL}(P(\cdot \mid i) \,\|\, P_X)` with the non-negative terms of
     :func:`divergences.kl`, so it is never negative and is relatively accurate also near
-    independence; gradients are finite wherever the value is, tiny or zero entries included.
+    independence, down to an absolute floor of about :math:`(n\epsilon)^2` for ``n`` entries
+    (5e-28 in float64 for a 10 x 10 joint): the marginals and the conditionals are rounded
+    sums and quotients of the entries, and a relative rounding ``d`` of one moves a term whose
+    true departure from independence is smaller than ``d`` by up to ``d^2 / 2`` of its mass
+    (relative accuracy below that floor would need the marginals in double the working
+    precision). Gradients are finite wherever the value is, tiny or zero entries included.
 
     Args:
       joint: ``joint[i, j] = P(C = i, X = j)``, non-negative, summing to 1.
