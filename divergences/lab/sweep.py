@@ -126,9 +126,10 @@ def _w1_restricted(
     return w1_primal(m.points[ip], m.points[iq], a, b).value
 
 
-#: The thetas of one batched W1 call hold this many (padded) pairs of atoms at most in all: the
-#: cost matrices and plans of a batch live in memory together (8 bytes a pair, a few arrays).
-_BATCH_PAIRS = 2**22
+#: The default of ``sweep(w1_batch_pairs=)``: the thetas of one batched W1 call hold this many
+#: (padded) pairs of atoms at most in all, since the cost matrices and plans of a batch live in
+#: memory together (8 bytes a pair, a few arrays: about 100 MiB at 2**22).
+W1_BATCH_PAIRS = 2**22
 
 
 def _padded_supports(p: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -172,6 +173,7 @@ def _w1_batched(
     q: jax.Array,
     gradient: bool,
     progress: bool | None,
+    batch_pairs: int,
 ) -> tuple[np.ndarray, np.ndarray]:
     """W1 and dW1/dtheta (NaN unless ``gradient``) at every theta, by exact LPs on the atoms
     that carry mass.
@@ -185,7 +187,7 @@ def _w1_batched(
     """
     ip, iq, a, b = _padded_supports(np.asarray(p), np.asarray(q))
     dtype = np.asarray(p).dtype
-    size = max(1, min(thetas.size, _BATCH_PAIRS // (ip.shape[1] * iq.shape[1])))
+    size = max(1, min(thetas.size, batch_pairs // (ip.shape[1] * iq.shape[1])))
 
     batched = _w1_batch_fn(family.measures, gradient)
     values, grads = np.empty(thetas.size), np.full(thetas.size, math.nan)
@@ -223,6 +225,7 @@ def sweep(
     base: Base = None,
     gradients: bool = False,
     progress: bool | None = None,
+    w1_batch_pairs: int = W1_BATCH_PAIRS,
 ) -> Sweep:
     r"""Computes ``quantities`` between :math:`P_0` and :math:`P_\theta` for every theta.
 
@@ -235,13 +238,17 @@ def sweep(
         family (NaN where the value is infinite).
       progress: show a progress bar over the batches of LPs of W1 in 2-D; None shows it for 50
         or more batches when stderr is a terminal.
+      w1_batch_pairs: W1 in 2-D solves the thetas in batches, one compiled call each, whose
+        padded cost matrices hold at most this many pairs of atoms in all (a batch holds one
+        theta at least): lower it where memory is short, raise it for fewer calls.
 
     Returns:
       A :class:`Sweep`.
 
     Raises:
       ValueError: for an unknown measure name, thetas that are not a 1-D array of finite
-        numbers, or thetas outside the family's ``theta_range``.
+        numbers, thetas outside the family's ``theta_range``, or ``w1_batch_pairs`` not a
+        positive integer.
 
     Example:
       >>> import numpy as np, divergences as dv
@@ -253,6 +260,10 @@ def sweep(
     unknown = [m for m in quantities if m not in QUANTITIES]
     if unknown:
         raise ValueError(f"quantities: unknown {unknown}; choose from {sorted(QUANTITIES)}")
+    if isinstance(w1_batch_pairs, bool) or not isinstance(w1_batch_pairs, int | np.integer):
+        raise ValueError(f"w1_batch_pairs must be a positive integer, got {w1_batch_pairs!r}")
+    if w1_batch_pairs < 1:
+        raise ValueError(f"w1_batch_pairs must be a positive integer, got {w1_batch_pairs}")
     t = np.asarray(thetas, dtype=np.float64)
     if t.ndim != 1 or t.size == 0 or not np.isfinite(t).all():
         raise ValueError("thetas must be a non-empty 1-D array of finite numbers")
@@ -272,7 +283,7 @@ def sweep(
     for name in quantities:
         if name == "w1" and dim > 1:
             values[name], grads[name] = _w1_batched(
-                family, t, batch.p, batch.q, gradients, progress
+                family, t, batch.p, batch.q, gradients, progress, int(w1_batch_pairs)
             )
             continue
         scalar = _scalar(name, family, base)

@@ -89,6 +89,9 @@ def test_sampled_w1_is_biased_upward() -> None:
         ({"thetas": np.array([[0.0]])}, "1-D"),
         ({"thetas": np.array([0.0, np.nan])}, "finite"),
         ({"thetas": np.array([0.0, 5.0])}, r"must lie in \[-1, 1\]"),
+        ({"w1_batch_pairs": 0}, "w1_batch_pairs must be a positive integer"),
+        ({"w1_batch_pairs": 1.5}, "w1_batch_pairs must be a positive integer"),
+        ({"w1_batch_pairs": True}, "w1_batch_pairs must be a positive integer"),
     ],
 )
 def test_bad_arguments_raise(kwargs: dict, match: str) -> None:
@@ -123,14 +126,13 @@ def _growing_support(theta):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("batch_pairs", [2**22, 64])
-def test_batched_w1_equals_one_lp_per_theta(monkeypatch, batch_pairs) -> None:
+@pytest.mark.parametrize("batch_pairs", [sweep_module.W1_BATCH_PAIRS, 64, 1])
+def test_batched_w1_equals_one_lp_per_theta(batch_pairs) -> None:
     # All thetas in one vmapped call (or, with a small budget, several batches, the last one
     # padded): each theta's value and gradient as its own LP on the atoms that carry mass.
-    monkeypatch.setattr(sweep_module, "_BATCH_PAIRS", batch_pairs)
     fam = families.custom("growing support", _growing_support)
     thetas = np.linspace(0.05, 0.95, 11)
-    s = sweep(fam, thetas, quantities=("w1",), gradients=True)
+    s = sweep(fam, thetas, quantities=("w1",), gradients=True, w1_batch_pairs=batch_pairs)
     assert s.gradients is not None
     for i, t in enumerate(thetas):
         m = fam.measures(t)
