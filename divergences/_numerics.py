@@ -289,6 +289,35 @@ def _ratio_jvp(primals: Any, tangents: Any) -> tuple[jax.Array, jax.Array]:
     return out, (da - out * db) / b
 
 
+@jax.custom_jvp
+def xlog1p_ratio(x: jax.Array, o: jax.Array) -> jax.Array:
+    """Elementwise ``x * log1p(o / x)`` = ``x log((x + o) / x)`` for ``x, o >= 0``; 0 where ``x = 0``.
+
+    With ``o`` given rather than ``x + o``: where ``o`` is far below ``x`` the rounded sum
+    ``x + o`` loses it, and ``log`` of the rounded quotient with it, while ``log1p(o / x)`` keeps
+    its relative accuracy. The derivative is taken in the same form
+    (``d = (log1p(o/x) - o/(x + o)) dx + x/(x + o) do``), since JAX's chain rule through
+    ``o / x`` squares ``x`` and overflows for ``x`` near the smallest normal number; off the
+    support of ``x`` it is 0.
+    """
+    m = support_mask(x)
+    return x * accurate_log1p((o * m) / _safe_denominator(x * m))
+
+
+@xlog1p_ratio.defjvp
+def _xlog1p_ratio_jvp(primals: Any, tangents: Any) -> tuple[jax.Array, jax.Array]:
+    x, o = primals
+    dx, do = tangents
+    m = support_mask(x)
+    xs = _safe_denominator(x * m)
+    # x / (x + o) and o / (x + o), each as its own quotient (1 minus the other loses a tiny one);
+    # both 0 off the support.
+    total = xs + o * m
+    log_term = accurate_log1p((o * m) / xs)
+    value = x * log_term
+    return value, dx * (log_term - (o * m) / total) * m + do * (x * m) / total
+
+
 def _safe_denominator(x: jax.Array) -> jax.Array:
     """``x`` where ``x > 0`` and 1 where ``x = 0``: a divisor that never makes 0/0."""
     return x + (1 - support_mask(x))

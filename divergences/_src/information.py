@@ -19,6 +19,7 @@ from divergences._numerics import (
     log_of_base,
     ratio,
     support_mask,
+    xlog1p_ratio,
     xlog_ratio_sum,
 )
 from divergences._typing import ArrayLike, Base
@@ -116,6 +117,13 @@ def conditional_entropy(joint: ArrayLike, *, base: Base = None) -> jax.Array:
 
     .. math:: H(C \mid X) = -\sum_{i,j} P(i, j) \log P(i \mid j) = H(C, X) - H(X)
 
+    Computed as :math:`\sum_{i,j} P(i, j) \log(1 + O(i, j) / P(i, j))` with :math:`O(i, j)` the
+    mass of the other rows in column ``j``, summed from those masses: every term is
+    non-negative and relatively accurate, so the value is too, also where C is nearly
+    determined by X and the column sums round the other rows' mass away. Gradients are finite
+    wherever the value is, and 0 in the entry itself where an entry is 0 (the log term taken as
+    absent). Convention 0 log 0 = 0.
+
     Args:
       joint: ``joint[i, j] = P(C = i, X = j)``.
       base: logarithm base; ``None`` for nats, ``2`` for bits.
@@ -133,11 +141,25 @@ def conditional_entropy(joint: ArrayLike, *, base: Base = None) -> jax.Array:
     """
     check_base(base)
     j = _check_joint(joint)
-    col = jnp.broadcast_to(jnp.sum(j, axis=0, keepdims=True), j.shape)
-    # -sum P(i,j) log(P(i,j) / P(j)) = sum P(i,j) log(P(j) / P(i,j))
-    return xlog_ratio_sum(j.reshape(-1), col.reshape(-1), j.reshape(-1), 0) / log_of_base(
-        base, j.dtype
-    )
+    return _conditional_entropy_nats(j) / log_of_base(base, j.dtype)
+
+
+@jax.jit  # one compiled kernel, so that plain calls equal jitted ones bit for bit
+def _conditional_entropy_nats(j: jax.Array) -> jax.Array:
+    # sum P(i,j) log(P(j) / P(i,j)) = sum P(i,j) log1p(O(i,j) / P(i,j)), with O(i,j) the mass of
+    # the other rows in column j: non-negative terms, each relatively accurate given O. O is
+    # summed from the other rows (the rows above plus the rows below, each a sum of masses), not
+    # taken as P(j) - P(i,j): the rounded column sum P(j) loses an O far below P(i,j), and
+    # log(P(j) / P(i,j)) with it (H(C | X) of [[1, 0], [1e-20, 0]] came out 2% low).
+    above = _exclusive_cumsum(j)
+    below = jnp.flip(_exclusive_cumsum(jnp.flip(j, axis=0)), axis=0)
+    return jnp.sum(xlog1p_ratio(j, above + below))
+
+
+def _exclusive_cumsum(j: jax.Array) -> jax.Array:
+    """Row ``i`` holds the sum of rows ``0 .. i-1`` (0 for the first): sums, no differences."""
+    zeros = jnp.zeros_like(j[:1])
+    return jnp.concatenate([zeros, jnp.cumsum(j[:-1], axis=0)], axis=0)
 
 
 @keeps_input_precision
