@@ -121,8 +121,8 @@ def conditional_entropy(joint: ArrayLike, *, base: Base = None) -> jax.Array:
     mass of the other rows in column ``j``, summed from those masses: every term is
     non-negative and relatively accurate, so the value is too, also where C is nearly
     determined by X and the column sums round the other rows' mass away. Gradients are finite
-    wherever the value is, and 0 in the entry itself where an entry is 0 (the log term taken as
-    absent). Convention 0 log 0 = 0.
+    wherever the value is: at an entry that is 0, the derivative leaves out its own term's
+    slope (``+inf`` from the right). Convention 0 log 0 = 0.
 
     Args:
       joint: ``joint[i, j] = P(C = i, X = j)``.
