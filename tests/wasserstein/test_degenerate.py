@@ -123,6 +123,7 @@ def _check_split(x, y, a, b):
     rows, cols = np.nonzero(plan)
     i, j, w = split_plan(rows, cols, plan[rows, cols], ax, a, ay, b)
     assert len(w) <= len(rows) + (n - len(ax.mass)) + (m - len(ay.mass))
+    assert np.all(w > 0)  # no empty arcs (they were made between a zero-mass atom's copies)
     np.testing.assert_allclose(np.bincount(i, weights=w, minlength=n), a, **LP)
     np.testing.assert_allclose(np.bincount(j, weights=w, minlength=m), b, **LP)
     cost = np.linalg.norm(x[i] - y[j], axis=1)
@@ -141,6 +142,22 @@ def test_split_with_a_share_rounded_past_one():
     y = base[rng.integers(0, sites, m)] + (rng.integers(0, 2) * 0.5)
     a, b = rng.dirichlet(np.full(n, alpha)), rng.dirichlet(np.full(m, alpha))
     _check_split(x, y, a, b)
+
+
+@pytest.mark.parametrize("where", ["last", "first"])
+def test_split_with_an_atom_whose_copies_all_weigh_zero(where):
+    """Found by the random draws of ``make stress`` (Dirichlet weights underflowing to 0): an
+    atom of zero mass, which no arc leaves, was cut as if it had one and paired with an arc of
+    the next atom: an empty arc to a copy of another atom, or past the last one after the last
+    atom (an IndexError). Its copies now get no arc, on either side of the plan."""
+    x = np.array([[0.0], [0.0], [1.0], [1.0]])
+    a = np.array([0.5, 0.5, 0.0, 0.0])
+    if where == "first":
+        x, a = x[::-1].copy(), a[::-1].copy()
+    y = np.array([[0.0], [2.0], [2.0]])
+    b = np.array([0.5, 0.25, 0.25])
+    for args in ((x, y, a, b), (y, x, b, a)):
+        _check_split(*args)
 
 
 def test_merge_and_split_are_exact():

@@ -57,7 +57,8 @@ def _north_west(
     """Within each group, items ``s`` and items ``t`` laid end to end on [0, 1] by their
     shares of the group's mass and cut at every boundary: the pieces ``(s, t, mass)``, the
     masses in the units of ``mass_t`` (each group's ``t`` masses are reproduced exactly up to
-    rounding). Both item lists must cover every group that has mass."""
+    rounding). Both item lists must cover every group that has mass; a group with no mass on
+    one side (an atom whose copies all weigh 0, which no arc leaves) gives no pieces."""
 
     def ends(group: np.ndarray, mass: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         order = np.argsort(group, kind="stable")
@@ -87,8 +88,12 @@ def _north_west(
     new_group = np.r_[True, g[1:] != g[:-1]]
     prev[new_group] = 0.0
     length = frac - prev
-    keep = length > 0
+    total_s = np.bincount(group_s, weights=mass_s, minlength=groups)
     total_t = np.bincount(group_t, weights=mass_t, minlength=groups)
+    # A group without mass on one side has nothing to cut: its shares are 0/0, and the current
+    # item of the other kind at its events is one of the next group, or past the end after the
+    # last group (an IndexError on a zero-mass atom).
+    keep = (length > 0) & (total_s[g] > 0) & (total_t[g] > 0)
     piece = length[keep] * total_t[g[keep]]
     return order_s[s_index[keep]], order_t[t_index[keep]], piece
 
