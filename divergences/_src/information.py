@@ -148,18 +148,16 @@ def conditional_entropy(joint: ArrayLike, *, base: Base = None) -> jax.Array:
 def _conditional_entropy_nats(j: jax.Array) -> jax.Array:
     # sum P(i,j) log(P(j) / P(i,j)) = sum P(i,j) log1p(O(i,j) / P(i,j)), with O(i,j) the mass of
     # the other rows in column j: non-negative terms, each relatively accurate given O. O is
-    # summed from the other rows (the rows above plus the rows below, each a sum of masses), not
-    # taken as P(j) - P(i,j): the rounded column sum P(j) loses an O far below P(i,j), and
-    # log(P(j) / P(i,j)) with it (H(C | X) of [[1, 0], [1e-20, 0]] came out 2% low).
-    above = _exclusive_cumsum(j)
-    below = jnp.flip(_exclusive_cumsum(jnp.flip(j, axis=0)), axis=0)
-    return jnp.sum(xlog1p_ratio(j, above + below))
-
-
-def _exclusive_cumsum(j: jax.Array) -> jax.Array:
-    """Row ``i`` holds the sum of rows ``0 .. i-1`` (0 for the first): sums, no differences."""
-    zeros = jnp.zeros_like(j[:1])
-    return jnp.concatenate([zeros, jnp.cumsum(j[:-1], axis=0)], axis=0)
+    # P(j) - P(i,j) except at the column's largest entry, where it is the sum of the others: the
+    # rounded column sum P(j) loses an O far below P(i,j), and log(P(j) / P(i,j)) with it
+    # (H(C | X) of [[1, 0], [1e-20, 0]] came out 2% low). Any other entry is at most P(j) / 2,
+    # so its difference keeps the relative accuracy of the sum. (Summing the rows above and
+    # below each entry, by cumulative sums, is as accurate and 1.2-1.8x slower on XLA CPU.)
+    top = jax.nn.one_hot(jnp.argmax(j, axis=0), j.shape[0], dtype=j.dtype, axis=0)
+    col = jnp.sum(j, axis=0, keepdims=True)
+    others_of_top = jnp.sum(j * (1 - top), axis=0, keepdims=True)
+    other_rows = (col - j) * (1 - top) + others_of_top * top
+    return jnp.sum(xlog1p_ratio(j, other_rows))
 
 
 @keeps_input_precision
