@@ -132,15 +132,22 @@ def _check_convex(fn: Elementwise, ratio: jax.Array, weight: jax.Array) -> None:
     """Refuses ``fn`` where it is not convex at a ratio that the divergence evaluates.
 
     The second difference ``f(t - h) + f(t + h) - 2 f(t)`` with ``h = t/8`` is ``>= 0`` for a
-    convex ``f``; it is refused below minus its rounding (8 eps times the magnitudes involved,
-    including the asymmetry of the rounded ``t +- h``). Points where a value is not finite
+    convex ``f``; it is refused below minus its rounding: 8 eps times the magnitudes involved,
+    including the asymmetry of the rounded ``t +- h``, and times ``4 t (1 + |log t|)``, the size
+    of the terms that a generator built from ``t log t`` subtracts (Jensen-Shannon's
+    ``t log t - (t + 1) log((t + 1)/2)`` is 3e12 at ``t = 6e12`` from terms of 2e14: its values
+    carry eps times the terms, and its second difference there evaluated to -0.0625 for a true
+    1/128). A sign error is refused where the second difference, about ``t^2 f''(t) / 64``,
+    stands above that rounding: ``t / 64`` for ``t log t`` at every ratio, an O(1) constant for
+    Jensen-Shannon up to ratios of about 1e10. Points where a value is not finite
     (``f(0) = inf``) or where ``weight`` (the mass of ``q``) is 0 are skipped.
     """
     eps = float(jnp.finfo(ratio.dtype).eps)
     h = ratio * 0.125
     fa, ft, fb = fn(ratio - h), fn(ratio), fn(ratio + h)
     d2 = fa + fb - 2 * ft
-    slack = 8 * eps * (jnp.abs(fa) + jnp.abs(fb) + 2 * jnp.abs(ft) + 4 * jnp.abs(fb - fa))
+    terms = 4 * ratio * (1 + jnp.abs(jnp.log(jnp.where(ratio > 0, ratio, 1.0))))
+    slack = 8 * eps * (jnp.abs(fa) + jnp.abs(fb) + 2 * jnp.abs(ft) + 4 * jnp.abs(fb - fa) + terms)
     finite = jnp.isfinite(fa) & jnp.isfinite(ft) & jnp.isfinite(fb)
     bad = finite & (weight > 0) & (d2 < -slack)
 
