@@ -58,7 +58,7 @@ _MP_BITS = 200
 # The references built on marginals, which are sums of masses spanning up to 2^2098 (1e-308 beside
 # 1, as pmf strategies draw): 200 bits round 0.5 + 5e-49 at its 60th digit, and a conditional
 # entropy or a mutual information that such a mass carries was then the reference's rounding.
-# With 2400 bits every sum of doubles is exact and the differences after it keep 300 digits.
+# With 2400 bits every sum of doubles is exact and the differences after it keep hundreds of digits.
 _MP_EXACT_BITS = 2400
 
 

@@ -118,9 +118,10 @@ def conditional_entropy(joint: ArrayLike, *, base: Base = None) -> jax.Array:
     .. math:: H(C \mid X) = -\sum_{i,j} P(i, j) \log P(i \mid j) = H(C, X) - H(X)
 
     Computed as :math:`\sum_{i,j} P(i, j) \log(1 + O(i, j) / P(i, j))` with :math:`O(i, j)` the
-    mass of the other rows in column ``j``, summed from those masses: every term is
-    non-negative and relatively accurate, so the value is too, also where C is nearly
-    determined by X and the column sums round the other rows' mass away. Gradients are finite
+    mass of the other rows in column ``j`` (summed from those masses at the column's largest
+    entry, the column sum minus the entry elsewhere): every term is non-negative and relatively
+    accurate, so the value is too, also where C is nearly determined by X and the column sum
+    rounds the other rows' mass away. Gradients are finite
     wherever the value is: at an entry that is 0, the derivative leaves out its own term's
     slope (``+inf`` from the right). Convention 0 log 0 = 0.
 
