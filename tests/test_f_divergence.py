@@ -77,6 +77,7 @@ def test_closed_form_two_bernoullis(g) -> None:
     np.testing.assert_allclose(float(dv.f_divergence(p, q, g)), expected, **tolerance("float64"))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("g", GENS, ids=IDS)
 @given(pq=dvt.pmf_pairs(SIZES))
 def test_equals_the_named_function(g, pq) -> None:

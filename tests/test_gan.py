@@ -43,6 +43,7 @@ def test_optimal_discriminator_conventions() -> None:
     assert np.isfinite(g).all()
 
 
+@pytest.mark.slow
 @given(dvt.pmf_pairs(SIZES, tiny=False))
 def test_value_at_the_optimum_is_minus_log_4_plus_2_js(pq) -> None:
     # Goodfellow et al. (2014), Theorem 1, for every pair, in nats, bits and another base.

@@ -121,6 +121,7 @@ def test_frechet_distance_rejects_indefinite_covariance() -> None:
         dv.frechet_distance(np.zeros(2), np.diag([1.0, -1.0]), np.zeros(2), np.eye(2))
 
 
+@pytest.mark.slow
 def test_kl_mvn_and_frechet_distance_jit_and_vmap() -> None:
     rng = np.random.default_rng(7)
     means = rng.normal(size=(3, 2))

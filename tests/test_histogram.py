@@ -21,6 +21,7 @@ def _reference(x, edges, alpha):
     return counts, (counts + alpha) / (len(x) + alpha * len(counts))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("alpha", [0.0, 0.5, 3.0])
 def test_matches_numpy_histogramdd_with_an_outside_cell(alpha):
     x = RNG.normal(0, 1.5, (500, 2))
@@ -43,6 +44,7 @@ def test_same_result_under_jit_and_vmap():
         )
 
 
+@pytest.mark.slow
 def test_raw_pmf_has_exact_zeros_and_kl_is_infinite_there():
     p = dv.grid_pmf([0.1, 0.6], [0.0, 0.5, 1.0]).pmf
     q = dv.grid_pmf([0.1, 0.2], [0.0, 0.5, 1.0]).pmf

@@ -225,6 +225,7 @@ PAIRS = st.one_of(
 )
 
 
+@pytest.mark.slow
 @given(PAIRS)
 def test_kl_relative_accuracy(pq) -> None:
     p, q = pq
@@ -234,6 +235,7 @@ def test_kl_relative_accuracy(pq) -> None:
     assert float(dv.kl(p, q)) == float(kl_jit(p, q))  # jit equal to eager, bit for bit
 
 
+@pytest.mark.slow
 @given(PAIRS)
 def test_js_and_distance_relative_accuracy(pq) -> None:
     p, q = pq

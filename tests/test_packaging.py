@@ -48,10 +48,12 @@ def _loaded_after(statements: str, modules: list[str]) -> list[str]:
     return out.stdout.split()
 
 
+@pytest.mark.slow
 def test_importing_the_library_loads_none_of_the_lab_dependencies() -> None:
     assert _loaded_after("dv.kl([0.5, 0.5], [0.9, 0.1])", [*_LAB_MODULES, "ot"]) == []
 
 
+@pytest.mark.slow
 def test_the_w1_solvers_load_none_of_the_lab_dependencies() -> None:
     statements = (
         "dv.kl([0.5, 0.5], [0.9, 0.1])\n"

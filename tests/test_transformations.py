@@ -117,6 +117,7 @@ def test_jit_and_vmap_agree_with_plain(name: str) -> None:
     np.testing.assert_allclose(both, plain, **tolerance("float64"))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", NAMES)
 def test_other_axes_and_broadcasting(name: str) -> None:
     plain = _f64(name, P_BATCH, Q_BATCH)
@@ -174,6 +175,7 @@ def test_gradient_matches_finite_differences(name: str) -> None:
     check_gradient(FUNCTIONS[name], (P_IN, Q_IN))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", NAMES)
 def test_gradient_under_jit_and_vmap(name: str) -> None:
     fn = FUNCTIONS[name]
@@ -229,6 +231,7 @@ def test_every_public_function_is_in_the_table() -> None:
         assert name in sources, f"{name} is not exercised in {folder}"
 
 
+@pytest.mark.slow
 def test_import_leaves_x64_unchanged() -> None:
     code = (
         "import jax\n"

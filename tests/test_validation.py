@@ -239,6 +239,7 @@ def test_unchecked_jit_is_silent() -> None:
     assert np.isfinite(float(out))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", TWO_ARGUMENT_PAIRS)
 @pytest.mark.parametrize(
     ("bad", "rule"),
@@ -255,6 +256,7 @@ def test_checked_names_the_argument_for_every_function(name: str, bad, rule: str
         checked(good, jnp.asarray(bad))
 
 
+@pytest.mark.slow
 def test_checked_composes_with_vmap_jit_and_grad() -> None:
     # dv.checked inside a transformation: the same ValueError as a plain call, eagerly under
     # vmap and grad; under an outer jit the failure can only leave the compiled program as a

@@ -27,6 +27,7 @@ def _texts(fig: Figure) -> str:
     return " | ".join(parts)
 
 
+@pytest.mark.slow
 def test_wgan_figure_has_every_quantity_and_the_derivatives() -> None:
     import numpy as np
 
@@ -46,6 +47,7 @@ def test_wgan_figure_has_every_quantity_and_the_derivatives() -> None:
     assert np.allclose(kl.get_ydata(), ax.get_ylim()[1])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(plotting.FIGURES))
 def test_every_figure_is_written_as_png_and_svg(name: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
     paths = plotting.make_figures(tmp_path, [name])
@@ -102,6 +104,7 @@ def test_optimal_discriminator_label_stays_clear_of_the_curve() -> None:
     assert not _overlaps_curve(fig, label, curve)
 
 
+@pytest.mark.slow
 def test_wgan_title_sits_above_the_kl_markers() -> None:
     import numpy as np
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -114,6 +117,7 @@ def test_wgan_title_sits_above_the_kl_markers() -> None:
     assert ax.title.get_window_extent(renderer).y0 > markers_top + 2
 
 
+@pytest.mark.slow
 def test_discretisation_js_curves_at_log2_are_told_apart() -> None:
     """The three JS curves coincide at log 2: each needs its own line style or marker."""
     import math
@@ -188,6 +192,7 @@ def _sweep_figure(name: str) -> Figure:
     return plotting.FIGURES[name](thetas)  # type: ignore[call-arg]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["wgan_figure1", "discretisation", "shifted_families"])
 def test_every_line_drawn_is_shown_in_a_legend_entry(name: str) -> None:
     for ax in _sweep_figure(name).axes:

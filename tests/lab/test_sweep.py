@@ -22,6 +22,7 @@ LP = tolerance("lp")
 THETAS = np.array([-0.8, -0.25, 0.0, 0.1, 0.6])
 
 
+@pytest.mark.slow
 def test_parallel_lines_values_and_gradients_match_closed_forms() -> None:
     s = sweep(
         families.parallel_lines(),

@@ -111,6 +111,7 @@ def test_identical_pairs(pq: tuple[np.ndarray, np.ndarray]) -> None:
     assert p is not q
 
 
+@pytest.mark.slow
 def test_pairs_any_reach_every_relation() -> None:
     strategy = dvt.pmf_pairs(4)
     disjoint = find(strategy, lambda pq: not ((pq[0] > 0) & (pq[1] > 0)).any())
@@ -128,6 +129,7 @@ def test_triples(pqr: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
         assert_valid_pmf(x, np.float64)
 
 
+@pytest.mark.slow
 def test_triples_include_degenerate_triangles() -> None:
     find(dvt.pmf_triples(3), lambda t: bool(np.array_equal(t[0], t[2])))
 

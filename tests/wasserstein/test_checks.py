@@ -16,6 +16,7 @@ LP = tolerance("lp")
 F64 = tolerance("float64")
 
 
+@pytest.mark.slow
 @given(measure_pairs())
 def test_solver_plans_are_couplings(pair):
     x, y, a, b = pair

@@ -54,6 +54,7 @@ def test_gradient_finite_and_zero_at_coincident_points(metric):
     np.testing.assert_allclose(g, 0.0, **F64)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("metric", METRICS)
 def test_gradient_matches_finite_differences(metric):
     rng = np.random.default_rng(1)

@@ -56,6 +56,7 @@ def _kr_objective(dual, a, b):
     return a @ f[:n] - b @ f[n:]
 
 
+@pytest.mark.slow
 @at_most(30)  # three LPs per example, one of them the quadratic KR LP
 @given(measure_pairs())
 def test_strong_duality_two_solvers(pair):
@@ -178,6 +179,7 @@ def _generic(seed=21):
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", METHODS)
 def test_gradients_match_finite_differences_and_primal(method):
     x, y, a, b = _generic()
@@ -200,6 +202,7 @@ def test_gradients_match_finite_differences_and_primal(method):
         np.testing.assert_allclose(g, p, **tol)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", METHODS)
 def test_gradient_under_vmap(method):
     x, y, a, b = _generic(seed=3)
@@ -227,6 +230,7 @@ def test_parallel_lines_gradient_is_sign(method):
 # ------------------------------------------------------------------------ jit, vmap, input
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", METHODS)
 def test_plain_jit_and_vmap_agree(method):
     x, y, a, b = _generic(seed=9)
@@ -405,6 +409,7 @@ def _general(seed, n=30, m=25):
     return rng.random((n, 2)), rng.random((m, 2)), a / a.sum(), b / b.sum()
 
 
+@pytest.mark.slow
 @pytest.mark.native
 def test_sparse_gradients_equal_the_dense_ones():
     # General weights in general position: a unique plan and unique potentials, so the
@@ -425,6 +430,7 @@ def test_sparse_gradients_equal_the_dense_ones():
     np.testing.assert_allclose(dense[0], fd, **tolerance("gradient"))
 
 
+@pytest.mark.slow
 @pytest.mark.native
 def test_sparse_jit_and_vmap_equal_eager():
     x, y, a, b = _general(10, 20, 15)
@@ -572,6 +578,7 @@ def test_potential_scales_exactly_with_the_points(pair, k):
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", ALL_METHOD_PARAMS)
 def test_potential_jit_vmap_and_gradient(method):
     x, y, a, b = _general(12, 15, 12)

@@ -60,6 +60,7 @@ def test_auto_takes_the_dense_solver_up_to_its_limit(without_native, monkeypatch
         dv.w1_primal(x, y, a, b)
 
 
+@pytest.mark.slow
 def test_dual_and_potential_by_scipy(without_native):
     """The Euclidean dual's Lipschitz check and kr_potential use SciPy's k-d tree: the same
     values as the compiled one (ties of the argmin aside) and as brute force."""

@@ -43,6 +43,7 @@ def test_uniform_weights_path_matches_scipy_and_the_weighted_path(pair):
     assert float(dv.w1_1d(u, u)) == 0.0
 
 
+@pytest.mark.slow
 def test_uniform_weights_path_gradient_jit_vmap():
     rng = np.random.default_rng(5)
     u, v = rng.normal(size=7), rng.normal(size=4)
@@ -108,6 +109,7 @@ def test_jit_and_vmap():
         np.testing.assert_allclose(jitted(u[i], v[i], None, wv[i]), ref, **LP)
 
 
+@pytest.mark.slow
 def test_gradients_match_finite_differences():
     rng = np.random.default_rng(2)
     u, v = rng.normal(size=5), rng.normal(size=4)
@@ -172,6 +174,7 @@ def test_bad_input(args, match):
 # ------------------------------------------------- kernels, and sorts on the host or in XLA
 
 
+@pytest.mark.slow
 @given(st.sampled_from(SIZES).flatmap(lambda n: st.tuples(points(n, 1), points(n, 1))))
 def test_equal_size_kernel_equals_the_general_ones(pair):
     # n = m, uniform weights: the mean of |u_(i) - v_(i)|, against the merged-quantile kernel
@@ -249,6 +252,7 @@ def _with_xla_sorts(monkeypatch, kernel):
     return jax.jit(kernel.__wrapped__)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kernel", ["_equal_size_distance", "_uniform_distance", "_cdf_distance"])
 def test_host_sorts_give_the_xla_values_and_gradients(monkeypatch, kernel):
     rng = np.random.default_rng(8)

@@ -194,6 +194,7 @@ def test_parallel_lines_with_independent_samples_overestimate():
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("t", [0.8, -0.4])
 def test_parallel_lines_gradient_is_sign(t):
     x0, _ = _lines(0.0)
@@ -244,6 +245,7 @@ def _fd_checks(value_fn, x, y, a, b):
         np.testing.assert_allclose(np.sum(g), 0.0, **tol)
 
 
+@pytest.mark.slow
 def test_gradients_match_finite_differences():
     x, y, a, b = _generic()
 
@@ -254,6 +256,7 @@ def test_gradients_match_finite_differences():
     _fd_checks(jax.jit(value), x, y, a, b)
 
 
+@pytest.mark.slow
 def test_gradient_equals_plan_weighted_cost_gradient():
     x, y, a, b = _generic(seed=5)
     sol = dv.w1_primal(x, y, a, b)
@@ -267,6 +270,7 @@ def test_gradient_equals_plan_weighted_cost_gradient():
     np.testing.assert_allclose(fx, expected, **tolerance("gradient"))
 
 
+@pytest.mark.slow
 def test_gradient_under_vmap_matches_finite_differences():
     x, y, a, b = _generic(seed=2)
     shifts = jnp.array([[0.0, 0.0], [0.3, -0.2], [-1.0, 0.5]])
@@ -293,6 +297,7 @@ def test_gradient_is_finite_with_zero_mass_and_coincident_points():
 # ------------------------------------------------------------------ jit, vmap, dtypes
 
 
+@pytest.mark.slow
 def test_plain_jit_and_vmap_agree():
     x, y, a, b = _generic(seed=4)
     plain = dv.w1_primal(x, y, a, b)
@@ -327,6 +332,7 @@ def test_float32_inputs():
 # ----------------------------------------------------------------- solver status, input
 
 
+@pytest.mark.slow
 def test_solver_stopping_short_is_an_error():
     rng = np.random.default_rng(0)
     x, y = rng.normal(size=(200, 2)), rng.normal(size=(200, 2))

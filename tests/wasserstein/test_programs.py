@@ -85,6 +85,7 @@ def _check(fn, make):
     assert programs_built(fn, *args) == 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", CALLS)
 def test_a_call_outside_jit_builds_few_programs_and_none_again(name):
     _check(*CALLS[name])

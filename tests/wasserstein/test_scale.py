@@ -110,6 +110,7 @@ _line_jit = jax.jit(dv.w1_1d)
 
 
 # In the plane only: each shape compiles once (the line has its own kernel, tested below).
+@pytest.mark.slow
 @FEWEST
 @given(pair=measure_pairs(dims=(2,)), k=power_of_two_exponents)
 def test_plan_and_point_gradients_do_not_change_with_scale(pair, k):
@@ -143,6 +144,7 @@ def test_every_scale_has_the_accuracy_of_scale_one(method, pair, scale):
     _close(float(VALUES[method](x, y, pair.a, pair.b)), _reference(x, y, pair.a, pair.b), x, y)
 
 
+@pytest.mark.slow
 @FEWEST
 @given(pair=measure_pairs(dims=(2,)), scale=decimal_scales)
 def test_jit_equals_eager_at_every_scale(pair, scale):
@@ -154,6 +156,7 @@ def test_jit_equals_eager_at_every_scale(pair, scale):
         np.testing.assert_allclose(jitted, eager, rtol=AT_SCALE["rtol"], atol=0.0)
 
 
+@pytest.mark.slow
 @FEWER
 @given(pair=measure_pairs(dims=(1,)), scale=decimal_scales)
 def test_line_against_exact_rationals_at_every_scale(pair, scale):
@@ -175,6 +178,7 @@ def test_points_a_few_ulp_apart(method):
     np.testing.assert_allclose(float(dv.w1_1d([0, 2e-16], [1e-16, 3e-16])), 1e-16, **F64)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("scale", [1e-170, 1e-15, 1e-12, 1e-6, 1e200, 1e300])
 def test_random_clouds_far_from_scale_one(scale):
     # Were 0.4% off at 1e-12, 40% at 1e-15, 0 at 1e-170 (underflow), inf / NaN at 1e200.

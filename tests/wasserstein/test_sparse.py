@@ -51,6 +51,7 @@ def _check_solution(sol, x, y, a, b):
     np.testing.assert_allclose(a @ u + b @ v, ref, **LP)
 
 
+@pytest.mark.slow
 @given(measure_pairs(dims=(1, 2, 3)))
 def test_sparse_equals_dense_and_pot(pair):
     x, y, a, b = pair
@@ -103,6 +104,7 @@ def test_degenerate_geometries(case):
         _check_solution(dv.w1_primal(x, y, a, b, method="sparse", rtol=0.0), x, y, a, b)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("n", "m", "uniform"),
     [(2100, 2000, True), (2100, 2000, False), (2104, 2104, True), (2101, 2101, True)],
@@ -272,6 +274,7 @@ def test_default_tolerance_certifies_the_gap():
     np.testing.assert_allclose(val, _pot(x, y, np.full(400, 1 / 400), np.full(300, 1 / 300)), **LP)
 
 
+@pytest.mark.slow
 def test_dense_method_bounds_bracket():
     rng = np.random.default_rng(12)
     x, y = rng.random((50, 2)), rng.random((40, 2))
@@ -398,6 +401,7 @@ def test_potential_is_one_lipschitz_and_attains_the_value():
 # ------------------------------------------------------------------------------ gradients
 
 
+@pytest.mark.slow
 def test_gradients_equal_the_dense_ones():
     rng = np.random.default_rng(9)
     x, y = rng.random((30, 2)), rng.random((25, 2))
@@ -412,6 +416,7 @@ def test_gradients_equal_the_dense_ones():
         np.testing.assert_allclose(np.asarray(gs), np.asarray(gd), **LP)
 
 
+@pytest.mark.slow
 def test_jit_and_vmap_equal_eager():
     rng = np.random.default_rng(10)
     x, y = rng.random((3, 20, 2)), rng.random((3, 15, 2))

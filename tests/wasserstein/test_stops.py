@@ -37,6 +37,7 @@ def _pot(x, y, a, b):
     return float(ot.emd2(a, b, cdist(x, y), numItermax=10**8))
 
 
+@pytest.mark.slow
 @pytest.mark.native
 def test_the_reported_pivot_cap_raises_eagerly_is_nan_under_jit_and_checked():
     x, y = _issue_problem()
@@ -99,6 +100,7 @@ def _tampered(monkeypatch, change):
     monkeypatch.setattr(sparse_host, "_solve_scaled", fake)
 
 
+@pytest.mark.slow
 @pytest.mark.native
 def test_python_refuses_a_plan_that_is_not_a_coupling(monkeypatch):
     x, y, a, b = _general(1)
@@ -137,6 +139,7 @@ def test_a_cap_reached_within_rtol_is_certified():
     assert sol.lower_bound <= ref <= sol.upper_bound
 
 
+@pytest.mark.slow
 def test_dense_pivot_cap_on_a_general_problem():
     x, y, a, b = _general(5)
     with pytest.raises(dv.SolverError, match="max_iter") as info:

@@ -105,6 +105,7 @@ def test_every_line_rule_raises_alike_eager_and_checked_jit(overrides, expected)
     assert traced == eager
 
 
+@pytest.mark.slow
 def test_float32_messages_alike():
     a = np.array([0.5, 0.4, 0.0], np.float32)
     eager, traced = _eager_and_checked(
@@ -113,6 +114,7 @@ def test_float32_messages_alike():
     assert eager.startswith("a does not sum to 1 (sum = 0.9,") and traced == eager
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("fn", "args", "expected"),
     [
@@ -139,6 +141,7 @@ def test_valid_input_passes_checked_jit_with_the_eager_value(function):
     )
 
 
+@pytest.mark.slow
 def test_broken_rule_under_plain_jit_is_nan_not_a_solver_crash():
     # Value rules are opt-in under jit; the solver is not run on input that breaks one.
     fn = jax.jit(W1_FUNCTIONS["w1_primal"])

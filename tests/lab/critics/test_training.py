@@ -21,6 +21,7 @@ SMALL = critics.CriticConfig(
 )
 
 
+@pytest.mark.slow
 def test_same_key_same_result_and_other_key_differs():
     a = critics.train_wgan_critic(X, Y, key=3, config=SMALL)
     b = critics.train_wgan_critic(X, Y, key=3, config=SMALL)

@@ -34,6 +34,7 @@ def test_options_become_the_configuration():
     assert command._config(defaults, defaults.game) == TrainingConfig(data="ring8", game="wgan-gp")
 
 
+@pytest.mark.slow
 def test_train_writes_the_csv_the_figures_and_the_gif(tmp_path, capsys, monkeypatch, tiny_run):
     # The shared tiny configuration (compiled once for the session) instead of the full default.
     monkeypatch.setattr(command, "_config", lambda args, game: tiny_run.config)

@@ -21,6 +21,7 @@ def _converged(key, dim, hidden, steps=300):
     return net, state
 
 
+@pytest.mark.slow
 def test_spectral_norm_layers_have_unit_norm_after_power_iteration():
     net, state = _converged(jax.random.key(0), 3, (7, 5))
     for layer in net.layers:
@@ -32,6 +33,7 @@ def test_spectral_norm_layers_have_unit_norm_after_power_iteration():
         np.testing.assert_allclose(sigma_hat, sigma, **tolerance("power_iteration"))
 
 
+@pytest.mark.slow
 def test_spectral_norm_critic_is_1_lipschitz():
     net, state = _converged(jax.random.key(1), 2, (16, 16))
     x = jax.random.normal(jax.random.key(2), (256, 2), jnp.float64)
@@ -45,6 +47,7 @@ def test_weight_clip_game_clips_the_initial_critic():
     assert max(float(jnp.max(jnp.abs(a))) for a in leaves) <= 0.01
 
 
+@pytest.mark.slow
 def test_zero_output_critic_is_zero_and_its_penalty_gradient_vanishes():
     game = G.GAMES["wgan-gp"]
     net, _ = make_critic(jax.random.key(0), game, 1, (8, 8), jnp.float64, zero_output=True)
