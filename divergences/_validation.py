@@ -48,6 +48,7 @@ __all__ = [
     "check_positive",
     "check_same_shape_after_broadcast",
     "checked",
+    "compiled",
     "half_precision",
     "has_mass",
     "host_float_array",
@@ -60,6 +61,10 @@ __all__ = [
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+#: What the checks return: a NumPy array (or a JAX array, as given) for concrete input, to be
+#: handed to one compiled program; a JAX array under a trace.
+FloatArray = np.ndarray | jax.Array
 
 
 def is_traced(x: Any) -> bool:
@@ -201,18 +206,41 @@ def host_float_array(x: Any, name: str) -> np.ndarray:
     return arr.astype(_float_dtype(arr.dtype), copy=False)
 
 
-def as_float_array(x: Any, name: str) -> jax.Array:
-    """Converts ``x`` to a floating JAX array (see :func:`_float_dtype` for the dtype rules).
+def as_float_array(x: Any, name: str) -> FloatArray:
+    """Converts ``x`` to a floating array (see :func:`_float_dtype` for the dtype rules).
+
+    Concrete input stays on the host side of JAX: a NumPy array, or a JAX array already of its
+    floating dtype, returned as it is. A public function checks its values there and hands the
+    arrays to one compiled program (:func:`compiled`), so that an eager call runs no JAX
+    operation of its own: each would compile on its own at every new shape (20 ms apiece on a
+    CPU) and dispatch on its own at every call. Traced input is a JAX array.
 
     Raises:
       ValueError: if ``x`` is ragged, complex or not numeric.
     """
-    if isinstance(x, jax.Array) or is_traced(x):
+    if is_traced(x):
         x = jnp.asarray(x)
         if jnp.issubdtype(x.dtype, jnp.complexfloating):
             raise ValueError(f"{name} must be real, got complex dtype {x.dtype}")
         return x.astype(_float_dtype(x.dtype))
-    return jnp.asarray(host_float_array(x, name))
+    if isinstance(x, jax.Array) and x.dtype == _float_dtype(x.dtype):
+        return x
+    return host_float_array(x, name)
+
+
+def compiled(fn: F | None = None, *, static_argnames: str | tuple[str, ...] = ()) -> Any:
+    """``jax.jit`` for the computing part of a public function, named for what it is for.
+
+    A public function checks its input (:func:`check_pmf` and the other checks: on the host for
+    concrete input, as :func:`require` rules under a trace), then calls one function decorated
+    with this. Called eagerly, the whole computation is then one XLA program, compiled once per
+    shape and dtype, instead of an operation at a time; under a caller's transformation it is
+    inlined. Options that change the program (an ``axis``) are static; numbers such as the
+    logarithm of a base are arguments, so every base shares one program.
+    """
+    if fn is None:
+        return functools.partial(compiled, static_argnames=static_argnames)
+    return jax.jit(fn, static_argnames=static_argnames)
 
 
 def check_axis(axis: Any) -> int:
@@ -325,7 +353,7 @@ def _failed_check(text: str) -> Exception:
 
 def check_pmf(
     p: Any, name: str, *, axis: Any = -1, require_sum: bool = True, precision: Any = None
-) -> jax.Array:
+) -> FloatArray:
     """Validates probability masses along ``axis`` and returns them as a float JAX array.
 
     Rules: at least one axis; the mass axis is non-empty; real, finite, non-negative entries;
@@ -348,8 +376,8 @@ def check_pmf(
 
 
 def check_same_shape_after_broadcast(
-    arrays: dict[str, jax.Array], *, axis: Any
-) -> tuple[jax.Array, ...]:
+    arrays: dict[str, FloatArray], *, axis: Any
+) -> tuple[FloatArray, ...]:
     """Broadcasts the arrays together, or raises a ValueError naming both shapes.
 
     The mass axis must match exactly: broadcasting a length-1 mass axis against a longer one
@@ -379,7 +407,16 @@ def check_same_shape_after_broadcast(
             f"the mass axis {axis} must have the same length in every argument: {described}"
         )
     dtype = jnp.result_type(*arrays.values())
-    return tuple(jnp.broadcast_to(arrays[n].astype(dtype), shape) for n in names)
+    if any(is_traced(a) for a in arrays.values()):
+        return tuple(jnp.broadcast_to(arrays[n].astype(dtype), shape) for n in names)
+    # Concrete input stays on the host (see as_float_array): an array already of the shape and
+    # dtype is passed on as it is, any other is broadcast as a NumPy view.
+    return tuple(
+        a
+        if a.shape == shape and a.dtype == dtype
+        else np.broadcast_to(np.asarray(a).astype(dtype, copy=False), shape)
+        for a in (arrays[n] for n in names)
+    )
 
 
 def _axis_from_right(axis: int, ndim: int) -> int:
@@ -392,7 +429,7 @@ def _axis_from_right(axis: int, ndim: int) -> int:
 
 def check_pmf_pair(
     p: Any, q: Any, names: tuple[str, str] = ("p", "q"), *, axis: Any = -1
-) -> tuple[jax.Array, jax.Array]:
+) -> tuple[FloatArray, FloatArray]:
     """Validates two pmfs (see :func:`check_pmf`) and broadcasts them to one shape and dtype.
 
     ``axis`` is an axis of the broadcast shape. Broadcasting aligns shapes on the right, so when
@@ -450,7 +487,7 @@ def check_base_above_one(base: Any, function: str, reason: str) -> None:
     require(b > 1, f"{function} needs base > 1, got {{base}}: {reason}", base=b)
 
 
-def check_in_unit_interval(d: Any, name: str) -> jax.Array:
+def check_in_unit_interval(d: Any, name: str) -> FloatArray:
     """Validates values in [0, 1] (a discriminator's outputs) and returns a float array."""
     x = as_float_array(d, name)
     h = x if is_traced(x) else np.asarray(x)

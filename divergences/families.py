@@ -128,6 +128,7 @@ def parallel_lines(*, n_z: int = 16) -> Family:
     w = jnp.full((n_z,), 1.0 / n_z)
     zeros = jnp.zeros((n_z,))
 
+    @jax.jit  # one program per call outside jit, not an operation at a time
     def measures(theta: ArrayLike) -> MeasurePair:
         theta = jnp.asarray(theta, dtype=z.dtype)
         pts = jnp.concatenate(
@@ -163,6 +164,7 @@ def parallel_lines_pixels(*, n_z: int = 16, x_step: float = 0.1, x_max: float = 
     col_of_point = jnp.asarray(np.repeat(np.arange(cols.size), n_z))
     w = 1.0 / n_z
 
+    @jax.jit  # one program per call outside jit, not an operation at a time
     def measures(theta: ArrayLike) -> MeasurePair:
         theta = jnp.asarray(theta, dtype=pts.dtype)
         k = jnp.clip(jnp.round(theta / x_step), -k_max, k_max) + k_max
@@ -193,6 +195,7 @@ def parallel_lines_sampled(*, n: int = 32, seed: int = 0) -> Family:
     w = jnp.full((n,), 1.0 / n)
     zeros = jnp.zeros((n,))
 
+    @jax.jit  # one program per call outside jit, not an operation at a time
     def measures(theta: ArrayLike) -> MeasurePair:
         theta = jnp.asarray(theta, dtype=z0.dtype)
         pts = jnp.concatenate(
@@ -234,6 +237,7 @@ def shifted_gaussians(*, sigma: float = 1.0, grid: ArrayLike | None = None) -> F
     g = _check_grid(np.linspace(-8 * sigma, 8 * sigma, 321) if grid is None else grid)
     edges = jnp.asarray(_cell_edges(g))
 
+    @jax.jit
     def cell_masses(shift: jax.Array) -> jax.Array:
         # Left of the mean, differences of the CDF; right of it, of the survival function: each
         # tail cell is then a difference of two small numbers, exact to a few ulps, instead of
@@ -245,6 +249,7 @@ def shifted_gaussians(*, sigma: float = 1.0, grid: ArrayLike | None = None) -> F
 
     p = cell_masses(jnp.zeros(()))
 
+    @jax.jit  # one program per call outside jit, not an operation at a time
     def measures(theta: ArrayLike) -> MeasurePair:
         theta = jnp.asarray(theta, dtype=edges.dtype)
         return MeasurePair(jnp.asarray(g), p, cell_masses(theta))
@@ -286,6 +291,7 @@ def shifted_uniforms(*, grid: ArrayLike | None = None) -> Family:
 
     p = jnp.diff(cdf(edges, jnp.zeros(())))
 
+    @jax.jit  # one program per call outside jit, not an operation at a time
     def measures(theta: ArrayLike) -> MeasurePair:
         theta = jnp.asarray(theta, dtype=edges.dtype)
         return MeasurePair(jnp.asarray(g), p, jnp.diff(cdf(edges, theta)))

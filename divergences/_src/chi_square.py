@@ -7,7 +7,7 @@ import jax.numpy as jnp
 
 from divergences._numerics import kl_sum
 from divergences._typing import ArrayLike
-from divergences._validation import check_pmf_pair, keeps_input_precision
+from divergences._validation import check_pmf_pair, compiled, keeps_input_precision
 from divergences.generators import _square_over
 
 __all__ = ["chi_square"]
@@ -54,6 +54,11 @@ def chi_square(p: ArrayLike, q: ArrayLike, *, axis: int = -1) -> jax.Array:
       0.333333
     """
     p, q = check_pmf_pair(p, q, axis=axis)
+    return _chi_square(p, q, axis=axis)
+
+
+@compiled(static_argnames="axis")
+def _chi_square(p: jax.Array, q: jax.Array, *, axis: int) -> jax.Array:
     # (p - q) * ((p - q) / q): q = 0 < p gives p * inf = inf even where p^2 underflows, and the
     # derivative never forms q^2 (see f_divergence._square_over).
     chi = jnp.sum(_square_over(p - q, q), axis=axis)

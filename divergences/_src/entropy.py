@@ -6,7 +6,13 @@ import jax
 
 from divergences._numerics import cross_entropy_sum, entropy_sum, log_of_base
 from divergences._typing import ArrayLike, Base
-from divergences._validation import check_base, check_pmf, check_pmf_pair, keeps_input_precision
+from divergences._validation import (
+    check_base,
+    check_pmf,
+    check_pmf_pair,
+    compiled,
+    keeps_input_precision,
+)
 
 __all__ = ["cross_entropy", "entropy"]
 
@@ -39,7 +45,12 @@ def entropy(p: ArrayLike, *, base: Base = None, axis: int = -1) -> jax.Array:
     """
     check_base(base)
     p = check_pmf(p, "p", axis=axis)
-    return entropy_sum(p, axis) / log_of_base(base, p.dtype)
+    return _entropy(p, log_of_base(base, p.dtype), axis=axis)
+
+
+@compiled(static_argnames="axis")
+def _entropy(p: jax.Array, log_base: jax.Array, *, axis: int) -> jax.Array:
+    return entropy_sum(p, axis) / log_base
 
 
 @keeps_input_precision
@@ -73,4 +84,9 @@ def cross_entropy(p: ArrayLike, q: ArrayLike, *, base: Base = None, axis: int = 
     """
     check_base(base)
     p, q = check_pmf_pair(p, q, axis=axis)
-    return cross_entropy_sum(p, q, axis) / log_of_base(base, p.dtype)
+    return _cross_entropy(p, q, log_of_base(base, p.dtype), axis=axis)
+
+
+@compiled(static_argnames="axis")
+def _cross_entropy(p: jax.Array, q: jax.Array, log_base: jax.Array, *, axis: int) -> jax.Array:
+    return cross_entropy_sum(p, q, axis) / log_base

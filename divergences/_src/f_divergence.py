@@ -57,6 +57,7 @@ from divergences._validation import (
     check_axis,
     check_base,
     check_pmf_pair,
+    compiled,
     has_mass,
     is_traced,
     keeps_input_precision,
@@ -128,7 +129,7 @@ def _slope_number(slope: Any) -> float:
 _FAR = (2.0**10, 2.0**20, 2.0**40)
 
 
-def _check_convex(fn: Elementwise, ratio: jax.Array, weight: jax.Array) -> None:
+def _check_convex(fn: Elementwise, ratio: Any, weight: Any) -> None:
     """Refuses ``fn`` where it is not convex at a ratio that the divergence evaluates.
 
     The second difference ``f(t - h) + f(t + h) - 2 f(t)`` with ``h = t/8`` is ``>= 0`` for a
@@ -163,7 +164,7 @@ def _check_convex(fn: Elementwise, ratio: jax.Array, weight: jax.Array) -> None:
     )
 
 
-def _check_slope(fn: Elementwise, slope: float, ratio: jax.Array, weight: jax.Array) -> None:
+def _check_slope(fn: Elementwise, slope: float, ratio: Any, weight: Any) -> None:
     """Refuses a ``slope_at_infinity`` that contradicts ``f``'s chords from 1.
 
     For a convex ``f`` the chord ``c(t) = (f(t) - f(1))/(t - 1)`` increases with ``t`` to the slope
@@ -326,20 +327,40 @@ def f_divergence(
         # The table's generators are convex and their sums non-negative term by term: only
         # masses accepted within the sum tolerance can move the value past the range's ends.
         lo, hi = _value_range(fn, slope)
-        value = lo + jnp.sum(f.term(p, q), axis=axis)  # type: ignore[union-attr, misc]
-        return _clip(value, lo, hi) / log_of_base(base, value.dtype)
+        return _tabled_sum(p, q, log_of_base(base, p.dtype), f=f, lo=lo, hi=hi, axis=axis)
     # A generator of your own: checked at the ratios it is evaluated at, and summed as written.
-    mq = support_mask(q)
+    mq = support_mask(q)  # type: ignore[arg-type]  # a NumPy array on the host
     ratio = p * mq / (q + (1 - mq)) + (1 - mq)
     _check_convex(fn, ratio, q)
     if given_slope:
         _check_slope(fn, slope, ratio, q)
     if isinstance(f, FGenerator) and f.term is not None:
         lo, _ = _value_range(fn, slope)
-        value = lo + jnp.sum(f.term(p, q), axis=axis)
-    else:
-        value = _generic_sum(p, q, fn, slope, axis)
-    return value / log_of_base(base, value.dtype)
+        return _tabled_sum(p, q, log_of_base(base, p.dtype), f=f, lo=lo, hi=math.inf, axis=axis)
+    return _own_sum(p, q, log_of_base(base, p.dtype), fn=fn, slope=slope, axis=axis)
+
+
+@compiled(static_argnames=("f", "lo", "hi", "axis"))
+def _tabled_sum(
+    p: jax.Array,
+    q: jax.Array,
+    log_base: jax.Array,
+    *,
+    f: FGenerator,
+    lo: float,
+    hi: float,
+    axis: int,
+) -> jax.Array:
+    """``f(1) + sum term(p, q)`` (``lo`` is ``f(1)``), held in ``[lo, hi]``, in the base."""
+    value = lo + jnp.sum(f.term(p, q), axis=axis)  # type: ignore[misc]
+    return _clip(value, lo, hi) / log_base
+
+
+@compiled(static_argnames=("fn", "slope", "axis"))
+def _own_sum(
+    p: jax.Array, q: jax.Array, log_base: jax.Array, *, fn: Elementwise, slope: float, axis: int
+) -> jax.Array:
+    return _generic_sum(p, q, fn, slope, axis) / log_base
 
 
 def _generic_sum(p: jax.Array, q: jax.Array, fn: Elementwise, slope: float, axis: int) -> jax.Array:
@@ -414,6 +435,11 @@ def optimal_critic(
     """
     _check_generator(generator, "generator")
     p, q = check_pmf_pair(p, q, axis=axis)
+    return _optimal_critic(p, q, generator=generator)
+
+
+@compiled(static_argnames="generator")
+def _optimal_critic(p: jax.Array, q: jax.Array, *, generator: FGenerator) -> jax.Array:
     off = 1 - support_mask(p + q)
     t = generator.derivative((p + off) / (q + off))
     lo, hi = _inner_ends(generator, t.dtype)
@@ -437,8 +463,7 @@ def _check_critic(p: Any, q: Any, t: Any, generator: FGenerator) -> None:
     """The rules for a critic: no NaN; inside the conjugate's domain wherever it counts."""
     tracing = is_traced(t) or is_traced(p) or is_traced(q)
     xp: Any = jnp if tracing else np
-    if not tracing:
-        p, q, t = np.asarray(p), np.asarray(q), np.asarray(t)
+    p, q, t = xp.asarray(p), xp.asarray(q), xp.asarray(t)
     require(~xp.isnan(t), "t contains NaN; a critic's values must be numbers")
     # Masses below the smallest normal number count as 0, as in the kernels (see has_mass).
     p_in, q_in = has_mass(p), has_mass(q)
@@ -509,14 +534,22 @@ def variational_bound(
     """
     _check_generator(generator, "generator")
     p, q = check_pmf_pair(p, q, axis=axis)
-    t = as_float_array(t, "t").astype(p.dtype)
+    critic = as_float_array(t, "t")
+    xp: Any = jnp if is_traced(critic) or is_traced(p) else np
     try:
-        t = jnp.broadcast_to(t, p.shape)
+        critic = xp.broadcast_to(xp.asarray(critic).astype(p.dtype), p.shape)
     except ValueError:
         raise ValueError(
-            f"t has shape {t.shape}, which does not broadcast to the masses' shape {p.shape}"
+            f"t has shape {critic.shape}, which does not broadcast to the masses' shape {p.shape}"
         ) from None
-    _check_critic(p, q, t, generator)
+    _check_critic(p, q, critic, generator)
+    return _variational_bound(p, q, critic, generator=generator, axis=axis)
+
+
+@compiled(static_argnames=("generator", "axis"))
+def _variational_bound(
+    p: jax.Array, q: jax.Array, t: jax.Array, *, generator: FGenerator, axis: int
+) -> jax.Array:
     # f* is evaluated where q > 0 only: elsewhere t is replaced by f'(1), a point inside every
     # conjugate's domain, so that neither the value nor the gradient meets f* outside it.
     with jax.ensure_compile_time_eval():

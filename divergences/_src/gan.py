@@ -7,6 +7,7 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from divergences._numerics import log_of_base, support_mask
 from divergences._src.js import _js_nats
@@ -16,6 +17,8 @@ from divergences._validation import (
     check_in_unit_interval,
     check_pmf_pair,
     check_same_shape_after_broadcast,
+    compiled,
+    is_traced,
     keeps_input_precision,
 )
 
@@ -54,7 +57,7 @@ def optimal_discriminator(p: ArrayLike, q: ArrayLike, *, axis: int = -1) -> jax.
       [0.8, 0.2, 0.5]
     """
     p, q = check_pmf_pair(p, q, axis=axis)
-    return _discriminator(p, q)
+    return _compiled_discriminator(p, q)
 
 
 @jax.custom_jvp
@@ -75,6 +78,9 @@ def _discriminator_jvp(primals: Any, tangents: Any) -> tuple[jax.Array, jax.Arra
     off = 1 - support_mask(s)
     ss = s + off
     return _discriminator(p, q), ((q / ss) * dp - (p / ss) * dq) / ss
+
+
+_compiled_discriminator = compiled(_discriminator)
 
 
 def _xlog(x: jax.Array, y: jax.Array) -> jax.Array:
@@ -161,11 +167,21 @@ def gan_value(
     p, q = check_pmf_pair(p, q, axis=axis)
     if d is None:
         # JS is capped at log 2, so the value lies in [-log 4, 0] for every accepted input.
-        value = 2 * _js_nats(p, q, axis) - _LOG4
-        return value / log_of_base(base, value.dtype)
-    d = check_in_unit_interval(d, "d")
-    if d.ndim == 0:  # one value for every outcome: a constant discriminator
-        d = jnp.broadcast_to(d, p.shape)
-    p, q, d = check_same_shape_after_broadcast({"p": p, "q": q, "d": d}, axis=axis)
-    value = jnp.sum(_xlog(p, d) + _xlog1m(q, d), axis=axis)
-    return value / log_of_base(base, value.dtype)
+        return _value_at_optimum(p, q, log_of_base(base, p.dtype), axis=axis)
+    disc = check_in_unit_interval(d, "d")
+    if disc.ndim == 0:  # one value for every outcome: a constant discriminator
+        disc = (jnp if is_traced(disc) else np).broadcast_to(disc, p.shape)
+    p, q, disc = check_same_shape_after_broadcast({"p": p, "q": q, "d": disc}, axis=axis)
+    return _value(p, q, disc, log_of_base(base, p.dtype), axis=axis)
+
+
+@compiled(static_argnames="axis")
+def _value_at_optimum(p: jax.Array, q: jax.Array, log_base: jax.Array, *, axis: int) -> jax.Array:
+    return (2 * _js_nats(p, q, axis) - _LOG4) / log_base
+
+
+@compiled(static_argnames="axis")
+def _value(
+    p: jax.Array, q: jax.Array, d: jax.Array, log_base: jax.Array, *, axis: int
+) -> jax.Array:
+    return jnp.sum(_xlog(p, d) + _xlog1m(q, d), axis=axis) / log_base

@@ -14,10 +14,12 @@ import numpy as np
 
 from divergences._typing import ArrayLike
 from divergences._validation import (
+    FloatArray,
     as_float_array,
     check_covariance,
     check_finite,
     check_positive,
+    compiled,
     half_precision,
     keeps_input_precision,
 )
@@ -68,15 +70,20 @@ def kl_normal(
             f"mu_p {mu_p.shape}, sigma_p {sigma_p.shape}, mu_q {mu_q.shape} and sigma_q "
             f"{sigma_q.shape} must broadcast to one shape"
         ) from None
+    return _kl_normal(mu_p, sigma_p, mu_q, sigma_q)
+
+
+@compiled
+def _kl_normal(mu_p: jax.Array, sigma_p: jax.Array, mu_q: jax.Array, sigma_q: jax.Array) -> Any:
     r = sigma_p / sigma_q
     return -jnp.log(r) + 0.5 * (r**2 + ((mu_p - mu_q) / sigma_q) ** 2) - 0.5
 
 
 def _check_gaussians(
-    mp: jax.Array,
-    cp: jax.Array,
-    mq: jax.Array,
-    cq: jax.Array,
+    mp: FloatArray,
+    cp: FloatArray,
+    mq: FloatArray,
+    cq: FloatArray,
     *,
     positive_definite: bool,
     precisions: tuple[Any, Any] = (None, None),
@@ -138,6 +145,11 @@ def kl_mvn(mean_p: ArrayLike, cov_p: ArrayLike, mean_q: ArrayLike, cov_q: ArrayL
     mp, cp = as_float_array(mean_p, "mean_p"), as_float_array(cov_p, "cov_p")
     mq, cq = as_float_array(mean_q, "mean_q"), as_float_array(cov_q, "cov_q")
     _check_gaussians(mp, cp, mq, cq, positive_definite=True)
+    return _kl_mvn(mp, cp, mq, cq)
+
+
+@compiled
+def _kl_mvn(mp: jax.Array, cp: jax.Array, mq: jax.Array, cq: jax.Array) -> jax.Array:
     d = mp.shape[-1]
     lp = jnp.linalg.cholesky(cp)
     lq = jnp.linalg.cholesky(cq)
@@ -205,6 +217,11 @@ def frechet_distance(
         positive_definite=False,
         precisions=(half_precision(cov_p), half_precision(cov_q)),
     )
+    return _frechet_distance(mp, cp, mq, cq)
+
+
+@compiled
+def _frechet_distance(mp: jax.Array, cp: jax.Array, mq: jax.Array, cq: jax.Array) -> jax.Array:
     sp = _sqrtm_psd(cp)
     middle = sp @ cq @ sp
     middle = 0.5 * (middle + jnp.swapaxes(middle, -1, -2))

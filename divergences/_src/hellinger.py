@@ -7,7 +7,7 @@ import jax.numpy as jnp
 
 from divergences._numerics import safe_sqrt
 from divergences._typing import ArrayLike
-from divergences._validation import check_pmf_pair, keeps_input_precision
+from divergences._validation import check_pmf_pair, compiled, keeps_input_precision
 
 __all__ = ["hellinger"]
 
@@ -45,5 +45,10 @@ def hellinger(p: ArrayLike, q: ArrayLike, *, axis: int = -1) -> jax.Array:
       1.0
     """
     p, q = check_pmf_pair(p, q, axis=axis)
+    return _hellinger(p, q, axis=axis)
+
+
+@compiled(static_argnames="axis")
+def _hellinger(p: jax.Array, q: jax.Array, *, axis: int) -> jax.Array:
     squared = 0.5 * jnp.sum((safe_sqrt(p) - safe_sqrt(q)) ** 2, axis=axis)
     return safe_sqrt(jnp.where(squared > 1, 1.0, squared).astype(squared.dtype))

@@ -10,7 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from divergences._numerics import order_key
-from divergences._validation import is_traced
+from divergences._validation import compiled, is_traced
 
 __all__ = ["GridPmf", "grid_pmf"]
 
@@ -67,6 +67,32 @@ def _key(x: jax.Array) -> jax.Array:
     """:func:`order_key` with ``-0.0`` and ``+0.0`` one key, as they are one float."""
     key = order_key(x)
     return jnp.where(key == -1, 0, key)  # -1 is the key of -0.0 alone
+
+
+@compiled
+def _binned(x: jax.Array, grid: tuple[jax.Array, ...], pseudo_count: Any) -> tuple[Any, Any]:
+    """The pmf and counts of the points ``x`` on the cells of ``grid``, plus the outside cell."""
+    n = x.shape[0]
+    shape = tuple(e.shape[0] - 1 for e in grid)
+    inside = jnp.ones((n,), dtype=bool)
+    flat = jnp.zeros((n,), dtype=jnp.int32)
+    for k, e in enumerate(grid):
+        # Compared as order keys, exactly: XLA's CPU code may take a subnormal coordinate for 0
+        # (on some instruction sets), which would move -2e-311 into the cell above an edge at 0.
+        # The key of -0.0 is set to that of +0.0, equal as floats.
+        ek = _key(e)
+        col = _key(x[:, k])
+        # side="right" puts a point on an inner edge into the cell above it; the last cell also
+        # takes its upper edge, as numpy.histogramdd does.
+        idx = jnp.searchsorted(ek, col, side="right") - 1
+        idx = jnp.where(col == ek[-1], shape[k] - 1, idx)
+        inside = inside & (col >= ek[0]) & (col <= ek[-1])
+        flat = flat * shape[k] + jnp.clip(idx, 0, shape[k] - 1)
+    cells = int(np.prod(shape))
+    flat = jnp.where(inside, flat, cells)
+    counts = jnp.zeros((cells + 1,), dtype=x.dtype).at[flat].add(1.0)
+    alpha = jnp.asarray(pseudo_count, dtype=x.dtype)
+    return (counts + alpha) / (n + alpha * (cells + 1)), counts
 
 
 def grid_pmf(
@@ -131,9 +157,11 @@ def grid_pmf(
         raise ValueError(f"pseudo_count must be a number >= 0, got {pseudo_count!r}")
     if not (np.isfinite(pseudo_count) and pseudo_count >= 0):
         raise ValueError(f"pseudo_count must be finite and >= 0, got {pseudo_count!r}")
-    x = jnp.asarray(samples)
+    # Concrete samples are binned by one compiled program, without a JAX operation of their own.
+    x = jnp.asarray(samples) if is_traced(samples) else np.asarray(samples)
     if not jnp.issubdtype(x.dtype, jnp.floating):
         x = x.astype(jnp.result_type(float))
+    x = x.astype(jax.dtypes.canonicalize_dtype(x.dtype))
     if x.ndim == 1:
         x = x[:, None]
     if x.ndim != 2:
@@ -141,27 +169,9 @@ def grid_pmf(
     n, d = x.shape
     if n == 0 or d == 0:
         raise ValueError(f"samples is empty (shape {x.shape}); it needs at least one point")
-    if not is_traced(x) and not bool(jnp.all(jnp.isfinite(x))):
+    if not is_traced(x) and not np.all(np.isfinite(x)):
         raise ValueError("samples contains NaN or inf; sample points must be finite")
     grid = _check_edges(edges, d)
     shape = tuple(len(e) - 1 for e in grid)
-    inside = jnp.ones((n,), dtype=bool)
-    flat = jnp.zeros((n,), dtype=jnp.int32)
-    for k, e in enumerate(grid):
-        # Compared as order keys, exactly: XLA's CPU code may take a subnormal coordinate for 0
-        # (on some instruction sets), which would move -2e-311 into the cell above an edge at 0.
-        # The key of -0.0 is set to that of +0.0, equal as floats.
-        ek = _key(jnp.asarray(e, dtype=x.dtype))
-        col = _key(x[:, k])
-        # side="right" puts a point on an inner edge into the cell above it; the last cell also
-        # takes its upper edge, as numpy.histogramdd does.
-        idx = jnp.searchsorted(ek, col, side="right") - 1
-        idx = jnp.where(col == ek[-1], shape[k] - 1, idx)
-        inside = inside & (col >= ek[0]) & (col <= ek[-1])
-        flat = flat * shape[k] + jnp.clip(idx, 0, shape[k] - 1)
-    cells = int(np.prod(shape))
-    flat = jnp.where(inside, flat, cells)
-    counts = jnp.zeros((cells + 1,), dtype=x.dtype).at[flat].add(1.0)
-    alpha = jnp.asarray(pseudo_count, dtype=x.dtype)
-    pmf = (counts + alpha) / (n + alpha * (cells + 1))
+    pmf, counts = _binned(x, tuple(e.astype(x.dtype) for e in grid), pseudo_count)
     return GridPmf(pmf=pmf, counts=counts, shape=shape)

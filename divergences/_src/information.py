@@ -24,9 +24,11 @@ from divergences._numerics import (
 )
 from divergences._typing import ArrayLike, Base
 from divergences._validation import (
+    FloatArray,
     as_float_array,
     check_base,
     check_pmf,
+    compiled,
     half_precision,
     is_traced,
     keeps_input_precision,
@@ -35,10 +37,12 @@ from divergences._validation import (
 __all__ = ["conditional_entropy", "inception_score", "mutual_information"]
 
 
-def _check_joint(joint: ArrayLike) -> jax.Array:
+def _check_joint(joint: ArrayLike) -> FloatArray:
     j = as_float_array(joint, "joint")
     if j.ndim != 2:
         raise ValueError(f"joint must be a 2-D array P(C = i, X = j), got shape {j.shape}")
+    if not is_traced(j):
+        j = np.asarray(j)  # reshaped on the host, not by a JAX operation of its own
     return check_pmf(j.reshape(-1), "joint", precision=half_precision(joint)).reshape(j.shape)
 
 
@@ -84,10 +88,14 @@ def mutual_information(joint: ArrayLike, *, base: Base = None) -> jax.Array:
     """
     check_base(base)
     j = _check_joint(joint)
-    return _mutual_information_nats(j) / log_of_base(base, j.dtype)
+    return _mutual_information(j, log_of_base(base, j.dtype))
 
 
-@jax.jit  # one compiled kernel, so that plain calls equal jitted ones bit for bit
+@compiled
+def _mutual_information(j: jax.Array, log_base: jax.Array) -> jax.Array:
+    return _mutual_information_nats(j) / log_base
+
+
 def _mutual_information_nats(j: jax.Array) -> jax.Array:
     # KL(P_CX || P_C x P_X) = sum_i P(i) KL(P(. | i) || P_X), each row's KL a sum of the
     # non-negative, relatively accurate terms P(j|i) log(P(j|i)/P(j)) - P(j|i) + P(j). The
@@ -142,10 +150,14 @@ def conditional_entropy(joint: ArrayLike, *, base: Base = None) -> jax.Array:
     """
     check_base(base)
     j = _check_joint(joint)
-    return _conditional_entropy_nats(j) / log_of_base(base, j.dtype)
+    return _conditional_entropy(j, log_of_base(base, j.dtype))
 
 
-@jax.jit  # one compiled kernel, so that plain calls equal jitted ones bit for bit
+@compiled
+def _conditional_entropy(j: jax.Array, log_base: jax.Array) -> jax.Array:
+    return _conditional_entropy_nats(j) / log_base
+
+
 def _conditional_entropy_nats(j: jax.Array) -> jax.Array:
     # sum P(i,j) log(P(j) / P(i,j)) = sum P(i,j) log1p(O(i,j) / P(i,j)), with O(i,j) the mass of
     # the other rows in column j: non-negative terms, each relatively accurate given O. O is
@@ -203,13 +215,18 @@ def inception_score(conditionals: ArrayLike, weights: ArrayLike | None = None) -
         )
     c = check_pmf(c, "conditionals", axis=-1, precision=half_precision(conditionals))
     if weights is None:
-        w = jnp.full((n,), 1.0 / n, dtype=c.dtype)
+        w = (jnp if is_traced(c) else np).full((n,), 1.0 / n, dtype=c.dtype)
     else:
         w = check_pmf(weights, "weights")
         if w.shape != (n,):
             raise ValueError(f"weights must have shape ({n},) to match conditionals, got {w.shape}")
     if not is_traced(c) and not np.isfinite(np.asarray(c)).all():
         raise ValueError("conditionals must be finite")
+    return _inception_score(c, w)
+
+
+@compiled
+def _inception_score(c: jax.Array, w: jax.Array) -> jax.Array:
     joint = w[:, None] * c
     marginal = jnp.broadcast_to(jnp.sum(joint, axis=0, keepdims=True), c.shape)
     # I(y; x) = sum_n w_n sum_k c_nk log(c_nk / p_k): the ratio is taken as c / p, not as

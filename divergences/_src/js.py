@@ -13,6 +13,7 @@ from divergences._validation import (
     check_base,
     check_base_above_one,
     check_pmf_pair,
+    compiled,
     keeps_input_precision,
 )
 
@@ -68,7 +69,12 @@ def js_divergence(p: ArrayLike, q: ArrayLike, *, base: Base = None, axis: int = 
     """
     check_base(base)
     p, q = check_pmf_pair(p, q, axis=axis)
-    return _js_nats(p, q, axis) / log_of_base(base, p.dtype)
+    return _js(p, q, log_of_base(base, p.dtype), axis=axis)
+
+
+@compiled(static_argnames="axis")
+def _js(p: jax.Array, q: jax.Array, log_base: jax.Array, *, axis: int) -> jax.Array:
+    return _js_nats(p, q, axis) / log_base
 
 
 @keeps_input_precision
@@ -108,5 +114,9 @@ def js_distance(p: ArrayLike, q: ArrayLike, *, base: Base = None, axis: int = -1
         base, "js_distance", "in a base below 1 the JS is negative and has no square root"
     )
     p, q = check_pmf_pair(p, q, axis=axis)
-    js = _js_nats(p, q, axis) / log_of_base(base, p.dtype)
-    return safe_sqrt(jnp.maximum(js, 0))
+    return _js_root(p, q, log_of_base(base, p.dtype), axis=axis)
+
+
+@compiled(static_argnames="axis")
+def _js_root(p: jax.Array, q: jax.Array, log_base: jax.Array, *, axis: int) -> jax.Array:
+    return safe_sqrt(jnp.maximum(_js(p, q, log_base, axis=axis), 0))

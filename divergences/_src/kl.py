@@ -6,7 +6,7 @@ import jax
 
 from divergences._numerics import kl_sum, log_of_base
 from divergences._typing import ArrayLike, Base
-from divergences._validation import check_base, check_pmf_pair, keeps_input_precision
+from divergences._validation import check_base, check_pmf_pair, compiled, keeps_input_precision
 
 __all__ = ["kl"]
 
@@ -58,4 +58,9 @@ def kl(p: ArrayLike, q: ArrayLike, *, base: Base = None, axis: int = -1) -> jax.
     """
     check_base(base)
     p, q = check_pmf_pair(p, q, axis=axis)
-    return kl_sum(p, q, axis) / log_of_base(base, p.dtype)
+    return _kl(p, q, log_of_base(base, p.dtype), axis=axis)
+
+
+@compiled(static_argnames="axis")
+def _kl(p: jax.Array, q: jax.Array, log_base: jax.Array, *, axis: int) -> jax.Array:
+    return kl_sum(p, q, axis) / log_base

@@ -6,7 +6,7 @@ import jax
 import jax.numpy as jnp
 
 from divergences._typing import ArrayLike
-from divergences._validation import check_pmf_pair, keeps_input_precision
+from divergences._validation import check_pmf_pair, compiled, keeps_input_precision
 
 __all__ = ["total_variation"]
 
@@ -43,6 +43,11 @@ def total_variation(p: ArrayLike, q: ArrayLike, *, axis: int = -1) -> jax.Array:
       0.5
     """
     p, q = check_pmf_pair(p, q, axis=axis)
+    return _total_variation(p, q, axis=axis)
+
+
+@compiled(static_argnames="axis")
+def _total_variation(p: jax.Array, q: jax.Array, *, axis: int) -> jax.Array:
     d = p - q
     # sign(d) * d is |d| with derivative sign(d), which is 0 at d = 0 (jnp.abs gives 1 there).
     tv = 0.5 * jnp.sum(jnp.sign(d) * d, axis=axis)

@@ -16,6 +16,7 @@ results are NaN and the status becomes a check that ``dv.checked`` raises as the
 from __future__ import annotations
 
 import enum
+import functools
 from typing import Any, NamedTuple
 
 import jax
@@ -128,17 +129,22 @@ class SparsePlan(NamedTuple):
         ``len(sol.v)`` of a :class:`W1Primal`). Works eagerly and under ``jit``/``vmap``;
         the matrix holds ``n * m`` numbers, so it is for problems that fit in memory.
         """
-        rows, cols, mass = (jnp.asarray(t) for t in self)
-        batch = mass.shape[:-1]
+        return _to_dense(*self, n=n, m=m)
 
-        def one(r: jax.Array, c: jax.Array, w: jax.Array) -> jax.Array:
-            return jnp.zeros((n, m), w.dtype).at[r, c].add(w)
 
-        if not batch:
-            return one(rows, cols, mass)
-        k = mass.shape[-1]
-        flat = jax.vmap(one)(rows.reshape(-1, k), cols.reshape(-1, k), mass.reshape(-1, k))
-        return flat.reshape((*batch, n, m))
+@functools.partial(jax.jit, static_argnames=("n", "m"))
+def _to_dense(rows: jax.Array, cols: jax.Array, mass: jax.Array, *, n: int, m: int) -> jax.Array:
+    """The ``(..., n, m)`` matrix of a plan's arcs: one program, eager or traced."""
+    batch = mass.shape[:-1]
+
+    def one(r: jax.Array, c: jax.Array, w: jax.Array) -> jax.Array:
+        return jnp.zeros((n, m), w.dtype).at[r, c].add(w)
+
+    if not batch:
+        return one(rows, cols, mass)
+    k = mass.shape[-1]
+    flat = jax.vmap(one)(rows.reshape(-1, k), cols.reshape(-1, k), mass.reshape(-1, k))
+    return flat.reshape((*batch, n, m))
 
 
 class W1Primal(NamedTuple):

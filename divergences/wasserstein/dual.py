@@ -522,7 +522,7 @@ def kr_potential(dual: W1Dual, z: ArrayLike, *, metric: Metric = "euclidean") ->
         scaled_f = np.ldexp(np.asarray(f, np.float64), -k)
         values = nearest_host(np.ldexp(sites, -e), scaled_f, np.ldexp(query, -e), metric)
         with np.errstate(over="ignore"):
-            return jnp.asarray(np.ldexp(values, k).astype(dtype, copy=False))
+            return jax.device_put(np.ldexp(values, k).astype(dtype, copy=False))
     valid = valid & jnp.all(jnp.isfinite(q))  # a broken rule: NaN, and no query on the host
     return _kr_potential_traced(
         sg(jnp.asarray(f, dtype)), sg(jnp.asarray(points, dtype)), q.astype(dtype), metric, valid

@@ -188,8 +188,11 @@ def w1_primal(
                 np.ldexp(sol.v, k).astype(dtype),
             )
         value, mass, u, v = jax.device_put(host, may_alias=True)
-        plan = SparsePlan(jnp.asarray(rows), jnp.asarray(cols), mass)
-        return W1Primal(value, plan, u, v, jnp.asarray(lo), jnp.asarray(hi))
+        # device_put, not jnp.asarray: the latter compiles a program per new shape.
+        rows, cols, lo, hi = jax.device_put(
+            (rows, cols, np.asarray(lo, dtype), np.asarray(hi, dtype))
+        )
+        return W1Primal(value, SparsePlan(rows, cols, mass), u, v, lo, hi)
     return _primal_traced(ms, metric, cap)
 
 
@@ -340,13 +343,12 @@ def _primal_sparse(
             ms.x, ms.y, ms.a, ms.b, rtol=rtol, max_rounds=max_rounds, max_pivots=max_pivots
         )
         lo, hi = outward(sol.lower_bound, sol.upper_bound, dtype)
-        arr = lambda t: jnp.asarray(np.asarray(t, dtype=dtype))  # noqa: E731
-        plan = SparsePlan(
-            jnp.asarray(sol.plan.rows), jnp.asarray(sol.plan.cols), arr(sol.plan.mass)
+        # device_put, not jnp.asarray: the latter compiles a program per new shape.
+        rows, cols = jax.device_put((sol.plan.rows, sol.plan.cols))
+        mass, value, u, v, lo, hi = jax.device_put(
+            tuple(np.asarray(t, dtype) for t in (sol.plan.mass, sol.value, sol.u, sol.v, lo, hi))
         )
-        return W1Primal(
-            arr(sol.value), plan, arr(sol.u), arr(sol.v), jnp.asarray(lo), jnp.asarray(hi)
-        )
+        return W1Primal(value, SparsePlan(rows, cols, mass), u, v, lo, hi)
     return _primal_sparse_traced(ms, rtol, max_rounds, max_pivots)
 
 

@@ -15,7 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 from tqdm import tqdm
 
-from divergences._validation import as_float_array
+from divergences._validation import FloatArray, as_float_array
 from divergences.lab.training.config import CriticConfig, optimiser_for
 from divergences.lab.training.games import Game, GradientPenalty
 from divergences.lab.training.networks import make_critic
@@ -55,7 +55,7 @@ def as_key(key: int | jax.Array) -> jax.Array:
     return key
 
 
-def check_samples(x: Any, y: Any) -> tuple[jax.Array, jax.Array]:
+def check_samples(x: Any, y: Any) -> tuple[FloatArray, FloatArray]:
     """Validates two samples: ``(n,)`` or ``(n, d)``, non-empty, finite, the same ``d``."""
     out = []
     for name, s in (("x", x), ("y", y)):
@@ -191,8 +191,8 @@ def _split(a: jax.Array, holdout: float, name: str) -> tuple[jax.Array, jax.Arra
 def fit(
     game: Game,
     config: CriticConfig,
-    xs: jax.Array,
-    ys: jax.Array,
+    xs: FloatArray,
+    ys: FloatArray,
     keys: jax.Array,
     *,
     desc: str,
