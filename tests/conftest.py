@@ -46,3 +46,11 @@ def executed_notebooks(tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path
     """A folder where each teaching notebook that ran without an error is left executed, with
     its outputs (``tests/test_notebooks.py``), for the docs build of this run to show."""
     return _session_folder(tmp_path_factory, "executed-notebooks")
+
+
+@pytest.fixture(scope="session")
+def recorded_results(tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path:
+    """A folder where results that take seconds to compute are left for the docs build of this
+    run to show (:func:`divergences.testing.recorded.record_result`): the training runs and
+    critic sweeps of the notebooks, the output of the commands the site shows."""
+    return _session_folder(tmp_path_factory, "recorded-results")

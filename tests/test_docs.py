@@ -94,13 +94,17 @@ def _reuse_executed_notebooks(out: pathlib.Path, executed: pathlib.Path) -> None
         )
 
 
-def _build(out: pathlib.Path, proof_results: pathlib.Path, executed: pathlib.Path) -> Built:
+def _build(
+    out: pathlib.Path, proof_results: pathlib.Path, executed: pathlib.Path, results: pathlib.Path
+) -> Built:
     """Builds the site into ``out`` (warnings are errors) and snapshots the repository around it.
 
     The proof catalogue shows the results of the proof steps this session has already run
     (``tests/lab/test_proofs.py`` records them in ``proof_results``) and runs the others; the
-    notebooks that ran in this session (``tests/test_notebooks.py``) are shown as they ran there,
-    with the training runs they left for the training page, and the others are executed."""
+    notebooks that ran in this session (``tests/test_notebooks.py``) are shown as they ran there
+    and the others are executed; the training runs, critic sweeps and command outputs that this
+    session recorded in ``results`` (notebooks 05 and 06, ``tests/test_docs_examples.py``) are
+    shown instead of computed again."""
     _reuse_executed_notebooks(out, executed)
     before = _snapshot()
     env = {
@@ -108,7 +112,7 @@ def _build(out: pathlib.Path, proof_results: pathlib.Path, executed: pathlib.Pat
         "PYTHONPATH": str(ROOT),
         "MPLBACKEND": "Agg",
         "DV_PROOF_RESULTS": str(proof_results),
-        "DV_TRAINING_RUNS": str(executed),
+        "DV_RECORDED": str(results),
     }
     command = [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html"]
     result = subprocess.run(
@@ -276,9 +280,12 @@ CHECKS = (
 
 
 def test_docs_site_builds_and_holds_every_check(
-    tmp_path: pathlib.Path, proof_results: pathlib.Path, executed_notebooks: pathlib.Path
+    tmp_path: pathlib.Path,
+    proof_results: pathlib.Path,
+    executed_notebooks: pathlib.Path,
+    recorded_results: pathlib.Path,
 ) -> None:
-    built = _build(tmp_path / "html", proof_results, executed_notebooks)
+    built = _build(tmp_path / "html", proof_results, executed_notebooks, recorded_results)
     failures = []
     for check in CHECKS:
         try:

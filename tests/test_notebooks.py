@@ -3,9 +3,10 @@
 Each notebook runs once per test session, here, as its own test (pytest-xdist spreads them over
 its workers); the executed copy is left in the session's ``executed_notebooks`` folder, and the
 docs build of the session (``tests/test_docs.py``) shows those outputs instead of running the
-notebook again. The training runs a notebook holds when it ends are left there too
-(:func:`divergences.testing.recorded.record_run`): the site's training page shows the run of its
-configuration (notebook 06 trains it) instead of training it a second time.
+notebook again. The training runs and critic sweeps a notebook holds when it ends are recorded
+too (:func:`divergences.testing.recorded.record_result`): the site's pages show the run and the
+sweep of their configurations (notebooks 06 and 05 compute them) instead of computing them a
+second time.
 """
 
 from __future__ import annotations
@@ -48,20 +49,27 @@ def test_notebook_enables_x64_first_and_writes_no_files(path: pathlib.Path) -> N
             assert call not in source, f"{path.name} writes a file with {call}"
 
 
-_RECORD_RUNS = """
+_RECORD_RESULTS = """
+from divergences.lab.critics import CriticSweep as _CriticSweep
 from divergences.lab.training import TrainingRun as _TrainingRun
+from divergences.testing.recorded import record_result as _record_result
 from divergences.testing.recorded import record_run as _record_run
 
 for _value in list(globals().values()):
     if isinstance(_value, _TrainingRun):
         _record_run({folder!r}, _value)
+    elif isinstance(_value, _CriticSweep) and _value.config["seed"] is not None:
+        _record_result({folder!r}, "critic sweep", _value.arguments, _value)
 """
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_runs_without_an_error(
-    path: pathlib.Path, executed_notebooks: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+    path: pathlib.Path,
+    executed_notebooks: pathlib.Path,
+    recorded_results: pathlib.Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # As the docs build runs it (docs/conf.py): the same executor, a temporary working folder,
     # no time-out, this checkout first on the kernel's import path, figures drawn off-screen,
@@ -72,9 +80,9 @@ def test_notebook_runs_without_an_error(
         "PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
     )
     nb = nbformat.read(path, as_version=4)
-    # One cell more, in the same kernel, records the notebook's training runs; it is taken out
-    # again before the executed notebook is stored.
-    nb.cells.append(nbformat.v4.new_code_cell(_RECORD_RUNS.format(folder=str(executed_notebooks))))
+    # One cell more, in the same kernel, records the notebook's training runs and critic sweeps;
+    # it is taken out again before the executed notebook is stored.
+    nb.cells.append(nbformat.v4.new_code_cell(_RECORD_RESULTS.format(folder=str(recorded_results))))
     with tempfile.TemporaryDirectory() as cwd:
         result = single_nb_execution(nb, cwd=cwd, timeout=None, allow_errors=False)
     nb.cells.pop()

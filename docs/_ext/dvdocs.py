@@ -13,8 +13,10 @@
   failing the build when the exit status is not the one the page promises.
 * :func:`training_run` trains one configuration of the training lab once per build (the plots of
   a page share it), or, within a test session whose notebooks have trained that configuration
-  already (``DV_TRAINING_RUNS`` names the folder of their runs), shows that run; and the directive ``dv-training-gif`` writes that run's animation into the
-  build's ``_static`` folder (never into the source tree) and shows it.
+  already (``DV_RECORDED`` names the folder of the session's recorded results), shows that run;
+  the directive ``dv-training-gif`` writes that run's animation into the build's ``_static``
+  folder (never into the source tree) and shows it; :func:`critic_sweep` and the commands of
+  ``dv-run`` are taken from that folder in the same way.
 """
 
 from __future__ import annotations
@@ -27,9 +29,6 @@ import os
 import pathlib
 import re
 import shlex
-import subprocess
-import sys
-import tempfile
 import textwrap
 from typing import Any
 
@@ -356,8 +355,9 @@ class RunCommand(Directive):
 
     The argument is the command line after ``divergences``; ``:exit:`` is the exit status the
     page promises (0 by default): any other status fails the build, so the page cannot show a
-    table that the command no longer prints. The command runs as ``python -m divergences`` with
-    this checkout first on the import path.
+    table that the command no longer prints. The command runs as ``python -m divergences``
+    (:func:`divergences.testing.recorded.run_command`), or its output is the one the test session
+    recorded for the same command and files.
     """
 
     required_arguments = 1
@@ -373,33 +373,28 @@ class RunCommand(Directive):
             if (docs / arg).exists():
                 build_env.note_dependency(str(docs / arg))
         expected = self.options.get("exit", 0)
-        python_path = os.pathsep.join(filter(None, [str(_ROOT), os.environ.get("PYTHONPATH")]))
-        with tempfile.TemporaryDirectory() as storage:
-            # Hypothesis keeps a cache in .hypothesis/ under the working directory unless told
-            # otherwise: here, a temporary folder, so that building writes nothing into docs/.
-            env = {
-                **os.environ,
-                "PYTHONPATH": python_path,
-                "MPLBACKEND": "Agg",
-                "HYPOTHESIS_STORAGE_DIRECTORY": storage,
-            }
-            result = subprocess.run(
-                [sys.executable, "-m", "divergences", *args],
-                cwd=docs,
-                env=env,
-                capture_output=True,
-                text=True,
-                check=False,
-            )
-        printed = (result.stdout + result.stderr).rstrip()
-        if result.returncode != expected:
+        returncode, printed = _command_output(args, docs)
+        if returncode != expected:
             raise self.error(
-                f"`divergences {self.arguments[0]}` exited {result.returncode}, the page says "
+                f"`divergences {self.arguments[0]}` exited {returncode}, the page says "
                 f"{expected}:\n{printed[-3000:]}"
             )
-        text = f"$ divergences {self.arguments[0]}\n{printed}\n$ echo $?\n{result.returncode}"
+        text = f"$ divergences {self.arguments[0]}\n{printed}\n$ echo $?\n{returncode}"
         block = nodes.literal_block(text, text, language="text", classes=["dv-output"])
         return [block]
+
+
+def _command_output(args: list[str], docs: pathlib.Path) -> tuple[int, str]:
+    """The exit status and output of ``divergences ARGS`` run in ``docs``: recorded by the test
+    session that builds the site (``tests/test_docs_examples.py``), else run now."""
+    from divergences.testing.recorded import command_identity, recorded_result, run_command
+
+    folder = os.environ.get("DV_RECORDED")
+    identity = command_identity(args, docs)
+    recorded = recorded_result(folder, "command", identity) if folder else None
+    if recorded is not None:
+        return recorded
+    return run_command(args, docs)
 
 
 @functools.lru_cache(maxsize=4)
@@ -411,9 +406,24 @@ def training_run(data: str, game: str, steps: int, seed: int = 0) -> Any:
     from divergences.testing.recorded import recorded_run
 
     config = TrainingConfig(data=data, game=game, steps=steps, seed=seed, eval_every=150)
-    folder = os.environ.get("DV_TRAINING_RUNS")
+    folder = os.environ.get("DV_RECORDED")
     run = recorded_run(folder, config) if folder else None
     return run if run is not None else train(config, progress=False)
+
+
+@functools.lru_cache(maxsize=4)
+def critic_sweep(thetas: tuple[float, ...], *, n: int, steps: int) -> Any:
+    """The critic sweep of :func:`divergences.lab.critics.critic_sweep` at these ``thetas``, ``n``
+    and ``steps`` (other options at their defaults): run once per build, or, within a test
+    session whose notebook computed the same sweep (notebook 05), that sweep."""
+    from divergences.lab.critics import critic_sweep as sweep
+    from divergences.lab.critics.sweep import sweep_arguments
+    from divergences.testing.recorded import recorded_result
+
+    folder = os.environ.get("DV_RECORDED")
+    identity = sweep_arguments(thetas, n=n, steps=steps)
+    result = recorded_result(folder, "critic sweep", identity) if folder else None
+    return result if result is not None else sweep(thetas, n=n, steps=steps, progress=False)
 
 
 def show(fig: Any) -> None:

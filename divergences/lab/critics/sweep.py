@@ -26,7 +26,13 @@ from divergences.lab.critics.trainers import wgan_game
 from divergences.lab.training.config import CriticConfig
 from divergences.lab.training.games import GAMES
 
-__all__ = ["CriticSweep", "critic_sweep", "parallel_lines_sample", "plot_critic_sweep"]
+__all__ = [
+    "CriticSweep",
+    "critic_sweep",
+    "parallel_lines_sample",
+    "plot_critic_sweep",
+    "sweep_arguments",
+]
 
 #: What the sweep trains: label -> WGAN constraint, or ``None`` for the GAN discriminator.
 CRITICS: dict[str, str | None] = {
@@ -51,7 +57,8 @@ class CriticSweep(NamedTuple):
         against ``w1``.
       penalty: the gradient penalty's :math:`\\lambda`, for the trade-off curve
         :math:`|\\theta| (1 + |\\theta| / (2\\lambda))` of a linear critic.
-      config: the sizes used (sample size, hidden widths, steps, batch size, seed).
+      config: the sizes used (sample size, hidden widths, steps, batch size, the seed: None for
+        a key array).
     """
 
     thetas: np.ndarray
@@ -62,6 +69,14 @@ class CriticSweep(NamedTuple):
     clip_scale: float
     penalty: float
     config: dict[str, Any]
+
+    @property
+    def arguments(self) -> tuple[Any, ...]:
+        """The arguments of :func:`critic_sweep` that give this sweep (see
+        :func:`sweep_arguments`)."""
+        c = self.config
+        thetas = tuple(float(t) for t in self.thetas)
+        return (thetas, bool(c["full"]), c["seed"], int(c["n"]), int(c["steps"]))
 
 
 def parallel_lines_sample(key: jax.Array, theta: jax.Array, n: int) -> jax.Array:
@@ -97,9 +112,7 @@ def critic_sweep(
     Returns:
       A :class:`CriticSweep`.
     """
-    thetas = np.linspace(-1.0, 1.0, 21) if thetas is None else np.asarray(thetas, dtype=float)
-    if thetas.ndim != 1 or thetas.size == 0 or not np.all(np.isfinite(thetas)):
-        raise ValueError(f"thetas must be a non-empty 1-D array of finite numbers, got {thetas!r}")
+    thetas = _thetas(thetas)
     n = (4096 if full else 512) if n is None else n
     hidden = (128, 128, 128) if full else (32, 32)
     steps = (10_000 if full else 2000) if steps is None else steps
@@ -132,8 +145,39 @@ def critic_sweep(
         "steps": steps,
         "batch_size": config.batch_size,
         "full": full,
+        "seed": _seed(key),
     }
     return CriticSweep(thetas, estimates, curves, js, w1, k_hat, penalty, sizes)
+
+
+def _thetas(thetas: Any) -> np.ndarray:
+    thetas = np.linspace(-1.0, 1.0, 21) if thetas is None else np.asarray(thetas, dtype=float)
+    if thetas.ndim != 1 or thetas.size == 0 or not np.all(np.isfinite(thetas)):
+        raise ValueError(f"thetas must be a non-empty 1-D array of finite numbers, got {thetas!r}")
+    return thetas
+
+
+def _seed(key: Any) -> int | None:
+    """The integer seed of ``key``, or None for a key array (which no number names)."""
+    is_int = isinstance(key, (int, np.integer)) and not isinstance(key, bool)
+    return int(key) if is_int else None
+
+
+def sweep_arguments(
+    thetas: Any = None,
+    *,
+    full: bool = False,
+    key: int | jax.Array = 0,
+    n: int | None = None,
+    steps: int | None = None,
+) -> tuple[Any, ...]:
+    """What determines :func:`critic_sweep`'s result for these arguments (``progress`` aside):
+    the thetas, the size, the seed and the sample size and steps, with the defaults filled in.
+    Equal to :attr:`CriticSweep.arguments` of the sweep they give; the key of a recorded sweep
+    (:mod:`divergences.testing.recorded`)."""
+    n = (4096 if full else 512) if n is None else int(n)
+    steps = (10_000 if full else 2000) if steps is None else int(steps)
+    return (tuple(float(t) for t in _thetas(thetas)), bool(full), _seed(key), n, steps)
 
 
 def plot_critic_sweep(sweep: CriticSweep, *, figsize: tuple[float, float] = (13.0, 3.8)) -> Any:

@@ -63,25 +63,25 @@ def _generator_label(run: TrainingRun) -> str:
 _FLOOR_SDS = 2.0  # the floor band: mean +- this many standard deviations of the draws
 
 
-def _floor_band(ax: Any, steps: np.ndarray, mean: np.ndarray, sd: np.ndarray, what: str) -> None:
+def _floor_band(
+    ax: Any, steps: np.ndarray, mean: np.ndarray, sd: np.ndarray, what: str | None
+) -> list[Any]:
     """The noise floor as a grey band, mean +- ``_FLOOR_SDS`` standard deviations of its draws,
-    with its mean dashed; drawn over ``steps`` only."""
+    with its mean dashed; drawn over ``steps`` only, and named in the legend unless ``what`` is
+    None. Returns the band and the line (none for a floor that is not finite)."""
     if not np.all(np.isfinite(mean)):
-        return
+        return []
     half = _FLOOR_SDS * np.nan_to_num(sd)
-    ax.fill_between(
-        steps,
-        mean - half,
-        mean + half,
-        color="0.8",
-        lw=0,
-        label=(
+    label = None
+    if what is not None:
+        label = (
             f"noise floor: {what}, {mean[0]:.3g} $\\pm$ {half[0]:.2g} ({_FLOOR_SDS:g} sd)"
             if len(mean)
             else f"noise floor: {what}"
-        ),
-    )
-    ax.plot(steps, mean, color="0.5", ls="--", lw=1)
+        )
+    band = ax.fill_between(steps, mean - half, mean + half, color="0.8", lw=0, label=label)
+    (line,) = ax.plot(steps, mean, color="0.5", ls="--", lw=1)
+    return [band, line]
 
 
 def _symlog_above_floor(ax: Any, floor: np.ndarray, top: float) -> None:
@@ -197,6 +197,10 @@ def figure_readouts(
 _SAMPLE_STYLE = {"s": 6, "c": "yellow", "edgecolors": "k", "linewidths": 0.3, "alpha": 0.9}
 
 
+#: The most generated (and data) points a snapshot draws.
+_MAX_POINTS = 1024
+
+
 def _heat_label(run: TrainingRun) -> str:
     if run.config.game_spec.wasserstein:
         return "critic value $f(x)$"
@@ -204,7 +208,12 @@ def _heat_label(run: TrainingRun) -> str:
 
 
 def _draw_snapshot(
-    ax: Any, run: TrainingRun, snap: Snapshot, *, vlim: tuple[float, float], max_points: int = 1024
+    ax: Any,
+    run: TrainingRun,
+    snap: Snapshot,
+    *,
+    vlim: tuple[float, float],
+    max_points: int = _MAX_POINTS,
 ) -> Any:
     """Data (black) and at most ``max_points`` generated points over the critic's heat map;
     returns the heat map's image (``None`` without one), for a colour bar."""
@@ -274,35 +283,73 @@ def figure_snapshots(run: TrainingRun, *, count: int = 8, columns: int = 4) -> F
     return fig
 
 
+class _Frames:
+    """The figure of :func:`gif_frame`, built once and moved from readout to readout: a GIF's
+    frames differ only in their samples, heat map, title and curves, and building, laying out
+    and drawing a figure afresh for each cost about 0.25 s a frame."""
+
+    def __init__(self, run: TrainingRun, k: int, vlim: tuple[float, float]) -> None:
+        self.run = run
+        snap = run.snapshots[k]
+        r = run.readouts
+        fig = Figure(figsize=(9, 4.4), layout="constrained")
+        ax, self.ax_w = fig.subplots(1, 2)
+        self.ax = ax
+        self.im = _draw_snapshot(ax, run, snap, vlim=vlim)
+        self.generated = ax.collections[-1]  # _draw_snapshot draws the generated points last
+        if self.im is not None:
+            fig.colorbar(self.im, ax=ax, shrink=0.9, label=_heat_label(run))
+        self.band = _floor_band(
+            self.ax_w,
+            r.step[: k + 1],
+            r.w1_floor[: k + 1],
+            r.w1_floor_sd[: k + 1],
+            "$W_1$(data, data)",
+        )
+        (self.w1,) = self.ax_w.plot(
+            r.step[: k + 1], r.w1[: k + 1], "k-o", lw=2, ms=3, label="exact $W_1$", zorder=3
+        )
+        self.ax_w.set_xlim(0, max(float(r.step[-1]), 1.0))
+        top = np.r_[r.w1, r.w1_floor + _FLOOR_SDS * np.nan_to_num(r.w1_floor_sd)]
+        self.ax_w.set_ylim(0, 1.05 * float(np.nanmax(top)))
+        self.ax_w.set_xlabel("generator step")
+        self.ax_w.grid(alpha=0.3)
+        _legend_below(self.ax_w)
+        self.fig = fig
+        self._title(k)
+
+    def _title(self, k: int) -> None:
+        c = self.run.config
+        self.ax.set_title(
+            f"{c.game} on {c.dataset.name}, step {self.run.snapshots[k].step}\n"
+            f"yellow: {_generator_label(self.run)}",
+            fontsize="medium",
+        )
+
+    def move_to(self, k: int) -> None:
+        """Shows the ``k``-th readout: its samples and heat map, the curves up to its step."""
+        run, r = self.run, self.run.readouts
+        snap = run.snapshots[k]
+        if self.im is not None and snap.heat is not None:
+            self.im.set_data(snap.heat)
+        self.generated.set_offsets(snap.samples[:_MAX_POINTS])
+        self._title(k)
+        for artist in self.band:
+            artist.remove()
+        # Redrawn up to this step, unnamed: the legend names it already.
+        self.band = _floor_band(
+            self.ax_w, r.step[: k + 1], r.w1_floor[: k + 1], r.w1_floor_sd[: k + 1], None
+        )
+        self.w1.set_data(r.step[: k + 1], r.w1[: k + 1])
+
+
 def gif_frame(run: TrainingRun, k: int, *, vlim: tuple[float, float] | None = None) -> Figure:
     """Frame ``k`` of :func:`save_gif`: the samples over the critic's heat map (with its colour
     bar) at the ``k``-th readout, beside the exact W1 and its noise-floor band up to that
     readout's step (the axes span the whole run, so the frames line up)."""
-    snap = run.snapshots[k]
     if vlim is None:
         vlim = _heat_limits(run, run.snapshots)
-    r = run.readouts
-    fig = Figure(figsize=(9, 4.4), layout="constrained")
-    ax, ax_w = fig.subplots(1, 2)
-    im = _draw_snapshot(ax, run, snap, vlim=vlim)
-    if im is not None:
-        fig.colorbar(im, ax=ax, shrink=0.9, label=_heat_label(run))
-    ax.set_title(
-        f"{run.config.game} on {run.config.dataset.name}, step {snap.step}\n"
-        f"yellow: {_generator_label(run)}",
-        fontsize="medium",
-    )
-    _floor_band(
-        ax_w, r.step[: k + 1], r.w1_floor[: k + 1], r.w1_floor_sd[: k + 1], "$W_1$(data, data)"
-    )
-    ax_w.plot(r.step[: k + 1], r.w1[: k + 1], "k-o", lw=2, ms=3, label="exact $W_1$")
-    ax_w.set_xlim(0, max(float(r.step[-1]), 1.0))
-    top = np.r_[r.w1, r.w1_floor + _FLOOR_SDS * np.nan_to_num(r.w1_floor_sd)]
-    ax_w.set_ylim(0, 1.05 * float(np.nanmax(top)))
-    ax_w.set_xlabel("generator step")
-    ax_w.grid(alpha=0.3)
-    _legend_below(ax_w)
-    return fig
+    return _Frames(run, k, vlim).fig
 
 
 def png_bytes(fig: Figure, *, dpi: int = 72) -> bytes:
@@ -317,16 +364,26 @@ def save_gif(
     run: TrainingRun, path: str | pathlib.Path, *, frame_ms: int = 200, dpi: int = 72
 ) -> pathlib.Path:
     """An animated GIF of the run: one frame per readout (:func:`gif_frame`), samples over the
-    critic's heatmap beside the exact W1 so far."""
+    critic's heatmap beside the exact W1 so far.
+
+    The frames are one figure, laid out once (at the last readout, whose title and curves are
+    the widest) and moved from readout to readout, so that they line up and cost a draw each."""
     from PIL import Image
 
     path = pathlib.Path(path)
-    vlim = _heat_limits(run, run.snapshots)
-    frames = []
+    last = len(run.snapshots) - 1
+    frames = _Frames(run, last, _heat_limits(run, run.snapshots))
+    frames.fig.set_dpi(dpi)
+    canvas = FigureCanvasAgg(frames.fig)
+    canvas.draw()  # the constrained layout, once
+    frames.fig.set_layout_engine("none")
+    images = []
     for k in range(len(run.snapshots)):
-        png = io.BytesIO(png_bytes(gif_frame(run, k, vlim=vlim), dpi=dpi))
-        frames.append(Image.open(png).convert("P", palette=Image.Palette.ADAPTIVE))
-    frames[0].save(path, save_all=True, append_images=frames[1:], duration=frame_ms, loop=0)
+        frames.move_to(k)
+        canvas.draw()
+        rgba = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba())
+        images.append(rgba.convert("RGB").convert("P", palette=Image.Palette.ADAPTIVE))
+    images[0].save(path, save_all=True, append_images=images[1:], duration=frame_ms, loop=0)
     return path
 
 
