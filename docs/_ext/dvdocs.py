@@ -400,12 +400,12 @@ def _command_output(args: list[str], docs: pathlib.Path) -> tuple[int, str]:
 @functools.lru_cache(maxsize=4)
 def training_run(data: str, game: str, steps: int, seed: int = 0) -> Any:
     """One training run of the lab, shared by the figures of a page (built once per build, or
-    recorded by the test session that builds the site); read out every 150 steps, so that a
-    short run's figures and animation have a point per 150 steps."""
+    recorded by the test session that builds the site); read out every 300 steps, as notebook
+    06 reads out its run, so that the figures and the animation have a point per 300 steps."""
     from divergences.lab.training import TrainingConfig, train
     from divergences.testing.recorded import recorded_run
 
-    config = TrainingConfig(data=data, game=game, steps=steps, seed=seed, eval_every=150)
+    config = TrainingConfig(data=data, game=game, steps=steps, seed=seed, eval_every=300)
     folder = os.environ.get("DV_RECORDED")
     run = recorded_run(folder, config) if folder else None
     return run if run is not None else train(config, progress=False)

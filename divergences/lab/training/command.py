@@ -33,7 +33,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--eval-every",
         type=int,
         default=None,
-        help="generator steps between readouts (default: 500)",
+        help=f"generator steps between readouts (default: {TrainingConfig.eval_every})",
     )
     p.add_argument(
         "--out", default="training", help="folder for the CSV, figures and GIF (default: training)"

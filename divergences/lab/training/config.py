@@ -14,6 +14,7 @@ import optax
 
 from divergences.lab.training.data import Dataset, dataset
 from divergences.lab.training.games import GAMES, Game, OptimiserSettings
+from divergences.lab.training.networks import ACTIVATIONS
 
 __all__ = ["CriticConfig", "TrainingConfig"]
 
@@ -100,6 +101,8 @@ class TrainingConfig:
       batch_size: points per minibatch, real and generated alike.
       latent_dim: dimension of the generator's standard normal input (MLP generators).
       generator_hidden, critic_hidden: hidden layer widths.
+      generator_activation: the MLP generator's activation, ``"relu"`` or ``"leaky_relu"`` (the
+        critics' own, slope 0.2; see :data:`~divergences.lab.training.networks.ACTIVATIONS`).
       clip: the weight-clipping bound ``c`` of ``wgan-clip``; ``None`` for the paper's (0.01).
       gp_weight: ``lambda`` of ``wgan-gp``; ``None`` for the paper's (10).
       r1_weight: ``gamma`` of ``r1``; ``None`` for the game's (0.1, not the paper's 10: see
@@ -136,15 +139,16 @@ class TrainingConfig:
     learning_rate: float | None = None
     learning_rate_decay: float | None = None
     batch_size: int = 256
-    latent_dim: int = 2
+    latent_dim: int = 8
     generator_hidden: tuple[int, ...] = (64, 64)
     critic_hidden: tuple[int, ...] = (64, 64)
+    generator_activation: str = "relu"
     clip: float | None = None
     gp_weight: float | None = None
     r1_weight: float | None = None
     generator_ema: float | None = 0.999
     init_theta: float = 1.0
-    eval_every: int = 500
+    eval_every: int = 1000
     eval_size: int = 2048
     floor_draws: int = 8
     hist_size: int = 10_000
@@ -181,6 +185,13 @@ class TrainingConfig:
         if self.critic_steps is not None:
             _positive_int("critic_steps", self.critic_steps)
         _widths("generator_hidden", self.generator_hidden)
+        if not isinstance(self.generator_activation, str) or (
+            self.generator_activation not in ACTIVATIONS
+        ):
+            raise ValueError(
+                f"generator_activation must be one of {sorted(ACTIVATIONS)}, got "
+                f"{self.generator_activation!r}"
+            )
         if self.clip is not None:
             _positive_float("clip", self.clip)
         for name in ("gp_weight", "r1_weight"):

@@ -388,12 +388,13 @@ def save_gif(
 
 
 def figure_comparison(
-    runs: Mapping[str, TrainingRun], *, figsize: tuple[float, float] = (13, 4.5)
+    runs: Mapping[str, TrainingRun], *, figsize: tuple[float, float] = (16, 4.8)
 ) -> Figure:
-    """Every game on the same data and seed: exact W1 (with the noise floor) and modes covered
-    against generator step."""
+    """Every game on the same data and seed, against generator step: exact W1 (with the noise
+    floor), modes covered, and the generator's gradient norm (log scale), where the saturating
+    GAN's vanishing gradient and weight clipping's starved critic show."""
     fig = Figure(figsize=figsize, layout="constrained")
-    ax_w, ax_m = fig.subplots(1, 2)
+    ax_w, ax_m, ax_g = fig.subplots(1, 3)
     first = next(iter(runs.values()))
     # The floor (one per data set, seed and sample size) over the longest run's steps.
     fr = max(runs.values(), key=lambda run: run.readouts.step[-1]).readouts
@@ -406,17 +407,35 @@ def figure_comparison(
             ax_m.plot(
                 r.step, r.modes_covered, color=col, lw=1.8, drawstyle="steps-post", label=name
             )
+        ax_g.semilogy(r.step, np.maximum(r.grad_norm_g, 1e-30), color=col, lw=1.8, label=name)
     ax_w.set_title(f"exact $W_1$(generator, data), {first.config.eval_size} points each")
     ax_w.set_ylim(bottom=0)
     modes = first.config.dataset.modes
     if modes is not None:
         ax_m.set_ylim(-0.3, len(modes) + 0.3)
         ax_m.set_title(f"modes covered (of {len(modes)})")
-    for ax in (ax_w, ax_m):
+    else:
+        ax_m.text(
+            0.5,
+            0.5,
+            "no modes for this data set",
+            ha="center",
+            va="center",
+            transform=ax_m.transAxes,
+        )
+        ax_m.set_title("modes covered")
+    ax_g.set_title(r"generator gradient norm $\|\nabla_\theta L_G\|$")
+    for ax in (ax_w, ax_m, ax_g):
         ax.set_xlabel("generator step")
         ax.grid(alpha=0.3)
-        if ax.get_legend_handles_labels()[0]:
-            ax.legend(fontsize="small", ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.14))
+    # One legend for the three panels (the games' colours are the same in each).
+    ax_m.legend(
+        *ax_w.get_legend_handles_labels(),
+        fontsize="small",
+        ncol=4,
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.14),
+    )
     c = first.config
     counts = sorted({run.config.n_steps for run in runs.values()})
     steps = " or ".join(str(n) for n in counts)

@@ -272,7 +272,9 @@ def _setup(config: TrainingConfig) -> _Setup:
 
     else:
         sizes = (config.latent_dim, *config.generator_hidden, ds.dim)
-        gen, state_g = make_mlp(k_g, sizes, scalar_output=False, dtype=dtype)
+        gen, state_g = make_mlp(
+            k_g, sizes, scalar_output=False, dtype=dtype, activation=config.generator_activation
+        )
 
         def latent(key: jax.Array, n: int) -> jax.Array:
             return jax.random.normal(key, (n, config.latent_dim), dtype)
@@ -454,12 +456,15 @@ def _grid_divergences(
 def _floor_sampler(config: TrainingConfig) -> Callable[[jax.Array], tuple[jax.Array, ...]]:
     """The jitted draws of the noise floor: for each key, two data samples of ``eval_size``
     points and two of ``hist_size``; cached like :func:`_functions`."""
-    s = _setup(config)
+    ds, dtype = config.dataset, jnp.dtype(config.dtype)
     n, nh = config.eval_size, config.hist_size
+
+    def sample(key: jax.Array, size: int) -> jax.Array:
+        return ds.sample(key, size).astype(dtype)  # as the training's data (_setup)
 
     def draw(k: jax.Array) -> tuple[jax.Array, ...]:
         ka, kb, kc, kd = jax.random.split(k, 4)
-        return s.sample(ka, n), s.sample(kb, n), s.sample(kc, nh), s.sample(kd, nh)
+        return sample(ka, n), sample(kb, n), sample(kc, nh), sample(kd, nh)
 
     return jax.jit(jax.vmap(draw))
 

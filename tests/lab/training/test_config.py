@@ -38,6 +38,8 @@ pytestmark = pytest.mark.training
         ({"learning_rate_decay": 1.5}, r"learning_rate_decay must be None or a number in \[0, 1\]"),
         ({"learning_rate_decay": -0.5}, "learning_rate_decay must be None or a number"),
         ({"learning_rate_decay": "linear"}, "learning_rate_decay must be None or a number"),
+        ({"generator_activation": "tanh"}, "generator_activation must be one of"),
+        ({"generator_activation": None}, "generator_activation must be one of"),
     ],
 )
 def test_bad_option_raises_naming_it(options, match):
@@ -65,6 +67,9 @@ def test_defaults_are_the_papers():
     assert (gp.name, gp.learning_rate, gp.b1, gp.b2) == ("adam", 5e-4, 0.0, 0.9)
     assert TrainingConfig(game="wgan-gp").n_critic == 5
     assert TrainingConfig(game="nsgan").n_critic == 1
+    r1 = TrainingConfig(game="r1").optimiser
+    # the paper's betas and one critic step; the step size 2e-4, not the paper's 1e-4
+    assert (r1.name, r1.learning_rate, r1.b1, r1.b2) == ("adam", 2e-4, 0.0, 0.99)
     assert TrainingConfig(game="r1", learning_rate=1e-3).optimiser.learning_rate == 1e-3
     # One step count per game, in the game table: 30000 for r1 (one critic step of a slow
     # optimiser), 12000 for the others; a set count serves every game.
@@ -73,6 +78,8 @@ def test_defaults_are_the_papers():
     assert TrainingConfig(game="r1").n_steps == 30_000
     assert TrainingConfig(game="r1", steps=5).n_steps == 5
     assert dataclasses.replace(TrainingConfig(game="r1"), game="sngan").n_steps == 12_000
+    # A ReLU generator of an 8-dimensional Gaussian input (the critics keep leaky ReLU).
+    assert (TrainingConfig().generator_activation, TrainingConfig().latent_dim) == ("relu", 8)
     # The readouts use the generator's weights averaged over about the last 1000 steps.
     assert TrainingConfig().generator_ema == 0.999
     assert TrainingConfig().learning_rate_decay is None

@@ -26,6 +26,10 @@ def test_figures_and_gif(tiny_run, tmp_path):
     assert len(F.figure_snapshots(run, count=3).axes) >= 3
     cmp = F.figure_comparison(runs)
     assert [l.get_label() for l in cmp.axes[0].get_lines()[1:]] == ["sngan", "another"]
+    # The third panel: each game's generator gradient norm, on a log scale.
+    grad = cmp.axes[2]
+    assert grad.get_yscale() == "log"
+    np.testing.assert_array_equal(grad.get_lines()[0].get_ydata(), run.readouts.grad_norm_g)
     path = F.save_gif(run, tmp_path / "train.gif", dpi=30)
     with Image.open(path) as im:
         assert im.n_frames == len(run.snapshots) == 3

@@ -1,5 +1,7 @@
 """The lab's one network module: spectral normalisation by power iteration against the SVD."""
 
+import pickle
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
@@ -7,7 +9,7 @@ import numpy as np
 import pytest
 
 from divergences.lab.training import games as G
-from divergences.lab.training.networks import make_critic, power_iterate
+from divergences.lab.training.networks import make_critic, make_mlp, power_iterate
 from divergences.testing import tolerance
 
 pytestmark = pytest.mark.training
@@ -75,3 +77,40 @@ def test_zero_output_critic_is_zero_and_its_penalty_gradient_vanishes():
 def test_zero_output_is_refused_under_spectral_normalisation():
     with pytest.raises(ValueError, match="zero_output"):
         make_critic(jax.random.key(0), G.WGAN_SN, 2, (8,), jnp.float32, zero_output=True)
+
+
+@pytest.mark.parametrize(("activation", "flat"), [("relu", True), ("leaky_relu", False)])
+def test_a_relu_generator_is_flat_where_its_units_are_off(activation, flat):
+    # One hidden unit w.x + b with w = (1, 1), b = 0, and an output of 3 times it: off (flat)
+    # for x1 + x2 < 0 under ReLU, slope 0.2 there under leaky ReLU.
+    net, state = make_mlp(
+        jax.random.key(0), (2, 1, 1), scalar_output=True, dtype=jnp.float64, activation=activation
+    )
+    net = eqx.tree_at(
+        lambda n: (n.layers[0].weight, n.layers[0].bias, n.layers[1].weight, n.layers[1].bias),
+        net,
+        (jnp.ones((1, 2)), jnp.zeros(1), jnp.full((1, 1), 3.0), jnp.zeros(1)),
+    )
+    slope = jax.grad(lambda x: net(x, state)[0])(jnp.array([-1.0, -0.5]))
+    expected = 0.0 if flat else 3.0 * 0.2
+    np.testing.assert_array_equal(np.asarray(slope), [expected, expected])
+    # On the other side every activation is the identity.
+    np.testing.assert_array_equal(
+        np.asarray(jax.grad(lambda x: net(x, state)[0])(jnp.array([1.0, 0.5]))), [3.0, 3.0]
+    )
+
+
+def test_the_training_lab_gives_the_generator_the_configured_activation(tiny_run):
+    assert tiny_run.config.generator_activation == "relu"
+    assert tiny_run.generator.activation == "relu"
+    assert tiny_run.critic.activation == "leaky_relu"  # the critics keep leaky ReLU
+    # A trained run pickles (the notebooks' runs are recorded for the docs build).
+    again = pickle.loads(pickle.dumps(tiny_run.generator))
+    assert again.activation == "relu"
+
+
+def test_an_unknown_activation_is_refused_naming_it():
+    with pytest.raises(ValueError, match="activation must be one of"):
+        make_mlp(
+            jax.random.key(0), (2, 4, 2), scalar_output=False, dtype=jnp.float32, activation="tanh"
+        )
