@@ -7,8 +7,11 @@ default: 60 derandomised examples, no deadline).
 
 from __future__ import annotations
 
+import hashlib
 import os
 import pathlib
+import time
+from collections.abc import Iterator
 
 import numpy as np
 import pytest
@@ -54,3 +57,54 @@ def recorded_results(tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path:
     run to show (:func:`divergences.testing.recorded.record_result`): the training runs and
     critic sweeps of the notebooks, the output of the commands the site shows."""
     return _session_folder(tmp_path_factory, "recorded-results")
+
+
+# The docs build (tests/test_docs.py) shows what the session's other tests leave in the three
+# folders above. pytest-xdist hands it out last, but the other worker may still be running one
+# of those tests (a notebook takes minutes); the build then waits for them to end instead of
+# computing their results again. Each test that uses one of the folders leaves a mark when it
+# ends, passed or not.
+_DOCS_INPUTS = frozenset({"proof_results", "executed_notebooks", "recorded_results"})
+_DOCS_BUILD = "tests/test_docs.py::"
+_FEEDERS = pytest.StashKey[list[str]]()
+
+
+def _feeds_the_docs(item: pytest.Item) -> bool:
+    names = set(getattr(item, "fixturenames", ()))
+    return bool(_DOCS_INPUTS & names) and not item.nodeid.startswith(_DOCS_BUILD)
+
+
+def _mark_name(nodeid: str) -> str:
+    return hashlib.sha256(nodeid.encode()).hexdigest()[:32]
+
+
+@pytest.hookimpl(trylast=True)  # after -k and -m have deselected
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    config.stash[_FEEDERS] = [item.nodeid for item in items if _feeds_the_docs(item)]
+
+
+@pytest.fixture(scope="session")
+def ended_docs_inputs(tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path:
+    """A folder where each test that feeds the docs build leaves a mark when it ends."""
+    return _session_folder(tmp_path_factory, "ended-docs-inputs")
+
+
+@pytest.fixture(autouse=True)
+def _mark_the_end_of_a_docs_input(request: pytest.FixtureRequest) -> Iterator[None]:
+    feeds = _feeds_the_docs(request.node)
+    folder = request.getfixturevalue("ended_docs_inputs") if feeds else None
+    yield
+    if folder is not None:
+        (folder / _mark_name(request.node.nodeid)).touch()
+
+
+@pytest.fixture
+def docs_inputs_ended(request: pytest.FixtureRequest, ended_docs_inputs: pathlib.Path) -> None:
+    """Waits until every test of this session that feeds the docs build has ended, at most 30
+    minutes (past that the build computes what is missing itself: slower, not wrong)."""
+    pending = [_mark_name(n) for n in request.config.stash.get(_FEEDERS, [])]
+    give_up = time.monotonic() + 1800.0
+    while pending and time.monotonic() < give_up:
+        pending = [name for name in pending if not (ended_docs_inputs / name).exists()]
+        if pending:
+            time.sleep(1.0)

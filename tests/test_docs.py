@@ -284,6 +284,7 @@ def test_docs_site_builds_and_holds_every_check(
     proof_results: pathlib.Path,
     executed_notebooks: pathlib.Path,
     recorded_results: pathlib.Path,
+    docs_inputs_ended: None,  # the session's notebooks, proofs and commands have run
 ) -> None:
     built = _build(tmp_path / "html", proof_results, executed_notebooks, recorded_results)
     failures = []
