@@ -78,5 +78,24 @@ def measure_triples(draw: st.DrawFn, *, dims: tuple[int, ...] = DIMS) -> tuple:
 
 #: Scales 2^k spanning 1e-150..1e150 (2^498 is 8.2e149).
 power_of_two_exponents = st.integers(-498, 498)
+
+
+def stays_normal(k: int, *clouds: np.ndarray) -> bool:
+    """True when every nonzero coordinate of the clouds is a normal float before and after
+    scaling by ``2^k``, the condition under which the scaled problem is the problem scaled.
+
+    Otherwise ``ldexp`` rounds a coordinate that leaves the normal range (to a subnormal, to 0
+    or to inf), and XLA's CPU code may take a subnormal input for 0 (on some instruction sets),
+    which moves a value or a derivative by a rounding."""
+    coords = np.abs(np.concatenate([np.ravel(c) for c in clouds]))
+    with np.errstate(over="ignore", under="ignore"):  # leaving the range is the answer
+        scaled = np.abs(np.ldexp(coords, k))
+    smallest = np.minimum(coords, scaled)
+    nonzero = coords != 0
+    return bool(
+        np.all(np.isfinite(scaled)) and not np.any(nonzero & (smallest < np.finfo(np.float64).tiny))
+    )
+
+
 #: Decimal scales 10^j, j in -150..150: not powers of two, so the scaled input is rounded.
 decimal_scales = st.integers(-150, 150).map(lambda j: 10.0**j)

@@ -189,3 +189,14 @@ def test_tiny_values_are_normal_numbers() -> None:
         for v in dvt._tiny_values(np.dtype(dtype)):
             assert info.tiny <= np.asarray(v, dtype=dtype) < 1e-10
             assert math.isfinite(v)
+
+
+def test_stays_normal_refuses_a_scale_that_takes_a_coordinate_out_of_the_normal_range():
+    from divergences.testing.measures import stays_normal
+
+    x = np.array([[0.0, 2.4141466e-230], [-2.0, 1.0]])  # the case make stress found
+    assert stays_normal(0, x)
+    assert not stays_normal(-313, x)  # 2.4e-230 * 2^-313 is subnormal
+    assert stays_normal(-313, x[1:])
+    assert not stays_normal(1030, x[1:])  # 2 * 2^1030 overflows to inf
+    assert not stays_normal(0, np.array([5e-324]))  # a subnormal coordinate already

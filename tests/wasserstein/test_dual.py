@@ -9,13 +9,18 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 from scipy.spatial.distance import cdist
 
 import divergences as dv
 from divergences.testing import tolerance
-from divergences.testing.measures import measure_pairs, points, power_of_two_exponents
+from divergences.testing.measures import (
+    measure_pairs,
+    points,
+    power_of_two_exponents,
+    stays_normal,
+)
 from divergences.testing.profiles import at_most
 from divergences.testing.reference import central_difference, highs_primal, pot_value
 from divergences.wasserstein import dual as dual_module
@@ -571,6 +576,9 @@ def test_parallel_lines_potential_extends_linearly():
 def test_potential_scales_exactly_with_the_points(pair, k):
     x, y, a, b = pair
     z = np.array([[0.3, -2.0], [5.0, 1.0]])
+    # Exact only where no coordinate leaves the normal range: found by make stress at
+    # x = (0, 2.4e-230), k = -313, whose scaled coordinate rounds to a subnormal.
+    assume(stays_normal(k, x, y, z))
     dual = dv.w1_dual(x, y, a, b, method="primal")
     scaled = dv.w1_dual(np.ldexp(x, k), np.ldexp(y, k), a, b, method="primal")
     np.testing.assert_array_equal(

@@ -22,7 +22,12 @@ from scipy.spatial.distance import cdist
 
 import divergences as dv
 from divergences.testing import tolerance
-from divergences.testing.measures import decimal_scales, measure_pairs, power_of_two_exponents
+from divergences.testing.measures import (
+    decimal_scales,
+    measure_pairs,
+    power_of_two_exponents,
+    stays_normal,
+)
 from divergences.testing.reference import highs_primal
 
 AT_SCALE = tolerance("lp_at_scale")
@@ -62,17 +67,6 @@ def _reference(x, y, a, b):
     return np.ldexp(highs_primal(np.ldexp(x, -e), np.ldexp(y, -e), a, b), e)
 
 
-def _stays_normal(k, *clouds):
-    """True when every nonzero coordinate is a normal float before and after scaling by 2^k.
-
-    Otherwise the scaled problem is not the problem scaled: ``ldexp`` rounds a coordinate that
-    leaves the normal range (to a subnormal, or to 0), and XLA's CPU code may take a subnormal
-    input for 0 (on some instruction sets), which moves a value or a derivative."""
-    coords = np.abs(np.concatenate([np.ravel(c) for c in clouds]))
-    smallest = np.minimum(coords, np.abs(np.ldexp(coords, k)))
-    return not np.any((coords != 0) & (smallest < np.finfo(np.float64).tiny))
-
-
 def _close(value, reference, x, y):
     """|value - reference| within lp_at_scale, atol in units of the largest cost."""
     c_max = cdist(x.reshape(len(x), -1), y.reshape(len(y), -1)).max()
@@ -89,7 +83,7 @@ def _close(value, reference, x, y):
 def test_power_of_two_scaling_is_exact(method, pair, k):
     x, y, a, b = pair
     # Found by make stress: 2.96e-297 scaled by 2^-90 rounds to a subnormal, another point.
-    assume(_stays_normal(k, x, y))
+    assume(stays_normal(k, x, y))
     fn = VALUES[method]
     assert float(fn(np.ldexp(x, k), np.ldexp(y, k), a, b)) == np.ldexp(float(fn(x, y, a, b)), k)
 
@@ -119,7 +113,7 @@ def test_plan_and_point_gradients_do_not_change_with_scale(pair, k):
     # point to the derivative: a subnormal, which XLA's CPU may flush to 0 (make stress: y =
     # (0, 1.1e-308) at k = 1, gradient 0 unscaled and -1 scaled), or 0 itself, where ldexp
     # underflows (4.9e-245 at k = -264 moved the gradient by one ulp).
-    assume(_stays_normal(k, x, y))
+    assume(stays_normal(k, x, y))
     gx, gy, ga = _primal_grad(x, y, a, b)
     sx, sy, sa = _primal_grad(np.ldexp(x, k), np.ldexp(y, k), a, b)
     for part in (sx, sy, sa):
