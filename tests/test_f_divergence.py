@@ -106,13 +106,14 @@ def test_conjugate_and_derivative_fenchel_young(g, u, v) -> None:
     lo, hi = g.conjugate_domain
     if g is not G.TOTAL_VARIATION:  # f' of |u - 1| / 2 is +-1/2, the closed ends of its domain
         assert lo < t < hi
-    np.testing.assert_allclose(
-        fu + float(g.conjugate(jnp.asarray(t))), u * t, **tolerance("gradient")
-    )
-    # Any other t in the domain: f'(v) for another v.
+    at_t = fu + float(g.conjugate(jnp.asarray(t)))
+    np.testing.assert_allclose(at_t, u * t, **tolerance("gradient"))
+    # Any other t in the domain: f'(v) for another v. Near v = u the inequality is tight and
+    # holds up to the rounding of f(u) itself (GAN's f at u = 764 cancels terms of 5000 to -7.6:
+    # 1e-12 absolute, found by make stress at u = v), which the equality above measures.
     s = float(g.derivative(jnp.asarray(v)))
     if lo < s < hi:
-        assert_leq(u * s, fu + float(g.conjugate(jnp.asarray(s))))
+        assert_leq(u * s - abs(at_t - u * t), fu + float(g.conjugate(jnp.asarray(s))))
 
 
 @pytest.mark.parametrize("g", GENS, ids=IDS)
