@@ -14,7 +14,7 @@ import optax
 
 from divergences.lab.training.data import Dataset, dataset
 from divergences.lab.training.games import GAMES, Game, OptimiserSettings
-from divergences.lab.training.networks import ACTIVATIONS
+from divergences.lab.training.networks import check_activation
 
 __all__ = ["CriticConfig", "TrainingConfig"]
 
@@ -185,13 +185,7 @@ class TrainingConfig:
         if self.critic_steps is not None:
             _positive_int("critic_steps", self.critic_steps)
         _widths("generator_hidden", self.generator_hidden)
-        if not isinstance(self.generator_activation, str) or (
-            self.generator_activation not in ACTIVATIONS
-        ):
-            raise ValueError(
-                f"generator_activation must be one of {sorted(ACTIVATIONS)}, got "
-                f"{self.generator_activation!r}"
-            )
+        check_activation("generator_activation", self.generator_activation)
         if self.clip is not None:
             _positive_float("clip", self.clip)
         for name in ("gp_weight", "r1_weight"):

@@ -51,6 +51,12 @@ ACTIVATIONS: dict[str, Callable[[jax.Array], jax.Array]] = {
 }
 
 
+def check_activation(argument: str, name: Any) -> None:
+    """Raises a ValueError naming ``argument`` unless ``name`` is a key of :data:`ACTIVATIONS`."""
+    if not isinstance(name, str) or name not in ACTIVATIONS:
+        raise ValueError(f"{argument} must be one of {sorted(ACTIVATIONS)}, got {name!r}")
+
+
 class MLP(eqx.Module):
     """``in -> hidden -> ... -> out`` with an activation between linear layers (leaky ReLU
     unless given).
@@ -106,8 +112,7 @@ def make_mlp(
         if spectral_norm:
             layer = eqx.nn.SpectralNorm(layer, "weight", key=keys[2 * i + 1])
         layers.append(layer)
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
+    check_activation("activation", activation)
     return eqx.nn.make_with_state(MLP)(tuple(layers), scalar_output, activation)
 
 
