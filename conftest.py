@@ -4,30 +4,70 @@ Verification runs in float64: x64 is switched on here, for the test process only
 itself never touches JAX's global configuration.
 """
 
+import hashlib
+import importlib.metadata
 import os
 import pathlib
+import subprocess
+import sys
+
+#: XLA's CPU backend emits the loops of a fusion through an MLIR pipeline by default; this flag
+#: takes its older emitters (the same HLO, emitted as LLVM IR directly), which compile a small
+#: kernel in about half the time.
+_OLDER_EMITTERS = "--xla_cpu_use_fusion_emitters=false"
+
+
+def _xla_accepts(flags: str) -> bool:
+    """Whether this jaxlib's XLA starts with ``flags`` (it aborts the process on a flag it does
+    not know, so a child process tries; the answer is kept in ``build/`` per jaxlib version)."""
+    version = importlib.metadata.version("jaxlib")
+    key = hashlib.sha256(f"{version} {flags}".encode()).hexdigest()[:16]
+    kept = pathlib.Path(__file__).resolve().parent / "build" / "xla-flags" / key
+    if kept.exists():
+        return kept.read_text() == "yes"
+    env = {**os.environ, "XLA_FLAGS": flags, "JAX_PLATFORMS": "cpu"}
+    probe = subprocess.run(
+        [sys.executable, "-c", "import jax; jax.devices()"], env=env, capture_output=True
+    )
+    accepted = probe.returncode == 0
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    kept.write_text("yes" if accepted else "no")
+    return accepted
 
 
 def _compile_quickly() -> None:
-    """Compiles the session's programs with LLVM's optimisation off, unless ``XLA_FLAGS`` says.
+    """Compiles the session's programs quickly, unless ``XLA_FLAGS`` sets the optimisation level.
 
-    Compilation is most of the suite's time: thousands of programs, each run a few times. XLA
-    still optimises every program as a user's (its HLO passes and fusions are the same); only the
-    machine code that LLVM makes of it is left unoptimised, which halves the compile time of a
-    training step and costs little in running the test-sized problems (the suite: 525 s against
-    631 s of pytest on two idle cores). The last bits of a result may differ from the default
-    code's, as they do on another CPU; the tests hold on any (``make stress`` runs the random
-    and training tests with the default level, ``--xla_backend_optimization_level=3``, under
-    other instruction sets, and CI's ``make wheel-check`` runs ``divergences verify`` with
-    XLA's defaults). The flag reaches the subprocesses the tests start (the command line)
-    through the environment; the notebooks' kernels run with the flags as given (mostly training,
-    which LLVM's optimisation makes 2.4 times faster: tests/test_notebooks.py). Set before JAX
-    starts its CPU backend.
+    Compilation is most of the suite's time: thousands of small programs, each run a few times.
+    XLA still optimises every program as a user's (its HLO passes and fusions are the same);
+    what changes is how the fused loops become machine code: LLVM's optimisation is off
+    (``--xla_backend_optimization_level=0``) and XLA's older emitters write the loops. Together
+    they make the compile of a small kernel about 40% of the default's (a set of the library's
+    kernels: 13.8 s to 5.5 s; the suite: 577 s to 463 s of pytest on two idle cores) and cost
+    little in running the test-sized problems. The last bits of a result may differ from the
+    default code's, as they do on another CPU; the tests hold on any (``make stress`` runs the
+    random and training tests with the default code under other instruction sets, and CI's
+    ``make wheel-check`` runs ``divergences verify`` with XLA's defaults).
+
+    The flags reach the pytest-xdist workers and the subprocesses the tests start (the command
+    line) through the environment. The notebooks' kernels get LLVM's level 1 instead, kept in
+    ``DIVERGENCES_KERNEL_XLA_FLAGS`` (tests/test_notebooks.py): they train networks for
+    thousands of steps, which unoptimised code runs 2.4 times slower, and compile less (notebook
+    06 alone: 134 s at level 0, 102 s at XLA's default, 93 s at level 1; notebook 05: 22, 45
+    and 27 s). A jaxlib whose XLA does not know the emitters' flag gets the levels alone. Set
+    before JAX starts its CPU backend, once per session: a worker finds them set by the process
+    that started it.
     """
-    flags = os.environ.get("XLA_FLAGS", "")
-    os.environ["DIVERGENCES_GIVEN_XLA_FLAGS"] = flags  # what the notebooks' kernels run with
-    if "xla_backend_optimization_level" not in flags:
-        os.environ["XLA_FLAGS"] = f"{flags} --xla_backend_optimization_level=0".strip()
+    if "DIVERGENCES_KERNEL_XLA_FLAGS" in os.environ:
+        return
+    given = os.environ.get("XLA_FLAGS", "")
+    if "xla_backend_optimization_level" in given:  # as given, for the session and the kernels
+        os.environ["DIVERGENCES_KERNEL_XLA_FLAGS"] = given
+        return
+    emitters = _OLDER_EMITTERS if _xla_accepts(_OLDER_EMITTERS) else ""
+    for name, level in (("XLA_FLAGS", 0), ("DIVERGENCES_KERNEL_XLA_FLAGS", 1)):
+        flags = f"{given} --xla_backend_optimization_level={level} {emitters}"
+        os.environ[name] = " ".join(flags.split())
 
 
 _compile_quickly()
@@ -73,18 +113,11 @@ _keep_compilations()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Runs the slow tests first and the docs build last.
+    """Runs the slow tests first.
 
     pytest-xdist (``-n 2``, ``--dist load``) hands the tests out in this order: a long test
     started last would leave the other worker idle until it ends, while the short ones balance
-    the workers wherever they come. The docs build goes last because it shows what the session
-    has already run (the proof steps, the notebooks and their training runs) instead of running
-    it again. The order is otherwise the collection's (the sort is stable).
+    the workers wherever they come. The order is otherwise the collection's (the sort is
+    stable); tests/conftest.py then moves the docs build after the tests that feed it.
     """
-
-    def rank(item: pytest.Item) -> int:
-        if item.nodeid.startswith("tests/test_docs.py::"):
-            return 2
-        return 0 if item.get_closest_marker("slow") else 1
-
-    items.sort(key=rank)
+    items.sort(key=lambda item: 0 if item.get_closest_marker("slow") else 1)
