@@ -60,8 +60,8 @@ def recorded_results(tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path:
 
 
 # The docs build (tests/test_docs.py) shows what the session's other tests leave in the three
-# folders above. pytest-xdist hands it out last, but the other worker may still be running one
-# of those tests (a notebook takes minutes); the build then waits for them to end instead of
+# folders above. pytest-xdist hands it out after them, but the other worker may still be running
+# one of those tests (a notebook takes minutes); the build then waits for them to end instead of
 # computing their results again. Each test that uses one of the folders leaves a mark when it
 # ends, passed or not.
 _DOCS_INPUTS = frozenset({"proof_results", "executed_notebooks", "recorded_results"})
@@ -78,9 +78,23 @@ def _mark_name(nodeid: str) -> str:
     return hashlib.sha256(nodeid.encode()).hexdigest()[:32]
 
 
-@pytest.hookimpl(trylast=True)  # after -k and -m have deselected
+@pytest.hookimpl(trylast=True)  # after -k and -m have deselected, and conftest.py's order
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Notes the docs build's feeders, and hands the build out halfway through the queue.
+
+    Handed out last, the build (20 s) left the other worker idle for as long at the end of the
+    session; halfway through, the tests that feed it have long ended (the slow ones, notebook
+    06 among them, are handed out first), and the short tests after it balance the workers.
+    It goes no earlier than after its last feeder.
+    """
     config.stash[_FEEDERS] = [item.nodeid for item in items if _feeds_the_docs(item)]
+    builds = [item for item in items if item.nodeid.startswith(_DOCS_BUILD)]
+    if not builds:
+        return
+    rest = [item for item in items if not item.nodeid.startswith(_DOCS_BUILD)]
+    after_feeders = max((i + 1 for i, item in enumerate(rest) if _feeds_the_docs(item)), default=0)
+    at = max(after_feeders, len(rest) // 2)
+    items[:] = [*rest[:at], *builds, *rest[at:]]
 
 
 @pytest.fixture(scope="session")
