@@ -1,7 +1,7 @@
 # The two set-up commands of the README, and the checks CI runs. Each target installs what it
 # needs into .venv from pyproject.toml first, so both work on a fresh clone. pip byte-compiles
-# what it installs one file at a time; compileall does the same on every core (the install:
-# 65 s to 47 s on two cores).
+# what it installs one file at a time; compileall does the same on every core, leaving out the
+# installed packages' own test folders (the install: 65 s to 47 s on two cores).
 VENV ?= .venv
 PY := $(VENV)/bin/python
 OUT ?= figures
@@ -12,7 +12,7 @@ $(VENV)/.installed: pyproject.toml setup.py $(wildcard divergences/wasserstein/_
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet --no-compile -e ".[dev]"
-	$(PY) -m compileall -q -j 0 "$$($(PY) -c 'import sysconfig; print(sysconfig.get_path("purelib"))')"
+	$(PY) -m compileall -q -j 0 -x '/tests?/' "$$($(PY) -c 'import sysconfig; print(sysconfig.get_path("purelib"))')"
 	touch $@
 
 verify: $(VENV)/.installed

@@ -11,10 +11,12 @@ import pathlib
 import subprocess
 import sys
 
-#: XLA's CPU backend emits the loops of a fusion through an MLIR pipeline by default; this flag
-#: takes its older emitters (the same HLO, emitted as LLVM IR directly), which compile a small
-#: kernel in about half the time.
-_OLDER_EMITTERS = "--xla_cpu_use_fusion_emitters=false"
+#: How XLA's CPU backend makes machine code of a program, for quick compiles: its older loop
+#: emitters (the same HLO, emitted as LLVM IR directly, not through its MLIR pipeline: about
+#: half the compile time of a small kernel), and the module compiled as one piece (by default
+#: XLA splits it to compile the parts on parallel threads, which only adds work where the
+#: pytest-xdist workers keep every core busy: 15% less).
+_QUICK_CODEGEN = "--xla_cpu_use_fusion_emitters=false --xla_cpu_parallel_codegen_split_count=1"
 
 
 def _xla_accepts(flags: str) -> bool:
@@ -41,10 +43,10 @@ def _compile_quickly() -> None:
     Compilation is most of the suite's time: thousands of small programs, each run a few times.
     XLA still optimises every program as a user's (its HLO passes and fusions are the same);
     what changes is how the fused loops become machine code: LLVM's optimisation is off
-    (``--xla_backend_optimization_level=0``) and XLA's older emitters write the loops. Together
-    they make the compile of a small kernel about 40% of the default's (a set of the library's
-    kernels: 13.8 s to 5.5 s; the suite: 577 s to 463 s of pytest on two idle cores) and cost
-    little in running the test-sized problems. The last bits of a result may differ from the
+    (``--xla_backend_optimization_level=0``), and :data:`_QUICK_CODEGEN`. Together they make
+    the compile of a small kernel about a third of the default's (a set of the library's
+    kernels: 13.8 s to 4.9 s; the suite: 577 s to 463 s of pytest on two idle cores with the
+    emitters alone) and cost little in running the test-sized problems. The last bits of a result may differ from the
     default code's, as they do on another CPU; the tests hold on any (``make stress`` runs the
     random and training tests with the default code under other instruction sets, and CI's
     ``make wheel-check`` runs ``divergences verify`` with XLA's defaults).
@@ -54,7 +56,7 @@ def _compile_quickly() -> None:
     ``DIVERGENCES_KERNEL_XLA_FLAGS`` (tests/test_notebooks.py): they train networks for
     thousands of steps, which unoptimised code runs 2.4 times slower, and compile less (notebook
     06 alone: 134 s at level 0, 102 s at XLA's default, 93 s at level 1; notebook 05: 22, 45
-    and 27 s). A jaxlib whose XLA does not know the emitters' flag gets the levels alone. Set
+    and 27 s). A jaxlib whose XLA does not know those flags gets the levels alone. Set
     before JAX starts its CPU backend, once per session: a worker finds them set by the process
     that started it.
     """
@@ -64,9 +66,9 @@ def _compile_quickly() -> None:
     if "xla_backend_optimization_level" in given:  # as given, for the session and the kernels
         os.environ["DIVERGENCES_KERNEL_XLA_FLAGS"] = given
         return
-    emitters = _OLDER_EMITTERS if _xla_accepts(_OLDER_EMITTERS) else ""
+    codegen = _QUICK_CODEGEN if _xla_accepts(_QUICK_CODEGEN) else ""
     for name, level in (("XLA_FLAGS", 0), ("DIVERGENCES_KERNEL_XLA_FLAGS", 1)):
-        flags = f"{given} --xla_backend_optimization_level={level} {emitters}"
+        flags = f"{given} --xla_backend_optimization_level={level} {codegen}"
         os.environ[name] = " ".join(flags.split())
 
 
