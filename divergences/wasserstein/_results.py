@@ -202,9 +202,10 @@ class W1Dual(NamedTuple):
         :math:`\max_k f_k - \min_l [c(z_k, z_l) + f_l]`, one weighted nearest-neighbour query
         per point (a k-d tree, :math:`O(N \log N)`), otherwise by blocks of rows. A few ulps of
         the largest cost for the c-transforms (``"primal"``, ``"sparse"``: 1-Lipschitz by
-        construction, so this measures their rounding); for ``method="lp"``, the rounding of
-        HiGHS's pivots, which can reach ~1e-12 relative where points lie 1e-12 apart. No
-        gradient.
+        construction, so this measures their rounding); for ``method="lp"``, what HiGHS's
+        feasibility tolerance (``1e-10`` on the costs scaled into ``[0.5, 1)``) lets through
+        where points lie close together: 2.2e-10 with a largest cost of 2.5, two points
+        1.1e-10 apart. No gradient.
     """
 
     value: Any

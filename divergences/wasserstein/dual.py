@@ -449,7 +449,8 @@ def kr_potential(dual: W1Dual, z: ArrayLike, *, metric: Metric = "euclidean") ->
     :math:`f(z) = \min_j c(z, y_j) - v_j`, everywhere: that function is 1-Lipschitz, so the
     minimum over :math:`k` is attained at its own argmin :math:`y_j`. For ``method="lp"``
     it is the 1-Lipschitz extension of HiGHS's potential. On the samples themselves it
-    returns ``dual.f`` to within ``dual.lipschitz_violation`` (a few ulps).
+    returns ``dual.f`` to within ``dual.lipschitz_violation`` (a few ulps of the largest cost
+    for ``"primal"`` and ``"sparse"``; for ``"lp"``, up to HiGHS's feasibility tolerance).
 
     Euclidean cost: an exact weighted nearest-neighbour query on a k-d tree (branch and bound
     on the additive weights), :math:`O((N + q) \log N)`, any size. Other costs: by blocks of
