@@ -46,10 +46,11 @@ def _compile_quickly() -> None:
     (``--xla_backend_optimization_level=0``), and :data:`_QUICK_CODEGEN`. Together they make
     the compile of a small kernel about a third of the default's (a set of the library's
     kernels: 13.8 s to 4.9 s; the suite: 577 s to 379 s of pytest on two idle cores, 463 s with
-    the emitters alone) and cost little in running the test-sized problems. The last bits of a result may differ from the
-    default code's, as they do on another CPU; the tests hold on any (``make stress`` runs the
-    random and training tests with the default code under other instruction sets, and CI's
-    ``make wheel-check`` runs ``divergences verify`` with XLA's defaults).
+    the emitters alone) and cost little in running the test-sized problems. The last bits of a
+    result may differ from the default code's, as they do on another CPU; the tests hold on any
+    (``make stress`` runs the random and training tests with the default code under other
+    instruction sets, and CI's ``make wheel-check`` runs ``divergences verify`` with XLA's
+    defaults).
 
     The flags reach the pytest-xdist workers and the subprocesses the tests start (the command
     line) through the environment. The notebooks' kernels get LLVM's level 1 instead, kept in
