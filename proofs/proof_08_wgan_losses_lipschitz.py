@@ -101,7 +101,7 @@ def _envelope() -> Check:
         x, a, y, b = ex
         theta = 0.123  # generic: no atom of nu lands on an atom of mu
         g = float(jax.grad(lambda t: dv.w1_primal(x, y + t, a, b).value)(jnp.asarray(theta)))
-        plan = np.asarray(dv.w1_primal(x, y + theta, a, b).plan.to_dense(len(x), len(y)))
+        plan = np.asarray(dv.w1_primal(x, y + theta, a, b).plan.todense())
         envelope = float(np.sum(plan * np.sign((y + theta)[None, :, 0] - x[:, None, 0])))
         h = 1e-6
         fd = (

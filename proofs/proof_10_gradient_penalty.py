@@ -48,7 +48,7 @@ def _lines() -> Check:
         n = m.points.shape[0] // 2
         x, y = np.asarray(m.points[:n]), np.asarray(m.points[n:])
         primal = dv.w1_primal(x, y)
-        plan = np.asarray(primal.plan.to_dense(len(x), len(y)))
+        plan = np.asarray(primal.plan.todense())
 
         def f(v: jax.Array, theta: float = theta) -> jax.Array:
             return -np.sign(theta) * v[0]
@@ -99,7 +99,7 @@ def _one_d() -> Check:
         x, y = x2[:, 0], y2[:, 0]
         f, slope = _critic_1d(x, a, y, b)
         primal = dv.w1_primal(x2, y2, a, b)
-        plan = np.asarray(primal.plan.to_dense(len(x), len(y)))
+        plan = np.asarray(primal.plan.todense())
         i, j = np.nonzero(plan > LP["atol"])
         moving = np.abs(x[i] - y[j]) > 0
         i, j = i[moving], j[moving]
@@ -125,7 +125,7 @@ def _plane() -> Check:
         x, a, y, b = ex
         dual = dv.w1_dual(x, y, a, b, method="lp")
         f = np.asarray(dual.f)
-        plan = np.asarray(dv.w1_primal(x, y, a, b).plan.to_dense(len(x), len(y)))
+        plan = np.asarray(dv.w1_primal(x, y, a, b).plan.todense())
         i, j = np.nonzero(plan > LP["atol"])
         dist = np.linalg.norm(x[i] - y[j], axis=-1)
         # The potential comes from HiGHS, whose constraints hold to its feasibility tolerance.

@@ -10,13 +10,20 @@ CDF formula; with the checks that show a plan is a coupling and a potential is 1
   k-d-tree pricing, a C++ network simplex (``_ot_native``, an optional extension), certified
   lower and upper bounds; ``w1_dual`` routes the same way and takes its potential from that
   solve.
-* Every method returns its plan as a :class:`SparsePlan` (arcs; ``.to_dense(n, m)``), and
-  every stop short of a certified optimum is a :class:`SolverError` (NaN under ``jit``).
-
-Layout: ``primal``, ``dual``, ``one_d`` are the JAX API; ``_bridge`` carries host solves into
-traced code; ``_host`` holds the NumPy/POT/compiled solvers, which know nothing of JAX;
-``_results`` the result types, the status enum and the errors.
+* Every method returns its plan as a :class:`SparsePlan` (a sparse matrix that knows its
+  shape; ``.todense()``), a certified interval ``[lower_bound, upper_bound]`` that holds in
+  real arithmetic, eagerly and under ``jit``/``vmap`` alike, and every stop short of a
+  certified optimum is a :class:`SolverError` (NaN under ``jit``).
 * :func:`kr_potential` evaluates a ``w1_dual`` potential at any points (a k-d tree query).
+
+Layout, one way through from problem to solution: ``primal``, ``dual``, ``one_d`` are the JAX
+API; ``_problem`` validates a problem once and holds the registry of solvers; ``_runner`` runs
+the one host function (``_host.pipeline``: solve, certificate, scaling back) directly for
+concrete input and through a callback under a transformation, and attaches the envelope
+gradient; ``_host`` holds the solvers, which know nothing of JAX (``dense``: POT's network
+simplex, ``sparse``: column generation around the compiled extension, ``kr_lp``: HiGHS), behind
+one protocol (``_host.protocol``); ``_results`` the result types, the status enum and the
+errors.
 """
 
 from divergences.wasserstein._results import (

@@ -104,32 +104,83 @@ class CertificateError(SolverError):
         self.result = result
 
 
-class SparsePlan(NamedTuple):
-    r"""A transport plan as a list of arcs: :math:`P_{ij} = \sum_k \text{mass}_k` over the arcs
-    ``k`` with ``(rows[k], cols[k]) = (i, j)``, zero elsewhere. The type of
-    ``w1_primal(...).plan`` for every method and size. A basic optimal plan has at most
-    :math:`n + m - 1` arcs.
+@jax.tree_util.register_pytree_node_class
+class SparsePlan:
+    r"""A transport plan as a sparse ``(n, m)`` matrix that knows its shape: the type of
+    ``w1_primal(...).plan`` for every method and size.
+
+    :math:`P_{ij} = \sum_k \text{mass}_k` over the arcs ``k`` with
+    ``(rows[k], cols[k]) = (i, j)``, zero elsewhere; a basic optimal plan has at most
+    :math:`n + m - 1` arcs. ``plan.todense()`` is the ``(n, m)`` matrix, eagerly and under
+    ``jit``/``vmap``; ``np.asarray(plan)`` gives the same matrix for a concrete plan (inside a
+    transformation it raises a TypeError that names ``todense``); ``plan.to_bcoo()`` is
+    :class:`jax.experimental.sparse.BCOO`, the ecosystem's sparse type.
+
+    A pytree: the arrays are its leaves and ``shape`` its static part, so it passes through
+    ``jit``, ``vmap`` (the leaves gain the batch axes in front; ``shape`` stays the matrix's)
+    and ``tree_map``.
 
     Attributes:
-      rows: index into ``x`` of each arc, shape ``(k,)``.
-      cols: index into ``y`` of each arc, shape ``(k,)``.
-      mass: mass carried by each arc, ``>= 0``, shape ``(k,)``. Under ``jax.jit`` the arrays
+      rows: index into ``x`` of each arc, shape ``(..., k)``.
+      cols: index into ``y`` of each arc, shape ``(..., k)``.
+      mass: mass carried by each arc, ``>= 0``, shape ``(..., k)``. Under ``jax.jit`` the arrays
         have the static length ``n + m``, padded with arcs of zero mass (and NaN masses for a
-        solve that failed). Under ``jax.vmap`` each field gains the batch axes in front.
+        solve that failed).
+      shape: ``(n, m)``, the numbers of points of ``x`` and ``y``.
     """
 
-    rows: Any
-    cols: Any
-    mass: Any
+    __slots__ = ("cols", "mass", "rows", "shape")
 
-    def to_dense(self, n: int, m: int) -> jax.Array:
-        """The ``(n, m)`` matrix of the plan (batch axes in front, as on the fields).
+    def __init__(self, rows: Any, cols: Any, mass: Any, shape: tuple[int, int]) -> None:
+        self.rows = rows
+        self.cols = cols
+        self.mass = mass
+        self.shape = (int(shape[0]), int(shape[1]))
 
-        ``n`` and ``m`` are the numbers of points of ``x`` and ``y`` (``len(sol.u)`` and
-        ``len(sol.v)`` of a :class:`W1Primal`). Works eagerly and under ``jit``/``vmap``;
-        the matrix holds ``n * m`` numbers, so it is for problems that fit in memory.
+    def tree_flatten(self) -> tuple[tuple[Any, Any, Any], tuple[int, int]]:
+        return (self.rows, self.cols, self.mass), self.shape
+
+    @classmethod
+    def tree_unflatten(cls, shape: tuple[int, int], leaves: Any) -> SparsePlan:
+        rows, cols, mass = leaves
+        return cls(rows, cols, mass, shape)
+
+    @property
+    def batch_shape(self) -> tuple[int, ...]:
+        """The batch axes in front of the arcs (``()`` for one plan)."""
+        return tuple(np.shape(self.mass)[:-1])
+
+    def todense(self) -> jax.Array:
+        """The ``(..., n, m)`` matrix of the plan (batch axes in front, as on the fields).
+
+        Works eagerly and under ``jit``/``vmap``; it holds ``n * m`` numbers, so it is for
+        problems that fit in memory.
         """
-        return _to_dense(*self, n=n, m=m)
+        n, m = self.shape
+        return _to_dense(self.rows, self.cols, self.mass, n=n, m=m)
+
+    def to_bcoo(self) -> Any:
+        """The plan as :class:`jax.experimental.sparse.BCOO` of shape ``(..., n, m)`` (batch
+        axes as BCOO's batch dimensions); repeated arcs add up, as here."""
+        from jax.experimental import sparse
+
+        indices = jnp.stack([jnp.asarray(self.rows), jnp.asarray(self.cols)], axis=-1)
+        return sparse.BCOO(
+            (jnp.asarray(self.mass), indices), shape=(*self.batch_shape, *self.shape)
+        )
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        if any(isinstance(t, jax.core.Tracer) for t in (self.rows, self.cols, self.mass)):
+            raise TypeError(
+                "a SparsePlan inside a JAX transformation has no NumPy value: use "
+                "plan.todense() for its (n, m) matrix as a JAX array"
+            )
+        return np.asarray(self.todense(), dtype=dtype)
+
+    def __repr__(self) -> str:
+        arcs = np.shape(self.mass)[-1] if np.ndim(self.mass) else 0
+        batch = f", batch {self.batch_shape}" if self.batch_shape else ""
+        return f"SparsePlan(shape={self.shape}, arcs={arcs}{batch})"
 
 
 @functools.partial(jax.jit, static_argnames=("n", "m"))
@@ -151,24 +202,28 @@ class W1Primal(NamedTuple):
     r"""The result of :func:`divergences.w1_primal`.
 
     Attributes:
-      value: :math:`W_1(\mu, \nu)`, a scalar. Differentiable (envelope theorem).
-      plan: the optimal coupling as a :class:`SparsePlan` (arcs ``rows``, ``cols``, ``mass``)
-        for every method and size; ``plan.to_dense(n, m)`` gives the ``(n, m)`` matrix. Its
-        marginals are ``a`` and ``b`` to the solver's tolerance, not to rounding. Not unique
-        in general (uniform weights are degenerate); this is the vertex the solver stops at.
+      value: :math:`W_1(\mu, \nu)`, a scalar: the plan's cost, within
+        ``[lower_bound, upper_bound]``. Differentiable (envelope theorem).
+      plan: the optimal coupling as a :class:`SparsePlan` (arcs ``rows``, ``cols``, ``mass``
+        and its ``shape``) for every method and size; ``plan.todense()`` gives the ``(n, m)``
+        matrix. Its marginals are ``a`` and ``b`` to the solver's tolerance, not to rounding.
+        Not unique in general (uniform weights are degenerate); this is the vertex the solver
+        stops at.
       u: LP dual variable of the row constraints, shape ``(n,)``.
       v: LP dual variable of the column constraints, shape ``(m,)``. Together
         :math:`u_i + v_j \le c(x_i, y_j)` with equality where :math:`P_{ij} > 0`, and
         ``value = a @ u + b @ v``; normalised so that ``a @ u == b @ v``. For
         ``method="sparse"``, ``u = f(x)``, ``v = -f(y)`` for the Kantorovich-Rubinstein
         potential :math:`f(z) = \min_j \|z - y_j\| - v_j`.
-      lower_bound: a certified lower bound on :math:`W_1`: the dual objective
-        :math:`\sum_i a_i u'_i + \sum_j b_j v_j` of the exactly feasible pair
-        :math:`u'_i = \min_j c(x_i, y_j) - v_j` (``"dense"``), or the Kantorovich-Rubinstein
-        value of the 1-Lipschitz c-transform (``"sparse"``), widened by its rounding and
-        rounded down. No gradient.
-      upper_bound: the cost of the returned (feasible) plan, an upper bound, rounded up. The
-        relative gap is ``(upper_bound - lower_bound) / value``. No gradient.
+      lower_bound: a lower bound on the exact :math:`W_1` of the points and weights as given,
+        true in real arithmetic: the dual objective :math:`\sum_i a_i u'_i + \sum_j b_j v_j`
+        of the feasible pair :math:`u'_i = \min_j c(x_i, y_j) - v_j`, widened by the rounding
+        of the costs and of the sums, and rounded down into the dtype. The same bits eagerly
+        and under ``jit``/``vmap``. No gradient.
+      upper_bound: likewise an upper bound: the cost of the returned plan, widened by the
+        rounding of its costs and of its marginals, rounded up. Never below ``lower_bound``;
+        ``value`` lies between the two. The relative gap is
+        ``(upper_bound - lower_bound) / value``. No gradient.
     """
 
     value: Any
@@ -196,31 +251,20 @@ class W1Dual(NamedTuple):
         :math:`\max f = -\min f` (the smallest :math:`|f|`, at most half the diameter of the
         points: representable whenever the distances are). Carries no gradient.
       points: that union, ``concatenate([x, y])``, shape ``(n + m, d)``.
-      lipschitz_violation: :math:`\max(0, \max_{kl} f_k - f_l - c(z_k, z_l))` over all
-        :math:`(n + m)^2` pairs of the union, the distance from 1-Lipschitz, computed exactly
-        at every size: for the Euclidean cost as
+      lipschitz_violation: an upper bound, true in real arithmetic, on the distance of ``f``
+        (as returned, in its dtype) from 1-Lipschitz,
+        :math:`\max(0, \max_{kl} f_k - f_l - c(z_k, z_l))` over all :math:`(n + m)^2` pairs of
+        the union: computed at every size (for the Euclidean cost as
         :math:`\max_k f_k - \min_l [c(z_k, z_l) + f_l]`, one weighted nearest-neighbour query
-        per point (a k-d tree, :math:`O(N \log N)`), otherwise by blocks of rows. A few ulps of
-        the largest cost for the c-transforms (``"primal"``, ``"sparse"``: 1-Lipschitz by
-        construction, so this measures their rounding); for ``method="lp"``, what HiGHS's
-        feasibility tolerance (``1e-10`` on the costs scaled into ``[0.5, 1)``) lets through
-        where points lie close together: 2.2e-10 with a largest cost of 2.5, two points
-        1.1e-10 apart. No gradient.
+        per point on a k-d tree, otherwise by blocks of rows), widened by the rounding of the
+        costs and rounded up. For the c-transforms (``"primal"``, ``"sparse"``: 1-Lipschitz by
+        construction) a few ulps of the largest cost, mostly the rounding of ``f`` into its
+        dtype; for ``method="lp"``, what HiGHS's feasibility tolerance (``1e-10`` on the costs
+        scaled into ``[0.5, 1)``) lets through where points lie close together: 2.2e-10 with a
+        largest cost of 2.5, two points 1.1e-10 apart. No gradient.
     """
 
     value: Any
     f: Any
     points: Any
     lipschitz_violation: Any
-
-
-def outward(lower: float, upper: float, dtype: Any) -> tuple[np.generic, np.generic]:
-    """``(lower, upper)`` in ``dtype``, rounded outward: the cast never moves a certified
-    bound past the number it bounds (float32 rounds to nearest, which can)."""
-    dt = np.dtype(dtype)
-    lo, hi = dt.type(lower), dt.type(upper)
-    if np.isfinite(lo) and float(lo) > lower:
-        lo = np.nextafter(lo, dt.type(-np.inf))
-    if np.isfinite(hi) and float(hi) < upper:
-        hi = np.nextafter(hi, dt.type(np.inf))
-    return lo, hi

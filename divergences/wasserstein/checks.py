@@ -10,13 +10,12 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 from divergences._typing import ArrayLike
 from divergences._validation import as_float_array, sum_tolerance
 from divergences.wasserstein._measures import as_points, check_metric
 from divergences.wasserstein._results import SparsePlan
-from divergences.wasserstein.cost import Metric, pairwise_cost, pairwise_cost_host
+from divergences.wasserstein.cost import Metric, pairwise_cost
 
 __all__ = ["CouplingReport", "check_coupling", "lipschitz_violation"]
 
@@ -70,7 +69,7 @@ def check_coupling(
       False
     """
     if isinstance(plan, SparsePlan):
-        plan = plan.to_dense(int(np.shape(a)[0]), int(np.shape(b)[0]))
+        plan = plan.todense()
     p = as_float_array(plan, "plan")
     wa = as_float_array(a, "a")
     wb = as_float_array(b, "b")
@@ -132,23 +131,3 @@ def lipschitz_violation_of(f: jax.Array, cost: jax.Array) -> jax.Array:
     """:func:`lipschitz_violation` from the values and the ``(N, N)`` cost matrix, in JAX
     (jitted: one program rather than one per operation outside a caller's ``jit``)."""
     return jnp.maximum(jnp.max(f[:, None] - f[None, :] - cost), 0)
-
-
-def lipschitz_violation_host(
-    f: np.ndarray, points: np.ndarray, metric: Metric, *, rows: int = 512
-) -> float:
-    """The same in NumPy, the costs computed a block of rows at a time: memory O(rows * N)
-    rather than the N x N matrix. The named metrics are symmetric, so each block is compared
-    with the points from its own first row on only, with ``|f_k - f_l|``: half the work."""
-    worst = 0.0
-    symmetric = not callable(metric)
-    for start in range(0, f.shape[0], rows):
-        block = slice(start, start + rows)
-        if symmetric:
-            cost = pairwise_cost_host(points[block], points[start:], metric)
-            gap = np.abs(f[block, None] - f[None, start:])
-        else:
-            cost = pairwise_cost_host(points[block], points, metric)
-            gap = f[block, None] - f[None, :]
-        worst = max(worst, float(np.max(gap - cost)))
-    return worst

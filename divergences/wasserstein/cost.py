@@ -11,32 +11,20 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 from jax import lax
 
 from divergences._numerics import safe_sqrt
 from divergences._typing import ArrayLike
+from divergences.wasserstein._host.costs import MAX_SCALE_EXPONENT
 from divergences.wasserstein._measures import as_points, check_metric
 
 __all__ = ["Metric", "cost_matrix"]
 
 #: A metric by name or a callable ``c(x_i, y_j) -> scalar`` on two points of shape ``(d,)``.
 Metric = str | Callable[[jax.Array, jax.Array], jax.Array]
-
-
-def homogeneity(metric: Metric) -> int | None:
-    """The degree k of ``c(s x, s y) = s^k c(x, y)`` for ``s > 0``; None for a callable.
-
-    Every named cost is also translation invariant, so a W1 problem can be solved on points
-    scaled by a power of two and the value scaled back exactly.
-    """
-    if callable(metric):
-        return None
-    return 2 if metric == "sqeuclidean" else 1
 
 
 #: Scaled coordinates (in (-1, 1)) at least this large in magnitude, when not 0, keep every
@@ -119,68 +107,14 @@ def _named_cost(x: jax.Array, y: jax.Array, metric: str) -> jax.Array:
     return jnp.sum(diff * diff, axis=-1)  # sqeuclidean
 
 
-#: Host Euclidean costs below this are recomputed hypot-style: scipy's ``cdist`` sums squares,
-#: which underflow once a difference is below ~1e-154 (2^-511 squared is 2^-1022).
-_CDIST_UNDERFLOW = 2.0**-480
-
-
-def pairwise_cost_host(x: np.ndarray, y: np.ndarray, metric: Metric) -> np.ndarray:
-    """The same matrix in float64 NumPy, for the host solvers (scipy's C loops for names).
-
-    The Euclidean cost is exact to rounding at every scale: differences on the line are taken
-    as they are, and in higher dimension the few entries small enough for ``cdist``'s squares
-    to have underflowed are recomputed scaled by their largest component (like ``hypot``).
-    ``cdist`` may overflow where a squared difference exceeds 1.8e308: callers that need every
-    scale (the W1 solvers) pass points already scaled by :func:`scale_exponent`.
-    """
-    x64, y64 = np.asarray(x, np.float64), np.asarray(y, np.float64)
-    if callable(metric):
-        return np.asarray(pairwise_cost(jnp.asarray(x64), jnp.asarray(y64), metric), np.float64)
-    if x64.shape[1] == 1 and metric != "sqeuclidean":
-        return np.abs(x64 - y64[:, 0][None, :])
-    # Imported here: scipy.spatial takes longer to import than the rest of the package.
-    from scipy.spatial.distance import cdist
-
-    cost = cdist(x64, y64, metric=metric)
-    if metric == "euclidean":
-        rows, cols = np.nonzero(cost < _CDIST_UNDERFLOW)
-        if rows.size:
-            diff = x64[rows] - y64[cols]
-            big = np.max(np.abs(diff), axis=1, keepdims=True)
-            big[big == 0] = 1.0
-            cost[rows, cols] = big[:, 0] * np.sqrt(np.sum((diff / big) ** 2, axis=1))
-    return cost
-
-
-#: The largest power of two a value is scaled back by, :math:`2^{1000}`: a normal float with
-#: room to spare, so that the derivative of the scaling (one factor, applied once each way)
-#: never overflows on its own.
-_MAX_SCALE_EXPONENT = 1000
-
-
-def scale_exponent(*points: ArrayLike, degree: int = 1) -> int:
-    """The exponent ``e`` with ``max |coordinate|`` in ``[2^(e-1), 2^e)``; 0 if all are 0.
-
-    Points times ``2^-e`` have coordinates below 1 in magnitude: their differences, squares and
-    sums can neither overflow nor (for the hypot-style norm) underflow, and scaling by a power
-    of two is exact wherever it stays clear of subnormal numbers. ``e`` is clipped so that the
-    cost's factor ``2^(degree e)`` stays at most ``2^1000`` either way (coordinates beyond
-    ~1e301 are scaled to at most 2^24, still far from overflow).
-    """
-    top = max(float(np.max(np.abs(p), initial=0.0)) for p in points)
-    e = int(np.frexp(top)[1]) if top > 0 else 0
-    limit = _MAX_SCALE_EXPONENT // degree
-    return min(max(e, -limit), limit)
-
-
 def scale_exponent_traced(*points: jax.Array, degree: int = 1) -> jax.Array:
-    """:func:`scale_exponent` in JAX, for traced points (an int32 scalar, no derivative),
+    """:func:`~divergences.wasserstein._host.costs.scale_exponent` in JAX, for traced points (an int32 scalar, no derivative),
     clipped for the points' dtype as well."""
     top = lax.stop_gradient(jnp.max(jnp.stack([jnp.max(jnp.abs(p)) for p in points])))
     e = jnp.where(top > 0, jnp.frexp(top)[1], 0).astype(jnp.int32)
     # The factors 2^(+-degree e) must be normal floats of the points' dtype: XLA flushes
     # subnormals to 0 (float32: 2^-127 is subnormal, so e stays within +-124 there).
-    limit = min(_MAX_SCALE_EXPONENT, int(jnp.finfo(top.dtype).maxexp) - 4) // degree
+    limit = min(MAX_SCALE_EXPONENT, int(jnp.finfo(top.dtype).maxexp) - 4) // degree
     return jnp.clip(e, -limit, limit)
 
 
@@ -191,27 +125,6 @@ def times_power_of_two(x: jax.Array, e: jax.Array | int) -> jax.Array:
     """
     factor = jnp.ldexp(jnp.ones((), x.dtype), jnp.asarray(e, jnp.int32))
     return x * lax.stop_gradient(factor)
-
-
-def scaled_cost_host(x: np.ndarray, y: np.ndarray, metric: Metric) -> tuple[np.ndarray, int]:
-    """``(C', k)`` with ``C = 2^k C'``: the host cost matrix computed from points scaled by a
-    power of two into (-1, 1) (:func:`scale_exponent`; to at most 2^24 beyond 1e301), so that no difference, square or sum
-    overflows or underflows; ``k = 0`` for a callable metric, whose homogeneity is unknown."""
-    degree = homogeneity(metric)
-    if degree is None:
-        return pairwise_cost_host(x, y, metric), 0
-    e = scale_exponent(x, y, degree=degree)
-    return pairwise_cost_host(np.ldexp(x, -e), np.ldexp(y, -e), metric), degree * e
-
-
-def scale_traced(x: jax.Array, y: jax.Array, metric: Metric) -> tuple[jax.Array, jax.Array, Any]:
-    """:func:`scaled_cost_host`'s scaling in JAX: ``(x 2^-e, y 2^-e, k)`` with the cost of the
-    scaled points ``2^-k`` times the cost; ``k`` is traced (0 for a callable metric)."""
-    degree = homogeneity(metric)
-    if degree is None:
-        return x, y, 0
-    e = scale_exponent_traced(x, y, degree=degree)
-    return times_power_of_two(x, -e), times_power_of_two(y, -e), degree * e
 
 
 def cost_matrix(x: ArrayLike, y: ArrayLike, *, metric: Metric = "euclidean") -> jax.Array:

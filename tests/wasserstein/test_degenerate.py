@@ -39,7 +39,7 @@ def _check(sol, x, y, a, b, ref):
     plan = sol.plan
     assert isinstance(plan, dv.SparsePlan)
     assert len(plan.mass) <= n + m - 1
-    rows, cols, mass = (np.asarray(t) for t in plan)
+    rows, cols, mass = (np.asarray(t) for t in (plan.rows, plan.cols, plan.mass))
     assert mass.min() >= 0
     np.testing.assert_allclose(np.bincount(rows, weights=mass, minlength=n), a, **LP)
     np.testing.assert_allclose(np.bincount(cols, weights=mass, minlength=m), b, **LP)

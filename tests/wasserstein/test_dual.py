@@ -23,10 +23,9 @@ from divergences.testing.measures import (
 )
 from divergences.testing.profiles import at_most
 from divergences.testing.reference import central_difference, highs_primal, pot_value
-from divergences.wasserstein import dual as dual_module
+from divergences.wasserstein._host import potentials
 from divergences.wasserstein._host import sparse as _sparse
-from divergences.wasserstein.checks import lipschitz_violation_host
-from divergences.wasserstein.dual import potential_violation_host
+from divergences.wasserstein._host.potentials import lipschitz_violation_blocks, potential_violation
 
 LP = tolerance("lp")
 HIGHS = tolerance("highs")
@@ -285,7 +284,7 @@ def test_blockwise_host_path_on_a_larger_problem(metric):
     # A potential that is not 1-Lipschitz: the block-wise check finds its worst pair too.
     scaled = dual.f * 1.5
     np.testing.assert_allclose(
-        lipschitz_violation_host(np.asarray(scaled), np.asarray(dual.points), metric),
+        max(0.0, lipschitz_violation_blocks(np.asarray(scaled), np.asarray(dual.points), metric)),
         dv.lipschitz_violation(scaled, dual.points, metric=metric),
         **LP,
     )
@@ -363,13 +362,15 @@ def test_sparse_totals_equal_within_tolerance_only():
 def test_auto_routes_by_size_and_metric(monkeypatch):
     x, y = np.random.default_rng(0).random((2, 30, 2))
     calls = []
-    solve = dual_module.solve_sparse_host
+    solve = _sparse.SparseColumnGeneration.solve
     monkeypatch.setattr(
-        dual_module, "solve_sparse_host", lambda *t, **k: calls.append(1) or solve(*t, **k)
+        _sparse.SparseColumnGeneration,
+        "solve",
+        lambda *t, **k: calls.append(1) or solve(*t, **k),
     )
     small = dv.w1_dual(x, y)
     assert not calls  # 900 pairs: the dense network simplex
-    monkeypatch.setattr(dv.wasserstein.primal, "SPARSE_MIN_PAIRS", 100)
+    monkeypatch.setattr(dv.wasserstein._problem, "SPARSE_MIN_PAIRS", 100)
     routed = dv.w1_dual(x, y)
     assert calls  # the sparse solver, as w1_primal would route
     np.testing.assert_allclose(routed.value, small.value, **LP)
@@ -384,8 +385,8 @@ def test_sparse_never_runs_the_quadratic_check(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("the (n + m)^2 Lipschitz check ran")
 
-    monkeypatch.setattr(dual_module, "lipschitz_violation_host", refuse)
-    monkeypatch.setattr(dual_module, "pairwise_cost_host", refuse)
+    monkeypatch.setattr(potentials, "lipschitz_violation_blocks", refuse)
+    monkeypatch.setattr(potentials, "pairwise_costs", refuse)
     rng = np.random.default_rng(4)
     x, y = rng.random((500, 2)), rng.random((400, 2))
     dual = dv.w1_dual(x, y, method="sparse")
@@ -402,9 +403,9 @@ def test_violation_by_nearest_neighbours_equals_all_pairs(count, d, seed, gridde
         z = np.round(z * 2) / 2
     f = rng.normal(size=count) * rng.choice([0.1, 1.0, 3.0])
     brute = max(0.0, float(np.max(f[:, None] - f[None, :] - cdist(z, z))))
-    np.testing.assert_allclose(potential_violation_host(f, z, "euclidean"), brute, **LP)
+    np.testing.assert_allclose(max(0.0, potential_violation(f, z, "euclidean")), brute, **LP)
     np.testing.assert_allclose(
-        potential_violation_host(f, z, "cityblock"), lipschitz_violation_host(f, z, "cityblock")
+        potential_violation(f, z, "cityblock"), lipschitz_violation_blocks(f, z, "cityblock")
     )
 
 
@@ -473,7 +474,7 @@ def test_bad_sparse_options_raise(options, match):
 @pytest.mark.parametrize("traced", [False, True])
 def test_sparse_too_large_for_memory_is_refused_up_front(monkeypatch, traced):
     monkeypatch.setattr(_sparse, "available_memory_bytes", lambda: 10**6)
-    monkeypatch.setattr(dual_module, "solve_sparse_host", None)  # must not be reached
+    monkeypatch.setattr(_sparse.SparseColumnGeneration, "solve", None)  # must not be reached
     fn = lambda x, y: dv.w1_dual(x, y, method="sparse").value  # noqa: E731
     x, y = np.zeros((3, 2)), np.ones((2, 2))
     with pytest.raises(MemoryError, match=r"needs about .* GiB for 3 \+ 2 points"):

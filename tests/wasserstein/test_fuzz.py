@@ -83,7 +83,9 @@ def test_sparse_agrees_with_pot(n, m, d, layout, weights, exponent, offset, dtyp
     atol = tol["rtol"] * diameter + 1e-300
     assert abs(float(sol.value) - ref) <= tol["rtol"] * ref + atol
     assert float(sol.lower_bound) <= ref + atol and ref - atol <= float(sol.upper_bound)
-    rows, cols, mass = (np.asarray(t, np.float64) for t in sol.plan)
+    rows, cols, mass = (
+        np.asarray(t, np.float64) for t in (sol.plan.rows, sol.plan.cols, sol.plan.mass)
+    )
     assert np.all(mass >= 0) and len(mass) <= n + m - 1
     rows, cols = rows.astype(int), cols.astype(int)
     marginal = 1e-6 if dtype == np.float32 else 1e-9

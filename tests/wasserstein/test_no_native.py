@@ -14,7 +14,7 @@ from scipy.spatial.distance import cdist
 
 import divergences as dv
 from divergences.testing import tolerance
-from divergences.wasserstein import primal
+from divergences.wasserstein import _problem
 from divergences.wasserstein._host import native
 from divergences.wasserstein._results import Status
 
@@ -50,12 +50,12 @@ def test_sparse_method_says_it_is_not_built(without_native):
 
 def test_auto_takes_the_dense_solver_up_to_its_limit(without_native, monkeypatch):
     x, y, a, b = _clouds()
-    monkeypatch.setattr(primal, "SPARSE_MIN_PAIRS", 10)  # "large" for auto
-    assert primal.choose_method("auto", "euclidean", 30, 24) == "dense"
+    monkeypatch.setattr(_problem, "SPARSE_MIN_PAIRS", 10)  # "large" for auto
+    assert _problem._choose("auto", "euclidean", 30, 24, dual=False) == "dense"
     ref = float(dv.w1_primal(x, y, a, b, method="dense").value)
     np.testing.assert_allclose(float(dv.w1_primal(x, y, a, b).value), ref, **LP)
     np.testing.assert_allclose(float(dv.w1_dual(x, y, a, b).value), ref, **LP)
-    monkeypatch.setattr(primal, "DENSE_MAX_PAIRS", 100)  # past the dense limit
+    monkeypatch.setattr(_problem, "DENSE_MAX_PAIRS", 100)  # past the dense limit
     with pytest.raises(dv.SolverError, match="not built in this install"):
         dv.w1_primal(x, y, a, b)
 

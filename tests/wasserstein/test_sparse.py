@@ -39,7 +39,7 @@ def _check_solution(sol, x, y, a, b):
     dense = float(dv.w1_primal(x, y, a, b, method="dense").value)
     np.testing.assert_allclose(float(sol.value), ref, **LP)
     np.testing.assert_allclose(float(sol.value), dense, **LP)
-    plan = sol.plan.to_dense(len(x), len(y))
+    plan = sol.plan.todense()
     np.testing.assert_allclose(plan.sum(axis=1), a, **LP)
     np.testing.assert_allclose(plan.sum(axis=0), b, **LP)
     assert np.min(np.asarray(sol.plan.mass)) >= 0.0
@@ -151,7 +151,7 @@ def test_assignment_and_simplex_graph_solvers_agree(geometry, monkeypatch):
     if geometry in ("grid ties", "duplicates"):
         # Copies are merged into atoms (no longer an assignment problem), and the atoms' plan
         # split back to the copies is a coupling of the original measures.
-        plan = by_paths.plan.to_dense(n, n)
+        plan = dv.SparsePlan(*by_paths.plan, (n, n)).todense()
         np.testing.assert_allclose(plan.sum(axis=0), w, **LP)
         np.testing.assert_allclose(plan.sum(axis=1), w, **LP)
         assert len(by_paths.plan.mass) <= 2 * n - 1
@@ -434,15 +434,15 @@ def test_jit_and_vmap_equal_eager():
 def test_auto_routes_by_size_and_metric(monkeypatch):
     x, y = np.random.default_rng(0).random((2, 30, 2))
     calls = []
-    solve = dv.wasserstein.primal.solve_sparse_host
+    solve = _sparse.SparseColumnGeneration.solve
     monkeypatch.setattr(
-        dv.wasserstein.primal,
-        "solve_sparse_host",
+        _sparse.SparseColumnGeneration,
+        "solve",
         lambda *t, **k: calls.append(1) or solve(*t, **k),
     )
     small = dv.w1_primal(x, y)
     assert not calls  # small: dense
-    monkeypatch.setattr(dv.wasserstein.primal, "SPARSE_MIN_PAIRS", 100)
+    monkeypatch.setattr(dv.wasserstein._problem, "SPARSE_MIN_PAIRS", 100)
     large = dv.w1_primal(x, y)
     assert calls == [1]
     dv.w1_primal(x, y, metric="cityblock")
@@ -450,7 +450,7 @@ def test_auto_routes_by_size_and_metric(monkeypatch):
     # One plan type whatever the route.
     for sol in (small, large, dv.w1_primal(x, y, metric="cityblock")):
         assert isinstance(sol.plan, dv.SparsePlan)
-    np.testing.assert_allclose(small.plan.to_dense(30, 30), large.plan.to_dense(30, 30), **LP)
+    np.testing.assert_allclose(small.plan.todense(), large.plan.todense(), **LP)
 
 
 @pytest.mark.parametrize(
@@ -471,6 +471,6 @@ def test_bad_options_raise(options, match):
 
 def test_too_large_for_memory_is_refused_up_front(monkeypatch):
     monkeypatch.setattr(_sparse, "available_memory_bytes", lambda: 10**6)
-    monkeypatch.setattr(dv.wasserstein.primal, "solve_sparse_host", None)  # must not be reached
+    monkeypatch.setattr(_sparse.SparseColumnGeneration, "solve", None)  # must not be reached
     with pytest.raises(MemoryError, match=r"needs about .* GiB for 3 \+ 2 points"):
         dv.w1_primal(np.zeros((3, 2)), np.ones((2, 2)), method="sparse")

@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 import divergences as dv
-from divergences.wasserstein._host.dense import DENSE_MAX_PAIRS, KR_LP_MAX_POINTS
+from divergences.wasserstein._host.dense import DENSE_MAX_PAIRS
+from divergences.wasserstein._host.kr_lp import KR_LP_MAX_POINTS
 
 X = [[0.0, 0.0], [1.0, 0.0], [2.0, 1.0]]
 Y = [[0.0, 1.0], [1.0, 1.0]]

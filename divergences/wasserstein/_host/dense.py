@@ -1,19 +1,16 @@
-"""Exact linear-programming solvers run on the host: NumPy in, NumPy out, no JAX.
+"""The dense transport solver on the host: POT's network simplex. NumPy in, NumPy out, no JAX.
 
-* :func:`solve_transport`: the Kantorovich primal LP over couplings, by POT's network simplex
-  (``ot.emd``), with its LP dual variables.
-* :func:`solve_kr_dual`: the Kantorovich-Rubinstein dual LP over potentials on the union of the
-  supports, by scipy's HiGHS. Quadratically many constraints: for small problems and for
-  checking strong duality against the primal, not for speed.
-
-Both work in float64 and raise :class:`~divergences.SolverError`, with its
+:func:`solve_transport` solves the Kantorovich primal LP over couplings by POT's network
+simplex (``ot.emd``), with its LP dual variables; :data:`SOLVER` is it behind the engine's
+protocol (:class:`~.problem.TransportSolver`), the ``"dense"`` method.
+It works in float64 and raises :class:`~divergences.SolverError`, with its
 :class:`~divergences.wasserstein._results.Status`, whenever the solver does not report an
 optimal solution, and the transport plan is checked to be a coupling of ``(a, b)`` whatever
 the solver says: a solver that stops short never returns a number. (Called back from a trace,
 :mod:`divergences.wasserstein._bridge` turns the error into NaN and a status.)
 
-Scale: both solvers compare with absolute tolerances (POT's network simplex takes a reduced cost
-above ``-2.2e-15`` as optimal; HiGHS's feasibility tolerances are absolute too), so each solves
+Scale: the network simplex compares with absolute tolerances (it takes a reduced cost above
+``-2.2e-15`` as optimal), so it solves
 the problem with its costs divided by a power of two that brings the largest into [0.5, 1), and
 multiplies the value and the potentials back. That is exact, so a problem scaled by ``2^k`` is
 solved identically, and every scale gets the accuracy of scale 1: the optimality gap of the
@@ -28,45 +25,32 @@ from __future__ import annotations
 
 import math
 import warnings
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
+from divergences.wasserstein._host.protocol import Coupling, Options
 from divergences.wasserstein._results import SolverError, Status
+
+if TYPE_CHECKING:
+    from divergences.wasserstein._host.problem import HostProblem
 
 __all__ = [
     "DENSE_BYTES_PER_PAIR",
     "DENSE_MAX_PAIRS",
-    "KR_LP_MAX_POINTS",
-    "HostDual",
+    "SOLVER",
     "HostPrimal",
     "check_coupling_host",
     "check_dense_size",
-    "check_kr_lp_size",
     "default_max_iter",
-    "kr_dual_failures",
+    "gib",
     "plan_arcs",
-    "solve_kr_dual",
     "solve_transport",
     "transport_failures",
 ]
 
-_HIGHS_TIGHT = {
-    "primal_feasibility_tolerance": 1e-10,
-    "dual_feasibility_tolerance": 1e-10,
-    "presolve": False,
-}
-
-# POT's network simplex result codes (``log["result_code"]``) and scipy's linprog statuses, as
-# the one Status of every solver.
+# POT's network simplex result codes (``log["result_code"]``) as the one Status of every solver.
 _POT_STATUS = {0: Status.INFEASIBLE, 1: Status.OPTIMAL, 2: Status.UNBOUNDED, 3: Status.PIVOT_CAP}
-_LINPROG_STATUS = {
-    0: Status.OPTIMAL,
-    1: Status.PIVOT_CAP,
-    2: Status.INFEASIBLE,
-    3: Status.UNBOUNDED,
-    4: Status.NUMERICAL,
-}
 #: Relative tolerance (of the total mass) on a plan's marginals: far above the rounding of a
 #: network simplex's flows (sums along tree paths, ~(n + m) ulps), far below any real defect.
 COUPLING_RTOL = 1e-9
@@ -84,13 +68,9 @@ DENSE_BYTES_PER_PAIR = 48
 #: machine: refusing up front keeps the user's session.
 DENSE_MAX_PAIRS = 2**27
 
-#: The largest ``n + m`` of the Kantorovich-Rubinstein dual LP (``method="lp"``), which has
-#: ``(n + m)^2`` constraints with two non-zeros each: 3000 points is 9e6 constraints, about 2 GiB
-#: in HiGHS and far beyond the few hundred points the method is meant for.
-KR_LP_MAX_POINTS = 3000
 
-
-def _gib(nbytes: float) -> str:
+def gib(nbytes: float) -> str:
+    """A size in GiB, for the messages of a refused problem."""
     return f"{nbytes / 2**30:.1f} GiB"
 
 
@@ -103,26 +83,15 @@ def check_dense_size(n: int, m: int, *, method: str = "the dense network simplex
     if n * m > DENSE_MAX_PAIRS:
         raise MemoryError(
             f"W1 between {n} and {m} points by {method} needs the dense {n} x {m} cost matrix "
-            f"and transport graph, about {_gib(DENSE_BYTES_PER_PAIR * n * m)} "
+            f"and transport graph, about {gib(DENSE_BYTES_PER_PAIR * n * m)} "
             f"({DENSE_BYTES_PER_PAIR} bytes per pair); it takes at most {DENSE_MAX_PAIRS} pairs "
-            f"({_gib(DENSE_BYTES_PER_PAIR * DENSE_MAX_PAIRS)}). Use w1_1d for points on the "
+            f"({gib(DENSE_BYTES_PER_PAIR * DENSE_MAX_PAIRS)}). Use w1_1d for points on the "
             "line, w1_primal(..., method='sparse') for a Euclidean cost (it never forms the "
             "matrix), or subsample both measures"
         )
 
 
-def check_kr_lp_size(n_all: int) -> None:
-    """Refuses a Kantorovich-Rubinstein dual LP on more than :data:`KR_LP_MAX_POINTS` points."""
-    if n_all > KR_LP_MAX_POINTS:
-        raise MemoryError(
-            f"the Kantorovich-Rubinstein dual LP (method='lp') on {n_all} points has "
-            f"{n_all * (n_all - 1)} constraints, about {_gib(250.0 * n_all * n_all)} in HiGHS; "
-            f"it takes at most {KR_LP_MAX_POINTS} points. Use method='primal' (one network "
-            "simplex solve and its c-transform) instead"
-        )
-
-
-def _normaliser(cost: np.ndarray) -> int:
+def normaliser(cost: np.ndarray) -> int:
     """The exponent ``e`` with ``max cost * 2^-e`` in [0.5, 1); 0 for an all-zero matrix."""
     top = float(np.max(cost, initial=0.0))
     return int(np.frexp(top)[1]) if top > 0 else 0
@@ -143,23 +112,13 @@ def transport_failures(max_iter: int, n: int, m: int) -> dict[Status, str]:
     }
 
 
-#: A field of :class:`HostPrimal` / :class:`HostDual`: a NumPy array from the host solver, or
-#: the ``jax.ShapeDtypeStruct`` / array the bridge puts in its place. (No generic NamedTuple
-#: before Python 3.11.)
-HostField = Any
-
-
 class HostPrimal(NamedTuple):
-    plan: HostField  # (n, m)
-    u: HostField  # (n,)
-    v: HostField  # (m,)
-    value: HostField  # ()
+    """POT's solution: the dense plan, its LP duals and its cost."""
 
-
-class HostDual(NamedTuple):
-    f: HostField  # (n + m,)
-    flow: HostField  # (n + m, n + m)
-    value: HostField  # ()
+    plan: np.ndarray  # (n, m)
+    u: np.ndarray  # (n,)
+    v: np.ndarray  # (m,)
+    value: float
 
 
 def default_max_iter(n: int, m: int) -> int:
@@ -177,7 +136,7 @@ def _transport(cost: np.ndarray, a: np.ndarray, b: np.ndarray, max_iter: int) ->
     import ot  # imported here: POT takes half a second to import, paid only by an LP solve
 
     cost = np.asarray(cost, dtype=np.float64)
-    e = _normaliser(cost)
+    e = normaliser(cost)
     unit = np.ascontiguousarray(np.ldexp(cost, -e))
     a = np.ascontiguousarray(a, dtype=np.float64)
     b = np.ascontiguousarray(b, dtype=np.float64)
@@ -241,76 +200,29 @@ def plan_arcs(plan: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return rows.astype(np.int32), cols.astype(np.int32), plan[rows, cols]
 
 
-def solve_kr_dual(cost_union: np.ndarray, a: np.ndarray, b: np.ndarray) -> HostDual:
-    r"""The Kantorovich-Rubinstein dual LP on the union :math:`z = (x_1..x_n, y_1..y_m)`.
+class DenseSimplex:
+    """The ``"dense"`` method: POT's network simplex on the full :math:`n \times m` cost matrix.
 
-    .. math:: \max_f \sum_i a_i f(x_i) - \sum_j b_j f(y_j)
-       \quad\text{s.t.}\quad f_k - f_l \le c(z_k, z_l) \ \forall k \ne l, \quad f_0 = 0.
-
-    The LP dual of this problem is a min-cost flow on the complete graph over the union with
-    net supply ``a - b``; its optimal flow (HiGHS's constraint marginals) is returned too, as
-    the envelope derivative of the value with respect to the costs.
-
-    Raises:
-      SolverError: if HiGHS does not report an optimal solution; ``.status`` says why.
+    Exact for every metric, and the better tested path; memory grows like :math:`n m`
+    (:data:`DENSE_BYTES_PER_PAIR`), refused past :data:`DENSE_MAX_PAIRS` pairs.
     """
-    sol, status = _kr_dual(cost_union, a, b)
-    if status != Status.OPTIMAL:
-        message = kr_dual_failures(cost_union.shape[0]).get(status, f"HiGHS failed ({status.name})")
-        raise SolverError(message, status)
-    return sol
+
+    name = "dense"
+    euclidean_only = False
+
+    def check(self, n: int, m: int, options: Options) -> None:
+        check_dense_size(n, m)
+
+    def solve(self, problem: HostProblem, options: Options) -> Coupling:
+        n, m = problem.x.shape[0], problem.y.shape[0]
+        cap = default_max_iter(n, m) if options.max_iter is None else options.max_iter
+        sol = solve_transport(problem.cost_matrix(), problem.a, problem.b, cap)
+        rows, cols, mass = plan_arcs(sol.plan)
+        return Coupling(rows, cols, mass, sol.u, sol.v, float(sol.value))
+
+    def failures(self, n: int, m: int, options: Options) -> dict[Status, str]:
+        cap = default_max_iter(n, m) if options.max_iter is None else options.max_iter
+        return transport_failures(cap, n, m)
 
 
-def kr_dual_failures(n_all: int) -> dict[Status, str]:
-    """The message of each failing status of the KR LP (one text, eager and traced)."""
-    what = f"HiGHS did not solve the Kantorovich-Rubinstein dual LP ({n_all} points)"
-    return {
-        Status.PIVOT_CAP: f"{what}: iteration limit reached",
-        Status.INFEASIBLE: f"{what}: the problem is infeasible; check that the costs are a metric",
-        Status.UNBOUNDED: f"{what}: the problem is unbounded; check that a and b have equal "
-        "total mass",
-        Status.NUMERICAL: f"{what}: numerical difficulties",
-    }
-
-
-def _kr_dual(cost_union: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[HostDual, Status]:
-    """HiGHS on the costs scaled into [0.5, 1) (its tolerances are absolute); value, potential
-    and flow in the units of ``cost_union``; linprog's status alongside."""
-    import scipy.optimize  # imported here, like POT above: only the LP option pays for it
-    import scipy.sparse
-
-    cost_union = np.asarray(cost_union, dtype=np.float64)
-    e = _normaliser(cost_union)
-    cost_union = np.ldexp(cost_union, -e)
-    n_all = cost_union.shape[0]
-    objective = -np.concatenate([a, -b]).astype(np.float64)  # linprog minimises
-    rows, cols = np.nonzero(~np.eye(n_all, dtype=bool))
-    n_con = rows.shape[0]
-    con = np.arange(n_con)
-    a_ub = scipy.sparse.csr_array(
-        (
-            np.concatenate([np.ones(n_con), -np.ones(n_con)]),
-            (np.concatenate([con, con]), np.concatenate([rows, cols])),
-        ),
-        shape=(n_con, n_all),
-    )
-    bounds = [(0.0, 0.0)] + [(None, None)] * (n_all - 1)
-    res = scipy.optimize.linprog(
-        objective,
-        A_ub=a_ub if n_con else None,
-        b_ub=cost_union[rows, cols] if n_con else None,
-        bounds=bounds,
-        method="highs",
-        # HiGHS's default feasibility tolerances (1e-7) let constraints between points a few
-        # 1e-10 apart be broken by as much; the tightest it accepts keeps them at rounding.
-        # Presolve off: on near-ties its reductions cost another ~1e-11 (the LP is small).
-        options=_HIGHS_TIGHT,
-    )
-    status = _LINPROG_STATUS.get(int(res.status), Status.FAILED)
-    if status != Status.OPTIMAL:
-        return HostDual(None, None, None), status
-    flow = np.zeros((n_all, n_all))
-    if n_con:
-        flow[rows, cols] = -np.asarray(res.ineqlin.marginals)
-    # The flow is d value / d cost: scale-free. Potential and value carry the cost's unit.
-    return HostDual(np.ldexp(np.asarray(res.x), e), flow, np.ldexp(-res.fun, e)), Status.OPTIMAL
+SOLVER = DenseSimplex()

@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import math
 import os
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 import scipy.sparse
@@ -50,7 +50,11 @@ import scipy.sparse.linalg
 
 from divergences.wasserstein._host import native as _native_module
 from divergences.wasserstein._host.atoms import merge_duplicates, split_plan
-from divergences.wasserstein._results import CertificateError, SolverError, SparsePlan, Status
+from divergences.wasserstein._host.protocol import Coupling, Options
+from divergences.wasserstein._results import CertificateError, SolverError, Status
+
+if TYPE_CHECKING:
+    from divergences.wasserstein._host.problem import HostProblem
 
 __all__ = [
     "GRAPH_SOLVERS",
@@ -103,9 +107,11 @@ _BYTES_PER_POINT = 2_000
 THREADS_VARIABLE = "DIVERGENCES_NUM_THREADS"
 
 
-def _threads() -> int:
-    """Threads for the native solver's queries: ``$DIVERGENCES_NUM_THREADS`` where it is set,
-    else the CPUs this process may use."""
+def _threads(threads: int | None = None) -> int:
+    """Threads for the native solver's queries: ``threads`` where given, else
+    ``$DIVERGENCES_NUM_THREADS`` where it is set, else the CPUs this process may use."""
+    if threads is not None:
+        return threads
     setting = os.environ.get(THREADS_VARIABLE, "").strip()
     if setting:
         if not setting.isdigit() or int(setting) < 1:
@@ -125,11 +131,19 @@ def _native() -> Any:
     return _native_module.load()
 
 
+class Arcs(NamedTuple):
+    """A plan's arcs: ``P[rows[k], cols[k]] += mass[k]``."""
+
+    rows: np.ndarray
+    cols: np.ndarray
+    mass: np.ndarray
+
+
 class SparseHostSolution(NamedTuple):
     """What the host solver returns: NumPy arrays and floats."""
 
     value: float  # cost of the plan (= upper_bound before widening)
-    plan: SparsePlan
+    plan: Arcs
     u: np.ndarray  # (n,) f(x_i): with v, u_i + v_j <= |x_i - y_j| for all pairs
     v: np.ndarray  # (m,) -f(y_j)
     lower_bound: float
@@ -196,7 +210,7 @@ def kr_potential_host(sites: np.ndarray, weights: np.ndarray, z: np.ndarray) -> 
 
 
 def weighted_nearest_host(
-    sites: np.ndarray, weights: np.ndarray, z: np.ndarray
+    sites: np.ndarray, weights: np.ndarray, z: np.ndarray, *, threads: int | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     r""":math:`\min_j \|z - s_j\| + w_j` at every row of ``z`` and its argmin ``j``, exactly.
 
@@ -208,7 +222,7 @@ def weighted_nearest_host(
     sites = np.ascontiguousarray(sites, dtype=np.float64)
     z = np.ascontiguousarray(z, dtype=np.float64)
     res = _native().c_transform(
-        z, sites, np.ascontiguousarray(weights, np.float64), threads=_threads()
+        z, sites, np.ascontiguousarray(weights, np.float64), threads=_threads(threads)
     )
     return np.asarray(res["value"]), np.asarray(res["argmin"])
 
@@ -462,6 +476,7 @@ def solve_sparse_host(
     max_rounds: int = 100,
     max_pivots: int | None = None,
     graph_solver: str = "auto",
+    threads: int | None = None,
 ) -> SparseHostSolution:
     """Exact W1 (Euclidean) between ``(x, a)`` and ``(y, b)`` with its certificate.
 
@@ -560,7 +575,7 @@ def solve_sparse_host(
         status = Status.WITHIN_TOLERANCE  # stopped at a cap, but already certified
     result = SparseHostSolution(
         value=upper,
-        plan=SparsePlan(rows.astype(np.int64), cols.astype(np.int64), arc_mass),
+        plan=Arcs(rows.astype(np.int64), cols.astype(np.int64), arc_mass),
         u=u,
         v=v,
         lower_bound=lower_bound,
@@ -647,3 +662,30 @@ def check_sparse_memory(n: int, m: int) -> None:
             f"the sparse W1 solver needs about {need / 2**30:.1f} GiB for {n} + {m} points; "
             f"{have / 2**30:.1f} GiB are available. Subsample the point clouds"
         )
+
+
+class SparseColumnGeneration:
+    """The ``"sparse"`` method: column generation with exact k-d-tree pricing around the
+    compiled graph solvers (:func:`solve_sparse_host`), for large Euclidean point clouds in
+    low dimension; memory linear in ``n + m``."""
+
+    name = "sparse"
+    euclidean_only = True
+
+    def check(self, n: int, m: int, options: Options) -> None:
+        check_sparse_memory(n, m)
+
+    def solve(self, problem: HostProblem, options: Options) -> Coupling:
+        sol = solve_sparse_host(
+            problem.x, problem.y, problem.a, problem.b,
+            rtol=options.rtol, max_rounds=options.max_rounds, max_pivots=options.max_iter,
+            threads=options.threads,
+        )  # fmt: skip
+        rows, cols, mass = sol.plan
+        return Coupling(rows, cols, mass, sol.u, sol.v, sol.value, Status(sol.status))
+
+    def failures(self, n: int, m: int, options: Options) -> dict[Status, str]:
+        return sparse_failures(n, m, options.rtol, options.max_rounds, options.max_iter)
+
+
+SOLVER = SparseColumnGeneration()

@@ -1,0 +1,211 @@
+r"""From a host problem to a finished W1 result, the same for every solver and every mode.
+
+The engine's runner calls :func:`primal_arrays` or :func:`dual_arrays` directly for concrete
+input and through ``jax.pure_callback`` under a transformation: the solve, the certificate
+(:mod:`.certify`), the scaling back by :math:`2^k`, the outward rounding into the result's
+dtype and the potential of the dual are computed here once, in NumPy, so that eager, ``jit``
+and ``vmap`` calls return the same bits.
+"""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from divergences.wasserstein._host.certify import INFINITE, Enclosure, outward, plan_bounds
+from divergences.wasserstein._host.kr_lp import solve_kr_dual
+from divergences.wasserstein._host.potentials import potential_violation
+from divergences.wasserstein._host.problem import HostProblem
+from divergences.wasserstein._host.protocol import Options, TransportSolver
+from divergences.wasserstein._results import CertificateError, SolverError, Status
+
+__all__ = ["DualArrays", "PrimalArrays", "dual_arrays", "primal_arrays"]
+
+_EPS = float(np.finfo(np.float64).eps)
+
+
+class PrimalArrays(NamedTuple):
+    """A primal result on the host, scaled back, in the result's dtype (indices int32).
+
+    The fields are NumPy arrays from the host, or the ``ShapeDtypeStruct`` and JAX arrays the
+    runner puts in their place under a trace.
+    """
+
+    value: Any
+    rows: Any
+    cols: Any
+    mass: Any
+    u: Any
+    v: Any
+    lower_bound: Any
+    upper_bound: Any
+
+
+class DualArrays(NamedTuple):
+    """A dual result on the host, scaled back, in the result's dtype; the arcs (indices into
+    the union of the points) carry the envelope derivative with respect to the costs."""
+
+    value: Any
+    f: Any
+    lipschitz_violation: Any
+    rows: Any
+    cols: Any
+    mass: Any
+
+
+def _scaled(t: Any, k: int, dtype: np.dtype) -> np.ndarray:
+    """``t * 2^k`` in ``dtype``: exact in float64, then rounded to nearest (inf past the range,
+    the documented result where the number itself exceeds it)."""
+    with np.errstate(over="ignore"):
+        return np.asarray(np.ldexp(np.asarray(t, np.float64), k)).astype(dtype)
+
+
+def _in_units(err: CertificateError, k: int) -> CertificateError:
+    """A solver's CertificateError with the solution reached scaled back by :math:`2^k` (its
+    bounds rounded outward), and its message saying so."""
+    res = err.result
+
+    def scaled(t: float, down: bool) -> float:
+        if not math.isfinite(t):
+            return t  # inf or NaN: no bound to round
+        bounds = Enclosure(Fraction(t), Fraction(t))
+        return float(outward(bounds, k, np.float64)[0 if down else 1])
+
+    lo, hi = scaled(res.lower_bound, True), scaled(res.upper_bound, False)
+    res = res._replace(
+        value=math.ldexp(res.value, k) if math.isfinite(res.value) else res.value,
+        u=np.ldexp(res.u, k),
+        v=np.ldexp(res.v, k),
+        lower_bound=float(lo),
+        upper_bound=float(hi),
+    )
+    head, _, _ = str(err).partition(". It stopped after")
+    gap = (hi - lo) / max(abs(float(res.value)), 1e-300)
+    return CertificateError(
+        f"{head}. It stopped after {res.rounds} rounds and {res.pivots} pivots with the bounds "
+        f"[{lo:.17g}, {hi:.17g}], relative gap {gap:.3e}; the solution reached is this "
+        "error's .result",
+        res,
+        err.status,
+    )
+
+
+def _transport(
+    problem: HostProblem, solver: TransportSolver, options: Options, k: int
+) -> tuple[Any, Any]:
+    """The solver's coupling and its certified bounds (in the problem's units); a solver's
+    CertificateError in the units of the input (costs times :math:`2^k`)."""
+    try:
+        sol = solver.solve(problem, options)
+    except CertificateError as err:
+        raise _in_units(err, k) from None
+    rows = np.asarray(sol.rows, np.int64)
+    cols = np.asarray(sol.cols, np.int64)
+    mass = np.asarray(sol.mass, np.float64)
+    v = np.asarray(sol.v, np.float64)
+    bounds = plan_bounds(
+        a=problem.a,
+        b=problem.b,
+        rows=rows,
+        cols=cols,
+        mass=mass,
+        plan_costs=problem.plan_costs(rows, cols),
+        v=v,
+        transform=problem.c_transform(v, threads=options.threads),
+        cost_max=problem.cost_bound(),
+        error=problem.error,
+        d=problem.x.shape[1],
+        weight_error=problem.weight_error,
+    )
+    if bounds.hi >= INFINITE:
+        raise SolverError(
+            f"the {solver.name} solver returned a plan with negative or non-finite masses",
+            Status.NOT_A_COUPLING,
+        )
+    return sol, bounds
+
+
+def primal_arrays(
+    problem: HostProblem, solver: TransportSolver, options: Options, k: int, dtype: Any
+) -> PrimalArrays:
+    """Solves, certifies and scales back a primal problem (costs in units of :math:`2^k`)."""
+    dt = np.dtype(dtype)
+    sol, bounds = _transport(problem, solver, options, k)
+    lo, hi = outward(bounds, k, dt)
+    if not float(lo) <= float(hi):
+        raise SolverError(
+            f"the {solver.name} solver's certified bounds cross: [{lo}, {hi}]",
+            Status.BOUNDS_CROSSED,
+        )
+    value = np.clip(_scaled(sol.value, k, dt), lo, hi)
+    return PrimalArrays(
+        value=np.asarray(value, dt),
+        rows=np.asarray(sol.rows, np.int32),
+        cols=np.asarray(sol.cols, np.int32),
+        mass=np.asarray(sol.mass, np.float64).astype(dt),
+        u=_scaled(sol.u, k, dt),
+        v=_scaled(sol.v, k, dt),
+        lower_bound=np.asarray(lo, dt),
+        upper_bound=np.asarray(hi, dt),
+    )
+
+
+def _violation_bound(f: np.ndarray, problem: HostProblem, threads: int | None) -> Fraction:
+    r"""An upper bound on the exact :math:`\max(0, \max_{kl} f_k - f_l - c(z_k, z_l))` of the
+    values ``f`` (exact float64) at the union of the points: as computed, widened by the
+    rounding of the costs and of the subtraction (as in :func:`~.certify.plan_bounds`)."""
+    if not np.all(np.isfinite(f)):
+        return INFINITE
+    if problem.metric is None:
+        cost = np.asarray(problem.union_cost, np.float64)
+        raw = float(np.max(f[:, None] - f[None, :] - cost))
+    else:
+        raw = potential_violation(f, problem.union, problem.metric, threads=threads)
+    rho, tau = (Fraction(t) for t in problem.error)
+    c_max = Fraction(problem.cost_bound())
+    f_max = Fraction(float(np.max(np.abs(f), initial=0.0)))
+    d = problem.x.shape[1]
+    widening = rho * c_max + tau + (d + 8) * Fraction(_EPS) * (c_max + 2 * f_max)
+    return max(Fraction(0), Fraction(raw) + widening)
+
+
+def dual_arrays(
+    problem: HostProblem,
+    solver: TransportSolver | None,
+    options: Options,
+    k: int,
+    dtype: Any,
+) -> DualArrays:
+    """Solves and scales back a dual problem: the c-transform of a transport solver's column
+    potential on the union (``solver``), or the KR LP's potential (``solver=None``, HiGHS)."""
+    dt = np.dtype(dtype)
+    n = problem.x.shape[0]
+    if solver is None:
+        kr = solve_kr_dual(problem.union_costs(), problem.a, problem.b)
+        f, rows, cols, mass = kr.f, kr.rows, kr.cols, kr.mass
+    else:
+        sol, _ = _transport(problem, solver, options, k)
+        f = problem.c_transform(np.asarray(sol.v, np.float64), union=True, threads=options.threads)
+        rows, cols, mass = sol.rows, n + np.asarray(sol.cols), sol.mass
+    f = f - (np.max(f) + np.min(f)) / 2  # centred: |f| <= diameter / 2, the least it can be
+    value = math.fsum((problem.a * f[:n]).tolist()) - math.fsum((problem.b * f[n:]).tolist())
+    f_out = _scaled(f, k, dt)
+    # The violation of f as returned: its values back in the problem's units, exactly.
+    f_back = np.ldexp(f_out.astype(np.float64), -k)
+    violation = _violation_bound(f_back, problem, options.threads)
+    return DualArrays(
+        value=_scaled(value, k, dt),
+        f=f_out,
+        lipschitz_violation=np.asarray(outward_up(violation, k, dt), dt),
+        rows=np.asarray(rows, np.int32),
+        cols=np.asarray(cols, np.int32),
+        mass=np.asarray(mass, np.float64).astype(dt),
+    )
+
+
+def outward_up(t: Fraction, k: int, dt: np.dtype) -> np.generic:
+    """``t * 2^k`` rounded up into ``dt``."""
+    return outward(Enclosure(t, t), k, dt)[1]

@@ -1,0 +1,146 @@
+r"""A W1 problem, validated once, and the registry of the solvers that can solve it.
+
+:func:`make_problem` is where :func:`~divergences.w1_primal` and :func:`~divergences.w1_dual`
+meet: it checks the measures, the metric and every option, chooses the solver, and refuses
+up front (``MemoryError``) a size the solver cannot hold, for concrete and traced input alike.
+The runner (:mod:`._runner`) takes the :class:`Problem` from there.
+
+Adding a transport solver is one module in ``_host/`` with a ``SOLVER`` following
+:class:`~divergences.wasserstein._host.protocol.TransportSolver` and one entry in
+:data:`SOLVERS`: it is then a method of both functions, certified and transformable like the
+others.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from divergences.wasserstein._host import dense, native, sparse
+from divergences.wasserstein._host.dense import DENSE_MAX_PAIRS, check_dense_size
+from divergences.wasserstein._host.kr_lp import check_kr_lp_size
+from divergences.wasserstein._host.protocol import Options, TransportSolver
+from divergences.wasserstein._measures import Measures, check_measures, check_metric
+from divergences.wasserstein.cost import Metric
+
+__all__ = [
+    "DUAL_METHODS",
+    "PRIMAL_METHODS",
+    "SOLVERS",
+    "SPARSE_MIN_PAIRS",
+    "Problem",
+    "make_problem",
+]
+
+#: The transport solvers by method name.
+SOLVERS: dict[str, TransportSolver] = {
+    dense.SOLVER.name: dense.SOLVER,
+    sparse.SOLVER.name: sparse.SOLVER,
+}
+#: ``w1_primal``'s methods: a solver's name, or ``"auto"``.
+PRIMAL_METHODS = ("auto", *SOLVERS)
+#: ``w1_dual``'s methods: ``"primal"`` is the dense solver's c-transform, ``"lp"`` HiGHS's
+#: Kantorovich-Rubinstein LP, the others a solver's c-transform.
+DUAL_METHODS = ("auto", "primal", *(s for s in SOLVERS if s != "dense"), "lp")
+#: The dual method that is not a transport solver.
+KR_LP = "lp"
+
+#: ``method="auto"`` takes the sparse solver for Euclidean problems above this many pairs
+#: (2000 x 2000), where it is faster and far smaller than the dense one (benchmarks/README.md);
+#: below, the dense path, the better tested one.
+SPARSE_MIN_PAIRS = 4_000_000
+
+
+class Problem(NamedTuple):
+    """A validated W1 problem: the measures, the metric, the solver's name (a key of
+    :data:`SOLVERS`, or ``"lp"``) and the options (hashable: static under ``jit``)."""
+
+    measures: Measures
+    metric: Metric
+    method: str
+    options: Options
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.measures.x.shape[0], self.measures.y.shape[0]
+
+
+def _choose(method: Any, metric: Metric, n: int, m: int, *, dual: bool) -> str:
+    """The solver's name for ``method``; ValueError for an unknown or unfit choice."""
+    methods = DUAL_METHODS if dual else PRIMAL_METHODS
+    if not isinstance(method, str) or method not in methods:
+        raise ValueError(
+            f"method must be one of {', '.join(repr(t) for t in methods)}; got {method!r}"
+        )
+    if method == "auto":
+        if metric != "euclidean" or n * m <= SPARSE_MIN_PAIRS:
+            return dense.SOLVER.name
+        if native.available() or n * m > DENSE_MAX_PAIRS:
+            return sparse.SOLVER.name  # without the extension, its error says how to get it
+        return dense.SOLVER.name
+    if method == "primal":
+        return dense.SOLVER.name
+    if method in SOLVERS and SOLVERS[method].euclidean_only and metric != "euclidean":
+        raise ValueError(f"method={method!r} needs metric='euclidean'; got metric={metric!r}")
+    return method
+
+
+def _positive_int(value: Any, name: str, *, none: bool) -> int | None:
+    """``value`` as an int, or a ValueError naming ``name``: a positive integer (not a bool),
+    or None where ``none``."""
+    if value is None and none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        rule = "a positive integer or None" if none else "a positive integer"
+        raise ValueError(f"{name} must be {rule}; got {value!r}")
+    return int(value)
+
+
+def check_options(max_iter: Any, rtol: Any, max_rounds: Any, threads: Any) -> Options:
+    """The options validated, or a ValueError naming the one that breaks its rule."""
+    cap = _positive_int(max_iter, "max_iter", none=True)
+    if isinstance(rtol, bool) or not isinstance(rtol, (int, float, np.floating, np.integer)):
+        raise ValueError(f"rtol must be a number in [0, 1); got {rtol!r}")
+    if not (math.isfinite(float(rtol)) and 0 <= float(rtol) < 1):
+        raise ValueError(f"rtol must be in [0, 1); got {rtol!r}")
+    rounds = int(_positive_int(max_rounds, "max_rounds", none=False) or 0)
+    return Options(cap, float(rtol), rounds, _positive_int(threads, "threads", none=True))
+
+
+def make_problem(
+    x: Any,
+    y: Any,
+    a: Any,
+    b: Any,
+    *,
+    metric: Metric,
+    method: Any,
+    max_iter: Any,
+    rtol: Any,
+    max_rounds: Any,
+    threads: Any,
+    dual: bool,
+) -> Problem:
+    """The problem of :func:`~divergences.w1_primal` (``dual=False``) or
+    :func:`~divergences.w1_dual`: every rule checked, the solver chosen, the size accepted.
+
+    Raises:
+      ValueError: for invalid points, weights, metric, method or options (the message names
+        the argument), eagerly; the value rules of the measures also under ``dv.checked``.
+      MemoryError: for a size the chosen solver cannot hold, before anything is allocated.
+    """
+    check_metric(metric)
+    ms = check_measures(x, y, a, b)
+    n, m = ms.x.shape[0], ms.y.shape[0]
+    name = _choose(method, metric, n, m, dual=dual)
+    options = check_options(max_iter, rtol, max_rounds, threads)
+    if name == KR_LP:
+        check_kr_lp_size(n + m)
+    else:
+        SOLVERS[name].check(n, m, options)
+    if callable(metric):
+        # A callable's costs are computed in JAX between all the points of the union.
+        check_dense_size(n + m, n + m, method="a callable metric (its costs between all points)")
+    return Problem(ms, metric, name, options)

@@ -1,0 +1,386 @@
+r"""The one runner of the W1 solvers: eager, ``jit``, ``vmap`` and ``grad`` meet here.
+
+A :class:`~._problem.Problem` is solved by one host function (:mod:`._host.pipeline`: the
+solve, the certificate, the scaling back, the cast), called directly for concrete input and
+through ``jax.pure_callback`` under a transformation, so both return the same bits. Under a
+transformation the runner then attaches the envelope theorem's derivative with terms that are
+exactly zero in the forward pass (:func:`envelope_value`).
+
+The callback protocol, written here once (:func:`host_solve`):
+
+* the host function takes and returns NumPy arrays and knows nothing of JAX;
+* it runs on constant inputs (``stop_gradient``), once per batch element under ``vmap``
+  (``vmap_method="sequential"``);
+* it never raises out of the callback (JAX would turn the exception into an opaque runtime
+  error, and before the input checks could speak): input that broke a rule (``valid`` false)
+  is not solved, and a solver that stops short (a :class:`SolverError`, with status
+  ``NOT_BUILT`` for a sparse solver not built in this install; a ``MemoryError``; the compiled
+  code's ``RuntimeError``) gives NaN results and its :class:`Status`;
+* each failing status becomes a ``checkify`` check whose message is the eager error's, so
+  ``dv.checked(jax.jit(f))`` raises the same :class:`SolverError`.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.experimental import checkify
+
+from divergences._validation import register_check_error
+from divergences.wasserstein._host.costs import homogeneity, scale_exponent
+from divergences.wasserstein._host.pipeline import (
+    DualArrays,
+    PrimalArrays,
+    dual_arrays,
+    primal_arrays,
+)
+from divergences.wasserstein._host.problem import HostProblem
+from divergences.wasserstein._host.protocol import Options
+from divergences.wasserstein._measures import Measures, one_program
+from divergences.wasserstein._problem import KR_LP, SOLVERS, Problem
+from divergences.wasserstein._results import SolverError, SparsePlan, Status, W1Dual, W1Primal
+from divergences.wasserstein.cost import (
+    Metric,
+    pairwise_cost,
+    scale_exponent_traced,
+    times_power_of_two,
+)
+
+__all__ = ["SOLVER_FAILED", "envelope_value", "host_solve", "run_dual", "run_primal", "status_of"]
+
+sg = jax.lax.stop_gradient
+
+#: Prefix of a traced check reporting a solver failure: ``dv.checked`` raises it as SolverError.
+SOLVER_FAILED = register_check_error("SolverError", SolverError)
+
+_EPS = float(np.finfo(np.float64).eps)
+
+
+# ---------------------------------------------------------------------------------------------
+# The callback
+# ---------------------------------------------------------------------------------------------
+
+
+def status_of(error: BaseException) -> Status:
+    """The :class:`Status` a host failure is reported under inside a callback."""
+    if isinstance(error, SolverError):
+        return error.status
+    if isinstance(error, MemoryError):
+        return Status.OUT_OF_MEMORY
+    return Status.FAILED
+
+
+def _failed_like(shape: jax.ShapeDtypeStruct) -> np.ndarray:
+    """NaN for a floating result, zero for an integer one (indices stay in range)."""
+    if jnp.issubdtype(shape.dtype, jnp.inexact):
+        return np.full(shape.shape, np.nan, shape.dtype)
+    return np.zeros(shape.shape, shape.dtype)
+
+
+def host_solve(
+    solve: Callable[..., Any],
+    shapes: Any,
+    *args: Any,
+    valid: Any = True,
+    failures: Mapping[Status, str],
+    what: str = "the W1 solver",
+) -> Any:
+    """``solve(*args)`` run on the host from traced code; NaN where it stops short.
+
+    Args:
+      solve: a host function of NumPy arrays returning a pytree of arrays shaped like
+        ``shapes``; it may raise :class:`SolverError` (with its status), ``MemoryError`` or
+        ``RuntimeError``.
+      shapes: a pytree of ``jax.ShapeDtypeStruct``, the results.
+      *args: the inputs (JAX arrays); passed through ``stop_gradient``.
+      valid: the traced conjunction of the input rules; where false, nothing is solved.
+      failures: the message of each status the solver may stop with, the same as its eager
+        error's. Every other status short of an optimum gets a generic message naming it.
+      what: the solver's name, for the generic messages.
+
+    Returns:
+      The results (NaN floats and zero indices where the solve stopped short or was skipped).
+      Each failing status is a ``checkify`` check raised as :class:`SolverError` by
+      ``dv.checked``.
+    """
+    leaves, tree = jax.tree_util.tree_flatten(shapes)
+
+    def host(*host_args: Any) -> tuple[list[np.ndarray], Any]:
+        *inputs, ok = host_args
+        if not bool(ok):
+            return [_failed_like(s) for s in leaves], np.int32(Status.SKIPPED)
+        try:
+            out = jax.tree_util.tree_leaves(solve(*(np.asarray(t) for t in inputs)))
+        except (RuntimeError, MemoryError) as err:  # SolverError, and the compiled code's
+            return [_failed_like(s) for s in leaves], np.int32(status_of(err))
+        done = [np.asarray(t, s.dtype).reshape(s.shape) for t, s in zip(out, leaves, strict=True)]
+        return done, np.int32(Status.OPTIMAL)
+
+    results, status = jax.pure_callback(
+        host,
+        (leaves, jax.ShapeDtypeStruct((), jnp.int32)),
+        *(sg(t) for t in args),
+        jnp.asarray(valid),
+        vmap_method="sequential",
+    )
+    for code in Status:
+        if code.ok or code == Status.SKIPPED:
+            continue
+        message = failures.get(code, f"{what} stopped short of the optimum ({code.name})")
+        checkify.debug_check(status != code, SOLVER_FAILED + message)
+    return jax.tree_util.tree_unflatten(tree, results)
+
+
+# ---------------------------------------------------------------------------------------------
+# The envelope derivative
+# ---------------------------------------------------------------------------------------------
+
+
+def envelope_value(
+    value: jax.Array,
+    transport_cost: jax.Array,
+    a: jax.Array,
+    b: jax.Array,
+    u: jax.Array,
+    v: jax.Array,
+) -> jax.Array:
+    r"""``value`` in the forward pass, with the envelope theorem's derivative attached.
+
+    The optimal value :math:`W(C, a, b) = \min_P \langle P, C \rangle` has, where the optimal
+    plan and duals are unique, :math:`\partial W / \partial C = P`,
+    :math:`\partial W / \partial a = u` and :math:`\partial W / \partial b = v` (elsewhere these
+    are sub/supergradients). ``transport_cost`` is :math:`\langle P, C \rangle` computed in JAX
+    from the (constant) optimal plan or flow and the differentiable costs: it carries the
+    derivative on to the points, :math:`\partial W / \partial x_i = \sum_j P_{ij} \nabla_x
+    c(x_i, y_j)`. The weights live on the simplex, so only the centred duals
+    :math:`u - \bar u` and :math:`v - \bar v` (the components tangent to it) are used. For the
+    Kantorovich-Rubinstein LP, ``u = f(x)``, ``v = -f(y)`` and the plan is the optimal flow.
+
+    Added zero terms (``t - stop_gradient(t)``) rather than a ``custom_vjp``: they are exactly
+    0 in the forward pass (so ``value``'s bits are the host's), give the right derivative in
+    forward *and* reverse mode (the plan is piecewise constant), and compose with ``vmap``
+    with no rule to write. Potentials that overflowed to inf are left out of the derivative
+    (``0 * inf`` would make the value NaN).
+
+    References: Peyre & Cuturi, *Computational Optimal Transport*, 2019, Prop. 9.2.
+    """
+
+    def tangent(t: jax.Array) -> jax.Array:
+        t = jnp.where(jnp.isfinite(t), t, 0)
+        return sg(t - jnp.mean(t))
+
+    return (
+        value
+        + (transport_cost - sg(transport_cost))
+        + jnp.dot(tangent(u), a - sg(a))
+        + jnp.dot(tangent(v), b - sg(b))
+    )
+
+
+def _arc_cost(s: jax.Array, t: jax.Array, metric: Metric) -> jax.Array:
+    """``c(s_k, t_k)`` for each row ``k``, differentiable, in JAX."""
+    if callable(metric):
+        return jax.vmap(metric)(s, t)
+    return jax.vmap(lambda p, q: pairwise_cost(p[None], q[None], metric)[0, 0])(s, t)
+
+
+def _plan_cost(ms: Measures, metric: Metric, rows: jax.Array, cols: jax.Array, mass: jax.Array):
+    r""":math:`\sum_k \text{mass}_k\, c(z_{r_k}, z_{c_k})` over the union :math:`z = (x, y)`,
+    differentiable in the points (its forward value is only ever used as ``t - sg(t)``). Named
+    metrics on the points scaled by a power of two (exact), so no cost overflows, and scaled
+    back by the same power."""
+    z = jnp.concatenate([ms.x, ms.y])
+    degree = homogeneity(metric)
+    if degree is None:
+        return jnp.sum(mass * _arc_cost(z[rows], z[cols], metric))
+    e = scale_exponent_traced(ms.x, ms.y, degree=degree)
+    zs = times_power_of_two(z, -e)
+    t = jnp.sum(sg(mass) * _arc_cost(zs[rows], zs[cols], metric))
+    return times_power_of_two(t, degree * e)
+
+
+# ---------------------------------------------------------------------------------------------
+# The host side: one function for both modes
+# ---------------------------------------------------------------------------------------------
+
+
+def _host_problem(
+    x: np.ndarray,
+    y: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    union_cost: np.ndarray | None,
+    metric: Metric,
+) -> tuple[HostProblem, int]:
+    """The problem a host solver sees and the exponent ``k`` its costs are scaled by: float64
+    points times :math:`2^{-e}` (named metrics), ``b`` at ``a``'s total."""
+    x64, y64 = np.asarray(x, np.float64), np.asarray(y, np.float64)
+    a64, b64 = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    degree = homogeneity(metric)
+    k = 0
+    if degree is not None:
+        e = scale_exponent(x64, y64, degree=degree)
+        x64, y64, k = np.ldexp(x64, -e), np.ldexp(y64, -e), degree * e
+    # Totals accepted as equal by the input rules may differ by rounding (float32 input,
+    # weights 1/n): b is taken at a's total, the exact weights it stands for are b * A / B.
+    total_a, total_b = math.fsum(a64.tolist()), math.fsum(b64.tolist())
+    weight_error = 0.0
+    if total_b > 0 and total_a != total_b:
+        b64 = b64 * (total_a / total_b)
+        weight_error = 4 * _EPS * math.fsum(b64.tolist())
+    name = None if degree is None else str(metric)
+    cost = None if union_cost is None else np.asarray(union_cost, np.float64)
+    return HostProblem(x64, y64, a64, b64, name, cost, weight_error), k
+
+
+@functools.partial(jax.jit, static_argnums=2)
+def _union_cost(x: jax.Array, y: jax.Array, metric: Metric) -> jax.Array:
+    """A callable metric's costs between all the points of the union, one program."""
+    z = jnp.concatenate([x, y])
+    return pairwise_cost(z, z, metric)
+
+
+def _primal_host(
+    metric: Metric, method: str, options: Options, dtype: Any, pad: int | None, *arrays: Any
+) -> PrimalArrays:
+    x, y, a, b, *cost = arrays
+    problem, k = _host_problem(x, y, a, b, cost[0] if cost else None, metric)
+    out = primal_arrays(problem, SOLVERS[method], options, k, dtype)
+    return out if pad is None else _padded(out, pad)
+
+
+def _dual_host(
+    metric: Metric, method: str, options: Options, dtype: Any, pad: int | None, *arrays: Any
+) -> DualArrays:
+    x, y, a, b, *cost = arrays
+    problem, k = _host_problem(x, y, a, b, cost[0] if cost else None, metric)
+    solver = None if method == KR_LP else SOLVERS[method]
+    out = dual_arrays(problem, solver, options, k, dtype)
+    return out if pad is None else _padded(out, pad)
+
+
+def _padded(out: Any, arcs: int) -> Any:
+    """The arcs padded with zero-mass arcs to the static length ``arcs`` a trace needs (a
+    basic plan has at most ``n + m - 1`` arcs, a basic flow of the KR LP at most ``n + m``)."""
+    used = out.rows.shape[0]
+    if used > arcs:
+        raise SolverError(
+            f"the host solver returned {used} arcs, more than a basic solution's {arcs}; "
+            "use the eager call for this problem",
+            Status.FAILED,
+        )
+
+    def pad(t: np.ndarray) -> np.ndarray:
+        return np.concatenate([t, np.zeros(arcs - used, t.dtype)])
+
+    return out._replace(rows=pad(out.rows), cols=pad(out.cols), mass=pad(out.mass))
+
+
+def _failures(problem: Problem) -> tuple[Mapping[Status, str], str]:
+    n, m = problem.shape
+    if problem.method == KR_LP:
+        from divergences.wasserstein._host.kr_lp import kr_dual_failures
+
+        return kr_dual_failures(n + m), "HiGHS"
+    solver = SOLVERS[problem.method]
+    return solver.failures(n, m, problem.options), f"the {solver.name} W1 solver"
+
+
+# ---------------------------------------------------------------------------------------------
+# The runners
+# ---------------------------------------------------------------------------------------------
+
+
+def _eager_arrays(problem: Problem, host: Callable[..., Any]) -> Any:
+    """The host function on concrete input (a callable metric's costs from one program)."""
+    ms = problem.measures
+    arrays: list[Any] = [ms.x, ms.y, ms.a, ms.b]
+    if callable(problem.metric):
+        arrays.append(np.asarray(_union_cost(ms.x, ms.y, problem.metric)))
+    out = host(problem.metric, problem.method, problem.options, ms.x.dtype, None, *arrays)
+    # device_put, not jnp.asarray: the latter compiles a program per new shape.
+    return jax.device_put(out)
+
+
+def run_primal(problem: Problem) -> W1Primal:
+    """:func:`~divergences.w1_primal` of a validated problem, eager or traced."""
+    ms = problem.measures
+    if not ms.traced:
+        out = _eager_arrays(problem, _primal_host)
+        plan = SparsePlan(out.rows, out.cols, out.mass, problem.shape)
+        return W1Primal(out.value, plan, out.u, out.v, out.lower_bound, out.upper_bound)
+    return _primal_traced(ms, problem.metric, problem.method, problem.options)
+
+
+@one_program
+def _primal_traced(ms: Measures, metric: Metric, method: str, options: Options) -> W1Primal:
+    """The traced path of :func:`run_primal`: the same host function through the callback,
+    and the envelope derivative through the plan's arcs."""
+    problem = Problem(ms, metric, method, options)
+    n, m = problem.shape
+    dtype = ms.x.dtype
+    failures, what = _failures(problem)
+    arcs = n + m
+
+    def sds(shape: tuple[int, ...], dt: Any = dtype) -> jax.ShapeDtypeStruct:
+        return jax.ShapeDtypeStruct(shape, dt)
+
+    shapes = PrimalArrays(
+        sds(()), sds((arcs,), jnp.int32), sds((arcs,), jnp.int32), sds((arcs,)),
+        sds((n,)), sds((m,)), sds(()), sds(()),
+    )  # fmt: skip
+    extra = [_union_cost(ms.x, ms.y, metric)] if callable(metric) else []
+    host = functools.partial(_primal_host, metric, method, options, dtype, arcs)
+    out: PrimalArrays = host_solve(
+        host, shapes, ms.x, ms.y, ms.a, ms.b, *extra, valid=ms.valid, failures=failures,
+        what=what,
+    )  # fmt: skip
+    cost = _plan_cost(ms, metric, out.rows, n + out.cols, out.mass)
+    value = envelope_value(out.value, cost, ms.a, ms.b, out.u, out.v)
+    plan = SparsePlan(out.rows, out.cols, out.mass, (n, m))
+    return W1Primal(value, plan, out.u, out.v, out.lower_bound, out.upper_bound)
+
+
+def run_dual(problem: Problem) -> W1Dual:
+    """:func:`~divergences.w1_dual` of a validated problem, eager or traced."""
+    ms = problem.measures
+    if not ms.traced:
+        out = _eager_arrays(problem, _dual_host)
+        points = jax.device_put(np.concatenate([ms.x, ms.y]))
+        return W1Dual(out.value, out.f, points, out.lipschitz_violation)
+    return _dual_traced(ms, problem.metric, problem.method, problem.options)
+
+
+@one_program
+def _dual_traced(ms: Measures, metric: Metric, method: str, options: Options) -> W1Dual:
+    """The traced path of :func:`run_dual`: the same host function through the callback; the
+    Kantorovich-Rubinstein value forward, the envelope derivative through the solve's arcs."""
+    problem = Problem(ms, metric, method, options)
+    n, m = problem.shape
+    dtype = ms.x.dtype
+    failures, what = _failures(problem)
+    arcs = n + m
+
+    def sds(shape: tuple[int, ...], dt: Any = dtype) -> jax.ShapeDtypeStruct:
+        return jax.ShapeDtypeStruct(shape, dt)
+
+    shapes = DualArrays(
+        sds(()), sds((n + m,)), sds(()), sds((arcs,), jnp.int32), sds((arcs,), jnp.int32),
+        sds((arcs,)),
+    )  # fmt: skip
+    extra = [_union_cost(ms.x, ms.y, metric)] if callable(metric) else []
+    host = functools.partial(_dual_host, metric, method, options, dtype, arcs)
+    out: DualArrays = host_solve(
+        host, shapes, ms.x, ms.y, ms.a, ms.b, *extra, valid=ms.valid, failures=failures,
+        what=what,
+    )  # fmt: skip
+    cost = _plan_cost(ms, metric, out.rows, out.cols, out.mass)
+    value = envelope_value(out.value, cost, ms.a, ms.b, out.f[:n], -out.f[n:])
+    points = sg(jnp.concatenate([ms.x, ms.y]))
+    return W1Dual(value, out.f, points, out.lipschitz_violation)
