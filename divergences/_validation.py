@@ -331,15 +331,16 @@ def _host_value_checks(x: np.ndarray, name: str, axis: int, require_sum: bool) -
 
 #: Failed checks that are not input errors: under :func:`checked`, a check whose message starts
 #: with ``"<tag>: "`` for a tag registered here is raised as that class (tag removed).
-_CHECK_ERRORS: dict[str, type[Exception]] = {}
+_CHECK_ERRORS: dict[str, Callable[[str], Exception]] = {}
 
 
-def register_check_error(tag: str, error: type[Exception]) -> str:
+def register_check_error(tag: str, error: Callable[[str], Exception]) -> str:
     """Makes :func:`checked` raise ``error`` for checks whose message starts with ``tag + ": "``.
 
     For failures that a traced computation can only report as a check, such as a host LP solver
-    that stopped short inside a callback (``SolverError``). Returns the prefix to put in front
-    of such messages.
+    that stopped short inside a callback (``SolverError``). ``error`` is the exception class, or
+    any callable making the exception from the message (one per status, say). Returns the
+    prefix to put in front of such messages.
     """
     _CHECK_ERRORS[tag] = error
     return f"{tag}: "

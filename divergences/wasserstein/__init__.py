@@ -4,6 +4,9 @@ CDF formula; with the checks that show a plan is a coupling and a potential is 1
 * :func:`w1_primal` and :func:`w1_dual` solve an exact LP on the host (POT's network simplex,
   or scipy's HiGHS for the dual LP); they work under ``jit``/``vmap``/``grad`` through a
   callback with envelope-theorem gradients.
+* ``method="sinkhorn"`` (chosen by ``"auto"`` on a GPU or a TPU) never leaves XLA: log-domain
+  Sinkhorn with epsilon-scaling, certified in the compiled program to a relative gap ``rtol``
+  (default ``1e-3``), batched by ``vmap``, sharded like any JAX program.
 * :func:`w1_1d` is the jittable path for points on the line.
 * ``w1_primal(..., method="sparse")`` (chosen by ``"auto"`` above 2000 x 2000 Euclidean
   pairs) solves large point clouds without the cost matrix: column generation with exact
@@ -19,11 +22,12 @@ CDF formula; with the checks that show a plan is a coupling and a potential is 1
 Layout, one way through from problem to solution: ``primal``, ``dual``, ``one_d`` are the JAX
 API; ``_problem`` validates a problem once and holds the registry of solvers; ``_runner`` runs
 the one host function (``_host.pipeline``: solve, certificate, scaling back) directly for
-concrete input and through a callback under a transformation, and attaches the envelope
-gradient; ``_host`` holds the solvers, which know nothing of JAX (``dense``: POT's network
-simplex, ``sparse``: column generation around the compiled extension, ``kr_lp``: HiGHS), behind
-one protocol (``_host.protocol``); ``_results`` the result types, the status enum and the
-errors.
+concrete input and through a callback under a transformation, or a device solver's one jitted
+program, and attaches the envelope gradient; ``_device`` holds the solvers written in JAX,
+certified in XLA (``sinkhorn``); ``_host`` the solvers that know nothing of JAX (``dense``:
+POT's network simplex, ``sparse``: column generation around the compiled extension, ``kr_lp``:
+HiGHS), behind one protocol (``_host.protocol``); ``_options`` and ``_results`` the options,
+the result types, the status enum and the errors.
 """
 
 from divergences.wasserstein._results import (

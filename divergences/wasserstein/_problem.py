@@ -8,7 +8,9 @@ The runner (:mod:`._runner`) takes the :class:`Problem` from there.
 Adding a transport solver is one module in ``_host/`` with a ``SOLVER`` following
 :class:`~divergences.wasserstein._host.protocol.TransportSolver` and one entry in
 :data:`SOLVERS`: it is then a method of both functions, certified and transformable like the
-others.
+others. A solver that runs in XLA (``_device/``, following
+:class:`~divergences.wasserstein._device.DeviceSolver`) is one entry in
+:data:`DEVICE_SOLVERS`.
 """
 
 from __future__ import annotations
@@ -16,8 +18,10 @@ from __future__ import annotations
 import math
 from typing import Any, NamedTuple
 
+import jax
 import numpy as np
 
+from divergences.wasserstein._device import DeviceSolver, sinkhorn
 from divergences.wasserstein._host import dense, native, sparse
 from divergences.wasserstein._host.dense import DENSE_MAX_PAIRS, check_dense_size
 from divergences.wasserstein._host.kr_lp import check_kr_lp_size
@@ -26,6 +30,9 @@ from divergences.wasserstein._measures import Measures, check_measures, check_me
 from divergences.wasserstein.cost import Metric
 
 __all__ = [
+    "DEFAULT_RTOL",
+    "DEVICE_BACKENDS",
+    "DEVICE_SOLVERS",
     "DUAL_METHODS",
     "PRIMAL_METHODS",
     "SOLVERS",
@@ -39,11 +46,19 @@ SOLVERS: dict[str, TransportSolver] = {
     dense.SOLVER.name: dense.SOLVER,
     sparse.SOLVER.name: sparse.SOLVER,
 }
+#: The solvers that run in XLA, by method name.
+DEVICE_SOLVERS: dict[str, DeviceSolver] = {sinkhorn.SOLVER.name: sinkhorn.SOLVER}
 #: ``w1_primal``'s methods: a solver's name, or ``"auto"``.
-PRIMAL_METHODS = ("auto", *SOLVERS)
+PRIMAL_METHODS = ("auto", *SOLVERS, *DEVICE_SOLVERS)
 #: ``w1_dual``'s methods: ``"primal"`` is the dense solver's c-transform, ``"lp"`` HiGHS's
 #: Kantorovich-Rubinstein LP, the others a solver's c-transform.
-DUAL_METHODS = ("auto", "primal", *(s for s in SOLVERS if s != "dense"), "lp")
+DUAL_METHODS = ("auto", "primal", *(s for s in SOLVERS if s != "dense"), *DEVICE_SOLVERS, "lp")
+#: The ``rtol`` of the host solvers when a call leaves it None (the sparse solver's; the dense
+#: solver is exact whatever it is).
+DEFAULT_RTOL = sparse.SOLVER.default_rtol
+#: The JAX backends on which ``method="auto"`` takes the device solver (``"sinkhorn"``): there
+#: a host solver is a round trip through a callback, and a batch is solved one by one.
+DEVICE_BACKENDS = ("gpu", "tpu")
 #: The dual method that is not a transport solver.
 KR_LP = "lp"
 
@@ -75,6 +90,9 @@ def _choose(method: Any, metric: Metric, n: int, m: int, *, dual: bool) -> str:
             f"method must be one of {', '.join(repr(t) for t in methods)}; got {method!r}"
         )
     if method == "auto":
+        named = not callable(metric) and metric in sinkhorn.SOLVER.metrics
+        if named and jax.default_backend() in DEVICE_BACKENDS:
+            return sinkhorn.SOLVER.name
         if metric != "euclidean" or n * m <= SPARSE_MIN_PAIRS:
             return dense.SOLVER.name
         if native.available() or n * m > DENSE_MAX_PAIRS:
@@ -84,6 +102,14 @@ def _choose(method: Any, metric: Metric, n: int, m: int, *, dual: bool) -> str:
         return dense.SOLVER.name
     if method in SOLVERS and SOLVERS[method].euclidean_only and metric != "euclidean":
         raise ValueError(f"method={method!r} needs metric='euclidean'; got metric={metric!r}")
+    if method in DEVICE_SOLVERS and (
+        callable(metric) or metric not in DEVICE_SOLVERS[method].metrics
+    ):
+        names = ", ".join(repr(t) for t in DEVICE_SOLVERS[method].metrics)
+        raise ValueError(
+            f"method={method!r} needs a named metric ({names}), whose rounding it bounds; "
+            f"got metric={metric!r}"
+        )
     return method
 
 
@@ -99,14 +125,17 @@ def _positive_int(value: Any, name: str, *, none: bool) -> int | None:
 
 
 def check_options(max_iter: Any, rtol: Any, max_rounds: Any, threads: Any) -> Options:
-    """The options validated, or a ValueError naming the one that breaks its rule."""
+    """The options validated, or a ValueError naming the one that breaks its rule. ``rtol=None``
+    stays None: the method's default, put in its place by :func:`make_problem`."""
     cap = _positive_int(max_iter, "max_iter", none=True)
-    if isinstance(rtol, bool) or not isinstance(rtol, (int, float, np.floating, np.integer)):
-        raise ValueError(f"rtol must be a number in [0, 1); got {rtol!r}")
-    if not (math.isfinite(float(rtol)) and 0 <= float(rtol) < 1):
-        raise ValueError(f"rtol must be in [0, 1); got {rtol!r}")
+    if rtol is not None:
+        if isinstance(rtol, bool) or not isinstance(rtol, (int, float, np.floating, np.integer)):
+            raise ValueError(f"rtol must be a number in [0, 1) or None; got {rtol!r}")
+        if not (math.isfinite(float(rtol)) and 0 <= float(rtol) < 1):
+            raise ValueError(f"rtol must be in [0, 1); got {rtol!r}")
+        rtol = float(rtol)
     rounds = int(_positive_int(max_rounds, "max_rounds", none=False) or 0)
-    return Options(cap, float(rtol), rounds, _positive_int(threads, "threads", none=True))
+    return Options(cap, rtol, rounds, _positive_int(threads, "threads", none=True))
 
 
 def make_problem(
@@ -136,8 +165,13 @@ def make_problem(
     n, m = ms.x.shape[0], ms.y.shape[0]
     name = _choose(method, metric, n, m, dual=dual)
     options = check_options(max_iter, rtol, max_rounds, threads)
+    if options.rtol is None:
+        default = DEVICE_SOLVERS[name].default_rtol if name in DEVICE_SOLVERS else DEFAULT_RTOL
+        options = options._replace(rtol=default)
     if name == KR_LP:
         check_kr_lp_size(n + m)
+    elif name in DEVICE_SOLVERS:
+        DEVICE_SOLVERS[name].check(n, m, options)
     else:
         SOLVERS[name].check(n, m, options)
     if callable(metric):

@@ -124,8 +124,11 @@ class SparsePlan:
       rows: index into ``x`` of each arc, shape ``(..., k)``.
       cols: index into ``y`` of each arc, shape ``(..., k)``.
       mass: mass carried by each arc, ``>= 0``, shape ``(..., k)``. Under ``jax.jit`` the arrays
-        have the static length ``n + m``, padded with arcs of zero mass (and NaN masses for a
-        solve that failed).
+        of the host solvers have the static length ``n + m``, padded with arcs of zero mass
+        (and NaN masses for a solve that failed). ``method="sinkhorn"`` has every one of the
+        ``n * m`` arcs where its costs are a matrix (up to :math:`2^{22}` pairs), else the 16
+        largest arcs of each row, ``16 n`` (not then a coupling), eagerly and under ``jit``
+        alike.
       shape: ``(n, m)``, the numbers of points of ``x`` and ``y``.
     """
 
@@ -203,7 +206,9 @@ class W1Primal(NamedTuple):
 
     Attributes:
       value: :math:`W_1(\mu, \nu)`, a scalar: the plan's cost, within
-        ``[lower_bound, upper_bound]``. Differentiable (envelope theorem).
+        ``[lower_bound, upper_bound]``. Differentiable (envelope theorem). For
+        ``method="sinkhorn"``, the cost of its plan (the Sinkhorn plan rounded onto the
+        marginals, a coupling up to rounding), within ``rtol`` of :math:`W_1`.
       plan: the optimal coupling as a :class:`SparsePlan` (arcs ``rows``, ``cols``, ``mass``
         and its ``shape``) for every method and size; ``plan.todense()`` gives the ``(n, m)``
         matrix. Its marginals are ``a`` and ``b`` to the solver's tolerance, not to rounding.
@@ -214,7 +219,9 @@ class W1Primal(NamedTuple):
         :math:`u_i + v_j \le c(x_i, y_j)` with equality where :math:`P_{ij} > 0`, and
         ``value = a @ u + b @ v``; normalised so that ``a @ u == b @ v``. For
         ``method="sparse"``, ``u = f(x)``, ``v = -f(y)`` for the Kantorovich-Rubinstein
-        potential :math:`f(z) = \min_j \|z - y_j\| - v_j`.
+        potential :math:`f(z) = \min_j \|z - y_j\| - v_j`. For ``method="sinkhorn"``, ``v``
+        is the Sinkhorn column potential and ``u`` its c-transform: feasible up to rounding,
+        ``a @ u + b @ v`` the lower bound before its rounding allowance (not normalised).
       lower_bound: a lower bound on the exact :math:`W_1` of the points and weights as given,
         true in real arithmetic: the dual objective :math:`\sum_i a_i u'_i + \sum_j b_j v_j`
         of the feasible pair :math:`u'_i = \min_j c(x_i, y_j) - v_j`, widened by the rounding

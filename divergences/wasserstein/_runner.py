@@ -1,10 +1,15 @@
 r"""The one runner of the W1 solvers: eager, ``jit``, ``vmap`` and ``grad`` meet here.
 
-A :class:`~._problem.Problem` is solved by one host function (:mod:`._host.pipeline`: the
-solve, the certificate, the scaling back, the cast), called directly for concrete input and
-through ``jax.pure_callback`` under a transformation, so both return the same bits. Under a
-transformation the runner then attaches the envelope theorem's derivative with terms that are
-exactly zero in the forward pass (:func:`envelope_value`).
+A :class:`~._problem.Problem` for a host solver is solved by one host function
+(:mod:`._host.pipeline`: the solve, the certificate, the scaling back, the cast), called
+directly for concrete input and through ``jax.pure_callback`` under a transformation, so both
+return the same bits. Under a transformation the runner then attaches the envelope theorem's
+derivative with terms that are exactly zero in the forward pass (:func:`envelope_value`).
+
+A device solver (:mod:`._device`, ``method="sinkhorn"``) is one jitted program for concrete and
+traced input alike (:func:`~._measures.one_program`: the same code, the same bits), with the
+envelope derivative attached the same way; its status goes through :func:`report_status`, as
+the callback's does.
 
 The callback protocol, written here once (:func:`host_solve`):
 
@@ -17,7 +22,8 @@ The callback protocol, written here once (:func:`host_solve`):
   ``NOT_BUILT`` for a sparse solver not built in this install; a ``MemoryError``; the compiled
   code's ``RuntimeError``) gives NaN results and its :class:`Status`;
 * each failing status becomes a ``checkify`` check whose message is the eager error's, so
-  ``dv.checked(jax.jit(f))`` raises the same :class:`SolverError`.
+  ``dv.checked(jax.jit(f))`` raises the same :class:`SolverError` (:func:`report_status`, the
+  one place a status becomes an error, for host and device solvers alike).
 """
 
 from __future__ import annotations
@@ -32,7 +38,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.experimental import checkify
 
-from divergences._validation import register_check_error
+from divergences._validation import is_traced, register_check_error
 from divergences.wasserstein._host.costs import homogeneity, scale_exponent
 from divergences.wasserstein._host.pipeline import (
     DualArrays,
@@ -43,7 +49,7 @@ from divergences.wasserstein._host.pipeline import (
 from divergences.wasserstein._host.problem import HostProblem
 from divergences.wasserstein._host.protocol import Options
 from divergences.wasserstein._measures import Measures, one_program
-from divergences.wasserstein._problem import KR_LP, SOLVERS, Problem
+from divergences.wasserstein._problem import DEVICE_SOLVERS, KR_LP, SOLVERS, Problem
 from divergences.wasserstein._results import SolverError, SparsePlan, Status, W1Dual, W1Primal
 from divergences.wasserstein.cost import (
     Metric,
@@ -52,12 +58,28 @@ from divergences.wasserstein.cost import (
     times_power_of_two,
 )
 
-__all__ = ["SOLVER_FAILED", "envelope_value", "host_solve", "run_dual", "run_primal", "status_of"]
+__all__ = [
+    "SOLVER_FAILED",
+    "envelope_value",
+    "host_solve",
+    "report_status",
+    "run_dual",
+    "run_primal",
+    "status_of",
+]
 
 sg = jax.lax.stop_gradient
 
 #: Prefix of a traced check reporting a solver failure: ``dv.checked`` raises it as SolverError.
 SOLVER_FAILED = register_check_error("SolverError", SolverError)
+#: The same, one prefix per status, so that ``dv.checked`` raises the SolverError with its
+#: status as well as its message.
+_STATUS_FAILED = {
+    code: register_check_error(
+        f"SolverError.{code.name}", functools.partial(SolverError, status=code)
+    )
+    for code in Status
+}
 
 _EPS = float(np.finfo(np.float64).eps)
 
@@ -81,6 +103,39 @@ def _failed_like(shape: jax.ShapeDtypeStruct) -> np.ndarray:
     if jnp.issubdtype(shape.dtype, jnp.inexact):
         return np.full(shape.shape, np.nan, shape.dtype)
     return np.zeros(shape.shape, shape.dtype)
+
+
+def report_status(status: Any, failures: Mapping[Status, str], what: str, **values: Any) -> None:
+    """A solver's :class:`Status` as the engine's error: the one implementation for host and
+    device solvers, eager and traced.
+
+    Args:
+      status: an int32 status, concrete (an eager solve) or traced (batched under ``vmap``).
+      failures: the message of each status the solver may stop with; ``{field}`` placeholders
+        (with a format spec, ``{gap:.3e}``) are filled from ``values``. Every other status
+        short of an optimum gets a generic message naming it.
+      what: the solver's name, for the generic messages.
+      **values: the arrays the messages name.
+
+    Raises:
+      SolverError: with the status and its message, for a concrete status short of a certified
+        optimum. For a traced one, each failing status is a ``checkify`` check with the same
+        message, raised as the same :class:`SolverError` by ``dv.checked``.
+    """
+
+    def message(code: Status) -> str:
+        return failures.get(code, f"{what} stopped short of the optimum ({code.name})")
+
+    if not is_traced(status) and not any(is_traced(v) for v in values.values()):
+        code = Status(int(np.asarray(status)))
+        if code.ok or code == Status.SKIPPED:
+            return
+        fields = {k: np.asarray(v) for k, v in values.items()}
+        raise SolverError(message(code).format(**fields), code)
+    for code in Status:
+        if code.ok or code == Status.SKIPPED:
+            continue
+        checkify.debug_check(status != code, _STATUS_FAILED[code] + message(code), **values)
 
 
 def host_solve(
@@ -129,11 +184,7 @@ def host_solve(
         jnp.asarray(valid),
         vmap_method="sequential",
     )
-    for code in Status:
-        if code.ok or code == Status.SKIPPED:
-            continue
-        message = failures.get(code, f"{what} stopped short of the optimum ({code.name})")
-        checkify.debug_check(status != code, SOLVER_FAILED + message)
+    report_status(status, failures, what)
     return jax.tree_util.tree_unflatten(tree, results)
 
 
@@ -284,6 +335,9 @@ def _padded(out: Any, arcs: int) -> Any:
 
 def _failures(problem: Problem) -> tuple[Mapping[Status, str], str]:
     n, m = problem.shape
+    if problem.method in DEVICE_SOLVERS:
+        device = DEVICE_SOLVERS[problem.method]
+        return device.failures(n, m, problem.options), f"the {device.name} W1 solver"
     if problem.method == KR_LP:
         from divergences.wasserstein._host.kr_lp import kr_dual_failures
 
@@ -311,6 +365,10 @@ def _eager_arrays(problem: Problem, host: Callable[..., Any]) -> Any:
 def run_primal(problem: Problem) -> W1Primal:
     """:func:`~divergences.w1_primal` of a validated problem, eager or traced."""
     ms = problem.measures
+    if problem.method in DEVICE_SOLVERS:
+        sol, status, gap = _primal_device(ms, problem.metric, problem.method, problem.options)
+        report_status(status, *_failures(problem), gap=gap)
+        return sol
     if not ms.traced:
         out = _eager_arrays(problem, _primal_host)
         plan = SparsePlan(out.rows, out.cols, out.mass, problem.shape)
@@ -350,6 +408,10 @@ def _primal_traced(ms: Measures, metric: Metric, method: str, options: Options) 
 def run_dual(problem: Problem) -> W1Dual:
     """:func:`~divergences.w1_dual` of a validated problem, eager or traced."""
     ms = problem.measures
+    if problem.method in DEVICE_SOLVERS:
+        sol, status, gap = _dual_device(ms, problem.metric, problem.method, problem.options)
+        report_status(status, *_failures(problem), gap=gap)
+        return sol
     if not ms.traced:
         out = _eager_arrays(problem, _dual_host)
         points = jax.device_put(np.concatenate([ms.x, ms.y]))
@@ -384,3 +446,47 @@ def _dual_traced(ms: Measures, metric: Metric, method: str, options: Options) ->
     value = envelope_value(out.value, cost, ms.a, ms.b, out.f[:n], -out.f[n:])
     points = sg(jnp.concatenate([ms.x, ms.y]))
     return W1Dual(value, out.f, points, out.lipschitz_violation)
+
+
+# ---------------------------------------------------------------------------------------------
+# The device solvers: one program, eager or traced
+# ---------------------------------------------------------------------------------------------
+
+
+def _point_derivative(ms: Measures, grad_x: jax.Array, grad_y: jax.Array) -> jax.Array:
+    r"""A term that is exactly 0 in the forward pass and whose derivative in the points is the
+    envelope theorem's, :math:`\sum_i g^x_i \cdot dx_i + \sum_j g^y_j \cdot dy_j`, with the
+    sums :math:`g` (of :math:`G_{ij} \nabla c`) held constant. Taken on the points scaled by a
+    power of two (exact), so that no product overflows; :func:`envelope_value` takes it as its
+    transport cost."""
+    e = scale_exponent_traced(ms.x, ms.y)
+    xs, ys = times_power_of_two(ms.x, -e), times_power_of_two(ms.y, -e)
+    t = jnp.vdot(xs, sg(grad_x)) + jnp.vdot(ys, sg(grad_y))
+    return times_power_of_two(t - sg(t), e)
+
+
+@one_program
+def _primal_device(
+    ms: Measures, metric: Metric, method: str, options: Options
+) -> tuple[W1Primal, jax.Array, jax.Array]:
+    """A device solver's primal result with the envelope derivative, its status and gap."""
+    n, m = ms.x.shape[0], ms.y.shape[0]
+    out = DEVICE_SOLVERS[method].primal(ms.x, ms.y, ms.a, ms.b, ms.valid, metric, options)
+    cost = _point_derivative(ms, out.grad_x, out.grad_y)
+    value = envelope_value(out.value, cost, ms.a, ms.b, out.u, out.v)
+    plan = SparsePlan(out.rows, out.cols, out.mass, (n, m))
+    sol = W1Primal(value, plan, out.u, out.v, out.lower_bound, out.upper_bound)
+    return sol, out.status, out.gap
+
+
+@one_program
+def _dual_device(
+    ms: Measures, metric: Metric, method: str, options: Options
+) -> tuple[W1Dual, jax.Array, jax.Array]:
+    """A device solver's dual result with the envelope derivative, its status and gap."""
+    n = ms.x.shape[0]
+    out = DEVICE_SOLVERS[method].dual(ms.x, ms.y, ms.a, ms.b, ms.valid, metric, options)
+    cost = _point_derivative(ms, out.grad_x, out.grad_y)
+    value = envelope_value(out.value, cost, ms.a, ms.b, out.f[:n], -out.f[n:])
+    points = sg(jnp.concatenate([ms.x, ms.y]))
+    return W1Dual(value, out.f, points, out.lipschitz_violation), out.status, out.gap

@@ -33,15 +33,15 @@ def w1_dual(
     metric: Metric = "euclidean",
     method: str = "auto",
     max_iter: int | None = None,
-    rtol: float = 1e-9,
+    rtol: float | None = None,
     max_rounds: int = 100,
     threads: int | None = None,
 ) -> W1Dual:
-    r"""A W1 critic by an LP on the host (not jit-compiled; works under jit by callback): see w1_1d.
+    r"""A W1 critic by an LP on the host (under jit by callback), or in XLA with method="sinkhorn".
 
-    The LP is solved on the host, outside XLA; under ``jax.jit`` it runs through
-    ``jax.pure_callback``. The jittable path with no LP is :func:`divergences.w1_1d`, for
-    points on the line.
+    The LPs are solved on the host, outside XLA; under ``jax.jit`` they run through
+    ``jax.pure_callback``. ``method="sinkhorn"`` never leaves XLA (certified to ``rtol``). The
+    jittable path with no LP on the line is :func:`divergences.w1_1d`.
 
     The Kantorovich-Rubinstein duality, the form of :math:`W_1` behind the WGAN critic:
 
@@ -68,11 +68,19 @@ def w1_dual(
       Its value is the certificate's lower bound: within ``rtol`` of :math:`W_1` (``rtol=0``:
       exact, the plan optimal). Weights whose totals differ within the validation tolerance
       are solved with ``b`` scaled to the total of ``a``, as the dense solver does.
+    * ``"sinkhorn"`` (named metrics): the c-transform of the column potential of
+      ``w1_primal(..., method="sinkhorn")``'s solve, in XLA (no host callback: ``jit``,
+      ``vmap``, ``grad``, GPU and TPU). Its value is the KR objective of that potential: at
+      least the solve's certified lower bound up to rounding, within ``rtol`` (default
+      ``1e-3``) of :math:`W_1` and never above it by more than ``lipschitz_violation`` times
+      the mass moved; ``lipschitz_violation`` is computed over all :math:`(n + m)^2` pairs by
+      blocks, rounding allowed for.
     * ``"lp"``: the independent KR dual LP, variables :math:`f` on the union, constraints
       :math:`f_k - f_l \le c(z_k, z_l)` for all pairs, :math:`f(z_1) = 0`, solved by scipy's
       HiGHS. Quadratically many constraints: for small problems (a few hundred points at
       most), to check strong duality with a second, separate solver.
-    * ``"auto"`` (default): ``"sparse"`` for Euclidean problems above
+    * ``"auto"`` (default): ``"sinkhorn"`` where ``jax.default_backend()`` is ``"gpu"`` or
+      ``"tpu"``; on a CPU ``"sparse"`` for Euclidean problems above
       :data:`~divergences.wasserstein.primal.SPARSE_MIN_PAIRS` pairs (as
       :func:`divergences.w1_primal` routes), else ``"primal"``.
 
@@ -90,11 +98,13 @@ def w1_dual(
       a: weights of ``x``, >= 0, summing to 1; ``None`` for uniform.
       b: weights of ``y``; ``None`` for uniform.
       metric: the ground cost, see :func:`divergences.cost_matrix`.
-      method: ``"auto"``, ``"primal"``, ``"sparse"`` or ``"lp"``, see above.
-      max_iter: pivot cap of the network simplex (``"primal"``, ``"sparse"``); ``None`` for a
-        cap that grows with ``n * m`` (``"sparse"``: no cap).
-      rtol: ``"sparse"`` stops once its certified bounds agree to ``rtol`` relative, as in
-        :func:`divergences.w1_primal`.
+      method: ``"auto"``, ``"primal"``, ``"sparse"``, ``"sinkhorn"`` or ``"lp"``, see above.
+      max_iter: pivot cap of the network simplex (``"primal"``, ``"sparse"``), iteration cap
+        of ``"sinkhorn"``; ``None`` for a cap that grows with ``n * m`` (``"sparse"``: no
+        cap; ``"sinkhorn"``: 20000).
+      rtol: ``"sparse"`` and ``"sinkhorn"`` stop once their certified bounds agree to
+        ``rtol`` relative, as in :func:`divergences.w1_primal`; ``None`` for the method's
+        default (``1e-9``, ``1e-3``).
       max_rounds: ``"sparse"``: the cap on pricing rounds.
       threads: threads of the compiled code (the sparse solver, the k-d tree queries);
         ``None`` for ``$DIVERGENCES_NUM_THREADS``, else every available CPU.
@@ -107,9 +117,9 @@ def w1_dual(
         same message, under ``dv.checked(jax.jit(...))`` (under a plain ``jit``, input that
         breaks a value rule gives NaN and is not solved).
       SolverError: if the LP solver does not report an optimal solution, or (``"sparse"``,
-        a :class:`~divergences.CertificateError`) stops at a cap before its bounds meet
-        ``rtol``. Inside ``jax.jit`` a callback cannot raise it: the results are NaN, and
-        ``dv.checked(jax.jit(...))`` raises a SolverError.
+        a :class:`~divergences.CertificateError`; ``"sinkhorn"``, status ``PIVOT_CAP``) stops
+        at a cap before its bounds meet ``rtol``. Inside ``jax.jit`` a callback cannot raise
+        it: the results are NaN, and ``dv.checked(jax.jit(...))`` raises the SolverError.
       MemoryError: before anything is allocated, for ``n * m`` above ``DENSE_MAX_PAIRS``
         (``"primal"``), ``n + m`` above ``KR_LP_MAX_POINTS`` (``"lp"``), or a sparse problem
         beyond the machine's memory; the message says the size needed.

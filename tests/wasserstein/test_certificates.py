@@ -288,12 +288,19 @@ def _solve(mode: str, problems: tuple[np.ndarray, ...], **options) -> tuple[np.n
 # ------------------------------------------------------------------ the bounds hold
 
 
+#: The methods of every dtype and mode: the default (the dense LP on a CPU) and the device
+#: solver (certified to its default rtol, 1e-3: a wide interval that must still hold W1).
+METHODS = [{}, pytest.param({"method": "sinkhorn"}, marks=pytest.mark.slow)]  # 1-12 s each
+METHOD_IDS = ["auto", "sinkhorn"]
+
+
 @pytest.mark.parametrize("mode", ["eager", "jit", "vmap"])
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
 @pytest.mark.parametrize("scenario", ["reported", "scale_sweep"])
-def test_bounds_enclose_the_exact_w1(scenario, dtype, mode):
+@pytest.mark.parametrize("options", METHODS, ids=METHOD_IDS)
+def test_bounds_enclose_the_exact_w1(options, scenario, dtype, mode):
     problems = _scenario(scenario)
-    results = _solve(mode, problems.cast(dtype))
+    results = _solve(mode, problems.cast(dtype), **options)
     assert all(t.dtype == dtype for t in results)
     _assert_certified(results, problems.exact, problems.labels)
 
@@ -339,14 +346,23 @@ def _dyadic_problems(draw: st.DrawFn) -> tuple[np.ndarray, ...]:
     return cloud(n), cloud(m), weights(n), weights(m)
 
 
+_SINKHORN = functools.partial(dv.w1_primal, method="sinkhorn")
+_RUNS = {
+    "auto": (dv.w1_primal, _w1_jit, _w1_vmap),
+    "sinkhorn": (_SINKHORN, jax.jit(_SINKHORN), jax.vmap(_SINKHORN)),
+}
+
+
 @pytest.mark.slow  # about 6 s a dtype: jit and vmap compile for each shape
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
+@pytest.mark.parametrize("method", list(_RUNS))
 @given(problem=_dyadic_problems())
-def test_eager_jit_and_vmap_give_the_same_bits(dtype, problem):
+def test_eager_jit_and_vmap_give_the_same_bits(method, dtype, problem):
     x, y, a, b = (t.astype(dtype) for t in problem)
-    eager = dv.w1_primal(x, y, a, b)
-    jitted = _w1_jit(x, y, a, b)
-    batched = _w1_vmap(*(np.stack([t, t]) for t in (x, y, a, b)))
+    eager_fn, jit_fn, vmap_fn = _RUNS[method]
+    eager = eager_fn(x, y, a, b)
+    jitted = jit_fn(x, y, a, b)
+    batched = vmap_fn(*(np.stack([t, t]) for t in (x, y, a, b)))
     for field in _BOUNDS:
         want = np.asarray(getattr(eager, field))
         assert want.dtype == dtype
@@ -382,7 +398,14 @@ def _dual_problems() -> tuple[np.ndarray, np.ndarray, list[str]]:
     return x, y, [f"problem {k} (scale {s:.3g})" for k, s in enumerate(scales)]
 
 
-@pytest.mark.parametrize("method", ["primal", pytest.param("sparse", marks=pytest.mark.native)])
+@pytest.mark.parametrize(
+    "method",
+    [
+        "primal",
+        pytest.param("sparse", marks=pytest.mark.native),
+        pytest.param("sinkhorn", marks=pytest.mark.slow),
+    ],
+)
 @pytest.mark.parametrize("mode", ["eager", "jit", "vmap"])
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
 def test_dual_violation_bounds_the_true_violation(dtype, mode, method):

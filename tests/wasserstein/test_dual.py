@@ -256,8 +256,10 @@ def test_plain_jit_and_vmap_agree(method):
 
 
 def test_unknown_method():
-    with pytest.raises(ValueError, match="method must be one of 'auto', 'primal', 'sparse', 'lp'"):
-        dv.w1_dual([0.0], [1.0], method="sinkhorn")
+    with pytest.raises(
+        ValueError, match="method must be one of 'auto', 'primal', 'sparse', 'sinkhorn', 'lp'"
+    ):
+        dv.w1_dual([0.0], [1.0], method="greenkhorn")
 
 
 def test_unknown_metric():

@@ -13,22 +13,13 @@ from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 import numpy as np
 
+from divergences.wasserstein._options import Options
 from divergences.wasserstein._results import Status
 
 if TYPE_CHECKING:
     from divergences.wasserstein._host.problem import HostProblem
 
 __all__ = ["Coupling", "Options", "TransportSolver"]
-
-
-class Options(NamedTuple):
-    """The solver options of :func:`~divergences.w1_primal` and :func:`~divergences.w1_dual`,
-    validated (hashable: static under ``jit``)."""
-
-    max_iter: int | None  # pivot cap; None for the solver's default
-    rtol: float  # the sparse solver's certified relative gap
-    max_rounds: int  # the sparse solver's pricing rounds
-    threads: int | None  # the native code's threads; None for the default
 
 
 class Coupling(NamedTuple):

@@ -671,21 +671,26 @@ class SparseColumnGeneration:
 
     name = "sparse"
     euclidean_only = True
+    #: The certified relative gap of a call that leaves ``rtol`` None.
+    default_rtol = 1e-9
 
     def check(self, n: int, m: int, options: Options) -> None:
         check_sparse_memory(n, m)
 
+    def _rtol(self, options: Options) -> float:
+        return self.default_rtol if options.rtol is None else options.rtol
+
     def solve(self, problem: HostProblem, options: Options) -> Coupling:
         sol = solve_sparse_host(
             problem.x, problem.y, problem.a, problem.b,
-            rtol=options.rtol, max_rounds=options.max_rounds, max_pivots=options.max_iter,
+            rtol=self._rtol(options), max_rounds=options.max_rounds, max_pivots=options.max_iter,
             threads=options.threads,
         )  # fmt: skip
         rows, cols, mass = sol.plan
         return Coupling(rows, cols, mass, sol.u, sol.v, sol.value, Status(sol.status))
 
     def failures(self, n: int, m: int, options: Options) -> dict[Status, str]:
-        return sparse_failures(n, m, options.rtol, options.max_rounds, options.max_iter)
+        return sparse_failures(n, m, self._rtol(options), options.max_rounds, options.max_iter)
 
 
 SOLVER = SparseColumnGeneration()

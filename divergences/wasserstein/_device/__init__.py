@@ -1,0 +1,54 @@
+r"""Solvers that never leave XLA: one program under ``jit``, ``vmap``, ``grad`` and sharding,
+on a CPU, a GPU or a TPU, with the engine's result types and certificates.
+
+Where the host solvers (:mod:`~divergences.wasserstein._host`) return a coupling for the host
+pipeline to certify in NumPy, a device solver certifies itself, in XLA and in the input's dtype,
+by the same argument: a feasible dual gives the lower bound, a feasible coupling the upper one,
+every rounding bounded (:mod:`.certify`, :mod:`.costs`). It follows :class:`DeviceSolver` and
+has one entry in the engine's registry (``_problem.DEVICE_SOLVERS``); the runner calls it for
+concrete and traced input alike (one jitted program) and turns its status into the engine's
+errors.
+
+* :mod:`.sinkhorn`: ``method="sinkhorn"``, log-domain Sinkhorn with epsilon-scaling, certified
+  to a relative gap ``rtol``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from divergences.wasserstein._options import Options
+from divergences.wasserstein._results import Status
+
+__all__ = ["DeviceSolver"]
+
+
+class DeviceSolver(Protocol):
+    r"""A W1 solver written in JAX, certified in XLA: a method of ``w1_primal`` and ``w1_dual``.
+
+    ``primal`` and ``dual`` take validated arrays (``x`` ``(n, d)``, ``y`` ``(m, d)``, ``a``,
+    ``b``, and ``valid``, the traced conjunction of the input rules), the metric's name and the
+    :class:`Options`, and return NamedTuples of arrays with a ``status`` (an int32
+    :class:`Status`), the ``gap`` reached, and ``grad_x``, ``grad_y``: the sums
+    :math:`\sum_j G_{ij} \nabla_x c(x_i, y_j)` and :math:`\sum_i G_{ij} \nabla_y c(x_i, y_j)`
+    of the envelope derivative.
+    """
+
+    #: The method's name in ``w1_primal(..., method=...)``.
+    name: str
+    #: The named metrics it takes.
+    metrics: tuple[str, ...]
+    #: The ``rtol`` of a call that leaves it None.
+    default_rtol: float
+
+    def check(self, n: int, m: int, options: Options) -> None:
+        """Refuses, before any work, an option it cannot take (``ValueError``)."""
+
+    def failures(self, n: int, m: int, options: Options) -> dict[Status, str]:
+        """The message of each status it may stop with (``{gap}`` is the gap reached)."""
+
+    def primal(self, *args: Any, **kwargs: Any) -> Any:
+        """The primal result (see :func:`.sinkhorn.solve_primal`)."""
+
+    def dual(self, *args: Any, **kwargs: Any) -> Any:
+        """The dual result (see :func:`.sinkhorn.solve_dual`)."""

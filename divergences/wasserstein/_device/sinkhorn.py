@@ -1,0 +1,973 @@
+r"""Certified W1 by log-domain Sinkhorn with epsilon-scaling, entirely in XLA.
+
+``w1_primal(..., method="sinkhorn")`` and ``w1_dual(..., method="sinkhorn")``: no host
+callback, so one program runs under ``jit``, ``vmap`` (a batch is solved in lockstep, not one
+problem after another), ``grad`` and across devices, on a CPU, a GPU or a TPU. What it returns
+is the engine's (:class:`~divergences.W1Primal`, :class:`~divergences.W1Dual`,
+:class:`~divergences.SparsePlan`, :class:`~divergences.wasserstein._results.Status`): an
+interval ``[lower_bound, upper_bound]`` that holds W1 in real arithmetic, whose relative gap is
+at most ``rtol`` (default ``1e-3``), or a :class:`~divergences.SolverError`.
+
+**The iteration** (Cuturi, *Sinkhorn distances*, NeurIPS 2013, in the log domain of Schmitzer,
+*Stabilized sparse scaling algorithms for entropy regularized transport problems*, SIAM J. Sci.
+Comput. 41, 2019; Peyre & Cuturi, *Computational Optimal Transport*, 2019, Sec. 4.4): on the
+scaled points (:mod:`.costs`), with the reduced costs :math:`R_{ij} = c_{ij} - f_i - g_j` and
+:math:`\mathrm{LSE}` the log-sum-exp,
+
+.. math::
+   f_i \leftarrow f_i - \varepsilon\, \mathrm{LSE}_j\big(\log b_j - R_{ij} / \varepsilon\big),
+   \qquad
+   g_j \leftarrow g_j - \varepsilon\, \mathrm{LSE}_i\big(\log a_i - R_{ij} / \varepsilon\big),
+
+and the plan :math:`P_{ij} = a_i b_j \exp(-R_{ij} / \varepsilon)`: never an exponential of a
+large number. Precision at small :math:`\varepsilon` is kept by never forming
+:math:`f_i + g_j - c_{ij}` from numbers of the size of the costs, whose rounding (a unit
+roundoff of the largest cost, divided by :math:`\varepsilon`) would otherwise set a floor on
+the marginals' accuracy in float32: where the costs are a matrix, the potentials are absorbed
+into it at every check (:math:`R` becomes the new matrix and the potentials restart at 0:
+Schmitzer's absorption, Sec. 3.2); where they go by blocks, the potentials are kept as
+unevaluated sums of two floats and :math:`R` is formed with an exact two-sum. Every
+``check_every`` iterations the state is certified (below). :math:`\varepsilon` starts at the
+largest cost and is halved, the potentials kept (warm start: Schmitzer's epsilon-scaling, Sec.
+3.3), at each check where the plan's own suboptimality is above half the gap sought and above
+the cost of repairing its marginals; otherwise the iteration continues at that
+:math:`\varepsilon`. It stops once ``(upper - lower) / upper <= rtol``, certified, or at
+``max_iter`` iterations: a :class:`~divergences.SolverError` with status ``PIVOT_CAP`` and the
+gap reached (NaN results under ``jit``, and the same error from ``dv.checked``).
+
+**The costs** are the matrix when ``n m`` is at most ``dense_pairs``; above, they are
+recomputed for each block of columns in every pass (``lax.scan``; an online log-sum-exp over
+the blocks for the row updates), so that memory is :math:`O((n + m) \times \text{block})`,
+never :math:`n \times m`.
+
+**The lower bound** is the dual value of the c-transform of :math:`g`,
+:math:`u'_i = \min_{j:\, b_j > 0} c_{ij} - g_j`, feasible whatever :math:`g` is:
+:math:`\sum_i a_i u'_i + \sum_j b_j g_j \le W_1`. Computed, :math:`\tilde u'_i` is within
+:math:`\delta = \rho \tilde C + \tau + u (\tilde C + \max |g|) + 2\lambda` of it (the costs'
+error, then the subtraction; :math:`\tilde C` the largest computed cost), and each sum is a
+:func:`~.certify.dot_lower`: a tree sum whose error is bounded by
+:math:`\gamma_{\lceil \log_2 N \rceil}`.
+
+**The upper bound** is the cost of a coupling: the Sinkhorn plan rounded onto the marginals
+(Altschuler, Weed & Rigollet, *Near-linear time approximation algorithms for optimal transport
+via Sinkhorn iteration*, NeurIPS 2017, Alg. 2). The computed plan :math:`\tilde P`, whatever its
+rounding, has its rows in excess scaled down to :math:`a`, then its columns in excess to
+:math:`b`, giving :math:`F`; then :math:`G = F + (a - r_F)(b - s_F)^\top / \|a - r_F\|_1`
+carries the missing mass. For the floats :math:`\tilde G` actually computed, with exact
+marginals :math:`r, s` (the tree sums, within :math:`\gamma_h`), every :math:`G \ge 0` bounds
+
+.. math::
+   W_1 \le (1 + \rho) \langle G, \tilde c \rangle + \tau \textstyle\sum G + C_{\max}
+   \Big(\sum_i (a_i - r_i)_+ + \sum_j (s_j - b_j)_+ + |A - B|\Big):
+
+scaling down the rows then the columns in excess leaves a deficit of at most the bracket, and
+moving it costs at most :math:`C_{\max}` a unit. For :math:`\tilde G` the bracket is rounding
+only; :math:`|A - B|` is the totals' difference, for weights whose sums differ by rounding (W1
+is then that of ``b`` scaled to ``a``'s total, as on the host). Both bounds are rounded outward
+at every step (:func:`~.certify.up`, :func:`~.certify.down`), then scaled back by :math:`2^k`
+(exact), in the input's dtype.
+
+**The result**: ``value`` is the cost of the returned plan :math:`G` (a coupling up to
+rounding), clipped into the interval; ``u`` is :math:`u'` and ``v`` is :math:`g` (a feasible
+pair up to rounding, ``a @ u + b @ v`` near the lower bound); the plan is every one of the
+:math:`n m` arcs of :math:`G` when the costs are a matrix, else the ``arcs_per_row`` largest
+arcs of each row (the mass of the others left out: then not a coupling). The derivative is the
+envelope theorem's through :math:`G` and :math:`(u, v)`:
+:math:`\partial W / \partial x_i = \sum_j G_{ij} \nabla_x c(x_i, y_j)` (computed in the same
+pass, by blocks, as the vector-Jacobian product of the costs), :math:`\partial W / \partial
+a = u - \bar u`, :math:`\partial W / \partial b = v - \bar v`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+from jax import lax
+
+from divergences.wasserstein._device.certify import (
+    ceil_float,
+    depth,
+    dot_lower,
+    down,
+    gamma,
+    nonneg_sum_upper,
+    tiny,
+    tree_sum,
+    unit_roundoff,
+    up,
+)
+from divergences.wasserstein._device.costs import (
+    DEVICE_METRICS,
+    CostError,
+    cost_error,
+    cost_tau,
+    degree,
+    pair_costs,
+)
+from divergences.wasserstein._options import Options
+from divergences.wasserstein._results import Status
+from divergences.wasserstein.cost import scale_exponent_traced, times_power_of_two
+
+__all__ = [
+    "CONFIG",
+    "SOLVER",
+    "DeviceDual",
+    "DevicePrimal",
+    "SinkhornConfig",
+    "SinkhornSolver",
+    "SinkhornState",
+    "solve_dual",
+    "solve_primal",
+]
+
+sg = lax.stop_gradient
+
+
+class SinkhornConfig(NamedTuple):
+    """The fixed parameters of the device Sinkhorn solver (the options a call can set are
+    ``rtol`` and ``max_iter``)."""
+
+    #: The certified relative gap ``(upper - lower) / upper`` a call stops at by default.
+    rtol: float = 1e-3
+    #: The cap on iterations (each an ``f`` and a ``g`` update) by default.
+    max_iter: int = 20_000
+    #: Iterations between two certificates (and two choices of epsilon).
+    check_every: int = 10
+    #: Epsilon is multiplied by this at a check where the plan's suboptimality dominates.
+    decay: float = 0.5
+    #: The least epsilon, in units of the dtype's machine epsilon times the largest cost.
+    eps_floor: float = 64.0
+    #: Each update moves the potential by this times the Sinkhorn step (1: plain Sinkhorn;
+    #: over-relaxation, Thibault, Chizat, Dossal & Papadakis, *Overrelaxed Sinkhorn-Knopp
+    #: algorithm for regularized optimal transport*, Algorithms 14, 2021), halved towards 1 at
+    #: each check where the marginals' repair grew at the same epsilon.
+    overrelaxation: float = 1.7
+    #: Epsilon shrinks while the plan's suboptimality is above this fraction of ``rtol``.
+    bias_fraction: float = 0.1
+    #: A stage has converged once the marginals' repair costs at most this times epsilon.
+    stage_tolerance: float = 1.0
+    #: Above this many pairs ``n m``, the costs are recomputed by blocks of columns.
+    dense_pairs: int = 2**22
+    #: The least number of columns of a block (blocks hold ``n x block <= dense_pairs`` costs).
+    min_block: int = 128
+    #: Arcs kept per row in the plan of a problem whose costs go by blocks.
+    arcs_per_row: int = 16
+
+
+#: The configuration in use.
+CONFIG = SinkhornConfig()
+
+
+# ---------------------------------------------------------------------------------------------
+# The problem on its scaled points, by blocks of columns
+# ---------------------------------------------------------------------------------------------
+
+
+class _Geometry(NamedTuple):
+    """A problem on its scaled points, its columns in ``nb`` blocks of ``bs`` (zero-mass
+    padding past ``m``); ``cost`` the ``(1, n, m)`` matrix when it is kept (``nb == 1``)."""
+
+    xs: jax.Array  # (n, d)
+    ys: jax.Array  # (nb, bs, d)
+    a: jax.Array  # (n,)
+    b: jax.Array  # (nb, bs)
+    loga: jax.Array  # (n,)
+    logb: jax.Array  # (nb, bs)
+    cost: jax.Array | None  # (1, n, m) or None
+    e: jax.Array  # the scale exponent of the points
+    k: jax.Array  # the scale exponent of the costs, degree * e
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        """``(n, nb, bs)``."""
+        return self.xs.shape[0], self.ys.shape[0], self.ys.shape[1]
+
+    @property
+    def dense(self) -> bool:
+        return self.cost is not None
+
+
+def _block_size(n: int, m: int, config: SinkhornConfig) -> int:
+    """All ``m`` columns in one block (the matrix kept) up to ``dense_pairs`` pairs; above,
+    blocks of ``dense_pairs // n`` columns (at least ``min_block``)."""
+    if n * m <= config.dense_pairs:
+        return m
+    return max(1, min(m, max(config.min_block, config.dense_pairs // n)))
+
+
+def _geometry(x: Any, y: Any, a: Any, b: Any, metric: str, config: SinkhornConfig) -> _Geometry:
+    n, m = x.shape[0], y.shape[0]
+    deg = degree(metric)
+    e = scale_exponent_traced(x, y, degree=deg)
+    xs, ys = times_power_of_two(x, -e), times_power_of_two(y, -e)
+    bs = _block_size(n, m, config)
+    nb = -(-m // bs)
+    pad = nb * bs - m
+    if pad:
+        ys = jnp.concatenate([ys, jnp.broadcast_to(ys[:1], (pad, ys.shape[1]))])
+        b = jnp.concatenate([b, jnp.zeros((pad,), b.dtype)])
+    cost = pair_costs(xs, ys, metric)[None] if nb == 1 else None
+    return _Geometry(
+        xs=xs,
+        ys=ys.reshape(nb, bs, -1),
+        a=a,
+        b=b.reshape(nb, bs),
+        loga=jnp.log(a),
+        logb=jnp.log(b).reshape(nb, bs),
+        cost=cost,
+        e=e,
+        k=deg * e,
+    )
+
+
+class Potentials(NamedTuple):
+    r"""The potentials as ``hi + lo``. By blocks: unevaluated sums of two floats (a
+    double-float). With the matrix kept: ``lo`` is what has been absorbed into the reduced
+    costs, ``hi`` what was added since."""
+
+    f_hi: jax.Array  # (n,)
+    f_lo: jax.Array  # (n,)
+    g_hi: jax.Array  # (nb * bs,)
+    g_lo: jax.Array  # (nb * bs,)
+
+    def f(self) -> jax.Array:
+        return self.f_hi + self.f_lo
+
+    def g(self) -> jax.Array:
+        return self.g_hi + self.g_lo
+
+
+def _two_sum(s: jax.Array, t: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """``s + t = hi + lo`` exactly (Knuth's two-sum, six operations, any order of sizes)."""
+    hi = s + t
+    back = hi - s
+    return hi, (s - (hi - back)) + (t - back)
+
+
+class _Block(NamedTuple):
+    """One block of columns as a pass sees it."""
+
+    cost: jax.Array  # (n, bs) the computed costs c~
+    reduced: jax.Array  # (n, bs) R = c - f - g
+    b: jax.Array  # (bs,)
+    logb: jax.Array  # (bs,)
+    ys: jax.Array  # (bs, d)
+
+
+def _scan_blocks(
+    geo: _Geometry,
+    metric: str,
+    reduced: jax.Array | None,
+    pot: Potentials,
+    fn: Any,
+    carry: Any,
+    *per_block: Any,
+) -> Any:
+    """``lax.scan`` of ``fn(carry, block, *per_block)`` over the column blocks. With the matrix
+    kept, ``reduced`` is the absorbed matrix and :math:`R = (R_0 - f_{hi}) - g_{hi}`; by
+    blocks, :math:`R = (c - s) - (e + f_{lo} + g_{lo})` with :math:`s + e = f_{hi} + g_{hi}`
+    exactly (the subtraction ``c - s`` is exact where :math:`R` is small, by Sterbenz's
+    lemma)."""
+    _, nb, bs = geo.shape
+
+    def body(c: Any, xs: Any) -> Any:
+        ys, b, logb, cost, red, gh, gl, *rest = xs
+        costs = pair_costs(geo.xs, ys, metric) if cost is None else cost
+        if red is not None:
+            r = (red - pot.f_hi[:, None]) - gh[None, :]
+        else:
+            s, e = _two_sum(pot.f_hi[:, None], gh[None, :])
+            r = (costs - s) - (e + (pot.f_lo[:, None] + gl[None, :]))
+        return fn(c, _Block(costs, r, b, logb, ys), *rest)
+
+    xs = (
+        geo.ys, geo.b, geo.logb, geo.cost, reduced, pot.g_hi.reshape(nb, bs),
+        pot.g_lo.reshape(nb, bs), *per_block,
+    )  # fmt: skip
+    return lax.scan(body, carry, xs)
+
+
+def _add(hi: jax.Array, lo: jax.Array, step: jax.Array, dense: bool) -> tuple[Any, Any]:
+    """A potential plus ``step``: a plain sum into ``hi`` with the matrix kept, else a
+    double-float sum."""
+    if dense:
+        return hi + step, lo
+    s, e = _two_sum(hi, step)
+    return s, lo + e
+
+
+def _f_step(geo: _Geometry, metric: str, red: Any, pot: Potentials, eps: Any) -> jax.Array:
+    r""":math:`-\varepsilon \mathrm{LSE}_j(\log b_j - R_{ij}/\varepsilon)`, online over the
+    blocks (a running maximum and a rescaled running sum)."""
+    inv = 1 / eps
+
+    def fn(carry: Any, blk: _Block) -> Any:
+        top, total = carry
+        z = blk.logb[None, :] - blk.reduced * inv
+        new = jnp.maximum(top, jnp.max(z, axis=1))
+        total = total * jnp.exp(top - new) + jnp.sum(jnp.exp(z - new[:, None]), axis=1)
+        return (new, total), None
+
+    n = geo.xs.shape[0]
+    dt = geo.xs.dtype
+    start = (jnp.full((n,), -jnp.inf, dt), jnp.zeros((n,), dt))
+    (top, total), _ = _scan_blocks(geo, metric, red, pot, fn, start)
+    return -eps * (top + jnp.log(total))
+
+
+def _g_step(geo: _Geometry, metric: str, red: Any, pot: Potentials, eps: Any) -> jax.Array:
+    r""":math:`-\varepsilon \mathrm{LSE}_i(\log a_i - R_{ij}/\varepsilon)`, block by block
+    (each block holds whole columns)."""
+    inv = 1 / eps
+
+    def fn(_: Any, blk: _Block) -> Any:
+        z = geo.loga[:, None] - blk.reduced * inv
+        top = jnp.max(z, axis=0)
+        return None, -eps * (top + jnp.log(jnp.sum(jnp.exp(z - top[None, :]), axis=0)))
+
+    _, step = _scan_blocks(geo, metric, red, pot, fn, None)
+    return step.reshape(-1)
+
+
+def _iterate(
+    geo: _Geometry, metric: str, red: Any, pot: Potentials, eps: Any, omega: Any
+) -> Potentials:
+    """One Sinkhorn iteration: the rows' update, then the columns'."""
+    step = _f_step(geo, metric, red, pot, eps)
+    f_hi, f_lo = _add(pot.f_hi, pot.f_lo, omega * step, geo.dense)
+    pot = pot._replace(f_hi=f_hi, f_lo=f_lo)
+    step = _g_step(geo, metric, red, pot, eps)
+    g_hi, g_lo = _add(pot.g_hi, pot.g_lo, omega * step, geo.dense)
+    return pot._replace(g_hi=g_hi, g_lo=g_lo)
+
+
+def _absorb(geo: _Geometry, metric: str, red: Any, pot: Potentials) -> tuple[Any, Potentials]:
+    """With the matrix kept: :math:`R` becomes the matrix, ``hi`` moves into ``lo``. By
+    blocks: nothing to do."""
+    if not geo.dense:
+        return red, pot
+
+    def fn(_: Any, blk: _Block) -> Any:
+        return None, blk.reduced
+
+    _, new = _scan_blocks(geo, metric, red, pot, fn, None)
+    zero_f, zero_g = jnp.zeros_like(pot.f_hi), jnp.zeros_like(pot.g_hi)
+    return new, Potentials(zero_f, pot.f_hi + pot.f_lo, zero_g, pot.g_hi + pot.g_lo)
+
+
+# ---------------------------------------------------------------------------------------------
+# The certificate
+# ---------------------------------------------------------------------------------------------
+
+
+def _add_up(*terms: Any) -> jax.Array:
+    """The sum of the terms, each addition rounded up."""
+    total = terms[0]
+    for t in terms[1:]:
+        total = up(total + t)
+    return total
+
+
+def _weight_gap(geo: _Geometry) -> tuple[jax.Array, jax.Array]:
+    r"""Upper bounds on the exact :math:`|A - B|` and :math:`A = \sum_i a_i`."""
+    dt = geo.a.dtype
+    n, nb, bs = geo.shape
+    b = geo.b.reshape(-1)
+    sa, sb = tree_sum(geo.a), tree_sum(b)
+    a_up = nonneg_sum_upper(sa, depth(n), n, products=False)
+    b_up = nonneg_sum_upper(sb, depth(nb * bs), nb * bs, products=False)
+    err_a = up(a_up * ceil_float(gamma(depth(n), dt), dt))
+    err_b = up(b_up * ceil_float(gamma(depth(nb * bs), dt), dt))
+    slack = jnp.asarray(ceil_float(4 * (n + nb * bs) * tiny(dt), dt), dt)
+    return _add_up(up(jnp.abs(sa - sb)), err_a, err_b, slack), a_up
+
+
+class _PlanSums(NamedTuple):
+    """What the bound of a plan needs: its tree sums, and the largest computed cost."""
+
+    rows: jax.Array  # (n,) depth depth(bs) + depth(nb)
+    cols: jax.Array  # (nb * bs,) depth depth(n)
+    cost: jax.Array  # () sum of G * c~, depth depth(n * bs) + depth(nb)
+    cmax: jax.Array  # ()
+
+
+def _plan_upper(geo: _Geometry, err: CostError, tau: jax.Array, sums: _PlanSums) -> jax.Array:
+    r"""The certified upper bound of a computed plan :math:`G \ge 0` (module docstring)."""
+    dt = sums.rows.dtype
+    n, nb, bs = geo.shape
+    pairs = n * nb * bs
+    lam = tiny(dt)
+    row_levels = depth(bs) + depth(nb)
+    mass = nonneg_sum_upper(tree_sum(sums.rows), row_levels + depth(n), pairs, products=False)
+    moved = nonneg_sum_upper(sums.cost, depth(n * bs) + depth(nb), pairs, products=True)
+    c_bound = _add_up(up(sums.cmax * (1 + err.rho)), tau)  # above every exact cost
+    row_miss = jnp.maximum(up(geo.a - sums.rows), 0)
+    col_miss = jnp.maximum(up(sums.cols - geo.b.reshape(-1)), 0)
+    g_rows = ceil_float(gamma(row_levels, dt), dt)
+    g_cols = ceil_float(gamma(depth(n), dt), dt)
+    slack = jnp.asarray(ceil_float((4 * pairs + 4 * (n + nb * bs)) * lam, dt), dt)
+    weight_gap, _ = _weight_gap(geo)
+    miss = _add_up(
+        nonneg_sum_upper(tree_sum(row_miss), depth(n), n, products=False),
+        nonneg_sum_upper(tree_sum(col_miss), depth(nb * bs), nb * bs, products=False),
+        up(mass * (g_rows + g_cols)),
+        slack,
+        weight_gap,
+    )
+    cost = _add_up(up(moved * (1 + err.rho)), up(tau * mass))
+    return _add_up(cost, up(c_bound * miss), jnp.asarray(ceil_float(16 * lam, dt), dt))
+
+
+def _lower(
+    geo: _Geometry, err: CostError, tau: jax.Array, u: jax.Array, g: jax.Array, cmax: jax.Array
+) -> jax.Array:
+    r"""The certified lower bound :math:`\sum_i a_i u'_i + \sum_j b_j g_j` of the computed
+    c-transform ``u`` of ``g`` (module docstring), at least 0."""
+    dt = u.dtype
+    lam = tiny(dt)
+    live = geo.b.reshape(-1) > 0
+    g_max = jnp.max(jnp.where(live, jnp.abs(g), 0))
+    weight_gap, a_up = _weight_gap(geo)
+    delta = _add_up(
+        up(cmax * err.rho),
+        tau,
+        up(up(cmax + g_max) * ceil_float(unit_roundoff(dt), dt)),
+        jnp.asarray(ceil_float(2 * lam, dt), dt),
+    )
+    lower = down(dot_lower(geo.a, u) - up(delta * a_up))
+    lower = down(lower + dot_lower(geo.b.reshape(-1), jnp.where(live, g, 0)))
+    lower = down(lower - up(weight_gap * g_max))
+    lower = down(lower - ceil_float(16 * lam, dt))
+    return jnp.maximum(lower, 0)  # W1 >= 0
+
+
+class _Rounded(NamedTuple):
+    """The rounding of a plan onto the marginals (Alg. 2), as scalings of :math:`\\tilde P`:
+    :math:`G_{ij} = x_i \\tilde P_{ij} y_j + w_i e_j`."""
+
+    x: jax.Array  # (n,) row scaling
+    y: jax.Array  # (nb * bs,) column scaling
+    w: jax.Array  # (n,) the row deficits over their total
+    e: jax.Array  # (nb * bs,) the column deficits
+
+
+class _Check(NamedTuple):
+    lower: jax.Array
+    upper: jax.Array
+    gap: jax.Array
+    bias: jax.Array  # the plan's cost (mass restored) above the lower bound
+    repair: jax.Array  # the cost of moving the missing mass
+    u: jax.Array  # the c-transform
+    rounded: _Rounded
+
+
+def _plan_block(geo: _Geometry, blk: _Block, inv: jax.Array) -> jax.Array:
+    """:math:`\\tilde P = a_i b_j \\exp(-R_{ij} / \\varepsilon)` of one block."""
+    return jnp.exp((geo.loga[:, None] + blk.logb[None, :]) - blk.reduced * inv)
+
+
+def _certify(
+    geo: _Geometry,
+    metric: str,
+    err: CostError,
+    tau: jax.Array,
+    red: Any,
+    pot: Potentials,
+    eps: jax.Array,
+) -> _Check:
+    """The certified bounds of the state: the rounded plan's (upper) and the c-transform's
+    (lower), with what the choice of epsilon needs. Three passes over the blocks: the plan's
+    rows and the c-transform; the columns of the rows' rounding; the coupling's sums."""
+    _, nb, bs = geo.shape
+    inv = 1 / eps
+    g = pot.g()
+
+    def rows_pass(_: Any, blk: _Block, gb: Any) -> Any:
+        plan = _plan_block(geo, blk, inv)
+        transform = jnp.min(jnp.where(blk.b[None, :] > 0, blk.cost - gb[None, :], jnp.inf), 1)
+        return None, (tree_sum(plan, axis=1), transform, jnp.max(blk.cost))
+
+    _, (row_parts, transforms, cmaxes) = _scan_blocks(
+        geo, metric, red, pot, rows_pass, None, g.reshape(nb, bs)
+    )
+    r = tree_sum(row_parts, axis=0)
+    x = jnp.where(r > geo.a, geo.a / jnp.where(r > 0, r, 1), 1)
+    u = jnp.min(transforms, axis=0)
+    cmax = jnp.max(cmaxes)
+
+    def cols_pass(_: Any, blk: _Block) -> Any:
+        scaled = x[:, None] * _plan_block(geo, blk, inv)
+        s = tree_sum(scaled, axis=0)
+        y = jnp.where(s > blk.b, blk.b / jnp.where(s > 0, s, 1), 1)
+        plan = scaled * y[None, :]
+        return None, (tree_sum(plan, axis=1), tree_sum(plan, axis=0), y)
+
+    _, (row_parts, col_sums, y) = _scan_blocks(geo, metric, red, pot, cols_pass, None)
+    rows = tree_sum(row_parts, axis=0)
+    e_rows = jnp.maximum(geo.a - rows, 0)
+    e_cols = jnp.maximum(geo.b - col_sums, 0).reshape(-1)
+    missing = tree_sum(e_rows)
+    w = jnp.where(missing > 0, e_rows / jnp.where(missing > 0, missing, 1), 0)
+    rounded = _Rounded(x, y.reshape(-1), w, e_cols)
+    sums, plan_cost = _coupling_sums(geo, metric, red, pot, eps, rounded)
+    upper = _plan_upper(geo, err, tau, sums)
+    lower = _lower(geo, err, tau, u, g, cmax)
+    gap = jnp.where(upper > 0, up(up(upper - lower) / upper), 0)
+    bias = plan_cost / jnp.maximum(1 - missing, 0.5) - lower
+    return _Check(lower, upper, gap, bias, sums.cost - plan_cost, u, rounded)
+
+
+def _coupling_sums(
+    geo: _Geometry, metric: str, red: Any, pot: Potentials, eps: jax.Array, rd: _Rounded
+) -> tuple[_PlanSums, jax.Array]:
+    """The tree sums of :math:`G` and the cost of its part :math:`F` (before the repair)."""
+    _, nb, bs = geo.shape
+    inv = 1 / eps
+
+    def fn(_: Any, blk: _Block, yb: Any, eb: Any) -> Any:
+        plan = (rd.x[:, None] * _plan_block(geo, blk, inv)) * yb[None, :]
+        coupling = plan + rd.w[:, None] * eb[None, :]
+        return None, (
+            tree_sum(coupling, axis=1),
+            tree_sum(coupling, axis=0),
+            tree_sum((coupling * blk.cost).reshape(-1)),
+            tree_sum((plan * blk.cost).reshape(-1)),
+            jnp.max(blk.cost),
+        )
+
+    blocks = (rd.y.reshape(nb, bs), rd.e.reshape(nb, bs))
+    _, (rows, cols, costs, plan_costs, cmaxes) = _scan_blocks(
+        geo, metric, red, pot, fn, None, *blocks
+    )
+    sums = _PlanSums(tree_sum(rows, axis=0), cols.reshape(-1), tree_sum(costs), jnp.max(cmaxes))
+    return sums, tree_sum(plan_costs)
+
+
+# ---------------------------------------------------------------------------------------------
+# The loop
+# ---------------------------------------------------------------------------------------------
+
+
+class SinkhornState(NamedTuple):
+    """The state of the iteration, in the scaled units; O(n + m) but for ``reduced``, the
+    ``(1, n, m)`` absorbed costs where the matrix is kept."""
+
+    pot: Potentials
+    reduced: Any  # (1, n, m) or None
+    eps: jax.Array  # () the current epsilon
+    it: jax.Array  # () int32, iterations done
+    done: jax.Array  # () bool, certified to rtol
+    lower: jax.Array  # () certified lower bound at the last check
+    upper: jax.Array  # () certified upper bound at the last check
+    gap: jax.Array  # () its relative gap, rounded up
+    u: jax.Array  # (n,) the c-transform of g at the last check
+    rounded: _Rounded  # the rounding of the last check's plan
+    omega: jax.Array  # () the over-relaxation in use
+    repair: jax.Array  # () the marginals' repair at the last check
+
+
+def _cost_bound(geo: _Geometry, metric: str) -> jax.Array:
+    """The largest cost between the bounding box's corners: epsilon's start."""
+    pts = jnp.concatenate([geo.xs, geo.ys.reshape(-1, geo.xs.shape[1])])
+    span = jnp.max(pts, axis=0) - jnp.min(pts, axis=0)
+    if metric == "sqeuclidean":
+        top = jnp.sum(span * span)
+    elif metric == "cityblock":
+        top = jnp.sum(span)
+    elif metric == "chebyshev":
+        top = jnp.max(span)
+    else:
+        top = jnp.sqrt(jnp.sum(span * span))
+    return jnp.where(top > 0, top, 1)
+
+
+def _solve(
+    geo: _Geometry, metric: str, valid: Any, rtol: float, max_iter: int, config: SinkhornConfig
+) -> SinkhornState:
+    """The Sinkhorn loop with its checks, to a certified gap of ``rtol`` or ``max_iter``."""
+    dt = geo.xs.dtype
+    n, nb, bs = geo.shape
+    err = cost_error(geo.xs.shape[1], dt)
+    tau = cost_tau(err, geo.e, dt)
+    every = min(config.check_every, max_iter)
+    eps0 = _cost_bound(geo, metric)
+    floor = eps0 * (config.eps_floor * float(jnp.finfo(dt).eps))
+    inf = jnp.asarray(jnp.inf, dt)
+
+    def chunk(st: SinkhornState) -> SinkhornState:
+        def step(_: Any, pot: Potentials) -> Potentials:
+            return _iterate(geo, metric, st.reduced, pot, st.eps, st.omega)
+
+        pot = lax.fori_loop(0, every, step, st.pot)
+        check = _certify(geo, metric, err, tau, st.reduced, pot, st.eps)
+        reduced, pot = _absorb(geo, metric, st.reduced, pot)
+        done = check.gap <= jnp.asarray(rtol, dt)
+        # A smaller epsilon where the plan's own suboptimality is above a tenth of the gap
+        # sought, once the stage has converged (Schmitzer's stage tolerance: the marginals'
+        # repair below epsilon), so that the next stage starts from potentials close to its own.
+        converged = check.repair <= config.stage_tolerance * st.eps
+        shrink = (~done) & (check.bias > config.bias_fraction * rtol * check.upper) & converged
+        eps = jnp.where(shrink, jnp.maximum(st.eps * config.decay, floor), st.eps)
+        # Over-relaxation converges near the solution, not always far from it (Lehmann, von
+        # Renesse, Sikorski & Wirth, 2022): a repair that grew at the same epsilon halves it
+        # towards plain Sinkhorn, for good.
+        worse = (check.repair > st.repair) & (eps == st.eps)
+        omega = jnp.where(worse, 1 + (st.omega - 1) / 2, st.omega)
+        return SinkhornState(
+            pot, reduced, eps, st.it + every, done, check.lower, check.upper, check.gap,
+            check.u, check.rounded, omega, jnp.where(eps == st.eps, check.repair, inf),
+        )  # fmt: skip
+
+    def running(st: SinkhornState) -> jax.Array:
+        return jnp.asarray(valid) & ~st.done & (st.it < max_iter)
+
+    zn, zm = jnp.zeros((n,), dt), jnp.zeros((nb * bs,), dt)
+    start = SinkhornState(
+        Potentials(zn, zn, zm, zm), geo.cost, eps0, jnp.int32(0), jnp.bool_(False),
+        jnp.zeros((), dt), inf, inf, zn, _Rounded(zn, zm, zn, zm),
+        jnp.asarray(config.overrelaxation, dt), inf,
+    )  # fmt: skip
+    return lax.while_loop(running, chunk, start)
+
+
+# ---------------------------------------------------------------------------------------------
+# The returned plan, its cost, its bound and its gradient
+# ---------------------------------------------------------------------------------------------
+
+
+class _Final(NamedTuple):
+    value: jax.Array  # <G, c~>, scaled units
+    upper: jax.Array  # the bound of G, scaled units
+    rows: jax.Array  # plan arcs
+    cols: jax.Array
+    mass: jax.Array
+    grad_x: jax.Array  # in the scaled units of the points and costs
+    grad_y: jax.Array
+
+
+def _final(
+    geo: _Geometry,
+    metric: str,
+    st: SinkhornState,
+    err: CostError,
+    tau: jax.Array,
+    config: SinkhornConfig,
+) -> _Final:
+    r"""The coupling :math:`G` of the last check, by blocks: its arcs, cost, certified bound
+    and the envelope gradient's sums :math:`\sum_j G_{ij} \nabla_x c(x_i, y_j)` (and over
+    :math:`i` for the :math:`y_j`)."""
+    n, nb, bs = geo.shape
+    d = geo.xs.shape[1]
+    dt = geo.xs.dtype
+    inv = 1 / st.eps
+    rd = st.rounded
+    keep = min(config.arcs_per_row, nb * bs)
+    xs = sg(geo.xs)
+
+    def fn(carry: Any, blk: _Block, yb: Any, eb: Any, j0: Any) -> Any:
+        gx, top_mass, top_cols = carry
+        plan = (rd.x[:, None] * _plan_block(geo, blk, inv)) * yb[None, :]
+        coupling = plan + rd.w[:, None] * eb[None, :]
+        _, pullback = jax.vjp(lambda p, q: pair_costs(p, q, metric, safe=True), xs, sg(blk.ys))
+        dx, dy = pullback(coupling)
+        if not geo.dense:
+            cand = jnp.concatenate([top_mass, coupling], axis=1)
+            cols = jnp.broadcast_to(j0 + jnp.arange(bs, dtype=jnp.int32), (n, bs))
+            top_mass, pos = lax.top_k(cand, keep)
+            top_cols = jnp.take_along_axis(jnp.concatenate([top_cols, cols], axis=1), pos, 1)
+        out = (
+            tree_sum(coupling, axis=1),
+            tree_sum(coupling, axis=0),
+            tree_sum((coupling * blk.cost).reshape(-1)),
+            jnp.max(blk.cost),
+            dy,
+            coupling if geo.dense else None,
+        )
+        return (gx + dx, top_mass, top_cols), out
+
+    start = (
+        jnp.zeros((n, d), dt),
+        jnp.full((n, keep), -jnp.inf, dt),
+        jnp.zeros((n, keep), jnp.int32),
+    )
+    blocks = (rd.y.reshape(nb, bs), rd.e.reshape(nb, bs), jnp.arange(nb, dtype=jnp.int32) * bs)
+    (gx, top_mass, top_cols), (rows, cols, costs, cmaxes, gy, plan) = _scan_blocks(
+        geo, metric, st.reduced, st.pot, fn, start, *blocks
+    )
+    sums = _PlanSums(tree_sum(rows, axis=0), cols.reshape(-1), tree_sum(costs), jnp.max(cmaxes))
+    upper = _plan_upper(geo, err, tau, sums)
+    if geo.dense:
+        mass = plan[0].reshape(-1)
+        arc_rows = jnp.repeat(jnp.arange(n, dtype=jnp.int32), bs)
+        arc_cols = jnp.tile(jnp.arange(bs, dtype=jnp.int32), n)
+    else:
+        mass = jnp.maximum(top_mass, 0).reshape(-1)
+        arc_rows = jnp.repeat(jnp.arange(n, dtype=jnp.int32), keep)
+        arc_cols = top_cols.reshape(-1)
+    return _Final(sums.cost, upper, arc_rows, arc_cols, mass, gx, gy.reshape(nb * bs, d))
+
+
+# ---------------------------------------------------------------------------------------------
+# Back to the input's units
+# ---------------------------------------------------------------------------------------------
+
+
+class DevicePrimal(NamedTuple):
+    """A primal solve in the input's units and dtype (NaN where it stopped short)."""
+
+    value: jax.Array
+    rows: jax.Array
+    cols: jax.Array
+    mass: jax.Array
+    u: jax.Array
+    v: jax.Array
+    lower_bound: jax.Array
+    upper_bound: jax.Array
+    grad_x: jax.Array  # sum_j G_ij grad_x c(x_i, y_j)
+    grad_y: jax.Array  # sum_i G_ij grad_y c(x_i, y_j)
+    status: jax.Array  # int32 Status
+    gap: jax.Array  # the certified relative gap reached
+    iterations: jax.Array
+
+
+class DeviceDual(NamedTuple):
+    """A dual solve in the input's units and dtype (NaN where it stopped short)."""
+
+    value: jax.Array
+    f: jax.Array  # (n + m,) on the union
+    lipschitz_violation: jax.Array
+    grad_x: jax.Array
+    grad_y: jax.Array
+    status: jax.Array
+    gap: jax.Array
+    iterations: jax.Array
+
+
+def _status(valid: Any, st: SinkhornState) -> jax.Array:
+    """SKIPPED for input that broke a rule, FAILED for non-finite bounds, BOUNDS_CROSSED,
+    WITHIN_TOLERANCE, or PIVOT_CAP (the iteration cap before rtol)."""
+    finite = jnp.isfinite(st.lower) & jnp.isfinite(st.upper)
+    code = jnp.where(st.done, int(Status.WITHIN_TOLERANCE), int(Status.PIVOT_CAP))
+    code = jnp.where(st.lower > st.upper, int(Status.BOUNDS_CROSSED), code)
+    code = jnp.where(finite, code, int(Status.FAILED))
+    return jnp.where(jnp.asarray(valid), code, int(Status.SKIPPED)).astype(jnp.int32)
+
+
+def _lower_out(t: jax.Array, k: jax.Array) -> jax.Array:
+    """``t * 2^k`` for ``t >= 0``: exact, or the largest float where it overflows, or 0 where
+    it underflows (below ``t * 2^k`` either way)."""
+    return jnp.minimum(times_power_of_two(t, k), jnp.finfo(t.dtype).max)
+
+
+def _upper_out(t: jax.Array, k: jax.Array) -> jax.Array:
+    """``t * 2^k`` for ``t >= 0``: exact, inf where it overflows, the least normal number
+    where a positive ``t`` underflows (above it either way)."""
+    out = times_power_of_two(t, k)
+    return jnp.where(t > 0, jnp.maximum(out, jnp.finfo(t.dtype).tiny), out)
+
+
+def _nan_unless(ok: jax.Array, t: jax.Array) -> jax.Array:
+    return jnp.where(ok, t, jnp.nan)
+
+
+class _Solved(NamedTuple):
+    geo: _Geometry
+    state: SinkhornState
+    final: _Final
+    status: jax.Array
+    ok: jax.Array
+    err: CostError
+    tau: jax.Array
+
+
+def _run(
+    x: Any, y: Any, a: Any, b: Any, valid: Any, metric: str, options: Options, config: Any
+) -> _Solved:
+    """The solve on constant inputs, then the returned coupling's pass."""
+    x, y, a, b = (sg(t) for t in (x, y, a, b))
+    rtol = config.rtol if options.rtol is None else options.rtol
+    cap = config.max_iter if options.max_iter is None else options.max_iter
+    geo = _geometry(x, y, a, b, metric, config)
+    dt = geo.xs.dtype
+    st = _solve(geo, metric, valid, rtol, cap, config)
+    err = cost_error(geo.xs.shape[1], dt)
+    tau = cost_tau(err, geo.e, dt)
+    fin = _final(geo, metric, st, err, tau, config)
+    status = _status(valid, st)
+    ok = status == int(Status.WITHIN_TOLERANCE)
+    return _Solved(geo, st, fin, status, ok, err, tau)
+
+
+def solve_primal(
+    x: Any,
+    y: Any,
+    a: Any,
+    b: Any,
+    valid: Any,
+    metric: str,
+    options: Options,
+    config: SinkhornConfig = CONFIG,
+) -> DevicePrimal:
+    """The primal result of ``w1_primal(..., method="sinkhorn")`` (module docstring), for
+    validated input, traced or not: one program."""
+    run = _run(x, y, a, b, valid, metric, options, config)
+    geo, st, fin, ok = run.geo, run.state, run.final, run.ok
+    m = y.shape[0]
+    lower = _lower_out(st.lower, geo.k)
+    upper = _upper_out(jnp.minimum(st.upper, fin.upper), geo.k)
+    value = jnp.clip(times_power_of_two(fin.value, geo.k), lower, upper)
+    grad_scale = geo.k - geo.e
+    return DevicePrimal(
+        value=_nan_unless(ok, value),
+        rows=fin.rows,
+        cols=jnp.minimum(fin.cols, m - 1),  # a padding column only where its mass is 0
+        mass=_nan_unless(ok, fin.mass),
+        u=_nan_unless(ok, times_power_of_two(st.u, geo.k)),
+        v=_nan_unless(ok, times_power_of_two(st.pot.g()[:m], geo.k)),
+        lower_bound=_nan_unless(ok, lower),
+        upper_bound=_nan_unless(ok, upper),
+        grad_x=_nan_unless(ok, times_power_of_two(fin.grad_x, grad_scale)),
+        grad_y=_nan_unless(ok, times_power_of_two(fin.grad_y[:m], grad_scale)),
+        status=run.status,
+        gap=st.gap,
+        iterations=st.it,
+    )
+
+
+def _violation(
+    union: jax.Array, f: jax.Array, metric: str, err: CostError, tau: jax.Array, block: int
+) -> jax.Array:
+    r"""An upper bound, in scaled units, on the exact
+    :math:`\max(0, \max_{kl} f_k - f_l - c(z_k, z_l))` over all pairs of the union: the
+    computed maximum, by blocks of columns, widened by the costs' error and the two
+    subtractions' rounding (:math:`u (4 \max|f| + \tilde C)` and :math:`2 \lambda`)."""
+    dt = f.dtype
+    count = union.shape[0]
+    bs = min(block, count)
+    nb = -(-count // bs)
+    pad = nb * bs - count
+    cols = jnp.concatenate([union, jnp.broadcast_to(union[:1], (pad, union.shape[1]))])
+    fc = jnp.concatenate([f, jnp.full((pad,), jnp.inf, dt)])
+
+    def body(carry: Any, blk: Any) -> Any:
+        zb, fb = blk
+        cost = pair_costs(union, zb, metric)
+        worst = jnp.max((f[:, None] - fb[None, :]) - cost)
+        top, cmax = carry
+        return (jnp.maximum(top, worst), jnp.maximum(cmax, jnp.max(cost))), None
+
+    start = (jnp.asarray(-jnp.inf, dt), jnp.zeros((), dt))
+    (worst, cmax), _ = lax.scan(body, start, (cols.reshape(nb, bs, -1), fc.reshape(nb, bs)))
+    f_max = jnp.max(jnp.abs(f))
+    widen = _add_up(
+        up(cmax * err.rho),
+        tau,
+        up(up(up(4 * f_max) + cmax) * ceil_float(2 * unit_roundoff(dt), dt)),
+        jnp.asarray(ceil_float(4 * tiny(dt), dt), dt),
+    )
+    return jnp.maximum(up(worst + widen), 0)
+
+
+def solve_dual(
+    x: Any,
+    y: Any,
+    a: Any,
+    b: Any,
+    valid: Any,
+    metric: str,
+    options: Options,
+    config: SinkhornConfig = CONFIG,
+) -> DeviceDual:
+    r"""The dual result of ``w1_dual(..., method="sinkhorn")``: the c-transform
+    :math:`f(z) = \min_{j:\, b_j > 0} c(z, y_j) - g_j` of the solve's column potential on the
+    union of the points, centred, its Kantorovich-Rubinstein value, and a certified bound on its
+    Lipschitz violation (computed over all pairs of the union, by blocks)."""
+    run = _run(x, y, a, b, valid, metric, options, config)
+    geo, st, fin, ok = run.geo, run.state, run.final, run.ok
+    dt = geo.xs.dtype
+    n, m = x.shape[0], y.shape[0]
+    _, nb, bs = geo.shape
+    union = jnp.concatenate([geo.xs, geo.ys.reshape(-1, geo.xs.shape[1])[:m]])
+    g = st.pot.g().reshape(nb, bs)
+
+    def fn(top: Any, blk: Any) -> Any:
+        ys, b, gb = blk
+        cost = pair_costs(union, ys, metric)
+        t = jnp.min(jnp.where(b[None, :] > 0, cost - gb[None, :], jnp.inf), axis=1)
+        return jnp.minimum(top, t), None
+
+    f, _ = lax.scan(fn, jnp.full((n + m,), jnp.inf, dt), (geo.ys, geo.b, g))
+    f = f - (jnp.max(f) + jnp.min(f)) / 2
+    value = tree_sum(geo.a * f[:n]) - tree_sum(geo.b.reshape(-1)[:m] * f[n:])
+    block = _block_size(n + m, n + m, config)
+    violation = _violation(union, f, metric, run.err, run.tau, block)
+    violation_out = up(_upper_out(violation, geo.k) + ceil_float(3 * tiny(dt), dt))
+    grad_scale = geo.k - geo.e
+    return DeviceDual(
+        value=_nan_unless(ok, times_power_of_two(value, geo.k)),
+        f=_nan_unless(ok, times_power_of_two(f, geo.k)),
+        lipschitz_violation=_nan_unless(ok, violation_out),
+        grad_x=_nan_unless(ok, times_power_of_two(fin.grad_x, grad_scale)),
+        grad_y=_nan_unless(ok, times_power_of_two(fin.grad_y[:m], grad_scale)),
+        status=run.status,
+        gap=st.gap,
+        iterations=st.it,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The registry entry
+# ---------------------------------------------------------------------------------------------
+
+
+class SinkhornSolver:
+    """The engine's entry for ``method="sinkhorn"`` (module docstring): what
+    :mod:`~divergences.wasserstein._problem` checks and the runner calls."""
+
+    name: str = "sinkhorn"
+    #: The named metrics it computes (no callable metric: its rounding has no bound).
+    metrics: tuple[str, ...] = DEVICE_METRICS
+    #: The rtol a call with ``rtol=None`` gets.
+    default_rtol: float = CONFIG.rtol
+
+    def check(self, n: int, m: int, options: Options) -> None:
+        """``rtol`` must be positive: the entropic plan is never exactly optimal."""
+        if options.rtol is not None and not options.rtol > 0:
+            raise ValueError(
+                "rtol must be > 0 for method='sinkhorn' (a certified relative gap; the "
+                f"entropic plan is never exactly optimal); got {options.rtol!r}"
+            )
+
+    def failures(self, n: int, m: int, options: Options) -> dict[Status, str]:
+        """The message of each status it may stop with; ``{gap}`` is the gap reached."""
+        rtol = CONFIG.rtol if options.rtol is None else options.rtol
+        cap = CONFIG.max_iter if options.max_iter is None else options.max_iter
+        return {
+            Status.PIVOT_CAP: (
+                f"the sinkhorn W1 solver stopped at its iteration cap max_iter={cap} (status "
+                f"PIVOT_CAP) with the certified relative gap {{gap:.3e}} above rtol={rtol:g}; "
+                "raise max_iter or rtol, use float64, or use method='dense' for an exact solve"
+            ),
+            Status.BOUNDS_CROSSED: (
+                "the sinkhorn W1 solver's certified bounds crossed (status BOUNDS_CROSSED, "
+                "relative gap {gap:.3e})"
+            ),
+            Status.FAILED: (
+                "the sinkhorn W1 solver produced non-finite potentials or bounds (status "
+                "FAILED, relative gap {gap:.3e})"
+            ),
+        }
+
+    def primal(self, *args: Any, **kwargs: Any) -> DevicePrimal:
+        """:func:`solve_primal`."""
+        return solve_primal(*args, **kwargs)
+
+    def dual(self, *args: Any, **kwargs: Any) -> DeviceDual:
+        """:func:`solve_dual`."""
+        return solve_dual(*args, **kwargs)
+
+
+#: The solver's registry entry.
+SOLVER = SinkhornSolver()

@@ -1,0 +1,329 @@
+"""``method="sinkhorn"``: a certified W1 that never leaves XLA.
+
+No host callback in the programs exported for a GPU and a TPU; ``jit``, ``vmap`` and ``grad``
+run the one program, with the same bits as an eager call; the interval holds the exact W1
+(POT's network simplex here; the exact-arithmetic enclosures of every mode and dtype are in
+test_certificates.py); a stop at the cap is a SolverError eagerly and under ``dv.checked``;
+bad options raise a ValueError naming the argument; ``"auto"`` takes it on a GPU or a TPU
+only; the costs by blocks give the interval of the matrix; the rounding primitives hold their
+bounds in exact arithmetic; a batch sharded over eight devices equals one device.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import pathlib
+import re
+import subprocess
+import sys
+from fractions import Fraction
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import ot
+import pytest
+from scipy.spatial.distance import cdist
+
+import divergences as dv
+from divergences.wasserstein import _problem
+from divergences.wasserstein._device import certify, sinkhorn
+from divergences.wasserstein._options import Options
+from divergences.wasserstein._results import Status
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+DTYPES = [np.float32, np.float64]
+DTYPE_IDS = ["float32", "float64"]
+
+sinkhorn_w1 = functools.partial(dv.w1_primal, method="sinkhorn")
+sinkhorn_dual = functools.partial(dv.w1_dual, method="sinkhorn")
+_jit_w1 = jax.jit(sinkhorn_w1)
+_vmap_w1 = jax.vmap(sinkhorn_w1)
+
+
+def _problem_of(seed: int = 0, n: int = 6, m: int = 8, dtype: type = np.float64):
+    """Points in the unit square and positive weights of one shape (one compile per dtype)."""
+    rng = np.random.default_rng(seed)
+    x, y = rng.uniform(size=(n, 2)), rng.uniform(size=(m, 2)) + 0.25
+    a, b = rng.dirichlet(np.ones(n)), rng.dirichlet(np.ones(m))
+    return tuple(t.astype(dtype) for t in (x, y, a, b))
+
+
+def _exact(x, y, a, b, metric: str = "euclidean") -> float:
+    a64, b64 = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    cost = cdist(np.asarray(x, np.float64), np.asarray(y, np.float64), metric)
+    return float(ot.emd2(a64, b64 * (a64.sum() / b64.sum()), cost, numItermax=10**7))
+
+
+# ------------------------------------------------------------------ no callback, anywhere
+
+
+def _custom_calls(text: str) -> set[str]:
+    return set(re.findall(r"custom_call[^\n]*?@([\w.$-]+)", text)) | set(
+        re.findall(r'call_target_name\s*=\s*"([^"]+)"', text)
+    )
+
+
+@pytest.mark.parametrize("fn", [sinkhorn_w1, sinkhorn_dual], ids=["w1_primal", "w1_dual"])
+def test_the_programs_for_a_gpu_and_a_tpu_call_no_host(fn):
+    x, y, a, b = _problem_of(dtype=np.float32)
+    exported = jax.export.export(jax.jit(fn), platforms=["cuda", "tpu"])(x, y, a, b)
+    text = exported.mlir_module()
+    assert "callback" not in text and "xla_python" not in text
+    assert not _custom_calls(text), _custom_calls(text)
+    # The check sees a callback where there is one: the host solver's program on this CPU.
+    host = jax.jit(dv.w1_primal).lower(x, y, a, b).as_text()
+    assert "callback" in host
+
+
+# ------------------------------------------------------------------ one program, every mode
+
+
+@pytest.mark.slow  # compiles the program under several transformations (3-6 s)
+@pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
+def test_eager_jit_and_vmap_give_the_same_bits(dtype):
+    problems = [_problem_of(seed, dtype=dtype) for seed in (0, 1)]
+    batched = _vmap_w1(*(np.stack(t) for t in zip(*problems, strict=True)))
+    for k, problem in enumerate(problems):
+        eager, jitted = sinkhorn_w1(*problem), _jit_w1(*problem)
+        for field in ("value", "lower_bound", "upper_bound", "u", "v"):
+            want = np.asarray(getattr(eager, field))
+            assert want.dtype == dtype
+            assert np.array_equal(np.asarray(getattr(jitted, field)), want), field
+            assert np.array_equal(np.asarray(getattr(batched, field))[k], want), field
+        assert np.array_equal(np.asarray(jitted.plan.mass), np.asarray(eager.plan.mass))
+        assert np.array_equal(np.asarray(batched.plan.mass)[k], np.asarray(eager.plan.mass))
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
+def test_the_interval_holds_w1_and_the_plan_is_a_coupling(dtype):
+    x, y, a, b = _problem_of(dtype=dtype)
+    sol = sinkhorn_w1(x, y, a, b)
+    exact = _exact(x, y, a, b)
+    lo, value, hi = (float(t) for t in (sol.lower_bound, sol.value, sol.upper_bound))
+    assert lo <= exact <= hi and lo <= value <= hi
+    assert hi - lo <= 1e-3 * hi  # the default rtol, certified
+    assert sol.plan.shape == (6, 8) and sol.plan.mass.shape == (48,)  # every arc
+    plan = np.asarray(sol.plan.todense(), np.float64)
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(plan.sum(1), a, atol=tol)
+    np.testing.assert_allclose(plan.sum(0), b, atol=tol)
+    # (u, v) is feasible up to rounding: u_i + v_j <= c_ij.
+    cost = cdist(x.astype(np.float64), y.astype(np.float64))
+    slack = cost - np.asarray(sol.u, np.float64)[:, None] - np.asarray(sol.v, np.float64)[None]
+    assert slack.min() >= -10 * np.finfo(dtype).eps
+
+
+@pytest.mark.slow  # compiles the program under several transformations (3-6 s)
+def test_the_gradient_is_the_envelope_theorems():
+    # A well separated matching: the entropic coupling is the optimal plan to 1e-3.
+    x = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
+    y = x + np.array([0.1, 0.05])
+    grads = [jax.grad(lambda p, fn=fn: fn(p, y).value)(x) for fn in (sinkhorn_w1, dv.w1_primal)]
+    np.testing.assert_allclose(grads[0], grads[1], atol=2e-3)
+    under_jit = jax.jit(jax.grad(lambda p: sinkhorn_w1(p, y).value))(x)
+    assert np.array_equal(np.asarray(under_jit), np.asarray(grads[0]))
+    ga = jax.grad(lambda w: sinkhorn_w1(x, y, w, None).value)(np.full(3, 1 / 3))
+    assert np.all(np.isfinite(ga)) and abs(float(np.sum(ga))) < 1e-12  # tangent to the simplex
+
+
+def test_zero_masses_and_single_points():
+    sol = sinkhorn_w1([[0.0, 0.0]], [[3.0, 4.0]])
+    assert float(sol.lower_bound) <= 5.0 <= float(sol.upper_bound)
+    x, y, a, b = _problem_of()
+    a = np.where(np.arange(6) < 2, 0.0, a)
+    a /= a.sum()
+    sol = sinkhorn_w1(x, y, a, b)
+    assert float(sol.lower_bound) <= _exact(x, y, a, b) <= float(sol.upper_bound)
+    assert np.all(np.asarray(sol.plan.todense())[:2] == 0)
+    grad = jax.grad(lambda p: sinkhorn_w1(p, y, a, b).value)(x)
+    assert np.all(np.isfinite(grad))
+
+
+@pytest.mark.parametrize("metric", ["cityblock", "chebyshev", "sqeuclidean"])
+def test_the_other_named_metrics(metric):
+    x, y, a, b = _problem_of()
+    sol = dv.w1_primal(x, y, a, b, metric=metric, method="sinkhorn")
+    assert float(sol.lower_bound) <= _exact(x, y, a, b, metric) <= float(sol.upper_bound)
+
+
+@pytest.mark.slow  # compiles the program under several transformations (3-6 s)
+def test_the_dual_is_a_certified_critic():
+    x, y, a, b = _problem_of()
+    dual, primal = sinkhorn_dual(x, y, a, b), sinkhorn_w1(x, y, a, b)
+    value, violation = float(dual.value), float(dual.lipschitz_violation)
+    assert 0 <= violation < 1e-12
+    assert float(primal.lower_bound) - 1e-12 <= value <= float(primal.upper_bound)
+    z = np.concatenate([x, y])
+    gaps = np.asarray(dual.f)[:, None] - np.asarray(dual.f)[None] - cdist(z, z)
+    assert gaps.max() <= violation
+    np.testing.assert_allclose(dv.kr_potential(dual, z), dual.f, atol=1e-12)
+    jitted = jax.jit(sinkhorn_dual)(x, y, a, b)
+    assert np.array_equal(np.asarray(jitted.f), np.asarray(dual.f))
+
+
+# ------------------------------------------------------------------ honest stops
+
+
+@pytest.mark.slow  # compiles the program under several transformations (3-6 s)
+def test_the_cap_is_a_solver_error_eagerly_nan_under_jit_and_checked():
+    x, y, a, b = _problem_of()
+    capped = functools.partial(dv.w1_primal, method="sinkhorn", max_iter=10)
+    with pytest.raises(dv.SolverError, match=r"PIVOT_CAP.*gap \d\.\d{3}e[+-]\d\d") as eager:
+        capped(x, y, a, b)
+    assert eager.value.status == Status.PIVOT_CAP
+    sol = jax.jit(capped)(x, y, a, b)
+    assert np.isnan(float(sol.value)) and np.isnan(float(sol.upper_bound))
+    with pytest.raises(dv.SolverError) as checked:
+        dv.checked(jax.jit(capped))(x, y, a, b)
+    assert str(checked.value) == str(eager.value)
+    assert checked.value.status == Status.PIVOT_CAP
+    with pytest.raises(dv.SolverError, match="PIVOT_CAP"):
+        dv.w1_dual(x, y, a, b, method="sinkhorn", max_iter=10)
+
+
+@pytest.mark.slow  # compiles the program under several transformations (3-6 s)
+def test_bad_input_under_jit_is_skipped():
+    x, y, a, b = _problem_of()
+    sol = _jit_w1(x, y, a, -b)
+    assert np.isnan(float(sol.value))
+    with pytest.raises(ValueError, match="b has negative mass"):
+        dv.checked(_jit_w1)(x, y, a, -b)
+
+
+@pytest.mark.parametrize(
+    ("options", "pattern"),
+    [
+        ({"rtol": 0.0}, "rtol must be > 0 for method='sinkhorn'"),
+        ({"rtol": 1.5}, "rtol must be in"),
+        ({"rtol": "small"}, "rtol must be a number"),
+        ({"max_iter": 0}, "max_iter must be a positive integer"),
+        ({"metric": lambda p, q: jnp.sum(jnp.abs(p - q))}, "method='sinkhorn' needs a named"),
+        ({"method": "sinkhorns"}, "method must be one of"),
+    ],
+)
+def test_bad_options_name_the_argument(options, pattern):
+    x, y, _, _ = _problem_of()
+    kwargs = {"method": "sinkhorn", **options}
+    with pytest.raises(ValueError, match=pattern):
+        dv.w1_primal(x, y, **kwargs)
+
+
+def test_rtol_none_is_the_methods_default():
+    x, y, _, _ = _problem_of()
+
+    def rtol(method: str) -> float | None:
+        kw = dict(metric="euclidean", max_iter=None, max_rounds=100, threads=None, dual=False)
+        return _problem.make_problem(x, y, None, None, method=method, rtol=None, **kw).options.rtol
+
+    assert rtol("sinkhorn") == sinkhorn.CONFIG.rtol == 1e-3
+    assert rtol("sparse") == rtol("dense") == 1e-9
+
+
+@pytest.mark.parametrize(
+    ("backend", "method"), [("cpu", "dense"), ("gpu", "sinkhorn"), ("tpu", "sinkhorn")]
+)
+def test_auto_takes_the_device_solver_on_an_accelerator(monkeypatch, backend, method):
+    monkeypatch.setattr(_problem.jax, "default_backend", lambda: backend)
+    x, y, _, _ = _problem_of()
+    kw = dict(max_iter=None, rtol=None, max_rounds=100, threads=None)
+    for dual in (False, True):
+        chosen = _problem.make_problem(x, y, None, None, metric="euclidean", method="auto",
+                                       dual=dual, **kw).method  # fmt: skip
+        assert chosen == (method if not dual or method == "sinkhorn" else "dense")
+    callable_metric = _problem.make_problem(
+        x, y, None, None, metric=lambda p, q: jnp.sum(jnp.abs(p - q)), method="auto",
+        dual=False, **kw,
+    )  # fmt: skip
+    assert callable_metric.method == "dense"
+
+
+# ------------------------------------------------------------------ costs by blocks
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
+def test_costs_by_blocks_give_a_certified_interval_and_the_top_arcs(dtype):
+    x, y, a, b = _problem_of(n=7, m=30, dtype=dtype)
+    config = sinkhorn.CONFIG._replace(dense_pairs=20, min_block=4, arcs_per_row=5)
+    options = Options(None, 1e-3, 100, None)
+    solve = jax.jit(lambda *t: sinkhorn.solve_primal(*t, True, "euclidean", options, config))
+    out = solve(x, y, a, b)
+    assert int(out.status) == Status.WITHIN_TOLERANCE
+    exact = _exact(x, y, a, b)
+    assert float(out.lower_bound) <= exact <= float(out.upper_bound)
+    assert out.mass.shape == (7 * 5,) and int(jnp.max(out.cols)) < 30
+    dense = sinkhorn_w1(x, y, a, b)
+    # The same coupling's largest arcs, and the same interval to the gap's precision.
+    np.testing.assert_allclose(float(out.value), float(dense.value), rtol=2e-3)
+    plan = np.asarray(dense.plan.todense())
+    top = np.sort(plan, axis=1)[:, -5:].sum()
+    np.testing.assert_allclose(float(jnp.sum(out.mass)), top, rtol=1e-2)
+    assert out.grad_x.shape == (7, 2) and np.all(np.isfinite(out.grad_x))
+
+
+# ------------------------------------------------------------------ rigorous rounding
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
+def test_the_rounding_primitives_bound_the_exact_sums(dtype):
+    rng = np.random.default_rng(5)
+    for count in (1, 7, 1000):
+        w = rng.uniform(size=count).astype(dtype)
+        t = (rng.normal(size=count) * 10.0 ** rng.uniform(-30, 30, size=count)).astype(dtype)
+        exact = sum(
+            (Fraction(float(p)) * Fraction(float(q)) for p, q in zip(w, t, strict=True)),
+            Fraction(0),
+        )
+        assert Fraction(float(certify.dot_lower(jnp.asarray(w), jnp.asarray(t)))) <= exact
+        # Two-sum stays exact under XLA (nothing reassociated away).
+        hi, lo = jax.jit(sinkhorn._two_sum)(jnp.asarray(w), jnp.asarray(t))
+        for h, l, p, q in zip(np.asarray(hi), np.asarray(lo), w, t, strict=True):
+            assert Fraction(float(h)) + Fraction(float(l)) == Fraction(float(p)) + Fraction(
+                float(q)
+            )
+        total = certify.tree_sum(jnp.asarray(w))
+        upper = certify.nonneg_sum_upper(total, certify.depth(count), count, products=False)
+        assert Fraction(float(upper)) >= sum(map(Fraction, map(float, w)), Fraction(0))
+
+
+# ------------------------------------------------------------------ devices
+
+SHARDED = r"""
+import jax
+jax.config.update("jax_enable_x64", True)
+import numpy as np
+from jax.sharding import Mesh, NamedSharding, PartitionSpec
+import divergences as dv
+
+assert jax.device_count() == 8, jax.devices()
+rng = np.random.default_rng(0)
+batch, n, m = 16, 5, 7
+x, y = rng.uniform(size=(batch, n, 2)), rng.uniform(size=(batch, m, 2)) + 0.3
+a, b = rng.dirichlet(np.ones(n), size=batch), rng.dirichlet(np.ones(m), size=batch)
+solve = jax.jit(jax.vmap(lambda *t: dv.w1_primal(*t, method="sinkhorn")))
+mesh = Mesh(np.array(jax.devices()), ("batch",))
+spread = [jax.device_put(t, NamedSharding(mesh, PartitionSpec("batch"))) for t in (x, y, a, b)]
+one = [jax.device_put(t, jax.devices()[0]) for t in (x, y, a, b)]
+sharded, single = solve(*spread), solve(*one)
+assert len(sharded.value.sharding.device_set) == 8, sharded.value.sharding
+for name in ("value", "lower_bound", "upper_bound", "u", "v"):
+    s, o = np.asarray(getattr(sharded, name)), np.asarray(getattr(single, name))
+    assert np.array_equal(s, o), (name, s, o)
+assert np.array_equal(np.asarray(sharded.plan.mass), np.asarray(single.plan.mass))
+assert np.all(np.isfinite(np.asarray(single.value)))
+print("ok")
+"""
+
+
+@pytest.mark.slow  # a subprocess that starts JAX on eight host devices
+def test_a_batch_sharded_over_eight_devices_equals_one_device():
+    env = dict(os.environ)
+    flags = env.get("XLA_FLAGS", "") + " --xla_force_host_platform_device_count=8"
+    env.update(XLA_FLAGS=flags.strip(), JAX_PLATFORMS="cpu")
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])
+    out = subprocess.run(
+        [sys.executable, "-c", SHARDED], capture_output=True, text=True, check=False, env=env
+    )
+    assert out.returncode == 0, out.stderr[-4000:]
+    assert out.stdout.split() == ["ok"]
