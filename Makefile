@@ -97,6 +97,7 @@ bench: $(VENV)/.installed
 	$(PY) -m pip install --quiet -e ".[bench]"
 	$(PY) benchmarks/bench_divergences.py
 	$(PY) benchmarks/bench_w1.py
+	$(PY) benchmarks/bench_sinkhorn.py
 
 clean:
 	rm -rf $(VENV) $(OUT) build .pytest_cache .hypothesis

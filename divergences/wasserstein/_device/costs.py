@@ -34,7 +34,7 @@ import jax
 import jax.numpy as jnp
 
 from divergences._numerics import safe_sqrt
-from divergences.wasserstein._device.certify import ceil_float, tiny, unit_roundoff, up
+from divergences.wasserstein._device.certify import ceil_float, tiny, tree_sum, unit_roundoff, up
 
 __all__ = ["DEVICE_METRICS", "CostError", "cost_error", "cost_tau", "degree", "pair_costs"]
 
@@ -51,18 +51,19 @@ def pair_costs(p: jax.Array, q: jax.Array, metric: str, *, safe: bool = False) -
     """The ``(n, b)`` costs between scaled points ``p`` ``(n, d)`` and ``q`` ``(b, d)``.
 
     ``safe=True`` takes the Euclidean norm's square root with the subgradient 0 at coincident
-    points (for the envelope gradient); the values are the same bits either way.
+    points (for the envelope gradient); the values are the same bits either way. The sums over
+    the coordinates are trees (:func:`~.certify.tree_sum`): the same bits in a batch.
     """
     diff = p[:, None, :] - q[None, :, :]
     if metric == "sqeuclidean":
-        return jnp.sum(diff * diff, axis=-1)
+        return tree_sum(diff * diff, axis=-1)
     if metric == "cityblock":
-        return jnp.sum(jnp.abs(diff), axis=-1)
+        return tree_sum(jnp.abs(diff), axis=-1)
     if metric == "chebyshev":
         return jnp.max(jnp.abs(diff), axis=-1)
     if p.shape[1] == 1:
         return jnp.abs(diff[..., 0])
-    squares = jnp.sum(diff * diff, axis=-1)
+    squares = tree_sum(diff * diff, axis=-1)
     return safe_sqrt(squares) if safe else jnp.sqrt(squares)
 
 

@@ -29,9 +29,13 @@ Schmitzer's absorption, Sec. 3.2); where they go by blocks, the potentials are k
 unevaluated sums of two floats and :math:`R` is formed with an exact two-sum. Every
 ``check_every`` iterations the state is certified (below). :math:`\varepsilon` starts at the
 largest cost and is halved, the potentials kept (warm start: Schmitzer's epsilon-scaling, Sec.
-3.3), at each check where the plan's own suboptimality is above half the gap sought and above
-the cost of repairing its marginals; otherwise the iteration continues at that
-:math:`\varepsilon`. It stops once ``(upper - lower) / upper <= rtol``, certified, or at
+3.3), at each check where the stage has converged (the cost of repairing the plan's marginals
+is at most :math:`\varepsilon`) and the plan's own suboptimality is above a tenth of the gap
+sought; otherwise the iteration continues at that :math:`\varepsilon`. Each update is
+over-relaxed (``overrelaxation``, halved towards plain Sinkhorn wherever it stops helping).
+It stops once ``(upper - lower) / upper <= rtol``, certified (or, where the lower bound is 0,
+once the upper bound is down to the certificate's own rounding floor: W1 = 0, equal measures,
+where no interval has a relative gap below 1), or at
 ``max_iter`` iterations: a :class:`~divergences.SolverError` with status ``PIVOT_CAP`` and the
 gap reached (NaN results under ``jit``, and the same error from ``dv.checked``).
 
@@ -40,11 +44,15 @@ recomputed for each block of columns in every pass (``lax.scan``; an online log-
 the blocks for the row updates), so that memory is :math:`O((n + m) \times \text{block})`,
 never :math:`n \times m`.
 
-**The lower bound** is the dual value of the c-transform of :math:`g`,
-:math:`u'_i = \min_{j:\, b_j > 0} c_{ij} - g_j`, feasible whatever :math:`g` is:
-:math:`\sum_i a_i u'_i + \sum_j b_j g_j \le W_1`. Computed, :math:`\tilde u'_i` is within
-:math:`\delta = \rho \tilde C + \tau + u (\tilde C + \max |g|) + 2\lambda` of it (the costs'
-error, then the subtraction; :math:`\tilde C` the largest computed cost), and each sum is a
+**The lower bound** is the dual value of a feasible pair: :math:`u` the c-transform of
+:math:`g` (centred), :math:`u_i = \min_{j:\, b_j > 0} c^-_{ij} - g_j`, and :math:`v'` the
+c-transform of :math:`u` back, :math:`v'_j = \min_{i:\, a_i > 0} c^-_{ij} - u_i` (two steps of
+coordinate ascent on the dual, so that neither potential's slow directions cost the bound):
+:math:`\sum_i a_i u_i + \sum_j b_j v'_j \le W_1`, whatever the floats :math:`u` are. The costs
+:math:`c^-` are floats below the exact ones, :math:`\mathrm{fl}(\tilde c (1 - \rho - 2u)) -
+2\tau`, so that the costs' error costs only :math:`\rho` of the costs used, not of the largest;
+each computed :math:`\tilde v_j` is within :math:`u |\tilde v_j| + 2\lambda` (to first order)
+of the exact minimum, the rounding of the minimising difference; and each sum is a
 :func:`~.certify.dot_lower`: a tree sum whose error is bounded by
 :math:`\gamma_{\lceil \log_2 N \rceil}`.
 
@@ -68,8 +76,8 @@ at every step (:func:`~.certify.up`, :func:`~.certify.down`), then scaled back b
 (exact), in the input's dtype.
 
 **The result**: ``value`` is the cost of the returned plan :math:`G` (a coupling up to
-rounding), clipped into the interval; ``u`` is :math:`u'` and ``v`` is :math:`g` (a feasible
-pair up to rounding, ``a @ u + b @ v`` near the lower bound); the plan is every one of the
+rounding), clipped into the interval; ``u`` and ``v`` are the pair of the lower bound (feasible
+up to the rounding of ``v``, ``a @ u + b @ v`` the bound before its allowances); the plan is every one of the
 :math:`n m` arcs of :math:`G` when the costs are a matrix, else the ``arcs_per_row`` largest
 arcs of each row (the mass of the others left out: then not a coupling). The derivative is the
 envelope theorem's through :math:`G` and :math:`(u, v)`:
@@ -80,6 +88,7 @@ a = u - \bar u`, :math:`\partial W / \partial b = v - \bar v`.
 
 from __future__ import annotations
 
+from fractions import Fraction
 from typing import Any, NamedTuple
 
 import jax
@@ -135,7 +144,8 @@ class SinkhornConfig(NamedTuple):
     max_iter: int = 20_000
     #: Iterations between two certificates (and two choices of epsilon).
     check_every: int = 10
-    #: Epsilon is multiplied by this at a check where the plan's suboptimality dominates.
+    #: Epsilon is multiplied by this at a check where the stage has converged and the plan's
+    #: suboptimality is above ``bias_fraction`` of the gap sought.
     decay: float = 0.5
     #: The least epsilon, in units of the dtype's machine epsilon times the largest cost.
     eps_floor: float = 64.0
@@ -286,7 +296,11 @@ def _scan_blocks(
         geo.ys, geo.b, geo.logb, geo.cost, reduced, pot.g_hi.reshape(nb, bs),
         pot.g_lo.reshape(nb, bs), *per_block,
     )  # fmt: skip
-    return lax.scan(body, carry, xs)
+    if nb > 1:
+        return lax.scan(body, carry, xs)
+    # One block (the matrix kept): no loop, so that no block is sliced out of a carried array.
+    carry, out = body(carry, jax.tree_util.tree_map(lambda t: t[0], xs))
+    return carry, jax.tree_util.tree_map(lambda t: t[None], out)
 
 
 def _add(hi: jax.Array, lo: jax.Array, step: jax.Array, dense: bool) -> tuple[Any, Any]:
@@ -307,7 +321,7 @@ def _f_step(geo: _Geometry, metric: str, red: Any, pot: Potentials, eps: Any) ->
         top, total = carry
         z = blk.logb[None, :] - blk.reduced * inv
         new = jnp.maximum(top, jnp.max(z, axis=1))
-        total = total * jnp.exp(top - new) + jnp.sum(jnp.exp(z - new[:, None]), axis=1)
+        total = total * jnp.exp(top - new) + tree_sum(jnp.exp(z - new[:, None]), axis=1)
         return (new, total), None
 
     n = geo.xs.shape[0]
@@ -325,7 +339,7 @@ def _g_step(geo: _Geometry, metric: str, red: Any, pot: Potentials, eps: Any) ->
     def fn(_: Any, blk: _Block) -> Any:
         z = geo.loga[:, None] - blk.reduced * inv
         top = jnp.max(z, axis=0)
-        return None, -eps * (top + jnp.log(jnp.sum(jnp.exp(z - top[None, :]), axis=0)))
+        return None, -eps * (top + jnp.log(tree_sum(jnp.exp(z - top[None, :]), axis=0)))
 
     _, step = _scan_blocks(geo, metric, red, pot, fn, None)
     return step.reshape(-1)
@@ -389,7 +403,7 @@ class _PlanSums(NamedTuple):
 
     rows: jax.Array  # (n,) depth depth(bs) + depth(nb)
     cols: jax.Array  # (nb * bs,) depth depth(n)
-    cost: jax.Array  # () sum of G * c~, depth depth(n * bs) + depth(nb)
+    cost: jax.Array  # () sum of G * c~, depth depth(bs) + depth(n) + depth(nb)
     cmax: jax.Array  # ()
 
 
@@ -401,7 +415,7 @@ def _plan_upper(geo: _Geometry, err: CostError, tau: jax.Array, sums: _PlanSums)
     lam = tiny(dt)
     row_levels = depth(bs) + depth(nb)
     mass = nonneg_sum_upper(tree_sum(sums.rows), row_levels + depth(n), pairs, products=False)
-    moved = nonneg_sum_upper(sums.cost, depth(n * bs) + depth(nb), pairs, products=True)
+    moved = nonneg_sum_upper(sums.cost, depth(bs) + depth(n) + depth(nb), pairs, products=True)
     c_bound = _add_up(up(sums.cmax * (1 + err.rho)), tau)  # above every exact cost
     row_miss = jnp.maximum(up(geo.a - sums.rows), 0)
     col_miss = jnp.maximum(up(sums.cols - geo.b.reshape(-1)), 0)
@@ -420,25 +434,46 @@ def _plan_upper(geo: _Geometry, err: CostError, tau: jax.Array, sums: _PlanSums)
     return _add_up(cost, up(c_bound * miss), jnp.asarray(ceil_float(16 * lam, dt), dt))
 
 
-def _lower(
-    geo: _Geometry, err: CostError, tau: jax.Array, u: jax.Array, g: jax.Array, cmax: jax.Array
-) -> jax.Array:
-    r"""The certified lower bound :math:`\sum_i a_i u'_i + \sum_j b_j g_j` of the computed
-    c-transform ``u`` of ``g`` (module docstring), at least 0."""
+def _lower_costs(cost: jax.Array, err: CostError, tau: jax.Array) -> jax.Array:
+    r"""Floats below the exact costs: :math:`\mathrm{fl}(\tilde c\, k) - 2\tau` with
+    :math:`k \le 1 - \rho - 2u`, at most :math:`(1 - \rho)\tilde c - \tau \le c` (or 0 where
+    a result is flushed, and :math:`c \ge 0`): a c-transform of them is feasible for the exact
+    costs, and loses only :math:`\rho` of the costs it uses, not of the largest."""
+    dt = cost.dtype
+    k = -ceil_float(-(1 - Fraction(err.rho) - 2 * unit_roundoff(dt)), dt)
+    return cost * k - 2 * tau
+
+
+def _lower(geo: _Geometry, u: jax.Array, v: jax.Array) -> jax.Array:
+    r"""The certified lower bound :math:`\sum_i a_i u_i + \sum_j b_j v'_j` (at least 0) of
+    the floats ``u`` (any values) and the exact c-transform :math:`v'` of ``u`` over the
+    lowered costs (:func:`_lower_costs`): a feasible pair, whatever ``u`` is.
+
+    Each computed :math:`\tilde v_j = \min_i \mathrm{fl}(t_{ij})` of the differences
+    :math:`t_{ij} = c^-_{ij} - u_i` is within :math:`u (|\tilde v_j| + \lambda) / (1 - u) +
+    \lambda` above the exact minimum :math:`v'_j` (the rounding of the minimising difference,
+    relative to the minimum itself); the sums are :func:`~.certify.dot_lower` and a tree sum of
+    :math:`b_j |\tilde v_j|`; :math:`|A - B| \max |v|` covers weights whose totals differ."""
     dt = u.dtype
     lam = tiny(dt)
-    live = geo.b.reshape(-1) > 0
-    g_max = jnp.max(jnp.where(live, jnp.abs(g), 0))
-    weight_gap, a_up = _weight_gap(geo)
-    delta = _add_up(
-        up(cmax * err.rho),
-        tau,
-        up(up(cmax + g_max) * ceil_float(unit_roundoff(dt), dt)),
-        jnp.asarray(ceil_float(2 * lam, dt), dt),
+    ud = unit_roundoff(dt)
+    b = geo.b.reshape(-1)
+    count = b.shape[0]
+    live = b > 0
+    v = jnp.where(live, v, 0)
+    v_max = jnp.max(jnp.abs(v))
+    weight_gap, _ = _weight_gap(geo)
+    b_up = nonneg_sum_upper(tree_sum(b), depth(count), count, products=False)
+    magnitude = nonneg_sum_upper(
+        tree_sum(b * jnp.abs(v)), depth(count), count, products=True
+    )  # >= sum_j b_j |v_j|
+    rounding = _add_up(
+        up(magnitude * ceil_float(ud / (1 - ud), dt)),
+        up(b_up * ceil_float(ud * lam / (1 - ud) + lam, dt)),
     )
-    lower = down(dot_lower(geo.a, u) - up(delta * a_up))
-    lower = down(lower + dot_lower(geo.b.reshape(-1), jnp.where(live, g, 0)))
-    lower = down(lower - up(weight_gap * g_max))
+    lower = down(dot_lower(geo.a, jnp.where(geo.a > 0, u, 0)) + dot_lower(b, v))
+    lower = down(lower - rounding)
+    lower = down(lower - up(weight_gap * v_max))
     lower = down(lower - ceil_float(16 * lam, dt))
     return jnp.maximum(lower, 0)  # W1 >= 0
 
@@ -460,6 +495,7 @@ class _Check(NamedTuple):
     bias: jax.Array  # the plan's cost (mass restored) above the lower bound
     repair: jax.Array  # the cost of moving the missing mass
     u: jax.Array  # the c-transform
+    v: jax.Array  # the (centred) column potential it is of
     rounded: _Rounded
 
 
@@ -482,29 +518,41 @@ def _certify(
     rows and the c-transform; the columns of the rows' rounding; the coupling's sums."""
     _, nb, bs = geo.shape
     inv = 1 / eps
+    # The column potential, centred on its live columns: the dual value does not change (up to
+    # |A - B|), and the c-transform's rounding, relative to its values, is least.
     g = pot.g()
+    live = geo.b.reshape(-1) > 0
+    top = jnp.max(jnp.where(live, g, -jnp.inf))
+    g = g - (top + jnp.min(jnp.where(live, g, jnp.inf))) / 2
 
     def rows_pass(_: Any, blk: _Block, gb: Any) -> Any:
         plan = _plan_block(geo, blk, inv)
-        transform = jnp.min(jnp.where(blk.b[None, :] > 0, blk.cost - gb[None, :], jnp.inf), 1)
-        return None, (tree_sum(plan, axis=1), transform, jnp.max(blk.cost))
+        differences = _lower_costs(blk.cost, err, tau) - gb[None, :]
+        transform = jnp.min(jnp.where(blk.b[None, :] > 0, differences, jnp.inf), axis=1)
+        return None, (tree_sum(plan, axis=1), transform)
 
-    _, (row_parts, transforms, cmaxes) = _scan_blocks(
+    # The scalings x, y and the deficits need no rigour (whatever they are, the coupling's own
+    # sums are bounded below): XLA's sums. The coupling's sums are trees.
+    _, (row_parts, transforms) = _scan_blocks(
         geo, metric, red, pot, rows_pass, None, g.reshape(nb, bs)
     )
     r = tree_sum(row_parts, axis=0)
     x = jnp.where(r > geo.a, geo.a / jnp.where(r > 0, r, 1), 1)
     u = jnp.min(transforms, axis=0)
-    cmax = jnp.max(cmaxes)
 
     def cols_pass(_: Any, blk: _Block) -> Any:
         scaled = x[:, None] * _plan_block(geo, blk, inv)
         s = tree_sum(scaled, axis=0)
         y = jnp.where(s > blk.b, blk.b / jnp.where(s > 0, s, 1), 1)
         plan = scaled * y[None, :]
-        return None, (tree_sum(plan, axis=1), tree_sum(plan, axis=0), y)
+        # The c-transform of u back over the columns (rows of mass only): v >= g, the pair
+        # (u, v) feasible, the lower bound no worse (a second step of coordinate ascent).
+        differences = _lower_costs(blk.cost, err, tau) - u[:, None]
+        v = jnp.min(jnp.where(geo.a[:, None] > 0, differences, jnp.inf), axis=0)
+        return None, (tree_sum(plan, axis=1), tree_sum(plan, axis=0), y, v)
 
-    _, (row_parts, col_sums, y) = _scan_blocks(geo, metric, red, pot, cols_pass, None)
+    _, (row_parts, col_sums, y, v) = _scan_blocks(geo, metric, red, pot, cols_pass, None)
+    v = v.reshape(-1)
     rows = tree_sum(row_parts, axis=0)
     e_rows = jnp.maximum(geo.a - rows, 0)
     e_cols = jnp.maximum(geo.b - col_sums, 0).reshape(-1)
@@ -513,10 +561,10 @@ def _certify(
     rounded = _Rounded(x, y.reshape(-1), w, e_cols)
     sums, plan_cost = _coupling_sums(geo, metric, red, pot, eps, rounded)
     upper = _plan_upper(geo, err, tau, sums)
-    lower = _lower(geo, err, tau, u, g, cmax)
+    lower = _lower(geo, u, v)
     gap = jnp.where(upper > 0, up(up(upper - lower) / upper), 0)
     bias = plan_cost / jnp.maximum(1 - missing, 0.5) - lower
-    return _Check(lower, upper, gap, bias, sums.cost - plan_cost, u, rounded)
+    return _Check(lower, upper, gap, bias, sums.cost - plan_cost, u, v, rounded)
 
 
 def _coupling_sums(
@@ -532,8 +580,8 @@ def _coupling_sums(
         return None, (
             tree_sum(coupling, axis=1),
             tree_sum(coupling, axis=0),
-            tree_sum((coupling * blk.cost).reshape(-1)),
-            tree_sum((plan * blk.cost).reshape(-1)),
+            tree_sum(tree_sum(coupling * blk.cost, axis=1)),
+            tree_sum(tree_sum(plan * blk.cost, axis=1)),
             jnp.max(blk.cost),
         )
 
@@ -562,7 +610,8 @@ class SinkhornState(NamedTuple):
     lower: jax.Array  # () certified lower bound at the last check
     upper: jax.Array  # () certified upper bound at the last check
     gap: jax.Array  # () its relative gap, rounded up
-    u: jax.Array  # (n,) the c-transform of g at the last check
+    u: jax.Array  # (n,) the c-transform of v at the last check
+    v: jax.Array  # (nb * bs,) the column potential it is of, centred
     rounded: _Rounded  # the rounding of the last check's plan
     omega: jax.Array  # () the over-relaxation in use
     repair: jax.Array  # () the marginals' repair at the last check
@@ -573,13 +622,13 @@ def _cost_bound(geo: _Geometry, metric: str) -> jax.Array:
     pts = jnp.concatenate([geo.xs, geo.ys.reshape(-1, geo.xs.shape[1])])
     span = jnp.max(pts, axis=0) - jnp.min(pts, axis=0)
     if metric == "sqeuclidean":
-        top = jnp.sum(span * span)
+        top = tree_sum(span * span)
     elif metric == "cityblock":
-        top = jnp.sum(span)
+        top = tree_sum(span)
     elif metric == "chebyshev":
         top = jnp.max(span)
     else:
-        top = jnp.sqrt(jnp.sum(span * span))
+        top = jnp.sqrt(tree_sum(span * span))
     return jnp.where(top > 0, top, 1)
 
 
@@ -594,6 +643,10 @@ def _solve(
     every = min(config.check_every, max_iter)
     eps0 = _cost_bound(geo, metric)
     floor = eps0 * (config.eps_floor * float(jnp.finfo(dt).eps))
+    # The width of the interval of a perfect zero-cost coupling: the costs' absolute error and the
+    # rounding of the marginals' sums times the largest cost, with room to spare.
+    levels = depth(n) + depth(bs) + depth(nb) + 4
+    zero = 64 * (tau + ceil_float(levels * unit_roundoff(dt), dt) * eps0)
     inf = jnp.asarray(jnp.inf, dt)
 
     def chunk(st: SinkhornState) -> SinkhornState:
@@ -603,7 +656,9 @@ def _solve(
         pot = lax.fori_loop(0, every, step, st.pot)
         check = _certify(geo, metric, err, tau, st.reduced, pot, st.eps)
         reduced, pot = _absorb(geo, metric, st.reduced, pot)
-        done = check.gap <= jnp.asarray(rtol, dt)
+        # Certified to rtol; or, where the lower bound is 0 (W1 may be 0, and no interval has
+        # a relative gap below 1), to the certificate's own rounding floor.
+        done = (check.gap <= jnp.asarray(rtol, dt)) | ((check.lower == 0) & (check.upper <= zero))
         # A smaller epsilon where the plan's own suboptimality is above a tenth of the gap
         # sought, once the stage has converged (Schmitzer's stage tolerance: the marginals'
         # repair below epsilon), so that the next stage starts from potentials close to its own.
@@ -617,7 +672,7 @@ def _solve(
         omega = jnp.where(worse, 1 + (st.omega - 1) / 2, st.omega)
         return SinkhornState(
             pot, reduced, eps, st.it + every, done, check.lower, check.upper, check.gap,
-            check.u, check.rounded, omega, jnp.where(eps == st.eps, check.repair, inf),
+            check.u, check.v, check.rounded, omega, jnp.where(eps == st.eps, check.repair, inf),
         )  # fmt: skip
 
     def running(st: SinkhornState) -> jax.Array:
@@ -626,7 +681,7 @@ def _solve(
     zn, zm = jnp.zeros((n,), dt), jnp.zeros((nb * bs,), dt)
     start = SinkhornState(
         Potentials(zn, zn, zm, zm), geo.cost, eps0, jnp.int32(0), jnp.bool_(False),
-        jnp.zeros((), dt), inf, inf, zn, _Rounded(zn, zm, zn, zm),
+        jnp.zeros((), dt), inf, inf, zn, zm, _Rounded(zn, zm, zn, zm),
         jnp.asarray(config.overrelaxation, dt), inf,
     )  # fmt: skip
     return lax.while_loop(running, chunk, start)
@@ -680,7 +735,7 @@ def _final(
         out = (
             tree_sum(coupling, axis=1),
             tree_sum(coupling, axis=0),
-            tree_sum((coupling * blk.cost).reshape(-1)),
+            tree_sum(tree_sum(coupling * blk.cost, axis=1)),
             jnp.max(blk.cost),
             dy,
             coupling if geo.dense else None,
@@ -825,7 +880,7 @@ def solve_primal(
         cols=jnp.minimum(fin.cols, m - 1),  # a padding column only where its mass is 0
         mass=_nan_unless(ok, fin.mass),
         u=_nan_unless(ok, times_power_of_two(st.u, geo.k)),
-        v=_nan_unless(ok, times_power_of_two(st.pot.g()[:m], geo.k)),
+        v=_nan_unless(ok, times_power_of_two(st.v[:m], geo.k)),
         lower_bound=_nan_unless(ok, lower),
         upper_bound=_nan_unless(ok, upper),
         grad_x=_nan_unless(ok, times_power_of_two(fin.grad_x, grad_scale)),
@@ -890,7 +945,7 @@ def solve_dual(
     n, m = x.shape[0], y.shape[0]
     _, nb, bs = geo.shape
     union = jnp.concatenate([geo.xs, geo.ys.reshape(-1, geo.xs.shape[1])[:m]])
-    g = st.pot.g().reshape(nb, bs)
+    g = st.v.reshape(nb, bs)
 
     def fn(top: Any, blk: Any) -> Any:
         ys, b, gb = blk
