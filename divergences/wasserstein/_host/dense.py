@@ -2,12 +2,12 @@
 
 :func:`solve_transport` solves the Kantorovich primal LP over couplings by POT's network
 simplex (``ot.emd``), with its LP dual variables; :data:`SOLVER` is it behind the engine's
-protocol (:class:`~.problem.TransportSolver`), the ``"dense"`` method.
+protocol (:class:`~.protocol.TransportSolver`), the ``"dense"`` method.
 It works in float64 and raises :class:`~divergences.SolverError`, with its
 :class:`~divergences.wasserstein._results.Status`, whenever the solver does not report an
 optimal solution, and the transport plan is checked to be a coupling of ``(a, b)`` whatever
 the solver says: a solver that stops short never returns a number. (Called back from a trace,
-:mod:`divergences.wasserstein._bridge` turns the error into NaN and a status.)
+:mod:`divergences.wasserstein._runner` turns the error into NaN and a status.)
 
 Scale: the network simplex compares with absolute tolerances (it takes a reduced cost above
 ``-2.2e-15`` as optimal), so it solves
