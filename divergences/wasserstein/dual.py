@@ -128,7 +128,7 @@ def w1_dual(
       (3.0, 3.0)
       >>> [round(float(t), 12) for t in dual.f - dual.f[0]]  # f(z) = -z up to a constant
       [0.0, -1.0, -3.0, -4.0]
-      >>> float(dual.lipschitz_violation) < 1e-14  # a certified bound: rounding only
+      >>> float(dual.lipschitz_violation) < 1e-6  # a certified bound: the rounding of f
       True
       >>> sparse = dv.w1_dual(x, y, method="sparse")
       >>> round(float(sparse.value), 12)
