@@ -304,8 +304,9 @@ def _eager_arrays(problem: Problem, host: Callable[..., Any]) -> Any:
     if callable(problem.metric):
         arrays.append(np.asarray(_union_cost(ms.x, ms.y, problem.metric)))
     out = host(problem.metric, problem.method, problem.options, ms.x.dtype, None, *arrays)
-    # device_put, not jnp.asarray: the latter compiles a program per new shape.
-    return jax.device_put(out)
+    # device_put, not jnp.asarray (which compiles a program per new shape); the arrays are
+    # fresh from the host function, referenced nowhere else, so JAX's buffers may alias them.
+    return jax.device_put(out, may_alias=True)
 
 
 def run_primal(problem: Problem) -> W1Primal:

@@ -10,12 +10,11 @@ and ``vmap`` calls return the same bits.
 from __future__ import annotations
 
 import math
-from fractions import Fraction
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from divergences.wasserstein._host.certify import INFINITE, Enclosure, outward, plan_bounds
+from divergences.wasserstein._host.certify import Enclosure, outward, plan_bounds, up
 from divergences.wasserstein._host.kr_lp import solve_kr_dual
 from divergences.wasserstein._host.potentials import potential_violation
 from divergences.wasserstein._host.problem import HostProblem
@@ -71,7 +70,7 @@ def _in_units(err: CertificateError, k: int) -> CertificateError:
     def scaled(t: float, down: bool) -> float:
         if not math.isfinite(t):
             return t  # inf or NaN: no bound to round
-        bounds = Enclosure(Fraction(t), Fraction(t))
+        bounds = Enclosure(t, t)
         return float(outward(bounds, k, np.float64)[0 if down else 1])
 
     lo, hi = scaled(res.lower_bound, True), scaled(res.upper_bound, False)
@@ -120,7 +119,7 @@ def _transport(
         d=problem.x.shape[1],
         weight_error=problem.weight_error,
     )
-    if bounds.hi >= INFINITE:
+    if bounds.hi == math.inf:
         raise SolverError(
             f"the {solver.name} solver returned a plan with negative or non-finite masses",
             Status.NOT_A_COUPLING,
@@ -153,23 +152,23 @@ def primal_arrays(
     )
 
 
-def _violation_bound(f: np.ndarray, problem: HostProblem, threads: int | None) -> Fraction:
+def _violation_bound(f: np.ndarray, problem: HostProblem, threads: int | None) -> float:
     r"""An upper bound on the exact :math:`\max(0, \max_{kl} f_k - f_l - c(z_k, z_l))` of the
     values ``f`` (exact float64) at the union of the points: as computed, widened by the
     rounding of the costs and of the subtraction (as in :func:`~.certify.plan_bounds`)."""
     if not np.all(np.isfinite(f)):
-        return INFINITE
+        return math.inf
     if problem.metric is None:
         cost = np.asarray(problem.union_cost, np.float64)
         raw = float(np.max(f[:, None] - f[None, :] - cost))
     else:
         raw = potential_violation(f, problem.union, problem.metric, threads=threads)
-    rho, tau = (Fraction(t) for t in problem.error)
-    c_max = Fraction(problem.cost_bound())
-    f_max = Fraction(float(np.max(np.abs(f), initial=0.0)))
+    rho, tau = problem.error
+    c_max = problem.cost_bound()
+    f_max = float(np.max(np.abs(f), initial=0.0))
     d = problem.x.shape[1]
-    widening = rho * c_max + tau + (d + 8) * Fraction(_EPS) * (c_max + 2 * f_max)
-    return max(Fraction(0), Fraction(raw) + widening)
+    widening = up(up(up(rho * c_max) + tau) + up((d + 8) * _EPS * up(c_max + 2 * f_max)))
+    return max(0.0, up(raw + widening))
 
 
 def dual_arrays(
@@ -206,6 +205,6 @@ def dual_arrays(
     )
 
 
-def outward_up(t: Fraction, k: int, dt: np.dtype) -> np.generic:
+def outward_up(t: float, k: int, dt: np.dtype) -> np.generic:
     """``t * 2^k`` rounded up into ``dt``."""
     return outward(Enclosure(t, t), k, dt)[1]
