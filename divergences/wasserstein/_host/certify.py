@@ -160,9 +160,7 @@ def plan_bounds(
     keep = b > 0
     v_max = float(np.max(np.abs(v[keep]), initial=0.0))
     c_max = up(_mul_up(cost_max, up(1 + rho)) + tau)  # a bound on the exact costs as well
-    delta = up(
-        up(_mul_up(rho, cost_max) + tau) + _mul_up((d + 8) * _EPS, up(c_max + v_max))
-    )
+    delta = up(up(_mul_up(rho, cost_max) + tau) + _mul_up((d + 8) * _EPS, up(c_max + v_max)))
     total_a = sum_upper(a)
     lower = down(dot_enclosure(a, transform).lo + dot_enclosure(b[keep], v[keep]).lo)
     lower = down(down(lower - _mul_up(delta, total_a)) - _mul_up(weight_error, v_max))
