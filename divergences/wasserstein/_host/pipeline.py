@@ -62,24 +62,43 @@ def _scaled(t: Any, k: int, dtype: np.dtype) -> np.ndarray:
         return np.asarray(np.ldexp(np.asarray(t, np.float64), k)).astype(dtype)
 
 
-def _in_units(err: CertificateError, k: int) -> CertificateError:
-    """A solver's CertificateError with the solution reached scaled back by :math:`2^k` (its
-    bounds rounded outward), and its message saying so."""
+def _certified(
+    problem: HostProblem, rows: Any, cols: Any, mass: Any, v: Any, threads: int | None
+) -> Enclosure:
+    """The certified bounds of a plan and a column potential (:func:`~.certify.plan_bounds`)."""
+    rows, cols = np.asarray(rows, np.int64), np.asarray(cols, np.int64)
+    v = np.asarray(v, np.float64)
+    return plan_bounds(
+        a=problem.a,
+        b=problem.b,
+        rows=rows,
+        cols=cols,
+        mass=np.asarray(mass, np.float64),
+        plan_costs=problem.plan_costs(rows, cols),
+        v=v,
+        transform=problem.c_transform(v, threads=threads),
+        cost_max=problem.cost_bound(),
+        error=problem.error,
+        d=problem.x.shape[1],
+        weight_error=problem.weight_error,
+    )
+
+
+def _in_units(
+    err: CertificateError, problem: HostProblem, k: int, threads: int | None
+) -> CertificateError:
+    """A solver's CertificateError with the solution reached scaled back by :math:`2^k` and
+    its bounds certified as a finished solve's are (the plan's marginals repaired in the upper
+    bound, which is inf only for negative or non-finite masses), the message saying so."""
     res = err.result
-
-    def scaled(t: float, down: bool) -> float:
-        if not math.isfinite(t):
-            return t  # inf or NaN: no bound to round
-        bounds = Enclosure(t, t)
-        return float(outward(bounds, k, np.float64)[0 if down else 1])
-
-    lo, hi = scaled(res.lower_bound, True), scaled(res.upper_bound, False)
+    bounds = _certified(problem, *res.plan, res.v, threads)
+    lo, hi = (float(t) for t in outward(bounds, k, np.float64))
     res = res._replace(
         value=math.ldexp(res.value, k) if math.isfinite(res.value) else res.value,
         u=np.ldexp(res.u, k),
         v=np.ldexp(res.v, k),
-        lower_bound=float(lo),
-        upper_bound=float(hi),
+        lower_bound=lo,
+        upper_bound=hi,
     )
     head, _, _ = str(err).partition(". It stopped after")
     gap = (hi - lo) / max(abs(float(res.value)), 1e-300)
@@ -100,25 +119,8 @@ def _transport(
     try:
         sol = solver.solve(problem, options)
     except CertificateError as err:
-        raise _in_units(err, k) from None
-    rows = np.asarray(sol.rows, np.int64)
-    cols = np.asarray(sol.cols, np.int64)
-    mass = np.asarray(sol.mass, np.float64)
-    v = np.asarray(sol.v, np.float64)
-    bounds = plan_bounds(
-        a=problem.a,
-        b=problem.b,
-        rows=rows,
-        cols=cols,
-        mass=mass,
-        plan_costs=problem.plan_costs(rows, cols),
-        v=v,
-        transform=problem.c_transform(v, threads=options.threads),
-        cost_max=problem.cost_bound(),
-        error=problem.error,
-        d=problem.x.shape[1],
-        weight_error=problem.weight_error,
-    )
+        raise _in_units(err, problem, k, options.threads) from None
+    bounds = _certified(problem, sol.rows, sol.cols, sol.mass, sol.v, options.threads)
     if bounds.hi == math.inf:
         raise SolverError(
             f"the {solver.name} solver returned a plan with negative or non-finite masses",
