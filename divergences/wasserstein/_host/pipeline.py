@@ -91,7 +91,8 @@ def _in_units(
     its bounds certified as a finished solve's are (the plan's marginals repaired in the upper
     bound, which is inf only for negative or non-finite masses), the message saying so."""
     res = err.result
-    bounds = _certified(problem, *res.plan, res.v, threads)
+    rows, cols, mass = res.plan
+    bounds = _certified(problem, rows, cols, mass, res.v, threads)
     lo, hi = (float(t) for t in outward(bounds, k, np.float64))
     res = res._replace(
         value=math.ldexp(res.value, k) if math.isfinite(res.value) else res.value,
