@@ -10,6 +10,7 @@ from typing import Any
 from divergences.lab.training.config import TrainingConfig
 from divergences.lab.training.data import DATASETS
 from divergences.lab.training.games import GAMES
+from divergences.lab.training.verdict import FLOOR_SDS, verdict
 
 __all__ = ["add_arguments", "run_command"]
 
@@ -55,16 +56,26 @@ def _config(args: argparse.Namespace, game: str) -> TrainingConfig:
 
 
 def _summary(name: str, run: Any) -> str:
-    r = run.readouts
-    modes = (
-        "" if r.modes_covered[-1] != r.modes_covered[-1] else f", modes {int(r.modes_covered[-1])}"
+    """Two lines: the last readout (modes "k of K", W1 as a multiple of its noise floor with the
+    floor's spread as the figures draw it, two standard deviations), then the verdict against
+    the criterion of the training page and, when not converged, what it advises."""
+    r, c = run.readouts, run.config
+    v = verdict(run)
+    modes = "" if v.modes is None else f"modes {v.modes} of {v.modes_total}; "
+    floor = float(r.w1_floor[-1])
+    band = (
+        ""
+        if v.floor_spread != v.floor_spread  # one draw: no spread
+        else f" (its band, +-{FLOOR_SDS:g} sd of {c.floor_draws} draws: "
+        f"{1 - v.floor_spread:.2f}x to {1 + v.floor_spread:.2f}x)"
     )
-    return (
-        f"{name:10s} step {int(r.step[-1])}: W1 {r.w1[-1]:.3f} "
-        f"(floor {r.w1_floor[-1]:.3f} +- {r.w1_floor_sd[-1]:.3f}), "
-        f"JS grid {r.js_grid[-1]:.3f}{modes}; training {run.train_seconds:.1f} s, "
-        f"readouts {run.readout_seconds:.1f} s"
+    js = "" if r.js_grid[-1] != r.js_grid[-1] else f"; JS grid {r.js_grid[-1]:.3f} nats"
+    line = (
+        f"{name} on {c.dataset.name}, seed {c.seed}, step {v.step}: {modes}"
+        f"W1 {r.w1[-1]:.3f} = {v.w1_ratio:.2f}x its noise floor {floor:.3f}{band}{js}; "
+        f"training {run.train_seconds:.1f} s, readouts {run.readout_seconds:.1f} s"
     )
+    return f"{line}\n  verdict: {v.text()}"
 
 
 def run_command(args: argparse.Namespace) -> int:

@@ -22,6 +22,7 @@ from matplotlib.figure import Figure
 
 from divergences.lab.training import dirac
 from divergences.lab.training.trainer import Snapshot, TrainingRun
+from divergences.lab.training.verdict import FLOOR_SDS
 
 __all__ = [
     "figure_comparison",
@@ -60,7 +61,7 @@ def _generator_label(run: TrainingRun) -> str:
     return f"the generator's weights averaged (EMA {ema:g})"
 
 
-_FLOOR_SDS = 2.0  # the floor band: mean +- this many standard deviations of the draws
+_FLOOR_SDS = FLOOR_SDS  # the floor band: mean +- this many standard deviations of the draws
 
 
 def _floor_band(

@@ -79,6 +79,7 @@ from divergences.lab.training.networks import (
 
 __all__ = [
     "COLUMNS",
+    "VERDICT_COLUMNS",
     "NoiseFloor",
     "Readouts",
     "Snapshot",
@@ -112,6 +113,14 @@ COLUMNS = (
     "kl_floor",
     "kl_floor_sd",
 )
+
+#: The columns ``readouts.csv`` adds after :data:`COLUMNS`: each readout against the lab's
+#: criterion (:func:`divergences.lab.training.verdict.verdict`). ``modes_total``: the data's
+#: modes (``modes_covered`` of ``modes_total``); ``w1_over_floor``: the exact W1 over its noise
+#: floor's mean; ``w1_floor_2sd_over_floor``: two standard deviations of the floor's draws over
+#: its mean (the figures' floor band is ``1 +-`` this, in multiples of the floor);
+#: ``converged``: 1 when every mode is covered and ``w1_over_floor <= 1.5``, else 0.
+VERDICT_COLUMNS = ("modes_total", "w1_over_floor", "w1_floor_2sd_over_floor", "converged")
 
 
 class Readouts(NamedTuple):
@@ -661,16 +670,26 @@ def sample_generator(run: TrainingRun, key: jax.Array, n: int) -> np.ndarray:
 
 
 def write_readouts_csv(run: TrainingRun, path: str | pathlib.Path) -> pathlib.Path:
-    """Writes the readouts, one row per evaluation; a readout that does not apply is empty."""
+    """Writes the readouts, one row per evaluation, :data:`COLUMNS` then
+    :data:`VERDICT_COLUMNS`; a readout that does not apply is empty."""
+    from divergences.lab.training.verdict import verdict
+
     path = pathlib.Path(path)
     with path.open("w", newline="") as fh:  # closed before returning
         w = csv.writer(fh)
-        w.writerow(COLUMNS)
+        w.writerow(COLUMNS + VERDICT_COLUMNS)
         for i in range(len(run.readouts.step)):
             cells = []
             for c in COLUMNS:
                 v = float(getattr(run.readouts, c)[i])
                 cells.append("" if math.isnan(v) else (str(int(v)) if c == "step" else repr(v)))
+            vi = verdict(run, i)
+            cells += [
+                "" if vi.modes_total is None else str(vi.modes_total),
+                repr(vi.w1_ratio),
+                "" if math.isnan(vi.floor_spread) else repr(vi.floor_spread),
+                str(int(vi.converged)),
+            ]
             w.writerow(cells)
     return path
 
