@@ -76,7 +76,7 @@ def _floor_band(
     label = None
     if what is not None:
         label = (
-            f"noise floor: {what}, {mean[0]:.3g} $\\pm$ {half[0]:.2g} ({_FLOOR_SDS:g} sd)"
+            f"noise floor: {what},\n{mean[0]:.3g} $\\pm$ {half[0]:.2g} ({_FLOOR_SDS:g} sd)"
             if len(mean)
             else f"noise floor: {what}"
         )
@@ -85,17 +85,43 @@ def _floor_band(
     return [band, line]
 
 
-def _symlog_above_floor(ax: Any, floor: np.ndarray, top: float) -> None:
-    """A y axis linear up to the decade of the noise floor's mean and logarithmic above it, so
-    that a readout of a few tenths of a nat and its floor of a few ten-thousandths both show;
-    from ``min(0, lowest value drawn)`` to ``top``."""
-    if len(floor) and np.isfinite(floor[0]) and floor[0] > 0:
-        ax.set_yscale("symlog", linthresh=float(10 ** np.floor(np.log10(floor[0]))))
+def _plot_positive(ax: Any, steps: np.ndarray, y: np.ndarray, label: str, **kw: Any) -> None:
+    """``y`` on a log axis: its positive values as a line; a readout at or below 0 (the
+    discriminator's estimate of JS is a lower bound, slightly negative near the data) is not
+    drawn on the line but marked with a down-triangle on the bottom edge, and the legend says how
+    many there are and the lowest."""
+    y = np.asarray(y, dtype=float)
+    low = np.isfinite(y) & (y <= 0)
+    if low.any():
+        label += f"\n(\u2264 0 at {int(low.sum())} readouts, lowest {y[low].min():.2g}: \u25bc)"
+        kw = {"marker": "o", "ms": 3, **kw}  # a value between two gaps is a dot, not a line
+    (line,) = ax.plot(steps, np.where(low, np.nan, y), label=label, **kw)
+    if low.any():
+        ax.plot(
+            steps[low],
+            np.zeros(int(low.sum())),
+            "v",
+            color=line.get_color(),
+            ms=7,
+            clip_on=False,
+            transform=ax.get_xaxis_transform(),  # x in steps, y on the axes' bottom edge
+        )
+
+
+def _log_above_floor(ax: Any, floor: np.ndarray, top: float) -> None:
+    """A log y axis of the positive values drawn, from half the smallest of them and of the noise
+    floor's mean to ``top`` (or 1.5 times the largest), so that a readout of a few tenths of a
+    nat and its floor of a few ten-thousandths both show; the floor band is clipped at the
+    bottom where its lower edge, mean - 2 sd, is not positive."""
     ys = np.concatenate([np.asarray(line.get_ydata(), float) for line in ax.get_lines()])
-    ys = ys[np.isfinite(ys)]
+    ys = ys[np.isfinite(ys) & (ys > 0)]
     if ys.size == 0:  # nothing drawn: data that is not 2-D
         return
-    ax.set_ylim(1.5 * min(0.0, float(ys.min())), max(top, 1.5 * float(ys.max())))
+    ax.set_yscale("log")
+    low = float(ys.min())
+    if len(floor) and np.isfinite(floor[0]) and floor[0] > 0:
+        low = min(low, float(floor[0]))
+    ax.set_ylim(low / 2, max(top, 1.5 * float(ys.max())))
 
 
 def _legend_below(ax: Any) -> None:
@@ -110,8 +136,10 @@ def figure_readouts(
     """Six panels against generator step: exact W1 with its noise floor (and the WGAN critic's
     estimate), JS on the grid with its floor (and the GAN discriminator's estimate), KL on the
     grid with its floor, mode coverage, the losses, and the generator's gradient norm. The
-    floors are bands, mean +- 2 standard deviations over the run's independent draws; legends
-    sit under their panels. In ``columns`` columns (3: two rows for a slide, 2: three rows for a
+    floors are bands, mean +- 2 standard deviations over the run's independent draws. JS and KL
+    are on log axes of their positive values: a readout at or below 0 (the discriminator's
+    estimate, a lower bound) is marked on the bottom edge and counted in its legend entry.
+    Legends sit under their panels. In ``columns`` columns (3: two rows for a slide, 2: three rows for a
     page's column)."""
     r, c = run.readouts, run.config
     game = c.game_spec
@@ -143,24 +171,26 @@ def figure_readouts(
     ax.set_ylim(bottom - 0.05 * (top - bottom), top + 0.05 * (top - bottom))
     ax = axs[0, 1]
     _floor_band(ax, s, r.js_floor, r.js_floor_sd, "JS(data, data)")
-    ax.plot(s, r.js_grid, "k-", lw=2, label=f"JS on a {c.grid_bins}x{c.grid_bins} grid")
+    js_label = f"JS on a {c.grid_bins}x{c.grid_bins} grid, {c.hist_size} points each"
+    _plot_positive(ax, s, r.js_grid, js_label, c="k", lw=2)
     if not game.wasserstein:
-        ax.plot(
+        _plot_positive(
+            ax,
             s,
             r.critic_estimate,
+            "the discriminator's own estimate of JS",
             color=_GAME_COLOURS[c.game],
-            label="the discriminator's own estimate of JS",
         )
     ax.axhline(math.log(2), color="0.6", ls=":", label="log 2, the largest JS")
-    ax.set_title(f"Jensen-Shannon (nats), {c.hist_size} points each")
-    _symlog_above_floor(ax, r.js_floor, 1.0)  # JS <= log 2
+    ax.set_title("Jensen-Shannon on the grid (nats, log axis)")
+    _log_above_floor(ax, r.js_floor, 1.0)  # JS <= log 2
     ax = axs[0, 2]
     _floor_band(ax, s, r.kl_floor, r.kl_floor_sd, "KL(data || data)")
-    ax.plot(
-        s, r.kl_grid, "k-", lw=2, label=f"KL(data || generator), pseudo-count {c.kl_pseudo_count:g}"
+    _plot_positive(
+        ax, s, r.kl_grid, f"KL(data || generator), pseudo-count {c.kl_pseudo_count:g}", c="k", lw=2
     )
-    ax.set_title("KL on the grid (nats)")
-    _symlog_above_floor(ax, r.kl_floor, 0.0)
+    ax.set_title("KL on the grid (nats, log axis)")
+    _log_above_floor(ax, r.kl_floor, 0.0)
     ax = axs[1, 0]
     if c.dataset.modes is not None:
         k = len(c.dataset.modes)

@@ -103,3 +103,27 @@ def test_text_follows_the_font_size_in_force(tiny_run):
     with matplotlib.rc_context({"font.size": 15}):
         large = sizes(F.figure_readouts(tiny_run))
     assert small and np.allclose(large, 1.5 * np.asarray(small), rtol=0.01)
+
+
+def test_js_and_kl_are_log_axes_of_their_positive_values(tiny_run):
+    # The discriminator's estimate of JS is a lower bound: slightly negative readouts are left
+    # off the log axis, marked on its bottom edge and counted in the legend.
+    r = tiny_run.readouts
+    estimate = np.array([0.2, -0.003, 0.01])
+    run = tiny_run._replace(readouts=r._replace(critic_estimate=estimate))
+    fig = F.figure_readouts(run)
+    ax_js, ax_kl = fig.axes[1], fig.axes[2]
+    assert ax_js.get_yscale() == ax_kl.get_yscale() == "log"
+    (line,) = [l for l in ax_js.get_lines() if "estimate" in l.get_label()]
+    np.testing.assert_array_equal(line.get_ydata(), [0.2, np.nan, 0.01])
+    assert "\u2264 0 at 1 readouts, lowest -0.003" in line.get_label()
+    (marks,) = [l for l in ax_js.get_lines() if l.get_marker() == "v"]
+    assert marks.get_xdata().tolist() == [r.step[1]]
+    low, high = ax_js.get_ylim()
+    assert 0 < low < r.js_floor[0] and high >= 1.0  # from below the floor to above log 2
+    low, _ = ax_kl.get_ylim()
+    assert 0 < low < r.kl_floor[0]
+    for ax in (ax_js, ax_kl):
+        assert ax.get_legend() is not None and any(
+            "noise floor" in t.get_text() for t in ax.get_legend().get_texts()
+        )
