@@ -12,7 +12,11 @@ from divergences.lab.training.data import DATASETS
 from divergences.lab.training.games import GAMES
 from divergences.lab.training.verdict import FLOOR_SDS, verdict
 
-__all__ = ["add_arguments", "run_command"]
+__all__ = ["FRAME_EVERY", "add_arguments", "run_command"]
+
+#: Generator steps between the animation's frames: four per readout at the default
+#: ``eval_every`` (1000), so that the samples move smoothly without four times the exact readouts.
+FRAME_EVERY = 250
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -43,6 +47,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--compare", action="store_true", help="run every game on --data and draw the comparison"
     )
     p.add_argument("--no-gif", action="store_true", help="skip the animation")
+    p.add_argument(
+        "--frame-every",
+        type=int,
+        default=FRAME_EVERY,
+        help=f"generator steps between the animation's frames (default: {FRAME_EVERY}); a frame "
+        "between readouts shows new samples, not a new exact W1",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -82,6 +93,8 @@ def run_command(args: argparse.Namespace) -> int:
     """Runs ``divergences train`` with parsed arguments; returns the exit status."""
     import matplotlib
 
+    if args.frame_every < 1:
+        raise ValueError(f"--frame-every must be a positive integer, got {args.frame_every}")
     matplotlib.use("Agg")
     from divergences.lab.training import figures
     from divergences.lab.training.trainer import compare, train, write_readouts_csv
@@ -101,7 +114,8 @@ def run_command(args: argparse.Namespace) -> int:
             f"in {time.perf_counter() - t0:.1f} s"
         )
         return 0
-    run = train(_config(args, args.game), progress=not args.quiet)
+    frame_every = None if args.no_gif else args.frame_every
+    run = train(_config(args, args.game), progress=not args.quiet, frame_every=frame_every)
     write_readouts_csv(run, out / "readouts.csv")
     figures.figure_readouts(run).savefig(out / "readouts.png", dpi=100)
     figures.figure_snapshots(run).savefig(out / "snapshots.png", dpi=100)

@@ -225,7 +225,8 @@ def figure_readouts(
 
 #: Generated points: yellow with a dark edge, visible on every colour of both heat maps
 #: (RdBu's red, white and blue; PiYG's pink, white and green); data points are black.
-_SAMPLE_STYLE = {"s": 6, "c": "yellow", "edgecolors": "k", "linewidths": 0.3, "alpha": 0.9}
+#: Opaque, so that the yellow stays yellow (and in a GIF's palette, :data:`_KEPT_COLOURS`).
+_SAMPLE_STYLE = {"s": 6, "c": "yellow", "edgecolors": "k", "linewidths": 0.3, "alpha": 1.0}
 
 
 #: The most generated (and data) points a snapshot draws.
@@ -315,13 +316,19 @@ def figure_snapshots(run: TrainingRun, *, count: int = 8, columns: int = 4) -> F
 
 
 class _Frames:
-    """The figure of :func:`gif_frame`, built once and moved from readout to readout: a GIF's
+    """The figure of :func:`gif_frame`, built once and moved from snapshot to snapshot: a GIF's
     frames differ only in their samples, heat map, title and curves, and building, laying out
-    and drawing a figure afresh for each cost about 0.25 s a frame."""
+    and drawing a figure afresh for each cost about 0.25 s a frame.
 
-    def __init__(self, run: TrainingRun, k: int, vlim: tuple[float, float]) -> None:
-        self.run = run
-        snap = run.snapshots[k]
+    The snapshots may be the readouts' (``run.snapshots``) or the animation's frames
+    (``run.frames``, some between readouts): the W1 curve then shows the readouts up to the
+    frame's step, and a vertical line marks the frame's step."""
+
+    def __init__(
+        self, run: TrainingRun, snaps: Sequence[Snapshot], k: int, vlim: tuple[float, float]
+    ) -> None:
+        self.run, self.snaps = run, snaps
+        snap = snaps[k]
         r = run.readouts
         fig = Figure(figsize=(9, 4.4), layout="constrained")
         ax, self.ax_w = fig.subplots(1, 2)
@@ -330,15 +337,19 @@ class _Frames:
         self.generated = ax.collections[-1]  # _draw_snapshot draws the generated points last
         if self.im is not None:
             fig.colorbar(self.im, ax=ax, shrink=0.9, label=_heat_label(run))
+        i = self._readout(k)
         self.band = _floor_band(
             self.ax_w,
-            r.step[: k + 1],
-            r.w1_floor[: k + 1],
-            r.w1_floor_sd[: k + 1],
+            r.step[: i + 1],
+            r.w1_floor[: i + 1],
+            r.w1_floor_sd[: i + 1],
             "$W_1$(data, data)",
         )
         (self.w1,) = self.ax_w.plot(
-            r.step[: k + 1], r.w1[: k + 1], "k-o", lw=2, ms=3, label="exact $W_1$", zorder=3
+            r.step[: i + 1], r.w1[: i + 1], "k-o", lw=2, ms=3, label="exact $W_1$", zorder=3
+        )
+        self.now = self.ax_w.axvline(
+            snap.step, color="tab:red", lw=1, alpha=0.8, label="this frame"
         )
         self.ax_w.set_xlim(0, max(float(r.step[-1]), 1.0))
         top = np.r_[r.w1, r.w1_floor + _FLOOR_SDS * np.nan_to_num(r.w1_floor_sd)]
@@ -349,38 +360,51 @@ class _Frames:
         self.fig = fig
         self._title(k)
 
+    def _readout(self, k: int) -> int:
+        """The last readout at or before snapshot ``k``'s step."""
+        steps = self.run.readouts.step
+        return max(int(np.searchsorted(steps, self.snaps[k].step, side="right")) - 1, 0)
+
     def _title(self, k: int) -> None:
-        c = self.run.config
+        c, r = self.run.config, self.run.readouts
         self.ax.set_title(
-            f"{c.game} on {c.dataset.name}, step {self.run.snapshots[k].step}\n"
+            f"{c.game} on {c.dataset.name}, step {self.snaps[k].step}\n"
             f"yellow: {_generator_label(self.run)}",
+            fontsize="medium",
+        )
+        # Between readouts a frame has new samples, not a new exact W1: the title says which.
+        self.ax_w.set_title(
+            f"exact $W_1$, read out every {c.eval_every} steps\n"
+            f"(last at step {int(r.step[self._readout(k)])})",
             fontsize="medium",
         )
 
     def move_to(self, k: int) -> None:
-        """Shows the ``k``-th readout: its samples and heat map, the curves up to its step."""
-        run, r = self.run, self.run.readouts
-        snap = run.snapshots[k]
+        """Shows snapshot ``k``: its samples and heat map, the W1 curve up to its step."""
+        r = self.run.readouts
+        snap = self.snaps[k]
         if self.im is not None and snap.heat is not None:
             self.im.set_data(snap.heat)
         self.generated.set_offsets(snap.samples[:_MAX_POINTS])
         self._title(k)
         for artist in self.band:
             artist.remove()
+        i = self._readout(k)
         # Redrawn up to this step, unnamed: the legend names it already.
         self.band = _floor_band(
-            self.ax_w, r.step[: k + 1], r.w1_floor[: k + 1], r.w1_floor_sd[: k + 1], None
+            self.ax_w, r.step[: i + 1], r.w1_floor[: i + 1], r.w1_floor_sd[: i + 1], None
         )
-        self.w1.set_data(r.step[: k + 1], r.w1[: k + 1])
+        self.w1.set_data(r.step[: i + 1], r.w1[: i + 1])
+        self.now.set_xdata([snap.step, snap.step])
 
 
 def gif_frame(run: TrainingRun, k: int, *, vlim: tuple[float, float] | None = None) -> Figure:
-    """Frame ``k`` of :func:`save_gif`: the samples over the critic's heat map (with its colour
-    bar) at the ``k``-th readout, beside the exact W1 and its noise-floor band up to that
-    readout's step (the axes span the whole run, so the frames line up)."""
+    """The ``k``-th readout as :func:`save_gif` draws it: the samples over the critic's heat map
+    (with its colour bar) beside the exact W1 and its noise-floor band up to that readout's step
+    (the axes span the whole run, so the frames line up)."""
     if vlim is None:
         vlim = _heat_limits(run, run.snapshots)
-    return _Frames(run, k, vlim).fig
+    return _Frames(run, run.snapshots, k, vlim).fig
 
 
 def png_bytes(fig: Figure, *, dpi: int = 72) -> bytes:
@@ -391,30 +415,83 @@ def png_bytes(fig: Figure, *, dpi: int = 72) -> bytes:
     return buf.getvalue()
 
 
-def save_gif(
-    run: TrainingRun, path: str | pathlib.Path, *, frame_ms: int = 200, dpi: int = 72
-) -> pathlib.Path:
-    """An animated GIF of the run: one frame per readout (:func:`gif_frame`), samples over the
-    critic's heatmap beside the exact W1 so far.
+#: Colours a GIF's palette keeps exactly: the generated points' yellow, the data's black, white.
+_KEPT_COLOURS = ((255, 255, 0), (0, 0, 0), (255, 255, 255))
 
-    The frames are one figure, laid out once (at the last readout, whose title and curves are
-    the widest) and moved from readout to readout, so that they line up and cost a draw each."""
+
+def _palette(images: Sequence[Any], kept: Sequence[tuple[int, int, int]]) -> Any:
+    """One palette for every frame: :data:`_KEPT_COLOURS` and ``kept`` exactly, and the rest
+    fitted by median cut to a few frames. A palette fitted to each frame alone turned the small
+    yellow points olive over the green of the discriminator's map."""
+    from PIL import Image
+
+    kept = list(dict.fromkeys([*_KEPT_COLOURS, *kept]))
+    picks = [images[i] for i in sorted({0, len(images) // 2, len(images) - 1})]
+    w, h = picks[0].size
+    sheet = Image.new("RGB", (w, h * len(picks)))
+    for i, im in enumerate(picks):
+        sheet.paste(im, (0, i * h))
+    fitted = sheet.quantize(256 - len(kept), method=Image.Quantize.MEDIANCUT)
+    colours = [c for rgb in kept for c in rgb]
+    colours += (fitted.getpalette() or [])[: 3 * (256 - len(kept))]
+    palette = Image.new("P", (1, 1))
+    palette.putpalette(colours + [0] * (768 - len(colours)))
+    return palette
+
+
+def _heat_shades(run: TrainingRun, count: int = 48) -> list[tuple[int, int, int]]:
+    """``count`` shades of the heat map's colour map as drawn (alpha 0.8 over white), for the
+    GIF's palette: the colour bar's ends are too small a part of a frame for a fitted palette."""
+    import matplotlib
+
+    if not run.snapshots or run.snapshots[0].heat is None:
+        return []
+    cmap = matplotlib.colormaps["RdBu" if run.config.game_spec.wasserstein else "PiYG"]
+    rgb = np.rint(255 * (0.8 * cmap(np.linspace(0, 1, count))[:, :3] + 0.2)).astype(int)
+    return [(int(r), int(g), int(b)) for r, g, b in rgb]
+
+
+def save_gif(
+    run: TrainingRun,
+    path: str | pathlib.Path,
+    *,
+    frame_ms: int = 150,
+    last_ms: int = 2000,
+    dpi: int = 144,
+) -> pathlib.Path:
+    """An animated GIF of the run: one frame per snapshot of ``run.frames`` (taken every
+    ``frame_every`` steps by :func:`~divergences.lab.training.trainer.train`), or of the readouts
+    where the run has no frames; samples over the critic's heatmap beside the exact W1 so far.
+
+    The exact W1 is read out only at the readouts (an LP each): between them a frame shows new
+    samples and a new heat map, and the W1 curve up to the last readout, with a line at the
+    frame's step. At the default ``dpi`` a frame is 1296 x 634 pixels (legible on a projector);
+    each shows ``frame_ms`` milliseconds, the last ``last_ms``. One palette serves every frame and
+    keeps the samples' yellow exact.
+
+    The frames are one figure, laid out once (at the last snapshot, whose title and curves are
+    the widest) and moved from snapshot to snapshot, so that they line up and cost a draw each."""
     from PIL import Image
 
     path = pathlib.Path(path)
-    last = len(run.snapshots) - 1
-    frames = _Frames(run, last, _heat_limits(run, run.snapshots))
+    snaps = list(run.frames) or run.snapshots
+    frames = _Frames(run, snaps, len(snaps) - 1, _heat_limits(run, snaps))
     frames.fig.set_dpi(dpi)
     canvas = FigureCanvasAgg(frames.fig)
     canvas.draw()  # the constrained layout, once
     frames.fig.set_layout_engine("none")
     images = []
-    for k in range(len(run.snapshots)):
+    for k in range(len(snaps)):
         frames.move_to(k)
         canvas.draw()
         rgba = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba())
-        images.append(rgba.convert("RGB").convert("P", palette=Image.Palette.ADAPTIVE))
-    images[0].save(path, save_all=True, append_images=images[1:], duration=frame_ms, loop=0)
+        images.append(rgba.convert("RGB"))
+    palette = _palette(images, _heat_shades(run))
+    indexed = [im.quantize(palette=palette, dither=Image.Dither.NONE) for im in images]
+    durations = [frame_ms] * (len(indexed) - 1) + [last_ms]
+    indexed[0].save(
+        path, save_all=True, append_images=indexed[1:], duration=durations, loop=0, optimize=False
+    )
     return path
 
 

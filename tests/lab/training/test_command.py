@@ -71,6 +71,9 @@ def test_a_bad_option_is_one_line_and_exit_2(tmp_path, capsys):
     assert main(["train", "--steps", "-5", "--out", str(tmp_path), "--quiet"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "steps must be a positive integer, got -5" in err
+    assert main(["train", "--frame-every", "0", "--out", str(tmp_path), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "--frame-every must be a positive integer, got 0" in err
 
 
 def _ending(run, *, modes, w1_ratio, data=None, game=None):
