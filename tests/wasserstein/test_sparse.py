@@ -162,16 +162,20 @@ def test_assignment_and_simplex_graph_solvers_agree(geometry, monkeypatch):
     np.testing.assert_array_equal(by_paths.plan.mass, w)
 
 
-@pytest.mark.parametrize(("geometry", "by_paths"), [("same law", 1), ("translated copy", 0)])
-def test_graph_solver_chosen_by_the_coarse_plans_drift(geometry, by_paths, monkeypatch):
-    """Assignment problems take augmenting paths, unless the coarse plan is mostly one common
-    displacement (a translated copy), where the simplex is faster; both are exact."""
+@pytest.mark.parametrize(
+    ("geometry", "integrated"), [("same law", False), ("translated copy", True)]
+)
+def test_assignment_start_chosen_by_the_coarse_plans_drift(geometry, integrated, monkeypatch):
+    """Assignment problems take augmenting paths whatever the geometry; they start from the
+    coarse potential's c-transform, or, where the coarse plan is mostly one common
+    displacement (a translated copy), from the potential integrated from its directions."""
     rng = np.random.default_rng(4)
     n = 2200  # above the coarse threshold
     x = rng.random((n, 2))
     y = rng.random((n, 2)) if geometry == "same law" else x + np.array([0.3, 0.1])
     native = _sparse._native()
     flags = []
+    fits = []
 
     class Spy:
         def __getattr__(self, name):
@@ -181,10 +185,17 @@ def test_graph_solver_chosen_by_the_coarse_plans_drift(geometry, by_paths, monke
             flags.append((len(args[2]), options["assignment"]))  # (points, assignment)
             return native.solve(*args, **options)
 
+    def spy_fit(*args, **kwargs):
+        fits.append(len(args[2]))
+        return integrate(*args, **kwargs)
+
+    integrate = _sparse._integrated_potential
     monkeypatch.setattr(_sparse, "_native", lambda: Spy())
+    monkeypatch.setattr(_sparse, "_integrated_potential", spy_fit)
     w = np.full(n, 1 / n)
     sol = solve_sparse_host(x, y, w, w, rtol=0.0)
-    assert flags[-1] == (n, by_paths)  # the fine solve comes last
+    assert flags[-1] == (n, True)  # the fine solve comes last
+    assert (2 * n in fits) == integrated
     np.testing.assert_allclose(sol.value, _pot(x, y, w, w), **LP)
 
 
@@ -222,9 +233,9 @@ def test_integrated_potential_past_its_cap_is_the_mean_directions():
 
 
 def test_translated_copy_certified_in_the_first_round():
-    """A translated copy above the coarse threshold: the simplex's first basis (the identity
-    along the curve, at the potential integrated from the coarse plan) is optimal, so the first
-    round certifies it with no pivot; the value is the exact |t|."""
+    """A translated copy above the coarse threshold: the potential integrated from the coarse
+    plan is the optimal one, under which every point takes its copy, so the first round
+    certifies it with no augmenting path; the value is the exact |t|."""
     rng = np.random.default_rng(5)
     n = 3000
     x = rng.random((n, 2))
@@ -232,7 +243,7 @@ def test_translated_copy_certified_in_the_first_round():
     w = np.full(n, 1 / n)
     sol = solve_sparse_host(x, x + t, w, w)
     assert sol.rounds == 1
-    assert sol.pivots < n // 100  # about 10 per point from the curve's identity without it
+    assert sol.pivots < n // 100
     np.testing.assert_allclose(sol.value, np.hypot(0.3, 0.1), rtol=1e-13)
     assert sol.lower_bound <= np.hypot(0.3, 0.1) <= sol.upper_bound
 
