@@ -27,6 +27,11 @@ alone) at small sizes, where a call's fixed cost is all there is: the first call
 shape (tracing and compiling included) and a repeated one, beside the same function under
 ``jax.jit`` (its first and repeated call: the limit).
 
+``--geometries`` prints the sparse solver's geometry table: the geometries of issue 31
+(:data:`GEOMETRIES`) at 10^4, 3 x 10^4 and 10^5 points (``--quick``: 2000 and 10^4), with
+rounds, pivots (augmenting paths for assignment problems), time, peak memory and the certified
+gap, beside POT's dense ``emd2`` at 10^4; each cell in a fresh process under ``--limit``.
+
 ``--large`` prints the large-scale table instead: ``w1_primal(method="sparse")`` (column
 generation with exact k-d-tree pricing) at n = 10^3 .. 10^5 points per side, 2-D, uniform
 weights, for two samples of one law and for a translated copy (``y = x + t``, where
@@ -271,18 +276,73 @@ def large_problem(geometry: str, n: int) -> tuple[np.ndarray, np.ndarray]:
     return x, x + np.array([0.3, 0.1])  # translated copy: W1 = |t| exactly
 
 
+#: The geometries of ``--geometries`` (issue 31): 2-D unless said, uniform weights and equal
+#: sizes unless said, ``rng = np.random.default_rng(11)``, ``x = rng.random((n, 2))``.
+GEOMETRIES = (
+    "same law",  # y = rng.random((n, 2))
+    "translated copy",  # y = x + (0.3, 0.1)
+    "jittered copy",  # y = x + (0.3, 0.1) + 1e-3 N(0, I)
+    "shifted sample",  # y = rng.random((n, 2)) + (0.25, 0)
+    "rotated copy",  # x rotated by 0.3 rad about (0.5, 0.5), then shifted by (0.2, 0)
+    "two gaussians",  # x = N(0, I), y = N(0, I) * (1, 0.5) + 1
+    "clusters",  # y: 10 clusters of s.d. 0.02 about uniform centres; x uniform
+    "dirichlet",  # m = n + n // 7, y uniform + (0.3, 0), Dirichlet(1) weights on both sides
+    "3-D shifted",  # 3-D uniform, y independent + (0.25, 0, 0)
+)
+
+
+def geometry_problem(geometry: str, n: int) -> tuple[np.ndarray, ...]:
+    """``(x, y, a, b)`` of one of :data:`GEOMETRIES`."""
+    rng = np.random.default_rng(11)
+    x = rng.random((n, 2))
+    m = n
+    if geometry == "same law":
+        y = rng.random((n, 2))
+    elif geometry == "translated copy":
+        y = x + np.array([0.3, 0.1])
+    elif geometry == "jittered copy":
+        y = x + np.array([0.3, 0.1]) + 1e-3 * rng.normal(size=(n, 2))
+    elif geometry == "shifted sample":
+        y = rng.random((n, 2)) + np.array([0.25, 0.0])
+    elif geometry == "rotated copy":
+        c, s = np.cos(0.3), np.sin(0.3)
+        y = (x - 0.5) @ np.array([[c, -s], [s, c]]).T + 0.5 + np.array([0.2, 0.0])
+    elif geometry == "two gaussians":
+        x = rng.normal(size=(n, 2))
+        y = rng.normal(size=(n, 2)) * np.array([1.0, 0.5]) + 1.0
+    elif geometry == "clusters":
+        centres = rng.random((10, 2))
+        y = centres[rng.integers(0, 10, n)] + 0.02 * rng.normal(size=(n, 2))
+    elif geometry == "dirichlet":
+        m = n + n // 7
+        y = rng.random((m, 2)) + np.array([0.3, 0.0])
+        return x, y, rng.dirichlet(np.ones(n)), rng.dirichlet(np.ones(m))
+    elif geometry == "3-D shifted":
+        x = rng.random((n, 3))
+        y = rng.random((n, 3)) + np.array([0.25, 0.0, 0.0])
+    else:
+        raise ValueError(f"unknown geometry {geometry!r}")
+    return x, y, np.full(n, 1.0 / n), np.full(m, 1.0 / m)
+
+
 def large_cell(method: str, geometry: str, n: int) -> dict:
-    """One solve, in this process: time, value, and the sparse solver's certificate."""
+    """One solve, in this process: time, value, and the sparse solver's certificate.
+    ``geometry`` is one of :data:`GEOMETRIES` prefixed ``"g:"``, or one of the ``--large``
+    table's (seeded by ``n``)."""
     import resource
 
     from divergences.wasserstein._host.sparse import solve_sparse_host
 
-    x, y = large_problem(geometry, n)
-    w = np.full(n, 1.0 / n)
+    if geometry.startswith("g:"):
+        x, y, a, b = geometry_problem(geometry[2:], n)
+    else:
+        x, y = large_problem(geometry, n)
+        a = b = np.full(n, 1.0 / n)
+    w = a
     out: dict = {}
     t0 = time.perf_counter()
     if method == "sparse":
-        sol = solve_sparse_host(x, y, w, w)
+        sol = solve_sparse_host(x, y, a, b)
         out.update(
             value=sol.value,
             rounds=sol.rounds,
@@ -290,7 +350,7 @@ def large_cell(method: str, geometry: str, n: int) -> dict:
             gap=(sol.upper_bound - sol.lower_bound) / sol.value,
         )
     elif method == "POT dense":
-        out["value"] = float(ot.emd2(w, w, cdist(x, y), numItermax=10**9))
+        out["value"] = float(ot.emd2(a, b, cdist(x, y), numItermax=10**9))
     elif method == "POT lazy":
         res = ot.emd2_lazy(x, y, w, w, metric="euclidean", numItermax=10**9, return_matrix=False)
         out["value"] = float(res[0] if isinstance(res, tuple) else res)
@@ -329,6 +389,49 @@ def bench_large(
                     )
                 except subprocess.TimeoutExpired:
                     timed_out.add(method)
+                    print(
+                        f"{geometry:<16} {n:>7} {method:<10} {'> ' + str(int(limit_s)) + ' s':>9}"
+                    )
+                    continue
+                except subprocess.CalledProcessError as err:
+                    print(f"{geometry:<16} {n:>7} {method:<10} failed: {err.stderr[-200:]!r}")
+                    continue
+                cell = json.loads(run.stdout.strip().splitlines()[-1])
+                if ref is None:
+                    ref = cell["value"]
+                print(
+                    f"{geometry:<16} {n:>7} {method:<10} {cell['time']:>8.2f}s "
+                    f"{cell['rss_mb']:>7.0f}MB {cell.get('rounds', '-'):>6} "
+                    f"{cell.get('pivots', '-'):>9} "
+                    f"{(format(cell['gap'], '.1e') if 'gap' in cell else '-'):>9} "
+                    f"{(cell['value'] - ref) / ref:>+11.1e}",
+                    flush=True,
+                )
+
+
+def bench_geometries(sizes: list[int], limit_s: float, pot_max: int) -> None:
+    """The geometry table: the sparse solver on each of :data:`GEOMETRIES` at each size, beside
+    POT's dense ``emd2`` up to ``pot_max`` points (its cost matrix and plan: 16 n^2 bytes);
+    each cell in a fresh process under ``limit_s``."""
+    import json
+    import subprocess
+
+    print(
+        f"{'geometry':<16} {'n':>7} {'method':<10} {'time':>9} {'peak RSS':>9} {'rounds':>6} "
+        f"{'pivots':>9} {'cert. gap':>9} {'value - ref':>11}"
+    )
+    for geometry in GEOMETRIES:
+        for n in sizes:
+            ref = None
+            for method in ("sparse", "POT dense"):
+                if method == "POT dense" and n > pot_max:
+                    continue
+                cmd = [sys.executable, __file__, "--cell", method, "g:" + geometry, str(n)]
+                try:
+                    run = subprocess.run(
+                        cmd, capture_output=True, text=True, timeout=limit_s, check=True
+                    )
+                except subprocess.TimeoutExpired:
                     print(
                         f"{geometry:<16} {n:>7} {method:<10} {'> ' + str(int(limit_s)) + ' s':>9}"
                     )
@@ -415,6 +518,11 @@ def main() -> None:
     parser.add_argument(
         "--geometry", choices=["same law", "translated copy"], help="--large: only this one"
     )
+    parser.add_argument(
+        "--geometries",
+        action="store_true",
+        help="the sparse solver's geometry table: 9 geometries at 10^4, 3 x 10^4, 10^5",
+    )
     parser.add_argument("--cell", nargs=3, help=argparse.SUPPRESS)
     parser.add_argument("--sweep", action="store_true", help="a 2-D sweep of W1, 200 thetas")
     parser.add_argument("--calls", action="store_true", help="calls outside jit, small sizes")
@@ -430,6 +538,15 @@ def main() -> None:
 
         method, geometry, n = args.cell
         print(json.dumps(large_cell(method, geometry, int(n))))
+        return
+    if args.geometries:
+        print(
+            f"POT {ot.__version__}, scipy {scipy.__version__}; one run per cell; "
+            f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the start"
+        )
+        sizes = [2000, 10_000] if args.quick else [10_000, 30_000, 100_000]
+        bench_geometries(sizes, args.limit, pot_max=10_000)
+        print(f"load average {os.getloadavg()[0]:.1f} at the end")
         return
     if args.large:
         print(

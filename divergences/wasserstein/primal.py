@@ -35,6 +35,8 @@ def w1_primal(
     :math:`n \times m` cost matrix; ``"sparse"`` (Euclidean only, the compiled extension),
     column generation with exact k-d-tree pricing that never forms the matrix, for large
     clouds in low dimension; ``"auto"`` takes ``"sparse"`` above 2000 x 2000 Euclidean pairs.
+    Its time follows the size and the geometry: more rounds where the transport moves mass far
+    compared with the points' spacing (``benchmarks/README.md``, "Geometries", gives both).
     Every result carries ``lower_bound <= W1 <= upper_bound``, true in real arithmetic for the
     points and weights as given, the rounding of the costs included, in every dtype; a solve
     that stops short of a certified optimum is a :class:`~divergences.SolverError`. The problem

@@ -12,11 +12,12 @@ dimension it never forms the :math:`n \times m` cost matrix:
    by its cell's coarse displacement, and the monotone plan along the curve, which keeps the
    graph feasible;
 4. the transportation LP on that graph, solved exactly (``_ot_native``, C++): by shortest
-   augmenting paths started from the coarse potential when the sizes and all weights are
-   equal (an assignment problem, where the primal simplex's pivots are nearly all
-   degenerate) and the coarse plan is not mostly one common displacement, by a network
-   simplex otherwise, whose first basis (the monotone plan) starts at a potential integrated
-   from the coarse plan's directions of transport; both warm-started from round to round;
+   augmenting paths (from all free sources at once) when the sizes and all weights are equal
+   (an assignment problem, where the primal simplex's pivots are nearly all degenerate), by
+   a network simplex otherwise, whose first basis is the monotone plan; each starts from a
+   potential of the coarse solve: its c-transform, or, where the coarse plan is mostly one
+   common displacement and for the simplex, a potential integrated from the coarse plan's
+   directions of transport; both warm-started from round to round;
 5. pricing of all :math:`n m` pairs without forming them: with the potentials :math:`(u, v)` of
    the graph's optimum, :math:`\min_j c(x_i, y_j) - v_j` is a weighted nearest-neighbour query,
    answered exactly by a k-d tree with branch and bound; pairs of negative reduced cost join
@@ -68,10 +69,9 @@ __all__ = [
     "weighted_nearest_host",
 ]
 
-#: The graph solver of the sparse LP: ``"auto"`` (shortest augmenting paths for assignment
-#: problems whose coarse plan is not one common displacement, the network simplex otherwise),
-#: ``"simplex"`` (always the network simplex) or ``"assignment"`` (augmenting paths for every
-#: assignment problem; the simplex for the others).
+#: The graph solver of the sparse LP: ``"auto"`` or ``"assignment"`` (shortest augmenting
+#: paths for assignment problems, the network simplex for the others) or ``"simplex"``
+#: (always the network simplex).
 GRAPH_SOLVERS = ("auto", "simplex", "assignment")
 
 # Candidate graph: neighbours each way, and neighbours of each point moved by its cell's coarse
@@ -89,15 +89,12 @@ _COARSE_FACTOR = 8
 _INTEGRATE_KNN = 6
 _INTEGRATE_MAX = 60_000
 # Equal sizes and equal weights (an assignment problem): the graph is solved by shortest
-# augmenting paths from the coarse potential instead of the network simplex. Measured at
-# n = 1e5, two samples of one law: 26 s against 111 s.
-# ... except where the coarse plan's mean displacement is more than this share of its mean
-# distance (1 for a translated copy, near 0 for two samples of one law). Along a common
-# displacement the potential is linear over the whole cloud, its rays tie, and each round
-# frees many sources for new augmenting paths: measured on translated copies, the simplex
-# took 1.5 s against 2.9 s at n = 1e4, 11 s against 25 s at 3e4, 115 s against 150 s at 1e5
-# even before it started from the integrated potential (_integrated_potential), with which it
-# certifies a translated copy in its first round. Both are exact; this picks the faster.
+# augmenting paths instead of the network simplex, whose pivots there are nearly all
+# degenerate (benchmarks/README.md). They start from the coarse potential's c-transform,
+# unless the coarse plan's mean displacement is more than this share of its mean distance
+# (1 for a translated copy, about 1/sqrt(n) over W1 for two samples of one law): from the
+# potential integrated from the coarse plan's directions then (_integrated_potential), which
+# is exactly the optimal one for a translated copy, certified in its first round.
 _MAX_DRIFT = 0.5
 # Bytes per point of the sparse solver, measured with headroom (arcs, tree, k-d trees).
 _BYTES_PER_POINT = 2_000
@@ -331,8 +328,9 @@ def _candidates(
     ``_COARSE_MIN`` points."""
     n, m = x.shape[0], y.shape[0]
     # Equal sizes and one weight for all: an assignment problem, solved by shortest augmenting
-    # paths from the coarse potential f (u = f(x), v = -f(y), feasible as f is 1-Lipschitz),
-    # unless the coarse plan is mostly one common displacement (see _MAX_DRIFT).
+    # paths from a potential f of the coarse solve (v = -f(y); the first solve takes
+    # u_i = min_j c_ij - v_j over the arcs): its c-transform, or the integrated potential where
+    # the coarse plan is mostly one common displacement (see _MAX_DRIFT).
     assignment = (
         graph_solver != "simplex" and n == m and bool(np.all(a == a[0]) and np.all(b == a[0]))
     )
@@ -372,8 +370,7 @@ def _candidates(
             moved = float(np.dot(coarse.mass, np.linalg.norm(step, axis=1)))
             # |mean displacement| / mean distance of the coarse plan: 1 for a translated copy.
             drift = float(np.linalg.norm(coarse.mass @ step)) / moved if moved > 0 else 0.0
-            assignment = assignment and (graph_solver == "assignment" or drift <= _MAX_DRIFT)
-            if assignment:
+            if assignment and drift <= _MAX_DRIFT:
                 f_y = -coarse.v  # the coarse potential f at its own y points
                 u0 = kr_potential_host(yc, f_y, x)
                 v0 = -kr_potential_host(yc, f_y, y)
