@@ -106,7 +106,7 @@ def check_options(max_iter: Any, rtol: Any, max_rounds: Any, threads: Any) -> Op
     if not (math.isfinite(float(rtol)) and 0 <= float(rtol) < 1):
         raise ValueError(f"rtol must be in [0, 1); got {rtol!r}")
     rounds = int(_positive_int(max_rounds, "max_rounds", none=False) or 0)
-    return Options(cap, float(rtol), rounds, _positive_int(threads, "threads", none=True))
+    return Options(cap, float(rtol), rounds, sparse.check_threads(threads))
 
 
 def make_problem(

@@ -11,7 +11,10 @@
 * :mod:`.costs` and :mod:`.potentials`: costs, c-transforms and the Lipschitz check;
 * :mod:`.atoms`: copies of one point merged into one atom, and a plan split back;
 * :mod:`.native`: the compiled extension, loaded lazily, and SciPy's k-d tree where it is not
-  built.
+  built;
+* :mod:`.memory`: the memory available (physical, and the address space left under a limit) and
+  the up-front refusal of work that would not fit, where compiled code could otherwise end the
+  process.
 
 They raise :class:`~divergences.SolverError` (with a
 :class:`~divergences.wasserstein._results.Status`) when they stop short; the runner

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
+from divergences.wasserstein._host.memory import check_memory
 from divergences.wasserstein._host.protocol import Coupling, Options
 from divergences.wasserstein._results import SolverError, Status
 
@@ -212,6 +213,13 @@ class DenseSimplex:
 
     def check(self, n: int, m: int, options: Options) -> None:
         check_dense_size(n, m)
+        check_memory(
+            DENSE_BYTES_PER_PAIR * n * m,
+            what="the dense network simplex",
+            scope=f"for the {n} x {m} cost matrix and transport graph",
+            instead="Use method='sparse' for a Euclidean cost (it never forms the matrix), "
+            "w1_1d for points on the line, or subsample both measures",
+        )
 
     def solve(self, problem: HostProblem, options: Options) -> Coupling:
         n, m = problem.x.shape[0], problem.y.shape[0]
