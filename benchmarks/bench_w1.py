@@ -63,6 +63,7 @@ jax.config.update("jax_enable_x64", True)
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
 import divergences as dv  # noqa: E402
+from divergences.testing.geometries import GEOMETRIES, geometry_problem  # noqa: E402
 from divergences.testing.reference import highs_primal  # noqa: E402
 
 
@@ -276,55 +277,6 @@ def large_problem(geometry: str, n: int) -> tuple[np.ndarray, np.ndarray]:
     return x, x + np.array([0.3, 0.1])  # translated copy: W1 = |t| exactly
 
 
-#: The geometries of ``--geometries`` (issue 31): 2-D unless said, uniform weights and equal
-#: sizes unless said, ``rng = np.random.default_rng(11)``, ``x = rng.random((n, 2))``.
-GEOMETRIES = (
-    "same law",  # y = rng.random((n, 2))
-    "translated copy",  # y = x + (0.3, 0.1)
-    "jittered copy",  # y = x + (0.3, 0.1) + 1e-3 N(0, I)
-    "shifted sample",  # y = rng.random((n, 2)) + (0.25, 0)
-    "rotated copy",  # x rotated by 0.3 rad about (0.5, 0.5), then shifted by (0.2, 0)
-    "two gaussians",  # x = N(0, I), y = N(0, I) * (1, 0.5) + 1
-    "clusters",  # y: 10 clusters of s.d. 0.02 about uniform centres; x uniform
-    "dirichlet",  # m = n + n // 7, y uniform + (0.3, 0), Dirichlet(1) weights on both sides
-    "3-D shifted",  # 3-D uniform, y independent + (0.25, 0, 0)
-)
-
-
-def geometry_problem(geometry: str, n: int) -> tuple[np.ndarray, ...]:
-    """``(x, y, a, b)`` of one of :data:`GEOMETRIES`."""
-    rng = np.random.default_rng(11)
-    x = rng.random((n, 2))
-    m = n
-    if geometry == "same law":
-        y = rng.random((n, 2))
-    elif geometry == "translated copy":
-        y = x + np.array([0.3, 0.1])
-    elif geometry == "jittered copy":
-        y = x + np.array([0.3, 0.1]) + 1e-3 * rng.normal(size=(n, 2))
-    elif geometry == "shifted sample":
-        y = rng.random((n, 2)) + np.array([0.25, 0.0])
-    elif geometry == "rotated copy":
-        c, s = np.cos(0.3), np.sin(0.3)
-        y = (x - 0.5) @ np.array([[c, -s], [s, c]]).T + 0.5 + np.array([0.2, 0.0])
-    elif geometry == "two gaussians":
-        x = rng.normal(size=(n, 2))
-        y = rng.normal(size=(n, 2)) * np.array([1.0, 0.5]) + 1.0
-    elif geometry == "clusters":
-        centres = rng.random((10, 2))
-        y = centres[rng.integers(0, 10, n)] + 0.02 * rng.normal(size=(n, 2))
-    elif geometry == "dirichlet":
-        m = n + n // 7
-        y = rng.random((m, 2)) + np.array([0.3, 0.0])
-        return x, y, rng.dirichlet(np.ones(n)), rng.dirichlet(np.ones(m))
-    elif geometry == "3-D shifted":
-        x = rng.random((n, 3))
-        y = rng.random((n, 3)) + np.array([0.25, 0.0, 0.0])
-    else:
-        raise ValueError(f"unknown geometry {geometry!r}")
-    return x, y, np.full(n, 1.0 / n), np.full(m, 1.0 / m)
-
-
 def large_cell(method: str, geometry: str, n: int) -> dict:
     """One solve, in this process: time, value, and the sparse solver's certificate.
     ``geometry`` is one of :data:`GEOMETRIES` prefixed ``"g:"``, or one of the ``--large``
@@ -364,9 +316,8 @@ def large_cell(method: str, geometry: str, n: int) -> dict:
 def bench_large(
     sizes: list[int], limit_s: float, geometries: tuple[str, ...] = ("same law", "translated copy")
 ) -> None:
-    import json
-    import subprocess
-
+    """The large-scale table: the sparse solver beside POT's dense and lazy ``emd2`` and this
+    package's dense path, each cell in a fresh process under ``limit_s``."""
     dense_max = 15_000  # POT dense and our dense path: n^2 doubles twice (costs and plan)
     print(
         f"{'geometry':<16} {'n':>7} {'method':<10} {'time':>9} {'peak RSS':>9} {'rounds':>6} "
@@ -382,39 +333,47 @@ def bench_large(
                 if method in timed_out:
                     print(f"{geometry:<16} {n:>7} {method:<10} {'skipped: timed out below':>30}")
                     continue
-                cmd = [sys.executable, __file__, "--cell", method, geometry, str(n)]
-                try:
-                    run = subprocess.run(
-                        cmd, capture_output=True, text=True, timeout=limit_s, check=True
-                    )
-                except subprocess.TimeoutExpired:
+                cell = _run_cell(method, geometry, geometry, n, limit_s, ref)
+                if cell is None:
                     timed_out.add(method)
-                    print(
-                        f"{geometry:<16} {n:>7} {method:<10} {'> ' + str(int(limit_s)) + ' s':>9}"
-                    )
-                    continue
-                except subprocess.CalledProcessError as err:
-                    print(f"{geometry:<16} {n:>7} {method:<10} failed: {err.stderr[-200:]!r}")
-                    continue
-                cell = json.loads(run.stdout.strip().splitlines()[-1])
-                if ref is None:
+                elif ref is None:
                     ref = cell["value"]
-                print(
-                    f"{geometry:<16} {n:>7} {method:<10} {cell['time']:>8.2f}s "
-                    f"{cell['rss_mb']:>7.0f}MB {cell.get('rounds', '-'):>6} "
-                    f"{cell.get('pivots', '-'):>9} "
-                    f"{(format(cell['gap'], '.1e') if 'gap' in cell else '-'):>9} "
-                    f"{(cell['value'] - ref) / ref:>+11.1e}",
-                    flush=True,
-                )
+
+
+def _run_cell(
+    method: str, cell_name: str, label: str, n: int, limit_s: float, ref: float | None
+) -> dict | None:
+    """One cell in a fresh process (``--cell``), its row printed; None where it timed out or
+    failed. The last column is relative to ``ref``, or to the cell itself where ``ref`` is None."""
+    import json
+    import subprocess
+
+    cmd = [sys.executable, __file__, "--cell", method, cell_name, str(n)]
+    try:
+        run = subprocess.run(cmd, capture_output=True, text=True, timeout=limit_s, check=True)
+    except subprocess.TimeoutExpired:
+        print(f"{label:<16} {n:>7} {method:<10} {'> ' + str(int(limit_s)) + ' s':>9}")
+        return None
+    except subprocess.CalledProcessError as err:
+        print(f"{label:<16} {n:>7} {method:<10} failed: {err.stderr[-200:]!r}")
+        return None
+    cell = json.loads(run.stdout.strip().splitlines()[-1])
+    base = cell["value"] if ref is None else ref
+    print(
+        f"{label:<16} {n:>7} {method:<10} {cell['time']:>8.2f}s "
+        f"{cell['rss_mb']:>7.0f}MB {cell.get('rounds', '-'):>6} "
+        f"{cell.get('pivots', '-'):>9} "
+        f"{(format(cell['gap'], '.1e') if 'gap' in cell else '-'):>9} "
+        f"{(cell['value'] - base) / base:>+11.1e}",
+        flush=True,
+    )
+    return cell
 
 
 def bench_geometries(sizes: list[int], limit_s: float, pot_max: int) -> None:
     """The geometry table: the sparse solver on each of :data:`GEOMETRIES` at each size, beside
     POT's dense ``emd2`` up to ``pot_max`` points (its cost matrix and plan: 16 n^2 bytes);
     each cell in a fresh process under ``limit_s``."""
-    import json
-    import subprocess
 
     print(
         f"{'geometry':<16} {'n':>7} {'method':<10} {'time':>9} {'peak RSS':>9} {'rounds':>6} "
@@ -426,30 +385,9 @@ def bench_geometries(sizes: list[int], limit_s: float, pot_max: int) -> None:
             for method in ("sparse", "POT dense"):
                 if method == "POT dense" and n > pot_max:
                     continue
-                cmd = [sys.executable, __file__, "--cell", method, "g:" + geometry, str(n)]
-                try:
-                    run = subprocess.run(
-                        cmd, capture_output=True, text=True, timeout=limit_s, check=True
-                    )
-                except subprocess.TimeoutExpired:
-                    print(
-                        f"{geometry:<16} {n:>7} {method:<10} {'> ' + str(int(limit_s)) + ' s':>9}"
-                    )
-                    continue
-                except subprocess.CalledProcessError as err:
-                    print(f"{geometry:<16} {n:>7} {method:<10} failed: {err.stderr[-200:]!r}")
-                    continue
-                cell = json.loads(run.stdout.strip().splitlines()[-1])
-                if ref is None:
+                cell = _run_cell(method, "g:" + geometry, geometry, n, limit_s, ref)
+                if cell is not None and ref is None:
                     ref = cell["value"]
-                print(
-                    f"{geometry:<16} {n:>7} {method:<10} {cell['time']:>8.2f}s "
-                    f"{cell['rss_mb']:>7.0f}MB {cell.get('rounds', '-'):>6} "
-                    f"{cell.get('pivots', '-'):>9} "
-                    f"{(format(cell['gap'], '.1e') if 'gap' in cell else '-'):>9} "
-                    f"{(cell['value'] - ref) / ref:>+11.1e}",
-                    flush=True,
-                )
 
 
 def bench_calls(sizes: list[int]) -> None:

@@ -14,6 +14,7 @@ from scipy.spatial.distance import cdist
 
 import divergences as dv
 from divergences.testing import tolerance
+from divergences.testing.geometries import geometry_problem
 from divergences.testing.measures import measure_pairs
 from divergences.testing.profiles import at_most
 from divergences.wasserstein._host import sparse as _sparse
@@ -199,36 +200,6 @@ def test_assignment_start_chosen_by_the_coarse_plans_drift(geometry, integrated,
     np.testing.assert_allclose(sol.value, _pot(x, y, w, w), **LP)
 
 
-def _geometry(name, n):
-    """The geometries of issue 31 (``benchmarks/bench_w1.py --geometries``), small."""
-    rng = np.random.default_rng(11)
-    x = rng.random((n, 2))
-    m = n
-    if name == "same law":
-        y = rng.random((n, 2))
-    elif name == "jittered copy":
-        y = x + np.array([0.3, 0.1]) + 1e-3 * rng.normal(size=(n, 2))
-    elif name == "shifted sample":
-        y = rng.random((n, 2)) + np.array([0.25, 0.0])
-    elif name == "rotated copy":
-        c, s = np.cos(0.3), np.sin(0.3)
-        y = (x - 0.5) @ np.array([[c, -s], [s, c]]).T + 0.5 + np.array([0.2, 0.0])
-    elif name == "two gaussians":
-        x = rng.normal(size=(n, 2))
-        y = rng.normal(size=(n, 2)) * np.array([1.0, 0.5]) + 1.0
-    elif name == "clusters":
-        centres = rng.random((10, 2))
-        y = centres[rng.integers(0, 10, n)] + 0.02 * rng.normal(size=(n, 2))
-    elif name == "dirichlet":
-        m = n + n // 7
-        y = rng.random((m, 2)) + np.array([0.3, 0.0])
-        return x, y, rng.dirichlet(np.ones(n)), rng.dirichlet(np.ones(m))
-    else:  # "3-D shifted"
-        x = rng.random((n, 3))
-        y = rng.random((n, 3)) + np.array([0.25, 0.0, 0.0])
-    return x, y, np.full(n, 1 / n), np.full(m, 1 / m)
-
-
 # Rounds and pivots (augmenting paths for the assignment problems) measured at n = 2200 with
 # the solver of benchmarks/README.md, "Geometries": 6/410, 10/1186, 10/873, 11/816, 12/906,
 # 12/975, 9/65964 (network simplex), 10/573. The bounds leave about half again.
@@ -250,7 +221,7 @@ def test_geometries_rounds_and_pivots_stay_bounded(name, rounds, pivots):
     coarse threshold: certified to rtol within a bounded number of rounds and pivots, which
     would show a regression of the method (times are not asserted). The value is the
     certified one (the solver checks its bounds; the other tests compare with POT)."""
-    x, y, a, b = _geometry(name, 2200)
+    x, y, a, b = geometry_problem(name, 2200)
     sol = solve_sparse_host(x, y, a, b)
     assert sol.rounds <= rounds
     assert sol.pivots <= pivots
