@@ -27,6 +27,11 @@ alone) at small sizes, where a call's fixed cost is all there is: the first call
 shape (tracing and compiling included) and a repeated one, beside the same function under
 ``jax.jit`` (its first and repeated call: the limit).
 
+``--geometries`` prints the sparse solver's geometry table: the geometries of issue 31
+(:data:`GEOMETRIES`) at 10^4, 3 x 10^4 and 10^5 points (``--quick``: 2000 and 10^4), with
+rounds, pivots (augmenting paths for assignment problems), time, peak memory and the certified
+gap, beside POT's dense ``emd2`` at 10^4; each cell in a fresh process under ``--limit``.
+
 ``--large`` prints the large-scale table instead: ``w1_primal(method="sparse")`` (column
 generation with exact k-d-tree pricing) at n = 10^3 .. 10^5 points per side, 2-D, uniform
 weights, for two samples of one law and for a translated copy (``y = x + t``, where
@@ -58,6 +63,7 @@ jax.config.update("jax_enable_x64", True)
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
 import divergences as dv  # noqa: E402
+from divergences.testing.geometries import GEOMETRIES, geometry_problem  # noqa: E402
 from divergences.testing.reference import highs_primal  # noqa: E402
 
 
@@ -272,17 +278,23 @@ def large_problem(geometry: str, n: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def large_cell(method: str, geometry: str, n: int) -> dict:
-    """One solve, in this process: time, value, and the sparse solver's certificate."""
+    """One solve, in this process: time, value, and the sparse solver's certificate.
+    ``geometry`` is one of :data:`GEOMETRIES` prefixed ``"g:"``, or one of the ``--large``
+    table's (seeded by ``n``)."""
     import resource
 
     from divergences.wasserstein._host.sparse import solve_sparse_host
 
-    x, y = large_problem(geometry, n)
-    w = np.full(n, 1.0 / n)
+    if geometry.startswith("g:"):
+        x, y, a, b = geometry_problem(geometry[2:], n)
+    else:
+        x, y = large_problem(geometry, n)
+        a = b = np.full(n, 1.0 / n)
+    w = a
     out: dict = {}
     t0 = time.perf_counter()
     if method == "sparse":
-        sol = solve_sparse_host(x, y, w, w)
+        sol = solve_sparse_host(x, y, a, b)
         out.update(
             value=sol.value,
             rounds=sol.rounds,
@@ -290,7 +302,7 @@ def large_cell(method: str, geometry: str, n: int) -> dict:
             gap=(sol.upper_bound - sol.lower_bound) / sol.value,
         )
     elif method == "POT dense":
-        out["value"] = float(ot.emd2(w, w, cdist(x, y), numItermax=10**9))
+        out["value"] = float(ot.emd2(a, b, cdist(x, y), numItermax=10**9))
     elif method == "POT lazy":
         res = ot.emd2_lazy(x, y, w, w, metric="euclidean", numItermax=10**9, return_matrix=False)
         out["value"] = float(res[0] if isinstance(res, tuple) else res)
@@ -304,9 +316,8 @@ def large_cell(method: str, geometry: str, n: int) -> dict:
 def bench_large(
     sizes: list[int], limit_s: float, geometries: tuple[str, ...] = ("same law", "translated copy")
 ) -> None:
-    import json
-    import subprocess
-
+    """The large-scale table: the sparse solver beside POT's dense and lazy ``emd2`` and this
+    package's dense path, each cell in a fresh process under ``limit_s``."""
     dense_max = 15_000  # POT dense and our dense path: n^2 doubles twice (costs and plan)
     print(
         f"{'geometry':<16} {'n':>7} {'method':<10} {'time':>9} {'peak RSS':>9} {'rounds':>6} "
@@ -322,31 +333,61 @@ def bench_large(
                 if method in timed_out:
                     print(f"{geometry:<16} {n:>7} {method:<10} {'skipped: timed out below':>30}")
                     continue
-                cmd = [sys.executable, __file__, "--cell", method, geometry, str(n)]
-                try:
-                    run = subprocess.run(
-                        cmd, capture_output=True, text=True, timeout=limit_s, check=True
-                    )
-                except subprocess.TimeoutExpired:
+                cell = _run_cell(method, geometry, geometry, n, limit_s, ref)
+                if cell is None:
                     timed_out.add(method)
-                    print(
-                        f"{geometry:<16} {n:>7} {method:<10} {'> ' + str(int(limit_s)) + ' s':>9}"
-                    )
-                    continue
-                except subprocess.CalledProcessError as err:
-                    print(f"{geometry:<16} {n:>7} {method:<10} failed: {err.stderr[-200:]!r}")
-                    continue
-                cell = json.loads(run.stdout.strip().splitlines()[-1])
-                if ref is None:
+                elif ref is None:
                     ref = cell["value"]
-                print(
-                    f"{geometry:<16} {n:>7} {method:<10} {cell['time']:>8.2f}s "
-                    f"{cell['rss_mb']:>7.0f}MB {cell.get('rounds', '-'):>6} "
-                    f"{cell.get('pivots', '-'):>9} "
-                    f"{(format(cell['gap'], '.1e') if 'gap' in cell else '-'):>9} "
-                    f"{(cell['value'] - ref) / ref:>+11.1e}",
-                    flush=True,
-                )
+
+
+def _run_cell(
+    method: str, cell_name: str, label: str, n: int, limit_s: float, ref: float | None
+) -> dict | None:
+    """One cell in a fresh process (``--cell``), its row printed; None where it timed out or
+    failed. The last column is relative to ``ref``, or to the cell itself where ``ref`` is None."""
+    import json
+    import subprocess
+
+    cmd = [sys.executable, __file__, "--cell", method, cell_name, str(n)]
+    try:
+        run = subprocess.run(cmd, capture_output=True, text=True, timeout=limit_s, check=True)
+    except subprocess.TimeoutExpired:
+        print(f"{label:<16} {n:>7} {method:<10} {'> ' + str(int(limit_s)) + ' s':>9}")
+        return None
+    except subprocess.CalledProcessError as err:
+        print(f"{label:<16} {n:>7} {method:<10} failed: {err.stderr[-200:]!r}")
+        return None
+    cell = json.loads(run.stdout.strip().splitlines()[-1])
+    base = cell["value"] if ref is None else ref
+    print(
+        f"{label:<16} {n:>7} {method:<10} {cell['time']:>8.2f}s "
+        f"{cell['rss_mb']:>7.0f}MB {cell.get('rounds', '-'):>6} "
+        f"{cell.get('pivots', '-'):>9} "
+        f"{(format(cell['gap'], '.1e') if 'gap' in cell else '-'):>9} "
+        f"{(cell['value'] - base) / base:>+11.1e}",
+        flush=True,
+    )
+    return cell
+
+
+def bench_geometries(sizes: list[int], limit_s: float, pot_max: int) -> None:
+    """The geometry table: the sparse solver on each of :data:`GEOMETRIES` at each size, beside
+    POT's dense ``emd2`` up to ``pot_max`` points (its cost matrix and plan: 16 n^2 bytes);
+    each cell in a fresh process under ``limit_s``."""
+
+    print(
+        f"{'geometry':<16} {'n':>7} {'method':<10} {'time':>9} {'peak RSS':>9} {'rounds':>6} "
+        f"{'pivots':>9} {'cert. gap':>9} {'value - ref':>11}"
+    )
+    for geometry in GEOMETRIES:
+        for n in sizes:
+            ref = None
+            for method in ("sparse", "POT dense"):
+                if method == "POT dense" and n > pot_max:
+                    continue
+                cell = _run_cell(method, "g:" + geometry, geometry, n, limit_s, ref)
+                if cell is not None and ref is None:
+                    ref = cell["value"]
 
 
 def bench_calls(sizes: list[int]) -> None:
@@ -415,6 +456,11 @@ def main() -> None:
     parser.add_argument(
         "--geometry", choices=["same law", "translated copy"], help="--large: only this one"
     )
+    parser.add_argument(
+        "--geometries",
+        action="store_true",
+        help="the sparse solver's geometry table: 9 geometries at 10^4, 3 x 10^4, 10^5",
+    )
     parser.add_argument("--cell", nargs=3, help=argparse.SUPPRESS)
     parser.add_argument("--sweep", action="store_true", help="a 2-D sweep of W1, 200 thetas")
     parser.add_argument("--calls", action="store_true", help="calls outside jit, small sizes")
@@ -430,6 +476,15 @@ def main() -> None:
 
         method, geometry, n = args.cell
         print(json.dumps(large_cell(method, geometry, int(n))))
+        return
+    if args.geometries:
+        print(
+            f"POT {ot.__version__}, scipy {scipy.__version__}; one run per cell; "
+            f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the start"
+        )
+        sizes = [2000, 10_000] if args.quick else [10_000, 30_000, 100_000]
+        bench_geometries(sizes, args.limit, pot_max=10_000)
+        print(f"load average {os.getloadavg()[0]:.1f} at the end")
         return
     if args.large:
         print(

@@ -216,10 +216,14 @@ def figure_wgan(thetas: Sequence[float] | np.ndarray | None = None) -> Figure:
 
     Left: :math:`W_1 = |\theta|`, :math:`\mathrm{JS} = \log 2` and :math:`\mathrm{TV} = 1` for
     :math:`\theta \ne 0` (0 at 0), and KL, infinite for :math:`\theta \ne 0` (drawn as arrows at
-    the top edge). Right: :math:`d/d\theta` of each, from ``jax.grad`` through the package: W1
-    gives :math:`\pm 1`, JS and TV give 0, KL has none. Values computed by the package on the
-    lines with Z on 16 grid points (which reproduces the closed forms exactly); the closed forms
-    are drawn as thin black dashes.
+    the top edge); where TV and JS jump, at :math:`\theta = 0`, their value there is a closed dot
+    and their limit either side an open circle. Right: :math:`d/d\theta` of each, from
+    ``jax.grad`` through the package: W1 gives :math:`\pm 1`, JS and TV give 0, KL has none. At
+    :math:`\theta = 0` none of them has a derivative (W1's kink, TV's and JS's jump): the curves
+    stop there, with open circles at their limits either side and a dashed vertical line, rather
+    than drawing the 0 that ``jax.grad`` returns. Values computed by the package on the lines
+    with Z on 16 grid points (which reproduces the closed forms exactly); the closed forms are
+    drawn as thin black dashes.
     """
     t = np.linspace(-1.0, 1.0, 201) if thetas is None else np.asarray(thetas, dtype=float)
     fam = families.parallel_lines()
@@ -237,12 +241,32 @@ def figure_wgan(thetas: Sequence[float] | np.ndarray | None = None) -> Figure:
         )
     _draw_infinite(ax, t, s.values["kl"], "kl", top)
     ax.plot([], [], color="black", linewidth=0.9, linestyle=(0, (3, 3)), label="closed form")
+    # TV and JS jump at theta = 0 (0 there, 1 and log 2 on either side): the value is the closed
+    # dot, the limit either side an open circle, a value the function does not take there.
+    jumps = np.zeros(t.shape, dtype=bool)
+    for key in ("tv", "js"):
+        isolated = _broken(t, s.values[key], 0.3)[2]
+        isolated[[0, -1]] = False  # the ends of the range are no jumps
+        jumps |= isolated
+        limit = s.values[key][np.flatnonzero(isolated) - 1]
+        ax.plot(t[isolated], limit, "o", mfc="white", mec=COLORS[key], mew=2, ms=8, zorder=5)
+    ax.plot(
+        [],
+        [],
+        "o",
+        mfc="white",
+        mec=COLORS["grey"],
+        mew=2,
+        ms=8,
+        label=r"TV, JS as $\theta \to 0$: a jump",
+    )
     ax.annotate(
         r"all four are 0 at $\theta = 0$",
         xy=(0.0, 0.0),
-        xytext=(0.12, 0.1),
+        xytext=(0.3, 0.03),
         fontsize=11,
-        arrowprops={"arrowstyle": "->", "color": COLORS["grey"]},
+        va="bottom",
+        arrowprops={"arrowstyle": "->", "color": COLORS["grey"], "shrinkB": 5},
     )
     ax.text(t.max(), math.log(2) + 0.02, r"$\log 2$", color=COLORS["js"], ha="right", va="bottom")
     ax.set_ylim(-0.05, top)
@@ -253,18 +277,42 @@ def figure_wgan(thetas: Sequence[float] | np.ndarray | None = None) -> Figure:
     _legend(ax, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=2, frameon=False)
     _style(ax)
 
+    # Where TV and JS jump (and W1 has its kink) none of the three has a derivative: the curves
+    # stop short of theta = 0 with open circles at their limits, and a dashed line marks it.
     styles = {"w1": "-", "tv": "-", "js": (0, (5, 3))}
+    sizes = {"w1": 8, "tv": 11, "js": 7}
     for key in ("w1", "tv", "js"):
+        g = np.where(jumps, np.nan, s.gradients[key])
         _plot_broken(
             axg,
             t,
-            s.gradients[key],
+            g,
             jump=0.5,
             color=COLORS[key],
             linewidth=2.6 if key != "tv" else 4.5,
             linestyle=styles[key],
             label=r"$d/d\theta$ " + LABELS[key].split(" [")[0],
         )
+        for i in np.flatnonzero(jumps):
+            limits = {g[j] for j in (i - 1, i + 1) if 0 <= j < t.size and np.isfinite(g[j])}
+            axg.plot(
+                np.full(len(limits), t[i]),
+                sorted(limits),
+                "o",
+                mfc="white",
+                mec=COLORS[key],
+                mew=2,
+                ms=sizes[key],
+                zorder=5,
+            )
+    for x in t[jumps]:
+        axg.axvline(  # stops below the KL note at the top
+            x, ymax=0.86, color=COLORS["grey"], linewidth=1.2, linestyle=(0, (4, 3)), zorder=1
+        )
+    marks = (
+        axg.plot([], [], color=COLORS["grey"], linewidth=1.2, linestyle=(0, (4, 3)))[0],
+        axg.plot([], [], "o", mfc="white", mec=COLORS["grey"], mew=2, ms=8)[0],
+    )
     axg.text(
         0.02,
         0.97,
@@ -278,7 +326,21 @@ def figure_wgan(thetas: Sequence[float] | np.ndarray | None = None) -> Figure:
     axg.set_xlabel(r"$\theta$")
     axg.set_ylabel(r"derivative in $\theta$")
     axg.set_title(r"the gradient a generator receives: only $W_1$ gives one", pad=18)
-    _legend(axg, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=3, frameon=False)
+    from matplotlib.legend_handler import HandlerTuple
+
+    handles, labels = axg.get_legend_handles_labels()
+    handles.append(marks)
+    labels.append(r"none at $\theta = 0$ (limits beside it)")
+    axg.legend(
+        handles,
+        labels,
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.16),
+        ncols=2,
+        frameon=False,
+        handlelength=3.5,  # two whole dashes of d/dtheta JS
+        handler_map={tuple: HandlerTuple(ndivide=None)},
+    )
     _style(axg)
     return fig
 

@@ -135,7 +135,7 @@ def check_options(max_iter: Any, rtol: Any, max_rounds: Any, threads: Any) -> Op
             raise ValueError(f"rtol must be in [0, 1); got {rtol!r}")
         rtol = float(rtol)
     rounds = int(_positive_int(max_rounds, "max_rounds", none=False) or 0)
-    return Options(cap, rtol, rounds, _positive_int(threads, "threads", none=True))
+    return Options(cap, rtol, rounds, sparse.check_threads(threads))
 
 
 def make_problem(

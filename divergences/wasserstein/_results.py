@@ -94,8 +94,9 @@ class CertificateError(SolverError):
 
     Attributes:
       result: the host solution reached (a ``SparseHostSolution``: plan, potentials, bounds,
-        rounds, pivots), with its honest bounds (an upper bound of +inf for a plan that is not
-        a coupling).
+        rounds, pivots), in the units of the input, with bounds certified as a finished
+        solve's are (true in real arithmetic; the upper one includes what repairing the plan's
+        marginals could cost, and is +inf only for negative or non-finite masses).
       status: the :class:`Status` of the stop.
     """
 

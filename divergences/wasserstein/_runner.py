@@ -351,15 +351,40 @@ def _failures(problem: Problem) -> tuple[Mapping[Status, str], str]:
 # ---------------------------------------------------------------------------------------------
 
 
-def _eager_arrays(problem: Problem, host: Callable[..., Any]) -> Any:
-    """The host function on concrete input (a callable metric's costs from one program)."""
+def _field_shape(name: str, n: int, m: int, dtype: Any) -> jax.ShapeDtypeStruct:
+    """The traced shape of a field of :class:`PrimalArrays` or :class:`DualArrays`: the arcs
+    padded to ``n + m``, the potentials on ``x``, ``y`` or their union, scalars otherwise."""
+    shape = {
+        "rows": (n + m,),
+        "cols": (n + m,),
+        "mass": (n + m,),
+        "u": (n,),
+        "v": (m,),
+        "f": (n + m,),
+    }.get(name, ())
+    return jax.ShapeDtypeStruct(shape, jnp.int32 if name in ("rows", "cols") else dtype)
+
+
+def _arrays(problem: Problem, host: Callable[..., Any], fields: Any) -> Any:
+    """The host function's arrays for ``problem``: called directly for concrete input, through
+    the callback under a trace (the arcs padded to ``n + m``). A callable metric's costs come
+    from one JAX program in both cases."""
     ms = problem.measures
-    arrays: list[Any] = [ms.x, ms.y, ms.a, ms.b]
-    if callable(problem.metric):
-        arrays.append(np.asarray(_union_cost(ms.x, ms.y, problem.metric)))
-    out = host(problem.metric, problem.method, problem.options, ms.x.dtype, None, *arrays)
-    # device_put, not jnp.asarray: the latter compiles a program per new shape.
-    return jax.device_put(out)
+    n, m = problem.shape
+    dtype = ms.x.dtype
+    costs = [_union_cost(ms.x, ms.y, problem.metric)] if callable(problem.metric) else []
+    static = (problem.metric, problem.method, problem.options, dtype)
+    if not ms.traced:
+        out = host(*static, None, ms.x, ms.y, ms.a, ms.b, *(np.asarray(c) for c in costs))
+        # device_put, not jnp.asarray (which compiles a program per new shape); the arrays are
+        # fresh from the host function, referenced nowhere else: JAX's buffers may alias them.
+        return jax.device_put(out, may_alias=True)
+    failures, what = _failures(problem)
+    shapes = fields(*(_field_shape(name, n, m, dtype) for name in fields._fields))
+    return host_solve(
+        functools.partial(host, *static, n + m), shapes, ms.x, ms.y, ms.a, ms.b, *costs,
+        valid=ms.valid, failures=failures, what=what,
+    )  # fmt: skip
 
 
 def run_primal(problem: Problem) -> W1Primal:
@@ -370,7 +395,7 @@ def run_primal(problem: Problem) -> W1Primal:
         report_status(status, *_failures(problem), gap=gap)
         return sol
     if not ms.traced:
-        out = _eager_arrays(problem, _primal_host)
+        out = _arrays(problem, _primal_host, PrimalArrays)
         plan = SparsePlan(out.rows, out.cols, out.mass, problem.shape)
         return W1Primal(out.value, plan, out.u, out.v, out.lower_bound, out.upper_bound)
     return _primal_traced(ms, problem.metric, problem.method, problem.options)
@@ -382,23 +407,7 @@ def _primal_traced(ms: Measures, metric: Metric, method: str, options: Options) 
     and the envelope derivative through the plan's arcs."""
     problem = Problem(ms, metric, method, options)
     n, m = problem.shape
-    dtype = ms.x.dtype
-    failures, what = _failures(problem)
-    arcs = n + m
-
-    def sds(shape: tuple[int, ...], dt: Any = dtype) -> jax.ShapeDtypeStruct:
-        return jax.ShapeDtypeStruct(shape, dt)
-
-    shapes = PrimalArrays(
-        sds(()), sds((arcs,), jnp.int32), sds((arcs,), jnp.int32), sds((arcs,)),
-        sds((n,)), sds((m,)), sds(()), sds(()),
-    )  # fmt: skip
-    extra = [_union_cost(ms.x, ms.y, metric)] if callable(metric) else []
-    host = functools.partial(_primal_host, metric, method, options, dtype, arcs)
-    out: PrimalArrays = host_solve(
-        host, shapes, ms.x, ms.y, ms.a, ms.b, *extra, valid=ms.valid, failures=failures,
-        what=what,
-    )  # fmt: skip
+    out: PrimalArrays = _arrays(problem, _primal_host, PrimalArrays)
     cost = _plan_cost(ms, metric, out.rows, n + out.cols, out.mass)
     value = envelope_value(out.value, cost, ms.a, ms.b, out.u, out.v)
     plan = SparsePlan(out.rows, out.cols, out.mass, (n, m))
@@ -413,7 +422,7 @@ def run_dual(problem: Problem) -> W1Dual:
         report_status(status, *_failures(problem), gap=gap)
         return sol
     if not ms.traced:
-        out = _eager_arrays(problem, _dual_host)
+        out = _arrays(problem, _dual_host, DualArrays)
         points = jax.device_put(np.concatenate([ms.x, ms.y]))
         return W1Dual(out.value, out.f, points, out.lipschitz_violation)
     return _dual_traced(ms, problem.metric, problem.method, problem.options)
@@ -424,24 +433,8 @@ def _dual_traced(ms: Measures, metric: Metric, method: str, options: Options) ->
     """The traced path of :func:`run_dual`: the same host function through the callback; the
     Kantorovich-Rubinstein value forward, the envelope derivative through the solve's arcs."""
     problem = Problem(ms, metric, method, options)
-    n, m = problem.shape
-    dtype = ms.x.dtype
-    failures, what = _failures(problem)
-    arcs = n + m
-
-    def sds(shape: tuple[int, ...], dt: Any = dtype) -> jax.ShapeDtypeStruct:
-        return jax.ShapeDtypeStruct(shape, dt)
-
-    shapes = DualArrays(
-        sds(()), sds((n + m,)), sds(()), sds((arcs,), jnp.int32), sds((arcs,), jnp.int32),
-        sds((arcs,)),
-    )  # fmt: skip
-    extra = [_union_cost(ms.x, ms.y, metric)] if callable(metric) else []
-    host = functools.partial(_dual_host, metric, method, options, dtype, arcs)
-    out: DualArrays = host_solve(
-        host, shapes, ms.x, ms.y, ms.a, ms.b, *extra, valid=ms.valid, failures=failures,
-        what=what,
-    )  # fmt: skip
+    n = problem.shape[0]
+    out: DualArrays = _arrays(problem, _dual_host, DualArrays)
     cost = _plan_cost(ms, metric, out.rows, out.cols, out.mass)
     value = envelope_value(out.value, cost, ms.a, ms.b, out.f[:n], -out.f[n:])
     points = sg(jnp.concatenate([ms.x, ms.y]))

@@ -13,8 +13,9 @@ from divergences._typing import ArrayLike
 from divergences._validation import is_traced, require
 from divergences.wasserstein._host.costs import homogeneity, scale_exponent
 from divergences.wasserstein._host.potentials import nearest_site
+from divergences.wasserstein._host.sparse import check_threads
 from divergences.wasserstein._measures import as_points, check_metric
-from divergences.wasserstein._problem import check_options, make_problem
+from divergences.wasserstein._problem import make_problem
 from divergences.wasserstein._results import W1Dual
 from divergences.wasserstein._runner import host_solve, run_dual
 from divergences.wasserstein.cost import Metric, pairwise_cost
@@ -138,7 +139,7 @@ def w1_dual(
       (3.0, 3.0)
       >>> [round(float(t), 12) for t in dual.f - dual.f[0]]  # f(z) = -z up to a constant
       [0.0, -1.0, -3.0, -4.0]
-      >>> float(dual.lipschitz_violation) < 1e-14  # a certified bound: rounding only
+      >>> float(dual.lipschitz_violation) < 1e-6  # a certified bound: the rounding of f
       True
       >>> sparse = dv.w1_dual(x, y, method="sparse")
       >>> round(float(sparse.value), 12)
@@ -233,7 +234,7 @@ def kr_potential(
         "dual.points contains NaN or inf; the potential's sites must be finite",
     )
     dtype = jnp.result_type(f, points, q)
-    threads = check_options(None, 0.0, 1, threads).threads
+    threads = check_threads(threads)
     if not traced and not callable(metric):
         sites = np.asarray(points, np.float64)
         query = np.asarray(q, np.float64)

@@ -38,8 +38,10 @@ def w1_primal(
       the :math:`n \times m` cost matrix; ``"sparse"`` (Euclidean only, the compiled
       extension), column generation with exact k-d-tree pricing that never forms the matrix,
       for large clouds in low dimension, to a certified relative gap ``rtol`` (default
-      ``1e-9``). Under ``jax.jit`` and ``jax.vmap`` (one host solve per element) the same host
-      code runs through ``jax.pure_callback`` and returns the same bits.
+      ``1e-9``). Its time follows the size and the geometry: more rounds where the transport
+      moves mass far compared with the points' spacing (``benchmarks/README.md``,
+      "Geometries", gives both). Under ``jax.jit`` and ``jax.vmap`` (one host solve per
+      element) the same host code runs through ``jax.pure_callback`` and returns the same bits.
     * **certified to rtol**, in XLA: ``"sinkhorn"``, log-domain Sinkhorn with
       epsilon-scaling that never leaves the compiled program (no host callback: ``jit``,
       ``vmap`` in lockstep, ``grad``, sharding, GPU and TPU), stopped once its certified

@@ -247,3 +247,58 @@ def test_shifted_families_dash_only_the_closed_forms_they_have() -> None:
     assert dashes == r"closed form ($W_1$, TV, KL)"
     (dashes,) = [t.get_text() for t in unif.get_legend().get_texts() if "closed" in t.get_text()]
     assert dashes == r"closed form ($W_1$, TV, JS)"
+
+
+def test_wgan_figure1_marks_the_jump_at_zero_and_draws_no_derivative_there() -> None:
+    ax, axg = _sweep_figure("wgan_figure1").axes[:2]
+
+    def open_circles(a):  # type: ignore[no-untyped-def]
+        return [
+            ln
+            for ln in a.get_lines()
+            if ln.get_marker() == "o" and ln.get_markerfacecolor() == "white" and _is_drawn(ln)
+        ]
+
+    # Values: TV and JS are 0 at 0 (a closed dot) and 1, log 2 beside it (open circles).
+    limits = sorted(float(y) for ln in open_circles(ax) for y in ln.get_ydata())
+    assert [float(x) for ln in open_circles(ax) for x in ln.get_xdata()] == [0.0, 0.0]
+    np.testing.assert_allclose(limits, [np.log(2), 1.0])
+    # Derivatives: none at theta = 0, so no curve passes there (not the 0 jax.grad returns).
+    for ln in axg.get_lines():
+        if str(ln.get_label()).startswith("$d/d"):
+            x, y = np.asarray(ln.get_xdata(), float), np.asarray(ln.get_ydata(), float)
+            assert not np.isfinite(y[x == 0]).any(), ln.get_label()
+    circles = sorted(float(y) for ln in open_circles(axg) for y in ln.get_ydata())
+    assert circles == [-1.0, 0.0, 0.0, 1.0]  # W1's one-sided limits, TV's and JS's
+    texts = [t.get_text() for t in axg.get_legend().get_texts()]
+    assert any("none at $\\theta = 0$" in t for t in texts)
+
+
+def test_wgan_figure1_legend_shows_a_whole_dash_period_and_the_label_clears_w1() -> None:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.text import Text
+
+    fig = _sweep_figure("wgan_figure1")
+    ax, axg = fig.axes[:2]
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()  # the constrained layout, as saved
+    renderer = canvas.get_renderer()
+    # The d/dtheta JS handle holds two whole dashes and the gap between them: dashes (5, 3)
+    # scaled by the line's width.
+    legend = axg.get_legend()
+    (js,) = [
+        h
+        for h, t in zip(legend.legend_handles, legend.get_texts(), strict=True)
+        if "JS" in t.get_text()
+    ]
+    width = js.get_linewidth()
+    assert legend.handlelength * legend.prop.get_size_in_points() >= (5 + 3 + 5) * width
+    # The "all four are 0" label touches no W1 line.
+    (note,) = [t for t in ax.texts if "all four" in t.get_text()]
+    box = Text.get_window_extent(note, renderer)  # the text's box, without the arrow
+    (w1,) = [ln for ln in ax.get_lines() if ln.get_label() == plotting.LABELS["w1"]]
+    pts = w1.get_transform().transform(np.c_[w1.get_xdata(), w1.get_ydata()])
+    pts = pts[np.isfinite(pts).all(1)]
+    inside = (pts[:, 0] >= box.x0 - 3) & (pts[:, 0] <= box.x1 + 3)
+    # W1 = |theta| over the label's width: its lowest point there is above the label's top.
+    assert pts[inside, 1].min() > box.y1 + 3

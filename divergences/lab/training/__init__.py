@@ -28,6 +28,7 @@ from divergences.lab.training.data import (
 from divergences.lab.training.games import GAMES, Game, OptimiserSettings
 from divergences.lab.training.trainer import (
     COLUMNS,
+    VERDICT_COLUMNS,
     Readouts,
     Snapshot,
     TrainingRun,
@@ -38,11 +39,13 @@ from divergences.lab.training.trainer import (
     train,
     write_readouts_csv,
 )
+from divergences.lab.training.verdict import Verdict, verdict
 
 __all__ = [
     "COLUMNS",
     "DATASETS",
     "GAMES",
+    "VERDICT_COLUMNS",
     "Dataset",
     "Game",
     "OptimiserSettings",
@@ -50,6 +53,7 @@ __all__ = [
     "Snapshot",
     "TrainingConfig",
     "TrainingRun",
+    "Verdict",
     "compare",
     "dataset",
     "from_array",
@@ -62,5 +66,6 @@ __all__ = [
     "parallel_lines",
     "sample_generator",
     "train",
+    "verdict",
     "write_readouts_csv",
 ]

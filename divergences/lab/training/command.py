@@ -10,8 +10,13 @@ from typing import Any
 from divergences.lab.training.config import TrainingConfig
 from divergences.lab.training.data import DATASETS
 from divergences.lab.training.games import GAMES
+from divergences.lab.training.verdict import FLOOR_SDS, verdict
 
-__all__ = ["add_arguments", "run_command"]
+__all__ = ["FRAME_EVERY", "add_arguments", "run_command"]
+
+#: Generator steps between the animation's frames: four per readout at the default
+#: ``eval_every`` (1000), so that the samples move smoothly without four times the exact readouts.
+FRAME_EVERY = 250
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -42,6 +47,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--compare", action="store_true", help="run every game on --data and draw the comparison"
     )
     p.add_argument("--no-gif", action="store_true", help="skip the animation")
+    p.add_argument(
+        "--frame-every",
+        type=int,
+        default=FRAME_EVERY,
+        help=f"generator steps between the animation's frames (default: {FRAME_EVERY}); a frame "
+        "between readouts shows new samples, not a new exact W1",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -55,22 +67,34 @@ def _config(args: argparse.Namespace, game: str) -> TrainingConfig:
 
 
 def _summary(name: str, run: Any) -> str:
-    r = run.readouts
-    modes = (
-        "" if r.modes_covered[-1] != r.modes_covered[-1] else f", modes {int(r.modes_covered[-1])}"
+    """Two lines: the last readout (modes "k of K", W1 as a multiple of its noise floor with the
+    floor's spread as the figures draw it, two standard deviations), then the verdict against
+    the criterion of the training page and, when not converged, what it advises."""
+    r, c = run.readouts, run.config
+    v = verdict(run)
+    modes = "" if v.modes is None else f"modes {v.modes} of {v.modes_total}; "
+    floor = float(r.w1_floor[-1])
+    band = (
+        ""
+        if v.floor_spread != v.floor_spread  # one draw: no spread
+        else f" (its band, +-{FLOOR_SDS:g} sd of {c.floor_draws} draws: "
+        f"{1 - v.floor_spread:.2f}x to {1 + v.floor_spread:.2f}x)"
     )
-    return (
-        f"{name:10s} step {int(r.step[-1])}: W1 {r.w1[-1]:.3f} "
-        f"(floor {r.w1_floor[-1]:.3f} +- {r.w1_floor_sd[-1]:.3f}), "
-        f"JS grid {r.js_grid[-1]:.3f}{modes}; training {run.train_seconds:.1f} s, "
-        f"readouts {run.readout_seconds:.1f} s"
+    js = "" if r.js_grid[-1] != r.js_grid[-1] else f"; JS grid {r.js_grid[-1]:.3f} nats"
+    line = (
+        f"{name} on {c.dataset.name}, seed {c.seed}, step {v.step}: {modes}"
+        f"W1 {r.w1[-1]:.3f} = {v.w1_ratio:.2f}x its noise floor {floor:.3f}{band}{js}; "
+        f"training {run.train_seconds:.1f} s, readouts {run.readout_seconds:.1f} s"
     )
+    return f"{line}\n  verdict: {v.text()}"
 
 
 def run_command(args: argparse.Namespace) -> int:
     """Runs ``divergences train`` with parsed arguments; returns the exit status."""
     import matplotlib
 
+    if args.frame_every < 1:
+        raise ValueError(f"--frame-every must be a positive integer, got {args.frame_every}")
     matplotlib.use("Agg")
     from divergences.lab.training import figures
     from divergences.lab.training.trainer import compare, train, write_readouts_csv
@@ -90,7 +114,8 @@ def run_command(args: argparse.Namespace) -> int:
             f"in {time.perf_counter() - t0:.1f} s"
         )
         return 0
-    run = train(_config(args, args.game), progress=not args.quiet)
+    frame_every = None if args.no_gif else args.frame_every
+    run = train(_config(args, args.game), progress=not args.quiet, frame_every=frame_every)
     write_readouts_csv(run, out / "readouts.csv")
     figures.figure_readouts(run).savefig(out / "readouts.png", dpi=100)
     figures.figure_snapshots(run).savefig(out / "snapshots.png", dpi=100)

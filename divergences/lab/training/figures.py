@@ -22,6 +22,7 @@ from matplotlib.figure import Figure
 
 from divergences.lab.training import dirac
 from divergences.lab.training.trainer import Snapshot, TrainingRun
+from divergences.lab.training.verdict import FLOOR_SDS
 
 __all__ = [
     "figure_comparison",
@@ -60,7 +61,7 @@ def _generator_label(run: TrainingRun) -> str:
     return f"the generator's weights averaged (EMA {ema:g})"
 
 
-_FLOOR_SDS = 2.0  # the floor band: mean +- this many standard deviations of the draws
+_FLOOR_SDS = FLOOR_SDS  # the floor band: mean +- this many standard deviations of the draws
 
 
 def _floor_band(
@@ -75,7 +76,7 @@ def _floor_band(
     label = None
     if what is not None:
         label = (
-            f"noise floor: {what}, {mean[0]:.3g} $\\pm$ {half[0]:.2g} ({_FLOOR_SDS:g} sd)"
+            f"noise floor: {what},\n{mean[0]:.3g} $\\pm$ {half[0]:.2g} ({_FLOOR_SDS:g} sd)"
             if len(mean)
             else f"noise floor: {what}"
         )
@@ -84,17 +85,43 @@ def _floor_band(
     return [band, line]
 
 
-def _symlog_above_floor(ax: Any, floor: np.ndarray, top: float) -> None:
-    """A y axis linear up to the decade of the noise floor's mean and logarithmic above it, so
-    that a readout of a few tenths of a nat and its floor of a few ten-thousandths both show;
-    from ``min(0, lowest value drawn)`` to ``top``."""
-    if len(floor) and np.isfinite(floor[0]) and floor[0] > 0:
-        ax.set_yscale("symlog", linthresh=float(10 ** np.floor(np.log10(floor[0]))))
+def _plot_positive(ax: Any, steps: np.ndarray, y: np.ndarray, label: str, **kw: Any) -> None:
+    """``y`` on a log axis: its positive values as a line; a readout at or below 0 (the
+    discriminator's estimate of JS is a lower bound, slightly negative near the data) is not
+    drawn on the line but marked with a down-triangle on the bottom edge, and the legend says how
+    many there are and the lowest."""
+    y = np.asarray(y, dtype=float)
+    low = np.isfinite(y) & (y <= 0)
+    if low.any():
+        label += f"\n(\u2264 0 at {int(low.sum())} readouts, lowest {y[low].min():.2g}: \u25bc)"
+        kw = {"marker": "o", "ms": 3, **kw}  # a value between two gaps is a dot, not a line
+    (line,) = ax.plot(steps, np.where(low, np.nan, y), label=label, **kw)
+    if low.any():
+        ax.plot(
+            steps[low],
+            np.zeros(int(low.sum())),
+            "v",
+            color=line.get_color(),
+            ms=7,
+            clip_on=False,
+            transform=ax.get_xaxis_transform(),  # x in steps, y on the axes' bottom edge
+        )
+
+
+def _log_above_floor(ax: Any, floor: np.ndarray, top: float) -> None:
+    """A log y axis of the positive values drawn, from half the smallest of them and of the noise
+    floor's mean to ``top`` (or 1.5 times the largest), so that a readout of a few tenths of a
+    nat and its floor of a few ten-thousandths both show; the floor band is clipped at the
+    bottom where its lower edge, mean - 2 sd, is not positive."""
     ys = np.concatenate([np.asarray(line.get_ydata(), float) for line in ax.get_lines()])
-    ys = ys[np.isfinite(ys)]
+    ys = ys[np.isfinite(ys) & (ys > 0)]
     if ys.size == 0:  # nothing drawn: data that is not 2-D
         return
-    ax.set_ylim(1.5 * min(0.0, float(ys.min())), max(top, 1.5 * float(ys.max())))
+    ax.set_yscale("log")
+    low = float(ys.min())
+    if len(floor) and np.isfinite(floor[0]) and floor[0] > 0:
+        low = min(low, float(floor[0]))
+    ax.set_ylim(low / 2, max(top, 1.5 * float(ys.max())))
 
 
 def _legend_below(ax: Any) -> None:
@@ -109,8 +136,10 @@ def figure_readouts(
     """Six panels against generator step: exact W1 with its noise floor (and the WGAN critic's
     estimate), JS on the grid with its floor (and the GAN discriminator's estimate), KL on the
     grid with its floor, mode coverage, the losses, and the generator's gradient norm. The
-    floors are bands, mean +- 2 standard deviations over the run's independent draws; legends
-    sit under their panels. In ``columns`` columns (3: two rows for a slide, 2: three rows for a
+    floors are bands, mean +- 2 standard deviations over the run's independent draws. JS and KL
+    are on log axes of their positive values: a readout at or below 0 (the discriminator's
+    estimate, a lower bound) is marked on the bottom edge and counted in its legend entry.
+    Legends sit under their panels. In ``columns`` columns (3: two rows for a slide, 2: three rows for a
     page's column)."""
     r, c = run.readouts, run.config
     game = c.game_spec
@@ -142,24 +171,26 @@ def figure_readouts(
     ax.set_ylim(bottom - 0.05 * (top - bottom), top + 0.05 * (top - bottom))
     ax = axs[0, 1]
     _floor_band(ax, s, r.js_floor, r.js_floor_sd, "JS(data, data)")
-    ax.plot(s, r.js_grid, "k-", lw=2, label=f"JS on a {c.grid_bins}x{c.grid_bins} grid")
+    js_label = f"JS on a {c.grid_bins}x{c.grid_bins} grid, {c.hist_size} points each"
+    _plot_positive(ax, s, r.js_grid, js_label, c="k", lw=2)
     if not game.wasserstein:
-        ax.plot(
+        _plot_positive(
+            ax,
             s,
             r.critic_estimate,
+            "the discriminator's own estimate of JS",
             color=_GAME_COLOURS[c.game],
-            label="the discriminator's own estimate of JS",
         )
     ax.axhline(math.log(2), color="0.6", ls=":", label="log 2, the largest JS")
-    ax.set_title(f"Jensen-Shannon (nats), {c.hist_size} points each")
-    _symlog_above_floor(ax, r.js_floor, 1.0)  # JS <= log 2
+    ax.set_title("Jensen-Shannon on the grid (nats, log axis)")
+    _log_above_floor(ax, r.js_floor, 1.0)  # JS <= log 2
     ax = axs[0, 2]
     _floor_band(ax, s, r.kl_floor, r.kl_floor_sd, "KL(data || data)")
-    ax.plot(
-        s, r.kl_grid, "k-", lw=2, label=f"KL(data || generator), pseudo-count {c.kl_pseudo_count:g}"
+    _plot_positive(
+        ax, s, r.kl_grid, f"KL(data || generator), pseudo-count {c.kl_pseudo_count:g}", c="k", lw=2
     )
-    ax.set_title("KL on the grid (nats)")
-    _symlog_above_floor(ax, r.kl_floor, 0.0)
+    ax.set_title("KL on the grid (nats, log axis)")
+    _log_above_floor(ax, r.kl_floor, 0.0)
     ax = axs[1, 0]
     if c.dataset.modes is not None:
         k = len(c.dataset.modes)
@@ -194,7 +225,8 @@ def figure_readouts(
 
 #: Generated points: yellow with a dark edge, visible on every colour of both heat maps
 #: (RdBu's red, white and blue; PiYG's pink, white and green); data points are black.
-_SAMPLE_STYLE = {"s": 6, "c": "yellow", "edgecolors": "k", "linewidths": 0.3, "alpha": 0.9}
+#: Opaque, so that the yellow stays yellow (and in a GIF's palette, :data:`_KEPT_COLOURS`).
+_SAMPLE_STYLE = {"s": 6, "c": "yellow", "edgecolors": "k", "linewidths": 0.3, "alpha": 1.0}
 
 
 #: The most generated (and data) points a snapshot draws.
@@ -284,13 +316,19 @@ def figure_snapshots(run: TrainingRun, *, count: int = 8, columns: int = 4) -> F
 
 
 class _Frames:
-    """The figure of :func:`gif_frame`, built once and moved from readout to readout: a GIF's
+    """The figure of :func:`gif_frame`, built once and moved from snapshot to snapshot: a GIF's
     frames differ only in their samples, heat map, title and curves, and building, laying out
-    and drawing a figure afresh for each cost about 0.25 s a frame."""
+    and drawing a figure afresh for each cost about 0.25 s a frame.
 
-    def __init__(self, run: TrainingRun, k: int, vlim: tuple[float, float]) -> None:
-        self.run = run
-        snap = run.snapshots[k]
+    The snapshots may be the readouts' (``run.snapshots``) or the animation's frames
+    (``run.frames``, some between readouts): the W1 curve then shows the readouts up to the
+    frame's step, and a vertical line marks the frame's step."""
+
+    def __init__(
+        self, run: TrainingRun, snaps: Sequence[Snapshot], k: int, vlim: tuple[float, float]
+    ) -> None:
+        self.run, self.snaps = run, snaps
+        snap = snaps[k]
         r = run.readouts
         fig = Figure(figsize=(9, 4.4), layout="constrained")
         ax, self.ax_w = fig.subplots(1, 2)
@@ -299,15 +337,19 @@ class _Frames:
         self.generated = ax.collections[-1]  # _draw_snapshot draws the generated points last
         if self.im is not None:
             fig.colorbar(self.im, ax=ax, shrink=0.9, label=_heat_label(run))
+        i = self._readout(k)
         self.band = _floor_band(
             self.ax_w,
-            r.step[: k + 1],
-            r.w1_floor[: k + 1],
-            r.w1_floor_sd[: k + 1],
+            r.step[: i + 1],
+            r.w1_floor[: i + 1],
+            r.w1_floor_sd[: i + 1],
             "$W_1$(data, data)",
         )
         (self.w1,) = self.ax_w.plot(
-            r.step[: k + 1], r.w1[: k + 1], "k-o", lw=2, ms=3, label="exact $W_1$", zorder=3
+            r.step[: i + 1], r.w1[: i + 1], "k-o", lw=2, ms=3, label="exact $W_1$", zorder=3
+        )
+        self.now = self.ax_w.axvline(
+            snap.step, color="tab:red", lw=1, alpha=0.8, label="this frame"
         )
         self.ax_w.set_xlim(0, max(float(r.step[-1]), 1.0))
         top = np.r_[r.w1, r.w1_floor + _FLOOR_SDS * np.nan_to_num(r.w1_floor_sd)]
@@ -318,38 +360,51 @@ class _Frames:
         self.fig = fig
         self._title(k)
 
+    def _readout(self, k: int) -> int:
+        """The last readout at or before snapshot ``k``'s step."""
+        steps = self.run.readouts.step
+        return max(int(np.searchsorted(steps, self.snaps[k].step, side="right")) - 1, 0)
+
     def _title(self, k: int) -> None:
-        c = self.run.config
+        c, r = self.run.config, self.run.readouts
         self.ax.set_title(
-            f"{c.game} on {c.dataset.name}, step {self.run.snapshots[k].step}\n"
+            f"{c.game} on {c.dataset.name}, step {self.snaps[k].step}\n"
             f"yellow: {_generator_label(self.run)}",
+            fontsize="medium",
+        )
+        # Between readouts a frame has new samples, not a new exact W1: the title says which.
+        self.ax_w.set_title(
+            f"exact $W_1$, read out every {c.eval_every} steps\n"
+            f"(last at step {int(r.step[self._readout(k)])})",
             fontsize="medium",
         )
 
     def move_to(self, k: int) -> None:
-        """Shows the ``k``-th readout: its samples and heat map, the curves up to its step."""
-        run, r = self.run, self.run.readouts
-        snap = run.snapshots[k]
+        """Shows snapshot ``k``: its samples and heat map, the W1 curve up to its step."""
+        r = self.run.readouts
+        snap = self.snaps[k]
         if self.im is not None and snap.heat is not None:
             self.im.set_data(snap.heat)
         self.generated.set_offsets(snap.samples[:_MAX_POINTS])
         self._title(k)
         for artist in self.band:
             artist.remove()
+        i = self._readout(k)
         # Redrawn up to this step, unnamed: the legend names it already.
         self.band = _floor_band(
-            self.ax_w, r.step[: k + 1], r.w1_floor[: k + 1], r.w1_floor_sd[: k + 1], None
+            self.ax_w, r.step[: i + 1], r.w1_floor[: i + 1], r.w1_floor_sd[: i + 1], None
         )
-        self.w1.set_data(r.step[: k + 1], r.w1[: k + 1])
+        self.w1.set_data(r.step[: i + 1], r.w1[: i + 1])
+        self.now.set_xdata([snap.step, snap.step])
 
 
 def gif_frame(run: TrainingRun, k: int, *, vlim: tuple[float, float] | None = None) -> Figure:
-    """Frame ``k`` of :func:`save_gif`: the samples over the critic's heat map (with its colour
-    bar) at the ``k``-th readout, beside the exact W1 and its noise-floor band up to that
-    readout's step (the axes span the whole run, so the frames line up)."""
+    """The ``k``-th readout as :func:`save_gif` draws it: the samples over the critic's heat map
+    (with its colour bar) beside the exact W1 and its noise-floor band up to that readout's step
+    (the axes span the whole run, so the frames line up)."""
     if vlim is None:
         vlim = _heat_limits(run, run.snapshots)
-    return _Frames(run, k, vlim).fig
+    return _Frames(run, run.snapshots, k, vlim).fig
 
 
 def png_bytes(fig: Figure, *, dpi: int = 72) -> bytes:
@@ -360,30 +415,83 @@ def png_bytes(fig: Figure, *, dpi: int = 72) -> bytes:
     return buf.getvalue()
 
 
-def save_gif(
-    run: TrainingRun, path: str | pathlib.Path, *, frame_ms: int = 200, dpi: int = 72
-) -> pathlib.Path:
-    """An animated GIF of the run: one frame per readout (:func:`gif_frame`), samples over the
-    critic's heatmap beside the exact W1 so far.
+#: Colours a GIF's palette keeps exactly: the generated points' yellow, the data's black, white.
+_KEPT_COLOURS = ((255, 255, 0), (0, 0, 0), (255, 255, 255))
 
-    The frames are one figure, laid out once (at the last readout, whose title and curves are
-    the widest) and moved from readout to readout, so that they line up and cost a draw each."""
+
+def _palette(images: Sequence[Any], kept: Sequence[tuple[int, int, int]]) -> Any:
+    """One palette for every frame: :data:`_KEPT_COLOURS` and ``kept`` exactly, and the rest
+    fitted by median cut to a few frames. A palette fitted to each frame alone turned the small
+    yellow points olive over the green of the discriminator's map."""
+    from PIL import Image
+
+    kept = list(dict.fromkeys([*_KEPT_COLOURS, *kept]))
+    picks = [images[i] for i in sorted({0, len(images) // 2, len(images) - 1})]
+    w, h = picks[0].size
+    sheet = Image.new("RGB", (w, h * len(picks)))
+    for i, im in enumerate(picks):
+        sheet.paste(im, (0, i * h))
+    fitted = sheet.quantize(256 - len(kept), method=Image.Quantize.MEDIANCUT)
+    colours = [c for rgb in kept for c in rgb]
+    colours += (fitted.getpalette() or [])[: 3 * (256 - len(kept))]
+    palette = Image.new("P", (1, 1))
+    palette.putpalette(colours + [0] * (768 - len(colours)))
+    return palette
+
+
+def _heat_shades(run: TrainingRun, count: int = 48) -> list[tuple[int, int, int]]:
+    """``count`` shades of the heat map's colour map as drawn (alpha 0.8 over white), for the
+    GIF's palette: the colour bar's ends are too small a part of a frame for a fitted palette."""
+    import matplotlib
+
+    if not run.snapshots or run.snapshots[0].heat is None:
+        return []
+    cmap = matplotlib.colormaps["RdBu" if run.config.game_spec.wasserstein else "PiYG"]
+    rgb = np.rint(255 * (0.8 * cmap(np.linspace(0, 1, count))[:, :3] + 0.2)).astype(int)
+    return [(int(r), int(g), int(b)) for r, g, b in rgb]
+
+
+def save_gif(
+    run: TrainingRun,
+    path: str | pathlib.Path,
+    *,
+    frame_ms: int = 150,
+    last_ms: int = 2000,
+    dpi: int = 144,
+) -> pathlib.Path:
+    """An animated GIF of the run: one frame per snapshot of ``run.frames`` (taken every
+    ``frame_every`` steps by :func:`~divergences.lab.training.trainer.train`), or of the readouts
+    where the run has no frames; samples over the critic's heatmap beside the exact W1 so far.
+
+    The exact W1 is read out only at the readouts (an LP each): between them a frame shows new
+    samples and a new heat map, and the W1 curve up to the last readout, with a line at the
+    frame's step. At the default ``dpi`` a frame is 1296 x 634 pixels (legible on a projector);
+    each shows ``frame_ms`` milliseconds, the last ``last_ms``. One palette serves every frame and
+    keeps the samples' yellow exact.
+
+    The frames are one figure, laid out once (at the last snapshot, whose title and curves are
+    the widest) and moved from snapshot to snapshot, so that they line up and cost a draw each."""
     from PIL import Image
 
     path = pathlib.Path(path)
-    last = len(run.snapshots) - 1
-    frames = _Frames(run, last, _heat_limits(run, run.snapshots))
+    snaps = list(run.frames) or run.snapshots
+    frames = _Frames(run, snaps, len(snaps) - 1, _heat_limits(run, snaps))
     frames.fig.set_dpi(dpi)
     canvas = FigureCanvasAgg(frames.fig)
     canvas.draw()  # the constrained layout, once
     frames.fig.set_layout_engine("none")
     images = []
-    for k in range(len(run.snapshots)):
+    for k in range(len(snaps)):
         frames.move_to(k)
         canvas.draw()
         rgba = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba())
-        images.append(rgba.convert("RGB").convert("P", palette=Image.Palette.ADAPTIVE))
-    images[0].save(path, save_all=True, append_images=images[1:], duration=frame_ms, loop=0)
+        images.append(rgba.convert("RGB"))
+    palette = _palette(images, _heat_shades(run))
+    indexed = [im.quantize(palette=palette, dither=Image.Dither.NONE) for im in images]
+    durations = [frame_ms] * (len(indexed) - 1) + [last_ms]
+    indexed[0].save(
+        path, save_all=True, append_images=indexed[1:], duration=durations, loop=0, optimize=False
+    )
     return path
 
 

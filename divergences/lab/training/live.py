@@ -36,6 +36,7 @@ from typing import Any
 from divergences.lab.training import figures
 from divergences.lab.training.config import TrainingConfig
 from divergences.lab.training.trainer import TrainingRun, train
+from divergences.lab.training.verdict import verdict
 
 __all__ = ["LiveView", "display_mode", "train_live"]
 
@@ -69,7 +70,10 @@ def _status(run: TrainingRun, *, interrupted: bool = False, done: bool = False) 
     if interrupted:
         return text + f"; interrupted: the run up to step {step} is returned"
     if done:
-        return text + f"; training {run.train_seconds:.1f} s, readouts {run.readout_seconds:.1f} s"
+        return (
+            text + f"; training {run.train_seconds:.1f} s, readouts {run.readout_seconds:.1f} s"
+            f"\n{verdict(run).text()}"
+        )
     return text + "; interrupt the kernel to stop and keep the run so far"
 
 

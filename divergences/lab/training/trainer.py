@@ -79,6 +79,7 @@ from divergences.lab.training.networks import (
 
 __all__ = [
     "COLUMNS",
+    "VERDICT_COLUMNS",
     "NoiseFloor",
     "Readouts",
     "Snapshot",
@@ -112,6 +113,14 @@ COLUMNS = (
     "kl_floor",
     "kl_floor_sd",
 )
+
+#: The columns ``readouts.csv`` adds after :data:`COLUMNS`: each readout against the lab's
+#: criterion (:func:`divergences.lab.training.verdict.verdict`). ``modes_total``: the data's
+#: modes (``modes_covered`` of ``modes_total``); ``w1_over_floor``: the exact W1 over its noise
+#: floor's mean; ``w1_floor_2sd_over_floor``: two standard deviations of the floor's draws over
+#: its mean (the figures' floor band is ``1 +-`` this, in multiples of the floor);
+#: ``converged``: 1 when every mode is covered and ``w1_over_floor <= 1.5``, else 0.
+VERDICT_COLUMNS = ("modes_total", "w1_over_floor", "w1_floor_2sd_over_floor", "converged")
 
 
 class Readouts(NamedTuple):
@@ -189,10 +198,13 @@ class TrainingRun(NamedTuple):
         critic and its state (the power iterations of spectral normalisation).
       data_sample: ``eval_size`` data points, drawn once, for figures.
       train_seconds: wall time of the jitted chunks (compilation included).
-      readout_seconds: wall time of the readouts on the host (the noise floor included).
+      readout_seconds: wall time of the readouts on the host (the noise floor and the
+        animation's frames included).
       floor: the noise floor's draws (:class:`NoiseFloor`).
       trained_generator: the generator with the trained weights, before averaging (the same
         as ``generator`` without ``generator_ema``).
+      frames: with ``train(..., frame_every=n)``, a snapshot every ``n`` generator steps (and at
+        every readout), for the animation; empty otherwise.
     """
 
     config: TrainingConfig
@@ -206,6 +218,7 @@ class TrainingRun(NamedTuple):
     readout_seconds: float
     floor: NoiseFloor | None = None
     trained_generator: Any = None
+    frames: tuple[Snapshot, ...] = ()
 
 
 def grid_edges(config: TrainingConfig) -> list[np.ndarray]:
@@ -550,6 +563,7 @@ def train(
     *,
     progress: bool = True,
     on_readout: Callable[[TrainingRun], None] | None = None,
+    frame_every: int | None = None,
 ) -> TrainingRun:
     """Trains one configuration and returns its readouts, snapshots and models.
 
@@ -559,6 +573,11 @@ def train(
       on_readout: called after each readout (at step 0 and after every chunk) with the run so
         far, a :class:`TrainingRun` whose readouts end at the current step; what it raises ends
         training (:mod:`divergences.lab.training.live` draws the run with it).
+      frame_every: take a snapshot for the animation (``run.frames``: the generated points
+        and the critic's heat map, without the readouts' exact W1 and grid divergences) every
+        this many generator steps between readouts, as well as at every readout; ``None``: no
+        frames. Training runs in chunks of at most this many steps then: every step draws its
+        randomness from its own number, so the readouts are the same bits either way.
 
     Returns:
       A :class:`TrainingRun`.
@@ -585,8 +604,11 @@ def train(
         average_opt=s.average.init(s.params_g),
         averaged_generator=s.params_g,
     )
+    if frame_every is not None and (not isinstance(frame_every, int) or frame_every < 1):
+        raise ValueError(f"frame_every must be a positive integer or None, got {frame_every!r}")
     rows: list[dict[str, float]] = []
     snapshots: list[Snapshot] = []
+    frames: list[Snapshot] = []
     t_train = 0.0
     t0 = time.perf_counter()
     floor = noise_floor(config)
@@ -611,11 +633,10 @@ def train(
             t_read,
             floor,
             trained,
+            tuple(frames),
         )
 
-    def read(step: int) -> None:
-        nonlocal t_read
-        t0 = time.perf_counter()
+    def snapshot(step: int) -> tuple[Snapshot, dict[str, Any]]:
         p = probe(
             carry.averaged_generator,
             carry.generator,
@@ -624,9 +645,24 @@ def train(
             jnp.asarray(step),
             s.keys[1],
         )
-        rows.append(_readout_row(config, step, p, floor_row))
         heat = np.asarray(p["heat"]) if "heat" in p else None
-        snapshots.append(Snapshot(step, np.asarray(p["fake"]), heat))
+        snap = Snapshot(step, np.asarray(p["fake"]), heat)
+        if frame_every is not None:
+            frames.append(snap)
+        return snap, p
+
+    def frame(step: int) -> None:  # the samples and the heat map only: no exact readout
+        nonlocal t_read
+        t0 = time.perf_counter()
+        snapshot(step)
+        t_read += time.perf_counter() - t0
+
+    def read(step: int) -> None:
+        nonlocal t_read
+        t0 = time.perf_counter()
+        snap, p = snapshot(step)
+        rows.append(_readout_row(config, step, p, floor_row))
+        snapshots.append(snap)
         t_read += time.perf_counter() - t0
         if on_readout is not None:
             on_readout(so_far())
@@ -643,10 +679,15 @@ def train(
     with bar:
         while step < config.n_steps:
             length = min(config.eval_every, config.n_steps - step)
-            t0 = time.perf_counter()
-            carry = jax.block_until_ready(chunk(carry, jnp.asarray(step), s.keys[0], length))
-            t_train += time.perf_counter() - t0
-            step += length
+            target = step + length
+            while step < target:
+                part = target - step if frame_every is None else min(frame_every, target - step)
+                t0 = time.perf_counter()
+                carry = jax.block_until_ready(chunk(carry, jnp.asarray(step), s.keys[0], part))
+                t_train += time.perf_counter() - t0
+                step += part
+                if step < target:
+                    frame(step)
             read(step)
             bar.update(length)
             bar.set_postfix(w1=f"{rows[-1]['w1']:.3f}", floor=f"{floor_row['w1_floor']:.3f}")
@@ -661,16 +702,26 @@ def sample_generator(run: TrainingRun, key: jax.Array, n: int) -> np.ndarray:
 
 
 def write_readouts_csv(run: TrainingRun, path: str | pathlib.Path) -> pathlib.Path:
-    """Writes the readouts, one row per evaluation; a readout that does not apply is empty."""
+    """Writes the readouts, one row per evaluation, :data:`COLUMNS` then
+    :data:`VERDICT_COLUMNS`; a readout that does not apply is empty."""
+    from divergences.lab.training.verdict import verdict
+
     path = pathlib.Path(path)
     with path.open("w", newline="") as fh:  # closed before returning
         w = csv.writer(fh)
-        w.writerow(COLUMNS)
+        w.writerow(COLUMNS + VERDICT_COLUMNS)
         for i in range(len(run.readouts.step)):
             cells = []
             for c in COLUMNS:
                 v = float(getattr(run.readouts, c)[i])
                 cells.append("" if math.isnan(v) else (str(int(v)) if c == "step" else repr(v)))
+            vi = verdict(run, i)
+            cells += [
+                "" if vi.modes_total is None else str(vi.modes_total),
+                repr(vi.w1_ratio),
+                "" if math.isnan(vi.floor_spread) else repr(vi.floor_spread),
+                str(int(vi.converged)),
+            ]
             w.writerow(cells)
     return path
 

@@ -1,13 +1,22 @@
-"""The host solvers of W1: NumPy in, NumPy out, no JAX.
+"""The host side of W1: NumPy in, NumPy out, no JAX.
 
-* :mod:`.dense`: the transportation LP by POT's network simplex and the Kantorovich-Rubinstein
-  LP by scipy's HiGHS, on dense cost matrices;
-* :mod:`.sparse`: column generation with exact k-d-tree pricing, around the compiled solver;
+* :mod:`.protocol`: what a transport solver is (:class:`~.protocol.TransportSolver`), its
+  options and what it returns;
+* :mod:`.problem`: the problem as every solver sees it (scaled float64 points, weights, costs);
+* the solvers, one module each: :mod:`.dense` (POT's network simplex), :mod:`.sparse` (column
+  generation with exact k-d-tree pricing, around the compiled extension), :mod:`.kr_lp` (the
+  Kantorovich-Rubinstein LP by HiGHS, for ``w1_dual(..., method="lp")``);
+* :mod:`.pipeline`: a solve turned into a finished result, the same for every solver;
+  :mod:`.certify`: its bounds, true in real arithmetic;
+* :mod:`.costs` and :mod:`.potentials`: costs, c-transforms and the Lipschitz check;
 * :mod:`.atoms`: copies of one point merged into one atom, and a plan split back;
 * :mod:`.native`: the compiled extension, loaded lazily, and SciPy's k-d tree where it is not
-  built.
+  built;
+* :mod:`.memory`: the memory available (physical, and the address space left under a limit) and
+  the up-front refusal of work that would not fit, where compiled code could otherwise end the
+  process.
 
 They raise :class:`~divergences.SolverError` (with a
-:class:`~divergences.wasserstein._results.Status`) when they stop short; the bridge
-(:mod:`divergences.wasserstein._bridge`) carries them into traced code.
+:class:`~divergences.wasserstein._results.Status`) when they stop short; the runner
+(:mod:`divergences.wasserstein._runner`) carries them into traced code.
 """

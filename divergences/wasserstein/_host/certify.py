@@ -21,9 +21,11 @@ same code, eagerly and under ``jit``/``vmap`` alike:
 
 The sums are enclosed exactly: each product :math:`w_i t_i` is split into two floats with
 :math:`w_i t_i = p_i + e_i` (Dekker's product, Veltkamp's split) and ``math.fsum`` sums them
-correctly rounded, so the only rounding left is half an ulp of the result. The bounds are kept
-as :class:`fractions.Fraction` (exact) until :func:`outward` rounds them, down and up, into the
-result's dtype.
+correctly rounded, so the only rounding left is half an ulp of the result. The few operations
+that assemble the bounds are interval arithmetic on floats: a rounded-to-nearest result is
+within half an ulp of the exact one, so stepping it one float outward (``math.nextafter``)
+keeps the bound, to the end, where :func:`outward` scales by :math:`2^k` and rounds into the
+result's dtype the same way.
 
 References: Dekker, *A floating-point technique for extending the available precision*, Numer.
 Math. 18, 1971; Higham, *Accuracy and Stability of Numerical Algorithms*, 2002, Sec. 4.2.
@@ -32,27 +34,36 @@ Math. 18, 1971; Higham, *Accuracy and Stability of Numerical Algorithms*, 2002, 
 from __future__ import annotations
 
 import math
-from fractions import Fraction
 from typing import Any, NamedTuple
 
 import numpy as np
 
-__all__ = ["INFINITE", "Enclosure", "dot_enclosure", "outward", "plan_bounds", "sum_upper"]
+__all__ = ["Enclosure", "dot_enclosure", "outward", "plan_bounds", "sum_upper"]
 
 _EPS = float(np.finfo(np.float64).eps)
 _U = _EPS / 2
-#: Stands for +inf among Fractions: it rounds up to inf in every dtype.
-INFINITE = Fraction(2) ** 2000
-# Products below this may have lost their low part to underflow: at most 2^-1074 each.
-_TINY = Fraction(2) ** -1072
+_INF = math.inf
+# A product below this may have lost its low part to underflow: at most 2^-1074 each.
+_UNDERFLOW = 2.0**-969
+_TINY = 2.0**-1073
 _SPLITTER = 2.0**27 + 1.0
 
 
-class Enclosure(NamedTuple):
-    """An exact interval ``[lo, hi]`` around a real number."""
+def down(t: float) -> float:
+    """The float below ``t``: a bound below the exact result that ``t`` rounds."""
+    return math.nextafter(t, -_INF)
 
-    lo: Fraction
-    hi: Fraction
+
+def up(t: float) -> float:
+    """The float above ``t``: a bound above the exact result that ``t`` rounds."""
+    return math.nextafter(t, _INF)
+
+
+class Enclosure(NamedTuple):
+    """An interval ``[lo, hi]`` of floats around a real number."""
+
+    lo: float
+    hi: float
 
 
 def _split(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -71,38 +82,45 @@ def _two_product(w: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return p, e
 
 
-def _fsum_enclosure(terms: np.ndarray, slack: Fraction = Fraction(0)) -> Enclosure:
+def _fsum_enclosure(terms: np.ndarray, slack: float = 0.0) -> Enclosure:
     s = math.fsum(terms.tolist())  # correctly rounded: within half an ulp of the exact sum
-    wide = Fraction(math.ulp(s)) + slack
-    return Enclosure(Fraction(s) - wide, Fraction(s) + wide)
+    if slack:
+        return Enclosure(down(down(s) - slack), up(up(s) + slack))
+    return Enclosure(down(s), up(s))
 
 
 def dot_enclosure(w: np.ndarray, t: np.ndarray) -> Enclosure:
-    """An exact enclosure of :math:`\\sum_i w_i t_i` for float64 vectors of magnitude below
+    """An enclosure of :math:`\\sum_i w_i t_i` for float64 vectors of magnitude below
     :math:`2^{995}` (products split exactly, summed correctly rounded)."""
     w = np.asarray(w, np.float64).ravel()
     t = np.asarray(t, np.float64).ravel()
     if w.size == 0:
-        return Enclosure(Fraction(0), Fraction(0))
+        return Enclosure(0.0, 0.0)
     p, e = _two_product(w, t)
-    return _fsum_enclosure(np.concatenate([p, e]), _TINY * w.size)
+    lost = int(np.count_nonzero((np.abs(p) < _UNDERFLOW) & (w != 0) & (t != 0)))
+    return _fsum_enclosure(np.concatenate([p, e]), _TINY * lost)
 
 
-def sum_upper(t: np.ndarray) -> Fraction:
-    """An upper bound on :math:`\\sum_i t_i`, exactly."""
+def sum_upper(t: np.ndarray) -> float:
+    """An upper bound on :math:`\\sum_i t_i`."""
     t = np.asarray(t, np.float64).ravel()
-    return _fsum_enclosure(t).hi if t.size else Fraction(0)
+    return _fsum_enclosure(t).hi if t.size else 0.0
 
 
-def _marginal_miss(index: np.ndarray, mass: np.ndarray, target: np.ndarray) -> Fraction:
+def _marginal_miss(index: np.ndarray, mass: np.ndarray, target: np.ndarray) -> float:
     r"""An upper bound on :math:`\sum_i |r_i - t_i|`, with :math:`r_i` the exact sum of the
     masses of the arcs of index ``i``. ``np.bincount`` sums each bin in order: ``k`` terms, all
     non-negative, within :math:`2 (k - 1) u\, \tilde r` of the exact sum."""
     k = np.bincount(index, minlength=target.shape[0])
     r = np.bincount(index, weights=mass, minlength=target.shape[0])
-    gap = np.abs(r - target)  # each within an ulp of |r~ - t|
+    gap = np.abs(r - target)  # each within half an ulp of |r~ - t|
     rounding = 2 * np.maximum(k - 1, 0) * _U * r
-    return (sum_upper(gap) + sum_upper(rounding)) * Fraction(1 + 4 * _EPS)
+    return up(up(sum_upper(gap) + sum_upper(rounding)) * (1 + 4 * _EPS))
+
+
+def _mul_up(s: float, t: float) -> float:
+    """An upper bound on ``s * t`` for ``s, t >= 0``."""
+    return up(s * t)
 
 
 def plan_bounds(
@@ -135,52 +153,50 @@ def plan_bounds(
         stands for (b scaled to a's total), 0 when ``b`` is as given.
 
     Returns:
-      The :class:`Enclosure`; ``upper`` is :data:`INFINITE` when a mass is negative or not
-      finite (such a plan bounds nothing).
+      The :class:`Enclosure`; ``hi`` is inf when a mass is negative or not finite (such a plan
+      bounds nothing).
     """
-    rho, tau = Fraction(error[0]), Fraction(error[1])
+    rho, tau = error
     keep = b > 0
     v_max = float(np.max(np.abs(v[keep]), initial=0.0))
-    c_max = Fraction(cost_max) * (1 + rho) + tau  # a bound on the exact costs as well
-    delta = rho * Fraction(cost_max) + tau + (d + 8) * Fraction(_EPS) * (c_max + Fraction(v_max))
+    c_max = up(_mul_up(cost_max, up(1 + rho)) + tau)  # a bound on the exact costs as well
+    delta = up(up(_mul_up(rho, cost_max) + tau) + _mul_up((d + 8) * _EPS, up(c_max + v_max)))
     total_a = sum_upper(a)
-    w_err = Fraction(weight_error)
-    lower = (
-        dot_enclosure(a, transform).lo
-        + dot_enclosure(b[keep], v[keep]).lo
-        - delta * total_a
-        - w_err * Fraction(v_max)
-    )
+    lower = down(dot_enclosure(a, transform).lo + dot_enclosure(b[keep], v[keep]).lo)
+    lower = down(down(lower - _mul_up(delta, total_a)) - _mul_up(weight_error, v_max))
     if not (np.all(np.isfinite(mass)) and np.min(mass, initial=0.0) >= 0):
-        return Enclosure(lower, INFINITE)
-    moved = dot_enclosure(mass, plan_costs).hi * (1 + rho) + tau * sum_upper(mass)
-    miss = _marginal_miss(rows, mass, a) + _marginal_miss(cols, mass, b) + w_err
-    return Enclosure(lower, moved + c_max * miss)
+        return Enclosure(lower, _INF)
+    moved = up(_mul_up(dot_enclosure(mass, plan_costs).hi, up(1 + rho)) + tau * sum_upper(mass))
+    miss = up(up(_marginal_miss(rows, mass, a) + _marginal_miss(cols, mass, b)) + weight_error)
+    return Enclosure(lower, up(moved + _mul_up(c_max, miss)))
 
 
 def outward(bounds: Enclosure, k: int, dtype: Any) -> tuple[np.generic, np.generic]:
-    """``(lo * 2^k, hi * 2^k)`` in ``dtype``, rounded down and up: the exact scaling back and
-    the cast never move a bound past the number it bounds (inf where the bound is past the
+    """``(lo * 2^k, hi * 2^k)`` in ``dtype``, rounded down and up: the scaling back and the
+    cast never move a bound past the number it bounds (inf where the bound is past the
     dtype's range)."""
     dt = np.dtype(dtype)
-    scale = Fraction(2) ** k
-    return _round(bounds.lo * scale, dt, down=True), _round(bounds.hi * scale, dt, down=False)
+    return _round(bounds.lo, k, dt, down_=True), _round(bounds.hi, k, dt, down_=False)
 
 
-def _round(t: Fraction, dt: np.dtype, *, down: bool) -> np.generic:
+def _round(t: float, k: int, dt: np.dtype, *, down_: bool) -> np.generic:
+    """``t * 2^k`` rounded into ``dt``, down or up."""
+    if math.isnan(t):
+        return dt.type(np.nan)
     try:
-        with np.errstate(over="ignore"):
-            # float(Fraction) rounds correctly; the cast may round again: checked below.
-            near = dt.type(float(t))
+        scaled = math.ldexp(t, k)  # exact unless it leaves the normal range
+        if math.ldexp(scaled, -k) != t:  # it did: rounded to nearest, step outward
+            scaled = down(scaled) if down_ else up(scaled)
     except OverflowError:
-        near = dt.type(math.inf if t > 0 else -math.inf)
+        scaled = math.copysign(_INF, t)
+    with np.errstate(over="ignore"):
+        near = dt.type(scaled)  # may round again: checked against the float64 below
     if np.isfinite(near):
-        exact = Fraction(float(near))
-        if down and exact > t:
+        if down_ and float(near) > scaled:
             near = np.nextafter(near, dt.type(-np.inf))
-        elif not down and exact < t:
+        elif not down_ and float(near) < scaled:
             near = np.nextafter(near, dt.type(np.inf))
-    elif (down and near > 0) or (not down and near < 0):
+    elif (down_ and near > 0) or (not down_ and near < 0):
         # Rounded past the largest float, on the side that is not a bound: the largest.
         near = np.nextafter(near, dt.type(0))
     return near

@@ -2,12 +2,12 @@
 
 :func:`solve_transport` solves the Kantorovich primal LP over couplings by POT's network
 simplex (``ot.emd``), with its LP dual variables; :data:`SOLVER` is it behind the engine's
-protocol (:class:`~.problem.TransportSolver`), the ``"dense"`` method.
+protocol (:class:`~.protocol.TransportSolver`), the ``"dense"`` method.
 It works in float64 and raises :class:`~divergences.SolverError`, with its
 :class:`~divergences.wasserstein._results.Status`, whenever the solver does not report an
 optimal solution, and the transport plan is checked to be a coupling of ``(a, b)`` whatever
 the solver says: a solver that stops short never returns a number. (Called back from a trace,
-:mod:`divergences.wasserstein._bridge` turns the error into NaN and a status.)
+:mod:`divergences.wasserstein._runner` turns the error into NaN and a status.)
 
 Scale: the network simplex compares with absolute tolerances (it takes a reduced cost above
 ``-2.2e-15`` as optimal), so it solves
@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
+from divergences.wasserstein._host.memory import check_memory
 from divergences.wasserstein._host.protocol import Coupling, Options
 from divergences.wasserstein._results import SolverError, Status
 
@@ -212,6 +213,13 @@ class DenseSimplex:
 
     def check(self, n: int, m: int, options: Options) -> None:
         check_dense_size(n, m)
+        check_memory(
+            DENSE_BYTES_PER_PAIR * n * m,
+            what="the dense network simplex",
+            scope=f"for the {n} x {m} cost matrix and transport graph",
+            instead="Use method='sparse' for a Euclidean cost (it never forms the matrix), "
+            "w1_1d for points on the line, or subsample both measures",
+        )
 
     def solve(self, problem: HostProblem, options: Options) -> Coupling:
         n, m = problem.x.shape[0], problem.y.shape[0]

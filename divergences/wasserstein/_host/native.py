@@ -58,10 +58,10 @@ def load() -> Any:
 
 
 def weighted_nearest_scipy(
-    sites: np.ndarray, weights: np.ndarray, z: np.ndarray
+    sites: np.ndarray, weights: np.ndarray, z: np.ndarray, *, workers: int = 1
 ) -> tuple[np.ndarray, np.ndarray]:
     r""":math:`\min_j \|z - s_j\| + w_j` at every row of ``z`` and its argmin, exactly, with
-    SciPy's k-d tree.
+    SciPy's k-d tree (its queries on ``workers`` threads).
 
     Branch and bound on the additive weights: with :math:`w' = w - \min w \ge 0`, the ``k``
     nearest sites by distance give a candidate :math:`\min \|z - s_j\| + w'_j`; every site
@@ -83,7 +83,7 @@ def weighted_nearest_scipy(
     todo = np.arange(q)
     k = min(8, total)
     while todo.size:
-        dist, idx = tree.query(z[todo], k=k)
+        dist, idx = tree.query(z[todo], k=k, workers=workers)
         dist, idx = dist.reshape(todo.size, k), idx.reshape(todo.size, k)
         score = dist + shifted[idx]
         pick = np.argmin(score, axis=1)

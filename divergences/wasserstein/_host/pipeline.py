@@ -10,12 +10,11 @@ and ``vmap`` calls return the same bits.
 from __future__ import annotations
 
 import math
-from fractions import Fraction
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from divergences.wasserstein._host.certify import INFINITE, Enclosure, outward, plan_bounds
+from divergences.wasserstein._host.certify import Enclosure, outward, plan_bounds, up
 from divergences.wasserstein._host.kr_lp import solve_kr_dual
 from divergences.wasserstein._host.potentials import potential_violation
 from divergences.wasserstein._host.problem import HostProblem
@@ -63,24 +62,44 @@ def _scaled(t: Any, k: int, dtype: np.dtype) -> np.ndarray:
         return np.asarray(np.ldexp(np.asarray(t, np.float64), k)).astype(dtype)
 
 
-def _in_units(err: CertificateError, k: int) -> CertificateError:
-    """A solver's CertificateError with the solution reached scaled back by :math:`2^k` (its
-    bounds rounded outward), and its message saying so."""
+def _certified(
+    problem: HostProblem, rows: Any, cols: Any, mass: Any, v: Any, threads: int | None
+) -> Enclosure:
+    """The certified bounds of a plan and a column potential (:func:`~.certify.plan_bounds`)."""
+    rows, cols = np.asarray(rows, np.int64), np.asarray(cols, np.int64)
+    v = np.asarray(v, np.float64)
+    return plan_bounds(
+        a=problem.a,
+        b=problem.b,
+        rows=rows,
+        cols=cols,
+        mass=np.asarray(mass, np.float64),
+        plan_costs=problem.plan_costs(rows, cols),
+        v=v,
+        transform=problem.c_transform(v, threads=threads),
+        cost_max=problem.cost_bound(),
+        error=problem.error,
+        d=problem.x.shape[1],
+        weight_error=problem.weight_error,
+    )
+
+
+def _in_units(
+    err: CertificateError, problem: HostProblem, k: int, threads: int | None
+) -> CertificateError:
+    """A solver's CertificateError with the solution reached scaled back by :math:`2^k` and
+    its bounds certified as a finished solve's are (the plan's marginals repaired in the upper
+    bound, which is inf only for negative or non-finite masses), the message saying so."""
     res = err.result
-
-    def scaled(t: float, down: bool) -> float:
-        if not math.isfinite(t):
-            return t  # inf or NaN: no bound to round
-        bounds = Enclosure(Fraction(t), Fraction(t))
-        return float(outward(bounds, k, np.float64)[0 if down else 1])
-
-    lo, hi = scaled(res.lower_bound, True), scaled(res.upper_bound, False)
+    rows, cols, mass = res.plan
+    bounds = _certified(problem, rows, cols, mass, res.v, threads)
+    lo, hi = (float(t) for t in outward(bounds, k, np.float64))
     res = res._replace(
         value=math.ldexp(res.value, k) if math.isfinite(res.value) else res.value,
         u=np.ldexp(res.u, k),
         v=np.ldexp(res.v, k),
-        lower_bound=float(lo),
-        upper_bound=float(hi),
+        lower_bound=lo,
+        upper_bound=hi,
     )
     head, _, _ = str(err).partition(". It stopped after")
     gap = (hi - lo) / max(abs(float(res.value)), 1e-300)
@@ -101,26 +120,9 @@ def _transport(
     try:
         sol = solver.solve(problem, options)
     except CertificateError as err:
-        raise _in_units(err, k) from None
-    rows = np.asarray(sol.rows, np.int64)
-    cols = np.asarray(sol.cols, np.int64)
-    mass = np.asarray(sol.mass, np.float64)
-    v = np.asarray(sol.v, np.float64)
-    bounds = plan_bounds(
-        a=problem.a,
-        b=problem.b,
-        rows=rows,
-        cols=cols,
-        mass=mass,
-        plan_costs=problem.plan_costs(rows, cols),
-        v=v,
-        transform=problem.c_transform(v, threads=options.threads),
-        cost_max=problem.cost_bound(),
-        error=problem.error,
-        d=problem.x.shape[1],
-        weight_error=problem.weight_error,
-    )
-    if bounds.hi >= INFINITE:
+        raise _in_units(err, problem, k, options.threads) from None
+    bounds = _certified(problem, sol.rows, sol.cols, sol.mass, sol.v, options.threads)
+    if bounds.hi == math.inf:
         raise SolverError(
             f"the {solver.name} solver returned a plan with negative or non-finite masses",
             Status.NOT_A_COUPLING,
@@ -153,23 +155,23 @@ def primal_arrays(
     )
 
 
-def _violation_bound(f: np.ndarray, problem: HostProblem, threads: int | None) -> Fraction:
+def _violation_bound(f: np.ndarray, problem: HostProblem, threads: int | None) -> float:
     r"""An upper bound on the exact :math:`\max(0, \max_{kl} f_k - f_l - c(z_k, z_l))` of the
     values ``f`` (exact float64) at the union of the points: as computed, widened by the
     rounding of the costs and of the subtraction (as in :func:`~.certify.plan_bounds`)."""
     if not np.all(np.isfinite(f)):
-        return INFINITE
+        return math.inf
     if problem.metric is None:
         cost = np.asarray(problem.union_cost, np.float64)
         raw = float(np.max(f[:, None] - f[None, :] - cost))
     else:
         raw = potential_violation(f, problem.union, problem.metric, threads=threads)
-    rho, tau = (Fraction(t) for t in problem.error)
-    c_max = Fraction(problem.cost_bound())
-    f_max = Fraction(float(np.max(np.abs(f), initial=0.0)))
+    rho, tau = problem.error
+    c_max = problem.cost_bound()
+    f_max = float(np.max(np.abs(f), initial=0.0))
     d = problem.x.shape[1]
-    widening = rho * c_max + tau + (d + 8) * Fraction(_EPS) * (c_max + 2 * f_max)
-    return max(Fraction(0), Fraction(raw) + widening)
+    widening = up(up(up(rho * c_max) + tau) + up((d + 8) * _EPS * up(c_max + 2 * f_max)))
+    return max(0.0, up(raw + widening))
 
 
 def dual_arrays(
@@ -206,6 +208,6 @@ def dual_arrays(
     )
 
 
-def outward_up(t: Fraction, k: int, dt: np.dtype) -> np.generic:
+def outward_up(t: float, k: int, dt: np.dtype) -> np.generic:
     """``t * 2^k`` rounded up into ``dt``."""
     return outward(Enclosure(t, t), k, dt)[1]

@@ -21,6 +21,9 @@ from divergences.wasserstein._host.sparse import weighted_nearest_host
 
 __all__ = ["lipschitz_violation_blocks", "nearest_site", "potential_violation"]
 
+#: Fewer queries than this run on one thread unless ``threads`` says otherwise.
+_PARALLEL_QUERIES = 4096
+
 
 def nearest_site(
     sites: np.ndarray,
@@ -38,6 +41,8 @@ def nearest_site(
     weights = np.ascontiguousarray(weights, np.float64)
     z = np.ascontiguousarray(z, np.float64)
     if metric == "euclidean":
+        if threads is None and z.shape[0] < _PARALLEL_QUERIES:
+            threads = 1  # starting threads costs more than the queries
         value, arg = weighted_nearest_host(sites, weights, z, threads=threads)
         return arg if argmin else value
     out = np.empty(z.shape[0], np.int32 if argmin else np.float64)

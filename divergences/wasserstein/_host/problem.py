@@ -1,6 +1,6 @@
 r"""A W1 problem as every host solver sees it.
 
-The engine (:mod:`divergences.wasserstein._engine`) validates the input once, then hands each
+The engine (:mod:`divergences.wasserstein._problem`) validates the input once, then hands each
 solve a :class:`HostProblem`: float64 points scaled by a power of two into (-1, 1) (exact,
 :func:`~.costs.scale_exponent`), the weights, and the metric, or for a callable metric the cost
 matrix it computed in JAX. Its methods are the costs, c-transforms and cost bounds every solver

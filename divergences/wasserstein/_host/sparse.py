@@ -12,11 +12,12 @@ dimension it never forms the :math:`n \times m` cost matrix:
    by its cell's coarse displacement, and the monotone plan along the curve, which keeps the
    graph feasible;
 4. the transportation LP on that graph, solved exactly (``_ot_native``, C++): by shortest
-   augmenting paths started from the coarse potential when the sizes and all weights are
-   equal (an assignment problem, where the primal simplex's pivots are nearly all
-   degenerate) and the coarse plan is not mostly one common displacement, by a network
-   simplex otherwise, whose first basis (the monotone plan) starts at a potential integrated
-   from the coarse plan's directions of transport; both warm-started from round to round;
+   augmenting paths (from all free sources at once) when the sizes and all weights are equal
+   (an assignment problem, where the primal simplex's pivots are nearly all degenerate), by
+   a network simplex otherwise, whose first basis is the monotone plan; each starts from a
+   potential of the coarse solve: its c-transform, or, where the coarse plan is mostly one
+   common displacement and for the simplex, a potential integrated from the coarse plan's
+   directions of transport; both warm-started from round to round;
 5. pricing of all :math:`n m` pairs without forming them: with the potentials :math:`(u, v)` of
    the graph's optimum, :math:`\min_j c(x_i, y_j) - v_j` is a weighted nearest-neighbour query,
    answered exactly by a k-d tree with branch and bound; pairs of negative reduced cost join
@@ -46,10 +47,14 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 import scipy.sparse
 import scipy.sparse.csgraph
-import scipy.sparse.linalg
 
 from divergences.wasserstein._host import native as _native_module
 from divergences.wasserstein._host.atoms import merge_duplicates, split_plan
+from divergences.wasserstein._host.memory import (
+    available_memory_bytes,
+    check_memory,
+    thread_stack_bytes,
+)
 from divergences.wasserstein._host.protocol import Coupling, Options
 from divergences.wasserstein._results import CertificateError, SolverError, Status
 
@@ -60,6 +65,7 @@ __all__ = [
     "GRAPH_SOLVERS",
     "SparseHostSolution",
     "check_sparse_memory",
+    "check_threads",
     "kr_potential_host",
     "matched_total",
     "solve_sparse_host",
@@ -68,10 +74,9 @@ __all__ = [
     "weighted_nearest_host",
 ]
 
-#: The graph solver of the sparse LP: ``"auto"`` (shortest augmenting paths for assignment
-#: problems whose coarse plan is not one common displacement, the network simplex otherwise),
-#: ``"simplex"`` (always the network simplex) or ``"assignment"`` (augmenting paths for every
-#: assignment problem; the simplex for the others).
+#: The graph solver of the sparse LP: ``"auto"`` or ``"assignment"`` (shortest augmenting
+#: paths for assignment problems, the network simplex for the others) or ``"simplex"``
+#: (always the network simplex).
 GRAPH_SOLVERS = ("auto", "simplex", "assignment")
 
 # Candidate graph: neighbours each way, and neighbours of each point moved by its cell's coarse
@@ -85,33 +90,54 @@ _DISP_ARCS = 6
 _COARSE_MIN = 4000
 _COARSE_FACTOR = 8
 # Neighbours of each coarse cell in the least-squares fit of the simplex's start potential,
-# and the most cells it is fitted over (see _integrated_potential).
+# the most cells it is fitted over, and the conjugate gradient's stop (see
+# _integrated_potential).
 _INTEGRATE_KNN = 6
 _INTEGRATE_MAX = 60_000
+_INTEGRATE_RTOL = 1e-8
+_INTEGRATE_ITER = 2000
 # Equal sizes and equal weights (an assignment problem): the graph is solved by shortest
-# augmenting paths from the coarse potential instead of the network simplex. Measured at
-# n = 1e5, two samples of one law: 26 s against 111 s.
-# ... except where the coarse plan's mean displacement is more than this share of its mean
-# distance (1 for a translated copy, near 0 for two samples of one law). Along a common
-# displacement the potential is linear over the whole cloud, its rays tie, and each round
-# frees many sources for new augmenting paths: measured on translated copies, the simplex
-# took 1.5 s against 2.9 s at n = 1e4, 11 s against 25 s at 3e4, 115 s against 150 s at 1e5
-# even before it started from the integrated potential (_integrated_potential), with which it
-# certifies a translated copy in its first round. Both are exact; this picks the faster.
+# augmenting paths instead of the network simplex, whose pivots there are nearly all
+# degenerate (benchmarks/README.md). They start from the coarse potential's c-transform,
+# unless the coarse plan's mean displacement is more than this share of its mean distance
+# (1 for a translated copy, about 1/sqrt(n) over W1 for two samples of one law): from the
+# potential integrated from the coarse plan's directions then (_integrated_potential), which
+# is exactly the optimal one for a translated copy, certified in its first round.
 _MAX_DRIFT = 0.5
-# Bytes per point of the sparse solver, measured with headroom (arcs, tree, k-d trees).
+# Address space the sparse solver takes, with headroom: per point (arcs, spanning tree, k-d
+# trees, the plan handed back), and once (see benchmarks/README.md); each thread of the native
+# solver adds its stack (memory.thread_stack_bytes).
 _BYTES_PER_POINT = 2_000
+_BASE_BYTES = 50_000_000
 
 
 #: The environment variable that sets the native solver's threads.
 THREADS_VARIABLE = "DIVERGENCES_NUM_THREADS"
 
 
+def check_threads(threads: int | None) -> int | None:
+    """``threads`` as an ``int``, or None; for the public functions to check their option
+    before any work (and at trace time under ``jit``).
+
+    Raises:
+      ValueError: unless ``threads`` is None or a positive integer (a bool is not one).
+    """
+    if threads is None:
+        return None
+    if isinstance(threads, bool) or not isinstance(threads, int | np.integer) or int(threads) < 1:
+        raise ValueError(
+            f"threads must be a positive integer or None (for ${THREADS_VARIABLE} where it is "
+            f"set, else the CPUs this process may use); got {threads!r}"
+        )
+    return int(threads)
+
+
 def _threads(threads: int | None = None) -> int:
     """Threads for the native solver's queries: ``threads`` where given, else
     ``$DIVERGENCES_NUM_THREADS`` where it is set, else the CPUs this process may use."""
-    if threads is not None:
-        return threads
+    chosen = check_threads(threads)
+    if chosen is not None:
+        return chosen
     setting = os.environ.get(THREADS_VARIABLE, "").strip()
     if setting:
         if not setting.isdigit() or int(setting) < 1:
@@ -154,21 +180,12 @@ class SparseHostSolution(NamedTuple):
     arcs: int
 
 
-def sparse_memory_bytes(n: int, m: int) -> int:
-    """Memory the sparse solver needs for ``n + m`` points (an estimate with headroom)."""
-    return _BYTES_PER_POINT * (n + m) + 50_000_000
-
-
-def available_memory_bytes() -> int:
-    """Physical memory available now (Linux ``MemAvailable``), or all physical memory."""
-    try:
-        with open("/proc/meminfo") as fh:
-            for line in fh:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+def sparse_memory_bytes(n: int, m: int, *, threads: int | None = None) -> int:
+    """Memory (address space) the sparse solver needs for ``n + m`` points on ``threads``
+    threads (None: as :func:`solve_sparse_host` picks them): an estimate with headroom that
+    bounds its peak, the stacks of its threads included."""
+    stacks = _threads(threads) * thread_stack_bytes()
+    return _BYTES_PER_POINT * (n + m) + _BASE_BYTES + stacks
 
 
 def _curve_order(p: np.ndarray) -> np.ndarray:
@@ -204,9 +221,12 @@ def _curve_order(p: np.ndarray) -> np.ndarray:
     return np.argsort(key, kind="stable")
 
 
-def kr_potential_host(sites: np.ndarray, weights: np.ndarray, z: np.ndarray) -> np.ndarray:
-    r""":math:`f(z) = \min_j \|z - s_j\| + w_j` at every row of ``z``, exactly (k-d tree)."""
-    return weighted_nearest_host(sites, weights, z)[0]
+def kr_potential_host(
+    sites: np.ndarray, weights: np.ndarray, z: np.ndarray, *, threads: int | None = None
+) -> np.ndarray:
+    r""":math:`f(z) = \min_j \|z - s_j\| + w_j` at every row of ``z``, exactly (k-d tree),
+    on ``threads`` threads (see :func:`weighted_nearest_host`)."""
+    return weighted_nearest_host(sites, weights, z, threads=threads)[0]
 
 
 def weighted_nearest_host(
@@ -214,27 +234,40 @@ def weighted_nearest_host(
 ) -> tuple[np.ndarray, np.ndarray]:
     r""":math:`\min_j \|z - s_j\| + w_j` at every row of ``z`` and its argmin ``j``, exactly.
 
-    By the compiled k-d tree, or where the extension is not built by SciPy's (same result up
-    to ties of the argmin).
+    By the compiled k-d tree on ``threads`` threads (None: ``$DIVERGENCES_NUM_THREADS`` where
+    it is set, else the CPUs this process may use), or where the extension is not built by
+    SciPy's (same result up to ties of the argmin; on one thread unless ``threads`` is given).
+
+    Raises:
+      ValueError: for ``threads`` neither None nor a positive integer.
     """
+    chosen = check_threads(threads)
     if not _native_module.available():
-        return _native_module.weighted_nearest_scipy(sites, weights, z)
+        return _native_module.weighted_nearest_scipy(sites, weights, z, workers=chosen or 1)
     sites = np.ascontiguousarray(sites, dtype=np.float64)
     z = np.ascontiguousarray(z, dtype=np.float64)
     res = _native().c_transform(
-        z, sites, np.ascontiguousarray(weights, np.float64), threads=_threads(threads)
+        z, sites, np.ascontiguousarray(weights, np.float64), threads=_threads(chosen)
     )
     return np.asarray(res["value"]), np.asarray(res["argmin"])
 
 
-def _weighted_knn(points: np.ndarray, sites: np.ndarray, weights: np.ndarray, k: int) -> np.ndarray:
+def _weighted_knn(
+    points: np.ndarray,
+    sites: np.ndarray,
+    weights: np.ndarray,
+    k: int,
+    *,
+    threads: int | None = None,
+) -> np.ndarray:
+    r"""The ``k`` sites of least :math:`\|p - s_j\| + w_j` for every point ``p`` (native)."""
     k = min(k, sites.shape[0])
     res = _native().k_nearest(
         np.ascontiguousarray(points, np.float64),
         np.ascontiguousarray(sites, np.float64),
         np.ascontiguousarray(weights, np.float64),
         k,
-        threads=_threads(),
+        threads=_threads(threads),
     )
     return np.asarray(res["index"]).reshape(points.shape[0], k)
 
@@ -265,6 +298,7 @@ def _integrated_potential(
     cell: np.ndarray,
     *,
     max_cells: int = _INTEGRATE_MAX,
+    threads: int | None = None,
 ) -> np.ndarray:
     r"""A potential at ``points`` whose gradient is the coarse plan's direction of transport.
 
@@ -274,13 +308,16 @@ def _integrated_potential(
     at a sink cell), :math:`\nabla f = -e_k`. The values :math:`g_k = f(c_k)` are fitted by
     least squares to :math:`g_l - g_k = -\langle (e_k + e_l)/2, c_l - c_k \rangle` over each
     cell's nearest cells (a graph Laplacian system, one value pinned per connected
-    component), and a point gets :math:`g_k - \langle e_k, z - c_k \rangle` from its cell
-    ``cell``. Where the directions are one and the same (a translated copy) this is exactly
+    component: positive definite, solved by :func:`_conjugate_gradient`), and a point gets
+    :math:`g_k - \langle e_k, z - c_k \rangle` from its cell ``cell``. Where the directions are one and the same (a translated copy) this is exactly
     the linear optimal potential, which the coarse plan's own duals are not: those are a
     vertex of the coarse dual polytope, off the linear one by far more than the fine
     problem's near-ties along the rays allow, so nearly every fine point would price a
     violated arc. It only seeds the network simplex's first basis (see ``SimplexGraph``):
-    any values would be exact.
+    any values would be exact, so the fit is solved to a tolerance, not exactly.
+
+    Products of the points with a vector are ``einsum``'s loops, not BLAS: OpenBLAS ends the
+    process when its work buffer cannot be allocated.
     """
     norm = np.linalg.norm(disp, axis=1)
     e = np.zeros_like(disp)
@@ -295,14 +332,14 @@ def _integrated_potential(
     mean = mean / length if length > 0 else mean
     e = e - mean
     count = centres.shape[0]
+    linear = np.einsum("ij,j->i", points, mean)
     # One direction throughout (to rounding): the fit's answer is 0, no solve needed. Past
-    # max_cells cells the sparse factorisation would cost more than it saves (measured in
-    # 2-D: 0.65 s at 25k cells, 32 s and 500 MB at 250k): the linear potential alone.
+    # max_cells cells the fit would cost more than it saves: the linear potential alone.
     if count < 2 or count > max_cells or not np.max(np.abs(e)) > 1e-12:
-        return -(points @ mean)
+        return -linear
     g = np.zeros(count)
     k = min(_INTEGRATE_KNN + 1, count)
-    near = _weighted_knn(centres, centres, np.zeros(count), k)
+    near = _weighted_knn(centres, centres, np.zeros(count), k, threads=threads)
     r = np.repeat(np.arange(count), k)
     s = near.ravel().astype(np.int64)
     r, s = r[r != s], s[r != s]
@@ -318,21 +355,67 @@ def _integrated_potential(
     free = np.ones(count, bool)
     free[np.unique(component, return_index=True)[1]] = False  # one pinned per component
     if np.any(free):
-        g[free] = scipy.sparse.linalg.spsolve(
-            laplacian[free][:, free].tocsc(), (incidence.T @ rhs)[free]
+        g[free] = _conjugate_gradient(
+            laplacian[free][:, free].tocsr(),
+            (incidence.T @ rhs)[free],
+            rtol=_INTEGRATE_RTOL,
+            max_iter=_INTEGRATE_ITER,
         )
-    return (g[cell] - np.sum(e[cell] * (points - centres[cell]), axis=1)) - points @ mean
+    return (g[cell] - np.sum(e[cell] * (points - centres[cell]), axis=1)) - linear
+
+
+def _conjugate_gradient(
+    matrix: scipy.sparse.csr_matrix, rhs: np.ndarray, *, rtol: float, max_iter: int
+) -> np.ndarray:
+    r"""An approximate solution of ``matrix @ g = rhs`` for a symmetric positive definite
+    sparse ``matrix``: conjugate gradients preconditioned by its diagonal, from 0, until the
+    residual is within ``rtol`` of ``rhs`` or after ``max_iter`` steps, whichever comes first.
+
+    It allocates only NumPy arrays (SciPy's sparse product, sums by NumPy rather than BLAS),
+    so that running out of memory is a :class:`MemoryError`; SuperLU's factorisation,
+    which it replaces, dereferences a null pointer when an allocation fails.
+
+    Reference: Saad, *Iterative Methods for Sparse Linear Systems*, 2nd ed., 2003, Alg. 9.1.
+    """
+    diagonal = matrix.diagonal()
+    inverse = np.where(diagonal > 0, 1.0 / np.where(diagonal > 0, diagonal, 1.0), 1.0)
+    g = np.zeros_like(rhs)
+    residual = rhs.copy()
+    step = inverse * residual
+    rz = float(np.sum(residual * step))
+    stop = rtol * math.sqrt(float(np.sum(rhs * rhs)))
+    for _ in range(max_iter):
+        if math.sqrt(float(np.sum(residual * residual))) <= stop:
+            break
+        image = matrix @ step
+        curvature = float(np.sum(step * image))
+        if not curvature > 0:  # 0 or NaN: at the solution to rounding, or not definite
+            break
+        alpha = rz / curvature
+        g += alpha * step
+        residual -= alpha * image
+        z = inverse * residual
+        rz, rz_old = float(np.sum(residual * z)), rz
+        step = z + (rz / rz_old) * step
+    return g
 
 
 def _candidates(
-    x: np.ndarray, y: np.ndarray, a: np.ndarray, b: np.ndarray, graph_solver: str
+    x: np.ndarray,
+    y: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    graph_solver: str,
+    *,
+    threads: int | None = None,
 ) -> _Seed:
     """The candidate graph, the graph solver and its start, seeded by a coarse solve above
     ``_COARSE_MIN`` points."""
     n, m = x.shape[0], y.shape[0]
     # Equal sizes and one weight for all: an assignment problem, solved by shortest augmenting
-    # paths from the coarse potential f (u = f(x), v = -f(y), feasible as f is 1-Lipschitz),
-    # unless the coarse plan is mostly one common displacement (see _MAX_DRIFT).
+    # paths from a potential f of the coarse solve (v = -f(y); the first solve takes
+    # u_i = min_j c_ij - v_j over the arcs): its c-transform, or the integrated potential where
+    # the coarse plan is mostly one common displacement (see _MAX_DRIFT).
     assignment = (
         graph_solver != "simplex" and n == m and bool(np.all(a == a[0]) and np.all(b == a[0]))
     )
@@ -340,8 +423,8 @@ def _candidates(
     zx, zy = np.zeros(n), np.zeros(m)
     keys = [
         np.repeat(np.arange(n, dtype=np.int64), min(_KNN, m)) * m
-        + _weighted_knn(x, y, zy, _KNN).ravel(),
-        _weighted_knn(y, x, zx, _KNN).ravel().astype(np.int64) * m
+        + _weighted_knn(x, y, zy, _KNN, threads=threads).ravel(),
+        _weighted_knn(y, x, zx, _KNN, threads=threads).ravel().astype(np.int64) * m
         + np.repeat(np.arange(m, dtype=np.int64), min(_KNN, n)),
     ]
     if n + m > _COARSE_MIN:
@@ -355,8 +438,9 @@ def _candidates(
         yc, bc = _barycentres(y, b, cy)
         try:
             coarse = _solve_scaled(
-                xc, yc, ac, bc, rtol=1e-6, max_rounds=50, graph_solver=graph_solver
-            )
+                xc, yc, ac, bc,
+                rtol=1e-6, max_rounds=50, graph_solver=graph_solver, threads=threads,
+            )  # fmt: skip
         except SolverError:
             coarse = None  # a coarse solve only seeds the graph; the fine rounds do not need it
         if coarse is not None:
@@ -369,14 +453,15 @@ def _candidates(
             np.add.at(disp_y, coarse.cols, -step * coarse.mass[:, None])
             disp_x /= ac[:, None]
             disp_y /= bc[:, None]
-            moved = float(np.dot(coarse.mass, np.linalg.norm(step, axis=1)))
+            # Sums by einsum's loops, not BLAS (see _integrated_potential).
+            moved = float(np.einsum("k,k->", coarse.mass, np.linalg.norm(step, axis=1)))
             # |mean displacement| / mean distance of the coarse plan: 1 for a translated copy.
-            drift = float(np.linalg.norm(coarse.mass @ step)) / moved if moved > 0 else 0.0
-            assignment = assignment and (graph_solver == "assignment" or drift <= _MAX_DRIFT)
-            if assignment:
+            mean_step = np.einsum("k,kd->d", coarse.mass, step)
+            drift = math.sqrt(float(np.sum(mean_step**2))) / moved if moved > 0 else 0.0
+            if assignment and drift <= _MAX_DRIFT:
                 f_y = -coarse.v  # the coarse potential f at its own y points
-                u0 = kr_potential_host(yc, f_y, x)
-                v0 = -kr_potential_host(yc, f_y, y)
+                u0 = kr_potential_host(yc, f_y, x, threads=threads)
+                v0 = -kr_potential_host(yc, f_y, y, threads=threads)
             else:
                 # One fit over the cells of both clouds, so that f at x and at y share
                 # their constant; mass arrives at a y cell along minus its displacement.
@@ -385,14 +470,18 @@ def _candidates(
                     np.concatenate([disp_x, -disp_y]),
                     np.concatenate([x, y]),
                     np.concatenate([cx, xc.shape[0] + cy]),
+                    threads=threads,
                 )
                 u0, v0 = f[:n], -f[n:]
             keys.append(
                 np.repeat(np.arange(n, dtype=np.int64), min(_DISP_ARCS, m)) * m
-                + _weighted_knn(x + disp_x[cx], y, zy, _DISP_ARCS).ravel()
+                + _weighted_knn(x + disp_x[cx], y, zy, _DISP_ARCS, threads=threads).ravel()
             )
             keys.append(
-                _weighted_knn(y + disp_y[cy], x, zx, _DISP_ARCS).ravel().astype(np.int64) * m
+                _weighted_knn(y + disp_y[cy], x, zx, _DISP_ARCS, threads=threads)
+                .ravel()
+                .astype(np.int64)
+                * m
                 + np.repeat(np.arange(m, dtype=np.int64), min(_DISP_ARCS, n))
             )
     return _Seed(np.unique(np.concatenate(keys)), assignment, u0, v0)
@@ -423,8 +512,10 @@ def _solve_scaled(
     max_rounds: int,
     max_pivots: int = 2**62,
     graph_solver: str = "auto",
+    threads: int | None = None,
 ) -> _Scaled:
-    """The native solve on points of extent about 1, positive weights."""
+    """The native solve on points of extent about 1, positive weights, on ``threads`` threads
+    (None: see :func:`_threads`)."""
     n, m = x.shape[0], y.shape[0]
     # The points along a space-filling curve, each cloud about its own mean: the first plan
     # is the monotone one along it (a translated copy then gets the identity: at n = 3000,
@@ -436,7 +527,7 @@ def _solve_scaled(
     oy = order[order >= n] - n
     x, y = np.ascontiguousarray(x[ox]), np.ascontiguousarray(y[oy])
     a, b = np.ascontiguousarray(a[ox]), np.ascontiguousarray(b[oy])
-    keys, assignment, u0, v0 = _candidates(x, y, a, b, graph_solver)
+    keys, assignment, u0, v0 = _candidates(x, y, a, b, graph_solver, threads=threads)
     ci = (keys // m).astype(np.int32)
     cj = (keys % m).astype(np.int32)
     # The points come numbered along the curve: the first basis is the monotone plan in index
@@ -446,7 +537,7 @@ def _solve_scaled(
         x, y, a, b,
         arc_rows=ci, arc_cols=cj,
         rtol=float(rtol), rc_tol=1e-13, max_rounds=int(max_rounds), max_pivots=int(max_pivots),
-        threads=_threads(), assignment=assignment,
+        threads=_threads(threads), assignment=assignment,
         u0=np.ascontiguousarray(u0, np.float64), v0=np.ascontiguousarray(v0, np.float64),
     )  # fmt: skip
     status = int(res["status"])
@@ -485,7 +576,9 @@ def solve_sparse_host(
     total mass (exact: the problem on the atoms has the same value, and its plan split back to
     the copies is an optimal coupling of the original measures; duplicated and tied supports
     otherwise multiply the solver's rounds). The problem is solved translated and scaled to
-    extent 1 and the results scaled back.
+    extent 1 and the results scaled back. The native solver's queries run on ``threads``
+    threads (None: ``$DIVERGENCES_NUM_THREADS`` where it is set, else the CPUs this process
+    may use).
 
     Whatever the compiled solver reports, the result is checked here: the plan must be a
     coupling of ``(a, b)`` and the certified bounds must not cross. A stop short of a certified
@@ -497,8 +590,11 @@ def solve_sparse_host(
       CertificateError: a cap stopped it before the bounds met ``rtol``, the bounds crossed or
         are NaN, or the plan is not a coupling.
       SolverError: flow left on the artificial arcs, or the extension not built.
-      ValueError: for non-finite points or weights, or an unknown ``graph_solver``.
-      MemoryError: for a problem beyond the machine's memory, before anything is allocated.
+      ValueError: for non-finite points or weights, an unknown ``graph_solver``, or
+        ``threads`` neither None nor a positive integer.
+      MemoryError: for a problem beyond the memory available (physical, or the address space
+        left under ``RLIMIT_AS``), before anything is allocated; or, should an allocation
+        fail all the same, from where it failed.
     """
     if graph_solver not in GRAPH_SOLVERS:
         raise ValueError(
@@ -515,7 +611,8 @@ def solve_sparse_host(
     if np.any(a < 0) or np.any(b < 0):
         raise ValueError("a and b must be >= 0 for the sparse W1 solver")
     n, m = x.shape[0], y.shape[0]
-    check_sparse_memory(n, m)
+    count = _threads(threads)
+    check_sparse_memory(n, m, threads=count)
     _native()  # a clear error before any work where the extension is not built
     b = matched_total(a, b)
     kx, ky = np.flatnonzero(a > 0), np.flatnonzero(b > 0)
@@ -535,6 +632,7 @@ def solve_sparse_host(
         atoms_x.points, atoms_y.points, atoms_x.mass, atoms_y.mass,
         rtol=rtol, max_rounds=max_rounds,
         max_pivots=2**62 if max_pivots is None else max_pivots, graph_solver=graph_solver,
+        threads=count,
     )  # fmt: skip
     arc_x, arc_y, arc_mass = split_plan(
         sol.rows, sol.cols, sol.mass, atoms_x, a[kx], atoms_y, b[ky]
@@ -549,8 +647,8 @@ def solve_sparse_host(
     rest_x, rest_y = np.flatnonzero(a <= 0), np.flatnonzero(b <= 0)
     if rest_x.size or rest_y.size:
         f_sites = -v[ky]
-        u[rest_x] = kr_potential_host(y[ky], f_sites, x[rest_x])
-        v[rest_y] = -kr_potential_host(y[ky], f_sites, y[rest_y])
+        u[rest_x] = kr_potential_host(y[ky], f_sites, x[rest_x], threads=count)
+        v[rest_y] = -kr_potential_host(y[ky], f_sites, y[rest_y], threads=count)
     # Bounds in the original units. The upper bound is the plan's cost, summed exactly
     # (fsum) from freshly computed distances; the lower bound is the scaled solve's KR value.
     # Both are widened by a bound on the rounding of the distances and potentials behind them.
@@ -653,15 +751,23 @@ _ARTIFICIAL_MESSAGE = (
 )
 
 
-def check_sparse_memory(n: int, m: int) -> None:
-    """Raises MemoryError, with the size needed, when the sparse solve cannot fit."""
-    need = sparse_memory_bytes(n, m)
-    have = available_memory_bytes()
-    if need > have:
-        raise MemoryError(
-            f"the sparse W1 solver needs about {need / 2**30:.1f} GiB for {n} + {m} points; "
-            f"{have / 2**30:.1f} GiB are available. Subsample the point clouds"
-        )
+def check_sparse_memory(n: int, m: int, *, threads: int | None = None) -> None:
+    """Refuses, before anything is allocated, a sparse solve that would not fit in the memory
+    available (:func:`~divergences.wasserstein._host.memory.available_memory_bytes`: physical
+    memory, and on POSIX the address space left under ``RLIMIT_AS``). Past it an allocation
+    may fail in code that ends the process instead of raising.
+
+    Raises:
+      MemoryError: saying the memory needed, what is available and what to do instead.
+    """
+    check_memory(
+        sparse_memory_bytes(n, m, threads=threads),
+        what="the sparse W1 solver",
+        scope=f"for {n} + {m} points",
+        instead="Subsample the point clouds (w1_1d takes points on the line at any size), or "
+        "run it where more memory is free",
+        available=available_memory_bytes(),
+    )
 
 
 class SparseColumnGeneration:
@@ -675,7 +781,7 @@ class SparseColumnGeneration:
     default_rtol = 1e-9
 
     def check(self, n: int, m: int, options: Options) -> None:
-        check_sparse_memory(n, m)
+        check_sparse_memory(n, m, threads=options.threads)
 
     def _rtol(self, options: Options) -> float:
         return self.default_rtol if options.rtol is None else options.rtol

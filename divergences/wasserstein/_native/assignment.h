@@ -20,9 +20,10 @@ namespace {  // one translation unit (the module): internal linkage, free inlini
 // problem, on which the primal network simplex is at its worst (every basis is degenerate:
 // n - 1 of its 2n arcs carry no flow, and most pivots move no flow). The Hungarian method in
 // its shortest-augmenting-path form is used there instead: duals (u, v) with reduced costs
-// c_ij - u_i - v_j >= 0 on every arc of the graph and 0 on the matched ones; each free source
-// is matched by a Dijkstra search on reduced costs to the nearest free sink, after which the
-// duals of the nodes it settled move by their distance, keeping every reduced cost >= 0.
+// c_ij - u_i - v_j >= 0 on every arc of the graph and 0 on the matched ones; the free sources
+// are matched along shortest paths on reduced costs to free sinks, found by Dijkstra searches
+// from all free sources at once (augment_forest), after which the duals of the nodes a search
+// settled move by their distance, keeping every reduced cost >= 0.
 // Duals can start from any feasible guess (the coarse solve's potential), which the primal
 // simplex cannot use. References: Kuhn, Naval Res. Logist. Q. 2, 1955; Jonker & Volgenant,
 // Computing 38, 1987; Ahuja, Magnanti & Orlin, Network Flows, 1993, ch. 9 and 12.
@@ -35,6 +36,7 @@ class AssignmentGraph {
         mate_x_(n, -1), mate_y_(n, -1), mate_cost_(n, 0.0), dist_(n, 0.0), dsrc_(n, 0.0),
         pred_(n, -1), pred_cost_(n, 0.0), seen_(n, 0), settled_(n, 0), pi_(2 * static_cast<size_t>(n)) {
     dirty_.assign(n, 1);  // the first optimize() tightens every source
+    root_.assign(n, 0);
   }
 
   void add(int i, int j, double c) {
@@ -81,13 +83,16 @@ class AssignmentGraph {
     }
     dirty_list_.clear();
     reduce_rows();
-    for (int i = 0; i < n_; ++i) {
-      if (mate_x_[i] >= 0) continue;
+    for (;;) {
+      free_x_.clear();
+      for (int i = 0; i < n_; ++i)
+        if (mate_x_[i] < 0) free_x_.push_back(i);
+      if (free_x_.empty()) return true;
       if (augments_ >= max_pivots) return false;
-      if (!augment(i)) return false;  // no free sink reachable: cannot happen (see below)
-      ++augments_;
+      const int64_t done = augment_forest(max_pivots - augments_);
+      if (done == 0) return false;  // no free sink reachable: cannot happen (see below)
+      augments_ += done;
     }
-    return true;
   }
 
   bool artificial_flow_left() const { return false; }
@@ -208,18 +213,32 @@ class AssignmentGraph {
     }
   }
 
-  // One shortest augmenting path from the free source s. A free sink is always reachable:
-  // the graph holds a perfect matching (the monotone pairs along the curve are candidates),
-  // so an alternating path to a free sink exists.
-  bool augment(int s) {
+  // Shortest augmenting paths from all free sources at once (free_x_), each at distance 0:
+  // one Dijkstra search over the residual graph, stopped once it has settled half as many
+  // free sinks as there are free sources (or every node it can reach), at distance K. The
+  // duals of the settled nodes then move by their distance less K, which keeps every
+  // reduced cost >= 0 (a node left unsettled is at distance K or more) and makes every arc
+  // of the search's forest tight. Each tree of that forest hangs from one free source, so
+  // the tree paths from distinct free sources to settled free sinks are disjoint and all
+  // shortest: one augmentation per free source whose tree holds a free sink, up to
+  // `budget`. Returns the number made; at least one, since a free sink is always reachable
+  // (the graph holds a perfect matching: the monotone pairs along the curve are
+  // candidates). One search per free source, stopped at its nearest free sink, settled about
+  // a third of all nodes per path where a start potential is off at the fine scale
+  // (benchmarks/README.md, "Geometries").
+  int64_t augment_forest(int64_t budget) {
     ++stamp_;
     heap_.clear();
     settled_y_.clear();
     settled_x_.clear();
-    dsrc_[s] = 0.0;
-    settled_x_.push_back(s);
-    scan(s, 0.0);
-    int free_sink = -1;
+    free_y_.clear();
+    for (int s : free_x_) {
+      dsrc_[s] = 0.0;
+      root_[s] = stamp_;
+      settled_x_.push_back(s);
+      scan(s, 0.0);
+    }
+    const size_t want = std::max<size_t>(1, free_x_.size() / 2);
     double big_d = 0.0;
     while (!heap_.empty()) {
       std::pop_heap(heap_.begin(), heap_.end(), std::greater<>());
@@ -228,27 +247,43 @@ class AssignmentGraph {
       if (settled_[j] == stamp_ || d > dist_[j]) continue;
       settled_[j] = stamp_;
       settled_y_.push_back(j);
+      big_d = d;
       if (mate_y_[j] < 0) {
-        free_sink = j;
-        big_d = d;
-        break;
+        free_y_.push_back(j);
+        if (free_y_.size() >= want) break;
+        continue;
       }
       int i = mate_y_[j];
       dsrc_[i] = d;
       settled_x_.push_back(i);
       scan(i, d);
     }
-    if (free_sink < 0) return false;
+    if (free_y_.empty()) return 0;
     for (int j : settled_y_) v_[j] += dist_[j] - big_d;
     for (int i : settled_x_) u_[i] += big_d - dsrc_[i];
-    for (int j = free_sink;;) {
-      int i = pred_[j];
-      int next = mate_x_[i];
-      match(i, j, pred_cost_[j]);
-      if (i == s) break;
-      j = next;
+    // The root of each free sink's tree, read before any path is flipped; then one path per
+    // root.
+    roots_.clear();
+    for (int t : free_y_) {
+      int i = pred_[t];
+      while (mate_x_[i] >= 0) i = pred_[mate_x_[i]];
+      roots_.push_back(i);
     }
-    return true;
+    int64_t done = 0;
+    for (size_t k = 0; k < free_y_.size() && done < budget; ++k) {
+      const int root = roots_[k];
+      if (root_[root] != stamp_) continue;  // its tree has had its path
+      root_[root] = 0;
+      for (int j = free_y_[k];;) {
+        int i = pred_[j];
+        int next = mate_x_[i];
+        match(i, j, pred_cost_[j]);
+        if (i == root) break;
+        j = next;
+      }
+      ++done;
+    }
+    return done;
   }
 
   int n_, d_;
@@ -262,7 +297,8 @@ class AssignmentGraph {
   std::vector<double> pred_cost_;
   std::vector<int> seen_, settled_;
   std::vector<uint8_t> dirty_;
-  std::vector<int> dirty_list_, settled_x_, settled_y_;
+  std::vector<int> dirty_list_, settled_x_, settled_y_, free_x_, free_y_, roots_;
+  std::vector<int> root_;  // stamp_ at a free source whose tree may still augment
   std::vector<std::pair<double, int>> heap_;
   std::vector<double> pi_;
   int stamp_ = 0;

@@ -21,8 +21,9 @@
 //   starts from. order_x / order_y (int32 permutations, default identity): the order along
 //   which the first basis is the monotone plan (the points should come numbered along a
 //   space-filling curve). assignment: n == m and every mass the same; the graph is then
-//   solved by shortest augmenting paths from the duals u0 (n,), v0 (m,) (default 0), which
-//   must be feasible on the candidate arcs up to rounding, instead of the network simplex.
+//   solved by shortest augmenting paths from the duals v0 (m,) (default 0; any finite
+//   values: the first solve sets u_i = min_j c_ij - v0_j over the arcs, overwriting u0),
+//   instead of the network simplex.
 //   Without assignment, u0 and v0 are a guess of the duals (any finite values): the
 //   network simplex's first basis starts at it (SimplexGraph, network_simplex.h).
 //   threads: the pricing queries' threads.

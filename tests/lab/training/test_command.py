@@ -2,11 +2,13 @@
 bad option reported in one line."""
 
 import csv
+import dataclasses
 
+import numpy as np
 import pytest
 
 from divergences.lab.cli import build_parser, main
-from divergences.lab.training import COLUMNS, TrainingConfig, command
+from divergences.lab.training import COLUMNS, VERDICT_COLUMNS, TrainingConfig, command, verdict
 
 pytestmark = pytest.mark.training
 
@@ -42,12 +44,15 @@ def test_train_writes_the_csv_the_figures_and_the_gif(tmp_path, capsys, monkeypa
     assert main(["train", "--out", str(out), "--quiet"]) == 0
     with (out / "readouts.csv").open() as fh:
         rows = list(csv.DictReader(fh))
-    assert tuple(rows[0]) == COLUMNS
+    assert tuple(rows[0]) == COLUMNS + VERDICT_COLUMNS
+    assert {r["modes_total"] for r in rows} == {"8"}
+    assert {r["converged"] for r in rows} <= {"0", "1"}
     assert [r["step"] for r in rows] == ["0", "10", "20"]
     assert [float(r["w1"]) for r in rows] == tiny_run.readouts.w1.tolist()  # reproducible
     for name in ("readouts.png", "snapshots.png", "training.gif"):
         assert (out / name).stat().st_size > 1000, name
-    assert "W1" in capsys.readouterr().out
+    out_text = capsys.readouterr().out
+    assert "W1" in out_text and "verdict: " in out_text
 
 
 def test_moons_have_no_modes_an_empty_csv_cell(tmp_path, tiny_run):
@@ -66,3 +71,81 @@ def test_a_bad_option_is_one_line_and_exit_2(tmp_path, capsys):
     assert main(["train", "--steps", "-5", "--out", str(tmp_path), "--quiet"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "steps must be a positive integer, got -5" in err
+    assert main(["train", "--frame-every", "0", "--out", str(tmp_path), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "--frame-every must be a positive integer, got 0" in err
+
+
+def _ending(run, *, modes, w1_ratio, data=None, game=None):
+    """``run`` with its last readout replaced: ``modes`` covered, W1 at ``w1_ratio`` floors."""
+    r = run.readouts
+    config = run.config
+    if data is not None or game is not None:
+        config = dataclasses.replace(config, data=data or config.data, game=game or config.game)
+    covered = r.modes_covered.copy()
+    covered[-1] = modes
+    w1 = r.w1.copy()
+    w1[-1] = w1_ratio * r.w1_floor[-1]
+    return run._replace(config=config, readouts=r._replace(modes_covered=covered, w1=w1))
+
+
+def test_the_summary_says_modes_k_of_k_w1_in_floors_and_the_spread(tiny_run):
+    text = command._summary("sngan", _ending(tiny_run, modes=8, w1_ratio=1.2))
+    first, second = text.splitlines()
+    r = tiny_run.readouts
+    spread = 2 * r.w1_floor_sd[-1] / r.w1_floor[-1]
+    assert "modes 8 of 8" in first and "W1" in first and "= 1.20x its noise floor" in first
+    assert "+-2 sd" in first and f"{1 + spread:.2f}x" in first  # the figures' band, 2 sd
+    assert second == (
+        "  verdict: converged (all 8 modes covered and W1 within 1.5x its noise floor at the "
+        "last readout)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("modes", "ratio", "data", "game", "advice"),
+    [
+        (4, 2.7, "grid25", "sngan", "--steps 24000"),  # the docs' grid25 step count
+        (4, 2.7, "grid25", "wgan-gp", "--game sngan --steps 24000"),
+        (0, 24.0, "ring8", "nsgan", "--game sngan or --game r1"),  # a regularised game
+        (0, 11.0, "ring8", "wgan-clip", "--game wgan-gp"),
+        (8, 1.6, "ring8", "sngan", "another seed"),  # all modes, W1 just above: noise
+        (6, 1.2, "ring8", "wgan-gp", "--steps 40"),  # a mode missing: more steps
+    ],
+)
+def test_a_run_that_did_not_converge_says_so_and_what_to_try(
+    tiny_run, modes, ratio, data, game, advice
+):
+    run = _ending(tiny_run, modes=modes, w1_ratio=ratio, data=data, game=game)
+    v = verdict(run)
+    assert not v.converged and advice in v.advice
+    text = command._summary(game, run)
+    assert "verdict: not converged (all " in text and advice in text
+    assert f"modes {modes} of {25 if data == 'grid25' else 8}" in text
+
+
+def test_data_without_modes_is_judged_on_w1_alone(tiny_run):
+    r = tiny_run.readouts
+    run = tiny_run._replace(
+        config=dataclasses.replace(tiny_run.config, data="moons"),
+        readouts=r._replace(modes_covered=r.modes_covered * np.nan, w1=r.w1_floor * 1.4),
+    )
+    v = verdict(run)
+    assert v.converged and v.modes is None and v.criterion.startswith("W1 within 1.5x")
+    assert "modes" not in command._summary("sngan", run)
+
+
+def test_the_csv_states_each_readout_against_the_criterion(tmp_path, tiny_run):
+    from divergences.lab.training import write_readouts_csv
+
+    run = _ending(tiny_run, modes=8, w1_ratio=1.0)
+    with write_readouts_csv(run, tmp_path / "r.csv").open() as fh:
+        rows = list(csv.DictReader(fh))
+    r = run.readouts
+    for i, row in enumerate(rows):
+        assert row["modes_total"] == "8"
+        assert float(row["w1_over_floor"]) == r.w1[i] / r.w1_floor[i]
+        assert float(row["w1_floor_2sd_over_floor"]) == 2 * r.w1_floor_sd[i] / r.w1_floor[i]
+        ok = r.modes_covered[i] == 8 and r.w1[i] <= 1.5 * r.w1_floor[i]
+        assert row["converged"] == str(int(ok))
+    assert rows[-1]["converged"] == "1"

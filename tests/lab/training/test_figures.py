@@ -1,5 +1,6 @@
-"""The figures draw what the run holds; the GIF has one frame per readout; colour bars, the
-critic's estimate below 0, legends off the data, and the floor band up to the frame's step."""
+"""The figures draw what the run holds; the GIF has one frame per snapshot, is wide enough for a
+projector and keeps the samples' yellow; colour bars, the critic's estimate below 0, legends off
+the data, the floor band up to the frame's step, and JS and KL on log axes."""
 
 import dataclasses
 
@@ -103,3 +104,83 @@ def test_text_follows_the_font_size_in_force(tiny_run):
     with matplotlib.rc_context({"font.size": 15}):
         large = sizes(F.figure_readouts(tiny_run))
     assert small and np.allclose(large, 1.5 * np.asarray(small), rtol=0.01)
+
+
+def test_js_and_kl_are_log_axes_of_their_positive_values(tiny_run):
+    # The discriminator's estimate of JS is a lower bound: slightly negative readouts are left
+    # off the log axis, marked on its bottom edge and counted in the legend.
+    r = tiny_run.readouts
+    estimate = np.array([0.2, -0.003, 0.01])
+    run = tiny_run._replace(readouts=r._replace(critic_estimate=estimate))
+    fig = F.figure_readouts(run)
+    ax_js, ax_kl = fig.axes[1], fig.axes[2]
+    assert ax_js.get_yscale() == ax_kl.get_yscale() == "log"
+    (line,) = [l for l in ax_js.get_lines() if "estimate" in l.get_label()]
+    np.testing.assert_array_equal(line.get_ydata(), [0.2, np.nan, 0.01])
+    assert "\u2264 0 at 1 readouts, lowest -0.003" in line.get_label()
+    (marks,) = [l for l in ax_js.get_lines() if l.get_marker() == "v"]
+    assert marks.get_xdata().tolist() == [r.step[1]]
+    low, high = ax_js.get_ylim()
+    assert 0 < low < r.js_floor[0] and high >= 1.0  # from below the floor to above log 2
+    low, _ = ax_kl.get_ylim()
+    assert 0 < low < r.kl_floor[0]
+    for ax in (ax_js, ax_kl):
+        assert ax.get_legend() is not None and any(
+            "noise floor" in t.get_text() for t in ax.get_legend().get_texts()
+        )
+
+
+@pytest.fixture(scope="module")
+def framed_run(tiny_run):
+    from divergences.lab.training import train
+
+    return train(tiny_run.config, progress=False, frame_every=5)
+
+
+def test_frames_between_readouts_leave_the_readouts_unchanged(tiny_run, framed_run):
+    assert [f.step for f in framed_run.frames] == [0, 5, 10, 15, 20]
+    assert tiny_run.frames == ()
+    for name in tiny_run.readouts._fields:  # the same bits: each step's key is its own number
+        np.testing.assert_array_equal(
+            getattr(framed_run.readouts, name), getattr(tiny_run.readouts, name)
+        )
+    readout_frames = [f for f in framed_run.frames if f.step in (0, 10, 20)]
+    for frame, snap in zip(readout_frames, framed_run.snapshots, strict=True):
+        np.testing.assert_array_equal(frame.samples, snap.samples)
+
+
+def _yellow(rgb):
+    a = np.asarray(rgb.convert("RGB"), dtype=int)
+    return int(((a[..., 0] == 255) & (a[..., 1] == 255) & (a[..., 2] == 0)).sum())
+
+
+def test_the_gif_is_wide_smooth_and_keeps_the_samples_yellow(framed_run, tmp_path):
+    path = F.save_gif(framed_run, tmp_path / "t.gif")
+    with Image.open(path) as im:
+        assert im.size[0] >= 1200
+        assert im.n_frames == len(framed_run.frames) == 5  # a frame every 5 steps, not every 10
+        durations = []
+        for k in range(im.n_frames):
+            im.seek(k)
+            durations.append(im.info["duration"])
+            if k == 1:  # a frame between readouts: its samples in pure yellow, as drawn
+                gif_yellow = _yellow(im)
+        assert durations[:-1] == [150] * 4 and durations[-1] > 150
+    # The same frame drawn to RGB: every pure yellow pixel stays pure yellow in the GIF (and a
+    # few of the points' antialiased edges join them).
+    fr = F._Frames(framed_run, framed_run.frames, 4, F._heat_limits(framed_run, framed_run.frames))
+    fr.fig.set_dpi(144)
+    canvas = FigureCanvasAgg(fr.fig)
+    canvas.draw()
+    fr.fig.set_layout_engine("none")
+    fr.move_to(1)
+    canvas.draw()
+    drawn = _yellow(Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba()))
+    assert drawn > 100 and drawn <= gif_yellow <= 1.25 * drawn
+
+
+def test_a_frame_between_readouts_shows_the_last_readout(framed_run):
+    fr = F._Frames(framed_run, framed_run.frames, 3, F._heat_limits(framed_run, framed_run.frames))
+    assert "step 15" in fr.ax.get_title() and "last at step 10" in fr.ax_w.get_title()
+    assert fr.w1.get_xdata().tolist() == [0.0, 10.0]
+    assert list(fr.now.get_xdata()) == [15, 15]

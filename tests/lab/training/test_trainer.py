@@ -111,7 +111,7 @@ def test_csv_has_the_columns_and_one_row_per_readout(tiny_run, tmp_path):
     path = write_readouts_csv(tiny_run, tmp_path / "readouts.csv")
     with path.open() as fh:
         rows = list(csv.DictReader(fh))
-    assert list(rows[0]) == list(T.COLUMNS)
+    assert list(rows[0]) == [*T.COLUMNS, *T.VERDICT_COLUMNS]
     assert [int(r["step"]) for r in rows] == [0, 10, 20]
     assert float(rows[-1]["w1"]) == tiny_run.readouts.w1[-1]
 

@@ -1,0 +1,137 @@
+r"""How a run went: its last readout against the lab's criterion, and what to try when it failed.
+
+The criterion is the one the training page measures the defaults against (*Defaults that
+converge in class*): at the last readout, **every mode covered** (for data with modes) and the
+exact :math:`W_1` **within 1.5 times its noise floor** (the floor's mean over its draws). A run
+that meets it is *converged*; one that does not is *not converged*, and :func:`verdict` says what
+the page advises: more steps on the grid of 25 Gaussians (``--steps 24000``, measured there), a
+regularised game for the unregularised GANs and for weight clipping (``sngan`` or ``r1``,
+``wgan-gp``), more steps otherwise.
+
+One readout's :math:`W_1` is itself noisy (its floor's standard deviation is a fifth to two fifths
+of its mean at 2048 points a side), so a generator equal to the data reads out above 1.5 times
+the floor now and then: the verdict is of one readout, and its text gives the floor's spread.
+The spread is stated as the figures draw it, **two standard deviations** of the floor's draws.
+
+Example:
+  >>> from divergences.lab.training import TrainingConfig, train
+  >>> from divergences.lab.training.verdict import verdict
+  >>> small = TrainingConfig(data="ring8", game="nsgan", steps=20, eval_every=10,
+  ...                        critic_hidden=(8,), generator_hidden=(8,), eval_size=64,
+  ...                        hist_size=256, heat_resolution=8)
+  >>> v = verdict(train(small, progress=False))
+  >>> v.converged, v.modes_total
+  (False, 8)
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, NamedTuple
+
+import numpy as np
+
+if TYPE_CHECKING:  # the trainer writes the verdict's columns into readouts.csv
+    from divergences.lab.training.trainer import TrainingRun
+
+__all__ = ["FLOOR_SDS", "W1_FACTOR", "Verdict", "advice", "criterion", "verdict"]
+
+#: The criterion's bound on the exact W1, in multiples of its noise floor's mean.
+W1_FACTOR = 1.5
+
+#: The spread of the noise floor that the terminal, the CSV's names and the figures' band state:
+#: mean +- this many standard deviations of the floor's draws.
+FLOOR_SDS = 2.0
+
+#: The step count that covers every mode of grid25 with ``sngan`` on every seed measured
+#: (docs/concepts/training.md).
+_GRID25_STEPS = 24000
+
+
+class Verdict(NamedTuple):
+    """The last readout of a run against the criterion.
+
+    Attributes:
+      converged: every mode covered (where the data has modes) and ``w1_ratio <= W1_FACTOR``.
+      step: the generator step of the last readout.
+      modes: modes covered at the last readout; ``None`` for data without modes.
+      modes_total: the data's modes; ``None`` for data without modes.
+      w1_ratio: the exact W1 over its noise floor's mean.
+      floor_spread: ``FLOOR_SDS`` standard deviations of the floor's draws over its mean: the
+        floor band of the figures is ``1 +- floor_spread`` in multiples of the floor (NaN with
+        a single draw).
+      criterion: the criterion, in words.
+      advice: what to try when not converged (empty when converged).
+    """
+
+    converged: bool
+    step: int
+    modes: int | None
+    modes_total: int | None
+    w1_ratio: float
+    floor_spread: float
+    criterion: str
+    advice: str
+
+    def text(self) -> str:
+        """One line: the verdict, its criterion, and the advice when not converged."""
+        if self.converged:
+            return f"converged ({self.criterion})"
+        return f"not converged ({self.criterion}); {self.advice}"
+
+
+def criterion(modes_total: int | None) -> str:
+    """The criterion in words, for data with ``modes_total`` modes (``None``: no modes)."""
+    w1 = f"W1 within {W1_FACTOR:g}x its noise floor"
+    if modes_total is None:
+        return f"{w1} at the last readout"
+    return f"all {modes_total} modes covered and {w1} at the last readout"
+
+
+def advice(run: TrainingRun, *, modes_ok: bool) -> str:
+    """What the training page advises for a run that did not converge."""
+    c = run.config
+    n = c.n_steps
+    if c.game in ("gan", "nsgan"):
+        return (
+            "the unregularised GAN circles instead of converging: try a regularised game, "
+            "--game sngan or --game r1"
+        )
+    if c.game == "wgan-clip":
+        return "a clipped critic is too weak: try the gradient penalty, --game wgan-gp"
+    if c.data == "grid25":
+        game = "" if c.game == "sngan" else "--game sngan "
+        steps = max(_GRID25_STEPS, 2 * n)
+        return f"grid25 needs more steps: try {game}--steps {steps}"
+    if modes_ok:
+        return (
+            f"try more steps (--steps {2 * n}) or another seed: one readout's W1 is noisy, "
+            "see the last readouts in readouts.csv"
+        )
+    return f"try more steps: --steps {2 * n}"
+
+
+def verdict(run: TrainingRun, index: int = -1) -> Verdict:
+    """The run's last readout (or readout ``index``) against the criterion (see the module's
+    docstring)."""
+    r, c = run.readouts, run.config
+    w1_ratio = float(r.w1[index] / r.w1_floor[index])
+    sd = float(r.w1_floor_sd[index])
+    spread = FLOOR_SDS * sd / float(r.w1_floor[index]) if math.isfinite(sd) else math.nan
+    if c.dataset.modes is not None and np.isfinite(r.modes_covered[index]):
+        modes: int | None = int(r.modes_covered[index])
+        total: int | None = len(c.dataset.modes)
+    else:
+        modes = total = None
+    modes_ok = modes is None or modes == total
+    converged = bool(modes_ok and w1_ratio <= W1_FACTOR)
+    return Verdict(
+        converged=converged,
+        step=int(r.step[index]),
+        modes=modes,
+        modes_total=total,
+        w1_ratio=w1_ratio,
+        floor_spread=spread,
+        criterion=criterion(total),
+        advice="" if converged else advice(run, modes_ok=modes_ok),
+    )
