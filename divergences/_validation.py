@@ -55,7 +55,6 @@ __all__ = [
     "is_traced",
     "keeps_input_precision",
     "normalize_axis",
-    "register_check_error",
     "require",
     "sum_tolerance",
 ]
@@ -72,7 +71,13 @@ def is_traced(x: Any) -> bool:
     return any(isinstance(leaf, jax.core.Tracer) for leaf in jax.tree_util.tree_leaves(x))
 
 
-def require(ok: Any, message: str, **values: Any) -> Any:
+def require(
+    ok: Any,
+    message: str,
+    *,
+    error: Callable[[str, dict[str, Any]], Exception] | None = None,
+    **values: Any,
+) -> Any:
     """Enforces one value rule: the single implementation behind every check of the package.
 
     Args:
@@ -80,27 +85,34 @@ def require(ok: Any, message: str, **values: Any) -> Any:
         JAX array inside a transformation. The rule holds when every entry is True.
       message: the error message, starting with the argument's name; ``{field}`` placeholders
         (with an optional format spec, ``{total:.6g}``) are filled from ``values``.
-      **values: arrays named in ``message``, or zero-argument callables returning them (computed
-        only when the rule fails, for concrete input).
+      error: makes the exception from the formatted message and the values (NumPy arrays); None
+        for a ``ValueError``, the input error. For failures that are not the input's, such as a
+        solver that stopped short (``SolverError`` with the status in ``values``).
+      **values: arrays named in ``message`` or read by ``error``, or zero-argument callables
+        returning them (computed only when the rule fails, for concrete input).
 
     Returns:
       ``ok`` itself, so that a caller can combine the rules it has checked into one predicate
       (for a host callback that must not run on input that broke a rule).
 
     Raises:
-      ValueError: ``message``, formatted, when ``ok`` is concrete and has a False entry. For
-        traced ``ok`` (or traced values) the rule is a
-        :func:`jax.experimental.checkify.debug_check`, raised as the same ``ValueError`` by
-        :func:`checked`; rules checked in the same order therefore fail with the same message,
-        eager and under ``checked(jit(...))``.
+      ValueError: ``message``, formatted, when ``ok`` is concrete and has a False entry (or the
+        exception ``error`` makes). For traced ``ok`` (or traced values) the rule is a
+        :func:`jax.experimental.checkify.debug_check`, raised as the same exception by
+        :func:`checked`, which finds ``error`` by the message's template (no text is parsed);
+        rules checked in the same order therefore fail alike, eager and under
+        ``checked(jit(...))``.
     """
     if is_traced(ok) or any(is_traced(v) for v in values.values() if not callable(v)):
         fields = {k: v() if callable(v) else v for k, v in values.items()}
+        if error is not None:
+            _CHECK_ERRORS[message] = error
         checkify.debug_check(jnp.all(jnp.asarray(ok)), message, **fields)
         return ok
     if not np.all(ok):
         fields = {k: np.asarray(v() if callable(v) else v) for k, v in values.items()}
-        raise ValueError(message.format(**fields))
+        text = message.format(**fields)
+        raise ValueError(text) if error is None else error(text, fields)
     return ok
 
 
@@ -329,27 +341,9 @@ def _host_value_checks(x: np.ndarray, name: str, axis: int, require_sum: bool) -
     _value_checks(np.asarray(x), name, axis, require_sum)
 
 
-#: Failed checks that are not input errors: under :func:`checked`, a check whose message starts
-#: with ``"<tag>: "`` for a tag registered here is raised as that class (tag removed).
-_CHECK_ERRORS: dict[str, Callable[[str], Exception]] = {}
-
-
-def register_check_error(tag: str, error: Callable[[str], Exception]) -> str:
-    """Makes :func:`checked` raise ``error`` for checks whose message starts with ``tag + ": "``.
-
-    For failures that a traced computation can only report as a check, such as a host LP solver
-    that stopped short inside a callback (``SolverError``). ``error`` is the exception class, or
-    any callable making the exception from the message (one per status, say). Returns the
-    prefix to put in front of such messages.
-    """
-    _CHECK_ERRORS[tag] = error
-    return f"{tag}: "
-
-
-def _failed_check(text: str) -> Exception:
-    tag, sep, rest = text.partition(": ")
-    error = _CHECK_ERRORS.get(tag) if sep else None
-    return error(rest) if error is not None else ValueError(text)
+#: The exception of each traced check that is not an input error, by its message's template
+#: (filled in by :func:`require`); :func:`checked` raises a ``ValueError`` for the others.
+_CHECK_ERRORS: dict[str, Callable[[str, dict[str, Any]], Exception]] = {}
 
 
 def check_pmf(
@@ -592,7 +586,15 @@ def checked(fn: F) -> F:
 
 
 def _raise_failed_check(err: checkify.Error) -> None:
-    """Raises the exception of a failed check (see :func:`_failed_check`); nothing otherwise."""
-    message = err.get()
-    if message is not None:
-        raise _failed_check(message.removesuffix(" (`check` failed)").split("\n")[0])
+    """Raises the exception of a failed check: the one :func:`require` registered for its
+    message's template, else a ``ValueError``; nothing where no check failed."""
+    failure: Any = err.get_exception()
+    if failure is None:
+        return
+    # Under vmap, the failures by batch index: the first one's, as an eager loop would raise.
+    failure = next(iter(getattr(failure, "error_mapping", {0: failure}).values()))
+    template, args, kwargs = failure.fmt_string, failure.args, failure.kwargs
+    fields = {k: np.asarray(v) for k, v in kwargs.items()}
+    text = template.format(*args, **fields)
+    error = _CHECK_ERRORS.get(template)
+    raise ValueError(text) if error is None else error(text, fields)

@@ -36,9 +36,8 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax.experimental import checkify
 
-from divergences._validation import is_traced, register_check_error
+from divergences._validation import is_traced, require
 from divergences.wasserstein._host.costs import homogeneity, scale_exponent
 from divergences.wasserstein._host.pipeline import (
     DualArrays,
@@ -59,7 +58,6 @@ from divergences.wasserstein.cost import (
 )
 
 __all__ = [
-    "SOLVER_FAILED",
     "envelope_value",
     "host_solve",
     "report_status",
@@ -69,17 +67,6 @@ __all__ = [
 ]
 
 sg = jax.lax.stop_gradient
-
-#: Prefix of a traced check reporting a solver failure: ``dv.checked`` raises it as SolverError.
-SOLVER_FAILED = register_check_error("SolverError", SolverError)
-#: The same, one prefix per status, so that ``dv.checked`` raises the SolverError with its
-#: status as well as its message.
-_STATUS_FAILED = {
-    code: register_check_error(
-        f"SolverError.{code.name}", functools.partial(SolverError, status=code)
-    )
-    for code in Status
-}
 
 _EPS = float(np.finfo(np.float64).eps)
 
@@ -126,16 +113,22 @@ def report_status(status: Any, failures: Mapping[Status, str], what: str, **valu
     def message(code: Status) -> str:
         return failures.get(code, f"{what} stopped short of the optimum ({code.name})")
 
-    if not is_traced(status) and not any(is_traced(v) for v in values.values()):
-        code = Status(int(np.asarray(status)))
-        if code.ok or code == Status.SKIPPED:
-            return
-        fields = {k: np.asarray(v) for k, v in values.items()}
-        raise SolverError(message(code).format(**fields), code)
+    concrete = not is_traced(status) and not any(is_traced(v) for v in values.values())
+    if concrete and Status(int(np.asarray(status))) in _NOT_FAILURES:
+        return
     for code in Status:
-        if code.ok or code == Status.SKIPPED:
-            continue
-        checkify.debug_check(status != code, _STATUS_FAILED[code] + message(code), **values)
+        if code not in _NOT_FAILURES:
+            require(status != code, message(code), error=_solver_error, status=status, **values)
+
+
+#: The statuses that are no failure: a certified optimum, or input that broke a rule (whose
+#: own check reports it).
+_NOT_FAILURES = frozenset(code for code in Status if code.ok or code == Status.SKIPPED)
+
+
+def _solver_error(message: str, fields: dict[str, Any]) -> SolverError:
+    """The :class:`SolverError` of a failed status check, with its status."""
+    return SolverError(message, Status(int(fields["status"])))
 
 
 def host_solve(
