@@ -183,6 +183,27 @@ def test_the_cap_is_a_solver_error_eagerly_nan_under_jit_and_checked():
         dv.w1_dual(x, y, a, b, method="sinkhorn", max_iter=10)
 
 
+@pytest.mark.slow  # compiles the batched program under checkify (3-6 s)
+def test_checked_vmap_reports_each_stop_and_passes_a_good_batch():
+    # checkify refuses a while loop whose predicate vmap batched: the solver's loop keeps it a
+    # scalar (loops.lockstep_while), so dv.checked composes with vmap as with jit.
+    x, y, a, b = _problem_of()
+    xs, ys = np.stack([x, x[::-1] + 0.25]), np.stack([y, y + 0.5])
+    ws, vs = np.stack([a, a]), np.stack([b, b])
+    capped = dv.checked(jax.vmap(functools.partial(dv.w1_primal, method="sinkhorn", max_iter=10)))
+    with pytest.raises(dv.SolverError, match="PIVOT_CAP") as stop:
+        capped(xs, ys, ws, vs)
+    assert stop.value.status == Status.PIVOT_CAP
+    solve = jax.vmap(functools.partial(dv.w1_primal, method="sinkhorn"))
+    batch = dv.checked(jax.jit(solve))(xs, ys, ws, vs)
+    for k in range(2):
+        alone = _jit_w1(xs[k], ys[k], ws[k], vs[k])
+        assert float(batch.value[k]) == float(alone.value)
+        assert float(batch.lower_bound[k]) == float(alone.lower_bound)
+    with pytest.raises(ValueError, match="b has negative mass"):
+        dv.checked(solve)(xs, ys, ws, -vs)
+
+
 @pytest.mark.slow  # compiles the program under several transformations (3-6 s)
 def test_bad_input_under_jit_is_skipped():
     x, y, a, b = _problem_of()

@@ -115,6 +115,7 @@ from divergences.wasserstein._device.costs import (
     degree,
     pair_costs,
 )
+from divergences.wasserstein._device.loops import lockstep_while
 from divergences.wasserstein._options import Options
 from divergences.wasserstein._results import Status
 from divergences.wasserstein.cost import scale_exponent_traced, times_power_of_two
@@ -649,7 +650,10 @@ def _solve(
     zero = 64 * (tau + ceil_float(levels * unit_roundoff(dt), dt) * eps0)
     inf = jnp.asarray(jnp.inf, dt)
 
-    def chunk(st: SinkhornState) -> SinkhornState:
+    def chunk(consts: Any, st: SinkhornState) -> SinkhornState:
+        geo, tau, floor, zero, _ = consts
+        inf = jnp.asarray(jnp.inf, dt)
+
         def step(_: Any, pot: Potentials) -> Potentials:
             return _iterate(geo, metric, st.reduced, pot, st.eps, st.omega)
 
@@ -675,8 +679,8 @@ def _solve(
             check.u, check.v, check.rounded, omega, jnp.where(eps == st.eps, check.repair, inf),
         )  # fmt: skip
 
-    def running(st: SinkhornState) -> jax.Array:
-        return jnp.asarray(valid) & ~st.done & (st.it < max_iter)
+    def running(consts: Any, st: SinkhornState) -> jax.Array:
+        return consts[-1] & ~st.done & (st.it < max_iter)
 
     zn, zm = jnp.zeros((n,), dt), jnp.zeros((nb * bs,), dt)
     start = SinkhornState(
@@ -684,7 +688,9 @@ def _solve(
         jnp.zeros((), dt), inf, inf, zn, zm, _Rounded(zn, zm, zn, zm),
         jnp.asarray(config.overrelaxation, dt), inf,
     )  # fmt: skip
-    return lax.while_loop(running, chunk, start)
+    # The arrays the loop reads, explicit, and a scalar predicate under vmap: so that
+    # dv.checked(vmap(...)) can check the program (see loops.lockstep_while).
+    return lockstep_while(running, chunk, (geo, tau, floor, zero, jnp.asarray(valid)), start)
 
 
 # ---------------------------------------------------------------------------------------------
