@@ -56,10 +56,12 @@ def _cmd_plot(args: argparse.Namespace) -> int:
     import matplotlib
 
     matplotlib.use("Agg")
-    from divergences.lab.plotting import make_figures
+    from divergences.lab.plotting import CAPTIONS, make_figures
 
     for path in make_figures(args.out, [args.name]):
         print(path)
+    if args.name in CAPTIONS:
+        print(f"\n{CAPTIONS[args.name]}")
     return 0
 
 
@@ -183,10 +185,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p_verify.set_defaults(func=_cmd_verify)
 
-    from divergences.lab.plotting import FIGURES
+    from divergences.lab.plotting import FIGURES, TRAINED_FIGURES
 
-    p_plot = sub.add_parser("plot", help="draw one named figure (PNG and SVG)")
-    p_plot.add_argument("name", choices=sorted(FIGURES))
+    p_plot = sub.add_parser(
+        "plot",
+        help="draw one named figure (PNG and SVG)",
+        description="Draws one figure. The papers' figures (wgan_figure2, wgan_gp_figure1_*) "
+        "train the lab's critics first, a minute or more each on two cores, and print their "
+        "caption: what to see.",
+    )
+    p_plot.add_argument("name", choices=sorted({*FIGURES, *TRAINED_FIGURES}))
     p_plot.add_argument("--out", default="figures", help="folder for the files (default: figures)")
     p_plot.set_defaults(func=_cmd_plot)
 

@@ -302,3 +302,28 @@ def test_wgan_figure1_legend_shows_a_whole_dash_period_and_the_label_clears_w1()
     inside = (pts[:, 0] >= box.x0 - 3) & (pts[:, 0] <= box.x1 + 3)
     # W1 = |theta| over the label's width: its lowest point there is above the label's top.
     assert pts[inside, 1].min() > box.y1 + 3
+
+
+def test_trained_figures_have_captions_and_are_left_out_of_verify() -> None:
+    assert set(plotting.CAPTIONS) == set(plotting.TRAINED_FIGURES)
+    assert not set(plotting.TRAINED_FIGURES) & set(plotting.FIGURES)
+    from divergences.lab.cli import build_parser
+
+    for name in plotting.TRAINED_FIGURES:
+        assert build_parser().parse_args(["plot", name]).name == name
+
+
+@pytest.mark.slow
+@pytest.mark.training
+def test_plot_draws_a_trained_figure_and_prints_its_caption(tmp_path, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    from divergences.lab import critics
+    from divergences.lab.cli import main
+
+    def small() -> Figure:
+        r = critics.critics_on_two_gaussians(n=64, steps=20, critic_hidden=(4,))
+        return critics.figure_two_gaussians(r)  # type: ignore[no-any-return]
+
+    monkeypatch.setitem(plotting.TRAINED_FIGURES, "wgan_figure2", small)
+    assert main(["plot", "wgan_figure2", "--out", str(tmp_path)]) == 0
+    assert (tmp_path / "wgan_figure2.png").stat().st_size > 1000
+    assert plotting.CAPTIONS["wgan_figure2"] in capsys.readouterr().out

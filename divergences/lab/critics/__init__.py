@@ -7,7 +7,12 @@ Each trainer takes a sample ``x`` of :math:`p` and ``y`` of :math:`q` and return
 * :func:`train_wgan_critic`: the WGAN critic with weight clipping, a gradient penalty or spectral
   normalisation; estimates :math:`W_1` (clipping: :math:`K\,W_1`, :math:`K` unknown);
 * :func:`train_fgan_critic`: the f-GAN variational bound for a generator of the f-GAN table;
-* :func:`critic_sweep` and :func:`plot_critic_sweep`: all of them on the parallel lines.
+* :func:`critic_sweep` and :func:`plot_critic_sweep`: all of them on the parallel lines;
+* :func:`critics_on_two_gaussians` (:mod:`~divergences.lab.critics.saturation`): a saturated GAN
+  discriminator beside a clipped WGAN critic on the line, WGAN's Figure 2;
+* :func:`critic_value_surfaces` and :func:`layer_gradient_norms`
+  (:mod:`~divergences.lab.critics.clipping`): weight clipping against the gradient penalty,
+  WGAN-GP's Figure 1.
 
 Every critic is the critic of a game of :mod:`divergences.lab.training.games` (``nsgan``,
 ``wgan-clip``, ``wgan-gp``, ``wgan-sn``, the ``fgan-*`` games), trained by the lab's critic update
@@ -32,6 +37,20 @@ whatever JAX's x64 setting.
 from __future__ import annotations
 
 from divergences.lab.critics._training import CriticFit
+from divergences.lab.critics.clipping import (
+    LayerGradients,
+    ValueSurface,
+    critic_value_surfaces,
+    figure_layer_gradients,
+    figure_value_surfaces,
+    layer_gradient_norms,
+    noisy_data_generator,
+)
+from divergences.lab.critics.saturation import (
+    TwoGaussians,
+    critics_on_two_gaussians,
+    figure_two_gaussians,
+)
 from divergences.lab.critics.sweep import CriticSweep, critic_sweep, plot_critic_sweep
 from divergences.lab.critics.trainers import (
     CONSTRAINTS,
@@ -49,7 +68,17 @@ __all__ = [
     "CriticConfig",
     "CriticFit",
     "CriticSweep",
+    "LayerGradients",
+    "TwoGaussians",
+    "ValueSurface",
     "critic_sweep",
+    "critic_value_surfaces",
+    "critics_on_two_gaussians",
+    "figure_layer_gradients",
+    "figure_two_gaussians",
+    "figure_value_surfaces",
+    "layer_gradient_norms",
+    "noisy_data_generator",
     "plot_critic_sweep",
     "train_critic",
     "train_fgan_critic",

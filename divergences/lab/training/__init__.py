@@ -24,6 +24,7 @@ from divergences.lab.training.data import (
     gaussian_ring,
     moons,
     parallel_lines,
+    swiss_roll,
 )
 from divergences.lab.training.games import GAMES, Game, OptimiserSettings
 from divergences.lab.training.trainer import (
@@ -65,6 +66,7 @@ __all__ = [
     "moons",
     "parallel_lines",
     "sample_generator",
+    "swiss_roll",
     "train",
     "verdict",
     "write_readouts_csv",

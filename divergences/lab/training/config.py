@@ -83,8 +83,9 @@ class TrainingConfig:
     the paper's number of critic steps per generator step, and the constraint's constant.
 
     Attributes:
-      data: a data set name (``parallel_lines``, ``ring8``, ``grid25``, ``moons``) or a
-        :class:`~divergences.lab.training.data.Dataset` (a user's sampler or array).
+      data: a data set name (``parallel_lines``, ``ring8``, ``grid25``, ``moons``,
+        ``swiss_roll``) or a :class:`~divergences.lab.training.data.Dataset` (a user's sampler or
+        array).
       game: ``gan`` (saturating minimax), ``nsgan``, ``wgan-clip``, ``wgan-gp``, ``sngan``, ``r1``
         (:data:`~divergences.lab.training.games.GAMES`).
       steps: generator steps (each after ``critic_steps`` critic steps); ``None`` for the

@@ -199,7 +199,9 @@ def figure_readouts(
         )
         ax.set_ylim(-0.3, k + 0.3)
         ax2 = ax.twinx()
-        ax2.plot(s, r.high_quality, color="tab:cyan", label="high quality (within 3 sd)")
+        ax2.plot(s, r.high_quality, color="tab:cyan")
+        # The legend is drawn from the left axes' handles: the right axes' curve gets a proxy.
+        ax.plot([], [], color="tab:cyan", label="share of high quality (within 3 sd), right axis")
         ax2.set_ylim(0, 1.02)
         ax2.set_ylabel("share of high-quality samples", color="tab:cyan")
         ax.set_title("Mode coverage")
