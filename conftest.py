@@ -121,6 +121,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     pytest-xdist (``-n 2``, ``--dist load``) hands the tests out in this order: a long test
     started last would leave the other worker idle until it ends, while the short ones balance
     the workers wherever they come. The order is otherwise the collection's (the sort is
-    stable); tests/conftest.py then moves the docs build after the tests that feed it.
+    stable).
     """
     items.sort(key=lambda item: 0 if item.get_closest_marker("slow") else 1)
