@@ -1,14 +1,15 @@
-"""The example proofs of the docs (``docs/examples``), run as the page "Verify your own" runs them:
-``divergences verify`` on each exits as the page promises and prints what the page shows."""
+"""The example proofs of the docs (``docs/examples``), verified as the page "Verify your own" runs
+them: ``divergences verify`` on each, from the docs folder, exits as the page promises and prints
+what the page shows. (In this process: ``make docs`` runs the same commands in a subprocess, and
+tests/lab/test_cli.py runs the command itself.)"""
 
 from __future__ import annotations
 
-import os
 import pathlib
-import subprocess
-import sys
 
 import pytest
+
+from divergences.lab.cli import main
 
 pytestmark = pytest.mark.slow
 
@@ -23,18 +24,15 @@ DOCS = pathlib.Path(__file__).resolve().parent.parent / "docs"
     ],
 )
 def test_example_proof_exits_as_the_page_says(
-    example: str, status: int, shows: str, tmp_path: pathlib.Path
+    example: str,
+    status: int,
+    shows: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    # From the docs folder, as the page runs it; Hypothesis' files go to a temporary folder.
-    env = {**os.environ, "MPLBACKEND": "Agg", "HYPOTHESIS_STORAGE_DIRECTORY": str(tmp_path)}
-    result = subprocess.run(
-        [sys.executable, "-m", "divergences", "verify", f"examples/{example}"],
-        cwd=DOCS,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    printed = result.stdout + result.stderr
-    assert result.returncode == status, printed[-3000:]
+    monkeypatch.chdir(DOCS)
+    returncode = main(["verify", f"examples/{example}"])
+    captured = capsys.readouterr()
+    printed = captured.out + captured.err
+    assert returncode == status, printed[-3000:]
     assert shows in printed
