@@ -6,7 +6,8 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 OUT ?= figures
 
-.PHONY: verify test lint bench docs notebooks clean wheel-check check-no-native clang-test sanitize
+.PHONY: help verify test lint check notebooks docs stress bench clean wheel-check check-no-native \
+	clang-test sanitize
 
 $(VENV)/.installed: pyproject.toml setup.py $(wildcard divergences/wasserstein/_native/*.cpp divergences/wasserstein/_native/*.h)
 	python3 -m venv $(VENV)
@@ -15,21 +16,27 @@ $(VENV)/.installed: pyproject.toml setup.py $(wildcard divergences/wasserstein/_
 	$(PY) -m compileall -q -j 0 -x '/tests?/' "$$($(PY) -c 'import sysconfig; print(sysconfig.get_path("purelib"))')"
 	touch $@
 
-verify: $(VENV)/.installed
+verify: $(VENV)/.installed ## check every derivation of the lectures, write the figures (OUT=figures)
 	$(VENV)/bin/divergences verify --out $(OUT)
 
 # mypy checks in two processes (24 s to 16 s from a fresh clone's empty cache).
-test: $(VENV)/.installed
+lint: $(VENV)/.installed ## ruff, ruff format --check, mypy and the import contracts
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy -n 2
 	$(VENV)/bin/lint-imports
+
+test: lint ## what CI runs first: lint, then the whole test suite (notebooks and doctests too)
 	$(PY) -m pytest -n 2 --durations=15
+
+# The notebooks' test alone: each one executed in a fresh kernel, and kept in the docs' cache.
+notebooks: $(VENV)/.installed ## execute the teaching notebooks, as make test does (make docs shows them)
+	$(PY) -m pytest -n 2 -q tests/test_notebooks.py
 
 # What a user gets: the wheel, installed into a clean venv, running the main job from an empty
 # folder (no source tree on the path).
 WHEELCHECK := build/wheelcheck
-wheel-check: $(VENV)/.installed
+wheel-check: $(VENV)/.installed ## build the wheel, install it in a clean venv, run verify from an empty folder
 	rm -rf $(WHEELCHECK)
 	mkdir -p $(WHEELCHECK)/empty
 	$(PY) -m build --wheel --outdir $(WHEELCHECK)/dist .
@@ -41,7 +48,7 @@ wheel-check: $(VENV)/.installed
 # the source tree (tracked and new files, no build outputs) installed with
 # DIVERGENCES_BUILD_NATIVE=0 runs the main job and the W1 tests that do not need the extension.
 NONATIVE := build/no-native
-check-no-native:
+check-no-native: ## an install without the compiled extension: verify and its W1 tests
 	rm -rf $(NONATIVE)
 	mkdir -p $(NONATIVE)/src $(NONATIVE)/empty
 	git ls-files -co --exclude-standard -z | tar --null -T - -cf - | tar -xf - -C $(NONATIVE)/src
@@ -66,7 +73,7 @@ endef
 
 # Clang (Debian's clang package; .ci/run installs it where it is missing).
 CLANG_DIR := build/clang-test
-clang-test: $(VENV)/.installed
+clang-test: $(VENV)/.installed ## the compiled W1 solver built by Clang, with its tests
 	$(call native_copy,$(CLANG_DIR))
 	cd $(CLANG_DIR) && CC=clang CXX=clang++ $(abspath $(PY)) setup.py -q build_ext --inplace
 	readelf -p .comment $(CLANG_DIR)/divergences/wasserstein/_ot_native.*so | grep -q clang
@@ -79,7 +86,7 @@ clang-test: $(VENV)/.installed
 SANITIZE_DIR := build/sanitize
 SANITIZE_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 	-fno-omit-frame-pointer -g -O1
-sanitize: $(VENV)/.installed
+sanitize: $(VENV)/.installed ## the compiled W1 solver under ASan and UBSan, with its tests
 	$(call native_copy,$(SANITIZE_DIR))
 	cd $(SANITIZE_DIR) && CC=gcc CXX=g++ DIVERGENCES_NATIVE_CFLAGS="$(SANITIZE_FLAGS)" \
 		DIVERGENCES_NATIVE_LDFLAGS="-fsanitize=address,undefined" \
@@ -90,25 +97,30 @@ sanitize: $(VENV)/.installed
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		$(abspath $(PY)) -m pytest -q -p no:cacheprovider $(NATIVE_TESTS) -k "not address_space"
 
-docs: $(VENV)/.installed
+# The site, warnings as errors, with its checks (docs/_ext/sitecheck.py). The notebooks that
+# make test executed are taken from the jupyter-cache in build/ (docs/conf.py); the others run.
+docs: $(VENV)/.installed ## build the site into docs/_build/html (warnings are errors) and check it
 	$(PY) -m sphinx -W --keep-going -b html docs docs/_build/html
 
-bench: $(VENV)/.installed
+bench: $(VENV)/.installed ## the benchmarks of benchmarks/: time ratios against SciPy, POT, OTT-JAX
 	$(PY) -m pip install --quiet -e ".[bench]"
 	$(PY) benchmarks/bench_divergences.py
 	$(PY) benchmarks/bench_w1.py
 	$(PY) benchmarks/bench_sinkhorn.py
 
-clean:
-	rm -rf $(VENV) $(OUT) build .pytest_cache .hypothesis
+clean: ## remove .venv, the figures, build/ (compile and notebook caches) and docs/_build
+	rm -rf $(VENV) $(OUT) build docs/_build .pytest_cache .hypothesis
 
 # The edit loop's tier: the tests under tests/ but those marked slow, with 10 examples per property
 # (the `check` profile); the docstrings' examples are left to CI, which runs everything (`make test`).
-.PHONY: check stress
-check: $(VENV)/.installed
+check: $(VENV)/.installed ## the edit loop: the tests not marked slow, 10 examples per property
 	HYPOTHESIS_PROFILE=check $(PY) -m pytest tests -n 2 -m "not slow" -q --durations=10
 
 # The random and training parts of the suite as another machine of this kind runs them: busy
 # processes beside them, XLA on one thread and on two, its instruction set capped (.ci/stress).
-stress: $(VENV)/.installed
+stress: $(VENV)/.installed ## the random and training tests beside busy processes, XLA capped (.ci/stress)
 	VENV=$(VENV) .ci/stress
+
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## /\1\t/' \
+		| awk -F'\t' '{ printf "  %-16s %s\n", $$1, $$2 }'

@@ -1,13 +1,13 @@
 r"""Zero-safe, gradient-safe, fast and relatively accurate kernels for the log quantities.
 
-What XLA on CPU does with them (jax 0.10, measured; the cost model behind every choice here):
-an elementwise computation ending in a sum is compiled into one fused loop (a YNNPACK fusion)
-only if every operation in it is one that fusion supports: ``+ - * /``, ``log``, ``log1p``,
-``exp``, ``abs``, ``floor``, ``ceil``, ``min``, ``max``, ``sqrt``. A comparison, a ``select``
-(``jnp.where``), a clamp, integer or bit operations, an optimisation barrier, or a loop of more
-than about 60 operations split it into separate loops that write their intermediates to memory:
-5-30x slower. Inside the fused loop each operation costs roughly 0.15 of a ``log`` pass, so the
-count of operations is the cost.
+The cost model behind every choice here (XLA on CPU; the measurements are in
+benchmarks/README.md, "Notes moved from the code"): an elementwise computation ending in a sum is
+compiled into one fused loop only if every operation in it is one that fusion supports: ``+ - *
+/``, ``log``, ``log1p``, ``exp``, ``abs``, ``floor``, ``ceil``, ``min``, ``max``, ``sqrt``. A
+comparison, a ``select`` (``jnp.where``), a clamp, integer or bit operations, an optimisation
+barrier, or a loop of more than about 60 operations split it into separate loops that write
+their intermediates to memory, several times slower. Inside the fused loop the count of
+operations is the cost.
 
 **Conventions.** A term with zero mass is zero (``0 log 0 = 0``, ``0 log(0/0) = 0``); a term with
 ``p > 0 = q`` in KL or cross-entropy is ``+inf``. Masses below the dtype's smallest normal number
@@ -76,7 +76,7 @@ can be tiny are differentiated as ``(da - (a/b) db)/b`` (:func:`ratio`), never t
 
 Why not the obvious formulations: ``x * log(y / z)`` gives ``0 * -inf = NaN`` at zero mass and
 loses every digit near ``y = z``; ``jnp.where(x > 0, ..., 0)`` needs a second ``where`` for the
-gradient and stops the fusion (``jax.scipy.special.rel_entr`` is built that way, 5-10x slower);
+gradient and stops the fusion (``jax.scipy.special.rel_entr`` is built that way);
 ``log(x + eps)`` changes every small mass.
 """
 
@@ -232,9 +232,8 @@ def _horner(v: jax.Array, coefficients: tuple[float, ...]) -> jax.Array:
 
 # atanh(u) = u + u^3 B(u^2), B(v) = sum_j v^j / (2j + 3), needed for v = u^2 <= 1/9. float64: a
 # degree-10 near-minimax fit (mpmath.chebyfit of B on [0, 1/9 (1 + 1/64)] at 120 bits; largest
-# relative error 4.4e-18), since the 16 Taylor terms that the same accuracy needs make the fused
-# kernel too large for XLA's CPU fusion (measured: it splits into seven unfused loops, 5x slower).
-# float32: 8 Taylor terms, the first one left out below 2^-27 of the sum.
+# relative error 4.4e-18): the 16 Taylor terms that the same accuracy needs make the kernel too
+# large for one fused loop. float32: 8 Taylor terms, the first one left out below 2^-27 of the sum.
 _ATANH_TAIL = {
     np.dtype(np.float64): (
         0.3333333333333333,
@@ -264,7 +263,6 @@ def accurate_log1p(x: jax.Array) -> jax.Array:
     """
     # XLA's simplifier rewrites (1 + x) - 1 as x, which would drop the correction: the 1 is
     # computed from x (min(ceil(|x| + 1/2), 1) = 1 always), so that it is no known constant there.
-    # (An optimisation barrier would do it too, but XLA does not fuse across one.)
     one = jnp.minimum(jnp.ceil(jnp.abs(x) + 0.5), 1)
     w = one + x
     return jnp.log(w) + (x - (w - one)) / w

@@ -45,6 +45,7 @@ extensions = [
     "myst_nb",
     "matplotlib.sphinxext.plot_directive",
     "dvdocs",
+    "sitecheck",  # checks of the finished site (a failed check is a warning, so -W fails)
 ]
 exclude_patterns = ["_build", "notebooks/.ipynb_checkpoints", "**/.ipynb_checkpoints"]
 source_suffix = {".rst": "restructuredtext", ".md": "myst-nb", ".ipynb": "myst-nb"}
@@ -52,15 +53,18 @@ myst_enable_extensions = ["dollarmath", "amsmath"]
 
 # Notebooks are stored without outputs and executed while building, in a temporary directory
 # so that nothing is written next to them; an error in a cell fails the build. Outputs are cached
-# with jupyter-cache, keyed on the notebook's code cells, in ``.jupyter_cache`` beside the output
-# folder (``docs/_build/.jupyter_cache`` for ``make docs``, ignored by git): a rebuild executes
-# only the notebooks whose code changed. A fresh output folder (CI, the tests) executes them all.
+# with jupyter-cache in ``build/jupyter-cache`` (ignored by git), keyed on the notebook's code
+# cells: a build executes only the notebooks whose code is not there. The test session
+# (tests/test_notebooks.py) puts every notebook it runs into the same cache, so that
+# ``make docs`` after ``make test`` shows those outputs instead of executing them again. The key
+# does not see the package: after changing it, ``make test`` or ``rm -rf build/jupyter-cache``.
 # No time-out: a loaded machine is slow, not wrong (-1 disables nbclient's per-cell limit).
 # Nobody watches a notebook executed here: the training lab's live view
 # (divergences.lab.training.live) draws its figures once, at the end, instead of after every
 # readout. The kernels inherit this process's environment.
 os.environ["DIVERGENCES_LIVE_VIEW"] = "0"
 nb_execution_mode = "cache"
+nb_execution_cache_path = str(ROOT / "build" / "jupyter-cache")
 nb_execution_in_temp = True
 nb_execution_raise_on_error = True
 nb_execution_timeout = -1

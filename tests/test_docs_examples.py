@@ -1,9 +1,7 @@
-"""The example proofs of the docs (``docs/examples``), run as the page "Verify your own" runs them.
-
-``divergences verify`` on each exits as the page promises, and its output is recorded for the docs
-build of this session (``tests/test_docs.py``), which shows it instead of running the command a
-second time (:func:`divergences.testing.recorded.command_identity`: the same arguments and files).
-"""
+"""The example proofs of the docs (``docs/examples``), verified as the page "Verify your own" runs
+them: ``divergences verify`` on each, from the docs folder, exits as the page promises and prints
+what the page shows. (In this process: ``make docs`` runs the same commands in a subprocess, and
+tests/lab/test_cli.py runs the command itself.)"""
 
 from __future__ import annotations
 
@@ -11,7 +9,7 @@ import pathlib
 
 import pytest
 
-from divergences.testing.recorded import command_identity, record_result, run_command
+from divergences.lab.cli import main
 
 pytestmark = pytest.mark.slow
 
@@ -26,10 +24,15 @@ DOCS = pathlib.Path(__file__).resolve().parent.parent / "docs"
     ],
 )
 def test_example_proof_exits_as_the_page_says(
-    example: str, status: int, shows: str, recorded_results: pathlib.Path
+    example: str,
+    status: int,
+    shows: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    args = ["verify", f"examples/{example}"]
-    returncode, printed = run_command(args, DOCS)
+    monkeypatch.chdir(DOCS)
+    returncode = main(["verify", f"examples/{example}"])
+    captured = capsys.readouterr()
+    printed = captured.out + captured.err
     assert returncode == status, printed[-3000:]
     assert shows in printed
-    record_result(recorded_results, "command", command_identity(args, DOCS), (returncode, printed))

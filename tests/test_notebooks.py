@@ -1,12 +1,9 @@
 """The teaching notebooks are stored clean and run top to bottom in a fresh kernel.
 
 Each notebook runs once per test session, here, as its own test (pytest-xdist spreads them over
-its workers); the executed copy is left in the session's ``executed_notebooks`` folder, and the
-docs build of the session (``tests/test_docs.py``) shows those outputs instead of running the
-notebook again. The training runs and critic sweeps a notebook holds when it ends are recorded
-too (:func:`divergences.testing.recorded.record_result`): the site's pages show the run and the
-sweep of their configurations (notebooks 06 and 05 compute them) instead of computing them a
-second time.
+its workers). A notebook that ran without an error is put, executed, into the docs build's
+jupyter-cache (``nb_execution_cache_path`` in docs/conf.py), so that ``make docs`` after the test
+session shows these outputs instead of executing the notebooks again.
 """
 
 from __future__ import annotations
@@ -14,13 +11,18 @@ from __future__ import annotations
 import os
 import pathlib
 import tempfile
+import time
 
 import nbformat
 import pytest
+from jupyter_cache import get_cache
+from jupyter_cache.base import CacheBundleIn
 from jupyter_cache.executors.utils import single_nb_execution
+from sqlalchemy.exc import OperationalError
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+DOCS_CACHE = ROOT / "build" / "jupyter-cache"  # docs/conf.py's nb_execution_cache_path
 
 
 def test_there_are_notebooks() -> None:
@@ -49,27 +51,30 @@ def test_notebook_enables_x64_first_and_writes_no_files(path: pathlib.Path) -> N
             assert call not in source, f"{path.name} writes a file with {call}"
 
 
-_RECORD_RESULTS = """
-from divergences.lab.critics import CriticSweep as _CriticSweep
-from divergences.lab.training import TrainingRun as _TrainingRun
-from divergences.testing.recorded import record_result as _record_result
-from divergences.testing.recorded import record_run as _record_run
-
-for _value in list(globals().values()):
-    if isinstance(_value, _TrainingRun):
-        _record_run({folder!r}, _value)
-    elif isinstance(_value, _CriticSweep) and _value.config["seed"] is not None:
-        _record_result({folder!r}, "critic sweep", _value.arguments, _value)
-"""
+def _cache_for_the_docs(nb: nbformat.NotebookNode, path: pathlib.Path, seconds: float) -> None:
+    """Puts the executed ``nb`` into the docs build's jupyter-cache, as myst-nb would after
+    executing it (keyed on its code cells, under the path the docs read it from). The cache is
+    an SQLite database that the other pytest-xdist worker may be writing at the same time: a
+    write that finds it locked is tried again."""
+    bundle = CacheBundleIn(
+        nb, str(ROOT / "docs" / "notebooks" / path.name), data={"execution_seconds": seconds}
+    )
+    for attempt in range(5):
+        try:
+            get_cache(DOCS_CACHE).cache_notebook_bundle(
+                bundle, check_validity=False, overwrite=True
+            )
+            return
+        except OperationalError:  # database is locked
+            if attempt == 4:
+                raise
+            time.sleep(1.0 + attempt)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_runs_without_an_error(
-    path: pathlib.Path,
-    executed_notebooks: pathlib.Path,
-    recorded_results: pathlib.Path,
-    monkeypatch: pytest.MonkeyPatch,
+    path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # As the docs build runs it (docs/conf.py): the same executor, a temporary working folder,
     # no time-out, this checkout first on the kernel's import path, figures drawn off-screen,
@@ -83,14 +88,8 @@ def test_notebook_runs_without_an_error(
         "PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
     )
     nb = nbformat.read(path, as_version=4)
-    # One cell more, in the same kernel, records the notebook's training runs and critic sweeps;
-    # it is taken out again before the executed notebook is stored.
-    nb.cells.append(nbformat.v4.new_code_cell(_RECORD_RESULTS.format(folder=str(recorded_results))))
     with tempfile.TemporaryDirectory() as cwd:
         result = single_nb_execution(nb, cwd=cwd, timeout=None, allow_errors=False)
-    nb.cells.pop()
     assert result.err is None, f"{path.name} failed:\n{result.exc_string}"
     assert any(c.get("outputs") for c in nb.cells if c.cell_type == "code"), path.name
-    partial = executed_notebooks / f"{path.name}.{os.getpid()}.tmp"
-    nbformat.write(nb, partial)
-    partial.replace(executed_notebooks / path.name)  # whole or absent for a reader elsewhere
+    _cache_for_the_docs(nb, path, result.time)

@@ -18,8 +18,8 @@ temporary folder removed at the end of the run.
 
 A proof file that cannot be loaded (a syntax error, an import that fails, an error in its top
 level) raises :class:`ProofFileError`, whose message names the file, the line and the error, with a
-hint where the file imports a name that has moved (``divergences.proof`` is now
-``divergences.lab.proof``) or one close to a name that exists.
+hint where the file imports a name close to one that exists (``divergences.proof``: did you mean
+``divergences.lab.proof``?) or one of the library's private modules.
 """
 
 from __future__ import annotations
@@ -45,7 +45,6 @@ from divergences.lab.proof import Check, Outcome, Proof, Step
 from divergences.testing.profiles import load_profile
 
 __all__ = [
-    "MOVED",
     "PROOFS_PACKAGE",
     "ProofFileError",
     "VerifyReport",
@@ -101,47 +100,8 @@ def _packaged_proofs(only: Sequence[str]) -> list[ModuleType]:
     ]
 
 
-#: Modules and names that have moved, old dotted path -> new: the hint after an import error.
-MOVED: dict[str, str] = {
-    **{
-        f"divergences.{name}": f"divergences.lab.{name}"
-        for name in ("cli", "critics", "examples", "plotting", "proof", "sweep", "tour", "verify")
-    },
-    **{
-        f"divergences.{name}": f"divergences.lab.critics.{name}"
-        for name in (
-            "CriticFit",
-            "CriticSweep",
-            "critic_sweep",
-            "plot_critic_sweep",
-            "train_fgan_critic",
-            "train_gan_discriminator",
-            "train_wgan_critic",
-        )
-    },
-    **{
-        f"divergences.lab.critics.{name}": "divergences.lab.critics"
-        for name in ("gan", "wgan", "fgan")
-    },
-    "divergences.lab.critics._mlp": "divergences.lab.training.networks",
-    "divergences.lab.training.games.critic_loss": "divergences.lab.training.games.Game.critic_loss",
-    "divergences.lab.training.games.generator_loss": (
-        "divergences.lab.training.games.Game.generator_loss"
-    ),
-    "divergences.lab.training.games.critic_estimate": (
-        "divergences.lab.training.games.Game.estimate"
-    ),
-    "divergences.lab.training.games.clip_weights": "divergences.lab.training.games.WeightClip",
-    "divergences.Sweep": "divergences.lab.sweep.Sweep",
-    "divergences.Measures": "divergences.MeasurePair",
-    "divergences.families.Measures": "divergences.families.MeasurePair",
-    "divergences.f_generators": "divergences.generators",
-    "divergences.proofs": PROOFS_PACKAGE,
-    "proofs": PROOFS_PACKAGE,
-}
-
-#: The library's modules that became private (``divergences._src``): their functions are imported
-#: from the package itself.
+#: The library's private modules (``divergences._src``) that a user may guess by a function's
+#: name: their functions are imported from the package itself.
 _PRIVATE_MODULES = frozenset(
     f"divergences.{name}"
     for name in (
@@ -164,7 +124,7 @@ class ProofFileError(Exception):
     """A proof file that cannot be loaded: its syntax, an import, or an error in its top level.
 
     The message is what a user needs to fix it, with no traceback: the file and the line, the line
-    itself, the error, and a hint where one helps (a moved name, a close name that exists).
+    itself, the error, and a hint where one helps (a close name that exists, a private module).
 
     Attributes:
       path: the proof file.
@@ -208,16 +168,13 @@ def _public_modules() -> list[str]:
 
 
 def _import_hint(error: ImportError) -> str:
-    """What to change after ``error``: the new place of a moved name, else a close existing one."""
+    """What to change after ``error``: the package for a private module, else a close name."""
     module = error.name or ""
     if isinstance(error, ModuleNotFoundError):
         missing = module
     else:  # "cannot import name 'X' from 'M' (...)": X is only in the message
         match = re.match(r"cannot import name '([^']+)'", str(error))
         missing = f"{module}.{match.group(1)}" if match else module
-    for old, new in MOVED.items():
-        if missing == old or missing.startswith(old + "."):
-            return f"{old} is now {new}"
     if missing in _PRIVATE_MODULES:
         return (
             f"the library's modules are private: import their functions from the package "

@@ -10,8 +10,6 @@
 * :mod:`~divergences.testing.reference`: independent reference solvers for Wasserstein-1 (HiGHS,
   POT), finite differences and :func:`~divergences.testing.reference.check_gradient`; imported on
   its own, since it loads POT and SciPy's LP solver.
-* :mod:`~divergences.testing.recorded`: checks that one process records for another to show (the
-  proof steps a test session ran, listed by the docs build of that session).
 
 ``import divergences`` does not import this package; ``import divergences.testing`` imports
 Hypothesis.

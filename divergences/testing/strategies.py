@@ -25,8 +25,9 @@ to find the cases that break naive formulas:
 Subnormal masses are not drawn: XLA on CPU flushes subnormal numbers to zero in arithmetic, so a
 subnormal mass behaves as an exact zero inside a jitted computation while NumPy sees it as positive.
 
-Lengths are drawn from a small set (1 to 8 by default, or the sizes you pass), so that a function
-under :func:`jax.jit` compiles once per length rather than once per example.
+Lengths are drawn from a small set (1, 2, 3, 5 or 8 by default, or the sizes you pass), and batch
+sizes likewise (1, 3 or 4), so that a function under :func:`jax.jit` compiles once per shape
+rather than once per example, and a property compiles a handful of programs, not dozens.
 
 This module is part of the harness: ``import divergences`` does not load it (nor Hypothesis).
 
@@ -71,8 +72,10 @@ RELATIONS = ("any", "independent", "disjoint", "shared_zeros", "identical", "nea
 #: The shapes :func:`pmfs` draws masses in when ``tiny`` is on.
 SHAPES = ("flat", "dirichlet", "wide")
 
-_MAX_N = 8
-_MAX_BATCH = 4
+#: The lengths a pmf is drawn with by default: the edge cases 1 and 2, odd and even lengths, and
+#: up to 8; a few sizes, since each new shape compiles the kernels again.
+_SIZES = (1, 2, 3, 5, 8)
+_BATCHES = (1, 3, 4)
 
 Sizes = int | Sequence[int] | None
 
@@ -85,10 +88,11 @@ def _dtype(dtype: Any) -> np.dtype:
 
 
 def sizes(n: Sizes = None, *, min_n: int = 1) -> st.SearchStrategy[int]:
-    """Lengths of pmfs: ``n`` itself, one of the sizes in ``n``, or 1 to 8 when ``n`` is None.
+    """Lengths of pmfs: ``n`` itself, one of the sizes in ``n``, or 1, 2, 3, 5 or 8 when None.
 
     Args:
-      n: a length, a sequence of lengths to draw from, or None for ``range(min_n, 9)``.
+      n: a length, a sequence of lengths to draw from, or None for those of (1, 2, 3, 5, 8)
+        that are at least ``min_n``.
       min_n: the smallest length allowed (2 for disjoint supports).
 
     Example:
@@ -100,7 +104,7 @@ def sizes(n: Sizes = None, *, min_n: int = 1) -> st.SearchStrategy[int]:
       >>> test_size()
     """
     if n is None:
-        choices = list(range(min_n, max(_MAX_N, min_n) + 1))
+        choices = [k for k in _SIZES if k >= min_n] or [min_n]
     elif isinstance(n, (int, np.integer)):
         choices = [int(n)]
     else:
@@ -225,7 +229,7 @@ def pmfs(
     """One pmf: a 1-D array of ``n`` non-negative masses summing to 1.
 
     Args:
-      n: the length, a sequence of lengths to draw from, or None for 1 to 8.
+      n: the length, a sequence of lengths to draw from, or None for 1, 2, 3, 5 or 8.
       dtype: ``np.float64`` (default) or ``np.float32``.
       zeros: allow exact zero masses (at least one mass is always positive).
       tiny: allow masses as small as ``np.finfo(dtype).tiny``, masses spanning the dtype's
@@ -271,8 +275,8 @@ def pmf_pairs(
     """Two pmfs ``(p, q)`` of the same length, related as ``relation`` says.
 
     Args:
-      n: the length, a sequence of lengths to draw from, or None for 1 to 8 (2 to 8 for the
-        relations that need two points).
+      n: the length, a sequence of lengths to draw from, or None for 1, 2, 3, 5 or 8 (from 2
+        for the relations that need two points).
       relation: one of :data:`RELATIONS`:
 
         * ``"independent"``: drawn independently (each may have zeros, see ``zeros``);
@@ -466,7 +470,7 @@ def near_identical_pairs(
 
 def _batch_sizes(batch: Sizes) -> st.SearchStrategy[int]:
     if batch is None:
-        return st.integers(1, _MAX_BATCH)
+        return st.sampled_from(_BATCHES)
     if isinstance(batch, (int, np.integer)):
         return st.just(int(batch))
     return st.sampled_from(sorted({int(b) for b in batch}))
@@ -487,7 +491,7 @@ def pmf_batches(
 
     Args:
       n: the length of each pmf (as in :func:`pmfs`); the same for every row.
-      batch: the leading batch size, a sequence of sizes, or None for 1 to 4.
+      batch: the leading batch size, a sequence of sizes, or None for 1, 3 or 4.
       dtype, zeros, tiny, degenerate: as in :func:`pmfs`.
 
     Example:
@@ -552,7 +556,7 @@ def discriminators(
     """Discriminator outputs: ``n`` values in [0, 1] (the probability of "real" per outcome).
 
     Args:
-      n: the length (match the pmfs), a sequence of lengths, or None for 1 to 8.
+      n: the length (match the pmfs), a sequence of lengths, or None for 1, 2, 3, 5 or 8.
       dtype: ``np.float64`` (default) or ``np.float32``.
       endpoints: allow exactly 0 and exactly 1.
 
@@ -585,7 +589,7 @@ def critics(
 
     Args:
       generator: an :class:`divergences.FGenerator`.
-      n: the length (match the pmfs), a sequence of lengths, or None for 1 to 8.
+      n: the length (match the pmfs), a sequence of lengths, or None for 1, 2, 3, 5 or 8.
       dtype: ``np.float64`` (default) or ``np.float32``.
 
     Example:

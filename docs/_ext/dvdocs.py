@@ -5,18 +5,14 @@
   ``dv`` (the package), ``np`` and ``math``; the text after ``|`` is a format spec.
 * the directive ``dv-proofs`` renders the catalogue of ``proofs/proof_*.py``: each proof's title
   and claim (its docstring, with rendered formulas), a link to its source, its steps with their
-  method, and the result of running each step now, or, within a test session that has run the
-  step already (``DV_PROOF_RESULTS`` names the folder of its results), that run's result. Titles
-  and steps are written in plain text with ASCII formulas, for the terminal; :func:`claim_rst`
+  method, and the result of running each step now. Titles and steps are written in plain text with ASCII formulas, for the terminal; :func:`claim_rst`
   renders their formulas as math.
 * the directive ``dv-run`` runs a ``divergences`` command while building and shows its output,
   failing the build when the exit status is not the one the page promises.
 * :func:`training_run` trains one configuration of the training lab once per build (the plots of
-  a page share it), or, within a test session whose notebooks have trained that configuration
-  already (``DV_RECORDED`` names the folder of the session's recorded results), shows that run;
-  the directive ``dv-training-gif`` writes that run's animation into the build's ``_static``
-  folder (never into the source tree) and shows it; :func:`critic_sweep` and the commands of
-  ``dv-run`` are taken from that folder in the same way.
+  a page share it); the directive ``dv-training-gif`` writes that run's animation into the
+  build's ``_static`` folder (never into the source tree) and shows it; :func:`critic_sweep`
+  runs a critic sweep once per build in the same way.
 """
 
 from __future__ import annotations
@@ -29,6 +25,9 @@ import os
 import pathlib
 import re
 import shlex
+import subprocess
+import sys
+import tempfile
 import textwrap
 from typing import Any
 
@@ -296,23 +295,9 @@ class ProofCatalogue(Directive):
 
     @staticmethod
     def _results(proof: Any) -> dict[str, tuple[str, float]]:
-        """Each step's result cell and seconds: recorded by the test session where it ran the
-        step (only steps that held are recorded), else from running the step now."""
-        from divergences.lab.proof import Proof
-        from divergences.testing.recorded import recorded
-
-        folder = os.environ.get("DV_PROOF_RESULTS")
+        """Each step's result cell and seconds, from running the step now."""
         out: dict[str, tuple[str, float]] = {}
-        for step in proof:
-            r = recorded(folder, step.proof, step.name) if folder else None
-            if r is not None:
-                out[step.name] = (
-                    f"holds: error {r['error']:.1e} {r['relation']} {r['tolerance']:.0e}",
-                    r["seconds"],
-                )
-        rest = Proof(proof.title, claim=proof.claim)
-        rest.steps = [step for step in proof if step.name not in out]
-        for outcome in rest.run():
+        for outcome in proof.run():
             step = outcome.step
             if outcome.check is None:
                 result = f"ERROR: {outcome.exception}"
@@ -355,9 +340,9 @@ class RunCommand(Directive):
 
     The argument is the command line after ``divergences``; ``:exit:`` is the exit status the
     page promises (0 by default): any other status fails the build, so the page cannot show a
-    table that the command no longer prints. The command runs as ``python -m divergences``
-    (:func:`divergences.testing.recorded.run_command`), or its output is the one the test session
-    recorded for the same command and files.
+    table that the command no longer prints. The command runs as ``python -m divergences``, as a
+    user would run it, with figures drawn off-screen and Hypothesis' files in a temporary folder
+    (so that nothing is written into the docs folder).
     """
 
     required_arguments = 1
@@ -385,45 +370,37 @@ class RunCommand(Directive):
 
 
 def _command_output(args: list[str], docs: pathlib.Path) -> tuple[int, str]:
-    """The exit status and output of ``divergences ARGS`` run in ``docs``: recorded by the test
-    session that builds the site (``tests/test_docs_examples.py``), else run now."""
-    from divergences.testing.recorded import command_identity, recorded_result, run_command
-
-    folder = os.environ.get("DV_RECORDED")
-    identity = command_identity(args, docs)
-    recorded = recorded_result(folder, "command", identity) if folder else None
-    if recorded is not None:
-        return recorded
-    return run_command(args, docs)
+    """The exit status and output of ``divergences ARGS`` run in ``docs``."""
+    with tempfile.TemporaryDirectory() as storage:
+        env = {**os.environ, "MPLBACKEND": "Agg", "HYPOTHESIS_STORAGE_DIRECTORY": storage}
+        result = subprocess.run(
+            [sys.executable, "-m", "divergences", *args],
+            cwd=docs,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    return result.returncode, (result.stdout + result.stderr).rstrip()
 
 
 @functools.lru_cache(maxsize=4)
 def training_run(data: str, game: str, steps: int, seed: int = 0) -> Any:
-    """One training run of the lab, shared by the figures of a page (built once per build, or
-    recorded by the test session that builds the site); read out every 300 steps, as notebook
-    06 reads out its run, so that the figures and the animation have a point per 300 steps."""
+    """One training run of the lab, shared by the figures of a page (trained once per build);
+    read out every 300 steps, so that the figures and the animation have a point per 300 steps."""
     from divergences.lab.training import TrainingConfig, train
-    from divergences.testing.recorded import recorded_run
 
     config = TrainingConfig(data=data, game=game, steps=steps, seed=seed, eval_every=300)
-    folder = os.environ.get("DV_RECORDED")
-    run = recorded_run(folder, config) if folder else None
-    return run if run is not None else train(config, progress=False)
+    return train(config, progress=False)
 
 
 @functools.lru_cache(maxsize=4)
 def critic_sweep(thetas: tuple[float, ...], *, n: int, steps: int) -> Any:
     """The critic sweep of :func:`divergences.lab.critics.critic_sweep` at these ``thetas``, ``n``
-    and ``steps`` (other options at their defaults): run once per build, or, within a test
-    session whose notebook computed the same sweep (notebook 05), that sweep."""
+    and ``steps`` (other options at their defaults), run once per build."""
     from divergences.lab.critics import critic_sweep as sweep
-    from divergences.lab.critics.sweep import sweep_arguments
-    from divergences.testing.recorded import recorded_result
 
-    folder = os.environ.get("DV_RECORDED")
-    identity = sweep_arguments(thetas, n=n, steps=steps)
-    result = recorded_result(folder, "critic sweep", identity) if folder else None
-    return result if result is not None else sweep(thetas, n=n, steps=steps, progress=False)
+    return sweep(thetas, n=n, steps=steps, progress=False)
 
 
 def show(fig: Any) -> None:

@@ -266,12 +266,12 @@ def test_in_process_verify_leaves_hypothesis_storage_as_it_found_it(tmp_path, ca
 
 
 TYPO_PROOF = '''
-"""A proof that imports the framework from where it used to be."""
+"""A proof that imports the framework from a module that does not exist."""
 import math
 
 from divergences.proof import Check, Proof
 
-PROOF = Proof("moved")
+PROOF = Proof("typo")
 '''
 
 
@@ -293,7 +293,7 @@ def _verify_from_an_empty_folder(
 
 
 @pytest.mark.slow
-def test_a_typod_import_exits_2_with_one_message_naming_the_file_the_line_and_the_move(
+def test_a_typod_import_exits_2_with_one_message_naming_the_file_the_line_and_a_close_name(
     tmp_path: Path,
 ) -> None:
     proof, out = _verify_from_an_empty_folder(tmp_path, TYPO_PROOF)
@@ -303,7 +303,7 @@ def test_a_typod_import_exits_2_with_one_message_naming_the_file_the_line_and_th
         f"divergences verify: error in a proof file: {proof}, line 5: "
         "ModuleNotFoundError: No module named 'divergences.proof'",
         "    from divergences.proof import Check, Proof",
-        "hint: divergences.proof is now divergences.lab.proof",
+        "hint: did you mean divergences.lab.proof?",
     ]
 
 
@@ -324,23 +324,11 @@ def test_a_typod_import_exits_2_with_one_message_naming_the_file_the_line_and_th
             "hint: did you mean divergences.lab.proof?",
         ),
         (
-            "\nfrom divergences import Measures\n",
-            2,
-            "ImportError: cannot import name 'Measures' from 'divergences'",
-            "hint: divergences.Measures is now divergences.MeasurePair",
-        ),
-        (
             "from divergences.kl import kl\n",
             1,
             "ModuleNotFoundError: No module named 'divergences.kl'",
             "hint: the library's modules are private: import their functions from the package "
             "itself (from divergences import kl, or import divergences as dv)",
-        ),
-        (
-            "from divergences.lab.critics.fgan import OUTPUT_ACTIVATIONS\n",
-            1,
-            "ModuleNotFoundError: No module named 'divergences.lab.critics.fgan'",
-            "hint: divergences.lab.critics.fgan is now divergences.lab.critics",
         ),
         ("PROOF = 1 / 0\n", 1, "ZeroDivisionError: division by zero", None),
     ],
@@ -348,9 +336,7 @@ def test_a_typod_import_exits_2_with_one_message_naming_the_file_the_line_and_th
         "syntax",
         "close-name",
         "close-module",
-        "moved-name",
         "private-module",
-        "moved-module",
         "top-level",
     ],
 )

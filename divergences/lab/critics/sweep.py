@@ -31,7 +31,6 @@ __all__ = [
     "critic_sweep",
     "parallel_lines_sample",
     "plot_critic_sweep",
-    "sweep_arguments",
 ]
 
 #: What the sweep trains: label -> WGAN constraint, or ``None`` for the GAN discriminator.
@@ -69,14 +68,6 @@ class CriticSweep(NamedTuple):
     clip_scale: float
     penalty: float
     config: dict[str, Any]
-
-    @property
-    def arguments(self) -> tuple[Any, ...]:
-        """The arguments of :func:`critic_sweep` that give this sweep (see
-        :func:`sweep_arguments`)."""
-        c = self.config
-        thetas = tuple(float(t) for t in self.thetas)
-        return (thetas, bool(c["full"]), c["seed"], int(c["n"]), int(c["steps"]))
 
 
 def parallel_lines_sample(key: jax.Array, theta: jax.Array, n: int) -> jax.Array:
@@ -161,23 +152,6 @@ def _seed(key: Any) -> int | None:
     """The integer seed of ``key``, or None for a key array (which no number names)."""
     is_int = isinstance(key, (int, np.integer)) and not isinstance(key, bool)
     return int(key) if is_int else None
-
-
-def sweep_arguments(
-    thetas: Any = None,
-    *,
-    full: bool = False,
-    key: int | jax.Array = 0,
-    n: int | None = None,
-    steps: int | None = None,
-) -> tuple[Any, ...]:
-    """What determines :func:`critic_sweep`'s result for these arguments (``progress`` aside):
-    the thetas, the size, the seed and the sample size and steps, with the defaults filled in.
-    Equal to :attr:`CriticSweep.arguments` of the sweep they give; the key of a recorded sweep
-    (:mod:`divergences.testing.recorded`)."""
-    n = (4096 if full else 512) if n is None else int(n)
-    steps = (10_000 if full else 2000) if steps is None else int(steps)
-    return (tuple(float(t) for t in _thetas(thetas)), bool(full), _seed(key), n, steps)
 
 
 def plot_critic_sweep(sweep: CriticSweep, *, figsize: tuple[float, float] = (13.0, 3.8)) -> Any:

@@ -104,7 +104,7 @@ def test_the_training_lab_gives_the_generator_the_configured_activation(tiny_run
     assert tiny_run.config.generator_activation == "relu"
     assert tiny_run.generator.activation == "relu"
     assert tiny_run.critic.activation == "leaky_relu"  # the critics keep leaky ReLU
-    # A trained run pickles (the notebooks' runs are recorded for the docs build).
+    # A trained run pickles.
     again = pickle.loads(pickle.dumps(tiny_run.generator))
     assert again.activation == "relu"
 

@@ -1,14 +1,9 @@
-"""The documentation site builds offline, with warnings as errors, executing every notebook.
+"""Checks of the built site, run at the end of every HTML build (``make docs``).
 
-Sphinx runs once per test session, in one test: the checks of the built site below are plain
-functions that this test calls in turn, reporting every one that fails. (One test rather than
-one per check: pytest-xdist would hand the checks to different workers, each building the site
-again; its ``loadgroup`` mode, which would keep them together, does not group tests under
-pytest 9.2.) The build has no time-out: a loaded machine is slow, not wrong. It runs in a fresh
-output folder, outside the repository, with a fresh jupyter-cache beside it (where
-``nb_execution_mode = "cache"`` looks for executed notebooks): the notebooks this session has run
-already (``tests/test_notebooks.py``) are put in that cache first, and the build executes the
-others.
+Each check is a function of the finished site; each one that fails is a warning naming it, so
+that ``sphinx -W --keep-going`` reports all of them and exits with an error. The build must also
+write nothing into the repository outside ``docs/_build`` and the caches: the files are listed
+when the builder starts and again when the build ends.
 """
 
 from __future__ import annotations
@@ -18,21 +13,17 @@ import html.parser
 import os
 import pathlib
 import re
-import subprocess
-import sys
+from collections.abc import Callable
+from typing import Any
 
-import nbformat
-import pytest
-from jupyter_cache import get_cache
-from jupyter_cache.base import CacheBundleIn
+from sphinx.application import Sphinx
+from sphinx.util import logging
 
 import divergences as dv
 
-pytestmark = pytest.mark.slow
-
-ROOT = pathlib.Path(__file__).resolve().parent.parent
-# Caches that the test session itself writes at the repository's root (other workers run
-# Hypothesis and pytest there); anywhere below the root, only __pycache__ is expected.
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+# Folders at the repository's root that builds, caches and other tools write (the notebooks'
+# jupyter-cache is in build/); below the root, only __pycache__ is expected to change.
 _IGNORED_AT_ROOT = {
     ".git",
     ".venv",
@@ -40,8 +31,10 @@ _IGNORED_AT_ROOT = {
     ".hypothesis",
     ".ruff_cache",
     ".mypy_cache",
-    "build",  # make wheel-check's wheel and venv, setuptools' build tree
+    "build",
 }
+_REMOTE = re.compile(r"^(https?:)?//", re.IGNORECASE)
+logger = logging.getLogger(__name__)
 
 
 class Built:
@@ -54,8 +47,7 @@ class Built:
         return (self.out / f"{name}.html").read_text(encoding="utf-8")
 
     def text(self, name: str) -> str:
-        """The page's text as a reader sees it: without tags (code is split into highlighted
-        tokens) and with entities decoded."""
+        """The page's text as a reader sees it: without tags and with entities decoded."""
         return html.unescape(re.sub(r"<[^>]+>", "", self.page(name)))
 
 
@@ -79,63 +71,14 @@ def _snapshot() -> dict[str, float]:
     return out
 
 
-def _reuse_executed_notebooks(out: pathlib.Path, executed: pathlib.Path) -> None:
-    """Puts the notebooks in ``executed`` into the jupyter-cache that the build of ``out`` reads
-    (``.jupyter_cache`` beside it, myst-nb's default). The cache matches a notebook by its code
-    cells: one whose source has changed since it ran is executed by the build."""
-    cache = get_cache(out.parent / ".jupyter_cache")
-    for path in sorted(executed.glob("*.ipynb")):
-        nb = nbformat.read(path, as_version=4)
-        source = ROOT / "docs" / "notebooks" / path.name
-        cache.cache_notebook_bundle(
-            CacheBundleIn(nb, str(source), data={"executed_by": "tests/test_notebooks.py"}),
-            check_validity=False,
-            overwrite=True,
-        )
-
-
-def _build(
-    out: pathlib.Path, proof_results: pathlib.Path, executed: pathlib.Path, results: pathlib.Path
-) -> Built:
-    """Builds the site into ``out`` (warnings are errors) and snapshots the repository around it.
-
-    The proof catalogue shows the results of the proof steps this session has already run
-    (``tests/lab/test_proofs.py`` records them in ``proof_results``) and runs the others; the
-    notebooks that ran in this session (``tests/test_notebooks.py``) are shown as they ran there
-    and the others are executed; the training runs, critic sweeps and command outputs that this
-    session recorded in ``results`` (notebooks 05 and 06, ``tests/test_docs_examples.py``) are
-    shown instead of computed again."""
-    _reuse_executed_notebooks(out, executed)
-    before = _snapshot()
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "MPLBACKEND": "Agg",
-        "DV_PROOF_RESULTS": str(proof_results),
-        "DV_RECORDED": str(results),
-    }
-    command = [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html"]
-    result = subprocess.run(
-        [*command, str(ROOT / "docs"), str(out)],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=out.parent,
-        check=False,
-    )
-    after = _snapshot()
-    warnings = [line for line in result.stderr.splitlines() if "IPKernelApp" not in line]
-    assert result.returncode == 0, "\n".join(warnings[-60:])
-    return Built(out, before, after)
-
-
 class _Refs(html.parser.HTMLParser):
     """Collects every URL a page makes the browser load: scripts, stylesheets, images, frames."""
 
-    def __init__(self) -> None:
+    def __init__(self, text: str) -> None:
         super().__init__()
         self.loaded: list[str] = []
         self.links: list[str] = []
+        self.feed(text)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = {k: v or "" for k, v in attrs}
@@ -149,16 +92,7 @@ class _Refs(html.parser.HTMLParser):
             self.links.append(a["href"])
 
 
-def _refs(text: str) -> _Refs:
-    parser = _Refs()
-    parser.feed(text)
-    return parser
-
-
-_REMOTE = re.compile(r"^(https?:)?//", re.IGNORECASE)
-
-
-def _docs_build_without_warnings(built: Built) -> None:
+def _every_page_is_there_and_the_notebooks_have_their_outputs(built: Built) -> None:
     for page in (
         "index",
         "getting_started",
@@ -181,8 +115,7 @@ def _pages_load_nothing_from_the_network(built: Built) -> None:
     assert len(pages) > 10
     remote = []
     for page in pages:
-        text = page.read_text(encoding="utf-8")
-        refs = _refs(text)
+        refs = _Refs(page.read_text(encoding="utf-8"))
         remote += [f"{page.relative_to(built.out)}: {u}" for u in refs.loaded if _REMOTE.match(u)]
         # Every local script and stylesheet a page loads is in the output folder.
         for url in refs.loaded:
@@ -200,7 +133,7 @@ def _pages_load_nothing_from_the_network(built: Built) -> None:
 def _math_is_rendered_by_the_bundled_mathjax(built: Built) -> None:
     for page in ("concepts/kl", "proofs", "verify_your_own"):
         text = built.page(page)
-        scripts = [u for u in _refs(text).loaded if "mathjax" in u.lower()]
+        scripts = [u for u in _Refs(text).loaded if "mathjax" in u.lower()]
         assert scripts and all(not _REMOTE.match(u) for u in scripts), (page, scripts)
         # MathJax finds the formulas by their delimiters inside elements of class "math".
         assert 'class="math' in text and "\\(" in text, page
@@ -212,13 +145,13 @@ def _index_has_the_install_line_the_commands_an_example_and_the_figure(built: Bu
     text = built.text("index")
     for needle in ('pip install ".[lab]"', "make verify", "make test", "dv.kl(p, q)"):
         assert needle in text, needle
-    images = [u for u in _refs(built.page("index")).loaded if u.endswith(".png")]
+    images = [u for u in _Refs(built.page("index")).loaded if u.endswith(".png")]
     assert any("wgan_figure1" in u for u in images), images
 
 
 def _proof_catalogue_renders_each_claim_and_links_its_source(built: Built) -> None:
     text = built.page("proofs")
-    links = _refs(text).links
+    links = _Refs(text).links
     files = sorted((ROOT / "proofs").glob("proof_*.py"))
     assert files
     for path in files:
@@ -239,7 +172,7 @@ def _verify_your_own_shows_a_passing_table_and_a_counterexample(built: Built) ->
     assert "counterexample (the drawn input that breaks it):" in text
     assert "[0] = array([" in text and "[1] = array([" in text, "the counterexample is missing"
     for name in ("proof_my_claims.py", "proof_pinsker_upside_down.py"):
-        assert any(u.endswith(name) for u in _refs(built.page("verify_your_own")).links), name
+        assert any(u.endswith(name) for u in _Refs(built.page("verify_your_own")).links), name
 
 
 def _every_public_name_is_in_the_api_reference(built: Built) -> None:
@@ -267,8 +200,8 @@ def _building_writes_nothing_into_the_repository(built: Built) -> None:
     assert not changed, changed
 
 
-CHECKS = (
-    _docs_build_without_warnings,
+CHECKS: tuple[Callable[[Built], None], ...] = (
+    _every_page_is_there_and_the_notebooks_have_their_outputs,
     _pages_load_nothing_from_the_network,
     _math_is_rendered_by_the_bundled_mathjax,
     _index_has_the_install_line_the_commands_an_example_and_the_figure,
@@ -279,18 +212,25 @@ CHECKS = (
 )
 
 
-def test_docs_site_builds_and_holds_every_check(
-    tmp_path: pathlib.Path,
-    proof_results: pathlib.Path,
-    executed_notebooks: pathlib.Path,
-    recorded_results: pathlib.Path,
-    docs_inputs_ended: None,  # the session's notebooks, proofs and commands have run
-) -> None:
-    built = _build(tmp_path / "html", proof_results, executed_notebooks, recorded_results)
-    failures = []
+_BEFORE: dict[str, float] = {}
+
+
+def _before(app: Sphinx) -> None:
+    _BEFORE.update(_snapshot())
+
+
+def _after(app: Sphinx, exception: Exception | None) -> None:
+    if exception is not None or app.builder.name != "html":
+        return
+    built = Built(pathlib.Path(app.outdir), dict(_BEFORE), _snapshot())
     for check in CHECKS:
         try:
             check(built)
         except AssertionError as exc:
-            failures.append(f"{check.__name__}: {exc}")
-    assert not failures, "\n\n".join(failures)
+            logger.warning("site check %s failed: %s", check.__name__.strip("_"), exc)
+
+
+def setup(app: Sphinx) -> dict[str, Any]:
+    app.connect("builder-inited", _before)
+    app.connect("build-finished", _after)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
