@@ -66,7 +66,7 @@ class MLP(eqx.Module):
         :class:`equinox.nn.SpectralNorm`.
       scalar_output: when ``True`` the output of width 1 is returned as a scalar (critics).
       activation: the activation's name, a key of :data:`ACTIVATIONS` (a name, not the
-        function, so that a network pickles: a trained run is recorded and reloaded).
+        function, so that a network pickles).
     """
 
     layers: tuple[Any, ...]
