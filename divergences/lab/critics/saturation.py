@@ -88,10 +88,6 @@ def _raw_and_slope(fit: CriticFit, x: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return np.asarray(values, np.float64), np.asarray(slopes, np.float64)
 
 
-def _normal_pdf(x: np.ndarray, mean: float, std: float) -> np.ndarray:
-    return np.exp(-0.5 * ((x - mean) / std) ** 2) / (std * math.sqrt(2 * math.pi))
-
-
 def critics_on_two_gaussians(
     *,
     data_mean: float = -2.0,
@@ -131,6 +127,8 @@ def critics_on_two_gaussians(
       >>> bool(r.discriminator[0] > 0.5 > r.discriminator[-1])  # "real" on the data's side
       True
     """
+    from scipy import stats  # here, not at start-up: slow to import, for this figure alone
+
     if not std > 0:
         raise ValueError(f"std must be > 0, got {std!r}")
     config = CriticConfig(
@@ -153,8 +151,8 @@ def critics_on_two_gaussians(
     d = 1 / (1 + np.exp(-v))
     return TwoGaussians(
         x=grid,
-        data_density=_normal_pdf(grid, data_mean, std),
-        generator_density=_normal_pdf(grid, generator_mean, std),
+        data_density=stats.norm.pdf(grid, data_mean, std),
+        generator_density=stats.norm.pdf(grid, generator_mean, std),
         discriminator=d,
         critic=f,
         # d/dx log(1 - D) = -D v'; d/dx log D = (1 - D) v' (see the module's docstring).
