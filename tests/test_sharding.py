@@ -82,8 +82,10 @@ print("ok", len(kernels))
 @pytest.mark.slow
 def test_a_batch_sharded_over_eight_devices_equals_one_device() -> None:
     env = dict(os.environ)
+    # First: XLA stops reading its flags at a word it does not parse (intra_op_parallelism_threads=1
+    # of .ci/stress), and a device count after it would be lost.
     env["XLA_FLAGS"] = (
-        env.get("XLA_FLAGS", "") + " --xla_force_host_platform_device_count=8"
+        "--xla_force_host_platform_device_count=8 " + env.get("XLA_FLAGS", "")
     ).strip()
     env["JAX_PLATFORMS"] = "cpu"
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])

@@ -22,7 +22,8 @@ make the plan and the potentials, and the bounds hold for whatever values those 
   and Stability of Numerical Algorithms*, 2002, Sec. 4.2). XLA's own reductions promise no
   order, which leaves :math:`\gamma_{N - 1}`: 6% of the sum for a million float32 terms, where
   the tree gives :math:`1.2 \times 10^{-6}`. The tree is also the same sequence of elementwise
-  additions whatever the batch axes around it, so ``vmap`` keeps its bits.
+  additions whatever the batch axes around it, so ``vmap`` does not reorder a sum (the
+  elementwise ``exp`` and ``log`` of a batched program may still round differently).
 * :func:`up` and :func:`down` step one float outward (``jnp.nextafter``): applied to the rounded
   result of one operation in the normal range, they give a float on the right side of the exact
   one. Each bound adds a few :math:`\lambda` for results that may have been flushed.

@@ -52,7 +52,8 @@ def pair_costs(p: jax.Array, q: jax.Array, metric: str, *, safe: bool = False) -
 
     ``safe=True`` takes the Euclidean norm's square root with the subgradient 0 at coincident
     points (for the envelope gradient); the values are the same bits either way. The sums over
-    the coordinates are trees (:func:`~.certify.tree_sum`): the same bits in a batch.
+    the coordinates are trees (:func:`~.certify.tree_sum`), in a fixed order alone and in a
+    batch.
     """
     diff = p[:, None, :] - q[None, :, :]
     if metric == "sqeuclidean":
