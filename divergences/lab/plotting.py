@@ -25,7 +25,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from divergences import families
-from divergences._src.gan import optimal_discriminator
+from divergences import optimal_discriminator
 from divergences.lab.sweep import sweep
 
 __all__ = [

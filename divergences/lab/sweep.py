@@ -27,11 +27,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from divergences._src.hellinger import hellinger
-from divergences._src.js import js_distance, js_divergence
-from divergences._src.kl import kl
-from divergences._src.total_variation import total_variation
-from divergences._typing import ArrayLike, Base
+from divergences import hellinger, js_distance, js_divergence, kl, total_variation
+from divergences.extending import ArrayLike, Base
 from divergences.families import Family, MeasurePair
 
 __all__ = ["QUANTITIES", "Sweep", "sweep", "write_csv"]

@@ -7,12 +7,16 @@ from typing import NamedTuple
 
 import numpy as np
 
-from divergences._src.chi_square import chi_square
-from divergences._src.gan import gan_value, optimal_discriminator
-from divergences._src.hellinger import hellinger
-from divergences._src.js import js_distance, js_divergence
-from divergences._src.kl import kl
-from divergences._src.total_variation import total_variation
+from divergences import (
+    chi_square,
+    gan_value,
+    hellinger,
+    js_distance,
+    js_divergence,
+    kl,
+    optimal_discriminator,
+    total_variation,
+)
 from divergences.lab.examples import EXAMPLES
 
 __all__ = ["TourRow", "tour"]

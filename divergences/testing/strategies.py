@@ -602,13 +602,13 @@ def critics(
       ...     assert (t < 0).all()
       >>> test_domain()
     """
-    from divergences._src.f_divergence import _inner_ends
+    from divergences.extending import conjugate_inner_ends
 
     dt = _dtype(dtype)
     lo, hi = generator.conjugate_domain
     # Large values, as far as exp(t) stays finite (KL's conjugate), towards an infinite end.
     reach = 0.9 * math.log(float(np.finfo(dt).max))
-    lo_in, hi_in = _inner_ends(generator, dt)
+    lo_in, hi_in = conjugate_inner_ends(generator, dt)
     lo_in, hi_in = max(lo_in, -reach), min(hi_in, reach)
     edges = []
     if not math.isinf(lo):

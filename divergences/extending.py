@@ -1,0 +1,58 @@
+r"""Building blocks for code written on top of the library.
+
+The harness (:mod:`divergences.testing`), the lab (:mod:`divergences.lab`) and a user's own
+divergences, trainers or strategies need a few pieces of the library that are not divergences
+themselves: its type aliases, its conversion of input to a floating array, and the finite ends of
+an f-GAN generator's conjugate domain. This module is their public name; the modules that define
+them are private and may move.
+
+* :data:`ArrayLike`, :data:`Base`, :data:`FloatArray`: the aliases the library's signatures use.
+* :func:`as_float_array`: input to a floating array, with the library's dtype rules (integers and
+  booleans to the default float, half precision kept, complex or ragged input a ``ValueError``
+  naming the argument).
+* :func:`conjugate_inner_ends`: the extreme values of a dtype that lie inside the domain of
+  :math:`f^*`, where a critic's values may go.
+
+Example:
+  >>> from divergences.extending import as_float_array
+  >>> as_float_array([1, 2], "x").dtype.kind
+  'f'
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from divergences._src.f_divergence import _inner_ends
+from divergences._typing import ArrayLike, Base
+from divergences._validation import FloatArray, as_float_array
+from divergences.generators import FGenerator
+
+__all__ = ["ArrayLike", "Base", "FloatArray", "as_float_array", "conjugate_inner_ends"]
+
+
+def conjugate_inner_ends(generator: FGenerator, dtype: Any) -> tuple[float, float]:
+    r"""The extreme values of ``dtype`` inside the domain of the generator's conjugate.
+
+    For the domain :math:`(a, b)` of :math:`f^*` (``generator.conjugate_domain``, each end open
+    or closed as ``generator.closed_ends`` says), the ends returned are :math:`a` itself where it
+    is closed, else the next value of ``dtype`` above it (a normal number, never a subnormal,
+    which XLA on a CPU flushes back onto the end), and likewise below :math:`b`; an infinite end
+    stays infinite. A critic clipped to them is a point where :math:`f^*` is finite.
+
+    Args:
+      generator: an :class:`divergences.FGenerator`.
+      dtype: a floating dtype (``numpy.float32``, ``numpy.float64``...).
+
+    Returns:
+      The pair ``(low, high)`` as Python floats exactly representable in ``dtype``.
+
+    Example:
+      >>> import numpy as np
+      >>> import divergences as dv
+      >>> from divergences.extending import conjugate_inner_ends
+      >>> low, high = conjugate_inner_ends(dv.generators.REVERSE_KL, np.float64)
+      >>> low, high < 0
+      (-inf, True)
+    """
+    return _inner_ends(generator, dtype)
