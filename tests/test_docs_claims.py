@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from divergences.lab.verify import load_proofs
+from divergences.lab.proof_files import load_proofs
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "docs" / "_ext"))
 

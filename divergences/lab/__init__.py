@@ -3,7 +3,9 @@
 * :mod:`~divergences.lab.proof`: the proof framework (:class:`~divergences.lab.proof.Proof`,
   ``Step``, ``Check``, ``over_examples``, ``worst_of``, ``symbolic_zero``) in which the lectures'
   claims, and a user's own, are written;
-* :mod:`~divergences.lab.verify`: runs proofs and prints the table (``divergences verify``);
+* :mod:`~divergences.lab.verify`: runs proofs and prints the table (``divergences verify``),
+  with :mod:`~divergences.lab.proof_files` (finding and loading proof files) and
+  :mod:`~divergences.lab.formatting` (the table and the failures as text);
 * :mod:`~divergences.lab.proofs`: the proofs of the lectures, shipped with the package;
 * :mod:`~divergences.lab.sweep` and :mod:`~divergences.lab.plotting`: curves in theta and the
   figures;

@@ -33,7 +33,8 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     import matplotlib
 
     matplotlib.use("Agg")
-    from divergences.lab.verify import ProofFileError, verify
+    from divergences.lab.proof_files import ProofFileError
+    from divergences.lab.verify import verify
 
     # The lectures' proofs come with the tour and the figures; a user's own proofs run alone,
     # with figures only when --out asks for them.

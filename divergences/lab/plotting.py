@@ -24,8 +24,7 @@ import jax.numpy as jnp
 import numpy as np
 from matplotlib.figure import Figure
 
-from divergences import families
-from divergences import optimal_discriminator
+from divergences import families, optimal_discriminator
 from divergences.lab.sweep import sweep
 
 __all__ = [

@@ -260,7 +260,7 @@ class ProofCatalogue(Directive):
     has_content = False
 
     def run(self) -> list[nodes.Node]:
-        from divergences.lab.verify import PROOFS_PACKAGE
+        from divergences.lab.proof_files import PROOFS_PACKAGE
         from divergences.testing.profiles import load_profile
 
         load_profile()  # no deadline, derandomised: the same examples as `divergences verify`
