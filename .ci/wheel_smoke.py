@@ -1,7 +1,9 @@
-"""A built wheel's extension, checked on its own: cibuildwheel runs this after installing the
-wheel (no JAX needed). The extension is loaded from the installed package without importing
-the package, and solves problems whose optimum is known: an assignment problem against every
-permutation, and a general one whose certified bounds must meet."""
+"""A built wheel's extension, checked on its own against problems whose optimum is known.
+
+cibuildwheel runs this after installing the wheel (no JAX needed). The extension is loaded from the
+installed package without importing the package, and solves an assignment problem checked against
+every permutation, and a general one whose certified bounds must meet.
+"""
 
 from __future__ import annotations
 

@@ -26,8 +26,11 @@ def missing_lab_packages() -> list[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Runs :func:`divergences.lab.cli.main`, or returns 2 with a one-line message on stderr
-    when the lab's packages are not installed."""
+    """Runs the lab's command line, or says what to install when its packages are missing.
+
+    Calls :func:`divergences.lab.cli.main`; without the lab's packages, returns 2 with a one-line
+    message on stderr.
+    """
     missing = missing_lab_packages()
     if missing:
         print(

@@ -39,8 +39,11 @@ def pmfs(
 def pmf_pairs(
     *, disjoint: bool | None = None, extreme: bool = False
 ) -> st.SearchStrategy[tuple[np.ndarray, np.ndarray]]:
-    """Two pmfs on one space: any relation (independent, identical, disjoint, shared zeros) by
-    default, or disjoint supports only; ``extreme`` as in :func:`pmfs`."""
+    """Two pmfs on one space, in any relation or with disjoint supports.
+
+    Any relation (independent, identical, disjoint, shared zeros) by default, or disjoint supports
+    only; ``extreme`` as in :func:`pmfs`.
+    """
     relation = "any" if disjoint is None else "disjoint"
     return testing.pmf_pairs(SIZES, relation=relation, tiny=extreme, degenerate=extreme)
 

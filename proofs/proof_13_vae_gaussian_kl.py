@@ -77,8 +77,11 @@ def _quadrature() -> Check:
 
 
 def _cell_masses(edges: np.ndarray, mu: float, s: float) -> np.ndarray:
-    """N(mu, s^2) masses of the cells; right of the mean as differences of the survival
-    function, so that tail cells do not round to 0 (which would make KL infinite)."""
+    """The masses of N(mu, s^2) on the cells.
+
+    Right of the mean they are differences of the survival function, so that tail cells do not round
+    to 0 (which would make KL infinite).
+    """
     left = np.diff(stats.norm.cdf(edges, mu, s))
     right = -np.diff(stats.norm.sf(edges, mu, s))
     return np.where(edges[1:] <= mu, left, right)

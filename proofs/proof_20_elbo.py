@@ -114,8 +114,11 @@ def _tight() -> Check:
 
 
 def _gaussian_terms(x: float, s: float, m: float, t: float) -> tuple[float, float, float]:
-    """Linear-Gaussian model z ~ N(0, 1), x | z ~ N(z, s^2), encoder N(m, t^2): (ELBO, gap,
-    log p(x)); the posterior is N(x / (1 + s^2), s^2 / (1 + s^2))."""
+    """(ELBO, gap, log p(x)) of the linear-Gaussian model, in closed form.
+
+    The model is z ~ N(0, 1), x | z ~ N(z, s^2), the encoder N(m, t^2); the posterior is N(x / (1 +
+    s^2), s^2 / (1 + s^2)).
+    """
     recon = -0.5 * math.log(2 * math.pi * s * s) - ((x - m) ** 2 + t * t) / (2 * s * s)
     elbo = recon - float(dv.kl_normal(m, t))
     post_mu, post_sd = x / (1 + s * s), s / math.sqrt(1 + s * s)

@@ -49,8 +49,11 @@ def _points(n: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _zero_loss_pairs(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Every pair (G_12, G_21) of maps between the atoms, as index arrays, whose adversarial losses
-    (JS of the push-forwards, with the package) and cycle loss (numpy) are all zero."""
+    """Every pair (G_12, G_21) of maps between the atoms whose adversarial and cycle losses are zero.
+
+    The maps are index arrays; the adversarial losses are the JS of the push-forwards (with the
+    package), the cycle loss is computed with numpy.
+    """
     n = a.size
     x, y = _points(n)
     maps = np.array(list(itertools.product(range(n), repeat=n)))  # (n^n, n): atom i -> maps[k, i]

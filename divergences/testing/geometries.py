@@ -1,5 +1,6 @@
-"""Point clouds of the geometries that make exact W1 hard or easy, shared by the tests and the
-benchmarks (``benchmarks/bench_w1.py --geometries``).
+"""Point clouds of the geometries that make exact W1 hard or easy.
+
+Shared by the tests and the benchmarks (``benchmarks/bench_w1.py --geometries``).
 
 The time of the sparse W1 solver depends on how far its plan moves mass compared with the
 spacing of the points: two samples of one law are its easy case, a translated copy is solved in

@@ -1,5 +1,6 @@
-"""Hypothesis strategies for discrete measures with points, for Wasserstein-1: small, with exact
-zeros, repeats and ties.
+"""Hypothesis strategies for discrete measures with points, for Wasserstein-1.
+
+Small, with exact zeros, repeats and ties.
 
 Sizes come from a fixed small set so that the jitted kernels compile a handful of times only.
 Points are drawn from a coarse grid mixed with arbitrary floats, so repeated points, points
@@ -81,8 +82,10 @@ power_of_two_exponents = st.integers(-498, 498)
 
 
 def stays_normal(k: int, *clouds: np.ndarray) -> bool:
-    """True when every nonzero coordinate of the clouds is a normal float before and after
-    scaling by ``2^k``, the condition under which the scaled problem is the problem scaled.
+    """Whether the clouds scale exactly by ``2^k``.
+
+    True when every nonzero coordinate of the clouds is a normal float before and after scaling by
+    ``2^k``, the condition under which the scaled problem is the problem scaled.
 
     Otherwise ``ldexp`` rounds a coordinate that leaves the normal range (to a subnormal, to 0
     or to inf), and XLA's CPU code may take a subnormal input for 0 (on some instruction sets),

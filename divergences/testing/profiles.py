@@ -81,7 +81,9 @@ def load_profile(name: str | None = None) -> str:
 
 
 def at_most(n: int) -> settings:
-    """Settings drawing ``n`` examples, or the loaded profile's count where that is smaller (the
-    settings in force when the test module is imported): ``@at_most(30)`` on a property whose
-    examples are expensive."""
+    """Settings that draw at most ``n`` examples, fewer where the loaded profile says fewer.
+
+    The profile is the one in force when the test module is imported: ``@at_most(30)`` on a property
+    whose examples are expensive.
+    """
     return settings(max_examples=min(n, settings().max_examples))

@@ -1,7 +1,9 @@
-"""Independent references: for Wasserstein-1 a primal LP of our own solved by SciPy's HiGHS and
-POT's network simplex; for gradients, central finite differences, directions that keep weights
-on the simplex, and :func:`check_gradient`, which holds a JAX derivative against finite differences
-along a basis of directions with :func:`jax.test_util.check_grads`.
+"""Independent references for Wasserstein-1 and for gradients.
+
+For Wasserstein-1, a primal LP of our own solved by SciPy's HiGHS and POT's network simplex; for
+gradients, central finite differences, directions that keep weights on the simplex, and
+:func:`check_gradient`, which holds a JAX derivative against finite differences along a basis of
+directions with :func:`jax.test_util.check_grads`.
 
 They import POT and SciPy's LP solver at module import; they are for checking, not for computing.
 """

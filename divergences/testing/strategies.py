@@ -122,8 +122,11 @@ def _tiny_values(dt: np.dtype) -> list[float]:
 
 
 def _finish(out: np.ndarray, idx: np.ndarray, dt: np.dtype) -> np.ndarray:
-    """Masses on ``idx`` (float64, positive) floored at the dtype's tiny, the largest one set so
-    that the total is 1 in float64, then cast to ``dt``."""
+    """Masses on ``idx`` that sum to 1 in float64, cast to ``dt``.
+
+    The masses (float64, positive) are floored at the dtype's tiny, the largest one set so that the
+    total is 1 in float64, then cast to ``dt``.
+    """
     tiny = float(np.finfo(dt).tiny)
     vals = out[idx] / out[idx].sum()
     vals = np.maximum(vals, tiny)

@@ -1,5 +1,6 @@
-r"""Wasserstein-1 three ways that agree: the primal LP, the Kantorovich-Rubinstein dual, the 1-D
-CDF formula; with the checks that show a plan is a coupling and a potential is 1-Lipschitz.
+r"""Wasserstein-1 three ways that agree: the primal LP, the Kantorovich-Rubinstein dual, 1-D CDFs.
+
+With the checks that show a plan is a coupling and a potential is 1-Lipschitz.
 
 * :func:`w1_primal` and :func:`w1_dual` solve an exact LP on the host (POT's network simplex,
   or scipy's HiGHS for the dual LP); they work under ``jit``/``vmap``/``grad`` through a

@@ -39,8 +39,10 @@ METRICS = ("euclidean", "sqeuclidean", "cityblock", "chebyshev")
 
 
 class Measures(NamedTuple):
-    """Two validated discrete measures in one floating dtype: NumPy arrays for concrete
-    input, JAX arrays when any input is traced."""
+    """Two validated discrete measures in one floating dtype.
+
+    NumPy arrays for concrete input, JAX arrays when any input is traced.
+    """
 
     x: Any  # (n, d)
     y: Any  # (m, d)

@@ -1,6 +1,8 @@
-"""The solver options of :func:`~divergences.w1_primal` and :func:`~divergences.w1_dual`, shared
-by the host solvers (:mod:`._host`) and the device solvers (:mod:`._device`), which know nothing
-of each other."""
+"""The solver options of :func:`~divergences.w1_primal` and :func:`~divergences.w1_dual`.
+
+Shared by the host solvers (:mod:`._host`) and the device solvers (:mod:`._device`), which know
+nothing of each other.
+"""
 
 from __future__ import annotations
 

@@ -69,8 +69,11 @@ SPARSE_MIN_PAIRS = 4_000_000
 
 
 class Problem(NamedTuple):
-    """A validated W1 problem: the measures, the metric, the solver's name (a key of
-    :data:`SOLVERS`, or ``"lp"``) and the options (hashable: static under ``jit``)."""
+    """A validated W1 problem, hashable: static under ``jit``.
+
+    The measures, the metric, the solver's name (a key of :data:`SOLVERS`, or ``"lp"``) and the
+    options.
+    """
 
     measures: Measures
     metric: Metric
@@ -114,8 +117,10 @@ def _choose(method: Any, metric: Metric, n: int, m: int, *, dual: bool) -> str:
 
 
 def _positive_int(value: Any, name: str, *, none: bool) -> int | None:
-    """``value`` as an int, or a ValueError naming ``name``: a positive integer (not a bool),
-    or None where ``none``."""
+    """``value`` as an int: a positive integer (not a bool), or None where ``none``.
+
+    Anything else is a ValueError naming ``name``.
+    """
     if value is None and none:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
@@ -125,8 +130,10 @@ def _positive_int(value: Any, name: str, *, none: bool) -> int | None:
 
 
 def check_options(max_iter: Any, rtol: Any, max_rounds: Any, threads: Any) -> Options:
-    """The options validated, or a ValueError naming the one that breaks its rule. ``rtol=None``
-    stays None: the method's default, put in its place by :func:`make_problem`."""
+    """The options validated, or a ValueError naming the one that breaks its rule.
+
+    ``rtol=None`` stays None: the method's default, put in its place by :func:`make_problem`.
+    """
     cap = _positive_int(max_iter, "max_iter", none=True)
     if rtol is not None:
         if isinstance(rtol, bool) or not isinstance(rtol, (int, float, np.floating, np.integer)):
@@ -152,8 +159,9 @@ def make_problem(
     threads: Any,
     dual: bool,
 ) -> Problem:
-    """The problem of :func:`~divergences.w1_primal` (``dual=False``) or
-    :func:`~divergences.w1_dual`: every rule checked, the solver chosen, the size accepted.
+    """The problem of :func:`~divergences.w1_primal` or :func:`~divergences.w1_dual`, validated.
+
+    Every rule checked, the solver chosen, the size accepted (``dual=False`` for the primal).
 
     Raises:
       ValueError: for invalid points, weights, metric, method or options (the message names

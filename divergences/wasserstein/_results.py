@@ -89,8 +89,10 @@ class SolverError(RuntimeError):
 
 
 class CertificateError(SolverError):
-    """The sparse solver stopped before its certificate held: a cap reached before the bounds
-    met ``rtol``, bounds that cross, or a plan that is not a coupling.
+    """The sparse solver stopped before its certificate held.
+
+    A cap reached before the bounds met ``rtol``, bounds that cross, or a plan that is not a
+    coupling.
 
     Attributes:
       result: the host solution reached (a ``SparseHostSolution``: plan, potentials, bounds,
@@ -107,8 +109,9 @@ class CertificateError(SolverError):
 
 @jax.tree_util.register_pytree_node_class
 class SparsePlan:
-    r"""A transport plan as a sparse ``(n, m)`` matrix that knows its shape: the type of
-    ``w1_primal(...).plan`` for every method and size.
+    r"""A transport plan as a sparse ``(n, m)`` matrix that knows its shape.
+
+    The type of ``w1_primal(...).plan`` for every method and size.
 
     :math:`P_{ij} = \sum_k \text{mass}_k` over the arcs ``k`` with
     ``(rows[k], cols[k]) = (i, j)``, zero elsewhere; a basic optimal plan has at most
@@ -164,8 +167,10 @@ class SparsePlan:
         return _to_dense(self.rows, self.cols, self.mass, n=n, m=m)
 
     def to_bcoo(self) -> Any:
-        """The plan as :class:`jax.experimental.sparse.BCOO` of shape ``(..., n, m)`` (batch
-        axes as BCOO's batch dimensions); repeated arcs add up, as here."""
+        """The plan as :class:`jax.experimental.sparse.BCOO` of shape ``(..., n, m)``.
+
+        Batch axes are BCOO's batch dimensions; repeated arcs add up, as here.
+        """
         from jax.experimental import sparse
 
         indices = jnp.stack([jnp.asarray(self.rows), jnp.asarray(self.cols)], axis=-1)

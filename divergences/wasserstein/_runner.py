@@ -93,8 +93,9 @@ def _failed_like(shape: jax.ShapeDtypeStruct) -> np.ndarray:
 
 
 def report_status(status: Any, failures: Mapping[Status, str], what: str, **values: Any) -> None:
-    """A solver's :class:`Status` as the engine's error: the one implementation for host and
-    device solvers, eager and traced.
+    """Raises a solver's :class:`Status` as the engine's error, eager and traced.
+
+    The one implementation for host and device solvers.
 
     Args:
       status: an int32 status, concrete (an eager solve) or traced (batched under ``vmap``).
@@ -235,10 +236,12 @@ def _arc_cost(s: jax.Array, t: jax.Array, metric: Metric) -> jax.Array:
 
 
 def _plan_cost(ms: Measures, metric: Metric, rows: jax.Array, cols: jax.Array, mass: jax.Array):
-    r""":math:`\sum_k \text{mass}_k\, c(z_{r_k}, z_{c_k})` over the union :math:`z = (x, y)`,
-    differentiable in the points (its forward value is only ever used as ``t - sg(t)``). Named
-    metrics on the points scaled by a power of two (exact), so no cost overflows, and scaled
-    back by the same power."""
+    r"""The transport cost of the arcs, differentiable in the points.
+
+    :math:`\sum_k \text{mass}_k\, c(z_{r_k}, z_{c_k})` over the union :math:`z = (x, y)`; its
+    forward value is only ever used as ``t - sg(t)``. Named metrics are taken on the points scaled
+    by a power of two (exact), so no cost overflows, and scaled back by the same power.
+    """
     z = jnp.concatenate([ms.x, ms.y])
     degree = homogeneity(metric)
     if degree is None:
@@ -262,8 +265,10 @@ def _host_problem(
     union_cost: np.ndarray | None,
     metric: Metric,
 ) -> tuple[HostProblem, int]:
-    """The problem a host solver sees and the exponent ``k`` its costs are scaled by: float64
-    points times :math:`2^{-e}` (named metrics), ``b`` at ``a``'s total."""
+    """The problem a host solver sees, and the exponent ``k`` its costs are scaled by.
+
+    Float64 points times :math:`2^{-e}` (named metrics), ``b`` at ``a``'s total.
+    """
     x64, y64 = np.asarray(x, np.float64), np.asarray(y, np.float64)
     a64, b64 = np.asarray(a, np.float64), np.asarray(b, np.float64)
     degree = homogeneity(metric)
@@ -310,8 +315,10 @@ def _dual_host(
 
 
 def _padded(out: Any, arcs: int) -> Any:
-    """The arcs padded with zero-mass arcs to the static length ``arcs`` a trace needs (a
-    basic plan has at most ``n + m - 1`` arcs, a basic flow of the KR LP at most ``n + m``)."""
+    """The arcs padded with zero-mass arcs to the static length ``arcs`` a trace needs.
+
+    A basic plan has at most ``n + m - 1`` arcs, a basic flow of the KR LP at most ``n + m``.
+    """
     used = out.rows.shape[0]
     if used > arcs:
         raise SolverError(
@@ -345,8 +352,10 @@ def _failures(problem: Problem) -> tuple[Mapping[Status, str], str]:
 
 
 def _field_shape(name: str, n: int, m: int, dtype: Any) -> jax.ShapeDtypeStruct:
-    """The traced shape of a field of :class:`PrimalArrays` or :class:`DualArrays`: the arcs
-    padded to ``n + m``, the potentials on ``x``, ``y`` or their union, scalars otherwise."""
+    """The traced shape of a field of :class:`PrimalArrays` or :class:`DualArrays`.
+
+    The arcs padded to ``n + m``, the potentials on ``x``, ``y`` or their union, scalars otherwise.
+    """
     shape = {
         "rows": (n + m,),
         "cols": (n + m,),
@@ -359,9 +368,11 @@ def _field_shape(name: str, n: int, m: int, dtype: Any) -> jax.ShapeDtypeStruct:
 
 
 def _arrays(problem: Problem, host: Callable[..., Any], fields: Any) -> Any:
-    """The host function's arrays for ``problem``: called directly for concrete input, through
-    the callback under a trace (the arcs padded to ``n + m``). A callable metric's costs come
-    from one JAX program in both cases."""
+    """The host function's arrays for ``problem``, eager or through the callback.
+
+    Called directly for concrete input, through the callback under a trace (the arcs padded to ``n +
+    m``). A callable metric's costs come from one JAX program in both cases.
+    """
     ms = problem.measures
     n, m = problem.shape
     dtype = ms.x.dtype
@@ -396,8 +407,11 @@ def run_primal(problem: Problem) -> W1Primal:
 
 @one_program
 def _primal_traced(ms: Measures, metric: Metric, method: str, options: Options) -> W1Primal:
-    """The traced path of :func:`run_primal`: the same host function through the callback,
-    and the envelope derivative through the plan's arcs."""
+    """The traced path of :func:`run_primal`.
+
+    The same host function through the callback, and the envelope derivative through the plan's
+    arcs.
+    """
     problem = Problem(ms, metric, method, options)
     n, m = problem.shape
     out: PrimalArrays = _arrays(problem, _primal_host, PrimalArrays)
@@ -423,8 +437,11 @@ def run_dual(problem: Problem) -> W1Dual:
 
 @one_program
 def _dual_traced(ms: Measures, metric: Metric, method: str, options: Options) -> W1Dual:
-    """The traced path of :func:`run_dual`: the same host function through the callback; the
-    Kantorovich-Rubinstein value forward, the envelope derivative through the solve's arcs."""
+    """The traced path of :func:`run_dual`.
+
+    The same host function through the callback; the Kantorovich-Rubinstein value forward, the
+    envelope derivative through the solve's arcs.
+    """
     problem = Problem(ms, metric, method, options)
     n = problem.shape[0]
     out: DualArrays = _arrays(problem, _dual_host, DualArrays)
@@ -440,11 +457,13 @@ def _dual_traced(ms: Measures, metric: Metric, method: str, options: Options) ->
 
 
 def _point_derivative(ms: Measures, grad_x: jax.Array, grad_y: jax.Array) -> jax.Array:
-    r"""A term that is exactly 0 in the forward pass and whose derivative in the points is the
-    envelope theorem's, :math:`\sum_i g^x_i \cdot dx_i + \sum_j g^y_j \cdot dy_j`, with the
-    sums :math:`g` (of :math:`G_{ij} \nabla c`) held constant. Taken on the points scaled by a
+    r"""A term that is exactly 0 forward and carries the envelope theorem's derivative in the points.
+
+    The derivative is :math:`\sum_i g^x_i \cdot dx_i + \sum_j g^y_j \cdot dy_j`, with the sums
+    :math:`g` (of :math:`G_{ij} \nabla c`) held constant. It is taken on the points scaled by a
     power of two (exact), so that no product overflows; :func:`envelope_value` takes it as its
-    transport cost."""
+    transport cost.
+    """
     e = scale_exponent_traced(ms.x, ms.y)
     xs, ys = times_power_of_two(ms.x, -e), times_power_of_two(ms.y, -e)
     t = jnp.vdot(xs, sg(grad_x)) + jnp.vdot(ys, sg(grad_y))

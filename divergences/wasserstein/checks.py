@@ -128,6 +128,8 @@ def lipschitz_violation(
 
 @jax.jit
 def lipschitz_violation_of(f: jax.Array, cost: jax.Array) -> jax.Array:
-    """:func:`lipschitz_violation` from the values and the ``(N, N)`` cost matrix, in JAX
-    (jitted: one program rather than one per operation outside a caller's ``jit``)."""
+    """:func:`lipschitz_violation` from the values and the ``(N, N)`` cost matrix, jitted.
+
+    One program rather than one per operation outside a caller's ``jit``.
+    """
     return jnp.maximum(jnp.max(f[:, None] - f[None, :] - cost), 0)

@@ -92,11 +92,12 @@ def pairwise_cost(x: jax.Array, y: jax.Array, metric: Metric) -> jax.Array:
 
 @functools.partial(jax.jit, static_argnames="metric")
 def _named_cost(x: jax.Array, y: jax.Array, metric: str) -> jax.Array:
-    """:func:`pairwise_cost` for a metric by name, jitted. Called outside :func:`jax.jit`, JAX
-    would otherwise compile each of the Euclidean norm's operations on its own at every new
-    shape, and trace and compile its ``lax.cond`` again on every call (its branches are new
-    functions each time): 87 ms a repeated eager call, 0.1 ms now. Inside a caller's ``jit``
-    it is inlined."""
+    """:func:`pairwise_cost` for a metric by name, jitted.
+
+    Called outside :func:`jax.jit`, JAX would otherwise compile each of the Euclidean norm's
+    operations on its own at every new shape, and trace and compile its ``lax.cond`` again on every
+    call (its branches are new functions each time). Inside a caller's ``jit`` it is inlined.
+    """
     diff = x[:, None, :] - y[None, :, :]
     if metric == "cityblock":
         return jnp.sum(_abs(diff), axis=-1)
@@ -108,8 +109,11 @@ def _named_cost(x: jax.Array, y: jax.Array, metric: str) -> jax.Array:
 
 
 def scale_exponent_traced(*points: jax.Array, degree: int = 1) -> jax.Array:
-    """:func:`~divergences.wasserstein._host.costs.scale_exponent` in JAX, for traced points (an int32 scalar, no derivative),
-    clipped for the points' dtype as well."""
+    """The scale exponent of traced points: an int32 scalar, no derivative.
+
+    :func:`~divergences.wasserstein._host.costs.scale_exponent` in JAX, clipped for the points'
+    dtype as well.
+    """
     top = lax.stop_gradient(jnp.max(jnp.stack([jnp.max(jnp.abs(p)) for p in points])))
     e = jnp.where(top > 0, jnp.frexp(top)[1], 0).astype(jnp.int32)
     # The factors 2^(+-degree e) must be normal floats of the points' dtype: XLA flushes

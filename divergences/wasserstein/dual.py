@@ -261,11 +261,13 @@ def kr_potential(
 def _kr_potential_program(
     f: jax.Array, points: jax.Array, z: jax.Array, metric: Metric, threads: int | None, valid: Any
 ) -> jax.Array:
-    """The traced path of :func:`kr_potential` (and a callable metric's, eager too). Euclidean
-    cost: the argmin on the host (the k-d tree, a callback), the value
-    :math:`c(z, z_{k^*}) + f_{k^*}` in JAX, which carries the derivative in ``z``. Other
-    costs: the :math:`q \times N` minimum in JAX (no callback: a callable metric is JAX code,
-    which a callback must not run)."""
+    r"""The traced path of :func:`kr_potential` (and a callable metric's, eager too).
+
+    Euclidean cost: the argmin on the host (the k-d tree, a callback), the value :math:`c(z,
+    z_{k^*}) + f_{k^*}` in JAX, which carries the derivative in ``z``. Other costs: the :math:`q
+    \times N` minimum in JAX (no callback: a callable metric is JAX code, which a callback must not
+    run).
+    """
     if metric != "euclidean":
         value = jnp.min(pairwise_cost(z, points, metric) + f[None, :], axis=1)
         return jnp.where(jnp.asarray(valid), value, jnp.nan)

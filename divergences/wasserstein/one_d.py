@@ -66,8 +66,7 @@ def _host_argsort(x: jax.Array) -> jax.Array:
 
 
 def _on_host_if_cpu(x: jax.Array, host: Any, xla: Any, smallest: int) -> jax.Array:
-    """``host(x)`` where the computation runs on a CPU and ``x`` has at least ``smallest``
-    points, else ``xla(x)``.
+    """``host(x)`` on a CPU for at least ``smallest`` points, else ``xla(x)``.
 
     The platform is chosen when the computation is lowered (``lax.platform_dependent``), not
     from the default backend at trace time: a GPU or TPU keeps XLA's own sort.
@@ -78,15 +77,19 @@ def _on_host_if_cpu(x: jax.Array, host: Any, xla: Any, smallest: int) -> jax.Arr
 
 
 def _argsort(x: jax.Array) -> jax.Array:
-    """The stable sorting permutation of finite floats (piecewise constant: no derivative, and
-    none asked of the callback)."""
+    """The stable sorting permutation of finite floats.
+
+    Piecewise constant: no derivative, and none asked of the callback.
+    """
     return _on_host_if_cpu(lax.stop_gradient(x), _host_argsort, _xla_argsort, HOST_ARGSORT_MIN)
 
 
 @jax.custom_jvp
 def _sort(x: jax.Array) -> jax.Array:
-    """``jnp.sort`` for finite floats (NumPy's on a CPU, XLA's through integer keys elsewhere);
-    the permutation only for derivatives."""
+    """``jnp.sort`` for finite floats: NumPy's on a CPU, XLA's through integer keys elsewhere.
+
+    The permutation is used only for derivatives.
+    """
     return _on_host_if_cpu(x, _host_sort, _xla_sort, HOST_SORT_MIN)
 
 
@@ -127,8 +130,11 @@ def _uniform_distance(u: jax.Array, v: jax.Array) -> jax.Array:
 
 @jax.jit
 def _equal_size_distance(u: jax.Array, v: jax.Array) -> jax.Array:
-    r"""Uniform weights and :math:`n = m`: both quantile functions jump at the levels
-    :math:`i/n`, so :math:`W_1 = \frac1n \sum_i |u_{(i)} - v_{(i)}|`, two sorts and a mean."""
+    r"""W1 of uniform weights with :math:`n = m`: two sorts and a mean.
+
+    Both quantile functions jump at the levels :math:`i/n`, so :math:`W_1 = \frac1n \sum_i |u_{(i)}
+    - v_{(i)}|`.
+    """
     return jnp.sum(_abs(_sort(u) - _sort(v))) / u.shape[0]
 
 

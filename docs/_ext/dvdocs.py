@@ -123,8 +123,10 @@ def _sqrt_braces(s: str) -> str:
 
 
 def ascii_to_latex(formula: str) -> str:
-    r"""An ASCII formula of a proof's claim in LaTeX: ``KL(p_hat || q) >= 0`` becomes
-    ``\mathrm{KL}(\hat{p} \,\|\, q) \ge 0``."""
+    r"""An ASCII formula of a proof's claim in LaTeX.
+
+    ``KL(p_hat || q) >= 0`` becomes ``\mathrm{KL}(\hat{p} \,\|\, q) \ge 0``.
+    """
     s = formula
     grouping = s.count("{") == s.count("}") and all(  # braces of a subscript, else a set
         i > 0 and s[i - 1] in "_^" for i, c in enumerate(s) if c == "{"
@@ -172,9 +174,12 @@ _RELATION = re.compile(r" (?==|<|>|\\le |\\ge |\\ne |\\to |\\sim )")
 
 
 def _breakable(latex: str) -> list[str]:
-    """A formula cut where a line may break: after a comma and before a relation (=, <=, ->, ...)
-    outside brackets. MathJax never breaks inside one formula, so a long one in a narrow column
-    (the side menu, a table cell) would run past its edge; its pieces wrap like words."""
+    """A formula cut where a line may break.
+
+    The cuts are after a comma and before a relation (=, <=, ->, ...) outside brackets. MathJax
+    never breaks inside one formula, so a long one in a narrow column (the side menu, a table cell)
+    would run past its edge; its pieces wrap like words.
+    """
     pieces, depth, start = [], 0, 0
     for i, c in enumerate(latex):
         depth += {"(": 1, "[": 1, "{": 1, ")": -1, "]": -1, "}": -1}.get(c, 0)
@@ -205,8 +210,10 @@ def _peel(run: str) -> tuple[str, str, str]:
 
 
 def claim_rst(text: str) -> str:
-    """A proof's title or step claim as reStructuredText: words as text, formulas as ``:math:``,
-    Python names as literals."""
+    """A proof's title or step claim as reStructuredText.
+
+    Words as text, formulas as ``:math:``, Python names as literals.
+    """
     tokens = text.split()
     for i, t in enumerate(tokens):  # "inf over couplings" is the infimum, elsewhere infinity
         if t == "inf" and i + 1 < len(tokens) and tokens[i + 1] == "over":
@@ -250,12 +257,15 @@ def claim_rst(text: str) -> str:
 
 
 class ProofCatalogue(Directive):
-    """Renders every proof of the lectures, loaded as ``divergences verify`` loads them (the package
-    ``divergences.lab.proofs``): its title and the claim of each step with their formulas rendered
-    (:func:`claim_rst`), its claim as the module docstring states it (reStructuredText, so the
-    formulas are rendered math), a link to its source file, and its steps with the result of
-    running each one now, under the harness' Hypothesis profile. A step that does not hold fails
-    the build."""
+    """Renders every proof of the lectures with the result of running each step now.
+
+    The proofs are loaded as ``divergences verify`` loads them (the package
+    ``divergences.lab.proofs``). Each gets its title and the claim of each step with their formulas
+    rendered (:func:`claim_rst`), its claim as the module docstring states it (reStructuredText, so
+    the formulas are rendered math), a link to its source file, and its steps with the result of
+    running each one now, under the harness' Hypothesis profile. A step that does not hold fails the
+    build.
+    """
 
     has_content = False
 
@@ -386,8 +396,10 @@ def _command_output(args: list[str], docs: pathlib.Path) -> tuple[int, str]:
 
 @functools.lru_cache(maxsize=4)
 def training_run(data: str, game: str, steps: int, seed: int = 0) -> Any:
-    """One training run of the lab, shared by the figures of a page (trained once per build);
-    read out every 300 steps, so that the figures and the animation have a point per 300 steps."""
+    """One training run of the lab, shared by the figures of a page (trained once per build).
+
+    Read out every 300 steps, so that the figures and the animation have a point per 300 steps.
+    """
     from divergences.lab.training import TrainingConfig, train
 
     config = TrainingConfig(data=data, game=game, steps=steps, seed=seed, eval_every=300)
@@ -396,16 +408,21 @@ def training_run(data: str, game: str, steps: int, seed: int = 0) -> Any:
 
 @functools.lru_cache(maxsize=4)
 def critic_sweep(thetas: tuple[float, ...], *, n: int, steps: int) -> Any:
-    """The critic sweep of :func:`divergences.lab.critics.critic_sweep` at these ``thetas``, ``n``
-    and ``steps`` (other options at their defaults), run once per build."""
+    """The critic sweep of :func:`divergences.lab.critics.critic_sweep`, run once per build.
+
+    At these ``thetas``, ``n`` and ``steps``, other options at their defaults.
+    """
     from divergences.lab.critics import critic_sweep as sweep
 
     return sweep(thetas, n=n, steps=steps, progress=False)
 
 
 def show(fig: Any) -> None:
-    """Hands a figure built without pyplot (as the lab's ``figure_*`` functions build them) to
-    pyplot's figure managers, where the ``plot`` directive collects the figures it saves."""
+    """Hands a figure built without pyplot to pyplot's figure managers.
+
+    The lab's ``figure_*`` functions build figures without pyplot; the ``plot`` directive collects
+    the figures it saves from pyplot's managers.
+    """
     import matplotlib.pyplot as plt
 
     canvas = plt.figure(figsize=fig.get_size_inches()).canvas

@@ -1,5 +1,6 @@
-r"""Solvers that never leave XLA: one program under ``jit``, ``vmap``, ``grad`` and sharding,
-on a CPU, a GPU or a TPU, with the engine's result types and certificates.
+r"""Solvers that never leave XLA, with the engine's result types and certificates.
+
+One program under ``jit``, ``vmap``, ``grad`` and sharding, on a CPU, a GPU or a TPU.
 
 Where the host solvers (:mod:`~divergences.wasserstein._host`) return a coupling for the host
 pipeline to certify in NumPy, a device solver certifies itself, in XLA and in the input's dtype,

@@ -80,8 +80,11 @@ def depth(count: int) -> int:
 
 
 def ceil_float(q: Fraction | float, dtype: Any) -> float:
-    """The least float of ``dtype`` at or above the exact number ``q`` (a Python float that
-    ``dtype`` holds exactly, so that XLA reads the constant unchanged)."""
+    """The least float of ``dtype`` at or above the exact number ``q``.
+
+    The result is a Python float that ``dtype`` holds exactly, so that XLA reads the constant
+    unchanged.
+    """
     q = Fraction(q)
     dt = np.dtype(dtype)
     value = dt.type(float(q))
@@ -91,8 +94,10 @@ def ceil_float(q: Fraction | float, dtype: Any) -> float:
 
 
 def up(t: jax.Array) -> jax.Array:
-    """The next float above ``t`` (the exact result of the operation that rounded to ``t`` lies
-    below it, where ``t`` is normal)."""
+    """The next float above ``t``.
+
+    The exact result of the operation that rounded to ``t`` lies below it, where ``t`` is normal.
+    """
     return jnp.nextafter(t, jnp.asarray(jnp.inf, t.dtype))
 
 
@@ -102,10 +107,12 @@ def down(t: jax.Array) -> jax.Array:
 
 
 def tree_sum(t: jax.Array, axis: int = -1) -> jax.Array:
-    r"""The sum along ``axis`` in a fixed binary tree: the first half plus the second,
-    repeatedly, after zero padding to a power of two (adding an exact zero is exact). Its error
-    is within :math:`\gamma_{\lceil \log_2 N \rceil}` of the sum of magnitudes (see the
-    module's docstring). Slices along ``axis`` itself: no transposition."""
+    r"""The sum along ``axis`` in a fixed binary tree: the first half plus the second, repeatedly.
+
+    The slices are zero padded to a power of two (adding an exact zero is exact). The error is
+    within :math:`\gamma_{\lceil \log_2 N \rceil}` of the sum of magnitudes (see the module's
+    docstring). Slices along ``axis`` itself: no transposition.
+    """
     axis = axis % t.ndim
     count = t.shape[axis]
     size = 1 << depth(count)
@@ -120,9 +127,10 @@ def tree_sum(t: jax.Array, axis: int = -1) -> jax.Array:
 
 
 def nonneg_sum_upper(total: jax.Array, levels: int, count: int, *, products: bool) -> jax.Array:
-    r"""An upper bound on the exact :math:`\sum_k t_k` of :math:`N` = ``count`` non-negative
-    terms, given ``total``, their tree sum of depth ``levels`` (a tree of trees: the sum of the
-    depths).
+    r"""An upper bound on the exact sum of ``count`` non-negative terms, given their tree sum ``total``.
+
+    :math:`\sum_k t_k` of :math:`N` = ``count`` terms, from ``total``, their tree sum of depth
+    ``levels`` (a tree of trees: the sum of the depths).
 
     With :math:`\hat S \ge (1 - \gamma_h) \sum_k t_k - 2 N \lambda`,
     :math:`\sum_k t_k \le (\hat S + 2 N \lambda) / (1 - \gamma_h)`. Where the terms summed are

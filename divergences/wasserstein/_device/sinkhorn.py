@@ -136,8 +136,10 @@ sg = lax.stop_gradient
 
 
 class SinkhornConfig(NamedTuple):
-    """The fixed parameters of the device Sinkhorn solver (the options a call can set are
-    ``rtol`` and ``max_iter``)."""
+    """The fixed parameters of the device Sinkhorn solver.
+
+    The options a call can set are ``rtol`` and ``max_iter``.
+    """
 
     #: The certified relative gap ``(upper - lower) / upper`` a call stops at by default.
     rtol: float = 1e-3
@@ -177,8 +179,11 @@ CONFIG = SinkhornConfig()
 
 
 class _Geometry(NamedTuple):
-    """A problem on its scaled points, its columns in ``nb`` blocks of ``bs`` (zero-mass
-    padding past ``m``); ``cost`` the ``(1, n, m)`` matrix when it is kept (``nb == 1``)."""
+    """A problem on its scaled points, its columns in ``nb`` blocks of ``bs``.
+
+    Zero-mass padding past ``m``; ``cost`` is the ``(1, n, m)`` matrix when it is kept (``nb ==
+    1``).
+    """
 
     xs: jax.Array  # (n, d)
     ys: jax.Array  # (nb, bs, d)
@@ -201,8 +206,11 @@ class _Geometry(NamedTuple):
 
 
 def _block_size(n: int, m: int, config: SinkhornConfig) -> int:
-    """All ``m`` columns in one block (the matrix kept) up to ``dense_pairs`` pairs; above,
-    blocks of ``dense_pairs // n`` columns (at least ``min_block``)."""
+    """The number of columns of a block.
+
+    All ``m`` columns in one block (the matrix kept) up to ``dense_pairs`` pairs; above, blocks of
+    ``dense_pairs // n`` columns (at least ``min_block``).
+    """
     if n * m <= config.dense_pairs:
         return m
     return max(1, min(m, max(config.min_block, config.dense_pairs // n)))
@@ -234,9 +242,11 @@ def _geometry(x: Any, y: Any, a: Any, b: Any, metric: str, config: SinkhornConfi
 
 
 class Potentials(NamedTuple):
-    r"""The potentials as ``hi + lo``. By blocks: unevaluated sums of two floats (a
-    double-float). With the matrix kept: ``lo`` is what has been absorbed into the reduced
-    costs, ``hi`` what was added since."""
+    r"""The potentials as ``hi + lo``.
+
+    By blocks: unevaluated sums of two floats (a double-float). With the matrix kept: ``lo`` is what
+    has been absorbed into the reduced costs, ``hi`` what was added since.
+    """
 
     f_hi: jax.Array  # (n,)
     f_lo: jax.Array  # (n,)
@@ -276,11 +286,13 @@ def _scan_blocks(
     carry: Any,
     *per_block: Any,
 ) -> Any:
-    """``lax.scan`` of ``fn(carry, block, *per_block)`` over the column blocks. With the matrix
-    kept, ``reduced`` is the absorbed matrix and :math:`R = (R_0 - f_{hi}) - g_{hi}`; by
-    blocks, :math:`R = (c - s) - (e + f_{lo} + g_{lo})` with :math:`s + e = f_{hi} + g_{hi}`
-    exactly (the subtraction ``c - s`` is exact where :math:`R` is small, by Sterbenz's
-    lemma)."""
+    """``lax.scan`` of ``fn(carry, block, *per_block)`` over the column blocks.
+
+    With the matrix kept, ``reduced`` is the absorbed matrix and :math:`R = (R_0 - f_{hi}) -
+    g_{hi}`; by blocks, :math:`R = (c - s) - (e + f_{lo} + g_{lo})` with :math:`s + e = f_{hi} +
+    g_{hi}` exactly (the subtraction ``c - s`` is exact where :math:`R` is small, by Sterbenz's
+    lemma).
+    """
     _, nb, bs = geo.shape
 
     def body(c: Any, xs: Any) -> Any:
@@ -305,8 +317,10 @@ def _scan_blocks(
 
 
 def _add(hi: jax.Array, lo: jax.Array, step: jax.Array, dense: bool) -> tuple[Any, Any]:
-    """A potential plus ``step``: a plain sum into ``hi`` with the matrix kept, else a
-    double-float sum."""
+    """A potential plus ``step``.
+
+    A plain sum into ``hi`` with the matrix kept, else a double-float sum.
+    """
     if dense:
         return hi + step, lo
     s, e = _two_sum(hi, step)
@@ -314,8 +328,10 @@ def _add(hi: jax.Array, lo: jax.Array, step: jax.Array, dense: bool) -> tuple[An
 
 
 def _f_step(geo: _Geometry, metric: str, red: Any, pot: Potentials, eps: Any) -> jax.Array:
-    r""":math:`-\varepsilon \mathrm{LSE}_j(\log b_j - R_{ij}/\varepsilon)`, online over the
-    blocks (a running maximum and a rescaled running sum)."""
+    r"""The row update :math:`-\varepsilon \mathrm{LSE}_j(\log b_j - R_{ij}/\varepsilon)`.
+
+    Online over the blocks (a running maximum and a rescaled running sum).
+    """
     inv = 1 / eps
 
     def fn(carry: Any, blk: _Block) -> Any:
@@ -333,8 +349,10 @@ def _f_step(geo: _Geometry, metric: str, red: Any, pot: Potentials, eps: Any) ->
 
 
 def _g_step(geo: _Geometry, metric: str, red: Any, pot: Potentials, eps: Any) -> jax.Array:
-    r""":math:`-\varepsilon \mathrm{LSE}_i(\log a_i - R_{ij}/\varepsilon)`, block by block
-    (each block holds whole columns)."""
+    r"""The column update :math:`-\varepsilon \mathrm{LSE}_i(\log a_i - R_{ij}/\varepsilon)`.
+
+    Block by block (each block holds whole columns).
+    """
     inv = 1 / eps
 
     def fn(_: Any, blk: _Block) -> Any:
@@ -359,8 +377,11 @@ def _iterate(
 
 
 def _absorb(geo: _Geometry, metric: str, red: Any, pot: Potentials) -> tuple[Any, Potentials]:
-    """With the matrix kept: :math:`R` becomes the matrix, ``hi`` moves into ``lo``. By
-    blocks: nothing to do."""
+    """Absorbs the potentials into the reduced costs, where the matrix is kept.
+
+    With the matrix kept: :math:`R` becomes the matrix, ``hi`` moves into ``lo``. By blocks: nothing
+    to do.
+    """
     if not geo.dense:
         return red, pot
 
@@ -436,19 +457,24 @@ def _plan_upper(geo: _Geometry, err: CostError, tau: jax.Array, sums: _PlanSums)
 
 
 def _lower_costs(cost: jax.Array, err: CostError, tau: jax.Array) -> jax.Array:
-    r"""Floats below the exact costs: :math:`\mathrm{fl}(\tilde c\, k) - 2\tau` with
-    :math:`k \le 1 - \rho - 2u`, at most :math:`(1 - \rho)\tilde c - \tau \le c` (or 0 where
-    a result is flushed, and :math:`c \ge 0`): a c-transform of them is feasible for the exact
-    costs, and loses only :math:`\rho` of the costs it uses, not of the largest."""
+    r"""Floats below the exact costs, whose c-transform is feasible for the exact costs.
+
+    The floats are :math:`\mathrm{fl}(\tilde c\, k) - 2\tau` with :math:`k \le 1 - \rho - 2u`, at
+    most :math:`(1 - \rho)\tilde c - \tau \le c` (or 0 where a result is flushed, and :math:`c \ge
+    0`): a c-transform of them is feasible for the exact costs, and loses only :math:`\rho` of the
+    costs it uses, not of the largest.
+    """
     dt = cost.dtype
     k = -ceil_float(-(1 - Fraction(err.rho) - 2 * unit_roundoff(dt)), dt)
     return cost * k - 2 * tau
 
 
 def _lower(geo: _Geometry, u: jax.Array, v: jax.Array) -> jax.Array:
-    r"""The certified lower bound :math:`\sum_i a_i u_i + \sum_j b_j v'_j` (at least 0) of
-    the floats ``u`` (any values) and the exact c-transform :math:`v'` of ``u`` over the
-    lowered costs (:func:`_lower_costs`): a feasible pair, whatever ``u`` is.
+    r"""The certified lower bound of the dual pair ``u`` and its c-transform over the lowered costs.
+
+    The bound is :math:`\sum_i a_i u_i + \sum_j b_j v'_j` (at least 0) of the floats ``u`` (any
+    values) and the exact c-transform :math:`v'` of ``u`` over the lowered costs
+    (:func:`_lower_costs`): a feasible pair, whatever ``u`` is.
 
     Each computed :math:`\tilde v_j = \min_i \mathrm{fl}(t_{ij})` of the differences
     :math:`t_{ij} = c^-_{ij} - u_i` is within :math:`u (|\tilde v_j| + \lambda) / (1 - u) +
@@ -514,9 +540,12 @@ def _certify(
     pot: Potentials,
     eps: jax.Array,
 ) -> _Check:
-    """The certified bounds of the state: the rounded plan's (upper) and the c-transform's
-    (lower), with what the choice of epsilon needs. Three passes over the blocks: the plan's
-    rows and the c-transform; the columns of the rows' rounding; the coupling's sums."""
+    """The certified bounds of the state, with what the choice of epsilon needs.
+
+    The rounded plan's bound is the upper, the c-transform's the lower. Three passes over the
+    blocks: the plan's rows and the c-transform; the columns of the rows' rounding; the coupling's
+    sums.
+    """
     _, nb, bs = geo.shape
     inv = 1 / eps
     # The column potential, centred on its live columns: the dual value does not change (up to
@@ -600,8 +629,10 @@ def _coupling_sums(
 
 
 class SinkhornState(NamedTuple):
-    """The state of the iteration, in the scaled units; O(n + m) but for ``reduced``, the
-    ``(1, n, m)`` absorbed costs where the matrix is kept."""
+    """The state of the iteration, in the scaled units.
+
+    O(n + m) but for ``reduced``, the ``(1, n, m)`` absorbed costs where the matrix is kept.
+    """
 
     pot: Potentials
     reduced: Any  # (1, n, m) or None
@@ -716,9 +747,11 @@ def _final(
     tau: jax.Array,
     config: SinkhornConfig,
 ) -> _Final:
-    r"""The coupling :math:`G` of the last check, by blocks: its arcs, cost, certified bound
-    and the envelope gradient's sums :math:`\sum_j G_{ij} \nabla_x c(x_i, y_j)` (and over
-    :math:`i` for the :math:`y_j`)."""
+    r"""The coupling :math:`G` of the last check, by blocks.
+
+    Its arcs, cost, certified bound and the envelope gradient's sums :math:`\sum_j G_{ij} \nabla_x
+    c(x_i, y_j)` (and over :math:`i` for the :math:`y_j`).
+    """
     n, nb, bs = geo.shape
     d = geo.xs.shape[1]
     dt = geo.xs.dtype
@@ -807,8 +840,11 @@ class DeviceDual(NamedTuple):
 
 
 def _status(valid: Any, st: SinkhornState) -> jax.Array:
-    """SKIPPED for input that broke a rule, FAILED for non-finite bounds, BOUNDS_CROSSED,
-    WITHIN_TOLERANCE, or PIVOT_CAP (the iteration cap before rtol)."""
+    """The status of each problem of the batch.
+
+    SKIPPED for input that broke a rule, FAILED for non-finite bounds, BOUNDS_CROSSED,
+    WITHIN_TOLERANCE, or PIVOT_CAP (the iteration cap before rtol).
+    """
     finite = jnp.isfinite(st.lower) & jnp.isfinite(st.upper)
     code = jnp.where(st.done, int(Status.WITHIN_TOLERANCE), int(Status.PIVOT_CAP))
     code = jnp.where(st.lower > st.upper, int(Status.BOUNDS_CROSSED), code)
@@ -817,14 +853,20 @@ def _status(valid: Any, st: SinkhornState) -> jax.Array:
 
 
 def _lower_out(t: jax.Array, k: jax.Array) -> jax.Array:
-    """``t * 2^k`` for ``t >= 0``: exact, or the largest float where it overflows, or 0 where
-    it underflows (below ``t * 2^k`` either way)."""
+    """``t * 2^k`` for ``t >= 0``, rounded down.
+
+    Exact, or the largest float where it overflows, or 0 where it underflows (below ``t * 2^k``
+    either way).
+    """
     return jnp.minimum(times_power_of_two(t, k), jnp.finfo(t.dtype).max)
 
 
 def _upper_out(t: jax.Array, k: jax.Array) -> jax.Array:
-    """``t * 2^k`` for ``t >= 0``: exact, inf where it overflows, the least normal number
-    where a positive ``t`` underflows (above it either way)."""
+    """``t * 2^k`` for ``t >= 0``, rounded up.
+
+    Exact, inf where it overflows, the least normal number where a positive ``t`` underflows (above
+    it either way).
+    """
     out = times_power_of_two(t, k)
     return jnp.where(t > 0, jnp.maximum(out, jnp.finfo(t.dtype).tiny), out)
 
@@ -871,8 +913,10 @@ def solve_primal(
     options: Options,
     config: SinkhornConfig = CONFIG,
 ) -> DevicePrimal:
-    """The primal result of ``w1_primal(..., method="sinkhorn")`` (module docstring), for
-    validated input, traced or not: one program."""
+    """The primal result of ``w1_primal(..., method="sinkhorn")``, in one program.
+
+    For validated input, traced or not (see the module's docstring).
+    """
     run = _run(x, y, a, b, valid, metric, options, config)
     geo, st, fin, ok = run.geo, run.state, run.final, run.ok
     m = y.shape[0]
@@ -900,10 +944,12 @@ def solve_primal(
 def _violation(
     union: jax.Array, f: jax.Array, metric: str, err: CostError, tau: jax.Array, block: int
 ) -> jax.Array:
-    r"""An upper bound, in scaled units, on the exact
-    :math:`\max(0, \max_{kl} f_k - f_l - c(z_k, z_l))` over all pairs of the union: the
-    computed maximum, by blocks of columns, widened by the costs' error and the two
-    subtractions' rounding (:math:`u (4 \max|f| + \tilde C)` and :math:`2 \lambda`)."""
+    r"""An upper bound on the largest Lipschitz violation of ``f`` over all pairs of the union.
+
+    In scaled units, a bound on the exact :math:`\max(0, \max_{kl} f_k - f_l - c(z_k, z_l))`: the
+    computed maximum, by blocks of columns, widened by the costs' error and the two subtractions'
+    rounding (:math:`u (4 \max|f| + \tilde C)` and :math:`2 \lambda`).
+    """
     dt = f.dtype
     count = union.shape[0]
     bs = min(block, count)
@@ -941,10 +987,12 @@ def solve_dual(
     options: Options,
     config: SinkhornConfig = CONFIG,
 ) -> DeviceDual:
-    r"""The dual result of ``w1_dual(..., method="sinkhorn")``: the c-transform
-    :math:`f(z) = \min_{j:\, b_j > 0} c(z, y_j) - g_j` of the solve's column potential on the
-    union of the points, centred, its Kantorovich-Rubinstein value, and a certified bound on its
-    Lipschitz violation (computed over all pairs of the union, by blocks)."""
+    r"""The dual result of ``w1_dual(..., method="sinkhorn")``.
+
+    The c-transform :math:`f(z) = \min_{j:\, b_j > 0} c(z, y_j) - g_j` of the solve's column
+    potential on the union of the points, centred, its Kantorovich-Rubinstein value, and a certified
+    bound on its Lipschitz violation (computed over all pairs of the union, by blocks).
+    """
     run = _run(x, y, a, b, valid, metric, options, config)
     geo, st, fin, ok = run.geo, run.state, run.final, run.ok
     dt = geo.xs.dtype
@@ -984,8 +1032,11 @@ def solve_dual(
 
 
 class SinkhornSolver:
-    """The engine's entry for ``method="sinkhorn"`` (module docstring): what
-    :mod:`~divergences.wasserstein._problem` checks and the runner calls."""
+    """The engine's entry for ``method="sinkhorn"``.
+
+    What :mod:`~divergences.wasserstein._problem` checks and the runner calls (see the module's
+    docstring).
+    """
 
     name: str = "sinkhorn"
     #: The named metrics it computes (no callable metric: its rounding has no bound).
