@@ -159,58 +159,35 @@ def w1_1d(
     u_weights: ArrayLike | None = None,
     v_weights: ArrayLike | None = None,
 ) -> jax.Array:
-    r"""Wasserstein-1 distance on the line, :math:`\int_{\mathbb{R}} |F_u(t) - F_v(t)|\, dt`.
+    r"""Wasserstein-1 distance on the line, the jittable path with no LP.
 
-    The jittable path: works under ``jax.jit``, ``jax.vmap`` and ``jax.grad``; no LP.
-    On the line with the cost :math:`|x - y|` the transport LP of :func:`divergences.w1_primal`
-    has this closed form in the cumulative distribution functions :math:`F_u, F_v`. Both are
-    step functions, constant between consecutive pooled points, so the integral is the finite
-    sum :math:`\sum_k |F_u(t_k) - F_v(t_k)|\,(t_{k+1} - t_k)` over the sorted pooled points
-    :math:`t_k`: one sort of the ``n + m`` points and two cumulative sums,
-    :math:`O((n+m)\log(n+m))`. When both weights are left out (uniform), the same integral is
-    taken over the quantile functions instead, :math:`\int_0^1 |Q_u(s) - Q_v(s)|\, ds`, which
-    needs only the two samples sorted separately; for ``n = m`` it is the mean of
-    :math:`|u_{(i)} - v_{(i)}|` over the order statistics, two sorts and a mean.
+    .. math:: W_1(u, v) = \int_{\mathbb{R}} |F_u(t) - F_v(t)|\, dt
+       = \sum_k |F_u(t_k) - F_v(t_k)|\,(t_{k+1} - t_k)
 
-    Speed: the time is the sorts'. On a CPU, arrays of a few thousand points or more are
-    sorted by NumPy on the host through ``jax.pure_callback`` (XLA:CPU's sort is several times
-    slower: at :math:`10^6` points, ``n = m`` takes 1.4x NumPy's own sort-and-mean, against 4x
-    with XLA's sorts); on other platforms, and for shorter arrays, by XLA. The choice is made
-    when the computation is lowered for its platform (``lax.platform_dependent``); ``jit``,
-    ``vmap`` (one callback per batch) and ``grad`` behave the same either way. A computation
-    lowered for a CPU that contains the callback cannot be serialised by ``jax.export``.
-
-    Same value as ``scipy.stats.wasserstein_distance``, except that weights are not
-    renormalised: they must sum to one (scipy divides by their sum).
-
-    Gradients: with respect to the points, the CDF gap times the sign of the move; with
-    respect to the weights, :math:`\mathrm{sign}(F_u - F_v)` times the gaps, cumulated. At
-    ties the derivative of :math:`|\cdot|` is taken as 0 (a subgradient): finite everywhere.
+    over the sorted pooled points :math:`t_k` (the CDFs are step functions): one sort and two
+    cumulative sums. Uniform weights take the quantile form :math:`\int_0^1 |Q_u - Q_v|`, for
+    ``n = m`` the mean of :math:`|u_{(i)} - v_{(i)}|`. Works under ``jit``, ``vmap`` and
+    ``grad`` (at ties the derivative of :math:`|\cdot|` is 0, a subgradient). Long arrays are
+    sorted by NumPy on a CPU, by XLA elsewhere; the points are scaled by a power of two (exact),
+    so the value is inf only where :math:`W_1` exceeds the largest float. The same value as
+    ``scipy.stats.wasserstein_distance``, except that weights are not renormalised.
 
     Args:
       u_values: points of the first measure, shape ``(n,)``.
       v_values: points of the second measure, shape ``(m,)``.
       u_weights: their weights, shape ``(n,)``, >= 0, summing to 1; ``None`` for uniform.
-      v_weights: shape ``(m,)``; ``None`` for uniform.
+      v_weights: shape ``(m,)``, summing to 1; ``None`` for uniform.
 
     Returns:
       :math:`W_1(u, v) \ge 0`, a scalar.
 
-    Scale: the integral is taken over the points times a power of two :math:`2^{-e}` that
-    brings them into (-1, 1), and multiplied back by :math:`2^e`, both exactly: points up to
-    +-1.8e308 give no NaN, scaling the points by :math:`2^k` scales the value by exactly
-    :math:`2^k`, and the value is inf only where :math:`W_1` itself exceeds the largest float.
-
     Raises:
-      ValueError: for non-finite or non-1-D points, weights of the wrong length, negative or
-        NaN weights, weights that do not sum to one or whose totals differ (the rules and
-        messages of :func:`divergences.w1_primal`, eagerly and under
-        ``dv.checked(jax.jit(...))`` alike).
+      ValueError: for non-finite or non-1-D points, or weights of the wrong length, negative,
+        NaN or not summing to one (the rules of :func:`divergences.w1_primal`), eagerly and
+        under ``dv.checked(jax.jit(...))``.
 
     References:
-      Vallender, *Calculation of the Wasserstein distance between probability distributions
-      on the line*, Theory Probab. Appl. 18(4), 1974; Peyre & Cuturi, *Computational Optimal
-      Transport*, 2019, Remark 2.30.
+      Vallender, Theory Probab. Appl. 18(4), 1974; Peyre & Cuturi, 2019, Remark 2.30.
 
     Example:
       >>> import divergences as dv
