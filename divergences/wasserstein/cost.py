@@ -144,13 +144,9 @@ def cost_matrix(x: ArrayLike, y: ArrayLike, *, metric: Metric = "euclidean") -> 
     * a callable ``c(x_i, y_j)`` taking two points of shape ``(d,)`` and returning a scalar,
       written in JAX so that it can be traced and differentiated.
 
-    The matrix is computed from differences ``x_i - y_j`` (never from the expansion
-    :math:`|x|^2 + |y|^2 - 2 x \cdot y`), so coincident points give exactly 0; the Euclidean
-    norm is taken hypot-style (each difference scaled by its largest component before
-    squaring), so it neither overflows nor underflows unless the distance itself lies beyond
-    the dtype's range. Gradients are
-    finite everywhere: at coincident points the Euclidean norm's derivative is the subgradient
-    0, and so are those of ``|.|`` and ``max``.
+    The matrix is computed from differences ``x_i - y_j``, so coincident points give exactly 0;
+    the Euclidean norm is taken hypot-style, so it overflows or underflows only where the distance
+    does. Gradients are finite everywhere (the subgradient 0 at coincident points).
 
     Args:
       x: points, shape ``(n, d)``, or ``(n,)`` for points on the line.
@@ -164,8 +160,7 @@ def cost_matrix(x: ArrayLike, y: ArrayLike, *, metric: Metric = "euclidean") -> 
       ValueError: for non-finite points, points of different dimension, an unknown metric.
 
     References:
-      Peyre & Cuturi, *Computational Optimal Transport*, Found. Trends Mach. Learn. 11, 2019,
-      Sec. 2.4 (the p-Wasserstein distances and their costs).
+      Peyre & Cuturi, *Computational Optimal Transport*, 2019, Sec. 2.4.
 
     Example:
       >>> import divergences as dv
