@@ -14,22 +14,17 @@ to find the cases that break naive formulas:
   largest float;
 * **small Dirichlet concentrations** (0.01 to 0.3): a few large masses and many very small ones,
   the shape of a sharp softmax; draws below the smallest normal number are raised to it;
-* **near-identical pairs** (``relation="near_identical"``): ``q`` is ``p`` with each mass moved by
-  a relative 1e-12 to 1e-3, where a divergence is tiny and cancellation decides its accuracy;
+* **near-identical pairs** (``relation="near_identical"``, and :func:`near_identical_pairs` with
+  mass moved exactly between points): a divergence is tiny and cancellation decides its accuracy;
 * **sums at the edge of the tolerance** (``edge_sums=True``, off by default): each pmf sums to
-  ``1 +- 0.9 sqrt(eps)``, which the validation accepts and uses as it is, so that documented
-  ranges (TV <= 1, KL >= 0) are tested where rounding alone cannot reach them.
-* **near-identical pairs with equal totals** (:func:`near_identical_pairs`): mass moved
-  exactly between points, so that KL and JS are tiny and a formula that cancels loses every digit.
+  ``1 +- 0.9 sqrt(eps)``, which the validation accepts as it is, so that documented ranges
+  (TV <= 1, KL >= 0) are tested where rounding alone cannot reach them.
 
 Subnormal masses are not drawn: XLA on CPU flushes subnormal numbers to zero in arithmetic, so a
 subnormal mass behaves as an exact zero inside a jitted computation while NumPy sees it as positive.
 
 Lengths are drawn from a small set (1, 2, 3, 5 or 8 by default, or the sizes you pass), and batch
-sizes likewise (1, 3 or 4), so that a function under :func:`jax.jit` compiles once per shape
-rather than once per example, and a property compiles a handful of programs, not dozens.
-
-This module is part of the harness: ``import divergences`` does not load it (nor Hypothesis).
+sizes likewise (1, 3 or 4), so that a property compiles a handful of programs, not dozens.
 
 Example:
   >>> from hypothesis import given, settings

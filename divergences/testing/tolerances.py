@@ -4,36 +4,31 @@ Every numeric comparison in the test suite, in the proofs of the lectures and in
 takes its tolerance from ``TOLERANCES`` (through :func:`tolerance`), so that one number says how
 close two computations of a quantity must be, with its reason written beside it:
 
-* ``float64`` is the verification dtype. Closed forms and reference libraries must agree to
-  ``rtol=1e-12``; an absolute floor of ``1e-14`` covers values that are exactly 0.
-* ``float32`` must agree with the float64 answer to ``rtol=1e-5, atol=1e-6``.
+* ``float64``, the verification dtype: closed forms and reference libraries agree to ``1e-12``
+  relative (``1e-14`` absolute for exact zeros); ``float32`` to the float64 answer to ``1e-5``.
 * ``ulp_float64`` and ``ulp_float32``: relative accuracy against an exact (mpmath, 200-bit)
   reference on the same inputs, for the log kernels that promise a few ulp: each term is within
   5 ulp (measured: 4.1 for KL, 5.0 for JS) and summing up to ~10 non-negative terms adds a few
   more, so ``rtol = 32 eps``, and no absolute floor: it holds wherever the true value is normal.
 * ``gradient``: central finite differences with step ``h = 1e-6`` in float64 carry an error of
   order ``h^2 f''' + eps / h``, about ``1e-9`` relative: compared at ``rtol=1e-6, atol=1e-8``.
-* ``power_iteration``, ``critic`` and ``critic_gradient_penalty``: see the comments in
-  ``TOLERANCES``.
+* ``power_iteration``, ``critic``, ``critic_gradient_penalty``: the comments in ``TOLERANCES``.
 * ``lp``: two independent exact LP solves (network simplex and HiGHS) agree to ``1e-10``
   relative, the rounding of their pivots.
-* ``lp_feasibility``: a potential or plan read off a HiGHS solution satisfies its constraints to
-  HiGHS's default primal/dual feasibility tolerance, ``1e-7``; constraint checks on such output
-  (a potential's Lipschitz bound, complementary slackness) use that absolute bound.
+* ``lp_feasibility``: a potential or plan read off a HiGHS solution meets its constraints (a
+  Lipschitz bound, complementary slackness) to HiGHS's default feasibility tolerance, ``1e-7``.
 * ``grid``: masses read off a ``linspace`` grid (each edge within an ulp, errors summed over
   ~10^3 cells): ``rtol=1e-9, atol=1e-11``.
 * ``quadrature``: adaptive quadrature (``scipy.integrate.quad`` asked for ``epsabs=1e-13,
   epsrel=1e-12``) of a smooth integrand over the real line reaches ~1e-12; held to ``1e-9``
   relative so that the infinite-range transform and the tails of the integrand do not decide.
-* ``iterative``: power iteration stopped when the estimate of sigma_max changes by less than
-  ``1e-15`` relative; with a gap ratio r the remaining error is about ``1e-15 / (1 - r^2)``: held to
-  ``1e-9`` relative, which covers gaps down to r = 0.9999995.
+* ``iterative``: power iteration stopped at a relative change of ``1e-15`` leaves about
+  ``1e-15 / (1 - r^2)`` for a gap ratio r: ``1e-9`` relative covers r up to 0.9999995.
 * ``matrix_function``: a matrix square root by Schur decomposition of a non-symmetric product
   (``scipy.linalg.sqrtm(C1 @ C2)``) loses about ``cond * eps``: ``rtol=1e-8`` for the well-conditioned
   covariances the proofs draw (condition numbers below ~1e4).
-* ``discretisation``: a continuous divergence against the package on cell masses of a grid of step
-  ``h = 1e-3``: the midpoint-rule error is ``O(h^2)``, about ``1e-7`` relative for the Gaussians
-  the proofs use; held to ``1e-5`` relative.
+* ``discretisation``: a continuous divergence against cell masses of a grid of step ``1e-3``:
+  the midpoint rule's ``O(h^2)``, about ``1e-7`` relative for the proofs' Gaussians; ``1e-5``.
 * ``highs``: a comparison with a HiGHS solve at its tightest setting (feasibility tolerances
   ``1e-10``, no presolve). HiGHS accepts a basis whose reduced costs are above ``-1e-10``, so
   where two couplings differ in cost by less (points ``1e-10`` apart) it may stop at the
