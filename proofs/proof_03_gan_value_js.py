@@ -52,7 +52,7 @@ GAP = 1e-3
 
 
 def _xlog(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """a * log(b) with 0 where a = 0 (numpy, independent of the package's kernels)."""
+    """The product a * log(b) with 0 where a = 0 (numpy, independent of the package's kernels)."""
     out = np.zeros_like(a, dtype=float)
     m = a > 0
     with np.errstate(divide="ignore"):

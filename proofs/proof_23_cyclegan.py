@@ -44,7 +44,7 @@ GAP = 1e-3
 
 
 def _points(n: int) -> tuple[np.ndarray, np.ndarray]:
-    """n atoms on each side: X_1 at 0, 1, ..., X_2 at 10, 11, 13, 16, ... (distinct)."""
+    """The n atoms on each side: X_1 at 0, 1, ..., X_2 at 10, 11, 13, 16, ... (distinct)."""
     return np.arange(n, dtype=float), 10.0 + np.cumsum(np.arange(n, dtype=float))
 
 

@@ -40,7 +40,7 @@ EXAMPLE = np.array([[0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [0.3, 0.3, 0.4]])
 
 
 def _reversed(c: np.ndarray) -> float:
-    """exp E_x KL(p(y) || p(y | x)): the slipped score, with the package's KL."""
+    """The slipped score exp E_x KL(p(y) || p(y | x)), with the package's KL."""
     py = c.mean(0)
     return math.exp(float(np.mean(np.asarray(dv.kl(np.broadcast_to(py, c.shape), c)))))
 

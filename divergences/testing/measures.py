@@ -23,6 +23,8 @@ _mass = st.one_of(st.just(0.0), st.sampled_from([0.5, 1.0, 2.0]), st.floats(1e-3
 
 
 class Pair(NamedTuple):
+    """Two discrete measures: points ``x`` with weights ``a``, points ``y`` with weights ``b``."""
+
     x: np.ndarray
     y: np.ndarray
     a: np.ndarray
@@ -47,6 +49,7 @@ def weights(draw: st.DrawFn, n: int) -> np.ndarray:
 
 @st.composite
 def measure(draw: st.DrawFn, d: int, *, uniform: bool | None = None) -> tuple:
+    """One measure ``(x, a)`` in ``R^d``: uniform weights, drawn ones, or either (``None``)."""
     n = draw(st.sampled_from(SIZES))
     x = draw(points(n, d))
     use_uniform = draw(st.booleans()) if uniform is None else uniform
@@ -89,7 +92,8 @@ def stays_normal(k: int, *clouds: np.ndarray) -> bool:
 
     Otherwise ``ldexp`` rounds a coordinate that leaves the normal range (to a subnormal, to 0
     or to inf), and XLA's CPU code may take a subnormal input for 0 (on some instruction sets),
-    which moves a value or a derivative by a rounding."""
+    which moves a value or a derivative by a rounding.
+    """
     coords = np.abs(np.concatenate([np.ravel(c) for c in clouds]))
     with np.errstate(over="ignore", under="ignore"):  # leaving the range is the answer
         scaled = np.abs(np.ldexp(coords, k))

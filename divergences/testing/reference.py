@@ -53,6 +53,7 @@ def highs_primal(
 def pot_value(
     x: np.ndarray, y: np.ndarray, a: np.ndarray, b: np.ndarray, metric: str = "euclidean"
 ) -> float:
+    """W1 by POT's network simplex on SciPy's cost matrix, in float64."""
     x = np.asarray(x, np.float64).reshape(len(x), -1)
     y = np.asarray(y, np.float64).reshape(len(y), -1)
     # cdist, not ot.dist: the latter expands |x - y|^2 and is not exactly 0 at coincident points.

@@ -214,7 +214,7 @@ def _support(draw: st.DrawFn, n: int, zeros: bool) -> np.ndarray:
 
 
 @st.composite
-def pmfs(
+def pmfs(  # noqa: D417 (draw is supplied by Hypothesis, not by a caller)
     draw: st.DrawFn,
     n: Sizes = None,
     *,
@@ -259,7 +259,7 @@ def pmfs(
 
 
 @st.composite
-def pmf_pairs(
+def pmf_pairs(  # noqa: D417 (draw is supplied by Hypothesis, not by a caller)
     draw: st.DrawFn,
     n: Sizes = None,
     *,
@@ -287,9 +287,11 @@ def pmf_pairs(
         * ``"any"`` (default): any of the above, so a property sees every case (only
           ``"independent"``, ``"identical"`` and ``"near_identical"`` when ``zeros`` is False).
       dtype: ``np.float64`` (default) or ``np.float32``.
-      zeros, tiny, degenerate, edge_sums: as in :func:`pmfs`, for every pmf drawn.
-        ``"disjoint"`` and ``"shared_zeros"`` have zeros by definition, whatever ``zeros``
-        says.
+      zeros: as in :func:`pmfs`, for every pmf drawn; ``"disjoint"`` and ``"shared_zeros"``
+        have zeros by definition, whatever ``zeros`` says.
+      tiny: as in :func:`pmfs`, for every pmf drawn.
+      degenerate: as in :func:`pmfs`, for every pmf drawn.
+      edge_sums: as in :func:`pmfs`, for every pmf drawn.
 
     Example:
       >>> from hypothesis import given
@@ -409,7 +411,7 @@ def _moved_exactly(old: float, new: float, amount: float) -> bool:
 
 
 @st.composite
-def near_identical_pairs(
+def near_identical_pairs(  # noqa: D417 (draw is supplied by Hypothesis, not by a caller)
     draw: st.DrawFn,
     n: Sizes = None,
     *,
@@ -430,7 +432,10 @@ def near_identical_pairs(
 
     Args:
       n: the length (at least 2), a sequence of lengths, or None for 2 to 8.
-      dtype, zeros, tiny, degenerate: as in :func:`pmfs`.
+      dtype: as in :func:`pmfs`.
+      zeros: as in :func:`pmfs`.
+      tiny: as in :func:`pmfs`.
+      degenerate: as in :func:`pmfs`.
 
     Example:
       >>> from hypothesis import given
@@ -475,7 +480,7 @@ def _batch_sizes(batch: Sizes) -> st.SearchStrategy[int]:
 
 
 @st.composite
-def pmf_batches(
+def pmf_batches(  # noqa: D417 (draw is supplied by Hypothesis, not by a caller)
     draw: st.DrawFn,
     n: Sizes = None,
     *,
@@ -490,7 +495,10 @@ def pmf_batches(
     Args:
       n: the length of each pmf (as in :func:`pmfs`); the same for every row.
       batch: the leading batch size, a sequence of sizes, or None for 1, 3 or 4.
-      dtype, zeros, tiny, degenerate: as in :func:`pmfs`.
+      dtype: as in :func:`pmfs`.
+      zeros: as in :func:`pmfs`.
+      tiny: as in :func:`pmfs`.
+      degenerate: as in :func:`pmfs`.
 
     Example:
       >>> from hypothesis import given
@@ -548,7 +556,7 @@ def pmf_pair_batches(
 
 
 @st.composite
-def discriminators(
+def discriminators(  # noqa: D417 (draw is supplied by Hypothesis, not by a caller)
     draw: st.DrawFn, n: Sizes = None, *, dtype: Any = np.float64, endpoints: bool = True
 ) -> np.ndarray:
     """Discriminator outputs: ``n`` values in [0, 1] (the probability of "real" per outcome).
@@ -574,7 +582,7 @@ def discriminators(
 
 
 @st.composite
-def critics(
+def critics(  # noqa: D417 (draw is supplied by Hypothesis, not by a caller)
     draw: st.DrawFn, generator: Any, n: Sizes = None, *, dtype: Any = np.float64
 ) -> np.ndarray:
     """Critic values inside a generator's ``conjugate_domain``, for the variational bound.

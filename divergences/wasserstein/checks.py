@@ -21,12 +21,12 @@ __all__ = ["CouplingReport", "check_coupling", "lipschitz_violation"]
 
 
 class CouplingReport(NamedTuple):
-    """How far a matrix is from being a coupling of ``(a, b)``.
+    r"""How far a matrix is from being a coupling of ``(a, b)``.
 
     Attributes:
-      row_error: :math:`\\max_i |\\sum_j P_{ij} - a_i|`.
-      column_error: :math:`\\max_j |\\sum_i P_{ij} - b_j|`.
-      negative_mass: :math:`\\max(0, -\\min_{ij} P_{ij})`, the most negative entry's size.
+      row_error: :math:`\max_i |\sum_j P_{ij} - a_i|`.
+      column_error: :math:`\max_j |\sum_i P_{ij} - b_j|`.
+      negative_mass: :math:`\max(0, -\min_{ij} P_{ij})`, the most negative entry's size.
       ok: whether all three are at most ``atol``.
     """
 

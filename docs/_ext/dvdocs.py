@@ -46,6 +46,7 @@ _ROOT = pathlib.Path(__file__).resolve().parents[2]
 def dv_role(
     name: str, rawtext: str, text: str, lineno: int, inliner: Any, options=None, content=None
 ):
+    """The role ``{dv}`expression | format```: a Python expression's value, computed at build."""
     expr, _, spec = text.partition("|")
     try:
         value = eval(expr.strip(), dict(_NAMESPACE))  # the docs' own expressions
@@ -270,6 +271,7 @@ class ProofCatalogue(Directive):
     has_content = False
 
     def run(self) -> list[nodes.Node]:
+        """The catalogue's nodes: a section per proof, its steps run now."""
         from divergences.lab.proof_files import PROOFS_PACKAGE
         from divergences.testing.profiles import load_profile
 
@@ -361,6 +363,7 @@ class RunCommand(Directive):
     has_content = False
 
     def run(self) -> list[nodes.Node]:
+        """The command and its output as a console block; a wrong exit status fails the build."""
         args = shlex.split(self.arguments[0])
         docs = _ROOT / "docs"
         build_env = self.state.document.settings.env
@@ -437,6 +440,7 @@ class TrainingAnimation(Directive):
     has_content = False
 
     def run(self) -> list[nodes.Node]:
+        """The animation of the training run as an image node, the GIF written at build."""
         from divergences.lab.training.figures import save_gif
 
         data, game, steps = self.arguments[0], self.arguments[1], int(self.arguments[2])
@@ -463,6 +467,7 @@ def _row(cells: list[str]) -> nodes.row:
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
+    """Registers the role and the directives with Sphinx."""
     app.add_role("dv", dv_role)
     app.add_directive("dv-proofs", ProofCatalogue)
     app.add_directive("dv-training-gif", TrainingAnimation)

@@ -44,6 +44,7 @@ class Built:
         self.out, self.before, self.after = out, before, after
 
     def page(self, name: str) -> str:
+        """The page's HTML."""
         return (self.out / f"{name}.html").read_text(encoding="utf-8")
 
     def text(self, name: str) -> str:
@@ -231,6 +232,7 @@ def _after(app: Sphinx, exception: Exception | None) -> None:
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
+    """Registers the snapshot of the repository before the build and the checks after it."""
     app.connect("builder-inited", _before)
     app.connect("build-finished", _after)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

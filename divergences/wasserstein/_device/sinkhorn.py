@@ -480,7 +480,8 @@ def _lower(geo: _Geometry, u: jax.Array, v: jax.Array) -> jax.Array:
     :math:`t_{ij} = c^-_{ij} - u_i` is within :math:`u (|\tilde v_j| + \lambda) / (1 - u) +
     \lambda` above the exact minimum :math:`v'_j` (the rounding of the minimising difference,
     relative to the minimum itself); the sums are :func:`~.certify.dot_lower` and a tree sum of
-    :math:`b_j |\tilde v_j|`; :math:`|A - B| \max |v|` covers weights whose totals differ."""
+    :math:`b_j |\tilde v_j|`; :math:`|A - B| \max |v|` covers weights whose totals differ.
+    """
     dt = u.dtype
     lam = tiny(dt)
     ud = unit_roundoff(dt)
@@ -506,8 +507,10 @@ def _lower(geo: _Geometry, u: jax.Array, v: jax.Array) -> jax.Array:
 
 
 class _Rounded(NamedTuple):
-    """The rounding of a plan onto the marginals (Alg. 2), as scalings of :math:`\\tilde P`:
-    :math:`G_{ij} = x_i \\tilde P_{ij} y_j + w_i e_j`."""
+    r"""The rounding of a plan onto the marginals (Alg. 2), as scalings of :math:`\tilde P`.
+
+    :math:`G_{ij} = x_i \tilde P_{ij} y_j + w_i e_j`.
+    """
 
     x: jax.Array  # (n,) row scaling
     y: jax.Array  # (nb * bs,) column scaling
@@ -527,7 +530,7 @@ class _Check(NamedTuple):
 
 
 def _plan_block(geo: _Geometry, blk: _Block, inv: jax.Array) -> jax.Array:
-    """:math:`\\tilde P = a_i b_j \\exp(-R_{ij} / \\varepsilon)` of one block."""
+    r""":math:`\tilde P = a_i b_j \exp(-R_{ij} / \varepsilon)` of one block."""
     return jnp.exp((geo.loga[:, None] + blk.logb[None, :]) - blk.reduced * inv)
 
 
