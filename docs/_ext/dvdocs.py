@@ -466,9 +466,39 @@ def _row(cells: list[str]) -> nodes.row:
     return row
 
 
+class Divergences(Directive):
+    """``.. dv-divergences::``: the package's public functions that the page does not list.
+
+    Every function of ``dv.__all__`` defined in the library's private modules and named in no
+    ``autofunction`` line of the page gets one here, in the order of ``__all__``: a divergence
+    added to the package appears on the API page with no line written for it.
+    """
+
+    has_content = False
+
+    def run(self) -> list[nodes.Node]:
+        """The ``autofunction`` entries, parsed in place."""
+        env = self.state.document.settings.env
+        page = pathlib.Path(env.doc2path(env.docname)).read_text(encoding="utf-8")
+        listed = set(re.findall(r"autofunction:: divergences\.(\w+)", page))
+        names = [
+            name
+            for name in dv.__all__
+            if callable(getattr(dv, name))
+            and not isinstance(getattr(dv, name), type)
+            and getattr(dv, name).__module__.startswith("divergences._")
+            and name not in listed
+        ]
+        lines = StringList([f".. autofunction:: divergences.{name}" for name in names], "dvdocs")
+        container = nodes.container()
+        self.state.nested_parse(lines, self.content_offset, container)
+        return container.children
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     """Registers the role and the directives with Sphinx."""
     app.add_role("dv", dv_role)
+    app.add_directive("dv-divergences", Divergences)
     app.add_directive("dv-proofs", ProofCatalogue)
     app.add_directive("dv-training-gif", TrainingAnimation)
     app.add_directive("dv-run", RunCommand)
