@@ -7,6 +7,7 @@ this one holds what every function must satisfy, as one table.
 
 from __future__ import annotations
 
+import inspect
 import pathlib
 import subprocess
 import sys
@@ -93,7 +94,37 @@ FUNCTIONS: dict[str, Callable] = {
     "optimal_discriminator": _reduce(dv.optimal_discriminator),
     "optimal_critic": _reduce(lambda p, q, axis=-1: dv.optimal_critic(p, q, G.PEARSON, axis=axis)),
 }
+
+
+def _takes_a_pmf_pair(fn: object) -> bool:
+    """Whether ``fn`` has the package's signature for a divergence, ``fn(p, q, *, axis=-1, ...)``."""
+    if not callable(fn) or isinstance(fn, type):
+        return False
+    params = inspect.signature(fn).parameters.values()
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    required = [p.name for p in params if p.kind in positional and p.default is p.empty]
+    return required == ["p", "q"] and any(p.name == "axis" for p in params)
+
+
+def _per_pmf(fn: Callable) -> Callable:
+    return lambda p, q, axis=-1: fn(p, q, axis=axis)
+
+
+# A public function with that signature joins the table as it is, one value per pmf: a new
+# divergence needs no line here (an elementwise one, as optimal_discriminator, needs its own).
+FUNCTIONS.update(
+    {
+        name: _per_pmf(getattr(dv, name))
+        for name in dv.__all__
+        if name not in FUNCTIONS and _takes_a_pmf_pair(getattr(dv, name))
+    }
+)
 NAMES = list(FUNCTIONS)
+
+
+def test_the_signature_of_a_divergence_is_recognised() -> None:
+    assert all(_takes_a_pmf_pair(fn) for fn in (dv.kl, dv.js_divergence, dv.chi_square))
+    assert not any(_takes_a_pmf_pair(fn) for fn in (dv.entropy, dv.f_divergence, dv.w1_1d))
 
 
 def _f64(name: str, p: np.ndarray, q: np.ndarray, axis: int = -1) -> np.ndarray:
