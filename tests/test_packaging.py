@@ -111,3 +111,23 @@ def test_every_library_module_is_under_the_library_contract() -> None:
     }
     # The command's launcher checks for the lab's packages, then runs the lab.
     assert top - {"divergences.lab", "divergences.testing", "divergences._launcher"} == listed
+
+
+def test_every_private_library_module_is_forbidden_to_harness_lab_and_proofs() -> None:
+    # The contract lists the library's private modules and packages one by one (import-linter
+    # matches whole names only): a private module added or moved must be listed where it is.
+    contracts = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
+    private = next(c for c in contracts["contracts"] if c["name"].startswith("Harness, lab"))
+    listed = set(private["forbidden_modules"])
+    found = {
+        f"{parent}.{p.stem if p.is_file() else p.name}"
+        for parent, folder in (
+            ("divergences", "divergences"),
+            ("divergences.wasserstein", "divergences/wasserstein"),
+        )
+        for p in (ROOT / folder).iterdir()
+        if p.name.startswith("_")
+        and not p.name.startswith("__")
+        and (p.suffix == ".py" or (p.is_dir() and (p / "__init__.py").exists()))
+    }
+    assert found == listed
