@@ -62,9 +62,8 @@ def one_program(path: Callable[..., R]) -> Callable[..., R]:
 
     Without it, a call outside :func:`jax.jit` (eager, or under :func:`jax.vmap` or
     :func:`jax.grad` alone) runs each JAX operation of ``path`` on its own, and compiles each
-    one at every new shape: ``vmap`` of ``w1_dual`` built 83 programs at a new shape (4.0 s,
-    against 1.0 s now) and a repeated call took 210 ms (8 ms now: ``benchmarks/bench_w1.py
-    --calls``). Under a caller's ``jit`` the program is inlined. The measures' arrays and
+    one at every new shape (the counts and times: ``benchmarks/README.md``, measured by
+    ``benchmarks/bench_w1.py --calls``). Under a caller's ``jit`` the program is inlined. The measures' arrays and
     ``valid`` are its arguments; ``ms.traced`` and the options (a method, a metric, an iteration
     cap: hashable) are static.
     """

@@ -38,10 +38,10 @@ def _xla_sort(x: jax.Array) -> jax.Array:
 
 #: From this many points on, a sort on a CPU runs in NumPy on the host, through a callback:
 #: XLA:CPU's sort is several times slower than NumPy's, which outweighs the callback's fixed
-#: cost (about 0.15 ms) from about 6000 points on (measured, benchmarks/bench_w1.py).
+#: cost past a few thousand points (the crossover measured: ``benchmarks/README.md``).
 HOST_SORT_MIN = 8192
 #: The same for the stable sorting permutation (the weighted path, and the derivatives), whose
-#: XLA form (a sort of keys with a payload) is slower still: NumPy wins from ~1500 points on.
+#: XLA form (a sort of keys with a payload) is slower still, so NumPy wins on shorter arrays.
 HOST_ARGSORT_MIN = 2048
 
 
