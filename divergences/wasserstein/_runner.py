@@ -370,8 +370,8 @@ def _field_shape(name: str, n: int, m: int, dtype: Any) -> jax.ShapeDtypeStruct:
 def _arrays(problem: Problem, host: Callable[..., Any], fields: Any) -> Any:
     """The host function's arrays for ``problem``, eager or through the callback.
 
-    Called directly for concrete input, through the callback under a trace (the arcs padded to ``n +
-    m``). A callable metric's costs come from one JAX program in both cases.
+    Called directly for concrete input, through the callback under a trace (the arcs padded to
+    ``n + m``). A callable metric's costs come from one JAX program in both cases.
     """
     ms = problem.measures
     n, m = problem.shape

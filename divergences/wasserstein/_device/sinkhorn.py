@@ -181,8 +181,8 @@ CONFIG = SinkhornConfig()
 class _Geometry(NamedTuple):
     """A problem on its scaled points, its columns in ``nb`` blocks of ``bs``.
 
-    Zero-mass padding past ``m``; ``cost`` is the ``(1, n, m)`` matrix when it is kept (``nb ==
-    1``).
+    Zero-mass padding past ``m``; ``cost`` is the ``(1, n, m)`` matrix when it is kept
+    (``nb == 1``).
     """
 
     xs: jax.Array  # (n, d)
