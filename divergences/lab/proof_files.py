@@ -27,13 +27,21 @@ from types import ModuleType
 
 from divergences.lab.proof import Proof
 
-__all__ = ["PROOFS_PACKAGE", "ProofFileError", "load_proofs"]
+__all__ = ["PROOFS_PACKAGE", "ProofFileError", "load_proofs", "packaged_proof_modules"]
 
 #: The package that holds the proofs of the lectures (the source tree's top-level ``proofs/``).
 PROOFS_PACKAGE = "divergences.lab.proofs"
 
 
-def _packaged_proofs(only: Sequence[str]) -> list[ModuleType]:
+def packaged_proof_modules(only: Sequence[str] = ()) -> list[ModuleType]:
+    """The modules of the proofs shipped with the package, sorted by name.
+
+    Args:
+      only: keep the modules whose name contains one of these strings (all when empty).
+
+    Returns:
+      The imported ``proof_*`` modules of :data:`PROOFS_PACKAGE`.
+    """
     names = sorted(
         entry.name[:-3]
         for entry in importlib.resources.files(PROOFS_PACKAGE).iterdir()
@@ -197,7 +205,7 @@ def load_proofs(paths: Sequence[str | Path] = (), *, only: Sequence[str] = ()) -
     if paths:
         modules = [_import_proof_file(f.resolve()) for f in _proof_files(paths, only)]
     else:
-        modules = _packaged_proofs(only)
+        modules = packaged_proof_modules(only)
     proofs = []
     for module in modules:
         proof = getattr(module, "PROOF", None)

@@ -18,8 +18,6 @@
 from __future__ import annotations
 
 import functools
-import importlib
-import importlib.resources
 import math
 import os
 import pathlib
@@ -272,23 +270,19 @@ class ProofCatalogue(Directive):
 
     def run(self) -> list[nodes.Node]:
         """The catalogue's nodes: a section per proof, its steps run now."""
-        from divergences.lab.proof_files import PROOFS_PACKAGE
+        from divergences.lab.proof_files import PROOFS_PACKAGE, packaged_proof_modules
         from divergences.testing.profiles import load_profile
 
         load_profile()  # no deadline, derandomised: the same examples as `divergences verify`
-        names = sorted(
-            entry.name[:-3]
-            for entry in importlib.resources.files(PROOFS_PACKAGE).iterdir()
-            if entry.name.startswith("proof_") and entry.name.endswith(".py")
-        )
-        if not names:
+        modules = packaged_proof_modules()
+        if not modules:
             raise self.error(f"{PROOFS_PACKAGE} has no proof_*.py files")
         env = self.state.document.settings.env
         docs = pathlib.Path(env.srcdir)
         out: list[nodes.Node] = []
         self._messages: list[nodes.Node] = []  # what the inline parser reports about a claim
-        for name in names:
-            module = importlib.import_module(f"{PROOFS_PACKAGE}.{name}")
+        for module in modules:
+            name = module.__name__.rsplit(".", 1)[1]
             path = pathlib.Path(module.__file__ or "")
             env.note_dependency(str(path))
             proof = module.PROOF
