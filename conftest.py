@@ -28,8 +28,11 @@ _QUICK_CODEGEN = "--xla_cpu_use_fusion_emitters=false --xla_cpu_parallel_codegen
 
 
 def _xla_accepts(flags: str) -> bool:
-    """Whether this jaxlib's XLA starts with ``flags``: it aborts on a flag it does not know, so
-    a child process tries, once per jaxlib version (the answer is kept in ``build/xla-flags``)."""
+    """Whether this jaxlib's XLA starts with ``flags``, asked once per jaxlib version.
+
+    XLA aborts on a flag it does not know, so a child process tries; the answer is kept in
+    ``build/xla-flags``.
+    """
     version = importlib.metadata.version("jaxlib")
     kept = BUILD / "xla-flags" / hashlib.sha256(f"{version} {flags}".encode()).hexdigest()[:16]
     if not kept.exists():
@@ -61,6 +64,9 @@ jax.config.update("jax_enable_x64", True)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Runs the slow tests first: pytest-xdist hands tests out in this order, and a long test
-    started last would leave the other worker idle until it ends (the sort is stable)."""
+    """Runs the slow tests first, so that no long test starts last.
+
+    pytest-xdist hands tests out in this order, and a long test started last would leave the other
+    worker idle until it ends (the sort is stable).
+    """
     items.sort(key=lambda item: 0 if item.get_closest_marker("slow") else 1)

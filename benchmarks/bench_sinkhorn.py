@@ -69,8 +69,10 @@ def best_time(fn: Callable[[], Any], repeats: int = 3, cap_s: float = 30.0) -> t
 
 
 def interleaved(fns: list[Callable[[], Any]], rounds: int) -> list[float]:
-    """Each function's best time over ``rounds`` rounds that call them in turn (after a warm-up),
-    so that a change of the machine's load hits them alike."""
+    """Each function's best time over ``rounds`` rounds that call them in turn, after a warm-up.
+
+    Taking turns makes a change of the machine's load hit them alike.
+    """
     for fn in fns:
         jax.block_until_ready(fn())
     best = [np.inf] * len(fns)
@@ -107,8 +109,10 @@ def exact_w1(x: np.ndarray, y: np.ndarray) -> float:
 
 
 def ott_solver(x: Any, y: Any, a: Any, b: Any, eps0: float, fixed: int | None) -> Any:
-    """OTT's Sinkhorn on the point clouds (Euclidean cost), with the schedule from ``eps0``;
-    ``fixed``: that many iterations at ``eps*``, never converging (to time them)."""
+    """OTT's Sinkhorn on the point clouds (Euclidean cost), with the schedule from ``eps0``.
+
+    ``fixed``: that many iterations at ``eps*``, never converging (to time them).
+    """
     from ott.geometry import costs, epsilon_scheduler, pointcloud
     from ott.problems.linear import linear_problem
     from ott.solvers.linear import sinkhorn
@@ -127,9 +131,11 @@ def ott_solver(x: Any, y: Any, a: Any, b: Any, eps0: float, fixed: int | None) -
 def our_iterations(
     x: Any, y: Any, a: Any, b: Any, eps0: float, omega: float, fixed: int | None
 ) -> tuple[Any, Any]:
-    """The package's Sinkhorn iteration (absorption every 10) with OTT's schedule: the
-    iterations to the marginal error ``THRESHOLD`` (checked every 10), or ``fixed`` iterations at
-    ``eps*``. Returns (iterations, error)."""
+    """The package's Sinkhorn iteration (absorption every 10) with OTT's schedule.
+
+    It runs to the marginal error ``THRESHOLD`` (checked every 10), or ``fixed`` iterations at
+    ``eps*``. Returns (iterations, error).
+    """
     geo = sk._geometry(x, y, a, b, "euclidean", sk.CONFIG)
     n, nb, bs = geo.shape
     dt = geo.xs.dtype

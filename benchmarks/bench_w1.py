@@ -151,8 +151,10 @@ def bench_2d(sizes: list[int], highs_max: int, sinkhorn_max: int, repeats: int) 
 
 
 def _sorts_in_xla(on: bool) -> None:
-    """Makes ``w1_1d`` sort in XLA at every size (``on``) or on the host from its thresholds,
-    and drops the compiled kernels so that the next call traces afresh."""
+    """Makes ``w1_1d`` sort in XLA at every size (``on``) or on the host from its thresholds.
+
+    Drops the compiled kernels too, so that the next call traces afresh.
+    """
     from divergences.wasserstein import one_d
 
     one_d.HOST_SORT_MIN = 2**62 if on else _HOST_MIN[0]
@@ -240,8 +242,11 @@ def bench_1d(sizes: list[int], repeats: int) -> None:
 
 
 def bench_sweep(n_thetas: int) -> None:
-    """A 2-D ``sweep`` of W1 over ``n_thetas`` thetas: the first call (tracing and compiling
-    the batched LP included) and a second one over other thetas (compiled already)."""
+    """A 2-D ``sweep`` of W1 over ``n_thetas`` thetas, timed on a first and a second call.
+
+    The first call includes tracing and compiling the batched LP; the second, over other thetas, is
+    compiled already.
+    """
     from divergences import families
     from divergences.lab.sweep import sweep
 
@@ -279,8 +284,10 @@ def large_problem(geometry: str, n: int) -> tuple[np.ndarray, np.ndarray]:
 
 def large_cell(method: str, geometry: str, n: int) -> dict:
     """One solve, in this process: time, value, and the sparse solver's certificate.
-    ``geometry`` is one of :data:`GEOMETRIES` prefixed ``"g:"``, or one of the ``--large``
-    table's (seeded by ``n``)."""
+
+    ``geometry`` is one of :data:`GEOMETRIES` prefixed ``"g:"``, or one of the ``--large`` table's
+    (seeded by ``n``).
+    """
     import resource
 
     from divergences.wasserstein._host.sparse import solve_sparse_host
@@ -316,8 +323,10 @@ def large_cell(method: str, geometry: str, n: int) -> dict:
 def bench_large(
     sizes: list[int], limit_s: float, geometries: tuple[str, ...] = ("same law", "translated copy")
 ) -> None:
-    """The large-scale table: the sparse solver beside POT's dense and lazy ``emd2`` and this
-    package's dense path, each cell in a fresh process under ``limit_s``."""
+    """The large-scale table: the sparse solver beside POT's dense and lazy ``emd2`` and ours.
+
+    Each cell runs in a fresh process under ``limit_s``.
+    """
     dense_max = 15_000  # POT dense and our dense path: n^2 doubles twice (costs and plan)
     print(
         f"{'geometry':<16} {'n':>7} {'method':<10} {'time':>9} {'peak RSS':>9} {'rounds':>6} "
@@ -343,8 +352,10 @@ def bench_large(
 def _run_cell(
     method: str, cell_name: str, label: str, n: int, limit_s: float, ref: float | None
 ) -> dict | None:
-    """One cell in a fresh process (``--cell``), its row printed; None where it timed out or
-    failed. The last column is relative to ``ref``, or to the cell itself where ``ref`` is None."""
+    """One cell in a fresh process (``--cell``), its row printed; None where it timed out or failed.
+
+    The last column is relative to ``ref``, or to the cell itself where ``ref`` is None.
+    """
     import json
     import subprocess
 
@@ -371,10 +382,11 @@ def _run_cell(
 
 
 def bench_geometries(sizes: list[int], limit_s: float, pot_max: int) -> None:
-    """The geometry table: the sparse solver on each of :data:`GEOMETRIES` at each size, beside
-    POT's dense ``emd2`` up to ``pot_max`` points (its cost matrix and plan: 16 n^2 bytes);
-    each cell in a fresh process under ``limit_s``."""
+    """The geometry table: the sparse solver on each of :data:`GEOMETRIES` at each size.
 
+    Beside it, POT's dense ``emd2`` up to ``pot_max`` points (its cost matrix and plan: 16 n^2
+    bytes); each cell in a fresh process under ``limit_s``.
+    """
     print(
         f"{'geometry':<16} {'n':>7} {'method':<10} {'time':>9} {'peak RSS':>9} {'rounds':>6} "
         f"{'pivots':>9} {'cert. gap':>9} {'value - ref':>11}"
@@ -391,9 +403,11 @@ def bench_geometries(sizes: list[int], limit_s: float, pot_max: int) -> None:
 
 
 def bench_calls(sizes: list[int]) -> None:
-    """Calls outside ``jit`` at small sizes: first call at each new shape and a repeat, beside
-    ``jax.jit`` of the same call (first and repeat); the first-call columns are the mean over
-    ``sizes`` (each a new shape), the repeats the best of 20 at the last size."""
+    """Calls outside ``jit`` at small sizes, beside ``jax.jit`` of the same call.
+
+    The first call at each new shape and a repeat, for both; the first-call columns are the mean
+    over ``sizes`` (each a new shape), the repeats the best of 20 at the last size.
+    """
     rng = np.random.default_rng(0)
 
     def clouds(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

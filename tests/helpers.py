@@ -1,6 +1,8 @@
-"""Small helpers shared by the test modules: fixed cases, an inequality up to rounding,
-mpmath references, and a count of the programs JAX builds. Finite differences live in the
-harness (:mod:`divergences.testing.reference`)."""
+"""Small helpers shared by the test modules.
+
+Fixed cases, an inequality up to rounding, mpmath references, and a count of the programs JAX
+builds. Finite differences live in the harness (:mod:`divergences.testing.reference`).
+"""
 
 from __future__ import annotations
 
@@ -69,7 +71,7 @@ def _mp(x: float) -> object:
 
 
 def mp_kl(p: np.ndarray, q: np.ndarray) -> float:
-    """sum p log(p/q) - p + q (KL for masses with equal totals), to 200 bits; inf where q = 0 < p."""
+    """Sum p log(p/q) - p + q (KL for masses with equal totals), to 200 bits; inf where q = 0 < p."""
     import mpmath
 
     with mpmath.workprec(_MP_BITS):
@@ -118,7 +120,7 @@ def mp_entropy(p: np.ndarray) -> float:
 
 
 def mp_mutual_information(joint: np.ndarray) -> float:
-    """sum P(i,j) log(P(i,j) / (P(i) P(j))) - P(i,j) + P(i) P(j), with the marginals exact."""
+    """Sum P(i,j) log(P(i,j) / (P(i) P(j))) - P(i,j) + P(i) P(j), with the marginals exact."""
     import mpmath
 
     with mpmath.workprec(_MP_EXACT_BITS):
@@ -133,7 +135,7 @@ def mp_mutual_information(joint: np.ndarray) -> float:
 
 
 def mp_conditional_entropy(joint: np.ndarray) -> float:
-    """sum P(i,j) log(P(j) / P(i,j)) over the entries with mass, with the marginals exact."""
+    """Sum P(i,j) log(P(j) / P(i,j)) over the entries with mass, with the marginals exact."""
     import mpmath
 
     with mpmath.workprec(_MP_EXACT_BITS):
@@ -156,8 +158,10 @@ _LOWERED = "/jax/core/compile/jaxpr_to_mlir_module_duration"
 
 
 def programs_built(fn: Callable[..., Any], *args: Any) -> int:
-    """How many programs JAX lowers (to compile, or to fetch from the persistent cache) while
-    ``fn(*args)`` runs: 0 when every one it needs is in memory already."""
+    """How many programs JAX lowers while ``fn(*args)`` runs: 0 when all it needs is in memory.
+
+    Lowering is to compile, or to fetch from the persistent cache.
+    """
     lowered: list[str] = []
 
     def listener(event: str, duration: float, **kwargs: Any) -> None:

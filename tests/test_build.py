@@ -1,6 +1,8 @@
-"""The build: the wheel matrix, the sdist (it carries the C++ and installs where a compiler
-exists), and the optional extension (left out on request, or when the compile fails, without
-failing the install)."""
+"""The build: the wheel matrix, the sdist and the optional extension.
+
+The sdist carries the C++ and installs where a compiler exists; the extension is left out on
+request, or when the compile fails, without failing the install.
+"""
 
 from __future__ import annotations
 

@@ -1,7 +1,9 @@
-"""The example proofs of the docs (``docs/examples``), verified as the page "Verify your own" runs
-them: ``divergences verify`` on each, from the docs folder, exits as the page promises and prints
-what the page shows. (In this process: ``make docs`` runs the same commands in a subprocess, and
-tests/lab/test_cli.py runs the command itself.)"""
+"""The docs' example proofs (``docs/examples``), verified as the page "Verify your own" runs them.
+
+``divergences verify`` on each, from the docs folder, exits as the page promises and prints what the
+page shows. (In this process: ``make docs`` runs the same commands in a subprocess, and
+tests/lab/test_cli.py runs the command itself.)
+"""
 
 from __future__ import annotations
 

@@ -1,7 +1,10 @@
-"""The error policy, rule by rule: every value rule of every public function (W1 aside) raises the
-same ValueError, type and message, eagerly and under ``dv.checked(jax.jit(...))``; and the inputs
-that used to crash with TypeError, ZeroDivisionError or NumPy's internal errors get a ValueError
-naming the argument, the right value, or the documented conversion."""
+"""The error policy, rule by rule, for every public function but W1's.
+
+Every value rule raises the same ValueError, type and message, eagerly and under
+``dv.checked(jax.jit(...))``; and the inputs that used to crash with TypeError, ZeroDivisionError or
+NumPy's internal errors get a ValueError naming the argument, the right value, or the documented
+conversion.
+"""
 
 from __future__ import annotations
 

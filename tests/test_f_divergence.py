@@ -1,5 +1,8 @@
-"""f-divergences: each generator against the package function it names, the conjugates, and
-the variational bound (below D_f for every critic, equal at the optimal one)."""
+"""f-divergences: the generators, their conjugates and the variational bound.
+
+Each generator against the package function it names, the conjugates, and the variational bound
+(below D_f for every critic, equal at the optimal one).
+"""
 
 from __future__ import annotations
 
@@ -206,7 +209,7 @@ def test_a_critic_outside_the_domain_is_refused() -> None:
 
 
 def _reference(g, p, q) -> float:
-    """sum q f(p/q) in 50-digit arithmetic, with the conventions at zero mass."""
+    """Sum q f(p/q) in 50-digit arithmetic, with the conventions at zero mass."""
     mp.mp.dps = 50
     total = mp.mpf(0)
     for a, b in zip(np.asarray(p, dtype=np.float64), np.asarray(q, dtype=np.float64), strict=True):
@@ -468,9 +471,11 @@ def test_a_convex_generator_of_your_own_is_accepted_and_not_clamped(pq) -> None:
 
 
 def test_a_convex_generator_is_accepted_where_its_values_carry_the_rounding_of_larger_terms():
-    """Found by ``make stress``: Jensen-Shannon's generator at the ratio 6.3e12 is 3e12 computed
-    from terms of 2e14, and its second difference evaluated to -0.0625, below the slack taken
-    from the values alone: a convex generator of the user's was refused as not convex."""
+    """Found by ``make stress``: a convex generator of the user's was refused as not convex.
+
+    Jensen-Shannon's generator at the ratio 6.3e12 is 3e12 computed from terms of 2e14, and its
+    second difference evaluated to -0.0625, below the slack taken from the values alone.
+    """
     p = np.array([0.5153192111901573, 0.0, 0.0, 0.4841654695986526, 0.0005153192111901572])
     q = np.array([8.1605034929472e-14, 0.0, 0.0, 4.843749999997258e-13, 0.999999999999434])
     g = G.JENSEN_SHANNON
@@ -484,9 +489,11 @@ def test_a_convex_generator_is_accepted_where_its_values_carry_the_rounding_of_l
 
 @pytest.mark.parametrize("ulps", [1, 2, 3, 5, 8])
 def test_a_ratio_a_few_ulps_above_one_does_not_refuse_a_true_slope(ulps) -> None:
-    """Found by ``make stress``: the chord (f(t) - f(1))/(t - 1) at t = 1 + 2^-52 is rounding
-    over rounding (1 for the Jensen-Shannon generator, above its slope log 2), so a true slope
-    was refused for a pair whose ratio lay one ulp above 1."""
+    """Found by ``make stress``: a true slope was refused for a ratio one ulp above 1.
+
+    The chord (f(t) - f(1))/(t - 1) at t = 1 + 2^-52 is rounding over rounding (1 for the
+    Jensen-Shannon generator, above its slope log 2).
+    """
     t = 1 + ulps * 2.0**-52
     p, q = np.array([1.0, 0.0]), np.array([1 / t, 1 - 1 / t])
     for g in (G.JENSEN_SHANNON, G.KL, G.SQUARED_HELLINGER, G.TOTAL_VARIATION):

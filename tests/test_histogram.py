@@ -83,8 +83,11 @@ SUBNORMALS = {
     ("dtype", "value"), [(t, v) for t, values in SUBNORMALS.items() for v in values]
 )
 def test_subnormal_coordinates_fall_on_their_side_of_an_edge_at_zero(dtype, value):
-    """Found by ``make stress``: XLA's CPU code took -2e-311 for 0 and counted it in the cell
-    above the edge at 0. The cells are found by comparing order keys (integers), exactly."""
+    """Found by ``make stress``: XLA's CPU code took -2e-311 for 0 and counted it one cell too high.
+
+    The value fell in the cell above the edge at 0. The cells are found by comparing order keys
+    (integers), exactly.
+    """
     x = np.full((4, 2), value, dtype=dtype)
     got = dv.grid_pmf(x, EDGES)
     counts, _ = _reference(x.astype(np.float64), EDGES, 0.0)

@@ -52,10 +52,12 @@ def test_notebook_enables_x64_first_and_writes_no_files(path: pathlib.Path) -> N
 
 
 def _cache_for_the_docs(nb: nbformat.NotebookNode, path: pathlib.Path, seconds: float) -> None:
-    """Puts the executed ``nb`` into the docs build's jupyter-cache, as myst-nb would after
-    executing it (keyed on its code cells, under the path the docs read it from). The cache is
-    an SQLite database that the other pytest-xdist worker may be writing at the same time: a
-    write that finds it locked is tried again."""
+    """Puts the executed ``nb`` into the docs build's jupyter-cache, as myst-nb would.
+
+    The entry is keyed on its code cells, under the path the docs read it from. The cache is an
+    SQLite database that the other pytest-xdist worker may be writing at the same time: a write that
+    finds it locked is tried again.
+    """
     bundle = CacheBundleIn(
         nb, str(ROOT / "docs" / "notebooks" / path.name), data={"execution_seconds": seconds}
     )

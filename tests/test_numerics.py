@@ -1,6 +1,9 @@
-"""The log kernels: the fast path and the exact fallback agree, the custom JVP is right, and the
-masks and safe square root behave as documented; KL, JS, entropy, cross-entropy and mutual
-information are within a few ulp of an exact (mpmath) reference and never negative."""
+"""The log kernels: fast path and exact fallback, custom JVP, masks, accuracy.
+
+The fast path and the exact fallback agree, the custom JVP is right, and the masks and safe square
+root behave as documented; KL, JS, entropy, cross-entropy and mutual information are within a few
+ulp of an exact (mpmath) reference and never negative.
+"""
 
 from __future__ import annotations
 
@@ -41,7 +44,7 @@ fallback_jit = jax.jit(_fallback, static_argnums=3)
 
 
 def _reference(x, y, z):
-    """sum x log(y / z) by SciPy: xlogy(x, y) - xlogy(x, z), with the package's conventions."""
+    """Sum x log(y / z) by SciPy: xlogy(x, y) - xlogy(x, z), with the package's conventions."""
     x, y, z = np.broadcast_arrays(x, y, z)
     with np.errstate(divide="ignore", invalid="ignore"):
         terms = scipy.special.xlogy(x, y) - scipy.special.xlogy(x, z)
@@ -204,8 +207,10 @@ jsd_jit = jax.jit(dv.js_distance)
 
 
 def _assert_relatively_accurate(value: float, reference: float, dtype: Any) -> None:
-    """Within ``tolerance("ulp_<dtype>")`` of the exact reference where that is a normal number;
-    where it is 0 or below the normal range only the sign and finiteness are promised."""
+    """Within ``tolerance("ulp_<dtype>")`` of the exact reference where that is a normal number.
+
+    Where it is 0 or below the normal range only the sign and finiteness are promised.
+    """
     assert value >= 0, (value, reference)
     tiny = float(np.finfo(dtype).tiny)
     if math.isinf(reference):

@@ -1,6 +1,9 @@
-"""Documented ranges hold for every accepted input, also masses whose totals are off 1 by up to
-the validation tolerance (``sqrt(eps)``: 1.5e-8 in float64, 3.5e-4 in float32), which are used as
-they are. Without the range clamps, float32 total variation reached 1.00034."""
+"""Documented ranges hold for every accepted input, totals at the edge of the tolerance included.
+
+Masses whose totals are off 1 by up to the validation tolerance (``sqrt(eps)``: 1.5e-8 in float64,
+3.5e-4 in float32) are used as they are. Without the range clamps, float32 total variation reached
+1.00034.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""Every public function, run plain, under jit and vmap, along other axes, broadcast, in float32,
-and differentiated: the same answers each way, and finite gradients with zero mass present.
+"""Every public function plain, under jit and vmap, along other axes, in float32, differentiated.
+
+The same answers each way, broadcasting included, and finite gradients with zero mass present.
 
 The module-specific tests (closed forms, references, properties) live in the mirrored modules;
 this one holds what every function must satisfy, as one table.
@@ -97,7 +98,7 @@ FUNCTIONS: dict[str, Callable] = {
 
 
 def _takes_a_pmf_pair(fn: object) -> bool:
-    """Whether ``fn`` has the package's signature for a divergence, ``fn(p, q, *, axis=-1, ...)``."""
+    """Whether ``fn`` has the signature of a divergence, ``fn(p, q, *, axis=-1, ...)``."""
     if not callable(fn) or isinstance(fn, type):
         return False
     params = inspect.signature(fn).parameters.values()

@@ -1,5 +1,7 @@
-"""Bad input: every rule raises a ValueError that names the argument and the rule, plainly and,
-through ``dv.checked``, under jit. Nothing is renormalised."""
+"""Bad input: every rule raises a ValueError that names the argument and the rule.
+
+Plainly and, through ``dv.checked``, under jit. Nothing is renormalised.
+"""
 
 from __future__ import annotations
 

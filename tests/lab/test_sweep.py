@@ -115,8 +115,11 @@ def test_write_csv_round_trip(tmp_path) -> None:  # type: ignore[no-untyped-def]
 
 
 def _growing_support(theta):
-    """2-D: P_0 on four fixed points (one of weight 0), P_theta on points moved by theta whose
-    count with mass grows with theta (2 to 6): supports of different sizes along the sweep."""
+    """A 2-D family whose supports change size along the sweep.
+
+    P_0 on four fixed points (one of weight 0), P_theta on points moved by theta whose count with
+    mass grows with theta (2 to 6).
+    """
     base = jnp.array([[0.0, 0.0], [1.0, 0.5], [0.2, 1.0], [2.0, 2.0], [1.5, 0.1], [0.7, 0.3]])
     theta = jnp.asarray(theta)
     pts = jnp.concatenate([base[:4], base + jnp.stack([theta, 0.5 * theta])])

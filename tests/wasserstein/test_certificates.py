@@ -1,7 +1,8 @@
-r"""W1's certificates hold in real arithmetic: ``lower_bound <= W1 <= upper_bound`` for the exact
-W1 of the points and weights as given, in every dtype and mode (plain, ``jit``, ``vmap``), never
-crossed, with the same bits in every mode; and the dual's ``lipschitz_violation`` bounds the true
-violation of the potential it returns.
+r"""W1's certificates hold in real arithmetic, in every dtype and mode.
+
+``lower_bound <= W1 <= upper_bound`` for the exact W1 of the points and weights as given, in every
+dtype and mode (plain, ``jit``, ``vmap``), never crossed, with the same bits in every mode; and the
+dual's ``lipschitz_violation`` bounds the true violation of the potential it returns.
 
 The exact W1 is enclosed independently of the package's solvers. POT's network simplex solves
 the float64 cost matrix (scaled by a power of two into [0.5, 1), exactly); with dyadic weights
@@ -84,8 +85,11 @@ class Enclosure(NamedTuple):
 
 
 def _pot_solve(a: np.ndarray, b: np.ndarray, cost: np.ndarray) -> tuple[np.ndarray, ...]:
-    """POT's plan and duals, solved on the costs scaled by a power of two into [0.5, 1) (so
-    that the simplex's absolute tolerances act at the problem's scale); ``u, v`` scaled back."""
+    """POT's plan and duals, solved on the costs scaled by a power of two into [0.5, 1).
+
+    The scaling makes the simplex's absolute tolerances act at the problem's scale; ``u, v`` are
+    scaled back.
+    """
     k = int(np.frexp(cost.max())[1]) if cost.max() > 0 else 0
     plan, log = ot.emd(a, b, np.ldexp(cost, -k), numItermax=10**7, log=True)
     assert log["result_code"] == 1, log["warning"]
@@ -106,9 +110,12 @@ def _assert_exact_coupling(plan: np.ndarray, a: np.ndarray, b: np.ndarray) -> No
 
 
 def _spanning_tree(plan: np.ndarray, slack: np.ndarray) -> list[tuple[int, int]]:
-    """A spanning tree of the bipartite graph (rows 0..n-1, columns n..n+m-1) holding the plan's
-    support (a forest, as a basic solution's), completed by the arcs of least ``|slack|``: the
-    zero-mass arcs of the simplex's basis, where the plan is degenerate (Kruskal's order)."""
+    """A spanning tree of the bipartite graph holding the plan's support.
+
+    Rows are nodes 0..n-1, columns n..n+m-1. The support (a forest, as a basic solution's) is
+    completed by the arcs of least ``|slack|``: the zero-mass arcs of the simplex's basis, where the
+    plan is degenerate (Kruskal's order).
+    """
     n, m = plan.shape
     parent = list(range(n + m))
 
@@ -134,8 +141,9 @@ def _spanning_tree(plan: np.ndarray, slack: np.ndarray) -> list[tuple[int, int]]
 def _basis_duals(
     plan: np.ndarray, dist: list[list[arb]], u: np.ndarray, v: np.ndarray
 ) -> list[arb]:
-    """Column duals with ``u_i + v_j = ||x_i - y_j||`` to 256 bits on a basis tree of the plan,
-    anchored at POT's ``v_0``; rounded to exact points.
+    """Column duals with ``u_i + v_j = ||x_i - y_j||`` to 256 bits on a basis tree of the plan.
+
+    They are anchored at POT's ``v_0`` and rounded to exact points.
 
     POT's own ``v`` carries float64 rounding summed along its tree, which its c-transform turns
     into a gap of ~1e-14 relative; duals exact on the basis give ``L = U`` to 256 bits where the
@@ -162,8 +170,10 @@ def _basis_duals(
 
 
 def enclose_w1(x: np.ndarray, y: np.ndarray, a: np.ndarray, b: np.ndarray) -> Enclosure:
-    """Encloses the exact Euclidean W1 of the measures as given (float32 or float64 numbers),
-    for dyadic weights that sum to exactly 1."""
+    """Encloses the exact Euclidean W1 of the measures as given (float32 or float64 numbers).
+
+    For dyadic weights that sum to exactly 1.
+    """
     x, y = (np.asarray(t, np.float64).reshape(len(t), -1) for t in (x, y))  # exact casts
     a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
     assert math.fsum(a) == 1.0 and math.fsum(b) == 1.0
@@ -203,8 +213,11 @@ def _faults(lo: float, value: float, hi: float, exact: Enclosure) -> list[str]:
 
 
 def _assert_certified(results, exact: Sequence[Enclosure], labels: Sequence[str]) -> None:
-    """``results``: (value, lower_bound, upper_bound) arrays, one entry per problem. Counts the
-    faults over the problems; the message shows the counts and the first failing case."""
+    """Counts the faults of ``results`` over the problems.
+
+    ``results``: (value, lower_bound, upper_bound) arrays, one entry per problem. The message shows
+    the counts and the first failing case.
+    """
     values, los, his = (np.asarray(t).reshape(-1) for t in results)
     counts: Counter[str] = Counter()
     first = None
@@ -257,8 +270,11 @@ def _problems(seed: int, n: int, m: int, d: int, scales: Sequence[float]) -> Pro
 
 @functools.cache
 def _scenario(name: str) -> Problems:
-    """The reported scenario: 40 problems of 9 and 13 points in 2-D, each at a coordinate scale
-    drawn log-uniformly in [1e-4, 1e4]; and a sweep of the scales 1e-12 ... 1e12."""
+    """The reported scenario and a sweep of the scales 1e-12 ... 1e12.
+
+    The reported scenario: 40 problems of 9 and 13 points in 2-D, each at a coordinate scale drawn
+    log-uniformly in [1e-4, 1e4].
+    """
     if name == "reported":
         scales = 10.0 ** np.random.default_rng(2024).uniform(-4.0, 4.0, size=40)
     else:
@@ -361,10 +377,13 @@ _RUNS = {
 @pytest.mark.parametrize("method", list(_RUNS))
 @given(problem=_dyadic_problems())
 def test_eager_jit_and_vmap_give_the_same_bits(method, dtype, problem):
-    """The same bits in every mode; for the device solver, eager and ``jit`` run one program
-    (the same bits), and its ``vmap`` is XLA's batched program of the same code, whose machine
-    code may round an element differently: the same to a few ulps. A hard case that reaches the iteration cap stops honestly in every mode
-    (SolverError eagerly and from ``dv.checked``, NaN under ``jit``)."""
+    """The same bits in every mode, and an honest stop in every mode.
+
+    For the device solver, eager and ``jit`` run one program (the same bits), and its ``vmap`` is
+    XLA's batched program of the same code, whose machine code may round an element differently: the
+    same to a few ulps. A hard case that reaches the iteration cap stops honestly in every mode
+    (SolverError eagerly and from ``dv.checked``, NaN under ``jit``).
+    """
     x, y, a, b = (t.astype(dtype) for t in problem)
     eager_fn, jit_fn, vmap_fn = _RUNS[method]
     try:

@@ -1,6 +1,8 @@
-"""Degenerate data for the sparse solver: duplicated and massively tied supports (integer grids,
-repeated points, all points equal, collinear) solve to optimality under method="auto", with
-the plan in the user's indexing; against POT."""
+"""Degenerate data for the sparse solver solve to optimality, against POT.
+
+Duplicated and massively tied supports (integer grids, repeated points, all points equal, collinear)
+solve under method="auto", with the plan in the user's indexing.
+"""
 
 from __future__ import annotations
 
@@ -49,8 +51,10 @@ def _check(sol, x, y, a, b, ref):
 
 @pytest.mark.native
 def test_the_reported_integer_grid_under_auto():
-    """2001 and 2002 points on a 3 x 3 grid: past the sparse threshold, once refused after
-    max_rounds; merged into 9 atoms a side it is immediate."""
+    """2001 and 2002 points on a 3 x 3 grid: merged into 9 atoms a side, the solve is immediate.
+
+    Past the sparse threshold, the problem was once refused after max_rounds.
+    """
     rng = np.random.default_rng(0)
     x = rng.integers(0, 3, (2001, 2)).astype(float)
     y = rng.integers(0, 3, (2002, 2)).astype(float)
@@ -100,8 +104,11 @@ def test_tied_supports(geometry):
     seed=st.integers(0, 2**32 - 1),
 )
 def test_heavy_duplication_against_pot(n, m, d, sites, alpha, seed):
-    """A few locations, many copies of each, n != m, Dirichlet weights (alpha 0.05: most
-    mass on a few copies, many almost empty), against POT on the points as given."""
+    """A few locations, many copies of each, n != m, Dirichlet weights, against POT.
+
+    With alpha 0.05 most mass is on a few copies and many are almost empty; POT solves the points as
+    given.
+    """
     rng = np.random.default_rng(seed)
     base = rng.integers(-2, 3, (sites, d)).astype(float)
     x = base[rng.integers(0, sites, n)]
@@ -112,8 +119,11 @@ def test_heavy_duplication_against_pot(n, m, d, sites, alpha, seed):
 
 
 def _check_split(x, y, a, b):
-    """Splits POT's optimal plan between the atoms of ``(x, a)`` and ``(y, b)`` and checks that
-    it is a coupling of the copies, with the same cost, in at most K + (n - N) + (m - M) arcs."""
+    """Splits POT's optimal plan between the atoms and checks it on the copies.
+
+    The plan of the atoms of ``(x, a)`` and ``(y, b)``, split, is a coupling of the copies, with the
+    same cost, in at most K + (n - N) + (m - M) arcs.
+    """
     n, m = len(a), len(b)
     ax, ay = merge_duplicates(x, a), merge_duplicates(y, b)
     np.testing.assert_array_equal(ax.points[ax.atom], x)
@@ -132,9 +142,11 @@ def _check_split(x, y, a, b):
 
 
 def test_split_with_a_share_rounded_past_one():
-    """Found by the random draws of ``make stress``: a copy's cumulative share of its atom's
-    mass rounded to just above 1, which paired it with an item past the last (an IndexError).
-    The split is pure NumPy, so this runs with or without the compiled solver."""
+    """Found by ``make stress``: a copy's cumulative share rounded above 1 (an IndexError).
+
+    A copy's cumulative share of its atom's mass rounded to just above 1, which paired it with an
+    item past the last. The split is pure NumPy, so this runs with or without the compiled solver.
+    """
     n, m, sites, alpha = 71, 73, 2, 0.05
     rng = np.random.default_rng(0)
     base = rng.integers(-2, 3, (sites, 1)).astype(float)
@@ -146,10 +158,12 @@ def test_split_with_a_share_rounded_past_one():
 
 @pytest.mark.parametrize("where", ["last", "first"])
 def test_split_with_an_atom_whose_copies_all_weigh_zero(where):
-    """Found by the random draws of ``make stress`` (Dirichlet weights underflowing to 0): an
-    atom of zero mass, which no arc leaves, was cut as if it had one and paired with an arc of
-    the next atom: an empty arc to a copy of another atom, or past the last one after the last
-    atom (an IndexError). Its copies now get no arc, on either side of the plan."""
+    """Found by ``make stress``: an atom of zero mass was cut as if it had mass.
+
+    With Dirichlet weights underflowing to 0, an atom of zero mass, which no arc leaves, was paired
+    with an arc of the next atom: an empty arc to a copy of another atom, or past the last one after
+    the last atom (an IndexError). Its copies now get no arc, on either side of the plan.
+    """
     x = np.array([[0.0], [0.0], [1.0], [1.0]])
     a = np.array([0.5, 0.5, 0.0, 0.0])
     if where == "first":
@@ -161,8 +175,10 @@ def test_split_with_an_atom_whose_copies_all_weigh_zero(where):
 
 
 def test_merge_and_split_are_exact():
-    """The split of an atoms' coupling is a coupling of the copies, with the same cost, in
-    at most K + (n - N) + (m - M) arcs."""
+    """The split of an atoms' coupling is a coupling of the copies, with the same cost.
+
+    It has at most K + (n - N) + (m - M) arcs.
+    """
     rng = np.random.default_rng(3)
     x = rng.integers(0, 3, (40, 1)).astype(float)
     y = rng.integers(0, 4, (33, 1)).astype(float)

@@ -1,7 +1,9 @@
-"""W1 as the Kantorovich-Rubinstein dual: strong duality by two separate solvers, the
-potential's 1-Lipschitz property and order, the parallel lines, gradients, jit and vmap; the
-sparse method (the c-transform of the sparse solve) against the dense one and POT, and the
-potential evaluated at new points (kr_potential) against brute force."""
+"""W1 as the Kantorovich-Rubinstein dual, against the primal, POT and brute force.
+
+Strong duality by two separate solvers, the potential's 1-Lipschitz property and order, the parallel
+lines, gradients, jit and vmap; the sparse method (the c-transform of the sparse solve) against the
+dense one and POT, and the potential evaluated at new points (kr_potential) against brute force.
+"""
 
 from __future__ import annotations
 

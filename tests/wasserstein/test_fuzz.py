@@ -1,8 +1,11 @@
-"""Fuzzing the sparse W1 solver against POT: sizes 1 to 600, dimensions 1 to 5, ties,
-duplicates, zero and tiny weights, float32, coordinates scaled from 1e-12 to 1e12 and offset by
-1e8. The reference is POT's network simplex on costs from direct differences (``ot.dist``'s
-``|x|^2 + |y|^2 - 2 x.y`` loses the digits of near points), scaled to [0.5, 1) for its absolute
-tolerances. A fuzz test: a larger budget than the others, deselected by ``-m "not fuzz"``."""
+"""Fuzzing the sparse W1 solver against POT.
+
+Sizes 1 to 600, dimensions 1 to 5, ties, duplicates, zero and tiny weights, float32, coordinates
+scaled from 1e-12 to 1e12 and offset by 1e8. The reference is POT's network simplex on costs from
+direct differences (``ot.dist``'s ``|x|^2 + |y|^2 - 2 x.y`` loses the digits of near points), scaled
+to [0.5, 1) for its absolute tolerances. A fuzz test: a larger budget than the others, deselected by
+``-m "not fuzz"``.
+"""
 
 from __future__ import annotations
 

@@ -1,6 +1,9 @@
-"""Nothing kills the process: the memory probe on every platform (an address-space cap
-included), the sparse solver's up-front refusal of what would not fit, its ``threads`` option,
-and the conjugate-gradient fit of its simplex's start potential."""
+"""Nothing kills the process: memory probe, up-front refusals, threads, the start potential's fit.
+
+The memory probe on every platform (an address-space cap included), the sparse solver's up-front
+refusal of what would not fit, its ``threads`` option, and the conjugate-gradient fit of its
+simplex's start potential.
+"""
 
 from __future__ import annotations
 
@@ -226,8 +229,10 @@ def test_host_functions_refuse_bad_threads(call):
 
 
 def _general(seed: int, n: int, m: int):
-    """Two clouds whose coarse plan moves along varied directions (the simplex's path, its start
-    potential fitted by conjugate gradients)."""
+    """Two clouds whose coarse plan moves along varied directions.
+
+    The simplex's path, with its start potential fitted by conjugate gradients.
+    """
     rng = np.random.default_rng(seed)
     x = rng.random((n, 2))
     y = rng.random((m, 2)) * np.array([1.5, 0.7]) + np.array([0.2, 0.4])
@@ -308,8 +313,11 @@ def test_conjugate_gradient_solves_a_grounded_laplacian():
 
 @pytest.mark.native
 def test_conjugate_gradient_seed_certifies_the_same_w1_as_the_factorisation(monkeypatch):
-    """The start potential only seeds the simplex: fitted by conjugate gradients or by SuperLU's
-    exact factorisation (the solver's former fit), the certified W1 is the same, and POT's."""
+    """The start potential only seeds the simplex: either fit gives the same certified W1.
+
+    Fitted by conjugate gradients or by SuperLU's exact factorisation (the solver's former fit), the
+    certified W1 is the same, and POT's.
+    """
     x, y, a, b = _general(3, 2500, 2000)
     calls = []
     cg = _sparse._conjugate_gradient
@@ -339,8 +347,10 @@ def test_conjugate_gradient_seed_certifies_the_same_w1_as_the_factorisation(monk
 
 
 def _run_capped(body: str, *args: object) -> subprocess.CompletedProcess:
-    """Runs ``body`` in a fresh interpreter with divergences and JAX (x64) imported, where
-    ``cap(margin)`` caps the address space at its current size plus ``margin`` bytes."""
+    """Runs ``body`` in a fresh interpreter with divergences and JAX (x64), address space capped.
+
+    ``cap(margin)`` caps the address space at its current size plus ``margin`` bytes.
+    """
     script = textwrap.dedent(
         """
         import resource, sys
@@ -369,9 +379,11 @@ def _run_capped(body: str, *args: object) -> subprocess.CompletedProcess:
 @needs_linux
 @pytest.mark.parametrize("margin_mib", [100, 110, 120, 150, 200])
 def test_sparse_solve_past_an_address_space_cap_is_a_memory_error(margin_mib):
-    """The user's report: 10^5 against 9 x 10^4 points with 100 to 120 MiB of address space
-    left died in SuperLU (a segmentation fault) or in OpenBLAS (its exit). It is refused up
-    front, in seconds."""
+    """The user's report: a problem that died for lack of memory is refused up front, in seconds.
+
+    10^5 against 9 x 10^4 points with 100 to 120 MiB of address space left died in SuperLU (a
+    segmentation fault) or in OpenBLAS (its exit).
+    """
     proc = _run_capped(
         """
         rng = np.random.default_rng(0)
@@ -393,8 +405,11 @@ def test_sparse_solve_past_an_address_space_cap_is_a_memory_error(margin_mib):
 @needs_linux
 @pytest.mark.parametrize(("n", "m"), [(20_000, 20_000), (20_000, 18_000)])
 def test_sparse_solve_within_its_estimate_fits_under_the_cap(n, m):
-    """The estimate bounds the solver's peak address space: capped at the estimate, the solve
-    completes (assignment path for n = m, simplex path for n != m)."""
+    """The estimate bounds the solver's peak address space.
+
+    Capped at the estimate, the solve completes (assignment path for n = m, simplex path for n !=
+    m).
+    """
     proc = _run_capped(
         """
         n, m = int(sys.argv[1]), int(sys.argv[2])

@@ -1,5 +1,8 @@
-"""The compiled module's boundary: keyword options, named results, the status codes, input
-checks, C++ exceptions turned into Python ones, and honest statuses on general problems."""
+"""The compiled module's boundary: options, results, statuses, checks and exceptions.
+
+Keyword options, named results, the status codes, input checks, C++ exceptions turned into Python
+ones, and honest statuses on general problems.
+"""
 
 from __future__ import annotations
 
@@ -149,8 +152,11 @@ def test_tree_queries_refuse_nan_and_inf(entry, argument):
 
 @pytest.mark.parametrize("seed", range(40))
 def test_stops_on_general_problems_are_never_reported_as_certified(seed):
-    """n != m and unequal weights: a pivot or round cap leaves a plan that may not be a
-    coupling. The status certifies only a coupling whose bounds hold POT's value."""
+    """N != m and unequal weights: a capped solve is certified only when it is a true coupling.
+
+    A pivot or round cap leaves a plan that may not be a coupling. The status certifies only a
+    coupling whose bounds hold POT's value.
+    """
     rng = np.random.default_rng(seed)
     n, m = rng.integers(5, 60, size=2)
     x, y, a, b = _problem(seed, int(n), int(m), int(rng.integers(1, 4)))
@@ -216,8 +222,10 @@ def test_threads_come_from_the_environment(monkeypatch):
 
 
 def _run_limited(body: str) -> subprocess.CompletedProcess:
-    """Runs `body` in a fresh interpreter with the module loaded alone (no JAX) as `native`,
-    once the address space is capped at its current size plus MARGIN bytes."""
+    """Runs `body` in a fresh interpreter with the module loaded alone (no JAX) as `native`.
+
+    The address space is capped first, at its current size plus MARGIN bytes.
+    """
     script = textwrap.dedent(
         """
         import importlib.util, resource, sys

@@ -1,9 +1,11 @@
-"""Without the compiled extension (an install with no C++17 compiler, or
-DIVERGENCES_BUILD_NATIVE=0) everything but the sparse solver works: the dense primal and dual,
-kr_potential and the Lipschitz check by SciPy's k-d tree, method="auto" by the dense solver up
-to its memory limit; the sparse solver, asked for or needed, is a SolverError that says how to
-get it. Simulated here by hiding the module; `make check-no-native` runs the W1 tests on a real
-install without it."""
+"""Without the compiled extension everything but the sparse solver works.
+
+An install with no C++17 compiler, or DIVERGENCES_BUILD_NATIVE=0, keeps the dense primal and dual,
+kr_potential and the Lipschitz check by SciPy's k-d tree, method="auto" by the dense solver up to
+its memory limit; the sparse solver, asked for or needed, is a SolverError that says how to get it.
+Simulated here by hiding the module; `make check-no-native` runs the W1 tests on a real install
+without it.
+"""
 
 from __future__ import annotations
 
@@ -62,8 +64,10 @@ def test_auto_takes_the_dense_solver_up_to_its_limit(without_native, monkeypatch
 
 @pytest.mark.slow
 def test_dual_and_potential_by_scipy(without_native):
-    """The Euclidean dual's Lipschitz check and kr_potential use SciPy's k-d tree: the same
-    values as the compiled one (ties of the argmin aside) and as brute force."""
+    """The Euclidean dual's Lipschitz check and kr_potential by SciPy's k-d tree.
+
+    The same values as the compiled one (ties of the argmin aside) and as brute force.
+    """
     x, y, a, b = _clouds(1)
     dual = dv.w1_dual(x, y, a, b)
     z = np.random.default_rng(2).normal(size=(50, 2))

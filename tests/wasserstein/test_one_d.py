@@ -1,6 +1,8 @@
-"""W1 on the line by the CDF formula, against scipy and against the LP solvers; its three
-kernels against each other, and its sorts on the host (NumPy, through a callback) against
-XLA's."""
+"""W1 on the line by the CDF formula, against scipy and the LP solvers.
+
+Its three kernels against each other, and its sorts on the host (NumPy, through a callback) against
+XLA's.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,8 @@
-"""W1 as the primal transport LP: values against HiGHS and POT, the plan's constraints, the LP
-duals, metric axioms, the parallel lines, envelope gradients, solver status, bad input."""
+"""W1 as the primal transport LP, against HiGHS and POT.
+
+Values against HiGHS and POT, the plan's constraints, the LP duals, metric axioms, the parallel
+lines, envelope gradients, solver status, bad input.
+"""
 
 from __future__ import annotations
 

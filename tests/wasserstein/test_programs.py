@@ -1,6 +1,9 @@
-"""The JAX part of each W1 function is one compiled program (``_measures.one_program``, the
-named costs): a call outside ``jax.jit`` (eagerly, under ``vmap`` or ``grad`` alone) builds a
-few programs at a new shape, not one per operation, and none at a shape it has seen."""
+"""The JAX part of each W1 function is one compiled program.
+
+``_measures.one_program`` and the named costs: a call outside ``jax.jit`` (eagerly, under ``vmap``
+or ``grad`` alone) builds a few programs at a new shape, not one per operation, and none at a shape
+it has seen.
+"""
 
 from __future__ import annotations
 

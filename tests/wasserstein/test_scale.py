@@ -1,6 +1,7 @@
-"""W1 at every coordinate scale: exact equivariance under powers of two, the accuracy of scale 1
-at scales 1e-150..1e150 against references, no overflow, underflow or NaN (values and
-gradients), eager and under jit.
+"""W1 at every coordinate scale, eager and under jit.
+
+Exact equivariance under powers of two, the accuracy of scale 1 at scales 1e-150..1e150 against
+references, no overflow, underflow or NaN (values and gradients).
 
 W1 is positively homogeneous, W1(s mu, s nu) = s W1(mu, nu), and translation invariant; the
 solvers work on the problem scaled by powers of two, so scaling the points by 2^k must scale

@@ -1,6 +1,8 @@
-"""The sparse W1 solver (column generation with k-d-tree pricing): its value against the dense
-network simplex and POT, its certificate, its pricing oracle against brute force, honest early
-stops, gradients equal to the dense ones, routing and refusals."""
+"""The sparse W1 solver (column generation with k-d-tree pricing).
+
+Its value against the dense network simplex and POT, its certificate, its pricing oracle against
+brute force, honest early stops, gradients equal to the dense ones, routing and refusals.
+"""
 
 from __future__ import annotations
 
@@ -32,8 +34,11 @@ def _pot(x, y, a, b):
 
 
 def _check_solution(sol, x, y, a, b):
-    """Value equal to POT's and the dense method's; the plan a coupling; the certificate
-    brackets the value; the duals feasible for every pair."""
+    """Checks a sparse solve against POT and the dense method, with its certificate and duals.
+
+    Value equal to POT's and the dense method's; the plan a coupling; the certificate brackets the
+    value; the duals feasible for every pair.
+    """
     x = np.asarray(x, np.float64).reshape(len(x), -1)
     y = np.asarray(y, np.float64).reshape(len(y), -1)
     ref = _pot(x, y, a, b)
@@ -112,9 +117,12 @@ def test_degenerate_geometries(case):
     ids=["uniform", "general", "assignment", "assignment-uneven-cells"],
 )
 def test_coarse_to_fine_path(n, m, uniform):
-    """Above 4000 points in all a coarse problem (cells of 8 points merged) is solved first
-    to seed the graph; with equal sizes and weights its potential starts the augmenting
-    paths (2101 points: the last cell is lighter, so the coarse problem is not one)."""
+    """Above 4000 points in all a coarse problem seeds the graph.
+
+    The coarse problem (cells of 8 points merged) is solved first; with equal sizes and weights its
+    potential starts the augmenting paths (2101 points: the last cell is lighter, so the coarse
+    problem is not one).
+    """
     rng = np.random.default_rng(3)
     x, y = rng.random((n, 2)), rng.random((m, 2))
     a = np.full(n, 1 / n) if uniform else rng.random(n)
@@ -127,8 +135,11 @@ def test_coarse_to_fine_path(n, m, uniform):
 
 @pytest.mark.parametrize("geometry", ["same law", "translated copy", "grid ties", "duplicates"])
 def test_assignment_and_simplex_graph_solvers_agree(geometry, monkeypatch):
-    """Equal sizes and weights take shortest augmenting paths; the network simplex, forced,
-    solves the same problem to the same value, each with its certificate."""
+    """Equal sizes and weights take shortest augmenting paths; the forced simplex agrees.
+
+    The network simplex, forced, solves the same problem to the same value, each with its
+    certificate.
+    """
     rng = np.random.default_rng(11)
     n = 700
     if geometry == "same law":
@@ -167,9 +178,11 @@ def test_assignment_and_simplex_graph_solvers_agree(geometry, monkeypatch):
     ("geometry", "integrated"), [("same law", False), ("translated copy", True)]
 )
 def test_assignment_start_chosen_by_the_coarse_plans_drift(geometry, integrated, monkeypatch):
-    """Assignment problems take augmenting paths whatever the geometry; they start from the
-    coarse potential's c-transform, or, where the coarse plan is mostly one common
-    displacement (a translated copy), from the potential integrated from its directions."""
+    """Assignment problems take augmenting paths whatever the geometry.
+
+    They start from the coarse potential's c-transform, or, where the coarse plan is mostly one
+    common displacement (a translated copy), from the potential integrated from its directions.
+    """
     rng = np.random.default_rng(4)
     n = 2200  # above the coarse threshold
     x = rng.random((n, 2))
@@ -217,10 +230,13 @@ def test_assignment_start_chosen_by_the_coarse_plans_drift(geometry, integrated,
     ],
 )
 def test_geometries_rounds_and_pivots_stay_bounded(name, rounds, pivots):
-    """Geometries that move mass far compared with the points' spacing (issue 31), above the
-    coarse threshold: certified to rtol within a bounded number of rounds and pivots, which
-    would show a regression of the method (times are not asserted). The value is the
-    certified one (the solver checks its bounds; the other tests compare with POT)."""
+    """Geometries that move mass far are certified within a bounded number of rounds and pivots.
+
+    Mass moves far compared with the points' spacing (issue 31), above the coarse threshold:
+    certified to rtol within bounds that would show a regression of the method (times are not
+    asserted). The value is the certified one (the solver checks its bounds; the other tests compare
+    with POT).
+    """
     x, y, a, b = geometry_problem(name, 2200)
     sol = solve_sparse_host(x, y, a, b)
     assert sol.rounds <= rounds
@@ -229,9 +245,12 @@ def test_geometries_rounds_and_pivots_stay_bounded(name, rounds, pivots):
 
 
 def test_integrated_potential_is_the_linear_one_along_a_common_direction():
-    """Cells all moving one way: the least-squares potential is -<e, x> up to a constant, to
-    rounding, whatever the cells' layout; along varied directions it still falls at unit rate
-    along each cell's own (a radial field: f = -|x - p| up to a constant, near its cells)."""
+    """The least-squares potential of cells moving one way is linear, and radial for a radial field.
+
+    Cells all moving one way: the potential is -<e, x> up to a constant, to rounding, whatever the
+    cells' layout; along varied directions it still falls at unit rate along each cell's own (a
+    radial field: f = -|x - p| up to a constant, near its cells).
+    """
     rng = np.random.default_rng(3)
     xc = rng.random((300, 2))
     x = rng.random((2000, 2))
@@ -249,8 +268,11 @@ def test_integrated_potential_is_the_linear_one_along_a_common_direction():
 
 
 def test_integrated_potential_past_its_cap_is_the_mean_directions():
-    """Past ``max_cells`` cells (``_INTEGRATE_MAX`` in the solver) the fit is skipped: the
-    linear potential of the mean direction of transport, exactly."""
+    """Past ``max_cells`` cells the fit is skipped for the mean direction's linear potential.
+
+    Past ``_INTEGRATE_MAX`` cells in the solver, the potential is the linear potential of the mean
+    direction of transport, exactly.
+    """
     rng = np.random.default_rng(4)
     xc = rng.random((50, 2))
     x = rng.random((400, 2))
@@ -262,9 +284,12 @@ def test_integrated_potential_past_its_cap_is_the_mean_directions():
 
 
 def test_translated_copy_certified_in_the_first_round():
-    """A translated copy above the coarse threshold: the potential integrated from the coarse
-    plan is the optimal one, under which every point takes its copy, so the first round
-    certifies it with no augmenting path; the value is the exact |t|."""
+    """A translated copy: the integrated potential is optimal and the first round certifies it.
+
+    Above the coarse threshold, the potential integrated from the coarse plan is the optimal one,
+    under which every point takes its copy, so the first round certifies it with no augmenting path;
+    the value is the exact |t|.
+    """
     rng = np.random.default_rng(5)
     n = 3000
     x = rng.random((n, 2))
@@ -279,8 +304,11 @@ def test_translated_copy_certified_in_the_first_round():
 
 @pytest.mark.parametrize("equal_sizes", [True, False])
 def test_float32_input_and_totals_equal_only_to_rounding(equal_sizes):
-    """float32 weights 1/n (and float64 totals 1e-12 apart) are accepted as equal masses by
-    the input rules; the solver scales b to a's total rather than strand the difference."""
+    """Masses equal within the input rules are solved with b scaled to a's total.
+
+    float32 weights 1/n (and float64 totals 1e-12 apart) are accepted as equal masses by the input
+    rules; the solver scales b to a's total rather than strand the difference.
+    """
     rng = np.random.default_rng(2)
     n, m = 333, 333 if equal_sizes else 340
     x, y = rng.random((n, 2)).astype(np.float32), rng.random((m, 2)).astype(np.float32)
@@ -399,9 +427,11 @@ def test_pricing_oracle_equals_brute_force(n_sites, n_queries, d, seed, gridded)
     st.sampled_from(["ray", "noisy ray", "random"]),
 )
 def test_pricing_queries_are_the_minimum_to_within_their_tie_tolerance(n, d, seed, weights):
-    """The solver's pricing skips boxes that can win by at most 16 ulps (whole transport rays
-    tie there) and bounds boxes by each node's fitted direction: the value stays the minimum
-    to within that, and the argmin attains the value."""
+    """The pricing's pruning keeps the minimum to within 16 ulps, and the argmin attains it.
+
+    The solver's pricing skips boxes that can win by at most 16 ulps (whole transport rays tie
+    there) and bounds boxes by each node's fitted direction.
+    """
     rng = np.random.default_rng(seed)
     sites = rng.random((n, d))
     queries = rng.random((n // 2 + 1, d))

@@ -1,7 +1,9 @@
-"""Honest stops: every stop short of a certified optimum, on both graph solvers, in w1_primal
-and w1_dual, is an error eagerly, NaN under jit and a SolverError under dv.checked, on general
-problems (n != m, unequal weights), and whatever the compiled solver reports, Python checks the
-plan's marginals and the bounds' order itself."""
+"""Honest stops: every stop short of a certified optimum is an error, never a number.
+
+On both graph solvers, in w1_primal and w1_dual, an error eagerly, NaN under jit and a SolverError
+under dv.checked, on general problems (n != m, unequal weights); whatever the compiled solver
+reports, Python checks the plan's marginals and the bounds' order itself.
+"""
 
 from __future__ import annotations
 
@@ -63,8 +65,10 @@ def test_the_reported_pivot_cap_raises_eagerly_is_nan_under_jit_and_checked():
 @pytest.mark.parametrize("seed", range(12))
 @pytest.mark.parametrize("cap", [{"max_iter": 1}, {"max_iter": 7}, {"max_rounds": 1}])
 def test_a_capped_general_problem_either_raises_or_is_right(seed, cap):
-    """Never a silent number: a capped solve of a general problem raises, or what it returns
-    is W1 with a coupling and bounds that bracket it."""
+    """Never a silent number from a capped solve of a general problem.
+
+    It raises, or what it returns is W1 with a coupling and bounds that bracket it.
+    """
     x, y, a, b = _general(seed)
     ref = _pot(x, y, a, b)
     try:
@@ -90,8 +94,10 @@ def test_round_cap_on_a_general_problem():
 
 
 def _tampered(monkeypatch, change):
-    """The compiled solve's answer altered as a faulty native build could: ``change`` maps
-    its result to another one that claims to be optimal."""
+    """The compiled solve's answer altered as a faulty native build could.
+
+    ``change`` maps its result to another one that claims to be optimal.
+    """
     real = sparse_host._solve_scaled
 
     def fake(*args, **kwargs):
@@ -172,8 +178,11 @@ def test_dense_plan_that_is_not_a_coupling_is_refused(monkeypatch):
 
 
 def test_status_values_are_the_contract():
-    """0-6 are the native solver's (mirrored by its C++ enum); SKIPPED is -1; the rest are
-    Python's, and only OPTIMAL and WITHIN_TOLERANCE are certified."""
+    """The status codes: the native solver's, SKIPPED, and Python's; two are certified.
+
+    0-6 are the native solver's (mirrored by its C++ enum); SKIPPED is -1; the rest are Python's,
+    and only OPTIMAL and WITHIN_TOLERANCE are certified.
+    """
     expected = {
         "SKIPPED": -1,
         "OPTIMAL": 0,

@@ -1,6 +1,8 @@
-"""Every input rule of the W1 functions raises the same ValueError, with the same message,
-eagerly and under ``dv.checked(jax.jit(...))``; solver failures are SolverErrors in both; a
-problem too large for the dense method is refused before anything is allocated."""
+"""Every input rule of the W1 functions raises the same ValueError eagerly and under checked(jit).
+
+The same message eagerly and under ``dv.checked(jax.jit(...))``; solver failures are SolverErrors in
+both; a problem too large for the dense method is refused before anything is allocated.
+"""
 
 from __future__ import annotations
 

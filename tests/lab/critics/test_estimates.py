@@ -27,8 +27,10 @@ N = 16 * 2048
 
 
 def _normal_samples(mu_x: float, mu_y: float, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Two samples of N(mu, 1) of size n, the same for a test whichever tests ran before it in
-    its process (pytest-xdist hands tests to workers in an order that varies between runs)."""
+    """Two samples of N(mu, 1) of size n, the same whichever tests ran before in the process.
+
+    pytest-xdist hands tests to workers in an order that varies between runs.
+    """
     rng = np.random.default_rng(0)
     return rng.normal(mu_x, 1, n), rng.normal(mu_y, 1, n)
 

@@ -1,5 +1,7 @@
-"""WGAN's Figure 2 at a toy size: the saturated discriminator's vanishing gradient beside the
-clipped critic's slope."""
+"""WGAN's Figure 2 at a toy size.
+
+The saturated discriminator's vanishing gradient beside the clipped critic's slope.
+"""
 
 import math
 

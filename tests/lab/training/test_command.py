@@ -1,5 +1,8 @@
-"""``divergences train``: the options it turns into a configuration, the files it writes, and a
-bad option reported in one line."""
+"""``divergences train``: its options, the files it writes, its errors.
+
+The options it turns into a configuration, the files it writes, and a bad option reported in one
+line.
+"""
 
 import csv
 import dataclasses

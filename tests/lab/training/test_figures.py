@@ -1,6 +1,9 @@
-"""The figures draw what the run holds; the GIF has one frame per snapshot, is wide enough for a
-projector and keeps the samples' yellow; colour bars, the critic's estimate below 0, legends off
-the data, the floor band up to the frame's step, and JS and KL on log axes."""
+"""The training lab's figures draw what the run holds.
+
+The GIF has one frame per snapshot, is wide enough for a projector and keeps the samples' yellow;
+colour bars, the critic's estimate below 0, legends off the data, the floor band up to the frame's
+step, and JS and KL on log axes.
+"""
 
 import dataclasses
 

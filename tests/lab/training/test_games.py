@@ -1,5 +1,8 @@
-"""The games: each loss against its formula, the estimates of two games that must agree, the
-constraints' penalties on critics whose gradients are known, the projection."""
+"""The games: losses, estimates, constraints and the projection.
+
+Each loss against its formula, the estimates of two games that must agree, the constraints'
+penalties on critics whose gradients are known, the projection.
+"""
 
 import math
 

@@ -1,5 +1,8 @@
-"""The trainer's readout hook and the live view: one call per readout with the run so far, a
-clean stop with the partial run on interrupt, and no display outside a notebook."""
+"""The trainer's readout hook and the live view.
+
+One call per readout with the run so far, a clean stop with the partial run on interrupt, and no
+display outside a notebook.
+"""
 
 import io
 

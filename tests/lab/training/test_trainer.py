@@ -1,5 +1,8 @@
-"""The trainer: reproducible with a seed, readouts equal to direct calls of the library, and on
-the parallel lines the behaviour the lectures predict, measured."""
+"""The trainer: reproducible, consistent with the library, and as the lectures predict.
+
+Reproducible with a seed, readouts equal to direct calls of the library, and on the parallel lines
+the behaviour the lectures predict, measured.
+"""
 
 import csv
 import dataclasses
