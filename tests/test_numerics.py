@@ -36,7 +36,7 @@ def _fallback(x, y, z, axis=-1):
     return jnp.sum(nm.xlog_ratio(x, y, z), axis=axis)
 
 
-fast_jit = jax.jit(nm._fast_sum, static_argnums=3)
+fast_jit = jax.jit(nm._xlog_ratio_fast, static_argnums=3)
 fallback_jit = jax.jit(_fallback, static_argnums=3)
 
 
@@ -478,3 +478,86 @@ def test_short_series_at_the_edge_of_their_range(dtype) -> None:
         q = np.array([0.25 * (1 - u), 0.25 * (1 + u), 0.5], dtype)
         _assert_relatively_accurate(float(dv.kl(p, q)), mp_kl(p, q), dtype)
         _assert_relatively_accurate(float(dv.js_divergence(p, q)), mp_js(p, q), dtype)
+
+
+# --- the reduction builder, the one log-ratio kernel, the subgradient |x| ----------------------
+
+
+def _toy_sum():
+    """``sum(a * b)`` by the builder: a fast stage refusing sums above 1, an exact stage that is
+    the same sum plus 10 (so the stage taken shows in the value), and a finish that caps at 5."""
+
+    def fast(a, b, axis):
+        return jnp.sum(a * b, axis=axis)
+
+    def exact(a, b, axis):
+        return jnp.sum(a * b, axis=axis) + 10
+
+    return nm.certified_sum(
+        arity=2,
+        fast=[(fast, lambda v: v <= 1)],
+        exact=exact,
+        coefficients=lambda a, b: (b, a),
+        finish=lambda v, a, b, axis: jnp.minimum(v, 5.0),
+        name="toy",
+        doc="A toy reduction.",
+    )
+
+
+def test_certified_sum_takes_the_next_stage_per_row_and_differentiates_the_coefficients() -> None:
+    toy = _toy_sum()
+    a = jnp.array([[0.5, 0.25], [1.0, 1.0], [0.1, 0.1]])
+    b = jnp.array([1.0, 2.0])  # broadcast against a
+    out = np.asarray(toy(a, b, -1))
+    # Rows 0 and 2 accepted by the fast stage; row 1 (sum 3) refused, 3 + 10 capped at 5.
+    np.testing.assert_array_equal(out, [1.0, 5.0, 0.30000000000000004])
+    # A row alone gives the bits it has in the batch.
+    assert float(toy(a[2], b, -1)) == out[2]
+    # The derivative is sum(da * b + db * a) whatever the stage and the finish did.
+    _, tangent = jax.jvp(lambda x, y: toy(x, y, -1), (a, b), (jnp.ones_like(a), jnp.zeros_like(b)))
+    np.testing.assert_array_equal(np.asarray(tangent), [3.0, 3.0, 3.0])
+    assert toy.__name__ == "toy" and toy.__doc__ == "A toy reduction."
+
+
+def test_certified_sum_without_fast_stages_is_the_exact_kernel() -> None:
+    h = nm.certified_sum(
+        arity=1,
+        exact=lambda a, axis: jnp.sum(a, axis=axis),
+        coefficients=lambda a: (2 * a,),
+        name="h",
+        doc="",
+    )
+    a = jnp.array([1.0, 2.0])
+    assert float(h(a, 0)) == 3.0
+    np.testing.assert_array_equal(np.asarray(jax.grad(lambda a: h(a, 0))(a)), [2.0, 4.0])
+
+
+def test_xlog_ratio_elementwise_conventions_and_gradient() -> None:
+    tiny = float(np.finfo(np.float64).tiny)
+    x = jnp.array([0.5, 0.5, 0.0, 0.0, 1e-300])
+    y = jnp.array([0.0, 0.25, 0.0, 0.3, 1e-300])
+    z = jnp.array([0.5, 0.5, 0.0, 0.6, 1.0])
+    out = np.asarray(nm.xlog_ratio(x, y, z))
+    assert out[0] == -math.inf  # x > 0 = y
+    np.testing.assert_allclose(out[1], 0.5 * math.log(0.5), rtol=1e-15)
+    np.testing.assert_array_equal(out[2:4], 0.0)
+    np.testing.assert_allclose(out[4], 1e-300 * math.log(1e-300), rtol=1e-14)
+    gx, gy, gz = jax.grad(lambda *a: jnp.sum(nm.xlog_ratio(*a)[1:]), argnums=(0, 1, 2))(x, y, z)
+    # d/dx is log(y/z) off the support of x where y, z > 0 and 0 where y = z = 0; d/dy = x/y,
+    # d/dz = -x/z, 0 off the support.
+    np.testing.assert_allclose(
+        gx[1:], [math.log(0.5), 0.0, math.log(0.5), math.log(1e-300)], rtol=1e-14
+    )
+    np.testing.assert_allclose(gy[1:], [2.0, 0.0, 0.0, 1.0], rtol=1e-15)
+    np.testing.assert_allclose(gz[1:], [-1.0, 0.0, 0.0, -1e-300], rtol=1e-15)
+    # A quotient below the normal range is held at the smallest normal number, where y > 0.
+    held = float(nm.xlog_ratio(jnp.array(1.0), jnp.array(1e-300), jnp.array(1e10)))
+    assert held == math.log(tiny)
+
+
+def test_abs_subgradient() -> None:
+    x = jnp.array([-2.0, -0.0, 0.0, 3.0])
+    np.testing.assert_array_equal(np.asarray(nm.abs_subgradient(x)), np.abs(np.asarray(x)))
+    np.testing.assert_array_equal(
+        np.asarray(jax.grad(lambda x: jnp.sum(nm.abs_subgradient(x)))(x)), [-1.0, 0.0, 0.0, 1.0]
+    )

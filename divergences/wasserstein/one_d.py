@@ -9,7 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from divergences._numerics import order_key
+from divergences._numerics import abs_subgradient, order_key
 from divergences._typing import ArrayLike
 from divergences.wasserstein._measures import Measures, check_measures, one_program
 from divergences.wasserstein.cost import scale_exponent_traced, times_power_of_two
@@ -97,11 +97,6 @@ def _sort_jvp(primals: Any, tangents: Any) -> tuple[jax.Array, jax.Array]:
     return x[perm], t[perm]
 
 
-def _abs(x: jax.Array) -> jax.Array:
-    # |x| as x * sign(x): derivative sign(x), the subgradient 0 at x = 0.
-    return x * lax.stop_gradient(jnp.sign(x))
-
-
 @jax.jit
 def _uniform_distance(u: jax.Array, v: jax.Array) -> jax.Array:
     r"""Uniform weights: :math:`\int_0^1 |Q_u(s) - Q_v(s)| ds` with the quantile functions.
@@ -122,14 +117,14 @@ def _uniform_distance(u: jax.Array, v: jax.Array) -> jax.Array:
     lengths = jnp.diff(merged, prepend=jnp.zeros((1,), itype))
     qu = _sort(u)[(merged + m - 1) // m - 1]
     qv = _sort(v)[(merged + n - 1) // n - 1]
-    return jnp.sum(lengths.astype(u.dtype) * _abs(qu - qv)) / (n * m)
+    return jnp.sum(lengths.astype(u.dtype) * abs_subgradient(qu - qv)) / (n * m)
 
 
 @jax.jit
 def _equal_size_distance(u: jax.Array, v: jax.Array) -> jax.Array:
     r"""Uniform weights and :math:`n = m`: both quantile functions jump at the levels
     :math:`i/n`, so :math:`W_1 = \frac1n \sum_i |u_{(i)} - v_{(i)}|`, two sorts and a mean."""
-    return jnp.sum(_abs(_sort(u) - _sort(v))) / u.shape[0]
+    return jnp.sum(abs_subgradient(_sort(u) - _sort(v))) / u.shape[0]
 
 
 @jax.jit
@@ -144,7 +139,7 @@ def _cdf_distance(u: jax.Array, v: jax.Array, wu: jax.Array, wv: jax.Array) -> j
     mass_u = jnp.concatenate([wu, jnp.zeros((m,), wu.dtype)])[perm]
     mass_v = jnp.concatenate([jnp.zeros((n,), wv.dtype), wv])[perm]
     cdf_gap = jnp.cumsum(mass_u)[:-1] - jnp.cumsum(mass_v)[:-1]
-    return jnp.sum(_abs(cdf_gap) * jnp.diff(values[perm]))
+    return jnp.sum(abs_subgradient(cdf_gap) * jnp.diff(values[perm]))
 
 
 def w1_1d(
