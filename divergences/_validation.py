@@ -35,6 +35,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax.experimental import checkify
 
+from divergences._src.options import is_integer
+
 __all__ = [
     "as_float_array",
     "check_axis",
@@ -261,7 +263,7 @@ def check_axis(axis: Any) -> int:
     An axis is a static integer (``None``, strings, floats and booleans are refused): the masses
     lie along one axis, and reducing over all of them would mix distributions.
     """
-    if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, (int, np.integer)):
+    if not is_integer(axis):
         raise ValueError(
             f"axis must be an integer (the axis holding the masses), got {axis!r} of type "
             f"{type(axis).__name__}"

@@ -30,6 +30,7 @@ import numpy as np
 from divergences._src.hellinger import hellinger
 from divergences._src.js import js_distance, js_divergence
 from divergences._src.kl import kl
+from divergences._src.options import integer_option
 from divergences._src.total_variation import total_variation
 from divergences._typing import ArrayLike, Base
 from divergences.families import Family, MeasurePair
@@ -260,10 +261,7 @@ def sweep(
     unknown = [m for m in quantities if m not in QUANTITIES]
     if unknown:
         raise ValueError(f"quantities: unknown {unknown}; choose from {sorted(QUANTITIES)}")
-    if isinstance(w1_batch_pairs, bool) or not isinstance(w1_batch_pairs, int | np.integer):
-        raise ValueError(f"w1_batch_pairs must be a positive integer, got {w1_batch_pairs!r}")
-    if w1_batch_pairs < 1:
-        raise ValueError(f"w1_batch_pairs must be a positive integer, got {w1_batch_pairs}")
+    integer_option(w1_batch_pairs, "w1_batch_pairs")
     t = np.asarray(thetas, dtype=np.float64)
     if t.ndim != 1 or t.size == 0 or not np.isfinite(t).all():
         raise ValueError("thetas must be a non-empty 1-D array of finite numbers")
