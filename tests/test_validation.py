@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import divergences as dv
-from divergences._validation import check_pmf, sum_tolerance
+from divergences._validation import check_pmf, require, sum_tolerance
 from divergences.testing import tolerance
 
 G = dv.generators
@@ -341,3 +341,32 @@ def test_gaussians_in_half_precision_return_the_input_dtype(dtype) -> None:
     assert dv.kl_mvn(mean, cov, mean, 2 * cov).dtype == dtype
     assert dv.frechet_distance(mean, cov, mean, 2 * cov).dtype == dtype
     assert dv.kl_normal(jnp.asarray(0.0, dtype), jnp.asarray(1.0, dtype), 0.0, 2.0).dtype == dtype
+
+
+class _StoppedError(Exception):
+    """A failure that is not the input's, made from the message and the fields."""
+
+    def __init__(self, text: str, fields: dict) -> None:
+        super().__init__(text)
+        self.fields = fields
+
+
+def _two_rules(x: jax.Array) -> jax.Array:
+    # The same template for two rules with different exceptions: only the code each check
+    # carries tells them apart.
+    require(x[0] > 0, "x broke a rule ({v:.1f})", error=_StoppedError, v=x[0])
+    require(x[1] > 0, "x broke a rule ({v:.1f})", v=x[1])
+    return x.sum()
+
+
+@pytest.mark.parametrize("wrap", [lambda f: f, jax.jit, jax.vmap], ids=["eager", "jit", "vmap"])
+def test_checked_finds_the_exception_by_a_code_not_the_message(wrap) -> None:
+    """Checks with one template and two exceptions raise each its own, eager and traced."""
+    f = dv.checked(wrap(_two_rules))
+    batch = (lambda a: a[None]) if wrap is jax.vmap else (lambda a: a)
+    with pytest.raises(_StoppedError, match=r"^x broke a rule \(-1.0\)$") as info:
+        f(batch(jnp.array([-1.0, 1.0])))
+    assert set(info.value.fields) == {"v"}
+    with pytest.raises(ValueError, match=r"^x broke a rule \(-2.0\)$"):
+        f(batch(jnp.array([1.0, -2.0])))
+    assert float(np.sum(f(batch(jnp.array([1.0, 2.0]))))) == 3.0
