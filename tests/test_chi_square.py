@@ -22,6 +22,7 @@ SIZES = [2, 5]
 
 
 def test_closed_forms() -> None:
+    """Closed forms."""
     # (0.25^2 / 0.25) + (0.25^2 / 0.75) = 1/4 + 1/12 = 1/3
     np.testing.assert_allclose(
         float(dv.chi_square([0.5, 0.5], [0.25, 0.75])), 1 / 3, **tolerance("float64")
@@ -39,6 +40,7 @@ def test_closed_forms() -> None:
 
 @given(dvt.pmf_pairs(SIZES, relation="independent", zeros=False))
 def test_agrees_with_scipy_chisquare(pq) -> None:
+    """Agrees with SciPy chisquare."""
     # scipy.stats.chisquare(f_obs, f_exp) is Pearson's statistic sum (obs - exp)^2 / exp: with
     # pmfs as frequencies it is chi_square(obs, exp). (It divides by zero where exp = 0, so the
     # comparison is on positive masses.)
@@ -49,6 +51,7 @@ def test_agrees_with_scipy_chisquare(pq) -> None:
 
 @given(dvt.pmf_pairs(SIZES))
 def test_second_moment_form(pq) -> None:
+    """Second moment form."""
     p, q = pq
     on = q > 0
     expected = math.inf if (p[~on] > 0).any() else (p[on] ** 2 / q[on]).sum() - 1
@@ -57,6 +60,7 @@ def test_second_moment_form(pq) -> None:
 
 @given(dvt.pmf_pairs(SIZES))
 def test_bounds_kl_and_tv(pq) -> None:
+    """Bounds KL and TV."""
     p, q = pq
     chi = float(chi_jit(p, q))
     assert chi >= 0
@@ -68,10 +72,12 @@ def test_bounds_kl_and_tv(pq) -> None:
 
 @given(dvt.pmf_pairs(SIZES, relation="disjoint"))
 def test_infinite_for_disjoint_supports(pq) -> None:
+    """Infinite for disjoint supports."""
     assert float(chi_jit(*pq)) == math.inf
 
 
 def test_gradient() -> None:
+    """Gradient."""
     # The derivative of sum (p - q)^2 / q as a function on R^n (that of sum p^2 / q - 1 differs
     # by a constant vector, which is zero along the simplex).
     gp, gq = jax.grad(dv.chi_square, argnums=(0, 1))(P_IN, Q_IN)

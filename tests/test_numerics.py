@@ -1,6 +1,9 @@
-"""The log kernels: the fast path and the exact fallback agree, the custom JVP is right, and the
-masks and safe square root behave as documented; KL, JS, entropy, cross-entropy and mutual
-information are within a few ulp of an exact (mpmath) reference and never negative."""
+"""The log kernels: fast paths and exact fallbacks agree, and each is within a few ulp.
+
+The custom JVPs are right, and the masks and safe square root behave as documented; KL, JS,
+entropy, cross-entropy and mutual information are within a few ulp of an exact (mpmath)
+reference and never negative.
+"""
 
 from __future__ import annotations
 
@@ -41,7 +44,7 @@ fallback_jit = jax.jit(_fallback, static_argnums=3)
 
 
 def _reference(x, y, z):
-    """sum x log(y / z) by SciPy: xlogy(x, y) - xlogy(x, z), with the package's conventions."""
+    """Sum x log(y / z) by SciPy: xlogy(x, y) - xlogy(x, z), with the package's conventions."""
     x, y, z = np.broadcast_arrays(x, y, z)
     with np.errstate(divide="ignore", invalid="ignore"):
         terms = scipy.special.xlogy(x, y) - scipy.special.xlogy(x, z)
@@ -49,6 +52,7 @@ def _reference(x, y, z):
 
 
 def test_support_mask() -> None:
+    """Support mask."""
     x = jnp.array([0.0, 1e-300, np.finfo(np.float64).tiny, 0.5, 1.0, 3.0])
     np.testing.assert_array_equal(nm.support_mask(x), [0, 1, 1, 1, 1, 1])
     # No gradient flows through the mask.
@@ -56,6 +60,7 @@ def test_support_mask() -> None:
 
 
 def test_xlog_ratio_conventions() -> None:
+    """The conventions of xlog_ratio at zero masses."""
     x = jnp.array([0.0, 0.0, 0.0, 0.5, 0.5])
     y = jnp.array([0.0, 0.3, 0.0, 0.5, 0.5])
     z = jnp.array([0.0, 0.0, 0.7, 0.25, 0.0])
@@ -67,6 +72,7 @@ def test_xlog_ratio_conventions() -> None:
 
 @given(dvt.pmf_pairs(SIZES, relation="independent", zeros=False))
 def test_fast_path_without_zeros(pq) -> None:
+    """Fast path without zeros."""
     # No zeros: the fast path has no NaN, is what the kernel returns, and equals the fallback.
     p, q = pq
     fast = float(fast_jit(p, p, q, -1))
@@ -78,6 +84,7 @@ def test_fast_path_without_zeros(pq) -> None:
 
 @given(dvt.pmf_pairs(SIZES))
 def test_both_branches_agree_with_zeros(pq) -> None:
+    """Both branches agree with zeros."""
     # KL-, entropy- and JS-shaped calls, with zeros anywhere (in both arguments too).
     p, q = pq
     ones = np.ones_like(p)
@@ -95,6 +102,7 @@ def test_both_branches_agree_with_zeros(pq) -> None:
 
 
 def test_fallback_runs_exactly_when_x_and_z_vanish_together() -> None:
+    """Fallback runs exactly when x and z vanish together."""
     p = jnp.array([0.5, 0.5, 0.0])
     q = jnp.array([0.5, 0.5, 0.0])
     assert math.isnan(float(fast_jit(p, p, q, -1)))  # 0 * log(0 / 0)
@@ -105,6 +113,7 @@ def test_fallback_runs_exactly_when_x_and_z_vanish_together() -> None:
 
 
 def test_under_vmap_cond_becomes_select() -> None:
+    """Under vmap cond becomes select."""
     # One batch mixes rows for the fast path and rows for the fallback: under vmap lax.cond is a
     # select that evaluates both, and each row must still get its own exact answer.
     p = np.array([[0.5, 0.5, 0.0], [0.2, 0.3, 0.5], [0.5, 0.5, 0.0], [1.0, 0.0, 0.0]])
@@ -122,6 +131,7 @@ def test_under_vmap_cond_becomes_select() -> None:
 
 @given(st.lists(st.floats(0.05, 1.0), min_size=3, max_size=3))
 def test_jvp_matches_finite_differences(w) -> None:
+    """JVP matches finite differences."""
     # The custom JVP against central differences, in every argument, at an interior point.
     x = jnp.asarray(w)
     y = jnp.asarray(w[::-1]) + 0.1
@@ -142,6 +152,7 @@ def test_jvp_matches_finite_differences(w) -> None:
 
 
 def test_jvp_zero_mass_convention() -> None:
+    """JVP zero mass convention."""
     # A term with x = 0 is held at 0: no derivative in y or z, even where z = 0. Its derivative
     # in x is log(y / z) where finite (second entry: the term is linear in x) and 0 where y or z
     # is 0 too (first and last entries: x log x-like, one-sided derivative -inf).
@@ -169,6 +180,7 @@ def test_jvp_zero_mass_convention() -> None:
 
 
 def test_float32() -> None:
+    """Float32."""
     p = np.array([0.5, 0.5, 0.0], dtype=np.float32)
     q = np.array([0.25, 0.25, 0.5], dtype=np.float32)
     out = nm.xlog_ratio_sum(p, p, q, -1)
@@ -181,6 +193,7 @@ def test_float32() -> None:
 
 
 def test_safe_sqrt() -> None:
+    """Safe sqrt."""
     x = jnp.array([0.0, 0.25, 1.0, 4.0])
     np.testing.assert_allclose(nm.safe_sqrt(x), [0.0, 0.5, 1.0, 2.0], **tolerance("float64"))
     g = jax.vmap(jax.grad(nm.safe_sqrt))(x)
@@ -188,6 +201,7 @@ def test_safe_sqrt() -> None:
 
 
 def test_log_of_base() -> None:
+    """Log of base."""
     assert nm.log_of_base(None, jnp.float64) == 1.0
     assert nm.log_of_base(2, jnp.float64) == math.log(2)
     np.testing.assert_allclose(
@@ -204,8 +218,10 @@ jsd_jit = jax.jit(dv.js_distance)
 
 
 def _assert_relatively_accurate(value: float, reference: float, dtype: Any) -> None:
-    """Within ``tolerance("ulp_<dtype>")`` of the exact reference where that is a normal number;
-    where it is 0 or below the normal range only the sign and finiteness are promised."""
+    """Within ``tolerance("ulp_<dtype>")`` of the exact reference where that is a normal number.
+
+    Where it is 0 or below the normal range only the sign and finiteness are promised.
+    """
     assert value >= 0, (value, reference)
     tiny = float(np.finfo(dtype).tiny)
     if math.isinf(reference):
@@ -228,6 +244,7 @@ PAIRS = st.one_of(
 @pytest.mark.slow
 @given(PAIRS)
 def test_kl_relative_accuracy(pq) -> None:
+    """KL relative accuracy."""
     p, q = pq
     reference = mp_kl(p, q)
     for value in (float(dv.kl(p, q)), float(kl_jit(p, q))):
@@ -238,6 +255,7 @@ def test_kl_relative_accuracy(pq) -> None:
 @pytest.mark.slow
 @given(PAIRS)
 def test_js_and_distance_relative_accuracy(pq) -> None:
+    """JS and distance relative accuracy."""
     p, q = pq
     reference = min(mp_js(p, q), math.log(2))  # capped at log 2 for sums a hair above one
     value = float(dv.js_divergence(p, q))
@@ -256,6 +274,7 @@ def test_js_and_distance_relative_accuracy(pq) -> None:
 
 @given(st.one_of(dvt.pmf_pairs(), dvt.pmf_pairs(dtype=np.float32)))
 def test_entropy_and_cross_entropy_relative_accuracy(pq) -> None:
+    """Entropy and cross entropy relative accuracy."""
     # Every term of -sum p log q is non-negative for masses in [0, 1]: nothing cancels, the
     # defining sum is already relatively accurate, including at masses down to tiny.
     p, q = pq
@@ -268,6 +287,7 @@ def test_entropy_and_cross_entropy_relative_accuracy(pq) -> None:
 
 @given(st.one_of(dvt.near_identical_pairs(n=[4, 6, 9]), dvt.pmf_pairs([4, 6, 9])))
 def test_conditional_entropy_relative_accuracy(pq) -> None:
+    """Conditional entropy relative accuracy."""
     # Non-negative terms P log1p(O / P), O the other rows' mass in the column summed from the
     # masses: relatively accurate, also where O is far below P (a nearly determined C).
     p, _ = pq
@@ -278,6 +298,7 @@ def test_conditional_entropy_relative_accuracy(pq) -> None:
 
 
 def test_conditional_entropy_and_its_gradient_where_the_column_sum_rounds_away_a_mass() -> None:
+    """Conditional entropy and its gradient where the column sum rounds away a mass."""
     # P(j) = 1 + 1e-20 rounds to 1: log(P(j) / P(i, j)) lost the 1e-20 (H(C | X) came out 2%
     # low), and the gradient log(P(j) / P(i, j)) was 1.3e-4 off at [[0.3, 0.2], [1e-13, 0.5]].
     for joint in (np.array([[1.0, 0.0], [1e-20, 0.0]]), np.array([[0.3, 0.2], [1e-13, 0.5]])):
@@ -291,6 +312,7 @@ def test_conditional_entropy_and_its_gradient_where_the_column_sum_rounds_away_a
 
 @given(dvt.near_identical_pairs(n=[4, 6, 9]))
 def test_mutual_information_accuracy(pq) -> None:
+    """Mutual information accuracy."""
     # Near independence the marginals are rounded sums and P(j|i) a rounded quotient: a relative
     # rounding d of one of them moves a term c u^2/2 (u the relative departure from
     # independence) by about c u d, so the error is within 32 eps of the value plus
@@ -313,6 +335,7 @@ def test_mutual_information_accuracy(pq) -> None:
 
 
 def test_mutual_information_near_its_bound_is_not_cut_by_the_bound_s_rounding() -> None:
+    """Mutual information near its bound is not cut by the rounding of the bound."""
     # Total 1 + 2e-17 (within an ulp of 1) and I(C; X) = H(C) - 2e-17: I was held at H(C) of the
     # rounded row sums, 3e-18 below it (1e-7 relative).
     joint = np.array([[1e-18, 1 - 1.000001e-12], [1e-12, 1e-19]])
@@ -324,6 +347,7 @@ def test_mutual_information_near_its_bound_is_not_cut_by_the_bound_s_rounding() 
 
 
 def test_mutual_information_below_its_rounding_floor_is_within_the_floor() -> None:
+    """Mutual information below its rounding floor is within the floor."""
     # The stress run's example: the error is the rounding of P(0 | 1), eps^2 / 2 times
     # P(1) = 1.6e-46, far above I = 1.3e-92 but far below the floor of the docstring.
     joint = np.array([[1.0, 1e-82], [1.59633854e-46, 1e-128]])
@@ -334,6 +358,7 @@ def test_mutual_information_below_its_rounding_floor_is_within_the_floor() -> No
 
 
 def test_issue_examples() -> None:
+    """Issue examples."""
     # Pmfs that differ in the 14th digit: the defining sums were off by 1e-3 relative here (KL
     # 1.92095e-27, truth 1.92332e-27), and float32 js_distance three times too large (1.5e-4,
     # truth 4.7e-5).
@@ -358,6 +383,7 @@ def test_issue_examples() -> None:
 
 
 def test_fast_path_is_used_exactly_where_it_is_certified() -> None:
+    """Fast path is used exactly where it is certified."""
     # The defining sums are returned where they are at least the threshold; below it, the exact
     # kernel. Both give the same value where both are accurate.
     p = np.array([0.9, 0.1, 0.0])
@@ -377,6 +403,7 @@ def test_fast_path_is_used_exactly_where_it_is_certified() -> None:
 
 
 def test_exact_kernels_conventions() -> None:
+    """Exact kernels conventions."""
     p = jnp.array([0.0, 0.0, 0.5, 0.5, 0.25])
     q = jnp.array([0.0, 0.5, 0.0, 0.5, 0.75])
     terms = np.asarray(nm._kl_terms_exact(p, q))
@@ -390,6 +417,7 @@ def test_exact_kernels_conventions() -> None:
 
 @given(st.floats(-0.75, 3.0).filter(lambda x: x == 0 or abs(x) >= TINY64))  # no subnormals
 def test_accurate_log1p(x: float) -> None:
+    """Accurate log1p."""
     import mpmath
 
     value = float(jax.jit(nm.accurate_log1p)(jnp.float64(x)))
@@ -399,6 +427,7 @@ def test_accurate_log1p(x: float) -> None:
 
 @given(st.one_of(dvt.near_identical_pairs(), dvt.pmf_pairs(relation="shared_zeros")))
 def test_gradients_finite_near_equality_and_at_tiny_masses(pq) -> None:
+    """Gradients finite near equality and at tiny masses."""
     p, q = pq
     for fn in (dv.kl, dv.js_divergence):
         gp, gq = jax.grad(fn, argnums=(0, 1))(p, q)
@@ -407,6 +436,7 @@ def test_gradients_finite_near_equality_and_at_tiny_masses(pq) -> None:
 
 @given(st.lists(st.floats(0.05, 1.0), min_size=3, max_size=3))
 def test_kl_jvp_matches_finite_differences_in_every_direction(w) -> None:
+    """KL JVP matches finite differences in every direction."""
     # The value is sum p log(p/q) - p + q off the simplex too, and the JVP is its derivative.
     p = jnp.asarray(w) / sum(w)
     q = jnp.asarray(w[::-1]) / sum(w)
@@ -424,6 +454,7 @@ def test_kl_jvp_matches_finite_differences_in_every_direction(w) -> None:
 
 
 def test_mutual_information_gradient_finite_at_a_1e_200_entry() -> None:
+    """Mutual information gradient finite at a 1e-200 entry."""
     joint = jnp.array([[1e-200, 0.3], [0.2, 0.5 - 1e-200]])
     g = jax.grad(dv.mutual_information)(joint)
     assert np.isfinite(g).all()
@@ -450,6 +481,7 @@ JS_NEAR = jax.jit(nm._js_near_sum, static_argnums=2)
     )
 )
 def test_near_identical_inputs_take_the_short_series(pq) -> None:
+    """Near identical inputs take the short series."""
     # Below the fast paths' thresholds, where every |u| < NEAR_U, KL and twice JS are the short
     # series (no logarithm, a third of the exact kernel's work), to the ulp against mpmath; where
     # some |u| is not, the series' certificate fails (a sum of 1 or more) and the exact kernel
@@ -471,6 +503,7 @@ def test_near_identical_inputs_take_the_short_series(pq) -> None:
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
 def test_short_series_at_the_edge_of_their_range(dtype) -> None:
+    """Short series at the edge of their range."""
     # |u| just below and just above NEAR_U: the series to the ulp below, the exact kernel above.
     for factor in (0.5, 0.99, 0.999, 1.001, 1.5):
         u = factor * nm.NEAR_U
@@ -484,8 +517,11 @@ def test_short_series_at_the_edge_of_their_range(dtype) -> None:
 
 
 def _toy_sum():
-    """``sum(a * b)`` by the builder: a fast stage refusing sums above 1, an exact stage that is
-    the same sum plus 10 (so the stage taken shows in the value), and a finish that caps at 5."""
+    """``sum(a * b)`` by the builder, with stages whose choice shows in the value.
+
+    A fast stage refusing sums above 1, an exact stage that is the same sum plus 10, and a finish
+    that caps at 5.
+    """
 
     def fast(a, b, axis):
         return jnp.sum(a * b, axis=axis)
@@ -505,6 +541,7 @@ def _toy_sum():
 
 
 def test_certified_sum_takes_the_next_stage_per_row_and_differentiates_the_coefficients() -> None:
+    """Certified sum takes the next stage per row and differentiates the coefficients."""
     toy = _toy_sum()
     a = jnp.array([[0.5, 0.25], [1.0, 1.0], [0.1, 0.1]])
     b = jnp.array([1.0, 2.0])  # broadcast against a
@@ -520,6 +557,7 @@ def test_certified_sum_takes_the_next_stage_per_row_and_differentiates_the_coeff
 
 
 def test_certified_sum_without_fast_stages_is_the_exact_kernel() -> None:
+    """Certified sum without fast stages is the exact kernel."""
     h = nm.certified_sum(
         arity=1,
         exact=lambda a, axis: jnp.sum(a, axis=axis),
@@ -533,6 +571,7 @@ def test_certified_sum_without_fast_stages_is_the_exact_kernel() -> None:
 
 
 def test_xlog_ratio_elementwise_conventions_and_gradient() -> None:
+    """xlog_ratio elementwise: its conventions and its gradient."""
     tiny = float(np.finfo(np.float64).tiny)
     x = jnp.array([0.5, 0.5, 0.0, 0.0, 1e-300])
     y = jnp.array([0.0, 0.25, 0.0, 0.3, 1e-300])
@@ -556,6 +595,7 @@ def test_xlog_ratio_elementwise_conventions_and_gradient() -> None:
 
 
 def test_abs_subgradient() -> None:
+    """Abs subgradient."""
     x = jnp.array([-2.0, -0.0, 0.0, 3.0])
     np.testing.assert_array_equal(np.asarray(nm.abs_subgradient(x)), np.abs(np.asarray(x)))
     np.testing.assert_array_equal(
