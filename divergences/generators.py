@@ -52,7 +52,7 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from divergences._numerics import abs_subgradient, safe_sqrt, support_mask, xlog_ratio
+from divergences._src.numerics import abs_subgradient, safe_sqrt, support_mask, xlog_ratio
 
 __all__ = [
     "GAN",

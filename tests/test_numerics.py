@@ -19,8 +19,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import divergences as dv
-from divergences import _numerics as nm
 from divergences import testing as dvt
+from divergences._src import numerics as nm
 from divergences.testing import tolerance
 from tests.helpers import (
     mp_conditional_entropy,

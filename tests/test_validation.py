@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import divergences as dv
-from divergences._validation import check_pmf, require, sum_tolerance
+from divergences._src.validation import check_pmf, require, sum_tolerance
 from divergences.testing import tolerance
 
 G = dv.generators

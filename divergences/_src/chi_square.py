@@ -5,9 +5,9 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from divergences._numerics import kl_sum
-from divergences._typing import ArrayLike
-from divergences._validation import check_pmf_pair, compiled, keeps_input_precision
+from divergences._src.numerics import kl_sum
+from divergences._src.typing import ArrayLike
+from divergences._src.validation import check_pmf_pair, compiled, keeps_input_precision
 from divergences.generators import _square_over
 
 __all__ = ["chi_square"]
@@ -74,7 +74,7 @@ def _at_least_expm1_kl(chi: jax.Array, p: jax.Array, q: jax.Array, axis: int) ->
     E_p(p/q)``, an equality where ``p`` is ``q`` restricted to a subset and renormalised: there
     the two computed values may be in either order by their rounding, and masses accepted within
     the sum tolerance ``t`` put KL above by up to ``t (3 + log(1 + chi^2))``. Only the latter
-    moves the value: the rounding of the kernels is a few ulp per term (:mod:`divergences._numerics`)
+    moves the value: the rounding of the kernels is a few ulp per term (:mod:`divergences._src.numerics`)
     and that of an ``n``-term sum of non-negative terms at most ``(n - 1) eps``, so each of KL
     and ``log1p(chi)`` is within ``(n + 17) eps (1 + KL)`` near the bound, and a gap above twice
     that, ``slack``, is the input's. There ``chi`` becomes ``expm1(KL + slack)``, which keeps the

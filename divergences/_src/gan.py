@@ -9,10 +9,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from divergences._numerics import log_of_base, support_mask, xlog_ratio
 from divergences._src.js import _js_nats
-from divergences._typing import ArrayLike, Base
-from divergences._validation import (
+from divergences._src.numerics import log_of_base, support_mask, xlog_ratio
+from divergences._src.typing import ArrayLike, Base
+from divergences._src.validation import (
     check_base,
     check_in_unit_interval,
     check_pmf_pair,
@@ -86,7 +86,7 @@ _compiled_discriminator = compiled(_discriminator)
 def _xlog1m(x: jax.Array, y: jax.Array) -> jax.Array:
     """``x * log(1 - y)``, 0 where ``x = 0`` (even for ``y = 1``); gradient-safe.
 
-    As :func:`divergences._numerics.xlog_ratio` (``x log(y / 1)`` for the other half of the value)
+    As :func:`divergences._src.numerics.xlog_ratio` (``x log(y / 1)`` for the other half of the value)
     with ``log1p(-y)``, accurate for small ``y``, in place of ``log(1 - y)``. The log is taken
     where ``x > 0`` or ``y < 1``, so the derivative in ``x`` at ``x = 0`` is the finite
     ``log(1 - y)`` when ``y < 1`` and 0 when ``y = 1``.

@@ -32,7 +32,7 @@ from divergences._src.js import js_distance, js_divergence
 from divergences._src.kl import kl
 from divergences._src.options import integer_option
 from divergences._src.total_variation import total_variation
-from divergences._typing import ArrayLike, Base
+from divergences._src.typing import ArrayLike, Base
 from divergences.families import Family, MeasurePair
 
 __all__ = ["QUANTITIES", "Sweep", "sweep", "write_csv"]

@@ -9,8 +9,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from divergences._numerics import abs_subgradient, order_key
-from divergences._typing import ArrayLike
+from divergences._src.numerics import abs_subgradient, order_key
+from divergences._src.typing import ArrayLike
 from divergences.wasserstein._measures import Measures, check_measures, one_program
 from divergences.wasserstein.cost import scale_exponent_traced, times_power_of_two
 
@@ -19,7 +19,7 @@ __all__ = ["w1_1d"]
 
 # XLA:CPU sorts integers several times faster than floats (the float comparator has to order
 # NaNs and signed zeros) and a lone key much faster than a key with payloads: finite floats are
-# sorted by their order keys (divergences._numerics.order_key).
+# sorted by their order keys (divergences._src.numerics.order_key).
 
 
 def _from_order_key(k: jax.Array, dtype: Any) -> jax.Array:

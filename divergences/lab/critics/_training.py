@@ -15,7 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 from tqdm import tqdm
 
-from divergences._validation import FloatArray, as_float_array
+from divergences._src.validation import FloatArray, as_float_array
 from divergences.lab.training.config import CriticConfig, optimiser_for
 from divergences.lab.training.games import Game, GradientPenalty
 from divergences.lab.training.networks import make_critic

@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import jax
 
-from divergences._typing import ArrayLike
+from divergences._src.typing import ArrayLike
 from divergences.generators import FGenerator
 from divergences.lab.critics._training import CriticFit, as_key, check_samples, fit, unbatch
 from divergences.lab.training.config import CriticConfig
