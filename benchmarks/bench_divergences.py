@@ -63,6 +63,7 @@ def best_times(kernels: dict[str, Kernel], rounds: int, calls: int) -> dict[str,
 
 
 def make_pmfs(n: int, dtype: type, kind: str, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Two pmfs of ``n`` masses: independent (``random``) or ``q`` a perturbed ``p`` (``near``)."""
     rng = np.random.default_rng(seed)
     p = rng.random(n) + 1e-3
     q = rng.random(n) + 1e-3 if kind == "random" else p * (1 + 1e-6 * rng.standard_normal(n))
@@ -78,6 +79,7 @@ LIMITS: dict[str, Callable[[jax.Array, jax.Array], jax.Array]] = {
 
 
 def run(sizes: list[int], rounds: int) -> None:
+    """Times every column at each size and dtype and prints the table."""
     cols = ["read", "log", "2 log", "dv.kl", "dv.js", "scipy KL", "scipy JS", "trivial"]
     header = (
         f"{'n':>9s} {'dtype':>7s} {'input':>6s} "
@@ -133,6 +135,7 @@ def run(sizes: list[int], rounds: int) -> None:
 
 
 def main() -> None:
+    """The command line: parses the sizes and rounds and runs the benchmark."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="sizes 1e3 and 1e5, 3 rounds")
     parser.add_argument("--sizes", type=float, nargs="*", default=[1e3, 1e5, 1e7])

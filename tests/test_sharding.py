@@ -87,6 +87,7 @@ print("ok", len(kernels))
 
 @pytest.mark.slow
 def test_a_batch_sharded_over_eight_devices_equals_one_device() -> None:
+    """A batch sharded over eight devices equals one device."""
     env = dict(os.environ)
     # First: XLA stops reading its flags at a word it does not parse (intra_op_parallelism_threads=1
     # of .ci/stress), and a device count after it would be lost.
