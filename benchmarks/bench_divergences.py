@@ -13,7 +13,7 @@ during the run slows every column alike. The columns, per size and dtype:
 * ``dv.kl``, ``dv.js_divergence``: this package, on two kinds of input: ``random`` (independent
   uniform masses: KL about 0.5, where the defining sums are certified and returned) and
   ``near`` (q = p with one relative perturbation of 1e-6 per element: KL about 1e-13, where the
-  short series run after the fast sum, certified in the same pass; see ``divergences._numerics``).
+  short series run after the fast sum, certified in the same pass; see ``divergences._src.numerics``).
 * ``scipy KL`` (``scipy.stats.entropy(p, q)``) and ``scipy JS``
   (``scipy.spatial.distance.jensenshannon``, a square root of JS).
 * ``trivial``: ``p[0] + q[0]`` jitted, the fixed cost of any jitted call (the 1e3 rows).
@@ -63,6 +63,7 @@ def best_times(kernels: dict[str, Kernel], rounds: int, calls: int) -> dict[str,
 
 
 def make_pmfs(n: int, dtype: type, kind: str, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Two pmfs of ``n`` masses: independent (``random``) or ``q`` a perturbed ``p`` (``near``)."""
     rng = np.random.default_rng(seed)
     p = rng.random(n) + 1e-3
     q = rng.random(n) + 1e-3 if kind == "random" else p * (1 + 1e-6 * rng.standard_normal(n))
@@ -78,6 +79,7 @@ LIMITS: dict[str, Callable[[jax.Array, jax.Array], jax.Array]] = {
 
 
 def run(sizes: list[int], rounds: int) -> None:
+    """Times every column at each size and dtype and prints the table."""
     cols = ["read", "log", "2 log", "dv.kl", "dv.js", "scipy KL", "scipy JS", "trivial"]
     header = (
         f"{'n':>9s} {'dtype':>7s} {'input':>6s} "
@@ -133,6 +135,7 @@ def run(sizes: list[int], rounds: int) -> None:
 
 
 def main() -> None:
+    """The command line: parses the sizes and rounds and runs the benchmark."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="sizes 1e3 and 1e5, 3 rounds")
     parser.add_argument("--sizes", type=float, nargs="*", default=[1e3, 1e5, 1e7])

@@ -31,7 +31,7 @@ from divergences._src.information import conditional_entropy, inception_score, m
 from divergences._src.js import js_distance, js_divergence
 from divergences._src.kl import kl
 from divergences._src.total_variation import total_variation
-from divergences._validation import checked
+from divergences._src.validation import checked
 from divergences.families import Family, MeasurePair
 from divergences.generators import FGenerator
 from divergences.wasserstein import (

@@ -12,6 +12,8 @@ them are private and may move.
   naming the argument).
 * :func:`conjugate_inner_ends`: the extreme values of a dtype that lie inside the domain of
   :math:`f^*`, where a critic's values may go.
+* :func:`integer_option`, :func:`is_integer`: the one check of an integer option (an ``int`` at
+  least a minimum, never a bool), with the library's message.
 
 Example:
   >>> from divergences.extending import as_float_array
@@ -24,11 +26,20 @@ from __future__ import annotations
 from typing import Any
 
 from divergences._src.f_divergence import _inner_ends
-from divergences._typing import ArrayLike, Base
-from divergences._validation import FloatArray, as_float_array
+from divergences._src.options import integer_option, is_integer
+from divergences._src.typing import ArrayLike, Base
+from divergences._src.validation import FloatArray, as_float_array
 from divergences.generators import FGenerator
 
-__all__ = ["ArrayLike", "Base", "FloatArray", "as_float_array", "conjugate_inner_ends"]
+__all__ = [
+    "ArrayLike",
+    "Base",
+    "FloatArray",
+    "as_float_array",
+    "conjugate_inner_ends",
+    "integer_option",
+    "is_integer",
+]
 
 
 def conjugate_inner_ends(generator: FGenerator, dtype: Any) -> tuple[float, float]:

@@ -45,7 +45,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.scipy.stats import norm
 
-from divergences._typing import ArrayLike
+from divergences._src.typing import ArrayLike
 
 __all__ = [
     "Family",
@@ -63,12 +63,12 @@ ExactFn = Callable[[np.ndarray], dict[str, np.ndarray]]
 
 
 class MeasurePair(NamedTuple):
-    """Two discrete measures on one list of points.
+    r"""Two discrete measures on one list of points.
 
     Attributes:
       points: the atoms, shape ``(n,)`` on the line or ``(n, d)``.
       p: weights of the fixed measure :math:`P_0` (the data), shape ``(n,)``, summing to 1.
-      q: weights of the moving measure :math:`P_\\theta` (the model), shape ``(n,)``.
+      q: weights of the moving measure :math:`P_\theta` (the model), shape ``(n,)``.
     """
 
     points: jax.Array

@@ -1,5 +1,7 @@
-r"""The generators of the f-GAN table: each convex :math:`f` with its conjugate, its derivative and
-a stable expression of its summand.
+r"""The generators of the f-GAN table, each with its conjugate, derivative and a stable summand.
+
+Each convex :math:`f` comes with its conjugate, its derivative and a stable expression of its
+summand.
 
 An :class:`FGenerator` carries what :func:`divergences.f_divergence` and
 :func:`divergences.variational_bound` need. The table of Nowozin, Cseke & Tomioka (2016, Table 1),
@@ -50,7 +52,7 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from divergences._numerics import safe_sqrt, support_mask
+from divergences._src.numerics import abs_subgradient, safe_sqrt, support_mask, xlog_ratio
 
 __all__ = [
     "GAN",
@@ -72,26 +74,26 @@ Pairwise = Callable[[jax.Array, jax.Array], jax.Array]
 
 
 class FGenerator(NamedTuple):
-    """A generator of an f-divergence with what the variational bound needs.
+    r"""A generator of an f-divergence with what the variational bound needs.
 
     Attributes:
       name: a short label.
       f: the convex generator, elementwise; finite at 0 where the math is.
-      conjugate: the convex conjugate :math:`f^*(t) = \\sup_{u \\ge 0} (ut - f(u))`, elementwise,
+      conjugate: the convex conjugate :math:`f^*(t) = \sup_{u \ge 0} (ut - f(u))`, elementwise,
         on ``conjugate_domain``.
       derivative: :math:`f'(u)`; :math:`T^* = f'(p/q)` attains the variational bound.
-      slope_at_infinity: :math:`\\lim_{t\\to\\infty} f(t)/t`, the cost per unit of mass of ``p``
+      slope_at_infinity: :math:`\lim_{t\to\infty} f(t)/t`, the cost per unit of mass of ``p``
         where ``q = 0``.
       conjugate_domain: the interval (lower, upper) where :math:`f^*` is finite; its ends are
         excluded unless ``closed_ends`` says otherwise.
       divergence: what :math:`D_f` equals in this package's names.
-      term: optional, ``term(p, q)``: the summand :math:`q\\,\\tilde f(p/q)` of the generator
-        centred at 1, :math:`\\tilde f(u) = f(u) - f(1) - f'(1)(u - 1)`, elementwise, evaluated
+      term: optional, ``term(p, q)``: the summand :math:`q\,\tilde f(p/q)` of the generator
+        centred at 1, :math:`\tilde f(u) = f(u) - f(1) - f'(1)(u - 1)`, elementwise, evaluated
         without forming ``p/q`` where that could overflow, non-negative, 0 where ``p = q = 0`` and
-        ``p`` times the slope of :math:`\\tilde f` where ``q = 0 < p``. :func:`f_divergence`
-        returns :math:`f(1) + \\sum_i` ``term``. Without it, :math:`q f(p/q)` is evaluated as
+        ``p`` times the slope of :math:`\tilde f` where ``q = 0 < p``. :func:`f_divergence`
+        returns :math:`f(1) + \sum_i` ``term``. Without it, :math:`q f(p/q)` is evaluated as
         written.
-      weighted_conjugate: optional, ``weighted_conjugate(q, t)``: :math:`q\\, f^*(t)`,
+      weighted_conjugate: optional, ``weighted_conjugate(q, t)``: :math:`q\, f^*(t)`,
         elementwise, 0 where ``q = 0``, evaluated so that it stays finite where the product is
         (``q`` tiny, ``t`` huge); ``t = -inf`` gives :math:`-q f(0)`, the limit. Without it,
         ``q * conjugate(t)`` is used.
@@ -129,45 +131,6 @@ class FGenerator(NamedTuple):
 
 
 @jax.custom_jvp
-def _xlog_ratio(x: jax.Array, y: jax.Array, z: jax.Array) -> jax.Array:
-    """Elementwise ``x log(y / z)``: 0 where ``x = 0``, ``inf`` where ``x > 0 = z``.
-
-    The value takes the quotient (accurate near ``y = z``); the derivative is written as
-    ``dx log(y/z) + x dy / y - x dz / z``, never through ``y / z**2``, which underflows for
-    masses near the smallest normal number while ``x / z`` is finite.
-    """
-    m = support_mask(x)
-    off = 1 - m
-    return x * _log_ratio(y * m + off, z * m + off)
-
-
-def _log_ratio(y: jax.Array, z: jax.Array) -> jax.Array:
-    """``log(y / z)`` for ``y, z > 0``, with the quotient held at the smallest normal number.
-
-    A quotient below it is flushed to 0 on XLA:CPU and its log would be ``-inf``. In the terms
-    below it is multiplied by ``x <= y`` with ``x`` a normal mass and ``z <= 1 + sqrt(eps)``, so
-    the quotient is at least ``tiny / (1 + sqrt(eps))`` and holding it at ``tiny`` changes the
-    term by at most ``x sqrt(eps)``, about ``1e-46`` at most; ``maximum`` vectorises, a select
-    would not.
-    """
-    r = y / z
-    return jnp.log(jnp.maximum(r, jnp.finfo(r.dtype).tiny))
-
-
-@_xlog_ratio.defjvp
-def _xlog_ratio_jvp(primals: Any, tangents: Any) -> tuple[jax.Array, jax.Array]:
-    x, y, z = primals
-    dx, dy, dz = tangents
-    m = support_mask(x)
-    # log(y/z) is kept for the x-derivative off the support of x too, where it is finite.
-    mlog = jnp.maximum(m, support_mask(y) * support_mask(z))
-    off = 1 - mlog
-    ys, zs = y * mlog + off, z * mlog + off
-    tangent = dx * _log_ratio(ys, zs) + (x / ys) * (dy * m) - (x / zs) * (dz * m)
-    return _xlog_ratio(x, y, z), tangent
-
-
-@jax.custom_jvp
 def _square_over(d: jax.Array, q: jax.Array) -> jax.Array:
     """Elementwise ``d^2 / q`` (``q >= 0``): 0 where ``d = q = 0``, ``inf`` where ``q = 0 != d``.
 
@@ -189,21 +152,24 @@ def _square_over_jvp(primals: Any, tangents: Any) -> tuple[jax.Array, jax.Array]
 
 
 def _nonnegative(x: jax.Array) -> jax.Array:
-    """``max(x, 0)`` that passes the gradient through at ``x = 0`` (a tie of ``maximum`` halves
-    it); a term that is non-negative in exact arithmetic loses only its rounding."""
+    """``max(x, 0)`` that passes the gradient through at ``x = 0``.
+
+    A tie of ``maximum`` would halve it; a term that is non-negative in exact arithmetic loses
+    only its rounding.
+    """
     return jnp.where(x < 0, 0.0, x)
 
 
 def _kl_term(p: jax.Array, q: jax.Array) -> jax.Array:
     # q phi(p/q), phi(u) = u log u - u + 1 >= 0: the KL summand centred at 1.
-    return _nonnegative(_xlog_ratio(p, p, q) - p + q)
+    return _nonnegative(xlog_ratio(p, p, q) - p + q)
 
 
 def _js_term(p: jax.Array, q: jax.Array) -> jax.Array:
     # p log(2p / (p + q)) + q log(2q / (p + q)) = (p + q) (log 2 - H(p/(p+q))) >= 0. The mixture
     # is not halved: (p + q) / 2 underflows for masses near the smallest normal number.
     s = p + q
-    return _nonnegative(_xlog_ratio(p, 2 * p, s) + _xlog_ratio(q, 2 * q, s))
+    return _nonnegative(xlog_ratio(p, 2 * p, s) + xlog_ratio(q, 2 * q, s))
 
 
 def _hellinger_term(p: jax.Array, q: jax.Array) -> jax.Array:
@@ -211,13 +177,11 @@ def _hellinger_term(p: jax.Array, q: jax.Array) -> jax.Array:
 
 
 def _tv_term(p: jax.Array, q: jax.Array) -> jax.Array:
-    d = p - q
-    return 0.5 * jnp.sign(d) * d  # |d| / 2 with derivative 0 at d = 0
+    return 0.5 * abs_subgradient(p - q)
 
 
 def _xlogx(u: jax.Array) -> jax.Array:
-    m = support_mask(u)
-    return u * jnp.log(u * m + (1 - m))
+    return xlog_ratio(u, u, jnp.ones_like(u))
 
 
 def _masked_log(q: jax.Array) -> tuple[jax.Array, jax.Array]:

@@ -15,12 +15,14 @@ from divergences.testing import tolerance
 from tests.helpers import P_IN, P_ZERO, Q_IN, Q_ZERO, assert_leq
 
 chi_jit = jax.jit(dv.chi_square)
+chi_vmap = jax.jit(jax.vmap(dv.chi_square))
 kl_jit = jax.jit(dv.kl)
 tv_jit = jax.jit(dv.total_variation)
 SIZES = [2, 5]
 
 
 def test_closed_forms() -> None:
+    """Closed forms."""
     # (0.25^2 / 0.25) + (0.25^2 / 0.75) = 1/4 + 1/12 = 1/3
     np.testing.assert_allclose(
         float(dv.chi_square([0.5, 0.5], [0.25, 0.75])), 1 / 3, **tolerance("float64")
@@ -38,6 +40,7 @@ def test_closed_forms() -> None:
 
 @given(dvt.pmf_pairs(SIZES, relation="independent", zeros=False))
 def test_agrees_with_scipy_chisquare(pq) -> None:
+    """Agrees with SciPy chisquare."""
     # scipy.stats.chisquare(f_obs, f_exp) is Pearson's statistic sum (obs - exp)^2 / exp: with
     # pmfs as frequencies it is chi_square(obs, exp). (It divides by zero where exp = 0, so the
     # comparison is on positive masses.)
@@ -48,6 +51,7 @@ def test_agrees_with_scipy_chisquare(pq) -> None:
 
 @given(dvt.pmf_pairs(SIZES))
 def test_second_moment_form(pq) -> None:
+    """Second moment form."""
     p, q = pq
     on = q > 0
     expected = math.inf if (p[~on] > 0).any() else (p[on] ** 2 / q[on]).sum() - 1
@@ -56,6 +60,7 @@ def test_second_moment_form(pq) -> None:
 
 @given(dvt.pmf_pairs(SIZES))
 def test_bounds_kl_and_tv(pq) -> None:
+    """Bounds KL and TV."""
     p, q = pq
     chi = float(chi_jit(p, q))
     assert chi >= 0
@@ -67,10 +72,12 @@ def test_bounds_kl_and_tv(pq) -> None:
 
 @given(dvt.pmf_pairs(SIZES, relation="disjoint"))
 def test_infinite_for_disjoint_supports(pq) -> None:
+    """Infinite for disjoint supports."""
     assert float(chi_jit(*pq)) == math.inf
 
 
 def test_gradient() -> None:
+    """Gradient."""
     # The derivative of sum (p - q)^2 / q as a function on R^n (that of sum p^2 / q - 1 differs
     # by a constant vector, which is zero along the simplex).
     gp, gq = jax.grad(dv.chi_square, argnums=(0, 1))(P_IN, Q_IN)
@@ -85,3 +92,70 @@ def test_gradient() -> None:
     np.testing.assert_allclose(
         np.asarray(gp)[on], 2 * (P_ZERO[on] - Q_ZERO[on]) / Q_ZERO[on], **tolerance("float64")
     )
+
+
+def _mp_chi_square(p: np.ndarray, q: np.ndarray) -> float:
+    """``sum (p - q)^2 / q`` of the given doubles in mpmath at 50 digits (``0/0 = 0``)."""
+    import mpmath
+
+    with mpmath.workdps(50):
+        total = mpmath.mpf(0)
+        for a, b in zip(p, q, strict=True):
+            a, b = mpmath.mpf(float(a)), mpmath.mpf(float(b))
+            if b == 0:
+                if a > 0:
+                    return math.inf
+                continue
+            total += (a - b) ** 2 / b
+        return float(total)
+
+
+#: p is q restricted to one point: KL = log(1 + chi^2) = 701.9 exactly, and the computed KL is
+#: above the computed log1p(chi^2) by its rounding; raising the value to expm1 of that KL moved it
+#: by 3216 ulp (7e-13).
+EXAMPLE = (
+    np.array([0.0, 1.0, 0.0, 0.0, 0.0]),
+    np.array(
+        [
+            0.6000732011485447,
+            1.5243479360871076e-305,
+            0.10508074026026912,
+            0.18567919573556355,
+            0.10916686285562267,
+        ]
+    ),
+)
+
+
+def _assert_few_ulp(p: np.ndarray, q: np.ndarray, value: float) -> None:
+    ref = _mp_chi_square(p, q)
+    if ref in (0.0, math.inf):
+        assert value == ref, (value, ref)
+    else:
+        np.testing.assert_allclose(value, ref, **tolerance("ulp_float64"))
+
+
+def test_the_equality_case_near_702_keeps_its_digits() -> None:
+    """At an equality case near 702 the value is the sum within a few ulp, not e^KL - 1."""
+    p, q = EXAMPLE
+    value = float(dv.chi_square(p, q))
+    _assert_few_ulp(p, q, value)
+    assert float(chi_jit(p, q)) == value
+    # The same bits in a batch beside other rows, plain and under vmap.
+    ps, qs = np.stack([P_IN, p, P_ZERO]), np.stack([Q_IN, q, Q_ZERO])
+    assert float(chi_jit(ps, qs)[1]) == value
+    assert float(jax.vmap(dv.chi_square)(ps, qs)[1]) == value
+    # The bound holds to the rounding of the two values.
+    assert_leq(float(dv.kl(p, q)), math.log1p(value))
+
+
+@given(dvt.pmf_pair_batches([5], batch=[4]))
+def test_few_ulp_against_mpmath_and_the_same_bits_alone_and_in_a_batch(pq) -> None:
+    """Exact pmfs of the harness: within a few ulp of mpmath, a row alone as in its batch."""
+    p, q = pq
+    batch = np.asarray(chi_jit(p, q))
+    vmapped = np.asarray(chi_vmap(p, q))
+    for i, (a, b) in enumerate(zip(p, q, strict=True)):
+        alone = float(chi_jit(a, b))
+        assert batch[i] == alone and vmapped[i] == alone, (batch[i], vmapped[i], alone)
+        _assert_few_ulp(a, b, alone)

@@ -19,8 +19,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import divergences as dv
-from divergences import _numerics as nm
 from divergences import testing as dvt
+from divergences._src import numerics as nm
 from divergences.testing import tolerance
 from tests.helpers import (
     mp_conditional_entropy,
@@ -39,7 +39,7 @@ def _fallback(x, y, z, axis=-1):
     return jnp.sum(nm.xlog_ratio(x, y, z), axis=axis)
 
 
-fast_jit = jax.jit(nm._fast_sum, static_argnums=3)
+fast_jit = jax.jit(nm._xlog_ratio_fast, static_argnums=3)
 fallback_jit = jax.jit(_fallback, static_argnums=3)
 
 
@@ -52,6 +52,7 @@ def _reference(x, y, z):
 
 
 def test_support_mask() -> None:
+    """Support mask."""
     x = jnp.array([0.0, 1e-300, np.finfo(np.float64).tiny, 0.5, 1.0, 3.0])
     np.testing.assert_array_equal(nm.support_mask(x), [0, 1, 1, 1, 1, 1])
     # No gradient flows through the mask.
@@ -59,6 +60,7 @@ def test_support_mask() -> None:
 
 
 def test_xlog_ratio_conventions() -> None:
+    """The conventions of xlog_ratio at zero masses."""
     x = jnp.array([0.0, 0.0, 0.0, 0.5, 0.5])
     y = jnp.array([0.0, 0.3, 0.0, 0.5, 0.5])
     z = jnp.array([0.0, 0.0, 0.7, 0.25, 0.0])
@@ -70,6 +72,7 @@ def test_xlog_ratio_conventions() -> None:
 
 @given(dvt.pmf_pairs(SIZES, relation="independent", zeros=False))
 def test_fast_path_without_zeros(pq) -> None:
+    """Fast path without zeros."""
     # No zeros: the fast path has no NaN, is what the kernel returns, and equals the fallback.
     p, q = pq
     fast = float(fast_jit(p, p, q, -1))
@@ -81,6 +84,7 @@ def test_fast_path_without_zeros(pq) -> None:
 
 @given(dvt.pmf_pairs(SIZES))
 def test_both_branches_agree_with_zeros(pq) -> None:
+    """Both branches agree with zeros."""
     # KL-, entropy- and JS-shaped calls, with zeros anywhere (in both arguments too).
     p, q = pq
     ones = np.ones_like(p)
@@ -98,6 +102,7 @@ def test_both_branches_agree_with_zeros(pq) -> None:
 
 
 def test_fallback_runs_exactly_when_x_and_z_vanish_together() -> None:
+    """Fallback runs exactly when x and z vanish together."""
     p = jnp.array([0.5, 0.5, 0.0])
     q = jnp.array([0.5, 0.5, 0.0])
     assert math.isnan(float(fast_jit(p, p, q, -1)))  # 0 * log(0 / 0)
@@ -108,6 +113,7 @@ def test_fallback_runs_exactly_when_x_and_z_vanish_together() -> None:
 
 
 def test_under_vmap_cond_becomes_select() -> None:
+    """Under vmap cond becomes select."""
     # One batch mixes rows for the fast path and rows for the fallback: under vmap lax.cond is a
     # select that evaluates both, and each row must still get its own exact answer.
     p = np.array([[0.5, 0.5, 0.0], [0.2, 0.3, 0.5], [0.5, 0.5, 0.0], [1.0, 0.0, 0.0]])
@@ -125,6 +131,7 @@ def test_under_vmap_cond_becomes_select() -> None:
 
 @given(st.lists(st.floats(0.05, 1.0), min_size=3, max_size=3))
 def test_jvp_matches_finite_differences(w) -> None:
+    """JVP matches finite differences."""
     # The custom JVP against central differences, in every argument, at an interior point.
     x = jnp.asarray(w)
     y = jnp.asarray(w[::-1]) + 0.1
@@ -145,6 +152,7 @@ def test_jvp_matches_finite_differences(w) -> None:
 
 
 def test_jvp_zero_mass_convention() -> None:
+    """JVP zero mass convention."""
     # A term with x = 0 is held at 0: no derivative in y or z, even where z = 0. Its derivative
     # in x is log(y / z) where finite (second entry: the term is linear in x) and 0 where y or z
     # is 0 too (first and last entries: x log x-like, one-sided derivative -inf).
@@ -172,6 +180,7 @@ def test_jvp_zero_mass_convention() -> None:
 
 
 def test_float32() -> None:
+    """Float32."""
     p = np.array([0.5, 0.5, 0.0], dtype=np.float32)
     q = np.array([0.25, 0.25, 0.5], dtype=np.float32)
     out = nm.xlog_ratio_sum(p, p, q, -1)
@@ -184,6 +193,7 @@ def test_float32() -> None:
 
 
 def test_safe_sqrt() -> None:
+    """Safe sqrt."""
     x = jnp.array([0.0, 0.25, 1.0, 4.0])
     np.testing.assert_allclose(nm.safe_sqrt(x), [0.0, 0.5, 1.0, 2.0], **tolerance("float64"))
     g = jax.vmap(jax.grad(nm.safe_sqrt))(x)
@@ -191,6 +201,7 @@ def test_safe_sqrt() -> None:
 
 
 def test_log_of_base() -> None:
+    """Log of base."""
     assert nm.log_of_base(None, jnp.float64) == 1.0
     assert nm.log_of_base(2, jnp.float64) == math.log(2)
     np.testing.assert_allclose(
@@ -233,6 +244,7 @@ PAIRS = st.one_of(
 @pytest.mark.slow
 @given(PAIRS)
 def test_kl_relative_accuracy(pq) -> None:
+    """KL relative accuracy."""
     p, q = pq
     reference = mp_kl(p, q)
     for value in (float(dv.kl(p, q)), float(kl_jit(p, q))):
@@ -243,6 +255,7 @@ def test_kl_relative_accuracy(pq) -> None:
 @pytest.mark.slow
 @given(PAIRS)
 def test_js_and_distance_relative_accuracy(pq) -> None:
+    """JS and distance relative accuracy."""
     p, q = pq
     reference = min(mp_js(p, q), math.log(2))  # capped at log 2 for sums a hair above one
     value = float(dv.js_divergence(p, q))
@@ -261,6 +274,7 @@ def test_js_and_distance_relative_accuracy(pq) -> None:
 
 @given(st.one_of(dvt.pmf_pairs(), dvt.pmf_pairs(dtype=np.float32)))
 def test_entropy_and_cross_entropy_relative_accuracy(pq) -> None:
+    """Entropy and cross entropy relative accuracy."""
     # Every term of -sum p log q is non-negative for masses in [0, 1]: nothing cancels, the
     # defining sum is already relatively accurate, including at masses down to tiny.
     p, q = pq
@@ -273,6 +287,7 @@ def test_entropy_and_cross_entropy_relative_accuracy(pq) -> None:
 
 @given(st.one_of(dvt.near_identical_pairs(n=[4, 6, 9]), dvt.pmf_pairs([4, 6, 9])))
 def test_conditional_entropy_relative_accuracy(pq) -> None:
+    """Conditional entropy relative accuracy."""
     # Non-negative terms P log1p(O / P), O the other rows' mass in the column summed from the
     # masses: relatively accurate, also where O is far below P (a nearly determined C).
     p, _ = pq
@@ -283,6 +298,7 @@ def test_conditional_entropy_relative_accuracy(pq) -> None:
 
 
 def test_conditional_entropy_and_its_gradient_where_the_column_sum_rounds_away_a_mass() -> None:
+    """Conditional entropy and its gradient where the column sum rounds away a mass."""
     # P(j) = 1 + 1e-20 rounds to 1: log(P(j) / P(i, j)) lost the 1e-20 (H(C | X) came out 2%
     # low), and the gradient log(P(j) / P(i, j)) was 1.3e-4 off at [[0.3, 0.2], [1e-13, 0.5]].
     for joint in (np.array([[1.0, 0.0], [1e-20, 0.0]]), np.array([[0.3, 0.2], [1e-13, 0.5]])):
@@ -296,6 +312,7 @@ def test_conditional_entropy_and_its_gradient_where_the_column_sum_rounds_away_a
 
 @given(dvt.near_identical_pairs(n=[4, 6, 9]))
 def test_mutual_information_accuracy(pq) -> None:
+    """Mutual information accuracy."""
     # Near independence the marginals are rounded sums and P(j|i) a rounded quotient: a relative
     # rounding d of one of them moves a term c u^2/2 (u the relative departure from
     # independence) by about c u d, so the error is within 32 eps of the value plus
@@ -318,6 +335,7 @@ def test_mutual_information_accuracy(pq) -> None:
 
 
 def test_mutual_information_near_its_bound_is_not_cut_by_the_bound_s_rounding() -> None:
+    """Mutual information near its bound is not cut by the rounding of the bound."""
     # Total 1 + 2e-17 (within an ulp of 1) and I(C; X) = H(C) - 2e-17: I was held at H(C) of the
     # rounded row sums, 3e-18 below it (1e-7 relative).
     joint = np.array([[1e-18, 1 - 1.000001e-12], [1e-12, 1e-19]])
@@ -329,6 +347,7 @@ def test_mutual_information_near_its_bound_is_not_cut_by_the_bound_s_rounding() 
 
 
 def test_mutual_information_below_its_rounding_floor_is_within_the_floor() -> None:
+    """Mutual information below its rounding floor is within the floor."""
     # The stress run's example: the error is the rounding of P(0 | 1), eps^2 / 2 times
     # P(1) = 1.6e-46, far above I = 1.3e-92 but far below the floor of the docstring.
     joint = np.array([[1.0, 1e-82], [1.59633854e-46, 1e-128]])
@@ -339,6 +358,7 @@ def test_mutual_information_below_its_rounding_floor_is_within_the_floor() -> No
 
 
 def test_issue_examples() -> None:
+    """Issue examples."""
     # Pmfs that differ in the 14th digit: the defining sums were off by 1e-3 relative here (KL
     # 1.92095e-27, truth 1.92332e-27), and float32 js_distance three times too large (1.5e-4,
     # truth 4.7e-5).
@@ -363,6 +383,7 @@ def test_issue_examples() -> None:
 
 
 def test_fast_path_is_used_exactly_where_it_is_certified() -> None:
+    """Fast path is used exactly where it is certified."""
     # The defining sums are returned where they are at least the threshold; below it, the exact
     # kernel. Both give the same value where both are accurate.
     p = np.array([0.9, 0.1, 0.0])
@@ -382,6 +403,7 @@ def test_fast_path_is_used_exactly_where_it_is_certified() -> None:
 
 
 def test_exact_kernels_conventions() -> None:
+    """Exact kernels conventions."""
     p = jnp.array([0.0, 0.0, 0.5, 0.5, 0.25])
     q = jnp.array([0.0, 0.5, 0.0, 0.5, 0.75])
     terms = np.asarray(nm._kl_terms_exact(p, q))
@@ -395,6 +417,7 @@ def test_exact_kernels_conventions() -> None:
 
 @given(st.floats(-0.75, 3.0).filter(lambda x: x == 0 or abs(x) >= TINY64))  # no subnormals
 def test_accurate_log1p(x: float) -> None:
+    """Accurate log1p."""
     import mpmath
 
     value = float(jax.jit(nm.accurate_log1p)(jnp.float64(x)))
@@ -404,6 +427,7 @@ def test_accurate_log1p(x: float) -> None:
 
 @given(st.one_of(dvt.near_identical_pairs(), dvt.pmf_pairs(relation="shared_zeros")))
 def test_gradients_finite_near_equality_and_at_tiny_masses(pq) -> None:
+    """Gradients finite near equality and at tiny masses."""
     p, q = pq
     for fn in (dv.kl, dv.js_divergence):
         gp, gq = jax.grad(fn, argnums=(0, 1))(p, q)
@@ -412,6 +436,7 @@ def test_gradients_finite_near_equality_and_at_tiny_masses(pq) -> None:
 
 @given(st.lists(st.floats(0.05, 1.0), min_size=3, max_size=3))
 def test_kl_jvp_matches_finite_differences_in_every_direction(w) -> None:
+    """KL JVP matches finite differences in every direction."""
     # The value is sum p log(p/q) - p + q off the simplex too, and the JVP is its derivative.
     p = jnp.asarray(w) / sum(w)
     q = jnp.asarray(w[::-1]) / sum(w)
@@ -429,6 +454,7 @@ def test_kl_jvp_matches_finite_differences_in_every_direction(w) -> None:
 
 
 def test_mutual_information_gradient_finite_at_a_1e_200_entry() -> None:
+    """Mutual information gradient finite at a 1e-200 entry."""
     joint = jnp.array([[1e-200, 0.3], [0.2, 0.5 - 1e-200]])
     g = jax.grad(dv.mutual_information)(joint)
     assert np.isfinite(g).all()
@@ -455,6 +481,7 @@ JS_NEAR = jax.jit(nm._js_near_sum, static_argnums=2)
     )
 )
 def test_near_identical_inputs_take_the_short_series(pq) -> None:
+    """Near identical inputs take the short series."""
     # Below the fast paths' thresholds, where every |u| < NEAR_U, KL and twice JS are the short
     # series (no logarithm, a third of the exact kernel's work), to the ulp against mpmath; where
     # some |u| is not, the series' certificate fails (a sum of 1 or more) and the exact kernel
@@ -476,6 +503,7 @@ def test_near_identical_inputs_take_the_short_series(pq) -> None:
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
 def test_short_series_at_the_edge_of_their_range(dtype) -> None:
+    """Short series at the edge of their range."""
     # |u| just below and just above NEAR_U: the series to the ulp below, the exact kernel above.
     for factor in (0.5, 0.99, 0.999, 1.001, 1.5):
         u = factor * nm.NEAR_U
@@ -483,3 +511,93 @@ def test_short_series_at_the_edge_of_their_range(dtype) -> None:
         q = np.array([0.25 * (1 - u), 0.25 * (1 + u), 0.5], dtype)
         _assert_relatively_accurate(float(dv.kl(p, q)), mp_kl(p, q), dtype)
         _assert_relatively_accurate(float(dv.js_divergence(p, q)), mp_js(p, q), dtype)
+
+
+# --- the reduction builder, the one log-ratio kernel, the subgradient |x| ----------------------
+
+
+def _toy_sum():
+    """``sum(a * b)`` by the builder, with stages whose choice shows in the value.
+
+    A fast stage refusing sums above 1, an exact stage that is the same sum plus 10, and a finish
+    that caps at 5.
+    """
+
+    def fast(a, b, axis):
+        return jnp.sum(a * b, axis=axis)
+
+    def exact(a, b, axis):
+        return jnp.sum(a * b, axis=axis) + 10
+
+    return nm.certified_sum(
+        arity=2,
+        fast=[(fast, lambda v: v <= 1)],
+        exact=exact,
+        coefficients=lambda a, b: (b, a),
+        finish=lambda v, a, b, axis: jnp.minimum(v, 5.0),
+        name="toy",
+        doc="A toy reduction.",
+    )
+
+
+def test_certified_sum_takes_the_next_stage_per_row_and_differentiates_the_coefficients() -> None:
+    """Certified sum takes the next stage per row and differentiates the coefficients."""
+    toy = _toy_sum()
+    a = jnp.array([[0.5, 0.25], [1.0, 1.0], [0.1, 0.1]])
+    b = jnp.array([1.0, 2.0])  # broadcast against a
+    out = np.asarray(toy(a, b, -1))
+    # Rows 0 and 2 accepted by the fast stage; row 1 (sum 3) refused, 3 + 10 capped at 5.
+    np.testing.assert_array_equal(out, [1.0, 5.0, 0.30000000000000004])
+    # A row alone gives the bits it has in the batch.
+    assert float(toy(a[2], b, -1)) == out[2]
+    # The derivative is sum(da * b + db * a) whatever the stage and the finish did.
+    _, tangent = jax.jvp(lambda x, y: toy(x, y, -1), (a, b), (jnp.ones_like(a), jnp.zeros_like(b)))
+    np.testing.assert_array_equal(np.asarray(tangent), [3.0, 3.0, 3.0])
+    assert toy.__name__ == "toy" and toy.__doc__ == "A toy reduction."
+
+
+def test_certified_sum_without_fast_stages_is_the_exact_kernel() -> None:
+    """Certified sum without fast stages is the exact kernel."""
+    h = nm.certified_sum(
+        arity=1,
+        exact=lambda a, axis: jnp.sum(a, axis=axis),
+        coefficients=lambda a: (2 * a,),
+        name="h",
+        doc="",
+    )
+    a = jnp.array([1.0, 2.0])
+    assert float(h(a, 0)) == 3.0
+    np.testing.assert_array_equal(np.asarray(jax.grad(lambda a: h(a, 0))(a)), [2.0, 4.0])
+
+
+def test_xlog_ratio_elementwise_conventions_and_gradient() -> None:
+    """xlog_ratio elementwise: its conventions and its gradient."""
+    tiny = float(np.finfo(np.float64).tiny)
+    x = jnp.array([0.5, 0.5, 0.0, 0.0, 1e-300])
+    y = jnp.array([0.0, 0.25, 0.0, 0.3, 1e-300])
+    z = jnp.array([0.5, 0.5, 0.0, 0.6, 1.0])
+    out = np.asarray(nm.xlog_ratio(x, y, z))
+    assert out[0] == -math.inf  # x > 0 = y
+    np.testing.assert_allclose(out[1], 0.5 * math.log(0.5), rtol=1e-15)
+    np.testing.assert_array_equal(out[2:4], 0.0)
+    np.testing.assert_allclose(out[4], 1e-300 * math.log(1e-300), rtol=1e-14)
+    gx, gy, gz = jax.grad(lambda *a: jnp.sum(nm.xlog_ratio(*a)[1:]), argnums=(0, 1, 2))(x, y, z)
+    # d/dx is log(y/z) off the support of x where y, z > 0 and 0 where y = z = 0; d/dy = x/y,
+    # d/dz = -x/z, 0 off the support.
+    np.testing.assert_allclose(
+        gx[1:], [math.log(0.5), 0.0, math.log(0.5), math.log(1e-300)], rtol=1e-14
+    )
+    np.testing.assert_allclose(gy[1:], [2.0, 0.0, 0.0, 1.0], rtol=1e-15)
+    np.testing.assert_allclose(gz[1:], [-1.0, 0.0, 0.0, -1e-300], rtol=1e-15)
+    # A quotient below the normal range is held at the smallest normal number, where y > 0.
+    held = float(nm.xlog_ratio(jnp.array(1.0), jnp.array(1e-300), jnp.array(1e10)))
+    assert held == math.log(tiny)
+
+
+def test_abs_subgradient() -> None:
+    """Abs subgradient."""
+    x = jnp.array([-2.0, -0.0, 0.0, 3.0])
+    np.testing.assert_array_equal(np.asarray(nm.abs_subgradient(x)), np.abs(np.asarray(x)))
+    np.testing.assert_array_equal(
+        np.asarray(jax.grad(lambda x: jnp.sum(nm.abs_subgradient(x)))(x)), [-1.0, 0.0, 0.0, 1.0]
+    )

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 import divergences as dv
 from divergences import testing as dvt
-from divergences._validation import sum_tolerance
+from divergences._src.validation import sum_tolerance
 from divergences.testing import tolerance
 from tests.helpers import assert_leq
 
@@ -44,6 +44,7 @@ JITTED = {name: jax.jit(fn) for name, (fn, _, _) in RANGED.items()}
 @pytest.mark.parametrize("name", list(RANGED))
 @given(data=st.data())
 def test_range_holds_at_the_edge_of_the_sum_tolerance(name: str, dtype, data) -> None:
+    """Range holds at the edge of the sum tolerance."""
     _, lo, hi = RANGED[name]
     p, q = data.draw(dvt.pmf_pairs([2, 5], dtype=dtype, edge_sums=True))
     value = JITTED[name](p, q)
@@ -53,6 +54,7 @@ def test_range_holds_at_the_edge_of_the_sum_tolerance(name: str, dtype, data) ->
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
 def test_disjoint_masses_at_the_edge_reach_the_bound_and_stop(dtype) -> None:
+    """Disjoint masses at the edge reach the bound and stop."""
     tol = sum_tolerance(dtype)
     big = np.asarray(1 + 0.9 * tol, dtype)
     p, q = np.array([big, 0.0], dtype), np.array([0.0, big], dtype)
@@ -68,6 +70,7 @@ def test_disjoint_masses_at_the_edge_reach_the_bound_and_stop(dtype) -> None:
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
 def test_identical_masses_off_one_give_zero_not_a_negative_divergence(dtype) -> None:
+    """Identical masses off one give zero, not a negative divergence."""
     # p = q summing to 1 - 0.9 tol: every divergence is 0; KL's f-divergence form with its
     # centred summand p log(p/q) - p + q is 0 term by term.
     p = (np.array([0.3, 0.7]) * (1 - 0.9 * sum_tolerance(dtype))).astype(dtype)
@@ -78,6 +81,7 @@ def test_identical_masses_off_one_give_zero_not_a_negative_divergence(dtype) -> 
 
 
 def test_optimal_discriminator_gradient_at_p_equal_q_tiny() -> None:
+    """The optimal discriminator's gradient at p = q, tiny."""
     # D* = p / (p + q); dD/dp = q / (p + q)^2, which is 1 / (4 * 1e-200) = 2.5e199 here, a finite
     # float although (p + q)^2 underflows.
     p = np.array([1e-200, 1 - 1e-200])
@@ -100,6 +104,7 @@ def _in_dtype(x: float, dtype) -> float:
 @DTYPES
 @given(p=st.data())
 def test_entropy_lies_in_zero_to_log_n_at_the_edge(dtype, p) -> None:
+    """Entropy lies in zero to log n at the edge."""
     p = p.draw(dvt.pmfs([1, 2, 5, 8], dtype=dtype, edge_sums=True))
     h = float(jax.jit(dv.entropy)(p))
     assert 0.0 <= h <= _in_dtype(math.log(p.size), dtype), (h, p.sum())
@@ -109,6 +114,7 @@ def test_entropy_lies_in_zero_to_log_n_at_the_edge(dtype, p) -> None:
 @DTYPES
 @given(pq=st.data())
 def test_cross_entropy_is_at_least_the_entropy_at_the_edge(dtype, pq) -> None:
+    """Cross entropy is at least the entropy at the edge."""
     p, q = pq.draw(dvt.pmf_pairs([2, 5], dtype=dtype, edge_sums=True))
     ce, h = float(dv.cross_entropy(p, q)), float(dv.entropy(p))
     assert ce >= h, (ce, h, p.sum(), q.sum())
@@ -118,6 +124,7 @@ def test_cross_entropy_is_at_least_the_entropy_at_the_edge(dtype, pq) -> None:
 @DTYPES
 @given(pq=st.data())
 def test_kl_is_at_most_log_one_plus_chi_square_at_the_edge(dtype, pq) -> None:
+    """KL is at most log one plus chi square at the edge."""
     p, q = pq.draw(dvt.pmf_pairs([2, 5], dtype=dtype, edge_sums=True))
     kl, chi = float(dv.kl(p, q)), float(dv.chi_square(p, q))
     # An inequality between two computed values, so up to the dtype's tolerance: at the equality
@@ -127,6 +134,7 @@ def test_kl_is_at_most_log_one_plus_chi_square_at_the_edge(dtype, pq) -> None:
 
 
 def test_kl_and_chi_square_at_the_equality_case_at_the_edge() -> None:
+    """KL and chi square at the equality case at the edge."""
     # p is q restricted to a subset and renormalised: KL = log(1 + chi^2) exactly; a total of
     # 1 - 0.9 tol used to put KL above it by about 0.3 tol.
     tol = sum_tolerance(np.float64)
@@ -137,6 +145,7 @@ def test_kl_and_chi_square_at_the_equality_case_at_the_edge() -> None:
 @DTYPES
 @given(data=st.data())
 def test_mutual_information_is_at_most_each_marginal_entropy_at_the_edge(dtype, data) -> None:
+    """Mutual information is at most each marginal entropy at the edge."""
     flat = data.draw(dvt.pmfs([4, 6], dtype=dtype, edge_sums=True))
     joint = flat.reshape(2, -1)
     mi = float(dv.mutual_information(joint))
@@ -155,6 +164,7 @@ def test_mutual_information_is_at_most_each_marginal_entropy_at_the_edge(dtype, 
 @DTYPES
 @given(data=st.data())
 def test_inception_score_lies_in_one_to_k_at_the_edge(dtype, data) -> None:
+    """Inception score lies in one to k at the edge."""
     rows = data.draw(st.lists(dvt.pmfs(3, dtype=dtype, edge_sums=True), min_size=1, max_size=4))
     score = float(dv.inception_score(np.stack(rows)))
     assert 1.0 <= score <= 3.0, (score, [float(r.sum()) for r in rows])
@@ -162,6 +172,7 @@ def test_inception_score_lies_in_one_to_k_at_the_edge(dtype, data) -> None:
 
 @DTYPES
 def test_inception_score_of_identical_rows_with_weights_at_the_edge_is_one(dtype) -> None:
+    """Inception score of identical rows with weights at the edge is one."""
     # Weights summing to 1 + 0.9 tol make the exponent -(1 + d) log(1 + d) < 0: the score was
     # below 1.
     tol = sum_tolerance(dtype)

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import divergences as dv
-from divergences._validation import check_pmf, sum_tolerance
+from divergences._src.validation import check_pmf, require, sum_tolerance
 from divergences.testing import tolerance
 
 G = dv.generators
@@ -75,6 +75,7 @@ BAD_IDS = [
 @pytest.mark.parametrize("name", PAIRS)
 @pytest.mark.parametrize(("bad", "rule"), BAD_PMFS, ids=BAD_IDS)
 def test_bad_p_and_q_are_named(name: str, bad, rule: str) -> None:
+    """Bad p and q are named."""
     fn = PAIR_FUNCTIONS[name]
     with pytest.raises(ValueError, match=rule) as info:
         fn(bad, GOOD)
@@ -86,11 +87,13 @@ def test_bad_p_and_q_are_named(name: str, bad, rule: str) -> None:
 
 @pytest.mark.parametrize(("bad", "rule"), BAD_PMFS, ids=BAD_IDS)
 def test_bad_entropy_input(bad, rule: str) -> None:
+    """Bad entropy input."""
     with pytest.raises(ValueError, match=rf"^p .*{rule}"):
         dv.entropy(bad)
 
 
 def test_no_renormalisation() -> None:
+    """No renormalisation."""
     # Off by more than the tolerance: refused, with the fix in the message.
     tol = sum_tolerance(np.float64)
     with pytest.raises(ValueError, match=r"never renormalises.*p / p.sum"):
@@ -113,6 +116,7 @@ def test_no_renormalisation() -> None:
 
 @pytest.mark.parametrize("name", PAIRS)
 def test_shapes_that_do_not_broadcast(name: str) -> None:
+    """Shapes that do not broadcast."""
     fn = PAIR_FUNCTIONS[name]
     with pytest.raises(
         ValueError, match=r"p has shape \(3, 2\) and q has shape \(2, 2\).*broadcast"
@@ -127,6 +131,7 @@ TWO_ARGUMENT_PAIRS = [n for n in PAIRS if n not in ("variational_bound", "gan_va
 
 @pytest.mark.parametrize("name", TWO_ARGUMENT_PAIRS)
 def test_mass_axis_lengths_must_match(name: str) -> None:
+    """Mass axis lengths must match."""
     fn = PAIR_FUNCTIONS[name]
     # A length-1 mass axis would broadcast to a point mass: refused.
     with pytest.raises(ValueError, match=r"mass axis .* same length.*p has 1, q has 3"):
@@ -137,6 +142,7 @@ def test_mass_axis_lengths_must_match(name: str) -> None:
 
 
 def test_axis_out_of_range_and_missing_mass_axis() -> None:
+    """Axis out of range and missing mass axis."""
     with pytest.raises(ValueError, match="axis 2 is out of range for p with 1 dimension"):
         dv.entropy([0.5, 0.5], axis=2)
     with pytest.raises(ValueError, match=r"axis -3 is out of range for p"):
@@ -149,6 +155,7 @@ def test_axis_out_of_range_and_missing_mass_axis() -> None:
 @pytest.mark.parametrize("name", list(BASED))
 @pytest.mark.parametrize("base", [0, 1, -2, math.nan, math.inf, 1.0, "2", 2 + 0j, [2, 3]])
 def test_invalid_base(name: str, base) -> None:
+    """Invalid base."""
     with pytest.raises(ValueError, match=r"base must be None .* finite number > 0 and != 1"):
         BASED[name](GOOD, GOOD, base=base)
 
@@ -165,11 +172,13 @@ def test_invalid_base(name: str, base) -> None:
     ids=["above", "below", "nan", "length", "complex"],
 )
 def test_bad_discriminator(d, rule: str) -> None:
+    """Bad discriminator."""
     with pytest.raises(ValueError, match=rule):
         dv.gan_value(GOOD, GOOD, d)
 
 
 def test_a_scalar_discriminator_is_constant_over_outcomes() -> None:
+    """A scalar discriminator is constant over outcomes."""
     # D = 1/2 everywhere: V = log(1/2) + log(1/2) = -log 4 whatever p and q are.
     np.testing.assert_allclose(
         float(dv.gan_value(GOOD, [0.1, 0.9], 0.5)), -math.log(4), **tolerance("float64")
@@ -182,6 +191,7 @@ def test_a_scalar_discriminator_is_constant_over_outcomes() -> None:
 
 
 def test_discriminator_without_the_mass_axis() -> None:
+    """Discriminator without the mass axis."""
     p = np.full((2, 2), 0.5)
     with pytest.raises(ValueError, match=r"d has shape \(2,\), which has no mass axis 0"):
         dv.gan_value(p, p, [0.5, 0.5], axis=0)
@@ -192,6 +202,7 @@ def test_discriminator_without_the_mass_axis() -> None:
 
 
 def test_integer_and_boolean_input_become_floats() -> None:
+    """Integer and boolean input become floats."""
     assert float(dv.kl([1, 0], [1, 0])) == 0.0
     assert float(dv.total_variation(np.array([True, False]), np.array([False, True]))) == 1.0
 
@@ -212,6 +223,7 @@ checked_gan = dv.checked(jax.jit(dv.gan_value))
     ids=["negative", "nan", "inf", "sum"],
 )
 def test_checked_raises_under_jit(p, rule: str) -> None:
+    """dv.checked raises under jit."""
     p = jnp.asarray(p)
     with pytest.raises(ValueError, match=rule):
         checked_kl(p, jnp.asarray([0.5, 0.5]) if p.size == 2 else jnp.full(3, 1 / 3))
@@ -223,6 +235,7 @@ def test_checked_raises_under_jit(p, rule: str) -> None:
 
 
 def test_checked_passes_good_input_and_checks_d() -> None:
+    """dv.checked passes good input and checks d."""
     np.testing.assert_allclose(
         float(checked_kl(jnp.array([0.5, 0.5]), jnp.array([0.9, 0.1]))),
         0.5108256237659907,
@@ -236,6 +249,7 @@ def test_checked_passes_good_input_and_checks_d() -> None:
 
 
 def test_unchecked_jit_is_silent() -> None:
+    """Unchecked jit is silent."""
     # Without dv.checked, the value checks compile to nothing: the caller asked for speed.
     out = jax.jit(dv.kl)(jnp.array([0.5, 0.4]), jnp.array([0.5, 0.5]))
     assert np.isfinite(float(out))
@@ -249,6 +263,7 @@ def test_unchecked_jit_is_silent() -> None:
     ids=["negative", "sum"],
 )
 def test_checked_names_the_argument_for_every_function(name: str, bad, rule: str) -> None:
+    """dv.checked names the argument for every function."""
     fn = PAIR_FUNCTIONS[name]
     checked = dv.checked(jax.jit(fn))
     good = jnp.full(3, 1 / 3)
@@ -260,6 +275,7 @@ def test_checked_names_the_argument_for_every_function(name: str, bad, rule: str
 
 @pytest.mark.slow
 def test_checked_composes_with_vmap_jit_and_grad() -> None:
+    """dv.checked composes with vmap, jit and grad."""
     # dv.checked inside a transformation: the same ValueError as a plain call, eagerly under
     # vmap and grad; under an outer jit the failure can only leave the compiled program as a
     # runtime error, which carries the same message.
@@ -301,6 +317,7 @@ HALF_CALLS = {
 @pytest.mark.parametrize("dtype", HALF, ids=["bfloat16", "float16"])
 @pytest.mark.parametrize("name", list(HALF_CALLS))
 def test_half_precision_computes_in_float32_and_returns_the_input_dtype(name, dtype) -> None:
+    """Half precision computes in float32 and returns the input dtype."""
     # Computed in float32, returned in the input's dtype (the JAX convention). Masses k/256,
     # exact in both half dtypes, so that float32 sees the same pmfs.
     counts = np.array([3, 40, 17, 9, 60, 1, 33, 21, 50, 22])
@@ -320,6 +337,7 @@ def test_half_precision_computes_in_float32_and_returns_the_input_dtype(name, dt
 
 @pytest.mark.parametrize("dtype", HALF, ids=["bfloat16", "float16"])
 def test_the_sum_tolerance_follows_the_input_dtype(dtype) -> None:
+    """The sum tolerance follows the input dtype."""
     tol = sum_tolerance(dtype)
     assert tol == float(np.sqrt(jnp.finfo(dtype).eps))
     p32 = np.full(10, 0.1, np.float32)
@@ -339,7 +357,37 @@ def test_the_sum_tolerance_follows_the_input_dtype(dtype) -> None:
 
 @pytest.mark.parametrize("dtype", HALF, ids=["bfloat16", "float16"])
 def test_gaussians_in_half_precision_return_the_input_dtype(dtype) -> None:
+    """Gaussians in half precision return the input dtype."""
     mean, cov = jnp.zeros(2, dtype), jnp.eye(2, dtype=dtype)
     assert dv.kl_mvn(mean, cov, mean, 2 * cov).dtype == dtype
     assert dv.frechet_distance(mean, cov, mean, 2 * cov).dtype == dtype
     assert dv.kl_normal(jnp.asarray(0.0, dtype), jnp.asarray(1.0, dtype), 0.0, 2.0).dtype == dtype
+
+
+class _StoppedError(Exception):
+    """A failure that is not the input's, made from the message and the fields."""
+
+    def __init__(self, text: str, fields: dict) -> None:
+        super().__init__(text)
+        self.fields = fields
+
+
+def _two_rules(x: jax.Array) -> jax.Array:
+    # The same template for two rules with different exceptions: only the code each check
+    # carries tells them apart.
+    require(x[0] > 0, "x broke a rule ({v:.1f})", error=_StoppedError, v=x[0])
+    require(x[1] > 0, "x broke a rule ({v:.1f})", v=x[1])
+    return x.sum()
+
+
+@pytest.mark.parametrize("wrap", [lambda f: f, jax.jit, jax.vmap], ids=["eager", "jit", "vmap"])
+def test_checked_finds_the_exception_by_a_code_not_the_message(wrap) -> None:
+    """Checks with one template and two exceptions raise each its own, eager and traced."""
+    f = dv.checked(wrap(_two_rules))
+    batch = (lambda a: a[None]) if wrap is jax.vmap else (lambda a: a)
+    with pytest.raises(_StoppedError, match=r"^x broke a rule \(-1.0\)$") as info:
+        f(batch(jnp.array([-1.0, 1.0])))
+    assert set(info.value.fields) == {"v"}
+    with pytest.raises(ValueError, match=r"^x broke a rule \(-2.0\)$"):
+        f(batch(jnp.array([1.0, -2.0])))
+    assert float(np.sum(f(batch(jnp.array([1.0, 2.0]))))) == 3.0

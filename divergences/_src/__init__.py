@@ -1,6 +1,10 @@
-"""The library's implementation, one concept per module (``kl``, ``js``, ``f_divergence``, ...).
+"""The library's private code: one concept per module, and the helpers they share.
 
-These modules are private: their functions are the public API as re-exported by
-:mod:`divergences` (``dv.kl``, ``dv.js_divergence``, ...). Keeping them here lets a module be named
+The divergences (``kl``, ``js``, ``f_divergence``, ...) are the public API as re-exported by
+:mod:`divergences` (``dv.kl``, ``dv.js_divergence``, ...); keeping them here lets a module be named
 after its concept without the module and its function sharing one name in the package namespace.
+Beside them: ``numerics`` (the zero-safe, gradient-safe kernels and the reduction builder),
+``validation`` (the value checks, eager and under :func:`divergences.checked`), ``options`` (the
+integer-option validator, JAX-free for the host solvers) and ``typing`` (the type aliases).
+The Wasserstein package keeps its own private modules (``wasserstein/_*``), which only it uses.
 """

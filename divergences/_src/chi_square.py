@@ -5,9 +5,9 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from divergences._numerics import kl_sum
-from divergences._typing import ArrayLike
-from divergences._validation import check_pmf_pair, compiled, keeps_input_precision
+from divergences._src.numerics import kl_sum
+from divergences._src.typing import ArrayLike
+from divergences._src.validation import check_pmf_pair, compiled, keeps_input_precision
 from divergences.generators import _square_over
 
 __all__ = ["chi_square"]
@@ -23,11 +23,13 @@ def chi_square(p: ArrayLike, q: ArrayLike, *, axis: int = -1) -> jax.Array:
     Equivalently :math:`\sum_i p_i^2 / q_i - 1`. Bounds KL from above:
     :math:`\mathrm{KL}(p \,\|\, q) \le \log(1 + \chi^2(p \,\|\, q))`.
 
-    Range: :math:`\chi^2 \ge 0`, and :math:`\chi^2 \ge e^{\mathrm{KL}} - 1` for every accepted input
-    (with :func:`divergences.kl`): masses accepted within the sum tolerance could give a KL above
-    :math:`\log(1 + \chi^2)` by about that tolerance; the value is then raised to
-    :math:`e^{\mathrm{KL}} - 1` (a relative change within the tolerance times
-    :math:`3 + \log(1 + \chi^2)`). This costs a KL pass beside the sum.
+    Range: :math:`\chi^2 \ge 0`, and :math:`\log(1 + \chi^2) \ge \mathrm{KL}` for every accepted
+    input (with :func:`divergences.kl`) up to the rounding of the two computed values,
+    :math:`(2n + 34)\,\epsilon\,(1 + \mathrm{KL})` for ``n`` masses: masses accepted within the sum
+    tolerance could give a KL above :math:`\log(1 + \chi^2)` by about that tolerance; the value
+    is then raised to :math:`e^{\mathrm{KL}} - 1` (a relative change within the tolerance times
+    :math:`3 + \log(1 + \chi^2)`). On pmfs that sum to 1 up to their rounding the value is the
+    sum itself, within a few ulp. This costs a KL pass beside the sum.
 
     Conventions: :math:`0^2 / 0 = 0`; :math:`p_i > 0 = q_i` gives :math:`+\infty`. Each term
     :math:`(p_i - q_i)^2 / q_i` is computed as :math:`(p_i - q_i)\,((p_i - q_i)/q_i)`, non-negative
@@ -66,15 +68,22 @@ def _chi_square(p: jax.Array, q: jax.Array, *, axis: int) -> jax.Array:
 
 
 def _at_least_expm1_kl(chi: jax.Array, p: jax.Array, q: jax.Array, axis: int) -> jax.Array:
-    """``chi`` raised where ``log(1 + chi) < KL(p || q)``, so that KL <= log(1 + chi^2) holds.
+    """``chi`` raised where ``log(1 + chi)`` is below ``KL(p || q)`` by more than their rounding.
 
-    For pmfs the bound is Jensen's inequality, ``E_p log(p/q) <= log E_p(p/q)``, an equality where
-    ``p`` is ``q`` restricted to a subset and renormalised: there rounding alone can put the
-    computed KL an ulp above, and masses accepted within the sum tolerance ``t`` put it above by
-    up to ``t (3 + log(1 + chi^2))``. Where that happens ``chi`` is replaced by
-    ``expm1(KL (1 + 4 eps))``, a change within that tolerance, relative; the exponent's margin of
-    4 eps keeps the bound against a KL computed apart (:func:`divergences.kl`), rounded anew.
+    For pmfs the bound KL <= log(1 + chi^2) is Jensen's inequality, ``E_p log(p/q) <= log
+    E_p(p/q)``, an equality where ``p`` is ``q`` restricted to a subset and renormalised: there
+    the two computed values may be in either order by their rounding, and masses accepted within
+    the sum tolerance ``t`` put KL above by up to ``t (3 + log(1 + chi^2))``. Only the latter
+    moves the value: the rounding of the kernels is a few ulp per term (:mod:`divergences._src.numerics`)
+    and that of an ``n``-term sum of non-negative terms at most ``(n - 1) eps``, so each of KL
+    and ``log1p(chi)`` is within ``(n + 17) eps (1 + KL)`` near the bound, and a gap above twice
+    that, ``slack``, is the input's. There ``chi`` becomes ``expm1(KL + slack)``, which keeps the
+    bound against a KL computed apart (:func:`divergences.kl`). Exact pmfs thus keep the sum's
+    few-ulp accuracy (an ``expm1`` of a rounded KL near 700 moved it by 1e-12), and the value
+    depends on no bit of KL unless the input is off by more than rounding, so a row alone and in
+    a batch agree where the sums do.
     """
     kl = kl_sum(p, q, axis)
     eps = float(jnp.finfo(chi.dtype).eps)
-    return jnp.where(jnp.log1p(chi) < kl, jnp.expm1(kl * (1 + 4 * eps)), chi)
+    slack = (2 * p.shape[axis] + 34) * eps * (1 + kl)
+    return jnp.where(jnp.log1p(chi) < kl - slack, jnp.expm1(kl + slack), chi)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import jax
 
-from divergences._numerics import cross_entropy_sum, entropy_sum, log_of_base
-from divergences._typing import ArrayLike, Base
-from divergences._validation import (
+from divergences._src.numerics import cross_entropy_sum, entropy_sum, log_of_base
+from divergences._src.typing import ArrayLike, Base
+from divergences._src.validation import (
     check_base,
     check_pmf,
     check_pmf_pair,

@@ -9,10 +9,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from divergences._numerics import log_of_base, support_mask
 from divergences._src.js import _js_nats
-from divergences._typing import ArrayLike, Base
-from divergences._validation import (
+from divergences._src.numerics import log_of_base, support_mask, xlog_ratio
+from divergences._src.typing import ArrayLike, Base
+from divergences._src.validation import (
     check_base,
     check_in_unit_interval,
     check_pmf_pair,
@@ -83,18 +83,14 @@ def _discriminator_jvp(primals: Any, tangents: Any) -> tuple[jax.Array, jax.Arra
 _compiled_discriminator = compiled(_discriminator)
 
 
-def _xlog(x: jax.Array, y: jax.Array) -> jax.Array:
-    """``x * log(y)`` with 0 where ``x = 0`` (even for ``y = 0``); gradient-safe.
-
-    The log is taken where ``x > 0`` or ``y > 0``, so the derivative in ``x`` at ``x = 0`` is the
-    finite ``log(y)`` when ``y > 0`` and 0 when ``y = 0`` (where it would be ``-inf``).
-    """
-    m = jnp.maximum(support_mask(x), support_mask(y))
-    return x * jnp.log(y * m + (1 - m))
-
-
 def _xlog1m(x: jax.Array, y: jax.Array) -> jax.Array:
-    """``x * log(1 - y)``, 0 where ``x = 0`` (even for ``y = 1``); gradient-safe like ``_xlog``."""
+    """``x * log(1 - y)``, 0 where ``x = 0`` (even for ``y = 1``); gradient-safe.
+
+    As :func:`divergences._src.numerics.xlog_ratio` (``x log(y / 1)`` for the other half of the value)
+    with ``log1p(-y)``, accurate for small ``y``, in place of ``log(1 - y)``. The log is taken
+    where ``x > 0`` or ``y < 1``, so the derivative in ``x`` at ``x = 0`` is the finite
+    ``log(1 - y)`` when ``y < 1`` and 0 when ``y = 1``.
+    """
     m = jnp.maximum(support_mask(x), support_mask(1 - y))
     return x * jnp.log1p(-(y * m))
 
@@ -184,4 +180,4 @@ def _value_at_optimum(p: jax.Array, q: jax.Array, log_base: jax.Array, *, axis: 
 def _value(
     p: jax.Array, q: jax.Array, d: jax.Array, log_base: jax.Array, *, axis: int
 ) -> jax.Array:
-    return jnp.sum(_xlog(p, d) + _xlog1m(q, d), axis=axis) / log_base
+    return jnp.sum(xlog_ratio(p, d, jnp.ones_like(d)) + _xlog1m(q, d), axis=axis) / log_base

@@ -12,8 +12,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from divergences._typing import ArrayLike
-from divergences._validation import (
+from divergences._src.typing import ArrayLike
+from divergences._src.validation import (
     FloatArray,
     as_float_array,
     check_covariance,

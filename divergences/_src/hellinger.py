@@ -5,9 +5,9 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from divergences._numerics import safe_sqrt
-from divergences._typing import ArrayLike
-from divergences._validation import check_pmf_pair, compiled, keeps_input_precision
+from divergences._src.numerics import safe_sqrt
+from divergences._src.typing import ArrayLike
+from divergences._src.validation import check_pmf_pair, compiled, keeps_input_precision
 
 __all__ = ["hellinger"]
 

@@ -9,8 +9,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from divergences._numerics import order_key
-from divergences._validation import compiled, is_traced
+from divergences._src.numerics import order_key
+from divergences._src.validation import compiled, is_traced
 
 __all__ = ["GridPmf", "grid_pmf"]
 

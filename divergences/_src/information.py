@@ -12,7 +12,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from divergences._numerics import (
+from divergences._src.numerics import (
     entropy_sum,
     into_range,
     kl_terms,
@@ -22,8 +22,8 @@ from divergences._numerics import (
     xlog1p_ratio,
     xlog_ratio_sum,
 )
-from divergences._typing import ArrayLike, Base
-from divergences._validation import (
+from divergences._src.typing import ArrayLike, Base
+from divergences._src.validation import (
     FloatArray,
     as_float_array,
     check_base,

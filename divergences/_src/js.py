@@ -7,9 +7,9 @@ import math
 import jax
 import jax.numpy as jnp
 
-from divergences._numerics import js_sum, log_of_base, safe_sqrt
-from divergences._typing import ArrayLike, Base
-from divergences._validation import (
+from divergences._src.numerics import js_sum, log_of_base, safe_sqrt
+from divergences._src.typing import ArrayLike, Base
+from divergences._src.validation import (
     check_base,
     check_base_above_one,
     check_pmf_pair,
@@ -24,7 +24,7 @@ _LOG2 = math.log(2.0)
 
 def _js_nats(p: jax.Array, q: jax.Array, axis: int) -> jax.Array:
     # JS = 1/2 sum p log(2p / (p+q)) + 1/2 sum q log(2q / (p+q)), a sum of non-negative terms (see
-    # _numerics.js_sum). Its top, log 2 (disjoint supports), is log 2 (sum p + sum q) / 2: above
+    # numerics.js_sum). Its top, log 2 (disjoint supports), is log 2 (sum p + sum q) / 2: above
     # log 2 when the masses sum to a hair above one, so the result is capped there.
     return jnp.minimum(0.5 * js_sum(p, q, axis), _LOG2)
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import jax
 
-from divergences._numerics import kl_sum, log_of_base
-from divergences._typing import ArrayLike, Base
-from divergences._validation import check_base, check_pmf_pair, compiled, keeps_input_precision
+from divergences._src.numerics import kl_sum, log_of_base
+from divergences._src.typing import ArrayLike, Base
+from divergences._src.validation import check_base, check_pmf_pair, compiled, keeps_input_precision
 
 __all__ = ["kl"]
 
@@ -27,7 +27,7 @@ def kl(p: ArrayLike, q: ArrayLike, *, base: Base = None, axis: int = -1) -> jax.
     KL; for masses accepted within the sum tolerance it is the generalized (I-)divergence, which
     differs from :math:`\sum p \log(p/q)` by :math:`\sum q - \sum p`. It is accurate to a few
     ulp relative wherever the true value is a normal number, near-identical ``p`` and ``q``
-    included (each term within 4.1 ulp, measured against mpmath; see ``divergences._numerics``).
+    included (each term within 4.1 ulp, measured against mpmath; see ``divergences._src.numerics``).
 
     Gradients: finite wherever the value is. They are those of the sum above:
     :math:`\partial/\partial p_i = \log(p_i/q_i)` and :math:`\partial/\partial q_i = 1 - p_i/q_i`,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from divergences._typing import ArrayLike
-from divergences._validation import check_pmf_pair, compiled, keeps_input_precision
+from divergences._src.typing import ArrayLike
+from divergences._src.validation import check_pmf_pair, compiled, keeps_input_precision
 
 __all__ = ["total_variation"]
 

@@ -28,7 +28,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from divergences import hellinger, js_distance, js_divergence, kl, total_variation
-from divergences.extending import ArrayLike, Base
+from divergences.extending import ArrayLike, Base, integer_option
 from divergences.families import Family, MeasurePair
 
 __all__ = ["QUANTITIES", "Sweep", "sweep", "write_csv"]
@@ -257,10 +257,7 @@ def sweep(
     unknown = [m for m in quantities if m not in QUANTITIES]
     if unknown:
         raise ValueError(f"quantities: unknown {unknown}; choose from {sorted(QUANTITIES)}")
-    if isinstance(w1_batch_pairs, bool) or not isinstance(w1_batch_pairs, int | np.integer):
-        raise ValueError(f"w1_batch_pairs must be a positive integer, got {w1_batch_pairs!r}")
-    if w1_batch_pairs < 1:
-        raise ValueError(f"w1_batch_pairs must be a positive integer, got {w1_batch_pairs}")
+    integer_option(w1_batch_pairs, "w1_batch_pairs")
     t = np.asarray(thetas, dtype=np.float64)
     if t.ndim != 1 or t.size == 0 or not np.isfinite(t).all():
         raise ValueError("thetas must be a non-empty 1-D array of finite numbers")

@@ -21,6 +21,7 @@ from typing import Any, NamedTuple
 import jax
 import numpy as np
 
+from divergences._src.options import integer_option
 from divergences.wasserstein._device import DeviceSolver, sinkhorn
 from divergences.wasserstein._host import dense, native, sparse
 from divergences.wasserstein._host.dense import DENSE_MAX_PAIRS, check_dense_size
@@ -116,32 +117,19 @@ def _choose(method: Any, metric: Metric, n: int, m: int, *, dual: bool) -> str:
     return method
 
 
-def _positive_int(value: Any, name: str, *, none: bool) -> int | None:
-    """``value`` as an int: a positive integer (not a bool), or None where ``none``.
-
-    Anything else is a ValueError naming ``name``.
-    """
-    if value is None and none:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        rule = "a positive integer or None" if none else "a positive integer"
-        raise ValueError(f"{name} must be {rule}; got {value!r}")
-    return int(value)
-
-
 def check_options(max_iter: Any, rtol: Any, max_rounds: Any, threads: Any) -> Options:
     """The options validated, or a ValueError naming the one that breaks its rule.
 
     ``rtol=None`` stays None: the method's default, put in its place by :func:`make_problem`.
     """
-    cap = _positive_int(max_iter, "max_iter", none=True)
+    cap = integer_option(max_iter, "max_iter", none=True)
     if rtol is not None:
         if isinstance(rtol, bool) or not isinstance(rtol, (int, float, np.floating, np.integer)):
             raise ValueError(f"rtol must be a number in [0, 1) or None; got {rtol!r}")
         if not (math.isfinite(float(rtol)) and 0 <= float(rtol) < 1):
             raise ValueError(f"rtol must be in [0, 1); got {rtol!r}")
         rtol = float(rtol)
-    rounds = int(_positive_int(max_rounds, "max_rounds", none=False) or 0)
+    rounds = integer_option(max_rounds, "max_rounds")
     return Options(cap, rtol, rounds, sparse.check_threads(threads))
 
 

@@ -37,7 +37,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from divergences._validation import is_traced, require
+from divergences._src.validation import is_traced, require
 from divergences.wasserstein._host.costs import homogeneity, scale_exponent
 from divergences.wasserstein._host.pipeline import (
     DualArrays,

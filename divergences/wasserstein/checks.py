@@ -11,8 +11,8 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from divergences._typing import ArrayLike
-from divergences._validation import as_float_array, sum_tolerance
+from divergences._src.typing import ArrayLike
+from divergences._src.validation import as_float_array, sum_tolerance
 from divergences.wasserstein._measures import as_points, check_metric
 from divergences.wasserstein._results import SparsePlan
 from divergences.wasserstein.cost import Metric, pairwise_cost

@@ -16,8 +16,8 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from divergences._numerics import safe_sqrt
-from divergences._typing import ArrayLike
+from divergences._src.numerics import abs_subgradient, safe_sqrt
+from divergences._src.typing import ArrayLike
 from divergences.wasserstein._host.costs import MAX_SCALE_EXPONENT
 from divergences.wasserstein._measures import as_points, check_metric
 
@@ -72,12 +72,6 @@ def _norm(x: jax.Array, y: jax.Array) -> jax.Array:
     return times_power_of_two(lax.cond(risky, hypot_style, plain, xs, ys), e)
 
 
-def _abs(d: jax.Array) -> jax.Array:
-    # |d| as d * sign(d): the same value, and derivative sign(d), which is the subgradient 0 at
-    # d = 0 (jnp.abs differentiates to 1 there, a one-sided choice).
-    return d * lax.stop_gradient(jnp.sign(d))
-
-
 def pairwise_cost(x: jax.Array, y: jax.Array, metric: Metric) -> jax.Array:
     """The cost matrix of validated ``(n, d)`` and ``(m, d)`` arrays, in JAX (differentiable).
 
@@ -100,11 +94,11 @@ def _named_cost(x: jax.Array, y: jax.Array, metric: str) -> jax.Array:
     """
     diff = x[:, None, :] - y[None, :, :]
     if metric == "cityblock":
-        return jnp.sum(_abs(diff), axis=-1)
+        return jnp.sum(abs_subgradient(diff), axis=-1)
     if metric == "chebyshev":
-        return jnp.max(_abs(diff), axis=-1)
+        return jnp.max(abs_subgradient(diff), axis=-1)
     if metric == "euclidean":
-        return _abs(diff[..., 0]) if x.shape[1] == 1 else _norm(x, y)
+        return abs_subgradient(diff[..., 0]) if x.shape[1] == 1 else _norm(x, y)
     return jnp.sum(diff * diff, axis=-1)  # sqeuclidean
 
 

@@ -9,8 +9,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from divergences._typing import ArrayLike
-from divergences._validation import is_traced, require
+from divergences._src.typing import ArrayLike
+from divergences._src.validation import is_traced, require
 from divergences.wasserstein._host.costs import homogeneity, scale_exponent
 from divergences.wasserstein._host.potentials import nearest_site
 from divergences.wasserstein._host.sparse import check_threads

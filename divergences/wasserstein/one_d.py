@@ -9,8 +9,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from divergences._numerics import order_key
-from divergences._typing import ArrayLike
+from divergences._src.numerics import abs_subgradient, order_key
+from divergences._src.typing import ArrayLike
 from divergences.wasserstein._measures import Measures, check_measures, one_program
 from divergences.wasserstein.cost import scale_exponent_traced, times_power_of_two
 
@@ -19,7 +19,7 @@ __all__ = ["w1_1d"]
 
 # XLA:CPU sorts integers several times faster than floats (the float comparator has to order
 # NaNs and signed zeros) and a lone key much faster than a key with payloads: finite floats are
-# sorted by their order keys (divergences._numerics.order_key).
+# sorted by their order keys (divergences._src.numerics.order_key).
 
 
 def _from_order_key(k: jax.Array, dtype: Any) -> jax.Array:
@@ -100,11 +100,6 @@ def _sort_jvp(primals: Any, tangents: Any) -> tuple[jax.Array, jax.Array]:
     return x[perm], t[perm]
 
 
-def _abs(x: jax.Array) -> jax.Array:
-    # |x| as x * sign(x): derivative sign(x), the subgradient 0 at x = 0.
-    return x * lax.stop_gradient(jnp.sign(x))
-
-
 @jax.jit
 def _uniform_distance(u: jax.Array, v: jax.Array) -> jax.Array:
     r"""Uniform weights: :math:`\int_0^1 |Q_u(s) - Q_v(s)| ds` with the quantile functions.
@@ -125,7 +120,7 @@ def _uniform_distance(u: jax.Array, v: jax.Array) -> jax.Array:
     lengths = jnp.diff(merged, prepend=jnp.zeros((1,), itype))
     qu = _sort(u)[(merged + m - 1) // m - 1]
     qv = _sort(v)[(merged + n - 1) // n - 1]
-    return jnp.sum(lengths.astype(u.dtype) * _abs(qu - qv)) / (n * m)
+    return jnp.sum(lengths.astype(u.dtype) * abs_subgradient(qu - qv)) / (n * m)
 
 
 @jax.jit
@@ -135,7 +130,7 @@ def _equal_size_distance(u: jax.Array, v: jax.Array) -> jax.Array:
     Both quantile functions jump at the levels :math:`i/n`, so :math:`W_1 = \frac1n \sum_i |u_{(i)}
     - v_{(i)}|`.
     """
-    return jnp.sum(_abs(_sort(u) - _sort(v))) / u.shape[0]
+    return jnp.sum(abs_subgradient(_sort(u) - _sort(v))) / u.shape[0]
 
 
 @jax.jit
@@ -150,7 +145,7 @@ def _cdf_distance(u: jax.Array, v: jax.Array, wu: jax.Array, wv: jax.Array) -> j
     mass_u = jnp.concatenate([wu, jnp.zeros((m,), wu.dtype)])[perm]
     mass_v = jnp.concatenate([jnp.zeros((n,), wv.dtype), wv])[perm]
     cdf_gap = jnp.cumsum(mass_u)[:-1] - jnp.cumsum(mass_v)[:-1]
-    return jnp.sum(_abs(cdf_gap) * jnp.diff(values[perm]))
+    return jnp.sum(abs_subgradient(cdf_gap) * jnp.diff(values[perm]))
 
 
 def w1_1d(

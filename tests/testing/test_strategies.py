@@ -11,7 +11,7 @@ from hypothesis import find, given
 from hypothesis import strategies as st
 
 import divergences as dv
-from divergences._validation import check_pmf, sum_tolerance
+from divergences._src.validation import check_pmf, sum_tolerance
 from divergences.testing import strategies as dvt
 
 DTYPES = [np.float64, np.float32]

@@ -211,7 +211,7 @@ def test_check_threads_takes_none_and_positive_integers(good):
 def test_check_threads_refuses_the_rest(bad):
     with pytest.raises(ValueError, match=r"threads must be a positive integer or None \(") as info:
         _sparse.check_threads(bad)
-    assert str(info.value).endswith(f"; got {bad!r}")
+    assert str(info.value).endswith(f", got {bad!r}")
 
 
 @pytest.mark.parametrize(

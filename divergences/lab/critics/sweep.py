@@ -20,6 +20,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from divergences.extending import is_integer
 from divergences.families import parallel_lines_exact
 from divergences.lab.critics._training import as_key, fit
 from divergences.lab.critics.trainers import wgan_game
@@ -150,8 +151,7 @@ def _thetas(thetas: Any) -> np.ndarray:
 
 def _seed(key: Any) -> int | None:
     """The integer seed of ``key``, or None for a key array (which no number names)."""
-    is_int = isinstance(key, (int, np.integer)) and not isinstance(key, bool)
-    return int(key) if is_int else None
+    return int(key) if is_integer(key) else None
 
 
 def plot_critic_sweep(sweep: CriticSweep, *, figsize: tuple[float, float] = (13.0, 3.8)) -> Any:

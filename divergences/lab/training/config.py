@@ -12,6 +12,7 @@ import jax
 import numpy as np
 import optax
 
+from divergences.extending import integer_option, is_integer
 from divergences.lab.training.data import Dataset, dataset
 from divergences.lab.training.games import GAMES, Game, OptimiserSettings
 from divergences.lab.training.networks import check_activation
@@ -20,8 +21,7 @@ __all__ = ["CriticConfig", "TrainingConfig"]
 
 
 def _positive_int(name: str, v: Any) -> None:
-    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-        raise ValueError(f"{name} must be a positive integer, got {v!r}")
+    integer_option(v, name)
 
 
 def _is_finite_number(v: Any) -> bool:
@@ -47,9 +47,7 @@ def _optional_fraction(name: str, v: Any, *, one_allowed: bool) -> None:
 
 
 def _widths(name: str, v: Any) -> None:
-    if not isinstance(v, tuple) or not all(
-        not isinstance(h, bool) and isinstance(h, (int, np.integer)) and h >= 1 for h in v
-    ):
+    if not isinstance(v, tuple) or not all(is_integer(h) and h >= 1 for h in v):
         raise ValueError(f"{name} must be a tuple of positive integers, got {v!r}")
 
 
@@ -177,12 +175,7 @@ class TrainingConfig:
                 f"floor_draws must be at least 2 (a spread needs two draws), got {self.floor_draws!r}"
             )
         _positive_int("heat_resolution", self.heat_resolution)
-        if (
-            isinstance(self.seed, bool)
-            or not isinstance(self.seed, (int, np.integer))
-            or self.seed < 0
-        ):
-            raise ValueError(f"seed must be a non-negative integer, got {self.seed!r}")
+        integer_option(self.seed, "seed", minimum=0)
         if self.critic_steps is not None:
             _positive_int("critic_steps", self.critic_steps)
         _widths("generator_hidden", self.generator_hidden)

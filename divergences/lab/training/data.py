@@ -25,6 +25,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from divergences.extending import integer_option
+
 __all__ = [
     "DATASETS",
     "Dataset",
@@ -196,8 +198,7 @@ def from_array(points: Any, *, name: str = "array") -> Dataset:
 
 def from_sampler(sample: Sampler, *, dim: int, name: str = "sampler") -> Dataset:
     """A user's sampler ``(key, n) -> (n, dim)`` as a data set (checked with a draw of 64)."""
-    if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or dim < 1:
-        raise ValueError(f"data: dim must be a positive integer, got {dim!r}")
+    integer_option(dim, "data: dim")
     if not callable(sample):
         raise ValueError(f"data: sample must be a callable (key, n) -> (n, dim), got {sample!r}")
     probe = np.asarray(sample(jax.random.key(0), 64))

@@ -31,6 +31,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from divergences.extending import integer_option
+
 __all__ = [
     "eigenvalues_closed_form",
     "eigenvalues_numeric",
@@ -131,8 +133,7 @@ def trajectory(
     the new generator, :math:`\psi_{k+1} = \psi_k + h\,v_\psi(\theta_{k+1}, \psi_k)`.
     """
     _check(game, gamma)
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
-        raise ValueError(f"steps must be a non-negative integer, got {steps!r}")
+    integer_option(steps, "steps", minimum=0)
     if not (np.isfinite(step_size) and step_size > 0):
         raise ValueError(f"step_size must be a finite number > 0, got {step_size!r}")
 

@@ -67,6 +67,7 @@ import optax
 from tqdm import tqdm
 
 import divergences as dv
+from divergences.extending import integer_option
 from divergences.lab.training.config import TrainingConfig
 from divergences.lab.training.games import Game
 from divergences.lab.training.networks import (
@@ -604,8 +605,7 @@ def train(
         average_opt=s.average.init(s.params_g),
         averaged_generator=s.params_g,
     )
-    if frame_every is not None and (not isinstance(frame_every, int) or frame_every < 1):
-        raise ValueError(f"frame_every must be a positive integer or None, got {frame_every!r}")
+    integer_option(frame_every, "frame_every", none=True)
     rows: list[dict[str, float]] = []
     snapshots: list[Snapshot] = []
     frames: list[Snapshot] = []

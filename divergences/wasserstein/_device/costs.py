@@ -33,7 +33,7 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from divergences._numerics import safe_sqrt
+from divergences._src.numerics import safe_sqrt
 from divergences.wasserstein._device.certify import ceil_float, tiny, tree_sum, unit_roundoff, up
 
 __all__ = ["DEVICE_METRICS", "CostError", "cost_error", "cost_tau", "degree", "pair_costs"]

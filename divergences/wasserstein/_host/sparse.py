@@ -48,6 +48,7 @@ import numpy as np
 import scipy.sparse
 import scipy.sparse.csgraph
 
+from divergences._src.options import integer_option
 from divergences.wasserstein._host import native as _native_module
 from divergences.wasserstein._host.atoms import merge_duplicates, split_plan
 from divergences.wasserstein._host.memory import (
@@ -122,14 +123,8 @@ def check_threads(threads: int | None) -> int | None:
     Raises:
       ValueError: unless ``threads`` is None or a positive integer (a bool is not one).
     """
-    if threads is None:
-        return None
-    if isinstance(threads, bool) or not isinstance(threads, int | np.integer) or int(threads) < 1:
-        raise ValueError(
-            f"threads must be a positive integer or None (for ${THREADS_VARIABLE} where it is "
-            f"set, else the CPUs this process may use); got {threads!r}"
-        )
-    return int(threads)
+    note = f"for ${THREADS_VARIABLE} where it is set, else the CPUs this process may use"
+    return integer_option(threads, "threads", none=True, note=note)
 
 
 def _threads(threads: int | None = None) -> int:

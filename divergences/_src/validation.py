@@ -35,6 +35,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax.experimental import checkify
 
+from divergences._src.options import is_integer
+
 __all__ = [
     "as_float_array",
     "check_axis",
@@ -99,14 +101,15 @@ def require(
       ValueError: ``message``, formatted, when ``ok`` is concrete and has a False entry (or the
         exception ``error`` makes). For traced ``ok`` (or traced values) the rule is a
         :func:`jax.experimental.checkify.debug_check`, raised as the same exception by
-        :func:`checked`, which finds ``error`` by the message's template (no text is parsed);
+        :func:`checked`, which finds ``error`` by a code the check carries as a field (no text
+        is parsed or compared);
         rules checked in the same order therefore fail alike, eager and under
         ``checked(jit(...))``.
     """
     if is_traced(ok) or any(is_traced(v) for v in values.values() if not callable(v)):
         fields = {k: v() if callable(v) else v for k, v in values.items()}
         if error is not None:
-            _CHECK_ERRORS[message] = error
+            fields[_ERROR_FIELD] = jnp.int32(_error_code(error))
         checkify.debug_check(jnp.all(jnp.asarray(ok)), message, **fields)
         return ok
     if not np.all(ok):
@@ -261,7 +264,7 @@ def check_axis(axis: Any) -> int:
     An axis is a static integer (``None``, strings, floats and booleans are refused): the masses
     lie along one axis, and reducing over all of them would mix distributions.
     """
-    if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, (int, np.integer)):
+    if not is_integer(axis):
         raise ValueError(
             f"axis must be an integer (the axis holding the masses), got {axis!r} of type "
             f"{type(axis).__name__}"
@@ -341,9 +344,18 @@ def _host_value_checks(x: np.ndarray, name: str, axis: int, require_sum: bool) -
     _value_checks(np.asarray(x), name, axis, require_sum)
 
 
-#: The exception of each traced check that is not an input error, by its message's template
-#: (filled in by :func:`require`); :func:`checked` raises a ``ValueError`` for the others.
-_CHECK_ERRORS: dict[str, Callable[[str, dict[str, Any]], Exception]] = {}
+#: The makers of the exceptions of traced checks that are not input errors, registered by
+#: :func:`require`; a failed check carries its maker's position here, plus one, in the field
+#: :data:`_ERROR_FIELD` (no field: a ``ValueError``), and :func:`checked` reads it back.
+_CHECK_ERRORS: list[Callable[[str, dict[str, Any]], Exception]] = []
+_ERROR_FIELD = "_error_kind"
+
+
+def _error_code(error: Callable[[str, dict[str, Any]], Exception]) -> int:
+    """The code of ``error`` in :data:`_CHECK_ERRORS` (registered at its first use), from 1."""
+    if error not in _CHECK_ERRORS:
+        _CHECK_ERRORS.append(error)
+    return _CHECK_ERRORS.index(error) + 1
 
 
 def check_pmf(
@@ -586,8 +598,11 @@ def checked(fn: F) -> F:
 
 
 def _raise_failed_check(err: checkify.Error) -> None:
-    """Raises the exception of a failed check: the one :func:`require` registered for its
-    message's template, else a ``ValueError``; nothing where no check failed."""
+    """Raises the exception of a failed check; nothing where no check failed.
+
+    The exception is the one whose code the check carries (:func:`require` registers it), else a
+    ``ValueError``; its text is the check's template filled with its fields.
+    """
     failure: Any = err.get_exception()
     if failure is None:
         return
@@ -595,6 +610,7 @@ def _raise_failed_check(err: checkify.Error) -> None:
     failure = next(iter(getattr(failure, "error_mapping", {0: failure}).values()))
     template, args, kwargs = failure.fmt_string, failure.args, failure.kwargs
     fields = {k: np.asarray(v) for k, v in kwargs.items()}
+    # The exception's maker, by the code the check carries (one value, also under vmap).
+    code = int(np.ravel(fields.pop(_ERROR_FIELD, 0))[0])
     text = template.format(*args, **fields)
-    error = _CHECK_ERRORS.get(template)
-    raise ValueError(text) if error is None else error(text, fields)
+    raise ValueError(text) if code == 0 else _CHECK_ERRORS[code - 1](text, fields)

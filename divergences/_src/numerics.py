@@ -65,6 +65,11 @@ below the bound (a few ulp); the tests hold every path to 32 ulp against mpmath.
 non-negative and nothing cancels; the logarithm is taken of the mass itself, never of a rounded
 reciprocal (``log(1/q)`` carries half an ulp of absolute error, most of the value near ``q = 1``).
 
+**One builder.** The five reductions (:func:`xlog_ratio_sum`, :func:`kl_sum`, :func:`js_sum`,
+:func:`cross_entropy_sum` and the entropy under :func:`entropy_sum`) are each a list of certified
+kernels, an exact one, and the partial derivatives, put together by :func:`certified_sum`; the
+zero-mass ``x log(y/z)`` is :func:`xlog_ratio` alone, in this package.
+
 **Gradients**: custom JVPs with the masks ``m = min(ceil(x), 1)`` (1 on the support, 0 off it;
 arithmetic, not a comparison). KL's value is ``sum p log(p/q) - p + q`` everywhere, so its
 gradient is ``log(p/q)`` in ``p`` and ``1 - p/q`` in ``q`` (the textbook ``log(p/q) + 1`` and
@@ -84,6 +89,8 @@ from __future__ import annotations
 
 import functools
 import math
+import operator
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import jax
@@ -154,21 +161,187 @@ def into_range(value: jax.Array, lo: float, hi: float) -> jax.Array:
     return value
 
 
-def xlog_ratio(x: jax.Array, y: jax.Array, z: jax.Array) -> jax.Array:
-    """Elementwise ``x * log(y / z)`` with 0 where ``x = 0``; exact, select-free, gradient-safe."""
-    m = support_mask(x)
+def abs_subgradient(x: jax.Array) -> jax.Array:
+    """``|x|`` whose derivative is ``sign(x)``: the subgradient 0 at ``x = 0``.
+
+    Written ``x * sign(x)`` with the sign held constant: the same value as ``jnp.abs``, whose
+    derivative at 0 is the one-sided 1.
+    """
+    return x * lax.stop_gradient(jnp.sign(x))
+
+
+# ---------------------------------------------------------------------------------------------
+# The reduction builder: a fast sum, certified, with exact fallbacks and a hand-written JVP.
+# ---------------------------------------------------------------------------------------------
+
+#: A kernel of a reduction: ``kernel(*arrays, axis)``, the sums along ``axis``.
+Kernel = Callable[..., jax.Array]
+#: Whether a kernel's sums are accepted: True (or 1) where they are, per sum.
+Accept = Callable[[jax.Array], jax.Array]
+
+
+def _first_accepted(
+    stages: Sequence[tuple[Kernel, Accept]], exact: Kernel, arrays: Sequence[jax.Array], axis: int
+) -> jax.Array:
+    """The first stage's sums where it accepts them, the next stage's (recursively) elsewhere.
+
+    One ``lax.cond`` per stage for the whole batch: the next stage runs only if some sum needs
+    it, and then its sums replace only those (a select on the reduced values, not the elements),
+    so that a row gets the same value alone and in a batch.
+    """
+    if not stages:
+        return exact(*arrays, axis)
+    (kernel, accept), rest = stages[0], stages[1:]
+    value = kernel(*arrays, axis)
+    ok = accept(value)
+    return lax.cond(
+        jnp.all(ok),
+        lambda: value,
+        lambda: jnp.where(ok, value, _first_accepted(rest, exact, arrays, axis)),
+    )
+
+
+def certified_sum(
+    *,
+    arity: int,
+    exact: Kernel,
+    coefficients: Callable[..., tuple[jax.Array, ...]],
+    fast: Sequence[tuple[Kernel, Accept]] = (),
+    finish: Callable[..., jax.Array] | None = None,
+    name: str,
+    doc: str,
+) -> Callable[..., jax.Array]:
+    r"""A reduction ``f(*arrays, axis)`` with certified fast paths and a hand-written derivative.
+
+    The value is that of the first of ``fast`` whose ``accept`` holds, else of ``exact``
+    (:func:`_first_accepted`), then ``finish(value, *arrays, axis)`` if given. The derivative is
+
+    .. math:: df = \sum_{\text{axis}} \sum_k c_k \, dx_k, \qquad
+       (c_1, \dots, c_n) = \text{coefficients}(x_1, \dots, x_n),
+
+    the arrays and their tangents broadcast together first. Why each part:
+
+    * **fast paths**: on XLA CPU a sum is one fused loop only while its operations are few and
+      free of selects and comparisons (module docstring); the defining sum is such a loop, and a
+      bound on its rounding error says where it is accurate. ``exact`` is select-free too but
+      several times longer; it runs under ``lax.cond`` only when some sum is refused.
+    * **custom JVP**: differentiating through the stages would differentiate masks and clamps
+      (``0 * inf = NaN`` at zero mass) and the branch taken, not the function; the conventions
+      at zero mass (the derivative along the face of the simplex) are chosen, not derived; and
+      the coefficients are one more elementwise pass, fused into the sum.
+    * **finish**: a move of the value into its documented range (a rounding of the input's
+      tolerance, not part of the function): the tangent is that of the unmoved sum.
+    * **jit**: the result is compiled once per shape (``axis`` static), so that an eager call
+      costs one dispatch, not one per operation.
+
+    Args:
+      arity: the number of array arguments; ``axis`` follows them.
+      exact: the kernel that is always right.
+      coefficients: ``coefficients(*arrays)``, the elementwise partial derivatives, one per
+        array, finite everywhere.
+      fast: ``(kernel, accept)`` pairs, tried in turn.
+      finish: optional, ``finish(value, *arrays, axis)``.
+      name: the function's ``__name__``.
+      doc: its docstring.
+
+    Returns:
+      The jitted reduction.
+    """
+
+    def value(*args: Any) -> jax.Array:
+        *arrays, axis = args
+        arrays = jnp.broadcast_arrays(*arrays)
+        out = _first_accepted(fast, exact, arrays, axis)
+        return out if finish is None else finish(out, *arrays, axis)
+
+    value.__name__ = name
+    value.__doc__ = doc
+    reduction = jax.custom_jvp(value, nondiff_argnums=(arity,))
+
+    def jvp(axis: int, primals: Any, tangents: Any) -> tuple[jax.Array, jax.Array]:
+        arrays = jnp.broadcast_arrays(*primals)
+        directions = jnp.broadcast_arrays(*tangents)
+        parts = [d * c for d, c in zip(directions, coefficients(*arrays), strict=True)]
+        return reduction(*arrays, axis), jnp.sum(functools.reduce(operator.add, parts), axis=axis)
+
+    reduction.defjvp(jvp)
+    return jax.jit(reduction, static_argnums=arity)
+
+
+# ---------------------------------------------------------------------------------------------
+# x log(y / z): the one zero-safe log-ratio kernel.
+# ---------------------------------------------------------------------------------------------
+
+
+def _log_ratio_on(m: jax.Array, y: jax.Array, z: jax.Array) -> jax.Array:
+    """``log(y / z)`` where ``m = 1``, 0 where ``m = 0``; select-free.
+
+    Off the mask both are replaced by 1. A quotient that underflows (below the smallest normal
+    number, flushed to 0 on XLA CPU) is held there, where ``y > 0``: ``log`` would be ``-inf``;
+    ``y = 0`` keeps ``-inf``. The callers' quotients are at least ``tiny / (1 + sqrt(eps))``
+    (the f-divergence terms, where ``y >= x`` and ``z`` is a mass) or the hold is the fast sum's
+    too (:func:`xlog_ratio_sum`).
+    """
     off = 1 - m
-    return x * jnp.log((y * m + off) / (z * m + off))
+    ym = y * m + off
+    r = ym / (z * m + off)
+    return jnp.log(jnp.maximum(r, jnp.minimum(ym, jnp.finfo(r.dtype).tiny)))
 
 
-def _fast_sum(x: jax.Array, y: jax.Array, z: jax.Array, axis: int) -> jax.Array:
+def _xlog_ratio_coefficients(
+    x: jax.Array, y: jax.Array, z: jax.Array
+) -> tuple[jax.Array, jax.Array, jax.Array]:
+    """The partial derivatives of ``x log(y/z)`` (zero mass held at 0): ``(log(y/z), x/y, -x/z)``.
+
+    ``log(y/z)`` is kept in ``x`` off the support of ``x`` too, where ``y, z > 0`` (finite), 0
+    where ``y`` or ``z`` is 0 too; ``x/y`` and ``x/z`` are 0 off the support. Never through
+    ``y / z^2``, which underflows for masses near the smallest normal number while ``x / z`` is
+    finite.
+    """
+    m = support_mask(x)
+    mlog = jnp.maximum(m, support_mask(y) * support_mask(z))
+    off = 1 - mlog
+    ys, zs = y * mlog + off, z * mlog + off
+    return _log_ratio_on(mlog, y, z), (x / ys) * m, -(x / zs) * m
+
+
+@jax.custom_jvp
+def xlog_ratio(x: jax.Array, y: jax.Array, z: jax.Array) -> jax.Array:
+    """Elementwise ``x log(y / z)`` with 0 where ``x = 0``: select-free and gradient-safe.
+
+    Conventions: 0 where ``x = 0`` (whatever ``y`` and ``z``), ``+inf`` where ``x > 0 = z``,
+    ``-inf`` where ``x > 0 = y``. The value takes the quotient (accurate near ``y = z``); the
+    derivative is :func:`_xlog_ratio_coefficients`.
+    """
+    return x * _log_ratio_on(support_mask(x), y, z)
+
+
+@xlog_ratio.defjvp
+def _xlog_ratio_jvp(primals: Any, tangents: Any) -> tuple[jax.Array, jax.Array]:
+    cx, cy, cz = _xlog_ratio_coefficients(*primals)
+    dx, dy, dz = tangents
+    return xlog_ratio(*primals), dx * cx + dy * cy + dz * cz
+
+
+def _xlog_ratio_fast(x: jax.Array, y: jax.Array, z: jax.Array, axis: int) -> jax.Array:
     tiny = jnp.finfo(x.dtype).tiny
     return jnp.sum(x * jnp.log(jnp.maximum(y / z, tiny)), axis=axis)
 
 
-@functools.partial(jax.custom_jvp, nondiff_argnums=(3,))
-def _xlog_ratio_sum(x: jax.Array, y: jax.Array, z: jax.Array, axis: int) -> jax.Array:
-    """``sum(x * log(y / z), axis)`` under the conventions of this module.
+def _not_nan(value: jax.Array) -> jax.Array:
+    return ~jnp.isnan(value)
+
+
+xlog_ratio_sum = certified_sum(
+    arity=3,
+    fast=[(_xlog_ratio_fast, _not_nan)],
+    exact=lambda x, y, z, axis: jnp.sum(xlog_ratio(x, y, z), axis=axis),
+    coefficients=_xlog_ratio_coefficients,
+    name="xlog_ratio_sum",
+    doc="""``sum(x * log(y / z), axis)`` under the conventions of this module.
+
+    Fast path: the sum with the quotient held at ``tiny`` (NaN only from ``0/0``); where it is
+    NaN, the sum of :func:`xlog_ratio`.
 
     Args:
       x: weights, ``x >= 0``, typically probability masses.
@@ -178,42 +351,8 @@ def _xlog_ratio_sum(x: jax.Array, y: jax.Array, z: jax.Array, axis: int) -> jax.
 
     Returns:
       The sum, with ``0`` terms where ``x = 0`` and ``+inf`` where ``x > 0 = z``.
-    """
-    x, y, z = jnp.broadcast_arrays(x, y, z)
-    fast = _fast_sum(x, y, z, axis)
-    return lax.cond(
-        jnp.any(jnp.isnan(fast)),
-        lambda: jnp.sum(xlog_ratio(x, y, z), axis=axis),
-        lambda: fast,
-    )
-
-
-@_xlog_ratio_sum.defjvp
-def _xlog_ratio_sum_jvp(axis: int, primals: Any, tangents: Any) -> tuple[jax.Array, jax.Array]:
-    x, y, z = jnp.broadcast_arrays(*primals)
-    dx, dy, dz = jnp.broadcast_arrays(*tangents)
-    value = _xlog_ratio_sum(x, y, z, axis)
-    m = support_mask(x)
-    # 1 where log(y/z) is taken: on the support of x, and off it where y, z > 0 (log(y/z) finite).
-    mlog = jnp.maximum(m, support_mask(y) * support_mask(z))
-    off = 1 - mlog
-    ys = y * mlog + off
-    zs = z * mlog + off
-    # d[x log(y/z)] = dx log(y/z) + x dy / y - x dz / z: off the support of x the last two are 0,
-    # and the first is kept where finite, 0 where y or z is 0 too.
-    tangent = dx * jnp.log(ys / zs) + x * (dy * m / ys - dz * m / zs)
-    return value, jnp.sum(tangent, axis=axis)
-
-
-# Compiled once per shape, so that plain (eager) calls cost one dispatch, not one per operation.
-xlog_ratio_sum = jax.jit(_xlog_ratio_sum, static_argnums=3)
-
-
-def _masked_log_ratio(x: jax.Array, y: jax.Array) -> tuple[jax.Array, jax.Array]:
-    """``(m, m * log(x / y))`` with ``m`` the support mask of ``x``; 0 off the support."""
-    m = support_mask(x)
-    off = 1 - m
-    return m, m * jnp.log((x * m + off) / (y * m + off))
+    """,
+)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -398,17 +537,6 @@ def _upscale(x: jax.Array) -> float:
     return 2.0**512 if x.dtype == np.float64 else 2.0**64
 
 
-def _certified(fast: jax.Array, threshold: float, exact: Any) -> jax.Array:
-    """``fast`` where it is at least ``threshold`` (or ``+inf``), else ``exact()``.
-
-    ``exact`` runs (one ``lax.cond`` for the whole batch) only if some entry needs it: below the
-    threshold the fast sum's rounding error, of the order of ``eps * sum |p - q|``, is no longer
-    small against the value, and NaN (from ``0/0``) is never accepted.
-    """
-    ok = fast >= threshold
-    return lax.cond(jnp.all(ok), lambda: fast, lambda: jnp.where(ok, fast, exact()))
-
-
 #: The short series below are exact to the ulp where every ``|u| = |p - q|/(p + q)`` is below this.
 NEAR_U = 2.0**-8
 
@@ -471,45 +599,45 @@ def _js_near_sum(p: jax.Array, q: jax.Array, axis: int) -> jax.Array:
     return jnp.sum((0.5 * s) * v * series + flag * scale, axis=axis) / scale
 
 
-def _near_or_exact(near: jax.Array, exact: Any) -> jax.Array:
-    """``near`` where its certificate holds (a value below 1: every point near), else ``exact()``.
+def _at_least(threshold: float) -> Accept:
+    """Accepts a fast sum at or above ``threshold`` (or ``+inf``); refuses NaN (``0/0``).
 
-    Called below the fast paths' thresholds only, where the true value is below 0.2: a sum of 1
-    or more is the certificate failing, never a value.
+    At or above the threshold the fast sum's rounding error, of the order of
+    ``eps * sum |p - q|``, is small against the value.
     """
-    ok = near < 1
-    return lax.cond(jnp.all(ok), lambda: near, lambda: jnp.where(ok, near, exact()))
+    return lambda value: value >= threshold
 
 
-@functools.partial(jax.custom_jvp, nondiff_argnums=(2,))
-def _kl_sum(p: jax.Array, q: jax.Array, axis: int) -> jax.Array:
-    r"""``sum(p log(p/q) - p + q, axis)``: KL for masses summing to one, never negative.
+def _series_certified(near: jax.Array) -> jax.Array:
+    """Accepts a short series' sum below 1 (every point near).
+
+    The series runs below the fast paths' thresholds only, where the true value is below 0.2: a
+    sum of 1 or more is the certificate failing, never a value.
+    """
+    return near < 1
+
+
+def _kl_exact(p: jax.Array, q: jax.Array, axis: int) -> jax.Array:
+    """The sum of :func:`_kl_terms_exact`, on the upscaled masses (:func:`_upscale`)."""
+    scale = _upscale(p)
+    return jnp.sum(_kl_terms_exact(p * scale, q * scale), axis=axis) / scale
+
+
+kl_sum = certified_sum(
+    arity=2,
+    fast=[(_kl_fast, _at_least(KL_FAST_THRESHOLD)), (_kl_near_sum, _series_certified)],
+    exact=_kl_exact,
+    coefficients=_kl_coefficients,
+    name="kl_sum",
+    doc=r"""``sum(p log(p/q) - p + q, axis)``: KL for masses summing to one, never negative.
 
     Fast path: ``p log(max(p/q, tiny)) - (p - q)`` summed, six fused operations per element,
-    returned where the sum is at least :data:`KL_FAST_THRESHOLD`. Otherwise (near-identical
-    inputs, ``p = q = 0`` somewhere, ``q = 0 < p``) the sum of :func:`kl_terms`.
-    """
-    p, q = jnp.broadcast_arrays(p, q)
-    scale = _upscale(p)
-    return _certified(
-        _kl_fast(p, q, axis),
-        KL_FAST_THRESHOLD,
-        lambda: _near_or_exact(
-            _kl_near_sum(p, q, axis),
-            lambda: jnp.sum(_kl_terms_exact(p * scale, q * scale), axis=axis) / scale,
-        ),
-    )
-
-
-@_kl_sum.defjvp
-def _kl_sum_jvp(axis: int, primals: Any, tangents: Any) -> tuple[jax.Array, jax.Array]:
-    p, q = jnp.broadcast_arrays(*primals)
-    dp, dq = jnp.broadcast_arrays(*tangents)
-    cp, cq = _kl_coefficients(p, q)
-    return _kl_sum(p, q, axis), jnp.sum(dp * cp + dq * cq, axis=axis)
-
-
-kl_sum = jax.jit(_kl_sum, static_argnums=2)
+    returned where the sum is at least :data:`KL_FAST_THRESHOLD`; then the short series where its
+    certificate holds (:func:`_kl_near_sum`); otherwise (``p = q = 0`` somewhere, ``q = 0 < p``,
+    neither certified) the sum of :func:`kl_terms`. The derivative is
+    :func:`_kl_coefficients`.
+    """,
+)
 
 
 def _js_terms_exact(p: jax.Array, q: jax.Array) -> jax.Array:
@@ -545,42 +673,40 @@ def _js_fast(p: jax.Array, q: jax.Array, axis: int) -> jax.Array:
     )
 
 
-@functools.partial(jax.custom_jvp, nondiff_argnums=(2,))
-def _js_sum(p: jax.Array, q: jax.Array, axis: int) -> jax.Array:
-    r"""Twice the Jensen-Shannon divergence in nats, ``sum(p log(2p/s) + q log(2q/s))``, s = p + q.
+def _js_exact(p: jax.Array, q: jax.Array, axis: int) -> jax.Array:
+    """The sum of :func:`_js_terms_exact`, on the upscaled masses (:func:`_upscale`)."""
+    scale = _upscale(p)
+    return jnp.sum(_js_terms_exact(p * scale, q * scale), axis=axis) / scale
+
+
+def _js_coefficients(p: jax.Array, q: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """``(d/dp, d/dq)`` of ``p log(2p/s) + q log(2q/s)``, ``s = p + q``, zero-mass safe.
+
+    On the support of ``p``: ``log(2p/s) + 1 - p/s - q/s = log(2p/s)``. Off it the ``p``-term is
+    held at 0 and only the ``q``-term moves: ``-q/s``, which is -1 where ``q > 0`` and 0 where
+    ``q = 0`` too. Likewise for ``q``.
+    """
+    s = p + q
+    mp, mq = support_mask(p), support_mask(q)
+    coef_p = _log_ratio_on(mp, 2 * p, s) - (1 - mp) * mq
+    coef_q = _log_ratio_on(mq, 2 * q, s) - (1 - mq) * mp
+    return coef_p, coef_q
+
+
+js_sum = certified_sum(
+    arity=2,
+    fast=[(_js_fast, _at_least(JS_FAST_THRESHOLD)), (_js_near_sum, _series_certified)],
+    exact=_js_exact,
+    coefficients=_js_coefficients,
+    name="js_sum",
+    doc=r"""Twice the Jensen-Shannon divergence in nats, ``sum(p log(2p/s) + q log(2q/s))``, s = p + q.
 
     Every term is non-negative, so no normalisation is needed for the sign. Fast path: the
     defining sum (two divisions, two logarithms), returned where it is at least
-    :data:`JS_FAST_THRESHOLD`; otherwise the sum of :func:`_js_terms_exact`.
-    """
-    p, q = jnp.broadcast_arrays(p, q)
-    scale = _upscale(p)
-    return _certified(
-        _js_fast(p, q, axis),
-        JS_FAST_THRESHOLD,
-        lambda: _near_or_exact(
-            _js_near_sum(p, q, axis),
-            lambda: jnp.sum(_js_terms_exact(p * scale, q * scale), axis=axis) / scale,
-        ),
-    )
-
-
-@_js_sum.defjvp
-def _js_sum_jvp(axis: int, primals: Any, tangents: Any) -> tuple[jax.Array, jax.Array]:
-    p, q = jnp.broadcast_arrays(*primals)
-    dp, dq = jnp.broadcast_arrays(*tangents)
-    s = p + q
-    # On the support of p: d/dp [p log(2p/s) + q log(2q/s)] = log(2p/s) + 1 - p/s - q/s
-    # = log(2p/s). Off it the p-term is held at 0 and only the q-term moves: -q/s, which is -1
-    # where q > 0 and 0 where q = 0 too. Likewise for q.
-    mp, log_p = _masked_log_ratio(2 * p, s)
-    mq, log_q = _masked_log_ratio(2 * q, s)
-    coef_p = log_p - (1 - mp) * mq
-    coef_q = log_q - (1 - mq) * mp
-    return _js_sum(p, q, axis), jnp.sum(dp * coef_p + dq * coef_q, axis=axis)
-
-
-js_sum = jax.jit(_js_sum, static_argnums=2)
+    :data:`JS_FAST_THRESHOLD`; then the short series where its certificate holds; otherwise the
+    sum of :func:`_js_terms_exact`.
+    """,
+)
 
 
 def safe_sqrt(x: jax.Array) -> jax.Array:
@@ -598,6 +724,31 @@ def log_of_base(base: Any, dtype: Any) -> Any:
     return jnp.log(jnp.asarray(base, dtype=dtype))
 
 
+def _entropy_fast(p: jax.Array, axis: int) -> jax.Array:
+    """``-sum(p log p, axis)`` with ``0 log 0 = 0``: ``max(p, tiny)`` inside the logarithm."""
+    tiny = jnp.finfo(p.dtype).tiny
+    return -jnp.sum(p * jnp.log(jnp.maximum(p, tiny)), axis=axis)
+
+
+def _entropy_coefficients(p: jax.Array) -> tuple[jax.Array]:
+    """The entropy's derivative, ``-(log p + 1)`` on the support and 0 at ``p = 0``.
+
+    At ``p = 0`` the one-sided ``-inf`` is replaced by 0, the derivative along the face of the
+    simplex.
+    """
+    m = support_mask(p)
+    return (-m * (jnp.log(p + (1 - m)) + 1),)
+
+
+_entropy_sum = certified_sum(
+    arity=1,
+    exact=_entropy_fast,
+    coefficients=_entropy_coefficients,
+    name="_entropy_sum",
+    doc="``-sum(p log p, axis)`` with ``0 log 0 = 0`` (:func:`_entropy_fast`), no NaN.",
+)
+
+
 def _entropy_in_range(p: jax.Array, axis: int) -> jax.Array:
     """:func:`_entropy_sum` moved into ``[0, log n]``, its range for a pmf of ``n`` masses.
 
@@ -609,9 +760,41 @@ def _entropy_in_range(p: jax.Array, axis: int) -> jax.Array:
     return into_range(_entropy_sum(p, axis), 0.0, math.log(p.shape[axis]))
 
 
-@functools.partial(jax.custom_jvp, nondiff_argnums=(2,))
-def _cross_entropy_sum(p: jax.Array, q: jax.Array, axis: int) -> jax.Array:
-    """``-sum(p log q, axis)``: 0 where ``p = 0``, ``+inf`` where ``q = 0 < p``; at least ``H(p)``.
+#: ``-sum(p log p, axis)`` in ``[0, log n]`` (see :func:`_entropy_in_range`).
+entropy_sum = jax.jit(_entropy_in_range, static_argnums=1)
+
+
+def _cross_entropy_fast(p: jax.Array, q: jax.Array, axis: int) -> jax.Array:
+    """``-sum(p log q, axis)`` as written: NaN where ``p = q = 0``."""
+    return -jnp.sum(p * jnp.log(q), axis=axis)
+
+
+def _cross_entropy_exact(p: jax.Array, q: jax.Array, axis: int) -> jax.Array:
+    """``-sum(p log q, axis)``, masked: 0 where ``p = 0``, ``+inf`` where ``q = 0 < p``."""
+    mp, mq = support_mask(p), support_mask(q)
+    # log 1 = 0 where p = q = 0; log 0 = -inf where q = 0 < p.
+    return -jnp.sum(p * jnp.log(q + (1 - mq) * (1 - mp)), axis=axis)
+
+
+def _cross_entropy_coefficients(p: jax.Array, q: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """The cross-entropy's derivatives: ``(-log q, -p/q)``, zero-mass safe.
+
+    ``-log q`` also at ``p = 0`` (the sum is linear in ``p``), and 0 where ``q = 0`` too; ``-p/q``
+    is 0 where ``p = 0``.
+    """
+    mp, mq = support_mask(p), support_mask(q)
+    qs = q + (1 - mq)
+    return -mq * jnp.log(qs), -mp * p / qs
+
+
+cross_entropy_sum = certified_sum(
+    arity=2,
+    fast=[(_cross_entropy_fast, _not_nan)],
+    exact=_cross_entropy_exact,
+    coefficients=_cross_entropy_coefficients,
+    finish=lambda value, p, q, axis: jnp.maximum(value, _entropy_in_range(p, axis)),
+    name="cross_entropy_sum",
+    doc="""``-sum(p log q, axis)``: 0 where ``p = 0``, ``+inf`` where ``q = 0 < p``; at least ``H(p)``.
 
     ``-p log q``, not ``p log(1/q)``: the rounding of ``1/q`` costs up to half an ulp of absolute
     error in the logarithm, which is most of the value where ``q`` is near 1. Every term is
@@ -620,50 +803,5 @@ def _cross_entropy_sum(p: jax.Array, q: jax.Array, axis: int) -> jax.Array:
     ``-log(sum q / sum p) ~ -2t`` for masses accepted within the sum tolerance ``t``: the value is
     at least :func:`_entropy_in_range` (the same kernel as :func:`entropy_sum`), moved by at most
     that.
-    """
-    p, q = jnp.broadcast_arrays(p, q)
-    fast = -jnp.sum(p * jnp.log(q), axis=axis)
-
-    def exact() -> jax.Array:
-        mp, mq = support_mask(p), support_mask(q)
-        # log 1 = 0 where p = q = 0; log 0 = -inf where q = 0 < p.
-        return -jnp.sum(p * jnp.log(q + (1 - mq) * (1 - mp)), axis=axis)
-
-    value = lax.cond(jnp.any(jnp.isnan(fast)), exact, lambda: fast)
-    return jnp.maximum(value, _entropy_in_range(p, axis))
-
-
-@_cross_entropy_sum.defjvp
-def _cross_entropy_sum_jvp(axis: int, primals: Any, tangents: Any) -> tuple[jax.Array, jax.Array]:
-    p, q = jnp.broadcast_arrays(*primals)
-    dp, dq = jnp.broadcast_arrays(*tangents)
-    mp, mq = support_mask(p), support_mask(q)
-    # d/dp = -log q, also at p = 0 (the sum is linear in p), and 0 where q = 0 too; d/dq = -p/q,
-    # 0 where p = 0.
-    qs = q + (1 - mq)
-    coef_p = -mq * jnp.log(qs)
-    coef_q = -mp * p / qs
-    return _cross_entropy_sum(p, q, axis), jnp.sum(dp * coef_p + dq * coef_q, axis=axis)
-
-
-cross_entropy_sum = jax.jit(_cross_entropy_sum, static_argnums=2)
-
-
-@functools.partial(jax.custom_jvp, nondiff_argnums=(1,))
-def _entropy_sum(p: jax.Array, axis: int) -> jax.Array:
-    """``-sum(p log p, axis)`` with ``0 log 0 = 0``: ``max(p, tiny)`` inside the logarithm, no NaN."""
-    tiny = jnp.finfo(p.dtype).tiny
-    return -jnp.sum(p * jnp.log(jnp.maximum(p, tiny)), axis=axis)
-
-
-@_entropy_sum.defjvp
-def _entropy_sum_jvp(axis: int, primals: Any, tangents: Any) -> tuple[jax.Array, jax.Array]:
-    (p,), (dp,) = primals, tangents
-    m = support_mask(p)
-    # -(log p + 1) on the support; at p = 0 the one-sided -inf is replaced by 0 (the face).
-    coef = -m * (jnp.log(p + (1 - m)) + 1)
-    return _entropy_sum(p, axis), jnp.sum(dp * coef, axis=axis)
-
-
-#: ``-sum(p log p, axis)`` in ``[0, log n]`` (see :func:`_entropy_in_range`).
-entropy_sum = jax.jit(_entropy_in_range, static_argnums=1)
+    """,
+)

@@ -1,0 +1,82 @@
+"""Integer options checked once: an ``int`` (or NumPy integer) at least a minimum, never a bool.
+
+One rule and one message for every integer option of the package (solver caps, thread counts,
+histogram bins, the lab's step counts and sizes): ``True`` is an ``int`` to Python, and ``2.0``
+or ``"2"`` are not integers, so each is refused with a ``ValueError`` that names the option, the
+rule and the value. The module imports NumPy only, so that the host solvers, which know nothing
+of JAX, use it too.
+
+Example:
+  >>> from divergences._src.options import integer_option
+  >>> integer_option(3, "steps")
+  3
+  >>> integer_option(True, "steps")
+  Traceback (most recent call last):
+  ...
+  ValueError: steps must be a positive integer, got True
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, overload
+
+import numpy as np
+
+__all__ = ["integer_option", "is_integer"]
+
+
+def is_integer(value: Any) -> bool:
+    """True for a Python or NumPy integer that is not a bool (``True`` is an ``int`` in Python)."""
+    return isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_)
+
+
+def _rule(minimum: int) -> str:
+    """The rule in words: a positive integer, a non-negative integer, or an integer >= minimum."""
+    if minimum == 1:
+        return "a positive integer"
+    if minimum == 0:
+        return "a non-negative integer"
+    return f"an integer >= {minimum}"
+
+
+@overload
+def integer_option(
+    value: Any, name: str, *, minimum: int = ..., none: Literal[False] = ..., note: str = ...
+) -> int: ...
+
+
+@overload
+def integer_option(
+    value: Any, name: str, *, minimum: int = ..., none: bool, note: str = ...
+) -> int | None: ...
+
+
+def integer_option(
+    value: Any, name: str, *, minimum: int = 1, none: bool = False, note: str = ""
+) -> int | None:
+    """``value`` as a Python ``int`` (or None where ``none``), or a ValueError naming ``name``.
+
+    The rule: an integer (:func:`is_integer`) of at least ``minimum``; ``None`` also where
+    ``none`` is set, and then returned as it is. The message reads
+    ``"{name} must be {rule}[ or None][ ({note})], got {value!r}"``.
+
+    Args:
+      value: the option as given.
+      name: the option's name, as the caller spells it.
+      minimum: the smallest value allowed: 1 (the default) for a positive integer, 0 for a
+        non-negative one.
+      none: whether ``None`` is allowed (a default chosen elsewhere).
+      note: optional, what the option means or what ``None`` stands for, put in parentheses.
+
+    Returns:
+      ``int(value)``, or None.
+
+    Raises:
+      ValueError: unless ``value`` follows the rule.
+    """
+    if value is None and none:
+        return None
+    if not is_integer(value) or value < minimum:
+        rule = _rule(minimum) + (" or None" if none else "") + (f" ({note})" if note else "")
+        raise ValueError(f"{name} must be {rule}, got {value!r}")
+    return int(value)

@@ -1,0 +1,66 @@
+"""The one integer-option validator: an int (or NumPy integer) of at least a minimum, never a bool."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from divergences._src.options import integer_option, is_integer
+
+#: Anything a caller might pass: ints of every size and sign, NumPy integers, bools (Python and
+#: NumPy), integral and other floats, strings of digits, None, containers.
+VALUES = st.one_of(
+    st.integers(),
+    st.integers(-(2**63), 2**63 - 1).map(np.int64),
+    st.integers(0, 255).map(np.uint8),
+    st.booleans(),
+    st.booleans().map(np.bool_),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(-5, 5).map(float),
+    st.text("0123456789", min_size=1, max_size=3),
+    st.none(),
+    st.just([1]),
+)
+
+
+@given(VALUES, st.sampled_from([0, 1, 3]), st.booleans())
+def test_accepts_exactly_the_integers_at_or_above_the_minimum(value, minimum, none) -> None:
+    """An int of at least ``minimum`` comes back as a Python int; None where allowed; the rest raise."""
+    integral = isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_)
+    if value is None and none:
+        assert integer_option(value, "opt", minimum=minimum, none=none) is None
+    elif integral and value >= minimum:
+        got = integer_option(value, "opt", minimum=minimum, none=none)
+        assert type(got) is int and got == value
+        assert is_integer(value)
+    else:
+        with pytest.raises(ValueError) as info:
+            integer_option(value, "opt", minimum=minimum, none=none)
+        message = str(info.value)
+        assert message.startswith("opt must be ") and message.endswith(f", got {value!r}")
+        assert ("or None" in message) == none
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({}, "steps must be a positive integer, got True"),
+        ({"minimum": 0}, "steps must be a non-negative integer, got True"),
+        ({"minimum": 2}, "steps must be an integer >= 2, got True"),
+        ({"none": True}, "steps must be a positive integer or None, got True"),
+        ({"none": True, "note": "None: all"}, "steps must be a positive integer or None (None: all), got True"),
+    ],
+)  # fmt: skip
+def test_the_message_names_the_option_the_rule_and_the_value(kwargs, message) -> None:
+    """One message shape: the name, the rule (with None and a note where given), the value."""
+    with pytest.raises(ValueError) as info:
+        integer_option(True, "steps", **kwargs)
+    assert str(info.value) == message
+
+
+def test_is_integer() -> None:
+    """Python and NumPy integers are; bools, floats and strings are not."""
+    assert is_integer(3) and is_integer(np.int32(-1)) and is_integer(np.uint64(7))
+    assert not any(is_integer(v) for v in (True, np.bool_(False), 2.0, "2", None, np.float64(1)))
