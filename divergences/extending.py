@@ -25,9 +25,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from divergences._src.array_types import ArrayLike, Base
 from divergences._src.f_divergence import _inner_ends
 from divergences._src.options import integer_option, is_integer
-from divergences._src.typing import ArrayLike, Base
 from divergences._src.validation import FloatArray, as_float_array
 from divergences.generators import FGenerator
 

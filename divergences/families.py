@@ -45,7 +45,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.scipy.stats import norm
 
-from divergences._src.typing import ArrayLike
+from divergences._src.array_types import ArrayLike
 
 __all__ = [
     "Family",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import jax
 
+from divergences._src.array_types import ArrayLike, Base
 from divergences._src.numerics import cross_entropy_sum, entropy_sum, log_of_base
-from divergences._src.typing import ArrayLike, Base
 from divergences._src.validation import (
     check_base,
     check_pmf,

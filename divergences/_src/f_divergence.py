@@ -50,8 +50,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from divergences._src.array_types import ArrayLike, Base
 from divergences._src.numerics import log_of_base, support_mask
-from divergences._src.typing import ArrayLike, Base
 from divergences._src.validation import (
     as_float_array,
     check_axis,

@@ -9,9 +9,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from divergences._src.array_types import ArrayLike, Base
 from divergences._src.js import _js_nats
 from divergences._src.numerics import log_of_base, support_mask, xlog_ratio
-from divergences._src.typing import ArrayLike, Base
 from divergences._src.validation import (
     check_base,
     check_in_unit_interval,

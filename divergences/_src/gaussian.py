@@ -12,7 +12,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from divergences._src.typing import ArrayLike
+from divergences._src.array_types import ArrayLike
 from divergences._src.validation import (
     FloatArray,
     as_float_array,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+from divergences._src.array_types import ArrayLike
 from divergences._src.numerics import safe_sqrt
-from divergences._src.typing import ArrayLike
 from divergences._src.validation import check_pmf_pair, compiled, keeps_input_precision
 
 __all__ = ["hellinger"]

@@ -12,6 +12,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from divergences._src.array_types import ArrayLike, Base
 from divergences._src.numerics import (
     entropy_sum,
     into_range,
@@ -22,7 +23,6 @@ from divergences._src.numerics import (
     xlog1p_ratio,
     xlog_ratio_sum,
 )
-from divergences._src.typing import ArrayLike, Base
 from divergences._src.validation import (
     FloatArray,
     as_float_array,

@@ -7,8 +7,8 @@ import math
 import jax
 import jax.numpy as jnp
 
+from divergences._src.array_types import ArrayLike, Base
 from divergences._src.numerics import js_sum, log_of_base, safe_sqrt
-from divergences._src.typing import ArrayLike, Base
 from divergences._src.validation import (
     check_base,
     check_base_above_one,

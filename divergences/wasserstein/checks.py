@@ -11,7 +11,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from divergences._src.typing import ArrayLike
+from divergences._src.array_types import ArrayLike
 from divergences._src.validation import as_float_array, sum_tolerance
 from divergences.wasserstein._measures import as_points, check_metric
 from divergences.wasserstein._results import SparsePlan

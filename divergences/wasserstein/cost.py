@@ -16,8 +16,8 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
+from divergences._src.array_types import ArrayLike
 from divergences._src.numerics import abs_subgradient, safe_sqrt
-from divergences._src.typing import ArrayLike
 from divergences.wasserstein._host.costs import MAX_SCALE_EXPONENT
 from divergences.wasserstein._measures import as_points, check_metric
 

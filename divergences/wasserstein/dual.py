@@ -9,7 +9,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from divergences._src.typing import ArrayLike
+from divergences._src.array_types import ArrayLike
 from divergences._src.validation import is_traced, require
 from divergences.wasserstein._host.costs import homogeneity, scale_exponent
 from divergences.wasserstein._host.potentials import nearest_site

@@ -9,8 +9,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
+from divergences._src.array_types import ArrayLike
 from divergences._src.numerics import abs_subgradient, order_key
-from divergences._src.typing import ArrayLike
 from divergences.wasserstein._measures import Measures, check_measures, one_program
 from divergences.wasserstein.cost import scale_exponent_traced, times_power_of_two
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from divergences._src.typing import ArrayLike
+from divergences._src.array_types import ArrayLike
 from divergences.wasserstein._problem import make_problem
 from divergences.wasserstein._results import W1Primal
 from divergences.wasserstein._runner import run_primal
