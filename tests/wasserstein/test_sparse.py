@@ -201,19 +201,23 @@ def test_assignment_start_chosen_by_the_coarse_plans_drift(geometry, integrated,
 
 
 # Rounds and pivots (augmenting paths for the assignment problems) measured at n = 2200 with
-# the solver of benchmarks/README.md, "Geometries": 6/410, 10/1186, 10/873, 11/816, 12/906,
-# 12/975, 9/65964 (network simplex), 10/573. The bounds leave about half again.
+# the solver of benchmarks/README.md, "Geometries" (the same on one thread and on two): 6/410,
+# 9/1160, 10/859, 10/748, 12/844, 12/1041, 9/65964 (network simplex), 13/636; the translated
+# copy 1/0. The bounds leave 2-3 rounds and a fifth more pivots: a change of the method that
+# costs a round or more shows, a different rounding of the compiled code (another compiler
+# contracting to FMA) should not.
 @pytest.mark.parametrize(
     ("name", "rounds", "pivots"),
     [
-        ("same law", 9, 700),
-        ("jittered copy", 15, 1800),
-        ("shifted sample", 15, 1400),
-        ("rotated copy", 16, 1300),
-        ("two gaussians", 18, 1400),
-        ("clusters", 18, 1500),
-        ("dirichlet", 14, 100_000),
-        ("3-D shifted", 15, 900),
+        ("same law", 8, 500),
+        ("translated copy", 1, 0),
+        ("jittered copy", 12, 1400),
+        ("shifted sample", 12, 1050),
+        ("rotated copy", 12, 900),
+        ("two gaussians", 15, 1050),
+        ("clusters", 15, 1250),
+        ("dirichlet", 12, 80_000),
+        ("3-D shifted", 15, 780),
     ],
 )
 def test_geometries_rounds_and_pivots_stay_bounded(name, rounds, pivots):
@@ -393,23 +397,28 @@ def test_pricing_oracle_equals_brute_force(n_sites, n_queries, d, seed, gridded)
 
 @at_most(30)
 @given(
-    st.integers(20, 400),
+    st.integers(20, 1500),
     st.sampled_from([1, 2, 3]),
     st.integers(0, 2**32 - 1),
-    st.sampled_from(["ray", "noisy ray", "random"]),
+    st.sampled_from(["ray", "noisy ray", "radial", "noisy radial", "random"]),
 )
 def test_pricing_queries_are_the_minimum_to_within_their_tie_tolerance(n, d, seed, weights):
     """The solver's pricing skips boxes that can win by at most 16 ulps (whole transport rays
-    tie there) and bounds boxes by each node's fitted direction: the value stays the minimum
-    to within that, and the argmin attains the value."""
+    tie there) and bounds boxes by each node's fitted direction and their offset from the
+    query's ray: the value stays the minimum to within that, and the argmin attains the
+    value. Radial weights are a potential whose rays fan out from a point, so each node's
+    direction differs and none is exact."""
     rng = np.random.default_rng(seed)
     sites = rng.random((n, d))
     queries = rng.random((n // 2 + 1, d))
     direction = rng.normal(size=d)
     direction /= np.linalg.norm(direction)
+    centre = 0.5 - 2 * direction  # outside the unit cube: rays cross it fanning out
     w = {
         "ray": -sites @ direction,  # a translation's potential: exact ties along rays
         "noisy ray": -sites @ direction + 1e-3 * rng.random(n),
+        "radial": -np.linalg.norm(sites - centre, axis=1),
+        "noisy radial": -np.linalg.norm(sites - centre, axis=1) + 1e-6 * rng.random(n),
         "random": rng.normal(size=n),
     }[weights]
     res = _sparse._native().c_transform(queries, sites, w, threads=2, pricing=True)
