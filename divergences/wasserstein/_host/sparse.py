@@ -118,8 +118,10 @@ THREADS_VARIABLE = "DIVERGENCES_NUM_THREADS"
 
 
 def check_threads(threads: int | None) -> int | None:
-    """``threads`` as an ``int``, or None; for the public functions to check their option
-    before any work (and at trace time under ``jit``).
+    """``threads`` as an ``int``, or None.
+
+    For the public functions to check their option before any work (and at trace time under
+    ``jit``).
 
     Raises:
       ValueError: unless ``threads`` is None or a positive integer (a bool is not one).
@@ -135,8 +137,11 @@ def check_threads(threads: int | None) -> int | None:
 
 
 def _threads(threads: int | None = None) -> int:
-    """Threads for the native solver's queries: ``threads`` where given, else
-    ``$DIVERGENCES_NUM_THREADS`` where it is set, else the CPUs this process may use."""
+    """Threads for the native solver's queries.
+
+    ``threads`` where given, else ``$DIVERGENCES_NUM_THREADS`` where it is set, else the CPUs
+    this process may use.
+    """
     chosen = check_threads(threads)
     if chosen is not None:
         return chosen
@@ -183,9 +188,11 @@ class SparseHostSolution(NamedTuple):
 
 
 def sparse_memory_bytes(n: int, m: int, *, threads: int | None = None) -> int:
-    """Memory (address space) the sparse solver needs for ``n + m`` points on ``threads``
-    threads (None: as :func:`solve_sparse_host` picks them): an estimate with headroom that
-    bounds its peak, the stacks of its threads included."""
+    """Memory (address space) the sparse solver needs for ``n + m`` points.
+
+    On ``threads`` threads (None: as :func:`solve_sparse_host` picks them): an estimate with
+    headroom that bounds its peak, the stacks of its threads included.
+    """
     stacks = _threads(threads) * thread_stack_bytes()
     return _BYTES_PER_POINT * (n + m) + _BASE_BYTES + stacks
 
@@ -226,8 +233,10 @@ def _curve_order(p: np.ndarray) -> np.ndarray:
 def kr_potential_host(
     sites: np.ndarray, weights: np.ndarray, z: np.ndarray, *, threads: int | None = None
 ) -> np.ndarray:
-    r""":math:`f(z) = \min_j \|z - s_j\| + w_j` at every row of ``z``, exactly (k-d tree),
-    on ``threads`` threads (see :func:`weighted_nearest_host`)."""
+    r""":math:`f(z) = \min_j \|z - s_j\| + w_j` at every row of ``z``, exactly (k-d tree).
+
+    On ``threads`` threads (see :func:`weighted_nearest_host`).
+    """
     return weighted_nearest_host(sites, weights, z, threads=threads)[0]
 
 
@@ -369,9 +378,10 @@ def _integrated_potential(
 def _conjugate_gradient(
     matrix: scipy.sparse.csr_matrix, rhs: np.ndarray, *, rtol: float, max_iter: int
 ) -> np.ndarray:
-    r"""An approximate solution of ``matrix @ g = rhs`` for a symmetric positive definite
-    sparse ``matrix``: conjugate gradients preconditioned by its diagonal, from 0, until the
-    residual is within ``rtol`` of ``rhs`` or after ``max_iter`` steps, whichever comes first.
+    r"""An approximate solution of ``matrix @ g = rhs``, ``matrix`` sparse and positive definite.
+
+    Conjugate gradients preconditioned by the diagonal, from 0, until the residual is within
+    ``rtol`` of ``rhs`` or after ``max_iter`` steps, whichever comes first.
 
     It allocates only NumPy arrays (SciPy's sparse product, sums by NumPy rather than BLAS),
     so that running out of memory is a :class:`MemoryError`; SuperLU's factorisation,
@@ -411,8 +421,10 @@ def _candidates(
     *,
     threads: int | None = None,
 ) -> _Seed:
-    """The candidate graph, the graph solver and its start, seeded by a coarse solve above
-    ``_COARSE_MIN`` points."""
+    """The candidate graph, the graph solver and its start.
+
+    Seeded by a coarse solve above ``_COARSE_MIN`` points.
+    """
     n, m = x.shape[0], y.shape[0]
     # Equal sizes and one weight for all: an assignment problem, solved by shortest augmenting
     # paths from a potential f of the coarse solve (v = -f(y); the first solve takes
@@ -516,8 +528,10 @@ def _solve_scaled(
     graph_solver: str = "auto",
     threads: int | None = None,
 ) -> _Scaled:
-    """The native solve on points of extent about 1, positive weights, on ``threads`` threads
-    (None: see :func:`_threads`)."""
+    """The native solve on points of extent about 1 with positive weights.
+
+    On ``threads`` threads (None: see :func:`_threads`).
+    """
     n, m = x.shape[0], y.shape[0]
     # The points along a space-filling curve, each cloud about its own mean: the first plan
     # is the monotone one along it (a translated copy then gets the identity: at n = 3000,
@@ -701,9 +715,12 @@ def solve_sparse_host(
 def _is_coupling(
     rows: np.ndarray, cols: np.ndarray, mass: np.ndarray, a: np.ndarray, b: np.ndarray
 ) -> bool:
-    """True when the arcs are a coupling of ``(a, b)``: finite, non-negative masses whose
-    marginals are ``a`` and ``b`` to ``1e-9`` of the total mass (the rounding of the graph
-    solvers' flows is ~(n + m) ulps; a real defect is far larger)."""
+    """True when the arcs are a coupling of ``(a, b)``.
+
+    Finite, non-negative masses whose marginals are ``a`` and ``b`` to ``1e-9`` of the total
+    mass (the rounding of the graph solvers' flows is ~(n + m) ulps; a real defect is far
+    larger).
+    """
     tol = 1e-9 * max(math.fsum(a.tolist()), 1e-300)
     if not (np.all(np.isfinite(mass)) and np.min(mass, initial=0.0) >= -tol):
         return False
@@ -713,9 +730,12 @@ def _is_coupling(
 
 
 def matched_total(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``b`` scaled to ``a``'s total. Totals accepted as equal by the input rules may still
-    differ by rounding (float32 input, weights 1/n); the solver would leave the difference on
-    its artificial arcs. The dense solver does the same. ``b`` itself where the totals agree."""
+    """``b`` scaled to ``a``'s total.
+
+    Totals accepted as equal by the input rules may still differ by rounding (float32 input,
+    weights 1/n); the solver would leave the difference on its artificial arcs. The dense
+    solver does the same. ``b`` itself where the totals agree.
+    """
     total_a, total_b = math.fsum(a.tolist()), math.fsum(b.tolist())
     if total_b > 0 and total_a != total_b:
         return b * (total_a / total_b)
@@ -725,8 +745,10 @@ def matched_total(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def sparse_failures(
     n: int, m: int, rtol: float, max_rounds: int, max_pivots: int | None
 ) -> dict[Status, str]:
-    """The message of each failing status of the sparse solver, eager and traced alike (the
-    eager error adds the bounds reached)."""
+    """The message of each failing status of the sparse solver.
+
+    Eager and traced alike (the eager error adds the bounds reached).
+    """
     where = (
         f"(problem {n} x {m}, rtol {rtol:g}, max_rounds {max_rounds}, "
         f"max_iter {'None' if max_pivots is None else max_pivots})"
@@ -754,10 +776,11 @@ _ARTIFICIAL_MESSAGE = (
 
 
 def check_sparse_memory(n: int, m: int, *, threads: int | None = None) -> None:
-    """Refuses, before anything is allocated, a sparse solve that would not fit in the memory
-    available (:func:`~divergences.wasserstein._host.memory.available_memory_bytes`: physical
-    memory, and on POSIX the address space left under ``RLIMIT_AS``). Past it an allocation
-    may fail in code that ends the process instead of raising.
+    """Refuses a sparse solve that would not fit in the memory available, before any work.
+
+    The memory available is :func:`~divergences.wasserstein._host.memory.available_memory_bytes`
+    (physical memory, and on POSIX the address space left under ``RLIMIT_AS``). Past it an
+    allocation may fail in code that ends the process instead of raising.
 
     Raises:
       MemoryError: saying the memory needed, what is available and what to do instead.
@@ -773,9 +796,11 @@ def check_sparse_memory(n: int, m: int, *, threads: int | None = None) -> None:
 
 
 class SparseColumnGeneration:
-    """The ``"sparse"`` method: column generation with exact k-d-tree pricing around the
-    compiled graph solvers (:func:`solve_sparse_host`), for large Euclidean point clouds in
-    low dimension; memory linear in ``n + m``."""
+    """The ``"sparse"`` method: column generation with exact k-d-tree pricing.
+
+    Around the compiled graph solvers (:func:`solve_sparse_host`), for large Euclidean point
+    clouds in low dimension; memory linear in ``n + m``.
+    """
 
     name = "sparse"
     euclidean_only = True
