@@ -82,6 +82,7 @@ def best_time(fn: Callable[[], object], repeats: int, cap_s: float = 60.0) -> tu
 
 
 def sinkhorn_fn() -> Callable[[np.ndarray, np.ndarray], jax.Array]:
+    """OTT-JAX's Sinkhorn (epsilon 1e-2), jitted: the transport cost of its entropic plan."""
     from ott.geometry import costs, pointcloud
     from ott.problems.linear import linear_problem
     from ott.solvers.linear import sinkhorn
@@ -96,6 +97,7 @@ def sinkhorn_fn() -> Callable[[np.ndarray, np.ndarray], jax.Array]:
 
 
 def bench_2d(sizes: list[int], highs_max: int, sinkhorn_max: int, repeats: int) -> None:
+    """The 2-D table: this package's primal and dual beside POT, HiGHS and Sinkhorn."""
     rng = np.random.default_rng(0)
     solve_sinkhorn = sinkhorn_fn() if sinkhorn_max else None
     header = (
@@ -153,7 +155,7 @@ def bench_2d(sizes: list[int], highs_max: int, sinkhorn_max: int, repeats: int) 
 def _sorts_in_xla(on: bool) -> None:
     """Makes ``w1_1d`` sort in XLA at every size (``on``) or on the host from its thresholds.
 
-    Drops the compiled kernels too, so that the next call traces afresh.
+    Drops the compiled kernels so that the next call traces afresh.
     """
     from divergences.wasserstein import one_d
 
@@ -242,10 +244,10 @@ def bench_1d(sizes: list[int], repeats: int) -> None:
 
 
 def bench_sweep(n_thetas: int) -> None:
-    """A 2-D ``sweep`` of W1 over ``n_thetas`` thetas, timed on a first and a second call.
+    """A 2-D ``sweep`` of W1 over ``n_thetas`` thetas, first and second call.
 
-    The first call includes tracing and compiling the batched LP; the second, over other thetas, is
-    compiled already.
+    The first call includes tracing and compiling the batched LP; the second runs over other
+    thetas, compiled already.
     """
     from divergences import families
     from divergences.lab.sweep import sweep
@@ -275,6 +277,7 @@ def bench_sweep(n_thetas: int) -> None:
 
 
 def large_problem(geometry: str, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(x, y)`` of the ``--large`` table: two samples of one law, or a translated copy."""
     rng = np.random.default_rng(n)
     x = rng.random((n, 2))
     if geometry == "same law":
@@ -285,8 +288,8 @@ def large_problem(geometry: str, n: int) -> tuple[np.ndarray, np.ndarray]:
 def large_cell(method: str, geometry: str, n: int) -> dict:
     """One solve, in this process: time, value, and the sparse solver's certificate.
 
-    ``geometry`` is one of :data:`GEOMETRIES` prefixed ``"g:"``, or one of the ``--large`` table's
-    (seeded by ``n``).
+    ``geometry`` is one of :data:`GEOMETRIES` prefixed ``"g:"``, or one of the ``--large``
+    table's (seeded by ``n``).
     """
     import resource
 
@@ -300,6 +303,7 @@ def large_cell(method: str, geometry: str, n: int) -> dict:
     w = a
     out: dict = {}
     t0 = time.perf_counter()
+    c0 = time.process_time()
     if method == "sparse":
         sol = solve_sparse_host(x, y, a, b)
         out.update(
@@ -316,6 +320,7 @@ def large_cell(method: str, geometry: str, n: int) -> dict:
     else:  # this package's dense path
         out["value"] = float(dv.w1_primal(x, y, method="dense").value)
     out["time"] = time.perf_counter() - t0
+    out["cpu"] = time.process_time() - c0
     out["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return out
 
@@ -323,13 +328,15 @@ def large_cell(method: str, geometry: str, n: int) -> dict:
 def bench_large(
     sizes: list[int], limit_s: float, geometries: tuple[str, ...] = ("same law", "translated copy")
 ) -> None:
-    """The large-scale table: the sparse solver beside POT's dense and lazy ``emd2`` and ours.
+    """The large-scale table: the sparse solver beside POT's and this package's dense paths.
 
-    Each cell runs in a fresh process under ``limit_s``.
+    POT's dense and lazy ``emd2`` and ``method="dense"``, each cell in a fresh process under
+    ``limit_s``.
     """
     dense_max = 15_000  # POT dense and our dense path: n^2 doubles twice (costs and plan)
     print(
-        f"{'geometry':<16} {'n':>7} {'method':<10} {'time':>9} {'peak RSS':>9} {'rounds':>6} "
+        f"{'geometry':<16} {'n':>7} {'method':<10} {'time':>9} {'CPU':>8} {'peak RSS':>9} "
+        f"{'rounds':>6} "
         f"{'pivots':>9} {'cert. gap':>9} {'value - ref':>11}"
     )
     for geometry in geometries:
@@ -352,9 +359,10 @@ def bench_large(
 def _run_cell(
     method: str, cell_name: str, label: str, n: int, limit_s: float, ref: float | None
 ) -> dict | None:
-    """One cell in a fresh process (``--cell``), its row printed; None where it timed out or failed.
+    """One cell in a fresh process (``--cell``), its row printed.
 
-    The last column is relative to ``ref``, or to the cell itself where ``ref`` is None.
+    None where it timed out or failed. The last column is relative to ``ref``, or to the cell
+    itself where ``ref`` is None.
     """
     import json
     import subprocess
@@ -371,7 +379,7 @@ def _run_cell(
     cell = json.loads(run.stdout.strip().splitlines()[-1])
     base = cell["value"] if ref is None else ref
     print(
-        f"{label:<16} {n:>7} {method:<10} {cell['time']:>8.2f}s "
+        f"{label:<16} {n:>7} {method:<10} {cell['time']:>8.2f}s {cell['cpu']:>7.2f}s "
         f"{cell['rss_mb']:>7.0f}MB {cell.get('rounds', '-'):>6} "
         f"{cell.get('pivots', '-'):>9} "
         f"{(format(cell['gap'], '.1e') if 'gap' in cell else '-'):>9} "
@@ -381,17 +389,21 @@ def _run_cell(
     return cell
 
 
-def bench_geometries(sizes: list[int], limit_s: float, pot_max: int) -> None:
-    """The geometry table: the sparse solver on each of :data:`GEOMETRIES` at each size.
+def bench_geometries(
+    sizes: list[int], limit_s: float, pot_max: int, geometries: tuple[str, ...] = GEOMETRIES
+) -> None:
+    """The geometry table: the sparse solver on each of ``geometries`` at each size.
 
-    Beside it, POT's dense ``emd2`` up to ``pot_max`` points (its cost matrix and plan: 16 n^2
-    bytes); each cell in a fresh process under ``limit_s``.
+    Beside POT's dense ``emd2`` up to ``pot_max`` points (its cost matrix and plan: 16 n^2
+    bytes); each cell in a fresh process under ``limit_s``, with its wall and CPU time (all
+    threads).
     """
     print(
-        f"{'geometry':<16} {'n':>7} {'method':<10} {'time':>9} {'peak RSS':>9} {'rounds':>6} "
+        f"{'geometry':<16} {'n':>7} {'method':<10} {'time':>9} {'CPU':>8} {'peak RSS':>9} "
+        f"{'rounds':>6} "
         f"{'pivots':>9} {'cert. gap':>9} {'value - ref':>11}"
     )
-    for geometry in GEOMETRIES:
+    for geometry in geometries:
         for n in sizes:
             ref = None
             for method in ("sparse", "POT dense"):
@@ -405,8 +417,8 @@ def bench_geometries(sizes: list[int], limit_s: float, pot_max: int) -> None:
 def bench_calls(sizes: list[int]) -> None:
     """Calls outside ``jit`` at small sizes, beside ``jax.jit`` of the same call.
 
-    The first call at each new shape and a repeat, for both; the first-call columns are the mean
-    over ``sizes`` (each a new shape), the repeats the best of 20 at the last size.
+    The first call at each new shape and a repeat, for each; the first-call columns are the
+    mean over ``sizes`` (each a new shape), the repeats the best of 20 at the last size.
     """
     rng = np.random.default_rng(0)
 
@@ -463,6 +475,7 @@ def bench_calls(sizes: list[int]) -> None:
 
 
 def main() -> None:
+    """The command line: which table to print."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run")
     parser.add_argument("--large", action="store_true", help="the large-scale sparse table")
@@ -474,6 +487,15 @@ def main() -> None:
         "--geometries",
         action="store_true",
         help="the sparse solver's geometry table: 9 geometries at 10^4, 3 x 10^4, 10^5",
+    )
+    parser.add_argument(
+        "--sizes", type=int, nargs="+", help="--geometries: these sizes instead of the three"
+    )
+    parser.add_argument(
+        "--pot-max", type=int, default=10_000, help="--geometries: POT's emd2 up to this n"
+    )
+    parser.add_argument(
+        "--only", choices=GEOMETRIES, nargs="+", help="--geometries: only these geometries"
     )
     parser.add_argument("--cell", nargs=3, help=argparse.SUPPRESS)
     parser.add_argument("--sweep", action="store_true", help="a 2-D sweep of W1, 200 thetas")
@@ -497,7 +519,12 @@ def main() -> None:
             f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the start"
         )
         sizes = [2000, 10_000] if args.quick else [10_000, 30_000, 100_000]
-        bench_geometries(sizes, args.limit, pot_max=10_000)
+        bench_geometries(
+            args.sizes or sizes,
+            args.limit,
+            pot_max=args.pot_max,
+            geometries=tuple(args.only) if args.only else GEOMETRIES,
+        )
         print(f"load average {os.getloadavg()[0]:.1f} at the end")
         return
     if args.large:

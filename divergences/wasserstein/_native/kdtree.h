@@ -43,6 +43,7 @@ class KdTree {
     minw_.assign(nodes_.size(), 0.0);
     dir_.assign(nodes_.size() * static_cast<size_t>(d), 0.0);
     mdir_.assign(nodes_.size(), -kInf);
+    nrm_.assign(nodes_.size() * static_cast<size_t>(d) * (d - 1), 0.0);
     pos_.resize(n);
     for (int k = 0; k < n; ++k) pos_[idx_[k]] = k;
   }
@@ -158,18 +159,54 @@ class KdTree {
   }
 
   // A lower bound on min_{p in node t} ||q - x_p|| + w_p: the box's distance plus the
-  // smallest weight, or, where larger, <e, q> + min_p (w_p - <e, x_p>) for the node's unit
-  // direction e (as ||q - x_p|| >= <e, q - x_p>). The second is exact where the weights are
-  // linear with unit slope along e, as a Kantorovich potential is along its transport rays:
-  // there the first leaves every box along a ray to be opened (a translated copy prices
-  // sqrt(n) leaves per query without it). Directions are tried only below `cut`.
+  // smallest weight, or, where larger, <e, q> + min_p (w_p - <e, x_p>) + off_ray for the
+  // node's unit direction e. With r = q - x_p, ||r|| - <e, r> >= 0 (the second bound without
+  // off_ray, exact where the weights are linear with unit slope along e, as a Kantorovich
+  // potential is along its transport rays: the first bound leaves every box along a ray to
+  // be opened, sqrt(n) leaves per query for a translated copy). off_ray bounds
+  // ||r|| - <e, r> from below over the box: it is 0 only on the ray {q - t e, t >= 0}, and
+  // the boxes beside the ray, which the second bound alone would open too, are cut by it.
+  // Directions are tried only below `cut`.
   double lower(const double* q, int t, double cut) const {
     double b = box_dist(q, t) + minw_[t];
     if (b >= cut || !(mdir_[t] > -kInf)) return b;
     const double* e = &dir_[static_cast<size_t>(t) * d_];
     double s = 0.0;
     for (int c = 0; c < d_; ++c) s += e[c] * q[c];
-    return std::max(b, s + mdir_[t]);
+    s += mdir_[t];
+    if (s < cut) s += off_ray(q, t);
+    return std::max(b, s);
+  }
+
+  // A lower bound on ||r|| - <e, r> over r = q - x, x in node t's box: since
+  // ||r|| - <e, r> = (||r||^2 - <e, r>^2) / (||r|| + <e, r>) >= h^2 / (2 ||r||), with h the
+  // distance of r from the line along e, it is at least h_min^2 / (2 R), h_min bounding h
+  // from below over the box (by the box's extent along each unit normal n_k of e: h^2 is
+  // the sum of <n_k, r>^2) and R the box's farthest point from q. Shaved by a relative
+  // 1e-12 against rounding (a few ulps of terms that are themselves below the bound).
+  double off_ray(const double* q, int t) const {
+    const double* lo = &lo_[static_cast<size_t>(t) * d_];
+    const double* hi = &hi_[static_cast<size_t>(t) * d_];
+    const double* nrm = nrm_.data() + static_cast<size_t>(t) * d_ * (d_ - 1);
+    double h2 = 0.0;
+    for (int k = 0; k + 1 < d_; ++k) {
+      const double* nk = nrm + static_cast<size_t>(k) * d_;
+      double omin = 0.0, omax = 0.0;  // <n_k, x - q> over the box
+      for (int c = 0; c < d_; ++c) {
+        const double p = nk[c] * (lo[c] - q[c]), r = nk[c] * (hi[c] - q[c]);
+        omin += std::min(p, r);
+        omax += std::max(p, r);
+      }
+      const double h = omin > 0.0 ? omin : (omax < 0.0 ? -omax : 0.0);
+      h2 += h * h;
+    }
+    if (!(h2 > 0.0)) return 0.0;
+    double r2 = 0.0;
+    for (int c = 0; c < d_; ++c) {
+      const double f = std::max(std::fabs(lo[c] - q[c]), std::fabs(hi[c] - q[c]));
+      r2 += f * f;
+    }
+    return h2 / (2.0 * std::sqrt(r2)) * (1.0 - 1e-12);
   }
 
   // Each node's direction: the gradient of the least-squares affine fit of its weights over
@@ -244,6 +281,7 @@ class KdTree {
       if (!(len >= 0.5) || !std::isfinite(len)) continue;
       double* e = &dir_[t * d];
       for (int c = 0; c < d; ++c) e[c] = g[c] / len;
+      normals(e, nrm_.data() + t * d * (d - 1));
       double mn = kInf;
       for (int k = nodes_[t].begin; k < nodes_[t].end; ++k) {
         const double* p = &pts_[static_cast<size_t>(k) * d];
@@ -252,6 +290,31 @@ class KdTree {
         mn = std::min(mn, s);
       }
       mdir_[t] = mn;
+    }
+  }
+
+  // d - 1 orthonormal vectors normal to the unit vector e (d <= 3), into out (row-major).
+  void normals(const double* e, double* out) const {
+    if (d_ == 2) {
+      out[0] = -e[1];
+      out[1] = e[0];
+    } else if (d_ == 3) {
+      // A first normal from e and the axis least aligned with it, the second by e x n1.
+      int axis = 0;
+      for (int c = 1; c < 3; ++c)
+        if (std::fabs(e[c]) < std::fabs(e[axis])) axis = c;
+      double a[3] = {0.0, 0.0, 0.0};
+      a[axis] = 1.0;
+      double n1[3] = {e[1] * a[2] - e[2] * a[1], e[2] * a[0] - e[0] * a[2],
+                      e[0] * a[1] - e[1] * a[0]};
+      const double len = std::sqrt(n1[0] * n1[0] + n1[1] * n1[1] + n1[2] * n1[2]);
+      for (double& v : n1) v /= len;
+      const double n2[3] = {e[1] * n1[2] - e[2] * n1[1], e[2] * n1[0] - e[0] * n1[2],
+                            e[0] * n1[1] - e[1] * n1[0]};
+      for (int c = 0; c < 3; ++c) {
+        out[c] = n1[c];
+        out[3 + c] = n2[c];
+      }
     }
   }
 
@@ -343,7 +406,7 @@ class KdTree {
 
   int d_, n_;
   std::vector<int> idx_, pos_;
-  std::vector<double> pts_, w_, minw_, lo_, hi_, dir_, mdir_;
+  std::vector<double> pts_, w_, minw_, lo_, hi_, dir_, mdir_, nrm_;
   std::vector<Node> nodes_;
 };
 
