@@ -90,7 +90,8 @@ class TrainingConfig:
         (:data:`~divergences.lab.training.games.GAMES`).
       steps: generator steps (each after ``critic_steps`` critic steps); ``None`` for the
         game's (12000, or 30000 for ``r1``: see
-        :data:`~divergences.lab.training.games.GAMES`).
+        :data:`~divergences.lab.training.games.GAMES`) times the data set's ``steps_scale``
+        (2.5 on ``grid25``, 1 elsewhere).
       seed: the seed of every random draw: initialisation, minibatches, readout samples.
       critic_steps: critic steps per generator step; ``None`` for the paper's (5 for the WGANs
         and SN-GAN, 1 otherwise).
@@ -200,6 +201,11 @@ class TrainingConfig:
         ):
             raise ValueError(f"init_theta must be a finite number, got {self.init_theta!r}")
         ds = self.dataset
+        if not (_is_finite_number(ds.steps_scale) and ds.steps_scale > 0):
+            raise ValueError(
+                f"data: the steps_scale of {ds.name!r} must be a finite number > 0, "
+                f"got {ds.steps_scale!r}"
+            )
         try:
             probe = jax.eval_shape(lambda k: ds.sample(k, 4), jax.random.key(0))
         except Exception as e:  # a user's sampler that cannot be traced
@@ -224,8 +230,11 @@ class TrainingConfig:
 
     @property
     def n_steps(self) -> int:
-        """Generator steps of the run, the game's unless set."""
-        return self.game_spec.steps if self.steps is None else int(self.steps)
+        """Generator steps of the run: ``steps`` if set, else the game's default times the data
+        set's ``steps_scale``."""
+        if self.steps is not None:
+            return int(self.steps)
+        return max(1, round(self.game_spec.steps * self.dataset.steps_scale))
 
     @property
     def n_critic(self) -> int:
