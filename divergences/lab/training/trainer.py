@@ -78,6 +78,7 @@ from divergences.lab.training.networks import (
 )
 
 __all__ = [
+    "ARROWS",
     "COLUMNS",
     "VERDICT_COLUMNS",
     "NoiseFloor",
@@ -86,6 +87,7 @@ __all__ = [
     "TrainingRun",
     "compare",
     "critic_update",
+    "generate",
     "grid_edges",
     "mode_coverage",
     "noise_floor",
@@ -93,6 +95,9 @@ __all__ = [
     "train",
     "write_readouts_csv",
 ]
+
+#: The generated points of a snapshot that carry the generator's gradient (``Snapshot.push``).
+ARROWS = 32
 
 #: The columns of ``readouts.csv``, in order.
 COLUMNS = (
@@ -171,7 +176,7 @@ class NoiseFloor(NamedTuple):
 
 
 class Snapshot(NamedTuple):
-    """What the snapshots and the animation draw at one evaluation.
+    r"""What the snapshots and the animation draw at one evaluation.
 
     Attributes:
       step: the generator step.
@@ -179,11 +184,18 @@ class Snapshot(NamedTuple):
       heat: the critic on a ``heat_resolution`` square grid over the data's extent (row ``i``
         at the ``i``-th y value): the discriminator's probability :math:`D` for the GAN games,
         the critic's value :math:`f` for the WGANs; ``None`` for data that is not 2-D.
+      push: GAN Lab's arrows, ``(ARROWS, dim)``: at each of the first :data:`ARROWS` points of
+        ``samples``, minus the gradient of the generator's loss on that point with respect to
+        the point, :math:`-\nabla_x \ell_G(x)` (for WGAN :math:`\nabla_x f(x)`, for the
+        non-saturating GAN :math:`\nabla_x \log D(x)`): the direction in which the generator's
+        step pulls the point, by back-propagation through the generator. ``None`` where not
+        computed.
     """
 
     step: int
     samples: np.ndarray
     heat: np.ndarray | None
+    push: np.ndarray | None = None
 
 
 class TrainingRun(NamedTuple):
@@ -258,6 +270,15 @@ class _Setup(NamedTuple):
     latent: Callable[[jax.Array, int], jax.Array]
     sample: Callable[[jax.Array, int], jax.Array]
     keys: tuple[jax.Array, jax.Array, jax.Array]
+
+
+class _Compiled(NamedTuple):
+    """The jitted functions of one compile key (:func:`_functions`)."""
+
+    chunk: Callable[..., Any]  # (carry, start, key, length) -> carry: generator steps
+    probe: Callable[..., Any]  # (averaged, generator, critic, state, step, key) -> readouts
+    critic_only: Callable[..., Any]  # (carry, key) -> carry: one critic update
+    generator_only: Callable[..., Any]  # (carry, key) -> carry: one generator update
 
 
 class _Carry(NamedTuple):
@@ -355,8 +376,9 @@ def critic_update(
 
 
 @functools.lru_cache(maxsize=16)
-def _functions(config: TrainingConfig) -> tuple[Callable[..., Any], Callable[..., Any]]:
-    """The jitted chunk of training steps and the jitted readout probe.
+def _functions(config: TrainingConfig) -> _Compiled:
+    """The jitted chunk of training steps, the jitted readout probe, and one critic or one
+    generator update alone (for :mod:`divergences.lab.training.steering`).
 
     Built once per configuration up to its seed, step count and starting offset (see
     :func:`_compile_key`), so runs that differ only in those reuse the compiled code; the keys
@@ -389,16 +411,19 @@ def _functions(config: TrainingConfig) -> tuple[Callable[..., Any], Callable[...
         pd, sd, od, loss = update(pd, sd, od, real, fake, kp)
         return carry._replace(critic=pd, critic_state=sd, critic_opt=od), loss
 
-    def generator_step(carry: _Carry, key: jax.Array) -> tuple[_Carry, None]:
-        k_critic, kz = jax.random.split(key)
-        carry, _ = jax.lax.scan(critic_step, carry, jax.random.split(k_critic, n_critic))
+    def generator_update(carry: _Carry, kz: jax.Array) -> _Carry:
         pg = carry.generator
         grads = jax.grad(g_loss)(pg, carry.critic, carry.critic_state, s.latent(kz, batch))
         updates, og = s.opt_g.update(grads, carry.generator_opt, pg)
         pg = optax.apply_updates(pg, updates)
         averaged, oa = s.average.update(pg, carry.average_opt)
         carry = carry._replace(generator=pg, generator_opt=og, average_opt=oa)
-        return carry._replace(averaged_generator=averaged), None
+        return carry._replace(averaged_generator=averaged)
+
+    def generator_step(carry: _Carry, key: jax.Array) -> tuple[_Carry, None]:
+        k_critic, kz = jax.random.split(key)
+        carry, _ = jax.lax.scan(critic_step, carry, jax.random.split(k_critic, n_critic))
+        return generator_update(carry, kz), None
 
     def chunk(carry: _Carry, start: jax.Array, key: jax.Array, length: int) -> _Carry:
         keys = jax.vmap(lambda i: jax.random.fold_in(key, i))(start + jnp.arange(length))
@@ -431,12 +456,19 @@ def _functions(config: TrainingConfig) -> tuple[Callable[..., Any], Callable[...
         }
         loss_g, grads = jax.value_and_grad(g_loss)(pg, pd, sd, z)
         out["loss_g"], out["grad_norm_g"] = loss_g, optax.tree.norm(grads)
+        f1 = critic_fn(pd, sd)
+        out["push"] = -jax.vmap(jax.grad(lambda x: game.generator_loss(f1(x)[None])))(fake[:ARROWS])
         if config.dataset.dim == 2:
             h = f(jnp.asarray(heat_grid, dtype)).reshape(r, r)
             out["heat"] = game.output(h)  # D = sigmoid(v) for a discriminator
         return out
 
-    return jax.jit(chunk, static_argnames="length"), jax.jit(probe)
+    return _Compiled(
+        jax.jit(chunk, static_argnames="length"),
+        jax.jit(probe),
+        jax.jit(lambda carry, key: critic_step(carry, key)[0]),
+        jax.jit(generator_update),
+    )
 
 
 def _compile_key(config: TrainingConfig) -> TrainingConfig:
@@ -594,7 +626,7 @@ def train(
     if not isinstance(config, TrainingConfig):
         raise ValueError(f"config must be a TrainingConfig, got {type(config).__name__}")
     s = _setup(config)
-    chunk, probe = _functions(_compile_key(config))
+    chunk, probe = _functions(_compile_key(config))[:2]
     carry = _Carry(
         generator=s.params_g,
         critic=s.params_d,
@@ -646,7 +678,7 @@ def train(
             s.keys[1],
         )
         heat = np.asarray(p["heat"]) if "heat" in p else None
-        snap = Snapshot(step, np.asarray(p["fake"]), heat)
+        snap = Snapshot(step, np.asarray(p["fake"]), heat, np.asarray(p["push"]))
         if frame_every is not None:
             frames.append(snap)
         return snap, p
@@ -698,6 +730,19 @@ def sample_generator(run: TrainingRun, key: jax.Array, n: int) -> np.ndarray:
     """``n`` points of the trained generator of ``run``, shape ``(n, dim)``."""
     s = _setup(run.config)
     z = s.latent(key, n)
+    return np.asarray(batched(run.generator, z, s.state_g)[0])
+
+
+def generate(run: TrainingRun, z: Any) -> np.ndarray:
+    """The read-out generator of ``run`` at the latent points ``z``, shape ``(n, latent_dim)``
+    (the generator's input, standard normal in training); returns ``(n, dim)``."""
+    s = _setup(run.config)
+    z = jnp.asarray(z, jnp.dtype(run.config.dtype))
+    if z.ndim != 2 or z.shape[1] != run.config.latent_dim or run.config.generator_kind != "mlp":
+        raise ValueError(
+            f"z must have shape (n, latent_dim) = (n, {run.config.latent_dim}) for an MLP "
+            f"generator, got {tuple(z.shape)} for a {run.config.generator_kind} generator"
+        )
     return np.asarray(batched(run.generator, z, s.state_g)[0])
 
 

@@ -42,7 +42,7 @@ def test_same_seed_same_readouts_other_seed_differs(tiny_run):
 def test_readouts_equal_direct_calls_of_the_library(tiny_run):
     config = tiny_run.config
     s = T._setup(config)
-    _, probe = T._functions(T._compile_key(config))
+    probe = T._functions(T._compile_key(config)).probe
     raw = probe(s.params_g, s.params_g, s.params_d, s.state_d, jnp.asarray(0), s.keys[1])
     p = {k: np.asarray(v, np.float64) for k, v in raw.items()}
     r = tiny_run.readouts
