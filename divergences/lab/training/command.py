@@ -91,7 +91,8 @@ def _status(runs: list[Any], args: argparse.Namespace) -> int:
 def _summary(name: str, run: Any) -> str:
     """Two lines: the last readout (modes "k of K", W1 as a multiple of its noise floor with the
     floor's spread as the figures draw it, two standard deviations), then the verdict against
-    the criterion of the training page and, when not converged, what it advises."""
+    the criterion of the training page and, when not converged, what it advises.
+    """
     r, c = run.readouts, run.config
     v = verdict(run)
     modes = "" if v.modes is None else f"modes {v.modes} of {v.modes_total}; "

@@ -1,7 +1,8 @@
 """The lab's configurations, frozen and checked when they are made, in one vocabulary: a
 :class:`TrainingConfig` per GAN run, a :class:`CriticConfig` per critic trained against a frozen
 sample. The fields they share (``steps``, ``batch_size``, ``critic_hidden``, ``learning_rate``,
-``eval_every``, ``dtype``) mean the same thing in both and are checked by the same code."""
+``eval_every``, ``dtype``) mean the same thing in both and are checked by the same code.
+"""
 
 from __future__ import annotations
 
@@ -231,7 +232,8 @@ class TrainingConfig:
     @property
     def n_steps(self) -> int:
         """Generator steps of the run: ``steps`` if set, else the game's default times the data
-        set's ``steps_scale``."""
+        set's ``steps_scale``.
+        """
         if self.steps is not None:
             return int(self.steps)
         return max(1, round(self.game_spec.steps * self.dataset.steps_scale))
@@ -249,7 +251,8 @@ class TrainingConfig:
     def build_optimiser(self, updates_per_step: int) -> optax.GradientTransformation:
         """The optimiser of a network updated ``updates_per_step`` times per generator step,
         with the step size decaying over the run's ``steps * updates_per_step`` updates where
-        ``learning_rate_decay`` is set."""
+        ``learning_rate_decay`` is set.
+        """
         settings = self.optimiser
         if self.learning_rate_decay is None:
             return settings.build()

@@ -96,7 +96,8 @@ GRID_STEPS_SCALE = 2.5
 
 def gaussian_grid(side: int = 5, *, spacing: float = 2.0, std: float = 0.05) -> Dataset:
     """``side * side`` equal Gaussians on a square grid centred at 0 (VEEGAN, PacGAN), with
-    :data:`GRID_STEPS_SCALE` times the games' default step count."""
+    :data:`GRID_STEPS_SCALE` times the games' default step count.
+    """
     ticks = spacing * (np.arange(side) - (side - 1) / 2)
     centres = np.stack(np.meshgrid(ticks, ticks, indexing="ij"), -1).reshape(-1, 2)
     r = float(ticks[-1]) + 4 * std + 0.5
@@ -109,7 +110,8 @@ def parallel_lines(theta: float = 0.0) -> Dataset:
     r"""Arjovsky et al.'s Example 1: :math:`(\theta, Z)`, :math:`Z \sim U[0, 1]`; the data is
     :math:`\theta = 0`, and the lab's generator for it is the same family with a learned
     :math:`\theta` (so :math:`W_1 = |\theta|` and JS is :math:`\log 2` for every
-    :math:`\theta \ne 0`)."""
+    :math:`\theta \ne 0`).
+    """
 
     def sample(key: jax.Array, n: int) -> jax.Array:
         z = jax.random.uniform(key, (n,), jnp.result_type(float))

@@ -91,7 +91,8 @@ def _floor_band(
 ) -> list[Any]:
     """The noise floor as a grey band, mean +- ``_FLOOR_SDS`` standard deviations of its draws,
     with its mean dashed; drawn over ``steps`` only, and named in the legend unless ``what`` is
-    None. Returns the band and the line (none for a floor that is not finite)."""
+    None. Returns the band and the line (none for a floor that is not finite).
+    """
     if not np.all(np.isfinite(mean)):
         return []
     half = _FLOOR_SDS * np.nan_to_num(sd)
@@ -111,7 +112,8 @@ def _plot_positive(ax: Any, steps: np.ndarray, y: np.ndarray, label: str, **kw: 
     """``y`` on a log axis: its positive values as a line; a readout at or below 0 (the
     discriminator's estimate of JS is a lower bound, slightly negative near the data) is not
     drawn on the line but marked with a down-triangle on the bottom edge, and the legend says how
-    many there are and the lowest."""
+    many there are and the lowest.
+    """
     y = np.asarray(y, dtype=float)
     low = np.isfinite(y) & (y <= 0)
     if low.any():
@@ -134,7 +136,8 @@ def _log_above_floor(ax: Any, floor: np.ndarray, top: float) -> None:
     """A log y axis of the positive values drawn, from half the smallest of them and of the noise
     floor's mean to ``top`` (or 1.5 times the largest), so that a readout of a few tenths of a
     nat and its floor of a few ten-thousandths both show; the floor band is clipped at the
-    bottom where its lower edge, mean - 2 sd, is not positive."""
+    bottom where its lower edge, mean - 2 sd, is not positive.
+    """
     ys = np.concatenate([np.asarray(line.get_ydata(), float) for line in ax.get_lines()])
     ys = ys[np.isfinite(ys) & (ys > 0)]
     if ys.size == 0:  # nothing drawn: data that is not 2-D
@@ -162,7 +165,8 @@ def figure_readouts(
     are on log axes of their positive values: a readout at or below 0 (the discriminator's
     estimate, a lower bound) is marked on the bottom edge and counted in its legend entry.
     Legends sit under their panels. In ``columns`` columns (3: two rows for a slide, 2: three rows for a
-    page's column)."""
+    page's column).
+    """
     r, c = run.readouts, run.config
     game = c.game_spec
     draws = c.floor_draws
@@ -274,7 +278,8 @@ def _draw_snapshot(
 ) -> Any:
     """Data (black) and at most ``max_points`` generated points over the critic's heat map,
     with the generator's gradient on a few of them (:func:`_draw_push`) unless ``arrows`` is
-    false; returns the heat map's image (``None`` without one), for a colour bar."""
+    false; returns the heat map's image (``None`` without one), for a colour bar.
+    """
     c = run.config
     x0, x1, y0, y1 = c.dataset.extent
     im = None
@@ -309,7 +314,8 @@ _ARROW_LENGTH = 0.09
 
 def _push_arrows(snap: Snapshot, width: float) -> tuple[np.ndarray, np.ndarray]:
     """The arrows' tails and vectors: ``Snapshot.push`` at its points, scaled so that the
-    longest is :data:`_ARROW_LENGTH` of the box's ``width`` (all zero where every push is)."""
+    longest is :data:`_ARROW_LENGTH` of the box's ``width`` (all zero where every push is).
+    """
     push = np.nan_to_num(np.asarray(snap.push, dtype=float))
     longest = float(np.max(np.linalg.norm(push, axis=1))) if len(push) else 0.0
     scale = _ARROW_LENGTH * width / longest if longest > 0 else 0.0
@@ -319,7 +325,8 @@ def _push_arrows(snap: Snapshot, width: float) -> tuple[np.ndarray, np.ndarray]:
 def _draw_push(ax: Any, snap: Snapshot, box: tuple[float, float]) -> None:
     """GAN Lab's arrows: at the first points of the snapshot, the direction in which the
     generator's step pulls each (``Snapshot.push``), scaled so that the longest arrow of the
-    snapshot is :data:`_ARROW_LENGTH` of the box; their lengths compare within a snapshot."""
+    snapshot is :data:`_ARROW_LENGTH` of the box; their lengths compare within a snapshot.
+    """
     at, uv = _push_arrows(snap, box[0])
     ax.quiver(
         at[:, 0],
@@ -351,7 +358,8 @@ def _pick(run: TrainingRun, count: int) -> list[int]:
 def figure_snapshots(run: TrainingRun, *, count: int = 8, columns: int = 4) -> Figure:
     """``count`` snapshots evenly spread over training: data (black), generated points (yellow)
     over the discriminator's probability (green: real, pink: fake) or the critic's value, with
-    one colour bar for all (one colour scale)."""
+    one colour bar for all (one colour scale).
+    """
     idx = _pick(run, count)
     rows = math.ceil(len(idx) / columns)
     fig = Figure(figsize=(3 * columns, 3 * rows + 0.4), layout="constrained")
@@ -383,7 +391,8 @@ class _Frames:
 
     The snapshots may be the readouts' (``run.snapshots``) or the animation's frames
     (``run.frames``, some between readouts): the W1 curve then shows the readouts up to the
-    frame's step, and a vertical line marks the frame's step."""
+    frame's step, and a vertical line marks the frame's step.
+    """
 
     def __init__(
         self,
@@ -481,7 +490,8 @@ def gif_frame(
     (with its colour bar) beside the exact W1 and its noise-floor band up to that readout's step
     (the axes span the whole run, so the frames line up); with GAN Lab's arrows on some samples
     unless ``arrows`` is false (the live view draws them, the GIF does not: at a GIF's frame rate
-    they flicker)."""
+    they flicker).
+    """
     if vlim is None:
         vlim = _heat_limits(run, run.snapshots)
     return _Frames(run, run.snapshots, k, vlim, arrows=arrows).fig
@@ -502,7 +512,8 @@ _KEPT_COLOURS = ((255, 255, 0), (0, 0, 0), (255, 255, 255))
 def _palette(images: Sequence[Any], kept: Sequence[tuple[int, int, int]]) -> Any:
     """One palette for every frame: :data:`_KEPT_COLOURS` and ``kept`` exactly, and the rest
     fitted by median cut to a few frames. A palette fitted to each frame alone turned the small
-    yellow points olive over the green of the discriminator's map."""
+    yellow points olive over the green of the discriminator's map.
+    """
     from PIL import Image
 
     kept = list(dict.fromkeys([*_KEPT_COLOURS, *kept]))
@@ -521,7 +532,8 @@ def _palette(images: Sequence[Any], kept: Sequence[tuple[int, int, int]]) -> Any
 
 def _heat_shades(run: TrainingRun, count: int = 48) -> list[tuple[int, int, int]]:
     """``count`` shades of the heat map's colour map as drawn (alpha 0.8 over white), for the
-    GIF's palette: the colour bar's ends are too small a part of a frame for a fitted palette."""
+    GIF's palette: the colour bar's ends are too small a part of a frame for a fitted palette.
+    """
     import matplotlib
 
     if not run.snapshots or run.snapshots[0].heat is None:
@@ -550,7 +562,8 @@ def save_gif(
     keeps the samples' yellow exact.
 
     The frames are one figure, laid out once (at the last snapshot, whose title and curves are
-    the widest) and moved from snapshot to snapshot, so that they line up and cost a draw each."""
+    the widest) and moved from snapshot to snapshot, so that they line up and cost a draw each.
+    """
     from PIL import Image
 
     path = pathlib.Path(path)
@@ -610,7 +623,8 @@ def figure_comparison(
     (solid), which shows how far a clipped critic is from the distance it should estimate; JS
     on the grid (solid) and each discriminator's own estimate of JS (dashed), on a log axis of
     their positive values. Bottom row: each game's last samples (yellow) over its critic, with
-    the verdict (:func:`~divergences.lab.training.verdict.verdict`) in the title."""
+    the verdict (:func:`~divergences.lab.training.verdict.verdict`) in the title.
+    """
     names = list(runs)
     n = len(names)
     cols = max(3, n)
@@ -804,7 +818,8 @@ def figure_dirac(
     figsize: tuple[float, float] = (13, 4.3),
 ) -> Figure:
     """The Dirac-GAN's vector field with trajectories: simultaneous and alternating gradient
-    steps without a penalty, and with the R1 penalty ``gamma``; eigenvalues in the titles."""
+    steps without a penalty, and with the R1 penalty ``gamma``; eigenvalues in the titles.
+    """
     fig = Figure(figsize=figsize, layout="constrained")
     axs = fig.subplots(1, 3)
     g = np.linspace(-2, 2, 17)

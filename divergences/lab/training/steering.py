@@ -124,7 +124,8 @@ class Steering:
 
     def train(self, steps: int) -> None:
         """``steps`` generator steps, each after ``config.n_critic`` critic updates, as in
-        :func:`~divergences.lab.training.train`."""
+        :func:`~divergences.lab.training.train`.
+        """
         if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
             raise ValueError(f"steps must be a positive integer, got {steps!r}")
         start = self._draws
@@ -137,7 +138,8 @@ class Steering:
     def set(self, **changes: Any) -> None:
         """Changes ``learning_rate`` or the game's constant (:data:`CONSTANTS`) for the next
         actions; the weights and the optimisers' states carry over. A constant the game does not
-        have, or another option, is a ValueError."""
+        have, or another option, is a ValueError.
+        """
         allowed = {"learning_rate", CONSTANTS.get(self._config.game)} - {None}
         unknown = set(changes) - allowed
         if unknown:
@@ -148,7 +150,8 @@ class Steering:
 
     def read(self) -> TrainingRun:
         """A readout now (the exact W1 and the other readouts of
-        :func:`~divergences.lab.training.train`), appended to the run; returns the run so far."""
+        :func:`~divergences.lab.training.train`), appended to the run; returns the run so far.
+        """
         t0 = time.perf_counter()
         c, carry, s = self._config, self._carry, self._setup
         p = self._compiled().probe(
@@ -254,6 +257,7 @@ def controls(steering: Steering, *, chunk: int = 100, dpi: int = 60) -> Any:
     buttons[0].on_click(act(steering.critic_step))
     buttons[1].on_click(act(steering.generator_step))
     buttons[2].on_click(act(lambda: steering.train(chunk)))
+
     def change(option: str) -> Any:
         def handler(ch: Any) -> None:  # takes effect from the next action; the status says so
             steering.set(**{option: float(ch["new"])})

@@ -132,7 +132,8 @@ class Readouts(NamedTuple):
     """One NumPy array per column of ``readouts.csv``, one entry per evaluation (NaN where a
     readout does not apply: grid divergences of non-2-D data, modes of data without modes).
     The floors (``w1_floor``, ``js_floor``, ``kl_floor``) and their standard deviations are one
-    value per run, repeated on every row."""
+    value per run, repeated on every row.
+    """
 
     step: np.ndarray
     w1: np.ndarray
@@ -167,7 +168,8 @@ class NoiseFloor(NamedTuple):
 
     def summary(self) -> dict[str, float]:
         """Mean and sample standard deviation (``ddof=1``) of each: the ``*_floor`` and
-        ``*_floor_sd`` columns of the readouts."""
+        ``*_floor_sd`` columns of the readouts.
+        """
         out = {}
         for name, v in (("w1", self.w1), ("js", self.js), ("kl", self.kl)):
             out[f"{name}_floor"] = float(np.mean(v))
@@ -338,7 +340,8 @@ def _setup(config: TrainingConfig) -> _Setup:
 
 def _averager(config: TrainingConfig) -> optax.GradientTransformation:
     """The average of the generator's weights that the readouts use: ``optax.ema`` (debiased)
-    of the weights after each generator step, or the weights themselves."""
+    of the weights after each generator step, or the weights themselves.
+    """
     if config.generator_ema is None:
         return optax.identity()
     return optax.ema(config.generator_ema, debias=True)
@@ -474,7 +477,8 @@ def _functions(config: TrainingConfig) -> _Compiled:
 def _compile_key(config: TrainingConfig) -> TrainingConfig:
     """The configuration with the options that do not change the compiled code set to fixed
     values: runs with equal compile keys share :func:`_functions`. A decaying step size depends
-    on the step count, which then stays."""
+    on the step count, which then stays.
+    """
     steps = 1 if config.learning_rate_decay is None else config.n_steps
     return dataclasses.replace(config, seed=0, steps=steps, init_theta=0.0, floor_draws=2)
 
@@ -500,7 +504,8 @@ def _grid_divergences(
 @functools.lru_cache(maxsize=16)
 def _floor_sampler(config: TrainingConfig) -> Callable[[jax.Array], tuple[jax.Array, ...]]:
     """The jitted draws of the noise floor: for each key, two data samples of ``eval_size``
-    points and two of ``hist_size``; cached like :func:`_functions`."""
+    points and two of ``hist_size``; cached like :func:`_functions`.
+    """
     ds, dtype = config.dataset, jnp.dtype(config.dtype)
     n, nh = config.eval_size, config.hist_size
 
@@ -536,7 +541,8 @@ def noise_floor(config: TrainingConfig) -> NoiseFloor:
 
 def _floor_key(config: TrainingConfig) -> TrainingConfig:
     """The defaults but for the options the noise floor depends on: the data, the seed, the
-    sample sizes, the grid and the float type."""
+    sample sizes, the grid and the float type.
+    """
     return TrainingConfig(
         data=config.data,
         seed=config.seed,
@@ -571,7 +577,8 @@ def _readout_row(
     config: TrainingConfig, step: int, p: dict[str, Any], floor: dict[str, float]
 ) -> dict[str, float]:
     """The host side of one readout: the library's exact functions on the probe's samples,
-    with the run's noise floor (``NoiseFloor.summary``)."""
+    with the run's noise floor (``NoiseFloor.summary``).
+    """
     h = {k: np.asarray(v, dtype=np.float64) for k, v in p.items()}
     row = {"step": float(step), **floor}
     row["w1"] = float(dv.w1_primal(h["fake"], h["real_a"]).value)
@@ -735,7 +742,8 @@ def sample_generator(run: TrainingRun, key: jax.Array, n: int) -> np.ndarray:
 
 def generate(run: TrainingRun, z: Any) -> np.ndarray:
     """The read-out generator of ``run`` at the latent points ``z``, shape ``(n, latent_dim)``
-    (the generator's input, standard normal in training); returns ``(n, dim)``."""
+    (the generator's input, standard normal in training); returns ``(n, dim)``.
+    """
     s = _setup(run.config)
     z = jnp.asarray(z, jnp.dtype(run.config.dtype))
     if z.ndim != 2 or z.shape[1] != run.config.latent_dim or run.config.generator_kind != "mlp":
@@ -748,7 +756,8 @@ def generate(run: TrainingRun, z: Any) -> np.ndarray:
 
 def write_readouts_csv(run: TrainingRun, path: str | pathlib.Path) -> pathlib.Path:
     """Writes the readouts, one row per evaluation, :data:`COLUMNS` then
-    :data:`VERDICT_COLUMNS`; a readout that does not apply is empty."""
+    :data:`VERDICT_COLUMNS`; a readout that does not apply is empty.
+    """
     from divergences.lab.training.verdict import verdict
 
     path = pathlib.Path(path)
@@ -776,7 +785,8 @@ def compare(
 ) -> dict[str, TrainingRun]:
     """Every game (or ``games``) on the configuration's data with its seed; each game with its
     default optimiser, critic steps and, unless ``config.steps`` is set, step count (see
-    :mod:`divergences.lab.training.games`)."""
+    :mod:`divergences.lab.training.games`).
+    """
     from divergences.lab.training.games import GAMES
 
     names = list(GAMES) if games is None else list(games)

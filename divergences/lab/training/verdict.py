@@ -110,7 +110,8 @@ def advice(run: TrainingRun, *, modes_ok: bool) -> str:
 
 def verdict(run: TrainingRun, index: int = -1) -> Verdict:
     """The run's last readout (or readout ``index``) against the criterion (see the module's
-    docstring)."""
+    docstring).
+    """
     r, c = run.readouts, run.config
     w1_ratio = float(r.w1[index] / r.w1_floor[index])
     sd = float(r.w1_floor_sd[index])
