@@ -1,6 +1,7 @@
-r"""Steering a run by hand, as GAN Lab does: one critic step or one generator step at a time,
-chunks of training, and the step size or the game's constant changed between them, with the
-exact :math:`W_1` read out after each action.
+r"""Steering a run by hand, as GAN Lab does.
+
+One critic step or one generator step at a time, chunks of training, and the step size or the
+game's constant changed between them, with the exact :math:`W_1` read out after each action.
 
 :class:`Steering` holds a run's weights and optimiser states between calls; each call runs the
 compiled functions of :func:`~divergences.lab.training.train` (a generator step is
@@ -71,6 +72,7 @@ class Steering:
     """
 
     def __init__(self, config: TrainingConfig) -> None:
+        """Builds the networks and optimisers of ``config`` and reads out step 0."""
         if not isinstance(config, TrainingConfig):
             raise ValueError(f"config must be a TrainingConfig, got {type(config).__name__}")
         self._config = config
@@ -123,7 +125,9 @@ class Steering:
         self.step += 1
 
     def train(self, steps: int) -> None:
-        """``steps`` generator steps, each after ``config.n_critic`` critic updates, as in
+        """Trains ``steps`` generator steps.
+
+        Each follows ``config.n_critic`` critic updates, as in
         :func:`~divergences.lab.training.train`.
         """
         if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
@@ -136,9 +140,10 @@ class Steering:
         self.critic_updates += steps * self._config.n_critic
 
     def set(self, **changes: Any) -> None:
-        """Changes ``learning_rate`` or the game's constant (:data:`CONSTANTS`) for the next
-        actions; the weights and the optimisers' states carry over. A constant the game does not
-        have, or another option, is a ValueError.
+        """Changes ``learning_rate`` or the game's constant (:data:`CONSTANTS`).
+
+        The change holds from the next action on; the weights and the optimisers' states carry
+        over. A constant the game does not have, or another option, is a ValueError.
         """
         allowed = {"learning_rate", CONSTANTS.get(self._config.game)} - {None}
         unknown = set(changes) - allowed
@@ -149,8 +154,10 @@ class Steering:
         self._config = dataclasses.replace(self._config, **changes)  # checked there
 
     def read(self) -> TrainingRun:
-        """A readout now (the exact W1 and the other readouts of
-        :func:`~divergences.lab.training.train`), appended to the run; returns the run so far.
+        """Reads out now and returns the run so far.
+
+        The readout (the exact W1 and the others of :func:`~divergences.lab.training.train`) is
+        appended to the run.
         """
         t0 = time.perf_counter()
         c, carry, s = self._config, self._carry, self._setup
@@ -213,10 +220,10 @@ _FIELDS = {"clip": "c", "gp_weight": "weight", "r1_weight": "gamma"}
 
 
 def controls(steering: Steering, *, chunk: int = 100, dpi: int = 60) -> Any:
-    """Buttons and sliders that steer ``steering`` in a notebook, with the samples (and GAN
-    Lab's arrows) over the critic and the exact W1 redrawn after each action.
+    """Buttons and sliders that steer ``steering`` in a notebook.
 
-    Returns an ``ipywidgets.VBox`` whose ``.children`` are, in order: a row of buttons
+    The samples (with GAN Lab's arrows) over the critic and the exact W1 are redrawn after each
+    action. Returns an ``ipywidgets.VBox`` whose ``.children`` are, in order: a row of buttons
     (``critic step``, ``generator step``, ``train {chunk}``, and a ``play`` toggle that trains
     chunk after chunk until pressed again), a row of sliders (the learning rate and, where the
     game has one, its constant), the status line and the picture. Requires ``ipywidgets``.
