@@ -216,7 +216,7 @@ def _status(steering: Steering) -> str:
 
 
 #: The constraint's attribute holding each constant.
-_FIELDS = {"clip": "c", "gp_weight": "weight", "r1_weight": "gamma"}
+_FIELDS = {"clip": "bound", "gp_weight": "weight", "r1_weight": "weight"}
 
 
 def controls(steering: Steering, *, chunk: int = 100, dpi: int = 60) -> Any:

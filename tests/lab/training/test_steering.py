@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from divergences.lab.training import TrainingConfig
-from divergences.lab.training.steering import Steering, controls
+from divergences.lab.training.steering import _FIELDS, CONSTANTS, Steering, controls
 from tests.lab.training.conftest import TINY
 
 pytestmark = [pytest.mark.slow, pytest.mark.training]
@@ -81,3 +81,10 @@ def test_the_controls_drive_the_run_without_a_browser(tiny_gp):
     assert s.config.learning_rate == pytest.approx(1e-3)
     assert "exact W1" in status.value and "gp_weight 2" in status.value
     assert picture.value[:4] == b"\x89PNG"
+
+
+@pytest.mark.parametrize(("game", "option"), sorted(CONSTANTS.items()))
+def test_each_constant_is_read_from_its_constraint(game, option):
+    # The slider's starting value: the constraint's field that the option sets.
+    config = TrainingConfig(game=game, **{option: 0.25})
+    assert getattr(config.game_spec.constraint, _FIELDS[option]) == 0.25
