@@ -89,9 +89,11 @@ def _status(runs: list[Any], args: argparse.Namespace) -> int:
 
 
 def _summary(name: str, run: Any) -> str:
-    """Two lines: the last readout (modes "k of K", W1 as a multiple of its noise floor with the
-    floor's spread as the figures draw it, two standard deviations), then the verdict against
-    the criterion of the training page and, when not converged, what it advises.
+    """The run's two closing lines: its last readout, then its verdict.
+
+    The readout gives the modes as "k of K" and W1 as a multiple of its noise floor with the
+    floor's spread as the figures draw it, two standard deviations; the verdict is against the
+    criterion of the training page, with what it advises when not converged.
     """
     r, c = run.readouts, run.config
     v = verdict(run)

@@ -1,5 +1,6 @@
-"""The lab's configurations, frozen and checked when they are made, in one vocabulary: a
-:class:`TrainingConfig` per GAN run, a :class:`CriticConfig` per critic trained against a frozen
+"""The lab's configurations, frozen and checked when they are made, in one vocabulary.
+
+A :class:`TrainingConfig` per GAN run, a :class:`CriticConfig` per critic trained against a frozen
 sample. The fields they share (``steps``, ``batch_size``, ``critic_hidden``, ``learning_rate``,
 ``eval_every``, ``dtype``) mean the same thing in both and are checked by the same code.
 """
@@ -74,7 +75,9 @@ def optimiser_for(game: Game, learning_rate: float | None) -> OptimiserSettings:
 
 @dataclasses.dataclass(frozen=True)
 class TrainingConfig:
-    """Everything that determines a training run: two runs with equal configurations on one
+    r"""Everything that determines a training run.
+
+    Two runs with equal configurations on one
     machine (the same XLA thread setting, instruction set and JAX version) give bit-identical
     readouts; on other machines they agree in distribution only, as the last digits of XLA's
     arithmetic differ and training amplifies them (see :mod:`divergences.lab.training.trainer`).
@@ -161,6 +164,7 @@ class TrainingConfig:
     dtype: str = "float32"
 
     def __post_init__(self) -> None:
+        """Checks every field: a bad value is a ValueError naming the field and the rule."""
         if isinstance(self.data, str):
             dataset(self.data)
         elif not isinstance(self.data, Dataset):
@@ -231,8 +235,9 @@ class TrainingConfig:
 
     @property
     def n_steps(self) -> int:
-        """Generator steps of the run: ``steps`` if set, else the game's default times the data
-        set's ``steps_scale``.
+        """Generator steps of the run.
+
+        ``steps`` if set, else the game's default times the data set's ``steps_scale``.
         """
         if self.steps is not None:
             return int(self.steps)
@@ -249,8 +254,9 @@ class TrainingConfig:
         return optimiser_for(self.game_spec, self.learning_rate)
 
     def build_optimiser(self, updates_per_step: int) -> optax.GradientTransformation:
-        """The optimiser of a network updated ``updates_per_step`` times per generator step,
-        with the step size decaying over the run's ``steps * updates_per_step`` updates where
+        """The optimiser of a network updated ``updates_per_step`` times per generator step.
+
+        The step size decays over the run's ``steps * updates_per_step`` updates where
         ``learning_rate_decay`` is set.
         """
         settings = self.optimiser
@@ -309,6 +315,7 @@ class CriticConfig:
     dtype: str = "float32"
 
     def __post_init__(self) -> None:
+        """Checks every field: a bad value is a ValueError naming the field and the rule."""
         if isinstance(self.critic_hidden, list):
             object.__setattr__(self, "critic_hidden", tuple(self.critic_hidden))
         _positive_int("steps", self.steps)

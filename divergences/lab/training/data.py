@@ -1,5 +1,6 @@
-r"""Two-dimensional data sets for the training lab, each with its sampler and, where it has
-them, its modes.
+r"""Two-dimensional data sets for the training lab.
+
+Each comes with its sampler and, where it has them, its modes.
 
 Every data set is a :class:`Dataset`: a name, a dimension, a jittable sampler
 ``sample(key, n) -> (n, dim)``, the box drawn in figures and binned for the grid divergences,
@@ -95,8 +96,9 @@ GRID_STEPS_SCALE = 2.5
 
 
 def gaussian_grid(side: int = 5, *, spacing: float = 2.0, std: float = 0.05) -> Dataset:
-    """``side * side`` equal Gaussians on a square grid centred at 0 (VEEGAN, PacGAN), with
-    :data:`GRID_STEPS_SCALE` times the games' default step count.
+    """``side * side`` equal Gaussians on a square grid centred at 0 (VEEGAN, PacGAN).
+
+    The data set takes :data:`GRID_STEPS_SCALE` times the games' default step count.
     """
     ticks = spacing * (np.arange(side) - (side - 1) / 2)
     centres = np.stack(np.meshgrid(ticks, ticks, indexing="ij"), -1).reshape(-1, 2)
@@ -107,8 +109,9 @@ def gaussian_grid(side: int = 5, *, spacing: float = 2.0, std: float = 0.05) -> 
 
 
 def parallel_lines(theta: float = 0.0) -> Dataset:
-    r"""Arjovsky et al.'s Example 1: :math:`(\theta, Z)`, :math:`Z \sim U[0, 1]`; the data is
-    :math:`\theta = 0`, and the lab's generator for it is the same family with a learned
+    r"""Arjovsky et al.'s Example 1: :math:`(\theta, Z)`, :math:`Z \sim U[0, 1]`.
+
+    The data is :math:`\theta = 0`, and the lab's generator for it is the same family with a learned
     :math:`\theta` (so :math:`W_1 = |\theta|` and JS is :math:`\log 2` for every
     :math:`\theta \ne 0`).
     """

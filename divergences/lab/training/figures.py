@@ -1,6 +1,7 @@
-r"""Figures of training runs: readouts against step, snapshots of the samples over the critic's
-heatmap (as GAN Lab draws them), an animated GIF, the comparison of games, and the Dirac-GAN's
-vector field.
+r"""Figures of training runs.
+
+Readouts against step, snapshots of the samples over the critic's heatmap (as GAN Lab draws them),
+an animated GIF, the comparison of games, and the Dirac-GAN's vector field.
 
 Every ``figure_*`` function returns a :class:`matplotlib.figure.Figure` built without
 ``pyplot`` (no global state); :func:`save_gif` renders frames with Agg and writes them with
@@ -89,9 +90,10 @@ _FLOOR_SDS = FLOOR_SDS  # the floor band: mean +- this many standard deviations 
 def _floor_band(
     ax: Any, steps: np.ndarray, mean: np.ndarray, sd: np.ndarray, what: str | None
 ) -> list[Any]:
-    """The noise floor as a grey band, mean +- ``_FLOOR_SDS`` standard deviations of its draws,
-    with its mean dashed; drawn over ``steps`` only, and named in the legend unless ``what`` is
-    None. Returns the band and the line (none for a floor that is not finite).
+    """The noise floor as a grey band, mean +- ``_FLOOR_SDS`` standard deviations of its draws.
+
+    Its mean dashed; drawn over ``steps`` only, and named in the legend unless ``what`` is None.
+    Returns the band and the line (none for a floor that is not finite).
     """
     if not np.all(np.isfinite(mean)):
         return []
@@ -109,10 +111,11 @@ def _floor_band(
 
 
 def _plot_positive(ax: Any, steps: np.ndarray, y: np.ndarray, label: str, **kw: Any) -> None:
-    """``y`` on a log axis: its positive values as a line; a readout at or below 0 (the
-    discriminator's estimate of JS is a lower bound, slightly negative near the data) is not
-    drawn on the line but marked with a down-triangle on the bottom edge, and the legend says how
-    many there are and the lowest.
+    """``y`` on a log axis.
+
+    Its positive values as a line; a readout at or below 0 (the discriminator's estimate of JS is a
+    lower bound, slightly negative near the data) is not drawn on the line but marked with a
+    down-triangle on the bottom edge, and the legend says how many there are and the lowest.
     """
     y = np.asarray(y, dtype=float)
     low = np.isfinite(y) & (y <= 0)
@@ -133,10 +136,12 @@ def _plot_positive(ax: Any, steps: np.ndarray, y: np.ndarray, label: str, **kw: 
 
 
 def _log_above_floor(ax: Any, floor: np.ndarray, top: float) -> None:
-    """A log y axis of the positive values drawn, from half the smallest of them and of the noise
-    floor's mean to ``top`` (or 1.5 times the largest), so that a readout of a few tenths of a
-    nat and its floor of a few ten-thousandths both show; the floor band is clipped at the
-    bottom where its lower edge, mean - 2 sd, is not positive.
+    """A log y axis of the positive values drawn.
+
+    From half the smallest of them and of the noise floor's mean to ``top`` (or 1.5 times the
+    largest), so that a readout of a few tenths of a nat and its floor of a few ten-thousandths
+    both show. The floor band is clipped at the bottom where its lower edge, mean - 2 sd, is not
+    positive.
     """
     ys = np.concatenate([np.asarray(line.get_ydata(), float) for line in ax.get_lines()])
     ys = ys[np.isfinite(ys) & (ys > 0)]
@@ -158,14 +163,15 @@ def _legend_below(ax: Any) -> None:
 def figure_readouts(
     run: TrainingRun, *, figsize: tuple[float, float] = (14, 8.5), columns: int = 3
 ) -> Figure:
-    """Six panels against generator step: exact W1 with its noise floor (and the WGAN critic's
-    estimate), JS on the grid with its floor (and the GAN discriminator's estimate), KL on the
-    grid with its floor, mode coverage, the losses, and the generator's gradient norm. The
-    floors are bands, mean +- 2 standard deviations over the run's independent draws. JS and KL
-    are on log axes of their positive values: a readout at or below 0 (the discriminator's
-    estimate, a lower bound) is marked on the bottom edge and counted in its legend entry.
-    Legends sit under their panels. In ``columns`` columns (3: two rows for a slide, 2: three rows for a
-    page's column).
+    """Six panels against generator step.
+
+    Exact W1 with its noise floor (and the WGAN critic's estimate), JS on the grid with its floor
+    (and the GAN discriminator's estimate), KL on the grid with its floor, mode coverage, the
+    losses, and the generator's gradient norm. The floors are bands, mean +- 2 standard deviations
+    over the run's independent draws. JS and KL are on log axes of their positive values: a readout
+    at or below 0 (the discriminator's estimate, a lower bound) is marked on the bottom edge and
+    counted in its legend entry. Legends sit under their panels. In ``columns`` columns (3: two rows
+    for a slide, 2: three rows for a page's column).
     """
     r, c = run.readouts, run.config
     game = c.game_spec
@@ -276,9 +282,10 @@ def _draw_snapshot(
     max_points: int = _MAX_POINTS,
     arrows: bool = True,
 ) -> Any:
-    """Data (black) and at most ``max_points`` generated points over the critic's heat map,
-    with the generator's gradient on a few of them (:func:`_draw_push`) unless ``arrows`` is
-    false; returns the heat map's image (``None`` without one), for a colour bar.
+    """Data (black) and at most ``max_points`` generated points over the critic's heat map.
+
+    With the generator's gradient on a few of them (:func:`_draw_push`) unless ``arrows`` is
+    false. Returns the heat map's image (``None`` without one), for a colour bar.
     """
     c = run.config
     x0, x1, y0, y1 = c.dataset.extent
@@ -313,8 +320,10 @@ _ARROW_LENGTH = 0.09
 
 
 def _push_arrows(snap: Snapshot, width: float) -> tuple[np.ndarray, np.ndarray]:
-    """The arrows' tails and vectors: ``Snapshot.push`` at its points, scaled so that the
-    longest is :data:`_ARROW_LENGTH` of the box's ``width`` (all zero where every push is).
+    """The arrows' tails and vectors.
+
+    ``Snapshot.push`` at its points, scaled so that the longest is :data:`_ARROW_LENGTH` of the
+    box's ``width`` (all zero where every push is).
     """
     push = np.nan_to_num(np.asarray(snap.push, dtype=float))
     longest = float(np.max(np.linalg.norm(push, axis=1))) if len(push) else 0.0
@@ -323,9 +332,11 @@ def _push_arrows(snap: Snapshot, width: float) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _draw_push(ax: Any, snap: Snapshot, box: tuple[float, float]) -> None:
-    """GAN Lab's arrows: at the first points of the snapshot, the direction in which the
-    generator's step pulls each (``Snapshot.push``), scaled so that the longest arrow of the
-    snapshot is :data:`_ARROW_LENGTH` of the box; their lengths compare within a snapshot.
+    """GAN Lab's arrows.
+
+    At the first points of the snapshot, the direction in which the generator's step pulls each
+    (``Snapshot.push``), scaled so that the longest arrow of the snapshot is :data:`_ARROW_LENGTH`
+    of the box; their lengths compare within a snapshot.
     """
     at, uv = _push_arrows(snap, box[0])
     ax.quiver(
@@ -356,9 +367,10 @@ def _pick(run: TrainingRun, count: int) -> list[int]:
 
 
 def figure_snapshots(run: TrainingRun, *, count: int = 8, columns: int = 4) -> Figure:
-    """``count`` snapshots evenly spread over training: data (black), generated points (yellow)
-    over the discriminator's probability (green: real, pink: fake) or the critic's value, with
-    one colour bar for all (one colour scale).
+    """``count`` snapshots evenly spread over training.
+
+    Data (black), generated points (yellow) over the discriminator's probability (green: real, pink:
+    fake) or the critic's value, with one colour bar for all (one colour scale).
     """
     idx = _pick(run, count)
     rows = math.ceil(len(idx) / columns)
@@ -385,9 +397,10 @@ def figure_snapshots(run: TrainingRun, *, count: int = 8, columns: int = 4) -> F
 
 
 class _Frames:
-    """The figure of :func:`gif_frame`, built once and moved from snapshot to snapshot: a GIF's
-    frames differ only in their samples, heat map, title and curves, and building, laying out
-    and drawing a figure afresh for each cost about 0.25 s a frame.
+    """The figure of :func:`gif_frame`, built once and moved from snapshot to snapshot.
+
+    A GIF's frames differ only in their samples, heat map, title and curves, and building, laying
+    out and drawing a figure afresh for each cost about 0.25 s a frame.
 
     The snapshots may be the readouts' (``run.snapshots``) or the animation's frames
     (``run.frames``, some between readouts): the W1 curve then shows the readouts up to the
@@ -486,11 +499,12 @@ class _Frames:
 def gif_frame(
     run: TrainingRun, k: int, *, vlim: tuple[float, float] | None = None, arrows: bool = True
 ) -> Figure:
-    """The ``k``-th readout as :func:`save_gif` draws it: the samples over the critic's heat map
-    (with its colour bar) beside the exact W1 and its noise-floor band up to that readout's step
-    (the axes span the whole run, so the frames line up); with GAN Lab's arrows on some samples
-    unless ``arrows`` is false (the live view draws them, the GIF does not: at a GIF's frame rate
-    they flicker).
+    """The ``k``-th readout as :func:`save_gif` draws it.
+
+    The samples over the critic's heat map (with its colour bar) beside the exact W1 and its
+    noise-floor band up to that readout's step (the axes span the whole run, so the frames line up);
+    with GAN Lab's arrows on some samples unless ``arrows`` is false (the live view draws them, the
+    GIF does not: at a GIF's frame rate they flicker).
     """
     if vlim is None:
         vlim = _heat_limits(run, run.snapshots)
@@ -510,9 +524,11 @@ _KEPT_COLOURS = ((255, 255, 0), (0, 0, 0), (255, 255, 255))
 
 
 def _palette(images: Sequence[Any], kept: Sequence[tuple[int, int, int]]) -> Any:
-    """One palette for every frame: :data:`_KEPT_COLOURS` and ``kept`` exactly, and the rest
-    fitted by median cut to a few frames. A palette fitted to each frame alone turned the small
-    yellow points olive over the green of the discriminator's map.
+    """One palette for every frame.
+
+    :data:`_KEPT_COLOURS` and ``kept`` exactly, and the rest fitted by median cut to a few frames. A
+    palette fitted to each frame alone turned the small yellow points olive over the green of the
+    discriminator's map.
     """
     from PIL import Image
 
@@ -531,8 +547,10 @@ def _palette(images: Sequence[Any], kept: Sequence[tuple[int, int, int]]) -> Any
 
 
 def _heat_shades(run: TrainingRun, count: int = 48) -> list[tuple[int, int, int]]:
-    """``count`` shades of the heat map's colour map as drawn (alpha 0.8 over white), for the
-    GIF's palette: the colour bar's ends are too small a part of a frame for a fitted palette.
+    """``count`` shades of the heat map's colour map as drawn, for the GIF's palette.
+
+    Drawn at alpha 0.8 over white. The colour bar's ends are too small a part of a frame for a
+    fitted palette.
     """
     import matplotlib
 
@@ -551,9 +569,11 @@ def save_gif(
     last_ms: int = 2000,
     dpi: int = 144,
 ) -> pathlib.Path:
-    """An animated GIF of the run: one frame per snapshot of ``run.frames`` (taken every
-    ``frame_every`` steps by :func:`~divergences.lab.training.trainer.train`), or of the readouts
-    where the run has no frames; samples over the critic's heatmap beside the exact W1 so far.
+    """An animated GIF of the run.
+
+    One frame per snapshot of ``run.frames`` (taken every ``frame_every`` steps by
+    :func:`~divergences.lab.training.trainer.train`), or of the readouts where the run has no
+    frames; samples over the critic's heatmap beside the exact W1 so far.
 
     The exact W1 is read out only at the readouts (an LP each): between them a frame shows new
     samples and a new heat map, and the W1 curve up to the last readout, with a line at the
@@ -611,9 +631,10 @@ def _verdict_title(name: str, run: TrainingRun) -> str:
 def figure_comparison(
     runs: Mapping[str, TrainingRun], *, figsize: tuple[float, float] | None = None
 ) -> Figure:
-    r"""Every game on the same data and seed, each against the fraction of its own run (the games
-    have different step counts), in Okabe & Ito's colour-blind-safe palette with a marker per
-    game.
+    r"""Every game on the same data and seed, each against the fraction of its own run.
+
+    The games have different step counts. Okabe & Ito's colour-blind-safe palette, with a marker
+    per game.
 
     Top row: the exact :math:`W_1` as a multiple of its noise floor (log axis; the floor's band,
     mean :math:`\pm` 2 sd, and the criterion's 1.5), the modes covered (the games' lines offset
@@ -817,8 +838,10 @@ def figure_dirac(
     gamma: float = 0.5,
     figsize: tuple[float, float] = (13, 4.3),
 ) -> Figure:
-    """The Dirac-GAN's vector field with trajectories: simultaneous and alternating gradient
-    steps without a penalty, and with the R1 penalty ``gamma``; eigenvalues in the titles.
+    """The Dirac-GAN's vector field with trajectories.
+
+    Simultaneous and alternating gradient steps without a penalty, and with the R1 penalty
+    ``gamma``; eigenvalues in the titles.
     """
     fig = Figure(figsize=figsize, layout="constrained")
     axs = fig.subplots(1, 3)

@@ -1,5 +1,7 @@
-r"""The training loop: k critic steps per generator step in a jitted ``lax.scan``, readouts with
-the library's exact functions on the host between chunks.
+r"""The training loop.
+
+K critic steps per generator step in a jitted ``lax.scan``, readouts with the library's exact
+functions on the host between chunks.
 
 A run is deterministic on one machine: every random draw (initialisation, minibatches, readout
 samples) comes from ``jax.random.key(config.seed)`` through ``fold_in`` with the step number
@@ -129,10 +131,11 @@ VERDICT_COLUMNS = ("modes_total", "w1_over_floor", "w1_floor_2sd_over_floor", "c
 
 
 class Readouts(NamedTuple):
-    """One NumPy array per column of ``readouts.csv``, one entry per evaluation (NaN where a
-    readout does not apply: grid divergences of non-2-D data, modes of data without modes).
-    The floors (``w1_floor``, ``js_floor``, ``kl_floor``) and their standard deviations are one
-    value per run, repeated on every row.
+    """One NumPy array per column of ``readouts.csv``, one entry per evaluation.
+
+    NaN where a readout does not apply: grid divergences of non-2-D data, modes of data without
+    modes. The floors (``w1_floor``, ``js_floor``, ``kl_floor``) and their standard deviations
+    are one value per run, repeated on every row.
     """
 
     step: np.ndarray
@@ -167,8 +170,9 @@ class NoiseFloor(NamedTuple):
     kl: np.ndarray
 
     def summary(self) -> dict[str, float]:
-        """Mean and sample standard deviation (``ddof=1``) of each: the ``*_floor`` and
-        ``*_floor_sd`` columns of the readouts.
+        """Mean and sample standard deviation (``ddof=1``) of each.
+
+        The ``*_floor`` and ``*_floor_sd`` columns of the readouts.
         """
         out = {}
         for name, v in (("w1", self.w1), ("js", self.js), ("kl", self.kl)):
@@ -339,8 +343,9 @@ def _setup(config: TrainingConfig) -> _Setup:
 
 
 def _averager(config: TrainingConfig) -> optax.GradientTransformation:
-    """The average of the generator's weights that the readouts use: ``optax.ema`` (debiased)
-    of the weights after each generator step, or the weights themselves.
+    """The average of the generator's weights that the readouts use.
+
+    ``optax.ema`` (debiased) of the weights after each generator step, or the weights themselves.
     """
     if config.generator_ema is None:
         return optax.identity()
@@ -350,8 +355,9 @@ def _averager(config: TrainingConfig) -> optax.GradientTransformation:
 def critic_update(
     game: Game, opt: optax.GradientTransformation, static: Any
 ) -> Callable[..., tuple[Any, Any, Any, jax.Array]]:
-    """One critic update of ``game``, shared by every trainer of the lab: the GAN runs
-    (:func:`train`) and the critics trained against a frozen sample
+    """One critic update of ``game``, shared by every trainer of the lab.
+
+    The GAN runs (:func:`train`) and the critics trained against a frozen sample
     (:mod:`divergences.lab.critics`).
 
     Returns ``update(params, state, opt_state, real, fake, key) -> (params, state, opt_state,
@@ -380,8 +386,10 @@ def critic_update(
 
 @functools.lru_cache(maxsize=16)
 def _functions(config: TrainingConfig) -> _Compiled:
-    """The jitted chunk of training steps, the jitted readout probe, and one critic or one
-    generator update alone (for :mod:`divergences.lab.training.steering`).
+    """The jitted functions of a configuration.
+
+    The chunk of training steps, the readout probe, and one critic or one generator update alone
+    (for :mod:`divergences.lab.training.steering`).
 
     Built once per configuration up to its seed, step count and starting offset (see
     :func:`_compile_key`), so runs that differ only in those reuse the compiled code; the keys
@@ -475,9 +483,10 @@ def _functions(config: TrainingConfig) -> _Compiled:
 
 
 def _compile_key(config: TrainingConfig) -> TrainingConfig:
-    """The configuration with the options that do not change the compiled code set to fixed
-    values: runs with equal compile keys share :func:`_functions`. A decaying step size depends
-    on the step count, which then stays.
+    """The configuration with the options that do not change the compiled code set to fixed values.
+
+    Runs with equal compile keys share :func:`_functions`. A decaying step size depends on the step
+    count, which then stays.
     """
     steps = 1 if config.learning_rate_decay is None else config.n_steps
     return dataclasses.replace(config, seed=0, steps=steps, init_theta=0.0, floor_draws=2)
@@ -503,8 +512,10 @@ def _grid_divergences(
 
 @functools.lru_cache(maxsize=16)
 def _floor_sampler(config: TrainingConfig) -> Callable[[jax.Array], tuple[jax.Array, ...]]:
-    """The jitted draws of the noise floor: for each key, two data samples of ``eval_size``
-    points and two of ``hist_size``; cached like :func:`_functions`.
+    """The jitted draws of the noise floor.
+
+    For each key, two data samples of ``eval_size`` points and two of ``hist_size``; cached like
+    :func:`_functions`.
     """
     ds, dtype = config.dataset, jnp.dtype(config.dtype)
     n, nh = config.eval_size, config.hist_size
@@ -540,8 +551,9 @@ def noise_floor(config: TrainingConfig) -> NoiseFloor:
 
 
 def _floor_key(config: TrainingConfig) -> TrainingConfig:
-    """The defaults but for the options the noise floor depends on: the data, the seed, the
-    sample sizes, the grid and the float type.
+    """The defaults but for the options the noise floor depends on.
+
+    The data, the seed, the sample sizes, the grid and the float type.
     """
     return TrainingConfig(
         data=config.data,
@@ -576,8 +588,10 @@ def _noise_floor(config: TrainingConfig) -> NoiseFloor:
 def _readout_row(
     config: TrainingConfig, step: int, p: dict[str, Any], floor: dict[str, float]
 ) -> dict[str, float]:
-    """The host side of one readout: the library's exact functions on the probe's samples,
-    with the run's noise floor (``NoiseFloor.summary``).
+    """The host side of one readout.
+
+    The library's exact functions on the probe's samples, with the run's noise floor
+    (``NoiseFloor.summary``).
     """
     h = {k: np.asarray(v, dtype=np.float64) for k, v in p.items()}
     row = {"step": float(step), **floor}
@@ -741,8 +755,11 @@ def sample_generator(run: TrainingRun, key: jax.Array, n: int) -> np.ndarray:
 
 
 def generate(run: TrainingRun, z: Any) -> np.ndarray:
-    """The read-out generator of ``run`` at the latent points ``z``, shape ``(n, latent_dim)``
-    (the generator's input, standard normal in training); returns ``(n, dim)``.
+    """The read-out generator of ``run`` at the latent points ``z``.
+
+    ``z`` has shape ``(n, latent_dim)`` (the generator's input, standard normal in training).
+
+    Returns ``(n, dim)``.
     """
     s = _setup(run.config)
     z = jnp.asarray(z, jnp.dtype(run.config.dtype))
@@ -755,8 +772,9 @@ def generate(run: TrainingRun, z: Any) -> np.ndarray:
 
 
 def write_readouts_csv(run: TrainingRun, path: str | pathlib.Path) -> pathlib.Path:
-    """Writes the readouts, one row per evaluation, :data:`COLUMNS` then
-    :data:`VERDICT_COLUMNS`; a readout that does not apply is empty.
+    """Writes the readouts, one row per evaluation, :data:`COLUMNS` then :data:`VERDICT_COLUMNS`.
+
+    A readout that does not apply is empty.
     """
     from divergences.lab.training.verdict import verdict
 
@@ -783,9 +801,10 @@ def write_readouts_csv(run: TrainingRun, path: str | pathlib.Path) -> pathlib.Pa
 def compare(
     config: TrainingConfig, games: Sequence[str] | None = None, *, progress: bool = True
 ) -> dict[str, TrainingRun]:
-    """Every game (or ``games``) on the configuration's data with its seed; each game with its
-    default optimiser, critic steps and, unless ``config.steps`` is set, step count (see
-    :mod:`divergences.lab.training.games`).
+    """Every game (or ``games``) on the configuration's data with its seed.
+
+    Each game with its default optimiser, critic steps and, unless ``config.steps`` is set, step
+    count (see :mod:`divergences.lab.training.games`).
     """
     from divergences.lab.training.games import GAMES
 

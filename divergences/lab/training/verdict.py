@@ -109,8 +109,9 @@ def advice(run: TrainingRun, *, modes_ok: bool) -> str:
 
 
 def verdict(run: TrainingRun, index: int = -1) -> Verdict:
-    """The run's last readout (or readout ``index``) against the criterion (see the module's
-    docstring).
+    """The run's last readout (or readout ``index``) against the criterion.
+
+    The criterion is the module docstring's.
     """
     r, c = run.readouts, run.config
     w1_ratio = float(r.w1[index] / r.w1_floor[index])
