@@ -652,7 +652,7 @@ def figure_comparison(
     if figsize is None:
         figsize = (max(16.0, 2.9 * cols), 13.0)
     fig = Figure(figsize=figsize, layout="constrained")
-    top, middle, bottom = fig.subfigures(3, 1, height_ratios=[1.15, 1.15, 1.0])
+    top, middle, bottom = np.asarray(fig.subfigures(3, 1, height_ratios=[1.15, 1.15, 1.0]))
     ax_w, ax_m, ax_g = top.subplots(1, 3)
     ax_e, ax_j, ax_legend = middle.subplots(1, 3)
     first = next(iter(runs.values()))

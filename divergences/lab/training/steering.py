@@ -145,7 +145,9 @@ class Steering:
         The change holds from the next action on; the weights and the optimisers' states carry
         over. A constant the game does not have, or another option, is a ValueError.
         """
-        allowed = {"learning_rate", CONSTANTS.get(self._config.game)} - {None}
+        allowed = {"learning_rate"}
+        if self._config.game in CONSTANTS:
+            allowed.add(CONSTANTS[self._config.game])
         unknown = set(changes) - allowed
         if unknown:
             raise ValueError(
