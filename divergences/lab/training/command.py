@@ -122,7 +122,8 @@ def run_command(args: argparse.Namespace) -> int:
         raise ValueError(f"--frame-every must be a positive integer, got {args.frame_every}")
     matplotlib.use("Agg")
     from divergences.lab.training import figures
-    from divergences.lab.training.trainer import compare, write_readouts_csv
+    from divergences.lab.training.readouts import write_readouts_csv
+    from divergences.lab.training.trainer import compare
 
     out = pathlib.Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

@@ -44,17 +44,14 @@ import jax.numpy as jnp
 import numpy as np
 
 from divergences.lab.training.config import TrainingConfig
+from divergences.lab.training.readouts import COLUMNS, Readouts, _readout_row, noise_floor
 from divergences.lab.training.trainer import (
-    COLUMNS,
-    Readouts,
     Snapshot,
     TrainingRun,
     _Carry,
     _compile_key,
     _functions,
-    _readout_row,
     _setup,
-    noise_floor,
 )
 
 __all__ = ["CONSTANTS", "Steering", "controls"]
