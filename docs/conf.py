@@ -69,6 +69,9 @@ nb_execution_in_temp = True
 nb_execution_raise_on_error = True
 nb_execution_timeout = -1
 nb_execution_show_tb = True
+# Notebook 09's controls (ipywidgets) need a live kernel: the page shows them as text and loads
+# no widget scripts (myst-nb's default fetches require.js and the widget manager from a CDN).
+nb_ipywidgets_js: dict[str, dict[str, str]] = {}
 
 autodoc_member_order = "bysource"
 autodoc_typehints = "description"

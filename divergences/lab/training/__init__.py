@@ -27,18 +27,20 @@ from divergences.lab.training.data import (
     swiss_roll,
 )
 from divergences.lab.training.games import GAMES, Game, OptimiserSettings
-from divergences.lab.training.trainer import (
+from divergences.lab.training.readouts import (
     COLUMNS,
     VERDICT_COLUMNS,
     Readouts,
+    grid_edges,
+    mode_coverage,
+    write_readouts_csv,
+)
+from divergences.lab.training.trainer import (
     Snapshot,
     TrainingRun,
     compare,
-    grid_edges,
-    mode_coverage,
     sample_generator,
     train,
-    write_readouts_csv,
 )
 from divergences.lab.training.verdict import Verdict, verdict
 

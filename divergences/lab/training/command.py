@@ -31,7 +31,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--steps",
         type=int,
         default=None,
-        help="generator steps (default: the game's, 12000; 30000 for r1)",
+        help="generator steps (default: the game's, 12000; 30000 for r1; 2.5 times as many "
+        "on grid25)",
     )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument(
@@ -55,6 +56,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "between readouts shows new samples, not a new exact W1",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--require-converged",
+        action="store_true",
+        help="exit with status 1 when a run's verdict is 'not converged' (with --compare: any "
+        "game's); without it the status is 0 whatever the verdict",
+    )
 
 
 def _config(args: argparse.Namespace, game: str) -> TrainingConfig:
@@ -66,10 +73,28 @@ def _config(args: argparse.Namespace, game: str) -> TrainingConfig:
     return TrainingConfig(**opts)
 
 
+def _train(config: TrainingConfig, args: argparse.Namespace) -> Any:
+    """One run of ``divergences train``, with the animation's frames unless ``--no-gif``."""
+    from divergences.lab.training.trainer import train
+
+    frame_every = None if args.no_gif else args.frame_every
+    return train(config, progress=not args.quiet, frame_every=frame_every)
+
+
+def _status(runs: list[Any], args: argparse.Namespace) -> int:
+    """0, or 1 with ``--require-converged`` when a run did not converge."""
+    if args.require_converged and not all(verdict(run).converged for run in runs):
+        return 1
+    return 0
+
+
 def _summary(name: str, run: Any) -> str:
-    """Two lines: the last readout (modes "k of K", W1 as a multiple of its noise floor with the
-    floor's spread as the figures draw it, two standard deviations), then the verdict against
-    the criterion of the training page and, when not converged, what it advises."""
+    """The run's two closing lines: its last readout, then its verdict.
+
+    The readout gives the modes as "k of K" and W1 as a multiple of its noise floor with the
+    floor's spread as the figures draw it, two standard deviations; the verdict is against the
+    criterion of the training page, with what it advises when not converged.
+    """
     r, c = run.readouts, run.config
     v = verdict(run)
     modes = "" if v.modes is None else f"modes {v.modes} of {v.modes_total}; "
@@ -97,7 +122,8 @@ def run_command(args: argparse.Namespace) -> int:
         raise ValueError(f"--frame-every must be a positive integer, got {args.frame_every}")
     matplotlib.use("Agg")
     from divergences.lab.training import figures
-    from divergences.lab.training.trainer import compare, train, write_readouts_csv
+    from divergences.lab.training.readouts import write_readouts_csv
+    from divergences.lab.training.trainer import compare
 
     out = pathlib.Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -113,9 +139,8 @@ def run_command(args: argparse.Namespace) -> int:
             f"wrote {out / 'comparison.png'} and {out}/<game>/readouts.csv "
             f"in {time.perf_counter() - t0:.1f} s"
         )
-        return 0
-    frame_every = None if args.no_gif else args.frame_every
-    run = train(_config(args, args.game), progress=not args.quiet, frame_every=frame_every)
+        return _status(list(runs.values()), args)
+    run = _train(_config(args, args.game), args)
     write_readouts_csv(run, out / "readouts.csv")
     figures.figure_readouts(run).savefig(out / "readouts.png", dpi=100)
     figures.figure_snapshots(run).savefig(out / "snapshots.png", dpi=100)
@@ -125,4 +150,4 @@ def run_command(args: argparse.Namespace) -> int:
         written.append("training.gif")
     print(_summary(args.game, run))
     print(f"wrote {', '.join(str(out / w) for w in written)} in {time.perf_counter() - t0:.1f} s")
-    return 0
+    return _status([run], args)

@@ -1,7 +1,9 @@
-"""The lab's configurations, frozen and checked when they are made, in one vocabulary: a
-:class:`TrainingConfig` per GAN run, a :class:`CriticConfig` per critic trained against a frozen
+"""The lab's configurations, frozen and checked when they are made, in one vocabulary.
+
+A :class:`TrainingConfig` per GAN run, a :class:`CriticConfig` per critic trained against a frozen
 sample. The fields they share (``steps``, ``batch_size``, ``critic_hidden``, ``learning_rate``,
-``eval_every``, ``dtype``) mean the same thing in both and are checked by the same code."""
+``eval_every``, ``dtype``) mean the same thing in both and are checked by the same code.
+"""
 
 from __future__ import annotations
 
@@ -71,7 +73,9 @@ def optimiser_for(game: Game, learning_rate: float | None) -> OptimiserSettings:
 
 @dataclasses.dataclass(frozen=True)
 class TrainingConfig:
-    """Everything that determines a training run: two runs with equal configurations on one
+    r"""Everything that determines a training run.
+
+    Two runs with equal configurations on one
     machine (the same XLA thread setting, instruction set and JAX version) give bit-identical
     readouts; on other machines they agree in distribution only, as the last digits of XLA's
     arithmetic differ and training amplifies them (see :mod:`divergences.lab.training.trainer`).
@@ -88,7 +92,8 @@ class TrainingConfig:
         (:data:`~divergences.lab.training.games.GAMES`).
       steps: generator steps (each after ``critic_steps`` critic steps); ``None`` for the
         game's (12000, or 30000 for ``r1``: see
-        :data:`~divergences.lab.training.games.GAMES`).
+        :data:`~divergences.lab.training.games.GAMES`) times the data set's ``steps_scale``
+        (2.5 on ``grid25``, 1 elsewhere).
       seed: the seed of every random draw: initialisation, minibatches, readout samples.
       critic_steps: critic steps per generator step; ``None`` for the paper's (5 for the WGANs
         and SN-GAN, 1 otherwise).
@@ -157,6 +162,7 @@ class TrainingConfig:
     dtype: str = "float32"
 
     def __post_init__(self) -> None:
+        """Checks every field: a bad value is a ValueError naming the field and the rule."""
         if isinstance(self.data, str):
             dataset(self.data)
         elif not isinstance(self.data, Dataset):
@@ -193,6 +199,11 @@ class TrainingConfig:
         ):
             raise ValueError(f"init_theta must be a finite number, got {self.init_theta!r}")
         ds = self.dataset
+        if not (_is_finite_number(ds.steps_scale) and ds.steps_scale > 0):
+            raise ValueError(
+                f"data: the steps_scale of {ds.name!r} must be a finite number > 0, "
+                f"got {ds.steps_scale!r}"
+            )
         try:
             probe = jax.eval_shape(lambda k: ds.sample(k, 4), jax.random.key(0))
         except Exception as e:  # a user's sampler that cannot be traced
@@ -217,8 +228,13 @@ class TrainingConfig:
 
     @property
     def n_steps(self) -> int:
-        """Generator steps of the run, the game's unless set."""
-        return self.game_spec.steps if self.steps is None else int(self.steps)
+        """Generator steps of the run.
+
+        ``steps`` if set, else the game's default times the data set's ``steps_scale``.
+        """
+        if self.steps is not None:
+            return int(self.steps)
+        return max(1, round(self.game_spec.steps * self.dataset.steps_scale))
 
     @property
     def n_critic(self) -> int:
@@ -231,9 +247,11 @@ class TrainingConfig:
         return optimiser_for(self.game_spec, self.learning_rate)
 
     def build_optimiser(self, updates_per_step: int) -> optax.GradientTransformation:
-        """The optimiser of a network updated ``updates_per_step`` times per generator step,
-        with the step size decaying over the run's ``steps * updates_per_step`` updates where
-        ``learning_rate_decay`` is set."""
+        """The optimiser of a network updated ``updates_per_step`` times per generator step.
+
+        The step size decays over the run's ``steps * updates_per_step`` updates where
+        ``learning_rate_decay`` is set.
+        """
         settings = self.optimiser
         if self.learning_rate_decay is None:
             return settings.build()
@@ -290,6 +308,7 @@ class CriticConfig:
     dtype: str = "float32"
 
     def __post_init__(self) -> None:
+        """Checks every field: a bad value is a ValueError naming the field and the rule."""
         if isinstance(self.critic_hidden, list):
             object.__setattr__(self, "critic_hidden", tuple(self.critic_hidden))
         _positive_int("steps", self.steps)

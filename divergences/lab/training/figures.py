@@ -1,6 +1,7 @@
-r"""Figures of training runs: readouts against step, snapshots of the samples over the critic's
-heatmap (as GAN Lab draws them), an animated GIF, the comparison of games, and the Dirac-GAN's
-vector field.
+r"""Figures of training runs.
+
+Readouts against step, snapshots of the samples over the critic's heatmap (as GAN Lab draws them),
+an animated GIF, the comparison of games, and the Dirac-GAN's vector field.
 
 Every ``figure_*`` function returns a :class:`matplotlib.figure.Figure` built without
 ``pyplot`` (no global state); :func:`save_gif` renders frames with Agg and writes them with
@@ -17,16 +18,20 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+from matplotlib import colormaps
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.patches import Circle
+from matplotlib.quiver import Quiver
 
 from divergences.lab.training import dirac
 from divergences.lab.training.trainer import Snapshot, TrainingRun
-from divergences.lab.training.verdict import FLOOR_SDS
+from divergences.lab.training.verdict import FLOOR_SDS, W1_FACTOR, criterion, verdict
 
 __all__ = [
     "figure_comparison",
     "figure_dirac",
+    "figure_latent_grid",
     "figure_readouts",
     "figure_snapshots",
     "gif_frame",
@@ -34,14 +39,32 @@ __all__ = [
     "save_gif",
 ]
 
+#: The games' colours: Okabe & Ito's colour-blind-safe qualitative palette (*Color Universal
+#: Design*, 2008), without its yellow (the generated points' colour) and black (the exact
+#: readouts'). Each game also has its own marker in the comparison (:data:`_GAME_MARKERS`), so
+#: that two games stay apart on a washed-out projector.
 _GAME_COLOURS = {
-    "gan": "tab:red",
-    "nsgan": "tab:orange",
-    "wgan-clip": "tab:purple",
-    "wgan-gp": "tab:blue",
-    "sngan": "tab:green",
-    "r1": "tab:brown",
+    "gan": "#D55E00",  # vermillion
+    "nsgan": "#E69F00",  # orange
+    "wgan-clip": "#CC79A7",  # reddish purple
+    "wgan-gp": "#0072B2",  # blue
+    "sngan": "#009E73",  # bluish green
+    "r1": "#56B4E9",  # sky blue
 }
+
+#: The games' markers in the comparison, one per game.
+_GAME_MARKERS = {
+    "gan": "v",
+    "nsgan": "^",
+    "wgan-clip": "X",
+    "wgan-gp": "o",
+    "sngan": "s",
+    "r1": "D",
+}
+
+#: Colours and markers of games outside :data:`_GAME_COLOURS`, in turn.
+_MORE_COLOURS = ("#000000", "#999999")
+_MORE_MARKERS = ("P", "*")
 
 
 def _title(run: TrainingRun) -> str:
@@ -67,9 +90,11 @@ _FLOOR_SDS = FLOOR_SDS  # the floor band: mean +- this many standard deviations 
 def _floor_band(
     ax: Any, steps: np.ndarray, mean: np.ndarray, sd: np.ndarray, what: str | None
 ) -> list[Any]:
-    """The noise floor as a grey band, mean +- ``_FLOOR_SDS`` standard deviations of its draws,
-    with its mean dashed; drawn over ``steps`` only, and named in the legend unless ``what`` is
-    None. Returns the band and the line (none for a floor that is not finite)."""
+    """The noise floor as a grey band, mean +- ``_FLOOR_SDS`` standard deviations of its draws.
+
+    Its mean dashed; drawn over ``steps`` only, and named in the legend unless ``what`` is None.
+    Returns the band and the line (none for a floor that is not finite).
+    """
     if not np.all(np.isfinite(mean)):
         return []
     half = _FLOOR_SDS * np.nan_to_num(sd)
@@ -86,10 +111,12 @@ def _floor_band(
 
 
 def _plot_positive(ax: Any, steps: np.ndarray, y: np.ndarray, label: str, **kw: Any) -> None:
-    """``y`` on a log axis: its positive values as a line; a readout at or below 0 (the
-    discriminator's estimate of JS is a lower bound, slightly negative near the data) is not
-    drawn on the line but marked with a down-triangle on the bottom edge, and the legend says how
-    many there are and the lowest."""
+    """``y`` on a log axis.
+
+    Its positive values as a line; a readout at or below 0 (the discriminator's estimate of JS is a
+    lower bound, slightly negative near the data) is not drawn on the line but marked with a
+    down-triangle on the bottom edge, and the legend says how many there are and the lowest.
+    """
     y = np.asarray(y, dtype=float)
     low = np.isfinite(y) & (y <= 0)
     if low.any():
@@ -109,10 +136,13 @@ def _plot_positive(ax: Any, steps: np.ndarray, y: np.ndarray, label: str, **kw: 
 
 
 def _log_above_floor(ax: Any, floor: np.ndarray, top: float) -> None:
-    """A log y axis of the positive values drawn, from half the smallest of them and of the noise
-    floor's mean to ``top`` (or 1.5 times the largest), so that a readout of a few tenths of a
-    nat and its floor of a few ten-thousandths both show; the floor band is clipped at the
-    bottom where its lower edge, mean - 2 sd, is not positive."""
+    """A log y axis of the positive values drawn.
+
+    From half the smallest of them and of the noise floor's mean to ``top`` (or 1.5 times the
+    largest), so that a readout of a few tenths of a nat and its floor of a few ten-thousandths
+    both show. The floor band is clipped at the bottom where its lower edge, mean - 2 sd, is not
+    positive.
+    """
     ys = np.concatenate([np.asarray(line.get_ydata(), float) for line in ax.get_lines()])
     ys = ys[np.isfinite(ys) & (ys > 0)]
     if ys.size == 0:  # nothing drawn: data that is not 2-D
@@ -133,14 +163,16 @@ def _legend_below(ax: Any) -> None:
 def figure_readouts(
     run: TrainingRun, *, figsize: tuple[float, float] = (14, 8.5), columns: int = 3
 ) -> Figure:
-    """Six panels against generator step: exact W1 with its noise floor (and the WGAN critic's
-    estimate), JS on the grid with its floor (and the GAN discriminator's estimate), KL on the
-    grid with its floor, mode coverage, the losses, and the generator's gradient norm. The
-    floors are bands, mean +- 2 standard deviations over the run's independent draws. JS and KL
-    are on log axes of their positive values: a readout at or below 0 (the discriminator's
-    estimate, a lower bound) is marked on the bottom edge and counted in its legend entry.
-    Legends sit under their panels. In ``columns`` columns (3: two rows for a slide, 2: three rows for a
-    page's column)."""
+    """Six panels against generator step.
+
+    Exact W1 with its noise floor (and the WGAN critic's estimate), JS on the grid with its floor
+    (and the GAN discriminator's estimate), KL on the grid with its floor, mode coverage, the
+    losses, and the generator's gradient norm. The floors are bands, mean +- 2 standard deviations
+    over the run's independent draws. JS and KL are on log axes of their positive values: a readout
+    at or below 0 (the discriminator's estimate, a lower bound) is marked on the bottom edge and
+    counted in its legend entry. Legends sit under their panels. In ``columns`` columns (3: two rows
+    for a slide, 2: three rows for a page's column).
+    """
     r, c = run.readouts, run.config
     game = c.game_spec
     draws = c.floor_draws
@@ -248,9 +280,13 @@ def _draw_snapshot(
     *,
     vlim: tuple[float, float],
     max_points: int = _MAX_POINTS,
+    arrows: bool = True,
 ) -> Any:
-    """Data (black) and at most ``max_points`` generated points over the critic's heat map;
-    returns the heat map's image (``None`` without one), for a colour bar."""
+    """Data (black) and at most ``max_points`` generated points over the critic's heat map.
+
+    With the generator's gradient on a few of them (:func:`_draw_push`) unless ``arrows`` is
+    false. Returns the heat map's image (``None`` without one), for a colour bar.
+    """
     c = run.config
     x0, x1, y0, y1 = c.dataset.extent
     im = None
@@ -270,11 +306,52 @@ def _draw_snapshot(
     data, gen = run.data_sample[:max_points], snap.samples[:max_points]
     ax.scatter(data[:, 0], data[:, 1], s=3, c="k", alpha=0.5, lw=0)
     ax.scatter(gen[:, 0], gen[:, 1], **_SAMPLE_STYLE)
+    if arrows and snap.push is not None and snap.samples.shape[1] == 2:
+        _draw_push(ax, snap, (x1 - x0, y1 - y0))
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
     ax.set_xticks([])
     ax.set_yticks([])
     return im
+
+
+#: The longest arrow of a snapshot, as a fraction of the box's width.
+_ARROW_LENGTH = 0.09
+
+
+def _push_arrows(snap: Snapshot, width: float) -> tuple[np.ndarray, np.ndarray]:
+    """The arrows' tails and vectors.
+
+    ``Snapshot.push`` at its points, scaled so that the longest is :data:`_ARROW_LENGTH` of the
+    box's ``width`` (all zero where every push is).
+    """
+    push = np.nan_to_num(np.asarray(snap.push, dtype=float))
+    longest = float(np.max(np.linalg.norm(push, axis=1))) if len(push) else 0.0
+    scale = _ARROW_LENGTH * width / longest if longest > 0 else 0.0
+    return snap.samples[: len(push)], scale * push
+
+
+def _draw_push(ax: Any, snap: Snapshot, box: tuple[float, float]) -> None:
+    """GAN Lab's arrows.
+
+    At the first points of the snapshot, the direction in which the generator's step pulls each
+    (``Snapshot.push``), scaled so that the longest arrow of the snapshot is :data:`_ARROW_LENGTH`
+    of the box; their lengths compare within a snapshot.
+    """
+    at, uv = _push_arrows(snap, box[0])
+    ax.quiver(
+        at[:, 0],
+        at[:, 1],
+        uv[:, 0],
+        uv[:, 1],
+        angles="xy",
+        scale_units="xy",
+        scale=1.0,
+        color="k",
+        width=0.006,
+        headwidth=3.5,
+        zorder=3,
+    )
 
 
 def _heat_limits(run: TrainingRun, snaps: Sequence[Snapshot]) -> tuple[float, float]:
@@ -290,9 +367,11 @@ def _pick(run: TrainingRun, count: int) -> list[int]:
 
 
 def figure_snapshots(run: TrainingRun, *, count: int = 8, columns: int = 4) -> Figure:
-    """``count`` snapshots evenly spread over training: data (black), generated points (yellow)
-    over the discriminator's probability (green: real, pink: fake) or the critic's value, with
-    one colour bar for all (one colour scale)."""
+    """``count`` snapshots evenly spread over training.
+
+    Data (black), generated points (yellow) over the discriminator's probability (green: real, pink:
+    fake) or the critic's value, with one colour bar for all (one colour scale).
+    """
     idx = _pick(run, count)
     rows = math.ceil(len(idx) / columns)
     fig = Figure(figsize=(3 * columns, 3 * rows + 0.4), layout="constrained")
@@ -310,33 +389,43 @@ def figure_snapshots(run: TrainingRun, *, count: int = 8, columns: int = 4) -> F
         fig.colorbar(im, ax=axs.tolist(), shrink=0.8, label=_heat_label(run))
     fig.suptitle(
         _title(run)
-        + "\nblack: data, yellow: generator (as read out); background: "
-        + _heat_label(run),
+        + "\nblack: data, yellow: generator (as read out), arrows: where the generator's step "
+        "pulls its points; background: " + _heat_label(run),
         fontsize="large",
     )
     return fig
 
 
 class _Frames:
-    """The figure of :func:`gif_frame`, built once and moved from snapshot to snapshot: a GIF's
-    frames differ only in their samples, heat map, title and curves, and building, laying out
-    and drawing a figure afresh for each cost about 0.25 s a frame.
+    """The figure of :func:`gif_frame`, built once and moved from snapshot to snapshot.
+
+    A GIF's frames differ only in their samples, heat map, title and curves, and building, laying
+    out and drawing a figure afresh for each cost about 0.25 s a frame.
 
     The snapshots may be the readouts' (``run.snapshots``) or the animation's frames
     (``run.frames``, some between readouts): the W1 curve then shows the readouts up to the
-    frame's step, and a vertical line marks the frame's step."""
+    frame's step, and a vertical line marks the frame's step.
+    """
 
     def __init__(
-        self, run: TrainingRun, snaps: Sequence[Snapshot], k: int, vlim: tuple[float, float]
+        self,
+        run: TrainingRun,
+        snaps: Sequence[Snapshot],
+        k: int,
+        vlim: tuple[float, float],
+        *,
+        arrows: bool = False,
     ) -> None:
-        self.run, self.snaps = run, snaps
+        self.run, self.snaps, self.with_arrows = run, snaps, arrows
         snap = snaps[k]
         r = run.readouts
         fig = Figure(figsize=(9, 4.4), layout="constrained")
         ax, self.ax_w = fig.subplots(1, 2)
         self.ax = ax
-        self.im = _draw_snapshot(ax, run, snap, vlim=vlim)
-        self.generated = ax.collections[-1]  # _draw_snapshot draws the generated points last
+        self.im = _draw_snapshot(ax, run, snap, vlim=vlim, arrows=arrows)
+        # _draw_snapshot draws the data, the generated points, then the arrows (a Quiver).
+        self.arrows = next((a for a in ax.collections if isinstance(a, Quiver)), None)
+        self.generated = [a for a in ax.collections if not isinstance(a, Quiver)][-1]
         if self.im is not None:
             fig.colorbar(self.im, ax=ax, shrink=0.9, label=_heat_label(run))
         i = self._readout(k)
@@ -388,6 +477,13 @@ class _Frames:
         if self.im is not None and snap.heat is not None:
             self.im.set_data(snap.heat)
         self.generated.set_offsets(snap.samples[:_MAX_POINTS])
+        if self.arrows is not None:  # drawn afresh: a Quiver's tails cannot be moved
+            self.arrows.remove()
+            self.arrows = None
+        if self.with_arrows and snap.push is not None and snap.samples.shape[1] == 2:
+            x0, x1, y0, y1 = self.run.config.dataset.extent
+            _draw_push(self.ax, snap, (x1 - x0, y1 - y0))
+            self.arrows = self.ax.collections[-1]
         self._title(k)
         for artist in self.band:
             artist.remove()
@@ -400,13 +496,19 @@ class _Frames:
         self.now.set_xdata([snap.step, snap.step])
 
 
-def gif_frame(run: TrainingRun, k: int, *, vlim: tuple[float, float] | None = None) -> Figure:
-    """The ``k``-th readout as :func:`save_gif` draws it: the samples over the critic's heat map
-    (with its colour bar) beside the exact W1 and its noise-floor band up to that readout's step
-    (the axes span the whole run, so the frames line up)."""
+def gif_frame(
+    run: TrainingRun, k: int, *, vlim: tuple[float, float] | None = None, arrows: bool = True
+) -> Figure:
+    """The ``k``-th readout as :func:`save_gif` draws it.
+
+    The samples over the critic's heat map (with its colour bar) beside the exact W1 and its
+    noise-floor band up to that readout's step (the axes span the whole run, so the frames line up);
+    with GAN Lab's arrows on some samples unless ``arrows`` is false (the live view draws them, the
+    GIF does not: at a GIF's frame rate they flicker).
+    """
     if vlim is None:
         vlim = _heat_limits(run, run.snapshots)
-    return _Frames(run, run.snapshots, k, vlim).fig
+    return _Frames(run, run.snapshots, k, vlim, arrows=arrows).fig
 
 
 def png_bytes(fig: Figure, *, dpi: int = 72) -> bytes:
@@ -422,9 +524,12 @@ _KEPT_COLOURS = ((255, 255, 0), (0, 0, 0), (255, 255, 255))
 
 
 def _palette(images: Sequence[Any], kept: Sequence[tuple[int, int, int]]) -> Any:
-    """One palette for every frame: :data:`_KEPT_COLOURS` and ``kept`` exactly, and the rest
-    fitted by median cut to a few frames. A palette fitted to each frame alone turned the small
-    yellow points olive over the green of the discriminator's map."""
+    """One palette for every frame.
+
+    :data:`_KEPT_COLOURS` and ``kept`` exactly, and the rest fitted by median cut to a few frames. A
+    palette fitted to each frame alone turned the small yellow points olive over the green of the
+    discriminator's map.
+    """
     from PIL import Image
 
     kept = list(dict.fromkeys([*_KEPT_COLOURS, *kept]))
@@ -442,8 +547,11 @@ def _palette(images: Sequence[Any], kept: Sequence[tuple[int, int, int]]) -> Any
 
 
 def _heat_shades(run: TrainingRun, count: int = 48) -> list[tuple[int, int, int]]:
-    """``count`` shades of the heat map's colour map as drawn (alpha 0.8 over white), for the
-    GIF's palette: the colour bar's ends are too small a part of a frame for a fitted palette."""
+    """``count`` shades of the heat map's colour map as drawn, for the GIF's palette.
+
+    Drawn at alpha 0.8 over white. The colour bar's ends are too small a part of a frame for a
+    fitted palette.
+    """
     import matplotlib
 
     if not run.snapshots or run.snapshots[0].heat is None:
@@ -461,9 +569,11 @@ def save_gif(
     last_ms: int = 2000,
     dpi: int = 144,
 ) -> pathlib.Path:
-    """An animated GIF of the run: one frame per snapshot of ``run.frames`` (taken every
-    ``frame_every`` steps by :func:`~divergences.lab.training.trainer.train`), or of the readouts
-    where the run has no frames; samples over the critic's heatmap beside the exact W1 so far.
+    """An animated GIF of the run.
+
+    One frame per snapshot of ``run.frames`` (taken every ``frame_every`` steps by
+    :func:`~divergences.lab.training.trainer.train`), or of the readouts where the run has no
+    frames; samples over the critic's heatmap beside the exact W1 so far.
 
     The exact W1 is read out only at the readouts (an LP each): between them a frame shows new
     samples and a new heat map, and the W1 curve up to the last readout, with a line at the
@@ -472,7 +582,8 @@ def save_gif(
     keeps the samples' yellow exact.
 
     The frames are one figure, laid out once (at the last snapshot, whose title and curves are
-    the widest) and moved from snapshot to snapshot, so that they line up and cost a draw each."""
+    the widest) and moved from snapshot to snapshot, so that they line up and cost a draw each.
+    """
     from PIL import Image
 
     path = pathlib.Path(path)
@@ -497,33 +608,92 @@ def save_gif(
     return path
 
 
+def _game_style(name: str, i: int) -> dict[str, Any]:
+    """The colour and marker of game ``name``, the ``i``-th of a comparison."""
+    return {
+        "color": _GAME_COLOURS.get(name, _MORE_COLOURS[i % len(_MORE_COLOURS)]),
+        "marker": _GAME_MARKERS.get(name, _MORE_MARKERS[i % len(_MORE_MARKERS)]),
+    }
+
+
+def _fraction(run: TrainingRun) -> np.ndarray:
+    """The readouts' steps as a fraction of the run's step count."""
+    return run.readouts.step / run.config.n_steps
+
+
+def _verdict_title(name: str, run: TrainingRun) -> str:
+    v = verdict(run)
+    modes = "" if v.modes is None else f"{v.modes} of {v.modes_total} modes, "
+    state = "converged" if v.converged else "not converged"
+    return f"{name}, step {v.step}:\n{modes}$W_1$ {v.w1_ratio:.2g}x floor\n{state}"
+
+
 def figure_comparison(
-    runs: Mapping[str, TrainingRun], *, figsize: tuple[float, float] = (16, 4.8)
+    runs: Mapping[str, TrainingRun], *, figsize: tuple[float, float] | None = None
 ) -> Figure:
-    """Every game on the same data and seed, against generator step: exact W1 (with the noise
-    floor), modes covered, and the generator's gradient norm (log scale), where the saturating
-    GAN's vanishing gradient and weight clipping's starved critic show."""
+    r"""Every game on the same data and seed, each against the fraction of its own run.
+
+    The games have different step counts. Okabe & Ito's colour-blind-safe palette, with a marker
+    per game.
+
+    Top row: the exact :math:`W_1` as a multiple of its noise floor (log axis; the floor's band,
+    mean :math:`\pm` 2 sd, and the criterion's 1.5), the modes covered (the games' lines offset
+    by a few hundredths of a mode, so that games with equal counts stay apart), and the
+    generator's gradient norm (the saturating GAN's vanishing gradient, weight clipping's starved
+    critic). Middle row: each WGAN critic's own estimate (dashed) against the exact :math:`W_1`
+    (solid), which shows how far a clipped critic is from the distance it should estimate; JS
+    on the grid (solid) and each discriminator's own estimate of JS (dashed), on a log axis of
+    their positive values. Bottom row: each game's last samples (yellow) over its critic, with
+    the verdict (:func:`~divergences.lab.training.verdict.verdict`) in the title.
+    """
+    names = list(runs)
+    n = len(names)
+    cols = max(3, n)
+    if figsize is None:
+        figsize = (max(16.0, 2.9 * cols), 13.0)
     fig = Figure(figsize=figsize, layout="constrained")
-    ax_w, ax_m, ax_g = fig.subplots(1, 3)
+    top, middle, bottom = np.asarray(fig.subfigures(3, 1, height_ratios=[1.15, 1.15, 1.0]))
+    ax_w, ax_m, ax_g = top.subplots(1, 3)
+    ax_e, ax_j, ax_legend = middle.subplots(1, 3)
     first = next(iter(runs.values()))
-    # The floor (one per data set, seed and sample size) over the longest run's steps.
-    fr = max(runs.values(), key=lambda run: run.readouts.step[-1]).readouts
-    _floor_band(ax_w, fr.step, fr.w1_floor, fr.w1_floor_sd, "$W_1$(data, data)")
-    for name, run in runs.items():
+    c = first.config
+    fr = first.readouts
+    spread = FLOOR_SDS * float(fr.w1_floor_sd[0]) / float(fr.w1_floor[0])
+    ones = np.array([0.0, 1.0])
+    if math.isfinite(spread):
+        ax_w.fill_between(
+            ones,
+            max(1 - spread, 1e-3),
+            1 + spread,
+            color="0.8",
+            lw=0,
+            label=f"noise floor, mean $\\pm$ {FLOOR_SDS:g} sd of {c.floor_draws} draws",
+        )
+    ax_w.axhline(1.0, color="0.5", ls="--", lw=1)
+    ax_w.axhline(W1_FACTOR, color="k", ls=":", lw=1, label=f"criterion: {W1_FACTOR:g}x the floor")
+    modes = c.dataset.modes
+    offsets = 0.06 * (np.arange(n) - (n - 1) / 2)
+    js_top = math.log(2)
+    for i, (name, run) in enumerate(runs.items()):
         r = run.readouts
-        col = _GAME_COLOURS.get(name)
-        ax_w.plot(r.step, r.w1, color=col, lw=1.8, label=name)
-        if run.config.dataset.modes is not None:
-            ax_m.plot(
-                r.step, r.modes_covered, color=col, lw=1.8, drawstyle="steps-post", label=name
-            )
-        ax_g.semilogy(r.step, np.maximum(r.grad_norm_g, 1e-30), color=col, lw=1.8, label=name)
-    ax_w.set_title(f"exact $W_1$(generator, data), {first.config.eval_size} points each")
-    ax_w.set_ylim(bottom=0)
-    modes = first.config.dataset.modes
+        x = _fraction(run)
+        style = {**_game_style(name, i), "lw": 1.8, "ms": 5, "label": name}
+        ax_w.semilogy(x, r.w1 / r.w1_floor, **style)
+        if modes is not None:
+            ax_m.plot(x, r.modes_covered + offsets[i], drawstyle="steps-post", **style)
+        ax_g.semilogy(x, np.maximum(r.grad_norm_g, 1e-30), **style)
+        sty = {k: v for k, v in style.items() if k != "label"}
+        if run.config.game_spec.wasserstein:
+            ax_e.plot(x, r.w1, **sty)
+            ax_e.plot(x, r.critic_estimate, **{**sty, "ls": "--", "mfc": "none"})
+        _plot_positive(ax_j, x, r.js_grid, name, **sty)
+        if not run.config.game_spec.wasserstein:
+            _plot_positive(ax_j, x, r.critic_estimate, "", **{**sty, "ls": "--", "mfc": "none"})
+    ax_w.set_title(f"exact $W_1$ / its noise floor ({c.eval_size} points a side)")
+    ax_w.set_ylabel("multiples of the noise floor")
     if modes is not None:
-        ax_m.set_ylim(-0.3, len(modes) + 0.3)
-        ax_m.set_title(f"modes covered (of {len(modes)})")
+        ax_m.set_ylim(-0.5, len(modes) + 0.5)
+        ax_m.set_title(f"modes covered (of {len(modes)}; lines offset a little)")
     else:
         ax_m.text(
             0.5,
@@ -535,23 +705,127 @@ def figure_comparison(
         )
         ax_m.set_title("modes covered")
     ax_g.set_title(r"generator gradient norm $\|\nabla_\theta L_G\|$")
-    for ax in (ax_w, ax_m, ax_g):
-        ax.set_xlabel("generator step")
+    ax_e.set_title("WGAN critics: own estimate (dashed)\nagainst the exact $W_1$ (solid)")
+    if not ax_e.get_lines():
+        ax_e.text(
+            0.5,
+            0.5,
+            "no WGAN in this comparison",
+            ha="center",
+            va="center",
+            transform=ax_e.transAxes,
+        )
+    ax_e.axhline(0, color="k", lw=0.6)
+    _floor_band(ax_j, ones, np.full(2, fr.js_floor[0]), np.full(2, fr.js_floor_sd[0]), None)
+    ax_j.axhline(js_top, color="0.6", ls=":")
+    ax_j.set_title("JS on the grid (solid) and the discriminators'\nown estimates (dashed), nats")
+    _log_above_floor(ax_j, fr.js_floor, 1.0)
+    for ax in (ax_w, ax_m, ax_g, ax_e, ax_j):
+        ax.set_xlabel("fraction of the game's own run")
+        ax.set_xlim(0, 1)
         ax.grid(alpha=0.3)
-    # One legend for the three panels (the games' colours are the same in each).
-    ax_m.legend(
-        *ax_w.get_legend_handles_labels(),
-        fontsize="small",
-        ncol=4,
-        loc="upper center",
-        bbox_to_anchor=(0.5, -0.14),
+    # One legend for every panel, in its own place: the games' colours and markers are shared.
+    ax_legend.axis("off")
+    handles, labels = ax_w.get_legend_handles_labels()
+    counts = ", ".join(f"{name} {run.config.n_steps}" for name, run in runs.items())
+    ax_legend.legend(
+        handles,
+        labels,
+        loc="center",
+        fontsize="medium",
+        frameon=False,
+        title="steps: " + counts if len(counts) < 60 else None,
     )
-    c = first.config
-    counts = sorted({run.config.n_steps for run in runs.values()})
-    steps = " or ".join(str(n) for n in counts)
+    if len(counts) >= 60:
+        ax_legend.set_title("steps: " + counts, fontsize="small", wrap=True)
+    axs = np.atleast_1d(bottom.subplots(1, cols)).ravel()
+    im = None
+    for i, (ax, (name, run)) in enumerate(zip(axs, runs.items(), strict=False)):
+        snap = run.snapshots[-1]
+        if run.config.game_spec.wasserstein and snap.heat is not None:
+            # A WGAN critic is defined up to a constant: drawn about its mean over the box.
+            snap = snap._replace(heat=snap.heat - float(np.mean(snap.heat)))
+        im = _draw_snapshot(ax, run, snap, vlim=_heat_limits(run, [snap]), max_points=512)
+        ax.set_title(
+            _verdict_title(name, run), fontsize="medium", color=_game_style(name, i)["color"]
+        )
+        for side in ax.spines.values():
+            side.set_edgecolor(_game_style(name, i)["color"])
+            side.set_linewidth(3)
+    for ax in axs[n:]:
+        ax.set_visible(False)
+    del im
+    bottom.suptitle(
+        "last samples (yellow) over each game's own critic: the discriminator's D "
+        "(green: real, pink: fake) or the WGAN critic's f about its mean (blue: high, red: low)",
+        fontsize="medium",
+    )
     fig.suptitle(
-        f"Every game on {c.dataset.name}, seed {c.seed}, {steps} generator steps, "
-        "each with its default optimiser and critic steps"
+        f"Every game on {c.dataset.name}, seed {c.seed}, each with its default optimiser, critic "
+        f"steps and step count; verdict: {criterion(None if modes is None else len(modes))}"
+    )
+    return fig
+
+
+def figure_latent_grid(
+    run: TrainingRun, *, lines: int = 13, span: float = 2.5, points: int = 121
+) -> Figure:
+    r"""GAN Lab's manifold view: the generator's image of a grid in its input space.
+
+    The grid lies in the plane of the first two latent coordinates, :math:`z = (u, v, 0, \dots,
+    0)` with :math:`u, v \in [-\mathrm{span}, \mathrm{span}]` (the latent input is standard
+    normal: the circles mark 1 and 2 standard deviations). Left: the grid in that plane; right:
+    its image under the read-out generator over the data (black) and the last critic, each line
+    in the colour of its :math:`u` (solid) or :math:`v` (dashed). Where the image's lines crowd
+    together the generator is flat (a mode); where they stretch it is steep (between modes).
+
+    Args:
+      run: a run with an MLP generator of at least a 2-dimensional input.
+      lines: grid lines per direction.
+      span: the grid's half-width, in standard deviations of the latent input.
+      points: points per line.
+    """
+    c = run.config
+    if c.generator_kind != "mlp" or c.latent_dim < 2 or c.dataset.dim != 2:
+        raise ValueError(
+            "run: the latent grid needs an MLP generator of a latent input of dimension >= 2 "
+            f"and 2-D data, got a {c.generator_kind} generator, latent_dim {c.latent_dim}, "
+            f"data of dimension {c.dataset.dim}"
+        )
+    from divergences.lab.training.trainer import generate
+
+    ticks = np.linspace(-span, span, lines)
+    t = np.linspace(-span, span, points)
+    z = np.zeros((2, lines, points, c.latent_dim))
+    z[0, :, :, 0], z[0, :, :, 1] = ticks[:, None], t[None, :]  # u fixed along each line
+    z[1, :, :, 0], z[1, :, :, 1] = t[None, :], ticks[:, None]  # v fixed along each line
+    image = generate(run, z.reshape(-1, c.latent_dim)).reshape(2, lines, points, 2)
+    fig = Figure(figsize=(11, 5), layout="constrained")
+    ax_z, ax_x = fig.subplots(1, 2)
+    snap = run.snapshots[-1]
+    _draw_snapshot(
+        ax_x,
+        run,
+        snap._replace(samples=snap.samples[:0]),
+        vlim=_heat_limits(run, [snap]),
+        arrows=False,
+    )
+    cmap = colormaps["viridis"]
+    for k in range(lines):
+        colour = cmap(k / max(lines - 1, 1))
+        for d, ls in ((0, "-"), (1, "--")):
+            ax_z.plot(z[d, k, :, 0], z[d, k, :, 1], color=colour, ls=ls, lw=1)
+            ax_x.plot(image[d, k, :, 0], image[d, k, :, 1], color=colour, ls=ls, lw=1)
+    for radius in (1, 2):
+        ax_z.add_patch(Circle((0, 0), radius, fill=False, color="0.4", lw=1, ls=":"))
+    ax_z.set_aspect("equal")
+    ax_z.set_xlabel("$z_1$ (solid lines: $z_1$ fixed, coloured by it)")
+    ax_z.set_ylabel("$z_2$ (dashed lines: $z_2$ fixed)")
+    ax_z.set_title(f"the generator's input: the plane $z_3 = \\dots = z_{{{c.latent_dim}}} = 0$")
+    ax_x.set_title("its image under the generator, over the data and the critic")
+    fig.suptitle(
+        f"{c.game} on {c.dataset.name}, step {snap.step}: the generator's warp of its "
+        "input space (GAN Lab's manifold view)"
     )
     return fig
 
@@ -564,8 +838,11 @@ def figure_dirac(
     gamma: float = 0.5,
     figsize: tuple[float, float] = (13, 4.3),
 ) -> Figure:
-    """The Dirac-GAN's vector field with trajectories: simultaneous and alternating gradient
-    steps without a penalty, and with the R1 penalty ``gamma``; eigenvalues in the titles."""
+    """The Dirac-GAN's vector field with trajectories.
+
+    Simultaneous and alternating gradient steps without a penalty, and with the R1 penalty
+    ``gamma``; eigenvalues in the titles.
+    """
     fig = Figure(figsize=figsize, layout="constrained")
     axs = fig.subplots(1, 3)
     g = np.linspace(-2, 2, 17)

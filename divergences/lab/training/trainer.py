@@ -1,5 +1,7 @@
-r"""The training loop: k critic steps per generator step in a jitted ``lax.scan``, readouts with
-the library's exact functions on the host between chunks.
+r"""The training loop.
+
+K critic steps per generator step in a jitted ``lax.scan``, readouts with the library's exact
+functions on the host between chunks.
 
 A run is deterministic on one machine: every random draw (initialisation, minibatches, readout
 samples) comes from ``jax.random.key(config.seed)`` through ``fold_in`` with the step number
@@ -15,32 +17,7 @@ at ``theta = -0.100`` with XLA's default code on an AVX-512 CPU, at ``-0.067`` w
 instruction set capped at SSE4.2 and at ``-0.011`` on one thread; other seeds spread as widely.
 Compare runs from different machines by statistics over seeds, never bit for bit.
 
-Readouts (one row per evaluation, at step 0 and after every ``eval_every`` generator steps):
-
-* ``w1``: the exact :math:`W_1` between ``eval_size`` generated points and ``eval_size`` data
-  points, by :func:`divergences.w1_primal` (an exact LP solved on the host).
-* ``js_grid``, ``kl_grid``: :func:`divergences.js_divergence` and
-  :func:`divergences.kl` (data || generator, nats) between the pmfs of ``hist_size`` points of
-  each on a ``grid_bins x grid_bins`` grid over the data set's extent, by
-  :func:`divergences.grid_pmf` (with an outside cell); ``kl_grid`` adds ``kl_pseudo_count`` to
-  every cell of both pmfs, ``js_grid`` uses raw frequencies. Only for 2-D data.
-* ``w1_floor``, ``js_floor``, ``kl_floor`` and their ``*_sd``: the noise floor of each readout,
-  the same quantity between two independent samples of the data of the same sizes (on the same
-  grid), averaged over ``floor_draws`` independent pairs (mean and sample standard deviation).
-  A generator equal to the data reads out, in expectation, its floor, so a readout within a
-  couple of standard deviations of its floor cannot tell the generator from the data at that
-  sample size. The floor depends only on the data and the sample sizes, so it is computed once
-  per run (:func:`noise_floor`) and repeated on every row.
-* ``critic_estimate``: the critic's own estimate on the readout samples
-  (:meth:`divergences.lab.training.games.Game.estimate`).
-* ``modes_covered``, ``high_quality``: for mixtures with known modes, a generated point is of
-  high quality when it lies within 3 standard deviations of its nearest mode (VEEGAN); a mode is
-  covered when it holds at least a fifth of its expected share of the ``hist_size`` points
-  (PacGAN's rule: 20 of 2500 for 25 modes).
-* ``loss_d``, ``loss_g``: the critic's and the generator's losses on the readout samples, and
-  ``grad_norm_g``: the norm of the generator loss's gradient with respect to the generator's
-  parameters there (the saturating GAN's vanishing gradient, measured). These three describe
-  the training, so they use the trained generator's weights.
+The readouts between chunks are :mod:`divergences.lab.training.readouts`'s.
 
 The generated points of every other readout, of the snapshots and of ``run.generator`` come
 from the generator that is read out: with ``config.generator_ema`` set, an exponential moving
@@ -50,11 +27,8 @@ inside the jitted chunk (``optax.ema``, debiased); without it, the trained weigh
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import functools
-import math
-import pathlib
 import time
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
@@ -66,7 +40,6 @@ import numpy as np
 import optax
 from tqdm import tqdm
 
-import divergences as dv
 from divergences.extending import integer_option
 from divergences.lab.training.config import TrainingConfig
 from divergences.lab.training.games import Game
@@ -77,102 +50,31 @@ from divergences.lab.training.networks import (
     make_mlp,
     power_iterate,
 )
+from divergences.lab.training.readouts import (
+    COLUMNS,
+    NoiseFloor,
+    Readouts,
+    _readout_row,
+    noise_floor,
+)
 
 __all__ = [
-    "COLUMNS",
-    "VERDICT_COLUMNS",
-    "NoiseFloor",
-    "Readouts",
+    "ARROWS",
     "Snapshot",
     "TrainingRun",
     "compare",
     "critic_update",
-    "grid_edges",
-    "mode_coverage",
-    "noise_floor",
+    "generate",
     "sample_generator",
     "train",
-    "write_readouts_csv",
 ]
 
-#: The columns of ``readouts.csv``, in order.
-COLUMNS = (
-    "step",
-    "w1",
-    "w1_floor",
-    "js_grid",
-    "kl_grid",
-    "critic_estimate",
-    "modes_covered",
-    "high_quality",
-    "loss_d",
-    "loss_g",
-    "grad_norm_g",
-    "w1_floor_sd",
-    "js_floor",
-    "js_floor_sd",
-    "kl_floor",
-    "kl_floor_sd",
-)
-
-#: The columns ``readouts.csv`` adds after :data:`COLUMNS`: each readout against the lab's
-#: criterion (:func:`divergences.lab.training.verdict.verdict`). ``modes_total``: the data's
-#: modes (``modes_covered`` of ``modes_total``); ``w1_over_floor``: the exact W1 over its noise
-#: floor's mean; ``w1_floor_2sd_over_floor``: two standard deviations of the floor's draws over
-#: its mean (the figures' floor band is ``1 +-`` this, in multiples of the floor);
-#: ``converged``: 1 when every mode is covered and ``w1_over_floor <= 1.5``, else 0.
-VERDICT_COLUMNS = ("modes_total", "w1_over_floor", "w1_floor_2sd_over_floor", "converged")
-
-
-class Readouts(NamedTuple):
-    """One NumPy array per column of ``readouts.csv``, one entry per evaluation (NaN where a
-    readout does not apply: grid divergences of non-2-D data, modes of data without modes).
-    The floors (``w1_floor``, ``js_floor``, ``kl_floor``) and their standard deviations are one
-    value per run, repeated on every row."""
-
-    step: np.ndarray
-    w1: np.ndarray
-    w1_floor: np.ndarray
-    js_grid: np.ndarray
-    kl_grid: np.ndarray
-    critic_estimate: np.ndarray
-    modes_covered: np.ndarray
-    high_quality: np.ndarray
-    loss_d: np.ndarray
-    loss_g: np.ndarray
-    grad_norm_g: np.ndarray
-    w1_floor_sd: np.ndarray
-    js_floor: np.ndarray
-    js_floor_sd: np.ndarray
-    kl_floor: np.ndarray
-    kl_floor_sd: np.ndarray
-
-
-class NoiseFloor(NamedTuple):
-    """The readouts between independent samples of the data, one entry per draw.
-
-    Attributes:
-      w1: :math:`W_1` between two samples of ``eval_size`` data points, exact.
-      js, kl: JS and KL (nats, with ``kl_pseudo_count``) between the grid pmfs of two samples of
-        ``hist_size`` data points on the readouts' grid; NaN for data that is not 2-D.
-    """
-
-    w1: np.ndarray
-    js: np.ndarray
-    kl: np.ndarray
-
-    def summary(self) -> dict[str, float]:
-        """Mean and sample standard deviation (``ddof=1``) of each: the ``*_floor`` and
-        ``*_floor_sd`` columns of the readouts."""
-        out = {}
-        for name, v in (("w1", self.w1), ("js", self.js), ("kl", self.kl)):
-            out[f"{name}_floor"] = float(np.mean(v))
-            out[f"{name}_floor_sd"] = float(np.std(v, ddof=1)) if len(v) > 1 else math.nan
-        return out
+#: The generated points of a snapshot that carry the generator's gradient (``Snapshot.push``).
+ARROWS = 32
 
 
 class Snapshot(NamedTuple):
-    """What the snapshots and the animation draw at one evaluation.
+    r"""What the snapshots and the animation draw at one evaluation.
 
     Attributes:
       step: the generator step.
@@ -180,11 +82,18 @@ class Snapshot(NamedTuple):
       heat: the critic on a ``heat_resolution`` square grid over the data's extent (row ``i``
         at the ``i``-th y value): the discriminator's probability :math:`D` for the GAN games,
         the critic's value :math:`f` for the WGANs; ``None`` for data that is not 2-D.
+      push: GAN Lab's arrows, ``(ARROWS, dim)``: at each of the first :data:`ARROWS` points of
+        ``samples``, minus the gradient of the generator's loss on that point with respect to
+        the point, :math:`-\nabla_x \ell_G(x)` (for WGAN :math:`\nabla_x f(x)`, for the
+        non-saturating GAN :math:`\nabla_x \log D(x)`): the direction in which the generator's
+        step pulls the point, by back-propagation through the generator. ``None`` where not
+        computed.
     """
 
     step: int
     samples: np.ndarray
     heat: np.ndarray | None
+    push: np.ndarray | None = None
 
 
 class TrainingRun(NamedTuple):
@@ -222,30 +131,6 @@ class TrainingRun(NamedTuple):
     frames: tuple[Snapshot, ...] = ()
 
 
-def grid_edges(config: TrainingConfig) -> list[np.ndarray]:
-    """The edges of the grid pmfs: ``grid_bins`` equal bins per axis over the data's extent."""
-    x0, x1, y0, y1 = config.dataset.extent
-    return [np.linspace(x0, x1, config.grid_bins + 1), np.linspace(y0, y1, config.grid_bins + 1)]
-
-
-def mode_coverage(samples: Any, modes: Any, std: float) -> tuple[int, float]:
-    """``(modes covered, share of high-quality points)`` of ``samples`` for a mixture's modes.
-
-    A point is of high quality when its nearest mode lies within ``3 * std`` (Srivastava et al.,
-    *VEEGAN*, 2017); a mode is covered when at least a fifth of its expected share
-    ``n / k`` of high-quality points lands on it (Lin et al., *PacGAN*, 2018: 20 of 2500 for
-    25 modes).
-    """
-    x = np.asarray(samples, dtype=np.float64)
-    c = np.asarray(modes, dtype=np.float64)
-    d2 = ((x[:, None, :] - c[None, :, :]) ** 2).sum(-1)
-    nearest = d2.argmin(1)
-    hq = np.sqrt(d2[np.arange(len(x)), nearest]) <= 3 * std
-    counts = np.bincount(nearest[hq], minlength=len(c))
-    covered = int(np.sum(counts >= 0.2 * len(x) / len(c)))
-    return covered, float(hq.mean())
-
-
 class _Setup(NamedTuple):
     params_g: Any
     static_g: Any
@@ -259,6 +144,15 @@ class _Setup(NamedTuple):
     latent: Callable[[jax.Array, int], jax.Array]
     sample: Callable[[jax.Array, int], jax.Array]
     keys: tuple[jax.Array, jax.Array, jax.Array]
+
+
+class _Compiled(NamedTuple):
+    """The jitted functions of one compile key (:func:`_functions`)."""
+
+    chunk: Callable[..., Any]  # (carry, start, key, length) -> carry: generator steps
+    probe: Callable[..., Any]  # (averaged, generator, critic, state, step, key) -> readouts
+    critic_only: Callable[..., Any]  # (carry, key) -> carry: one critic update
+    generator_only: Callable[..., Any]  # (carry, key) -> carry: one generator update
 
 
 class _Carry(NamedTuple):
@@ -317,8 +211,10 @@ def _setup(config: TrainingConfig) -> _Setup:
 
 
 def _averager(config: TrainingConfig) -> optax.GradientTransformation:
-    """The average of the generator's weights that the readouts use: ``optax.ema`` (debiased)
-    of the weights after each generator step, or the weights themselves."""
+    """The average of the generator's weights that the readouts use.
+
+    ``optax.ema`` (debiased) of the weights after each generator step, or the weights themselves.
+    """
     if config.generator_ema is None:
         return optax.identity()
     return optax.ema(config.generator_ema, debias=True)
@@ -327,8 +223,9 @@ def _averager(config: TrainingConfig) -> optax.GradientTransformation:
 def critic_update(
     game: Game, opt: optax.GradientTransformation, static: Any
 ) -> Callable[..., tuple[Any, Any, Any, jax.Array]]:
-    """One critic update of ``game``, shared by every trainer of the lab: the GAN runs
-    (:func:`train`) and the critics trained against a frozen sample
+    """One critic update of ``game``, shared by every trainer of the lab.
+
+    The GAN runs (:func:`train`) and the critics trained against a frozen sample
     (:mod:`divergences.lab.critics`).
 
     Returns ``update(params, state, opt_state, real, fake, key) -> (params, state, opt_state,
@@ -356,8 +253,11 @@ def critic_update(
 
 
 @functools.lru_cache(maxsize=16)
-def _functions(config: TrainingConfig) -> tuple[Callable[..., Any], Callable[..., Any]]:
-    """The jitted chunk of training steps and the jitted readout probe.
+def _functions(config: TrainingConfig) -> _Compiled:
+    """The jitted functions of a configuration.
+
+    The chunk of training steps, the readout probe, and one critic or one generator update alone
+    (for :mod:`divergences.lab.training.steering`).
 
     Built once per configuration up to its seed, step count and starting offset (see
     :func:`_compile_key`), so runs that differ only in those reuse the compiled code; the keys
@@ -390,16 +290,19 @@ def _functions(config: TrainingConfig) -> tuple[Callable[..., Any], Callable[...
         pd, sd, od, loss = update(pd, sd, od, real, fake, kp)
         return carry._replace(critic=pd, critic_state=sd, critic_opt=od), loss
 
-    def generator_step(carry: _Carry, key: jax.Array) -> tuple[_Carry, None]:
-        k_critic, kz = jax.random.split(key)
-        carry, _ = jax.lax.scan(critic_step, carry, jax.random.split(k_critic, n_critic))
+    def generator_update(carry: _Carry, kz: jax.Array) -> _Carry:
         pg = carry.generator
         grads = jax.grad(g_loss)(pg, carry.critic, carry.critic_state, s.latent(kz, batch))
         updates, og = s.opt_g.update(grads, carry.generator_opt, pg)
         pg = optax.apply_updates(pg, updates)
         averaged, oa = s.average.update(pg, carry.average_opt)
         carry = carry._replace(generator=pg, generator_opt=og, average_opt=oa)
-        return carry._replace(averaged_generator=averaged), None
+        return carry._replace(averaged_generator=averaged)
+
+    def generator_step(carry: _Carry, key: jax.Array) -> tuple[_Carry, None]:
+        k_critic, kz = jax.random.split(key)
+        carry, _ = jax.lax.scan(critic_step, carry, jax.random.split(k_critic, n_critic))
+        return generator_update(carry, kz), None
 
     def chunk(carry: _Carry, start: jax.Array, key: jax.Array, length: int) -> _Carry:
         keys = jax.vmap(lambda i: jax.random.fold_in(key, i))(start + jnp.arange(length))
@@ -432,131 +335,29 @@ def _functions(config: TrainingConfig) -> tuple[Callable[..., Any], Callable[...
         }
         loss_g, grads = jax.value_and_grad(g_loss)(pg, pd, sd, z)
         out["loss_g"], out["grad_norm_g"] = loss_g, optax.tree.norm(grads)
+        f1 = critic_fn(pd, sd)
+        out["push"] = -jax.vmap(jax.grad(lambda x: game.generator_loss(f1(x)[None])))(fake[:ARROWS])
         if config.dataset.dim == 2:
             h = f(jnp.asarray(heat_grid, dtype)).reshape(r, r)
             out["heat"] = game.output(h)  # D = sigmoid(v) for a discriminator
         return out
 
-    return jax.jit(chunk, static_argnames="length"), jax.jit(probe)
+    return _Compiled(
+        jax.jit(chunk, static_argnames="length"),
+        jax.jit(probe),
+        jax.jit(lambda carry, key: critic_step(carry, key)[0]),
+        jax.jit(generator_update),
+    )
 
 
 def _compile_key(config: TrainingConfig) -> TrainingConfig:
-    """The configuration with the options that do not change the compiled code set to fixed
-    values: runs with equal compile keys share :func:`_functions`. A decaying step size depends
-    on the step count, which then stays."""
+    """The configuration with the options that do not change the compiled code set to fixed values.
+
+    Runs with equal compile keys share :func:`_functions`. A decaying step size depends on the step
+    count, which then stays.
+    """
     steps = 1 if config.learning_rate_decay is None else config.n_steps
     return dataclasses.replace(config, seed=0, steps=steps, init_theta=0.0, floor_draws=2)
-
-
-def _grid_divergences(
-    config: TrainingConfig, data: np.ndarray, gen: np.ndarray
-) -> tuple[float, float]:
-    """``(JS, KL(data || gen))`` between the grid pmfs of two samples; NaN unless 2-D."""
-    if config.dataset.dim != 2:
-        return math.nan, math.nan
-    edges = grid_edges(config)
-    js = float(dv.js_divergence(dv.grid_pmf(data, edges).pmf, dv.grid_pmf(gen, edges).pmf))
-    a = config.kl_pseudo_count
-    kl = float(
-        dv.kl(
-            dv.grid_pmf(data, edges, pseudo_count=a).pmf,
-            dv.grid_pmf(gen, edges, pseudo_count=a).pmf,
-        )
-    )
-    return js, kl
-
-
-@functools.lru_cache(maxsize=16)
-def _floor_sampler(config: TrainingConfig) -> Callable[[jax.Array], tuple[jax.Array, ...]]:
-    """The jitted draws of the noise floor: for each key, two data samples of ``eval_size``
-    points and two of ``hist_size``; cached like :func:`_functions`."""
-    ds, dtype = config.dataset, jnp.dtype(config.dtype)
-    n, nh = config.eval_size, config.hist_size
-
-    def sample(key: jax.Array, size: int) -> jax.Array:
-        return ds.sample(key, size).astype(dtype)  # as the training's data (_setup)
-
-    def draw(k: jax.Array) -> tuple[jax.Array, ...]:
-        ka, kb, kc, kd = jax.random.split(k, 4)
-        return sample(ka, n), sample(kb, n), sample(kc, nh), sample(kd, nh)
-
-    return jax.jit(jax.vmap(draw))
-
-
-def noise_floor(config: TrainingConfig) -> NoiseFloor:
-    """The noise floor of the readouts: each readout between two independent data samples.
-
-    For each of ``config.floor_draws`` independent pairs, :math:`W_1` between two samples of
-    ``eval_size`` data points (exact, :func:`divergences.w1_primal`), and JS and KL between the
-    grid pmfs of two samples of ``hist_size`` data points, as the readouts compute them. It
-    depends only on the data, the sample sizes, the grid and the seed, not on the training.
-
-    Args:
-      config: the run's :class:`TrainingConfig`.
-
-    Runs that differ only in what the floor does not depend on (the game, the networks, the
-    optimiser, the step count: the runs of :func:`compare`) share one computation.
-
-    Returns:
-      A :class:`NoiseFloor` with one entry per draw (read-only arrays).
-    """
-    return _noise_floor(_floor_key(config))
-
-
-def _floor_key(config: TrainingConfig) -> TrainingConfig:
-    """The defaults but for the options the noise floor depends on: the data, the seed, the
-    sample sizes, the grid and the float type."""
-    return TrainingConfig(
-        data=config.data,
-        seed=config.seed,
-        eval_size=config.eval_size,
-        floor_draws=config.floor_draws,
-        hist_size=config.hist_size,
-        grid_bins=config.grid_bins,
-        kl_pseudo_count=config.kl_pseudo_count,
-        dtype=config.dtype,
-    )
-
-
-@functools.lru_cache(maxsize=16)
-def _noise_floor(config: TrainingConfig) -> NoiseFloor:
-    key = jax.random.fold_in(jax.random.key(config.seed), 1)  # apart from _setup's split
-    keys = jax.vmap(lambda i: jax.random.fold_in(key, i))(jnp.arange(config.floor_draws))
-    draw = _floor_sampler(_compile_key(config))
-    a, b, c, d = (np.asarray(v, np.float64) for v in draw(keys))
-    w1, js, kl = [], [], []
-    for i in range(config.floor_draws):
-        w1.append(float(dv.w1_primal(a[i], b[i]).value))
-        j, k = _grid_divergences(config, c[i], d[i])
-        js.append(j)
-        kl.append(k)
-    floor = NoiseFloor(np.array(w1), np.array(js), np.array(kl))
-    for v in floor:
-        v.setflags(write=False)  # shared by every run with this floor
-    return floor
-
-
-def _readout_row(
-    config: TrainingConfig, step: int, p: dict[str, Any], floor: dict[str, float]
-) -> dict[str, float]:
-    """The host side of one readout: the library's exact functions on the probe's samples,
-    with the run's noise floor (``NoiseFloor.summary``)."""
-    h = {k: np.asarray(v, dtype=np.float64) for k, v in p.items()}
-    row = {"step": float(step), **floor}
-    row["w1"] = float(dv.w1_primal(h["fake"], h["real_a"]).value)
-    row["js_grid"], row["kl_grid"] = _grid_divergences(config, h["real_h"], h["fake_h"])
-    row["critic_estimate"] = float(
-        config.game_spec.estimate(jnp.asarray(h["real_out"]), jnp.asarray(h["fake_out"]))
-    )
-    ds = config.dataset
-    if ds.modes is not None and ds.mode_std is not None:
-        covered, share = mode_coverage(h["fake_h"], ds.modes, ds.mode_std)
-        row["modes_covered"], row["high_quality"] = float(covered), share
-    else:
-        row["modes_covered"] = row["high_quality"] = math.nan
-    for k in ("loss_d", "loss_g", "grad_norm_g"):
-        row[k] = float(h[k])
-    return row
 
 
 def train(
@@ -595,7 +396,7 @@ def train(
     if not isinstance(config, TrainingConfig):
         raise ValueError(f"config must be a TrainingConfig, got {type(config).__name__}")
     s = _setup(config)
-    chunk, probe = _functions(_compile_key(config))
+    chunk, probe = _functions(_compile_key(config))[:2]
     carry = _Carry(
         generator=s.params_g,
         critic=s.params_d,
@@ -646,7 +447,7 @@ def train(
             s.keys[1],
         )
         heat = np.asarray(p["heat"]) if "heat" in p else None
-        snap = Snapshot(step, np.asarray(p["fake"]), heat)
+        snap = Snapshot(step, np.asarray(p["fake"]), heat, np.asarray(p["push"]))
         if frame_every is not None:
             frames.append(snap)
         return snap, p
@@ -701,37 +502,31 @@ def sample_generator(run: TrainingRun, key: jax.Array, n: int) -> np.ndarray:
     return np.asarray(batched(run.generator, z, s.state_g)[0])
 
 
-def write_readouts_csv(run: TrainingRun, path: str | pathlib.Path) -> pathlib.Path:
-    """Writes the readouts, one row per evaluation, :data:`COLUMNS` then
-    :data:`VERDICT_COLUMNS`; a readout that does not apply is empty."""
-    from divergences.lab.training.verdict import verdict
+def generate(run: TrainingRun, z: Any) -> np.ndarray:
+    """The read-out generator of ``run`` at the latent points ``z``.
 
-    path = pathlib.Path(path)
-    with path.open("w", newline="") as fh:  # closed before returning
-        w = csv.writer(fh)
-        w.writerow(COLUMNS + VERDICT_COLUMNS)
-        for i in range(len(run.readouts.step)):
-            cells = []
-            for c in COLUMNS:
-                v = float(getattr(run.readouts, c)[i])
-                cells.append("" if math.isnan(v) else (str(int(v)) if c == "step" else repr(v)))
-            vi = verdict(run, i)
-            cells += [
-                "" if vi.modes_total is None else str(vi.modes_total),
-                repr(vi.w1_ratio),
-                "" if math.isnan(vi.floor_spread) else repr(vi.floor_spread),
-                str(int(vi.converged)),
-            ]
-            w.writerow(cells)
-    return path
+    ``z`` has shape ``(n, latent_dim)`` (the generator's input, standard normal in training).
+
+    Returns ``(n, dim)``.
+    """
+    s = _setup(run.config)
+    z = jnp.asarray(z, jnp.dtype(run.config.dtype))
+    if z.ndim != 2 or z.shape[1] != run.config.latent_dim or run.config.generator_kind != "mlp":
+        raise ValueError(
+            f"z must have shape (n, latent_dim) = (n, {run.config.latent_dim}) for an MLP "
+            f"generator, got {tuple(z.shape)} for a {run.config.generator_kind} generator"
+        )
+    return np.asarray(batched(run.generator, z, s.state_g)[0])
 
 
 def compare(
     config: TrainingConfig, games: Sequence[str] | None = None, *, progress: bool = True
 ) -> dict[str, TrainingRun]:
-    """Every game (or ``games``) on the configuration's data with its seed; each game with its
-    default optimiser, critic steps and, unless ``config.steps`` is set, step count (see
-    :mod:`divergences.lab.training.games`)."""
+    """Every game (or ``games``) on the configuration's data with its seed.
+
+    Each game with its default optimiser, critic steps and, unless ``config.steps`` is set, step
+    count (see :mod:`divergences.lab.training.games`).
+    """
     from divergences.lab.training.games import GAMES
 
     names = list(GAMES) if games is None else list(games)

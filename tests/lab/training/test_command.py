@@ -108,8 +108,9 @@ def test_the_summary_says_modes_k_of_k_w1_in_floors_and_the_spread(tiny_run):
 @pytest.mark.parametrize(
     ("modes", "ratio", "data", "game", "advice"),
     [
-        (4, 2.7, "grid25", "sngan", "--steps 24000"),  # the docs' grid25 step count
-        (4, 2.7, "grid25", "wgan-gp", "--game sngan --steps 24000"),
+        (4, 2.7, "grid25", "sngan", "try more steps: --steps 40"),
+        (25, 1.7, "grid25", "sngan", "another seed"),  # all 25 modes, one readout's noise
+        (4, 2.7, "grid25", "wgan-gp", "try --game sngan (30000 steps by default there)"),
         (0, 24.0, "ring8", "nsgan", "--game sngan or --game r1"),  # a regularised game
         (0, 11.0, "ring8", "wgan-clip", "--game wgan-gp"),
         (8, 1.6, "ring8", "sngan", "another seed"),  # all modes, W1 just above: noise
@@ -125,6 +126,36 @@ def test_a_run_that_did_not_converge_says_so_and_what_to_try(
     text = command._summary(game, run)
     assert "verdict: not converged (all " in text and advice in text
     assert f"modes {modes} of {25 if data == 'grid25' else 8}" in text
+
+
+@pytest.mark.parametrize("converged", [True, False])
+def test_require_converged_turns_the_verdict_into_the_exit_status(
+    tmp_path, capsys, monkeypatch, tiny_run, converged
+):
+    # The summary and the files as without the option; exit 1 only for a run not converged.
+    ending = _ending(tiny_run, modes=8 if converged else 3, w1_ratio=1.0)
+    monkeypatch.setattr(command, "_config", lambda args, game: tiny_run.config)
+    monkeypatch.setattr(command, "_train", lambda config, args: ending)
+    out = tmp_path / "run"
+    plain = ["train", "--out", str(out), "--quiet", "--no-gif"]
+    assert main(plain) == 0
+    assert main([*plain, "--require-converged"]) == (0 if converged else 1)
+    text = capsys.readouterr().out
+    assert ("verdict: converged" in text) == converged
+
+
+def test_the_default_step_count_is_the_games_times_the_datas_scale():
+    assert TrainingConfig(data="ring8", game="sngan").n_steps == 12000
+    assert TrainingConfig(data="ring8", game="r1").n_steps == 30000
+    assert TrainingConfig(data="grid25", game="sngan").n_steps == 30000
+    assert TrainingConfig(data="grid25", game="sngan", steps=7).n_steps == 7
+
+
+@pytest.mark.parametrize("scale", [0.0, -1.0, float("nan"), float("inf"), "2"])
+def test_a_datasets_steps_scale_must_be_a_positive_number(scale):
+    ds = dataclasses.replace(TrainingConfig().dataset, steps_scale=scale)
+    with pytest.raises(ValueError, match="steps_scale of 'ring8' must be a finite number > 0"):
+        TrainingConfig(data=ds)
 
 
 def test_data_without_modes_is_judged_on_w1_alone(tiny_run):

@@ -29,9 +29,14 @@ def test_figures_and_gif(tiny_run, tmp_path):
     np.testing.assert_array_equal(w1_line.get_ydata(), run.readouts.w1)
     assert len(F.figure_snapshots(run, count=3).axes) >= 3
     cmp = F.figure_comparison(runs)
-    assert [l.get_label() for l in cmp.axes[0].get_lines()[1:]] == ["sngan", "another"]
+    ax_w, _, grad = cmp.axes[:3]
+    games = [l for l in ax_w.get_lines() if l.get_label() in runs]
+    assert [l.get_label() for l in games] == ["sngan", "another"]
+    # Each game against the fraction of its own run; W1 in multiples of its floor.
+    np.testing.assert_array_equal(games[0].get_xdata(), run.readouts.step / 20)
+    np.testing.assert_array_equal(games[1].get_ydata(), run.readouts.w1 / 2 / run.readouts.w1_floor)
+    assert ax_w.get_yscale() == "log" and ax_w.get_xlim() == (0.0, 1.0)
     # The third panel: each game's generator gradient norm, on a log scale.
-    grad = cmp.axes[2]
     assert grad.get_yscale() == "log"
     np.testing.assert_array_equal(grad.get_lines()[0].get_ydata(), run.readouts.grad_norm_g)
     path = F.save_gif(run, tmp_path / "train.gif", dpi=30)
@@ -195,3 +200,52 @@ def test_a_frame_between_readouts_shows_the_last_readout(framed_run):
     assert "step 15" in fr.ax.get_title() and "last at step 10" in fr.ax_w.get_title()
     assert fr.w1.get_xdata().tolist() == [0.0, 10.0]
     assert list(fr.now.get_xdata()) == [15, 15]
+
+
+def test_the_comparison_names_its_palette_and_shows_each_games_last_samples(tiny_run):
+    runs = {g: tiny_run for g in ("gan", "nsgan", "wgan-clip", "wgan-gp", "sngan", "r1")}
+    fig = F.figure_comparison(runs)
+    # Okabe & Ito's palette, one colour and one marker per game.
+    assert len(set(F._GAME_COLOURS.values())) == len(set(F._GAME_MARKERS.values())) == 6
+    lines = [l for l in fig.axes[0].get_lines() if l.get_label() in runs]
+    assert [l.get_color() for l in lines] == [F._GAME_COLOURS[g] for g in runs]
+    assert [l.get_marker() for l in lines] == [F._GAME_MARKERS[g] for g in runs]
+    # A row of samples, one panel per game, titled with its verdict.
+    titles = [ax.get_title() for ax in fig.axes if ax.get_title().endswith("converged")]
+    assert len(titles) == 6 and titles[0].startswith("gan, step 20:")
+    # The panel of the critics' estimates against the exact W1.
+    assert "estimate" in fig.axes[3].get_title()
+
+
+def test_snapshots_draw_the_generators_gradient_on_some_points(tiny_run):
+    from matplotlib.quiver import Quiver
+
+    snap = tiny_run.snapshots[-1]
+    assert snap.push.shape == (32, 2) and np.all(np.isfinite(snap.push))
+    fig = F.figure_snapshots(tiny_run, count=2)
+    arrows = [c for ax in fig.axes for c in ax.collections if isinstance(c, Quiver)]
+    assert len(arrows) == 2
+    np.testing.assert_array_equal(arrows[-1].get_offsets(), snap.samples[:32])
+    # The arrows point along the push, the longest at a fixed fraction of the box.
+    u, v = arrows[-1].U, arrows[-1].V
+    np.testing.assert_allclose(
+        np.c_[u, v] * np.linalg.norm(snap.push, axis=1).max(),
+        snap.push * np.hypot(u, v).max(),
+        rtol=1e-6,
+        atol=1e-12,
+    )
+
+
+def test_the_latent_grid_is_the_generators_image_of_a_grid(tiny_run):
+    from divergences.lab.training.trainer import generate
+
+    fig = F.figure_latent_grid(tiny_run, lines=3, points=5, span=1.0)
+    ax_z, ax_x = fig.axes[:2]
+    z_line, x_line = ax_z.get_lines()[0], ax_x.get_lines()[0]
+    z = np.zeros((5, tiny_run.config.latent_dim))
+    z[:, 0], z[:, 1] = z_line.get_xdata(), z_line.get_ydata()
+    image = generate(tiny_run, z)
+    np.testing.assert_allclose(x_line.get_xdata(), image[:, 0], rtol=1e-6)
+    np.testing.assert_allclose(x_line.get_ydata(), image[:, 1], rtol=1e-6)
+    with pytest.raises(ValueError, match="z must have shape"):
+        generate(tiny_run, np.zeros((3, 2)))

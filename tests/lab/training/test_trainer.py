@@ -17,6 +17,7 @@ from scipy.spatial.distance import cdist
 
 import divergences as dv
 from divergences.lab.training import TrainingConfig, from_array, train, write_readouts_csv
+from divergences.lab.training import readouts as R
 from divergences.lab.training import trainer as T
 from tests.lab.training.conftest import TINY
 
@@ -45,7 +46,7 @@ def test_same_seed_same_readouts_other_seed_differs(tiny_run):
 def test_readouts_equal_direct_calls_of_the_library(tiny_run):
     config = tiny_run.config
     s = T._setup(config)
-    _, probe = T._functions(T._compile_key(config))
+    probe = T._functions(T._compile_key(config)).probe
     raw = probe(s.params_g, s.params_g, s.params_d, s.state_d, jnp.asarray(0), s.keys[1])
     p = {k: np.asarray(v, np.float64) for k, v in raw.items()}
     r = tiny_run.readouts
@@ -88,12 +89,12 @@ def test_noise_floor_is_one_value_per_run_with_a_spread(tiny_run):
     # The floor depends on the data, the sizes and the seed only: recomputed from scratch for
     # another game and other networks, it is equal; runs that differ in those share it.
     other = dataclasses.replace(config, game="wgan-gp", critic_hidden=(4,), steps=7)
-    again = T._noise_floor.__wrapped__(T._floor_key(other))
+    again = R._noise_floor.__wrapped__(R._floor_key(other))
     for a, b in zip(floor, again, strict=True):
         np.testing.assert_array_equal(a, b)
-    assert T.noise_floor(other) is T.noise_floor(config)
+    assert R.noise_floor(other) is R.noise_floor(config)
     assert not floor.w1.flags.writeable
-    reseeded = T.noise_floor(dataclasses.replace(config, seed=config.seed + 1))
+    reseeded = R.noise_floor(dataclasses.replace(config, seed=config.seed + 1))
     assert not np.array_equal(reseeded.w1, floor.w1)
     # Each W1 draw is the library's exact W1 between two data samples of eval_size points.
     assert floor.w1.shape == (config.floor_draws,)
@@ -102,19 +103,19 @@ def test_noise_floor_is_one_value_per_run_with_a_spread(tiny_run):
 def test_mode_coverage_on_the_data_itself_and_on_one_mode():
     ds = TrainingConfig(data="grid25").dataset
     x = np.asarray(ds.sample(jax.random.key(0), 2500), np.float64)
-    assert T.mode_coverage(x, ds.modes, ds.mode_std)[0] == 25
+    assert R.mode_coverage(x, ds.modes, ds.mode_std)[0] == 25
     assert (
-        T.mode_coverage(x, ds.modes, ds.mode_std)[1] > 0.98
+        R.mode_coverage(x, ds.modes, ds.mode_std)[1] > 0.98
     )  # 3 sd holds 1 - e^-4.5 = 98.9% in 2-D
     one = np.repeat(ds.modes[:1], 100, axis=0)
-    assert T.mode_coverage(one, ds.modes, ds.mode_std) == (1, 1.0)
+    assert R.mode_coverage(one, ds.modes, ds.mode_std) == (1, 1.0)
 
 
 def test_csv_has_the_columns_and_one_row_per_readout(tiny_run, tmp_path):
     path = write_readouts_csv(tiny_run, tmp_path / "readouts.csv")
     with path.open() as fh:
         rows = list(csv.DictReader(fh))
-    assert list(rows[0]) == [*T.COLUMNS, *T.VERDICT_COLUMNS]
+    assert list(rows[0]) == [*R.COLUMNS, *R.VERDICT_COLUMNS]
     assert [int(r["step"]) for r in rows] == [0, 10, 20]
     assert float(rows[-1]["w1"]) == tiny_run.readouts.w1[-1]
 

@@ -1,0 +1,294 @@
+r"""Steering a run by hand, as GAN Lab does.
+
+One critic step or one generator step at a time, chunks of training, and the step size or the
+game's constant changed between them, with the exact :math:`W_1` read out after each action.
+
+:class:`Steering` holds a run's weights and optimiser states between calls; each call runs the
+compiled functions of :func:`~divergences.lab.training.train` (a generator step is
+``critic_steps`` critic updates then one generator update, as there). Changing the step size or
+the constant (:meth:`Steering.set`) keeps the weights and the optimisers' moments and compiles
+the new configuration's functions (a few seconds, once per distinct configuration).
+:func:`controls` puts buttons and sliders on it in a notebook (ipywidgets); without a browser
+the same controls are driven from code (``button.click()``, ``slider.value = x``).
+
+The randomness is drawn as in :func:`~divergences.lab.training.train`, from the seed with the
+number of the draw folded in, so a sequence of actions is reproducible on one machine; it is not
+the same sequence of draws as a :func:`~divergences.lab.training.train` of the same steps.
+
+References:
+  Kahng, Thorat, Chau, Viégas & Wattenberg, *GAN Lab: Understanding Complex Deep Generative
+  Models using Interactive Visual Experimentation*, IEEE VIS 2018.
+
+Example:
+  >>> from divergences.lab.training import TrainingConfig
+  >>> from divergences.lab.training.steering import Steering
+  >>> small = TrainingConfig(data="ring8", game="wgan-gp", critic_hidden=(8,),
+  ...                        generator_hidden=(8,), eval_size=64, hist_size=256,
+  ...                        heat_resolution=8)
+  >>> s = Steering(small)
+  >>> s.critic_step(); s.generator_step(); s.train(3)
+  >>> run = s.read()
+  >>> s.step, s.critic_updates, run.readouts.step.tolist()
+  (4, 16, [0.0, 4.0])
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from typing import Any
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from divergences.lab.training.config import TrainingConfig
+from divergences.lab.training.readouts import COLUMNS, Readouts, _readout_row, noise_floor
+from divergences.lab.training.trainer import (
+    Snapshot,
+    TrainingRun,
+    _Carry,
+    _compile_key,
+    _functions,
+    _setup,
+)
+
+__all__ = ["CONSTANTS", "Steering", "controls"]
+
+#: The game's constant that :meth:`Steering.set` can change, by game: the clipping bound ``c``,
+#: the gradient penalty's ``lambda`` and R1's ``gamma``; the other games have none.
+CONSTANTS = {"wgan-clip": "clip", "wgan-gp": "gp_weight", "r1": "r1_weight"}
+
+
+class Steering:
+    """A run trained action by action; see the module's docstring.
+
+    Args:
+      config: the starting configuration (its ``steps`` is not used: the actions say how many).
+    """
+
+    def __init__(self, config: TrainingConfig) -> None:
+        """Builds the networks and optimisers of ``config`` and reads out step 0."""
+        if not isinstance(config, TrainingConfig):
+            raise ValueError(f"config must be a TrainingConfig, got {type(config).__name__}")
+        self._config = config
+        self._setup = s = _setup(config)
+        self._carry = _Carry(
+            generator=s.params_g,
+            critic=s.params_d,
+            critic_state=s.state_d,
+            generator_opt=s.opt_g.init(s.params_g),
+            critic_opt=s.opt_d.init(s.params_d),
+            average_opt=s.average.init(s.params_g),
+            averaged_generator=s.params_g,
+        )
+        self._draws = 0  # draws of randomness so far, folded into the training key
+        self.step = 0  # generator updates
+        self.critic_updates = 0
+        self._rows: list[dict[str, float]] = []
+        self._snapshots: list[Snapshot] = []
+        self._floor = noise_floor(config)
+        self._data = np.asarray(s.sample(s.keys[2], config.eval_size))
+        self._train_seconds = 0.0
+        self._readout_seconds = 0.0
+        self.read()
+
+    @property
+    def config(self) -> TrainingConfig:
+        """The configuration in force (the starting one with :meth:`set`'s changes)."""
+        return self._config
+
+    def _compiled(self) -> Any:
+        return _functions(_compile_key(self._config))
+
+    def _key(self) -> jax.Array:
+        self._draws += 1
+        return jax.random.fold_in(self._setup.keys[0], self._draws - 1)
+
+    def _timed(self, fn: Any, *args: Any) -> None:
+        t0 = time.perf_counter()
+        self._carry = jax.block_until_ready(fn(self._carry, *args))
+        self._train_seconds += time.perf_counter() - t0
+
+    def critic_step(self) -> None:
+        """One critic update on a fresh batch (the generator stays)."""
+        self._timed(self._compiled().critic_only, self._key())
+        self.critic_updates += 1
+
+    def generator_step(self) -> None:
+        """One generator update against the critic as it is (no critic update first)."""
+        self._timed(self._compiled().generator_only, self._key())
+        self.step += 1
+
+    def train(self, steps: int) -> None:
+        """Trains ``steps`` generator steps.
+
+        Each follows ``config.n_critic`` critic updates, as in
+        :func:`~divergences.lab.training.train`.
+        """
+        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+            raise ValueError(f"steps must be a positive integer, got {steps!r}")
+        start = self._draws
+        self._draws += steps
+        key = jax.random.fold_in(self._setup.keys[0], -1 & 0x7FFFFFFF)  # apart from _key's
+        self._timed(self._compiled().chunk, jnp.asarray(start), key, steps)
+        self.step += steps
+        self.critic_updates += steps * self._config.n_critic
+
+    def set(self, **changes: Any) -> None:
+        """Changes ``learning_rate`` or the game's constant (:data:`CONSTANTS`).
+
+        The change holds from the next action on; the weights and the optimisers' states carry
+        over. A constant the game does not have, or another option, is a ValueError.
+        """
+        allowed = {"learning_rate"}
+        if self._config.game in CONSTANTS:
+            allowed.add(CONSTANTS[self._config.game])
+        unknown = set(changes) - allowed
+        if unknown:
+            raise ValueError(
+                f"set: {self._config.game} can change {sorted(allowed)}, not {sorted(unknown)}"
+            )
+        self._config = dataclasses.replace(self._config, **changes)  # checked there
+
+    def read(self) -> TrainingRun:
+        """Reads out now and returns the run so far.
+
+        The readout (the exact W1 and the others of :func:`~divergences.lab.training.train`) is
+        appended to the run.
+        """
+        t0 = time.perf_counter()
+        c, carry, s = self._config, self._carry, self._setup
+        p = self._compiled().probe(
+            carry.averaged_generator,
+            carry.generator,
+            carry.critic,
+            carry.critic_state,
+            jnp.asarray(len(self._rows)),
+            s.keys[1],
+        )
+        heat = np.asarray(p["heat"]) if "heat" in p else None
+        self._snapshots.append(
+            Snapshot(self.step, np.asarray(p["fake"]), heat, np.asarray(p["push"]))
+        )
+        self._rows.append(_readout_row(c, self.step, p, self._floor.summary()))
+        self._readout_seconds += time.perf_counter() - t0
+        return self.run
+
+    @property
+    def run(self) -> TrainingRun:
+        """The run so far, as :func:`~divergences.lab.training.train` returns one."""
+        s, carry = self._setup, self._carry
+        readouts = Readouts(
+            *(np.array([r[c] for r in self._rows], dtype=np.float64) for c in COLUMNS)
+        )
+        return TrainingRun(
+            self._config,
+            readouts,
+            list(self._snapshots),
+            eqx.combine(carry.averaged_generator, s.static_g),
+            eqx.combine(carry.critic, s.static_d),
+            carry.critic_state,
+            self._data,
+            self._train_seconds,
+            self._readout_seconds,
+            self._floor,
+            eqx.combine(carry.generator, s.static_g),
+        )
+
+
+def _status(steering: Steering) -> str:
+    run, c = steering.run, steering.config
+    r = run.readouts
+    constant = CONSTANTS.get(c.game)
+    text = (
+        f"{c.game} on {c.dataset.name}: generator step {steering.step}, "
+        f"{steering.critic_updates} critic updates; learning rate {c.optimiser.learning_rate:g}"
+    )
+    if constant is not None:
+        text += f", {constant} {getattr(c.game_spec.constraint, _FIELDS[constant]):g}"
+    text += f"\nexact W1 {r.w1[-1]:.3f} = {r.w1[-1] / r.w1_floor[-1]:.2f}x its noise floor"
+    if c.dataset.modes is not None:
+        text += f", modes {int(r.modes_covered[-1])} of {len(c.dataset.modes)}"
+    return text
+
+
+#: The constraint's attribute holding each constant.
+_FIELDS = {"clip": "bound", "gp_weight": "weight", "r1_weight": "weight"}
+
+
+def controls(steering: Steering, *, chunk: int = 100, dpi: int = 60) -> Any:
+    """Buttons and sliders that steer ``steering`` in a notebook.
+
+    The samples (with GAN Lab's arrows) over the critic and the exact W1 are redrawn after each
+    action. Returns an ``ipywidgets.VBox`` whose ``.children`` are, in order: a row of buttons
+    (``critic step``, ``generator step``, ``train {chunk}``, and a ``play`` toggle that trains
+    chunk after chunk until pressed again), a row of sliders (the learning rate and, where the
+    game has one, its constant), the status line and the picture. Requires ``ipywidgets``.
+    """
+    import asyncio
+
+    import ipywidgets as w
+
+    from divergences.lab.training import figures
+
+    c = steering.config
+    buttons = [w.Button(description=d) for d in ("critic step", "generator step", f"train {chunk}")]
+    play = w.ToggleButton(description="play", value=False)
+    lr = w.FloatLogSlider(
+        value=c.optimiser.learning_rate, base=10, min=-5, max=-1.5, description="learning rate"
+    )
+    sliders: list[Any] = [lr]
+    name = CONSTANTS.get(c.game)
+    if name is not None:
+        value = float(getattr(c.game_spec.constraint, _FIELDS[name]))
+        lo = np.floor(np.log10(value)) - 2
+        sliders.append(w.FloatLogSlider(value=value, base=10, min=lo, max=lo + 4, description=name))
+    status = w.Label()
+    picture = w.Image(format="png")
+
+    def redraw(*, read: bool = True) -> None:
+        run = steering.read() if read else steering.run
+        status.value = _status(steering).replace("\n", "; ")
+        picture.value = figures.png_bytes(figures.gif_frame(run, len(run.snapshots) - 1), dpi=dpi)
+
+    def act(action: Any) -> Any:
+        def handler(_: Any) -> None:
+            action()
+            redraw()
+
+        return handler
+
+    buttons[0].on_click(act(steering.critic_step))
+    buttons[1].on_click(act(steering.generator_step))
+    buttons[2].on_click(act(lambda: steering.train(chunk)))
+
+    def change(option: str) -> Any:
+        def handler(ch: Any) -> None:  # takes effect from the next action; the status says so
+            steering.set(**{option: float(ch["new"])})
+            status.value = _status(steering).replace("\n", "; ")
+
+        return handler
+
+    lr.observe(change("learning_rate"), names="value")
+    if name is not None:
+        sliders[1].observe(change(name), names="value")
+
+    async def playing() -> None:
+        while play.value:
+            steering.train(chunk)
+            redraw()
+            await asyncio.sleep(0.05)  # lets the kernel handle a click on "play" to stop
+
+    tasks: set[Any] = set()  # the running play loop, kept until it ends
+
+    def toggled(change: Any) -> None:
+        if change["new"]:
+            task = asyncio.ensure_future(playing())
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+
+    play.observe(toggled, names="value")
+    redraw(read=False)  # the steering's last readout
+    return w.VBox([w.HBox([*buttons, play]), w.HBox(sliders), status, picture])

@@ -1,0 +1,92 @@
+"""Steering a run by hand, action by action.
+
+Each action counts its updates, a readout follows when asked, the step size and the game's
+constant change between actions, and the notebook's controls work without a browser.
+"""
+
+import dataclasses
+
+import equinox as eqx
+import jax
+import numpy as np
+import pytest
+
+from divergences.lab.training import TrainingConfig
+from divergences.lab.training.steering import _FIELDS, CONSTANTS, Steering, controls
+from tests.lab.training.conftest import TINY
+
+pytestmark = [pytest.mark.slow, pytest.mark.training]
+
+
+@pytest.fixture(scope="module")
+def tiny_gp():
+    return TrainingConfig(data="ring8", game="wgan-gp", seed=1, **TINY)
+
+
+def test_actions_count_their_updates_and_readouts_follow(tiny_gp):
+    s = Steering(tiny_gp)
+    critic_before = s.run.critic
+    s.critic_step()
+    assert (s.step, s.critic_updates) == (0, 1)
+    assert s.run.generator is not None and s.run.critic is not critic_before
+    s.generator_step()
+    s.train(2)
+    assert (s.step, s.critic_updates) == (3, 1 + 2 * 5)  # wgan-gp: 5 critic steps a step
+    run = s.read()
+    assert run.readouts.step.tolist() == [0.0, 3.0]
+    assert np.all(np.isfinite(run.readouts.w1)) and run.readouts.w1[-1] > 0
+    assert run.snapshots[-1].push.shape == (32, 2)
+    with pytest.raises(ValueError, match="steps must be a positive integer, got 0"):
+        s.train(0)
+
+
+def test_set_changes_the_step_size_and_the_constant_and_keeps_the_weights(tiny_gp):
+    s = Steering(tiny_gp)
+    s.train(1)
+    weights = s.run.generator
+    s.set(learning_rate=1e-3, gp_weight=1.0)
+    assert s.config == dataclasses.replace(tiny_gp, learning_rate=1e-3, gp_weight=1.0)
+    for a, b in zip(
+        jax.tree.leaves(eqx.filter(s.run.generator, eqx.is_array)),
+        jax.tree.leaves(eqx.filter(weights, eqx.is_array)),
+        strict=True,
+    ):
+        np.testing.assert_array_equal(a, b)
+    s.train(1)
+    assert s.step == 2
+    with pytest.raises(ValueError, match=r"wgan-gp can change \['gp_weight', 'learning_rate'\]"):
+        s.set(clip=0.1)
+    with pytest.raises(ValueError, match="learning_rate must be a finite number > 0"):
+        s.set(learning_rate=-1.0)
+
+
+def test_the_controls_drive_the_run_without_a_browser(tiny_gp):
+    s = Steering(tiny_gp)
+    ui = controls(s, chunk=2, dpi=20)
+    buttons, sliders, status, picture = ui.children
+    critic, generator, chunk, play = buttons.children
+    assert [b.description for b in buttons.children] == [
+        "critic step",
+        "generator step",
+        "train 2",
+        "play",
+    ]
+    assert play.value is False
+    critic.click()
+    generator.click()
+    chunk.click()
+    assert (s.step, s.critic_updates) == (3, 1 + 2 * 5)
+    assert len(s.run.readouts.step) == 4  # the first readout, then one per action
+    sliders.children[1].value = 2.0
+    assert s.config.gp_weight == 2.0
+    sliders.children[0].value = 1e-3
+    assert s.config.learning_rate == pytest.approx(1e-3)
+    assert "exact W1" in status.value and "gp_weight 2" in status.value
+    assert picture.value[:4] == b"\x89PNG"
+
+
+@pytest.mark.parametrize(("game", "option"), sorted(CONSTANTS.items()))
+def test_each_constant_is_read_from_its_constraint(game, option):
+    # The slider's starting value: the constraint's field that the option sets.
+    config = TrainingConfig(game=game, **{option: 0.25})
+    assert getattr(config.game_spec.constraint, _FIELDS[option]) == 0.25
