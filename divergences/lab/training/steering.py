@@ -61,6 +61,12 @@ __all__ = ["CONSTANTS", "Steering", "controls"]
 CONSTANTS = {"wgan-clip": "clip", "wgan-gp": "gp_weight", "r1": "r1_weight"}
 
 
+def _check_count(value: Any, name: str = "count") -> None:
+    """Raises a ValueError naming ``name`` unless ``value`` is a positive integer (not a bool)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+
+
 class Steering:
     """A run trained action by action; see the module's docstring.
 
@@ -84,6 +90,8 @@ class Steering:
             averaged_generator=s.params_g,
         )
         self._draws = 0  # draws of randomness so far, folded into the training key
+        #: ``(generator step, {option: value})`` for each call of :meth:`set`, in order.
+        self.changes: list[tuple[int, dict[str, Any]]] = []
         self.step = 0  # generator updates
         self.critic_updates = 0
         self._rows: list[dict[str, float]] = []
@@ -111,15 +119,21 @@ class Steering:
         self._carry = jax.block_until_ready(fn(self._carry, *args))
         self._train_seconds += time.perf_counter() - t0
 
-    def critic_step(self) -> None:
-        """One critic update on a fresh batch (the generator stays)."""
-        self._timed(self._compiled().critic_only, self._key())
-        self.critic_updates += 1
+    def critic_step(self, count: int = 1) -> None:
+        """``count`` critic updates, each on a fresh batch (the generator stays)."""
+        _check_count(count)
+        critic_only = self._compiled().critic_only
+        for _ in range(count):
+            self._timed(critic_only, self._key())
+            self.critic_updates += 1
 
-    def generator_step(self) -> None:
-        """One generator update against the critic as it is (no critic update first)."""
-        self._timed(self._compiled().generator_only, self._key())
-        self.step += 1
+    def generator_step(self, count: int = 1) -> None:
+        """``count`` generator updates against the critic as it is (no critic update between)."""
+        _check_count(count)
+        generator_only = self._compiled().generator_only
+        for _ in range(count):
+            self._timed(generator_only, self._key())
+            self.step += 1
 
     def train(self, steps: int) -> None:
         """Trains ``steps`` generator steps.
@@ -127,8 +141,7 @@ class Steering:
         Each follows ``config.n_critic`` critic updates, as in
         :func:`~divergences.lab.training.train`.
         """
-        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-            raise ValueError(f"steps must be a positive integer, got {steps!r}")
+        _check_count(steps, "steps")
         start = self._draws
         self._draws += steps
         key = jax.random.fold_in(self._setup.keys[0], -1 & 0x7FFFFFFF)  # apart from _key's
@@ -151,6 +164,7 @@ class Steering:
                 f"set: {self._config.game} can change {sorted(allowed)}, not {sorted(unknown)}"
             )
         self._config = dataclasses.replace(self._config, **changes)  # checked there
+        self.changes.append((self.step, dict(changes)))
 
     def read(self) -> TrainingRun:
         """Reads out now and returns the run so far.

@@ -11,7 +11,7 @@ import jax
 import numpy as np
 import pytest
 
-from divergences.lab.training import TrainingConfig
+from divergences.lab.training import TrainingConfig, figures
 from divergences.lab.training.steering import _FIELDS, CONSTANTS, Steering, controls
 from tests.lab.training.conftest import TINY
 
@@ -20,7 +20,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.training]
 
 @pytest.fixture(scope="module")
 def tiny_gp():
-    return TrainingConfig(data="ring8", game="wgan-gp", seed=1, **TINY)
+    # A 2-dimensional latent input, as GAN Lab's and notebook 09's.
+    return TrainingConfig(data="ring8", game="wgan-gp", seed=1, latent_dim=2, **TINY)
 
 
 def test_actions_count_their_updates_and_readouts_follow(tiny_gp):
@@ -29,15 +30,23 @@ def test_actions_count_their_updates_and_readouts_follow(tiny_gp):
     s.critic_step()
     assert (s.step, s.critic_updates) == (0, 1)
     assert s.run.generator is not None and s.run.critic is not critic_before
+    s.critic_step(2)
     s.generator_step()
+    s.generator_step(2)
     s.train(2)
-    assert (s.step, s.critic_updates) == (3, 1 + 2 * 5)  # wgan-gp: 5 critic steps a step
+    assert (s.step, s.critic_updates) == (5, 3 + 2 * 5)  # wgan-gp: 5 critic steps a step
     run = s.read()
-    assert run.readouts.step.tolist() == [0.0, 3.0]
+    assert run.readouts.step.tolist() == [0.0, 5.0]
     assert np.all(np.isfinite(run.readouts.w1)) and run.readouts.w1[-1] > 0
     assert run.snapshots[-1].push.shape == (32, 2)
-    with pytest.raises(ValueError, match="steps must be a positive integer, got 0"):
-        s.train(0)
+    for bad in (0, -1, True, 1.0):
+        with pytest.raises(ValueError, match=f"steps must be a positive integer, got {bad!r}"):
+            s.train(bad)
+        with pytest.raises(ValueError, match=f"count must be a positive integer, got {bad!r}"):
+            s.critic_step(bad)
+        with pytest.raises(ValueError, match=f"count must be a positive integer, got {bad!r}"):
+            s.generator_step(bad)
+    assert (s.step, s.critic_updates) == (5, 13)  # a refused action changes nothing
 
 
 def test_set_changes_the_step_size_and_the_constant_and_keeps_the_weights(tiny_gp):
@@ -46,6 +55,7 @@ def test_set_changes_the_step_size_and_the_constant_and_keeps_the_weights(tiny_g
     weights = s.run.generator
     s.set(learning_rate=1e-3, gp_weight=1.0)
     assert s.config == dataclasses.replace(tiny_gp, learning_rate=1e-3, gp_weight=1.0)
+    assert s.changes == [(1, {"learning_rate": 1e-3, "gp_weight": 1.0})]
     for a, b in zip(
         jax.tree.leaves(eqx.filter(s.run.generator, eqx.is_array)),
         jax.tree.leaves(eqx.filter(weights, eqx.is_array)),
@@ -58,6 +68,7 @@ def test_set_changes_the_step_size_and_the_constant_and_keeps_the_weights(tiny_g
         s.set(clip=0.1)
     with pytest.raises(ValueError, match="learning_rate must be a finite number > 0"):
         s.set(learning_rate=-1.0)
+    assert len(s.changes) == 1  # a refused change is not recorded
 
 
 def test_the_controls_drive_the_run_without_a_browser(tiny_gp):
@@ -83,6 +94,9 @@ def test_the_controls_drive_the_run_without_a_browser(tiny_gp):
     assert s.config.learning_rate == pytest.approx(1e-3)
     assert "exact W1" in status.value and "gp_weight 2" in status.value
     assert picture.value[:4] == b"\x89PNG"
+    # The steered run draws as a trained one; its whole latent plane is the grid's.
+    fig = figures.figure_latent_grid(s.run, lines=3, points=5)
+    assert fig.axes[0].get_title() == "the generator's input: its whole plane $(z_1, z_2)$"
 
 
 @pytest.mark.parametrize(("game", "option"), sorted(CONSTANTS.items()))
