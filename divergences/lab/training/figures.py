@@ -821,7 +821,11 @@ def figure_latent_grid(
     ax_z.set_aspect("equal")
     ax_z.set_xlabel("$z_1$ (solid lines: $z_1$ fixed, coloured by it)")
     ax_z.set_ylabel("$z_2$ (dashed lines: $z_2$ fixed)")
-    ax_z.set_title(f"the generator's input: the plane $z_3 = \\dots = z_{{{c.latent_dim}}} = 0$")
+    if c.latent_dim == 2:
+        ax_z.set_title("the generator's input: its whole plane $(z_1, z_2)$")
+    else:
+        plane = f"$z_3 = \\dots = z_{{{c.latent_dim}}} = 0$" if c.latent_dim > 3 else "$z_3 = 0$"
+        ax_z.set_title(f"the generator's input: the plane {plane}")
     ax_x.set_title("its image under the generator, over the data and the critic")
     fig.suptitle(
         f"{c.game} on {c.dataset.name}, step {snap.step}: the generator's warp of its "
