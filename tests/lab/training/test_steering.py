@@ -4,6 +4,7 @@ Each action counts its updates, a readout follows when asked, the step size and 
 constant change between actions, and the notebook's controls work without a browser.
 """
 
+import asyncio
 import dataclasses
 
 import equinox as eqx
@@ -94,6 +95,26 @@ def test_the_controls_drive_the_run_without_a_browser(tiny_gp):
     assert s.config.learning_rate == pytest.approx(1e-3)
     assert "exact W1" in status.value and "gp_weight 2" in status.value
     assert picture.value[:4] == b"\x89PNG"
+    # Play trains chunk after chunk, yielding to the event loop between chunks, until pressed
+    # again: a press seen while it waits ends the loop after the chunk that ran.
+    start = s.step
+
+    async def press_play_then_pause() -> bool:
+        play.value = True
+        for _ in range(10_000):  # the loop runs a chunk between two of these sleeps
+            if s.step >= start + 2 * 2:
+                break
+            await asyncio.sleep(0.001)
+        play.value = False
+        for _ in range(1000):  # until the loop's task has seen the press and ended
+            if len(asyncio.all_tasks()) == 1:
+                return True
+            await asyncio.sleep(0.01)
+        return False
+
+    assert asyncio.run(press_play_then_pause()), "play did not stop when pressed again"
+    assert s.step == start + 2 * 2
+    assert len(s.run.readouts.step) == 4 + 2  # a readout after each chunk
     # The steered run draws as a trained one; its whole latent plane is the grid's.
     fig = figures.figure_latent_grid(s.run, lines=3, points=5)
     assert fig.axes[0].get_title() == "the generator's input: its whole plane $(z_1, z_2)$"
