@@ -129,8 +129,32 @@ def _slope_number(slope: Any) -> float:
 _FAR = (2.0**10, 2.0**20, 2.0**40)
 
 
-def _check_convex(fn: Elementwise, ratio: Any, weight: Any) -> None:
-    """Refuses ``fn`` where it is not convex at a ratio that the divergence evaluates.
+def _own_ratio(p: jax.Array, q: jax.Array) -> jax.Array:
+    """``p/q`` on the support of ``q`` and 1 off it: the ratios ``sum q f(p/q)`` evaluates."""
+    mq = support_mask(q)
+    return p * mq / (q + (1 - mq)) + (1 - mq)
+
+
+def _convexity(fn: Elementwise, ratio: jax.Array, q: jax.Array) -> tuple[jax.Array, ...]:
+    """The second differences of ``fn`` at the ratios, for :func:`_check_convex`.
+
+    Returns ``(ok, t, d2)``: whether every second difference stands above minus its rounding,
+    and the ratio and second difference of the first that does not.
+    """
+    eps = float(jnp.finfo(ratio.dtype).eps)
+    h = ratio * 0.125
+    fa, ft, fb = fn(ratio - h), fn(ratio), fn(ratio + h)
+    d2 = fa + fb - 2 * ft
+    terms = 4 * ratio * (1 + jnp.abs(jnp.log(jnp.where(ratio > 0, ratio, 1.0))))
+    slack = 8 * eps * (jnp.abs(fa) + jnp.abs(fb) + 2 * jnp.abs(ft) + 4 * jnp.abs(fb - fa) + terms)
+    finite = jnp.isfinite(fa) & jnp.isfinite(ft) & jnp.isfinite(fb)
+    bad = finite & (q > 0) & (d2 < -slack)
+    first = jnp.argmax(jnp.reshape(bad, (-1,)))
+    return ~jnp.any(bad), jnp.reshape(ratio, (-1,))[first], jnp.reshape(d2, (-1,))[first]
+
+
+def _check_convex(ok: Any, t: Any, d2: Any) -> None:
+    """Refuses a generator ``f`` that is not convex at a ratio ``p/q`` the divergence evaluates.
 
     The second difference ``f(t - h) + f(t + h) - 2 f(t)`` with ``h = t/8`` is ``>= 0`` for a
     convex ``f``; it is refused below minus its rounding: 8 eps times the magnitudes involved,
@@ -141,30 +165,67 @@ def _check_convex(fn: Elementwise, ratio: Any, weight: Any) -> None:
     1/128). A sign error is refused where the second difference, about ``t^2 f''(t) / 64``,
     stands above that rounding: ``t / 64`` for ``t log t`` at every ratio, an O(1) constant for
     Jensen-Shannon up to ratios of about 1e10. Points where a value is not finite
-    (``f(0) = inf``) or where ``weight`` (the mass of ``q``) is 0 are skipped.
+    (``f(0) = inf``) or where ``q`` is 0 are skipped. The differences are computed by
+    :func:`_convexity` inside :func:`_own_checks`.
     """
-    eps = float(jnp.finfo(ratio.dtype).eps)
-    h = ratio * 0.125
-    fa, ft, fb = fn(ratio - h), fn(ratio), fn(ratio + h)
-    d2 = fa + fb - 2 * ft
-    terms = 4 * ratio * (1 + jnp.abs(jnp.log(jnp.where(ratio > 0, ratio, 1.0))))
-    slack = 8 * eps * (jnp.abs(fa) + jnp.abs(fb) + 2 * jnp.abs(ft) + 4 * jnp.abs(fb - fa) + terms)
-    finite = jnp.isfinite(fa) & jnp.isfinite(ft) & jnp.isfinite(fb)
-    bad = finite & (weight > 0) & (d2 < -slack)
-
-    def first(x: jax.Array) -> jax.Array:
-        return jnp.reshape(x, (-1,))[jnp.argmax(jnp.reshape(bad, (-1,)))]
-
     require(
-        ~bad,
+        ok,
         "f is not convex at the ratio p/q = {t:.6g}: f(t - h) + f(t + h) - 2 f(t) = {d2:.3g} < 0 "
         "with h = t/8; an f-divergence needs a convex generator (check its sign)",
-        t=lambda: first(ratio),
-        d2=lambda: first(d2),
+        t=t,
+        d2=d2,
     )
 
 
-def _check_slope(fn: Elementwise, slope: float, ratio: Any, weight: Any) -> None:
+def _chords(fn: Elementwise, slope: float, ratio: jax.Array, q: jax.Array) -> tuple[jax.Array, ...]:
+    """The chords of ``fn`` from 1, for :func:`_check_slope`.
+
+    Returns ``(ok, chord, t, c0, c1, c2, far_ok)``: whether no chord exceeds the slope, the first
+    chord that does and its ``t``, the chords at ``t = 2^10, 2^20, 2^40``, and whether those
+    agree with the slope (do not settle below a finite one, nor at all for inf).
+    """
+    dtype = ratio.dtype
+    eps = float(jnp.finfo(dtype).eps)
+    f1 = fn(jnp.asarray(1.0, dtype))
+    far = jnp.asarray(_FAR, dtype)
+    t = jnp.concatenate([far, jnp.reshape(ratio, (-1,))])
+    above = jnp.concatenate([jnp.ones(3, bool), jnp.reshape((q > 0) & (ratio >= 2), (-1,))])
+    ft = fn(t)
+    chord = (ft - f1) / jnp.where(above, t - 1, 1.0)
+    slack = 8 * eps * ((jnp.abs(ft) + jnp.abs(f1)) / jnp.where(above, t - 1, 1.0) + abs(slope))
+    if math.isinf(slope):
+        slack = jnp.zeros_like(slack)
+    bad = above & (chord > slope + slack)  # inf > a finite slope; NaN never
+    first = jnp.argmax(bad)
+    c0, c1, c2 = chord[0], chord[1], chord[2]
+    rise, last_rise = c1 - c0, c2 - c1
+    if math.isinf(slope):
+        far_bad = (
+            jnp.isfinite(c2) & jnp.isfinite(c1) & (last_rise <= 0.25 * rise + 8 * eps * abs(c2))
+        )
+    else:
+        margin = 4 * jnp.maximum(last_rise, 0) + 8 * eps * (abs(slope) + jnp.abs(c2) + 1)
+        far_bad = jnp.isfinite(c2) & (slope > c2 + margin)
+    return ~jnp.any(bad), chord[first], t[first], c0, c1, c2, ~far_bad
+
+
+@compiled(static_argnames=("fn", "slope"))
+def _own_checks(
+    p: jax.Array, q: jax.Array, *, fn: Elementwise, slope: float | None
+) -> tuple[tuple[jax.Array, ...], tuple[jax.Array, ...] | None]:
+    """What :func:`_check_convex` and :func:`_check_slope` read, in one compiled program.
+
+    One program per generator, slope and shape, rather than an operation at a time (each of
+    which compiles per shape when called eagerly); ``slope`` None leaves the chords out.
+    """
+    ratio = _own_ratio(p, q)
+    convex = _convexity(fn, ratio, q)
+    return convex, None if slope is None else _chords(fn, slope, ratio, q)
+
+
+def _check_slope(
+    slope: float, ok: Any, chord: Any, t: Any, c0: Any, c1: Any, c2: Any, far_ok: Any
+) -> None:
     """Refuses a ``slope_at_infinity`` that contradicts ``f``'s chords from 1.
 
     For a convex ``f`` the chord ``c(t) = (f(t) - f(1))/(t - 1)`` increases with ``t`` to the slope
@@ -177,56 +238,27 @@ def _check_slope(fn: Elementwise, slope: float, ratio: Any, weight: Any) -> None
     (they would have to climb faster than they do); (iii) ``inf`` is refused where the chords
     settle: where their increase from 2^20 to 2^40 is below a quarter of that from 2^10 to 2^20
     (a limit reached like a power of ``1/t``; ``t log t`` or ``t^2`` grow by more). Each with 8
-    eps of rounding.
+    eps of rounding. The chords are computed by :func:`_chords` inside :func:`_own_checks`.
     """
-    dtype = ratio.dtype
-    eps = float(jnp.finfo(dtype).eps)
-    f1 = fn(jnp.asarray(1.0, dtype))
-    far = jnp.asarray(_FAR, dtype)
-    t = jnp.concatenate([far, jnp.reshape(ratio, (-1,))])
-    above = jnp.concatenate([jnp.ones(3, bool), jnp.reshape((weight > 0) & (ratio >= 2), (-1,))])
-    ft = fn(t)
-    chord = (ft - f1) / jnp.where(above, t - 1, 1.0)
-    slack = 8 * eps * ((jnp.abs(ft) + jnp.abs(f1)) / jnp.where(above, t - 1, 1.0) + abs(slope))
-    if math.isinf(slope):
-        slack = jnp.zeros_like(slack)
-    bad = above & (chord > slope + slack)  # inf > a finite slope; NaN never
-
-    def first(x: jax.Array) -> jax.Array:
-        return jnp.reshape(x, (-1,))[jnp.argmax(bad)]
-
     require(
-        ~bad,
+        ok,
         f"slope_at_infinity = {slope:g} contradicts f: the chord (f(t) - f(1))/(t - 1) = "
         "{chord:.6g} at t = {t:.6g} exceeds it, and the chords of a convex f increase to its "
         "slope at infinity",
-        chord=lambda: first(chord),
-        t=lambda: first(t),
+        chord=chord,
+        t=t,
     )
-    c0, c1, c2 = chord[0], chord[1], chord[2]
-    rise, last_rise = c1 - c0, c2 - c1
     if math.isinf(slope):
-        settles = (
-            jnp.isfinite(c2) & jnp.isfinite(c1) & (last_rise <= 0.25 * rise + 8 * eps * abs(c2))
-        )
-        require(
-            ~settles,
+        message = (
             "slope_at_infinity = inf contradicts f: its chords (f(t) - f(1))/(t - 1) settle near "
-            "{c2:.6g} (t = 2^10, 2^20, 2^40: {c0:.6g}, {c1:.6g}, {c2:.6g}); pass their limit",
-            c0=c0,
-            c1=c1,
-            c2=c2,
+            "{c2:.6g} (t = 2^10, 2^20, 2^40: {c0:.6g}, {c1:.6g}, {c2:.6g}); pass their limit"
         )
     else:
-        margin = 4 * jnp.maximum(last_rise, 0) + 8 * eps * (abs(slope) + jnp.abs(c2) + 1)
-        require(
-            ~(jnp.isfinite(c2) & (slope > c2 + margin)),
+        message = (
             f"slope_at_infinity = {slope:g} contradicts f: its chords (f(t) - f(1))/(t - 1) "
-            "settle near {c2:.6g} (t = 2^10, 2^20, 2^40: {c0:.6g}, {c1:.6g}, {c2:.6g}), below it",
-            c0=c0,
-            c1=c1,
-            c2=c2,
+            "settle near {c2:.6g} (t = 2^10, 2^20, 2^40: {c0:.6g}, {c1:.6g}, {c2:.6g}), below it"
         )
+    require(far_ok, message, c0=c0, c1=c1, c2=c2)
 
 
 def _is_tabled(f: Any) -> bool:
@@ -329,11 +361,10 @@ def f_divergence(
         lo, hi = _value_range(fn, slope)
         return _tabled_sum(p, q, log_of_base(base, p.dtype), f=f, lo=lo, hi=hi, axis=axis)
     # A generator of your own: checked at the ratios it is evaluated at, and summed as written.
-    mq = support_mask(q)  # type: ignore[arg-type]  # a NumPy array on the host
-    ratio = p * mq / (q + (1 - mq)) + (1 - mq)
-    _check_convex(fn, ratio, q)
-    if given_slope:
-        _check_slope(fn, slope, ratio, q)
+    convex, chords = _own_checks(p, q, fn=fn, slope=slope if given_slope else None)
+    _check_convex(*convex)
+    if chords is not None:
+        _check_slope(slope, *chords)
     if isinstance(f, FGenerator) and f.term is not None:
         lo, _ = _value_range(fn, slope)
         return _tabled_sum(p, q, log_of_base(base, p.dtype), f=f, lo=lo, hi=math.inf, axis=axis)
