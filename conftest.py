@@ -60,7 +60,12 @@ os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
 import jax  # noqa: E402  (after the environment above: JAX reads it when it starts)
 import pytest  # noqa: E402
 
+from divergences.testing import load_profile  # noqa: E402
+
 jax.config.update("jax_enable_x64", True)
+# The Hypothesis profile (``HYPOTHESIS_PROFILE``, ``ci`` by default: no deadline) for tests/ and
+# the doctests of divergences/ alike, whichever of them a run collects.
+load_profile()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
