@@ -159,9 +159,11 @@ def _transport(cost: np.ndarray, a: np.ndarray, b: np.ndarray, max_iter: int) ->
 
 
 def check_coupling_host(plan: np.ndarray, a: np.ndarray, b: np.ndarray) -> bool:
-    """True when ``plan`` (dense) is a coupling of ``(a, b)`` to :data:`COUPLING_RTOL` of the
-    total mass: finite, non-negative, marginals ``a`` and ``b`` (``b`` scaled to ``a``'s total,
-    as the solvers take it)."""
+    """Whether a dense ``plan`` is a coupling of ``(a, b)`` to :data:`COUPLING_RTOL` of the mass.
+
+    True when it is finite, non-negative, and has marginals ``a`` and ``b`` (``b`` scaled to
+    ``a``'s total, as the solvers take it), each to :data:`COUPLING_RTOL` of the total mass.
+    """
     total = max(math.fsum(a.tolist()), 1e-300)
     tol = COUPLING_RTOL * total
     b = b * (total / math.fsum(b.tolist())) if math.fsum(b.tolist()) > 0 else b
@@ -202,7 +204,7 @@ def plan_arcs(plan: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 class DenseSimplex:
-    """The ``"dense"`` method: POT's network simplex on the full :math:`n \times m` cost matrix.
+    r"""The ``"dense"`` method: POT's network simplex on the full :math:`n \times m` cost matrix.
 
     Exact for every metric, and the better tested path; memory grows like :math:`n m`
     (:data:`DENSE_BYTES_PER_PAIR`), refused past :data:`DENSE_MAX_PAIRS` pairs.

@@ -53,12 +53,17 @@ class TransportSolver(Protocol):
     euclidean_only: bool
 
     def check(self, n: int, m: int, options: Options) -> None:
-        """Refuses, before any work, what it cannot do: ``MemoryError`` for a size that will
-        not fit, ``ValueError`` for an option it cannot take."""
+        """Refuses, before any work, what it cannot do.
+
+        ``MemoryError`` for a size that will not fit, ``ValueError`` for an option it cannot
+        take.
+        """
 
     def solve(self, problem: HostProblem, options: Options) -> Coupling:
         """The optimal coupling, or a :class:`~divergences.SolverError` with its status."""
 
     def failures(self, n: int, m: int, options: Options) -> dict[Status, str]:
-        """The message of each status it may stop with: the eager error's, and the one
-        ``dv.checked`` raises under ``jit``."""
+        """The message of each status it may stop with.
+
+        The eager error's, and the one ``dv.checked`` raises under ``jit``.
+        """
