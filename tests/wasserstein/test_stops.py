@@ -98,12 +98,12 @@ def _tampered(monkeypatch, change):
 
     ``change`` maps its result to another one that claims to be optimal.
     """
-    real = sparse_host._solve_scaled
+    real = sparse_host.solve_scaled
 
     def fake(*args, **kwargs):
         return change(real(*args, **kwargs))._replace(status=int(Status.OPTIMAL))
 
-    monkeypatch.setattr(sparse_host, "_solve_scaled", fake)
+    monkeypatch.setattr(sparse_host, "solve_scaled", fake)
 
 
 @pytest.mark.slow

@@ -57,16 +57,15 @@ _POT_STATUS = {0: Status.INFEASIBLE, 1: Status.OPTIMAL, 2: Status.UNBOUNDED, 3: 
 COUPLING_RTOL = 1e-9
 
 #: Bytes the dense network simplex holds per pair ``(x_i, y_j)``: the float64 cost matrix (8),
-#: POT's full bipartite graph (costs, flows and states of its n m arcs, and the returned plan:
-#: measured 33 bytes per pair at n = m = 2000 and 4000), and under ``jit`` the plan handed back
-#: to JAX (8). Rounded up to 48.
+#: POT's full bipartite graph (costs, flows and states of its n m arcs, and the returned plan;
+#: benchmarks/README.md has the measurement), and under ``jit`` the plan handed back to JAX (8).
+#: Rounded up to 48.
 DENSE_BYTES_PER_PAIR = 48
 
 #: The largest ``n * m`` the dense method takes: 2^27 pairs (about 11,600 points a side), which
 #: is 6 GiB at :data:`DENSE_BYTES_PER_PAIR`, what an ordinary 16 GiB machine can spare beside
-#: the user's session; the network simplex needs minutes there already (6 s at 4000 a side,
-#: growing like (n m)^1.2). Past ~24,000 points a side the process was killed on a 23 GiB
-#: machine: refusing up front keeps the user's session.
+#: the user's session; the network simplex needs minutes there already. Past it, memory can
+#: run out in code that ends the process: refusing up front keeps the user's session.
 DENSE_MAX_PAIRS = 2**27
 
 

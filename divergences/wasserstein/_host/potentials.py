@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from divergences.wasserstein._host.costs import pairwise_costs
-from divergences.wasserstein._host.sparse import weighted_nearest_host
+from divergences.wasserstein._host.nearest import weighted_nearest_host
 
 __all__ = ["lipschitz_violation_blocks", "nearest_site", "potential_violation"]
 
