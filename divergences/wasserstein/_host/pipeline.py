@@ -109,14 +109,14 @@ def _in_units(
         lower_bound=lo,
         upper_bound=hi,
     )
-    head, _, _ = str(err).partition(". It stopped after")
     gap = (hi - lo) / max(abs(float(res.value)), 1e-300)
     return CertificateError(
-        f"{head}. It stopped after {res.rounds} rounds and {res.pivots} pivots with the bounds "
-        f"[{lo:.17g}, {hi:.17g}], relative gap {gap:.3e}; the solution reached is this "
+        f"{err.reason}. It stopped after {res.rounds} rounds and {res.pivots} pivots with the "
+        f"bounds [{lo:.17g}, {hi:.17g}], relative gap {gap:.3e}; the solution reached is this "
         "error's .result",
         res,
         err.status,
+        reason=err.reason,
     )
 
 

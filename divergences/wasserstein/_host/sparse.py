@@ -257,6 +257,7 @@ def solve_sparse_host(
             f"bounds [{lower_bound:.17g}, {upper_bound:.17g}], relative gap "
             f"{gap / max(abs(upper), 1e-300):.3e}; the solution reached is this error's .result",
             result,
+            reason=message,
         )
     return result
 
