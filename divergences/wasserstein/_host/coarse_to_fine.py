@@ -1,4 +1,4 @@
-r"""The coarse-to-fine scheme: the scaled problem solved from a candidate graph a coarse solve seeds.
+r"""The coarse-to-fine scheme: the scaled solve, its candidate graph seeded by a coarse solve.
 
 The points are renumbered along a space-filling curve; above :data:`_COARSE_MIN` points, runs
 of :data:`_COARSE_FACTOR` consecutive points are merged into one at their barycentre and that

@@ -4,7 +4,7 @@ Hilbert's curve in 2-D, Morton's (Z-order) in other dimensions, on a grid of ``2
 per axis over the points' bounding box.
 
 Reference: Bader, *Space-Filling Curves: An Introduction with Applications in Scientific
-Computing*, 2013, ch. 2 and 7.
+Computing*, Springer, 2013 (Hilbert's curve and the Morton order).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@ r"""Weighted nearest sites, exactly, by the compiled k-d tree (SciPy's where it 
 The query :math:`\min_j \|z - s_j\| + w_j` (and its ``k`` smallest terms) is the pricing of the
 sparse solver and the c-transform of every potential on the host.
 
-Reference: Villani, *Optimal Transport: Old and New*, 2009, Def. 5.7 (c-transform).
+Reference: Villani, *Optimal Transport: Old and New*, 2009, ch. 5 (the c-transform).
 """
 
 from __future__ import annotations

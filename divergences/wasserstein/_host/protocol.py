@@ -41,10 +41,11 @@ class Coupling(NamedTuple):
 class TransportSolver(Protocol):
     """A solver of the transportation LP between two discrete measures, on the host.
 
-    One module and one entry in the engine's registry (``divergences.wasserstein._problem.SOLVERS``) make a new solver
-    a method of both :func:`~divergences.w1_primal` and :func:`~divergences.w1_dual` (which
-    takes the c-transform of its column potential), with the same certificate, scaling, errors
-    and transformations as the others.
+    One module and one entry in the engine's registry
+    (``divergences.wasserstein._problem.SOLVERS``) make a new solver a method of both
+    :func:`~divergences.w1_primal` and :func:`~divergences.w1_dual` (which takes the
+    c-transform of its column potential), with the same certificate, scaling, errors and
+    transformations as the others.
     """
 
     #: The method's name in ``w1_primal(..., method=...)``.

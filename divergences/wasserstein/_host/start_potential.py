@@ -48,9 +48,9 @@ def integrated_potential(
     cell's nearest cells (a graph Laplacian system, one value pinned per connected
     component: positive definite, solved by :func:`conjugate_gradient`), and a point gets
     :math:`g_k - \langle e_k, z - c_k \rangle` from its cell ``cell``. Where the directions are
-    one and the same (a translated copy) this is exactly the linear optimal potential, which the coarse plan's own duals are not: those are a
-    vertex of the coarse dual polytope, off the linear one by far more than the fine
-    problem's near-ties along the rays allow, so nearly every fine point would price a
+    one and the same (a translated copy) this is exactly the linear optimal potential, which
+    the coarse plan's own duals are not: those are a vertex of the coarse dual polytope, off
+    the linear one by far more than the fine problem's near-ties along the rays allow, so nearly every fine point would price a
     violated arc. It only seeds the network simplex's first basis (see ``SimplexGraph``):
     any values would be exact, so the fit is solved to a tolerance, not exactly.
 

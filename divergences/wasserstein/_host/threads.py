@@ -34,6 +34,10 @@ def resolve_threads(threads: int | None = None) -> int:
 
     ``threads`` where given, else ``$DIVERGENCES_NUM_THREADS`` where it is set, else the CPUs
     this process may use.
+
+    Raises:
+      ValueError: for ``threads`` neither None nor a positive integer, or a
+        ``$DIVERGENCES_NUM_THREADS`` set to anything but a positive integer.
     """
     chosen = check_threads(threads)
     if chosen is not None:
