@@ -100,11 +100,21 @@ class CertificateError(SolverError):
         solve's are (true in real arithmetic; the upper one includes what repairing the plan's
         marginals could cost, and is +inf only for negative or non-finite masses).
       status: the :class:`Status` of the stop.
+      reason: what stopped it and what to do, without the bounds reached (the message's first
+        sentence; the whole message where none was given).
     """
 
-    def __init__(self, message: str, result: Any, status: Status | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        result: Any,
+        status: Status | None = None,
+        *,
+        reason: str | None = None,
+    ) -> None:
         super().__init__(message, Status(result.status if status is None else status))
         self.result = result
+        self.reason = message if reason is None else reason
 
 
 @jax.tree_util.register_pytree_node_class

@@ -21,8 +21,10 @@ import scipy.sparse
 import scipy.sparse.linalg
 from scipy.spatial.distance import cdist
 
-from divergences.wasserstein._host import memory
+from divergences.wasserstein._host import memory, nearest, start_potential
+from divergences.wasserstein._host import native as native_module
 from divergences.wasserstein._host import sparse as _sparse
+from divergences.wasserstein._host.threads import check_threads
 from divergences.wasserstein._results import Status
 
 MiB = 1 << 20
@@ -203,22 +205,22 @@ def test_sparse_refusal_says_the_size_and_what_to_do(monkeypatch):
 
 @pytest.mark.parametrize("good", [None, 1, 3, np.int64(2)])
 def test_check_threads_takes_none_and_positive_integers(good):
-    got = _sparse.check_threads(good)
+    got = check_threads(good)
     assert got == good and (got is None or type(got) is int)
 
 
 @pytest.mark.parametrize("bad", [0, -2, True, False, 2.0, "2", np.float64(2)])
 def test_check_threads_refuses_the_rest(bad):
     with pytest.raises(ValueError, match=r"threads must be a positive integer or None \(") as info:
-        _sparse.check_threads(bad)
+        check_threads(bad)
     assert str(info.value).endswith(f", got {bad!r}")
 
 
 @pytest.mark.parametrize(
     "call",
     [
-        lambda t: _sparse.kr_potential_host(np.zeros((2, 1)), np.zeros(2), np.ones((4, 1)), threads=t),
-        lambda t: _sparse.weighted_nearest_host(np.zeros((2, 1)), np.zeros(2), np.ones((4, 1)), threads=t),
+        lambda t: nearest.kr_potential_host(np.zeros((2, 1)), np.zeros(2), np.ones((4, 1)), threads=t),
+        lambda t: nearest.weighted_nearest_host(np.zeros((2, 1)), np.zeros(2), np.ones((4, 1)), threads=t),
         lambda t: _sparse.solve_sparse_host(np.zeros((2, 1)), np.ones((2, 1)), [0.5, 0.5], [0.5, 0.5], threads=t),
     ],
     ids=["kr_potential_host", "weighted_nearest_host", "solve_sparse_host"],
@@ -257,8 +259,8 @@ class _Spy:
 
 @pytest.mark.native
 def test_threads_reach_every_native_call(monkeypatch):
-    spy = _Spy(_sparse._native())
-    monkeypatch.setattr(_sparse, "_native", lambda: spy)
+    spy = _Spy(native_module.load())
+    monkeypatch.setattr(native_module, "load", lambda: spy)
     monkeypatch.setenv("DIVERGENCES_NUM_THREADS", "2")  # the argument comes first
     x, y, a, b = _general(0, 2500, 2000)
     a[:3] = 0.0  # points of zero weight: their potentials by the c-transform
@@ -267,25 +269,25 @@ def test_threads_reach_every_native_call(monkeypatch):
     assert {"k_nearest", "solve", "c_transform"} <= names
     assert {threads for _, threads in spy.seen} == {1}
     spy.seen.clear()
-    _sparse.weighted_nearest_host(y, np.zeros(2000), x, threads=3)
-    _sparse.kr_potential_host(y, np.zeros(2000), x)  # None: the environment variable
+    nearest.weighted_nearest_host(y, np.zeros(2000), x, threads=3)
+    nearest.kr_potential_host(y, np.zeros(2000), x)  # None: the environment variable
     assert spy.seen == [("c_transform", 3), ("c_transform", 2)]
 
 
 def test_threads_reach_scipy_where_the_extension_is_absent(monkeypatch):
     workers = []
-    scipy_nearest = _sparse._native_module.weighted_nearest_scipy
+    scipy_nearest = native_module.weighted_nearest_scipy
 
     def spy(sites, weights, z, **options):
         workers.append(options["workers"])
         return scipy_nearest(sites, weights, z, **options)
 
-    monkeypatch.setattr(_sparse._native_module, "available", lambda: False)
-    monkeypatch.setattr(_sparse._native_module, "weighted_nearest_scipy", spy)
+    monkeypatch.setattr(native_module, "available", lambda: False)
+    monkeypatch.setattr(native_module, "weighted_nearest_scipy", spy)
     rng = np.random.default_rng(1)
     sites, z = rng.random((30, 2)), rng.random((50, 2))
-    f = _sparse.kr_potential_host(sites, np.zeros(30), z, threads=2)
-    _sparse.kr_potential_host(sites, np.zeros(30), z)
+    f = nearest.kr_potential_host(sites, np.zeros(30), z, threads=2)
+    nearest.kr_potential_host(sites, np.zeros(30), z)
     np.testing.assert_allclose(f, cdist(z, sites).min(axis=1), rtol=1e-15)
     assert workers == [2, 1]
 
@@ -306,9 +308,11 @@ def test_conjugate_gradient_solves_a_grounded_laplacian():
     laplacian = (incidence.T @ incidence).tocsr()[1:, 1:]  # node 0 pinned: positive definite
     rhs = rng.normal(size=count - 1)
     exact = scipy.sparse.linalg.spsolve(laplacian.tocsc(), rhs)
-    got = _sparse._conjugate_gradient(laplacian, rhs, rtol=1e-13, max_iter=2000)
+    got = start_potential.conjugate_gradient(laplacian, rhs, rtol=1e-13, max_iter=2000)
     np.testing.assert_allclose(got, exact, rtol=0, atol=1e-10 * np.ptp(exact))
-    assert not np.any(_sparse._conjugate_gradient(laplacian, 0 * rhs, rtol=1e-8, max_iter=10))
+    assert not np.any(
+        start_potential.conjugate_gradient(laplacian, 0 * rhs, rtol=1e-8, max_iter=10)
+    )
 
 
 @pytest.mark.native
@@ -320,18 +324,18 @@ def test_conjugate_gradient_seed_certifies_the_same_w1_as_the_factorisation(monk
     """
     x, y, a, b = _general(3, 2500, 2000)
     calls = []
-    cg = _sparse._conjugate_gradient
+    cg = start_potential.conjugate_gradient
 
     def counted(matrix, rhs, **options):
         calls.append(rhs.size)
         return cg(matrix, rhs, **options)
 
-    monkeypatch.setattr(_sparse, "_conjugate_gradient", counted)
+    monkeypatch.setattr(start_potential, "conjugate_gradient", counted)
     with_cg = _sparse.solve_sparse_host(x, y, a, b, rtol=0.0)
     assert calls, "the problem must take the simplex's path with a fitted start"
     monkeypatch.setattr(
-        _sparse,
-        "_conjugate_gradient",
+        start_potential,
+        "conjugate_gradient",
         lambda matrix, rhs, **options: scipy.sparse.linalg.spsolve(matrix.tocsc(), rhs),
     )
     with_lu = _sparse.solve_sparse_host(x, y, a, b, rtol=0.0)

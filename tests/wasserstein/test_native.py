@@ -17,7 +17,8 @@ import pytest
 from scipy.spatial.distance import cdist
 
 import divergences as dv
-from divergences.wasserstein._host import sparse as _sparse
+from divergences.wasserstein._host import native as native_module
+from divergences.wasserstein._host import nearest
 from divergences.wasserstein._results import Status
 
 pytestmark = pytest.mark.native
@@ -37,13 +38,13 @@ def _problem(seed: int = 0, n: int = 50, m: int = 40, d: int = 2):
 
 
 def test_status_codes_are_the_python_ones():
-    native = _sparse._native()
+    native = native_module.load()
     python = {status.name: int(status) for status in Status if 0 <= status <= 6}
     assert native.STATUS == python
 
 
 def test_options_are_keyword_only_and_results_named():
-    native = _sparse._native()
+    native = native_module.load()
     x, y, a, b = _problem()
     with pytest.raises(TypeError):
         native.solve(x, y, a, b, 1e-9)
@@ -67,7 +68,7 @@ def test_options_are_keyword_only_and_results_named():
 
 
 def test_c_transform_and_k_nearest_results():
-    native = _sparse._native()
+    native = native_module.load()
     rng = np.random.default_rng(1)
     pts, sites, w = rng.random((9000, 3)), rng.random((300, 3)), rng.normal(size=300)
     brute = cdist(pts, sites) + w[None, :]
@@ -96,7 +97,7 @@ def test_c_transform_and_k_nearest_results():
 )
 def test_solve_refuses_nan_inf_and_negative_input(argument, bad, match):
     # A NaN weight once made the graph solver loop until memory ran out.
-    native = _sparse._native()
+    native = native_module.load()
     args = dict(zip("xyab", _problem(), strict=True))
     args[argument] = args[argument].copy()
     args[argument].flat[3] = bad
@@ -123,7 +124,7 @@ def test_solve_refuses_nan_inf_and_negative_input(argument, bad, match):
     ],
 )
 def test_solve_checks_its_arguments(options, error, match):
-    native = _sparse._native()
+    native = native_module.load()
     x, y, a, b = _problem()
     options = dict(options)
     a = a * options.pop("a_scale", 1.0)
@@ -140,7 +141,7 @@ def test_solve_checks_its_arguments(options, error, match):
 @pytest.mark.parametrize("entry", ["c_transform", "k_nearest"])
 @pytest.mark.parametrize("argument", ["points", "sites", "weights"])
 def test_tree_queries_refuse_nan_and_inf(entry, argument):
-    native = _sparse._native()
+    native = native_module.load()
     rng = np.random.default_rng(2)
     args = {"points": rng.random((20, 2)), "sites": rng.random((10, 2)), "weights": np.zeros(10)}
     args[argument].flat[1] = np.nan
@@ -161,7 +162,7 @@ def test_stops_on_general_problems_are_never_reported_as_certified(seed):
     n, m = rng.integers(5, 60, size=2)
     x, y, a, b = _problem(seed, int(n), int(m), int(rng.integers(1, 4)))
     ref = ot.emd2(a, b, cdist(x, y))
-    native = _sparse._native()
+    native = native_module.load()
     certified = (native.STATUS["OPTIMAL"], native.STATUS["WITHIN_TOLERANCE"])
     for cap in ({"max_pivots": int(rng.integers(0, 30))}, {"max_rounds": 1}):
         res = native.solve(x, y, a, b, rtol=1e-6, **cap)
@@ -201,7 +202,7 @@ def test_the_capped_general_problem_of_the_report_raises():
 
 
 def test_threads_come_from_the_environment(monkeypatch):
-    native = _sparse._native()
+    native = native_module.load()
     seen = []
 
     class Spy:
@@ -209,16 +210,16 @@ def test_threads_come_from_the_environment(monkeypatch):
             seen.append(options["threads"])
             return native.c_transform(*args, **options)
 
-    monkeypatch.setattr(_sparse, "_native", lambda: Spy())
+    monkeypatch.setattr(native_module, "load", lambda: Spy())
     monkeypatch.setenv("DIVERGENCES_NUM_THREADS", "3")
-    _sparse.kr_potential_host(np.zeros((2, 1)), np.zeros(2), np.ones((4, 1)))
+    nearest.kr_potential_host(np.zeros((2, 1)), np.zeros(2), np.ones((4, 1)))
     monkeypatch.delenv("DIVERGENCES_NUM_THREADS")
-    _sparse.kr_potential_host(np.zeros((2, 1)), np.zeros(2), np.ones((4, 1)))
+    nearest.kr_potential_host(np.zeros((2, 1)), np.zeros(2), np.ones((4, 1)))
     assert seen[0] == 3 and seen[1] >= 1
     for bad in ("0", "two", "-1"):
         monkeypatch.setenv("DIVERGENCES_NUM_THREADS", bad)
         with pytest.raises(ValueError, match="DIVERGENCES_NUM_THREADS must be a positive"):
-            _sparse.kr_potential_host(np.zeros((2, 1)), np.zeros(2), np.ones((4, 1)))
+            nearest.kr_potential_host(np.zeros((2, 1)), np.zeros(2), np.ones((4, 1)))
 
 
 def _run_limited(body: str) -> subprocess.CompletedProcess:
@@ -239,7 +240,7 @@ def _run_limited(body: str) -> subprocess.CompletedProcess:
             resource.setrlimit(resource.RLIMIT_AS, (size + margin, size + margin))
         """
     ) + textwrap.dedent(body)
-    path = _sparse._native().__file__
+    path = native_module.load().__file__
     return subprocess.run(
         [sys.executable, "-c", script, path], capture_output=True, text=True, timeout=600
     )

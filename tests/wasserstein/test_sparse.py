@@ -20,8 +20,11 @@ from divergences.testing import tolerance
 from divergences.testing.geometries import geometry_problem
 from divergences.testing.measures import measure_pairs
 from divergences.testing.profiles import at_most
+from divergences.wasserstein._host import coarse_to_fine, nearest, start_potential
+from divergences.wasserstein._host import native as native_module
 from divergences.wasserstein._host import sparse as _sparse
-from divergences.wasserstein._host.sparse import kr_potential_host, solve_sparse_host
+from divergences.wasserstein._host.nearest import kr_potential_host
+from divergences.wasserstein._host.sparse import solve_sparse_host
 from divergences.wasserstein._results import Status
 
 LP = tolerance("lp")
@@ -192,7 +195,7 @@ def test_assignment_start_chosen_by_the_coarse_plans_drift(geometry, integrated,
     n = 2200  # above the coarse threshold
     x = rng.random((n, 2))
     y = rng.random((n, 2)) if geometry == "same law" else x + np.array([0.3, 0.1])
-    native = _sparse._native()
+    native = native_module.load()
     flags = []
     fits = []
 
@@ -208,9 +211,9 @@ def test_assignment_start_chosen_by_the_coarse_plans_drift(geometry, integrated,
         fits.append(len(args[2]))
         return integrate(*args, **kwargs)
 
-    integrate = _sparse._integrated_potential
-    monkeypatch.setattr(_sparse, "_native", lambda: Spy())
-    monkeypatch.setattr(_sparse, "_integrated_potential", spy_fit)
+    integrate = start_potential.integrated_potential
+    monkeypatch.setattr(native_module, "load", lambda: Spy())
+    monkeypatch.setattr(coarse_to_fine, "integrated_potential", spy_fit)
     w = np.full(n, 1 / n)
     sol = solve_sparse_host(x, y, w, w, rtol=0.0)
     assert flags[-1] == (n, True)  # the fine solve comes last
@@ -264,12 +267,12 @@ def test_integrated_potential_is_the_linear_one_along_a_common_direction():
     x = rng.random((2000, 2))
     cell = np.sort(rng.integers(0, 300, 2000))
     t = np.array([0.3, -0.4])
-    f = _sparse._integrated_potential(xc, np.tile(t, (300, 1)), x, cell)
+    f = start_potential.integrated_potential(xc, np.tile(t, (300, 1)), x, cell)
     linear = -x @ (t / np.linalg.norm(t))
     np.testing.assert_allclose(f - f[0], linear - linear[0], rtol=0, atol=1e-13)
     # Radial directions (a curl-free field): the potential -|x - p| at the cells' centres.
     p = np.array([-1.0, -1.0])
-    g = _sparse._integrated_potential(xc, xc - p, xc, np.arange(300))
+    g = start_potential.integrated_potential(xc, xc - p, xc, np.arange(300))
     radial = -np.linalg.norm(xc - p, axis=1)
     spread = np.ptp(radial)
     assert np.max(np.abs((g - g.mean()) - (radial - radial.mean()))) < 1e-3 * spread
@@ -285,7 +288,7 @@ def test_integrated_potential_past_its_cap_is_the_mean_directions():
     x = rng.random((400, 2))
     disp = xc - np.array([-1.0, -1.0])
     cell = np.sort(rng.integers(0, 50, 400))
-    f = _sparse._integrated_potential(xc, disp, x, cell, max_cells=49)
+    f = start_potential.integrated_potential(xc, disp, x, cell, max_cells=49)
     mean = (disp / np.linalg.norm(disp, axis=1)[:, None]).sum(axis=0)
     np.testing.assert_allclose(f, -x @ (mean / np.linalg.norm(mean)), rtol=0, atol=1e-15)
 
@@ -426,8 +429,8 @@ def test_pricing_oracle_equals_brute_force(n_sites, n_queries, d, seed, gridded)
     brute = cdist(queries, sites) + weights[None, :]
     np.testing.assert_array_equal(kr_potential_host(sites, weights, queries), brute.min(axis=1))
     k = min(3, n_sites)
-    nearest = _sparse._weighted_knn(queries, sites, weights, k)
-    picked = np.take_along_axis(brute, nearest.astype(np.int64), axis=1)
+    closest = nearest.weighted_knn(queries, sites, weights, k)
+    picked = np.take_along_axis(brute, closest.astype(np.int64), axis=1)
     np.testing.assert_array_equal(picked, np.sort(brute, axis=1)[:, :k])
 
 
@@ -459,7 +462,7 @@ def test_pricing_queries_are_the_minimum_to_within_their_tie_tolerance(n, d, see
         "noisy radial": -np.linalg.norm(sites - centre, axis=1) + 1e-6 * rng.random(n),
         "random": rng.normal(size=n),
     }[weights]
-    res = _sparse._native().c_transform(queries, sites, w, threads=2, pricing=True)
+    res = native_module.load().c_transform(queries, sites, w, threads=2, pricing=True)
     out, arg = np.asarray(res["value"]), np.asarray(res["argmin"])
     brute = np.min(cdist(queries, sites) + w[None, :], axis=1)
     eps = np.finfo(np.float64).eps

@@ -91,6 +91,13 @@ def test_round_cap_on_a_general_problem():
     with pytest.raises(dv.CertificateError, match="max_rounds") as info:
         sparse_host.solve_sparse_host(x, y, a, b, rtol=0.0, max_rounds=1, max_pivots=3)
     assert info.value.status in (Status.ROUND_CAP, Status.PIVOT_CAP, Status.NOT_A_COUPLING)
+    assert str(info.value).startswith(f"{info.value.reason}. It stopped after 1 rounds")
+    # Scaled back to the input's units, the error keeps its reason and states the stop once.
+    with pytest.raises(dv.CertificateError, match="max_rounds") as again:
+        dv.w1_primal(x, y, a, b, method="sparse", rtol=0.0, max_rounds=1, max_iter=3)
+    assert again.value.reason == info.value.reason
+    assert str(again.value).startswith(f"{again.value.reason}. It stopped after 1 rounds")
+    assert str(again.value).count("It stopped after") == 1
 
 
 def _tampered(monkeypatch, change):
@@ -98,12 +105,12 @@ def _tampered(monkeypatch, change):
 
     ``change`` maps its result to another one that claims to be optimal.
     """
-    real = sparse_host._solve_scaled
+    real = sparse_host.solve_scaled
 
     def fake(*args, **kwargs):
         return change(real(*args, **kwargs))._replace(status=int(Status.OPTIMAL))
 
-    monkeypatch.setattr(sparse_host, "_solve_scaled", fake)
+    monkeypatch.setattr(sparse_host, "solve_scaled", fake)
 
 
 @pytest.mark.slow

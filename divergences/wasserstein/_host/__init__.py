@@ -6,6 +6,11 @@
 * the solvers, one module each: :mod:`.dense` (POT's network simplex), :mod:`.sparse` (column
   generation with exact k-d-tree pricing, around the compiled extension), :mod:`.kr_lp` (the
   Kantorovich-Rubinstein LP by HiGHS, for ``w1_dual(..., method="lp")``);
+* the sparse solver's parts: :mod:`.coarse_to_fine` (the scaled solve, its candidate graph
+  seeded by a coarse solve), :mod:`.curve` (the space-filling curve's numbering),
+  :mod:`.start_potential` (the simplex's start, integrated from the coarse plan),
+  :mod:`.nearest` (weighted nearest sites: pricing and c-transforms) and :mod:`.threads` (the
+  threads option and the count a call runs on);
 * :mod:`.pipeline`: a solve turned into a finished result, the same for every solver;
   :mod:`.certify`: its bounds, true in real arithmetic;
 * :mod:`.costs` and :mod:`.potentials`: costs, c-transforms and the Lipschitz check;

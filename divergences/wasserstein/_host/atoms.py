@@ -54,11 +54,14 @@ def merge_duplicates(points: np.ndarray, mass: np.ndarray) -> Atoms:
 def _north_west(
     group_s: np.ndarray, mass_s: np.ndarray, group_t: np.ndarray, mass_t: np.ndarray, groups: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Within each group, items ``s`` and items ``t`` laid end to end on [0, 1] by their
+    """Cuts each group's mass between its ``s`` items and its ``t`` items (north-west corner).
+
+    Within each group, items ``s`` and items ``t`` are laid end to end on [0, 1] by their
     shares of the group's mass and cut at every boundary: the pieces ``(s, t, mass)``, the
     masses in the units of ``mass_t`` (each group's ``t`` masses are reproduced exactly up to
     rounding). Both item lists must cover every group that has mass; a group with no mass on
-    one side (an atom whose copies all weigh 0, which no arc leaves) gives no pieces."""
+    one side (an atom whose copies all weigh 0, which no arc leaves) gives no pieces.
+    """
 
     def ends(group: np.ndarray, mass: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         order = np.argsort(group, kind="stable")
@@ -107,9 +110,12 @@ def split_plan(
     atoms_y: Atoms,
     b: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """A plan between atoms (arcs ``rows``, ``cols``, ``mass``) as a plan between the original
-    points with masses ``a`` and ``b``: each atom's flow shared among its copies by the
-    north-west corner rule. The identity where neither cloud has duplicates."""
+    """Splits a plan between atoms back into a plan between the original points.
+
+    The plan between atoms (arcs ``rows``, ``cols``, ``mass``) becomes one between the points
+    with masses ``a`` and ``b``: each atom's flow is shared among its copies by the north-west
+    corner rule. The identity where neither cloud has duplicates.
+    """
     n_atoms_x, n_atoms_y = atoms_x.mass.shape[0], atoms_y.mass.shape[0]
     if n_atoms_x == a.shape[0] and n_atoms_y == b.shape[0]:
         return rows, cols, mass

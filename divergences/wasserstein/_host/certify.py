@@ -90,8 +90,11 @@ def _fsum_enclosure(terms: np.ndarray, slack: float = 0.0) -> Enclosure:
 
 
 def dot_enclosure(w: np.ndarray, t: np.ndarray) -> Enclosure:
-    """An enclosure of :math:`\\sum_i w_i t_i` for float64 vectors of magnitude below
-    :math:`2^{995}` (products split exactly, summed correctly rounded)."""
+    r"""An enclosure of the dot product :math:`\sum_i w_i t_i` of two float64 vectors.
+
+    The entries must be below :math:`2^{995}` in magnitude. The products are split exactly into
+    a rounded part and its error, and all of them summed correctly rounded.
+    """
     w = np.asarray(w, np.float64).ravel()
     t = np.asarray(t, np.float64).ravel()
     if w.size == 0:
@@ -102,15 +105,18 @@ def dot_enclosure(w: np.ndarray, t: np.ndarray) -> Enclosure:
 
 
 def sum_upper(t: np.ndarray) -> float:
-    """An upper bound on :math:`\\sum_i t_i`."""
+    r"""An upper bound on :math:`\sum_i t_i`."""
     t = np.asarray(t, np.float64).ravel()
     return _fsum_enclosure(t).hi if t.size else 0.0
 
 
 def _marginal_miss(index: np.ndarray, mass: np.ndarray, target: np.ndarray) -> float:
-    r"""An upper bound on :math:`\sum_i |r_i - t_i|`, with :math:`r_i` the exact sum of the
-    masses of the arcs of index ``i``. ``np.bincount`` sums each bin in order: ``k`` terms, all
-    non-negative, within :math:`2 (k - 1) u\, \tilde r` of the exact sum."""
+    r"""An upper bound on :math:`\sum_i |r_i - t_i|`, the miss of a marginal.
+
+    :math:`r_i` is the exact sum of the masses of the arcs of index ``i``. ``np.bincount`` sums
+    each bin in order: ``k`` terms, all non-negative, within :math:`2 (k - 1) u\, \tilde r` of
+    the exact sum.
+    """
     k = np.bincount(index, minlength=target.shape[0])
     r = np.bincount(index, weights=mass, minlength=target.shape[0])
     gap = np.abs(r - target)  # each within half an ulp of |r~ - t|
@@ -141,8 +147,11 @@ def plan_bounds(
     r"""Certified ``[lower, upper]`` on the exact W1 of ``(a, b)``, in the units of the costs.
 
     Args:
-      a, b: the weights (float64), equal totals (``b`` as the solver took it).
-      rows, cols, mass: the plan's arcs; masses must be >= 0.
+      a: the row weights (float64).
+      b: the column weights (float64), ``a``'s total (``b`` as the solver took it).
+      rows: the plan's arcs' row indices.
+      cols: the plan's arcs' column indices.
+      mass: the plan's arcs' masses; they must be >= 0.
       plan_costs: the computed cost of each arc.
       v: the column potential (any values).
       transform: the computed :math:`\tilde u'_i = \min_{j: b_j > 0} \tilde c_{ij} - v_j`.
@@ -172,9 +181,12 @@ def plan_bounds(
 
 
 def outward(bounds: Enclosure, k: int, dtype: Any) -> tuple[np.generic, np.generic]:
-    """``(lo * 2^k, hi * 2^k)`` in ``dtype``, rounded down and up: the scaling back and the
-    cast never move a bound past the number it bounds (inf where the bound is past the
-    dtype's range)."""
+    """Scales an enclosure back by ``2^k`` into ``dtype``, rounding outward.
+
+    ``(lo * 2^k, hi * 2^k)`` in ``dtype``, rounded down and up: the scaling back and the cast
+    never move a bound past the number it bounds (inf where the bound is past the dtype's
+    range).
+    """
     dt = np.dtype(dtype)
     return _round(bounds.lo, k, dt, down_=True), _round(bounds.hi, k, dt, down_=False)
 

@@ -68,8 +68,10 @@ def scale_exponent(*points: np.ndarray, degree: int = 1) -> int:
 
 
 def cost_error(metric: Any, d: int) -> tuple[float, float]:
-    r"""``(rho, tau)`` with :math:`|\tilde c - c| \le \rho \tilde c + \tau` for every cost computed
-    here from float64 points of dimension ``d`` scaled by :func:`scale_exponent`.
+    r"""The error bound ``(rho, tau)`` of the costs computed here.
+
+    :math:`|\tilde c - c| \le \rho \tilde c + \tau` holds for every cost computed here from
+    float64 points of dimension ``d`` scaled by :func:`scale_exponent`.
 
     ``rho`` bounds the rounding of the formula: ``d`` differences, squares or absolute values,
     a sum of ``d`` terms and a square root, each within half an ulp, is a relative error of

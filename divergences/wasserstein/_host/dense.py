@@ -57,16 +57,15 @@ _POT_STATUS = {0: Status.INFEASIBLE, 1: Status.OPTIMAL, 2: Status.UNBOUNDED, 3: 
 COUPLING_RTOL = 1e-9
 
 #: Bytes the dense network simplex holds per pair ``(x_i, y_j)``: the float64 cost matrix (8),
-#: POT's full bipartite graph (costs, flows and states of its n m arcs, and the returned plan:
-#: measured 33 bytes per pair at n = m = 2000 and 4000), and under ``jit`` the plan handed back
-#: to JAX (8). Rounded up to 48.
+#: POT's full bipartite graph (costs, flows and states of its n m arcs, and the returned plan;
+#: benchmarks/README.md has the measurement), and under ``jit`` the plan handed back to JAX (8).
+#: Rounded up to 48.
 DENSE_BYTES_PER_PAIR = 48
 
 #: The largest ``n * m`` the dense method takes: 2^27 pairs (about 11,600 points a side), which
 #: is 6 GiB at :data:`DENSE_BYTES_PER_PAIR`, what an ordinary 16 GiB machine can spare beside
-#: the user's session; the network simplex needs minutes there already (6 s at 4000 a side,
-#: growing like (n m)^1.2). Past ~24,000 points a side the process was killed on a 23 GiB
-#: machine: refusing up front keeps the user's session.
+#: the user's session; the network simplex needs minutes there already. Past it, memory can
+#: run out in code that ends the process: refusing up front keeps the user's session.
 DENSE_MAX_PAIRS = 2**27
 
 
@@ -159,9 +158,11 @@ def _transport(cost: np.ndarray, a: np.ndarray, b: np.ndarray, max_iter: int) ->
 
 
 def check_coupling_host(plan: np.ndarray, a: np.ndarray, b: np.ndarray) -> bool:
-    """True when ``plan`` (dense) is a coupling of ``(a, b)`` to :data:`COUPLING_RTOL` of the
-    total mass: finite, non-negative, marginals ``a`` and ``b`` (``b`` scaled to ``a``'s total,
-    as the solvers take it)."""
+    """Whether a dense ``plan`` is a coupling of ``(a, b)`` to :data:`COUPLING_RTOL` of the mass.
+
+    True when it is finite, non-negative, and has marginals ``a`` and ``b`` (``b`` scaled to
+    ``a``'s total, as the solvers take it), each to :data:`COUPLING_RTOL` of the total mass.
+    """
     total = max(math.fsum(a.tolist()), 1e-300)
     tol = COUPLING_RTOL * total
     b = b * (total / math.fsum(b.tolist())) if math.fsum(b.tolist()) > 0 else b
@@ -202,7 +203,7 @@ def plan_arcs(plan: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 class DenseSimplex:
-    """The ``"dense"`` method: POT's network simplex on the full :math:`n \times m` cost matrix.
+    r"""The ``"dense"`` method: POT's network simplex on the full :math:`n \times m` cost matrix.
 
     Exact for every metric, and the better tested path; memory grows like :math:`n m`
     (:data:`DENSE_BYTES_PER_PAIR`), refused past :data:`DENSE_MAX_PAIRS` pairs.

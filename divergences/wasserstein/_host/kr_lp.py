@@ -42,8 +42,11 @@ KR_LP_MAX_POINTS = 3000
 
 
 class KRDual(NamedTuple):
-    """HiGHS's solution: the potential on the union, its value, and the optimal flow as arcs
-    ``(rows, cols, mass)`` between points of the union (the LP's constraint marginals)."""
+    """HiGHS's solution of the Kantorovich-Rubinstein dual LP.
+
+    The potential on the union, its value, and the optimal flow as arcs ``(rows, cols, mass)``
+    between points of the union (the LP's constraint marginals).
+    """
 
     f: np.ndarray  # (N,)
     value: float
@@ -96,8 +99,11 @@ def kr_dual_failures(n_all: int) -> dict[Status, str]:
 
 
 def _kr_dual(cost_union: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[KRDual | None, Status]:
-    """HiGHS on the costs scaled into [0.5, 1) (its tolerances are absolute); value, potential
-    and flow in the units of ``cost_union``; linprog's status alongside."""
+    """Solves the Kantorovich-Rubinstein dual LP by HiGHS, with linprog's status.
+
+    HiGHS sees the costs scaled into [0.5, 1) (its tolerances are absolute); the value, the
+    potential and the flow come back in the units of ``cost_union``.
+    """
     import scipy.optimize  # imported here: only the LP method pays for it
     import scipy.sparse
 

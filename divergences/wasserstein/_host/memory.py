@@ -69,9 +69,12 @@ def _meminfo_available() -> int | None:
 
 
 def _sysconf_memory() -> int | None:
-    """POSIX: the free physical pages where the platform reports them (``SC_AVPHYS_PAGES``),
-    else all physical pages, times the page size. None where ``os.sysconf`` is absent
-    (Windows) or does not know the names."""
+    """POSIX: physical memory available by ``os.sysconf``, in bytes.
+
+    The free physical pages where the platform reports them (``SC_AVPHYS_PAGES``), else all
+    physical pages, times the page size. None where ``os.sysconf`` is absent (Windows) or does
+    not know the names.
+    """
     sysconf = getattr(os, "sysconf", None)
     if sysconf is None:
         return None
@@ -98,7 +101,7 @@ def _libc() -> Any:
 
 
 def _sysctl_memory() -> int | None:
-    """macOS and the BSDs: all physical memory, from the ``hw.memsize`` sysctl."""
+    """On macOS and the BSDs, all physical memory, from the ``hw.memsize`` sysctl."""
     libc = _libc()
     if libc is None:
         return None
@@ -116,8 +119,11 @@ def _sysctl_memory() -> int | None:
 
 
 def _windows_memory() -> int | None:
-    """Windows: ``GlobalMemoryStatusEx``'s available physical memory, or the process's
-    available virtual address space where that is smaller (a 32-bit process)."""
+    """Windows: the memory available by ``GlobalMemoryStatusEx``, in bytes.
+
+    Its available physical memory, or the process's available virtual address space where
+    that is smaller (a 32-bit process).
+    """
     try:
         import ctypes
 
@@ -146,8 +152,10 @@ def _windows_memory() -> int | None:
 
 
 def _physical_memory(platform: str) -> int | None:
-    """Physical memory available now by the probes of ``platform`` (``sys.platform``), in
-    order; None where none answers."""
+    """Physical memory available now, by the probes of ``platform`` (``sys.platform``) in order.
+
+    None where none answers.
+    """
     probes: tuple[Callable[[], int | None], ...]
     if platform == "win32":
         probes = (_windows_memory, _sysconf_memory)
@@ -175,9 +183,11 @@ def _virtual_size() -> int | None:
 
 
 def _address_space_left() -> int | None:
-    """POSIX: the address space left under ``RLIMIT_AS`` (its soft limit less the current
-    virtual size, or the limit itself where that size cannot be read); None where there is no
-    limit or no ``resource`` module."""
+    """POSIX: the address space left under ``RLIMIT_AS``, in bytes.
+
+    Its soft limit less the current virtual size, or the limit itself where that size cannot
+    be read; None where there is no limit or no ``resource`` module.
+    """
     resource = _resource()
     if resource is None or not hasattr(resource, "RLIMIT_AS"):
         return None
@@ -192,8 +202,10 @@ def _address_space_left() -> int | None:
 
 
 def available_memory_bytes() -> int:
-    """Bytes this process can allocate now: the smaller of the physical memory available and
-    the address space left under ``RLIMIT_AS``.
+    """Bytes this process can allocate now.
+
+    The smaller of the physical memory available and the address space left under
+    ``RLIMIT_AS``.
 
     It never raises: a probe that fails is skipped, and where none answers the result is
     :data:`UNKNOWN` (no bound).
@@ -204,8 +216,11 @@ def available_memory_bytes() -> int:
 
 
 def thread_stack_bytes() -> int:
-    """Address space a new thread's stack takes: ``RLIMIT_STACK``'s soft limit (what glibc
-    gives a new thread), or 8 MiB where it is unlimited or cannot be read."""
+    """Address space a new thread's stack takes, in bytes.
+
+    ``RLIMIT_STACK``'s soft limit (what glibc gives a new thread), or 8 MiB where it is
+    unlimited or cannot be read.
+    """
     resource = _resource()
     if resource is None:
         return _DEFAULT_STACK

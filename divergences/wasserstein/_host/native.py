@@ -60,8 +60,10 @@ def load() -> Any:
 def weighted_nearest_scipy(
     sites: np.ndarray, weights: np.ndarray, z: np.ndarray, *, workers: int = 1
 ) -> tuple[np.ndarray, np.ndarray]:
-    r""":math:`\min_j \|z - s_j\| + w_j` at every row of ``z`` and its argmin, exactly, with
-    SciPy's k-d tree (its queries on ``workers`` threads).
+    r"""The exact weighted nearest site :math:`\min_j \|z - s_j\| + w_j` by SciPy's k-d tree.
+
+    The minimum at every row of ``z`` and its argmin, the tree's queries on ``workers``
+    threads.
 
     Branch and bound on the additive weights: with :math:`w' = w - \min w \ge 0`, the ``k``
     nearest sites by distance give a candidate :math:`\min \|z - s_j\| + w'_j`; every site

@@ -44,8 +44,11 @@ class PrimalArrays(NamedTuple):
 
 
 class DualArrays(NamedTuple):
-    """A dual result on the host, scaled back, in the result's dtype; the arcs (indices into
-    the union of the points) carry the envelope derivative with respect to the costs."""
+    """A dual result on the host, scaled back, in the result's dtype.
+
+    The arcs (indices into the union of the points) carry the envelope derivative with respect
+    to the costs.
+    """
 
     value: Any
     f: Any
@@ -56,8 +59,10 @@ class DualArrays(NamedTuple):
 
 
 def _scaled(t: Any, k: int, dtype: np.dtype) -> np.ndarray:
-    """``t * 2^k`` in ``dtype``: exact in float64, then rounded to nearest (inf past the range,
-    the documented result where the number itself exceeds it)."""
+    """``t * 2^k`` in ``dtype``: exact in float64, then rounded to nearest.
+
+    Inf past the range, the documented result where the number itself exceeds it.
+    """
     with np.errstate(over="ignore"):
         return np.asarray(np.ldexp(np.asarray(t, np.float64), k)).astype(dtype)
 
@@ -87,9 +92,12 @@ def _certified(
 def _in_units(
     err: CertificateError, problem: HostProblem, k: int, threads: int | None
 ) -> CertificateError:
-    """A solver's CertificateError with the solution reached scaled back by :math:`2^k` and
-    its bounds certified as a finished solve's are (the plan's marginals repaired in the upper
-    bound, which is inf only for negative or non-finite masses), the message saying so."""
+    """A solver's CertificateError with its solution scaled back and its bounds certified.
+
+    The solution reached is scaled back by :math:`2^k` and its bounds certified as a finished
+    solve's are (the plan's marginals repaired in the upper bound, which is inf only for
+    negative or non-finite masses), the message saying so.
+    """
     res = err.result
     rows, cols, mass = res.plan
     bounds = _certified(problem, rows, cols, mass, res.v, threads)
@@ -101,22 +109,25 @@ def _in_units(
         lower_bound=lo,
         upper_bound=hi,
     )
-    head, _, _ = str(err).partition(". It stopped after")
     gap = (hi - lo) / max(abs(float(res.value)), 1e-300)
     return CertificateError(
-        f"{head}. It stopped after {res.rounds} rounds and {res.pivots} pivots with the bounds "
-        f"[{lo:.17g}, {hi:.17g}], relative gap {gap:.3e}; the solution reached is this "
+        f"{err.reason}. It stopped after {res.rounds} rounds and {res.pivots} pivots with the "
+        f"bounds [{lo:.17g}, {hi:.17g}], relative gap {gap:.3e}; the solution reached is this "
         "error's .result",
         res,
         err.status,
+        reason=err.reason,
     )
 
 
 def _transport(
     problem: HostProblem, solver: TransportSolver, options: Options, k: int
 ) -> tuple[Any, Any]:
-    """The solver's coupling and its certified bounds (in the problem's units); a solver's
-    CertificateError in the units of the input (costs times :math:`2^k`)."""
+    """The solver's coupling and its certified bounds, in the problem's units.
+
+    A solver's CertificateError is raised again in the units of the input (costs times
+    :math:`2^k`).
+    """
     try:
         sol = solver.solve(problem, options)
     except CertificateError as err:
@@ -156,9 +167,12 @@ def primal_arrays(
 
 
 def _violation_bound(f: np.ndarray, problem: HostProblem, threads: int | None) -> float:
-    r"""An upper bound on the exact :math:`\max(0, \max_{kl} f_k - f_l - c(z_k, z_l))` of the
-    values ``f`` (exact float64) at the union of the points: as computed, widened by the
-    rounding of the costs and of the subtraction (as in :func:`~.certify.plan_bounds`)."""
+    r"""An upper bound on the exact Lipschitz violation of ``f`` at the union of the points.
+
+    The violation is :math:`\max(0, \max_{kl} f_k - f_l - c(z_k, z_l))`, ``f`` holding exact
+    float64 values; it is bounded by the violation as computed, widened by the rounding of the
+    costs and of the subtraction (as in :func:`~.certify.plan_bounds`).
+    """
     if not np.all(np.isfinite(f)):
         return math.inf
     if problem.metric is None:
@@ -181,8 +195,11 @@ def dual_arrays(
     k: int,
     dtype: Any,
 ) -> DualArrays:
-    """Solves and scales back a dual problem: the c-transform of a transport solver's column
-    potential on the union (``solver``), or the KR LP's potential (``solver=None``, HiGHS)."""
+    """Solves a dual problem and scales it back.
+
+    The potential is the c-transform of a transport solver's column potential on the union
+    (``solver``), or the KR LP's potential (``solver=None``, HiGHS).
+    """
     dt = np.dtype(dtype)
     n = problem.x.shape[0]
     if solver is None:

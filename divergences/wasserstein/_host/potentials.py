@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from divergences.wasserstein._host.costs import pairwise_costs
-from divergences.wasserstein._host.sparse import weighted_nearest_host
+from divergences.wasserstein._host.nearest import weighted_nearest_host
 
 __all__ = ["lipschitz_violation_blocks", "nearest_site", "potential_violation"]
 
@@ -35,8 +35,11 @@ def nearest_site(
     threads: int | None = None,
     rows: int = 512,
 ) -> np.ndarray:
-    r""":math:`\min_l c(z, s_l) + w_l` at each row of ``z``, or (``argmin=True``) the minimising
-    ``l``; exact (the k-d tree) for the Euclidean cost, by blocks of rows otherwise."""
+    r"""The weighted nearest site :math:`\min_l c(z, s_l) + w_l` at each row of ``z``.
+
+    Or (``argmin=True``) the minimising ``l``; exact (the k-d tree) for the Euclidean cost, by
+    blocks of rows otherwise.
+    """
     sites = np.ascontiguousarray(sites, np.float64)
     weights = np.ascontiguousarray(weights, np.float64)
     z = np.ascontiguousarray(z, np.float64)
@@ -56,10 +59,12 @@ def nearest_site(
 def lipschitz_violation_blocks(
     f: np.ndarray, points: np.ndarray, metric: str, *, rows: int = 512
 ) -> float:
-    r""":math:`\max_{kl} f_k - f_l - c(z_k, z_l)` (may be negative: 0 on the diagonal for a
-    named metric), the costs a block of rows at a time. The named metrics are symmetric, so
-    each block is compared with the points from its own first row on only, with
-    :math:`|f_k - f_l|`: half the work."""
+    r"""The largest Lipschitz violation :math:`\max_{kl} f_k - f_l - c(z_k, z_l)` of ``f``.
+
+    It may be negative (0 on the diagonal for a named metric); the costs are computed a block
+    of rows at a time. The named metrics are symmetric, so each block is compared with the
+    points from its own first row on only, with :math:`|f_k - f_l|`: half the work.
+    """
     worst = -np.inf
     for start in range(0, f.shape[0], rows):
         block = slice(start, start + rows)

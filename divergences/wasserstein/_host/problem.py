@@ -70,8 +70,11 @@ class HostProblem(NamedTuple):
     def c_transform(
         self, v: np.ndarray, *, union: bool = False, threads: int | None = None
     ) -> np.ndarray:
-        r""":math:`\min_{j:\ b_j > 0} c(z, y_j) - v_j` at ``x`` (or at every point of the union):
-        the potential :math:`f` of a column potential ``v``, 1-Lipschitz for a metric cost."""
+        r"""The c-transform :math:`\min_{j:\ b_j > 0} c(z, y_j) - v_j` of a column potential ``v``.
+
+        At ``x`` (or at every point of the union): the potential :math:`f`, 1-Lipschitz for a
+        metric cost.
+        """
         keep = self.b > 0
         if self.metric is None:
             n = self.x.shape[0]

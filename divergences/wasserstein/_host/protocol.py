@@ -41,10 +41,11 @@ class Coupling(NamedTuple):
 class TransportSolver(Protocol):
     """A solver of the transportation LP between two discrete measures, on the host.
 
-    One module and one entry in the engine's registry (``divergences.wasserstein._problem.SOLVERS``) make a new solver
-    a method of both :func:`~divergences.w1_primal` and :func:`~divergences.w1_dual` (which
-    takes the c-transform of its column potential), with the same certificate, scaling, errors
-    and transformations as the others.
+    One module and one entry in the engine's registry
+    (``divergences.wasserstein._problem.SOLVERS``) make a new solver a method of both
+    :func:`~divergences.w1_primal` and :func:`~divergences.w1_dual` (which takes the
+    c-transform of its column potential), with the same certificate, scaling, errors and
+    transformations as the others.
     """
 
     #: The method's name in ``w1_primal(..., method=...)``.
@@ -53,12 +54,17 @@ class TransportSolver(Protocol):
     euclidean_only: bool
 
     def check(self, n: int, m: int, options: Options) -> None:
-        """Refuses, before any work, what it cannot do: ``MemoryError`` for a size that will
-        not fit, ``ValueError`` for an option it cannot take."""
+        """Refuses, before any work, what it cannot do.
+
+        ``MemoryError`` for a size that will not fit, ``ValueError`` for an option it cannot
+        take.
+        """
 
     def solve(self, problem: HostProblem, options: Options) -> Coupling:
         """The optimal coupling, or a :class:`~divergences.SolverError` with its status."""
 
     def failures(self, n: int, m: int, options: Options) -> dict[Status, str]:
-        """The message of each status it may stop with: the eager error's, and the one
-        ``dv.checked`` raises under ``jit``."""
+        """The message of each status it may stop with.
+
+        The eager error's, and the one ``dv.checked`` raises under ``jit``.
+        """

@@ -36,43 +36,45 @@ Schmitzer, *A sparse multiscale algorithm for dense optimal transport*, JMIV 56,
 (coarse-to-fine candidate sets); Gerber & Maggioni, *Multiscale strategies for computing
 optimal transport*, JMLR 18, 2017 (coarsening by merged cells); Villani, *Optimal Transport:
 Old and New*, 2009, Thm 5.10 and Remark 6.5 (c-transform, KR duality).
+
+This module is the driver: the input checked and scaled, copies merged into atoms, the
+certified bounds and the status; steps 1 to 4 are :mod:`.coarse_to_fine` (with
+:mod:`.curve`, :mod:`.start_potential` and :mod:`.nearest`), step 5 the compiled extension.
 """
 
 from __future__ import annotations
 
 import math
-import os
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
-import scipy.sparse
-import scipy.sparse.csgraph
 
-from divergences._src.options import integer_option
-from divergences.wasserstein._host import native as _native_module
+from divergences.wasserstein._host import native
 from divergences.wasserstein._host.atoms import merge_duplicates, split_plan
+from divergences.wasserstein._host.coarse_to_fine import ARTIFICIAL_MESSAGE, solve_scaled
 from divergences.wasserstein._host.memory import (
     available_memory_bytes,
     check_memory,
     thread_stack_bytes,
 )
+from divergences.wasserstein._host.nearest import kr_potential_host
 from divergences.wasserstein._host.protocol import Coupling, Options
-from divergences.wasserstein._results import CertificateError, SolverError, Status
+from divergences.wasserstein._host.threads import check_threads, resolve_threads
+from divergences.wasserstein._results import CertificateError, Status
 
 if TYPE_CHECKING:
     from divergences.wasserstein._host.problem import HostProblem
 
+# check_threads is the problem layer's check of the option, kept beside the solver it serves.
 __all__ = [
     "GRAPH_SOLVERS",
     "SparseHostSolution",
     "check_sparse_memory",
     "check_threads",
-    "kr_potential_host",
     "matched_total",
     "solve_sparse_host",
     "sparse_failures",
     "sparse_memory_bytes",
-    "weighted_nearest_host",
 ]
 
 #: The graph solver of the sparse LP: ``"auto"`` or ``"assignment"`` (shortest augmenting
@@ -80,83 +82,11 @@ __all__ = [
 #: (always the network simplex).
 GRAPH_SOLVERS = ("auto", "simplex", "assignment")
 
-# Candidate graph: neighbours each way, and neighbours of each point moved by its cell's coarse
-# displacement. (Arcs nearly tight under the coarse potential were also tried, twice: they did
-# not cut the rounds.)
-_KNN = 4
-_DISP_ARCS = 6
-# Below this many points in all the graph is seeded by neighbours alone; above, a coarse
-# problem with 1/_COARSE_FACTOR as many points (cells of consecutive points along the curve,
-# merged) is solved first, recursively.
-_COARSE_MIN = 4000
-_COARSE_FACTOR = 8
-# Neighbours of each coarse cell in the least-squares fit of the simplex's start potential,
-# the most cells it is fitted over, and the conjugate gradient's stop (see
-# _integrated_potential).
-_INTEGRATE_KNN = 6
-_INTEGRATE_MAX = 60_000
-_INTEGRATE_RTOL = 1e-8
-_INTEGRATE_ITER = 2000
-# Equal sizes and equal weights (an assignment problem): the graph is solved by shortest
-# augmenting paths instead of the network simplex, whose pivots there are nearly all
-# degenerate (benchmarks/README.md). They start from the coarse potential's c-transform,
-# unless the coarse plan's mean displacement is more than this share of its mean distance
-# (1 for a translated copy, about 1/sqrt(n) over W1 for two samples of one law, 0.98-0.996
-# for a rotated copy or two gaussians): from the potential integrated from the coarse plan's
-# directions then (_integrated_potential), which is exactly the optimal one for a translated
-# copy, certified in its first round. Where the directions vary, even slightly, the
-# c-transform is the better start (fewer nodes settled by the first augmenting paths).
-_MAX_DRIFT = 0.999
 # Address space the sparse solver takes, with headroom: per point (arcs, spanning tree, k-d
 # trees, the plan handed back), and once (see benchmarks/README.md); each thread of the native
 # solver adds its stack (memory.thread_stack_bytes).
 _BYTES_PER_POINT = 2_000
 _BASE_BYTES = 50_000_000
-
-
-#: The environment variable that sets the native solver's threads.
-THREADS_VARIABLE = "DIVERGENCES_NUM_THREADS"
-
-
-def check_threads(threads: int | None) -> int | None:
-    """``threads`` as an ``int``, or None.
-
-    For the public functions to check their option before any work (and at trace time under
-    ``jit``).
-
-    Raises:
-      ValueError: unless ``threads`` is None or a positive integer (a bool is not one).
-    """
-    note = f"for ${THREADS_VARIABLE} where it is set, else the CPUs this process may use"
-    return integer_option(threads, "threads", none=True, note=note)
-
-
-def _threads(threads: int | None = None) -> int:
-    """Threads for the native solver's queries.
-
-    ``threads`` where given, else ``$DIVERGENCES_NUM_THREADS`` where it is set, else the CPUs
-    this process may use.
-    """
-    chosen = check_threads(threads)
-    if chosen is not None:
-        return chosen
-    setting = os.environ.get(THREADS_VARIABLE, "").strip()
-    if setting:
-        if not setting.isdigit() or int(setting) < 1:
-            raise ValueError(
-                f"the environment variable {THREADS_VARIABLE} must be a positive integer; "
-                f"got {setting!r}"
-            )
-        return int(setting)
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
-
-
-def _native() -> Any:
-    """The compiled module; a SolverError (status NOT_BUILT) saying how to get it if absent."""
-    return _native_module.load()
 
 
 class Arcs(NamedTuple):
@@ -188,384 +118,8 @@ def sparse_memory_bytes(n: int, m: int, *, threads: int | None = None) -> int:
     On ``threads`` threads (None: as :func:`solve_sparse_host` picks them): an estimate with
     headroom that bounds its peak, the stacks of its threads included.
     """
-    stacks = _threads(threads) * thread_stack_bytes()
+    stacks = resolve_threads(threads) * thread_stack_bytes()
     return _BYTES_PER_POINT * (n + m) + _BASE_BYTES + stacks
-
-
-def _curve_order(p: np.ndarray) -> np.ndarray:
-    """Indices of the points along a space-filling curve (Hilbert in 2-D, Morton otherwise)."""
-    n, d = p.shape
-    if d == 1:
-        return np.argsort(p[:, 0], kind="stable")
-    lo = p.min(axis=0)
-    span = float(np.max(p.max(axis=0) - lo))
-    bits = 16 if d <= 3 else max(1, 60 // d)
-    scale = ((1 << bits) - 1) / span if span > 0 else 0.0
-    q = np.floor((p - lo) * scale).astype(np.uint64)
-    if d == 2:
-        x, y = q[:, 0].copy(), q[:, 1].copy()
-        key = np.zeros(n, np.uint64)
-        side = np.uint64(1 << bits)
-        s = np.uint64(1 << (bits - 1))
-        while s > 0:
-            rx = (x & s) > 0
-            ry = (y & s) > 0
-            key += s * s * ((np.uint64(3) * rx.astype(np.uint64)) ^ ry.astype(np.uint64))
-            flip = ~ry & rx
-            x = np.where(flip, side - np.uint64(1) - x, x)
-            y = np.where(flip, side - np.uint64(1) - y, y)
-            swap = ~ry
-            x, y = np.where(swap, y, x), np.where(swap, x, y)
-            s = s // np.uint64(2)
-    else:
-        key = np.zeros(n, np.uint64)
-        for bit in range(bits):
-            for c in range(d):
-                key |= ((q[:, c] >> np.uint64(bit)) & np.uint64(1)) << np.uint64(bit * d + c)
-    return np.argsort(key, kind="stable")
-
-
-def kr_potential_host(
-    sites: np.ndarray, weights: np.ndarray, z: np.ndarray, *, threads: int | None = None
-) -> np.ndarray:
-    r""":math:`f(z) = \min_j \|z - s_j\| + w_j` at every row of ``z``, exactly (k-d tree).
-
-    On ``threads`` threads (see :func:`weighted_nearest_host`).
-    """
-    return weighted_nearest_host(sites, weights, z, threads=threads)[0]
-
-
-def weighted_nearest_host(
-    sites: np.ndarray, weights: np.ndarray, z: np.ndarray, *, threads: int | None = None
-) -> tuple[np.ndarray, np.ndarray]:
-    r""":math:`\min_j \|z - s_j\| + w_j` at every row of ``z`` and its argmin ``j``, exactly.
-
-    By the compiled k-d tree on ``threads`` threads (None: ``$DIVERGENCES_NUM_THREADS`` where
-    it is set, else the CPUs this process may use), or where the extension is not built by
-    SciPy's (same result up to ties of the argmin; on one thread unless ``threads`` is given).
-
-    Raises:
-      ValueError: for ``threads`` neither None nor a positive integer.
-    """
-    chosen = check_threads(threads)
-    if not _native_module.available():
-        return _native_module.weighted_nearest_scipy(sites, weights, z, workers=chosen or 1)
-    sites = np.ascontiguousarray(sites, dtype=np.float64)
-    z = np.ascontiguousarray(z, dtype=np.float64)
-    res = _native().c_transform(
-        z, sites, np.ascontiguousarray(weights, np.float64), threads=_threads(chosen)
-    )
-    return np.asarray(res["value"]), np.asarray(res["argmin"])
-
-
-def _weighted_knn(
-    points: np.ndarray,
-    sites: np.ndarray,
-    weights: np.ndarray,
-    k: int,
-    *,
-    threads: int | None = None,
-) -> np.ndarray:
-    r"""The ``k`` sites of least :math:`\|p - s_j\| + w_j` for every point ``p`` (native)."""
-    k = min(k, sites.shape[0])
-    res = _native().k_nearest(
-        np.ascontiguousarray(points, np.float64),
-        np.ascontiguousarray(sites, np.float64),
-        np.ascontiguousarray(weights, np.float64),
-        k,
-        threads=_threads(threads),
-    )
-    return np.asarray(res["index"]).reshape(points.shape[0], k)
-
-
-def _barycentres(p: np.ndarray, w: np.ndarray, cell: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The barycentre and total mass of each cell of points (``cell`` sorted, from 0)."""
-    mass = np.bincount(cell, weights=w)
-    centre = np.stack([np.bincount(cell, weights=w * p[:, k]) for k in range(p.shape[1])], 1)
-    return np.ascontiguousarray(centre / mass[:, None]), mass / mass.sum()
-
-
-class _Seed(NamedTuple):
-    """What the coarse solve leaves for the fine one."""
-
-    keys: np.ndarray  # candidate arcs (i, j) as int64 keys i * m + j, deduplicated
-    assignment: bool  # solve the graph by shortest augmenting paths (else the network simplex)
-    # The duals to start from, u = f(x) and v = -f(y): for augmenting paths, f is the coarse
-    # potential's c-transform; for the simplex, the potential integrated from the coarse
-    # plan's directions (its first basis starts there).
-    u0: np.ndarray
-    v0: np.ndarray
-
-
-def _integrated_potential(
-    centres: np.ndarray,
-    disp: np.ndarray,
-    points: np.ndarray,
-    cell: np.ndarray,
-    *,
-    max_cells: int = _INTEGRATE_MAX,
-    threads: int | None = None,
-) -> np.ndarray:
-    r"""A potential at ``points`` whose gradient is the coarse plan's direction of transport.
-
-    A Kantorovich potential f of W1 falls at unit rate along each transport ray: where the
-    mass at a coarse cell's barycentre :math:`c_k` travels in the unit direction :math:`e_k`
-    (``disp[k]`` normalised: the cell's mean displacement, leaving a source cell or arriving
-    at a sink cell), :math:`\nabla f = -e_k`. The values :math:`g_k = f(c_k)` are fitted by
-    least squares to :math:`g_l - g_k = -\langle (e_k + e_l)/2, c_l - c_k \rangle` over each
-    cell's nearest cells (a graph Laplacian system, one value pinned per connected
-    component: positive definite, solved by :func:`_conjugate_gradient`), and a point gets
-    :math:`g_k - \langle e_k, z - c_k \rangle` from its cell ``cell``. Where the directions are one and the same (a translated copy) this is exactly
-    the linear optimal potential, which the coarse plan's own duals are not: those are a
-    vertex of the coarse dual polytope, off the linear one by far more than the fine
-    problem's near-ties along the rays allow, so nearly every fine point would price a
-    violated arc. It only seeds the network simplex's first basis (see ``SimplexGraph``):
-    any values would be exact, so the fit is solved to a tolerance, not exactly.
-
-    Products of the points with a vector are ``einsum``'s loops, not BLAS: OpenBLAS ends the
-    process when its work buffer cannot be allocated.
-    """
-    norm = np.linalg.norm(disp, axis=1)
-    e = np.zeros_like(disp)
-    moving = norm > 0
-    e[moving] = disp[moving] / norm[moving, None]
-    # The fit is made for the difference from the linear potential of the mean direction:
-    # the solver's rounding then scales with that difference, which is 0 for a translated
-    # copy (the pricing slows down sharply once the potential's noise exceeds its tie
-    # tolerance of a few ulps).
-    mean = e.sum(axis=0)
-    length = float(np.linalg.norm(mean))
-    mean = mean / length if length > 0 else mean
-    e = e - mean
-    count = centres.shape[0]
-    linear = np.einsum("ij,j->i", points, mean)
-    # One direction throughout (to rounding): the fit's answer is 0, no solve needed. Past
-    # max_cells cells the fit would cost more than it saves: the linear potential alone.
-    if count < 2 or count > max_cells or not np.max(np.abs(e)) > 1e-12:
-        return -linear
-    g = np.zeros(count)
-    k = min(_INTEGRATE_KNN + 1, count)
-    near = _weighted_knn(centres, centres, np.zeros(count), k, threads=threads)
-    r = np.repeat(np.arange(count), k)
-    s = near.ravel().astype(np.int64)
-    r, s = r[r != s], s[r != s]
-    rhs = -np.sum((e[r] + e[s]) / 2 * (centres[s] - centres[r]), axis=1)
-    rows = np.arange(r.shape[0])
-    incidence = scipy.sparse.csr_matrix(
-        (np.concatenate([-np.ones(r.shape[0]), np.ones(r.shape[0])]),
-         (np.concatenate([rows, rows]), np.concatenate([r, s]))),
-        shape=(r.shape[0], count),
-    )  # fmt: skip
-    laplacian = (incidence.T @ incidence).tocsr()
-    _, component = scipy.sparse.csgraph.connected_components(laplacian, directed=False)
-    free = np.ones(count, bool)
-    free[np.unique(component, return_index=True)[1]] = False  # one pinned per component
-    if np.any(free):
-        g[free] = _conjugate_gradient(
-            laplacian[free][:, free].tocsr(),
-            (incidence.T @ rhs)[free],
-            rtol=_INTEGRATE_RTOL,
-            max_iter=_INTEGRATE_ITER,
-        )
-    return (g[cell] - np.sum(e[cell] * (points - centres[cell]), axis=1)) - linear
-
-
-def _conjugate_gradient(
-    matrix: scipy.sparse.csr_matrix, rhs: np.ndarray, *, rtol: float, max_iter: int
-) -> np.ndarray:
-    r"""An approximate solution of ``matrix @ g = rhs``, ``matrix`` sparse and positive definite.
-
-    Conjugate gradients preconditioned by the diagonal, from 0, until the residual is within
-    ``rtol`` of ``rhs`` or after ``max_iter`` steps, whichever comes first.
-
-    It allocates only NumPy arrays (SciPy's sparse product, sums by NumPy rather than BLAS),
-    so that running out of memory is a :class:`MemoryError`; SuperLU's factorisation,
-    which it replaces, dereferences a null pointer when an allocation fails.
-
-    Reference: Saad, *Iterative Methods for Sparse Linear Systems*, 2nd ed., 2003, Alg. 9.1.
-    """
-    diagonal = matrix.diagonal()
-    inverse = np.where(diagonal > 0, 1.0 / np.where(diagonal > 0, diagonal, 1.0), 1.0)
-    g = np.zeros_like(rhs)
-    residual = rhs.copy()
-    step = inverse * residual
-    rz = float(np.sum(residual * step))
-    stop = rtol * math.sqrt(float(np.sum(rhs * rhs)))
-    for _ in range(max_iter):
-        if math.sqrt(float(np.sum(residual * residual))) <= stop:
-            break
-        image = matrix @ step
-        curvature = float(np.sum(step * image))
-        if not curvature > 0:  # 0 or NaN: at the solution to rounding, or not definite
-            break
-        alpha = rz / curvature
-        g += alpha * step
-        residual -= alpha * image
-        z = inverse * residual
-        rz, rz_old = float(np.sum(residual * z)), rz
-        step = z + (rz / rz_old) * step
-    return g
-
-
-def _candidates(
-    x: np.ndarray,
-    y: np.ndarray,
-    a: np.ndarray,
-    b: np.ndarray,
-    graph_solver: str,
-    *,
-    threads: int | None = None,
-) -> _Seed:
-    """The candidate graph, the graph solver and its start.
-
-    Seeded by a coarse solve above ``_COARSE_MIN`` points.
-    """
-    n, m = x.shape[0], y.shape[0]
-    # Equal sizes and one weight for all: an assignment problem, solved by shortest augmenting
-    # paths from a potential f of the coarse solve (v = -f(y); the first solve takes
-    # u_i = min_j c_ij - v_j over the arcs): its c-transform, or the integrated potential where
-    # the coarse plan is mostly one common displacement (see _MAX_DRIFT).
-    assignment = (
-        graph_solver != "simplex" and n == m and bool(np.all(a == a[0]) and np.all(b == a[0]))
-    )
-    u0, v0 = np.zeros(n), np.zeros(m)
-    zx, zy = np.zeros(n), np.zeros(m)
-    keys = [
-        np.repeat(np.arange(n, dtype=np.int64), min(_KNN, m)) * m
-        + _weighted_knn(x, y, zy, _KNN, threads=threads).ravel(),
-        _weighted_knn(y, x, zx, _KNN, threads=threads).ravel().astype(np.int64) * m
-        + np.repeat(np.arange(m, dtype=np.int64), min(_KNN, n)),
-    ]
-    if n + m > _COARSE_MIN:
-        # The coarse problem: runs of _COARSE_FACTOR consecutive points (the points come
-        # numbered along the space-filling curve, so a run is a compact cell) merged into one
-        # point at their barycentre carrying their total mass. Unlike a subsample, it keeps
-        # the fine problem's local surpluses and deficits of mass, so its potential and plan
-        # describe the fine plan's large-scale flows.
-        cx, cy = np.arange(n) // _COARSE_FACTOR, np.arange(m) // _COARSE_FACTOR
-        xc, ac = _barycentres(x, a, cx)
-        yc, bc = _barycentres(y, b, cy)
-        try:
-            coarse = _solve_scaled(
-                xc, yc, ac, bc,
-                rtol=1e-6, max_rounds=50, graph_solver=graph_solver, threads=threads,
-            )  # fmt: skip
-        except SolverError:
-            coarse = None  # a coarse solve only seeds the graph; the fine rounds do not need it
-        if coarse is not None:
-            # The coarse plan's mean displacement of each cell, given to its points:
-            # candidates are the neighbours of x_i + displacement.
-            step = yc[coarse.cols] - xc[coarse.rows]
-            disp_x = np.zeros_like(xc)
-            disp_y = np.zeros_like(yc)
-            np.add.at(disp_x, coarse.rows, step * coarse.mass[:, None])
-            np.add.at(disp_y, coarse.cols, -step * coarse.mass[:, None])
-            disp_x /= ac[:, None]
-            disp_y /= bc[:, None]
-            # Sums by einsum's loops, not BLAS (see _integrated_potential).
-            moved = float(np.einsum("k,k->", coarse.mass, np.linalg.norm(step, axis=1)))
-            # |mean displacement| / mean distance of the coarse plan: 1 for a translated copy.
-            mean_step = np.einsum("k,kd->d", coarse.mass, step)
-            drift = math.sqrt(float(np.sum(mean_step**2))) / moved if moved > 0 else 0.0
-            if assignment and drift <= _MAX_DRIFT:
-                f_y = -coarse.v  # the coarse potential f at its own y points
-                u0 = kr_potential_host(yc, f_y, x, threads=threads)
-                v0 = -kr_potential_host(yc, f_y, y, threads=threads)
-            else:
-                # One fit over the cells of both clouds, so that f at x and at y share
-                # their constant; mass arrives at a y cell along minus its displacement.
-                f = _integrated_potential(
-                    np.concatenate([xc, yc]),
-                    np.concatenate([disp_x, -disp_y]),
-                    np.concatenate([x, y]),
-                    np.concatenate([cx, xc.shape[0] + cy]),
-                    threads=threads,
-                )
-                u0, v0 = f[:n], -f[n:]
-            keys.append(
-                np.repeat(np.arange(n, dtype=np.int64), min(_DISP_ARCS, m)) * m
-                + _weighted_knn(x + disp_x[cx], y, zy, _DISP_ARCS, threads=threads).ravel()
-            )
-            keys.append(
-                _weighted_knn(y + disp_y[cy], x, zx, _DISP_ARCS, threads=threads)
-                .ravel()
-                .astype(np.int64)
-                * m
-                + np.repeat(np.arange(m, dtype=np.int64), min(_DISP_ARCS, n))
-            )
-    return _Seed(np.unique(np.concatenate(keys)), assignment, u0, v0)
-
-
-class _Scaled(NamedTuple):
-    rows: np.ndarray
-    cols: np.ndarray
-    mass: np.ndarray
-    u: np.ndarray  # f(x)
-    v: np.ndarray  # -f(y)
-    upper: float
-    lower: float
-    status: int
-    rounds: int
-    pivots: int
-    arcs: int
-    pi_max: float
-
-
-def _solve_scaled(
-    x: np.ndarray,
-    y: np.ndarray,
-    a: np.ndarray,
-    b: np.ndarray,
-    *,
-    rtol: float,
-    max_rounds: int,
-    max_pivots: int = 2**62,
-    graph_solver: str = "auto",
-    threads: int | None = None,
-) -> _Scaled:
-    """The native solve on points of extent about 1 with positive weights.
-
-    On ``threads`` threads (None: see :func:`_threads`).
-    """
-    n, m = x.shape[0], y.shape[0]
-    # The points along a space-filling curve, each cloud about its own mean: the first plan
-    # is the monotone one along it (a translated copy then gets the identity: at n = 3000,
-    # 26k pivots instead of 287k). The problem is solved renumbered in that order, so that
-    # near points have near indices: the tree walks and k-d tree queries of the solver then
-    # touch memory that is mostly in cache.
-    order = _curve_order(np.concatenate([x - x.mean(axis=0), y - y.mean(axis=0)]))
-    ox = order[order < n]
-    oy = order[order >= n] - n
-    x, y = np.ascontiguousarray(x[ox]), np.ascontiguousarray(y[oy])
-    a, b = np.ascontiguousarray(a[ox]), np.ascontiguousarray(b[oy])
-    keys, assignment, u0, v0 = _candidates(x, y, a, b, graph_solver, threads=threads)
-    ci = (keys // m).astype(np.int32)
-    cj = (keys % m).astype(np.int32)
-    # The points come numbered along the curve: the first basis is the monotone plan in index
-    # order (the binding's default). Reduced costs above -rc_tol count as non-negative: a few
-    # ulps of the potentials.
-    res = _native().solve(
-        x, y, a, b,
-        arc_rows=ci, arc_cols=cj,
-        rtol=float(rtol), rc_tol=1e-13, max_rounds=int(max_rounds), max_pivots=int(max_pivots),
-        threads=_threads(threads), assignment=assignment,
-        u0=np.ascontiguousarray(u0, np.float64), v0=np.ascontiguousarray(v0, np.float64),
-    )  # fmt: skip
-    status = int(res["status"])
-    if status == Status.ARTIFICIAL_FLOW:
-        raise SolverError(_ARTIFICIAL_MESSAGE, Status.ARTIFICIAL_FLOW)
-    # Back to the caller's numbering.
-    fx_out, fy_out = np.empty(n), np.empty(m)
-    fx_out[ox], fy_out[oy] = np.asarray(res["f_x"]), np.asarray(res["f_y"])
-    pi_max = max(float(np.max(np.abs(res["u"]))), float(np.max(np.abs(res["v"]))))
-    return _Scaled(
-        ox[np.asarray(res["rows"])].astype(np.int32),
-        oy[np.asarray(res["cols"])].astype(np.int32),
-        np.asarray(res["mass"]),
-        fx_out, -fy_out,
-        float(res["upper_bound"]), float(res["lower_bound"]), status,
-        int(res["rounds"]), int(res["pivots"]), int(res["arcs"]), pi_max,
-    )  # fmt: skip
 
 
 def solve_sparse_host(
@@ -622,9 +176,9 @@ def solve_sparse_host(
     if np.any(a < 0) or np.any(b < 0):
         raise ValueError("a and b must be >= 0 for the sparse W1 solver")
     n, m = x.shape[0], y.shape[0]
-    count = _threads(threads)
+    count = resolve_threads(threads)
     check_sparse_memory(n, m, threads=count)
-    _native()  # a clear error before any work where the extension is not built
+    native.load()  # a clear error before any work where the extension is not built
     b = matched_total(a, b)
     kx, ky = np.flatnonzero(a > 0), np.flatnonzero(b > 0)
     both = np.concatenate([x, y])
@@ -639,7 +193,7 @@ def solve_sparse_host(
     # Copies of one point (after scaling: points equal before are equal after) as one atom.
     atoms_x = merge_duplicates(xs, a[kx])
     atoms_y = merge_duplicates(ys, b[ky])
-    sol = _solve_scaled(
+    sol = solve_scaled(
         atoms_x.points, atoms_y.points, atoms_x.mass, atoms_y.mass,
         rtol=rtol, max_rounds=max_rounds,
         max_pivots=2**62 if max_pivots is None else max_pivots, graph_solver=graph_solver,
@@ -703,6 +257,7 @@ def solve_sparse_host(
             f"bounds [{lower_bound:.17g}, {upper_bound:.17g}], relative gap "
             f"{gap / max(abs(upper), 1e-300):.3e}; the solution reached is this error's .result",
             result,
+            reason=message,
         )
     return result
 
@@ -753,21 +308,15 @@ def sparse_failures(
         f"bounds met rtol {where}; raise max_rounds or rtol",
         Status.PIVOT_CAP: "the sparse W1 solver stopped at max_iter pivots before its "
         f"certified bounds met rtol {where}; raise max_iter or rtol",
-        Status.ARTIFICIAL_FLOW: _ARTIFICIAL_MESSAGE,
+        Status.ARTIFICIAL_FLOW: ARTIFICIAL_MESSAGE,
         Status.NOT_A_COUPLING: "the sparse W1 solver stopped with a plan that is not a coupling "
         f"of (a, b) {where}; raise max_iter (or leave it None), or use method='dense'",
         Status.BOUNDS_CROSSED: "the sparse W1 solver stopped with certified bounds that cross "
         f"or are NaN {where}; use method='dense' for this problem",
-        Status.NOT_BUILT: _native_module.NOT_BUILT_MESSAGE,
+        Status.NOT_BUILT: native.NOT_BUILT_MESSAGE,
         Status.OUT_OF_MEMORY: f"the sparse W1 solver ran out of memory {where}; subsample "
         "the point clouds",
     }
-
-
-_ARTIFICIAL_MESSAGE = (
-    "the sparse W1 solver left flow on its artificial arcs (an internal failure); "
-    "use method='dense' for this problem"
-)
 
 
 def check_sparse_memory(n: int, m: int, *, threads: int | None = None) -> None:

@@ -1,0 +1,237 @@
+r"""The coarse-to-fine scheme: the scaled solve, its candidate graph seeded by a coarse solve.
+
+The points are renumbered along a space-filling curve; above :data:`_COARSE_MIN` points, runs
+of :data:`_COARSE_FACTOR` consecutive points are merged into one at their barycentre and that
+coarse problem is solved first, the same way (recursively). Its plan and potential give the
+fine problem its candidate arcs (nearest neighbours, and neighbours moved by each cell's
+coarse displacement) and the graph solver's start; the compiled column generation then prices
+all pairs and solves to its certificate.
+
+References: Schmitzer, *A sparse multiscale algorithm for dense optimal transport*, JMIV 56,
+2016 (coarse-to-fine candidate sets); Gerber & Maggioni, *Multiscale strategies for computing
+optimal transport*, JMLR 18, 2017 (coarsening by merged cells).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import numpy as np
+
+from divergences.wasserstein._host import native
+from divergences.wasserstein._host.curve import curve_order
+from divergences.wasserstein._host.nearest import kr_potential_host, weighted_knn
+from divergences.wasserstein._host.start_potential import integrated_potential
+from divergences.wasserstein._host.threads import resolve_threads
+from divergences.wasserstein._results import SolverError, Status
+
+__all__ = ["ARTIFICIAL_MESSAGE", "ScaledSolution", "solve_scaled"]
+
+# Candidate graph: neighbours each way, and neighbours of each point moved by its cell's coarse
+# displacement.
+_KNN = 4
+_DISP_ARCS = 6
+# Below this many points in all the graph is seeded by neighbours alone; above, a coarse
+# problem with 1/_COARSE_FACTOR as many points (cells of consecutive points along the curve,
+# merged) is solved first, recursively.
+_COARSE_MIN = 4000
+_COARSE_FACTOR = 8
+# Equal sizes and equal weights (an assignment problem): the graph is solved by shortest
+# augmenting paths instead of the network simplex, whose pivots there are nearly all
+# degenerate (benchmarks/README.md). They start from the coarse potential's c-transform,
+# unless the coarse plan's mean displacement is more than this share of its mean distance
+# (1 for a translated copy, far less where the directions vary): from the potential
+# integrated from the coarse plan's directions then (integrated_potential), which is exactly
+# the optimal one for a translated copy, certified in its first round. Where the directions
+# vary, even slightly, the c-transform is the better start (fewer nodes settled by the first
+# augmenting paths).
+_MAX_DRIFT = 0.999
+
+#: The message of a solve that left flow on the artificial arcs.
+ARTIFICIAL_MESSAGE = (
+    "the sparse W1 solver left flow on its artificial arcs (an internal failure); "
+    "use method='dense' for this problem"
+)
+
+
+def _barycentres(p: np.ndarray, w: np.ndarray, cell: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The barycentre and total mass of each cell of points (``cell`` sorted, from 0)."""
+    mass = np.bincount(cell, weights=w)
+    centre = np.stack([np.bincount(cell, weights=w * p[:, k]) for k in range(p.shape[1])], 1)
+    return np.ascontiguousarray(centre / mass[:, None]), mass / mass.sum()
+
+
+class _Seed(NamedTuple):
+    """What the coarse solve leaves for the fine one."""
+
+    keys: np.ndarray  # candidate arcs (i, j) as int64 keys i * m + j, deduplicated
+    assignment: bool  # solve the graph by shortest augmenting paths (else the network simplex)
+    # The duals to start from, u = f(x) and v = -f(y): for augmenting paths, f is the coarse
+    # potential's c-transform; for the simplex, the potential integrated from the coarse
+    # plan's directions (its first basis starts there).
+    u0: np.ndarray
+    v0: np.ndarray
+
+
+def _candidates(
+    x: np.ndarray,
+    y: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    graph_solver: str,
+    *,
+    threads: int | None = None,
+) -> _Seed:
+    """The candidate graph, the graph solver and its start.
+
+    Seeded by a coarse solve above ``_COARSE_MIN`` points.
+    """
+    n, m = x.shape[0], y.shape[0]
+    # Equal sizes and one weight for all: an assignment problem, solved by shortest augmenting
+    # paths from a potential f of the coarse solve (v = -f(y); the first solve takes
+    # u_i = min_j c_ij - v_j over the arcs): its c-transform, or the integrated potential where
+    # the coarse plan is mostly one common displacement (see _MAX_DRIFT).
+    assignment = (
+        graph_solver != "simplex" and n == m and bool(np.all(a == a[0]) and np.all(b == a[0]))
+    )
+    u0, v0 = np.zeros(n), np.zeros(m)
+    zx, zy = np.zeros(n), np.zeros(m)
+    keys = [
+        np.repeat(np.arange(n, dtype=np.int64), min(_KNN, m)) * m
+        + weighted_knn(x, y, zy, _KNN, threads=threads).ravel(),
+        weighted_knn(y, x, zx, _KNN, threads=threads).ravel().astype(np.int64) * m
+        + np.repeat(np.arange(m, dtype=np.int64), min(_KNN, n)),
+    ]
+    if n + m > _COARSE_MIN:
+        # The coarse problem: runs of _COARSE_FACTOR consecutive points (the points come
+        # numbered along the space-filling curve, so a run is a compact cell) merged into one
+        # point at their barycentre carrying their total mass. Unlike a subsample, it keeps
+        # the fine problem's local surpluses and deficits of mass, so its potential and plan
+        # describe the fine plan's large-scale flows.
+        cx, cy = np.arange(n) // _COARSE_FACTOR, np.arange(m) // _COARSE_FACTOR
+        xc, ac = _barycentres(x, a, cx)
+        yc, bc = _barycentres(y, b, cy)
+        try:
+            coarse = solve_scaled(
+                xc, yc, ac, bc,
+                rtol=1e-6, max_rounds=50, graph_solver=graph_solver, threads=threads,
+            )  # fmt: skip
+        except SolverError:
+            coarse = None  # a coarse solve only seeds the graph; the fine rounds do not need it
+        if coarse is not None:
+            # The coarse plan's mean displacement of each cell, given to its points:
+            # candidates are the neighbours of x_i + displacement.
+            step = yc[coarse.cols] - xc[coarse.rows]
+            disp_x = np.zeros_like(xc)
+            disp_y = np.zeros_like(yc)
+            np.add.at(disp_x, coarse.rows, step * coarse.mass[:, None])
+            np.add.at(disp_y, coarse.cols, -step * coarse.mass[:, None])
+            disp_x /= ac[:, None]
+            disp_y /= bc[:, None]
+            # Sums by einsum's loops, not BLAS (see integrated_potential).
+            moved = float(np.einsum("k,k->", coarse.mass, np.linalg.norm(step, axis=1)))
+            # |mean displacement| / mean distance of the coarse plan: 1 for a translated copy.
+            mean_step = np.einsum("k,kd->d", coarse.mass, step)
+            drift = math.sqrt(float(np.sum(mean_step**2))) / moved if moved > 0 else 0.0
+            if assignment and drift <= _MAX_DRIFT:
+                f_y = -coarse.v  # the coarse potential f at its own y points
+                u0 = kr_potential_host(yc, f_y, x, threads=threads)
+                v0 = -kr_potential_host(yc, f_y, y, threads=threads)
+            else:
+                # One fit over the cells of both clouds, so that f at x and at y share
+                # their constant; mass arrives at a y cell along minus its displacement.
+                f = integrated_potential(
+                    np.concatenate([xc, yc]),
+                    np.concatenate([disp_x, -disp_y]),
+                    np.concatenate([x, y]),
+                    np.concatenate([cx, xc.shape[0] + cy]),
+                    threads=threads,
+                )
+                u0, v0 = f[:n], -f[n:]
+            keys.append(
+                np.repeat(np.arange(n, dtype=np.int64), min(_DISP_ARCS, m)) * m
+                + weighted_knn(x + disp_x[cx], y, zy, _DISP_ARCS, threads=threads).ravel()
+            )
+            keys.append(
+                weighted_knn(y + disp_y[cy], x, zx, _DISP_ARCS, threads=threads)
+                .ravel()
+                .astype(np.int64)
+                * m
+                + np.repeat(np.arange(m, dtype=np.int64), min(_DISP_ARCS, n))
+            )
+    return _Seed(np.unique(np.concatenate(keys)), assignment, u0, v0)
+
+
+class ScaledSolution(NamedTuple):
+    """The compiled solve's answer on the scaled problem, in the caller's numbering."""
+
+    rows: np.ndarray
+    cols: np.ndarray
+    mass: np.ndarray
+    u: np.ndarray  # f(x)
+    v: np.ndarray  # -f(y)
+    upper: float
+    lower: float
+    status: int
+    rounds: int
+    pivots: int
+    arcs: int
+    pi_max: float
+
+
+def solve_scaled(
+    x: np.ndarray,
+    y: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    *,
+    rtol: float,
+    max_rounds: int,
+    max_pivots: int = 2**62,
+    graph_solver: str = "auto",
+    threads: int | None = None,
+) -> ScaledSolution:
+    """The native solve on points of extent about 1 with positive weights.
+
+    On ``threads`` threads (None: see :func:`~.threads.resolve_threads`).
+    """
+    n, m = x.shape[0], y.shape[0]
+    # The points along a space-filling curve, each cloud about its own mean: the first plan
+    # is the monotone one along it (a translated copy then gets the identity, far fewer
+    # pivots; benchmarks/README.md). The problem is solved renumbered in that order, so that
+    # near points have near indices: the tree walks and k-d tree queries of the solver then
+    # touch memory that is mostly in cache.
+    order = curve_order(np.concatenate([x - x.mean(axis=0), y - y.mean(axis=0)]))
+    ox = order[order < n]
+    oy = order[order >= n] - n
+    x, y = np.ascontiguousarray(x[ox]), np.ascontiguousarray(y[oy])
+    a, b = np.ascontiguousarray(a[ox]), np.ascontiguousarray(b[oy])
+    keys, assignment, u0, v0 = _candidates(x, y, a, b, graph_solver, threads=threads)
+    ci = (keys // m).astype(np.int32)
+    cj = (keys % m).astype(np.int32)
+    # The points come numbered along the curve: the first basis is the monotone plan in index
+    # order (the binding's default). Reduced costs above -rc_tol count as non-negative: a few
+    # ulps of the potentials.
+    res = native.load().solve(
+        x, y, a, b,
+        arc_rows=ci, arc_cols=cj,
+        rtol=float(rtol), rc_tol=1e-13, max_rounds=int(max_rounds), max_pivots=int(max_pivots),
+        threads=resolve_threads(threads), assignment=assignment,
+        u0=np.ascontiguousarray(u0, np.float64), v0=np.ascontiguousarray(v0, np.float64),
+    )  # fmt: skip
+    status = int(res["status"])
+    if status == Status.ARTIFICIAL_FLOW:
+        raise SolverError(ARTIFICIAL_MESSAGE, Status.ARTIFICIAL_FLOW)
+    # Back to the caller's numbering.
+    fx_out, fy_out = np.empty(n), np.empty(m)
+    fx_out[ox], fy_out[oy] = np.asarray(res["f_x"]), np.asarray(res["f_y"])
+    pi_max = max(float(np.max(np.abs(res["u"]))), float(np.max(np.abs(res["v"]))))
+    return ScaledSolution(
+        ox[np.asarray(res["rows"])].astype(np.int32),
+        oy[np.asarray(res["cols"])].astype(np.int32),
+        np.asarray(res["mass"]),
+        fx_out, -fy_out,
+        float(res["upper_bound"]), float(res["lower_bound"]), status,
+        int(res["rounds"]), int(res["pivots"]), int(res["arcs"]), pi_max,
+    )  # fmt: skip
