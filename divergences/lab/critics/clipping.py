@@ -299,7 +299,7 @@ def figure_value_surfaces(
     column per data set; the critic's value as filled contours (each panel on its own colour
     scale: a critic is defined up to a constant and, clipped, up to its unknown scale :math:`K`),
     the data as dots, and the range of :math:`f` over the panel in its corner."""
-    from divergences.lab.plotting import _figure, _styled
+    from divergences.lab.divergence_figures import _figure, _styled
 
     constraints = list(dict.fromkeys(s.constraint for s in surfaces))
     names = list(dict.fromkeys(s.data_name for s in surfaces))
@@ -355,7 +355,7 @@ def figure_layer_gradients(
     clipped at the middle bound and of the penalised one."""
     from matplotlib.ticker import MaxNLocator
 
-    from divergences.lab.plotting import _figure, _style, _styled
+    from divergences.lab.divergence_figures import _figure, _style, _styled
 
     r = result
     palette = ["#D55E00", "#CC79A7", "#56B4E9", "#000000"]

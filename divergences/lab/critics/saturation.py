@@ -189,7 +189,7 @@ def figure_two_gaussians(
     :math:`-\log D` and the WGAN loss :math:`-f`, each divided by its largest value on the plot
     (the scale of a clipped critic is arbitrary).
     """
-    from divergences.lab.plotting import COLORS, _figure, _style, _styled
+    from divergences.lab.divergence_figures import COLORS, _figure, _style, _styled
 
     @_styled
     def draw() -> Any:

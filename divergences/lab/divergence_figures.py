@@ -25,7 +25,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from divergences import families, optimal_discriminator
-from divergences.lab.sweep import sweep
+from divergences.lab.divergence_curves import sweep
 
 __all__ = [
     "CAPTIONS",
