@@ -90,7 +90,7 @@ def _w1_fn(dim: int) -> Callable[[MeasurePair], jax.Array]:
 
 
 def _scalar(name: str, family: Family, base: Base) -> Callable[[jax.Array], jax.Array]:
-    """theta -> the quantity, traceable (for vmap and grad); W1 here is the 1-D kernel."""
+    """Theta -> the quantity, traceable (for vmap and grad); W1 here is the 1-D kernel."""
     if name == "w1":
         w1 = _w1_fn(1)
         return lambda th: w1(family.measures(th))
@@ -153,7 +153,8 @@ def _padded_supports(p: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, ...]:
 @functools.lru_cache(maxsize=32)
 def _w1_batch_fn(measures: Callable[[ArrayLike], MeasurePair], gradient: bool) -> Any:
     """The jitted, vmapped LP of a family (one per family and mode, kept: a sweep of the same
-    family again, or a CLI run over several quantities, compiles nothing new)."""
+    family again, or a CLI run over several quantities, compiles nothing new).
+    """
 
     def restricted(
         t: jax.Array, ip: jax.Array, iq: jax.Array, a: jax.Array, b: jax.Array

@@ -1,7 +1,8 @@
 """Training against a frozen generator: the lab's critic update
 (:func:`~divergences.lab.training.trainer.critic_update`) on minibatches of two fixed samples, in
 a jitted ``lax.scan``, batched over independent problems with ``vmap``, evaluated on held-out
-points between chunks, stopped on a plateau."""
+points between chunks, stopped on a plateau.
+"""
 
 from __future__ import annotations
 
@@ -85,7 +86,8 @@ def starts_at_zero(game: Game) -> bool:
     started with the wrong sign would keep it and estimate about :math:`-W_1`. From
     ``f == 0`` the penalty's gradient is 0 (``optax.safe_norm``) and the first updates climb
     :math:`\overline{f(x)} - \overline{f(y)}`, which sets the sign. The other critics start
-    from the network's random initialisation."""
+    from the network's random initialisation.
+    """
     return isinstance(game.constraint, GradientPenalty)
 
 
@@ -109,7 +111,8 @@ def _compiled(
     game: Game, config: CriticConfig, dim: int
 ) -> tuple[Callable[..., Any], Callable[..., Any]]:
     """The jitted initialisation and chunk of ``config.eval_every`` steps, for every problem
-    (vmapped). Built once per (game, configuration, dimension): all are compared by value."""
+    (vmapped). Built once per (game, configuration, dimension): all are compared by value.
+    """
     static = _static(game, config, dim)
     opt = optimiser_for(game, config.learning_rate).build()
     update = critic_update(game, opt, static)

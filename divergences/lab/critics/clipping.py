@@ -69,7 +69,8 @@ def noisy_data_generator(
 ) -> tuple[np.ndarray, np.ndarray]:
     """``(data, generated)``: ``n`` points of the named data set, and ``n`` others plus Gaussian
     noise of standard deviation ``noise`` (one paper unit, :data:`PAPER_UNIT`, if ``None``): the
-    fixed generator of WGAN-GP's Figure 1."""
+    fixed generator of WGAN-GP's Figure 1.
+    """
     ds = dataset(name)
     sd = PAPER_UNIT.get(name, 1.0) if noise is None else float(noise)
     ka, kb, kn = jax.random.split(jax.random.key(key), 3)
@@ -171,11 +172,11 @@ def critic_value_surfaces(
 
 
 class LayerGradients(NamedTuple):
-    """Deep critics' gradient norms per layer and their weights.
+    r"""Deep critics' gradient norms per layer and their weights.
 
     Attributes:
       labels: one per critic: ``"clip c = 0.1"``, ..., ``"gradient penalty"``.
-      norms: :math:`E_x\\|\\partial f(x) / \\partial W_l\\|_F` per critic (rows) and linear layer
+      norms: :math:`E_x\|\partial f(x) / \partial W_l\|_F` per critic (rows) and linear layer
         (columns, the input layer first), at the end of training.
       weights: per label, every weight of the critic's linear layers (biases left out), flat.
       clips: the clipping bounds, in the order of the first labels.
@@ -190,8 +191,9 @@ class LayerGradients(NamedTuple):
 
 
 def _weight_gradient_norms(network: Any, state: Any, points: Any) -> np.ndarray:
-    """:math:`E\\|\\partial f(x)/\\partial W_l\\|_F` over ``points``, for each linear layer
-    :math:`l` of ``network`` (the input layer first)."""
+    r""":math:`E\|\partial f(x)/\partial W_l\|_F` over ``points``, for each linear layer
+    :math:`l` of ``network`` (the input layer first).
+    """
     params, static = eqx.partition(network, eqx.is_inexact_array)
     # In the widest float type enabled: the norms of a vanishing gradient span hundreds of
     # decades, and float32's squares underflow to 0 below about 1e-19.
@@ -298,7 +300,8 @@ def figure_value_surfaces(
     r"""WGAN-GP's Figure 1a from :func:`critic_value_surfaces`: one row per constraint, one
     column per data set; the critic's value as filled contours (each panel on its own colour
     scale: a critic is defined up to a constant and, clipped, up to its unknown scale :math:`K`),
-    the data as dots, and the range of :math:`f` over the panel in its corner."""
+    the data as dots, and the range of :math:`f` over the panel in its corner.
+    """
     from divergences.lab.divergence_figures import _figure, _styled
 
     constraints = list(dict.fromkeys(s.constraint for s in surfaces))
@@ -352,7 +355,8 @@ def figure_layer_gradients(
 ) -> Any:
     r"""WGAN-GP's Figure 1b and 1c from :func:`layer_gradient_norms`: left, the gradient norm per
     layer (log scale) of each deep critic; right, the histograms of the weights of the critic
-    clipped at the middle bound and of the penalised one."""
+    clipped at the middle bound and of the penalised one.
+    """
     from matplotlib.ticker import MaxNLocator
 
     from divergences.lab.divergence_figures import _figure, _style, _styled

@@ -45,20 +45,20 @@ __all__ = ["TwoGaussians", "critics_on_two_gaussians", "figure_two_gaussians"]
 
 
 class TwoGaussians(NamedTuple):
-    """The discriminator and the critic trained on two Gaussians, on a grid of the line.
+    r"""The discriminator and the critic trained on two Gaussians, on a grid of the line.
 
     Attributes:
       x: the grid of the line the curves are evaluated on.
       data_density, generator_density: the two Gaussian densities on ``x`` (closed form).
       discriminator: :math:`D(x)`, the trained GAN discriminator's probability of "real".
       critic: :math:`f(x)`, the trained clipped WGAN critic.
-      minimax_gradient: :math:`|d/dx \\log(1 - D(x))|`, what a generated point at ``x`` is told by
+      minimax_gradient: :math:`|d/dx \log(1 - D(x))|`, what a generated point at ``x`` is told by
         the minimax GAN's loss.
-      nonsaturating_gradient: :math:`|d/dx \\log D(x)|`, the same for the non-saturating loss.
-      critic_gradient: :math:`|f'(x)|`, the same for the WGAN loss :math:`-f(\\tilde x)`.
+      nonsaturating_gradient: :math:`|d/dx \log D(x)|`, the same for the non-saturating loss.
+      critic_gradient: :math:`|f'(x)|`, the same for the WGAN loss :math:`-f(\tilde x)`.
       js_estimate: the discriminator's JS estimate on held-out points (nats; at most log 2).
       critic_estimate: the critic's :math:`K W_1` estimate on held-out points.
-      w1: the exact :math:`W_1(P, Q) = |\\mu_P - \\mu_Q|` (equal variances).
+      w1: the exact :math:`W_1(P, Q) = |\mu_P - \mu_Q|` (equal variances).
       config: the arguments of :func:`critics_on_two_gaussians`.
     """
 

@@ -125,7 +125,8 @@ class OptimiserSettings(NamedTuple):
 
     def build(self, schedule: optax.Schedule | None = None) -> optax.GradientTransformation:
         """The optax transformation (RMSProp with PyTorch's decay 0.99, as WGAN's code used),
-        with the step size ``learning_rate`` or, if given, ``schedule`` (of the update count)."""
+        with the step size ``learning_rate`` or, if given, ``schedule`` (of the update count).
+        """
         lr: float | optax.Schedule = self.learning_rate if schedule is None else schedule
         if self.name == "adam":
             return optax.adam(lr, b1=self.b1, b2=self.b2)
@@ -137,7 +138,8 @@ class OptimiserSettings(NamedTuple):
 
 class Objective:
     """What the critic maximises, given its raw outputs on real (``fr``) and generated (``ff``)
-    points. Subclasses are frozen dataclasses: equal objectives are the same objective."""
+    points. Subclasses are frozen dataclasses: equal objectives are the same objective.
+    """
 
     #: ``True`` for a critic with values in R (the heatmaps show ``v``, not ``sigmoid(v)``).
     wasserstein: ClassVar[bool] = False
@@ -163,11 +165,11 @@ class Objective:
 
 @dataclasses.dataclass(frozen=True)
 class Discriminator(Objective):
-    """The GAN discriminator: a logit, trained by cross-entropy.
+    r"""The GAN discriminator: a logit, trained by cross-entropy.
 
     Attributes:
-      saturating: the generator minimises :math:`E\\log(1 - D(\\tilde x))` (the minimax loss)
-        instead of :math:`-E\\log D(\\tilde x)`.
+      saturating: the generator minimises :math:`E\log(1 - D(\tilde x))` (the minimax loss)
+        instead of :math:`-E\log D(\tilde x)`.
     """
 
     saturating: bool = False
@@ -258,7 +260,8 @@ class FGan(Objective):
 
 class Constraint:
     """What keeps the critic in check: a penalty added to its loss, a projection after each
-    update, or spectrally normalised layers. Subclasses are frozen dataclasses."""
+    update, or spectrally normalised layers. Subclasses are frozen dataclasses.
+    """
 
     #: Every critic layer is wrapped in :class:`equinox.nn.SpectralNorm`.
     spectral_norm: ClassVar[bool] = False
@@ -390,7 +393,8 @@ class Game:
 
     def critic_loss(self, f: Fn, real: jax.Array, fake: jax.Array, key: jax.Array) -> jax.Array:
         """The critic's loss on a batch, penalty included; ``f`` maps one point to its raw
-        output."""
+        output.
+        """
         loss = self.objective.critic_loss(jax.vmap(f)(real), jax.vmap(f)(fake))
         penalty = self.constraint.penalty(f, real, fake, key)
         return loss if penalty is None else loss + penalty

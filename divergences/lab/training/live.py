@@ -47,7 +47,8 @@ ENV_VAR = "DIVERGENCES_LIVE_VIEW"
 
 def display_mode() -> str:
     """``"live"`` in a Jupyter kernel (``"static"`` there when ``DIVERGENCES_LIVE_VIEW=0``),
-    ``"none"`` outside IPython or in a terminal IPython without rich display."""
+    ``"none"`` outside IPython or in a terminal IPython without rich display.
+    """
     shell = None
     if "IPython" in sys.modules:
         from IPython import get_ipython

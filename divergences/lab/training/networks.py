@@ -35,7 +35,8 @@ __all__ = [
 
 def leaky_relu(x: jax.Array) -> jax.Array:
     """Leaky ReLU with slope 0.2 below zero (1-Lipschitz, so spectral normalisation bounds the
-    network's Lipschitz constant by 1)."""
+    network's Lipschitz constant by 1).
+    """
     return jax.nn.leaky_relu(x, 0.2)
 
 
@@ -77,7 +78,8 @@ class MLP(eqx.Module):
         self, x: jax.Array, state: eqx.nn.State, *, inference: bool = False
     ) -> tuple[jax.Array, eqx.nn.State]:
         """The output for one point ``x``; with ``inference`` spectral normalisation uses the
-        stored power-iteration vectors without updating them (the state is returned as is)."""
+        stored power-iteration vectors without updating them (the state is returned as is).
+        """
         h, act = x, ACTIVATIONS[self.activation]
         for i, layer in enumerate(self.layers):
             if isinstance(layer, eqx.nn.SpectralNorm):
@@ -98,11 +100,11 @@ def make_mlp(
     dtype: Any,
     activation: str = "leaky_relu",
 ) -> tuple[MLP, eqx.nn.State]:
-    """An :class:`MLP` with the layer widths ``sizes`` (input first), the activation named
+    r"""An :class:`MLP` with the layer widths ``sizes`` (input first), the activation named
     ``activation`` (a key of :data:`ACTIVATIONS`) between its layers, and its initial state.
 
     Linear layers use equinox's default initialisation (uniform in
-    :math:`\\pm 1/\\sqrt{\\text{fan in}}`); with ``spectral_norm`` every layer is wrapped in
+    :math:`\pm 1/\sqrt{\text{fan in}}`); with ``spectral_norm`` every layer is wrapped in
     :class:`equinox.nn.SpectralNorm` with one power iteration per call.
     """
     keys = jax.random.split(key, 2 * (len(sizes) - 1))
@@ -125,12 +127,12 @@ def make_critic(
     *,
     zero_output: bool = False,
 ) -> tuple[MLP, eqx.nn.State]:
-    """The critic of ``game`` (a :class:`~divergences.lab.training.games.Game`) on points of
+    r"""The critic of ``game`` (a :class:`~divergences.lab.training.games.Game`) on points of
     dimension ``dim``: an :class:`MLP` to one scalar, spectrally normalised where the game says,
     with the game's projection (weight clipping) applied to its initial weights.
 
     With ``zero_output`` the last layer's weights and bias start at 0, so the critic starts as
-    :math:`f \\equiv 0` and its first updates follow the objective alone (see
+    :math:`f \equiv 0` and its first updates follow the objective alone (see
     :mod:`divergences.lab.critics`). Refused for a spectrally normalised critic, whose layers are
     divided by their largest singular value, 0 for a zero layer.
     """
@@ -159,7 +161,8 @@ def make_critic(
 def power_iterate(net: MLP, state: eqx.nn.State) -> eqx.nn.State:
     """One power-iteration step of every spectrally normalised layer (Miyato et al.,
     Algorithm 1), done once per critic update; the losses then call the network with
-    ``inference=True`` on the updated vectors."""
+    ``inference=True`` on the updated vectors.
+    """
     first = net.layers[0]
     linear = first.layer if isinstance(first, eqx.nn.SpectralNorm) else first
     return net(jnp.zeros((linear.in_features,), linear.weight.dtype), state)[1]
