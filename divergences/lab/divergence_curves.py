@@ -152,8 +152,10 @@ def _padded_supports(p: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, ...]:
 
 @functools.lru_cache(maxsize=32)
 def _w1_batch_fn(measures: Callable[[ArrayLike], MeasurePair], gradient: bool) -> Any:
-    """The jitted, vmapped LP of a family (one per family and mode, kept: a sweep of the same
-    family again, or a CLI run over several quantities, compiles nothing new).
+    """The jitted, vmapped LP of a family, one per family and mode.
+
+    It is kept, so a sweep of the same family again, or a CLI run over several quantities,
+    compiles nothing new.
     """
 
     def restricted(
@@ -173,8 +175,9 @@ def _w1_batched(
     progress: bool | None,
     batch_pairs: int,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """W1 and dW1/dtheta (NaN unless ``gradient``) at every theta, by exact LPs on the atoms
-    that carry mass.
+    """W1 and dW1/dtheta at every theta, by exact LPs on the atoms that carry mass.
+
+    The derivative is NaN unless ``gradient``.
 
     ``p`` and ``q`` are the weights at the thetas from the batched evaluation the divergences
     used, so every quantity of a sweep sees the same measures. The thetas go through one

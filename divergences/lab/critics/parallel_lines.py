@@ -86,8 +86,9 @@ def critic_sweep(
     steps: int | None = None,
     progress: bool = True,
 ) -> CriticSweep:
-    r"""Trains every critic on the parallel lines for each ``theta``; the WGAN paper's Figure 1
-    redone with trained networks.
+    r"""The WGAN paper's Figure 1 redone with trained critics, one per kind and ``theta``.
+
+    Every critic is trained on the parallel lines for each ``theta``.
 
     Defaults are small (512 points per measure, two hidden layers of 32, at most 2000 steps):
     a few minutes on two CPU cores. ``full=True`` uses 4096 points, three hidden layers of 128
@@ -155,8 +156,10 @@ def _seed(key: Any) -> int | None:
 
 
 def plot_critic_sweep(sweep: CriticSweep, *, figsize: tuple[float, float] = (13.0, 3.8)) -> Any:
-    r"""Draws the sweep: JS and its estimate; W1 and its estimates; the clipped critic and
-    :math:`\hat K |\theta|`. Returns the Matplotlib figure.
+    r"""Draws the sweep and returns the Matplotlib figure.
+
+    Its panels: JS and its estimate; W1 and its estimates; the clipped critic and
+    :math:`\hat K |\theta|`.
     """
     import matplotlib.pyplot as plt
 

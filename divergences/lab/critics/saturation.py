@@ -109,7 +109,8 @@ def critics_on_two_gaussians(
     standard deviations beyond the outer of the two means on either side.
 
     Args:
-      data_mean, generator_mean: :math:`\mu_P` and :math:`\mu_Q`.
+      data_mean: the data's mean :math:`\mu_P`.
+      generator_mean: the frozen generator's mean :math:`\mu_Q`.
       std: their common standard deviation :math:`\sigma`, > 0.
       n: points per sample.
       steps: training steps of each critic.
@@ -179,8 +180,10 @@ def critics_on_two_gaussians(
 def figure_two_gaussians(
     result: TwoGaussians, *, figsize: tuple[float, float] = (11.0, 7.6)
 ) -> Any:
-    r"""WGAN's Figure 2 from a :class:`TwoGaussians`: the saturated discriminator beside the
-    critic (top), and the gradient each gives a generated point, on a log scale (bottom).
+    r"""WGAN's Figure 2 from a :class:`TwoGaussians`.
+
+    The saturated discriminator beside the critic (top), and the gradient each gives a generated
+    point, on a log scale (bottom).
 
     Top: the two densities, :math:`D(x)` and the critic :math:`f(x)` mapped affinely onto
     :math:`[0, 1]` over the plotted range (a clipped critic's values are :math:`K` times a

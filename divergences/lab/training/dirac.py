@@ -86,7 +86,9 @@ def eigenvalues_numeric(*, game: str = "gan", gamma: float = 0.0) -> np.ndarray:
 
 
 def eigenvalues_closed_form(*, game: str = "gan", gamma: float = 0.0) -> np.ndarray:
-    r""":math:`(-\gamma \pm \sqrt{\gamma^2 - 4 f'(0)^2})/2`, sorted as
+    r"""The eigenvalues at the equilibrium in closed form, as a complex NumPy array.
+
+    They are :math:`(-\gamma \pm \sqrt{\gamma^2 - 4 f'(0)^2})/2`, sorted as
     :func:`eigenvalues_numeric`.
     """
     _check(game, gamma)

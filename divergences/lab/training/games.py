@@ -1,6 +1,7 @@
-r"""The games: one frozen :class:`Game` per GAN, made of what the critic maximises (an
-:class:`Objective`), how it is kept in check (a :class:`Constraint`), and its paper's optimiser and
-critic steps. A game names its losses: :meth:`Game.critic_loss`, :meth:`Game.generator_loss`, the
+r"""The games: one frozen :class:`Game` per GAN, its losses, constraint and optimiser.
+
+A game is made of what the critic maximises (an :class:`Objective`), how it is kept in check (a
+:class:`Constraint`), and its paper's optimiser and critic steps. A game names its losses: :meth:`Game.critic_loss`, :meth:`Game.generator_loss`, the
 critic's own estimate :meth:`Game.estimate`, and the projection applied after each critic update,
 :meth:`Game.project`. The training lab (:func:`~divergences.lab.training.train`) and the critics
 trained against a frozen sample (:mod:`divergences.lab.critics`) both play these games.
@@ -124,8 +125,10 @@ class OptimiserSettings(NamedTuple):
     decay: float = 0.99
 
     def build(self, schedule: optax.Schedule | None = None) -> optax.GradientTransformation:
-        """The optax transformation (RMSProp with PyTorch's decay 0.99, as WGAN's code used),
-        with the step size ``learning_rate`` or, if given, ``schedule`` (of the update count).
+        """The optax transformation, with the step size ``learning_rate`` or ``schedule``.
+
+        ``schedule``, if given, is a function of the update count. RMSProp uses PyTorch's decay
+        0.99, as WGAN's code did.
         """
         lr: float | optax.Schedule = self.learning_rate if schedule is None else schedule
         if self.name == "adam":
@@ -137,8 +140,10 @@ class OptimiserSettings(NamedTuple):
 
 
 class Objective:
-    """What the critic maximises, given its raw outputs on real (``fr``) and generated (``ff``)
-    points. Subclasses are frozen dataclasses: equal objectives are the same objective.
+    """What the critic maximises, given its raw outputs on real and generated points.
+
+    The outputs are ``fr`` (real) and ``ff`` (generated). Subclasses are frozen dataclasses:
+    equal objectives are the same objective.
     """
 
     #: ``True`` for a critic with values in R (the heatmaps show ``v``, not ``sigmoid(v)``).
@@ -259,8 +264,10 @@ class FGan(Objective):
 
 
 class Constraint:
-    """What keeps the critic in check: a penalty added to its loss, a projection after each
-    update, or spectrally normalised layers. Subclasses are frozen dataclasses.
+    """What keeps the critic in check.
+
+    A penalty added to its loss, a projection after each update, or spectrally normalised layers.
+    Subclasses are frozen dataclasses.
     """
 
     #: Every critic layer is wrapped in :class:`equinox.nn.SpectralNorm`.
@@ -392,8 +399,9 @@ class Game:
         return self.objective.estimate_name
 
     def critic_loss(self, f: Fn, real: jax.Array, fake: jax.Array, key: jax.Array) -> jax.Array:
-        """The critic's loss on a batch, penalty included; ``f`` maps one point to its raw
-        output.
+        """The critic's loss on a batch, penalty included.
+
+        ``f`` maps one point to its raw output.
         """
         loss = self.objective.critic_loss(jax.vmap(f)(real), jax.vmap(f)(fake))
         penalty = self.constraint.penalty(f, real, fake, key)
