@@ -173,8 +173,8 @@ _ARROWS = 15
 def _arrow_thetas(thetas: np.ndarray, values: np.ndarray) -> np.ndarray:
     """The thetas at which to draw the up-arrows of an infinite value.
 
-    About :data:`_ARROWS` evenly spaced thetas where ``values`` is infinite, none within half a spacing of a finite value (an arrow
-    beside the dot of a finite value would read as its value).
+    About :data:`_ARROWS` evenly spaced thetas where ``values`` is infinite, none within half a
+    spacing of a finite value (an arrow beside the dot of a finite value would read as its value).
     """
     inf = np.isinf(values)
     spacing = (thetas.max() - thetas.min()) / (_ARROWS - 1)

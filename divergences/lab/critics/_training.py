@@ -82,13 +82,13 @@ def check_samples(x: Any, y: Any) -> tuple[FloatArray, FloatArray]:
 def starts_at_zero(game: Game) -> bool:
     r"""Whether the critic of ``game`` starts as ``f == 0``: yes under a gradient penalty.
 
-    A zero output layer makes ``f == 0``. The two-sided penalty :math:`\lambda(\|\nabla f\| - 1)^2` costs :math:`\lambda` where
-    the slope is 0, a barrier between a critic increasing along ``x - y`` and one decreasing
-    along it; in one dimension every path between the two crosses slope 0, so a critic that
-    started with the wrong sign would keep it and estimate about :math:`-W_1`. From
-    ``f == 0`` the penalty's gradient is 0 (``optax.safe_norm``) and the first updates climb
-    :math:`\overline{f(x)} - \overline{f(y)}`, which sets the sign. The other critics start
-    from the network's random initialisation.
+    A zero output layer makes ``f == 0``. The two-sided penalty :math:`\lambda(\|\nabla f\| - 1)^2`
+    costs :math:`\lambda` where the slope is 0, a barrier between a critic increasing along
+    ``x - y`` and one decreasing along it; in one dimension every path between the two crosses slope
+    0, so a critic that started with the wrong sign would keep it and estimate about :math:`-W_1`.
+    From ``f == 0`` the penalty's gradient is 0 (``optax.safe_norm``) and the first updates climb
+    :math:`\overline{f(x)} - \overline{f(y)}`, which sets the sign. The other critics start from the
+    network's random initialisation.
     """
     return isinstance(game.constraint, GradientPenalty)
 

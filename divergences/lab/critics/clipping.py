@@ -307,9 +307,10 @@ def figure_value_surfaces(
 ) -> Any:
     r"""WGAN-GP's Figure 1a from :func:`critic_value_surfaces`.
 
-    One row per constraint, one column per data set; the critic's value as filled contours (each panel on its own colour
-    scale: a critic is defined up to a constant and, clipped, up to its unknown scale :math:`K`),
-    the data as dots, and the range of :math:`f` over the panel in its corner.
+    One row per constraint, one column per data set; the critic's value as filled contours (each
+    panel on its own colour scale: a critic is defined up to a constant and, clipped, up to its
+    unknown scale :math:`K`), the data as dots, and the range of :math:`f` over the panel in its
+    corner.
     """
     from divergences.lab.divergence_figures import _figure, _styled
 
@@ -364,8 +365,8 @@ def figure_layer_gradients(
 ) -> Any:
     r"""WGAN-GP's Figures 1b and 1c from :func:`layer_gradient_norms`.
 
-    Left, the gradient norm per layer (log scale) of each deep critic; right, the histograms of the weights of the critic
-    clipped at the middle bound and of the penalised one.
+    Left, the gradient norm per layer (log scale) of each deep critic; right, the histograms of the
+    weights of the critic clipped at the middle bound and of the penalised one.
     """
     from matplotlib.ticker import MaxNLocator
 

@@ -1,10 +1,11 @@
 r"""The games: one frozen :class:`Game` per GAN, its losses, constraint and optimiser.
 
 A game is made of what the critic maximises (an :class:`Objective`), how it is kept in check (a
-:class:`Constraint`), and its paper's optimiser and critic steps. A game names its losses: :meth:`Game.critic_loss`, :meth:`Game.generator_loss`, the
-critic's own estimate :meth:`Game.estimate`, and the projection applied after each critic update,
-:meth:`Game.project`. The training lab (:func:`~divergences.lab.training.train`) and the critics
-trained against a frozen sample (:mod:`divergences.lab.critics`) both play these games.
+:class:`Constraint`), and its paper's optimiser and critic steps. A game names its losses:
+:meth:`Game.critic_loss`, :meth:`Game.generator_loss`, the critic's own estimate
+:meth:`Game.estimate`, and the projection applied after each critic update, :meth:`Game.project`.
+The training lab (:func:`~divergences.lab.training.train`) and the critics trained against a frozen
+sample (:mod:`divergences.lab.critics`) both play these games.
 
 The critic network outputs a raw value :math:`v(x)`. With real points :math:`x \sim P` and
 generated points :math:`\tilde x = G(z)`:
@@ -181,18 +182,22 @@ class Discriminator(Objective):
     estimate_name: ClassVar[str] = "JS (discriminator)"
 
     def critic_loss(self, fr: jax.Array, ff: jax.Array) -> jax.Array:
+        r"""Cross-entropy on logits: :math:`E\,\mathrm{sp}(-v(x)) + E\,\mathrm{sp}(v(\tilde x))`."""
         return jnp.mean(jax.nn.softplus(-fr)) + jnp.mean(jax.nn.softplus(ff))
 
     def generator_loss(self, ff: jax.Array) -> jax.Array:
+        r"""The non-saturating :math:`-E\log D(\tilde x)`, or the minimax :math:`E\log(1 - D)`."""
         if self.saturating:
             return -jnp.mean(jax.nn.softplus(ff))  # E log(1 - D) = -E softplus(v)
         return jnp.mean(jax.nn.softplus(-ff))  # -E log D
 
     def estimate(self, fr: jax.Array, ff: jax.Array) -> jax.Array:
+        r"""The JS estimate :math:`(V + \log 4)/2`, with :math:`V` the discriminator's value."""
         v = -jnp.mean(jax.nn.softplus(-fr)) - jnp.mean(jax.nn.softplus(ff))
         return (v + _LOG4) / 2
 
     def output(self, v: jax.Array) -> jax.Array:
+        """The probability ``sigmoid(v)`` that a point is real."""
         return jax.nn.sigmoid(v)
 
 
@@ -204,12 +209,15 @@ class Wasserstein(Objective):
     wasserstein: ClassVar[bool] = True
 
     def critic_loss(self, fr: jax.Array, ff: jax.Array) -> jax.Array:
+        r"""The negated gap of the means, :math:`E f(\tilde x) - E f(x)`."""
         return jnp.mean(ff) - jnp.mean(fr)
 
     def generator_loss(self, ff: jax.Array) -> jax.Array:
+        r"""The generator raises the critic on its points: :math:`-E f(\tilde x)`."""
         return -jnp.mean(ff)
 
     def estimate(self, fr: jax.Array, ff: jax.Array) -> jax.Array:
+        r"""The W1 estimate, the gap of the means :math:`E f(x) - E f(\tilde x)`."""
         return jnp.mean(fr) - jnp.mean(ff)
 
 
@@ -247,16 +255,20 @@ class FGan(Objective):
             )
 
     def estimate(self, fr: jax.Array, ff: jax.Array) -> jax.Array:
+        r"""The f-divergence's variational bound :math:`E\,g_f(v(x)) - E\,f^*(g_f(v(\tilde x)))`."""
         g, conj_g = OUTPUT_ACTIVATIONS[self.generator]
         return jnp.mean(g(fr)) - jnp.mean(conj_g(ff))
 
     def critic_loss(self, fr: jax.Array, ff: jax.Array) -> jax.Array:
+        """The negated estimate: the critic maximises the variational bound."""
         return -self.estimate(fr, ff)
 
     def generator_loss(self, ff: jax.Array) -> jax.Array:
+        r"""The generator lowers the bound's second term: :math:`-E\,f^*(g_f(v(\tilde x)))`."""
         return -jnp.mean(OUTPUT_ACTIVATIONS[self.generator][1](ff))
 
     def output(self, v: jax.Array) -> jax.Array:
+        r"""The critic's value :math:`T = g_f(v)`."""
         return OUTPUT_ACTIVATIONS[self.generator][0](v)
 
 
@@ -298,6 +310,7 @@ class WeightClip(Constraint):
             raise ValueError(f"clip must be > 0, got {self.bound!r}")
 
     def project(self, params: Any) -> Any:
+        """Clips every weight to ``[-bound, bound]``."""
         return optax.projections.projection_linf_ball(params, self.bound)
 
 
@@ -326,6 +339,7 @@ class GradientPenalty(_GradientPenalty):
     option: ClassVar[str] = "penalty"
 
     def penalty(self, f: Fn, real: jax.Array, fake: jax.Array, key: jax.Array) -> jax.Array:
+        r"""The two-sided penalty at random interpolates :math:`\hat x` of real and fake rows."""
         t = jax.random.uniform(key, (real.shape[0], 1), real.dtype)
         grads = self.gradients(f, t * real + (1 - t) * fake)
         # safe_norm: the norm's derivative at a zero gradient is 0, not NaN.
@@ -340,6 +354,7 @@ class R1Penalty(_GradientPenalty):
     option: ClassVar[str] = "r1_weight"
 
     def penalty(self, f: Fn, real: jax.Array, fake: jax.Array, key: jax.Array) -> jax.Array:
+        r"""The R1 penalty :math:`\frac{\gamma}{2} E\|\nabla_x v(x)\|^2` on the real rows."""
         grads = self.gradients(f, real)
         return 0.5 * self.weight * jnp.mean(jnp.sum(grads * grads, axis=-1))
 

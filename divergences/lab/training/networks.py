@@ -184,6 +184,7 @@ class ShiftGenerator(eqx.Module):
     theta: jax.Array
 
     def __call__(self, z: jax.Array, state: eqx.nn.State) -> tuple[jax.Array, eqx.nn.State]:
+        r"""The point :math:`(\theta, z_0)` for one noise vector ``z``, and the state unchanged."""
         return jnp.concatenate([self.theta[None], z[:1]]), state
 
 
