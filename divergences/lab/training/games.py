@@ -28,56 +28,9 @@ generated points :math:`\tilde x = G(z)`:
   generator minimises the bound), estimate the bound, in the generator's own normalisation
   (``Jensen-Shannon`` estimates :math:`2\,JS`, ``GAN`` estimates :math:`2\,JS - \log 4`).
 
-The constraints: :class:`WeightClip` projects every weight and bias onto :math:`[-c, c]` after
-each update (Arjovsky et al., Algorithm 1, line 7; ``optax.projections.projection_linf_ball``);
-:class:`GradientPenalty` adds :math:`\lambda E(\|\nabla f(\hat x)\| - 1)^2` at :math:`\hat x`
-uniform on the segments between real and generated points (Gulrajani et al., Algorithm 1);
-:class:`R1Penalty` adds :math:`\frac{\gamma}{2} E\|\nabla_x v(x)\|^2` on real points (Mescheder
-et al., eq. 9); :class:`SpectralNorm` divides every critic layer by its largest singular value
-(Miyato et al.; the network wraps its layers in :class:`equinox.nn.SpectralNorm`).
-
-The f-GAN table (:data:`OUTPUT_ACTIVATIONS`; Nowozin, Cseke & Tomioka, 2016, Table 2):
-
-======================  ===============================  ======================================
-generator               activation :math:`g_f(v)`        :math:`f^*(g_f(v))`
-======================  ===============================  ======================================
-``KL``                  :math:`v`                        :math:`e^{v - 1}`
-``reverse KL``          :math:`-e^{v}`                   :math:`-1 - v`
-``Pearson chi^2``       :math:`v`                        :math:`v^2/4 + v`, or -1 for v < -2
-``Neyman chi^2``        :math:`1 - e^{v}`                :math:`2 - 2 e^{v/2}`
-``squared Hellinger``   :math:`1 - e^{v}`                :math:`e^{-v} - 1`
-``Jensen-Shannon``      :math:`\log 2 - \log(1+e^{-v})`  :math:`\log(1 + e^{v}) - \log 2`
-``GAN``                 :math:`-\log(1 + e^{-v})`        :math:`\log(1 + e^{v})`
-``total variation``     :math:`\tfrac12 \tanh v`         :math:`\tfrac12 \tanh v`
-======================  ===============================  ======================================
-
-The right column is the generator's own ``conjugate`` composed with the activation, simplified so
-that it stays finite in floating point where the composition would not (``GAN``'s
-:math:`-\log(1 - \mathrm{sigmoid}(v))` is ``inf`` in float32 from :math:`v \approx 17`); the
-tests check each simplification against the composition.
-
-References:
-  Goodfellow et al., *Generative Adversarial Nets*, NeurIPS 2014; Radford, Metz & Chintala,
-  *DCGAN*, ICLR 2016 (Adam 2e-4, beta1 0.5); Arjovsky, Chintala & Bottou, *Wasserstein GAN*,
-  ICML 2017, Algorithm 1 (RMSProp 5e-5, c = 0.01, 5 critic steps); Gulrajani et al.,
-  *Improved Training of Wasserstein GANs*, NeurIPS 2017, Algorithm 1 (Adam 1e-4, betas 0 and
-  0.9, lambda = 10, 5 critic steps); Miyato et al., *Spectral Normalization for GANs*, ICLR 2018,
-  Table 1, setting A (Adam 1e-4, betas 0.5 and 0.9, 5 critic steps); Mescheder, Geiger &
-  Nowozin, *Which Training Methods for GANs do actually Converge?*, ICML 2018, eq. (9) and their
-  released configurations (R1 with gamma = 10, Adam 1e-4, betas 0 and 0.99, one critic step);
-  Nowozin, Cseke & Tomioka, *f-GAN*, NeurIPS 2016, Table 2 (the output activations; Adam as in
-  DCGAN).
-
-Defaults of the training lab's games (:data:`GAMES`): each paper's optimiser, betas and critic
-steps, with three departures measured on the lab's data (the training docs have the table):
-WGAN-GP and SN-GAN take Adam 5e-4 (their papers' 1e-4 leaves the ring of 8 Gaussians at several
-times its noise floor after the default 12000 steps); R1 takes Adam 2e-4 (the paper's 1e-4 ends
-further from the floor and with wider modes) and a weight of 0.1, not the paper's 10 (which
-smooths the discriminator at the real points so much that the generated modes stay several
-times wider than the data's, whose standard deviation is 0.02 on the ring). The GAN and the
-non-saturating GAN keep their papers' step sizes, WGAN-clip its RMSProp 5e-5. Each game also
-has the lab's default step count: 12000 generator steps, and 30000 for R1, whose one critic
-step is cheap (30000 of its steps cost about as much as 12000 of the five-critic-step games).
+The constraints (:class:`WeightClip`, :class:`GradientPenalty`, :class:`R1Penalty`,
+:class:`SpectralNorm`), the f-GAN table of :data:`OUTPUT_ACTIVATIONS`, each game's paper and the
+lab's departures from its defaults are on the training lab's documentation page.
 """
 
 from __future__ import annotations
