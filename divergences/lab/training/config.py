@@ -77,7 +77,7 @@ class TrainingConfig:
 
     Equal configurations give bit-identical readouts on one machine and agree in distribution
     across machines (:mod:`divergences.lab.training.trainer`). Options left at ``None`` take the
-    game's default (:data:`~divergences.lab.training.games.GAMES`).
+    game's default (:data:`~divergences.lab.training.games.GAMES`, :doc:`/concepts/training`).
 
     Attributes:
       data: a data set name (``parallel_lines``, ``ring8``, ``grid25``, ``moons``,

@@ -30,7 +30,7 @@ generated points :math:`\tilde x = G(z)`:
 
 The constraints (:class:`WeightClip`, :class:`GradientPenalty`, :class:`R1Penalty`,
 :class:`SpectralNorm`), the f-GAN table of :data:`OUTPUT_ACTIVATIONS`, each game's paper and the
-lab's departures from its defaults are on the training lab's documentation page.
+lab's departures from its defaults are on the training page: :doc:`/concepts/training`.
 """
 
 from __future__ import annotations
