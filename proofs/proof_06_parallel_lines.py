@@ -37,8 +37,8 @@ from divergences.families import (
     parallel_lines_pixels,
     parallel_lines_sampled,
 )
+from divergences.lab.divergence_curves import sweep
 from divergences.lab.proof import Check, Proof, worst_of
-from divergences.lab.sweep import sweep
 from divergences.testing import tolerance
 
 PROOF = Proof(

@@ -17,9 +17,6 @@ PENDING = {
     "divergences/_src/histogram.py:grid_pmf",
     "divergences/_src/kl.py:kl",
     "divergences/generators.py:<module>",
-    "divergences/lab/training/config.py:TrainingConfig",
-    "divergences/lab/training/games.py:<module>",
-    "divergences/lab/training/trainer.py:<module>",
 }
 
 

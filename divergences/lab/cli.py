@@ -57,7 +57,7 @@ def _cmd_plot(args: argparse.Namespace) -> int:
     import matplotlib
 
     matplotlib.use("Agg")
-    from divergences.lab.plotting import CAPTIONS, make_figures
+    from divergences.lab.divergence_figures import CAPTIONS, make_figures
 
     for path in make_figures(args.out, [args.name]):
         print(path)
@@ -79,7 +79,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     import numpy as np
 
     from divergences import families
-    from divergences.lab.sweep import sweep, write_csv
+    from divergences.lab.divergence_curves import sweep, write_csv
 
     family = getattr(families, _FAMILIES[args.family])()
     thetas = np.linspace(args.start, args.stop, args.num)
@@ -186,7 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p_verify.set_defaults(func=_cmd_verify)
 
-    from divergences.lab.plotting import FIGURES, TRAINED_FIGURES
+    from divergences.lab.divergence_figures import FIGURES, TRAINED_FIGURES
 
     p_plot = sub.add_parser(
         "plot",
@@ -199,7 +199,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_plot.add_argument("--out", default="figures", help="folder for the files (default: figures)")
     p_plot.set_defaults(func=_cmd_plot)
 
-    from divergences.lab.sweep import QUANTITIES
+    from divergences.lab.divergence_curves import QUANTITIES
 
     p_sweep = sub.add_parser(
         "sweep",

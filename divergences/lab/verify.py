@@ -4,7 +4,7 @@ The runner. It loads the proofs (:func:`divergences.lab.proof_files.load_proofs`
 shipped with the package, or a user's own given by path), runs their steps (the same
 :class:`~divergences.lab.proof.Step` objects the test suite runs), adds the tour of the built-in
 examples, prints the table and the failed steps (:mod:`divergences.lab.formatting`) and writes
-the figures of :mod:`divergences.lab.plotting`.
+the figures of :mod:`divergences.lab.divergence_figures`.
 
 Hypothesis runs under the harness' ``ci`` profile (no deadline, derandomised: the same examples
 every run) unless ``HYPOTHESIS_PROFILE`` names another; everything comes from the installed
@@ -156,7 +156,7 @@ def verify(
     out.write(format_table(outcomes) + "\n")
     written: list[Path] = []
     if figures and out_dir is not None:
-        from divergences.lab.plotting import make_figures
+        from divergences.lab.divergence_figures import make_figures
 
         written = make_figures(out_dir)
         out.write(

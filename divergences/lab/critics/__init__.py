@@ -46,12 +46,12 @@ from divergences.lab.critics.clipping import (
     layer_gradient_norms,
     noisy_data_generator,
 )
+from divergences.lab.critics.parallel_lines import CriticSweep, critic_sweep, plot_critic_sweep
 from divergences.lab.critics.saturation import (
     TwoGaussians,
     critics_on_two_gaussians,
     figure_two_gaussians,
 )
-from divergences.lab.critics.sweep import CriticSweep, critic_sweep, plot_critic_sweep
 from divergences.lab.critics.trainers import (
     CONSTRAINTS,
     train_critic,

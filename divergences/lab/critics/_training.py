@@ -1,7 +1,9 @@
-"""Training against a frozen generator: the lab's critic update
-(:func:`~divergences.lab.training.trainer.critic_update`) on minibatches of two fixed samples, in
-a jitted ``lax.scan``, batched over independent problems with ``vmap``, evaluated on held-out
-points between chunks, stopped on a plateau."""
+"""Critics trained against a frozen generator, many independent problems at once.
+
+The lab's critic update (:func:`~divergences.lab.training.trainer.critic_update`) runs on
+minibatches of two fixed samples in a jitted ``lax.scan``, batched over the problems with
+``vmap``, evaluated on held-out points between chunks, and stopped on a plateau.
+"""
 
 from __future__ import annotations
 
@@ -78,14 +80,16 @@ def check_samples(x: Any, y: Any) -> tuple[FloatArray, FloatArray]:
 
 
 def starts_at_zero(game: Game) -> bool:
-    r"""Whether the critic of ``game`` starts as ``f == 0`` (a zero output layer): under a gradient
-    penalty. The two-sided penalty :math:`\lambda(\|\nabla f\| - 1)^2` costs :math:`\lambda` where
-    the slope is 0, a barrier between a critic increasing along ``x - y`` and one decreasing
-    along it; in one dimension every path between the two crosses slope 0, so a critic that
-    started with the wrong sign would keep it and estimate about :math:`-W_1`. From
-    ``f == 0`` the penalty's gradient is 0 (``optax.safe_norm``) and the first updates climb
-    :math:`\overline{f(x)} - \overline{f(y)}`, which sets the sign. The other critics start
-    from the network's random initialisation."""
+    r"""Whether the critic of ``game`` starts as ``f == 0``: yes under a gradient penalty.
+
+    A zero output layer makes ``f == 0``. The two-sided penalty :math:`\lambda(\|\nabla f\| - 1)^2`
+    costs :math:`\lambda` where the slope is 0, a barrier between a critic increasing along
+    ``x - y`` and one decreasing along it; in one dimension every path between the two crosses slope
+    0, so a critic that started with the wrong sign would keep it and estimate about :math:`-W_1`.
+    From ``f == 0`` the penalty's gradient is 0 (``optax.safe_norm``) and the first updates climb
+    :math:`\overline{f(x)} - \overline{f(y)}`, which sets the sign. The other critics start from the
+    network's random initialisation.
+    """
     return isinstance(game.constraint, GradientPenalty)
 
 
@@ -108,8 +112,11 @@ def _static(game: Game, config: CriticConfig, dim: int) -> Any:
 def _compiled(
     game: Game, config: CriticConfig, dim: int
 ) -> tuple[Callable[..., Any], Callable[..., Any]]:
-    """The jitted initialisation and chunk of ``config.eval_every`` steps, for every problem
-    (vmapped). Built once per (game, configuration, dimension): all are compared by value."""
+    """The jitted, vmapped initialisation and chunk of ``config.eval_every`` steps.
+
+    Built once per (game, configuration, dimension), all three compared by value, and run for
+    every problem at once.
+    """
     static = _static(game, config, dim)
     opt = optimiser_for(game, config.learning_rate).build()
     update = critic_update(game, opt, static)
@@ -162,8 +169,10 @@ def _compiled(
 
 
 def plateaued(history: np.ndarray, patience: int, tol: float) -> np.ndarray:
-    """Per problem: the last ``patience`` evaluations did not raise the best earlier value by
-    more than ``tol`` times the progress made so far (best earlier value minus the first).
+    """Whether each problem's estimate has stopped improving.
+
+    Per problem: the last ``patience`` evaluations did not raise the best earlier value by more
+    than ``tol`` times the progress made so far (best earlier value minus the first).
 
     Scale-free, so it serves a clipped critic's values of order 1e-3 and a JS estimate of order
     1 alike. ``history`` has shape ``(evaluations, problems)``.
@@ -197,8 +206,10 @@ def fit(
     *,
     desc: str,
 ) -> dict[str, Any]:
-    """Trains one critic of ``game`` per problem: ``xs`` ``(B, n, d)`` (the data), ``ys``
-    ``(B, m, d)`` (the frozen generator's sample), ``keys`` ``(B,)``.
+    """Trains one critic of ``game`` per problem and returns its estimates.
+
+    The problems are ``xs`` ``(B, n, d)`` (the data), ``ys`` ``(B, m, d)`` (the frozen
+    generator's sample) and ``keys`` ``(B,)``.
 
     Each sample is shuffled and split: a fraction ``config.holdout`` is kept aside to evaluate the
     estimate, the rest trains the critic (with ``holdout = 0`` both use every point).

@@ -67,9 +67,11 @@ CONSTRAINT_LABELS = {"clip": "weight clipping", "gradient_penalty": "gradient pe
 def noisy_data_generator(
     name: str, n: int, *, key: int = 0, noise: float | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """``(data, generated)``: ``n`` points of the named data set, and ``n`` others plus Gaussian
-    noise of standard deviation ``noise`` (one paper unit, :data:`PAPER_UNIT`, if ``None``): the
-    fixed generator of WGAN-GP's Figure 1."""
+    """The data and the fixed generator of WGAN-GP's Figure 1, as ``(data, generated)``.
+
+    ``data`` is ``n`` points of the named data set; ``generated`` is ``n`` others plus Gaussian
+    noise of standard deviation ``noise`` (one paper unit, :data:`PAPER_UNIT`, if ``None``).
+    """
     ds = dataset(name)
     sd = PAPER_UNIT.get(name, 1.0) if noise is None else float(noise)
     ka, kb, kn = jax.random.split(jax.random.key(key), 3)
@@ -123,8 +125,9 @@ def critic_value_surfaces(
     resolution: int = 120,
     key: int = 0,
 ) -> list[ValueSurface]:
-    r"""Trains a WGAN critic per data set and constraint against the data plus noise; its values
-    on a grid of the data set's box (WGAN-GP's Figure 1a).
+    r"""Values of WGAN critics on a grid of each data set's box (WGAN-GP's Figure 1a).
+
+    A critic is trained per data set and constraint against the data plus noise.
 
     The data sets of one constraint train together (one compiled program, ``vmap``). The fixed
     generator is :func:`noisy_data_generator`'s.
@@ -136,7 +139,8 @@ def critic_value_surfaces(
       steps: critic steps.
       critic_hidden: hidden widths (the paper: three layers of 512).
       learning_rate: the step size of the game's optimiser.
-      clip, penalty: the constants :math:`c` and :math:`\lambda`.
+      clip: the clipping constant :math:`c`.
+      penalty: the gradient penalty's weight :math:`\lambda`.
       resolution: grid points per axis.
       key: the integer seed of the samples and the training.
 
@@ -171,11 +175,11 @@ def critic_value_surfaces(
 
 
 class LayerGradients(NamedTuple):
-    """Deep critics' gradient norms per layer and their weights.
+    r"""Deep critics' gradient norms per layer and their weights.
 
     Attributes:
       labels: one per critic: ``"clip c = 0.1"``, ..., ``"gradient penalty"``.
-      norms: :math:`E_x\\|\\partial f(x) / \\partial W_l\\|_F` per critic (rows) and linear layer
+      norms: :math:`E_x\|\partial f(x) / \partial W_l\|_F` per critic (rows) and linear layer
         (columns, the input layer first), at the end of training.
       weights: per label, every weight of the critic's linear layers (biases left out), flat.
       clips: the clipping bounds, in the order of the first labels.
@@ -190,8 +194,11 @@ class LayerGradients(NamedTuple):
 
 
 def _weight_gradient_norms(network: Any, state: Any, points: Any) -> np.ndarray:
-    """:math:`E\\|\\partial f(x)/\\partial W_l\\|_F` over ``points``, for each linear layer
-    :math:`l` of ``network`` (the input layer first)."""
+    r"""The mean gradient norm with respect to each linear layer's weights, input layer first.
+
+    That is :math:`E\|\partial f(x)/\partial W_l\|_F` over ``points``, for each linear layer
+    :math:`l` of ``network``.
+    """
     params, static = eqx.partition(network, eqx.is_inexact_array)
     # In the widest float type enabled: the norms of a vanishing gradient span hundreds of
     # decades, and float32's squares underflow to 0 below about 1e-19.
@@ -222,9 +229,11 @@ def layer_gradient_norms(
     probe_points: int = 256,
     key: int = 0,
 ) -> LayerGradients:
-    r"""Trains a deep WGAN critic under each clipping bound and under the gradient penalty, then
-    reads the norm of the critic loss's gradient with respect to each layer's weights (WGAN-GP's
-    Figure 1b) and keeps the weights (Figure 1c).
+    r"""Gradient norms per layer and weights of deep critics (WGAN-GP's Figures 1b and 1c).
+
+    A deep WGAN critic is trained under each clipping bound and under the gradient penalty; then
+    the norm of the critic loss's gradient with respect to each layer's weights is read (Figure
+    1b) and the weights are kept (Figure 1c).
 
     The critic has ``depth`` hidden layers of ``width`` units (leaky ReLU), trained for ``steps``
     steps against :func:`noisy_data_generator`'s fixed generator. The norm read out per layer
@@ -238,7 +247,8 @@ def layer_gradient_norms(
     Args:
       data: the data set's name.
       clips: the clipping bounds :math:`c`.
-      depth, width: the critic's hidden layers.
+      depth: the critic's number of hidden layers.
+      width: the units of each hidden layer.
       n: points per sample.
       steps: critic steps.
       learning_rate: the step size of the game's optimiser.
@@ -295,11 +305,14 @@ _NAMES = {"ring8": "8 Gaussians", "grid25": "25 Gaussians", "swiss_roll": "Swiss
 def figure_value_surfaces(
     surfaces: Sequence[ValueSurface], *, panel_size: float = 3.9, show_data: int = 600
 ) -> Any:
-    r"""WGAN-GP's Figure 1a from :func:`critic_value_surfaces`: one row per constraint, one
-    column per data set; the critic's value as filled contours (each panel on its own colour
-    scale: a critic is defined up to a constant and, clipped, up to its unknown scale :math:`K`),
-    the data as dots, and the range of :math:`f` over the panel in its corner."""
-    from divergences.lab.plotting import _figure, _styled
+    r"""WGAN-GP's Figure 1a from :func:`critic_value_surfaces`.
+
+    One row per constraint, one column per data set; the critic's value as filled contours (each
+    panel on its own colour scale: a critic is defined up to a constant and, clipped, up to its
+    unknown scale :math:`K`), the data as dots, and the range of :math:`f` over the panel in its
+    corner.
+    """
+    from divergences.lab.divergence_figures import _figure, _styled
 
     constraints = list(dict.fromkeys(s.constraint for s in surfaces))
     names = list(dict.fromkeys(s.data_name for s in surfaces))
@@ -350,12 +363,14 @@ def figure_value_surfaces(
 def figure_layer_gradients(
     result: LayerGradients, *, figsize: tuple[float, float] = (13.0, 5.0)
 ) -> Any:
-    r"""WGAN-GP's Figure 1b and 1c from :func:`layer_gradient_norms`: left, the gradient norm per
-    layer (log scale) of each deep critic; right, the histograms of the weights of the critic
-    clipped at the middle bound and of the penalised one."""
+    r"""WGAN-GP's Figures 1b and 1c from :func:`layer_gradient_norms`.
+
+    Left, the gradient norm per layer (log scale) of each deep critic; right, the histograms of the
+    weights of the critic clipped at the middle bound and of the penalised one.
+    """
     from matplotlib.ticker import MaxNLocator
 
-    from divergences.lab.plotting import _figure, _style, _styled
+    from divergences.lab.divergence_figures import _figure, _style, _styled
 
     r = result
     palette = ["#D55E00", "#CC79A7", "#56B4E9", "#000000"]

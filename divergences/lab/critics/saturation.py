@@ -45,20 +45,20 @@ __all__ = ["TwoGaussians", "critics_on_two_gaussians", "figure_two_gaussians"]
 
 
 class TwoGaussians(NamedTuple):
-    """The discriminator and the critic trained on two Gaussians, on a grid of the line.
+    r"""The discriminator and the critic trained on two Gaussians, on a grid of the line.
 
     Attributes:
       x: the grid of the line the curves are evaluated on.
       data_density, generator_density: the two Gaussian densities on ``x`` (closed form).
       discriminator: :math:`D(x)`, the trained GAN discriminator's probability of "real".
       critic: :math:`f(x)`, the trained clipped WGAN critic.
-      minimax_gradient: :math:`|d/dx \\log(1 - D(x))|`, what a generated point at ``x`` is told by
+      minimax_gradient: :math:`|d/dx \log(1 - D(x))|`, what a generated point at ``x`` is told by
         the minimax GAN's loss.
-      nonsaturating_gradient: :math:`|d/dx \\log D(x)|`, the same for the non-saturating loss.
-      critic_gradient: :math:`|f'(x)|`, the same for the WGAN loss :math:`-f(\\tilde x)`.
+      nonsaturating_gradient: :math:`|d/dx \log D(x)|`, the same for the non-saturating loss.
+      critic_gradient: :math:`|f'(x)|`, the same for the WGAN loss :math:`-f(\tilde x)`.
       js_estimate: the discriminator's JS estimate on held-out points (nats; at most log 2).
       critic_estimate: the critic's :math:`K W_1` estimate on held-out points.
-      w1: the exact :math:`W_1(P, Q) = |\\mu_P - \\mu_Q|` (equal variances).
+      w1: the exact :math:`W_1(P, Q) = |\mu_P - \mu_Q|` (equal variances).
       config: the arguments of :func:`critics_on_two_gaussians`.
     """
 
@@ -109,7 +109,8 @@ def critics_on_two_gaussians(
     standard deviations beyond the outer of the two means on either side.
 
     Args:
-      data_mean, generator_mean: :math:`\mu_P` and :math:`\mu_Q`.
+      data_mean: the data's mean :math:`\mu_P`.
+      generator_mean: the frozen generator's mean :math:`\mu_Q`.
       std: their common standard deviation :math:`\sigma`, > 0.
       n: points per sample.
       steps: training steps of each critic.
@@ -179,8 +180,10 @@ def critics_on_two_gaussians(
 def figure_two_gaussians(
     result: TwoGaussians, *, figsize: tuple[float, float] = (11.0, 7.6)
 ) -> Any:
-    r"""WGAN's Figure 2 from a :class:`TwoGaussians`: the saturated discriminator beside the
-    critic (top), and the gradient each gives a generated point, on a log scale (bottom).
+    r"""WGAN's Figure 2 from a :class:`TwoGaussians`.
+
+    The saturated discriminator beside the critic (top), and the gradient each gives a generated
+    point, on a log scale (bottom).
 
     Top: the two densities, :math:`D(x)` and the critic :math:`f(x)` mapped affinely onto
     :math:`[0, 1]` over the plotted range (a clipped critic's values are :math:`K` times a
@@ -189,7 +192,7 @@ def figure_two_gaussians(
     :math:`-\log D` and the WGAN loss :math:`-f`, each divided by its largest value on the plot
     (the scale of a clipped critic is arbitrary).
     """
-    from divergences.lab.plotting import COLORS, _figure, _style, _styled
+    from divergences.lab.divergence_figures import COLORS, _figure, _style, _styled
 
     @_styled
     def draw() -> Any:

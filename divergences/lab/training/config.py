@@ -75,33 +75,22 @@ def optimiser_for(game: Game, learning_rate: float | None) -> OptimiserSettings:
 class TrainingConfig:
     r"""Everything that determines a training run.
 
-    Two runs with equal configurations on one
-    machine (the same XLA thread setting, instruction set and JAX version) give bit-identical
-    readouts; on other machines they agree in distribution only, as the last digits of XLA's
-    arithmetic differ and training amplifies them (see :mod:`divergences.lab.training.trainer`).
-
-    Options left at ``None`` take the game's default (see :mod:`divergences.lab.training.games`):
-    the paper's optimiser (with a larger step size where the paper's does not converge in time),
-    the paper's number of critic steps per generator step, and the constraint's constant.
+    Equal configurations give bit-identical readouts on one machine and agree in distribution
+    across machines (:mod:`divergences.lab.training.trainer`). Options left at ``None`` take the
+    game's default (:data:`~divergences.lab.training.games.GAMES`, :doc:`/concepts/training`).
 
     Attributes:
       data: a data set name (``parallel_lines``, ``ring8``, ``grid25``, ``moons``,
-        ``swiss_roll``) or a :class:`~divergences.lab.training.data.Dataset` (a user's sampler or
-        array).
+        ``swiss_roll``) or a :class:`~divergences.lab.training.data.Dataset`.
       game: ``gan`` (saturating minimax), ``nsgan``, ``wgan-clip``, ``wgan-gp``, ``sngan``, ``r1``
         (:data:`~divergences.lab.training.games.GAMES`).
       steps: generator steps (each after ``critic_steps`` critic steps); ``None`` for the
-        game's (12000, or 30000 for ``r1``: see
-        :data:`~divergences.lab.training.games.GAMES`) times the data set's ``steps_scale``
-        (2.5 on ``grid25``, 1 elsewhere).
+        game's times the data set's ``steps_scale``.
       seed: the seed of every random draw: initialisation, minibatches, readout samples.
-      critic_steps: critic steps per generator step; ``None`` for the paper's (5 for the WGANs
-        and SN-GAN, 1 otherwise).
+      critic_steps: critic steps per generator step; ``None`` for the paper's.
       learning_rate: the step size of both networks; ``None`` for the game's.
       learning_rate_decay: the fraction of the step size left at the last step, reached
-        linearly from the first (Gulrajani et al.'s CIFAR-10 code decays to 0), for both
-        networks over their own updates; a number in ``[0, 1]``, or ``None`` for a constant
-        step size.
+        linearly, for both networks; in ``[0, 1]``, or ``None`` for a constant step size.
       batch_size: points per minibatch, real and generated alike.
       latent_dim: dimension of the generator's standard normal input (MLP generators).
       generator_hidden, critic_hidden: hidden layer widths.
@@ -109,28 +98,19 @@ class TrainingConfig:
         critics' own, slope 0.2; see :data:`~divergences.lab.training.networks.ACTIVATIONS`).
       clip: the weight-clipping bound ``c`` of ``wgan-clip``; ``None`` for the paper's (0.01).
       gp_weight: ``lambda`` of ``wgan-gp``; ``None`` for the paper's (10).
-      r1_weight: ``gamma`` of ``r1``; ``None`` for the game's (0.1, not the paper's 10: see
-        :mod:`divergences.lab.training.games`).
-      generator_ema: the decay :math:`\beta` of an exponential moving average of the
-        generator's weights, :math:`\bar\theta_t = \beta\bar\theta_{t-1} + (1-\beta)\theta_t`,
-        debiased as Adam's moments (divided by :math:`1 - \beta^t`), which the readouts, the
-        snapshots and ``run.generator`` use in place of the trained weights (Yazici et al.,
-        *The Unusual Effectiveness of Averaging in GAN Training*, ICLR 2019): it averages out
-        the step-to-step jitter of the game, about the last :math:`1/(1-\beta)` steps. A
-        number in ``[0, 1)`` (0 reads out the trained weights), or ``None`` for no average.
-        The training itself is the same either way.
+      r1_weight: ``gamma`` of ``r1``; ``None`` for the game's (0.1; the paper's is 10).
+      generator_ema: the decay :math:`\beta` of the debiased moving average of the generator's
+        weights that the readouts, snapshots and ``run.generator`` use (Yazici et al., 2019); in
+        ``[0, 1)``, or ``None`` for none. The training is the same either way.
       init_theta: the starting offset of the parallel lines' generator.
       eval_every: generator steps between readouts (one jitted ``lax.scan`` chunk).
-      eval_size: points in each sample of the exact W1 (an exact LP on the host, sparse past a
-        few thousand points). At 2048 a side the noise floor on ``ring8`` is about half its
-        value at 512 (0.08 against 0.16), and a readout costs about 8x one at 512.
+      eval_size: points in each sample of the exact W1 (an exact LP on the host).
       floor_draws: independent pairs of data samples whose readouts are averaged into the noise
         floor (mean and standard deviation), once per run; at least 2.
       hist_size: points per sample for the grid pmfs and mode coverage.
       grid_bins: bins per axis of the grid pmfs, over the data set's ``extent``.
-      kl_pseudo_count: the pseudo-count added to every cell (both pmfs) for ``kl_grid`` only,
-        so that a cell the generator misses gives a large finite KL; ``js_grid`` uses the raw
-        frequencies. 0 gives the raw KL, possibly ``inf``.
+      kl_pseudo_count: the pseudo-count added to every cell of both pmfs for ``kl_grid`` only
+        (a missed cell then gives a large finite KL); 0 gives the raw KL, possibly ``inf``.
       heat_resolution: pixels per axis of the critic heatmaps in the snapshots.
       dtype: the networks' float type (``"float32"`` or ``"float64"``).
     """

@@ -86,8 +86,11 @@ def eigenvalues_numeric(*, game: str = "gan", gamma: float = 0.0) -> np.ndarray:
 
 
 def eigenvalues_closed_form(*, game: str = "gan", gamma: float = 0.0) -> np.ndarray:
-    r""":math:`(-\gamma \pm \sqrt{\gamma^2 - 4 f'(0)^2})/2`, sorted as
-    :func:`eigenvalues_numeric`."""
+    r"""The eigenvalues at the equilibrium in closed form, as a complex NumPy array.
+
+    They are :math:`(-\gamma \pm \sqrt{\gamma^2 - 4 f'(0)^2})/2`, sorted as
+    :func:`eigenvalues_numeric`.
+    """
     _check(game, gamma)
     fp0 = 0.5 if game == "gan" else 1.0
     root = np.sqrt(complex(gamma**2 - 4 * fp0**2))
@@ -97,10 +100,10 @@ def eigenvalues_closed_form(*, game: str = "gan", gamma: float = 0.0) -> np.ndar
 
 @functools.lru_cache(maxsize=4)
 def eigenvalues_symbolic(game: str = "gan") -> tuple[Any, Any]:
-    """The eigenvalues at the equilibrium as sympy expressions in the symbol ``gamma``.
+    r"""The eigenvalues at the equilibrium as sympy expressions in the symbol ``gamma``.
 
     Derived by sympy from the vector field itself (the Jacobian of
-    :math:`(-\\psi f'(\\theta\\psi), \\theta f'(\\theta\\psi) - \\gamma\\psi)` at 0), not typed in.
+    :math:`(-\psi f'(\theta\psi), \theta f'(\theta\psi) - \gamma\psi)` at 0), not typed in.
     Returns ``(gamma, [eigenvalues])``.
     """
     import sympy as sp

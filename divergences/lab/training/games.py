@@ -1,9 +1,11 @@
-r"""The games: one frozen :class:`Game` per GAN, made of what the critic maximises (an
-:class:`Objective`), how it is kept in check (a :class:`Constraint`), and its paper's optimiser and
-critic steps. A game names its losses: :meth:`Game.critic_loss`, :meth:`Game.generator_loss`, the
-critic's own estimate :meth:`Game.estimate`, and the projection applied after each critic update,
-:meth:`Game.project`. The training lab (:func:`~divergences.lab.training.train`) and the critics
-trained against a frozen sample (:mod:`divergences.lab.critics`) both play these games.
+r"""The games: one frozen :class:`Game` per GAN, its losses, constraint and optimiser.
+
+A game is made of what the critic maximises (an :class:`Objective`), how it is kept in check (a
+:class:`Constraint`), and its paper's optimiser and critic steps. A game names its losses:
+:meth:`Game.critic_loss`, :meth:`Game.generator_loss`, the critic's own estimate
+:meth:`Game.estimate`, and the projection applied after each critic update, :meth:`Game.project`.
+The training lab (:func:`~divergences.lab.training.train`) and the critics trained against a frozen
+sample (:mod:`divergences.lab.critics`) both play these games.
 
 The critic network outputs a raw value :math:`v(x)`. With real points :math:`x \sim P` and
 generated points :math:`\tilde x = G(z)`:
@@ -26,56 +28,9 @@ generated points :math:`\tilde x = G(z)`:
   generator minimises the bound), estimate the bound, in the generator's own normalisation
   (``Jensen-Shannon`` estimates :math:`2\,JS`, ``GAN`` estimates :math:`2\,JS - \log 4`).
 
-The constraints: :class:`WeightClip` projects every weight and bias onto :math:`[-c, c]` after
-each update (Arjovsky et al., Algorithm 1, line 7; ``optax.projections.projection_linf_ball``);
-:class:`GradientPenalty` adds :math:`\lambda E(\|\nabla f(\hat x)\| - 1)^2` at :math:`\hat x`
-uniform on the segments between real and generated points (Gulrajani et al., Algorithm 1);
-:class:`R1Penalty` adds :math:`\frac{\gamma}{2} E\|\nabla_x v(x)\|^2` on real points (Mescheder
-et al., eq. 9); :class:`SpectralNorm` divides every critic layer by its largest singular value
-(Miyato et al.; the network wraps its layers in :class:`equinox.nn.SpectralNorm`).
-
-The f-GAN table (:data:`OUTPUT_ACTIVATIONS`; Nowozin, Cseke & Tomioka, 2016, Table 2):
-
-======================  ===============================  ======================================
-generator               activation :math:`g_f(v)`        :math:`f^*(g_f(v))`
-======================  ===============================  ======================================
-``KL``                  :math:`v`                        :math:`e^{v - 1}`
-``reverse KL``          :math:`-e^{v}`                   :math:`-1 - v`
-``Pearson chi^2``       :math:`v`                        :math:`v^2/4 + v`, or -1 for v < -2
-``Neyman chi^2``        :math:`1 - e^{v}`                :math:`2 - 2 e^{v/2}`
-``squared Hellinger``   :math:`1 - e^{v}`                :math:`e^{-v} - 1`
-``Jensen-Shannon``      :math:`\log 2 - \log(1+e^{-v})`  :math:`\log(1 + e^{v}) - \log 2`
-``GAN``                 :math:`-\log(1 + e^{-v})`        :math:`\log(1 + e^{v})`
-``total variation``     :math:`\tfrac12 \tanh v`         :math:`\tfrac12 \tanh v`
-======================  ===============================  ======================================
-
-The right column is the generator's own ``conjugate`` composed with the activation, simplified so
-that it stays finite in floating point where the composition would not (``GAN``'s
-:math:`-\log(1 - \mathrm{sigmoid}(v))` is ``inf`` in float32 from :math:`v \approx 17`); the
-tests check each simplification against the composition.
-
-References:
-  Goodfellow et al., *Generative Adversarial Nets*, NeurIPS 2014; Radford, Metz & Chintala,
-  *DCGAN*, ICLR 2016 (Adam 2e-4, beta1 0.5); Arjovsky, Chintala & Bottou, *Wasserstein GAN*,
-  ICML 2017, Algorithm 1 (RMSProp 5e-5, c = 0.01, 5 critic steps); Gulrajani et al.,
-  *Improved Training of Wasserstein GANs*, NeurIPS 2017, Algorithm 1 (Adam 1e-4, betas 0 and
-  0.9, lambda = 10, 5 critic steps); Miyato et al., *Spectral Normalization for GANs*, ICLR 2018,
-  Table 1, setting A (Adam 1e-4, betas 0.5 and 0.9, 5 critic steps); Mescheder, Geiger &
-  Nowozin, *Which Training Methods for GANs do actually Converge?*, ICML 2018, eq. (9) and their
-  released configurations (R1 with gamma = 10, Adam 1e-4, betas 0 and 0.99, one critic step);
-  Nowozin, Cseke & Tomioka, *f-GAN*, NeurIPS 2016, Table 2 (the output activations; Adam as in
-  DCGAN).
-
-Defaults of the training lab's games (:data:`GAMES`): each paper's optimiser, betas and critic
-steps, with three departures measured on the lab's data (the training docs have the table):
-WGAN-GP and SN-GAN take Adam 5e-4 (their papers' 1e-4 leaves the ring of 8 Gaussians at several
-times its noise floor after the default 12000 steps); R1 takes Adam 2e-4 (the paper's 1e-4 ends
-further from the floor and with wider modes) and a weight of 0.1, not the paper's 10 (which
-smooths the discriminator at the real points so much that the generated modes stay several
-times wider than the data's, whose standard deviation is 0.02 on the ring). The GAN and the
-non-saturating GAN keep their papers' step sizes, WGAN-clip its RMSProp 5e-5. Each game also
-has the lab's default step count: 12000 generator steps, and 30000 for R1, whose one critic
-step is cheap (30000 of its steps cost about as much as 12000 of the five-critic-step games).
+The constraints (:class:`WeightClip`, :class:`GradientPenalty`, :class:`R1Penalty`,
+:class:`SpectralNorm`), the f-GAN table of :data:`OUTPUT_ACTIVATIONS`, each game's paper and the
+lab's departures from its defaults are on the training page: :doc:`/concepts/training`.
 """
 
 from __future__ import annotations
@@ -124,8 +79,11 @@ class OptimiserSettings(NamedTuple):
     decay: float = 0.99
 
     def build(self, schedule: optax.Schedule | None = None) -> optax.GradientTransformation:
-        """The optax transformation (RMSProp with PyTorch's decay 0.99, as WGAN's code used),
-        with the step size ``learning_rate`` or, if given, ``schedule`` (of the update count)."""
+        """The optax transformation, with the step size ``learning_rate`` or ``schedule``.
+
+        ``schedule``, if given, is a function of the update count. RMSProp uses PyTorch's decay
+        0.99, as WGAN's code did.
+        """
         lr: float | optax.Schedule = self.learning_rate if schedule is None else schedule
         if self.name == "adam":
             return optax.adam(lr, b1=self.b1, b2=self.b2)
@@ -136,8 +94,11 @@ class OptimiserSettings(NamedTuple):
 
 
 class Objective:
-    """What the critic maximises, given its raw outputs on real (``fr``) and generated (``ff``)
-    points. Subclasses are frozen dataclasses: equal objectives are the same objective."""
+    """What the critic maximises, given its raw outputs on real and generated points.
+
+    The outputs are ``fr`` (real) and ``ff`` (generated). Subclasses are frozen dataclasses:
+    equal objectives are the same objective.
+    """
 
     #: ``True`` for a critic with values in R (the heatmaps show ``v``, not ``sigmoid(v)``).
     wasserstein: ClassVar[bool] = False
@@ -163,29 +124,33 @@ class Objective:
 
 @dataclasses.dataclass(frozen=True)
 class Discriminator(Objective):
-    """The GAN discriminator: a logit, trained by cross-entropy.
+    r"""The GAN discriminator: a logit, trained by cross-entropy.
 
     Attributes:
-      saturating: the generator minimises :math:`E\\log(1 - D(\\tilde x))` (the minimax loss)
-        instead of :math:`-E\\log D(\\tilde x)`.
+      saturating: the generator minimises :math:`E\log(1 - D(\tilde x))` (the minimax loss)
+        instead of :math:`-E\log D(\tilde x)`.
     """
 
     saturating: bool = False
     estimate_name: ClassVar[str] = "JS (discriminator)"
 
     def critic_loss(self, fr: jax.Array, ff: jax.Array) -> jax.Array:
+        r"""Cross-entropy on logits: :math:`E\,\mathrm{sp}(-v(x)) + E\,\mathrm{sp}(v(\tilde x))`."""
         return jnp.mean(jax.nn.softplus(-fr)) + jnp.mean(jax.nn.softplus(ff))
 
     def generator_loss(self, ff: jax.Array) -> jax.Array:
+        r"""The non-saturating :math:`-E\log D(\tilde x)`, or the minimax :math:`E\log(1 - D)`."""
         if self.saturating:
             return -jnp.mean(jax.nn.softplus(ff))  # E log(1 - D) = -E softplus(v)
         return jnp.mean(jax.nn.softplus(-ff))  # -E log D
 
     def estimate(self, fr: jax.Array, ff: jax.Array) -> jax.Array:
+        r"""The JS estimate :math:`(V + \log 4)/2`, with :math:`V` the discriminator's value."""
         v = -jnp.mean(jax.nn.softplus(-fr)) - jnp.mean(jax.nn.softplus(ff))
         return (v + _LOG4) / 2
 
     def output(self, v: jax.Array) -> jax.Array:
+        """The probability ``sigmoid(v)`` that a point is real."""
         return jax.nn.sigmoid(v)
 
 
@@ -197,12 +162,15 @@ class Wasserstein(Objective):
     wasserstein: ClassVar[bool] = True
 
     def critic_loss(self, fr: jax.Array, ff: jax.Array) -> jax.Array:
+        r"""The negated gap of the means, :math:`E f(\tilde x) - E f(x)`."""
         return jnp.mean(ff) - jnp.mean(fr)
 
     def generator_loss(self, ff: jax.Array) -> jax.Array:
+        r"""The generator raises the critic on its points: :math:`-E f(\tilde x)`."""
         return -jnp.mean(ff)
 
     def estimate(self, fr: jax.Array, ff: jax.Array) -> jax.Array:
+        r"""The W1 estimate, the gap of the means :math:`E f(x) - E f(\tilde x)`."""
         return jnp.mean(fr) - jnp.mean(ff)
 
 
@@ -240,16 +208,20 @@ class FGan(Objective):
             )
 
     def estimate(self, fr: jax.Array, ff: jax.Array) -> jax.Array:
+        r"""The f-divergence's variational bound :math:`E\,g_f(v(x)) - E\,f^*(g_f(v(\tilde x)))`."""
         g, conj_g = OUTPUT_ACTIVATIONS[self.generator]
         return jnp.mean(g(fr)) - jnp.mean(conj_g(ff))
 
     def critic_loss(self, fr: jax.Array, ff: jax.Array) -> jax.Array:
+        """The negated estimate: the critic maximises the variational bound."""
         return -self.estimate(fr, ff)
 
     def generator_loss(self, ff: jax.Array) -> jax.Array:
+        r"""The generator lowers the bound's second term: :math:`-E\,f^*(g_f(v(\tilde x)))`."""
         return -jnp.mean(OUTPUT_ACTIVATIONS[self.generator][1](ff))
 
     def output(self, v: jax.Array) -> jax.Array:
+        r"""The critic's value :math:`T = g_f(v)`."""
         return OUTPUT_ACTIVATIONS[self.generator][0](v)
 
 
@@ -257,8 +229,11 @@ class FGan(Objective):
 
 
 class Constraint:
-    """What keeps the critic in check: a penalty added to its loss, a projection after each
-    update, or spectrally normalised layers. Subclasses are frozen dataclasses."""
+    """What keeps the critic in check.
+
+    A penalty added to its loss, a projection after each update, or spectrally normalised layers.
+    Subclasses are frozen dataclasses.
+    """
 
     #: Every critic layer is wrapped in :class:`equinox.nn.SpectralNorm`.
     spectral_norm: ClassVar[bool] = False
@@ -288,6 +263,7 @@ class WeightClip(Constraint):
             raise ValueError(f"clip must be > 0, got {self.bound!r}")
 
     def project(self, params: Any) -> Any:
+        """Clips every weight to ``[-bound, bound]``."""
         return optax.projections.projection_linf_ball(params, self.bound)
 
 
@@ -316,6 +292,7 @@ class GradientPenalty(_GradientPenalty):
     option: ClassVar[str] = "penalty"
 
     def penalty(self, f: Fn, real: jax.Array, fake: jax.Array, key: jax.Array) -> jax.Array:
+        r"""The two-sided penalty at random interpolates :math:`\hat x` of real and fake rows."""
         t = jax.random.uniform(key, (real.shape[0], 1), real.dtype)
         grads = self.gradients(f, t * real + (1 - t) * fake)
         # safe_norm: the norm's derivative at a zero gradient is 0, not NaN.
@@ -330,6 +307,7 @@ class R1Penalty(_GradientPenalty):
     option: ClassVar[str] = "r1_weight"
 
     def penalty(self, f: Fn, real: jax.Array, fake: jax.Array, key: jax.Array) -> jax.Array:
+        r"""The R1 penalty :math:`\frac{\gamma}{2} E\|\nabla_x v(x)\|^2` on the real rows."""
         grads = self.gradients(f, real)
         return 0.5 * self.weight * jnp.mean(jnp.sum(grads * grads, axis=-1))
 
@@ -389,8 +367,10 @@ class Game:
         return self.objective.estimate_name
 
     def critic_loss(self, f: Fn, real: jax.Array, fake: jax.Array, key: jax.Array) -> jax.Array:
-        """The critic's loss on a batch, penalty included; ``f`` maps one point to its raw
-        output."""
+        """The critic's loss on a batch, penalty included.
+
+        ``f`` maps one point to its raw output.
+        """
         loss = self.objective.critic_loss(jax.vmap(f)(real), jax.vmap(f)(fake))
         penalty = self.constraint.penalty(f, real, fake, key)
         return loss if penalty is None else loss + penalty

@@ -1,5 +1,7 @@
-r"""A live view of training in a notebook: the samples over the critic's heat map and the readout
-figure, redrawn after each chunk of training steps, and a clean stop on interrupt.
+r"""A live view of training in a notebook, redrawn after each chunk of training steps.
+
+It shows the samples over the critic's heat map and the readout figure, and stops cleanly on
+interrupt.
 
 :func:`train_live` trains a configuration with :func:`~divergences.lab.training.trainer.train`,
 and after each readout redraws, in place (IPython display handles), a status line,
@@ -46,8 +48,11 @@ ENV_VAR = "DIVERGENCES_LIVE_VIEW"
 
 
 def display_mode() -> str:
-    """``"live"`` in a Jupyter kernel (``"static"`` there when ``DIVERGENCES_LIVE_VIEW=0``),
-    ``"none"`` outside IPython or in a terminal IPython without rich display."""
+    """The kind of view this session can show: ``"live"``, ``"static"`` or ``"none"``.
+
+    ``"live"`` in a Jupyter kernel (``"static"`` there when ``DIVERGENCES_LIVE_VIEW=0``),
+    ``"none"`` outside IPython or in a terminal IPython without rich display.
+    """
     shell = None
     if "IPython" in sys.modules:
         from IPython import get_ipython
@@ -78,8 +83,9 @@ def _status(run: TrainingRun, *, interrupted: bool = False, done: bool = False) 
 
 
 class LiveView:
-    """Display handles for a status line, the samples panel and the readout figure, redrawn in
-    place by :meth:`update`.
+    """Display handles for a status line, the samples panel and the readout figure.
+
+    :meth:`update` redraws them in place.
 
     Args:
       dpi: the resolution of the drawn PNGs.

@@ -1,6 +1,7 @@
-r"""The lab's networks, built from equinox layers: multilayer perceptrons for generators and
-critics, spectral normalisation from :class:`equinox.nn.SpectralNorm`, and the one-parameter
-generator of the parallel lines.
+r"""The lab's networks, built from equinox layers.
+
+Multilayer perceptrons for generators and critics, spectral normalisation from
+:class:`equinox.nn.SpectralNorm`, and the one-parameter generator of the parallel lines.
 
 Every network is called on ONE point, ``net(x, state) -> (y, state)``, and batched with
 :func:`batched`; ``state`` is an :class:`equinox.nn.State` holding the power-iteration vectors
@@ -34,8 +35,10 @@ __all__ = [
 
 
 def leaky_relu(x: jax.Array) -> jax.Array:
-    """Leaky ReLU with slope 0.2 below zero (1-Lipschitz, so spectral normalisation bounds the
-    network's Lipschitz constant by 1)."""
+    """Leaky ReLU with slope 0.2 below zero.
+
+    It is 1-Lipschitz, so spectral normalisation bounds the network's Lipschitz constant by 1.
+    """
     return jax.nn.leaky_relu(x, 0.2)
 
 
@@ -58,8 +61,9 @@ def check_activation(argument: str, name: Any) -> None:
 
 
 class MLP(eqx.Module):
-    """``in -> hidden -> ... -> out`` with an activation between linear layers (leaky ReLU
-    unless given).
+    """A multilayer perceptron, ``in -> hidden -> ... -> out``.
+
+    An activation (leaky ReLU unless given) sits between the linear layers.
 
     Attributes:
       layers: the linear layers, each an :class:`equinox.nn.Linear` or one wrapped in
@@ -76,8 +80,11 @@ class MLP(eqx.Module):
     def __call__(
         self, x: jax.Array, state: eqx.nn.State, *, inference: bool = False
     ) -> tuple[jax.Array, eqx.nn.State]:
-        """The output for one point ``x``; with ``inference`` spectral normalisation uses the
-        stored power-iteration vectors without updating them (the state is returned as is)."""
+        """The output for one point ``x``, and the state.
+
+        With ``inference`` spectral normalisation uses the stored power-iteration vectors without
+        updating them (the state is returned as is).
+        """
         h, act = x, ACTIVATIONS[self.activation]
         for i, layer in enumerate(self.layers):
             if isinstance(layer, eqx.nn.SpectralNorm):
@@ -98,11 +105,13 @@ def make_mlp(
     dtype: Any,
     activation: str = "leaky_relu",
 ) -> tuple[MLP, eqx.nn.State]:
-    """An :class:`MLP` with the layer widths ``sizes`` (input first), the activation named
-    ``activation`` (a key of :data:`ACTIVATIONS`) between its layers, and its initial state.
+    r"""A new :class:`MLP` and its initial state.
+
+    Its layer widths are ``sizes`` (input first), with the activation named ``activation`` (a key
+    of :data:`ACTIVATIONS`) between its layers.
 
     Linear layers use equinox's default initialisation (uniform in
-    :math:`\\pm 1/\\sqrt{\\text{fan in}}`); with ``spectral_norm`` every layer is wrapped in
+    :math:`\pm 1/\sqrt{\text{fan in}}`); with ``spectral_norm`` every layer is wrapped in
     :class:`equinox.nn.SpectralNorm` with one power iteration per call.
     """
     keys = jax.random.split(key, 2 * (len(sizes) - 1))
@@ -125,12 +134,14 @@ def make_critic(
     *,
     zero_output: bool = False,
 ) -> tuple[MLP, eqx.nn.State]:
-    """The critic of ``game`` (a :class:`~divergences.lab.training.games.Game`) on points of
-    dimension ``dim``: an :class:`MLP` to one scalar, spectrally normalised where the game says,
+    r"""A new critic of ``game`` on points of dimension ``dim``, and its state.
+
+    ``game`` is a :class:`~divergences.lab.training.games.Game`; the critic is an :class:`MLP`
+    to one scalar, spectrally normalised where the game says,
     with the game's projection (weight clipping) applied to its initial weights.
 
     With ``zero_output`` the last layer's weights and bias start at 0, so the critic starts as
-    :math:`f \\equiv 0` and its first updates follow the objective alone (see
+    :math:`f \equiv 0` and its first updates follow the objective alone (see
     :mod:`divergences.lab.critics`). Refused for a spectrally normalised critic, whose layers are
     divided by their largest singular value, 0 for a zero layer.
     """
@@ -157,9 +168,11 @@ def make_critic(
 
 
 def power_iterate(net: MLP, state: eqx.nn.State) -> eqx.nn.State:
-    """One power-iteration step of every spectrally normalised layer (Miyato et al.,
-    Algorithm 1), done once per critic update; the losses then call the network with
-    ``inference=True`` on the updated vectors."""
+    """One power-iteration step of every spectrally normalised layer.
+
+    Done once per critic update (Miyato et al., Algorithm 1); the losses then call the network
+    with ``inference=True`` on the updated vectors.
+    """
     first = net.layers[0]
     linear = first.layer if isinstance(first, eqx.nn.SpectralNorm) else first
     return net(jnp.zeros((linear.in_features,), linear.weight.dtype), state)[1]
@@ -171,6 +184,7 @@ class ShiftGenerator(eqx.Module):
     theta: jax.Array
 
     def __call__(self, z: jax.Array, state: eqx.nn.State) -> tuple[jax.Array, eqx.nn.State]:
+        r"""The point :math:`(\theta, z_0)` for one noise vector ``z``, and the state unchanged."""
         return jnp.concatenate([self.theta[None], z[:1]]), state
 
 

@@ -13,7 +13,7 @@ from scipy import integrate, stats
 
 import divergences as dv
 from divergences.lab import critics
-from divergences.lab.critics.sweep import parallel_lines_sample
+from divergences.lab.critics.parallel_lines import parallel_lines_sample
 from divergences.testing import tolerance
 
 pytestmark = [pytest.mark.slow, pytest.mark.training]

@@ -25,7 +25,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from divergences import families, optimal_discriminator
-from divergences.lab.sweep import sweep
+from divergences.lab.divergence_curves import sweep
 
 __all__ = [
     "CAPTIONS",
@@ -171,9 +171,11 @@ _ARROWS = 15
 
 
 def _arrow_thetas(thetas: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Where to draw the up-arrows of an infinite value: about :data:`_ARROWS` evenly spaced
-    thetas where ``values`` is infinite, none within half a spacing of a finite value (an arrow
-    beside the dot of a finite value would read as its value)."""
+    """The thetas at which to draw the up-arrows of an infinite value.
+
+    About :data:`_ARROWS` evenly spaced thetas where ``values`` is infinite, none within half a
+    spacing of a finite value (an arrow beside the dot of a finite value would read as its value).
+    """
     inf = np.isinf(values)
     spacing = (thetas.max() - thetas.min()) / (_ARROWS - 1)
     even = np.unique(np.round(np.linspace(0, thetas.size - 1, _ARROWS)).astype(int))
@@ -762,8 +764,11 @@ def save_figure(
 
 
 def make_figures(out_dir: str | os.PathLike[str], names: Sequence[str] | None = None) -> list[Path]:
-    """Builds and writes the named figures (all of :data:`FIGURES` by default; the trained
-    figures of :data:`TRAINED_FIGURES` only when named)."""
+    """Builds and writes the named figures.
+
+    All of :data:`FIGURES` by default; the trained figures of :data:`TRAINED_FIGURES` only when
+    named.
+    """
     known = {**FIGURES, **TRAINED_FIGURES}
     chosen = list(FIGURES) if names is None else list(names)
     unknown = [n for n in chosen if n not in known]

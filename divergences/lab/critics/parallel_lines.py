@@ -44,19 +44,19 @@ CRITICS: dict[str, str | None] = {
 
 
 class CriticSweep(NamedTuple):
-    """The parallel-lines sweep's results (NumPy arrays, float64 for the exact values).
+    r"""The parallel-lines sweep's results (NumPy arrays, float64 for the exact values).
 
     Attributes:
-      thetas: the offsets :math:`\\theta`.
+      thetas: the offsets :math:`\theta`.
       estimates: per critic label, the estimate at each ``theta`` (the GAN discriminator's is a
         JS estimate in nats, the WGAN critics' are W1 estimates).
       curves: per critic label, the training curves, shape ``(evaluations, len(thetas))``.
-      js: the exact :math:`\\mathrm{JS}(P_0, P_\\theta)` in nats, with the 1/2.
-      w1: the exact :math:`W_1(P_0, P_\\theta) = |\\theta|`.
-      clip_scale: :math:`\\hat K`, the least-squares factor of the clipped critic's estimates
+      js: the exact :math:`\mathrm{JS}(P_0, P_\theta)` in nats, with the 1/2.
+      w1: the exact :math:`W_1(P_0, P_\theta) = |\theta|`.
+      clip_scale: :math:`\hat K`, the least-squares factor of the clipped critic's estimates
         against ``w1``.
-      penalty: the gradient penalty's :math:`\\lambda`, for the trade-off curve
-        :math:`|\\theta| (1 + |\\theta| / (2\\lambda))` of a linear critic.
+      penalty: the gradient penalty's :math:`\lambda`, for the trade-off curve
+        :math:`|\theta| (1 + |\theta| / (2\lambda))` of a linear critic.
       config: the sizes used (sample size, hidden widths, steps, batch size, the seed: None for
         a key array).
     """
@@ -72,7 +72,7 @@ class CriticSweep(NamedTuple):
 
 
 def parallel_lines_sample(key: jax.Array, theta: jax.Array, n: int) -> jax.Array:
-    """``n`` points of :math:`P_\\theta`: rows :math:`(\\theta, Z_i)`, :math:`Z_i \\sim U[0, 1]`."""
+    r"""``n`` points of :math:`P_\theta`: rows :math:`(\theta, Z_i)`, :math:`Z_i \sim U[0, 1]`."""
     z = jax.random.uniform(key, (n,))
     return jnp.stack([jnp.full((n,), theta, z.dtype), z], axis=-1)
 
@@ -86,8 +86,9 @@ def critic_sweep(
     steps: int | None = None,
     progress: bool = True,
 ) -> CriticSweep:
-    r"""Trains every critic on the parallel lines for each ``theta``; the WGAN paper's Figure 1
-    redone with trained networks.
+    r"""The WGAN paper's Figure 1 redone with trained critics, one per kind and ``theta``.
+
+    Every critic is trained on the parallel lines for each ``theta``.
 
     Defaults are small (512 points per measure, two hidden layers of 32, at most 2000 steps):
     a few minutes on two CPU cores. ``full=True`` uses 4096 points, three hidden layers of 128
@@ -155,8 +156,11 @@ def _seed(key: Any) -> int | None:
 
 
 def plot_critic_sweep(sweep: CriticSweep, *, figsize: tuple[float, float] = (13.0, 3.8)) -> Any:
-    """Draws the sweep: JS and its estimate; W1 and its estimates; the clipped critic and
-    :math:`\\hat K |\\theta|`. Returns the Matplotlib figure."""
+    r"""Draws the sweep and returns the Matplotlib figure.
+
+    Its panels: JS and its estimate; W1 and its estimates; the clipped critic and
+    :math:`\hat K |\theta|`.
+    """
     import matplotlib.pyplot as plt
 
     t = sweep.thetas

@@ -90,7 +90,7 @@ def _w1_fn(dim: int) -> Callable[[MeasurePair], jax.Array]:
 
 
 def _scalar(name: str, family: Family, base: Base) -> Callable[[jax.Array], jax.Array]:
-    """theta -> the quantity, traceable (for vmap and grad); W1 here is the 1-D kernel."""
+    """Theta -> the quantity, traceable (for vmap and grad); W1 here is the 1-D kernel."""
     if name == "w1":
         w1 = _w1_fn(1)
         return lambda th: w1(family.measures(th))
@@ -152,8 +152,11 @@ def _padded_supports(p: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, ...]:
 
 @functools.lru_cache(maxsize=32)
 def _w1_batch_fn(measures: Callable[[ArrayLike], MeasurePair], gradient: bool) -> Any:
-    """The jitted, vmapped LP of a family (one per family and mode, kept: a sweep of the same
-    family again, or a CLI run over several quantities, compiles nothing new)."""
+    """The jitted, vmapped LP of a family, one per family and mode.
+
+    It is kept, so a sweep of the same family again, or a CLI run over several quantities,
+    compiles nothing new.
+    """
 
     def restricted(
         t: jax.Array, ip: jax.Array, iq: jax.Array, a: jax.Array, b: jax.Array
@@ -172,8 +175,9 @@ def _w1_batched(
     progress: bool | None,
     batch_pairs: int,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """W1 and dW1/dtheta (NaN unless ``gradient``) at every theta, by exact LPs on the atoms
-    that carry mass.
+    """W1 and dW1/dtheta at every theta, by exact LPs on the atoms that carry mass.
+
+    The derivative is NaN unless ``gradient``.
 
     ``p`` and ``q`` are the weights at the thetas from the batched evaluation the divergences
     used, so every quantity of a sweep sees the same measures. The thetas go through one
@@ -249,7 +253,7 @@ def sweep(
 
     Example:
       >>> import numpy as np, divergences as dv
-      >>> from divergences.lab.sweep import sweep
+      >>> from divergences.lab.divergence_curves import sweep
       >>> s = sweep(dv.families.shifted_uniforms(), np.array([0.0, 0.5]), quantities=("js", "tv"))
       >>> [round(float(v), 6) for v in s.values["tv"]]
       [0.0, 0.5]

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from divergences.lab import plotting
+from divergences.lab import divergence_figures
 
 
 def _texts(fig: Figure) -> str:
@@ -31,7 +31,7 @@ def _texts(fig: Figure) -> str:
 def test_wgan_figure_has_every_quantity_and_the_derivatives() -> None:
     import numpy as np
 
-    fig = plotting.figure_wgan(np.linspace(-1, 1, 21))
+    fig = divergence_figures.figure_wgan(np.linspace(-1, 1, 21))
     assert isinstance(fig, Figure)
     ax, axg = fig.axes
     text = _texts(fig)
@@ -48,9 +48,9 @@ def test_wgan_figure_has_every_quantity_and_the_derivatives() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", sorted(plotting.FIGURES))
+@pytest.mark.parametrize("name", sorted(divergence_figures.FIGURES))
 def test_every_figure_is_written_as_png_and_svg(name: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    paths = plotting.make_figures(tmp_path, [name])
+    paths = divergence_figures.make_figures(tmp_path, [name])
     assert sorted(p.suffix for p in paths) == [".png", ".svg"]
     for p in paths:
         assert p.stat().st_size > 1000
@@ -59,17 +59,17 @@ def test_every_figure_is_written_as_png_and_svg(name: str, tmp_path) -> None:  #
 
 def test_figures_have_labelled_axes() -> None:
     for name in ("optimal_discriminator", "transport_plan", "kr_potential"):
-        fig = plotting.FIGURES[name]()
+        fig = divergence_figures.FIGURES[name]()
         labelled = [ax for ax in fig.axes if ax.get_xlabel() or ax.get_ylabel()]
         assert labelled, name
-    assert "D^*" in _texts(plotting.figure_optimal_discriminator())
-    assert "0.6" in _texts(plotting.figure_transport_plan())
-    assert "W_1" in _texts(plotting.figure_kr_potential())
+    assert "D^*" in _texts(divergence_figures.figure_optimal_discriminator())
+    assert "0.6" in _texts(divergence_figures.figure_transport_plan())
+    assert "W_1" in _texts(divergence_figures.figure_kr_potential())
 
 
 def test_unknown_figure_name_raises(tmp_path) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(ValueError, match="unknown figure"):
-        plotting.make_figures(tmp_path, ["nope"])
+        divergence_figures.make_figures(tmp_path, ["nope"])
 
 
 def _overlaps_curve(fig: Figure, text, line) -> bool:  # type: ignore[no-untyped-def]
@@ -96,7 +96,7 @@ def _overlaps_curve(fig: Figure, text, line) -> bool:  # type: ignore[no-untyped
 def test_optimal_discriminator_label_stays_clear_of_the_curve() -> None:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-    fig = plotting.figure_optimal_discriminator()
+    fig = divergence_figures.figure_optimal_discriminator()
     FigureCanvasAgg(fig)
     axd = fig.axes[1]
     curve = next(ln for ln in axd.get_lines() if ln.get_label() == "$D^*(x)$")
@@ -109,7 +109,7 @@ def test_wgan_title_sits_above_the_kl_markers() -> None:
     import numpy as np
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-    fig = plotting.figure_wgan(np.linspace(-1, 1, 21))
+    fig = divergence_figures.figure_wgan(np.linspace(-1, 1, 21))
     renderer = FigureCanvasAgg(fig).get_renderer()
     ax = fig.axes[0]
     kl = next(ln for ln in ax.get_lines() if "KL" in ln.get_label())
@@ -124,7 +124,7 @@ def test_discretisation_js_curves_at_log2_are_told_apart() -> None:
 
     import numpy as np
 
-    fig = plotting.figure_discretisation(np.linspace(-0.5, 0.5, 41))
+    fig = divergence_figures.figure_discretisation(np.linspace(-0.5, 0.5, 41))
     axj = fig.axes[1]
     handles = axj.get_legend().legend_handles
     looks = {
@@ -189,7 +189,7 @@ def _sweep_figure(name: str) -> Figure:
         "discretisation": np.linspace(-0.5, 0.5, 21),
         "shifted_families": np.linspace(-2.5, 2.5, 41),
     }[name]
-    return plotting.FIGURES[name](thetas)  # type: ignore[call-arg]
+    return divergence_figures.FIGURES[name](thetas)  # type: ignore[call-arg]
 
 
 @pytest.mark.slow
@@ -296,7 +296,7 @@ def test_wgan_figure1_legend_shows_a_whole_dash_period_and_the_label_clears_w1()
     # The "all four are 0" label touches no W1 line.
     (note,) = [t for t in ax.texts if "all four" in t.get_text()]
     box = Text.get_window_extent(note, renderer)  # the text's box, without the arrow
-    (w1,) = [ln for ln in ax.get_lines() if ln.get_label() == plotting.LABELS["w1"]]
+    (w1,) = [ln for ln in ax.get_lines() if ln.get_label() == divergence_figures.LABELS["w1"]]
     pts = w1.get_transform().transform(np.c_[w1.get_xdata(), w1.get_ydata()])
     pts = pts[np.isfinite(pts).all(1)]
     inside = (pts[:, 0] >= box.x0 - 3) & (pts[:, 0] <= box.x1 + 3)
@@ -305,11 +305,11 @@ def test_wgan_figure1_legend_shows_a_whole_dash_period_and_the_label_clears_w1()
 
 
 def test_trained_figures_have_captions_and_are_left_out_of_verify() -> None:
-    assert set(plotting.CAPTIONS) == set(plotting.TRAINED_FIGURES)
-    assert not set(plotting.TRAINED_FIGURES) & set(plotting.FIGURES)
+    assert set(divergence_figures.CAPTIONS) == set(divergence_figures.TRAINED_FIGURES)
+    assert not set(divergence_figures.TRAINED_FIGURES) & set(divergence_figures.FIGURES)
     from divergences.lab.cli import build_parser
 
-    for name in plotting.TRAINED_FIGURES:
+    for name in divergence_figures.TRAINED_FIGURES:
         assert build_parser().parse_args(["plot", name]).name == name
 
 
@@ -323,7 +323,7 @@ def test_plot_draws_a_trained_figure_and_prints_its_caption(tmp_path, monkeypatc
         r = critics.critics_on_two_gaussians(n=64, steps=20, critic_hidden=(4,))
         return critics.figure_two_gaussians(r)  # type: ignore[no-any-return]
 
-    monkeypatch.setitem(plotting.TRAINED_FIGURES, "wgan_figure2", small)
+    monkeypatch.setitem(divergence_figures.TRAINED_FIGURES, "wgan_figure2", small)
     assert main(["plot", "wgan_figure2", "--out", str(tmp_path)]) == 0
     assert (tmp_path / "wgan_figure2.png").stat().st_size > 1000
-    assert plotting.CAPTIONS["wgan_figure2"] in capsys.readouterr().out
+    assert divergence_figures.CAPTIONS["wgan_figure2"] in capsys.readouterr().out

@@ -13,8 +13,8 @@ import pytest
 
 import divergences as dv
 from divergences import families
-from divergences.lab import sweep as sweep_module
-from divergences.lab.sweep import sweep, write_csv
+from divergences.lab import divergence_curves
+from divergences.lab.divergence_curves import sweep, write_csv
 from divergences.testing import tolerance
 
 F64 = tolerance("float64")
@@ -130,7 +130,7 @@ def _growing_support(theta):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("batch_pairs", [sweep_module.W1_BATCH_PAIRS, 64, 1])
+@pytest.mark.parametrize("batch_pairs", [divergence_curves.W1_BATCH_PAIRS, 64, 1])
 def test_batched_w1_equals_one_lp_per_theta(batch_pairs) -> None:
     # All thetas in one vmapped call (or, with a small budget, several batches, the last one
     # padded): each theta's value and gradient as its own LP on the atoms that carry mass.
