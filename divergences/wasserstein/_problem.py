@@ -27,6 +27,7 @@ from divergences.wasserstein._host import dense, native, sparse
 from divergences.wasserstein._host.dense import DENSE_MAX_PAIRS, check_dense_size
 from divergences.wasserstein._host.kr_lp import check_kr_lp_size
 from divergences.wasserstein._host.protocol import Options, TransportSolver
+from divergences.wasserstein._host.threads import check_threads
 from divergences.wasserstein._measures import Measures, check_measures, check_metric
 from divergences.wasserstein.cost import Metric
 
@@ -130,7 +131,7 @@ def check_options(max_iter: Any, rtol: Any, max_rounds: Any, threads: Any) -> Op
             raise ValueError(f"rtol must be in [0, 1); got {rtol!r}")
         rtol = float(rtol)
     rounds = integer_option(max_rounds, "max_rounds")
-    return Options(cap, rtol, rounds, sparse.check_threads(threads))
+    return Options(cap, rtol, rounds, check_threads(threads))
 
 
 def make_problem(

@@ -12,8 +12,8 @@ import numpy as np
 from divergences._src.array_types import ArrayLike
 from divergences._src.validation import is_traced, require
 from divergences.wasserstein._host.costs import homogeneity, scale_exponent
-from divergences.wasserstein._host.potentials import nearest_site
-from divergences.wasserstein._host.sparse import check_threads
+from divergences.wasserstein._host.potentials import weighted_nearest
+from divergences.wasserstein._host.threads import check_threads
 from divergences.wasserstein._measures import as_points, check_metric
 from divergences.wasserstein._problem import make_problem
 from divergences.wasserstein._results import W1Dual
@@ -156,7 +156,7 @@ def kr_potential(
         degree = homogeneity(metric) or 1
         e = scale_exponent(sites, query, degree=degree)
         scaled_f = np.ldexp(np.asarray(f, np.float64), -degree * e)
-        values = nearest_site(
+        values = weighted_nearest(
             np.ldexp(sites, -e), scaled_f, np.ldexp(query, -e), metric, threads=threads
         )
         with np.errstate(over="ignore"):
@@ -193,7 +193,7 @@ def _kr_potential_program(
         query = query.astype(np.float64)
         e = scale_exponent(sites, query)  # the Euclidean cost is 1-homogeneous
         scaled_z = np.ldexp(query, -e)
-        arg = nearest_site(
+        arg = weighted_nearest(
             np.ldexp(sites, -e), np.ldexp(weights, -e), scaled_z, "euclidean", argmin=True,
             threads=threads,
         )  # fmt: skip

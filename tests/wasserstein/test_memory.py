@@ -219,11 +219,10 @@ def test_check_threads_refuses_the_rest(bad):
 @pytest.mark.parametrize(
     "call",
     [
-        lambda t: nearest.kr_potential_host(np.zeros((2, 1)), np.zeros(2), np.ones((4, 1)), threads=t),
-        lambda t: nearest.weighted_nearest_host(np.zeros((2, 1)), np.zeros(2), np.ones((4, 1)), threads=t),
+        lambda t: nearest.weighted_nearest_euclidean(np.zeros((2, 1)), np.zeros(2), np.ones((4, 1)), threads=t),
         lambda t: _sparse.solve_sparse_host(np.zeros((2, 1)), np.ones((2, 1)), [0.5, 0.5], [0.5, 0.5], threads=t),
     ],
-    ids=["kr_potential_host", "weighted_nearest_host", "solve_sparse_host"],
+    ids=["weighted_nearest_euclidean", "solve_sparse_host"],
 )  # fmt: skip
 def test_host_functions_refuse_bad_threads(call):
     with pytest.raises(ValueError, match="threads must be a positive integer"):
@@ -269,8 +268,8 @@ def test_threads_reach_every_native_call(monkeypatch):
     assert {"k_nearest", "solve", "c_transform"} <= names
     assert {threads for _, threads in spy.seen} == {1}
     spy.seen.clear()
-    nearest.weighted_nearest_host(y, np.zeros(2000), x, threads=3)
-    nearest.kr_potential_host(y, np.zeros(2000), x)  # None: the environment variable
+    nearest.weighted_nearest_euclidean(y, np.zeros(2000), x, threads=3)
+    nearest.weighted_nearest_euclidean(y, np.zeros(2000), x)[0]  # None: the environment variable
     assert spy.seen == [("c_transform", 3), ("c_transform", 2)]
 
 
@@ -286,8 +285,8 @@ def test_threads_reach_scipy_where_the_extension_is_absent(monkeypatch):
     monkeypatch.setattr(native_module, "weighted_nearest_scipy", spy)
     rng = np.random.default_rng(1)
     sites, z = rng.random((30, 2)), rng.random((50, 2))
-    f = nearest.kr_potential_host(sites, np.zeros(30), z, threads=2)
-    nearest.kr_potential_host(sites, np.zeros(30), z)
+    f = nearest.weighted_nearest_euclidean(sites, np.zeros(30), z, threads=2)[0]
+    nearest.weighted_nearest_euclidean(sites, np.zeros(30), z)[0]
     np.testing.assert_allclose(f, cdist(z, sites).min(axis=1), rtol=1e-15)
     assert workers == [2, 1]
 

@@ -239,11 +239,19 @@ def controls(steering: Steering, *, chunk: int = 100, dpi: int = 60) -> Any:
     action. Returns an ``ipywidgets.VBox`` whose ``.children`` are, in order: a row of buttons
     (``critic step``, ``generator step``, ``train {chunk}``, and a ``play`` toggle that trains
     chunk after chunk until pressed again), a row of sliders (the learning rate and, where the
-    game has one, its constant), the status line and the picture. Requires ``ipywidgets``.
+    game has one, its constant), the status line and the picture.
+
+    Raises:
+      ImportError: where ``ipywidgets`` is not installed, saying how to install it.
     """
     import asyncio
 
-    import ipywidgets as w
+    try:
+        import ipywidgets as w
+    except ImportError as err:
+        raise ImportError(
+            "controls needs ipywidgets: pip install ipywidgets (or divergences[docs])"
+        ) from err
 
     from divergences.lab.training import figures
 

@@ -21,7 +21,7 @@ import numpy as np
 
 from divergences.wasserstein._host import native
 from divergences.wasserstein._host.curve import curve_order
-from divergences.wasserstein._host.nearest import kr_potential_host, weighted_knn
+from divergences.wasserstein._host.nearest import weighted_k_nearest, weighted_nearest_euclidean
 from divergences.wasserstein._host.start_potential import integrated_potential
 from divergences.wasserstein._host.threads import resolve_threads
 from divergences.wasserstein._results import SolverError, Status
@@ -99,8 +99,8 @@ def _candidates(
     zx, zy = np.zeros(n), np.zeros(m)
     keys = [
         np.repeat(np.arange(n, dtype=np.int64), min(_KNN, m)) * m
-        + weighted_knn(x, y, zy, _KNN, threads=threads).ravel(),
-        weighted_knn(y, x, zx, _KNN, threads=threads).ravel().astype(np.int64) * m
+        + weighted_k_nearest(y, zy, x, _KNN, threads=threads).ravel(),
+        weighted_k_nearest(x, zx, y, _KNN, threads=threads).ravel().astype(np.int64) * m
         + np.repeat(np.arange(m, dtype=np.int64), min(_KNN, n)),
     ]
     if n + m > _COARSE_MIN:
@@ -136,8 +136,8 @@ def _candidates(
             drift = math.sqrt(float(np.sum(mean_step**2))) / moved if moved > 0 else 0.0
             if assignment and drift <= _MAX_DRIFT:
                 f_y = -coarse.v  # the coarse potential f at its own y points
-                u0 = kr_potential_host(yc, f_y, x, threads=threads)
-                v0 = -kr_potential_host(yc, f_y, y, threads=threads)
+                u0 = weighted_nearest_euclidean(yc, f_y, x, threads=threads)[0]
+                v0 = -weighted_nearest_euclidean(yc, f_y, y, threads=threads)[0]
             else:
                 # One fit over the cells of both clouds, so that f at x and at y share
                 # their constant; mass arrives at a y cell along minus its displacement.
@@ -151,10 +151,10 @@ def _candidates(
                 u0, v0 = f[:n], -f[n:]
             keys.append(
                 np.repeat(np.arange(n, dtype=np.int64), min(_DISP_ARCS, m)) * m
-                + weighted_knn(x + disp_x[cx], y, zy, _DISP_ARCS, threads=threads).ravel()
+                + weighted_k_nearest(y, zy, x + disp_x[cx], _DISP_ARCS, threads=threads).ravel()
             )
             keys.append(
-                weighted_knn(y + disp_y[cy], x, zx, _DISP_ARCS, threads=threads)
+                weighted_k_nearest(x, zx, y + disp_y[cy], _DISP_ARCS, threads=threads)
                 .ravel()
                 .astype(np.int64)
                 * m

@@ -13,20 +13,10 @@ import numpy as np
 from divergences.wasserstein._host import native
 from divergences.wasserstein._host.threads import check_threads, resolve_threads
 
-__all__ = ["kr_potential_host", "weighted_knn", "weighted_nearest_host"]
+__all__ = ["weighted_k_nearest", "weighted_nearest_euclidean"]
 
 
-def kr_potential_host(
-    sites: np.ndarray, weights: np.ndarray, z: np.ndarray, *, threads: int | None = None
-) -> np.ndarray:
-    r""":math:`f(z) = \min_j \|z - s_j\| + w_j` at every row of ``z``, exactly (k-d tree).
-
-    On ``threads`` threads (see :func:`weighted_nearest_host`).
-    """
-    return weighted_nearest_host(sites, weights, z, threads=threads)[0]
-
-
-def weighted_nearest_host(
+def weighted_nearest_euclidean(
     sites: np.ndarray, weights: np.ndarray, z: np.ndarray, *, threads: int | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     r""":math:`\min_j \|z - s_j\| + w_j` at every row of ``z`` and its argmin ``j``, exactly.
@@ -49,21 +39,21 @@ def weighted_nearest_host(
     return np.asarray(res["value"]), np.asarray(res["argmin"])
 
 
-def weighted_knn(
-    points: np.ndarray,
+def weighted_k_nearest(
     sites: np.ndarray,
     weights: np.ndarray,
+    z: np.ndarray,
     k: int,
     *,
     threads: int | None = None,
 ) -> np.ndarray:
-    r"""The ``k`` sites of least :math:`\|p - s_j\| + w_j` for every point ``p`` (native)."""
+    r"""The ``k`` sites of least :math:`\|p - s_j\| + w_j` for every row ``p`` of ``z`` (native)."""
     k = min(k, sites.shape[0])
     res = native.load().k_nearest(
-        np.ascontiguousarray(points, np.float64),
+        np.ascontiguousarray(z, np.float64),
         np.ascontiguousarray(sites, np.float64),
         np.ascontiguousarray(weights, np.float64),
         k,
         threads=resolve_threads(threads),
     )
-    return np.asarray(res["index"]).reshape(points.shape[0], k)
+    return np.asarray(res["index"]).reshape(z.shape[0], k)

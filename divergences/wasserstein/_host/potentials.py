@@ -17,15 +17,15 @@ from __future__ import annotations
 import numpy as np
 
 from divergences.wasserstein._host.costs import pairwise_costs
-from divergences.wasserstein._host.nearest import weighted_nearest_host
+from divergences.wasserstein._host.nearest import weighted_nearest_euclidean
 
-__all__ = ["lipschitz_violation_blocks", "nearest_site", "potential_violation"]
+__all__ = ["lipschitz_violation_blocks", "potential_violation", "weighted_nearest"]
 
 #: Fewer queries than this run on one thread unless ``threads`` says otherwise.
 _PARALLEL_QUERIES = 4096
 
 
-def nearest_site(
+def weighted_nearest(
     sites: np.ndarray,
     weights: np.ndarray,
     z: np.ndarray,
@@ -46,7 +46,7 @@ def nearest_site(
     if metric == "euclidean":
         if threads is None and z.shape[0] < _PARALLEL_QUERIES:
             threads = 1  # starting threads costs more than the queries
-        value, arg = weighted_nearest_host(sites, weights, z, threads=threads)
+        value, arg = weighted_nearest_euclidean(sites, weights, z, threads=threads)
         return arg if argmin else value
     out = np.empty(z.shape[0], np.int32 if argmin else np.float64)
     for start in range(0, z.shape[0], rows):
@@ -85,5 +85,5 @@ def potential_violation(
     """
     if metric != "euclidean":
         return lipschitz_violation_blocks(f, points, metric)
-    lowest = nearest_site(points, f, points, metric, threads=threads)
+    lowest = weighted_nearest(points, f, points, metric, threads=threads)
     return float(np.max(f - lowest))

@@ -14,7 +14,7 @@ from typing import NamedTuple
 import numpy as np
 
 from divergences.wasserstein._host.costs import arc_costs, cost_error, pairwise_costs
-from divergences.wasserstein._host.potentials import nearest_site
+from divergences.wasserstein._host.potentials import weighted_nearest
 
 __all__ = ["HostProblem"]
 
@@ -82,7 +82,7 @@ class HostProblem(NamedTuple):
             to_y = np.asarray(self.union_cost, np.float64)[rows, n:]
             return np.min(to_y[:, keep] - v[None, keep], axis=1)
         at = self.union if union else self.x
-        return nearest_site(self.y[keep], -v[keep], at, self.metric, threads=threads)
+        return weighted_nearest(self.y[keep], -v[keep], at, self.metric, threads=threads)
 
     def cost_bound(self) -> float:
         """An upper bound on every computed cost between two of the points."""

@@ -57,20 +57,18 @@ from divergences.wasserstein._host.memory import (
     check_memory,
     thread_stack_bytes,
 )
-from divergences.wasserstein._host.nearest import kr_potential_host
+from divergences.wasserstein._host.nearest import weighted_nearest_euclidean
 from divergences.wasserstein._host.protocol import Coupling, Options
-from divergences.wasserstein._host.threads import check_threads, resolve_threads
+from divergences.wasserstein._host.threads import resolve_threads
 from divergences.wasserstein._results import CertificateError, Status
 
 if TYPE_CHECKING:
     from divergences.wasserstein._host.problem import HostProblem
 
-# check_threads is the problem layer's check of the option, kept beside the solver it serves.
 __all__ = [
     "GRAPH_SOLVERS",
     "SparseHostSolution",
     "check_sparse_memory",
-    "check_threads",
     "matched_total",
     "solve_sparse_host",
     "sparse_failures",
@@ -212,8 +210,8 @@ def solve_sparse_host(
     rest_x, rest_y = np.flatnonzero(a <= 0), np.flatnonzero(b <= 0)
     if rest_x.size or rest_y.size:
         f_sites = -v[ky]
-        u[rest_x] = kr_potential_host(y[ky], f_sites, x[rest_x], threads=count)
-        v[rest_y] = -kr_potential_host(y[ky], f_sites, y[rest_y], threads=count)
+        u[rest_x] = weighted_nearest_euclidean(y[ky], f_sites, x[rest_x], threads=count)[0]
+        v[rest_y] = -weighted_nearest_euclidean(y[ky], f_sites, y[rest_y], threads=count)[0]
     # Bounds in the original units. The upper bound is the plan's cost, summed exactly
     # (fsum) from freshly computed distances; the lower bound is the scaled solve's KR value.
     # Both are widened by a bound on the rounding of the distances and potentials behind them.

@@ -17,7 +17,7 @@ import numpy as np
 import scipy.sparse
 import scipy.sparse.csgraph
 
-from divergences.wasserstein._host.nearest import weighted_knn
+from divergences.wasserstein._host.nearest import weighted_k_nearest
 
 __all__ = ["conjugate_gradient", "integrated_potential"]
 
@@ -77,7 +77,7 @@ def integrated_potential(
         return -linear
     g = np.zeros(count)
     k = min(_INTEGRATE_KNN + 1, count)
-    near = weighted_knn(centres, centres, np.zeros(count), k, threads=threads)
+    near = weighted_k_nearest(centres, np.zeros(count), centres, k, threads=threads)
     r = np.repeat(np.arange(count), k)
     s = near.ravel().astype(np.int64)
     r, s = r[r != s], s[r != s]

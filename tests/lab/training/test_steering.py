@@ -6,6 +6,7 @@ constant change between actions, and the notebook's controls work without a brow
 
 import asyncio
 import dataclasses
+import sys
 
 import equinox as eqx
 import jax
@@ -125,3 +126,9 @@ def test_each_constant_is_read_from_its_constraint(game, option):
     # The slider's starting value: the constraint's field that the option sets.
     config = TrainingConfig(game=game, **{option: 0.25})
     assert getattr(config.game_spec.constraint, _FIELDS[option]) == 0.25
+
+
+def test_the_controls_without_ipywidgets_say_how_to_install_it(monkeypatch) -> None:
+    monkeypatch.setitem(sys.modules, "ipywidgets", None)  # an import of it raises ImportError
+    with pytest.raises(ImportError, match="pip install ipywidgets"):
+        controls(None)  # type: ignore[arg-type]
