@@ -48,9 +48,9 @@ from divergences.lab.training.readouts import COLUMNS, Readouts, _readout_row, n
 from divergences.lab.training.trainer import (
     Snapshot,
     TrainingRun,
-    _Carry,
     _compile_key,
     _functions,
+    _initial_carry,
     _setup,
 )
 
@@ -80,15 +80,7 @@ class Steering:
             raise ValueError(f"config must be a TrainingConfig, got {type(config).__name__}")
         self._config = config
         self._setup = s = _setup(config)
-        self._carry = _Carry(
-            generator=s.params_g,
-            critic=s.params_d,
-            critic_state=s.state_d,
-            generator_opt=s.opt_g.init(s.params_g),
-            critic_opt=s.opt_d.init(s.params_d),
-            average_opt=s.average.init(s.params_g),
-            averaged_generator=s.params_g,
-        )
+        self._carry = _initial_carry(s)
         self._draws = 0  # draws of randomness so far, folded into the training key
         #: ``(generator step, {option: value})`` for each call of :meth:`set`, in order.
         self.changes: list[tuple[int, dict[str, Any]]] = []

@@ -210,6 +210,19 @@ def _setup(config: TrainingConfig) -> _Setup:
     )
 
 
+def _initial_carry(s: _Setup) -> _Carry:
+    """The loop's carry at step 0: the initial weights and fresh optimiser states."""
+    return _Carry(
+        generator=s.params_g,
+        critic=s.params_d,
+        critic_state=s.state_d,
+        generator_opt=s.opt_g.init(s.params_g),
+        critic_opt=s.opt_d.init(s.params_d),
+        average_opt=s.average.init(s.params_g),
+        averaged_generator=s.params_g,
+    )
+
+
 def _averager(config: TrainingConfig) -> optax.GradientTransformation:
     """The average of the generator's weights that the readouts use.
 
@@ -397,15 +410,7 @@ def train(
         raise ValueError(f"config must be a TrainingConfig, got {type(config).__name__}")
     s = _setup(config)
     chunk, probe = _functions(_compile_key(config))[:2]
-    carry = _Carry(
-        generator=s.params_g,
-        critic=s.params_d,
-        critic_state=s.state_d,
-        generator_opt=s.opt_g.init(s.params_g),
-        critic_opt=s.opt_d.init(s.params_d),
-        average_opt=s.average.init(s.params_g),
-        averaged_generator=s.params_g,
-    )
+    carry = _initial_carry(s)
     integer_option(frame_every, "frame_every", none=True)
     rows: list[dict[str, float]] = []
     snapshots: list[Snapshot] = []
