@@ -1,8 +1,5 @@
 r"""The generators of the f-GAN table, each with its conjugate, derivative and a stable summand.
 
-Each convex :math:`f` comes with its conjugate, its derivative and a stable expression of its
-summand.
-
 An :class:`FGenerator` carries what :func:`divergences.f_divergence` and
 :func:`divergences.variational_bound` need. The table of Nowozin, Cseke & Tomioka (2016, Table 1),
 with the factor conventions stated once (they differ between sources):
@@ -20,17 +17,10 @@ generator               f(u)                                        D_f equals
 ``TOTAL_VARIATION``     |u - 1| / 2                                 total_variation(p, q)
 ======================  ==========================================  ================================
 
-The ``GAN`` generator has :math:`f(1) = -\log 4`, not 0, so its "divergence" of p from itself is
-:math:`-\log 4`: it is the GAN value at the optimal discriminator (Goodfellow et al., 2014).
-
-Numerics. The generators of the table never form the ratio :math:`p_i/q_i` to evaluate ``f`` at
-it: each carries a ``term``, a stable expression of its summand (``p log(p/q)`` through the
-zero-safe log-ratio kernel, ``(p - q)^2 / q`` as ``(p - q) ((p - q) / q)``, Jensen-Shannon in its
-two-log form, ...), so that masses anywhere from 1 down to the smallest normal number give
-neither overflow nor NaN, and gradients stay finite wherever their exact value is a finite
-number. The summand is the one of the generator *centred at 1*,
-:math:`\tilde f(u) = f(u) - f(1) - f'(1)(u - 1)`, which has the same :math:`D_f` on pmfs and is
-non-negative term by term.
+``GAN`` has :math:`f(1) = -\log 4`, not 0: it is the GAN value at the optimal discriminator.
+Each generator's ``term`` is a stable expression of the summand of the generator centred at 1,
+:math:`\tilde f(u) = f(u) - f(1) - f'(1)(u - 1)`, never formed from the ratio :math:`p_i/q_i`
+(see the f-divergences page of the docs).
 
 Example:
   >>> import divergences as dv

@@ -103,34 +103,20 @@ def grid_pmf(
 ) -> GridPmf:
     r"""The pmf of a sample on a rectangular grid, with an explicit pseudo-count.
 
-    Bins each point of ``samples`` into the cells of the grid given by ``edges`` (cells are
-    half-open, :math:`[e_k, e_{k+1})`, except the last one in each dimension, which includes its
-    upper edge, as in :func:`numpy.histogramdd`) and returns the relative frequencies over the
-    cells plus one cell for everything outside the grid. Two samples binned on the same edges
-    give pmfs on the same partition of space, so ``dv.js_divergence(p.pmf, q.pmf)`` is the JS
-    divergence between the two distributions pushed forward onto the partition: by the
-    data-processing inequality it never exceeds the JS between the distributions themselves
-    (up to sampling noise in the frequencies).
-
-    ``pseudo_count`` adds :math:`\alpha` to every count, the outside cell included (additive or
-    Lidstone smoothing; :math:`\alpha = 1/2` is the Krichevsky-Trofimov estimator):
+    Bins ``samples`` into the grid's cells (half-open :math:`[e_k, e_{k+1})`, the last closed, as
+    in :func:`numpy.histogramdd`) plus one cell for everything outside, and returns
 
     .. math::
        \hat p_i = \frac{c_i + \alpha}{n + \alpha\,(\text{cells} + 1)}.
 
-    With the default :math:`\alpha = 0` the pmf is the raw relative frequency and may hold exact
-    zeros, so ``dv.kl(p.pmf, q.pmf)`` is ``inf`` where the data sample ``p`` hits a cell that
-    ``q`` misses: that is the honest answer for the histograms. No smoothing is ever applied
-    unless asked for here.
-
-    Jittable and differentiable in nothing (counts are piecewise constant); the edges must be
-    concrete, since they fix the output's shape. Under ``jax.vmap`` the samples may be batched.
+    Conventions: with the default :math:`\alpha = 0` a cell nobody hits has mass exactly 0 (so
+    ``dv.kl`` between two histograms may be ``inf``); no smoothing is applied unless asked for.
+    Jittable; the edges must be concrete. See the conventions page of the docs for more.
 
     Args:
       samples: points, shape ``(n, d)``, or ``(n,)`` for points on the line; finite.
-      edges: the grid: either one strictly increasing 1-D sequence used for every dimension, or a
-        sequence of ``d`` of them (one per dimension).
-      pseudo_count: :math:`\alpha \ge 0`, added to every cell's count.
+      edges: one strictly increasing 1-D sequence used for every dimension, or ``d`` of them.
+      pseudo_count: :math:`\alpha \ge 0`, added to every cell's count, the outside one included.
 
     Returns:
       A :class:`GridPmf` ``(pmf, counts, shape)``.
