@@ -397,8 +397,9 @@ def test_eager_jit_and_vmap_give_the_same_bits(method, dtype, data):
 
     For the device solver, eager and ``jit`` run one program (the same bits, the potentials
     and the plan too), and its ``vmap`` is XLA's batched program of the same code, whose
-    machine code may round an element differently: the same to 64 ulps of the field's largest
-    magnitude. A hard case that reaches the iteration cap stops honestly in every mode
+    machine code may round an element differently: the bounds the same to 64 ulps of their
+    largest magnitude (its potentials and plan, iterates rather than certified values, are
+    compared under ``jit`` only). A hard case that reaches the iteration cap stops honestly in every mode
     (SolverError eagerly and from ``dv.checked``, NaN under ``jit``).
     """
     x, y, a, b = (t.astype(dtype) for t in data.draw(_STRATEGIES[method], label="problem"))
@@ -418,6 +419,11 @@ def test_eager_jit_and_vmap_give_the_same_bits(method, dtype, data):
             have = fields[field]
             same = have.dtype == want.dtype and np.array_equal(have, want)
             if method == "sinkhorn" and mode != "jit":
+                if field not in _BOUNDS:
+                    # The potentials and the plan are the loop's iterates, not certified: a
+                    # rounding difference in the batched program may move an element's stop
+                    # by an iteration, and its iterates with it.
+                    continue
                 scale = max(float(np.max(np.abs(want))), float(np.finfo(dtype).tiny))
                 ulps = 64 * float(np.finfo(dtype).eps) * scale
                 diff = np.abs(have.astype(np.float64) - want.astype(np.float64))
