@@ -22,10 +22,6 @@ from divergences.lab.training.networks import check_activation
 __all__ = ["CriticConfig", "TrainingConfig"]
 
 
-def _positive_int(name: str, v: Any) -> None:
-    integer_option(v, name)
-
-
 def _is_finite_number(v: Any) -> bool:
     return (
         not isinstance(v, bool) and isinstance(v, (int, float, np.number)) and bool(np.isfinite(v))
@@ -56,7 +52,7 @@ def _widths(name: str, v: Any) -> None:
 def _check_shared(config: Any) -> None:
     """The checks of the fields both configurations have."""
     for name in ("batch_size", "eval_every"):
-        _positive_int(name, getattr(config, name))
+        integer_option(getattr(config, name), name)
     _widths("critic_hidden", config.critic_hidden)
     if config.learning_rate is not None:
         _positive_float("learning_rate", config.learning_rate)
@@ -150,20 +146,20 @@ class TrainingConfig:
         if self.game not in GAMES:
             raise ValueError(f"game must be one of {sorted(GAMES)}, got {self.game!r}")
         if self.steps is not None:
-            _positive_int("steps", self.steps)
+            integer_option(self.steps, "steps")
         _check_shared(self)
         for name in ("latent_dim", "eval_size", "hist_size"):
-            _positive_int(name, getattr(self, name))
-        _positive_int("grid_bins", self.grid_bins)
-        _positive_int("floor_draws", self.floor_draws)
+            integer_option(getattr(self, name), name)
+        integer_option(self.grid_bins, "grid_bins")
+        integer_option(self.floor_draws, "floor_draws")
         if self.floor_draws < 2:
             raise ValueError(
                 f"floor_draws must be at least 2 (a spread needs two draws), got {self.floor_draws!r}"
             )
-        _positive_int("heat_resolution", self.heat_resolution)
+        integer_option(self.heat_resolution, "heat_resolution")
         integer_option(self.seed, "seed", minimum=0)
         if self.critic_steps is not None:
-            _positive_int("critic_steps", self.critic_steps)
+            integer_option(self.critic_steps, "critic_steps")
         _widths("generator_hidden", self.generator_hidden)
         check_activation("generator_activation", self.generator_activation)
         if self.clip is not None:
@@ -291,9 +287,9 @@ class CriticConfig:
         """Checks every field: a bad value is a ValueError naming the field and the rule."""
         if isinstance(self.critic_hidden, list):
             object.__setattr__(self, "critic_hidden", tuple(self.critic_hidden))
-        _positive_int("steps", self.steps)
+        integer_option(self.steps, "steps")
         _check_shared(self)
-        _positive_int("patience", self.patience)
+        integer_option(self.patience, "patience")
         if not (isinstance(self.holdout, int | float) and 0 <= self.holdout < 1):
             raise ValueError(f"holdout must be a fraction in [0, 1), got {self.holdout!r}")
         _positive_float("tol", self.tol, allow_zero=True)

@@ -43,6 +43,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from divergences.extending import integer_option
 from divergences.lab.training.config import TrainingConfig
 from divergences.lab.training.readouts import COLUMNS, Readouts, _readout_row, noise_floor
 from divergences.lab.training.trainer import (
@@ -59,12 +60,6 @@ __all__ = ["CONSTANTS", "Steering", "controls"]
 #: The game's constant that :meth:`Steering.set` can change, by game: the clipping bound ``c``,
 #: the gradient penalty's ``lambda`` and R1's ``gamma``; the other games have none.
 CONSTANTS = {"wgan-clip": "clip", "wgan-gp": "gp_weight", "r1": "r1_weight"}
-
-
-def _check_count(value: Any, name: str = "count") -> None:
-    """Raises a ValueError naming ``name`` unless ``value`` is a positive integer (not a bool)."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
 
 
 class Steering:
@@ -113,7 +108,7 @@ class Steering:
 
     def critic_step(self, count: int = 1) -> None:
         """``count`` critic updates, each on a fresh batch (the generator stays)."""
-        _check_count(count)
+        integer_option(count, "count")
         critic_only = self._compiled().critic_only
         for _ in range(count):
             self._timed(critic_only, self._key())
@@ -121,7 +116,7 @@ class Steering:
 
     def generator_step(self, count: int = 1) -> None:
         """``count`` generator updates against the critic as it is (no critic update between)."""
-        _check_count(count)
+        integer_option(count, "count")
         generator_only = self._compiled().generator_only
         for _ in range(count):
             self._timed(generator_only, self._key())
@@ -133,7 +128,7 @@ class Steering:
         Each follows ``config.n_critic`` critic updates, as in
         :func:`~divergences.lab.training.train`.
         """
-        _check_count(steps, "steps")
+        integer_option(steps, "steps")
         start = self._draws
         self._draws += steps
         key = jax.random.fold_in(self._setup.keys[0], -1 & 0x7FFFFFFF)  # apart from _key's
