@@ -4,8 +4,9 @@ Each trainer takes a sample ``x`` of :math:`p` and ``y`` of :math:`q` and return
 :class:`CriticFit` (the estimate, its training curve, the trained function):
 
 * :func:`train_gan_discriminator`: the GAN discriminator; estimates JS (nats, with the 1/2);
-* :func:`train_wgan_critic`: the WGAN critic with weight clipping, a gradient penalty or spectral
-  normalisation; estimates :math:`W_1` (clipping: :math:`K\,W_1`, :math:`K` unknown);
+* :func:`train_wgan_critic`: the WGAN critic of a game of :data:`WGAN_GAMES`, with weight
+  clipping (``wgan-clip``), a gradient penalty (``wgan-gp``) or spectral normalisation
+  (``wgan-sn``); estimates :math:`W_1` (clipping: :math:`K\,W_1`, :math:`K` unknown);
 * :func:`train_fgan_critic`: the f-GAN variational bound for a generator of the f-GAN table;
 * :func:`critic_sweep` and :func:`plot_critic_sweep`: all of them on the parallel lines;
 * :func:`critics_on_two_gaussians` (:mod:`~divergences.lab.critics.saturation`): a saturated GAN
@@ -53,7 +54,7 @@ from divergences.lab.critics.saturation import (
     figure_two_gaussians,
 )
 from divergences.lab.critics.trainers import (
-    CONSTRAINTS,
+    WGAN_GAMES,
     train_critic,
     train_fgan_critic,
     train_gan_discriminator,
@@ -63,8 +64,8 @@ from divergences.lab.training.config import CriticConfig
 from divergences.lab.training.games import OUTPUT_ACTIVATIONS
 
 __all__ = [
-    "CONSTRAINTS",
     "OUTPUT_ACTIVATIONS",
+    "WGAN_GAMES",
     "CriticConfig",
     "CriticFit",
     "CriticSweep",

@@ -41,9 +41,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from divergences.lab.critics._training import fit, unbatch
-from divergences.lab.critics.trainers import wgan_game
 from divergences.lab.training.config import CriticConfig
 from divergences.lab.training.data import dataset
+from divergences.lab.training.games import named_game
 
 __all__ = [
     "LayerGradients",
@@ -59,9 +59,6 @@ __all__ = [
 #: Gaussians has radius 2 (the paper's code: 2 / 1.414), its grid of 25 spacing 2 (the paper's:
 #: 2 / 2.828); the Swiss roll is the paper's own. The fixed generator's noise is one paper unit.
 PAPER_UNIT = {"ring8": math.sqrt(2.0), "grid25": 2 * math.sqrt(2.0), "swiss_roll": 1.0}
-
-#: The two constraints compared, with the paper's constants.
-CONSTRAINT_LABELS = {"clip": "weight clipping", "gradient_penalty": "gradient penalty"}
 
 
 def noisy_data_generator(
@@ -85,7 +82,7 @@ class ValueSurface(NamedTuple):
 
     Attributes:
       data_name: the data set.
-      constraint: ``"clip"`` or ``"gradient_penalty"``.
+      game: the critic's game, ``"wgan-clip"`` or ``"wgan-gp"``.
       xs, ys: the grid's axes (the data set's box).
       values: :math:`f` on the grid, shape ``(len(ys), len(xs))``.
       data: the data sample (the frozen generator's is not drawn).
@@ -93,7 +90,7 @@ class ValueSurface(NamedTuple):
     """
 
     data_name: str
-    constraint: str
+    game: str
     xs: np.ndarray
     ys: np.ndarray
     values: np.ndarray
@@ -114,44 +111,45 @@ def _config(steps: int, hidden: Sequence[int], learning_rate: float) -> CriticCo
 
 def critic_value_surfaces(
     datasets: Sequence[str] = ("ring8", "grid25", "swiss_roll"),
-    constraints: Sequence[str] = ("clip", "gradient_penalty"),
+    games: Sequence[str] = ("wgan-clip", "wgan-gp"),
     *,
     n: int = 1024,
     steps: int = 2000,
     critic_hidden: Sequence[int] = (128, 128, 128),
     learning_rate: float = 1e-3,
-    clip: float = 0.01,
-    penalty: float = 10.0,
+    clip: float | None = None,
+    gp_weight: float | None = None,
     resolution: int = 120,
     key: int = 0,
 ) -> list[ValueSurface]:
     r"""Values of WGAN critics on a grid of each data set's box (WGAN-GP's Figure 1a).
 
-    A critic is trained per data set and constraint against the data plus noise.
+    A critic is trained per data set and game against the data plus noise.
 
-    The data sets of one constraint train together (one compiled program, ``vmap``). The fixed
+    The data sets of one game train together (one compiled program, ``vmap``). The fixed
     generator is :func:`noisy_data_generator`'s.
 
     Args:
       datasets: names of :data:`~divergences.lab.training.DATASETS`, 2-D.
-      constraints: among ``"clip"`` and ``"gradient_penalty"``.
+      games: among the WGAN games, ``"wgan-clip"`` and ``"wgan-gp"`` (the paper's two).
       n: points per sample.
       steps: critic steps.
       critic_hidden: hidden widths (the paper: three layers of 512).
       learning_rate: the step size of the game's optimiser.
-      clip: the clipping constant :math:`c`.
-      penalty: the gradient penalty's weight :math:`\lambda`.
+      clip: the clipping bound :math:`c` of ``wgan-clip``; ``None`` for the game's (0.01).
+      gp_weight: the gradient penalty's weight :math:`\lambda` of ``wgan-gp``; ``None`` for the
+        game's (10).
       resolution: grid points per axis.
       key: the integer seed of the samples and the training.
 
     Returns:
-      One :class:`ValueSurface` per (constraint, data set), constraints outermost.
+      One :class:`ValueSurface` per (game, data set), games outermost.
 
     Example:
       >>> from divergences.lab.critics import critic_value_surfaces
       >>> s = critic_value_surfaces(["ring8"], n=128, steps=20, critic_hidden=(8,), resolution=5)
-      >>> [(v.constraint, v.values.shape) for v in s]
-      [('clip', (5, 5)), ('gradient_penalty', (5, 5))]
+      >>> [(v.game, v.values.shape) for v in s]
+      [('wgan-clip', (5, 5)), ('wgan-gp', (5, 5))]
     """
     config = _config(steps, critic_hidden, learning_rate)
     samples = [noisy_data_generator(name, n, key=key) for name in datasets]
@@ -159,17 +157,17 @@ def critic_value_surfaces(
     ys = np.stack([g for _, g in samples])
     keys = jax.random.split(jax.random.key(key), len(datasets))
     out: list[ValueSurface] = []
-    for constraint in constraints:
-        game = wgan_game(constraint, clip=clip, penalty=penalty)
-        trained = fit(game, config, jnp.asarray(xs), jnp.asarray(ys), keys, desc=constraint)
-        for i, name in enumerate(datasets):
+    for name in games:
+        game = named_game(name, clip=clip, gp_weight=gp_weight)
+        trained = fit(game, config, jnp.asarray(xs), jnp.asarray(ys), keys, desc=name)
+        for i, data_name in enumerate(datasets):
             critic = unbatch(trained, game, config, 2, i)
-            x0, x1, y0, y1 = dataset(name).extent
+            x0, x1, y0, y1 = dataset(data_name).extent
             gx, gy = np.linspace(x0, x1, resolution), np.linspace(y0, y1, resolution)
             grid = np.stack(np.meshgrid(gx, gy), -1).reshape(-1, 2)
             values = np.asarray(critic.critic(grid), np.float64).reshape(resolution, resolution)
             out.append(
-                ValueSurface(name, constraint, gx, gy, values, samples[i][0], float(critic.value))
+                ValueSurface(data_name, name, gx, gy, values, samples[i][0], float(critic.value))
             )
     return out
 
@@ -225,7 +223,7 @@ def layer_gradient_norms(
     n: int = 1024,
     steps: int = 500,
     learning_rate: float = 1e-3,
-    penalty: float = 10.0,
+    gp_weight: float | None = None,
     probe_points: int = 256,
     key: int = 0,
 ) -> LayerGradients:
@@ -252,7 +250,7 @@ def layer_gradient_norms(
       n: points per sample.
       steps: critic steps.
       learning_rate: the step size of the game's optimiser.
-      penalty: the gradient penalty's :math:`\lambda`.
+      gp_weight: the gradient penalty's :math:`\lambda`; ``None`` for the ``wgan-gp`` game's (10).
       probe_points: points the gradient norms are averaged over (half from each sample).
       key: the integer seed.
 
@@ -268,8 +266,9 @@ def layer_gradient_norms(
     hidden = (int(width),) * int(depth)
     config = _config(steps, hidden, learning_rate)
     x, y = noisy_data_generator(data, n, key=key)
-    games = [(f"clip c = {c:g}", wgan_game("clip", clip=c)) for c in clips]
-    games.append(("gradient penalty", wgan_game("gradient_penalty", penalty=penalty)))
+    games = [(f"clip c = {c:g}", named_game("wgan-clip", clip=c)) for c in clips]
+    penalised = named_game("wgan-gp", gp_weight=gp_weight)
+    games.append(("gradient penalty", penalised))
     xa, ya = jnp.asarray(x, jnp.float32), jnp.asarray(y, jnp.float32)
     norms, weights = [], {}
     for i, (label, game) in enumerate(games):
@@ -292,7 +291,7 @@ def layer_gradient_norms(
             "n": n,
             "steps": steps,
             "learning_rate": learning_rate,
-            "penalty": penalty,
+            "gp_weight": penalised.constants["gp_weight"],
             "probe_points": probe_points,
             "key": key,
         },
@@ -307,26 +306,26 @@ def figure_value_surfaces(
 ) -> Any:
     r"""WGAN-GP's Figure 1a from :func:`critic_value_surfaces`.
 
-    One row per constraint, one column per data set; the critic's value as filled contours (each
-    panel on its own colour scale: a critic is defined up to a constant and, clipped, up to its
-    unknown scale :math:`K`), the data as dots, and the range of :math:`f` over the panel in its
-    corner.
+    One row per game (labelled by its constraint), one column per data set; the critic's value as
+    filled contours (each panel on its own colour scale: a critic is defined up to a constant and,
+    clipped, up to its unknown scale :math:`K`), the data as dots, and the range of :math:`f` over
+    the panel in its corner.
     """
     from divergences.lab.divergence_figures import _figure, _styled
 
-    constraints = list(dict.fromkeys(s.constraint for s in surfaces))
+    games = list(dict.fromkeys(s.game for s in surfaces))
     names = list(dict.fromkeys(s.data_name for s in surfaces))
 
     @_styled
     def draw() -> Any:
         fig, axes = _figure(
-            (panel_size * len(names) + 0.9, panel_size * len(constraints) + 0.5),
-            len(constraints),
+            (panel_size * len(names) + 0.9, panel_size * len(games) + 0.5),
+            len(games),
             len(names),
             squeeze=False,
         )
         for s in surfaces:
-            ax = axes[constraints.index(s.constraint), names.index(s.data_name)]
+            ax = axes[games.index(s.game), names.index(s.data_name)]
             ax.contourf(s.xs, s.ys, s.values, levels=14, cmap="viridis")
             ax.contour(s.xs, s.ys, s.values, levels=14, colors="white", linewidths=0.4, alpha=0.5)
             pts = s.data[:show_data]
@@ -345,10 +344,10 @@ def figure_value_surfaces(
             ax.set_aspect("equal")
             ax.set_xticks([])
             ax.set_yticks([])
-            if s.constraint == constraints[0]:
+            if s.game == games[0]:
                 ax.set_title(_NAMES.get(s.data_name, s.data_name))
             if s.data_name == names[0]:
-                ax.set_ylabel(CONSTRAINT_LABELS.get(s.constraint, s.constraint), fontsize=13)
+                ax.set_ylabel(named_game(s.game).constraint.label, fontsize=13)
         fig.suptitle(
             "WGAN critics trained against the data (orange) plus Gaussian noise: clipped (top), "
             "a function of tiny range\nwhose level sets take no notice of the data; penalised "
@@ -386,7 +385,7 @@ def figure_layer_gradients(
         tiny = np.finfo(np.float64).tiny
         for i, label in enumerate(r.labels):
             if label == "gradient penalty":
-                legend = rf"gradient penalty, $\lambda = {r.config['penalty']:g}$"
+                legend = rf"gradient penalty, $\lambda = {r.config['gp_weight']:g}$"
             else:
                 legend = label.replace("clip c", "weight clipping, c")
             ax.plot(

@@ -23,9 +23,8 @@ import numpy as np
 from divergences.extending import is_integer
 from divergences.families import parallel_lines_exact
 from divergences.lab.critics._training import as_key, fit
-from divergences.lab.critics.trainers import wgan_game
 from divergences.lab.training.config import CriticConfig
-from divergences.lab.training.games import GAMES
+from divergences.lab.training.games import named_game
 
 __all__ = [
     "CriticSweep",
@@ -34,12 +33,12 @@ __all__ = [
     "plot_critic_sweep",
 ]
 
-#: What the sweep trains: label -> WGAN constraint, or ``None`` for the GAN discriminator.
-CRITICS: dict[str, str | None] = {
-    "GAN discriminator": None,
-    "WGAN, clipping": "clip",
-    "WGAN, gradient penalty": "gradient_penalty",
-    "WGAN, spectral norm": "spectral_norm",
+#: What the sweep trains: label -> the critic's game.
+CRITICS: dict[str, str] = {
+    "GAN discriminator": "nsgan",
+    "WGAN, clipping": "wgan-clip",
+    "WGAN, gradient penalty": "wgan-gp",
+    "WGAN, spectral norm": "wgan-sn",
 }
 
 
@@ -55,7 +54,7 @@ class CriticSweep(NamedTuple):
       w1: the exact :math:`W_1(P_0, P_\theta) = |\theta|`.
       clip_scale: :math:`\hat K`, the least-squares factor of the clipped critic's estimates
         against ``w1``.
-      penalty: the gradient penalty's :math:`\lambda`, for the trade-off curve
+      gp_weight: the gradient penalty's :math:`\lambda`, for the trade-off curve
         :math:`|\theta| (1 + |\theta| / (2\lambda))` of a linear critic.
       config: the sizes used (sample size, hidden widths, steps, batch size, the seed: None for
         a key array).
@@ -67,7 +66,7 @@ class CriticSweep(NamedTuple):
     js: np.ndarray
     w1: np.ndarray
     clip_scale: float
-    penalty: float
+    gp_weight: float
     config: dict[str, Any]
 
 
@@ -121,9 +120,8 @@ def critic_sweep(
     ys = jax.vmap(lambda t: parallel_lines_sample(ky, t, n))(th)
     estimates: dict[str, np.ndarray] = {}
     curves: dict[str, np.ndarray] = {}
-    penalty = 10.0
-    for i, (label, constraint) in enumerate(CRITICS.items()):
-        game = GAMES["nsgan"] if constraint is None else wgan_game(constraint, penalty=penalty)
+    for i, (label, name) in enumerate(CRITICS.items()):
+        game = named_game(name)
         keys = jnp.broadcast_to(jax.random.fold_in(k_train, i), (b,))
         out = fit(game, config, xs, ys, keys, desc=label)
         estimates[label] = np.asarray(out["value"], dtype=float)
@@ -140,7 +138,8 @@ def critic_sweep(
         "full": full,
         "seed": _seed(key),
     }
-    return CriticSweep(thetas, estimates, curves, js, w1, k_hat, penalty, sizes)
+    gp_weight = named_game("wgan-gp").constants["gp_weight"]
+    return CriticSweep(thetas, estimates, curves, js, w1, k_hat, gp_weight, sizes)
 
 
 def _thetas(thetas: Any) -> np.ndarray:
@@ -189,7 +188,7 @@ def plot_critic_sweep(sweep: CriticSweep, *, figsize: tuple[float, float] = (13.
 
     ax = axes[1]
     ax.plot(t, sweep.w1, "k-", lw=1.5, label=r"exact $W_1=|\theta|$")
-    lam = sweep.penalty
+    lam = sweep.gp_weight
     ax.plot(
         t,
         sweep.w1 * (1 + sweep.w1 / (2 * lam)),

@@ -37,9 +37,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from divergences.lab.critics._training import CriticFit
-from divergences.lab.critics.trainers import train_critic, wgan_game
+from divergences.lab.critics.trainers import train_critic
 from divergences.lab.training.config import CriticConfig
-from divergences.lab.training.games import GAMES
+from divergences.lab.training.games import GAMES, named_game
 
 __all__ = ["TwoGaussians", "critics_on_two_gaussians", "figure_two_gaussians"]
 
@@ -97,7 +97,7 @@ def critics_on_two_gaussians(
     steps: int = 3000,
     critic_hidden: tuple[int, ...] = (64, 64),
     learning_rate: float = 1e-3,
-    clip: float = 0.01,
+    clip: float | None = None,
     key: int = 0,
 ) -> TwoGaussians:
     r"""Trains the minimax GAN's discriminator and the clipped WGAN critic on two Gaussians.
@@ -116,7 +116,8 @@ def critics_on_two_gaussians(
       steps: training steps of each critic.
       critic_hidden: the hidden widths of both networks.
       learning_rate: the step size of both.
-      clip: the WGAN critic's clipping bound :math:`c`.
+      clip: the WGAN critic's clipping bound :math:`c`; ``None`` for the ``wgan-clip`` game's
+        (0.01).
       key: the integer seed of both trainings.
 
     Returns:
@@ -144,7 +145,8 @@ def critics_on_two_gaussians(
     x = data_mean + std * rng.standard_normal(n)
     y = generator_mean + std * rng.standard_normal(n)
     disc = train_critic(GAMES["gan"], x, y, config=config, key=key)
-    crit = train_critic(wgan_game("clip", clip=clip), x, y, config=config, key=key)
+    clipped = named_game("wgan-clip", clip=clip)
+    crit = train_critic(clipped, x, y, config=config, key=key)
     lo, hi = min(data_mean, generator_mean), max(data_mean, generator_mean)
     grid = np.linspace(lo - 2.5 * std - 0.5, hi + 2.5 * std + 0.5, 401)
     v, dv = _raw_and_slope(disc, grid)
@@ -171,7 +173,7 @@ def critics_on_two_gaussians(
             "steps": steps,
             "critic_hidden": tuple(critic_hidden),
             "learning_rate": learning_rate,
-            "clip": clip,
+            "clip": clipped.constants["clip"],
             "key": key,
         },
     )

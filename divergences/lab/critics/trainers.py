@@ -13,20 +13,21 @@ is :math:`-\log 4 + 2\,\mathrm{JS}(p \,\|\, q)` at :math:`D^* = p/(p+q)` (Goodfe
 functions, so the estimate lies below JS up to sampling noise.
 
 The WGAN critic maximises :math:`\overline{f(x)} - \overline{f(y)}`, Kantorovich-Rubinstein's
-dual objective for :math:`W_1` (Villani, 2009, Remark 6.5), under one of three constraints:
+dual objective for :math:`W_1` (Villani, 2009, Remark 6.5), in one of three games
+(:data:`WGAN_GAMES`), each with its own constraint:
 
-``"clip"`` (the ``wgan-clip`` game; Arjovsky, Chintala & Bottou, 2017, Algorithm 1)
-   every weight and bias projected onto :math:`[-c, c]` after each update (``c = 0.01``). The
+``"wgan-clip"`` (Arjovsky, Chintala & Bottou, 2017, Algorithm 1)
+   every weight and bias projected onto :math:`[-c, c]` after each update (``clip``, 0.01). The
    network is then :math:`K`-Lipschitz for some unknown :math:`K` fixed by ``c`` and the
    architecture, so the estimate is about :math:`K\,W_1`: proportional to the distance, not
    equal to it.
-``"gradient_penalty"`` (the ``wgan-gp`` game; Gulrajani et al., 2017, Algorithm 1)
+``"wgan-gp"`` (Gulrajani et al., 2017, Algorithm 1)
    the loss adds :math:`\lambda\,\mathbb{E}\,(\|\nabla f(\hat x)\|_2 - 1)^2` at random
-   interpolates (``lambda = 10``). A soft constraint, so the estimate can exceed :math:`W_1`:
+   interpolates (``gp_weight``, :math:`\lambda = 10`). A soft constraint, so the estimate can exceed :math:`W_1`:
    for a translation by :math:`\delta` a linear critic of slope :math:`s` earns
    :math:`s\delta - \lambda (s - 1)^2`, best at :math:`s = 1 + \delta / (2\lambda)`; the
    estimate, the gap :math:`s\delta`, then overshoots by :math:`\delta^2 / (2\lambda)`.
-``"spectral_norm"`` (the ``wgan-sn`` game; Miyato et al., 2018)
+``"wgan-sn"`` (Miyato et al., 2018)
    each layer divided by its largest singular value, estimated by one step of power iteration
    per update; with the 1-Lipschitz leaky ReLU the critic is at most 1-Lipschitz, so the
    estimate is at most :math:`W_1` up to sampling noise.
@@ -46,48 +47,41 @@ from divergences.generators import FGenerator
 from divergences.lab.critics._training import CriticFit, as_key, check_samples, fit, unbatch
 from divergences.lab.training.config import CriticConfig
 from divergences.lab.training.games import (
+    ALL_GAMES,
     FGAN_GAMES,
     GAMES,
     OUTPUT_ACTIVATIONS,
-    WGAN_SN,
     Game,
-    GradientPenalty,
-    WeightClip,
+    named_game,
 )
 
 __all__ = [
-    "CONSTRAINTS",
+    "WGAN_GAMES",
     "fgan_game",
     "train_critic",
     "train_fgan_critic",
     "train_gan_discriminator",
     "train_wgan_critic",
-    "wgan_game",
 ]
 
-#: The Lipschitz constraints :func:`train_wgan_critic` knows.
-CONSTRAINTS = ("clip", "gradient_penalty", "spectral_norm")
+#: The WGAN games, whose critics :func:`train_wgan_critic` trains: one per Lipschitz constraint.
+WGAN_GAMES = tuple(name for name, game in ALL_GAMES.items() if game.wasserstein)
 
 
 def train_critic(
-    game: Game, x: ArrayLike, y: ArrayLike, *, config: CriticConfig, key: int | jax.Array
+    game: Game | str, x: ArrayLike, y: ArrayLike, *, config: CriticConfig, key: int | jax.Array
 ) -> CriticFit:
-    """Trains the critic of ``game`` on ``x ~ p`` against the frozen sample ``y ~ q``."""
+    """Trains the critic of ``game`` on ``x ~ p`` against the frozen sample ``y ~ q``.
+
+    ``game`` is a :class:`~divergences.lab.training.games.Game` or the name of one
+    (:data:`~divergences.lab.training.games.ALL_GAMES`); for a game with another constant than
+    its default, :func:`~divergences.lab.training.games.named_game`.
+    """
+    if isinstance(game, str):
+        game = named_game(game)
     x, y = check_samples(x, y)
     out = fit(game, config, x[None], y[None], as_key(key)[None], desc=f"{game.name} critic")
     return unbatch(out, game, config, int(x.shape[1]))
-
-
-def wgan_game(constraint: str, *, clip: float = 0.01, penalty: float = 10.0) -> Game:
-    """The WGAN game of a constraint of :data:`CONSTRAINTS`, with its constant."""
-    WeightClip(float(clip)), GradientPenalty(float(penalty))  # both checked, whichever applies
-    if constraint == "clip":
-        return GAMES["wgan-clip"].with_constants(clip=clip)
-    if constraint == "gradient_penalty":
-        return GAMES["wgan-gp"].with_constants(gp_weight=penalty)
-    if constraint == "spectral_norm":
-        return WGAN_SN
-    raise ValueError(f"constraint must be one of {CONSTRAINTS}, got {constraint!r}")
 
 
 def fgan_game(generator: FGenerator) -> Game:
@@ -139,19 +133,19 @@ def train_wgan_critic(
     x: ArrayLike,
     y: ArrayLike,
     *,
-    constraint: str = "gradient_penalty",
-    clip: float = 0.01,
-    penalty: float = 10.0,
+    game: str = "wgan-gp",
+    clip: float | None = None,
+    gp_weight: float | None = None,
     config: CriticConfig = CriticConfig(),
     key: int | jax.Array = 0,
 ) -> CriticFit:
     r"""Trains a WGAN critic on ``x ~ p`` and ``y ~ q``; estimates :math:`W_1(p, q)`.
 
     The estimate is :math:`\overline{f(x)} - \overline{f(y)}` over the held-out points, in the
-    units of the points (Euclidean ground metric). What it estimates depends on ``constraint``
-    (see :mod:`divergences.lab.critics.trainers`): about :math:`W_1` for ``"gradient_penalty"``
-    and at most :math:`W_1` for ``"spectral_norm"``; about :math:`K\,W_1` with an unknown
-    :math:`K` for ``"clip"``.
+    units of the points (Euclidean ground metric). What it estimates depends on the game's
+    constraint (see :mod:`divergences.lab.critics.trainers`): about :math:`W_1` for
+    ``"wgan-gp"`` and at most :math:`W_1` for ``"wgan-sn"``; about :math:`K\,W_1` with an
+    unknown :math:`K` for ``"wgan-clip"``.
 
     The gradient-penalty critic starts as :math:`f \equiv 0` (a zero output layer): the penalty
     costs ``lambda`` at slope 0, and in one dimension a critic that started with the wrong slope
@@ -160,9 +154,11 @@ def train_wgan_critic(
     Args:
       x: sample of ``p`` (the data), shape ``(n,)`` or ``(n, d)``.
       y: sample of ``q`` (the model), shape ``(m,)`` or ``(m, d)``.
-      constraint: ``"clip"``, ``"gradient_penalty"`` or ``"spectral_norm"``.
-      clip: the clipping bound ``c`` (``"clip"`` only); parameters stay in ``[-c, c]``.
-      penalty: the gradient penalty's weight ``lambda`` (``"gradient_penalty"`` only).
+      game: ``"wgan-clip"``, ``"wgan-gp"`` or ``"wgan-sn"`` (:data:`WGAN_GAMES`).
+      clip: the clipping bound ``c`` of ``"wgan-clip"``; parameters stay in ``[-c, c]``.
+        ``None`` for the game's (0.01).
+      gp_weight: the gradient penalty's weight ``lambda`` of ``"wgan-gp"``; ``None`` for the
+        game's (10).
       config: how to train (network, steps, step size, hold-out, ...): a :class:`CriticConfig`.
       key: an integer seed or a :func:`jax.random.key`; the same key gives the same result.
 
@@ -170,8 +166,8 @@ def train_wgan_critic(
       A :class:`CriticFit`; ``value`` is the estimate and ``critic`` the trained :math:`f`.
 
     Raises:
-      ValueError: for an unknown ``constraint``, a ``clip`` <= 0 or ``penalty`` < 0, or bad
-        samples.
+      ValueError: for a ``game`` outside :data:`WGAN_GAMES`, a ``clip`` <= 0 or ``gp_weight`` < 0
+        (either checked whatever the game), or bad samples.
 
     Example:
       >>> import numpy as np, divergences as dv
@@ -182,8 +178,10 @@ def train_wgan_critic(
       >>> bool(1.9 < fit.value < 2.6)
       True
     """
-    game = wgan_game(constraint, clip=clip, penalty=penalty)
-    return train_critic(game, x, y, config=config, key=key)
+    if game not in WGAN_GAMES:
+        raise ValueError(f"game must be one of {WGAN_GAMES}, got {game!r}")
+    spec = named_game(game, clip=clip, gp_weight=gp_weight)
+    return train_critic(spec, x, y, config=config, key=key)
 
 
 def train_fgan_critic(

@@ -16,7 +16,7 @@ import optax
 
 from divergences.extending import integer_option, is_integer
 from divergences.lab.training.data import Dataset, dataset
-from divergences.lab.training.games import GAMES, Game, OptimiserSettings
+from divergences.lab.training.games import GAMES, Game, OptimiserSettings, named_game
 from divergences.lab.training.networks import check_activation
 
 __all__ = ["CriticConfig", "TrainingConfig"]
@@ -162,11 +162,7 @@ class TrainingConfig:
             integer_option(self.critic_steps, "critic_steps")
         _widths("generator_hidden", self.generator_hidden)
         check_activation("generator_activation", self.generator_activation)
-        if self.clip is not None:
-            _positive_float("clip", self.clip)
-        for name in ("gp_weight", "r1_weight"):
-            if getattr(self, name) is not None:
-                _positive_float(name, getattr(self, name), allow_zero=True)
+        _ = self.game_spec  # its constraint checks every constant set, the game's own or not
         _positive_float("kl_pseudo_count", self.kl_pseudo_count, allow_zero=True)
         _optional_fraction("learning_rate_decay", self.learning_rate_decay, one_allowed=True)
         _optional_fraction("generator_ema", self.generator_ema, one_allowed=False)
@@ -198,8 +194,8 @@ class TrainingConfig:
     @property
     def game_spec(self) -> Game:
         """The game, with the constraint's constant of this configuration where one is set."""
-        return GAMES[self.game].with_constants(
-            clip=self.clip, gp_weight=self.gp_weight, r1_weight=self.r1_weight
+        return named_game(
+            self.game, clip=self.clip, gp_weight=self.gp_weight, r1_weight=self.r1_weight
         )
 
     @property

@@ -42,9 +42,11 @@ from typing import Any, ClassVar, NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 
 __all__ = [
+    "ALL_GAMES",
     "FGAN_GAMES",
     "GAMES",
     "OUTPUT_ACTIVATIONS",
@@ -61,6 +63,7 @@ __all__ = [
     "Unconstrained",
     "Wasserstein",
     "WeightClip",
+    "named_game",
 ]
 
 _LOG2 = math.log(2.0)
@@ -228,15 +231,40 @@ class FGan(Objective):
 # --- How the critic is kept in check -------------------------------------------------------------
 
 
+def _check_constant(name: str, value: Any, *, allow_zero: bool) -> float:
+    """``value`` as a float, or a ValueError naming the constant ``name`` and its rule."""
+    ok = (
+        isinstance(value, int | float | np.integer | np.floating)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and (value >= 0 if allow_zero else value > 0)
+    )
+    if not ok:
+        raise ValueError(
+            f"{name} must be a finite number {'>= 0' if allow_zero else '> 0'}, got {value!r}"
+        )
+    return float(value)
+
+
 class Constraint:
     """What keeps the critic in check.
 
     A penalty added to its loss, a projection after each update, or spectrally normalised layers.
-    Subclasses are frozen dataclasses.
+    Subclasses are frozen dataclasses whose fields are the constraint's constants
+    (:attr:`constants`); a constant's field name is its name everywhere: the field of
+    :class:`~divergences.lab.training.TrainingConfig`, the keyword of :meth:`Game.with_constants`
+    and of the critics, the option of :meth:`~divergences.lab.training.steering.Steering.set`.
     """
 
     #: Every critic layer is wrapped in :class:`equinox.nn.SpectralNorm`.
     spectral_norm: ClassVar[bool] = False
+    #: The constraint in words, for figure labels.
+    label: ClassVar[str] = ""
+
+    @property
+    def constants(self) -> dict[str, float]:
+        """The constraint's constants by name (its fields): ``{}`` for a constraint without one."""
+        return dict(dataclasses.asdict(self))  # type: ignore[call-overload]
 
     def penalty(self, f: Fn, real: jax.Array, fake: jax.Array, key: jax.Array) -> jax.Array | None:
         """The term added to the critic's loss; ``f`` maps one point to the raw output."""
@@ -251,65 +279,76 @@ class Constraint:
 class Unconstrained(Constraint):
     """No penalty and no projection."""
 
+    label: ClassVar[str] = "unconstrained"
+
 
 @dataclasses.dataclass(frozen=True)
 class WeightClip(Constraint):
-    """Every weight and bias projected onto ``[-bound, bound]`` after each update."""
+    """Every weight and bias projected onto ``[-clip, clip]`` after each update.
 
-    bound: float = 0.01
+    Attributes:
+      clip: the bound :math:`c`.
+    """
+
+    clip: float = 0.01
+    label: ClassVar[str] = "weight clipping"
 
     def __post_init__(self) -> None:
-        if not self.bound > 0:
-            raise ValueError(f"clip must be > 0, got {self.bound!r}")
+        object.__setattr__(self, "clip", _check_constant("clip", self.clip, allow_zero=False))
 
     def project(self, params: Any) -> Any:
-        """Clips every weight to ``[-bound, bound]``."""
-        return optax.projections.projection_linf_ball(params, self.bound)
+        """Clips every weight to ``[-clip, clip]``."""
+        return optax.projections.projection_linf_ball(params, self.clip)
+
+
+def _input_gradients(f: Fn, points: jax.Array) -> jax.Array:
+    """The gradient of ``f`` at each row of ``points``."""
+    return jax.vmap(jax.grad(f))(points)
 
 
 @dataclasses.dataclass(frozen=True)
-class _GradientPenalty(Constraint):
-    """A penalty on the critic's gradients with respect to its input, of weight ``weight``."""
+class GradientPenalty(Constraint):
+    r"""WGAN-GP's two-sided penalty :math:`\lambda E(\|\nabla f(\hat x)\| - 1)^2`.
 
-    weight: float = 10.0
-    #: The weight's name in the error message (the option a user sets).
-    option: ClassVar[str] = "weight"
+    Attributes:
+      gp_weight: the weight :math:`\lambda`.
+    """
+
+    gp_weight: float = 10.0
+    label: ClassVar[str] = "gradient penalty"
 
     def __post_init__(self) -> None:
-        if not self.weight >= 0:
-            raise ValueError(f"{self.option} must be >= 0, got {self.weight!r}")
-
-    @staticmethod
-    def gradients(f: Fn, points: jax.Array) -> jax.Array:
-        """The gradient of ``f`` at each row of ``points``."""
-        return jax.vmap(jax.grad(f))(points)
-
-
-@dataclasses.dataclass(frozen=True)
-class GradientPenalty(_GradientPenalty):
-    r"""WGAN-GP's two-sided penalty :math:`\lambda E(\|\nabla f(\hat x)\| - 1)^2`."""
-
-    option: ClassVar[str] = "penalty"
+        weight = _check_constant("gp_weight", self.gp_weight, allow_zero=True)
+        object.__setattr__(self, "gp_weight", weight)
 
     def penalty(self, f: Fn, real: jax.Array, fake: jax.Array, key: jax.Array) -> jax.Array:
         r"""The two-sided penalty at random interpolates :math:`\hat x` of real and fake rows."""
         t = jax.random.uniform(key, (real.shape[0], 1), real.dtype)
-        grads = self.gradients(f, t * real + (1 - t) * fake)
+        grads = _input_gradients(f, t * real + (1 - t) * fake)
         # safe_norm: the norm's derivative at a zero gradient is 0, not NaN.
         norms = optax.safe_norm(grads, 0.0, axis=-1)
-        return self.weight * jnp.mean((norms - 1.0) ** 2)
+        return self.gp_weight * jnp.mean((norms - 1.0) ** 2)
 
 
 @dataclasses.dataclass(frozen=True)
-class R1Penalty(_GradientPenalty):
-    r"""Mescheder et al.'s R1: :math:`\frac{\gamma}{2} E\|\nabla_x v(x)\|^2` on real points."""
+class R1Penalty(Constraint):
+    r"""Mescheder et al.'s R1 penalty :math:`\frac{\gamma}{2} E\|\nabla_x v(x)\|^2`.
 
-    option: ClassVar[str] = "r1_weight"
+    Attributes:
+      r1_weight: the weight :math:`\gamma`.
+    """
+
+    r1_weight: float = 10.0
+    label: ClassVar[str] = "R1 penalty"
+
+    def __post_init__(self) -> None:
+        weight = _check_constant("r1_weight", self.r1_weight, allow_zero=True)
+        object.__setattr__(self, "r1_weight", weight)
 
     def penalty(self, f: Fn, real: jax.Array, fake: jax.Array, key: jax.Array) -> jax.Array:
         r"""The R1 penalty :math:`\frac{\gamma}{2} E\|\nabla_x v(x)\|^2` on the real rows."""
-        grads = self.gradients(f, real)
-        return 0.5 * self.weight * jnp.mean(jnp.sum(grads * grads, axis=-1))
+        grads = _input_gradients(f, real)
+        return 0.5 * self.r1_weight * jnp.mean(jnp.sum(grads * grads, axis=-1))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -317,6 +356,15 @@ class SpectralNorm(Constraint):
     """Every critic layer divided by its largest singular value, one power iteration per update."""
 
     spectral_norm: ClassVar[bool] = True
+    label: ClassVar[str] = "spectral normalisation"
+
+
+#: The constraints with a constant, by the constant's name.
+_CONSTRAINT_OF: dict[str, Callable[[Any], Constraint]] = {
+    field.name: cls
+    for cls in (WeightClip, GradientPenalty, R1Penalty)
+    for field in dataclasses.fields(cls)
+}
 
 
 # --- Games ---------------------------------------------------------------------------------------
@@ -391,6 +439,11 @@ class Game:
         """The projection after every critic update (weight clipping), else the identity."""
         return self.constraint.project(params)
 
+    @property
+    def constants(self) -> dict[str, float]:
+        """Its constraint's constants by name (:attr:`Constraint.constants`)."""
+        return self.constraint.constants
+
     def with_constants(
         self,
         *,
@@ -398,15 +451,19 @@ class Game:
         gp_weight: float | None = None,
         r1_weight: float | None = None,
     ) -> Game:
-        """The game with its constraint's constant replaced where one is given and applies."""
-        c = self.constraint
-        if isinstance(c, WeightClip) and clip is not None:
-            c = WeightClip(float(clip))
-        elif isinstance(c, GradientPenalty) and gp_weight is not None:
-            c = GradientPenalty(float(gp_weight))
-        elif isinstance(c, R1Penalty) and r1_weight is not None:
-            c = R1Penalty(float(r1_weight))
-        return dataclasses.replace(self, constraint=c)
+        """The game with its constraint's constant replaced where one is given for it.
+
+        Every constant given is checked (a ValueError names it and its rule), the game's own or
+        not; the others are ignored, so that one configuration serves every game.
+        """
+        given = {"clip": clip, "gp_weight": gp_weight, "r1_weight": r1_weight}
+        constraint = self.constraint
+        for name, value in given.items():
+            if value is not None:
+                checked = _CONSTRAINT_OF[name](value)
+                if type(checked) is type(constraint):
+                    constraint = checked
+        return dataclasses.replace(self, constraint=constraint)
 
 
 _DCGAN_ADAM = OptimiserSettings("adam", 2e-4, b1=0.5, b2=0.999)
@@ -460,3 +517,31 @@ FGAN_GAMES: dict[str, Game] = {
         for name in OUTPUT_ACTIVATIONS
     )
 }
+
+#: Every game by name: :data:`GAMES`, :data:`WGAN_SN` and :data:`FGAN_GAMES`.
+ALL_GAMES: dict[str, Game] = {**GAMES, WGAN_SN.name: WGAN_SN, **FGAN_GAMES}
+
+
+def named_game(
+    name: str,
+    *,
+    clip: float | None = None,
+    gp_weight: float | None = None,
+    r1_weight: float | None = None,
+) -> Game:
+    """The game called ``name`` (:data:`ALL_GAMES`), with the constants given.
+
+    The one way from a name to a game, for the training lab and the critics alike; the constants
+    are those of :meth:`Game.with_constants`, checked and applied as there.
+
+    Raises:
+      ValueError: for a name outside :data:`ALL_GAMES`, or a constant outside its rule.
+
+    Example:
+      >>> from divergences.lab.training.games import named_game
+      >>> named_game("wgan-gp", gp_weight=1.0).constraint
+      GradientPenalty(gp_weight=1.0)
+    """
+    if name not in ALL_GAMES:
+        raise ValueError(f"game must be one of {sorted(ALL_GAMES)}, got {name!r}")
+    return ALL_GAMES[name].with_constants(clip=clip, gp_weight=gp_weight, r1_weight=r1_weight)

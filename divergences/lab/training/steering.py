@@ -55,11 +55,7 @@ from divergences.lab.training.trainer import (
     _setup,
 )
 
-__all__ = ["CONSTANTS", "Steering", "controls"]
-
-#: The game's constant that :meth:`Steering.set` can change, by game: the clipping bound ``c``,
-#: the gradient penalty's ``lambda`` and R1's ``gamma``; the other games have none.
-CONSTANTS = {"wgan-clip": "clip", "wgan-gp": "gp_weight", "r1": "r1_weight"}
+__all__ = ["Steering", "controls"]
 
 
 class Steering:
@@ -137,14 +133,12 @@ class Steering:
         self.critic_updates += steps * self._config.n_critic
 
     def set(self, **changes: Any) -> None:
-        """Changes ``learning_rate`` or the game's constant (:data:`CONSTANTS`).
+        """Changes ``learning_rate`` or the game's constant (:attr:`.games.Game.constants`).
 
         The change holds from the next action on; the weights and the optimisers' states carry
         over. A constant the game does not have, or another option, is a ValueError.
         """
-        allowed = {"learning_rate"}
-        if self._config.game in CONSTANTS:
-            allowed.add(CONSTANTS[self._config.game])
+        allowed = {"learning_rate", *self._config.game_spec.constants}
         unknown = set(changes) - allowed
         if unknown:
             raise ValueError(
@@ -202,21 +196,16 @@ class Steering:
 def _status(steering: Steering) -> str:
     run, c = steering.run, steering.config
     r = run.readouts
-    constant = CONSTANTS.get(c.game)
     text = (
         f"{c.game} on {c.dataset.name}: generator step {steering.step}, "
         f"{steering.critic_updates} critic updates; learning rate {c.optimiser.learning_rate:g}"
     )
-    if constant is not None:
-        text += f", {constant} {getattr(c.game_spec.constraint, _FIELDS[constant]):g}"
+    for name, value in c.game_spec.constants.items():
+        text += f", {name} {value:g}"
     text += f"\nexact W1 {r.w1[-1]:.3f} = {r.w1[-1] / r.w1_floor[-1]:.2f}x its noise floor"
     if c.dataset.modes is not None:
         text += f", modes {int(r.modes_covered[-1])} of {len(c.dataset.modes)}"
     return text
-
-
-#: The constraint's attribute holding each constant.
-_FIELDS = {"clip": "bound", "gp_weight": "weight", "r1_weight": "weight"}
 
 
 def controls(steering: Steering, *, chunk: int = 100, dpi: int = 60) -> Any:
@@ -249,9 +238,7 @@ def controls(steering: Steering, *, chunk: int = 100, dpi: int = 60) -> Any:
         value=c.optimiser.learning_rate, base=10, min=-5, max=-1.5, description="learning rate"
     )
     sliders: list[Any] = [lr]
-    name = CONSTANTS.get(c.game)
-    if name is not None:
-        value = float(getattr(c.game_spec.constraint, _FIELDS[name]))
+    for name, value in c.game_spec.constants.items():
         lo = np.floor(np.log10(value)) - 2
         sliders.append(w.FloatLogSlider(value=value, base=10, min=lo, max=lo + 4, description=name))
     status = w.Label()
@@ -281,8 +268,8 @@ def controls(steering: Steering, *, chunk: int = 100, dpi: int = 60) -> Any:
         return handler
 
     lr.observe(change("learning_rate"), names="value")
-    if name is not None:
-        sliders[1].observe(change(name), names="value")
+    for slider in sliders[1:]:
+        slider.observe(change(slider.description), names="value")
 
     async def playing() -> None:
         while play.value:

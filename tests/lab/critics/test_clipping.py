@@ -26,12 +26,12 @@ def surfaces():
     )
 
 
-def test_surfaces_one_per_constraint_and_data_set_on_the_data_sets_box(surfaces):
-    assert [(s.constraint, s.data_name) for s in surfaces] == [
-        ("clip", "ring8"),
-        ("clip", "swiss_roll"),
-        ("gradient_penalty", "ring8"),
-        ("gradient_penalty", "swiss_roll"),
+def test_surfaces_one_per_game_and_data_set_on_the_data_sets_box(surfaces):
+    assert [(s.game, s.data_name) for s in surfaces] == [
+        ("wgan-clip", "ring8"),
+        ("wgan-clip", "swiss_roll"),
+        ("wgan-gp", "ring8"),
+        ("wgan-gp", "swiss_roll"),
     ]
     for s in surfaces:
         assert s.values.shape == (12, 12) and np.isfinite(s.values).all()
@@ -40,8 +40,8 @@ def test_surfaces_one_per_constraint_and_data_set_on_the_data_sets_box(surfaces)
 
 def test_a_clipped_critic_has_a_far_smaller_range_than_a_penalised_one(surfaces):
     # Weights within [-0.01, 0.01] bound the slope far below the penalty's 1.
-    clip = [np.ptp(s.values) for s in surfaces if s.constraint == "clip"]
-    gp = [np.ptp(s.values) for s in surfaces if s.constraint == "gradient_penalty"]
+    clip = [np.ptp(s.values) for s in surfaces if s.game == "wgan-clip"]
+    gp = [np.ptp(s.values) for s in surfaces if s.game == "wgan-gp"]
     assert max(clip) < 0.1 * min(gp)
 
 

@@ -71,9 +71,7 @@ def _parallel_lines(theta, n=N // 4):
 
 def test_gradient_penalty_critic_on_parallel_lines():
     theta = 0.5
-    fit = critics.train_wgan_critic(
-        *_parallel_lines(theta), constraint="gradient_penalty", config=CONFIG
-    )
+    fit = critics.train_wgan_critic(*_parallel_lines(theta), game="wgan-gp", config=CONFIG)
     # A linear critic of slope s earns s |theta| - lambda (s - 1)^2: the optimum s = 1 + theta / (2 lambda)
     # makes the estimate s |theta| overshoot W1 by theta^2 / (2 lambda) (0.0125 here). Measured
     # over keys 0-5: overshoots in [0.0065, 0.0179] (this key: 0.0179), a spread of 0.011; the
@@ -83,9 +81,7 @@ def test_gradient_penalty_critic_on_parallel_lines():
 
 def test_spectral_norm_critic_on_parallel_lines_is_1_lipschitz():
     theta = -0.7
-    fit = critics.train_wgan_critic(
-        *_parallel_lines(theta), constraint="spectral_norm", config=CONFIG
-    )
+    fit = critics.train_wgan_critic(*_parallel_lines(theta), game="wgan-sn", config=CONFIG)
     # Measured over keys 0-5: the estimate minus |theta| in [-0.00004, 0.00016]. It may exceed W1:
     # the held-out points of the two lines have independent z, so a 1-Lipschitz critic is not
     # bounded by |theta| point by point, only in expectation.
@@ -138,14 +134,14 @@ def test_one_dimensional_critics_estimate_plus_w1():
         )
     # Spectral normalisation has no barrier at slope 0. Measured over keys 0-5: estimates minus 2
     # in [-0.0084, -0.0035].
-    fit = critics.train_wgan_critic(x, y, constraint="spectral_norm", config=config)
+    fit = critics.train_wgan_critic(x, y, game="wgan-sn", config=config)
     np.testing.assert_allclose(float(fit.value), 2.0, **tolerance("critic"))
 
 
 def test_clipping_really_clips():
     x, y = _normal_samples(0, 2, 512)
     fit = critics.train_wgan_critic(
-        x, y, constraint="clip", clip=0.01, config=dataclasses.replace(CONFIG, steps=300)
+        x, y, game="wgan-clip", clip=0.01, config=dataclasses.replace(CONFIG, steps=300)
     )
     leaves = jax.tree_util.tree_leaves(fit.network)
     assert max(float(jnp.max(jnp.abs(a))) for a in leaves) <= 0.01

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 import divergences as dv
 from divergences.lab import critics
 from divergences.lab.critics._training import plateaued
+from divergences.lab.training.games import named_game
 
 pytestmark = pytest.mark.training
 
@@ -82,8 +83,11 @@ def test_early_stop_on_an_easy_problem():
         ({"critic_hidden": (0,)}, "critic_hidden must be a tuple of positive integers"),
         ({"learning_rate": 0.0}, "learning_rate must be a finite number > 0"),
         ({"dtype": "float16"}, "dtype must be"),
-        ({"constraint": "lipschitz"}, "constraint must be one of"),
-        ({"clip": 0.0}, "clip must be > 0"),
+        ({"game": "lipschitz"}, "game must be one of"),
+        ({"game": "nsgan"}, r"game must be one of \('wgan-clip', 'wgan-gp', 'wgan-sn'\)"),
+        ({"clip": 0.0}, "clip must be a finite number > 0"),
+        ({"gp_weight": -1.0}, "gp_weight must be a finite number >= 0"),
+        ({"game": "wgan-sn", "clip": float("nan")}, "clip must be a finite number > 0"),
         ({"x": np.ones(1)}, "too few to hold out"),
     ],
 )
@@ -110,7 +114,7 @@ def test_equal_configurations_reuse_the_compiled_steps():
     critics.train_wgan_critic(X, Y, key=2, config=again)
     assert again == SMALL and again is not SMALL
     assert _compiled.cache_info().currsize == built
-    _, chunk = _compiled(critics.trainers.wgan_game("gradient_penalty"), SMALL, 1)
+    _, chunk = _compiled(named_game("wgan-gp"), SMALL, 1)
     assert chunk._cache_size() == 1  # one compilation served both calls
 
 

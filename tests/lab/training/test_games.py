@@ -4,6 +4,8 @@ Each loss against its formula, the estimates of two games that must agree, the c
 penalties on critics whose gradients are known, the projection.
 """
 
+import dataclasses
+import inspect
 import math
 
 import jax
@@ -14,6 +16,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from divergences.lab import critics
 from divergences.lab.training import TrainingConfig
 from divergences.lab.training import games as G
 from divergences.testing import tolerance
@@ -119,7 +122,7 @@ def test_game_tables_and_the_configurations_constants():
     }
     with pytest.raises(ValueError, match="generator must be one of"):
         G.FGan("my KL")
-    with pytest.raises(ValueError, match="clip must be > 0"):
+    with pytest.raises(ValueError, match="clip must be a finite number > 0"):
         G.WeightClip(0.0)
     # The games' constants live in the game (R1's 0.1 is the lab's, not the paper's 10); a
     # configuration's value replaces them.
@@ -131,3 +134,41 @@ def test_game_tables_and_the_configurations_constants():
     assert TrainingConfig(game="r1").game_spec.constraint == G.R1Penalty(0.1)
     assert TrainingConfig(game="r1", r1_weight=10.0).game_spec.constraint == G.R1Penalty(10.0)
     assert TrainingConfig(game="r1", gp_weight=1.0).game_spec == G.GAMES["r1"]
+
+
+def _keywords(fn):
+    return {p.name for p in inspect.signature(fn).parameters.values() if p.kind is p.KEYWORD_ONLY}
+
+
+def test_a_constant_has_one_name_everywhere():
+    # The constraint's field, the configuration's field, the keyword of with_constants, of
+    # named_game and of the critics, and the name its error message gives: all one.
+    constants = {c for g in G.ALL_GAMES.values() for c in g.constants}
+    assert constants == {"clip", "gp_weight", "r1_weight"}
+    for cls in G.Constraint.__subclasses__():
+        assert {f.name for f in dataclasses.fields(cls)} <= constants
+    assert constants <= {f.name for f in dataclasses.fields(TrainingConfig)}
+    assert _keywords(G.Game.with_constants) == _keywords(G.named_game) == constants
+    for name, game in G.ALL_GAMES.items():
+        for constant in game.constants:
+            assert G.named_game(name, **{constant: 0.25}).constants == {constant: 0.25}
+            with pytest.raises(ValueError, match=f"^{constant} must be a finite number"):
+                G.named_game(name, **{constant: -1.0})
+            if name in G.GAMES:
+                config = TrainingConfig(game=name, **{constant: 0.25})
+                assert config.game_spec.constants == {constant: 0.25}
+                with pytest.raises(ValueError, match=f"^{constant} must be a finite number"):
+                    TrainingConfig(game=name, **{constant: -1.0})
+
+
+def test_the_critics_take_the_games_names_and_constants():
+    wgan = {name for name, game in G.ALL_GAMES.items() if game.wasserstein}
+    assert set(critics.WGAN_GAMES) == wgan == {"wgan-clip", "wgan-gp", "wgan-sn"}
+    assert inspect.signature(critics.train_wgan_critic).parameters["game"].default in wgan
+    wgan_constants = {c for name in wgan for c in G.ALL_GAMES[name].constants}
+    assert wgan_constants <= _keywords(critics.train_wgan_critic)
+    x = np.zeros(8)
+    with pytest.raises(ValueError, match="game must be one of"):
+        critics.train_critic("lipschitz", x, x, config=critics.CriticConfig(), key=0)
+    with pytest.raises(ValueError, match="game must be one of"):
+        G.named_game("wgan")

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from divergences.lab.training import TrainingConfig, figures
-from divergences.lab.training.steering import _FIELDS, CONSTANTS, Steering, controls
+from divergences.lab.training.steering import Steering, controls
 from tests.lab.training.conftest import TINY
 
 pytestmark = [pytest.mark.slow, pytest.mark.training]
@@ -119,13 +119,6 @@ def test_the_controls_drive_the_run_without_a_browser(tiny_gp):
     # The steered run draws as a trained one; its whole latent plane is the grid's.
     fig = figures.figure_latent_grid(s.run, lines=3, points=5)
     assert fig.axes[0].get_title() == "the generator's input: its whole plane $(z_1, z_2)$"
-
-
-@pytest.mark.parametrize(("game", "option"), sorted(CONSTANTS.items()))
-def test_each_constant_is_read_from_its_constraint(game, option):
-    # The slider's starting value: the constraint's field that the option sets.
-    config = TrainingConfig(game=game, **{option: 0.25})
-    assert getattr(config.game_spec.constraint, _FIELDS[option]) == 0.25
 
 
 def test_the_controls_without_ipywidgets_say_how_to_install_it(monkeypatch) -> None:
