@@ -133,7 +133,7 @@ class Steering:
         self.critic_updates += steps * self._config.n_critic
 
     def set(self, **changes: Any) -> None:
-        """Changes ``learning_rate`` or the game's constant (:attr:`.games.Game.constants`).
+        """Changes ``learning_rate`` or the constant (``clip``, ``gp_weight``, ``r1_weight``).
 
         The change holds from the next action on; the weights and the optimisers' states carry
         over. A constant the game does not have, or another option, is a ValueError.
