@@ -172,3 +172,21 @@ def test_the_critics_take_the_games_names_and_constants():
         critics.train_critic("lipschitz", x, x, config=critics.CriticConfig(), key=0)
     with pytest.raises(ValueError, match="game must be one of"):
         G.named_game("wgan")
+
+
+@pytest.mark.parametrize("constant", ["clip", "gp_weight", "r1_weight"])
+@pytest.mark.parametrize("bad", [-1.0, float("nan"), float("inf"), -float("inf"), True, "1"])
+def test_a_bad_constant_is_refused_by_its_own_name(constant, bad):
+    with pytest.raises(ValueError, match=f"^{constant} must be a finite number"):
+        G.named_game("wgan-gp", **{constant: bad})  # checked whatever the game
+
+
+@pytest.mark.parametrize("value", [2, np.int64(2), np.float32(2.0), 2.0])
+def test_a_constant_is_stored_as_a_float(value):
+    for name, game in G.ALL_GAMES.items():
+        for constant in game.constants:
+            stored = G.named_game(name, **{constant: value}).constants[constant]
+            assert type(stored) is float and stored == 2.0
+    assert G.WeightClip(np.float32(0.5)) == G.WeightClip(0.5)
+    # None leaves the game's constant as it is.
+    assert G.named_game("wgan-gp", clip=None, gp_weight=None) == G.ALL_GAMES["wgan-gp"]
