@@ -12,8 +12,9 @@ them are private and may move.
   naming the argument).
 * :func:`conjugate_inner_ends`: the extreme values of a dtype that lie inside the domain of
   :math:`f^*`, where a critic's values may go.
-* :func:`integer_option`, :func:`is_integer`: the one check of an integer option (an ``int`` at
-  least a minimum, never a bool), with the library's message.
+* :func:`integer_option`, :func:`is_integer`, :func:`number_option`, :func:`is_finite_number`: the one check of an
+  integer option (an ``int`` at least a minimum, never a bool) and of a real one (a finite
+  number above a bound, never a bool), with the library's messages.
 
 Example:
   >>> from divergences.extending import as_float_array
@@ -27,7 +28,7 @@ from typing import Any
 
 from divergences._src.array_types import ArrayLike, Base
 from divergences._src.f_divergence import _inner_ends
-from divergences._src.options import integer_option, is_integer
+from divergences._src.options import integer_option, is_finite_number, is_integer, number_option
 from divergences._src.validation import FloatArray, as_float_array
 from divergences.generators import FGenerator
 
@@ -38,7 +39,9 @@ __all__ = [
     "as_float_array",
     "conjugate_inner_ends",
     "integer_option",
+    "is_finite_number",
     "is_integer",
+    "number_option",
 ]
 
 

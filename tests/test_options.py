@@ -1,4 +1,4 @@
-"""The one integer-option validator: an int (or NumPy integer) of at least a minimum, never a bool."""
+"""The scalar-option validators: integers at least a minimum, finite numbers above a bound, never a bool."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from divergences._src.options import integer_option, is_integer
+from divergences._src.options import integer_option, is_finite_number, is_integer, number_option
 
 #: Anything a caller might pass: ints of every size and sign, NumPy integers, bools (Python and
 #: NumPy), integral and other floats, strings of digits, None, containers.
@@ -64,3 +64,42 @@ def test_is_integer() -> None:
     """Python and NumPy integers are; bools, floats and strings are not."""
     assert is_integer(3) and is_integer(np.int32(-1)) and is_integer(np.uint64(7))
     assert not any(is_integer(v) for v in (True, np.bool_(False), 2.0, "2", None, np.float64(1)))
+
+
+@given(
+    st.one_of(VALUES, st.floats(width=32).map(np.float32), st.floats().map(np.float64)),
+    st.sampled_from([None, 0.0, 1.0, -2.5]),
+    st.booleans(),
+)
+def test_accepts_exactly_the_finite_numbers_beyond_the_bound(value, above, inclusive) -> None:
+    """A finite real (not a bool) beyond ``above`` comes back as a Python float; the rest raise."""
+    real = isinstance(value, int | float | np.integer | np.floating) and not isinstance(
+        value, bool | np.bool_
+    )
+    finite = real and (isinstance(value, int | np.integer) or bool(np.isfinite(value)))
+    assert is_finite_number(value) == finite
+    beyond = finite and (above is None or (value >= above if inclusive else value > above))
+    if beyond:
+        got = number_option(value, "opt", above=above, inclusive=inclusive)
+        assert type(got) is float and got == float(value)
+    else:
+        with pytest.raises(ValueError) as info:
+            number_option(value, "opt", above=above, inclusive=inclusive)
+        assert str(info.value).startswith("opt must be a finite number")
+        assert str(info.value).endswith(f", got {value!r}")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({}, "clip must be a finite number > 0, got True"),
+        ({"inclusive": True}, "clip must be a finite number >= 0, got True"),
+        ({"above": 1.5}, "clip must be a finite number > 1.5, got True"),
+        ({"above": None}, "clip must be a finite number, got True"),
+    ],
+)  # fmt: skip
+def test_a_number_options_message_names_the_option_the_rule_and_the_value(kwargs, message) -> None:
+    """One message shape for real options: the name, the rule, the value."""
+    with pytest.raises(ValueError) as info:
+        number_option(True, "clip", **kwargs)
+    assert str(info.value) == message

@@ -1,10 +1,11 @@
-"""Integer options checked once: an ``int`` (or NumPy integer) at least a minimum, never a bool.
+"""Scalar options checked once: integers and finite numbers, never a bool.
 
 One rule and one message for every integer option of the package (solver caps, thread counts,
-histogram bins, the lab's step counts and sizes): ``True`` is an ``int`` to Python, and ``2.0``
-or ``"2"`` are not integers, so each is refused with a ``ValueError`` that names the option, the
-rule and the value. The module imports NumPy only, so that the host solvers, which know nothing
-of JAX, use it too.
+histogram bins, the lab's step counts and sizes) and one for every real-valued one (the lab's
+step sizes and constraint constants): ``True`` is an ``int`` to Python, and ``2.0`` or ``"2"``
+are not integers, so each is refused with a ``ValueError`` that names the option, the rule and
+the value. The module imports NumPy only, so that the host solvers, which know nothing of JAX,
+use it too.
 
 Example:
   >>> from divergences._src.options import integer_option
@@ -22,12 +23,19 @@ from typing import Any, Literal, overload
 
 import numpy as np
 
-__all__ = ["integer_option", "is_integer"]
+__all__ = ["integer_option", "is_finite_number", "is_integer", "number_option"]
 
 
 def is_integer(value: Any) -> bool:
     """True for a Python or NumPy integer that is not a bool (``True`` is an ``int`` in Python)."""
     return isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_)
+
+
+def is_finite_number(value: Any) -> bool:
+    """True for a finite Python or NumPy real number that is not a bool."""
+    if is_integer(value):
+        return True  # of any size: a Python int beyond int64 is still a finite number
+    return isinstance(value, float | np.floating) and bool(np.isfinite(value))
 
 
 def _rule(minimum: int) -> str:
@@ -80,3 +88,44 @@ def integer_option(
         rule = _rule(minimum) + (" or None" if none else "") + (f" ({note})" if note else "")
         raise ValueError(f"{name} must be {rule}, got {value!r}")
     return int(value)
+
+
+def number_option(
+    value: Any, name: str, *, above: float | None = 0.0, inclusive: bool = False
+) -> float:
+    """``value`` as a Python ``float``, or a ValueError naming ``name``.
+
+    The rule: a finite real number, a Python or NumPy one but not a bool, greater than ``above``
+    (at least ``above`` where ``inclusive``; any finite number where ``above`` is None). The
+    message reads ``"{name} must be a finite number[ > above | >= above], got {value!r}"``.
+
+    Args:
+      value: the option as given.
+      name: the option's name, as the caller spells it.
+      above: the bound: 0 (the default) for a positive number; None for no bound.
+      inclusive: whether ``value == above`` is allowed (0 and ``inclusive`` for a non-negative
+        number).
+
+    Returns:
+      ``float(value)``.
+
+    Raises:
+      ValueError: unless ``value`` follows the rule.
+
+    Example:
+      >>> number_option(0.5, "clip")
+      0.5
+      >>> number_option(0, "gp_weight", inclusive=True)
+      0.0
+      >>> number_option(float("inf"), "clip")
+      Traceback (most recent call last):
+      ...
+      ValueError: clip must be a finite number > 0, got inf
+    """
+    ok = is_finite_number(value)
+    if ok and above is not None:
+        ok = value >= above if inclusive else value > above
+    if not ok:
+        rule = "" if above is None else f" {'>=' if inclusive else '>'} {above:g}"
+        raise ValueError(f"{name} must be a finite number{rule}, got {value!r}")
+    return float(value)

@@ -11,10 +11,9 @@ import dataclasses
 from typing import Any
 
 import jax
-import numpy as np
 import optax
 
-from divergences.extending import integer_option, is_integer
+from divergences.extending import integer_option, is_finite_number, is_integer, number_option
 from divergences.lab.training.data import Dataset, dataset
 from divergences.lab.training.games import GAMES, Game, OptimiserSettings, named_game
 from divergences.lab.training.networks import check_activation
@@ -22,24 +21,11 @@ from divergences.lab.training.networks import check_activation
 __all__ = ["CriticConfig", "TrainingConfig"]
 
 
-def _is_finite_number(v: Any) -> bool:
-    return (
-        not isinstance(v, bool) and isinstance(v, (int, float, np.number)) and bool(np.isfinite(v))
-    )
-
-
-def _positive_float(name: str, v: Any, *, allow_zero: bool = False) -> None:
-    ok = _is_finite_number(v)
-    if not ok or v < 0 or (v == 0 and not allow_zero):
-        rule = ">= 0" if allow_zero else "> 0"
-        raise ValueError(f"{name} must be a finite number {rule}, got {v!r}")
-
-
 def _optional_fraction(name: str, v: Any, *, one_allowed: bool) -> None:
     """``None`` or a number in [0, 1] (``one_allowed``) or [0, 1)."""
     if v is None:
         return
-    if not (_is_finite_number(v) and 0 <= v and (v < 1 or (one_allowed and v == 1))):
+    if not (is_finite_number(v) and 0 <= v and (v < 1 or (one_allowed and v == 1))):
         interval = "[0, 1]" if one_allowed else "[0, 1)"
         raise ValueError(f"{name} must be None or a number in {interval}, got {v!r}")
 
@@ -55,7 +41,7 @@ def _check_shared(config: Any) -> None:
         integer_option(getattr(config, name), name)
     _widths("critic_hidden", config.critic_hidden)
     if config.learning_rate is not None:
-        _positive_float("learning_rate", config.learning_rate)
+        number_option(config.learning_rate, "learning_rate")
     if config.dtype not in ("float32", "float64"):
         raise ValueError(f"dtype must be 'float32' or 'float64', got {config.dtype!r}")
 
@@ -163,15 +149,12 @@ class TrainingConfig:
         _widths("generator_hidden", self.generator_hidden)
         check_activation("generator_activation", self.generator_activation)
         _ = self.game_spec  # its constraint checks every constant set, the game's own or not
-        _positive_float("kl_pseudo_count", self.kl_pseudo_count, allow_zero=True)
+        number_option(self.kl_pseudo_count, "kl_pseudo_count", inclusive=True)
         _optional_fraction("learning_rate_decay", self.learning_rate_decay, one_allowed=True)
         _optional_fraction("generator_ema", self.generator_ema, one_allowed=False)
-        if not (
-            isinstance(self.init_theta, (int, float, np.number)) and np.isfinite(self.init_theta)
-        ):
-            raise ValueError(f"init_theta must be a finite number, got {self.init_theta!r}")
+        number_option(self.init_theta, "init_theta", above=None)
         ds = self.dataset
-        if not (_is_finite_number(ds.steps_scale) and ds.steps_scale > 0):
+        if not (is_finite_number(ds.steps_scale) and ds.steps_scale > 0):
             raise ValueError(
                 f"data: the steps_scale of {ds.name!r} must be a finite number > 0, "
                 f"got {ds.steps_scale!r}"
@@ -288,4 +271,4 @@ class CriticConfig:
         integer_option(self.patience, "patience")
         if not (isinstance(self.holdout, int | float) and 0 <= self.holdout < 1):
             raise ValueError(f"holdout must be a fraction in [0, 1), got {self.holdout!r}")
-        _positive_float("tol", self.tol, allow_zero=True)
+        number_option(self.tol, "tol", inclusive=True)

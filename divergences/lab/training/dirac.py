@@ -31,7 +31,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from divergences.extending import integer_option
+from divergences.extending import integer_option, number_option
 
 __all__ = [
     "eigenvalues_closed_form",
@@ -48,8 +48,7 @@ _GAMES = ("gan", "wgan")
 def _check(game: str, gamma: Any) -> None:
     if game not in _GAMES:
         raise ValueError(f"game must be one of {_GAMES}, got {game!r}")
-    if not (np.isfinite(gamma) and gamma >= 0):
-        raise ValueError(f"gamma must be a finite number >= 0, got {gamma!r}")
+    number_option(gamma, "gamma", inclusive=True)
 
 
 def _f_prime(game: str, t: jax.Array) -> jax.Array:
@@ -137,8 +136,7 @@ def trajectory(
     """
     _check(game, gamma)
     integer_option(steps, "steps", minimum=0)
-    if not (np.isfinite(step_size) and step_size > 0):
-        raise ValueError(f"step_size must be a finite number > 0, got {step_size!r}")
+    number_option(step_size, "step_size")
 
     def step(z: jax.Array, _: None) -> tuple[jax.Array, jax.Array]:
         th, ps = z[0], z[1]

@@ -42,8 +42,9 @@ from typing import Any, ClassVar, NamedTuple
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 import optax
+
+from divergences.extending import number_option
 
 __all__ = [
     "ALL_GAMES",
@@ -231,21 +232,6 @@ class FGan(Objective):
 # --- How the critic is kept in check -------------------------------------------------------------
 
 
-def _check_constant(name: str, value: Any, *, allow_zero: bool) -> float:
-    """``value`` as a float, or a ValueError naming the constant ``name`` and its rule."""
-    ok = (
-        isinstance(value, int | float | np.integer | np.floating)
-        and not isinstance(value, bool)
-        and math.isfinite(value)
-        and (value >= 0 if allow_zero else value > 0)
-    )
-    if not ok:
-        raise ValueError(
-            f"{name} must be a finite number {'>= 0' if allow_zero else '> 0'}, got {value!r}"
-        )
-    return float(value)
-
-
 class Constraint:
     """What keeps the critic in check.
 
@@ -294,7 +280,7 @@ class WeightClip(Constraint):
     label: ClassVar[str] = "weight clipping"
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "clip", _check_constant("clip", self.clip, allow_zero=False))
+        object.__setattr__(self, "clip", number_option(self.clip, "clip"))
 
     def project(self, params: Any) -> Any:
         """Clips every weight to ``[-clip, clip]``."""
@@ -318,7 +304,7 @@ class GradientPenalty(Constraint):
     label: ClassVar[str] = "gradient penalty"
 
     def __post_init__(self) -> None:
-        weight = _check_constant("gp_weight", self.gp_weight, allow_zero=True)
+        weight = number_option(self.gp_weight, "gp_weight", inclusive=True)
         object.__setattr__(self, "gp_weight", weight)
 
     def penalty(self, f: Fn, real: jax.Array, fake: jax.Array, key: jax.Array) -> jax.Array:
@@ -342,7 +328,7 @@ class R1Penalty(Constraint):
     label: ClassVar[str] = "R1 penalty"
 
     def __post_init__(self) -> None:
-        weight = _check_constant("r1_weight", self.r1_weight, allow_zero=True)
+        weight = number_option(self.r1_weight, "r1_weight", inclusive=True)
         object.__setattr__(self, "r1_weight", weight)
 
     def penalty(self, f: Fn, real: jax.Array, fake: jax.Array, key: jax.Array) -> jax.Array:
