@@ -11,6 +11,25 @@ The rule behind them: a solve either reaches a certified optimum (:attr:`Status.
 error. Eagerly that error is raised; under ``jax.jit`` a host callback cannot raise, so the
 results are NaN and the status becomes a check that ``dv.checked`` raises as the same
 :class:`SolverError`.
+
+**Signs of the potentials.** Two names, one meaning each, in every module of ``wasserstein/``
+and in the compiled extension's interface:
+
+* ``u``, ``v`` are always a Kantorovich pair, the LP duals of the row and column constraints:
+  :math:`u_i + v_j \le c(x_i, y_j)`, with equality on the plan and
+  :math:`W_1 = \sum_i a_i u_i + \sum_j b_j v_j` at an optimum. The transport solvers return
+  them (``Coupling``), the certificate reads them, and :class:`W1Primal` reports them.
+* ``f`` is always a Kantorovich-Rubinstein potential, a 1-Lipschitz function with
+  :math:`W_1 = \sum_i a_i f(x_i) - \sum_j b_j f(y_j)`; its values at the samples are
+  ``f_x``, ``f_y`` (or ``f`` on the union, x's points first, as in :class:`W1Dual`). The
+  weighted nearest-site query :math:`\min_l c(z, s_l) + w_l` takes such values as its
+  weights ``w`` (McShane's extension of ``f``).
+
+They meet at :math:`u = f(x)`, :math:`v = -f(y)`, written once, in :func:`kantorovich_pair`.
+From a pair to a potential is the c-transform :math:`f(z) = \min_j c(z, y_j) - v_j`
+(``HostProblem.c_transform`` on the host, the Sinkhorn solver's own in XLA). The Sinkhorn
+iterates ``(f, g)`` are the entropic dual's pair, named as in Peyre & Cuturi, with the signs
+of ``(u, v)``.
 """
 
 from __future__ import annotations
@@ -30,7 +49,22 @@ __all__ = [
     "Status",
     "W1Dual",
     "W1Primal",
+    "kantorovich_pair",
 ]
+
+
+def kantorovich_pair(f_x: Any, f_y: Any) -> tuple[Any, Any]:
+    r"""The Kantorovich pair of a Kantorovich-Rubinstein potential's values.
+
+    .. math:: u_i = f(x_i), \qquad v_j = -f(y_j),
+
+    so that :math:`u_i + v_j = f(x_i) - f(y_j) \le c(x_i, y_j)` for a 1-Lipschitz ``f`` and
+    the two dual values agree. The one place where the library turns one sign convention into
+    the other (NumPy or JAX arrays alike; a negation, so exact).
+
+    Reference: Villani, *Optimal Transport: Old and New*, 2009, Remark 6.5.
+    """
+    return f_x, -f_y
 
 
 class Status(enum.IntEnum):

@@ -49,7 +49,14 @@ from divergences.wasserstein._host.problem import HostProblem
 from divergences.wasserstein._host.protocol import Options
 from divergences.wasserstein._measures import Measures, one_program
 from divergences.wasserstein._problem import DEVICE_SOLVERS, KR_LP, SOLVERS, Problem
-from divergences.wasserstein._results import SolverError, SparsePlan, Status, W1Dual, W1Primal
+from divergences.wasserstein._results import (
+    SolverError,
+    SparsePlan,
+    Status,
+    W1Dual,
+    W1Primal,
+    kantorovich_pair,
+)
 from divergences.wasserstein.cost import (
     Metric,
     pairwise_cost,
@@ -205,7 +212,8 @@ def envelope_value(
     derivative on to the points, :math:`\partial W / \partial x_i = \sum_j P_{ij} \nabla_x
     c(x_i, y_j)`. The weights live on the simplex, so only the centred duals
     :math:`u - \bar u` and :math:`v - \bar v` (the components tangent to it) are used. For the
-    Kantorovich-Rubinstein LP, ``u = f(x)``, ``v = -f(y)`` and the plan is the optimal flow.
+    Kantorovich-Rubinstein potential ``f`` of a dual, ``(u, v)`` is its
+    :func:`~._results.kantorovich_pair` and the plan the solve's (for the LP, its optimal flow).
 
     Added zero terms (``t - stop_gradient(t)``) rather than a ``custom_vjp``: they are exactly
     0 in the forward pass (so ``value``'s bits are the host's), give the right derivative in
@@ -446,7 +454,7 @@ def _dual_traced(ms: Measures, metric: Metric, method: str, options: Options) ->
     n = problem.shape[0]
     out: DualArrays = _arrays(problem, _dual_host, DualArrays)
     cost = _plan_cost(ms, metric, out.rows, out.cols, out.mass)
-    value = envelope_value(out.value, cost, ms.a, ms.b, out.f[:n], -out.f[n:])
+    value = envelope_value(out.value, cost, ms.a, ms.b, *kantorovich_pair(out.f[:n], out.f[n:]))
     points = sg(jnp.concatenate([ms.x, ms.y]))
     return W1Dual(value, out.f, points, out.lipschitz_violation)
 
@@ -492,6 +500,6 @@ def _dual_device(
     n = ms.x.shape[0]
     out = DEVICE_SOLVERS[method].dual(ms.x, ms.y, ms.a, ms.b, ms.valid, metric, options)
     cost = _point_derivative(ms, out.grad_x, out.grad_y)
-    value = envelope_value(out.value, cost, ms.a, ms.b, out.f[:n], -out.f[n:])
+    value = envelope_value(out.value, cost, ms.a, ms.b, *kantorovich_pair(out.f[:n], out.f[n:]))
     points = sg(jnp.concatenate([ms.x, ms.y]))
     return W1Dual(value, out.f, points, out.lipschitz_violation), out.status, out.gap

@@ -101,50 +101,50 @@ def _sort_jvp(primals: Any, tangents: Any) -> tuple[jax.Array, jax.Array]:
 
 
 @jax.jit
-def _uniform_distance(u: jax.Array, v: jax.Array) -> jax.Array:
-    r"""Uniform weights: :math:`\int_0^1 |Q_u(s) - Q_v(s)| ds` with the quantile functions.
+def _uniform_distance(x: jax.Array, y: jax.Array) -> jax.Array:
+    r"""Uniform weights: :math:`\int_0^1 |Q_x(s) - Q_y(s)| ds` with the quantile functions.
 
-    :math:`Q_u` jumps at the levels :math:`i/n`, :math:`Q_v` at :math:`j/m`. In units of
+    :math:`Q_x` jumps at the levels :math:`i/n`, :math:`Q_y` at :math:`j/m`. In units of
     :math:`1/(nm)` these are the integers :math:`im` and :math:`jn`, merged without a sort:
     the level :math:`im` has :math:`\lfloor (im - 1)/n \rfloor` levels :math:`jn` below it.
     Between consecutive merged levels both quantile functions are constant.
     """
-    n, m = u.shape[0], v.shape[0]
+    n, m = x.shape[0], y.shape[0]
     itype = jnp.int64 if n * m >= 2**31 else jnp.int32
     i = jnp.arange(1, n + 1, dtype=itype)
     j = jnp.arange(1, m + 1, dtype=itype)
-    level_u, level_v = i * m, j * n
+    level_x, level_y = i * m, j * n
     merged = jnp.zeros((n + m,), itype)
-    merged = merged.at[i - 1 + (level_u - 1) // n].set(level_u, unique_indices=True)
-    merged = merged.at[j - 1 + level_v // m].set(level_v, unique_indices=True)
+    merged = merged.at[i - 1 + (level_x - 1) // n].set(level_x, unique_indices=True)
+    merged = merged.at[j - 1 + level_y // m].set(level_y, unique_indices=True)
     lengths = jnp.diff(merged, prepend=jnp.zeros((1,), itype))
-    qu = _sort(u)[(merged + m - 1) // m - 1]
-    qv = _sort(v)[(merged + n - 1) // n - 1]
-    return jnp.sum(lengths.astype(u.dtype) * abs_subgradient(qu - qv)) / (n * m)
+    qx = _sort(x)[(merged + m - 1) // m - 1]
+    qy = _sort(y)[(merged + n - 1) // n - 1]
+    return jnp.sum(lengths.astype(x.dtype) * abs_subgradient(qx - qy)) / (n * m)
 
 
 @jax.jit
-def _equal_size_distance(u: jax.Array, v: jax.Array) -> jax.Array:
+def _equal_size_distance(x: jax.Array, y: jax.Array) -> jax.Array:
     r"""W1 of uniform weights with :math:`n = m`: two sorts and a mean.
 
-    Both quantile functions jump at the levels :math:`i/n`, so :math:`W_1 = \frac1n \sum_i |u_{(i)}
-    - v_{(i)}|`.
+    Both quantile functions jump at the levels :math:`i/n`, so :math:`W_1 = \frac1n \sum_i |x_{(i)}
+    - y_{(i)}|`.
     """
-    return jnp.sum(abs_subgradient(_sort(u) - _sort(v))) / u.shape[0]
+    return jnp.sum(abs_subgradient(_sort(x) - _sort(y))) / x.shape[0]
 
 
 @jax.jit
-def _cdf_distance(u: jax.Array, v: jax.Array, wu: jax.Array, wv: jax.Array) -> jax.Array:
-    r"""General weights: :math:`\sum_k |F_u(t_k) - F_v(t_k)| (t_{k+1} - t_k)` over pooled points."""
-    n, m = u.shape[0], v.shape[0]
-    values = jnp.concatenate([u, v])
+def _cdf_distance(x: jax.Array, y: jax.Array, a: jax.Array, b: jax.Array) -> jax.Array:
+    r"""General weights: :math:`\sum_k |F_x(t_k) - F_y(t_k)| (t_{k+1} - t_k)` over pooled points."""
+    n, m = x.shape[0], y.shape[0]
+    values = jnp.concatenate([x, y])
     # One stable sort of the pooled points; each measure's weights follow the permutation.
     # Two cumulative sums (rather than one signed sum) make identical measures give exactly 0:
     # both CDFs are then the same sums of the same numbers, interleaved with zeros.
     perm = _argsort(values)
-    mass_u = jnp.concatenate([wu, jnp.zeros((m,), wu.dtype)])[perm]
-    mass_v = jnp.concatenate([jnp.zeros((n,), wv.dtype), wv])[perm]
-    cdf_gap = jnp.cumsum(mass_u)[:-1] - jnp.cumsum(mass_v)[:-1]
+    mass_x = jnp.concatenate([a, jnp.zeros((m,), a.dtype)])[perm]
+    mass_y = jnp.concatenate([jnp.zeros((n,), b.dtype), b])[perm]
+    cdf_gap = jnp.cumsum(mass_x)[:-1] - jnp.cumsum(mass_y)[:-1]
     return jnp.sum(abs_subgradient(cdf_gap) * jnp.diff(values[perm]))
 
 
@@ -199,16 +199,16 @@ def w1_1d(
 @one_program
 def _w1_1d_program(ms: Measures, uniform: bool) -> jax.Array:
     """The JAX part of :func:`w1_1d`, on validated measures; ``uniform``: no weights given."""
-    u, v = ms.x[:, 0], ms.y[:, 0]
-    n, m = u.shape[0], v.shape[0]
+    x, y = ms.x[:, 0], ms.y[:, 0]
+    n, m = x.shape[0], y.shape[0]
     # W1 is positively homogeneous: solved on the points times 2^-e, inside (-1, 1), so that no
     # gap between points overflows (+-1e308) and no product of a gap and a mass underflows
     # early; the value is scaled back by 2^e, exactly.
-    e = scale_exponent_traced(u, v)
-    u, v = times_power_of_two(u, -e), times_power_of_two(v, -e)
+    e = scale_exponent_traced(x, y)
+    x, y = times_power_of_two(x, -e), times_power_of_two(y, -e)
     if uniform:
         if n == m:
-            return times_power_of_two(_equal_size_distance(u, v), e)
+            return times_power_of_two(_equal_size_distance(x, y), e)
         if n * m < 2**31 or jax.config.read("jax_enable_x64"):
-            return times_power_of_two(_uniform_distance(u, v), e)
-    return times_power_of_two(_cdf_distance(u, v, ms.a, ms.b), e)
+            return times_power_of_two(_uniform_distance(x, y), e)
+    return times_power_of_two(_cdf_distance(x, y, ms.a, ms.b), e)

@@ -88,3 +88,39 @@ def test_the_plan_is_a_pytree_with_a_static_shape():
     assert doubled.shape == plan.shape
     rebuilt = jax.tree_util.tree_unflatten(tree, leaves)
     np.testing.assert_array_equal(np.asarray(rebuilt), np.asarray(plan))
+
+
+@pytest.mark.parametrize(
+    "primal_method, dual_method",
+    [
+        ("dense", "primal"),
+        ("dense", "lp"),
+        pytest.param("sparse", "sparse", marks=pytest.mark.native),
+    ],
+)
+def test_primal_and_dual_speak_one_sign_convention(primal_method, dual_method):
+    """``u, v`` a Kantorovich pair, ``f`` a KR potential, joined by ``kantorovich_pair``.
+
+    The primal's pair is feasible and attains the value; the dual's potential, turned into a pair,
+    is feasible and attains the dual's value.
+    """
+    import math
+
+    from divergences.wasserstein._results import kantorovich_pair
+
+    rng = np.random.default_rng(3)
+    x, y = rng.normal(size=(7, 2)), rng.normal(size=(5, 2)) + 1.0
+    a, b = rng.dirichlet(np.ones(7)), rng.dirichlet(np.ones(5))
+    cost = np.linalg.norm(x[:, None] - y[None], axis=-1)
+    primal = dv.w1_primal(x, y, a, b, method=primal_method, rtol=0.0)
+    u, v = np.asarray(primal.u), np.asarray(primal.v)
+    assert np.max(u[:, None] + v[None, :] - cost) <= 1e-12
+    np.testing.assert_allclose(a @ u + b @ v, float(primal.value), rtol=1e-12)
+    dual = dv.w1_dual(x, y, a, b, method=dual_method)
+    f = np.asarray(dual.f)
+    u, v = kantorovich_pair(f[:7], f[7:])
+    np.testing.assert_array_equal(v, -f[7:])
+    assert np.max(u[:, None] + v[None, :] - cost) <= float(dual.lipschitz_violation)
+    # Exact but for b taken at a's total by the solver (the totals differ by rounding).
+    np.testing.assert_allclose(math.fsum(a * u) + math.fsum(b * v), float(dual.value), rtol=1e-14)
+    np.testing.assert_allclose(float(dual.value), float(primal.value), rtol=1e-9)

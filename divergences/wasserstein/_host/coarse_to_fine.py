@@ -67,11 +67,11 @@ class _Seed(NamedTuple):
 
     keys: np.ndarray  # candidate arcs (i, j) as int64 keys i * m + j, deduplicated
     assignment: bool  # solve the graph by shortest augmenting paths (else the network simplex)
-    # The duals to start from, u = f(x) and v = -f(y): for augmenting paths, f is the coarse
+    # The potential f to start from, at x and at y: for augmenting paths, the coarse
     # potential's c-transform; for the simplex, the potential integrated from the coarse
     # plan's directions (its first basis starts there).
-    u0: np.ndarray
-    v0: np.ndarray
+    f0_x: np.ndarray
+    f0_y: np.ndarray
 
 
 def _candidates(
@@ -89,13 +89,13 @@ def _candidates(
     """
     n, m = x.shape[0], y.shape[0]
     # Equal sizes and one weight for all: an assignment problem, solved by shortest augmenting
-    # paths from a potential f of the coarse solve (v = -f(y); the first solve takes
-    # u_i = min_j c_ij - v_j over the arcs): its c-transform, or the integrated potential where
-    # the coarse plan is mostly one common displacement (see _MAX_DRIFT).
+    # paths from a potential f of the coarse solve (the first solve takes
+    # f(x_i) = min_j c_ij + f(y_j) over the arcs): its c-transform, or the integrated potential
+    # where the coarse plan is mostly one common displacement (see _MAX_DRIFT).
     assignment = (
         graph_solver != "simplex" and n == m and bool(np.all(a == a[0]) and np.all(b == a[0]))
     )
-    u0, v0 = np.zeros(n), np.zeros(m)
+    f0_x, f0_y = np.zeros(n), np.zeros(m)
     zx, zy = np.zeros(n), np.zeros(m)
     keys = [
         np.repeat(np.arange(n, dtype=np.int64), min(_KNN, m)) * m
@@ -135,9 +135,8 @@ def _candidates(
             mean_step = np.einsum("k,kd->d", coarse.mass, step)
             drift = math.sqrt(float(np.sum(mean_step**2))) / moved if moved > 0 else 0.0
             if assignment and drift <= _MAX_DRIFT:
-                f_y = -coarse.v  # the coarse potential f at its own y points
-                u0 = weighted_nearest_euclidean(yc, f_y, x, threads=threads)[0]
-                v0 = -weighted_nearest_euclidean(yc, f_y, y, threads=threads)[0]
+                f0_x = weighted_nearest_euclidean(yc, coarse.f_y, x, threads=threads)[0]
+                f0_y = weighted_nearest_euclidean(yc, coarse.f_y, y, threads=threads)[0]
             else:
                 # One fit over the cells of both clouds, so that f at x and at y share
                 # their constant; mass arrives at a y cell along minus its displacement.
@@ -148,7 +147,7 @@ def _candidates(
                     np.concatenate([cx, xc.shape[0] + cy]),
                     threads=threads,
                 )
-                u0, v0 = f[:n], -f[n:]
+                f0_x, f0_y = f[:n], f[n:]
             keys.append(
                 np.repeat(np.arange(n, dtype=np.int64), min(_DISP_ARCS, m)) * m
                 + weighted_k_nearest(y, zy, x + disp_x[cx], _DISP_ARCS, threads=threads).ravel()
@@ -160,7 +159,7 @@ def _candidates(
                 * m
                 + np.repeat(np.arange(m, dtype=np.int64), min(_DISP_ARCS, n))
             )
-    return _Seed(np.unique(np.concatenate(keys)), assignment, u0, v0)
+    return _Seed(np.unique(np.concatenate(keys)), assignment, f0_x, f0_y)
 
 
 class ScaledSolution(NamedTuple):
@@ -169,15 +168,15 @@ class ScaledSolution(NamedTuple):
     rows: np.ndarray
     cols: np.ndarray
     mass: np.ndarray
-    u: np.ndarray  # f(x)
-    v: np.ndarray  # -f(y)
+    f_x: np.ndarray  # the potential f at x
+    f_y: np.ndarray  # and at y
     upper: float
     lower: float
     status: int
     rounds: int
     pivots: int
     arcs: int
-    pi_max: float
+    dual_max: float  # the largest |u_i|, |v_j| of the graph's duals
 
 
 def solve_scaled(
@@ -207,31 +206,25 @@ def solve_scaled(
     oy = order[order >= n] - n
     x, y = np.ascontiguousarray(x[ox]), np.ascontiguousarray(y[oy])
     a, b = np.ascontiguousarray(a[ox]), np.ascontiguousarray(b[oy])
-    keys, assignment, u0, v0 = _candidates(x, y, a, b, graph_solver, threads=threads)
+    keys, assignment, f0_x, f0_y = _candidates(x, y, a, b, graph_solver, threads=threads)
     ci = (keys // m).astype(np.int32)
     cj = (keys % m).astype(np.int32)
     # The points come numbered along the curve: the first basis is the monotone plan in index
     # order (the binding's default). Reduced costs above -rc_tol count as non-negative: a few
     # ulps of the potentials.
-    res = native.load().solve(
+    res = native.solve_graph(
         x, y, a, b,
-        arc_rows=ci, arc_cols=cj,
-        rtol=float(rtol), rc_tol=1e-13, max_rounds=int(max_rounds), max_pivots=int(max_pivots),
+        arc_rows=ci, arc_cols=cj, f0_x=f0_x, f0_y=f0_y,
+        rtol=rtol, rc_tol=1e-13, max_rounds=max_rounds, max_pivots=max_pivots,
         threads=resolve_threads(threads), assignment=assignment,
-        u0=np.ascontiguousarray(u0, np.float64), v0=np.ascontiguousarray(v0, np.float64),
     )  # fmt: skip
-    status = int(res["status"])
-    if status == Status.ARTIFICIAL_FLOW:
+    if res.status == Status.ARTIFICIAL_FLOW:
         raise SolverError(ARTIFICIAL_MESSAGE, Status.ARTIFICIAL_FLOW)
     # Back to the caller's numbering.
-    fx_out, fy_out = np.empty(n), np.empty(m)
-    fx_out[ox], fy_out[oy] = np.asarray(res["f_x"]), np.asarray(res["f_y"])
-    pi_max = max(float(np.max(np.abs(res["u"]))), float(np.max(np.abs(res["v"]))))
+    f_x, f_y = np.empty(n), np.empty(m)
+    f_x[ox], f_y[oy] = res.f_x, res.f_y
     return ScaledSolution(
-        ox[np.asarray(res["rows"])].astype(np.int32),
-        oy[np.asarray(res["cols"])].astype(np.int32),
-        np.asarray(res["mass"]),
-        fx_out, -fy_out,
-        float(res["upper_bound"]), float(res["lower_bound"]), status,
-        int(res["rounds"]), int(res["pivots"]), int(res["arcs"]), pi_max,
+        ox[res.rows].astype(np.int32), oy[res.cols].astype(np.int32), res.mass,
+        f_x, f_y,
+        res.upper, res.lower, res.status, res.rounds, res.pivots, res.arcs, res.dual_max,
     )  # fmt: skip

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
-from divergences.wasserstein._host.memory import check_memory
+from divergences.wasserstein._host.memory import check_memory, format_bytes
 from divergences.wasserstein._host.protocol import Coupling, Options
 from divergences.wasserstein._results import SolverError, Status
 
@@ -44,7 +44,6 @@ __all__ = [
     "check_coupling_host",
     "check_dense_size",
     "default_max_iter",
-    "gib",
     "plan_arcs",
     "solve_transport",
     "transport_failures",
@@ -69,11 +68,6 @@ DENSE_BYTES_PER_PAIR = 48
 DENSE_MAX_PAIRS = 2**27
 
 
-def gib(nbytes: float) -> str:
-    """A size in GiB, for the messages of a refused problem."""
-    return f"{nbytes / 2**30:.1f} GiB"
-
-
 def check_dense_size(n: int, m: int, *, method: str = "the dense network simplex") -> None:
     """Refuses, before allocating anything, a dense problem past :data:`DENSE_MAX_PAIRS`.
 
@@ -83,9 +77,9 @@ def check_dense_size(n: int, m: int, *, method: str = "the dense network simplex
     if n * m > DENSE_MAX_PAIRS:
         raise MemoryError(
             f"W1 between {n} and {m} points by {method} needs the dense {n} x {m} cost matrix "
-            f"and transport graph, about {gib(DENSE_BYTES_PER_PAIR * n * m)} "
+            f"and transport graph, about {format_bytes(DENSE_BYTES_PER_PAIR * n * m)} "
             f"({DENSE_BYTES_PER_PAIR} bytes per pair); it takes at most {DENSE_MAX_PAIRS} pairs "
-            f"({gib(DENSE_BYTES_PER_PAIR * DENSE_MAX_PAIRS)}). Use w1_1d for points on the "
+            f"({format_bytes(DENSE_BYTES_PER_PAIR * DENSE_MAX_PAIRS)}). Use w1_1d for points on the "
             "line, w1_primal(..., method='sparse') for a Euclidean cost (it never forms the "
             "matrix), or subsample both measures"
         )

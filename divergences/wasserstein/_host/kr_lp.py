@@ -15,10 +15,18 @@ from typing import NamedTuple
 
 import numpy as np
 
-from divergences.wasserstein._host.dense import gib, normaliser
+from divergences.wasserstein._host.dense import normaliser
+from divergences.wasserstein._host.memory import format_bytes
 from divergences.wasserstein._results import SolverError, Status
 
-__all__ = ["KR_LP_MAX_POINTS", "KRDual", "check_kr_lp_size", "kr_dual_failures", "solve_kr_dual"]
+__all__ = [
+    "KR_LP_BYTES_PER_PAIR",
+    "KR_LP_MAX_POINTS",
+    "KRDual",
+    "check_kr_lp_size",
+    "kr_dual_failures",
+    "solve_kr_dual",
+]
 
 _HIGHS_TIGHT = {
     "primal_feasibility_tolerance": 1e-10,
@@ -35,9 +43,13 @@ _LINPROG_STATUS = {
     4: Status.NUMERICAL,
 }
 
+#: Bytes HiGHS is taken to need per ordered pair of points of the union (each pair is one
+#: constraint with two non-zeros): the size stated when :func:`check_kr_lp_size` refuses.
+KR_LP_BYTES_PER_PAIR = 250
+
 #: The largest ``n + m`` of the Kantorovich-Rubinstein dual LP (``method="lp"``), which has
-#: ``(n + m)^2`` constraints with two non-zeros each: 3000 points is 9e6 constraints, about 2 GiB
-#: in HiGHS and far beyond the few hundred points the method is meant for.
+#: ``(n + m)^2`` constraints: 3000 points is 9e6 of them, about 2 GiB at
+#: :data:`KR_LP_BYTES_PER_PAIR`, and far beyond the few hundred points the method is meant for.
 KR_LP_MAX_POINTS = 3000
 
 
@@ -60,7 +72,7 @@ def check_kr_lp_size(n_all: int) -> None:
     if n_all > KR_LP_MAX_POINTS:
         raise MemoryError(
             f"the Kantorovich-Rubinstein dual LP (method='lp') on {n_all} points has "
-            f"{n_all * (n_all - 1)} constraints, about {gib(250.0 * n_all * n_all)} in HiGHS; "
+            f"{n_all * (n_all - 1)} constraints, about {format_bytes(KR_LP_BYTES_PER_PAIR * n_all * n_all)} in HiGHS; "
             f"it takes at most {KR_LP_MAX_POINTS} points. Use method='primal' (one network "
             "simplex solve and its c-transform) instead"
         )
@@ -111,7 +123,7 @@ def _kr_dual(cost_union: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[KRDu
     e = normaliser(cost_union)
     cost_union = np.ldexp(cost_union, -e)
     n_all = cost_union.shape[0]
-    objective = -np.concatenate([a, -b]).astype(np.float64)  # linprog minimises
+    objective = np.concatenate([-a, b]).astype(np.float64)  # linprog minimises -(a.f_x - b.f_y)
     rows, cols = np.nonzero(~np.eye(n_all, dtype=bool))
     n_con = rows.shape[0]
     con = np.arange(n_con)

@@ -73,7 +73,9 @@ class HostProblem(NamedTuple):
         r"""The c-transform :math:`\min_{j:\ b_j > 0} c(z, y_j) - v_j` of a column potential ``v``.
 
         At ``x`` (or at every point of the union): the potential :math:`f`, 1-Lipschitz for a
-        metric cost.
+        metric cost. Where the host turns the ``v`` of a Kantorovich pair into a
+        Kantorovich-Rubinstein potential (the signs: :mod:`~divergences.wasserstein._results`);
+        for a named metric, the weighted nearest site with the weights :math:`-v_j`.
         """
         keep = self.b > 0
         if self.metric is None:

@@ -18,8 +18,8 @@ dimension it never forms the :math:`n \times m` cost matrix:
    potential of the coarse solve: its c-transform, or, where the coarse plan is mostly one
    common displacement and for the simplex, a potential integrated from the coarse plan's
    directions of transport; both warm-started from round to round;
-5. pricing of all :math:`n m` pairs without forming them: with the potentials :math:`(u, v)` of
-   the graph's optimum, :math:`\min_j c(x_i, y_j) - v_j` is a weighted nearest-neighbour query,
+5. pricing of all :math:`n m` pairs without forming them: with the Kantorovich pair
+   :math:`(u, v)` of the graph's optimum, :math:`\min_j c(x_i, y_j) - v_j` is a weighted nearest-neighbour query,
    answered exactly by a k-d tree with branch and bound; pairs of negative reduced cost join
    the graph and the LP is solved again.
 
@@ -60,7 +60,7 @@ from divergences.wasserstein._host.memory import (
 from divergences.wasserstein._host.nearest import weighted_nearest_euclidean
 from divergences.wasserstein._host.protocol import Coupling, Options
 from divergences.wasserstein._host.threads import resolve_threads
-from divergences.wasserstein._results import CertificateError, Status
+from divergences.wasserstein._results import CertificateError, Status, kantorovich_pair
 
 if TYPE_CHECKING:
     from divergences.wasserstein._host.problem import HostProblem
@@ -100,8 +100,8 @@ class SparseHostSolution(NamedTuple):
 
     value: float  # cost of the plan (= upper_bound before widening)
     plan: Arcs
-    u: np.ndarray  # (n,) f(x_i): with v, u_i + v_j <= |x_i - y_j| for all pairs
-    v: np.ndarray  # (m,) -f(y_j)
+    u: np.ndarray  # (n,) the Kantorovich pair (u, v) = (f(x), -f(y)) of the potential f:
+    v: np.ndarray  # (m,) u_i + v_j <= |x_i - y_j| for all pairs
     lower_bound: float
     upper_bound: float
     status: int
@@ -201,17 +201,17 @@ def solve_sparse_host(
         sol.rows, sol.cols, sol.mass, atoms_x, a[kx], atoms_y, b[ky]
     )
     rows, cols = kx[arc_x], ky[arc_y]
-    # The potential f(z) = min_j |z - y_j| - v_j over the kept y's, in the original units;
-    # u = f(x), v = -f(y) at every point, kept or not (copies share their atom's).
-    u = np.empty(n)
-    v = np.empty(m)
-    u[kx] = sol.u[atoms_x.atom] * scale
-    v[ky] = sol.v[atoms_y.atom] * scale
+    # The potential f(z) = min_j |z - y_j| - v_j = min_j |z - y_j| + f(y_j) over the kept y's,
+    # in the original units, at every point, kept or not (copies share their atom's).
+    f_x = np.empty(n)
+    f_y = np.empty(m)
+    f_x[kx] = sol.f_x[atoms_x.atom] * scale
+    f_y[ky] = sol.f_y[atoms_y.atom] * scale
     rest_x, rest_y = np.flatnonzero(a <= 0), np.flatnonzero(b <= 0)
     if rest_x.size or rest_y.size:
-        f_sites = -v[ky]
-        u[rest_x] = weighted_nearest_euclidean(y[ky], f_sites, x[rest_x], threads=count)[0]
-        v[rest_y] = -weighted_nearest_euclidean(y[ky], f_sites, y[rest_y], threads=count)[0]
+        f_x[rest_x] = weighted_nearest_euclidean(y[ky], f_y[ky], x[rest_x], threads=count)[0]
+        f_y[rest_y] = weighted_nearest_euclidean(y[ky], f_y[ky], y[rest_y], threads=count)[0]
+    u, v = kantorovich_pair(f_x, f_y)
     # Bounds in the original units. The upper bound is the plan's cost, summed exactly
     # (fsum) from freshly computed distances; the lower bound is the scaled solve's KR value.
     # Both are widened by a bound on the rounding of the distances and potentials behind them.
@@ -219,7 +219,7 @@ def solve_sparse_host(
     cost = np.sqrt(np.sum((xs[arc_x] - ys[arc_y]) ** 2, axis=1))
     upper = math.fsum((arc_mass * cost).tolist()) * scale
     lower = sol.lower * scale
-    slack = 64 * np.finfo(np.float64).eps * scale * (1.0 + sol.pi_max) * max(a.sum(), b.sum())
+    slack = 64 * np.finfo(np.float64).eps * scale * (1.0 + sol.dual_max) * max(a.sum(), b.sum())
     # Same normalisation as the dense solver: a.u == b.v (u + k, v - k keeps u_i + v_j).
     shift = (math.fsum((b * v).tolist()) - math.fsum((a * u).tolist())) / 2
     u, v = u + shift, v - shift
