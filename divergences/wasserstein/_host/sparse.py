@@ -16,7 +16,8 @@ dimension it never forms the :math:`n \times m` cost matrix:
    (an assignment problem, where the primal simplex's pivots are nearly all degenerate), by
    a network simplex otherwise, whose first basis is the monotone plan; each starts from a
    potential of the coarse solve: its c-transform, or, where the coarse plan is mostly one
-   common displacement and for the simplex, a potential integrated from the coarse plan's
+   common displacement (or nearly so, and that potential's dual objective on the graph is
+   clearly the higher) and for the simplex, a potential integrated from the coarse plan's
    directions of transport; both warm-started from round to round;
 5. pricing of all :math:`n m` pairs without forming them: with the Kantorovich pair
    :math:`(u, v)` of the graph's optimum, :math:`\min_j c(x_i, y_j) - v_j` is a weighted nearest-neighbour query,
