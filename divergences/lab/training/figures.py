@@ -310,6 +310,7 @@ def _draw_snapshot(
         _draw_push(ax, snap, (x1 - x0, y1 - y0))
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
+    ax.set_aspect("equal")  # a ring is drawn round, whatever the panel's shape
     ax.set_xticks([])
     ax.set_yticks([])
     return im
