@@ -201,13 +201,19 @@ class TrainingConfig:
         """The optimiser of both networks, the game's with ``learning_rate`` if set."""
         return optimiser_for(self.game_spec, self.learning_rate)
 
-    def build_optimiser(self, updates_per_step: int) -> optax.GradientTransformation:
+    def build_optimiser(
+        self, updates_per_step: int, *, learning_rate: float | jax.Array | None = None
+    ) -> optax.GradientTransformation:
         """The optimiser of a network updated ``updates_per_step`` times per generator step.
 
         The step size decays over the run's ``steps * updates_per_step`` updates where
-        ``learning_rate_decay`` is set.
+        ``learning_rate_decay`` is set. ``learning_rate``, if given, replaces the configured step
+        size; it may be a traced scalar, so that a compiled training step takes the step size as
+        an argument (:mod:`divergences.lab.training.trainer`).
         """
         settings = self.optimiser
+        if learning_rate is not None:
+            settings = settings._replace(learning_rate=learning_rate)
         if self.learning_rate_decay is None:
             return settings.build()
         lr = settings.learning_rate

@@ -310,6 +310,7 @@ def _draw_snapshot(
         _draw_push(ax, snap, (x1 - x0, y1 - y0))
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
+    ax.set_aspect("equal")  # a ring is drawn round, whatever the panel's shape
     ax.set_xticks([])
     ax.set_yticks([])
     return im
@@ -718,7 +719,15 @@ def figure_comparison(
     ax_e.axhline(0, color="k", lw=0.6)
     _floor_band(ax_j, ones, np.full(2, fr.js_floor[0]), np.full(2, fr.js_floor_sd[0]), None)
     ax_j.axhline(js_top, color="0.6", ls=":")
-    ax_j.set_title("JS on the grid (solid) and the discriminators'\nown estimates (dashed), nats")
+    below = any(  # _plot_positive marks a readout at or below 0 on the bottom edge
+        np.any(np.asarray(run.readouts.critic_estimate) <= 0)
+        for run in runs.values()
+        if not run.config.game_spec.wasserstein
+    )
+    ax_j.set_title(
+        "JS on the grid (solid) and the discriminators'\nown estimates (dashed), nats"
+        + ("; \u25bc: \u2264 0" if below else "")
+    )
     _log_above_floor(ax_j, fr.js_floor, 1.0)
     for ax in (ax_w, ax_m, ax_g, ax_e, ax_j):
         ax.set_xlabel("fraction of the game's own run")

@@ -74,10 +74,13 @@ Fn = Callable[[jax.Array], jax.Array]
 
 
 class OptimiserSettings(NamedTuple):
-    """An optimiser as its paper sets it: ``name`` is ``"adam"`` or ``"rmsprop"``."""
+    """An optimiser as its paper sets it: ``name`` is ``"adam"`` or ``"rmsprop"``.
+
+    ``learning_rate`` is a number, or a traced scalar inside a compiled training step.
+    """
 
     name: str
-    learning_rate: float
+    learning_rate: float | jax.Array
     b1: float = 0.9
     b2: float = 0.999
     decay: float = 0.99

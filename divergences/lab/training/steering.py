@@ -7,7 +7,7 @@ game's constant changed between them, with the exact :math:`W_1` read out after 
 compiled functions of :func:`~divergences.lab.training.train` (a generator step is
 ``critic_steps`` critic updates then one generator update, as there). Changing the step size or
 the constant (:meth:`Steering.set`) keeps the weights and the optimisers' moments and compiles
-the new configuration's functions (a few seconds, once per distinct configuration).
+nothing: both are arguments of the compiled functions, not constants in them.
 :func:`controls` puts buttons and sliders on it in a notebook (ipywidgets); without a browser
 the same controls are driven from code (``button.click()``, ``slider.value = x``).
 
@@ -52,6 +52,7 @@ from divergences.lab.training.trainer import (
     _compile_key,
     _functions,
     _initial_carry,
+    _knobs,
     _setup,
 )
 
@@ -107,7 +108,7 @@ class Steering:
         integer_option(count, "count")
         critic_only = self._compiled().critic_only
         for _ in range(count):
-            self._timed(critic_only, self._key())
+            self._timed(critic_only, _knobs(self._config), self._key())
             self.critic_updates += 1
 
     def generator_step(self, count: int = 1) -> None:
@@ -115,7 +116,7 @@ class Steering:
         integer_option(count, "count")
         generator_only = self._compiled().generator_only
         for _ in range(count):
-            self._timed(generator_only, self._key())
+            self._timed(generator_only, _knobs(self._config), self._key())
             self.step += 1
 
     def train(self, steps: int) -> None:
@@ -128,15 +129,16 @@ class Steering:
         start = self._draws
         self._draws += steps
         key = jax.random.fold_in(self._setup.keys[0], -1 & 0x7FFFFFFF)  # apart from _key's
-        self._timed(self._compiled().chunk, jnp.asarray(start), key, steps)
+        self._timed(self._compiled().chunk, _knobs(self._config), jnp.asarray(start), key, steps)
         self.step += steps
         self.critic_updates += steps * self._config.n_critic
 
     def set(self, **changes: Any) -> None:
         """Changes ``learning_rate`` or the constant (``clip``, ``gp_weight``, ``r1_weight``).
 
-        The change holds from the next action on; the weights and the optimisers' states carry
-        over. A constant the game does not have, or another option, is a ValueError.
+        The change holds from the next action on, with the same compiled functions; the weights
+        and the optimisers' states carry over. A constant the game does not have, or another
+        option, is a ValueError.
         """
         allowed = {"learning_rate", *self._config.game_spec.constants}
         unknown = set(changes) - allowed
@@ -156,6 +158,7 @@ class Steering:
         t0 = time.perf_counter()
         c, carry, s = self._config, self._carry, self._setup
         p = self._compiled().probe(
+            _knobs(c),
             carry.averaged_generator,
             carry.generator,
             carry.critic,

@@ -27,6 +27,7 @@ inside the jitted chunk (``optax.ema``, debiased); without it, the trained weigh
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import functools
 import time
@@ -149,10 +150,43 @@ class _Setup(NamedTuple):
 class _Compiled(NamedTuple):
     """The jitted functions of one compile key (:func:`_functions`)."""
 
-    chunk: Callable[..., Any]  # (carry, start, key, length) -> carry: generator steps
-    probe: Callable[..., Any]  # (averaged, generator, critic, state, step, key) -> readouts
-    critic_only: Callable[..., Any]  # (carry, key) -> carry: one critic update
-    generator_only: Callable[..., Any]  # (carry, key) -> carry: one generator update
+    chunk: Callable[..., Any]  # (carry, knobs, start, key, length) -> carry: generator steps
+    probe: Callable[..., Any]  # (knobs, averaged, generator, critic, state, step, key) -> readouts
+    critic_only: Callable[..., Any]  # (carry, knobs, key) -> carry: one critic update
+    generator_only: Callable[..., Any]  # (carry, knobs, key) -> carry: one generator update
+
+
+class _Knobs(NamedTuple):
+    """The options that the compiled functions take as arguments, not as constants.
+
+    So that a run steered between chunks (:mod:`divergences.lab.training.steering`) changes them
+    without compiling again. Scalars of the networks' dtype, as the configured values become
+    inside a step.
+    """
+
+    learning_rate: jax.Array  # the step size of both networks (at the first update, if decaying)
+    constant: jax.Array  # the constraint's constant (clip, lambda, gamma); 0 for none
+
+
+def _knobs(config: TrainingConfig) -> _Knobs:
+    """The configuration's step size and constant, as the compiled functions take them."""
+    dtype = jnp.dtype(config.dtype)
+    constant = next(iter(config.game_spec.constants.values()), 0.0)
+    return _Knobs(jnp.asarray(config.optimiser.learning_rate, dtype), jnp.asarray(constant, dtype))
+
+
+def _with_constant(game: Game, constant: jax.Array) -> Game:
+    """``game`` with its constraint's constant replaced by the traced scalar ``constant``.
+
+    Made without the constraint's constructor, whose check of the constant needs a concrete value:
+    the configuration checked the value when it was made.
+    """
+    name = next(iter(game.constants), None)
+    if name is None:
+        return game
+    constraint = copy.copy(game.constraint)
+    object.__setattr__(constraint, name, constant)
+    return dataclasses.replace(game, constraint=constraint)
 
 
 class _Carry(NamedTuple):
@@ -272,13 +306,21 @@ def _functions(config: TrainingConfig) -> _Compiled:
     The chunk of training steps, the readout probe, and one critic or one generator update alone
     (for :mod:`divergences.lab.training.steering`).
 
-    Built once per configuration up to its seed, step count and starting offset (see
-    :func:`_compile_key`), so runs that differ only in those reuse the compiled code; the keys
-    and the step are arguments, not constants. The cache is keyed on the frozen configuration.
+    Built once per configuration up to its seed, step count, starting offset, step size and the
+    game's constant (see :func:`_compile_key`), so runs that differ only in those reuse the
+    compiled code: the keys, the step and the :class:`_Knobs` are arguments, not constants. The
+    cache is keyed on the frozen configuration.
     """
     s = _setup(config)
-    game = config.game_spec
+    game = config.game_spec  # its constant is the knobs' (only the critic's loss and update use it)
     batch, n_critic = config.batch_size, config.n_critic
+
+    def game_at(knobs: _Knobs) -> Game:
+        return _with_constant(game, knobs.constant)
+
+    def optimiser(knobs: _Knobs, updates_per_step: int) -> optax.GradientTransformation:
+        # The optimisers' states do not hold the step size: the carry's fit either one.
+        return config.build_optimiser(updates_per_step, learning_rate=knobs.learning_rate)
 
     def generate(pg: Any, z: jax.Array) -> jax.Array:
         return batched(eqx.combine(pg, s.static_g), z, s.state_g)[0]
@@ -287,15 +329,11 @@ def _functions(config: TrainingConfig) -> _Compiled:
         net = eqx.combine(pd, s.static_d)
         return lambda x: net(x, sd, inference=True)[0]
 
-    def d_loss(pd: Any, sd: Any, real: jax.Array, fake: jax.Array, key: jax.Array) -> jax.Array:
-        return game.critic_loss(critic_fn(pd, sd), real, fake, key)
-
     def g_loss(pg: Any, pd: Any, sd: Any, z: jax.Array) -> jax.Array:
         return game.generator_loss(jax.vmap(critic_fn(pd, sd))(generate(pg, z)))
 
-    update = critic_update(game, s.opt_d, s.static_d)
-
-    def critic_step(carry: _Carry, key: jax.Array) -> tuple[_Carry, jax.Array]:
+    def critic_step(carry: _Carry, knobs: _Knobs, key: jax.Array) -> tuple[_Carry, jax.Array]:
+        update = critic_update(game_at(knobs), optimiser(knobs, n_critic), s.static_d)
         kr, kz, kp = jax.random.split(key, 3)
         real = s.sample(kr, batch)
         fake = generate(carry.generator, s.latent(kz, batch))
@@ -303,21 +341,24 @@ def _functions(config: TrainingConfig) -> _Compiled:
         pd, sd, od, loss = update(pd, sd, od, real, fake, kp)
         return carry._replace(critic=pd, critic_state=sd, critic_opt=od), loss
 
-    def generator_update(carry: _Carry, kz: jax.Array) -> _Carry:
+    def generator_update(carry: _Carry, knobs: _Knobs, kz: jax.Array) -> _Carry:
         pg = carry.generator
         grads = jax.grad(g_loss)(pg, carry.critic, carry.critic_state, s.latent(kz, batch))
-        updates, og = s.opt_g.update(grads, carry.generator_opt, pg)
+        updates, og = optimiser(knobs, 1).update(grads, carry.generator_opt, pg)
         pg = optax.apply_updates(pg, updates)
         averaged, oa = s.average.update(pg, carry.average_opt)
         carry = carry._replace(generator=pg, generator_opt=og, average_opt=oa)
         return carry._replace(averaged_generator=averaged)
 
-    def generator_step(carry: _Carry, key: jax.Array) -> tuple[_Carry, None]:
-        k_critic, kz = jax.random.split(key)
-        carry, _ = jax.lax.scan(critic_step, carry, jax.random.split(k_critic, n_critic))
-        return generator_update(carry, kz), None
+    def chunk(
+        carry: _Carry, knobs: _Knobs, start: jax.Array, key: jax.Array, length: int
+    ) -> _Carry:
+        def generator_step(carry: _Carry, key: jax.Array) -> tuple[_Carry, None]:
+            k_critic, kz = jax.random.split(key)
+            keys = jax.random.split(k_critic, n_critic)
+            carry, _ = jax.lax.scan(lambda c, k: critic_step(c, knobs, k), carry, keys)
+            return generator_update(carry, knobs, kz), None
 
-    def chunk(carry: _Carry, start: jax.Array, key: jax.Array, length: int) -> _Carry:
         keys = jax.vmap(lambda i: jax.random.fold_in(key, i))(start + jnp.arange(length))
         return jax.lax.scan(generator_step, carry, keys)[0]
 
@@ -328,7 +369,7 @@ def _functions(config: TrainingConfig) -> _Compiled:
     dtype = jnp.dtype(config.dtype)
 
     def probe(
-        pa: Any, pg: Any, pd: Any, sd: Any, step: jax.Array, key: jax.Array
+        knobs: _Knobs, pa: Any, pg: Any, pd: Any, sd: Any, step: jax.Array, key: jax.Array
     ) -> dict[str, Any]:
         # The samples are the read-out generator's (``pa``, averaged where the run averages);
         # the losses and the gradient norm are the training's, at the trained weights ``pg``.
@@ -344,7 +385,7 @@ def _functions(config: TrainingConfig) -> _Compiled:
             "real_h": s.sample(khd, nh),
             "real_out": f(real_a),
             "fake_out": f(fake),
-            "loss_d": d_loss(pd, sd, real_a, generate(pg, z), kp),
+            "loss_d": game_at(knobs).critic_loss(critic_fn(pd, sd), real_a, generate(pg, z), kp),
         }
         loss_g, grads = jax.value_and_grad(g_loss)(pg, pd, sd, z)
         out["loss_g"], out["grad_norm_g"] = loss_g, optax.tree.norm(grads)
@@ -358,7 +399,7 @@ def _functions(config: TrainingConfig) -> _Compiled:
     return _Compiled(
         jax.jit(chunk, static_argnames="length"),
         jax.jit(probe),
-        jax.jit(lambda carry, key: critic_step(carry, key)[0]),
+        jax.jit(lambda carry, knobs, key: critic_step(carry, knobs, key)[0]),
         jax.jit(generator_update),
     )
 
@@ -366,11 +407,22 @@ def _functions(config: TrainingConfig) -> _Compiled:
 def _compile_key(config: TrainingConfig) -> TrainingConfig:
     """The configuration with the options that do not change the compiled code set to fixed values.
 
-    Runs with equal compile keys share :func:`_functions`. A decaying step size depends on the step
-    count, which then stays.
+    Runs with equal compile keys share :func:`_functions`: the step size and the game's constant
+    are arguments of the compiled functions (:class:`_Knobs`). A decaying step size depends on
+    the step count, which then stays.
     """
     steps = 1 if config.learning_rate_decay is None else config.n_steps
-    return dataclasses.replace(config, seed=0, steps=steps, init_theta=0.0, floor_draws=2)
+    return dataclasses.replace(
+        config,
+        seed=0,
+        steps=steps,
+        init_theta=0.0,
+        floor_draws=2,
+        learning_rate=None,
+        clip=None,
+        gp_weight=None,
+        r1_weight=None,
+    )
 
 
 def train(
@@ -410,6 +462,7 @@ def train(
         raise ValueError(f"config must be a TrainingConfig, got {type(config).__name__}")
     s = _setup(config)
     chunk, probe = _functions(_compile_key(config))[:2]
+    knobs = _knobs(config)
     carry = _initial_carry(s)
     integer_option(frame_every, "frame_every", none=True)
     rows: list[dict[str, float]] = []
@@ -444,6 +497,7 @@ def train(
 
     def snapshot(step: int) -> tuple[Snapshot, dict[str, Any]]:
         p = probe(
+            knobs,
             carry.averaged_generator,
             carry.generator,
             carry.critic,
@@ -489,7 +543,9 @@ def train(
             while step < target:
                 part = target - step if frame_every is None else min(frame_every, target - step)
                 t0 = time.perf_counter()
-                carry = jax.block_until_ready(chunk(carry, jnp.asarray(step), s.keys[0], part))
+                carry = jax.block_until_ready(
+                    chunk(carry, knobs, jnp.asarray(step), s.keys[0], part)
+                )
                 t_train += time.perf_counter() - t0
                 step += part
                 if step < target:

@@ -6,6 +6,7 @@ constant change between actions, and the notebook's controls work without a brow
 
 import asyncio
 import dataclasses
+import logging
 import sys
 
 import equinox as eqx
@@ -119,6 +120,65 @@ def test_the_controls_drive_the_run_without_a_browser(tiny_gp):
     # The steered run draws as a trained one; its whole latent plane is the grid's.
     fig = figures.figure_latent_grid(s.run, lines=3, points=5)
     assert fig.axes[0].get_title() == "the generator's input: its whole plane $(z_1, z_2)$"
+
+
+def _compiles(caplog, action) -> list[str]:
+    """The programs that XLA compiles while ``action()`` runs (the library's readouts too)."""
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="jax"), jax.log_compiles():
+        action()
+    return [r.getMessage() for r in caplog.records if r.getMessage().startswith("Compiling ")]
+
+
+def _actions(s: Steering) -> None:
+    s.critic_step()
+    s.generator_step()
+    s.train(2)
+    s.read()
+
+
+def _leaves(model) -> list[np.ndarray]:
+    return [np.asarray(a) for a in jax.tree.leaves(eqx.filter(model, eqx.is_array))]
+
+
+def test_changing_the_step_size_and_the_constant_compiles_nothing(tiny_gp, caplog):
+    s = Steering(tiny_gp)
+    _actions(s)  # compiles what the actions need, if an earlier test has not
+    s.set(learning_rate=1e-3, gp_weight=1.0)
+    assert _compiles(caplog, lambda: _actions(s)) == []
+    s.set(learning_rate=3e-4)
+    s.set(gp_weight=30.0)
+    assert _compiles(caplog, lambda: _actions(s)) == []
+    # A chunk of a new length is a new program, and the count sees it.
+    assert any("chunk" in m for m in _compiles(caplog, lambda: s.train(3)))
+    # The new values are used: a run started with them takes the same steps bit for bit, and
+    # one that kept the old values does not.
+    changed = dataclasses.replace(tiny_gp, learning_rate=1e-3, gp_weight=1.0)
+    a, b, kept = Steering(tiny_gp), Steering(changed), Steering(tiny_gp)
+    a.set(learning_rate=1e-3, gp_weight=1.0)
+    for run in (a, b, kept):
+        run.train(2)
+    for x, y in zip(_leaves(a.run.critic), _leaves(b.run.critic), strict=True):
+        np.testing.assert_array_equal(x, y)
+    same = map(np.array_equal, _leaves(a.run.critic), _leaves(kept.run.critic))
+    assert not all(same)  # (the critic's output bias has no gradient under WGAN's loss)
+
+
+def test_a_changed_clipping_bound_clips_the_next_update(caplog):
+    s = Steering(TrainingConfig(data="ring8", game="wgan-clip", seed=2, **TINY))
+    s.critic_step()
+    bound = max(np.abs(w).max() for w in _leaves(s.run.critic))
+    assert bound == np.float32(0.01)  # the paper's c: the initial weights are larger
+
+    def widen_then_narrow() -> None:
+        s.set(clip=0.25)
+        s.critic_step()
+        assert 0.01 < max(np.abs(w).max() for w in _leaves(s.run.critic)) < 0.25
+        s.set(clip=0.001)
+        s.critic_step()
+        assert max(np.abs(w).max() for w in _leaves(s.run.critic)) == np.float32(0.001)
+
+    assert _compiles(caplog, widen_then_narrow) == []
 
 
 def test_the_controls_without_ipywidgets_say_how_to_install_it(monkeypatch) -> None:

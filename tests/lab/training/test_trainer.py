@@ -47,7 +47,8 @@ def test_readouts_equal_direct_calls_of_the_library(tiny_run):
     config = tiny_run.config
     s = T._setup(config)
     probe = T._functions(T._compile_key(config)).probe
-    raw = probe(s.params_g, s.params_g, s.params_d, s.state_d, jnp.asarray(0), s.keys[1])
+    knobs = T._knobs(config)
+    raw = probe(knobs, s.params_g, s.params_g, s.params_d, s.state_d, jnp.asarray(0), s.keys[1])
     p = {k: np.asarray(v, np.float64) for k, v in raw.items()}
     r = tiny_run.readouts
     assert r.w1[0] == float(dv.w1_primal(p["fake"], p["real_a"]).value)
