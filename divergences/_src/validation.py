@@ -563,9 +563,10 @@ def checked(fn: F) -> F:
     are compiled as :func:`jax.experimental.checkify.debug_check` calls that cost nothing unless
     asked for; this wrapper asks for them and turns a failure into the same :class:`ValueError`,
     with the same message, that a plain call raises. Called on concrete arrays, a function that
-    is not a ``jax.jit`` one is compiled as one: once per shape and dtype of the array arguments,
-    the other arguments static. Where those are not hashable, or ``fn`` reads its input's values
-    in Python, it runs an operation at a time instead, as under checkify.
+    is not a ``jax.jit`` one is compiled as one, once per shape and dtype of the array arguments
+    (the other arguments static), and raises what ``checked(jax.jit(fn))`` raises (a W1 solver's
+    stop: the ``SolverError`` of a traced call). Where the other arguments are not hashable, or
+    ``fn`` reads its input's values with NumPy, it runs an operation at a time, as checkify does.
 
     The wrapper composes with the transformations either way round. ``checked(jit(f))`` and
     ``checked(vmap(f))`` raise once the program has run; ``vmap(checked(f))`` and
