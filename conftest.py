@@ -69,9 +69,15 @@ load_profile()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Runs the slow tests first, so that no long test starts last.
+    """Runs the slow tests first, those marked ``slow(first=True)`` before them.
 
     pytest-xdist hands tests out in this order, and a long test started last would leave the other
-    worker idle until it ends (the sort is stable).
+    worker idle until it ends (the sort is stable). ``first`` marks the tests of a minute or more
+    (the notebooks), which must start at once to end before the rest of the session.
     """
-    items.sort(key=lambda item: 0 if item.get_closest_marker("slow") else 1)
+
+    def rank(item: pytest.Item) -> int:
+        slow = item.get_closest_marker("slow")
+        return 2 if slow is None else 0 if slow.kwargs.get("first") else 1
+
+    items.sort(key=rank)

@@ -73,7 +73,7 @@ def _cache_for_the_docs(nb: nbformat.NotebookNode, path: pathlib.Path, seconds: 
             time.sleep(1.0 + attempt)
 
 
-@pytest.mark.slow
+@pytest.mark.slow(first=True)  # the session's longest tests: started before any other
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_runs_without_an_error(
     path: pathlib.Path, monkeypatch: pytest.MonkeyPatch

@@ -39,28 +39,28 @@ _LAB_MODULES = [
 ]
 
 
-def _loaded_after(statements: str, modules: list[str]) -> list[str]:
-    """Which of ``modules`` a fresh interpreter has loaded after ``statements``."""
-    report = f"print(' '.join(m for m in {modules!r} if m in sys.modules))"
-    code = f"import sys, divergences as dv\n{statements}\n{report}\n"
+def _loaded_after_each(steps: list[str], modules: list[str]) -> list[list[str]]:
+    """Which of ``modules`` a fresh interpreter has loaded after each of ``steps`` in turn."""
+    report = f"print(' '.join(m for m in {modules!r} if m in sys.modules) + ' |')"
+    code = "import sys, divergences as dv\n" + "".join(f"{step}\n{report}\n" for step in steps)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert out.returncode == 0, out.stderr
-    return out.stdout.split()
+    return [line.split() for line in out.stdout.split("|")[: len(steps)]]
 
 
 @pytest.mark.slow
-def test_importing_the_library_loads_none_of_the_lab_dependencies() -> None:
-    assert _loaded_after("dv.kl([0.5, 0.5], [0.9, 0.1])", [*_LAB_MODULES, "ot"]) == []
-
-
-@pytest.mark.slow
-def test_the_w1_solvers_load_none_of_the_lab_dependencies() -> None:
-    statements = (
-        "dv.kl([0.5, 0.5], [0.9, 0.1])\n"
-        "dv.w1_primal([[0.0, 0.0], [1.0, 0.0]], [[0.0, 1.0]])\n"
-        "dv.w1_dual([0.0, 1.0], [2.0], method='lp')"
+def test_the_library_and_its_w1_solvers_load_none_of_the_lab_dependencies() -> None:
+    # One interpreter: the divergences first (nor POT), then the W1 solvers too.
+    after_kl, after_w1 = _loaded_after_each(
+        [
+            "dv.kl([0.5, 0.5], [0.9, 0.1])",
+            "dv.w1_primal([[0.0, 0.0], [1.0, 0.0]], [[0.0, 1.0]])\n"
+            "dv.w1_dual([0.0, 1.0], [2.0], method='lp')",
+        ],
+        [*_LAB_MODULES, "ot"],
     )
-    assert _loaded_after(statements, _LAB_MODULES) == []
+    assert after_kl == []
+    assert [m for m in after_w1 if m != "ot"] == []
 
 
 def test_the_library_needs_only_jax_numpy_scipy_and_pot() -> None:

@@ -15,6 +15,7 @@ import pytest
 import divergences as dv
 from divergences._src.validation import check_pmf, require, sum_tolerance
 from divergences.testing import tolerance
+from tests.helpers import programs_built
 
 G = dv.generators
 GOOD = [0.5, 0.5]
@@ -271,6 +272,30 @@ def test_checked_names_the_argument_for_every_function(name: str, bad, rule: str
         checked(jnp.asarray(bad), good)
     with pytest.raises(ValueError, match=f"^q {rule}"):
         checked(good, jnp.asarray(bad))
+
+
+def test_checked_compiles_once_per_shape() -> None:
+    """A second call, or a second wrapper of the function, builds no program."""
+    # Under checkify's eager interpreter every call built the jitted parts after a check again.
+    p, batched = jnp.full((2, 3), 1 / 3), jax.vmap(dv.kl)
+    checked = dv.checked(batched)
+    assert programs_built(checked, p, p) > 0
+    assert programs_built(checked, p, p) == 0
+    assert programs_built(dv.checked(batched), p, p) == 0
+    with pytest.raises(ValueError, match="p does not sum to 1"):
+        checked(2 * p, p)
+
+
+def test_checked_runs_a_function_that_reads_its_input_in_python() -> None:
+    """A function that branches on its input's values runs on the concrete input, checked."""
+
+    def kl_or_zero(p: jax.Array, q: jax.Array) -> jax.Array:
+        return dv.kl(p, q) if np.asarray(p)[0] > 0 else jnp.zeros(())
+
+    p, q = jnp.array([0.5, 0.5]), jnp.array([0.25, 0.75])
+    assert float(dv.checked(kl_or_zero)(p, q)) == float(dv.kl(p, q))
+    with pytest.raises(ValueError, match="q does not sum to 1"):
+        dv.checked(kl_or_zero)(p, 2 * q)
 
 
 @pytest.mark.slow

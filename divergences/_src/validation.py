@@ -562,7 +562,11 @@ def checked(fn: F) -> F:
     Plain calls on concrete arrays are always checked on the host. Inside ``jit`` the value rules
     are compiled as :func:`jax.experimental.checkify.debug_check` calls that cost nothing unless
     asked for; this wrapper asks for them and turns a failure into the same :class:`ValueError`,
-    with the same message, that a plain call raises.
+    with the same message, that a plain call raises. Called on concrete arrays, a function that
+    is not a ``jax.jit`` one is compiled as one, once per shape and dtype of the array arguments
+    (the other arguments static), and raises what ``checked(jax.jit(fn))`` raises (a W1 solver's
+    stop: the ``SolverError`` of a traced call). Where the other arguments are not hashable, or
+    ``fn`` reads its input's values with NumPy, it runs an operation at a time, as checkify does.
 
     The wrapper composes with the transformations either way round. ``checked(jit(f))`` and
     ``checked(vmap(f))`` raise once the program has run; ``vmap(checked(f))`` and
@@ -582,10 +586,25 @@ def checked(fn: F) -> F:
       ValueError: q does not sum to 1 along axis 0 (sum = 1.1, tolerance ...
     """
     cfn = checkify.checkify(fn, errors=checkify.user_checks)
+    # A function that is not a jax.jit one is compiled as one, so that checkify dispatches one
+    # program instead of an operation at a time (its checks, numbered afresh on each call, would
+    # also make it recompile every jitted part it meets on every call).
+    one_program = not callable(getattr(fn, "lower", None))
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        err, out = cfn(*args, **kwargs)
+        leaves, tree = jax.tree_util.tree_flatten((args, kwargs))
+        where = tuple(isinstance(leaf, (jax.Array, np.ndarray)) for leaf in leaves)
+        others = tuple(leaf for leaf, array in zip(leaves, where, strict=True) if not array)
+        arrays = [leaf for leaf, array in zip(leaves, where, strict=True) if array]
+        err = out = None
+        if one_program and not is_traced(arrays) and _hashable(others):
+            try:
+                err, out = _CHECKED_PROGRAM(fn, tree, where, others, *arrays)
+            except _NEEDS_VALUES:
+                pass  # fn reads its input's values in Python: run it on the concrete input
+        if err is None:
+            err, out = cfn(*args, **kwargs)
         if is_traced(err):
             # Inside an outer transformation the error is an abstract value: it is raised when
             # the values exist, by a callback (once per element under vmap).
@@ -595,6 +614,47 @@ def checked(fn: F) -> F:
         return out
 
     return wrapper  # type: ignore[return-value]
+
+
+# What tracing a function under jit raises when the function needs its input's values.
+_NEEDS_VALUES = (
+    jax.errors.ConcretizationTypeError,
+    jax.errors.TracerArrayConversionError,
+    jax.errors.TracerIntegerConversionError,
+)
+
+
+def _hashable(values: tuple[Any, ...]) -> bool:
+    """Whether ``values`` can key a compiled program (the options of a call, as static values)."""
+    try:
+        hash(values)
+    except TypeError:
+        return False
+    return True
+
+
+@functools.partial(jax.jit, static_argnums=(0, 1, 2, 3))
+def _call_with_arrays(
+    fn: Callable[..., Any],
+    tree: Any,
+    where: tuple[bool, ...],
+    others: tuple[Any, ...],
+    *arrays: Any,
+) -> Any:
+    """``fn`` on the arguments flattened to ``tree`` (``arrays`` and ``others`` by ``where``), jitted.
+
+    The arrays are the program's arguments, the other leaves static: one program per function,
+    shape, dtype and option, shared by every :func:`checked` wrapper of that function.
+    """
+    pick_array, pick_other = iter(arrays), iter(others)
+    leaves = [next(pick_array) if array else next(pick_other) for array in where]
+    args, kwargs = jax.tree_util.tree_unflatten(tree, leaves)
+    return fn(*args, **kwargs)
+
+
+# Checkify of one jitted call: its checked program is cached with the call's (checkify's cache
+# of a jitted function's checked program is keyed by the function's traced program).
+_CHECKED_PROGRAM = checkify.checkify(_call_with_arrays, errors=checkify.user_checks)
 
 
 def _raise_failed_check(err: checkify.Error) -> None:
