@@ -45,6 +45,7 @@ import numpy as np
 
 from divergences.extending import integer_option
 from divergences.lab.training.config import TrainingConfig
+from divergences.lab.training.games import ALL_GAMES
 from divergences.lab.training.readouts import COLUMNS, Readouts, _readout_row, noise_floor
 from divergences.lab.training.trainer import (
     Snapshot,
@@ -242,8 +243,13 @@ def controls(steering: Steering, *, chunk: int = 100, dpi: int = 60) -> Any:
     )
     sliders: list[Any] = [lr]
     for name, value in c.game_spec.constants.items():
-        lo = np.floor(np.log10(value)) - 2
-        sliders.append(w.FloatLogSlider(value=value, base=10, min=lo, max=lo + 4, description=name))
+        if value > 0:
+            lo = np.floor(np.log10(value)) - 2
+            slider = w.FloatLogSlider(value=value, base=10, min=lo, max=lo + 4, description=name)
+        else:  # a penalty switched off: 0 has no logarithm, so a linear slider up to 10x the paper's
+            top = 10 * ALL_GAMES[c.game_spec.name].constants[name]
+            slider = w.FloatSlider(value=0.0, min=0.0, max=top, description=name)
+        sliders.append(slider)
     status = w.Label()
     picture = w.Image(format="png")
 

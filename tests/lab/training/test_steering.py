@@ -74,6 +74,14 @@ def test_set_changes_the_step_size_and_the_constant_and_keeps_the_weights(tiny_g
     assert len(s.changes) == 1  # a refused change is not recorded
 
 
+def test_a_penalty_switched_off_gets_a_linear_slider_from_zero(tiny_gp):
+    """gp_weight = 0 has no logarithm: its slider is linear, from 0 to 10x the paper's 10."""
+    ui = controls(Steering(dataclasses.replace(tiny_gp, gp_weight=0.0)), chunk=2, dpi=20)
+    gp = ui.children[1].children[1]
+    assert (gp.description, gp.value, gp.min, gp.max) == ("gp_weight", 0.0, 0.0, 100.0)
+    gp.value = 5.0
+
+
 def test_the_controls_drive_the_run_without_a_browser(tiny_gp):
     s = Steering(tiny_gp)
     ui = controls(s, chunk=2, dpi=20)
