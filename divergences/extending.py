@@ -12,9 +12,9 @@ them are private and may move.
   naming the argument).
 * :func:`conjugate_inner_ends`: the extreme values of a dtype that lie inside the domain of
   :math:`f^*`, where a critic's values may go.
-* :func:`integer_option`, :func:`is_integer`, :func:`number_option`, :func:`is_finite_number`: the one check of an
-  integer option (an ``int`` at least a minimum, never a bool) and of a real one (a finite
-  number above a bound, never a bool), with the library's messages.
+* :func:`integer_option`, :func:`is_integer`, :func:`number_option`, :func:`is_finite_number`:
+  the one check of an integer option (an ``int`` at least a minimum, never a bool) and of a
+  real one (a finite number above a bound, never a bool), with the library's messages.
 
 Example:
   >>> from divergences.extending import as_float_array

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -76,7 +78,11 @@ def test_accepts_exactly_the_finite_numbers_beyond_the_bound(value, above, inclu
     real = isinstance(value, int | float | np.integer | np.floating) and not isinstance(
         value, bool | np.bool_
     )
-    finite = real and (isinstance(value, int | np.integer) or bool(np.isfinite(value)))
+    finite = real and (
+        abs(int(value)) <= sys.float_info.max
+        if isinstance(value, int | np.integer)
+        else bool(np.isfinite(value))
+    )
     assert is_finite_number(value) == finite
     beyond = finite and (above is None or (value >= above if inclusive else value > above))
     if beyond:
@@ -103,3 +109,15 @@ def test_a_number_options_message_names_the_option_the_rule_and_the_value(kwargs
     with pytest.raises(ValueError) as info:
         number_option(True, "clip", **kwargs)
     assert str(info.value) == message
+
+
+@pytest.mark.parametrize("sign", [1, -1])
+def test_a_number_past_float64s_range_is_not_finite(sign) -> None:
+    """An int or a long double whose float64 would be inf is refused, never returned as inf."""
+    with np.errstate(over="ignore"):  # where a long double is a double, it is inf already
+        long_double = np.longdouble(2.0) ** 1100
+    for value in (sign * 10**400, sign * 2**1024, sign * long_double):
+        assert not is_finite_number(value)
+        with pytest.raises(ValueError, match=r"^clip must be a finite number, got "):
+            number_option(value, "clip", above=None)
+    assert is_finite_number(sign * int(sys.float_info.max)) and is_finite_number(sign * 2**1023)

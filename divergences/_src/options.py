@@ -19,6 +19,8 @@ Example:
 
 from __future__ import annotations
 
+import math
+import sys
 from typing import Any, Literal, overload
 
 import numpy as np
@@ -32,10 +34,14 @@ def is_integer(value: Any) -> bool:
 
 
 def is_finite_number(value: Any) -> bool:
-    """True for a finite Python or NumPy real number that is not a bool."""
+    """True for a Python or NumPy real number, not a bool, that is finite as a float64.
+
+    An integer beyond int64 is one up to float64's largest, 1.8e308; ``10**400`` or a long double
+    past that is not, since the option it sets would become ``inf``.
+    """
     if is_integer(value):
-        return True  # of any size: a Python int beyond int64 is still a finite number
-    return isinstance(value, float | np.floating) and bool(np.isfinite(value))
+        return abs(int(value)) <= sys.float_info.max  # int against float compares exactly
+    return isinstance(value, float | np.floating) and math.isfinite(float(value))
 
 
 def _rule(minimum: int) -> str:

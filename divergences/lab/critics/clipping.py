@@ -41,6 +41,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from divergences.lab.critics._training import fit, unbatch
+from divergences.lab.critics.trainers import WGAN_GAMES
 from divergences.lab.training.config import CriticConfig
 from divergences.lab.training.data import dataset
 from divergences.lab.training.games import named_game
@@ -131,7 +132,7 @@ def critic_value_surfaces(
 
     Args:
       datasets: names of :data:`~divergences.lab.training.DATASETS`, 2-D.
-      games: among the WGAN games, ``"wgan-clip"`` and ``"wgan-gp"`` (the paper's two).
+      games: among :data:`~divergences.lab.critics.WGAN_GAMES`; the paper's two by default.
       n: points per sample.
       steps: critic steps.
       critic_hidden: hidden widths (the paper: three layers of 512).
@@ -145,21 +146,28 @@ def critic_value_surfaces(
     Returns:
       One :class:`ValueSurface` per (game, data set), games outermost.
 
+    Raises:
+      ValueError: before any training, for a game that is not a WGAN game or a constant outside
+        its rule.
+
     Example:
       >>> from divergences.lab.critics import critic_value_surfaces
       >>> s = critic_value_surfaces(["ring8"], n=128, steps=20, critic_hidden=(8,), resolution=5)
       >>> [(v.game, v.values.shape) for v in s]
       [('wgan-clip', (5, 5)), ('wgan-gp', (5, 5))]
     """
+    specs = [named_game(name, clip=clip, gp_weight=gp_weight) for name in games]
+    for spec in specs:
+        if not spec.wasserstein:
+            raise ValueError(f"games must be WGAN games {WGAN_GAMES}, got {spec.name!r}")
     config = _config(steps, critic_hidden, learning_rate)
     samples = [noisy_data_generator(name, n, key=key) for name in datasets]
     xs = np.stack([d for d, _ in samples])
     ys = np.stack([g for _, g in samples])
     keys = jax.random.split(jax.random.key(key), len(datasets))
     out: list[ValueSurface] = []
-    for name in games:
-        game = named_game(name, clip=clip, gp_weight=gp_weight)
-        trained = fit(game, config, jnp.asarray(xs), jnp.asarray(ys), keys, desc=name)
+    for game in specs:
+        trained = fit(game, config, jnp.asarray(xs), jnp.asarray(ys), keys, desc=game.name)
         for i, data_name in enumerate(datasets):
             critic = unbatch(trained, game, config, 2, i)
             x0, x1, y0, y1 = dataset(data_name).extent
@@ -167,7 +175,9 @@ def critic_value_surfaces(
             grid = np.stack(np.meshgrid(gx, gy), -1).reshape(-1, 2)
             values = np.asarray(critic.critic(grid), np.float64).reshape(resolution, resolution)
             out.append(
-                ValueSurface(data_name, name, gx, gy, values, samples[i][0], float(critic.value))
+                ValueSurface(
+                    data_name, game.name, gx, gy, values, samples[i][0], float(critic.value)
+                )
             )
     return out
 

@@ -23,8 +23,8 @@ dual objective for :math:`W_1` (Villani, 2009, Remark 6.5), in one of three game
    equal to it.
 ``"wgan-gp"`` (Gulrajani et al., 2017, Algorithm 1)
    the loss adds :math:`\lambda\,\mathbb{E}\,(\|\nabla f(\hat x)\|_2 - 1)^2` at random
-   interpolates (``gp_weight``, :math:`\lambda = 10`). A soft constraint, so the estimate can exceed :math:`W_1`:
-   for a translation by :math:`\delta` a linear critic of slope :math:`s` earns
+   interpolates (``gp_weight``, :math:`\lambda = 10`). A soft constraint, so the estimate can
+   exceed :math:`W_1`: for a translation by :math:`\delta` a linear critic of slope :math:`s` earns
    :math:`s\delta - \lambda (s - 1)^2`, best at :math:`s = 1 + \delta / (2\lambda)`; the
    estimate, the gap :math:`s\delta`, then overshoots by :math:`\delta^2 / (2\lambda)`.
 ``"wgan-sn"`` (Miyato et al., 2018)

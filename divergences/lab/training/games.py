@@ -249,6 +249,16 @@ class Constraint:
     spectral_norm: ClassVar[bool] = False
     #: The constraint in words, for figure labels.
     label: ClassVar[str] = ""
+    #: Whether its constants may be 0 (a penalty's weight) or must exceed it (a clipping bound).
+    zero_allowed: ClassVar[bool] = True
+
+    def __post_init__(self) -> None:
+        """Checks every constant (a finite number, > 0 or >= 0) and stores it as a float."""
+        for field in dataclasses.fields(self):  # type: ignore[arg-type]
+            value = number_option(
+                getattr(self, field.name), field.name, inclusive=self.zero_allowed
+            )
+            object.__setattr__(self, field.name, value)
 
     @property
     def constants(self) -> dict[str, float]:
@@ -281,9 +291,7 @@ class WeightClip(Constraint):
 
     clip: float = 0.01
     label: ClassVar[str] = "weight clipping"
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "clip", number_option(self.clip, "clip"))
+    zero_allowed: ClassVar[bool] = False
 
     def project(self, params: Any) -> Any:
         """Clips every weight to ``[-clip, clip]``."""
@@ -306,10 +314,6 @@ class GradientPenalty(Constraint):
     gp_weight: float = 10.0
     label: ClassVar[str] = "gradient penalty"
 
-    def __post_init__(self) -> None:
-        weight = number_option(self.gp_weight, "gp_weight", inclusive=True)
-        object.__setattr__(self, "gp_weight", weight)
-
     def penalty(self, f: Fn, real: jax.Array, fake: jax.Array, key: jax.Array) -> jax.Array:
         r"""The two-sided penalty at random interpolates :math:`\hat x` of real and fake rows."""
         t = jax.random.uniform(key, (real.shape[0], 1), real.dtype)
@@ -329,10 +333,6 @@ class R1Penalty(Constraint):
 
     r1_weight: float = 10.0
     label: ClassVar[str] = "R1 penalty"
-
-    def __post_init__(self) -> None:
-        weight = number_option(self.r1_weight, "r1_weight", inclusive=True)
-        object.__setattr__(self, "r1_weight", weight)
 
     def penalty(self, f: Fn, real: jax.Array, fake: jax.Array, key: jax.Array) -> jax.Array:
         r"""The R1 penalty :math:`\frac{\gamma}{2} E\|\nabla_x v(x)\|^2` on the real rows."""

@@ -26,7 +26,7 @@ from divergences.wasserstein._host.start_potential import integrated_potential
 from divergences.wasserstein._host.threads import resolve_threads
 from divergences.wasserstein._results import SolverError, Status
 
-__all__ = ["ARTIFICIAL_MESSAGE", "ScaledSolution", "solve_scaled"]
+__all__ = ["ARTIFICIAL_MESSAGE", "solve_scaled"]
 
 # Candidate graph: neighbours each way, and neighbours of each point moved by its cell's coarse
 # displacement.
@@ -207,23 +207,6 @@ def arc_dual_objective(x: np.ndarray, y: np.ndarray, arcs: np.ndarray, f_y: np.n
     return math.fsum(best.tolist()) - math.fsum(f_y.tolist())
 
 
-class ScaledSolution(NamedTuple):
-    """The compiled solve's answer on the scaled problem, in the caller's numbering."""
-
-    rows: np.ndarray
-    cols: np.ndarray
-    mass: np.ndarray
-    f_x: np.ndarray  # the potential f at x
-    f_y: np.ndarray  # and at y
-    upper: float
-    lower: float
-    status: int
-    rounds: int
-    pivots: int
-    arcs: int
-    dual_max: float  # the largest |u_i|, |v_j| of the graph's duals
-
-
 def solve_scaled(
     x: np.ndarray,
     y: np.ndarray,
@@ -235,10 +218,11 @@ def solve_scaled(
     max_pivots: int = 2**62,
     graph_solver: str = "auto",
     threads: int | None = None,
-) -> ScaledSolution:
+) -> native.GraphSolution:
     """The native solve on points of extent about 1 with positive weights.
 
-    On ``threads`` threads (None: see :func:`~.threads.resolve_threads`).
+    On ``threads`` threads (None: see :func:`~.threads.resolve_threads`); the answer in the
+    caller's numbering of the points.
     """
     n, m = x.shape[0], y.shape[0]
     # The points along a space-filling curve, each cloud about its own mean: the first plan
@@ -268,8 +252,5 @@ def solve_scaled(
     # Back to the caller's numbering.
     f_x, f_y = np.empty(n), np.empty(m)
     f_x[ox], f_y[oy] = res.f_x, res.f_y
-    return ScaledSolution(
-        ox[res.rows].astype(np.int32), oy[res.cols].astype(np.int32), res.mass,
-        f_x, f_y,
-        res.upper, res.lower, res.status, res.rounds, res.pivots, res.arcs, res.dual_max,
-    )  # fmt: skip
+    rows, cols = ox[res.rows].astype(np.int32), oy[res.cols].astype(np.int32)
+    return res._replace(rows=rows, cols=cols, f_x=f_x, f_y=f_y)

@@ -70,9 +70,10 @@ class KRDual(NamedTuple):
 def check_kr_lp_size(n_all: int) -> None:
     """Refuses a Kantorovich-Rubinstein dual LP on more than :data:`KR_LP_MAX_POINTS` points."""
     if n_all > KR_LP_MAX_POINTS:
+        size = format_bytes(KR_LP_BYTES_PER_PAIR * n_all * n_all)
         raise MemoryError(
             f"the Kantorovich-Rubinstein dual LP (method='lp') on {n_all} points has "
-            f"{n_all * (n_all - 1)} constraints, about {format_bytes(KR_LP_BYTES_PER_PAIR * n_all * n_all)} in HiGHS; "
+            f"{n_all * (n_all - 1)} constraints, about {size} in HiGHS; "
             f"it takes at most {KR_LP_MAX_POINTS} points. Use method='primal' (one network "
             "simplex solve and its c-transform) instead"
         )

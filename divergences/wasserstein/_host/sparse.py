@@ -20,9 +20,9 @@ dimension it never forms the :math:`n \times m` cost matrix:
    clearly the higher) and for the simplex, a potential integrated from the coarse plan's
    directions of transport; both warm-started from round to round;
 5. pricing of all :math:`n m` pairs without forming them: with the Kantorovich pair
-   :math:`(u, v)` of the graph's optimum, :math:`\min_j c(x_i, y_j) - v_j` is a weighted nearest-neighbour query,
-   answered exactly by a k-d tree with branch and bound; pairs of negative reduced cost join
-   the graph and the LP is solved again.
+   :math:`(u, v)` of the graph's optimum, :math:`\min_j c(x_i, y_j) - v_j` is a weighted
+   nearest-neighbour query, answered exactly by a k-d tree with branch and bound; pairs of
+   negative reduced cost join the graph and the LP is solved again.
 
 Every round yields a certificate: the plan is feasible, so its cost is an upper bound, and
 the c-transform :math:`f(z) = \min_j \|z - y_j\| - v_j` is exactly 1-Lipschitz on all of

@@ -172,6 +172,9 @@ def test_the_critics_take_the_games_names_and_constants():
         critics.train_critic("lipschitz", x, x, config=critics.CriticConfig(), key=0)
     with pytest.raises(ValueError, match="game must be one of"):
         G.named_game("wgan")
+    # The value surfaces are WGAN critics': another game is refused before any training.
+    with pytest.raises(ValueError, match=r"^games must be WGAN games .*, got 'nsgan'"):
+        critics.critic_value_surfaces(["ring8"], games=["wgan-gp", "nsgan"])
 
 
 @pytest.mark.parametrize("constant", ["clip", "gp_weight", "r1_weight"])
