@@ -27,7 +27,6 @@ inside the jitted chunk (``optax.ema``, debiased); without it, the trained weigh
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import functools
 import time
@@ -175,20 +174,6 @@ def _knobs(config: TrainingConfig) -> _Knobs:
     return _Knobs(jnp.asarray(config.optimiser.learning_rate, dtype), jnp.asarray(constant, dtype))
 
 
-def _with_constant(game: Game, constant: jax.Array) -> Game:
-    """``game`` with its constraint's constant replaced by the traced scalar ``constant``.
-
-    Made without the constraint's constructor, whose check of the constant needs a concrete value:
-    the configuration checked the value when it was made.
-    """
-    name = next(iter(game.constants), None)
-    if name is None:
-        return game
-    constraint = copy.copy(game.constraint)
-    object.__setattr__(constraint, name, constant)
-    return dataclasses.replace(game, constraint=constraint)
-
-
 class _Carry(NamedTuple):
     """What the training loop carries from one step to the next."""
 
@@ -316,7 +301,7 @@ def _functions(config: TrainingConfig) -> _Compiled:
     batch, n_critic = config.batch_size, config.n_critic
 
     def game_at(knobs: _Knobs) -> Game:
-        return _with_constant(game, knobs.constant)
+        return game.with_traced_constant(knobs.constant)
 
     def optimiser(knobs: _Knobs, updates_per_step: int) -> optax.GradientTransformation:
         # The optimisers' states do not hold the step size: the carry's fit either one.
