@@ -159,8 +159,9 @@ class _Knobs(NamedTuple):
     """The options that the compiled functions take as arguments, not as constants.
 
     So that a run steered between chunks (:mod:`divergences.lab.training.steering`) changes them
-    without compiling again. Scalars of the networks' dtype, as the configured values become
-    inside a step.
+    without compiling again, and so that critics trained against a frozen sample
+    (:mod:`divergences.lab.critics`) with other constants or step sizes share their compiled
+    steps. Scalars of the networks' dtype, as the configured values become inside a step.
     """
 
     learning_rate: jax.Array  # the step size of both networks (at the first update, if decaying)
