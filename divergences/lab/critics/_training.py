@@ -7,6 +7,7 @@ minibatches of two fixed samples in a jitted ``lax.scan``, batched over the prob
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable
 from typing import Any, NamedTuple
@@ -21,7 +22,7 @@ from divergences.extending import FloatArray, as_float_array
 from divergences.lab.training.config import CriticConfig, optimiser_for
 from divergences.lab.training.games import Game, GradientPenalty
 from divergences.lab.training.networks import make_critic
-from divergences.lab.training.trainer import critic_update
+from divergences.lab.training.trainer import _Knobs, critic_update
 
 __all__ = ["CriticFit", "as_key", "check_samples", "fit", "plateaued", "unbatch"]
 
@@ -108,24 +109,57 @@ def _static(game: Game, config: CriticConfig, dim: int) -> Any:
     return eqx.partition(net, lambda leaf: isinstance(leaf, jax.ShapeDtypeStruct))[1]
 
 
+def _compile_key(game: Game, config: CriticConfig) -> tuple[Game, CriticConfig]:
+    """The game and the configuration with what the compiled code does not fix set to fixed values.
+
+    The game's constant and the step size are arguments of :func:`_compiled`'s functions
+    (:func:`_knobs`), and the step count and the stopping rule are the Python loop's, so critics
+    that differ only in those share the compiled code.
+    """
+    default = CriticConfig()
+    config = dataclasses.replace(
+        config,
+        learning_rate=None,
+        steps=default.steps,
+        patience=default.patience,
+        tol=default.tol,
+        progress=False,
+    )
+    return game.with_traced_constant(0.0), config
+
+
+def _knobs(game: Game, config: CriticConfig) -> _Knobs:
+    """The step size and the game's constant, as :func:`_compiled`'s functions take them."""
+    dtype = jnp.dtype(config.dtype)
+    learning_rate = optimiser_for(game, config.learning_rate).learning_rate
+    constant = next(iter(game.constants.values()), 0.0)
+    return _Knobs(jnp.asarray(learning_rate, dtype), jnp.asarray(constant, dtype))
+
+
 @functools.lru_cache(maxsize=32)
 def _compiled(
     game: Game, config: CriticConfig, dim: int
 ) -> tuple[Callable[..., Any], Callable[..., Any]]:
     """The jitted, vmapped initialisation and chunk of ``config.eval_every`` steps.
 
-    Built once per (game, configuration, dimension), all three compared by value, and run for
-    every problem at once.
+    Built once per (game, configuration, dimension) of :func:`_compile_key`, all three compared
+    by value, and run for every problem at once. Both take the :class:`_Knobs` (the step size and
+    the game's constant) as their first argument.
     """
     static = _static(game, config, dim)
-    opt = optimiser_for(game, config.learning_rate).build()
-    update = critic_update(game, opt, static)
     dtype = jnp.dtype(config.dtype)
 
-    def init(keys: jax.Array) -> Any:
+    def optimiser(knobs: _Knobs) -> Any:
+        # The optimiser's state does not hold the step size: one state fits every step size.
+        return game.optimiser._replace(learning_rate=knobs.learning_rate).build()
+
+    def init(knobs: _Knobs, keys: jax.Array) -> Any:
+        game_at = game.with_traced_constant(knobs.constant)
+        opt = optimiser(knobs)
+
         def one(key: jax.Array) -> Any:
             net, state = make_critic(
-                key, game, dim, config.critic_hidden, dtype, zero_output=starts_at_zero(game)
+                key, game_at, dim, config.critic_hidden, dtype, zero_output=starts_at_zero(game)
             )
             params = eqx.filter(net, eqx.is_inexact_array)
             return params, state, opt.init(params)
@@ -138,6 +172,7 @@ def _compiled(
         return game.estimate(f(x), f(y))
 
     def chunk(
+        knobs: _Knobs,
         carry: Any,
         keys: jax.Array,
         xs: jax.Array,
@@ -145,6 +180,8 @@ def _compiled(
         xs_eval: jax.Array,
         ys_eval: jax.Array,
     ) -> Any:
+        update = critic_update(game.with_traced_constant(knobs.constant), optimiser(knobs), static)
+
         def one(
             carry: Any,
             key: jax.Array,
@@ -223,8 +260,9 @@ def fit(
     ys = jax.vmap(jax.random.permutation)(split[:, 3], ys.astype(dtype))
     holdout = config.holdout
     (xs, xs_eval), (ys, ys_eval) = (_split(xs, holdout, "x"), _split(ys, holdout, "y"))
-    init, chunk = _compiled(game, config, int(xs.shape[-1]))
-    carry = init(split[:, 0])
+    init, chunk = _compiled(*_compile_key(game, config), int(xs.shape[-1]))
+    knobs = _knobs(game, config)
+    carry = init(knobs, split[:, 0])
     key = split[:, 1]
     history: list[np.ndarray] = []
     done = 0
@@ -235,7 +273,7 @@ def fit(
         for _ in range(n_chunks):
             pairs = jax.vmap(jax.random.split)(key)
             key, sub = pairs[:, 0], pairs[:, 1]
-            carry, est = chunk(carry, sub, xs, ys, xs_eval, ys_eval)
+            carry, est = chunk(knobs, carry, sub, xs, ys, xs_eval, ys_eval)
             history.append(np.asarray(est))
             done += every
             bar.update(every)
@@ -261,7 +299,7 @@ def unbatch(
     """The ``i``-th problem of :func:`fit`'s output as a :class:`CriticFit`."""
     params = jax.tree_util.tree_map(lambda a: a[i], out["params"])
     state = jax.tree_util.tree_map(lambda a: a[i], out["state"])
-    network = eqx.combine(params, _static(game, config, dim))
+    network = eqx.combine(params, _static(*_compile_key(game, config), dim))
     dtype = jnp.dtype(config.dtype)
     raw = jax.vmap(lambda z: network(z, state, inference=True)[0])
 

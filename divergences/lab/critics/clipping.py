@@ -201,6 +201,20 @@ class LayerGradients(NamedTuple):
     config: dict[str, Any]
 
 
+@eqx.filter_jit
+def _mean_gradient_norms(params: Any, static: Any, state: Any, points: jax.Array) -> jax.Array:
+    """:func:`_weight_gradient_norms` compiled: one program per network structure and shape."""
+
+    def value(p: Any, z: jax.Array) -> jax.Array:
+        return eqx.combine(p, static)(z, state, inference=True)[0]
+
+    def norms(z: jax.Array) -> jax.Array:
+        g = jax.grad(value)(params, z)
+        return jnp.stack([jnp.linalg.norm(layer.weight) for layer in g.layers])
+
+    return jnp.mean(jax.lax.map(norms, points), axis=0)
+
+
 def _weight_gradient_norms(network: Any, state: Any, points: Any) -> np.ndarray:
     r"""The mean gradient norm with respect to each linear layer's weights, input layer first.
 
@@ -213,15 +227,7 @@ def _weight_gradient_norms(network: Any, state: Any, points: Any) -> np.ndarray:
     wide = jnp.result_type(float)
     params = jax.tree_util.tree_map(lambda a: a.astype(wide), params)
     points = jnp.asarray(points, wide)
-
-    def value(p: Any, z: jax.Array) -> jax.Array:
-        return eqx.combine(p, static)(z, state, inference=True)[0]
-
-    def norms(z: jax.Array) -> jax.Array:
-        g = jax.grad(value)(params, z)
-        return jnp.stack([jnp.linalg.norm(layer.weight) for layer in g.layers])
-
-    return np.asarray(jnp.mean(jax.lax.map(norms, points), axis=0), np.float64)
+    return np.asarray(_mean_gradient_norms(params, static, state, points), np.float64)
 
 
 def layer_gradient_norms(

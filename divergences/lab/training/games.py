@@ -35,6 +35,7 @@ lab's departures from its defaults are on the training page: :doc:`/concepts/tra
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import math
 from collections.abc import Callable
@@ -452,6 +453,21 @@ class Game:
                 checked = _CONSTRAINT_OF[name](value)
                 if type(checked) is type(constraint):
                     constraint = checked
+        return dataclasses.replace(self, constraint=constraint)
+
+    def with_traced_constant(self, constant: float | jax.Array) -> Game:
+        """The game with its constraint's constant replaced by ``constant``, unchecked.
+
+        For a compiled step that takes the constant as an argument, a traced scalar: made without
+        the constraint's constructor, whose check needs a concrete value (the caller checked the
+        value when its configuration or game was made). A game without a constant is returned as
+        it is.
+        """
+        name = next(iter(self.constants), None)
+        if name is None:
+            return self
+        constraint = copy.copy(self.constraint)
+        object.__setattr__(constraint, name, constant)
         return dataclasses.replace(self, constraint=constraint)
 
 

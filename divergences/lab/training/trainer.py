@@ -27,7 +27,6 @@ inside the jitted chunk (``optax.ema``, debiased); without it, the trained weigh
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import functools
 import time
@@ -160,8 +159,9 @@ class _Knobs(NamedTuple):
     """The options that the compiled functions take as arguments, not as constants.
 
     So that a run steered between chunks (:mod:`divergences.lab.training.steering`) changes them
-    without compiling again. Scalars of the networks' dtype, as the configured values become
-    inside a step.
+    without compiling again, and so that critics trained against a frozen sample
+    (:mod:`divergences.lab.critics`) with other constants or step sizes share their compiled
+    steps. Scalars of the networks' dtype, as the configured values become inside a step.
     """
 
     learning_rate: jax.Array  # the step size of both networks (at the first update, if decaying)
@@ -173,20 +173,6 @@ def _knobs(config: TrainingConfig) -> _Knobs:
     dtype = jnp.dtype(config.dtype)
     constant = next(iter(config.game_spec.constants.values()), 0.0)
     return _Knobs(jnp.asarray(config.optimiser.learning_rate, dtype), jnp.asarray(constant, dtype))
-
-
-def _with_constant(game: Game, constant: jax.Array) -> Game:
-    """``game`` with its constraint's constant replaced by the traced scalar ``constant``.
-
-    Made without the constraint's constructor, whose check of the constant needs a concrete value:
-    the configuration checked the value when it was made.
-    """
-    name = next(iter(game.constants), None)
-    if name is None:
-        return game
-    constraint = copy.copy(game.constraint)
-    object.__setattr__(constraint, name, constant)
-    return dataclasses.replace(game, constraint=constraint)
 
 
 class _Carry(NamedTuple):
@@ -316,7 +302,7 @@ def _functions(config: TrainingConfig) -> _Compiled:
     batch, n_critic = config.batch_size, config.n_critic
 
     def game_at(knobs: _Knobs) -> Game:
-        return _with_constant(game, knobs.constant)
+        return game.with_traced_constant(knobs.constant)
 
     def optimiser(knobs: _Knobs, updates_per_step: int) -> optax.GradientTransformation:
         # The optimisers' states do not hold the step size: the carry's fit either one.

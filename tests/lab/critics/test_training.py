@@ -104,7 +104,7 @@ def test_bad_input_names_the_argument(kwargs, match):
 def test_equal_configurations_reuse_the_compiled_steps():
     # The game and the configuration are frozen and compared by value: a second trainer call
     # with equal ones (built anew) finds the steps compiled for the first.
-    from divergences.lab.critics._training import _compiled
+    from divergences.lab.critics._training import _compile_key, _compiled
 
     critics.train_wgan_critic(X, Y, key=1, config=SMALL)
     built = _compiled.cache_info().currsize
@@ -114,8 +114,27 @@ def test_equal_configurations_reuse_the_compiled_steps():
     critics.train_wgan_critic(X, Y, key=2, config=again)
     assert again == SMALL and again is not SMALL
     assert _compiled.cache_info().currsize == built
-    _, chunk = _compiled(named_game("wgan-gp"), SMALL, 1)
+    _, chunk = _compiled(*_compile_key(named_game("wgan-gp"), SMALL), 1)
     assert chunk._cache_size() == 1  # one compilation served both calls
+
+
+def test_another_constant_or_step_size_compiles_nothing():
+    # The game's constant and the step size are arguments of the compiled steps: a critic with
+    # another clipping bound and step size runs the programs compiled for the first.
+    from divergences.lab.critics._training import _compile_key, _compiled
+
+    config = dataclasses.replace(SMALL, critic_hidden=(7,), steps=100)
+    first = critics.train_wgan_critic(X, Y, game="wgan-clip", clip=0.01, key=1, config=config)
+    init, chunk = _compiled(*_compile_key(named_game("wgan-clip"), config), 1)
+    assert (init._cache_size(), chunk._cache_size()) == (1, 1)
+    other = dataclasses.replace(config, learning_rate=3e-4)
+    second = critics.train_wgan_critic(X, Y, game="wgan-clip", clip=0.05, key=1, config=other)
+    assert (init._cache_size(), chunk._cache_size()) == (1, 1)
+    # Each critic keeps its own constant: its weights lie in [-c, c], and the clipped
+    # initialisation (first-layer weights of order 1) reaches the bound.
+    leaves = [jax.tree_util.tree_leaves(f.network) for f in (first, second)]
+    bound = [max(float(np.max(np.abs(w))) for w in ws) for ws in leaves]
+    assert bound == [float(np.float32(0.01)), float(np.float32(0.05))]
 
 
 def test_fgan_refuses_a_generator_outside_the_table():

@@ -193,3 +193,16 @@ def test_a_constant_is_stored_as_a_float(value):
     assert G.WeightClip(np.float32(0.5)) == G.WeightClip(0.5)
     # None leaves the game's constant as it is.
     assert G.named_game("wgan-gp", clip=None, gp_weight=None) == G.ALL_GAMES["wgan-gp"]
+
+
+def test_a_traced_constant_replaces_the_constant_and_nothing_else():
+    for name, game in G.ALL_GAMES.items():
+        if not game.constants:
+            assert game.with_traced_constant(3.0) is game
+            continue
+        (constant,) = game.constants
+        replaced = jax.jit(lambda c, game=game: game.with_traced_constant(c).constants)(3.0)
+        assert float(replaced[constant]) == 3.0
+        # The game itself is left as it was, and a concrete value gives the checked game's.
+        assert game == G.ALL_GAMES[name]
+        assert game.with_traced_constant(3.0) == G.named_game(name, **{constant: 3.0})
