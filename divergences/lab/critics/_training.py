@@ -113,7 +113,7 @@ def _compile_key(game: Game, config: CriticConfig) -> tuple[Game, CriticConfig]:
     """The game and the configuration with what the compiled code does not fix set to fixed values.
 
     The game's constant and the step size are arguments of :func:`_compiled`'s functions
-    (:func:`_knobs`), and the step count and the stopping rule are the Python loop's, so critics
+    (:class:`_Knobs`), and the step count and the stopping rule are the Python loop's, so critics
     that differ only in those share the compiled code.
     """
     default = CriticConfig()
@@ -126,14 +126,6 @@ def _compile_key(game: Game, config: CriticConfig) -> tuple[Game, CriticConfig]:
         progress=False,
     )
     return game.with_traced_constant(0.0), config
-
-
-def _knobs(game: Game, config: CriticConfig) -> _Knobs:
-    """The step size and the game's constant, as :func:`_compiled`'s functions take them."""
-    dtype = jnp.dtype(config.dtype)
-    learning_rate = optimiser_for(game, config.learning_rate).learning_rate
-    constant = next(iter(game.constants.values()), 0.0)
-    return _Knobs(jnp.asarray(learning_rate, dtype), jnp.asarray(constant, dtype))
 
 
 @functools.lru_cache(maxsize=32)
@@ -261,7 +253,8 @@ def fit(
     holdout = config.holdout
     (xs, xs_eval), (ys, ys_eval) = (_split(xs, holdout, "x"), _split(ys, holdout, "y"))
     init, chunk = _compiled(*_compile_key(game, config), int(xs.shape[-1]))
-    knobs = _knobs(game, config)
+    learning_rate = optimiser_for(game, config.learning_rate).learning_rate
+    knobs = _Knobs.of(game, learning_rate, jnp.dtype(config.dtype))
     carry = init(knobs, split[:, 0])
     key = split[:, 1]
     history: list[np.ndarray] = []

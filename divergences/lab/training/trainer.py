@@ -167,12 +167,16 @@ class _Knobs(NamedTuple):
     learning_rate: jax.Array  # the step size of both networks (at the first update, if decaying)
     constant: jax.Array  # the constraint's constant (clip, lambda, gamma); 0 for none
 
+    @classmethod
+    def of(cls, game: Game, learning_rate: float | jax.Array, dtype: Any) -> _Knobs:
+        """The step size and ``game``'s constant (0 for none) as scalars of ``dtype``."""
+        constant = next(iter(game.constants.values()), 0.0)
+        return cls(jnp.asarray(learning_rate, dtype), jnp.asarray(constant, dtype))
+
 
 def _knobs(config: TrainingConfig) -> _Knobs:
     """The configuration's step size and constant, as the compiled functions take them."""
-    dtype = jnp.dtype(config.dtype)
-    constant = next(iter(config.game_spec.constants.values()), 0.0)
-    return _Knobs(jnp.asarray(config.optimiser.learning_rate, dtype), jnp.asarray(constant, dtype))
+    return _Knobs.of(config.game_spec, config.optimiser.learning_rate, jnp.dtype(config.dtype))
 
 
 class _Carry(NamedTuple):
