@@ -59,6 +59,7 @@ class NetworkSimplex {
     first_child_.assign(N_, -1);
     next_sib_.assign(N_, -1);
     prev_sib_.assign(N_, -1);
+    size_.assign(N_, 1);
   }
 
   Arcs arcs;
@@ -79,15 +80,20 @@ class NetworkSimplex {
   // Potentials of the whole tree from the root, exactly (no accumulated shifts).
   void recompute_all() {
     stack_.clear();
+    order_.clear();
     pi_[root_] = 0.0;
     for (int c = first_child_[root_]; c >= 0; c = next_sib_[c]) stack_.push_back(c);
     while (!stack_.empty()) {
       int k = stack_.back();
       stack_.pop_back();
+      order_.push_back(k);
       int p = parent_[k], e = pred_[k];
       pi_[k] = arcs.tail[e] == k ? pi_[p] - arcs.cost[e] : pi_[p] + arcs.cost[e];
       for (int c = first_child_[k]; c >= 0; c = next_sib_[c]) stack_.push_back(c);
     }
+    // Subtree sizes, children before parents (the preorder reversed).
+    std::fill(size_.begin(), size_.end(), 1);
+    for (auto it = order_.rbegin(); it != order_.rend(); ++it) size_[parent_[*it]] += size_[*it];
     since_recompute_ = 0;
   }
 
@@ -127,6 +133,20 @@ class NetworkSimplex {
   // Adds `delta` to the potential of every node in the subtree of `top`. A pivot moves a
   // subtree as one piece, so its potentials all shift by the same amount: no arc, parent or
   // depth is read.
+  // Adds `delta` to the potential of every node outside the subtree of `top` (the root
+  // included): the same reduced costs as shifting that subtree by -delta.
+  void shift_rest(int top, double delta) {
+    stack_.clear();
+    stack_.push_back(root_);
+    while (!stack_.empty()) {
+      int k = stack_.back();
+      stack_.pop_back();
+      pi_[k] += delta;
+      for (int c = first_child_[k]; c >= 0; c = next_sib_[c])
+        if (c != top) stack_.push_back(c);
+    }
+  }
+
   void shift_subtree(int top, double delta) {
     stack_.clear();
     stack_.push_back(top);
@@ -247,10 +267,21 @@ class NetworkSimplex {
     // from the other end by the entering arc, reversing the path between them.
     int q = side == 1 ? first : second;
     int new_parent = side == 1 ? second : first;
+    // Subtree sizes: the cut-off subtree (size_[u_out] nodes) leaves the path from u_out's
+    // parent up to the join and joins the one from its new parent up to the join; along the
+    // reversed path from q to u_out, a node's new size is the subtree's less the old size of
+    // the node it was the parent of.
+    const int cut = size_[u_out];
+    for (int u = parent_[u_out]; u != join; u = parent_[u]) size_[u] -= cut;
+    for (int u = new_parent; u != join; u = parent_[u]) size_[u] += cut;
     int new_pred = e;
     int w = q;
+    int below = 0;  // the old size of the node before w on the path
     for (;;) {
       int old_parent = parent_[w], old_pred = pred_[w];
+      const int old_size = size_[w];
+      size_[w] = cut - below;
+      below = old_size;
       unlink(w, old_parent);
       parent_[w] = new_parent;
       pred_[w] = new_pred;
@@ -263,13 +294,16 @@ class NetworkSimplex {
     // The moved subtree hangs from new_parent by e, which is now tight.
     const int top_parent = parent_[q];
     const double pi_q = tail[e] == q ? pi_[top_parent] - arcs.cost[e] : pi_[top_parent] + arcs.cost[e];
-    shift_subtree(q, pi_q - pi_[q]);
+    // The smaller side moves: the subtree, or the rest of the tree the other way.
+    if (2 * cut <= N_) shift_subtree(q, pi_q - pi_[q]);
+    else shift_rest(q, pi_[q] - pi_q);
     // Shifts accumulate rounding: recompute exactly once per (number of nodes) pivots.
     if (++since_recompute_ >= N_) recompute_all();
   }
 
   int N_, root_;
-  std::vector<int> parent_, pred_, mark_, first_child_, next_sib_, prev_sib_, stack_;
+  std::vector<int> parent_, pred_, mark_, first_child_, next_sib_, prev_sib_, stack_, order_;
+  std::vector<int> size_;  // nodes in the subtree of each node
   std::vector<double> pi_;
   int next_arc_ = 0, stamp_ = 0, since_recompute_ = 0;
 };
