@@ -60,6 +60,7 @@ class NetworkSimplex {
     next_sib_.assign(N_, -1);
     prev_sib_.assign(N_, -1);
     size_.assign(N_, 1);
+    walk_.assign(N_, 0);
   }
 
   Arcs arcs;
@@ -130,31 +131,29 @@ class NetworkSimplex {
     prev_sib_[child] = next_sib_[child] = -1;
   }
 
+  // Adds `delta` to the potential of every node outside the subtree of `top` (the root
+  // included): the same reduced costs as shifting that subtree by -delta.
+  void shift_rest(int top, double delta) { shift_walk(root_, top, delta); }
+
   // Adds `delta` to the potential of every node in the subtree of `top`. A pivot moves a
   // subtree as one piece, so its potentials all shift by the same amount: no arc, parent or
   // depth is read.
-  // Adds `delta` to the potential of every node outside the subtree of `top` (the root
-  // included): the same reduced costs as shifting that subtree by -delta.
-  void shift_rest(int top, double delta) {
-    stack_.clear();
-    stack_.push_back(root_);
-    while (!stack_.empty()) {
-      int k = stack_.back();
-      stack_.pop_back();
-      pi_[k] += delta;
-      for (int c = first_child_[k]; c >= 0; c = next_sib_[c])
-        if (c != top) stack_.push_back(c);
-    }
-  }
+  void shift_subtree(int top, double delta) { shift_walk(top, -1, delta); }
 
-  void shift_subtree(int top, double delta) {
-    stack_.clear();
-    stack_.push_back(top);
-    while (!stack_.empty()) {
-      int k = stack_.back();
-      stack_.pop_back();
-      pi_[k] += delta;
-      for (int c = first_child_[k]; c >= 0; c = next_sib_[c]) stack_.push_back(c);
+  // The walk of both: the subtree of `from` less that of `skip`, by a stack of at most N_
+  // nodes held in locals (its size is not written back to memory at every node).
+  void shift_walk(int from, int skip, double delta) {
+    int* stack = walk_.data();
+    const int* first_child = first_child_.data();
+    const int* next_sib = next_sib_.data();
+    double* pi = pi_.data();
+    int depth = 0;
+    stack[depth++] = from;
+    while (depth > 0) {
+      const int k = stack[--depth];
+      pi[k] += delta;
+      for (int c = first_child[k]; c >= 0; c = next_sib[c])
+        if (c != skip) stack[depth++] = c;
     }
   }
 
@@ -304,6 +303,7 @@ class NetworkSimplex {
   int N_, root_;
   std::vector<int> parent_, pred_, mark_, first_child_, next_sib_, prev_sib_, stack_, order_;
   std::vector<int> size_;  // nodes in the subtree of each node
+  std::vector<int> walk_;  // the stack of shift_walk
   std::vector<double> pi_;
   int next_arc_ = 0, stamp_ = 0, since_recompute_ = 0;
 };
