@@ -35,10 +35,12 @@ from divergences._src.validation import checked
 from divergences.families import Family, MeasurePair
 from divergences.generators import FGenerator
 from divergences.wasserstein import (
+    BatchError,
     CertificateError,
     CouplingReport,
     SolverError,
     SparsePlan,
+    W1Batch,
     W1Dual,
     W1Primal,
     check_coupling,
@@ -46,13 +48,16 @@ from divergences.wasserstein import (
     kr_potential,
     lipschitz_violation,
     w1_1d,
+    w1_batch,
     w1_dual,
+    w1_pairwise,
     w1_primal,
 )
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "BatchError",
     "CertificateError",
     "CouplingReport",
     "FGenerator",
@@ -61,6 +66,7 @@ __all__ = [
     "MeasurePair",
     "SolverError",
     "SparsePlan",
+    "W1Batch",
     "W1Dual",
     "W1Primal",
     "check_coupling",
@@ -91,6 +97,8 @@ __all__ = [
     "total_variation",
     "variational_bound",
     "w1_1d",
+    "w1_batch",
     "w1_dual",
+    "w1_pairwise",
     "w1_primal",
 ]

@@ -18,6 +18,8 @@ With the checks that show a plan is a coupling and a potential is 1-Lipschitz.
   shape; ``.todense()``), a certified interval ``[lower_bound, upper_bound]`` that holds in
   real arithmetic, eagerly and under ``jit``/``vmap`` alike, and every stop short of a
   certified optimum is a :class:`SolverError` (NaN under ``jit``).
+* :func:`w1_batch` and :func:`w1_pairwise` solve many problems at once on any
+  ``concurrent.futures.Executor`` (local processes, a Dask cluster's executor).
 * :func:`kr_potential` evaluates a ``w1_dual`` potential at any points (a k-d tree query).
 
 Layout, one way through from problem to solution: ``primal``, ``dual``, ``one_d`` are the JAX
@@ -38,6 +40,7 @@ from divergences.wasserstein._results import (
     W1Dual,
     W1Primal,
 )
+from divergences.wasserstein.batch import BatchError, W1Batch, w1_batch, w1_pairwise
 from divergences.wasserstein.checks import CouplingReport, check_coupling, lipschitz_violation
 from divergences.wasserstein.cost import Metric, cost_matrix
 from divergences.wasserstein.dual import kr_potential, w1_dual
@@ -45,11 +48,13 @@ from divergences.wasserstein.one_d import w1_1d
 from divergences.wasserstein.primal import w1_primal
 
 __all__ = [
+    "BatchError",
     "CertificateError",
     "CouplingReport",
     "Metric",
     "SolverError",
     "SparsePlan",
+    "W1Batch",
     "W1Dual",
     "W1Primal",
     "check_coupling",
@@ -57,6 +62,8 @@ __all__ = [
     "kr_potential",
     "lipschitz_violation",
     "w1_1d",
+    "w1_batch",
     "w1_dual",
+    "w1_pairwise",
     "w1_primal",
 ]

@@ -1,0 +1,321 @@
+r"""Many W1 problems at once, on any :class:`concurrent.futures.Executor`.
+
+:func:`w1_batch` solves a list of pairs of measures and :func:`w1_pairwise` the matrix of W1
+between every two measures of a list, each problem by :func:`~divergences.w1_primal` on the
+host, eagerly, in float64 where its input is float64. The problems are independent, so they are
+handed to an executor: local processes by default, or any object with ``submit`` that returns
+futures - a Dask ``distributed.Client(...).get_executor()`` (or Ray's executor) to run them on a
+cluster. The longest problems (most pairs of points) are submitted first, so that the last one
+to start is a short one. A problem that fails (invalid input, a solver stopped short) is
+reported with its index; the others are kept.
+
+Each result carries the certified interval of its solve; the plans and potentials are not sent
+back (a plan can be as large as its problem): call :func:`~divergences.w1_primal` for those.
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, wait
+from typing import Any, NamedTuple
+
+import jax
+import numpy as np
+
+from divergences.wasserstein.cost import Metric
+from divergences.wasserstein.primal import w1_primal
+
+__all__ = ["BatchError", "W1Batch", "w1_batch", "w1_pairwise"]
+
+
+class W1Batch(NamedTuple):
+    """The results of :func:`w1_batch` or :func:`w1_pairwise`.
+
+    Attributes:
+      value: W1 of each problem, a float64 NumPy array (shape ``(k,)`` for :func:`w1_batch`,
+        ``(k, k)`` for :func:`w1_pairwise`); NaN where the problem failed.
+      lower_bound: the certified lower bound of each problem, true in real arithmetic; NaN
+        where it failed.
+      upper_bound: likewise the certified upper bound.
+      errors: the exception each failed problem raised, by its index (an ``int`` for
+        :func:`w1_batch`, a pair ``(i, j)`` with ``i < j`` for :func:`w1_pairwise`); empty
+        when every problem was solved.
+    """
+
+    value: np.ndarray
+    lower_bound: np.ndarray
+    upper_bound: np.ndarray
+    errors: dict[Any, BaseException]
+
+
+class BatchError(ExceptionGroup):
+    """Some problems of a batch failed: the exceptions, each noted with its problem's index.
+
+    ``.result`` is the :class:`W1Batch` with the problems that were solved (NaN elsewhere),
+    so that one failure costs nothing of the rest.
+    """
+
+    result: W1Batch
+
+    def derive(self, excs: Sequence[Exception]) -> BatchError:  # type: ignore[override]
+        """The group narrowed to ``excs`` (by ``except*`` or ``split``), keeping ``.result``."""
+        derived = BatchError(self.message, excs)
+        derived.result = self.result
+        return derived
+
+
+def _solve(problem: tuple[Any, ...], options: dict[str, Any]) -> tuple[float, float, float]:
+    """One problem's value and bounds, in the worker: float64 where the input is float64."""
+    x, y, a, b = problem
+    wide = any(np.asarray(t).dtype == np.float64 for t in (x, y, a, b) if t is not None)
+    with jax.enable_x64(wide):
+        sol = w1_primal(x, y, a, b, **options)
+        return float(sol.value), float(sol.lower_bound), float(sol.upper_bound)
+
+
+def _as_array(t: Any, name: str) -> np.ndarray:
+    """A concrete array for pickling to a worker, or a ValueError naming ``name``."""
+    if isinstance(t, jax.core.Tracer):
+        raise ValueError(f"{name} must be concrete: a batch runs on the host, outside a trace")
+    arr = np.asarray(t)
+    if arr.dtype.kind not in "fiub":
+        raise ValueError(f"{name} must be an array of numbers; got dtype {arr.dtype}")
+    return arr
+
+
+def _as_measure(item: Any, name: str) -> tuple[np.ndarray, np.ndarray | None]:
+    """``points`` or ``(points, weights)`` as arrays; ValueError naming ``name`` otherwise."""
+    if isinstance(item, tuple):
+        if len(item) != 2:
+            raise ValueError(
+                f"{name} must be points or a pair (points, weights); got {len(item)} items"
+            )
+        points, weights = item
+        return _as_array(points, f"{name}[0]"), (
+            None if weights is None else _as_array(weights, f"{name}[1]")
+        )
+    return _as_array(item, name), None
+
+
+def _as_pair(item: Any, name: str) -> tuple[Any, ...]:
+    """``(x, y)`` or ``(x, y, a, b)`` as arrays; ValueError naming ``name`` otherwise."""
+    if not isinstance(item, (tuple, list)) or len(item) not in (2, 4):
+        raise ValueError(
+            f"{name} must be a tuple (x, y) or (x, y, a, b); got {type(item).__name__}"
+        )
+    x, y, *w = item
+    a, b = w if w else (None, None)
+    return (
+        _as_array(x, f"{name}[0]"),
+        _as_array(y, f"{name}[1]"),
+        None if a is None else _as_array(a, f"{name}[2]"),
+        None if b is None else _as_array(b, f"{name}[3]"),
+    )
+
+
+def _check_call(on_error: Any, progress: Any, executor: Any) -> None:
+    if on_error not in ("raise", "keep"):
+        raise ValueError(f"on_error must be 'raise' or 'keep'; got {on_error!r}")
+    if progress is not None and not callable(progress):
+        raise ValueError(f"progress must be a callable or None; got {type(progress).__name__}")
+    if executor is not None and not callable(getattr(executor, "submit", None)):
+        raise ValueError(
+            "executor must be a concurrent.futures.Executor (an object with submit(), such as "
+            f"a Dask client's get_executor()) or None; got {type(executor).__name__}"
+        )
+
+
+def _run(
+    problems: dict[Any, tuple[Any, ...]],
+    options: dict[str, Any],
+    executor: Executor | None,
+    max_workers: int | None,
+    progress: Callable[[int], Any] | None,
+) -> dict[Any, tuple[float, float, float] | BaseException]:
+    """Every problem solved on the executor, longest first; a failure kept as its exception."""
+    order = sorted(problems, key=lambda k: -problems[k][0].shape[0] * problems[k][1].shape[0])
+    own = executor is None
+    if own:
+        # Spawned, not forked: a forked child of a process running JAX's threads can hang.
+        executor = ProcessPoolExecutor(
+            max_workers=max_workers or os.cpu_count() or 1,
+            mp_context=multiprocessing.get_context("spawn"),
+        )
+    assert executor is not None
+    try:
+        futures: dict[Future[Any], Any] = {
+            executor.submit(_solve, problems[k], options): k for k in order
+        }
+        out: dict[Any, tuple[float, float, float] | BaseException] = {}
+        pending = set(futures)
+        while pending:
+            done, pending = wait(pending, return_when="FIRST_COMPLETED")
+            for fut in done:
+                key = futures[fut]
+                try:
+                    out[key] = fut.result()
+                except Exception as err:  # the problem's own failure: kept with its index
+                    out[key] = err
+                if progress is not None:
+                    progress(1)
+        return out
+    finally:
+        if own:
+            executor.shutdown(wait=True)
+
+
+def _finish(result: W1Batch, errors: dict[Any, BaseException], on_error: str, what: str) -> W1Batch:
+    if errors and on_error == "raise":
+        excs = []
+        for key, err in errors.items():
+            if isinstance(err, Exception):
+                err.add_note(f"in {what} {key}")
+                excs.append(err)
+        group = BatchError(
+            f"{len(errors)} of the problems failed (on_error='keep' returns the rest)", excs
+        )
+        group.result = result
+        raise group
+    return result
+
+
+def _options(
+    metric: Metric, method: str, rtol: float | None, threads: int | None
+) -> dict[str, Any]:
+    # One thread per problem by default: the executor's workers are the parallelism.
+    return {"metric": metric, "method": method, "rtol": rtol, "threads": threads or 1}
+
+
+def w1_batch(
+    pairs: Sequence[Any],
+    *,
+    metric: Metric = "euclidean",
+    method: str = "auto",
+    rtol: float | None = None,
+    threads: int | None = None,
+    executor: Executor | None = None,
+    max_workers: int | None = None,
+    progress: Callable[[int], Any] | None = None,
+    on_error: str = "raise",
+) -> W1Batch:
+    r"""W1 of every pair in a list, on an executor: the values and their certified intervals.
+
+    Runs on the host, not under ``jit`` (``jax.vmap`` over :func:`~divergences.w1_primal` is the
+    compiled batch). Each pair is solved by :func:`~divergences.w1_primal`, in float64 where
+    its arrays are, whatever the worker's JAX configuration; the largest pairs go first.
+
+    Args:
+      pairs: a sequence of ``(x, y)`` (uniform weights) or ``(x, y, a, b)``.
+      metric: the ground cost of every pair.
+      method: the W1 method of every pair (``"auto"`` picks per pair).
+      rtol: the relative gap of the method (its default where None).
+      threads: threads of the compiled solver per problem; ``None``: 1 (the workers are the
+        parallelism).
+      executor: any :class:`concurrent.futures.Executor`, e.g. a Dask
+        ``Client(cluster).get_executor()``; ``None``: ``max_workers`` spawned local processes
+        (a script needs the ``if __name__ == "__main__":`` guard), shut down on return.
+      max_workers: the size of that local pool; ``None``: the CPUs.
+      progress: called with ``1`` as each problem ends, e.g. ``tqdm(total=len(pairs)).update``.
+      on_error: ``"raise"``: once all have run, raise :class:`BatchError` if any failed (its
+        ``.result`` keeps the others); ``"keep"``: return them, failures in ``errors``.
+
+    Returns:
+      A :class:`W1Batch` of shape ``(len(pairs),)``.
+
+    Raises:
+      ValueError: for a malformed pair or option, naming it, before any problem runs.
+      BatchError: with ``on_error="raise"``, each failure noted with its index.
+
+    Example:
+      >>> import numpy as np
+      >>> from concurrent.futures import ThreadPoolExecutor
+      >>> x = np.array([[0.0, 0.0], [1.0, 0.0]])
+      >>> with ThreadPoolExecutor(2) as pool:
+      ...     out = w1_batch([(x, x + 1.0), (x, x)], executor=pool)
+      >>> out.value.round(6).tolist()
+      [1.414214, 0.0]
+    """
+    _check_call(on_error, progress, executor)
+    problems = {i: _as_pair(p, f"pairs[{i}]") for i, p in enumerate(pairs)}
+    out = _run(problems, _options(metric, method, rtol, threads), executor, max_workers, progress)
+    k = len(problems)
+    value, lower, upper = (np.full(k, np.nan) for _ in range(3))
+    errors: dict[Any, BaseException] = {}
+    for i, got in out.items():
+        if isinstance(got, BaseException):
+            errors[i] = got
+        else:
+            value[i], lower[i], upper[i] = got
+    return _finish(
+        W1Batch(value, lower, upper, dict(sorted(errors.items()))), errors, on_error, "pairs"
+    )
+
+
+def w1_pairwise(
+    measures: Sequence[Any],
+    *,
+    metric: Metric = "euclidean",
+    method: str = "auto",
+    rtol: float | None = None,
+    threads: int | None = None,
+    executor: Executor | None = None,
+    max_workers: int | None = None,
+    progress: Callable[[int], Any] | None = None,
+    on_error: str = "raise",
+) -> W1Batch:
+    r"""The matrix of W1 between every two measures of a list, on an executor.
+
+    Runs on the host, not under ``jit``. W1 is a metric, so only the ``k (k - 1) / 2`` pairs
+    ``i < j`` are solved: the matrix is symmetric with an exact zero diagonal,
+    :math:`W_1(\mu_i, \mu_i) = 0`. Each problem as in :func:`w1_batch`.
+
+    Args:
+      measures: a sequence of measures, each ``points`` (uniform weights) or
+        ``(points, weights)``.
+      metric: the ground cost.
+      method: the W1 method of every pair.
+      rtol: the relative gap of the method (its default where None).
+      threads: threads of the compiled solver per problem; ``None``: 1.
+      executor: where the problems run (see :func:`w1_batch`); ``None``: local processes.
+      max_workers: the size of the local pool; ``None``: the CPUs.
+      progress: called with ``1`` as each pair finishes.
+      on_error: ``"raise"`` or ``"keep"``, as in :func:`w1_batch`; the index of a failed
+        problem is the pair ``(i, j)``, ``i < j``.
+
+    Returns:
+      A :class:`W1Batch` of shape ``(k, k)``.
+
+    Raises:
+      ValueError: for a malformed measure or option, naming it, before any problem runs.
+      BatchError: with ``on_error="raise"``, for the pairs that failed.
+
+    Example:
+      >>> from concurrent.futures import ThreadPoolExecutor
+      >>> with ThreadPoolExecutor(2) as pool:
+      ...     out = w1_pairwise([[0.0], [1.0], [3.0]], executor=pool)
+      >>> out.value.tolist()
+      [[0.0, 1.0, 3.0], [1.0, 0.0, 2.0], [3.0, 2.0, 0.0]]
+    """
+    _check_call(on_error, progress, executor)
+    given = [_as_measure(m, f"measures[{i}]") for i, m in enumerate(measures)]
+    k = len(given)
+    problems = {
+        (i, j): (given[i][0], given[j][0], given[i][1], given[j][1])
+        for i in range(k)
+        for j in range(i + 1, k)
+    }
+    out = _run(problems, _options(metric, method, rtol, threads), executor, max_workers, progress)
+    value, lower, upper = (np.zeros((k, k)) for _ in range(3))
+    errors: dict[Any, BaseException] = {}
+    for (i, j), got in out.items():
+        if isinstance(got, BaseException):
+            errors[i, j] = got
+            got = (math.nan,) * 3
+        for arr, v in zip((value, lower, upper), got, strict=True):
+            arr[i, j] = arr[j, i] = v
+    return _finish(
+        W1Batch(value, lower, upper, dict(sorted(errors.items()))), errors, on_error, "pair"
+    )
