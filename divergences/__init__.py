@@ -42,6 +42,7 @@ from divergences.wasserstein import (
     SparsePlan,
     W1Batch,
     W1Dual,
+    W1Grid,
     W1Primal,
     check_coupling,
     cost_matrix,
@@ -50,6 +51,7 @@ from divergences.wasserstein import (
     w1_1d,
     w1_batch,
     w1_dual,
+    w1_grid,
     w1_pairwise,
     w1_primal,
 )
@@ -68,6 +70,7 @@ __all__ = [
     "SparsePlan",
     "W1Batch",
     "W1Dual",
+    "W1Grid",
     "W1Primal",
     "check_coupling",
     "checked",
@@ -99,6 +102,7 @@ __all__ = [
     "w1_1d",
     "w1_batch",
     "w1_dual",
+    "w1_grid",
     "w1_pairwise",
     "w1_primal",
 ]

@@ -18,6 +18,8 @@ With the checks that show a plan is a coupling and a potential is 1-Lipschitz.
   shape; ``.todense()``), a certified interval ``[lower_bound, upper_bound]`` that holds in
   real arithmetic, eagerly and under ``jit``/``vmap`` alike, and every stop short of a
   certified optimum is a :class:`SolverError` (NaN under ``jit``).
+* :func:`w1_grid` takes two arrays of masses on one regular grid (a histogram, an image, a
+  volume) and its spacing.
 * :func:`w1_batch` and :func:`w1_pairwise` solve many problems at once on any
   ``concurrent.futures.Executor`` (local processes, a Dask cluster's executor).
 * :func:`kr_potential` evaluates a ``w1_dual`` potential at any points (a k-d tree query).
@@ -44,6 +46,7 @@ from divergences.wasserstein.batch import BatchError, W1Batch, w1_batch, w1_pair
 from divergences.wasserstein.checks import CouplingReport, check_coupling, lipschitz_violation
 from divergences.wasserstein.cost import Metric, cost_matrix
 from divergences.wasserstein.dual import kr_potential, w1_dual
+from divergences.wasserstein.grid import W1Grid, w1_grid
 from divergences.wasserstein.one_d import w1_1d
 from divergences.wasserstein.primal import w1_primal
 
@@ -56,6 +59,7 @@ __all__ = [
     "SparsePlan",
     "W1Batch",
     "W1Dual",
+    "W1Grid",
     "W1Primal",
     "check_coupling",
     "cost_matrix",
@@ -64,6 +68,7 @@ __all__ = [
     "w1_1d",
     "w1_batch",
     "w1_dual",
+    "w1_grid",
     "w1_pairwise",
     "w1_primal",
 ]

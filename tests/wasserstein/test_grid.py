@@ -1,0 +1,131 @@
+"""W1 between masses on a grid: against the same problem as points, POT, scipy and closed forms."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import jax
+import numpy as np
+import ot
+import pytest
+import scipy.stats
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+from scipy.spatial.distance import cdist
+
+import divergences as dv
+from divergences.testing import tolerance
+
+LP = tolerance("lp")
+METRICS = ("euclidean", "cityblock", "chebyshev", "sqeuclidean")
+
+
+@st.composite
+def grid_pairs(draw, shapes=((7,), (3, 4), (2, 2, 3))):
+    """Two mass arrays on one grid, with empty cells (disjoint supports included)."""
+    shape = draw(st.sampled_from(shapes))
+    mass = st.one_of(st.just(0.0), st.floats(1e-3, 1.0))
+    out = []
+    for _ in range(2):
+        w = draw(hnp.arrays(np.float64, shape, elements=mass))
+        if w.sum() == 0:
+            w.flat[draw(st.integers(0, w.size - 1))] = 1.0
+        out.append(w / w.sum())
+    return out[0], out[1]
+
+
+def _centres(shape, h):
+    return np.stack(np.unravel_index(np.arange(np.prod(shape)), shape), axis=-1) * h
+
+
+@settings(max_examples=15)
+@given(grid_pairs(), st.sampled_from(METRICS), st.sampled_from([1.0, 0.25, 0.3]))
+def test_grid_is_the_problem_on_the_cell_centres(pair, metric, h):
+    mu, nu = pair
+    got = dv.w1_grid(mu, nu, spacing=h, metric=metric)
+    c = cdist(_centres(mu.shape, h), _centres(nu.shape, h), metric=metric)
+    want = ot.emd2(mu.ravel(), nu.ravel(), c)  # POT on every cell, coordinates included
+    assert got.value == pytest.approx(want, rel=LP["rtol"], abs=LP["atol"])
+    assert got.lower_bound <= got.value <= got.upper_bound
+    plan = np.asarray(got.plan.todense())
+    np.testing.assert_allclose(plan.sum(1), mu.ravel(), atol=1e-15)
+    np.testing.assert_allclose(plan.sum(0), nu.ravel(), atol=1e-15)
+    assert np.sum(plan * c) == pytest.approx(float(got.value), rel=LP["rtol"], abs=LP["atol"])
+    np.testing.assert_array_equal(got.cells_x, np.flatnonzero(mu))  # empty cells skipped
+
+
+@settings(max_examples=10)
+@given(grid_pairs(shapes=((9,),)), st.sampled_from([1.0, 0.1]))
+def test_a_histogram_against_scipy(pair, h):
+    mu, nu = pair
+    centres = np.arange(mu.size) * h
+    want = scipy.stats.wasserstein_distance(centres, centres, mu, nu)
+    got = dv.w1_grid(mu, nu, spacing=h)
+    assert got.value == pytest.approx(want, rel=1e-12, abs=1e-15)
+
+
+@pytest.mark.parametrize(
+    ("metric", "want"), [("cityblock", 5.0), ("chebyshev", 3.0), ("euclidean", np.sqrt(13.0))]
+)
+def test_a_point_mass_moved(metric, want):
+    mu, nu = np.zeros((4, 4)), np.zeros((4, 4))
+    mu[0, 1], nu[3, 3] = 1.0, 1.0
+    h = 0.1  # not a power of two: the bounds are rounded outward and still hold
+    sol = dv.w1_grid(mu, nu, spacing=h, metric=metric)
+    assert sol.value == pytest.approx(h * want, rel=1e-15)
+    assert sol.lower_bound <= sol.value <= sol.upper_bound
+
+
+def test_bounds_scale_outward_exactly():
+    """With a spacing that is not a power of two, the bounds bracket the exact scaled value."""
+    mu, nu = np.zeros(5), np.zeros(5)
+    mu[0], nu[3] = 1.0, 1.0
+    for h in (0.1, 0.3, 1 / 3, 7.7):
+        sol = dv.w1_grid(mu, nu, spacing=h, metric="sqeuclidean")
+        exact = Fraction(9) * Fraction(h) ** 2
+        assert Fraction(float(sol.lower_bound)) <= exact <= Fraction(float(sol.upper_bound))
+
+
+def test_jit_vmap_and_grad():
+    rng = np.random.default_rng(3)
+    mus = rng.random((2, 5, 5))
+    mus /= mus.sum(axis=(1, 2), keepdims=True)
+    nu = np.zeros((5, 5))
+    nu[2, 2] = 1.0
+
+    def w(mu):
+        return dv.w1_grid(mu, nu, spacing=0.5).value
+
+    eager = [float(w(m)) for m in mus]
+    np.testing.assert_allclose(jax.jit(w)(mus[0]), eager[0], rtol=LP["rtol"])
+    np.testing.assert_allclose(jax.vmap(w)(mus), eager, rtol=LP["rtol"])
+    g = jax.grad(w)(mus[0])
+    assert g.shape == (5, 5) and np.all(np.isfinite(g))
+    # Envelope gradient: the dual u (up to a constant shift along the simplex).
+    sol = dv.w1_grid(mus[0], nu, spacing=0.5)
+    d = np.asarray(g).ravel()[sol.cells_x] - np.asarray(sol.u)
+    np.testing.assert_allclose(d, d[0], atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"mu": np.ones((2, 2)) / 4, "nu": np.ones(4) / 4}, "same grid"),
+        ({"mu": np.ones((1, 1, 1, 2)) / 2, "nu": np.ones((1, 1, 1, 2)) / 2}, "1-D, 2-D or 3-D"),
+        ({"mu": np.ones(4) / 2, "nu": np.ones(4) / 4}, r"mu does not sum to 1.*mu / mu.sum"),
+        ({"mu": np.array([-0.5, 1.5]), "nu": np.array([0.5, 0.5])}, "mu has negative mass"),
+        ({"mu": np.ones(2) / 2, "nu": np.ones(2) / 2, "spacing": 0.0}, "spacing must be positive"),
+        ({"mu": np.ones(2) / 2, "nu": np.ones(2) / 2, "spacing": "1"}, "spacing must be"),
+        ({"mu": np.ones(2) / 2, "nu": np.ones(2) / 2, "metric": "cosine"}, "metric must be one of"),
+    ],
+)
+def test_bad_input_names_the_argument(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        dv.w1_grid(**kwargs)
+
+
+def test_bad_masses_under_checked_jit():
+    mu, nu = np.array([0.7, 0.7]), np.array([0.5, 0.5])
+    with pytest.raises(ValueError, match="mu does not sum to 1"):
+        dv.checked(jax.jit(lambda a, b: dv.w1_grid(a, b).value))(mu, nu)
