@@ -37,6 +37,7 @@ from divergences.generators import FGenerator
 from divergences.wasserstein import (
     CertificateError,
     CouplingReport,
+    Minkowski,
     SolverError,
     SparsePlan,
     W1Dual,
@@ -59,6 +60,7 @@ __all__ = [
     "Family",
     "GridPmf",
     "MeasurePair",
+    "Minkowski",
     "SolverError",
     "SparsePlan",
     "W1Dual",

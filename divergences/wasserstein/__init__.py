@@ -31,6 +31,7 @@ HiGHS), behind one protocol (``_host.protocol``); ``_options`` and ``_results`` 
 the result types, the status enum and the errors.
 """
 
+from divergences.wasserstein._metrics import Minkowski
 from divergences.wasserstein._results import (
     CertificateError,
     SolverError,
@@ -48,6 +49,7 @@ __all__ = [
     "CertificateError",
     "CouplingReport",
     "Metric",
+    "Minkowski",
     "SolverError",
     "SparsePlan",
     "W1Dual",

@@ -32,10 +32,7 @@ from divergences._src.validation import (
     sum_tolerance,
 )
 
-__all__ = ["METRICS", "Measures", "as_points", "check_measures", "check_metric", "one_program"]
-
-#: The metrics known by name; a callable ``c(x_i, y_j)`` is accepted too.
-METRICS = ("euclidean", "sqeuclidean", "cityblock", "chebyshev")
+__all__ = ["Measures", "as_points", "check_measures", "one_program"]
 
 
 class Measures(NamedTuple):
@@ -78,17 +75,6 @@ def one_program(path: Callable[..., R]) -> Callable[..., R]:
         return program((ms.x, ms.y, ms.a, ms.b, ms.valid), ms.traced, options)
 
     return run
-
-
-def check_metric(metric: Any) -> None:
-    """Raises a ValueError unless ``metric`` is one of :data:`METRICS` or a callable."""
-    if callable(metric):
-        return
-    if not isinstance(metric, str) or metric not in METRICS:
-        raise ValueError(
-            f"metric must be one of {', '.join(repr(m) for m in METRICS)} or a callable "
-            f"c(x_i, y_j); got {metric!r}"
-        )
 
 
 def _float_array(x: Any, name: str) -> Any:
