@@ -6,7 +6,7 @@ non-negative, finite, summing to one; ``None`` means uniform weights ``1/n``. Ze
 repeated points and a single point are all allowed.
 
 Shape rules are checked first, at trace time; then the value rules (finite points, weight
-sign and sum, equal totals), each written once with :func:`divergences._src.validation.require`:
+sign and sum, equal totals), each written once with :func:`divergences._src.errors.require`:
 raised at once for concrete input, and under ``dv.checked(jax.jit(...))`` raised as the same
 ``ValueError`` with the same message. Under a trace the rules also come back combined into one
 predicate, :attr:`Measures.valid`, so that a host solver called back from the trace can refuse
@@ -24,13 +24,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from divergences._src.validation import (
-    as_float_array,
-    host_float_array,
-    is_traced,
-    require,
-    sum_tolerance,
-)
+from divergences._src.errors import is_traced, require
+from divergences._src.precision import as_float_array, host_float_array, sum_tolerance
 
 __all__ = ["Measures", "as_points", "check_measures", "one_program"]
 

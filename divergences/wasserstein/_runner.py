@@ -37,7 +37,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from divergences._src.validation import is_traced, require
+from divergences._src.errors import is_traced, require
 from divergences.wasserstein._host.pipeline import (
     DualArrays,
     PrimalArrays,

@@ -10,7 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from divergences._src.array_types import ArrayLike
-from divergences._src.validation import is_traced, require
+from divergences._src.errors import is_traced, require
 from divergences.wasserstein._host.potentials import weighted_nearest
 from divergences.wasserstein._host.threads import check_threads
 from divergences.wasserstein._measures import as_points
