@@ -52,6 +52,9 @@ __all__ = [
     "scale_exponent",
 ]
 
+#: float64's machine epsilon :math:`\epsilon = 2u`, the unit of the host's rounding constants.
+EPS = float(np.finfo(np.float64).eps)
+
 #: The largest power of two a value is scaled back by, :math:`2^{1000}`: a normal float with
 #: room to spare, so that the derivative of the scaling (one factor, applied once each way)
 #: never overflows on its own.

@@ -47,7 +47,7 @@ from divergences.wasserstein._host.pipeline import (
 from divergences.wasserstein._host.problem import HostProblem
 from divergences.wasserstein._host.protocol import Options
 from divergences.wasserstein._measures import Measures, one_program
-from divergences.wasserstein._metrics import named_metric, scale_exponent
+from divergences.wasserstein._metrics import EPS, named_metric, scale_exponent
 from divergences.wasserstein._problem import DEVICE_SOLVERS, KR_LP, SOLVERS, Problem
 from divergences.wasserstein._results import (
     SolverError,
@@ -74,8 +74,6 @@ __all__ = [
 ]
 
 sg = jax.lax.stop_gradient
-
-_EPS = float(np.finfo(np.float64).eps)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -290,7 +288,7 @@ def _host_problem(
     weight_error = 0.0
     if total_b > 0 and total_a != total_b:
         b64 = b64 * (total_a / total_b)
-        weight_error = 4 * _EPS * math.fsum(b64.tolist())
+        weight_error = 4 * EPS * math.fsum(b64.tolist())
     cost = None if union_cost is None else np.asarray(union_cost, np.float64)
     return HostProblem(x64, y64, a64, b64, spec, cost, weight_error), k
 

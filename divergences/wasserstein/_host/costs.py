@@ -17,11 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from divergences.wasserstein._metrics import HOST_OPS, MetricSpec, named_metric
+from divergences.wasserstein._metrics import EPS, HOST_OPS, MetricSpec, named_metric
 
 __all__ = ["arc_costs", "cost_error", "pairwise_costs"]
-
-_EPS = float(np.finfo(np.float64).eps)
 
 #: Entries of the host's cost matrices computed per block of rows from the formula (a metric
 #: with no C loop in scipy): the differences of a block take at most this many floats.
@@ -45,7 +43,7 @@ def cost_error(metric: MetricSpec | None, d: int) -> tuple[float, float]:
     """
     if metric is None:
         return 0.0, 0.0
-    return metric.steps(d) * _EPS, d * 2.0**-530
+    return metric.steps(d) * EPS, d * 2.0**-530
 
 
 def _spec(metric: Any) -> MetricSpec:
