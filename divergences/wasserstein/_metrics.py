@@ -32,6 +32,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any, ClassVar, NamedTuple, overload
 
 import numpy as np
@@ -42,12 +43,15 @@ __all__ = [
     "NAMED",
     "Chebyshev",
     "Cityblock",
+    "CostError",
     "Euclidean",
     "MetricSpec",
     "Minkowski",
     "Ops",
     "SqEuclidean",
+    "ceil_float",
     "check_metric",
+    "cost_error",
     "named_metric",
     "scale_exponent",
 ]
@@ -340,3 +344,66 @@ def scale_exponent(*points: np.ndarray, degree: int = 1) -> int:
     e = int(np.frexp(top)[1]) if top > 0 else 0
     limit = MAX_SCALE_EXPONENT // degree
     return min(max(e, -limit), limit)
+
+
+class CostError(NamedTuple):
+    r"""The constants of :math:`|\tilde c - c| \le \rho\, \tilde c + \tau`, floats of the dtype.
+
+    For the points scaled by :math:`2^{-e}`, :math:`\tau` is ``tau`` plus
+    :math:`\text{flush} \cdot \lambda\, 2^{\max(0, -e)}`.
+    """
+
+    rho: float  # relative: N(d) epsilon, the formula's rounding
+    tau: float  # absolute, from the formula's underflow
+    flush: float  # times lambda 2^max(0, -e): the scaling's underflow where subnormals flush
+
+
+def cost_error(metric: Any, d: int, dtype: Any = np.float64) -> CostError:
+    r"""The cost-error model of a spec's formula in ``dtype``, for points of dimension ``d``.
+
+    Every cost :math:`\tilde c` the formula computes from two points scaled by :math:`2^{-e}`
+    into (-1, 1) is within :math:`|\tilde c - c| \le \rho\, \tilde c + \tau` of the exact
+    cost :math:`c` of the unrounded scaled points, in the standard model with underflow
+    (unit roundoff :math:`u`, smallest normal :math:`\lambda`; results and inputs below
+    :math:`\lambda` may be flushed to 0, as XLA does, or rounded, as IEEE arithmetic does):
+
+    .. math:: \rho = N(d)\, 2u, \quad
+       \tau = 4 (d + 1) \sqrt{\lambda} + 12 (d + 1)\, \lambda\, 2^{\max(0, -e)}.
+
+    :math:`N(d)` is the spec's :meth:`MetricSpec.steps`. The first term of :math:`\tau` covers
+    results flushed to zero inside the formula (a square below :math:`\lambda` moves a
+    distance by at most :math:`\sqrt{2 d \lambda}`; a Minkowski cost, scaled by its largest
+    difference, moves by at most :math:`d \lambda`), the second the scaling of a coordinate
+    that is, or becomes, subnormal and is flushed: moved by at most :math:`\lambda 2^{-e}`, it
+    moves a cost by at most :math:`2 \sqrt d`, :math:`2 d`, 2, :math:`2 d^{1/p}` or
+    :math:`12 d` times that. The host scales with exact ``ldexp`` (a subnormal result rounds, by
+    at most :math:`\lambda u`) and needs the second term only for that, well inside the first.
+    ``metric`` is a name or a spec; a callable metric (or None, standing for one) is certified
+    for the matrix it computes: all zero.
+    """
+    spec = None if metric is None else named_metric(metric)
+    if spec is None:
+        return CostError(0.0, 0.0, 0.0)
+    info = np.finfo(dtype)
+    u = Fraction(float(info.eps)) / 2
+    lam = Fraction(float(info.tiny))
+    root = Fraction(math.sqrt(float(lam))) * (1 + Fraction(1, 2**20))  # above sqrt(lambda)
+    return CostError(
+        rho=ceil_float(spec.steps(d) * 2 * u, dtype),
+        tau=ceil_float(4 * (d + 1) * root, dtype),
+        flush=ceil_float(12 * (d + 1) * lam, dtype),
+    )
+
+
+def ceil_float(q: Fraction | float, dtype: Any) -> float:
+    """The least float of ``dtype`` at or above the exact number ``q``.
+
+    The result is a Python float that ``dtype`` holds exactly, so that XLA reads the constant
+    unchanged.
+    """
+    q = Fraction(q)
+    dt = np.dtype(dtype)
+    value = dt.type(float(q))
+    while Fraction(float(value)) < q:
+        value = np.nextafter(value, dt.type(np.inf))
+    return float(value)

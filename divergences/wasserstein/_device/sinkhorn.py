@@ -107,15 +107,9 @@ from divergences.wasserstein._device.certify import (
     unit_roundoff,
     up,
 )
-from divergences.wasserstein._device.costs import (
-    CostError,
-    cost_error,
-    cost_tau,
-    pair_costs,
-    span_cost,
-)
+from divergences.wasserstein._device.costs import cost_tau, pair_costs, span_cost
 from divergences.wasserstein._device.loops import lockstep_while
-from divergences.wasserstein._metrics import named_metric
+from divergences.wasserstein._metrics import CostError, cost_error, named_metric
 from divergences.wasserstein._options import Options
 from divergences.wasserstein._results import Status
 from divergences.wasserstein.cost import scale_exponent_traced, times_power_of_two

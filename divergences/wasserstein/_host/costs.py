@@ -1,14 +1,16 @@
 r"""Ground costs on the host: NumPy in, NumPy out, no JAX.
 
 The W1 host solvers take float64 points scaled by a power of two into (-1, 1)
-(:func:`~divergences.wasserstein._metrics.scale_exponent`): exact wherever no coordinate leaves the normal range, so every
-coordinate scale is solved like scale 1 and no difference, square or sum overflows. The
-costs here are the named metrics' formulas (:mod:`divergences.wasserstein._metrics`); a callable
-metric is JAX code, which the runner evaluates in JAX and hands over as a matrix.
+(:func:`~divergences.wasserstein._metrics.scale_exponent`): exact wherever no coordinate leaves
+the normal range, so every coordinate scale is solved like scale 1 and no difference, square or
+sum overflows. The costs here are the named metrics' formulas
+(:mod:`divergences.wasserstein._metrics`); a callable metric is JAX code, which the runner
+evaluates in JAX and hands over as a matrix.
 
-Every computed cost :math:`\tilde c` is within :func:`cost_error` of the exact cost
-of the same float64 points, :math:`|\tilde c - c| \le \rho\, \tilde c + \tau`, which is what
-the certificates (:mod:`.certify`) widen their bounds by.
+Every computed cost :math:`\tilde c` is within the specs' cost-error model
+(:func:`~divergences.wasserstein._metrics.cost_error`) of the exact cost of the same float64
+points, :math:`|\tilde c - c| \le \rho\, \tilde c + \tau`, which is what the certificates
+(:mod:`.certify`) widen their bounds by.
 """
 
 from __future__ import annotations
@@ -17,33 +19,13 @@ from typing import Any
 
 import numpy as np
 
-from divergences.wasserstein._metrics import EPS, HOST_OPS, MetricSpec, named_metric
+from divergences.wasserstein._metrics import HOST_OPS, MetricSpec, named_metric
 
-__all__ = ["arc_costs", "cost_error", "pairwise_costs"]
+__all__ = ["arc_costs", "pairwise_costs"]
 
 #: Entries of the host's cost matrices computed per block of rows from the formula (a metric
 #: with no C loop in scipy): the differences of a block take at most this many floats.
 _BLOCK_FLOATS = 1 << 22
-
-
-def cost_error(metric: MetricSpec | None, d: int) -> tuple[float, float]:
-    r"""The error bound ``(rho, tau)`` of the costs computed here.
-
-    :math:`|\tilde c - c| \le \rho \tilde c + \tau` holds for every cost computed here from
-    float64 points of dimension ``d`` scaled by :func:`~.._metrics.scale_exponent`.
-
-    ``rho`` bounds the rounding of the formula, :math:`N(d)\, \epsilon` with the spec's
-    :meth:`~.._metrics.MetricSpec.steps`. ``tau`` covers what scaling into (-1, 1) and squares
-    below the normal range can lose: each coordinate is within :math:`2^{-1075}` of the exact
-    scaled one, and a square below :math:`2^{-1022}` within :math:`2^{-1075}` of its value, so a
-    distance moves by at most :math:`d\, 2^{-530}` (the compiled k-d tree sums squares without
-    the hypot-style recomputation); a Minkowski cost, scaled by its largest difference, by far
-    less. A callable metric (None, standing for one) is certified for the matrix it computes:
-    ``(0, 0)``.
-    """
-    if metric is None:
-        return 0.0, 0.0
-    return metric.steps(d) * EPS, d * 2.0**-530
 
 
 def _spec(metric: Any) -> MetricSpec:

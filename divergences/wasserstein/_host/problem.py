@@ -13,9 +13,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from divergences.wasserstein._host.costs import arc_costs, cost_error, pairwise_costs
+from divergences.wasserstein._host.costs import arc_costs, pairwise_costs
 from divergences.wasserstein._host.potentials import weighted_nearest
-from divergences.wasserstein._metrics import HOST_OPS, MetricSpec
+from divergences.wasserstein._metrics import HOST_OPS, MetricSpec, cost_error
 
 __all__ = ["HostProblem"]
 
@@ -44,8 +44,9 @@ class HostProblem(NamedTuple):
 
     @property
     def error(self) -> tuple[float, float]:
-        """``(rho, tau)`` of the costs (:func:`~.costs.cost_error`)."""
-        return cost_error(self.metric, self.x.shape[1])
+        """``(rho, tau)`` of the costs in float64 (:func:`~.._metrics.cost_error`)."""
+        err = cost_error(self.metric, self.x.shape[1])
+        return err.rho, err.tau
 
     def cost_matrix(self) -> np.ndarray:
         """The ``(n, m)`` costs :math:`c(x_i, y_j)`."""
