@@ -22,6 +22,7 @@ from __future__ import annotations
 from divergences import families, generators
 from divergences._src.chi_square import chi_square
 from divergences._src.entropy import cross_entropy, entropy
+from divergences._src.errors import checked
 from divergences._src.f_divergence import f_divergence, optimal_critic, variational_bound
 from divergences._src.gan import gan_value, optimal_discriminator
 from divergences._src.gaussian import frechet_distance, kl_mvn, kl_normal
@@ -31,13 +32,13 @@ from divergences._src.information import conditional_entropy, inception_score, m
 from divergences._src.js import js_distance, js_divergence
 from divergences._src.kl import kl
 from divergences._src.total_variation import total_variation
-from divergences._src.validation import checked
 from divergences.families import Family, MeasurePair
 from divergences.generators import FGenerator
 from divergences.wasserstein import (
     BatchError,
     CertificateError,
     CouplingReport,
+    Minkowski,
     SolverError,
     SparsePlan,
     W1Batch,
@@ -66,6 +67,7 @@ __all__ = [
     "Family",
     "GridPmf",
     "MeasurePair",
+    "Minkowski",
     "SolverError",
     "SparsePlan",
     "W1Batch",

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 import divergences as dv
 from divergences import testing as dvt
-from divergences._src.validation import sum_tolerance
+from divergences._src.precision import sum_tolerance
 from divergences.testing import tolerance
 from tests.helpers import assert_leq
 

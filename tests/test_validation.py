@@ -13,7 +13,9 @@ import numpy as np
 import pytest
 
 import divergences as dv
-from divergences._src.validation import check_pmf, require, sum_tolerance
+from divergences._src.checks import check_pmf
+from divergences._src.errors import require
+from divergences._src.precision import sum_tolerance
 from divergences.testing import tolerance
 from tests.helpers import programs_built
 

@@ -2,12 +2,15 @@ r"""Pearson chi-square divergence."""
 
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 
 from divergences._src.array_types import ArrayLike
+from divergences._src.checks import check_pmf_pair
 from divergences._src.numerics import kl_sum
-from divergences._src.validation import check_pmf_pair, compiled, keeps_input_precision
+from divergences._src.precision import keeps_input_precision
 from divergences.generators import _square_over
 
 __all__ = ["chi_square"]
@@ -59,7 +62,7 @@ def chi_square(p: ArrayLike, q: ArrayLike, *, axis: int = -1) -> jax.Array:
     return _chi_square(p, q, axis=axis)
 
 
-@compiled(static_argnames="axis")
+@functools.partial(jax.jit, static_argnames="axis")
 def _chi_square(p: jax.Array, q: jax.Array, *, axis: int) -> jax.Array:
     # (p - q) * ((p - q) / q): q = 0 < p gives p * inf = inf even where p^2 underflows, and the
     # derivative never forms q^2 (see f_divergence._square_over).

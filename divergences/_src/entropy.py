@@ -2,17 +2,14 @@ r"""Shannon entropy and cross-entropy of discrete distributions."""
 
 from __future__ import annotations
 
+import functools
+
 import jax
 
 from divergences._src.array_types import ArrayLike, Base
+from divergences._src.checks import check_base, check_pmf, check_pmf_pair
 from divergences._src.numerics import cross_entropy_sum, entropy_sum, log_of_base
-from divergences._src.validation import (
-    check_base,
-    check_pmf,
-    check_pmf_pair,
-    compiled,
-    keeps_input_precision,
-)
+from divergences._src.precision import keeps_input_precision
 
 __all__ = ["cross_entropy", "entropy"]
 
@@ -48,7 +45,7 @@ def entropy(p: ArrayLike, *, base: Base = None, axis: int = -1) -> jax.Array:
     return _entropy(p, log_of_base(base, p.dtype), axis=axis)
 
 
-@compiled(static_argnames="axis")
+@functools.partial(jax.jit, static_argnames="axis")
 def _entropy(p: jax.Array, log_base: jax.Array, *, axis: int) -> jax.Array:
     return entropy_sum(p, axis) / log_base
 
@@ -87,6 +84,6 @@ def cross_entropy(p: ArrayLike, q: ArrayLike, *, base: Base = None, axis: int = 
     return _cross_entropy(p, q, log_of_base(base, p.dtype), axis=axis)
 
 
-@compiled(static_argnames="axis")
+@functools.partial(jax.jit, static_argnames="axis")
 def _cross_entropy(p: jax.Array, q: jax.Array, log_base: jax.Array, *, axis: int) -> jax.Array:
     return cross_entropy_sum(p, q, axis) / log_base

@@ -51,18 +51,10 @@ import jax.numpy as jnp
 import numpy as np
 
 from divergences._src.array_types import ArrayLike, Base
+from divergences._src.checks import check_axis, check_base, check_pmf_pair
+from divergences._src.errors import is_traced, require
 from divergences._src.numerics import log_of_base, support_mask
-from divergences._src.validation import (
-    as_float_array,
-    check_axis,
-    check_base,
-    check_pmf_pair,
-    compiled,
-    has_mass,
-    is_traced,
-    keeps_input_precision,
-    require,
-)
+from divergences._src.precision import as_float_array, has_mass, keeps_input_precision
 from divergences.generators import GENERATORS, Elementwise, FGenerator
 
 __all__ = ["f_divergence", "optimal_critic", "variational_bound"]
@@ -209,7 +201,7 @@ def _chords(fn: Elementwise, slope: float, ratio: jax.Array, q: jax.Array) -> tu
     return ~jnp.any(bad), chord[first], t[first], c0, c1, c2, ~far_bad
 
 
-@compiled(static_argnames=("fn", "slope"))
+@functools.partial(jax.jit, static_argnames=("fn", "slope"))
 def _own_checks(
     p: jax.Array, q: jax.Array, *, fn: Elementwise, slope: float | None
 ) -> tuple[tuple[jax.Array, ...], tuple[jax.Array, ...] | None]:
@@ -355,7 +347,7 @@ def f_divergence(
     return _own_sum(p, q, log_of_base(base, p.dtype), fn=fn, slope=slope, axis=axis)
 
 
-@compiled(static_argnames=("f", "lo", "hi", "axis"))
+@functools.partial(jax.jit, static_argnames=("f", "lo", "hi", "axis"))
 def _tabled_sum(
     p: jax.Array,
     q: jax.Array,
@@ -371,7 +363,7 @@ def _tabled_sum(
     return _clip(value, lo, hi) / log_base
 
 
-@compiled(static_argnames=("fn", "slope", "axis"))
+@functools.partial(jax.jit, static_argnames=("fn", "slope", "axis"))
 def _own_sum(
     p: jax.Array, q: jax.Array, log_base: jax.Array, *, fn: Elementwise, slope: float, axis: int
 ) -> jax.Array:
@@ -453,7 +445,7 @@ def optimal_critic(
     return _optimal_critic(p, q, generator=generator)
 
 
-@compiled(static_argnames="generator")
+@functools.partial(jax.jit, static_argnames="generator")
 def _optimal_critic(p: jax.Array, q: jax.Array, *, generator: FGenerator) -> jax.Array:
     off = 1 - support_mask(p + q)
     t = generator.derivative((p + off) / (q + off))
@@ -561,7 +553,7 @@ def variational_bound(
     return _variational_bound(p, q, critic, generator=generator, axis=axis)
 
 
-@compiled(static_argnames=("generator", "axis"))
+@functools.partial(jax.jit, static_argnames=("generator", "axis"))
 def _variational_bound(
     p: jax.Array, q: jax.Array, t: jax.Array, *, generator: FGenerator, axis: int
 ) -> jax.Array:

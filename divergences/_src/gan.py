@@ -2,6 +2,7 @@ r"""The optimal discriminator and the value function of the original GAN game.""
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -10,17 +11,16 @@ import jax.numpy as jnp
 import numpy as np
 
 from divergences._src.array_types import ArrayLike, Base
-from divergences._src.js import _js_nats
-from divergences._src.numerics import log_of_base, support_mask, xlog_ratio
-from divergences._src.validation import (
+from divergences._src.checks import (
     check_base,
     check_in_unit_interval,
     check_pmf_pair,
     check_same_shape_after_broadcast,
-    compiled,
-    is_traced,
-    keeps_input_precision,
 )
+from divergences._src.errors import is_traced
+from divergences._src.js import _js_nats
+from divergences._src.numerics import log_of_base, support_mask, xlog_ratio
+from divergences._src.precision import keeps_input_precision
 
 __all__ = ["gan_value", "optimal_discriminator"]
 
@@ -80,7 +80,7 @@ def _discriminator_jvp(primals: Any, tangents: Any) -> tuple[jax.Array, jax.Arra
     return _discriminator(p, q), ((q / ss) * dp - (p / ss) * dq) / ss
 
 
-_compiled_discriminator = compiled(_discriminator)
+_compiled_discriminator = jax.jit(_discriminator)
 
 
 def _xlog1m(x: jax.Array, y: jax.Array) -> jax.Array:
@@ -157,12 +157,12 @@ def gan_value(
     return _value(p, q, disc, log_of_base(base, p.dtype), axis=axis)
 
 
-@compiled(static_argnames="axis")
+@functools.partial(jax.jit, static_argnames="axis")
 def _value_at_optimum(p: jax.Array, q: jax.Array, log_base: jax.Array, *, axis: int) -> jax.Array:
     return (2 * _js_nats(p, q, axis) - _LOG4) / log_base
 
 
-@compiled(static_argnames="axis")
+@functools.partial(jax.jit, static_argnames="axis")
 def _value(
     p: jax.Array, q: jax.Array, d: jax.Array, log_base: jax.Array, *, axis: int
 ) -> jax.Array:

@@ -13,13 +13,10 @@ import jax.numpy as jnp
 import numpy as np
 
 from divergences._src.array_types import ArrayLike
-from divergences._src.validation import (
+from divergences._src.checks import check_covariance, check_finite, check_positive
+from divergences._src.precision import (
     FloatArray,
     as_float_array,
-    check_covariance,
-    check_finite,
-    check_positive,
-    compiled,
     half_precision,
     keeps_input_precision,
 )
@@ -73,7 +70,7 @@ def kl_normal(
     return _kl_normal(mu_p, sigma_p, mu_q, sigma_q)
 
 
-@compiled
+@jax.jit
 def _kl_normal(mu_p: jax.Array, sigma_p: jax.Array, mu_q: jax.Array, sigma_q: jax.Array) -> Any:
     r = sigma_p / sigma_q
     return -jnp.log(r) + 0.5 * (r**2 + ((mu_p - mu_q) / sigma_q) ** 2) - 0.5
@@ -148,7 +145,7 @@ def kl_mvn(mean_p: ArrayLike, cov_p: ArrayLike, mean_q: ArrayLike, cov_q: ArrayL
     return _kl_mvn(mp, cp, mq, cq)
 
 
-@compiled
+@jax.jit
 def _kl_mvn(mp: jax.Array, cp: jax.Array, mq: jax.Array, cq: jax.Array) -> jax.Array:
     d = mp.shape[-1]
     lp = jnp.linalg.cholesky(cp)
@@ -220,7 +217,7 @@ def frechet_distance(
     return _frechet_distance(mp, cp, mq, cq)
 
 
-@compiled
+@jax.jit
 def _frechet_distance(mp: jax.Array, cp: jax.Array, mq: jax.Array, cq: jax.Array) -> jax.Array:
     sp = _sqrtm_psd(cp)
     middle = sp @ cq @ sp

@@ -2,12 +2,15 @@ r"""Hellinger distance."""
 
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 
 from divergences._src.array_types import ArrayLike
+from divergences._src.checks import check_pmf_pair
 from divergences._src.numerics import safe_sqrt
-from divergences._src.validation import check_pmf_pair, compiled, keeps_input_precision
+from divergences._src.precision import keeps_input_precision
 
 __all__ = ["hellinger"]
 
@@ -48,7 +51,7 @@ def hellinger(p: ArrayLike, q: ArrayLike, *, axis: int = -1) -> jax.Array:
     return _hellinger(p, q, axis=axis)
 
 
-@compiled(static_argnames="axis")
+@functools.partial(jax.jit, static_argnames="axis")
 def _hellinger(p: jax.Array, q: jax.Array, *, axis: int) -> jax.Array:
     squared = 0.5 * jnp.sum((safe_sqrt(p) - safe_sqrt(q)) ** 2, axis=axis)
     return safe_sqrt(jnp.where(squared > 1, 1.0, squared).astype(squared.dtype))

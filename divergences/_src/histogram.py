@@ -9,8 +9,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from divergences._src.errors import is_traced
 from divergences._src.numerics import order_key
-from divergences._src.validation import compiled, is_traced
 
 __all__ = ["GridPmf", "grid_pmf"]
 
@@ -69,7 +69,7 @@ def _key(x: jax.Array) -> jax.Array:
     return jnp.where(key == -1, 0, key)  # -1 is the key of -0.0 alone
 
 
-@compiled
+@jax.jit
 def _binned(x: jax.Array, grid: tuple[jax.Array, ...], pseudo_count: Any) -> tuple[Any, Any]:
     """The pmf and counts of the points ``x`` on the cells of ``grid``, plus the outside cell."""
     n = x.shape[0]

@@ -13,6 +13,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from divergences._src.array_types import ArrayLike, Base
+from divergences._src.checks import check_base, check_pmf
+from divergences._src.errors import is_traced
 from divergences._src.numerics import (
     entropy_sum,
     into_range,
@@ -23,14 +25,10 @@ from divergences._src.numerics import (
     xlog1p_ratio,
     xlog_ratio_sum,
 )
-from divergences._src.validation import (
+from divergences._src.precision import (
     FloatArray,
     as_float_array,
-    check_base,
-    check_pmf,
-    compiled,
     half_precision,
-    is_traced,
     keeps_input_precision,
 )
 
@@ -91,7 +89,7 @@ def mutual_information(joint: ArrayLike, *, base: Base = None) -> jax.Array:
     return _mutual_information(j, log_of_base(base, j.dtype))
 
 
-@compiled
+@jax.jit
 def _mutual_information(j: jax.Array, log_base: jax.Array) -> jax.Array:
     return _mutual_information_nats(j) / log_base
 
@@ -153,7 +151,7 @@ def conditional_entropy(joint: ArrayLike, *, base: Base = None) -> jax.Array:
     return _conditional_entropy(j, log_of_base(base, j.dtype))
 
 
-@compiled
+@jax.jit
 def _conditional_entropy(j: jax.Array, log_base: jax.Array) -> jax.Array:
     return _conditional_entropy_nats(j) / log_base
 
@@ -225,7 +223,7 @@ def inception_score(conditionals: ArrayLike, weights: ArrayLike | None = None) -
     return _inception_score(c, w)
 
 
-@compiled
+@jax.jit
 def _inception_score(c: jax.Array, w: jax.Array) -> jax.Array:
     joint = w[:, None] * c
     marginal = jnp.broadcast_to(jnp.sum(joint, axis=0, keepdims=True), c.shape)

@@ -2,20 +2,16 @@ r"""Jensen-Shannon divergence and distance."""
 
 from __future__ import annotations
 
+import functools
 import math
 
 import jax
 import jax.numpy as jnp
 
 from divergences._src.array_types import ArrayLike, Base
+from divergences._src.checks import check_base, check_base_above_one, check_pmf_pair
 from divergences._src.numerics import js_sum, log_of_base, safe_sqrt
-from divergences._src.validation import (
-    check_base,
-    check_base_above_one,
-    check_pmf_pair,
-    compiled,
-    keeps_input_precision,
-)
+from divergences._src.precision import keeps_input_precision
 
 __all__ = ["js_distance", "js_divergence"]
 
@@ -72,7 +68,7 @@ def js_divergence(p: ArrayLike, q: ArrayLike, *, base: Base = None, axis: int = 
     return _js(p, q, log_of_base(base, p.dtype), axis=axis)
 
 
-@compiled(static_argnames="axis")
+@functools.partial(jax.jit, static_argnames="axis")
 def _js(p: jax.Array, q: jax.Array, log_base: jax.Array, *, axis: int) -> jax.Array:
     return _js_nats(p, q, axis) / log_base
 
@@ -117,6 +113,6 @@ def js_distance(p: ArrayLike, q: ArrayLike, *, base: Base = None, axis: int = -1
     return _js_root(p, q, log_of_base(base, p.dtype), axis=axis)
 
 
-@compiled(static_argnames="axis")
+@functools.partial(jax.jit, static_argnames="axis")
 def _js_root(p: jax.Array, q: jax.Array, log_base: jax.Array, *, axis: int) -> jax.Array:
     return safe_sqrt(jnp.maximum(_js(p, q, log_base, axis=axis), 0))

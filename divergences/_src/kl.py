@@ -2,11 +2,14 @@ r"""Kullback-Leibler divergence between discrete distributions."""
 
 from __future__ import annotations
 
+import functools
+
 import jax
 
 from divergences._src.array_types import ArrayLike, Base
+from divergences._src.checks import check_base, check_pmf_pair
 from divergences._src.numerics import kl_sum, log_of_base
-from divergences._src.validation import check_base, check_pmf_pair, compiled, keeps_input_precision
+from divergences._src.precision import keeps_input_precision
 
 __all__ = ["kl"]
 
@@ -54,6 +57,6 @@ def kl(p: ArrayLike, q: ArrayLike, *, base: Base = None, axis: int = -1) -> jax.
     return _kl(p, q, log_of_base(base, p.dtype), axis=axis)
 
 
-@compiled(static_argnames="axis")
+@functools.partial(jax.jit, static_argnames="axis")
 def _kl(p: jax.Array, q: jax.Array, log_base: jax.Array, *, axis: int) -> jax.Array:
     return kl_sum(p, q, axis) / log_base

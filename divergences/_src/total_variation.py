@@ -2,11 +2,14 @@ r"""Total variation distance."""
 
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 
 from divergences._src.array_types import ArrayLike
-from divergences._src.validation import check_pmf_pair, compiled, keeps_input_precision
+from divergences._src.checks import check_pmf_pair
+from divergences._src.precision import keeps_input_precision
 
 __all__ = ["total_variation"]
 
@@ -46,7 +49,7 @@ def total_variation(p: ArrayLike, q: ArrayLike, *, axis: int = -1) -> jax.Array:
     return _total_variation(p, q, axis=axis)
 
 
-@compiled(static_argnames="axis")
+@functools.partial(jax.jit, static_argnames="axis")
 def _total_variation(p: jax.Array, q: jax.Array, *, axis: int) -> jax.Array:
     d = p - q
     # sign(d) * d is |d| with derivative sign(d), which is 0 at d = 0 (jnp.abs gives 1 there).

@@ -35,6 +35,7 @@ HiGHS), behind one protocol (``_host.protocol``); ``_options`` and ``_results`` 
 the result types, the status enum and the errors.
 """
 
+from divergences.wasserstein._metrics import Minkowski
 from divergences.wasserstein._results import (
     CertificateError,
     SolverError,
@@ -55,6 +56,7 @@ __all__ = [
     "CertificateError",
     "CouplingReport",
     "Metric",
+    "Minkowski",
     "SolverError",
     "SparsePlan",
     "W1Batch",

@@ -6,7 +6,7 @@ non-negative, finite, summing to one; ``None`` means uniform weights ``1/n``. Ze
 repeated points and a single point are all allowed.
 
 Shape rules are checked first, at trace time; then the value rules (finite points, weight
-sign and sum, equal totals), each written once with :func:`divergences._src.validation.require`:
+sign and sum, equal totals), each written once with :func:`divergences._src.errors.require`:
 raised at once for concrete input, and under ``dv.checked(jax.jit(...))`` raised as the same
 ``ValueError`` with the same message. Under a trace the rules also come back combined into one
 predicate, :attr:`Measures.valid`, so that a host solver called back from the trace can refuse
@@ -24,18 +24,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from divergences._src.validation import (
-    as_float_array,
-    host_float_array,
-    is_traced,
-    require,
-    sum_tolerance,
-)
+from divergences._src.errors import is_traced, require
+from divergences._src.precision import as_float_array, host_float_array, sum_tolerance
 
-__all__ = ["METRICS", "Measures", "as_points", "check_measures", "check_metric", "one_program"]
-
-#: The metrics known by name; a callable ``c(x_i, y_j)`` is accepted too.
-METRICS = ("euclidean", "sqeuclidean", "cityblock", "chebyshev")
+__all__ = ["Measures", "as_points", "check_measures", "one_program"]
 
 
 class Measures(NamedTuple):
@@ -78,17 +70,6 @@ def one_program(path: Callable[..., R]) -> Callable[..., R]:
         return program((ms.x, ms.y, ms.a, ms.b, ms.valid), ms.traced, options)
 
     return run
-
-
-def check_metric(metric: Any) -> None:
-    """Raises a ValueError unless ``metric`` is one of :data:`METRICS` or a callable."""
-    if callable(metric):
-        return
-    if not isinstance(metric, str) or metric not in METRICS:
-        raise ValueError(
-            f"metric must be one of {', '.join(repr(m) for m in METRICS)} or a callable "
-            f"c(x_i, y_j); got {metric!r}"
-        )
 
 
 def _float_array(x: Any, name: str) -> Any:

@@ -28,7 +28,8 @@ from divergences.wasserstein._host.dense import DENSE_MAX_PAIRS, check_dense_siz
 from divergences.wasserstein._host.kr_lp import check_kr_lp_size
 from divergences.wasserstein._host.protocol import Options, TransportSolver
 from divergences.wasserstein._host.threads import check_threads
-from divergences.wasserstein._measures import Measures, check_measures, check_metric
+from divergences.wasserstein._measures import Measures, check_measures
+from divergences.wasserstein._metrics import check_metric, named_metric
 from divergences.wasserstein.cost import Metric
 
 __all__ = [
@@ -95,7 +96,7 @@ def _choose(method: Any, metric: Metric, n: int, m: int, *, dual: bool) -> str:
             f"method must be one of {', '.join(repr(t) for t in methods)}; got {method!r}"
         )
     if method == "auto":
-        named = not callable(metric) and metric in sinkhorn.SOLVER.metrics
+        named = named_metric(metric) is not None
         if named and jax.default_backend() in DEVICE_BACKENDS:
             return sinkhorn.SOLVER.name
         if metric != "euclidean" or n * m <= SPARSE_MIN_PAIRS:
@@ -107,13 +108,10 @@ def _choose(method: Any, metric: Metric, n: int, m: int, *, dual: bool) -> str:
         return dense.SOLVER.name
     if method in SOLVERS and SOLVERS[method].euclidean_only and metric != "euclidean":
         raise ValueError(f"method={method!r} needs metric='euclidean'; got metric={metric!r}")
-    if method in DEVICE_SOLVERS and (
-        callable(metric) or metric not in DEVICE_SOLVERS[method].metrics
-    ):
-        names = ", ".join(repr(t) for t in DEVICE_SOLVERS[method].metrics)
+    if method in DEVICE_SOLVERS and named_metric(metric) is None:
         raise ValueError(
-            f"method={method!r} needs a named metric ({names}), whose rounding it bounds; "
-            f"got metric={metric!r}"
+            f"method={method!r} needs a named metric (a name or a spec such as "
+            f"dv.Minkowski(p=3)), whose rounding it bounds; got metric={metric!r}"
         )
     return method
 

@@ -37,8 +37,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from divergences._src.validation import is_traced, require
-from divergences.wasserstein._host.costs import homogeneity, scale_exponent
+from divergences._src.errors import is_traced, require
 from divergences.wasserstein._host.pipeline import (
     DualArrays,
     PrimalArrays,
@@ -48,6 +47,7 @@ from divergences.wasserstein._host.pipeline import (
 from divergences.wasserstein._host.problem import HostProblem
 from divergences.wasserstein._host.protocol import Options
 from divergences.wasserstein._measures import Measures, one_program
+from divergences.wasserstein._metrics import EPS, named_metric, scale_exponent
 from divergences.wasserstein._problem import DEVICE_SOLVERS, KR_LP, SOLVERS, Problem
 from divergences.wasserstein._results import (
     SolverError,
@@ -74,8 +74,6 @@ __all__ = [
 ]
 
 sg = jax.lax.stop_gradient
-
-_EPS = float(np.finfo(np.float64).eps)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -251,13 +249,13 @@ def _plan_cost(ms: Measures, metric: Metric, rows: jax.Array, cols: jax.Array, m
     by a power of two (exact), so no cost overflows, and scaled back by the same power.
     """
     z = jnp.concatenate([ms.x, ms.y])
-    degree = homogeneity(metric)
-    if degree is None:
+    spec = named_metric(metric)
+    if spec is None:
         return jnp.sum(mass * _arc_cost(z[rows], z[cols], metric))
-    e = scale_exponent_traced(ms.x, ms.y, degree=degree)
+    e = scale_exponent_traced(ms.x, ms.y, degree=spec.degree)
     zs = times_power_of_two(z, -e)
     t = jnp.sum(sg(mass) * _arc_cost(zs[rows], zs[cols], metric))
-    return times_power_of_two(t, degree * e)
+    return times_power_of_two(t, spec.degree * e)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -279,21 +277,20 @@ def _host_problem(
     """
     x64, y64 = np.asarray(x, np.float64), np.asarray(y, np.float64)
     a64, b64 = np.asarray(a, np.float64), np.asarray(b, np.float64)
-    degree = homogeneity(metric)
+    spec = named_metric(metric)
     k = 0
-    if degree is not None:
-        e = scale_exponent(x64, y64, degree=degree)
-        x64, y64, k = np.ldexp(x64, -e), np.ldexp(y64, -e), degree * e
+    if spec is not None:
+        e = scale_exponent(x64, y64, degree=spec.degree)
+        x64, y64, k = np.ldexp(x64, -e), np.ldexp(y64, -e), spec.degree * e
     # Totals accepted as equal by the input rules may differ by rounding (float32 input,
     # weights 1/n): b is taken at a's total, the exact weights it stands for are b * A / B.
     total_a, total_b = math.fsum(a64.tolist()), math.fsum(b64.tolist())
     weight_error = 0.0
     if total_b > 0 and total_a != total_b:
         b64 = b64 * (total_a / total_b)
-        weight_error = 4 * _EPS * math.fsum(b64.tolist())
-    name = None if degree is None else str(metric)
+        weight_error = 4 * EPS * math.fsum(b64.tolist())
     cost = None if union_cost is None else np.asarray(union_cost, np.float64)
-    return HostProblem(x64, y64, a64, b64, name, cost, weight_error), k
+    return HostProblem(x64, y64, a64, b64, spec, cost, weight_error), k
 
 
 @functools.partial(jax.jit, static_argnums=2)

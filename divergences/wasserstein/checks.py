@@ -12,8 +12,9 @@ import jax
 import jax.numpy as jnp
 
 from divergences._src.array_types import ArrayLike
-from divergences._src.validation import as_float_array, sum_tolerance
-from divergences.wasserstein._measures import as_points, check_metric
+from divergences._src.precision import as_float_array, sum_tolerance
+from divergences.wasserstein._measures import as_points
+from divergences.wasserstein._metrics import check_metric
 from divergences.wasserstein._results import SparsePlan
 from divergences.wasserstein.cost import Metric, pairwise_cost
 

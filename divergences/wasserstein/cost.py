@@ -18,13 +18,24 @@ from jax import lax
 
 from divergences._src.array_types import ArrayLike
 from divergences._src.numerics import abs_subgradient, safe_sqrt
-from divergences.wasserstein._host.costs import MAX_SCALE_EXPONENT
-from divergences.wasserstein._measures import as_points, check_metric
+from divergences.wasserstein._measures import as_points
+from divergences.wasserstein._metrics import (
+    MAX_SCALE_EXPONENT,
+    Euclidean,
+    MetricSpec,
+    Ops,
+    check_metric,
+    named_metric,
+)
 
 __all__ = ["Metric", "cost_matrix"]
 
-#: A metric by name or a callable ``c(x_i, y_j) -> scalar`` on two points of shape ``(d,)``.
-Metric = str | Callable[[jax.Array, jax.Array], jax.Array]
+#: A metric by name, a metric's spec (``Minkowski(p=3)``) or a callable
+#: ``c(x_i, y_j) -> scalar`` on two points of shape ``(d,)``.
+Metric = str | MetricSpec | Callable[[jax.Array, jax.Array], jax.Array]
+
+#: The operations of the differentiable costs: the subgradient 0 where a difference is 0.
+_DIFFERENTIABLE = Ops(jnp, jnp.sum, abs_subgradient, safe_sqrt, lax.stop_gradient)
 
 
 #: Scaled coordinates (in (-1, 1)) at least this large in magnitude, when not 0, keep every
@@ -85,27 +96,23 @@ def pairwise_cost(x: jax.Array, y: jax.Array, metric: Metric) -> jax.Array:
 
 
 @functools.partial(jax.jit, static_argnames="metric")
-def _named_cost(x: jax.Array, y: jax.Array, metric: str) -> jax.Array:
+def _named_cost(x: jax.Array, y: jax.Array, metric: str | MetricSpec) -> jax.Array:
     """:func:`pairwise_cost` for a metric by name, jitted.
 
     Called outside :func:`jax.jit`, JAX would otherwise compile each of the Euclidean norm's
     operations on its own at every new shape, and trace and compile its ``lax.cond`` again on every
     call (its branches are new functions each time). Inside a caller's ``jit`` it is inlined.
     """
-    diff = x[:, None, :] - y[None, :, :]
-    if metric == "cityblock":
-        return jnp.sum(abs_subgradient(diff), axis=-1)
-    if metric == "chebyshev":
-        return jnp.max(abs_subgradient(diff), axis=-1)
-    if metric == "euclidean":
-        return abs_subgradient(diff[..., 0]) if x.shape[1] == 1 else _norm(x, y)
-    return jnp.sum(diff * diff, axis=-1)  # sqeuclidean
+    spec = named_metric(metric)
+    if spec == Euclidean() and x.shape[1] > 1:
+        return _norm(x, y)
+    return spec.costs(x[:, None, :] - y[None, :, :], _DIFFERENTIABLE)
 
 
 def scale_exponent_traced(*points: jax.Array, degree: int = 1) -> jax.Array:
     """The scale exponent of traced points: an int32 scalar, no derivative.
 
-    :func:`~divergences.wasserstein._host.costs.scale_exponent` in JAX, clipped for the points'
+    :func:`~divergences.wasserstein._metrics.scale_exponent` in JAX, clipped for the points'
     dtype as well.
     """
     top = lax.stop_gradient(jnp.max(jnp.stack([jnp.max(jnp.abs(p)) for p in points])))
@@ -135,6 +142,7 @@ def cost_matrix(x: ArrayLike, y: ArrayLike, *, metric: Metric = "euclidean") -> 
       with this cost is :math:`W_2^2`, not :math:`W_1`;
     * ``"cityblock"``: :math:`\|x - y\|_1`;
     * ``"chebyshev"``: :math:`\|x - y\|_\infty`;
+    * ``dv.Minkowski(p=p)``: :math:`\|x - y\|_p`, for a finite :math:`p \ge 1`;
     * a callable ``c(x_i, y_j)`` taking two points of shape ``(d,)`` and returning a scalar,
       written in JAX so that it can be traced and differentiated.
 
@@ -145,7 +153,7 @@ def cost_matrix(x: ArrayLike, y: ArrayLike, *, metric: Metric = "euclidean") -> 
     Args:
       x: points, shape ``(n, d)``, or ``(n,)`` for points on the line.
       y: points, shape ``(m, d)`` or ``(m,)``; same dimension ``d`` as ``x``.
-      metric: a name above or a callable.
+      metric: a name above, a spec (``dv.Minkowski(p=3)``) or a callable.
 
     Returns:
       The ``(n, m)`` matrix, in the floating dtype of the inputs.
@@ -162,6 +170,8 @@ def cost_matrix(x: ArrayLike, y: ArrayLike, *, metric: Metric = "euclidean") -> 
       [0.0, 5.0]
       >>> dv.cost_matrix([[3.0, 4.0]], [[0.0, 0.0]], metric="sqeuclidean").item()
       25.0
+      >>> round(dv.cost_matrix([[3.0, 4.0]], [[0.0, 0.0]], metric=dv.Minkowski(p=3)).item(), 6)
+      4.497941
     """
     check_metric(metric)
     xp = as_points(x, "x")

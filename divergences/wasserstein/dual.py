@@ -10,11 +10,11 @@ import jax.numpy as jnp
 import numpy as np
 
 from divergences._src.array_types import ArrayLike
-from divergences._src.validation import is_traced, require
-from divergences.wasserstein._host.costs import homogeneity, scale_exponent
+from divergences._src.errors import is_traced, require
 from divergences.wasserstein._host.potentials import weighted_nearest
 from divergences.wasserstein._host.threads import check_threads
-from divergences.wasserstein._measures import as_points, check_metric
+from divergences.wasserstein._measures import as_points
+from divergences.wasserstein._metrics import check_metric, named_metric, scale_exponent
 from divergences.wasserstein._problem import make_problem
 from divergences.wasserstein._results import W1Dual
 from divergences.wasserstein._runner import host_solve, run_dual
@@ -150,10 +150,11 @@ def kr_potential(
     )
     dtype = jnp.result_type(f, points, q)
     threads = check_threads(threads)
-    if not traced and not callable(metric):
+    spec = named_metric(metric)
+    if not traced and spec is not None:
         sites = np.asarray(points, np.float64)
         query = np.asarray(q, np.float64)
-        degree = homogeneity(metric) or 1
+        degree = spec.degree
         e = scale_exponent(sites, query, degree=degree)
         scaled_f = np.ldexp(np.asarray(f, np.float64), -degree * e)
         values = weighted_nearest(

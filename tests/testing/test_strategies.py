@@ -11,7 +11,8 @@ from hypothesis import find, given
 from hypothesis import strategies as st
 
 import divergences as dv
-from divergences._src.validation import check_pmf, sum_tolerance
+from divergences._src.checks import check_pmf
+from divergences._src.precision import sum_tolerance
 from divergences.testing import strategies as dvt
 
 DTYPES = [np.float64, np.float32]

@@ -28,8 +28,8 @@ class DeviceSolver(Protocol):
     r"""A W1 solver written in JAX, certified in XLA: a method of ``w1_primal`` and ``w1_dual``.
 
     ``primal`` and ``dual`` take validated arrays (``x`` ``(n, d)``, ``y`` ``(m, d)``, ``a``,
-    ``b``, and ``valid``, the traced conjunction of the input rules), the metric's name and the
-    :class:`Options`, and return NamedTuples of arrays with a ``status`` (an int32
+    ``b``, and ``valid``, the traced conjunction of the input rules), a named metric (its name or
+    its spec: every named metric, whose spec bounds its rounding) and the :class:`Options`, and return NamedTuples of arrays with a ``status`` (an int32
     :class:`Status`), the ``gap`` reached, and ``grad_x``, ``grad_y``: the sums
     :math:`\sum_j G_{ij} \nabla_x c(x_i, y_j)` and :math:`\sum_i G_{ij} \nabla_y c(x_i, y_j)`
     of the envelope derivative.
@@ -37,8 +37,6 @@ class DeviceSolver(Protocol):
 
     #: The method's name in ``w1_primal(..., method=...)``.
     name: str
-    #: The named metrics it takes.
-    metrics: tuple[str, ...]
     #: The ``rtol`` of a call that leaves it None.
     default_rtol: float
 

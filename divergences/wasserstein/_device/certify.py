@@ -44,6 +44,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
+from divergences.wasserstein._metrics import ceil_float
+
 __all__ = [
     "ceil_float",
     "depth",
@@ -77,20 +79,6 @@ def gamma(k: int, dtype: Any) -> Fraction:
 def depth(count: int) -> int:
     r"""The depth :math:`\lceil \log_2 N \rceil` of :func:`tree_sum` over ``count`` terms."""
     return max(int(count) - 1, 0).bit_length()
-
-
-def ceil_float(q: Fraction | float, dtype: Any) -> float:
-    """The least float of ``dtype`` at or above the exact number ``q``.
-
-    The result is a Python float that ``dtype`` holds exactly, so that XLA reads the constant
-    unchanged.
-    """
-    q = Fraction(q)
-    dt = np.dtype(dtype)
-    value = dt.type(float(q))
-    while Fraction(float(value)) < q:
-        value = np.nextafter(value, dt.type(np.inf))
-    return float(value)
 
 
 def up(t: jax.Array) -> jax.Array:

@@ -6,48 +6,36 @@ no difference, square or sum can overflow, and the costs of the input are those 
 points times :math:`2^{k}`, :math:`k = \deg(c)\, e`, exactly. The costs are the plain formulas
 (no hypot-style rescaling): what they lose to underflow is in the bound below.
 
-Every computed cost :math:`\tilde c` of two scaled points satisfies, in the dtype's standard
-model of :mod:`.certify` (unit roundoff :math:`u`, smallest normal :math:`\lambda`),
-
-.. math:: |\tilde c - c| \le \rho\, \tilde c + \tau, \quad
-   \rho = (d + 6)\, 2u, \quad
-   \tau = 4 (d + 1) \sqrt{\lambda} + 12 (d + 1)\, \lambda\, 2^{\max(0, -e)},
-
-with :math:`c` the exact cost of the *unrounded* scaled points. :math:`\rho` covers the
-formula: ``d`` differences, squares or absolute values, a sum of ``d`` terms in any order and a
-square root, at most :math:`(d + 3) u` relative (Higham, *Accuracy and Stability of Numerical
-Algorithms*, 2002, Sec. 3.1), doubled to allow for the bound being relative to
-:math:`\tilde c` and a square root within one ulp rather than half. The first term of
-:math:`\tau` covers results flushed to zero inside the formula (a square below :math:`\lambda`
-moves a distance by at most :math:`\sqrt{2 d \lambda}`), the second the scaling of a
-coordinate that is, or becomes, subnormal: moved by at most :math:`\lambda 2^{-e}`, it moves a
-cost by at most :math:`2 \sqrt d`, :math:`2 d`, 2 or :math:`12 d` times that.
+The formulas are the metrics' specs (:mod:`divergences.wasserstein._metrics`), evaluated with
+``jax.numpy`` and tree sums; what they may lose to rounding and underflow, in the dtype's
+standard model of :mod:`.certify`, is the specs' cost-error model
+(:func:`~divergences.wasserstein._metrics.cost_error`), whose :math:`\tau` grows with
+:math:`2^{\max(0, -e)}` (:func:`cost_tau`).
 """
 
 from __future__ import annotations
 
-import math
-from fractions import Fraction
-from typing import Any, NamedTuple
+from typing import Any
 
 import jax
 import jax.numpy as jnp
+from jax import lax
 
 from divergences._src.numerics import safe_sqrt
-from divergences.wasserstein._device.certify import ceil_float, tiny, tree_sum, unit_roundoff, up
+from divergences.wasserstein._device.certify import tree_sum, up
+from divergences.wasserstein._metrics import CostError, MetricSpec, Ops, named_metric
 
-__all__ = ["DEVICE_METRICS", "CostError", "cost_error", "cost_tau", "degree", "pair_costs"]
+__all__ = ["cost_tau", "pair_costs", "span_cost"]
 
-#: The metrics the device solvers compute, by name.
-DEVICE_METRICS = ("euclidean", "sqeuclidean", "cityblock", "chebyshev")
-
-
-def degree(metric: str) -> int:
-    """The homogeneity of the cost: ``c(s x, s y) = s^degree c(x, y)`` for ``s > 0``."""
-    return 2 if metric == "sqeuclidean" else 1
+#: The device's operations: tree sums (a fixed order, alone and in a batch).
+_DEVICE = Ops(jnp, tree_sum, jnp.abs, jnp.sqrt, lax.stop_gradient)
+#: The same with the square root's subgradient 0 at 0, for the envelope gradient.
+_DEVICE_SAFE = _DEVICE._replace(sqrt=safe_sqrt)
 
 
-def pair_costs(p: jax.Array, q: jax.Array, metric: str, *, safe: bool = False) -> jax.Array:
+def pair_costs(
+    p: jax.Array, q: jax.Array, metric: str | MetricSpec, *, safe: bool = False
+) -> jax.Array:
     """The ``(n, b)`` costs between scaled points ``p`` ``(n, d)`` and ``q`` ``(b, d)``.
 
     ``safe=True`` takes the Euclidean norm's square root with the subgradient 0 at coincident
@@ -55,37 +43,13 @@ def pair_costs(p: jax.Array, q: jax.Array, metric: str, *, safe: bool = False) -
     the coordinates are trees (:func:`~.certify.tree_sum`), in a fixed order alone and in a
     batch.
     """
-    diff = p[:, None, :] - q[None, :, :]
-    if metric == "sqeuclidean":
-        return tree_sum(diff * diff, axis=-1)
-    if metric == "cityblock":
-        return tree_sum(jnp.abs(diff), axis=-1)
-    if metric == "chebyshev":
-        return jnp.max(jnp.abs(diff), axis=-1)
-    if p.shape[1] == 1:
-        return jnp.abs(diff[..., 0])
-    squares = tree_sum(diff * diff, axis=-1)
-    return safe_sqrt(squares) if safe else jnp.sqrt(squares)
+    ops = _DEVICE_SAFE if safe else _DEVICE
+    return named_metric(metric).costs(p[:, None, :] - q[None, :, :], ops)
 
 
-class CostError(NamedTuple):
-    """The constants of the cost bound, floats the dtype holds exactly (static)."""
-
-    rho: float  # relative
-    tau: float  # absolute, from the formula's underflow
-    flush: float  # times lambda 2^max(0, -e): the scaling's underflow
-
-
-def cost_error(d: int, dtype: Any) -> CostError:
-    r"""``(rho, tau, flush)`` of the bound in the module's docstring, for dimension ``d``."""
-    u = unit_roundoff(dtype)
-    lam = tiny(dtype)
-    root = Fraction(math.sqrt(float(lam))) * (1 + Fraction(1, 2**20))  # above sqrt(lambda)
-    return CostError(
-        rho=ceil_float((d + 6) * 2 * u, dtype),
-        tau=ceil_float(4 * (d + 1) * root, dtype),
-        flush=ceil_float(12 * (d + 1) * lam, dtype),
-    )
+def span_cost(span: jax.Array, metric: str | MetricSpec) -> jax.Array:
+    """The cost of a box's side lengths ``span`` ``(d,)``: none between its points is larger."""
+    return named_metric(metric).span_bound(span, _DEVICE)
 
 
 def cost_tau(err: CostError, e: jax.Array, dtype: Any) -> jax.Array:

@@ -107,15 +107,9 @@ from divergences.wasserstein._device.certify import (
     unit_roundoff,
     up,
 )
-from divergences.wasserstein._device.costs import (
-    DEVICE_METRICS,
-    CostError,
-    cost_error,
-    cost_tau,
-    degree,
-    pair_costs,
-)
+from divergences.wasserstein._device.costs import cost_tau, pair_costs, span_cost
 from divergences.wasserstein._device.loops import lockstep_while
+from divergences.wasserstein._metrics import CostError, cost_error, named_metric
 from divergences.wasserstein._options import Options
 from divergences.wasserstein._results import Status
 from divergences.wasserstein.cost import scale_exponent_traced, times_power_of_two
@@ -218,7 +212,7 @@ def _block_size(n: int, m: int, config: SinkhornConfig) -> int:
 
 def _geometry(x: Any, y: Any, a: Any, b: Any, metric: str, config: SinkhornConfig) -> _Geometry:
     n, m = x.shape[0], y.shape[0]
-    deg = degree(metric)
+    deg = named_metric(metric).degree
     e = scale_exponent_traced(x, y, degree=deg)
     xs, ys = times_power_of_two(x, -e), times_power_of_two(y, -e)
     bs = _block_size(n, m, config)
@@ -655,15 +649,7 @@ class SinkhornState(NamedTuple):
 def _cost_bound(geo: _Geometry, metric: str) -> jax.Array:
     """The largest cost between the bounding box's corners: epsilon's start."""
     pts = jnp.concatenate([geo.xs, geo.ys.reshape(-1, geo.xs.shape[1])])
-    span = jnp.max(pts, axis=0) - jnp.min(pts, axis=0)
-    if metric == "sqeuclidean":
-        top = tree_sum(span * span)
-    elif metric == "cityblock":
-        top = tree_sum(span)
-    elif metric == "chebyshev":
-        top = jnp.max(span)
-    else:
-        top = jnp.sqrt(tree_sum(span * span))
+    top = span_cost(jnp.max(pts, axis=0) - jnp.min(pts, axis=0), metric)
     return jnp.where(top > 0, top, 1)
 
 
@@ -673,7 +659,7 @@ def _solve(
     """The Sinkhorn loop with its checks, to a certified gap of ``rtol`` or ``max_iter``."""
     dt = geo.xs.dtype
     n, nb, bs = geo.shape
-    err = cost_error(geo.xs.shape[1], dt)
+    err = cost_error(metric, geo.xs.shape[1], dt)
     tau = cost_tau(err, geo.e, dt)
     every = min(config.check_every, max_iter)
     eps0 = _cost_bound(geo, metric)
@@ -898,7 +884,7 @@ def _run(
     geo = _geometry(x, y, a, b, metric, config)
     dt = geo.xs.dtype
     st = _solve(geo, metric, valid, rtol, cap, config)
-    err = cost_error(geo.xs.shape[1], dt)
+    err = cost_error(metric, geo.xs.shape[1], dt)
     tau = cost_tau(err, geo.e, dt)
     fin = _final(geo, metric, st, err, tau, config)
     status = _status(valid, st)
@@ -1042,8 +1028,6 @@ class SinkhornSolver:
     """
 
     name: str = "sinkhorn"
-    #: The named metrics it computes (no callable metric: its rounding has no bound).
-    metrics: tuple[str, ...] = DEVICE_METRICS
     #: The rtol a call with ``rtol=None`` gets.
     default_rtol: float = CONFIG.rtol
 

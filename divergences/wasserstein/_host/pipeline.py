@@ -19,11 +19,10 @@ from divergences.wasserstein._host.kr_lp import solve_kr_dual
 from divergences.wasserstein._host.potentials import potential_violation
 from divergences.wasserstein._host.problem import HostProblem
 from divergences.wasserstein._host.protocol import Options, TransportSolver
+from divergences.wasserstein._metrics import EPS
 from divergences.wasserstein._results import CertificateError, SolverError, Status
 
 __all__ = ["DualArrays", "PrimalArrays", "dual_arrays", "primal_arrays"]
-
-_EPS = float(np.finfo(np.float64).eps)
 
 
 class PrimalArrays(NamedTuple):
@@ -184,7 +183,7 @@ def _violation_bound(f: np.ndarray, problem: HostProblem, threads: int | None) -
     c_max = problem.cost_bound()
     f_max = float(np.max(np.abs(f), initial=0.0))
     d = problem.x.shape[1]
-    widening = up(up(up(rho * c_max) + tau) + up((d + 8) * _EPS * up(c_max + 2 * f_max)))
+    widening = up(up(up(rho * c_max) + tau) + up((d + 8) * EPS * up(c_max + 2 * f_max)))
     return max(0.0, up(raw + widening))
 
 

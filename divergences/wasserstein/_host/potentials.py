@@ -14,10 +14,13 @@ extension and the Lipschitz check.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from divergences.wasserstein._host.costs import pairwise_costs
 from divergences.wasserstein._host.nearest import weighted_nearest_euclidean
+from divergences.wasserstein._metrics import Euclidean, named_metric
 
 __all__ = ["lipschitz_violation_blocks", "potential_violation", "weighted_nearest"]
 
@@ -29,7 +32,7 @@ def weighted_nearest(
     sites: np.ndarray,
     weights: np.ndarray,
     z: np.ndarray,
-    metric: str,
+    metric: Any,
     *,
     argmin: bool = False,
     threads: int | None = None,
@@ -43,7 +46,7 @@ def weighted_nearest(
     sites = np.ascontiguousarray(sites, np.float64)
     weights = np.ascontiguousarray(weights, np.float64)
     z = np.ascontiguousarray(z, np.float64)
-    if metric == "euclidean":
+    if named_metric(metric) == Euclidean():
         if threads is None and z.shape[0] < _PARALLEL_QUERIES:
             threads = 1  # starting threads costs more than the queries
         value, arg = weighted_nearest_euclidean(sites, weights, z, threads=threads)
@@ -57,7 +60,7 @@ def weighted_nearest(
 
 
 def lipschitz_violation_blocks(
-    f: np.ndarray, points: np.ndarray, metric: str, *, rows: int = 512
+    f: np.ndarray, points: np.ndarray, metric: Any, *, rows: int = 512
 ) -> float:
     r"""The largest Lipschitz violation :math:`\max_{kl} f_k - f_l - c(z_k, z_l)` of ``f``.
 
@@ -75,7 +78,7 @@ def lipschitz_violation_blocks(
 
 
 def potential_violation(
-    f: np.ndarray, points: np.ndarray, metric: str, *, threads: int | None = None
+    f: np.ndarray, points: np.ndarray, metric: Any, *, threads: int | None = None
 ) -> float:
     r""":math:`\max_{kl} f_k - f_l - c(z_k, z_l)` over all pairs, as computed (not widened).
 
@@ -83,7 +86,7 @@ def potential_violation(
     :math:`\max_k f_k - \min_l [c(z_k, z_l) + f_l]` (:math:`O(N \log N)`); other costs by
     blocks of rows.
     """
-    if metric != "euclidean":
+    if named_metric(metric) != Euclidean():
         return lipschitz_violation_blocks(f, points, metric)
     lowest = weighted_nearest(points, f, points, metric, threads=threads)
     return float(np.max(f - lowest))

@@ -13,8 +13,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from divergences.wasserstein._host.costs import arc_costs, cost_error, pairwise_costs
+from divergences.wasserstein._host.costs import arc_costs, pairwise_costs
 from divergences.wasserstein._host.potentials import weighted_nearest
+from divergences.wasserstein._metrics import HOST_OPS, MetricSpec, cost_error
 
 __all__ = ["HostProblem"]
 
@@ -24,7 +25,7 @@ class HostProblem(NamedTuple):
 
     ``x``, ``y`` are float64 points times :math:`2^{-e}`; ``b`` is scaled to ``a``'s total
     where the two differed by rounding (``weight_error`` says by how much in all). ``metric``
-    is a named metric, or None for a callable one, whose costs between all the points of the
+    is a named metric's spec, or None for a callable one, whose costs between all the points of the
     union ``(x, y)`` are ``union_cost``.
     """
 
@@ -32,7 +33,7 @@ class HostProblem(NamedTuple):
     y: np.ndarray  # (m, d)
     a: np.ndarray  # (n,)
     b: np.ndarray  # (m,)
-    metric: str | None
+    metric: MetricSpec | None
     union_cost: np.ndarray | None  # (n + m, n + m), for a callable metric only
     weight_error: float = 0.0
 
@@ -43,8 +44,9 @@ class HostProblem(NamedTuple):
 
     @property
     def error(self) -> tuple[float, float]:
-        """``(rho, tau)`` of the costs (:func:`~.costs.cost_error`)."""
-        return cost_error(self.metric, self.x.shape[1])
+        """``(rho, tau)`` of the costs in float64 (:func:`~.._metrics.cost_error`)."""
+        err = cost_error(self.metric, self.x.shape[1])
+        return err.rho, err.tau
 
     def cost_matrix(self) -> np.ndarray:
         """The ``(n, m)`` costs :math:`c(x_i, y_j)`."""
@@ -92,11 +94,6 @@ class HostProblem(NamedTuple):
             return float(np.max(np.asarray(self.union_cost), initial=0.0))
         z = self.union
         span = np.max(z, axis=0) - np.min(z, axis=0)  # exact: coordinates in (-1, 1)
-        bound = {
-            "euclidean": float(np.sqrt(np.sum(span * span))),
-            "sqeuclidean": float(np.sum(span * span)),
-            "cityblock": float(np.sum(span)),
-            "chebyshev": float(np.max(span, initial=0.0)),
-        }[self.metric]
+        bound = float(self.metric.span_bound(span, HOST_OPS))
         rho, tau = self.error
         return (bound + tau) * (1 + 2 * rho) * (1 + 1e-15)
