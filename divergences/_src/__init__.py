@@ -4,7 +4,9 @@ The divergences (``kl``, ``js``, ``f_divergence``, ...) are the public API as re
 :mod:`divergences` (``dv.kl``, ``dv.js_divergence``, ...); keeping them here lets a module be named
 after its concept without the module and its function sharing one name in the package namespace.
 Beside them: ``numerics`` (the zero-safe, gradient-safe kernels and the reduction builder),
-``validation`` (the value checks, eager and under :func:`divergences.checked`), ``options`` (the
-integer-option validator, JAX-free for the host solvers) and ``typing`` (the type aliases).
+``errors`` (the error policy: :func:`~.errors.require`, one value rule eager and under
+:func:`divergences.checked`), ``precision`` (the dtype an input is computed in, the tolerances),
+``checks`` (the domain checks: pmfs, axes, bases, covariances), ``options`` (the integer-option
+validator, JAX-free for the host solvers) and ``array_types`` (the type aliases).
 The Wasserstein package keeps its own private modules (``wasserstein/_*``), which only it uses.
 """

@@ -54,6 +54,43 @@ def is_traced(x: Any) -> bool:
     return any(isinstance(leaf, jax.core.Tracer) for leaf in jax.tree_util.tree_leaves(x))
 
 
+#: Set while :func:`_raise_failed_check` reads a failed check: its :class:`Rule` then raises.
+_RAISING: contextvars.ContextVar[bool] = contextvars.ContextVar("_RAISING", default=False)
+
+#: What makes the exception of a failed rule from its text and fields (None: a ValueError).
+ErrorMaker = Callable[[str, dict[str, Any]], Exception] | None
+
+
+class Rule(str):
+    """A rule's message template that knows the exception it makes.
+
+    A ``str`` (``checkify`` keeps the message of a check as it is given), equal to another only
+    with the same text and exception maker. Formatting it fills the ``{field}`` placeholders from
+    the fields as NumPy arrays; while :data:`_RAISING` is set it raises the rule's exception
+    instead of returning the text.
+    """
+
+    error: ErrorMaker
+
+    def __new__(cls, template: str, error: ErrorMaker = None) -> Rule:
+        rule = super().__new__(cls, template)
+        rule.error = error
+        return rule
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Rule) and str.__eq__(self, other) and self.error is other.error
+
+    def __hash__(self) -> int:
+        return hash((str(self), self.error))
+
+    def format(self, *args: Any, **kwargs: Any) -> str:
+        fields = {k: np.asarray(v) for k, v in kwargs.items()}
+        text = str.format(self, *args, **fields)
+        if _RAISING.get():
+            raise ValueError(text) if self.error is None else self.error(text, fields)
+        return text
+
+
 def require(
     ok: Any,
     message: str,
@@ -95,43 +132,6 @@ def require(
         text = message.format(**fields)
         raise ValueError(text) if error is None else error(text, fields)
     return ok
-
-
-#: Set while :func:`_raise_failed_check` reads a failed check: its :class:`Rule` then raises.
-_RAISING: contextvars.ContextVar[bool] = contextvars.ContextVar("_RAISING", default=False)
-
-#: What makes the exception of a failed rule from its text and fields (None: a ValueError).
-ErrorMaker = Callable[[str, dict[str, Any]], Exception] | None
-
-
-class Rule(str):
-    """A rule's message template that knows the exception it makes.
-
-    A ``str`` (``checkify`` keeps the message of a check as it is given), equal to another only
-    with the same text and exception maker. Formatting it fills the ``{field}`` placeholders from
-    the fields as NumPy arrays; while :data:`_RAISING` is set it raises the rule's exception
-    instead of returning the text.
-    """
-
-    error: ErrorMaker
-
-    def __new__(cls, template: str, error: ErrorMaker = None) -> Rule:
-        rule = super().__new__(cls, template)
-        rule.error = error
-        return rule
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Rule) and str.__eq__(self, other) and self.error is other.error
-
-    def __hash__(self) -> int:
-        return hash((str(self), self.error))
-
-    def format(self, *args: Any, **kwargs: Any) -> str:
-        fields = {k: np.asarray(v) for k, v in kwargs.items()}
-        text = str.format(self, *args, **fields)
-        if _RAISING.get():
-            raise ValueError(text) if self.error is None else self.error(text, fields)
-        return text
 
 
 def checked(fn: F) -> F:

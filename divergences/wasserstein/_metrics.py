@@ -211,7 +211,7 @@ def _scaled_norm(diff: Any, ops: Ops, p: float) -> Any:
     return m * xp.power(total, 1 / p)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)  # its own __init__: p keyword-only, validated
 class Minkowski(MetricSpec):
     r""":math:`\|x - y\|_p = (\sum_l |x_l - y_l|^p)^{1/p}`, for a finite ``p >= 1``.
 
@@ -223,45 +223,8 @@ class Minkowski(MetricSpec):
     :math:`r_l = |\delta_l| / m` and :math:`m = \max_l |\delta_l|`, so that no power overflows
     or loses the cost to underflow, whatever ``p``.
 
-    **Rounding** (:meth:`steps`). With every operation within the standard model
-    (:math:`\mathrm{fl}(a \circ b) = (a \circ b)(1 + \delta)`, :math:`|\delta| \le u`, the
-    underflow terms going to the common :math:`\tau`), and the one assumption that the
-    library's ``pow`` is within :math:`\kappa u` *absolutely* of :math:`r^p` for
-    :math:`r \in [0, 1]` and relatively of :math:`S^{1/p}` for :math:`S \in [1, 2d]`, with
-    :math:`\kappa = 8` (4 ulps: glibc's ``pow`` is within 1 ulp, CUDA's 2; an ``exp(p log r)``
-    implementation with ``log`` and ``exp`` within 2 ulps errs by at most
-    :math:`r^p\, p |\log r|\, 2u + 2u \le (2/e + 2) u` absolutely, as
-    :math:`\max_r r^p p |\log r| = 1/e`):
-
-    1. each difference rounds once, and the norm is monotone and homogeneous in the
-       :math:`|\delta_l|`: a factor :math:`1 + \theta`, :math:`|\theta| \le u`; ``m`` and the
-       absolute values are exact;
-    2. each ratio :math:`r_l` rounds once: another factor within :math:`u` (the largest is 1,
-       exactly);
-    3. each power is within :math:`\kappa u` of :math:`r_l^p` (so is a small integer power
-       :math:`p \le \kappa + 1` that a compiler expands into :math:`p - 1` products, as XLA
-       does for 2 and 3: :math:`\gamma_{p - 1} r_l^p`), and the exact sum
-       :math:`S = \sum_l r_l^p \ge 1` (the largest term is :math:`1^p = 1` exactly): a
-       relative error of at most :math:`d \kappa u` on :math:`S`;
-    4. the sum of :math:`d` non-negative terms, in any order: :math:`\gamma_{d - 1}`, that is
-       :math:`d - 1` factors;
-    5. the root: a relative error :math:`\theta` of :math:`S` becomes at most :math:`|\theta|`
-       in :math:`S^{1/p}` for :math:`p \ge 1` (:math:`(1 + \theta)^{1/p}` lies between 1 and
-       :math:`1 + \theta`), ``pow`` adds :math:`\kappa u`, and the exponent :math:`1/p`, itself
-       rounded to :math:`(1 + \eta)/p`, multiplies :math:`S^{1/p}` by
-       :math:`S^{\eta / p} \le (2d)^{u} \le 1 + \lceil \log_2 2d \rceil u`;
-    6. the product :math:`m\, S^{1/p}` rounds once.
-
-    In all, at most :math:`n = d(\kappa + 1) + \kappa + \lceil \log_2 2d \rceil + 2` factors
-    :math:`(1 + \delta)`, :math:`|\delta| \le u`: :math:`|\tilde c - c| \le \gamma_n c`, so
-    :math:`|\tilde c - c| \le \gamma_n / (1 - \gamma_n)\, \tilde c \le 2 n u\, \tilde c`
-    (:math:`n u \le 1/4`): :math:`N = n + 1`, with :math:`\epsilon = 2u`, one step to spare.
-    The absolute terms (a flushed difference moves the cost by at most
-    :math:`d^{1/p} \lambda \le d \lambda`, a flushed ratio or power moves a sum at least 1 by
-    at most :math:`\lambda`) lie inside the common :math:`\tau`, whose
-    :math:`\sqrt{\lambda}`-sized term is there for the Euclidean squares. A coordinate moved by
-    :math:`\eta` moves the cost by at most :math:`2 d^{1/p} \eta \le 2 d \eta`, within the
-    Euclidean allowance for the scaling's underflow.
+    Its computed costs are within the certificates' rounding allowance :meth:`steps` (derived
+    there), with one assumption on the library's ``pow``.
 
     Raises:
       ValueError: naming ``p``, for a ``p`` that is not a finite number at least 1.
@@ -271,7 +234,7 @@ class Minkowski(MetricSpec):
     """
 
     name: ClassVar[str] = "minkowski"
-    #: ``pow``'s allowance in units of :math:`u` (see the class docstring).
+    #: ``pow``'s allowance in units of :math:`u` (see :meth:`steps`).
     POW_UNITS: ClassVar[int] = 8
 
     p: float
@@ -290,6 +253,48 @@ class Minkowski(MetricSpec):
         return _scaled_norm(diff, ops, self.p)
 
     def steps(self, d: int) -> int:
+        r""":math:`N(d)`: the computed costs are within :math:`N \epsilon` of the exact ones.
+
+        With every operation within the standard model
+        (:math:`\mathrm{fl}(a \circ b) = (a \circ b)(1 + \delta)`, :math:`|\delta| \le u`, the
+        underflow terms going to the common :math:`\tau`), and the one assumption that the
+        library's ``pow`` is within :math:`\kappa u` *absolutely* of :math:`r^p` for
+        :math:`r \in [0, 1]` and relatively of :math:`S^{1/p}` for :math:`S \in [1, 2d]`, with
+        :math:`\kappa = 8` (4 ulps: glibc's ``pow`` is within 1 ulp, CUDA's 2; an ``exp(p log r)``
+        implementation with ``log`` and ``exp`` within 2 ulps errs by at most
+        :math:`r^p\, p |\log r|\, 2u + 2u \le (2/e + 2) u` absolutely, as
+        :math:`\max_r r^p p |\log r| = 1/e`):
+
+        1. each difference rounds once, and the norm is monotone and homogeneous in the
+           :math:`|\delta_l|`: a factor :math:`1 + \theta`, :math:`|\theta| \le u`; ``m`` and the
+           absolute values are exact;
+        2. each ratio :math:`r_l` rounds once: another factor within :math:`u` (the largest is 1,
+           exactly);
+        3. each power is within :math:`\kappa u` of :math:`r_l^p` (so is a small integer power
+           :math:`p \le \kappa + 1` that a compiler expands into :math:`p - 1` products, as XLA
+           does for 2 and 3: :math:`\gamma_{p - 1} r_l^p`), and the exact sum
+           :math:`S = \sum_l r_l^p \ge 1` (the largest term is :math:`1^p = 1` exactly): a
+           relative error of at most :math:`d \kappa u` on :math:`S`;
+        4. the sum of :math:`d` non-negative terms, in any order: :math:`\gamma_{d - 1}`, that is
+           :math:`d - 1` factors;
+        5. the root: a relative error :math:`\theta` of :math:`S` becomes at most :math:`|\theta|`
+           in :math:`S^{1/p}` for :math:`p \ge 1` (:math:`(1 + \theta)^{1/p}` lies between 1 and
+           :math:`1 + \theta`), ``pow`` adds :math:`\kappa u`, and the exponent :math:`1/p`, itself
+           rounded to :math:`(1 + \eta)/p`, multiplies :math:`S^{1/p}` by
+           :math:`S^{\eta / p} \le (2d)^{u} \le 1 + \lceil \log_2 2d \rceil u`;
+        6. the product :math:`m\, S^{1/p}` rounds once.
+
+        In all, at most :math:`n = d(\kappa + 1) + \kappa + \lceil \log_2 2d \rceil + 2` factors
+        :math:`(1 + \delta)`, :math:`|\delta| \le u`: :math:`|\tilde c - c| \le \gamma_n c`, so
+        :math:`|\tilde c - c| \le \gamma_n / (1 - \gamma_n)\, \tilde c \le 2 n u\, \tilde c`
+        (:math:`n u \le 1/4`): :math:`N = n + 1`, with :math:`\epsilon = 2u`, one step to spare.
+        The absolute terms (a flushed difference moves the cost by at most
+        :math:`d^{1/p} \lambda \le d \lambda`, a flushed ratio or power moves a sum at least 1 by
+        at most :math:`\lambda`) lie inside the common :math:`\tau`, whose
+        :math:`\sqrt{\lambda}`-sized term is there for the Euclidean squares. A coordinate moved by
+        :math:`\eta` moves the cost by at most :math:`2 d^{1/p} \eta \le 2 d \eta`, within the
+        Euclidean allowance for the scaling's underflow.
+        """
         k = self.POW_UNITS
         return d * (k + 1) + k + math.ceil(math.log2(2 * d)) + 3
 
