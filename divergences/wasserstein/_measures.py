@@ -32,7 +32,15 @@ from divergences._src.validation import (
     sum_tolerance,
 )
 
-__all__ = ["METRICS", "Measures", "as_points", "check_measures", "check_metric", "one_program"]
+__all__ = [
+    "METRICS",
+    "Measures",
+    "as_points",
+    "check_measures",
+    "check_metric",
+    "exact_astype",
+    "one_program",
+]
 
 #: The metrics known by name; a callable ``c(x_i, y_j)`` is accepted too.
 METRICS = ("euclidean", "sqeuclidean", "cityblock", "chebyshev")
@@ -52,6 +60,10 @@ class Measures(NamedTuple):
     # Every value rule held: True for concrete input (a broken rule has raised), a traced
     # boolean under a trace.
     valid: Any = True
+    # Whether a and b stand for the uniform weights 1/n and 1/m exactly (given as None): their
+    # arrays then hold 1/n rounded into the dtype, which a host solver replaces by the measure
+    # itself (static under jit).
+    uniform: tuple[bool, bool] = (False, False)
 
 
 R = TypeVar("R")
@@ -68,14 +80,14 @@ def one_program(path: Callable[..., R]) -> Callable[..., R]:
     cap: hashable) are static.
     """
 
-    @functools.partial(jax.jit, static_argnums=(1, 2))
-    def program(arrays: tuple, traced: bool, options: tuple) -> R:
+    @functools.partial(jax.jit, static_argnums=(1, 2, 3))
+    def program(arrays: tuple, traced: bool, uniform: tuple[bool, bool], options: tuple) -> R:
         x, y, a, b, valid = arrays
-        return path(Measures(x, y, a, b, traced, valid), *options)
+        return path(Measures(x, y, a, b, traced, valid, uniform), *options)
 
     @functools.wraps(path)
     def run(ms: Measures, *options: Any) -> R:
-        return program((ms.x, ms.y, ms.a, ms.b, ms.valid), ms.traced, options)
+        return program((ms.x, ms.y, ms.a, ms.b, ms.valid), ms.traced, ms.uniform, options)
 
     return run
 
@@ -177,6 +189,29 @@ def _weight_values(w: Any, name: str) -> Any:
     return ok
 
 
+def exact_astype(x: Any, dtype: Any) -> jax.Array:
+    """``x`` cast to the wider floating ``dtype`` in JAX, exactly, subnormals included.
+
+    XLA's CPU casts float32 to float64 with denormals-are-zero on, so a subnormal float32 (and
+    a bfloat16 one, which goes by way of float32) would become 0. Its value is rebuilt from the
+    bits instead: the significand, an integer, times :math:`2^{-149}`, a normal float64. Casts
+    into float32 from float16 and bfloat16 are exact in XLA (their subnormals are normal float32).
+    """
+    x = jnp.asarray(x)
+    target = jnp.dtype(dtype)
+    if x.dtype == target:
+        return x
+    if target != jnp.float64 or not jnp.issubdtype(x.dtype, jnp.floating):
+        return x.astype(target)
+    if x.dtype != jnp.float32:
+        x = x.astype(jnp.float32)  # float16, bfloat16: exact
+    bits = jax.lax.bitcast_convert_type(x, jnp.int32)
+    subnormal = (bits & 0x7F800000) == 0
+    significand = (bits & 0x007FFFFF).astype(jnp.float64) * 2.0**-149
+    rebuilt = jnp.where(bits < 0, -significand, significand)
+    return jnp.where(subnormal, rebuilt, x.astype(jnp.float64))
+
+
 def check_measures(
     x: Any,
     y: Any,
@@ -209,6 +244,7 @@ def check_measures(
     n, m = xp.shape[0], yp.shape[0]
     aw = _weight_shape(a, n, na, nx)
     bw = _weight_shape(b, m, nb, ny)
+    uniform = (aw is None, bw is None)
     arrays = [v for v in (xp, yp, aw, bw) if v is not None]
     traced = any(is_traced(v) for v in arrays)
     dtype = jnp.result_type(*arrays)
@@ -218,9 +254,9 @@ def check_measures(
     if bw is not None:
         valid = valid & _weight_values(bw, nb)
     if traced:
-        aw = jnp.full((n,), 1.0 / n, dtype) if aw is None else jnp.asarray(aw, dtype)
-        bw = jnp.full((m,), 1.0 / m, dtype) if bw is None else jnp.asarray(bw, dtype)
-        xp, yp = jnp.asarray(xp, dtype), jnp.asarray(yp, dtype)
+        aw = jnp.full((n,), 1.0 / n, dtype) if aw is None else exact_astype(aw, dtype)
+        bw = jnp.full((m,), 1.0 / m, dtype) if bw is None else exact_astype(bw, dtype)
+        xp, yp = exact_astype(xp, dtype), exact_astype(yp, dtype)
     else:
         aw = np.full((n,), 1.0 / n, dtype) if aw is None else aw.astype(dtype, copy=False)
         bw = np.full((m,), 1.0 / m, dtype) if bw is None else bw.astype(dtype, copy=False)
@@ -234,4 +270,4 @@ def check_measures(
         f"{na} and {nb} must have equal total mass; their sums differ by {{gap:.3e}}",
         gap=gap,
     )
-    return Measures(xp, yp, aw, bw, traced, valid if traced else True)
+    return Measures(xp, yp, aw, bw, traced, valid if traced else True, uniform)
