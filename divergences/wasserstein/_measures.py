@@ -40,6 +40,7 @@ __all__ = [
     "check_metric",
     "exact_astype",
     "one_program",
+    "value_with_derivative",
 ]
 
 #: The metrics known by name; a callable ``c(x_i, y_j)`` is accepted too.
@@ -189,6 +190,25 @@ def _weight_values(w: Any, name: str) -> Any:
     return ok
 
 
+@jax.custom_jvp
+def value_with_derivative(value: jax.Array, carrier: jax.Array) -> jax.Array:
+    """``value``, bit for bit, with the derivative of ``carrier``.
+
+    No arithmetic touches ``value`` in the forward pass: an added zero (``value + (t -
+    stop_gradient(t))``) would be rounded by XLA's CPU, which flushes a subnormal sum to 0 and
+    turns an infinite ``t`` into NaN. The rule is linear in the tangent, so reverse mode
+    transposes it, and it composes with ``vmap`` with nothing more to write.
+    """
+    del carrier
+    return value
+
+
+@value_with_derivative.defjvp
+def _value_with_derivative_jvp(primals: Any, tangents: Any) -> tuple[jax.Array, jax.Array]:
+    (value, _), (_, carrier_dot) = primals, tangents
+    return value, jnp.asarray(carrier_dot, value.dtype)
+
+
 def exact_astype(x: Any, dtype: Any) -> jax.Array:
     """``x`` cast to the wider floating ``dtype`` in JAX, exactly, subnormals included.
 
@@ -209,7 +229,10 @@ def exact_astype(x: Any, dtype: Any) -> jax.Array:
     subnormal = (bits & 0x7F800000) == 0
     significand = (bits & 0x007FFFFF).astype(jnp.float64) * 2.0**-149
     rebuilt = jnp.where(bits < 0, -significand, significand)
-    return jnp.where(subnormal, rebuilt, x.astype(jnp.float64))
+    # The rebuilt values carry the cast's derivative (1), which arithmetic on them would flush.
+    return value_with_derivative(
+        jnp.where(subnormal, rebuilt, x.astype(jnp.float64)), x.astype(jnp.float64)
+    )
 
 
 def check_measures(

@@ -52,7 +52,7 @@ from divergences.wasserstein._host.pipeline import (
 )
 from divergences.wasserstein._host.problem import HostProblem
 from divergences.wasserstein._host.protocol import Options
-from divergences.wasserstein._measures import Measures, one_program
+from divergences.wasserstein._measures import Measures, one_program, value_with_derivative
 from divergences.wasserstein._problem import DEVICE_SOLVERS, KR_LP, SOLVERS, Problem
 from divergences.wasserstein._results import (
     SolverError,
@@ -76,7 +76,6 @@ __all__ = [
     "run_dual",
     "run_primal",
     "status_of",
-    "value_with_derivative",
 ]
 
 sg = jax.lax.stop_gradient
@@ -199,25 +198,6 @@ def host_solve(
 # ---------------------------------------------------------------------------------------------
 # The envelope derivative
 # ---------------------------------------------------------------------------------------------
-
-
-@jax.custom_jvp
-def value_with_derivative(value: jax.Array, carrier: jax.Array) -> jax.Array:
-    """``value``, bit for bit, with the derivative of ``carrier``.
-
-    No arithmetic touches ``value`` in the forward pass: an added zero (``value + (t -
-    stop_gradient(t))``) would be rounded by XLA's CPU, which flushes a subnormal sum to 0 and
-    turns an infinite ``t`` into NaN. The rule is linear in the tangent, so reverse mode
-    transposes it, and it composes with ``vmap`` with nothing more to write.
-    """
-    del carrier
-    return value
-
-
-@value_with_derivative.defjvp
-def _value_with_derivative_jvp(primals: Any, tangents: Any) -> tuple[jax.Array, jax.Array]:
-    (value, _), (_, carrier_dot) = primals, tangents
-    return value, jnp.asarray(carrier_dot, value.dtype)
 
 
 def envelope_value(

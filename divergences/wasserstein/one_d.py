@@ -10,9 +10,16 @@ import numpy as np
 from jax import lax
 
 from divergences._src.array_types import ArrayLike
+from divergences._src.float_environment import with_ieee_arithmetic
 from divergences._src.numerics import abs_subgradient, order_key
-from divergences.wasserstein._measures import Measures, check_measures, one_program
-from divergences.wasserstein.cost import scale_exponent_traced, times_power_of_two
+from divergences.wasserstein._measures import (
+    Measures,
+    check_measures,
+    exact_astype,
+    one_program,
+    value_with_derivative,
+)
+from divergences.wasserstein.cost import times_power_of_two
 
 __all__ = ["w1_1d"]
 
@@ -46,9 +53,10 @@ HOST_ARGSORT_MIN = 2048
 
 
 def _host_sort(x: jax.Array) -> jax.Array:
-    # "expand_dims": under vmap one call sorts the whole batch, row by row.
+    # "expand_dims": under vmap one call sorts the whole batch, row by row. In IEEE mode: under
+    # XLA's denormals-are-zero a comparison takes every subnormal for 0.
     return jax.pure_callback(
-        lambda t: np.sort(np.asarray(t), axis=-1),
+        with_ieee_arithmetic(lambda t: np.sort(np.asarray(t), axis=-1)),
         jax.ShapeDtypeStruct(x.shape, x.dtype),
         x,
         vmap_method="expand_dims",
@@ -58,7 +66,9 @@ def _host_sort(x: jax.Array) -> jax.Array:
 def _host_argsort(x: jax.Array) -> jax.Array:
     return jax.pure_callback(
         # NumPy arrays first: np.argsort would call a jax.Array's own argsort (XLA again).
-        lambda t: np.argsort(np.asarray(t), axis=-1, kind="stable").astype(np.int32),
+        with_ieee_arithmetic(
+            lambda t: np.argsort(np.asarray(t), axis=-1, kind="stable").astype(np.int32)
+        ),
         jax.ShapeDtypeStruct(x.shape, jnp.int32),
         x,
         vmap_method="expand_dims",
@@ -196,19 +206,63 @@ def w1_1d(
     return _w1_1d_program(ms, u_weights is None and v_weights is None)
 
 
+def _round_to_float32(r: jax.Array) -> jax.Array:
+    """A float64 ``r >= 0`` rounded to nearest float32, subnormal results included.
+
+    XLA's CPU flushes a cast whose result is below the normal range to 0; such a result is
+    built from its bits instead, the significand :math:`\mathrm{rint}(r\, 2^{149})` (an
+    integer below :math:`2^{23}`, or :math:`2^{23}`, which is the bit pattern of the least
+    normal float32).
+    """
+    tiny = r < 2.0**-126
+    significand = jnp.rint(jnp.where(tiny, r, 0.0) * 2.0**149).astype(jnp.int32)
+    built = lax.bitcast_convert_type(significand, jnp.float32)
+    return jnp.where(tiny, built, r.astype(jnp.float32))
+
+
+def _level_exponent(top: jax.Array, count: int, dtype: Any) -> jax.Array:
+    """The power of two the points are divided by, so that their top lands at ``2^t``.
+
+    ``t`` is the highest exponent from which neither a gap nor a sum of ``count`` gaps can
+    overflow: every binade below stays representable, so a cloud mixing 1e300 and 1e-300 keeps
+    its small gaps (dividing by the top itself, as for the costs, would push them below the
+    normal range). Clipped so that the factor is a normal float.
+    """
+    info = jnp.finfo(dtype)
+    target = int(info.maxexp) - 3 - max(1, int(count - 1).bit_length())
+    e = jnp.where(top > 0, jnp.frexp(top)[1], target).astype(jnp.int32) - target
+    limit = min(1000, int(info.maxexp) - 4)
+    return jnp.clip(e, -limit, limit)
+
+
 @one_program
 def _w1_1d_program(ms: Measures, uniform: bool) -> jax.Array:
-    """The JAX part of :func:`w1_1d`, on validated measures; ``uniform``: no weights given."""
+    """The JAX part of :func:`w1_1d`, on validated measures; ``uniform``: no weights given.
+
+    float32 input is computed in float64 when JAX has it (x64 on): its subnormals are normal
+    there (cast from their bits, :func:`~._measures.exact_astype`), and the result is rounded
+    back into float32 from its bits, so that XLA's flush to zero touches neither.
+    """
     x, y = ms.x[:, 0], ms.y[:, 0]
+    a, b = ms.a, ms.b
     n, m = x.shape[0], y.shape[0]
-    # W1 is positively homogeneous: solved on the points times 2^-e, inside (-1, 1), so that no
-    # gap between points overflows (+-1e308) and no product of a gap and a mass underflows
-    # early; the value is scaled back by 2^e, exactly.
-    e = scale_exponent_traced(x, y)
+    narrow = x.dtype == jnp.float32 and jax.config.read("jax_enable_x64")
+    if narrow:
+        x, y = exact_astype(x, jnp.float64), exact_astype(y, jnp.float64)
+        a, b = exact_astype(a, jnp.float64), exact_astype(b, jnp.float64)
+    # W1 is positively homogeneous: solved on the points times 2^-e (exact), placed so that no
+    # gap or sum overflows (+-1e308) and no small gap falls out of the normal range; the value
+    # is scaled back by 2^e, exactly.
+    top = lax.stop_gradient(jnp.maximum(jnp.max(jnp.abs(x)), jnp.max(jnp.abs(y))))
+    e = _level_exponent(top, n * m if uniform else n + m, x.dtype)
     x, y = times_power_of_two(x, -e), times_power_of_two(y, -e)
-    if uniform:
-        if n == m:
-            return times_power_of_two(_equal_size_distance(x, y), e)
-        if n * m < 2**31 or jax.config.read("jax_enable_x64"):
-            return times_power_of_two(_uniform_distance(x, y), e)
-    return times_power_of_two(_cdf_distance(x, y, ms.a, ms.b), e)
+    if uniform and n == m:
+        w = _equal_size_distance(x, y)
+    elif uniform and (n * m < 2**31 or jax.config.read("jax_enable_x64")):
+        w = _uniform_distance(x, y)
+    else:
+        w = _cdf_distance(x, y, a, b)
+    w = times_power_of_two(w, e)
+    if narrow:
+        return value_with_derivative(_round_to_float32(lax.stop_gradient(w)), w.astype(jnp.float32))
+    return w
