@@ -278,7 +278,7 @@ def _plan_cost(ms: Measures, metric: Metric, rows: jax.Array, cols: jax.Array, m
 
 
 def _uniform_weights(n: int) -> tuple[np.ndarray, float]:
-    """``1/n`` in float64 ``n`` times, and :math:`\sum_i |1/n - \mathrm{fl}(1/n)|` rounded up."""
+    r"""``1/n`` in float64 ``n`` times, and :math:`\sum_i |1/n - \mathrm{fl}(1/n)|` rounded up."""
     w = 1.0 / n
     miss = n * abs(Fraction(w) - Fraction(1, n))
     return np.full(n, w), _ceil_float(miss)

@@ -152,9 +152,7 @@ def kr_potential(
     dtype = jnp.result_type(f, points, q)
     threads = check_threads(threads)
     if not traced and not callable(metric):
-        values, _ = _mcshane_on_host(
-            f, points, q, metric, threads, np.dtype(dtype), argmin=False
-        )
+        values, _ = _mcshane_on_host(f, points, q, metric, threads, np.dtype(dtype), argmin=False)
         return jax.device_put(values)
     valid = valid & jnp.all(jnp.isfinite(q))  # a broken rule: NaN, and no query on the host
     return _kr_potential_program(

@@ -207,7 +207,7 @@ def w1_1d(
 
 
 def _round_to_float32(r: jax.Array) -> jax.Array:
-    """A float64 ``r >= 0`` rounded to nearest float32, subnormal results included.
+    r"""A float64 ``r >= 0`` rounded to nearest float32, subnormal results included.
 
     XLA's CPU flushes a cast whose result is below the normal range to 0; such a result is
     built from its bits instead, the significand :math:`\mathrm{rint}(r\, 2^{149})` (an
