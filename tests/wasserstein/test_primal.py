@@ -17,7 +17,6 @@ from hypothesis import given
 from scipy.spatial.distance import cdist
 
 import divergences as dv
-from divergences.wasserstein._host import native
 from divergences.testing import tolerance
 from divergences.testing.measures import measure_pairs, measure_triples
 from divergences.testing.reference import (
@@ -26,6 +25,7 @@ from divergences.testing.reference import (
     pot_value,
     simplex_directions,
 )
+from divergences.wasserstein._host import native
 
 LP = tolerance("lp")
 HIGHS = tolerance("highs")  # against HiGHS, which may stop within 1e-10 on near-ties
@@ -412,6 +412,7 @@ def _exact_w1_line(x, y, a=None, b=None):
 
     ``a``/``b`` None: the exact uniform weights 1/n, 1/m (not their rounding).
     """
+
     def exact(t):
         return t if isinstance(t, Fraction) else Fraction(float(t))
 
@@ -419,10 +420,13 @@ def _exact_w1_line(x, y, a=None, b=None):
     ys = [exact(t) for t in np.ravel(y)]
     wa = [Fraction(1, len(xs))] * len(xs) if a is None else [exact(t) for t in a]
     wb = [Fraction(1, len(ys))] * len(ys) if b is None else [exact(t) for t in b]
-    events = sorted([(p, w, 0) for p, w in zip(xs, wa)] + [(p, w, 1) for p, w in zip(ys, wb)])
+    events = sorted(
+        [(p, w, 0) for p, w in zip(xs, wa, strict=True)]
+        + [(p, w, 1) for p, w in zip(ys, wb, strict=True)]
+    )
     fx = fy = Fraction(0)
     total = Fraction(0)
-    for (p, w, side), (q, _, _) in zip(events, events[1:] + events[-1:]):
+    for (p, w, side), (q, _, _) in zip(events, events[1:] + events[-1:], strict=True):
         if side == 0:
             fx += w
         else:
