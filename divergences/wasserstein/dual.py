@@ -99,8 +99,10 @@ def kr_potential(
     the largest 1-Lipschitz function equal to ``dual.f`` on the samples: for ``method="primal"``,
     ``"sparse"`` and ``"sinkhorn"`` the c-transform the solve produced. Its gradient
     :math:`\nabla_z c(z, z_{k^*})` at the minimising sample is the critic's gradient that a WGAN
-    generator follows; ``dual`` carries none. A host query for the Euclidean cost (a weighted
-    nearest-neighbour search on a k-d tree, by callback under ``jit``), else by blocks in JAX.
+    generator follows; ``dual`` carries none. A named metric is queried on the host (for the
+    Euclidean cost a weighted nearest-neighbour search on a k-d tree, else by blocks), by
+    callback under ``jit`` and ``vmap``, which return the eager call's bits (subnormals
+    included); a callable metric by blocks in JAX.
 
     Args:
       dual: a :class:`W1Dual` from :func:`divergences.w1_dual`, eager or traced.
