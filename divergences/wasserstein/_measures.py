@@ -27,7 +27,14 @@ import numpy as np
 from divergences._src.errors import is_traced, require
 from divergences._src.precision import as_float_array, host_float_array, sum_tolerance
 
-__all__ = ["Measures", "as_points", "check_measures", "one_program"]
+__all__ = [
+    "Measures",
+    "as_points",
+    "check_measures",
+    "exact_astype",
+    "one_program",
+    "value_with_derivative",
+]
 
 
 class Measures(NamedTuple):
@@ -44,6 +51,10 @@ class Measures(NamedTuple):
     # Every value rule held: True for concrete input (a broken rule has raised), a traced
     # boolean under a trace.
     valid: Any = True
+    # Whether a and b stand for the uniform weights 1/n and 1/m exactly (given as None): their
+    # arrays then hold 1/n rounded into the dtype, which a host solver replaces by the measure
+    # itself (static under jit).
+    uniform: tuple[bool, bool] = (False, False)
 
 
 R = TypeVar("R")
@@ -60,14 +71,14 @@ def one_program(path: Callable[..., R]) -> Callable[..., R]:
     cap: hashable) are static.
     """
 
-    @functools.partial(jax.jit, static_argnums=(1, 2))
-    def program(arrays: tuple, traced: bool, options: tuple) -> R:
+    @functools.partial(jax.jit, static_argnums=(1, 2, 3))
+    def program(arrays: tuple, traced: bool, uniform: tuple[bool, bool], options: tuple) -> R:
         x, y, a, b, valid = arrays
-        return path(Measures(x, y, a, b, traced, valid), *options)
+        return path(Measures(x, y, a, b, traced, valid, uniform), *options)
 
     @functools.wraps(path)
     def run(ms: Measures, *options: Any) -> R:
-        return program((ms.x, ms.y, ms.a, ms.b, ms.valid), ms.traced, options)
+        return program((ms.x, ms.y, ms.a, ms.b, ms.valid), ms.traced, ms.uniform, options)
 
     return run
 
@@ -158,6 +169,51 @@ def _weight_values(w: Any, name: str) -> Any:
     return ok
 
 
+@jax.custom_jvp
+def value_with_derivative(value: jax.Array, carrier: jax.Array) -> jax.Array:
+    """``value``, bit for bit, with the derivative of ``carrier``.
+
+    No arithmetic touches ``value`` in the forward pass: an added zero (``value + (t -
+    stop_gradient(t))``) would be rounded by XLA's CPU, which flushes a subnormal sum to 0 and
+    turns an infinite ``t`` into NaN. The rule is linear in the tangent, so reverse mode
+    transposes it, and it composes with ``vmap`` with nothing more to write.
+    """
+    del carrier
+    return value
+
+
+@value_with_derivative.defjvp
+def _value_with_derivative_jvp(primals: Any, tangents: Any) -> tuple[jax.Array, jax.Array]:
+    (value, _), (_, carrier_dot) = primals, tangents
+    return value, jnp.asarray(carrier_dot, value.dtype)
+
+
+def exact_astype(x: Any, dtype: Any) -> jax.Array:
+    """``x`` cast to the wider floating ``dtype`` in JAX, exactly, subnormals included.
+
+    XLA's CPU casts float32 to float64 with denormals-are-zero on, so a subnormal float32 (and
+    a bfloat16 one, which goes by way of float32) would become 0. Its value is rebuilt from the
+    bits instead: the significand, an integer, times :math:`2^{-149}`, a normal float64. Casts
+    into float32 from float16 and bfloat16 are exact in XLA (their subnormals are normal float32).
+    """
+    x = jnp.asarray(x)
+    target = jnp.dtype(dtype)
+    if x.dtype == target:
+        return x
+    if target != jnp.float64 or not jnp.issubdtype(x.dtype, jnp.floating):
+        return x.astype(target)
+    if x.dtype != jnp.float32:
+        x = x.astype(jnp.float32)  # float16, bfloat16: exact
+    bits = jax.lax.bitcast_convert_type(x, jnp.int32)
+    subnormal = (bits & 0x7F800000) == 0
+    significand = (bits & 0x007FFFFF).astype(jnp.float64) * 2.0**-149
+    rebuilt = jnp.where(bits < 0, -significand, significand)
+    # The rebuilt values carry the cast's derivative (1), which arithmetic on them would flush.
+    return value_with_derivative(
+        jnp.where(subnormal, rebuilt, x.astype(jnp.float64)), x.astype(jnp.float64)
+    )
+
+
 def check_measures(
     x: Any,
     y: Any,
@@ -190,6 +246,7 @@ def check_measures(
     n, m = xp.shape[0], yp.shape[0]
     aw = _weight_shape(a, n, na, nx)
     bw = _weight_shape(b, m, nb, ny)
+    uniform = (aw is None, bw is None)
     arrays = [v for v in (xp, yp, aw, bw) if v is not None]
     traced = any(is_traced(v) for v in arrays)
     dtype = jnp.result_type(*arrays)
@@ -199,9 +256,9 @@ def check_measures(
     if bw is not None:
         valid = valid & _weight_values(bw, nb)
     if traced:
-        aw = jnp.full((n,), 1.0 / n, dtype) if aw is None else jnp.asarray(aw, dtype)
-        bw = jnp.full((m,), 1.0 / m, dtype) if bw is None else jnp.asarray(bw, dtype)
-        xp, yp = jnp.asarray(xp, dtype), jnp.asarray(yp, dtype)
+        aw = jnp.full((n,), 1.0 / n, dtype) if aw is None else exact_astype(aw, dtype)
+        bw = jnp.full((m,), 1.0 / m, dtype) if bw is None else exact_astype(bw, dtype)
+        xp, yp = exact_astype(xp, dtype), exact_astype(yp, dtype)
     else:
         aw = np.full((n,), 1.0 / n, dtype) if aw is None else aw.astype(dtype, copy=False)
         bw = np.full((m,), 1.0 / m, dtype) if bw is None else bw.astype(dtype, copy=False)
@@ -215,4 +272,4 @@ def check_measures(
         f"{na} and {nb} must have equal total mass; their sums differ by {{gap:.3e}}",
         gap=gap,
     )
-    return Measures(xp, yp, aw, bw, traced, valid if traced else True)
+    return Measures(xp, yp, aw, bw, traced, valid if traced else True, uniform)

@@ -14,6 +14,9 @@ the callback's does.
 The callback protocol, written here once (:func:`host_solve`):
 
 * the host function takes and returns NumPy arrays and knows nothing of JAX;
+* it runs in the C default floating-point environment (:mod:`divergences._src.float_environment`),
+  not in XLA's flush-to-zero mode, so that subnormal inputs and results are those of an eager
+  call, bit for bit;
 * it runs on constant inputs (``stop_gradient``), once per batch element under ``vmap``
   (``vmap_method="sequential"``);
 * it never raises out of the callback (JAX would turn the exception into an opaque runtime
@@ -31,6 +34,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable, Mapping
+from fractions import Fraction
 from typing import Any
 
 import jax
@@ -38,6 +42,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from divergences._src.errors import is_traced, require
+from divergences._src.float_environment import with_ieee_arithmetic
 from divergences.wasserstein._host.pipeline import (
     DualArrays,
     PrimalArrays,
@@ -46,7 +51,7 @@ from divergences.wasserstein._host.pipeline import (
 )
 from divergences.wasserstein._host.problem import HostProblem
 from divergences.wasserstein._host.protocol import Options
-from divergences.wasserstein._measures import Measures, one_program
+from divergences.wasserstein._measures import Measures, one_program, value_with_derivative
 from divergences.wasserstein._metrics import EPS, named_metric, scale_exponent
 from divergences.wasserstein._problem import DEVICE_SOLVERS, KR_LP, SOLVERS, Problem
 from divergences.wasserstein._results import (
@@ -165,6 +170,7 @@ def host_solve(
     """
     leaves, tree = jax.tree_util.tree_flatten(shapes)
 
+    @with_ieee_arithmetic  # XLA calls back in flush-to-zero mode: subnormals kept here
     def host(*host_args: Any) -> tuple[list[np.ndarray], Any]:
         *inputs, ok = host_args
         if not bool(ok):
@@ -213,11 +219,9 @@ def envelope_value(
     Kantorovich-Rubinstein potential ``f`` of a dual, ``(u, v)`` is its
     :func:`~._results.kantorovich_pair` and the plan the solve's (for the LP, its optimal flow).
 
-    Added zero terms (``t - stop_gradient(t)``) rather than a ``custom_vjp``: they are exactly
-    0 in the forward pass (so ``value``'s bits are the host's), give the right derivative in
-    forward *and* reverse mode (the plan is piecewise constant), and compose with ``vmap``
-    with no rule to write. Potentials that overflowed to inf are left out of the derivative
-    (``0 * inf`` would make the value NaN).
+    The forward value is ``value``'s bits (:func:`value_with_derivative`): a subnormal W1 stays
+    subnormal under ``jit``, and a W1 past the largest float stays inf, as eagerly. Potentials
+    that overflowed to inf are left out of the derivative.
 
     References: Peyre & Cuturi, *Computational Optimal Transport*, 2019, Prop. 9.2.
     """
@@ -226,12 +230,8 @@ def envelope_value(
         t = jnp.where(jnp.isfinite(t), t, 0)
         return sg(t - jnp.mean(t))
 
-    return (
-        value
-        + (transport_cost - sg(transport_cost))
-        + jnp.dot(tangent(u), a - sg(a))
-        + jnp.dot(tangent(v), b - sg(b))
-    )
+    carrier = transport_cost + jnp.dot(tangent(u), a) + jnp.dot(tangent(v), b)
+    return value_with_derivative(value, carrier)
 
 
 def _arc_cost(s: jax.Array, t: jax.Array, metric: Metric) -> jax.Array:
@@ -242,25 +242,51 @@ def _arc_cost(s: jax.Array, t: jax.Array, metric: Metric) -> jax.Array:
 
 
 def _plan_cost(ms: Measures, metric: Metric, rows: jax.Array, cols: jax.Array, mass: jax.Array):
-    r"""The transport cost of the arcs, differentiable in the points.
+    r"""A carrier of the transport cost's derivative in the points (its tangent only is used).
 
-    :math:`\sum_k \text{mass}_k\, c(z_{r_k}, z_{c_k})` over the union :math:`z = (x, y)`; its
-    forward value is only ever used as ``t - sg(t)``. Named metrics are taken on the points scaled
-    by a power of two (exact), so no cost overflows, and scaled back by the same power.
+    The derivative of :math:`\sum_k \text{mass}_k\, c(z_{r_k}, z_{c_k})` over the union
+    :math:`z = (x, y)`. For a named metric it is written as the linear form
+    :math:`\sum_k \text{mass}_k (g_k \cdot z_{r_k} + h_k \cdot z_{c_k})` with the cost's
+    gradients :math:`(g_k, h_k)` held constant, taken at the points scaled by a power of two
+    :math:`2^{-e}` (exact): for a cost of degree :math:`p` the gradient at the points is
+    :math:`2^{(p - 1) e}` times the one at the scaled points, so neither the cost nor an
+    intermediate factor (a cotangent times :math:`2^e`, which overflows float32 near 1e38) is
+    ever formed. Its forward value is not W1 and is never used (:func:`value_with_derivative`).
     """
     z = jnp.concatenate([ms.x, ms.y])
     spec = named_metric(metric)
     if spec is None:
         return jnp.sum(mass * _arc_cost(z[rows], z[cols], metric))
     e = scale_exponent_traced(ms.x, ms.y, degree=spec.degree)
-    zs = times_power_of_two(z, -e)
-    t = jnp.sum(sg(mass) * _arc_cost(zs[rows], zs[cols], metric))
-    return times_power_of_two(t, spec.degree * e)
+    zs = sg(times_power_of_two(z, -e))
+
+    def cost(p: jax.Array, q: jax.Array) -> jax.Array:
+        return pairwise_cost(p[None], q[None], metric)[0, 0]
+
+    g, h = jax.vmap(jax.grad(cost, argnums=(0, 1)))(zs[rows], zs[cols])
+    if spec.degree != 1:
+        k = (spec.degree - 1) * e
+        g, h = times_power_of_two(g, k), times_power_of_two(h, k)
+    w = sg(mass)[:, None]
+    return jnp.sum(w * sg(g) * z[rows]) + jnp.sum(w * sg(h) * z[cols])
 
 
 # ---------------------------------------------------------------------------------------------
 # The host side: one function for both modes
 # ---------------------------------------------------------------------------------------------
+
+
+def _uniform_weights(n: int) -> tuple[np.ndarray, float]:
+    r"""``1/n`` in float64 ``n`` times, and :math:`\sum_i |1/n - \mathrm{fl}(1/n)|` rounded up."""
+    w = 1.0 / n
+    miss = n * abs(Fraction(w) - Fraction(1, n))
+    return np.full(n, w), _ceil_float(miss)
+
+
+def _ceil_float(t: Fraction) -> float:
+    """The least float at least ``t``."""
+    f = float(t)
+    return f if Fraction(f) >= t else math.nextafter(f, math.inf)
 
 
 def _host_problem(
@@ -270,13 +296,22 @@ def _host_problem(
     b: np.ndarray,
     union_cost: np.ndarray | None,
     metric: Metric,
+    uniform: tuple[bool, bool] = (False, False),
 ) -> tuple[HostProblem, int]:
     """The problem a host solver sees, and the exponent ``k`` its costs are scaled by.
 
-    Float64 points times :math:`2^{-e}` (named metrics), ``b`` at ``a``'s total.
+    Float64 points times :math:`2^{-e}` (named metrics), ``b`` at ``a``'s total. Weights given
+    as None (``uniform``) are the measure :math:`1/n` itself, not its rounding into the
+    input's dtype: they are taken as 1/n in float64, and the miss (below :math:`2^{-53}` in all)
+    goes into the certificate (``row_weight_error``, ``weight_error``).
     """
     x64, y64 = np.asarray(x, np.float64), np.asarray(y, np.float64)
     a64, b64 = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    row_error = nominal_b_error = 0.0
+    if uniform[0]:
+        a64, row_error = _uniform_weights(a64.shape[0])
+    if uniform[1]:
+        b64, nominal_b_error = _uniform_weights(b64.shape[0])
     spec = named_metric(metric)
     k = 0
     if spec is not None:
@@ -289,8 +324,42 @@ def _host_problem(
     if total_b > 0 and total_a != total_b:
         b64 = b64 * (total_a / total_b)
         weight_error = 4 * EPS * math.fsum(b64.tolist())
+    if uniform[0] or uniform[1]:
+        weight_error = _uniform_column_error(
+            weight_error, row_error, nominal_b_error, total_a, total_b, uniform
+        )
     cost = None if union_cost is None else np.asarray(union_cost, np.float64)
-    return HostProblem(x64, y64, a64, b64, spec, cost, weight_error), k
+    return HostProblem(x64, y64, a64, b64, spec, cost, weight_error, row_error), k
+
+
+def _uniform_column_error(
+    rescaled: float,
+    row_error: float,
+    nominal_b_error: float,
+    total_a: float,
+    total_b: float,
+    uniform: tuple[bool, bool],
+) -> float:
+    r"""A bound on :math:`\|b' - b^*\|_1` when a weight vector stands for the uniform measure.
+
+    :math:`b'` is ``b`` as the solver takes it (its float64 values, scaled by :math:`A / B`
+    within ``rescaled``), :math:`b^*` the exact column weights: the nominal ones (1/m, or ``b``
+    as given) at the exact total :math:`T^*` of the exact row weights (1, or the sum of ``a``
+    as given). With :math:`r = A/B` and :math:`r^* = T^*/B^*`,
+    :math:`\|b' - b^*\|_1 \le \text{rescaled} + r\, \|b - b_{nom}\|_1 + T^* |r/r^* - 1|`, and
+    :math:`|r / r^* - 1| \le (\alpha + \beta)(1 + 2\beta)` from the relative misses
+    :math:`\alpha` of :math:`A` and :math:`\beta` of :math:`B` (the sums correctly rounded,
+    within :math:`2^{-53}` relative, plus the misses of the uniform weights).
+    """
+    u = EPS / 2
+    a_miss = u * total_a + row_error if uniform[0] else u * total_a * (1 + 2 * u)
+    exact_total = 1.0 if uniform[0] else total_a + a_miss
+    b_miss = u * total_b + nominal_b_error
+    alpha = a_miss / max(exact_total - a_miss, 0.5)
+    beta = b_miss / total_b
+    ratio = total_a / total_b
+    bound = rescaled + ratio * nominal_b_error + exact_total * (alpha + beta) * (1 + 2 * beta)
+    return bound * (1 + 1e-6)  # the few roundings of this bound itself, outward
 
 
 @functools.partial(jax.jit, static_argnums=2)
@@ -301,19 +370,31 @@ def _union_cost(x: jax.Array, y: jax.Array, metric: Metric) -> jax.Array:
 
 
 def _primal_host(
-    metric: Metric, method: str, options: Options, dtype: Any, pad: int | None, *arrays: Any
+    metric: Metric,
+    method: str,
+    options: Options,
+    dtype: Any,
+    uniform: tuple[bool, bool],
+    pad: int | None,
+    *arrays: Any,
 ) -> PrimalArrays:
     x, y, a, b, *cost = arrays
-    problem, k = _host_problem(x, y, a, b, cost[0] if cost else None, metric)
+    problem, k = _host_problem(x, y, a, b, cost[0] if cost else None, metric, uniform)
     out = primal_arrays(problem, SOLVERS[method], options, k, dtype)
     return out if pad is None else _padded(out, pad)
 
 
 def _dual_host(
-    metric: Metric, method: str, options: Options, dtype: Any, pad: int | None, *arrays: Any
+    metric: Metric,
+    method: str,
+    options: Options,
+    dtype: Any,
+    uniform: tuple[bool, bool],
+    pad: int | None,
+    *arrays: Any,
 ) -> DualArrays:
     x, y, a, b, *cost = arrays
-    problem, k = _host_problem(x, y, a, b, cost[0] if cost else None, metric)
+    problem, k = _host_problem(x, y, a, b, cost[0] if cost else None, metric, uniform)
     solver = None if method == KR_LP else SOLVERS[method]
     out = dual_arrays(problem, solver, options, k, dtype)
     return out if pad is None else _padded(out, pad)
@@ -382,7 +463,7 @@ def _arrays(problem: Problem, host: Callable[..., Any], fields: Any) -> Any:
     n, m = problem.shape
     dtype = ms.x.dtype
     costs = [_union_cost(ms.x, ms.y, problem.metric)] if callable(problem.metric) else []
-    static = (problem.metric, problem.method, problem.options, dtype)
+    static = (problem.metric, problem.method, problem.options, dtype, ms.uniform)
     if not ms.traced:
         out = host(*static, None, ms.x, ms.y, ms.a, ms.b, *(np.asarray(c) for c in costs))
         # device_put, not jnp.asarray (which compiles a program per new shape); the arrays are

@@ -12,8 +12,9 @@ import jax
 import jax.numpy as jnp
 
 from divergences._src.array_types import ArrayLike
+from divergences._src.errors import is_traced
 from divergences._src.precision import as_float_array, sum_tolerance
-from divergences.wasserstein._measures import as_points
+from divergences.wasserstein._measures import as_points, exact_astype
 from divergences.wasserstein._metrics import check_metric
 from divergences.wasserstein._results import SparsePlan
 from divergences.wasserstein.cost import Metric, pairwise_cost
@@ -123,8 +124,12 @@ def lipschitz_violation(
             f"f must have one value per point: f has shape {fv.shape}, points {z.shape}"
         )
     dtype = jnp.result_type(fv, z)
-    cost = pairwise_cost(z.astype(dtype), z.astype(dtype), metric)
-    return lipschitz_violation_of(fv.astype(dtype), cost)
+    if is_traced((fv, z)):  # XLA's cast would flush float32 subnormals: cast from the bits
+        fv, z = exact_astype(fv, dtype), exact_astype(z, dtype)
+    else:
+        fv, z = fv.astype(dtype), z.astype(dtype)
+    cost = pairwise_cost(z, z, metric)
+    return lipschitz_violation_of(fv, cost)
 
 
 @jax.jit

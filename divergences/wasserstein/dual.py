@@ -11,13 +11,14 @@ import numpy as np
 
 from divergences._src.array_types import ArrayLike
 from divergences._src.errors import is_traced, require
+from divergences.wasserstein._host.nearest import weighted_nearest_euclidean
 from divergences.wasserstein._host.potentials import weighted_nearest
 from divergences.wasserstein._host.threads import check_threads
-from divergences.wasserstein._measures import as_points
+from divergences.wasserstein._measures import as_points, exact_astype
 from divergences.wasserstein._metrics import check_metric, named_metric, scale_exponent
 from divergences.wasserstein._problem import make_problem
 from divergences.wasserstein._results import W1Dual
-from divergences.wasserstein._runner import host_solve, run_dual
+from divergences.wasserstein._runner import host_solve, run_dual, value_with_derivative
 from divergences.wasserstein.cost import Metric, pairwise_cost
 
 __all__ = ["W1Dual", "kr_potential", "w1_dual"]
@@ -98,8 +99,10 @@ def kr_potential(
     the largest 1-Lipschitz function equal to ``dual.f`` on the samples: for ``method="primal"``,
     ``"sparse"`` and ``"sinkhorn"`` the c-transform the solve produced. Its gradient
     :math:`\nabla_z c(z, z_{k^*})` at the minimising sample is the critic's gradient that a WGAN
-    generator follows; ``dual`` carries none. A host query for the Euclidean cost (a weighted
-    nearest-neighbour search on a k-d tree, by callback under ``jit``), else by blocks in JAX.
+    generator follows; ``dual`` carries none. A named metric is queried on the host (for the
+    Euclidean cost a weighted nearest-neighbour search on a k-d tree, else by blocks), by
+    callback under ``jit`` and ``vmap``, which return the eager call's bits (subnormals
+    included); a callable metric by blocks in JAX.
 
     Args:
       dual: a :class:`W1Dual` from :func:`divergences.w1_dual`, eager or traced.
@@ -150,27 +153,57 @@ def kr_potential(
     )
     dtype = jnp.result_type(f, points, q)
     threads = check_threads(threads)
-    spec = named_metric(metric)
-    if not traced and spec is not None:
-        sites = np.asarray(points, np.float64)
-        query = np.asarray(q, np.float64)
-        degree = spec.degree
-        e = scale_exponent(sites, query, degree=degree)
-        scaled_f = np.ldexp(np.asarray(f, np.float64), -degree * e)
-        values = weighted_nearest(
-            np.ldexp(sites, -e), scaled_f, np.ldexp(query, -e), metric, threads=threads
-        )
-        with np.errstate(over="ignore"):
-            return jax.device_put(np.ldexp(values, degree * e).astype(dtype, copy=False))
+    if not traced and not callable(metric):
+        values, _ = _mcshane_on_host(f, points, q, metric, threads, np.dtype(dtype), argmin=False)
+        return jax.device_put(values)
     valid = valid & jnp.all(jnp.isfinite(q))  # a broken rule: NaN, and no query on the host
     return _kr_potential_program(
-        sg(jnp.asarray(f, dtype)),
-        sg(jnp.asarray(points, dtype)),
-        jnp.asarray(q, dtype),
+        sg(exact_astype(f, dtype)),
+        sg(exact_astype(points, dtype)),
+        exact_astype(q, dtype),
         metric,
         threads,
         valid,
     )
+
+
+def _mcshane_on_host(
+    f: Any,
+    points: Any,
+    z: Any,
+    metric: str,
+    threads: int | None,
+    dtype: np.dtype,
+    *,
+    argmin: bool = True,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """McShane's extension on the host: its values in ``dtype`` and the minimising sites.
+
+    The sites are None with ``argmin=False`` (the eager call, which carries no derivative).
+
+    The one computation of the eager call and of the traced one (by callback), so both give
+    the same bits: float64 points scaled by a power of two (exact), the weighted nearest site,
+    the value scaled back and rounded into ``dtype``.
+    """
+    sites = np.asarray(points, np.float64)
+    query = np.asarray(z, np.float64)
+    degree = named_metric(metric).degree
+    e = scale_exponent(sites, query, degree=degree)
+    scaled_f = np.ldexp(np.asarray(f, np.float64), -degree * e)
+    scaled_sites, scaled_z = np.ldexp(sites, -e), np.ldexp(query, -e)
+    if metric == "euclidean":
+        chosen = 1 if threads is None and query.shape[0] < 4096 else threads
+        values, arg = weighted_nearest_euclidean(scaled_sites, scaled_f, scaled_z, threads=chosen)
+    else:
+        values = weighted_nearest(scaled_sites, scaled_f, scaled_z, metric, threads=threads)
+        arg = None
+        if argmin:
+            arg = weighted_nearest(
+                scaled_sites, scaled_f, scaled_z, metric, argmin=True, threads=threads
+            )
+    with np.errstate(over="ignore"):
+        out = np.ldexp(np.asarray(values, np.float64), degree * e).astype(dtype, copy=False)
+    return out, None if arg is None else np.asarray(arg, np.int32)
 
 
 @functools.partial(jax.jit, static_argnames=("metric", "threads"))
@@ -179,38 +212,31 @@ def _kr_potential_program(
 ) -> jax.Array:
     r"""The traced path of :func:`kr_potential` (and a callable metric's, eager too).
 
-    Euclidean cost: the argmin on the host (the k-d tree, a callback), the value :math:`c(z,
-    z_{k^*}) + f_{k^*}` in JAX, which carries the derivative in ``z``. Other costs: the :math:`q
-    \times N` minimum in JAX (no callback: a callable metric is JAX code, which a callback must not
-    run).
+    A named metric: the value and the minimising site on the host (:func:`_mcshane_on_host`,
+    by callback: the bits of the eager call, subnormals included), with the derivative in ``z``
+    of :math:`c(z, z_{k^*}) + f_{k^*}` attached. A callable metric: the :math:`q \times N`
+    minimum in JAX (no callback: a callable metric is JAX code, which a callback must not run).
     """
-    if metric != "euclidean":
+    if callable(metric):
         value = jnp.min(pairwise_cost(z, points, metric) + f[None, :], axis=1)
         return jnp.where(jnp.asarray(valid), value, jnp.nan)
     q = z.shape[0]
+    dtype = np.dtype(z.dtype)
 
-    def argmin(sites: np.ndarray, weights: np.ndarray, query: np.ndarray) -> np.ndarray:
-        sites, weights = sites.astype(np.float64), weights.astype(np.float64)
-        query = query.astype(np.float64)
-        e = scale_exponent(sites, query)  # the Euclidean cost is 1-homogeneous
-        scaled_z = np.ldexp(query, -e)
-        arg = weighted_nearest(
-            np.ldexp(sites, -e), np.ldexp(weights, -e), scaled_z, "euclidean", argmin=True,
-            threads=threads,
-        )  # fmt: skip
-        return arg.astype(np.int32)
+    def host(sites: np.ndarray, weights: np.ndarray, query: np.ndarray):
+        return _mcshane_on_host(weights, sites, query, metric, threads, dtype)
 
-    arg = host_solve(
-        argmin,
-        jax.ShapeDtypeStruct((q,), jnp.int32),
+    value, arg = host_solve(
+        host,
+        (jax.ShapeDtypeStruct((q,), z.dtype), jax.ShapeDtypeStruct((q,), jnp.int32)),
         points,
         f,
         z,
         valid=valid,
         failures={},
-        what="the k-d tree query of kr_potential",
+        what="the query of kr_potential",
     )
-    nearest = points[arg]
-    cost = jax.vmap(lambda s, t: pairwise_cost(s[None], t[None], "euclidean")[0, 0])(z, nearest)
-    value = cost + f[arg]
+    # The value is the host's, bit for bit; the derivative in z is that of c(z, z_k*) + f_k*.
+    cost = jax.vmap(lambda s, t: pairwise_cost(s[None], t[None], metric)[0, 0])(z, points[arg])
+    value = value_with_derivative(value, cost + f[arg])
     return jnp.where(jnp.asarray(valid), value, jnp.nan)

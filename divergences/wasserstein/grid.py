@@ -16,7 +16,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from divergences._src.validation import is_traced
+from divergences._src.errors import is_traced
 from divergences.wasserstein._measures import _weight_values
 from divergences.wasserstein._results import SparsePlan
 from divergences.wasserstein.primal import w1_primal

@@ -10,9 +10,16 @@ import numpy as np
 from jax import lax
 
 from divergences._src.array_types import ArrayLike
+from divergences._src.float_environment import with_ieee_arithmetic
 from divergences._src.numerics import abs_subgradient, order_key
-from divergences.wasserstein._measures import Measures, check_measures, one_program
-from divergences.wasserstein.cost import scale_exponent_traced, times_power_of_two
+from divergences.wasserstein._measures import (
+    Measures,
+    check_measures,
+    exact_astype,
+    one_program,
+    value_with_derivative,
+)
+from divergences.wasserstein.cost import times_power_of_two
 
 __all__ = ["w1_1d"]
 
@@ -46,9 +53,10 @@ HOST_ARGSORT_MIN = 2048
 
 
 def _host_sort(x: jax.Array) -> jax.Array:
-    # "expand_dims": under vmap one call sorts the whole batch, row by row.
+    # "expand_dims": under vmap one call sorts the whole batch, row by row. In IEEE mode: under
+    # XLA's denormals-are-zero a comparison takes every subnormal for 0.
     return jax.pure_callback(
-        lambda t: np.sort(np.asarray(t), axis=-1),
+        with_ieee_arithmetic(lambda t: np.sort(np.asarray(t), axis=-1)),
         jax.ShapeDtypeStruct(x.shape, x.dtype),
         x,
         vmap_method="expand_dims",
@@ -58,7 +66,9 @@ def _host_sort(x: jax.Array) -> jax.Array:
 def _host_argsort(x: jax.Array) -> jax.Array:
     return jax.pure_callback(
         # NumPy arrays first: np.argsort would call a jax.Array's own argsort (XLA again).
-        lambda t: np.argsort(np.asarray(t), axis=-1, kind="stable").astype(np.int32),
+        with_ieee_arithmetic(
+            lambda t: np.argsort(np.asarray(t), axis=-1, kind="stable").astype(np.int32)
+        ),
         jax.ShapeDtypeStruct(x.shape, jnp.int32),
         x,
         vmap_method="expand_dims",
@@ -100,6 +110,33 @@ def _sort_jvp(primals: Any, tangents: Any) -> tuple[jax.Array, jax.Array]:
     return x[perm], t[perm]
 
 
+def _computed_wide(dtype: Any) -> bool:
+    """Whether arithmetic on ``dtype`` is done in float64: float32 when JAX has float64."""
+    return jnp.dtype(dtype) == jnp.float32 and bool(jax.config.read("jax_enable_x64"))
+
+
+def _placed(sx: jax.Array, sy: jax.Array, count: int) -> tuple[jax.Array, jax.Array, jax.Array]:
+    """Sorted points (ascending) ready for the arithmetic, and the exponent to scale back by.
+
+    float32 is cast to float64 from its bits (:func:`~._measures.exact_astype`): the sort runs
+    on 32-bit keys, and no subnormal meets XLA's flush to zero. W1 is positively homogeneous, so
+    the points are then scaled by the power of two :func:`_level_exponent` (exact).
+    """
+    if _computed_wide(sx.dtype):
+        sx, sy = exact_astype(sx, jnp.float64), exact_astype(sy, jnp.float64)
+    ends = jnp.abs(jnp.stack([sx[0], sx[-1], sy[0], sy[-1]]))
+    e = _level_exponent(lax.stop_gradient(jnp.max(ends)), count, sx.dtype)
+    return times_power_of_two(sx, -e), times_power_of_two(sy, -e), e
+
+
+def _scaled_back(w: jax.Array, e: jax.Array, dtype: Any) -> jax.Array:
+    """``w * 2^e`` in ``dtype``: exact, then (float64 for float32 input) rounded from its bits."""
+    w = times_power_of_two(w, e)
+    if w.dtype == jnp.dtype(dtype):
+        return w
+    return value_with_derivative(_round_to_float32(lax.stop_gradient(w)), w.astype(dtype))
+
+
 @jax.jit
 def _uniform_distance(x: jax.Array, y: jax.Array) -> jax.Array:
     r"""Uniform weights: :math:`\int_0^1 |Q_x(s) - Q_y(s)| ds` with the quantile functions.
@@ -118,9 +155,11 @@ def _uniform_distance(x: jax.Array, y: jax.Array) -> jax.Array:
     merged = merged.at[i - 1 + (level_x - 1) // n].set(level_x, unique_indices=True)
     merged = merged.at[j - 1 + level_y // m].set(level_y, unique_indices=True)
     lengths = jnp.diff(merged, prepend=jnp.zeros((1,), itype))
-    qx = _sort(x)[(merged + m - 1) // m - 1]
-    qy = _sort(y)[(merged + n - 1) // n - 1]
-    return jnp.sum(lengths.astype(x.dtype) * abs_subgradient(qx - qy)) / (n * m)
+    sx, sy, e = _placed(_sort(x), _sort(y), n * m)
+    qx = sx[(merged + m - 1) // m - 1]
+    qy = sy[(merged + n - 1) // n - 1]
+    w = jnp.sum(lengths.astype(qx.dtype) * abs_subgradient(qx - qy)) / (n * m)
+    return _scaled_back(w, e, x.dtype)
 
 
 @jax.jit
@@ -130,7 +169,8 @@ def _equal_size_distance(x: jax.Array, y: jax.Array) -> jax.Array:
     Both quantile functions jump at the levels :math:`i/n`, so :math:`W_1 = \frac1n \sum_i |x_{(i)}
     - y_{(i)}|`.
     """
-    return jnp.sum(abs_subgradient(_sort(x) - _sort(y))) / x.shape[0]
+    sx, sy, e = _placed(_sort(x), _sort(y), x.shape[0] * y.shape[0])
+    return _scaled_back(jnp.sum(abs_subgradient(sx - sy)) / x.shape[0], e, x.dtype)
 
 
 @jax.jit
@@ -142,10 +182,13 @@ def _cdf_distance(x: jax.Array, y: jax.Array, a: jax.Array, b: jax.Array) -> jax
     # Two cumulative sums (rather than one signed sum) make identical measures give exactly 0:
     # both CDFs are then the same sums of the same numbers, interleaved with zeros.
     perm = _argsort(values)
+    pooled, _, e = _placed(values[perm], values[perm][:1], n + m)
+    if _computed_wide(a.dtype):
+        a, b = exact_astype(a, jnp.float64), exact_astype(b, jnp.float64)
     mass_x = jnp.concatenate([a, jnp.zeros((m,), a.dtype)])[perm]
     mass_y = jnp.concatenate([jnp.zeros((n,), b.dtype), b])[perm]
     cdf_gap = jnp.cumsum(mass_x)[:-1] - jnp.cumsum(mass_y)[:-1]
-    return jnp.sum(abs_subgradient(cdf_gap) * jnp.diff(values[perm]))
+    return _scaled_back(jnp.sum(abs_subgradient(cdf_gap) * jnp.diff(pooled)), e, x.dtype)
 
 
 def w1_1d(
@@ -163,8 +206,12 @@ def w1_1d(
     cumulative sums. Uniform weights take the quantile form :math:`\int_0^1 |Q_u - Q_v|`, for
     ``n = m`` the mean of :math:`|u_{(i)} - v_{(i)}|`. Works under ``jit``, ``vmap`` and
     ``grad`` (at ties the derivative of :math:`|\cdot|` is 0, a subgradient). Long arrays are
-    sorted by NumPy on a CPU, by XLA elsewhere; the points are scaled by a power of two (exact),
-    so the value is inf only where :math:`W_1` exceeds the largest float. The same value as
+    sorted by NumPy on a CPU, by XLA elsewhere; the points are scaled by a power of two (exact)
+    placed so that no gap or sum overflows and no small gap beside huge points (1e300 beside
+    1e-300) leaves the normal range, so the value is inf only where :math:`W_1` exceeds the
+    largest float. float32 input is computed in float64 when JAX has it (x64 on), from its bits,
+    so that its subnormals are not flushed to zero by XLA's CPU, and rounded once into float32;
+    float64 subnormals are read as 0 by XLA's CPU. The same value as
     ``scipy.stats.wasserstein_distance``, except that weights are not renormalised.
 
     Args:
@@ -196,19 +243,43 @@ def w1_1d(
     return _w1_1d_program(ms, u_weights is None and v_weights is None)
 
 
+def _round_to_float32(r: jax.Array) -> jax.Array:
+    r"""A float64 ``r >= 0`` rounded to nearest float32, subnormal results included.
+
+    XLA's CPU flushes a cast whose result is below the normal range to 0; such a result is
+    built from its bits instead, the significand :math:`\mathrm{rint}(r\, 2^{149})` (an
+    integer below :math:`2^{23}`, or :math:`2^{23}`, which is the bit pattern of the least
+    normal float32).
+    """
+    tiny = r < 2.0**-126
+    significand = jnp.rint(jnp.where(tiny, r, 0.0) * 2.0**149).astype(jnp.int32)
+    built = lax.bitcast_convert_type(significand, jnp.float32)
+    return jnp.where(tiny, built, r.astype(jnp.float32))
+
+
+def _level_exponent(top: jax.Array, count: int, dtype: Any) -> jax.Array:
+    """The power of two the points are divided by, so that their top lands at ``2^t``.
+
+    ``t`` is the highest exponent from which neither a gap nor a sum of ``count`` gaps can
+    overflow: every binade below stays representable, so a cloud mixing 1e300 and 1e-300 keeps
+    its small gaps (dividing by the top itself, as for the costs, would push them below the
+    normal range). Clipped so that the factor is a normal float.
+    """
+    info = jnp.finfo(dtype)
+    target = int(info.maxexp) - 3 - max(1, int(count - 1).bit_length())
+    e = jnp.where(top > 0, jnp.frexp(top)[1], target).astype(jnp.int32) - target
+    limit = min(1000, int(info.maxexp) - 4)
+    return jnp.clip(e, -limit, limit)
+
+
 @one_program
 def _w1_1d_program(ms: Measures, uniform: bool) -> jax.Array:
     """The JAX part of :func:`w1_1d`, on validated measures; ``uniform``: no weights given."""
     x, y = ms.x[:, 0], ms.y[:, 0]
     n, m = x.shape[0], y.shape[0]
-    # W1 is positively homogeneous: solved on the points times 2^-e, inside (-1, 1), so that no
-    # gap between points overflows (+-1e308) and no product of a gap and a mass underflows
-    # early; the value is scaled back by 2^e, exactly.
-    e = scale_exponent_traced(x, y)
-    x, y = times_power_of_two(x, -e), times_power_of_two(y, -e)
     if uniform:
         if n == m:
-            return times_power_of_two(_equal_size_distance(x, y), e)
+            return _equal_size_distance(x, y)
         if n * m < 2**31 or jax.config.read("jax_enable_x64"):
-            return times_power_of_two(_uniform_distance(x, y), e)
-    return times_power_of_two(_cdf_distance(x, y, ms.a, ms.b), e)
+            return _uniform_distance(x, y)
+    return _cdf_distance(x, y, ms.a, ms.b)

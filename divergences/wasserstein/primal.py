@@ -31,7 +31,10 @@ def w1_primal(
        \sum_{ij} P_{ij}\, c(x_i, y_j).
 
     ``lower_bound <= W1 <= upper_bound`` holds in real arithmetic for the input as given, in every
-    dtype. ``"dense"`` and ``"sparse"`` solve the LP on the host (by callback under ``jit``);
+    dtype; ``a=None`` is the uniform measure with masses exactly :math:`1/n` (not their rounding
+    into the dtype). Subnormal coordinates reach the solver bit for bit under ``jit`` and
+    ``vmap`` as eagerly. A W1 past the largest float of the dtype is ``inf`` with the bounds
+    ``[largest float, inf]``, in every mode (never NaN). ``"dense"`` and ``"sparse"`` solve the LP on the host (by callback under ``jit``);
     ``"sinkhorn"`` never leaves XLA and stops once the interval is within ``rtol``. The methods,
     their memory and their gradients (the envelope theorem's): :doc:`/concepts/wasserstein`.
 

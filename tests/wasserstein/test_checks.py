@@ -81,3 +81,21 @@ def test_lipschitz_violation_jit_and_vmap():
 def test_lipschitz_violation_shapes():
     with pytest.raises(ValueError, match="f must have one value per point"):
         dv.lipschitz_violation([0.0, 1.0], [[0.0], [1.0], [2.0]])
+
+
+@pytest.mark.parametrize("mode", ["eager", "jit", "vmap"])
+def test_lipschitz_violation_of_float32_subnormal_values_is_not_understated(mode):
+    # float32 values cast to the points' float64 inside XLA used to be flushed to 0 under jit,
+    # hiding the violation that the eager call reported.
+    from fractions import Fraction
+
+    f = np.array([0.0, 3e-40], np.float32)
+    z = np.array([0.0, 1e-40])
+    exact = Fraction(float(f[1])) - Fraction(float(z[1]))  # the pair (1, 0)
+    if mode == "eager":
+        got = dv.lipschitz_violation(f, z)
+    elif mode == "jit":
+        got = jax.jit(dv.lipschitz_violation)(f, z)
+    else:
+        got = jax.vmap(dv.lipschitz_violation)(f[None], z[None])[0]
+    assert abs(Fraction(float(got)) - exact) <= exact * Fraction(2) ** -50

@@ -676,3 +676,55 @@ def test_potential_input_rules(dual_z, match):
         assert np.isnan(np.asarray(jax.jit(dv.kr_potential)(d, jnp.asarray(z)))).all()
     with pytest.raises(ValueError, match="metric must be one of"):
         dv.kr_potential(dual, [[0.0, 0.0]], metric="hamming")
+
+
+# The ends of floating point: subnormal float32 points, exact references in rational arithmetic.
+_SUB_X = np.array([[1e-40, 0.0], [3e-40, 0.0]], np.float32)
+_SUB_Y = np.array([[0.0, 0.0], [7e-40, 0.0]], np.float32)
+
+
+def _exact_line_uniform(x, y):
+    from fractions import Fraction
+
+    xs = sorted(Fraction(float(t)) for t in x)
+    ys = sorted(Fraction(float(t)) for t in y)
+    return sum(abs(p - q) for p, q in zip(xs, ys, strict=True)) / len(xs)
+
+
+@pytest.mark.parametrize("mode", ["eager", "jit", "vmap"])
+def test_subnormal_float32_dual_and_potential_in_every_mode(mode):
+    from fractions import Fraction
+
+    exact = _exact_line_uniform(_SUB_X[:, 0], _SUB_Y[:, 0])
+    z = np.array([[5e-40, 0.0]], np.float32)
+
+    def run(x, y, z):
+        dual = dv.w1_dual(x, y)
+        return dual, dv.kr_potential(dual, z)
+
+    if mode == "eager":
+        dual, pot = run(_SUB_X, _SUB_Y, z)
+    elif mode == "jit":
+        dual, pot = jax.jit(run)(_SUB_X, _SUB_Y, z)
+    else:
+        dual, pot = jax.tree.map(lambda t: t[0], jax.vmap(run)(_SUB_X[None], _SUB_Y[None], z[None]))
+    # The value within a few float32 ulps (here absolute: 2^-149 each) of the exact W1.
+    assert abs(Fraction(float(dual.value)) - exact) <= 8 * Fraction(2) ** -149
+    # McShane's extension at 5e-40 from the potential: min_k |z - z_k| + f_k, exactly.
+    pts = np.asarray(dual.points, np.float64)[:, 0]
+    f = np.asarray(dual.f, np.float64)
+    want = min(abs(Fraction(float(z[0, 0])) - Fraction(float(p))) + Fraction(float(v))
+               for p, v in zip(pts, f, strict=True))  # fmt: skip
+    assert abs(Fraction(float(pot[0])) - want) <= 2 * Fraction(2) ** -149
+    assert float(dual.value) > 0
+
+
+def test_lipschitz_violation_of_a_dual_is_the_same_bound_under_jit():
+    # At scale 1e-300 the violation bound of a dual is subnormal: computed in XLA's flush-to-zero
+    # mode it used to come out as 5e-324 under jit where the eager call gave 5e-315.
+    rng = np.random.default_rng(1)
+    x, y = rng.normal(size=(4, 2)) * 1e-300, rng.normal(size=(3, 2)) * 1e-300
+    eager = dv.w1_dual(x, y).lipschitz_violation
+    traced = jax.jit(dv.w1_dual)(x, y).lipschitz_violation
+    batched = jax.vmap(dv.w1_dual)(x[None], y[None]).lipschitz_violation[0]
+    assert eager == traced == batched

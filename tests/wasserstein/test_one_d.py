@@ -288,3 +288,40 @@ def test_large_samples_match_scipy_and_the_uniform_gradient():
     expected = np.zeros(n)
     expected[ou] = np.sign(u[ou] - v[ov]) / n
     np.testing.assert_allclose(jax.jit(jax.grad(dv.w1_1d))(u, v), expected, **LP)
+
+
+def _exact_uniform_w1(u, v):
+    """W1 of two equal-size uniform samples in rational arithmetic: the matched sorted gaps."""
+    from fractions import Fraction
+
+    us = sorted(Fraction(float(t)) for t in u)
+    vs = sorted(Fraction(float(t)) for t in v)
+    return sum(abs(p - q) for p, q in zip(us, vs, strict=True)) / len(us)
+
+
+@pytest.mark.parametrize(
+    ("u", "v"),
+    [
+        (np.array([1e300, 1e-300]), np.array([1e300, 0.0])),  # mixed binades, float64
+        (np.array([1e-40, 3e-40], np.float32), np.array([0.0, 7e-40], np.float32)),  # subnormal
+        (np.array([1e30, 1e-40], np.float32), np.array([1e30, 0.0], np.float32)),
+    ],
+)
+@pytest.mark.parametrize("mode", ["eager", "jit", "vmap"])
+def test_small_gaps_beside_huge_points_and_subnormals_are_kept(u, v, mode):
+    from fractions import Fraction
+
+    exact = _exact_uniform_w1(u, v)
+    if mode == "eager":
+        value = dv.w1_1d(u, v)
+    elif mode == "jit":
+        value = jax.jit(dv.w1_1d)(u, v)
+    else:
+        value = jax.vmap(dv.w1_1d)(u[None], v[None])[0]
+    assert value.dtype == u.dtype
+    assert exact > 0 and float(value) > 0
+    # Within a few ulps of the exact W1 (absolute 2^-149 steps among float32 subnormals).
+    ulp = Fraction(float(np.spacing(np.asarray(float(exact), u.dtype))))
+    assert abs(Fraction(float(value)) - exact) <= 4 * ulp
+    grad = jax.grad(lambda p: dv.w1_1d(p, v))(u)
+    assert np.all(np.isfinite(grad)) and np.any(grad != 0)

@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from divergences.wasserstein._host.certify import Enclosure, outward, plan_bounds, up
+from divergences.wasserstein._host.certify import Enclosure, down, outward, plan_bounds, up
 from divergences.wasserstein._host.kr_lp import solve_kr_dual
 from divergences.wasserstein._host.potentials import potential_violation
 from divergences.wasserstein._host.problem import HostProblem
@@ -72,7 +72,7 @@ def _certified(
     """The certified bounds of a plan and a column potential (:func:`~.certify.plan_bounds`)."""
     rows, cols = np.asarray(rows, np.int64), np.asarray(cols, np.int64)
     v = np.asarray(v, np.float64)
-    return plan_bounds(
+    bounds = plan_bounds(
         a=problem.a,
         b=problem.b,
         rows=rows,
@@ -84,8 +84,18 @@ def _certified(
         cost_max=problem.cost_bound(),
         error=problem.error,
         d=problem.x.shape[1],
-        weight_error=problem.weight_error,
+        weight_error=problem.weight_error + problem.row_weight_error,
     )
+    if problem.row_weight_error == 0:
+        return bounds
+    # Row weights a that miss the exact a* (uniform 1/n): the dual value moves by at most
+    # ||a - a*||_1 max |u'|, and |u'_i| = |min_j c_ij - v_j| <= C_max + max |v| (the plan's side
+    # is covered by the weight error added to its marginals' miss above).
+    rho, tau = problem.error
+    c_max = up(up(problem.cost_bound() * up(1 + rho)) + tau)
+    u_bound = up(up(c_max + float(np.max(np.abs(v), initial=0.0))) * up(1 + 4 * _EPS))
+    shift = up(up(problem.row_weight_error * u_bound) * up(1 + 4 * _EPS))
+    return Enclosure(down(bounds.lo - shift), bounds.hi)
 
 
 def _in_units(

@@ -36,6 +36,9 @@ class HostProblem(NamedTuple):
     metric: MetricSpec | None
     union_cost: np.ndarray | None  # (n + m, n + m), for a callable metric only
     weight_error: float = 0.0
+    # A bound on sum_i |a_i - a*_i|, where a stands for exact weights a* it does not hold
+    # exactly (the uniform 1/n rounded to float64); 0 when a is as given.
+    row_weight_error: float = 0.0
 
     @property
     def union(self) -> np.ndarray:
