@@ -93,8 +93,8 @@ def _certified(
     # is covered by the weight error added to its marginals' miss above).
     rho, tau = problem.error
     c_max = up(up(problem.cost_bound() * up(1 + rho)) + tau)
-    u_bound = up(up(c_max + float(np.max(np.abs(v), initial=0.0))) * up(1 + 4 * _EPS))
-    shift = up(up(problem.row_weight_error * u_bound) * up(1 + 4 * _EPS))
+    u_bound = up(up(c_max + float(np.max(np.abs(v), initial=0.0))) * up(1 + 4 * EPS))
+    shift = up(up(problem.row_weight_error * u_bound) * up(1 + 4 * EPS))
     return Enclosure(down(bounds.lo - shift), bounds.hi)
 
 
