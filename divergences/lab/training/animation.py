@@ -60,9 +60,9 @@ class _Frames:
         ax, self.ax_w = fig.subplots(1, 2)
         self.ax = ax
         self.im = draw_snapshot(ax, run, snap, vlim=vlim, arrows=arrows)
-        # draw_snapshot draws the data, the generated points, then the arrows (a Quiver).
+        # draw_snapshot draws the generated points, the arrows (a Quiver), then the data.
         self.arrows = next((a for a in ax.collections if isinstance(a, Quiver)), None)
-        self.generated = [a for a in ax.collections if not isinstance(a, Quiver)][-1]
+        self.generated = next(a for a in ax.collections if a.get_gid() == "generated")
         if self.im is not None:
             fig.colorbar(self.im, ax=ax, shrink=0.9, label=heat_label(run))
         i = self._readout(k)
@@ -119,8 +119,7 @@ class _Frames:
             self.arrows = None
         if self.with_arrows and snap.push is not None and snap.samples.shape[1] == 2:
             x0, x1, y0, y1 = self.run.config.dataset.extent
-            draw_push(self.ax, snap, (x1 - x0, y1 - y0))
-            self.arrows = self.ax.collections[-1]
+            self.arrows = draw_push(self.ax, snap, (x1 - x0, y1 - y0))
         self._title(k)
         for artist in self.band:
             artist.remove()

@@ -9,18 +9,23 @@ from __future__ import annotations
 
 from typing import Any
 
+import matplotlib
 import numpy as np
+from matplotlib.font_manager import FontProperties
+from matplotlib.transforms import ScaledTranslation
 
 from divergences.lab.training.run import TrainingRun
 from divergences.lab.training.verdict import FLOOR_SDS
 
 __all__ = [
+    "below_x_label",
     "floor_band",
     "generator_label",
     "legend_below",
     "log_above_floor",
     "plot_positive",
     "run_title",
+    "title_pad",
 ]
 
 
@@ -109,7 +114,41 @@ def log_above_floor(ax: Any, floor: np.ndarray, top: float) -> None:
     ax.set_ylim(low / 2, max(top, 1.5 * float(ys.max())))
 
 
+def _points(size_key: str) -> float:
+    """The size in points of an rc font size (``"small"`` and the like resolved)."""
+    return float(FontProperties(size=matplotlib.rcParams[size_key]).get_size_in_points())
+
+
+def below_x_label() -> float:
+    """How far below its axes an x axis' tick labels and label reach, in points.
+
+    The ticks, the tick labels and the label with their pads, from the rc settings in force;
+    a line is 1.2 times its font size (room for descenders and sub- and superscripts).
+    """
+    rc = matplotlib.rcParams
+    ticks = float(rc["xtick.major.size"]) + float(rc["xtick.major.pad"])
+    labels = 1.2 * (_points("xtick.labelsize") + _points("axes.labelsize"))
+    return ticks + labels + float(rc["axes.labelpad"])
+
+
+def title_pad() -> float:
+    """A title's pad, in points, that clears the half of a y tick label above the axes' top."""
+    return float(matplotlib.rcParams["axes.titlepad"]) + 0.7 * _points("ytick.labelsize")
+
+
 def legend_below(ax: Any) -> None:
-    """The legend under the axes, off the data."""
-    if ax.get_legend_handles_labels()[0]:
-        ax.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.16), frameon=False)
+    """The legend under the axes, off the data, below the x axis' tick labels and label.
+
+    Anchored a fixed number of points under the axes (:func:`below_x_label`), so that the legend
+    clears the axis label whatever height the layout gives the axes.
+    """
+    if not ax.get_legend_handles_labels()[0]:
+        return
+    drop = ScaledTranslation(0, -(below_x_label() + 2) / 72, ax.get_figure().dpi_scale_trans)
+    ax.legend(
+        fontsize="small",
+        loc="upper center",
+        bbox_to_anchor=(0.5, 0),
+        bbox_transform=ax.transAxes + drop,
+        frameon=False,
+    )

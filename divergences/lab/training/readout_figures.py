@@ -20,6 +20,7 @@ from divergences.lab.training.figure_parts import (
     log_above_floor,
     plot_positive,
     run_title,
+    title_pad,
 )
 from divergences.lab.training.run import TrainingRun
 from divergences.lab.training.snapshot_figures import draw_snapshot, heat_limits
@@ -50,6 +51,7 @@ def figure_readouts(
     for extra in panels[6:]:
         extra.set_visible(False)
     s = r.step
+    pad = title_pad()  # clear of the top tick label of a log axis
     ax = axs[0, 0]
     floor_band(ax, s, r.w1_floor, r.w1_floor_sd, f"$W_1$(data, data), {draws} draws")
     ax.plot(s, r.w1, "k-", lw=2, label=f"exact $W_1$ ({c.eval_size} vs {c.eval_size} points)")
@@ -64,7 +66,7 @@ def figure_readouts(
         bottom = min(0.0, float(np.nanmin(r.critic_estimate)))
         if bottom < 0:
             ax.axhline(0, color="k", lw=0.6)
-    ax.set_title("Wasserstein-1 (exact LP)")
+    ax.set_title("Wasserstein-1 (exact LP)", pad=pad)
     top = float(np.nanmax(np.r_[r.w1, r.w1_floor + FLOOR_SDS * r.w1_floor_sd, bottom]))
     if game.wasserstein:
         top = max(top, float(np.nanmax(r.critic_estimate)))
@@ -82,14 +84,14 @@ def figure_readouts(
             color=COLORS[c.game],
         )
     ax.axhline(math.log(2), color="0.6", ls=":", label="log 2, the largest JS")
-    ax.set_title("Jensen-Shannon on the grid (nats, log axis)")
+    ax.set_title("Jensen-Shannon on the grid (nats, log axis)", pad=pad)
     log_above_floor(ax, r.js_floor, 1.0)  # JS <= log 2
     ax = axs[0, 2]
     floor_band(ax, s, r.kl_floor, r.kl_floor_sd, "KL(data || data)")
     plot_positive(
         ax, s, r.kl_grid, f"KL(data || generator), pseudo-count {c.kl_pseudo_count:g}", c="k", lw=2
     )
-    ax.set_title("KL on the grid (nats, log axis)")
+    ax.set_title("KL on the grid (nats, log axis)", pad=pad)
     log_above_floor(ax, r.kl_floor, 0.0)
     ax = axs[1, 0]
     if c.dataset.modes is not None:
@@ -103,20 +105,20 @@ def figure_readouts(
         # The legend is drawn from the left axes' handles: the right axes' curve gets a proxy.
         ax.plot([], [], color="tab:cyan", label="share of high quality (within 3 sd), right axis")
         ax2.set_ylim(0, 1.02)
-        ax2.set_ylabel("share of high-quality samples", color="tab:cyan")
-        ax.set_title("Mode coverage")
+        ax2.set_ylabel("share of high quality", color="tab:cyan")
+        ax.set_title("Mode coverage", pad=pad)
     else:
         ax.text(
             0.5, 0.5, "no modes for this data set", ha="center", va="center", transform=ax.transAxes
         )
-        ax.set_title("Mode coverage")
+        ax.set_title("Mode coverage", pad=pad)
     ax = axs[1, 1]
     ax.plot(s, r.loss_d, color="tab:gray", label="critic loss $L_D$")
     ax.plot(s, r.loss_g, color=COLORS[c.game], label="generator loss $L_G$")
-    ax.set_title("Losses on the readout samples")
+    ax.set_title("Losses on the readout samples", pad=pad)
     ax = axs[1, 2]
     ax.semilogy(s, np.maximum(r.grad_norm_g, 1e-30), color=COLORS[c.game])
-    ax.set_title(r"generator gradient norm $\|\nabla L_G\|$")
+    ax.set_title(r"generator gradient norm $\|\nabla L_G\|$", pad=pad)
     for ax in axs.ravel():
         ax.set_xlabel("generator step")
         ax.grid(alpha=0.3)

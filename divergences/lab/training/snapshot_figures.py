@@ -16,6 +16,7 @@ from matplotlib import colormaps
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle
 
+from divergences.lab.style import COLORS
 from divergences.lab.training.figure_parts import run_title
 from divergences.lab.training.run import Snapshot, TrainingRun
 from divergences.lab.training.trainer import generate
@@ -24,9 +25,21 @@ __all__ = ["figure_latent_grid", "figure_snapshots"]
 
 
 #: Generated points: yellow with a dark edge, visible on every colour of both heat maps
-#: (RdBu's red, white and blue; PiYG's pink, white and green); data points are black.
-#: Opaque, so that the yellow stays yellow (and in a GIF's palette, :data:`_KEPT_COLOURS`).
-SAMPLE_STYLE = {"s": 6, "c": "yellow", "edgecolors": "k", "linewidths": 0.3, "alpha": 1.0}
+#: (RdBu's red, white and blue; PiYG's pink, white and green). Opaque, so that the yellow stays
+#: yellow (and in a GIF's palette). Under the arrows and the data.
+SAMPLE_STYLE: dict[str, Any] = {
+    "s": 6,
+    "c": COLORS["generated"],
+    "edgecolors": "0.25",
+    "linewidths": 0.3,
+    "alpha": 1.0,
+    "zorder": 2,
+    "gid": "generated",
+}
+
+#: Data points: black, opaque, drawn last, so that a mode stays black and in sight under a
+#: crowd of generated points and arrows.
+DATA_STYLE: dict[str, Any] = {"s": 5, "c": COLORS["data"], "lw": 0, "zorder": 4, "gid": "data"}
 
 
 #: The most generated (and data) points a snapshot draws.
@@ -34,6 +47,7 @@ MAX_POINTS = 1024
 
 
 def heat_label(run: TrainingRun) -> str:
+    """What the heat map shows: the discriminator's probability or the critic's value."""
     if run.config.game_spec.wasserstein:
         return "critic value $f(x)$"
     return "discriminator $D(x)$ (1: real)"
@@ -70,8 +84,8 @@ def draw_snapshot(
             interpolation="bilinear",
         )
     data, gen = run.data_sample[:max_points], snap.samples[:max_points]
-    ax.scatter(data[:, 0], data[:, 1], s=3, c="k", alpha=0.5, lw=0)
     ax.scatter(gen[:, 0], gen[:, 1], **SAMPLE_STYLE)
+    ax.scatter(data[:, 0], data[:, 1], **DATA_STYLE)
     if arrows and snap.push is not None and snap.samples.shape[1] == 2:
         draw_push(ax, snap, (x1 - x0, y1 - y0))
     ax.set_xlim(x0, x1)
@@ -98,15 +112,15 @@ def _push_arrows(snap: Snapshot, width: float) -> tuple[np.ndarray, np.ndarray]:
     return snap.samples[: len(push)], scale * push
 
 
-def draw_push(ax: Any, snap: Snapshot, box: tuple[float, float]) -> None:
+def draw_push(ax: Any, snap: Snapshot, box: tuple[float, float]) -> Any:
     """GAN Lab's arrows.
 
     At the first points of the snapshot, the direction in which the generator's step pulls each
     (``Snapshot.push``), scaled so that the longest arrow of the snapshot is :data:`_ARROW_LENGTH`
-    of the box; their lengths compare within a snapshot.
+    of the box; their lengths compare within a snapshot. Returns the arrows (a ``Quiver``).
     """
     at, uv = _push_arrows(snap, box[0])
-    ax.quiver(
+    return ax.quiver(
         at[:, 0],
         at[:, 1],
         uv[:, 0],
@@ -114,14 +128,17 @@ def draw_push(ax: Any, snap: Snapshot, box: tuple[float, float]) -> None:
         angles="xy",
         scale_units="xy",
         scale=1.0,
-        color="k",
+        color=COLORS["push"],
+        edgecolor="white",  # an outline: dark arrows apart from the data's black
+        linewidth=0.4,
         width=0.006,
         headwidth=3.5,
-        zorder=3,
+        zorder=3,  # over the generated points, under the data
     )
 
 
 def heat_limits(run: TrainingRun, snaps: Sequence[Snapshot]) -> tuple[float, float]:
+    """One colour scale for ``snaps``: [0, 1] for D, symmetric about 0 for a WGAN critic."""
     if run.config.game_spec.wasserstein:
         m = max(float(np.abs(s.heat).max()) for s in snaps if s.heat is not None)
         return -m, m
@@ -155,9 +172,8 @@ def figure_snapshots(run: TrainingRun, *, count: int = 8, columns: int = 4) -> F
     if im is not None:
         fig.colorbar(im, ax=axs.tolist(), shrink=0.8, label=heat_label(run))
     fig.suptitle(
-        run_title(run)
-        + "\nblack: data, yellow: generator (as read out), arrows: where the generator's step "
-        "pulls its points; background: " + heat_label(run),
+        run_title(run) + "\nblack: data, yellow: generator (as read out), arrows: where the "
+        "generator's step pulls its points;\nbackground: " + heat_label(run),
         fontsize="large",
     )
     return fig
