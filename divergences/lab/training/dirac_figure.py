@@ -54,6 +54,9 @@ def figure_dirac(
         ax.set_title(f"{label}\neigenvalues of J at 0:\n{evs}", fontsize="medium")
         ax.set_xlim(-2, 2)
         ax.set_ylim(-2, 2)
+        ax.set_xticks(range(-2, 3))
+        ax.set_yticks(range(-2, 3))
+        ax.tick_params(axis="y", pad=6)  # the labels at the corner apart
         ax.set_xlabel(r"generator $\theta$")
         ax.set_ylabel(r"discriminator $\psi$")
         ax.set_aspect("equal")

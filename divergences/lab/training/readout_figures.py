@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -157,9 +158,7 @@ def figure_comparison(
     their positive values. Bottom row: each game's last samples (yellow) over its critic, with
     the verdict (:func:`~divergences.lab.training.verdict.verdict`) in the title.
     """
-    names = list(runs)
-    n = len(names)
-    cols = max(3, n)
+    cols = max(3, len(runs))
     if figsize is None:
         figsize = (max(16.0, 2.9 * cols), 13.0)
     fig = Figure(figsize=figsize, layout="constrained")
@@ -168,12 +167,33 @@ def figure_comparison(
     ax_e, ax_j, ax_legend = middle.subplots(1, 3)
     first = next(iter(runs.values()))
     c = first.config
-    fr = first.readouts
+    _floor_and_criterion(ax_w, first)
+    _compared_curves(runs, ax_w, ax_m, ax_g, ax_e, ax_j)
+    _comparison_titles(runs, ax_w, ax_m, ax_g, ax_e, ax_j)
+    for ax in (ax_w, ax_m, ax_g, ax_e, ax_j):
+        ax.set_xlabel("fraction of the game's own run")
+        ax.set_xlim(0, 1)
+        ax.grid(alpha=0.3)
+    _games_legend(ax_legend, ax_w, runs)
+    _last_samples(bottom, runs, cols)
+    modes = c.dataset.modes
+    fig.suptitle(
+        f"Every game on {c.dataset.name}, seed {c.seed}, each with its default optimiser, critic "
+        f"steps and step count;\nverdict: {criterion(None if modes is None else len(modes))}"
+    )
+    # The constrained layout of square panels in a subfigure settles in its second pass: one
+    # pass here, so that a single draw (savefig) lays the bottom row's titles out clear.
+    fig.draw_without_rendering()
+    return fig
+
+
+def _floor_and_criterion(ax_w: Any, first: TrainingRun) -> None:
+    """The W1 panel's noise-floor band (in multiples of the floor) and the criterion's line."""
+    c, fr = first.config, first.readouts
     spread = FLOOR_SDS * float(fr.w1_floor_sd[0]) / float(fr.w1_floor[0])
-    ones = np.array([0.0, 1.0])
     if math.isfinite(spread):
         ax_w.fill_between(
-            ones,
+            [0.0, 1.0],
             max(1 - spread, 1e-3),
             1 + spread,
             color="0.8",
@@ -182,53 +202,58 @@ def figure_comparison(
         )
     ax_w.axhline(1.0, color="0.5", ls="--", lw=1)
     ax_w.axhline(W1_FACTOR, color="k", ls=":", lw=1, label=f"criterion: {W1_FACTOR:g}x the floor")
-    modes = c.dataset.modes
-    offsets = 0.06 * (np.arange(n) - (n - 1) / 2)
-    js_top = math.log(2)
+
+
+def _compared_curves(
+    runs: Mapping[str, TrainingRun], ax_w: Any, ax_m: Any, ax_g: Any, ax_e: Any, ax_j: Any
+) -> None:
+    """Each game's curves in its colour and marker, against the fraction of its own run."""
+    n = len(runs)
+    offsets = 0.06 * (np.arange(n) - (n - 1) / 2)  # games with equal mode counts stay apart
     for i, (name, run) in enumerate(runs.items()):
         r = run.readouts
         x = _fraction(run)
         style = {**game_style(name, i), "lw": 1.8, "ms": 5, "label": name}
         ax_w.semilogy(x, r.w1 / r.w1_floor, **style)
-        if modes is not None:
+        if run.config.dataset.modes is not None:
             ax_m.plot(x, r.modes_covered + offsets[i], drawstyle="steps-post", **style)
         ax_g.semilogy(x, np.maximum(r.grad_norm_g, 1e-30), **style)
         sty = {k: v for k, v in style.items() if k != "label"}
+        dashed = {**sty, "ls": "--", "mfc": "none"}
         if run.config.game_spec.wasserstein:
             ax_e.plot(x, r.w1, **sty)
-            ax_e.plot(x, r.critic_estimate, **{**sty, "ls": "--", "mfc": "none"})
+            ax_e.plot(x, r.critic_estimate, **dashed)
         plot_positive(ax_j, x, r.js_grid, name, **sty)
         if not run.config.game_spec.wasserstein:
-            plot_positive(ax_j, x, r.critic_estimate, "", **{**sty, "ls": "--", "mfc": "none"})
+            plot_positive(ax_j, x, r.critic_estimate, "", **dashed)
+
+
+def _centred_note(ax: Any, text: str) -> None:
+    ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes)
+
+
+def _comparison_titles(
+    runs: Mapping[str, TrainingRun], ax_w: Any, ax_m: Any, ax_g: Any, ax_e: Any, ax_j: Any
+) -> None:
+    """The panels' titles and axes: what each shows, and a note where a panel is empty."""
+    first = next(iter(runs.values()))
+    c, fr = first.config, first.readouts
     ax_w.set_title(f"exact $W_1$ / its noise floor ({c.eval_size} points a side)")
     ax_w.set_ylabel("multiples of the noise floor")
-    if modes is not None:
-        ax_m.set_ylim(-0.5, len(modes) + 0.5)
-        ax_m.set_title(f"modes covered (of {len(modes)}; lines offset a little)")
+    if c.dataset.modes is not None:
+        ax_m.set_ylim(-0.5, len(c.dataset.modes) + 0.5)
+        ax_m.set_title(f"modes covered (of {len(c.dataset.modes)}; lines offset a little)")
     else:
-        ax_m.text(
-            0.5,
-            0.5,
-            "no modes for this data set",
-            ha="center",
-            va="center",
-            transform=ax_m.transAxes,
-        )
+        _centred_note(ax_m, "no modes for this data set")
         ax_m.set_title("modes covered")
     ax_g.set_title(r"generator gradient norm $\|\nabla_\theta L_G\|$")
     ax_e.set_title("WGAN critics: own estimate (dashed)\nagainst the exact $W_1$ (solid)")
     if not ax_e.get_lines():
-        ax_e.text(
-            0.5,
-            0.5,
-            "no WGAN in this comparison",
-            ha="center",
-            va="center",
-            transform=ax_e.transAxes,
-        )
+        _centred_note(ax_e, "no WGAN in this comparison")
     ax_e.axhline(0, color="k", lw=0.6)
+    ones = np.array([0.0, 1.0])
     floor_band(ax_j, ones, np.full(2, fr.js_floor[0]), np.full(2, fr.js_floor_sd[0]), None)
-    ax_j.axhline(js_top, color="0.6", ls=":")
+    ax_j.axhline(math.log(2), color="0.6", ls=":")
     below = any(  # plot_positive marks a readout at or below 0 on the bottom edge
         np.any(np.asarray(run.readouts.critic_estimate) <= 0)
         for run in runs.values()
@@ -239,11 +264,10 @@ def figure_comparison(
         + ("; \u25bc: \u2264 0" if below else "")
     )
     log_above_floor(ax_j, fr.js_floor, 1.0)
-    for ax in (ax_w, ax_m, ax_g, ax_e, ax_j):
-        ax.set_xlabel("fraction of the game's own run")
-        ax.set_xlim(0, 1)
-        ax.grid(alpha=0.3)
-    # One legend for every panel, in its own place: the games' colours and markers are shared.
+
+
+def _games_legend(ax_legend: Any, ax_w: Any, runs: Mapping[str, TrainingRun]) -> None:
+    """One legend for every panel, in its own place: the games' colours and markers are shared."""
     ax_legend.axis("off")
     handles, labels = ax_w.get_legend_handles_labels()
     counts = ", ".join(f"{name} {run.config.n_steps}" for name, run in runs.items())
@@ -257,30 +281,26 @@ def figure_comparison(
     )
     if len(counts) >= 60:
         ax_legend.set_title("steps: " + counts, fontsize="small", wrap=True)
+
+
+def _last_samples(bottom: Any, runs: Mapping[str, TrainingRun], cols: int) -> None:
+    """Each game's last samples over its own critic, framed in its colour, its verdict above."""
     axs = np.atleast_1d(bottom.subplots(1, cols)).ravel()
-    im = None
     for i, (ax, (name, run)) in enumerate(zip(axs, runs.items(), strict=False)):
         snap = run.snapshots[-1]
         if run.config.game_spec.wasserstein and snap.heat is not None:
             # A WGAN critic is defined up to a constant: drawn about its mean over the box.
             snap = snap._replace(heat=snap.heat - float(np.mean(snap.heat)))
-        im = draw_snapshot(ax, run, snap, vlim=heat_limits(run, [snap]), max_points=512)
-        ax.set_title(
-            _verdict_title(name, run), fontsize="medium", color=game_style(name, i)["color"]
-        )
+        draw_snapshot(ax, run, snap, vlim=heat_limits(run, [snap]), max_points=512)
+        colour = game_style(name, i)["color"]
+        ax.set_title(_verdict_title(name, run), fontsize="medium", color=colour)
         for side in ax.spines.values():
-            side.set_edgecolor(game_style(name, i)["color"])
+            side.set_edgecolor(colour)
             side.set_linewidth(3)
-    for ax in axs[n:]:
+    for ax in axs[len(runs) :]:
         ax.set_visible(False)
-    del im
     bottom.suptitle(
         "last samples (yellow) over each game's own critic: the discriminator's D "
-        "(green: real, pink: fake) or the WGAN critic's f about its mean (blue: high, red: low)",
+        "(green: real, pink: fake)\nor the WGAN critic's f about its mean (blue: high, red: low)",
         fontsize="medium",
     )
-    fig.suptitle(
-        f"Every game on {c.dataset.name}, seed {c.seed}, each with its default optimiser, critic "
-        f"steps and step count; verdict: {criterion(None if modes is None else len(modes))}"
-    )
-    return fig
