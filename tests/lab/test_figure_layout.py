@@ -13,6 +13,7 @@ import dataclasses
 import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 from unittest import mock
 
 import jax
@@ -22,7 +23,7 @@ import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.text import Text
-from matplotlib.transforms import Bbox
+from matplotlib.transforms import BboxBase
 
 from divergences.lab import divergence_figures
 from divergences.lab.critics import (
@@ -49,7 +50,7 @@ def _recording_texts() -> Iterator[list[Text]]:
     drawn: list[Text] = []
     original = Text.draw
 
-    def draw(self: Text, renderer: object) -> None:
+    def draw(self: Text, renderer: Any) -> None:
         if self.get_visible() and self.get_text().strip() and self not in drawn:
             drawn.append(self)
         original(self, renderer)
@@ -79,13 +80,13 @@ def layout_defects(fig: Figure, *, dpi: float = 100.0) -> list[str]:
     return defects
 
 
-def _inside(box: Bbox, outer: Bbox) -> bool:
+def _inside(box: BboxBase, outer: BboxBase) -> bool:
     return bool(
         box.x0 >= outer.x0 and box.y0 >= outer.y0 and box.x1 <= outer.x1 and box.y1 <= outer.y1
     )
 
 
-def _extent(box: Bbox) -> str:
+def _extent(box: BboxBase) -> str:
     return f"[{box.x0:.0f}, {box.x1:.0f}] x [{box.y0:.0f}, {box.y1:.0f}]"
 
 
@@ -226,24 +227,24 @@ def _at_font_size(size: float | None, draw: Callable[[], Figure]) -> Figure:
     ids=["cli", "docs", "notebook"],
 )
 @pytest.mark.parametrize("game", ["sngan", "wgan-gp"])
-def test_training_readouts(run, wgan_run, game, font_size, options) -> None:  # type: ignore[no-untyped-def]
+def test_training_readouts(run, wgan_run, game, font_size, options) -> None:
     r = run if game == "sngan" else wgan_run
     assert_legible(_at_font_size(font_size, lambda: figures.figure_readouts(r, **options)))
 
 
 @pytest.mark.parametrize("font_size", [None, 13], ids=["cli", "docs"])
 @pytest.mark.parametrize("game", ["sngan", "wgan-gp"])
-def test_training_snapshots(run, wgan_run, game, font_size) -> None:  # type: ignore[no-untyped-def]
+def test_training_snapshots(run, wgan_run, game, font_size) -> None:
     r = run if game == "sngan" else wgan_run
     assert_legible(_at_font_size(font_size, lambda: figures.figure_snapshots(r)))
 
 
-def test_training_snapshots_of_notebook_09(run) -> None:  # type: ignore[no-untyped-def]
+def test_training_snapshots_of_notebook_09(run) -> None:
     four = run._replace(snapshots=[run.snapshots[i] for i in (0, 3, 5, 7)])
     assert_legible(figures.figure_snapshots(four))
 
 
-def test_training_comparison(run) -> None:  # type: ignore[no-untyped-def]
+def test_training_comparison(run) -> None:
     runs = {}
     for game in ("gan", "nsgan", "wgan-clip", "wgan-gp", "sngan", "r1"):
         g = _synthetic_run(game) if game in ("wgan-clip", "wgan-gp") else run
@@ -252,20 +253,22 @@ def test_training_comparison(run) -> None:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("k", [0, -1])
-def test_training_gif_frame(run, k) -> None:  # type: ignore[no-untyped-def]
+def test_training_gif_frame(run, k) -> None:
     assert_legible(figures.gif_frame(run, k % len(run.snapshots)))
 
 
-def test_training_latent_grid(run) -> None:  # type: ignore[no-untyped-def]
+def test_training_latent_grid(run) -> None:
     assert_legible(figures.figure_latent_grid(run))
 
 
 @pytest.mark.parametrize("font_size", [None, 13], ids=["cli", "docs"])
-def test_dirac_gan(font_size) -> None:  # type: ignore[no-untyped-def]
-    options = {} if font_size is None else {"figsize": (11, 5.4)}
-    assert_legible(
-        _at_font_size(font_size, lambda: figures.figure_dirac(steps=300, gamma=0.5, **options))
-    )
+def test_dirac_gan(font_size) -> None:
+    figsize = (13.0, 4.3) if font_size is None else (11.0, 5.4)  # the default, the docs'
+
+    def draw() -> Figure:
+        return figures.figure_dirac(steps=300, gamma=0.5, figsize=figsize)
+
+    assert_legible(_at_font_size(font_size, draw))
 
 
 # The divergence figures of ``divergences verify`` and ``divergences plot``.

@@ -116,7 +116,8 @@ def log_above_floor(ax: Any, floor: np.ndarray, top: float) -> None:
 
 def _points(size_key: str) -> float:
     """The size in points of an rc font size (``"small"`` and the like resolved)."""
-    return float(FontProperties(size=matplotlib.rcParams[size_key]).get_size_in_points())
+    rc: Any = matplotlib.rcParams  # read by name
+    return float(FontProperties(size=rc[size_key]).get_size_in_points())
 
 
 def below_x_label() -> float:
