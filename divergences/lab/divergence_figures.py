@@ -12,7 +12,6 @@ KL (infinite), total variation and the derivatives in theta.
 
 from __future__ import annotations
 
-import functools
 import itertools
 import math
 import os
@@ -26,6 +25,7 @@ from matplotlib.figure import Figure
 
 from divergences import families, optimal_discriminator
 from divergences.lab.divergence_curves import sweep
+from divergences.lab.style import COLORS, new_figure, style_axes, styled
 
 __all__ = [
     "CAPTIONS",
@@ -41,17 +41,6 @@ __all__ = [
     "save_figure",
 ]
 
-# Okabe-Ito colours: distinguishable with the common colour-vision deficiencies.
-COLORS = {
-    "w1": "#0072B2",
-    "js": "#D55E00",
-    "tv": "#009E73",
-    "kl": "#CC79A7",
-    "reverse_kl": "#E69F00",
-    "p": "#0072B2",
-    "q": "#D55E00",
-    "grey": "#555555",
-}
 LABELS = {
     "w1": r"$W_1(P_0, P_\theta)$",
     "js": r"$\mathrm{JS}(P_0 \| P_\theta)$ [nats]",
@@ -59,45 +48,6 @@ LABELS = {
     "kl": r"$\mathrm{KL}(P_0 \| P_\theta)$ [nats]",
     "reverse_kl": r"$\mathrm{KL}(P_\theta \| P_0)$ [nats]",
 }
-_RC: dict[str, Any] = {
-    "font.size": 12,
-    "axes.titlesize": 13,
-    "axes.labelsize": 12,
-    "legend.fontsize": 10.5,
-    "xtick.labelsize": 11,
-    "ytick.labelsize": 11,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-    "svg.fonttype": "none",
-}
-
-
-def _styled(fn: Callable[..., Figure]) -> Callable[..., Figure]:
-    """Builds the figure under the package's rc settings (fonts sized for slides)."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Figure:
-        import matplotlib
-
-        with matplotlib.rc_context(cast(Any, _RC)):
-            return fn(*args, **kwargs)
-
-    return wrapper
-
-
-def _figure(
-    figsize: tuple[float, float], nrows: int = 1, ncols: int = 1, **kw: Any
-) -> tuple[Figure, Any]:
-    fig = Figure(figsize=figsize, layout="constrained")
-    return fig, fig.subplots(nrows, ncols, **kw)
-
-
-def _style(ax: Any) -> None:
-    ax.grid(True, color="#dddddd", linewidth=0.8)
-    ax.set_axisbelow(True)
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
-    ax.tick_params(labelsize=11)
 
 
 def _broken(t: np.ndarray, v: np.ndarray, jump: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -213,7 +163,7 @@ def _draw_infinite(ax: Any, thetas: np.ndarray, values: np.ndarray, key: str, y_
         )
 
 
-@_styled
+@styled
 def figure_wgan(thetas: Sequence[float] | np.ndarray | None = None) -> Figure:
     r"""The WGAN paper's Figure 1, extended: divergences and their derivatives on the parallel lines.
 
@@ -232,7 +182,7 @@ def figure_wgan(thetas: Sequence[float] | np.ndarray | None = None) -> Figure:
     fam = families.parallel_lines()
     s = sweep(fam, t, quantities=("kl", "js", "tv", "w1"), gradients=True)
     assert s.gradients is not None and s.exact is not None
-    fig, (ax, axg) = _figure((12.0, 5.2), 1, 2)
+    fig, (ax, axg) = new_figure((12.0, 5.2), 1, 2)
     top = 1.25
     widths = {"w1": 2.6, "tv": 2.6, "js": 2.6}
     for key in ("w1", "tv", "js"):
@@ -278,7 +228,7 @@ def figure_wgan(thetas: Sequence[float] | np.ndarray | None = None) -> Figure:
     # The KL arrows sit on the top edge: the title is lifted clear of them.
     ax.set_title(r"$P_0 = (0, Z)$ vs $P_\theta = (\theta, Z)$, $Z \sim U[0,1]$", pad=18)
     _legend(ax, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=2, frameon=False)
-    _style(ax)
+    style_axes(ax)
 
     # Where TV and JS jump (and W1 has its kink) none of the three has a derivative: the curves
     # stop short of theta = 0 with open circles at their limits, and a dashed line marks it.
@@ -344,11 +294,11 @@ def figure_wgan(thetas: Sequence[float] | np.ndarray | None = None) -> Figure:
         handlelength=3.5,  # two whole dashes of d/dtheta JS
         handler_map={tuple: HandlerTuple(ndivide=None)},
     )
-    _style(axg)
+    style_axes(axg)
     return fig
 
 
-@_styled
+@styled
 def figure_discretisation(thetas: Sequence[float] | np.ndarray | None = None) -> Figure:
     r"""How the discretisation changes the parallel lines: exact Z-grid, pixels, samples.
 
@@ -390,7 +340,7 @@ def figure_discretisation(thetas: Sequence[float] | np.ndarray | None = None) ->
             },
         ),
     ]
-    fig, (ax, axj) = _figure((12.0, 5.2), 1, 2)
+    fig, (ax, axj) = new_figure((12.0, 5.2), 1, 2)
     for fam, label, style in fams:
         s = sweep(fam, t, quantities=("js", "w1"))
         for axis, key, jump in ((ax, "w1", 0.05), (axj, "js", 0.3)):
@@ -400,7 +350,7 @@ def figure_discretisation(thetas: Sequence[float] | np.ndarray | None = None) ->
     ax.set_ylabel(r"$W_1(P_0, P_\theta)$")
     ax.set_title(r"$W_1$: staircase on pixels, biased up from samples")
     _legend(ax, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=2, frameon=False)
-    _style(ax)
+    style_axes(ax)
     axj.set_xlabel(r"$\theta$")
     axj.set_ylabel(r"$\mathrm{JS}(P_0 \| P_\theta)$ [nats]")
     axj.set_ylim(-0.05, 0.95)
@@ -430,11 +380,11 @@ def figure_discretisation(thetas: Sequence[float] | np.ndarray | None = None) ->
         arrowprops={"arrowstyle": "->", "color": COLORS["grey"]},
     )
     _legend(axj, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=2, frameon=False)
-    _style(axj)
+    style_axes(axj)
     return fig
 
 
-@_styled
+@styled
 def figure_shifted_families(thetas: Sequence[float] | np.ndarray | None = None) -> Figure:
     r"""Divergences against a shift for two smooth families: Gaussians and uniforms.
 
@@ -445,7 +395,7 @@ def figure_shifted_families(thetas: Sequence[float] | np.ndarray | None = None) 
     dashes, and the legend names them (the JS of two Gaussians has none).
     """
     t = np.linspace(-2.5, 2.5, 101) if thetas is None else np.asarray(thetas, dtype=float)
-    fig, axes = _figure((12.0, 5.4), 1, 2)
+    fig, axes = new_figure((12.0, 5.4), 1, 2)
     titles = (
         r"$P_0 = N(0, 1)$, $P_\theta = N(\theta, 1)$",
         r"$P_0 = U[0, 1]$, $P_\theta = U[\theta, \theta + 1]$",
@@ -494,11 +444,11 @@ def figure_shifted_families(thetas: Sequence[float] | np.ndarray | None = None) 
         ax.set_ylabel("value")
         ax.set_title(title, pad=18)  # clear of the KL arrows on the top edge
         _legend(ax, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=2, frameon=False)
-        _style(ax)
+        style_axes(ax)
     return fig
 
 
-@_styled
+@styled
 def figure_optimal_discriminator() -> Figure:
     r"""The optimal discriminator :math:`D^*(x) = p(x) / (p(x) + q(x))` over x.
 
@@ -519,7 +469,9 @@ def figure_optimal_discriminator() -> Figure:
     pm, qm = p * h, q * h
     pm, qm = pm / pm.sum(), qm / qm.sum()
     d = np.asarray(optimal_discriminator(jnp.asarray(pm), jnp.asarray(qm)))
-    fig, (ax, axd) = _figure((8.5, 6.0), 2, 1, sharex=True, gridspec_kw={"height_ratios": [1, 1]})
+    fig, (ax, axd) = new_figure(
+        (8.5, 6.0), 2, 1, sharex=True, gridspec_kw={"height_ratios": [1, 1]}
+    )
     ax.fill_between(x, p, color=COLORS["p"], alpha=0.25)
     ax.plot(x, p, color=COLORS["p"], linewidth=2.2, label=r"data $p(x)$")
     ax.fill_between(x, q, color=COLORS["q"], alpha=0.25)
@@ -527,7 +479,7 @@ def figure_optimal_discriminator() -> Figure:
     ax.set_ylabel("density")
     ax.legend(loc="upper right", frameon=True)
     ax.set_title(r"The optimal discriminator $D^*(x) = p(x) / (p(x) + q(x))$")
-    _style(ax)
+    style_axes(ax)
     axd.plot(x, d, color="black", linewidth=2.4, label=r"$D^*(x)$")
     axd.axhline(0.5, color=COLORS["grey"], linewidth=0.9, linestyle=":")
     # Where p = q the curve crosses 1/2: dots there. The label sits above the line in the widest
@@ -547,7 +499,7 @@ def figure_optimal_discriminator() -> Figure:
     axd.set_ylim(-0.03, 1.03)
     axd.set_xlabel("$x$")
     axd.set_ylabel(r"$D^*(x)$ = P(real | $x$)")
-    _style(axd)
+    style_axes(axd)
     return fig
 
 
@@ -568,7 +520,7 @@ def _monotone_plan(p: np.ndarray, q: np.ndarray) -> np.ndarray:
     return plan
 
 
-@_styled
+@styled
 def figure_transport_plan() -> Figure:
     """The earth mover's example: the optimal plan between P = (4,3,2,1)/10 and Q = (1,4,3,2)/10."""
     import divergences as dv
@@ -584,7 +536,7 @@ def figure_transport_plan() -> Figure:
     cost = float(np.sum(plan * np.abs(xs[:, None] - xs[None])))
     if abs(cost - float(res.value)) > 1e-9:
         raise RuntimeError(f"the monotone plan costs {cost}, the LP {float(res.value)}")
-    fig, axes = _figure(
+    fig, axes = new_figure(
         (7.2, 6.4), 2, 2, gridspec_kw={"width_ratios": [4, 1.3], "height_ratios": [1.3, 4]}
     )
     ax_top, ax_empty, ax, ax_right = axes[0, 0], axes[0, 1], axes[1, 0], axes[1, 1]
@@ -618,12 +570,12 @@ def figure_transport_plan() -> Figure:
     ax_right.set_yticks([])
     ax_right.set_xlabel("$P$")
     for a in (ax_top, ax_right):
-        _style(a)
+        style_axes(a)
     _ = im
     return fig
 
 
-@_styled
+@styled
 def figure_kr_potential() -> Figure:
     r"""A Kantorovich-Rubinstein potential on the line: 1-Lipschitz, slope :math:`\pm 1` between atoms.
 
@@ -644,7 +596,9 @@ def figure_kr_potential() -> Figure:
     # The smallest 1-Lipschitz extension through the atoms' values, drawn on a fine grid.
     grid = np.linspace(z.min() - 0.5, z.max() + 0.5, 801)
     ext = np.max(f[None, :] - np.abs(grid[:, None] - z[None, :]), axis=1)
-    fig, (ax, axm) = _figure((8.5, 6.0), 2, 1, sharex=True, gridspec_kw={"height_ratios": [2, 1]})
+    fig, (ax, axm) = new_figure(
+        (8.5, 6.0), 2, 1, sharex=True, gridspec_kw={"height_ratios": [2, 1]}
+    )
     ax.plot(grid, ext, color=COLORS["grey"], linewidth=1.4, label="a 1-Lipschitz extension")
     ax.plot(z[order], f[order], color="black", linewidth=2.2, label=r"critic $f$ through the atoms")
     ax.plot(
@@ -658,14 +612,14 @@ def figure_kr_potential() -> Figure:
         rf"KR potential: $E_\mu f - E_\nu f = W_1 = {float(dual.value):.3f}$, $|f(s) - f(t)| \leq |s - t|$"
     )
     ax.legend(loc="upper left", frameon=True, fontsize=10)
-    _style(ax)
+    style_axes(ax)
     axm.vlines(x, 0, a, color=COLORS["p"], linewidth=4, label=r"$\mu$")
     axm.vlines(y, 0, -b, color=COLORS["q"], linewidth=4, label=r"$\nu$ (drawn downward)")
     axm.axhline(0, color="black", linewidth=0.8)
     axm.set_ylabel("mass")
     axm.set_xlabel("$x$")
     axm.legend(loc="upper right", frameon=True, fontsize=10, ncols=2)
-    _style(axm)
+    style_axes(axm)
     return fig
 
 

@@ -213,11 +213,18 @@ def claim_rst(text: str) -> str:
 
     Words as text, formulas as ``:math:``, Python names as literals.
     """
+    words = _claim_words(text)
+    runs = _claim_runs(words, _claim_kinds(words))
+    return " ".join(_run_rst(kind, " ".join(run)) for kind, run in runs)
+
+
+def _claim_words(text: str) -> list[str]:
+    """The claim's words, a call in code kept whole with its arguments: dv.kl_normal(mu, s)."""
     tokens = text.split()
     for i, t in enumerate(tokens):  # "inf over couplings" is the infimum, elsewhere infinity
         if t == "inf" and i + 1 < len(tokens) and tokens[i + 1] == "over":
             tokens[i] = "INF_OP"
-    merged: list[str] = []  # a call in code keeps its arguments: dv.kl_normal(mu, s)
+    merged: list[str] = []
     for t in tokens:
         code = _CODE.search(merged[-1]) if merged else None
         call = merged[-1][code.start() :] if code else ""
@@ -225,34 +232,44 @@ def claim_rst(text: str) -> str:
             merged[-1] += " " + t
         else:
             merged.append(t)
-    kinds = [_token_kind(t) for t in merged]
-    for i, t in enumerate(merged):  # "a" beside an operator is a variable: y = a / (a + b)
-        after = merged[i + 1] if i + 1 < len(merged) else ""
-        beside = (i and _OPERATOR_EDGE.search(merged[i - 1])) or _OPERATOR_EDGE.search(after)
+    return merged
+
+
+def _claim_kinds(words: list[str]) -> list[str]:
+    """Each word's kind (prose, math, code); "a" beside an operator is a variable: y = a / (a + b)."""
+    kinds = [_token_kind(t) for t in words]
+    for i, t in enumerate(words):
+        after = words[i + 1] if i + 1 < len(words) else ""
+        beside = (i and _OPERATOR_EDGE.search(words[i - 1])) or _OPERATOR_EDGE.search(after)
         if t == "a" and beside and (not after or kinds[i + 1] != "prose"):
             kinds[i] = "math"
+    return kinds
+
+
+def _claim_runs(words: list[str], kinds: list[str]) -> list[tuple[str, list[str]]]:
+    """Consecutive words of one kind joined (code words stay apart; "slip 2:" ends a formula)."""
     runs: list[tuple[str, list[str]]] = []
     closed = True
-    for t, kind in zip(merged, kinds, strict=True):
+    for t, kind in zip(words, kinds, strict=True):
         if runs and runs[-1][0] == kind and kind != "code" and not closed:
             runs[-1][1].append(t)
         else:
             runs.append((kind, [t]))
-        closed = t[-1] in ":;" and _balanced(" ".join(runs[-1][1]))  # "slip 2:" ends a formula
-    out = []
-    for kind, words in runs:
-        chunk = " ".join(words)
-        head, body, tail = _peel(chunk)
-        if kind == "prose" or not body:
-            out.append(chunk)
-        elif kind == "code":
-            if body.startswith("(") and body.endswith(")"):
-                head, body, tail = head + "(", body[1:-1], ")" + tail
-            out.append(f"{head}``{body}``{tail}")
-        else:
-            formulas = " ".join(f":math:`{f}`" for f in _breakable(ascii_to_latex(body)))
-            out.append(f"{head}{formulas}{tail}")
-    return " ".join(out)
+        closed = t[-1] in ":;" and _balanced(" ".join(runs[-1][1]))
+    return runs
+
+
+def _run_rst(kind: str, chunk: str) -> str:
+    """One run of words as reStructuredText: prose as is, code as a literal, math as ``:math:``."""
+    head, body, tail = _peel(chunk)
+    if kind == "prose" or not body:
+        return chunk
+    if kind == "code":
+        if body.startswith("(") and body.endswith(")"):
+            head, body, tail = head + "(", body[1:-1], ")" + tail
+        return f"{head}``{body}``{tail}"
+    formulas = " ".join(f":math:`{f}`" for f in _breakable(ascii_to_latex(body)))
+    return f"{head}{formulas}{tail}"
 
 
 class ProofCatalogue(Directive):

@@ -39,9 +39,12 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from divergences.lab.critics._training import fit, unbatch
 from divergences.lab.critics.trainers import WGAN_GAMES
+from divergences.lab.style import OKABE_ITO, new_figure, style_axes, styled
 from divergences.lab.training.config import CriticConfig
 from divergences.lab.training.data import dataset
 from divergences.lab.training.games import named_game
@@ -317,9 +320,10 @@ def layer_gradient_norms(
 _NAMES = {"ring8": "8 Gaussians", "grid25": "25 Gaussians", "swiss_roll": "Swiss roll"}
 
 
+@styled
 def figure_value_surfaces(
     surfaces: Sequence[ValueSurface], *, panel_size: float = 3.9, show_data: int = 600
-) -> Any:
+) -> Figure:
     r"""WGAN-GP's Figure 1a from :func:`critic_value_surfaces`.
 
     One row per game (labelled by its constraint), one column per data set; the critic's value as
@@ -327,133 +331,122 @@ def figure_value_surfaces(
     clipped, up to its unknown scale :math:`K`), the data as dots, and the range of :math:`f` over
     the panel in its corner.
     """
-    from divergences.lab.divergence_figures import _figure, _styled
-
     games = list(dict.fromkeys(s.game for s in surfaces))
     names = list(dict.fromkeys(s.data_name for s in surfaces))
 
-    @_styled
-    def draw() -> Any:
-        fig, axes = _figure(
-            (panel_size * len(names) + 0.9, panel_size * len(games) + 0.5),
-            len(games),
-            len(names),
-            squeeze=False,
+    fig, axes = new_figure(
+        (panel_size * len(names) + 0.9, panel_size * len(games) + 0.5),
+        len(games),
+        len(names),
+        squeeze=False,
+    )
+    for s in surfaces:
+        ax = axes[games.index(s.game), names.index(s.data_name)]
+        ax.contourf(s.xs, s.ys, s.values, levels=14, cmap="viridis")
+        ax.contour(s.xs, s.ys, s.values, levels=14, colors="white", linewidths=0.4, alpha=0.5)
+        pts = s.data[:show_data]
+        ax.scatter(
+            pts[:, 0], pts[:, 1], s=5, color=OKABE_ITO["orange"], edgecolors="none", alpha=0.9
         )
-        for s in surfaces:
-            ax = axes[games.index(s.game), names.index(s.data_name)]
-            ax.contourf(s.xs, s.ys, s.values, levels=14, cmap="viridis")
-            ax.contour(s.xs, s.ys, s.values, levels=14, colors="white", linewidths=0.4, alpha=0.5)
-            pts = s.data[:show_data]
-            ax.scatter(pts[:, 0], pts[:, 1], s=5, color="#E69F00", edgecolors="none", alpha=0.9)
-            ax.text(
-                0.03,
-                0.03,
-                f"range of f: {np.ptp(s.values):.2g}",
-                transform=ax.transAxes,
-                fontsize=10.5,
-                color="white",
-                bbox={"facecolor": "black", "alpha": 0.55, "lw": 0, "pad": 2},
-            )
-            ax.set_xlim(s.xs[0], s.xs[-1])
-            ax.set_ylim(s.ys[0], s.ys[-1])
-            ax.set_aspect("equal")
-            ax.set_xticks([])
-            ax.set_yticks([])
-            if s.game == games[0]:
-                ax.set_title(_NAMES.get(s.data_name, s.data_name))
-            if s.data_name == names[0]:
-                ax.set_ylabel(named_game(s.game).constraint.label, fontsize=13)
-        fig.suptitle(
-            "WGAN critics trained against the data (orange) plus Gaussian noise: clipped (top), "
-            "a function of tiny range\nwhose level sets take no notice of the data; penalised "
-            "(bottom), slope about 1 and level sets that bend at the modes",
-            fontsize=12.5,
+        ax.text(
+            0.03,
+            0.03,
+            f"range of f: {np.ptp(s.values):.2g}",
+            transform=ax.transAxes,
+            fontsize=10.5,
+            color="white",
+            bbox={"facecolor": "black", "alpha": 0.55, "lw": 0, "pad": 2},
         )
-        return fig
+        ax.set_xlim(s.xs[0], s.xs[-1])
+        ax.set_ylim(s.ys[0], s.ys[-1])
+        ax.set_aspect("equal")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if s.game == games[0]:
+            ax.set_title(_NAMES.get(s.data_name, s.data_name))
+        if s.data_name == names[0]:
+            ax.set_ylabel(named_game(s.game).constraint.label, fontsize=13)
+    fig.suptitle(
+        "WGAN critics trained against the data (orange) plus Gaussian noise: clipped (top), "
+        "a function of tiny range\nwhose level sets take no notice of the data; penalised "
+        "(bottom), slope about 1 and level sets that bend at the modes",
+        fontsize=12.5,
+    )
+    return fig
 
-    return draw()
 
-
+@styled
 def figure_layer_gradients(
     result: LayerGradients, *, figsize: tuple[float, float] = (13.0, 5.0)
-) -> Any:
+) -> Figure:
     r"""WGAN-GP's Figures 1b and 1c from :func:`layer_gradient_norms`.
 
     Left, the gradient norm per layer (log scale) of each deep critic; right, the histograms of the
     weights of the critic clipped at the middle bound and of the penalised one.
     """
-    from matplotlib.ticker import MaxNLocator
-
-    from divergences.lab.divergence_figures import _figure, _style, _styled
-
     r = result
-    palette = ["#D55E00", "#CC79A7", "#56B4E9", "#000000"]
+    palette = [OKABE_ITO[c] for c in ("vermillion", "reddish purple", "sky blue", "black")]
     markers = ["^", "s", "v", "o"]
 
-    @_styled
-    def draw() -> Any:
-        fig = _figure(figsize)[0]
-        fig.clear()
-        grid = fig.add_gridspec(2, 2, width_ratios=[1.35, 1])
-        ax = fig.add_subplot(grid[:, 0])
-        layers = np.arange(1, r.norms.shape[1] + 1)
-        tiny = np.finfo(np.float64).tiny
-        for i, label in enumerate(r.labels):
-            if label == "gradient penalty":
-                legend = rf"gradient penalty, $\lambda = {r.config['gp_weight']:g}$"
-            else:
-                legend = label.replace("clip c", "weight clipping, c")
-            ax.plot(
-                layers,
-                np.maximum(r.norms[i], tiny),
-                color=palette[i % len(palette)],
-                marker=markers[i % len(markers)],
-                lw=2.4,
-                ms=7,
-                label=legend,
-            )
-        ax.set_yscale("log")
-        ax.set_xticks(layers)
-        ax.set_xlabel("critic layer (1 = input, last = output)")
-        ax.set_ylabel(r"gradient norm $E\,\|\partial f(x) / \partial W_l\|_F$")
-        ax.set_title(
-            f"(b) a critic of {r.config['depth']} hidden layers of {r.config['width']} units on "
-            f"the {_NAMES.get(r.config['data'], r.config['data'])}:\nclipped, its gradients "
-            "explode or vanish; penalised, neither",
-            fontsize=12,
+    fig = new_figure(figsize)[0]
+    fig.clear()
+    grid = fig.add_gridspec(2, 2, width_ratios=[1.35, 1])
+    ax = fig.add_subplot(grid[:, 0])
+    layers = np.arange(1, r.norms.shape[1] + 1)
+    tiny = np.finfo(np.float64).tiny
+    for i, label in enumerate(r.labels):
+        if label == "gradient penalty":
+            legend = rf"gradient penalty, $\lambda = {r.config['gp_weight']:g}$"
+        else:
+            legend = label.replace("clip c", "weight clipping, c")
+        ax.plot(
+            layers,
+            np.maximum(r.norms[i], tiny),
+            color=palette[i % len(palette)],
+            marker=markers[i % len(markers)],
+            lw=2.4,
+            ms=7,
+            label=legend,
         )
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), ncols=2, frameon=False)
-        _style(ax)
-        # The weights: the clipped critic of the middle bound against the penalised one.
-        middle = len(r.clips) // 2
-        shown = ([r.labels[middle]] if r.clips else []) + ["gradient penalty"]
-        for row, label in enumerate(shown):
-            axh = fig.add_subplot(grid[row, 1])
-            w = r.weights[label]
-            color = palette[r.labels.index(label) % len(palette)]
-            if label == "gradient penalty":
-                # The range of all but the largest 0.1% of the weights: a few large ones would
-                # squeeze the histogram into a line.
-                half = float(np.quantile(np.abs(w), 0.999)) * 1.05
-                axh.hist(w, bins=60, range=(-half, half), color=color, alpha=0.85)
-                axh.xaxis.set_major_locator(MaxNLocator(5, symmetric=True))
-                beyond = int(np.sum(np.abs(w) > half))
-                title = "(c) weights, gradient penalty"
-                if beyond:
-                    title += f" ({beyond} beyond $\\pm${half:.2g} not shown)"
-            else:
-                c = r.clips[middle]
-                axh.hist(w, bins=60, range=(-c, c), color=color, alpha=0.85)
-                ticks = np.array([-c, -c / 2, 0.0, c / 2, c])
-                axh.set_xticks(ticks, [f"{t:g}" for t in ticks])
-                at_edge = float(np.mean(np.abs(w) >= 0.99 * c))
-                title = f"(c) weights, clipping at $\\pm${c:g}: {at_edge:.0%} at the ends"
-            axh.set_title(title, fontsize=12)
-            axh.set_ylabel("weights")
-            axh.set_xlabel("weight value")
-            _style(axh)
-        fig.set_layout_engine("constrained")
-        return fig
-
-    return draw()
+    ax.set_yscale("log")
+    ax.set_xticks(layers)
+    ax.set_xlabel("critic layer (1 = input, last = output)")
+    ax.set_ylabel(r"gradient norm $E\,\|\partial f(x) / \partial W_l\|_F$")
+    ax.set_title(
+        f"(b) a critic of {r.config['depth']} hidden layers of {r.config['width']} units on "
+        f"the {_NAMES.get(r.config['data'], r.config['data'])}:\nclipped, its gradients "
+        "explode or vanish; penalised, neither",
+        fontsize=12,
+    )
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), ncols=2, frameon=False)
+    style_axes(ax)
+    # The weights: the clipped critic of the middle bound against the penalised one.
+    middle = len(r.clips) // 2
+    shown = ([r.labels[middle]] if r.clips else []) + ["gradient penalty"]
+    for row, label in enumerate(shown):
+        axh = fig.add_subplot(grid[row, 1])
+        w = r.weights[label]
+        color = palette[r.labels.index(label) % len(palette)]
+        if label == "gradient penalty":
+            # The range of all but the largest 0.1% of the weights: a few large ones would
+            # squeeze the histogram into a line.
+            half = float(np.quantile(np.abs(w), 0.999)) * 1.05
+            axh.hist(w, bins=60, range=(-half, half), color=color, alpha=0.85)
+            axh.xaxis.set_major_locator(MaxNLocator(5, symmetric=True))
+            beyond = int(np.sum(np.abs(w) > half))
+            title = "(c) weights, gradient penalty"
+            if beyond:
+                title += f" ({beyond} beyond $\\pm${half:.2g} not shown)"
+        else:
+            c = r.clips[middle]
+            axh.hist(w, bins=60, range=(-c, c), color=color, alpha=0.85)
+            ticks = np.array([-c, -c / 2, 0.0, c / 2, c])
+            axh.set_xticks(ticks, [f"{t:g}" for t in ticks])
+            at_edge = float(np.mean(np.abs(w) >= 0.99 * c))
+            title = f"(c) weights, clipping at $\\pm${c:g}: {at_edge:.0%} at the ends"
+        axh.set_title(title, fontsize=12)
+        axh.set_ylabel("weights")
+        axh.set_xlabel("weight value")
+        style_axes(axh)
+    fig.set_layout_engine("constrained")
+    return fig

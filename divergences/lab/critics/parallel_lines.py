@@ -23,6 +23,7 @@ import numpy as np
 from divergences.extending import is_integer
 from divergences.families import parallel_lines_exact
 from divergences.lab.critics._training import as_key, fit
+from divergences.lab.style import COLORS
 from divergences.lab.training.config import CriticConfig
 from divergences.lab.training.games import named_game
 
@@ -176,7 +177,7 @@ def plot_critic_sweep(sweep: CriticSweep, *, figsize: tuple[float, float] = (13.
         t,
         sweep.estimates["GAN discriminator"],
         "o",
-        color="C0",
+        color=COLORS["gan"],
         mfc="none",
         ms=8,
         label="GAN discriminator",
@@ -193,7 +194,7 @@ def plot_critic_sweep(sweep: CriticSweep, *, figsize: tuple[float, float] = (13.
         t,
         sweep.w1 * (1 + sweep.w1 / (2 * lam)),
         ":",
-        color="C1",
+        color=COLORS["wgan-gp"],
         lw=1,
         label=rf"$|\theta|(1+|\theta|/2\lambda)$, $\lambda={lam:g}$",
     )
@@ -201,18 +202,23 @@ def plot_critic_sweep(sweep: CriticSweep, *, figsize: tuple[float, float] = (13.
         t,
         sweep.estimates["WGAN, gradient penalty"],
         "s--",
-        color="C1",
+        color=COLORS["wgan-gp"],
         ms=4,
         label="gradient penalty",
     )
     ax.plot(
-        t, sweep.estimates["WGAN, spectral norm"], "^--", color="C2", ms=4, label="spectral norm"
+        t,
+        sweep.estimates["WGAN, spectral norm"],
+        "^--",
+        color=COLORS["sngan"],
+        ms=4,
+        label="spectral norm",
     )
     ax.plot(
         t,
         sweep.estimates["WGAN, clipping"] / sweep.clip_scale,
         "d--",
-        color="C3",
+        color=COLORS["wgan-clip"],
         ms=4,
         label=r"clipping $\div\,\hat K$",
     )
@@ -228,7 +234,7 @@ def plot_critic_sweep(sweep: CriticSweep, *, figsize: tuple[float, float] = (13.
         lw=1.5,
         label=rf"$\hat K|\theta|$, $\hat K={sweep.clip_scale:.3g}$",
     )
-    ax.plot(t, clip, "d--", color="C3", ms=4, label="clipped critic (c = 0.01)")
+    ax.plot(t, clip, "d--", color=COLORS["wgan-clip"], ms=4, label="clipped critic (c = 0.01)")
     ax.set(xlabel=r"$\theta$", title=r"clipped critic: $\approx K\,W_1$, $K$ unknown")
     ax.ticklabel_format(axis="y", style="sci", scilimits=(-2, 2))
     ax.legend(fontsize=8, loc="upper center")

@@ -35,9 +35,11 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
+from matplotlib.figure import Figure
 
 from divergences.lab.critics._training import CriticFit
 from divergences.lab.critics.trainers import train_critic
+from divergences.lab.style import COLORS, new_figure, style_axes, styled
 from divergences.lab.training.config import CriticConfig
 from divergences.lab.training.games import GAMES, named_game
 
@@ -179,9 +181,10 @@ def critics_on_two_gaussians(
     )
 
 
+@styled
 def figure_two_gaussians(
     result: TwoGaussians, *, figsize: tuple[float, float] = (11.0, 7.6)
-) -> Any:
+) -> Figure:
     r"""WGAN's Figure 2 from a :class:`TwoGaussians`.
 
     The saturated discriminator beside the critic (top), and the gradient each gives a generated
@@ -194,87 +197,79 @@ def figure_two_gaussians(
     :math:`-\log D` and the WGAN loss :math:`-f`, each divided by its largest value on the plot
     (the scale of a clipped critic is arbitrary).
     """
-    from divergences.lab.divergence_figures import COLORS, _figure, _style, _styled
-
-    @_styled
-    def draw() -> Any:
-        r = result
-        fig, (ax, axg) = _figure(
-            figsize, 2, 1, sharex=True, gridspec_kw={"height_ratios": [1.15, 1]}
-        )
-        peak = max(r.data_density.max(), r.generator_density.max())
-        ax.fill_between(r.x, r.data_density / peak, color=COLORS["p"], alpha=0.18, lw=0)
-        ax.fill_between(r.x, r.generator_density / peak, color=COLORS["q"], alpha=0.18, lw=0)
-        ax.plot(r.x, r.data_density / peak, color=COLORS["p"], lw=1.5, label="data density")
-        ax.plot(
-            r.x, r.generator_density / peak, color=COLORS["q"], lw=1.5, label="generator density"
-        )
-        ax.plot(r.x, r.discriminator, color="black", lw=2.8, label=r"GAN discriminator $D(x)$")
-        span = r.critic.max() - r.critic.min()
-        f01 = (r.critic - r.critic.min()) / span if span > 0 else np.zeros_like(r.critic)
-        ax.plot(
+    r = result
+    fig, (ax, axg) = new_figure(
+        figsize, 2, 1, sharex=True, gridspec_kw={"height_ratios": [1.15, 1]}
+    )
+    peak = max(r.data_density.max(), r.generator_density.max())
+    ax.fill_between(r.x, r.data_density / peak, color=COLORS["p"], alpha=0.18, lw=0)
+    ax.fill_between(r.x, r.generator_density / peak, color=COLORS["q"], alpha=0.18, lw=0)
+    ax.plot(r.x, r.data_density / peak, color=COLORS["p"], lw=1.5, label="data density")
+    ax.plot(r.x, r.generator_density / peak, color=COLORS["q"], lw=1.5, label="generator density")
+    ax.plot(r.x, r.discriminator, color="black", lw=2.8, label=r"GAN discriminator $D(x)$")
+    span = r.critic.max() - r.critic.min()
+    f01 = (r.critic - r.critic.min()) / span if span > 0 else np.zeros_like(r.critic)
+    ax.plot(
+        r.x,
+        f01,
+        color=COLORS["tv"],
+        lw=2.8,
+        ls=(0, (6, 2)),
+        label=rf"WGAN critic $f(x)$, clipped at $\pm${r.config['clip']:g} (mapped onto [0, 1])",
+    )
+    ax.set_ylim(-0.04, 1.3)
+    ax.set_ylabel("value (densities: peak = 1)")
+    ax.set_title(
+        rf"$P = N({r.config['data_mean']:g}, {r.config['std']:g}^2)$ (data) vs "
+        rf"$Q = N({r.config['generator_mean']:g}, {r.config['std']:g}^2)$ (generator): "
+        rf"JS estimate {r.js_estimate:.3f} of $\log 2 = 0.693$"
+    )
+    ax.legend(loc="upper center", ncols=2, frameon=False, fontsize=10.5)
+    style_axes(ax)
+    curves = (
+        (r.minimax_gradient, "black", "-", r"GAN, minimax loss $\log(1 - D(\tilde x))$"),
+        (
+            r.nonsaturating_gradient,
+            COLORS["grey"],
+            ":",
+            r"GAN, non-saturating $-\log D(\tilde x)$",
+        ),
+        (r.critic_gradient, COLORS["tv"], (0, (6, 2)), r"WGAN $-f(\tilde x)$"),
+    )
+    tiny = np.finfo(np.float32).tiny
+    for g, color, ls, label in curves:
+        top = g.max()
+        axg.plot(
             r.x,
-            f01,
-            color=COLORS["tv"],
-            lw=2.8,
-            ls=(0, (6, 2)),
-            label=rf"WGAN critic $f(x)$, clipped at $\pm${r.config['clip']:g} (mapped onto [0, 1])",
+            np.maximum(g / top, tiny) if top > 0 else g,
+            color=color,
+            ls=ls,
+            lw=2.6,
+            label=label,
         )
-        ax.set_ylim(-0.04, 1.3)
-        ax.set_ylabel("value (densities: peak = 1)")
-        ax.set_title(
-            rf"$P = N({r.config['data_mean']:g}, {r.config['std']:g}^2)$ (data) vs "
-            rf"$Q = N({r.config['generator_mean']:g}, {r.config['std']:g}^2)$ (generator): "
-            rf"JS estimate {r.js_estimate:.3f} of $\log 2 = 0.693$"
-        )
-        ax.legend(loc="upper center", ncols=2, frameon=False, fontsize=10.5)
-        _style(ax)
-        curves = (
-            (r.minimax_gradient, "black", "-", r"GAN, minimax loss $\log(1 - D(\tilde x))$"),
-            (
-                r.nonsaturating_gradient,
-                COLORS["grey"],
-                ":",
-                r"GAN, non-saturating $-\log D(\tilde x)$",
-            ),
-            (r.critic_gradient, COLORS["tv"], (0, (6, 2)), r"WGAN $-f(\tilde x)$"),
-        )
-        tiny = np.finfo(np.float32).tiny
-        for g, color, ls, label in curves:
-            top = g.max()
-            axg.plot(
-                r.x,
-                np.maximum(g / top, tiny) if top > 0 else g,
-                color=color,
-                ls=ls,
-                lw=2.6,
-                label=label,
-            )
-        mean_q = r.config["generator_mean"]
-        axg.axvline(mean_q, color=COLORS["q"], lw=1.2, ls=(0, (2, 2)))
-        at_q = np.interp(mean_q, r.x, r.minimax_gradient) / r.minimax_gradient.max()
-        # The note sits left of the generator's mean, halfway (in decades) between the curve
-        # there and the lowest value drawn: below the curve, clear of every line.
-        drawn = np.concatenate([g[g > 0] / g.max() for g, *_ in curves if g.max() > 0])
-        low = float(drawn.min()) if drawn.size else at_q
-        note = axg.annotate(
-            f"at the generator's mean the minimax\nGAN's gradient is {at_q:.0e} of its largest",
-            xy=(mean_q, at_q),
-            xytext=(mean_q - 0.1, math.sqrt(max(at_q, 1e-300) * max(low, 1e-300))),
-            ha="right",
-            va="center",
-            fontsize=11,
-            arrowprops={"arrowstyle": "->", "color": COLORS["grey"]},
-        )
-        note.set_in_layout(False)  # a note never squeezes the axes
-        axg.set_yscale("log")
-        axg.set_ylabel(r"$|d\ell/d\tilde x|$ / its largest")
-        axg.set_xlabel(r"$x$ (where a generated point $\tilde x$ sits)")
-        axg.set_title("the gradient a generated point receives (log scale)")
-        axg.legend(
-            loc="upper center", bbox_to_anchor=(0.5, -0.2), ncols=2, frameon=False, fontsize=10.5
-        )
-        _style(axg)
-        return fig
-
-    return draw()
+    mean_q = r.config["generator_mean"]
+    axg.axvline(mean_q, color=COLORS["q"], lw=1.2, ls=(0, (2, 2)))
+    at_q = np.interp(mean_q, r.x, r.minimax_gradient) / r.minimax_gradient.max()
+    # The note sits left of the generator's mean, halfway (in decades) between the curve
+    # there and the lowest value drawn: below the curve, clear of every line.
+    drawn = np.concatenate([g[g > 0] / g.max() for g, *_ in curves if g.max() > 0])
+    low = float(drawn.min()) if drawn.size else at_q
+    note = axg.annotate(
+        f"at the generator's mean the minimax\nGAN's gradient is {at_q:.0e} of its largest",
+        xy=(mean_q, at_q),
+        xytext=(mean_q - 0.1, math.sqrt(max(at_q, 1e-300) * max(low, 1e-300))),
+        ha="right",
+        va="center",
+        fontsize=11,
+        arrowprops={"arrowstyle": "->", "color": COLORS["grey"]},
+    )
+    note.set_in_layout(False)  # a note never squeezes the axes
+    axg.set_yscale("log")
+    axg.set_ylabel(r"$|d\ell/d\tilde x|$ / its largest")
+    axg.set_xlabel(r"$x$ (where a generated point $\tilde x$ sits)")
+    axg.set_title("the gradient a generated point receives (log scale)")
+    axg.legend(
+        loc="upper center", bbox_to_anchor=(0.5, -0.2), ncols=2, frameon=False, fontsize=10.5
+    )
+    style_axes(axg)
+    return fig

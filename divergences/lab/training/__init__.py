@@ -27,21 +27,10 @@ from divergences.lab.training.data import (
     swiss_roll,
 )
 from divergences.lab.training.games import GAMES, Game, OptimiserSettings
-from divergences.lab.training.readouts import (
-    COLUMNS,
-    VERDICT_COLUMNS,
-    Readouts,
-    grid_edges,
-    mode_coverage,
-    write_readouts_csv,
-)
-from divergences.lab.training.trainer import (
-    Snapshot,
-    TrainingRun,
-    compare,
-    sample_generator,
-    train,
-)
+from divergences.lab.training.readouts import COLUMNS, Readouts, grid_edges, mode_coverage
+from divergences.lab.training.readouts_csv import VERDICT_COLUMNS, write_readouts_csv
+from divergences.lab.training.run import Snapshot, TrainingRun
+from divergences.lab.training.trainer import compare, sample_generator, train
 from divergences.lab.training.verdict import Verdict, verdict
 
 __all__ = [

@@ -7,9 +7,12 @@ import pathlib
 import time
 from typing import Any
 
+from divergences.lab.training import figures
 from divergences.lab.training.config import TrainingConfig
 from divergences.lab.training.data import DATASETS
 from divergences.lab.training.games import GAMES
+from divergences.lab.training.readouts_csv import write_readouts_csv
+from divergences.lab.training.trainer import compare, train
 from divergences.lab.training.verdict import FLOOR_SDS, verdict
 
 __all__ = ["FRAME_EVERY", "add_arguments", "run_command"]
@@ -75,8 +78,6 @@ def _config(args: argparse.Namespace, game: str) -> TrainingConfig:
 
 def _train(config: TrainingConfig, args: argparse.Namespace) -> Any:
     """One run of ``divergences train``, with the animation's frames unless ``--no-gif``."""
-    from divergences.lab.training.trainer import train
-
     frame_every = None if args.no_gif else args.frame_every
     return train(config, progress=not args.quiet, frame_every=frame_every)
 
@@ -121,9 +122,6 @@ def run_command(args: argparse.Namespace) -> int:
     if args.frame_every < 1:
         raise ValueError(f"--frame-every must be a positive integer, got {args.frame_every}")
     matplotlib.use("Agg")
-    from divergences.lab.training import figures
-    from divergences.lab.training.readouts import write_readouts_csv
-    from divergences.lab.training.trainer import compare
 
     out = pathlib.Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

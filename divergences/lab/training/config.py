@@ -46,6 +46,38 @@ def _check_shared(config: Any) -> None:
         raise ValueError(f"dtype must be 'float32' or 'float64', got {config.dtype!r}")
 
 
+def _check_counts(config: TrainingConfig) -> None:
+    """The sizes, counts and the seed: positive integers (the seed from 0, two noise draws)."""
+    for name in ("latent_dim", "eval_size", "hist_size", "grid_bins", "floor_draws"):
+        integer_option(getattr(config, name), name)
+    if config.floor_draws < 2:
+        raise ValueError(
+            f"floor_draws must be at least 2 (a spread needs two draws), got {config.floor_draws!r}"
+        )
+    integer_option(config.heat_resolution, "heat_resolution")
+    integer_option(config.seed, "seed", minimum=0)
+    if config.critic_steps is not None:
+        integer_option(config.critic_steps, "critic_steps")
+
+
+def _check_dataset(ds: Dataset) -> None:
+    """A data set's step scale, and that its sampler traces and returns points of its dimension."""
+    if not (is_finite_number(ds.steps_scale) and ds.steps_scale > 0):
+        raise ValueError(
+            f"data: the steps_scale of {ds.name!r} must be a finite number > 0, "
+            f"got {ds.steps_scale!r}"
+        )
+    try:
+        probe = jax.eval_shape(lambda k: ds.sample(k, 4), jax.random.key(0))
+    except Exception as e:  # a user's sampler that cannot be traced
+        raise ValueError(f"data: the sampler of {ds.name!r} fails on (key, 4): {e}") from e
+    if tuple(probe.shape) != (4, ds.dim):
+        raise ValueError(
+            f"data: {ds.name!r} declares points of dimension {ds.dim} but its sampler returns "
+            f"shape {tuple(probe.shape)} for 4 points; expected (4, {ds.dim})"
+        )
+
+
 def optimiser_for(game: Game, learning_rate: float | None) -> OptimiserSettings:
     """The game's optimiser, with ``learning_rate`` as its step size if given."""
     if learning_rate is None:
@@ -134,18 +166,7 @@ class TrainingConfig:
         if self.steps is not None:
             integer_option(self.steps, "steps")
         _check_shared(self)
-        for name in ("latent_dim", "eval_size", "hist_size"):
-            integer_option(getattr(self, name), name)
-        integer_option(self.grid_bins, "grid_bins")
-        integer_option(self.floor_draws, "floor_draws")
-        if self.floor_draws < 2:
-            raise ValueError(
-                f"floor_draws must be at least 2 (a spread needs two draws), got {self.floor_draws!r}"
-            )
-        integer_option(self.heat_resolution, "heat_resolution")
-        integer_option(self.seed, "seed", minimum=0)
-        if self.critic_steps is not None:
-            integer_option(self.critic_steps, "critic_steps")
+        _check_counts(self)
         _widths("generator_hidden", self.generator_hidden)
         check_activation("generator_activation", self.generator_activation)
         _ = self.game_spec  # its constraint checks every constant set, the game's own or not
@@ -153,21 +174,7 @@ class TrainingConfig:
         _optional_fraction("learning_rate_decay", self.learning_rate_decay, one_allowed=True)
         _optional_fraction("generator_ema", self.generator_ema, one_allowed=False)
         number_option(self.init_theta, "init_theta", above=None)
-        ds = self.dataset
-        if not (is_finite_number(ds.steps_scale) and ds.steps_scale > 0):
-            raise ValueError(
-                f"data: the steps_scale of {ds.name!r} must be a finite number > 0, "
-                f"got {ds.steps_scale!r}"
-            )
-        try:
-            probe = jax.eval_shape(lambda k: ds.sample(k, 4), jax.random.key(0))
-        except Exception as e:  # a user's sampler that cannot be traced
-            raise ValueError(f"data: the sampler of {ds.name!r} fails on (key, 4): {e}") from e
-        if tuple(probe.shape) != (4, ds.dim):
-            raise ValueError(
-                f"data: {ds.name!r} declares points of dimension {ds.dim} but its sampler returns "
-                f"shape {tuple(probe.shape)} for 4 points; expected (4, {ds.dim})"
-            )
+        _check_dataset(self.dataset)
 
     @property
     def dataset(self) -> Dataset:

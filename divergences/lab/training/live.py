@@ -37,7 +37,8 @@ from typing import Any
 
 from divergences.lab.training import figures
 from divergences.lab.training.config import TrainingConfig
-from divergences.lab.training.trainer import TrainingRun, train
+from divergences.lab.training.run import TrainingRun
+from divergences.lab.training.trainer import train
 from divergences.lab.training.verdict import verdict
 
 __all__ = ["LiveView", "display_mode", "train_live"]
@@ -137,7 +138,7 @@ def train_live(
       readouts_figsize: the size of the readout figure.
 
     Returns:
-      The :class:`~divergences.lab.training.trainer.TrainingRun`: the whole run, or, after a
+      The :class:`~divergences.lab.training.run.TrainingRun`: the whole run, or, after a
       ``KeyboardInterrupt`` during training, the run up to its last readout (its
       ``readouts.step[-1]`` is below ``config.steps``). An interrupt before the first readout
       (while the noise floor is computed) is raised: there is no run yet.

@@ -34,13 +34,11 @@ exact functions on the host.
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import functools
 import math
-import pathlib
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -49,18 +47,13 @@ import numpy as np
 import divergences as dv
 from divergences.lab.training.config import TrainingConfig
 
-if TYPE_CHECKING:  # a run is written, not built, here
-    from divergences.lab.training.trainer import TrainingRun
-
 __all__ = [
     "COLUMNS",
-    "VERDICT_COLUMNS",
     "NoiseFloor",
     "Readouts",
     "grid_edges",
     "mode_coverage",
     "noise_floor",
-    "write_readouts_csv",
 ]
 
 
@@ -83,14 +76,6 @@ COLUMNS = (
     "kl_floor",
     "kl_floor_sd",
 )
-
-#: The columns ``readouts.csv`` adds after :data:`COLUMNS`: each readout against the lab's
-#: criterion (:func:`divergences.lab.training.verdict.verdict`). ``modes_total``: the data's
-#: modes (``modes_covered`` of ``modes_total``); ``w1_over_floor``: the exact W1 over its noise
-#: floor's mean; ``w1_floor_2sd_over_floor``: two standard deviations of the floor's draws over
-#: its mean (the figures' floor band is ``1 +-`` this, in multiples of the floor);
-#: ``converged``: 1 when every mode is covered and ``w1_over_floor <= 1.5``, else 0.
-VERDICT_COLUMNS = ("modes_total", "w1_over_floor", "w1_floor_2sd_over_floor", "converged")
 
 
 class Readouts(NamedTuple):
@@ -285,30 +270,3 @@ def _readout_row(
     for k in ("loss_d", "loss_g", "grad_norm_g"):
         row[k] = float(h[k])
     return row
-
-
-def write_readouts_csv(run: TrainingRun, path: str | pathlib.Path) -> pathlib.Path:
-    """Writes the readouts, one row per evaluation, :data:`COLUMNS` then :data:`VERDICT_COLUMNS`.
-
-    A readout that does not apply is empty.
-    """
-    from divergences.lab.training.verdict import verdict
-
-    path = pathlib.Path(path)
-    with path.open("w", newline="") as fh:  # closed before returning
-        w = csv.writer(fh)
-        w.writerow(COLUMNS + VERDICT_COLUMNS)
-        for i in range(len(run.readouts.step)):
-            cells = []
-            for c in COLUMNS:
-                v = float(getattr(run.readouts, c)[i])
-                cells.append("" if math.isnan(v) else (str(int(v)) if c == "step" else repr(v)))
-            vi = verdict(run, i)
-            cells += [
-                "" if vi.modes_total is None else str(vi.modes_total),
-                repr(vi.w1_ratio),
-                "" if math.isnan(vi.floor_spread) else repr(vi.floor_spread),
-                str(int(vi.converged)),
-            ]
-            w.writerow(cells)
-    return path

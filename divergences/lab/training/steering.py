@@ -34,6 +34,7 @@ Example:
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import time
 from typing import Any
@@ -44,12 +45,12 @@ import jax.numpy as jnp
 import numpy as np
 
 from divergences.extending import integer_option
+from divergences.lab.training import figures
 from divergences.lab.training.config import TrainingConfig
 from divergences.lab.training.games import ALL_GAMES
 from divergences.lab.training.readouts import COLUMNS, Readouts, _readout_row, noise_floor
+from divergences.lab.training.run import Snapshot, TrainingRun
 from divergences.lab.training.trainer import (
-    Snapshot,
-    TrainingRun,
     _compile_key,
     _functions,
     _initial_carry,
@@ -224,8 +225,6 @@ def controls(steering: Steering, *, chunk: int = 100, dpi: int = 60) -> Any:
     Raises:
       ImportError: where ``ipywidgets`` is not installed, saying how to install it.
     """
-    import asyncio
-
     try:
         import ipywidgets as w
     except ImportError as err:
@@ -233,67 +232,80 @@ def controls(steering: Steering, *, chunk: int = 100, dpi: int = 60) -> Any:
             "controls needs ipywidgets: pip install ipywidgets (or divergences[docs])"
         ) from err
 
-    from divergences.lab.training import figures
+    return _Controls(w, steering, chunk=chunk, dpi=dpi).box
 
-    c = steering.config
-    buttons = [w.Button(description=d) for d in ("critic step", "generator step", f"train {chunk}")]
-    play = w.ToggleButton(description="play", value=False)
-    lr = w.FloatLogSlider(
-        value=c.optimiser.learning_rate, base=10, min=-5, max=-1.5, description="learning rate"
-    )
-    sliders: list[Any] = [lr]
-    for name, value in c.game_spec.constants.items():
-        if value > 0:
-            lo = np.floor(np.log10(value)) - 2
-            slider = w.FloatLogSlider(value=value, base=10, min=lo, max=lo + 4, description=name)
-        else:  # a penalty switched off: 0 has no logarithm, so a linear slider up to 10x the paper's
-            top = 10 * ALL_GAMES[c.game_spec.name].constants[name]
-            slider = w.FloatSlider(value=0.0, min=0.0, max=top, description=name)
-        sliders.append(slider)
-    status = w.Label()
-    picture = w.Image(format="png")
 
-    def redraw(*, read: bool = True) -> None:
-        run = steering.read() if read else steering.run
-        status.value = _status(steering).replace("\n", "; ")
-        picture.value = figures.png_bytes(figures.gif_frame(run, len(run.snapshots) - 1), dpi=dpi)
+def _constant_slider(w: Any, game: str, name: str, value: float) -> Any:
+    """A slider for the game's constant ``name``: logarithmic about ``value``.
 
-    def act(action: Any) -> Any:
+    A penalty switched off (0) has no logarithm: a linear slider then, up to 10x the paper's.
+    """
+    if value > 0:
+        lo = np.floor(np.log10(value)) - 2
+        return w.FloatLogSlider(value=value, base=10, min=lo, max=lo + 4, description=name)
+    top = 10 * ALL_GAMES[game].constants[name]
+    return w.FloatSlider(value=0.0, min=0.0, max=top, description=name)
+
+
+class _Controls:
+    """The widgets of :func:`controls` and what each does to the steering."""
+
+    def __init__(self, w: Any, steering: Steering, *, chunk: int, dpi: int) -> None:
+        self.steering, self.chunk, self.dpi = steering, chunk, dpi
+        c = steering.config
+        names = ("critic step", "generator step", f"train {chunk}")
+        buttons = [w.Button(description=d) for d in names]
+        self.play = w.ToggleButton(description="play", value=False)
+        lr = w.FloatLogSlider(
+            value=c.optimiser.learning_rate, base=10, min=-5, max=-1.5, description="learning rate"
+        )
+        sliders: list[Any] = [lr]
+        for name, value in c.game_spec.constants.items():
+            sliders.append(_constant_slider(w, c.game_spec.name, name, value))
+        self.status = w.Label()
+        self.picture = w.Image(format="png")
+        buttons[0].on_click(self._act(steering.critic_step))
+        buttons[1].on_click(self._act(steering.generator_step))
+        buttons[2].on_click(self._act(lambda: steering.train(chunk)))
+        lr.observe(self._change("learning_rate"), names="value")
+        for slider in sliders[1:]:
+            slider.observe(self._change(slider.description), names="value")
+        self.tasks: set[Any] = set()  # the running play loop, kept until it ends
+        self.play.observe(self._toggled, names="value")
+        self.redraw(read=False)  # the steering's last readout
+        self.box = w.VBox(
+            [w.HBox([*buttons, self.play]), w.HBox(sliders), self.status, self.picture]
+        )
+
+    def redraw(self, *, read: bool = True) -> None:
+        """The status line and the picture, after a readout unless ``read`` is false."""
+        run = self.steering.read() if read else self.steering.run
+        self.status.value = _status(self.steering).replace("\n", "; ")
+        frame = figures.gif_frame(run, len(run.snapshots) - 1)
+        self.picture.value = figures.png_bytes(frame, dpi=self.dpi)
+
+    def _act(self, action: Any) -> Any:
         def handler(_: Any) -> None:
             action()
-            redraw()
+            self.redraw()
 
         return handler
 
-    buttons[0].on_click(act(steering.critic_step))
-    buttons[1].on_click(act(steering.generator_step))
-    buttons[2].on_click(act(lambda: steering.train(chunk)))
-
-    def change(option: str) -> Any:
+    def _change(self, option: str) -> Any:
         def handler(ch: Any) -> None:  # takes effect from the next action; the status says so
-            steering.set(**{option: float(ch["new"])})
-            status.value = _status(steering).replace("\n", "; ")
+            self.steering.set(**{option: float(ch["new"])})
+            self.status.value = _status(self.steering).replace("\n", "; ")
 
         return handler
 
-    lr.observe(change("learning_rate"), names="value")
-    for slider in sliders[1:]:
-        slider.observe(change(slider.description), names="value")
-
-    async def playing() -> None:
-        while play.value:
-            steering.train(chunk)
-            redraw()
+    async def _playing(self) -> None:
+        while self.play.value:
+            self.steering.train(self.chunk)
+            self.redraw()
             await asyncio.sleep(0.05)  # lets the kernel handle a click on "play" to stop
 
-    tasks: set[Any] = set()  # the running play loop, kept until it ends
-
-    def toggled(change: Any) -> None:
+    def _toggled(self, change: Any) -> None:
         if change["new"]:
-            task = asyncio.ensure_future(playing())
-            tasks.add(task)
-            task.add_done_callback(tasks.discard)
-
-    play.observe(toggled, names="value")
-    redraw(read=False)  # the steering's last readout
-    return w.VBox([w.HBox([*buttons, play]), w.HBox(sliders), status, picture])
+            task = asyncio.ensure_future(self._playing())
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)

@@ -42,7 +42,7 @@ from tqdm import tqdm
 
 from divergences.extending import integer_option
 from divergences.lab.training.config import TrainingConfig
-from divergences.lab.training.games import Game
+from divergences.lab.training.games import GAMES, Game
 from divergences.lab.training.networks import (
     ShiftGenerator,
     batched,
@@ -50,85 +50,16 @@ from divergences.lab.training.networks import (
     make_mlp,
     power_iterate,
 )
-from divergences.lab.training.readouts import (
-    COLUMNS,
-    NoiseFloor,
-    Readouts,
-    _readout_row,
-    noise_floor,
-)
+from divergences.lab.training.readouts import COLUMNS, Readouts, _readout_row, noise_floor
+from divergences.lab.training.run import ARROWS, Snapshot, TrainingRun
 
 __all__ = [
-    "ARROWS",
-    "Snapshot",
-    "TrainingRun",
     "compare",
     "critic_update",
     "generate",
     "sample_generator",
     "train",
 ]
-
-#: The generated points of a snapshot that carry the generator's gradient (``Snapshot.push``).
-ARROWS = 32
-
-
-class Snapshot(NamedTuple):
-    r"""What the snapshots and the animation draw at one evaluation.
-
-    Attributes:
-      step: the generator step.
-      samples: the generated points of the W1 readout, ``(eval_size, dim)``.
-      heat: the critic on a ``heat_resolution`` square grid over the data's extent (row ``i``
-        at the ``i``-th y value): the discriminator's probability :math:`D` for the GAN games,
-        the critic's value :math:`f` for the WGANs; ``None`` for data that is not 2-D.
-      push: GAN Lab's arrows, ``(ARROWS, dim)``: at each of the first :data:`ARROWS` points of
-        ``samples``, minus the gradient of the generator's loss on that point with respect to
-        the point, :math:`-\nabla_x \ell_G(x)` (for WGAN :math:`\nabla_x f(x)`, for the
-        non-saturating GAN :math:`\nabla_x \log D(x)`): the direction in which the generator's
-        step pulls the point, by back-propagation through the generator. ``None`` where not
-        computed.
-    """
-
-    step: int
-    samples: np.ndarray
-    heat: np.ndarray | None
-    push: np.ndarray | None = None
-
-
-class TrainingRun(NamedTuple):
-    """A finished run.
-
-    Attributes:
-      config: the configuration.
-      readouts: the readouts against step.
-      snapshots: one per evaluation.
-      generator, critic, critic_state: the equinox models: the generator that the readouts
-        use (the average of the trained weights where ``config.generator_ema`` is set), the
-        critic and its state (the power iterations of spectral normalisation).
-      data_sample: ``eval_size`` data points, drawn once, for figures.
-      train_seconds: wall time of the jitted chunks (compilation included).
-      readout_seconds: wall time of the readouts on the host (the noise floor and the
-        animation's frames included).
-      floor: the noise floor's draws (:class:`NoiseFloor`).
-      trained_generator: the generator with the trained weights, before averaging (the same
-        as ``generator`` without ``generator_ema``).
-      frames: with ``train(..., frame_every=n)``, a snapshot every ``n`` generator steps (and at
-        every readout), for the animation; empty otherwise.
-    """
-
-    config: TrainingConfig
-    readouts: Readouts
-    snapshots: list[Snapshot]
-    generator: Any
-    critic: Any
-    critic_state: Any
-    data_sample: np.ndarray
-    train_seconds: float
-    readout_seconds: float
-    floor: NoiseFloor | None = None
-    trained_generator: Any = None
-    frames: tuple[Snapshot, ...] = ()
 
 
 class _Setup(NamedTuple):
@@ -289,6 +220,117 @@ def critic_update(
     return update
 
 
+class _Steps:
+    """The traced pieces of one configuration's training, for :func:`_functions` to compile.
+
+    The keys, the step and the :class:`_Knobs` are arguments, never constants, so that runs that
+    differ only in those share the compiled code.
+    """
+
+    def __init__(self, config: TrainingConfig) -> None:
+        self.config = config
+        self.s = _setup(config)
+        self.game = config.game_spec  # its constant is the knobs' (the critic's loss and update)
+        x0, x1, y0, y1 = config.dataset.extent
+        r = config.heat_resolution
+        gx, gy = np.meshgrid(np.linspace(x0, x1, r), np.linspace(y0, y1, r))
+        self.heat_grid = np.stack([gx.ravel(), gy.ravel()], -1)
+
+    def game_at(self, knobs: _Knobs) -> Game:
+        """The game with the knobs' constant."""
+        return self.game.with_traced_constant(knobs.constant)
+
+    def optimiser(self, knobs: _Knobs, updates_per_step: int) -> optax.GradientTransformation:
+        """The optimiser at the knobs' step size (its state does not hold the step size)."""
+        return self.config.build_optimiser(updates_per_step, learning_rate=knobs.learning_rate)
+
+    def generate(self, pg: Any, z: jax.Array) -> jax.Array:
+        """The generator of weights ``pg`` at the latent points ``z``."""
+        return batched(eqx.combine(pg, self.s.static_g), z, self.s.state_g)[0]
+
+    def critic_fn(self, pd: Any, sd: Any) -> Callable[[jax.Array], jax.Array]:
+        """The critic of weights ``pd`` and state ``sd`` as a function of one point."""
+        net = eqx.combine(pd, self.s.static_d)
+        return lambda x: net(x, sd, inference=True)[0]
+
+    def g_loss(self, pg: Any, pd: Any, sd: Any, z: jax.Array) -> jax.Array:
+        """The generator's loss at the latent points ``z``."""
+        return self.game.generator_loss(jax.vmap(self.critic_fn(pd, sd))(self.generate(pg, z)))
+
+    def critic_step(self, carry: _Carry, knobs: _Knobs, key: jax.Array) -> tuple[_Carry, jax.Array]:
+        """One critic update on a fresh batch of data and of generated points; and its loss."""
+        s = self.s
+        update = critic_update(
+            self.game_at(knobs), self.optimiser(knobs, self.config.n_critic), s.static_d
+        )
+        kr, kz, kp = jax.random.split(key, 3)
+        batch = self.config.batch_size
+        real = s.sample(kr, batch)
+        fake = self.generate(carry.generator, s.latent(kz, batch))
+        pd, sd, od = carry.critic, carry.critic_state, carry.critic_opt
+        pd, sd, od, loss = update(pd, sd, od, real, fake, kp)
+        return carry._replace(critic=pd, critic_state=sd, critic_opt=od), loss
+
+    def generator_update(self, carry: _Carry, knobs: _Knobs, kz: jax.Array) -> _Carry:
+        """One generator update, then the average of its weights."""
+        s = self.s
+        pg = carry.generator
+        z = s.latent(kz, self.config.batch_size)
+        grads = jax.grad(self.g_loss)(pg, carry.critic, carry.critic_state, z)
+        updates, og = self.optimiser(knobs, 1).update(grads, carry.generator_opt, pg)
+        pg = optax.apply_updates(pg, updates)
+        averaged, oa = s.average.update(pg, carry.average_opt)
+        carry = carry._replace(generator=pg, generator_opt=og, average_opt=oa)
+        return carry._replace(averaged_generator=averaged)
+
+    def generator_step(self, carry: _Carry, knobs: _Knobs, key: jax.Array) -> _Carry:
+        """``n_critic`` critic updates, then one generator update."""
+        k_critic, kz = jax.random.split(key)
+        keys = jax.random.split(k_critic, self.config.n_critic)
+        carry, _ = jax.lax.scan(lambda c, k: self.critic_step(c, knobs, k), carry, keys)
+        return self.generator_update(carry, knobs, kz)
+
+    def chunk(
+        self, carry: _Carry, knobs: _Knobs, start: jax.Array, key: jax.Array, length: int
+    ) -> _Carry:
+        """``length`` generator steps from step ``start``, each keyed by its own number."""
+        keys = jax.vmap(lambda i: jax.random.fold_in(key, i))(start + jnp.arange(length))
+        return jax.lax.scan(lambda c, k: (self.generator_step(c, knobs, k), None), carry, keys)[0]
+
+    def probe(
+        self, knobs: _Knobs, pa: Any, pg: Any, pd: Any, sd: Any, step: jax.Array, key: jax.Array
+    ) -> dict[str, Any]:
+        """What a readout needs: samples, the critic's outputs, the losses, arrows, heat map.
+
+        The samples are the read-out generator's (``pa``, averaged where the run averages); the
+        losses and the gradient norm are the training's, at the trained weights ``pg``.
+        """
+        config, s, game = self.config, self.s, self.game
+        kz, ka, khz, khd, kp = jax.random.split(jax.random.fold_in(key, step), 5)
+        n, nh = config.eval_size, config.hist_size
+        z = s.latent(kz, n)
+        fake, real_a = self.generate(pa, z), s.sample(ka, n)
+        f1 = self.critic_fn(pd, sd)
+        f = jax.vmap(f1)
+        out = {
+            "fake": fake,
+            "real_a": real_a,
+            "fake_h": self.generate(pa, s.latent(khz, nh)),
+            "real_h": s.sample(khd, nh),
+            "real_out": f(real_a),
+            "fake_out": f(fake),
+            "loss_d": self.game_at(knobs).critic_loss(f1, real_a, self.generate(pg, z), kp),
+        }
+        loss_g, grads = jax.value_and_grad(self.g_loss)(pg, pd, sd, z)
+        out["loss_g"], out["grad_norm_g"] = loss_g, optax.tree.norm(grads)
+        out["push"] = -jax.vmap(jax.grad(lambda x: game.generator_loss(f1(x)[None])))(fake[:ARROWS])
+        if config.dataset.dim == 2:
+            r = config.heat_resolution
+            h = f(jnp.asarray(self.heat_grid, jnp.dtype(config.dtype))).reshape(r, r)
+            out["heat"] = game.output(h)  # D = sigmoid(v) for a discriminator
+        return out
+
+
 @functools.lru_cache(maxsize=16)
 def _functions(config: TrainingConfig) -> _Compiled:
     """The jitted functions of a configuration.
@@ -301,96 +343,12 @@ def _functions(config: TrainingConfig) -> _Compiled:
     compiled code: the keys, the step and the :class:`_Knobs` are arguments, not constants. The
     cache is keyed on the frozen configuration.
     """
-    s = _setup(config)
-    game = config.game_spec  # its constant is the knobs' (only the critic's loss and update use it)
-    batch, n_critic = config.batch_size, config.n_critic
-
-    def game_at(knobs: _Knobs) -> Game:
-        return game.with_traced_constant(knobs.constant)
-
-    def optimiser(knobs: _Knobs, updates_per_step: int) -> optax.GradientTransformation:
-        # The optimisers' states do not hold the step size: the carry's fit either one.
-        return config.build_optimiser(updates_per_step, learning_rate=knobs.learning_rate)
-
-    def generate(pg: Any, z: jax.Array) -> jax.Array:
-        return batched(eqx.combine(pg, s.static_g), z, s.state_g)[0]
-
-    def critic_fn(pd: Any, sd: Any) -> Callable[[jax.Array], jax.Array]:
-        net = eqx.combine(pd, s.static_d)
-        return lambda x: net(x, sd, inference=True)[0]
-
-    def g_loss(pg: Any, pd: Any, sd: Any, z: jax.Array) -> jax.Array:
-        return game.generator_loss(jax.vmap(critic_fn(pd, sd))(generate(pg, z)))
-
-    def critic_step(carry: _Carry, knobs: _Knobs, key: jax.Array) -> tuple[_Carry, jax.Array]:
-        update = critic_update(game_at(knobs), optimiser(knobs, n_critic), s.static_d)
-        kr, kz, kp = jax.random.split(key, 3)
-        real = s.sample(kr, batch)
-        fake = generate(carry.generator, s.latent(kz, batch))
-        pd, sd, od = carry.critic, carry.critic_state, carry.critic_opt
-        pd, sd, od, loss = update(pd, sd, od, real, fake, kp)
-        return carry._replace(critic=pd, critic_state=sd, critic_opt=od), loss
-
-    def generator_update(carry: _Carry, knobs: _Knobs, kz: jax.Array) -> _Carry:
-        pg = carry.generator
-        grads = jax.grad(g_loss)(pg, carry.critic, carry.critic_state, s.latent(kz, batch))
-        updates, og = optimiser(knobs, 1).update(grads, carry.generator_opt, pg)
-        pg = optax.apply_updates(pg, updates)
-        averaged, oa = s.average.update(pg, carry.average_opt)
-        carry = carry._replace(generator=pg, generator_opt=og, average_opt=oa)
-        return carry._replace(averaged_generator=averaged)
-
-    def chunk(
-        carry: _Carry, knobs: _Knobs, start: jax.Array, key: jax.Array, length: int
-    ) -> _Carry:
-        def generator_step(carry: _Carry, key: jax.Array) -> tuple[_Carry, None]:
-            k_critic, kz = jax.random.split(key)
-            keys = jax.random.split(k_critic, n_critic)
-            carry, _ = jax.lax.scan(lambda c, k: critic_step(c, knobs, k), carry, keys)
-            return generator_update(carry, knobs, kz), None
-
-        keys = jax.vmap(lambda i: jax.random.fold_in(key, i))(start + jnp.arange(length))
-        return jax.lax.scan(generator_step, carry, keys)[0]
-
-    x0, x1, y0, y1 = config.dataset.extent
-    r = config.heat_resolution
-    gx, gy = np.meshgrid(np.linspace(x0, x1, r), np.linspace(y0, y1, r))
-    heat_grid = np.stack([gx.ravel(), gy.ravel()], -1)
-    dtype = jnp.dtype(config.dtype)
-
-    def probe(
-        knobs: _Knobs, pa: Any, pg: Any, pd: Any, sd: Any, step: jax.Array, key: jax.Array
-    ) -> dict[str, Any]:
-        # The samples are the read-out generator's (``pa``, averaged where the run averages);
-        # the losses and the gradient norm are the training's, at the trained weights ``pg``.
-        kz, ka, khz, khd, kp = jax.random.split(jax.random.fold_in(key, step), 5)
-        n, nh = config.eval_size, config.hist_size
-        z = s.latent(kz, n)
-        fake, real_a = generate(pa, z), s.sample(ka, n)
-        f = jax.vmap(critic_fn(pd, sd))
-        out = {
-            "fake": fake,
-            "real_a": real_a,
-            "fake_h": generate(pa, s.latent(khz, nh)),
-            "real_h": s.sample(khd, nh),
-            "real_out": f(real_a),
-            "fake_out": f(fake),
-            "loss_d": game_at(knobs).critic_loss(critic_fn(pd, sd), real_a, generate(pg, z), kp),
-        }
-        loss_g, grads = jax.value_and_grad(g_loss)(pg, pd, sd, z)
-        out["loss_g"], out["grad_norm_g"] = loss_g, optax.tree.norm(grads)
-        f1 = critic_fn(pd, sd)
-        out["push"] = -jax.vmap(jax.grad(lambda x: game.generator_loss(f1(x)[None])))(fake[:ARROWS])
-        if config.dataset.dim == 2:
-            h = f(jnp.asarray(heat_grid, dtype)).reshape(r, r)
-            out["heat"] = game.output(h)  # D = sigmoid(v) for a discriminator
-        return out
-
+    steps = _Steps(config)
     return _Compiled(
-        jax.jit(chunk, static_argnames="length"),
-        jax.jit(probe),
-        jax.jit(lambda carry, knobs, key: critic_step(carry, knobs, key)[0]),
-        jax.jit(generator_update),
+        jax.jit(steps.chunk, static_argnames="length"),
+        jax.jit(steps.probe),
+        jax.jit(lambda carry, knobs, key: steps.critic_step(carry, knobs, key)[0]),
+        jax.jit(steps.generator_update),
     )
 
 
@@ -450,74 +408,9 @@ def train(
     """
     if not isinstance(config, TrainingConfig):
         raise ValueError(f"config must be a TrainingConfig, got {type(config).__name__}")
-    s = _setup(config)
-    chunk, probe = _functions(_compile_key(config))[:2]
-    knobs = _knobs(config)
-    carry = _initial_carry(s)
     integer_option(frame_every, "frame_every", none=True)
-    rows: list[dict[str, float]] = []
-    snapshots: list[Snapshot] = []
-    frames: list[Snapshot] = []
-    t_train = 0.0
-    t0 = time.perf_counter()
-    floor = noise_floor(config)
-    floor_row = floor.summary()
-    t_read = time.perf_counter() - t0
-    data = np.asarray(s.sample(s.keys[2], config.eval_size))
-
-    def so_far() -> TrainingRun:
-        readouts = Readouts(*(np.array([r[c] for r in rows], dtype=np.float64) for c in COLUMNS))
-        gen = eqx.combine(carry.averaged_generator, s.static_g)
-        critic = eqx.combine(carry.critic, s.static_d)
-        trained = eqx.combine(carry.generator, s.static_g)
-        return TrainingRun(
-            config,
-            readouts,
-            list(snapshots),
-            gen,
-            critic,
-            carry.critic_state,
-            data,
-            t_train,
-            t_read,
-            floor,
-            trained,
-            tuple(frames),
-        )
-
-    def snapshot(step: int) -> tuple[Snapshot, dict[str, Any]]:
-        p = probe(
-            knobs,
-            carry.averaged_generator,
-            carry.generator,
-            carry.critic,
-            carry.critic_state,
-            jnp.asarray(step),
-            s.keys[1],
-        )
-        heat = np.asarray(p["heat"]) if "heat" in p else None
-        snap = Snapshot(step, np.asarray(p["fake"]), heat, np.asarray(p["push"]))
-        if frame_every is not None:
-            frames.append(snap)
-        return snap, p
-
-    def frame(step: int) -> None:  # the samples and the heat map only: no exact readout
-        nonlocal t_read
-        t0 = time.perf_counter()
-        snapshot(step)
-        t_read += time.perf_counter() - t0
-
-    def read(step: int) -> None:
-        nonlocal t_read
-        t0 = time.perf_counter()
-        snap, p = snapshot(step)
-        rows.append(_readout_row(config, step, p, floor_row))
-        snapshots.append(snap)
-        t_read += time.perf_counter() - t0
-        if on_readout is not None:
-            on_readout(so_far())
-
-    read(0)
+    rec = _Recorder(config, frame_every, on_readout)
+    rec.read(0)
     bar = tqdm(
         total=config.n_steps,
         disable=not progress,
@@ -525,25 +418,112 @@ def train(
         unit="step",
         leave=False,
     )
-    step = 0
+    floor_w1 = rec.floor_row["w1_floor"]
     with bar:
-        while step < config.n_steps:
-            length = min(config.eval_every, config.n_steps - step)
-            target = step + length
-            while step < target:
-                part = target - step if frame_every is None else min(frame_every, target - step)
-                t0 = time.perf_counter()
-                carry = jax.block_until_ready(
-                    chunk(carry, knobs, jnp.asarray(step), s.keys[0], part)
-                )
-                t_train += time.perf_counter() - t0
-                step += part
-                if step < target:
-                    frame(step)
-            read(step)
+        while rec.step < config.n_steps:
+            length = min(config.eval_every, config.n_steps - rec.step)
+            rec.train_to(rec.step + length)
             bar.update(length)
-            bar.set_postfix(w1=f"{rows[-1]['w1']:.3f}", floor=f"{floor_row['w1_floor']:.3f}")
-    return so_far()
+            bar.set_postfix(w1=f"{rec.rows[-1]['w1']:.3f}", floor=f"{floor_w1:.3f}")
+    return rec.so_far()
+
+
+class _Recorder:
+    """A run in progress: the carry, the readouts, snapshots and frames so far, the timings.
+
+    :func:`train` moves it from readout to readout (:meth:`train_to`).
+    """
+
+    def __init__(
+        self,
+        config: TrainingConfig,
+        frame_every: int | None,
+        on_readout: Callable[[TrainingRun], None] | None,
+    ) -> None:
+        self.config, self.frame_every, self.on_readout = config, frame_every, on_readout
+        self.s = _setup(config)
+        self.chunk, self.probe = _functions(_compile_key(config))[:2]
+        self.knobs = _knobs(config)
+        self.carry = _initial_carry(self.s)
+        self.step = 0
+        self.rows: list[dict[str, float]] = []
+        self.snapshots: list[Snapshot] = []
+        self.frames: list[Snapshot] = []
+        self.t_train = 0.0
+        t0 = time.perf_counter()
+        self.floor = noise_floor(config)
+        self.floor_row = self.floor.summary()
+        self.t_read = time.perf_counter() - t0
+        self.data = np.asarray(self.s.sample(self.s.keys[2], config.eval_size))
+
+    def so_far(self) -> TrainingRun:
+        """The run up to the current step."""
+        rows, carry, s = self.rows, self.carry, self.s
+        readouts = Readouts(*(np.array([r[c] for r in rows], dtype=np.float64) for c in COLUMNS))
+        return TrainingRun(
+            self.config,
+            readouts,
+            list(self.snapshots),
+            eqx.combine(carry.averaged_generator, s.static_g),
+            eqx.combine(carry.critic, s.static_d),
+            carry.critic_state,
+            self.data,
+            self.t_train,
+            self.t_read,
+            self.floor,
+            eqx.combine(carry.generator, s.static_g),
+            tuple(self.frames),
+        )
+
+    def snapshot(self) -> tuple[Snapshot, dict[str, Any]]:
+        """The probe at the current step, and its snapshot (kept as a frame if frames are)."""
+        carry = self.carry
+        p = self.probe(
+            self.knobs,
+            carry.averaged_generator,
+            carry.generator,
+            carry.critic,
+            carry.critic_state,
+            jnp.asarray(self.step),
+            self.s.keys[1],
+        )
+        heat = np.asarray(p["heat"]) if "heat" in p else None
+        snap = Snapshot(self.step, np.asarray(p["fake"]), heat, np.asarray(p["push"]))
+        if self.frame_every is not None:
+            self.frames.append(snap)
+        return snap, p
+
+    def frame(self) -> None:
+        """A frame of the animation: the samples and the heat map only, no exact readout."""
+        t0 = time.perf_counter()
+        self.snapshot()
+        self.t_read += time.perf_counter() - t0
+
+    def read(self, step: int) -> None:
+        """A readout at ``step`` (the current step), then ``on_readout`` with the run so far."""
+        t0 = time.perf_counter()
+        snap, p = self.snapshot()
+        self.rows.append(_readout_row(self.config, step, p, self.floor_row))
+        self.snapshots.append(snap)
+        self.t_read += time.perf_counter() - t0
+        if self.on_readout is not None:
+            self.on_readout(self.so_far())
+
+    def train_to(self, target: int) -> None:
+        """Trains up to step ``target`` in chunks (with frames between them), then reads out."""
+        while self.step < target:
+            part = target - self.step
+            if self.frame_every is not None:
+                part = min(self.frame_every, part)
+            t0 = time.perf_counter()
+            self.carry = jax.block_until_ready(
+                self.chunk(self.carry, self.knobs, jnp.asarray(self.step), self.s.keys[0], part)
+            )
+            self.t_train += time.perf_counter() - t0
+            self.step += part
+            if self.step < target:
+                self.frame()
+        self.read(self.step)
 
 
 def sample_generator(run: TrainingRun, key: jax.Array, n: int) -> np.ndarray:
@@ -578,7 +558,5 @@ def compare(
     Each game with its default optimiser, critic steps and, unless ``config.steps`` is set, step
     count (see :mod:`divergences.lab.training.games`).
     """
-    from divergences.lab.training.games import GAMES
-
     names = list(GAMES) if games is None else list(games)
     return {g: train(dataclasses.replace(config, game=g), progress=progress) for g in names}

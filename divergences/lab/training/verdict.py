@@ -27,12 +27,11 @@ Example:
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 
-if TYPE_CHECKING:  # the trainer writes the verdict's columns into readouts.csv
-    from divergences.lab.training.trainer import TrainingRun
+from divergences.lab.training.run import TrainingRun
 
 __all__ = ["FLOOR_SDS", "W1_FACTOR", "Verdict", "advice", "criterion", "verdict"]
 

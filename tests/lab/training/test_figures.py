@@ -13,7 +13,11 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import PolyCollection
 from PIL import Image
 
+from divergences.lab.style import COLORS, GAME_MARKERS
+from divergences.lab.training import animation as A
 from divergences.lab.training import figures as F
+from divergences.lab.training.snapshot_figures import heat_limits
+from divergences.lab.training.trainer import generate
 
 pytestmark = [pytest.mark.slow, pytest.mark.training]
 
@@ -184,7 +188,7 @@ def test_the_gif_is_wide_smooth_and_keeps_the_samples_yellow(framed_run, tmp_pat
         assert durations[:-1] == [150] * 4 and durations[-1] > 150
     # The same frame drawn to RGB: every pure yellow pixel stays pure yellow in the GIF (and a
     # few of the points' antialiased edges join them).
-    fr = F._Frames(framed_run, framed_run.frames, 4, F._heat_limits(framed_run, framed_run.frames))
+    fr = A._Frames(framed_run, framed_run.frames, 4, heat_limits(framed_run, framed_run.frames))
     fr.fig.set_dpi(144)
     canvas = FigureCanvasAgg(fr.fig)
     canvas.draw()
@@ -196,7 +200,7 @@ def test_the_gif_is_wide_smooth_and_keeps_the_samples_yellow(framed_run, tmp_pat
 
 
 def test_a_frame_between_readouts_shows_the_last_readout(framed_run):
-    fr = F._Frames(framed_run, framed_run.frames, 3, F._heat_limits(framed_run, framed_run.frames))
+    fr = A._Frames(framed_run, framed_run.frames, 3, heat_limits(framed_run, framed_run.frames))
     assert "step 15" in fr.ax.get_title() and "last at step 10" in fr.ax_w.get_title()
     assert fr.w1.get_xdata().tolist() == [0.0, 10.0]
     assert list(fr.now.get_xdata()) == [15, 15]
@@ -206,10 +210,10 @@ def test_the_comparison_names_its_palette_and_shows_each_games_last_samples(tiny
     runs = {g: tiny_run for g in ("gan", "nsgan", "wgan-clip", "wgan-gp", "sngan", "r1")}
     fig = F.figure_comparison(runs)
     # Okabe & Ito's palette, one colour and one marker per game.
-    assert len(set(F._GAME_COLOURS.values())) == len(set(F._GAME_MARKERS.values())) == 6
+    assert len({COLORS[g] for g in runs}) == len({GAME_MARKERS[g] for g in runs}) == 6
     lines = [l for l in fig.axes[0].get_lines() if l.get_label() in runs]
-    assert [l.get_color() for l in lines] == [F._GAME_COLOURS[g] for g in runs]
-    assert [l.get_marker() for l in lines] == [F._GAME_MARKERS[g] for g in runs]
+    assert [l.get_color() for l in lines] == [COLORS[g] for g in runs]
+    assert [l.get_marker() for l in lines] == [GAME_MARKERS[g] for g in runs]
     # A row of samples, one panel per game, titled with its verdict.
     titles = [ax.get_title() for ax in fig.axes if ax.get_title().endswith("converged")]
     assert len(titles) == 6 and titles[0].startswith("gan, step 20:")
@@ -237,8 +241,6 @@ def test_snapshots_draw_the_generators_gradient_on_some_points(tiny_run):
 
 
 def test_the_latent_grid_is_the_generators_image_of_a_grid(tiny_run):
-    from divergences.lab.training.trainer import generate
-
     fig = F.figure_latent_grid(tiny_run, lines=3, points=5, span=1.0)
     ax_z, ax_x = fig.axes[:2]
     z_line, x_line = ax_z.get_lines()[0], ax_x.get_lines()[0]

@@ -16,7 +16,13 @@ import pytest
 from scipy.spatial.distance import cdist
 
 import divergences as dv
-from divergences.lab.training import TrainingConfig, from_array, train, write_readouts_csv
+from divergences.lab.training import (
+    VERDICT_COLUMNS,
+    TrainingConfig,
+    from_array,
+    train,
+    write_readouts_csv,
+)
 from divergences.lab.training import readouts as R
 from divergences.lab.training import trainer as T
 from tests.lab.training.conftest import TINY
@@ -116,7 +122,7 @@ def test_csv_has_the_columns_and_one_row_per_readout(tiny_run, tmp_path):
     path = write_readouts_csv(tiny_run, tmp_path / "readouts.csv")
     with path.open() as fh:
         rows = list(csv.DictReader(fh))
-    assert list(rows[0]) == [*R.COLUMNS, *R.VERDICT_COLUMNS]
+    assert list(rows[0]) == [*R.COLUMNS, *VERDICT_COLUMNS]
     assert [int(r["step"]) for r in rows] == [0, 10, 20]
     assert float(rows[-1]["w1"]) == tiny_run.readouts.w1[-1]
 
