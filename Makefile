@@ -1,13 +1,13 @@
 # The two set-up commands of the README, and the checks CI runs. Each target installs what it
 # needs into .venv from pyproject.toml first, so both work on a fresh clone. pip byte-compiles
 # what it installs one file at a time; compileall does the same on every core, leaving out the
-# installed packages' own test folders (the install: 65 s to 47 s on two cores).
+# installed packages' own test folders (benchmarks/README.md, "The test session").
 VENV ?= .venv
 PY := $(VENV)/bin/python
 OUT ?= figures
 
-.PHONY: help verify test lint check notebooks docs stress bench clean wheel-check check-no-native \
-	clang-test sanitize
+.PHONY: help verify test lint check notebooks docs build-check stress bench clean wheel-check \
+	check-no-native clang-test sanitize
 
 $(VENV)/.installed: pyproject.toml setup.py $(wildcard divergences/wasserstein/_native/*.cpp divergences/wasserstein/_native/*.h)
 	python3 -m venv $(VENV)
@@ -19,19 +19,28 @@ $(VENV)/.installed: pyproject.toml setup.py $(wildcard divergences/wasserstein/_
 verify: $(VENV)/.installed ## check every derivation of the lectures, write the figures (OUT=figures)
 	$(VENV)/bin/divergences verify --out $(OUT)
 
-# mypy checks in two processes (24 s to 16 s from a fresh clone's empty cache).
+# mypy checks in two processes (quicker from a fresh clone's empty cache: benchmarks/README.md).
 lint: $(VENV)/.installed ## ruff, ruff format --check, mypy and the import contracts
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy -n 2
 	$(VENV)/bin/lint-imports
 
-test: lint ## what CI runs first: lint, then the whole test suite (notebooks and doctests too)
+test: lint ## what CI runs first: lint, then the whole test suite (the doctests too)
 	$(PY) -m pytest -n 2 --durations=15
 
-# The notebooks' test alone: each one executed in a fresh kernel, and kept in the docs' cache.
-notebooks: $(VENV)/.installed ## execute the teaching notebooks, as make test does (make docs shows them)
-	$(PY) -m pytest -n 2 -q tests/test_notebooks.py
+# Each teaching notebook run top to bottom in a fresh kernel, headless, its outputs kept nowhere
+# (make docs executes them into the site, and keeps them in its cache).
+notebooks: $(VENV)/.installed ## run every teaching notebook headlessly (jupyter execute)
+	MPLBACKEND=Agg DIVERGENCES_LIVE_VIEW=0 $(VENV)/bin/jupyter execute notebooks/*.ipynb
+
+# The build and the packaging, checked by scripts of .ci/ (not by the test suite): the Makefile's
+# targets and help, the wheel's package list, the dependencies and the import contracts' lists,
+# the wheel matrix, the sdist and its installs with and without the extension.
+build-check: $(VENV)/.installed ## the build and packaging checks (.ci/check_*.py)
+	$(PY) .ci/check_makefile.py
+	$(PY) .ci/check_packaging.py
+	$(PY) .ci/check_build.py
 
 # What a user gets: the wheel, installed into a clean venv, running the main job from an empty
 # folder (no source tree on the path).
@@ -97,8 +106,9 @@ sanitize: $(VENV)/.installed ## the compiled W1 solver under ASan and UBSan, wit
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		$(abspath $(PY)) -m pytest -q -p no:cacheprovider $(NATIVE_TESTS) -k "not address_space"
 
-# The site, warnings as errors, with its checks (docs/_ext/sitecheck.py). The notebooks that
-# make test executed are taken from the jupyter-cache in build/ (docs/conf.py); the others run.
+# The site, warnings as errors, with its checks (docs/_ext/sitecheck.py). The notebooks are
+# executed here (an error in a cell fails the build), those whose code has not changed since the
+# last build taken from the jupyter-cache in build/ (docs/conf.py).
 docs: $(VENV)/.installed ## build the site into docs/_build/html (warnings are errors) and check it
 	$(PY) -m sphinx -W --keep-going -b html docs docs/_build/html
 
