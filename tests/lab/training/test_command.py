@@ -102,7 +102,7 @@ def test_the_summary_says_modes_k_of_k_w1_in_floors_and_the_spread(tiny_run):
     # The measurements as facts, the criterion as the requirement.
     assert second == (
         f"  verdict: converged: 8 of 8 modes covered, W1 1.20x its noise floor at step "
-        f"{r.step[-1]} (converging requires all 8 modes covered and W1 within 1.5x its noise "
+        f"{int(r.step[-1])} (converging requires all 8 modes covered and W1 within 1.5x its noise "
         "floor at the last readout)"
     )
 
