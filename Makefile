@@ -1,26 +1,38 @@
 # The two set-up commands of the README, and the checks CI runs. Each target installs what it
-# needs into .venv from pyproject.toml first, so both work on a fresh clone. pip byte-compiles
-# what it installs one file at a time; compileall does the same on every core, leaving out the
-# installed packages' own test folders (benchmarks/README.md, "The test session").
+# needs into .venv from pyproject.toml first, so both work on a fresh clone: the library, the lab,
+# the test tools and the linters (.installed-test: make verify, lint, test, check, stress), and
+# for the others the rest of the development install on top (.installed: the docs' stack and the
+# build tools, named by the extras docs and dev). pip byte-compiles what it installs one file at
+# a time; compileall does the same on every core, leaving out the installed packages' own test
+# folders (benchmarks/README.md, "The test session").
 VENV ?= .venv
 PY := $(VENV)/bin/python
 OUT ?= figures
+COMPILE_ALL = $(PY) -m compileall -q -j 0 -x '/tests?/' "$$($(PY) -c 'import sysconfig; print(sysconfig.get_path("purelib"))')"
+# The requirements of the extras docs and dev but the project's own (installing the project again
+# would build its extension again).
+DEV_ONLY = $(PY) -c "import tomllib; x = tomllib.load(open('pyproject.toml', 'rb'))['project']['optional-dependencies']; print('\n'.join(d for e in ('docs', 'dev') for d in x[e] if not d.startswith('divergences')))"
 
 .PHONY: help verify test lint check notebooks docs build-check stress bench clean wheel-check \
 	check-no-native clang-test sanitize
 
-$(VENV)/.installed: pyproject.toml setup.py $(wildcard divergences/wasserstein/_native/*.cpp divergences/wasserstein/_native/*.h)
+$(VENV)/.installed-test: pyproject.toml setup.py $(wildcard divergences/wasserstein/_native/*.cpp divergences/wasserstein/_native/*.h)
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet --no-compile -e ".[dev]"
-	$(PY) -m compileall -q -j 0 -x '/tests?/' "$$($(PY) -c 'import sysconfig; print(sysconfig.get_path("purelib"))')"
+	$(PY) -m pip install --quiet --no-compile -e ".[test,lint]"
+	$(COMPILE_ALL)
 	touch $@
 
-verify: $(VENV)/.installed ## check every derivation of the lectures, write the figures (OUT=figures)
+$(VENV)/.installed: $(VENV)/.installed-test
+	$(DEV_ONLY) | xargs -d '\n' $(PY) -m pip install --quiet --no-compile
+	$(COMPILE_ALL)
+	touch $@
+
+verify: $(VENV)/.installed-test ## check every derivation of the lectures, write the figures (OUT=figures)
 	$(VENV)/bin/divergences verify --out $(OUT)
 
 # mypy checks in two processes (quicker from a fresh clone's empty cache: benchmarks/README.md).
-lint: $(VENV)/.installed ## ruff, ruff format --check, mypy and the import contracts
+lint: $(VENV)/.installed-test ## ruff, ruff format --check, mypy and the import contracts
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy -n 2
@@ -123,12 +135,12 @@ clean: ## remove .venv, the figures, build/ (compile and notebook caches) and do
 
 # The edit loop's tier: the tests under tests/ but those marked slow, with 10 examples per property
 # (the `check` profile); the docstrings' examples are left to CI, which runs everything (`make test`).
-check: $(VENV)/.installed ## the edit loop: the tests not marked slow, 10 examples per property
+check: $(VENV)/.installed-test ## the edit loop: the tests not marked slow, 10 examples per property
 	HYPOTHESIS_PROFILE=check $(PY) -m pytest tests -n 2 -m "not slow" -q --durations=10
 
 # The random and training parts of the suite as another machine of this kind runs them: busy
 # processes beside them, XLA on one thread and on two, its instruction set capped (.ci/stress).
-stress: $(VENV)/.installed ## the random and training tests beside busy processes, XLA capped (.ci/stress)
+stress: $(VENV)/.installed-test ## the random and training tests beside busy processes, XLA capped (.ci/stress)
 	VENV=$(VENV) .ci/stress
 
 help: ## list the targets
