@@ -1,37 +1,58 @@
 # The two set-up commands of the README, and the checks CI runs. Each target installs what it
-# needs into .venv from pyproject.toml first, so both work on a fresh clone. pip byte-compiles
-# what it installs one file at a time; compileall does the same on every core, leaving out the
-# installed packages' own test folders (the install: 65 s to 47 s on two cores).
+# needs into .venv from pyproject.toml first, so both work on a fresh clone: the library, the lab,
+# the test tools and the linters (.installed-test: make verify, lint, test, check, stress), and
+# for the others the rest of the development install on top (.installed: the docs' stack and the
+# build tools, named by the extras docs and dev). pip byte-compiles what it installs one file at
+# a time; compileall does the same on every core, leaving out the installed packages' own test
+# folders (benchmarks/README.md, "The test session").
 VENV ?= .venv
 PY := $(VENV)/bin/python
 OUT ?= figures
+COMPILE_ALL = $(PY) -m compileall -q -j 0 -x '/tests?/' "$$($(PY) -c 'import sysconfig; print(sysconfig.get_path("purelib"))')"
+# The requirements of the extras docs and dev but the project's own (installing the project again
+# would build its extension again).
+DEV_ONLY = $(PY) -c "import tomllib; x = tomllib.load(open('pyproject.toml', 'rb'))['project']['optional-dependencies']; print('\n'.join(d for e in ('docs', 'dev') for d in x[e] if not d.startswith('divergences')))"
 
-.PHONY: help verify test lint check notebooks docs stress bench clean wheel-check check-no-native \
-	clang-test sanitize
+.PHONY: help verify test lint check notebooks docs build-check stress bench clean wheel-check \
+	check-no-native clang-test sanitize
 
-$(VENV)/.installed: pyproject.toml setup.py $(wildcard divergences/wasserstein/_native/*.cpp divergences/wasserstein/_native/*.h)
+$(VENV)/.installed-test: pyproject.toml setup.py $(wildcard divergences/wasserstein/_native/*.cpp divergences/wasserstein/_native/*.h)
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet --no-compile -e ".[dev]"
-	$(PY) -m compileall -q -j 0 -x '/tests?/' "$$($(PY) -c 'import sysconfig; print(sysconfig.get_path("purelib"))')"
+	$(PY) -m pip install --quiet --no-compile -e ".[test,lint]"
+	$(COMPILE_ALL)
 	touch $@
 
-verify: $(VENV)/.installed ## check every derivation of the lectures, write the figures (OUT=figures)
+$(VENV)/.installed: $(VENV)/.installed-test
+	$(DEV_ONLY) | xargs -d '\n' $(PY) -m pip install --quiet --no-compile
+	$(COMPILE_ALL)
+	touch $@
+
+verify: $(VENV)/.installed-test ## check every derivation of the lectures, write the figures (OUT=figures)
 	$(VENV)/bin/divergences verify --out $(OUT)
 
-# mypy checks in two processes (24 s to 16 s from a fresh clone's empty cache).
-lint: $(VENV)/.installed ## ruff, ruff format --check, mypy and the import contracts
+# mypy checks in two processes (quicker from a fresh clone's empty cache: benchmarks/README.md).
+lint: $(VENV)/.installed-test ## ruff, ruff format --check, mypy and the import contracts
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy -n 2
 	$(VENV)/bin/lint-imports
 
-test: lint ## what CI runs first: lint, then the whole test suite (notebooks and doctests too)
+test: lint ## what CI runs first: lint, then the whole test suite (the doctests too)
 	$(PY) -m pytest -n 2 --durations=15
 
-# The notebooks' test alone: each one executed in a fresh kernel, and kept in the docs' cache.
-notebooks: $(VENV)/.installed ## execute the teaching notebooks, as make test does (make docs shows them)
-	$(PY) -m pytest -n 2 -q tests/test_notebooks.py
+# Each teaching notebook run top to bottom in a fresh kernel, headless, its outputs kept nowhere
+# (make docs executes them into the site, and keeps them in its cache).
+notebooks: $(VENV)/.installed ## run every teaching notebook headlessly (jupyter execute)
+	MPLBACKEND=Agg DIVERGENCES_LIVE_VIEW=0 $(VENV)/bin/jupyter execute notebooks/*.ipynb
+
+# The build and the packaging, checked by scripts of .ci/ (not by the test suite): the Makefile's
+# targets and help, the wheel's package list, the dependencies and the import contracts' lists,
+# the wheel matrix, the sdist and its installs with and without the extension.
+build-check: $(VENV)/.installed ## the build and packaging checks (.ci/check_*.py)
+	$(PY) .ci/check_makefile.py
+	$(PY) .ci/check_packaging.py
+	$(PY) .ci/check_build.py
 
 # What a user gets: the wheel, installed into a clean venv, running the main job from an empty
 # folder (no source tree on the path).
@@ -97,8 +118,9 @@ sanitize: $(VENV)/.installed ## the compiled W1 solver under ASan and UBSan, wit
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		$(abspath $(PY)) -m pytest -q -p no:cacheprovider $(NATIVE_TESTS) -k "not address_space"
 
-# The site, warnings as errors, with its checks (docs/_ext/sitecheck.py). The notebooks that
-# make test executed are taken from the jupyter-cache in build/ (docs/conf.py); the others run.
+# The site, warnings as errors, with its checks (docs/_ext/sitecheck.py). The notebooks are
+# executed here (an error in a cell fails the build), those whose code has not changed since the
+# last build taken from the jupyter-cache in build/ (docs/conf.py).
 docs: $(VENV)/.installed ## build the site into docs/_build/html (warnings are errors) and check it
 	$(PY) -m sphinx -W --keep-going -b html docs docs/_build/html
 
@@ -113,12 +135,12 @@ clean: ## remove .venv, the figures, build/ (compile and notebook caches) and do
 
 # The edit loop's tier: the tests under tests/ but those marked slow, with 10 examples per property
 # (the `check` profile); the docstrings' examples are left to CI, which runs everything (`make test`).
-check: $(VENV)/.installed ## the edit loop: the tests not marked slow, 10 examples per property
+check: $(VENV)/.installed-test ## the edit loop: the tests not marked slow, 10 examples per property
 	HYPOTHESIS_PROFILE=check $(PY) -m pytest tests -n 2 -m "not slow" -q --durations=10
 
 # The random and training parts of the suite as another machine of this kind runs them: busy
 # processes beside them, XLA on one thread and on two, its instruction set capped (.ci/stress).
-stress: $(VENV)/.installed ## the random and training tests beside busy processes, XLA capped (.ci/stress)
+stress: $(VENV)/.installed-test ## the random and training tests beside busy processes, XLA capped (.ci/stress)
 	VENV=$(VENV) .ci/stress
 
 help: ## list the targets

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import pathlib
+import shutil
 import sys
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -51,20 +53,37 @@ exclude_patterns = ["_build", "notebooks/.ipynb_checkpoints", "**/.ipynb_checkpo
 source_suffix = {".rst": "restructuredtext", ".md": "myst-nb", ".ipynb": "myst-nb"}
 myst_enable_extensions = ["dollarmath", "amsmath"]
 
-# Notebooks are stored without outputs and executed while building, in a temporary directory
-# so that nothing is written next to them; an error in a cell fails the build. Outputs are cached
-# with jupyter-cache in ``build/jupyter-cache`` (ignored by git), keyed on the notebook's code
-# cells: a build executes only the notebooks whose code is not there. The test session
-# (tests/test_notebooks.py) puts every notebook it runs into the same cache, so that
-# ``make docs`` after ``make test`` shows those outputs instead of executing them again. The key
-# does not see the package: after changing it, ``make test`` or ``rm -rf build/jupyter-cache``.
-# No time-out: a loaded machine is slow, not wrong (-1 disables nbclient's per-cell limit).
-# Nobody watches a notebook executed here: the training lab's live view
+# Notebooks are stored without outputs and executed while building (this build is what runs them:
+# the test suite does not), in a temporary directory so that nothing is written next to them; an
+# error in a cell fails the build. Outputs are cached with jupyter-cache in
+# ``build/jupyter-cache`` (ignored by git), keyed on the notebook's code cells: a build executes
+# only the notebooks whose code is not there. That key does not see the package, so the cache is
+# emptied whenever the package's sources (divergences/ and proofs/) differ from those of the build
+# that filled it. No time-out: a loaded machine is slow, not wrong (-1 disables nbclient's
+# per-cell limit). Nobody watches a notebook executed here: the training lab's live view
 # (divergences.lab.training.live) draws its figures once, at the end, instead of after every
 # readout. The kernels inherit this process's environment.
 os.environ["DIVERGENCES_LIVE_VIEW"] = "0"
 nb_execution_mode = "cache"
 nb_execution_cache_path = str(ROOT / "build" / "jupyter-cache")
+
+
+def _package_digest() -> str:
+    """A digest of the package's sources: what the notebooks' cached outputs were computed with."""
+    digest = hashlib.sha256()
+    sources = [*(ROOT / "divergences").rglob("*.py"), *(ROOT / "proofs").rglob("*.py")]
+    sources += (ROOT / "divergences" / "wasserstein" / "_native").glob("*.[ch]*")
+    for path in sorted(sources):
+        digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+_stamp = ROOT / "build" / "jupyter-cache.sha256"  # the digest of the build that filled the cache
+_digest = _package_digest()
+if not _stamp.is_file() or _stamp.read_text() != _digest:
+    shutil.rmtree(nb_execution_cache_path, ignore_errors=True)
+    _stamp.parent.mkdir(parents=True, exist_ok=True)
+    _stamp.write_text(_digest)
 nb_execution_in_temp = True
 nb_execution_raise_on_error = True
 nb_execution_timeout = -1

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import pathlib
+import re
 
 import jax
 import numpy as np
@@ -19,6 +21,7 @@ from tests.helpers import P_IN, P_ZERO, Q_IN, Q_ZERO
 kl_jit = jax.jit(dv.kl)
 kl_bits_jit = jax.jit(lambda p, q: dv.kl(p, q, base=2))
 SIZES = [2, 5]
+ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 
 def test_closed_form_fair_vs_biased_coin() -> None:
@@ -136,6 +139,21 @@ def test_gradient_inside_the_simplex() -> None:
     tangent = np.array([1.0, -1.0, 0.0, 0.0, 0.0])  # sums to 0: a direction inside the simplex
     textbook = (np.log(P_IN / Q_IN) + 1) @ tangent
     np.testing.assert_allclose(np.asarray(gp) @ tangent, textbook, **tolerance("float64"))
+
+
+def test_the_gradient_the_conventions_page_states_is_jax_grad() -> None:
+    # docs/conventions.md states the derivatives in p_i and q_i as formulas: read back as NumPy,
+    # they must be what jax.grad gives.
+    page = " ".join((ROOT / "docs" / "conventions.md").read_text().split())
+    stated = dict(re.findall(r"derivative in \$([pq])_i\$ is \$([^$]+)\$", page))
+    assert set(stated) == {"p", "q"}, stated
+    gp, gq = jax.grad(dv.kl, argnums=(0, 1))(P_IN, Q_IN)
+    for var, grad in (("p", gp), ("q", gq)):
+        numpy_formula = (
+            stated[var].replace(r"\log", "np.log").replace("p_i", "p").replace("q_i", "q")
+        )
+        value = eval(numpy_formula, {"np": np, "p": P_IN, "q": Q_IN})
+        np.testing.assert_allclose(grad, value, **tolerance("float64"), err_msg=stated[var])
 
 
 def test_gradient_convention_at_zero_mass() -> None:

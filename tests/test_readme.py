@@ -53,6 +53,9 @@ def test_the_users_proof_in_the_readme_verifies(tmp_path: pathlib.Path) -> None:
     assert report.ok, out.getvalue()
     assert len(report.outcomes) == 1
     assert "drawn examples" in report.outcomes[0].check.detail  # type: ignore[union-attr]
+    # One proof of one step, said in the singular.
+    assert "Verifying 1 derivation, 1 step (float64)" in out.getvalue()
+    assert "the 1 step holds" in out.getvalue() and "1 steps" not in out.getvalue()
 
 
 ROOT = README.parent

@@ -6,6 +6,7 @@ Plainly and, through ``dv.checked``, under jit. Nothing is renormalised.
 from __future__ import annotations
 
 import math
+import re
 
 import jax
 import jax.numpy as jnp
@@ -298,6 +299,30 @@ def test_checked_runs_a_function_that_reads_its_input_in_python() -> None:
     assert float(dv.checked(kl_or_zero)(p, q)) == float(dv.kl(p, q))
     with pytest.raises(ValueError, match="q does not sum to 1"):
         dv.checked(kl_or_zero)(p, 2 * q)
+
+
+@pytest.mark.parametrize(
+    ("shape", "axis", "bad", "where"),
+    [
+        ((1000, 4), -1, [(637, 1), (900, 0)], "p[637, :]"),
+        ((3, 5, 4), 1, [(2, 3, 1), (2, 4, 3)], "p[2, :, 1]"),
+    ],
+)
+def test_a_batch_that_does_not_sum_to_1_names_its_first_slice_off(shape, axis, bad, where) -> None:
+    # Eagerly and under dv.checked(jax.jit(...)) alike: the first slice off (in C order along the
+    # batch axes), not the worst, and that slice's own sum.
+    p = np.full(shape, 1 / shape[axis])
+    p[bad[0]] += 0.25
+    p[bad[1]] += 0.5
+    rule = re.escape(
+        f"p does not sum to 1 along axis {axis % len(shape)} (first at {where}: sum = 1.25,"
+    )
+    with pytest.raises(ValueError, match="^" + rule):
+        dv.kl(p, np.full(shape, 1 / shape[axis]), axis=axis)
+    with pytest.raises(ValueError, match="^" + rule):
+        dv.checked(jax.jit(dv.kl, static_argnames="axis"))(
+            jnp.asarray(p), jnp.full(shape, 1 / shape[axis]), axis=axis
+        )
 
 
 @pytest.mark.slow

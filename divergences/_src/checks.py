@@ -7,6 +7,7 @@ Every message names the argument and the rule.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import jax.numpy as jnp
@@ -83,17 +84,27 @@ def _value_checks(x: Any, name: str, axis: int, require_sum: bool, precision: An
     if require_sum:
         tol = sum_tolerance(x.dtype if precision is None else precision)
         totals = xp.sum(x, axis=axis)
-        gaps = xp.abs(totals - 1)
+        off = ~(xp.abs(totals - 1) <= tol)
 
-        def worst() -> Any:
-            return xp.reshape(totals, (-1,))[xp.argmax(xp.reshape(gaps, (-1,)))]
+        def first() -> Any:
+            """The flat index, among the slices, of the first slice that does not sum to 1."""
+            return xp.argmax(xp.reshape(off, (-1,)))
 
+        # A batch names its first slice off, by its index along the other axes: p[637, :].
+        def coordinate(k: int) -> Callable[[], Any]:
+            return lambda: xp.unravel_index(first(), totals.shape)[k]
+
+        coords: dict[str, Any] = {f"i{k}": coordinate(k) for k in range(totals.ndim)}
+        names = iter(coords)
+        where = ", ".join(":" if d == axis else f"{{{next(names)}}}" for d in range(x.ndim))
+        at = f"first at {name}[{where}]: " if coords else ""
         require(
-            gaps <= tol,
-            f"{name} does not sum to 1 along axis {axis} (sum = {{total:.6g}}, tolerance "
+            ~off,
+            f"{name} does not sum to 1 along axis {axis} ({at}sum = {{total:.6g}}, tolerance "
             f"{tol:.1e}); divergences never renormalises: pass {name} / "
             f"{name}.sum(axis, keepdims=True) if that is what you mean",
-            total=worst,
+            total=lambda: xp.reshape(totals, (-1,))[first()],
+            **coords,
         )
 
 

@@ -101,6 +101,11 @@ def _tour_step() -> Step:
     )
 
 
+def _count(n: int, noun: str) -> str:
+    """``n`` and ``noun``, plural unless ``n`` is 1: ``1 step``, ``5 steps``."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def run(
     proofs: Sequence[Proof], *, tour: bool = True, stream: TextIO | None = None
 ) -> list[Outcome]:
@@ -151,7 +156,9 @@ def verify(
     with _temporary_hypothesis_storage():
         proofs = load_proofs(paths, only=only)
         n_steps = sum(len(p) for p in proofs) + int(tour)
-        out.write(f"Verifying {len(proofs)} derivations, {n_steps} steps (float64):\n")
+        out.write(
+            f"Verifying {_count(len(proofs), 'derivation')}, {_count(n_steps, 'step')} (float64):\n"
+        )
         outcomes = run(proofs, tour=tour, stream=out)
     out.write(format_table(outcomes) + "\n")
     written: list[Path] = []
@@ -160,7 +167,7 @@ def verify(
 
         written = make_figures(out_dir)
         out.write(
-            f"\n{len(written)} figure files written to {out_dir}/: "
+            f"\n{_count(len(written), 'figure file')} written to {out_dir}/: "
             + ", ".join(sorted({p.stem for p in written}))
             + "\n"
         )
@@ -168,7 +175,10 @@ def verify(
     failed = report.failures
     if failed:
         out.write("\n" + format_failures(outcomes) + "\n")
-        out.write(f"\n{len(failed)} of {len(outcomes)} steps FAILED ({report.seconds:.1f} s)\n")
+        out.write(
+            f"\n{len(failed)} of {_count(len(outcomes), 'step')} FAILED ({report.seconds:.1f} s)\n"
+        )
     else:
-        out.write(f"\nall {len(outcomes)} steps hold ({report.seconds:.1f} s)\n")
+        held = "the 1 step holds" if len(outcomes) == 1 else f"all {len(outcomes)} steps hold"
+        out.write(f"\n{held} ({report.seconds:.1f} s)\n")
     return report

@@ -1,15 +1,18 @@
-"""Checks of the built site, run at the end of every HTML build (``make docs``).
+"""Checks run at the end of every HTML build (``make docs``): of the site and its sources.
 
-Each check is a function of the finished site; each one that fails is a warning naming it, so
-that ``sphinx -W --keep-going`` reports all of them and exits with an error. The build must also
+The sources: the notebooks as stored, the proofs' formulas as the catalogue renders them. Each
+check is a function of the finished site; each one that fails is a warning naming it, so that
+``sphinx -W --keep-going`` reports all of them and exits with an error. The build must also
 write nothing into the repository outside ``docs/_build`` and the caches: the files are listed
-when the builder starts and again when the build ends.
+when the builder starts and again when the build ends. The notebooks are executed by the build
+itself (myst-nb, ``nb_execution_raise_on_error``: an error in a cell is a build error).
 """
 
 from __future__ import annotations
 
 import html
 import html.parser
+import json
 import os
 import pathlib
 import re
@@ -201,6 +204,88 @@ def _building_writes_nothing_into_the_repository(built: Built) -> None:
     assert not changed, changed
 
 
+def _notebooks_are_stored_clean_enable_x64_first_and_write_no_files(built: Built) -> None:
+    notebooks = sorted((ROOT / "notebooks").glob("*.ipynb"))
+    assert len(notebooks) >= 5, notebooks
+    for path in notebooks:
+        cells = [c for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code"]
+        code = ["".join(c["source"]) for c in cells]
+        for cell in cells:
+            assert cell["outputs"] == [], f"{path.name}: a cell has stored outputs"
+            assert cell["execution_count"] is None, f"{path.name}: a cell has an execution count"
+        assert 'jax.config.update("jax_enable_x64", True)' in code[0], path.name
+        # Figures must show whatever MPLBACKEND the kernel inherits (the docs build sets Agg).
+        assert code[0].startswith("%matplotlib inline"), path.name
+        for source in code:
+            for call in ("savefig(", "open(", ".write_text(", "to_csv("):
+                assert call not in source, f"{path.name} writes a file with {call}"
+
+
+#: Claims of proofs and the reStructuredText the catalogue renders them as.
+_CLAIMS_RENDERED = (
+    ("KL(p || q) >= 0", r":math:`\mathrm{KL}(p \,\|\, q)` :math:`\ge 0`"),
+    (
+        "The optimal discriminator is D* = p / (p + q)",
+        r"The optimal discriminator is :math:`D^*` :math:`= p / (p + q)`",
+    ),
+    (
+        "d/dy [a log y + b log(1 - y)] = 0 exactly at y = a / (a + b)",
+        r":math:`d/dy [a \log y + b \log(1 - y)]` :math:`= 0` exactly at :math:`y` "
+        r":math:`= a / (a + b)`",
+    ),
+    (
+        "W1 = |theta| from dv.w1_primal and POT's exact solver",
+        r":math:`W_1` :math:`= |\theta |` from ``dv.w1_primal`` and POT's exact solver",
+    ),
+    (
+        "slip 2: min_D max_G is -inf, not -log 4",
+        r"slip :math:`2`: :math:`\min_D \max_G` is :math:`-\infty`, not :math:`-\log 4`",
+    ),
+    (
+        "inf over couplings = sup over critics; D* in {0, m}",
+        r":math:`\inf` over couplings :math:`= \sup` over critics; :math:`D^*` in "
+        r":math:`\{0, m\}`",
+    ),
+)
+
+#: ASCII formulas and their LaTeX.
+_FORMULAS = (
+    ("sqrt(JS(p || q)) <= 1e-3", r"\sqrt{\mathrm{JS}(p \,\|\, q)} \le 10^{-3}"),
+    ("KL(p_hat || q) != inf", r"\mathrm{KL}(\hat{p} \,\|\, q) \ne \infty"),
+    ("x ~ N(mu, sigma^2)", r"x \sim N(\mu , \sigma ^2)"),
+)
+
+
+def _claims_are_words_and_formulas(built: Built) -> None:
+    from dvdocs import ascii_to_latex, claim_rst
+
+    for claim, rst in _CLAIMS_RENDERED:
+        assert claim_rst(claim) == rst, (claim, claim_rst(claim), rst)
+    for formula, latex in _FORMULAS:
+        assert ascii_to_latex(formula) == latex, (formula, ascii_to_latex(formula), latex)
+
+
+def _no_formula_of_a_proof_is_left_as_plain_text(built: Built) -> None:
+    from docutils.core import publish_doctree
+    from dvdocs import claim_rst
+
+    from divergences.lab.proof_files import load_proofs
+
+    claims = [text for proof in load_proofs() for text in (proof.title, *(s.claim for s in proof))]
+    assert claims
+    for claim in claims:
+        rst = claim_rst(claim)
+        text = re.sub(r":math:`[^`]*`|``[^`]*``", " ", rst)
+        for ascii_ in ("||", "<=", ">=", "!=", "->", "_", "^", "*", "="):
+            assert ascii_ not in text, (ascii_, text)
+        for formula in re.findall(r":math:`([^`]*)`", rst):
+            opened = formula.count("{") - formula.count(r"\{")
+            assert opened == formula.count("}") - formula.count(r"\}"), formula
+        doctree = publish_doctree(rst, settings_overrides={"report_level": 2, "halt_level": 5})
+        problems = [n.astext() for n in doctree.findall() if n.tagname == "system_message"]
+        assert problems == [], (rst, problems)
+
+
 CHECKS: tuple[Callable[[Built], None], ...] = (
     _every_page_is_there_and_the_notebooks_have_their_outputs,
     _pages_load_nothing_from_the_network,
@@ -210,6 +295,9 @@ CHECKS: tuple[Callable[[Built], None], ...] = (
     _verify_your_own_shows_a_passing_table_and_a_counterexample,
     _every_public_name_is_in_the_api_reference,
     _building_writes_nothing_into_the_repository,
+    _notebooks_are_stored_clean_enable_x64_first_and_write_no_files,
+    _claims_are_words_and_formulas,
+    _no_formula_of_a_proof_is_left_as_plain_text,
 )
 
 

@@ -69,10 +69,19 @@ class Verdict(NamedTuple):
     advice: str
 
     def text(self) -> str:
-        """One line: the verdict, its criterion, and the advice when not converged."""
+        """One line: the verdict, what was measured, the criterion, and the advice when not converged.
+
+        The measurements are stated as facts and the criterion as the requirement:
+        ``not converged: 8 of 8 modes covered, W1 2.31x its noise floor at step 6000; converging
+        requires all 8 modes covered and W1 within 1.5x its noise floor at the last readout; try ...``.
+        """
+        measured = f"W1 {self.w1_ratio:.2f}x its noise floor at step {self.step}"
+        if self.modes_total is not None:
+            measured = f"{self.modes} of {self.modes_total} modes covered, {measured}"
+        requirement = f"converging requires {self.criterion}"
         if self.converged:
-            return f"converged ({self.criterion})"
-        return f"not converged ({self.criterion}); {self.advice}"
+            return f"converged: {measured} ({requirement})"
+        return f"not converged: {measured}; {requirement}; {self.advice}"
 
 
 def criterion(modes_total: int | None) -> str:

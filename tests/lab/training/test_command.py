@@ -99,9 +99,11 @@ def test_the_summary_says_modes_k_of_k_w1_in_floors_and_the_spread(tiny_run):
     spread = 2 * r.w1_floor_sd[-1] / r.w1_floor[-1]
     assert "modes 8 of 8" in first and "W1" in first and "= 1.20x its noise floor" in first
     assert "+-2 sd" in first and f"{1 + spread:.2f}x" in first  # the figures' band, 2 sd
+    # The measurements as facts, the criterion as the requirement.
     assert second == (
-        "  verdict: converged (all 8 modes covered and W1 within 1.5x its noise floor at the "
-        "last readout)"
+        f"  verdict: converged: 8 of 8 modes covered, W1 1.20x its noise floor at step "
+        f"{int(r.step[-1])} (converging requires all 8 modes covered and W1 within 1.5x its noise "
+        "floor at the last readout)"
     )
 
 
@@ -124,7 +126,10 @@ def test_a_run_that_did_not_converge_says_so_and_what_to_try(
     v = verdict(run)
     assert not v.converged and advice in v.advice
     text = command._summary(game, run)
-    assert "verdict: not converged (all " in text and advice in text
+    total = 25 if data == "grid25" else 8
+    assert f"verdict: not converged: {modes} of {total} modes covered, W1 {ratio:.2f}x" in text
+    assert f"; converging requires all {total} modes covered and W1 within 1.5x" in text
+    assert advice in text
     assert f"modes {modes} of {25 if data == 'grid25' else 8}" in text
 
 

@@ -1,0 +1,141 @@
+"""What a user gets from ``pip install divergences``: every subpackage shipped, a light library.
+
+A CI step (``make build-check``), not a test of the library: it reads pyproject.toml and the source
+tree, and starts one interpreter to see which modules the library loads. Each check is a function;
+every failure is printed and the script exits with status 1.
+"""
+
+from __future__ import annotations
+
+import pathlib
+import subprocess
+import sys
+import tomllib
+from collections.abc import Callable
+
+from checks import run
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
+
+
+def every_subpackage_is_listed_for_the_wheel() -> None:
+    config = PYPROJECT["tool"]["setuptools"]
+    listed = set(config["packages"])
+    on_disk = {
+        ".".join(init.parent.relative_to(ROOT).parts)
+        for init in (ROOT / "divergences").rglob("__init__.py")
+    }
+    # The proofs of the lectures are the top-level proofs/ folder, shipped inside the lab.
+    assert config["package-dir"] == {"divergences.lab.proofs": "proofs"}, config["package-dir"]
+    assert (ROOT / "proofs" / "__init__.py").exists()
+    assert listed == on_disk | {"divergences.lab.proofs"}, sorted(
+        listed ^ (on_disk | {"divergences.lab.proofs"})
+    )
+
+
+def the_library_needs_only_jax_numpy_scipy_and_pot() -> None:
+    project = PYPROJECT["project"]
+    names = {
+        dep.split(">")[0].split("=")[0].split("[")[0].strip() for dep in project["dependencies"]
+    }
+    assert names == {"jax", "numpy", "scipy", "pot"}, names
+    extras = project["optional-dependencies"]
+    assert "divergences[testing]" in extras["lab"]
+    assert "divergences[lab]" in extras["test"]
+    # The test session needs neither the docs' stack nor the build tools (make docs and
+    # make build-check do); the development install has both.
+    assert not any(dep.startswith("divergences[docs]") for dep in extras["test"]), extras["test"]
+    assert {"divergences[test]", "divergences[docs]"} <= set(extras["dev"]), extras["dev"]
+    assert project["scripts"]["divergences"] == "divergences._launcher:main"
+
+
+_LAB_MODULES = [
+    "matplotlib",
+    "sympy",
+    "optax",
+    "tqdm",
+    "hypothesis",
+    "equinox",
+    "pytest",
+    "divergences.lab",
+    "divergences.testing",
+]
+
+
+def _loaded_after_each(steps: list[str], modules: list[str]) -> list[list[str]]:
+    """Which of ``modules`` a fresh interpreter has loaded after each of ``steps`` in turn."""
+    report = f"print(' '.join(m for m in {modules!r} if m in sys.modules) + ' |')"
+    code = "import sys, divergences as dv\n" + "".join(f"{step}\n{report}\n" for step in steps)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, cwd=ROOT
+    )
+    assert out.returncode == 0, out.stderr
+    return [line.split() for line in out.stdout.split("|")[: len(steps)]]
+
+
+def the_library_and_its_w1_solvers_load_none_of_the_lab_dependencies() -> None:
+    # One interpreter: the divergences first (nor POT), then the W1 solvers too.
+    after_kl, after_w1 = _loaded_after_each(
+        [
+            "dv.kl([0.5, 0.5], [0.9, 0.1])",
+            "dv.w1_primal([[0.0, 0.0], [1.0, 0.0]], [[0.0, 1.0]])\n"
+            "dv.w1_dual([0.0, 1.0], [2.0], method='lp')",
+        ],
+        [*_LAB_MODULES, "ot"],
+    )
+    assert after_kl == [], after_kl
+    assert [m for m in after_w1 if m != "ot"] == [], after_w1
+
+
+def _contract(prefix: str) -> dict:
+    contracts = PYPROJECT["tool"]["importlinter"]["contracts"]
+    return next(c for c in contracts if c["name"].startswith(prefix))
+
+
+def every_library_module_is_under_the_library_contract() -> None:
+    # The import-linter contract names the library's modules one by one: a module added to the
+    # library and forgotten there would escape the check that it imports only jax, numpy, scipy
+    # and POT.
+    listed = set(_contract("The library")["source_modules"])
+    package = ROOT / "divergences"
+    top = {
+        "divergences." + (p.stem if p.is_file() else p.name)
+        for p in package.iterdir()
+        if (p.suffix == ".py" and p.stem not in ("__init__", "__main__"))
+        or (p.is_dir() and (p / "__init__.py").exists())
+    }
+    # The command's launcher checks for the lab's packages, then runs the lab.
+    expected = top - {"divergences.lab", "divergences.testing", "divergences._launcher"}
+    assert expected == listed, sorted(expected ^ listed)
+
+
+def every_private_library_module_is_forbidden_to_harness_lab_and_proofs() -> None:
+    # The contract lists the library's private modules and packages one by one (import-linter
+    # matches whole names only): a private module added or moved must be listed where it is.
+    listed = set(_contract("Harness, lab")["forbidden_modules"])
+    found = {
+        f"{parent}.{p.stem if p.is_file() else p.name}"
+        for parent, folder in (
+            ("divergences", "divergences"),
+            ("divergences.wasserstein", "divergences/wasserstein"),
+        )
+        for p in (ROOT / folder).iterdir()
+        if p.name.startswith("_")
+        and not p.name.startswith("__")
+        and (p.suffix == ".py" or (p.is_dir() and (p / "__init__.py").exists()))
+    }
+    assert found == listed, sorted(found ^ listed)
+
+
+CHECKS: tuple[Callable[[], None], ...] = (
+    every_subpackage_is_listed_for_the_wheel,
+    the_library_needs_only_jax_numpy_scipy_and_pot,
+    the_library_and_its_w1_solvers_load_none_of_the_lab_dependencies,
+    every_library_module_is_under_the_library_contract,
+    every_private_library_module_is_forbidden_to_harness_lab_and_proofs,
+)
+
+
+if __name__ == "__main__":
+    sys.exit(run(CHECKS))
