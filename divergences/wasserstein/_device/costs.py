@@ -1,7 +1,7 @@
 r"""Ground costs computed in XLA, block by block, with a bound on their rounding.
 
 The device solvers work on the points scaled by a power of two, :math:`x 2^{-e}` with every
-coordinate in :math:`(-1, 1)` (``e`` from :func:`~divergences.wasserstein.cost.scale_exponent_traced`):
+coordinate in :math:`(-1, 1)` (``e`` from :func:`scale_exponent_bits`, the scaling :func:`scaled_points`):
 no difference, square or sum can overflow, and the costs of the input are those of the scaled
 points times :math:`2^{k}`, :math:`k = \deg(c)\, e`, exactly. The costs are the plain formulas
 (no hypot-style rescaling): what they lose to underflow is in the bound below.

@@ -33,11 +33,20 @@ largest cost and is halved, the potentials kept (warm start: Schmitzer's epsilon
 is at most :math:`\varepsilon`) and the plan's own suboptimality is above a tenth of the gap
 sought; otherwise the iteration continues at that :math:`\varepsilon`. Each update is
 over-relaxed (``overrelaxation``, halved towards plain Sinkhorn wherever it stops helping).
-It stops once ``(upper - lower) / upper <= rtol``, certified (or, where the lower bound is 0,
-once the upper bound is down to the certificate's own rounding floor: W1 = 0, equal measures,
-where no interval has a relative gap below 1), or at
+It stops once ``(upper - lower) / upper <= rtol``, certified, and only then, or at
 ``max_iter`` iterations: a :class:`~divergences.SolverError` with status ``PIVOT_CAP`` and the
-gap reached (NaN results under ``jit``, and the same error from ``dv.checked``).
+gap reached (NaN results under ``jit``, and the same error from ``dv.checked``). W1 = 0, where no
+interval has a relative gap below 1, is proved before the loop, from the bits of the input:
+measures equal point for point (each point of positive mass matched to one point of the other
+side with the same coordinates and the same mass) return ``[0, 0]`` and the matching as the plan.
+Entropic smoothing resolves costs down to about ``eps_floor`` machine epsilons of the largest
+cost: a W1 far below that (a far point of tiny mass, coordinates mixing 1e300 and 1e-300, nearly
+equal measures) cannot be certified to ``rtol``, and ends in that error, never in a wide interval
+reported as success.
+
+**The scaling** by :math:`2^{-e}` is exact: the exponent and, where it is a scaling up, the
+subnormal coordinates are read from their bits (XLA's arithmetic on CPUs and GPUs reads a
+subnormal as 0), so points of any scale, subnormal float32 included, are solved like scale 1.
 
 **The costs** are the matrix when ``n m`` is at most ``dense_pairs``; above, they are
 recomputed for each block of columns in every pass (``lax.scan``; an online log-sum-exp over
@@ -1121,7 +1130,9 @@ class SinkhornSolver:
             Status.PIVOT_CAP: (
                 f"the sinkhorn W1 solver stopped at its iteration cap max_iter={cap} (status "
                 f"PIVOT_CAP) with the certified relative gap {{gap:.3e}} above rtol={rtol:g}; "
-                "raise max_iter or rtol, use float64, or use method='dense' for an exact solve"
+                "raise max_iter or rtol, use float64, or use method='dense' for an exact solve "
+                "(a gap stuck near 1 is a W1 far below the largest cost, which entropic "
+                "smoothing cannot resolve: a far point of tiny mass, or nearly equal measures)"
             ),
             Status.BOUNDS_CROSSED: (
                 "the sinkhorn W1 solver's certified bounds crossed (status BOUNDS_CROSSED, "

@@ -17,6 +17,19 @@ solved identically, and every scale gets the accuracy of scale 1: the optimality
 network simplex is at most ~2.2e-15 times the largest cost (a reduced cost above ``-EPSILON`` on
 each unit of moved mass), plus rounding.
 
+Far points of tiny mass: the certificate (:func:`~.certify.plan_bounds`) takes its allowances
+at the largest cost, and the network simplex compares at that scale too. Where W1 is far below
+the largest cost (a point at 1e300 of weight 1e-300 beside points in the unit square), the
+interval would be wider than W1 itself: :meth:`DenseSimplex.refine` then takes the bounds per
+arc (:func:`~.certify.arc_bounds`) and, where those are still wider than :data:`DENSE_RTOL`,
+solves again on the reduced costs (each row's least cost, then each column's, taken out: a far
+row's costs, equal in float64, become zeros). What it cannot close to :data:`DENSE_RTOL` (far
+points on both sides and a W1 below the largest cost's last bits) is a
+:class:`~divergences.SolverError` with status ``NUMERICAL``, never a wide interval: split the
+problem by scale. Below the floor of the scaled problem (a W1 under about :math:`2^{-1070}`
+times the largest coordinate, where the scaled costs are subnormal) the interval is as wide as
+that floor.
+
 Size: :func:`check_dense_size` refuses, before anything is allocated, problems whose dense
 cost matrix and network-simplex graph would not fit in memory.
 """
