@@ -227,8 +227,13 @@ def envelope_value(
     """
 
     def tangent(t: jax.Array) -> jax.Array:
+        # The mean of the terms scaled down by 2^h >= their count (exact where no term is tiny),
+        # so that their sum cannot overflow; a centred term past the largest float is left out
+        # like an infinite potential.
         t = jnp.where(jnp.isfinite(t), t, 0)
-        return sg(t - jnp.mean(t))
+        h = max(int(t.size) - 1, 0).bit_length()
+        centred = t - jnp.ldexp(jnp.mean(jnp.ldexp(t, -h)), h)
+        return sg(jnp.where(jnp.isfinite(centred), centred, 0))
 
     carrier = transport_cost + jnp.dot(tangent(u), a) + jnp.dot(tangent(v), b)
     return value_with_derivative(value, carrier)

@@ -32,6 +32,7 @@ from divergences.wasserstein import _problem
 from divergences.wasserstein._device import certify, sinkhorn
 from divergences.wasserstein._options import Options
 from divergences.wasserstein._results import Status
+from tests.wasserstein.exact_transport import exact_w1
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 DTYPES = [np.float32, np.float64]
@@ -344,3 +345,106 @@ def test_a_batch_sharded_over_eight_devices_matches_one_device():
     )
     assert out.returncode == 0, out.stderr[-4000:]
     assert out.stdout.split() == ["ok"]
+
+
+# ------------------------------------------------------------------ the ends of floating point
+# Against the exact W1 (tests.wasserstein.exact_transport: rationals and 6000-bit cost balls).
+
+
+def _tiny_float32(seed: int) -> tuple[np.ndarray, ...]:
+    """Points drawn uniformly in [-1e-36, 1e-36]^2 in float32, 7 against 9, dyadic weights."""
+    rng = np.random.default_rng(seed)
+    x = (rng.uniform(-1, 1, size=(7, 2)) * 1e-36).astype(np.float32)
+    y = (rng.uniform(-1, 1, size=(9, 2)) * 1e-36).astype(np.float32)
+    return x, y, np.full(7, 1 / 7, np.float32), np.full(9, 1 / 9, np.float32)
+
+
+def _modes(fn, *args):
+    """(lower, value, upper) eagerly, under jit and as the second problem of a vmap of two."""
+    out = []
+    for sol in (fn(*args), jax.jit(fn)(*args)):
+        out.append(tuple(float(getattr(sol, f)) for f in ("lower_bound", "value", "upper_bound")))
+    batch = jax.vmap(fn)(*(np.stack([t, t]) for t in args))
+    out.append(tuple(float(getattr(batch, f)[1]) for f in ("lower_bound", "value", "upper_bound")))
+    return out
+
+
+@pytest.mark.slow  # compiles the program three ways (10-30 s)
+@pytest.mark.parametrize("seed", [0, 1])
+def test_points_of_scale_1e_minus_36_in_float32_are_certified_to_rtol(seed):
+    # The scaling by 2^119 is exact (a subnormal coordinate from its bits), so the costs' error
+    # is the formula's, not 2^-7 of the largest cost: the interval closes to rtol and holds W1.
+    args = _tiny_float32(seed)
+    exact = exact_w1(*args)
+    for lo, value, hi in _modes(sinkhorn_w1, *args):
+        assert exact.inside(lo, hi) and lo <= value <= hi
+        assert hi - lo <= 1e-3 * hi
+
+
+def _far_cases() -> list[tuple[np.ndarray, ...]]:
+    """W1 far below the largest cost: 1/3 beside costs of 1e300, a far point of weight 1e-300."""
+    mixed = (
+        np.array([[1e300, 0.0], [0.0, 0.0], [1e-300, 1.0]]),
+        np.array([[1e300, 1.0], [1e-300, 0.0], [0.0, 1.0]]),
+        np.full(3, 1 / 3),
+        np.full(3, 1 / 3),
+    )
+    rng = np.random.default_rng(0)
+    far = (
+        np.concatenate([rng.uniform(size=(5, 2)), [[1e300, 0.0]]]),
+        rng.uniform(size=(8, 2)),
+        np.concatenate([np.full(5, (1 - 1e-300) / 5), [1e-300]]),
+        rng.dirichlet(np.ones(8)),
+    )
+    return [mixed, far]
+
+
+@pytest.mark.slow  # 20,000 iterations, compiled three ways (10-30 s)
+@pytest.mark.parametrize("case", [0, 1], ids=["mixed_1e300_1e-300", "far_point_tiny_mass"])
+def test_a_w1_the_iteration_cannot_resolve_is_a_solver_error_never_success(case):
+    # Entropic smoothing cannot go below ~1e-14 of the largest cost; W1 is 1e-300 of it. The
+    # solver used to stop at [0, ~1e285] (its exit for W1 = 0); it must say it stopped short.
+    args = _far_cases()[case]
+    with pytest.raises(dv.SolverError, match="PIVOT_CAP") as err:
+        sinkhorn_w1(*args)
+    assert err.value.status == Status.PIVOT_CAP
+    sol = _jit_w1(*args)
+    assert all(np.isnan(float(t)) for t in (sol.value, sol.lower_bound, sol.upper_bound))
+    batch = jax.vmap(sinkhorn_w1)(*(np.stack([t, t]) for t in args))
+    assert np.all(np.isnan(np.asarray(batch.value)))
+
+
+def test_equal_measures_are_proved_zero():
+    # W1 = 0 only by proof: every point of mass matched to the same point of the same mass, read
+    # from the bits. The interval is [0, 0] and the plan the matching.
+    rng = np.random.default_rng(3)
+    x, a = rng.uniform(size=(5, 2)), rng.dirichlet(np.ones(5))
+    order = np.array([3, 0, 4, 1, 2])
+    sol = sinkhorn_w1(x, x[order], a, a[order])
+    assert float(sol.lower_bound) == float(sol.value) == float(sol.upper_bound) == 0.0
+    plan = np.asarray(sol.plan.todense())
+    assert np.array_equal(plan[order, np.arange(5)], a[order])
+    assert np.count_nonzero(plan) == 5
+    jitted = _jit_w1(x, x[order], a, a[order])
+    assert float(jitted.upper_bound) == 0.0
+    # A weight one ulp off is not equal: W1 > 0 then, and whatever comes back must hold it.
+    b = a[order].copy()
+    b[0], b[1] = np.nextafter(b[0], 1.0), np.nextafter(b[1], 0.0)
+    try:
+        near = sinkhorn_w1(x, x[order], a, b)
+    except dv.SolverError:
+        return
+    assert float(near.upper_bound) > 0.0
+
+
+@pytest.mark.parametrize("mode", ["eager", "jit"])
+def test_a_value_near_overflow_is_finite(mode):
+    # W1 = 1e308 exactly; the centring of the potentials for the derivative (1e308 and -1e308)
+    # used to overflow into a NaN value beside finite bounds.
+    x, y = np.array([0.0, 1e308]), np.array([-1e308, 0.0])
+    exact = exact_w1(x, y)
+    sol = sinkhorn_w1(x, y) if mode == "eager" else _jit_w1(x, y)
+    lo, value, hi = (float(t) for t in (sol.lower_bound, sol.value, sol.upper_bound))
+    assert exact.inside(lo, hi) and lo <= value <= hi and np.isfinite(value)
+    grad = jax.grad(lambda p: sinkhorn_w1(p, y).value)(x)
+    assert np.all(np.isfinite(grad))

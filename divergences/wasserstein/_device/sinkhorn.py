@@ -33,11 +33,20 @@ largest cost and is halved, the potentials kept (warm start: Schmitzer's epsilon
 is at most :math:`\varepsilon`) and the plan's own suboptimality is above a tenth of the gap
 sought; otherwise the iteration continues at that :math:`\varepsilon`. Each update is
 over-relaxed (``overrelaxation``, halved towards plain Sinkhorn wherever it stops helping).
-It stops once ``(upper - lower) / upper <= rtol``, certified (or, where the lower bound is 0,
-once the upper bound is down to the certificate's own rounding floor: W1 = 0, equal measures,
-where no interval has a relative gap below 1), or at
+It stops once ``(upper - lower) / upper <= rtol``, certified, and only then, or at
 ``max_iter`` iterations: a :class:`~divergences.SolverError` with status ``PIVOT_CAP`` and the
-gap reached (NaN results under ``jit``, and the same error from ``dv.checked``).
+gap reached (NaN results under ``jit``, and the same error from ``dv.checked``). W1 = 0, where no
+interval has a relative gap below 1, is proved before the loop, from the bits of the input:
+measures equal point for point (each point of positive mass matched to one point of the other
+side with the same coordinates and the same mass) return ``[0, 0]`` and the matching as the plan.
+Entropic smoothing resolves costs down to about ``eps_floor`` machine epsilons of the largest
+cost: a W1 far below that (a far point of tiny mass, coordinates mixing 1e300 and 1e-300, nearly
+equal measures) cannot be certified to ``rtol``, and ends in that error, never in a wide interval
+reported as success.
+
+**The scaling** by :math:`2^{-e}` is exact: the exponent and, where it is a scaling up, the
+subnormal coordinates are read from their bits (XLA's arithmetic on CPUs and GPUs reads a
+subnormal as 0), so points of any scale, subnormal float32 included, are solved like scale 1.
 
 **The costs** are the matrix when ``n m`` is at most ``dense_pairs``; above, they are
 recomputed for each block of columns in every pass (``lax.scan``; an online log-sum-exp over
@@ -107,12 +116,19 @@ from divergences.wasserstein._device.certify import (
     unit_roundoff,
     up,
 )
-from divergences.wasserstein._device.costs import cost_tau, pair_costs, span_cost
+from divergences.wasserstein._device.costs import (
+    cost_tau,
+    magnitude_bits,
+    pair_costs,
+    scale_exponent_bits,
+    scaled_points,
+    span_cost,
+)
 from divergences.wasserstein._device.loops import lockstep_while
 from divergences.wasserstein._metrics import CostError, cost_error, named_metric
 from divergences.wasserstein._options import Options
 from divergences.wasserstein._results import Status
-from divergences.wasserstein.cost import scale_exponent_traced, times_power_of_two
+from divergences.wasserstein.cost import times_power_of_two
 
 __all__ = [
     "CONFIG",
@@ -188,6 +204,8 @@ class _Geometry(NamedTuple):
     cost: jax.Array | None  # (1, n, m) or None
     e: jax.Array  # the scale exponent of the points
     k: jax.Array  # the scale exponent of the costs, degree * e
+    equal: jax.Array  # () bool: the measures are proved equal (W1 = 0, see _equal_measures)
+    match: jax.Array  # (nb, bs) int32: the row matched to each column where ``equal``
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -213,15 +231,18 @@ def _block_size(n: int, m: int, config: SinkhornConfig) -> int:
 def _geometry(x: Any, y: Any, a: Any, b: Any, metric: str, config: SinkhornConfig) -> _Geometry:
     n, m = x.shape[0], y.shape[0]
     deg = named_metric(metric).degree
-    e = scale_exponent_traced(x, y, degree=deg)
-    xs, ys = times_power_of_two(x, -e), times_power_of_two(y, -e)
+    e = scale_exponent_bits(x, y, degree=deg)
+    xs, ys = scaled_points(x, e), scaled_points(y, e)
     bs = _block_size(n, m, config)
     nb = -(-m // bs)
     pad = nb * bs - m
+    y0 = y
     if pad:
         ys = jnp.concatenate([ys, jnp.broadcast_to(ys[:1], (pad, ys.shape[1]))])
+        y0 = jnp.concatenate([y, jnp.broadcast_to(y[:1], (pad, y.shape[1]))])
         b = jnp.concatenate([b, jnp.zeros((pad,), b.dtype)])
     cost = pair_costs(xs, ys, metric)[None] if nb == 1 else None
+    equal, match = _equal_measures(x, y0.reshape(nb, bs, -1), a, b.reshape(nb, bs))
     return _Geometry(
         xs=xs,
         ys=ys.reshape(nb, bs, -1),
@@ -232,7 +253,50 @@ def _geometry(x: Any, y: Any, a: Any, b: Any, metric: str, config: SinkhornConfi
         cost=cost,
         e=e,
         k=deg * e,
+        equal=equal,
+        match=match,
     )
+
+
+def _equal_measures(
+    x: jax.Array, y: jax.Array, a: jax.Array, b: jax.Array
+) -> tuple[jax.Array, jax.Array]:
+    r"""Whether the measures are proved equal (then W1 = 0 exactly), and the matching that proves it.
+
+    Read from the bits of the input as given (integers: no flushing, no rounding), by blocks of
+    columns ``y`` ``(nb, bs, d)``, ``b`` ``(nb, bs)``. The proof: every row of positive mass has
+    exactly one column at the same point (every coordinate equal), of the same mass, and every
+    column of positive mass exactly one row at its point. Then :math:`G_{ij} = a_i` on those pairs
+    is a coupling of cost exactly 0. Measures with a positive mass repeated at one point on a side
+    are not proved equal here (the solve then goes on as for any other input).
+
+    Returns ``(equal, match)``: ``match[j]`` the row at column ``j``'s point (-1 where none or several).
+    """
+    n = x.shape[0]
+    bx, ba = magnitude_bits(x), magnitude_bits(a)
+    # Signed bits, -0 read as +0: equal numbers exactly where the integers are equal.
+    sx = jnp.where(bx == 0, 0, lax.bitcast_convert_type(x, bx.dtype))
+    rows = jnp.arange(n, dtype=jnp.int32)
+
+    def fn(carry: Any, blk: Any) -> Any:
+        count, mass = carry
+        yb, bb = blk
+        by = magnitude_bits(yb)
+        sy = jnp.where(by == 0, 0, lax.bitcast_convert_type(yb, by.dtype))
+        same = jnp.all(sx[:, None, :] == sy[None, :, :], axis=-1)  # (n, bs)
+        wb = magnitude_bits(bb)
+        count = count + jnp.sum(same, axis=1, dtype=jnp.int32)
+        mass = jnp.maximum(mass, jnp.max(jnp.where(same, wb[None, :], -1), axis=1))
+        col_count = jnp.sum(same, axis=0, dtype=jnp.int32)
+        col_mass = jnp.max(jnp.where(same, ba[:, None], -1), axis=0)
+        col_ok = (wb == 0) | ((col_count == 1) & (col_mass == wb))
+        col_row = jnp.where(col_count == 1, jnp.max(jnp.where(same, rows[:, None], -1), 0), -1)
+        return (count, mass), (jnp.all(col_ok), col_row)
+
+    start = (jnp.zeros((n,), jnp.int32), jnp.full((n,), -1, ba.dtype))
+    (count, mass), (cols_ok, match) = lax.scan(fn, start, (y, b))
+    rows_ok = (ba == 0) | ((count == 1) & (mass == ba))
+    return jnp.all(rows_ok) & jnp.all(cols_ok), match.astype(jnp.int32)
 
 
 class Potentials(NamedTuple):
@@ -664,14 +728,10 @@ def _solve(
     every = min(config.check_every, max_iter)
     eps0 = _cost_bound(geo, metric)
     floor = eps0 * (config.eps_floor * float(jnp.finfo(dt).eps))
-    # The width of the interval of a perfect zero-cost coupling: the costs' absolute error and the
-    # rounding of the marginals' sums times the largest cost, with room to spare.
-    levels = depth(n) + depth(bs) + depth(nb) + 4
-    zero = 64 * (tau + ceil_float(levels * unit_roundoff(dt), dt) * eps0)
     inf = jnp.asarray(jnp.inf, dt)
 
     def chunk(consts: Any, st: SinkhornState) -> SinkhornState:
-        geo, tau, floor, zero, _ = consts
+        geo, tau, floor, _ = consts
         inf = jnp.asarray(jnp.inf, dt)
 
         def step(_: Any, pot: Potentials) -> Potentials:
@@ -680,9 +740,9 @@ def _solve(
         pot = lax.fori_loop(0, every, step, st.pot)
         check = _certify(geo, metric, err, tau, st.reduced, pot, st.eps)
         reduced, pot = _absorb(geo, metric, st.reduced, pot)
-        # Certified to rtol; or, where the lower bound is 0 (W1 may be 0, and no interval has
-        # a relative gap below 1), to the certificate's own rounding floor.
-        done = (check.gap <= jnp.asarray(rtol, dt)) | ((check.lower == 0) & (check.upper <= zero))
+        # Certified to rtol, and only so: an interval [0, upper] proves nothing about a W1 far
+        # below the largest cost (W1 = 0 is proved before the loop, _equal_measures).
+        done = check.gap <= jnp.asarray(rtol, dt)
         # A smaller epsilon where the plan's own suboptimality is above a tenth of the gap
         # sought, once the stage has converged (Schmitzer's stage tolerance: the marginals'
         # repair below epsilon), so that the next stage starts from potentials close to its own.
@@ -703,14 +763,17 @@ def _solve(
         return consts[-1] & ~st.done & (st.it < max_iter)
 
     zn, zm = jnp.zeros((n,), dt), jnp.zeros((nb * bs,), dt)
+    # Measures proved equal: W1 = 0 exactly, the interval [0, 0], no iteration (the matching is
+    # the returned plan, u = v = 0 the dual pair).
+    open_ = jnp.where(geo.equal, jnp.zeros((), dt), inf)
     start = SinkhornState(
-        Potentials(zn, zn, zm, zm), geo.cost, eps0, jnp.int32(0), jnp.bool_(False),
-        jnp.zeros((), dt), inf, inf, zn, zm, _Rounded(zn, zm, zn, zm),
+        Potentials(zn, zn, zm, zm), geo.cost, eps0, jnp.int32(0), geo.equal,
+        jnp.zeros((), dt), open_, open_, zn, zm, _Rounded(zn, zm, zn, zm),
         jnp.asarray(config.overrelaxation, dt), inf,
     )  # fmt: skip
     # The arrays the loop reads, explicit, and a scalar predicate under vmap: so that
     # dv.checked(vmap(...)) can check the program (see loops.lockstep_while).
-    return lockstep_while(running, chunk, (geo, tau, floor, zero, jnp.asarray(valid)), start)
+    return lockstep_while(running, chunk, (geo, tau, floor, jnp.asarray(valid)), start)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -749,10 +812,15 @@ def _final(
     keep = min(config.arcs_per_row, nb * bs)
     xs = sg(geo.xs)
 
-    def fn(carry: Any, blk: _Block, yb: Any, eb: Any, j0: Any) -> Any:
+    rows = jnp.arange(n, dtype=jnp.int32)
+
+    def fn(carry: Any, blk: _Block, yb: Any, eb: Any, j0: Any, mb: Any) -> Any:
         gx, top_mass, top_cols = carry
         plan = (rd.x[:, None] * _plan_block(geo, blk, inv)) * yb[None, :]
         coupling = plan + rd.w[:, None] * eb[None, :]
+        # Measures proved equal: the matching, of cost exactly 0.
+        matching = jnp.where(rows[:, None] == mb[None, :], blk.b[None, :], 0)
+        coupling = jnp.where(geo.equal, matching, coupling)
         _, pullback = jax.vjp(lambda p, q: pair_costs(p, q, metric, safe=True), xs, sg(blk.ys))
         dx, dy = pullback(coupling)
         if not geo.dense:
@@ -775,7 +843,10 @@ def _final(
         jnp.full((n, keep), -jnp.inf, dt),
         jnp.zeros((n, keep), jnp.int32),
     )
-    blocks = (rd.y.reshape(nb, bs), rd.e.reshape(nb, bs), jnp.arange(nb, dtype=jnp.int32) * bs)
+    blocks = (
+        rd.y.reshape(nb, bs), rd.e.reshape(nb, bs), jnp.arange(nb, dtype=jnp.int32) * bs,
+        geo.match,
+    )  # fmt: skip
     (gx, top_mass, top_cols), (rows, cols, costs, cmaxes, gy, plan) = _scan_blocks(
         geo, metric, st.reduced, st.pot, fn, start, *blocks
     )
@@ -1047,7 +1118,9 @@ class SinkhornSolver:
             Status.PIVOT_CAP: (
                 f"the sinkhorn W1 solver stopped at its iteration cap max_iter={cap} (status "
                 f"PIVOT_CAP) with the certified relative gap {{gap:.3e}} above rtol={rtol:g}; "
-                "raise max_iter or rtol, use float64, or use method='dense' for an exact solve"
+                "raise max_iter or rtol, use float64, or use method='dense' for an exact solve "
+                "(a gap stuck near 1 is a W1 far below the largest cost, which entropic "
+                "smoothing cannot resolve: a far point of tiny mass, or nearly equal measures)"
             ),
             Status.BOUNDS_CROSSED: (
                 "the sinkhorn W1 solver's certified bounds crossed (status BOUNDS_CROSSED, "

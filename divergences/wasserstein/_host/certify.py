@@ -38,7 +38,15 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-__all__ = ["Enclosure", "dot_enclosure", "outward", "plan_bounds", "sum_upper"]
+__all__ = [
+    "ArcBounds",
+    "Enclosure",
+    "arc_bounds",
+    "dot_enclosure",
+    "outward",
+    "plan_bounds",
+    "sum_upper",
+]
 
 _EPS = float(np.finfo(np.float64).eps)
 _U = _EPS / 2
@@ -212,3 +220,175 @@ def _round(t: float, k: int, dt: np.dtype, *, down_: bool) -> np.generic:
         # Rounded past the largest float, on the side that is not a bound: the largest.
         near = np.nextafter(near, dt.type(0))
     return near
+
+
+def _up_array(t: np.ndarray) -> np.ndarray:
+    """Each entry stepped one float up: above the exact result each rounded."""
+    return np.nextafter(t, _INF)
+
+
+def _down_array(t: np.ndarray) -> np.ndarray:
+    """Each entry stepped one float down."""
+    return np.nextafter(t, -_INF)
+
+
+def _binned_upper(index: np.ndarray, terms: np.ndarray, size: int) -> np.ndarray:
+    """Upper bounds on the exact sums of non-negative ``terms`` by ``index`` (``np.bincount``).
+
+    ``k`` terms summed in order are within :math:`2 (k - 1) u` of their sum, and each partial sum
+    at most :math:`2^{-1074}` from a rounding in the subnormal range.
+    """
+    k = np.bincount(index, minlength=size).astype(np.float64)
+    s = np.bincount(index, weights=terms, minlength=size)
+    return _up_array(_up_array(s * _up_array(1 + 2 * k * _EPS)) + k * _TINY)
+
+
+class _Deviation(NamedTuple):
+    lo: np.ndarray
+    hi: np.ndarray
+
+
+def _deviations(index: np.ndarray, mass: np.ndarray, target: np.ndarray) -> tuple[_Deviation, Any]:
+    r"""Enclosures of each node's exact :math:`\sum_k \text{mass}_k - t_i`, and of its sum below.
+
+    Each by ``math.fsum`` (correctly rounded, so within half an ulp: one float each way holds
+    it, and an exact 0 is returned as such): a marginal that is exact costs nothing.
+    """
+    size = target.shape[0]
+    order = np.argsort(index, kind="stable")
+    starts = np.searchsorted(index[order], np.arange(size + 1))
+    grouped = mass[order].tolist()
+    dev = np.empty(size)
+    total = np.empty(size)
+    for i in range(size):
+        part = grouped[starts[i] : starts[i + 1]]
+        dev[i] = math.fsum([*part, -float(target[i])])
+        total[i] = math.fsum(part)
+    exact = dev == 0
+    lo = np.where(exact, 0.0, _down_array(dev))
+    hi = np.where(exact, 0.0, _up_array(dev))
+    return _Deviation(lo, hi), np.maximum(_down_array(total), 0.0)
+
+
+def _difference_down(s: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """``s - t`` rounded down: the rounded difference, one float lower only where it was inexact.
+
+    Knuth's two-sum gives the difference's rounding error exactly (barring overflow).
+    """
+    d = s - t
+    back = d - s
+    err = (s - (d - back)) + (-t - back)
+    return np.where(err < 0, _down_array(d), d)
+
+
+def _ratio_up(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """``num / den`` rounded up, for ``num >= 0``, ``den >= 0``; 1 where ``den`` is 0 and ``num > 0``.
+
+    Capped at 1: what it bounds is a fraction of a mass.
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        q = np.where(den > 0, _up_array(num / np.where(den > 0, den, 1)), np.where(num > 0, 1, 0))
+    return np.minimum(q, 1.0)
+
+
+class ArcBounds(NamedTuple):
+    """The bounds of :func:`arc_bounds` and the floor their width is judged against."""
+
+    bounds: Enclosure
+    #: The width that rounding alone can leave where W1 is 0: the costs' absolute error on the
+    #: mass.
+    floor: float
+
+
+def arc_bounds(
+    *,
+    cost: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    b_spread: float,
+    rows: np.ndarray,
+    cols: np.ndarray,
+    mass: np.ndarray,
+    v: np.ndarray,
+    error: tuple[float, float],
+    hub: tuple[np.ndarray, np.ndarray, float] | None = None,
+) -> ArcBounds:
+    r"""Certified ``[lower, upper]`` on W1 from the whole cost matrix, every allowance per arc.
+
+    :func:`plan_bounds` charges the costs' rounding and the plan's marginal repair at the
+    largest cost; where W1 is far below it (a far point of tiny mass, costs spanning many
+    binades), that is wider than W1 itself. Here each allowance is taken at the arcs it concerns:
+
+    * **below**: :math:`c^-_{ij} = \mathrm{fl}(\tilde c_{ij} (1 - \rho)) - \tau` rounded down
+      (below the exact cost), :math:`u'_i = \min_{j:\, b_j > 0} (c^-_{ij} - v_j)` each difference
+      rounded down: :math:`(u', v)` is feasible, and :math:`\sum_i a_i u'_i + \sum_j b^*_j v_j`
+      is enclosed in one correctly rounded sum, :math:`b^*` the exact weights ``b`` stands for
+      (within ``b_spread`` relative);
+    * **above**: Altschuler, Weed & Rigollet's rounding (Alg. 2) of the plan :math:`P` onto
+      :math:`(a, b^*)`, with the deficits it leaves bounded per node: a row loses
+      :math:`(a_i - r_i)_+` and its share :math:`\sum_j P_{ij} \varphi_j` of the columns'
+      excess (:math:`\varphi_j` the fraction column :math:`j` is scaled down by), a column
+      :math:`(b^*_j - s_j)_+` and the mass the rows' scaling took from it. The rank-one term
+      :math:`e_r e_c^\top / \Delta` costs at most :math:`\sum_i e_{r,i} \max_{j:\, e_{c,j} > 0}
+      c^+_{ij}`, or, through a hub point :math:`z` and the triangle inequality (``hub``: the
+      costs to it and the factor of the relaxed inequality, 2 for the squared Euclidean cost),
+      :math:`\kappa (\sum_i e_{r,i} c^+(x_i, z) + \sum_j e_{c,j} c^+(z, y_j))`, whichever is less.
+
+    Args:
+      cost: the ``(n, m)`` computed costs :math:`\tilde c` (within :math:`\rho \tilde c + \tau`).
+      a: the row weights.
+      b: the column weights as the solver took them.
+      b_spread: :math:`|b^*_j - b_j| \le` ``b_spread`` :math:`b_j` for the exact weights.
+      rows: the plan's arcs' row indices.
+      cols: the plan's arcs' column indices.
+      mass: the plan's arcs' masses (>= 0, finite).
+      v: the column potential (any finite values).
+      error: ``(rho, tau)`` of the costs.
+      hub: ``(costs from each x_i to z, costs from z to each y_j, factor)``, or None.
+
+    Returns:
+      The :class:`ArcBounds`.
+    """
+    rho, tau = error
+    n, m = cost.shape
+    live = b > 0
+    # Below: the exact c-transform of v over costs below the exact ones, rounded down.
+    shrink = down(1.0 - rho)
+    low = np.maximum(_down_array(_down_array(cost * shrink) - tau), 0.0)
+    diff = _difference_down(low[:, live], v[live][None, :])
+    u = np.min(diff, axis=1) if np.any(live) else np.zeros(n)
+    weights = np.concatenate([a, b[live]])
+    duals = np.concatenate([u, v[live]])
+    dual = dot_enclosure(weights, duals)
+    magnitude = sum_upper(_up_array(weights * np.abs(duals)))
+    lower = down(dual.lo - _mul_up(_mul_up(b_spread, 2.0), magnitude))
+    # Above: the plan's cost, then the repair of its marginals, per node.
+    high = _up_array(_up_array(cost * up(1.0 + rho)) + tau)
+    moved = up(dot_enclosure(mass, high[rows, cols]).hi)
+    r_dev, r_lo = _deviations(rows, mass, a)
+    s_dev, s_lo = _deviations(cols, mass, b)
+    slack = _up_array(b * b_spread)  # |b*_j - b_j|
+    theta = _ratio_up(np.maximum(r_dev.hi, 0.0), r_lo)  # the rows' scaling: the fraction taken
+    taken = _binned_upper(cols, _up_array(mass * theta[rows]), m)  # from each column
+    s_scaled_lo = np.maximum(_down_array(s_lo - taken), 0.0)
+    excess = _up_array(np.maximum(s_dev.hi, 0.0) + slack)  # (s_j - b*_j)_+
+    phi = _ratio_up(excess, s_scaled_lo)  # the columns' scaling: the fraction taken
+    e_rows = _up_array(
+        np.maximum(-r_dev.lo, 0.0) + _binned_upper(rows, _up_array(mass * phi[cols]), n)
+    )
+    e_cols = _up_array(_up_array(np.maximum(-s_dev.lo, 0.0) + slack) + taken)
+    # No column short of mass: then no row is either (the deficits have one total), no repair.
+    repair = 0.0
+    if np.any(e_cols > 0):
+        reach = np.max(np.where(e_cols[None, :] > 0, high, 0.0), axis=1)
+        repair = sum_upper(_up_array(e_rows * reach))
+    if hub is not None:
+        to_x, to_y, factor = hub
+        to_x = _up_array(_up_array(to_x * up(1.0 + rho)) + tau)
+        to_y = _up_array(_up_array(to_y * up(1.0 + rho)) + tau)
+        through = up(sum_upper(_up_array(e_rows * to_x)) + sum_upper(_up_array(e_cols * to_y)))
+        repair = min(repair, _mul_up(factor, through))
+    upper = up(moved + repair)
+    total = sum_upper(mass)
+    floor = _mul_up(64 * up(tau + _TINY), up(total + 1.0))
+    return ArcBounds(Enclosure(lower, upper), floor)

@@ -17,6 +17,19 @@ solved identically, and every scale gets the accuracy of scale 1: the optimality
 network simplex is at most ~2.2e-15 times the largest cost (a reduced cost above ``-EPSILON`` on
 each unit of moved mass), plus rounding.
 
+Far points of tiny mass: the certificate (:func:`~.certify.plan_bounds`) takes its allowances
+at the largest cost, and the network simplex compares at that scale too. Where W1 is far below
+the largest cost (a point at 1e300 of weight 1e-300 beside points in the unit square), the
+interval would be wider than W1 itself: :meth:`DenseSimplex.refine` then takes the bounds per
+arc (:func:`~.certify.arc_bounds`) and, where those are still wider than :data:`DENSE_RTOL`,
+solves again on the reduced costs (each row's least cost, then each column's, taken out: a far
+row's costs, equal in float64, become zeros). What it cannot close to :data:`DENSE_RTOL` (far
+points on both sides and a W1 below the largest cost's last bits) is a
+:class:`~divergences.SolverError` with status ``NUMERICAL``, never a wide interval: split the
+problem by scale. Below the floor of the scaled problem (a W1 under about :math:`2^{-1070}`
+times the largest coordinate, where the scaled costs are subnormal) the interval is as wide as
+that floor.
+
 Size: :func:`check_dense_size` refuses, before anything is allocated, problems whose dense
 cost matrix and network-simplex graph would not fit in memory.
 """
@@ -25,10 +38,13 @@ from __future__ import annotations
 
 import math
 import warnings
+from fractions import Fraction
 from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
+from divergences.wasserstein._host.certify import ArcBounds, Enclosure, arc_bounds
+from divergences.wasserstein._host.costs import pairwise_costs
 from divergences.wasserstein._host.memory import check_memory, format_bytes
 from divergences.wasserstein._host.protocol import Coupling, Options
 from divergences.wasserstein._results import SolverError, Status
@@ -39,6 +55,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DENSE_BYTES_PER_PAIR",
     "DENSE_MAX_PAIRS",
+    "DENSE_RTOL",
     "SOLVER",
     "HostPrimal",
     "check_coupling_host",
@@ -60,6 +77,10 @@ COUPLING_RTOL = 1e-9
 #: benchmarks/README.md has the measurement), and under ``jit`` the plan handed back to JAX (8).
 #: Rounded up to 48.
 DENSE_BYTES_PER_PAIR = 48
+
+#: The width the dense method certifies, relative to W1 (beside a floor of a few ulps of the dual
+#: pair's terms where W1 is 0): a few hundred ulps at most, a few in practice.
+DENSE_RTOL = 2.0**-40
 
 #: The largest ``n * m`` the dense method takes: 2^27 pairs (about 11,600 points a side), which
 #: is 6 GiB at :data:`DENSE_BYTES_PER_PAIR`, what an ordinary 16 GiB machine can spare beside
@@ -103,6 +124,10 @@ def transport_failures(max_iter: int, n: int, m: int) -> dict[Status, str]:
         "finite",
         Status.NOT_A_COUPLING: f"{stop} its plan's marginals are not (a, b) {where}; use "
         "method='sparse' or report the problem",
+        Status.NUMERICAL: f"the network simplex's solution could not be certified to a few ulps "
+        f"{where}: the costs span more binades than float64 resolves (W1 far below the largest "
+        "cost, e.g. points far apart carrying masses of every size); split the problem by "
+        "scale, or round the far points' coordinates",
     }
 
 
@@ -205,6 +230,8 @@ class DenseSimplex:
 
     name = "dense"
     euclidean_only = False
+    #: The relative width it certifies (:meth:`refine` where the first bounds are wider).
+    certified_rtol = DENSE_RTOL
 
     def check(self, n: int, m: int, options: Options) -> None:
         check_dense_size(n, m)
@@ -226,6 +253,115 @@ class DenseSimplex:
     def failures(self, n: int, m: int, options: Options) -> dict[Status, str]:
         cap = default_max_iter(n, m) if options.max_iter is None else options.max_iter
         return transport_failures(cap, n, m)
+
+    def refine(
+        self, problem: HostProblem, options: Options, sol: Coupling, bounds: Enclosure
+    ) -> tuple[Coupling, Enclosure]:
+        """A solution certified to :data:`DENSE_RTOL`, or a SolverError (status NUMERICAL).
+
+        Called where :func:`~.certify.plan_bounds` (allowances at the largest cost) left the
+        interval wider than that: the bounds are taken per arc (:func:`~.certify.arc_bounds`),
+        and where still too wide the LP is solved again on its reduced costs (each row's least
+        cost, then each column's, taken out: the same optimal plans, and a far row's costs, all
+        equal in float64, become zeros instead of setting the network simplex's scale). Every
+        interval found holds W1, so their intersection does.
+        """
+        n, m = problem.x.shape[0], problem.y.shape[0]
+        cost = problem.cost_matrix()
+        spread = _weight_spread(problem)
+        hub = _hub(problem, cost)
+
+        def certify(c: Coupling) -> ArcBounds:
+            return arc_bounds(
+                cost=cost, a=problem.a, b=problem.b, b_spread=spread, rows=c.rows, cols=c.cols,
+                mass=np.asarray(c.mass, np.float64), v=np.asarray(c.v, np.float64),
+                error=_matrix_error(problem), hub=hub,
+            )  # fmt: skip
+
+        best = certify(sol)
+        lo, hi = max(bounds.lo, best.bounds.lo), min(bounds.hi, best.bounds.hi)
+        if _tight(lo, hi, best.floor):
+            return sol, Enclosure(lo, hi)
+        cap = default_max_iter(n, m) if options.max_iter is None else options.max_iter
+        again = _reduced_solve(cost, problem.a, problem.b, cap)
+        second = certify(again)
+        lo, hi = max(lo, second.bounds.lo), min(hi, second.bounds.hi)
+        floor = max(best.floor, second.floor)
+        if second.bounds.hi <= best.bounds.hi:
+            sol = again
+        if not _tight(lo, hi, floor):
+            raise SolverError(
+                transport_failures(cap, n, m)[Status.NUMERICAL] + f"; W1 is in [{lo!r}, {hi!r}] "
+                "in the problem's units (scaled by a power of two)",
+                Status.NUMERICAL,
+            )
+        return sol, Enclosure(lo, hi)
+
+
+def _matrix_error(problem: HostProblem) -> tuple[float, float]:
+    r"""``(rho, tau)`` of the cost matrix computed here (:func:`~.costs.pairwise_costs`).
+
+    The compiled k-d tree's :math:`	au = d\, 2^{-530}` (its squares may underflow) is not this
+    matrix's: its small Euclidean costs are recomputed hypot-style, so what is left absolute is the
+    scaling of a coordinate into the subnormal range, within :math:`2^{-1075}` each, moving a
+    cost by at most :math:`2 d\, 2^{-1075}` (a square's rounding below the normal range adds as
+    much per term); for the squared cost, times twice the largest difference (below
+    :math:`2^{26}`, the points scaled into :math:`(-2^{24}, 2^{24})`).
+    """
+    rho, tau = problem.error
+    if problem.metric is None:
+        return rho, tau
+    d = problem.x.shape[1]
+    if problem.metric == "sqeuclidean":
+        return rho, min(tau, (d + 1) * 2.0**-1040)
+    return rho, min(tau, 8 * (d + 1) * 2.0**-1074)
+
+
+def _tight(lo: float, hi: float, floor: float) -> bool:
+    """Whether ``[lo, hi]`` is within :data:`DENSE_RTOL` of W1, beside ``floor``."""
+    return hi - lo <= DENSE_RTOL * max(abs(lo), abs(hi)) + floor
+
+
+def _weight_spread(problem: HostProblem) -> float:
+    """A bound on :math:`|b^*_j / b_j - 1|`, ``b^*`` the exact weights ``b`` stands for.
+
+    0 where the totals are exactly equal (the weights as given); where ``b`` was scaled to
+    ``a``'s total, the rounding of that scaling (four roundings of a half ulp).
+    """
+    if problem.weight_error > 0:
+        return 4 * float(np.finfo(np.float64).eps)
+    total_a = sum(map(Fraction, problem.a.tolist()), Fraction(0))
+    total_b = sum(map(Fraction, problem.b.tolist()), Fraction(0))
+    if total_a == total_b or total_b == 0:
+        return 0.0
+    return math.nextafter(float(abs(total_a - total_b) / total_b), math.inf) * 2
+
+
+def _hub(problem: HostProblem, cost: np.ndarray) -> tuple[np.ndarray, np.ndarray, float] | None:
+    """The costs to and from the heaviest point of ``y`` and the triangle inequality's factor.
+
+    None for a callable metric (no triangle inequality to rely on).
+    """
+    if problem.metric is None or problem.y.shape[0] == 0:
+        return None
+    j = int(np.argmax(problem.b))
+    to_y = pairwise_costs(problem.y[j : j + 1], problem.y, problem.metric)[0]
+    return cost[:, j], to_y, 2.0 if problem.metric == "sqeuclidean" else 1.0
+
+
+def _reduced_solve(cost: np.ndarray, a: np.ndarray, b: np.ndarray, max_iter: int) -> Coupling:
+    """The network simplex on the reduced costs, its column potential back on the costs."""
+    live_a, live_b = a > 0, b > 0
+    row = np.min(np.where(live_b[None, :], cost, np.inf), axis=1, initial=np.inf)
+    row = np.where(np.isfinite(row), row, 0.0)
+    reduced = cost - row[:, None]
+    col = np.min(np.where(live_a[:, None], reduced, np.inf), axis=0, initial=np.inf)
+    col = np.where(np.isfinite(col), col, 0.0)
+    reduced = np.maximum(reduced - col[None, :], 0.0)
+    sol = solve_transport(reduced, a, b, max_iter)
+    rows, cols, mass = plan_arcs(sol.plan)
+    value = math.fsum((mass * cost[rows, cols]).tolist())
+    return Coupling(rows, cols, mass, sol.u + row, sol.v + col, value)
 
 
 SOLVER = DenseSimplex()

@@ -1,0 +1,102 @@
+"""``method="dense"`` keeps its few ulps where W1 is far below the largest cost.
+
+A far point of tiny mass (``(1e300, 0)`` carrying ``1e-300``) makes the largest cost about 1e300
+while W1 is about 1: allowances taken at the largest cost (the costs' rounding, the repair of the
+plan's marginals) would be 1e284 wide, and the network simplex, comparing at the scale of the
+largest cost, would not see the small costs at all. Each case here is checked against the exact
+W1 (:mod:`tests.wasserstein.exact_transport`: rational arithmetic and 6000-bit cost balls, no
+solver of the package) in every mode: the interval holds it, it is a few ulps wide, or the call
+is a SolverError (status NUMERICAL) saying why, never a wrong success.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import jax
+import numpy as np
+import pytest
+
+import divergences as dv
+from divergences.wasserstein._results import Status
+from tests.wasserstein.exact_transport import exact_w1
+
+dense = functools.partial(dv.w1_primal, method="dense")
+
+#: The relative width the dense method certifies (its DENSE_RTOL is 2^-40), and what the interval
+#: may add in float32 (rounded outward into the dtype: an ulp each way of W1).
+WIDTH = {np.float64: 2.0**-40, np.float32: 4 * float(np.finfo(np.float32).eps)}
+
+
+def _far_point_case(seed: int, dtype: type) -> tuple[np.ndarray, ...]:
+    """Five points in the unit square of weight about 0.2 and one far point of tiny weight.
+
+    Against eight Dirichlet-weighted points in the unit square: float64 ``(1e300, 0)`` with
+    ``1e-300``, float32 ``(1e30, 0)`` with ``1e-38``.
+    """
+    rng = np.random.default_rng(seed)
+    far, tiny = (1e300, 1e-300) if dtype == np.float64 else (1e30, 1e-38)
+    x = np.concatenate([rng.uniform(size=(5, 2)), [[far, 0.0]]]).astype(dtype)
+    a = np.concatenate([np.full(5, (1 - tiny) / 5), [tiny]]).astype(dtype)
+    y = rng.uniform(size=(8, 2)).astype(dtype)
+    b = rng.dirichlet(np.ones(8)).astype(dtype)
+    return x, y, a, b
+
+
+def _solve(mode: str, *args: np.ndarray) -> tuple[float, float, float]:
+    if mode == "eager":
+        sol = dense(*args)
+    elif mode == "jit":
+        sol = jax.jit(dense)(*args)
+    else:
+        batch = jax.vmap(dense)(*(np.stack([t, t]) for t in args))
+        sol = jax.tree_util.tree_map(lambda t: t[1], batch)
+    return float(sol.lower_bound), float(sol.value), float(sol.upper_bound)
+
+
+def _assert_certified(lo: float, value: float, hi: float, exact, dtype: type) -> None:
+    assert exact.inside(lo, hi), (lo, hi, float(exact.lower))
+    assert lo <= value <= hi
+    w1 = float(exact.upper)
+    assert hi - lo <= WIDTH[dtype] * w1 + 2 * np.finfo(dtype).smallest_subnormal, (lo, hi, w1)
+
+
+@pytest.mark.parametrize("mode", ["eager", "jit", "vmap"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_far_point_of_tiny_mass_keeps_a_few_ulps(seed, dtype, mode):
+    args = _far_point_case(seed, dtype)
+    exact = exact_w1(*args)
+    _assert_certified(*_solve(mode, *args), exact, dtype)
+
+
+@pytest.mark.parametrize("mode", ["eager", "jit"])
+def test_coordinates_mixing_1e300_and_1e_minus_300(mode):
+    # W1 = 1/3: the far points match each other at cost 1, the others at 1e-300.
+    x = np.array([[1e300, 0.0], [0.0, 0.0], [1e-300, 1.0]])
+    y = np.array([[1e300, 1.0], [1e-300, 0.0], [0.0, 1.0]])
+    exact = exact_w1(x, y)
+    _assert_certified(*_solve(mode, x, y, np.full(3, 1 / 3), np.full(3, 1 / 3)), exact, np.float64)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_far_points_on_both_sides_are_certified_or_refused(seed):
+    # Far points on both sides and a W1 of about 1e-5: the small costs are below what a network
+    # simplex comparing at 1e300 resolves. Either the interval holds W1 to a few ulps, or the
+    # call says it cannot (status NUMERICAL), eagerly and (NaN) under jit.
+    rng = np.random.default_rng(seed)
+    x = np.concatenate([[[1e300, 0.0]], 1e-5 * rng.uniform(size=(4, 2))])
+    y = np.concatenate([[[1e300, 0.0]], 1e-5 * rng.uniform(size=(5, 2))])
+    a = np.concatenate([[0.25], 0.75 * rng.dirichlet(np.ones(4))])
+    b = np.concatenate([[0.25], 0.75 * rng.dirichlet(np.ones(5))])
+    exact = exact_w1(x, y, a, b)
+    try:
+        got = _solve("eager", x, y, a, b)
+    except dv.SolverError as err:
+        assert err.status == Status.NUMERICAL
+        assert "binades" in str(err)
+        traced = jax.jit(dense)(x, y, a, b)
+        assert np.isnan(float(traced.value)) and np.isnan(float(traced.upper_bound))
+    else:
+        _assert_certified(*got, exact, np.float64)
+        _assert_certified(*_solve("jit", x, y, a, b), exact, np.float64)
