@@ -297,13 +297,13 @@ def law_tail(law: Law, t: float, *, left: bool) -> Tail:
         cc = reflect(c) if left else c
         tl = tail(cc, t)
         parts.append((arb(w), tl))
-        if tl.m0 != 0:
+        if not tl.m0.is_zero():
             dmax += arb(w) * density_bound(c)
     m0 = sum((w * tl.m0 for w, tl in parts), _ZERO)
-    m1 = sum((w * tl.m1 if tl.m0 != 0 else _ZERO for w, tl in parts), _ZERO)
-    m2 = sum((w * tl.m2 if tl.m0 != 0 else _ZERO for w, tl in parts), _ZERO)
-    mlog = sum((w * tl.mlog if tl.m0 != 0 else _ZERO for w, tl in parts), _ZERO)
-    live = [(w, tl) for w, tl in parts if tl.m0 != 0]
+    m1 = sum((w * tl.m1 if not tl.m0.is_zero() else _ZERO for w, tl in parts), _ZERO)
+    m2 = sum((w * tl.m2 if not tl.m0.is_zero() else _ZERO for w, tl in parts), _ZERO)
+    mlog = sum((w * tl.mlog if not tl.m0.is_zero() else _ZERO for w, tl in parts), _ZERO)
+    live = [(w, tl) for w, tl in parts if not tl.m0.is_zero()]
     if not live:
         return Tail(_ZERO, _ZERO, _ZERO, _ZERO, (INF, INF, INF, INF), -INF)
 

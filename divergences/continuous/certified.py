@@ -507,6 +507,8 @@ def _kl_ball(p: Law, q: Law, rtol: float) -> Any:
     def bound(t: float, left: bool) -> Any:
         tp, tq = _tails(p, t, left), _tails(q, t, left)
         arb = _flint().arb
+        if tp.m0.is_zero():
+            return tq.m0
         env = tuple(ep + eq for ep, eq in zip(tp.envelope, tq.envelope, strict=True))
         extra = tp.log_max.max(arb(0)) + tq.log_max.max(arb(0))
         env = (env[0] + extra, *env[1:])
@@ -821,7 +823,7 @@ def gan_value(p: Law, q: Law, d: Any = "optimal", *, rtol: float = 1e-12) -> Enc
             tp, tq = _tails(p, t, left), _tails(q, t, left)
             c = abs(bs) + arb(2).log()
             return c * (tp.m0 + tq.m0) + abs(wt) * (
-                (tp.m1 if tp.m0 != 0 else 0) + (tq.m1 if tq.m0 != 0 else 0)
+                (0 if tp.m0.is_zero() else tp.m1) + (0 if tq.m0.is_zero() else tq.m1)
             )
 
         return _enclosure(_integrate(p, q, h, bound, rtol, sign=-1.0), _ARB, hi_clip=0.0)
@@ -917,7 +919,7 @@ def w1(p: Law, q: Law, *, rtol: float = 1e-12) -> Enclosure:
 
         def bound(tt: float, left: bool) -> Any:
             tp, tq = _tails(p, tt, left), _tails(q, tt, left)
-            return (tp.m1 if tp.m0 != 0 else arb(0)) + (tq.m1 if tq.m0 != 0 else arb(0))
+            return (arb(0) if tp.m0.is_zero() else tp.m1) + (arb(0) if tq.m0.is_zero() else tq.m1)
 
         def crossing(x: np.ndarray) -> np.ndarray:
             return _cdf_floats(p, list(x)) - _cdf_floats(q, list(x))
