@@ -33,6 +33,7 @@ References:
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable
 from typing import Any, NamedTuple
@@ -321,7 +322,7 @@ def _sum_pieces(
     cuts = _cuts(p, q, lo, hi)
     if crossing is not None:
         cuts = sorted(set(cuts) | {c for c in _crossings(crossing, cuts) if lo < c < hi})
-    pieces = [(a, b) for a, b in zip(cuts[:-1], cuts[1:], strict=True) if a < b]
+    pieces = [(a, b) for a, b in itertools.pairwise(cuts) if a < b]
     mass_p, mass_q = _cdf_floats(p, cuts), _cdf_floats(q, cuts)
     index = {c: k for k, c in enumerate(cuts)}
     pieces.sort(
