@@ -203,9 +203,10 @@ def _truncation(laws: tuple[Law, ...], rtol: float, *, left: bool) -> float:
                 reach = min((1e3 / rtol) ** (1 / nu), 1e30)
                 t = max(t, start + width * reach)
             elif isinstance(cc, Normal):
-                t = max(t, centre + 40 * width)
-            elif centre is not None:
-                t = max(t, centre + 800 * width)
+                # tail mass below e^{-z^2/2} ~ 1e-12 rtol: far below any width asked for
+                t = max(t, centre + (math.sqrt(2 * math.log(1e12 / rtol)) + 2) * width)
+            else:
+                t = max(t, centre + (math.log(1e12 / rtol) + 5) * width)
     return t
 
 
