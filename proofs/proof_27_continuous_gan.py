@@ -68,7 +68,7 @@ def _logistic_d_star() -> dvc.LogisticDiscriminator:
     return dvc.LogisticDiscriminator(w, b)
 
 
-def _pairs() -> list[tuple[str, object, object]]:
+def _pairs() -> list[tuple[str, dvc.Law, dvc.Law]]:
     """Pairs of different laws: Gaussians, heavy and light tails, a mixture, a bounded support."""
     mix = dvc.Mixture([0.3, 0.7], (dvc.Normal(-2.0, 0.7), dvc.Normal(1.0, 1.2)))
     return [
@@ -77,6 +77,18 @@ def _pairs() -> list[tuple[str, object, object]]:
         ("mixture vs N(0,2)", mix, dvc.Normal(0.0, 2.0)),
         ("Beta(2,3) vs U(0,1)", dvc.Beta(2.0, 3.0), dvc.Uniform(0.0, 1.0)),
     ]
+
+
+def _midpoint(p: dvc.Law, q: dvc.Law) -> dvc.Mixture:
+    """The midpoint (p + q) / 2 as one mixture (a mixture's components are laws, never mixtures)."""
+
+    def parts(law: dvc.Law) -> list[tuple[float, dvc.Law]]:
+        if isinstance(law, dvc.Mixture):
+            return [(float(w), c) for w, c in zip(law.weights, law.components, strict=True)]
+        return [(1.0, law)]
+
+    both = [(0.5 * w, c) for w, c in parts(p) + parts(q)]
+    return dvc.Mixture([w for w, _ in both], tuple(c for _, c in both))
 
 
 @PROOF.step(
@@ -125,7 +137,7 @@ def _value_is_js() -> Check:
 def _js_is_two_kls() -> Check:
     checks = []
     for _, p, q in _pairs():
-        m = dvc.Mixture([0.5, 0.5], (p, q))
+        m = _midpoint(p, q)
         two_js = 2 * ball(CERT.js_divergence(p, q))
         kls = ball(CERT.kl(p, m)) + ball(CERT.kl(q, m))
         checks.append(certified_identity(two_js - kls, width=WIDTH))
