@@ -19,7 +19,7 @@ application (proofs and ``verify``, sweeps and figures, critics, the command lin
 
 from __future__ import annotations
 
-from divergences import families, generators
+from divergences import continuous, families, generators
 from divergences._src.chi_square import chi_square
 from divergences._src.entropy import cross_entropy, entropy
 from divergences._src.f_divergence import f_divergence, optimal_critic, variational_bound
@@ -67,6 +67,7 @@ __all__ = [
     "checked",
     "chi_square",
     "conditional_entropy",
+    "continuous",
     "cost_matrix",
     "cross_entropy",
     "entropy",

@@ -1,0 +1,1 @@
+"""Certified divergences between continuous laws (host only, not jittable): see below."""
