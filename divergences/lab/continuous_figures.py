@@ -85,7 +85,13 @@ def figure_continuous_curves(
         ax, axe = axes[0, col], axes[1, col]
         t = s.thetas
         ct = t[s.certified]
+        notes = []
         for key in s.values:
+            infinite = np.isinf(s.values[key])
+            if infinite.any():  # drawn where finite; the rest said in words
+                notes.append(
+                    f"({_SHORT.get(key, key)} = +inf at {int(infinite.sum())} of {t.size} thetas)"
+                )
             color = COLORS.get(key, COLORS["grey"])
             ax.plot(t, s.values[key], color=color, linewidth=2.3, label=_SHORT.get(key, key))
             mid = 0.5 * (s.lower[key] + s.upper[key])
@@ -94,14 +100,18 @@ def figure_continuous_curves(
             )
             if s.exact is not None and key in s.exact:
                 ax.plot(t, s.exact[key], color="black", linewidth=0.9, linestyle=(0, (3, 3)))
-            err = np.maximum(s.errors[key], _FLOOR)
+            err = np.maximum(np.where(infinite, 0.0, s.errors[key]), _FLOOR)
             axe.plot(t, err, color=color, linewidth=1.6)
-            dist = np.maximum(np.abs(s.values[key][s.certified] - mid), _FLOOR)
-            width = np.maximum(s.upper[key] - s.lower[key], _FLOOR)
+            with np.errstate(invalid="ignore"):  # inf - inf: an infinite value met exactly
+                dist = np.abs(s.values[key][s.certified] - mid)
+                width = s.upper[key] - s.lower[key]
+            exact_inf = np.isinf(s.lower[key]) & (s.lower[key] == s.upper[key])
+            dist = np.maximum(np.where(exact_inf, 0.0, dist), _FLOOR)
+            width = np.maximum(np.where(exact_inf, 0.0, width), _FLOOR)
             axe.plot(ct, dist, _MARKERS.get(key, "o"), color=color, ms=6, zorder=4)
             axe.plot(ct, width, "x", color=color, ms=7, mew=1.6, zorder=4)
             lowest = min(lowest, float(np.min(err)), float(np.min(dist)), float(np.min(width)))
-        ax.set_title(title, fontsize=12)
+        ax.set_title("\n".join([title, *notes]), fontsize=12)
         ax.set_xlabel(r"$\theta$")
         ax.set_ylim(bottom=-0.05)
         axe.set_yscale("log")
