@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from divergences.lab.formatting import format_failures, format_table
 from divergences.lab.proof import Proof, ball, certified_identity, certified_inequality
+from divergences.lab.proof_files import load_proofs
 from divergences.lab.verify import run
 
 flint = pytest.importorskip("flint")
@@ -119,3 +120,28 @@ def test_certified_steps_in_a_proof_show_in_the_table_and_the_failures() -> None
     assert "certified" in table and "FAIL" in table
     failures = format_failures(outcomes)
     assert "step 'slip'" in failures and "excludes 0" in failures
+
+
+def test_a_slipped_gan_identity_fails_on_the_library_enclosures() -> None:
+    from divergences import continuous as dvc
+
+    p, q = dvc.Normal(0.0, 1.0), dvc.Normal(1.5, 1.0)
+    d_star = dvc.LogisticDiscriminator(-1.5, 1.125)  # p / (p + q) between these two Gaussians
+    v = ball(dvc.certified.gan_value(p, q, d_star))
+    js = ball(dvc.certified.js_divergence(p, q))
+    assert certified_identity(v - (2 * js - ball(4).log()), width=1e-10).holds
+    # the notes' slip: JS without its factor 2
+    slip = certified_identity(v - (js - ball(4).log()), width=1e-10)
+    assert not slip.holds and slip.error == math.inf
+    # an enclosure asked for at a coarse relative width is refused at a fine stated width
+    coarse = dvc.certified.js_divergence(p, q, rtol=1e-3)
+    if coarse.upper_bound - coarse.lower_bound > 1e-10:
+        assert not certified_identity(ball(coarse) - js, width=1e-10).holds
+
+
+def test_the_continuous_gan_proof_is_in_the_verify_table() -> None:
+    proofs = load_proofs(only=("continuous_gan",))
+    assert len(proofs) == 1
+    steps = list(proofs[0])
+    assert len(steps) >= 10 and {s.method for s in steps} == {"certified"}
+    assert any("log 2" in s.claim and "theta" in s.claim for s in steps)  # the parallel lines
