@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from functools import partial
 from typing import Any, NamedTuple
 
 import jax
@@ -224,7 +225,8 @@ def _integrate(p: Law, q: Law, h: Callable[[jax.Array], jax.Array]) -> Quadratur
     eps = jnp.finfo(value.dtype).eps
     rounding = 50 * eps * jnp.sum(jnp.abs(wk * vals)) + jnp.finfo(value.dtype).tiny
     error = jnp.sum(jnp.abs(k - g)) + rounding
-    return Quadrature(value, error)
+    # An infinite sum (an integrand infinite on a set of positive length) has no error.
+    return Quadrature(value, jnp.where(jnp.isfinite(value), error, 0.0))
 
 
 def _with_infinite(result: Quadrature, infinite: Any, sign: float = 1.0) -> Quadrature:
@@ -417,6 +419,34 @@ def _pointwise(p: Law, q: Law, term: Callable[[jax.Array, jax.Array], jax.Array]
     return _integrate(p, q, lambda x: term(p.log_prob(x), q.log_prob(x)))
 
 
+# One compiled program per pair of law structures (types, mixture sizes), reused across calls;
+# inside a user's jit or vmap they inline.
+@jax.jit
+def _kl_kernel(p: Law, q: Law) -> Quadrature:
+    return _with_infinite(_pointwise(p, q, _kl_integrand), _kl_tail_infinite(p, q))
+
+
+@jax.jit
+def _js_kernel(p: Law, q: Law) -> Quadrature:
+    return _pointwise(p, q, _js_integrand)
+
+
+@jax.jit
+def _tv_kernel(p: Law, q: Law) -> Quadrature:
+    return _pointwise(p, q, _tv_integrand)
+
+
+@jax.jit
+def _sqh_kernel(p: Law, q: Law) -> Quadrature:
+    return _pointwise(p, q, _sqh_integrand)
+
+
+@jax.jit
+def _chi_kernel(p: Law, q: Law) -> Quadrature:
+    r = _pointwise(p, q, _chi_integrand)
+    return _with_infinite(r, _chi_tail_infinite(p, q) | _chi_edge_infinite(p, q))
+
+
 def _scale_by_base(r: Quadrature, base: Any, dtype: Any = float) -> Quadrature:
     check_base(base)
     lb = log_of_base(base, dtype)
@@ -447,8 +477,7 @@ def kl(p: Law, q: Law, *, base: Any = None) -> Quadrature:
     """
     _check_law(p, "p")
     _check_law(q, "q")
-    r = _pointwise(p, q, _kl_integrand)
-    return _scale_by_base(_with_infinite(r, _kl_tail_infinite(p, q)), base)
+    return _scale_by_base(_kl_kernel(p, q), base)
 
 
 def js_divergence(p: Law, q: Law, *, base: Any = None) -> Quadrature:
@@ -472,7 +501,7 @@ def js_divergence(p: Law, q: Law, *, base: Any = None) -> Quadrature:
     """
     _check_law(p, "p")
     _check_law(q, "q")
-    return _scale_by_base(_pointwise(p, q, _js_integrand), base)
+    return _scale_by_base(_js_kernel(p, q), base)
 
 
 def total_variation(p: Law, q: Law) -> Quadrature:
@@ -487,11 +516,11 @@ def total_variation(p: Law, q: Law) -> Quadrature:
     """
     _check_law(p, "p")
     _check_law(q, "q")
-    return _pointwise(p, q, _tv_integrand)
+    return _tv_kernel(p, q)
 
 
 def _squared_hellinger(p: Law, q: Law) -> Quadrature:
-    return _pointwise(p, q, _sqh_integrand)
+    return _sqh_kernel(p, q)
 
 
 def hellinger(p: Law, q: Law) -> Quadrature:
@@ -535,8 +564,7 @@ def chi_square(p: Law, q: Law) -> Quadrature:
     """
     _check_law(p, "p")
     _check_law(q, "q")
-    r = _pointwise(p, q, _chi_integrand)
-    return _with_infinite(r, _chi_tail_infinite(p, q) | _chi_edge_infinite(p, q))
+    return _chi_kernel(p, q)
 
 
 _BUILT_IN: dict[int, Callable[[Law, Law], tuple[Quadrature, float, float]]] = {}
@@ -587,6 +615,11 @@ def f_divergence(p: Law, q: Law, f: Any, *, base: Any = None) -> Quadrature:
     fn = _built_in(f)
     if fn is not None:
         return _scale_by_base(fn(p, q), base)
+    return _scale_by_base(_custom_kernel(p, q, f), base)
+
+
+@partial(jax.jit, static_argnums=2)
+def _custom_kernel(p: Law, q: Law, f: Any) -> Quadrature:
     term = f.term
 
     def h(x: jax.Array) -> jax.Array:
@@ -606,7 +639,7 @@ def f_divergence(p: Law, q: Law, f: Any, *, base: Any = None) -> Quadrature:
     r = _integrate(p, q, h)
     if term is not None:
         r = Quadrature(r.value + jnp.asarray(f.f(jnp.ones(()))), r.error)
-    return _scale_by_base(r, base)
+    return r
 
 
 def optimal_discriminator(p: Law, q: Law) -> Callable[[Any], jax.Array]:
@@ -661,28 +694,41 @@ def gan_value(p: Law, q: Law, d: Any = "optimal", *, base: Any = None) -> Quadra
         r = _times(js_divergence(p, q), 2.0, -math.log(4.0))
         return _scale_by_base(r, base)
     if isinstance(d, LogisticDiscriminator):
-        log_d, log1m_d = d.log_d, d.log1m_d
-        infinite = _logistic_infinite(p, q, d)
+        r = _gan_logistic_kernel(p, q, d)
     elif callable(d):
-
-        def log_d(x: Any) -> jax.Array:
-            return jnp.log(d(x))
-
-        def log1m_d(x: Any) -> jax.Array:
-            return jnp.log1p(-d(x))
-
-        infinite = jnp.asarray(False)
+        r = _gan_callable_kernel(p, q, d)
     else:
         raise ValueError(f'd must be "optimal", a LogisticDiscriminator or a callable, got {d!r}')
+    return _scale_by_base(r, base)
 
+
+def _gan_integrand(
+    p: Law, q: Law, log_d: Callable[[Any], jax.Array], log1m_d: Callable[[Any], jax.Array]
+) -> Callable[[jax.Array], jax.Array]:
     def h(x: jax.Array) -> jax.Array:
-        lp, lq = p.log_prob(x), q.log_prob(x)
-        a = jnp.where(lp == -jnp.inf, 0.0, jnp.exp(lp) * jnp.where(lp == -jnp.inf, 0.0, log_d(x)))
-        b = jnp.where(lq == -jnp.inf, 0.0, jnp.exp(lq) * jnp.where(lq == -jnp.inf, 0.0, log1m_d(x)))
+        pe, qe = jnp.exp(p.log_prob(x)), jnp.exp(q.log_prob(x))
+        a = jnp.where(pe == 0, 0.0, pe * jnp.where(pe == 0, 0.0, log_d(x)))
+        b = jnp.where(qe == 0, 0.0, qe * jnp.where(qe == 0, 0.0, log1m_d(x)))
         return a + b
 
-    r = _with_infinite(_integrate(p, q, h), infinite, sign=-1.0)
-    return _scale_by_base(r, base)
+    return h
+
+
+@jax.jit
+def _gan_logistic_kernel(p: Law, q: Law, d: LogisticDiscriminator) -> Quadrature:
+    r = _integrate(p, q, _gan_integrand(p, q, d.log_d, d.log1m_d))
+    return _with_infinite(r, _logistic_infinite(p, q, d), sign=-1.0)
+
+
+@partial(jax.jit, static_argnums=2)
+def _gan_callable_kernel(p: Law, q: Law, d: Any) -> Quadrature:
+    def log_d(x: Any) -> jax.Array:
+        return jnp.log(d(x))
+
+    def log1m_d(x: Any) -> jax.Array:
+        return jnp.log1p(-d(x))
+
+    return _integrate(p, q, _gan_integrand(p, q, log_d, log1m_d))
 
 
 def _logistic_infinite(p: Law, q: Law, d: LogisticDiscriminator) -> Any:
@@ -715,7 +761,11 @@ def w1(p: Law, q: Law) -> Quadrature:
     """
     _check_law(p, "p")
     _check_law(q, "q")
+    return _w1_kernel(p, q)
 
+
+@jax.jit
+def _w1_kernel(p: Law, q: Law) -> Quadrature:
     def h(x: jax.Array) -> jax.Array:
         # Left of the middle the distribution functions, right of it the survival functions:
         # each difference is then of two small numbers, without cancellation against 1.

@@ -1,0 +1,185 @@
+import math
+import sys
+
+import mpmath as mp
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as hs
+
+import divergences as dv
+from divergences import continuous as dvc
+
+C = dvc.certified
+N = dvc.Normal
+mp.mp.dps = 50
+
+
+# --- an independent reference: mpmath at 50 digits, integrands written again here ------------
+
+
+def npdf(mu, s):
+    mu, s = mp.mpf(mu), mp.mpf(s)
+    return lambda x: mp.exp(-(((x - mu) / s) ** 2) / 2) / (s * mp.sqrt(2 * mp.pi))
+
+
+def lpdf(mu, b):
+    mu, b = mp.mpf(mu), mp.mpf(b)
+    return lambda x: mp.exp(-abs(x - mu) / b) / (2 * b)
+
+
+def mix(*parts):
+    return lambda x: mp.fsum(mp.mpf(w) * f(x) for w, f in parts)
+
+
+def ref(h, points):
+    return mp.quad(h, [-mp.inf, *points, mp.inf])
+
+
+def crossings(g):
+    """Zeros of g in [-10, 10], by a scan and mpmath's root finder (for kinks of |g|)."""
+    xs = [mp.mpf(k) / 50 for k in range(-500, 501)]
+    out = []
+    for a, b in zip(xs[:-1], xs[1:], strict=True):
+        if g(a) * g(b) < 0:
+            out.append(mp.findroot(g, (a, b), solver="anderson"))
+    return out
+
+
+def inside(e, x, ulps=0):
+    lo = e.lower_bound
+    hi = e.upper_bound
+    for _ in range(ulps):
+        lo, hi = math.nextafter(lo, -math.inf), math.nextafter(hi, math.inf)
+    assert lo <= x <= hi, (e, x)
+
+
+def test_js_kl_tv_hellinger_against_mpmath():
+    p, q = npdf(0, 1), npdf(1.5, 0.8)
+    pts = [-3, 0, 1.5, 4]
+    js = ref(
+        lambda x: (
+            (p(x) * mp.log(2 * p(x) / (p(x) + q(x))) + q(x) * mp.log(2 * q(x) / (p(x) + q(x)))) / 2
+        ),
+        pts,
+    )
+    inside(C.js_divergence(N(0.0, 1.0), N(1.5, 0.8)), float(js))
+    lap = lpdf(0.25, 1.2)
+    kl = ref(lambda x: lap(x) * mp.log(lap(x) / q(x)), [0.25, 1.5])
+    e = C.kl(dvc.Laplace(0.25, 1.2), N(1.5, 0.8))
+    assert e.method == "arb integration + analytic tails"
+    inside(e, float(kl))
+    tv = ref(lambda x: abs(p(x) - q(x)) / 2, sorted(pts + crossings(lambda x: p(x) - q(x))))
+    inside(C.total_variation(N(0.0, 1.0), N(1.5, 0.8), rtol=1e-10), float(tv))
+
+
+def test_mixtures_against_mpmath():
+    w = [0.3, 0.7]
+    pm = dvc.Mixture(np.array(w), (N(-1.0, 0.5), dvc.Laplace(1.0, 1.0)))
+    qm = dvc.Mixture(np.array(w[::-1]), (N(0.0, 2.0), N(2.0, 1.0)))
+    p = mix((w[0], npdf(-1, 0.5)), (w[1], lpdf(1, 1)))
+    q = mix((w[1], npdf(0, 2)), (w[0], npdf(2, 1)))
+    pts = [-3, -1, 0, 1, 2, 5]
+    sqh = ref(lambda x: (mp.sqrt(p(x)) - mp.sqrt(q(x))) ** 2 / 2, pts)
+    inside(C.hellinger(pm, qm, rtol=1e-10), float(mp.sqrt(sqh)))
+    kl = ref(lambda x: p(x) * mp.log(p(x) / q(x)), pts)
+    inside(C.kl(pm, qm, rtol=1e-10), float(kl))
+    gan = ref(
+        lambda x: p(x) * mp.log(p(x) / (p(x) + q(x))) + q(x) * mp.log(q(x) / (p(x) + q(x))), pts
+    )
+    inside(C.gan_value(pm, qm, rtol=1e-10), float(gan))
+    y = lambda x: mp.mpf(0.5) * x - mp.mpf(0.3)  # noqa: E731
+    logistic = ref(lambda x: -p(x) * mp.log1p(mp.exp(-y(x))) - q(x) * mp.log1p(mp.exp(y(x))), pts)
+    inside(C.gan_value(pm, qm, dvc.LogisticDiscriminator(0.5, -0.3), rtol=1e-10), float(logistic))
+
+
+def test_w1_against_mpmath():
+    F, G = (lambda x: mp.ncdf(x, 0, 1)), (lambda x: mp.ncdf(x, 1, 2))
+    w = ref(lambda x: abs(F(x) - G(x)), [-1, 0, 1, 3])
+    inside(C.w1(N(0.0, 1.0), N(1.0, 2.0), rtol=1e-10), float(w))
+
+
+def test_closed_forms_to_the_last_ulp():
+    for args in [(0.0, 1.0, 1.0, 2.0), (0.3, 0.7, -1.1, 1.3), (5.0, 1e-3, 5.0, 1e3)]:
+        e = C.kl(N(*args[:2]), N(*args[2:]))
+        assert e.method == "closed form"
+        inside(e, float(dv.kl_normal(*args)), ulps=1)
+    for a, b in [
+        (dvc.Laplace(0.1, 2.0), dvc.Laplace(1.35, 2.0)),
+        (dvc.Cauchy(0.0, 1.0), dvc.Cauchy(-2.5, 1.0)),
+    ]:
+        e = C.w1(a, b)
+        assert e.method == "closed form"
+        inside(e, abs(float(b.loc) - float(a.loc)), ulps=1)
+
+
+def test_integration_agrees_with_the_closed_form():
+    # The same KL through the integrator (a one-component mixture is not a Normal).
+    p = dvc.Mixture(np.array([1.0]), (N(0.3, 0.7),))
+    e = C.kl(p, N(-1.1, 1.3))
+    assert e.method.startswith("arb")
+    inside(e, float(dv.kl_normal(0.3, 0.7, -1.1, 1.3)), ulps=1)
+    assert (e.upper_bound - e.lower_bound) / e.value < 1e-11
+
+
+@pytest.mark.parametrize(
+    ("fn", "p", "q", "method", "value"),
+    [
+        (C.kl, dvc.Cauchy(0.0, 1.0), N(0.0, 1.0), "infinite: tails", math.inf),
+        (C.kl, dvc.Uniform(0.0, 2.0), dvc.Uniform(0.0, 1.0), "infinite: support", math.inf),
+        (C.kl, N(0.0, 1.0), dvc.Exponential(1.0), "infinite: support", math.inf),
+        (C.chi_square, N(0.0, 2.0), N(0.0, 1.0), "infinite: tails", math.inf),
+        (C.w1, dvc.Cauchy(0.0, 1.0), N(0.0, 1.0), "infinite: tails", math.inf),
+        (C.gan_value, dvc.Cauchy(), N(0.0, 1.0), "infinite: tails", -math.inf),
+    ],
+)
+def test_infinite_values_are_decided(fn, p, q, method, value):
+    args = (dvc.LogisticDiscriminator(1.0, 0.0),) if fn is C.gan_value else ()
+    e = fn(p, q, *args)
+    assert e.method == method and e.value == value
+
+
+def test_finite_with_heavy_tails():
+    e = C.kl(N(0.0, 1.0), dvc.Cauchy(0.0, 1.0), rtol=1e-10)
+    assert math.isfinite(e.value) and e.lower_bound > 0
+    q = lambda x: 1 / (mp.pi * (1 + x * x))  # noqa: E731
+    p = npdf(0, 1)
+    inside(e, float(ref(lambda x: p(x) * mp.log(p(x) / q(x)), [0])))
+
+
+def test_missing_flint_names_the_extra(monkeypatch):
+    monkeypatch.setitem(sys.modules, "flint", None)
+    with pytest.raises(ImportError, match=r"divergences\[certified\]"):
+        C.js_divergence(N(0.0, 1.0), N(1.0, 1.0))
+
+
+def test_bad_input():
+    with pytest.raises(ValueError, match="^q must be a law"):
+        C.kl(N(0.0, 1.0), 3.0)
+    with pytest.raises(NotImplementedError):
+        C.f_divergence(N(0.0, 1.0), N(1.0, 1.0), dv.generators.KL._replace(name="mine"))
+
+
+_LAWS = hs.one_of(
+    hs.builds(N, hs.floats(-3, 3), hs.floats(0.3, 3)),
+    hs.builds(dvc.Laplace, hs.floats(-3, 3), hs.floats(0.3, 3)),
+    hs.builds(
+        lambda a, b, w: dvc.Mixture(np.array([w, 1 - w]), (N(a, 1.0), N(b, 0.5))),
+        hs.floats(-3, 3),
+        hs.floats(-3, 3),
+        hs.floats(0.1, 0.9),
+    ),
+)
+
+
+@settings(max_examples=6, deadline=None)
+@given(
+    p=_LAWS, q=_LAWS, which=hs.sampled_from(["kl", "js_divergence", "hellinger", "total_variation"])
+)
+def test_fast_path_lies_within_its_error_of_the_enclosure(p, q, which):
+    e = getattr(C, which)(p, q, rtol=1e-10)
+    r = getattr(dvc, which)(p, q)
+    v, err = float(r.value), float(r.error)
+    gap = max(e.lower_bound - v, v - e.upper_bound, 0.0)
+    assert gap <= err, (e, r)
+    assert e.lower_bound >= 0 and not math.isnan(e.value)

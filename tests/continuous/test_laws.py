@@ -1,0 +1,114 @@
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+import scipy.stats as st
+from hypothesis import given, settings
+from hypothesis import strategies as hs
+
+from divergences import continuous as dvc
+
+X = np.array([-30.0, -3.2, -1.0, -0.3, 0.0, 0.2, 0.5, 0.9, 1.7, 4.0, 25.0])
+
+CASES = [
+    (dvc.Normal(0.3, 1.7), st.norm(0.3, 1.7)),
+    (dvc.Laplace(-0.5, 0.8), st.laplace(-0.5, 0.8)),
+    (dvc.Uniform(-1.0, 2.0), st.uniform(-1.0, 3.0)),
+    (dvc.Exponential(1.5, loc=-0.2), st.expon(-0.2, 1 / 1.5)),
+    (dvc.Beta(2.5, 0.7, low=-0.5, high=1.5), st.beta(2.5, 0.7, -0.5, 2.0)),
+    (dvc.StudentT(3.5, loc=0.4, scale=2.0), st.t(3.5, 0.4, 2.0)),
+    (dvc.Cauchy(1.0, 0.5), st.cauchy(1.0, 0.5)),
+]
+
+
+@pytest.mark.parametrize(("law", "ref"), CASES, ids=lambda c: type(c).__name__)
+def test_log_prob_cdf_sf_match_scipy(law, ref):
+    lp = np.asarray(law.log_prob(X))
+    want = ref.logpdf(X)
+    finite = np.isfinite(want)
+    np.testing.assert_array_equal(np.isfinite(lp), finite)
+    np.testing.assert_allclose(lp[finite], want[finite], rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(np.asarray(law.cdf(X)), ref.cdf(X), rtol=1e-10, atol=1e-15)
+    np.testing.assert_allclose(np.asarray(law.sf(X)), ref.sf(X), rtol=1e-10, atol=1e-15)
+    np.testing.assert_allclose(np.asarray(law.prob(X)), ref.pdf(X), rtol=1e-12, atol=1e-300)
+
+
+def test_mixture_is_the_weighted_sum():
+    comps = (dvc.Normal(-1.0, 0.5), dvc.Laplace(2.0, 1.0), dvc.Uniform(0.0, 1.0))
+    w = np.array([0.2, 0.5, 0.3])
+    m = dvc.Mixture(w, comps)
+    want = sum(wi * np.asarray(c.prob(X)) for wi, c in zip(w, comps, strict=True))
+    np.testing.assert_allclose(np.asarray(m.prob(X)), want, rtol=1e-12)
+    want_cdf = sum(wi * np.asarray(c.cdf(X)) for wi, c in zip(w, comps, strict=True))
+    np.testing.assert_allclose(np.asarray(m.cdf(X)), want_cdf, rtol=1e-12)
+    lo, hi = m.support()
+    assert float(lo) == -np.inf and float(hi) == np.inf
+
+
+@pytest.mark.parametrize(
+    ("make", "name"),
+    [
+        (lambda: dvc.Normal(0.0, 0.0), "scale"),
+        (lambda: dvc.Normal(0.0, -1.0), "scale"),
+        (lambda: dvc.Normal(np.nan, 1.0), "loc"),
+        (lambda: dvc.Laplace(0.0, -2.0), "scale"),
+        (lambda: dvc.Uniform(1.0, 0.0), "high"),
+        (lambda: dvc.Exponential(0.0), "rate"),
+        (lambda: dvc.Beta(-1.0, 1.0), "a"),
+        (lambda: dvc.StudentT(-1.0), "df"),
+        (lambda: dvc.Cauchy(0.0, np.inf), "scale"),
+        (lambda: dvc.Mixture([0.5, 0.6], (dvc.Normal(0, 1), dvc.Normal(1, 1))), "weights"),
+        (lambda: dvc.Mixture([1.5, -0.5], (dvc.Normal(0, 1), dvc.Normal(1, 1))), "weights"),
+        (lambda: dvc.Mixture([1.0], (dvc.Normal(0, 1), dvc.Normal(1, 1))), "weights"),
+        (lambda: dvc.shift(dvc.Normal(0, 1), np.nan), "loc"),
+        (lambda: dvc.scale(dvc.Normal(0, 1), -2.0), "s"),
+    ],
+)
+def test_bad_input_names_the_argument(make, name):
+    with pytest.raises(ValueError, match=rf"^{name}\b"):
+        make()
+
+
+def test_mixture_weights_within_the_sum_tolerance_are_accepted():
+    m = dvc.Mixture([0.5, 0.5 + 1e-10], (dvc.Normal(0, 1), dvc.Normal(1, 1)))
+    assert np.asarray(m.weights).sum() != 1.0
+
+
+def test_shift_and_scale_stay_in_the_family():
+    law = dvc.Mixture([0.4, 0.6], (dvc.Exponential(2.0, loc=1.0), dvc.Beta(2.0, 3.0, -1.0, 1.0)))
+    moved = dvc.scale(dvc.shift(law, 0.5), 2.0)
+    x = np.linspace(-3, 8, 23)
+    # Y = 2 (X + 0.5): F_Y(y) = F_X(y / 2 - 0.5)
+    np.testing.assert_allclose(
+        np.asarray(moved.cdf(x)), np.asarray(law.cdf(x / 2 - 0.5)), rtol=1e-12, atol=1e-15
+    )
+    assert type(moved.components[0]) is dvc.Exponential
+
+
+def test_laws_are_pytrees_under_jit_vmap_grad():
+    def logp(t):
+        law = dvc.Mixture(jnp.array([0.3, 0.7]), (dvc.Normal(t, 1.0), dvc.StudentT(3.0, -t, 2.0)))
+        return law.log_prob(0.7)
+
+    thetas = jnp.linspace(-2, 2, 5)
+    v = jax.jit(jax.vmap(logp))(thetas)
+    assert v.shape == (5,)
+    g = jax.vmap(jax.grad(logp))(thetas)
+    assert bool(jnp.all(jnp.isfinite(g)))
+    law = dvc.Normal(0.0, 1.0)
+    leaves, tree = jax.tree_util.tree_flatten(law)
+    assert jax.tree_util.tree_unflatten(tree, leaves) == law
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    loc=hs.floats(-1e6, 1e6),
+    log_scale=hs.floats(-20, 20),
+    x=hs.floats(-1e8, 1e8),
+    kind=hs.sampled_from(["Normal", "Laplace", "Cauchy"]),
+)
+def test_never_nan_at_extreme_scales(loc, log_scale, x, kind):
+    law = getattr(dvc, kind)(loc, float(np.exp(log_scale)))
+    lp, c, s = (float(f(x)) for f in (law.log_prob, law.cdf, law.sf))
+    assert not np.isnan(lp) and lp < np.inf
+    assert 0.0 <= c <= 1.0 and 0.0 <= s <= 1.0
