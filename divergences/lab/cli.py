@@ -66,6 +66,8 @@ def _cmd_plot(args: argparse.Namespace) -> int:
     return 0
 
 
+#: The families of divergences.families that ``divergences sweep`` takes; the continuous ones
+#: (laws on the line, certified) are in divergences.lab.continuous_curves.
 _FAMILIES = {
     "parallel_lines": "parallel_lines",
     "parallel_lines_pixels": "parallel_lines_pixels",
@@ -79,8 +81,11 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     import numpy as np
 
     from divergences import families
+    from divergences.lab.continuous_curves import CONTINUOUS_FAMILIES, sweep_command
     from divergences.lab.divergence_curves import sweep, write_csv
 
+    if args.family in CONTINUOUS_FAMILIES:  # laws on the line: fast curve, certified points
+        return sweep_command(args)
     family = getattr(families, _FAMILIES[args.family])()
     thetas = np.linspace(args.start, args.stop, args.num)
     result = sweep(
@@ -199,15 +204,19 @@ def build_parser() -> argparse.ArgumentParser:
     p_plot.add_argument("--out", default="figures", help="folder for the files (default: figures)")
     p_plot.set_defaults(func=_cmd_plot)
 
+    from divergences.lab.continuous_curves import CONTINUOUS_FAMILIES, CONTINUOUS_QUANTITIES
     from divergences.lab.divergence_curves import QUANTITIES
 
     p_sweep = sub.add_parser(
         "sweep",
         help="divergences and W1 along a family of measures, written as CSV",
         description="Evaluates the chosen quantities between P_0 and P_theta for NUM thetas "
-        "from START to STOP, with the family's closed forms where it has them.",
+        "from START to STOP, with the family's closed forms where it has them. The continuous_* "
+        "families are laws on the line: each quantity by quadrature, with its error estimate, "
+        "and certified (an enclosure in real arithmetic) at --certify of the thetas; the "
+        "command fails if a value lies outside its enclosure widened by its error estimate.",
     )
-    p_sweep.add_argument("family", choices=sorted(_FAMILIES))
+    p_sweep.add_argument("family", choices=sorted({*_FAMILIES, *CONTINUOUS_FAMILIES}))
     p_sweep.add_argument("--start", type=float, default=-1.0)
     p_sweep.add_argument("--stop", type=float, default=1.0)
     p_sweep.add_argument("--num", type=int, default=41)
@@ -215,15 +224,22 @@ def build_parser() -> argparse.ArgumentParser:
         "--quantities",
         nargs="+",
         default=["kl", "reverse_kl", "js", "tv", "w1"],
-        choices=sorted(QUANTITIES),
+        choices=sorted({*QUANTITIES, *CONTINUOUS_QUANTITIES}),
         metavar="Q",
-        help=f"among {', '.join(sorted(QUANTITIES))}",
+        help=f"among {', '.join(sorted(QUANTITIES))}; for the continuous_* families among "
+        f"{', '.join(sorted(CONTINUOUS_QUANTITIES))}",
     )
     p_sweep.add_argument(
         "--base", type=float, default=None, help="logarithm base of KL and JS (default: nats)"
     )
     p_sweep.add_argument(
         "--gradients", action="store_true", help="also write d/dtheta of each quantity"
+    )
+    p_sweep.add_argument(
+        "--certify",
+        type=int,
+        default=11,
+        help="continuous_* families: how many of the thetas to certify (default 11)",
     )
     p_sweep.add_argument("--csv", default="-", help="output file ('-': standard output)")
     p_sweep.set_defaults(func=_cmd_sweep)

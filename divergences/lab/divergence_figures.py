@@ -623,6 +623,12 @@ def figure_kr_potential() -> Figure:
     return fig
 
 
+def _continuous_curves() -> Figure:
+    from divergences.lab.continuous_figures import figure_continuous_curves
+
+    return figure_continuous_curves()
+
+
 #: Figure name -> function producing it with its default arguments.
 FIGURES: dict[str, Callable[[], Figure]] = {
     "wgan_figure1": figure_wgan,
@@ -631,6 +637,9 @@ FIGURES: dict[str, Callable[[], Figure]] = {
     "optimal_discriminator": figure_optimal_discriminator,
     "transport_plan": figure_transport_plan,
     "kr_potential": figure_kr_potential,
+    # KL, JS, TV between continuous laws against theta, each checked against certified
+    # enclosures (divergences.lab.continuous_figures)
+    "continuous_curves": _continuous_curves,
 }
 
 

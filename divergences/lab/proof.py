@@ -16,8 +16,10 @@ a claim that two quantities *differ* (the slips of the lecture notes), the small
 it must exceed.
 
 Helpers build checks from numbers (:meth:`Check.equal`, :meth:`Check.at_most`,
-:meth:`Check.differ`), from a computer-algebra identity (:func:`symbolic_zero`) and from a
-Hypothesis property over drawn inputs (:func:`over_examples`, which reports the worst example).
+:meth:`Check.differ`), from a computer-algebra identity (:func:`symbolic_zero`), from a
+Hypothesis property over drawn inputs (:func:`over_examples`, which reports the worst example)
+and from enclosures that hold in real arithmetic (:func:`certified_identity`,
+:func:`certified_inequality`, with :func:`ball` to do arithmetic on them).
 """
 
 from __future__ import annotations
@@ -35,6 +37,9 @@ __all__ = [
     "Proof",
     "Step",
     "StepFailed",
+    "ball",
+    "certified_identity",
+    "certified_inequality",
     "format_example",
     "over_examples",
     "symbolic_zero",
@@ -206,6 +211,176 @@ def symbolic_zero(expr: Any, *, detail: str = "") -> Check:
     if residual == 0:
         return Check(0.0, 0.0, "<=", detail or "simplifies to 0")
     return Check(math.inf, 0.0, "<=", f"residual {residual}")
+
+
+def _flint() -> Any:
+    try:
+        import flint
+    except ModuleNotFoundError as exc:
+        raise ModuleNotFoundError(
+            "certified proof steps need python-flint (ball arithmetic): pip install python-flint",
+            name="flint",
+        ) from exc
+    return flint
+
+
+def _interval(x: Any, what: str) -> tuple[float, float]:
+    """``x`` as two floats ``(lower, upper)`` enclosing it, rounded outward.
+
+    ``x`` is an enclosure of the library (any object with ``lower_bound`` and ``upper_bound``),
+    a python-flint ``arb`` ball, a pair ``(lower, upper)`` or a number (an exact point).
+    """
+    if hasattr(x, "lower_bound") and hasattr(x, "upper_bound"):
+        lo, hi = float(x.lower_bound), float(x.upper_bound)
+    elif type(x).__module__.startswith("flint"):
+        if not x.is_finite():
+            return (-math.inf, math.inf)
+        # arb's bounds are exact binary numbers: round each outward onto a double.
+        lo_b, hi_b = x.lower(), x.upper()
+        lo, hi = float(lo_b), float(hi_b)
+        if type(x)(lo) > lo_b:
+            lo = math.nextafter(lo, -math.inf)
+        if type(x)(hi) < hi_b:
+            hi = math.nextafter(hi, math.inf)
+    elif isinstance(x, tuple | list) and len(x) == 2:
+        lo, hi = float(x[0]), float(x[1])
+    else:
+        lo = hi = float(x)
+    if math.isnan(lo) or math.isnan(hi) or lo > hi:
+        raise ValueError(
+            f"{what}: an enclosure needs lower <= upper, neither NaN; got [{lo}, {hi}]"
+        )
+    return lo, hi
+
+
+def ball(x: Any) -> Any:
+    r"""An enclosure as a python-flint ``arb`` ball, for arithmetic that stays rigorous.
+
+    ``ball(e)`` contains the interval ``[e.lower_bound, e.upper_bound]`` of a certified result of
+    the library (or a pair ``(lower, upper)``, a number, an ``arb``); sums, products, logarithms
+    of balls contain the true results, so an identity's two sides can be combined into the
+    enclosure of their difference and checked with :func:`certified_identity`:
+
+    .. code-block:: python
+
+        v = ball(certified.gan_value(p, q, "optimal"))
+        js = ball(certified.js_divergence(p, q))
+        certified_identity(v - (2 * js - ball(4).log()), width=1e-9)
+
+    An infinite enclosure has no ball (arb would make it ``[+/- inf]``, which contains 0):
+    compare it with :func:`certified_inequality` instead.
+
+    Raises:
+      ValueError: for an infinite or NaN bound.
+      ModuleNotFoundError: when python-flint is not installed.
+    """
+    arb = _flint().arb
+    if type(x).__module__.startswith("flint"):
+        return x
+    lo, hi = _interval(x, "ball")
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        raise ValueError(
+            f"ball: the enclosure [{lo}, {hi}] is infinite; compare it with certified_inequality"
+        )
+    return arb(lo) if lo == hi else arb.union(arb(lo), arb(hi))
+
+
+def _show_interval(lo: float, hi: float) -> str:
+    return f"[{lo!r}, {hi!r}]"
+
+
+def certified_identity(difference: Any, *, width: float, detail: str = "") -> Check:
+    r"""An identity ``lhs = rhs`` checked on a rigorous enclosure of ``lhs - rhs``.
+
+    The step holds iff the enclosure contains 0 **and** is at most ``width`` wide: the first says
+    the identity is not refuted, the second that the computation was sharp enough for that to
+    mean something (an enclosure ``[-1, 1]`` contains 0 and proves nothing). Where the enclosure
+    excludes 0 the identity is false in real arithmetic, whatever the rounding: the error is then
+    ``inf`` and the note says by how much the difference is certainly away from 0.
+
+    Args:
+      difference: an enclosure of ``lhs - rhs``: an ``arb`` ball (from :func:`ball` arithmetic),
+        an enclosure of the library (``lower_bound``, ``upper_bound``), a pair ``(lower, upper)``.
+      width: the widest enclosure accepted (the step's tolerance), > 0.
+      detail: a note for the table.
+
+    Returns:
+      A :class:`Check` whose error is the enclosure's width (``inf`` when it excludes 0) and whose
+      tolerance is ``width``.
+
+    Example:
+      >>> certified_identity((-1e-13, 2e-13), width=1e-10).holds
+      True
+      >>> print(certified_identity((1e-13, 2e-13), width=1e-10).explain())
+      error inf exceeds the tolerance 1.0e-10: enclosure of lhs - rhs [1e-13, 2e-13]; excludes 0: lhs - rhs >= 1e-13
+      >>> certified_identity((-1.0, 1.0), width=1e-10).holds
+      False
+    """
+    if not (isinstance(width, int | float) and width > 0 and math.isfinite(width)):
+        raise ValueError(f"width must be a finite number > 0, got {width!r}")
+    lo, hi = _interval(difference, "difference")
+    compared = f"enclosure of lhs - rhs {_show_interval(lo, hi)}"
+    if lo <= 0.0 <= hi:
+        spread = hi - lo
+        if spread < math.inf:  # the width rounded up, so that a pass is never by rounding
+            spread = math.nextafter(spread, math.inf) if spread > 0 else 0.0
+        return Check(spread, float(width), "<=", detail, compared=compared)
+    away = f"lhs - rhs >= {lo!r}" if lo > 0 else f"lhs - rhs <= {hi!r}"
+    note = f"excludes 0: {away}"
+    return Check(
+        math.inf, float(width), "<=", f"{note}; {detail}" if detail else note, compared=compared
+    )
+
+
+_RELATIONS = ("<=", "<", ">=", ">")
+
+
+def certified_inequality(lhs: Any, relation: str, rhs: Any = 0.0, *, detail: str = "") -> Check:
+    r"""An inequality ``lhs <relation> rhs`` checked on rigorous enclosures of both sides.
+
+    The step holds iff the enclosure of ``lhs`` lies entirely on its side of the enclosure of
+    ``rhs``: for ``"<="``, the upper bound of ``lhs`` is at most the lower bound of ``rhs``; for
+    ``"<"`` strictly below it (and likewise for ``">="``, ``">"``). Infinite bounds are compared
+    as they are: ``KL >= inf`` holds for an enclosure ``[inf, inf]`` (KL decided infinite).
+
+    Args:
+      lhs: an enclosure (an ``arb`` ball, an enclosure of the library, a pair, a number).
+      relation: one of ``"<="``, ``"<"``, ``">="``, ``">"``.
+      rhs: the other side, the same kinds (default 0, an exact point).
+      detail: a note for the table.
+
+    Returns:
+      A :class:`Check` of the gap between the sides (``relation=">="``): how far the enclosure of
+      ``lhs`` lies on its side, held to be at least 0 (for ``"<="``, ``">="``) or at least the
+      smallest positive double (for ``"<"``, ``">"``: the sides certainly differ). A negative
+      gap is the overlap that stops the certificate.
+
+    Example:
+      >>> certified_inequality((0.25, 0.26), ">", 0.0).holds
+      True
+      >>> certified_inequality((-1e-20, 0.26), ">", 0.0).holds
+      False
+      >>> certified_inequality((0.69, 0.6931), "<=", (0.6931, 0.6932)).holds
+      True
+    """
+    if relation not in _RELATIONS:
+        raise ValueError(f"relation must be one of {_RELATIONS}, got {relation!r}")
+    left, right = _interval(lhs, "lhs"), _interval(rhs, "rhs")
+    if relation in ("<=", "<"):
+        below, above = left[1], right[0]  # lhs's upper bound against rhs's lower bound
+    else:
+        below, above = right[1], left[0]
+    if below == above:
+        gap = 0.0
+    elif below < above:
+        gap = above - below  # two distinct doubles never subtract to 0: the sign is exact
+        gap = math.inf if math.isinf(above) or math.isinf(below) else gap
+    else:
+        gap = -math.inf if math.isinf(above) or math.isinf(below) else above - below
+    strict = relation in ("<", ">")
+    need = math.ulp(0.0) if strict else 0.0
+    compared = f"lhs in {_show_interval(*left)}, rhs in {_show_interval(*right)}"
+    return Check(gap, need, ">=", detail, compared=compared)
 
 
 def format_example(example: Any) -> str:
