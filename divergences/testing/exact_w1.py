@@ -56,7 +56,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-__all__ = ["METRICS", "Enclosure", "ExactW1", "exact_cost", "exact_numbers"]
+__all__ = ["METRICS", "Enclosure", "ExactW1", "exact_cost", "exact_numbers", "lipschitz_violation"]
 
 #: The metrics enclosed (the named metrics of :func:`divergences.cost_matrix`).
 METRICS = ("euclidean", "sqeuclidean", "cityblock", "chebyshev")
@@ -331,6 +331,27 @@ class ExactW1:
         lower, upper = self.enclosure()
         return (lower + upper) / 2
 
+    def _upper_costs(self) -> list[list[Fraction]]:
+        return [[exact_cost(p, q, self.metric)[1] for q in self.y] for p in self.x]
+
+    def largest_cost(self) -> Fraction:
+        r"""An upper end of the largest cost :math:`C_{\max} = \max_{ij} c(x_i, y_j)`."""
+        return max(max(row) for row in self._upper_costs())
+
+    def cost_scale(self) -> Fraction:
+        r"""The weighted cost scale :math:`S`, an upper end of it: W1 <= S.
+
+        .. math::
+           S = \min\Bigl(\sum_i a_i \max_j c(x_i, y_j),\ \sum_j b_j \max_i c(x_i, y_j)\Bigr),
+
+        the scale of the dual potentials a float solver computes with. A point far away that
+        carries a tiny mass adds its mass times its distance, not its distance.
+        """
+        costs = self._upper_costs()
+        rows = sum((w * max(row) for w, row in zip(self.a, costs, strict=True)), Fraction(0))
+        cols = sum((w * max(row[j] for row in costs) for j, w in enumerate(self.b)), Fraction(0))
+        return min(rows, cols)
+
     def relative_error(self, t: float) -> float:
         """An upper bound on ``|t - W1| / W1`` (inf where W1 is 0 and ``t`` is not)."""
         lower, upper = self.enclosure()
@@ -341,3 +362,24 @@ class ExactW1:
         if lower == 0:
             return math.inf
         return float(worst / lower)
+
+
+def lipschitz_violation(
+    f: Any, points: Any, *, metric: str = "euclidean", bits: int = DEFAULT_BITS
+) -> Enclosure:
+    r"""The exact violation :math:`\max(0, \max_{k \ne l} f_k - f_l - c(z_k, z_l))`, enclosed.
+
+    For the values ``f`` and points ``z`` as given (floats, read exactly).
+    """
+    fs = exact_numbers(f)
+    zs = _points(points)
+    if len(fs) != len(zs):
+        raise ValueError(f"f must have one value per point; got {len(fs)} and {len(zs)}")
+    lower = upper = Fraction(0)
+    for k, (fk, zk) in enumerate(zip(fs, zs, strict=True)):
+        for l, (fl, zl) in enumerate(zip(fs, zs, strict=True)):
+            if k != l:
+                lo, hi = exact_cost(zk, zl, metric, bits)
+                lower = max(lower, fk - fl - hi)
+                upper = max(upper, fk - fl - lo)
+    return Enclosure(lower, upper)
