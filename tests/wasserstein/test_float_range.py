@@ -320,7 +320,7 @@ PRIMAL_METHODS = [
 
 
 @pytest.mark.parametrize("method", PRIMAL_METHODS)
-@examples(5)
+@examples(4)
 @given(problem=w1_problems(sizes=SIZES, dims=DIMS))
 @with_issue_examples
 def test_w1_primal_keeps_its_promises(method, problem):
@@ -404,7 +404,7 @@ DUAL_METHODS = [
 
 
 @pytest.mark.parametrize("method", DUAL_METHODS)
-@examples(4)
+@examples(3)
 @given(problem=w1_problems(sizes=SIZES, dims=DIMS))
 @with_issue_examples
 def test_w1_dual_and_its_potential_keep_their_promises(method, problem):
@@ -456,7 +456,7 @@ def line_faults(p: W1Problem, exact: ExactW1, got: float) -> list[str]:
     return []
 
 
-@examples(10)
+@examples(6)
 @given(problem=w1_problems(sizes=SIZES, dims=(1,)))
 @with_issue_examples
 def test_w1_1d_keeps_its_promises(problem):
