@@ -163,9 +163,8 @@ def _width_allowed(method: str, p: W1Problem, exact: ExactW1, hi: float) -> floa
     d = p.x.shape[1] if p.x.ndim == 2 else 1
     scale = _float(exact.cost_scale())
     top = max(float(np.max(np.abs(t.astype(np.float64)))) for t in (p.x, p.y))
-    binade = math.ldexp(1.0, math.frexp(top)[1]) if top > 0 else 1.0
     floor = (64 * (d + 8) * _EPS64 + 4 * _eps(dtype)) * scale + 2 * _smallest(dtype)
-    floor += 2 * d * 2.0**-530 * binade
+    floor += math.ldexp(2 * d, (math.frexp(top)[1] if top > 0 else 0) - 530)
     rtol = {"sinkhorn": 1e-3, "sparse": 1e-9}.get(method, 0.0)
     return rtol * abs(hi) + floor
 
@@ -260,6 +259,13 @@ def _finite_gradient_faults(f: Callable, p: W1Problem) -> list[str]:
     return [f"gradient not finite in argument {k}" for k in bad]
 
 
+def _mirrored_eager(run: dict[str, Callable], p: W1Problem) -> tuple[float, float, float]:
+    try:
+        return _triple(run["eager"](*_args(p.negated())))
+    except dv.SolverError:
+        return (math.nan,) * 3
+
+
 def check_primal(method: str, p: W1Problem, *, modes=("eager", "jit", "vmap", "grad")) -> None:
     """Every promise of ``w1_primal(method=...)`` on ``p`` in ``modes``; one message for all faults."""
     exact = _exact_for(p)
@@ -276,7 +282,7 @@ def check_primal(method: str, p: W1Problem, *, modes=("eager", "jit", "vmap", "g
     except ValueError as exc:
         raise AssertionError(f"{_describe(p, exact, 'ValueError')}: {exc}") from None
     if eager is not None:
-        want = _triple(eager)
+        want = eager_triple = _triple(eager)
         faults += [f"eager: {f}" for f in interval_faults(method, p, exact, *want)]
         if any(math.isnan(t) for t in want):
             faults.append("eager: NaN (eagerly a stop raises)")
@@ -286,7 +292,10 @@ def check_primal(method: str, p: W1Problem, *, modes=("eager", "jit", "vmap", "g
         if "vmap" in modes:
             sol = run["vmap"](*_batch(p))
             got |= {f"vmap[{k}]": _triple(sol, k) for k in range(2)}
+        # The batch's second element is the mirror image, whose own eager call it must match.
+        mirrored = _mirrored_eager(run, p)
         for mode, triple in got.items():
+            want = mirrored if mode == "vmap[1]" else eager_triple
             faults += [f"{mode}: {f}" for f in interval_faults(method, p, exact, *triple)]
             if all(math.isnan(t) for t in triple):
                 if not _stop_is_honest(run, p):
@@ -302,7 +311,7 @@ def check_primal(method: str, p: W1Problem, *, modes=("eager", "jit", "vmap", "g
                 )
             if not same:
                 faults.append(f"{mode}: {triple} differs from eager {want}")
-        if "grad" in modes and all(math.isfinite(t) for t in want):
+        if "grad" in modes and all(math.isfinite(t) for t in eager_triple):
             fn = functools.partial(dv.w1_primal, method=method)
             faults += _finite_gradient_faults(lambda *t: fn(*t).value, p)
     assert not faults, f"{method}: {_describe(p, exact, faults)}"
@@ -343,7 +352,9 @@ def _dual_value_allowed(method: str, p: W1Problem, exact: ExactW1, violation: fl
     mass = float(sum(exact.a))
     w = _float(exact.value())
     if method == "lp":  # HiGHS's feasibility tolerance, 1e-10 of the largest cost
-        return 1e-10 * _float(exact.largest_cost()) * mass + 4 * _eps(dtype) * w
+        return (
+            1e-10 * _float(exact.largest_cost()) * mass + 4 * _eps(dtype) * w + 2 * _smallest(dtype)
+        )
     allowed = _width_allowed(method, p, exact, w)
     if method == "sinkhorn":  # the KR objective of its potential: above by the violation
         allowed += violation * 2 * mass
