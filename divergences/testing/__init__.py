@@ -10,6 +10,10 @@
 * :mod:`~divergences.testing.reference`: independent reference solvers for Wasserstein-1 (HiGHS,
   POT), finite differences and :func:`~divergences.testing.reference.check_gradient`; imported on
   its own, since it loads POT and SciPy's LP solver.
+* :mod:`~divergences.testing.exact_w1`: the exact W1 of small measures, enclosed in rational
+  arithmetic (no float solver): the judge of the W1 solvers across the whole float range.
+* :mod:`~divergences.testing.float_range`: strategies for W1 problems across the whole float
+  range (subnormals, near overflow, mixed binades, tiny masses on far points, low precision).
 
 ``import divergences`` does not import this package; ``import divergences.testing`` imports
 Hypothesis.
