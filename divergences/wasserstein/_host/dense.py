@@ -54,8 +54,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DENSE_BYTES_PER_PAIR",
-    "DENSE_RTOL",
     "DENSE_MAX_PAIRS",
+    "DENSE_RTOL",
     "SOLVER",
     "HostPrimal",
     "check_coupling_host",
