@@ -25,7 +25,7 @@ dense = functools.partial(dv.w1_primal, method="dense")
 
 #: The relative width the dense method certifies (its DENSE_RTOL is 2^-40), and what the interval
 #: may add in float32 (rounded outward into the dtype: an ulp each way of W1).
-WIDTH = {np.float64: 2.0**-40, np.float32: 4 * float(np.finfo(np.float32).eps)}
+WIDTH = {"float64": 2.0**-40, "float32": 4 * float(np.finfo(np.float32).eps)}
 
 
 def _far_point_case(seed: int, dtype: type) -> tuple[np.ndarray, ...]:
@@ -36,10 +36,10 @@ def _far_point_case(seed: int, dtype: type) -> tuple[np.ndarray, ...]:
     """
     rng = np.random.default_rng(seed)
     far, tiny = (1e300, 1e-300) if dtype == np.float64 else (1e30, 1e-38)
-    x = np.concatenate([rng.uniform(size=(5, 2)), [[far, 0.0]]]).astype(dtype)
-    a = np.concatenate([np.full(5, (1 - tiny) / 5), [tiny]]).astype(dtype)
-    y = rng.uniform(size=(8, 2)).astype(dtype)
-    b = rng.dirichlet(np.ones(8)).astype(dtype)
+    x: np.ndarray = np.concatenate([rng.uniform(size=(5, 2)), [[far, 0.0]]]).astype(dtype)
+    a: np.ndarray = np.concatenate([np.full(5, (1 - tiny) / 5), [tiny]]).astype(dtype)
+    y: np.ndarray = rng.uniform(size=(8, 2)).astype(dtype)
+    b: np.ndarray = rng.dirichlet(np.ones(8)).astype(dtype)
     return x, y, a, b
 
 
@@ -58,7 +58,11 @@ def _assert_certified(lo: float, value: float, hi: float, exact, dtype: type) ->
     assert exact.inside(lo, hi), (lo, hi, float(exact.lower))
     assert lo <= value <= hi
     w1 = float(exact.upper)
-    assert hi - lo <= WIDTH[dtype] * w1 + 2 * np.finfo(dtype).smallest_subnormal, (lo, hi, w1)
+    assert hi - lo <= WIDTH[np.dtype(dtype).name] * w1 + 2 * np.finfo(dtype).smallest_subnormal, (
+        lo,
+        hi,
+        w1,
+    )
 
 
 @pytest.mark.parametrize("mode", ["eager", "jit", "vmap"])
