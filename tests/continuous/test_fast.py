@@ -88,7 +88,6 @@ def test_jit_vmap_grad_in_theta():
             [
                 dvc.kl(p, q).value,
                 dvc.js_divergence(p, q).value,
-                dvc.hellinger(p, q).value,
                 dvc.w1(p, q).value,
             ]
         )
