@@ -362,6 +362,8 @@ def arc_bounds(
     dual = dot_enclosure(weights, duals)
     magnitude = sum_upper(_up_array(weights * np.abs(duals)))
     lower = down(dual.lo - _mul_up(_mul_up(b_spread, 2.0), magnitude))
+    if np.min(cost, initial=0.0) >= 0:  # costs >= 0 (named metrics: exactly): W1 >= 0
+        lower = max(lower, 0.0)
     # Above: the plan's cost, then the repair of its marginals, per node.
     high = _up_array(_up_array(cost * up(1.0 + rho)) + tau)
     moved = up(dot_enclosure(mass, high[rows, cols]).hi)
