@@ -20,7 +20,7 @@ as it is, chosen to reach the ends of floating point. The kinds (:data:`KINDS`):
   package).
 
 Weights are ``None`` (uniform), or a draw normalised in float64 and rounded into the dtype with
-exact zeros; every positive weight is at least the dtype's smallest normal number (the package
+exact zeros (float16 and bfloat16: dyadic weights summing to exactly 1); every positive weight is at least the dtype's smallest normal number (the package
 reads a subnormal mass as 0: ``divergences._src.validation.has_mass``), and each total is within
 the package's sum tolerance of 1. The exact W1 of a drawn problem, with the package's convention
 for totals that differ by rounding, is :class:`divergences.testing.exact_w1.ExactW1`.
@@ -107,6 +107,12 @@ def _weights(
     tiny = float(finfo.tiny)
     if tiny_at is None and draw(st.booleans()):
         return None
+    if dtype.itemsize < 4:
+        # float16, bfloat16: dyadic weights k / 2^p, exact, summing to exactly 1 (the W1
+        # functions hold these to float32's sum tolerance, the dtype they compute in).
+        counts = draw(st.lists(st.integers(0, 4), min_size=n - 1, max_size=n - 1))
+        total = 1 << (sum(counts) + 1).bit_length()
+        return (np.array([*counts, total - sum(counts)], np.float64) / total).astype(dtype)
     raw = np.array(
         draw(
             st.lists(

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from scipy.spatial.distance import cdist
 
 from divergences.testing import tolerance
-from divergences.testing.exact_w1 import ExactW1, exact_cost, exact_numbers
+from divergences.testing.exact_w1 import ExactW1, exact_cost, exact_numbers, lipschitz_violation
 
 METRICS = ["euclidean", "cityblock", "chebyshev", "sqeuclidean"]
 
@@ -202,3 +202,21 @@ def test_compare_decides_around_the_value():
 def test_refuses_what_is_not_a_problem(args, match):
     with pytest.raises(ValueError, match=match):
         ExactW1(*args)
+
+
+def test_the_cost_scale_bounds_w1_and_weighs_a_far_point_by_its_mass():
+    # A far point of mass 1e-300 at 1e300 adds about 1 to S, not 1e300.
+    x = np.array([[0.0, 0.0], [1e300, 0.0]])
+    y = np.array([[1.0, 0.0], [0.0, 1.0]])
+    w = ExactW1(x, y, np.array([1.0 - 1e-300, 1e-300]), None)
+    assert w.enclosure().upper <= w.cost_scale() <= 3
+    assert w.largest_cost() >= Fraction(10**299)
+
+
+def test_the_violation_of_a_potential_is_enclosed_exactly():
+    z = np.array([[0.0, 0.0], [3.0, 4.0], [1.0, 1.0]])
+    assert lipschitz_violation(np.array([0.0, 5.0, 1.4]), z) == (0, 0)  # 1-Lipschitz: 0
+    got = lipschitz_violation(np.array([0.0, 7.0, 1.4]), z)  # f_1 - f_0 - 5 = 2
+    assert got == (Fraction(2), Fraction(2))
+    lower, upper = lipschitz_violation(np.array([0.0, 0.0, 2.0]), z)  # 2 - sqrt 2, irrational
+    assert lower < upper and (2 - lower) ** 2 >= 2 >= (2 - upper) ** 2
