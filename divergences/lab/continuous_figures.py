@@ -25,7 +25,7 @@ from divergences.lab.continuous_curves import (
     gaussians_apart,
     mixture_component_moving,
 )
-from divergences.lab.divergence_figures import COLORS, _figure, _style, _styled
+from divergences.lab.style import COLORS, new_figure, style_axes, styled
 
 __all__ = ["continuous_curve_sweeps", "figure_continuous_curves"]
 
@@ -60,7 +60,7 @@ def continuous_curve_sweeps(
     ]
 
 
-@_styled
+@styled
 def figure_continuous_curves(
     sweeps: list[tuple[ContinuousFamily, ContinuousSweep, str]] | None = None,
 ) -> Figure:
@@ -77,7 +77,7 @@ def figure_continuous_curves(
       sweeps: the output of :func:`continuous_curve_sweeps` (computed when None).
     """
     runs = continuous_curve_sweeps() if sweeps is None else sweeps
-    fig, axes = _figure(
+    fig, axes = new_figure(
         (15.0, 8.2), 2, len(runs), squeeze=False, gridspec_kw={"height_ratios": [3, 2]}
     )
     lowest = np.inf
@@ -116,8 +116,8 @@ def figure_continuous_curves(
         ax.set_ylim(bottom=-0.05)
         axe.set_yscale("log")
         axe.set_xlabel(r"$\theta$")
-        _style(ax)
-        _style(axe)
+        style_axes(ax)
+        style_axes(axe)
     axes[0, 0].set_ylabel("value (nats for KL, JS)")
     axes[1, 0].set_ylabel("error (log scale)")
     for axe in axes[1]:
