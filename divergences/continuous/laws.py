@@ -43,7 +43,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax.scipy import special as jsp
 
-from divergences._src.validation import is_traced, require, sum_tolerance
+from divergences._src.errors import is_traced, require
+from divergences._src.precision import sum_tolerance
 
 __all__ = [
     "Beta",
