@@ -40,8 +40,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from divergences import generators as _gens
-from divergences._src.numerics import log_of_base
 from divergences._src.checks import check_base
+from divergences._src.numerics import log_of_base
 from divergences.continuous.laws import Law, Mixture
 
 __all__ = [
