@@ -62,7 +62,7 @@ def main() -> None:
         fn(*pairs[0], rtol=1e-10)  # warm
         times, widths = [], []
         for a, b in pairs:
-            e, dt = timed(lambda a=a, b=b: fn(a, b, rtol=1e-10))
+            e, dt = timed(lambda a=a, b=b, fn=fn: fn(a, b, rtol=1e-10))
             times.append(dt)
             widths.append((e.upper_bound - e.lower_bound) / abs(e.value))
         print(

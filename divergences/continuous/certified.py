@@ -33,6 +33,7 @@ References:
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable
 from typing import Any, NamedTuple
@@ -202,9 +203,10 @@ def _truncation(laws: tuple[Law, ...], rtol: float, *, left: bool) -> float:
                 reach = min((1e3 / rtol) ** (1 / nu), 1e30)
                 t = max(t, start + width * reach)
             elif isinstance(cc, Normal):
-                t = max(t, centre + 40 * width)
-            elif centre is not None:
-                t = max(t, centre + 800 * width)
+                # tail mass below e^{-z^2/2} ~ 1e-12 rtol: far below any width asked for
+                t = max(t, centre + (math.sqrt(2 * math.log(1e12 / rtol)) + 2) * width)
+            else:
+                t = max(t, centre + (math.log(1e12 / rtol) + 5) * width)
     return t
 
 
@@ -321,7 +323,7 @@ def _sum_pieces(
     cuts = _cuts(p, q, lo, hi)
     if crossing is not None:
         cuts = sorted(set(cuts) | {c for c in _crossings(crossing, cuts) if lo < c < hi})
-    pieces = [(a, b) for a, b in zip(cuts[:-1], cuts[1:], strict=True) if a < b]
+    pieces = [(a, b) for a, b in itertools.pairwise(cuts) if a < b]
     mass_p, mass_q = _cdf_floats(p, cuts), _cdf_floats(q, cuts)
     index = {c: k for k, c in enumerate(cuts)}
     pieces.sort(

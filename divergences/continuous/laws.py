@@ -2,34 +2,24 @@ r"""Continuous laws on the real line, as JAX pytrees.
 
 Each law is a small immutable object whose parameters are the leaves of a pytree, so that
 ``jax.jit``, ``jax.vmap`` over a parameter (a curve in theta) and ``jax.grad`` in a parameter work
-through every method and every divergence of :mod:`divergences.continuous`:
+through every method and every divergence of :mod:`divergences.continuous`: ``Normal(loc,
+scale)``, ``Laplace(loc, scale)`` (:math:`\frac{1}{2b}e^{-|x-\mu|/b}`), ``Uniform(low, high)``,
+``Exponential(rate, loc=0)`` (on :math:`[c, \infty)`), ``Beta(a, b, low=0, high=1)`` (carried to
+``[low, high]``), ``StudentT(df, loc=0, scale=1)``, ``Cauchy(loc=0, scale=1)`` and
+``Mixture(weights, components)`` (:math:`\sum_k w_k p_k`, components not mixtures).
 
-============================  ===========================================================  ==========================
-law                           density                                                      support
-============================  ===========================================================  ==========================
-``Normal(loc, scale)``        :math:`\frac{1}{\sigma\sqrt{2\pi}} e^{-z^2/2}`, :math:`z = (x - \mu)/\sigma`  the line
-``Laplace(loc, scale)``       :math:`\frac{1}{2b} e^{-|x - \mu|/b}`                                the line
-``Uniform(low, high)``        :math:`\frac{1}{h - l}`                                                :math:`[l, h]`
-``Exponential(rate, loc=0)``  :math:`\lambda e^{-\lambda (x - c)}`                                   :math:`[c, \infty)`
-``Beta(a, b, low=0, high=1)``  :math:`\frac{t^{a-1}(1-t)^{b-1}}{B(a, b)(h - l)}`, :math:`t = \frac{x - l}{h - l}`  :math:`[l, h]`
-``StudentT(df, loc, scale)``  :math:`\frac{\Gamma(\frac{\nu+1}2)}{s\sqrt{\nu\pi}\,\Gamma(\frac\nu2)}(1 + z^2/\nu)^{-\frac{\nu+1}2}`  the line
-``Cauchy(loc, scale)``        :math:`\frac{1}{\pi s (1 + z^2)}`                                      the line
-``Mixture(weights, comps)``   :math:`\sum_k w_k p_k(x)`                                            union of the supports
-============================  ===========================================================  ==========================
+Every law has ``log_prob(x)``, ``prob(x)``, ``cdf(x)``, ``sf(x)`` (JAX, elementwise) and
+``support()`` (its hull ``(lo, hi)``, possibly infinite). :func:`shift` and :func:`scale` give
+:math:`X + t` and :math:`sX` (``s > 0``) within each family.
 
-Every law has ``log_prob(x)``, ``prob(x)``, ``cdf(x)`` (JAX, elementwise, broadcasting) and
-``support()`` (its hull ``(lo, hi)``, possibly infinite). :func:`shift` and :func:`scale` give the
-location-scale transforms :math:`X + t` and :math:`sX` (``s > 0``) within each family.
-
-What the certified path needs (an Arb evaluation of the log-density and CDF, exact tail masses
+What the certified path needs (Arb evaluations of the log-density and CDF, exact tail masses
 and moments, envelopes of :math:`-\log p` in the tails) lives in the private module
-``divergences.continuous._arb``, a registry keyed by the law's type: it imports python-flint,
-which this module never does.
+``divergences.continuous._arb``, keyed by the law's type; it imports python-flint, which this
+module never does.
 
-Validation: a law built from concrete values checks them at construction (``ValueError`` naming
-the argument: ``scale`` must be finite and > 0, ``weights`` non-negative... ); built from traced
-values (inside ``jit``/``vmap``) the checks are :func:`divergences.checked`'s. Rebuilding a law
-from its leaves (``jax.tree_util``) never re-validates.
+A law built from concrete values checks them at construction (``ValueError`` naming the
+argument); built from traced values the checks are :func:`divergences.checked`'s. Rebuilding a
+law from its leaves (``jax.tree_util``) never re-validates.
 
 Example:
   >>> import jax.numpy as jnp
