@@ -23,7 +23,11 @@ def test_the_figure_draws_each_family_with_its_certified_points() -> None:
     fig = figure_continuous_curves(runs)
     axes = fig.get_axes()
     assert len(axes) == 4
-    assert [a.get_title() for a in axes[:2]] == ["gaussians", "uniforms"]
+    # an infinite value is said in the title (KL between the uniforms: everywhere but theta = 0)
+    assert [a.get_title() for a in axes[:2]] == [
+        "gaussians",
+        "uniforms\n(KL = +inf at 8 of 9 thetas)",
+    ]
     assert axes[2].get_yscale() == "log" and axes[3].get_yscale() == "log"
     labels = [t.get_text() for t in fig.legends[0].get_texts()]
     assert labels[:3] == ["KL", "JS", "TV"]
