@@ -147,11 +147,13 @@ def _transport(
             f"the {solver.name} solver returned a plan with negative or non-finite masses",
             Status.NOT_A_COUPLING,
         )
-    # A solver that promises a few ulps (the dense LP) takes its bounds per arc, and solves
-    # again, where those at the largest cost are wider (a far point of tiny mass).
+    # A solver that promises a relative width (the dense LP a few ulps, the sparse one its
+    # rtol) takes its bounds per arc, and solves again, where those at the largest cost are
+    # wider (a far point of tiny mass); it raises a SolverError where it cannot close them.
     refine = getattr(solver, "refine", None)
-    rtol = getattr(solver, "certified_rtol", None)
-    if refine is not None and rtol is not None:
+    certified_rtol = getattr(solver, "certified_rtol", None)
+    if refine is not None and certified_rtol is not None:
+        rtol = certified_rtol(options)
         if bounds.hi - bounds.lo > rtol * max(abs(bounds.lo), abs(bounds.hi)):
             sol, bounds = refine(problem, options, sol, bounds)
     return sol, bounds
