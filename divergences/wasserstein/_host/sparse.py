@@ -54,7 +54,7 @@ from divergences.wasserstein._host import native
 from divergences.wasserstein._host.atoms import merge_duplicates, split_plan
 from divergences.wasserstein._host.certify import Enclosure
 from divergences.wasserstein._host.coarse_to_fine import ARTIFICIAL_MESSAGE, solve_scaled
-from divergences.wasserstein._host.dense import refine_per_arc
+from divergences.wasserstein._host.dense import DENSE_RTOL, refine_per_arc
 from divergences.wasserstein._host.memory import (
     available_memory_bytes,
     check_memory,
@@ -386,8 +386,12 @@ class SparseColumnGeneration:
         return sparse_failures(n, m, self._rtol(options), options.max_rounds, options.max_iter)
 
     def certified_rtol(self, options: Options) -> float:
-        """The relative width it certifies (:meth:`refine` where the first bounds are wider)."""
-        return self._rtol(options)
+        """The relative width it certifies (:meth:`refine` where the first bounds are wider).
+
+        ``rtol``, or for a smaller one (0: solved to optimality) the few ulps of the dense LP's
+        certificate, :data:`~.dense.DENSE_RTOL`: the rounding of the costs and sums is left.
+        """
+        return max(self._rtol(options), DENSE_RTOL)
 
     def refine(
         self, problem: HostProblem, options: Options, sol: Coupling, bounds: Enclosure
