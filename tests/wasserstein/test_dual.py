@@ -728,3 +728,29 @@ def test_lipschitz_violation_of_a_dual_is_the_same_bound_under_jit():
     traced = jax.jit(dv.w1_dual)(x, y).lipschitz_violation
     batched = jax.vmap(dv.w1_dual)(x[None], y[None]).lipschitz_violation[0]
     assert eager == traced == batched
+
+
+@pytest.mark.parametrize(
+    ("dtype", "far", "tiny", "method"),
+    [
+        (np.float64, 1e300, 1e-300, "primal"),
+        (np.float32, 1e30, 1e-38, "primal"),
+        pytest.param(np.float64, 1e300, 1e-300, "sparse", marks=pytest.mark.native),
+        pytest.param(np.float32, 1e30, 1e-38, "sparse", marks=pytest.mark.native),
+    ],
+)
+def test_the_value_of_a_far_point_of_tiny_mass_is_w1(dtype, far, tiny, method):
+    # The potential is about `far` at the far point and of order 1 at the others: its value,
+    # W1 of order 1, is that of the potential before it is centred (by about far / 2, which would
+    # leave the near points' values only to far's last bits), within the primal's bounds.
+    rng = np.random.default_rng(4)
+    x = np.vstack([rng.uniform(size=(5, 2)), [[far, 0.0]]]).astype(dtype)
+    a = np.append(np.full(5, (1 - tiny) / 5), tiny).astype(dtype)
+    b = rng.dirichlet(np.ones(8)).astype(dtype)
+    y = rng.uniform(size=(8, 2)).astype(dtype)
+    primal = dv.w1_primal(x, y, a, b, method="dense")
+    lo, hi = float(primal.lower_bound), float(primal.upper_bound)
+    slack = 4 * float(np.finfo(dtype).eps) * hi
+    for run in (dv.w1_dual, jax.jit(dv.w1_dual, static_argnames="method")):
+        value = float(run(x, y, a, b, method=method).value)
+        assert lo - slack <= value <= hi + slack

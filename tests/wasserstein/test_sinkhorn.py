@@ -448,3 +448,27 @@ def test_a_value_near_overflow_is_finite(mode):
     assert exact.inside(lo, hi) and lo <= value <= hi and np.isfinite(value)
     grad = jax.grad(lambda p: sinkhorn_w1(p, y).value)(x)
     assert np.all(np.isfinite(grad))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_results_scaled_back_below_the_normal_range_are_rounded_as_asked(dtype):
+    # The bounds and value are scaled back by 2^k; below the normal range XLA flushes a product
+    # to 0, so they are built from their bits there: down <= t 2^k <= up, one subnormal step
+    # apart at most, nearest as NumPy rounds the exact float64 product.
+    fi = np.finfo(dtype)
+    k = -(int(fi.maxexp) - 4)  # the deepest scaling down the device's exponent takes
+    rng = np.random.default_rng(0)
+    t = np.concatenate([rng.uniform(0, 4, 64), [0.0, 1.0, 0.75, 3.0, 1 / 64, 0.01, 1e-3]]).astype(
+        dtype
+    )
+    step = float(fi.smallest_subnormal)
+    out = {
+        r: np.asarray(jax.jit(sinkhorn._scaled_out, static_argnums=2)(t, k, r), np.float64)
+        for r in ("down", "up", "nearest")
+    }
+    exact = [Fraction(float(s)) * Fraction(2) ** k for s in t]
+    for i, e in enumerate(exact):
+        assert Fraction(out["down"][i]) <= e <= Fraction(out["up"][i])
+        assert out["up"][i] - out["down"][i] <= step
+        assert out["nearest"][i] == float(np.float64(e).astype(dtype))
+    assert np.any(out["up"] < float(fi.tiny))  # subnormal results among them

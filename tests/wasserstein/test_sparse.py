@@ -623,3 +623,40 @@ def test_too_large_for_memory_is_refused_up_front(monkeypatch):
     monkeypatch.setattr(_sparse.SparseColumnGeneration, "solve", None)  # must not be reached
     with pytest.raises(MemoryError, match=r"needs about .* GiB for 3 \+ 2 points"):
         dv.w1_primal(np.zeros((3, 2)), np.ones((2, 2)), method="sparse")
+
+
+def _far_point_of_tiny_mass() -> tuple[np.ndarray, ...]:
+    """Five points in the unit square (weights about 0.2), one at (1e300, 0) of weight 1e-300."""
+    rng = np.random.default_rng(4)
+    x = np.vstack([rng.uniform(size=(5, 2)), [[1e300, 0.0]]])
+    a = np.append(np.full(5, (1 - 1e-300) / 5), 1e-300)
+    b = rng.dirichlet(np.ones(8))
+    return x, rng.uniform(size=(8, 2)), a, b
+
+
+def test_a_far_point_of_tiny_mass_is_certified_to_rtol():
+    # Its costs near 1e300 set the certificate's allowances, W1 is about 1: the bounds per arc
+    # and a second solve on the reduced costs bring the interval within rtol, as dense's.
+    x, y, a, b = _far_point_of_tiny_mass()
+    dense = dv.w1_primal(x, y, a, b, method="dense")
+    for run in (dv.w1_primal, jax.jit(dv.w1_primal, static_argnames="method")):
+        sol = run(x, y, a, b, method="sparse")
+        lo, hi = float(sol.lower_bound), float(sol.upper_bound)
+        assert hi - lo <= 1e-9 * hi
+        assert lo <= float(dense.upper_bound) and float(dense.lower_bound) <= hi
+        assert lo <= float(sol.value) <= hi
+
+
+def test_a_far_point_of_tiny_mass_past_the_refinement_size_is_a_numerical_stop(monkeypatch):
+    # Past the size at which the dense matrix is formed, no success with a wide interval: a
+    # SolverError eagerly, NaN under jit that dv.checked raises, status NUMERICAL.
+    monkeypatch.setattr(_sparse, "REFINE_MAX_PAIRS", 0)
+    x, y, a, b = _far_point_of_tiny_mass()
+    with pytest.raises(dv.SolverError) as stop:
+        dv.w1_primal(x, y, a, b, method="sparse")
+    assert stop.value.status == Status.NUMERICAL
+    jitted = jax.jit(dv.w1_primal, static_argnames="method")
+    assert np.isnan(float(jitted(x, y, a, b, method="sparse").upper_bound))
+    with pytest.raises(dv.SolverError) as checked:
+        dv.checked(jitted)(x, y, a, b, method="sparse")
+    assert checked.value.status == Status.NUMERICAL

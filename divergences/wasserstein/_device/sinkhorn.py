@@ -912,23 +912,39 @@ def _status(valid: Any, st: SinkhornState) -> jax.Array:
     return jnp.where(jnp.asarray(valid), code, int(Status.SKIPPED)).astype(jnp.int32)
 
 
-def _lower_out(t: jax.Array, k: jax.Array) -> jax.Array:
-    """``t * 2^k`` for ``t >= 0``, rounded down.
+def _scaled_out(t: jax.Array, k: jax.Array, rounding: str) -> jax.Array:
+    r"""``t * 2^k`` rounded ``"down"``, ``"up"`` or to ``"nearest"``, subnormal results included.
 
-    Exact, or the largest float where it overflows, or 0 where it underflows (below ``t * 2^k``
-    either way).
+    Exact where the result is a normal number (or inf past the range). Below the normal range
+    XLA's arithmetic on CPUs and GPUs flushes a result to 0, so there the result is built from
+    its bits: :math:`t\, 2^{k - s}` (:math:`2^s` the least subnormal, the factor taken in two
+    normal halves) is below :math:`2^{\text{mant}}`, rounded to an integer as asked, and that
+    integer is the subnormal's significand (the significand :math:`2^{\text{mant}}` is the least
+    normal number). A bound of a subnormal W1 is then as close as the dtype allows, not the least
+    normal number, which is a relative gap of about 1 there. A result built from its bits has
+    no derivative (the envelope theorem's is the runner's).
     """
-    return jnp.minimum(times_power_of_two(t, k), jnp.finfo(t.dtype).max)
-
-
-def _upper_out(t: jax.Array, k: jax.Array) -> jax.Array:
-    """``t * 2^k`` for ``t >= 0``, rounded up.
-
-    Exact, inf where it overflows, the least normal number where a positive ``t`` underflows (above
-    it either way).
-    """
-    out = times_power_of_two(t, k)
-    return jnp.where(t > 0, jnp.maximum(out, jnp.finfo(t.dtype).tiny), out)
+    dt = t.dtype
+    fi = jnp.finfo(dt)
+    int_dtype = jnp.int32 if jnp.dtype(dt).itemsize == 4 else jnp.int64
+    least = int(fi.minexp) - int(fi.nmant)
+    k = jnp.asarray(k, jnp.int32)
+    normal = times_power_of_two(t, k)
+    threshold = jnp.ldexp(jnp.ones((), dt), jnp.int32(fi.minexp) - k)
+    below = lax.stop_gradient((jnp.abs(t) < threshold) & (t != 0))  # 0 and NaN: as they are
+    half = (k - least) // 2
+    shifted = lax.stop_gradient(
+        times_power_of_two(times_power_of_two(jnp.where(below, t, 0), half), k - least - half)
+    )
+    whole = {"down": jnp.floor, "up": jnp.ceil, "nearest": jnp.round}[rounding](shifted)
+    significand = jnp.abs(whole).astype(int_dtype)
+    sign = jnp.where(whole < 0, jnp.asarray(jnp.iinfo(int_dtype).min, int_dtype), 0)
+    from_bits = lax.bitcast_convert_type(significand | sign.astype(int_dtype), dt)
+    out = jnp.where(below, lax.stop_gradient(from_bits), normal)
+    if rounding == "down":  # past the largest float: the largest, below the number it bounds
+        # (a select, not a minimum: XLA's arithmetic would flush a subnormal out to 0)
+        out = jnp.where(out == jnp.inf, fi.max, out)
+    return out
 
 
 def _nan_unless(ok: jax.Array, t: jax.Array) -> jax.Array:
@@ -980,9 +996,12 @@ def solve_primal(
     run = _run(x, y, a, b, valid, metric, options, config)
     geo, st, fin, ok = run.geo, run.state, run.final, run.ok
     m = y.shape[0]
-    lower = _lower_out(st.lower, geo.k)
-    upper = _upper_out(jnp.minimum(st.upper, fin.upper), geo.k)
-    value = jnp.clip(times_power_of_two(fin.value, geo.k), lower, upper)
+    # Clipped in scaled units (normal numbers), then each rounded monotonically: the value stays
+    # in the interval also where the three are subnormal (XLA's comparisons may flush those).
+    upper_scaled = jnp.minimum(st.upper, fin.upper)
+    lower = _scaled_out(st.lower, geo.k, "down")
+    upper = _scaled_out(upper_scaled, geo.k, "up")
+    value = _scaled_out(jnp.clip(fin.value, st.lower, upper_scaled), geo.k, "nearest")
     grad_scale = geo.k - geo.e
     return DevicePrimal(
         value=_nan_unless(ok, value),
@@ -1072,11 +1091,11 @@ def solve_dual(
     value = tree_sum(geo.a * f[:n]) - tree_sum(geo.b.reshape(-1)[:m] * f[n:])
     block = _block_size(n + m, n + m, config)
     violation = _violation(union, f, metric, run.err, run.tau, block)
-    violation_out = up(_upper_out(violation, geo.k) + ceil_float(3 * tiny(dt), dt))
+    violation_out = up(_scaled_out(violation, geo.k, "up") + ceil_float(3 * tiny(dt), dt))
     grad_scale = geo.k - geo.e
     return DeviceDual(
-        value=_nan_unless(ok, times_power_of_two(value, geo.k)),
-        f=_nan_unless(ok, times_power_of_two(f, geo.k)),
+        value=_nan_unless(ok, _scaled_out(value, geo.k, "nearest")),
+        f=_nan_unless(ok, _scaled_out(f, geo.k, "nearest")),
         lipschitz_violation=_nan_unless(ok, violation_out),
         grad_x=_nan_unless(ok, times_power_of_two(fin.grad_x, grad_scale)),
         grad_y=_nan_unless(ok, times_power_of_two(fin.grad_y[:m], grad_scale)),

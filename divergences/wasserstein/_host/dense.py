@@ -62,6 +62,7 @@ __all__ = [
     "check_dense_size",
     "default_max_iter",
     "plan_arcs",
+    "refine_per_arc",
     "solve_transport",
     "transport_failures",
 ]
@@ -230,8 +231,6 @@ class DenseSimplex:
 
     name = "dense"
     euclidean_only = False
-    #: The relative width it certifies (:meth:`refine` where the first bounds are wider).
-    certified_rtol = DENSE_RTOL
 
     def check(self, n: int, m: int, options: Options) -> None:
         check_dense_size(n, m)
@@ -254,48 +253,75 @@ class DenseSimplex:
         cap = default_max_iter(n, m) if options.max_iter is None else options.max_iter
         return transport_failures(cap, n, m)
 
+    def certified_rtol(self, options: Options) -> float:
+        """The relative width it certifies (:meth:`refine` where the first bounds are wider)."""
+        return DENSE_RTOL
+
     def refine(
         self, problem: HostProblem, options: Options, sol: Coupling, bounds: Enclosure
     ) -> tuple[Coupling, Enclosure]:
         """A solution certified to :data:`DENSE_RTOL`, or a SolverError (status NUMERICAL).
 
         Called where :func:`~.certify.plan_bounds` (allowances at the largest cost) left the
-        interval wider than that: the bounds are taken per arc (:func:`~.certify.arc_bounds`),
-        and where still too wide the LP is solved again on its reduced costs (each row's least
-        cost, then each column's, taken out: the same optimal plans, and a far row's costs, all
-        equal in float64, become zeros instead of setting the network simplex's scale). Every
-        interval found holds W1, so their intersection does.
+        interval wider than that (:func:`refine_per_arc`).
         """
         n, m = problem.x.shape[0], problem.y.shape[0]
-        cost = problem.cost_matrix()
-        spread = _weight_spread(problem)
-        hub = _hub(problem, cost)
-
-        def certify(c: Coupling) -> ArcBounds:
-            return arc_bounds(
-                cost=cost, a=problem.a, b=problem.b, b_spread=spread, rows=c.rows, cols=c.cols,
-                mass=np.asarray(c.mass, np.float64), v=np.asarray(c.v, np.float64),
-                error=_matrix_error(problem), hub=hub,
-            )  # fmt: skip
-
-        best = certify(sol)
-        lo, hi = max(bounds.lo, best.bounds.lo), min(bounds.hi, best.bounds.hi)
-        if _tight(lo, hi, best.floor):
-            return sol, Enclosure(lo, hi)
         cap = default_max_iter(n, m) if options.max_iter is None else options.max_iter
-        again = _reduced_solve(cost, problem.a, problem.b, cap)
-        second = certify(again)
-        lo, hi = max(lo, second.bounds.lo), min(hi, second.bounds.hi)
-        floor = max(best.floor, second.floor)
-        if second.bounds.hi <= best.bounds.hi:
-            sol = again
-        if not _tight(lo, hi, floor):
-            raise SolverError(
-                transport_failures(cap, n, m)[Status.NUMERICAL] + f"; W1 is in [{lo!r}, {hi!r}] "
-                "in the problem's units (scaled by a power of two)",
-                Status.NUMERICAL,
-            )
+        return refine_per_arc(
+            problem, options, sol, bounds,
+            rtol=DENSE_RTOL, failure=transport_failures(cap, n, m)[Status.NUMERICAL],
+        )  # fmt: skip
+
+
+def refine_per_arc(
+    problem: HostProblem,
+    options: Options,
+    sol: Coupling,
+    bounds: Enclosure,
+    *,
+    rtol: float,
+    failure: str,
+) -> tuple[Coupling, Enclosure]:
+    """A solution certified to ``rtol`` from the whole cost matrix, or a SolverError (NUMERICAL).
+
+    For a solution whose bounds from :func:`~.certify.plan_bounds` (allowances at the largest
+    cost) are wider than ``rtol``: the bounds are taken per arc (:func:`~.certify.arc_bounds`),
+    and where still too wide the LP is solved again by the network simplex on its reduced costs
+    (each row's least cost, then each column's, taken out: the same optimal plans, and a far
+    row's costs, all equal in float64, become zeros instead of setting the network simplex's
+    scale). Every interval found holds W1, so their intersection does. ``failure`` is the
+    message of the SolverError where the interval stays wider than ``rtol``.
+    """
+    n, m = problem.x.shape[0], problem.y.shape[0]
+    cost = problem.cost_matrix()
+    spread = _weight_spread(problem)
+    hub = _hub(problem, cost)
+
+    def certify(c: Coupling) -> ArcBounds:
+        return arc_bounds(
+            cost=cost, a=problem.a, b=problem.b, b_spread=spread, rows=c.rows, cols=c.cols,
+            mass=np.asarray(c.mass, np.float64), v=np.asarray(c.v, np.float64),
+            error=_matrix_error(problem), hub=hub,
+        )  # fmt: skip
+
+    best = certify(sol)
+    lo, hi = max(bounds.lo, best.bounds.lo), min(bounds.hi, best.bounds.hi)
+    if _tight(lo, hi, best.floor, rtol):
         return sol, Enclosure(lo, hi)
+    cap = default_max_iter(n, m) if options.max_iter is None else options.max_iter
+    again = _reduced_solve(cost, problem.a, problem.b, cap)
+    second = certify(again)
+    lo, hi = max(lo, second.bounds.lo), min(hi, second.bounds.hi)
+    floor = max(best.floor, second.floor)
+    if second.bounds.hi <= best.bounds.hi:
+        sol = again
+    if not _tight(lo, hi, floor, rtol):
+        raise SolverError(
+            f"{failure}; W1 is in [{lo!r}, {hi!r}] in the problem's units (scaled by a power "
+            "of two)",
+            Status.NUMERICAL,
+        )
+    return sol, Enclosure(lo, hi)
 
 
 def _matrix_error(problem: HostProblem) -> tuple[float, float]:
@@ -317,9 +343,9 @@ def _matrix_error(problem: HostProblem) -> tuple[float, float]:
     return rho, min(tau, 8 * (d + 1) * 2.0**-1074)
 
 
-def _tight(lo: float, hi: float, floor: float) -> bool:
-    """Whether ``[lo, hi]`` is within :data:`DENSE_RTOL` of W1, beside ``floor``."""
-    return hi - lo <= DENSE_RTOL * max(abs(lo), abs(hi)) + floor
+def _tight(lo: float, hi: float, floor: float, rtol: float) -> bool:
+    """Whether ``[lo, hi]`` is within ``rtol`` of W1, beside ``floor``."""
+    return hi - lo <= rtol * max(abs(lo), abs(hi)) + floor
 
 
 def _weight_spread(problem: HostProblem) -> float:

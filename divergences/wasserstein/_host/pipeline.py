@@ -14,7 +14,14 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from divergences.wasserstein._host.certify import Enclosure, down, outward, plan_bounds, up
+from divergences.wasserstein._host.certify import (
+    Enclosure,
+    dot_enclosure,
+    down,
+    outward,
+    plan_bounds,
+    up,
+)
 from divergences.wasserstein._host.kr_lp import solve_kr_dual
 from divergences.wasserstein._host.potentials import potential_violation
 from divergences.wasserstein._host.problem import HostProblem
@@ -147,11 +154,13 @@ def _transport(
             f"the {solver.name} solver returned a plan with negative or non-finite masses",
             Status.NOT_A_COUPLING,
         )
-    # A solver that promises a few ulps (the dense LP) takes its bounds per arc, and solves
-    # again, where those at the largest cost are wider (a far point of tiny mass).
+    # A solver that promises a relative width (the dense LP a few ulps, the sparse one its
+    # rtol) takes its bounds per arc, and solves again, where those at the largest cost are
+    # wider (a far point of tiny mass); it raises a SolverError where it cannot close them.
     refine = getattr(solver, "refine", None)
-    rtol = getattr(solver, "certified_rtol", None)
-    if refine is not None and rtol is not None:
+    certified_rtol = getattr(solver, "certified_rtol", None)
+    if refine is not None and certified_rtol is not None:
+        rtol = certified_rtol(options)
         if bounds.hi - bounds.lo > rtol * max(abs(bounds.lo), abs(bounds.hi)):
             sol, bounds = refine(problem, options, sol, bounds)
     return sol, bounds
@@ -218,15 +227,21 @@ def dual_arrays(
     """
     dt = np.dtype(dtype)
     n = problem.x.shape[0]
+    bounds = None
     if solver is None:
         kr = solve_kr_dual(problem.union_costs(), problem.a, problem.b)
         f, rows, cols, mass = kr.f, kr.rows, kr.cols, kr.mass
     else:
-        sol, _ = _transport(problem, solver, options, k)
+        sol, bounds = _transport(problem, solver, options, k)
         f = problem.c_transform(np.asarray(sol.v, np.float64), union=True, threads=options.threads)
         rows, cols, mass = sol.rows, n + np.asarray(sol.cols), sol.mass
+    # The value of the potential as computed, before it is centred: centring shifts every
+    # value by half the largest cost, and where W1 is far below it (a far point of tiny mass)
+    # the near points' values, and with them the value, would be lost to that shift's last bits.
+    value = _kr_value(problem, f)
+    if bounds is not None:  # within the solve's certified bounds, which W1 is in
+        value = min(max(value, bounds.lo), bounds.hi)
     f = f - (np.max(f) + np.min(f)) / 2  # centred: |f| <= diameter / 2, the least it can be
-    value = math.fsum((problem.a * f[:n]).tolist()) - math.fsum((problem.b * f[n:]).tolist())
     f_out = _scaled(f, k, dt)
     # The violation of f as returned: its values back in the problem's units, exactly.
     f_back = np.ldexp(f_out.astype(np.float64), -k)
@@ -239,6 +254,20 @@ def dual_arrays(
         cols=np.asarray(cols, np.int32),
         mass=np.asarray(mass, np.float64).astype(dt),
     )
+
+
+def _kr_value(problem: HostProblem, f: np.ndarray) -> float:
+    r"""The KR objective :math:`\sum_i a_i f(x_i) - \sum_j b_j f(y_j)` of ``f`` on the union.
+
+    Each product split exactly into two floats (:func:`~.certify.dot_enclosure`) and all of
+    them summed correctly rounded: only the rounding of the result is left.
+    """
+    n = problem.x.shape[0]
+    if not np.all(np.isfinite(f)):
+        return math.fsum((problem.a * f[:n]).tolist()) - math.fsum((problem.b * f[n:]).tolist())
+    weights = np.concatenate([problem.a, -problem.b])
+    enclosure = dot_enclosure(weights, f)
+    return enclosure.lo / 2 + enclosure.hi / 2
 
 
 def outward_up(t: float, k: int, dt: np.dtype) -> np.generic:

@@ -52,7 +52,9 @@ import numpy as np
 
 from divergences.wasserstein._host import native
 from divergences.wasserstein._host.atoms import merge_duplicates, split_plan
+from divergences.wasserstein._host.certify import Enclosure
 from divergences.wasserstein._host.coarse_to_fine import ARTIFICIAL_MESSAGE, solve_scaled
+from divergences.wasserstein._host.dense import DENSE_RTOL, refine_per_arc
 from divergences.wasserstein._host.memory import (
     available_memory_bytes,
     check_memory,
@@ -61,13 +63,19 @@ from divergences.wasserstein._host.memory import (
 from divergences.wasserstein._host.nearest import weighted_nearest_euclidean
 from divergences.wasserstein._host.protocol import Coupling, Options
 from divergences.wasserstein._host.threads import resolve_threads
-from divergences.wasserstein._results import CertificateError, Status, kantorovich_pair
+from divergences.wasserstein._results import (
+    CertificateError,
+    SolverError,
+    Status,
+    kantorovich_pair,
+)
 
 if TYPE_CHECKING:
     from divergences.wasserstein._host.problem import HostProblem
 
 __all__ = [
     "GRAPH_SOLVERS",
+    "REFINE_MAX_PAIRS",
     "SparseHostSolution",
     "check_sparse_memory",
     "matched_total",
@@ -86,6 +94,11 @@ GRAPH_SOLVERS = ("auto", "simplex", "assignment")
 # solver adds its stack (memory.thread_stack_bytes).
 _BYTES_PER_POINT = 2_000
 _BASE_BYTES = 50_000_000
+
+#: The most pairs the sparse method forms the dense cost matrix for, to certify to ``rtol`` a
+#: solution whose certificate at the largest cost is wider (:meth:`SparseColumnGeneration.refine`;
+#: the cost matrix and the network simplex's graph in about 200 MB).
+REFINE_MAX_PAIRS = 2**22
 
 
 class Arcs(NamedTuple):
@@ -315,6 +328,10 @@ def sparse_failures(
         Status.NOT_BUILT: native.NOT_BUILT_MESSAGE,
         Status.OUT_OF_MEMORY: f"the sparse W1 solver ran out of memory {where}; subsample "
         "the point clouds",
+        Status.NUMERICAL: "the sparse W1 solver's solution could not be certified to rtol "
+        f"{where}: the costs span more binades than float64 resolves (W1 far below the largest "
+        "cost, e.g. points far apart carrying masses of every size); split the problem by "
+        "scale, or round the far points' coordinates",
     }
 
 
@@ -367,6 +384,41 @@ class SparseColumnGeneration:
 
     def failures(self, n: int, m: int, options: Options) -> dict[Status, str]:
         return sparse_failures(n, m, self._rtol(options), options.max_rounds, options.max_iter)
+
+    def certified_rtol(self, options: Options) -> float:
+        """The relative width it certifies (:meth:`refine` where the first bounds are wider).
+
+        ``rtol``, or for a smaller one (0: solved to optimality) the few ulps of the dense LP's
+        certificate, :data:`~.dense.DENSE_RTOL`: the rounding of the costs and sums is left.
+        """
+        return max(self._rtol(options), DENSE_RTOL)
+
+    def refine(
+        self, problem: HostProblem, options: Options, sol: Coupling, bounds: Enclosure
+    ) -> tuple[Coupling, Enclosure]:
+        """A solution certified to ``rtol``, or a SolverError (status NUMERICAL).
+
+        Called where the certificate (:func:`~.certify.plan_bounds`, its allowances at the
+        largest cost) is wider than ``rtol``: a far point of tiny mass, its costs near the
+        largest float beside W1 of order 1. The solve here works on the points translated and
+        scaled to extent 1, where the near points may have merged into one, so its plan can be
+        far from optimal there too. Up to :data:`REFINE_MAX_PAIRS` pairs the bounds are taken
+        per arc on the whole cost matrix, and if need be the LP solved again on its reduced
+        costs (:func:`~.dense.refine_per_arc`); past that, or where that stays wider than
+        ``rtol``, a SolverError: never a success with a gap above ``rtol``.
+        """
+        n, m = problem.x.shape[0], problem.y.shape[0]
+        failure = self.failures(n, m, options)[Status.NUMERICAL]
+        if n * m > REFINE_MAX_PAIRS:
+            raise SolverError(
+                f"{failure}; W1 is in [{bounds.lo!r}, {bounds.hi!r}] in the problem's units "
+                f"(scaled by a power of two), and at {n} x {m} pairs the dense matrix that "
+                f"could narrow it is past {REFINE_MAX_PAIRS} pairs",
+                Status.NUMERICAL,
+            )
+        return refine_per_arc(
+            problem, options, sol, bounds, rtol=self.certified_rtol(options), failure=failure
+        )
 
 
 SOLVER = SparseColumnGeneration()
