@@ -223,7 +223,14 @@ def _integrate(p: Law, q: Law, h: Callable[[jax.Array], jax.Array]) -> Quadratur
     g = jnp.sum(wg * vals, axis=1)
     value = jnp.sum(k)
     eps = jnp.finfo(value.dtype).eps
-    rounding = 50 * eps * jnp.sum(jnp.abs(wk * vals)) + jnp.finfo(value.dtype).tiny
+    # The integrands are formed from p, q and their logarithms, whose rounding does not cancel
+    # where the terms do (KL at p = q): charge it on the terms' size, p (1 + |log p|) + q (...).
+    at = jax.lax.stop_gradient(nodes)
+    lp, lq = jax.lax.stop_gradient(p.log_prob(at)), jax.lax.stop_gradient(q.log_prob(at))
+    size = jnp.exp(lp) * (1 + jnp.abs(lp)) + jnp.exp(lq) * (1 + jnp.abs(lq))
+    size = jnp.where(jnp.isfinite(size), size, 0.0)
+    magnitude = jnp.sum(jnp.abs(wk * vals)) + jnp.sum(jnp.abs(jax.lax.stop_gradient(wk)) * size)
+    rounding = 50 * eps * magnitude + jnp.finfo(value.dtype).tiny
     error = jnp.sum(jnp.abs(k - g)) + rounding
     # An infinite sum (an integrand infinite on a set of positive length) has no error.
     return Quadrature(value, jnp.where(jnp.isfinite(value), error, 0.0))

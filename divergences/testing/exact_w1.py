@@ -6,12 +6,10 @@ A judge for the package's W1 solvers that uses none of them, nor any floating-po
    rationals they are (:class:`fractions.Fraction`); ``a=None`` is exactly :math:`1/n`. Where
    the totals differ, ``b`` is taken at ``a``'s total, :math:`b_j \sum a / \sum b` exactly, as
    the package's solvers state their bounds for.
-2. Each cost is enclosed in two dyadic rationals :math:`\underline c_{ij} \le c(x_i, y_j) \le
-   \overline c_{ij}`: exact for ``"cityblock"``, ``"chebyshev"`` and ``"sqeuclidean"`` (sums,
-   maxima and squares of differences of dyadic numbers), and for ``"euclidean"`` the integer
-   square root of the exact squared distance scaled by :math:`4^t`, so that
-   :math:`\overline c - \underline c \le 2^{-\text{bits}}\, c` (a point where the square is
-   exact: coincident points cost exactly 0).
+2. Each cost is enclosed in dyadic rationals :math:`\underline c_{ij} \le c(x_i, y_j) \le
+   \overline c_{ij}`: exact for ``"cityblock"``, ``"chebyshev"``, ``"sqeuclidean"``; for
+   ``"euclidean"`` integer square roots of the exact squared distance scaled by :math:`4^t`,
+   :math:`\overline c - \underline c \le 2^{-\text{bits}}\, c`.
 3. The transport LP with the costs :math:`\underline c` is solved exactly, on integers (every
    cost and weight times one common denominator), by successive shortest paths
    (Bellman-Ford on the residual graph), which returns an optimal flow :math:`P` and potentials
@@ -24,19 +22,14 @@ A judge for the package's W1 solvers that uses none of them, nor any floating-po
    .. math::
       L = \sum_i a_i u_i + \sum_j b_j v_j \le W \le \sum_{ij} P_{ij}\, \overline c_{ij} = U,
 
-   the left by weak duality (:math:`(u, v)` is feasible for :math:`\underline c \le c`), the
-   right since :math:`P` is a coupling. :math:`U - L \le 2^{-\text{bits}}\, U`.
+   by weak duality and since :math:`P` is a coupling; :math:`U - L \le 2^{-\text{bits}}\, U`.
 
-:meth:`ExactW1.compare` decides the sign of ``t - W`` for any float ``t``, refining the
-enclosure (doubling ``bits``) while ``t`` lies inside it: ``W`` is either a dyadic rational
-reached exactly (``L = U``) or irrational (a sum with positive coefficients of square roots of
-rationals is rational only where each is), so the refinement ends. For up to about 12 x 12
-points; the time grows like :math:`(n + m)^2 nm` integer operations on numbers of a few
-thousand bits at the ends of float64.
+:meth:`ExactW1.compare` decides the sign of ``t - W`` for a float ``t``, doubling ``bits``
+while ``t`` lies inside the enclosure (``W`` is dyadic, reached exactly, or irrational, so this
+ends). For up to about 12 x 12 points.
 
-References: Ford & Fulkerson, *Flows in Networks*, 1962 (successive shortest paths);
-Villani, *Optimal Transport*, 2009, Thm. 5.10 (duality); Besicovitch, *On the linear independence
-of fractional powers of integers*, J. London Math. Soc. 15, 1940.
+References: Ford & Fulkerson, *Flows in Networks*, 1962; Villani, *Optimal Transport*, 2009,
+Thm. 5.10; Besicovitch, J. London Math. Soc. 15, 1940 (square roots' independence).
 
 Example:
   >>> from divergences.testing.exact_w1 import ExactW1

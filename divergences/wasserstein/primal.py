@@ -30,13 +30,10 @@ def w1_primal(
        W_1(\mu, \nu) = \min_{P \ge 0,\ P \mathbf{1} = a,\ P^\top \mathbf{1} = b}
        \sum_{ij} P_{ij}\, c(x_i, y_j).
 
-    ``lower_bound <= W1 <= upper_bound`` holds in real arithmetic for the input as given, in every
-    dtype; ``a=None`` is the uniform measure with masses exactly :math:`1/n` (not their rounding
-    into the dtype). Subnormal coordinates reach the solver bit for bit under ``jit`` and
-    ``vmap`` as eagerly. A W1 past the largest float of the dtype is ``inf`` with the bounds
-    ``[largest float, inf]``, in every mode (never NaN). ``"dense"`` and ``"sparse"`` solve the LP on the host (by callback under ``jit``);
-    ``"sinkhorn"`` never leaves XLA and stops once the interval is within ``rtol``. The methods,
-    their memory and their gradients (the envelope theorem's): :doc:`/concepts/wasserstein`.
+    ``lower_bound <= W1 <= upper_bound`` holds in real arithmetic for the input as given, in
+    every dtype and mode (``a=None``: exactly :math:`1/n`; past the largest float: ``inf``).
+    ``"dense"``/``"sparse"`` solve on the host, ``"sinkhorn"`` in XLA to ``rtol``; methods,
+    memory, gradients, promises: :doc:`/concepts/wasserstein`.
 
     Args:
       x: support of :math:`\mu = \sum_i a_i \delta_{x_i}`, shape ``(n, d)``, or ``(n,)``.
@@ -52,7 +49,7 @@ def w1_primal(
       threads: threads of the compiled code; ``None``: ``$DIVERGENCES_NUM_THREADS``, else all.
 
     Returns:
-      A :class:`~divergences.W1Primal` ``(value, plan, u, v, lower_bound, upper_bound)``.
+      :class:`~divergences.W1Primal` ``(value, plan, u, v, lower_bound, upper_bound)``.
 
     Raises:
       ValueError: for invalid input, naming the argument; also under ``dv.checked(jax.jit(...))``.
