@@ -82,6 +82,10 @@ DENSE_BYTES_PER_PAIR = 48
 #: The width the dense method certifies, relative to W1 (beside a floor of a few ulps of the dual
 #: pair's terms where W1 is 0): a few hundred ulps at most, a few in practice.
 DENSE_RTOL = 2.0**-40
+#: The relative width past which the refinement refuses (SolverError, status NUMERICAL) rather
+#: than return an interval wider than ``rtol``: far above the weights' rounding, far below the
+#: widths a cost scale beyond float64's resolution leaves (1e285 of a W1 of order 1).
+REFUSE_RTOL = 2.0**-20
 
 #: The largest ``n * m`` the dense method takes: 2^27 pairs (about 11,600 points a side), which
 #: is 6 GiB at :data:`DENSE_BYTES_PER_PAIR`, what an ordinary 16 GiB machine can spare beside
@@ -316,7 +320,10 @@ def refine_per_arc(
     floor = max(best.floor, second.floor)
     if second.bounds.hi <= best.bounds.hi:
         sol = again
-    if not _tight(lo, hi, floor, rtol):
+    # What rounding of the weights leaves (float32 totals equal only to rounding, repeated
+    # points) can stay above rtol after both certificates; an interval that is still tight to
+    # REFUSE_RTOL is returned as certified, a wider one (a far point's cost scale) is refused.
+    if not _tight(lo, hi, floor, max(rtol, REFUSE_RTOL)):
         raise SolverError(
             f"{failure}; W1 is in [{lo!r}, {hi!r}] in the problem's units (scaled by a power "
             "of two)",
