@@ -15,7 +15,7 @@ from divergences.wasserstein._host.nearest import weighted_nearest_euclidean
 from divergences.wasserstein._host.potentials import weighted_nearest
 from divergences.wasserstein._host.threads import check_threads
 from divergences.wasserstein._measures import as_points, exact_astype
-from divergences.wasserstein._metrics import check_metric, named_metric, scale_exponent
+from divergences.wasserstein._metrics import MetricSpec, check_metric, named_metric, scale_exponent
 from divergences.wasserstein._problem import make_problem
 from divergences.wasserstein._results import W1Dual
 from divergences.wasserstein._runner import host_solve, run_dual, value_with_derivative
@@ -171,7 +171,7 @@ def _mcshane_on_host(
     f: Any,
     points: Any,
     z: Any,
-    metric: str,
+    metric: str | MetricSpec,
     threads: int | None,
     dtype: np.dtype,
     *,
