@@ -36,6 +36,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Callable
+from fractions import Fraction
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -372,9 +373,14 @@ def _cdf_floats(law: Law, xs: list[float]) -> np.ndarray:
 
 def _density_floats(law: Law) -> Callable[[np.ndarray], np.ndarray]:
     """``x -> p(x)`` at floats, from the ball-arithmetic log-densities (0 off the support)."""
+    return _density_floats_of(_arbmod().components(law))
+
+
+def _density_floats_of(weighted: list[tuple[float, Law]]) -> Callable[[np.ndarray], np.ndarray]:
+    """``x -> sum_k w_k p_k(x)`` at floats for components ``[(w_k, p_k)]``."""
     A = _arbmod()
     acb = _flint().acb
-    comps = [(w, A.support(c), A.log_density_fn(c)) for w, c in A.components(law)]
+    comps = [(w, A.support(c), A.log_density_fn(c)) for w, c in weighted]
 
     def density(xs: np.ndarray) -> np.ndarray:
         out = np.zeros(len(xs))
@@ -568,18 +574,76 @@ def _kl_normal_ball(p: Normal, q: Normal) -> Any:
     return (sq / sp).log() + (sp * sp + (mp - mq) ** 2) / (2 * sq * sq) - arb(0.5)
 
 
+def _component_key(c: Law) -> tuple[Any, ...]:
+    """A component's type and parameters as exact floats: equal keys, equal densities."""
+    return (type(c), *(float(np.asarray(getattr(c, f), np.float64)) for f in c._fields))
+
+
+def _without_common_part(p: Law, q: Law) -> tuple[list[tuple[float, Law]], list[tuple[float, Law]]]:
+    """``p - q`` as ``P - Q``: a component both mixtures hold leaves its common weight out.
+
+    ``P = p - m`` and ``Q = q - m`` with ``m = sum_k min(w_k, v_k) p_k`` over the components
+    ``p_k`` that ``p`` (weight ``w_k``) and ``q`` (weight ``v_k``) share, so ``P - Q = p - q``
+    exactly, while the ball arithmetic never subtracts two equal densities (where the shared
+    part dominates, ``p(x) - q(x)`` computed as written loses every bit and the integrator
+    bisects until its evaluation limit). A weight difference is kept only where it is a float
+    exactly; otherwise that component stays on both sides, as written.
+    """
+    A = _arbmod()
+    left = [(w, c, _component_key(c)) for w, c in A.components(p)]
+    right: list[tuple[float, Law, tuple[Any, ...] | None]] = [
+        (w, c, _component_key(c)) for w, c in A.components(q)
+    ]
+    out_p: list[tuple[float, Law]] = []
+    used: set[int] = set()
+    for w, c, key in left:
+        k = next((k for k, r in enumerate(right) if k not in used and r[2] == key), None)
+        if k is None:
+            out_p.append((w, c))
+            continue
+        v = right[k][0]
+        diff = w - v
+        if Fraction(diff) != Fraction(w) - Fraction(v):  # not exact: keep both as written
+            out_p.append((w, c))
+            continue
+        used.add(k)
+        if diff > 0:
+            out_p.append((diff, c))
+        elif diff < 0:
+            right.append((-diff, c, None))  # a key no component of p has
+    out_q = [(v, c) for k, (v, c, _) in enumerate(right) if k not in used]
+    return out_p, out_q
+
+
 def _tv_ball(p: Law, q: Law, rtol: float) -> Any:
-    def h(x: Any, lp: Any, lq: Any, an: bool) -> Any:
+    """``1/2 int |P - Q|`` with the common part of ``p`` and ``q`` left out exactly."""
+    big_p, big_q = _without_common_part(p, q)
+    if not big_p and not big_q:  # the same law: 0 exactly
+        return _flint().arb(0)
+
+    def h(lp: Any, lq: Any, an: bool) -> Any:
         if lp is None or lq is None:
             return (lp if lq is None else lq).exp() / 2
         return (lp.exp() - lq.exp()).real_abs(analytic=an) / 2
 
-    dp, dq = _density_floats(p), _density_floats(q)
+    def on(comps: list[tuple[float, Law]], a: float, b: float) -> list[tuple[float, Law]]:
+        A = _arbmod()
+        return [(w, c) for w, c in comps if A.support(c)[0] <= a and b <= A.support(c)[1]]
+
+    def piece(a: float, b: float) -> Callable[[Any, bool], Any] | None:
+        lp, lq = _log_density_fn(on(big_p, a, b)), _log_density_fn(on(big_q, a, b))
+        if lp is None and lq is None:
+            return None
+        return lambda x, an: h(
+            None if lp is None else lp(x, an), None if lq is None else lq(x, an), an
+        )
+
+    dp, dq = _density_floats_of(big_p), _density_floats_of(big_q)
 
     def crossing(x: np.ndarray) -> np.ndarray:
         return dp(x) - dq(x)
 
-    return _integrate(p, q, h, _mass_tails(p, q, 0.5), rtol, crossing=crossing)
+    return _sum_pieces(p, q, piece, _mass_tails(p, q, 0.5), rtol, crossing=crossing)
 
 
 def total_variation(p: Law, q: Law, *, rtol: float = 1e-12) -> Enclosure:

@@ -88,6 +88,31 @@ def test_mixtures_against_mpmath():
     inside(C.gan_value(pm, qm, dvc.LogisticDiscriminator(0.5, -0.3), rtol=1e-10), float(logistic))
 
 
+@pytest.mark.parametrize("theta", [4.0, 0.5, -5.0])
+def test_tv_of_mixtures_sharing_a_component_is_tight(theta):
+    # (N(-2, 1) + N(2, 1)) / 2 against (N(-2, 1) + N(theta, 1)) / 2: the shared half cancels, and
+    # TV is that of N(2, 1) against N(theta, 1) halved, Phi(|theta - 2| / 2) - 1/2. Computed as
+    # written, p - q loses every bit where N(-2, 1) dominates and the enclosure came back wide.
+    pm = dvc.Mixture(np.array([0.5, 0.5]), (N(-2.0, 1.0), N(2.0, 1.0)))
+    qm = dvc.Mixture(np.array([0.5, 0.5]), (N(-2.0, 1.0), N(theta, 1.0)))
+    e = C.total_variation(pm, qm, rtol=1e-12)
+    exact = mp.ncdf(abs(mp.mpf(theta) - 2) / 2) - mp.mpf(0.5)
+    inside(e, float(exact))
+    assert e.upper_bound - e.lower_bound <= 1e-11 * float(exact)
+    # Unequal weights on the shared component leave the difference on one side.
+    qm = dvc.Mixture(np.array([0.25, 0.75]), (N(-2.0, 1.0), N(2.0, 1.0)))
+    same = mix((0.5, npdf(-2, 1)), (0.5, npdf(2, 1)))
+    other = mix((0.25, npdf(-2, 1)), (0.75, npdf(2, 1)))
+    tv = ref(lambda x: abs(same(x) - other(x)) / 2, [-2, 0, 2])
+    inside(C.total_variation(pm, qm, rtol=1e-10), float(tv))
+
+
+def test_tv_of_a_law_and_itself_is_exactly_zero():
+    for law in (N(0.5, 2.0), dvc.Mixture(np.array([0.5, 0.5]), (N(-2.0, 1.0), N(2.0, 1.0)))):
+        e = C.total_variation(law, law)
+        assert (e.lower_bound, e.value, e.upper_bound) == (0.0, 0.0, 0.0)
+
+
 def test_hellinger_and_gan_value_against_mpmath():
     p, q = npdf(-0.5, 0.7), lpdf(1.0, 1.5)
     pts = [-0.5, 1.0]

@@ -13,6 +13,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from divergences.lab import divergence_figures
+from divergences.testing import tolerance
 
 
 def _texts(fig: Figure) -> str:
@@ -47,10 +48,10 @@ def test_wgan_figure_has_every_quantity_and_the_derivatives() -> None:
     assert np.allclose(kl.get_ydata(), ax.get_ylim()[1])
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("name", sorted(divergence_figures.FIGURES))
-def test_every_figure_is_written_as_png_and_svg(name: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    paths = divergence_figures.make_figures(tmp_path, [name])
+def test_a_figure_is_written_as_png_and_svg(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # Every figure goes through the same writer; that each one draws, legibly, is
+    # test_figure_layout's (which draws them all).
+    paths = divergence_figures.make_figures(tmp_path, ["transport_plan"])
     assert sorted(p.suffix for p in paths) == [".png", ".svg"]
     for p in paths:
         assert p.stat().st_size > 1000
@@ -269,7 +270,8 @@ def test_wgan_figure1_marks_the_jump_at_zero_and_draws_no_derivative_there() -> 
             x, y = np.asarray(ln.get_xdata(), float), np.asarray(ln.get_ydata(), float)
             assert not np.isfinite(y[x == 0]).any(), ln.get_label()
     circles = sorted(float(y) for ln in open_circles(axg) for y in ln.get_ydata())
-    assert circles == [-1.0, 0.0, 0.0, 1.0]  # W1's one-sided limits, TV's and JS's
+    # W1's one-sided limits, TV's and JS's: a sum of n weights 1/n need not round to exactly 1.
+    np.testing.assert_allclose(circles, [-1.0, 0.0, 0.0, 1.0], **tolerance("float64"))
     texts = [t.get_text() for t in axg.get_legend().get_texts()]
     assert any("none at $\\theta = 0$" in t for t in texts)
 

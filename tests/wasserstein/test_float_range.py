@@ -333,7 +333,10 @@ PRIMAL_METHODS = [
 @given(problem=w1_problems(sizes=SIZES, dims=DIMS))
 @with_issue_examples
 def test_w1_primal_keeps_its_promises(method, problem):
-    check_primal(method, problem)
+    # Sinkhorn compiles a program per shape and mode (seconds each): here eagerly and under jit;
+    # vmap's bits and finite gradients are test_certificates' and test_sinkhorn's.
+    modes = ("eager", "jit") if method == "sinkhorn" else ("eager", "jit", "vmap", "grad")
+    check_primal(method, problem, modes=modes)
 
 
 # ------------------------------------------------------------------ w1_dual, kr_potential
