@@ -42,7 +42,7 @@ import numpy as np
 from divergences import generators as _gens
 from divergences._src.checks import check_base
 from divergences._src.numerics import log_of_base
-from divergences.continuous.laws import Law, Mixture
+from divergences.continuous.laws import Beta, Cauchy, Law, Mixture, StudentT
 
 __all__ = [
     "LogisticDiscriminator",
@@ -290,8 +290,6 @@ def _chi_tail_infinite(p: Law, q: Law) -> Any:
 
 def _edge_exponent(law: Law, e: Any, right: bool) -> Any:
     """Exponent alpha of the density ~ |x - e|^alpha just right (left) of ``e``; inf if 0 there."""
-    from divergences.continuous.laws import Beta
-
     alphas = []
     for _, c in law._components():
         lo, hi = (jnp.asarray(t, dtype=float) for t in c.support())
@@ -324,8 +322,6 @@ def _no_first_moment_tail(law: Law, side: int) -> tuple[Any, Any, Any]:
     Whether the tail has no first moment, its df and the constant ``K`` of the survival function
     ``~ K |x|^-df`` (summed over the heaviest components).
     """
-    from divergences.continuous.laws import Cauchy, StudentT
-
     kind, df = law._tails()[side]
     if kind != "poly":
         return jnp.asarray(False), jnp.asarray(jnp.inf), jnp.zeros(())
