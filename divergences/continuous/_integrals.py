@@ -24,7 +24,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.core import Tracer
 
-from divergences.continuous import fast as _fast
+from divergences.continuous._quadrature import check_law
 from divergences.continuous.laws import Beta, Cauchy, Law, Normal, StudentT, Uniform
 
 __all__ = [
@@ -34,7 +34,7 @@ __all__ = [
     "Precision",
     "ball_exp",
     "cdf_floats",
-    "check_law",
+    "check_concrete_law",
     "check_shapes",
     "density_floats",
     "domain",
@@ -129,8 +129,9 @@ def load_arb() -> Any:
     return _arb
 
 
-def check_law(law: Any, name: str) -> None:
-    _fast._check_law(law, name)
+def check_concrete_law(law: Any, name: str) -> None:
+    """The fast path's checks of a law, and parameters that are concrete (not traced)."""
+    check_law(law, name)
 
     if any(isinstance(leaf, Tracer) for leaf in _leaves(law)):
         raise ValueError(
