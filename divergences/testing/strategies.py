@@ -42,10 +42,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
 from hypothesis import strategies as st
+
+from divergences.extending import conjugate_inner_ends
 
 __all__ = [
     "RELATIONS",
@@ -405,8 +408,6 @@ def pmf_triples(
 
 
 def _moved_exactly(old: float, new: float, amount: float) -> bool:
-    from fractions import Fraction
-
     return abs(Fraction(new) - Fraction(old)) == Fraction(amount)
 
 
@@ -608,8 +609,6 @@ def critics(  # noqa: D417 (draw is supplied by Hypothesis, not by a caller)
       ...     assert (t < 0).all()
       >>> test_domain()
     """
-    from divergences.extending import conjugate_inner_ends
-
     dt = _dtype(dtype)
     lo, hi = generator.conjugate_domain
     # Large values, as far as exp(t) stays finite (KL's conjugate), towards an infinite end.

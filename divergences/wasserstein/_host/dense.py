@@ -39,19 +39,17 @@ from __future__ import annotations
 import math
 import warnings
 from fractions import Fraction
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 
 from divergences.wasserstein._host.certify import ArcBounds, Enclosure, arc_bounds
 from divergences.wasserstein._host.costs import cost_matrix
 from divergences.wasserstein._host.memory import check_memory, format_bytes
+from divergences.wasserstein._host.problem import HostProblem
 from divergences.wasserstein._host.protocol import Coupling, Options
 from divergences.wasserstein._metrics import EPS
 from divergences.wasserstein._results import SolverError, Status
-
-if TYPE_CHECKING:
-    from divergences.wasserstein._host.problem import HostProblem
 
 __all__ = [
     "DENSE_BYTES_PER_PAIR",

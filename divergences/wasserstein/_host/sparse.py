@@ -46,7 +46,7 @@ certified bounds and the status; steps 1 to 4 are :mod:`.coarse_to_fine` (with
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 
@@ -61,6 +61,7 @@ from divergences.wasserstein._host.memory import (
     thread_stack_bytes,
 )
 from divergences.wasserstein._host.nearest import weighted_nearest
+from divergences.wasserstein._host.problem import HostProblem
 from divergences.wasserstein._host.protocol import Coupling, Options
 from divergences.wasserstein._host.threads import resolve_threads
 from divergences.wasserstein._metrics import EPS
@@ -70,9 +71,6 @@ from divergences.wasserstein._results import (
     Status,
     kantorovich_pair,
 )
-
-if TYPE_CHECKING:
-    from divergences.wasserstein._host.problem import HostProblem
 
 __all__ = [
     "GRAPH_SOLVERS",
