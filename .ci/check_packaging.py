@@ -118,6 +118,7 @@ def every_private_library_module_is_forbidden_to_harness_lab_and_proofs() -> Non
         f"{parent}.{p.stem if p.is_file() else p.name}"
         for parent, folder in (
             ("divergences", "divergences"),
+            ("divergences.continuous", "divergences/continuous"),
             ("divergences.wasserstein", "divergences/wasserstein"),
         )
         for p in (ROOT / folder).iterdir()

@@ -13,7 +13,7 @@ during the run slows every column alike. The columns, per size and dtype:
 * ``dv.kl``, ``dv.js_divergence``: this package, on two kinds of input: ``random`` (independent
   uniform masses: KL about 0.5, where the defining sums are certified and returned) and
   ``near`` (q = p with one relative perturbation of 1e-6 per element: KL about 1e-13, where the
-  short series run after the fast sum, certified in the same pass; see ``divergences._src.numerics``).
+  short series run after the fast sum, certified in the same pass; see ``divergences._src.log_sums``).
 * ``scipy KL`` (``scipy.stats.entropy(p, q)``) and ``scipy JS``
   (``scipy.spatial.distance.jensenshannon``, a square root of JS).
 * ``trivial``: ``p[0] + q[0]`` jitted, the fixed cost of any jitted call (the 1e3 rows).

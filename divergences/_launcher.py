@@ -39,6 +39,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
+    # Here, after the check: the lab imports the optional packages above at its top.
     from divergences.lab.cli import main as lab_main
 
     return lab_main(argv)

@@ -15,10 +15,9 @@ import numpy as np
 from divergences._src.array_types import ArrayLike, Base
 from divergences._src.checks import check_base, check_pmf
 from divergences._src.errors import is_traced
+from divergences._src.log_sums import entropy_sum, kl_terms
 from divergences._src.numerics import (
-    entropy_sum,
     into_range,
-    kl_terms,
     log_of_base,
     ratio,
     support_mask,
@@ -163,7 +162,8 @@ def _conditional_entropy_nats(j: jax.Array) -> jax.Array:
     # rounded column sum P(j) loses an O far below P(i,j), and log(P(j) / P(i,j)) with it
     # (H(C | X) of [[1, 0], [1e-20, 0]] came out 2% low). Any other entry is at most P(j) / 2,
     # so its difference keeps the relative accuracy of the sum. (Summing the rows above and
-    # below each entry, by cumulative sums, is as accurate and 1.2-1.8x slower on XLA CPU.)
+    # below each entry by cumulative sums is as accurate and slower: benchmarks/README.md,
+    # "Notes moved from the code".)
     top = jax.nn.one_hot(jnp.argmax(j, axis=0), j.shape[0], dtype=j.dtype, axis=0)
     col = jnp.sum(j, axis=0, keepdims=True)
     others_of_top = jnp.sum(j * (1 - top), axis=0, keepdims=True)

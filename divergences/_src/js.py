@@ -10,7 +10,8 @@ import jax.numpy as jnp
 
 from divergences._src.array_types import ArrayLike, Base
 from divergences._src.checks import check_base, check_base_above_one, check_pmf_pair
-from divergences._src.numerics import js_sum, log_of_base, safe_sqrt
+from divergences._src.log_sums import js_sum
+from divergences._src.numerics import log_of_base, safe_sqrt
 from divergences._src.precision import keeps_input_precision
 
 __all__ = ["js_distance", "js_divergence"]
@@ -20,7 +21,7 @@ _LOG2 = math.log(2.0)
 
 def _js_nats(p: jax.Array, q: jax.Array, axis: int) -> jax.Array:
     # JS = 1/2 sum p log(2p / (p+q)) + 1/2 sum q log(2q / (p+q)), a sum of non-negative terms (see
-    # numerics.js_sum). Its top, log 2 (disjoint supports), is log 2 (sum p + sum q) / 2: above
+    # log_sums.js_sum). Its top, log 2 (disjoint supports), is log 2 (sum p + sum q) / 2: above
     # log 2 when the masses sum to a hair above one, so the result is capped there.
     return jnp.minimum(0.5 * js_sum(p, q, axis), _LOG2)
 

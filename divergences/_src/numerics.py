@@ -13,62 +13,10 @@ operations is the cost.
 ``p > 0 = q`` in KL or cross-entropy is ``+inf``. Masses below the dtype's smallest normal number
 count as 0 (XLA flushes subnormals).
 
-**KL.** The sum is ``sum q phi(p/q)`` with ``phi(t) = t log t - t + 1 >= 0``, that is
-``sum p log(p/q) - p + q``: every term is non-negative, so the result is never negative, also for
-masses whose totals differ by a rounding (it is then Csiszar's I-divergence, which differs from
-``sum p log(p/q)`` by ``sum q - sum p``; for totals that are equal it is KL). Each term is
-evaluated to within 4.1 ulp (measured against mpmath over t = p/q from e^-6 to e^6 and masses
-from 1e-300 to 1, float64 and float32), by one of two formulas chosen per element without a
-comparison, ``z = min(floor(3|u|), 1)``, ``term = (1 - z) near + z far``:
-
-* ``near`` (``|u| < 1/3`` with ``u = (p - q)/(p + q)``, i.e. ``1/2 < p/q < 2``): the term is
-  ``s u^2 (1 + u (1 + u) B(u^2))`` with ``s = p + q`` and ``atanh(u) = u + u^3 B(u^2)``. Here
-  ``p - q`` is exact (Sterbenz), ``u`` is within an ulp, ``u (1 + u) B`` lies in [-0.08, 0.16], so
-  no step cancels. ``B`` is a degree-10 fit (float64) or 8 Taylor terms (float32).
-* ``far``: ``p log(max(p/q, tiny)) - (p - q)``; for ``p/q`` outside [1/2, 2] the two parts are at
-  most 3.6 times their difference. ``p/q`` cannot overflow: both masses are at least ``tiny``.
-
-The blend is ``(1 - z) near + z far`` rather than ``near + z (far - near)``: the difference of
-two nearly equal tiny terms can underflow. For the same reason the exact kernels run on the
-masses times ``2^512`` (float64; ``2^64`` in float32) and divide the sum back: KL and JS are
-homogeneous of degree one, and a term below the normal range (XLA flushes it to 0) can matter
-where the total is normal.
-
-**JS.** Twice JS is ``sum s/2 j(u)`` with ``j(u) = (1+u) log(1+u) + (1-u) log(1-u) >= 0``. For
-``|u| < 1/2``: ``j = u (log1p(u) - log1p(-u)) + log1p(-u^2)``, ``~ 2u^2 - u^2`` (at most half
-cancels); for ``|u| >= 1/2`` the defining form. Measured within 5.0 ulp per term. XLA's float64
-``log1p`` is off by up to 120 ulp near -0.41 on CPU, so :func:`accurate_log1p` is used.
-
-**Fast paths, certified.** Those exact kernels take about 60 fused operations per element. The
-defining sums take 6 (KL: ``p log(max(p/q, tiny)) - (p - q)``) or about 10 (JS): they are computed
-first, and returned when the rounding bound says they are accurate. Their absolute error is at
-most about ``eps (1/2 + 2 KL + 2 sum |p - q|)`` (the rounding of ``p/q``, of the logarithm and of
-the products; ``|p log(p/q)| <= term + |p - q|``), and Pinsker's inequality gives
-``sum |p - q| <= sqrt(2 KL)``, so the relative error is at most ``eps (0.5/KL + 2.83/sqrt(KL) + 2)``:
-below 16 ulp for ``KL >= 0.1`` (:data:`KL_FAST_THRESHOLD`); likewise ``2 JS >= 0.2``
-(:data:`JS_FAST_THRESHOLD`). Below the threshold, or where the fast sum is NaN (``p = q = 0``,
-``0/0``), one ``lax.cond`` runs the next kernel.
-
-**Short series, certified.** Below the thresholds the inputs are most often near-identical
-(every ``|u| < 2^-8``, :data:`NEAR_U`): there the near formulas above need only their first
-terms (KL: ``B`` to ``v^2`` in float64, ``B = 1/3`` in float32; JS: ``j(u) = v (1 + v/6 +
-v^2/15 + v^3/28)`` in float64, ``v (1 + v/6)`` in float32), 15 to 20 fused operations and no
-logarithm. The certificate is summed with
-the value: each point adds ``floor(v / NEAR_U^2)``, 0 where it is near and at least 1 where it
-is not, so a sum below 1 is the series' value (the true one is below 0.2 here) and a sum of 1 or
-more sends the batch entry on to the exact kernel. Near-identical inputs thus cost the fast
-pass plus a pass a third of the exact kernel's (measured in ``benchmarks/``), with each term to
-within 2 ulp (against mpmath). The measured errors of the fast paths are far
-below the bound (a few ulp); the tests hold every path to 32 ulp against mpmath.
-
-**Entropy, cross-entropy** are ``-sum p log max(p, tiny)`` and ``-sum p log q``: every term is
-non-negative and nothing cancels; the logarithm is taken of the mass itself, never of a rounded
-reciprocal (``log(1/q)`` carries half an ulp of absolute error, most of the value near ``q = 1``).
-
-**One builder.** The five reductions (:func:`xlog_ratio_sum`, :func:`kl_sum`, :func:`js_sum`,
-:func:`cross_entropy_sum` and the entropy under :func:`entropy_sum`) are each a list of certified
-kernels, an exact one, and the partial derivatives, put together by :func:`certified_sum`; the
-zero-mass ``x log(y/z)`` is :func:`xlog_ratio` alone, in this package.
+**One builder.** The five reductions (:func:`xlog_ratio_sum` here; ``kl_sum``, ``js_sum``,
+``cross_entropy_sum`` and the entropy under ``entropy_sum`` in :mod:`divergences._src.log_sums`)
+are each a list of certified kernels, an exact one, and the partial derivatives, put together by
+:func:`certified_sum`; the zero-mass ``x log(y/z)`` is :func:`xlog_ratio` alone, in this package.
 
 **Gradients**: custom JVPs with the masks ``m = min(ceil(x), 1)`` (1 on the support, 0 off it;
 arithmetic, not a comparison). KL's value is ``sum p log(p/q) - p + q`` everywhere, so its
@@ -99,18 +47,18 @@ import numpy as np
 from jax import lax
 
 __all__ = [
-    "JS_FAST_THRESHOLD",
-    "KL_FAST_THRESHOLD",
+    "ATANH_TAIL",
+    "Accept",
     "accurate_log1p",
-    "cross_entropy_sum",
-    "entropy_sum",
+    "certified_sum",
+    "horner",
     "into_range",
-    "js_sum",
-    "kl_sum",
-    "kl_terms",
     "log_of_base",
+    "log_ratio_on",
+    "not_nan",
     "order_key",
     "ratio",
+    "safe_denominator",
     "safe_sqrt",
     "support_mask",
     "xlog_ratio",
@@ -273,7 +221,7 @@ def certified_sum(
 # ---------------------------------------------------------------------------------------------
 
 
-def _log_ratio_on(m: jax.Array, y: jax.Array, z: jax.Array) -> jax.Array:
+def log_ratio_on(m: jax.Array, y: jax.Array, z: jax.Array) -> jax.Array:
     """``log(y / z)`` where ``m = 1``, 0 where ``m = 0``; select-free.
 
     Off the mask both are replaced by 1. A quotient that underflows (below the smallest normal
@@ -302,7 +250,7 @@ def _xlog_ratio_coefficients(
     mlog = jnp.maximum(m, support_mask(y) * support_mask(z))
     off = 1 - mlog
     ys, zs = y * mlog + off, z * mlog + off
-    return _log_ratio_on(mlog, y, z), (x / ys) * m, -(x / zs) * m
+    return log_ratio_on(mlog, y, z), (x / ys) * m, -(x / zs) * m
 
 
 @jax.custom_jvp
@@ -313,7 +261,7 @@ def xlog_ratio(x: jax.Array, y: jax.Array, z: jax.Array) -> jax.Array:
     ``-inf`` where ``x > 0 = y``. The value takes the quotient (accurate near ``y = z``); the
     derivative is :func:`_xlog_ratio_coefficients`.
     """
-    return x * _log_ratio_on(support_mask(x), y, z)
+    return x * log_ratio_on(support_mask(x), y, z)
 
 
 @xlog_ratio.defjvp
@@ -328,13 +276,13 @@ def _xlog_ratio_fast(x: jax.Array, y: jax.Array, z: jax.Array, axis: int) -> jax
     return jnp.sum(x * jnp.log(jnp.maximum(y / z, tiny)), axis=axis)
 
 
-def _not_nan(value: jax.Array) -> jax.Array:
+def not_nan(value: jax.Array) -> jax.Array:
     return ~jnp.isnan(value)
 
 
 xlog_ratio_sum = certified_sum(
     arity=3,
-    fast=[(_xlog_ratio_fast, _not_nan)],
+    fast=[(_xlog_ratio_fast, not_nan)],
     exact=lambda x, y, z, axis: jnp.sum(xlog_ratio(x, y, z), axis=axis),
     coefficients=_xlog_ratio_coefficients,
     name="xlog_ratio_sum",
@@ -360,7 +308,7 @@ xlog_ratio_sum = certified_sum(
 # ---------------------------------------------------------------------------------------------
 
 
-def _horner(v: jax.Array, coefficients: tuple[float, ...]) -> jax.Array:
+def horner(v: jax.Array, coefficients: tuple[float, ...]) -> jax.Array:
     """``sum_j coefficients[j] * v**j`` by Horner's rule (all arithmetic that XLA fuses)."""
     # Started as v * c_n + c_(n-1), not from a broadcast constant, which XLA would not fuse.
     acc = v * coefficients[-1] + coefficients[-2]
@@ -373,7 +321,7 @@ def _horner(v: jax.Array, coefficients: tuple[float, ...]) -> jax.Array:
 # degree-10 near-minimax fit (mpmath.chebyfit of B on [0, 1/9 (1 + 1/64)] at 120 bits; largest
 # relative error 4.4e-18): the 16 Taylor terms that the same accuracy needs make the kernel too
 # large for one fused loop. float32: 8 Taylor terms, the first one left out below 2^-27 of the sum.
-_ATANH_TAIL = {
+ATANH_TAIL = {
     np.dtype(np.float64): (
         0.3333333333333333,
         0.19999999999999718,
@@ -438,7 +386,7 @@ def xlog1p_ratio(x: jax.Array, o: jax.Array) -> jax.Array:
     support of ``x`` it is 0.
     """
     m = support_mask(x)
-    return x * accurate_log1p((o * m) / _safe_denominator(x * m))
+    return x * accurate_log1p((o * m) / safe_denominator(x * m))
 
 
 @xlog1p_ratio.defjvp
@@ -446,7 +394,7 @@ def _xlog1p_ratio_jvp(primals: Any, tangents: Any) -> tuple[jax.Array, jax.Array
     x, o = primals
     dx, do = tangents
     m = support_mask(x)
-    xs = _safe_denominator(x * m)
+    xs = safe_denominator(x * m)
     # x / (x + o) and o / (x + o), each as its own quotient (1 minus the other loses a tiny one);
     # both 0 off the support.
     total = xs + o * m
@@ -455,258 +403,9 @@ def _xlog1p_ratio_jvp(primals: Any, tangents: Any) -> tuple[jax.Array, jax.Array
     return value, dx * (log_term - (o * m) / total) * m + do * (x * m) / total
 
 
-def _safe_denominator(x: jax.Array) -> jax.Array:
+def safe_denominator(x: jax.Array) -> jax.Array:
     """``x`` where ``x > 0`` and 1 where ``x = 0``: a divisor that never makes 0/0."""
     return x + (1 - support_mask(x))
-
-
-def _kl_terms_exact(p: jax.Array, q: jax.Array) -> jax.Array:
-    r"""Elementwise :math:`q\,\varphi(p/q) = p \log(p/q) - p + q`, relatively accurate, select-free.
-
-    Near ``p = q`` (``|u| < 1/3`` with ``u = (p - q)/(p + q)``, that is ``1/2 < p/q < 2``) the term is
-    ``s u^2 (1 + u (1 + u) B(u^2))`` with ``s = p + q``: ``p - q`` is exact there (Sterbenz), every
-    factor is positive or close to 1, and nothing cancels. Elsewhere it is ``p log(p/q) - (p - q)``,
-    whose two parts are at most a factor 3.6 larger than their difference. The switch is the number
-    ``z = min(floor(3|u|), 1)``, arithmetic rather than a comparison, so that XLA fuses it.
-    Conventions: 0 where ``p = q = 0``, ``q`` where ``p = 0``, ``+inf`` where ``q = 0 < p``.
-    """
-    tiny = jnp.finfo(p.dtype).tiny
-    mp, mq = support_mask(p), support_mask(q)
-    s = p + q
-    d = p - q
-    u = d / _safe_denominator(s)  # 0 where p = q = 0
-    v = u * u
-    near = s * v * (1 + u * (1 + u) * _horner(v, _ATANH_TAIL[np.dtype(p.dtype)]))
-    far = p * jnp.log(jnp.maximum(p / _safe_denominator(q), tiny)) - d  # finite everywhere
-    z = jnp.minimum(jnp.floor(3 * jnp.abs(u)), 1)
-    term = (1 - z) * near + z * far  # not near + z (far - near): the difference can underflow
-    infinite = mp * (1 - mq)  # 1 exactly where q = 0 < p
-    return term + infinite / (1 - infinite)  # + inf there, + 0 elsewhere
-
-
-def _kl_coefficients(p: jax.Array, q: jax.Array) -> tuple[jax.Array, jax.Array]:
-    """``(d/dp, d/dq)`` of ``p log(p/q) - p + q``: ``log(p/q)`` and ``1 - p/q``, zero-mass safe.
-
-    Where ``p = 0`` the derivative in ``p`` (``-inf``, one-sided) is replaced by 0, the derivative
-    along the face of the simplex; the one in ``q`` is 1 (the term is ``q`` there). Where
-    ``q = 0 < p`` the value is ``inf`` and the coefficients are finite but carry no meaning.
-    """
-    mp = support_mask(p)
-    ps = _safe_denominator(p)
-    qs = _safe_denominator(q)
-    return mp * jnp.log(ps / qs), 1 - p / qs
-
-
-@jax.custom_jvp
-def kl_terms(p: jax.Array, q: jax.Array) -> jax.Array:
-    r"""Elementwise generalized KL terms :math:`p \log(p/q) - p + q \ge 0`, each relatively accurate.
-
-    For building sums with weights (mutual information); :func:`kl_sum` is the fast reduction.
-    """
-    p, q = jnp.broadcast_arrays(p, q)
-    return _kl_terms_exact(p, q)
-
-
-@kl_terms.defjvp
-def _kl_terms_jvp(primals: Any, tangents: Any) -> tuple[jax.Array, jax.Array]:
-    p, q = jnp.broadcast_arrays(*primals)
-    dp, dq = jnp.broadcast_arrays(*tangents)
-    cp, cq = _kl_coefficients(p, q)
-    return kl_terms(p, q), dp * cp + dq * cq
-
-
-#: The fast KL sum is returned when it is at least this (nats): there its error is below 8 ulp.
-KL_FAST_THRESHOLD = 0.1
-#: Likewise for twice the Jensen-Shannon divergence (:func:`js_sum`).
-JS_FAST_THRESHOLD = 0.2
-
-
-def _kl_fast(p: jax.Array, q: jax.Array, axis: int) -> jax.Array:
-    tiny = jnp.finfo(p.dtype).tiny
-    return jnp.sum(p * jnp.log(jnp.maximum(p / q, tiny)) - (p - q), axis=axis)
-
-
-def _upscale(x: jax.Array) -> float:
-    """A power of two to multiply the masses by before the exact kernels, and divide the sum by.
-
-    KL and JS are homogeneous of degree one in ``(p, q)``, and XLA flushes subnormal numbers: a
-    term below the smallest normal number (``1e-300 (1.22e-4)^2``, say) would count as 0 even
-    where the total is normal. Scaled by ``2^512`` (float64) or ``2^64`` (float32) every term of
-    masses at or above ``tiny`` stays normal, and the largest masses (1) stay far from overflow.
-    """
-    return 2.0**512 if x.dtype == np.float64 else 2.0**64
-
-
-#: The short series below are exact to the ulp where every ``|u| = |p - q|/(p + q)`` is below this.
-NEAR_U = 2.0**-8
-
-# KL: atanh(u) = u + u^3 B(u^2) with B(v) = 1/3 + v/5 + v^2/7 + ...; for v < 2^-16 the terms left
-# out move the term by at most |u| v^3/9 < 2^-59 relative (float64), |u| v/5 < 2^-26 (float32,
-# where B is its first term: a tenth of an ulp).
-_KL_NEAR_TAIL = {
-    np.dtype(np.float64): (1.0 / 3, 1.0 / 5, 1.0 / 7),
-    np.dtype(np.float32): (1.0 / 3,),
-}
-# JS: j(u) = (1+u) log(1+u) + (1-u) log(1-u) = v (1 + v/6 + v^2/15 + v^3/28 + ...), the k-th
-# coefficient 1/(k (2k - 1)); the first left out is below v^4/45 < 2^-66 (float64), v^2/15 < 2^-35
-# (float32).
-_JS_NEAR_SERIES = {
-    np.dtype(np.float64): (1.0 / 6, 1.0 / 15, 1.0 / 28),
-    np.dtype(np.float32): (1.0 / 6,),
-}
-
-
-def _series(v: jax.Array, coefficients: tuple[float, ...]) -> Any:
-    """:func:`_horner`, or the constant itself for a single coefficient (no operation at all)."""
-    return coefficients[0] if len(coefficients) == 1 else _horner(v, coefficients)
-
-
-def _near_u(p: jax.Array, q: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array, jax.Array]:
-    """``(s, u, v, flag)`` for the short series: ``s = p + q``, ``u = (p - q)/s``, ``v = u^2``.
-
-    ``flag`` is 0 where ``|u| < NEAR_U`` and at least 1 elsewhere (``floor(v / NEAR_U^2)``), so that
-    a sum of terms plus flags is the series' value when every point is near and at least 1 when
-    some point is not: the certificate travels in the sum itself, and the loop stays one fused
-    loop (no comparison). ``max(s, tiny)`` makes ``u = 0`` where ``p = q = 0``; ``q = 0 < p``
-    gives ``u = 1``, a far point.
-    """
-    s = p + q
-    u = (p - q) / jnp.maximum(s, jnp.finfo(p.dtype).tiny)
-    v = u * u
-    return s, u, v, jnp.floor(v * (1.0 / NEAR_U**2))
-
-
-def _kl_near_sum(p: jax.Array, q: jax.Array, axis: int) -> jax.Array:
-    """KL by the short series where every ``|u| < NEAR_U``; at least 1 where some point is not.
-
-    The term is ``s u^2 (1 + u (1 + u) B(u^2))`` as in :func:`_kl_terms_exact`, with ``B`` cut to
-    the terms that matter for ``|u| < NEAR_U``: about 20 fused operations and no logarithm, where
-    the exact kernel takes 60 and two logarithms. Run on the upscaled masses, like the exact one.
-    """
-    scale = _upscale(p)
-    p, q = p * scale, q * scale
-    s, u, v, flag = _near_u(p, q)
-    b = _series(v, _KL_NEAR_TAIL[np.dtype(p.dtype)])
-    return jnp.sum(s * v * (1 + u * (1 + u) * b) + flag * scale, axis=axis) / scale
-
-
-def _js_near_sum(p: jax.Array, q: jax.Array, axis: int) -> jax.Array:
-    """Twice JS by its series ``s/2 v (1 + v/6 + ...)`` where every ``|u| < NEAR_U``; else >= 1."""
-    scale = _upscale(p)
-    p, q = p * scale, q * scale
-    s, _, v, flag = _near_u(p, q)
-    series = 1 + v * _series(v, _JS_NEAR_SERIES[np.dtype(p.dtype)])
-    return jnp.sum((0.5 * s) * v * series + flag * scale, axis=axis) / scale
-
-
-def _at_least(threshold: float) -> Accept:
-    """Accepts a fast sum at or above ``threshold`` (or ``+inf``); refuses NaN (``0/0``).
-
-    At or above the threshold the fast sum's rounding error, of the order of
-    ``eps * sum |p - q|``, is small against the value.
-    """
-    return lambda value: value >= threshold
-
-
-def _series_certified(near: jax.Array) -> jax.Array:
-    """Accepts a short series' sum below 1 (every point near).
-
-    The series runs below the fast paths' thresholds only, where the true value is below 0.2: a
-    sum of 1 or more is the certificate failing, never a value.
-    """
-    return near < 1
-
-
-def _kl_exact(p: jax.Array, q: jax.Array, axis: int) -> jax.Array:
-    """The sum of :func:`_kl_terms_exact`, on the upscaled masses (:func:`_upscale`)."""
-    scale = _upscale(p)
-    return jnp.sum(_kl_terms_exact(p * scale, q * scale), axis=axis) / scale
-
-
-kl_sum = certified_sum(
-    arity=2,
-    fast=[(_kl_fast, _at_least(KL_FAST_THRESHOLD)), (_kl_near_sum, _series_certified)],
-    exact=_kl_exact,
-    coefficients=_kl_coefficients,
-    name="kl_sum",
-    doc=r"""``sum(p log(p/q) - p + q, axis)``: KL for masses summing to one, never negative.
-
-    Fast path: ``p log(max(p/q, tiny)) - (p - q)`` summed, six fused operations per element,
-    returned where the sum is at least :data:`KL_FAST_THRESHOLD`; then the short series where its
-    certificate holds (:func:`_kl_near_sum`); otherwise (``p = q = 0`` somewhere, ``q = 0 < p``,
-    neither certified) the sum of :func:`kl_terms`. The derivative is
-    :func:`_kl_coefficients`.
-    """,
-)
-
-
-def _js_terms_exact(p: jax.Array, q: jax.Array) -> jax.Array:
-    r"""Elementwise ``p log(2p/s) + q log(2q/s)`` (``s = p + q``), relatively accurate, select-free.
-
-    With ``u = (p - q)/s`` the term is ``s/2 j(u)``, ``j(u) = (1+u) log(1+u) + (1-u) log(1-u)``.
-    For ``|u| < 1/2``, ``j = u (log1p(u) - log1p(-u)) + log1p(-u^2)``: the first part is
-    ``2 u atanh(u) ~ 2u^2`` (two logarithms of opposite signs, added), the second ``~ -u^2``, so at
-    most half of the first cancels. For ``|u| >= 1/2`` the defining form, where the two parts are
-    at most 3.7 times their sum. ``u`` is kept in ``[-1 + eps/2, 1 - eps/2]`` so that the
-    logarithms stay finite; where ``p = 0`` that changes ``0 * log(...)`` only, which is 0.
-    """
-    s = p + q
-    u = (p - q) / _safe_denominator(s)  # 0 where p = q = 0
-    edge = 1 - float(jnp.finfo(p.dtype).epsneg)
-    # One-sided floors (u <= 1 always): a max and a min together would become a clamp, which XLA
-    # does not fuse on CPU.
-    a = accurate_log1p(jnp.maximum(u, -edge))
-    b = accurate_log1p(jnp.maximum(-u, -edge))
-    v = u * u
-    near = u * (a - b) + accurate_log1p(-jnp.minimum(v, 0.25))
-    far = (1 + u) * a + (1 - u) * b
-    z = jnp.minimum(jnp.floor(2 * jnp.abs(u)), 1)
-    return 0.5 * s * ((1 - z) * near + z * far)
-
-
-def _js_fast(p: jax.Array, q: jax.Array, axis: int) -> jax.Array:
-    tiny = jnp.finfo(p.dtype).tiny
-    s = p + q  # not halved: (p + q) / 2 underflows for masses near the dtype's tiny
-    return jnp.sum(
-        p * jnp.log(jnp.maximum(2 * p / s, tiny)) + q * jnp.log(jnp.maximum(2 * q / s, tiny)),
-        axis=axis,
-    )
-
-
-def _js_exact(p: jax.Array, q: jax.Array, axis: int) -> jax.Array:
-    """The sum of :func:`_js_terms_exact`, on the upscaled masses (:func:`_upscale`)."""
-    scale = _upscale(p)
-    return jnp.sum(_js_terms_exact(p * scale, q * scale), axis=axis) / scale
-
-
-def _js_coefficients(p: jax.Array, q: jax.Array) -> tuple[jax.Array, jax.Array]:
-    """``(d/dp, d/dq)`` of ``p log(2p/s) + q log(2q/s)``, ``s = p + q``, zero-mass safe.
-
-    On the support of ``p``: ``log(2p/s) + 1 - p/s - q/s = log(2p/s)``. Off it the ``p``-term is
-    held at 0 and only the ``q``-term moves: ``-q/s``, which is -1 where ``q > 0`` and 0 where
-    ``q = 0`` too. Likewise for ``q``.
-    """
-    s = p + q
-    mp, mq = support_mask(p), support_mask(q)
-    coef_p = _log_ratio_on(mp, 2 * p, s) - (1 - mp) * mq
-    coef_q = _log_ratio_on(mq, 2 * q, s) - (1 - mq) * mp
-    return coef_p, coef_q
-
-
-js_sum = certified_sum(
-    arity=2,
-    fast=[(_js_fast, _at_least(JS_FAST_THRESHOLD)), (_js_near_sum, _series_certified)],
-    exact=_js_exact,
-    coefficients=_js_coefficients,
-    name="js_sum",
-    doc=r"""Twice the Jensen-Shannon divergence in nats, ``sum(p log(2p/s) + q log(2q/s))``, s = p + q.
-
-    Every term is non-negative, so no normalisation is needed for the sign. Fast path: the
-    defining sum (two divisions, two logarithms), returned where it is at least
-    :data:`JS_FAST_THRESHOLD`; then the short series where its certificate holds; otherwise the
-    sum of :func:`_js_terms_exact`.
-    """,
-)
 
 
 def safe_sqrt(x: jax.Array) -> jax.Array:
@@ -722,86 +421,3 @@ def log_of_base(base: Any, dtype: Any) -> Any:
     if isinstance(base, (int, float)):
         return math.log(base)
     return jnp.log(jnp.asarray(base, dtype=dtype))
-
-
-def _entropy_fast(p: jax.Array, axis: int) -> jax.Array:
-    """``-sum(p log p, axis)`` with ``0 log 0 = 0``: ``max(p, tiny)`` inside the logarithm."""
-    tiny = jnp.finfo(p.dtype).tiny
-    return -jnp.sum(p * jnp.log(jnp.maximum(p, tiny)), axis=axis)
-
-
-def _entropy_coefficients(p: jax.Array) -> tuple[jax.Array]:
-    """The entropy's derivative, ``-(log p + 1)`` on the support and 0 at ``p = 0``.
-
-    At ``p = 0`` the one-sided ``-inf`` is replaced by 0, the derivative along the face of the
-    simplex.
-    """
-    m = support_mask(p)
-    return (-m * (jnp.log(p + (1 - m)) + 1),)
-
-
-_entropy_sum = certified_sum(
-    arity=1,
-    exact=_entropy_fast,
-    coefficients=_entropy_coefficients,
-    name="_entropy_sum",
-    doc="``-sum(p log p, axis)`` with ``0 log 0 = 0`` (:func:`_entropy_fast`), no NaN.",
-)
-
-
-def _entropy_in_range(p: jax.Array, axis: int) -> jax.Array:
-    """:func:`_entropy_sum` moved into ``[0, log n]``, its range for a pmf of ``n`` masses.
-
-    Masses accepted within the sum tolerance ``t`` can leave it: a single mass ``1 + t`` has
-    ``H = -(1 + t) log(1 + t) < 0``, ``n`` masses ``(1 + t)/n`` have ``H = log n + t (log n - 1) +
-    O(t^2)``; the value is moved by at most ``t (1 + log n)``, the entropy of a pmf within the
-    tolerance of the input.
-    """
-    return into_range(_entropy_sum(p, axis), 0.0, math.log(p.shape[axis]))
-
-
-#: ``-sum(p log p, axis)`` in ``[0, log n]`` (see :func:`_entropy_in_range`).
-entropy_sum = jax.jit(_entropy_in_range, static_argnums=1)
-
-
-def _cross_entropy_fast(p: jax.Array, q: jax.Array, axis: int) -> jax.Array:
-    """``-sum(p log q, axis)`` as written: NaN where ``p = q = 0``."""
-    return -jnp.sum(p * jnp.log(q), axis=axis)
-
-
-def _cross_entropy_exact(p: jax.Array, q: jax.Array, axis: int) -> jax.Array:
-    """``-sum(p log q, axis)``, masked: 0 where ``p = 0``, ``+inf`` where ``q = 0 < p``."""
-    mp, mq = support_mask(p), support_mask(q)
-    # log 1 = 0 where p = q = 0; log 0 = -inf where q = 0 < p.
-    return -jnp.sum(p * jnp.log(q + (1 - mq) * (1 - mp)), axis=axis)
-
-
-def _cross_entropy_coefficients(p: jax.Array, q: jax.Array) -> tuple[jax.Array, jax.Array]:
-    """The cross-entropy's derivatives: ``(-log q, -p/q)``, zero-mass safe.
-
-    ``-log q`` also at ``p = 0`` (the sum is linear in ``p``), and 0 where ``q = 0`` too; ``-p/q``
-    is 0 where ``p = 0``.
-    """
-    mp, mq = support_mask(p), support_mask(q)
-    qs = q + (1 - mq)
-    return -mq * jnp.log(qs), -mp * p / qs
-
-
-cross_entropy_sum = certified_sum(
-    arity=2,
-    fast=[(_cross_entropy_fast, _not_nan)],
-    exact=_cross_entropy_exact,
-    coefficients=_cross_entropy_coefficients,
-    finish=lambda value, p, q, axis: jnp.maximum(value, _entropy_in_range(p, axis)),
-    name="cross_entropy_sum",
-    doc="""``-sum(p log q, axis)``: 0 where ``p = 0``, ``+inf`` where ``q = 0 < p``; at least ``H(p)``.
-
-    ``-p log q``, not ``p log(1/q)``: the rounding of ``1/q`` costs up to half an ulp of absolute
-    error in the logarithm, which is most of the value where ``q`` is near 1. Every term is
-    non-negative for ``q <= 1``, so the sum is relatively accurate. NaN (``0 log 0``) sends the
-    sum to the masked kernel. ``H(p, q) - H(p) = sum p log(p/q)`` is ``>= 0`` for pmfs but can be
-    ``-log(sum q / sum p) ~ -2t`` for masses accepted within the sum tolerance ``t``: the value is
-    at least :func:`_entropy_in_range` (the same kernel as :func:`entropy_sum`), moved by at most
-    that.
-    """,
-)

@@ -3,23 +3,19 @@ r"""Divergences between continuous laws by Gauss-Kronrod quadrature, in JAX (jit
 Every function integrates a pointwise expression of the two densities (or distribution
 functions) over the line and returns ``Quadrature(value, error)``.
 
-The rule: the 7-point Gauss / 15-point Kronrod pair (Kronrod 1965; QUADPACK's ``qk15``, Piessens
-et al. 1983) on a fixed panel layout that follows the two laws: panel ends at every support end
-and at marks around each component's centre at multiples of its scale (geometric towards the
-ends of a beta law, whose density may be singular there, and far out for heavy tails). Beyond
-the outermost marks an infinite tail is mapped to a finite one by :math:`x = b \pm s\,u/(1-u)`,
-cut into geometric panels towards :math:`u = 1`. The value is the Kronrod sum; the error is
-:math:`\sum_{\text{panels}} |K_{15} - G_7|` plus a bound on the rounding of the sum: the
-embedded Gauss rule's error, far larger than the Kronrod rule's on smooth integrands. It is an
-estimate that is a bound in practice (checked against the certified path of
+The rule (:mod:`divergences.continuous._quadrature`): the 7-point Gauss / 15-point Kronrod pair
+on a fixed panel layout that follows the two laws, infinite tails mapped to finite ones. The value
+is the Kronrod sum; the error is :math:`\sum_{\text{panels}} |K_{15} - G_7|` plus a bound on the
+rounding of the sum: the embedded Gauss rule's error, far larger than the Kronrod rule's on smooth
+integrands. It is an estimate that is a bound in practice (checked against the certified path of
 :mod:`divergences.continuous.certified` on random laws), not a proof.
 
 The layout has a fixed size for given law types, so ``jax.vmap`` over a parameter (a curve in
 theta) and ``jax.grad`` in one go through it. Values that are infinite in real arithmetic are
-decided from the laws, not from the quadrature: supports nested the wrong way (a node where
-:math:`p > 0 = q`), and tails (:math:`\mathrm{KL}(p \| q) = \infty` when ``q`` has Gaussian
-tails and ``p`` has no second moment, e.g. a Cauchy ``p``); such a value is ``inf`` with error 0,
-never NaN.
+decided from the laws, not from the quadrature (:mod:`divergences.continuous._tails`): supports
+nested the wrong way (a node where :math:`p > 0 = q`), and tails
+(:math:`\mathrm{KL}(p \| q) = \infty` when ``q`` has Gaussian tails and ``p`` has no second
+moment, e.g. a Cauchy ``p``); such a value is ``inf`` with error 0, never NaN.
 
 Parameters of the laws must be scalars here: use ``jax.vmap`` for a batch of laws.
 
@@ -37,12 +33,19 @@ from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 from divergences import generators as _gens
 from divergences._src.checks import check_base
 from divergences._src.numerics import log_of_base
-from divergences.continuous.laws import Law, Mixture
+from divergences.continuous._quadrature import Quadrature, check_law, integrate, with_infinite
+from divergences.continuous._tails import (
+    chi_edge_infinite,
+    chi_tail_infinite,
+    kl_tail_infinite,
+    logistic_infinite,
+    w1_tail_infinite,
+)
+from divergences.continuous.laws import Law
 
 __all__ = [
     "LogisticDiscriminator",
@@ -59,63 +62,6 @@ __all__ = [
 ]
 
 _LOG2 = math.log(2.0)
-
-# Gauss-Kronrod 7-15 (QUADPACK qk15): Kronrod nodes on [0, 1], Kronrod and Gauss weights.
-_XK = np.array(
-    [
-        0.991455371120812639206854697526329,
-        0.949107912342758524526189684047851,
-        0.864864423359769072789712788640926,
-        0.741531185599394439863864773280788,
-        0.586087235467691130294144845693013,
-        0.405845151377397166906606412076961,
-        0.207784955007898467600689403773245,
-        0.000000000000000000000000000000000,
-    ]
-)
-_WK = np.array(
-    [
-        0.022935322010529224963732008058970,
-        0.063092092629978553290700663189204,
-        0.104790010322250183839876322541518,
-        0.140653259715525918745189590510238,
-        0.169004726639267902826583426598550,
-        0.190350578064785409913256402421014,
-        0.204432940075298892414161999234649,
-        0.209482141084727828012999174891714,
-    ]
-)
-_WG = np.array(
-    [
-        0.0,
-        0.129484966168869693270611432679082,
-        0.0,
-        0.279705391489276667901467771423780,
-        0.0,
-        0.381830050505118944950369775488975,
-        0.0,
-        0.417959183673469387755102040816327,
-    ]
-)
-# The 15 nodes on [-1, 1] and their weights, the Gauss weights 0 off the 7 Gauss nodes.
-_NODES = np.concatenate([-_XK[:-1], _XK[::-1]])
-_KW = np.concatenate([_WK[:-1], _WK[::-1]])
-_GW = np.concatenate([_WG[:-1], _WG[::-1]])
-_TAIL_PANELS = 40  # geometric panels of u in [0, 1) for a mapped infinite tail
-_U_ENDS = np.concatenate([[0.0], 1 - 2.0 ** -np.arange(1, _TAIL_PANELS), [1.0]])
-
-
-class Quadrature(NamedTuple):
-    """A value by quadrature and an estimate of its error.
-
-    Attributes:
-      value: the quadrature's value (``inf`` where the quantity is infinite in real arithmetic).
-      error: an estimate of ``|value - exact|``: the difference of the embedded Gauss and Kronrod
-        rules summed over panels, plus the rounding of the sum (0 for an infinite value).
-    """
-
-    value: jax.Array
-    error: jax.Array
 
 
 class LogisticDiscriminator(NamedTuple):
@@ -144,221 +90,6 @@ class LogisticDiscriminator(NamedTuple):
     def log1m_d(self, x: Any) -> jax.Array:
         r""":math:`\log(1 - D(x))`."""
         return -jax.nn.softplus(self.weight * jnp.asarray(x) + self.bias)
-
-
-# --- the layout and the rule ---------------------------------------------------------------
-
-
-def _check_law(law: Any, name: str) -> None:
-    if not isinstance(law, Law):
-        raise ValueError(f"{name} must be a law of divergences.continuous, got {law!r}")
-    for leaf in jax.tree_util.tree_leaves(law):
-        if (
-            leaf is not None
-            and jnp.ndim(leaf) != 0
-            and not (isinstance(law, Mixture) and jnp.ndim(leaf) == 1)
-        ):
-            raise ValueError(
-                f"{name} must have scalar parameters (a mixture: 1-D weights); map over a batch "
-                "of laws with jax.vmap"
-            )
-
-
-def _finite_ends(law: Law) -> list[Any]:
-    ends = []
-    for _, c in law._components():
-        lo, hi = c.support()
-        ends += [jnp.asarray(lo, dtype=float), jnp.asarray(hi, dtype=float)]
-    return ends
-
-
-def _layout(p: Law, q: Law) -> tuple[jax.Array, jax.Array, jax.Array]:
-    """Nodes ``(panels, 15)``, Kronrod and Gauss weights (Jacobians included) of the layout."""
-    lo = jnp.minimum(*(jnp.asarray(law.support()[0], dtype=float) for law in (p, q)))
-    hi = jnp.maximum(*(jnp.asarray(law.support()[1], dtype=float) for law in (p, q)))
-    marks = jnp.concatenate([p._breakpoints(), q._breakpoints()])
-    centre = jnp.median(marks)
-    ends = jnp.stack(
-        [jnp.where(jnp.isfinite(e), e, centre) for e in _finite_ends(p) + _finite_ends(q)]
-    )
-    bp = jnp.sort(jnp.clip(jnp.concatenate([marks, ends]), lo, hi))
-    a, b = bp[:-1], bp[1:]
-    half = 0.5 * (b - a)
-    mid = 0.5 * (a + b)
-    nodes = mid[:, None] + half[:, None] * _NODES
-    # A panel a few ulps wide has nodes that round onto its ends (where a beta density may be
-    # infinite): it is dropped, with the mass it holds.
-    eps = jnp.finfo(bp.dtype).eps
-    kept = (half == 0) | (half > 8 * eps * jnp.maximum(jnp.abs(a), jnp.abs(b)))
-    wk = jnp.where(kept[:, None], half[:, None] * _KW, 0.0)
-    wg = jnp.where(kept[:, None], half[:, None] * _GW, 0.0)
-    # Mapped tails, x = end -/+ s u / (1 - u): zero weight where that side of the hull is finite.
-    s = jnp.maximum((bp[-1] - bp[0]) / 64, jnp.finfo(bp.dtype).tiny)
-    u_a, u_b = _U_ENDS[:-1], _U_ENDS[1:]
-    u = 0.5 * (u_a + u_b)[:, None] + 0.5 * (u_b - u_a)[:, None] * _NODES
-    v = u / (1 - u)
-    jac = s / (1 - u) ** 2 * (0.5 * (u_b - u_a))[:, None]
-    tails_n, tails_k, tails_g = [], [], []
-    for end, sign, open_side in (
-        (bp[0], -1.0, ~jnp.isfinite(lo)),
-        (bp[-1], 1.0, ~jnp.isfinite(hi)),
-    ):
-        tails_n.append(end + sign * s * v)
-        tails_k.append(jnp.where(open_side, jac * _KW, 0.0))
-        tails_g.append(jnp.where(open_side, jac * _GW, 0.0))
-    nodes = jnp.concatenate([nodes, *tails_n])
-    wk = jnp.concatenate([wk, *tails_k])
-    wg = jnp.concatenate([wg, *tails_g])
-    return nodes, wk, wg
-
-
-def _integrate(p: Law, q: Law, h: Callable[[jax.Array], jax.Array]) -> Quadrature:
-    """Gauss-Kronrod over the layout of ``(p, q)`` of the pointwise integrand ``h(x)``."""
-    nodes, wk, wg = _layout(p, q)
-    vals = h(nodes)
-    # A panel of zero width holds no mass, but its width's derivative is not 0 (panels open as
-    # parameters move): keep finite values there, drop only an inf times a zero weight.
-    vals = jnp.where((wk != 0) | jnp.isfinite(vals), vals, 0.0)
-    k = jnp.sum(wk * vals, axis=1)
-    g = jnp.sum(wg * vals, axis=1)
-    value = jnp.sum(k)
-    eps = jnp.finfo(value.dtype).eps
-    # The integrands are formed from p, q and their logarithms, whose rounding does not cancel
-    # where the terms do (KL at p = q): charge it on the terms' size, p (1 + |log p|) + q (...).
-    at = jax.lax.stop_gradient(nodes)
-    lp, lq = jax.lax.stop_gradient(p.log_prob(at)), jax.lax.stop_gradient(q.log_prob(at))
-    size = jnp.exp(lp) * (1 + jnp.abs(lp)) + jnp.exp(lq) * (1 + jnp.abs(lq))
-    size = jnp.where(jnp.isfinite(size), size, 0.0)
-    magnitude = jnp.sum(jnp.abs(wk * vals)) + jnp.sum(jnp.abs(jax.lax.stop_gradient(wk)) * size)
-    rounding = 50 * eps * magnitude + jnp.finfo(value.dtype).tiny
-    error = jnp.sum(jnp.abs(k - g)) + rounding
-    # An infinite sum (an integrand infinite on a set of positive length) has no error.
-    return Quadrature(value, jnp.where(jnp.isfinite(value), error, 0.0))
-
-
-def _with_infinite(result: Quadrature, infinite: Any, sign: float = 1.0) -> Quadrature:
-    inf = jnp.asarray(sign * jnp.inf, dtype=result.value.dtype)
-    value = jnp.where(infinite, inf, result.value)
-    error = jnp.where(infinite | ~jnp.isfinite(value), 0.0, result.error)
-    return Quadrature(value, error)
-
-
-def _log_densities(p: Law, q: Law) -> Callable[[jax.Array], tuple[jax.Array, jax.Array]]:
-    return lambda x: (p.log_prob(x), q.log_prob(x))
-
-
-def _safe_exp(lp: jax.Array) -> jax.Array:
-    return jnp.exp(lp)
-
-
-# --- decisions of infinity from the tails ---------------------------------------------------
-
-_ORDER = {"none": 0, "gauss": 1, "exp": 2, "poly": 3}
-
-
-def _kl_tail_infinite(p: Law, q: Law) -> Any:
-    """KL(p || q) = inf because -log q grows faster than p's moments allow, on some side."""
-    out = jnp.asarray(False)
-    for (kp, ap), (kq, _) in zip(p._tails(), q._tails(), strict=True):
-        if kp == "none":
-            continue
-        if kq == "none":
-            out = out | True
-        elif kq == "gauss" and kp == "poly":
-            out = out | (ap <= 2)  # no second moment
-        elif kq == "exp" and kp == "poly":
-            out = out | (ap <= 1)  # no first moment
-    return out
-
-
-def _chi_tail_infinite(p: Law, q: Law) -> Any:
-    """chi^2(p, q) = inf because p^2 / q is not integrable in a tail."""
-    out = jnp.asarray(False)
-    for (kp, ap), (kq, aq) in zip(p._tails(), q._tails(), strict=True):
-        if kp == "none":
-            continue
-        if _ORDER[kq] < _ORDER[kp]:
-            out = out | True
-        elif kq == kp == "gauss":
-            out = out | (ap * ap >= 2 * aq * aq)
-        elif kq == kp == "exp":
-            out = out | (ap >= 2 * aq)
-        elif kq == kp == "poly":
-            out = out | (aq >= 2 * ap)
-    return out
-
-
-def _edge_exponent(law: Law, e: Any, right: bool) -> Any:
-    """Exponent alpha of the density ~ |x - e|^alpha just right (left) of ``e``; inf if 0 there."""
-    from divergences.continuous.laws import Beta
-
-    alphas = []
-    for _, c in law._components():
-        lo, hi = (jnp.asarray(t, dtype=float) for t in c.support())
-        interior = (e > lo) & (e < hi) if True else None
-        at_end = (e == lo) if right else (e == hi)
-        if isinstance(c, Beta):
-            end_alpha = (c.a - 1) if right else (c.b - 1)
-        else:
-            end_alpha = jnp.zeros(())
-        alphas.append(jnp.where(interior, 0.0, jnp.where(at_end, end_alpha, jnp.inf)))
-    return jnp.min(jnp.stack(alphas))
-
-
-def _chi_edge_infinite(p: Law, q: Law) -> Any:
-    """chi^2(p, q) = inf because p^2 / q has a non-integrable power singularity at a support end."""
-    out = jnp.asarray(False)
-    for e in _finite_ends(p) + _finite_ends(q):
-        safe_e = jnp.where(jnp.isfinite(e), e, 0.0)
-        for right in (True, False):
-            ap = _edge_exponent(p, safe_e, right)
-            aq = _edge_exponent(q, safe_e, right)
-            bad = jnp.isfinite(ap) & (2 * ap - jnp.where(jnp.isfinite(aq), aq, 0.0) <= -1)
-            out = out | (jnp.isfinite(e) & bad)
-    return out
-
-
-def _no_first_moment_tail(law: Law, side: int) -> tuple[Any, Any, Any]:
-    """``(missing, df, coefficient)`` of the ``side`` tail (0 left, 1 right).
-
-    Whether the tail has no first moment, its df and the constant ``K`` of the survival function
-    ``~ K |x|^-df`` (summed over the heaviest components).
-    """
-    from divergences.continuous.laws import Cauchy, StudentT
-
-    kind, df = law._tails()[side]
-    if kind != "poly":
-        return jnp.asarray(False), jnp.asarray(jnp.inf), jnp.zeros(())
-    coef = jnp.zeros(())
-    for w, c in law._components():
-        if isinstance(c, Cauchy):
-            k = c.scale / math.pi
-            cdf_ = jnp.ones(())
-        elif isinstance(c, StudentT):
-            nu = c.df
-            lc = (
-                jax.scipy.special.gammaln(0.5 * (nu + 1))
-                - jax.scipy.special.gammaln(0.5 * nu)
-                - 0.5 * math.log(math.pi)
-                + 0.5 * (nu - 1) * jnp.log(nu)
-            )
-            k = jnp.exp(lc) * c.scale**nu / nu
-            cdf_ = c.df
-        else:
-            continue
-        same = cdf_ == df
-        coef = coef + jnp.where(same, w * k, 0.0)
-    return df <= 1, df, coef
-
-
-def _w1_tail_infinite(p: Law, q: Law) -> Any:
-    out = jnp.asarray(False)
-    for side in (0, 1):
-        mp, dp, cp = _no_first_moment_tail(p, side)
-        mq, dq, cq = _no_first_moment_tail(q, side)
-        cancel = (dp == dq) & (cp == cq)
-        out = out | ((mp | mq) & ~cancel)
-    return out
 
 
 # --- the quantities -------------------------------------------------------------------------
@@ -423,14 +154,14 @@ def _chi_integrand(lp: jax.Array, lq: jax.Array) -> jax.Array:
 
 
 def _pointwise(p: Law, q: Law, term: Callable[[jax.Array, jax.Array], jax.Array]) -> Quadrature:
-    return _integrate(p, q, lambda x: term(p.log_prob(x), q.log_prob(x)))
+    return integrate(p, q, lambda x: term(p.log_prob(x), q.log_prob(x)))
 
 
 # One compiled program per pair of law structures (types, mixture sizes), reused across calls;
 # inside a user's jit or vmap they inline.
 @jax.jit
 def _kl_kernel(p: Law, q: Law) -> Quadrature:
-    return _with_infinite(_pointwise(p, q, _kl_integrand), _kl_tail_infinite(p, q))
+    return with_infinite(_pointwise(p, q, _kl_integrand), kl_tail_infinite(p, q))
 
 
 @jax.jit
@@ -451,7 +182,7 @@ def _sqh_kernel(p: Law, q: Law) -> Quadrature:
 @jax.jit
 def _chi_kernel(p: Law, q: Law) -> Quadrature:
     r = _pointwise(p, q, _chi_integrand)
-    return _with_infinite(r, _chi_tail_infinite(p, q) | _chi_edge_infinite(p, q))
+    return with_infinite(r, chi_tail_infinite(p, q) | chi_edge_infinite(p, q))
 
 
 def _scale_by_base(r: Quadrature, base: Any, dtype: Any = float) -> Quadrature:
@@ -482,8 +213,8 @@ def kl(p: Law, q: Law, *, base: Any = None) -> Quadrature:
       >>> round(float(r.value), 8)  # log 2 + 1/8 - 1/2
       0.31814718
     """
-    _check_law(p, "p")
-    _check_law(q, "q")
+    check_law(p, "p")
+    check_law(q, "q")
     return _scale_by_base(_kl_kernel(p, q), base)
 
 
@@ -506,8 +237,8 @@ def js_divergence(p: Law, q: Law, *, base: Any = None) -> Quadrature:
       >>> round(float(r.value), 12)
       1.0
     """
-    _check_law(p, "p")
-    _check_law(q, "q")
+    check_law(p, "p")
+    check_law(q, "q")
     return _scale_by_base(_js_kernel(p, q), base)
 
 
@@ -521,8 +252,8 @@ def total_variation(p: Law, q: Law) -> Quadrature:
     Returns:
       ``Quadrature(value, error)``.
     """
-    _check_law(p, "p")
-    _check_law(q, "q")
+    check_law(p, "p")
+    check_law(q, "q")
     return _tv_kernel(p, q)
 
 
@@ -544,8 +275,8 @@ def hellinger(p: Law, q: Law) -> Quadrature:
     Returns:
       ``Quadrature(value, error)``.
     """
-    _check_law(p, "p")
-    _check_law(q, "q")
+    check_law(p, "p")
+    check_law(q, "q")
     sq = _squared_hellinger(p, q)
     v = jnp.clip(sq.value, 0.0, 1.0)
     root = jnp.sqrt(jnp.where(v > 0, v, 1.0))
@@ -569,8 +300,8 @@ def chi_square(p: Law, q: Law) -> Quadrature:
     Returns:
       ``Quadrature(value, error)``.
     """
-    _check_law(p, "p")
-    _check_law(q, "q")
+    check_law(p, "p")
+    check_law(q, "q")
     return _chi_kernel(p, q)
 
 
@@ -615,8 +346,8 @@ def f_divergence(p: Law, q: Law, f: Any, *, base: Any = None) -> Quadrature:
     Returns:
       ``Quadrature(value, error)``.
     """
-    _check_law(p, "p")
-    _check_law(q, "q")
+    check_law(p, "p")
+    check_law(q, "q")
     if not isinstance(f, _gens.FGenerator):
         raise ValueError(f"f must be a divergences.FGenerator, got {f!r}")
     fn = _built_in(f)
@@ -643,7 +374,7 @@ def _custom_kernel(p: Law, q: Law, f: Any) -> Quadrature:
         size = jnp.exp(ms)
         return jnp.where(both_off | (size == 0), 0.0, size * inner)
 
-    r = _integrate(p, q, h)
+    r = integrate(p, q, h)
     if term is not None:
         r = Quadrature(r.value + jnp.asarray(f.f(jnp.ones(()))), r.error)
     return r
@@ -661,8 +392,8 @@ def optimal_discriminator(p: Law, q: Law) -> Callable[[Any], jax.Array]:
     Returns:
       A callable ``x -> D*(x)``, elementwise, in ``[0, 1]``.
     """
-    _check_law(p, "p")
-    _check_law(q, "q")
+    check_law(p, "p")
+    check_law(q, "q")
 
     def d_star(x: Any) -> jax.Array:
         lp, lq = p.log_prob(x), q.log_prob(x)
@@ -691,8 +422,8 @@ def gan_value(p: Law, q: Law, d: Any = "optimal", *, base: Any = None) -> Quadra
     Returns:
       ``Quadrature(value, error)``; the value is at most 0.
     """
-    _check_law(p, "p")
-    _check_law(q, "q")
+    check_law(p, "p")
+    check_law(q, "q")
     if isinstance(d, str):
         if d != "optimal":
             raise ValueError(
@@ -723,8 +454,8 @@ def _gan_integrand(
 
 @jax.jit
 def _gan_logistic_kernel(p: Law, q: Law, d: LogisticDiscriminator) -> Quadrature:
-    r = _integrate(p, q, _gan_integrand(p, q, d.log_d, d.log1m_d))
-    return _with_infinite(r, _logistic_infinite(p, q, d), sign=-1.0)
+    r = integrate(p, q, _gan_integrand(p, q, d.log_d, d.log1m_d))
+    return with_infinite(r, logistic_infinite(p, q, d), sign=-1.0)
 
 
 @partial(jax.jit, static_argnums=2)
@@ -735,18 +466,7 @@ def _gan_callable_kernel(p: Law, q: Law, d: Any) -> Quadrature:
     def log1m_d(x: Any) -> jax.Array:
         return jnp.log1p(-d(x))
 
-    return _integrate(p, q, _gan_integrand(p, q, log_d, log1m_d))
-
-
-def _logistic_infinite(p: Law, q: Law, d: LogisticDiscriminator) -> Any:
-    # -log D ~ w x as x -> -inf for w > 0 (p's left tail), -log(1 - D) ~ w x as x -> inf (q's
-    # right tail); mirrored for w < 0. Infinite where that tail has no first moment.
-    w = jnp.asarray(d.weight)
-    p_left = _no_first_moment_tail(p, 0)[0]
-    p_right = _no_first_moment_tail(p, 1)[0]
-    q_left = _no_first_moment_tail(q, 0)[0]
-    q_right = _no_first_moment_tail(q, 1)[0]
-    return ((w > 0) & (p_left | q_right)) | ((w < 0) & (p_right | q_left))
+    return integrate(p, q, _gan_integrand(p, q, log_d, log1m_d))
 
 
 def w1(p: Law, q: Law) -> Quadrature:
@@ -766,8 +486,8 @@ def w1(p: Law, q: Law) -> Quadrature:
       Vallender, *Calculation of the Wasserstein distance between probability distributions on
       the line*, Theory Probab. Appl. 18 (1974).
     """
-    _check_law(p, "p")
-    _check_law(q, "q")
+    check_law(p, "p")
+    check_law(q, "q")
     return _w1_kernel(p, q)
 
 
@@ -781,5 +501,5 @@ def _w1_kernel(p: Law, q: Law) -> Quadrature:
         return jnp.where(x < middle, left, right)
 
     middle = jnp.median(jnp.concatenate([p._breakpoints(), q._breakpoints()]))
-    r = _integrate(p, q, h)
-    return _with_infinite(r, _w1_tail_infinite(p, q))
+    r = integrate(p, q, h)
+    return with_infinite(r, w1_tail_infinite(p, q))

@@ -36,15 +36,29 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 from jax.scipy import special as jsp
 
-from divergences._src.errors import is_traced, require
+from divergences._src.errors import is_traced
 from divergences._src.precision import sum_tolerance
+from divergences.continuous._law import (
+    EDGE_MARKS,
+    EXP_MARKS,
+    SYM_EXP_MARKS,
+    SYM_MARKS,
+    SYM_POLY_MARKS,
+    UNIFORM_MARKS,
+    Law,
+    check,
+    finite,
+    param,
+    positive,
+    standardised,
+)
 
 __all__ = [
     "Beta",
@@ -64,139 +78,6 @@ _LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
 _LOG_PI = math.log(math.pi)
 
 
-def _param(x: Any, name: str) -> Any:
-    """A parameter as a leaf: traced values as they are, concrete ones as float64 NumPy arrays."""
-    if is_traced(x):
-        return jnp.asarray(x)
-    try:
-        arr = np.asarray(x, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a real number, got {x!r}") from None
-    return arr
-
-
-def _check(ok: Any, message: str) -> None:
-    require(ok, message)
-
-
-def _finite(x: Any, name: str) -> None:
-    xp = jnp if is_traced(x) else np
-    _check(xp.isfinite(x), f"{name} must be finite")
-
-
-def _positive(x: Any, name: str, what: str) -> None:
-    xp = jnp if is_traced(x) else np
-    _check(xp.isfinite(x) & (x > 0), f"{name} must be finite and > 0 ({what})")
-
-
-class Law:
-    """Base of the laws: a pytree whose leaves are the fields named in ``_fields``.
-
-    Subclasses are registered with JAX on definition; they define ``log_prob``, ``cdf``,
-    ``support`` and the private layout hints the quadrature of :mod:`divergences.continuous.fast`
-    reads (``_breakpoints``, ``_tails``).
-    """
-
-    _fields: ClassVar[tuple[str, ...]] = ()
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-
-        def flatten(law: Law) -> tuple[tuple[Any, ...], None]:
-            return tuple(getattr(law, f) for f in cls._fields), None
-
-        def unflatten(_: None, children: Any) -> Law:
-            law = object.__new__(cls)
-            for f, c in zip(cls._fields, children, strict=True):
-                object.__setattr__(law, f, c)
-            return law
-
-        jax.tree_util.register_pytree_node(cls, flatten, unflatten)
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        raise AttributeError(f"{type(self).__name__} is immutable")
-
-    def _set(self, **values: Any) -> None:
-        for k, v in values.items():
-            object.__setattr__(self, k, v)
-
-    def __repr__(self) -> str:
-        def show(v: Any) -> str:
-            if isinstance(v, np.ndarray) and v.ndim == 0:
-                return repr(float(v))
-            return repr(v)
-
-        args = ", ".join(f"{f}={show(getattr(self, f))}" for f in self._fields)
-        return f"{type(self).__name__}({args})"
-
-    def __eq__(self, other: object) -> bool:
-        if type(other) is not type(self):
-            return NotImplemented
-        a, b = jax.tree_util.tree_leaves(self), jax.tree_util.tree_leaves(other)
-        return len(a) == len(b) and all(
-            bool(np.all(np.asarray(x) == np.asarray(y))) for x, y in zip(a, b, strict=True)
-        )
-
-    __hash__ = None  # type: ignore[assignment]
-
-    # --- the public surface ------------------------------------------------------------------
-
-    def log_prob(self, x: Any) -> jax.Array:
-        """The log-density at ``x`` (``-inf`` off the support), elementwise."""
-        raise NotImplementedError
-
-    def prob(self, x: Any) -> jax.Array:
-        """The density at ``x`` (0 off the support), elementwise."""
-        return jnp.exp(self.log_prob(x))
-
-    def cdf(self, x: Any) -> jax.Array:
-        r"""The distribution function :math:`F(x) = P(X \le x)`, elementwise."""
-        raise NotImplementedError
-
-    def sf(self, x: Any) -> jax.Array:
-        r"""The survival function :math:`1 - F(x) = P(X > x)`, accurate in the right tail."""
-        return 1 - self.cdf(x)
-
-    def support(self) -> tuple[Any, Any]:
-        """The hull ``(lo, hi)`` of the support; ends may be ``-inf``/``inf``."""
-        raise NotImplementedError
-
-    # --- hints for the quadrature (private) --------------------------------------------------
-
-    def _breakpoints(self) -> jax.Array:
-        """Points where the density changes behaviour (centres, ends, scale marks): panel ends."""
-        raise NotImplementedError
-
-    def _tails(self) -> tuple[tuple[str, Any], tuple[str, Any]]:
-        r"""The decay class of the density on the left and on the right: ``(kind, parameter)``.
-
-        ``kind`` is static: ``"none"`` (bounded on that side), ``"gauss"`` (parameter: the scale
-        of :math:`e^{-x^2/(2\sigma^2)}`), ``"exp"`` (the scale of :math:`e^{-|x|/b}`) or
-        ``"poly"`` (the ``df`` of :math:`|x|^{-(\nu + 1)}`).
-        """
-        raise NotImplementedError
-
-    def _components(self) -> tuple[tuple[Any, Law], ...]:
-        """``((weight, law), ...)``: the law itself with weight 1, or a mixture's components."""
-        return ((jnp.ones(()), self),)
-
-
-_MARKS = np.array([0.0, 0.5, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0, 24.0, 40.0])
-_SYM_MARKS = np.concatenate([-_MARKS[:0:-1], _MARKS])
-_EXP_MARKS = np.concatenate([[0.0], 2.0 ** np.arange(-3, 11)])  # up to 1024 scales: e^-1024
-_SYM_EXP_MARKS = np.concatenate([-_EXP_MARKS[:0:-1], _EXP_MARKS])
-_POLY_MARKS = np.concatenate([[0.0], 2.0 ** np.arange(-2, 21)])
-_SYM_POLY_MARKS = np.concatenate([-_POLY_MARKS[:0:-1], _POLY_MARKS])
-_EDGE_MARKS = np.concatenate(
-    [[0.0], 2.0 ** -np.arange(120, 0, -2.0), [0.5], 1 - 2.0 ** -np.arange(2, 53, 2.0), [1.0]]
-)
-_UNIFORM_MARKS = np.linspace(0.0, 1.0, 5)
-
-
-def _z(law: Any, x: Any) -> jax.Array:
-    return (jnp.asarray(x) - law.loc) / law.scale
-
-
 class Normal(Law):
     r"""The normal law :math:`N(\mu, \sigma^2)`; ``scale`` is the standard deviation :math:`\sigma`.
 
@@ -210,30 +91,30 @@ class Normal(Law):
     scale: Any
 
     def __init__(self, loc: Any, scale: Any) -> None:
-        loc, scale = _param(loc, "loc"), _param(scale, "scale")
-        _finite(loc, "loc")
-        _positive(scale, "scale", "a standard deviation")
+        loc, scale = param(loc, "loc"), param(scale, "scale")
+        finite(loc, "loc")
+        positive(scale, "scale", "a standard deviation")
         self._set(loc=loc, scale=scale)
 
     def log_prob(self, x: Any) -> jax.Array:
         """See :meth:`Law.log_prob`."""
-        z = _z(self, x)
+        z = standardised(self, x)
         return -0.5 * z * z - jnp.log(self.scale) - _LOG_SQRT_2PI
 
     def cdf(self, x: Any) -> jax.Array:
         """See :meth:`Law.cdf`."""
-        return jsp.ndtr(_z(self, x))
+        return jsp.ndtr(standardised(self, x))
 
     def sf(self, x: Any) -> jax.Array:
         """See :meth:`Law.sf`."""
-        return jsp.ndtr(-_z(self, x))
+        return jsp.ndtr(-standardised(self, x))
 
     def support(self) -> tuple[Any, Any]:
         """See :meth:`Law.support`."""
         return -jnp.inf, jnp.inf
 
     def _breakpoints(self) -> jax.Array:
-        return self.loc + self.scale * jnp.asarray(_SYM_MARKS)
+        return self.loc + self.scale * jnp.asarray(SYM_MARKS)
 
     def _tails(self) -> tuple[tuple[str, Any], tuple[str, Any]]:
         return ("gauss", self.scale), ("gauss", self.scale)
@@ -252,24 +133,24 @@ class Laplace(Law):
     scale: Any
 
     def __init__(self, loc: Any, scale: Any) -> None:
-        loc, scale = _param(loc, "loc"), _param(scale, "scale")
-        _finite(loc, "loc")
-        _positive(scale, "scale", "the scale b")
+        loc, scale = param(loc, "loc"), param(scale, "scale")
+        finite(loc, "loc")
+        positive(scale, "scale", "the scale b")
         self._set(loc=loc, scale=scale)
 
     def log_prob(self, x: Any) -> jax.Array:
         """See :meth:`Law.log_prob`."""
-        return -jnp.abs(_z(self, x)) - jnp.log(2 * self.scale)
+        return -jnp.abs(standardised(self, x)) - jnp.log(2 * self.scale)
 
     def cdf(self, x: Any) -> jax.Array:
         """See :meth:`Law.cdf`."""
-        z = _z(self, x)
+        z = standardised(self, x)
         half_tail = 0.5 * jnp.exp(-jnp.abs(z))
         return jnp.where(z < 0, half_tail, 1 - half_tail)
 
     def sf(self, x: Any) -> jax.Array:
         """See :meth:`Law.sf`."""
-        z = _z(self, x)
+        z = standardised(self, x)
         half_tail = 0.5 * jnp.exp(-jnp.abs(z))
         return jnp.where(z > 0, half_tail, 1 - half_tail)
 
@@ -278,7 +159,7 @@ class Laplace(Law):
         return -jnp.inf, jnp.inf
 
     def _breakpoints(self) -> jax.Array:
-        return self.loc + self.scale * jnp.asarray(_SYM_EXP_MARKS)
+        return self.loc + self.scale * jnp.asarray(SYM_EXP_MARKS)
 
     def _tails(self) -> tuple[tuple[str, Any], tuple[str, Any]]:
         return ("exp", self.scale), ("exp", self.scale)
@@ -297,10 +178,10 @@ class Uniform(Law):
     high: Any
 
     def __init__(self, low: Any, high: Any) -> None:
-        low, high = _param(low, "low"), _param(high, "high")
-        _finite(low, "low")
-        _finite(high, "high")
-        _check(high > low, "high must be > low (a uniform law on [low, high])")
+        low, high = param(low, "low"), param(high, "high")
+        finite(low, "low")
+        finite(high, "high")
+        check(high > low, "high must be > low (a uniform law on [low, high])")
         self._set(low=low, high=high)
 
     def log_prob(self, x: Any) -> jax.Array:
@@ -319,7 +200,7 @@ class Uniform(Law):
         return self.low, self.high
 
     def _breakpoints(self) -> jax.Array:
-        return self.low + (self.high - self.low) * jnp.asarray(_UNIFORM_MARKS)
+        return self.low + (self.high - self.low) * jnp.asarray(UNIFORM_MARKS)
 
     def _tails(self) -> tuple[tuple[str, Any], tuple[str, Any]]:
         return ("none", None), ("none", None)
@@ -338,9 +219,9 @@ class Exponential(Law):
     loc: Any
 
     def __init__(self, rate: Any, loc: Any = 0.0) -> None:
-        rate, loc = _param(rate, "rate"), _param(loc, "loc")
-        _positive(rate, "rate", "the rate of an exponential law")
-        _finite(loc, "loc")
+        rate, loc = param(rate, "rate"), param(loc, "loc")
+        positive(rate, "rate", "the rate of an exponential law")
+        finite(loc, "loc")
         self._set(rate=rate, loc=loc)
 
     def log_prob(self, x: Any) -> jax.Array:
@@ -366,7 +247,7 @@ class Exponential(Law):
         return self.loc, jnp.inf
 
     def _breakpoints(self) -> jax.Array:
-        return self.loc + jnp.asarray(_EXP_MARKS) / self.rate
+        return self.loc + jnp.asarray(EXP_MARKS) / self.rate
 
     def _tails(self) -> tuple[tuple[str, Any], tuple[str, Any]]:
         return ("none", None), ("exp", 1 / self.rate)
@@ -391,13 +272,13 @@ class Beta(Law):
     high: Any
 
     def __init__(self, a: Any, b: Any, low: Any = 0.0, high: Any = 1.0) -> None:
-        a, b = _param(a, "a"), _param(b, "b")
-        low, high = _param(low, "low"), _param(high, "high")
-        _positive(a, "a", "a shape of the beta law")
-        _positive(b, "b", "a shape of the beta law")
-        _finite(low, "low")
-        _finite(high, "high")
-        _check(high > low, "high must be > low (a beta law on [low, high])")
+        a, b = param(a, "a"), param(b, "b")
+        low, high = param(low, "low"), param(high, "high")
+        positive(a, "a", "a shape of the beta law")
+        positive(b, "b", "a shape of the beta law")
+        finite(low, "low")
+        finite(high, "high")
+        check(high > low, "high must be > low (a beta law on [low, high])")
         self._set(a=a, b=b, low=low, high=high)
 
     def log_prob(self, x: Any) -> jax.Array:
@@ -429,7 +310,7 @@ class Beta(Law):
         return self.low, self.high
 
     def _breakpoints(self) -> jax.Array:
-        return self.low + (self.high - self.low) * jnp.asarray(_EDGE_MARKS)
+        return self.low + (self.high - self.low) * jnp.asarray(EDGE_MARKS)
 
     def _tails(self) -> tuple[tuple[str, Any], tuple[str, Any]]:
         return ("none", None), ("none", None)
@@ -452,15 +333,15 @@ class StudentT(Law):
     scale: Any
 
     def __init__(self, df: Any, loc: Any = 0.0, scale: Any = 1.0) -> None:
-        df, loc, scale = _param(df, "df"), _param(loc, "loc"), _param(scale, "scale")
-        _positive(df, "df", "the degrees of freedom")
-        _finite(loc, "loc")
-        _positive(scale, "scale", "the scale s")
+        df, loc, scale = param(df, "df"), param(loc, "loc"), param(scale, "scale")
+        positive(df, "df", "the degrees of freedom")
+        finite(loc, "loc")
+        positive(scale, "scale", "the scale s")
         self._set(df=df, loc=loc, scale=scale)
 
     def log_prob(self, x: Any) -> jax.Array:
         """See :meth:`Law.log_prob`."""
-        z = _z(self, x)
+        z = standardised(self, x)
         nu = self.df
         const = (
             jsp.gammaln(0.5 * (nu + 1))
@@ -472,7 +353,7 @@ class StudentT(Law):
 
     def cdf(self, x: Any) -> jax.Array:
         """See :meth:`Law.cdf`."""
-        z = _z(self, x)
+        z = standardised(self, x)
         nu = self.df
         # P(|T| > |z|) = I_{nu / (nu + z^2)}(nu/2, 1/2), written without cancellation.
         az = jnp.abs(z)
@@ -489,7 +370,7 @@ class StudentT(Law):
         return -jnp.inf, jnp.inf
 
     def _breakpoints(self) -> jax.Array:
-        return self.loc + self.scale * jnp.asarray(_SYM_POLY_MARKS)
+        return self.loc + self.scale * jnp.asarray(SYM_POLY_MARKS)
 
     def _tails(self) -> tuple[tuple[str, Any], tuple[str, Any]]:
         return ("poly", self.df), ("poly", self.df)
@@ -508,19 +389,19 @@ class Cauchy(Law):
     scale: Any
 
     def __init__(self, loc: Any = 0.0, scale: Any = 1.0) -> None:
-        loc, scale = _param(loc, "loc"), _param(scale, "scale")
-        _finite(loc, "loc")
-        _positive(scale, "scale", "the scale s")
+        loc, scale = param(loc, "loc"), param(scale, "scale")
+        finite(loc, "loc")
+        positive(scale, "scale", "the scale s")
         self._set(loc=loc, scale=scale)
 
     def log_prob(self, x: Any) -> jax.Array:
         """See :meth:`Law.log_prob`."""
-        z = _z(self, x)
+        z = standardised(self, x)
         return -_LOG_PI - jnp.log(self.scale) - jnp.log1p(z * z)
 
     def cdf(self, x: Any) -> jax.Array:
         """See :meth:`Law.cdf`."""
-        z = _z(self, x)
+        z = standardised(self, x)
         # F(z) = atan(-1/z) / pi for z < 0: no cancellation in 1/2 + atan(z)/pi far left.
         zs = jnp.where(z < -1, z, -1.0)
         return jnp.where(z < -1, jnp.arctan(-1 / zs) / math.pi, 0.5 + jnp.arctan(z) / math.pi)
@@ -534,7 +415,7 @@ class Cauchy(Law):
         return -jnp.inf, jnp.inf
 
     def _breakpoints(self) -> jax.Array:
-        return self.loc + self.scale * jnp.asarray(_SYM_POLY_MARKS)
+        return self.loc + self.scale * jnp.asarray(SYM_POLY_MARKS)
 
     def _tails(self) -> tuple[tuple[str, Any], tuple[str, Any]]:
         return ("poly", jnp.ones_like(self.scale)), ("poly", jnp.ones_like(self.scale))
@@ -566,16 +447,16 @@ class Mixture(Law):
                 raise ValueError(
                     f"components must be laws of divergences.continuous other than Mixture, got {c!r}"
                 )
-        w = _param(weights, "weights")
+        w = param(weights, "weights")
         if w.ndim != 1 or w.shape[0] != len(components):
             raise ValueError(
                 f"weights must be a 1-D array with one weight per component ({len(components)}), "
                 f"got shape {w.shape}"
             )
         xp = jnp if is_traced(w) else np
-        _check(xp.all(xp.isfinite(w) & (w > 0)), "weights must be finite and > 0")
+        check(xp.all(xp.isfinite(w) & (w > 0)), "weights must be finite and > 0")
         tol = sum_tolerance(np.float64)
-        _check(
+        check(
             xp.abs(xp.sum(w) - 1) <= tol,
             f"weights do not sum to 1 (tolerance {tol:.1e}); divergences never renormalises: "
             "pass weights / weights.sum() if that is what you mean",
@@ -660,8 +541,8 @@ def scale(law: Law, s: Any) -> Law:
     Returns:
       A law of the same type (a mixture scales each component).
     """
-    s_arr = _param(s, "s")
-    _positive(s_arr, "s", "a scale factor")
+    s_arr = param(s, "s")
+    positive(s_arr, "s", "a scale factor")
     return _affine(law, lambda x: x * s, lambda w: w * s)
 
 

@@ -8,7 +8,10 @@
   :mod:`~divergences.lab.formatting` (the table and the failures as text);
 * :mod:`~divergences.lab.proofs`: the proofs of the lectures, shipped with the package;
 * :mod:`~divergences.lab.divergence_curves`: divergences and W1 along a family, for many thetas;
-* :mod:`~divergences.lab.divergence_figures`: the figures of those curves, plans and potentials;
+* :mod:`~divergences.lab.divergence_figures`, :mod:`~divergences.lab.transport_figures`,
+  :mod:`~divergences.lab.continuous_figures`: the figures of those curves, of a plan and a
+  potential, of continuous laws; :mod:`~divergences.lab.figure_catalogue` names every figure of
+  the lab and writes them (``divergences plot``, ``divergences verify``);
 * :mod:`~divergences.lab.critics`: critics trained on samples against the exact values;
 * :mod:`~divergences.lab.training`: GANs trained on 2-D data with the exact W1 to the data,
   grid JS and KL and mode coverage beside them, and the Dirac-GAN's dynamics;

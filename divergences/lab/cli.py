@@ -5,19 +5,34 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
+
+import jax
+import matplotlib
+import numpy as np
+
+from divergences import families
+from divergences.lab import figure_catalogue
+from divergences.lab.continuous_curves import (
+    CONTINUOUS_FAMILIES,
+    CONTINUOUS_QUANTITIES,
+    sweep_command,
+)
+from divergences.lab.critics import critic_sweep, plot_critic_sweep
+from divergences.lab.divergence_curves import QUANTITIES, sweep, write_csv
+from divergences.lab.proof_files import ProofFileError
+from divergences.lab.tour import format_tour, tour
+from divergences.lab.training.command import add_arguments, run_command
+from divergences.lab.verify import verify
 
 __all__ = ["main"]
 
 
 def _enable_x64() -> None:
-    import jax
-
     jax.config.update("jax_enable_x64", True)
 
 
 def _cmd_tour(args: argparse.Namespace) -> int:
-    from divergences.lab.tour import format_tour, tour
-
     rows = tour()
     print("Divergences of the built-in examples (nats), float64:")
     print(format_tour(rows))
@@ -30,11 +45,7 @@ def _cmd_tour(args: argparse.Namespace) -> int:
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
-    import matplotlib
-
     matplotlib.use("Agg")
-    from divergences.lab.proof_files import ProofFileError
-    from divergences.lab.verify import verify
 
     # The lectures' proofs come with the tour and the figures; a user's own proofs run alone,
     # with figures only when --out asks for them.
@@ -54,15 +65,11 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 
 
 def _cmd_plot(args: argparse.Namespace) -> int:
-    import matplotlib
-
     matplotlib.use("Agg")
-    from divergences.lab.divergence_figures import CAPTIONS, make_figures
-
-    for path in make_figures(args.out, [args.name]):
+    for path in figure_catalogue.make_figures(args.out, [args.name]):
         print(path)
-    if args.name in CAPTIONS:
-        print(f"\n{CAPTIONS[args.name]}")
+    if args.name in figure_catalogue.CAPTIONS:
+        print(f"\n{figure_catalogue.CAPTIONS[args.name]}")
     return 0
 
 
@@ -78,12 +85,6 @@ _FAMILIES = {
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
-    import numpy as np
-
-    from divergences import families
-    from divergences.lab.continuous_curves import CONTINUOUS_FAMILIES, sweep_command
-    from divergences.lab.divergence_curves import sweep, write_csv
-
     if args.family in CONTINUOUS_FAMILIES:  # laws on the line: fast curve, certified points
         return sweep_command(args)
     family = getattr(families, _FAMILIES[args.family])()
@@ -109,12 +110,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
 def _cmd_critics(args: argparse.Namespace) -> int:
     """Trains the critics on the parallel lines and writes the figure and a table of numbers."""
-    from pathlib import Path
-
-    import matplotlib
-
     matplotlib.use("Agg")
-    from divergences.lab.critics import critic_sweep, plot_critic_sweep
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -141,8 +137,6 @@ def _cmd_critics(args: argparse.Namespace) -> int:
 
 def _cmd_train(args: argparse.Namespace) -> int:
     """Trains a GAN on 2-D data with the exact W1 beside it (``--compare``: every game)."""
-    from divergences.lab.training.command import run_command
-
     return run_command(args)
 
 
@@ -191,8 +185,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p_verify.set_defaults(func=_cmd_verify)
 
-    from divergences.lab.divergence_figures import FIGURES, TRAINED_FIGURES
-
     p_plot = sub.add_parser(
         "plot",
         help="draw one named figure (PNG and SVG)",
@@ -200,12 +192,11 @@ def build_parser() -> argparse.ArgumentParser:
         "train the lab's critics first, a minute or more each on two cores, and print their "
         "caption: what to see.",
     )
-    p_plot.add_argument("name", choices=sorted({*FIGURES, *TRAINED_FIGURES}))
+    p_plot.add_argument(
+        "name", choices=sorted({*figure_catalogue.FIGURES, *figure_catalogue.TRAINED_FIGURES})
+    )
     p_plot.add_argument("--out", default="figures", help="folder for the files (default: figures)")
     p_plot.set_defaults(func=_cmd_plot)
-
-    from divergences.lab.continuous_curves import CONTINUOUS_FAMILIES, CONTINUOUS_QUANTITIES
-    from divergences.lab.divergence_curves import QUANTITIES
 
     p_sweep = sub.add_parser(
         "sweep",
@@ -252,8 +243,6 @@ def build_parser() -> argparse.ArgumentParser:
     p_critics.add_argument("--seed", type=int, default=0)
     p_critics.add_argument("--quiet", action="store_true", help="no progress bars")
     p_critics.set_defaults(func=_cmd_critics)
-
-    from divergences.lab.training.command import add_arguments
 
     p_train = sub.add_parser(
         "train",

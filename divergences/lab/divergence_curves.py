@@ -30,6 +30,7 @@ import numpy as np
 from divergences import hellinger, js_distance, js_divergence, kl, total_variation
 from divergences.extending import ArrayLike, Base, integer_option
 from divergences.families import Family, MeasurePair
+from divergences.wasserstein import w1_1d, w1_primal
 
 __all__ = ["QUANTITIES", "Sweep", "sweep", "write_csv"]
 
@@ -82,8 +83,6 @@ class Sweep(NamedTuple):
 
 
 def _w1_fn(dim: int) -> Callable[[MeasurePair], jax.Array]:
-    from divergences.wasserstein import w1_1d, w1_primal
-
     if dim == 1:
         return lambda m: w1_1d(m.points, m.points, m.p, m.q)
     return lambda m: w1_primal(m.points, m.points, m.p, m.q).value
@@ -117,8 +116,6 @@ def _w1_restricted(
     constant in theta, so the derivative flows through the points only, and a recompiled program
     cannot round theta onto another pixel than the one the supports were read from.
     """
-    from divergences.wasserstein import w1_primal
-
     m = measures(theta)
     return w1_primal(m.points[ip], m.points[iq], a, b).value
 

@@ -1,9 +1,10 @@
-r"""Figures: divergence curves against theta, the optimal discriminator, a plan, a potential.
+r"""Figures of divergences: the curves against theta and the optimal discriminator.
 
 Every ``figure_*`` function computes what it draws with the package and returns a
 :class:`matplotlib.figure.Figure` built without ``pyplot`` (no global state, no window: safe in
-scripts, tests and servers). :func:`save_figure` writes it as PNG and SVG;
-:func:`make_figures` writes all of :data:`FIGURES`. Sizes are chosen to be legible on a slide.
+scripts, tests and servers). Sizes are chosen to be legible on a slide. The figures of a
+transport plan and a potential are in :mod:`divergences.lab.transport_figures`; the catalogue of
+every figure of the lab, and their writing to files, in :mod:`divergences.lab.figure_catalogue`.
 
 Reference for the first figure: Arjovsky, Chintala & Bottou, *Wasserstein Generative
 Adversarial Networks*, ICML 2017, Figure 1 (W1 and JS on the parallel lines); extended here with
@@ -14,10 +15,8 @@ from __future__ import annotations
 
 import itertools
 import math
-import os
-from collections.abc import Callable, Sequence
-from pathlib import Path
-from typing import Any, cast
+from collections.abc import Sequence
+from typing import Any
 
 import jax.numpy as jnp
 import numpy as np
@@ -28,17 +27,11 @@ from divergences.lab.divergence_curves import sweep
 from divergences.lab.style import COLORS, new_figure, style_axes, styled
 
 __all__ = [
-    "CAPTIONS",
-    "FIGURES",
-    "TRAINED_FIGURES",
+    "LABELS",
     "figure_discretisation",
-    "figure_kr_potential",
     "figure_optimal_discriminator",
     "figure_shifted_families",
-    "figure_transport_plan",
     "figure_wgan",
-    "make_figures",
-    "save_figure",
 ]
 
 LABELS = {
@@ -501,243 +494,3 @@ def figure_optimal_discriminator() -> Figure:
     axd.set_ylabel(r"$D^*(x)$ = P(real | $x$)")
     style_axes(axd)
     return fig
-
-
-def _monotone_plan(p: np.ndarray, q: np.ndarray) -> np.ndarray:
-    """The north-west-corner (quantile) coupling of two pmfs on sorted points of the line."""
-    plan = np.zeros((p.size, q.size))
-    a, b = p.astype(float).copy(), q.astype(float).copy()
-    i = j = 0
-    while i < a.size and j < b.size:
-        m = min(a[i], b[j])
-        plan[i, j] += m
-        a[i] -= m
-        b[j] -= m
-        if a[i] <= 1e-15:
-            i += 1
-        if j < b.size and b[j] <= 1e-15:
-            j += 1
-    return plan
-
-
-@styled
-def figure_transport_plan() -> Figure:
-    """The earth mover's example: the optimal plan between P = (4,3,2,1)/10 and Q = (1,4,3,2)/10."""
-    import divergences as dv
-
-    xs = np.arange(4.0)
-    p = np.array([4, 3, 2, 1]) / 10
-    q = np.array([1, 4, 3, 2]) / 10
-    res = dv.w1_primal(xs[:, None], xs[:, None], p, q)
-    # On the line with cost |x - y| several plans are optimal; the LP returns one of them. The
-    # figure draws the monotone (quantile) coupling, the plan of the notes, and states that its
-    # cost equals the LP's value.
-    plan = _monotone_plan(p, q)
-    cost = float(np.sum(plan * np.abs(xs[:, None] - xs[None])))
-    if abs(cost - float(res.value)) > 1e-9:
-        raise RuntimeError(f"the monotone plan costs {cost}, the LP {float(res.value)}")
-    fig, axes = new_figure(
-        (7.2, 6.4), 2, 2, gridspec_kw={"width_ratios": [4, 1.3], "height_ratios": [1.3, 4]}
-    )
-    ax_top, ax_empty, ax, ax_right = axes[0, 0], axes[0, 1], axes[1, 0], axes[1, 1]
-    ax_empty.axis("off")
-    im = ax.imshow(
-        plan, cmap="Blues", vmin=0, vmax=plan.max() * 1.15, origin="upper", aspect="auto"
-    )
-    for i in range(4):
-        for j in range(4):
-            if plan[i, j] > 1e-12:
-                ax.text(
-                    j,
-                    i,
-                    f"{plan[i, j]:.1f}",
-                    ha="center",
-                    va="center",
-                    fontsize=13,
-                    color="white" if plan[i, j] > 0.2 else "black",
-                )
-    ax.set_xticks(range(4), [f"{v:g}" for v in xs])
-    ax.set_yticks(range(4), [f"{v:g}" for v in xs])
-    ax.set_xlabel(r"to $y$ (support of $Q$)")
-    ax.set_ylabel(r"from $x$ (support of $P$)")
-    ax_top.bar(xs, q, color=COLORS["q"], width=0.6)
-    ax_top.set_xlim(-0.5, 3.5)
-    ax_top.set_xticks([])
-    ax_top.set_ylabel("$Q$")
-    ax_top.set_title(rf"optimal plan: cost $0.3 + 0.2 + 0.1 = {cost:.1f} = W_1$ (LP)", loc="left")
-    ax_right.barh(xs, p, color=COLORS["p"], height=0.6)
-    ax_right.set_ylim(3.5, -0.5)
-    ax_right.set_yticks([])
-    ax_right.set_xlabel("$P$")
-    for a in (ax_top, ax_right):
-        style_axes(a)
-    _ = im
-    return fig
-
-
-@styled
-def figure_kr_potential() -> Figure:
-    r"""A Kantorovich-Rubinstein potential on the line: 1-Lipschitz, slope :math:`\pm 1` between atoms.
-
-    :math:`\mu` and :math:`\nu` are discrete measures on the line; ``dv.w1_dual`` gives the optimal
-    critic f on their atoms, and :math:`\mathbb{E}_\mu f - \mathbb{E}_\nu f = W_1`. Between the
-    atoms it is drawn linearly, with slope :math:`\pm 1` where mass crosses and flat elsewhere.
-    """
-    import divergences as dv
-
-    x = np.array([-2.0, -0.5, 1.0, 2.5])
-    a = np.array([0.1, 0.4, 0.3, 0.2])
-    y = np.array([-1.5, 0.0, 0.5, 3.0])
-    b = np.array([0.3, 0.2, 0.3, 0.2])
-    dual = dv.w1_dual(x[:, None], y[:, None], a, b, method="lp")
-    f = np.asarray(dual.f)
-    z = np.concatenate([x, y])
-    order = np.argsort(z)
-    # The smallest 1-Lipschitz extension through the atoms' values, drawn on a fine grid.
-    grid = np.linspace(z.min() - 0.5, z.max() + 0.5, 801)
-    ext = np.max(f[None, :] - np.abs(grid[:, None] - z[None, :]), axis=1)
-    fig, (ax, axm) = new_figure(
-        (8.5, 6.0), 2, 1, sharex=True, gridspec_kw={"height_ratios": [2, 1]}
-    )
-    ax.plot(grid, ext, color=COLORS["grey"], linewidth=1.4, label="a 1-Lipschitz extension")
-    ax.plot(z[order], f[order], color="black", linewidth=2.2, label=r"critic $f$ through the atoms")
-    ax.plot(
-        x, f[: len(x)], "o", color=COLORS["p"], markersize=9, label=r"$f$ on the atoms of $\mu$"
-    )
-    ax.plot(
-        y, f[len(x) :], "s", color=COLORS["q"], markersize=8, label=r"$f$ on the atoms of $\nu$"
-    )
-    ax.set_ylabel(r"$f(x)$")
-    ax.set_title(
-        rf"KR potential: $E_\mu f - E_\nu f = W_1 = {float(dual.value):.3f}$, $|f(s) - f(t)| \leq |s - t|$"
-    )
-    ax.legend(loc="upper left", frameon=True, fontsize=10)
-    style_axes(ax)
-    axm.vlines(x, 0, a, color=COLORS["p"], linewidth=4, label=r"$\mu$")
-    axm.vlines(y, 0, -b, color=COLORS["q"], linewidth=4, label=r"$\nu$ (drawn downward)")
-    axm.axhline(0, color="black", linewidth=0.8)
-    axm.set_ylabel("mass")
-    axm.set_xlabel("$x$")
-    axm.legend(loc="upper right", frameon=True, fontsize=10, ncols=2)
-    style_axes(axm)
-    return fig
-
-
-def _continuous_curves() -> Figure:
-    from divergences.lab.continuous_figures import figure_continuous_curves
-
-    return figure_continuous_curves()
-
-
-#: Figure name -> function producing it with its default arguments.
-FIGURES: dict[str, Callable[[], Figure]] = {
-    "wgan_figure1": figure_wgan,
-    "discretisation": figure_discretisation,
-    "shifted_families": figure_shifted_families,
-    "optimal_discriminator": figure_optimal_discriminator,
-    "transport_plan": figure_transport_plan,
-    "kr_potential": figure_kr_potential,
-    # KL, JS, TV between continuous laws against theta, each checked against certified
-    # enclosures (divergences.lab.continuous_figures)
-    "continuous_curves": _continuous_curves,
-}
-
-
-def _wgan_figure2() -> Figure:
-    from divergences.lab.critics.saturation import critics_on_two_gaussians, figure_two_gaussians
-
-    return cast(Figure, figure_two_gaussians(critics_on_two_gaussians()))
-
-
-def _wgan_gp_figure1_surfaces() -> Figure:
-    from divergences.lab.critics.clipping import critic_value_surfaces, figure_value_surfaces
-
-    return cast(Figure, figure_value_surfaces(critic_value_surfaces()))
-
-
-def _wgan_gp_figure1_gradients() -> Figure:
-    from divergences.lab.critics.clipping import figure_layer_gradients, layer_gradient_norms
-
-    return cast(Figure, figure_layer_gradients(layer_gradient_norms()))
-
-
-#: The papers' figures drawn from critics the lab trains (a minute or more each on two cores):
-#: ``divergences plot NAME`` draws them, ``make_figures`` with their names too; ``divergences
-#: verify`` (``make_figures`` without names) draws only :data:`FIGURES`. Their computations are
-#: in :mod:`divergences.lab.critics.saturation` and :mod:`divergences.lab.critics.clipping`.
-TRAINED_FIGURES: dict[str, Callable[[], Figure]] = {
-    "wgan_figure2": _wgan_figure2,
-    "wgan_gp_figure1_surfaces": _wgan_gp_figure1_surfaces,
-    "wgan_gp_figure1_gradients": _wgan_gp_figure1_gradients,
-}
-
-#: What to see in each trained figure, as ``divergences plot`` prints it and the docs show it.
-CAPTIONS: dict[str, str] = {
-    "wgan_figure2": (
-        "WGAN's Figure 2 (Arjovsky, Chintala & Bottou, 2017), from the lab's critics: two "
-        "Gaussians far apart, the data at -2 and a frozen generator at +2. Top: the minimax "
-        "GAN's discriminator, trained to saturation, is a step from 1 to 0 (its JS estimate is "
-        "log 2: it separates the samples perfectly); the clipped WGAN critic is a slope across "
-        "the whole line. Bottom, on a log scale: the gradient each loss gives a generated point. "
-        "Where the generator is, the minimax loss log(1 - D) gives almost nothing (about 1e-8 "
-        "of its largest value): D is 0 there and flat. The WGAN critic gives the same slope "
-        "everywhere; the non-saturating loss -log D also keeps a gradient at the generator, and "
-        "loses it on the data's side instead."
-    ),
-    "wgan_gp_figure1_surfaces": (
-        "WGAN-GP's Figure 1a (Gulrajani et al., 2017), from the lab's critics: the value of a "
-        "WGAN critic trained against a generator held at the data (orange) plus Gaussian "
-        "noise, on 8 Gaussians, 25 Gaussians and the Swiss roll; each panel on its own colour "
-        "scale, the range of f in its corner. Top, weights clipped to [-0.01, 0.01]: a smooth "
-        "function of range about 0.015, whose level sets take no notice of the modes or the "
-        "spiral. Bottom, the gradient penalty: a range of 3.5 to 7, slope about 1, level sets "
-        "that bend at the modes. (Three layers of 128 units and 2000 steps do not yet reach "
-        "the paper's optimum, which peaks on every mode.)"
-    ),
-    "wgan_gp_figure1_gradients": (
-        "WGAN-GP's Figure 1b and 1c (Gulrajani et al., 2017), from the lab's critics: a deep "
-        "critic (12 hidden layers of 256 units) on the Swiss roll, the generator held at the "
-        "data plus noise. Left, on a log scale: the norm of the critic's gradient with respect "
-        "to each layer's weights. Clipped at c = 0.1 it is enormous at every layer (explodes: "
-        "each layer of weights +-0.1 amplifies); clipped at c = 0.01 or 0.001 it shrinks by a "
-        "constant factor per layer from the output back to the input, by 10 and 20 orders of "
-        "magnitude (vanishes: the first layers learn nothing). Under the gradient penalty it "
-        "stays near 1 at every layer. Right: clipping drives the weights to the two ends of "
-        "[-c, c]; the gradient penalty leaves them spread around 0."
-    ),
-}
-
-
-def save_figure(
-    fig: Figure,
-    out_dir: str | os.PathLike[str],
-    name: str,
-    *,
-    formats: Sequence[str] = ("png", "svg"),
-) -> list[Path]:
-    """Writes ``fig`` to ``out_dir/name.<fmt>`` for each format (PNG at 200 dpi); returns the paths."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for fmt in formats:
-        path = out / f"{name}.{fmt}"
-        fig.savefig(path, dpi=200 if fmt == "png" else None, bbox_inches="tight")
-        paths.append(path)
-    return paths
-
-
-def make_figures(out_dir: str | os.PathLike[str], names: Sequence[str] | None = None) -> list[Path]:
-    """Builds and writes the named figures.
-
-    All of :data:`FIGURES` by default; the trained figures of :data:`TRAINED_FIGURES` only when
-    named.
-    """
-    known = {**FIGURES, **TRAINED_FIGURES}
-    chosen = list(FIGURES) if names is None else list(names)
-    unknown = [n for n in chosen if n not in known]
-    if unknown:
-        raise ValueError(f"unknown figure(s) {unknown}; choose from {sorted(known)}")
-    paths: list[Path] = []
-    for name in chosen:
-        paths += save_figure(known[name](), out_dir, name)
-    return paths

@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
 
+import divergences
 from divergences.lab.proof import Proof
 
 __all__ = ["PROOFS_PACKAGE", "ProofFileError", "load_proofs", "packaged_proof_modules"]
@@ -112,8 +113,6 @@ def _source_line(path: Path, line: int) -> str:
 
 
 def _public_modules() -> list[str]:
-    import divergences
-
     found = ["divergences"]
     for info in pkgutil.walk_packages(divergences.__path__, "divergences."):
         if not any(part.startswith("_") for part in info.name.split(".")):

@@ -4,7 +4,7 @@ The runner. It loads the proofs (:func:`divergences.lab.proof_files.load_proofs`
 shipped with the package, or a user's own given by path), runs their steps (the same
 :class:`~divergences.lab.proof.Step` objects the test suite runs), adds the tour of the built-in
 examples, prints the table and the failed steps (:mod:`divergences.lab.formatting`) and writes
-the figures of :mod:`divergences.lab.divergence_figures`.
+the figures of :mod:`divergences.lab.figure_catalogue`.
 
 Hypothesis runs under the harness' ``ci`` profile (no deadline, derandomised: the same examples
 every run) unless ``HYPOTHESIS_PROFILE`` names another; everything comes from the installed
@@ -23,9 +23,11 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import NamedTuple, TextIO
 
+from divergences.lab import figure_catalogue
 from divergences.lab.formatting import format_failures, format_table
 from divergences.lab.proof import Check, Outcome, Proof, Step
 from divergences.lab.proof_files import load_proofs
+from divergences.lab.tour import tour
 from divergences.testing.profiles import load_profile
 
 __all__ = ["VerifyReport", "run", "verify"]
@@ -84,8 +86,6 @@ def _temporary_hypothesis_storage() -> Iterator[Path]:
 
 def _tour_step() -> Step:
     def run_tour() -> Check:
-        from divergences.lab.tour import tour
-
         rows = tour()
         worst = max(rows, key=lambda r: r.worst_error)
         return Check(
@@ -163,9 +163,7 @@ def verify(
     out.write(format_table(outcomes) + "\n")
     written: list[Path] = []
     if figures and out_dir is not None:
-        from divergences.lab.divergence_figures import make_figures
-
-        written = make_figures(out_dir)
+        written = figure_catalogue.make_figures(out_dir)
         out.write(
             f"\n{_count(len(written), 'figure file')} written to {out_dir}/: "
             + ", ".join(sorted({p.stem for p in written}))

@@ -1,7 +1,8 @@
 """The harness: what tests, the proofs of the lectures and a user's own proofs share.
 
 * :mod:`~divergences.testing.strategies`: Hypothesis strategies for pmfs, pairs, triples and
-  batches, with exact zeros, disjoint supports and tiny masses; discriminators and critics.
+  batches, with exact zeros, disjoint supports and tiny masses;
+  :mod:`~divergences.testing.critic_values`: discriminators' outputs and critics' values.
 * :mod:`~divergences.testing.measures`: strategies for discrete measures with points (for W1).
 * :mod:`~divergences.testing.tolerances`: the tolerance of every kind of comparison, per dtype,
   stated once with its reason (:func:`tolerance`).
@@ -26,12 +27,11 @@ Example:
 
 from __future__ import annotations
 
+from divergences.testing.critic_values import critics, discriminators
 from divergences.testing.profiles import load_profile, register_profiles
 from divergences.testing.strategies import (
     RELATIONS,
     SHAPES,
-    critics,
-    discriminators,
     near_identical_pairs,
     pmf_batches,
     pmf_pair_batches,

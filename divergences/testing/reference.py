@@ -17,7 +17,10 @@ import numpy as np
 import ot
 import scipy.optimize
 import scipy.sparse
+from jax.test_util import check_grads
 from scipy.spatial.distance import cdist
+
+from divergences.testing.tolerances import tolerance
 
 
 def highs_primal(
@@ -104,10 +107,6 @@ def check_gradient(
     Raises:
       AssertionError: naming the argument and the direction where the derivative differs.
     """
-    from jax.test_util import check_grads
-
-    from divergences.testing.tolerances import tolerance
-
     arrays = [np.asarray(a, np.float64) for a in args]
 
     # One compiled function for every direction of every argument: the directions are data.

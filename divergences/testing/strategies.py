@@ -40,8 +40,8 @@ Example:
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -50,8 +50,6 @@ from hypothesis import strategies as st
 __all__ = [
     "RELATIONS",
     "SHAPES",
-    "critics",
-    "discriminators",
     "near_identical_pairs",
     "pmf_batches",
     "pmf_pair_batches",
@@ -75,7 +73,7 @@ _BATCHES = (1, 3, 4)
 Sizes = int | Sequence[int] | None
 
 
-def _dtype(dtype: Any) -> np.dtype:
+def float_dtype(dtype: Any) -> np.dtype:
     dt = np.dtype(dtype)
     if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
         raise ValueError(f"dtype must be float32 or float64, got {dt}")
@@ -249,7 +247,7 @@ def pmfs(  # noqa: D417 (draw is supplied by Hypothesis, not by a caller)
       ...     assert (p >= 0).all() and abs(float(p.sum()) - 1) < 1e-5
       >>> test_pmf()
     """
-    dt = _dtype(dtype)
+    dt = float_dtype(dtype)
     size = draw(sizes(n))
     support = draw(_support(size, zeros))
     p = draw(_masses_on(support, dt, tiny, degenerate))
@@ -302,7 +300,7 @@ def pmf_pairs(  # noqa: D417 (draw is supplied by Hypothesis, not by a caller)
       ...     assert not ((p > 0) & (q > 0)).any()
       >>> test_disjoint()
     """
-    p, q = draw(_exact_pair(n, relation, _dtype(dtype), zeros, tiny, degenerate))
+    p, q = draw(_exact_pair(n, relation, float_dtype(dtype), zeros, tiny, degenerate))
     if edge_sums:
         if draw(st.booleans()):
             p = draw(_edge(p))
@@ -393,7 +391,7 @@ def pmf_triples(
       ...     assert tv(p, r) <= tv(p, q) + tv(q, r) + 1e-6
       >>> test_triangle()
     """
-    dt = _dtype(dtype)
+    dt = float_dtype(dtype)
     opts: dict[str, Any] = {"dtype": dt, "zeros": zeros, "tiny": tiny, "degenerate": degenerate}
     p, q = draw(pmf_pairs(n, relation="any", **opts))
     pick = draw(st.sampled_from(["new", "new", "p", "q"]))
@@ -405,8 +403,6 @@ def pmf_triples(
 
 
 def _moved_exactly(old: float, new: float, amount: float) -> bool:
-    from fractions import Fraction
-
     return abs(Fraction(new) - Fraction(old)) == Fraction(amount)
 
 
@@ -447,7 +443,7 @@ def near_identical_pairs(  # noqa: D417 (draw is supplied by Hypothesis, not by 
       ...     assert abs(p - q).max() <= p.max()
       >>> test_close()
     """
-    dt = _dtype(dtype)
+    dt = float_dtype(dtype)
     size = draw(sizes(n, min_n=2))
     p = draw(pmfs(size, dtype=dt, zeros=zeros, tiny=tiny, degenerate=degenerate))
     q = p.copy()
@@ -553,79 +549,3 @@ def pmf_pair_batches(
     }
     pairs = [draw(pmf_pairs(size, relation=relation, **opts)) for _ in range(b)]
     return np.stack([a for a, _ in pairs]), np.stack([c for _, c in pairs])
-
-
-@st.composite
-def discriminators(  # noqa: D417 (draw is supplied by Hypothesis, not by a caller)
-    draw: st.DrawFn, n: Sizes = None, *, dtype: Any = np.float64, endpoints: bool = True
-) -> np.ndarray:
-    """Discriminator outputs: ``n`` values in [0, 1] (the probability of "real" per outcome).
-
-    Args:
-      n: the length (match the pmfs), a sequence of lengths, or None for 1, 2, 3, 5 or 8.
-      dtype: ``np.float64`` (default) or ``np.float32``.
-      endpoints: allow exactly 0 and exactly 1.
-
-    Example:
-      >>> from hypothesis import given
-      >>> from divergences.testing import discriminators
-      >>> @given(discriminators(3))
-      ... def test_range(d):
-      ...     assert d.shape == (3,) and ((0 <= d) & (d <= 1)).all()
-      >>> test_range()
-    """
-    dt = _dtype(dtype)
-    size = draw(sizes(n))
-    inner = st.floats(1e-6, 1 - 1e-6)
-    element = st.one_of(st.sampled_from([0.0, 1.0]), inner) if endpoints else inner
-    return np.array(draw(st.lists(element, min_size=size, max_size=size)), dtype=dt)
-
-
-@st.composite
-def critics(  # noqa: D417 (draw is supplied by Hypothesis, not by a caller)
-    draw: st.DrawFn, generator: Any, n: Sizes = None, *, dtype: Any = np.float64
-) -> np.ndarray:
-    """Critic values inside a generator's ``conjugate_domain``, for the variational bound.
-
-    Values of order one, large ones (up to 0.9 log of the largest float towards an infinite end,
-    where KL's conjugate ``exp(t - 1)`` is still finite) and, towards a finite
-    end, values down to the dtype's nearest representable one inside it (the end itself where
-    the domain includes it), so that the convex conjugate is finite at every value drawn and
-    the edges of the domain, where it is steepest, are reached.
-
-    Args:
-      generator: an :class:`divergences.FGenerator`.
-      n: the length (match the pmfs), a sequence of lengths, or None for 1, 2, 3, 5 or 8.
-      dtype: ``np.float64`` (default) or ``np.float32``.
-
-    Example:
-      >>> from hypothesis import given
-      >>> import divergences as dv
-      >>> from divergences.testing import critics
-      >>> g = dv.generators.REVERSE_KL
-      >>> @given(critics(g, 3))
-      ... def test_domain(t):
-      ...     assert (t < 0).all()
-      >>> test_domain()
-    """
-    from divergences.extending import conjugate_inner_ends
-
-    dt = _dtype(dtype)
-    lo, hi = generator.conjugate_domain
-    # Large values, as far as exp(t) stays finite (KL's conjugate), towards an infinite end.
-    reach = 0.9 * math.log(float(np.finfo(dt).max))
-    lo_in, hi_in = conjugate_inner_ends(generator, dt)
-    lo_in, hi_in = max(lo_in, -reach), min(hi_in, reach)
-    edges = []
-    if not math.isinf(lo):
-        edges += [lo_in, lo_in + 1e-9 * max(1.0, abs(lo_in))]
-    if not math.isinf(hi):
-        edges += [hi_in, hi_in - 1e-9 * max(1.0, abs(hi_in))]
-    body = st.floats(max(lo_in, -10.0), min(hi_in, 10.0))
-    wide = st.floats(lo_in, hi_in)
-    element = st.one_of(body, wide, st.sampled_from(edges)) if edges else st.one_of(body, wide)
-    size = draw(sizes(n))
-    values = np.array(draw(st.lists(element, min_size=size, max_size=size)), dtype=dt)
-    # Casting to the dtype may round a value onto an excluded end: pull it back inside.
-    values = np.clip(values, np.asarray(lo_in, dtype=dt), np.asarray(hi_in, dtype=dt))
-    return values

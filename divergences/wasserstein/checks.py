@@ -129,12 +129,12 @@ def lipschitz_violation(
     else:
         fv, z = fv.astype(dtype), z.astype(dtype)
     cost = pairwise_cost(z, z, metric)
-    return lipschitz_violation_of(fv, cost)
+    return _lipschitz_violation(fv, cost)
 
 
 @jax.jit
-def lipschitz_violation_of(f: jax.Array, cost: jax.Array) -> jax.Array:
-    """:func:`lipschitz_violation` from the values and the ``(N, N)`` cost matrix, jitted.
+def _lipschitz_violation(f: jax.Array, cost: jax.Array) -> jax.Array:
+    """:func:`lipschitz_violation` from the values and their ``(N, N)`` cost matrix, jitted.
 
     One program rather than one per operation outside a caller's ``jit``.
     """

@@ -11,8 +11,7 @@ import numpy as np
 
 from divergences._src.array_types import ArrayLike
 from divergences._src.errors import is_traced, require
-from divergences.wasserstein._host.nearest import weighted_nearest_euclidean
-from divergences.wasserstein._host.potentials import weighted_nearest
+from divergences.wasserstein._host.nearest import weighted_nearest
 from divergences.wasserstein._host.threads import check_threads
 from divergences.wasserstein._measures import as_points, exact_astype
 from divergences.wasserstein._metrics import MetricSpec, check_metric, named_metric, scale_exponent
@@ -22,8 +21,6 @@ from divergences.wasserstein._runner import host_solve, run_dual, value_with_der
 from divergences.wasserstein.cost import Metric, pairwise_cost
 
 __all__ = ["W1Dual", "kr_potential", "w1_dual"]
-
-sg = jax.lax.stop_gradient
 
 
 def w1_dual(
@@ -154,12 +151,12 @@ def kr_potential(
     dtype = jnp.result_type(f, points, q)
     threads = check_threads(threads)
     if not traced and not callable(metric):
-        values, _ = _mcshane_on_host(f, points, q, metric, threads, np.dtype(dtype), argmin=False)
+        values, _ = _mcshane_on_host(f, points, q, metric, threads, np.dtype(dtype))
         return jax.device_put(values)
     valid = valid & jnp.all(jnp.isfinite(q))  # a broken rule: NaN, and no query on the host
     return _kr_potential_program(
-        sg(exact_astype(f, dtype)),
-        sg(exact_astype(points, dtype)),
+        jax.lax.stop_gradient(exact_astype(f, dtype)),
+        jax.lax.stop_gradient(exact_astype(points, dtype)),
         exact_astype(q, dtype),
         metric,
         threads,
@@ -174,12 +171,8 @@ def _mcshane_on_host(
     metric: str | MetricSpec,
     threads: int | None,
     dtype: np.dtype,
-    *,
-    argmin: bool = True,
-) -> tuple[np.ndarray, np.ndarray | None]:
+) -> tuple[np.ndarray, np.ndarray]:
     """McShane's extension on the host: its values in ``dtype`` and the minimising sites.
-
-    The sites are None with ``argmin=False`` (the eager call, which carries no derivative).
 
     The one computation of the eager call and of the traced one (by callback), so both give
     the same bits: float64 points scaled by a power of two (exact), the weighted nearest site,
@@ -191,19 +184,10 @@ def _mcshane_on_host(
     e = scale_exponent(sites, query, degree=degree)
     scaled_f = np.ldexp(np.asarray(f, np.float64), -degree * e)
     scaled_sites, scaled_z = np.ldexp(sites, -e), np.ldexp(query, -e)
-    if metric == "euclidean":
-        chosen = 1 if threads is None and query.shape[0] < 4096 else threads
-        values, arg = weighted_nearest_euclidean(scaled_sites, scaled_f, scaled_z, threads=chosen)
-    else:
-        values = weighted_nearest(scaled_sites, scaled_f, scaled_z, metric, threads=threads)
-        arg = None
-        if argmin:
-            arg = weighted_nearest(
-                scaled_sites, scaled_f, scaled_z, metric, argmin=True, threads=threads
-            )
+    values, arg = weighted_nearest(scaled_z, scaled_sites, scaled_f, metric=metric, threads=threads)
     with np.errstate(over="ignore"):
         out = np.ldexp(np.asarray(values, np.float64), degree * e).astype(dtype, copy=False)
-    return out, None if arg is None else np.asarray(arg, np.int32)
+    return out, np.asarray(arg, np.int32)
 
 
 @functools.partial(jax.jit, static_argnames=("metric", "threads"))

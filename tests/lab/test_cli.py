@@ -105,12 +105,12 @@ def test_verify_exits_zero_prints_the_table_and_writes_figures(  # type: ignore[
     # A subset of the proofs and of the figures keeps this test short: pytest runs every proof
     # step itself, tests/lab/test_divergence_figures.py writes every figure, and CI's wheel-check
     # runs the whole of `divergences verify`. Here verify writes the two cheapest figures, for real.
-    from divergences.lab import divergence_figures
+    from divergences.lab import figure_catalogue
 
     cheap = ["transport_plan", "kr_potential"]
-    make_figures = divergence_figures.make_figures
+    make_figures = figure_catalogue.make_figures
     monkeypatch.setattr(
-        divergence_figures, "make_figures", lambda out_dir: make_figures(out_dir, cheap)
+        figure_catalogue, "make_figures", lambda out_dir: make_figures(out_dir, cheap)
     )
     code = main(["verify", "--out", str(tmp_path), "--only", "proof_03", "proof_12"])
     out = capsys.readouterr().out

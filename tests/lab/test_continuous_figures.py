@@ -7,7 +7,7 @@ import pytest
 
 from divergences.lab.continuous_curves import continuous_sweep, gaussians_apart, uniforms_apart
 from divergences.lab.continuous_figures import figure_continuous_curves
-from divergences.lab.divergence_figures import FIGURES
+from divergences.lab.figure_catalogue import FIGURES
 
 pytest.importorskip("flint")
 

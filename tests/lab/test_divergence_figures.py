@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from divergences.lab import divergence_figures
+from divergences.lab import divergence_figures, figure_catalogue, transport_figures
 from divergences.testing import tolerance
 
 
@@ -51,7 +51,7 @@ def test_wgan_figure_has_every_quantity_and_the_derivatives() -> None:
 def test_a_figure_is_written_as_png_and_svg(tmp_path) -> None:  # type: ignore[no-untyped-def]
     # Every figure goes through the same writer; that each one draws, legibly, is
     # test_figure_layout's (which draws them all).
-    paths = divergence_figures.make_figures(tmp_path, ["transport_plan"])
+    paths = figure_catalogue.make_figures(tmp_path, ["transport_plan"])
     assert sorted(p.suffix for p in paths) == [".png", ".svg"]
     for p in paths:
         assert p.stat().st_size > 1000
@@ -60,17 +60,17 @@ def test_a_figure_is_written_as_png_and_svg(tmp_path) -> None:  # type: ignore[n
 
 def test_figures_have_labelled_axes() -> None:
     for name in ("optimal_discriminator", "transport_plan", "kr_potential"):
-        fig = divergence_figures.FIGURES[name]()
+        fig = figure_catalogue.FIGURES[name]()
         labelled = [ax for ax in fig.axes if ax.get_xlabel() or ax.get_ylabel()]
         assert labelled, name
     assert "D^*" in _texts(divergence_figures.figure_optimal_discriminator())
-    assert "0.6" in _texts(divergence_figures.figure_transport_plan())
-    assert "W_1" in _texts(divergence_figures.figure_kr_potential())
+    assert "0.6" in _texts(transport_figures.figure_transport_plan())
+    assert "W_1" in _texts(transport_figures.figure_kr_potential())
 
 
 def test_unknown_figure_name_raises(tmp_path) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(ValueError, match="unknown figure"):
-        divergence_figures.make_figures(tmp_path, ["nope"])
+        figure_catalogue.make_figures(tmp_path, ["nope"])
 
 
 def _overlaps_curve(fig: Figure, text, line) -> bool:  # type: ignore[no-untyped-def]
@@ -190,7 +190,7 @@ def _sweep_figure(name: str) -> Figure:
         "discretisation": np.linspace(-0.5, 0.5, 21),
         "shifted_families": np.linspace(-2.5, 2.5, 41),
     }[name]
-    return divergence_figures.FIGURES[name](thetas)  # type: ignore[call-arg]
+    return figure_catalogue.FIGURES[name](thetas)  # type: ignore[call-arg]
 
 
 @pytest.mark.slow
@@ -307,11 +307,11 @@ def test_wgan_figure1_legend_shows_a_whole_dash_period_and_the_label_clears_w1()
 
 
 def test_trained_figures_have_captions_and_are_left_out_of_verify() -> None:
-    assert set(divergence_figures.CAPTIONS) == set(divergence_figures.TRAINED_FIGURES)
-    assert not set(divergence_figures.TRAINED_FIGURES) & set(divergence_figures.FIGURES)
+    assert set(figure_catalogue.CAPTIONS) == set(figure_catalogue.TRAINED_FIGURES)
+    assert not set(figure_catalogue.TRAINED_FIGURES) & set(figure_catalogue.FIGURES)
     from divergences.lab.cli import build_parser
 
-    for name in divergence_figures.TRAINED_FIGURES:
+    for name in figure_catalogue.TRAINED_FIGURES:
         assert build_parser().parse_args(["plot", name]).name == name
 
 
@@ -325,7 +325,7 @@ def test_plot_draws_a_trained_figure_and_prints_its_caption(tmp_path, monkeypatc
         r = critics.critics_on_two_gaussians(n=64, steps=20, critic_hidden=(4,))
         return critics.figure_two_gaussians(r)  # type: ignore[no-any-return]
 
-    monkeypatch.setitem(divergence_figures.TRAINED_FIGURES, "wgan_figure2", small)
+    monkeypatch.setitem(figure_catalogue.TRAINED_FIGURES, "wgan_figure2", small)
     assert main(["plot", "wgan_figure2", "--out", str(tmp_path)]) == 0
     assert (tmp_path / "wgan_figure2.png").stat().st_size > 1000
-    assert divergence_figures.CAPTIONS["wgan_figure2"] in capsys.readouterr().out
+    assert figure_catalogue.CAPTIONS["wgan_figure2"] in capsys.readouterr().out

@@ -25,7 +25,7 @@ from matplotlib.figure import Figure
 from matplotlib.text import Text
 from matplotlib.transforms import BboxBase
 
-from divergences.lab import divergence_figures
+from divergences.lab import figure_catalogue
 from divergences.lab.critics import (
     CriticSweep,
     LayerGradients,
@@ -274,9 +274,9 @@ def test_dirac_gan(font_size) -> None:
 # The divergence figures of ``divergences verify`` and ``divergences plot``.
 
 
-@pytest.mark.parametrize("name", list(divergence_figures.FIGURES))
+@pytest.mark.parametrize("name", list(figure_catalogue.FIGURES))
 def test_divergence_figures(name: str) -> None:
-    assert_legible(divergence_figures.FIGURES[name]())
+    assert_legible(figure_catalogue.FIGURES[name]())
 
 
 # The critics' figures (the papers' figures of ``divergences plot``), from synthetic results.

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 import divergences as dv
 from divergences._src.checks import check_pmf
 from divergences._src.precision import sum_tolerance
+from divergences.testing import critic_values
 from divergences.testing import strategies as dvt
 
 DTYPES = [np.float64, np.float32]
@@ -152,14 +153,14 @@ def test_pair_batches(pq: tuple[np.ndarray, np.ndarray]) -> None:
     assert not ((p > 0) & (q > 0)).any()
 
 
-@given(dvt.discriminators(5), dvt.discriminators(3, endpoints=False))
+@given(critic_values.discriminators(5), critic_values.discriminators(3, endpoints=False))
 def test_discriminators(d: np.ndarray, inner: np.ndarray) -> None:
     assert d.shape == (5,) and ((d >= 0) & (d <= 1)).all()
     assert ((inner > 0) & (inner < 1)).all()
 
 
 def test_discriminators_reach_endpoints() -> None:
-    find(dvt.discriminators(3), lambda d: bool((d == 0).any() and (d == 1).any()))
+    find(critic_values.discriminators(3), lambda d: bool((d == 0).any() and (d == 1).any()))
 
 
 @pytest.mark.parametrize("name", list(dv.generators.GENERATORS))
@@ -168,7 +169,7 @@ def test_critics_lie_in_the_conjugate_domain(name: str) -> None:
     lo, hi = g.conjugate_domain
     closed_lo, closed_hi = g.closed_ends
 
-    @given(dvt.critics(g, 4))
+    @given(critic_values.critics(g, 4))
     def check(t: np.ndarray) -> None:
         assert t.shape == (4,)
         assert (((t > lo) | (closed_lo & (t == lo))) & ((t < hi) | (closed_hi & (t == hi)))).all()

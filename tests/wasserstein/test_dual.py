@@ -25,9 +25,9 @@ from divergences.testing.measures import (
 )
 from divergences.testing.profiles import at_most
 from divergences.testing.reference import central_difference, highs_primal, pot_value
-from divergences.wasserstein._host import potentials
+from divergences.wasserstein._host import nearest
 from divergences.wasserstein._host import sparse as _sparse
-from divergences.wasserstein._host.potentials import lipschitz_violation_blocks, potential_violation
+from divergences.wasserstein._host.nearest import lipschitz_violation
 
 LP = tolerance("lp")
 HIGHS = tolerance("highs")
@@ -285,10 +285,10 @@ def test_blockwise_host_path_on_a_larger_problem(metric):
     np.testing.assert_allclose(dual.value, dv.w1_primal(x, y, metric=metric).value, **LP)
     full = dv.lipschitz_violation(dual.f, dual.points, metric=metric)
     np.testing.assert_allclose(dual.lipschitz_violation, full, **LP)
-    # A potential that is not 1-Lipschitz: the block-wise check finds its worst pair too.
+    # A potential that is not 1-Lipschitz: the host's check finds its worst pair too.
     scaled = dual.f * 1.5
     np.testing.assert_allclose(
-        max(0.0, lipschitz_violation_blocks(np.asarray(scaled), np.asarray(dual.points), metric)),
+        lipschitz_violation(np.asarray(scaled), np.asarray(dual.points), metric),
         dv.lipschitz_violation(scaled, dual.points, metric=metric),
         **LP,
     )
@@ -389,8 +389,7 @@ def test_sparse_never_runs_the_quadratic_check(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("the (n + m)^2 Lipschitz check ran")
 
-    monkeypatch.setattr(potentials, "lipschitz_violation_blocks", refuse)
-    monkeypatch.setattr(potentials, "pairwise_costs", refuse)
+    monkeypatch.setattr(nearest, "cost_matrix", refuse)
     rng = np.random.default_rng(4)
     x, y = rng.random((500, 2)), rng.random((400, 2))
     dual = dv.w1_dual(x, y, method="sparse")
@@ -406,11 +405,9 @@ def test_violation_by_nearest_neighbours_equals_all_pairs(count, d, seed, gridde
     if gridded:  # ties in the distances
         z = np.round(z * 2) / 2
     f = rng.normal(size=count) * rng.choice([0.1, 1.0, 3.0])
-    brute = max(0.0, float(np.max(f[:, None] - f[None, :] - cdist(z, z))))
-    np.testing.assert_allclose(max(0.0, potential_violation(f, z, "euclidean")), brute, **LP)
-    np.testing.assert_allclose(
-        potential_violation(f, z, "cityblock"), lipschitz_violation_blocks(f, z, "cityblock")
-    )
+    for metric in ("euclidean", "cityblock"):  # the nearest-site query, and blocks of rows
+        brute = max(0.0, float(np.max(f[:, None] - f[None, :] - cdist(z, z, metric))))
+        np.testing.assert_allclose(lipschitz_violation(f, z, metric, rows=7), brute, **LP)
 
 
 def _general(seed, n=30, m=25):

@@ -241,10 +241,10 @@ def test_check_threads_refuses_the_rest(bad):
 @pytest.mark.parametrize(
     "call",
     [
-        lambda t: nearest.weighted_nearest_euclidean(np.zeros((2, 1)), np.zeros(2), np.ones((4, 1)), threads=t),
+        lambda t: nearest.weighted_nearest(np.ones((4, 1)), np.zeros((2, 1)), np.zeros(2), threads=t),
         lambda t: _sparse.solve_sparse_host(np.zeros((2, 1)), np.ones((2, 1)), [0.5, 0.5], [0.5, 0.5], threads=t),
     ],
-    ids=["weighted_nearest_euclidean", "solve_sparse_host"],
+    ids=["weighted_nearest", "solve_sparse_host"],
 )  # fmt: skip
 def test_host_functions_refuse_bad_threads(call):
     with pytest.raises(ValueError, match="threads must be a positive integer"):
@@ -290,25 +290,26 @@ def test_threads_reach_every_native_call(monkeypatch):
     assert {"k_nearest", "solve", "c_transform"} <= names
     assert {threads for _, threads in spy.seen} == {1}
     spy.seen.clear()
-    nearest.weighted_nearest_euclidean(y, np.zeros(2000), x, threads=3)
-    nearest.weighted_nearest_euclidean(y, np.zeros(2000), x)[0]  # None: the environment variable
+    many = np.concatenate([x, x])  # 5000 queries: None runs them on the variable's threads
+    nearest.weighted_nearest(x, y, np.zeros(2000), threads=3)
+    nearest.weighted_nearest(many, y, np.zeros(2000))
     assert spy.seen == [("c_transform", 3), ("c_transform", 2)]
 
 
 def test_threads_reach_scipy_where_the_extension_is_absent(monkeypatch):
     workers = []
-    scipy_nearest = native_module.weighted_nearest_scipy
+    scipy_nearest = nearest._scipy_weighted_nearest
 
-    def spy(sites, weights, z, **options):
+    def spy(z, sites, weights, **options):
         workers.append(options["workers"])
-        return scipy_nearest(sites, weights, z, **options)
+        return scipy_nearest(z, sites, weights, **options)
 
     monkeypatch.setattr(native_module, "available", lambda: False)
-    monkeypatch.setattr(native_module, "weighted_nearest_scipy", spy)
+    monkeypatch.setattr(nearest, "_scipy_weighted_nearest", spy)
     rng = np.random.default_rng(1)
     sites, z = rng.random((30, 2)), rng.random((50, 2))
-    f = nearest.weighted_nearest_euclidean(sites, np.zeros(30), z, threads=2)[0]
-    nearest.weighted_nearest_euclidean(sites, np.zeros(30), z)[0]
+    f = nearest.weighted_nearest(z, sites, np.zeros(30), threads=2)[0]
+    nearest.weighted_nearest(z, sites, np.zeros(30))
     np.testing.assert_allclose(f, cdist(z, sites).min(axis=1), rtol=1e-15)
     assert workers == [2, 1]
 

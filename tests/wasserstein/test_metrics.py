@@ -27,7 +27,7 @@ from divergences.testing.measures import measure_pairs
 from divergences.testing.reference import central_difference, highs_primal
 from divergences.wasserstein._device import sinkhorn
 from divergences.wasserstein._device.costs import cost_tau, pair_costs
-from divergences.wasserstein._host.costs import arc_costs, pairwise_costs
+from divergences.wasserstein._host.costs import arc_costs, cost_matrix
 from divergences.wasserstein._metrics import NAMED, Minkowski, cost_error, scale_exponent
 
 F64 = tolerance("float64")
@@ -252,7 +252,7 @@ def test_host_costs_are_within_the_certified_rounding(p, d):
     xs, ys = np.ldexp(x, -e), np.ldexp(y, -e)
     rho, tau, _ = cost_error(metric, d)  # the host scales exactly: no flushed coordinate
     rows = np.arange(len(xs))
-    for costs in (np.diag(pairwise_costs(xs, ys, metric)), arc_costs(xs, ys, rows, rows, metric)):
+    for costs in (np.diag(cost_matrix(xs, ys, metric)), arc_costs(xs, ys, rows, rows, metric)):
         for k, c in enumerate(costs):
             slack = rho * c + tau
             assert _exact_cost_within(xs[k] - ys[k], p, c - slack, c + slack), (k, c)
@@ -295,4 +295,4 @@ def test_every_named_metric_has_a_spec_used_by_the_public_cost():
         np.testing.assert_allclose(
             dv.cost_matrix(x, y, metric=spec), dv.cost_matrix(x, y, metric=name), **F64
         )
-        np.testing.assert_allclose(pairwise_costs(x, y, spec), cdist(x, y, name), **F64)
+        np.testing.assert_allclose(cost_matrix(x, y, spec), cdist(x, y, name), **F64)

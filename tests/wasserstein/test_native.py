@@ -212,14 +212,15 @@ def test_threads_come_from_the_environment(monkeypatch):
 
     monkeypatch.setattr(native_module, "load", lambda: Spy())
     monkeypatch.setenv("DIVERGENCES_NUM_THREADS", "3")
-    nearest.weighted_nearest_euclidean(np.zeros((2, 1)), np.zeros(2), np.ones((4, 1)))
+    queries = np.ones((4096, 1))  # fewer run on one thread, whatever the variable says
+    nearest.weighted_nearest(queries, np.zeros((2, 1)), np.zeros(2))
     monkeypatch.delenv("DIVERGENCES_NUM_THREADS")
-    nearest.weighted_nearest_euclidean(np.zeros((2, 1)), np.zeros(2), np.ones((4, 1)))
+    nearest.weighted_nearest(queries, np.zeros((2, 1)), np.zeros(2))
     assert seen[0] == 3 and seen[1] >= 1
     for bad in ("0", "two", "-1"):
         monkeypatch.setenv("DIVERGENCES_NUM_THREADS", bad)
         with pytest.raises(ValueError, match="DIVERGENCES_NUM_THREADS must be a positive"):
-            nearest.weighted_nearest_euclidean(np.zeros((2, 1)), np.zeros(2), np.ones((4, 1)))
+            nearest.weighted_nearest(queries, np.zeros((2, 1)), np.zeros(2))
 
 
 def _run_limited(body: str) -> subprocess.CompletedProcess:

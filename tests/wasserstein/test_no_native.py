@@ -17,7 +17,7 @@ from scipy.spatial.distance import cdist
 import divergences as dv
 from divergences.testing import tolerance
 from divergences.wasserstein import _problem
-from divergences.wasserstein._host import native
+from divergences.wasserstein._host import native, nearest
 from divergences.wasserstein._results import Status
 
 LP = tolerance("lp")
@@ -83,12 +83,12 @@ def test_dual_and_potential_by_scipy(without_native):
 
 
 @pytest.mark.parametrize("d", [1, 2, 3])
-def test_scipy_weighted_nearest_is_exact(d):
+def test_scipy_weighted_nearest_is_exact(d, without_native):
     rng = np.random.default_rng(d)
     sites = rng.integers(0, 5, (300, d)).astype(float)  # ties and duplicates
     weights = rng.random(300) * rng.choice([0.01, 3.0])
     z = rng.normal(size=(200, d)) * 3
-    value, arg = native.weighted_nearest_scipy(sites, weights, z)
+    value, arg = nearest.weighted_nearest(z, sites, weights)
     brute = cdist(z, sites) + weights[None, :]
     np.testing.assert_allclose(value, brute.min(axis=1), rtol=0, atol=1e-12)
     np.testing.assert_allclose(brute[np.arange(200), arg], value, rtol=0, atol=1e-12)

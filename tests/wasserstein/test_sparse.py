@@ -23,7 +23,7 @@ from divergences.testing.profiles import at_most
 from divergences.wasserstein._host import coarse_to_fine, nearest, start_potential
 from divergences.wasserstein._host import native as native_module
 from divergences.wasserstein._host import sparse as _sparse
-from divergences.wasserstein._host.nearest import weighted_nearest_euclidean
+from divergences.wasserstein._host.nearest import weighted_nearest
 from divergences.wasserstein._host.sparse import solve_sparse_host
 from divergences.wasserstein._results import Status
 
@@ -478,11 +478,9 @@ def test_pricing_oracle_equals_brute_force(n_sites, n_queries, d, seed, gridded)
         sites, queries = np.round(sites * 2) / 2, np.round(queries * 2) / 2
     weights = rng.normal(size=n_sites) * rng.choice([0.0, 1.0, 5.0])
     brute = cdist(queries, sites) + weights[None, :]
-    np.testing.assert_array_equal(
-        weighted_nearest_euclidean(sites, weights, queries)[0], brute.min(axis=1)
-    )
+    np.testing.assert_array_equal(weighted_nearest(queries, sites, weights)[0], brute.min(axis=1))
     k = min(3, n_sites)
-    closest = nearest.weighted_k_nearest(sites, weights, queries, k)
+    closest = nearest.weighted_k_nearest(queries, sites, weights, k)
     picked = np.take_along_axis(brute, closest.astype(np.int64), axis=1)
     np.testing.assert_array_equal(picked, np.sort(brute, axis=1)[:, :k])
 
@@ -535,7 +533,7 @@ def test_potential_is_one_lipschitz_and_attains_the_value():
     sol = dv.w1_primal(x, y, a, b, method="sparse", rtol=0.0)
     z = np.concatenate([x, y, rng.normal(size=(100, 2))])
     # u = f(x) + k and v = -f(y) - k for the c-transform f of v: evaluable anywhere.
-    f = weighted_nearest_euclidean(y, -np.asarray(sol.v), z)[0]
+    f = weighted_nearest(z, y, -np.asarray(sol.v))[0]
     gaps = cdist(z, z) - (f[:, None] - f[None, :])
     assert gaps.min() >= -1e-13
     np.testing.assert_allclose(f[:200], np.asarray(sol.u), **LP)

@@ -57,8 +57,7 @@ class Dataset:
       mode_std: the mixture components' standard deviation (isotropic), else ``None``.
       steps_scale: the training lab's default step count on this data is the game's times this
         (:attr:`~divergences.lab.training.config.TrainingConfig.n_steps`): 1 but for the grid of
-        25 Gaussians, whose modes take longer to reach than the ring's (measured in the
-        training docs).
+        25 Gaussians, whose modes take longer to reach than the ring's (``GRID_STEPS_SCALE``).
     """
 
     name: str
@@ -91,9 +90,9 @@ def gaussian_ring(k: int = 8, *, radius: float = 2.0, std: float = 0.02) -> Data
     return _mixture(f"ring{k}", radius * np.stack([np.cos(t), np.sin(t)], -1), std, (-r, r, -r, r))
 
 
-#: The default step count's scale on the grid of 25 Gaussians: ``sngan``'s 12000 steps, enough on
-#: the ring, left grid25 at 1 to 17 of its 25 modes; 30000 covered them on seeds 0 to 2 (see the
-#: training docs).
+#: The default step count's scale on the grid of 25 Gaussians, whose modes take longer to reach
+#: than the ring's (the runs: benchmarks/README.md, "Notes moved from the code", the training
+#: lab's default step counts).
 GRID_STEPS_SCALE = 2.5
 
 

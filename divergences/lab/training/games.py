@@ -373,9 +373,9 @@ class Game:
       constraint: a :class:`Constraint`.
       optimiser: the paper's optimiser for both networks.
       critic_steps: the paper's number of critic steps per generator step.
-      steps: the training lab's default number of generator steps, sized so that a run on the
-        ring of 8 Gaussians ends within about a minute on two cores (measured in the training
-        docs).
+      steps: the training lab's default number of generator steps, sized for a run of about a
+        minute on the ring of 8 Gaussians on two cores (the runs: ``benchmarks/README.md``,
+        "Notes moved from the code").
     """
 
     name: str

@@ -9,11 +9,11 @@
 * the sparse solver's parts: :mod:`.coarse_to_fine` (the scaled solve, its candidate graph
   seeded by a coarse solve), :mod:`.curve` (the space-filling curve's numbering),
   :mod:`.start_potential` (the simplex's start, integrated from the coarse plan),
-  :mod:`.nearest` (weighted nearest sites: pricing and c-transforms) and :mod:`.threads` (the
-  threads option and the count a call runs on);
+  and :mod:`.threads` (the threads option and the count a call runs on);
 * :mod:`.pipeline`: a solve turned into a finished result, the same for every solver;
   :mod:`.certify`: its bounds, true in real arithmetic;
-* :mod:`.costs` and :mod:`.potentials`: costs, c-transforms and the Lipschitz check;
+* :mod:`.costs`: the cost matrix and the costs of a plan's arcs; :mod:`.nearest`: the weighted
+  nearest site (the sparse solver's pricing, every c-transform) and the Lipschitz check;
 * :mod:`.atoms`: copies of one point merged into one atom, and a plan split back;
 * :mod:`.native`: the compiled extension, loaded lazily, and SciPy's k-d tree where it is not
   built;

@@ -38,6 +38,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from divergences.wasserstein._metrics import EPS
+
 __all__ = [
     "ArcBounds",
     "Enclosure",
@@ -48,8 +50,6 @@ __all__ = [
     "sum_upper",
 ]
 
-_EPS = float(np.finfo(np.float64).eps)
-_U = _EPS / 2
 _INF = math.inf
 # A product below this may have lost its low part to underflow: at most 2^-1074 each.
 _UNDERFLOW = 2.0**-969
@@ -128,8 +128,8 @@ def _marginal_miss(index: np.ndarray, mass: np.ndarray, target: np.ndarray) -> f
     k = np.bincount(index, minlength=target.shape[0])
     r = np.bincount(index, weights=mass, minlength=target.shape[0])
     gap = np.abs(r - target)  # each within half an ulp of |r~ - t|
-    rounding = 2 * np.maximum(k - 1, 0) * _U * r
-    return up(up(sum_upper(gap) + sum_upper(rounding)) * (1 + 4 * _EPS))
+    rounding = np.maximum(k - 1, 0) * EPS * r  # 2u per addition
+    return up(up(sum_upper(gap) + sum_upper(rounding)) * (1 + 4 * EPS))
 
 
 def _mul_up(s: float, t: float) -> float:
@@ -177,7 +177,7 @@ def plan_bounds(
     keep = b > 0
     v_max = float(np.max(np.abs(v[keep]), initial=0.0))
     c_max = up(_mul_up(cost_max, up(1 + rho)) + tau)  # a bound on the exact costs as well
-    delta = up(up(_mul_up(rho, cost_max) + tau) + _mul_up((d + 8) * _EPS, up(c_max + v_max)))
+    delta = up(up(_mul_up(rho, cost_max) + tau) + _mul_up((d + 8) * EPS, up(c_max + v_max)))
     total_a = sum_upper(a)
     lower = down(dot_enclosure(a, transform).lo + dot_enclosure(b[keep], v[keep]).lo)
     lower = down(down(lower - _mul_up(delta, total_a)) - _mul_up(weight_error, v_max))
@@ -240,7 +240,7 @@ def _binned_upper(index: np.ndarray, terms: np.ndarray, size: int) -> np.ndarray
     """
     k = np.bincount(index, minlength=size).astype(np.float64)
     s = np.bincount(index, weights=terms, minlength=size)
-    return _up_array(_up_array(s * _up_array(1 + 2 * k * _EPS)) + k * _TINY)
+    return _up_array(_up_array(s * _up_array(1 + 2 * k * EPS)) + k * _TINY)
 
 
 class _Deviation(NamedTuple):

@@ -21,7 +21,7 @@ import numpy as np
 
 from divergences.wasserstein._host import native
 from divergences.wasserstein._host.curve import curve_order
-from divergences.wasserstein._host.nearest import weighted_k_nearest, weighted_nearest_euclidean
+from divergences.wasserstein._host.nearest import weighted_k_nearest, weighted_nearest
 from divergences.wasserstein._host.start_potential import integrated_potential
 from divergences.wasserstein._host.threads import resolve_threads
 from divergences.wasserstein._results import SolverError, Status
@@ -108,8 +108,8 @@ def _candidates(
     zx, zy = np.zeros(n), np.zeros(m)
     keys = [
         np.repeat(np.arange(n, dtype=np.int64), min(_KNN, m)) * m
-        + weighted_k_nearest(y, zy, x, _KNN, threads=threads).ravel(),
-        weighted_k_nearest(x, zx, y, _KNN, threads=threads).ravel().astype(np.int64) * m
+        + weighted_k_nearest(x, y, zy, _KNN, threads=threads).ravel(),
+        weighted_k_nearest(y, x, zx, _KNN, threads=threads).ravel().astype(np.int64) * m
         + np.repeat(np.arange(m, dtype=np.int64), min(_KNN, n)),
     ]
     coarse = None
@@ -146,10 +146,10 @@ def _candidates(
             drift = math.sqrt(float(np.sum(mean_step**2))) / moved if moved > 0 else 0.0
             keys.append(
                 np.repeat(np.arange(n, dtype=np.int64), min(_DISP_ARCS, m)) * m
-                + weighted_k_nearest(y, zy, x + disp_x[cx], _DISP_ARCS, threads=threads).ravel()
+                + weighted_k_nearest(x + disp_x[cx], y, zy, _DISP_ARCS, threads=threads).ravel()
             )
             keys.append(
-                weighted_k_nearest(x, zx, y + disp_y[cy], _DISP_ARCS, threads=threads)
+                weighted_k_nearest(y + disp_y[cy], x, zx, _DISP_ARCS, threads=threads)
                 .ravel()
                 .astype(np.int64)
                 * m
@@ -170,8 +170,8 @@ def _candidates(
             )
             integrated = f[:n], f[n:]
         if assignment and drift <= _MAX_DRIFT:
-            f0_x = weighted_nearest_euclidean(yc, coarse.f_y, x, threads=threads)[0]
-            f0_y = weighted_nearest_euclidean(yc, coarse.f_y, y, threads=threads)[0]
+            f0_x = weighted_nearest(x, yc, coarse.f_y, threads=threads)[0]
+            f0_y = weighted_nearest(y, yc, coarse.f_y, threads=threads)[0]
             if integrated is not None:
                 start = arc_dual_objective(x, y, arcs, f0_y)
                 other = arc_dual_objective(x, y, arcs, integrated[1])

@@ -39,18 +39,17 @@ from __future__ import annotations
 import math
 import warnings
 from fractions import Fraction
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 
 from divergences.wasserstein._host.certify import ArcBounds, Enclosure, arc_bounds
-from divergences.wasserstein._host.costs import pairwise_costs
+from divergences.wasserstein._host.costs import cost_matrix
 from divergences.wasserstein._host.memory import check_memory, format_bytes
+from divergences.wasserstein._host.problem import HostProblem
 from divergences.wasserstein._host.protocol import Coupling, Options
+from divergences.wasserstein._metrics import EPS
 from divergences.wasserstein._results import SolverError, Status
-
-if TYPE_CHECKING:
-    from divergences.wasserstein._host.problem import HostProblem
 
 __all__ = [
     "DENSE_BYTES_PER_PAIR",
@@ -333,7 +332,7 @@ def refine_per_arc(
 
 
 def _matrix_error(problem: HostProblem) -> tuple[float, float]:
-    r"""``(rho, tau)`` of the cost matrix computed here (:func:`~.costs.pairwise_costs`).
+    r"""``(rho, tau)`` of the cost matrix computed here (:func:`~.costs.cost_matrix`).
 
     The compiled k-d tree's :math:`	au = d\, 2^{-530}` (its squares may underflow) is not this
     matrix's: its small Euclidean costs are recomputed hypot-style, so what is left absolute is the
@@ -366,7 +365,7 @@ def _scale_floor(problem: HostProblem, cost: np.ndarray) -> float:
     if not np.isfinite(scale):
         return 0.0
     d = problem.x.shape[1]
-    return 64 * (d + 8) * float(np.finfo(np.float64).eps) * scale
+    return 64 * (d + 8) * EPS * scale
 
 
 def _tight(lo: float, hi: float, floor: float, rtol: float) -> bool:
@@ -381,7 +380,7 @@ def _weight_spread(problem: HostProblem) -> float:
     ``a``'s total, the rounding of that scaling (four roundings of a half ulp).
     """
     if problem.weight_error > 0:
-        return 4 * float(np.finfo(np.float64).eps)
+        return 4 * EPS
     total_a = sum(map(Fraction, problem.a.tolist()), Fraction(0))
     total_b = sum(map(Fraction, problem.b.tolist()), Fraction(0))
     if total_a == total_b or total_b == 0:
@@ -397,7 +396,7 @@ def _hub(problem: HostProblem, cost: np.ndarray) -> tuple[np.ndarray, np.ndarray
     if problem.metric is None or problem.y.shape[0] == 0:
         return None
     j = int(np.argmax(problem.b))
-    to_y = pairwise_costs(problem.y[j : j + 1], problem.y, problem.metric)[0]
+    to_y = cost_matrix(problem.y[j : j + 1], problem.y, problem.metric)[0]
     return cost[:, j], to_y, 2.0 if problem.metric == "sqeuclidean" else 1.0
 
 

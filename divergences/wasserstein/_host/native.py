@@ -3,7 +3,7 @@ r"""The compiled extension ``_ot_native``, loaded lazily, and what replaces it w
 The extension is optional: an install without a C++17 compiler (or with
 ``DIVERGENCES_BUILD_NATIVE=0``) has everything but the sparse W1 solver. Its k-d tree is also
 used for weighted nearest-neighbour queries (``kr_potential``, the Lipschitz check of
-``w1_dual``); where it is absent, :func:`weighted_nearest_scipy` answers them exactly with
+``w1_dual``); where it is absent, :func:`~.nearest.weighted_nearest` answers them exactly with
 SciPy's k-d tree.
 
 The sparse solver reaches the compiled ``solve`` through :func:`solve_graph` only, which speaks
@@ -12,7 +12,7 @@ answer are a Kantorovich-Rubinstein potential's values ``f_x``, ``f_y``, while t
 takes its start as a Kantorovich pair ``(u0, v0)`` (and keeps its graph's duals as node
 potentials :math:`\pi` with reduced costs :math:`c_{ij} + \pi_i - \pi_{n+j}`, turned into
 ``u = -pi[:n]``, ``v = pi[n:]`` in its own code). The weighted nearest-site queries
-(``c_transform``, ``k_nearest``) add their weights, as :func:`weighted_nearest_scipy` does:
+(``c_transform``, ``k_nearest``) add their weights, as :func:`~.nearest.weighted_nearest` does:
 those are a potential's values at the sites, no conversion.
 """
 
@@ -32,7 +32,6 @@ __all__ = [
     "available",
     "load",
     "solve_graph",
-    "weighted_nearest_scipy",
 ]
 
 _MODULE = "divergences.wasserstein._ot_native"
@@ -132,46 +131,3 @@ def solve_graph(
         float(res["upper_bound"]), float(res["lower_bound"]), int(res["status"]),
         int(res["rounds"]), int(res["pivots"]), int(res["arcs"]), dual_max,
     )  # fmt: skip
-
-
-def weighted_nearest_scipy(
-    sites: np.ndarray, weights: np.ndarray, z: np.ndarray, *, workers: int = 1
-) -> tuple[np.ndarray, np.ndarray]:
-    r"""The exact weighted nearest site :math:`\min_j \|z - s_j\| + w_j` by SciPy's k-d tree.
-
-    The minimum at every row of ``z`` and its argmin, the tree's queries on ``workers``
-    threads.
-
-    Branch and bound on the additive weights: with :math:`w' = w - \min w \ge 0`, the ``k``
-    nearest sites by distance give a candidate :math:`\min \|z - s_j\| + w'_j`; every site
-    not among them is at least the ``k``-th distance away, so the candidate is exact once that
-    distance reaches it. Queries not yet settled are asked again with ``2 k`` neighbours
-    (at worst all sites).
-    """
-    from scipy.spatial import cKDTree
-
-    sites = np.asarray(sites, np.float64)
-    weights = np.asarray(weights, np.float64)
-    z = np.asarray(z, np.float64)
-    q, total = z.shape[0], sites.shape[0]
-    base = float(np.min(weights))
-    shifted = weights - base
-    tree = cKDTree(sites)
-    best = np.full(q, np.inf)
-    arg = np.zeros(q, np.int32)
-    todo = np.arange(q)
-    k = min(8, total)
-    while todo.size:
-        dist, idx = tree.query(z[todo], k=k, workers=workers)
-        dist, idx = dist.reshape(todo.size, k), idx.reshape(todo.size, k)
-        score = dist + shifted[idx]
-        pick = np.argmin(score, axis=1)
-        rows = np.arange(todo.size)
-        best[todo] = score[rows, pick]
-        arg[todo] = idx[rows, pick]
-        if k == total:
-            break
-        # Settled where no farther site can do better: its distance alone is >= the k-th.
-        todo = todo[dist[:, -1] < best[todo]]
-        k = min(2 * k, total)
-    return best + base, arg

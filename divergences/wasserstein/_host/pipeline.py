@@ -23,7 +23,7 @@ from divergences.wasserstein._host.certify import (
     up,
 )
 from divergences.wasserstein._host.kr_lp import solve_kr_dual
-from divergences.wasserstein._host.potentials import potential_violation
+from divergences.wasserstein._host.nearest import lipschitz_violation
 from divergences.wasserstein._host.problem import HostProblem
 from divergences.wasserstein._host.protocol import Options, TransportSolver
 from divergences.wasserstein._metrics import EPS
@@ -191,7 +191,7 @@ def primal_arrays(
     )
 
 
-def _violation_bound(f: np.ndarray, problem: HostProblem, threads: int | None) -> float:
+def _lipschitz_violation_bound(f: np.ndarray, problem: HostProblem, threads: int | None) -> float:
     r"""An upper bound on the exact Lipschitz violation of ``f`` at the union of the points.
 
     The violation is :math:`\max(0, \max_{kl} f_k - f_l - c(z_k, z_l))`, ``f`` holding exact
@@ -204,7 +204,7 @@ def _violation_bound(f: np.ndarray, problem: HostProblem, threads: int | None) -
         cost = np.asarray(problem.union_cost, np.float64)
         raw = float(np.max(f[:, None] - f[None, :] - cost))
     else:
-        raw = potential_violation(f, problem.union, problem.metric, threads=threads)
+        raw = lipschitz_violation(f, problem.union, problem.metric, threads=threads)
     rho, tau = problem.error
     c_max = problem.cost_bound()
     f_max = float(np.max(np.abs(f), initial=0.0))
@@ -245,7 +245,7 @@ def dual_arrays(
     f_out = _scaled(f, k, dt)
     # The violation of f as returned: its values back in the problem's units, exactly.
     f_back = np.ldexp(f_out.astype(np.float64), -k)
-    violation = _violation_bound(f_back, problem, options.threads)
+    violation = _lipschitz_violation_bound(f_back, problem, options.threads)
     return DualArrays(
         value=_scaled(value, k, dt),
         f=f_out,

@@ -13,8 +13,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from divergences.wasserstein._host.costs import arc_costs, pairwise_costs
-from divergences.wasserstein._host.potentials import weighted_nearest
+from divergences.wasserstein._host.costs import arc_costs, cost_matrix
+from divergences.wasserstein._host.nearest import weighted_nearest
 from divergences.wasserstein._metrics import HOST_OPS, MetricSpec, cost_error
 
 __all__ = ["HostProblem"]
@@ -56,14 +56,14 @@ class HostProblem(NamedTuple):
         if self.metric is None:
             n = self.x.shape[0]
             return np.asarray(self.union_cost, np.float64)[:n, n:]
-        return pairwise_costs(self.x, self.y, self.metric)
+        return cost_matrix(self.x, self.y, self.metric)
 
     def union_costs(self) -> np.ndarray:
         """The ``(n + m, n + m)`` costs between all the points (the dual LP's)."""
         if self.metric is None:
             return np.asarray(self.union_cost, np.float64)
         z = self.union
-        return pairwise_costs(z, z, self.metric)
+        return cost_matrix(z, z, self.metric)
 
     def plan_costs(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
         """The costs :math:`c(x_{r_k}, y_{c_k})` of a plan's arcs."""
@@ -89,7 +89,7 @@ class HostProblem(NamedTuple):
             to_y = np.asarray(self.union_cost, np.float64)[rows, n:]
             return np.min(to_y[:, keep] - v[None, keep], axis=1)
         at = self.union if union else self.x
-        return weighted_nearest(self.y[keep], -v[keep], at, self.metric, threads=threads)
+        return weighted_nearest(at, self.y[keep], -v[keep], metric=self.metric, threads=threads)[0]
 
     def cost_bound(self) -> float:
         """An upper bound on every computed cost between two of the points."""

@@ -9,15 +9,13 @@ c-transform of the dual) is the pipeline's (:mod:`.pipeline`), the same for ever
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, NamedTuple, Protocol
+from typing import NamedTuple, Protocol
 
 import numpy as np
 
+from divergences.wasserstein._host.problem import HostProblem
 from divergences.wasserstein._options import Options
 from divergences.wasserstein._results import Status
-
-if TYPE_CHECKING:
-    from divergences.wasserstein._host.problem import HostProblem
 
 __all__ = ["Coupling", "Options", "TransportSolver"]
 

@@ -46,7 +46,7 @@ certified bounds and the status; steps 1 to 4 are :mod:`.coarse_to_fine` (with
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 
@@ -60,18 +60,17 @@ from divergences.wasserstein._host.memory import (
     check_memory,
     thread_stack_bytes,
 )
-from divergences.wasserstein._host.nearest import weighted_nearest_euclidean
+from divergences.wasserstein._host.nearest import weighted_nearest
+from divergences.wasserstein._host.problem import HostProblem
 from divergences.wasserstein._host.protocol import Coupling, Options
 from divergences.wasserstein._host.threads import resolve_threads
+from divergences.wasserstein._metrics import EPS
 from divergences.wasserstein._results import (
     CertificateError,
     SolverError,
     Status,
     kantorovich_pair,
 )
-
-if TYPE_CHECKING:
-    from divergences.wasserstein._host.problem import HostProblem
 
 __all__ = [
     "GRAPH_SOLVERS",
@@ -223,8 +222,8 @@ def solve_sparse_host(
     f_y[ky] = sol.f_y[atoms_y.atom] * scale
     rest_x, rest_y = np.flatnonzero(a <= 0), np.flatnonzero(b <= 0)
     if rest_x.size or rest_y.size:
-        f_x[rest_x] = weighted_nearest_euclidean(y[ky], f_y[ky], x[rest_x], threads=count)[0]
-        f_y[rest_y] = weighted_nearest_euclidean(y[ky], f_y[ky], y[rest_y], threads=count)[0]
+        f_x[rest_x] = weighted_nearest(x[rest_x], y[ky], f_y[ky], threads=count)[0]
+        f_y[rest_y] = weighted_nearest(y[rest_y], y[ky], f_y[ky], threads=count)[0]
     u, v = kantorovich_pair(f_x, f_y)
     # Bounds in the original units. The upper bound is the plan's cost, summed exactly
     # (fsum) from freshly computed distances; the lower bound is the scaled solve's KR value.
@@ -233,7 +232,7 @@ def solve_sparse_host(
     cost = np.sqrt(np.sum((xs[arc_x] - ys[arc_y]) ** 2, axis=1))
     upper = math.fsum((arc_mass * cost).tolist()) * scale
     lower = sol.lower * scale
-    slack = 64 * np.finfo(np.float64).eps * scale * (1.0 + sol.dual_max) * max(a.sum(), b.sum())
+    slack = 64 * EPS * scale * (1.0 + sol.dual_max) * max(a.sum(), b.sum())
     # Same normalisation as the dense solver: a.u == b.v (u + k, v - k keeps u_i + v_j).
     shift = (math.fsum((b * v).tolist()) - math.fsum((a * u).tolist())) / 2
     u, v = u + shift, v - shift

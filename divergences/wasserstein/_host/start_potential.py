@@ -77,7 +77,7 @@ def integrated_potential(
         return -linear
     g = np.zeros(count)
     k = min(_INTEGRATE_KNN + 1, count)
-    near = weighted_k_nearest(centres, np.zeros(count), centres, k, threads=threads)
+    near = weighted_k_nearest(centres, centres, np.zeros(count), k, threads=threads)
     r = np.repeat(np.arange(count), k)
     s = near.ravel().astype(np.int64)
     r, s = r[r != s], s[r != s]
