@@ -21,8 +21,23 @@ os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
 
 import jax  # noqa: E402  (after the environment above: JAX reads it when it starts)
+import pytest  # noqa: E402
+from _pytest.doctest import DoctestItem  # noqa: E402
 
 from divergences.testing import load_profile  # noqa: E402
 
 jax.config.update("jax_enable_x64", True)
 load_profile()
+
+
+#: The docstrings' examples that train networks (the critics and the training lab): a few
+#: seconds to half a minute each, compiling the training steps. Run by the slow tier.
+_TRAINING_DOCTESTS = ("divergences.lab.critics.", "divergences.lab.training.")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Marks the doctests of :data:`_TRAINING_DOCTESTS` ``slow``, like the training tests."""
+    for item in items:
+        if isinstance(item, DoctestItem) and item.name.startswith(_TRAINING_DOCTESTS):
+            item.add_marker(pytest.mark.slow)

@@ -473,6 +473,7 @@ KL_NEAR = jax.jit(ls._kl_near_sum, static_argnums=2)
 JS_NEAR = jax.jit(ls._js_near_sum, static_argnums=2)
 
 
+@pytest.mark.slow
 @given(
     st.one_of(
         dvt.near_identical_pairs(),

@@ -81,6 +81,7 @@ def test_finite_heavy_tail_cases():
     assert float(r.value) == -math.inf
 
 
+@pytest.mark.slow
 def test_jit_vmap_grad_in_theta():
     def curve(t):
         p, q = N(0.0, 1.0), dvc.Mixture(jnp.array([0.5, 0.5]), (N(t, 1.0), N(-t, 0.5)))
@@ -141,6 +142,7 @@ def _law(draw, depth=0):
 laws = hs.composite(_law)
 
 
+@pytest.mark.slow
 @settings(max_examples=12, deadline=None)
 @given(p=laws(), q=laws())
 def test_ranges_and_no_nan(p, q):

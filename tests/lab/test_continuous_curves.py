@@ -39,6 +39,7 @@ def _within_error(s, name: str, expected: np.ndarray) -> None:
     assert (miss <= 0).all(), f"{name}: worst miss {miss.max()} at theta {s.thetas[miss.argmax()]}"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("family", "thetas"),
     [

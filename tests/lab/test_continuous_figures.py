@@ -12,6 +12,7 @@ from divergences.lab.figure_catalogue import FIGURES
 pytest.importorskip("flint")
 
 
+@pytest.mark.slow
 def test_the_figure_draws_each_family_with_its_certified_points() -> None:
     runs = [
         (fam, continuous_sweep(fam, t, quantities=("kl", "js", "tv"), certify=3), title)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 import ml_dtypes
 import numpy as np
+import pytest
 from hypothesis import find, given, settings
 
 from divergences.testing.float_range import KINDS, w1_problems
@@ -34,6 +35,7 @@ def test_the_drawn_problems_are_valid_and_of_their_kind(problem):
         assert problem.x.dtype in (np.float32, np.float64)
 
 
+@pytest.mark.slow
 def test_every_kind_is_drawn_with_its_hard_case():
     # A subnormal coordinate, 1e300 beside 1e-300 in one problem, a tiny mass on a far point.
     sub = find(w1_problems(kinds=("subnormal",), dtypes=("float64",)), lambda p: np.any(p.x != 0))

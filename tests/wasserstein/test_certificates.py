@@ -329,6 +329,7 @@ def _sparse_problems() -> list[Problems]:
     return [_problems(9, 30, 45, 2, scales), _problems(10, 200, 150, 2, scales)]
 
 
+@pytest.mark.slow
 @pytest.mark.native
 @pytest.mark.parametrize("mode", ["eager", "jit", "vmap"])
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)

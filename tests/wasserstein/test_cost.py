@@ -27,6 +27,7 @@ def test_hand_values(metric, expected):
     np.testing.assert_allclose(c, [[0.0], [expected]], **F64)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("metric", METRICS)
 @given(pair=measure_pairs())
 def test_matches_scipy_cdist(metric, pair):

@@ -328,6 +328,7 @@ PRIMAL_METHODS = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", PRIMAL_METHODS)
 @examples(4)
 @given(problem=w1_problems(sizes=SIZES, dims=DIMS))
@@ -417,6 +418,7 @@ DUAL_METHODS = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", DUAL_METHODS)
 @examples(3)
 @given(problem=w1_problems(sizes=SIZES, dims=DIMS))
@@ -470,6 +472,7 @@ def line_faults(p: W1Problem, exact: ExactW1, got: float) -> list[str]:
     return []
 
 
+@pytest.mark.slow
 @examples(6)
 @given(problem=w1_problems(sizes=SIZES, dims=(1,)))
 @with_issue_examples

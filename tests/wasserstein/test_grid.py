@@ -39,6 +39,7 @@ def _centres(shape, h):
     return np.stack(np.unravel_index(np.arange(np.prod(shape)), shape), axis=-1) * h
 
 
+@pytest.mark.slow
 @settings(max_examples=15)
 @given(grid_pairs(), st.sampled_from(METRICS), st.sampled_from([1.0, 0.25, 0.3]))
 def test_grid_is_the_problem_on_the_cell_centres(pair, metric, h):
@@ -87,6 +88,7 @@ def test_bounds_scale_outward_exactly():
         assert Fraction(float(sol.lower_bound)) <= exact <= Fraction(float(sol.upper_bound))
 
 
+@pytest.mark.slow
 def test_jit_vmap_and_grad():
     rng = np.random.default_rng(3)
     mus = rng.random((2, 5, 5))

@@ -159,6 +159,7 @@ class _MinkowskiCdist:
         return float(np.sum(np.abs(u - v) ** self.p) ** (1 / self.p))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("p", [1.5, 3])
 def test_every_method_agrees_and_is_certified(p):
     x, y, a, b = _pair(3, d=2)

@@ -507,6 +507,7 @@ def test_near_overflow_float32_dense_value_is_finite_and_enclosed(mode):
     assert _encloses(sol, exact)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["eager", "jit"])
 def test_float32_uniform_weights_certify_the_exact_uniform_measure(mode):
     # a=None is the measure with masses exactly 1/n: the interval holds its W1, not the W1 of

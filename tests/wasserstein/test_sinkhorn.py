@@ -86,6 +86,7 @@ def _assert_within_ulps(have: np.ndarray, want: np.ndarray, name: str) -> None:
     assert np.all(np.abs(have.astype(np.float64) - want.astype(np.float64)) <= ulps), name
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
 def test_the_interval_holds_w1_and_the_plan_is_a_coupling(dtype):
     x, y, a, b = _problem_of(dtype=dtype)
@@ -118,6 +119,7 @@ def test_the_gradient_is_the_envelope_theorems():
     assert np.all(np.isfinite(ga)) and abs(float(np.sum(ga))) < 1e-12  # tangent to the simplex
 
 
+@pytest.mark.slow
 def test_zero_masses_and_single_points():
     sol = sinkhorn_w1([[0.0, 0.0]], [[3.0, 4.0]])
     assert float(sol.lower_bound) <= 5.0 <= float(sol.upper_bound)
@@ -131,6 +133,7 @@ def test_zero_masses_and_single_points():
     assert np.all(np.isfinite(grad))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("metric", ["cityblock", "chebyshev", "sqeuclidean"])
 def test_the_other_named_metrics(metric):
     x, y, a, b = _problem_of()
@@ -255,6 +258,7 @@ def test_auto_takes_the_device_solver_on_an_accelerator(monkeypatch, backend, me
 # ------------------------------------------------------------------ costs by blocks
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
 def test_costs_by_blocks_give_a_certified_interval_and_the_top_arcs(dtype):
     x, y, a, b = _problem_of(n=7, m=30, dtype=dtype)
@@ -278,6 +282,7 @@ def test_costs_by_blocks_give_a_certified_interval_and_the_top_arcs(dtype):
 # ------------------------------------------------------------------ rigorous rounding
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
 def test_the_rounding_primitives_bound_the_exact_sums(dtype):
     rng = np.random.default_rng(5)
@@ -414,6 +419,7 @@ def test_a_w1_the_iteration_cannot_resolve_is_a_solver_error_never_success(case)
     assert np.all(np.isnan(np.asarray(batch.value)))
 
 
+@pytest.mark.slow
 def test_equal_measures_are_proved_zero():
     # W1 = 0 only by proof: every point of mass matched to the same point of the same mass, read
     # from the bits. The interval is [0, 0] and the plan the matching.
@@ -437,6 +443,7 @@ def test_equal_measures_are_proved_zero():
     assert float(near.upper_bound) > 0.0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["eager", "jit"])
 def test_a_value_near_overflow_is_finite(mode):
     # W1 = 1e308 exactly; the centring of the potentials for the derivative (1e308 and -1e308)

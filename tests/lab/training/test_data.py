@@ -60,6 +60,7 @@ def test_swiss_roll_refuses_a_bad_noise(noise):
         swiss_roll(noise=noise)
 
 
+@pytest.mark.slow
 @pytest.mark.training
 def test_a_run_on_the_swiss_roll_is_judged_by_w1_against_its_floor():
     run = train(TrainingConfig(data="swiss_roll", game="wgan-gp", seed=0, **TINY), progress=False)
