@@ -20,6 +20,10 @@ the pivots of all levels (the coarse solves that seed it included), the candidat
 end, and the seconds in the graph's simplex and in the pricing. The last columns are the
 time ratio to POT and the value's relative difference from POT's.
 
+``--profile CLASS N`` prints, for one pair, each level of the sparse solver (the coarse solves
+first) with the network simplex's counters: pivots, degenerate pivots, reduced costs priced,
+tree nodes climbed and potentials shifted per pivot, and the seconds of each phase.
+
 ``--dirichlet [n ...]`` adds the unequal-size weighted samples of
 :mod:`divergences.testing.geometries` (``"dirichlet"``: ``n`` uniform points against
 ``n + n // 7`` uniform points shifted by (0.3, 0), Dirichlet(1) weights on both sides), default
@@ -50,6 +54,11 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))  # run from
 from divergences.testing.dotmark import DOTMARK_CLASSES, dotmark_pair
 from divergences.testing.geometries import geometry_problem
 
+#: The network simplex's counters (zero on the assignment path): pivots that move no flow,
+#: reduced costs computed by the entering-arc search, tree nodes climbed to the cycle's join,
+#: potentials updated after the pivots.
+_COUNTERS = ("degenerate", "priced", "climbed", "shifted")
+
 
 def _record_native_stats() -> list[dict]:
     """Keeps the statistics of every call of the compiled solver, in call order.
@@ -69,7 +78,7 @@ def _record_native_stats() -> list[dict]:
 
         def solve(self, *args: Any, **kwargs: Any) -> Any:
             res = module.solve(*args, **kwargs)
-            keys = ("rounds", "pivots", "arcs", "t_graph", "t_pricing")
+            keys = ("rounds", "pivots", "arcs", "t_graph", "t_pricing", *_COUNTERS)
             calls.append({k: res[k] for k in keys} | {"points": len(args[0]) + len(args[1])})
             return res
 
@@ -138,6 +147,7 @@ def run_cell(method: str, kind: str, n: int) -> dict:
             arcs=fine["arcs"],
             t_graph=sum(c["t_graph"] for c in calls),
             t_pricing=sum(c["t_pricing"] for c in calls),
+            levels=calls,
         )
     return out
 
@@ -198,6 +208,27 @@ def bench(rows: list[tuple[str, int, list[str]]], limit_s: float) -> None:
             print(_row(kind, n, method, cell, pot), flush=True)
 
 
+def profile(kind: str, n: int, limit_s: float) -> None:
+    """Where the time goes: each level of the sparse solver on one pair, with its counters."""
+    cell = _subprocess_cell("grid", kind, n, limit_s)
+    if isinstance(cell, str):
+        print(f"{kind} {n}: {cell}")
+        return
+    print(f"{kind}, N = {n}: {cell['time']:.2f} s, certified gap {cell['gap']:.1e}")
+    print(
+        f"{'points':>7} {'rounds':>6} {'arcs':>8} {'pivots':>9} {'degen.':>7} {'priced/piv':>10} "
+        f"{'climbed/piv':>11} {'shifted/piv':>11} {'us/piv':>7} {'graph':>7} {'pricing':>7}"
+    )
+    for lv in cell["levels"]:
+        piv = max(lv["pivots"], 1)
+        print(
+            f"{lv['points']:>7} {lv['rounds']:>6} {lv['arcs']:>8} {lv['pivots']:>9} "
+            f"{lv['degenerate']:>7} {lv['priced'] / piv:>10.0f} {lv['climbed'] / piv:>11.0f} "
+            f"{lv['shifted'] / piv:>11.0f} {1e6 * lv['t_graph'] / piv:>7.1f} "
+            f"{lv['t_graph']:>6.2f}s {lv['t_pricing']:>6.2f}s"
+        )
+
+
 def main() -> None:
     """The command line."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -213,8 +244,14 @@ def main() -> None:
     )
     parser.add_argument("--dirichlet-pot", action="store_true", help="POT beside them")
     parser.add_argument("--limit", type=float, default=600.0, help="seconds per cell")
+    parser.add_argument(
+        "--profile", nargs=2, metavar=("CLASS", "N"), help="one pair's levels and counters"
+    )
     parser.add_argument("--cell", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.profile:
+        profile(args.profile[0], int(args.profile[1]), args.limit)
+        return
     if args.cell:
         method, kind, n = args.cell
         print(json.dumps(run_cell(method, kind, int(n))))

@@ -25,8 +25,8 @@ pytestmark = pytest.mark.native
 
 SOLVE_KEYS = {
     "status", "value", "upper_bound", "lower_bound", "marginal_error", "rounds", "pivots",
-    "arcs", "artificial_flow", "t_graph", "t_pricing", "rows", "cols", "mass", "u", "v",
-    "f_x", "f_y",
+    "arcs", "artificial_flow", "t_graph", "t_pricing", "degenerate", "priced", "climbed",
+    "shifted", "rows", "cols", "mass", "u", "v", "f_x", "f_y",
 }  # fmt: skip
 
 
@@ -53,6 +53,9 @@ def test_options_are_keyword_only_and_results_named():
     res = native.solve(x, y, a, b, threads=2)
     assert set(res) == SOLVE_KEYS
     assert res["status"] == native.STATUS["OPTIMAL"]
+    # The network simplex's counters: every pivot prices at least its entering arc and climbs.
+    assert 0 <= res["degenerate"] <= res["pivots"] <= res["priced"]
+    assert res["pivots"] <= res["climbed"] and res["shifted"] >= 0
     rows, cols, mass = (np.asarray(res[k]) for k in ("rows", "cols", "mass"))
     assert rows.dtype == np.int32 and mass.dtype == np.float64
     plan = np.zeros((50, 40))

@@ -12,6 +12,7 @@
 #define DIVERGENCES_OT_NETWORK_SIMPLEX_H_
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -66,6 +67,10 @@ class NetworkSimplex {
   Arcs arcs;
   std::vector<int> artificial;  // indices of artificial arcs
   int64_t pivots = 0;
+  // Where the pivots' time goes (reported by the binding; benchmarks/README.md, "General
+  // masses: where the time goes"): pivots that move no flow, reduced costs computed by the
+  // entering-arc search, tree nodes climbed to the cycle's join, potentials updated.
+  int64_t degenerate = 0, priced = 0, climbed = 0, shifted = 0;
 
   int root() const { return root_; }
   const std::vector<double>& pi() const { return pi_; }
@@ -173,7 +178,8 @@ class NetworkSimplex {
     const double* pi = pi_.data();
     if (next_arc_ >= E) next_arc_ = 0;
     int e = next_arc_;
-    for (int scanned = 0; scanned < E; ++scanned) {
+    int scanned_here = 0;
+    for (; scanned_here < E; ++scanned_here) {
       double rc = cost[e] + pi[tail[e]] - pi[head[e]];
       if (rc < best_rc && !in_tree[e]) {
         best_rc = rc;
@@ -181,11 +187,15 @@ class NetworkSimplex {
       }
       if (++e == E) e = 0;
       if (++cnt == block) {
-        if (best >= 0) break;
+        if (best >= 0) {
+          ++scanned_here;
+          break;
+        }
         cnt = 0;
       }
     }
     next_arc_ = e;
+    priced += scanned_here;
     return best;
   }
 
@@ -206,6 +216,7 @@ class NetworkSimplex {
     mark_[a] = sa;
     mark_[b] = sb;
     for (;;) {
+      climbed += 2;
       if (a != root_) {
         a = parent_[a];
         if (mark_[a] == sb) {
@@ -245,6 +256,7 @@ class NetworkSimplex {
         side = 2;
       }
     }
+    if (!(delta > 0.0)) ++degenerate;
     if (delta > 0.0) {
       flow[e] += delta;
       for (int u = first; u != join; u = parent_[u]) {
@@ -294,6 +306,7 @@ class NetworkSimplex {
     const int top_parent = parent_[q];
     const double pi_q = tail[e] == q ? pi_[top_parent] - arcs.cost[e] : pi_[top_parent] + arcs.cost[e];
     // The smaller side moves: the subtree, or the rest of the tree the other way.
+    shifted += std::min(cut, N_ - cut);
     if (2 * cut <= N_) shift_subtree(q, pi_q - pi_[q]);
     else shift_rest(q, pi_[q] - pi_q);
     // Shifts accumulate rounding: recompute exactly once per (number of nodes) pivots.
@@ -438,6 +451,11 @@ class SimplexGraph {
   const std::vector<double>& pi() const { return ns_.pi(); }
   int64_t pivots() const { return ns_.pivots; }
   int arc_count() const { return ns_.arcs.size(); }
+  // The network simplex's counters: degenerate pivots, reduced costs priced, nodes climbed,
+  // potentials shifted.
+  std::array<int64_t, 4> counters() const {
+    return {ns_.degenerate, ns_.priced, ns_.climbed, ns_.shifted};
+  }
 
   // fn(i, j, mass, cost) for every real arc of the basis (mass 0 for a degenerate one).
   template <class F>

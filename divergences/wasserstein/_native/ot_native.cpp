@@ -43,6 +43,10 @@
 //     f_x, f_y        float64 (n,), (m,): the c-transform f(z) = min_j ||z - y_j|| - v_j at
 //                     every x and y (to within kTie: the pricing's tie tolerance)
 //     t_graph, t_pricing  seconds in the graph solver and in the pricing
+//     degenerate, priced, climbed, shifted  the network simplex's work (0 for assignment):
+//                     pivots that moved no flow, reduced costs its entering-arc search
+//                     computed, tree nodes climbed to the cycles' joins, node potentials
+//                     updated after the pivots
 //
 // c_transform(points, sites, weights, *, threads=1, pricing=False) -> dict
 //   value (float64 (k,)): min_j ||points_i - sites_j|| + weights_j, exact (pricing=False) or
@@ -62,6 +66,7 @@
 #endif
 #include <Python.h>
 
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -71,6 +76,7 @@
 #include <new>
 #include <stdexcept>
 #include <tuple>
+#include <type_traits>
 #include <vector>
 
 #include "assignment.h"
@@ -382,6 +388,7 @@ struct Solution {
   int64_t pivots = 0;
   int64_t arcs = 0;
   double artificial_flow = 0.0;
+  std::array<int64_t, 4> counters{};  // the network simplex's (zero for the assignment graph)
 };
 
 template <class G>
@@ -399,6 +406,7 @@ void collect(G& g, const dvot::Outcome& outcome, int n, int m, Solution& s) {
   s.pivots = g.pivots();
   s.arcs = g.arc_count();
   s.artificial_flow = g.artificial_flow();
+  if constexpr (std::is_same_v<G, dvot::SimplexGraph>) s.counters = g.counters();
 }
 
 PyObject* solve(PyObject* args, PyObject* kwargs) {
@@ -570,6 +578,10 @@ PyObject* solve(PyObject* args, PyObject* kwargs) {
       !put(out.get(), "artificial_flow", PyFloat_FromDouble(s.artificial_flow)) ||
       !put(out.get(), "t_graph", PyFloat_FromDouble(o.t_graph)) ||
       !put(out.get(), "t_pricing", PyFloat_FromDouble(o.t_pricing)) ||
+      !put(out.get(), "degenerate", PyLong_FromLongLong(s.counters[0])) ||
+      !put(out.get(), "priced", PyLong_FromLongLong(s.counters[1])) ||
+      !put(out.get(), "climbed", PyLong_FromLongLong(s.counters[2])) ||
+      !put(out.get(), "shifted", PyLong_FromLongLong(s.counters[3])) ||
       !put(out.get(), "rows", to_memoryview(s.rows.data(), k, 'i')) ||
       !put(out.get(), "cols", to_memoryview(s.cols.data(), k, 'i')) ||
       !put(out.get(), "mass", to_memoryview(s.mass.data(), k, 'd')) ||
