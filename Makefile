@@ -129,6 +129,7 @@ bench: $(VENV)/.installed ## the benchmarks of benchmarks/: time ratios against 
 	$(PY) benchmarks/bench_divergences.py
 	$(PY) benchmarks/bench_w1.py
 	$(PY) benchmarks/bench_sinkhorn.py
+	$(PY) benchmarks/bench_dotmark.py
 
 clean: ## remove .venv, the figures, build/ (compile and notebook caches) and docs/_build
 	rm -rf $(VENV) $(OUT) build docs/_build .pytest_cache .hypothesis

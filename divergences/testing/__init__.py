@@ -15,6 +15,8 @@
   arithmetic (no float solver): the judge of the W1 solvers across the whole float range.
 * :mod:`~divergences.testing.float_range`: strategies for W1 problems across the whole float
   range (subnormals, near overflow, mixed binades, tiny masses on far points, low precision).
+* :mod:`~divergences.testing.dotmark`: seeded images of the ten classes of the DOTmark benchmark
+  (generated analogues), for the W1 tests and ``benchmarks/bench_dotmark.py``.
 
 ``import divergences`` does not import this package; ``import divergences.testing`` imports
 Hypothesis.

@@ -175,17 +175,23 @@ def w1_grid(
     )  # fmt: skip
     degree = GRID_METRICS[metric]
     scale = jnp.asarray(h**degree, jnp.result_type(sol.value))
-    plan = SparsePlan(
-        jnp.asarray(cx)[sol.plan.rows], jnp.asarray(cy)[sol.plan.cols], sol.plan.mass,
-        (mu.size, nu.size),
-    )  # fmt: skip
+    if traced:
+        rows, cols = jnp.asarray(cx)[sol.plan.rows], jnp.asarray(cy)[sol.plan.cols]
+        u, v = sol.u * scale, sol.v * scale
+    else:
+        # In NumPy, the same bits: jnp's gathers and products would compile a program at every
+        # new number of arcs or cells (0.1-0.3 s each, more than a 64 x 64 solve).
+        rows = jnp.asarray(cx[np.asarray(sol.plan.rows)])
+        cols = jnp.asarray(cy[np.asarray(sol.plan.cols)])
+        u = jnp.asarray(np.asarray(sol.u) * np.asarray(scale))
+        v = jnp.asarray(np.asarray(sol.v) * np.asarray(scale))
     return W1Grid(
         value=sol.value * scale,
-        plan=plan,
+        plan=SparsePlan(rows, cols, sol.plan.mass, (mu.size, nu.size)),
         cells_x=cx,
         cells_y=cy,
-        u=sol.u * scale,
-        v=sol.v * scale,
+        u=u,
+        v=v,
         lower_bound=_scaled(sol.lower_bound, h, degree, -math.inf),
         upper_bound=_scaled(sol.upper_bound, h, degree, math.inf),
     )

@@ -25,8 +25,8 @@ pytestmark = pytest.mark.native
 
 SOLVE_KEYS = {
     "status", "value", "upper_bound", "lower_bound", "marginal_error", "rounds", "pivots",
-    "arcs", "artificial_flow", "t_graph", "t_pricing", "rows", "cols", "mass", "u", "v",
-    "f_x", "f_y",
+    "arcs", "artificial_flow", "t_graph", "t_pricing", "degenerate", "priced", "climbed",
+    "shifted", "forest_start", "rows", "cols", "mass", "u", "v", "f_x", "f_y",
 }  # fmt: skip
 
 
@@ -53,6 +53,9 @@ def test_options_are_keyword_only_and_results_named():
     res = native.solve(x, y, a, b, threads=2)
     assert set(res) == SOLVE_KEYS
     assert res["status"] == native.STATUS["OPTIMAL"]
+    # The network simplex's counters: every pivot prices at least its entering arc and climbs.
+    assert 0 <= res["degenerate"] <= res["pivots"] <= res["priced"]
+    assert res["pivots"] <= res["climbed"] and res["shifted"] >= 0
     rows, cols, mass = (np.asarray(res[k]) for k in ("rows", "cols", "mass"))
     assert rows.dtype == np.int32 and mass.dtype == np.float64
     plan = np.zeros((50, 40))
@@ -281,3 +284,42 @@ def test_address_space_failed_thread_start_is_a_runtime_error():
     )
     assert proc.returncode == 0, proc.stderr
     assert "RuntimeError: _ot_native.c_transform:" in proc.stdout
+
+
+def test_an_optimal_plan_as_first_basis_needs_no_pivot():
+    """The simplex started from an optimal plan's support (a spanning tree) stops at once.
+
+    Its tree flows for (a, b) are the plan's and its potentials optimal duals; the result is
+    POT's value, with the forest start reported.
+    """
+    native = native_module.load()
+    x, y, a, b = _problem(3)
+    plan = ot.emd(a, b, cdist(x, y))
+    rows, cols = np.nonzero(plan > 0)
+    assert rows.size == x.shape[0] + y.shape[0] - 1  # non-degenerate: a spanning tree
+    basis = {"basis_rows": rows.astype(np.int32), "basis_cols": cols.astype(np.int32)}
+    res = native.solve(x, y, a, b, **basis)
+    assert res["forest_start"] and res["pivots"] == 0
+    assert res["status"] == native.STATUS["OPTIMAL"]
+    np.testing.assert_allclose(res["value"], ot.emd2(a, b, cdist(x, y)), rtol=1e-13)
+
+
+def test_a_forest_that_is_no_plan_falls_back_to_the_monotone_start():
+    """Arcs whose tree flows for (a, b) are not all positive: the monotone start, same answer.
+
+    Every source joined to the first sink and every sink to the first source is a spanning
+    tree (a double star) whose flow from the first source to the first sink is negative here.
+    """
+    native = native_module.load()
+    x, y, a, b = _problem(4)
+    n, m = x.shape[0], y.shape[0]
+    rows = np.concatenate([np.arange(n), np.zeros(m - 1, int)]).astype(np.int32)
+    cols = np.concatenate([np.zeros(n, int), np.arange(1, m)]).astype(np.int32)
+    res = native.solve(x, y, a, b, basis_rows=rows, basis_cols=cols)
+    assert not res["forest_start"]
+    assert res["status"] == native.STATUS["OPTIMAL"]
+    np.testing.assert_allclose(res["value"], ot.emd2(a, b, cdist(x, y)), rtol=1e-13)
+    with pytest.raises(ValueError, match="basis_rows and basis_cols together"):
+        native.solve(x, y, a, b, basis_rows=rows)
+    with pytest.raises(ValueError, match="basis_cols"):
+        native.solve(x, y, a, b, basis_rows=rows, basis_cols=cols + m)

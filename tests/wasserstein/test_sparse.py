@@ -658,3 +658,49 @@ def test_a_far_point_of_tiny_mass_past_the_refinement_size_is_a_numerical_stop(m
     with pytest.raises(dv.SolverError) as checked:
         dv.checked(jitted)(x, y, a, b, method="sparse")
     assert checked.value.status == Status.NUMERICAL
+
+
+def test_the_coarse_plan_handed_down_is_the_first_basis(monkeypatch):
+    """General masses above the coarse threshold: the simplex starts from the coarse plan.
+
+    Handed down to the points (:func:`coarse_to_fine.disaggregated_plan`) it is a forest with
+    at most n + m - 1 arcs, and the compiled solver takes it as its first basis (its tree
+    flows positive); the solve is certified as before.
+    """
+    x, y, a, b = geometry_problem("dirichlet", 2200)
+    forests, starts = [], []
+    plan = coarse_to_fine.disaggregated_plan
+    module = native_module.load()
+
+    def spy_plan(*args):
+        forests.append(plan(*args))
+        return forests[-1]
+
+    class Spy:
+        def __getattr__(self, name):
+            return getattr(module, name)
+
+        def solve(self, *args, **kwargs):
+            res = module.solve(*args, **kwargs)
+            starts.append(res["forest_start"])
+            return res
+
+    monkeypatch.setattr(coarse_to_fine, "disaggregated_plan", spy_plan)
+    monkeypatch.setattr(native_module, "load", Spy)
+    sol = solve_sparse_host(x, y, a, b)
+    assert starts == [False, True]  # the coarse solve has no coarse level of its own
+    rows, cols = forests[0]
+    n, m = x.shape[0], y.shape[0]
+    assert rows.size <= n + m - 1
+    parent = list(range(n + m))  # union-find: no arc closes a cycle
+
+    def find(k):
+        while parent[k] != k:
+            k = parent[k]
+        return k
+
+    for i, j in zip(rows.tolist(), cols.tolist(), strict=True):
+        p, q = find(i), find(n + j)
+        assert p != q
+        parent[p] = q
+    assert 0 <= sol.upper_bound - sol.lower_bound <= 1e-9 * sol.value

@@ -4,8 +4,9 @@ The points are renumbered along a space-filling curve; above :data:`_COARSE_MIN`
 of :data:`_COARSE_FACTOR` consecutive points are merged into one at their barycentre and that
 coarse problem is solved first, the same way (recursively). Its plan and potential give the
 fine problem its candidate arcs (nearest neighbours, and neighbours moved by each cell's
-coarse displacement) and the graph solver's start; the compiled column generation then prices
-all pairs and solves to its certificate.
+coarse displacement) and the graph solver's start: a potential, and for the network simplex
+the coarse plan handed down to the points as its first basis (:func:`disaggregated_plan`);
+the compiled column generation then prices all pairs and solves to its certificate.
 
 References: Schmitzer, *A sparse multiscale algorithm for dense optimal transport*, JMIV 56,
 2016 (coarse-to-fine candidate sets); Gerber & Maggioni, *Multiscale strategies for computing
@@ -81,6 +82,79 @@ class _Seed(NamedTuple):
     # plan's directions (its first basis starts there).
     f0_x: np.ndarray
     f0_y: np.ndarray
+    # For the simplex: the coarse plan handed down to the points (a forest, as rows and cols),
+    # its first basis where its flows are positive; empty without a coarse solve.
+    basis_rows: np.ndarray
+    basis_cols: np.ndarray
+
+
+def _end_times(group: np.ndarray, mass: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each element of a grouped sequence ends on the time line, and each group's total.
+
+    Group ``g`` (``group`` non-decreasing) spans ``[g, g + 1]``, its elements in turn by their
+    share of its total, the last one ending at ``g + 1`` exactly: two sequences of the same
+    groups meet at every group's boundary, whatever the rounding of their sums.
+    """
+    cum = np.cumsum(mass)
+    first = np.searchsorted(group, group, side="left")
+    last = np.searchsorted(group, group, side="right") - 1
+    before = cum[first] - mass[first]
+    total = cum[last] - before
+    return group + (cum - before) / total, total
+
+
+def _staircase(
+    group_p: np.ndarray, mass_p: np.ndarray, group_q: np.ndarray, mass_q: np.ndarray
+) -> tuple[np.ndarray, ...]:
+    """The north-west corner plan of two sequences of masses in the same groups, group by group.
+
+    ``(index into p, index into q, mass)`` of each piece, in order: the intervals between the
+    merged ends of both sequences' elements on the time line of :func:`_end_times`, each of
+    its length times its group's total in ``p``.
+    """
+    ends_p, total_p = _end_times(group_p, mass_p)
+    ends_q, _ = _end_times(group_q, mass_q)
+    edges = np.concatenate([[float(group_p[0])], np.union1d(ends_p, ends_q)])
+    mid = edges[:-1] / 2 + edges[1:] / 2
+    ip = np.minimum(np.searchsorted(ends_p, mid, side="left"), ends_p.size - 1)
+    iq = np.minimum(np.searchsorted(ends_q, mid, side="left"), ends_q.size - 1)
+    return ip, iq, np.diff(edges) * total_p[ip]
+
+
+def disaggregated_plan(
+    a: np.ndarray, b: np.ndarray, coarse: native.GraphSolution
+) -> tuple[np.ndarray, np.ndarray]:
+    r"""The coarse plan handed down to the points: the support of a plan nearly coupling (a, b).
+
+    Each coarse arc :math:`(I, J)` of mass :math:`F_{IJ}` is shared out by two north-west
+    corner rules: the points of cell :math:`I` (in curve order) against the arcs out of
+    :math:`I` (ordered by :math:`J`), then the pieces :math:`(i, J)` arriving at cell
+    :math:`J` (ordered by :math:`i`) against its points. A basis (a spanning tree) of the
+    coarse problem gives a spanning tree of the fine one, whose flows for (a, b) are the
+    pieces' masses up to rounding; pieces below ``1e-12`` of the total are left out (the
+    graph solver hangs what they would carry on its artificial arcs). The cells are those of
+    :func:`_candidates`: runs of :data:`_COARSE_FACTOR` consecutive points, the coarse plan in
+    cell numbers.
+    """
+    n, m = a.shape[0], b.shape[0]
+    order = np.lexsort((coarse.cols, coarse.rows))
+    rows, cols, flows = coarse.rows[order], coarse.cols[order], coarse.mass[order]
+    i, piece, g = _staircase(np.arange(n) // _COARSE_FACTOR, a, rows, flows)
+    # The pieces at each coarse sink cell, ordered by their source point.
+    order = np.lexsort((i, cols[piece]))
+    i, piece, g = i[order], piece[order], g[order]
+    k, j, h = _staircase(cols[piece], g, np.arange(m) // _COARSE_FACTOR, b)
+    keep = h > 1e-12 * math.fsum(a.tolist())
+    return i[k[keep]].astype(np.int32), j[keep].astype(np.int32)
+
+
+def _first_basis(
+    a: np.ndarray, b: np.ndarray, coarse: native.GraphSolution, assignment: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """The simplex's first basis: the coarse plan handed down; none for augmenting paths."""
+    if assignment:
+        return np.zeros(0, np.int32), np.zeros(0, np.int32)
+    return disaggregated_plan(a, b, coarse)
 
 
 def _candidates(
@@ -156,7 +230,9 @@ def _candidates(
                 + np.repeat(np.arange(m, dtype=np.int64), min(_DISP_ARCS, n))
             )
     arcs = np.unique(np.concatenate(keys))
+    basis_rows = basis_cols = np.zeros(0, np.int32)
     if coarse is not None:
+        basis_rows, basis_cols = _first_basis(a, b, coarse, assignment)
         integrated = None
         if not assignment or drift > _COMPARE_DRIFT:
             # One fit over the cells of both clouds, so that f at x and at y share their
@@ -179,7 +255,7 @@ def _candidates(
                     f0_x, f0_y = integrated
         elif integrated is not None:
             f0_x, f0_y = integrated
-    return _Seed(arcs, assignment, f0_x, f0_y)
+    return _Seed(arcs, assignment, f0_x, f0_y, basis_rows, basis_cols)
 
 
 def arc_dual_objective(x: np.ndarray, y: np.ndarray, arcs: np.ndarray, f_y: np.ndarray) -> float:
@@ -235,17 +311,21 @@ def solve_scaled(
     oy = order[order >= n] - n
     x, y = np.ascontiguousarray(x[ox]), np.ascontiguousarray(y[oy])
     a, b = np.ascontiguousarray(a[ox]), np.ascontiguousarray(b[oy])
-    keys, assignment, f0_x, f0_y = _candidates(x, y, a, b, graph_solver, threads=threads)
+    keys, assignment, f0_x, f0_y, basis_rows, basis_cols = _candidates(
+        x, y, a, b, graph_solver, threads=threads
+    )
     ci = (keys // m).astype(np.int32)
     cj = (keys % m).astype(np.int32)
-    # The points come numbered along the curve: the first basis is the monotone plan in index
-    # order (the binding's default). Reduced costs above -rc_tol count as non-negative: a few
-    # ulps of the potentials.
+    # The first basis of the simplex: the coarse plan handed down (basis_rows, basis_cols), or
+    # where there is none or its flows are not positive, the monotone plan in index order (the
+    # points come numbered along the curve; the binding's default). Reduced costs above
+    # -rc_tol count as non-negative: a few ulps of the potentials.
     res = native.solve_graph(
         x, y, a, b,
         arc_rows=ci, arc_cols=cj, f0_x=f0_x, f0_y=f0_y,
         rtol=rtol, rc_tol=1e-13, max_rounds=max_rounds, max_pivots=max_pivots,
         threads=resolve_threads(threads), assignment=assignment,
+        basis_rows=basis_rows, basis_cols=basis_cols,
     )  # fmt: skip
     if res.status == Status.ARTIFICIAL_FLOW:
         raise SolverError(ARTIFICIAL_MESSAGE, Status.ARTIFICIAL_FLOW)

@@ -105,24 +105,34 @@ def solve_graph(
     max_pivots: int,
     threads: int,
     assignment: bool,
+    basis_rows: np.ndarray | None = None,
+    basis_cols: np.ndarray | None = None,
 ) -> GraphSolution:
     r"""The compiled column generation (``_ot_native.solve``) from the potential ``f0``.
 
     ``f0_x``, ``f0_y``: a guess of a Kantorovich-Rubinstein potential at the points (any finite
     values), handed to the extension as the pair :func:`~.._results.kantorovich_pair` makes of
     them. Points, weights and arcs as the extension documents them (C-contiguous float64 and
-    int32).
+    int32). ``basis_rows``, ``basis_cols``: a forest of arcs, the network simplex's first basis
+    where its flows for ``(a, b)`` are positive (none, or empty: the monotone plan's).
 
     Raises:
       SolverError: with status ``NOT_BUILT`` where the extension is absent.
     """
     u0, v0 = kantorovich_pair(f0_x, f0_y)
+    basis = {}
+    if basis_rows is not None and basis_cols is not None and basis_rows.size:
+        basis = {
+            "basis_rows": np.ascontiguousarray(basis_rows, np.int32),
+            "basis_cols": np.ascontiguousarray(basis_cols, np.int32),
+        }
     res = load().solve(
         x, y, a, b,
         arc_rows=arc_rows, arc_cols=arc_cols,
         rtol=float(rtol), rc_tol=float(rc_tol), max_rounds=int(max_rounds),
         max_pivots=int(max_pivots), threads=int(threads), assignment=bool(assignment),
         u0=np.ascontiguousarray(u0, np.float64), v0=np.ascontiguousarray(v0, np.float64),
+        **basis,
     )  # fmt: skip
     dual_max = max(float(np.max(np.abs(res["u"]))), float(np.max(np.abs(res["v"]))))
     return GraphSolution(

@@ -14,7 +14,9 @@ dimension it never forms the :math:`n \times m` cost matrix:
 4. the transportation LP on that graph, solved exactly (``_ot_native``, C++): by shortest
    augmenting paths (from all free sources at once) when the sizes and all weights are equal
    (an assignment problem, where the primal simplex's pivots are nearly all degenerate), by
-   a network simplex otherwise, whose first basis is the monotone plan; each starts from a
+   a network simplex otherwise, whose first basis is the coarse plan handed down to the
+   points (a spanning tree, where its flows are positive) or else the monotone plan; each
+   starts from a
    potential of the coarse solve: its c-transform, or, where the coarse plan is mostly one
    common displacement (or nearly so, and that potential's dual objective on the graph is
    clearly the higher) and for the simplex, a potential integrated from the coarse plan's

@@ -12,6 +12,7 @@
 #define DIVERGENCES_OT_NETWORK_SIMPLEX_H_
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -66,6 +67,10 @@ class NetworkSimplex {
   Arcs arcs;
   std::vector<int> artificial;  // indices of artificial arcs
   int64_t pivots = 0;
+  // Where the pivots' time goes (reported by the binding; benchmarks/README.md, "General
+  // masses: where the time goes"): pivots that move no flow, reduced costs computed by the
+  // entering-arc search, tree nodes climbed to the cycle's join, potentials updated.
+  int64_t degenerate = 0, priced = 0, climbed = 0, shifted = 0;
 
   int root() const { return root_; }
   const std::vector<double>& pi() const { return pi_; }
@@ -173,7 +178,8 @@ class NetworkSimplex {
     const double* pi = pi_.data();
     if (next_arc_ >= E) next_arc_ = 0;
     int e = next_arc_;
-    for (int scanned = 0; scanned < E; ++scanned) {
+    int scanned_here = 0;
+    for (; scanned_here < E; ++scanned_here) {
       double rc = cost[e] + pi[tail[e]] - pi[head[e]];
       if (rc < best_rc && !in_tree[e]) {
         best_rc = rc;
@@ -181,11 +187,15 @@ class NetworkSimplex {
       }
       if (++e == E) e = 0;
       if (++cnt == block) {
-        if (best >= 0) break;
+        if (best >= 0) {
+          ++scanned_here;
+          break;
+        }
         cnt = 0;
       }
     }
     next_arc_ = e;
+    priced += scanned_here;
     return best;
   }
 
@@ -206,6 +216,7 @@ class NetworkSimplex {
     mark_[a] = sa;
     mark_[b] = sb;
     for (;;) {
+      climbed += 2;
       if (a != root_) {
         a = parent_[a];
         if (mark_[a] == sb) {
@@ -245,6 +256,7 @@ class NetworkSimplex {
         side = 2;
       }
     }
+    if (!(delta > 0.0)) ++degenerate;
     if (delta > 0.0) {
       flow[e] += delta;
       for (int u = first; u != join; u = parent_[u]) {
@@ -294,6 +306,7 @@ class NetworkSimplex {
     const int top_parent = parent_[q];
     const double pi_q = tail[e] == q ? pi_[top_parent] - arcs.cost[e] : pi_[top_parent] + arcs.cost[e];
     // The smaller side moves: the subtree, or the rest of the tree the other way.
+    shifted += std::min(cut, N_ - cut);
     if (2 * cut <= N_) shift_subtree(q, pi_q - pi_[q]);
     else shift_rest(q, pi_[q] - pi_q);
     // Shifts accumulate rounding: recompute exactly once per (number of nodes) pivots.
@@ -330,13 +343,34 @@ class SimplexGraph {
   // flow on artificial arcs, the guess steers the first pivots (the most negative reduced
   // cost) towards arcs nearly tight under it. Any finite guess keeps the basis feasible,
   // and every artificial arc costs at least M.
+  //
+  // basis_rows, basis_cols (optional, basis_size arcs): the support of a plan that is nearly a
+  // coupling, a forest (a coarse solve's plan handed down to the points). Where given, the
+  // first basis is that forest instead: its arcs that close no cycle, each tree hung from the
+  // root by one artificial arc, the flows those of the tree for the masses (a, b) (the
+  // artificial arc carries the tree's net mass, zero for a plan whose marginals are exact).
+  // Where a tree arc's flow comes out zero or negative (the forest is no plan of these
+  // masses), the monotone start above is taken instead: the forest only saves pivots.
   SimplexGraph(int n, int m, const double* x, const double* y, const double* a, const double* b,
                int d, const int* ox, const int* oy, size_t reserve, const double* u0 = nullptr,
-               const double* v0 = nullptr)
+               const double* v0 = nullptr, const int* basis_rows = nullptr,
+               const int* basis_cols = nullptr, size_t basis_size = 0)
       : ns_(n, m), n_(n), d_(d), x_(x), y_(y), mass_(std::accumulate(a, a + n, 0.0)) {
+    ns_.arcs.tail.reserve(reserve + 3 * static_cast<size_t>(n + m));
+    forest_start_ = basis_size > 0 &&
+                    start_forest(n, m, a, b, basis_rows, basis_cols, basis_size, u0, v0);
+    if (!forest_start_) start_monotone(n, m, a, b, ox, oy, u0, v0);
+  }
+
+  // True when the first basis was the forest given.
+  bool forest_start() const { return forest_start_; }
+
+ private:
+  // The monotone plan's first basis (see the constructor).
+  void start_monotone(int n, int m, const double* a, const double* b, const int* ox,
+                      const int* oy, const double* u0, const double* v0) {
     Arcs& arcs = ns_.arcs;
     const int R = ns_.root();
-    arcs.tail.reserve(reserve + 3 * static_cast<size_t>(n + m));
     std::vector<uint8_t> placed(n + m, 0);
     std::vector<int> seg_arcs;
     int i = 0, j = 0;
@@ -392,6 +426,94 @@ class SimplexGraph {
     }
   }
 
+  // The forest's first basis (see the constructor); false, with nothing changed, where a tree
+  // arc's flow would not be positive.
+  bool start_forest(int n, int m, const double* a, const double* b, const int* rows,
+                    const int* cols, size_t count, const double* u0, const double* v0) {
+    const int N = n + m;
+    std::vector<int> uf(N);
+    std::iota(uf.begin(), uf.end(), 0);
+    auto find = [&](int k) {
+      while (uf[k] != k) k = uf[k] = uf[uf[k]];
+      return k;
+    };
+    // The arcs that close no cycle, in an adjacency list (both ends).
+    std::vector<int> kept;
+    for (size_t k = 0; k < count; ++k) {
+      const int p = find(rows[k]), q = find(n + cols[k]);
+      if (p == q) continue;
+      uf[p] = q;
+      kept.push_back(static_cast<int>(k));
+    }
+    std::vector<int> start(N + 1, 0), adj(2 * kept.size());
+    for (int k : kept) ++start[rows[k] + 1], ++start[n + cols[k] + 1];
+    for (int k = 0; k < N; ++k) start[k + 1] += start[k];
+    std::vector<int> fill(start.begin(), start.end() - 1);
+    for (int k : kept) adj[fill[rows[k]]++] = k, adj[fill[n + cols[k]]++] = k;
+    // Each tree walked from its root: parents, then flows from the leaves up (sources supply
+    // their mass, sinks take theirs).
+    std::vector<double> sub(N);
+    for (int k = 0; k < n; ++k) sub[k] = a[k];
+    for (int k = 0; k < m; ++k) sub[n + k] = -b[k];
+    std::vector<int> parent(N, -1), parent_arc(N, -1), order, roots;
+    std::vector<uint8_t> seen(N, 0);
+    order.reserve(N);
+    for (int root = 0; root < N; ++root) {
+      if (find(root) != root) continue;
+      roots.push_back(root);
+      seen[root] = 1;
+      size_t q = order.size();
+      order.push_back(root);
+      for (; q < order.size(); ++q) {
+        const int u = order[q];
+        for (int t = start[u]; t < start[u + 1]; ++t) {
+          const int e = adj[t];
+          const int w = u < n ? n + cols[e] : rows[e];
+          if (seen[w]) continue;
+          seen[w] = 1;
+          parent[w] = u;
+          parent_arc[w] = e;
+          order.push_back(w);
+        }
+      }
+    }
+    std::vector<double> flow(N, 0.0);  // of the arc from each node to its parent
+    for (auto it = order.rbegin(); it != order.rend(); ++it) {
+      const int w = *it;
+      if (parent[w] < 0) continue;
+      sub[parent[w]] += sub[w];
+      flow[w] = w < n ? sub[w] : -sub[w];  // source -> sink either way
+      if (!(flow[w] > 0.0)) return false;
+    }
+    // Committed: the tree arcs, and each root's artificial arc.
+    Arcs& arcs = ns_.arcs;
+    const int R = ns_.root();
+    for (int w : order) {
+      if (parent[w] < 0) continue;
+      const int e = parent_arc[w];
+      const int c = add_arc(rows[e], cols[e], flow[w]);
+      ns_.attach(w, parent[w], c);
+    }
+    // A tree's net mass leaves by an arc to R, or a deficit (or nothing: strongly feasible,
+    // the arc points away from R) arrives by one from R.
+    for (int root : roots) {
+      const double s = sub[root];
+      const int e = s > 0.0 ? arcs.add(root, R, 0.0, s) : arcs.add(R, root, 0.0, -s);
+      ns_.artificial.push_back(e);
+      offset_.push_back(u0 == nullptr ? 0.0 : root < n ? u0[root] : v0[root - n]);
+      ns_.attach(root, R, e);
+    }
+    return true;
+  }
+
+  int add_arc(int i, int j, double f) {
+    const double c = cost(i, j);
+    max_cost_ = std::max(max_cost_, c);
+    return ns_.arcs.add(i, n_ + j, c, f);
+  }
+
+ public:
+
   void add(int i, int j, double c) {
     max_cost_ = std::max(max_cost_, c);
     ns_.arcs.add(i, n_ + j, c, 0.0);
@@ -438,6 +560,11 @@ class SimplexGraph {
   const std::vector<double>& pi() const { return ns_.pi(); }
   int64_t pivots() const { return ns_.pivots; }
   int arc_count() const { return ns_.arcs.size(); }
+  // The network simplex's counters: degenerate pivots, reduced costs priced, nodes climbed,
+  // potentials shifted.
+  std::array<int64_t, 4> counters() const {
+    return {ns_.degenerate, ns_.priced, ns_.climbed, ns_.shifted};
+  }
 
   // fn(i, j, mass, cost) for every real arc of the basis (mass 0 for a degenerate one).
   template <class F>
@@ -464,6 +591,7 @@ class SimplexGraph {
   int n_, d_;
   const double *x_, *y_;
   double mass_, max_cost_ = 0.0, big_m_ = 1.0, art_flow_ = 0.0;
+  bool forest_start_ = false;
   std::vector<double> offset_;  // of each artificial arc (ns_.artificial), added to M
 };
 

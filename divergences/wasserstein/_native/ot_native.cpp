@@ -14,7 +14,7 @@
 //
 // solve(x, y, a, b, *, arc_rows=None, arc_cols=None, rtol=0.0, rc_tol=1e-13,
 //       max_rounds=100, max_pivots=2**62, threads=1, assignment=False, u0=None, v0=None,
-//       order_x=None, order_y=None) -> dict
+//       order_x=None, order_y=None, basis_rows=None, basis_cols=None) -> dict
 //   Exact W1 between (x, a) and (y, b) by column generation (column_generation.h).
 //   x (n, d), y (m, d): float64 points; a (n,), b (m,): float64 masses, finite, >= 0, with
 //   equal totals. arc_rows / arc_cols (int32, equal lengths): the candidate arcs the graph
@@ -26,6 +26,9 @@
 //   instead of the network simplex.
 //   Without assignment, u0 and v0 are a guess of the duals (any finite values): the
 //   network simplex's first basis starts at it (SimplexGraph, network_simplex.h).
+//   basis_rows / basis_cols (int32, equal lengths; without assignment): the support of a plan
+//   nearly coupling (a, b), a forest: the first basis is that forest where its flows for
+//   (a, b) are positive, else the monotone plan (forest_start in the result says which).
 //   threads: the pricing queries' threads.
 //   Result (a dict):
 //     status          int, a value of STATUS (only OPTIMAL and WITHIN_TOLERANCE certify)
@@ -43,6 +46,11 @@
 //     f_x, f_y        float64 (n,), (m,): the c-transform f(z) = min_j ||z - y_j|| - v_j at
 //                     every x and y (to within kTie: the pricing's tie tolerance)
 //     t_graph, t_pricing  seconds in the graph solver and in the pricing
+//     degenerate, priced, climbed, shifted  the network simplex's work (0 for assignment):
+//                     pivots that moved no flow, reduced costs its entering-arc search
+//                     computed, tree nodes climbed to the cycles' joins, node potentials
+//                     updated after the pivots
+//     forest_start    True where the first basis was the forest basis_rows / basis_cols
 //
 // c_transform(points, sites, weights, *, threads=1, pricing=False) -> dict
 //   value (float64 (k,)): min_j ||points_i - sites_j|| + weights_j, exact (pricing=False) or
@@ -62,6 +70,7 @@
 #endif
 #include <Python.h>
 
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -71,6 +80,7 @@
 #include <new>
 #include <stdexcept>
 #include <tuple>
+#include <type_traits>
 #include <vector>
 
 #include "assignment.h"
@@ -382,6 +392,8 @@ struct Solution {
   int64_t pivots = 0;
   int64_t arcs = 0;
   double artificial_flow = 0.0;
+  std::array<int64_t, 4> counters{};  // the network simplex's (zero for the assignment graph)
+  bool forest_start = false;          // its first basis was the forest given
 };
 
 template <class G>
@@ -399,6 +411,7 @@ void collect(G& g, const dvot::Outcome& outcome, int n, int m, Solution& s) {
   s.pivots = g.pivots();
   s.arcs = g.arc_count();
   s.artificial_flow = g.artificial_flow();
+  if constexpr (std::is_same_v<G, dvot::SimplexGraph>) s.counters = g.counters();
 }
 
 PyObject* solve(PyObject* args, PyObject* kwargs) {
@@ -406,19 +419,19 @@ PyObject* solve(PyObject* args, PyObject* kwargs) {
   static const char* kw[] = {"x",         "y",         "a",      "b",          "arc_rows",
                              "arc_cols",  "rtol",      "rc_tol", "max_rounds", "max_pivots",
                              "threads",   "assignment", "u0",    "v0",         "order_x",
-                             "order_y",   nullptr};
+                             "order_y",   "basis_rows", "basis_cols", nullptr};
   PyObject *o_x, *o_y, *o_a, *o_b;
   PyObject *o_ci = Py_None, *o_cj = Py_None, *o_u0 = Py_None, *o_v0 = Py_None;
-  PyObject *o_ox = Py_None, *o_oy = Py_None;
+  PyObject *o_ox = Py_None, *o_oy = Py_None, *o_br = Py_None, *o_bc = Py_None;
   double rtol = 0.0, rc_tol = 1e-13;
   int max_rounds = 100, threads = 1, assignment = 0;
   long long max_pivots = 1LL << 62;
-  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOOO|$OOddiLipOOOO", const_cast<char**>(kw),
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOOO|$OOddiLipOOOOOO", const_cast<char**>(kw),
                                    &o_x, &o_y, &o_a, &o_b, &o_ci, &o_cj, &rtol, &rc_tol,
                                    &max_rounds, &max_pivots, &threads, &assignment, &o_u0, &o_v0,
-                                   &o_ox, &o_oy))
+                                   &o_ox, &o_oy, &o_br, &o_bc))
     return nullptr;
-  Buffer bx, by, ba, bb, bci, bcj, bu0, bv0, box, boy;
+  Buffer bx, by, ba, bb, bci, bcj, bu0, bv0, box, boy, bbr, bbc;
   if (!bx.get(o_x, 'd', 2, where, "x") || !by.get(o_y, 'd', 2, where, "y") ||
       !ba.get(o_a, 'd', 1, where, "a") || !bb.get(o_b, 'd', 1, where, "b"))
     return nullptr;
@@ -477,6 +490,27 @@ PyObject* solve(PyObject* args, PyObject* kwargs) {
       return nullptr;
     }
     if (!check_indices(bci, n, where, "arc_rows") || !check_indices(bcj, m, where, "arc_cols"))
+      return nullptr;
+  }
+  Py_ssize_t n_basis = 0;
+  if ((o_br == Py_None) != (o_bc == Py_None)) {
+    PyErr_Format(PyExc_ValueError, "%s: give basis_rows and basis_cols together", where);
+    return nullptr;
+  }
+  if (o_br != Py_None) {
+    if (!bbr.get(o_br, 'i', 1, where, "basis_rows") || !bbc.get(o_bc, 'i', 1, where, "basis_cols"))
+      return nullptr;
+    if (bbr.count() != bbc.count()) {
+      PyErr_Format(PyExc_ValueError, "%s: basis_rows and basis_cols must have the same length",
+                   where);
+      return nullptr;
+    }
+    n_basis = bbr.count();
+    if (n_basis >= kMaxIndex - 3 * (n_ + m_) - n_cand) {
+      PyErr_Format(PyExc_ValueError, "%s: too many basis arcs (%zd)", where, n_basis);
+      return nullptr;
+    }
+    if (!check_indices(bbr, n, where, "basis_rows") || !check_indices(bbc, m, where, "basis_cols"))
       return nullptr;
   }
   std::vector<int32_t> order_x(n), order_y(m);
@@ -550,7 +584,10 @@ PyObject* solve(PyObject* args, PyObject* kwargs) {
       collect(g, dvot::column_generation(g, pr), n, m, s);
     } else {
       dvot::SimplexGraph g(n, m, x, y, a, b, d, order_x.data(), order_y.data(),
-                           static_cast<size_t>(n_cand), u0.data(), v0.data());
+                           static_cast<size_t>(n_cand + n_basis), u0.data(), v0.data(),
+                           n_basis ? bbr.data<int32_t>() : nullptr,
+                           n_basis ? bbc.data<int32_t>() : nullptr, static_cast<size_t>(n_basis));
+      s.forest_start = g.forest_start();
       for (Py_ssize_t k = 0; k < n_cand; ++k) g.add(ci[k], cj[k], cost(ci[k], cj[k]));
       g.finish();
       collect(g, dvot::column_generation(g, pr), n, m, s);
@@ -570,6 +607,11 @@ PyObject* solve(PyObject* args, PyObject* kwargs) {
       !put(out.get(), "artificial_flow", PyFloat_FromDouble(s.artificial_flow)) ||
       !put(out.get(), "t_graph", PyFloat_FromDouble(o.t_graph)) ||
       !put(out.get(), "t_pricing", PyFloat_FromDouble(o.t_pricing)) ||
+      !put(out.get(), "degenerate", PyLong_FromLongLong(s.counters[0])) ||
+      !put(out.get(), "priced", PyLong_FromLongLong(s.counters[1])) ||
+      !put(out.get(), "climbed", PyLong_FromLongLong(s.counters[2])) ||
+      !put(out.get(), "shifted", PyLong_FromLongLong(s.counters[3])) ||
+      !put(out.get(), "forest_start", PyBool_FromLong(s.forest_start)) ||
       !put(out.get(), "rows", to_memoryview(s.rows.data(), k, 'i')) ||
       !put(out.get(), "cols", to_memoryview(s.cols.data(), k, 'i')) ||
       !put(out.get(), "mass", to_memoryview(s.mass.data(), k, 'd')) ||
@@ -604,7 +646,7 @@ PyMethodDef methods[] = {
     {"solve", as_method<py_solve>(), METH_VARARGS | METH_KEYWORDS,
      "solve(x, y, a, b, *, arc_rows=None, arc_cols=None, rtol=0.0, rc_tol=1e-13, "
      "max_rounds=100, max_pivots=2**62, threads=1, assignment=False, u0=None, v0=None, "
-     "order_x=None, order_y=None) -> dict\n\nExact W1 between point clouds by column "
+     "order_x=None, order_y=None, basis_rows=None, basis_cols=None) -> dict\n\nExact W1 between point clouds by column "
      "generation, with its certificate (see the module's source for the result's keys)."},
     {"c_transform", as_method<py_c_transform>(), METH_VARARGS | METH_KEYWORDS,
      "c_transform(points, sites, weights, *, threads=1, pricing=False) -> dict\n\n"
