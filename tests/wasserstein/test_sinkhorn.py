@@ -30,6 +30,7 @@ from scipy.spatial.distance import cdist
 import divergences as dv
 from divergences.wasserstein import _problem
 from divergences.wasserstein._device import certify, sinkhorn
+from divergences.wasserstein._device.sinkhorn import extraction, geometry
 from divergences.wasserstein._options import Options
 from divergences.wasserstein._results import Status
 from tests.wasserstein.exact_transport import exact_w1
@@ -290,7 +291,7 @@ def test_the_rounding_primitives_bound_the_exact_sums(dtype):
         )
         assert Fraction(float(certify.dot_lower(jnp.asarray(w), jnp.asarray(t)))) <= exact
         # Two-sum stays exact under XLA (nothing reassociated away).
-        hi, lo = jax.jit(sinkhorn._two_sum)(jnp.asarray(w), jnp.asarray(t))
+        hi, lo = jax.jit(geometry.two_sum)(jnp.asarray(w), jnp.asarray(t))
         for h, l, p, q in zip(np.asarray(hi), np.asarray(lo), w, t, strict=True):
             assert Fraction(float(h)) + Fraction(float(l)) == Fraction(float(p)) + Fraction(
                 float(q)
@@ -463,7 +464,7 @@ def test_results_scaled_back_below_the_normal_range_are_rounded_as_asked(dtype):
     )
     step = float(fi.smallest_subnormal)
     out = {
-        r: np.asarray(jax.jit(sinkhorn._scaled_out, static_argnums=2)(t, k, r), np.float64)
+        r: np.asarray(jax.jit(extraction.scaled_out, static_argnums=2)(t, k, r), np.float64)
         for r in ("down", "up", "nearest")
     }
     exact = [Fraction(float(s)) * Fraction(2) ** k for s in t]
