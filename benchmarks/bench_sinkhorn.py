@@ -46,6 +46,7 @@ jax.config.update("jax_enable_x64", True)
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
 import divergences as dv  # noqa: E402
+from divergences.wasserstein._device import DevicePrimal  # noqa: E402
 from divergences.wasserstein._device import sinkhorn as sk  # noqa: E402
 from divergences.wasserstein._device.sinkhorn import geometry, iteration  # noqa: E402
 from divergences.wasserstein._options import Options  # noqa: E402
@@ -195,7 +196,7 @@ def table_ott(n: int, quick: bool) -> None:
     }
     w1 = exact_w1(x, y)
     options = Options(None, 1e-3, 100, None)
-    certified = jax.jit(lambda *t: sk.solve_primal(*t, True, "euclidean", options))
+    certified = jax.jit(lambda *t: sk.solve(DevicePrimal, *t, True, "euclidean", options))
     t_cert, sol = best_time(lambda: certified(x, y, a, b), repeats=2)
     per_it = t_cert / int(sol.iterations)
     print(
@@ -226,7 +227,7 @@ def table_ott(n: int, quick: bool) -> None:
 
 def device_solve(rtol: float, cap: int | None) -> Callable[..., Any]:
     options = Options(cap, rtol, 100, None)
-    return lambda *t: sk.solve_primal(*t, True, "euclidean", options)
+    return lambda *t: sk.solve(DevicePrimal, *t, True, "euclidean", options)
 
 
 def row(

@@ -53,9 +53,10 @@ SOLVERS: dict[str, TransportSolver] = {
 DEVICE_SOLVERS: dict[str, DeviceSolver] = {sinkhorn.SOLVER.name: sinkhorn.SOLVER}
 #: ``w1_primal``'s methods: a solver's name, or ``"auto"``.
 PRIMAL_METHODS = ("auto", *SOLVERS, *DEVICE_SOLVERS)
-#: ``w1_dual``'s methods: ``"primal"`` is the dense solver's c-transform, ``"lp"`` HiGHS's
-#: Kantorovich-Rubinstein LP, the others a solver's c-transform.
-DUAL_METHODS = ("auto", "primal", *(s for s in SOLVERS if s != "dense"), *DEVICE_SOLVERS, "lp")
+#: ``w1_dual``'s methods: a solver's name (the c-transform of its solve's column potential, one
+#: name per solver in both functions), ``"lp"`` (HiGHS's Kantorovich-Rubinstein LP) or
+#: ``"auto"``.
+DUAL_METHODS = (*PRIMAL_METHODS, "lp")
 #: The ``rtol`` of the host solvers when a call leaves it None (the sparse solver's; the dense
 #: solver is exact whatever it is).
 DEFAULT_RTOL = sparse.SOLVER.default_rtol
@@ -72,10 +73,13 @@ SPARSE_MIN_PAIRS = 4_000_000
 
 
 class Problem(NamedTuple):
-    """A validated W1 problem, hashable: static under ``jit``.
+    """A validated W1 problem, a pytree: its arrays are the leaves, the rest static under ``jit``.
 
-    The measures, the metric, the solver's name (a key of :data:`SOLVERS`, or ``"lp"``) and the
-    options.
+    The measures, the metric, the solver's name (a key of :data:`SOLVERS` or
+    :data:`DEVICE_SOLVERS`, or ``"lp"``) and the options. The leaves are the measures' arrays
+    and ``valid``; what is not an array (whether the input is traced, which weights are uniform,
+    the metric, the method, the options: all hashable) is the tree's static data, so that a
+    jitted function of a problem compiles once per shape, dtype and choice.
     """
 
     measures: Measures
@@ -86,6 +90,21 @@ class Problem(NamedTuple):
     @property
     def shape(self) -> tuple[int, int]:
         return self.measures.x.shape[0], self.measures.y.shape[0]
+
+
+def _flatten_problem(problem: Problem) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+    ms = problem.measures
+    leaves = (ms.x, ms.y, ms.a, ms.b, ms.valid)
+    return leaves, (ms.traced, ms.uniform, problem.metric, problem.method, problem.options)
+
+
+def _unflatten_problem(static: tuple[Any, ...], leaves: Any) -> Problem:
+    traced, uniform, metric, method, options = static
+    x, y, a, b, valid = leaves
+    return Problem(Measures(x, y, a, b, traced, valid, uniform), metric, method, options)
+
+
+jax.tree_util.register_pytree_node(Problem, _flatten_problem, _unflatten_problem)
 
 
 def _choose(method: Any, metric: Metric, n: int, m: int, *, dual: bool) -> str:
@@ -103,8 +122,6 @@ def _choose(method: Any, metric: Metric, n: int, m: int, *, dual: bool) -> str:
             return dense.SOLVER.name
         if native.available() or n * m > DENSE_MAX_PAIRS:
             return sparse.SOLVER.name  # without the extension, its error says how to get it
-        return dense.SOLVER.name
-    if method == "primal":
         return dense.SOLVER.name
     if method in SOLVERS and SOLVERS[method].euclidean_only and metric != "euclidean":
         raise ValueError(f"method={method!r} needs metric='euclidean'; got metric={metric!r}")

@@ -29,7 +29,7 @@ from scipy.spatial.distance import cdist
 
 import divergences as dv
 from divergences.wasserstein import _problem
-from divergences.wasserstein._device import certify, sinkhorn
+from divergences.wasserstein._device import DevicePrimal, certify, sinkhorn
 from divergences.wasserstein._device.sinkhorn import extraction, geometry
 from divergences.wasserstein._options import Options
 from divergences.wasserstein._results import Status
@@ -261,7 +261,7 @@ def test_costs_by_blocks_give_a_certified_interval_and_the_top_arcs(dtype):
     x, y, a, b = _problem_of(n=7, m=30, dtype=dtype)
     config = sinkhorn.CONFIG._replace(dense_pairs=20, min_block=4, arcs_per_row=5)
     options = Options(None, 1e-3, 100, None)
-    solve = jax.jit(lambda *t: sinkhorn.solve_primal(*t, True, "euclidean", options, config))
+    solve = jax.jit(lambda *t: sinkhorn.solve(DevicePrimal, *t, True, "euclidean", options, config))
     out = solve(x, y, a, b)
     assert int(out.status) == Status.WITHIN_TOLERANCE
     exact = _exact(x, y, a, b)

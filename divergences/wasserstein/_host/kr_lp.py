@@ -74,7 +74,7 @@ def check_kr_lp_size(n_all: int) -> None:
         raise MemoryError(
             f"the Kantorovich-Rubinstein dual LP (method='lp') on {n_all} points has "
             f"{n_all * (n_all - 1)} constraints, about {size} in HiGHS; "
-            f"it takes at most {KR_LP_MAX_POINTS} points. Use method='primal' (one network "
+            f"it takes at most {KR_LP_MAX_POINTS} points. Use method='dense' (one network "
             "simplex solve and its c-transform) instead"
         )
 

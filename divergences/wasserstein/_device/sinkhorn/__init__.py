@@ -26,25 +26,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from divergences.wasserstein._device import DeviceResult
 from divergences.wasserstein._device.sinkhorn.config import CONFIG, SinkhornConfig
-from divergences.wasserstein._device.sinkhorn.extraction import (
-    DeviceDual,
-    DevicePrimal,
-    solve_dual,
-    solve_primal,
-)
+from divergences.wasserstein._device.sinkhorn.extraction import solve
 from divergences.wasserstein._options import Options
 from divergences.wasserstein._results import Status
 
 __all__ = [
     "CONFIG",
     "SOLVER",
-    "DeviceDual",
-    "DevicePrimal",
     "SinkhornConfig",
     "SinkhornSolver",
-    "solve_dual",
-    "solve_primal",
+    "solve",
 ]
 
 
@@ -89,13 +82,9 @@ class SinkhornSolver:
             ),
         }
 
-    def primal(self, *args: Any, **kwargs: Any) -> DevicePrimal:
-        """:func:`solve_primal`."""
-        return solve_primal(*args, **kwargs)
-
-    def dual(self, *args: Any, **kwargs: Any) -> DeviceDual:
-        """:func:`solve_dual`."""
-        return solve_dual(*args, **kwargs)
+    def solve(self, output: type[DeviceResult], *args: Any, **kwargs: Any) -> DeviceResult:
+        """:func:`.extraction.solve`."""
+        return solve(output, *args, **kwargs)
 
 
 #: The solver's registry entry.

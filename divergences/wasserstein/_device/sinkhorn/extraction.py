@@ -19,6 +19,7 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
+from divergences.wasserstein._device import DeviceDual, DevicePrimal, DeviceResult
 from divergences.wasserstein._device.certify import (
     ceil_float,
     tiny,
@@ -54,13 +55,10 @@ from divergences.wasserstein._results import Status
 from divergences.wasserstein.cost import times_power_of_two
 
 __all__ = [
-    "DeviceDual",
-    "DevicePrimal",
     "Final",
     "final_coupling",
     "scaled_out",
-    "solve_dual",
-    "solve_primal",
+    "solve",
 ]
 
 
@@ -149,37 +147,6 @@ def final_coupling(
     return Final(sums.cost, upper, arc_rows, arc_cols, mass, gx, gy.reshape(nb * bs, d))
 
 
-class DevicePrimal(NamedTuple):
-    """A primal solve in the input's units and dtype (NaN where it stopped short)."""
-
-    value: jax.Array
-    rows: jax.Array
-    cols: jax.Array
-    mass: jax.Array
-    u: jax.Array
-    v: jax.Array
-    lower_bound: jax.Array
-    upper_bound: jax.Array
-    grad_x: jax.Array  # sum_j G_ij grad_x c(x_i, y_j)
-    grad_y: jax.Array  # sum_i G_ij grad_y c(x_i, y_j)
-    status: jax.Array  # int32 Status
-    gap: jax.Array  # the certified relative gap reached
-    iterations: jax.Array
-
-
-class DeviceDual(NamedTuple):
-    """A dual solve in the input's units and dtype (NaN where it stopped short)."""
-
-    value: jax.Array
-    f: jax.Array  # (n + m,) on the union
-    lipschitz_violation: jax.Array
-    grad_x: jax.Array
-    grad_y: jax.Array
-    status: jax.Array
-    gap: jax.Array
-    iterations: jax.Array
-
-
 def _status(valid: Any, st: SinkhornState) -> jax.Array:
     """The status of each problem of the batch.
 
@@ -260,21 +227,10 @@ def _run(
     return _Solved(geo, st, fin, status, ok, err, tau)
 
 
-def solve_primal(
-    x: Any,
-    y: Any,
-    a: Any,
-    b: Any,
-    valid: Any,
-    metric: str,
-    options: Options,
-    config: SinkhornConfig = CONFIG,
-) -> DevicePrimal:
-    """The primal result of ``w1_primal(..., method="sinkhorn")``, in one program.
-
-    For validated input, traced or not (see the module's docstring).
-    """
-    run = _run(x, y, a, b, valid, metric, options, config)
+def _primal_fields(
+    run: _Solved, x: Any, y: Any, metric: str, config: SinkhornConfig
+) -> dict[str, Any]:
+    """The fields of :class:`~.._device.DevicePrimal` that are the primal's own."""
     geo, st, fin, ok = run.geo, run.state, run.final, run.ok
     m = y.shape[0]
     # Clipped in scaled units (normal numbers), then each rounded monotonically: the value stays
@@ -283,22 +239,16 @@ def solve_primal(
     lower = scaled_out(st.lower, geo.k, "down")
     upper = scaled_out(upper_scaled, geo.k, "up")
     value = scaled_out(jnp.clip(fin.value, st.lower, upper_scaled), geo.k, "nearest")
-    grad_scale = geo.k - geo.e
-    return DevicePrimal(
-        value=_nan_unless(ok, value),
-        rows=fin.rows,
-        cols=jnp.minimum(fin.cols, m - 1),  # a padding column only where its mass is 0
-        mass=_nan_unless(ok, fin.mass),
-        u=_nan_unless(ok, times_power_of_two(st.u, geo.k)),
-        v=_nan_unless(ok, times_power_of_two(st.v[:m], geo.k)),
-        lower_bound=_nan_unless(ok, lower),
-        upper_bound=_nan_unless(ok, upper),
-        grad_x=_nan_unless(ok, times_power_of_two(fin.grad_x, grad_scale)),
-        grad_y=_nan_unless(ok, times_power_of_two(fin.grad_y[:m], grad_scale)),
-        status=run.status,
-        gap=st.gap,
-        iterations=st.it,
-    )
+    return {
+        "value": _nan_unless(ok, value),
+        "rows": fin.rows,
+        "cols": jnp.minimum(fin.cols, m - 1),  # a padding column only where its mass is 0
+        "mass": _nan_unless(ok, fin.mass),
+        "u": _nan_unless(ok, times_power_of_two(st.u, geo.k)),
+        "v": _nan_unless(ok, times_power_of_two(st.v[:m], geo.k)),
+        "lower_bound": _nan_unless(ok, lower),
+        "upper_bound": _nan_unless(ok, upper),
+    }
 
 
 def _violation(
@@ -337,24 +287,16 @@ def _violation(
     return jnp.maximum(up(worst + widen), 0)
 
 
-def solve_dual(
-    x: Any,
-    y: Any,
-    a: Any,
-    b: Any,
-    valid: Any,
-    metric: str,
-    options: Options,
-    config: SinkhornConfig = CONFIG,
-) -> DeviceDual:
-    r"""The dual result of ``w1_dual(..., method="sinkhorn")``.
+def _dual_fields(
+    run: _Solved, x: Any, y: Any, metric: str, config: SinkhornConfig
+) -> dict[str, Any]:
+    r"""The fields of :class:`~.._device.DeviceDual` that are the dual's own.
 
     The c-transform :math:`f(z) = \min_{j:\, b_j > 0} c(z, y_j) - g_j` of the solve's column
     potential on the union of the points, centred, its Kantorovich-Rubinstein value, and a certified
     bound on its Lipschitz violation (computed over all pairs of the union, by blocks).
     """
-    run = _run(x, y, a, b, valid, metric, options, config)
-    geo, st, fin, ok = run.geo, run.state, run.final, run.ok
+    geo, st, ok = run.geo, run.state, run.ok
     dt = geo.xs.dtype
     n, m = x.shape[0], y.shape[0]
     _, nb, bs = geo.shape
@@ -373,13 +315,42 @@ def solve_dual(
     block = block_size(n + m, n + m, config)
     violation = _violation(union, f, metric, run.err, run.tau, block)
     violation_out = up(scaled_out(violation, geo.k, "up") + ceil_float(3 * tiny(dt), dt))
+    return {
+        "value": _nan_unless(ok, scaled_out(value, geo.k, "nearest")),
+        "f": _nan_unless(ok, scaled_out(f, geo.k, "nearest")),
+        "lipschitz_violation": _nan_unless(ok, violation_out),
+    }
+
+
+#: The fields of each result type that are its own, by type.
+_OWN_FIELDS = {DevicePrimal: _primal_fields, DeviceDual: _dual_fields}
+
+
+def solve(
+    output: type[DeviceResult],
+    x: Any,
+    y: Any,
+    a: Any,
+    b: Any,
+    valid: Any,
+    metric: str,
+    options: Options,
+    config: SinkhornConfig = CONFIG,
+) -> DeviceResult:
+    """The result of type ``output`` of ``method="sinkhorn"``, in one program.
+
+    :class:`~.._device.DevicePrimal` for ``w1_primal``, :class:`~.._device.DeviceDual` for
+    ``w1_dual``; for validated input, traced or not (see the module's docstring). One solve and
+    one returned coupling for both: they differ only in the fields they read from it.
+    """
+    run = _run(x, y, a, b, valid, metric, options, config)
+    geo, st, fin = run.geo, run.state, run.final
+    m = y.shape[0]
     grad_scale = geo.k - geo.e
-    return DeviceDual(
-        value=_nan_unless(ok, scaled_out(value, geo.k, "nearest")),
-        f=_nan_unless(ok, scaled_out(f, geo.k, "nearest")),
-        lipschitz_violation=_nan_unless(ok, violation_out),
-        grad_x=_nan_unless(ok, times_power_of_two(fin.grad_x, grad_scale)),
-        grad_y=_nan_unless(ok, times_power_of_two(fin.grad_y[:m], grad_scale)),
+    return output(
+        **_OWN_FIELDS[output](run, x, y, metric, config),
+        grad_x=_nan_unless(run.ok, times_power_of_two(fin.grad_x, grad_scale)),
+        grad_y=_nan_unless(run.ok, times_power_of_two(fin.grad_y[:m], grad_scale)),
         status=run.status,
         gap=st.gap,
         iterations=st.it,
