@@ -58,7 +58,7 @@ from divergences.wasserstein._host.problem import host_problem
 from divergences.wasserstein._host.protocol import Options
 from divergences.wasserstein._measures import Measures, value_with_derivative
 from divergences.wasserstein._metrics import named_metric
-from divergences.wasserstein._problem import DEVICE_SOLVERS, KR_LP, SOLVERS, Problem
+from divergences.wasserstein._problem import DEVICE_SOLVERS, METHODS, Problem
 from divergences.wasserstein._results import (
     SolverError,
     SparsePlan,
@@ -315,8 +315,7 @@ def _host(
     """The host function of ``output``'s result type: the one computation of both modes."""
     x, y, a, b, *cost = arrays
     problem, k = host_problem(x, y, a, b, cost[0] if cost else None, metric, uniform)
-    solver = None if method == KR_LP else SOLVERS[method]
-    out = output.host(problem, solver, options, k, dtype)
+    out = output.host(problem, METHODS[method], options, k, dtype)
     return out if pad is None else _padded(out, pad)
 
 
@@ -340,16 +339,10 @@ def _padded(out: Any, arcs: int) -> Any:
 
 
 def _failures(problem: Problem) -> tuple[Mapping[Status, str], str]:
+    """The messages of the statuses the problem's solver may stop with, and its label."""
     n, m = problem.shape
-    if problem.method in DEVICE_SOLVERS:
-        device = DEVICE_SOLVERS[problem.method]
-        return device.failures(n, m, problem.options), f"the {device.name} W1 solver"
-    if problem.method == KR_LP:
-        from divergences.wasserstein._host.kr_lp import kr_dual_failures
-
-        return kr_dual_failures(n + m), "HiGHS"
-    solver = SOLVERS[problem.method]
-    return solver.failures(n, m, problem.options), f"the {solver.name} W1 solver"
+    entry = METHODS[problem.method]
+    return entry.failures(n, m, problem.options), entry.label
 
 
 # ---------------------------------------------------------------------------------------------

@@ -78,6 +78,8 @@ class DeviceSolver(Protocol):
 
     #: The method's name in ``w1_primal(..., method=...)``.
     name: str
+    #: How the messages of a status without its own message name it.
+    label: str
     #: The ``rtol`` of a call that leaves it None.
     default_rtol: float
 

@@ -49,6 +49,8 @@ class SinkhornSolver:
     """
 
     name: str = "sinkhorn"
+    #: How the generic messages name it.
+    label: str = "the sinkhorn W1 solver"
     #: The rtol a call with ``rtol=None`` gets.
     default_rtol: float = CONFIG.rtol
 
