@@ -96,10 +96,11 @@ SPARSE_MIN_PAIRS = 4_000_000
 class Problem(NamedTuple):
     """A validated W1 problem, a pytree: its arrays are the leaves, the rest static under ``jit``.
 
-    The measures, the metric, the solver's name (a key of :data:`METHODS`) and the options. The leaves are the measures' arrays
-    and ``valid``; what is not an array (whether the input is traced, which weights are uniform,
-    the metric, the method, the options: all hashable) is the tree's static data, so that a
-    jitted function of a problem compiles once per shape, dtype and choice.
+    The measures, the metric, the solver's name (a key of :data:`METHODS`) and the options. The
+    leaves are the measures' arrays and ``valid``; what is not an array (whether the input is
+    traced, which weights are uniform, the metric, the method, the options: all hashable) is the
+    tree's static data, so that a jitted function of a problem compiles once per shape, dtype
+    and choice.
     """
 
     measures: Measures

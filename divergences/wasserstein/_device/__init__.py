@@ -67,12 +67,12 @@ DeviceResult = DevicePrimal | DeviceDual
 class DeviceSolver(Protocol):
     r"""A W1 solver written in JAX, certified in XLA: a method of ``w1_primal`` and ``w1_dual``.
 
-    ``solve`` takes the result type wanted (:class:`DevicePrimal` or :class:`DeviceDual`), validated arrays (``x`` ``(n, d)``, ``y`` ``(m, d)``, ``a``,
-    ``b``, and ``valid``, the traced conjunction of the input rules), a named metric (its name or
-    its spec: every named metric, whose spec bounds its rounding) and the :class:`Options`, and
-    returns that type: arrays with a ``status`` (an int32
-    :class:`Status`), the ``gap`` reached, and ``grad_x``, ``grad_y``: the sums
-    :math:`\sum_j G_{ij} \nabla_x c(x_i, y_j)` and :math:`\sum_i G_{ij} \nabla_y c(x_i, y_j)`
+    ``solve`` takes the result type wanted (:class:`DevicePrimal` or :class:`DeviceDual`),
+    validated arrays (``x`` ``(n, d)``, ``y`` ``(m, d)``, ``a``, ``b``, and ``valid``, the traced
+    conjunction of the input rules), a named metric (its name or its spec: every named metric,
+    whose spec bounds its rounding) and the :class:`Options`, and returns that type: arrays with
+    a ``status`` (an int32 :class:`Status`), the ``gap`` reached, and ``grad_x``, ``grad_y``: the
+    sums :math:`\sum_j G_{ij} \nabla_x c(x_i, y_j)` and :math:`\sum_i G_{ij} \nabla_y c(x_i, y_j)`
     of the envelope derivative.
     """
 
