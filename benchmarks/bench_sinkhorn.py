@@ -46,7 +46,9 @@ jax.config.update("jax_enable_x64", True)
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
 import divergences as dv  # noqa: E402
+from divergences.wasserstein._device import DevicePrimal  # noqa: E402
 from divergences.wasserstein._device import sinkhorn as sk  # noqa: E402
+from divergences.wasserstein._device.sinkhorn import geometry, iteration  # noqa: E402
 from divergences.wasserstein._options import Options  # noqa: E402
 
 EPS_DECAY = 0.95
@@ -136,7 +138,7 @@ def our_iterations(
     It runs to the marginal error ``THRESHOLD`` (checked every 10), or ``fixed`` iterations at
     ``eps*``. Returns (iterations, error).
     """
-    geo = sk._geometry(x, y, a, b, "euclidean", sk.CONFIG)
+    geo = geometry.blocked_geometry(x, y, a, b, "euclidean", sk.CONFIG)
     n, nb, bs = geo.shape
     dt = geo.xs.dtype
     target = EPS_TARGET * eps0
@@ -150,15 +152,15 @@ def our_iterations(
         red, pot, t, _ = state
 
         def step(k: Any, p: Any) -> Any:
-            return sk._iterate(geo, "euclidean", red, p, eps_at(t + k), omega)
+            return iteration.iterate(geo, "euclidean", red, p, eps_at(t + k), omega)
 
         pot = lax.fori_loop(0, 10, step, pot)
         # The row marginal after the column update, at eps* (as OTT measures it, with the
         # geometry's target epsilon): a_i exp(-step_i / eps*).
         eps = jnp.asarray(target, dt)
-        step = sk._f_step(geo, "euclidean", red, pot, eps)
+        step = iteration.f_step(geo, "euclidean", red, pot, eps)
         error = jnp.sum(jnp.abs(geo.a * jnp.exp(-step / eps) - geo.a))
-        red, pot = sk._absorb(geo, "euclidean", red, pot)
+        red, pot = iteration.absorb(geo, "euclidean", red, pot)
         return red, pot, t + 10, error
 
     def running(state: Any) -> Any:
@@ -168,7 +170,7 @@ def our_iterations(
         return (error > THRESHOLD) & (t < 20_000)
 
     zn, zm = jnp.zeros((n,), dt), jnp.zeros((nb * bs,), dt)
-    start = (geo.cost, sk.Potentials(zn, zn, zm, zm), jnp.int32(0), jnp.asarray(jnp.inf, dt))
+    start = (geo.cost, geometry.Potentials(zn, zn, zm, zm), jnp.int32(0), jnp.asarray(jnp.inf, dt))
     _, _, t, error = lax.while_loop(running, ten, start)
     return t, error
 
@@ -194,7 +196,7 @@ def table_ott(n: int, quick: bool) -> None:
     }
     w1 = exact_w1(x, y)
     options = Options(None, 1e-3, 100, None)
-    certified = jax.jit(lambda *t: sk.solve_primal(*t, True, "euclidean", options))
+    certified = jax.jit(lambda *t: sk.solve(DevicePrimal, *t, True, "euclidean", options))
     t_cert, sol = best_time(lambda: certified(x, y, a, b), repeats=2)
     per_it = t_cert / int(sol.iterations)
     print(
@@ -225,7 +227,7 @@ def table_ott(n: int, quick: bool) -> None:
 
 def device_solve(rtol: float, cap: int | None) -> Callable[..., Any]:
     options = Options(cap, rtol, 100, None)
-    return lambda *t: sk.solve_primal(*t, True, "euclidean", options)
+    return lambda *t: sk.solve(DevicePrimal, *t, True, "euclidean", options)
 
 
 def row(

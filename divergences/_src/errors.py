@@ -36,15 +36,15 @@ from __future__ import annotations
 
 import contextvars
 import functools
-from collections.abc import Callable
-from typing import Any, TypeVar
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar, cast
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 from jax.experimental import checkify
 
-__all__ = ["Rule", "checked", "is_traced", "require"]
+__all__ = ["Rule", "SelectedRule", "checked", "is_traced", "require"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -91,6 +91,31 @@ class Rule(str):
         return text
 
 
+class SelectedRule(Rule):
+    """A rule whose message is one of several templates, chosen by the value of one field.
+
+    One check for a failure of several kinds (a solver's failing statuses) instead of one check
+    per kind: :meth:`format` takes the template of ``int(fields[key])`` and formats it as a
+    :class:`Rule` does. Its text, for equality and hashing, lists every template with its index.
+    """
+
+    templates: dict[int, str]
+    key: str
+
+    def __new__(
+        cls, templates: Mapping[int, str], key: str, error: ErrorMaker = None
+    ) -> SelectedRule:
+        text = "\n".join(f"{index}: {template}" for index, template in sorted(templates.items()))
+        rule = cast(SelectedRule, super().__new__(cls, text, error))
+        rule.templates = dict(templates)
+        rule.key = key
+        return rule
+
+    def format(self, *args: Any, **kwargs: Any) -> str:
+        chosen = self.templates[int(np.asarray(kwargs[self.key]))]
+        return Rule(chosen, self.error).format(*args, **kwargs)
+
+
 def require(
     ok: Any,
     message: str,
@@ -104,7 +129,9 @@ def require(
       ok: a boolean array, True where the rule holds: a NumPy array for concrete input, a traced
         JAX array inside a transformation. The rule holds when every entry is True.
       message: the error message, starting with the argument's name; ``{field}`` placeholders
-        (with an optional format spec, ``{total:.6g}``) are filled from ``values``.
+        (with an optional format spec, ``{total:.6g}``) are filled from ``values``. A
+        :class:`Rule` (a :class:`SelectedRule`: one message of several) is used as it is, with
+        its own ``error``.
       error: makes the exception from the formatted message and the values (NumPy arrays); None
         for a ``ValueError``, the input error. For failures that are not the input's, such as a
         solver that stopped short (``SolverError`` with the status in ``values``).
@@ -123,14 +150,15 @@ def require(
         rules checked in the same order therefore fail alike, eager and under
         ``checked(jit(...))``.
     """
+    rule = message if isinstance(message, Rule) else Rule(message, error)
     if is_traced(ok) or any(is_traced(v) for v in values.values() if not callable(v)):
         fields = {k: v() if callable(v) else v for k, v in values.items()}
-        checkify.debug_check(jnp.all(jnp.asarray(ok)), Rule(message, error), **fields)
+        checkify.debug_check(jnp.all(jnp.asarray(ok)), rule, **fields)
         return ok
     if not np.all(ok):
         fields = {k: np.asarray(v() if callable(v) else v) for k, v in values.items()}
-        text = message.format(**fields)
-        raise ValueError(text) if error is None else error(text, fields)
+        text = rule.format(**fields)
+        raise ValueError(text) if rule.error is None else rule.error(text, fields)
     return ok
 
 

@@ -16,20 +16,20 @@ others. A solver that runs in XLA (``_device/``, following
 from __future__ import annotations
 
 import math
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 import jax
 import numpy as np
 
 from divergences._src.options import integer_option
 from divergences.wasserstein._device import DeviceSolver, sinkhorn
-from divergences.wasserstein._host import dense, native, sparse
+from divergences.wasserstein._host import dense, kr_lp, native, sparse
 from divergences.wasserstein._host.dense import DENSE_MAX_PAIRS, check_dense_size
-from divergences.wasserstein._host.kr_lp import check_kr_lp_size
 from divergences.wasserstein._host.protocol import Options, TransportSolver
 from divergences.wasserstein._host.threads import check_threads
 from divergences.wasserstein._measures import Measures, check_measures
 from divergences.wasserstein._metrics import check_metric, named_metric
+from divergences.wasserstein._results import Status
 from divergences.wasserstein.cost import Metric
 
 __all__ = [
@@ -37,9 +37,12 @@ __all__ = [
     "DEVICE_BACKENDS",
     "DEVICE_SOLVERS",
     "DUAL_METHODS",
+    "DUAL_SOLVERS",
+    "METHODS",
     "PRIMAL_METHODS",
     "SOLVERS",
     "SPARSE_MIN_PAIRS",
+    "MethodEntry",
     "Problem",
     "make_problem",
 ]
@@ -53,17 +56,36 @@ SOLVERS: dict[str, TransportSolver] = {
 DEVICE_SOLVERS: dict[str, DeviceSolver] = {sinkhorn.SOLVER.name: sinkhorn.SOLVER}
 #: ``w1_primal``'s methods: a solver's name, or ``"auto"``.
 PRIMAL_METHODS = ("auto", *SOLVERS, *DEVICE_SOLVERS)
-#: ``w1_dual``'s methods: ``"primal"`` is the dense solver's c-transform, ``"lp"`` HiGHS's
-#: Kantorovich-Rubinstein LP, the others a solver's c-transform.
-DUAL_METHODS = ("auto", "primal", *(s for s in SOLVERS if s != "dense"), *DEVICE_SOLVERS, "lp")
+#: The methods of ``w1_dual`` only, by name: ``"lp"``, HiGHS's Kantorovich-Rubinstein LP.
+DUAL_SOLVERS: dict[str, kr_lp.KRLinearProgram] = {kr_lp.SOLVER.name: kr_lp.SOLVER}
+#: ``w1_dual``'s methods: a solver's name (the c-transform of its solve's column potential, one
+#: name per solver in both functions), a dual solver's, or ``"auto"``.
+DUAL_METHODS = (*PRIMAL_METHODS, *DUAL_SOLVERS)
 #: The ``rtol`` of the host solvers when a call leaves it None (the sparse solver's; the dense
 #: solver is exact whatever it is).
 DEFAULT_RTOL = sparse.SOLVER.default_rtol
 #: The JAX backends on which ``method="auto"`` takes the device solver (``"sinkhorn"``): there
 #: a host solver is a round trip through a callback, and a batch is solved one by one.
 DEVICE_BACKENDS = ("gpu", "tpu")
-#: The dual method that is not a transport solver.
-KR_LP = "lp"
+
+
+class MethodEntry(Protocol):
+    """What the engine asks of every method's registry entry, whatever runs it."""
+
+    #: The method's name.
+    name: str
+    #: How the messages of a status without its own message name it.
+    label: str
+
+    def check(self, n: int, m: int, options: Options) -> None:
+        """Refuses, before any work, an option or a size it cannot take."""
+
+    def failures(self, n: int, m: int, options: Options) -> dict[Status, str]:
+        """The message of each status it may stop with."""
+
+
+#: Every method's entry by name: the transport solvers, the device solvers, the dual solvers.
+METHODS: dict[str, MethodEntry] = {**SOLVERS, **DEVICE_SOLVERS, **DUAL_SOLVERS}
 
 #: ``method="auto"`` takes the sparse solver for Euclidean problems above this many pairs
 #: (2000 x 2000), where it is faster and far smaller than the dense one (benchmarks/README.md);
@@ -72,10 +94,13 @@ SPARSE_MIN_PAIRS = 4_000_000
 
 
 class Problem(NamedTuple):
-    """A validated W1 problem, hashable: static under ``jit``.
+    """A validated W1 problem, a pytree: its arrays are the leaves, the rest static under ``jit``.
 
-    The measures, the metric, the solver's name (a key of :data:`SOLVERS`, or ``"lp"``) and the
-    options.
+    The measures, the metric, the solver's name (a key of :data:`METHODS`) and the options. The
+    leaves are the measures' arrays and ``valid``; what is not an array (whether the input is
+    traced, which weights are uniform, the metric, the method, the options: all hashable) is the
+    tree's static data, so that a jitted function of a problem compiles once per shape, dtype
+    and choice.
     """
 
     measures: Measures
@@ -86,6 +111,21 @@ class Problem(NamedTuple):
     @property
     def shape(self) -> tuple[int, int]:
         return self.measures.x.shape[0], self.measures.y.shape[0]
+
+
+def _flatten_problem(problem: Problem) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+    ms = problem.measures
+    leaves = (ms.x, ms.y, ms.a, ms.b, ms.valid)
+    return leaves, (ms.traced, ms.uniform, problem.metric, problem.method, problem.options)
+
+
+def _unflatten_problem(static: tuple[Any, ...], leaves: Any) -> Problem:
+    traced, uniform, metric, method, options = static
+    x, y, a, b, valid = leaves
+    return Problem(Measures(x, y, a, b, traced, valid, uniform), metric, method, options)
+
+
+jax.tree_util.register_pytree_node(Problem, _flatten_problem, _unflatten_problem)
 
 
 def _choose(method: Any, metric: Metric, n: int, m: int, *, dual: bool) -> str:
@@ -103,8 +143,6 @@ def _choose(method: Any, metric: Metric, n: int, m: int, *, dual: bool) -> str:
             return dense.SOLVER.name
         if native.available() or n * m > DENSE_MAX_PAIRS:
             return sparse.SOLVER.name  # without the extension, its error says how to get it
-        return dense.SOLVER.name
-    if method == "primal":
         return dense.SOLVER.name
     if method in SOLVERS and SOLVERS[method].euclidean_only and metric != "euclidean":
         raise ValueError(f"method={method!r} needs metric='euclidean'; got metric={metric!r}")
@@ -163,12 +201,7 @@ def make_problem(
     if options.rtol is None:
         default = DEVICE_SOLVERS[name].default_rtol if name in DEVICE_SOLVERS else DEFAULT_RTOL
         options = options._replace(rtol=default)
-    if name == KR_LP:
-        check_kr_lp_size(n + m)
-    elif name in DEVICE_SOLVERS:
-        DEVICE_SOLVERS[name].check(n, m, options)
-    else:
-        SOLVERS[name].check(n, m, options)
+    METHODS[name].check(n, m, options)
     if callable(metric):
         # A callable's costs are computed in JAX between all the points of the union.
         check_dense_size(n + m, n + m, method="a callable metric (its costs between all points)")

@@ -314,7 +314,7 @@ class W1Dual(NamedTuple):
         the union: computed at every size (for the Euclidean cost as
         :math:`\max_k f_k - \min_l [c(z_k, z_l) + f_l]`, one weighted nearest-neighbour query
         per point on a k-d tree, otherwise by blocks of rows), widened by the rounding of the
-        costs and rounded up. For the c-transforms (``"primal"``, ``"sparse"``: 1-Lipschitz by
+        costs and rounded up. For the c-transforms (``"dense"``, ``"sparse"``: 1-Lipschitz by
         construction) a few ulps of the largest cost, mostly the rounding of ``f`` into its
         dtype; for ``method="lp"``, what HiGHS's feasibility tolerance (``1e-10`` on the costs
         scaled into ``[0.5, 1)``) lets through where points lie close together: 2.2e-10 with a

@@ -7,9 +7,14 @@ return the same bits. Under a transformation the runner then attaches the envelo
 derivative with terms that are exactly zero in the forward pass (:func:`envelope_value`).
 
 A device solver (:mod:`._device`, ``method="sinkhorn"``) is one jitted program for concrete and
-traced input alike (:func:`~._measures.one_program`: the same code, the same bits), with the
-envelope derivative attached the same way; its status goes through :func:`report_status`, as
-the callback's does.
+traced input alike (a jitted function of the problem, a pytree: the same code, the same bits),
+with the envelope derivative attached the same way; its status goes through
+:func:`report_status`, as the callback's does.
+
+Every result type goes through the same code: :func:`run` takes the problem and an
+:class:`Output` (:data:`PRIMAL` for ``w1_primal``, :data:`DUAL` for ``w1_dual``) that says what
+is particular to the type: the host function and its fields, the result asked of a device
+solver, the pair of duals of the envelope derivative and how the public result is assembled.
 
 The callback protocol, written here once (:func:`host_solve`):
 
@@ -24,36 +29,36 @@ The callback protocol, written here once (:func:`host_solve`):
   is not solved, and a solver that stops short (a :class:`SolverError`, with status
   ``NOT_BUILT`` for a sparse solver not built in this install; a ``MemoryError``; the compiled
   code's ``RuntimeError``) gives NaN results and its :class:`Status`;
-* each failing status becomes a ``checkify`` check whose message is the eager error's, so
+* a failing status becomes one ``checkify`` check whose message is the eager error's, so
   ``dv.checked(jax.jit(f))`` raises the same :class:`SolverError` (:func:`report_status`, the
   one place a status becomes an error, for host and device solvers alike).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
-import math
 from collections.abc import Callable, Mapping
-from fractions import Fraction
 from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from divergences._src.errors import is_traced, require
+from divergences._src.errors import SelectedRule, is_traced, require
 from divergences._src.float_environment import with_ieee_arithmetic
+from divergences.wasserstein._device import DeviceDual, DevicePrimal
 from divergences.wasserstein._host.pipeline import (
     DualArrays,
     PrimalArrays,
     dual_arrays,
     primal_arrays,
 )
-from divergences.wasserstein._host.problem import HostProblem
+from divergences.wasserstein._host.problem import host_problem
 from divergences.wasserstein._host.protocol import Options
-from divergences.wasserstein._measures import Measures, one_program, value_with_derivative
-from divergences.wasserstein._metrics import EPS, named_metric, scale_exponent
-from divergences.wasserstein._problem import DEVICE_SOLVERS, KR_LP, SOLVERS, Problem
+from divergences.wasserstein._measures import Measures, value_with_derivative
+from divergences.wasserstein._metrics import named_metric
+from divergences.wasserstein._problem import DEVICE_SOLVERS, METHODS, Problem
 from divergences.wasserstein._results import (
     SolverError,
     SparsePlan,
@@ -70,11 +75,13 @@ from divergences.wasserstein.cost import (
 )
 
 __all__ = [
+    "DUAL",
+    "PRIMAL",
+    "Output",
     "envelope_value",
     "host_solve",
     "report_status",
-    "run_dual",
-    "run_primal",
+    "run",
     "status_of",
 ]
 
@@ -117,24 +124,31 @@ def report_status(status: Any, failures: Mapping[Status, str], what: str, **valu
 
     Raises:
       SolverError: with the status and its message, for a concrete status short of a certified
-        optimum. For a traced one, each failing status is a ``checkify`` check with the same
-        message, raised as the same :class:`SolverError` by ``dv.checked``.
+        optimum. For a traced one, one ``checkify`` check whose message is the failing status's
+        (a :class:`~divergences._src.errors.SelectedRule`), raised as the same
+        :class:`SolverError` by ``dv.checked``.
     """
-
-    def message(code: Status) -> str:
-        return failures.get(code, f"{what} stopped short of the optimum ({code.name})")
-
+    rule = SelectedRule(
+        {
+            code: failures.get(code, f"{what} stopped short of the optimum ({code.name})")
+            for code in _FAILURES
+        },
+        "status",
+        error=_solver_error,
+    )
     concrete = not is_traced(status) and not any(is_traced(v) for v in values.values())
     if concrete and Status(int(np.asarray(status))) in _NOT_FAILURES:
         return
-    for code in Status:
-        if code not in _NOT_FAILURES:
-            require(status != code, message(code), error=_solver_error, status=status, **values)
+    xp = np if concrete else jnp
+    require(~xp.isin(status, xp.asarray(_FAILURE_CODES)), rule, status=status, **values)
 
 
 #: The statuses that are no failure: a certified optimum, or input that broke a rule (whose
 #: own check reports it).
 _NOT_FAILURES = frozenset(code for code in Status if code.ok or code == Status.SKIPPED)
+#: The failing statuses, each with its message in one check.
+_FAILURES = tuple(code for code in Status if code not in _NOT_FAILURES)
+_FAILURE_CODES = np.array([int(code) for code in _FAILURES], np.int32)
 
 
 def _solver_error(message: str, fields: dict[str, Any]) -> SolverError:
@@ -281,92 +295,6 @@ def _plan_cost(ms: Measures, metric: Metric, rows: jax.Array, cols: jax.Array, m
 # ---------------------------------------------------------------------------------------------
 
 
-def _uniform_weights(n: int) -> tuple[np.ndarray, float]:
-    r"""``1/n`` in float64 ``n`` times, and :math:`\sum_i |1/n - \mathrm{fl}(1/n)|` rounded up."""
-    w = 1.0 / n
-    miss = n * abs(Fraction(w) - Fraction(1, n))
-    return np.full(n, w), _ceil_float(miss)
-
-
-def _ceil_float(t: Fraction) -> float:
-    """The least float at least ``t``."""
-    f = float(t)
-    return f if Fraction(f) >= t else math.nextafter(f, math.inf)
-
-
-def _host_problem(
-    x: np.ndarray,
-    y: np.ndarray,
-    a: np.ndarray,
-    b: np.ndarray,
-    union_cost: np.ndarray | None,
-    metric: Metric,
-    uniform: tuple[bool, bool] = (False, False),
-) -> tuple[HostProblem, int]:
-    """The problem a host solver sees, and the exponent ``k`` its costs are scaled by.
-
-    Float64 points times :math:`2^{-e}` (named metrics), ``b`` at ``a``'s total. Weights given
-    as None (``uniform``) are the measure :math:`1/n` itself, not its rounding into the
-    input's dtype: they are taken as 1/n in float64, and the miss (below :math:`2^{-53}` in all)
-    goes into the certificate (``row_weight_error``, ``weight_error``).
-    """
-    x64, y64 = np.asarray(x, np.float64), np.asarray(y, np.float64)
-    a64, b64 = np.asarray(a, np.float64), np.asarray(b, np.float64)
-    row_error = nominal_b_error = 0.0
-    if uniform[0]:
-        a64, row_error = _uniform_weights(a64.shape[0])
-    if uniform[1]:
-        b64, nominal_b_error = _uniform_weights(b64.shape[0])
-    spec = named_metric(metric)
-    k = 0
-    if spec is not None:
-        e = scale_exponent(x64, y64, degree=spec.degree)
-        x64, y64, k = np.ldexp(x64, -e), np.ldexp(y64, -e), spec.degree * e
-    # Totals accepted as equal by the input rules may differ by rounding (float32 input,
-    # weights 1/n): b is taken at a's total, the exact weights it stands for are b * A / B.
-    total_a, total_b = math.fsum(a64.tolist()), math.fsum(b64.tolist())
-    weight_error = 0.0
-    if total_b > 0 and total_a != total_b:
-        b64 = b64 * (total_a / total_b)
-        weight_error = 4 * EPS * math.fsum(b64.tolist())
-    if uniform[0] or uniform[1]:
-        weight_error = _uniform_column_error(
-            weight_error, row_error, nominal_b_error, total_a, total_b, uniform
-        )
-    cost = None if union_cost is None else np.asarray(union_cost, np.float64)
-    return HostProblem(x64, y64, a64, b64, spec, cost, weight_error, row_error), k
-
-
-def _uniform_column_error(
-    rescaled: float,
-    row_error: float,
-    nominal_b_error: float,
-    total_a: float,
-    total_b: float,
-    uniform: tuple[bool, bool],
-) -> float:
-    r"""A bound on :math:`\|b' - b^*\|_1` when a weight vector stands for the uniform measure.
-
-    :math:`b'` is ``b`` as the solver takes it (its float64 values, scaled by :math:`A / B`
-    within ``rescaled``), :math:`b^*` the exact column weights: the nominal ones (1/m, or ``b``
-    as given) at the exact total :math:`T^*` of the exact row weights (1, or the sum of ``a``
-    as given). With :math:`r = A/B` and :math:`r^* = T^*/B^*`,
-    :math:`\|b' - b^*\|_1 \le \text{rescaled} + r\, \|b - b_{nom}\|_1 + T^* |r/r^* - 1|`, and
-    :math:`|r / r^* - 1| \le (\alpha + \beta)(1 + 2\beta)` from the relative misses
-    :math:`\alpha` of :math:`A` and :math:`\beta` of :math:`B` (the sums correctly rounded,
-    within :math:`2^{-53}` relative, plus the misses of the uniform weights).
-    """
-    u = EPS / 2
-    a_miss = u * total_a + row_error if uniform[0] else u * total_a * (1 + 2 * u)
-    exact_total = 1.0 if uniform[0] else total_a + a_miss
-    b_miss = u * total_b + nominal_b_error
-    alpha = a_miss / max(exact_total - a_miss, 0.5)
-    beta = b_miss / total_b
-    ratio = total_a / total_b
-    bound = rescaled + ratio * nominal_b_error + exact_total * (alpha + beta) * (1 + 2 * beta)
-    return bound * (1 + 1e-6)  # the few roundings of this bound itself, outward
-
-
 @functools.partial(jax.jit, static_argnums=2)
 def _union_cost(x: jax.Array, y: jax.Array, metric: Metric) -> jax.Array:
     """A callable metric's costs between all the points of the union, one program."""
@@ -374,7 +302,8 @@ def _union_cost(x: jax.Array, y: jax.Array, metric: Metric) -> jax.Array:
     return pairwise_cost(z, z, metric)
 
 
-def _primal_host(
+def _host(
+    output: Output,
     metric: Metric,
     method: str,
     options: Options,
@@ -382,26 +311,11 @@ def _primal_host(
     uniform: tuple[bool, bool],
     pad: int | None,
     *arrays: Any,
-) -> PrimalArrays:
+) -> Any:
+    """The host function of ``output``'s result type: the one computation of both modes."""
     x, y, a, b, *cost = arrays
-    problem, k = _host_problem(x, y, a, b, cost[0] if cost else None, metric, uniform)
-    out = primal_arrays(problem, SOLVERS[method], options, k, dtype)
-    return out if pad is None else _padded(out, pad)
-
-
-def _dual_host(
-    metric: Metric,
-    method: str,
-    options: Options,
-    dtype: Any,
-    uniform: tuple[bool, bool],
-    pad: int | None,
-    *arrays: Any,
-) -> DualArrays:
-    x, y, a, b, *cost = arrays
-    problem, k = _host_problem(x, y, a, b, cost[0] if cost else None, metric, uniform)
-    solver = None if method == KR_LP else SOLVERS[method]
-    out = dual_arrays(problem, solver, options, k, dtype)
+    problem, k = host_problem(x, y, a, b, cost[0] if cost else None, metric, uniform)
+    out = output.host(problem, METHODS[method], options, k, dtype)
     return out if pad is None else _padded(out, pad)
 
 
@@ -425,20 +339,73 @@ def _padded(out: Any, arcs: int) -> Any:
 
 
 def _failures(problem: Problem) -> tuple[Mapping[Status, str], str]:
+    """The messages of the statuses the problem's solver may stop with, and its label."""
     n, m = problem.shape
-    if problem.method in DEVICE_SOLVERS:
-        device = DEVICE_SOLVERS[problem.method]
-        return device.failures(n, m, problem.options), f"the {device.name} W1 solver"
-    if problem.method == KR_LP:
-        from divergences.wasserstein._host.kr_lp import kr_dual_failures
-
-        return kr_dual_failures(n + m), "HiGHS"
-    solver = SOLVERS[problem.method]
-    return solver.failures(n, m, problem.options), f"the {solver.name} W1 solver"
+    entry = METHODS[problem.method]
+    return entry.failures(n, m, problem.options), entry.label
 
 
 # ---------------------------------------------------------------------------------------------
-# The runners
+# The result types
+# ---------------------------------------------------------------------------------------------
+
+
+def _union_points(ms: Measures) -> Any:
+    """The points of the union ``(x, y)``, where a dual's potential lives."""
+    if isinstance(ms.x, np.ndarray):  # eager: no program compiled for a concatenation
+        return jax.device_put(np.concatenate([ms.x, ms.y]))
+    return sg(jnp.concatenate([ms.x, ms.y]))
+
+
+def _primal_result(ms: Measures, out: Any, value: Any) -> W1Primal:
+    plan = SparsePlan(out.rows, out.cols, out.mass, (ms.x.shape[0], ms.y.shape[0]))
+    return W1Primal(value, plan, out.u, out.v, out.lower_bound, out.upper_bound)
+
+
+def _dual_result(ms: Measures, out: Any, value: Any) -> W1Dual:
+    return W1Dual(value, out.f, _union_points(ms), out.lipschitz_violation)
+
+
+def _primal_duals(out: Any, n: int) -> tuple[Any, Any]:
+    return out.u, out.v
+
+
+def _dual_duals(out: Any, n: int) -> tuple[Any, Any]:
+    return kantorovich_pair(out.f[:n], out.f[n:])
+
+
+@dataclasses.dataclass(frozen=True)
+class Output:
+    """What the runner needs of one result type, so that one code path serves them all.
+
+    Hashable (static under ``jit``). The result is built by ``result(ms, out, value)`` from the
+    arrays ``out`` of the host function (a NamedTuple of type ``arrays``) or of the device solver
+    (of type ``device``), ``value`` carrying the envelope derivative under a transformation.
+    """
+
+    #: The host function's result type, whose field names give their traced shapes
+    #: (:func:`_field_shape`).
+    arrays: type[PrimalArrays] | type[DualArrays]
+    #: ``host(problem, solver, options, k, dtype)``: solves, certifies and scales back on the host.
+    host: Callable[..., Any]
+    #: The result type asked of a device solver.
+    device: type[DevicePrimal] | type[DeviceDual]
+    #: Whether the host arcs' columns index the union of the points (else ``y``).
+    cols_on_union: bool
+    #: ``duals(out, n)``: the pair ``(u, v)`` of the envelope derivative in the weights.
+    duals: Callable[[Any, int], tuple[Any, Any]]
+    #: ``result(ms, out, value)``: the public result.
+    result: Callable[[Measures, Any, Any], Any]
+
+
+#: :func:`~divergences.w1_primal`'s result: the plan, the duals and the certified interval.
+PRIMAL = Output(PrimalArrays, primal_arrays, DevicePrimal, False, _primal_duals, _primal_result)
+#: :func:`~divergences.w1_dual`'s result: the potential on the union and its Lipschitz bound.
+DUAL = Output(DualArrays, dual_arrays, DeviceDual, True, _dual_duals, _dual_result)
+
+
+# ---------------------------------------------------------------------------------------------
+# The runner
 # ---------------------------------------------------------------------------------------------
 
 
@@ -458,7 +425,7 @@ def _field_shape(name: str, n: int, m: int, dtype: Any) -> jax.ShapeDtypeStruct:
     return jax.ShapeDtypeStruct(shape, jnp.int32 if name in ("rows", "cols") else dtype)
 
 
-def _arrays(problem: Problem, host: Callable[..., Any], fields: Any) -> Any:
+def _arrays(problem: Problem, output: Output) -> Any:
     """The host function's arrays for ``problem``, eager or through the callback.
 
     Called directly for concrete input, through the callback under a trace (the arcs padded to
@@ -468,78 +435,50 @@ def _arrays(problem: Problem, host: Callable[..., Any], fields: Any) -> Any:
     n, m = problem.shape
     dtype = ms.x.dtype
     costs = [_union_cost(ms.x, ms.y, problem.metric)] if callable(problem.metric) else []
-    static = (problem.metric, problem.method, problem.options, dtype, ms.uniform)
+    static = (output, problem.metric, problem.method, problem.options, dtype, ms.uniform)
     if not ms.traced:
-        out = host(*static, None, ms.x, ms.y, ms.a, ms.b, *(np.asarray(c) for c in costs))
+        out = _host(*static, None, ms.x, ms.y, ms.a, ms.b, *(np.asarray(c) for c in costs))
         # device_put, not jnp.asarray (which compiles a program per new shape); the arrays are
         # fresh from the host function, referenced nowhere else: JAX's buffers may alias them.
         return jax.device_put(out, may_alias=True)
     failures, what = _failures(problem)
-    shapes = fields(*(_field_shape(name, n, m, dtype) for name in fields._fields))
+    shapes = output.arrays(*(_field_shape(name, n, m, dtype) for name in output.arrays._fields))
     return host_solve(
-        functools.partial(host, *static, n + m), shapes, ms.x, ms.y, ms.a, ms.b, *costs,
+        functools.partial(_host, *static, n + m), shapes, ms.x, ms.y, ms.a, ms.b, *costs,
         valid=ms.valid, failures=failures, what=what,
     )  # fmt: skip
 
 
-def run_primal(problem: Problem) -> W1Primal:
-    """:func:`~divergences.w1_primal` of a validated problem, eager or traced."""
-    ms = problem.measures
+def run(problem: Problem, output: Output) -> Any:
+    """The result ``output`` (:data:`PRIMAL` or :data:`DUAL`) of a validated problem.
+
+    Eager or traced: a device solver is one program either way; a host solver's function is
+    called directly for concrete input, through the callback under a trace (:func:`_traced`).
+    """
     if problem.method in DEVICE_SOLVERS:
-        sol, status, gap = _primal_device(ms, problem.metric, problem.method, problem.options)
+        sol, status, gap = _device(problem, output)
         report_status(status, *_failures(problem), gap=gap)
         return sol
-    if not ms.traced:
-        out = _arrays(problem, _primal_host, PrimalArrays)
-        plan = SparsePlan(out.rows, out.cols, out.mass, problem.shape)
-        return W1Primal(out.value, plan, out.u, out.v, out.lower_bound, out.upper_bound)
-    return _primal_traced(ms, problem.metric, problem.method, problem.options)
+    if not problem.measures.traced:
+        out = _arrays(problem, output)
+        return output.result(problem.measures, out, out.value)
+    return _traced(problem, output)
 
 
-@one_program
-def _primal_traced(ms: Measures, metric: Metric, method: str, options: Options) -> W1Primal:
-    """The traced path of :func:`run_primal`.
+@functools.partial(jax.jit, static_argnums=1)
+def _traced(problem: Problem, output: Output) -> Any:
+    """The traced path of :func:`run` for a host solver, one program.
 
-    The same host function through the callback, and the envelope derivative through the plan's
-    arcs.
+    The same host function through the callback, and the envelope derivative through the
+    solve's arcs.
     """
-    problem = Problem(ms, metric, method, options)
-    n, m = problem.shape
-    out: PrimalArrays = _arrays(problem, _primal_host, PrimalArrays)
-    cost = _plan_cost(ms, metric, out.rows, n + out.cols, out.mass)
-    value = envelope_value(out.value, cost, ms.a, ms.b, out.u, out.v)
-    plan = SparsePlan(out.rows, out.cols, out.mass, (n, m))
-    return W1Primal(value, plan, out.u, out.v, out.lower_bound, out.upper_bound)
-
-
-def run_dual(problem: Problem) -> W1Dual:
-    """:func:`~divergences.w1_dual` of a validated problem, eager or traced."""
     ms = problem.measures
-    if problem.method in DEVICE_SOLVERS:
-        sol, status, gap = _dual_device(ms, problem.metric, problem.method, problem.options)
-        report_status(status, *_failures(problem), gap=gap)
-        return sol
-    if not ms.traced:
-        out = _arrays(problem, _dual_host, DualArrays)
-        points = jax.device_put(np.concatenate([ms.x, ms.y]))
-        return W1Dual(out.value, out.f, points, out.lipschitz_violation)
-    return _dual_traced(ms, problem.metric, problem.method, problem.options)
-
-
-@one_program
-def _dual_traced(ms: Measures, metric: Metric, method: str, options: Options) -> W1Dual:
-    """The traced path of :func:`run_dual`.
-
-    The same host function through the callback; the Kantorovich-Rubinstein value forward, the
-    envelope derivative through the solve's arcs.
-    """
-    problem = Problem(ms, metric, method, options)
     n = problem.shape[0]
-    out: DualArrays = _arrays(problem, _dual_host, DualArrays)
-    cost = _plan_cost(ms, metric, out.rows, out.cols, out.mass)
-    value = envelope_value(out.value, cost, ms.a, ms.b, *kantorovich_pair(out.f[:n], out.f[n:]))
-    points = sg(jnp.concatenate([ms.x, ms.y]))
-    return W1Dual(value, out.f, points, out.lipschitz_violation)
+    out = _arrays(problem, output)
+    cols = out.cols if output.cols_on_union else n + out.cols
+    cost = _plan_cost(ms, problem.metric, out.rows, cols, out.mass)
+    value = envelope_value(out.value, cost, ms.a, ms.b, *output.duals(out, n))
+    return output.result(ms, out, value)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -561,28 +500,15 @@ def _point_derivative(ms: Measures, grad_x: jax.Array, grad_y: jax.Array) -> jax
     return times_power_of_two(t - sg(t), e)
 
 
-@one_program
-def _primal_device(
-    ms: Measures, metric: Metric, method: str, options: Options
-) -> tuple[W1Primal, jax.Array, jax.Array]:
-    """A device solver's primal result with the envelope derivative, its status and gap."""
-    n, m = ms.x.shape[0], ms.y.shape[0]
-    out = DEVICE_SOLVERS[method].primal(ms.x, ms.y, ms.a, ms.b, ms.valid, metric, options)
+@functools.partial(jax.jit, static_argnums=1)
+def _device(problem: Problem, output: Output) -> tuple[Any, jax.Array, jax.Array]:
+    """A device solver's result with the envelope derivative, its status and gap."""
+    ms = problem.measures
+    n = problem.shape[0]
+    solver = DEVICE_SOLVERS[problem.method]
+    out = solver.solve(
+        output.device, ms.x, ms.y, ms.a, ms.b, ms.valid, problem.metric, problem.options
+    )
     cost = _point_derivative(ms, out.grad_x, out.grad_y)
-    value = envelope_value(out.value, cost, ms.a, ms.b, out.u, out.v)
-    plan = SparsePlan(out.rows, out.cols, out.mass, (n, m))
-    sol = W1Primal(value, plan, out.u, out.v, out.lower_bound, out.upper_bound)
-    return sol, out.status, out.gap
-
-
-@one_program
-def _dual_device(
-    ms: Measures, metric: Metric, method: str, options: Options
-) -> tuple[W1Dual, jax.Array, jax.Array]:
-    """A device solver's dual result with the envelope derivative, its status and gap."""
-    n = ms.x.shape[0]
-    out = DEVICE_SOLVERS[method].dual(ms.x, ms.y, ms.a, ms.b, ms.valid, metric, options)
-    cost = _point_derivative(ms, out.grad_x, out.grad_y)
-    value = envelope_value(out.value, cost, ms.a, ms.b, *kantorovich_pair(out.f[:n], out.f[n:]))
-    points = sg(jnp.concatenate([ms.x, ms.y]))
-    return W1Dual(value, out.f, points, out.lipschitz_violation), out.status, out.gap
+    value = envelope_value(out.value, cost, ms.a, ms.b, *output.duals(out, n))
+    return output.result(ms, out, value), out.status, out.gap

@@ -17,7 +17,7 @@ from divergences.wasserstein._measures import as_points, exact_astype
 from divergences.wasserstein._metrics import MetricSpec, check_metric, named_metric, scale_exponent
 from divergences.wasserstein._problem import make_problem
 from divergences.wasserstein._results import W1Dual
-from divergences.wasserstein._runner import host_solve, run_dual, value_with_derivative
+from divergences.wasserstein._runner import DUAL, host_solve, run, value_with_derivative
 from divergences.wasserstein.cost import Metric, pairwise_cost
 
 __all__ = ["W1Dual", "kr_potential", "w1_dual"]
@@ -53,8 +53,9 @@ def w1_dual(
       a: weights of ``x``, >= 0, summing to 1; ``None`` for uniform.
       b: weights of ``y``, the same total as ``a``; ``None`` for uniform.
       metric: the ground cost, a metric (:func:`divergences.cost_matrix`).
-      method: ``"auto"`` (as :func:`divergences.w1_primal` chooses), ``"primal"``, ``"sparse"``,
-        ``"sinkhorn"`` or ``"lp"``.
+      method: ``"auto"`` (as :func:`divergences.w1_primal` chooses), ``"dense"``, ``"sparse"``,
+        ``"sinkhorn"`` (the c-transform of that solver's solve: the same names as
+        :func:`divergences.w1_primal`'s), or ``"lp"``.
       max_iter: the cap on pivots (``"sinkhorn"``: iterations); ``None`` for the method's own.
       rtol: the relative gap where ``"sparse"`` (default ``1e-9``), ``"sinkhorn"`` (``1e-3``) stop.
       max_rounds: ``"sparse"``: the cap on pricing rounds.
@@ -81,7 +82,7 @@ def w1_dual(
         x, y, a, b, metric=metric, method=method, max_iter=max_iter, rtol=rtol,
         max_rounds=max_rounds, threads=threads, dual=True,
     )  # fmt: skip
-    return run_dual(problem)
+    return run(problem, DUAL)
 
 
 def kr_potential(
@@ -93,7 +94,7 @@ def kr_potential(
 
     .. math:: f(z) = \min_k\ c(z, z_k) + f(z_k),
 
-    the largest 1-Lipschitz function equal to ``dual.f`` on the samples: for ``method="primal"``,
+    the largest 1-Lipschitz function equal to ``dual.f`` on the samples: for ``method="dense"``,
     ``"sparse"`` and ``"sinkhorn"`` the c-transform the solve produced. Its gradient
     :math:`\nabla_z c(z, z_{k^*})` at the minimising sample is the critic's gradient that a WGAN
     generator follows; ``dual`` carries none. A named metric is queried on the host (for the

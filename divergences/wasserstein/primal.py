@@ -5,7 +5,7 @@ from __future__ import annotations
 from divergences._src.array_types import ArrayLike
 from divergences.wasserstein._problem import make_problem
 from divergences.wasserstein._results import W1Primal
-from divergences.wasserstein._runner import run_primal
+from divergences.wasserstein._runner import PRIMAL, run
 from divergences.wasserstein.cost import Metric
 
 __all__ = ["W1Primal", "w1_primal"]
@@ -69,4 +69,4 @@ def w1_primal(
         x, y, a, b, metric=metric, method=method, max_iter=max_iter, rtol=rtol,
         max_rounds=max_rounds, threads=threads, dual=False,
     )  # fmt: skip
-    return run_primal(problem)
+    return run(problem, PRIMAL)

@@ -464,7 +464,7 @@ def _dual_problems() -> tuple[np.ndarray, np.ndarray, list[str]]:
 @pytest.mark.parametrize(
     "method",
     [
-        "primal",
+        "dense",
         pytest.param("sparse", marks=pytest.mark.native),
         pytest.param("sinkhorn", marks=pytest.mark.slow),
     ],

@@ -31,9 +31,9 @@ from divergences.wasserstein._host.nearest import lipschitz_violation
 
 LP = tolerance("lp")
 HIGHS = tolerance("highs")
-METHODS = ["primal", "lp"]
+METHODS = ["dense", "lp"]
 # Every method with its options for an exact answer: the sparse solver run to optimality.
-ALL_METHODS = {"primal": {}, "sparse": {"rtol": 0.0}, "lp": {}}
+ALL_METHODS = {"dense": {}, "sparse": {"rtol": 0.0}, "lp": {}}
 # Each method as a test parameter; the sparse one needs the compiled extension.
 ALL_METHOD_PARAMS = [
     pytest.param(k, marks=pytest.mark.native) if k == "sparse" else k for k in ALL_METHODS
@@ -43,13 +43,13 @@ ALL_METHOD_PARAMS = [
 def assert_lipschitz(dual, method):
     """The potential's violation is at the rounding of its solver, relative to the costs.
 
-    The c-transforms ("primal", "sparse") are 1-Lipschitz up to float rounding of a min of
+    The c-transforms ("dense", "sparse") are 1-Lipschitz up to float rounding of a min of
     distances: a few ulps of the largest cost. HiGHS ("lp") returns a basic solution whose
     constraints hold to its feasibility tolerance, the "highs" tolerance relative to the
     largest cost.
     """
     scale = max(1.0, float(np.max(np.asarray(dv.cost_matrix(dual.points, dual.points)))))
-    if method in ("primal", "sparse"):
+    if method in ("dense", "sparse"):
         bound = 64 * np.finfo(np.float64).eps * scale
     else:
         bound = HIGHS["atol"] + HIGHS["rtol"] * scale
@@ -73,7 +73,7 @@ def test_strong_duality_two_solvers(pair):
     for method in METHODS:
         dual = dv.w1_dual(x, y, a, b, method=method)
         # HiGHS (method "lp") may stop within its tolerance on near-ties: see "highs".
-        np.testing.assert_allclose(dual.value, primal, **(LP if method == "primal" else HIGHS))
+        np.testing.assert_allclose(dual.value, primal, **(LP if method == "dense" else HIGHS))
         # The value is the KR objective of the returned potential, which is 1-Lipschitz.
         np.testing.assert_allclose(_kr_objective(dual, a, b), dual.value, **LP)
         assert_lipschitz(dual, method)
@@ -89,7 +89,7 @@ def test_strong_duality_other_metrics(metric, pair):
     primal = dv.w1_primal(x, y, a, b, metric=metric).value
     for method in METHODS:
         dual = dv.w1_dual(x, y, a, b, metric=metric, method=method)
-        np.testing.assert_allclose(dual.value, primal, **(LP if method == "primal" else HIGHS))
+        np.testing.assert_allclose(dual.value, primal, **(LP if method == "dense" else HIGHS))
         violation = dual.lipschitz_violation
         np.testing.assert_allclose(
             violation, dv.lipschitz_violation(dual.f, dual.points, metric=metric), **LP
@@ -122,7 +122,7 @@ def test_potential_order_and_points():
 def test_identical_measures_give_zero(method, pair):
     x, _, a, _ = pair
     dual = dv.w1_dual(x, x, a, a, method=method)
-    np.testing.assert_allclose(dual.value, 0.0, **(LP if method == "primal" else HIGHS))
+    np.testing.assert_allclose(dual.value, 0.0, **(LP if method == "dense" else HIGHS))
 
 
 @pytest.mark.parametrize("method", METHODS)
@@ -137,7 +137,7 @@ def test_parallel_lines_potential(method, theta):
     f = np.asarray(dual.f)
     # Every pair (x_k, y_k) is tight: f(x_k) - f(y_k) = |theta|, for any optimal potential.
     np.testing.assert_allclose(f[:k] - f[k:], abs(theta), **LP)
-    if method == "primal" and theta != 0.0:
+    if method == "dense" and theta != 0.0:
         # The c-transform potential is -sign(theta) z_1 + const on the union of the supports.
         # (On finitely many points the optimal potential is not unique: the KR LP solved by
         # HiGHS may return another one, still tight on the pairs, so this is asserted for the
@@ -259,7 +259,7 @@ def test_plain_jit_and_vmap_agree(method):
 
 def test_unknown_method():
     with pytest.raises(
-        ValueError, match="method must be one of 'auto', 'primal', 'sparse', 'sinkhorn', 'lp'"
+        ValueError, match="method must be one of 'auto', 'dense', 'sparse', 'sinkhorn', 'lp'"
     ):
         dv.w1_dual([0.0], [1.0], method="greenkhorn")
 
@@ -325,7 +325,7 @@ def test_sparse_random_clouds_unequal_sizes_general_weights(seed):
     a, b = a / a.sum(), b / b.sum()
     sparse = dv.w1_dual(x, y, a, b, method="sparse", rtol=0.0)
     np.testing.assert_allclose(sparse.value, pot_value(x, y, a, b), **LP)
-    np.testing.assert_allclose(sparse.value, dv.w1_dual(x, y, a, b, method="primal").value, **LP)
+    np.testing.assert_allclose(sparse.value, dv.w1_dual(x, y, a, b, method="dense").value, **LP)
     assert_lipschitz(sparse, "sparse")
     np.testing.assert_allclose(
         sparse.lipschitz_violation, dv.lipschitz_violation(sparse.f, sparse.points), **LP
@@ -427,7 +427,7 @@ def test_sparse_gradients_equal_the_dense_ones():
         fn = lambda *t: dv.w1_dual(*t, method=method, **options).value  # noqa: E731
         return jax.grad(fn, argnums=(0, 1, 2, 3))(x, y, a, b)
 
-    dense = grads("primal")
+    dense = grads("dense")
     for mode in (grads("sparse", rtol=0.0), jax.jit(lambda: grads("sparse", rtol=0.0))()):
         for gs, gd in zip(mode, dense, strict=True):
             np.testing.assert_allclose(np.asarray(gs), np.asarray(gd), **LP)
@@ -605,8 +605,8 @@ def test_potential_scales_exactly_with_the_points(pair, k):
     # Exact only where no coordinate leaves the normal range: found by make stress at
     # x = (0, 2.4e-230), k = -313, whose scaled coordinate rounds to a subnormal.
     assume(stays_normal(k, x, y, z))
-    dual = dv.w1_dual(x, y, a, b, method="primal")
-    scaled = dv.w1_dual(np.ldexp(x, k), np.ldexp(y, k), a, b, method="primal")
+    dual = dv.w1_dual(x, y, a, b, method="dense")
+    scaled = dv.w1_dual(np.ldexp(x, k), np.ldexp(y, k), a, b, method="dense")
     np.testing.assert_array_equal(
         dv.kr_potential(scaled, np.ldexp(z, k)), np.ldexp(np.asarray(dv.kr_potential(dual, z)), k)
     )
@@ -730,8 +730,8 @@ def test_lipschitz_violation_of_a_dual_is_the_same_bound_under_jit():
 @pytest.mark.parametrize(
     ("dtype", "far", "tiny", "method"),
     [
-        (np.float64, 1e300, 1e-300, "primal"),
-        (np.float32, 1e30, 1e-38, "primal"),
+        (np.float64, 1e300, 1e-300, "dense"),
+        (np.float32, 1e30, 1e-38, "dense"),
         pytest.param(np.float64, 1e300, 1e-300, "sparse", marks=pytest.mark.native),
         pytest.param(np.float32, 1e30, 1e-38, "sparse", marks=pytest.mark.native),
     ],

@@ -411,7 +411,7 @@ _lv_jit = jax.jit(dv.lipschitz_violation)
 
 
 DUAL_METHODS = [
-    "primal",
+    "dense",
     pytest.param("sparse", marks=pytest.mark.native),
     "lp",
     pytest.param("sinkhorn", marks=pytest.mark.slow),

@@ -173,12 +173,12 @@ def test_every_method_agrees_and_is_certified(p):
         jax.jit(lambda *t: dv.w1_primal(*t, metric=metric))(x, y, a, b),
     ):
         assert float(sol.lower_bound) <= exact <= float(sol.upper_bound)
-    for method in ("primal", "lp", "sinkhorn"):
+    for method in ("dense", "lp", "sinkhorn"):
         dual = dv.w1_dual(x, y, a, b, metric=metric, method=method)
         if method == "sinkhorn":  # certified to its rtol: a feasible potential, below W1
             assert exact * (1 - 2 * sinkhorn.CONFIG.rtol) <= float(dual.value) <= exact + 1e-12
         else:
-            np.testing.assert_allclose(dual.value, exact, **(LP if method == "primal" else HIGHS))
+            np.testing.assert_allclose(dual.value, exact, **(LP if method == "dense" else HIGHS))
         z = np.concatenate([x, y])
         f = np.asarray(dual.f)
         gaps = f[:, None] - f[None, :] - cdist(z, z, "minkowski", p=p)

@@ -93,7 +93,7 @@ def test_the_plan_is_a_pytree_with_a_static_shape():
 @pytest.mark.parametrize(
     "primal_method, dual_method",
     [
-        ("dense", "primal"),
+        ("dense", "dense"),
         ("dense", "lp"),
         pytest.param("sparse", "sparse", marks=pytest.mark.native),
     ],

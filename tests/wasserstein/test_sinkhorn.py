@@ -29,7 +29,8 @@ from scipy.spatial.distance import cdist
 
 import divergences as dv
 from divergences.wasserstein import _problem
-from divergences.wasserstein._device import certify, sinkhorn
+from divergences.wasserstein._device import DevicePrimal, certify, sinkhorn
+from divergences.wasserstein._device.sinkhorn import extraction, geometry
 from divergences.wasserstein._options import Options
 from divergences.wasserstein._results import Status
 from tests.wasserstein.exact_transport import exact_w1
@@ -264,7 +265,7 @@ def test_costs_by_blocks_give_a_certified_interval_and_the_top_arcs(dtype):
     x, y, a, b = _problem_of(n=7, m=30, dtype=dtype)
     config = sinkhorn.CONFIG._replace(dense_pairs=20, min_block=4, arcs_per_row=5)
     options = Options(None, 1e-3, 100, None)
-    solve = jax.jit(lambda *t: sinkhorn.solve_primal(*t, True, "euclidean", options, config))
+    solve = jax.jit(lambda *t: sinkhorn.solve(DevicePrimal, *t, True, "euclidean", options, config))
     out = solve(x, y, a, b)
     assert int(out.status) == Status.WITHIN_TOLERANCE
     exact = _exact(x, y, a, b)
@@ -295,7 +296,7 @@ def test_the_rounding_primitives_bound_the_exact_sums(dtype):
         )
         assert Fraction(float(certify.dot_lower(jnp.asarray(w), jnp.asarray(t)))) <= exact
         # Two-sum stays exact under XLA (nothing reassociated away).
-        hi, lo = jax.jit(sinkhorn._two_sum)(jnp.asarray(w), jnp.asarray(t))
+        hi, lo = jax.jit(geometry.two_sum)(jnp.asarray(w), jnp.asarray(t))
         for h, l, p, q in zip(np.asarray(hi), np.asarray(lo), w, t, strict=True):
             assert Fraction(float(h)) + Fraction(float(l)) == Fraction(float(p)) + Fraction(
                 float(q)
@@ -470,7 +471,7 @@ def test_results_scaled_back_below_the_normal_range_are_rounded_as_asked(dtype):
     )
     step = float(fi.smallest_subnormal)
     out = {
-        r: np.asarray(jax.jit(sinkhorn._scaled_out, static_argnums=2)(t, k, r), np.float64)
+        r: np.asarray(jax.jit(extraction.scaled_out, static_argnums=2)(t, k, r), np.float64)
         for r in ("down", "up", "nearest")
     }
     exact = [Fraction(float(s)) * Fraction(2) ** k for s in t]

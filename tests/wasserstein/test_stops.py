@@ -165,7 +165,7 @@ def test_dense_pivot_cap_on_a_general_problem():
     with pytest.raises(dv.SolverError, match="max_iter"):
         jax.block_until_ready(dv.checked(fn)(x, y, a, b))
     with pytest.raises(dv.SolverError, match="max_iter"):
-        dv.w1_dual(x, y, a, b, method="primal", max_iter=3)
+        dv.w1_dual(x, y, a, b, method="dense", max_iter=3)
 
 
 def test_dense_plan_that_is_not_a_coupling_is_refused(monkeypatch):

@@ -175,12 +175,12 @@ def test_dense_method_refuses_past_its_size_without_allocating(traced):
     assert f"{n} x {n}" in str(err.value)
     assert peak < 64 * 2**20  # the cost matrix alone would be 1 GiB
     with pytest.raises(MemoryError, match="needs the dense"):
-        dv.w1_dual(x, x, method="primal")  # "auto" would take the sparse solver here too
+        dv.w1_dual(x, x, method="dense")  # "auto" would take the sparse solver here too
     # Just inside the limit is not refused up front (not solved here: a minute of pivots).
     dv.wasserstein._host.dense.check_dense_size(n - 1, n - 1)
 
 
 def test_kr_lp_refuses_past_its_size():
     z = np.zeros((KR_LP_MAX_POINTS // 2 + 1, 1))
-    with pytest.raises(MemoryError, match="method='primal'"):
+    with pytest.raises(MemoryError, match="method='dense'"):
         dv.w1_dual(z, z, method="lp")

@@ -10,33 +10,76 @@ has one entry in the engine's registry (``_problem.DEVICE_SOLVERS``); the runner
 concrete and traced input alike (one jitted program) and turns its status into the engine's
 errors.
 
+A device solver returns a :class:`DevicePrimal` or a :class:`DeviceDual`, whichever type the
+runner asks for (one ``solve`` for both: the same iteration, two readings of its end).
+
 * :mod:`.sinkhorn`: ``method="sinkhorn"``, log-domain Sinkhorn with epsilon-scaling, certified
   to a relative gap ``rtol``.
 """
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
+
+import jax
 
 from divergences.wasserstein._options import Options
 from divergences.wasserstein._results import Status
 
-__all__ = ["DeviceSolver"]
+__all__ = ["DeviceDual", "DevicePrimal", "DeviceResult", "DeviceSolver"]
+
+
+class DevicePrimal(NamedTuple):
+    """A primal solve in the input's units and dtype (NaN where it stopped short)."""
+
+    value: jax.Array
+    rows: jax.Array
+    cols: jax.Array
+    mass: jax.Array
+    u: jax.Array
+    v: jax.Array
+    lower_bound: jax.Array
+    upper_bound: jax.Array
+    grad_x: jax.Array  # sum_j G_ij grad_x c(x_i, y_j)
+    grad_y: jax.Array  # sum_i G_ij grad_y c(x_i, y_j)
+    status: jax.Array  # int32 Status
+    gap: jax.Array  # the certified relative gap reached
+    iterations: jax.Array
+
+
+class DeviceDual(NamedTuple):
+    """A dual solve in the input's units and dtype (NaN where it stopped short)."""
+
+    value: jax.Array
+    f: jax.Array  # (n + m,) on the union
+    lipschitz_violation: jax.Array
+    grad_x: jax.Array
+    grad_y: jax.Array
+    status: jax.Array
+    gap: jax.Array
+    iterations: jax.Array
+
+
+#: The result types a device solver is asked for.
+DeviceResult = DevicePrimal | DeviceDual
 
 
 class DeviceSolver(Protocol):
     r"""A W1 solver written in JAX, certified in XLA: a method of ``w1_primal`` and ``w1_dual``.
 
-    ``primal`` and ``dual`` take validated arrays (``x`` ``(n, d)``, ``y`` ``(m, d)``, ``a``,
-    ``b``, and ``valid``, the traced conjunction of the input rules), a named metric (its name or
-    its spec: every named metric, whose spec bounds its rounding) and the :class:`Options`, and return NamedTuples of arrays with a ``status`` (an int32
-    :class:`Status`), the ``gap`` reached, and ``grad_x``, ``grad_y``: the sums
-    :math:`\sum_j G_{ij} \nabla_x c(x_i, y_j)` and :math:`\sum_i G_{ij} \nabla_y c(x_i, y_j)`
+    ``solve`` takes the result type wanted (:class:`DevicePrimal` or :class:`DeviceDual`),
+    validated arrays (``x`` ``(n, d)``, ``y`` ``(m, d)``, ``a``, ``b``, and ``valid``, the traced
+    conjunction of the input rules), a named metric (its name or its spec: every named metric,
+    whose spec bounds its rounding) and the :class:`Options`, and returns that type: arrays with
+    a ``status`` (an int32 :class:`Status`), the ``gap`` reached, and ``grad_x``, ``grad_y``: the
+    sums :math:`\sum_j G_{ij} \nabla_x c(x_i, y_j)` and :math:`\sum_i G_{ij} \nabla_y c(x_i, y_j)`
     of the envelope derivative.
     """
 
     #: The method's name in ``w1_primal(..., method=...)``.
     name: str
+    #: How the messages of a status without its own message name it.
+    label: str
     #: The ``rtol`` of a call that leaves it None.
     default_rtol: float
 
@@ -46,8 +89,5 @@ class DeviceSolver(Protocol):
     def failures(self, n: int, m: int, options: Options) -> dict[Status, str]:
         """The message of each status it may stop with (``{gap}`` is the gap reached)."""
 
-    def primal(self, *args: Any, **kwargs: Any) -> Any:
-        """The primal result (see :func:`.sinkhorn.solve_primal`)."""
-
-    def dual(self, *args: Any, **kwargs: Any) -> Any:
-        """The dual result (see :func:`.sinkhorn.solve_dual`)."""
+    def solve(self, output: type[DeviceResult], *args: Any, **kwargs: Any) -> DeviceResult:
+        """The result of type ``output`` (see :func:`.sinkhorn.extraction.solve`)."""

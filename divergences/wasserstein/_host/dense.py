@@ -233,6 +233,7 @@ class DenseSimplex:
     """
 
     name = "dense"
+    label = "the dense W1 solver"
     euclidean_only = False
 
     def check(self, n: int, m: int, options: Options) -> None:

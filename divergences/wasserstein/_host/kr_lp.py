@@ -17,12 +17,15 @@ import numpy as np
 
 from divergences.wasserstein._host.dense import normaliser
 from divergences.wasserstein._host.memory import format_bytes
+from divergences.wasserstein._options import Options
 from divergences.wasserstein._results import SolverError, Status
 
 __all__ = [
     "KR_LP_BYTES_PER_PAIR",
     "KR_LP_MAX_POINTS",
+    "SOLVER",
     "KRDual",
+    "KRLinearProgram",
     "check_kr_lp_size",
     "kr_dual_failures",
     "solve_kr_dual",
@@ -74,7 +77,7 @@ def check_kr_lp_size(n_all: int) -> None:
         raise MemoryError(
             f"the Kantorovich-Rubinstein dual LP (method='lp') on {n_all} points has "
             f"{n_all * (n_all - 1)} constraints, about {size} in HiGHS; "
-            f"it takes at most {KR_LP_MAX_POINTS} points. Use method='primal' (one network "
+            f"it takes at most {KR_LP_MAX_POINTS} points. Use method='dense' (one network "
             "simplex solve and its c-transform) instead"
         )
 
@@ -109,6 +112,30 @@ def kr_dual_failures(n_all: int) -> dict[Status, str]:
         "total mass",
         Status.NUMERICAL: f"{what}: numerical difficulties",
     }
+
+
+class KRLinearProgram:
+    """The registry entry of ``w1_dual(method="lp")``: HiGHS on the Kantorovich-Rubinstein LP.
+
+    A dual method only (its potential is the LP's own, not a c-transform of a coupling): what
+    :mod:`~divergences.wasserstein._problem` checks and the runner reports, as for a transport
+    solver (:class:`~.protocol.TransportSolver`); the solve is :func:`solve_kr_dual`.
+    """
+
+    name = "lp"
+    label = "HiGHS"
+
+    def check(self, n: int, m: int, options: Options) -> None:
+        """Refuses more than :data:`KR_LP_MAX_POINTS` points (``MemoryError``)."""
+        check_kr_lp_size(n + m)
+
+    def failures(self, n: int, m: int, options: Options) -> dict[Status, str]:
+        """The message of each status it may stop with."""
+        return kr_dual_failures(n + m)
+
+
+#: The registry entry of the KR LP.
+SOLVER = KRLinearProgram()
 
 
 def _kr_dual(cost_union: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[KRDual | None, Status]:

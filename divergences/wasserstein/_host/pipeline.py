@@ -22,7 +22,7 @@ from divergences.wasserstein._host.certify import (
     plan_bounds,
     up,
 )
-from divergences.wasserstein._host.kr_lp import solve_kr_dual
+from divergences.wasserstein._host.kr_lp import KRLinearProgram, solve_kr_dual
 from divergences.wasserstein._host.nearest import lipschitz_violation
 from divergences.wasserstein._host.problem import HostProblem
 from divergences.wasserstein._host.protocol import Options, TransportSolver
@@ -215,7 +215,7 @@ def _lipschitz_violation_bound(f: np.ndarray, problem: HostProblem, threads: int
 
 def dual_arrays(
     problem: HostProblem,
-    solver: TransportSolver | None,
+    solver: TransportSolver | KRLinearProgram,
     options: Options,
     k: int,
     dtype: Any,
@@ -223,12 +223,12 @@ def dual_arrays(
     """Solves a dual problem and scales it back.
 
     The potential is the c-transform of a transport solver's column potential on the union
-    (``solver``), or the KR LP's potential (``solver=None``, HiGHS).
+    (``solver``), or the KR LP's potential (``solver`` the :class:`KRLinearProgram`, HiGHS).
     """
     dt = np.dtype(dtype)
     n = problem.x.shape[0]
     bounds = None
-    if solver is None:
+    if isinstance(solver, KRLinearProgram):
         kr = solve_kr_dual(problem.union_costs(), problem.a, problem.b)
         f, rows, cols, mass = kr.f, kr.rows, kr.cols, kr.mass
     else:

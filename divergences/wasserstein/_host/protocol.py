@@ -48,6 +48,8 @@ class TransportSolver(Protocol):
 
     #: The method's name in ``w1_primal(..., method=...)``.
     name: str
+    #: How the messages of a status without its own message name it.
+    label: str
     #: Whether it takes only the Euclidean cost.
     euclidean_only: bool
 

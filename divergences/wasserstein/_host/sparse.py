@@ -364,6 +364,7 @@ class SparseColumnGeneration:
     """
 
     name = "sparse"
+    label = "the sparse W1 solver"
     euclidean_only = True
     #: The certified relative gap of a call that leaves ``rtol`` None.
     default_rtol = 1e-9

@@ -1,0 +1,230 @@
+r"""A problem on its scaled points, its columns in blocks, and the scan over the blocks.
+
+**The scaling** by :math:`2^{-e}` is exact: the exponent and, where it is a scaling up, the
+subnormal coordinates are read from their bits (XLA's arithmetic on CPUs and GPUs reads a
+subnormal as 0), so points of any scale, subnormal float32 included, are solved like scale 1.
+
+**The costs** are the matrix when ``n m`` is at most ``dense_pairs``; above, they are
+recomputed for each block of columns in every pass (``lax.scan``; an online log-sum-exp over
+the blocks for the row updates), so that memory is :math:`O((n + m) \times \text{block})`,
+never :math:`n \times m`.
+
+W1 = 0 is proved here from the bits of the input (:func:`_equal_measures`), before any
+iteration. The potentials are pairs of floats (:class:`Potentials`), and every pass over the
+blocks forms the reduced costs the same way (:func:`scan_blocks`).
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+from jax import lax
+
+from divergences.wasserstein._device.costs import (
+    magnitude_bits,
+    pair_costs,
+    scale_exponent_bits,
+    scaled_points,
+)
+from divergences.wasserstein._device.sinkhorn.config import SinkhornConfig
+from divergences.wasserstein._metrics import named_metric
+
+__all__ = [
+    "Block",
+    "Geometry",
+    "Potentials",
+    "block_size",
+    "blocked_geometry",
+    "scan_blocks",
+    "two_sum",
+]
+
+
+class Geometry(NamedTuple):
+    """A problem on its scaled points, its columns in ``nb`` blocks of ``bs``.
+
+    Zero-mass padding past ``m``; ``cost`` is the ``(1, n, m)`` matrix when it is kept
+    (``nb == 1``).
+    """
+
+    xs: jax.Array  # (n, d)
+    ys: jax.Array  # (nb, bs, d)
+    a: jax.Array  # (n,)
+    b: jax.Array  # (nb, bs)
+    loga: jax.Array  # (n,)
+    logb: jax.Array  # (nb, bs)
+    cost: jax.Array | None  # (1, n, m) or None
+    e: jax.Array  # the scale exponent of the points
+    k: jax.Array  # the scale exponent of the costs, degree * e
+    equal: jax.Array  # () bool: the measures are proved equal (W1 = 0, see _equal_measures)
+    match: jax.Array  # (nb, bs) int32: the row matched to each column where ``equal``
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        """``(n, nb, bs)``."""
+        return self.xs.shape[0], self.ys.shape[0], self.ys.shape[1]
+
+    @property
+    def dense(self) -> bool:
+        return self.cost is not None
+
+
+def block_size(n: int, m: int, config: SinkhornConfig) -> int:
+    """The number of columns of a block.
+
+    All ``m`` columns in one block (the matrix kept) up to ``dense_pairs`` pairs; above, blocks of
+    ``dense_pairs // n`` columns (at least ``min_block``).
+    """
+    if n * m <= config.dense_pairs:
+        return m
+    return max(1, min(m, max(config.min_block, config.dense_pairs // n)))
+
+
+def blocked_geometry(
+    x: Any, y: Any, a: Any, b: Any, metric: str, config: SinkhornConfig
+) -> Geometry:
+    n, m = x.shape[0], y.shape[0]
+    deg = named_metric(metric).degree
+    e = scale_exponent_bits(x, y, degree=deg)
+    xs, ys = scaled_points(x, e), scaled_points(y, e)
+    bs = block_size(n, m, config)
+    nb = -(-m // bs)
+    pad = nb * bs - m
+    y0 = y
+    if pad:
+        ys = jnp.concatenate([ys, jnp.broadcast_to(ys[:1], (pad, ys.shape[1]))])
+        y0 = jnp.concatenate([y, jnp.broadcast_to(y[:1], (pad, y.shape[1]))])
+        b = jnp.concatenate([b, jnp.zeros((pad,), b.dtype)])
+    cost = pair_costs(xs, ys, metric)[None] if nb == 1 else None
+    equal, match = _equal_measures(x, y0.reshape(nb, bs, -1), a, b.reshape(nb, bs))
+    return Geometry(
+        xs=xs,
+        ys=ys.reshape(nb, bs, -1),
+        a=a,
+        b=b.reshape(nb, bs),
+        loga=jnp.log(a),
+        logb=jnp.log(b).reshape(nb, bs),
+        cost=cost,
+        e=e,
+        k=deg * e,
+        equal=equal,
+        match=match,
+    )
+
+
+def _equal_measures(
+    x: jax.Array, y: jax.Array, a: jax.Array, b: jax.Array
+) -> tuple[jax.Array, jax.Array]:
+    r"""Whether the measures are proved equal (then W1 = 0 exactly), and the matching that proves it.
+
+    Read from the bits of the input as given (integers: no flushing, no rounding), by blocks of
+    columns ``y`` ``(nb, bs, d)``, ``b`` ``(nb, bs)``. The proof: every row of positive mass has
+    exactly one column at the same point (every coordinate equal), of the same mass, and every
+    column of positive mass exactly one row at its point. Then :math:`G_{ij} = a_i` on those pairs
+    is a coupling of cost exactly 0. Measures with a positive mass repeated at one point on a side
+    are not proved equal here (the solve then goes on as for any other input).
+
+    Returns ``(equal, match)``: ``match[j]`` the row at column ``j``'s point (-1 where none or several).
+    """
+    n = x.shape[0]
+    bx, ba = magnitude_bits(x), magnitude_bits(a)
+    # Signed bits, -0 read as +0: equal numbers exactly where the integers are equal.
+    sx = jnp.where(bx == 0, 0, lax.bitcast_convert_type(x, bx.dtype))
+    rows = jnp.arange(n, dtype=jnp.int32)
+
+    def fn(carry: Any, blk: Any) -> Any:
+        count, mass = carry
+        yb, bb = blk
+        by = magnitude_bits(yb)
+        sy = jnp.where(by == 0, 0, lax.bitcast_convert_type(yb, by.dtype))
+        same = jnp.all(sx[:, None, :] == sy[None, :, :], axis=-1)  # (n, bs)
+        wb = magnitude_bits(bb)
+        count = count + jnp.sum(same, axis=1, dtype=jnp.int32)
+        mass = jnp.maximum(mass, jnp.max(jnp.where(same, wb[None, :], -1), axis=1))
+        col_count = jnp.sum(same, axis=0, dtype=jnp.int32)
+        col_mass = jnp.max(jnp.where(same, ba[:, None], -1), axis=0)
+        col_ok = (wb == 0) | ((col_count == 1) & (col_mass == wb))
+        col_row = jnp.where(col_count == 1, jnp.max(jnp.where(same, rows[:, None], -1), 0), -1)
+        return (count, mass), (jnp.all(col_ok), col_row)
+
+    start = (jnp.zeros((n,), jnp.int32), jnp.full((n,), -1, ba.dtype))
+    (count, mass), (cols_ok, match) = lax.scan(fn, start, (y, b))
+    rows_ok = (ba == 0) | ((count == 1) & (mass == ba))
+    return jnp.all(rows_ok) & jnp.all(cols_ok), match.astype(jnp.int32)
+
+
+class Potentials(NamedTuple):
+    r"""The potentials as ``hi + lo``.
+
+    By blocks: unevaluated sums of two floats (a double-float). With the matrix kept: ``lo`` is what
+    has been absorbed into the reduced costs, ``hi`` what was added since.
+    """
+
+    f_hi: jax.Array  # (n,)
+    f_lo: jax.Array  # (n,)
+    g_hi: jax.Array  # (nb * bs,)
+    g_lo: jax.Array  # (nb * bs,)
+
+    def f(self) -> jax.Array:
+        return self.f_hi + self.f_lo
+
+    def g(self) -> jax.Array:
+        return self.g_hi + self.g_lo
+
+
+def two_sum(s: jax.Array, t: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """``s + t = hi + lo`` exactly (Knuth's two-sum, six operations, any order of sizes)."""
+    hi = s + t
+    back = hi - s
+    return hi, (s - (hi - back)) + (t - back)
+
+
+class Block(NamedTuple):
+    """One block of columns as a pass sees it."""
+
+    cost: jax.Array  # (n, bs) the computed costs c~
+    reduced: jax.Array  # (n, bs) R = c - f - g
+    b: jax.Array  # (bs,)
+    logb: jax.Array  # (bs,)
+    ys: jax.Array  # (bs, d)
+
+
+def scan_blocks(
+    geo: Geometry,
+    metric: str,
+    reduced: jax.Array | None,
+    pot: Potentials,
+    fn: Any,
+    carry: Any,
+    *per_block: Any,
+) -> Any:
+    """``lax.scan`` of ``fn(carry, block, *per_block)`` over the column blocks.
+
+    With the matrix kept, ``reduced`` is the absorbed matrix and :math:`R = (R_0 - f_{hi}) -
+    g_{hi}`; by blocks, :math:`R = (c - s) - (e + f_{lo} + g_{lo})` with :math:`s + e = f_{hi} +
+    g_{hi}` exactly (the subtraction ``c - s`` is exact where :math:`R` is small, by Sterbenz's
+    lemma).
+    """
+    _, nb, bs = geo.shape
+
+    def body(c: Any, xs: Any) -> Any:
+        ys, b, logb, cost, red, gh, gl, *rest = xs
+        costs = pair_costs(geo.xs, ys, metric) if cost is None else cost
+        if red is not None:
+            r = (red - pot.f_hi[:, None]) - gh[None, :]
+        else:
+            s, e = two_sum(pot.f_hi[:, None], gh[None, :])
+            r = (costs - s) - (e + (pot.f_lo[:, None] + gl[None, :]))
+        return fn(c, Block(costs, r, b, logb, ys), *rest)
+
+    xs = (
+        geo.ys, geo.b, geo.logb, geo.cost, reduced, pot.g_hi.reshape(nb, bs),
+        pot.g_lo.reshape(nb, bs), *per_block,
+    )  # fmt: skip
+    if nb > 1:
+        return lax.scan(body, carry, xs)
+    # One block (the matrix kept): no loop, so that no block is sliced out of a carried array.
+    carry, out = body(carry, jax.tree_util.tree_map(lambda t: t[0], xs))
+    return carry, jax.tree_util.tree_map(lambda t: t[None], out)
