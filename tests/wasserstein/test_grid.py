@@ -106,6 +106,7 @@ def test_dotmark_cases_cover_every_class():
     assert {case[0] for case in DOTMARK_CASES} == set(DOTMARK_CLASSES)
 
 
+@pytest.mark.native  # rounds and pivots are the compiled solver's
 @pytest.mark.parametrize(("name", "n", "rounds", "pivots"), DOTMARK_CASES)
 def test_dotmark_classes_against_pot(name, n, rounds, pivots):
     """Each DOTmark class (generated) on a small grid: POT's value, certified, bounded work."""
@@ -126,6 +127,7 @@ def test_dotmark_classes_against_pot(name, n, rounds, pivots):
     assert sol.pivots <= pivots
 
 
+@pytest.mark.native
 def test_a_dotmark_pair_above_the_coarse_threshold_starts_from_the_coarse_plan():
     """A Cauchy pair at 48 x 48 (4,608 cells: solved after a coarse level) is certified.
 
