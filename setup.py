@@ -1,7 +1,7 @@
 """Build of the compiled part of the package: the sparse W1 solver's C++ extension.
 
-Everything else (metadata, dependencies, package discovery) lives in pyproject.toml; setuptools
-reads both.
+Everything else but the package list (metadata, dependencies, the proofs' folder) lives in
+pyproject.toml; setuptools reads both. The packages are found here (``find_packages``).
 
 The binding is written by hand against CPython's *limited* C API (``Py_LIMITED_API`` 3.11,
 where the buffer protocol joined it), so one ``abi3`` wheel per platform serves CPython 3.11
@@ -25,7 +25,7 @@ import shlex
 import sysconfig
 from pathlib import Path
 
-from setuptools import Extension, setup
+from setuptools import Extension, find_packages, setup
 from setuptools.command.build_ext import build_ext
 from setuptools.errors import BaseError, CCompilerError
 
@@ -98,6 +98,9 @@ def extensions() -> list[Extension]:
 
 
 setup(
+    # Every package under divergences/, found; and the proofs of the lectures, the top-level
+    # proofs/ folder shipped as divergences.lab.proofs (pyproject.toml's package-dir).
+    packages=[*find_packages(include=["divergences", "divergences.*"]), "divergences.lab.proofs"],
     ext_modules=extensions(),
     cmdclass={"build_ext": BuildNative},
     options={"bdist_wheel": {"py_limited_api": "cp311"}} if LIMITED_API else {},

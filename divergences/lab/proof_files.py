@@ -55,23 +55,13 @@ def packaged_proof_modules(only: Sequence[str] = ()) -> list[ModuleType]:
     ]
 
 
-#: The library's private modules (``divergences._src``) that a user may guess by a function's
-#: name: their functions are imported from the package itself.
+#: The library's private modules (``divergences._src``, read off its folder) that a user may
+#: guess by a function's name (``divergences.kl``): their functions are imported from the package
+#: itself.
 _PRIVATE_MODULES = frozenset(
-    f"divergences.{name}"
-    for name in (
-        "chi_square",
-        "entropy",
-        "f_divergence",
-        "gan",
-        "gaussian",
-        "hellinger",
-        "histogram",
-        "information",
-        "js",
-        "kl",
-        "total_variation",
-    )
+    f"divergences.{path.stem}"
+    for path in (Path(divergences.__file__).parent / "_src").glob("*.py")
+    if not path.stem.startswith("_")
 )
 
 
