@@ -69,7 +69,7 @@ from divergences.wasserstein._results import (
 )
 from divergences.wasserstein.cost import (
     Metric,
-    pairwise_cost,
+    cost_matrix_unchecked,
     scale_exponent_traced,
     times_power_of_two,
 )
@@ -84,8 +84,6 @@ __all__ = [
     "run",
     "status_of",
 ]
-
-sg = jax.lax.stop_gradient
 
 
 # ---------------------------------------------------------------------------------------------
@@ -199,7 +197,7 @@ def host_solve(
     results, status = jax.pure_callback(
         host,
         (leaves, jax.ShapeDtypeStruct((), jnp.int32)),
-        *(sg(t) for t in args),
+        *(jax.lax.stop_gradient(t) for t in args),
         jnp.asarray(valid),
         vmap_method="sequential",
     )
@@ -247,7 +245,7 @@ def envelope_value(
         t = jnp.where(jnp.isfinite(t), t, 0)
         h = max(int(t.size) - 1, 0).bit_length()
         centred = t - jnp.ldexp(jnp.mean(jnp.ldexp(t, -h)), h)
-        return sg(jnp.where(jnp.isfinite(centred), centred, 0))
+        return jax.lax.stop_gradient(jnp.where(jnp.isfinite(centred), centred, 0))
 
     carrier = transport_cost + jnp.dot(tangent(u), a) + jnp.dot(tangent(v), b)
     return value_with_derivative(value, carrier)
@@ -257,7 +255,7 @@ def _arc_cost(s: jax.Array, t: jax.Array, metric: Metric) -> jax.Array:
     """``c(s_k, t_k)`` for each row ``k``, differentiable, in JAX."""
     if callable(metric):
         return jax.vmap(metric)(s, t)
-    return jax.vmap(lambda p, q: pairwise_cost(p[None], q[None], metric)[0, 0])(s, t)
+    return jax.vmap(lambda p, q: cost_matrix_unchecked(p[None], q[None], metric)[0, 0])(s, t)
 
 
 def _plan_cost(ms: Measures, metric: Metric, rows: jax.Array, cols: jax.Array, mass: jax.Array):
@@ -277,17 +275,19 @@ def _plan_cost(ms: Measures, metric: Metric, rows: jax.Array, cols: jax.Array, m
     if spec is None:
         return jnp.sum(mass * _arc_cost(z[rows], z[cols], metric))
     e = scale_exponent_traced(ms.x, ms.y, degree=spec.degree)
-    zs = sg(times_power_of_two(z, -e))
+    zs = jax.lax.stop_gradient(times_power_of_two(z, -e))
 
     def cost(p: jax.Array, q: jax.Array) -> jax.Array:
-        return pairwise_cost(p[None], q[None], metric)[0, 0]
+        return cost_matrix_unchecked(p[None], q[None], metric)[0, 0]
 
     g, h = jax.vmap(jax.grad(cost, argnums=(0, 1)))(zs[rows], zs[cols])
     if spec.degree != 1:
         k = (spec.degree - 1) * e
         g, h = times_power_of_two(g, k), times_power_of_two(h, k)
-    w = sg(mass)[:, None]
-    return jnp.sum(w * sg(g) * z[rows]) + jnp.sum(w * sg(h) * z[cols])
+    w = jax.lax.stop_gradient(mass)[:, None]
+    return jnp.sum(w * jax.lax.stop_gradient(g) * z[rows]) + jnp.sum(
+        w * jax.lax.stop_gradient(h) * z[cols]
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -299,7 +299,7 @@ def _plan_cost(ms: Measures, metric: Metric, rows: jax.Array, cols: jax.Array, m
 def _union_cost(x: jax.Array, y: jax.Array, metric: Metric) -> jax.Array:
     """A callable metric's costs between all the points of the union, one program."""
     z = jnp.concatenate([x, y])
-    return pairwise_cost(z, z, metric)
+    return cost_matrix_unchecked(z, z, metric)
 
 
 def _host(
@@ -354,7 +354,7 @@ def _union_points(ms: Measures) -> Any:
     """The points of the union ``(x, y)``, where a dual's potential lives."""
     if isinstance(ms.x, np.ndarray):  # eager: no program compiled for a concatenation
         return jax.device_put(np.concatenate([ms.x, ms.y]))
-    return sg(jnp.concatenate([ms.x, ms.y]))
+    return jax.lax.stop_gradient(jnp.concatenate([ms.x, ms.y]))
 
 
 def _primal_result(ms: Measures, out: Any, value: Any) -> W1Primal:
@@ -496,8 +496,8 @@ def _point_derivative(ms: Measures, grad_x: jax.Array, grad_y: jax.Array) -> jax
     """
     e = scale_exponent_traced(ms.x, ms.y)
     xs, ys = times_power_of_two(ms.x, -e), times_power_of_two(ms.y, -e)
-    t = jnp.vdot(xs, sg(grad_x)) + jnp.vdot(ys, sg(grad_y))
-    return times_power_of_two(t - sg(t), e)
+    t = jnp.vdot(xs, jax.lax.stop_gradient(grad_x)) + jnp.vdot(ys, jax.lax.stop_gradient(grad_y))
+    return times_power_of_two(t - jax.lax.stop_gradient(t), e)
 
 
 @functools.partial(jax.jit, static_argnums=1)

@@ -83,7 +83,7 @@ def _norm(x: jax.Array, y: jax.Array) -> jax.Array:
     return times_power_of_two(lax.cond(risky, hypot_style, plain, xs, ys), e)
 
 
-def pairwise_cost(x: jax.Array, y: jax.Array, metric: Metric) -> jax.Array:
+def cost_matrix_unchecked(x: jax.Array, y: jax.Array, metric: Metric) -> jax.Array:
     """The cost matrix of validated ``(n, d)`` and ``(m, d)`` arrays, in JAX (differentiable).
 
     A named metric is one compiled program per shape (:func:`_named_cost`); a callable is
@@ -97,7 +97,7 @@ def pairwise_cost(x: jax.Array, y: jax.Array, metric: Metric) -> jax.Array:
 
 @functools.partial(jax.jit, static_argnames="metric")
 def _named_cost(x: jax.Array, y: jax.Array, metric: str | MetricSpec) -> jax.Array:
-    """:func:`pairwise_cost` for a metric by name, jitted.
+    """:func:`cost_matrix_unchecked` for a metric by name, jitted.
 
     Called outside :func:`jax.jit`, JAX would otherwise compile each of the Euclidean norm's
     operations on its own at every new shape, and trace and compile its ``lax.cond`` again on every
@@ -182,4 +182,4 @@ def cost_matrix(x: ArrayLike, y: ArrayLike, *, metric: Metric = "euclidean") -> 
             f"y has shape {yp.shape}"
         )
     dtype = jnp.result_type(xp, yp)
-    return pairwise_cost(xp.astype(dtype), yp.astype(dtype), metric)
+    return cost_matrix_unchecked(xp.astype(dtype), yp.astype(dtype), metric)

@@ -18,7 +18,7 @@ from divergences.wasserstein._metrics import MetricSpec, check_metric, named_met
 from divergences.wasserstein._problem import make_problem
 from divergences.wasserstein._results import W1Dual
 from divergences.wasserstein._runner import DUAL, host_solve, run, value_with_derivative
-from divergences.wasserstein.cost import Metric, pairwise_cost
+from divergences.wasserstein.cost import Metric, cost_matrix_unchecked
 
 __all__ = ["W1Dual", "kr_potential", "w1_dual"]
 
@@ -203,7 +203,7 @@ def _kr_potential_program(
     minimum in JAX (no callback: a callable metric is JAX code, which a callback must not run).
     """
     if callable(metric):
-        value = jnp.min(pairwise_cost(z, points, metric) + f[None, :], axis=1)
+        value = jnp.min(cost_matrix_unchecked(z, points, metric) + f[None, :], axis=1)
         return jnp.where(jnp.asarray(valid), value, jnp.nan)
     q = z.shape[0]
     dtype = np.dtype(z.dtype)
@@ -222,6 +222,8 @@ def _kr_potential_program(
         what="the query of kr_potential",
     )
     # The value is the host's, bit for bit; the derivative in z is that of c(z, z_k*) + f_k*.
-    cost = jax.vmap(lambda s, t: pairwise_cost(s[None], t[None], metric)[0, 0])(z, points[arg])
+    cost = jax.vmap(lambda s, t: cost_matrix_unchecked(s[None], t[None], metric)[0, 0])(
+        z, points[arg]
+    )
     value = value_with_derivative(value, cost + f[arg])
     return jnp.where(jnp.asarray(valid), value, jnp.nan)

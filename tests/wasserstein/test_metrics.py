@@ -25,8 +25,9 @@ import divergences as dv
 from divergences.testing import tolerance
 from divergences.testing.measures import measure_pairs
 from divergences.testing.reference import central_difference, highs_primal
+from divergences.wasserstein._device import costs as device_costs
 from divergences.wasserstein._device import sinkhorn
-from divergences.wasserstein._device.costs import cost_tau, pair_costs
+from divergences.wasserstein._device.costs import cost_tau
 from divergences.wasserstein._host.costs import arc_costs, cost_matrix
 from divergences.wasserstein._metrics import NAMED, Minkowski, cost_error, scale_exponent
 
@@ -270,7 +271,7 @@ def test_device_costs_are_within_the_certified_rounding(dtype, p, d):
     xs, ys = np.ldexp(x, -e).astype(dtype), np.ldexp(y, -e).astype(dtype)
     err = cost_error(metric, d, dtype)
     tau = float(cost_tau(err, jnp.int32(e), dtype))
-    costs = np.diag(np.asarray(jax.jit(pair_costs, static_argnums=2)(xs, ys, metric)))
+    costs = np.diag(np.asarray(jax.jit(device_costs.cost_matrix, static_argnums=2)(xs, ys, metric)))
     for k, c in enumerate(costs.astype(np.float64)):
         slack = err.rho * c + tau
         diff = xs[k].astype(np.float64) - ys[k].astype(np.float64)  # exact in float64

@@ -33,10 +33,10 @@ from divergences.wasserstein._metrics import (
 from divergences.wasserstein.cost import times_power_of_two
 
 __all__ = [
+    "cost_matrix",
     "cost_tau",
     "exact_lift_limit",
     "magnitude_bits",
-    "pair_costs",
     "scale_exponent_bits",
     "scaled_points",
     "span_cost",
@@ -48,7 +48,7 @@ _DEVICE = Ops(jnp, tree_sum, jnp.abs, jnp.sqrt, lax.stop_gradient)
 _DEVICE_SAFE = _DEVICE._replace(sqrt=safe_sqrt)
 
 
-def pair_costs(
+def cost_matrix(
     p: jax.Array, q: jax.Array, metric: str | MetricSpec, *, safe: bool = False
 ) -> jax.Array:
     """The ``(n, b)`` costs between scaled points ``p`` ``(n, d)`` and ``q`` ``(b, d)``.

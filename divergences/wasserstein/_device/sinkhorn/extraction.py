@@ -28,8 +28,8 @@ from divergences.wasserstein._device.certify import (
     up,
 )
 from divergences.wasserstein._device.costs import (
+    cost_matrix,
     cost_tau,
-    pair_costs,
 )
 from divergences.wasserstein._device.sinkhorn.bounds import (
     PlanSums,
@@ -62,9 +62,6 @@ __all__ = [
 ]
 
 
-sg = lax.stop_gradient
-
-
 class Final(NamedTuple):
     value: jax.Array  # <G, c~>, scaled units
     upper: jax.Array  # the bound of G, scaled units
@@ -94,7 +91,7 @@ def final_coupling(
     inv = 1 / st.eps
     rd = st.rounded
     keep = min(config.arcs_per_row, nb * bs)
-    xs = sg(geo.xs)
+    xs = lax.stop_gradient(geo.xs)
 
     rows = jnp.arange(n, dtype=jnp.int32)
 
@@ -105,7 +102,9 @@ def final_coupling(
         # Measures proved equal: the matching, of cost exactly 0.
         matching = jnp.where(rows[:, None] == mb[None, :], blk.b[None, :], 0)
         coupling = jnp.where(geo.equal, matching, coupling)
-        _, pullback = jax.vjp(lambda p, q: pair_costs(p, q, metric, safe=True), xs, sg(blk.ys))
+        _, pullback = jax.vjp(
+            lambda p, q: cost_matrix(p, q, metric, safe=True), xs, lax.stop_gradient(blk.ys)
+        )
         dx, dy = pullback(coupling)
         if not geo.dense:
             cand = jnp.concatenate([top_mass, coupling], axis=1)
@@ -213,7 +212,7 @@ def _run(
     x: Any, y: Any, a: Any, b: Any, valid: Any, metric: str, options: Options, config: Any
 ) -> _Solved:
     """The solve on constant inputs, then the returned coupling's pass."""
-    x, y, a, b = (sg(t) for t in (x, y, a, b))
+    x, y, a, b = (lax.stop_gradient(t) for t in (x, y, a, b))
     rtol = config.rtol if options.rtol is None else options.rtol
     cap = config.max_iter if options.max_iter is None else options.max_iter
     geo = blocked_geometry(x, y, a, b, metric, config)
@@ -251,7 +250,7 @@ def _primal_fields(
     }
 
 
-def _violation(
+def _lipschitz_violation_bound(
     union: jax.Array, f: jax.Array, metric: str, err: CostError, tau: jax.Array, block: int
 ) -> jax.Array:
     r"""An upper bound on the largest Lipschitz violation of ``f`` over all pairs of the union.
@@ -270,7 +269,7 @@ def _violation(
 
     def body(carry: Any, blk: Any) -> Any:
         zb, fb = blk
-        cost = pair_costs(union, zb, metric)
+        cost = cost_matrix(union, zb, metric)
         worst = jnp.max((f[:, None] - fb[None, :]) - cost)
         top, cmax = carry
         return (jnp.maximum(top, worst), jnp.maximum(cmax, jnp.max(cost))), None
@@ -305,7 +304,7 @@ def _dual_fields(
 
     def fn(top: Any, blk: Any) -> Any:
         ys, b, gb = blk
-        cost = pair_costs(union, ys, metric)
+        cost = cost_matrix(union, ys, metric)
         t = jnp.min(jnp.where(b[None, :] > 0, cost - gb[None, :], jnp.inf), axis=1)
         return jnp.minimum(top, t), None
 
@@ -313,7 +312,7 @@ def _dual_fields(
     f = f - (jnp.max(f) + jnp.min(f)) / 2
     value = tree_sum(geo.a * f[:n]) - tree_sum(geo.b.reshape(-1)[:m] * f[n:])
     block = block_size(n + m, n + m, config)
-    violation = _violation(union, f, metric, run.err, run.tau, block)
+    violation = _lipschitz_violation_bound(union, f, metric, run.err, run.tau, block)
     violation_out = up(scaled_out(violation, geo.k, "up") + ceil_float(3 * tiny(dt), dt))
     return {
         "value": _nan_unless(ok, scaled_out(value, geo.k, "nearest")),

@@ -23,8 +23,8 @@ import jax.numpy as jnp
 from jax import lax
 
 from divergences.wasserstein._device.costs import (
+    cost_matrix,
     magnitude_bits,
-    pair_costs,
     scale_exponent_bits,
     scaled_points,
 )
@@ -97,7 +97,7 @@ def blocked_geometry(
         ys = jnp.concatenate([ys, jnp.broadcast_to(ys[:1], (pad, ys.shape[1]))])
         y0 = jnp.concatenate([y, jnp.broadcast_to(y[:1], (pad, y.shape[1]))])
         b = jnp.concatenate([b, jnp.zeros((pad,), b.dtype)])
-    cost = pair_costs(xs, ys, metric)[None] if nb == 1 else None
+    cost = cost_matrix(xs, ys, metric)[None] if nb == 1 else None
     equal, match = _equal_measures(x, y0.reshape(nb, bs, -1), a, b.reshape(nb, bs))
     return Geometry(
         xs=xs,
@@ -211,7 +211,7 @@ def scan_blocks(
 
     def body(c: Any, xs: Any) -> Any:
         ys, b, logb, cost, red, gh, gl, *rest = xs
-        costs = pair_costs(geo.xs, ys, metric) if cost is None else cost
+        costs = cost_matrix(geo.xs, ys, metric) if cost is None else cost
         if red is not None:
             r = (red - pot.f_hi[:, None]) - gh[None, :]
         else:
