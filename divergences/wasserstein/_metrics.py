@@ -54,7 +54,20 @@ __all__ = [
     "cost_error",
     "named_metric",
     "scale_exponent",
+    "tiny",
+    "unit_roundoff",
 ]
+
+
+def unit_roundoff(dtype: Any) -> Fraction:
+    """:math:`u = 2^{-p}`, half the machine epsilon of ``dtype``, exactly."""
+    return Fraction(float(np.finfo(dtype).eps)) / 2
+
+
+def tiny(dtype: Any) -> Fraction:
+    r""":math:`\lambda`, the smallest normal number of ``dtype``, exactly."""
+    return Fraction(float(np.finfo(dtype).tiny))
+
 
 #: float64's machine epsilon :math:`\epsilon = 2u`, the unit of the host's rounding constants.
 EPS = float(np.finfo(np.float64).eps)
@@ -389,9 +402,8 @@ def cost_error(metric: Any, d: int, dtype: Any = np.float64) -> CostError:
     spec = None if metric is None else named_metric(metric)
     if spec is None:
         return CostError(0.0, 0.0, 0.0)
-    info = np.finfo(dtype)
-    u = Fraction(float(info.eps)) / 2
-    lam = Fraction(float(info.tiny))
+    u = unit_roundoff(dtype)
+    lam = tiny(dtype)
     root = Fraction(math.sqrt(float(lam))) * (1 + Fraction(1, 2**20))  # above sqrt(lambda)
     return CostError(
         rho=ceil_float(spec.steps(d) * 2 * u, dtype),

@@ -41,10 +41,9 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 from jax import lax
 
-from divergences.wasserstein._metrics import ceil_float
+from divergences.wasserstein._metrics import ceil_float, tiny, unit_roundoff
 
 __all__ = [
     "ceil_float",
@@ -53,21 +52,9 @@ __all__ = [
     "down",
     "gamma",
     "nonneg_sum_upper",
-    "tiny",
     "tree_sum",
-    "unit_roundoff",
     "up",
 ]
-
-
-def unit_roundoff(dtype: Any) -> Fraction:
-    """:math:`u = 2^{-p}`, half the machine epsilon of ``dtype``."""
-    return Fraction(float(np.finfo(dtype).eps)) / 2
-
-
-def tiny(dtype: Any) -> Fraction:
-    r""":math:`\lambda`, the smallest normal number of ``dtype``."""
-    return Fraction(float(np.finfo(dtype).tiny))
 
 
 def gamma(k: int, dtype: Any) -> Fraction:

@@ -47,9 +47,7 @@ from divergences.wasserstein._device.certify import (
     down,
     gamma,
     nonneg_sum_upper,
-    tiny,
     tree_sum,
-    unit_roundoff,
     up,
 )
 from divergences.wasserstein._device.sinkhorn.geometry import (
@@ -58,7 +56,7 @@ from divergences.wasserstein._device.sinkhorn.geometry import (
     Potentials,
     scan_blocks,
 )
-from divergences.wasserstein._metrics import CostError
+from divergences.wasserstein._metrics import CostError, tiny, unit_roundoff
 
 __all__ = [
     "PlanSums",

@@ -22,9 +22,7 @@ from jax import lax
 from divergences.wasserstein._device import DeviceDual, DevicePrimal, DeviceResult
 from divergences.wasserstein._device.certify import (
     ceil_float,
-    tiny,
     tree_sum,
-    unit_roundoff,
     up,
 )
 from divergences.wasserstein._device.costs import (
@@ -49,7 +47,7 @@ from divergences.wasserstein._device.sinkhorn.iteration import (
     SinkhornState,
     sinkhorn_loop,
 )
-from divergences.wasserstein._metrics import CostError, cost_error
+from divergences.wasserstein._metrics import CostError, cost_error, tiny, unit_roundoff
 from divergences.wasserstein._options import Options
 from divergences.wasserstein._results import Status
 from divergences.wasserstein.cost import times_power_of_two
