@@ -53,9 +53,8 @@ def w1_dual(
       a: weights of ``x``, >= 0, summing to 1; ``None`` for uniform.
       b: weights of ``y``, the same total as ``a``; ``None`` for uniform.
       metric: the ground cost, a metric (:func:`divergences.cost_matrix`).
-      method: ``"auto"`` (as :func:`divergences.w1_primal` chooses), ``"dense"``, ``"sparse"``,
-        ``"sinkhorn"`` (the c-transform of that solver's solve: the same names as
-        :func:`divergences.w1_primal`'s), or ``"lp"``.
+      method: a method of :func:`divergences.w1_primal` (the c-transform of its solve; ``"auto"``
+        chooses as it does), or ``"lp"``.
       max_iter: the cap on pivots (``"sinkhorn"``: iterations); ``None`` for the method's own.
       rtol: the relative gap where ``"sparse"`` (default ``1e-9``), ``"sinkhorn"`` (``1e-3``) stop.
       max_rounds: ``"sparse"``: the cap on pricing rounds.
