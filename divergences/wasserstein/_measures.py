@@ -16,9 +16,7 @@ caller sees).
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -32,7 +30,6 @@ __all__ = [
     "as_points",
     "check_measures",
     "exact_astype",
-    "one_program",
     "value_with_derivative",
 ]
 
@@ -55,32 +52,6 @@ class Measures(NamedTuple):
     # arrays then hold 1/n rounded into the dtype, which a host solver replaces by the measure
     # itself (static under jit).
     uniform: tuple[bool, bool] = (False, False)
-
-
-R = TypeVar("R")
-
-
-def one_program(path: Callable[..., R]) -> Callable[..., R]:
-    """``path(ms, *options)``, the JAX part of a W1 function, compiled as one program.
-
-    Without it, a call outside :func:`jax.jit` (eager, or under :func:`jax.vmap` or
-    :func:`jax.grad` alone) runs each JAX operation of ``path`` on its own, and compiles each
-    one at every new shape (the counts and times: ``benchmarks/README.md``, measured by
-    ``benchmarks/bench_w1.py --calls``). Under a caller's ``jit`` the program is inlined. The measures' arrays and
-    ``valid`` are its arguments; ``ms.traced`` and the options (a method, a metric, an iteration
-    cap: hashable) are static.
-    """
-
-    @functools.partial(jax.jit, static_argnums=(1, 2, 3))
-    def program(arrays: tuple, traced: bool, uniform: tuple[bool, bool], options: tuple) -> R:
-        x, y, a, b, valid = arrays
-        return path(Measures(x, y, a, b, traced, valid, uniform), *options)
-
-    @functools.wraps(path)
-    def run(ms: Measures, *options: Any) -> R:
-        return program((ms.x, ms.y, ms.a, ms.b, ms.valid), ms.traced, ms.uniform, options)
-
-    return run
 
 
 def _float_array(x: Any, name: str) -> Any:

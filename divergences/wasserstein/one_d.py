@@ -2,6 +2,7 @@ r"""Wasserstein-1 on the line by the CDF formula: jittable, vmappable, different
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import jax
@@ -13,10 +14,8 @@ from divergences._src.array_types import ArrayLike
 from divergences._src.float_environment import with_ieee_arithmetic
 from divergences._src.numerics import abs_subgradient, order_key
 from divergences.wasserstein._measures import (
-    Measures,
     check_measures,
     exact_astype,
-    one_program,
     value_with_derivative,
 )
 from divergences.wasserstein.cost import times_power_of_two
@@ -240,7 +239,7 @@ def w1_1d(
     """
     names = ("u_values", "v_values", "u_weights", "v_weights")
     ms = check_measures(u_values, v_values, u_weights, v_weights, names, line=True)
-    return _w1_1d_program(ms, u_weights is None and v_weights is None)
+    return _w1_1d_program(ms.x, ms.y, ms.a, ms.b, u_weights is None and v_weights is None)
 
 
 def _round_to_float32(r: jax.Array) -> jax.Array:
@@ -272,14 +271,19 @@ def _level_exponent(top: jax.Array, count: int, dtype: Any) -> jax.Array:
     return jnp.clip(e, -limit, limit)
 
 
-@one_program
-def _w1_1d_program(ms: Measures, uniform: bool) -> jax.Array:
-    """The JAX part of :func:`w1_1d`, on validated measures; ``uniform``: no weights given."""
-    x, y = ms.x[:, 0], ms.y[:, 0]
+@functools.partial(jax.jit, static_argnames="uniform")
+def _w1_1d_program(
+    x: jax.Array, y: jax.Array, a: jax.Array, b: jax.Array, uniform: bool
+) -> jax.Array:
+    """The JAX part of :func:`w1_1d` (one program), on validated measures' arrays.
+
+    ``uniform``: no weights given.
+    """
+    x, y = x[:, 0], y[:, 0]
     n, m = x.shape[0], y.shape[0]
     if uniform:
         if n == m:
             return _equal_size_distance(x, y)
         if n * m < 2**31 or jax.config.read("jax_enable_x64"):
             return _uniform_distance(x, y)
-    return _cdf_distance(x, y, ms.a, ms.b)
+    return _cdf_distance(x, y, a, b)

@@ -1,6 +1,7 @@
 """The JAX part of each W1 function is one compiled program.
 
-``_measures.one_program`` and the named costs: a call outside ``jax.jit`` (eagerly, under ``vmap``
+Each W1 function's JAX part is ``jax.jit``-compiled (the runner's traced paths, ``w1_1d``'s
+program) and so are the named costs: a call outside ``jax.jit`` (eagerly, under ``vmap``
 or ``grad`` alone) builds a few programs at a new shape, not one per operation, and none at a shape
 it has seen.
 """
@@ -81,7 +82,7 @@ def _check(fn, make):
     args = make()
     # At a new shape: the function's program, its derivative's, and the value checks on traced
     # input, which run one operation at a time (shared by every function, so an earlier test may
-    # have built them: at most ~30 in a fresh process). Before one_program: 48 to 83 under vmap
+    # have built them: at most ~30 in a fresh process). Before one program per function: 48 to 83 under vmap
     # or grad of w1_dual and w1_primal with those shared ones built already, and 1 to 4 again at
     # the same shape (the Euclidean cost's lax.cond branches, built afresh on every call).
     assert programs_built(fn, *args) <= 40
