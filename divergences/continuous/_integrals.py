@@ -32,6 +32,7 @@ __all__ = [
     "Enclosure",
     "Integrand",
     "Precision",
+    "active",
     "ball_exp",
     "cdf_floats",
     "check_concrete_law",
@@ -219,9 +220,11 @@ def _cuts(p: Law, q: Law, lo: float, hi: float) -> list[float]:
     return sorted(v for v in pts if lo <= v <= hi)
 
 
-def _active(law: Law, a: float, b: float) -> list[tuple[float, Law]]:
+def active(law: Law | list[tuple[float, Law]], a: float, b: float) -> list[tuple[float, Law]]:
+    """The weighted components of ``law`` (a law, or its components) supported on all of [a, b]."""
     A = load_arb()
-    return [(w, c) for w, c in A.components(law) if A.support(c)[0] <= a and b <= A.support(c)[1]]
+    weighted = law if isinstance(law, list) else A.components(law)
+    return [(w, c) for w, c in weighted if A.support(c)[0] <= a and b <= A.support(c)[1]]
 
 
 def log_density_fn(comps: list[tuple[float, Law]]) -> Callable[[Any, bool], Any] | None:
@@ -399,8 +402,8 @@ def integrate(
     """:func:`sum_pieces` of ``integrand(x, log p, log q, analytic)``."""
 
     def piece(a: float, b: float) -> Callable[[Any, bool], Any] | None:
-        lp = log_density_fn(_active(p, a, b))
-        lq = log_density_fn(_active(q, a, b))
+        lp = log_density_fn(active(p, a, b))
+        lq = log_density_fn(active(q, a, b))
         if lp is None and lq is None:
             return None
 

@@ -47,6 +47,7 @@ from divergences.continuous._integrals import (
     ARB,
     Enclosure,
     Precision,
+    active,
     ball_exp,
     check_concrete_law,
     check_shapes,
@@ -267,12 +268,8 @@ def _tv_ball(p: Law, q: Law, rtol: float) -> Any:
             return (lp if lq is None else lq).exp() / 2
         return (lp.exp() - lq.exp()).real_abs(analytic=an) / 2
 
-    def on(comps: list[tuple[float, Law]], a: float, b: float) -> list[tuple[float, Law]]:
-        A = load_arb()
-        return [(w, c) for w, c in comps if A.support(c)[0] <= a and b <= A.support(c)[1]]
-
     def piece(a: float, b: float) -> Callable[[Any, bool], Any] | None:
-        lp, lq = log_density_fn(on(big_p, a, b)), log_density_fn(on(big_q, a, b))
+        lp, lq = log_density_fn(active(big_p, a, b)), log_density_fn(active(big_q, a, b))
         if lp is None and lq is None:
             return None
         return lambda x, an: h(
