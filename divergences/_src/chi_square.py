@@ -9,9 +9,9 @@ import jax.numpy as jnp
 
 from divergences._src.array_types import ArrayLike
 from divergences._src.checks import check_pmf_pair
+from divergences._src.generators import _square_over
 from divergences._src.log_sums import kl_sum
 from divergences._src.precision import keeps_input_precision
-from divergences.generators import _square_over
 
 __all__ = ["chi_square"]
 

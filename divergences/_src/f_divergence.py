@@ -53,9 +53,9 @@ import numpy as np
 from divergences._src.array_types import ArrayLike, Base
 from divergences._src.checks import check_axis, check_base, check_pmf_pair
 from divergences._src.errors import is_traced, require
+from divergences._src.generators import GENERATORS, Elementwise, FGenerator
 from divergences._src.numerics import log_of_base, support_mask
 from divergences._src.precision import as_float_array, has_mass, keeps_input_precision
-from divergences.generators import GENERATORS, Elementwise, FGenerator
 
 __all__ = ["f_divergence", "optimal_critic", "variational_bound"]
 
