@@ -44,6 +44,7 @@ import math
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
+import jax.numpy as jnp
 import numpy as np
 from hypothesis import strategies as st
 
@@ -80,9 +81,7 @@ def _low_dtype(name: str) -> np.dtype:
 
 
 def _finfo(dtype: np.dtype) -> Any:
-    import jax.numpy as jnp  # finfo of bfloat16 too
-
-    return jnp.finfo(dtype)
+    return jnp.finfo(dtype)  # JAX's finfo: bfloat16's too
 
 
 @st.composite
