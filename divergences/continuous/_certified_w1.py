@@ -86,61 +86,111 @@ def w1(p: Law, q: Law, *, rtol: float = 1e-12) -> Enclosure:
     t = _shift_between(p, q)
     flint = load_flint()
     if t is not None:
-        with Precision(rtol):
-            A = load_arb()
-            moved = [f for f in p._fields if f in ("loc", "low", "high")]
-            f0 = moved[0]
-            ball = abs(flint.arb(A.num(getattr(q, f0))) - flint.arb(A.num(getattr(p, f0))))
-            return enclosure_of(ball, "closed form", 0.0)
+        return _shift_closed_form(flint, p, q, rtol)
     if bool(w1_tail_infinite(p, q)):
         return infinite(1.0, "tails")
     A = load_arb()
+    _check_components_supported(A, p, q)
+    with Precision(rtol):
+        total = sum_pieces(
+            p,
+            q,
+            _abs_cdf_difference(A, flint, p, q),
+            _tail_first_moments(flint, p, q),
+            rtol,
+            crossing=_cdf_difference_floats(p, q),
+        )
+        return enclosure_of(total, ARB, 0.0)
+
+
+def _shift_closed_form(flint: Any, p: Law, q: Law, rtol: float) -> Enclosure:
+    """W1 of ``p`` and its shift ``q``: the distance :math:`|t|` between their locations."""
+    with Precision(rtol):
+        A = load_arb()
+        moved = [f for f in p._fields if f in ("loc", "low", "high")]
+        f0 = moved[0]
+        ball = abs(flint.arb(A.num(getattr(q, f0))) - flint.arb(A.num(getattr(p, f0))))
+        return enclosure_of(ball, "closed form", 0.0)
+
+
+def _check_components_supported(A: Any, p: Law, q: Law) -> None:
+    """Refuses laws with a component whose distribution function has no analytic form here.
+
+    Raises:
+      NotImplementedError: for a Student t or Beta component, naming the law.
+    """
     for law, name in ((p, "p"), (q, "q")):
         for _, c in A.components(law):
             if isinstance(c, StudentT | Beta):
                 raise NotImplementedError(f"{name}: a certified W1 with a {type(c).__name__} law")
-    with Precision(rtol):
-        arb, acb = flint.arb, flint.acb
 
-        def cdf_on_piece(law: Law, a: float, b: float) -> Callable[[Any, bool], Any]:
-            parts = []
-            for w, c in A.components(law):
-                lo, hi = A.support(c)
-                if b <= lo:
-                    continue
-                if a >= hi:
-                    parts.append((w, None, 1))
-                    continue
-                parts.append((w, c, 0))
 
-            def F(x: Any, an: bool) -> Any:
-                out = acb(0)
-                for w, c, _ in parts:
-                    if c is None:
-                        out += arb(w)
-                    else:
-                        out += arb(w) * _cdf_analytic(c, x, a, b, an)
-                return out
+def _cdf_on_piece(A: Any, flint: Any, law: Law, a: float, b: float) -> Callable[[Any, bool], Any]:
+    """F of ``law`` on the piece ``[a, b]``, an analytic function of an Arb ball.
 
-            return F
+    Its components summed with their weights: those whose support ends left of the piece
+    count as their weight (F = 1 there), those whose support begins right of it not at all.
+    """
+    arb, acb = flint.arb, flint.acb
+    parts = []
+    for w, c in A.components(law):
+        lo, hi = A.support(c)
+        if b <= lo:
+            continue
+        if a >= hi:
+            parts.append((w, None, 1))
+            continue
+        parts.append((w, c, 0))
 
-        def piece(a: float, b: float) -> Callable[[Any, bool], Any]:
-            Fp, Fq = cdf_on_piece(p, a, b), cdf_on_piece(q, a, b)
+    def F(x: Any, an: bool) -> Any:
+        out = acb(0)
+        for w, c, _ in parts:
+            if c is None:
+                out += arb(w)
+            else:
+                out += arb(w) * _cdf_analytic(c, x, a, b, an)
+        return out
 
-            def h(x: Any, an: bool) -> Any:
-                return (Fp(x, an) - Fq(x, an)).real_abs(analytic=an)
+    return F
 
-            return h
 
-        def bound(tt: float, left: bool) -> Any:
-            tp, tq = tails(p, tt, left), tails(q, tt, left)
-            return (arb(0) if tp.m0.is_zero() else tp.m1) + (arb(0) if tq.m0.is_zero() else tq.m1)
+def _abs_cdf_difference(
+    A: Any, flint: Any, p: Law, q: Law
+) -> Callable[[float, float], Callable[[Any, bool], Any]]:
+    """Piece ``[a, b]`` -> the integrand :math:`|F_p - F_q|` there, by ``real_abs``."""
 
-        def crossing(x: np.ndarray) -> np.ndarray:
-            return cdf_floats(p, list(x)) - cdf_floats(q, list(x))
+    def piece(a: float, b: float) -> Callable[[Any, bool], Any]:
+        Fp, Fq = _cdf_on_piece(A, flint, p, a, b), _cdf_on_piece(A, flint, q, a, b)
 
-        total = sum_pieces(p, q, piece, bound, rtol, crossing=crossing)
-        return enclosure_of(total, ARB, 0.0)
+        def h(x: Any, an: bool) -> Any:
+            return (Fp(x, an) - Fq(x, an)).real_abs(analytic=an)
+
+        return h
+
+    return piece
+
+
+def _tail_first_moments(flint: Any, p: Law, q: Law) -> Callable[[float, bool], Any]:
+    r"""``(t, left)`` -> a bound on :math:`\int |F_p - F_q|` over the tail beyond ``t``.
+
+    The sum of the two laws' first moments of that tail (a law without mass there adds 0).
+    """
+    arb = flint.arb
+
+    def bound(tt: float, left: bool) -> Any:
+        tp, tq = tails(p, tt, left), tails(q, tt, left)
+        return (arb(0) if tp.m0.is_zero() else tp.m1) + (arb(0) if tq.m0.is_zero() else tq.m1)
+
+    return bound
+
+
+def _cdf_difference_floats(p: Law, q: Law) -> Callable[[np.ndarray], np.ndarray]:
+    """Points -> :math:`F_p - F_q` there in floats, for finding where it changes sign."""
+
+    def crossing(x: np.ndarray) -> np.ndarray:
+        return cdf_floats(p, list(x)) - cdf_floats(q, list(x))
+
+    return crossing
 
 
 def _cdf_analytic(c: Law, x: Any, a: float, b: float, an: bool) -> Any:

@@ -333,6 +333,70 @@ def _outside(v: float, e: float, lo: float, hi: float) -> bool:
     return not (lo - e <= v <= hi + e)
 
 
+def _checked_thetas(family: ContinuousFamily, thetas: ArrayLike) -> np.ndarray:
+    """``thetas`` as a float64 array, once it is a non-empty 1-D array inside the family's range.
+
+    The range is met exactly, with no slack: past its ends a family's laws may not exist (a
+    scale of 0 or below).
+
+    Raises:
+      ValueError: for thetas that are not a non-empty 1-D array of finite numbers, or for one
+        outside ``family.theta_range``.
+    """
+    t = np.asarray(thetas, dtype=np.float64)
+    if t.ndim != 1 or t.size == 0 or not np.isfinite(t).all():
+        raise ValueError("thetas must be a non-empty 1-D array of finite numbers")
+    if family.theta_range is not None:
+        lo, hi = family.theta_range
+        if t.min() < lo or t.max() > hi:
+            raise ValueError(
+                f"thetas must lie in [{lo:g}, {hi:g}] for the family {family.name!r}; "
+                f"got [{t.min():g}, {t.max():g}]"
+            )
+    return t
+
+
+class _Band(NamedTuple):
+    """One quantity's certified enclosures at some thetas, and the fast values they miss."""
+
+    lower: np.ndarray
+    upper: np.ndarray
+    method: str  # how the first enclosure was obtained
+    misses: list[str]  # one line per fast value outside its widened enclosure
+
+
+def _certified_band(
+    family: ContinuousFamily,
+    name: str,
+    t: np.ndarray,
+    idx: np.ndarray,
+    values: np.ndarray,
+    errors: np.ndarray,
+    check: bool,
+) -> _Band:
+    """The certified enclosures of quantity ``name`` at ``t[idx]`` (``idx`` not empty).
+
+    With ``check``, each fast value ``values[i]`` (error estimate ``errors[i]``) outside its
+    enclosure widened by that estimate is named in the misses, with both results.
+    """
+    cert = dv.continuous.certified
+    lo_b, hi_b = np.empty(idx.size), np.empty(idx.size)
+    methods: list[str] = []
+    misses: list[str] = []
+    for k, i in enumerate(idx):
+        p, q = family.laws(float(t[i]))
+        enc = _call(cert, name, p, q)
+        lo_b[k], hi_b[k] = float(enc.lower_bound), float(enc.upper_bound)
+        methods.append(str(enc.method))
+        v_i, e_i = float(values[i]), float(errors[i])
+        if check and _outside(v_i, e_i, lo_b[k], hi_b[k]):
+            misses.append(
+                f"{name} at theta = {float(t[i])!r}: fast {v_i!r} +- {e_i:.3g}, "
+                f"certified [{lo_b[k]!r}, {hi_b[k]!r}] ({enc.method})"
+            )
+    return _Band(lo_b, hi_b, methods[0], misses)
+
+
 def continuous_sweep(
     family: ContinuousFamily,
     thetas: ArrayLike,
@@ -373,17 +437,7 @@ def continuous_sweep(
         raise ValueError(f"quantities: unknown {unknown}; choose from {sorted(_TABLE)}")
     if isinstance(certify, bool) or not isinstance(certify, int | np.integer) or certify < 0:
         raise ValueError(f"certify must be an integer >= 0, got {certify!r}")
-    t = np.asarray(thetas, dtype=np.float64)
-    if t.ndim != 1 or t.size == 0 or not np.isfinite(t).all():
-        raise ValueError("thetas must be a non-empty 1-D array of finite numbers")
-    if family.theta_range is not None:
-        lo, hi = family.theta_range
-        if t.min() < lo or t.max() > hi:
-            raise ValueError(
-                f"thetas must lie in [{lo:g}, {hi:g}] for the family {family.name!r}; "
-                f"got [{t.min():g}, {t.max():g}]"
-            )
-    fast = dv.continuous
+    t = _checked_thetas(family, thetas)
     names = tuple(quantities)
     out = _fast_batch(family.laws, names, bool(gradients))(jnp.asarray(t))
     values = {k: np.asarray(out[0][k]) for k in names}
@@ -398,21 +452,11 @@ def continuous_sweep(
     methods: dict[str, str] = {}
     misses: list[str] = []
     if idx.size:
-        cert = fast.certified
         for name in quantities:
-            lo_b, hi_b = np.empty(idx.size), np.empty(idx.size)
-            for k, i in enumerate(idx):
-                p, q = family.laws(float(t[i]))
-                enc = _call(cert, name, p, q)
-                lo_b[k], hi_b[k] = float(enc.lower_bound), float(enc.upper_bound)
-                methods.setdefault(name, str(enc.method))
-                v_i, e_i = float(values[name][i]), float(errors[name][i])
-                if check and _outside(v_i, e_i, lo_b[k], hi_b[k]):
-                    misses.append(
-                        f"{name} at theta = {float(t[i])!r}: fast {v_i!r} +- {e_i:.3g}, "
-                        f"certified [{lo_b[k]!r}, {hi_b[k]!r}] ({enc.method})"
-                    )
-            lower[name], upper[name] = lo_b, hi_b
+            band = _certified_band(family, name, t, idx, values[name], errors[name], check)
+            lower[name], upper[name] = band.lower, band.upper
+            methods.setdefault(name, band.method)
+            misses += band.misses
     if misses:
         raise CurveOutsideEnclosure(
             f"{family.name}: {len(misses)} fast value(s) outside the certified enclosure "

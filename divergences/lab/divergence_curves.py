@@ -259,16 +259,7 @@ def sweep(
     if unknown:
         raise ValueError(f"quantities: unknown {unknown}; choose from {sorted(QUANTITIES)}")
     integer_option(w1_batch_pairs, "w1_batch_pairs")
-    t = np.asarray(thetas, dtype=np.float64)
-    if t.ndim != 1 or t.size == 0 or not np.isfinite(t).all():
-        raise ValueError("thetas must be a non-empty 1-D array of finite numbers")
-    if family.theta_range is not None:
-        lo, hi = family.theta_range
-        if t.min() < lo - 1e-12 or t.max() > hi + 1e-12:
-            raise ValueError(
-                f"thetas must lie in [{lo:g}, {hi:g}] for the family {family.name!r} "
-                f"(its discretisation covers no more); got [{t.min():g}, {t.max():g}]"
-            )
+    t = _checked_thetas(family, thetas)
     jt = jnp.asarray(t)
     batch = jax.vmap(family.measures)(jt)
     dim = 1 if batch.points.ndim == 2 else batch.points.shape[-1]
@@ -290,16 +281,49 @@ def sweep(
             g = np.asarray(jax.vmap(jax.grad(scalar))(jt))
             grads[name] = np.where(np.isfinite(values[name]), g, np.nan)
 
-    exact = None
-    if family.exact is not None:
-        exact = {}
-        for k, v in family.exact(t).items():
-            if k not in quantities:
-                continue
-            if base is not None and k in _LOG_QUANTITIES:
-                v = v / math.log(float(base))
-            exact[k] = v
+    exact = _exact_in_base(family, t, quantities, base)
     return Sweep(family.name, t, values, grads if gradients else None, exact, base)
+
+
+def _checked_thetas(family: Family, thetas: ArrayLike) -> np.ndarray:
+    """``thetas`` as a float64 array, once it is a non-empty 1-D array inside the family's range.
+
+    The range is met to ``1e-12`` (the rounding of a grid's ends): a family's discretisation
+    covers that range and no more.
+
+    Raises:
+      ValueError: for thetas not a non-empty 1-D array of finite numbers, or past the range.
+    """
+    t = np.asarray(thetas, dtype=np.float64)
+    if t.ndim != 1 or t.size == 0 or not np.isfinite(t).all():
+        raise ValueError("thetas must be a non-empty 1-D array of finite numbers")
+    if family.theta_range is not None:
+        lo, hi = family.theta_range
+        if t.min() < lo - 1e-12 or t.max() > hi + 1e-12:
+            raise ValueError(
+                f"thetas must lie in [{lo:g}, {hi:g}] for the family {family.name!r} "
+                f"(its discretisation covers no more); got [{t.min():g}, {t.max():g}]"
+            )
+    return t
+
+
+def _exact_in_base(
+    family: Family, t: np.ndarray, quantities: Sequence[str], base: Base
+) -> dict[str, np.ndarray] | None:
+    r"""The family's closed forms at ``t`` of the ``quantities`` asked for, or None if it has none.
+
+    The log-based ones (KL, JS) divided by :math:`\log(\text{base})` where ``base`` is given.
+    """
+    if family.exact is None:
+        return None
+    exact: dict[str, np.ndarray] = {}
+    for k, v in family.exact(t).items():
+        if k not in quantities:
+            continue
+        if base is not None and k in _LOG_QUANTITIES:
+            v = v / math.log(float(base))
+        exact[k] = v
+    return exact
 
 
 def write_csv(result: Sweep, path: str | os.PathLike[str] | TextIO) -> None:

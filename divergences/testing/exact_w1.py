@@ -151,61 +151,121 @@ def _transport(
     n, m = len(supply), len(demand)
     flow = [[0] * m for _ in range(n)]
     left_a, left_b = list(supply), list(demand)
-
-    def distances(sources: list[int]) -> tuple[list[Any], list[Any]]:
-        """Shortest distances from the rows in ``sources`` (rows 0..n-1, columns n..n+m-1)."""
-        dist: list[Any] = [None] * (n + m)
-        pred: list[Any] = [None] * (n + m)
-        for i in sources:
-            dist[i] = 0
-        for _ in range(n + m):
-            changed = False
-            for i in range(n):
-                if dist[i] is None:
-                    continue
-                for j in range(m):  # forward arcs, uncapacitated
-                    cand = dist[i] + cost[i][j]
-                    if dist[n + j] is None or cand < dist[n + j]:
-                        dist[n + j], pred[n + j], changed = cand, i, True
-            for j in range(m):
-                if dist[n + j] is None:
-                    continue
-                for i in range(n):  # reverse arcs of the flow
-                    if flow[i][j] > 0:
-                        cand = dist[n + j] - cost[i][j]
-                        if dist[i] is None or cand < dist[i]:
-                            dist[i], pred[i], changed = cand, n + j, True
-            if not changed:
-                return dist, pred
-        raise AssertionError("a negative cycle in the residual graph: the flow is not optimal")
-
     while any(left_a):
         sources = [i for i in range(n) if left_a[i] > 0]
-        dist, pred = distances(sources)
+        dist, pred = _shortest_paths(cost, flow, sources, m)
         sink = min(
             (j for j in range(m) if left_b[j] > 0 and dist[n + j] is not None),
             key=lambda j: dist[n + j],
         )
-        # The path back to a source row (the only nodes without a predecessor), its bottleneck.
-        path, node = [], n + sink
-        while pred[node] is not None:
-            path.append((pred[node], node))
-            node = pred[node]
-        source = node
-        amount = min(left_a[source], left_b[sink])
-        for prev, node in path:
-            if prev < n:  # row -> column: more flow
-                continue
-            amount = min(amount, flow[node][prev - n])
-        for prev, node in path:
-            if prev < n:
-                flow[prev][node - n] += amount
-            else:
-                flow[node][prev - n] -= amount
+        path, source = _path_to_source(pred, n + sink)
+        amount = _path_capacity(path, flow, min(left_a[source], left_b[sink]), n)
+        _augment(path, flow, amount, n)
         left_a[source] -= amount
         left_b[sink] -= amount
+    u, v = _potentials(cost, flow, m)
+    return flow, u, v
 
-    # Potentials from one more Bellman-Ford, started everywhere at 0 (a virtual source).
+
+def _shortest_paths(
+    cost: list[list[int]], flow: list[list[int]], sources: list[int], m: int
+) -> tuple[list[Any], list[Any]]:
+    """Distances and predecessors of shortest paths in the residual graph from ``sources``.
+
+    Nodes are the ``n`` rows ``0..n-1`` and the ``m`` columns ``n..n+m-1``; None where a node
+    is not reached. Bellman-Ford: each sweep relaxes the forward arcs, then the reverse arcs of
+    the flow.
+    """
+    n = len(cost)
+    dist: list[Any] = [None] * (n + m)
+    pred: list[Any] = [None] * (n + m)
+    for i in sources:
+        dist[i] = 0
+    for _ in range(n + m):
+        changed = _relax_forward_arcs(cost, dist, pred)
+        changed = _relax_reverse_arcs(cost, flow, dist, pred) or changed
+        if not changed:
+            return dist, pred
+    raise AssertionError("a negative cycle in the residual graph: the flow is not optimal")
+
+
+def _relax_forward_arcs(cost: list[list[int]], dist: list[Any], pred: list[Any]) -> bool:
+    """One Bellman-Ford pass over the arcs row ``i`` -> column ``j`` (uncapacitated), in place.
+
+    Returns whether a distance went down.
+    """
+    n = len(cost)
+    m = len(dist) - n
+    changed = False
+    for i in range(n):
+        if dist[i] is None:
+            continue
+        for j in range(m):
+            cand = dist[i] + cost[i][j]
+            if dist[n + j] is None or cand < dist[n + j]:
+                dist[n + j], pred[n + j], changed = cand, i, True
+    return changed
+
+
+def _relax_reverse_arcs(
+    cost: list[list[int]], flow: list[list[int]], dist: list[Any], pred: list[Any]
+) -> bool:
+    """One Bellman-Ford pass over the arcs column ``j`` -> row ``i`` where ``flow_ij > 0``, in place.
+
+    Returns whether a distance went down.
+    """
+    n = len(cost)
+    m = len(dist) - n
+    changed = False
+    for j in range(m):
+        if dist[n + j] is None:
+            continue
+        for i in range(n):
+            if flow[i][j] > 0:
+                cand = dist[n + j] - cost[i][j]
+                if dist[i] is None or cand < dist[i]:
+                    dist[i], pred[i], changed = cand, n + j, True
+    return changed
+
+
+def _path_to_source(pred: list[Any], node: int) -> tuple[list[tuple[int, int]], int]:
+    """The arcs ``(prev, node)`` of the path from ``node`` back to a source row, and that row.
+
+    The sources are the only nodes without a predecessor.
+    """
+    path = []
+    while pred[node] is not None:
+        path.append((pred[node], node))
+        node = pred[node]
+    return path, node
+
+
+def _path_capacity(path: list[tuple[int, int]], flow: list[list[int]], amount: int, n: int) -> int:
+    """The most that can be sent along ``path``: ``amount``, or less where a reverse arc carries less."""
+    for prev, node in path:
+        if prev < n:  # row -> column: more flow
+            continue
+        amount = min(amount, flow[node][prev - n])
+    return amount
+
+
+def _augment(path: list[tuple[int, int]], flow: list[list[int]], amount: int, n: int) -> None:
+    """Sends ``amount`` along ``path``, in place: more flow on forward arcs, less on reverse ones."""
+    for prev, node in path:
+        if prev < n:
+            flow[prev][node - n] += amount
+        else:
+            flow[node][prev - n] -= amount
+
+
+def _potentials(
+    cost: list[list[int]], flow: list[list[int]], m: int
+) -> tuple[list[int], list[int]]:
+    """Potentials ``(u, v)`` of an optimal flow of the ``n x m`` problem, by one more Bellman-Ford.
+
+    Started everywhere at 0 (a virtual source): ``u_i = -dist_i``, ``v_j = dist_{n + j}``.
+    """
+    n = len(cost)
     dist = [0] * (n + m)
     for _ in range(n + m + 1):
         changed = False
@@ -219,7 +279,7 @@ def _transport(
             break
     else:
         raise AssertionError("a negative cycle in the residual graph: the flow is not optimal")
-    return flow, [-dist[i] for i in range(n)], [dist[n + j] for j in range(m)]
+    return [-dist[i] for i in range(n)], [dist[n + j] for j in range(m)]
 
 
 class ExactW1:

@@ -174,33 +174,14 @@ def solve_sparse_host(
         left under ``RLIMIT_AS``), before anything is allocated; or, should an allocation
         fail all the same, from where it failed.
     """
-    if graph_solver not in GRAPH_SOLVERS:
-        raise ValueError(
-            f"graph_solver must be one of {', '.join(map(repr, GRAPH_SOLVERS))}; "
-            f"got {graph_solver!r}"
-        )
-    x = np.asarray(x, np.float64)
-    y = np.asarray(y, np.float64)
-    a = np.asarray(a, np.float64)
-    b = np.asarray(b, np.float64)
-    for name, t in (("x", x), ("y", y), ("a", a), ("b", b)):
-        if not np.all(np.isfinite(t)):
-            raise ValueError(f"{name} contains NaN or inf; the sparse W1 solver needs finite input")
-    if np.any(a < 0) or np.any(b < 0):
-        raise ValueError("a and b must be >= 0 for the sparse W1 solver")
+    x, y, a, b = _checked_input(x, y, a, b, graph_solver)
     n, m = x.shape[0], y.shape[0]
     count = resolve_threads(threads)
     check_sparse_memory(n, m, threads=count)
     native.load()  # a clear error before any work where the extension is not built
     b = matched_total(a, b)
     kx, ky = np.flatnonzero(a > 0), np.flatnonzero(b > 0)
-    both = np.concatenate([x, y])
-    lo, hi = both.min(axis=0), both.max(axis=0)
-    # Halves first: neither the centre nor the half-extent overflows near 1e308.
-    centre = lo / 2 + hi / 2
-    scale = float(np.max(hi / 2 - lo / 2))
-    if not scale > 0:
-        scale = 1.0
+    centre, scale = _centre_and_half_extent(x, y)
     xs = np.ascontiguousarray((x[kx] - centre) / scale)
     ys = np.ascontiguousarray((y[ky] - centre) / scale)
     # Copies of one point (after scaling: points equal before are equal after) as one atom.
@@ -238,17 +219,11 @@ def solve_sparse_host(
     # Same normalisation as the dense solver: a.u == b.v (u + k, v - k keeps u_i + v_j).
     shift = (math.fsum((b * v).tolist()) - math.fsum((a * u).tolist())) / 2
     u, v = u + shift, v - shift
-    status = Status(sol.status)
     coupling = _is_coupling(rows, cols, arc_mass, a, b)
     # A plan that is not a coupling (a pivot cap on the network simplex) bounds nothing: +inf.
     lower_bound, upper_bound = lower - slack, (upper + slack if coupling else math.inf)
     gap = upper_bound - lower_bound
-    if not coupling:
-        status = Status.NOT_A_COUPLING
-    elif not gap >= 0:  # crossed, or NaN
-        status = Status.BOUNDS_CROSSED
-    elif status in (Status.ROUND_CAP, Status.PIVOT_CAP) and gap <= rtol * abs(upper):
-        status = Status.WITHIN_TOLERANCE  # stopped at a cap, but already certified
+    status = _checked_status(Status(sol.status), coupling, gap, rtol * abs(upper))
     result = SparseHostSolution(
         value=upper,
         plan=Arcs(rows.astype(np.int64), cols.astype(np.int64), arc_mass),
@@ -273,6 +248,63 @@ def solve_sparse_host(
             reason=message,
         )
     return result
+
+
+def _checked_input(
+    x: np.ndarray, y: np.ndarray, a: np.ndarray, b: np.ndarray, graph_solver: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The points and weights as float64 arrays, once the input rules of the solver hold.
+
+    Raises:
+      ValueError: for an unknown ``graph_solver``, non-finite points or weights, or negative
+        weights.
+    """
+    if graph_solver not in GRAPH_SOLVERS:
+        raise ValueError(
+            f"graph_solver must be one of {', '.join(map(repr, GRAPH_SOLVERS))}; "
+            f"got {graph_solver!r}"
+        )
+    x = np.asarray(x, np.float64)
+    y = np.asarray(y, np.float64)
+    a = np.asarray(a, np.float64)
+    b = np.asarray(b, np.float64)
+    for name, t in (("x", x), ("y", y), ("a", a), ("b", b)):
+        if not np.all(np.isfinite(t)):
+            raise ValueError(f"{name} contains NaN or inf; the sparse W1 solver needs finite input")
+    if np.any(a < 0) or np.any(b < 0):
+        raise ValueError("a and b must be >= 0 for the sparse W1 solver")
+    return x, y, a, b
+
+
+def _centre_and_half_extent(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
+    """The centre of the bounding box of ``x`` and ``y``, and its largest half-side (1 if 0).
+
+    Halves are taken first: neither the centre nor the half-side overflows near 1e308.
+    """
+    both = np.concatenate([x, y])
+    lo, hi = both.min(axis=0), both.max(axis=0)
+    centre = lo / 2 + hi / 2
+    scale = float(np.max(hi / 2 - lo / 2))
+    if not scale > 0:
+        scale = 1.0
+    return centre, scale
+
+
+def _checked_status(reported: Status, coupling: bool, gap: float, tolerance: float) -> Status:
+    """The status of a solve once its plan and bounds are checked.
+
+    ``NOT_A_COUPLING`` for a plan that is not one, ``BOUNDS_CROSSED`` for a ``gap`` (upper
+    minus lower bound) below 0 or NaN, ``WITHIN_TOLERANCE`` for a stop at a cap with the gap
+    already within ``tolerance`` (``rtol`` times the plan's cost); else the status the solver
+    reported.
+    """
+    if not coupling:
+        return Status.NOT_A_COUPLING
+    if not gap >= 0:  # crossed, or NaN
+        return Status.BOUNDS_CROSSED
+    if reported in (Status.ROUND_CAP, Status.PIVOT_CAP) and gap <= tolerance:
+        return Status.WITHIN_TOLERANCE  # stopped at a cap, but already certified
+    return reported
 
 
 def _is_coupling(
