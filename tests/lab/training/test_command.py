@@ -12,8 +12,20 @@ import pytest
 
 from divergences.lab.cli import build_parser, main
 from divergences.lab.training import COLUMNS, VERDICT_COLUMNS, TrainingConfig, command, verdict
+from tests.lab.training.conftest import TINY
+from tests.lab.training.synthetic import synthetic_run
 
 pytestmark = pytest.mark.training
+
+
+@pytest.fixture(scope="module")
+def run():
+    """A run of the tiny configuration with made-up readouts.
+
+    The summary, the verdict and the CSV read a run's shape, not its training (``tiny_run``
+    trains, for the tests that need it).
+    """
+    return synthetic_run(TrainingConfig(data="ring8", game="sngan", seed=3, **TINY), seed=3)
 
 
 def test_options_become_the_configuration():
@@ -58,13 +70,11 @@ def test_train_writes_the_csv_the_figures_and_the_gif(tmp_path, capsys, monkeypa
     assert "W1" in out_text and "verdict: " in out_text
 
 
-def test_moons_have_no_modes_an_empty_csv_cell(tmp_path, tiny_run):
+def test_moons_have_no_modes_an_empty_csv_cell(tmp_path, run):
     from divergences.lab.training import write_readouts_csv
 
-    moons = tiny_run._replace(
-        readouts=tiny_run.readouts._replace(
-            modes_covered=tiny_run.readouts.modes_covered * float("nan")
-        )
+    moons = run._replace(
+        readouts=run.readouts._replace(modes_covered=run.readouts.modes_covered * float("nan"))
     )
     with write_readouts_csv(moons, tmp_path / "r.csv").open() as fh:
         assert next(csv.DictReader(fh))["modes_covered"] == ""
@@ -92,10 +102,10 @@ def _ending(run, *, modes, w1_ratio, data=None, game=None):
     return run._replace(config=config, readouts=r._replace(modes_covered=covered, w1=w1))
 
 
-def test_the_summary_says_modes_k_of_k_w1_in_floors_and_the_spread(tiny_run):
-    text = command._summary("sngan", _ending(tiny_run, modes=8, w1_ratio=1.2))
+def test_the_summary_says_modes_k_of_k_w1_in_floors_and_the_spread(run):
+    text = command._summary("sngan", _ending(run, modes=8, w1_ratio=1.2))
     first, second = text.splitlines()
-    r = tiny_run.readouts
+    r = run.readouts
     spread = 2 * r.w1_floor_sd[-1] / r.w1_floor[-1]
     assert "modes 8 of 8" in first and "W1" in first and "= 1.20x its noise floor" in first
     assert "+-2 sd" in first and f"{1 + spread:.2f}x" in first  # the figures' band, 2 sd
@@ -119,10 +129,8 @@ def test_the_summary_says_modes_k_of_k_w1_in_floors_and_the_spread(tiny_run):
         (6, 1.2, "ring8", "wgan-gp", "--steps 40"),  # a mode missing: more steps
     ],
 )
-def test_a_run_that_did_not_converge_says_so_and_what_to_try(
-    tiny_run, modes, ratio, data, game, advice
-):
-    run = _ending(tiny_run, modes=modes, w1_ratio=ratio, data=data, game=game)
+def test_a_run_that_did_not_converge_says_so_and_what_to_try(run, modes, ratio, data, game, advice):
+    run = _ending(run, modes=modes, w1_ratio=ratio, data=data, game=game)
     v = verdict(run)
     assert not v.converged and advice in v.advice
     text = command._summary(game, run)
@@ -135,11 +143,11 @@ def test_a_run_that_did_not_converge_says_so_and_what_to_try(
 
 @pytest.mark.parametrize("converged", [True, False])
 def test_require_converged_turns_the_verdict_into_the_exit_status(
-    tmp_path, capsys, monkeypatch, tiny_run, converged
+    tmp_path, capsys, monkeypatch, run, converged
 ):
     # The summary and the files as without the option; exit 1 only for a run not converged.
-    ending = _ending(tiny_run, modes=8 if converged else 3, w1_ratio=1.0)
-    monkeypatch.setattr(command, "_config", lambda args, game: tiny_run.config)
+    ending = _ending(run, modes=8 if converged else 3, w1_ratio=1.0)
+    monkeypatch.setattr(command, "_config", lambda args, game: run.config)
     monkeypatch.setattr(command, "_train", lambda config, args: ending)
     out = tmp_path / "run"
     plain = ["train", "--out", str(out), "--quiet", "--no-gif"]
@@ -163,10 +171,10 @@ def test_a_datasets_steps_scale_must_be_a_positive_number(scale):
         TrainingConfig(data=ds)
 
 
-def test_data_without_modes_is_judged_on_w1_alone(tiny_run):
-    r = tiny_run.readouts
-    run = tiny_run._replace(
-        config=dataclasses.replace(tiny_run.config, data="moons"),
+def test_data_without_modes_is_judged_on_w1_alone(run):
+    r = run.readouts
+    run = run._replace(
+        config=dataclasses.replace(run.config, data="moons"),
         readouts=r._replace(modes_covered=r.modes_covered * np.nan, w1=r.w1_floor * 1.4),
     )
     v = verdict(run)
@@ -174,10 +182,10 @@ def test_data_without_modes_is_judged_on_w1_alone(tiny_run):
     assert "modes" not in command._summary("sngan", run)
 
 
-def test_the_csv_states_each_readout_against_the_criterion(tmp_path, tiny_run):
+def test_the_csv_states_each_readout_against_the_criterion(tmp_path, run):
     from divergences.lab.training import write_readouts_csv
 
-    run = _ending(tiny_run, modes=8, w1_ratio=1.0)
+    run = _ending(run, modes=8, w1_ratio=1.0)
     with write_readouts_csv(run, tmp_path / "r.csv").open() as fh:
         rows = list(csv.DictReader(fh))
     r = run.readouts

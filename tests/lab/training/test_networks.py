@@ -100,6 +100,7 @@ def test_a_relu_generator_is_flat_where_its_units_are_off(activation, flat):
     )
 
 
+@pytest.mark.slow  # it reads a trained run (tiny_run compiles a training step)
 def test_the_training_lab_gives_the_generator_the_configured_activation(tiny_run):
     assert tiny_run.config.generator_activation == "relu"
     assert tiny_run.generator.activation == "relu"
