@@ -28,8 +28,9 @@ Under a trace a rule's message template travels inside the check as a :class:`Ru
 that also knows the exception it makes: ``checkify`` formats a failed check's message with the
 template's ``format`` (its documented use of the message and its arguments), and
 :func:`checked` asks it to (``Error.get``) with :data:`_RAISING` set, so that the first failed
-rule raises its own exception, with its fields as NumPy arrays. Only checkify's public API is
-used.
+rule raises its own exception, with its fields as NumPy arrays. A message that exists only when
+the check runs (the error of a host callback) travels in a field as bytes: a
+:class:`CarriedRule`. Only checkify's public API is used.
 """
 
 from __future__ import annotations

@@ -89,16 +89,18 @@ _HOST_FAILURES = [
 @pytest.mark.parametrize("fn", [_primal_dense, _dual_dense], ids=["w1_primal", "w1_dual"])
 @pytest.mark.parametrize("error", _HOST_FAILURES, ids=lambda e: _name(e))
 def test_every_failure_of_a_transport_solver_raises_alike(monkeypatch, fn, error):
+    """The solver's own error; out of memory a MemoryError; the compiled code's a SolverError."""
     monkeypatch.setattr(dense_host.SOLVER, "solve", _failing_solve(error))
     eager, traced = _both(fn, _X, _Y)
     _assert_alike(eager, traced)
-    assert getattr(traced, "status", Status.OUT_OF_MEMORY) == (
-        error.status if isinstance(error, SolverError) else _status_of_other(error)
-    )
-
-
-def _status_of_other(error: BaseException) -> Status:
-    return Status.OUT_OF_MEMORY if isinstance(error, MemoryError) else Status.FAILED
+    assert str(eager) == str(error)
+    if isinstance(error, MemoryError) or getattr(error, "status", None) == Status.OUT_OF_MEMORY:
+        assert type(eager) is MemoryError
+    elif isinstance(error, SolverError):
+        assert eager is error
+    else:
+        assert type(eager) is SolverError and eager.status == Status.FAILED
+        assert eager.__cause__ is error
 
 
 def test_a_pivot_cap_too_small_raises_alike():
