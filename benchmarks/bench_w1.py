@@ -430,6 +430,18 @@ def bench_calls(sizes: list[int]) -> None:
 
     cases: list[tuple[str, Callable[[int], tuple], Callable[..., object]]] = [
         ("cost_matrix", lambda n: clouds(n)[:2], lambda x, y: dv.cost_matrix(x, y)),
+        (
+            "w1_primal",
+            lambda n: clouds(n)[:2],
+            lambda x, y: dv.w1_primal(x, y, method="dense").value,
+        ),
+        ("w1_dual", lambda n: clouds(n)[:2], lambda x, y: dv.w1_dual(x, y, method="dense").value),
+        ("w1_dual(lp)", lambda n: clouds(n)[:2], lambda x, y: dv.w1_dual(x, y, method="lp").value),
+        (
+            "kr_potential",
+            lambda n: (dv.w1_dual(*clouds(n)[:2]), clouds(n)[2]),
+            lambda d, z: dv.kr_potential(d, z),
+        ),
         ("w1_1d", lambda n: (rng.normal(size=n), rng.normal(size=n + 1)), dv.w1_1d),
         (
             "vmap(w1_primal)",

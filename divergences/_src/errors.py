@@ -28,8 +28,9 @@ Under a trace a rule's message template travels inside the check as a :class:`Ru
 that also knows the exception it makes: ``checkify`` formats a failed check's message with the
 template's ``format`` (its documented use of the message and its arguments), and
 :func:`checked` asks it to (``Error.get``) with :data:`_RAISING` set, so that the first failed
-rule raises its own exception, with its fields as NumPy arrays. Only checkify's public API is
-used.
+rule raises its own exception, with its fields as NumPy arrays. A message that exists only when
+the check runs (the error of a host callback) travels in a field as bytes: a
+:class:`CarriedRule`. Only checkify's public API is used.
 """
 
 from __future__ import annotations
@@ -44,7 +45,17 @@ import jax.numpy as jnp
 import numpy as np
 from jax.experimental import checkify
 
-__all__ = ["Rule", "SelectedRule", "checked", "is_traced", "require"]
+__all__ = [
+    "CarriedRule",
+    "Rule",
+    "SelectedRule",
+    "checked",
+    "decode_text",
+    "encode_text",
+    "fitted_text",
+    "is_traced",
+    "require",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -114,6 +125,53 @@ class SelectedRule(Rule):
     def format(self, *args: Any, **kwargs: Any) -> str:
         chosen = self.templates[int(np.asarray(kwargs[self.key]))]
         return Rule(chosen, self.error).format(*args, **kwargs)
+
+
+def fitted_text(text: str, size: int) -> str:
+    """``text`` cut to at most ``size`` UTF-8 bytes (at a character, ending ``...``) where longer.
+
+    The text a :class:`CarriedRule` can carry in a field of ``size`` bytes: the message an eager
+    call raises is fitted the same way, so that both raise one text.
+    """
+    data = text.encode()
+    if len(data) <= size:
+        return text
+    return data[: size - 3].decode(errors="ignore") + "..."
+
+
+def encode_text(text: str, size: int) -> np.ndarray:
+    """``text`` (fitted to ``size`` bytes, :func:`fitted_text`) as ``size`` UTF-8 bytes, zero-padded."""
+    data = fitted_text(text, size).encode()
+    out = np.zeros(size, np.uint8)
+    out[: len(data)] = np.frombuffer(data, np.uint8)
+    return out
+
+
+def decode_text(data: Any) -> str:
+    """The text of :func:`encode_text`'s bytes (the padding dropped)."""
+    return bytes(np.asarray(data, np.uint8)).rstrip(b"\0").decode()
+
+
+class CarriedRule(Rule):
+    """A rule whose message is known only when the check runs: it travels in a field, as bytes.
+
+    For a failure found in a host callback, whose exception's text exists only on the host: the
+    callback returns the text as bytes (:func:`encode_text`), the check carries them in the field
+    ``key``, and formatting reads the text from there (the other fields are still passed to the
+    exception maker). Its own text, for equality and hashing, is the placeholder ``{key}``.
+    """
+
+    key: str
+
+    def __new__(cls, key: str, error: ErrorMaker = None) -> CarriedRule:
+        rule = cast(CarriedRule, super().__new__(cls, "{" + key + "}", error))
+        rule.key = key
+        return rule
+
+    def format(self, *args: Any, **kwargs: Any) -> str:
+        text = decode_text(kwargs[self.key])
+        template = text.replace("{", "{{").replace("}", "}}")  # the text as it is, no field
+        return Rule(template, self.error).format(*args, **kwargs)
 
 
 def require(

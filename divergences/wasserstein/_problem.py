@@ -29,7 +29,6 @@ from divergences.wasserstein._host.protocol import Options, TransportSolver
 from divergences.wasserstein._host.threads import check_threads
 from divergences.wasserstein._measures import Measures, check_measures
 from divergences.wasserstein._metrics import check_metric, named_metric
-from divergences.wasserstein._results import Status
 from divergences.wasserstein.cost import Metric
 
 __all__ = [
@@ -74,14 +73,9 @@ class MethodEntry(Protocol):
 
     #: The method's name.
     name: str
-    #: How the messages of a status without its own message name it.
-    label: str
 
     def check(self, n: int, m: int, options: Options) -> None:
         """Refuses, before any work, an option or a size it cannot take."""
-
-    def failures(self, n: int, m: int, options: Options) -> dict[Status, str]:
-        """The message of each status it may stop with."""
 
 
 #: Every method's entry by name: the transport solvers, the device solvers, the dual solvers.

@@ -1,37 +1,42 @@
 r"""The one runner of the W1 solvers: eager, ``jit``, ``vmap`` and ``grad`` meet here.
 
 A :class:`~._problem.Problem` for a host solver is solved by one host function
-(:mod:`._host.pipeline`: the solve, the certificate, the scaling back, the cast), called
-directly for concrete input and through ``jax.pure_callback`` under a transformation, so both
-return the same bits. Under a transformation the runner then attaches the envelope theorem's
-derivative with terms that are exactly zero in the forward pass (:func:`envelope_value`).
+(:mod:`._host.pipeline`: the solve, the certificate, the scaling back, the cast), run by
+:func:`on_host`: called directly for concrete input and through ``jax.pure_callback`` under a
+transformation, so both return the same bits and raise the same error. Under a transformation
+the runner then attaches the envelope theorem's derivative with terms that are exactly zero in
+the forward pass (:func:`envelope_value`). :func:`~divergences.kr_potential`'s query on the host
+is run by :func:`on_host` too.
 
 A device solver (:mod:`._device`, ``method="sinkhorn"``) is one jitted program for concrete and
 traced input alike (a jitted function of the problem, a pytree: the same code, the same bits),
 with the envelope derivative attached the same way; its status goes through
-:func:`report_status`, as the callback's does.
+:func:`report_status`, with the messages of its registry entry's ``failures``.
 
 Every result type goes through the same code: :func:`run` takes the problem and an
 :class:`Output` (:data:`PRIMAL` for ``w1_primal``, :data:`DUAL` for ``w1_dual``) that says what
 is particular to the type: the host function and its fields, the result asked of a device
 solver, the pair of duals of the envelope derivative and how the public result is assembled.
 
-The callback protocol, written here once (:func:`host_solve`):
+The host call's protocol, written here once (:func:`on_host`):
 
 * the host function takes and returns NumPy arrays and knows nothing of JAX;
-* it runs in the C default floating-point environment (:mod:`divergences._src.float_environment`),
-  not in XLA's flush-to-zero mode, so that subnormal inputs and results are those of an eager
-  call, bit for bit;
-* it runs on constant inputs (``stop_gradient``), once per batch element under ``vmap``
-  (``vmap_method="sequential"``);
-* it never raises out of the callback (JAX would turn the exception into an opaque runtime
-  error, and before the input checks could speak): input that broke a rule (``valid`` false)
-  is not solved, and a solver that stops short (a :class:`SolverError`, with status
-  ``NOT_BUILT`` for a sparse solver not built in this install; a ``MemoryError``; the compiled
-  code's ``RuntimeError``) gives NaN results and its :class:`Status`;
-* a failing status becomes one ``checkify`` check whose message is the eager error's, so
-  ``dv.checked(jax.jit(f))`` raises the same :class:`SolverError` (:func:`report_status`, the
-  one place a status becomes an error, for host and device solvers alike).
+* a failure is the host function's exception: a :class:`SolverError` with its :class:`Status`
+  (its text the solver's, with the bounds reached where it has them), a
+  ``MemoryError``, or the compiled code's ``RuntimeError``, made a :class:`SolverError` of status
+  ``FAILED`` (:func:`host_error`). Eagerly it is raised at once;
+* under a trace it runs in the C default floating-point environment
+  (:mod:`divergences._src.float_environment`), not in XLA's flush-to-zero mode, so that subnormal
+  inputs and results are those of an eager call, bit for bit; on constant inputs
+  (``stop_gradient``), once per batch element under ``vmap`` (``vmap_method="sequential"``);
+* under a trace it never raises out of the callback (JAX would turn the exception into an opaque
+  runtime error, and before the input checks could speak): input that broke a rule (``valid``
+  false) is not solved, and a failure gives NaN results, its status and its message as bytes.
+  One ``checkify`` check (a :class:`~divergences._src.errors.CarriedRule`) makes of them the
+  exception an eager call raises, of the same type, status and text, which
+  ``dv.checked(jax.jit(f))`` raises (the ``.result`` of an eager
+  :class:`~divergences.CertificateError` is the one thing a trace does not carry: there the
+  error is its base, a :class:`SolverError`).
 """
 
 from __future__ import annotations
@@ -45,7 +50,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from divergences._src.errors import SelectedRule, is_traced, require
+from divergences._src.errors import (
+    CarriedRule,
+    SelectedRule,
+    encode_text,
+    fitted_text,
+    is_traced,
+    require,
+)
 from divergences._src.float_environment import with_ieee_arithmetic
 from divergences.wasserstein._device import DeviceDual, DevicePrimal
 from divergences.wasserstein._host.pipeline import (
@@ -76,10 +88,12 @@ from divergences.wasserstein.cost import (
 
 __all__ = [
     "DUAL",
+    "MESSAGE_BYTES",
     "PRIMAL",
     "Output",
     "envelope_value",
-    "host_solve",
+    "host_error",
+    "on_host",
     "report_status",
     "run",
     "status_of",
@@ -87,17 +101,96 @@ __all__ = [
 
 
 # ---------------------------------------------------------------------------------------------
-# The callback
+# The host call: directly for concrete input, by callback under a trace
 # ---------------------------------------------------------------------------------------------
+
+#: The bytes a host failure's message may take under a trace (:func:`host_error`): every
+#: message of the solvers is far shorter; a longer one is cut, eagerly too.
+MESSAGE_BYTES = 2048
 
 
 def status_of(error: BaseException) -> Status:
-    """The :class:`Status` a host failure is reported under inside a callback."""
+    """The :class:`Status` of a host function's failure."""
     if isinstance(error, SolverError):
         return error.status
     if isinstance(error, MemoryError):
         return Status.OUT_OF_MEMORY
     return Status.FAILED
+
+
+def _error_of(message: str, status: Status) -> Exception:
+    """The exception of a host failure with this message and status.
+
+    A ``MemoryError`` for :attr:`Status.OUT_OF_MEMORY` (what the solver itself raised), else a
+    :class:`SolverError` with the status.
+    """
+    if status == Status.OUT_OF_MEMORY:
+        return MemoryError(message)
+    return SolverError(message, status)
+
+
+def host_error(error: RuntimeError | MemoryError) -> Exception:
+    """The exception a host function's failure is raised as, eagerly and under ``dv.checked``.
+
+    The exception a trace makes from the failure's status and text (:func:`_error_of`: a
+    ``MemoryError`` for :attr:`Status.OUT_OF_MEMORY`, else a :class:`SolverError` with the
+    status), or the host function's own where it is one of that type with that text (a
+    :class:`CertificateError` keeps its ``.result``, which no trace can carry). So the compiled
+    code's ``RuntimeError`` becomes a :class:`SolverError` of status ``FAILED`` with its text,
+    and a message past :data:`MESSAGE_BYTES` is cut as a trace cuts it: both modes raise one
+    type, status and text.
+    """
+    message = fitted_text(str(error), MESSAGE_BYTES)
+    made = _error_of(message, status_of(error))  # what a trace makes of it
+    return error if isinstance(error, type(made)) and message == str(error) else made
+
+
+def _status_error(message: str, fields: dict[str, Any]) -> Exception:
+    """The exception of a failed status check, from its message and its field ``status``."""
+    return _error_of(message, Status(int(fields["status"])))
+
+
+#: The one check of a host call under a trace: its message is the host failure's own.
+_HOST_FAILURE = CarriedRule("text", error=_status_error)
+
+
+def on_host(solve: Callable[..., Any], shapes: Any, *args: Any, valid: Any = True) -> Any:
+    """``solve(*args)`` on the host: called directly for concrete input, by callback when traced.
+
+    The one way a host function is run, for the host solvers (:func:`run`) and the query of
+    :func:`~divergences.kr_potential` alike. Both modes compute the same bits and raise the
+    same exception for the same failure (:func:`host_error`): eagerly at once, under a trace
+    as one check that ``dv.checked`` raises, its message carried from the host as bytes.
+
+    Args:
+      solve: a host function of NumPy arrays returning a pytree of arrays (shaped like
+        ``shapes`` under a trace); it may raise :class:`SolverError` (with its status),
+        ``MemoryError`` or ``RuntimeError``.
+      shapes: a pytree of ``jax.ShapeDtypeStruct``, the results under a trace (read only there).
+      *args: the inputs, concrete or traced (then passed through ``stop_gradient``).
+      valid: the traced conjunction of the input rules; where false, nothing is solved (the
+        eager call's rules have raised already).
+
+    Returns:
+      The results as JAX arrays; under a trace NaN floats and zero indices where the solve
+      stopped short or was skipped.
+
+    Raises:
+      SolverError: or the host function's ``MemoryError``, for concrete input; under a trace
+        the same exception, raised by ``dv.checked``.
+    """
+    if not is_traced(args):
+        try:
+            out = solve(*(np.asarray(t) for t in args))
+        except (RuntimeError, MemoryError) as err:  # SolverError, and the compiled code's
+            error = host_error(err)
+            if error is err:
+                raise
+            raise error from err
+        # device_put, not jnp.asarray (which compiles a program per new shape); the arrays are
+        # fresh from the host function, referenced nowhere else: JAX's buffers may alias them.
+        return jax.device_put(out, may_alias=True)
+    return _by_callback(solve, shapes, *args, valid=valid)
 
 
 def _failed_like(shape: jax.ShapeDtypeStruct) -> np.ndarray:
@@ -108,9 +201,10 @@ def _failed_like(shape: jax.ShapeDtypeStruct) -> np.ndarray:
 
 
 def report_status(status: Any, failures: Mapping[Status, str], what: str, **values: Any) -> None:
-    """Raises a solver's :class:`Status` as the engine's error, eager and traced.
+    """Raises a device solver's :class:`Status` as the engine's error, eager and traced.
 
-    The one implementation for host and device solvers.
+    For a status computed in a program, with the messages of the solver's registry entry (a
+    host function's failure is its own exception: :func:`on_host`).
 
     Args:
       status: an int32 status, concrete (an eager solve) or traced (batched under ``vmap``).
@@ -132,7 +226,7 @@ def report_status(status: Any, failures: Mapping[Status, str], what: str, **valu
             for code in _FAILURES
         },
         "status",
-        error=_solver_error,
+        error=_status_error,
     )
     concrete = not is_traced(status) and not any(is_traced(v) for v in values.values())
     if concrete and Status(int(np.asarray(status))) in _NOT_FAILURES:
@@ -149,59 +243,40 @@ _FAILURES = tuple(code for code in Status if code not in _NOT_FAILURES)
 _FAILURE_CODES = np.array([int(code) for code in _FAILURES], np.int32)
 
 
-def _solver_error(message: str, fields: dict[str, Any]) -> SolverError:
-    """The :class:`SolverError` of a failed status check, with its status."""
-    return SolverError(message, Status(int(fields["status"])))
+def _by_callback(solve: Callable[..., Any], shapes: Any, *args: Any, valid: Any) -> Any:
+    """The traced path of :func:`on_host`: ``solve`` by ``jax.pure_callback``, NaN where it stops.
 
-
-def host_solve(
-    solve: Callable[..., Any],
-    shapes: Any,
-    *args: Any,
-    valid: Any = True,
-    failures: Mapping[Status, str],
-    what: str = "the W1 solver",
-) -> Any:
-    """``solve(*args)`` run on the host from traced code; NaN where it stops short.
-
-    Args:
-      solve: a host function of NumPy arrays returning a pytree of arrays shaped like
-        ``shapes``; it may raise :class:`SolverError` (with its status), ``MemoryError`` or
-        ``RuntimeError``.
-      shapes: a pytree of ``jax.ShapeDtypeStruct``, the results.
-      *args: the inputs (JAX arrays); passed through ``stop_gradient``.
-      valid: the traced conjunction of the input rules; where false, nothing is solved.
-      failures: the message of each status the solver may stop with, the same as its eager
-        error's. Every other status short of an optimum gets a generic message naming it.
-      what: the solver's name, for the generic messages.
-
-    Returns:
-      The results (NaN floats and zero indices where the solve stopped short or was skipped).
-      Each failing status is a ``checkify`` check raised as :class:`SolverError` by
-      ``dv.checked``.
+    A failure is caught on the host and returned as its status and its message's bytes; one
+    check (:data:`_HOST_FAILURE`) turns them into :func:`host_error`'s exception.
     """
     leaves, tree = jax.tree_util.tree_flatten(shapes)
+    no_message = np.zeros(MESSAGE_BYTES, np.uint8)
 
     @with_ieee_arithmetic  # XLA calls back in flush-to-zero mode: subnormals kept here
-    def host(*host_args: Any) -> tuple[list[np.ndarray], Any]:
+    def host(*host_args: Any) -> tuple[list[np.ndarray], Any, np.ndarray]:
         *inputs, ok = host_args
         if not bool(ok):
-            return [_failed_like(s) for s in leaves], np.int32(Status.SKIPPED)
+            return [_failed_like(s) for s in leaves], np.int32(Status.SKIPPED), no_message
         try:
             out = jax.tree_util.tree_leaves(solve(*(np.asarray(t) for t in inputs)))
         except (RuntimeError, MemoryError) as err:  # SolverError, and the compiled code's
-            return [_failed_like(s) for s in leaves], np.int32(status_of(err))
+            message = encode_text(str(host_error(err)), MESSAGE_BYTES)
+            return [_failed_like(s) for s in leaves], np.int32(status_of(err)), message
         done = [np.asarray(t, s.dtype).reshape(s.shape) for t, s in zip(out, leaves, strict=True)]
-        return done, np.int32(Status.OPTIMAL)
+        return done, np.int32(Status.OPTIMAL), no_message
 
-    results, status = jax.pure_callback(
+    results, status, text = jax.pure_callback(
         host,
-        (leaves, jax.ShapeDtypeStruct((), jnp.int32)),
+        (
+            leaves,
+            jax.ShapeDtypeStruct((), jnp.int32),
+            jax.ShapeDtypeStruct((MESSAGE_BYTES,), jnp.uint8),
+        ),
         *(jax.lax.stop_gradient(t) for t in args),
         jnp.asarray(valid),
         vmap_method="sequential",
     )
-    report_status(status, failures, what)
+    require(~jnp.isin(status, _FAILURE_CODES), _HOST_FAILURE, status=status, text=text)
     return jax.tree_util.tree_unflatten(tree, results)
 
 
@@ -339,9 +414,9 @@ def _padded(out: Any, arcs: int) -> Any:
 
 
 def _failures(problem: Problem) -> tuple[Mapping[Status, str], str]:
-    """The messages of the statuses the problem's solver may stop with, and its label."""
+    """The messages of the statuses the problem's device solver may stop with, and its label."""
     n, m = problem.shape
-    entry = METHODS[problem.method]
+    entry = DEVICE_SOLVERS[problem.method]
     return entry.failures(n, m, problem.options), entry.label
 
 
@@ -426,27 +501,23 @@ def _field_shape(name: str, n: int, m: int, dtype: Any) -> jax.ShapeDtypeStruct:
 
 
 def _arrays(problem: Problem, output: Output) -> Any:
-    """The host function's arrays for ``problem``, eager or through the callback.
+    """The host function's arrays for ``problem``, eager or through the callback (:func:`on_host`).
 
-    Called directly for concrete input, through the callback under a trace (the arcs padded to
-    ``n + m``). A callable metric's costs come from one JAX program in both cases.
+    Under a trace the arcs are padded to ``n + m``. A callable metric's costs come from one JAX
+    program in both cases.
     """
     ms = problem.measures
     n, m = problem.shape
     dtype = ms.x.dtype
     costs = [_union_cost(ms.x, ms.y, problem.metric)] if callable(problem.metric) else []
-    static = (output, problem.metric, problem.method, problem.options, dtype, ms.uniform)
-    if not ms.traced:
-        out = _host(*static, None, ms.x, ms.y, ms.a, ms.b, *(np.asarray(c) for c in costs))
-        # device_put, not jnp.asarray (which compiles a program per new shape); the arrays are
-        # fresh from the host function, referenced nowhere else: JAX's buffers may alias them.
-        return jax.device_put(out, may_alias=True)
-    failures, what = _failures(problem)
-    shapes = output.arrays(*(_field_shape(name, n, m, dtype) for name in output.arrays._fields))
-    return host_solve(
-        functools.partial(_host, *static, n + m), shapes, ms.x, ms.y, ms.a, ms.b, *costs,
-        valid=ms.valid, failures=failures, what=what,
-    )  # fmt: skip
+    pad = n + m if ms.traced else None
+    solve = functools.partial(
+        _host, output, problem.metric, problem.method, problem.options, dtype, ms.uniform, pad
+    )
+    shapes = None
+    if ms.traced:
+        shapes = output.arrays(*(_field_shape(name, n, m, dtype) for name in output.arrays._fields))
+    return on_host(solve, shapes, ms.x, ms.y, ms.a, ms.b, *costs, valid=ms.valid)
 
 
 def run(problem: Problem, output: Output) -> Any:

@@ -17,7 +17,7 @@ from divergences.wasserstein._measures import as_points, exact_astype
 from divergences.wasserstein._metrics import MetricSpec, check_metric, named_metric, scale_exponent
 from divergences.wasserstein._problem import make_problem
 from divergences.wasserstein._results import W1Dual
-from divergences.wasserstein._runner import DUAL, host_solve, run, value_with_derivative
+from divergences.wasserstein._runner import DUAL, on_host, run, value_with_derivative
 from divergences.wasserstein.cost import Metric, cost_matrix_unchecked
 
 __all__ = ["W1Dual", "kr_potential", "w1_dual"]
@@ -113,6 +113,8 @@ def kr_potential(
     Raises:
       ValueError: if ``z`` is not finite or of another dimension than ``dual.points``, or
         ``dual`` is not a finite potential on its points; also under ``dv.checked(jax.jit(...))``.
+      SolverError: where the query on the host fails (``MemoryError`` where it runs out of
+        memory); the same error under ``dv.checked(jax.jit(...))``.
 
     References:
       McShane, *Extension of range of functions*, Bull. AMS 40, 1934.
@@ -150,9 +152,12 @@ def kr_potential(
     )
     dtype = jnp.result_type(f, points, q)
     threads = check_threads(threads)
-    if not traced and not callable(metric):
-        values, _ = _mcshane_on_host(f, points, q, metric, threads, np.dtype(dtype))
-        return jax.device_put(values)
+    if not traced and not callable(metric):  # the host query, called directly
+        query = functools.partial(
+            _mcshane_on_host, metric=metric, threads=threads, dtype=np.dtype(dtype)
+        )
+        # Only the values leave the host: the minimising sites carry the derivative, traced.
+        return on_host(lambda *t: query(*t)[0], None, f, points, q)
     valid = valid & jnp.all(jnp.isfinite(q))  # a broken rule: NaN, and no query on the host
     return _kr_potential_program(
         jax.lax.stop_gradient(exact_astype(f, dtype)),
@@ -205,20 +210,14 @@ def _kr_potential_program(
         value = jnp.min(cost_matrix_unchecked(z, points, metric) + f[None, :], axis=1)
         return jnp.where(jnp.asarray(valid), value, jnp.nan)
     q = z.shape[0]
-    dtype = np.dtype(z.dtype)
-
-    def host(sites: np.ndarray, weights: np.ndarray, query: np.ndarray):
-        return _mcshane_on_host(weights, sites, query, metric, threads, dtype)
-
-    value, arg = host_solve(
-        host,
+    query = functools.partial(_mcshane_on_host, metric=metric, threads=threads, dtype=z.dtype)
+    value, arg = on_host(
+        query,
         (jax.ShapeDtypeStruct((q,), z.dtype), jax.ShapeDtypeStruct((q,), jnp.int32)),
-        points,
         f,
+        points,
         z,
         valid=valid,
-        failures={},
-        what="the query of kr_potential",
     )
     # The value is the host's, bit for bit; the derivative in z is that of c(z, z_k*) + f_k*.
     cost = jax.vmap(lambda s, t: cost_matrix_unchecked(s[None], t[None], metric)[0, 0])(

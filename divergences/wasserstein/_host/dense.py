@@ -233,7 +233,6 @@ class DenseSimplex:
     """
 
     name = "dense"
-    label = "the dense W1 solver"
     euclidean_only = False
 
     def check(self, n: int, m: int, options: Options) -> None:
@@ -252,10 +251,6 @@ class DenseSimplex:
         sol = solve_transport(problem.cost_matrix(), problem.a, problem.b, cap)
         rows, cols, mass = plan_arcs(sol.plan)
         return Coupling(rows, cols, mass, sol.u, sol.v, float(sol.value))
-
-    def failures(self, n: int, m: int, options: Options) -> dict[Status, str]:
-        cap = default_max_iter(n, m) if options.max_iter is None else options.max_iter
-        return transport_failures(cap, n, m)
 
     def certified_rtol(self, options: Options) -> float:
         """The relative width it certifies (:meth:`refine` where the first bounds are wider)."""

@@ -118,20 +118,16 @@ class KRLinearProgram:
     """The registry entry of ``w1_dual(method="lp")``: HiGHS on the Kantorovich-Rubinstein LP.
 
     A dual method only (its potential is the LP's own, not a c-transform of a coupling): what
-    :mod:`~divergences.wasserstein._problem` checks and the runner reports, as for a transport
-    solver (:class:`~.protocol.TransportSolver`); the solve is :func:`solve_kr_dual`.
+    :mod:`~divergences.wasserstein._problem` checks, as for a transport solver
+    (:class:`~.protocol.TransportSolver`); the solve is :func:`solve_kr_dual`, whose
+    :class:`SolverError` the runner raises eagerly and under ``dv.checked`` alike.
     """
 
     name = "lp"
-    label = "HiGHS"
 
     def check(self, n: int, m: int, options: Options) -> None:
         """Refuses more than :data:`KR_LP_MAX_POINTS` points (``MemoryError``)."""
         check_kr_lp_size(n + m)
-
-    def failures(self, n: int, m: int, options: Options) -> dict[Status, str]:
-        """The message of each status it may stop with."""
-        return kr_dual_failures(n + m)
 
 
 #: The registry entry of the KR LP.

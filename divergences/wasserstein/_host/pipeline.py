@@ -128,8 +128,8 @@ def _in_units(
     gap = (hi - lo) / max(abs(float(res.value)), 1e-300)
     return CertificateError(
         f"{err.reason}. It stopped after {res.rounds} rounds and {res.pivots} pivots with the "
-        f"bounds [{lo:.17g}, {hi:.17g}], relative gap {gap:.3e}; the solution reached is this "
-        "error's .result",
+        f"bounds [{lo:.17g}, {hi:.17g}], relative gap {gap:.3e}; the solution reached is the "
+        ".result of the eager call's CertificateError",
         res,
         err.status,
         reason=err.reason,

@@ -48,8 +48,6 @@ class TransportSolver(Protocol):
 
     #: The method's name in ``w1_primal(..., method=...)``.
     name: str
-    #: How the messages of a status without its own message name it.
-    label: str
     #: Whether it takes only the Euclidean cost.
     euclidean_only: bool
 
@@ -61,10 +59,9 @@ class TransportSolver(Protocol):
         """
 
     def solve(self, problem: HostProblem, options: Options) -> Coupling:
-        """The optimal coupling, or a :class:`~divergences.SolverError` with its status."""
+        """The optimal coupling, or a :class:`~divergences.SolverError` with its status.
 
-    def failures(self, n: int, m: int, options: Options) -> dict[Status, str]:
-        """The message of each status it may stop with.
-
-        The eager error's, and the one ``dv.checked`` raises under ``jit``.
+        The error's text is the one the user reads, eagerly and under ``dv.checked(jax.jit(...))``
+        alike (the runner carries it out of the callback): it says what stopped the solve and
+        what to do.
         """

@@ -243,7 +243,8 @@ def solve_sparse_host(
         raise CertificateError(
             f"{message}. It stopped after {sol.rounds} rounds and {sol.pivots} pivots with the "
             f"bounds [{lower_bound:.17g}, {upper_bound:.17g}], relative gap "
-            f"{gap / max(abs(upper), 1e-300):.3e}; the solution reached is this error's .result",
+            f"{gap / max(abs(upper), 1e-300):.3e}; the solution reached is the .result of the "
+            "eager call's CertificateError",
             result,
             reason=message,
         )
@@ -340,9 +341,10 @@ def matched_total(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def sparse_failures(
     n: int, m: int, rtol: float, max_rounds: int, max_pivots: int | None
 ) -> dict[Status, str]:
-    """The message of each failing status of the sparse solver.
+    """The message of each status the sparse solver's result may stop with.
 
-    Eager and traced alike (the eager error adds the bounds reached).
+    The first sentence of its :class:`CertificateError` (the bounds reached follow), and of the
+    refinement's error; a missing extension or memory raise their own errors.
     """
     where = (
         f"(problem {n} x {m}, rtol {rtol:g}, max_rounds {max_rounds}, "
@@ -358,9 +360,6 @@ def sparse_failures(
         f"of (a, b) {where}; raise max_iter (or leave it None), or use method='dense'",
         Status.BOUNDS_CROSSED: "the sparse W1 solver stopped with certified bounds that cross "
         f"or are NaN {where}; use method='dense' for this problem",
-        Status.NOT_BUILT: native.NOT_BUILT_MESSAGE,
-        Status.OUT_OF_MEMORY: f"the sparse W1 solver ran out of memory {where}; subsample "
-        "the point clouds",
         Status.NUMERICAL: "the sparse W1 solver's solution could not be certified to rtol "
         f"{where}: the costs span more binades than float64 resolves (W1 far below the largest "
         "cost, e.g. points far apart carrying masses of every size); split the problem by "
@@ -396,7 +395,6 @@ class SparseColumnGeneration:
     """
 
     name = "sparse"
-    label = "the sparse W1 solver"
     euclidean_only = True
     #: The certified relative gap of a call that leaves ``rtol`` None.
     default_rtol = 1e-9
@@ -415,9 +413,6 @@ class SparseColumnGeneration:
         )  # fmt: skip
         rows, cols, mass = sol.plan
         return Coupling(rows, cols, mass, sol.u, sol.v, sol.value, Status(sol.status))
-
-    def failures(self, n: int, m: int, options: Options) -> dict[Status, str]:
-        return sparse_failures(n, m, self._rtol(options), options.max_rounds, options.max_iter)
 
     def certified_rtol(self, options: Options) -> float:
         """The relative width it certifies (:meth:`refine` where the first bounds are wider).
@@ -442,7 +437,8 @@ class SparseColumnGeneration:
         ``rtol``, a SolverError: never a success with a gap above ``rtol``.
         """
         n, m = problem.x.shape[0], problem.y.shape[0]
-        failure = self.failures(n, m, options)[Status.NUMERICAL]
+        failures = sparse_failures(n, m, self._rtol(options), options.max_rounds, options.max_iter)
+        failure = failures[Status.NUMERICAL]
         if n * m > REFINE_MAX_PAIRS:
             raise SolverError(
                 f"{failure}; W1 is in [{bounds.lo!r}, {bounds.hi!r}] in the problem's units "
