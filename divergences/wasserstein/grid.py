@@ -1,14 +1,18 @@
 r"""W1 between two mass arrays on one regular grid: histograms, images, volumes.
 
 The cells of a 1-D, 2-D or 3-D array of masses are points of the lattice
-:math:`h \mathbb{Z}^d`; :func:`w1_grid` solves the transport problem between the cells that carry
-mass by :func:`~divergences.w1_primal`, on the integer lattice (whose coordinates and costs
-are exact) and scales the result by the spacing ``h`` afterwards, rounding the certified
-bounds outward, so the interval holds for the grid itself.
+:math:`h \mathbb{Z}^d`. For the ``cityblock`` and ``chebyshev`` metrics, :func:`w1_grid` solves
+the min-cost flow on the grid graph (:mod:`._host.grid_flow`: every shortest path is a chain of
+steps between neighbouring cells, so the problem has :math:`O(n)` arcs); for every metric
+otherwise (and where the compiled extension is not built) it solves the transport problem
+between the cells that carry mass by :func:`~divergences.w1_primal`. Both work on the integer
+lattice (whose coordinates and costs are exact) and scale the result by the spacing ``h``
+afterwards, rounding the certified bounds outward, so the interval holds for the grid itself.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any, NamedTuple
 
@@ -17,14 +21,26 @@ import jax.numpy as jnp
 import numpy as np
 
 from divergences._src.errors import is_traced
+from divergences.wasserstein._host import native
+from divergences.wasserstein._host.grid_flow import (
+    FLOW_METRICS,
+    GridFlowArrays,
+    flow_failures,
+    grid_flow_arrays,
+    plan_capacity,
+)
 from divergences.wasserstein._measures import _weight_values
+from divergences.wasserstein._problem import PRIMAL_METHODS, check_options
 from divergences.wasserstein._results import SparsePlan
+from divergences.wasserstein._runner import envelope_value, host_solve
 from divergences.wasserstein.primal import w1_primal
 
 __all__ = ["W1Grid", "w1_grid"]
 
 #: The named metrics on a grid and their degree of homogeneity: c(hx, hy) = h^k c(x, y).
 GRID_METRICS = {"euclidean": 1, "cityblock": 1, "chebyshev": 1, "sqeuclidean": 2}
+#: The methods of :func:`w1_grid`: ``w1_primal``'s, and the flow on the grid graph.
+GRID_METHODS = ("grid_flow", *PRIMAL_METHODS)
 
 
 class W1Grid(NamedTuple):
@@ -58,7 +74,7 @@ class W1Grid(NamedTuple):
     upper_bound: Any
 
 
-def _check_grid(mu: Any, nu: Any, spacing: Any, metric: Any) -> tuple[Any, Any, float]:
+def _check_grid(mu: Any, nu: Any, spacing: Any, metric: Any, method: Any) -> tuple[Any, Any, float]:
     if isinstance(metric, str) and metric in GRID_METRICS:
         pass
     else:
@@ -79,6 +95,14 @@ def _check_grid(mu: Any, nu: Any, spacing: Any, metric: Any) -> tuple[Any, Any, 
         raise ValueError(
             f"mu and nu must lie on the same grid: mu has shape {arrays[0].shape}, nu has "
             f"shape {arrays[1].shape}"
+        )
+    if not isinstance(method, str) or method not in GRID_METHODS:
+        names = ", ".join(repr(m) for m in GRID_METHODS)
+        raise ValueError(f"method must be one of {names}; got {method!r}")
+    if method == "grid_flow" and metric not in FLOW_METRICS:
+        raise ValueError(
+            f"method='grid_flow' needs metric 'cityblock' or 'chebyshev' (whose shortest paths "
+            f"are chains of grid steps); got metric={metric!r}"
         )
     if is_traced(spacing) or isinstance(spacing, bool) or not isinstance(spacing, int | float):
         raise ValueError(f"spacing must be a positive finite Python number; got {spacing!r}")
@@ -158,40 +182,98 @@ def w1_grid(
       >>> float(w1_grid(mu, nu, spacing=0.5, metric="cityblock").value)
       3.0
     """
-    mu, nu, h = _check_grid(mu, nu, spacing, metric)
+    mu, nu, h = _check_grid(mu, nu, spacing, metric, method)
     traced = is_traced(mu) or is_traced(nu)
     xp = jnp if traced else np
     dtype = jnp.result_type(mu.dtype, nu.dtype, jnp.float32)
     mu, nu = xp.asarray(mu, dtype), xp.asarray(nu, dtype)
-    _weight_values(xp.reshape(mu, -1), "mu")
-    _weight_values(xp.reshape(nu, -1), "nu")
+    valid = _weight_values(xp.reshape(mu, -1), "mu") & _weight_values(xp.reshape(nu, -1), "nu")
     cx, cy = _cells(mu, traced), _cells(nu, traced)
-    a, b = xp.reshape(mu, -1)[cx], xp.reshape(nu, -1)[cy]
-    lattice_x = np.stack(np.unravel_index(cx, mu.shape), axis=-1).astype(dtype)
-    lattice_y = np.stack(np.unravel_index(cy, nu.shape), axis=-1).astype(dtype)
-    sol = w1_primal(
-        lattice_x, lattice_y, a, b, metric=metric, method=method, rtol=rtol, max_iter=max_iter,
-        max_rounds=max_rounds, threads=threads,
-    )  # fmt: skip
-    degree = GRID_METRICS[metric]
-    scale = jnp.asarray(h**degree, jnp.result_type(sol.value))
-    if traced:
-        rows, cols = jnp.asarray(cx)[sol.plan.rows], jnp.asarray(cy)[sol.plan.cols]
-        u, v = sol.u * scale, sol.v * scale
+    if metric in FLOW_METRICS and (
+        method == "grid_flow" or (method == "auto" and native.available())
+    ):
+        cap = check_options(max_iter, rtol, max_rounds, threads).max_iter
+        value, plan, u, v, lower, upper = _grid_flow(mu, nu, metric, cap, cx, cy, valid, traced)
     else:
-        # In NumPy, the same bits: jnp's gathers and products would compile a program at every
-        # new number of arcs or cells (0.1-0.3 s each, more than a 64 x 64 solve).
-        rows = jnp.asarray(cx[np.asarray(sol.plan.rows)])
-        cols = jnp.asarray(cy[np.asarray(sol.plan.cols)])
-        u = jnp.asarray(np.asarray(sol.u) * np.asarray(scale))
-        v = jnp.asarray(np.asarray(sol.v) * np.asarray(scale))
+        value, plan, u, v, lower, upper = _transport(
+            mu, nu, metric, cx, cy, traced, method=method, rtol=rtol, max_iter=max_iter,
+            max_rounds=max_rounds, threads=threads,
+        )  # fmt: skip
+    degree = GRID_METRICS[metric]
+    scale = jnp.asarray(h**degree, jnp.result_type(value))
+    if traced:
+        u, v = u * scale, v * scale
+    else:
+        # In NumPy, the same bits: jnp's products would compile a program at every new number
+        # of cells (0.1-0.3 s each, more than a 64 x 64 solve).
+        u = jnp.asarray(np.asarray(u) * np.asarray(scale))
+        v = jnp.asarray(np.asarray(v) * np.asarray(scale))
     return W1Grid(
-        value=sol.value * scale,
-        plan=SparsePlan(rows, cols, sol.plan.mass, (mu.size, nu.size)),
+        value=value * scale,
+        plan=plan,
         cells_x=cx,
         cells_y=cy,
         u=u,
         v=v,
-        lower_bound=_scaled(sol.lower_bound, h, degree, -math.inf),
-        upper_bound=_scaled(sol.upper_bound, h, degree, math.inf),
+        lower_bound=_scaled(lower, h, degree, -math.inf),
+        upper_bound=_scaled(upper, h, degree, math.inf),
     )
+
+
+def _transport(mu: Any, nu: Any, metric: str, cx: Any, cy: Any, traced: bool, **kw: Any) -> tuple:
+    """W1 on the lattice as the transport problem between the cells, by ``w1_primal``.
+
+    ``(value, plan, u, v, lower_bound, upper_bound)``, in lattice units.
+    """
+    dtype = mu.dtype
+    xp = jnp if traced else np
+    a, b = xp.reshape(mu, -1)[cx], xp.reshape(nu, -1)[cy]
+    lattice_x = np.stack(np.unravel_index(cx, mu.shape), axis=-1).astype(dtype)
+    lattice_y = np.stack(np.unravel_index(cy, nu.shape), axis=-1).astype(dtype)
+    sol = w1_primal(lattice_x, lattice_y, a, b, metric=metric, **kw)
+    if traced:
+        rows, cols = jnp.asarray(cx)[sol.plan.rows], jnp.asarray(cy)[sol.plan.cols]
+    else:  # in NumPy: jnp's gathers would compile a program at every new number of arcs
+        rows = jnp.asarray(cx[np.asarray(sol.plan.rows)])
+        cols = jnp.asarray(cy[np.asarray(sol.plan.cols)])
+    plan = SparsePlan(rows, cols, sol.plan.mass, (mu.size, nu.size))
+    return sol.value, plan, sol.u, sol.v, sol.lower_bound, sol.upper_bound
+
+
+def _grid_flow(
+    mu: Any, nu: Any, metric: str, max_iter: int | None, cx: Any, cy: Any, valid: Any, traced: bool
+) -> tuple:
+    """W1 on the lattice as the flow on the grid graph (:mod:`._host.grid_flow`).
+
+    ``(value, plan, u, v, lower_bound, upper_bound)``, in lattice units. The same host function
+    eagerly and through the runner's callback under a trace (the same bits), with the envelope
+    theorem's derivative in the masses, :math:`(u, v) = (f, -f)`, attached under a trace.
+    """
+    dtype = mu.dtype
+    host = functools.partial(
+        grid_flow_arrays, shape=mu.shape, metric=metric, max_iter=max_iter, dtype=dtype
+    )
+    if not traced:
+        out = jax.device_put(host(mu, nu), may_alias=True)
+        plan = SparsePlan(out.rows, out.cols, out.mass, (mu.size, nu.size))
+        f = np.asarray(out.f)
+        return out.value, plan, f[cx], -f[cy], out.lower_bound, out.upper_bound
+    cells = mu.size
+    arcs = plan_capacity(cells)
+    shapes = GridFlowArrays(
+        value=jax.ShapeDtypeStruct((), dtype),
+        rows=jax.ShapeDtypeStruct((arcs,), jnp.int32),
+        cols=jax.ShapeDtypeStruct((arcs,), jnp.int32),
+        mass=jax.ShapeDtypeStruct((arcs,), dtype),
+        f=jax.ShapeDtypeStruct((cells,), dtype),
+        lower_bound=jax.ShapeDtypeStruct((), dtype),
+        upper_bound=jax.ShapeDtypeStruct((), dtype),
+    )
+    a, b = jnp.reshape(mu, -1), jnp.reshape(nu, -1)
+    out = host_solve(
+        functools.partial(host, pad=arcs), shapes, a, b, valid=valid,
+        failures=flow_failures(max_iter), what="the grid flow",
+    )  # fmt: skip
+    value = envelope_value(out.value, jnp.zeros((), dtype), a, b, out.f, -out.f)
+    plan = SparsePlan(out.rows, out.cols, out.mass, (mu.size, nu.size))
+    return value, plan, out.f, -out.f, out.lower_bound, out.upper_bound
