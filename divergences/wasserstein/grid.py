@@ -149,10 +149,17 @@ def w1_grid(
        W_1(\mu, \nu) = \min_{P \ge 0,\ P \mathbf{1} = \mu,\ P^\top \mathbf{1} = \nu}
        \sum_{ij} P_{ij}\, c(h\, i, h\, j), \qquad i, j \in \mathbb{Z}^d \text{ the cells}.
 
-    The cells with mass become the points of :func:`~divergences.w1_primal` (no coordinate
-    arrays to build), solved on the integer lattice and scaled by ``spacing`` after, with the
-    bounds rounded outward. Under ``jit``/``vmap`` every cell takes part (the cells with mass
-    are not known while tracing): the same value, more work. Differentiable in the masses.
+    For ``cityblock`` and ``chebyshev`` (``method="auto"`` where the compiled extension is
+    built, or ``"grid_flow"``), the min-cost flow on the grid graph: supply
+    :math:`\mu_k - \nu_k` at each cell, cost one step between neighbours (axis steps,
+    or king moves), :math:`O(n)` arcs; its potentials :math:`f` give the lower bound
+    :math:`\sum_k (\mu_k - \nu_k) f_k` and ``u = f``, ``v = -f`` (Auricchio, Bassetti,
+    Gualandi & Veneroni, NeurIPS 2018). Otherwise the cells with mass become the points of
+    :func:`~divergences.w1_primal` (no coordinate arrays to build). Both on the integer
+    lattice, scaled by ``spacing`` after, the bounds rounded outward. Under ``jit``/``vmap``
+    the flow is the same host function (the same bits); the points path takes every cell (the
+    cells with mass are not known while tracing): the same value, more work. Differentiable
+    in the masses (envelope theorem: ``u``, ``v``).
 
     Args:
       mu: masses on a 1-D, 2-D or 3-D grid, >= 0, summing to 1.
@@ -160,9 +167,11 @@ def w1_grid(
         normalise both (``mu / mu.sum()``) if comparing shapes is what you mean.
       spacing: the distance between neighbouring cell centres, the same along every axis.
       metric: ``"euclidean"``, ``"cityblock"``, ``"chebyshev"`` or ``"sqeuclidean"`` (W2^2).
-      method: the W1 method (see :func:`~divergences.w1_primal`).
+      method: ``"grid_flow"`` (``cityblock`` and ``chebyshev`` only), or a method of
+        :func:`~divergences.w1_primal` to solve the cells as points.
       rtol: the method's relative gap; ``None`` for its default.
-      max_iter: the cap on pivots or iterations; ``None`` for the method's own.
+      max_iter: the cap on pivots or iterations; ``None`` for the method's own (the grid
+        flow's: none).
       max_rounds: ``"sparse"``: the cap on pricing rounds.
       threads: threads of the compiled code.
 
@@ -171,9 +180,10 @@ def w1_grid(
 
     Raises:
       ValueError: for arrays of another dimension or shape, masses that are negative, NaN or
-        do not sum to 1, a bad spacing or metric (naming the argument); also under
+        do not sum to 1, a bad spacing, metric or method (naming the argument); also under
         ``dv.checked``.
-      SolverError: for a solve short of its certificate.
+      SolverError: for a solve short of its certificate (the grid flow at ``max_iter``), or
+        ``method="grid_flow"`` where the compiled extension is not built.
 
     Example:
       >>> import numpy as np

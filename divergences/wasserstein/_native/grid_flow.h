@@ -39,6 +39,10 @@ namespace {  // one translation unit (the module): internal linkage, free inlini
 
 // The most axes of a grid.
 constexpr int kGridMaxDim = 3;
+// The entering-arc search's block length on the grid graph, times sqrt(#arcs): longer blocks
+// than the bipartite graph's take fewer pivots here (half the time at 256^2 against 0.25;
+// benchmarks/README.md, "The grid flow for cityblock and chebyshev").
+constexpr double kGridBlockFactor = 16.0;
 
 // The steps from a cell to its neighbours, one entry per axis (the axes past d are 0): the
 // 2 d axis steps (king = false), or the 3^d - 1 king moves (king = true).
@@ -147,6 +151,7 @@ class GridFlow {
       ns_.attach(k, root, e);
     }
     ns_.recompute_all();
+    ns_.block_factor = kGridBlockFactor;
   }
 
   // Solves (at most max_pivots pivots) and decomposes the flow into a plan.

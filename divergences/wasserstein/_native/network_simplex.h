@@ -70,6 +70,8 @@ class NetworkSimplex {
   Arcs arcs;
   std::vector<int> artificial;  // indices of artificial arcs
   int64_t pivots = 0;
+  // The entering-arc search's block length, times sqrt(#arcs).
+  double block_factor = kBlockFactor;
   // Where the pivots' time goes (reported by the binding; benchmarks/README.md, "General
   // masses: where the time goes"): pivots that move no flow, reduced costs computed by the
   // entering-arc search, tree nodes climbed to the cycle's join, potentials updated.
@@ -170,7 +172,7 @@ class NetworkSimplex {
   int find_entering(double tol) {
     const int E = arcs.size();
     if (E == 0) return -1;
-    const int block = std::max(64, static_cast<int>(kBlockFactor * std::sqrt(static_cast<double>(E))));
+    const int block = std::max(64, static_cast<int>(block_factor * std::sqrt(static_cast<double>(E))));
     int best = -1;
     double best_rc = -tol;
     int cnt = 0;
