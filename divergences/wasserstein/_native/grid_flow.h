@@ -4,7 +4,12 @@
 // around) for L-infinity. So W1 is the uncapacitated transshipment problem on the grid graph:
 // nodes the cells, supply a_k - b_k, arcs of cost 1 between neighbours in both directions,
 // O(n) arcs instead of the n^2 pairs of the transportation problem. It is solved by the network
-// simplex (network_simplex.h) from the star of artificial arcs.
+// simplex (network_simplex.h) from a spanning tree of the grid: the breadth-first tree of the
+// axis steps from the centre cell, each tree arc carrying the imbalance of the cells below it.
+// Any spanning tree is a feasible basis here (both directions of every step are arcs, so each
+// tree arc can point the way its flow goes); this one, shallow and of short paths, takes a
+// third to a half of the pivots of the star of artificial arcs, and fewer nodes' potentials
+// move in each (benchmarks/README.md, "The grid flow for cityblock and chebyshev").
 //
 // The answer: the node potentials pi (reduced costs 1 + pi_tail - pi_head >= 0 on every arc at
 // the optimum, integers: costs are 1 and M, and the potentials are sums of them along tree
@@ -26,6 +31,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <utility>
@@ -40,8 +46,8 @@ namespace {  // one translation unit (the module): internal linkage, free inlini
 // The most axes of a grid.
 constexpr int kGridMaxDim = 3;
 // The entering-arc search's block length on the grid graph, times sqrt(#arcs): longer blocks
-// than the bipartite graph's take fewer pivots here (half the time at 256^2 against 0.25;
-// benchmarks/README.md, "The grid flow for cityblock and chebyshev").
+// than the bipartite graph's take fewer pivots here, and less time (benchmarks/README.md, "The
+// grid flow for cityblock and chebyshev").
 constexpr double kGridBlockFactor = 16.0;
 
 // The steps from a cell to its neighbours, one entry per axis (the axes past d are 0): the
@@ -108,13 +114,10 @@ inline void merge_parcels(std::vector<Parcel>& to, std::vector<Parcel>& from) {
 
 class GridFlow {
  public:
-  // The grid graph of `shape` (d axes, C order) with the supplies a - b, in the first basis:
-  // every cell hung from the root by an artificial arc carrying its supply (k -> R) or demand
-  // (R -> k; also for a zero supply, so that the tree is strongly feasible). M exceeds every
-  // path's cost in the graph (at most the number of cells), so an optimal flow sends mass
-  // through the root only for the supplies' rounding imbalance.
+  // The grid graph of `shape` (d axes, C order) with the supplies a - b, in its first basis
+  // (start_from_tree).
   GridFlow(const double* a, const double* b, const int* shape, int d, bool king)
-      : n_(cell_count(shape, d)), ns_(n_), a_(a), b_(b), supply_(n_) {
+      : n_(cell_count(shape, d)), ns_(n_), a_(a), b_(b), supply_(n_), first_arc_(n_ + 1, 0) {
     const auto steps = grid_steps(d, king);
     std::array<int, kGridMaxDim> size{1, 1, 1}, stride{0, 0, 0};
     for (int k = 0; k < d; ++k) size[k] = shape[k];
@@ -122,7 +125,9 @@ class GridFlow {
     stride[1] = size[2];
     stride[0] = size[1] * size[2];
     Arcs& arcs = ns_.arcs;
-    arcs.tail.reserve((steps.size() + 1) * static_cast<size_t>(n_));
+    const size_t most = (steps.size() + 1) * static_cast<size_t>(n_);
+    arcs.tail.reserve(most);
+    axis_step_.reserve(most);
     std::array<int, kGridMaxDim> at{0, 0, 0};
     for (int cell = 0; cell < n_; ++cell) {
       for (const auto& s : steps) {
@@ -133,23 +138,19 @@ class GridFlow {
           inside = inside && c >= 0 && c < size[k];
           to += s[k] * stride[k];
         }
-        if (inside) arcs.add(cell, to, 1.0, 0.0);
+        if (!inside) continue;
+        arcs.add(cell, to, 1.0, 0.0);
+        axis_step_.push_back(s[0] * s[0] + s[1] * s[1] + s[2] * s[2] == 1);
       }
+      first_arc_[cell + 1] = arcs.size();
       for (int k = kGridMaxDim - 1; k >= 0; --k) {  // the next cell's coordinates
         if (++at[k] < size[k]) break;
         at[k] = 0;
       }
     }
     real_arcs_ = arcs.size();
-    const double big_m = static_cast<double>(n_) + 1.0;
-    const int root = ns_.root();
-    for (int k = 0; k < n_; ++k) {
-      supply_[k] = a[k] - b[k];
-      const int e = supply_[k] > 0.0 ? arcs.add(k, root, big_m, supply_[k])
-                                     : arcs.add(root, k, big_m, -supply_[k]);
-      ns_.artificial.push_back(e);
-      ns_.attach(k, root, e);
-    }
+    for (int k = 0; k < n_; ++k) supply_[k] = a[k] - b[k];
+    start_from_tree();
     ns_.recompute_all();
     ns_.block_factor = kGridBlockFactor;
   }
@@ -182,6 +183,49 @@ class GridFlow {
     int count = 1;
     for (int k = 0; k < d; ++k) count *= shape[k];
     return count;
+  }
+
+  // The first basis (see the top of this file): the breadth-first tree of the axis steps from
+  // the centre cell. The arc between a cell and its parent carries the supply of the cell's
+  // subtree, pointing up where it is positive, down otherwise (a zero flow pointing away from
+  // the root: the tree is strongly feasible). The centre hangs from the root by an artificial
+  // arc of cost M, above every path's cost in the graph (at most the number of cells), which
+  // carries the supplies' rounding imbalance.
+  void start_from_tree() {
+    Arcs& arcs = ns_.arcs;
+    std::vector<int> parent(n_, -1), parent_arc_out(n_, -1), parent_arc_in(n_, -1), order;
+    order.reserve(n_);
+    const int centre = n_ / 2;
+    parent[centre] = centre;
+    order.push_back(centre);
+    for (size_t q = 0; q < order.size(); ++q) {
+      const int c = order[q];
+      for (int e = first_arc_[c]; e < first_arc_[c + 1]; ++e) {
+        const int w = arcs.head[e];
+        if (!axis_step_[e] || parent[w] >= 0) continue;
+        parent[w] = c;
+        parent_arc_in[w] = e;  // c -> w
+        order.push_back(w);
+      }
+    }
+    for (int c = 0; c < n_; ++c)  // w -> parent: the reverse step, among w's arcs
+      for (int e = first_arc_[c]; e < first_arc_[c + 1] && parent[c] != c; ++e)
+        if (arcs.head[e] == parent[c] && axis_step_[e]) parent_arc_out[c] = e;
+    std::vector<double> below(supply_);
+    for (size_t q = order.size(); q-- > 1;) below[parent[order[q]]] += below[order[q]];
+    for (size_t q = 1; q < order.size(); ++q) {
+      const int c = order[q];
+      const int e = below[c] > 0.0 ? parent_arc_out[c] : parent_arc_in[c];
+      arcs.flow[e] = std::fabs(below[c]);
+      ns_.attach(c, parent[c], e);
+    }
+    const double big_m = static_cast<double>(n_) + 1.0;
+    const int root = ns_.root();
+    const double rest = below[centre];
+    const int e = rest > 0.0 ? arcs.add(centre, root, big_m, rest)
+                             : arcs.add(root, centre, big_m, -rest);
+    ns_.artificial.push_back(e);
+    ns_.attach(centre, root, e);
   }
 
   // The plan of the optimal flow (see the top of this file). A cell with no arc out keeps what
@@ -235,6 +279,8 @@ class GridFlow {
   NetworkSimplex ns_;
   const double *a_, *b_;
   std::vector<double> supply_;
+  std::vector<int> first_arc_;       // the arcs out of cell k: first_arc_[k] .. first_arc_[k + 1]
+  std::vector<uint8_t> axis_step_;   // of each real arc: a step along one axis
   int real_arcs_ = 0;
 };
 
