@@ -159,13 +159,18 @@ def test_bounds_scale_outward_exactly():
         assert Fraction(float(sol.lower_bound)) <= exact <= Fraction(float(sol.upper_bound))
 
 
+def _two_images_and_a_point_mass(seed, shape, point):
+    """Two random mass images of ``shape`` (stacked), and a unit mass at ``point``."""
+    mus = np.random.default_rng(seed).random((2, *shape))
+    mus /= mus.sum(axis=(1, 2), keepdims=True)
+    nu = np.zeros(shape)
+    nu[point] = 1.0
+    return mus, nu
+
+
 @pytest.mark.slow
 def test_jit_vmap_and_grad():
-    rng = np.random.default_rng(3)
-    mus = rng.random((2, 5, 5))
-    mus /= mus.sum(axis=(1, 2), keepdims=True)
-    nu = np.zeros((5, 5))
-    nu[2, 2] = 1.0
+    mus, nu = _two_images_and_a_point_mass(3, (5, 5), (2, 2))
 
     def w(mu):
         return dv.w1_grid(mu, nu, spacing=0.5).value
@@ -207,10 +212,11 @@ def test_bad_input_names_the_argument(kwargs, match):
         dv.w1_grid(**kwargs)
 
 
-def test_bad_masses_under_checked_jit():
+@pytest.mark.parametrize("metric", ["euclidean", "cityblock"])  # the points, the grid flow
+def test_bad_masses_under_checked_jit(metric):
     mu, nu = np.array([0.7, 0.7]), np.array([0.5, 0.5])
     with pytest.raises(ValueError, match="mu does not sum to 1"):
-        dv.checked(jax.jit(lambda a, b: dv.w1_grid(a, b).value))(mu, nu)
+        dv.checked(jax.jit(lambda a, b: dv.w1_grid(a, b, metric=metric).value))(mu, nu)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -358,11 +364,7 @@ def test_grid_flow_bounds_hold_the_exact_value(pair, metric, h):
 @pytest.mark.native
 def test_grid_flow_under_jit_vmap_and_grad_is_the_eager_call():
     """The same host function through the callback: the same bits; the gradient is u."""
-    rng = np.random.default_rng(4)
-    mus = rng.random((2, 3, 4))
-    mus /= mus.sum(axis=(1, 2), keepdims=True)
-    nu = np.zeros((3, 4))
-    nu[1, 2] = 1.0
+    mus, nu = _two_images_and_a_point_mass(4, (3, 4), (1, 2))
 
     def w(mu):
         return dv.w1_grid(mu, nu, spacing=0.5, metric="chebyshev").value
