@@ -30,7 +30,14 @@ from setuptools.command.build_ext import build_ext
 from setuptools.errors import BaseError, CCompilerError
 
 NATIVE = "divergences/wasserstein/_native"
-HEADERS = ["common.h", "kdtree.h", "network_simplex.h", "assignment.h", "column_generation.h"]
+HEADERS = [
+    "common.h",
+    "kdtree.h",
+    "network_simplex.h",
+    "assignment.h",
+    "column_generation.h",
+    "grid_flow.h",
+]
 # The stable ABI of CPython 3.11: one build for every later version. A free-threaded
 # interpreter has no stable ABI; there the extension is built for that interpreter alone.
 LIMITED_API = not sysconfig.get_config_var("Py_GIL_DISABLED")

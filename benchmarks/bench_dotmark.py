@@ -24,6 +24,12 @@ time ratio to POT and the value's relative difference from POT's.
 first) with the network simplex's counters: pivots, degenerate pivots, reduced costs priced,
 tree nodes climbed and potentials shifted per pivot, and the seconds of each phase.
 
+``--grid-metrics cityblock chebyshev`` replaces the Euclidean rows by the L1 and L-infinity
+ground metrics: ``dv.w1_grid(mu, nu, metric=...)``, the exact flow on the grid graph (its
+pivots and the network simplex's counters read off ``_ot_native.grid_flow``), beside POT's
+``ot.emd2`` on the cost matrix of the same metric (``POT-L1``, ``POT-Linf``) up to
+``--pot-max``.
+
 ``--dirichlet [n ...]`` adds the unequal-size weighted samples of
 :mod:`divergences.testing.geometries` (``"dirichlet"``: ``n`` uniform points against
 ``n + n // 7`` uniform points shifted by (0.3, 0), Dirichlet(1) weights on both sides), default
@@ -76,6 +82,14 @@ def _record_native_stats() -> list[dict]:
         def __getattr__(self, name: str) -> Any:
             return getattr(module, name)
 
+        def grid_flow(self, *args: Any, **kwargs: Any) -> Any:
+            t0 = time.perf_counter()
+            res = module.grid_flow(*args, **kwargs)
+            keys = ("pivots", "arcs", *_COUNTERS)
+            timing = {"t_graph": time.perf_counter() - t0, "t_pricing": 0.0, "rounds": 1}
+            calls.append({k: res[k] for k in keys} | timing | {"points": len(args[0])})
+            return res
+
         def solve(self, *args: Any, **kwargs: Any) -> Any:
             res = module.solve(*args, **kwargs)
             keys = ("rounds", "pivots", "arcs", "t_graph", "t_pricing", *_COUNTERS)
@@ -84,6 +98,12 @@ def _record_native_stats() -> list[dict]:
 
     native.load = Recording
     return calls
+
+
+#: POT's rows: the ground metric of each (``ot.dist``'s name).
+_POT_METRICS = {"POT": "euclidean", "POT-L1": "cityblock", "POT-Linf": "chebyshev"}
+#: The metrics whose rows are ``w1_grid``'s flow on the grid graph, and their POT row.
+_FLOW_METRICS = {"cityblock": "POT-L1", "chebyshev": "POT-Linf"}
 
 
 def _problem(kind: str, n: int) -> tuple[np.ndarray, ...]:
@@ -110,23 +130,27 @@ def run_cell(method: str, kind: str, n: int) -> dict:
     warm = np.zeros((4, 4))
     warm[0, 0] = 1.0
     dv.w1_grid(warm, warm[::-1], method="sparse")  # imports and first dispatches, untimed
+    dv.w1_grid(warm, warm[::-1], metric="cityblock")
     problem = _problem(kind, n)
     calls.clear()
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     out: dict = {}
     sol: Any
     t0, c0 = time.perf_counter(), time.process_time()
-    if method == "POT":
+    if method in _POT_METRICS:
         if kind == "dirichlet":
             x, y, a, b = problem
         else:
             mu, nu = problem
             x = y = _centres(n)
             a, b = mu.ravel(), nu.ravel()
-        out["value"] = float(ot.emd2(a, b, ot.dist(x, y, metric="euclidean"), numItermax=10**9))
+        cost = ot.dist(x, y, metric=_POT_METRICS[method])
+        out["value"] = float(ot.emd2(a, b, cost, numItermax=10**9))
     else:
         if kind == "dirichlet":
             sol = dv.w1_primal(*problem, method="sparse")
+        elif method in _FLOW_METRICS:  # the flow on the grid graph
+            sol = dv.w1_grid(*problem, metric=method)
         elif method == "grid":
             sol = dv.w1_grid(*problem, method="sparse")
         else:  # primal on the cell centres, every cell a point
@@ -153,7 +177,7 @@ def run_cell(method: str, kind: str, n: int) -> dict:
 
 
 _HEADER = (
-    f"{'class':<15} {'N':>6} {'method':<7} {'time':>8} {'CPU':>8} {'peak RSS':>9} "
+    f"{'class':<15} {'N':>6} {'method':<9} {'time':>8} {'CPU':>8} {'peak RSS':>9} "
     f"{'(before)':>8} {'rounds':>6} {'pivots':>9} {'all lvls':>9} {'arcs':>8} {'graph':>7} "
     f"{'pricing':>7} {'cert.gap':>8} {'/POT':>6} {'vs POT':>8}"
 )
@@ -164,14 +188,12 @@ def _fmt(cell: dict, key: str, spec: str, width: int) -> str:
 
 
 def _row(label: str, n: int, method: str, cell: dict, pot: dict | None) -> str:
-    ratio = format(cell["time"] / pot["time"], ".2f") if pot and method != "POT" else "-"
-    diff = (
-        format((cell["value"] - pot["value"]) / pot["value"], "+.0e")
-        if pot and method != "POT"
-        else "-"
-    )
+    ratio = diff = "-"
+    if pot is not None and method not in _POT_METRICS:
+        ratio = format(cell["time"] / pot["time"], ".2f")
+        diff = format((cell["value"] - pot["value"]) / pot["value"], "+.0e")
     return (
-        f"{label:<15} {n:>6} {method:<7} {cell['time']:>7.2f}s {cell['cpu']:>7.2f}s "
+        f"{label:<15} {n:>6} {method:<9} {cell['time']:>7.2f}s {cell['cpu']:>7.2f}s "
         f"{cell['rss_mb']:>7.0f}MB {cell['rss_before_mb']:>6.0f}MB "
         f"{_fmt(cell, 'rounds', 'd', 6)} {_fmt(cell, 'pivots', 'd', 9)} "
         f"{_fmt(cell, 'pivots_all', 'd', 9)} {_fmt(cell, 'arcs', 'd', 8)} "
@@ -198,12 +220,12 @@ def bench(rows: list[tuple[str, int, list[str]]], limit_s: float) -> None:
     print("-" * len(_HEADER))
     for kind, n, methods in rows:
         pot = None
-        for method in sorted(methods, key=lambda m: m != "POT"):
+        for method in sorted(methods, key=lambda m: m not in _POT_METRICS):
             cell = _subprocess_cell(method, kind, n, limit_s)
             if isinstance(cell, str):
-                print(f"{kind:<15} {n:>6} {method:<7} {cell}", flush=True)
+                print(f"{kind:<15} {n:>6} {method:<9} {cell}", flush=True)
                 continue
-            if method == "POT":
+            if method in _POT_METRICS:
                 pot = cell
             print(_row(kind, n, method, cell, pot), flush=True)
 
@@ -243,6 +265,12 @@ def main() -> None:
         help="the Dirichlet-weighted unequal samples at these n (no n: 10^4, 3 x 10^4, 10^5)",
     )
     parser.add_argument("--dirichlet-pot", action="store_true", help="POT beside them")
+    parser.add_argument(
+        "--grid-metrics",
+        nargs="+",
+        choices=sorted(_FLOW_METRICS),
+        help="these ground metrics (the flow on the grid graph) instead of the Euclidean rows",
+    )
     parser.add_argument("--limit", type=float, default=600.0, help="seconds per cell")
     parser.add_argument(
         "--profile", nargs=2, metavar=("CLASS", "N"), help="one pair's levels and counters"
@@ -266,7 +294,12 @@ def main() -> None:
     methods = ["grid"] + (["primal"] if args.primal else [])
     for kind in args.classes or DOTMARK_CLASSES:
         for n in args.sizes:
-            rows.append((kind, n, methods + (["POT"] if n <= args.pot_max else [])))
+            if args.grid_metrics:
+                for metric in args.grid_metrics:
+                    pot = [_FLOW_METRICS[metric]] if n <= args.pot_max else []
+                    rows.append((kind, n, [metric, *pot]))
+            else:
+                rows.append((kind, n, methods + (["POT"] if n <= args.pot_max else [])))
     if args.dirichlet is not None:
         for n in args.dirichlet or [10_000, 30_000, 100_000]:
             rows.append(("dirichlet", n, ["sparse"] + (["POT"] if args.dirichlet_pot else [])))

@@ -1,14 +1,18 @@
 r"""W1 between two mass arrays on one regular grid: histograms, images, volumes.
 
 The cells of a 1-D, 2-D or 3-D array of masses are points of the lattice
-:math:`h \mathbb{Z}^d`; :func:`w1_grid` solves the transport problem between the cells that carry
-mass by :func:`~divergences.w1_primal`, on the integer lattice (whose coordinates and costs
-are exact) and scales the result by the spacing ``h`` afterwards, rounding the certified
-bounds outward, so the interval holds for the grid itself.
+:math:`h \mathbb{Z}^d`. For the ``cityblock`` and ``chebyshev`` metrics, :func:`w1_grid` solves
+the min-cost flow on the grid graph (:mod:`._host.grid_flow`: every shortest path is a chain of
+steps between neighbouring cells, so the problem has :math:`O(n)` arcs); for every metric
+otherwise (and where the compiled extension is not built) it solves the transport problem
+between the cells that carry mass by :func:`~divergences.w1_primal`. Both work on the integer
+lattice (whose coordinates and costs are exact) and scale the result by the spacing ``h``
+afterwards, rounding the certified bounds outward, so the interval holds for the grid itself.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any, NamedTuple
 
@@ -17,14 +21,26 @@ import jax.numpy as jnp
 import numpy as np
 
 from divergences._src.errors import is_traced
+from divergences.wasserstein._host import native
+from divergences.wasserstein._host.grid_flow import (
+    FLOW_METRICS,
+    GridFlowArrays,
+    flow_failures,
+    grid_flow_arrays,
+    plan_capacity,
+)
 from divergences.wasserstein._measures import _weight_values
+from divergences.wasserstein._problem import PRIMAL_METHODS, check_options
 from divergences.wasserstein._results import SparsePlan
+from divergences.wasserstein._runner import envelope_value, host_solve
 from divergences.wasserstein.primal import w1_primal
 
 __all__ = ["W1Grid", "w1_grid"]
 
 #: The named metrics on a grid and their degree of homogeneity: c(hx, hy) = h^k c(x, y).
 GRID_METRICS = {"euclidean": 1, "cityblock": 1, "chebyshev": 1, "sqeuclidean": 2}
+#: The methods of :func:`w1_grid`: ``w1_primal``'s, and the flow on the grid graph.
+GRID_METHODS = ("grid_flow", *PRIMAL_METHODS)
 
 
 class W1Grid(NamedTuple):
@@ -58,7 +74,7 @@ class W1Grid(NamedTuple):
     upper_bound: Any
 
 
-def _check_grid(mu: Any, nu: Any, spacing: Any, metric: Any) -> tuple[Any, Any, float]:
+def _check_grid(mu: Any, nu: Any, spacing: Any, metric: Any, method: Any) -> tuple[Any, Any, float]:
     if isinstance(metric, str) and metric in GRID_METRICS:
         pass
     else:
@@ -79,6 +95,14 @@ def _check_grid(mu: Any, nu: Any, spacing: Any, metric: Any) -> tuple[Any, Any, 
         raise ValueError(
             f"mu and nu must lie on the same grid: mu has shape {arrays[0].shape}, nu has "
             f"shape {arrays[1].shape}"
+        )
+    if not isinstance(method, str) or method not in GRID_METHODS:
+        names = ", ".join(repr(m) for m in GRID_METHODS)
+        raise ValueError(f"method must be one of {names}; got {method!r}")
+    if method == "grid_flow" and metric not in FLOW_METRICS:
+        raise ValueError(
+            f"method='grid_flow' needs metric 'cityblock' or 'chebyshev' (whose shortest paths "
+            f"are chains of grid steps); got metric={metric!r}"
         )
     if is_traced(spacing) or isinstance(spacing, bool) or not isinstance(spacing, int | float):
         raise ValueError(f"spacing must be a positive finite Python number; got {spacing!r}")
@@ -125,10 +149,17 @@ def w1_grid(
        W_1(\mu, \nu) = \min_{P \ge 0,\ P \mathbf{1} = \mu,\ P^\top \mathbf{1} = \nu}
        \sum_{ij} P_{ij}\, c(h\, i, h\, j), \qquad i, j \in \mathbb{Z}^d \text{ the cells}.
 
-    The cells with mass become the points of :func:`~divergences.w1_primal` (no coordinate
-    arrays to build), solved on the integer lattice and scaled by ``spacing`` after, with the
-    bounds rounded outward. Under ``jit``/``vmap`` every cell takes part (the cells with mass
-    are not known while tracing): the same value, more work. Differentiable in the masses.
+    For ``cityblock`` and ``chebyshev`` (``method="auto"`` where the compiled extension is
+    built, or ``"grid_flow"``), the min-cost flow on the grid graph: supply
+    :math:`\mu_k - \nu_k` at each cell, cost one step between neighbours (axis steps,
+    or king moves), :math:`O(n)` arcs; its potentials :math:`f` give the lower bound
+    :math:`\sum_k (\mu_k - \nu_k) f_k` and ``u = f``, ``v = -f`` (Auricchio, Bassetti,
+    Gualandi & Veneroni, NeurIPS 2018). Otherwise the cells with mass become the points of
+    :func:`~divergences.w1_primal` (no coordinate arrays to build). Both on the integer
+    lattice, scaled by ``spacing`` after, the bounds rounded outward. Under ``jit``/``vmap``
+    the flow is the same host function (the same bits); the points path takes every cell (the
+    cells with mass are not known while tracing): the same value, more work. Differentiable
+    in the masses (envelope theorem: ``u``, ``v``).
 
     Args:
       mu: masses on a 1-D, 2-D or 3-D grid, >= 0, summing to 1.
@@ -136,9 +167,11 @@ def w1_grid(
         normalise both (``mu / mu.sum()``) if comparing shapes is what you mean.
       spacing: the distance between neighbouring cell centres, the same along every axis.
       metric: ``"euclidean"``, ``"cityblock"``, ``"chebyshev"`` or ``"sqeuclidean"`` (W2^2).
-      method: the W1 method (see :func:`~divergences.w1_primal`).
+      method: ``"grid_flow"`` (``cityblock`` and ``chebyshev`` only), or a method of
+        :func:`~divergences.w1_primal` to solve the cells as points.
       rtol: the method's relative gap; ``None`` for its default.
-      max_iter: the cap on pivots or iterations; ``None`` for the method's own.
+      max_iter: the cap on pivots or iterations; ``None`` for the method's own (the grid
+        flow's: none).
       max_rounds: ``"sparse"``: the cap on pricing rounds.
       threads: threads of the compiled code.
 
@@ -147,9 +180,10 @@ def w1_grid(
 
     Raises:
       ValueError: for arrays of another dimension or shape, masses that are negative, NaN or
-        do not sum to 1, a bad spacing or metric (naming the argument); also under
+        do not sum to 1, a bad spacing, metric or method (naming the argument); also under
         ``dv.checked``.
-      SolverError: for a solve short of its certificate.
+      SolverError: for a solve short of its certificate (the grid flow at ``max_iter``), or
+        ``method="grid_flow"`` where the compiled extension is not built.
 
     Example:
       >>> import numpy as np
@@ -158,40 +192,98 @@ def w1_grid(
       >>> float(w1_grid(mu, nu, spacing=0.5, metric="cityblock").value)
       3.0
     """
-    mu, nu, h = _check_grid(mu, nu, spacing, metric)
+    mu, nu, h = _check_grid(mu, nu, spacing, metric, method)
     traced = is_traced(mu) or is_traced(nu)
     xp = jnp if traced else np
     dtype = jnp.result_type(mu.dtype, nu.dtype, jnp.float32)
     mu, nu = xp.asarray(mu, dtype), xp.asarray(nu, dtype)
-    _weight_values(xp.reshape(mu, -1), "mu")
-    _weight_values(xp.reshape(nu, -1), "nu")
+    valid = _weight_values(xp.reshape(mu, -1), "mu") & _weight_values(xp.reshape(nu, -1), "nu")
     cx, cy = _cells(mu, traced), _cells(nu, traced)
-    a, b = xp.reshape(mu, -1)[cx], xp.reshape(nu, -1)[cy]
-    lattice_x = np.stack(np.unravel_index(cx, mu.shape), axis=-1).astype(dtype)
-    lattice_y = np.stack(np.unravel_index(cy, nu.shape), axis=-1).astype(dtype)
-    sol = w1_primal(
-        lattice_x, lattice_y, a, b, metric=metric, method=method, rtol=rtol, max_iter=max_iter,
-        max_rounds=max_rounds, threads=threads,
-    )  # fmt: skip
-    degree = GRID_METRICS[metric]
-    scale = jnp.asarray(h**degree, jnp.result_type(sol.value))
-    if traced:
-        rows, cols = jnp.asarray(cx)[sol.plan.rows], jnp.asarray(cy)[sol.plan.cols]
-        u, v = sol.u * scale, sol.v * scale
+    if metric in FLOW_METRICS and (
+        method == "grid_flow" or (method == "auto" and native.available())
+    ):
+        cap = check_options(max_iter, rtol, max_rounds, threads).max_iter
+        value, plan, u, v, lower, upper = _grid_flow(mu, nu, metric, cap, cx, cy, valid, traced)
     else:
-        # In NumPy, the same bits: jnp's gathers and products would compile a program at every
-        # new number of arcs or cells (0.1-0.3 s each, more than a 64 x 64 solve).
-        rows = jnp.asarray(cx[np.asarray(sol.plan.rows)])
-        cols = jnp.asarray(cy[np.asarray(sol.plan.cols)])
-        u = jnp.asarray(np.asarray(sol.u) * np.asarray(scale))
-        v = jnp.asarray(np.asarray(sol.v) * np.asarray(scale))
+        value, plan, u, v, lower, upper = _transport(
+            mu, nu, metric, cx, cy, traced, method=method, rtol=rtol, max_iter=max_iter,
+            max_rounds=max_rounds, threads=threads,
+        )  # fmt: skip
+    degree = GRID_METRICS[metric]
+    scale = jnp.asarray(h**degree, jnp.result_type(value))
+    if traced:
+        u, v = u * scale, v * scale
+    else:
+        # In NumPy, the same bits: jnp's products would compile a program at every new number
+        # of cells (0.1-0.3 s each, more than a 64 x 64 solve).
+        u = jnp.asarray(np.asarray(u) * np.asarray(scale))
+        v = jnp.asarray(np.asarray(v) * np.asarray(scale))
     return W1Grid(
-        value=sol.value * scale,
-        plan=SparsePlan(rows, cols, sol.plan.mass, (mu.size, nu.size)),
+        value=value * scale,
+        plan=plan,
         cells_x=cx,
         cells_y=cy,
         u=u,
         v=v,
-        lower_bound=_scaled(sol.lower_bound, h, degree, -math.inf),
-        upper_bound=_scaled(sol.upper_bound, h, degree, math.inf),
+        lower_bound=_scaled(lower, h, degree, -math.inf),
+        upper_bound=_scaled(upper, h, degree, math.inf),
     )
+
+
+def _transport(mu: Any, nu: Any, metric: str, cx: Any, cy: Any, traced: bool, **kw: Any) -> tuple:
+    """W1 on the lattice as the transport problem between the cells, by ``w1_primal``.
+
+    ``(value, plan, u, v, lower_bound, upper_bound)``, in lattice units.
+    """
+    dtype = mu.dtype
+    xp = jnp if traced else np
+    a, b = xp.reshape(mu, -1)[cx], xp.reshape(nu, -1)[cy]
+    lattice_x = np.stack(np.unravel_index(cx, mu.shape), axis=-1).astype(dtype)
+    lattice_y = np.stack(np.unravel_index(cy, nu.shape), axis=-1).astype(dtype)
+    sol = w1_primal(lattice_x, lattice_y, a, b, metric=metric, **kw)
+    if traced:
+        rows, cols = jnp.asarray(cx)[sol.plan.rows], jnp.asarray(cy)[sol.plan.cols]
+    else:  # in NumPy: jnp's gathers would compile a program at every new number of arcs
+        rows = jnp.asarray(cx[np.asarray(sol.plan.rows)])
+        cols = jnp.asarray(cy[np.asarray(sol.plan.cols)])
+    plan = SparsePlan(rows, cols, sol.plan.mass, (mu.size, nu.size))
+    return sol.value, plan, sol.u, sol.v, sol.lower_bound, sol.upper_bound
+
+
+def _grid_flow(
+    mu: Any, nu: Any, metric: str, max_iter: int | None, cx: Any, cy: Any, valid: Any, traced: bool
+) -> tuple:
+    """W1 on the lattice as the flow on the grid graph (:mod:`._host.grid_flow`).
+
+    ``(value, plan, u, v, lower_bound, upper_bound)``, in lattice units. The same host function
+    eagerly and through the runner's callback under a trace (the same bits), with the envelope
+    theorem's derivative in the masses, :math:`(u, v) = (f, -f)`, attached under a trace.
+    """
+    dtype = mu.dtype
+    host = functools.partial(
+        grid_flow_arrays, shape=mu.shape, metric=metric, max_iter=max_iter, dtype=dtype
+    )
+    if not traced:
+        out = jax.device_put(host(mu, nu), may_alias=True)
+        plan = SparsePlan(out.rows, out.cols, out.mass, (mu.size, nu.size))
+        f = np.asarray(out.f)
+        return out.value, plan, f[cx], -f[cy], out.lower_bound, out.upper_bound
+    cells = mu.size
+    arcs = plan_capacity(cells)
+    shapes = GridFlowArrays(
+        value=jax.ShapeDtypeStruct((), dtype),
+        rows=jax.ShapeDtypeStruct((arcs,), jnp.int32),
+        cols=jax.ShapeDtypeStruct((arcs,), jnp.int32),
+        mass=jax.ShapeDtypeStruct((arcs,), dtype),
+        f=jax.ShapeDtypeStruct((cells,), dtype),
+        lower_bound=jax.ShapeDtypeStruct((), dtype),
+        upper_bound=jax.ShapeDtypeStruct((), dtype),
+    )
+    a, b = jnp.reshape(mu, -1), jnp.reshape(nu, -1)
+    out = host_solve(
+        functools.partial(host, pad=arcs), shapes, a, b, valid=valid,
+        failures=flow_failures(max_iter), what="the grid flow",
+    )  # fmt: skip
+    value = envelope_value(out.value, jnp.zeros((), dtype), a, b, out.f, -out.f)
+    plan = SparsePlan(out.rows, out.cols, out.mass, (mu.size, nu.size))
+    return value, plan, out.f, -out.f, out.lower_bound, out.upper_bound

@@ -17,7 +17,11 @@ from scipy.spatial.distance import cdist
 import divergences as dv
 from divergences.testing import tolerance
 from divergences.testing.dotmark import DOTMARK_CLASSES, dotmark_pair
+from divergences.testing.exact_w1 import ExactW1
+from divergences.wasserstein import grid as grid_module
+from divergences.wasserstein._host import native
 from divergences.wasserstein._host.sparse import solve_sparse_host
+from divergences.wasserstein._results import Status
 
 LP = tolerance("lp")
 METRICS = ("euclidean", "cityblock", "chebyshev", "sqeuclidean")
@@ -155,13 +159,18 @@ def test_bounds_scale_outward_exactly():
         assert Fraction(float(sol.lower_bound)) <= exact <= Fraction(float(sol.upper_bound))
 
 
+def _two_images_and_a_point_mass(seed, shape, point):
+    """Two random mass images of ``shape`` (stacked), and a unit mass at ``point``."""
+    mus = np.random.default_rng(seed).random((2, *shape))
+    mus /= mus.sum(axis=(1, 2), keepdims=True)
+    nu = np.zeros(shape)
+    nu[point] = 1.0
+    return mus, nu
+
+
 @pytest.mark.slow
 def test_jit_vmap_and_grad():
-    rng = np.random.default_rng(3)
-    mus = rng.random((2, 5, 5))
-    mus /= mus.sum(axis=(1, 2), keepdims=True)
-    nu = np.zeros((5, 5))
-    nu[2, 2] = 1.0
+    mus, nu = _two_images_and_a_point_mass(3, (5, 5), (2, 2))
 
     def w(mu):
         return dv.w1_grid(mu, nu, spacing=0.5).value
@@ -187,6 +196,15 @@ def test_jit_vmap_and_grad():
         ({"mu": np.ones(2) / 2, "nu": np.ones(2) / 2, "spacing": 0.0}, "spacing must be positive"),
         ({"mu": np.ones(2) / 2, "nu": np.ones(2) / 2, "spacing": "1"}, "spacing must be"),
         ({"mu": np.ones(2) / 2, "nu": np.ones(2) / 2, "metric": "cosine"}, "metric must be one of"),
+        ({"mu": np.ones(2) / 2, "nu": np.ones(2) / 2, "method": "flow"}, "'grid_flow', 'auto'"),
+        (
+            {"mu": np.ones(2) / 2, "nu": np.ones(2) / 2, "method": "grid_flow"},
+            "method='grid_flow' needs metric 'cityblock' or 'chebyshev'",
+        ),
+        (
+            {"mu": np.ones(2) / 2, "nu": np.ones(2) / 2, "metric": "cityblock", "max_iter": -1},
+            "max_iter",
+        ),
     ],
 )
 def test_bad_input_names_the_argument(kwargs, match):
@@ -194,7 +212,230 @@ def test_bad_input_names_the_argument(kwargs, match):
         dv.w1_grid(**kwargs)
 
 
-def test_bad_masses_under_checked_jit():
+@pytest.mark.parametrize("metric", ["euclidean", "cityblock"])  # the points, the grid flow
+def test_bad_masses_under_checked_jit(metric):
     mu, nu = np.array([0.7, 0.7]), np.array([0.5, 0.5])
     with pytest.raises(ValueError, match="mu does not sum to 1"):
-        dv.checked(jax.jit(lambda a, b: dv.w1_grid(a, b).value))(mu, nu)
+        dv.checked(jax.jit(lambda a, b: dv.w1_grid(a, b, metric=metric).value))(mu, nu)
+
+
+# ---------------------------------------------------------------------------------------------
+# cityblock and chebyshev: the flow on the grid graph
+# ---------------------------------------------------------------------------------------------
+
+FLOW_METRICS = ("cityblock", "chebyshev")
+
+
+def _random_masses(rng, shape, empty=0.3):
+    """Two mass arrays on ``shape`` with about ``empty`` of their cells empty."""
+    out = []
+    for _ in range(2):
+        w = rng.random(shape) * (rng.random(shape) > empty)
+        w.flat[rng.integers(w.size)] += 1.0
+        out.append(w / w.sum())
+    return out
+
+
+def _exact_on_grid(mu, nu, metric, h=1.0):
+    """The exact W1 on the grid of spacing ``h`` (a Fraction: these metrics' costs are exact)."""
+    cx, cy = np.flatnonzero(mu), np.flatnonzero(nu)
+    exact = ExactW1(
+        _centres(mu.shape, 1.0)[cx], _centres(nu.shape, 1.0)[cy], mu.ravel()[cx], nu.ravel()[cy],
+        metric=metric,
+    ).enclosure()  # fmt: skip
+    assert exact.lower == exact.upper
+    return exact.lower * Fraction(h)
+
+
+def _check_flow_solution(sol, mu, nu, metric, h=1.0):
+    """The plan couples (mu, nu) at the value's cost; (u, v) is feasible and attains it."""
+    c = cdist(_centres(mu.shape, h), _centres(nu.shape, h), metric=metric)
+    plan = np.asarray(sol.plan.todense())
+    assert np.all(plan >= 0)
+    np.testing.assert_allclose(plan.sum(1), mu.ravel(), rtol=0, atol=1e-15)
+    np.testing.assert_allclose(plan.sum(0), nu.ravel(), rtol=0, atol=1e-15)
+    assert np.sum(plan * c) == pytest.approx(float(sol.value), rel=1e-13, abs=1e-15)
+    u, v = np.asarray(sol.u), np.asarray(sol.v)
+    slack = c[np.ix_(sol.cells_x, sol.cells_y)] - u[:, None] - v[None, :]
+    assert np.min(slack) >= -1e-12 * h
+    dual = u @ mu.ravel()[sol.cells_x] + v @ nu.ravel()[sol.cells_y]
+    assert dual == pytest.approx(float(sol.value), rel=1e-13, abs=1e-15)
+    assert sol.lower_bound <= sol.value <= sol.upper_bound
+    assert sol.plan.rows.shape[0] <= 3 * mu.size  # the decomposition's bound
+
+
+@pytest.mark.native
+@pytest.mark.parametrize("metric", FLOW_METRICS)
+@pytest.mark.parametrize("shape", [(13,), (6, 7), (3, 4, 5)])
+def test_grid_flow_is_the_transport_problem_between_the_cells(shape, metric):
+    """1-D, 2-D and 3-D: the flow's W1 is the bipartite problem's on the cell coordinates."""
+    mu, nu = _random_masses(np.random.default_rng(sum(shape)), shape)
+    sol = dv.w1_grid(mu, nu, metric=metric, method="grid_flow")
+    cx, cy = np.flatnonzero(mu), np.flatnonzero(nu)
+    lattice = _centres(shape, 1.0)
+    want = dv.w1_primal(lattice[cx], lattice[cy], mu.ravel()[cx], nu.ravel()[cy], metric=metric)
+    assert sol.value == pytest.approx(float(want.value), rel=1e-13)
+    assert sol.lower_bound <= want.upper_bound and want.lower_bound <= sol.upper_bound
+    assert sol.upper_bound - sol.lower_bound <= 1e-12 * sol.value
+    _check_flow_solution(sol, mu, nu, metric)
+
+
+@pytest.mark.native
+def test_grid_flow_against_pot_on_a_cityblock_cost_matrix():
+    mu, nu = _random_masses(np.random.default_rng(5), (8, 9), empty=0.0)
+    h = 0.3  # not a power of two
+    c = cdist(_centres(mu.shape, h), _centres(nu.shape, h), metric="cityblock")
+    want = ot.emd2(mu.ravel(), nu.ravel(), c)
+    sol = dv.w1_grid(mu, nu, spacing=h, metric="cityblock", method="grid_flow")
+    assert sol.value == pytest.approx(want, rel=1e-12)
+    _check_flow_solution(sol, mu, nu, "cityblock", h)
+
+
+@pytest.mark.native
+@pytest.mark.parametrize("metric", FLOW_METRICS)
+def test_auto_takes_the_grid_flow_where_it_is_built(metric):
+    """``method="auto"`` is the flow, bit for bit; other methods solve as points."""
+    mu, nu = _random_masses(np.random.default_rng(11), (5, 5))
+    auto = dv.w1_grid(mu, nu, metric=metric)
+    flow = dv.w1_grid(mu, nu, metric=metric, method="grid_flow")
+    for got, want in zip(auto, flow, strict=True):
+        if isinstance(want, dv.SparsePlan):
+            np.testing.assert_array_equal(got.rows, want.rows)
+            np.testing.assert_array_equal(got.mass, want.mass)
+        else:
+            np.testing.assert_array_equal(got, want)
+    dense = dv.w1_grid(mu, nu, metric=metric, method="dense")
+    assert dense.value == pytest.approx(float(flow.value), rel=1e-13)
+
+
+@pytest.mark.native
+@pytest.mark.parametrize("metric", FLOW_METRICS)
+def test_grid_flow_of_equal_masses_is_exactly_zero(metric):
+    mu, _ = _random_masses(np.random.default_rng(2), (6, 5))
+    sol = dv.w1_grid(mu, mu.copy(), metric=metric, method="grid_flow")
+    assert float(sol.value) == 0.0 and float(sol.lower_bound) == 0.0
+    assert 0.0 <= float(sol.upper_bound) <= 1e-100  # the repair of rounding, nothing moved
+    np.testing.assert_array_equal(sol.plan.rows, sol.plan.cols)  # every cell keeps its mass
+
+
+@pytest.mark.native
+@pytest.mark.parametrize("metric", FLOW_METRICS)
+def test_grid_flow_with_disjoint_supports_is_exact(metric):
+    """The masses on the left columns and on the right: the bounds hold the exact W1."""
+    rng = np.random.default_rng(8)
+    mu, nu = np.zeros((4, 6)), np.zeros((4, 6))
+    mu[:, :2] = rng.random((4, 2))
+    nu[:, 4:] = rng.random((4, 2))
+    mu, nu = mu / mu.sum(), nu / nu.sum()
+    sol = dv.w1_grid(mu, nu, spacing=0.1, metric=metric, method="grid_flow")
+    exact = _exact_on_grid(mu, nu, metric, 0.1)
+    assert Fraction(float(sol.lower_bound)) <= exact <= Fraction(float(sol.upper_bound))
+    assert float(sol.value) == pytest.approx(float(exact), rel=1e-14)
+    _check_flow_solution(sol, mu, nu, metric, 0.1)
+
+
+@pytest.mark.native
+@pytest.mark.parametrize("metric", FLOW_METRICS)
+def test_grid_flow_with_masses_over_many_orders_of_magnitude(metric):
+    """Masses from 1 down to 1e-280: certified, and the value the bipartite problem's."""
+    rng = np.random.default_rng(13)
+    mu = 10.0 ** -rng.integers(0, 280, (3, 4)).astype(float)
+    nu = 10.0 ** -rng.integers(0, 280, (3, 4)).astype(float)
+    mu, nu = mu / mu.sum(), nu / nu.sum()
+    sol = dv.w1_grid(mu, nu, metric=metric, method="grid_flow")
+    exact = _exact_on_grid(mu, nu, metric)
+    assert Fraction(float(sol.lower_bound)) <= exact <= Fraction(float(sol.upper_bound))
+    dense = dv.w1_grid(mu, nu, metric=metric, method="dense")
+    assert float(sol.value) == pytest.approx(float(dense.value), rel=1e-12)
+
+
+@pytest.mark.native
+@settings(max_examples=10)
+@given(grid_pairs(), st.sampled_from(FLOW_METRICS), st.sampled_from([1.0, 0.25, 0.3]))
+def test_grid_flow_bounds_hold_the_exact_value(pair, metric, h):
+    mu, nu = pair
+    sol = dv.w1_grid(mu, nu, spacing=h, metric=metric, method="grid_flow")
+    exact = _exact_on_grid(mu, nu, metric, h)
+    assert Fraction(float(sol.lower_bound)) <= exact <= Fraction(float(sol.upper_bound))
+    assert float(sol.upper_bound - sol.lower_bound) <= 1e-12 * float(exact) + 1e-100
+    _check_flow_solution(sol, mu, nu, metric, h)
+
+
+@pytest.mark.native
+def test_grid_flow_under_jit_vmap_and_grad_is_the_eager_call():
+    """The same host function through the callback: the same bits; the gradient is u."""
+    mus, nu = _two_images_and_a_point_mass(4, (3, 4), (1, 2))
+
+    def w(mu):
+        return dv.w1_grid(mu, nu, spacing=0.5, metric="chebyshev").value
+
+    eager = [dv.w1_grid(m, nu, spacing=0.5, metric="chebyshev") for m in mus]
+    traced = jax.jit(lambda mu: dv.w1_grid(mu, nu, spacing=0.5, metric="chebyshev"))(mus[0])
+    assert traced.value == eager[0].value
+    assert traced.lower_bound == eager[0].lower_bound
+    assert traced.upper_bound == eager[0].upper_bound
+    np.testing.assert_array_equal(jax.vmap(w)(mus), [e.value for e in eager])
+    g = np.asarray(jax.grad(w)(mus[0])).ravel()
+    d = g[eager[0].cells_x] - np.asarray(eager[0].u)
+    np.testing.assert_allclose(d, d[0], atol=1e-12)
+    assert np.ptp(np.asarray(eager[0].u)) > 0  # not a constant: the test can see a wrong u
+
+
+@pytest.mark.native
+def test_grid_flow_at_its_pivot_cap_says_what_to_do():
+    mu, nu = _random_masses(np.random.default_rng(6), (6, 6), empty=0.0)
+    with pytest.raises(dv.SolverError, match="raise max_iter") as info:
+        dv.w1_grid(mu, nu, metric="cityblock", max_iter=3)
+    assert info.value.status == Status.PIVOT_CAP
+    f = jax.jit(lambda a, b: dv.w1_grid(a, b, metric="cityblock", max_iter=3).value)
+    with pytest.raises(dv.SolverError, match="raise max_iter"):
+        dv.checked(f)(mu, nu)
+
+
+@pytest.mark.native
+@pytest.mark.parametrize(
+    ("args", "kwargs", "error", "match"),
+    [
+        (
+            (np.ones(4) / 4, np.ones(4) / 4, np.array([2, 2, 1, 1], np.int32)),
+            {},
+            ValueError,
+            "1 to 3",
+        ),
+        ((np.ones(4) / 4, np.ones(4) / 4, np.array([0, 4], np.int32)), {}, ValueError, ">= 1"),
+        ((np.ones(4) / 4, np.ones(3) / 3, np.array([4], np.int32)), {}, ValueError, "one mass"),
+        (
+            (np.ones(4) / 4, np.ones(4) / 2, np.array([4], np.int32)),
+            {},
+            ValueError,
+            "same positive",
+        ),
+        ((np.ones(4) / 4, -np.ones(4) / 4, np.array([4], np.int32)), {}, ValueError, "b"),
+        ((np.ones(4) / 4, np.ones(4) / 4, np.array([4.0])), {}, TypeError, "int32"),
+        (
+            (np.ones(4) / 4, np.ones(4) / 4, np.array([4], np.int32)),
+            {"max_pivots": -1},
+            ValueError,
+            "max_pivots",
+        ),
+    ],
+)
+def test_the_compiled_grid_flow_refuses_bad_input(args, kwargs, error, match):
+    """Python errors at the boundary, never a C++ exception."""
+    with pytest.raises(error, match=match):
+        native.load().grid_flow(*args, **kwargs)
+
+
+def test_grid_flow_metrics_without_the_extension(monkeypatch):
+    """Without the extension (or its grid flow), ``"auto"`` solves the cells as points."""
+    mu, nu = _random_masses(np.random.default_rng(9), (4, 4))
+    monkeypatch.setattr(grid_module.native, "available", lambda: False)
+
+    def unavailable(*args, **kwargs):
+        raise AssertionError("the grid flow ran without the extension")
+
+    monkeypatch.setattr(grid_module, "grid_flow_arrays", unavailable)
+    for metric in FLOW_METRICS:
+        sol = dv.w1_grid(mu, nu, metric=metric)
+        exact = _exact_on_grid(mu, nu, metric)
+        assert Fraction(float(sol.lower_bound)) <= exact <= Fraction(float(sol.upper_bound))

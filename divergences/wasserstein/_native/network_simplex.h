@@ -1,8 +1,9 @@
-// The primal network simplex on a sparse bipartite transportation graph (arcs source -> sink,
-// uncapacitated) plus an artificial root, with spanning-tree bases kept strongly feasible
-// (Cunningham's leaving-arc rule), block-search pricing, and arcs that can be added between
-// solves (warm start: the basis stays feasible). SimplexGraph wraps it as the graph interface
-// of column_generation() (column_generation.h).
+// The primal network simplex on a sparse uncapacitated graph plus an artificial root, with
+// spanning-tree bases kept strongly feasible (Cunningham's leaving-arc rule), block-search
+// pricing, and arcs that can be added between solves (warm start: the basis stays feasible).
+// NetworkSimplex takes any arcs between its nodes (a transshipment problem: grid_flow.h);
+// SimplexGraph wraps it for the bipartite transportation graph (arcs source -> sink) as the
+// graph interface of column_generation() (column_generation.h).
 //
 // References: Ahuja, Magnanti & Orlin, Network Flows, 1993, ch. 11 (network simplex, strongly
 // feasible trees); Cunningham, Math. Programming 11, 1976; Grigoriadis, Math. Programming
@@ -30,8 +31,9 @@ namespace {  // one translation unit (the module): internal linkage, free inlini
 constexpr double kBlockFactor = 0.25;
 
 //
-// Nodes: sources 0..n-1, sinks n..n+m-1, root R = n+m. Real arcs run source -> sink;
-// artificial arcs source -> R or R -> sink, of cost M. Potentials pi make every tree arc
+// Nodes 0..N-1 and the root R = N. Real arcs join two nodes (SimplexGraph: sources 0..n-1,
+// sinks n..n+m-1, arcs source -> sink); artificial arcs k -> R or R -> k, of cost M, carry
+// each node's supply to or from the root in the first basis. Potentials pi make every tree arc
 // tight: cost + pi[tail] - pi[head] = 0; pi[R] = 0. The reduced cost of an arc is
 // cost + pi[tail] - pi[head]; the basis is optimal when none is negative.
 
@@ -52,7 +54,8 @@ struct Arcs {
 
 class NetworkSimplex {
  public:
-  NetworkSimplex(int n, int m) : N_(n + m + 1), root_(n + m) {
+  // `nodes` nodes and the root (numbered `nodes`); no arcs yet.
+  explicit NetworkSimplex(int nodes) : N_(nodes + 1), root_(nodes) {
     parent_.assign(N_, -1);
     pred_.assign(N_, -1);
     mark_.assign(N_, -1);
@@ -67,6 +70,8 @@ class NetworkSimplex {
   Arcs arcs;
   std::vector<int> artificial;  // indices of artificial arcs
   int64_t pivots = 0;
+  // The entering-arc search's block length, times sqrt(#arcs).
+  double block_factor = kBlockFactor;
   // Where the pivots' time goes (reported by the binding; benchmarks/README.md, "General
   // masses: where the time goes"): pivots that move no flow, reduced costs computed by the
   // entering-arc search, tree nodes climbed to the cycle's join, potentials updated.
@@ -167,7 +172,7 @@ class NetworkSimplex {
   int find_entering(double tol) {
     const int E = arcs.size();
     if (E == 0) return -1;
-    const int block = std::max(64, static_cast<int>(kBlockFactor * std::sqrt(static_cast<double>(E))));
+    const int block = std::max(64, static_cast<int>(block_factor * std::sqrt(static_cast<double>(E))));
     int best = -1;
     double best_rc = -tol;
     int cnt = 0;
@@ -355,7 +360,7 @@ class SimplexGraph {
                int d, const int* ox, const int* oy, size_t reserve, const double* u0 = nullptr,
                const double* v0 = nullptr, const int* basis_rows = nullptr,
                const int* basis_cols = nullptr, size_t basis_size = 0)
-      : ns_(n, m), n_(n), d_(d), x_(x), y_(y), mass_(std::accumulate(a, a + n, 0.0)) {
+      : ns_(n + m), n_(n), d_(d), x_(x), y_(y), mass_(std::accumulate(a, a + n, 0.0)) {
     ns_.arcs.tail.reserve(reserve + 3 * static_cast<size_t>(n + m));
     forest_start_ = basis_size > 0 &&
                     start_forest(n, m, a, b, basis_rows, basis_cols, basis_size, u0, v0);

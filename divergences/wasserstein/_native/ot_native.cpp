@@ -1,5 +1,6 @@
 // The Python module `divergences.wasserstein._ot_native`: the binding of the compiled part of
-// the sparse Wasserstein-1 solver (the algorithms are in the headers beside this file).
+// the sparse Wasserstein-1 solver and of the grid flow (the algorithms are in the headers
+// beside this file).
 //
 // Written against CPython's limited API (3.11: the buffer protocol is part of it there), so one
 // build serves every CPython from 3.11 on (an abi3 wheel). Arrays come in through the buffer
@@ -61,6 +62,23 @@
 //   index (int32 (count, k)): for every point, the k sites of smallest
 //   ||p - s_j|| + weights_j, sorted by that value.
 //
+// grid_flow(a, b, shape, *, king=False, max_pivots=2**62) -> dict
+//   Exact W1 on a regular grid for the L1 (king=False) or L-infinity (king=True) ground metric,
+//   in lattice units, as the min-cost flow on the grid graph (grid_flow.h). shape: int32 (d,),
+//   1 <= d <= 3, every side >= 1; a, b: float64 (prod(shape),), the masses of the cells in C
+//   order, finite, >= 0, with equal positive totals.
+//   Result (a dict):
+//     status          int, a value of STATUS: OPTIMAL, PIVOT_CAP (max_pivots reached) or
+//                     ARTIFICIAL_FLOW (mass left on the artificial arcs beyond rounding)
+//     pi              float64 (n,): the cells' potentials, integers, with reduced costs
+//                     1 + pi_k - pi_l >= 0 on every arc k -> l between neighbours at OPTIMAL
+//     rows, cols      int32 (k,): the plan's origin and target cells (flat indices), k <= 3 n
+//     mass            float64 (k,): their masses (empty short of OPTIMAL)
+//     pivots          the network simplex's pivots
+//     degenerate, priced, climbed, shifted  its work, as solve() reports it
+//     arcs            the grid graph's arcs
+//     artificial_flow the mass left on the artificial arcs
+//
 // STATUS: {"OPTIMAL": 0, "WITHIN_TOLERANCE": 1, "ROUND_CAP": 2, "PIVOT_CAP": 3,
 //          "ARTIFICIAL_FLOW": 4, "NOT_A_COUPLING": 5, "BOUNDS_CROSSED": 6}
 
@@ -86,6 +104,7 @@
 #include "assignment.h"
 #include "column_generation.h"
 #include "common.h"
+#include "grid_flow.h"
 #include "kdtree.h"
 #include "network_simplex.h"
 
@@ -624,6 +643,98 @@ PyObject* solve(PyObject* args, PyObject* kwargs) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// grid_flow
+// ---------------------------------------------------------------------------------------------
+
+// The grid's shape: 1 to 3 positive sides, fewer than kMaxCells cells in all; false with an
+// error set.
+bool check_shape(const Buffer& buf, Py_ssize_t max_cells, const char* where, int& cells) {
+  const Py_ssize_t d = buf.count();
+  if (d < 1 || d > dvot::kGridMaxDim) {
+    PyErr_Format(PyExc_ValueError, "%s: shape must have 1 to %d sides; got %zd", where,
+                 dvot::kGridMaxDim, d);
+    return false;
+  }
+  Py_ssize_t count = 1;
+  for (Py_ssize_t k = 0; k < d; ++k) {
+    const int32_t side = buf.data<int32_t>()[k];
+    if (side < 1) {
+      PyErr_Format(PyExc_ValueError, "%s: every side of shape must be >= 1; got %d", where,
+                   static_cast<int>(side));
+      return false;
+    }
+    count *= side;
+    if (count >= max_cells) {
+      PyErr_Format(PyExc_ValueError, "%s: at most %zd cells", where, max_cells - 1);
+      return false;
+    }
+  }
+  cells = static_cast<int>(count);
+  return true;
+}
+
+PyObject* grid_flow(PyObject* args, PyObject* kwargs) {
+  static const char* where = "grid_flow";
+  static const char* kw[] = {"a", "b", "shape", "king", "max_pivots", nullptr};
+  PyObject *o_a, *o_b, *o_shape;
+  int king = 0;
+  long long max_pivots = 1LL << 62;
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOO|$pL", const_cast<char**>(kw), &o_a, &o_b,
+                                   &o_shape, &king, &max_pivots))
+    return nullptr;
+  Buffer ba, bb, bs;
+  if (!ba.get(o_a, 'd', 1, where, "a") || !bb.get(o_b, 'd', 1, where, "b") ||
+      !bs.get(o_shape, 'i', 1, where, "shape"))
+    return nullptr;
+  // Arc indices are int: 26 king moves and an artificial arc per cell at most.
+  const Py_ssize_t max_cells = std::numeric_limits<int>::max() / 32;
+  int n = 0;
+  if (!check_shape(bs, max_cells, where, n)) return nullptr;
+  if (ba.count() != n || bb.count() != n) {
+    PyErr_Format(PyExc_ValueError, "%s: a and b must have one mass per cell (%d); got %zd and %zd",
+                 where, n, ba.count(), bb.count());
+    return nullptr;
+  }
+  if (!check_values(ba, where, "a", true) || !check_values(bb, where, "b", true)) return nullptr;
+  if (max_pivots < 0) {
+    PyErr_Format(PyExc_ValueError, "%s: need max_pivots >= 0", where);
+    return nullptr;
+  }
+  const double *a = ba.data<double>(), *b = bb.data<double>();
+  dvot::Sum sa, sb;
+  for (int k = 0; k < n; ++k) sa.add(a[k]), sb.add(b[k]);
+  if (!(sa.value() > 0.0) || !(std::fabs(sa.value() - sb.value()) <= 1e-9 * sa.value())) {
+    PyErr_Format(PyExc_ValueError,
+                 "%s: a and b must have the same positive total; got %.17g and %.17g", where,
+                 sa.value(), sb.value());
+    return nullptr;
+  }
+  const int d = static_cast<int>(bs.count());
+  std::vector<int> shape(bs.data<int32_t>(), bs.data<int32_t>() + d);
+  dvot::GridFlowSolution s;
+  without_gil([&] {
+    dvot::GridFlow g(a, b, shape.data(), d, king != 0);
+    s = g.solve(static_cast<int64_t>(max_pivots));
+  });
+  const Py_ssize_t k = static_cast<Py_ssize_t>(s.rows.size());
+  Ref out(PyDict_New());
+  if (!out.get() || !put(out.get(), "status", PyLong_FromLong(static_cast<long>(s.status))) ||
+      !put(out.get(), "pi", to_memoryview(s.pi.data(), n, 'd')) ||
+      !put(out.get(), "rows", to_memoryview(s.rows.data(), k, 'i')) ||
+      !put(out.get(), "cols", to_memoryview(s.cols.data(), k, 'i')) ||
+      !put(out.get(), "mass", to_memoryview(s.mass.data(), k, 'd')) ||
+      !put(out.get(), "pivots", PyLong_FromLongLong(s.pivots)) ||
+      !put(out.get(), "degenerate", PyLong_FromLongLong(s.counters[0])) ||
+      !put(out.get(), "priced", PyLong_FromLongLong(s.counters[1])) ||
+      !put(out.get(), "climbed", PyLong_FromLongLong(s.counters[2])) ||
+      !put(out.get(), "shifted", PyLong_FromLongLong(s.counters[3])) ||
+      !put(out.get(), "arcs", PyLong_FromLongLong(s.arcs)) ||
+      !put(out.get(), "artificial_flow", PyFloat_FromDouble(s.artificial_flow)))
+    return nullptr;
+  return out.release();
+}
+
+// ---------------------------------------------------------------------------------------------
 // The module
 // ---------------------------------------------------------------------------------------------
 
@@ -635,6 +746,9 @@ PyObject* py_c_transform(PyObject*, PyObject* args, PyObject* kwargs) {
 }
 PyObject* py_k_nearest(PyObject*, PyObject* args, PyObject* kwargs) {
   return guarded("_ot_native.k_nearest", [&] { return k_nearest(args, kwargs); });
+}
+PyObject* py_grid_flow(PyObject*, PyObject* args, PyObject* kwargs) {
+  return guarded("_ot_native.grid_flow", [&] { return grid_flow(args, kwargs); });
 }
 
 template <PyObject* (*F)(PyObject*, PyObject*, PyObject*)>
@@ -654,6 +768,10 @@ PyMethodDef methods[] = {
     {"k_nearest", as_method<py_k_nearest>(), METH_VARARGS | METH_KEYWORDS,
      "k_nearest(points, sites, weights, k, *, threads=1) -> dict\n\n"
      "index: the k sites of smallest ||p - s_j|| + w_j for every point, sorted (k-d tree)."},
+    {"grid_flow", as_method<py_grid_flow>(), METH_VARARGS | METH_KEYWORDS,
+     "grid_flow(a, b, shape, *, king=False, max_pivots=2**62) -> dict\n\nExact W1 on a grid "
+     "for the L1 or L-infinity metric: the min-cost flow on the grid graph, its potentials and "
+     "a plan decomposed from it (see the module's source for the result's keys)."},
     {nullptr, nullptr, 0, nullptr}};
 
 PyModuleDef module_def = {PyModuleDef_HEAD_INIT, "_ot_native",
