@@ -25,14 +25,13 @@ from divergences.wasserstein._host import native
 from divergences.wasserstein._host.grid_flow import (
     FLOW_METRICS,
     GridFlowArrays,
-    flow_failures,
     grid_flow_arrays,
     plan_capacity,
 )
 from divergences.wasserstein._measures import _weight_values
 from divergences.wasserstein._problem import PRIMAL_METHODS, check_options
 from divergences.wasserstein._results import SparsePlan
-from divergences.wasserstein._runner import envelope_value, host_solve
+from divergences.wasserstein._runner import envelope_value, on_host
 from divergences.wasserstein.primal import w1_primal
 
 __all__ = ["W1Grid", "w1_grid"]
@@ -256,7 +255,7 @@ def _grid_flow(
     """W1 on the lattice as the flow on the grid graph (:mod:`._host.grid_flow`).
 
     ``(value, plan, u, v, lower_bound, upper_bound)``, in lattice units. The same host function
-    eagerly and through the runner's callback under a trace (the same bits), with the envelope
+    run by the runner's on_host, directly or by callback (the same bits and errors), with the envelope
     theorem's derivative in the masses, :math:`(u, v) = (f, -f)`, attached under a trace.
     """
     dtype = mu.dtype
@@ -264,7 +263,7 @@ def _grid_flow(
         grid_flow_arrays, shape=mu.shape, metric=metric, max_iter=max_iter, dtype=dtype
     )
     if not traced:
-        out = jax.device_put(host(mu, nu), may_alias=True)
+        out = on_host(host, None, mu, nu)
         plan = SparsePlan(out.rows, out.cols, out.mass, (mu.size, nu.size))
         f = np.asarray(out.f)
         return out.value, plan, f[cx], -f[cy], out.lower_bound, out.upper_bound
@@ -280,10 +279,7 @@ def _grid_flow(
         upper_bound=jax.ShapeDtypeStruct((), dtype),
     )
     a, b = jnp.reshape(mu, -1), jnp.reshape(nu, -1)
-    out = host_solve(
-        functools.partial(host, pad=arcs), shapes, a, b, valid=valid,
-        failures=flow_failures(max_iter), what="the grid flow",
-    )  # fmt: skip
+    out = on_host(functools.partial(host, pad=arcs), shapes, a, b, valid=valid)
     value = envelope_value(out.value, jnp.zeros((), dtype), a, b, out.f, -out.f)
     plan = SparsePlan(out.rows, out.cols, out.mass, (mu.size, nu.size))
     return value, plan, out.f, -out.f, out.lower_bound, out.upper_bound
