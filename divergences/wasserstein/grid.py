@@ -255,8 +255,9 @@ def _grid_flow(
     """W1 on the lattice as the flow on the grid graph (:mod:`._host.grid_flow`).
 
     ``(value, plan, u, v, lower_bound, upper_bound)``, in lattice units. The same host function
-    run by the runner's on_host, directly or by callback (the same bits and errors), with the envelope
-    theorem's derivative in the masses, :math:`(u, v) = (f, -f)`, attached under a trace.
+    run by the runner's ``on_host``, directly or by callback (the same bits and errors), with
+    the envelope theorem's derivative in the masses, :math:`(u, v) = (f, -f)`, attached under a
+    trace.
     """
     dtype = mu.dtype
     host = functools.partial(
