@@ -148,29 +148,21 @@ def w1_grid(
        W_1(\mu, \nu) = \min_{P \ge 0,\ P \mathbf{1} = \mu,\ P^\top \mathbf{1} = \nu}
        \sum_{ij} P_{ij}\, c(h\, i, h\, j), \qquad i, j \in \mathbb{Z}^d \text{ the cells}.
 
-    For ``cityblock`` and ``chebyshev`` (``method="auto"`` where the compiled extension is
-    built, or ``"grid_flow"``), the min-cost flow on the grid graph: supply
-    :math:`\mu_k - \nu_k` at each cell, cost one step between neighbours (axis steps,
-    or king moves), :math:`O(n)` arcs; its potentials :math:`f` give the lower bound
-    :math:`\sum_k (\mu_k - \nu_k) f_k` and ``u = f``, ``v = -f`` (Auricchio, Bassetti,
-    Gualandi & Veneroni, NeurIPS 2018). Otherwise the cells with mass become the points of
-    :func:`~divergences.w1_primal` (no coordinate arrays to build). Both on the integer
-    lattice, scaled by ``spacing`` after, the bounds rounded outward. Under ``jit``/``vmap``
-    the flow is the same host function (the same bits); the points path takes every cell (the
-    cells with mass are not known while tracing): the same value, more work. Differentiable
-    in the masses (envelope theorem: ``u``, ``v``).
+    ``cityblock`` and ``chebyshev``: the min-cost flow on the grid graph, :math:`O(n)` arcs
+    (Auricchio et al., NeurIPS 2018), where the extension is built. Otherwise the cells with
+    mass are the points of :func:`~divergences.w1_primal` (every cell under ``jit``). On the
+    integer lattice, scaled by ``spacing``, bounds rounded outward; differentiable in the
+    masses (``u``, ``v``). The methods: docs, "Wasserstein-1".
 
     Args:
       mu: masses on a 1-D, 2-D or 3-D grid, >= 0, summing to 1.
-      nu: masses on the same grid (same shape), summing to 1. Unequal totals are an error:
-        normalise both (``mu / mu.sum()``) if comparing shapes is what you mean.
+      nu: masses on the same grid, summing to 1 (unequal totals are an error: normalise).
       spacing: the distance between neighbouring cell centres, the same along every axis.
       metric: ``"euclidean"``, ``"cityblock"``, ``"chebyshev"`` or ``"sqeuclidean"`` (W2^2).
       method: ``"grid_flow"`` (``cityblock`` and ``chebyshev`` only), or a method of
         :func:`~divergences.w1_primal` to solve the cells as points.
       rtol: the method's relative gap; ``None`` for its default.
-      max_iter: the cap on pivots or iterations; ``None`` for the method's own (the grid
-        flow's: none).
+      max_iter: the cap on pivots or iterations; ``None`` for the method's own.
       max_rounds: ``"sparse"``: the cap on pricing rounds.
       threads: threads of the compiled code.
 
@@ -181,8 +173,8 @@ def w1_grid(
       ValueError: for arrays of another dimension or shape, masses that are negative, NaN or
         do not sum to 1, a bad spacing, metric or method (naming the argument); also under
         ``dv.checked``.
-      SolverError: for a solve short of its certificate (the grid flow at ``max_iter``), or
-        ``method="grid_flow"`` where the compiled extension is not built.
+      SolverError: for a solve short of its certificate, or ``method="grid_flow"`` without
+        the compiled extension.
 
     Example:
       >>> import numpy as np
