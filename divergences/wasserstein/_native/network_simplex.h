@@ -1,13 +1,13 @@
 // The primal network simplex on a sparse uncapacitated graph plus an artificial root, with
-// spanning-tree bases kept strongly feasible (Cunningham's leaving-arc rule), block-search
-// pricing, and arcs that can be added between solves (warm start: the basis stays feasible).
-// NetworkSimplex takes any arcs between its nodes (a transshipment problem: grid_flow.h);
-// SimplexGraph wraps it for the bipartite transportation graph (arcs source -> sink) as the
-// graph interface of column_generation() (column_generation.h).
+// spanning-tree bases kept strongly feasible (Cunningham's leaving-arc rule), the tree kept as a
+// thread, block-search pricing, and arcs that can be added between solves (warm start: the basis
+// stays feasible). NetworkSimplex takes any arcs between its nodes (a transshipment problem:
+// grid_flow.h); SimplexGraph wraps it for the bipartite transportation graph (arcs source ->
+// sink) as the graph interface of column_generation() (column_generation.h).
 //
 // References: Ahuja, Magnanti & Orlin, Network Flows, 1993, ch. 11 (network simplex, strongly
 // feasible trees); Cunningham, Math. Programming 11, 1976; Grigoriadis, Math. Programming
-// Study 26, 1986 (block search).
+// Study 26, 1986 (block search); Glover, Klingman & Stutz, INFOR 12, 1974 (the thread).
 
 #ifndef DIVERGENCES_OT_NETWORK_SIMPLEX_H_
 #define DIVERGENCES_OT_NETWORK_SIMPLEX_H_
@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <limits>
 #include <numeric>
+#include <utility>
 #include <vector>
 
 #include "common.h"
@@ -62,9 +63,7 @@ class NetworkSimplex {
     pi_.assign(N_, 0.0);
     first_child_.assign(N_, -1);
     next_sib_.assign(N_, -1);
-    prev_sib_.assign(N_, -1);
     size_.assign(N_, 1);
-    walk_.assign(N_, 0);
   }
 
   Arcs arcs;
@@ -80,31 +79,27 @@ class NetworkSimplex {
   int root() const { return root_; }
   const std::vector<double>& pi() const { return pi_; }
 
-  // Makes arc e the tree arc joining `child` to `parent` (used while building the first basis).
+  // Makes arc e the tree arc joining `child` to `parent`: builds the first basis, before the
+  // first recompute_all() (which turns the children's lists into the thread; pivots keep only
+  // the thread).
   void attach(int child, int parent, int e) {
     parent_[child] = parent;
     pred_[child] = e;
     arcs.in_tree[e] = 1;
-    link(child, parent);
+    next_sib_[child] = first_child_[parent];
+    first_child_[parent] = child;
+    threaded_ = false;
   }
 
-  // Potentials of the whole tree from the root, exactly (no accumulated shifts).
+  // Potentials of the whole tree from the root, exactly (no accumulated shifts): along the
+  // thread, a preorder, every node comes after its parent.
   void recompute_all() {
-    stack_.clear();
-    order_.clear();
+    if (!threaded_) build_thread();
     pi_[root_] = 0.0;
-    for (int c = first_child_[root_]; c >= 0; c = next_sib_[c]) stack_.push_back(c);
-    while (!stack_.empty()) {
-      int k = stack_.back();
-      stack_.pop_back();
-      order_.push_back(k);
-      int p = parent_[k], e = pred_[k];
+    for (int k = thread_[root_]; k != root_; k = thread_[k]) {
+      const int p = parent_[k], e = pred_[k];
       pi_[k] = arcs.tail[e] == k ? pi_[p] - arcs.cost[e] : pi_[p] + arcs.cost[e];
-      for (int c = first_child_[k]; c >= 0; c = next_sib_[c]) stack_.push_back(c);
     }
-    // Subtree sizes, children before parents (the preorder reversed).
-    std::fill(size_.begin(), size_.end(), 1);
-    for (auto it = order_.rbegin(); it != order_.rend(); ++it) size_[parent_[*it]] += size_[*it];
     since_recompute_ = 0;
   }
 
@@ -125,46 +120,100 @@ class NetworkSimplex {
   }
 
  private:
-  void link(int child, int parent) {
-    int f = first_child_[parent];
-    next_sib_[child] = f;
-    prev_sib_[child] = -1;
-    if (f >= 0) prev_sib_[f] = child;
-    first_child_[parent] = child;
-  }
-
-  void unlink(int child, int parent) {
-    int p = prev_sib_[child], nx = next_sib_[child];
-    if (p >= 0) next_sib_[p] = nx;
-    else first_child_[parent] = nx;
-    if (nx >= 0) prev_sib_[nx] = p;
-    prev_sib_[child] = next_sib_[child] = -1;
-  }
-
-  // Adds `delta` to the potential of every node outside the subtree of `top` (the root
-  // included): the same reduced costs as shifting that subtree by -delta.
-  void shift_rest(int top, double delta) { shift_walk(root_, top, delta); }
-
-  // Adds `delta` to the potential of every node in the subtree of `top`. A pivot moves a
-  // subtree as one piece, so its potentials all shift by the same amount: no arc, parent or
-  // depth is read.
-  void shift_subtree(int top, double delta) { shift_walk(top, -1, delta); }
-
-  // The walk of both: the subtree of `from` less that of `skip`, by a stack of at most N_
-  // nodes held in locals (its size is not written back to memory at every node).
-  void shift_walk(int from, int skip, double delta) {
-    int* stack = walk_.data();
-    const int* first_child = first_child_.data();
-    const int* next_sib = next_sib_.data();
-    double* pi = pi_.data();
-    int depth = 0;
-    stack[depth++] = from;
-    while (depth > 0) {
-      const int k = stack[--depth];
-      pi[k] += delta;
-      for (int c = first_child[k]; c >= 0; c = next_sib[c])
-        if (c != skip) stack[depth++] = c;
+  // The tree as a thread (Glover, Klingman & Stutz; LEMON's network simplex keeps the same
+  // arrays): thread_ lists the nodes in a preorder from the root, cyclically (the last node's
+  // successor is the root), rev_thread_ is its inverse, and the subtree of k is the run of
+  // size_[k] nodes from k to last_[k]. A pivot moves a subtree as one run of the list, and
+  // shifting the potentials of a subtree (or of the rest of the tree) walks that run: one
+  // successor read a node, no stack and no lists of children. Built once from the first
+  // basis's lists of children.
+  void build_thread() {
+    thread_.assign(N_, root_);
+    rev_thread_.assign(N_, root_);
+    last_.assign(N_, root_);
+    order_.clear();
+    stack_.assign(1, root_);
+    while (!stack_.empty()) {
+      const int k = stack_.back();
+      stack_.pop_back();
+      order_.push_back(k);
+      for (int c = first_child_[k]; c >= 0; c = next_sib_[c]) stack_.push_back(c);
     }
+    const int count = static_cast<int>(order_.size());
+    for (int t = 0; t < count; ++t) {
+      const int k = order_[t], next = order_[t + 1 < count ? t + 1 : 0];
+      thread_[k] = next;
+      rev_thread_[next] = k;
+    }
+    std::fill(size_.begin(), size_.end(), 1);
+    for (int t = count - 1; t > 0; --t) size_[parent_[order_[t]]] += size_[order_[t]];
+    for (int t = 0; t < count; ++t) last_[order_[t]] = order_[t + size_[order_[t]] - 1];
+    threaded_ = true;
+  }
+
+  // The thread after a pivot that cuts the subtree of u_out from its parent and hangs it,
+  // re-rooted at q (a node of that subtree), from p. Parents are still the old ones.
+  void rethread(int u_out, int q, int p) {
+    // Cut the subtree's run out of the list; the ancestors whose subtree ended with it now
+    // end with the node before it (u_out's parent or a node below it).
+    const int before = rev_thread_[u_out], run_last = last_[u_out];
+    const int after = thread_[run_last];
+    thread_[before] = after;
+    rev_thread_[after] = before;
+    for (int u = parent_[u_out]; u >= 0 && last_[u] == run_last; u = parent_[u]) last_[u] = before;
+    // Re-rooted at q, the subtree's preorder is q's own run, then for each node s of the stem
+    // (q's old ancestors up to u_out) s's old run less that of the stem node below it: the
+    // part from s up to that node, and the part after that node's run. The pieces are read
+    // off the old thread before any is relinked.
+    pieces_.clear();
+    for (int below = q, s = parent_[q]; below != u_out; below = s, s = parent_[s]) {
+      pieces_.push_back({s, rev_thread_[below]});
+      if (last_[below] != last_[s]) pieces_.push_back({thread_[last_[below]], last_[s]});
+    }
+    int end = last_[q];
+    for (const auto& [from, to] : pieces_) {
+      thread_[end] = from;
+      rev_thread_[from] = end;
+      end = to;
+    }
+    // Every stem node's subtree now ends where the re-rooted run ends.
+    for (int s = q;; s = parent_[s]) {
+      last_[s] = end;
+      if (s == u_out) break;
+    }
+    // The run goes in right after p; the ancestors whose subtree ended with p now end with it.
+    const int p_next = thread_[p];
+    thread_[p] = q;
+    rev_thread_[q] = p;
+    thread_[end] = p_next;
+    rev_thread_[p_next] = end;
+    for (int u = p; u >= 0 && last_[u] == p; u = parent_[u]) last_[u] = end;
+  }
+
+  // Adds `delta` to the potential of every node in the subtree of q (size_[q] nodes from q
+  // along the thread) where that is at most half the tree, else -delta to every other node
+  // (the root included): the same reduced costs either way. The run is walked from both
+  // ends at once (thread forwards, reverse thread backwards): two independent chains of
+  // reads instead of one.
+  void shift_smaller_side(int q, double delta) {
+    const int cut = size_[q];
+    if (2 * cut <= N_) shift_run(q, last_[q], cut, delta);
+    else shift_run(thread_[last_[q]], rev_thread_[q], N_ - cut, -delta);
+  }
+
+  // Adds `delta` to the potentials of the `count` nodes of the thread from `first` to `last`.
+  void shift_run(int first, int last, int count, double delta) {
+    const int* thread = thread_.data();
+    const int* rev_thread = rev_thread_.data();
+    double* pi = pi_.data();
+    int f = first, b = last;
+    for (int t = count / 2; t > 0; --t) {
+      pi[f] += delta;
+      pi[b] += delta;
+      f = thread[f];
+      b = rev_thread[b];
+    }
+    if (count % 2 != 0) pi[f] += delta;  // the middle node
   }
 
   // Block search (Grigoriadis): scan blocks of about sqrt(#arcs) arcs from where the last
@@ -288,20 +337,19 @@ class NetworkSimplex {
     // reversed path from q to u_out, a node's new size is the subtree's less the old size of
     // the node it was the parent of.
     const int cut = size_[u_out];
+    rethread(u_out, q, new_parent);
     for (int u = parent_[u_out]; u != join; u = parent_[u]) size_[u] -= cut;
     for (int u = new_parent; u != join; u = parent_[u]) size_[u] += cut;
     int new_pred = e;
     int w = q;
     int below = 0;  // the old size of the node before w on the path
     for (;;) {
-      int old_parent = parent_[w], old_pred = pred_[w];
+      const int old_parent = parent_[w], old_pred = pred_[w];
       const int old_size = size_[w];
       size_[w] = cut - below;
       below = old_size;
-      unlink(w, old_parent);
       parent_[w] = new_parent;
       pred_[w] = new_pred;
-      link(w, new_parent);
       if (w == u_out) break;
       new_parent = w;
       new_pred = old_pred;
@@ -312,18 +360,19 @@ class NetworkSimplex {
     const double pi_q = tail[e] == q ? pi_[top_parent] - arcs.cost[e] : pi_[top_parent] + arcs.cost[e];
     // The smaller side moves: the subtree, or the rest of the tree the other way.
     shifted += std::min(cut, N_ - cut);
-    if (2 * cut <= N_) shift_subtree(q, pi_q - pi_[q]);
-    else shift_rest(q, pi_[q] - pi_q);
+    shift_smaller_side(q, pi_q - pi_[q]);
     // Shifts accumulate rounding: recompute exactly once per (number of nodes) pivots.
     if (++since_recompute_ >= N_) recompute_all();
   }
 
   int N_, root_;
-  std::vector<int> parent_, pred_, mark_, first_child_, next_sib_, prev_sib_, stack_, order_;
+  std::vector<int> parent_, pred_, mark_, first_child_, next_sib_, stack_, order_;
   std::vector<int> size_;  // nodes in the subtree of each node
-  std::vector<int> walk_;  // the stack of shift_walk
+  std::vector<int> thread_, rev_thread_, last_;  // the tree's thread (build_thread)
+  std::vector<std::pair<int, int>> pieces_;      // runs of the thread relinked by rethread
   std::vector<double> pi_;
   int next_arc_ = 0, stamp_ = 0, since_recompute_ = 0;
+  bool threaded_ = false;
 };
 
 // The transportation problem on the candidate graph, solved by the network simplex: the
