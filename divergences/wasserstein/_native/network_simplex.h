@@ -3,7 +3,9 @@
 // thread, block-search pricing, and arcs that can be added between solves (warm start: the basis
 // stays feasible). NetworkSimplex takes any arcs between its nodes (a transshipment problem:
 // grid_flow.h); SimplexGraph wraps it for the bipartite transportation graph (arcs source ->
-// sink) as the graph interface of column_generation() (column_generation.h).
+// sink) as the graph interface of column_generation() (column_generation.h). One file over 600
+// lines: the tree's thread and the pivot that relinks it are one class's private arrays, read
+// and written together in the solver's hot loop.
 //
 // References: Ahuja, Magnanti & Orlin, Network Flows, 1993, ch. 11 (network simplex, strongly
 // feasible trees); Cunningham, Math. Programming 11, 1976; Grigoriadis, Math. Programming
