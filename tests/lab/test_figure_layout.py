@@ -38,6 +38,9 @@ from divergences.lab.critics import (
 from divergences.lab.training import TrainingConfig, TrainingRun, figures
 from tests.lab.training.synthetic import synthetic_run
 
+# Every published figure drawn and measured: the slow tier (make verify draws them too).
+pytestmark = pytest.mark.slow
+
 #: Pixels two text boxes may share (antialiasing, a glyph's side bearing) at the test's dpi.
 TOLERANCE = 1.0
 

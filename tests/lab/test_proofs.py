@@ -24,6 +24,7 @@ def test_the_lectures_are_all_there() -> None:
     assert len(set(titles)) == len(titles), "two proofs share a title"
 
 
+@pytest.mark.slow  # every step of every lecture: make verify runs them too
 @pytest.mark.parametrize("step", STEPS, ids=[f"{s.proof[:40]}::{s.name}" for s in STEPS])
 def test_step_holds(step: Step) -> None:
     step.assert_holds()

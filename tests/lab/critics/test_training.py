@@ -35,6 +35,7 @@ def test_same_key_same_result_and_other_key_differs():
     assert not np.array_equal(np.asarray(a.curve), np.asarray(c.curve))
 
 
+@pytest.mark.slow  # trains a critic
 def test_result_fields():
     fit = critics.train_gan_discriminator(X, Y, config=SMALL)
     assert fit.curve.shape == fit.steps.shape
@@ -63,6 +64,7 @@ def test_plateau_rule_is_scale_free(values, scale, patience):
     assert plateaued(h, patience, 0.01) == plateaued(h * scale, patience, 0.01)
 
 
+@pytest.mark.slow  # trains a critic
 def test_early_stop_on_an_easy_problem():
     fit = critics.train_gan_discriminator(
         X - 10, Y + 10, config=dataclasses.replace(SMALL, steps=5000)
@@ -101,6 +103,7 @@ def test_bad_input_names_the_argument(kwargs, match):
         critics.train_wgan_critic(args.pop("x"), args.pop("y"), config=config, **args)
 
 
+@pytest.mark.slow  # trains a critic
 def test_equal_configurations_reuse_the_compiled_steps():
     # The game and the configuration are frozen and compared by value: a second trainer call
     # with equal ones (built anew) finds the steps compiled for the first.
@@ -118,6 +121,7 @@ def test_equal_configurations_reuse_the_compiled_steps():
     assert chunk._cache_size() == 1  # one compilation served both calls
 
 
+@pytest.mark.slow  # trains a critic
 def test_another_constant_or_step_size_compiles_nothing():
     # The game's constant and the step size are arguments of the compiled steps: a critic with
     # another clipping bound and step size runs the programs compiled for the first.

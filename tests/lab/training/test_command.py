@@ -141,6 +141,7 @@ def test_a_run_that_did_not_converge_says_so_and_what_to_try(run, modes, ratio, 
     assert f"modes {modes} of {25 if data == 'grid25' else 8}" in text
 
 
+@pytest.mark.slow  # the command writes the run's figures
 @pytest.mark.parametrize("converged", [True, False])
 def test_require_converged_turns_the_verdict_into_the_exit_status(
     tmp_path, capsys, monkeypatch, run, converged
