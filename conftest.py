@@ -6,7 +6,9 @@
   :mod:`divergences.testing.profiles`), for tests/ and the doctests alike;
 * a persistent compilation cache, ``build/jax-cache``, shared by the pytest-xdist workers, the
   subprocesses of the tests and the next run (``JAX_COMPILATION_CACHE_DIR`` set by the caller
-  wins; empty keeps nothing). Compilation is most of the suite's time.
+  wins; empty keeps nothing) of the programs that take 0.3 s or more to compile (writing every
+  small program too cost more than it saved: benchmarks/README.md, "Two tiers"). Compilation is
+  most of the suite's time.
 
 XLA compiles as it does for a user: the session sets no ``XLA_FLAGS`` of its own.
 """
@@ -17,7 +19,7 @@ import pathlib
 # Through the environment, before JAX starts, so that the workers and subprocesses inherit it.
 _CACHE = pathlib.Path(__file__).resolve().parent / "build" / "jax-cache"
 os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", str(_CACHE))
-os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
+os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0.3")
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
 
 import jax  # noqa: E402  (after the environment above: JAX reads it when it starts)

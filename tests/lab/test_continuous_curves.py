@@ -73,6 +73,7 @@ def test_fast_values_match_the_closed_forms_and_the_certified_enclosures(
         assert s.certified.tolist() == [0, thetas.size // 2, thetas.size - 1]
 
 
+@pytest.mark.slow  # a sweep of the lab (make verify sweeps too)
 def test_the_parallel_lines_limit_on_the_line() -> None:
     t = np.array([-3.0, -1.0, 1.0, 2.0, 10.0])
     s = continuous_sweep(uniforms_apart(), t, quantities=("js", "tv", "kl", "w1"), certify=5)
@@ -82,6 +83,7 @@ def test_the_parallel_lines_limit_on_the_line() -> None:
     np.testing.assert_allclose(s.values["w1"], np.abs(t), rtol=1e-12)
 
 
+@pytest.mark.slow  # a sweep of the lab (make verify sweeps too)
 def test_gradients_in_theta_match_the_closed_forms() -> None:
     t = np.array([-3.0, -2.0, -0.7, 0.3, 1.0, 2.5, 4.0])
     s = continuous_sweep(gaussians_apart(), t, quantities=("kl", "tv"), certify=0, gradients=True)
@@ -103,6 +105,7 @@ def _with_bad_enclosure(monkeypatch: pytest.MonkeyPatch, shift: float) -> None:
     monkeypatch.setattr(dv.continuous.certified, "kl", moved)
 
 
+@pytest.mark.slow  # a sweep of the lab (make verify sweeps too)
 def test_a_fast_value_outside_its_enclosure_fails_loudly(monkeypatch: pytest.MonkeyPatch) -> None:
     _with_bad_enclosure(monkeypatch, 1e-6)
     with pytest.raises(CurveOutsideEnclosure, match=r"kl at theta = 1\.0: fast 0\.5") as info:
@@ -113,6 +116,7 @@ def test_a_fast_value_outside_its_enclosure_fails_loudly(monkeypatch: pytest.Mon
     assert s.widest_miss("kl") == pytest.approx(1e-6, rel=1e-3)
 
 
+@pytest.mark.slow  # a sweep of the lab (make verify sweeps too)
 def test_the_command_line_sweep_writes_csv_and_fails_on_a_miss(
     monkeypatch: pytest.MonkeyPatch, tmp_path, capsys
 ) -> None:
@@ -130,6 +134,7 @@ def test_the_command_line_sweep_writes_csv_and_fails_on_a_miss(
     assert main(["sweep", "continuous_widening", "--start", "-1"]) == 2  # theta > 0 only
 
 
+@pytest.mark.slow  # a sweep of the lab (make verify sweeps too)
 def test_csv_holds_every_column() -> None:
     s = continuous_sweep(
         gaussians_apart(), np.array([0.0, 2.0]), quantities=("kl",), certify=1, gradients=True

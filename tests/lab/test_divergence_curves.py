@@ -57,6 +57,7 @@ def test_one_d_family_uses_the_vectorised_w1() -> None:
     )
 
 
+@pytest.mark.slow  # a sweep of the lab (make verify sweeps too)
 def test_values_equal_per_theta_calls() -> None:
     fam = families.shifted_gaussians()
     s = sweep(fam, THETAS, quantities=("kl", "js", "hellinger", "js_distance"))
@@ -67,6 +68,7 @@ def test_values_equal_per_theta_calls() -> None:
         np.testing.assert_allclose(s.values["hellinger"][i], float(dv.hellinger(m.p, m.q)), **F64)
 
 
+@pytest.mark.slow  # a sweep of the lab (make verify sweeps too)
 def test_base_two_scales_log_quantities_and_their_closed_forms() -> None:
     fam = families.shifted_uniforms()
     nats = sweep(fam, THETAS, quantities=("js", "tv"))
@@ -77,6 +79,7 @@ def test_base_two_scales_log_quantities_and_their_closed_forms() -> None:
     np.testing.assert_allclose(bits.exact["js"], nats.exact["js"] / math.log(2), **F64)
 
 
+@pytest.mark.slow  # a sweep of the lab (make verify sweeps too)
 def test_sampled_w1_is_biased_upward() -> None:
     s = sweep(families.parallel_lines_sampled(n=16), THETAS, quantities=("w1",))
     assert np.all(s.values["w1"] >= np.abs(THETAS) - LP["atol"])
@@ -101,6 +104,7 @@ def test_bad_arguments_raise(kwargs: dict, match: str) -> None:
         sweep(families.parallel_lines_pixels(), **args)
 
 
+@pytest.mark.slow  # a sweep of the lab (make verify sweeps too)
 def test_write_csv_round_trip(tmp_path) -> None:  # type: ignore[no-untyped-def]
     s = sweep(families.parallel_lines(), THETAS, quantities=("js", "tv"), gradients=True)
     path = tmp_path / "sweep.csv"

@@ -200,6 +200,7 @@ def test_every_line_drawn_is_shown_in_a_legend_entry(name: str) -> None:
         assert _not_in_the_legend(ax) == [], ax.get_title()
 
 
+@pytest.mark.slow  # draws the published figure (its curves computed)
 @pytest.mark.parametrize("name", ["wgan_figure1", "shifted_families"])
 def test_no_infinity_arrow_beside_a_finite_value(name: str) -> None:
     """An up-arrow (KL = +inf) next to the dot of a finite KL would read as that dot's value."""
@@ -218,6 +219,7 @@ def test_no_infinity_arrow_beside_a_finite_value(name: str) -> None:
     assert np.abs(xa[:, None] - xf[None, :]).min() >= 0.04 * width
 
 
+@pytest.mark.slow  # draws the published figure (its curves computed)
 @pytest.mark.parametrize("name", ["wgan_figure1", "shifted_families"])
 def test_titles_sit_above_the_kl_arrows(name: str) -> None:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -230,6 +232,7 @@ def test_titles_sit_above_the_kl_arrows(name: str) -> None:
         assert kl.axes.title.get_window_extent(renderer).y0 > kl.get_window_extent(renderer).y1 + 2
 
 
+@pytest.mark.slow  # draws the published figure (its curves computed)
 def test_shifted_families_keep_every_finite_value_inside_the_axes() -> None:
     fig = _sweep_figure("shifted_families")
     for ax in fig.axes:
@@ -240,6 +243,7 @@ def test_shifted_families_keep_every_finite_value_inside_the_axes() -> None:
             assert ((y >= low) & (y <= high)).all(), line.get_label()
 
 
+@pytest.mark.slow  # draws the published figure (its curves computed)
 def test_shifted_families_dash_only_the_closed_forms_they_have() -> None:
     # Shifted Gaussians have no closed-form JS, shifted uniforms have one: the legend's entry for
     # the dashes names the curves that have them.
@@ -250,6 +254,7 @@ def test_shifted_families_dash_only_the_closed_forms_they_have() -> None:
     assert dashes == r"closed form ($W_1$, TV, JS)"
 
 
+@pytest.mark.slow  # draws the published figure (its curves computed)
 def test_wgan_figure1_marks_the_jump_at_zero_and_draws_no_derivative_there() -> None:
     ax, axg = _sweep_figure("wgan_figure1").axes[:2]
 
@@ -276,6 +281,7 @@ def test_wgan_figure1_marks_the_jump_at_zero_and_draws_no_derivative_there() -> 
     assert any("none at $\\theta = 0$" in t for t in texts)
 
 
+@pytest.mark.slow  # draws the published figure (its curves computed)
 def test_wgan_figure1_legend_shows_a_whole_dash_period_and_the_label_clears_w1() -> None:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.text import Text
