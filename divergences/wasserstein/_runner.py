@@ -64,6 +64,7 @@ from divergences.wasserstein._host.pipeline import (
     DualArrays,
     PrimalArrays,
     dual_arrays,
+    padded,
     primal_arrays,
 )
 from divergences.wasserstein._host.problem import host_problem
@@ -391,26 +392,7 @@ def _host(
     x, y, a, b, *cost = arrays
     problem, k = host_problem(x, y, a, b, cost[0] if cost else None, metric, uniform)
     out = output.host(problem, METHODS[method], options, k, dtype)
-    return out if pad is None else _padded(out, pad)
-
-
-def _padded(out: Any, arcs: int) -> Any:
-    """The arcs padded with zero-mass arcs to the static length ``arcs`` a trace needs.
-
-    A basic plan has at most ``n + m - 1`` arcs, a basic flow of the KR LP at most ``n + m``.
-    """
-    used = out.rows.shape[0]
-    if used > arcs:
-        raise SolverError(
-            f"the host solver returned {used} arcs, more than a basic solution's {arcs}; "
-            "use the eager call for this problem",
-            Status.FAILED,
-        )
-
-    def pad(t: np.ndarray) -> np.ndarray:
-        return np.concatenate([t, np.zeros(arcs - used, t.dtype)])
-
-    return out._replace(rows=pad(out.rows), cols=pad(out.cols), mass=pad(out.mass))
+    return out if pad is None else padded(out, pad)
 
 
 def _failures(problem: Problem) -> tuple[Mapping[Status, str], str]:

@@ -47,6 +47,7 @@ from divergences.wasserstein._host.certify import (
     plan_bounds,
     up,
 )
+from divergences.wasserstein._host.pipeline import padded
 from divergences.wasserstein._host.problem import host_problem
 from divergences.wasserstein._results import SolverError, Status
 
@@ -194,16 +195,4 @@ def grid_flow_arrays(
         lower_bound=np.asarray(lo, dt),
         upper_bound=np.asarray(hi, dt),
     )
-    return out if pad is None else _padded(out, pad)
-
-
-def _padded(out: GridFlowArrays, arcs: int) -> GridFlowArrays:
-    """The plan padded with zero-mass arcs (from and to cell 0) to the static length ``arcs``."""
-    extra = arcs - out.rows.shape[0]
-    if extra < 0:  # the decomposition keeps within plan_capacity(): not expected
-        raise SolverError(f"the grid flow's plan has more than {arcs} arcs", Status.FAILED)
-
-    def pad(t: np.ndarray) -> np.ndarray:
-        return np.concatenate([t, np.zeros(extra, t.dtype)])
-
-    return out._replace(rows=pad(out.rows), cols=pad(out.cols), mass=pad(out.mass))
+    return out if pad is None else padded(out, pad)

@@ -29,7 +29,7 @@ from divergences.wasserstein._host.protocol import Options, TransportSolver
 from divergences.wasserstein._metrics import EPS
 from divergences.wasserstein._results import CertificateError, SolverError, Status
 
-__all__ = ["DualArrays", "PrimalArrays", "dual_arrays", "primal_arrays"]
+__all__ = ["DualArrays", "PrimalArrays", "dual_arrays", "padded", "primal_arrays"]
 
 
 class PrimalArrays(NamedTuple):
@@ -273,3 +273,24 @@ def _kr_value(problem: HostProblem, f: np.ndarray) -> float:
 def outward_up(t: float, k: int, dt: np.dtype) -> np.generic:
     """``t * 2^k`` rounded up into ``dt``."""
     return outward(Enclosure(t, t), k, dt)[1]
+
+
+def padded(out: Any, arcs: int) -> Any:
+    """A host result's arcs padded with zero-mass arcs to the static length ``arcs`` a trace needs.
+
+    ``out`` is any result with ``rows``, ``cols`` and ``mass``: a basic plan has at most
+    ``n + m - 1`` arcs, a basic flow of the KR LP at most ``n + m``, the grid flow's plan at
+    most three per cell.
+    """
+    used = out.rows.shape[0]
+    if used > arcs:
+        raise SolverError(
+            f"the host solver returned {used} arcs, more than the {arcs} a traced call holds; "
+            "use the eager call for this problem",
+            Status.FAILED,
+        )
+
+    def pad(t: np.ndarray) -> np.ndarray:
+        return np.concatenate([t, np.zeros(arcs - used, t.dtype)])
+
+    return out._replace(rows=pad(out.rows), cols=pad(out.cols), mass=pad(out.mass))
