@@ -361,6 +361,50 @@ def test_grid_flow_bounds_hold_the_exact_value(pair, metric, h):
     _check_flow_solution(sol, mu, nu, metric, h)
 
 
+def _dyadic_masses(rng, shape, count):
+    """``count`` pairs of masses ``k / 2^10`` on ``shape``: exact in float32, summing to 1."""
+    out = []
+    for _ in range(2 * count):
+        cells = rng.integers(0, np.prod(shape), 2**10)
+        out.append(np.bincount(cells, minlength=np.prod(shape)).reshape(shape) / 2**10)
+    return np.stack(out[:count]), np.stack(out[count:])
+
+
+@pytest.mark.slow  # a jit and a vmap program per dtype and metric
+@pytest.mark.native
+@pytest.mark.parametrize("mode", ["eager", "jit", "vmap"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
+@pytest.mark.parametrize("metric", FLOW_METRICS)
+def test_grid_flow_bounds_hold_the_exact_value_in_each_dtype_and_mode(metric, dtype, mode):
+    """The certified interval holds the exact W1 (rationals) eagerly, under jit and vmap."""
+    mus, nus = _dyadic_masses(np.random.default_rng(7), (5, 6), 3)
+    h = 0.3
+
+    def w(mu, nu):
+        sol = dv.w1_grid(mu, nu, spacing=h, metric=metric)
+        return sol.value, sol.lower_bound, sol.upper_bound
+
+    mus, nus = mus.astype(dtype), nus.astype(dtype)
+    if mode == "vmap":
+        got = jax.vmap(w)(mus, nus)
+    else:
+        run = jax.jit(w) if mode == "jit" else w
+        got = tuple(
+            np.stack(t)
+            for t in zip(*(run(m, n) for m, n in zip(mus, nus, strict=True)), strict=True)
+        )
+    for k in range(len(mus)):
+        value, lower, upper = (np.asarray(t)[k] for t in got)
+        assert value.dtype == dtype
+        exact = _exact_on_grid(np.float64(mus[k]), np.float64(nus[k]), metric, h)
+        assert Fraction(float(lower)) <= exact <= Fraction(float(upper))
+        assert lower <= value <= upper
+    if mode != "eager":  # the same bits as the eager call
+        eager = [w(m, n) for m, n in zip(mus, nus, strict=True)]
+        for k, e in enumerate(eager):
+            assert all(np.asarray(t)[k] == np.asarray(x) for t, x in zip(got, e, strict=True))
+
+
 @pytest.mark.native
 def test_grid_flow_under_jit_vmap_and_grad_is_the_eager_call():
     """The same host function through the callback: the same bits; the gradient is u."""
