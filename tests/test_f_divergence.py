@@ -119,6 +119,7 @@ def test_conjugate_and_derivative_fenchel_young(g, u, v) -> None:
         assert_leq(u * s - abs(at_t - u * t), fu + float(g.conjugate(jnp.asarray(s))))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("g", GENS, ids=IDS)
 def test_derivative_matches_autodiff(g) -> None:
     u = jnp.array([0.05, 0.5, 1.5, 20.0])
@@ -140,6 +141,7 @@ def test_slope_at_infinity_is_the_cost_of_missing_support(g) -> None:
         assert gaps[0] > gaps[1] > gaps[2]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("g", GENS, ids=IDS)
 @given(data=st.data())
 def test_variational_bound_is_below_d_f(g, data) -> None:
@@ -160,6 +162,7 @@ def _t_star_is_a_float(g, p, q) -> bool:
     return bool((r < np.sqrt(np.finfo(np.float64).max)).all())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("g", GENS, ids=IDS)
 @given(pq=dvt.pmf_pairs(SIZES))
 def test_variational_bound_is_tight_at_the_optimal_critic(g, pq) -> None:
@@ -458,6 +461,7 @@ def test_a_generator_that_is_not_convex_is_refused(check) -> None:
         fn(p, q)
 
 
+@pytest.mark.slow
 @given(pq=dvt.pmf_pairs(SIZES, tiny=False))
 def test_a_convex_generator_of_your_own_is_accepted_and_not_clamped(pq) -> None:
     # The generators of the table, passed as plain callables with their slopes: accepted, and

@@ -20,6 +20,7 @@ MU = st.sampled_from([-1.5, 0.0, 0.4, 2.0])
 SIGMA = st.sampled_from([0.25, 1.0, 2.5])
 
 
+@pytest.mark.slow
 @given(MU, SIGMA, MU, SIGMA)
 def test_kl_normal_matches_quadrature(mp: float, sp: float, mq: float, sq: float) -> None:
     def integrand(x: float) -> float:

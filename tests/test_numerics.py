@@ -426,6 +426,7 @@ def test_accurate_log1p(x: float) -> None:
     assert relative_error(value, reference) <= 2 * np.finfo(np.float64).eps or value == reference
 
 
+@pytest.mark.slow
 @given(st.one_of(dvt.near_identical_pairs(), dvt.pmf_pairs(relation="shared_zeros")))
 def test_gradients_finite_near_equality_and_at_tiny_masses(pq) -> None:
     """Gradients finite near equality and at tiny masses."""

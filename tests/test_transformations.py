@@ -138,6 +138,7 @@ def test_batched_call_equals_row_by_row(name: str) -> None:
     np.testing.assert_allclose(_f64(name, P_BATCH, Q_BATCH), rows, **tolerance("float64"))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", NAMES)
 def test_jit_and_vmap_agree_with_plain(name: str) -> None:
     fn = FUNCTIONS[name]
@@ -178,6 +179,7 @@ def test_other_axes_and_broadcasting(name: str) -> None:
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", NAMES)
 def test_float32_agrees_with_float64(name: str) -> None:
     fn = jax.jit(FUNCTIONS[name])
@@ -191,6 +193,7 @@ def test_float32_agrees_with_float64(name: str) -> None:
     np.testing.assert_allclose(float(one), exact[1], **tolerance("float32"))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", NAMES)
 def test_gradient_is_finite_with_zero_mass(name: str) -> None:
     fn = FUNCTIONS[name]
@@ -202,6 +205,7 @@ def test_gradient_is_finite_with_zero_mass(name: str) -> None:
     assert np.isfinite(gp).all() and np.isfinite(gq).all()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", NAMES)
 def test_gradient_matches_finite_differences(name: str) -> None:
     check_gradient(FUNCTIONS[name], (P_IN, Q_IN))
@@ -279,6 +283,7 @@ def test_import_leaves_x64_unchanged() -> None:
     assert out.stdout.split() == ["ok", "False"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", NAMES)
 def test_float32_on_drawn_pairs(name: str) -> None:
     # Masses drawn in float32 (exact zeros, disjoint supports, near-degenerate), compared with the

@@ -366,6 +366,7 @@ HALF_CALLS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("dtype", HALF, ids=["bfloat16", "float16"])
 @pytest.mark.parametrize("name", list(HALF_CALLS))
 def test_half_precision_computes_in_float32_and_returns_the_input_dtype(name, dtype) -> None:

@@ -203,6 +203,7 @@ _LAWS = hs.one_of(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=6, deadline=None)
 @given(
     p=_LAWS, q=_LAWS, which=hs.sampled_from(["kl", "js_divergence", "hellinger", "total_variation"])

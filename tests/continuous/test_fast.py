@@ -30,6 +30,7 @@ def test_closed_forms():
     close(dvc.kl(dvc.Uniform(0.0, 1.0), dvc.Uniform(-1.0, 3.0)), math.log(4.0))
 
 
+@pytest.mark.slow
 def test_f_divergences_and_gan_value_agree():
     p, q = dvc.Laplace(0.0, 1.0), N(0.5, 1.5)
     js = dvc.js_divergence(p, q)
@@ -52,6 +53,7 @@ def test_f_divergences_and_gan_value_agree():
     assert float(tv.value) == float(dvc.total_variation(p, q).value)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("fn", "p", "q"),
     [
@@ -73,6 +75,7 @@ def test_infinite_values_are_inf_never_nan(fn, p, q):
     assert float(r.value) == math.inf and float(r.error) == 0.0
 
 
+@pytest.mark.slow
 def test_finite_heavy_tail_cases():
     assert math.isfinite(float(dvc.kl(N(0.0, 1.0), dvc.Cauchy(0.0, 1.0)).value))
     assert math.isfinite(float(dvc.kl(dvc.StudentT(3.0), N(0.0, 1.0)).value))
@@ -106,6 +109,7 @@ def test_jit_vmap_grad_in_theta():
     )
 
 
+@pytest.mark.slow
 def test_grad_of_kl_between_normals_is_the_closed_forms():
     g = jax.grad(lambda m, s: dvc.kl(N(0.0, 1.0), N(m, s)).value, argnums=(0, 1))(0.8, 1.3)
     want = jax.grad(lambda m, s: dv.kl_normal(0.0, 1.0, m, s), argnums=(0, 1))(0.8, 1.3)

@@ -21,6 +21,7 @@ CASES = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("law", "ref"), CASES, ids=lambda c: type(c).__name__)
 def test_log_prob_cdf_sf_match_scipy(law, ref):
     lp = np.asarray(law.log_prob(X))

@@ -29,6 +29,7 @@ def test_tour_succeeds_and_prints_every_example(capsys: pytest.CaptureFixture[st
         assert ex.name[:30] in out
 
 
+@pytest.mark.slow
 def test_tour_prints_every_column_name_in_full() -> None:
     rows = tour()
     head, rule, *body = format_tour(rows).splitlines()

@@ -311,6 +311,7 @@ METHODS = [{}, pytest.param({"method": "sinkhorn"}, marks=pytest.mark.slow)]  # 
 METHOD_IDS = ["auto", "sinkhorn"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["eager", "jit", "vmap"])
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
 @pytest.mark.parametrize("scenario", ["reported", "scale_sweep"])

@@ -81,6 +81,7 @@ def test_strong_duality_two_solvers(pair):
         np.testing.assert_allclose(recomputed, dual.lipschitz_violation, **LP)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("metric", ["cityblock", "chebyshev"])
 @at_most(30)  # as above, per metric
 @given(pair=measure_pairs(dims=(2,)))
@@ -548,6 +549,7 @@ def test_lp_potential_with_points_1e_10_apart_holds_to_its_violation():
     _check_potential(dual, np.array([[-6.0], [-2.0], [3.0]]), len(x))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", ALL_METHOD_PARAMS)
 @at_most(25)  # three methods, each a full solve per example
 @given(pair=measure_pairs(dims=(1, 2, 3)), z=st.integers(1, 3).flatmap(lambda q: points(q, 3)))

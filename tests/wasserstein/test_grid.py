@@ -405,6 +405,7 @@ def test_grid_flow_bounds_hold_the_exact_value_in_each_dtype_and_mode(metric, dt
             assert all(np.asarray(t)[k] == np.asarray(x) for t, x in zip(got, e, strict=True))
 
 
+@pytest.mark.slow
 @pytest.mark.native
 def test_grid_flow_under_jit_vmap_and_grad_is_the_eager_call():
     """The same host function through the callback: the same bits; the gradient is u."""

@@ -70,6 +70,7 @@ def test_the_name_alone_asks_for_the_exponent():
 # ------------------------------------------------------------------ the public cost
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("p", EXPONENTS)
 @given(pair=measure_pairs())
 def test_matches_scipy_cdist(p, pair):

@@ -23,6 +23,7 @@ from divergences.wasserstein import one_d
 LP = tolerance("lp")
 
 
+@pytest.mark.slow
 @given(measure_pairs(dims=(1,)))
 def test_matches_scipy_and_the_lp(pair):
     x, y, a, b = pair

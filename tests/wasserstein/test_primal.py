@@ -475,6 +475,7 @@ def test_subnormal_float32_points_with_float64_weights_under_jit():
     assert _encloses(sol, exact)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["eager", "jit", "vmap"])
 def test_overflowing_w1_is_inf_with_bounds_and_never_nan(mode):
     # float32 points near 1e38 in 64 dimensions: W1 is past the largest float32. Every mode

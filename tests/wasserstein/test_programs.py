@@ -95,6 +95,7 @@ def test_a_call_outside_jit_builds_few_programs_and_none_again(name):
     _check(*CALLS[name])
 
 
+@pytest.mark.slow
 @pytest.mark.native
 @pytest.mark.parametrize("name", SPARSE_CALLS)
 def test_a_sparse_call_outside_jit_builds_few_programs_and_none_again(name):

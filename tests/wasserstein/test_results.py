@@ -69,6 +69,7 @@ def test_vmap_keeps_the_shape_and_adds_the_batch_in_front():
     np.testing.assert_allclose(np.asarray(plan), dense)
 
 
+@pytest.mark.slow
 def test_bcoo_is_the_same_matrix_batched_or_not():
     plan = dv.w1_primal(X, Y, b=B).plan
     bcoo = plan.to_bcoo()

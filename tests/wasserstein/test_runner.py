@@ -86,6 +86,7 @@ _HOST_FAILURES = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fn", [_primal_dense, _dual_dense], ids=["w1_primal", "w1_dual"])
 @pytest.mark.parametrize("error", _HOST_FAILURES, ids=lambda e: _name(e))
 def test_every_failure_of_a_transport_solver_raises_alike(monkeypatch, fn, error):

@@ -89,6 +89,7 @@ def test_power_of_two_scaling_is_exact(method, pair, k):
     assert float(fn(np.ldexp(x, k), np.ldexp(y, k), a, b)) == np.ldexp(float(fn(x, y, a, b)), k)
 
 
+@pytest.mark.slow
 @FEWER
 @given(pair=measure_pairs(dims=(1,)), k=power_of_two_exponents, uniform=st.booleans())
 def test_power_of_two_scaling_is_exact_on_the_line(pair, k, uniform):
@@ -190,6 +191,7 @@ def test_random_clouds_far_from_scale_one(scale):
         assert np.isfinite(np.asarray(part)).all()
 
 
+@pytest.mark.slow
 def test_line_at_the_edge_of_the_float_range():
     big = 1e308
     # Identical measures: 0, never inf - inf.

@@ -67,6 +67,7 @@ def _custom_calls(text: str) -> set[str]:
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fn", [sinkhorn_w1, sinkhorn_dual], ids=["w1_primal", "w1_dual"])
 def test_the_programs_for_a_gpu_and_a_tpu_call_no_host(fn):
     x, y, a, b = _problem_of(dtype=np.float32)

@@ -87,6 +87,7 @@ W1_FUNCTIONS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("function", list(W1_FUNCTIONS))
 @pytest.mark.parametrize(
     ("overrides", "expected"), [r[1:] for r in MEASURE_RULES], ids=[r[0] for r in MEASURE_RULES]

@@ -70,6 +70,7 @@ def test_train_writes_the_csv_the_figures_and_the_gif(tmp_path, capsys, monkeypa
     assert "W1" in out_text and "verdict: " in out_text
 
 
+@pytest.mark.slow
 def test_moons_have_no_modes_an_empty_csv_cell(tmp_path, run):
     from divergences.lab.training import write_readouts_csv
 

@@ -36,6 +36,7 @@ def test_noiseless_swiss_roll_lies_on_the_spiral_r_equals_t_over_scale():
     assert np.abs(thirds - 1 / 3).max() < 0.04
 
 
+@pytest.mark.slow
 def test_swiss_roll_noise_has_the_stated_standard_deviation():
     key = jax.random.key(2)
     clean = np.asarray(swiss_roll(noise=0.0).sample(key, 20000), dtype=np.float64)

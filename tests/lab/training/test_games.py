@@ -36,6 +36,7 @@ def _mean_log_sigmoid(v):
         )
 
 
+@pytest.mark.slow
 @given(OUTPUTS, OUTPUTS)
 def test_discriminator_losses_are_the_cross_entropies(fr, ff):
     game = G.GAMES["nsgan"]
