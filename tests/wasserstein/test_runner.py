@@ -150,6 +150,11 @@ def test_every_status_of_the_kr_lp_raises_alike(monkeypatch, status):
     assert eager.status == status and "HiGHS" in str(eager)
 
 
+def test_the_kr_lp_has_one_message_for_every_status_it_fails_with():
+    failing = {code for code in kr_lp._LINPROG_STATUS.values() if code != Status.OPTIMAL}
+    assert set(kr_lp.kr_dual_failures(3)) == failing | {Status.FAILED}
+
+
 @pytest.mark.parametrize("error", _HOST_FAILURES[-3:], ids=lambda e: _name(e))
 def test_a_failed_query_of_kr_potential_raises_alike(monkeypatch, error):
     monkeypatch.setattr(nearest, "weighted_nearest", _failing_solve(error))
