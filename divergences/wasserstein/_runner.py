@@ -5,8 +5,11 @@ A :class:`~._problem.Problem` for a host solver is solved by one host function
 :func:`on_host`: called directly for concrete input and through ``jax.pure_callback`` under a
 transformation, so both return the same bits and raise the same error. Under a transformation
 the runner then attaches the envelope theorem's derivative with terms that are exactly zero in
-the forward pass (:func:`envelope_value`). :func:`~divergences.kr_potential`'s query on the host
-is run by :func:`on_host` too.
+the forward pass (:mod:`._envelope`).
+
+:func:`~divergences.kr_potential`'s values go through the same runner (:func:`potential_values`):
+its host function (McShane's extension by weighted nearest sites) is run by :func:`on_host` the
+same way, its derivative in the query points attached under a trace.
 
 A device solver (:mod:`._device`, ``method="sinkhorn"``) is one jitted program for concrete and
 traced input alike (a jitted function of the problem, a pytree: the same code, the same bits),
@@ -60,6 +63,13 @@ from divergences._src.errors import (
 )
 from divergences._src.float_environment import with_ieee_arithmetic
 from divergences.wasserstein._device import DeviceDual, DevicePrimal
+from divergences.wasserstein._envelope import (
+    envelope_value,
+    mcshane_value,
+    plan_cost,
+    point_derivative,
+)
+from divergences.wasserstein._host.nearest import mcshane_extension
 from divergences.wasserstein._host.pipeline import (
     DualArrays,
     PrimalArrays,
@@ -69,8 +79,7 @@ from divergences.wasserstein._host.pipeline import (
 )
 from divergences.wasserstein._host.problem import host_problem
 from divergences.wasserstein._host.protocol import Options
-from divergences.wasserstein._measures import Measures, value_with_derivative
-from divergences.wasserstein._metrics import named_metric
+from divergences.wasserstein._measures import Measures, exact_astype
 from divergences.wasserstein._problem import DEVICE_SOLVERS, METHODS, Problem
 from divergences.wasserstein._results import (
     SolverError,
@@ -80,21 +89,16 @@ from divergences.wasserstein._results import (
     W1Primal,
     kantorovich_pair,
 )
-from divergences.wasserstein.cost import (
-    Metric,
-    cost_matrix_unchecked,
-    scale_exponent_traced,
-    times_power_of_two,
-)
+from divergences.wasserstein.cost import Metric, cost_matrix_unchecked
 
 __all__ = [
     "DUAL",
     "MESSAGE_BYTES",
     "PRIMAL",
     "Output",
-    "envelope_value",
     "host_error",
     "on_host",
+    "potential_values",
     "report_status",
     "run",
     "status_of",
@@ -282,91 +286,6 @@ def _by_callback(solve: Callable[..., Any], shapes: Any, *args: Any, valid: Any)
 
 
 # ---------------------------------------------------------------------------------------------
-# The envelope derivative
-# ---------------------------------------------------------------------------------------------
-
-
-def envelope_value(
-    value: jax.Array,
-    transport_cost: jax.Array,
-    a: jax.Array,
-    b: jax.Array,
-    u: jax.Array,
-    v: jax.Array,
-) -> jax.Array:
-    r"""``value`` in the forward pass, with the envelope theorem's derivative attached.
-
-    The optimal value :math:`W(C, a, b) = \min_P \langle P, C \rangle` has, where the optimal
-    plan and duals are unique, :math:`\partial W / \partial C = P`,
-    :math:`\partial W / \partial a = u` and :math:`\partial W / \partial b = v` (elsewhere these
-    are sub/supergradients). ``transport_cost`` is :math:`\langle P, C \rangle` computed in JAX
-    from the (constant) optimal plan or flow and the differentiable costs: it carries the
-    derivative on to the points, :math:`\partial W / \partial x_i = \sum_j P_{ij} \nabla_x
-    c(x_i, y_j)`. The weights live on the simplex, so only the centred duals
-    :math:`u - \bar u` and :math:`v - \bar v` (the components tangent to it) are used. For the
-    Kantorovich-Rubinstein potential ``f`` of a dual, ``(u, v)`` is its
-    :func:`~._results.kantorovich_pair` and the plan the solve's (for the LP, its optimal flow).
-
-    The forward value is ``value``'s bits (:func:`value_with_derivative`): a subnormal W1 stays
-    subnormal under ``jit``, and a W1 past the largest float stays inf, as eagerly. Potentials
-    that overflowed to inf are left out of the derivative.
-
-    References: Peyre & Cuturi, *Computational Optimal Transport*, 2019, Prop. 9.2.
-    """
-
-    def tangent(t: jax.Array) -> jax.Array:
-        # The mean of the terms scaled down by 2^h >= their count (exact where no term is tiny),
-        # so that their sum cannot overflow; a centred term past the largest float is left out
-        # like an infinite potential.
-        t = jnp.where(jnp.isfinite(t), t, 0)
-        h = max(int(t.size) - 1, 0).bit_length()
-        centred = t - jnp.ldexp(jnp.mean(jnp.ldexp(t, -h)), h)
-        return jax.lax.stop_gradient(jnp.where(jnp.isfinite(centred), centred, 0))
-
-    carrier = transport_cost + jnp.dot(tangent(u), a) + jnp.dot(tangent(v), b)
-    return value_with_derivative(value, carrier)
-
-
-def _arc_cost(s: jax.Array, t: jax.Array, metric: Metric) -> jax.Array:
-    """``c(s_k, t_k)`` for each row ``k``, differentiable, in JAX."""
-    if callable(metric):
-        return jax.vmap(metric)(s, t)
-    return jax.vmap(lambda p, q: cost_matrix_unchecked(p[None], q[None], metric)[0, 0])(s, t)
-
-
-def _plan_cost(ms: Measures, metric: Metric, rows: jax.Array, cols: jax.Array, mass: jax.Array):
-    r"""A carrier of the transport cost's derivative in the points (its tangent only is used).
-
-    The derivative of :math:`\sum_k \text{mass}_k\, c(z_{r_k}, z_{c_k})` over the union
-    :math:`z = (x, y)`. For a named metric it is written as the linear form
-    :math:`\sum_k \text{mass}_k (g_k \cdot z_{r_k} + h_k \cdot z_{c_k})` with the cost's
-    gradients :math:`(g_k, h_k)` held constant, taken at the points scaled by a power of two
-    :math:`2^{-e}` (exact): for a cost of degree :math:`p` the gradient at the points is
-    :math:`2^{(p - 1) e}` times the one at the scaled points, so neither the cost nor an
-    intermediate factor (a cotangent times :math:`2^e`, which overflows float32 near 1e38) is
-    ever formed. Its forward value is not W1 and is never used (:func:`value_with_derivative`).
-    """
-    z = jnp.concatenate([ms.x, ms.y])
-    spec = named_metric(metric)
-    if spec is None:
-        return jnp.sum(mass * _arc_cost(z[rows], z[cols], metric))
-    e = scale_exponent_traced(ms.x, ms.y, degree=spec.degree)
-    zs = jax.lax.stop_gradient(times_power_of_two(z, -e))
-
-    def cost(p: jax.Array, q: jax.Array) -> jax.Array:
-        return cost_matrix_unchecked(p[None], q[None], metric)[0, 0]
-
-    g, h = jax.vmap(jax.grad(cost, argnums=(0, 1)))(zs[rows], zs[cols])
-    if spec.degree != 1:
-        k = (spec.degree - 1) * e
-        g, h = times_power_of_two(g, k), times_power_of_two(h, k)
-    w = jax.lax.stop_gradient(mass)[:, None]
-    return jnp.sum(w * jax.lax.stop_gradient(g) * z[rows]) + jnp.sum(
-        w * jax.lax.stop_gradient(h) * z[cols]
-    )
-
-
-# ---------------------------------------------------------------------------------------------
 # The host side: one function for both modes
 # ---------------------------------------------------------------------------------------------
 
@@ -529,7 +448,7 @@ def _traced(problem: Problem, output: Output) -> Any:
     n = problem.shape[0]
     out = _arrays(problem, output)
     cols = out.cols if output.cols_on_union else n + out.cols
-    cost = _plan_cost(ms, problem.metric, out.rows, cols, out.mass)
+    cost = plan_cost(ms, problem.metric, out.rows, cols, out.mass)
     value = envelope_value(out.value, cost, ms.a, ms.b, *output.duals(out, n))
     return output.result(ms, out, value)
 
@@ -537,20 +456,6 @@ def _traced(problem: Problem, output: Output) -> Any:
 # ---------------------------------------------------------------------------------------------
 # The device solvers: one program, eager or traced
 # ---------------------------------------------------------------------------------------------
-
-
-def _point_derivative(ms: Measures, grad_x: jax.Array, grad_y: jax.Array) -> jax.Array:
-    r"""A term that is exactly 0 forward and carries the envelope theorem's derivative in the points.
-
-    The derivative is :math:`\sum_i g^x_i \cdot dx_i + \sum_j g^y_j \cdot dy_j`, with the sums
-    :math:`g` (of :math:`G_{ij} \nabla c`) held constant. It is taken on the points scaled by a
-    power of two (exact), so that no product overflows; :func:`envelope_value` takes it as its
-    transport cost.
-    """
-    e = scale_exponent_traced(ms.x, ms.y)
-    xs, ys = times_power_of_two(ms.x, -e), times_power_of_two(ms.y, -e)
-    t = jnp.vdot(xs, jax.lax.stop_gradient(grad_x)) + jnp.vdot(ys, jax.lax.stop_gradient(grad_y))
-    return times_power_of_two(t - jax.lax.stop_gradient(t), e)
 
 
 @functools.partial(jax.jit, static_argnums=1)
@@ -562,6 +467,58 @@ def _device(problem: Problem, output: Output) -> tuple[Any, jax.Array, jax.Array
     out = solver.solve(
         output.device, ms.x, ms.y, ms.a, ms.b, ms.valid, problem.metric, problem.options
     )
-    cost = _point_derivative(ms, out.grad_x, out.grad_y)
+    cost = point_derivative(ms, out.grad_x, out.grad_y)
     value = envelope_value(out.value, cost, ms.a, ms.b, *output.duals(out, n))
     return output.result(ms, out, value), out.status, out.gap
+
+
+# ---------------------------------------------------------------------------------------------
+# A potential's values anywhere: McShane's extension (kr_potential)
+# ---------------------------------------------------------------------------------------------
+
+
+def potential_values(
+    f: Any, points: Any, z: Any, metric: Metric, threads: int | None, valid: Any
+) -> jax.Array:
+    r""":math:`\min_k c(z, z_k) + f_k` at every row of ``z``: :func:`~divergences.kr_potential`.
+
+    A named metric: one host function (:func:`._host.nearest.mcshane_extension`) run by
+    :func:`on_host` as a solver's is, called directly for concrete input (its values only: no
+    derivative is asked of an eager call), by callback under a trace with the derivative in
+    ``z`` attached (:func:`~._envelope.mcshane_value`). A callable metric: one JAX program for
+    both (a callback must not run JAX code). ``valid``: the traced conjunction of the rules on
+    ``f`` and ``points`` (an eager call's have raised).
+    """
+    dtype = jnp.result_type(f, points, z)
+    if not is_traced((f, points, z)) and not callable(metric):
+        query = functools.partial(
+            mcshane_extension, metric=metric, threads=threads, dtype=np.dtype(dtype)
+        )
+        return on_host(lambda *t: query(*t)[0], None, f, points, z)
+    valid = valid & jnp.all(jnp.isfinite(z))  # a broken rule: NaN, and no query on the host
+    return _potential_program(
+        jax.lax.stop_gradient(exact_astype(f, dtype)),
+        jax.lax.stop_gradient(exact_astype(points, dtype)),
+        exact_astype(z, dtype),
+        metric,
+        threads,
+        valid,
+    )
+
+
+@functools.partial(jax.jit, static_argnames=("metric", "threads"))
+def _potential_program(
+    f: jax.Array, points: jax.Array, z: jax.Array, metric: Metric, threads: int | None, valid: Any
+) -> jax.Array:
+    """The program of :func:`potential_values`: traced, or for a callable metric eager too."""
+    if callable(metric):
+        value = jnp.min(cost_matrix_unchecked(z, points, metric) + f[None, :], axis=1)
+    else:
+        query = functools.partial(mcshane_extension, metric=metric, threads=threads, dtype=z.dtype)
+        shapes = (
+            jax.ShapeDtypeStruct(z.shape[:1], z.dtype),
+            jax.ShapeDtypeStruct(z.shape[:1], jnp.int32),
+        )
+        value, arg = on_host(query, shapes, f, points, z, valid=valid)
+        value = mcshane_value(value, f, points, z, arg, metric)
+    return jnp.where(jnp.asarray(valid), value, jnp.nan)

@@ -2,23 +2,19 @@ r"""Wasserstein-1 as the Kantorovich-Rubinstein dual: a sup over 1-Lipschitz pot
 
 from __future__ import annotations
 
-import functools
-from typing import Any
-
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from divergences._src.array_types import ArrayLike
 from divergences._src.errors import is_traced, require
-from divergences.wasserstein._host.nearest import weighted_nearest
 from divergences.wasserstein._host.threads import check_threads
-from divergences.wasserstein._measures import as_points, exact_astype
-from divergences.wasserstein._metrics import MetricSpec, check_metric, named_metric, scale_exponent
+from divergences.wasserstein._measures import as_points
+from divergences.wasserstein._metrics import check_metric
 from divergences.wasserstein._problem import make_problem
 from divergences.wasserstein._results import W1Dual
-from divergences.wasserstein._runner import DUAL, on_host, run, value_with_derivative
-from divergences.wasserstein.cost import Metric, cost_matrix_unchecked
+from divergences.wasserstein._runner import DUAL, potential_values, run
+from divergences.wasserstein.cost import Metric
 
 __all__ = ["W1Dual", "kr_potential", "w1_dual"]
 
@@ -139,8 +135,7 @@ def kr_potential(
             f"z must have points of dimension {d}, the dimension of dual.points; got shape "
             f"{q.shape}"
         )
-    traced = is_traced((f, points, q))
-    xp = jnp if traced else np
+    xp = jnp if is_traced((f, points, q)) else np
     valid = require(
         xp.all(xp.isfinite(f)),
         "dual.f contains NaN or inf; a potential from a failed solve (under jax.jit) cannot "
@@ -150,78 +145,4 @@ def kr_potential(
         xp.all(xp.isfinite(points)),
         "dual.points contains NaN or inf; the potential's sites must be finite",
     )
-    dtype = jnp.result_type(f, points, q)
-    threads = check_threads(threads)
-    if not traced and not callable(metric):  # the host query, called directly
-        query = functools.partial(
-            _mcshane_on_host, metric=metric, threads=threads, dtype=np.dtype(dtype)
-        )
-        # Only the values leave the host: the minimising sites carry the derivative, traced.
-        return on_host(lambda *t: query(*t)[0], None, f, points, q)
-    valid = valid & jnp.all(jnp.isfinite(q))  # a broken rule: NaN, and no query on the host
-    return _kr_potential_program(
-        jax.lax.stop_gradient(exact_astype(f, dtype)),
-        jax.lax.stop_gradient(exact_astype(points, dtype)),
-        exact_astype(q, dtype),
-        metric,
-        threads,
-        valid,
-    )
-
-
-def _mcshane_on_host(
-    f: Any,
-    points: Any,
-    z: Any,
-    metric: str | MetricSpec,
-    threads: int | None,
-    dtype: np.dtype,
-) -> tuple[np.ndarray, np.ndarray]:
-    """McShane's extension on the host: its values in ``dtype`` and the minimising sites.
-
-    The one computation of the eager call and of the traced one (by callback), so both give
-    the same bits: float64 points scaled by a power of two (exact), the weighted nearest site,
-    the value scaled back and rounded into ``dtype``.
-    """
-    sites = np.asarray(points, np.float64)
-    query = np.asarray(z, np.float64)
-    degree = named_metric(metric).degree
-    e = scale_exponent(sites, query, degree=degree)
-    scaled_f = np.ldexp(np.asarray(f, np.float64), -degree * e)
-    scaled_sites, scaled_z = np.ldexp(sites, -e), np.ldexp(query, -e)
-    values, arg = weighted_nearest(scaled_z, scaled_sites, scaled_f, metric=metric, threads=threads)
-    with np.errstate(over="ignore"):
-        out = np.ldexp(np.asarray(values, np.float64), degree * e).astype(dtype, copy=False)
-    return out, np.asarray(arg, np.int32)
-
-
-@functools.partial(jax.jit, static_argnames=("metric", "threads"))
-def _kr_potential_program(
-    f: jax.Array, points: jax.Array, z: jax.Array, metric: Metric, threads: int | None, valid: Any
-) -> jax.Array:
-    r"""The traced path of :func:`kr_potential` (and a callable metric's, eager too).
-
-    A named metric: the value and the minimising site on the host (:func:`_mcshane_on_host`,
-    by callback: the bits of the eager call, subnormals included), with the derivative in ``z``
-    of :math:`c(z, z_{k^*}) + f_{k^*}` attached. A callable metric: the :math:`q \times N`
-    minimum in JAX (no callback: a callable metric is JAX code, which a callback must not run).
-    """
-    if callable(metric):
-        value = jnp.min(cost_matrix_unchecked(z, points, metric) + f[None, :], axis=1)
-        return jnp.where(jnp.asarray(valid), value, jnp.nan)
-    q = z.shape[0]
-    query = functools.partial(_mcshane_on_host, metric=metric, threads=threads, dtype=z.dtype)
-    value, arg = on_host(
-        query,
-        (jax.ShapeDtypeStruct((q,), z.dtype), jax.ShapeDtypeStruct((q,), jnp.int32)),
-        f,
-        points,
-        z,
-        valid=valid,
-    )
-    # The value is the host's, bit for bit; the derivative in z is that of c(z, z_k*) + f_k*.
-    cost = jax.vmap(lambda s, t: cost_matrix_unchecked(s[None], t[None], metric)[0, 0])(
-        z, points[arg]
-    )
-    value = value_with_derivative(value, cost + f[arg])
-    return jnp.where(jnp.asarray(valid), value, jnp.nan)
+    return potential_values(f, points, q, metric, check_threads(threads), valid)

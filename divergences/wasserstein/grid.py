@@ -21,6 +21,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from divergences._src.errors import is_traced
+from divergences.wasserstein._envelope import envelope_value
 from divergences.wasserstein._host import native
 from divergences.wasserstein._host.grid_flow import (
     FLOW_METRICS,
@@ -31,7 +32,7 @@ from divergences.wasserstein._host.grid_flow import (
 from divergences.wasserstein._measures import _weight_values
 from divergences.wasserstein._problem import PRIMAL_METHODS, check_options
 from divergences.wasserstein._results import SparsePlan
-from divergences.wasserstein._runner import envelope_value, on_host
+from divergences.wasserstein._runner import on_host
 from divergences.wasserstein.primal import w1_primal
 
 __all__ = ["W1Grid", "w1_grid"]

@@ -1,4 +1,18 @@
-r"""Wasserstein-1 on the line by the CDF formula: jittable, vmappable, differentiable, no LP."""
+r"""Wasserstein-1 on the line by the CDF formula: jittable, vmappable, differentiable, no LP.
+
+One code path, and not the runner's: after the validation it shares with
+:func:`~divergences.w1_primal` (:func:`~._measures.check_measures`: the same rules, the same
+errors eagerly and under ``dv.checked``), an eager call and a traced one run the same jitted
+program, :func:`_w1_1d_program`, so they give the same bits; input that broke a rule gives NaN
+under a trace, as the runner's methods do. The runner (:mod:`._runner`) is for a problem solved
+on the host or by an iterative device solver: a status, a certificate, a plan and a potential,
+a derivative attached from the optimum. A closed form in XLA has none of these, and as a
+registry method it would become a method of ``w1_primal`` and ``w1_dual``, whose plan and
+potential it does not compute. Its one host step is a sort (NumPy's, on a CPU past a few
+thousand points): a callback inside the program that cannot fail and sorts a ``vmap`` batch in
+one call, which the runner's ``on_host`` (a status, a message, one call per batch element)
+would only slow down.
+"""
 
 from __future__ import annotations
 
@@ -239,7 +253,8 @@ def w1_1d(
     """
     names = ("u_values", "v_values", "u_weights", "v_weights")
     ms = check_measures(u_values, v_values, u_weights, v_weights, names, line=True)
-    return _w1_1d_program(ms.x, ms.y, ms.a, ms.b, u_weights is None and v_weights is None)
+    uniform = u_weights is None and v_weights is None
+    return _w1_1d_program(ms.x, ms.y, ms.a, ms.b, ms.valid, uniform)
 
 
 def _round_to_float32(r: jax.Array) -> jax.Array:
@@ -273,13 +288,18 @@ def _level_exponent(top: jax.Array, count: int, dtype: Any) -> jax.Array:
 
 @functools.partial(jax.jit, static_argnames="uniform")
 def _w1_1d_program(
-    x: jax.Array, y: jax.Array, a: jax.Array, b: jax.Array, uniform: bool
+    x: jax.Array, y: jax.Array, a: jax.Array, b: jax.Array, valid: Any, uniform: bool
 ) -> jax.Array:
-    """The JAX part of :func:`w1_1d` (one program), on validated measures' arrays.
+    """The JAX part of :func:`w1_1d` (one program, eager or traced), on validated measures.
 
-    ``uniform``: no weights given.
+    ``valid``: every value rule held (true for an eager call, whose broken rules have raised);
+    where false, NaN. ``uniform``: no weights given.
     """
-    x, y = x[:, 0], y[:, 0]
+    return jnp.where(jnp.asarray(valid), _distance(x[:, 0], y[:, 0], a, b, uniform), jnp.nan)
+
+
+def _distance(x: jax.Array, y: jax.Array, a: jax.Array, b: jax.Array, uniform: bool) -> jax.Array:
+    """W1 by the kernel that fits: equal-size or unequal uniform samples, or general weights."""
     n, m = x.shape[0], y.shape[0]
     if uniform:
         if n == m:

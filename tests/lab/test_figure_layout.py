@@ -4,7 +4,8 @@ Each figure is drawn as the docs, the notebooks and ``divergences plot`` draw it
 figures from a synthetic run: no training), and fails where two drawn texts overlap (a legend
 over the next row's axis label, a title over a tick label) or a text leaves the canvas (a title
 cut at the edge, a colour bar's label clipped). The texts are those the renderer draws: tick
-labels outside the view limits and artists of hidden axes are not drawn and not checked.
+labels outside the view limits and artists of hidden axes are not drawn and not checked. A figure
+function added to the lab and not drawn here fails ``test_every_figure_of_the_lab_is_drawn_here``.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import dataclasses
 import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 from unittest import mock
 
@@ -24,7 +26,13 @@ from matplotlib.figure import Figure
 from matplotlib.text import Text
 from matplotlib.transforms import BboxBase
 
-from divergences.lab import figure_catalogue
+from divergences.lab import (
+    continuous_figures,
+    critics,
+    divergence_figures,
+    figure_catalogue,
+    transport_figures,
+)
 from divergences.lab.critics import (
     CriticSweep,
     LayerGradients,
@@ -126,6 +134,23 @@ def test_the_check_passes_a_plain_figure_and_skips_hidden_axes() -> None:
     assert layout_defects(fig) == []
 
 
+def test_every_figure_of_the_lab_is_drawn_here() -> None:
+    """A figure function added to the lab is measured here, or this test says which is not.
+
+    The catalogue's figures are drawn by name (``test_divergence_figures``); each other function
+    that draws a figure (the training figures, the critics') is called in this file.
+    """
+    catalogued = {f.__name__ for f in figure_catalogue.FIGURES.values()}
+    for module in (divergence_figures, transport_figures, continuous_figures):
+        drawn = {n for n in module.__all__ if n.startswith("figure_")}
+        assert drawn <= catalogued, f"not in figure_catalogue.FIGURES: {drawn - catalogued}"
+    functions = {n for n in figures.__all__ if n.startswith("figure_") or n == "gif_frame"}
+    functions |= {n for n in critics.__all__ if n.startswith(("figure_", "plot_"))}
+    source = Path(__file__).read_text(encoding="utf-8")
+    missing = {n for n in functions if f"{n}(" not in source}
+    assert not missing, f"figures not drawn in {Path(__file__).name}: {sorted(missing)}"
+
+
 # The training figures, from a synthetic run shaped as the docs' (6000 steps read out every 300).
 
 
@@ -188,6 +213,10 @@ def test_training_snapshots_of_notebook_09(run) -> None:
     assert_legible(figures.figure_snapshots(four))
 
 
+def test_training_snapshots_of_notebook_06(run) -> None:
+    assert_legible(figures.figure_snapshots(run, count=4))
+
+
 def test_training_comparison(run) -> None:
     runs = {}
     for game in ("gan", "nsgan", "wgan-clip", "wgan-gp", "sngan", "r1"):
@@ -248,7 +277,8 @@ def test_critics_two_gaussians() -> None:
     assert_legible(figure_two_gaussians(result))
 
 
-def test_critics_value_surfaces() -> None:
+@pytest.mark.parametrize("panel_size", [None, 3.0], ids=["plot", "notebook-08"])
+def test_critics_value_surfaces(panel_size) -> None:
     xs = np.linspace(-3, 3, 40)
     values = np.add.outer(xs, xs)
     data = np.random.default_rng(0).normal(size=(300, 2))
@@ -257,7 +287,8 @@ def test_critics_value_surfaces() -> None:
         for game, scale in (("wgan-clip", 0.01), ("wgan-gp", 3.0))
         for name in ("ring8", "grid25", "swiss_roll")
     ]
-    assert_legible(figure_value_surfaces(surfaces))
+    options = {} if panel_size is None else {"panel_size": panel_size}
+    assert_legible(figure_value_surfaces(surfaces, **options))
 
 
 def test_critics_layer_gradients() -> None:
@@ -278,7 +309,8 @@ def test_critics_layer_gradients() -> None:
     assert_legible(figure_layer_gradients(result))
 
 
-def test_critics_sweep() -> None:
+@pytest.mark.parametrize("figsize", [None, (12, 3.5)], ids=["cli", "docs"])
+def test_critics_sweep(figsize) -> None:
     import matplotlib.pyplot as plt
 
     thetas = np.linspace(-1, 1, 9)
@@ -294,7 +326,7 @@ def test_critics_sweep() -> None:
     sweep = CriticSweep(
         thetas, estimates, {k: np.zeros((2, 3)) for k in names}, js, w1, 0.003, 10.0, {}
     )
-    fig = plot_critic_sweep(sweep)
+    fig = plot_critic_sweep(sweep) if figsize is None else plot_critic_sweep(sweep, figsize=figsize)
     try:
         assert_legible(fig)
     finally:

@@ -651,6 +651,32 @@ def test_potential_on_the_line_and_float32():
 
 
 @pytest.mark.parametrize(
+    ("metric", "dtype"),
+    [
+        ("euclidean", np.float32),
+        (dv.Minkowski(p=3), np.float64),
+        (lambda s, t: jnp.sum(jnp.abs(s - t)), np.float32),
+    ],
+    ids=["euclidean-float32", "minkowski3-float64", "callable-float32"],
+)
+def test_potential_gives_the_eager_bits_under_jit_and_vmap(dtype, metric):
+    """The runner's one host function (a named metric) or one program (a callable one)."""
+    rng = np.random.default_rng(21)
+    f = rng.normal(size=9).astype(dtype)
+    points, z = rng.normal(size=(9, 2)).astype(dtype), rng.normal(size=(6, 2)).astype(dtype)
+    z[0] = [1e-30, 3e-38]  # tiny coordinates: subnormal squares kept alike in every mode
+
+    def potential(f, points, z):
+        return dv.kr_potential(dv.W1Dual(f.sum(), f, points, f.sum()), z, metric=metric)
+
+    eager = np.asarray(potential(f, points, z))
+    jitted = np.asarray(jax.jit(potential)(f, points, z))
+    batched = np.asarray(jax.vmap(potential, in_axes=(None, None, 0))(f, points, np.stack([z, z])))
+    assert eager.dtype == dtype
+    assert eager.tobytes() == jitted.tobytes() == batched[0].tobytes() == batched[1].tobytes()
+
+
+@pytest.mark.parametrize(
     ("dual_z", "match"),
     [
         (lambda d: (d, [[0.0, 1.0, 2.0]]), "z must have points of dimension 2"),

@@ -174,6 +174,37 @@ def test_bad_input(args, match):
         dv.w1_1d(*args)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(
+    ("n", "m", "weighted"),
+    [(6, 6, False), (5, 8, False), (5, 8, True)],
+    ids=["equal-size", "uniform", "weighted"],
+)
+def test_eager_jit_and_vmap_give_the_same_bits(dtype, n, m, weighted):
+    """One program for eager and traced calls (why not the runner's: one_d's docstring)."""
+    rng = np.random.default_rng(11)
+    args = [rng.normal(size=n).astype(dtype), (2 * rng.normal(size=m) + 0.3).astype(dtype)]
+    if weighted:
+        a, b = rng.dirichlet(np.ones(n)).astype(dtype), rng.dirichlet(np.ones(m)).astype(dtype)
+        args += [a / a.sum(), b / b.sum()]
+    eager = np.asarray(dv.w1_1d(*args))
+    jitted = np.asarray(jax.jit(dv.w1_1d)(*args))
+    batched = np.asarray(jax.vmap(dv.w1_1d)(*(np.stack([t, t]) for t in args)))
+    assert eager.dtype == dtype
+    assert eager.tobytes() == jitted.tobytes() == batched[0].tobytes() == batched[1].tobytes()
+    grad = jax.grad(dv.w1_1d, argnums=(0, 1))
+    for g, h in zip(grad(*args), jax.jit(grad)(*args), strict=True):
+        assert np.asarray(g).tobytes() == np.asarray(h).tobytes()
+
+
+def test_a_broken_rule_gives_nan_under_jit_as_the_runner_does():
+    args = (np.array([0.0, 1.0]), np.array([1.0, 2.0]), np.array([1.5, -0.5]), np.full(2, 0.5))
+    assert np.isnan(float(jax.jit(dv.w1_1d)(*args)))
+    assert np.isnan(float(jax.jit(lambda *t: dv.w1_primal(*t).value)(*args)))
+    with pytest.raises(ValueError, match="u_weights has negative mass"):
+        dv.checked(jax.jit(dv.w1_1d))(*args)
+
+
 # ------------------------------------------------- kernels, and sorts on the host or in XLA
 
 

@@ -18,9 +18,8 @@ import pytest
 
 import divergences as dv
 from divergences._src.errors import CarriedRule, decode_text, encode_text, require
-from divergences.wasserstein import dual as dual_module
 from divergences.wasserstein._host import dense as dense_host
-from divergences.wasserstein._host import kr_lp
+from divergences.wasserstein._host import kr_lp, nearest
 from divergences.wasserstein._results import CertificateError, SolverError, Status
 from divergences.wasserstein._runner import MESSAGE_BYTES, host_error, on_host
 
@@ -152,9 +151,14 @@ def test_every_status_of_the_kr_lp_raises_alike(monkeypatch, status):
     assert eager.status == status and "HiGHS" in str(eager)
 
 
+def test_the_kr_lp_has_one_message_for_every_status_it_fails_with():
+    failing = {code for code in kr_lp._LINPROG_STATUS.values() if code != Status.OPTIMAL}
+    assert set(kr_lp.kr_dual_failures(3)) == failing | {Status.FAILED}
+
+
 @pytest.mark.parametrize("error", _HOST_FAILURES[-3:], ids=lambda e: _name(e))
 def test_a_failed_query_of_kr_potential_raises_alike(monkeypatch, error):
-    monkeypatch.setattr(dual_module, "weighted_nearest", _failing_solve(error))
+    monkeypatch.setattr(nearest, "weighted_nearest", _failing_solve(error))
     f, points = np.linspace(-1.0, 1.0, 11), np.concatenate([_X, _Y])
     _assert_alike(*_both(_potential, f, points, _Z))
 

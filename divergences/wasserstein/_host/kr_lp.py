@@ -97,13 +97,16 @@ def solve_kr_dual(cost_union: np.ndarray, a: np.ndarray, b: np.ndarray) -> KRDua
     """
     sol, status = _kr_dual(cost_union, a, b)
     if sol is None or status != Status.OPTIMAL:
-        message = kr_dual_failures(cost_union.shape[0]).get(status, f"HiGHS failed ({status.name})")
-        raise SolverError(message, status)
+        raise SolverError(kr_dual_failures(cost_union.shape[0])[status], status)
     return sol
 
 
 def kr_dual_failures(n_all: int) -> dict[Status, str]:
-    """The message of each failing status of the KR LP (one text, eager and traced)."""
+    """The message of every status the KR LP may fail with: one table, eager and traced.
+
+    Each of linprog's failing statuses (:data:`_LINPROG_STATUS`) and ``FAILED``, which stands
+    for any other; the runner carries the text out of a trace as it is (``on_host``).
+    """
     what = f"HiGHS did not solve the Kantorovich-Rubinstein dual LP ({n_all} points)"
     return {
         Status.PIVOT_CAP: f"{what}: iteration limit reached",
@@ -111,6 +114,8 @@ def kr_dual_failures(n_all: int) -> dict[Status, str]:
         Status.UNBOUNDED: f"{what}: the problem is unbounded; check that a and b have equal "
         "total mass",
         Status.NUMERICAL: f"{what}: numerical difficulties",
+        Status.FAILED: f"{what}: scipy's linprog returned a status it does not document; "
+        "method='dense' solves the same problem by the network simplex",
     }
 
 

@@ -25,9 +25,9 @@ import numpy as np
 from divergences.wasserstein._host import native
 from divergences.wasserstein._host.costs import cost_matrix
 from divergences.wasserstein._host.threads import check_threads, resolve_threads
-from divergences.wasserstein._metrics import Euclidean, named_metric
+from divergences.wasserstein._metrics import Euclidean, MetricSpec, named_metric, scale_exponent
 
-__all__ = ["lipschitz_violation", "weighted_k_nearest", "weighted_nearest"]
+__all__ = ["lipschitz_violation", "mcshane_extension", "weighted_k_nearest", "weighted_nearest"]
 
 #: Fewer queries than this run on one thread unless ``threads`` says otherwise: starting
 #: threads costs more than the queries.
@@ -92,6 +92,34 @@ def weighted_k_nearest(
         threads=resolve_threads(threads),
     )
     return np.asarray(res["index"]).reshape(z.shape[0], k)
+
+
+def mcshane_extension(
+    f: np.ndarray,
+    points: np.ndarray,
+    z: np.ndarray,
+    *,
+    metric: str | MetricSpec,
+    threads: int | None,
+    dtype: np.dtype,
+) -> tuple[np.ndarray, np.ndarray]:
+    r"""McShane's extension :math:`\min_k c(z, z_k) + f_k` at every row of ``z``, and its argmin.
+
+    The host function of :func:`~divergences.kr_potential` (a named metric), which the runner
+    calls directly for concrete input and by callback under a trace, so both give the same
+    bits: float64 points scaled by a power of two (exact), the weighted nearest site, the value
+    scaled back and rounded into ``dtype`` (subnormals included); the argmin as int32.
+    """
+    sites = np.asarray(points, np.float64)
+    query = np.asarray(z, np.float64)
+    degree = named_metric(metric).degree
+    e = scale_exponent(sites, query, degree=degree)
+    scaled_f = np.ldexp(np.asarray(f, np.float64), -degree * e)
+    scaled_sites, scaled_z = np.ldexp(sites, -e), np.ldexp(query, -e)
+    values, arg = weighted_nearest(scaled_z, scaled_sites, scaled_f, metric=metric, threads=threads)
+    with np.errstate(over="ignore"):
+        out = np.ldexp(np.asarray(values, np.float64), degree * e).astype(dtype, copy=False)
+    return out, np.asarray(arg, np.int32)
 
 
 def lipschitz_violation(
