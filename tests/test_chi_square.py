@@ -6,6 +6,7 @@ import math
 
 import jax
 import numpy as np
+import pytest
 from hypothesis import given
 from scipy.stats import chisquare
 
@@ -135,6 +136,7 @@ def _assert_few_ulp(p: np.ndarray, q: np.ndarray, value: float) -> None:
         np.testing.assert_allclose(value, ref, **tolerance("ulp_float64"))
 
 
+@pytest.mark.slow
 def test_the_equality_case_near_702_keeps_its_digits() -> None:
     """At an equality case near 702 the value is the sum within a few ulp, not e^KL - 1."""
     p, q = EXAMPLE
@@ -149,6 +151,7 @@ def test_the_equality_case_near_702_keeps_its_digits() -> None:
     assert_leq(float(dv.kl(p, q)), math.log1p(value))
 
 
+@pytest.mark.slow
 @given(dvt.pmf_pair_batches([5], batch=[4]))
 def test_few_ulp_against_mpmath_and_the_same_bits_alone_and_in_a_batch(pq) -> None:
     """Exact pmfs of the harness: within a few ulp of mpmath, a row alone as in its batch."""

@@ -225,6 +225,7 @@ def test_inception_score_of_an_empty_batch() -> None:
         dv.inception_score(np.zeros((0, 3)))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("low", [jnp.bfloat16, jnp.float16], ids=["bfloat16", "float16"])
 def test_low_precision_input_is_computed_in_float32(low) -> None:
     # Computed in float32, returned in the input's dtype (rounded once).

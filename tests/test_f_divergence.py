@@ -278,6 +278,7 @@ def test_matches_a_50_digit_reference(g, pq) -> None:
         np.testing.assert_allclose(value, expected, **tolerance("float64"))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("g", GENS, ids=IDS)
 @given(pq=dvt.pmf_pairs(SIZES))
 def test_gradient_is_finite_wherever_its_exact_value_is(g, pq) -> None:
@@ -346,6 +347,7 @@ def test_gan_critic_is_the_log_of_the_optimal_discriminator(pq) -> None:
     )
 
 
+@pytest.mark.slow
 def test_plain_callable_generator() -> None:
     p, q = [0.8, 0.2, 0.0], [0.3, 0.6, 0.1]
 
@@ -409,6 +411,7 @@ def test_variational_bound_rejects_critics_it_cannot_evaluate(t, generator, matc
         dv.variational_bound([0.5, 0.5], [0.5, 0.5], t, generator)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
 @pytest.mark.parametrize("g", GENS, ids=IDS)
 def test_a_subnormal_mass_counts_as_zero_in_the_checks_too(g, dtype) -> None:
@@ -425,6 +428,7 @@ def test_a_subnormal_mass_counts_as_zero_in_the_checks_too(g, dtype) -> None:
     assert float(checked(p, q, t)) == expected
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
 def test_a_subnormal_denominator_needs_the_slope_eagerly_and_checked(dtype) -> None:
     sub = float(np.finfo(dtype).smallest_subnormal) * 1000
@@ -518,6 +522,7 @@ def test_a_ratio_a_few_ulps_above_one_does_not_refuse_a_true_slope(ulps) -> None
     ],
     ids=["tv-too-large", "tv-too-small", "tv-inf", "kl-finite", "nan", "string", "minus-inf"],
 )
+@pytest.mark.slow
 def test_a_slope_that_contradicts_the_generator_is_refused(f, slope, match) -> None:
     p, q = np.array([0.5, 0.5]), np.array([1.0, 0.0])
     with pytest.raises(ValueError, match=match):

@@ -97,6 +97,7 @@ def test_uniforms_closed_forms_on_aligned_shifts() -> None:
         )
 
 
+@pytest.mark.slow
 def test_gradient_in_theta_flows_through_the_masses() -> None:
     fam = families.shifted_gaussians(grid=FINE)
     g = jax.grad(lambda t: dv.kl(*fam.measures(t)[1:]))(0.5)

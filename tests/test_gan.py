@@ -131,6 +131,7 @@ def test_gradient_in_d_matches_the_formula() -> None:
     np.testing.assert_allclose(g, P_IN / d - Q_IN / (1 - d), **tolerance("float64"))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fn", [dv.gan_value, value_jit], ids=["plain", "jit"])
 def test_d_broadcasts_against_a_batch(fn) -> None:
     ps = np.stack([P_IN, Q_IN])
@@ -181,6 +182,7 @@ def test_gradient_in_the_weights_at_zero_weight_matches_one_sided_differences() 
 value_star_jit = jax.jit(lambda p, q, b: dv.gan_value(p, q, base=b))
 
 
+@pytest.mark.slow
 @given(dvt.pmf_pairs(SIZES), st.sampled_from([None, 2.0, 3.7, 0.5]))
 def test_value_at_the_optimum_without_d_is_finite_and_stable(pq, base) -> None:
     # The discriminator omitted means D*: -log 4 + 2 JS, finite for every pair, tiny masses

@@ -82,6 +82,7 @@ def test_bad_input_raises(call, match: str) -> None:  # type: ignore[no-untyped-
         call()
 
 
+@pytest.mark.slow
 def test_jit_and_vmap_agree_with_plain_calls() -> None:
     j = np.array([[0.2, 0.0, 0.1], [0.3, 0.25, 0.15]])
     np.testing.assert_allclose(

@@ -51,6 +51,7 @@ def test_disjoint_supports_give_log_2_exactly() -> None:
 _SCIPY_JS_FLOOR = 64 * float(np.finfo(np.float64).eps)
 
 
+@pytest.mark.slow
 @given(dvt.pmf_pairs(SIZES))
 def test_agrees_with_scipy(pq) -> None:
     # scipy.spatial.distance.jensenshannon returns the DISTANCE, sqrt(JS), with the 1/2 inside,

@@ -273,6 +273,7 @@ def test_js_and_distance_relative_accuracy(pq) -> None:
     assert distance == float(jsd_jit(p, q))
 
 
+@pytest.mark.slow
 @given(st.one_of(dvt.pmf_pairs(), dvt.pmf_pairs(dtype=np.float32)))
 def test_entropy_and_cross_entropy_relative_accuracy(pq) -> None:
     """Entropy and cross entropy relative accuracy."""
@@ -383,6 +384,7 @@ def test_issue_examples() -> None:
     assert float(dv.mutual_information([[1.0, TINY64]])) == 0.0
 
 
+@pytest.mark.slow
 def test_fast_path_is_used_exactly_where_it_is_certified() -> None:
     """Fast path is used exactly where it is certified."""
     # The defining sums are returned where they are at least the threshold; below it, the exact
@@ -573,6 +575,7 @@ def test_certified_sum_without_fast_stages_is_the_exact_kernel() -> None:
     np.testing.assert_array_equal(np.asarray(jax.grad(lambda a: h(a, 0))(a)), [2.0, 4.0])
 
 
+@pytest.mark.slow
 def test_xlog_ratio_elementwise_conventions_and_gradient() -> None:
     """xlog_ratio elementwise: its conventions and its gradient."""
     tiny = float(np.finfo(np.float64).tiny)

@@ -40,6 +40,7 @@ RANGED = {
 JITTED = {name: jax.jit(fn) for name, (fn, _, _) in RANGED.items()}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
 @pytest.mark.parametrize("name", list(RANGED))
 @given(data=st.data())
@@ -68,6 +69,7 @@ def test_disjoint_masses_at_the_edge_reach_the_bound_and_stop(dtype) -> None:
     assert 0.5 * float(np.abs(p.astype(np.float64) - q).sum()) > 1 + 0.5 * tol
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
 def test_identical_masses_off_one_give_zero_not_a_negative_divergence(dtype) -> None:
     """Identical masses off one give zero, not a negative divergence."""
@@ -142,6 +144,7 @@ def test_kl_and_chi_square_at_the_equality_case_at_the_edge() -> None:
     assert float(dv.kl(p, q)) <= math.log1p(float(dv.chi_square(p, q)))
 
 
+@pytest.mark.slow
 @DTYPES
 @given(data=st.data())
 def test_mutual_information_is_at_most_each_marginal_entropy_at_the_edge(dtype, data) -> None:
@@ -161,6 +164,7 @@ def test_mutual_information_is_at_most_each_marginal_entropy_at_the_edge(dtype, 
     assert float(dv.conditional_entropy(joint)) >= 0.0
 
 
+@pytest.mark.slow
 @DTYPES
 @given(data=st.data())
 def test_inception_score_lies_in_one_to_k_at_the_edge(dtype, data) -> None:

@@ -301,6 +301,7 @@ def test_checked_runs_a_function_that_reads_its_input_in_python() -> None:
         dv.checked(kl_or_zero)(p, 2 * q)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("shape", "axis", "bad", "where"),
     [

@@ -55,6 +55,7 @@ def inside(e, x, ulps=0):
     assert lo <= x <= hi, (e, x)
 
 
+@pytest.mark.slow
 def test_js_kl_tv_hellinger_against_mpmath():
     p, q = npdf(0, 1), npdf(1.5, 0.8)
     pts = [-3, 0, 1.5, 4]
@@ -74,6 +75,7 @@ def test_js_kl_tv_hellinger_against_mpmath():
     inside(C.total_variation(N(0.0, 1.0), N(1.5, 0.8), rtol=1e-10), float(tv))
 
 
+@pytest.mark.slow
 def test_mixtures_against_mpmath():
     w = [0.3, 0.7]
     pm = dvc.Mixture(np.array(w), (N(-1.0, 0.5), dvc.Laplace(1.0, 1.0)))
@@ -88,6 +90,7 @@ def test_mixtures_against_mpmath():
     inside(C.gan_value(pm, qm, dvc.LogisticDiscriminator(0.5, -0.3), rtol=1e-10), float(logistic))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("theta", [4.0, 0.5, -5.0])
 def test_tv_of_mixtures_sharing_a_component_is_tight(theta):
     # (N(-2, 1) + N(2, 1)) / 2 against (N(-2, 1) + N(theta, 1)) / 2: the shared half cancels, and

@@ -19,6 +19,7 @@ def close(r, want, slack=0.0):
     assert abs(float(r.value) - want) <= float(r.error) + slack, (r, want)
 
 
+@pytest.mark.slow
 def test_closed_forms():
     close(dvc.kl(N(0.3, 1.2), N(-1.0, 0.7)), float(dv.kl_normal(0.3, 1.2, -1.0, 0.7)))
     close(dvc.w1(dvc.Laplace(0.0, 2.0), dvc.Laplace(1.75, 2.0)), 1.75)

@@ -34,6 +34,7 @@ def test_log_prob_cdf_sf_match_scipy(law, ref):
     np.testing.assert_allclose(np.asarray(law.prob(X)), ref.pdf(X), rtol=1e-12, atol=1e-300)
 
 
+@pytest.mark.slow
 def test_mixture_is_the_weighted_sum():
     comps = (dvc.Normal(-1.0, 0.5), dvc.Laplace(2.0, 1.0), dvc.Uniform(0.0, 1.0))
     w = np.array([0.2, 0.5, 0.3])
@@ -75,6 +76,7 @@ def test_mixture_weights_within_the_sum_tolerance_are_accepted():
     assert np.asarray(m.weights).sum() != 1.0
 
 
+@pytest.mark.slow
 def test_shift_and_scale_stay_in_the_family():
     law = dvc.Mixture([0.4, 0.6], (dvc.Exponential(2.0, loc=1.0), dvc.Beta(2.0, 3.0, -1.0, 1.0)))
     moved = dvc.scale(dvc.shift(law, 0.5), 2.0)
@@ -86,6 +88,7 @@ def test_shift_and_scale_stay_in_the_family():
     assert type(moved.components[0]) is dvc.Exponential
 
 
+@pytest.mark.slow
 def test_laws_are_pytrees_under_jit_vmap_grad():
     def logp(t):
         law = dvc.Mixture(jnp.array([0.3, 0.7]), (dvc.Normal(t, 1.0), dvc.StudentT(3.0, -t, 2.0)))
@@ -101,6 +104,7 @@ def test_laws_are_pytrees_under_jit_vmap_grad():
     assert jax.tree_util.tree_unflatten(tree, leaves) == law
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None)
 @given(
     loc=hs.floats(-1e6, 1e6),

@@ -41,6 +41,7 @@ def test_tour_prints_every_column_name_in_full() -> None:
     assert len(rule) == len(head)
 
 
+@pytest.mark.slow
 def test_tour_fails_when_the_tolerance_cannot_be_met(capsys: pytest.CaptureFixture[str]) -> None:
     # A negative tolerance cannot be met: the command must say so and return 1.
     assert main(["tour", "--tolerance", "-1"]) == 1
@@ -147,6 +148,7 @@ def test_verify_missing_path_is_one_line_not_a_traceback(tmp_path, capsys) -> No
     assert "no proof_*.py files in the folder" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_plot_writes_one_figure(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
     assert main(["plot", "optimal_discriminator", "--out", str(tmp_path)]) == 0
     assert (tmp_path / "optimal_discriminator.png").exists()

@@ -26,6 +26,7 @@ def _kl_off_by_ones_jvp(primals, tangents):
     return value, dvalue + 0.1 * jnp.sum(dp)
 
 
+@pytest.mark.slow
 def test_a_true_gradient_passes_in_both_modes() -> None:
     check_gradient(dv.kl, (P_IN, Q_IN), modes=("fwd", "rev"))
 

@@ -50,6 +50,7 @@ def test_interior_pmfs(p: np.ndarray) -> None:
     assert (p >= 1e-3 / 4).all()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_pmfs_reach_the_hard_cases(dtype: type) -> None:
     tiny = np.finfo(dtype).tiny

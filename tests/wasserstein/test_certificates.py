@@ -462,6 +462,7 @@ def _dual_problems() -> tuple[np.ndarray, np.ndarray, list[str]]:
     return x, y, [f"problem {k} (scale {s:.3g})" for k, s in enumerate(scales)]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "method",
     [

@@ -224,6 +224,7 @@ def test_gradient_under_vmap(method):
         np.testing.assert_allclose(g, fd, **tolerance("gradient"))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", METHODS)
 def test_parallel_lines_gradient_is_sign(method):
     z = np.random.default_rng(2).normal(size=4)
@@ -298,6 +299,7 @@ def test_blockwise_host_path_on_a_larger_problem(metric):
 # ------------------------------------------------------------------ method="sparse"
 
 
+@pytest.mark.slow
 @pytest.mark.native
 @at_most(25)  # the sparse solver's own property test draws the full budget
 @given(measure_pairs(dims=(1, 2, 3)))
@@ -744,6 +746,7 @@ def test_subnormal_float32_dual_and_potential_in_every_mode(mode):
     assert float(dual.value) > 0
 
 
+@pytest.mark.slow
 def test_lipschitz_violation_of_a_dual_is_the_same_bound_under_jit():
     # At scale 1e-300 the violation bound of a dual is subnormal: computed in XLA's flush-to-zero
     # mode it used to come out as 5e-324 under jit where the eager call gave 5e-315.

@@ -349,6 +349,7 @@ def test_grid_flow_with_masses_over_many_orders_of_magnitude(metric):
     assert float(sol.value) == pytest.approx(float(dense.value), rel=1e-12)
 
 
+@pytest.mark.slow
 @pytest.mark.native
 @settings(max_examples=10)
 @given(grid_pairs(), st.sampled_from(FLOW_METRICS), st.sampled_from([1.0, 0.25, 0.3]))

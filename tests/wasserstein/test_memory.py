@@ -337,6 +337,7 @@ def test_conjugate_gradient_solves_a_grounded_laplacian():
     )
 
 
+@pytest.mark.slow
 @pytest.mark.native
 def test_conjugate_gradient_seed_certifies_the_same_w1_as_the_factorisation(monkeypatch):
     """The start potential only seeds the simplex: either fit gives the same certified W1.

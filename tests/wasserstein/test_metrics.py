@@ -99,6 +99,7 @@ def test_no_overflow_or_underflow_at_any_scale_or_exponent():
             np.testing.assert_allclose(dv.cost_matrix(x, y, metric=Minkowski(p=p)), [[want]])
 
 
+@pytest.mark.slow
 def test_gradient_finite_and_zero_at_coincident_points():
     x = np.array([[0.0, 1.0], [2.0, -1.0]])
     for p in EXPONENTS:
@@ -107,6 +108,7 @@ def test_gradient_finite_and_zero_at_coincident_points():
         np.testing.assert_allclose(g, 0.0, **F64)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("p", [1.5, 3])
 def test_gradient_matches_finite_differences(p):
     rng = np.random.default_rng(1)

@@ -185,6 +185,7 @@ def test_stops_on_general_problems_are_never_reported_as_certified(seed):
             assert res["upper_bound"] - res["lower_bound"] <= 1e-6 * res["upper_bound"]
 
 
+@pytest.mark.slow
 def test_the_capped_general_problem_of_the_report_raises():
     rng = np.random.default_rng(0)
     x = rng.normal(size=(50, 2))

@@ -34,6 +34,7 @@ def _clouds(seed: int = 0, n: int = 30, m: int = 24):
     return x, y, rng.dirichlet(np.ones(n)), rng.dirichlet(np.ones(m))
 
 
+@pytest.mark.slow
 def test_sparse_method_says_it_is_not_built(without_native):
     x, y, a, b = _clouds()
     for call in (

@@ -35,6 +35,7 @@ def test_matches_scipy_and_the_lp(pair):
     np.testing.assert_allclose(value, highs_primal(u, v, a, b), **tolerance("highs"))
 
 
+@pytest.mark.slow
 @given(measure_pairs(dims=(1,)))
 def test_uniform_weights_path_matches_scipy_and_the_weighted_path(pair):
     # Weights left out take a separate kernel (quantile functions, no pooled sort).
@@ -100,6 +101,7 @@ def test_large_sample_matches_scipy():
     )
 
 
+@pytest.mark.slow
 def test_jit_and_vmap():
     rng = np.random.default_rng(1)
     u, v = rng.normal(size=(4, 6)), rng.normal(size=(4, 3))
@@ -139,6 +141,7 @@ def test_gradients_match_finite_differences():
     np.testing.assert_allclose(grads[0], jax.grad(dv.w1_1d)(u, v, wu, wv), **tol)
 
 
+@pytest.mark.slow
 def test_gradient_finite_at_ties_and_zero_mass():
     u = np.array([0.0, 1.0, 1.0])
     v = np.array([1.0, 0.0])
@@ -174,6 +177,7 @@ def test_bad_input(args, match):
         dv.w1_1d(*args)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize(
     ("n", "m", "weighted"),
@@ -197,6 +201,7 @@ def test_eager_jit_and_vmap_give_the_same_bits(dtype, n, m, weighted):
         assert np.asarray(g).tobytes() == np.asarray(h).tobytes()
 
 
+@pytest.mark.slow
 def test_a_broken_rule_gives_nan_under_jit_as_the_runner_does():
     args = (np.array([0.0, 1.0]), np.array([1.0, 2.0]), np.array([1.5, -0.5]), np.full(2, 0.5))
     assert np.isnan(float(jax.jit(dv.w1_1d)(*args)))
@@ -331,6 +336,7 @@ def _exact_uniform_w1(u, v):
     return sum(abs(p - q) for p, q in zip(us, vs, strict=True)) / len(us)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("u", "v"),
     [

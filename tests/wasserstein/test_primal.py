@@ -291,6 +291,7 @@ def test_gradient_under_vmap_matches_finite_differences():
         np.testing.assert_allclose(g, fd, **tolerance("gradient"))
 
 
+@pytest.mark.slow
 def test_gradient_is_finite_with_zero_mass_and_coincident_points():
     x = np.array([[0.0, 0.0], [1.0, 0.0], [2.0, 2.0]])
     y = np.array([[0.0, 0.0], [1.0, 0.0]])  # coincide with x's first two points

@@ -57,6 +57,7 @@ def test_under_jit_todense_works_and_asarray_names_the_method():
         as_numpy(X, Y, B)
 
 
+@pytest.mark.slow
 def test_vmap_keeps_the_shape_and_adds_the_batch_in_front():
     xs = np.stack([X, X + 1.0])
     ys = np.stack([Y, 2.0 * Y])

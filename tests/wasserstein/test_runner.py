@@ -127,6 +127,7 @@ def test_a_sparse_round_cap_raises_alike_with_the_bounds_reached():
     assert "It stopped after 1 rounds" in str(traced)
 
 
+@pytest.mark.slow
 @pytest.mark.native
 def test_under_vmap_the_failing_element_speaks_as_its_eager_call():
     """Element 1 fails with its own bounds in its message; element 0 is solved."""

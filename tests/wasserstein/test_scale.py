@@ -266,6 +266,7 @@ def test_float32_near_the_ends_of_its_range(scale):
         np.testing.assert_allclose(float(fn(x[:, 0], y[:, 0])) / scale, 0.5, **tol)
 
 
+@pytest.mark.slow
 def test_gradient_survives_a_scale_that_pushes_the_cotangent_near_underflow() -> None:
     # Points 2^-270 apart in one coordinate, scaled down by 2^-272: the hypot-style cost's
     # derivative once passed the cotangent through a subnormal product, which XLA's CPU flushes

@@ -459,6 +459,7 @@ def test_a_value_near_overflow_is_finite(mode):
     assert np.all(np.isfinite(grad))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_results_scaled_back_below_the_normal_range_are_rounded_as_asked(dtype):
     # The bounds and value are scaled back by 2^k; below the normal range XLA flushes a product

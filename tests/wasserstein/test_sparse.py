@@ -181,6 +181,7 @@ def test_assignment_and_simplex_graph_solvers_agree(geometry, monkeypatch):
     np.testing.assert_array_equal(by_paths.plan.mass, w)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("geometry", "integrated"), [("same law", False), ("translated copy", True)]
 )
@@ -439,6 +440,7 @@ def test_forced_early_stop_reports_its_gap(cap):
     assert loose.lower_bound <= ref <= loose.upper_bound
 
 
+@pytest.mark.slow
 def test_early_stop_under_jit_is_nan_and_a_checked_solver_error():
     """Under jit an early stop is NaN, and dv.checked raises the eager SolverError."""
     # Inside jit the callback cannot raise: the result is NaN, and dv.checked raises a

@@ -132,6 +132,7 @@ def test_python_refuses_a_plan_that_is_not_a_coupling(monkeypatch):
         dv.w1_dual(x, y, a, b, method="sparse")
 
 
+@pytest.mark.slow
 @pytest.mark.native
 @pytest.mark.parametrize("lower", [np.inf, np.nan])
 def test_python_refuses_bounds_that_cross_or_are_nan(monkeypatch, lower):

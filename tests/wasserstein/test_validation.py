@@ -132,6 +132,7 @@ def test_point_rules_of_the_helpers_alike(fn, args, expected):
     assert eager.startswith(expected) and traced == eager
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "function",
     [pytest.param(k, marks=pytest.mark.native) if "sparse" in k else k for k in W1_FUNCTIONS],

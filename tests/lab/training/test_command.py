@@ -103,6 +103,7 @@ def _ending(run, *, modes, w1_ratio, data=None, game=None):
     return run._replace(config=config, readouts=r._replace(modes_covered=covered, w1=w1))
 
 
+@pytest.mark.slow
 def test_the_summary_says_modes_k_of_k_w1_in_floors_and_the_spread(run):
     text = command._summary("sngan", _ending(run, modes=8, w1_ratio=1.2))
     first, second = text.splitlines()

@@ -87,6 +87,7 @@ def test_defaults_are_the_papers():
         TrainingConfig().steps = 3  # type: ignore[misc]
 
 
+@pytest.mark.slow
 def test_the_step_size_decays_linearly_over_the_run():
     # Adam's update on a constant gradient is -lr(t) after its first few steps (m_hat / sqrt(v_hat)
     # is 1 exactly for a constant gradient), so the updates trace the schedule: from the game's

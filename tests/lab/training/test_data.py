@@ -47,6 +47,7 @@ def test_swiss_roll_noise_has_the_stated_standard_deviation():
     assert swiss_roll().sample(key, 8).dtype == jnp.result_type(float)
 
 
+@pytest.mark.slow
 def test_swiss_roll_sampler_is_jittable_and_keyed():
     ds = swiss_roll()
     a = jax.jit(ds.sample, static_argnums=1)(jax.random.key(3), 64)

@@ -87,6 +87,7 @@ def test_penalties_of_a_linear_critic(slope):
     np.testing.assert_allclose(r1, 2.0 * slope**2, **tolerance("float64"))
 
 
+@pytest.mark.slow
 def test_gradient_penalty_gradient_is_finite_at_a_flat_critic():
     # A constant critic has a zero gradient, where the norm's derivative is taken as 0.
     real, fake = jnp.ones((4, 2)), jnp.zeros((4, 2))

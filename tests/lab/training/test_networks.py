@@ -43,6 +43,7 @@ def test_spectral_norm_critic_is_1_lipschitz():
     assert float(jnp.max(jnp.linalg.norm(grads, axis=-1))) <= 1 + 1e-8
 
 
+@pytest.mark.slow
 def test_weight_clip_game_clips_the_initial_critic():
     net, _ = make_critic(jax.random.key(0), G.GAMES["wgan-clip"], 2, (8,), jnp.float32)
     leaves = jax.tree_util.tree_leaves(eqx.filter(net, eqx.is_inexact_array))
