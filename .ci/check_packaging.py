@@ -116,6 +116,7 @@ def every_private_library_module_is_forbidden_to_harness_lab_and_proofs() -> Non
         for parent, folder in (
             ("divergences", "divergences"),
             ("divergences.continuous", "divergences/continuous"),
+            ("divergences.estimate", "divergences/estimate"),
             ("divergences.wasserstein", "divergences/wasserstein"),
         )
         for p in (ROOT / folder).iterdir()

@@ -19,7 +19,7 @@ application (proofs and ``verify``, sweeps and figures, critics, the command lin
 
 from __future__ import annotations
 
-from divergences import continuous, families, generators
+from divergences import continuous, estimate, families, generators
 from divergences._src.chi_square import chi_square
 from divergences._src.entropy import cross_entropy, entropy
 from divergences._src.errors import checked
@@ -79,6 +79,7 @@ __all__ = [
     "chi_square",
     "conditional_entropy",
     "continuous",
+    "estimate",
     "cost_matrix",
     "cross_entropy",
     "entropy",

@@ -1,0 +1,19 @@
+r"""Divergences between the laws behind two samples, each an interval with a stated guarantee.
+
+The rest of the package computes divergences between the distributions it is given: masses,
+laws of :mod:`divergences.continuous`, or two samples taken *as* the measures (what
+:func:`divergences.w1_primal` certifies is the W1 between the two empirical measures). This
+namespace answers the question a generative model's user has: from ``x_1 ... x_n ~ P`` and
+``y_1 ... y_m ~ Q``, what is the divergence between ``P`` and ``Q``, and how sure is that?
+
+Every entry takes the draws as arrays of shape ``(n, d)`` and ``(m, d)`` (or ``(n,)`` on the
+line) and a ``level`` (default 0.95), and returns an :class:`Estimate`: the value, the interval
+``[lower, upper]``, the interval's kind (``"finite-sample"``, ``"asymptotic"`` or
+``"subsampling"``), which ends it claims, the assumption it rests on and the method. The
+entries run on the host (neighbour searches and exact transport), with XLA kernels inside;
+they are not traced by ``jit``.
+"""
+
+from divergences.estimate._src.result import Estimate, TwoSampleTest
+
+__all__ = ["Estimate", "TwoSampleTest"]

@@ -1,0 +1,1 @@
+"""The private modules of :mod:`divergences.estimate`: each estimator, its checks and its terms."""
