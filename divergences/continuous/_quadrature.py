@@ -128,30 +128,42 @@ def _sign_changes(bp: jax.Array, kink: Callable[[jax.Array], jax.Array]) -> jax.
     A third sign change in one panel (of the 16 gaps) is left inside it, and its error shows
     in the estimate.
     """
+    # One loop, one evaluation of ``kink`` in its body (the program compiles it once): its first
+    # 17 rounds sample the panels' points left to right and bracket the first sign changes,
+    # the next ones halve the brackets.
     bp = jax.lax.stop_gradient(bp)
     a, b = bp[:-1], bp[1:]
     t = 0.5 * (a + b)[:, None] + 0.5 * (b - a)[:, None] * _GAP_ENDS
-    sign = jnp.sign(kink(t))
-    change = sign[:, :-1] * sign[:, 1:] < 0
-    rank = jnp.cumsum(change, axis=1)
-    # The gap of the k-th sign change of each panel (k = 1.._SPLITS), or gap 0 if none.
-    gap = jnp.stack(
-        [jnp.argmax(change & (rank == k), axis=1) for k in range(1, _SPLITS + 1)], axis=1
-    )
-    found = jnp.stack([rank[:, -1] >= k for k in range(1, _SPLITS + 1)], axis=1)
-    left = jnp.take_along_axis(t, gap, axis=1)
-    right = jnp.take_along_axis(t, gap + 1, axis=1)
-    side = jnp.take_along_axis(sign, gap, axis=1)
+    samples = t.shape[1]
+    slots = jnp.arange(_SPLITS)
 
-    def halve(_: int, ends: tuple[jax.Array, jax.Array]) -> tuple[jax.Array, jax.Array]:
-        lo, hi = ends
-        mid = 0.5 * (lo + hi)
-        same = jnp.sign(kink(mid)) == side
-        return jnp.where(same, mid, lo), jnp.where(same, hi, mid)
+    def round_(i: jax.Array, state: tuple[jax.Array, ...]) -> tuple[jax.Array, ...]:
+        lo, hi, side, prev, count = state
+        sampling = i < samples
+        here = jax.lax.dynamic_index_in_dim(t, jnp.minimum(i, samples - 1), 1, keepdims=False)
+        before = jax.lax.dynamic_index_in_dim(t, jnp.maximum(i - 1, 0), 1, keepdims=False)
+        x = jnp.where(sampling, here[:, None], 0.5 * (lo + hi))
+        sign = jnp.sign(kink(x))
+        # Sampling: a sign change between the last point and this one fills the next slot.
+        now = sign[:, 0]
+        change = prev * now < 0
+        fill = sampling & change[:, None] & (slots == count[:, None])
+        lo = jnp.where(fill, before[:, None], lo)
+        hi = jnp.where(fill, here[:, None], hi)
+        side = jnp.where(fill, prev[:, None], side)
+        count = jnp.where(sampling, count + change, count)
+        prev = jnp.where(sampling, now, prev)
+        # Halving: the half whose left end keeps the bracket's left sign is dropped.
+        same = ~sampling & (sign == side)
+        cut = ~sampling & ~same
+        return jnp.where(same, x, lo), jnp.where(cut, x, hi), side, prev, count
 
-    steps = jnp.finfo(bp.dtype).nmant // 2 + 4
-    left, right = jax.lax.fori_loop(0, steps, halve, (left, right))
-    return jax.lax.stop_gradient(jnp.where(found, 0.5 * (left + right), a[:, None]).ravel())
+    start = jnp.broadcast_to(a[:, None], (a.shape[0], _SPLITS))
+    state = (start, start, jnp.zeros_like(start), jnp.zeros_like(a), jnp.zeros(a.shape, int))
+    rounds = samples + jnp.finfo(bp.dtype).nmant // 2 + 4
+    lo, hi, _, _, count = jax.lax.fori_loop(0, rounds, round_, state)
+    found = slots < jnp.minimum(count, _SPLITS)[:, None]
+    return jax.lax.stop_gradient(jnp.where(found, 0.5 * (lo + hi), a[:, None]).ravel())
 
 
 def _layout(
