@@ -19,7 +19,14 @@ Every run must return the same values and intervals as the loop, bit for bit (th
 on the same float64 input); the script stops with an error where one differs. The speedups are
 ``local 1 / local 2`` and ``pool 1 / pool 2``: the issue's target is 1.8 on two cores.
 
-Run: ``python benchmarks/bench_batch.py [--pairs 16] [--side 64] [--dask]``.
+With ``--small``, instead: where a batch is small enough to solve in the calling process
+(``w1_batch``'s ``INLINE_SIZE``). For 6 pairs of ``n`` uniform points in the unit square, each
+``n`` of ``--sizes``: a loop of ``dv.w1_primal`` in this process (what ``w1_batch`` does below
+the threshold) against a fresh spawned pool of 2 (what it does above it, the pool's start and
+shutdown included), with the total size ``6 n^2``.
+
+Run: ``python benchmarks/bench_batch.py [--pairs 16] [--side 64] [--dask]``, or
+``python benchmarks/bench_batch.py --small [--sizes 10 100 300 600 1000 1500]``.
 """
 
 from __future__ import annotations
@@ -77,14 +84,47 @@ def _timed(label: str, run, reference: np.ndarray | None) -> tuple[float, np.nda
     return seconds, got
 
 
+def small_batches(sizes: list[int]) -> None:
+    """The table of ``--small``: a loop in this process against a fresh pool of 2, by size."""
+    rng = np.random.default_rng(0)
+    print(f"6 pairs of n points; {os.cpu_count()} CPUs", flush=True)
+    print(f"{'n':>6s} {'total n m':>11s} {'loop s':>8s} {'pool of 2 s':>12s}", flush=True)
+    for n in sizes:
+        pairs = [(rng.random((n, 2)), rng.random((n, 2))) for _ in range(6)]
+        _loop_points(pairs[:1])  # the solver's first call at this size out of the time
+        start = time.perf_counter()
+        reference = _loop_points(pairs)
+        loop = time.perf_counter() - start
+        start = time.perf_counter()
+        with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
+            out = dv.w1_batch(pairs, executor=pool)
+        pooled = time.perf_counter() - start
+        if not np.array_equal(out.value, reference):
+            raise SystemExit(f"n={n}: the pool's values differ from the loop's")
+        print(f"{n:6d} {6 * n * n:11.2e} {loop:8.3f} {pooled:12.3f}", flush=True)
+
+
+def _loop_points(pairs: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+    return np.array([float(dv.w1_primal(x, y, threads=1).value) for x, y in pairs])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pairs", type=int, default=16, help="how many pairs")
     parser.add_argument("--side", type=int, default=64, help="the images' side N")
     parser.add_argument("--classes", nargs="+", choices=DOTMARK_CLASSES, default=DOTMARK_CLASSES)
     parser.add_argument("--dask", action="store_true", help="also a Dask LocalCluster of 2")
+    parser.add_argument(
+        "--small", action="store_true", help="the table of small batches: loop or pool"
+    )
+    parser.add_argument(
+        "--sizes", type=int, nargs="+", default=[10, 100, 300, 600, 1000, 1500], help="--small: n"
+    )
     args = parser.parse_args()
     jax.config.update("jax_enable_x64", True)  # the loop in float64, as w1_batch's workers solve
+    if args.small:
+        small_batches(args.sizes)
+        return
     pairs = pairs_of(list(args.classes), args.side, args.pairs)
     print(
         f"{args.pairs} pairs of {args.side} x {args.side} images, {os.cpu_count()} CPUs",

@@ -21,6 +21,7 @@ from divergences.continuous._integrals import (
     Precision,
     cdf_floats,
     check_concrete_law,
+    check_rtol,
     enclosure_of,
     infinite,
     load_arb,
@@ -81,6 +82,7 @@ def w1(p: Law, q: Law, *, rtol: float = 1e-12) -> Enclosure:
     Returns:
       An :class:`Enclosure`.
     """
+    check_rtol(rtol)
     check_concrete_law(p, "p")
     check_concrete_law(q, "q")
     t = _shift_between(p, q)

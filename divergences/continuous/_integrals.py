@@ -24,6 +24,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.core import Tracer
 
+from divergences._src.options import number_option
 from divergences.continuous._quadrature import check_law
 from divergences.continuous.laws import Beta, Cauchy, Law, Normal, StudentT, Uniform
 
@@ -145,11 +146,19 @@ def _leaves(law: Law) -> list[Any]:
     return jax.tree_util.tree_leaves(law)
 
 
+def check_rtol(rtol: Any) -> float:
+    """``rtol`` as a float, or a ValueError naming it: a finite number in (0, 1)."""
+    value = number_option(rtol, "rtol")
+    if not value < 1.0:
+        raise ValueError(f"rtol must be a finite number in (0, 1), got {rtol!r}")
+    return value
+
+
 class Precision:
     """Working precision for a tolerance, restored on exit."""
 
     def __init__(self, rtol: float) -> None:
-        self.bits = max(64, int(-math.log2(rtol)) + 24)
+        self.bits = max(64, int(-math.log2(check_rtol(rtol))) + 24)
 
     def __enter__(self) -> None:
         ctx = load_flint().ctx
@@ -252,8 +261,10 @@ def check_shapes(law: Law, name: str) -> None:
     for _, c in A.components(law):
         if isinstance(c, Beta):
             raise NotImplementedError(
-                f"{name}: the certified path does not integrate beta laws yet (the logarithm of "
-                "the density at the support ends needs bounds of its own)"
+                f"{name}: the certified path does not integrate beta laws yet (its density "
+                "x^(a-1) (1-x)^(b-1) / B(a, b), evaluated as the exponential of its logarithm, "
+                "is not analytic at the ends 0 and 1 of the support, where the ball-arithmetic "
+                "integration needs bounds of its own); divergences.continuous takes them"
             )
 
 

@@ -20,10 +20,11 @@ integration: supports nested the wrong way (``"infinite: support"``) or tails
 (``"infinite: tails"``, e.g. KL(Cauchy || Normal)). KL between normals and W1 between two laws
 that differ by a shift have closed forms (``"closed form"``).
 
-Limits: a beta law (the logarithm of its density at the support ends) and, for W1, a Student-t or a beta
-law (no ball-arithmetic distribution function here) raise ``NotImplementedError``, as does a
-chi-square whose tails are not Gaussian, or a W1 between two laws without first moment whose tails
-cancel without being shifts of each other.
+Limits: a beta law (its density is not analytic at the ends of its support, where the
+integration would need bounds of its own) and, for W1, a Student-t law (no ball-arithmetic
+distribution function here) raise ``NotImplementedError``, as does a chi-square whose tails are
+not Gaussian, or a W1 between two laws without first moment whose tails cancel without being
+shifts of each other. A ``rtol`` outside (0, 1) is a ``ValueError``.
 
 References:
   F. Johansson, *Numerical integration in arbitrary-precision ball arithmetic*, ICMS 2018,
@@ -50,6 +51,7 @@ from divergences.continuous._integrals import (
     active,
     ball_exp,
     check_concrete_law,
+    check_rtol,
     check_shapes,
     density_floats,
     dot,
@@ -90,6 +92,11 @@ __all__ = [
 ]
 
 
+def __dir__() -> list[str]:
+    """The public entries only: ``dir()`` and tab completion list ``__all__``, not the helpers."""
+    return list(__all__)
+
+
 # --- the quantities ---------------------------------------------------------------------------
 
 
@@ -128,6 +135,7 @@ def js_divergence(p: Law, q: Law, *, rtol: float = 1e-12, base: Any = None) -> E
       >>> e.upper_bound - e.lower_bound < 1e-12
       True
     """
+    check_rtol(rtol)
     check_concrete_law(p, "p")
     check_concrete_law(q, "q")
     check_shapes(p, "p")
@@ -193,6 +201,7 @@ def kl(p: Law, q: Law, *, rtol: float = 1e-12, base: Any = None) -> Enclosure:
       >>> dvc.certified.kl(dvc.Cauchy(0.0, 1.0), dvc.Normal(0.0, 1.0)).method
       'infinite: tails'
     """
+    check_rtol(rtol)
     check_concrete_law(p, "p")
     check_concrete_law(q, "q")
     if not supported_by(p, q):
@@ -298,6 +307,7 @@ def total_variation(p: Law, q: Law, *, rtol: float = 1e-12) -> Enclosure:
     Returns:
       An :class:`Enclosure` inside ``[0, 1]``.
     """
+    check_rtol(rtol)
     check_concrete_law(p, "p")
     check_concrete_law(q, "q")
     check_shapes(p, "p")
@@ -326,6 +336,7 @@ def hellinger(p: Law, q: Law, *, rtol: float = 1e-12) -> Enclosure:
     Returns:
       An :class:`Enclosure` inside ``[0, 1]``.
     """
+    check_rtol(rtol)
     check_concrete_law(p, "p")
     check_concrete_law(q, "q")
     check_shapes(p, "p")
@@ -397,6 +408,7 @@ def chi_square(p: Law, q: Law, *, rtol: float = 1e-12) -> Enclosure:
     Returns:
       An :class:`Enclosure`.
     """
+    check_rtol(rtol)
     check_concrete_law(p, "p")
     check_concrete_law(q, "q")
     if not supported_by(p, q):
@@ -430,6 +442,7 @@ def f_divergence(p: Law, q: Law, f: Any, *, rtol: float = 1e-12, base: Any = Non
     Raises:
       NotImplementedError: for a generator of your own (use the fast path).
     """
+    check_rtol(rtol)
     table: dict[int, Callable[[], Enclosure]] = {
         id(_gens.KL): lambda: kl(p, q, rtol=rtol),
         id(_gens.REVERSE_KL): lambda: kl(q, p, rtol=rtol),
@@ -491,8 +504,11 @@ def gan_value(p: Law, q: Law, d: Any = "optimal", *, rtol: float = 1e-12) -> Enc
     Returns:
       An :class:`Enclosure`.
     """
+    check_rtol(rtol)
     check_concrete_law(p, "p")
     check_concrete_law(q, "q")
+    check_shapes(p, "p")
+    check_shapes(q, "q")
     if isinstance(d, str) and d == "optimal":
         with Precision(rtol):
             ball = 2 * _js_ball(p, q, rtol) - 2 * load_flint().arb(2).log()
@@ -501,8 +517,6 @@ def gan_value(p: Law, q: Law, d: Any = "optimal", *, rtol: float = 1e-12) -> Enc
         raise ValueError(f'd must be "optimal" or a LogisticDiscriminator, got {d!r}')
     if bool(logistic_infinite(p, q, d)):
         return infinite(-1.0, "tails")
-    check_shapes(p, "p")
-    check_shapes(q, "q")
     with Precision(rtol):
         flint = load_flint()
         arb, acb = flint.arb, flint.acb

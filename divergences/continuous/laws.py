@@ -429,8 +429,8 @@ class Mixture(Law):
 
     Args:
       weights: the weights :math:`w_k`, a 1-D array, each > 0 (leave a component of weight 0
-        out), summing to 1 within :func:`divergences._src.validation.sum_tolerance` of float64
-        (never renormalised).
+        out), summing to 1 within 1.5e-8 (the square root of float64's machine epsilon, as a
+        float64 pmf of the package), never renormalised.
       components: a tuple of laws (not mixtures), one per weight.
     """
 

@@ -42,17 +42,32 @@ def packaged_proof_modules(only: Sequence[str] = ()) -> list[ModuleType]:
 
     Returns:
       The imported ``proof_*`` modules of :data:`PROOFS_PACKAGE`.
+
+    Raises:
+      ValueError: when a string of ``only`` is in no module's name (the message lists them).
     """
     names = sorted(
         entry.name[:-3]
         for entry in importlib.resources.files(PROOFS_PACKAGE).iterdir()
         if entry.name.startswith("proof_") and entry.name.endswith(".py")
     )
-    return [
-        importlib.import_module(f"{PROOFS_PACKAGE}.{name}")
-        for name in names
-        if not only or any(s in name for s in only)
-    ]
+    return [importlib.import_module(f"{PROOFS_PACKAGE}.{name}") for name in _selected(names, only)]
+
+
+def _selected(names: Sequence[str], only: Sequence[str]) -> list[str]:
+    """The ``names`` that contain one of the strings ``only`` (all when it is empty).
+
+    Raises:
+      ValueError: when a string of ``only`` is in none of the names, naming the choices: a
+        filter that matches nothing is a typo, not a run of nothing.
+    """
+    unmatched = [s for s in only if not any(s in name for name in names)]
+    if unmatched:
+        raise ValueError(
+            f"no proof file's name contains {' or '.join(map(repr, unmatched))} (only="
+            f"{list(only)}); the proof files are: {', '.join(names) if names else '(none)'}"
+        )
+    return [name for name in names if not only or any(s in name for s in only)]
 
 
 #: The library's private modules (``divergences._src``, read off its folder) that a user may
@@ -174,7 +189,8 @@ def _proof_files(paths: Sequence[str | Path], only: Sequence[str]) -> list[Path]
             files.append(path)
         else:
             raise FileNotFoundError(f"no proof file or folder at {path}")
-    return [f for f in files if not only or any(s in f.stem for s in only)]
+    kept = set(_selected([f.stem for f in files], only))
+    return [f for f in files if f.stem in kept]
 
 
 def load_proofs(paths: Sequence[str | Path] = (), *, only: Sequence[str] = ()) -> list[Proof]:
@@ -189,7 +205,8 @@ def load_proofs(paths: Sequence[str | Path] = (), *, only: Sequence[str] = ()) -
       FileNotFoundError: for a path that does not exist, or a folder with no ``proof_*.py``.
       ProofFileError: when a file cannot be loaded (a syntax error, a failed import, an error in
         its top level), naming the file, the line and the error.
-      ValueError: when a file declares no ``PROOF``.
+      ValueError: when a file declares no ``PROOF``, or a string of ``only`` is in no file's
+        name (the message lists the names).
     """
     if paths:
         modules = [_import_proof_file(f.resolve()) for f in _proof_files(paths, only)]

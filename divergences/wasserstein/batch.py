@@ -9,17 +9,28 @@ cluster. The longest problems (most pairs of points) are submitted first, so tha
 to start is a short one. A problem that fails (invalid input, a solver stopped short) is
 reported with its index; the others are kept.
 
+Without an executor, a small batch (``INLINE_SIZE``) is solved in the calling process, one
+problem after the other: it ends before spawned workers would have started. A larger one goes to
+a pool of spawned processes, which re-run the top level of the script that started them; a
+script that calls :func:`w1_batch` there, outside ``if __name__ == "__main__":``, is refused
+with a message saying so, before any process starts.
+
 Each result carries the certified interval of its solve; the plans and potentials are not sent
 back (a plan can be as large as its problem): call :func:`~divergences.w1_primal` for those.
 """
 
 from __future__ import annotations
 
+import ast
 import math
 import multiprocessing
 import os
+import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+from types import FrameType
 from typing import Any, NamedTuple
 
 import jax
@@ -29,6 +40,15 @@ from divergences.wasserstein.cost import Metric
 from divergences.wasserstein.primal import w1_primal
 
 __all__ = ["BatchError", "W1Batch", "w1_batch", "w1_pairwise"]
+
+#: The largest batch, in total problem size (the sum over its problems of ``n m``: points times
+#: points), that ``executor=None`` solves in the calling process rather than in spawned
+#: workers. A worker's start (a new process importing JAX) costs about a second on an idle
+#: machine, and a pool of two pays only where the loop takes more than two starts; below this
+#: size it takes less (benchmarks/README.md, "Small batches in the calling process").
+INLINE_SIZE = 2_000_000
+
+_GUARD = 'if __name__ == "__main__":'
 
 
 class W1Batch(NamedTuple):
@@ -128,22 +148,98 @@ def _check_call(on_error: Any, progress: Any, executor: Any) -> None:
         )
 
 
+class _InProcess:
+    """An executor that runs each task in the calling process as it is submitted."""
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
+        fut: Future[Any] = Future()
+        try:
+            fut.set_result(fn(*args))
+        except Exception as err:  # the problem's own failure, kept as the pool would keep it
+            fut.set_exception(err)
+        return fut
+
+    def shutdown(self, wait: bool = True) -> None:
+        """Nothing to release."""
+
+
+def _is_main_test(test: ast.expr) -> bool:
+    """Whether ``test`` is ``__name__ == "__main__"`` (either way round)."""
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1):
+        return False
+    sides = [test.left, *test.comparators]
+    names = {s.id for s in sides if isinstance(s, ast.Name)}
+    texts = {s.value for s in sides if isinstance(s, ast.Constant)}
+    return isinstance(test.ops[0], ast.Eq) and names == {"__name__"} and texts == {"__main__"}
+
+
+def _unguarded_call() -> tuple[str, int] | None:
+    """The script and line where the running script's top level calls in, outside the guard.
+
+    ``None`` where there is no script (an interactive session, a notebook, ``python -c``), where
+    the call comes from inside ``if __name__ == "__main__":``, or where the source cannot be read.
+    """
+    path = getattr(sys.modules.get("__main__"), "__file__", None)
+    frame: FrameType | None = sys._getframe(1)
+    while frame is not None and not (
+        frame.f_code.co_name == "<module>" and frame.f_globals.get("__name__") == "__main__"
+    ):
+        frame = frame.f_back
+    if frame is None or not isinstance(path, str):
+        return None
+    try:
+        if not Path(frame.f_code.co_filename).samefile(path):
+            return None  # code run by exec, not the script's own
+        tree = ast.parse(Path(path).read_text(), path)
+    except (OSError, SyntaxError, ValueError):
+        return None
+    line = frame.f_lineno
+    guarded = any(
+        isinstance(node, ast.If)
+        and _is_main_test(node.test)
+        and node.lineno <= line <= (node.end_lineno or node.lineno)
+        for node in tree.body
+    )
+    return None if guarded else (path, line)
+
+
+def _spawned_pool(max_workers: int | None, name: str) -> ProcessPoolExecutor:
+    """The default pool: spawned processes, refused where they would re-run the caller."""
+    unguarded = _unguarded_call()
+    if unguarded is not None:
+        path, line = unguarded
+        raise RuntimeError(
+            f"{name} is called at the top level of the script {path} (line {line}), outside "
+            f"`{_GUARD}`: its default executor spawns worker processes, and each re-runs the "
+            f"script's top level, calling {name} again. Put the script's work under `{_GUARD}`, "
+            "or pass an executor (executor=concurrent.futures.ThreadPoolExecutor() needs no "
+            "guard)."
+        )
+    # Spawned, not forked: a forked child of a process running JAX's threads can hang.
+    return ProcessPoolExecutor(
+        max_workers=max_workers or os.cpu_count() or 1,
+        mp_context=multiprocessing.get_context("spawn"),
+    )
+
+
+def _size(problem: tuple[Any, ...]) -> int:
+    return int(problem[0].shape[0] * problem[1].shape[0])
+
+
 def _run(
     problems: dict[Any, tuple[Any, ...]],
     options: dict[str, Any],
-    executor: Executor | None,
+    executor: Executor | _InProcess | None,
     max_workers: int | None,
     progress: Callable[[int], Any] | None,
+    name: str,
 ) -> dict[Any, tuple[float, float, float] | BaseException]:
     """Every problem solved on the executor, longest first; a failure kept as its exception."""
-    order = sorted(problems, key=lambda k: -problems[k][0].shape[0] * problems[k][1].shape[0])
+    order = sorted(problems, key=lambda k: -_size(problems[k]))
     own = executor is None
     if own:
-        # Spawned, not forked: a forked child of a process running JAX's threads can hang.
-        executor = ProcessPoolExecutor(
-            max_workers=max_workers or os.cpu_count() or 1,
-            mp_context=multiprocessing.get_context("spawn"),
-        )
+        small = sum(map(_size, problems.values())) <= INLINE_SIZE
+        executor = _InProcess() if small else _spawned_pool(max_workers, name)
     assert executor is not None
     try:
         futures: dict[Future[Any], Any] = {
@@ -157,6 +253,12 @@ def _run(
                 key = futures[fut]
                 try:
                     out[key] = fut.result()
+                except BrokenProcessPool as err:  # the worker died, not the problem
+                    err.add_note(
+                        "a worker process of the pool ended abruptly: out of memory, a crash, or "
+                        f"a script whose top level calls {name} outside `{_GUARD}`"
+                    )
+                    out[key] = err
                 except Exception as err:  # the problem's own failure: kept with its index
                     out[key] = err
                 if progress is not None:
@@ -215,8 +317,10 @@ def w1_batch(
       threads: threads of the compiled solver per problem; ``None``: 1 (the workers are the
         parallelism).
       executor: any :class:`concurrent.futures.Executor`, e.g. a Dask
-        ``Client(cluster).get_executor()``; ``None``: ``max_workers`` spawned local processes
-        (a script needs the ``if __name__ == "__main__":`` guard), shut down on return.
+        ``Client(cluster).get_executor()``; ``None``: a batch of total size (the sum of the
+        pairs' ``n m``) at most ``batch.INLINE_SIZE`` (2e6) in this process, a larger one on
+        ``max_workers`` spawned local processes (a script then needs the
+        ``if __name__ == "__main__":`` guard), shut down on return.
       max_workers: the size of that local pool; ``None``: the CPUs.
       progress: called with ``1`` as each problem ends, e.g. ``tqdm(total=len(pairs)).update``.
       on_error: ``"raise"``: once all have run, raise :class:`BatchError` if any failed (its
@@ -228,6 +332,8 @@ def w1_batch(
     Raises:
       ValueError: for a malformed pair or option, naming it, before any problem runs.
       BatchError: with ``on_error="raise"``, each failure noted with its index.
+      RuntimeError: where the local pool would start from the top level of a script outside
+        ``if __name__ == "__main__":`` (its workers would re-run it), before any problem runs.
 
     Example:
       >>> import numpy as np
@@ -240,7 +346,8 @@ def w1_batch(
     """
     _check_call(on_error, progress, executor)
     problems = {i: _as_pair(p, f"pairs[{i}]") for i, p in enumerate(pairs)}
-    out = _run(problems, _options(metric, method, rtol, threads), executor, max_workers, progress)
+    options = _options(metric, method, rtol, threads)
+    out = _run(problems, options, executor, max_workers, progress, "w1_batch")
     k = len(problems)
     value, lower, upper = (np.full(k, np.nan) for _ in range(3))
     errors: dict[Any, BaseException] = {}
@@ -279,7 +386,8 @@ def w1_pairwise(
       method: the W1 method of every pair.
       rtol: the relative gap of the method (its default where None).
       threads: threads of the compiled solver per problem; ``None``: 1.
-      executor: where the problems run (see :func:`w1_batch`); ``None``: local processes.
+      executor: where the problems run (see :func:`w1_batch`); ``None``: this process for a
+        small batch, local processes for a larger one.
       max_workers: the size of the local pool; ``None``: the CPUs.
       progress: called with ``1`` as each pair finishes.
       on_error: ``"raise"`` or ``"keep"``, as in :func:`w1_batch`; the index of a failed
@@ -291,6 +399,7 @@ def w1_pairwise(
     Raises:
       ValueError: for a malformed measure or option, naming it, before any problem runs.
       BatchError: with ``on_error="raise"``, for the pairs that failed.
+      RuntimeError: as in :func:`w1_batch`, for a script without the main guard.
 
     Example:
       >>> from concurrent.futures import ThreadPoolExecutor
@@ -307,7 +416,8 @@ def w1_pairwise(
         for i in range(k)
         for j in range(i + 1, k)
     }
-    out = _run(problems, _options(metric, method, rtol, threads), executor, max_workers, progress)
+    options = _options(metric, method, rtol, threads)
+    out = _run(problems, options, executor, max_workers, progress, "w1_pairwise")
     value, lower, upper = (np.zeros((k, k)) for _ in range(3))
     errors: dict[Any, BaseException] = {}
     for (i, j), got in out.items():

@@ -187,7 +187,8 @@ def w1_grid(
     mu, nu, h = _check_grid(mu, nu, spacing, metric, method)
     traced = is_traced(mu) or is_traced(nu)
     xp = jnp if traced else np
-    dtype = jnp.result_type(mu.dtype, nu.dtype, jnp.float32)
+    # The arrays, not their dtypes: JAX warns of an explicit float64 dtype without x64.
+    dtype = jnp.result_type(mu, nu, jnp.float32)
     mu, nu = xp.asarray(mu, dtype), xp.asarray(nu, dtype)
     valid = _weight_values(xp.reshape(mu, -1), "mu") & _weight_values(xp.reshape(nu, -1), "nu")
     cx, cy = _cells(mu, traced), _cells(nu, traced)

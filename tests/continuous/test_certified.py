@@ -194,6 +194,47 @@ def test_bad_input():
         C.f_divergence(N(0.0, 1.0), N(1.0, 1.0), dv.generators.KL._replace(name="mine"))
 
 
+_CERTIFIED = {
+    "js_divergence": lambda **kw: C.js_divergence(N(0.0, 1.0), N(1.0, 1.0), **kw),
+    "kl": lambda **kw: C.kl(N(0.0, 1.0), N(1.0, 1.0), **kw),
+    "total_variation": lambda **kw: C.total_variation(N(0.0, 1.0), N(1.0, 1.0), **kw),
+    "hellinger": lambda **kw: C.hellinger(N(0.0, 1.0), N(1.0, 1.0), **kw),
+    "chi_square": lambda **kw: C.chi_square(N(0.0, 1.0), N(1.0, 1.0), **kw),
+    "f_divergence": lambda **kw: C.f_divergence(N(0.0, 1.0), N(1.0, 1.0), dv.generators.KL, **kw),
+    "gan_value": lambda **kw: C.gan_value(N(0.0, 1.0), N(1.0, 1.0), **kw),
+    "w1": lambda **kw: C.w1(N(0.0, 1.0), N(1.0, 1.0), **kw),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_CERTIFIED))
+@pytest.mark.parametrize("rtol", [0.0, -1.0, math.nan, math.inf, 1.0, True, "1e-6", None])
+def test_a_bad_rtol_is_a_value_error_naming_it(name, rtol):
+    # Before: rtol=-1 "math domain error", rtol=nan "cannot convert float NaN to integer", and
+    # rtol=0 ran on; the closed forms (KL between normals, W1 of a shift) took anything.
+    with pytest.raises(ValueError, match=r"^rtol must be a finite number"):
+        _CERTIFIED[name](rtol=rtol)
+
+
+def test_every_certified_function_is_tested_for_its_rtol():
+    functions = {n for n in C.__all__ if callable(getattr(C, n)) and n != "Enclosure"}
+    assert functions == set(_CERTIFIED)
+
+
+def test_the_module_shows_its_public_entries_only():
+    assert sorted(dir(C)) == sorted(C.__all__)
+    assert "integrate" not in dir(C) and "Enclosure" in dir(C)
+
+
+@pytest.mark.parametrize(
+    "name", ["js_divergence", "kl", "total_variation", "hellinger", "chi_square", "gan_value"]
+)
+def test_a_beta_law_is_refused_for_what_it_is(name):
+    # The density of a beta law, not a logarithm of the quantity, is what the path cannot bound.
+    beta = dvc.Beta(2.0, 3.0)
+    with pytest.raises(NotImplementedError, match=r"density x\^\(a-1\) \(1-x\)\^\(b-1\)"):
+        getattr(C, name)(beta, dvc.Uniform(0.0, 1.0))
+
+
 _LAWS = hs.one_of(
     hs.builds(N, hs.floats(-3, 3), hs.floats(0.3, 3)),
     hs.builds(dvc.Laplace, hs.floats(-3, 3), hs.floats(0.3, 3)),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import csv
 import math
 import os
@@ -14,9 +15,10 @@ import pytest
 
 import divergences as dv
 from divergences._launcher import main as launcher_main
+from divergences.lab import cli
 from divergences.lab.cli import main
 from divergences.lab.examples import EXAMPLES
-from divergences.lab.tour import format_tour, tour
+from divergences.lab.tour import TourRow, format_tour, tour
 from divergences.testing import tolerance
 
 
@@ -41,11 +43,24 @@ def test_tour_prints_every_column_name_in_full() -> None:
     assert len(rule) == len(head)
 
 
-@pytest.mark.slow
-def test_tour_fails_when_the_tolerance_cannot_be_met(capsys: pytest.CaptureFixture[str]) -> None:
-    # A negative tolerance cannot be met: the command must say so and return 1.
-    assert main(["tour", "--tolerance", "-1"]) == 1
-    assert "FAILED" in capsys.readouterr().out
+def test_tour_fails_when_the_tolerance_cannot_be_met(  # type: ignore[no-untyped-def]
+    capsys, monkeypatch
+) -> None:
+    # An example off its known value by 0.5: the command must say so and return 1.
+    rows = [TourRow("off by a half", {"kl": 1.0}, 0.5)]
+    monkeypatch.setattr(cli, "tour", lambda: rows)
+    assert main(["tour"]) == 1
+    assert "FAILED: largest error 5.000e-01 exceeds 1.0e-12" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("value", ["-1", "nan", "inf", "tiny"])
+def test_tour_refuses_a_tolerance_that_is_not_a_finite_number_at_least_zero(  # type: ignore[no-untyped-def]
+    value, capsys
+) -> None:
+    with pytest.raises(SystemExit) as stop:
+        main(["tour", "--tolerance", value])
+    assert stop.value.code == 2
+    assert "argument --tolerance: must be a" in capsys.readouterr().err
 
 
 def test_tour_values_match_the_functions() -> None:
@@ -146,6 +161,32 @@ def test_verify_missing_path_is_one_line_not_a_traceback(tmp_path, capsys) -> No
     assert len(err.strip().splitlines()) == 1
     assert main(["verify", str(tmp_path)]) == 2
     assert "no proof_*.py files in the folder" in capsys.readouterr().err
+
+
+def test_verify_only_matching_no_proof_is_an_error_naming_the_proofs(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    # A filter that matches nothing is a typo: exit 2 with the choices, no run, no figures.
+    assert main(["verify", "--out", str(tmp_path), "--only", "proof_03", "nonexistent"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("divergences verify: error: no proof file's name contains 'nonexistent'")
+    assert "proof_01_max_likelihood" in err and "proof_27_continuous_gan" in err
+    assert not list(tmp_path.iterdir())
+    (tmp_path / "proof_99_injected.py").write_text(FAILING_PROOF)
+    assert main(["verify", str(tmp_path), "--only", "proof_98"]) == 2
+    assert "the proof files are: proof_99_injected" in capsys.readouterr().err
+
+
+def test_every_command_and_option_says_what_it_does_and_its_default() -> None:
+    parser = cli.build_parser()
+    (commands,) = (a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    for name, command in commands.choices.items():
+        assert command.description, f"divergences {name} --help has no description"
+        for action in command._actions:
+            if isinstance(action, argparse._HelpAction):
+                continue
+            where = f"divergences {name} {action.dest}"
+            assert action.help, f"{where} has no help text"
+            if action.option_strings and action.default not in (None, False):
+                assert "default" in action.help, f"{where} does not show its default"
 
 
 @pytest.mark.slow

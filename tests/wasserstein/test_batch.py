@@ -7,7 +7,12 @@ what can break there.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import types
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,6 +21,7 @@ from hypothesis import strategies as st
 
 import divergences as dv
 from divergences.testing.measures import measure, measure_pairs
+from divergences.wasserstein import batch
 
 
 @pytest.fixture(scope="module")
@@ -133,8 +139,9 @@ def test_empty_batch():
 
 
 @pytest.mark.slow
-def test_default_pool_of_processes():
+def test_default_pool_of_processes(monkeypatch):
     """Spawned workers, whose JAX starts without x64: float64 input is still solved in float64."""
+    monkeypatch.setattr(batch, "INLINE_SIZE", 0)  # a batch this small is solved in this process
     x = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 2.0]])
     pairs = [(x, x + 1e-9), (x, x[::-1] * 2.0)]  # a shift float32 would round away
     out = dv.w1_batch(pairs, max_workers=2)
@@ -158,3 +165,101 @@ def test_on_a_dask_cluster():
     for i in range(4):
         for j in range(i + 1, 4):
             assert out.value[i, j] == float(dv.w1_primal(measures[i], measures[j]).value)
+
+
+def _no_pool(*args):
+    raise AssertionError("a process pool was started")
+
+
+def test_a_small_batch_is_solved_in_this_process(monkeypatch):
+    # Below INLINE_SIZE no worker starts: the batch is the loop, with its progress and errors.
+    monkeypatch.setattr(batch, "_spawned_pool", _no_pool)
+    x = np.array([[0.0, 0.0], [1.0, 0.0]])
+    bad = (x, x, np.array([0.5, 0.6]), np.array([0.5, 0.5]))
+    progress = []
+    out = dv.w1_batch([(x, x + 1.0), bad], progress=progress.append, on_error="keep")
+    assert out.value[0] == float(dv.w1_primal(x, x + 1.0).value) and np.isnan(out.value[1])
+    assert isinstance(out.errors[1], ValueError) and progress == [1, 1]
+    pairwise = dv.w1_pairwise([x, x + 1.0, x + 2.0])
+    assert pairwise.value[0, 2] == float(dv.w1_primal(x, x + 2.0).value)
+
+
+def test_a_batch_above_the_threshold_goes_to_the_pool(monkeypatch):
+    started = []
+
+    def threads(max_workers, name):
+        started.append((max_workers, name))
+        return ThreadPoolExecutor(2)
+
+    monkeypatch.setattr(batch, "_spawned_pool", threads)
+    x = np.zeros((3, 1))
+    monkeypatch.setattr(batch, "INLINE_SIZE", 3 * 3 * 2 - 1)  # two pairs of 3 x 3: one over
+    assert dv.w1_batch([(x, x), (x, x + 1.0)], max_workers=5).value.tolist() == [0.0, 1.0]
+    assert started == [(5, "w1_batch")]
+
+
+SCRIPT = """import numpy as np
+import divergences as dv
+x = np.zeros((2, 1))
+{call}
+"""
+
+
+@pytest.mark.parametrize(
+    ("call", "line"),
+    [
+        ("out = dv.w1_batch([(x, x + 1.0)])", 4),
+        ("def main():\n    return dv.w1_batch([(x, x + 1.0)])\nout = main()", 6),
+        ('if __name__ == "__main__":\n    out = dv.w1_batch([(x, x + 1.0)])', None),
+        ("if '__main__' == __name__:\n    out = dv.w1_batch([(x, x + 1.0)])", None),
+    ],
+)
+def test_a_script_without_the_main_guard_is_refused_naming_the_guard(
+    tmp_path, monkeypatch, call, line
+):
+    # The script run as the main module, in this process; a pool of threads stands in for the
+    # spawned processes where the guard is there.
+    path = tmp_path / "script.py"
+    path.write_text(SCRIPT.format(call=call))
+    main = types.ModuleType("__main__")
+    main.__file__ = str(path)
+    monkeypatch.setitem(sys.modules, "__main__", main)
+    monkeypatch.setattr(batch, "INLINE_SIZE", 0)
+    monkeypatch.setattr(batch, "ProcessPoolExecutor", lambda **kw: ThreadPoolExecutor(2))
+    code = compile(path.read_text(), str(path), "exec")
+    if line is not None:
+        with pytest.raises(RuntimeError) as info:
+            exec(code, {"__name__": "__main__"})
+        assert f"w1_batch is called at the top level of the script {path} (line {line})" in str(
+            info.value
+        )
+        assert 'outside `if __name__ == "__main__":`' in str(info.value)
+        assert "executor=concurrent.futures.ThreadPoolExecutor()" in str(info.value)
+    else:
+        scope = {"__name__": "__main__"}
+        exec(code, scope)
+        assert scope["out"].value.tolist() == [1.0]
+
+
+@pytest.mark.slow
+def test_a_script_without_the_main_guard_is_one_message_in_a_real_run(tmp_path):
+    path = tmp_path / "script.py"
+    path.write_text(
+        SCRIPT.format(
+            call="from divergences.wasserstein import batch\nbatch.INLINE_SIZE = 0\n"
+            "dv.w1_batch([(x, x + 1.0), (x, x)])"
+        )
+    )
+    root = Path(dv.__file__).resolve().parent.parent  # this checkout's package, not another's
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")]),
+    }
+    run = subprocess.run(
+        [sys.executable, str(path)], capture_output=True, text=True, check=False, env=env
+    )
+    assert run.returncode == 1
+    last = run.stderr.strip().splitlines()[-1]
+    assert last.startswith("RuntimeError: w1_batch is called at the top level of the script")
+    assert 'if __name__ == "__main__":' in last
+    assert len(run.stderr.splitlines()) < 30  # no worker started, so no worker's traceback

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from fractions import Fraction
 
 import jax
@@ -147,6 +148,23 @@ def test_a_dotmark_pair_above_the_coarse_threshold_starts_from_the_coarse_plan()
     sol = solve_sparse_host(lattice_x, lattice_y, mu.ravel()[cx], nu.ravel()[cy])
     assert sol.rounds <= 11 and sol.pivots <= 40_000
     assert 0 <= sol.upper_bound - sol.lower_bound <= 1e-9 * sol.value
+
+
+@pytest.mark.parametrize("metric", sorted(grid_module.GRID_METRICS))
+def test_float64_input_in_jax_float32_mode_warns_of_nothing(metric):
+    # NumPy's float64 (and Python lists) in JAX's default mode: solved in float32, silently; the
+    # dtype asked of jnp.result_type was an explicit float64, which JAX warns it truncates.
+    mu = np.full((3, 4), 1 / 12)
+    nu = np.zeros((3, 4))
+    nu[2, 3] = 1.0
+    with jax.enable_x64(False), warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = dv.w1_grid(mu, nu, metric=metric)
+        listed = dv.w1_grid(mu.tolist(), nu.tolist(), metric=metric, spacing=0.5)
+    assert got.value.dtype == np.float32 and listed.value.dtype == np.float32
+    assert got.lower_bound <= got.value <= got.upper_bound
+    scale = 0.5 ** grid_module.GRID_METRICS[metric]
+    assert float(listed.value) == pytest.approx(float(got.value) * scale, rel=1e-6)
 
 
 def test_bounds_scale_outward_exactly():

@@ -37,7 +37,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="generator steps (default: the game's, 12000; 30000 for r1; 2.5 times as many "
         "on grid25)",
     )
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="seed of every random draw: initialisation, minibatches, readout samples (default: 0)",
+    )
     p.add_argument(
         "--eval-every",
         type=int,
