@@ -45,7 +45,7 @@ __all__ = ["BatchError", "W1Batch", "w1_batch", "w1_pairwise"]
 #: points), that ``executor=None`` solves in the calling process rather than in spawned
 #: workers. A worker's start (a new process importing JAX) costs about a second on an idle
 #: machine, and a pool of two pays only where the loop takes more than two starts; below this
-#: size it takes less (benchmarks/README.md, "Small batches in the calling process").
+#: size it takes less (benchmarks/README.md, "Many problems at once").
 INLINE_SIZE = 2_000_000
 
 _GUARD = 'if __name__ == "__main__":'
