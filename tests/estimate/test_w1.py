@@ -46,7 +46,9 @@ def check_invariants(est: dv.estimate.Estimate) -> None:
 
 
 @pytest.mark.parametrize("diameter", [SQUARES, "sample"])
-def test_the_finite_sample_interval_covers_a_translate_every_time(diameter: float | str | None) -> None:
+def test_the_finite_sample_interval_covers_a_translate_every_time(
+    diameter: float | str | None,
+) -> None:
     for seed in range(4):
         x, y = squares(seed, 300)
         est = w1(x, y, diameter=diameter, seed=seed)

@@ -161,7 +161,7 @@ def _bounds(z: np.ndarray, spec: MetricSpec, rho: float, tau: float) -> Spread:
 
 
 def second_moment(z: np.ndarray, spec: MetricSpec, rng: np.random.Generator) -> float:
-    r"""An unbiased estimate of :math:`E\, d(Z, Z')^2` for independent draws ``Z, Z'`` of ``z``'s law.
+    r"""An unbiased estimate of :math:`E\, d(Z, Z')^2`, for independent draws of ``z``'s law.
 
     The U-statistic :math:`\frac{1}{n(n-1)} \sum_{i \ne j} d(z_i, z_j)^2`: for the Euclidean
     metric :math:`2 \operatorname{tr} \hat\Sigma`, twice the trace of the sample covariance

@@ -209,8 +209,8 @@ def w1(
     plug-in's mean is at least the truth), the lower end takes the exact potential of half the
     draws (McShane's extension) to the other half, minus Hoeffding's term. ``diameter=D``:
     finite-sample, for supports in a set of diameter :math:`D`; ``"sample"``: :math:`D` the
-    pooled draws' diameter (exact on the line, in 2-3 dimensions and for 2000 draws; else twice
-    the largest distance from one draw); ``None``: asymptotic, for finite second moments
+    pooled draws' diameter (exact up to 2000 draws, on the line, Euclidean in 2-3 dimensions;
+    else twice the largest distance from one draw); ``None``: asymptotic, for finite second moments
     (Efron-Stein's variance bound, the held-out CLT). A host call, not traced by ``jit``.
 
     Args:
