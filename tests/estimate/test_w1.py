@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import jax
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -207,3 +208,11 @@ def test_the_finite_sample_interval_at_ten_thousand_draws_in_the_plane() -> None
     check_invariants(est)
     assert est.lower <= SHIFT <= est.upper
     assert est.upper - est.lower < 0.15  # two terms of ~2 sqrt(2e-4 log 40 / 2) = 0.05 each
+
+
+def test_the_interval_is_computed_in_float64_whatever_jax_x64_says() -> None:
+    x, y = squares(2, 120)
+    wide = w1(x.astype(np.float32), y.astype(np.float32), diameter="sample")
+    with jax.enable_x64(False):
+        narrow = w1(x.astype(np.float32), y.astype(np.float32), diameter="sample")
+    assert narrow == wide
