@@ -216,3 +216,18 @@ def test_the_interval_is_computed_in_float64_whatever_jax_x64_says() -> None:
     with jax.enable_x64(False):
         narrow = w1(x.astype(np.float32), y.astype(np.float32), diameter="sample")
     assert narrow == wide
+
+
+@pytest.mark.parametrize("power", [-1000, -500, 500, 900])
+@pytest.mark.parametrize("diameter", [None, "sample"])
+def test_scaling_the_draws_by_a_power_of_two_scales_the_interval(
+    power: int, diameter: float | str | None
+) -> None:
+    # W1 is homogeneous of degree 1: no term may underflow or overflow at either end of float64.
+    x, y = squares(4, 400)
+    base = w1(x, y, diameter=diameter)
+    c = math.ldexp(1.0, power)
+    scaled = w1(c * x, c * y, diameter=diameter)
+    assert scaled.lower > 0.0
+    for ours, theirs in zip(scaled[:3], base[:3], strict=True):
+        assert ours == pytest.approx(c * theirs, rel=1e-9)

@@ -58,7 +58,12 @@ def _support(diameter: Any, lo: float, hi: float) -> tuple[float, float, float] 
             f"got {diameter!r}"
         )
     # L and R rounded outward: a wider interval holds the supports too.
-    return math.nextafter(hi - bound, -math.inf), math.nextafter(lo + bound, math.inf), bound
+    left, right = math.nextafter(hi - bound, -math.inf), math.nextafter(lo + bound, math.inf)
+    if not math.isfinite(right - left):
+        raise ValueError(
+            f"diameter must leave [max - D, min + D] of the draws a finite interval, got {diameter!r}"
+        )
+    return left, right, bound
 
 
 def _integral(edges: np.ndarray, heights: np.ndarray) -> tuple[float, float]:
