@@ -219,13 +219,13 @@ def w1(
        \qquad W_1(P, Q) \le W_1(P_n, Q_m) + D \sqrt{(1/n + 1/m) \log(2/\alpha) / 2}.
 
     The value is :math:`W_1(P_n, Q_m)` (:func:`divergences.w1_primal`, biased upward by
-    :math:`O(n^{-1/d})`); the upper end adds McDiarmid's term to it (joint convexity: the
-    plug-in's mean is at least the truth), the lower end takes the exact potential of half the
-    draws (McShane's extension) to the other half, minus Hoeffding's term. ``diameter=D``:
-    finite-sample, for supports in a set of diameter :math:`D`; ``"sample"``: :math:`D` the
-    pooled draws' diameter (exact up to 2000 draws, on the line, Euclidean in 2-3 dimensions;
-    else twice the largest distance from one draw); ``None``: asymptotic, for finite second moments
-    (Efron-Stein's variance bound, the held-out CLT). A host call, not traced by ``jit``.
+    :math:`O(n^{-1/d})`); the upper end adds McDiarmid's term (joint convexity: the plug-in's
+    mean is at least the truth); the lower end is the mean difference, on half the draws, of the
+    other half's exact potential (McShane's extension), minus Hoeffding's term. ``diameter=D``:
+    finite-sample, supports in a set of diameter :math:`D`; ``"sample"``: the pooled draws'
+    diameter (exact to 2000 draws, on the line, Euclidean in 2-3 dimensions; else twice the
+    largest distance from one draw); ``None``: asymptotic, finite second moments (Efron-Stein's
+    variance bound, the held-out CLT). A host call, not traced by ``jit``.
 
     Args:
       x: draws of :math:`P`, shape ``(n, d)`` or ``(n,)``, ``n >= 2`` (the split needs halves).
@@ -240,7 +240,8 @@ def w1(
       ``"asymptotic"``, two-sided, ``0 <= lower <= value <= upper``.
 
     Raises:
-      ValueError: as :func:`divergences.w1_primal`, or for ``diameter`` below the spread.
+      ValueError: naming the argument: draws (fewer than 2, not finite, of two dimensions),
+        ``level``, ``metric`` (not a metric), ``seed``, ``diameter`` (below the draws' spread).
       MemoryError: for a non-Euclidean metric beyond the dense solver's size.
 
     References:
@@ -284,8 +285,8 @@ def w1(
             "x, y and diameter must leave the interval finite: its upper end overflows float64 "
             "(distances or a diameter near the largest float)"
         )
-    # Where the ends cross, one of them has failed (the truth lies in neither order); moving
-    # the lower end down to the upper one in that event changes no coverage.
+    # Where the ends cross, one of them has failed (no number lies above the lower end and
+    # below the upper one), so moving the lower end down to the upper one changes no coverage.
     lower = min(lower, upper)
     assumption, method = _texts(bound, diameter, sp, spec)
     value = min(max(plug, lower), upper)
