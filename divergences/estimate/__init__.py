@@ -15,5 +15,7 @@ they are not traced by ``jit``.
 """
 
 from divergences.estimate._src.result import Estimate, TwoSampleTest
+from divergences.estimate._src.w1 import w1
+from divergences.estimate._src.w1_dkw import w1_dkw
 
-__all__ = ["Estimate", "TwoSampleTest"]
+__all__ = ["Estimate", "TwoSampleTest", "w1", "w1_dkw"]
