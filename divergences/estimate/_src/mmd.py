@@ -37,7 +37,7 @@ from divergences.estimate._src.checks import (
 from divergences.estimate._src.concentration import bounded_differences_term, widen
 from divergences.estimate._src.result import Estimate, TwoSampleTest
 
-__all__ = ["median_bandwidth", "mmd_squared", "mmd_test"]
+__all__ = ["mmd_squared", "mmd_test"]
 
 #: The most points of the pooled sample the median heuristic reads (a seeded subsample).
 MEDIAN_POINTS = 2000
@@ -50,10 +50,10 @@ _FLOAT64_MAX = float(np.finfo(np.float64).max)
 def median_bandwidth(xs: np.ndarray, ys: np.ndarray) -> float:
     r"""The median heuristic: the median distance between two points of the pooled sample.
 
-    The pooled points are first put in a canonical order (lexicographic in their coordinates),
-    and at most :data:`MEDIAN_POINTS` of them are taken with a fixed seed, so the bandwidth is a
-    function of the pooled sample as a multiset: relabelling its points (a permutation of the
-    test) leaves it unchanged. Pairs of equal points are left out where they make the median 0;
+    Where the pool holds more than :data:`MEDIAN_POINTS` points, it is first put in an order that
+    depends on the points' values only (:func:`_canonical_order`) and that many are taken with a
+    fixed seed, so the bandwidth is a function of the pooled sample as a multiset: relabelling
+    its points (a permutation of the test) leaves it unchanged. Pairs of equal points are left out where they make the median 0;
     where every point is the same, every bandwidth gives MMD 0, and 1 is returned.
     """
     z = np.concatenate([xs, ys])
@@ -260,9 +260,10 @@ def _prepare(x: Any, y: Any, bandwidth: Any) -> tuple[np.ndarray, np.ndarray, fl
     return xs, ys, _bandwidth_of(bandwidth, xs, ys)
 
 
-_ASSUMPTION = (
-    "the kernel fixed independently of the draws (with the median heuristic the bandwidth is "
-    "computed from the draws: a small departure, stated)"
+_FIXED_KERNEL = "the kernel fixed independently of the draws"
+_MEDIAN_KERNEL = (
+    f"{_FIXED_KERNEL} (with the median heuristic the bandwidth is computed from the draws: a "
+    "small departure, stated)"
 )
 
 
@@ -287,8 +288,8 @@ def mmd_squared(x: Any, y: Any, *, bandwidth: Any = None, level: Any = 0.95) -> 
     Args:
       x: draws of P, shape ``(n, d)`` or ``(n,)``, ``n >= 2``.
       y: draws of Q, shape ``(m, d)`` or ``(m,)``, ``m >= 2``.
-      bandwidth: the kernel's ``s > 0``; ``None``: the median heuristic
-        (:func:`median_bandwidth`), the median distance between points of the pooled sample.
+      bandwidth: the kernel's ``s > 0``; ``None``: the median heuristic, the median distance
+        between two points of the pooled sample (of at most 2000 of them, seeded).
       level: the interval's coverage, in ``(0, 1)``.
 
     Returns:
@@ -326,8 +327,9 @@ def mmd_squared(x: Any, y: Any, *, bandwidth: Any = None, level: Any = 0.95) -> 
         f"unbiased MMD^2_u (Gretton et al. 2012), Gaussian kernel of bandwidth {s:.6g}, "
         f"McDiarmid interval (bounded differences 4/n, 4/m), {dtype}"
     )
+    assumption = _MEDIAN_KERNEL if bandwidth is None else _FIXED_KERNEL
     return Estimate(
-        value, lower, upper, 1.0 - alpha, "finite-sample", "two-sided", _ASSUMPTION, method, n, m
+        value, lower, upper, float(level), "finite-sample", "two-sided", assumption, method, n, m
     )
 
 
