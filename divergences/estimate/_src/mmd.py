@@ -279,7 +279,8 @@ def mmd_squared(x: Any, y: Any, *, bandwidth: Any = None, level: Any = 0.95) -> 
 
     Moving one ``x_i`` moves it by at most ``4/n`` (one ``y_j``: ``4/m``), so McDiarmid's
     inequality gives :math:`\mathrm{MMD}^2_u \pm 4 \sqrt{(1/n + 1/m) \log(2/\alpha) / 2}`
-    (Gretton et al., Theorem 10, for ``n = m``), widened by a bound on the rounding error and
+    (for even ``n = m``, the width of Gretton et al.'s Theorem 10, which bounds the same
+    deviation by Hoeffding's inequality for U-statistics), widened by the rounding error and
     intersected with ``[0, 2]``; where it lies wholly below 0 (probability at most
     ``alpha / 2``) it is ``[0, 0]``. ``value`` is ``max(0, MMD^2_u)``: MMD^2 is at least 0,
     the unbiased statistic can be negative. The kernel sums run in XLA, block by block (no
