@@ -149,7 +149,10 @@ def test_float32_is_within_its_rounding_bound() -> None:
     with jax.enable_x64(False):
         narrow, bound, dtype = mmd._sums(x, y, labels, 2.0)
         est = mmd_squared(x, y, bandwidth=2.0)
+        test = mmd_test(x, y, bandwidth=2.0, permutations=6)
     assert (dtype, wide_dtype) == ("float32", "float64")
+    assert "float32" in test.method
+    assert test.p_value == mmd_test(x, y, bandwidth=2.0, permutations=6).p_value == 1 / 7
     assert abs(narrow[0] - wide[0]) <= bound
     assert bound < 1e-3
     assert est.lower <= wide[0] <= est.upper
