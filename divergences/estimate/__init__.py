@@ -14,8 +14,9 @@ entries run on the host (neighbour searches and exact transport), with XLA kerne
 they are not traced by ``jit``.
 """
 
+from divergences.estimate._src.mmd import mmd_squared, mmd_test
 from divergences.estimate._src.result import Estimate, TwoSampleTest
 from divergences.estimate._src.w1 import w1
 from divergences.estimate._src.w1_dkw import w1_dkw
 
-__all__ = ["Estimate", "TwoSampleTest", "w1", "w1_dkw"]
+__all__ = ["Estimate", "TwoSampleTest", "mmd_squared", "mmd_test", "w1", "w1_dkw"]
