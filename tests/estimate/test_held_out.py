@@ -119,7 +119,7 @@ def test_the_discriminator_sees_the_callers_layout_once_per_sample():
 def test_one_draw_each_uses_hoeffding_alone():
     e = js_from_discriminator([0.0], [1.0], lambda z: np.where(np.asarray(z) < 0.5, 0.9, 0.1))
     assert e.value == pytest.approx(math.log(0.9) + math.log(2.0))  # (2 log 0.9 + log 4) / 2
-    assert e.lower == 0.0 and e.n == e.m == 1
+    assert e.lower == 0.0 and e.n == e.m == 1 and e.method.endswith("Hoeffding's lower bound")
 
 
 @pytest.mark.parametrize(

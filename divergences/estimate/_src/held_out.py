@@ -138,10 +138,10 @@ def js_from_discriminator(
     .. math:: \mathrm{JS}(P, Q) \ge \tfrac12 \big(\hat V - t + \log 4\big),
 
     since :math:`\mathbb{E} \hat V \le -\log 4 + 2\,\mathrm{JS}` for every :math:`D` (Goodfellow
-    et al., 2014, Proposition 1 and Theorem 1). :math:`t` is the larger-bound choice of two
-    terms each at :math:`\alpha/2`: Hoeffding's (terms in a range :math:`\log((1-c)/c)`) and the
-    empirical Bernstein one on each sample at :math:`\alpha/4` (Maurer & Pontil, 2009; with at
-    least two draws of each). ``value`` is :math:`(\hat V + \log 4)/2`, the GAN's own estimate.
+    et al., 2014, Proposition 1 and Theorem 1). :math:`t` is the smaller of two terms, each
+    holding with probability :math:`1 - \alpha/2`: Hoeffding's (terms in a range
+    :math:`\log((1-c)/c)`) and the empirical Bernstein one on each sample at :math:`\alpha/4`
+    (Maurer & Pontil, 2009; Hoeffding's alone at :math:`\alpha` for a sample of one draw). ``value`` is :math:`(\hat V + \log 4)/2`, the GAN's own estimate.
 
     Args:
       x: held-out draws of P, shape ``(n, d)`` or ``(n,)``.
@@ -176,19 +176,20 @@ def js_from_discriminator(
     v_hat = float(np.mean(log_x) + np.mean(log_y))
     width = math.log((1.0 - c) / c)
     widths = [(width / n, n), (width / m, m)]
+    method = f"GAN value of D clipped to [{c:g}, {1 - c:g}] on held-out draws; "
     if min(n, m) >= 2:
         terms = [
             bounded_differences_term(widths, alpha / 2),
             empirical_bernstein_term(log_x, width, alpha / 4)
             + empirical_bernstein_term(log_y, width, alpha / 4),
         ]
+        method += (
+            "the larger of Hoeffding's and the empirical Bernstein lower bounds, each at alpha/2"
+        )
     else:  # one draw has no sample variance: Hoeffding's term alone, at the whole alpha
         terms = [bounded_differences_term(widths, alpha)]
+        method += "Hoeffding's lower bound"
     lower = (v_hat - min(terms) + _LOG4) / 2.0
-    method = (
-        f"GAN value of D clipped to [{c:g}, {1 - c:g}] on held-out draws; the larger of "
-        "Hoeffding's and the empirical Bernstein lower bounds, each at alpha/2"
-    )
     return _estimate((v_hat + _LOG4) / 2.0, lower, _LOG2, level, method, n, m)
 
 
