@@ -113,6 +113,24 @@ def test_ranges_and_order_hold(
     assert valid(dv.estimate.entropy(x, k=k), -math.inf, math.inf)
 
 
+@pytest.mark.parametrize("power", [996, 664, -565, -996])
+def test_the_ends_of_float64_give_the_scaled_answers(power: int) -> None:
+    # Unscaled, squared distances overflowed (inf, NaN) or underflowed (a false "repeated
+    # points"); a power-of-two scaling inside is exact, so only the entropy moves, by d log s.
+    x, y = gaussian_pair(40, 40, 2, 1.0, seed=12)
+    two = 2.0**power  # the scaled draws are exact
+    for got, want, shift in (
+        (dv.estimate.entropy(two * x), dv.estimate.entropy(x), 2 * power * LOG2),
+        (dv.estimate.kl(two * x, two * y), dv.estimate.kl(x, y), 0.0),
+        (dv.estimate.js(two * x, two * y), dv.estimate.js(x, y), 0.0),
+    ):
+        for a, b in zip(got[:3], want[:3], strict=True):
+            assert a == pytest.approx(b + shift, rel=1e-12, abs=1e-9)
+    tiny = 1e-320  # subnormal draws: inexact, but still a valid answer
+    assert valid(dv.estimate.kl(tiny * x, tiny * y), 0.0, math.inf)
+    assert valid(dv.estimate.js(tiny * x, tiny * y), 0.0, LOG2)
+
+
 def test_repeated_points_raise_unless_k_passes_them() -> None:
     x = np.repeat(np.random.default_rng(8).standard_normal((50, 2)), 2, axis=0)
     with pytest.raises(ValueError, match=r"x: 100 draws .* raise k above"):

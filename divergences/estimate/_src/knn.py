@@ -44,6 +44,7 @@ from scipy.stats import t as student_t
 from divergences.estimate._src.checks import alpha_of, as_samples, check_at_least, sample_pair
 from divergences.estimate._src.neighbours import kth_neighbour_distances
 from divergences.estimate._src.result import Estimate
+from divergences.wasserstein._metrics import scale_exponent
 
 __all__ = ["BATCHES", "DEFAULT_K", "entropy", "js", "kl"]
 
@@ -140,12 +141,21 @@ def _estimate(
     bounds: tuple[float, float],
     method: str,
     assumption: str,
+    weight: int = 0,
 ) -> Estimate:
     alpha = alpha_of(level)
-    value = value_of(*samples, k)
+    # The draws scaled by a power of two into (-1, 1) (exact): no squared distance overflows to
+    # inf or underflows to 0. Every estimate is invariant under the scaling but the entropy,
+    # which moves by ``weight`` e log 2 (``weight = d``): the distances' logs move by e log 2.
+    shift = scale_exponent(*samples)
+    samples = tuple(np.ldexp(s, -shift) for s in samples)
+    offset = weight * shift * LOG2
+    value = value_of(*samples, k) + offset
     rng = np.random.default_rng(seed)
     groups = _batches(rng, tuple(s.shape[0] for s in samples), k)
-    batch_values = [value_of(*(s[i] for s, i in zip(samples, g, strict=True)), k) for g in groups]
+    batch_values = [
+        value_of(*(s[i] for s, i in zip(samples, g, strict=True)), k) + offset for g in groups
+    ]
     v, lo, hi = _interval(value, batch_values, alpha, *bounds)
     d = samples[0].shape[1]
     claim = "" if d <= 3 else f"; in d = {d} > 3 the n^(-2/d) bias is not covered"
@@ -214,6 +224,7 @@ def entropy(x: Any, *, k: int = DEFAULT_K, level: float = 0.95, seed: int = 0) -
         (-math.inf, math.inf),
         "Kozachenko-Leonenko k-NN entropy",
         "P has a density; sqrt(n)-asymptotic normality (Berrett, Samworth & Yuan 2019, d <= 3)",
+        weight=xs.shape[1],
     )
 
 
