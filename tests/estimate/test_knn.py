@@ -131,6 +131,11 @@ def test_the_ends_of_float64_give_the_scaled_answers(power: int) -> None:
     assert valid(dv.estimate.js(tiny * x, tiny * y), 0.0, LOG2)
 
 
+def test_level_is_returned_as_given() -> None:
+    x, y = gaussian_pair(40, 40, 1, 1.0, seed=13)
+    assert dv.estimate.kl(x, y, level=0.1234567).level == 0.1234567
+
+
 def test_repeated_points_raise_unless_k_passes_them() -> None:
     x = np.repeat(np.random.default_rng(8).standard_normal((50, 2)), 2, axis=0)
     with pytest.raises(ValueError, match=r"x: 100 draws .* raise k above"):
@@ -155,6 +160,10 @@ def test_repeated_points_raise_unless_k_passes_them() -> None:
         ({"k": True}, "k must be a positive integer"),
         ({"level": 1.0}, "level must be a number in"),
         ({"level": "high"}, "level must be a number in"),
+        ({"seed": -1}, "seed must be an integer >= 0"),
+        ({"seed": 2.5}, "seed must be an integer >= 0"),
+        ({"seed": True}, "seed must be an integer >= 0"),
+        ({"seed": None}, "seed must be an integer >= 0"),
         ({"k": 5, "n": 11}, "x must hold at least 12 draws"),
     ],
 )

@@ -44,6 +44,7 @@ from scipy.stats import t as student_t
 from divergences.estimate._src.checks import alpha_of, as_samples, check_at_least, sample_pair
 from divergences.estimate._src.neighbours import kth_neighbour_distances
 from divergences.estimate._src.result import Estimate
+from divergences.estimate._src.w1 import check_seed
 from divergences.wasserstein._metrics import scale_exponent
 
 __all__ = ["BATCHES", "DEFAULT_K", "entropy", "js", "kl"]
@@ -163,7 +164,7 @@ def _estimate(
         value=v,
         lower=lo,
         upper=hi,
-        level=1.0 - alpha,
+        level=float(level),
         kind="asymptotic",
         sides="two-sided",
         assumption=assumption + claim,
@@ -199,7 +200,7 @@ def entropy(x: Any, *, k: int = DEFAULT_K, level: float = 0.95, seed: int = 0) -
       An :class:`~divergences.estimate.Estimate`, ``kind="asymptotic"``, ``m = 0``.
 
     Raises:
-      ValueError: for bad draws, ``k`` or ``level``, or repeated points (a zero distance).
+      ValueError: for bad draws, ``k``, ``level`` or ``seed``, or repeated points (a zero distance).
 
     References:
       Kozachenko & Leonenko, Probl. Inf. Transm. 23, 1987; Singh et al., Amer. J. Math.
@@ -213,6 +214,7 @@ def entropy(x: Any, *, k: int = DEFAULT_K, level: float = 0.95, seed: int = 0) -
       True
     """
     k = _check_k(k)
+    seed = check_seed(seed)
     xs = as_samples(x, "x")
     _check_sizes(k, x=xs)
     return _estimate(
@@ -249,7 +251,7 @@ def kl(x: Any, y: Any, *, k: int = DEFAULT_K, level: float = 0.95, seed: int = 0
       seed: the batches' random split.
 
     Raises:
-      ValueError: for bad draws, ``k`` or ``level``, different dimensions, or repeated points.
+      ValueError: for bad draws, ``k``, ``level`` or ``seed``, different dimensions, or repeated points.
 
     References:
       Wang, Kulkarni & Verdu, IEEE Trans. Inf. Theory 55(5), 2009.
@@ -263,6 +265,7 @@ def kl(x: Any, y: Any, *, k: int = DEFAULT_K, level: float = 0.95, seed: int = 0
       True
     """
     k = _check_k(k)
+    seed = check_seed(seed)
     xs, ys = sample_pair(x, y)
     _check_sizes(k, x=xs, y=ys)
     return _estimate(
@@ -298,7 +301,7 @@ def js(x: Any, y: Any, *, k: int = DEFAULT_K, level: float = 0.95, seed: int = 0
       seed: the subsample of the larger sample and the batches' split.
 
     Raises:
-      ValueError: for bad draws, ``k`` or ``level``, different dimensions, or repeated points.
+      ValueError: for bad draws, ``k``, ``level`` or ``seed``, different dimensions, or repeated points.
 
     Example:
       >>> import numpy as np, divergences as dv
@@ -309,6 +312,7 @@ def js(x: Any, y: Any, *, k: int = DEFAULT_K, level: float = 0.95, seed: int = 0
       True
     """
     k = _check_k(k)
+    seed = check_seed(seed)
     xs, ys = sample_pair(x, y)
     _check_sizes(k, x=xs, y=ys)
     rng = np.random.default_rng(seed)
