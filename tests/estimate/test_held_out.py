@@ -151,11 +151,32 @@ def test_bad_level(level):
             bound([0.0, 1.0], [1.0, 2.0], lambda z: np.full(len(z), 0.5), level=level)
 
 
-@pytest.mark.parametrize("clip", [0.0, 0.5, 0.7, -1e-3, math.nan, "small"])
+@pytest.mark.parametrize("clip", [0.0, 0.5, 0.7, -1e-3, math.nan, "small", 1e-17, 2.0**-54])
 def test_bad_clip(clip):
     for bound in (js_from_discriminator, kl_from_discriminator):
         with pytest.raises(ValueError, match=r"clip must be a number in \(0, 1/2\)"):
             bound([0.0, 1.0], [1.0, 2.0], lambda z: np.full(len(z), 0.5), clip=clip)
+
+
+@pytest.mark.parametrize("clip", [2.0**-53, 2.5e-16, 1e-8])
+@pytest.mark.parametrize("p", [0.0, 1.0])
+def test_the_smallest_clips_keep_every_end_finite(clip, p):
+    # clip = 1e-17 was accepted: 1 - clip rounded to 1, D = 1 gave log(0) and a NaN KL bound.
+    d = lambda z: np.full(len(z), p)  # noqa: E731
+    for bound in (js_from_discriminator, kl_from_discriminator):
+        e = bound([0.0, 1.0, 2.0], [1.0, 2.0, 3.0], d, clip=clip)
+        assert 0.0 <= e.lower <= e.value <= e.upper and math.isfinite(e.value), e
+
+
+def test_the_range_of_log_d_counts_the_rounding_of_one_minus_clip():
+    # fl(1 - 2.5e-16) = 1 - 2^-52: D clipped to it has 1 - D = 2.2e-16 < clip, so log(1 - D)
+    # reaches below log(clip) and the width log((1 - c)/c) was too small for Hoeffding.
+    from divergences.estimate._src.held_out import _clip_ends
+
+    top, bottom = _clip_ends(2.5e-16)
+    assert top == 1.0 - 2.0**-52 and bottom == 2.0**-52 < 2.5e-16
+    top, bottom = _clip_ends(0.25)
+    assert (top, bottom) == (0.75, 0.25)
 
 
 def test_bad_samples_and_kl_needs_two_draws():

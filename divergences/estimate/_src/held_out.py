@@ -42,6 +42,7 @@ _ASSUMPTION = (
 )
 _LOG4 = math.log(4.0)
 _LOG2 = math.log(2.0)
+_EPS = 2.0**-53
 
 
 def empirical_bernstein_term(values: np.ndarray, width: float, alpha: float) -> float:
@@ -67,11 +68,21 @@ def _check_clip(clip: Any) -> float:
         value = float(clip)
     except (TypeError, ValueError):
         raise ValueError(f"clip must be a number in (0, 1/2), got {clip!r}") from None
-    if isinstance(clip, bool) or not 0.0 < value < 0.5:
+    if isinstance(clip, bool) or not _EPS <= value < 0.5:
         raise ValueError(
-            f"clip must be a number in (0, 1/2) (D is clipped into [clip, 1 - clip]), got {clip!r}"
+            f"clip must be a number in (0, 1/2) (D is clipped into [clip, 1 - clip]), at least "
+            f"2^-53 (below it 1 - clip rounds to 1), got {clip!r}"
         )
     return value
+
+
+def _clip_ends(c: float) -> tuple[float, float]:
+    """``(top, bottom)``: ``D`` clipped into ``[c, top]`` has ``D``, ``1 - D`` in ``[bottom, top]``.
+
+    ``top = fl(1 - c)``, and ``1 - top`` (exact) may lie below ``c`` where ``top`` rounded up.
+    """
+    top = 1.0 - c
+    return top, min(c, 1.0 - top)
 
 
 def _values(discriminator: Callable[[Any], Any], points: np.ndarray, name: str) -> np.ndarray:
@@ -170,11 +181,12 @@ def js_from_discriminator(
     """
     c = _check_clip(clip)
     dx, dy, alpha = _discriminated(x, y, discriminator, level)
-    dx, dy = np.clip(dx, c, 1.0 - c), np.clip(dy, c, 1.0 - c)
+    top, bottom = _clip_ends(c)
+    dx, dy = np.clip(dx, c, top), np.clip(dy, c, top)
     n, m = dx.shape[0], dy.shape[0]
     log_x, log_y = np.log(dx), np.log1p(-dy)
     v_hat = float(np.mean(log_x) + np.mean(log_y))
-    width = math.log((1.0 - c) / c)
+    width = widen(math.log(top / bottom))
     widths = [(width / n, n), (width / m, m)]
     method = f"GAN value of D clipped to [{c:g}, {1 - c:g}] on held-out draws; "
     if min(n, m) >= 2:
@@ -286,11 +298,12 @@ def kl_from_discriminator(
             f"x and y must hold at least 2 draws each (the empirical Bernstein bound uses the "
             f"sample variance), got {n} and {m}"
         )
-    dx, dy = np.clip(dx, c, 1.0 - c), np.clip(dy, c, 1.0 - c)
+    top, bottom = _clip_ends(c)
+    dx, dy = np.clip(dx, c, top), np.clip(dy, c, top)
     t_x = np.log(dx) - np.log1p(-dx)
     ratio_y = dy / (1.0 - dy)
-    t_width = 2.0 * math.log((1.0 - c) / c)
-    ratio_width = (1.0 - c) / c - c / (1.0 - c)
+    t_width = widen(2.0 * math.log(top / bottom))
+    ratio_width = widen(top / bottom - bottom / top)
     mean_t, mean_ratio = float(np.mean(t_x)), float(np.mean(ratio_y))
     low_t = mean_t - empirical_bernstein_term(t_x, t_width, alpha / 2)
     high_ratio = mean_ratio + empirical_bernstein_term(ratio_y, ratio_width, alpha / 2)
