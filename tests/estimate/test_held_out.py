@@ -130,6 +130,9 @@ def test_one_draw_each_uses_hoeffding_alone():
         (lambda z: np.full((len(z), 1), 0.5), r"discriminator .*shape \(3,\), got shape \(3, 1\)"),
         (lambda z: np.full(len(z) + 1, 0.5), r"discriminator .*shape"),
         (0.5, r"discriminator must be a callable"),
+        (lambda z: np.full(len(z), 0.5 + 0.25j), r"discriminator must return real .* complex"),
+        (lambda z: np.array(["a"] * len(z)), r"discriminator must return real .* dtype <U1"),
+        (lambda z: 1 / 0, r"discriminator failed on x's 3 draws: ZeroDivisionError"),
     ],
 )
 def test_bad_discriminators(output, message):

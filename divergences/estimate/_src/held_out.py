@@ -88,7 +88,19 @@ def _clip_ends(c: float) -> tuple[float, float]:
 def _values(discriminator: Callable[[Any], Any], points: np.ndarray, name: str) -> np.ndarray:
     """``discriminator`` on ``points``, once, as float64 ``(k,)`` in ``[0, 1]``, or a ValueError."""
     k = points.shape[0]
-    out = np.asarray(discriminator(points), dtype=np.float64)
+    try:
+        raw = np.asarray(discriminator(points))
+    except Exception as err:  # the caller's function failed: say where, keep its error chained
+        raise ValueError(
+            f"discriminator failed on {name}'s {k} draws: {type(err).__name__}: {err}"
+        ) from err
+    if not (raw.dtype == bool or np.issubdtype(raw.dtype, np.floating)
+            or np.issubdtype(raw.dtype, np.integer)):  # fmt: skip
+        raise ValueError(
+            f"discriminator must return real probabilities in [0, 1] on {name}, got dtype "
+            f"{raw.dtype}"
+        )
+    out = raw.astype(np.float64)
     if out.shape != (k,):
         raise ValueError(
             f"discriminator must map {name}'s {k} draws to values of shape ({k},), "
@@ -167,8 +179,8 @@ def js_from_discriminator(
       An :class:`Estimate`, ``sides="lower"``, ``upper = log 2``, ``lower`` clipped at 0.
 
     Raises:
-      ValueError: bad samples, ``level`` or ``clip``; a non-callable ``discriminator``, one whose
-        output has another shape than ``(k,)`` or values outside ``[0, 1]`` or NaN.
+      ValueError: bad samples, ``level`` or ``clip``; a ``discriminator`` not callable, raising,
+        or whose output is not real, of shape ``(k,)``, in ``[0, 1]`` (NaN counted outside).
 
     Example:
       >>> import numpy as np, divergences as dv
