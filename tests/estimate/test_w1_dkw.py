@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -123,3 +124,13 @@ def test_the_lower_end_is_below_the_truth_in_200_repetitions_and_the_interval_co
         rng = np.random.default_rng(seed)
         draw_p, draw_q, truth = LAWS["exponential-scale"]
         assert w1_dkw(draw_p(rng, 400), draw_q(rng, 400)).lower <= truth
+
+
+def test_a_diameter_one_rounding_below_the_exact_spread_is_refused() -> None:
+    # fl(hi - lo) = 1 + 2^-52 lies below the exact spread 1 + 2^-52 + 1e-20: it was accepted
+    # (and "sample" used it), capping the upper end below W1 of the two point masses.
+    lo, hi = -1e-20, 1.0 + 2.0**-52
+    with pytest.raises(ValueError, match="diameter must be at least"):
+        w1_dkw([lo], [hi], diameter=hi - lo)
+    est = w1_dkw([lo], [hi], diameter="sample")
+    assert Fraction(est.upper) >= Fraction(hi) - Fraction(lo)

@@ -41,6 +41,12 @@ __all__ = ["w1_dkw"]
 _U = 2.0**-53
 
 
+def _spread(lo: float, hi: float) -> float:
+    """``hi - lo`` rounded up: the least float at least the exact spread of the draws."""
+    gap = hi - lo
+    return math.nextafter(gap, math.inf) if math.fsum((hi, -lo, -gap)) > 0.0 else gap
+
+
 def _support(diameter: Any, lo: float, hi: float) -> tuple[float, float, float] | None:
     """``(L, R, D)``, the interval the supports lie in, or None where no bound is given."""
     if diameter is None:
@@ -48,13 +54,13 @@ def _support(diameter: Any, lo: float, hi: float) -> tuple[float, float, float] 
     if isinstance(diameter, str):
         if diameter != "sample":
             raise ValueError(f"diameter must be a number > 0, 'sample' or None, got {diameter!r}")
-        return lo, hi, hi - lo
+        return lo, hi, _spread(lo, hi)
     bound = check_positive_number(
         diameter, "diameter", "a bound of the length of an interval holding both supports"
     )
-    if bound < hi - lo:
+    if bound < _spread(lo, hi):
         raise ValueError(
-            f"diameter must be at least the pooled draws' spread max - min = {hi - lo!r}, "
+            f"diameter must be at least the pooled draws' spread max - min = {_spread(lo, hi)!r}, "
             f"got {diameter!r}"
         )
     # L and R rounded outward: a wider interval holds the supports too.
