@@ -147,14 +147,14 @@ def test_a_bad_value_on_y_is_counted_on_y():
         tv_from_discriminator([0.0, 1.0, 2.0], [1.0, 2.0, 3.0], d)
 
 
-@pytest.mark.parametrize("level", [0.0, 1.0, -0.5, "high", True])
+@pytest.mark.parametrize("level", [0.0, 1.0, -0.5, "high", True, "0.5"])
 def test_bad_level(level):
     for bound in BOUNDS:
         with pytest.raises(ValueError, match="level"):
             bound([0.0, 1.0], [1.0, 2.0], lambda z: np.full(len(z), 0.5), level=level)
 
 
-@pytest.mark.parametrize("clip", [0.0, 0.5, 0.7, -1e-3, math.nan, "small", 1e-17, 2.0**-54])
+@pytest.mark.parametrize("clip", [0.0, 0.5, 0.7, -1e-3, math.nan, "small", 1e-17, 2.0**-54, "0.1"])
 def test_bad_clip(clip):
     for bound in (js_from_discriminator, kl_from_discriminator):
         with pytest.raises(ValueError, match=r"clip must be a number in \(0, 1/2\)"):

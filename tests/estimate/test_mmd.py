@@ -234,6 +234,7 @@ def test_rejection_rate_under_the_null_is_binomial() -> None:
         ({"bandwidth": math.inf}, "bandwidth must be a finite number > 0"),
         ({"bandwidth": "wide"}, "bandwidth must be a finite number > 0"),
         ({"bandwidth": True}, "bandwidth must be a finite number > 0"),
+        ({"bandwidth": "1.0"}, "bandwidth must be a finite number > 0"),
     ],
 )
 def test_bad_input_is_refused_by_both(kwargs: dict, match: str) -> None:

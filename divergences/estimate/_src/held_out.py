@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from divergences.estimate._src.checks import alpha_of, sample_pair
+from divergences.estimate._src.checks import alpha_of, not_text, sample_pair
 from divergences.estimate._src.concentration import bounded_differences_term, widen
 from divergences.estimate._src.result import Estimate
 
@@ -65,7 +65,7 @@ def empirical_bernstein_term(values: np.ndarray, width: float, alpha: float) -> 
 
 def _check_clip(clip: Any) -> float:
     try:
-        value = float(clip)
+        value = float(not_text(clip))
     except (TypeError, ValueError):
         raise ValueError(f"clip must be a number in (0, 1/2), got {clip!r}") from None
     if isinstance(clip, bool) or not _EPS <= value < 0.5:
