@@ -207,3 +207,11 @@ def test_coverage_in_two_dimensions() -> None:
         for name, est in ests.items():
             hits[name] += est.lower <= truth[name] <= est.upper
     assert min(hits.values()) / 200 >= 0.85, hits
+
+
+def test_a_level_next_to_one_keeps_the_ends_finite() -> None:
+    # Student's ppf(1 - alpha/2) read 1 - alpha/2 as 1.0 below alpha = 2^-52: ends of -inf, inf.
+    x, y = gaussian_pair(40, 40, 2, 1.0, seed=14)
+    level = 1.0 - 2.0**-53
+    assert valid(dv.estimate.entropy(x, level=level), -math.inf, math.inf)
+    assert valid(dv.estimate.kl(x, y, level=level), 0.0, math.inf)

@@ -238,3 +238,11 @@ def test_the_upper_end_is_at_most_the_diameter() -> None:
     est = w1([[0.0, 0.0], [1.0, 0.0]], [[0.0, 1.0], [1.0, 1.0]], diameter=3.0)
     assert est.upper == 3.0
     assert 0.0 == est.lower <= 1.0 == est.value
+
+
+def test_a_level_next_to_one_keeps_the_asymptotic_interval_finite() -> None:
+    # ndtri(1 - alpha/2) read 1 - alpha/2 as 1.0 below alpha = 2^-52: z = inf, and the call
+    # raised that the upper end overflows (inf * 0 = NaN for draws without spread).
+    for x, y in ((np.zeros(4), np.ones(4)), (np.arange(6.0), np.arange(6.0) + 0.5)):
+        est = w1(x, y, level=1.0 - 2.0**-53)
+        assert 0.0 <= est.lower <= est.value <= est.upper < math.inf

@@ -123,7 +123,8 @@ def _interval(
     """
     b = len(batch_values)
     se = float(np.std(batch_values, ddof=1)) / math.sqrt(b)
-    half = float(student_t.ppf(1.0 - alpha / 2.0, b - 1)) * se
+    # The upper alpha/2 quantile as isf: ppf(1 - alpha/2) reads 1 - alpha/2 = 1.0 (inf) below 2^-52.
+    half = float(student_t.isf(alpha / 2.0, b - 1)) * se
     bias = (float(np.mean(batch_values)) - value) / (math.sqrt(b) - 1.0)
     lower, upper = value - half - max(bias, 0.0), value + half + max(-bias, 0.0)
 

@@ -162,7 +162,7 @@ def _asymptotic_ends(top: float, s: float, xs: np.ndarray, ys: np.ndarray, held:
     rng = np.random.default_rng(seed + 1)
     mx = second_moment(np.ldexp(xs, -e), spec, rng)
     my = second_moment(np.ldexp(ys, -e), spec, rng)
-    z = normal_quantile(1.0 - alpha / 2.0)
+    z = -normal_quantile(alpha / 2.0)  # not of 1 - alpha/2, which rounds to 1 (z = inf) below 2^-52
     sigma = math.sqrt(mx / (2.0 * xs.shape[0]) + my / (2.0 * ys.shape[0]))
     fx, fy = np.ldexp(held.fx, -e), np.ldexp(held.fy, -e)
     se = math.sqrt(_variance(fx, mx) / fx.shape[0] + _variance(fy, my) / fy.shape[0])
