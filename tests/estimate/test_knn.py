@@ -215,3 +215,9 @@ def test_a_level_next_to_one_keeps_the_ends_finite() -> None:
     level = 1.0 - 2.0**-53
     assert valid(dv.estimate.entropy(x, level=level), -math.inf, math.inf)
     assert valid(dv.estimate.kl(x, y, level=level), 0.0, math.inf)
+
+
+def test_the_method_says_the_interval_is_widened_by_the_drift() -> None:
+    x, y = gaussian_pair(40, 40, 2, 1.0, seed=15)
+    for est in (dv.estimate.entropy(x), dv.estimate.kl(x, y), dv.estimate.js(x, y)):
+        assert "disjoint batches, widened on the side the batches drift to" in est.method

@@ -169,7 +169,10 @@ def _estimate(
         kind="asymptotic",
         sides="two-sided",
         assumption=assumption + claim,
-        method=f"{method}, k = {k}; t interval from {len(groups)} disjoint batches",
+        method=(
+            f"{method}, k = {k}; t interval from {len(groups)} disjoint batches, widened on the "
+            "side the batches drift to by the bias that drift implies (n^(-1/2) assumed)"
+        ),
         n=samples[0].shape[0],
         m=samples[1].shape[0] if len(samples) > 1 else 0,
     )
