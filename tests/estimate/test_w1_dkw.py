@@ -134,3 +134,17 @@ def test_a_diameter_one_rounding_below_the_exact_spread_is_refused() -> None:
         w1_dkw([lo], [hi], diameter=hi - lo)
     est = w1_dkw([lo], [hi], diameter="sample")
     assert Fraction(est.upper) >= Fraction(hi) - Fraction(lo)
+
+
+def test_among_subnormals_the_upper_end_still_rounds_outward() -> None:
+    # x = {0, 0}, y = {0, 0, 0, 94 u} (u the least subnormal), diameter="sample": the upper
+    # integral is the width 94 u times max(F_up - G_lo, ...) = 1 - (3/4 - e_m), whose product
+    # underflows; the relative slack did not cover that absolute error and the upper end came
+    # out 1 u below the exact integral.
+    tiny = 5e-324
+    x, y = np.zeros(2), np.array([0.0, 0.0, 0.0, 94 * tiny])
+    est = w1_dkw(x, y, level=0.5, diameter="sample")
+    alpha = 0.5
+    em = Fraction(math.sqrt(math.log(4 / alpha) / (2 * 4)))
+    height = min(Fraction(1), Fraction(1) - (Fraction(3, 4) - em))
+    assert Fraction(est.upper) >= min(Fraction(94 * tiny) * height, Fraction(94 * tiny))

@@ -82,12 +82,16 @@ def _integral(edges: np.ndarray, heights: np.ndarray) -> tuple[float, float]:
     another), is within :math:`\gamma_{N - 1} \sum_k t_k \le 1.01 (N - 1) u (R - L)` of theirs
     (Higham, *Accuracy and Stability of Numerical Algorithms*, 2002, Sec. 4.2), ``R - L`` the
     computed span (itself within a relative ``u``): the bounds are the sum minus and plus
-    :math:`2 (N + 16) u (R - L)`, at least that.
+    :math:`2 (N + 16) u (R - L)`, at least that, plus :math:`(N + 4) 2^{-1074}` for products
+    that underflow (a subnormal's error is absolute).
     """
     widths = np.diff(edges)
     total = float(np.sum(widths * heights))
     span = float(edges[-1] - edges[0])
+    # Among subnormals a product's error is absolute, up to half the least subnormal 2^-1074
+    # (each computed term's, and the slack's own products): (N + 4) of them, at most.
     slack = 2.0 * (widths.shape[0] + 16) * _U * span * (1.0 + 4.0 * _U)
+    slack += (widths.shape[0] + 4) * 2.0**-1074
     return max(0.0, total - slack), total + slack
 
 
