@@ -172,7 +172,7 @@ def js_from_discriminator(
       discriminator: a callable taking draws in the layout given (``(k, d)``, or ``(k,)`` when
         both samples are ``(k,)``) to ``(k,)`` values in ``[0, 1]``; called once per sample.
       level: the bound's coverage in ``(0, 1)``.
-      clip: :math:`c \in (0, 1/2)`; the default 0.03 was chosen by measurement (as for
+      clip: :math:`c \in [2^{-53}, 1/2)`; the default 0.03 was chosen by measurement (as for
         :func:`kl_from_discriminator`); the bound is then at most :math:`\log 2 + \log 0.97`.
 
     Returns:
@@ -287,7 +287,7 @@ def kl_from_discriminator(
       y: held-out draws of Q, ``(m, d)`` or ``(m,)``, ``m >= 2``.
       discriminator: a callable as in :func:`js_from_discriminator`, values in ``[0, 1]``.
       level: the bound's coverage in ``(0, 1)``.
-      clip: :math:`c \in (0, 1/2)`.
+      clip: :math:`c \in [2^{-53}, 1/2)` (below, 1 - c rounds to 1).
 
     Returns:
       An :class:`Estimate`, ``sides="lower"``, ``upper = inf``; ``value`` is the plug-in
