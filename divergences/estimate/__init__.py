@@ -14,6 +14,28 @@ entries run on the host (neighbour searches and exact transport), with XLA kerne
 they are not traced by ``jit``.
 """
 
+from divergences.estimate._src.held_out import (
+    js_from_discriminator,
+    kl_from_discriminator,
+    tv_from_discriminator,
+)
+from divergences.estimate._src.knn import entropy, js, kl
+from divergences.estimate._src.mmd import mmd_squared, mmd_test
 from divergences.estimate._src.result import Estimate, TwoSampleTest
+from divergences.estimate._src.w1 import w1
+from divergences.estimate._src.w1_dkw import w1_dkw
 
-__all__ = ["Estimate", "TwoSampleTest"]
+__all__ = [
+    "Estimate",
+    "TwoSampleTest",
+    "entropy",
+    "js",
+    "js_from_discriminator",
+    "kl",
+    "kl_from_discriminator",
+    "mmd_squared",
+    "mmd_test",
+    "tv_from_discriminator",
+    "w1",
+    "w1_dkw",
+]

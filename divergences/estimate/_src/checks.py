@@ -16,6 +16,7 @@ __all__ = [
     "as_samples",
     "check_at_least",
     "check_positive_number",
+    "not_text",
     "sample_pair",
 ]
 
@@ -72,6 +73,13 @@ def sample_pair(x: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
     return xs, ys
 
 
+def not_text(value: Any) -> Any:
+    """``value``, or a TypeError for text: ``float("0.5")`` parses, but a string is no number."""
+    if isinstance(value, (str, bytes)):
+        raise TypeError("text is not a number")
+    return value
+
+
 def alpha_of(level: Any) -> float:
     """``1 - level`` for a ``level`` strictly between 0 and 1.
 
@@ -79,7 +87,7 @@ def alpha_of(level: Any) -> float:
       ValueError: naming ``level`` where it is not a real number in ``(0, 1)``.
     """
     try:
-        value = float(level)
+        value = float(not_text(level))
     except (TypeError, ValueError):
         raise ValueError(f"level must be a number in (0, 1), got {level!r}") from None
     if isinstance(level, bool) or not 0.0 < value < 1.0:
@@ -98,7 +106,7 @@ def check_at_least(count: int, minimum: int, name: str, why: str) -> None:
 def check_positive_number(value: Any, name: str, what: str) -> float:
     """``value`` as a float where it is a finite number above 0, else a ValueError naming it."""
     try:
-        number = float(value)
+        number = float(not_text(value))
     except (TypeError, ValueError):
         raise ValueError(f"{name} must be a finite number > 0 ({what}), got {value!r}") from None
     if isinstance(value, bool) or not (math.isfinite(number) and number > 0.0):
