@@ -15,6 +15,11 @@ Areas:
   ``d = 2`` and ``n = m = 10^4`` in ``d = 64``. Printed: seconds (best of the rounds), the
   estimates, and each peer's time over this package's.
 
+* ``w1``: ``dv.estimate.w1``'s intervals at ``n = m = 10^4`` in ``d = 2`` and ``w1_dkw`` beside
+  scipy's 1-D ``wasserstein_distance`` and ``energy_distance`` (``bench_estimate_w1.py``).
+* ``mmd``: ``dv.estimate.mmd_squared`` and ``mmd_test`` beside NumPy's full kernel matrices and
+  a NumPy permutation loop (``bench_estimate_mmd.py``).
+
 Each call is timed after one warm-up call (JAX compiles there); the rows' kernels are called in
 turn, round after round, and each keeps its best time.
 """
@@ -30,6 +35,8 @@ from typing import Any
 
 import jax
 import numpy as np
+from bench_estimate_mmd import bench_mmd
+from bench_estimate_w1 import bench_w1
 from sklearn.neighbors import NearestNeighbors
 
 import divergences as dv
@@ -93,7 +100,12 @@ def knn(full: bool) -> None:
         )
 
 
-AREAS: dict[str, Callable[[bool], None]] = {"knn": knn}
+def mmd(full: bool) -> None:
+    """MMD^2 and the permutation test beside NumPy (``bench_estimate_mmd.py``)."""
+    bench_mmd(full)
+
+
+AREAS: dict[str, Callable[[bool], None]] = {"knn": knn, "w1": bench_w1, "mmd": mmd}
 
 
 def main() -> None:
