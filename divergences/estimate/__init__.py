@@ -14,6 +14,7 @@ entries run on the host (neighbour searches and exact transport), with XLA kerne
 they are not traced by ``jit``.
 """
 
+from divergences.estimate._src.mmd import mmd_squared, mmd_test
 from divergences.estimate._src.result import Estimate, TwoSampleTest
 
-__all__ = ["Estimate", "TwoSampleTest"]
+__all__ = ["Estimate", "TwoSampleTest", "mmd_squared", "mmd_test"]
