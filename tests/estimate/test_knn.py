@@ -172,6 +172,12 @@ def test_bad_draws_raise() -> None:
         dv.estimate.kl(x, y[:11])
 
 
+def test_no_coverage_is_claimed_above_three_dimensions() -> None:
+    x, y = gaussian_pair(200, 200, 4, 1.0, seed=13)
+    assert "coverage not claimed in d = 4" in dv.estimate.kl(x, y).assumption
+    assert "not claimed" not in dv.estimate.kl(x[:, :3], y[:, :3]).assumption
+
+
 @pytest.mark.slow
 def test_coverage_in_two_dimensions() -> None:
     # Measured over these 200 repetitions: 0.97 (entropy), 0.935 (KL), 0.98 (JS). The floor is

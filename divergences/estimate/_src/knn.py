@@ -149,7 +149,11 @@ def _estimate(
     batch_values = [value_of(*(s[i] for s, i in zip(samples, g, strict=True)), k) for g in groups]
     v, lo, hi = _interval(value, batch_values, alpha, *bounds)
     d = samples[0].shape[1]
-    claim = "" if d <= 3 else f"; in d = {d} > 3 the n^(-2/d) bias is not covered"
+    claim = (
+        ""
+        if d <= 3
+        else f"; coverage not claimed in d = {d} > 3, where the bias outlasts the standard error"
+    )
     return Estimate(
         value=v,
         lower=lo,
