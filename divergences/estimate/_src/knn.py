@@ -101,9 +101,13 @@ def _js_value(x: np.ndarray, y: np.ndarray, k: int) -> float:
 
 
 def _batches(rng: np.random.Generator, sizes: tuple[int, ...], k: int) -> list[list[np.ndarray]]:
-    """Disjoint random batches of each sample's indices, as many as each keeps ``k + 1`` draws."""
+    """Disjoint random batches of each sample's indices, as many as each keeps ``k + 1`` draws.
+
+    The batches of a sample are of one size (``s // count``, the remainder left out), so that
+    the XLA engine compiles one program for all of them.
+    """
     count = max(2, min(BATCHES, *(s // (k + 1) for s in sizes)))
-    parts = [np.array_split(rng.permutation(s), count) for s in sizes]
+    parts = [rng.permutation(s)[: count * (s // count)].reshape(count, -1) for s in sizes]
     return [list(group) for group in zip(*parts, strict=True)]
 
 
