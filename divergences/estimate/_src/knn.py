@@ -186,7 +186,9 @@ def entropy(x: Any, *, k: int = DEFAULT_K, level: float = 0.95, seed: int = 0) -
     :math:`\rho_k(i)` the distance from :math:`x_i` to its k-th nearest other draw, :math:`V_d`
     the volume of the unit ball. The interval is asymptotic: the estimate plus or minus a
     Student-t multiple of a standard error from disjoint batches (module docstring). Entropy has
-    no range to clip to: it can be negative.
+    no range to clip to: it can be negative. ``k = 5`` is :func:`kl`'s; for the entropy of
+    ``N(0, I_d)`` alone (``n = 1000``) the RMSE was lower at ``k = 3`` in ``d = 2`` (0.036 against
+    0.044) and at ``k = 1`` in ``d = 10`` (0.073 against 0.148, the bias growing with k).
 
     Args:
       x: draws of P, shape ``(n, d)`` or ``(n,)``; at least ``2 (k + 1)``.
@@ -235,8 +237,8 @@ def kl(x: Any, y: Any, *, k: int = DEFAULT_K, level: float = 0.95, seed: int = 0
     :math:`\rho_k(i)` the distance from :math:`x_i` to its k-th nearest other draw of ``x``,
     :math:`\nu_k(i)` to its k-th nearest draw of ``y``. The estimate and the interval's ends are
     clipped to ``[0, inf)`` (the raw estimate can be negative when P is near Q). The interval is
-    asymptotic, from disjoint batches (module docstring). ``k = 5``: on Gaussians, ``n = 1000``,
-    30 draws, the RMSE of KL in ``d = 2`` was 0.088, 0.077, 0.074, 0.074, 0.087 for ``k = 1, 2, 3,
+    asymptotic, from disjoint batches (module docstring). ``k = 5``: for ``N(0, I_d)`` against
+    ``N(e_1, I_d)``, ``n = m = 1000``, 30 draws, the RMSE in ``d = 2`` was 0.088, 0.077, 0.074, 0.074, 0.087 for ``k = 1, 2, 3,
     5, 10``, in ``d = 10`` 0.17 to 0.19 for every k (bias); larger k narrows the spread.
 
     Args:
