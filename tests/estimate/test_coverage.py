@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import pytest
 
+from divergences import estimate as dve
 from divergences.testing.coverage_cases import CASES, CoverageCase, run_case
 
 BY_NAME = {case.name: case for case in CASES}
@@ -47,8 +48,6 @@ def repetitions(case: CoverageCase) -> int:
 
 
 def test_the_family_names_every_estimator_and_each_case_once():
-    import divergences.estimate as dve
-
     assert len(BY_NAME) == len(CASES)
     estimators = {name for name in dve.__all__ if name[0].islower() and name != "mmd_test"}
     assert {case.estimator for case in CASES} == estimators
