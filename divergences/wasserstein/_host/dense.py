@@ -23,10 +23,14 @@ the largest cost (a point at 1e300 of weight 1e-300 beside points in the unit sq
 interval would be wider than W1 itself: :meth:`DenseSimplex.refine` then takes the bounds per
 arc (:func:`~.certify.arc_bounds`) and, where those are still wider than :data:`DENSE_RTOL`,
 solves again on the reduced costs (each row's least cost, then each column's, taken out: a far
-row's costs, equal in float64, become zeros). What it cannot close to :data:`DENSE_RTOL` (far
+row's costs, equal in float64, become zeros), unless the width is the rounding of the network
+simplex's potentials along its tree (from a few hundred points on), which neither removes.
+What it cannot close to :data:`DENSE_RTOL` (far
 points on both sides and a W1 below the largest cost's last bits) is a
 :class:`~divergences.SolverError` with status ``NUMERICAL``, never a wide interval: split the
-problem by scale. Below the floor of the scaled problem (a W1 under about :math:`2^{-1070}`
+problem by scale. Uniform weights on both sides (:func:`common_factor`) are certified as exact,
+the bounds scaled by the common factor, so that far points matched to far points keep a few
+ulps. Below the floor of the scaled problem (a W1 under about :math:`2^{-1070}`
 times the largest coordinate, where the scaled costs are subnormal) the interval is as wide as
 that floor.
 
