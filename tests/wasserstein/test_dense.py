@@ -110,3 +110,44 @@ def test_far_points_on_both_sides_are_certified_or_refused(seed):
         for lo, value, hi in (got, _solve("jit", x, y, a, b)):
             assert exact.inside(lo, hi) and lo <= value <= hi
             assert hi - lo <= 64 * (2 + 8) * eps * scale + 4 * eps * scale
+
+
+@pytest.mark.parametrize("mode", ["eager", "jit", "vmap"])
+def test_far_points_matched_with_uniform_weights_keep_a_few_ulps(mode):
+    # Issue 50: W1 = 1/3 (the far points matched at cost 1), weights None. The rounding of 1/3
+    # was charged at the largest cost, 1e300: the interval was [1/3, 4.4e284], accepted as a few
+    # ulps of the weighted cost scale. The exact weights are 1/3 on both sides, a common multiple
+    # of the float64 ones, so the certificate takes them as exact and scales the bounds.
+    x = np.array([[1e300, 0.0], [1e-300, 0.0], [0.0, 2e-300]])
+    y = np.array([[1e-300, 1e-300], [1e300, 1.0], [3e-300, 0.0]])
+    exact = exact_w1(x, y)
+    _assert_certified(*_solve(mode, x, y), exact, np.float64)
+    grad = jax.grad(lambda p: dense(p, y).value)(x)
+    assert np.all(np.isfinite(np.asarray(grad)))
+
+
+@pytest.mark.slow
+def test_the_rounding_of_the_potentials_is_not_solved_again(monkeypatch):
+    # Issue 50's regression: at n = 1000 with random weights the certificate is a few ulps wider
+    # than 2^-40 of W1 from the rounding of the network simplex's potentials along its tree, not
+    # from allowances at the largest cost; a second solve on the reduced costs cannot remove it
+    # and took half the time. It is not run, and the interval holds W1 to the documented width.
+    from divergences.wasserstein._host import dense as host_dense
+
+    def refused(*args, **kwargs):
+        raise AssertionError("a second solve")
+
+    rng = np.random.default_rng(0)
+    n = 1000
+    x, y = rng.uniform(size=(n, 2)), rng.uniform(size=(n, 2))
+    a, b = rng.uniform(size=n), rng.uniform(size=n)
+    a, b = a / a.sum(), b / b.sum()
+    reference = dv.w1_primal(x, y, a, b, method="sparse", rtol=0.0)
+    monkeypatch.setattr(host_dense, "_reduced_solve", refused)
+    sol = dense(x, y, a, b)
+    lo, value, hi = float(sol.lower_bound), float(sol.value), float(sol.upper_bound)
+    cost = np.linalg.norm(x[:, None] - y[None], axis=-1)
+    scale = min(float(a @ cost.max(axis=1)), float(b @ cost.max(axis=0)))
+    eps = float(np.finfo(np.float64).eps)
+    assert lo <= value <= hi and hi - lo <= 64 * (2 + 8) * eps * scale + 4 * eps * scale
+    assert lo <= float(reference.upper_bound) and float(reference.lower_bound) <= hi

@@ -88,6 +88,12 @@ def _far_tiny(dtype, far: float, tiny: float) -> W1Problem:
     return _p(x, rng.uniform(size=(8, 2)), a, b, dtype, "far_tiny")
 
 
+def _repeated() -> np.ndarray:
+    """Two points of the plane repeated, ``[z0, z1, z0, z1, z0]``."""
+    z = np.array([[0.3, 1.7], [-2.0, 0.5]])
+    return z[[0, 1, 0, 1, 0]]
+
+
 #: One example of each class of broken promise the float-range family was built on.
 ISSUE_EXAMPLES = {
     # 1. subnormal float32 coordinates, flushed to zero under jit
@@ -127,6 +133,13 @@ ISSUE_EXAMPLES = {
     "line_subnormal_f32": _p([1e-40, 3e-39], [0.0, 2e-39], dtype=np.float32),
     # Past the largest float: inf, with a finite lower bound, in every mode
     "beyond_largest_float": _p([-1e308, 0.0], [1e308, 1.5e308]),
+    # 8. issue 50: far points on both sides matched to each other, uniform weights: the dense
+    # interval was [1/3, 4.4e284] (the weights' rounding charged at the largest cost)
+    "far_matched": _p(
+        [[1e300, 0], [1e-300, 0], [0, 2e-300]], [[1e-300, 1e-300], [1e300, 1.0], [3e-300, 0]]
+    ),
+    # 9. issue 50: equal measures with repeated points, not proved equal by Sinkhorn (PIVOT_CAP)
+    "repeated_equal": _p(_repeated(), _repeated()),
 }
 
 
@@ -266,6 +279,30 @@ def _mirrored_eager(run: dict[str, Callable], p: W1Problem) -> tuple[float, floa
         return (math.nan,) * 3
 
 
+def _atoms(points: np.ndarray, weights: np.ndarray | None) -> list[tuple]:
+    """The points of positive mass with their exact masses, sorted: equal lists, equal measures."""
+    n = len(points)
+    masses = [Fraction(1, n)] * n if weights is None else [Fraction(float(w)) for w in weights]
+    rows = points.astype(np.float64).reshape(n, -1).tolist()
+    return sorted((tuple(r), w) for r, w in zip(rows, masses, strict=True) if w > 0)
+
+
+def _proved_equal(p: W1Problem) -> bool:
+    """Whether the two measures are equal point for point, repeated points included."""
+    return _atoms(p.x, p.a) == _atoms(p.y, p.b)
+
+
+def _zero_faults(method: str, p: W1Problem, triples: dict[str, tuple]) -> list[str]:
+    """Sinkhorn on measures equal from their bits: ``[0, 0]`` in every mode, never a stop."""
+    if method != "sinkhorn" or not _proved_equal(p):
+        return []
+    return [
+        f"{mode}: {t} on equal measures, not [0, 0]"
+        for mode, t in triples.items()
+        if t != (0.0,) * 3
+    ]
+
+
 def check_primal(method: str, p: W1Problem, *, modes=("eager", "jit", "vmap", "grad")) -> None:
     """Every promise of ``w1_primal(method=...)`` on ``p`` in ``modes``; one message for all faults."""
     exact = _exact_for(p)
@@ -275,6 +312,7 @@ def check_primal(method: str, p: W1Problem, *, modes=("eager", "jit", "vmap", "g
         eager = run["eager"](*_args(p))
     except dv.SolverError as stop:
         eager = None
+        faults += _zero_faults(method, p, {"eager": (math.nan,) * 3})
         if "jit" in modes:
             jitted = _triple(run["jit"](*_args(p)))
             if not all(math.isnan(t) for t in jitted):
@@ -292,6 +330,7 @@ def check_primal(method: str, p: W1Problem, *, modes=("eager", "jit", "vmap", "g
         if "vmap" in modes:
             sol = run["vmap"](*_batch(p))
             got |= {f"vmap[{k}]": _triple(sol, k) for k in range(2)}
+        faults += _zero_faults(method, p, {"eager": eager_triple, **got})
         # The batch's second element is the mirror image, whose own eager call it must match.
         mirrored = _mirrored_eager(run, p)
         for mode, triple in got.items():

@@ -446,6 +446,31 @@ def test_equal_measures_are_proved_zero():
 
 
 @pytest.mark.slow
+def test_equal_measures_with_repeated_points_are_proved_zero():
+    # Issue 50: a point repeated on both sides (every row matched to three columns at its point)
+    # was not proved equal, and the solve ended in PIVOT_CAP at a gap of 1. The two sides are the
+    # same multiset of (point, mass): the k-th of each, sorted, paired, in any order and in every
+    # mode; the gradient finite.
+    z = np.array([[0.3, 1.7], [-2.0, 0.5]])
+    x = z[[0, 1, 0, 1, 0]]
+    y = z[[1, 0, 0, 1, 0]]
+    for sol in (sinkhorn_w1(x, x.copy()), sinkhorn_w1(x, y), _jit_w1(x, y)):
+        assert float(sol.lower_bound) == float(sol.value) == float(sol.upper_bound) == 0.0
+    plan = np.asarray(sinkhorn_w1(x, y).plan.todense())
+    assert np.array_equal(plan.sum(axis=0), np.full(5, 0.2))
+    assert np.array_equal(plan.sum(axis=1), np.full(5, 0.2))
+    assert all(np.array_equal(x[i], y[j]) for i, j in zip(*np.nonzero(plan), strict=True))
+    grad = jax.grad(lambda p: sinkhorn_w1(p, y).value)(x)
+    assert np.all(np.isfinite(np.asarray(grad)))
+    # One copy moved: not equal, W1 = 0.2 |z0 - z1| > 0, never [0, 0].
+    try:
+        moved = sinkhorn_w1(x, z[[1, 1, 0, 1, 0]])
+    except dv.SolverError:
+        return
+    assert float(moved.upper_bound) > 0.0
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["eager", "jit"])
 def test_a_value_near_overflow_is_finite(mode):
     # W1 = 1e308 exactly; the centring of the potentials for the derivative (1e308 and -1e308)

@@ -23,10 +23,14 @@ the largest cost (a point at 1e300 of weight 1e-300 beside points in the unit sq
 interval would be wider than W1 itself: :meth:`DenseSimplex.refine` then takes the bounds per
 arc (:func:`~.certify.arc_bounds`) and, where those are still wider than :data:`DENSE_RTOL`,
 solves again on the reduced costs (each row's least cost, then each column's, taken out: a far
-row's costs, equal in float64, become zeros). What it cannot close to :data:`DENSE_RTOL` (far
+row's costs, equal in float64, become zeros), unless the width is the rounding of the network
+simplex's potentials along its tree (from a few hundred points on), which neither removes.
+What it cannot close to :data:`DENSE_RTOL` (far
 points on both sides and a W1 below the largest cost's last bits) is a
 :class:`~divergences.SolverError` with status ``NUMERICAL``, never a wide interval: split the
-problem by scale. Below the floor of the scaled problem (a W1 under about :math:`2^{-1070}`
+problem by scale. Uniform weights on both sides (:func:`common_factor`) are certified as exact,
+the bounds scaled by the common factor, so that far points matched to far points keep a few
+ulps. Below the floor of the scaled problem (a W1 under about :math:`2^{-1070}`
 times the largest coordinate, where the scaled costs are subnormal) the interval is as wide as
 that floor.
 
@@ -59,6 +63,7 @@ __all__ = [
     "HostPrimal",
     "check_coupling_host",
     "check_dense_size",
+    "common_factor",
     "default_max_iter",
     "plan_arcs",
     "refine_per_arc",
@@ -257,17 +262,24 @@ class DenseSimplex:
         return DENSE_RTOL
 
     def refine(
-        self, problem: HostProblem, options: Options, sol: Coupling, bounds: Enclosure
+        self,
+        problem: HostProblem,
+        options: Options,
+        sol: Coupling,
+        bounds: Enclosure,
+        *,
+        allowance: float = math.inf,
     ) -> tuple[Coupling, Enclosure]:
         """A solution certified to :data:`DENSE_RTOL`, or a SolverError (status NUMERICAL).
 
-        Called where :func:`~.certify.plan_bounds` (allowances at the largest cost) left the
-        interval wider than that (:func:`refine_per_arc`).
+        Called where :func:`~.certify.plan_certificate` left the interval wider than that, with
+        ``allowance`` the part of its width charged at the largest cost
+        (:func:`refine_per_arc`).
         """
         n, m = problem.x.shape[0], problem.y.shape[0]
         cap = default_max_iter(n, m) if options.max_iter is None else options.max_iter
         return refine_per_arc(
-            problem, options, sol, bounds,
+            problem, options, sol, bounds, allowance=allowance,
             rtol=DENSE_RTOL, failure=transport_failures(cap, n, m)[Status.NUMERICAL],
         )  # fmt: skip
 
@@ -280,6 +292,7 @@ def refine_per_arc(
     *,
     rtol: float,
     failure: str,
+    allowance: float = math.inf,
 ) -> tuple[Coupling, Enclosure]:
     """A solution certified to ``rtol`` from the whole cost matrix, or a SolverError (NUMERICAL).
 
@@ -290,18 +303,31 @@ def refine_per_arc(
     row's costs, all equal in float64, become zeros instead of setting the network simplex's
     scale). Every interval found holds W1, so their intersection does. ``failure`` is the
     message of the SolverError where the interval stays wider than ``rtol``.
+
+    Where the allowances charged at the largest cost (``allowance``, which the bounds per arc
+    can take back) are under half the width, and the width is within :data:`REFUSE_RTOL`, the
+    bounds are returned as they are: what is left is the rounding of the solver's own
+    potentials, which neither the bounds per arc nor a second solve of the same LP remove, and
+    the rule at the end would accept them, the narrower interval it finds as well.
     """
+    width = bounds.hi - bounds.lo
+    if 2 * allowance < width and _tight(bounds.lo, bounds.hi, 0.0, max(rtol, REFUSE_RTOL)):
+        return sol, bounds
     n, m = problem.x.shape[0], problem.y.shape[0]
     cost = problem.cost_matrix()
-    spread = _weight_spread(problem)
+    factor = common_factor(problem)
+    spread = 0.0 if factor is not None else _weight_spread(problem)
     hub = _hub(problem, cost)
 
     def certify(c: Coupling) -> ArcBounds:
-        return arc_bounds(
+        out = arc_bounds(
             cost=cost, a=problem.a, b=problem.b, b_spread=spread, rows=c.rows, cols=c.cols,
             mass=np.asarray(c.mass, np.float64), v=np.asarray(c.v, np.float64),
             error=_matrix_error(problem), hub=hub,
         )  # fmt: skip
+        if factor is None:
+            return out
+        return out._replace(bounds=_times(out.bounds, factor))
 
     best = certify(sol)
     best = best._replace(floor=max(best.floor, _scale_floor(problem, cost)))
@@ -367,6 +393,38 @@ def _scale_floor(problem: HostProblem, cost: np.ndarray) -> float:
 def _tight(lo: float, hi: float, floor: float, rtol: float) -> bool:
     """Whether ``[lo, hi]`` is within ``rtol`` of W1, beside ``floor``."""
     return hi - lo <= rtol * max(abs(lo), abs(hi)) + floor
+
+
+def common_factor(problem: HostProblem) -> Fraction | None:
+    r"""The :math:`\alpha` with exact weights :math:`(a^*, b^*) = \alpha (a, b)`, or None.
+
+    The exact weights are :math:`a^* = \alpha a` (:math:`\alpha = 1 / \sum_i a_i` where ``a``
+    is the uniform :math:`1/n` rounded, else 1) and :math:`b^* = \beta b` as given, at
+    :math:`a^*`'s total (:math:`\beta = \alpha \sum_i a_i / \sum_j b_j`, sums exact): where ``b``
+    is as given (not rescaled) and :math:`\sum a = \sum b` exactly, :math:`\beta = \alpha`, and
+    :math:`W_1(a^*, b^*) = \alpha\, W_1(a, b)` exactly: the weights' rounding moves no mass
+    between points (the same :math:`1/n` on both sides, a far point matched to a far point),
+    and the problem as solved is certified with exact weights, its bounds times :math:`\alpha`.
+    """
+    if problem.rescaled:
+        return None
+    total_a = sum(map(Fraction, problem.a.tolist()), Fraction(0))
+    total_b = sum(map(Fraction, problem.b.tolist()), Fraction(0))
+    if total_a != total_b or total_a == 0:
+        return None
+    return 1 / total_a if problem.uniform_rows else Fraction(1)
+
+
+def _times(bounds: Enclosure, factor: Fraction) -> Enclosure:
+    """``bounds`` times the positive rational ``factor``, rounded outward."""
+    if factor == 1:
+        return bounds
+    near = float(factor)
+    lo_f = near if Fraction(near) <= factor else math.nextafter(near, 0.0)
+    hi_f = near if Fraction(near) >= factor else math.nextafter(near, math.inf)
+    lo = bounds.lo * (lo_f if bounds.lo >= 0 else hi_f)
+    hi = bounds.hi * (hi_f if bounds.hi >= 0 else lo_f)
+    return Enclosure(math.nextafter(lo, -math.inf), math.nextafter(hi, math.inf))
 
 
 def _weight_spread(problem: HostProblem) -> float:

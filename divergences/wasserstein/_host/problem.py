@@ -49,6 +49,10 @@ class HostProblem(NamedTuple):
     # A bound on sum_i |a_i - a*_i|, where a stands for exact weights a* it does not hold
     # exactly (the uniform 1/n rounded to float64); 0 when a is as given.
     row_weight_error: float = 0.0
+    # Whether a stands for the uniform measure 1/n (exactly a / sum(a), sum exact), and whether
+    # b was scaled to a's total (then it is no longer an exact multiple of the weights given).
+    uniform_rows: bool = False
+    rescaled: bool = False
 
     @property
     def union(self) -> np.ndarray:
@@ -100,6 +104,21 @@ class HostProblem(NamedTuple):
             return np.min(to_y[:, keep] - v[None, keep], axis=1)
         at = self.union if union else self.x
         return weighted_nearest(at, self.y[keep], -v[keep], metric=self.metric, threads=threads)[0]
+
+    def row_transform(self, u: np.ndarray, *, threads: int | None = None) -> np.ndarray:
+        r"""The c-transform :math:`\min_{i:\ a_i > 0} c(x_i, y_j) - u_i` of a row potential at ``y``.
+
+        With :meth:`c_transform`, the pair of c-transforms that makes any column potential a
+        better one (:math:`v \le (v^c)^{\bar c}`, and the dual value does not decrease).
+        """
+        keep = self.a > 0
+        if self.metric is None:
+            n = self.x.shape[0]
+            to_x = np.asarray(self.union_cost, np.float64)[:n, n:]
+            return np.min(to_x[keep, :] - u[keep, None], axis=0)
+        return weighted_nearest(
+            self.y, self.x[keep], -u[keep], metric=self.metric, threads=threads
+        )[0]
 
     def cost_bound(self) -> float:
         """An upper bound on every computed cost between two of the points."""
@@ -157,7 +176,8 @@ def host_problem(
     # weights 1/n): b is taken at a's total, the exact weights it stands for are b * A / B.
     total_a, total_b = math.fsum(a64.tolist()), math.fsum(b64.tolist())
     weight_error = 0.0
-    if total_b > 0 and total_a != total_b:
+    rescaled = bool(total_b > 0 and total_a != total_b)
+    if rescaled:
         b64 = b64 * (total_a / total_b)
         weight_error = 4 * EPS * math.fsum(b64.tolist())
     if uniform[0] or uniform[1]:
@@ -165,7 +185,10 @@ def host_problem(
             weight_error, row_error, nominal_b_error, total_a, total_b, uniform
         )
     cost = None if union_cost is None else np.asarray(union_cost, np.float64)
-    return HostProblem(x64, y64, a64, b64, spec, cost, weight_error, row_error), k
+    problem = HostProblem(
+        x64, y64, a64, b64, spec, cost, weight_error, row_error, uniform[0], rescaled
+    )
+    return problem, k
 
 
 def _uniform_column_error(

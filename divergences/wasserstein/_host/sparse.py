@@ -423,9 +423,18 @@ class SparseColumnGeneration:
         return max(self._rtol(options), DENSE_RTOL)
 
     def refine(
-        self, problem: HostProblem, options: Options, sol: Coupling, bounds: Enclosure
+        self,
+        problem: HostProblem,
+        options: Options,
+        sol: Coupling,
+        bounds: Enclosure,
+        *,
+        allowance: float = math.inf,
     ) -> tuple[Coupling, Enclosure]:
         """A solution certified to ``rtol``, or a SolverError (status NUMERICAL).
+
+        ``allowance`` (the part of the width charged at the largest cost) is not used: the
+        sparse solver's ``rtol`` is a promise of its own, never returned wider than that.
 
         Called where the certificate (:func:`~.certify.plan_bounds`, its allowances at the
         largest cost) is wider than ``rtol``: a far point of tiny mass, its costs near the

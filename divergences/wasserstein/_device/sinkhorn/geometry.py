@@ -119,40 +119,51 @@ def _equal_measures(
 ) -> tuple[jax.Array, jax.Array]:
     r"""Whether the measures are proved equal (then W1 = 0 exactly), and the matching that proves it.
 
-    Read from the bits of the input as given (integers: no flushing, no rounding), by blocks of
-    columns ``y`` ``(nb, bs, d)``, ``b`` ``(nb, bs)``. The proof: every row of positive mass has
-    exactly one column at the same point (every coordinate equal), of the same mass, and every
-    column of positive mass exactly one row at its point. Then :math:`G_{ij} = a_i` on those pairs
-    is a coupling of cost exactly 0. Measures with a positive mass repeated at one point on a side
-    are not proved equal here (the solve then goes on as for any other input).
+    Read from the bits of the input as given (integers: no flushing, no rounding), columns ``y``
+    ``(nb, bs, d)``, ``b`` ``(nb, bs)``. The proof: the points of positive mass of each side, each
+    with its mass, are the same multiset. Both sides are sorted by (positive mass first, the
+    coordinates' bits, the mass's bits); equal multisets are then equal entry by entry, and
+    pairing the ``k``-th row with the ``k``-th column gives :math:`G_{ij} = a_i` on those pairs,
+    a coupling of cost exactly 0: a point repeated on a side (masses of every size, in any order)
+    is matched copy by copy. Sorting takes :math:`O((n + m) \log(n + m))`, no ``n x m`` memory.
 
-    Returns ``(equal, match)``: ``match[j]`` the row at column ``j``'s point (-1 where none or several).
+    Returns ``(equal, match)``: ``match[j]`` the row paired with column ``j`` (-1 where none).
     """
-    n = x.shape[0]
-    bx, ba = magnitude_bits(x), magnitude_bits(a)
-    # Signed bits, -0 read as +0: equal numbers exactly where the integers are equal.
-    sx = jnp.where(bx == 0, 0, lax.bitcast_convert_type(x, bx.dtype))
-    rows = jnp.arange(n, dtype=jnp.int32)
+    n, d = x.shape
+    yf, bf = y.reshape(-1, d), b.reshape(-1)
+    size = max(n, yf.shape[0])
+    ex, px = _sorted_entries(x, a, size)
+    ey, py = _sorted_entries(yf, bf, size)
+    # Entries past a side's length are padding of zero mass: they sort last, after the others.
+    equal = jnp.all(ex == ey)
+    k = min(n, yf.shape[0])
+    positive = ey[:k, 0] == 0
+    match = jnp.full((yf.shape[0],), -1, jnp.int32)
+    match = match.at[py[:k]].set(jnp.where(positive, px[:k], -1), mode="drop")
+    return equal, match.reshape(b.shape)
 
-    def fn(carry: Any, blk: Any) -> Any:
-        count, mass = carry
-        yb, bb = blk
-        by = magnitude_bits(yb)
-        sy = jnp.where(by == 0, 0, lax.bitcast_convert_type(yb, by.dtype))
-        same = jnp.all(sx[:, None, :] == sy[None, :, :], axis=-1)  # (n, bs)
-        wb = magnitude_bits(bb)
-        count = count + jnp.sum(same, axis=1, dtype=jnp.int32)
-        mass = jnp.maximum(mass, jnp.max(jnp.where(same, wb[None, :], -1), axis=1))
-        col_count = jnp.sum(same, axis=0, dtype=jnp.int32)
-        col_mass = jnp.max(jnp.where(same, ba[:, None], -1), axis=0)
-        col_ok = (wb == 0) | ((col_count == 1) & (col_mass == wb))
-        col_row = jnp.where(col_count == 1, jnp.max(jnp.where(same, rows[:, None], -1), 0), -1)
-        return (count, mass), (jnp.all(col_ok), col_row)
 
-    start = (jnp.zeros((n,), jnp.int32), jnp.full((n,), -1, ba.dtype))
-    (count, mass), (cols_ok, match) = lax.scan(fn, start, (y, b))
-    rows_ok = (ba == 0) | ((count == 1) & (mass == ba))
-    return jnp.all(rows_ok) & jnp.all(cols_ok), match.astype(jnp.int32)
+def _sorted_entries(p: jax.Array, w: jax.Array, size: int) -> tuple[jax.Array, jax.Array]:
+    """The entries (zero-mass flag, coordinates' bits, mass's bits) sorted, padded to ``size``.
+
+    Signed bits with -0 read as +0 (equal numbers exactly where the integers are equal); an
+    entry of zero mass has its other keys zeroed, so that all of them are alike. Returns the
+    ``(size, d + 2)`` sorted entries and the order (the original index of each).
+    """
+    bp, bw = magnitude_bits(p), magnitude_bits(w)
+    sp = jnp.where(bp == 0, 0, lax.bitcast_convert_type(p, bp.dtype))
+    zero = bw == 0
+    flag = zero.astype(bp.dtype)
+    sp = jnp.where(zero[:, None], 0, sp)
+    entries = jnp.concatenate([flag[:, None], sp, bw.astype(bp.dtype)[:, None]], axis=1)
+    pad = size - p.shape[0]
+    if pad:
+        filler = jnp.zeros((pad, entries.shape[1]), entries.dtype).at[:, 0].set(1)
+        entries = jnp.concatenate([entries, filler])
+    index = jnp.arange(size, dtype=entries.dtype)  # ties in order: the padding last
+    keys = (index, *(entries[:, c] for c in reversed(range(entries.shape[1]))))
+    order = jnp.lexsort(keys).astype(jnp.int32)  # the last key first: the flag
+    return entries[order], order
 
 
 class Potentials(NamedTuple):

@@ -29,8 +29,9 @@ It stops once ``(upper - lower) / upper <= rtol``, certified, and only then, or 
 ``max_iter`` iterations: a :class:`~divergences.SolverError` with status ``PIVOT_CAP`` and the
 gap reached (NaN results under ``jit``, and the same error from ``dv.checked``). W1 = 0, where no
 interval has a relative gap below 1, is proved before the loop, from the bits of the input:
-measures equal point for point (each point of positive mass matched to one point of the other
-side with the same coordinates and the same mass) return ``[0, 0]`` and the matching as the plan.
+measures equal point for point (the points of positive mass with their masses the same multiset
+on both sides, repeated points matched copy by copy) return ``[0, 0]`` and the matching as the
+plan.
 Entropic smoothing resolves costs down to about ``eps_floor`` machine epsilons of the largest
 cost: a W1 far below that (a far point of tiny mass, coordinates mixing 1e300 and 1e-300, nearly
 equal measures) cannot be certified to ``rtol``, and ends in that error, never in a wide interval
