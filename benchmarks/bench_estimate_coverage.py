@@ -27,20 +27,15 @@ import jax
 jax.config.update("jax_enable_x64", True)
 
 from divergences import estimate as dve  # noqa: E402
-from divergences.testing.coverage_cases import CASES, CaseResult, CoverageCase, run_case  # noqa: E402
-
-#: The short run's cases: one an estimator, the cheapest to draw and to know the truth of.
-SHORT = (
-    "kl | N(0,I) vs N(mu,I), |mu|=1, d=2",
-    "js | N(0,I) vs N(mu,I), |mu|=1, d=2",
-    "entropy | N(0,I), d=2",
-    "w1 | U[0,1]^2 vs its translate, |t|=0.5, diameter given",
-    "w1_dkw | U[0,1]^1 vs its translate, |t|=0.5, diameter given",
-    "mmd_squared | N(0,I) vs N(mu,I), |mu|=1, d=2, bandwidth sqrt(d)",
-    "js_from_discriminator | N(0,I) vs N(mu,I), |mu|=1, d=2, D*",
-    "tv_from_discriminator | N(0,I) vs N(mu,I), |mu|=1, d=2, D*",
-    "kl_from_discriminator | N(0,I) vs N(mu,I), |mu|=1, d=2, D*",
+from divergences.testing.coverage_cases import (  # noqa: E402
+    CASES,
+    ONE_PER_ESTIMATOR,
+    CaseResult,
+    CoverageCase,
+    run_case,
 )
+
+SHORT = ONE_PER_ESTIMATOR
 
 
 def repetitions(case: CoverageCase, n: int, full: bool) -> int:

@@ -42,6 +42,7 @@ from divergences.testing.coverage import Coverage, coverage_verdict, measure_cov
 
 __all__ = [
     "CASES",
+    "ONE_PER_ESTIMATOR",
     "CaseResult",
     "CoverageCase",
     "gaussian_mmd_squared",
@@ -324,4 +325,18 @@ CASES: tuple[CoverageCase, ...] = tuple(
     _laws_on_the_line()
     + [c for d in DIMENSIONS for c in _gaussian_family(d)]
     + [c for d in (1, *DIMENSIONS) for c in _cube_family(d)]
+)
+
+#: One case of each estimator, the cheapest to draw and to know the truth of: the short runs of
+#: the coverage tests and of the coverage benchmark.
+ONE_PER_ESTIMATOR: tuple[str, ...] = (
+    "kl | N(0,I) vs N(mu,I), |mu|=1, d=2",
+    "js | N(0,I) vs N(mu,I), |mu|=1, d=2",
+    "entropy | N(0,I), d=2",
+    "w1 | U[0,1]^2 vs its translate, |t|=0.5, diameter given",
+    "w1_dkw | U[0,1]^1 vs its translate, |t|=0.5, diameter given",
+    "mmd_squared | N(0,I) vs N(mu,I), |mu|=1, d=2, bandwidth sqrt(d)",
+    "js_from_discriminator | N(0,I) vs N(mu,I), |mu|=1, d=2, D*",
+    "tv_from_discriminator | N(0,I) vs N(mu,I), |mu|=1, d=2, D*",
+    "kl_from_discriminator | N(0,I) vs N(mu,I), |mu|=1, d=2, D*",
 )

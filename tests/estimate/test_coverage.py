@@ -19,22 +19,11 @@ from __future__ import annotations
 import pytest
 
 from divergences import estimate as dve
-from divergences.testing.coverage_cases import CASES, CoverageCase, run_case
+from divergences.testing.coverage_cases import CASES, ONE_PER_ESTIMATOR, CoverageCase, run_case
 
 BY_NAME = {case.name: case for case in CASES}
 
-#: One case per estimator, the cheapest to draw and to compute the truth of.
-QUICK = [
-    "kl | N(0,I) vs N(mu,I), |mu|=1, d=2",
-    "js | N(0,I) vs N(mu,I), |mu|=1, d=2",
-    "entropy | N(0,I), d=2",
-    "w1 | U[0,1]^2 vs its translate, |t|=0.5, diameter given",
-    "w1_dkw | U[0,1]^1 vs its translate, |t|=0.5, diameter given",
-    "mmd_squared | N(0,I) vs N(mu,I), |mu|=1, d=2, bandwidth sqrt(d)",
-    "js_from_discriminator | N(0,I) vs N(mu,I), |mu|=1, d=2, D*",
-    "tv_from_discriminator | N(0,I) vs N(mu,I), |mu|=1, d=2, D*",
-    "kl_from_discriminator | N(0,I) vs N(mu,I), |mu|=1, d=2, D*",
-]
+QUICK = ONE_PER_ESTIMATOR
 
 
 def repetitions(case: CoverageCase) -> int:
