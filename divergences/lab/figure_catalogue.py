@@ -30,6 +30,7 @@ from divergences.lab.divergence_figures import (
     figure_shifted_families,
     figure_wgan,
 )
+from divergences.lab.estimate_figures import figure_estimates
 from divergences.lab.transport_figures import figure_kr_potential, figure_transport_plan
 
 __all__ = ["CAPTIONS", "FIGURES", "TRAINED_FIGURES", "make_figures", "save_figure"]
@@ -46,6 +47,9 @@ FIGURES: dict[str, Callable[[], Figure]] = {
     # KL, JS, TV between continuous laws against theta, each checked against certified
     # enclosures (divergences.lab.continuous_figures)
     "continuous_curves": figure_continuous_curves,
+    # KL, JS, W1 and MMD^2 estimated from n draws of two continuous laws, each with its
+    # interval, against n, closing on the certified value (divergences.lab.estimate_figures)
+    "estimates_from_samples": figure_estimates,
 }
 
 
