@@ -14,6 +14,17 @@ entries run on the host (neighbour searches and exact transport), with XLA kerne
 they are not traced by ``jit``.
 """
 
+from divergences.estimate._src.held_out import (
+    js_from_discriminator,
+    kl_from_discriminator,
+    tv_from_discriminator,
+)
 from divergences.estimate._src.result import Estimate, TwoSampleTest
 
-__all__ = ["Estimate", "TwoSampleTest"]
+__all__ = [
+    "Estimate",
+    "TwoSampleTest",
+    "js_from_discriminator",
+    "kl_from_discriminator",
+    "tv_from_discriminator",
+]
