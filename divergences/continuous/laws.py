@@ -8,9 +8,10 @@ scale)``, ``Laplace(loc, scale)`` (:math:`\frac{1}{2b}e^{-|x-\mu|/b}`), ``Unifor
 ``[low, high]``), ``StudentT(df, loc=0, scale=1)``, ``Cauchy(loc=0, scale=1)`` and
 ``Mixture(weights, components)`` (:math:`\sum_k w_k p_k`, components not mixtures).
 
-Every law has ``log_prob(x)``, ``prob(x)``, ``cdf(x)``, ``sf(x)`` (JAX, elementwise) and
-``support()`` (its hull ``(lo, hi)``, possibly infinite). :func:`shift` and :func:`scale` give
-:math:`X + t` and :math:`sX` (``s > 0``) within each family.
+Every law has ``log_prob(x)``, ``prob(x)``, ``cdf(x)``, ``sf(x)`` (JAX, elementwise),
+``support()`` (its hull ``(lo, hi)``, possibly infinite) and ``sample(key, shape)`` (draws in
+JAX from a ``jax.random`` key; the samplers are in the private ``_sampling`` module).
+:func:`shift` and :func:`scale` give :math:`X + t` and :math:`sX` (``s > 0``) within each family.
 
 What the certified path needs (Arb evaluations of the log-density and CDF, exact tail masses
 and moments, envelopes of :math:`-\log p` in the tails) lives in the private module
@@ -45,6 +46,7 @@ from jax.scipy import special as jsp
 
 from divergences._src.errors import is_traced
 from divergences._src.precision import sum_tolerance
+from divergences.continuous import _sampling
 from divergences.continuous._law import (
     EDGE_MARKS,
     EXP_MARKS,
@@ -87,6 +89,7 @@ class Normal(Law):
     """
 
     _fields = ("loc", "scale")
+    _draw = _sampling.normal
     loc: Any
     scale: Any
 
@@ -129,6 +132,7 @@ class Laplace(Law):
     """
 
     _fields = ("loc", "scale")
+    _draw = _sampling.laplace
     loc: Any
     scale: Any
 
@@ -174,6 +178,7 @@ class Uniform(Law):
     """
 
     _fields = ("low", "high")
+    _draw = _sampling.uniform
     low: Any
     high: Any
 
@@ -215,6 +220,7 @@ class Exponential(Law):
     """
 
     _fields = ("rate", "loc")
+    _draw = _sampling.exponential
     rate: Any
     loc: Any
 
@@ -266,6 +272,7 @@ class Beta(Law):
     """
 
     _fields = ("a", "b", "low", "high")
+    _draw = _sampling.beta
     a: Any
     b: Any
     low: Any
@@ -328,6 +335,7 @@ class StudentT(Law):
     """
 
     _fields = ("df", "loc", "scale")
+    _draw = _sampling.student_t
     df: Any
     loc: Any
     scale: Any
@@ -385,6 +393,7 @@ class Cauchy(Law):
     """
 
     _fields = ("loc", "scale")
+    _draw = _sampling.cauchy
     loc: Any
     scale: Any
 
@@ -435,6 +444,7 @@ class Mixture(Law):
     """
 
     _fields = ("weights", "components")
+    _draw = _sampling.mixture
     weights: Any
     components: tuple[Law, ...]
 

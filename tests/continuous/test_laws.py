@@ -117,3 +117,87 @@ def test_never_nan_at_extreme_scales(loc, log_scale, x, kind):
     lp, c, s = (float(f(x)) for f in (law.log_prob, law.cdf, law.sf))
     assert not np.isnan(lp) and lp < np.inf
     assert 0.0 <= c <= 1.0 and 0.0 <= s <= 1.0
+
+
+# --- sampling ---------------------------------------------------------------------------------
+
+SAMPLED = [law for law, _ in CASES] + [
+    dvc.Mixture(np.array([0.3, 0.7]), (dvc.Normal(-1.0, 1.0), dvc.Laplace(2.0, 0.5))),
+    dvc.Mixture(np.array([0.5, 0.5]), (dvc.Uniform(0.0, 1.0), dvc.Exponential(3.0, loc=4.0))),
+]
+#: Normal and Uniform in the quick tier; the others compile their samplers for seconds.
+SAMPLED_TIERED = [
+    law if isinstance(law, dvc.Normal | dvc.Uniform) else pytest.param(law, marks=pytest.mark.slow)
+    for law in SAMPLED
+]
+
+
+@pytest.mark.parametrize("law", SAMPLED_TIERED, ids=lambda law: type(law).__name__)
+def test_draws_follow_the_laws_own_cdf(law):
+    x = law.sample(jax.random.key(20261125), (4000,))
+    assert x.dtype == jnp.float64 and x.shape == (4000,)
+    # Kolmogorov-Smirnov at a fixed seed against the law's own cdf: under the law, p < 1e-4
+    # happens with probability 1e-4, so a sampler that drifts fails and a right one passes.
+    result = st.kstest(np.asarray(x), lambda t: np.asarray(law.cdf(t)))
+    assert result.pvalue > 1e-4, result
+    lo, hi = (float(e) for e in law.support())
+    assert lo <= float(x.min()) and float(x.max()) <= hi
+
+
+@pytest.mark.slow
+def test_a_mixture_picks_components_by_their_weights():
+    law = SAMPLED[-1]  # Uniform(0, 1) and Exponential on [4, inf): the component is readable
+    x = np.asarray(law.sample(jax.random.key(3), (20000,)))
+    share = float(np.mean(x >= 4.0))
+    assert abs(share - 0.5) < 5 * np.sqrt(0.25 / 20000)  # five standard errors
+
+
+@pytest.mark.slow
+def test_draws_are_the_same_eagerly_under_jit_and_under_vmap():
+    law = SAMPLED[-2]
+    key = jax.random.key(7)
+    eager = np.asarray(law.sample(key, (3, 5)))
+    assert eager.shape == (3, 5)
+    jitted = np.asarray(jax.jit(lambda k: law.sample(k, (3, 5)))(key))
+    np.testing.assert_allclose(jitted, eager, rtol=1e-13)  # XLA may fuse the last roundings
+    keys = jax.random.split(key, 4)
+    batched = jax.vmap(lambda k: law.sample(k, (5,)))(keys)
+    one = np.asarray(law.sample(keys[2], (5,)))
+    np.testing.assert_allclose(np.asarray(batched[2]), one, rtol=1e-13)
+    assert len(np.unique(np.asarray(batched[:, 0]))) == 4  # split keys, different draws
+
+
+@pytest.mark.slow
+def test_draws_under_vmap_over_a_parameter_move_with_it():
+    locs = jnp.array([-1.0, 0.0, 2.5])
+    x = jax.vmap(lambda t: dvc.shift(dvc.Laplace(0.0, 1.0), t).sample(jax.random.key(1), (2,)))(
+        locs
+    )
+    assert x.shape == (3, 2)
+    np.testing.assert_allclose(np.asarray(x - locs[:, None]), np.asarray(x[1])[None].repeat(3, 0))
+
+
+def test_sample_shapes_and_their_errors():
+    law = dvc.Normal(np.zeros(3), 1.0)
+    assert law.sample(jax.random.key(0), (2, 3)).shape == (2, 3)
+    assert dvc.Uniform(0.0, 1.0).sample(jax.random.key(0), 4).shape == (4,)
+    assert dvc.Cauchy().sample(jax.random.key(0)).shape == ()
+    for bad in [(2,), (-1,), (1.5,), "ab"]:
+        with pytest.raises(ValueError, match=r"^shape must be"):
+            law.sample(jax.random.key(0), bad)
+
+
+@pytest.mark.slow
+@settings(max_examples=15, deadline=None)
+@given(
+    a=hs.floats(0.05, 20.0),
+    b=hs.floats(0.05, 20.0),
+    df=hs.floats(0.5, 50.0),
+    seed=hs.integers(0, 2**31 - 1),
+)
+def test_draws_are_never_nan_and_stay_in_the_support(a, b, df, seed):
+    key = jax.random.key(seed)
+    x = np.asarray(dvc.Beta(a, b, low=-1.0, high=2.0).sample(key, (64,)))
+    assert np.all((x >= -1.0) & (x <= 2.0))
+    t = np.asarray(dvc.StudentT(df, 1.0, 0.5).sample(key, (64,)))
+    assert not np.any(np.isnan(t))
