@@ -20,6 +20,8 @@ from divergences.estimate._src.held_out import (
     tv_from_discriminator,
 )
 from divergences.estimate._src.result import Estimate, TwoSampleTest
+from divergences.estimate._src.w1 import w1
+from divergences.estimate._src.w1_dkw import w1_dkw
 
 __all__ = [
     "Estimate",
@@ -27,4 +29,6 @@ __all__ = [
     "js_from_discriminator",
     "kl_from_discriminator",
     "tv_from_discriminator",
+    "w1",
+    "w1_dkw",
 ]
