@@ -19,6 +19,7 @@ from divergences.estimate._src.held_out import (
     kl_from_discriminator,
     tv_from_discriminator,
 )
+from divergences.estimate._src.mmd import mmd_squared, mmd_test
 from divergences.estimate._src.result import Estimate, TwoSampleTest
 from divergences.estimate._src.w1 import w1
 from divergences.estimate._src.w1_dkw import w1_dkw
@@ -28,6 +29,8 @@ __all__ = [
     "TwoSampleTest",
     "js_from_discriminator",
     "kl_from_discriminator",
+    "mmd_squared",
+    "mmd_test",
     "tv_from_discriminator",
     "w1",
     "w1_dkw",
