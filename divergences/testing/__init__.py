@@ -15,6 +15,9 @@
   arithmetic (no float solver): the judge of the W1 solvers across the whole float range.
 * :mod:`~divergences.testing.float_range`: strategies for W1 problems across the whole float
   range (subnormals, near overflow, mixed binades, tiny masses on far points, low precision).
+* :mod:`~divergences.testing.coverage`: the coverage of an interval estimate of
+  :mod:`divergences.estimate`, measured over seeded repetitions against a known truth, and the
+  pass/fail rule it is judged by.
 * :mod:`~divergences.testing.dotmark`: seeded images of the ten classes of the DOTmark benchmark
   (generated analogues), for the W1 tests and ``benchmarks/bench_dotmark.py``.
 
@@ -29,6 +32,12 @@ Example:
 
 from __future__ import annotations
 
+from divergences.testing.coverage import (
+    Coverage,
+    coverage_verdict,
+    measure_coverage,
+    truth_interval,
+)
 from divergences.testing.critic_values import critics, discriminators
 from divergences.testing.profiles import load_profile, register_profiles
 from divergences.testing.strategies import (
@@ -48,10 +57,13 @@ __all__ = [
     "RELATIONS",
     "SHAPES",
     "TOLERANCES",
+    "Coverage",
     "Tolerance",
+    "coverage_verdict",
     "critics",
     "discriminators",
     "load_profile",
+    "measure_coverage",
     "near_identical_pairs",
     "pmf_batches",
     "pmf_pair_batches",
@@ -61,4 +73,5 @@ __all__ = [
     "register_profiles",
     "sizes",
     "tolerance",
+    "truth_interval",
 ]
