@@ -41,11 +41,17 @@ class EstimateCurve(NamedTuple):
       name: the estimator, as the legend says it.
       estimates: one :class:`~divergences.estimate.Estimate` per size of the panel.
       color: its colour.
+      interval: how the interval is built, said after its level and kind in the legend ("" for
+        nothing more).
+      draws_value: whether its value is drawn (False for a second interval around the same
+        plug-in value, drawn as an outlined band).
     """
 
     name: str
     estimates: tuple[dve.Estimate, ...]
     color: str
+    interval: str = ""
+    draws_value: bool = True
 
 
 class EstimatePanel(NamedTuple):
@@ -82,8 +88,9 @@ def _curve(
     y: np.ndarray,
     sizes: Sequence[int],
     estimator: Callable[[np.ndarray, np.ndarray], dve.Estimate],
+    **options: Any,
 ) -> EstimateCurve:
-    return EstimateCurve(name, tuple(estimator(x[:n], y[:n]) for n in sizes), color)
+    return EstimateCurve(name, tuple(estimator(x[:n], y[:n]) for n in sizes), color, **options)
 
 
 def _mmd_squared_gaussians(mean_gap: float, std: float, bandwidth: float) -> float:
@@ -170,20 +177,23 @@ def estimate_panels(
             r"$W_1$ [units of $x$]",
             w1_true,
             _curve(
-                "exact empirical $W_1$",
+                r"plug-in $W_1(P_n, Q_m)$",
                 COLORS["w1"],
                 xu,
                 yu,
                 sizes,
                 lambda x, y: dve.w1(x, y, diameter=1.0, seed=seed, **opts),
+                interval="McDiarmid",
             ),
             _curve(
-                "CDF band (DKW)",
+                "",
                 OKABE_ITO["orange"],
                 xu,
                 yu,
                 sizes,
                 lambda x, y: dve.w1_dkw(x, y, diameter=1.0, **opts),
+                interval="DKW bands",
+                draws_value=False,
             ),
         ),
         panel(
@@ -225,12 +235,27 @@ def _draw_panel(ax: Any, panel: EstimatePanel) -> None:
         lo = np.array([e.lower for e in c.estimates])
         hi = np.minimum([e.upper for e in c.estimates], top * 2)  # inf: the band leaves the top
         val = np.array([e.value for e in c.estimates])
-        ax.fill_between(
-            n, lo, hi, color=c.color, alpha=0.22, lw=0, label=_band_label(c.estimates[0])
-        )
-        ax.plot(n, lo, color=c.color, lw=0.8, alpha=0.8)
-        ax.plot(n, hi, color=c.color, lw=0.8, alpha=0.8)
-        ax.plot(n, val, "o-", color=c.color, lw=2.0, ms=5, label=c.name)
+        label = _band_label(c.estimates[0]) + (f" ({c.interval})" if c.interval else "")
+        if c.draws_value:
+            ax.fill_between(n, lo, hi, color=c.color, alpha=0.22, lw=0, label=label)
+            edge: dict[str, Any] = {"lw": 0.8, "alpha": 0.8}
+        else:  # a second interval around the same value: outlined, the first shows through
+            ax.fill_between(
+                n,
+                lo,
+                hi,
+                facecolor="none",
+                edgecolor=c.color,
+                hatch="///",
+                lw=0,
+                alpha=0.6,
+                label=label,
+            )
+            edge = {"lw": 1.6, "ls": (0, (4, 2))}
+        ax.plot(n, lo, color=c.color, **edge)
+        ax.plot(n, hi, color=c.color, **edge)
+        if c.draws_value:
+            ax.plot(n, val, "o-", color=c.color, lw=2.0, ms=5, label=c.name)
     ax.axhline(
         panel.truth,
         color="black",
