@@ -24,6 +24,7 @@ from divergences.estimate import (
     kl_from_discriminator,
     tv_from_discriminator,
 )
+from divergences.estimate._src.held_out import empirical_bernstein_term
 
 BOUNDS = (js_from_discriminator, tv_from_discriminator, kl_from_discriminator)
 RANGES = {js_from_discriminator: math.log(2.0), tv_from_discriminator: 1.0}
@@ -210,3 +211,23 @@ def test_exported_from_the_namespace_and_the_closed_forms_agree():
     assert dv.estimate.kl_from_discriminator is kl_from_discriminator
     z = np.linspace(-4.0, 6.0, 11)
     np.testing.assert_allclose(np.asarray(optimal(2.0)(z)), optimal_numpy(2.0)(z), rtol=1e-12)
+
+
+def test_the_empirical_bernstein_term_is_maurer_and_pontils():
+    values = np.array([0.0, 1.0, 1.0, 3.0])  # unbiased variance 19/12
+    log_term = math.log(2.0 / 0.1)
+    expected = math.sqrt(2.0 * (19.0 / 12.0) * log_term / 4) + 7.0 * 4.0 * log_term / 9.0
+    assert empirical_bernstein_term(values, 4.0, 0.1) == pytest.approx(expected, rel=1e-15)
+    assert empirical_bernstein_term(values, 4.0, 0.1) >= expected
+
+
+def test_the_empirical_bernstein_term_covers_a_skewed_mean():
+    # Bernoulli(0.05) draws: the mean's upper bound at alpha = 0.1 holds in >= 90% of 400 seeds
+    # (it is conservative: 100% measured), and the term is below Hoeffding's for every seed.
+    held = 0
+    for seed in range(400):
+        z = (np.random.default_rng(seed).random(2000) < 0.05).astype(float)
+        t = empirical_bernstein_term(z, 1.0, 0.1)
+        held += z.mean() + t >= 0.05
+        assert t < math.sqrt(math.log(1 / 0.1) / (2 * 2000))
+    assert held >= 360

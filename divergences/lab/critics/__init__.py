@@ -14,6 +14,9 @@ Each trainer takes a sample ``x`` of :math:`p` and ``y`` of :math:`q` and return
 * :func:`critic_value_surfaces` and :func:`layer_gradient_norms`
   (:mod:`~divergences.lab.critics.clipping`): weight clipping against the gradient penalty,
   WGAN-GP's Figure 1.
+* :func:`held_out_bounds` (:mod:`~divergences.lab.critics.held_out`): a GAN discriminator
+  trained on half of each sample, and its finite-sample lower bounds on JS, TV and KL from the
+  other half (:func:`divergences.estimate.js_from_discriminator` and its siblings).
 
 Every critic is the critic of a game of :mod:`divergences.lab.training.games` (``nsgan``,
 ``wgan-clip``, ``wgan-gp``, ``wgan-sn``, the ``fgan-*`` games), trained by the lab's critic update
@@ -47,6 +50,7 @@ from divergences.lab.critics.clipping import (
     layer_gradient_norms,
     noisy_data_generator,
 )
+from divergences.lab.critics.held_out import HeldOutBounds, held_out_bounds
 from divergences.lab.critics.parallel_lines import CriticSweep, critic_sweep, plot_critic_sweep
 from divergences.lab.critics.saturation import (
     TwoGaussians,
@@ -69,6 +73,7 @@ __all__ = [
     "CriticConfig",
     "CriticFit",
     "CriticSweep",
+    "HeldOutBounds",
     "LayerGradients",
     "TwoGaussians",
     "ValueSurface",
@@ -78,6 +83,7 @@ __all__ = [
     "figure_layer_gradients",
     "figure_two_gaussians",
     "figure_value_surfaces",
+    "held_out_bounds",
     "layer_gradient_norms",
     "noisy_data_generator",
     "plot_critic_sweep",
