@@ -1,0 +1,278 @@
+"""The unbiased MMD^2, its McDiarmid interval and the permutation test (divergences.estimate)."""
+
+from __future__ import annotations
+
+import math
+
+import jax
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+from scipy.spatial.distance import cdist, pdist
+
+from divergences.estimate import mmd_squared, mmd_test
+from divergences.estimate._src import mmd
+
+
+def reference(x: np.ndarray, y: np.ndarray, s: float) -> float:
+    """MMD^2_u from the full kernel matrices, with NumPy (Gretton et al. 2012, eq. 3)."""
+    n, m = len(x), len(y)
+    kxx = np.exp(-cdist(x, x, "sqeuclidean") / (2 * s * s))
+    kyy = np.exp(-cdist(y, y, "sqeuclidean") / (2 * s * s))
+    kxy = np.exp(-cdist(x, y, "sqeuclidean") / (2 * s * s))
+    xx = (kxx.sum() - np.trace(kxx)) / (n * (n - 1))
+    yy = (kyy.sum() - np.trace(kyy)) / (m * (m - 1))
+    return float(xx + yy - 2 * kxy.mean())
+
+
+def closed_form(mu: np.ndarray, s0: float, s: float) -> float:
+    r"""MMD^2 between N(0, s0^2 I) and N(mu, s0^2 I) under the Gaussian kernel of width s.
+
+    X - Y ~ N(-mu, 2 s0^2 I), and per coordinate E exp(-w^2 / (2 s^2)) for w ~ N(c, v) is
+    sqrt(s^2 / (s^2 + v)) exp(-c^2 / (2 (s^2 + v))); X - X' is the case c = 0.
+    """
+    v = s * s + 2 * s0 * s0
+    factor = (s * s / v) ** (len(mu) / 2)
+    return 2 * factor * (1 - math.exp(-float(mu @ mu) / (2 * v)))
+
+
+def statistic(x: np.ndarray, y: np.ndarray, s: float) -> float:
+    return float(mmd._sums(x, y, np.arange(len(x))[None, :], s)[0][0])
+
+
+@pytest.mark.parametrize(("n", "m", "d", "s"), [(2, 2, 1, 1.0), (7, 30, 3, 0.4), (70, 50, 5, 2.5)])
+def test_statistic_matches_the_full_kernel_matrix(n: int, m: int, d: int, s: float) -> None:
+    rng = np.random.default_rng(n + m)
+    x, y = rng.normal(size=(n, d)), rng.normal(0.3, 1.5, size=(m, d))
+    assert abs(statistic(x, y, s) - reference(x, y, s)) <= 1e-12
+    assert mmd_test(x, y, bandwidth=s, permutations=3).statistic == pytest.approx(
+        reference(x, y, s), abs=1e-12
+    )
+
+
+def test_blocked_and_one_block_agree(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(1)
+    x, y = rng.normal(size=(60, 4)), rng.normal(0.2, size=(68, 4))
+    labels = mmd._permutations(60, 68, 5, seed=3)
+    assert mmd._layout(128) == (128, 128)
+    whole = mmd._sums(x, y, labels, 1.3)[0]
+    monkeypatch.setattr(mmd, "BLOCK", 64)
+    assert mmd._layout(128) == (64, 128)
+    blocked = mmd._sums(x, y, labels, 1.3)[0]
+    np.testing.assert_allclose(blocked, whole, rtol=0, atol=1e-13)
+    assert abs(blocked[0] - reference(x, y, 1.3)) <= 1e-12
+
+
+def test_moving_one_draw_moves_the_statistic_by_at_most_4_over_n() -> None:
+    # x_1 sits on the y's and far from the other x's, then moves onto them: the bound is met.
+    n, m, s = 5, 4, 1.0
+    x = np.zeros((n, 1))
+    x[0] = 100.0
+    y = np.full((m, 1), 100.0)
+    moved = x.copy()
+    moved[0] = 0.0
+    jump = reference(moved, y, s) - reference(x, y, s)
+    assert 4 / n - 1e-12 <= jump <= 4 / n
+    assert abs(statistic(moved, y, s) - statistic(x, y, s) - jump) <= 1e-12
+
+
+def test_interval_is_mcdiarmids_half_width() -> None:
+    rng = np.random.default_rng(2)
+    x, y = rng.normal(size=(70, 2)), rng.normal(0.5, size=(50, 2))
+    est = mmd_squared(x, y, bandwidth=1.0, level=0.9)
+    half = 4 * math.sqrt((1 / 70 + 1 / 50) * math.log(2 / 0.1) / 2)
+    stat = statistic(x, y, 1.0)
+    assert est.value == pytest.approx(max(stat, 0.0), abs=1e-15)
+    slack = est.upper - (stat + half)  # the rounding allowance
+    assert 0.0 <= slack <= 1e-10
+    assert est.lower == max(0.0, stat - half - slack)
+    assert (est.kind, est.sides, est.level, est.n, est.m) == (
+        "finite-sample",
+        "two-sided",
+        pytest.approx(0.9),
+        70,
+        50,
+    )
+
+
+def test_interval_covers_the_closed_form() -> None:
+    mu, s0, s = np.array([0.6, -0.3, 0.0]), 1.0, 1.5
+    exact = closed_form(mu, s0, s)
+    stats = []
+    for seed in range(12):
+        rng = np.random.default_rng(seed)
+        x, y = rng.normal(0, s0, size=(64, 3)), rng.normal(mu, s0, size=(64, 3))
+        est = mmd_squared(x, y, bandwidth=s)
+        assert est.lower <= exact <= est.upper
+        stats.append(statistic(x, y, s))
+    # Unbiased: the mean of 12 statistics, each of sd about 0.03, within 5 sd of MMD^2 (0.04).
+    assert abs(np.mean(stats) - exact) <= 5 * 0.03 / math.sqrt(12)
+
+
+def test_value_is_clamped_at_zero_and_the_interval_holds_it() -> None:
+    rng = np.random.default_rng(4)
+    stats, estimates = [], []
+    for seed in range(6):
+        rng = np.random.default_rng(seed)
+        x, y = rng.normal(size=(40, 2)), rng.normal(size=(40, 2))
+        stats.append(statistic(x, y, 1.0))
+        estimates.append(mmd_squared(x, y, bandwidth=1.0))
+    assert min(stats) < 0  # the unbiased statistic is negative for some draws of P == Q
+    for stat, est in zip(stats, estimates, strict=True):
+        assert est.value == max(stat, 0.0)
+        assert 0.0 == est.lower <= est.value <= est.upper <= 2.0
+
+
+def test_float32_is_within_its_rounding_bound() -> None:
+    rng = np.random.default_rng(5)
+    x, y = rng.normal(size=(60, 5)), rng.normal(0.4, size=(50, 5))
+    labels = np.arange(60)[None, :]
+    wide, _, wide_dtype = mmd._sums(x, y, labels, 2.0)
+    with jax.enable_x64(False):
+        narrow, bound, dtype = mmd._sums(x, y, labels, 2.0)
+        est = mmd_squared(x, y, bandwidth=2.0)
+    assert (dtype, wide_dtype) == ("float32", "float64")
+    assert abs(narrow[0] - wide[0]) <= bound
+    assert bound < 1e-3
+    assert est.lower <= wide[0] <= est.upper
+    assert "float32" in est.method
+
+
+def test_median_bandwidth_is_the_pooled_median_and_ignores_labels() -> None:
+    rng = np.random.default_rng(6)
+    x, y = rng.normal(size=(30, 2)), rng.normal(1.0, size=(20, 2))
+    pooled = np.concatenate([x, y])
+    assert mmd.median_bandwidth(x, y) == np.median(pdist(pooled))
+    big = rng.normal(size=(2300, 3))
+    split = mmd.median_bandwidth(big[:1000], big[1000:])
+    shuffled = big[rng.permutation(2300)]
+    assert mmd.median_bandwidth(shuffled[:1700], shuffled[1700:]) == split
+    assert split == pytest.approx(np.median(pdist(big)), rel=0.05)
+
+
+def test_median_bandwidth_of_repeated_points() -> None:
+    same = np.ones((6, 2))
+    assert mmd.median_bandwidth(same, same) == 1.0
+    est = mmd_squared(same, same)
+    assert (est.value, est.lower) == (0.0, 0.0)
+    mostly = np.concatenate([np.zeros((8, 1)), [[3.0]]])
+    assert mmd.median_bandwidth(mostly, mostly) == 3.0
+
+
+def test_a_clear_shift_gives_the_smallest_p_value() -> None:
+    rng = np.random.default_rng(7)
+    x, y = rng.normal(size=(30, 4)), rng.normal(2.0, size=(25, 4))
+    result = mmd_test(x, y, permutations=19, seed=1)
+    assert result.p_value == 1 / 20
+    assert (result.permutations, result.n, result.m) == (19, 30, 25)
+    assert result.statistic == pytest.approx(reference(x, y, mmd.median_bandwidth(x, y)))
+
+
+def test_p_value_counts_the_relabellings_at_or_above() -> None:
+    rng = np.random.default_rng(8)
+    x, y = rng.normal(size=(12, 2)), rng.normal(size=(9, 2))
+    result = mmd_test(x, y, bandwidth=0.7, permutations=22, seed=5)
+    labels = mmd._permutations(12, 9, 22, seed=5)
+    pooled = np.concatenate([x, y])
+    stats = [reference(pooled[row], np.delete(pooled, row, axis=0), 0.7) for row in labels]
+    expected = (1 + sum(t >= stats[0] - 1e-12 for t in stats[1:])) / 23
+    assert result.p_value == pytest.approx(expected)
+    assert 0.1 < result.p_value < 1  # the relabellings are counted, not all or none of them
+    assert mmd_test(x, y, bandwidth=0.7, permutations=22, seed=5) == result
+
+
+@pytest.mark.slow
+def test_rejection_rate_under_the_null_is_binomial() -> None:
+    p_values = []
+    for seed in range(100):
+        rng = np.random.default_rng(1000 + seed)
+        x, y = rng.normal(size=(25, 2)), rng.normal(size=(35, 2))
+        p_values.append(mmd_test(x, y, permutations=99, seed=seed).p_value)
+    p = np.asarray(p_values)
+    # P(p <= 0.05) = 0.05 and P(p <= 0.5) = 0.5 exactly: margins of about 4 binomial sd.
+    assert np.count_nonzero(p <= 0.05) <= 13
+    assert 30 <= np.count_nonzero(p <= 0.5) <= 70
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"x": [[0.0], [np.nan]]}, "x must be finite"),
+        ({"x": np.zeros((3, 2, 1))}, "x must have shape"),
+        ({"y": [[1.0, 2.0]] * 3}, "one dimension"),
+        ({"x": [1.0]}, "x must hold at least 2 draws"),
+        ({"y": [1.0]}, "y must hold at least 2 draws"),
+        ({"bandwidth": 0.0}, "bandwidth must be a finite number > 0"),
+        ({"bandwidth": -1.0}, "bandwidth must be a finite number > 0"),
+        ({"bandwidth": math.inf}, "bandwidth must be a finite number > 0"),
+        ({"bandwidth": "wide"}, "bandwidth must be a finite number > 0"),
+        ({"bandwidth": True}, "bandwidth must be a finite number > 0"),
+    ],
+)
+def test_bad_input_is_refused_by_both(kwargs: dict, match: str) -> None:
+    args = {"x": [0.0, 1.0, 2.0], "y": [0.5, 1.5, 3.0], "bandwidth": None} | kwargs
+    x, y = args.pop("x"), args.pop("y")
+    with pytest.raises(ValueError, match=match):
+        mmd_squared(x, y, **args)
+    with pytest.raises(ValueError, match=match):
+        mmd_test(x, y, **args)
+
+
+@pytest.mark.parametrize("level", [0.0, 1.0, 1.5, -0.1, "high", True])
+def test_bad_level_is_refused(level: object) -> None:
+    with pytest.raises(ValueError, match="level must be a number in"):
+        mmd_squared([0.0, 1.0], [1.0, 2.0], level=level)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"permutations": 0}, "permutations must be an integer >= 1"),
+        ({"permutations": 2.5}, "permutations must be an integer >= 1"),
+        ({"permutations": True}, "permutations must be an integer >= 1"),
+        ({"permutations": "many"}, "permutations must be an integer >= 1"),
+        ({"seed": -1}, "seed must be an integer >= 0"),
+        ({"seed": 1.5}, "seed must be an integer >= 0"),
+    ],
+)
+def test_bad_test_options_are_refused(kwargs: dict, match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        mmd_test([0.0, 1.0], [1.0, 2.0], **kwargs)
+
+
+def _samples(rows: st.SearchStrategy[int], dim: int) -> st.SearchStrategy[np.ndarray]:
+    values = st.floats(-1e3, 1e3, allow_nan=False, width=64)
+    return rows.flatmap(lambda n: hnp.arrays(np.float64, (n, dim), elements=values))
+
+
+@st.composite
+def _pairs(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray]:
+    dim = draw(st.integers(1, 3))
+    return draw(_samples(st.integers(2, 12), dim)), draw(_samples(st.integers(2, 12), dim))
+
+
+_bandwidths = st.none() | st.floats(1e-3, 1e3)
+
+
+@settings(max_examples=25)
+@given(pair=_pairs(), bandwidth=_bandwidths, level=st.floats(0.01, 0.99))
+def test_estimate_is_never_nan_and_ordered(
+    pair: tuple[np.ndarray, np.ndarray], bandwidth: float | None, level: float
+) -> None:
+    est = mmd_squared(*pair, bandwidth=bandwidth, level=level)
+    assert 0.0 <= est.lower <= est.value <= est.upper <= 2.0
+
+
+@settings(max_examples=25)
+@given(pair=_pairs(), bandwidth=_bandwidths, permutations=st.integers(1, 20))
+def test_p_value_is_in_the_unit_interval(
+    pair: tuple[np.ndarray, np.ndarray], bandwidth: float | None, permutations: int
+) -> None:
+    result = mmd_test(*pair, bandwidth=bandwidth, permutations=permutations)
+    assert math.isfinite(result.statistic)
+    assert 0.0 < result.p_value <= 1.0
+    assert result.p_value * (1 + permutations) == pytest.approx(
+        round(result.p_value * (1 + permutations))
+    )
