@@ -65,6 +65,26 @@ def test_the_panels_wrap_into_rows() -> None:
     assert len(fig.get_axes()) == 6 and len(visible) == 4
 
 
+def test_a_second_interval_around_the_same_value_is_outlined_and_named() -> None:
+    (panel, _) = _synthetic_panels()
+    first = panel.curves[0]
+    second = first._replace(name="", color="#E69F00", interval="DKW bands", draws_value=False)
+    both = panel._replace(curves=(first._replace(interval="McDiarmid"), second))
+    fig = figure_estimates([both, both._replace(truth_label="closed form")], columns=2)
+    ax, other = fig.get_axes()
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]  # type: ignore[union-attr]
+    assert labels == [
+        "95% interval, finite-sample (McDiarmid)",
+        "estimate A",
+        "95% interval, finite-sample (DKW bands)",
+        "certified value 0.5",
+    ]
+    assert other.get_legend().get_texts()[-1].get_text() == "closed form 0.5"  # type: ignore[union-attr]
+    outlined = ax.collections[1]
+    assert outlined.get_hatch() == "///" and len(outlined.get_facecolor()) == 0  # no fill
+    assert_legible(fig)
+
+
 @pytest.mark.parametrize("sizes", [(), (100, 100), (1000, 100), (5, 100)])
 def test_the_sizes_must_increase_from_ten(sizes) -> None:
     with pytest.raises(ValueError, match="sizes must be increasing"):
