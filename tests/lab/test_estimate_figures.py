@@ -104,18 +104,23 @@ def test_mmd_squared_between_gaussians_is_the_integral_of_the_kernel() -> None:
     assert estimate_figures._mmd_squared_gaussians(0.0, s, h) == 0.0
 
 
-def test_the_small_figure_closes_on_the_truth_within_its_intervals() -> None:
-    panels = estimate_panels((50, 100, 200), seed=0)
-    assert [len(c.estimates) for p in panels for c in p.curves] == [3] * 5
+def test_one_size_of_each_estimate_against_its_certified_truth() -> None:
+    # The figure's computation at one small size (the published sizes are the slow test's).
+    panels = estimate_panels((100,), seed=0)
+    assert [len(c.estimates) for p in panels for c in p.curves] == [1] * 5
     for p in panels:
         assert p.truth_width < 1e-9
         for c in p.curves:
-            for n, e in zip(p.sizes, c.estimates, strict=True):
-                assert (e.n, e.m) == (n, n) and e.level == 0.95
-                assert e.lower <= e.value <= e.upper
+            (e,) = c.estimates
+            assert (e.n, e.m, e.level) == (100, 100, 0.95)
+            assert 0.0 <= e.lower <= e.value <= e.upper
     assert panels[0].truth == 0.5  # KL between N(0, 1) and N(1, 1): a closed form
+    assert panels[1].truth == pytest.approx(0.1114214821847, abs=1e-12)  # JS, certified
     assert panels[2].truth == pytest.approx(0.15, abs=1e-12)  # W1: the gap of the means
-    assert_legible(figure_estimates(panels))
+    assert panels[3].truth == pytest.approx(2 / math.sqrt(3) * -math.expm1(-1 / 6), rel=1e-15)
+    w1, dkw = panels[2].curves
+    assert w1.estimates[0].kind == dkw.estimates[0].kind == "finite-sample"
+    assert w1.estimates[0].value == pytest.approx(dkw.estimates[0].value, rel=1e-12)  # one plug-in
 
 
 def test_the_figure_is_one_of_the_lab_figures() -> None:
@@ -125,6 +130,7 @@ def test_the_figure_is_one_of_the_lab_figures() -> None:
 @pytest.mark.slow
 def test_the_published_figure_covers_the_truth_at_most_sizes() -> None:
     panels = estimate_panels()
+    assert_legible(figure_estimates(panels))
     for p in panels:
         for c in p.curves:
             covered = [e.lower <= p.truth <= e.upper for e in c.estimates]
