@@ -111,7 +111,9 @@ def grid_pmf(
 
     Conventions: with the default :math:`\alpha = 0` a cell nobody hits has mass exactly 0 (so
     ``dv.kl`` between two histograms may be ``inf``); no smoothing is applied unless asked for.
-    Jittable; the edges must be concrete. See the conventions page of the docs for more.
+    Jittable; the edges must be concrete. See the conventions page of the docs for more. The pmf
+    is the sample's own (its empirical measure binned), not the law behind it: divergences
+    between laws from their samples, with intervals, are :mod:`divergences.estimate`'s.
 
     Args:
       samples: points, shape ``(n, d)``, or ``(n,)`` for points on the line; finite.

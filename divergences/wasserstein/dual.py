@@ -37,11 +37,11 @@ def w1_dual(
     .. math::
        W_1(\mu, \nu) = \sup_{\mathrm{Lip}(f) \le 1}\ \sum_i a_i f(x_i) - \sum_j b_j f(y_j),
 
-    with the supremum attained, for a metric cost. The potential is the c-transform of a primal
-    solve's column dual, returned on the union ``z = (x_1, ..., x_n, y_1, ..., y_m)``;
-    :func:`divergences.kr_potential` evaluates it anywhere. ``"lp"`` solves the dual LP itself
-    (HiGHS), to check strong duality on small problems. The methods, what each promises, and the
-    gradients (the envelope theorem's): :doc:`/concepts/wasserstein`.
+    with the supremum attained, for a metric cost, between the measures as given (two samples:
+    their empirical measures; the laws behind them: :mod:`divergences.estimate`). The potential
+    is the c-transform of a primal solve's column dual, on the union ``z = (x_1, ..., y_m)``;
+    :func:`divergences.kr_potential` evaluates it anywhere. ``"lp"`` solves the dual LP (HiGHS),
+    to check strong duality on small problems. Methods, promises: :doc:`/concepts/wasserstein`.
 
     Args:
       x: support of :math:`\mu`, shape ``(n, d)``, or ``(n,)`` for points on the line.

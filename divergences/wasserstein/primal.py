@@ -30,10 +30,10 @@ def w1_primal(
        W_1(\mu, \nu) = \min_{P \ge 0,\ P \mathbf{1} = a,\ P^\top \mathbf{1} = b}
        \sum_{ij} P_{ij}\, c(x_i, y_j).
 
-    ``lower_bound <= W1 <= upper_bound`` holds in real arithmetic for the input as given, in
-    every dtype and mode (``a=None``: exactly :math:`1/n`; past the largest float: ``inf``).
-    ``"dense"``/``"sparse"`` solve on the host, ``"sinkhorn"`` in XLA to ``rtol``; methods,
-    memory, gradients, promises: :doc:`/concepts/wasserstein`.
+    ``lower_bound <= W1 <= upper_bound`` holds in real arithmetic for the measures as given
+    (two samples: their empirical measures; the laws behind them: :mod:`divergences.estimate`),
+    in every dtype and mode (``a=None``: exactly :math:`1/n`; past the largest float: ``inf``).
+    Host (``"dense"``, ``"sparse"``) or XLA (``"sinkhorn"``): :doc:`/concepts/wasserstein`.
 
     Args:
       x: support of :math:`\mu = \sum_i a_i \delta_{x_i}`, shape ``(n, d)``, or ``(n,)``.

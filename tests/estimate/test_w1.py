@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import jax
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -46,7 +47,9 @@ def check_invariants(est: dv.estimate.Estimate) -> None:
 
 
 @pytest.mark.parametrize("diameter", [SQUARES, "sample"])
-def test_the_finite_sample_interval_covers_a_translate_every_time(diameter: float | str | None) -> None:
+def test_the_finite_sample_interval_covers_a_translate_every_time(
+    diameter: float | str | None,
+) -> None:
     for seed in range(4):
         x, y = squares(seed, 300)
         est = w1(x, y, diameter=diameter, seed=seed)
@@ -205,3 +208,26 @@ def test_the_finite_sample_interval_at_ten_thousand_draws_in_the_plane() -> None
     check_invariants(est)
     assert est.lower <= SHIFT <= est.upper
     assert est.upper - est.lower < 0.15  # two terms of ~2 sqrt(2e-4 log 40 / 2) = 0.05 each
+
+
+def test_the_interval_is_computed_in_float64_whatever_jax_x64_says() -> None:
+    x, y = squares(2, 120)
+    wide = w1(x.astype(np.float32), y.astype(np.float32), diameter="sample")
+    with jax.enable_x64(False):
+        narrow = w1(x.astype(np.float32), y.astype(np.float32), diameter="sample")
+    assert narrow == wide
+
+
+@pytest.mark.parametrize("power", [-1000, -500, 500, 900])
+@pytest.mark.parametrize("diameter", [None, "sample"])
+def test_scaling_the_draws_by_a_power_of_two_scales_the_interval(
+    power: int, diameter: float | str | None
+) -> None:
+    # W1 is homogeneous of degree 1: no term may underflow or overflow at either end of float64.
+    x, y = squares(4, 400)
+    base = w1(x, y, diameter=diameter)
+    c = math.ldexp(1.0, power)
+    scaled = w1(c * x, c * y, diameter=diameter)
+    assert scaled.lower > 0.0
+    for ours, theirs in zip(scaled[:3], base[:3], strict=True):
+        assert ours == pytest.approx(c * theirs, rel=1e-9)

@@ -24,7 +24,13 @@ from typing import Any, NamedTuple
 import numpy as np
 from scipy.spatial import ConvexHull, QhullError
 
-from divergences.wasserstein._metrics import HOST_OPS, NAMED, MetricSpec, cost_error
+from divergences.wasserstein._metrics import (
+    HOST_OPS,
+    NAMED,
+    MetricSpec,
+    cost_error,
+    scale_exponent,
+)
 
 __all__ = ["EXACT_PAIRS", "Spread", "metric_spec", "second_moment", "spread"]
 
@@ -123,18 +129,24 @@ def _exact_diameter(z: np.ndarray, spec: MetricSpec) -> tuple[float, str] | None
 def spread(z: np.ndarray, spec: MetricSpec) -> Spread:
     """Bounds of the diameter of the rows of ``z`` in the metric ``spec`` (module docstring).
 
+    Computed on the draws scaled by a power of two into (-1, 1) (exact), where no distance
+    overflows, and scaled back, rounded outward.
+
     Raises:
-      ValueError: where the draws' distances overflow float64.
+      ValueError: where the draws' diameter may exceed the largest float.
     """
+    e = scale_exponent(z)
     err = cost_error(spec, z.shape[1])
-    with np.errstate(over="ignore", invalid="ignore"):
-        ranges = z.max(axis=0) - z.min(axis=0)
-        if not np.all(np.isfinite(ranges)):
-            raise ValueError(
-                "x and y must have finite distances between their draws: the pooled draws' "
-                "coordinate ranges overflow float64"
-            )
-        return _bounds(z, spec, err.rho, err.tau)
+    scaled = _bounds(np.ldexp(z, -e), spec, err.rho, err.tau)
+    with np.errstate(over="ignore"):
+        high = math.nextafter(float(np.ldexp(scaled.high, e)), math.inf)
+    if not math.isfinite(high):
+        raise ValueError(
+            "x and y must have a pooled diameter below the largest float: their distances "
+            "overflow float64"
+        )
+    low = max(0.0, math.nextafter(float(np.ldexp(scaled.low, e)), -math.inf))
+    return Spread(low, high, scaled.exact, scaled.how)
 
 
 def _bounds(z: np.ndarray, spec: MetricSpec, rho: float, tau: float) -> Spread:
@@ -161,12 +173,13 @@ def _bounds(z: np.ndarray, spec: MetricSpec, rho: float, tau: float) -> Spread:
 
 
 def second_moment(z: np.ndarray, spec: MetricSpec, rng: np.random.Generator) -> float:
-    r"""An unbiased estimate of :math:`E\, d(Z, Z')^2` for independent draws ``Z, Z'`` of ``z``'s law.
+    r"""An unbiased estimate of :math:`E\, d(Z, Z')^2`, for independent draws of ``z``'s law.
 
     The U-statistic :math:`\frac{1}{n(n-1)} \sum_{i \ne j} d(z_i, z_j)^2`: for the Euclidean
     metric :math:`2 \operatorname{tr} \hat\Sigma`, twice the trace of the sample covariance
     (``ddof=1``), in :math:`O(nd)`; for another metric over every pair of at most
     :data:`EXACT_PAIRS` draws (a random subset of them beyond, still unbiased). 0 for one draw.
+    Pass draws scaled into (-1, 1) (by a power of two): no square overflows or underflows then.
     """
     n = z.shape[0]
     if n < 2:

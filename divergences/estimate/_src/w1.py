@@ -141,20 +141,34 @@ def _difference(held: _HeldOut) -> tuple[float, float]:
 
 def _finite_ends(top: float, s: float, bound: float, n: int, m: int, nb: int, mb: int,
                  alpha: float) -> tuple[float, float]:  # fmt: skip
-    """The McDiarmid upper end and the Hoeffding lower end for a support diameter ``bound``."""
-    up = bounded_differences_term([(bound / n, n), (bound / m, m)], alpha / 2.0)
-    down = bounded_differences_term([(bound / nb, nb), (bound / mb, mb)], alpha / 2.0)
-    return s - down, top + up
+    """The McDiarmid upper end and the Hoeffding lower end for a support diameter ``bound``.
+
+    The terms are homogeneous in ``bound``: computed for a unit diameter (no square of a tiny
+    ``bound / n`` underflows) and multiplied by it, widened for that product's rounding.
+    """
+    up = bounded_differences_term([(1.0 / n, n), (1.0 / m, m)], alpha / 2.0)
+    down = bounded_differences_term([(1.0 / nb, nb), (1.0 / mb, mb)], alpha / 2.0)
+    return s - widen(bound * down), top + widen(bound * up)
 
 
-def _asymptotic_ends(top: float, s: float, held: _HeldOut, moments: tuple[float, float],
-                     n: int, m: int, alpha: float) -> tuple[float, float]:  # fmt: skip
-    """``W1(P_n, Q_m) + z sigma`` (Efron-Stein) and ``S - z se(S)`` (the held-out CLT)."""
+def _asymptotic_ends(top: float, s: float, xs: np.ndarray, ys: np.ndarray, held: _HeldOut,
+                     spec: MetricSpec, seed: int, alpha: float) -> tuple[float, float]:  # fmt: skip
+    """``W1(P_n, Q_m) + z sigma`` (Efron-Stein) and ``S - z se(S)`` (the held-out CLT).
+
+    Both deviations are computed on the draws and the potential's values scaled by ``2^-e``
+    into (-1, 1) (exact), where no square overflows or underflows, and scaled back.
+    """
+    e = scale_exponent(xs, ys)
+    rng = np.random.default_rng(seed + 1)
+    mx = second_moment(np.ldexp(xs, -e), spec, rng)
+    my = second_moment(np.ldexp(ys, -e), spec, rng)
     z = normal_quantile(1.0 - alpha / 2.0)
-    sigma = math.sqrt(moments[0] / (2.0 * n) + moments[1] / (2.0 * m))
-    se = math.sqrt(_variance(held.fx, moments[0]) / held.fx.shape[0]
-                   + _variance(held.fy, moments[1]) / held.fy.shape[0])  # fmt: skip
-    return s - widen(z * se), top + widen(z * sigma)
+    sigma = math.sqrt(mx / (2.0 * xs.shape[0]) + my / (2.0 * ys.shape[0]))
+    fx, fy = np.ldexp(held.fx, -e), np.ldexp(held.fy, -e)
+    se = math.sqrt(_variance(fx, mx) / fx.shape[0] + _variance(fy, my) / fy.shape[0])
+    with np.errstate(over="ignore"):
+        up, down = float(np.ldexp(widen(z * sigma), e)), float(np.ldexp(widen(z * se), e))
+    return s - widen(down), top + widen(up)
 
 
 def _variance(values: np.ndarray, moment: float) -> float:
@@ -205,13 +219,13 @@ def w1(
        \qquad W_1(P, Q) \le W_1(P_n, Q_m) + D \sqrt{(1/n + 1/m) \log(2/\alpha) / 2}.
 
     The value is :math:`W_1(P_n, Q_m)` (:func:`divergences.w1_primal`, biased upward by
-    :math:`O(n^{-1/d})`); the upper end adds McDiarmid's term to it (joint convexity: the
-    plug-in's mean is at least the truth), the lower end takes the exact potential of half the
-    draws (McShane's extension) to the other half, minus Hoeffding's term. ``diameter=D``:
-    finite-sample, for supports in a set of diameter :math:`D`; ``"sample"``: :math:`D` the
-    pooled draws' diameter (exact on the line, in 2-3 dimensions and for 2000 draws; else twice
-    the largest distance from one draw); ``None``: asymptotic, for finite second moments
-    (Efron-Stein's variance bound, the held-out CLT). A host call, not traced by ``jit``.
+    :math:`O(n^{-1/d})`); the upper end adds McDiarmid's term (joint convexity: the plug-in's
+    mean is at least the truth); the lower end is the mean difference, on half the draws, of the
+    other half's exact potential (McShane's extension), minus Hoeffding's term. ``diameter=D``:
+    finite-sample, supports in a set of diameter :math:`D`; ``"sample"``: the pooled draws'
+    diameter (exact to 2000 draws, on the line, Euclidean in 2-3 dimensions; else twice the
+    largest distance from one draw); ``None``: asymptotic, finite second moments (Efron-Stein's
+    variance bound, the held-out CLT). A host call, not traced by ``jit``.
 
     Args:
       x: draws of :math:`P`, shape ``(n, d)`` or ``(n,)``, ``n >= 2`` (the split needs halves).
@@ -226,7 +240,8 @@ def w1(
       ``"asymptotic"``, two-sided, ``0 <= lower <= value <= upper``.
 
     Raises:
-      ValueError: as :func:`divergences.w1_primal`, or for ``diameter`` below the spread.
+      ValueError: naming the argument: draws (fewer than 2, not finite, of two dimensions),
+        ``level``, ``metric`` (not a metric), ``seed``, ``diameter`` (below the draws' spread).
       MemoryError: for a non-Euclidean metric beyond the dense solver's size.
 
     References:
@@ -257,9 +272,7 @@ def w1(
     s, margin = _difference(held)
     s = s - margin
     if bound is None:
-        rng = np.random.default_rng(seed + 1)
-        moments = (second_moment(xs, spec, rng), second_moment(ys, spec, rng))
-        lower, upper = _asymptotic_ends(top, s, held, moments, n, m, alpha)
+        lower, upper = _asymptotic_ends(top, s, xs, ys, held, spec, seed, alpha)
         kind: IntervalKind = "asymptotic"
     else:
         nb, mb = held.fx.shape[0], held.fy.shape[0]
@@ -267,8 +280,13 @@ def w1(
         kind = "finite-sample"
     lower = max(0.0, math.nextafter(lower, -math.inf))
     upper = math.nextafter(upper, math.inf)
-    # Where the ends cross, one of them has failed (the truth lies in neither order); moving
-    # the lower end down to the upper one in that event changes no coverage.
+    if not math.isfinite(upper):
+        raise ValueError(
+            "x, y and diameter must leave the interval finite: its upper end overflows float64 "
+            "(distances or a diameter near the largest float)"
+        )
+    # Where the ends cross, one of them has failed (no number lies above the lower end and
+    # below the upper one), so moving the lower end down to the upper one changes no coverage.
     lower = min(lower, upper)
     assumption, method = _texts(bound, diameter, sp, spec)
     value = min(max(plug, lower), upper)

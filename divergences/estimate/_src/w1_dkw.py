@@ -58,23 +58,30 @@ def _support(diameter: Any, lo: float, hi: float) -> tuple[float, float, float] 
             f"got {diameter!r}"
         )
     # L and R rounded outward: a wider interval holds the supports too.
-    return math.nextafter(hi - bound, -math.inf), math.nextafter(lo + bound, math.inf), bound
+    left, right = math.nextafter(hi - bound, -math.inf), math.nextafter(lo + bound, math.inf)
+    if not math.isfinite(right - left):
+        raise ValueError(
+            f"diameter must leave [max - D, min + D] of the draws a finite interval, got {diameter!r}"
+        )
+    return left, right, bound
 
 
 def _integral(edges: np.ndarray, heights: np.ndarray) -> tuple[float, float]:
-    r"""Bounds of :math:`\sum_k (t_{k+1} - t_k) h_k`, for heights computed within ``12u``.
+    r"""Bounds of :math:`\sum_k (t_{k+1} - t_k) h_k`, for heights in :math:`[0, 1]` within ``12u``.
 
     Each height is a few operations on numbers in :math:`[0, 2]`: within :math:`12u` of the
-    exact one (four roundings of at most :math:`3u`); each width and product rounds once, and
-    ``fsum`` is correctly rounded. The computed sum is within
-    :math:`\sum_k w_k (2u|h_k| + 12u) + u S \le 16 u (R - L)` of the exact one (:math:`|h| \le 1`,
-    ``R - L`` the computed span, itself within a relative ``u``): the bounds are it minus and
-    plus twice that.
+    exact one (four roundings of at most :math:`3u`); each width and product rounds once: the
+    computed terms are within :math:`\sum_k w_k (2u h_k + 12u) \le 14 u (R - L)` of the exact
+    ones. Their sum, of :math:`N` non-negative terms in any order (NumPy's pairwise order or
+    another), is within :math:`\gamma_{N - 1} \sum_k t_k \le 1.01 (N - 1) u (R - L)` of theirs
+    (Higham, *Accuracy and Stability of Numerical Algorithms*, 2002, Sec. 4.2), ``R - L`` the
+    computed span (itself within a relative ``u``): the bounds are the sum minus and plus
+    :math:`2 (N + 16) u (R - L)`, at least that.
     """
     widths = np.diff(edges)
-    total = math.fsum(widths * heights)
+    total = float(np.sum(widths * heights))
     span = float(edges[-1] - edges[0])
-    slack = 32.0 * _U * span * (1.0 + 2.0 * _U)
+    slack = 2.0 * (widths.shape[0] + 16) * _U * span * (1.0 + 4.0 * _U)
     return max(0.0, total - slack), total + slack
 
 
@@ -172,7 +179,7 @@ def _ends(
     edges = np.sort(np.concatenate(parts))
     fn, gm = _cdfs(xs, ys, edges)
     gap = np.abs(fn - gm)
-    plug = math.fsum(np.diff(edges) * gap)
+    plug = float(np.sum(np.diff(edges) * gap))
     lower = _integral(edges, np.maximum(gap - (en + em), 0.0))[0]
     if support is None:
         return plug, lower, math.inf
