@@ -56,7 +56,7 @@ def median_bandwidth(xs: np.ndarray, ys: np.ndarray) -> float:
     """
     z = np.concatenate([xs, ys])
     if z.shape[0] > MEDIAN_POINTS:
-        order = np.lexsort(z.T[::-1])
+        order = _canonical_order(z)
         pick = np.random.default_rng(_MEDIAN_SEED).choice(z.shape[0], MEDIAN_POINTS, False)
         z = z[order[np.sort(pick)]]
     dist = pdist(z)
@@ -65,6 +65,17 @@ def median_bandwidth(xs: np.ndarray, ys: np.ndarray) -> float:
         return median
     positive = dist[dist > 0.0]
     return float(np.median(positive)) if positive.size else 1.0
+
+
+def _canonical_order(z: np.ndarray) -> np.ndarray:
+    """An order of the rows that depends on their values only (equal rows in either order).
+
+    By the first coordinate, or lexicographically where two rows share it.
+    """
+    order = np.argsort(z[:, 0], kind="stable")
+    if np.any(np.diff(z[order, 0]) == 0.0):
+        order = np.lexsort(z.T[::-1])
+    return order
 
 
 def _bandwidth_of(bandwidth: Any, xs: np.ndarray, ys: np.ndarray) -> float:
