@@ -150,6 +150,12 @@ def test_median_bandwidth_is_the_pooled_median_and_ignores_labels() -> None:
     shuffled = big[rng.permutation(2300)]
     assert mmd.median_bandwidth(shuffled[:1700], shuffled[1700:]) == split
     assert split == pytest.approx(np.median(pdist(big)), rel=0.05)
+    big[:, 0] = np.round(big[:, 0])  # ties in the first coordinate: the lexicographic order
+    split = mmd.median_bandwidth(big[:1000], big[1000:])
+    shuffled = big[rng.permutation(2300)]
+    assert mmd.median_bandwidth(shuffled[:1700], shuffled[1700:]) == split
+    rows = np.array([[1.0, 5.0], [0.0, 9.0], [1.0, -2.0]])
+    assert list(mmd._canonical_order(rows)) == [1, 2, 0]
 
 
 def test_median_bandwidth_of_repeated_points() -> None:
