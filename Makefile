@@ -4,7 +4,7 @@
 # for the others the rest of the development install on top (.installed: the docs' stack and the
 # build tools, named by the extras docs and dev). pip byte-compiles what it installs one file at
 # a time; compileall does the same on every core, leaving out the installed packages' own test
-# folders (benchmarks/README.md, "The test session").
+# folders (benchmarks/history-to-2026-11-25.md, "The test session").
 VENV ?= .venv
 PY := $(VENV)/bin/python
 OUT ?= figures
@@ -31,7 +31,7 @@ $(VENV)/.installed: $(VENV)/.installed-test
 verify: $(VENV)/.installed-test ## check every derivation of the lectures, write the figures (OUT=figures)
 	$(VENV)/bin/divergences verify --out $(OUT)
 
-# mypy checks in two processes (quicker from a fresh clone's empty cache: benchmarks/README.md).
+# mypy checks in two processes (quicker from a fresh clone's empty cache: benchmarks/history-to-2026-11-25.md).
 lint: $(VENV)/.installed-test ## ruff, ruff format --check, mypy and the import contracts
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -39,7 +39,7 @@ lint: $(VENV)/.installed-test ## ruff, ruff format --check, mypy and the import 
 	$(VENV)/bin/lint-imports
 
 # The README's test command: lint, then every test and doctest not marked slow (268 s on a fresh
-# clone of the slower idle 2-core machine measured, install included: benchmarks/README.md,
+# clone of the slower idle 2-core machine measured, install included: benchmarks/history-to-2026-11-25.md,
 # "The quick tier on a slower machine of the same kind"). test-slow runs the rest; CI runs both
 # (.ci/run).
 test: lint ## lint, then the suite but the tests marked slow (the doctests too): CI's first step

@@ -7,7 +7,7 @@
 * a persistent compilation cache, ``build/jax-cache``, shared by the pytest-xdist workers, the
   subprocesses of the tests and the next run (``JAX_COMPILATION_CACHE_DIR`` set by the caller
   wins; empty keeps nothing) of the programs that take 0.3 s or more to compile (writing every
-  small program too cost more than it saved: benchmarks/README.md, "Two tiers"). Compilation is
+  small program too cost more than it saved: benchmarks/history-to-2026-11-25.md, "Two tiers"). Compilation is
   most of the suite's time.
 
 XLA compiles as it does for a user: the session sets no ``XLA_FLAGS`` of its own.

@@ -1,7 +1,7 @@
 """Exact W1 between images: DOTmark's ten classes (generated), and weighted samples of unequal sizes.
 
 For each class of :data:`divergences.testing.dotmark.DOTMARK_CLASSES` (generated analogues of
-the DOTmark benchmark's images, described in that module and in benchmarks/README.md) and
+the DOTmark benchmark's images, described in that module and in benchmarks/history-to-2026-11-25.md) and
 each side ``N`` (``--sizes``, default 32 64 128; 256 and 512 are accepted), one pair of
 ``N x N`` mass images is solved:
 

@@ -162,7 +162,7 @@ def _conditional_entropy_nats(j: jax.Array) -> jax.Array:
     # rounded column sum P(j) loses an O far below P(i,j), and log(P(j) / P(i,j)) with it
     # (H(C | X) of [[1, 0], [1e-20, 0]] came out 2% low). Any other entry is at most P(j) / 2,
     # so its difference keeps the relative accuracy of the sum. (Summing the rows above and
-    # below each entry by cumulative sums is as accurate and slower: benchmarks/README.md,
+    # below each entry by cumulative sums is as accurate and slower: benchmarks/history-to-2026-11-25.md,
     # "Notes moved from the code".)
     top = jax.nn.one_hot(jnp.argmax(j, axis=0), j.shape[0], dtype=j.dtype, axis=0)
     col = jnp.sum(j, axis=0, keepdims=True)

@@ -1,7 +1,7 @@
 r"""Zero-safe, gradient-safe, fast and relatively accurate kernels for the log quantities.
 
 The cost model behind every choice here (XLA on CPU; the measurements are in
-benchmarks/README.md, "Notes moved from the code"): an elementwise computation ending in a sum is
+benchmarks/history-to-2026-11-25.md, "Notes moved from the code"): an elementwise computation ending in a sum is
 compiled into one fused loop only if every operation in it is one that fusion supports: ``+ - *
 /``, ``log``, ``log1p``, ``exp``, ``abs``, ``floor``, ``ceil``, ``min``, ``max``, ``sqrt``. A
 comparison, a ``select`` (``jnp.where``), a clamp, integer or bit operations, an optimisation

@@ -147,7 +147,7 @@ def as_float_array(x: Any, name: str) -> FloatArray:
     floating dtype, returned as it is. A public function checks its values there and hands the
     arrays to one program under :func:`jax.jit`, so that an eager call runs no JAX operation of
     its own: each would compile on its own at every new shape and dispatch on its own at every
-    call (what that costs: ``benchmarks/README.md``). Traced input is a JAX array.
+    call (what that costs: ``benchmarks/history-to-2026-11-25.md``). Traced input is a JAX array.
 
     Raises:
       ValueError: if ``x`` is ragged, complex or not numeric.

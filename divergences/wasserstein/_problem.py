@@ -82,7 +82,7 @@ class MethodEntry(Protocol):
 METHODS: dict[str, MethodEntry] = {**SOLVERS, **DEVICE_SOLVERS, **DUAL_SOLVERS}
 
 #: ``method="auto"`` takes the sparse solver for Euclidean problems above this many pairs
-#: (2000 x 2000), where it is faster and far smaller than the dense one (benchmarks/README.md);
+#: (2000 x 2000), where it is faster and far smaller than the dense one (benchmarks/history-to-2026-11-25.md);
 #: below, the dense path, the better tested one.
 SPARSE_MIN_PAIRS = 4_000_000
 

@@ -58,7 +58,7 @@ def _xla_sort(x: jax.Array) -> jax.Array:
 
 #: From this many points on, a sort on a CPU runs in NumPy on the host, through a callback:
 #: XLA:CPU's sort is several times slower than NumPy's, which outweighs the callback's fixed
-#: cost past a few thousand points (the crossover measured: ``benchmarks/README.md``).
+#: cost past a few thousand points (the crossover measured: ``benchmarks/history-to-2026-11-25.md``).
 HOST_SORT_MIN = 8192
 #: The same for the stable sorting permutation (the weighted path, and the derivatives), whose
 #: XLA form (a sort of keys with a payload) is slower still, so NumPy wins on shorter arrays.

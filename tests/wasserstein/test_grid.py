@@ -84,7 +84,7 @@ def test_a_point_mass_moved(metric, want):
     assert sol.lower_bound <= sol.value <= sol.upper_bound
 
 
-# Rounds and pivots of the sparse solver on each class's pair (benchmarks/README.md, "General
+# Rounds and pivots of the sparse solver on each class's pair (benchmarks/history-to-2026-11-25.md, "General
 # masses: where the time goes"), measured at 16 x 16: white noise 7/3476, GRF rough 7/2137,
 # moderate 8/4247, smooth 10/6737, log-GRF 8/4404, logit-GRF 9/4709, Cauchy 13/8291, shapes
 # 5/912, classic image 9/4932, microscopy 6/1189; at 32 x 32 GRF smooth 17/62108, Cauchy
@@ -136,7 +136,7 @@ def test_a_dotmark_pair_above_the_coarse_threshold_starts_from_the_coarse_plan()
     """A Cauchy pair at 48 x 48 (4,608 cells: solved after a coarse level) is certified.
 
     The coarse plan handed down is the simplex's first basis: 8 rounds and 33,647 pivots
-    measured, against 46,495 from the monotone start (benchmarks/README.md, "General masses:
+    measured, against 46,495 from the monotone start (benchmarks/history-to-2026-11-25.md, "General masses:
     where the time goes"); the bound shows a return to it. POT takes seconds at this size: the
     certified interval is the check of the value here.
     """

@@ -206,7 +206,7 @@ def test_a_million_points_beyond_the_memory_are_refused_before_any_work(monkeypa
 
     The sparse method (the default on a CPU at this size) estimates 2000 bytes a point plus
     the threads' stacks, about 3.8 GiB on two threads (the peak measured at 10^6 is 630 bytes
-    a point, benchmarks/README.md): a MemoryError saying the size, before the points are
+    a point, benchmarks/history-to-2026-11-25.md): a MemoryError saying the size, before the points are
     merged into atoms or any solve starts.
     """
     monkeypatch.setattr(_sparse, "available_memory_bytes", lambda: 1 << 30)

@@ -223,7 +223,7 @@ def test_assignment_start_chosen_by_the_coarse_plans_drift(geometry, integrated,
 
 
 # Rounds and pivots (augmenting paths for the assignment problems) measured at n = 2200 with
-# the solver of benchmarks/README.md, "Geometries" (the same on one thread and on two): 6/410,
+# the solver of benchmarks/history-to-2026-11-25.md, "Geometries" (the same on one thread and on two): 6/410,
 # 9/1160, 10/859, 10/748, 12/844, 12/1041, 9/65964 (network simplex), 13/636; the translated
 # copy 1/0. The bounds leave 2-3 rounds and a fifth more pivots: a change of the method that
 # costs a round or more shows, a different rounding of the compiled code (another compiler
@@ -262,7 +262,7 @@ def test_a_shifted_3d_sample_starts_from_the_integrated_potential(monkeypatch):
     A 3-D sample shifted (its drift lies between the two): the integrated potential's dual
     objective on the candidate arcs is 1% above the c-transform's, and starting from it
     takes 9 rounds and 1,256 paths where the c-transform took 16 and 1,410
-    (benchmarks/README.md). The bound of 12 rounds shows a return to the c-transform.
+    (benchmarks/history-to-2026-11-25.md). The bound of 12 rounds shows a return to the c-transform.
     """
     x, y, a, b = geometry_problem("3-D shifted", 5000)
     starts = []

@@ -94,7 +94,9 @@ def held_out_bounds(
     """
     if isinstance(level, bool) or not (isinstance(level, int | float) and 0.0 < level < 1.0):
         raise ValueError(f"level must be a number in (0, 1) (each bound's coverage), got {level!r}")
-    xs, ys = (np.asarray(a, dtype=np.float64) for a in check_samples(x, y))
+    check_samples(x, y)
+    # The draws in float64 as given: check_samples' arrays follow JAX's x64 setting.
+    xs, ys = (np.asarray(a, dtype=np.float64).reshape(np.shape(a)[0], -1) for a in (x, y))
     for name, a in (("x", xs), ("y", ys)):
         if a.shape[0] < 8:
             raise ValueError(

@@ -91,7 +91,7 @@ def gaussian_ring(k: int = 8, *, radius: float = 2.0, std: float = 0.02) -> Data
 
 
 #: The default step count's scale on the grid of 25 Gaussians, whose modes take longer to reach
-#: than the ring's (the runs: benchmarks/README.md, "Notes moved from the code", the training
+#: than the ring's (the runs: benchmarks/history-to-2026-11-25.md, "Notes moved from the code", the training
 #: lab's default step counts).
 GRID_STEPS_SCALE = 2.5
 

@@ -374,7 +374,7 @@ class Game:
       optimiser: the paper's optimiser for both networks.
       critic_steps: the paper's number of critic steps per generator step.
       steps: the training lab's default number of generator steps, sized for a run of about a
-        minute on the ring of 8 Gaussians on two cores (the runs: ``benchmarks/README.md``,
+        minute on the ring of 8 Gaussians on two cores (the runs: ``benchmarks/history-to-2026-11-25.md``,
         "Notes moved from the code").
     """
 

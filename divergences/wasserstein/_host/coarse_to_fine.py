@@ -42,7 +42,7 @@ _COARSE_FACTOR = 8
 _CHUNK = 1 << 18
 # Equal sizes and equal weights (an assignment problem): the graph is solved by shortest
 # augmenting paths instead of the network simplex, whose pivots there are nearly all
-# degenerate (benchmarks/README.md). They start from the coarse potential's c-transform,
+# degenerate (benchmarks/history-to-2026-11-25.md). They start from the coarse potential's c-transform,
 # unless the coarse plan's mean displacement is more than this share of its mean distance
 # (1 for a translated copy, far less where the directions vary): from the potential
 # integrated from the coarse plan's directions then (integrated_potential), which is exactly
@@ -53,7 +53,7 @@ _CHUNK = 1 << 18
 # (arc_dual_objective) exceeds the c-transform's by more than _START_MARGIN of it: by 0.2-1.0%
 # on a 3-D sample shifted (drift 0.995-0.998; its coarse cells are wide against the shift),
 # where it saves rounds and paths, and by at most 0.13% on a rotated copy (drift 0.995-0.996),
-# where the c-transform is the better start (benchmarks/README.md).
+# where the c-transform is the better start (benchmarks/history-to-2026-11-25.md).
 _MAX_DRIFT = 0.999
 _COMPARE_DRIFT = 0.99
 _START_MARGIN = 1.5e-3
@@ -303,7 +303,7 @@ def solve_scaled(
     n, m = x.shape[0], y.shape[0]
     # The points along a space-filling curve, each cloud about its own mean: the first plan
     # is the monotone one along it (a translated copy then gets the identity, far fewer
-    # pivots; benchmarks/README.md). The problem is solved renumbered in that order, so that
+    # pivots; benchmarks/history-to-2026-11-25.md). The problem is solved renumbered in that order, so that
     # near points have near indices: the tree walks and k-d tree queries of the solver then
     # touch memory that is mostly in cache.
     order = curve_order(np.concatenate([x - x.mean(axis=0), y - y.mean(axis=0)]))

@@ -74,7 +74,7 @@ COUPLING_RTOL = 1e-9
 
 #: Bytes the dense network simplex holds per pair ``(x_i, y_j)``: the float64 cost matrix (8),
 #: POT's full bipartite graph (costs, flows and states of its n m arcs, and the returned plan;
-#: benchmarks/README.md has the measurement), and under ``jit`` the plan handed back to JAX (8).
+#: benchmarks/history-to-2026-11-25.md has the measurement), and under ``jit`` the plan handed back to JAX (8).
 #: Rounded up to 48.
 DENSE_BYTES_PER_PAIR = 48
 

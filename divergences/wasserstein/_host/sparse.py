@@ -91,7 +91,7 @@ __all__ = [
 GRAPH_SOLVERS = ("auto", "simplex", "assignment")
 
 # Address space the sparse solver takes, with headroom: per point (arcs, spanning tree, k-d
-# trees, the plan handed back), and once (see benchmarks/README.md); each thread of the native
+# trees, the plan handed back), and once (see benchmarks/history-to-2026-11-25.md); each thread of the native
 # solver adds its stack (memory.thread_stack_bytes).
 _BYTES_PER_POINT = 2_000
 _BASE_BYTES = 50_000_000

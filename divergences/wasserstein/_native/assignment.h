@@ -225,7 +225,7 @@ class AssignmentGraph {
   // (the graph holds a perfect matching: the monotone pairs along the curve are
   // candidates). One search per free source, stopped at its nearest free sink, settled about
   // a third of all nodes per path where a start potential is off at the fine scale
-  // (benchmarks/README.md, "Geometries").
+  // (benchmarks/history-to-2026-11-25.md, "Geometries").
   int64_t augment_forest(int64_t budget) {
     ++stamp_;
     heap_.clear();

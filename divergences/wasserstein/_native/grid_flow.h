@@ -9,7 +9,7 @@
 // Any spanning tree is a feasible basis here (both directions of every step are arcs, so each
 // tree arc can point the way its flow goes); this one, shallow and of short paths, takes a
 // third to a half of the pivots of the star of artificial arcs, and fewer nodes' potentials
-// move in each (benchmarks/README.md, "The grid flow for cityblock and chebyshev").
+// move in each (benchmarks/history-to-2026-11-25.md, "The grid flow for cityblock and chebyshev").
 //
 // The answer: the node potentials pi (reduced costs 1 + pi_tail - pi_head >= 0 on every arc at
 // the optimum, integers: costs are 1 and M, and the potentials are sums of them along tree
@@ -46,7 +46,7 @@ namespace {  // one translation unit (the module): internal linkage, free inlini
 // The most axes of a grid.
 constexpr int kGridMaxDim = 3;
 // The entering-arc search's block length on the grid graph, times sqrt(#arcs): longer blocks
-// than the bipartite graph's take fewer pivots here, and less time (benchmarks/README.md, "The
+// than the bipartite graph's take fewer pivots here, and less time (benchmarks/history-to-2026-11-25.md, "The
 // grid flow for cityblock and chebyshev").
 constexpr double kGridBlockFactor = 16.0;
 

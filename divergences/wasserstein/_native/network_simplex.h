@@ -30,7 +30,7 @@ namespace dvot {
 namespace {  // one translation unit (the module): internal linkage, free inlining
 
 // Block length of the entering-arc search, times sqrt(#arcs): the pivot count hardly depends
-// on it, the time per pivot does (benchmarks/README.md).
+// on it, the time per pivot does (benchmarks/history-to-2026-11-25.md).
 constexpr double kBlockFactor = 0.25;
 
 //
@@ -73,7 +73,7 @@ class NetworkSimplex {
   int64_t pivots = 0;
   // The entering-arc search's block length, times sqrt(#arcs).
   double block_factor = kBlockFactor;
-  // Where the pivots' time goes (reported by the binding; benchmarks/README.md, "General
+  // Where the pivots' time goes (reported by the binding; benchmarks/history-to-2026-11-25.md, "General
   // masses: where the time goes"): pivots that move no flow, reduced costs computed by the
   // entering-arc search, tree nodes climbed to the cycle's join, potentials updated.
   int64_t degenerate = 0, priced = 0, climbed = 0, shifted = 0;
@@ -395,7 +395,7 @@ class SimplexGraph {
   // arcs, instead of being one and the same value. The monotone plan of two equal clouds is
   // often optimal or nearly (a translated copy: the identity) but degenerate: with equal
   // artificial costs its potentials are far from optimal ones, and the simplex spends its
-  // pivots, all degenerate, in recovering them (benchmarks/README.md); where the plan carries
+  // pivots, all degenerate, in recovering them (benchmarks/history-to-2026-11-25.md); where the plan carries
   // flow on artificial arcs, the guess steers the first pivots (the most negative reduced
   // cost) towards arcs nearly tight under it. Any finite guess keeps the basis feasible,
   // and every artificial arc costs at least M.
