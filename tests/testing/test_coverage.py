@@ -131,3 +131,34 @@ def test_the_rate_is_a_fraction_and_its_error_never_nan(half, truth, seed):
     c = measure_coverage(draw, around_mean(half), truth, repetitions=4, seed=seed)
     assert 0 <= c.covered <= c.total == 4 and c.rate == c.covered / 4
     assert 0.0 <= c.mc_standard_error <= 0.25 and not math.isnan(c.bias)
+
+
+# --- the closed forms of the coverage family --------------------------------------------------
+
+
+def test_the_gaussian_mmd_closed_form_against_quadrature():
+    from scipy.integrate import quad
+    from scipy.stats import norm
+
+    from divergences.testing.coverage_cases import gaussian_mmd_squared
+
+    def mean_kernel(shift, s):  # E exp(-(a - b)^2 / (2 s^2)) over a - b ~ N(shift, 2), one axis
+        return quad(
+            lambda z: norm.pdf(z, shift, math.sqrt(2.0)) * math.exp(-z * z / (2 * s * s)),
+            -40,
+            40,
+            epsabs=1e-13,
+        )[0]
+
+    for d, delta, s in [(1, 1.0, 1.0), (3, 0.7, 2.0)]:
+        mu = np.full(d, delta / math.sqrt(d))
+        same = math.prod(mean_kernel(0.0, s) for _ in range(d))
+        cross = math.prod(mean_kernel(m, s) for m in mu)
+        want = 2.0 * same - 2.0 * cross
+        assert gaussian_mmd_squared(delta, d, s) == pytest.approx(want, rel=1e-9)
+
+
+@pytest.mark.slow
+def test_the_beta_uniform_w1_is_one_sixteenth():
+    w1 = dvc.w1(dvc.Beta(2.0, 2.0), dvc.Uniform(0.0, 1.0))
+    assert float(w1.value) == pytest.approx(1.0 / 16.0, abs=max(1e-12, 2 * float(w1.error)))

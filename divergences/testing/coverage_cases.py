@@ -1,0 +1,306 @@
+r"""The coverage family: each estimator of :mod:`divergences.estimate` on laws with a known truth.
+
+A :class:`CoverageCase` names an estimator, a pair of laws it draws from (seeded by a
+``jax.random`` key), the estimator's options, and the truth: a certified enclosure of
+:mod:`divergences.continuous.certified` for laws on the line, a closed form elsewhere.
+:func:`run_case` measures its coverage with :func:`~divergences.testing.measure_coverage` and
+judges it with :func:`~divergences.testing.coverage_verdict`; the tests
+(``tests/estimate/test_coverage.py``), the coverage table
+(``benchmarks/bench_estimate_coverage.py``) and the proof of the estimates
+(``proofs/proof_28_estimates_cover.py``) all run these cases.
+
+The closed forms, for :math:`P = N(0, I_d)`, :math:`Q = N(\mu, I_d)`, :math:`\delta = |\mu|`:
+:math:`\mathrm{KL} = \delta^2/2`, :math:`\mathrm{TV} = 2\Phi(\delta/2) - 1`,
+:math:`W_1 = \delta` (a translate: the shift's length, by the coupling :math:`x \mapsto x + \mu`
+and the 1-Lipschitz witness :math:`x \mapsto \langle x, \mu\rangle/\delta`), JS is the JS of
+:math:`N(0, 1)` and :math:`N(\delta, 1)` (the likelihood ratio depends on
+:math:`\langle x, \mu\rangle` alone; certified), the entropy of :math:`P` is
+:math:`\tfrac d2 \log(2\pi e)`, and under the kernel :math:`e^{-|a-b|^2/(2s^2)}`,
+:math:`\mathrm{MMD}^2 = 2 (s^2/(s^2+2))^{d/2} (1 - e^{-\delta^2/(2(s^2+2))})` (Gaussian integrals:
+:math:`a - b \sim N(\cdot, 2 I_d)`). The optimal discriminator is
+:math:`D^*(x) = 1/(1 + e^{\langle x, \mu\rangle - \delta^2/2})` (Goodfellow et al., 2014,
+Proposition 1). For the uniform law on :math:`[0, 1]^d` and its translate by :math:`t`,
+:math:`W_1 = |t|`, both inside a set of diameter :math:`|\mathbf 1 + |t||`. On the line,
+:math:`W_1(\mathrm{Beta}(2, 2), U(0, 1)) = \int_0^1 |x(1 - x)(2x - 1)|\,dx = 1/16`.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
+from typing import Any, NamedTuple
+
+import jax
+import numpy as np
+from scipy.special import expit, ndtr
+
+from divergences import continuous as dvc
+from divergences import estimate as dve
+from divergences.testing.coverage import Coverage, coverage_verdict, measure_coverage
+
+__all__ = [
+    "CASES",
+    "CaseResult",
+    "CoverageCase",
+    "gaussian_mmd_squared",
+    "run_case",
+]
+
+Draw = Callable[[jax.Array, int], tuple[np.ndarray, ...]]
+
+
+class CoverageCase(NamedTuple):
+    """One estimator on one pair of laws with a known truth.
+
+    Attributes:
+      name: ``"estimator | laws"``, unique: the tests' and the table's id.
+      estimator: the name of the entry of :mod:`divergences.estimate`.
+      d: the dimension of the draws.
+      draw: ``(key, n) -> samples``: ``n`` draws of each law (one sample for the entropy).
+      truth: ``() -> truth``, a number or a certified enclosure, computed once on demand.
+      options: keyword options of the estimator (a diameter, a bandwidth).
+      discriminator: the optimal discriminator, for the held-out bounds; else ``None``.
+    """
+
+    name: str
+    estimator: str
+    d: int
+    draw: Draw
+    truth: Callable[[], Any]
+    options: Mapping[str, Any] = MappingProxyType({})
+    discriminator: Callable[[Any], Any] | None = None
+
+
+class CaseResult(NamedTuple):
+    """A case's measured coverage, the estimates' kind and level, and the verdict."""
+
+    case: str
+    n: int
+    d: int
+    kind: str
+    level: float
+    coverage: Coverage
+    verdict: str
+
+
+def gaussian_mmd_squared(delta: float, d: int, bandwidth: float) -> float:
+    """MMD^2 of N(0, I_d) and N(mu, I_d), ``|mu| = delta``, Gaussian kernel of ``bandwidth``."""
+    s2 = bandwidth * bandwidth
+    return -2.0 * (s2 / (s2 + 2.0)) ** (d / 2.0) * math.expm1(-(delta**2) / (2.0 * (s2 + 2.0)))
+
+
+def run_case(
+    case: CoverageCase, *, n: int, repetitions: int, seed: int = 0, level: float = 0.95
+) -> CaseResult:
+    """Measures ``case`` at ``n`` draws a law over seeded repetitions, and judges it."""
+    function = getattr(dve, case.estimator)
+    kinds: set[str] = set()
+
+    def estimator(*samples: Any) -> dve.Estimate:
+        extra = () if case.discriminator is None else (case.discriminator,)
+        estimate = function(*samples, *extra, level=level, **case.options)
+        kinds.add(estimate.kind)
+        return estimate
+
+    coverage = measure_coverage(
+        lambda key: case.draw(key, n),
+        estimator,
+        case.truth(),
+        repetitions=repetitions,
+        seed=seed,
+    )
+    (kind,) = kinds  # one estimator, one kind of interval
+    verdict = coverage_verdict(coverage, level=level, kind=kind, n=n, d=case.d)
+    return CaseResult(case.name, n, case.d, kind, level, coverage, verdict)
+
+
+# --- draws ------------------------------------------------------------------------------------
+
+
+def _line(p: dvc.Law, q: dvc.Law | None) -> Draw:
+    def draw(key: jax.Array, n: int) -> tuple[np.ndarray, ...]:
+        kx, ky = jax.random.split(key)
+        x = np.asarray(p.sample(kx, (n,)))
+        return (x,) if q is None else (x, np.asarray(q.sample(ky, (n,))))
+
+    return draw
+
+
+def _mean(d: int, delta: float) -> np.ndarray:
+    return np.full(d, delta / math.sqrt(d))
+
+
+def _gaussians(d: int, delta: float, one: bool = False) -> Draw:
+    mu = _mean(d, delta)
+
+    def draw(key: jax.Array, n: int) -> tuple[np.ndarray, ...]:
+        kx, ky = jax.random.split(key)
+        x = np.asarray(jax.random.normal(kx, (n, d)))
+        return (x,) if one else (x, np.asarray(jax.random.normal(ky, (n, d))) + mu)
+
+    return draw
+
+
+def _cubes(d: int, shift: float) -> Draw:
+    t = _mean(d, shift)
+
+    def draw(key: jax.Array, n: int) -> tuple[np.ndarray, ...]:
+        kx, ky = jax.random.split(key)
+        x = np.asarray(jax.random.uniform(kx, (n, d)))
+        return x, np.asarray(jax.random.uniform(ky, (n, d))) + t
+
+    return draw
+
+
+# --- discriminators and truths ----------------------------------------------------------------
+
+
+def _line_discriminator(p: dvc.Law, q: dvc.Law) -> Callable[[Any], np.ndarray]:
+    return lambda z: expit(np.asarray(p.log_prob(z)) - np.asarray(q.log_prob(z)))
+
+
+def _gaussian_discriminator(d: int, delta: float) -> Callable[[Any], np.ndarray]:
+    mu = _mean(d, delta)
+    return lambda z: expit(0.5 * delta * delta - np.asarray(z) @ mu)
+
+
+def _cached(quantity: str, p: dvc.Law, q: dvc.Law) -> Callable[[], Any]:
+    """The certified enclosure of ``quantity`` between ``p`` and ``q``, computed on first use."""
+    return functools.cache(lambda: getattr(dvc.certified, quantity)(p, q))
+
+
+# --- the family -------------------------------------------------------------------------------
+
+DELTA = 1.0  #: the Gaussians' distance |mu|
+SHIFT = 0.5  #: the cubes' translate |t|
+DIMENSIONS = (2, 8, 64)
+
+
+def _laws_on_the_line() -> list[CoverageCase]:
+    normal = dvc.Normal(0.0, 1.0)
+    pairs = {
+        "Normal(0,1) vs Laplace(0.5,1)": (normal, dvc.Laplace(0.5, 1.0)),
+        "Normal(0,1) vs StudentT(3)": (normal, dvc.StudentT(3.0)),
+    }
+    cases = []
+    for laws, (p, q) in pairs.items():
+        cases += [
+            CoverageCase(f"kl | {laws}", "kl", 1, _line(p, q), _cached("kl", p, q)),
+            CoverageCase(f"js | {laws}", "js", 1, _line(p, q), _cached("js_divergence", p, q)),
+        ]
+    p, q = pairs["Normal(0,1) vs Laplace(0.5,1)"]
+    held = {"js": "js_divergence", "tv": "total_variation", "kl": "kl"}
+    cases += [
+        CoverageCase(
+            f"{short}_from_discriminator | Normal(0,1) vs Laplace(0.5,1), D*",
+            f"{short}_from_discriminator",
+            1,
+            _line(p, q),
+            _cached(quantity, p, q),
+            discriminator=_line_discriminator(p, q),
+        )
+        for short, quantity in held.items()
+    ]
+    beta, uniform = dvc.Beta(2.0, 2.0), dvc.Uniform(0.0, 1.0)
+    cases += [
+        CoverageCase(
+            f"{name} | Beta(2,2) vs Uniform(0,1), diameter 1",
+            name,
+            1,
+            _line(beta, uniform),
+            lambda: 1.0 / 16.0,
+            {"diameter": 1.0},
+        )
+        for name in ("w1", "w1_dkw")
+    ]
+    cases.append(
+        CoverageCase(
+            "w1 | Normal(0,1) vs Laplace(0.5,1)", "w1", 1, _line(p, q), _cached("w1", p, q)
+        )
+    )
+    entropy = 0.5 * math.log(2.0 * math.pi * math.e)
+    cases.append(
+        CoverageCase("entropy | Normal(0,1)", "entropy", 1, _line(normal, None), lambda: entropy)
+    )
+    return cases
+
+
+def _gaussian_family(d: int) -> list[CoverageCase]:
+    laws = f"N(0,I) vs N(mu,I), |mu|={DELTA:g}, d={d}"
+    draw = _gaussians(d, DELTA)
+    js = _cached("js_divergence", dvc.Normal(0.0, 1.0), dvc.Normal(DELTA, 1.0))
+    kl, tv = 0.5 * DELTA**2, 2.0 * float(ndtr(DELTA / 2.0)) - 1.0
+    witness = _gaussian_discriminator(d, DELTA)
+    bandwidth = math.sqrt(d)
+    mmd = gaussian_mmd_squared(DELTA, d, bandwidth)
+    entropy = 0.5 * d * math.log(2.0 * math.pi * math.e)
+    return [
+        CoverageCase(f"kl | {laws}", "kl", d, draw, lambda: kl),
+        CoverageCase(f"js | {laws}", "js", d, draw, js),
+        CoverageCase(f"w1 | {laws}", "w1", d, draw, lambda: DELTA),
+        CoverageCase(
+            f"mmd_squared | {laws}, bandwidth sqrt(d)",
+            "mmd_squared",
+            d,
+            draw,
+            lambda: mmd,
+            {"bandwidth": bandwidth},
+        ),
+        CoverageCase(
+            f"js_from_discriminator | {laws}, D*",
+            "js_from_discriminator",
+            d,
+            draw,
+            js,
+            discriminator=witness,
+        ),
+        CoverageCase(
+            f"tv_from_discriminator | {laws}, D*",
+            "tv_from_discriminator",
+            d,
+            draw,
+            lambda: tv,
+            discriminator=witness,
+        ),
+        CoverageCase(
+            f"kl_from_discriminator | {laws}, D*",
+            "kl_from_discriminator",
+            d,
+            draw,
+            lambda: kl,
+            discriminator=witness,
+        ),
+        CoverageCase(
+            f"entropy | N(0,I), d={d}",
+            "entropy",
+            d,
+            _gaussians(d, DELTA, one=True),
+            lambda: entropy,
+        ),
+    ]
+
+
+def _cube_family(d: int) -> list[CoverageCase]:
+    diameter = math.sqrt(d) * (1.0 + SHIFT / math.sqrt(d))
+    names = ("w1", "w1_dkw") if d == 1 else ("w1",)
+    return [
+        CoverageCase(
+            f"{name} | U[0,1]^{d} vs its translate, |t|={SHIFT:g}, diameter given",
+            name,
+            d,
+            _cubes(d, SHIFT),
+            lambda: SHIFT,
+            {"diameter": diameter},
+        )
+        for name in names
+    ]
+
+
+#: Every case of the family, the laws on the line first.
+CASES: tuple[CoverageCase, ...] = tuple(
+    _laws_on_the_line()
+    + [c for d in DIMENSIONS for c in _gaussian_family(d)]
+    + [c for d in (1, *DIMENSIONS) for c in _cube_family(d)]
+)
