@@ -130,7 +130,8 @@ def test_the_figure_is_one_of_the_lab_figures() -> None:
 @pytest.mark.slow
 def test_the_published_figure_covers_the_truth_at_most_sizes() -> None:
     panels = estimate_panels()
-    assert_legible(figure_estimates(panels))
+    assert_legible(figure_estimates(panels))  # divergences verify's
+    assert_legible(figure_estimates(panels, columns=2))  # the docs'
     for p in panels:
         for c in p.curves:
             covered = [e.lower <= p.truth <= e.upper for e in c.estimates]
