@@ -19,6 +19,7 @@ from divergences.estimate._src.held_out import (
     kl_from_discriminator,
     tv_from_discriminator,
 )
+from divergences.estimate._src.knn import entropy, js, kl
 from divergences.estimate._src.mmd import mmd_squared, mmd_test
 from divergences.estimate._src.result import Estimate, TwoSampleTest
 from divergences.estimate._src.w1 import w1
@@ -27,7 +28,10 @@ from divergences.estimate._src.w1_dkw import w1_dkw
 __all__ = [
     "Estimate",
     "TwoSampleTest",
+    "entropy",
+    "js",
     "js_from_discriminator",
+    "kl",
     "kl_from_discriminator",
     "mmd_squared",
     "mmd_test",

@@ -1,0 +1,317 @@
+r"""k-nearest-neighbour estimates of entropy, KL and JS from samples, with asymptotic intervals.
+
+The point estimates (``rho_k(i)``: the distance from ``x_i`` to its k-th nearest other draw of
+``x``; ``nu_k(i)``: to its k-th nearest draw of ``y``; ``V_d`` the volume of the unit ball):
+
+* entropy (Kozachenko & Leonenko 1987; Singh et al. 2003):
+  :math:`\hat H = \psi(n) - \psi(k) + \log V_d + \frac{d}{n}\sum_i \log \rho_k(i)`;
+* KL (Wang, Kulkarni & Verdu 2009):
+  :math:`\hat D = \frac{d}{n}\sum_i \log\frac{\nu_k(i)}{\rho_k(i)} + \log\frac{m}{n-1}`;
+* JS through the mixture's draws: the larger sample is cut to the smaller one's size by a seeded
+  subsample, the two pooled (a sample of :math:`M = (P + Q)/2`), and
+  :math:`\widehat{JS} = \hat H(M) - (\hat H(P) + \hat H(Q))/2`, every entropy over the same
+  balanced draws, so that each draw's two log-distances (in its own sample, in the pool) pair up
+  and much of their noise cancels.
+
+The interval: the draws are cut into ``B`` disjoint random batches (``B`` = :data:`BATCHES`, or
+fewer where a batch would hold under ``k + 1`` draws); the estimator computed on each batch
+gives ``se = sd(batch estimates) / sqrt(B)``, the standard error of the full-sample estimate
+where its variance falls as ``1/n`` (a sqrt(n) central limit theorem: Berrett, Samworth & Yuan,
+Ann. Statist. 47(1), 2019, for the entropy in ``d <= 3``), and the interval is the full-sample
+estimate ``+- t_{B-1} se`` (Student's quantile), widened on one side by a bias allowance: the
+batches' mean drifts from the full estimate by ``bias(n/B) - bias(n)``, which is
+``bias(n) (sqrt(B) - 1)`` for a bias falling as ``n^(-1/2)`` (slower than the ``n^(-2/d)`` of
+smooth densities in ``d <= 3``, so the allowance errs wide). A bootstrap would not do: a
+resample repeats draws, and a repeated draw is at distance 0. Above ``d = 3`` the bias falls
+slower than the standard error and coverage is not claimed.
+
+Coverage measured at ``level = 0.95``, ``n = m = 1000``, 100 repetitions, ``N(0, I_d)`` against
+``N(e_1, I_d)``, ``k = 5``: entropy 0.97, 0.96, 0.95; KL 0.92, 0.91, 0.81; JS 0.99, 0.97, 0.90
+for ``d = 1, 2, 3`` (without the allowance KL gave 0.86, 0.79, 0.76). The KL estimate's bias
+there (-0.025, -0.054, -0.067) falls slowly with ``n``: at ``d = 3`` it outgrows the allowance.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from scipy.special import digamma, gammaln
+from scipy.stats import t as student_t
+
+from divergences.estimate._src.checks import alpha_of, as_samples, check_at_least, sample_pair
+from divergences.estimate._src.neighbours import kth_neighbour_distances
+from divergences.estimate._src.result import Estimate
+
+__all__ = ["BATCHES", "DEFAULT_K", "entropy", "js", "kl"]
+
+#: The default neighbour rank (measured: see :func:`kl`).
+DEFAULT_K = 5
+
+#: The number of disjoint batches whose spread gives the standard error.
+BATCHES = 10
+
+LOG2 = math.log(2.0)
+
+
+def _check_k(k: Any) -> int:
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise ValueError(f"k must be a positive integer (the neighbour's rank), got {k!r}")
+    return int(k)
+
+
+def _log_ball_volume(d: int) -> float:
+    return 0.5 * d * math.log(math.pi) - float(gammaln(0.5 * d + 1.0))
+
+
+def _log_distances(dist: np.ndarray, k: int, name: str, what: str) -> np.ndarray:
+    zero = int(np.count_nonzero(dist == 0.0))
+    if zero:
+        raise ValueError(
+            f"{name}: {zero} draws have their k-th nearest {what} (k = {k}) at distance 0 (repeated "
+            f"points); k-NN estimates need densities: raise k above the largest number of "
+            f"copies of one point, or remove the repeats"
+        )
+    return np.log(dist)
+
+
+def _entropy_value(x: np.ndarray, k: int, name: str = "x") -> float:
+    n, d = x.shape
+    logs = _log_distances(kth_neighbour_distances(x, k), k, name, f"other draw of {name}")
+    return float(digamma(n) - digamma(k) + _log_ball_volume(d) + d * np.mean(logs))
+
+
+def _kl_value(x: np.ndarray, y: np.ndarray, k: int) -> float:
+    n, d = x.shape
+    m = y.shape[0]
+    rho = _log_distances(kth_neighbour_distances(x, k), k, "x", "other draw of x")
+    nu = _log_distances(
+        kth_neighbour_distances(y, k, x), k, "x and y", "draw of y from a draw of x"
+    )
+    return float(d * np.mean(nu - rho) + math.log(m / (n - 1)))
+
+
+def _js_value(x: np.ndarray, y: np.ndarray, k: int) -> float:
+    pool = np.concatenate([x, y])
+    h_m = _entropy_value(pool, k, "x and y (pooled)")
+    return h_m - 0.5 * (_entropy_value(x, k, "x") + _entropy_value(y, k, "y"))
+
+
+def _batches(rng: np.random.Generator, sizes: tuple[int, ...], k: int) -> list[list[np.ndarray]]:
+    """Disjoint random batches of each sample's indices, as many as each keeps ``k + 1`` draws."""
+    count = max(2, min(BATCHES, *(s // (k + 1) for s in sizes)))
+    parts = [np.array_split(rng.permutation(s), count) for s in sizes]
+    return [list(group) for group in zip(*parts, strict=True)]
+
+
+def _interval(
+    value: float,
+    batch_values: list[float],
+    alpha: float,
+    low: float,
+    high: float,
+) -> tuple[float, float, float]:
+    """The clipped estimate and its interval from the batches, intersected with the range.
+
+    The half-width is Student's quantile times ``sd(batches) / sqrt(B)``; the side towards which
+    the batches' drift points is then widened by the bias it implies at ``n`` draws, where the
+    bias falls as ``n^(-1/2)``: ``(mean(batches) - value) / (sqrt(B) - 1)``.
+    """
+    b = len(batch_values)
+    se = float(np.std(batch_values, ddof=1)) / math.sqrt(b)
+    half = float(student_t.ppf(1.0 - alpha / 2.0, b - 1)) * se
+    bias = (float(np.mean(batch_values)) - value) / (math.sqrt(b) - 1.0)
+    lower, upper = value - half - max(bias, 0.0), value + half + max(-bias, 0.0)
+
+    def clip(v: float) -> float:
+        return min(max(v, low), high)
+
+    return clip(value), clip(lower), clip(upper)
+
+
+def _estimate(
+    value_of: Callable[..., float],
+    samples: tuple[np.ndarray, ...],
+    k: int,
+    level: Any,
+    seed: int,
+    bounds: tuple[float, float],
+    method: str,
+    assumption: str,
+) -> Estimate:
+    alpha = alpha_of(level)
+    value = value_of(*samples, k)
+    rng = np.random.default_rng(seed)
+    groups = _batches(rng, tuple(s.shape[0] for s in samples), k)
+    batch_values = [value_of(*(s[i] for s, i in zip(samples, g, strict=True)), k) for g in groups]
+    v, lo, hi = _interval(value, batch_values, alpha, *bounds)
+    d = samples[0].shape[1]
+    claim = "" if d <= 3 else f"; in d = {d} > 3 the n^(-2/d) bias is not covered"
+    return Estimate(
+        value=v,
+        lower=lo,
+        upper=hi,
+        level=1.0 - alpha,
+        kind="asymptotic",
+        sides="two-sided",
+        assumption=assumption + claim,
+        method=f"{method}, k = {k}; t interval from {len(groups)} disjoint batches",
+        n=samples[0].shape[0],
+        m=samples[1].shape[0] if len(samples) > 1 else 0,
+    )
+
+
+def _check_sizes(k: int, **samples: np.ndarray) -> None:
+    for name, s in samples.items():
+        check_at_least(s.shape[0], 2 * (k + 1), name, "two disjoint batches of k + 1 draws")
+
+
+def entropy(x: Any, *, k: int = DEFAULT_K, level: float = 0.95, seed: int = 0) -> Estimate:
+    r"""The differential entropy (nats) of the law behind ``x``: Kozachenko-Leonenko, with an interval.
+
+    .. math::
+       \hat H = \psi(n) - \psi(k) + \log V_d + \frac{d}{n}\sum_{i=1}^n \log \rho_k(i),
+
+    :math:`\rho_k(i)` the distance from :math:`x_i` to its k-th nearest other draw, :math:`V_d`
+    the volume of the unit ball. The interval is asymptotic: the estimate plus or minus a
+    Student-t multiple of a standard error from disjoint batches (module docstring). Entropy has
+    no range to clip to: it can be negative.
+
+    Args:
+      x: draws of P, shape ``(n, d)`` or ``(n,)``; at least ``2 (k + 1)``.
+      k: the neighbour rank (default 5).
+      level: the interval's nominal coverage, in ``(0, 1)``.
+      seed: the batches' random split.
+
+    Returns:
+      An :class:`~divergences.estimate.Estimate`, ``kind="asymptotic"``, ``m = 0``.
+
+    Raises:
+      ValueError: for bad draws, ``k`` or ``level``, or repeated points (a zero distance).
+
+    References:
+      Kozachenko & Leonenko, Probl. Inf. Transm. 23, 1987; Singh et al., Amer. J. Math.
+      Management Sci. 23, 2003; Berrett, Samworth & Yuan, Ann. Statist. 47(1), 2019.
+
+    Example:
+      >>> import numpy as np, divergences as dv
+      >>> x = np.random.default_rng(0).standard_normal((2000, 2))
+      >>> est = dv.estimate.entropy(x)
+      >>> bool(est.lower < 1 + np.log(2 * np.pi) < est.upper)  # H(N(0, I_2)) = 2.8379
+      True
+    """
+    k = _check_k(k)
+    xs = as_samples(x, "x")
+    _check_sizes(k, x=xs)
+    return _estimate(
+        lambda a, kk: _entropy_value(a, kk),
+        (xs,),
+        k,
+        level,
+        seed,
+        (-math.inf, math.inf),
+        "Kozachenko-Leonenko k-NN entropy",
+        "P has a density; sqrt(n)-asymptotic normality (Berrett, Samworth & Yuan 2019, d <= 3)",
+    )
+
+
+def kl(x: Any, y: Any, *, k: int = DEFAULT_K, level: float = 0.95, seed: int = 0) -> Estimate:
+    r"""KL(P || Q) (nats) from draws ``x`` of P and ``y`` of Q: Wang-Kulkarni-Verdu, with an interval.
+
+    .. math::
+       \hat D = \frac{d}{n}\sum_{i=1}^n \log\frac{\nu_k(i)}{\rho_k(i)} + \log\frac{m}{n - 1},
+
+    :math:`\rho_k(i)` the distance from :math:`x_i` to its k-th nearest other draw of ``x``,
+    :math:`\nu_k(i)` to its k-th nearest draw of ``y``. The estimate and the interval's ends are
+    clipped to ``[0, inf)`` (the raw estimate can be negative when P is near Q). The interval is
+    asymptotic, from disjoint batches (module docstring). ``k = 5``: on Gaussians, ``n = 1000``,
+    30 draws, the RMSE of KL in ``d = 2`` was 0.088, 0.077, 0.074, 0.074, 0.087 for ``k = 1, 2, 3,
+    5, 10``, in ``d = 10`` 0.17 to 0.19 for every k (bias); larger k narrows the spread.
+
+    Args:
+      x: draws of P, shape ``(n, d)`` or ``(n,)``; at least ``2 (k + 1)``.
+      y: draws of Q, shape ``(m, d)`` or ``(m,)``; at least ``2 (k + 1)``.
+      k: the neighbour rank.
+      level: the interval's nominal coverage, in ``(0, 1)``.
+      seed: the batches' random split.
+
+    Raises:
+      ValueError: for bad draws, ``k`` or ``level``, different dimensions, or repeated points.
+
+    References:
+      Wang, Kulkarni & Verdu, IEEE Trans. Inf. Theory 55(5), 2009.
+
+    Example:
+      >>> import numpy as np, divergences as dv
+      >>> rng = np.random.default_rng(0)
+      >>> x, y = rng.standard_normal((2000, 2)), rng.standard_normal((2000, 2)) + [1.0, 0.0]
+      >>> est = dv.estimate.kl(x, y)  # KL(N(0, I) || N(mu, I)) = |mu|^2 / 2 = 0.5
+      >>> bool(est.lower < 0.5 < est.upper)
+      True
+    """
+    k = _check_k(k)
+    xs, ys = sample_pair(x, y)
+    _check_sizes(k, x=xs, y=ys)
+    return _estimate(
+        _kl_value,
+        (xs, ys),
+        k,
+        level,
+        seed,
+        (0.0, math.inf),
+        "Wang-Kulkarni-Verdu k-NN KL",
+        "P and Q have densities; sqrt(n)-asymptotic normality of the estimate (d <= 3)",
+    )
+
+
+def js(x: Any, y: Any, *, k: int = DEFAULT_K, level: float = 0.95, seed: int = 0) -> Estimate:
+    r"""JS(P, Q) (nats) from draws ``x`` of P and ``y`` of Q, through the mixture's draws.
+
+    .. math::
+       \widehat{JS} = \hat H(M) - \tfrac12\left(\hat H(P) + \hat H(Q)\right), \qquad
+       M = \tfrac12 (P + Q),
+
+    each :math:`\hat H` Kozachenko-Leonenko's (:func:`entropy`). The larger sample is cut to the
+    smaller one's size ``N`` by a subsample seeded with ``seed``; the pooled ``2N`` draws are
+    then a sample of M, and every entropy is taken over these balanced draws. The estimate and
+    the interval's ends are clipped to ``[0, log 2]``. The interval is asymptotic, from disjoint
+    batches of the balanced draws (module docstring).
+
+    Args:
+      x: draws of P, shape ``(n, d)`` or ``(n,)``; at least ``2 (k + 1)``.
+      y: draws of Q, shape ``(m, d)`` or ``(m,)``; at least ``2 (k + 1)``.
+      k: the neighbour rank.
+      level: the interval's nominal coverage, in ``(0, 1)``.
+      seed: the subsample of the larger sample and the batches' split.
+
+    Raises:
+      ValueError: for bad draws, ``k`` or ``level``, different dimensions, or repeated points.
+
+    Example:
+      >>> import numpy as np, divergences as dv
+      >>> rng = np.random.default_rng(0)
+      >>> x, y = rng.standard_normal((2000, 1)), rng.standard_normal((3000, 1)) + 1.0
+      >>> est = dv.estimate.js(x, y)  # JS(N(0, 1), N(1, 1)) = 0.1114
+      >>> bool(est.lower < 0.1114 < est.upper <= np.log(2))
+      True
+    """
+    k = _check_k(k)
+    xs, ys = sample_pair(x, y)
+    _check_sizes(k, x=xs, y=ys)
+    rng = np.random.default_rng(seed)
+    size = min(xs.shape[0], ys.shape[0])
+    xb = xs if xs.shape[0] == size else xs[rng.choice(xs.shape[0], size, replace=False)]
+    yb = ys if ys.shape[0] == size else ys[rng.choice(ys.shape[0], size, replace=False)]
+    out = _estimate(
+        _js_value,
+        (xb, yb),
+        k,
+        level,
+        seed + 1,
+        (0.0, LOG2),
+        "k-NN JS: Kozachenko-Leonenko entropies of the balanced pool and of each sample",
+        "P and Q have densities; sqrt(n)-asymptotic normality of the estimate (d <= 3)",
+    )
+    return out._replace(n=xs.shape[0], m=ys.shape[0])

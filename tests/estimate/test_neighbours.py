@@ -1,0 +1,63 @@
+"""The k-th neighbour distances: the k-d tree and the XLA brute force against each other and SciPy."""
+
+from __future__ import annotations
+
+import jax
+import numpy as np
+import pytest
+from scipy.spatial.distance import cdist
+
+from divergences.estimate._src.neighbours import kth_neighbour_distances
+
+
+def brute(points: np.ndarray, k: int, queries: np.ndarray | None = None) -> np.ndarray:
+    """The k-th distance by a full float64 distance matrix and a sort."""
+    dist = cdist(points if queries is None else queries, points)
+    if queries is None:
+        np.fill_diagonal(dist, np.inf)
+    return np.sort(dist, axis=1)[:, k - 1]
+
+
+@pytest.mark.parametrize("d", [1, 3, 12])
+@pytest.mark.parametrize("k", [1, 4])
+def test_engines_agree_with_a_full_sort(d: int, k: int) -> None:
+    rng = np.random.default_rng(d * 10 + k)
+    x, y = rng.standard_normal((300, d)), rng.standard_normal((250, d)) + 0.3
+    for queries in (None, y):
+        want = brute(x, k, queries)
+        for engine in ("tree", "xla"):
+            got = kth_neighbour_distances(x, k, queries, engine=engine)
+            np.testing.assert_allclose(got, want, rtol=1e-12, atol=0.0)
+
+
+def test_near_points_far_from_the_origin_keep_their_relative_accuracy() -> None:
+    # Points 1e6 from the origin, 1e-3 apart: the expansion alone would lose every digit.
+    rng = np.random.default_rng(1)
+    x = 1e6 + 1e-3 * rng.standard_normal((200, 4))
+    want = kth_neighbour_distances(x, 3, engine="tree")
+    got = kth_neighbour_distances(x, 3, engine="xla")
+    np.testing.assert_allclose(got, want, rtol=1e-9)
+
+
+def test_duplicates_count_as_other_points_at_distance_zero() -> None:
+    x = np.repeat(np.arange(6.0)[:, None], 2, axis=0)  # every point twice
+    for engine in ("tree", "xla"):
+        np.testing.assert_array_equal(kth_neighbour_distances(x, 1, engine=engine), 0.0)
+        np.testing.assert_array_equal(kth_neighbour_distances(x, 2, engine=engine), 1.0)
+
+
+def test_the_xla_engine_in_float32_returns_float64_distances() -> None:
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((200, 16))
+    with jax.enable_x64(False):
+        got = kth_neighbour_distances(x, 2, engine="xla")
+    assert got.dtype == np.float64
+    np.testing.assert_allclose(got, brute(x, 2), rtol=1e-12)
+
+
+def test_a_rank_beyond_the_points_and_an_unknown_engine_raise() -> None:
+    x = np.zeros((3, 2)) + np.arange(3.0)[:, None]
+    with pytest.raises(ValueError, match="k must be below"):
+        kth_neighbour_distances(x, 3)
+    with pytest.raises(ValueError, match="engine must be"):
+        kth_neighbour_distances(x, 1, engine="ball")  # type: ignore[arg-type]
