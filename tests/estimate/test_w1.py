@@ -231,3 +231,10 @@ def test_scaling_the_draws_by_a_power_of_two_scales_the_interval(
     assert scaled.lower > 0.0
     for ours, theirs in zip(scaled[:3], base[:3], strict=True):
         assert ours == pytest.approx(c * theirs, rel=1e-9)
+
+
+def test_the_upper_end_is_at_most_the_diameter() -> None:
+    # Few draws: McDiarmid's term exceeds D, and W1 <= D for supports of diameter D.
+    est = w1([[0.0, 0.0], [1.0, 0.0]], [[0.0, 1.0], [1.0, 1.0]], diameter=3.0)
+    assert est.upper == 3.0
+    assert 0.0 == est.lower <= 1.0 == est.value

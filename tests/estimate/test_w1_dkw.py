@@ -66,7 +66,9 @@ def test_the_ends_are_the_band_integrals_on_a_small_case() -> None:
     assert est.lower == pytest.approx(max(0.0, 1 - 2 * e) + 2 * max(0.0, 0.5 - 2 * e), rel=1e-12)
     # the upper integrand over [0, 3]: min(1, F + e) - max(0, G - e) = min(1, F + e), G = 0 then 1
     upper = min(1, 0.5 + e) + 1.0 + (min(1, 1 + e) - max(0, 0.5 - e))
-    assert est.upper == pytest.approx(upper, rel=1e-12)
+    assert est.upper == pytest.approx(min(upper, 3.0), rel=1e-12)
+    # Over [L, R] = [max - D, min + D] the integral grows with D; W1 <= D holds it down.
+    assert w1_dkw([0.0, 1.0], [2.0, 3.0], level=0.5, diameter=3.5).upper == 3.5
     assert est.lower <= est.value <= est.upper
 
 

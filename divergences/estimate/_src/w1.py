@@ -9,7 +9,7 @@ one :math:`y_j` by :math:`d(y_j, y_j') / m`.
 
 * With the supports in a set of diameter :math:`D` (finite sample), McDiarmid's inequality:
   :math:`W_1(P, Q) \le W_1(P_n, Q_m) + D \sqrt{(1/n + 1/m) \log(1/a) / 2}` with probability
-  at least :math:`1 - a`.
+  at least :math:`1 - a`; and :math:`W_1(P, Q) \le D` always, which caps it.
 * With finite second moments (asymptotic), the Efron-Stein inequality bounds the plug-in's
   variance by :math:`\sigma^2 = E\, d(X, X')^2 / (2n) + E\, d(Y, Y')^2 / (2m)`, estimated from
   the samples (:func:`.spread.second_moment`); the upper end is :math:`W_1(P_n, Q_m) + z \sigma`.
@@ -280,6 +280,8 @@ def w1(
         kind = "finite-sample"
     lower = max(0.0, math.nextafter(lower, -math.inf))
     upper = math.nextafter(upper, math.inf)
+    if bound is not None:
+        upper = min(upper, bound)  # W1 <= D for supports in a set of diameter D
     if not math.isfinite(upper):
         raise ValueError(
             "x, y and diameter must leave the interval finite: its upper end overflows float64 "

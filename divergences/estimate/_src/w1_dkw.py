@@ -13,7 +13,7 @@ finite-sample bound). With the supports in an interval of length :math:`D`, they
 :math:`[L, R] = [\max - D, \min + D]` of the pooled draws, where :math:`F = G = 0` left of it
 and :math:`1` right of it, and :math:`|F - G| \le \max(F^+ - G^-, G^+ - F^-, 0)` with
 :math:`F^\pm` the band's ends clipped into :math:`[0, 1]`: its integral over :math:`[L, R]` is
-the upper end, on the same event.
+the upper end, on the same event (capped at :math:`D \ge W_1`).
 
 Every integrand is constant between the merged sorted draws (and :math:`L`, :math:`R`): the
 integrals are finite sums, computed in float64 and rounded outward (:func:`_integral`).
@@ -186,4 +186,5 @@ def _ends(
     f_up, f_lo = np.minimum(1.0, fn + en), np.maximum(0.0, fn - en)
     g_up, g_lo = np.minimum(1.0, gm + em), np.maximum(0.0, gm - em)
     heights = np.maximum(np.maximum(f_up - g_lo, g_up - f_lo), 0.0)
-    return plug, lower, _integral(edges, heights)[1]
+    # W1 <= D for supports in an interval of length D: the larger integral adds nothing then.
+    return plug, lower, min(_integral(edges, heights)[1], support[2])
