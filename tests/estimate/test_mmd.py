@@ -91,10 +91,12 @@ def test_interval_is_mcdiarmids_half_width() -> None:
     assert (est.kind, est.sides, est.level, est.n, est.m) == (
         "finite-sample",
         "two-sided",
-        pytest.approx(0.9),
+        0.9,
         70,
         50,
     )
+    assert est.assumption == "the kernel fixed independently of the draws"
+    assert "median heuristic" in mmd_squared(x, y).assumption
 
 
 def test_interval_covers_the_closed_form() -> None:
@@ -109,6 +111,20 @@ def test_interval_covers_the_closed_form() -> None:
         stats.append(statistic(x, y, s))
     # Unbiased: the mean of 12 statistics, each of sd about 0.03, within 5 sd of MMD^2 (0.04).
     assert abs(np.mean(stats) - exact) <= 5 * 0.03 / math.sqrt(12)
+
+
+@pytest.mark.parametrize("unit", [1e300, 1e-300, 2.0**-1060])
+def test_statistic_is_scale_free_at_the_ends_of_float64(unit: float) -> None:
+    rng = np.random.default_rng(9)
+    x, y = rng.normal(size=(20, 3)), rng.normal(0.5, size=(25, 3))
+    expected = reference(x, y, 0.8)
+    tol = 1e-12 if unit > 1e-300 else 1e-3  # subnormal draws keep a few bits only
+    assert abs(statistic(x * unit, y * unit, 0.8 * unit) - expected) <= tol
+    assert mmd.median_bandwidth(x * unit, y * unit) > 0.0
+    est = mmd_squared(x * unit, y * unit)
+    assert 0.0 <= est.lower <= est.value <= est.upper <= 2.0
+    # s^2 underflows: the kernel is 1 on equal points, 0 elsewhere; S_xx = 2 of 3 * 2 pairs.
+    assert mmd_squared([0.0, 0.0, 1.0], [2.0, 3.0], bandwidth=1e-200).value == pytest.approx(1 / 3)
 
 
 def test_value_is_clamped_at_zero_and_the_interval_holds_it() -> None:
@@ -133,7 +149,10 @@ def test_float32_is_within_its_rounding_bound() -> None:
     with jax.enable_x64(False):
         narrow, bound, dtype = mmd._sums(x, y, labels, 2.0)
         est = mmd_squared(x, y, bandwidth=2.0)
+        test = mmd_test(x, y, bandwidth=2.0, permutations=6)
     assert (dtype, wide_dtype) == ("float32", "float64")
+    assert "float32" in test.method
+    assert test.p_value == mmd_test(x, y, bandwidth=2.0, permutations=6).p_value == 1 / 7
     assert abs(narrow[0] - wide[0]) <= bound
     assert bound < 1e-3
     assert est.lower <= wide[0] <= est.upper
@@ -249,7 +268,7 @@ def test_bad_test_options_are_refused(kwargs: dict, match: str) -> None:
 
 
 def _samples(rows: st.SearchStrategy[int], dim: int) -> st.SearchStrategy[np.ndarray]:
-    values = st.floats(-1e3, 1e3, allow_nan=False, width=64)
+    values = st.floats(allow_nan=False, allow_infinity=False, width=64)
     return rows.flatmap(lambda n: hnp.arrays(np.float64, (n, dim), elements=values))
 
 
@@ -259,7 +278,7 @@ def _pairs(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray]:
     return draw(_samples(st.integers(2, 12), dim)), draw(_samples(st.integers(2, 12), dim))
 
 
-_bandwidths = st.none() | st.floats(1e-3, 1e3)
+_bandwidths = st.none() | st.floats(0.0, exclude_min=True, allow_infinity=False)
 
 
 @settings(max_examples=25)

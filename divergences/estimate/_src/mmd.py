@@ -18,6 +18,7 @@ rows ``J`` (a matmul) and dropped, so that no ``(n + m)``-square matrix is ever 
 
 from __future__ import annotations
 
+import math
 import operator
 from functools import partial
 from typing import Any
@@ -36,22 +37,23 @@ from divergences.estimate._src.checks import (
 from divergences.estimate._src.concentration import bounded_differences_term, widen
 from divergences.estimate._src.result import Estimate, TwoSampleTest
 
-__all__ = ["median_bandwidth", "mmd_squared", "mmd_test"]
+__all__ = ["mmd_squared", "mmd_test"]
 
 #: The most points of the pooled sample the median heuristic reads (a seeded subsample).
 MEDIAN_POINTS = 2000
 #: The largest block of rows of the kernel matrix built at once (a square of 1024 rows).
 BLOCK = 1024
 _MEDIAN_SEED = 0
+_FLOAT64_MAX = float(np.finfo(np.float64).max)
 
 
 def median_bandwidth(xs: np.ndarray, ys: np.ndarray) -> float:
     r"""The median heuristic: the median distance between two points of the pooled sample.
 
-    The pooled points are first put in a canonical order (lexicographic in their coordinates),
-    and at most :data:`MEDIAN_POINTS` of them are taken with a fixed seed, so the bandwidth is a
-    function of the pooled sample as a multiset: relabelling its points (a permutation of the
-    test) leaves it unchanged. Pairs of equal points are left out where they make the median 0;
+    Where the pool holds more than :data:`MEDIAN_POINTS` points, it is first put in an order that
+    depends on the points' values only (:func:`_canonical_order`) and that many are taken with a
+    fixed seed, so the bandwidth is a function of the pooled sample as a multiset: relabelling
+    its points (a permutation of the test) leaves it unchanged. Pairs of equal points are left out where they make the median 0;
     where every point is the same, every bandwidth gives MMD 0, and 1 is returned.
     """
     z = np.concatenate([xs, ys])
@@ -59,12 +61,24 @@ def median_bandwidth(xs: np.ndarray, ys: np.ndarray) -> float:
         order = _canonical_order(z)
         pick = np.random.default_rng(_MEDIAN_SEED).choice(z.shape[0], MEDIAN_POINTS, False)
         z = z[order[np.sort(pick)]]
-    dist = pdist(z)
+    shift = _exponent(z)
+    dist = pdist(np.ldexp(z, -shift))  # by a power of two: no distance overflows
     median = float(np.median(dist))
-    if median > 0.0:
-        return median
-    positive = dist[dist > 0.0]
-    return float(np.median(positive)) if positive.size else 1.0
+    if median == 0.0:
+        positive = dist[dist > 0.0]
+        if not positive.size:
+            return 1.0
+        median = float(np.median(positive))
+    try:
+        return min(math.ldexp(median, shift), _FLOAT64_MAX)
+    except OverflowError:
+        return _FLOAT64_MAX
+
+
+def _exponent(z: np.ndarray) -> int:
+    """The ``e`` with ``max |z| < 2^e`` (0 for zeros): ``z / 2^e`` lies in ``(-1, 1)``, exactly."""
+    top = float(np.max(np.abs(z)))
+    return math.frexp(top)[1] if top > 0.0 else 0
 
 
 def _canonical_order(z: np.ndarray) -> np.ndarray:
@@ -132,18 +146,22 @@ def _layout(count: int) -> tuple[int, int]:
     return block, block * blocks
 
 
-def _pooled(xs: np.ndarray, ys: np.ndarray, dtype: Any) -> tuple[jax.Array, float, int]:
-    """The pooled sample, centred and padded with zero rows and columns for :func:`_pair_sums`.
+def _pooled(xs: np.ndarray, ys: np.ndarray, dtype: Any) -> tuple[jax.Array, float, int, int]:
+    """The pooled sample, centred, divided by ``2^e`` and padded for :func:`_pair_sums`.
 
-    Returns the padded array, the largest squared norm of a centred point and the block size.
+    Centred on the midrange (no overflow) and divided by the power of two ``2^e`` that brings
+    every coordinate into ``(-1, 1)``, so that no square overflows. Returns the padded array,
+    the largest squared norm of a point (divided by ``4^e``), the block size and ``e``.
     """
     z = np.concatenate([xs, ys])
-    z = z - z.mean(axis=0)
+    z = z - (z.max(axis=0) / 2.0 + z.min(axis=0) / 2.0)
+    shift = _exponent(z)
+    z = np.ldexp(z, -shift)
     block, count = _layout(z.shape[0])
     dim = 8 * -(-z.shape[1] // 8)
     padded = np.zeros((count, dim))
     padded[: z.shape[0], : z.shape[1]] = z
-    return jnp.asarray(padded, dtype), float(np.max(np.sum(z * z, axis=1))), block
+    return jnp.asarray(padded, dtype), float(np.max(np.sum(z * z, axis=1))), block, shift
 
 
 def _columns(n: int, m: int, labels: np.ndarray, count: int) -> np.ndarray:
@@ -161,7 +179,7 @@ def _columns(n: int, m: int, labels: np.ndarray, count: int) -> np.ndarray:
 
 
 def _gamma(k: float, unit: float) -> float:
-    return k * unit / (1.0 - k * unit)
+    return k * unit / (1.0 - k * unit) if k * unit < 0.5 else math.inf
 
 
 def _statistic(quad: np.ndarray, lin: np.ndarray, total: float, n: int, m: int) -> np.ndarray:
@@ -184,7 +202,8 @@ def _rounding(
     most ``e_k``, in at most ``2 block + pairs + 2`` rounded steps.
     """
     unit = float(np.finfo(dtype).eps) / 2.0
-    e_k = scale * radius2 * (17.0 * unit + 5.0 * _gamma(dim + 2, unit)) + 16.0 * unit
+    spread = scale * radius2 if radius2 > 0.0 else 0.0  # all points equal: every r^2 is 0
+    e_k = spread * (17.0 * unit + 5.0 * _gamma(dim + 2, unit)) + 16.0 * unit
     pairs = ((n + m) // block + 1) ** 2
     per_term = e_k + _gamma(2 * block + pairs + 2, unit) * (1.0 + e_k)
     e_q, e_l, e_t = (per_term * c for c in (n * (n - 1), n * (n + m - 1), (n + m) * (n + m - 1)))
@@ -203,10 +222,17 @@ def _sums(
     """
     n, m = xs.shape[0], ys.shape[0]
     dtype = jax.dtypes.canonicalize_dtype(jnp.float64)  # float32 where x64 is off
-    z, radius2, block = _pooled(xs, ys, dtype)
+    z, radius2, block, shift = _pooled(xs, ys, dtype)
     cols = jnp.asarray(_columns(n, m, labels, z.shape[0]), dtype)
-    scale = 1.0 / (2.0 * s * s)
-    quad, lin = _pair_sums(z, cols, jnp.asarray(scale, dtype), block=block)
+    try:  # s in the units of z / 2^e
+        width = math.ldexp(s, -shift)
+    except OverflowError:  # beyond float64: the scale is 0 and the kernel 1 to the last bit
+        width = math.inf
+    # 1 / (2 s^2); inf where it overflows or s / 2^e underflows (exp(-inf r^2) = 0 for r > 0)
+    scale = 0.5 / width / width if width > 0.0 else math.inf
+    # The largest finite scale stands for a larger one: 0 * scale stays 0 on equal points.
+    finite = min(scale, float(np.finfo(dtype).max))
+    quad, lin = _pair_sums(z, cols, jnp.asarray(finite, dtype), block=block)
     quad64, lin64 = np.asarray(quad, np.float64), np.asarray(lin, np.float64)
     count = labels.shape[0]
     stats = _statistic(quad64[1 : count + 1], lin64[1 : count + 1], float(quad64[0]), n, m)
@@ -234,9 +260,10 @@ def _prepare(x: Any, y: Any, bandwidth: Any) -> tuple[np.ndarray, np.ndarray, fl
     return xs, ys, _bandwidth_of(bandwidth, xs, ys)
 
 
-_ASSUMPTION = (
-    "the kernel fixed independently of the draws (with the median heuristic the bandwidth is "
-    "computed from the draws: a small departure, stated)"
+_FIXED_KERNEL = "the kernel fixed independently of the draws"
+_MEDIAN_KERNEL = (
+    f"{_FIXED_KERNEL} (with the median heuristic the bandwidth is computed from the draws: a "
+    "small departure, stated)"
 )
 
 
@@ -252,7 +279,8 @@ def mmd_squared(x: Any, y: Any, *, bandwidth: Any = None, level: Any = 0.95) -> 
 
     Moving one ``x_i`` moves it by at most ``4/n`` (one ``y_j``: ``4/m``), so McDiarmid's
     inequality gives :math:`\mathrm{MMD}^2_u \pm 4 \sqrt{(1/n + 1/m) \log(2/\alpha) / 2}`
-    (Gretton et al., Theorem 10, for ``n = m``), widened by a bound on the rounding error and
+    (for even ``n = m``, the width of Gretton et al.'s Theorem 10, which bounds the same
+    deviation by Hoeffding's inequality for U-statistics), widened by the rounding error and
     intersected with ``[0, 2]``; where it lies wholly below 0 (probability at most
     ``alpha / 2``) it is ``[0, 0]``. ``value`` is ``max(0, MMD^2_u)``: MMD^2 is at least 0,
     the unbiased statistic can be negative. The kernel sums run in XLA, block by block (no
@@ -261,8 +289,8 @@ def mmd_squared(x: Any, y: Any, *, bandwidth: Any = None, level: Any = 0.95) -> 
     Args:
       x: draws of P, shape ``(n, d)`` or ``(n,)``, ``n >= 2``.
       y: draws of Q, shape ``(m, d)`` or ``(m,)``, ``m >= 2``.
-      bandwidth: the kernel's ``s > 0``; ``None``: the median heuristic
-        (:func:`median_bandwidth`), the median distance between points of the pooled sample.
+      bandwidth: the kernel's ``s > 0``; ``None``: the median heuristic, the median distance
+        between two points of the pooled sample (of at most 2000 of them, seeded).
       level: the interval's coverage, in ``(0, 1)``.
 
     Returns:
@@ -300,8 +328,9 @@ def mmd_squared(x: Any, y: Any, *, bandwidth: Any = None, level: Any = 0.95) -> 
         f"unbiased MMD^2_u (Gretton et al. 2012), Gaussian kernel of bandwidth {s:.6g}, "
         f"McDiarmid interval (bounded differences 4/n, 4/m), {dtype}"
     )
+    assumption = _MEDIAN_KERNEL if bandwidth is None else _FIXED_KERNEL
     return Estimate(
-        value, lower, upper, 1.0 - alpha, "finite-sample", "two-sided", _ASSUMPTION, method, n, m
+        value, lower, upper, float(level), "finite-sample", "two-sided", assumption, method, n, m
     )
 
 
