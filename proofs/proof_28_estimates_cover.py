@@ -23,9 +23,18 @@ held-out JS bound with the optimal discriminator :math:`D^* = p/(p + q)`), and t
 :math:`[0, 1]^2` against its translate by :math:`t`, :math:`|t| = 1/2`, for W1 (:math:`W_1 = |t|`,
 both in a set of diameter :math:`\sqrt 2 + 1/2`). The closed forms and their derivations are in
 :mod:`divergences.testing.coverage_cases`.
+
+The k-NN interval of KL (:math:`\mathrm{KL} = |\mu|^2/2` between the Gaussians) is asymptotic:
+at n = 200 it need not reach its level (measured: 87 of 100 repetitions, seed 5), and the step
+asks that it cover in most repetitions, at least 13 of 25. If its coverage there is at least
+0.8, a run falls below 13 with probability :math:`P(\mathrm{Bin}(25, 0.8) \le 12) = 3.7 \cdot
+10^{-4}` (the note recomputes it): the step fails by an interval far below its level, not by
+chance.
 """
 
 from __future__ import annotations
+
+from scipy.stats import binom
 
 from divergences.lab.proof import Check, Proof
 from divergences.testing import truth_interval
@@ -80,3 +89,32 @@ def _mmd_squared() -> Check:
 )
 def _held_out_js() -> Check:
     return _every_repetition("js_from_discriminator | N(0,I) vs N(mu,I), |mu|=1, d=2, D*")
+
+
+#: The k-NN step: repetitions, and the fewest that must cover.
+KNN_REPETITIONS, KNN_AT_LEAST = 25, 13
+#: The coverage the k-NN interval is taken to have at least at n = 200 (nominal 0.95; measured
+#: 0.87 +/- 0.034 over 100 repetitions; the slow tier of tests/estimate/test_coverage.py
+#: measures it at n = 1000).
+KNN_COVERAGE = 0.8
+
+
+@PROOF.step(
+    f"the k-NN KL interval: N(0, I_2) against N(mu, I_2), KL = |mu|^2 / 2 = 1/2 covered in at "
+    f"least {KNN_AT_LEAST} of {KNN_REPETITIONS} repetitions (asymptotic: most, not all)",
+    method="numeric",
+)
+def _knn_kl_mostly() -> Check:
+    # With coverage p >= KNN_COVERAGE in each independent repetition, fewer than KNN_AT_LEAST
+    # covered has probability binom.cdf(KNN_AT_LEAST - 1, KNN_REPETITIONS, p) <= 3.7e-4: a run
+    # cannot miss the threshold by chance, only by an interval far below its level.
+    name = "kl | N(0,I) vs N(mu,I), |mu|=1, d=2"
+    result = run_case(BY_NAME[name], n=N, repetitions=KNN_REPETITIONS, seed=28, level=0.95)
+    c = result.coverage
+    tail = float(binom.cdf(KNN_AT_LEAST - 1, KNN_REPETITIONS, KNN_COVERAGE))
+    note = (
+        f"{c.covered}/{c.total} covered ({result.kind}, level 0.95, n = {N}); a run with "
+        f"coverage {KNN_COVERAGE} falls below {KNN_AT_LEAST} with probability {tail:.1e}"
+    )
+    misses_over = max(0, KNN_AT_LEAST - c.covered) + c.nan_count
+    return Check(float(misses_over), 0.0, "<=", note)
