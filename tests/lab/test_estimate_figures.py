@@ -104,8 +104,9 @@ def test_mmd_squared_between_gaussians_is_the_integral_of_the_kernel() -> None:
     assert estimate_figures._mmd_squared_gaussians(0.0, s, h) == 0.0
 
 
+@pytest.mark.slow  # a few seconds: the estimators' first calls compile their XLA programs
 def test_one_size_of_each_estimate_against_its_certified_truth() -> None:
-    # The figure's computation at one small size (the published sizes are the slow test's).
+    # The figure's computation at one small size (the published sizes are the test below).
     panels = estimate_panels((100,), seed=0)
     assert [len(c.estimates) for p in panels for c in p.curves] == [1] * 5
     for p in panels:
