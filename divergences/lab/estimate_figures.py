@@ -133,7 +133,6 @@ def estimate_panels(
     js_true = _interval(dvc.certified.js_divergence(p, q))
     w1_true = _interval(dvc.certified.w1(u, v))
     normals = r"$P = N(0, 1)$, $Q = N(1, 1)$"
-    opts = {"level": level}
 
     def panel(
         title: str,
@@ -158,7 +157,7 @@ def estimate_panels(
                 xg,
                 yg,
                 sizes,
-                lambda x, y: dve.kl(x, y, seed=seed, **opts),
+                lambda x, y: dve.kl(x, y, seed=seed, level=level),
             ),
         ),
         panel(
@@ -171,7 +170,7 @@ def estimate_panels(
                 xg,
                 yg,
                 sizes,
-                lambda x, y: dve.js(x, y, seed=seed, **opts),
+                lambda x, y: dve.js(x, y, seed=seed, level=level),
             ),
             ceiling=math.log(2),
         ),
@@ -185,7 +184,7 @@ def estimate_panels(
                 xu,
                 yu,
                 sizes,
-                lambda x, y: dve.w1(x, y, diameter=1.0, seed=seed, **opts),
+                lambda x, y: dve.w1(x, y, diameter=1.0, seed=seed, level=level),
                 interval="McDiarmid",
             ),
             _curve(
@@ -194,7 +193,7 @@ def estimate_panels(
                 xu,
                 yu,
                 sizes,
-                lambda x, y: dve.w1_dkw(x, y, diameter=1.0, **opts),
+                lambda x, y: dve.w1_dkw(x, y, diameter=1.0, level=level),
                 interval="DKW bands",
                 draws_value=False,
             ),
@@ -209,7 +208,7 @@ def estimate_panels(
                 xg,
                 yg,
                 sizes,
-                lambda x, y: dve.mmd_squared(x, y, bandwidth=1.0, **opts),
+                lambda x, y: dve.mmd_squared(x, y, bandwidth=1.0, level=level),
             ),
             truth_label="closed form",
         ),
