@@ -129,6 +129,14 @@ def test_repeated_points_raise_unless_k_passes_them() -> None:
         dv.estimate.js(unique, shared, k=1)
 
 
+@settings(max_examples=10, deadline=None)
+@given(level=st.one_of(st.floats(max_value=0.0), st.floats(min_value=1.0), st.just(math.nan)))
+def test_a_level_outside_the_unit_interval_raises(level: float) -> None:
+    x, y = gaussian_pair(20, 20, 1, 1.0, seed=12)
+    with pytest.raises(ValueError, match="level must be a number in"):
+        dv.estimate.kl(x, y, level=level)
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
@@ -164,10 +172,16 @@ def test_bad_draws_raise() -> None:
         dv.estimate.kl(x, y[:11])
 
 
+def test_no_coverage_is_claimed_above_three_dimensions() -> None:
+    x, y = gaussian_pair(200, 200, 4, 1.0, seed=13)
+    assert "coverage not claimed in d = 4" in dv.estimate.kl(x, y).assumption
+    assert "not claimed" not in dv.estimate.kl(x[:, :3], y[:, :3]).assumption
+
+
 @pytest.mark.slow
 def test_coverage_in_two_dimensions() -> None:
-    # Measured 0.96 (entropy), 0.91 (KL), 0.97 (JS) over 100 repetitions; 200 here, and a margin
-    # of about three binomial standard deviations below level - 0.05.
+    # Measured over these 200 repetitions: 0.97 (entropy), 0.935 (KL), 0.98 (JS). The floor is
+    # level - 0.05 less about two binomial standard deviations (0.02 at 0.9).
     truth = {"entropy": 1.0 + math.log(2.0 * math.pi), "kl": 0.5, "js": js_normal(1.0)}
     hits = dict.fromkeys(truth, 0)
     for rep in range(200):
@@ -179,4 +193,4 @@ def test_coverage_in_two_dimensions() -> None:
         }
         for name, est in ests.items():
             hits[name] += est.lower <= truth[name] <= est.upper
-    assert min(hits.values()) / 200 >= 0.85, hits
+    assert min(hits.values()) / 200 >= 0.86, hits

@@ -46,7 +46,7 @@ def test_duplicates_count_as_other_points_at_distance_zero() -> None:
         np.testing.assert_array_equal(kth_neighbour_distances(x, 2, engine=engine), 1.0)
 
 
-def test_the_xla_engine_in_float32_returns_float64_distances() -> None:
+def test_the_xla_engine_without_x64_returns_exact_float64_distances() -> None:
     rng = np.random.default_rng(2)
     x = rng.standard_normal((200, 16))
     with jax.enable_x64(False):
@@ -61,3 +61,13 @@ def test_a_rank_beyond_the_points_and_an_unknown_engine_raise() -> None:
         kth_neighbour_distances(x, 3)
     with pytest.raises(ValueError, match="engine must be"):
         kth_neighbour_distances(x, 1, engine="ball")  # type: ignore[arg-type]
+
+
+def test_lattice_ties_beyond_the_candidates_are_searched_again_exactly() -> None:
+    # On a grid each inner point has 6 neighbours at distance 1 and 12 at sqrt(2): the k-th
+    # distance ties with more points than the XLA engine keeps, and its certificate fails.
+    grid = np.stack(np.meshgrid(*[np.arange(5.0)] * 3), axis=-1).reshape(-1, 3)
+    for k in (6, 7, 18):
+        want = brute(grid, k)
+        np.testing.assert_array_equal(kth_neighbour_distances(grid, k, engine="xla"), want)
+        np.testing.assert_array_equal(kth_neighbour_distances(grid, k, engine="tree"), want)

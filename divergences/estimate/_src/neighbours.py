@@ -6,26 +6,26 @@ One function, :func:`kth_neighbour_distances`, with two engines behind it:
   A k-d tree prunes well in low dimension and degrades towards a brute force above it.
 * ``"xla"``: a blocked brute force in XLA (:func:`candidate_indices`, jitted): a fixed block of
   queries at a time, so that no ``n x m`` matrix is held; scores of the block by the expansion
-  :math:`|a|^2 + |b|^2 - 2 a \cdot b` (one matrix product, the points centred first so that the
-  cancellation is relative to the sample's spread, not its offset), ``jax.lax.top_k`` on the
-  block for the ``k + 4`` best candidates; then each candidate's distance is recomputed on the
-  host in float64 from the differences :math:`\|a - b\|`, so that near points keep their
-  relative accuracy (the expansion alone loses it), and the k-th smallest is returned. The
-  search runs in float64 when ``jax_enable_x64`` is on, else in float32. In float64, ``top_k``
-  ranks the scores rounded to float32 (XLA's CPU top-k sorts whole rows in float64, about 100
-  times slower) and a row is kept only where the float64 scores certify that its ``k`` nearest
-  are among the candidates; the rare other rows are searched exactly on the host. In float32 the
-  coordinates are rounded to 24 bits for the *choice* of candidates: the chosen set can differ
-  from the exact one where squared distances tie to about ``1e-7`` of the sample's squared
-  spread (the four extra candidates absorb most such ties). The returned distances are float64
-  from the original coordinates either way.
+  :math:`|a|^2 + |b|^2 - 2 a \cdot b` (one matrix product, on points centred and scaled by a
+  power of two, so that the cancellation is relative to the sample's spread and nothing
+  overflows), ``jax.lax.top_k`` on the block for the ``k + 4`` best candidates; then each
+  candidate's distance is recomputed on the host in float64 from the differences
+  :math:`\|a - b\|`, so that near points keep their relative accuracy, and the k-th smallest is
+  returned. The search runs in float32 whether or not ``jax_enable_x64`` is on (float64 matrix
+  products run about 4 times slower on CPU, and XLA's CPU top-k sorts whole float64 rows, about
+  100 times slower), and its choice is *certified*: a row is kept where its k-th candidate
+  distance is below every left-out point's by more than a bound on float32's rounding
+  (``4 (d + 8) 2^-24 (2 |a| max|b| + max|b|^2)``); the other rows, ties within that bound
+  (rare for draws of a density; a lattice has them), are searched again exactly in float64 on
+  the host. So the distances returned are float64, those of an exact search, under x64 or not.
 
 ``"auto"`` takes the tree up to dimension :data:`TREE_MAX_DIMENSION` and XLA above it. The
 crossover was measured on a shared 2-core machine under heavy load (a load average of 8 to 9, so
-every time is several times an idle one's): at ``n = m = 10^4``, ``k = 5``, one search of the
-sample in itself and one in another sample took, tree / XLA (float64), 0.09 / 3.8 s at
-``d = 2``, 1.7 / 4.0 s at ``d = 8``, 4.0 / 4.1 s at ``d = 10``, 6.6 / 2.9 s at ``d = 12`` and
-12.8 / 2.7 s at ``d = 16``; the two engines gave the same distances to 1e-15.
+every time is several times an idle one's and the numbers are rough): at ``n = m = 10^4``,
+``k = 5``, one search of the sample in itself and one in another sample took, tree / XLA,
+0.28 / 1.4 s at ``d = 4``, 0.53 / 1.1 s at ``d = 6``, 1.3 / 1.7 s at ``d = 8`` and
+4 to 8.5 / 1.5 s at ``d = 10`` (the tree's time grows about twofold a dimension there; XLA's
+hardly moves, 2.3 s at ``d = 64``); the engines gave the same distances to 1e-15.
 """
 
 from __future__ import annotations
@@ -38,11 +38,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from scipy.spatial import cKDTree
+from scipy.spatial.distance import cdist
 
 __all__ = ["TREE_MAX_DIMENSION", "candidate_indices", "kth_neighbour_distances"]
 
 #: The largest dimension ``"auto"`` sends to the k-d tree (measured; see the module docstring).
-TREE_MAX_DIMENSION = 10
+TREE_MAX_DIMENSION = 8
 
 #: Candidates searched beyond ``k`` by the XLA engine, whose distances are then recomputed.
 EXTRA_CANDIDATES = 4
@@ -96,29 +97,46 @@ def _xla_distances(points: np.ndarray, qs: np.ndarray, k: int, same: bool) -> np
     m, d = points.shape
     n = qs.shape[0]
     width = min(k + EXTRA_CANDIDATES, m - 1 if same else m)
-    dtype = jnp.float64 if jax.config.read("jax_enable_x64") else jnp.float32
-    block = max(1, min(n, BLOCK_BYTES // (np.dtype(dtype).itemsize * m)))
+    block = max(1, min(n, BLOCK_BYTES // (4 * m)))
     blocks = math.ceil(n / block)
-    centre = points.mean(axis=0)  # the expansion's cancellation scales with the norms: centre them
-    padded = np.zeros((blocks * block, d))
-    padded[:n] = qs - centre
+    # Centred (the expansion's cancellation is then relative to the spread, not the offset) and
+    # scaled by a power of two (exact) so that the largest norm is about 1: no float32 overflow.
+    centre = points.mean(axis=0)
+    p_c = points - centre
+    q_c = qs - centre
+    top = float(np.sqrt(np.einsum("ij,ij->i", p_c, p_c).max()))
+    scale = math.ldexp(1.0, -math.frexp(top)[1]) if top > 0.0 else 1.0
+    p_c, q_c = p_c * scale, q_c * scale
+    padded = np.zeros((blocks * block, d), dtype=np.float32)
+    padded[:n] = q_c
     own = np.full(blocks * block, -1, dtype=np.int32)
     if same:
         own[:n] = np.arange(n, dtype=np.int32)
-    idx, sure = candidate_indices(
-        jnp.asarray(points - centre, dtype=dtype),
-        jnp.asarray(padded.reshape(blocks, block, d), dtype=dtype),
+    idx, last = candidate_indices(
+        jnp.asarray(p_c.astype(np.float32)),
+        jnp.asarray(padded.reshape(blocks, block, d)),
         jnp.asarray(own.reshape(blocks, block)),
-        k,
         width,
     )
     idx = np.asarray(idx).reshape(blocks * block, width)[:n]
+    last = np.asarray(last, dtype=np.float64).reshape(-1)[:n]
     dist = _exact_kth(points, qs, idx, k)
-    for i in np.flatnonzero(~np.asarray(sure).reshape(-1)[:n]):  # uncertified rows: every point
-        row = np.sqrt(np.einsum("ij,ij->i", points - qs[i], points - qs[i]))
+    # Certificate: every point left out has a float32 score at most `last`, so an exact score
+    # at most `last + slack`, so a squared distance (scaled) at least |a|^2 - last - slack.
+    norm_q = np.sqrt(np.einsum("ij,ij->i", q_c, q_c))
+    top_p = top * scale
+    slack = 4.0 * (d + 8) * 2.0**-24 * (2.0 * norm_q * top_p + top_p**2) + d * 2.0**-120
+    floor = norm_q**2 - last - slack
+    sure = (dist * scale) ** 2 * (1.0 + 1e-12) <= floor
+    if width == (m - 1 if same else m):
+        sure[:] = True
+    redo = np.flatnonzero(~sure)
+    for start in range(0, redo.size, 256):  # rows left uncertified: every point, in float64
+        rows = redo[start : start + 256]
+        full = cdist(qs[rows], points)
         if same:
-            row[i] = np.inf
-        dist[i] = np.partition(row, k - 1)[k - 1]
+            full[np.arange(rows.size), rows] = np.inf
+        dist[rows] = np.partition(full, k - 1, axis=1)[:, k - 1]
     return dist
 
 
@@ -126,7 +144,7 @@ def _exact_kth(points: np.ndarray, qs: np.ndarray, idx: np.ndarray, k: int) -> n
     """The k-th smallest float64 distance from each query to its candidates, from differences."""
     n, width = idx.shape
     dist = np.empty((n, width))
-    step = max(1, (1 << 22) // max(1, width * points.shape[1]))
+    step = max(1, (1 << 20) // max(1, width * points.shape[1]))
     for start in range(0, n, step):
         stop = min(n, start + step)
         diff = points[idx[start:stop]] - qs[start:stop, None, :]
@@ -135,28 +153,26 @@ def _exact_kth(points: np.ndarray, qs: np.ndarray, idx: np.ndarray, k: int) -> n
     return dist[:, k - 1]
 
 
-@functools.partial(jax.jit, static_argnames=("k", "width"))
+@functools.partial(jax.jit, static_argnames=("width",))
 def candidate_indices(
-    points: jax.Array, query_blocks: jax.Array, own: jax.Array, k: int, width: int
+    points: jax.Array, query_blocks: jax.Array, own: jax.Array, width: int
 ) -> tuple[jax.Array, jax.Array]:
-    r"""The ``width`` nearest points to each query, a block of queries at a time, and a check.
+    r"""The ``width`` best-scored points for each query, a block of queries at a time.
 
-    Scores :math:`2 a \cdot b - |b|^2` (the squared distance's order, reversed) in the inputs'
-    dtype; the point whose index equals ``own`` (the query itself; ``-1`` for none) is left out.
-    ``jax.lax.top_k`` runs on the scores rounded to float32 (XLA's CPU top-k is a full sort in
-    float64, about 100 times slower), and a row is ``sure`` where its ``k`` best candidates by
-    the scores in the inputs' dtype beat every point left out by more than that rounding: those
-    ``k`` points are then the ``k`` best by the scores of the inputs' dtype.
+    Scores :math:`2 a \cdot b - |b|^2` (the squared distance's order, reversed, less
+    :math:`|a|^2`) in the inputs' dtype; the point whose index equals ``own`` (the query itself;
+    ``-1`` for none) is left out. Only ``top_k``'s indices are used: XLA's CPU TopK call is then
+    kept (with its values used too, the rewrite falls back to sorting whole rows).
 
     Args:
-      points: ``(m, d)``, centred.
-      query_blocks: ``(blocks, block, d)``, centred alike.
+      points: ``(m, d)``.
+      query_blocks: ``(blocks, block, d)``.
       own: ``(blocks, block)`` int32, each query's own index in ``points`` or ``-1``.
-      k: the rank wanted.
-      width: how many candidates a query keeps, ``k <= width`` (at most those it may choose).
+      width: how many candidates a query keeps (at most the number it may choose from).
 
     Returns:
-      int32 ``(blocks, block, width)`` candidates and bool ``(blocks, block)``: certified rows.
+      int32 ``(blocks, block, width)`` candidates and ``(blocks, block)``: each row's lowest
+      score among its candidates (every point left out scores at most that).
     """
     sq_points = jnp.sum(points * points, axis=1)
     columns = jnp.arange(points.shape[0], dtype=own.dtype)
@@ -165,17 +181,7 @@ def candidate_indices(
         qb, ob = args
         score = 2.0 * (qb @ points.T) - sq_points[None, :]
         score = jnp.where(columns[None, :] == ob[:, None], -jnp.inf, score)
-        rounded = score.astype(jnp.float32)
-        # Only the indices of top_k are used: XLA's CPU TopK call is then kept (with the values
-        # used too, the rewrite falls back to a full sort of the row).
-        idx = jax.lax.top_k(rounded, width)[1]
-        last = jnp.min(jnp.take_along_axis(rounded, idx, axis=1), axis=1)
-        exact = jnp.sort(jnp.take_along_axis(score, idx, axis=1), axis=1)
-        # Every left-out score is at most the last picked rounded one, plus its rounding error.
-        slack = jnp.max(jnp.abs(jnp.where(jnp.isfinite(score), score, 0.0)), axis=1) * 2.0**-22
-        bound = last.astype(score.dtype) + slack
-        everything = width >= score.shape[1] - (ob >= 0).astype(jnp.int32)
-        sure = ((exact[:, width - k] > bound) & jnp.isfinite(bound)) | everything
-        return idx, sure
+        idx = jax.lax.top_k(score, width)[1]
+        return idx, jnp.min(jnp.take_along_axis(score, idx, axis=1), axis=1)
 
     return jax.lax.map(one_block, (query_blocks, own))
