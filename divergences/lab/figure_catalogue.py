@@ -1,7 +1,8 @@
 """The catalogue of the lab's figures: each by name, what to see in it, and their writing to files.
 
 :data:`FIGURES` are the figures ``divergences verify`` draws (divergence curves, the optimal
-discriminator, a transport plan and potential, continuous laws); :data:`TRAINED_FIGURES` the
+discriminator, a transport plan and potential, continuous laws, estimates from samples against
+n); :data:`TRAINED_FIGURES` the
 papers' figures drawn from critics the lab trains, drawn only when named; :data:`CAPTIONS` what to
 see in those. :func:`save_figure` writes a figure as PNG and SVG, :func:`make_figures` the named
 ones. The catalogue sits above the figure modules and the critics, which never import it.
