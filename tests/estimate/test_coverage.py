@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import pytest
 
+from divergences import estimate as dve
 from divergences.testing.coverage_cases import CASES, CoverageCase, run_case
 
 BY_NAME = {case.name: case for case in CASES}
@@ -47,8 +48,6 @@ def repetitions(case: CoverageCase) -> int:
 
 
 def test_the_family_names_every_estimator_and_each_case_once():
-    import divergences.estimate as dve
-
     assert len(BY_NAME) == len(CASES)
     estimators = {name for name in dve.__all__ if name[0].islower() and name != "mmd_test"}
     assert {case.estimator for case in CASES} == estimators
@@ -64,24 +63,8 @@ def test_a_small_run_covers_and_stays_in_range(name):
         assert c.covered == c.total, result
 
 
-#: Cases measured below the rule, kept as strict expected failures: a fix that lifts the
-#: coverage makes them pass, and the strict mark then asks for the line to go.
-SHORTFALLS = {
-    "kl | N(0,I) vs N(mu,I), |mu|=1, d=2": (
-        "the k-NN KL interval covers 178 of 200 at n = 1000 (0.89, seed 2; 0.885 at seed 0), "
-        "under the asymptotic bar 0.90: its bias (-0.047) is a third of its half-width"
-    ),
-}
-
-
-def _tiered(case: CoverageCase) -> object:
-    reason = SHORTFALLS.get(case.name)
-    marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
-    return pytest.param(case, marks=marks, id=case.name)
-
-
 @pytest.mark.slow
-@pytest.mark.parametrize("case", [_tiered(case) for case in CASES])
+@pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
 def test_coverage_at_n_1000(case):
     result = run_case(case, n=1000, repetitions=repetitions(case), seed=2)
     c = result.coverage

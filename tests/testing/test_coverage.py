@@ -13,10 +13,13 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy.integrate import quad
+from scipy.stats import norm
 
 from divergences import continuous as dvc
 from divergences.estimate import Estimate
 from divergences.testing import Coverage, coverage_verdict, measure_coverage, truth_interval
+from divergences.testing.coverage_cases import gaussian_mmd_squared
 
 N = 50
 
@@ -137,11 +140,6 @@ def test_the_rate_is_a_fraction_and_its_error_never_nan(half, truth, seed):
 
 
 def test_the_gaussian_mmd_closed_form_against_quadrature():
-    from scipy.integrate import quad
-    from scipy.stats import norm
-
-    from divergences.testing.coverage_cases import gaussian_mmd_squared
-
     def mean_kernel(shift, s):  # E exp(-(a - b)^2 / (2 s^2)) over a - b ~ N(shift, 2), one axis
         return quad(
             lambda z: norm.pdf(z, shift, math.sqrt(2.0)) * math.exp(-z * z / (2 * s * s)),
