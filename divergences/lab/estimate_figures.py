@@ -61,8 +61,8 @@ class EstimatePanel(NamedTuple):
       title: the quantity and the two laws, as the panel's title says them.
       ylabel: the quantity and its unit.
       sizes: the sample sizes ``n`` (``m = n``).
-      truth: the certified value (the midpoint of an enclosure).
-      truth_width: the enclosure's width (0 for a closed form in floats).
+      truth: the true value: the midpoint of a certified enclosure, or a closed form.
+      truth_width: the enclosure's width (0 for a closed form).
       curves: the estimators drawn.
       ceiling: the top of the quantity's range where it has one (``log 2`` for JS), else None.
       truth_label: where the true value comes from, as the legend says it.
