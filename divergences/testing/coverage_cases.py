@@ -94,7 +94,28 @@ def gaussian_mmd_squared(delta: float, d: int, bandwidth: float) -> float:
 def run_case(
     case: CoverageCase, *, n: int, repetitions: int, seed: int = 0, level: float = 0.95
 ) -> CaseResult:
-    """Measures ``case`` at ``n`` draws a law over seeded repetitions, and judges it."""
+    """Measures ``case`` at ``n`` draws a law over seeded repetitions, and judges it.
+
+    Each repetition draws with its own key (:func:`~divergences.testing.measure_coverage`); the
+    estimator's own seed, where it has one (the split of ``w1``), keeps its default.
+
+    Args:
+      case: a case of :data:`CASES`, or one built the same way.
+      n: the number of draws of each law a repetition.
+      repetitions: the number of repetitions.
+      seed: the seed of the draws' keys.
+      level: the intervals' level.
+
+    Returns:
+      The :class:`CaseResult`: the coverage, the kind of interval and the verdict.
+
+    Example:
+      >>> from divergences.testing.coverage_cases import CASES, run_case
+      >>> case = next(c for c in CASES if c.estimator == "w1_dkw" and "translate" in c.name)
+      >>> r = run_case(case, n=100, repetitions=4)
+      >>> r.kind, r.coverage.covered, r.verdict
+      ('finite-sample', 4, 'pass')
+    """
     function = getattr(dve, case.estimator)
     kinds: set[str] = set()
 
