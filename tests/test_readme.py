@@ -11,8 +11,11 @@ README = pathlib.Path(__file__).resolve().parent.parent / "README.md"
 NUMBERS = re.compile(r"^\s*(-?\d+(?:\.\d+)?(?:,\s*-?\d+(?:\.\d+)?)*)")
 
 
-def python_block() -> list[str]:
+def python_block(after: str = "") -> list[str]:
+    """The lines of the README's first Python block after the line ``after`` (the first of all)."""
     text = README.read_text()
+    if after:
+        text = text.split(f"\n{after}\n", 1)[1]
     block = text.split("```python\n", 1)[1].split("```", 1)[0]
     return block.splitlines()
 
@@ -22,9 +25,20 @@ def test_example_is_at_most_ten_lines() -> None:
 
 
 def test_example_runs_and_its_comments_state_what_it_computes() -> None:
+    assert _run_checking_the_comments(python_block()) >= 4
+
+
+def test_the_example_from_samples_is_short_runs_and_states_what_it_computes() -> None:
+    lines = python_block("### From samples")
+    assert 0 < len([line for line in lines if line.strip()]) <= 10
+    assert _run_checking_the_comments(lines) >= 1
+
+
+def _run_checking_the_comments(lines: list[str]) -> int:
+    """Runs ``lines``; a line whose comment starts with numbers must compute them (rounded)."""
     namespace: dict[str, object] = {}
     checked = 0
-    for line in python_block():
+    for line in lines:
         code, _, comment = line.partition("#")
         stated = NUMBERS.match(comment)
         if stated is None or not code.strip() or "=" in code.split("(")[0]:
@@ -35,7 +49,7 @@ def test_example_runs_and_its_comments_state_what_it_computes() -> None:
         decimals = max(len(x.split(".")[1]) if "." in x else 0 for x in stated.group(1).split(","))
         np.testing.assert_array_equal(np.round(value, decimals), expected, err_msg=line)
         checked += 1
-    assert checked >= 4
+    return checked
 
 
 def test_the_users_proof_in_the_readme_verifies(tmp_path: pathlib.Path) -> None:

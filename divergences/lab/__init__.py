@@ -9,8 +9,9 @@
 * :mod:`~divergences.lab.proofs`: the proofs of the lectures, shipped with the package;
 * :mod:`~divergences.lab.divergence_curves`: divergences and W1 along a family, for many thetas;
 * :mod:`~divergences.lab.divergence_figures`, :mod:`~divergences.lab.transport_figures`,
-  :mod:`~divergences.lab.continuous_figures`: the figures of those curves, of a plan and a
-  potential, of continuous laws; :mod:`~divergences.lab.figure_catalogue` names every figure of
+  :mod:`~divergences.lab.continuous_figures`, :mod:`~divergences.lab.estimate_figures`: the
+  figures of those curves, of a plan and a potential, of continuous laws, of estimates from
+  samples against n; :mod:`~divergences.lab.figure_catalogue` names every figure of
   the lab and writes them (``divergences plot``, ``divergences verify``);
 * :mod:`~divergences.lab.critics`: critics trained on samples against the exact values;
 * :mod:`~divergences.lab.training`: GANs trained on 2-D data with the exact W1 to the data,

@@ -1,7 +1,8 @@
 """The catalogue of the lab's figures: each by name, what to see in it, and their writing to files.
 
 :data:`FIGURES` are the figures ``divergences verify`` draws (divergence curves, the optimal
-discriminator, a transport plan and potential, continuous laws); :data:`TRAINED_FIGURES` the
+discriminator, a transport plan and potential, continuous laws, estimates from samples against
+n); :data:`TRAINED_FIGURES` the
 papers' figures drawn from critics the lab trains, drawn only when named; :data:`CAPTIONS` what to
 see in those. :func:`save_figure` writes a figure as PNG and SVG, :func:`make_figures` the named
 ones. The catalogue sits above the figure modules and the critics, which never import it.
@@ -30,6 +31,7 @@ from divergences.lab.divergence_figures import (
     figure_shifted_families,
     figure_wgan,
 )
+from divergences.lab.estimate_figures import figure_estimates
 from divergences.lab.transport_figures import figure_kr_potential, figure_transport_plan
 
 __all__ = ["CAPTIONS", "FIGURES", "TRAINED_FIGURES", "make_figures", "save_figure"]
@@ -46,6 +48,9 @@ FIGURES: dict[str, Callable[[], Figure]] = {
     # KL, JS, TV between continuous laws against theta, each checked against certified
     # enclosures (divergences.lab.continuous_figures)
     "continuous_curves": figure_continuous_curves,
+    # KL, JS, W1 and MMD^2 estimated from n draws of two continuous laws, each with its
+    # interval, against n, closing on the certified value (divergences.lab.estimate_figures)
+    "estimates_from_samples": figure_estimates,
 }
 
 

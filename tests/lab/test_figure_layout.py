@@ -30,6 +30,7 @@ from divergences.lab import (
     continuous_figures,
     critics,
     divergence_figures,
+    estimate_figures,
     figure_catalogue,
     transport_figures,
 )
@@ -141,7 +142,7 @@ def test_every_figure_of_the_lab_is_drawn_here() -> None:
     that draws a figure (the training figures, the critics') is called in this file.
     """
     catalogued = {f.__name__ for f in figure_catalogue.FIGURES.values()}
-    for module in (divergence_figures, transport_figures, continuous_figures):
+    for module in (divergence_figures, transport_figures, continuous_figures, estimate_figures):
         drawn = {n for n in module.__all__ if n.startswith("figure_")}
         assert drawn <= catalogued, f"not in figure_catalogue.FIGURES: {drawn - catalogued}"
     functions = {n for n in figures.__all__ if n.startswith("figure_") or n == "gif_frame"}
