@@ -14,7 +14,7 @@ entries run on the host (neighbour searches and exact transport), with XLA kerne
 they are not traced by ``jit``.
 """
 
-from divergences.estimate._src.held_out import (
+from divergences.estimate._src.from_discriminator import (
     js_from_discriminator,
     kl_from_discriminator,
     tv_from_discriminator,

@@ -42,9 +42,9 @@ import numpy as np
 from scipy.special import digamma, gammaln
 from scipy.stats import t as student_t
 
-from divergences.estimate._src.checks import alpha_of, as_samples, check_at_least, sample_pair
 from divergences.estimate._src.neighbours import kth_neighbour_distances
 from divergences.estimate._src.result import Estimate
+from divergences.estimate._src.samples import alpha_of, as_samples, check_at_least, sample_pair
 from divergences.estimate._src.w1 import check_seed
 from divergences.wasserstein._metrics import scale_exponent
 

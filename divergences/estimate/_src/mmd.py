@@ -28,14 +28,14 @@ import jax.numpy as jnp
 import numpy as np
 from scipy.spatial.distance import pdist
 
-from divergences.estimate._src.checks import (
+from divergences.estimate._src.concentration import bounded_differences_term, widen
+from divergences.estimate._src.result import Estimate, TwoSampleTest
+from divergences.estimate._src.samples import (
     alpha_of,
     check_at_least,
     check_positive_number,
     sample_pair,
 )
-from divergences.estimate._src.concentration import bounded_differences_term, widen
-from divergences.estimate._src.result import Estimate, TwoSampleTest
 
 __all__ = ["mmd_squared", "mmd_test"]
 

@@ -46,18 +46,18 @@ from typing import Any, NamedTuple
 import jax
 import numpy as np
 
-from divergences.estimate._src.checks import (
-    alpha_of,
-    check_at_least,
-    check_positive_number,
-    sample_pair,
-)
 from divergences.estimate._src.concentration import (
     bounded_differences_term,
     normal_quantile,
     widen,
 )
 from divergences.estimate._src.result import Estimate, IntervalKind
+from divergences.estimate._src.samples import (
+    alpha_of,
+    check_at_least,
+    check_positive_number,
+    sample_pair,
+)
 from divergences.estimate._src.spread import Spread, metric_spec, second_moment, spread
 from divergences.wasserstein._metrics import MetricSpec, cost_error, scale_exponent
 from divergences.wasserstein.dual import kr_potential, w1_dual

@@ -31,9 +31,9 @@ from typing import Any
 
 import numpy as np
 
-from divergences.estimate._src.checks import alpha_of, check_positive_number, sample_pair
 from divergences.estimate._src.concentration import dkw_term
 from divergences.estimate._src.result import Estimate, Sides
+from divergences.estimate._src.samples import alpha_of, check_positive_number, sample_pair
 
 __all__ = ["w1_dkw"]
 

@@ -26,9 +26,9 @@ from typing import Any
 
 import numpy as np
 
-from divergences.estimate._src.checks import alpha_of, not_text, sample_pair
 from divergences.estimate._src.concentration import bounded_differences_term, widen
 from divergences.estimate._src.result import Estimate
+from divergences.estimate._src.samples import alpha_of, not_text, sample_pair
 
 __all__ = [
     "empirical_bernstein_term",
@@ -278,7 +278,7 @@ def kl_from_discriminator(
     ranges over :math:`[c/(1-c), (1-c)/c]`, where Hoeffding's term grows with the range
     and this one with the standard deviation. The NWJ bound :math:`1 + \mathbb{E}_P T - \mathbb{E}_Q e^T` (Nguyen,
     Wainwright & Jordan, 2010) is never larger, with the same terms, as :math:`\log u \le u - 1`.
-    The default ``clip`` = 0.03 was chosen by measurement (``benchmarks/bench_held_out.py``: two
+    The default ``clip`` = 0.03 was chosen by measurement (``benchmarks/bench_from_discriminator.py``: two
     unit Gaussians, D*, n = 10^4): 0.45 to 0.85 of the truth for KL from 0.125 to 4.5 nats, the
     best compromise; the bound never exceeds :math:`2 \log((1 - c)/c)` (6.95 nats at 0.03).
 

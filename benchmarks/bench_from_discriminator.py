@@ -7,7 +7,7 @@ D* = p / (p + q) in closed form (a perfect network), ``n`` held-out draws of eac
 the truth (KL = mu^2/2, JS by quadrature), and beside KL's the same Donsker-Varadhan bound with
 Hoeffding's terms in place of the empirical Bernstein ones (the choice the library made).
 
-Run: ``python benchmarks/bench_held_out.py`` (5 seeds, n = 10^4, seconds) or ``--full``
+Run: ``python benchmarks/bench_from_discriminator.py`` (5 seeds, n = 10^4, seconds) or ``--full``
 (50 seeds, n = 10^3 and 10^4).
 """
 
