@@ -3,7 +3,8 @@ r"""Continuous laws on the real line, as JAX pytrees.
 Each law is a small immutable object whose parameters are the leaves of a pytree, so that
 ``jax.jit``, ``jax.vmap`` over a parameter (a curve in theta) and ``jax.grad`` in a parameter work
 through every method and every divergence of :mod:`divergences.continuous`: ``Normal(loc,
-scale)``, ``Laplace(loc, scale)`` (:math:`\frac{1}{2b}e^{-|x-\mu|/b}`), ``Uniform(low, high)``,
+scale)``, ``Laplace(loc, scale)`` (:math:`\frac{1}{2b}e^{-|x-\mu|/b}`), ``Logistic(loc=0, scale=1)``
+(:math:`F = 1/(1 + e^{-(x-\mu)/s})`), ``Uniform(low, high)``,
 ``Exponential(rate, loc=0)`` (on :math:`[c, \infty)`), ``Beta(a, b, low=0, high=1)`` (carried to
 ``[low, high]``), ``StudentT(df, loc=0, scale=1)``, ``Cauchy(loc=0, scale=1)`` and
 ``Mixture(weights, components)`` (:math:`\sum_k w_k p_k`, components not mixtures).
@@ -45,6 +46,7 @@ from divergences.continuous._src.beta import Beta
 from divergences.continuous._src.exponential import Exponential
 from divergences.continuous._src.interface import Law, param, positive
 from divergences.continuous._src.laplace import Laplace
+from divergences.continuous._src.logistic import Logistic
 from divergences.continuous._src.mixture import Mixture
 from divergences.continuous._src.normal import Normal
 from divergences.continuous._src.student_t import Cauchy, StudentT
@@ -56,6 +58,7 @@ __all__ = [
     "Exponential",
     "Laplace",
     "Law",
+    "Logistic",
     "Mixture",
     "Normal",
     "StudentT",

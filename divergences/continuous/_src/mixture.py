@@ -125,8 +125,7 @@ class Mixture(Law):
 def _heaviest(tails: list[tuple[str, Any]]) -> tuple[str, Any]:
     """The slowest decay among components' tails: its kind, and its extreme parameter."""
     kind = max((t[0] for t in tails), key=TAIL_ORDER.__getitem__)
-    params = [jnp.asarray(t[1]) for t in tails if t[0] == kind]
-    if kind == "none":
+    if kind == "none":  # every component bounded on that side: no parameter to stack
         return kind, None
-    stack = jnp.stack(params)
+    stack = jnp.stack([jnp.asarray(t[1]) for t in tails if t[0] == kind])
     return kind, jnp.min(stack) if kind == "poly" else jnp.max(stack)
