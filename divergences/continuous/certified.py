@@ -46,8 +46,9 @@ import numpy as np
 
 from divergences import generators as _gens
 from divergences.continuous import fast as _fast
-from divergences.continuous._certified_w1 import w1
-from divergences.continuous._integrals import (
+from divergences.continuous._src.ball import num
+from divergences.continuous._src.certified_w1 import w1
+from divergences.continuous._src.integrals import (
     ARB,
     Enclosure,
     Precision,
@@ -67,9 +68,8 @@ from divergences.continuous._integrals import (
     supported_by,
     tails,
 )
-from divergences.continuous._src.ball import num
 from divergences.continuous._src.interface import Law, exact_components
-from divergences.continuous._tails import (
+from divergences.continuous._src.tails import (
     chi_edge_infinite,
     chi_tail_infinite,
     kl_tail_infinite,

@@ -4,7 +4,7 @@ The one certified quantity written on the distribution functions rather than the
 evaluates each component's ``F`` on a piece as an analytic function (the law's own
 ``_ball_cdf_piece``), the
 absolute difference is integrated with ``real_abs`` over the pieces of
-:func:`~divergences.continuous._integrals.sum_pieces`, and the tails are bounded by first moments.
+:func:`~divergences.continuous._src.integrals.sum_pieces`, and the tails are bounded by first moments.
 Two laws that differ by a shift have the closed form :math:`|t|`. Re-exported by
 :mod:`divergences.continuous.certified` beside the divergences.
 """
@@ -16,7 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from divergences.continuous._integrals import (
+from divergences.continuous._src.ball import num
+from divergences.continuous._src.integrals import (
     ARB,
     Enclosure,
     Precision,
@@ -29,9 +30,8 @@ from divergences.continuous._integrals import (
     sum_pieces,
     tails,
 )
-from divergences.continuous._src.ball import num
 from divergences.continuous._src.interface import Law, exact_components, support_floats
-from divergences.continuous._tails import w1_tail_infinite
+from divergences.continuous._src.tails import w1_tail_infinite
 
 __all__ = ["w1"]
 

@@ -16,8 +16,8 @@ from typing import Any
 
 import jax.numpy as jnp
 
-from divergences.continuous._quadrature import finite_ends
 from divergences.continuous._src.interface import TAIL_ORDER, Law
+from divergences.continuous._src.quadrature import finite_ends
 
 __all__ = [
     "chi_edge_infinite",

@@ -27,10 +27,10 @@ import numpy as np
 from jax.core import Tracer
 
 from divergences._src.options import number_option
-from divergences.continuous._quadrature import check_law
 from divergences.continuous._src import ball
 from divergences.continuous._src.ball import Tail, require_flint
 from divergences.continuous._src.interface import Law, exact_components, support_floats
+from divergences.continuous._src.quadrature import check_law
 
 __all__ = [
     "ARB",
