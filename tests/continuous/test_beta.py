@@ -80,3 +80,21 @@ def test_a_mixture_with_beta_and_exponential_components():
     fast = dvc.w1(p, q)
     e = C.w1(p, q, rtol=1e-8)
     assert e.lower_bound - 1e-9 <= float(fast.value) <= e.upper_bound + 1e-9
+
+
+@pytest.mark.slow
+def test_a_strip_at_one_law_end_holds_little_of_the_other_law():
+    # Beta(3, 3) vanishes at 0, where Beta(1/2, 3) is unbounded: the strip the first asks for
+    # must be thin enough that the second's mass there stays far below the width asked for.
+    p = _bpdf(0.5, 3)
+    q = _bpdf(3, 3)
+    sqh = _quad(lambda x: (mp.sqrt(p(x)) - mp.sqrt(q(x))) ** 2 / 2)
+    e = C.hellinger(dvc.Beta(0.5, 3.0), dvc.Beta(3.0, 3.0))
+    assert e.lower_bound <= sqh**0.5 <= e.upper_bound and e.upper_bound - e.lower_bound < 1e-10
+
+
+@pytest.mark.slow
+def test_w1_between_betas_that_never_cross_is_the_difference_of_means():
+    # F_p >= F_q everywhere, so W1 = E[Y] - E[X] = 3/5 - 2/5, exactly.
+    e = C.w1(dvc.Beta(2.0, 3.0), dvc.Beta(3.0, 2.0), rtol=1e-8)
+    assert e.lower_bound <= 0.2 <= e.upper_bound and e.upper_bound - e.lower_bound < 1e-8

@@ -157,14 +157,16 @@ class Beta(Law):
 
     def _ball_strips(self, rtol: float) -> list[tuple[float, float]]:
         # At each end the density is ~ t^(s-1) / B(a, b) (s the shape there), so the mass of
-        # [0, d] is about d^s / (s B(a, b)): d is chosen for a mass of 1e-12 rtol, at most 1e-3
-        # of the width, and at least one float past the end.
+        # [0, d] is about d^s / (s B(a, b)): d is chosen for a mass of 1e-12 rtol (as if s were
+        # 1 where s > 1, so that the strip is as thin as a bounded density allows: another law
+        # puts little mass there too), at most 1e-3 of the width, at least one float past the end.
         lo, hi = num(self.low), num(self.high)
         a, b = num(self.a), num(self.b)
         log_beta = math.lgamma(a) + math.lgamma(b) - math.lgamma(a + b)
         strips = []
         for shape, end, inward in ((a, lo, math.inf), (b, hi, -math.inf)):
-            d = min(math.exp((math.log(1e-12 * rtol) + math.log(shape) + log_beta) / shape), 1e-3)
+            power = min(shape, 1.0)
+            d = min(math.exp((math.log(1e-12 * rtol) + math.log(shape) + log_beta) / power), 1e-3)
             x = end + math.copysign(d * (hi - lo), inward)
             if x == end:
                 x = math.nextafter(end, inward)

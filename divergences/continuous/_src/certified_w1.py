@@ -90,7 +90,7 @@ def w1(p: Law, q: Law, *, rtol: float = 1e-12) -> Enclosure:
             _tail_first_moments(flint, p, q),
             rtol,
             crossing=_cdf_difference_floats(p, q),
-            strip_bound=lambda a, b: flint.arb(b) - flint.arb(a),  # |F_p - F_q| <= 1
+            strip_bound=_strip_bound(flint, p, q),
         )
         return enclosure_of(total, ARB, 0.0)
 
@@ -176,6 +176,25 @@ def _tail_first_moments(flint: Any, p: Law, q: Law) -> Callable[[float, bool], A
     def bound(tt: float, left: bool) -> Any:
         tp, tq = tails(p, tt, left), tails(q, tt, left)
         return (arb(0) if tp.m0.is_zero() else tp.m1) + (arb(0) if tq.m0.is_zero() else tq.m1)
+
+    return bound
+
+
+def _strip_bound(flint: Any, p: Law, q: Law) -> Callable[[float, float], Any]:
+    r"""``(a, b)`` -> a bound on :math:`\int_a^b |F_p - F_q|` over a strip at a support's end.
+
+    Both distribution functions are increasing: on ``[a, b]`` the difference lies between
+    :math:`F_p(a) - F_q(b)` and :math:`F_p(b) - F_q(a)`, and the width times the larger size
+    bounds the integral.
+    """
+    arb = flint.arb
+
+    def cdf(law: Law, x: float) -> Any:
+        return sum((arb(w) * c._ball_cdf(arb(x)) for w, c in exact_components(law)), arb(0))
+
+    def bound(a: float, b: float) -> Any:
+        low, high = cdf(p, a) - cdf(q, b), cdf(p, b) - cdf(q, a)
+        return (arb(b) - arb(a)) * abs(low).max(abs(high))
 
     return bound
 
