@@ -21,13 +21,12 @@ decided exactly before any integration: supports nested the wrong way (``"infini
 that differ by a shift have closed forms (``"closed form"``).
 
 Limits: near the ends of a beta law's support, where its density is not analytic, the integral
-over a thin strip is bounded by the laws' masses there: JS, total variation, Hellinger, the
-optimal GAN value and W1 take beta laws; KL takes two beta laws on one interval (a closed form);
-KL and chi-square otherwise, and the GAN value of a logistic discriminator, raise
-``NotImplementedError`` with a beta law. So do, for W1, a Student-t law (no ball-arithmetic
-distribution function here), a chi-square whose tails are not Gaussian, and a W1 between two laws
-without first moment whose tails cancel without being shifts of each other. A ``rtol`` outside
-(0, 1) is a ``ValueError``.
+over a thin strip is bounded by the laws' masses there: JS, total variation, Hellinger, the GAN
+value and W1 take beta laws; KL takes two beta laws on one interval (a closed form); KL and
+chi-square otherwise raise ``NotImplementedError`` with a beta law. So do, for W1, a Student-t
+law (no ball-arithmetic distribution function here), a chi-square whose tails are not Gaussian,
+and a W1 between two laws without first moment whose tails cancel without being shifts of each
+other. A ``rtol`` outside (0, 1) is a ``ValueError``.
 
 References:
   F. Johansson, *Numerical integration in arbitrary-precision ball arithmetic*, ICMS 2018,
@@ -61,6 +60,7 @@ from divergences.continuous._src.integrals import (
     enclosure_of,
     infinite,
     integrate,
+    law_mass,
     load_flint,
     mass_tails,
     mixture_log_density,
@@ -527,4 +527,21 @@ def gan_value(p: Law, q: Law, d: Any = "optimal", *, rtol: float = 1e-12) -> Enc
                 (0 if tp.m0.is_zero() else tp.m1) + (0 if tq.m0.is_zero() else tq.m1)
             )
 
-        return enclosure_of(integrate(p, q, h, bound, rtol, sign=-1.0), ARB, hi_clip=0.0)
+        strip = _softplus_strip_bound(p, q, wt, bs)
+        ball = integrate(p, q, h, bound, rtol, sign=-1.0, strip_bound=strip)
+        return enclosure_of(ball, ARB, hi_clip=0.0)
+
+
+def _softplus_strip_bound(p: Law, q: Law, wt: Any, bs: Any) -> Callable[[float, float], Any]:
+    r"""``(a, b)`` -> a bound of the GAN integrand's size on a strip ``[a, b]`` at a support's end.
+
+    There :math:`\mathrm{softplus}(\pm y) \le |y| + \log 2 \le |w| \max(|a|, |b|) + |b| +
+    \log 2` for :math:`y = wx + b`, times the two laws' masses.
+    """
+    arb = load_flint().arb
+
+    def strip(a: float, b: float) -> Any:
+        c = abs(wt) * max(abs(a), abs(b)) + abs(bs) + arb(2).log()
+        return c * (law_mass(p, a, b) + law_mass(q, a, b))
+
+    return strip

@@ -98,3 +98,17 @@ def test_w1_between_betas_that_never_cross_is_the_difference_of_means():
     # F_p >= F_q everywhere, so W1 = E[Y] - E[X] = 3/5 - 2/5, exactly.
     e = C.w1(dvc.Beta(2.0, 3.0), dvc.Beta(3.0, 2.0), rtol=1e-8)
     assert e.lower_bound <= 0.2 <= e.upper_bound and e.upper_bound - e.lower_bound < 1e-8
+
+
+@pytest.mark.slow
+def test_gan_value_of_a_logistic_discriminator_encloses_mpmath():
+    # -int p softplus(-(wx + b)) - int q softplus(wx + b), here with w = 2, b = -1.
+    p, q = _bpdf(2, 3), _bpdf(0.5, 0.5)
+
+    def softplus(y):
+        return mp.log1p(mp.exp(y))
+
+    ref = _quad(lambda x: -p(x) * softplus(-(2 * x - 1)) - q(x) * softplus(2 * x - 1))
+    d = dvc.LogisticDiscriminator(2.0, -1.0)
+    e = C.gan_value(dvc.Beta(2.0, 3.0), dvc.Beta(0.5, 0.5), d, rtol=1e-10)
+    assert e.lower_bound <= ref <= e.upper_bound and e.upper_bound - e.lower_bound < 1e-7

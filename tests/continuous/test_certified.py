@@ -228,9 +228,6 @@ def test_the_module_shows_its_public_entries_only():
 _BETA_REFUSED = {
     "kl": lambda beta: C.kl(beta, dvc.Uniform(0.0, 1.0)),
     "chi_square": lambda beta: C.chi_square(beta, dvc.Uniform(0.0, 1.0)),
-    "gan_value": lambda beta: C.gan_value(
-        beta, dvc.Uniform(0.0, 1.0), dvc.LogisticDiscriminator(1.0, 0.0)
-    ),
 }
 
 

@@ -146,6 +146,8 @@ class Beta(Law):
         if analytic and not (t.real > 0 and (1 - t).real > 0):
             return ball.acb("nan")  # a branch point of t^a or (1 - t)^b inside the ball
         if not analytic:  # a real segment of the support: the union at its ends, as above
+            if not x.imag.is_zero():
+                return ball.acb("nan")
             return ball.acb(self._ball_cdf(x.real))
         return t.beta_lower(a, b, regularized=True)
 

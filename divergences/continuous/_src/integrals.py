@@ -305,8 +305,8 @@ def sum_pieces(
             f"{strips[0][2]}: this certified quantity has no bound near the ends of a beta law's "
             "support, where its density x^(a-1) (1-x)^(b-1) / B(a, b) is not analytic and the "
             "ball-arithmetic integration needs bounds of its own (js_divergence, "
-            "total_variation, hellinger, gan_value with the optimal discriminator and w1 have "
-            "them); divergences.continuous takes it"
+            "total_variation, hellinger, gan_value and w1 have them); divergences.continuous "
+            "takes it"
         )
     cuts = sorted(set(_cuts(p, q, lo, hi)) | {e for a, b, _ in strips for e in (a, b)})
     if crossing is not None:
@@ -392,6 +392,7 @@ def integrate(
     *,
     sign: float = 1.0,
     crossing: Callable[[np.ndarray], np.ndarray] | None = None,
+    strip_bound: Callable[[float, float], Any] | None = None,
 ) -> Any:
     """:func:`sum_pieces` of ``integrand(x, log p, log q, analytic)``."""
 
@@ -408,7 +409,9 @@ def integrate(
 
         return f
 
-    return sum_pieces(p, q, piece, tail_bound, rtol, sign=sign, crossing=crossing)
+    return sum_pieces(
+        p, q, piece, tail_bound, rtol, sign=sign, crossing=crossing, strip_bound=strip_bound
+    )
 
 
 def tails(law: Law, t: float, left: bool) -> Tail:
