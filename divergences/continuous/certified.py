@@ -22,8 +22,8 @@ that differ by a shift have closed forms (``"closed form"``).
 
 Limits: near the ends of a beta law's support, where its density is not analytic, the integral
 over a thin strip is bounded by the laws' masses there: JS, total variation, Hellinger, the GAN
-value and W1 take beta laws; KL takes two beta laws on one interval (a closed form); KL and
-chi-square otherwise raise ``NotImplementedError`` with a beta law. So do, for W1, a Student-t
+value and W1 take beta laws; KL and chi-square take two beta laws on one interval (closed
+forms) and otherwise raise ``NotImplementedError`` with a beta law. So do, for W1, a Student-t
 law (no ball-arithmetic distribution function here), a chi-square whose tails are not Gaussian,
 and a W1 between two laws without first moment whose tails cancel without being shifts of each
 other. A ``rtol`` outside (0, 1) is a ``ValueError``.
@@ -405,6 +405,9 @@ def chi_square(p: Law, q: Law, *, rtol: float = 1e-12) -> Enclosure:
     if bool(chi_edge_infinite(p, q)):
         return infinite(1.0, "singular edge")
     with Precision(rtol):
+        closed = p._ball_chi_square_closed_form(q)
+        if closed is not None:
+            return enclosure_of(closed, "closed form", 0.0)
         return enclosure_of(_chi_ball(p, q, rtol), ARB, 0.0)
 
 

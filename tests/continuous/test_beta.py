@@ -112,3 +112,13 @@ def test_gan_value_of_a_logistic_discriminator_encloses_mpmath():
     d = dvc.LogisticDiscriminator(2.0, -1.0)
     e = C.gan_value(dvc.Beta(2.0, 3.0), dvc.Beta(0.5, 0.5), d, rtol=1e-10)
     assert e.lower_bound <= ref <= e.upper_bound and e.upper_bound - e.lower_bound < 1e-7
+
+
+def test_chi_square_between_betas_is_the_closed_form_and_agrees_with_mpmath():
+    p, q = _bpdf(2, 3), _bpdf(3, 2.5)
+    ref = _quad(lambda x: (p(x) - q(x)) ** 2 / q(x))
+    e = C.chi_square(dvc.Beta(2.0, 3.0), dvc.Beta(3.0, 2.5))
+    assert e.method == "closed form"
+    assert e.lower_bound <= ref <= e.upper_bound and e.upper_bound - e.lower_bound < 1e-14
+    # 2 a_p <= a_q: p^2 / q is not integrable at 0, decided before any closed form
+    assert C.chi_square(dvc.Beta(1.0, 3.0), dvc.Beta(2.5, 3.0)).method == "infinite: singular edge"

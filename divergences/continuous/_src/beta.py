@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeGuard
 
 import jax
 import jax.numpy as jnp
@@ -178,27 +178,44 @@ class Beta(Law):
     def _mirror(self) -> Law:
         return Beta(num(self.b), num(self.a), -num(self.high), -num(self.low))
 
+    def _same_interval(self, other: Law) -> TypeGuard[Beta]:
+        """Whether ``other`` is a beta law on the same interval."""
+        return type(other) is Beta and (num(self.low), num(self.high)) == (
+            num(other.low),
+            num(other.high),
+        )
+
+    def _ball_chi_square_closed_form(self, other: Law) -> Any:
+        r"""Two beta laws on one interval, :math:`2a_p > a_q` and :math:`2b_p > b_q` (else infinite).
+
+        :math:`\int p^2/q - 1 = B(2a_p - a_q, 2b_p - b_q)\,B(a_q, b_q) / B(a_p, b_p)^2 - 1`.
+        """
+        if not self._same_interval(other):
+            return None
+        ap, bp, _, _ = self._ball_parameters()
+        aq, bq, _, _ = other._ball_parameters()
+        log_ratio = _log_beta(2 * ap - aq, 2 * bp - bq) + _log_beta(aq, bq) - 2 * _log_beta(ap, bp)
+        return log_ratio.expm1()
+
     def _ball_kl_closed_form(self, other: Law) -> Any:
         r"""Two beta laws on one interval.
 
         :math:`\log\frac{B(a_q, b_q)}{B(a_p, b_p)} + (a_p - a_q)\psi(a_p) + (b_p - b_q)\psi(b_p)
         + (a_q - a_p + b_q - b_p)\psi(a_p + b_p)`.
         """
-        if type(other) is not Beta or (num(self.low), num(self.high)) != (
-            num(other.low),
-            num(other.high),
-        ):
+        if not self._same_interval(other):
             return None
         ap, bp, _, _ = self._ball_parameters()
         aq, bq, _, _ = other._ball_parameters()
-
-        def log_beta(a: Any, b: Any) -> Any:
-            return a.lgamma() + b.lgamma() - (a + b).lgamma()
-
         return (
-            log_beta(aq, bq)
-            - log_beta(ap, bp)
+            _log_beta(aq, bq)
+            - _log_beta(ap, bp)
             + (ap - aq) * ap.digamma()
             + (bp - bq) * bp.digamma()
             + (aq - ap + bq - bp) * (ap + bp).digamma()
         )
+
+
+def _log_beta(a: Any, b: Any) -> Any:
+    r""":math:`\log B(a, b)` of two balls."""
+    return a.lgamma() + b.lgamma() - (a + b).lgamma()

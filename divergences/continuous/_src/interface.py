@@ -17,8 +17,8 @@ and never ask a law for its type:
   ``_ball_mass`` and ``_ball_strips`` (a bound of the mass on a stretch, the stretches at the
   ends of the support that are bounded rather than integrated), ``_ball_marks`` (where the
   integrator cuts the line), ``_ball_tail``, ``_ball_tail_start``,
-  ``_ball_truncation`` (bounds on a tail, where they hold, where the tail is negligible) and
-  ``_ball_kl_closed_form``.
+  ``_ball_truncation`` (bounds on a tail, where they hold, where the tail is negligible),
+  ``_ball_kl_closed_form`` and ``_ball_chi_square_closed_form``.
 
 A family overrides what it knows; the defaults describe a law without the property (no power
 tail, no closed form, no distribution function in ball arithmetic: ``NotImplementedError``). The
@@ -306,6 +306,13 @@ class Law:
 
     def _ball_kl_closed_form(self, other: Law) -> Any:
         r""":math:`\mathrm{KL}(self \| other)` as a ball where a closed form applies, else None."""
+        return None
+
+    def _ball_chi_square_closed_form(self, other: Law) -> Any:
+        r""":math:`\chi^2(self, other)` as a ball where a closed form applies, else None.
+
+        Called once the value is known to be finite.
+        """
         return None
 
 
