@@ -47,6 +47,12 @@ from divergences import generators as _gens
 from divergences.continuous import fast as _fast
 from divergences.continuous._src.ball import num
 from divergences.continuous._src.certified_w1 import w1
+from divergences.continuous._src.infinite import (
+    chi_edge_infinite,
+    chi_tail_infinite,
+    kl_tail_infinite,
+    logistic_infinite,
+)
 from divergences.continuous._src.integrals import (
     ARB,
     Enclosure,
@@ -69,12 +75,6 @@ from divergences.continuous._src.integrals import (
     tails,
 )
 from divergences.continuous._src.interface import Law, exact_components
-from divergences.continuous._src.tails import (
-    chi_edge_infinite,
-    chi_tail_infinite,
-    kl_tail_infinite,
-    logistic_infinite,
-)
 
 __all__ = [
     "Enclosure",

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from divergences.continuous._src.ball import num
+from divergences.continuous._src.infinite import w1_tail_infinite
 from divergences.continuous._src.integrals import (
     ARB,
     Enclosure,
@@ -31,7 +32,6 @@ from divergences.continuous._src.integrals import (
     tails,
 )
 from divergences.continuous._src.interface import Law, exact_components, support_floats
-from divergences.continuous._src.tails import w1_tail_infinite
 
 __all__ = ["w1"]
 
