@@ -15,16 +15,18 @@ bisection (Johansson 2018). The integrands are of one sign (centred KL
 point the tails are bounded analytically: exact tail masses and moments of each law (Gaussian
 tails by ``erfc``, Laplace and exponential in closed form, Student-t and Cauchy by the envelope
 :math:`p(x) \le K (x - \mu)^{-(\nu+1)}`) and envelopes of :math:`-\log p`
-(:mod:`divergences.continuous._arb`). Values that are infinite are decided exactly before any
-integration: supports nested the wrong way (``"infinite: support"``) or tails
+(each law's own file under ``divergences.continuous._src``). Values that are infinite are
+decided exactly before any integration: supports nested the wrong way (``"infinite: support"``) or tails
 (``"infinite: tails"``, e.g. KL(Cauchy || Normal)). KL between normals and W1 between two laws
 that differ by a shift have closed forms (``"closed form"``).
 
-Limits: a beta law (its density is not analytic at the ends of its support, where the
-integration would need bounds of its own) and, for W1, a Student-t law (no ball-arithmetic
-distribution function here) raise ``NotImplementedError``, as does a chi-square whose tails are
-not Gaussian, or a W1 between two laws without first moment whose tails cancel without being
-shifts of each other. A ``rtol`` outside (0, 1) is a ``ValueError``.
+Limits: near the ends of a beta law's support, where its density is not analytic, the integral
+over a thin strip is bounded by the laws' masses there: JS, total variation, Hellinger, the GAN
+value and W1 take beta laws; KL and chi-square take two beta laws on one interval (closed
+forms) and otherwise raise ``NotImplementedError`` with a beta law. So do, for W1, a Student-t
+law (no ball-arithmetic distribution function here), a chi-square whose tails are not Gaussian,
+and a W1 between two laws without first moment whose tails cancel without being shifts of each
+other. A ``rtol`` outside (0, 1) is a ``ValueError``.
 
 References:
   F. Johansson, *Numerical integration in arbitrary-precision ball arithmetic*, ICMS 2018,
@@ -43,8 +45,15 @@ import numpy as np
 
 from divergences import generators as _gens
 from divergences.continuous import fast as _fast
-from divergences.continuous._certified_w1 import w1
-from divergences.continuous._integrals import (
+from divergences.continuous._src.ball import num
+from divergences.continuous._src.certified_w1 import w1
+from divergences.continuous._src.infinite import (
+    chi_edge_infinite,
+    chi_tail_infinite,
+    kl_tail_infinite,
+    logistic_infinite,
+)
+from divergences.continuous._src.integrals import (
     ARB,
     Enclosure,
     Precision,
@@ -52,32 +61,20 @@ from divergences.continuous._integrals import (
     ball_exp,
     check_concrete_law,
     check_rtol,
-    check_shapes,
     density_floats,
     dot,
     enclosure_of,
     infinite,
     integrate,
-    load_arb,
+    law_mass,
     load_flint,
-    log_density_fn,
     mass_tails,
+    mixture_log_density,
     sum_pieces,
     supported_by,
     tails,
 )
-from divergences.continuous._tails import (
-    chi_edge_infinite,
-    chi_tail_infinite,
-    kl_tail_infinite,
-    logistic_infinite,
-)
-from divergences.continuous.laws import (
-    Beta,
-    Law,
-    Normal,
-    Uniform,
-)
+from divergences.continuous._src.interface import Law, exact_components
 
 __all__ = [
     "Enclosure",
@@ -138,8 +135,6 @@ def js_divergence(p: Law, q: Law, *, rtol: float = 1e-12, base: Any = None) -> E
     check_rtol(rtol)
     check_concrete_law(p, "p")
     check_concrete_law(q, "q")
-    check_shapes(p, "p")
-    check_shapes(q, "q")
     with Precision(rtol):
         ball = _js_ball(p, q, rtol) / _log_base(base)
         return enclosure_of(ball, ARB, 0.0)
@@ -210,19 +205,10 @@ def kl(p: Law, q: Law, *, rtol: float = 1e-12, base: Any = None) -> Enclosure:
         return infinite(1.0, "tails")
     with Precision(rtol):
         lb = _log_base(base)
-        if isinstance(p, Normal) and isinstance(q, Normal):
-            return enclosure_of(_kl_normal_ball(p, q) / lb, "closed form", 0.0)
-        check_shapes(p, "p")
-        check_shapes(q, "q")
+        closed = p._ball_kl_closed_form(q)
+        if closed is not None:
+            return enclosure_of(closed / lb, "closed form", 0.0)
         return enclosure_of(_kl_ball(p, q, rtol) / lb, ARB, 0.0)
-
-
-def _kl_normal_ball(p: Normal, q: Normal) -> Any:
-    arb = load_flint().arb
-    A = load_arb()
-    mp, sp = arb(A.num(p.loc)), arb(A.num(p.scale))
-    mq, sq = arb(A.num(q.loc)), arb(A.num(q.scale))
-    return (sq / sp).log() + (sp * sp + (mp - mq) ** 2) / (2 * sq * sq) - arb(0.5)
 
 
 def _component_key(c: Law) -> tuple[Any, ...]:
@@ -240,10 +226,9 @@ def _without_common_part(p: Law, q: Law) -> tuple[list[tuple[float, Law]], list[
     bisects until its evaluation limit). A weight difference is kept only where it is a float
     exactly; otherwise that component stays on both sides, as written.
     """
-    A = load_arb()
-    left = [(w, c, _component_key(c)) for w, c in A.components(p)]
+    left = [(w, c, _component_key(c)) for w, c in exact_components(p)]
     right: list[tuple[float, Law, tuple[Any, ...] | None]] = [
-        (w, c, _component_key(c)) for w, c in A.components(q)
+        (w, c, _component_key(c)) for w, c in exact_components(q)
     ]
     out_p: list[tuple[float, Law]] = []
     used: set[int] = set()
@@ -278,7 +263,7 @@ def _tv_ball(p: Law, q: Law, rtol: float) -> Any:
         return (lp.exp() - lq.exp()).real_abs(analytic=an) / 2
 
     def piece(a: float, b: float) -> Callable[[Any, bool], Any] | None:
-        lp, lq = log_density_fn(active(big_p, a, b)), log_density_fn(active(big_q, a, b))
+        lp, lq = mixture_log_density(active(big_p, a, b)), mixture_log_density(active(big_q, a, b))
         if lp is None and lq is None:
             return None
         return lambda x, an: h(
@@ -310,8 +295,6 @@ def total_variation(p: Law, q: Law, *, rtol: float = 1e-12) -> Enclosure:
     check_rtol(rtol)
     check_concrete_law(p, "p")
     check_concrete_law(q, "q")
-    check_shapes(p, "p")
-    check_shapes(q, "q")
     with Precision(rtol):
         return enclosure_of(_tv_ball(p, q, rtol), ARB, 0.0, 1.0)
 
@@ -339,8 +322,6 @@ def hellinger(p: Law, q: Law, *, rtol: float = 1e-12) -> Enclosure:
     check_rtol(rtol)
     check_concrete_law(p, "p")
     check_concrete_law(q, "q")
-    check_shapes(p, "p")
-    check_shapes(q, "q")
     with Precision(rtol):
         sq = _sqh_ball(p, q, rtol)
         arb = load_flint().arb
@@ -360,21 +341,22 @@ def _chi_ball(p: Law, q: Law, rtol: float) -> Any:
 
 def _chi_tail(p: Law, q: Law, t: float, left: bool) -> Any:
     """Bound of the tail of (p - q)^2 / q <= p^2 / q + q, Gaussian components only."""
-    A = load_arb()
     arb = load_flint().arb
-    qn = [(w, c) for w, c in A.components(q) if isinstance(c, Normal)]
-    pu = [(w, c) for w, c in A.components(p) if not isinstance(c, Uniform | Beta)]
-    if any(not isinstance(c, Normal) for _, c in pu) or (pu and not qn):
+    qn: list[tuple[float, Any]] = [(w, c) for w, c in exact_components(q) if _gaussian(c)]
+    pu: list[tuple[float, Any]] = [
+        (w, c) for w, c in exact_components(p) if any(kind != "none" for kind, _ in c._tails())
+    ]
+    if any(not _gaussian(c) for _, c in pu) or (pu and not qn):
         raise NotImplementedError("a certified chi_square with tails that are not Gaussian")
     total = tails(q, t, left).m0
     if not pu:
         return total
-    wk, k = max(qn, key=lambda wc: A.num(wc[1].scale))
+    wk, k = max(qn, key=lambda wc: num(wc[1].scale))
     sign = -1.0 if left else 1.0
-    mk, sk = arb(sign * A.num(k.loc)), arb(A.num(k.scale))
+    mk, sk = arb(sign * num(k.loc)), arb(num(k.scale))
     tt = arb(t)
     for w, c in pu:
-        mi, si = arb(sign * A.num(c.loc)), arb(A.num(c.scale))
+        mi, si = arb(sign * num(c.loc)), arb(num(c.scale))
         # p_i^2 / q_k = C exp(-a x^2 + b x + c0), integrated over [t, inf) with erfc.
         a = 1 / (si * si) - 1 / (2 * sk * sk)
         if not a > 0:
@@ -390,6 +372,11 @@ def _chi_tail(p: Law, q: Law, t: float, left: bool) -> Any:
         )
         total += arb(w) / arb(wk) * pref * integral
     return total
+
+
+def _gaussian(c: Law) -> bool:
+    """Whether both tails of a component are Gaussian (a normal law: ``loc`` and ``scale``)."""
+    return all(kind == "gauss" for kind, _ in c._tails())
 
 
 def chi_square(p: Law, q: Law, *, rtol: float = 1e-12) -> Enclosure:
@@ -417,9 +404,10 @@ def chi_square(p: Law, q: Law, *, rtol: float = 1e-12) -> Enclosure:
         return infinite(1.0, "tails")
     if bool(chi_edge_infinite(p, q)):
         return infinite(1.0, "singular edge")
-    check_shapes(p, "p")
-    check_shapes(q, "q")
     with Precision(rtol):
+        closed = p._ball_chi_square_closed_form(q)
+        if closed is not None:
+            return enclosure_of(closed, "closed form", 0.0)
         return enclosure_of(_chi_ball(p, q, rtol), ARB, 0.0)
 
 
@@ -507,8 +495,6 @@ def gan_value(p: Law, q: Law, d: Any = "optimal", *, rtol: float = 1e-12) -> Enc
     check_rtol(rtol)
     check_concrete_law(p, "p")
     check_concrete_law(q, "q")
-    check_shapes(p, "p")
-    check_shapes(q, "q")
     if isinstance(d, str) and d == "optimal":
         with Precision(rtol):
             ball = 2 * _js_ball(p, q, rtol) - 2 * load_flint().arb(2).log()
@@ -544,4 +530,21 @@ def gan_value(p: Law, q: Law, d: Any = "optimal", *, rtol: float = 1e-12) -> Enc
                 (0 if tp.m0.is_zero() else tp.m1) + (0 if tq.m0.is_zero() else tq.m1)
             )
 
-        return enclosure_of(integrate(p, q, h, bound, rtol, sign=-1.0), ARB, hi_clip=0.0)
+        strip = _softplus_strip_bound(p, q, wt, bs)
+        ball = integrate(p, q, h, bound, rtol, sign=-1.0, strip_bound=strip)
+        return enclosure_of(ball, ARB, hi_clip=0.0)
+
+
+def _softplus_strip_bound(p: Law, q: Law, wt: Any, bs: Any) -> Callable[[float, float], Any]:
+    r"""``(a, b)`` -> a bound of the GAN integrand's size on a strip ``[a, b]`` at a support's end.
+
+    There :math:`\mathrm{softplus}(\pm y) \le |y| + \log 2 \le |w| \max(|a|, |b|) + |b| +
+    \log 2` for :math:`y = wx + b`, times the two laws' masses.
+    """
+    arb = load_flint().arb
+
+    def strip(a: float, b: float) -> Any:
+        c = abs(wt) * max(abs(a), abs(b)) + abs(bs) + arb(2).log()
+        return c * (law_mass(p, a, b) + law_mass(q, a, b))
+
+    return strip

@@ -3,7 +3,7 @@ r"""Divergences between continuous laws by Gauss-Kronrod quadrature, in JAX (jit
 Every function integrates a pointwise expression of the two densities (or distribution
 functions) over the line and returns ``Quadrature(value, error)``.
 
-The rule (:mod:`divergences.continuous._quadrature`): the 7-point Gauss / 15-point Kronrod pair
+The rule (:mod:`divergences.continuous._src.quadrature`): the 7-point Gauss / 15-point Kronrod pair
 on a fixed panel layout that follows the two laws, infinite tails mapped to finite ones. The value
 is the Kronrod sum; the error is :math:`\sum_{\text{panels}} |K_{15} - G_7|` plus a bound on the
 rounding of the sum: the embedded Gauss rule's error, far larger than the Kronrod rule's on smooth
@@ -12,7 +12,7 @@ integrands. It is an estimate that is a bound in practice (checked against the c
 
 The layout has a fixed size for given law types, so ``jax.vmap`` over a parameter (a curve in
 theta) and ``jax.grad`` in one go through it. Values that are infinite in real arithmetic are
-decided from the laws, not from the quadrature (:mod:`divergences.continuous._tails`): supports
+decided from the laws, not from the quadrature (:mod:`divergences.continuous._src.infinite`): supports
 nested the wrong way (a node where :math:`p > 0 = q`), and tails
 (:math:`\mathrm{KL}(p \| q) = \infty` when ``q`` has Gaussian tails and ``p`` has no second
 moment, e.g. a Cauchy ``p``); such a value is ``inf`` with error 0, never NaN.
@@ -37,14 +37,14 @@ import jax.numpy as jnp
 from divergences import generators as _gens
 from divergences._src.checks import check_base
 from divergences._src.numerics import log_of_base
-from divergences.continuous._quadrature import Quadrature, check_law, integrate, with_infinite
-from divergences.continuous._tails import (
+from divergences.continuous._src.infinite import (
     chi_edge_infinite,
     chi_tail_infinite,
     kl_tail_infinite,
     logistic_infinite,
     w1_tail_infinite,
 )
+from divergences.continuous._src.quadrature import Quadrature, check_law, integrate, with_infinite
 from divergences.continuous.laws import Law
 
 __all__ = [

@@ -225,14 +225,18 @@ def test_the_module_shows_its_public_entries_only():
     assert "integrate" not in dir(C) and "Enclosure" in dir(C)
 
 
-@pytest.mark.parametrize(
-    "name", ["js_divergence", "kl", "total_variation", "hellinger", "chi_square", "gan_value"]
-)
-def test_a_beta_law_is_refused_for_what_it_is(name):
-    # The density of a beta law, not a logarithm of the quantity, is what the path cannot bound.
-    beta = dvc.Beta(2.0, 3.0)
+_BETA_REFUSED = {
+    "kl": lambda beta: C.kl(beta, dvc.Uniform(0.0, 1.0)),
+    "chi_square": lambda beta: C.chi_square(beta, dvc.Uniform(0.0, 1.0)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_BETA_REFUSED))
+def test_a_beta_law_is_refused_where_its_ends_have_no_bound(name):
+    # The density of a beta law near its ends, not a logarithm of the quantity, is what the path
+    # cannot bound for these integrands (the mass-bounded ones take it: see test_beta.py).
     with pytest.raises(NotImplementedError, match=r"density x\^\(a-1\) \(1-x\)\^\(b-1\)"):
-        getattr(C, name)(beta, dvc.Uniform(0.0, 1.0))
+        _BETA_REFUSED[name](dvc.Beta(2.0, 3.0))
 
 
 _LAWS = hs.one_of(

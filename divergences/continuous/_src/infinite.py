@@ -5,19 +5,19 @@ quadrature or an integral: :math:`\mathrm{KL}(p \| q) = \infty` when ``q``'s tai
 ``p``'s moments need (Gaussian ``q``, ``p`` without second moment, e.g. a Cauchy ``p``), the
 chi-square likewise and where ``q`` vanishes at a support end faster than ``p``, W1 where a first
 moment is missing on a side whose tails do not cancel. Shared by the fast path
-(:mod:`divergences.continuous.fast`) and the certified one.
+(:mod:`divergences.continuous.fast`) and the certified one. What each law states of itself is
+read through its methods: ``_tails`` (the decay class of each tail), ``_end_exponents`` (the power
+of the density at its finite ends), ``_power_tail`` (the constant of a power tail).
 """
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
-import jax
 import jax.numpy as jnp
 
-from divergences.continuous._quadrature import finite_ends
-from divergences.continuous.laws import Beta, Cauchy, Law, StudentT
+from divergences.continuous._src.interface import TAIL_ORDER, Law
+from divergences.continuous._src.quadrature import finite_ends
 
 __all__ = [
     "chi_edge_infinite",
@@ -27,9 +27,6 @@ __all__ = [
     "no_first_moment_tail",
     "w1_tail_infinite",
 ]
-
-
-_ORDER = {"none": 0, "gauss": 1, "exp": 2, "poly": 3}
 
 
 def kl_tail_infinite(p: Law, q: Law) -> Any:
@@ -53,7 +50,7 @@ def chi_tail_infinite(p: Law, q: Law) -> Any:
     for (kp, ap), (kq, aq) in zip(p._tails(), q._tails(), strict=True):
         if kp == "none":
             continue
-        if _ORDER[kq] < _ORDER[kp]:
+        if TAIL_ORDER[kq] < TAIL_ORDER[kp]:
             out = out | True
         elif kq == kp == "gauss":
             out = out | (ap * ap >= 2 * aq * aq)
@@ -69,12 +66,9 @@ def _edge_exponent(law: Law, e: Any, right: bool) -> Any:
     alphas = []
     for _, c in law._components():
         lo, hi = (jnp.asarray(t, dtype=float) for t in c.support())
-        interior = (e > lo) & (e < hi) if True else None
+        interior = (e > lo) & (e < hi)
         at_end = (e == lo) if right else (e == hi)
-        if isinstance(c, Beta):
-            end_alpha = (c.a - 1) if right else (c.b - 1)
-        else:
-            end_alpha = jnp.zeros(())
+        end_alpha = c._end_exponents()[0 if right else 1]
         alphas.append(jnp.where(interior, 0.0, jnp.where(at_end, end_alpha, jnp.inf)))
     return jnp.min(jnp.stack(alphas))
 
@@ -103,23 +97,10 @@ def no_first_moment_tail(law: Law, side: int) -> tuple[Any, Any, Any]:
         return jnp.asarray(False), jnp.asarray(jnp.inf), jnp.zeros(())
     coef = jnp.zeros(())
     for w, c in law._components():
-        if isinstance(c, Cauchy):
-            k = c.scale / math.pi
-            cdf_ = jnp.ones(())
-        elif isinstance(c, StudentT):
-            nu = c.df
-            lc = (
-                jax.scipy.special.gammaln(0.5 * (nu + 1))
-                - jax.scipy.special.gammaln(0.5 * nu)
-                - 0.5 * math.log(math.pi)
-                + 0.5 * (nu - 1) * jnp.log(nu)
-            )
-            k = jnp.exp(lc) * c.scale**nu / nu
-            cdf_ = c.df
-        else:
-            continue
-        same = cdf_ == df
-        coef = coef + jnp.where(same, w * k, 0.0)
+        power = c._power_tail()
+        if power is not None:
+            c_df, k = power
+            coef = coef + jnp.where(c_df == df, w * k, 0.0)
     return df <= 1, df, coef
 
 

@@ -4,7 +4,9 @@ The line is cut at the support ends, the centres and the scale marks of both law
 (:func:`sum_pieces`); on each piece an integrand in Arb's complex balls is integrated by
 ``acb.integral`` to a relative tolerance, the pieces taken in decreasing order of their mass so
 that the tolerance of a one-signed integrand holds for the sum; beyond a truncation point the
-tails are bounded analytically (:func:`tails`, from :mod:`divergences.continuous._arb`).
+tails are bounded analytically (:func:`tails`, from each law's own bounds). Everything it asks of a
+law is a method of :class:`~divergences.continuous._src.interface.Law` (``_ball_log_density``,
+``_ball_marks``, ``_ball_tail``, ...): no type switch.
 :mod:`divergences.continuous.certified` writes each quantity's integrand and tail bound on top,
 and returns the :class:`Enclosure` of the ball (:func:`enclosure_of`: floats rounded outward).
 
@@ -25,8 +27,10 @@ import numpy as np
 from jax.core import Tracer
 
 from divergences._src.options import number_option
-from divergences.continuous._quadrature import check_law
-from divergences.continuous.laws import Beta, Cauchy, Law, Normal, StudentT, Uniform
+from divergences.continuous._src import ball
+from divergences.continuous._src.ball import Tail, require_flint
+from divergences.continuous._src.interface import Law, exact_components, support_floats
+from divergences.continuous._src.quadrature import check_law
 
 __all__ = [
     "ARB",
@@ -37,7 +41,6 @@ __all__ = [
     "ball_exp",
     "cdf_floats",
     "check_concrete_law",
-    "check_shapes",
     "density_floats",
     "domain",
     "dot",
@@ -46,10 +49,10 @@ __all__ = [
     "infinite",
     "integrate",
     "intervals",
-    "load_arb",
+    "law_mass",
     "load_flint",
-    "log_density_fn",
     "mass_tails",
+    "mixture_log_density",
     "sum_pieces",
     "supported_by",
     "tails",
@@ -113,23 +116,8 @@ def infinite(sign: float, why: str) -> Enclosure:
 
 
 def load_flint() -> Any:
-    try:
-        import flint
-    except ImportError:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            "divergences.continuous.certified needs python-flint: pip install "
-            "'divergences[certified]'"
-        ) from None
-    return flint
-
-
-def load_arb() -> Any:
-    load_flint()
-    # Here, not at the top: _arb imports python-flint, an optional dependency (the
-    # ``certified`` extra), which a user of the fast path need not install.
-    from divergences.continuous import _arb
-
-    return _arb
+    """python-flint, or the ``ImportError`` that says how to install it (the ``certified`` extra)."""
+    return require_flint()
 
 
 def check_concrete_law(law: Any, name: str) -> None:
@@ -174,8 +162,7 @@ class Precision:
 
 def intervals(law: Law) -> list[tuple[float, float]]:
     """The support of a law as merged closed intervals."""
-    A = load_arb()
-    ivs = sorted(A.support(c) for _, c in A.components(law))
+    ivs = sorted(support_floats(c) for _, c in exact_components(law))
     merged: list[list[float]] = []
     for lo, hi in ivs:
         if merged and lo <= merged[-1][1]:
@@ -193,56 +180,31 @@ def supported_by(p: Law, q: Law) -> bool:
 
 def _truncation(laws: tuple[Law, ...], rtol: float, *, left: bool) -> float:
     """A point ``t >= 1`` past which the tails of the laws (reflected if ``left``) are bounded."""
-    A = load_arb()
-    t = 1.0
-    for law in laws:
-        for _, c in A.components(law):
-            cc = A.reflect(c) if left else c
-            start = A.tail_start(cc)
-            t = max(t, start)
-            if isinstance(cc, Uniform | Beta):
-                continue
-            centre, width = A.centre_and_width(cc)
-            if isinstance(cc, StudentT | Cauchy):
-                nu = 1.0 if isinstance(cc, Cauchy) else A.num(cc.df)
-                reach = min((1e3 / rtol) ** (1 / nu), 1e30)
-                t = max(t, start + width * reach)
-            elif isinstance(cc, Normal):
-                # tail mass below e^{-z^2/2} ~ 1e-12 rtol: far below any width asked for
-                t = max(t, centre + (math.sqrt(2 * math.log(1e12 / rtol)) + 2) * width)
-            else:
-                t = max(t, centre + (math.log(1e12 / rtol) + 5) * width)
-    return t
+    points = [c._ball_truncation(rtol, left=left) for law in laws for _, c in exact_components(law)]
+    return max([1.0, *points])
 
 
 def _cuts(p: Law, q: Law, lo: float, hi: float) -> list[float]:
     """Ends of the pieces in ``[lo, hi]``: support ends, centres and scale marks of both laws."""
-    A = load_arb()
     pts = {lo, hi}
     for law in (p, q):
-        for _, c in A.components(law):
-            s_lo, s_hi = A.support(c)
-            centre, width = A.centre_and_width(c)
-            pts.update(v for v in (s_lo, s_hi) if math.isfinite(v))
-            if not isinstance(c, Uniform | Beta):
-                pts.update(centre + k * width for k in (-5, 0, 5))
+        for _, c in exact_components(law):
+            pts.update(c._ball_marks())
     return sorted(v for v in pts if lo <= v <= hi)
 
 
 def active(law: Law | list[tuple[float, Law]], a: float, b: float) -> list[tuple[float, Law]]:
     """The weighted components of ``law`` (a law, or its components) supported on all of [a, b]."""
-    A = load_arb()
-    weighted = law if isinstance(law, list) else A.components(law)
-    return [(w, c) for w, c in weighted if A.support(c)[0] <= a and b <= A.support(c)[1]]
+    weighted = law if isinstance(law, list) else exact_components(law)
+    return [(w, c) for w, c in weighted if support_floats(c)[0] <= a and b <= support_floats(c)[1]]
 
 
-def log_density_fn(comps: list[tuple[float, Law]]) -> Callable[[Any, bool], Any] | None:
+def mixture_log_density(comps: list[tuple[float, Law]]) -> Callable[[Any, bool], Any] | None:
     """``x, analytic -> log p(x)`` on a piece where ``comps`` are the positive components."""
-    A = load_arb()
     flint = load_flint()
     if not comps:
         return None
-    fns = [A.log_density_fn(c) for _, c in comps]
+    fns = [c._ball_log_density() for _, c in comps]
     if len(comps) == 1 and comps[0][0] == 1.0:
         return fns[0]
     logw = [flint.arb(w).log() for w, _ in comps]
@@ -256,16 +218,18 @@ def log_density_fn(comps: list[tuple[float, Law]]) -> Callable[[Any, bool], Any]
     return log_mix
 
 
-def check_shapes(law: Law, name: str) -> None:
-    A = load_arb()
-    for _, c in A.components(law):
-        if isinstance(c, Beta):
-            raise NotImplementedError(
-                f"{name}: the certified path does not integrate beta laws yet (its density "
-                "x^(a-1) (1-x)^(b-1) / B(a, b), evaluated as the exponential of its logarithm, "
-                "is not analytic at the ends 0 and 1 of the support, where the ball-arithmetic "
-                "integration needs bounds of its own); divergences.continuous takes them"
-            )
+def _strips(p: Law, q: Law, rtol: float, lo: float, hi: float) -> list[tuple[float, float, str]]:
+    """The laws' strips inside ``[lo, hi]``: where a bound replaces the integral, and whose."""
+    out = []
+    for law, name in ((p, "p"), (q, "q")):
+        for _, c in exact_components(law):
+            out += [(max(a, lo), min(b, hi), name) for a, b in c._ball_strips(rtol)]
+    return [(a, b, name) for a, b, name in out if a < b]
+
+
+def law_mass(law: Law, a: float, b: float) -> Any:
+    """An upper bound (the upper end of a ball) of the mass ``law`` puts on ``[a, b]``."""
+    return sum((ball.arb(w) * c._ball_mass(a, b) for w, c in exact_components(law)), ball.arb(0))
 
 
 Integrand = Callable[[Any, Any, Any, bool], Any]  # (x, log p or None, log q or None, analytic)
@@ -318,10 +282,15 @@ def sum_pieces(
     *,
     sign: float = 1.0,
     crossing: Callable[[np.ndarray], np.ndarray] | None = None,
+    strip_bound: Callable[[float, float], Any] | None = None,
 ) -> Any:
     """The integral over the line of a one-signed integrand, as an arb ball (tails included).
 
-    ``piece(a, b)`` gives the integrand on ``[a, b]`` (None where it is 0). Pieces are integrated
+    ``piece(a, b)`` gives the integrand on ``[a, b]`` (None where it is 0). On the strips a law
+    asks for at the ends of its support (``Law._ball_strips``: a beta law's density is not
+    analytic there) the integral is bounded instead by ``strip_bound(a, b)`` (by default the
+    ``strip`` method of ``tail_bound``, which :func:`mass_tails` has); an integrand without such
+    a bound is refused there, naming the law. Pieces are integrated
     in decreasing order of the mass the two laws put on them, each to a relative tolerance of
     ``rtol / 8`` and an absolute one of ``rtol / 8`` times the running total over the number of
     pieces: for a one-signed integrand, a relative width of about ``rtol`` on the sum.
@@ -329,7 +298,17 @@ def sum_pieces(
     flint = load_flint()
     arb, acb = flint.arb, flint.acb
     lo_hull, hi_hull, lo, hi = domain(p, q, rtol)
-    cuts = _cuts(p, q, lo, hi)
+    strips = _strips(p, q, rtol, lo, hi)
+    strip_bound = strip_bound or getattr(tail_bound, "strip", None)
+    if strips and strip_bound is None:
+        raise NotImplementedError(
+            f"{strips[0][2]}: this certified quantity has no bound near the ends of a beta law's "
+            "support, where its density x^(a-1) (1-x)^(b-1) / B(a, b) is not analytic and the "
+            "ball-arithmetic integration needs bounds of its own (js_divergence, "
+            "total_variation, hellinger, gan_value and w1 have them); divergences.continuous "
+            "takes it"
+        )
+    cuts = sorted(set(_cuts(p, q, lo, hi)) | {e for a, b, _ in strips for e in (a, b)})
     if crossing is not None:
         cuts = sorted(set(cuts) | {c for c in _crossings(crossing, cuts) if lo < c < hi})
     pieces = [(a, b) for a, b in itertools.pairwise(cuts) if a < b]
@@ -350,6 +329,9 @@ def sum_pieces(
     floor = arb(2) ** (-flint.ctx.prec - 60)
     n = max(len(pieces), 1)
     for a, b in pieces:
+        if strip_bound is not None and any(s <= a and b <= e for s, e, _ in strips):
+            total += arb(0).union(sign * strip_bound(a, b))
+            continue
         f = piece(a, b)
         if f is None:
             continue
@@ -367,11 +349,13 @@ def sum_pieces(
 
 def cdf_floats(law: Law, xs: list[float]) -> np.ndarray:
     """``F(x)`` at floats, in low-precision ball arithmetic (JAX where Arb has no formula)."""
-    A = load_arb()
     arb = load_flint().arb
     try:
         return np.array(
-            [sum(w * float(A.cdf(c, arb(x)).mid()) for w, c in A.components(law)) for x in xs]
+            [
+                sum(w * float(c._ball_cdf(arb(x)).mid()) for w, c in exact_components(law))
+                for x in xs
+            ]
         )
     except NotImplementedError:
         return np.asarray(law.cdf(jnp.asarray(np.array(xs))))
@@ -382,10 +366,9 @@ def density_floats(law: Law | list[tuple[float, Law]]) -> Callable[[np.ndarray],
 
     ``law`` is a law or its weighted components ``[(w_k, p_k)]``.
     """
-    A = load_arb()
     acb = load_flint().acb
-    weighted = law if isinstance(law, list) else A.components(law)
-    comps = [(w, A.support(c), A.log_density_fn(c)) for w, c in weighted]
+    weighted = law if isinstance(law, list) else exact_components(law)
+    comps = [(w, support_floats(c), c._ball_log_density()) for w, c in weighted]
 
     def density(xs: np.ndarray) -> np.ndarray:
         out = np.zeros(len(xs))
@@ -409,12 +392,13 @@ def integrate(
     *,
     sign: float = 1.0,
     crossing: Callable[[np.ndarray], np.ndarray] | None = None,
+    strip_bound: Callable[[float, float], Any] | None = None,
 ) -> Any:
     """:func:`sum_pieces` of ``integrand(x, log p, log q, analytic)``."""
 
     def piece(a: float, b: float) -> Callable[[Any, bool], Any] | None:
-        lp = log_density_fn(active(p, a, b))
-        lq = log_density_fn(active(q, a, b))
+        lp = mixture_log_density(active(p, a, b))
+        lq = mixture_log_density(active(q, a, b))
         if lp is None and lq is None:
             return None
 
@@ -425,11 +409,43 @@ def integrate(
 
         return f
 
-    return sum_pieces(p, q, piece, tail_bound, rtol, sign=sign, crossing=crossing)
+    return sum_pieces(
+        p, q, piece, tail_bound, rtol, sign=sign, crossing=crossing, strip_bound=strip_bound
+    )
 
 
-def tails(law: Law, t: float, left: bool) -> Any:
-    return load_arb().law_tail(law, t, left=left)
+def tails(law: Law, t: float, left: bool) -> Tail:
+    r"""Bounds on ``[t, inf)`` (``left``: on ``(-inf, -t]``) for a law, mixtures included.
+
+    Moments add up with the weights; the envelope of :math:`-\log p` is that of the component
+    with the slowest decay plus :math:`-\log w_k` (since :math:`p \ge w_k p_k`); the density
+    bound is :math:`\sum_k w_k \max p_k`.
+    """
+    arb = ball.arb
+    zero = arb(0)
+    parts = []
+    dmax = zero
+    for w, c in exact_components(law):
+        tl = c._ball_tail(t, left=left)
+        parts.append((arb(w), tl))
+        if not tl.m0.is_zero():
+            dmax += arb(w) * c._ball_density_max()
+    m0 = sum((w * tl.m0 for w, tl in parts), zero)
+    live = [(w, tl) for w, tl in parts if not tl.m0.is_zero()]
+    m1 = sum((w * tl.m1 for w, tl in live), zero)
+    m2 = sum((w * tl.m2 for w, tl in live), zero)
+    mlog = sum((w * tl.mlog for w, tl in live), zero)
+    if not live:
+        inf = arb("inf")
+        return Tail(zero, zero, zero, zero, (inf, inf, inf, inf), -inf)
+
+    def slowness(item: tuple[Any, Tail]) -> tuple[float, float, float]:
+        e = item[1].envelope
+        return (float(e[2].upper()), float(e[1].upper()), float(e[3].upper()))
+
+    wb, best = min(live, key=slowness)
+    env = (best.envelope[0] + abs(wb.log()), *best.envelope[1:])
+    return Tail(m0, m1, m2, mlog, env, dmax.log())
 
 
 def dot(env: tuple[Any, ...], tl: Any) -> Any:
@@ -442,11 +458,27 @@ def dot(env: tuple[Any, ...], tl: Any) -> Any:
     return total
 
 
-def mass_tails(p: Law, q: Law, factor: float) -> Callable[[float, bool], Any]:
-    def bound(t: float, left: bool) -> Any:
-        return factor * (tails(p, t, left).m0 + tails(q, t, left).m0)
+class MassBound:
+    """A bound ``factor`` times the two laws' mass, on a tail and on a strip.
 
-    return bound
+    For an integrand at most ``factor (p + q)``: the JS, Hellinger and TV summands.
+    """
+
+    def __init__(self, p: Law, q: Law, factor: float) -> None:
+        self.p, self.q, self.factor = p, q, factor
+
+    def __call__(self, t: float, left: bool) -> Any:
+        """On the tail beyond ``t`` (``left``: below ``-t``)."""
+        return self.factor * (tails(self.p, t, left).m0 + tails(self.q, t, left).m0)
+
+    def strip(self, a: float, b: float) -> Any:
+        """On the strip ``[a, b]``."""
+        return self.factor * (law_mass(self.p, a, b) + law_mass(self.q, a, b))
+
+
+def mass_tails(p: Law, q: Law, factor: float) -> MassBound:
+    """The bound of an integrand at most ``factor (p + q)`` beyond the integrated pieces."""
+    return MassBound(p, q, factor)
 
 
 def ball_exp(v: Any) -> Any:

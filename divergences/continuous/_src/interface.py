@@ -1,17 +1,36 @@
-r"""The base of the continuous laws: a pytree with checked parameters, and the shared panel marks.
+r"""What a continuous law is: the base class whose methods the fast and the certified paths call.
 
 :class:`Law` registers each subclass with JAX (its ``_fields`` are the leaves), makes it
-immutable and compares it by value; it names the public surface (``log_prob``, ``prob``,
-``cdf``, ``sf``, ``support``, ``sample``) and the private hints the fast path's quadrature reads
-(``_breakpoints``, ``_tails``, ``_components``). The parameter checks raise ``ValueError`` naming
-the argument for concrete values and are :func:`divergences.checked`'s under a trace. The marks
-are the panel ends, in units of a law's scale, that the families of
-:mod:`divergences.continuous.laws` place around their centres and ends.
+immutable and compares it by value. It names everything a family states about itself, so that the
+quadrature, the tail decisions, the ball-arithmetic integrator and the certified W1 call methods
+and never ask a law for its type:
+
+* the public surface, in JAX: ``log_prob``, ``prob``, ``cdf``, ``sf``, ``support``, ``sample``
+  (through ``_draw``);
+* for the fast path: ``_breakpoints`` (panel ends), ``_tails`` (the decay class of each tail),
+  ``_end_exponents`` (the power of the density at its support's finite ends), ``_power_tail``
+  (the constant of a tail without first moment), ``_affine`` (the law of :math:`sX + t`),
+  ``_components``;
+* for the certified path, in ball arithmetic (python-flint, see
+  :mod:`divergences.continuous._src.ball`): ``_ball_log_density``, ``_ball_density_max``,
+  ``_ball_cdf`` (at a real ball) and ``_ball_cdf_piece`` (an analytic function on a piece),
+  ``_ball_mass`` and ``_ball_strips`` (a bound of the mass on a stretch, the stretches at the
+  ends of the support that are bounded rather than integrated), ``_ball_marks`` (where the
+  integrator cuts the line), ``_ball_tail``, ``_ball_tail_start``,
+  ``_ball_truncation`` (bounds on a tail, where they hold, where the tail is negligible),
+  ``_ball_kl_closed_form`` and ``_ball_chi_square_closed_form``.
+
+A family overrides what it knows; the defaults describe a law without the property (no power
+tail, no closed form, no distribution function in ball arithmetic: ``NotImplementedError``). The
+parameter checks raise ``ValueError`` naming the argument for concrete values and are
+:func:`divergences.checked`'s under a trace. The marks are the panel ends, in units of a law's
+scale, that the families place around their centres and ends.
 """
 
 from __future__ import annotations
 
 import operator
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import jax
@@ -19,6 +38,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from divergences._src.errors import is_traced, require
+from divergences.continuous._src import ball
+from divergences.continuous._src.ball import Tail
 
 __all__ = [
     "EDGE_MARKS",
@@ -26,14 +47,17 @@ __all__ = [
     "SYM_EXP_MARKS",
     "SYM_MARKS",
     "SYM_POLY_MARKS",
+    "TAIL_ORDER",
     "UNIFORM_MARKS",
     "Law",
     "check",
+    "exact_components",
     "finite",
     "param",
     "positive",
     "sample_shape",
     "standardised",
+    "support_floats",
 ]
 
 
@@ -191,6 +215,106 @@ class Law:
         """``((weight, law), ...)``: the law itself with weight 1, or a mixture's components."""
         return ((jnp.ones(()), self),)
 
+    def _end_exponents(self) -> tuple[Any, Any]:
+        r"""``(alpha_lo, alpha_hi)``: the density behaves like :math:`|x - e|^\alpha` at each end.
+
+        Only the finite ends of the support are read; a density with a positive finite limit
+        there has exponent 0 (the default).
+        """
+        return jnp.zeros(()), jnp.zeros(())
+
+    def _power_tail(self) -> tuple[Any, Any] | None:
+        r"""``(df, K)`` where the survival function of each tail is :math:`\sim K |x|^{-df}`.
+
+        None (the default) for tails lighter than every power.
+        """
+        return None
+
+    def _affine(self, point: Callable[[Any], Any], width: Callable[[Any], Any]) -> Law:
+        """The law of :math:`sX + t` in this family: ``point`` moves a location, ``width`` a scale."""
+        raise NotImplementedError
+
+    # --- the certified path: ball arithmetic (private) ----------------------------------------
+
+    def _ball_log_density(self) -> Callable[[Any, bool], Any]:
+        """``(x, analytic) -> log p(x)`` for a complex ball ``x`` inside the support.
+
+        The constants are computed once; ``analytic`` is Arb's flag: where it is set, a branch
+        point or a cut inside the ball gives a non-finite result (Johansson 2018).
+        """
+        raise NotImplementedError
+
+    def _ball_density_max(self) -> Any:
+        """An upper bound of the density, a ball (``inf`` where it is unbounded, the default)."""
+        return ball.arb("inf")
+
+    def _ball_cdf(self, x: Any) -> Any:
+        """:math:`F(x)` at a real ball ``x``."""
+        raise NotImplementedError(
+            f"a certified distribution function of {type(self).__name__} is not available"
+        )
+
+    def _ball_cdf_piece(self, x: Any, a: float, b: float, analytic: bool) -> Any:
+        """:math:`F(x)` on a piece ``[a, b]`` inside the support, analytic in a complex ball."""
+        raise NotImplementedError(
+            f"a certified distribution function of {type(self).__name__} is not available"
+        )
+
+    def _ball_mass(self, a: float, b: float) -> Any:
+        """A ball whose upper end bounds the mass on ``[a, b]``.
+
+        By the distribution function in ball arithmetic, else the width times the density's bound.
+        """
+        try:
+            return self._ball_cdf(ball.arb(b)) - self._ball_cdf(ball.arb(a))
+        except NotImplementedError:
+            return ball.arb(b - a) * self._ball_density_max()
+
+    def _ball_strips(self, rtol: float) -> list[tuple[float, float]]:
+        """Stretches ``[a, b]`` at the support's ends where the log-density is not analytic.
+
+        The integrator bounds the integral there by the laws' masses instead of integrating:
+        each strip holds a mass far below ``rtol``. None by default.
+        """
+        return []
+
+    def _ball_marks(self) -> list[float]:
+        """Where the integrator cuts the line for this law: its finite ends (the default)."""
+        return [e for e in support_floats(self) if np.isfinite(e)]
+
+    def _mirror(self) -> Law:
+        """The law of :math:`-X`: its right tail is this law's left tail."""
+        raise NotImplementedError
+
+    def _ball_tail_start(self, *, left: bool) -> float:
+        """The smallest ``t`` at which :meth:`_ball_tail` holds (``left``: for ``(-inf, -t]``)."""
+        if left:
+            return self._mirror()._ball_tail_start(left=False)
+        return support_floats(self)[1]
+
+    def _ball_tail(self, t: float, *, left: bool) -> Tail:
+        """Bounds on ``[t, inf)`` (``left``: on ``(-inf, -t]``), for ``t >= _ball_tail_start``."""
+        if left:
+            return self._mirror()._ball_tail(t, left=False)
+        if t >= support_floats(self)[1]:
+            return ball.empty_tail()
+        raise ValueError(f"no tail bounds for {self!r} at {t}")
+
+    def _ball_truncation(self, rtol: float, *, left: bool) -> float:
+        """A point of the tail (``left``: mirrored) past which its mass is far below ``rtol``."""
+        return self._ball_tail_start(left=left)
+
+    def _ball_kl_closed_form(self, other: Law) -> Any:
+        r""":math:`\mathrm{KL}(self \| other)` as a ball where a closed form applies, else None."""
+        return None
+
+    def _ball_chi_square_closed_form(self, other: Law) -> Any:
+        r""":math:`\chi^2(self, other)` as a ball where a closed form applies, else None.
+
+        Called once the value is known to be finite.
+        """
+        return None
+
 
 MARKS = np.array([0.0, 0.5, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0, 24.0, 40.0])
 SYM_MARKS = np.concatenate([-MARKS[:0:-1], MARKS])
@@ -202,6 +326,19 @@ EDGE_MARKS = np.concatenate(
     [[0.0], 2.0 ** -np.arange(120, 0, -2.0), [0.5], 1 - 2.0 ** -np.arange(2, 53, 2.0), [1.0]]
 )
 UNIFORM_MARKS = np.linspace(0.0, 1.0, 5)
+# The decay classes of ``Law._tails``, lightest first.
+TAIL_ORDER = {"none": 0, "gauss": 1, "exp": 2, "poly": 3}
+
+
+def support_floats(law: Law) -> tuple[float, float]:
+    """The support ``[lo, hi]`` of a law as exact floats (``-inf``/``inf`` allowed)."""
+    lo, hi = law.support()
+    return ball.num(lo), ball.num(hi)
+
+
+def exact_components(law: Law) -> list[tuple[float, Law]]:
+    """``[(weight, component)]`` of a law (itself with weight 1), weights as exact floats."""
+    return [(ball.num(w), c) for w, c in law._components()]
 
 
 def sample_shape(law: Law, shape: Any) -> tuple[int, ...]:

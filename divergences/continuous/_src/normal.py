@@ -1,0 +1,137 @@
+r"""The normal law :math:`N(\mu, \sigma^2)`: all it states, in JAX and in ball arithmetic.
+
+Tails: Gaussian, bounded by ``erfc`` (the tail mass :math:`Q(z_0)` and the moments
+:math:`\mu Q + \sigma\varphi(z_0)`, :math:`\mu^2 Q + 2\mu\sigma\varphi + \sigma^2(z_0\varphi + Q)`).
+KL between two normals has a closed form.
+
+References:
+  Johnson, Kotz & Balakrishnan, *Continuous Univariate Distributions*, vol. 1, ch. 13, Wiley 1994.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+from jax.scipy import special as jsp
+
+from divergences.continuous._src import ball
+from divergences.continuous._src.ball import Tail, num
+from divergences.continuous._src.interface import SYM_MARKS, Law, finite, param, positive
+
+__all__ = ["Normal"]
+
+_LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
+
+
+class Normal(Law):
+    r"""The normal law :math:`N(\mu, \sigma^2)`; ``scale`` is the standard deviation :math:`\sigma`.
+
+    Args:
+      loc: the mean :math:`\mu`, finite.
+      scale: the standard deviation :math:`\sigma`, finite and > 0.
+    """
+
+    _fields = ("loc", "scale")
+    loc: Any
+    scale: Any
+
+    def __init__(self, loc: Any, scale: Any) -> None:
+        loc, scale = param(loc, "loc"), param(scale, "scale")
+        finite(loc, "loc")
+        positive(scale, "scale", "a standard deviation")
+        self._set(loc=loc, scale=scale)
+
+    def log_prob(self, x: Any) -> jax.Array:
+        """See :meth:`Law.log_prob`."""
+        z = (jnp.asarray(x) - self.loc) / self.scale
+        return -0.5 * z * z - jnp.log(self.scale) - _LOG_SQRT_2PI
+
+    def cdf(self, x: Any) -> jax.Array:
+        """See :meth:`Law.cdf`."""
+        return jsp.ndtr((jnp.asarray(x) - self.loc) / self.scale)
+
+    def sf(self, x: Any) -> jax.Array:
+        """See :meth:`Law.sf`."""
+        return jsp.ndtr(-(jnp.asarray(x) - self.loc) / self.scale)
+
+    def support(self) -> tuple[Any, Any]:
+        """See :meth:`Law.support`."""
+        return -jnp.inf, jnp.inf
+
+    def _draw(self, key: Any, shape: tuple[int, ...]) -> jax.Array:
+        return self.loc + self.scale * jax.random.normal(key, shape, jnp.result_type(float))
+
+    def _breakpoints(self) -> jax.Array:
+        return self.loc + self.scale * jnp.asarray(SYM_MARKS)
+
+    def _tails(self) -> tuple[tuple[str, Any], tuple[str, Any]]:
+        return ("gauss", self.scale), ("gauss", self.scale)
+
+    def _affine(self, point: Callable[[Any], Any], width: Callable[[Any], Any]) -> Law:
+        return Normal(point(self.loc), width(self.scale))
+
+    # --- ball arithmetic -----------------------------------------------------------------------
+
+    def _ball_log_density(self) -> Callable[[Any, bool], Any]:
+        mu, s = ball.arb(num(self.loc)), ball.arb(num(self.scale))
+        inv = 1 / s
+        const = (s * (2 * ball.arb.pi()).sqrt()).log()
+
+        def log_density(x: Any, analytic: bool) -> Any:
+            z = (x - mu) * inv
+            return -z * z / 2 - const
+
+        return log_density
+
+    def _ball_density_max(self) -> Any:
+        return 1 / (ball.arb(num(self.scale)) * (2 * ball.arb.pi()).sqrt())
+
+    def _ball_cdf(self, x: Any) -> Any:
+        z = (x - ball.arb(num(self.loc))) / ball.arb(num(self.scale))
+        return (-z / ball.arb(2).sqrt()).erfc() / 2
+
+    def _ball_cdf_piece(self, x: Any, a: float, b: float, analytic: bool) -> Any:
+        return self._ball_cdf(x)
+
+    def _ball_marks(self) -> list[float]:
+        mu, s = num(self.loc), num(self.scale)
+        return [mu + k * s for k in (-5, 0, 5)]
+
+    def _mirror(self) -> Law:
+        return Normal(-num(self.loc), num(self.scale))
+
+    def _ball_tail_start(self, *, left: bool) -> float:
+        return -num(self.loc) if left else num(self.loc)
+
+    def _ball_tail(self, t: float, *, left: bool) -> Tail:
+        if left:
+            return self._mirror()._ball_tail(t, left=False)
+        arb = ball.arb
+        mu, s = arb(num(self.loc)), arb(num(self.scale))
+        z0 = (arb(t) - mu) / s
+        q = (z0 / arb(2).sqrt()).erfc() / 2
+        phi = (-z0 * z0 / 2).exp() / (2 * arb.pi()).sqrt()
+        m1 = mu * q + s * phi
+        m2 = mu * mu * q + 2 * mu * s * phi + s * s * (z0 * phi + q)
+        lc = (s * (2 * arb.pi()).sqrt()).log()
+        zero = arb(0)
+        env = (mu * mu / (s * s) + abs(lc), zero, 1 / (s * s), zero)
+        return Tail(q, m1, m2, m1, env, -lc)
+
+    def _ball_truncation(self, rtol: float, *, left: bool) -> float:
+        # the tail mass is below e^{-z^2/2} ~ 1e-12 rtol: far below any width asked for
+        start = self._ball_tail_start(left=left)
+        return max(start, start + (math.sqrt(2 * math.log(1e12 / rtol)) + 2) * num(self.scale))
+
+    def _ball_kl_closed_form(self, other: Law) -> Any:
+        r""":math:`\log\frac{\sigma_q}{\sigma_p} + \frac{\sigma_p^2 + (\mu_p - \mu_q)^2}{2\sigma_q^2} - \frac12`."""
+        if type(other) is not Normal:
+            return None
+        arb = ball.arb
+        mp, sp = arb(num(self.loc)), arb(num(self.scale))
+        mq, sq = arb(num(other.loc)), arb(num(other.scale))
+        return (sq / sp).log() + (sp * sp + (mp - mq) ** 2) / (2 * sq * sq) - arb(0.5)
