@@ -33,7 +33,7 @@ References:
   Adversarial Nets*, NeurIPS 2014.
 """
 
-from divergences._src.generators import (
+from divergences._src.f_generators import (
     GAN,
     GENERATORS,
     JENSEN_SHANNON,
