@@ -39,9 +39,12 @@ A :class:`Term` holds three forms of its formula:
   :math:`\tilde f` where ``q = 0 < p``, never a ratio that could overflow, finite gradients at
   zero mass. :func:`divergences.f_divergence` sums it for the table's generators, and
   :func:`divergences.chi_square`, :func:`divergences.hellinger` and
-  :func:`divergences.total_variation` are its sums. The relatively accurate KL and JS sums with
-  certified fast paths (:func:`divergences.kl`, :func:`divergences.js_divergence`) are
-  reductions built from the same summands in :mod:`divergences._src.log_sums`.
+  :func:`divergences.total_variation` are its sums.
+
+KL and Jensen-Shannon have one more discrete form each, relatively accurate term by term and
+select-free (:func:`kl_accurate`, :func:`js_accurate`): the exact kernels of
+:func:`divergences.kl` and :func:`divergences.js_divergence`, whose sums with certified fast
+paths are built in :mod:`divergences._src.log_sums`.
 
 A new divergence of the f-GAN kind is one :class:`Term` here (its three forms), a generator in
 :mod:`divergences._src.f_generators` whose route names it, and, for continuous laws, its entry in
@@ -56,8 +59,18 @@ from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
-from divergences._src.numerics import abs_subgradient, safe_sqrt, support_mask, xlog_ratio
+from divergences._src.numerics import (
+    ATANH_TAIL,
+    abs_subgradient,
+    accurate_log1p,
+    horner,
+    safe_denominator,
+    safe_sqrt,
+    support_mask,
+    xlog_ratio,
+)
 
 __all__ = [
     "JAX_OPS",
@@ -70,6 +83,8 @@ __all__ = [
     "Term",
     "TermOps",
     "ball_ops",
+    "js_accurate",
+    "kl_accurate",
     "square_over",
     "swapped",
 ]
@@ -220,6 +235,31 @@ def _kl_masses(p: jax.Array, q: jax.Array) -> jax.Array:
     return _nonnegative(xlog_ratio(p, p, q) - p + q)
 
 
+def kl_accurate(p: jax.Array, q: jax.Array) -> jax.Array:
+    r"""Elementwise :math:`q\,\varphi(p/q) = p \log(p/q) - p + q`, relatively accurate, select-free.
+
+    Near ``p = q`` (``|u| < 1/3`` with ``u = (p - q)/(p + q)``, that is ``1/2 < p/q < 2``) the term is
+    ``s u^2 (1 + u (1 + u) B(u^2))`` with ``s = p + q``: ``p - q`` is exact there (Sterbenz), every
+    factor is positive or close to 1, and nothing cancels. Elsewhere it is ``p log(p/q) - (p - q)``,
+    whose two parts are at most a factor 3.6 larger than their difference. The switch is the number
+    ``z = min(floor(3|u|), 1)``, arithmetic rather than a comparison, so that XLA fuses it.
+    Conventions: 0 where ``p = q = 0``, ``q`` where ``p = 0``, ``+inf`` where ``q = 0 < p``.
+    Each term is within 4.1 ulp; :mod:`divergences._src.log_sums` sums it (:func:`divergences.kl`).
+    """
+    tiny = jnp.finfo(p.dtype).tiny
+    mp, mq = support_mask(p), support_mask(q)
+    s = p + q
+    d = p - q
+    u = d / safe_denominator(s)  # 0 where p = q = 0
+    v = u * u
+    near = s * v * (1 + u * (1 + u) * horner(v, ATANH_TAIL[np.dtype(p.dtype)]))
+    far = p * jnp.log(jnp.maximum(p / safe_denominator(q), tiny)) - d  # finite everywhere
+    z = jnp.minimum(jnp.floor(3 * jnp.abs(u)), 1)
+    term = (1 - z) * near + z * far  # not near + z (far - near): the difference can underflow
+    infinite = mp * (1 - mq)  # 1 exactly where q = 0 < p
+    return term + infinite / (1 - infinite)  # + inf there, + 0 elsewhere
+
+
 KL = Term(
     "KL",
     "p log(p/q) - p + q",
@@ -333,6 +373,32 @@ def _js_masses(p: jax.Array, q: jax.Array) -> jax.Array:
     """
     s = p + q
     return _nonnegative(xlog_ratio(p, 2 * p, s) + xlog_ratio(q, 2 * q, s))
+
+
+def js_accurate(p: jax.Array, q: jax.Array) -> jax.Array:
+    r"""Elementwise ``p log(2p/s) + q log(2q/s)`` (``s = p + q``), relatively accurate, select-free.
+
+    With ``u = (p - q)/s`` the term is ``s/2 j(u)``, ``j(u) = (1+u) log(1+u) + (1-u) log(1-u)``.
+    For ``|u| < 1/2``, ``j = u (log1p(u) - log1p(-u)) + log1p(-u^2)``: the first part is
+    ``2 u atanh(u) ~ 2u^2`` (two logarithms of opposite signs, added), the second ``~ -u^2``, so at
+    most half of the first cancels. For ``|u| >= 1/2`` the defining form, where the two parts are
+    at most 3.7 times their sum. ``u`` is kept in ``[-1 + eps/2, 1 - eps/2]`` so that the
+    logarithms stay finite; where ``p = 0`` that changes ``0 * log(...)`` only, which is 0.
+    Each term is within 5.0 ulp; :mod:`divergences._src.log_sums` sums it
+    (:func:`divergences.js_divergence`).
+    """
+    s = p + q
+    u = (p - q) / safe_denominator(s)  # 0 where p = q = 0
+    edge = 1 - float(jnp.finfo(p.dtype).epsneg)
+    # One-sided floors (u <= 1 always): a max and a min together would become a clamp, which XLA
+    # does not fuse on CPU.
+    a = accurate_log1p(jnp.maximum(u, -edge))
+    b = accurate_log1p(jnp.maximum(-u, -edge))
+    v = u * u
+    near = u * (a - b) + accurate_log1p(-jnp.minimum(v, 0.25))
+    far = (1 + u) * a + (1 - u) * b
+    z = jnp.minimum(jnp.floor(2 * jnp.abs(u)), 1)
+    return 0.5 * s * ((1 - z) * near + z * far)
 
 
 JENSEN_SHANNON = Term(
