@@ -28,7 +28,7 @@ from typing import Any
 
 from divergences._src.array_types import ArrayLike, Base
 from divergences._src.f_divergence import _inner_ends
-from divergences._src.generators import FGenerator
+from divergences._src.f_generators import FGenerator
 from divergences._src.options import integer_option, is_finite_number, is_integer, number_option
 from divergences._src.precision import FloatArray, as_float_array
 

@@ -20,7 +20,8 @@ generator               f(u)                                        D_f equals
 ``GAN`` has :math:`f(1) = -\log 4`, not 0: it is the GAN value at the optimal discriminator.
 Each generator's ``term`` is a stable expression of the summand of the generator centred at 1,
 :math:`\tilde f(u) = f(u) - f(1) - f'(1)(u - 1)`, never formed from the ratio :math:`p_i/q_i`
-(see the f-divergences page of the docs).
+(see the f-divergences page of the docs); its ``route`` names that summand's term, by which the
+continuous laws' :func:`~divergences.continuous.f_divergence` computes it in closed form.
 
 Example:
   >>> import divergences as dv
@@ -33,7 +34,7 @@ References:
   Adversarial Nets*, NeurIPS 2014.
 """
 
-from divergences._src.generators import (
+from divergences._src.f_generators import (
     GAN,
     GENERATORS,
     JENSEN_SHANNON,

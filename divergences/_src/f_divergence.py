@@ -53,7 +53,7 @@ import numpy as np
 from divergences._src.array_types import ArrayLike, Base
 from divergences._src.checks import check_axis, check_base, check_pmf_pair
 from divergences._src.errors import is_traced, require
-from divergences._src.generators import GENERATORS, Elementwise, FGenerator
+from divergences._src.f_generators import GENERATORS, Elementwise, FGenerator, routed
 from divergences._src.numerics import log_of_base, support_mask
 from divergences._src.precision import as_float_array, has_mass, keeps_input_precision
 
@@ -253,11 +253,6 @@ def _check_slope(
     require(far_ok, message, c0=c0, c1=c1, c2=c2)
 
 
-def _is_tabled(f: Any) -> bool:
-    """Whether ``f`` is one of the generators of :mod:`divergences.generators` (checked there)."""
-    return any(f is g for g in GENERATORS.values())
-
-
 @keeps_input_precision
 def f_divergence(
     p: ArrayLike,
@@ -316,9 +311,10 @@ def f_divergence(
     if slope_at_infinity is not None:
         slope_at_infinity = _slope_number(slope_at_infinity)
     p, q = check_pmf_pair(p, q, axis=axis)
+    route = routed(f)
     if isinstance(f, FGenerator):
         fn, slope = f.f, f.slope_at_infinity
-        given_slope = not _is_tabled(f)
+        given_slope = route is None
     else:
         fn = f
         given_slope = slope_at_infinity is not None
@@ -331,7 +327,7 @@ def f_divergence(
             slope = math.inf
         else:
             slope = slope_at_infinity
-    if _is_tabled(f):
+    if route is not None:
         # The table's generators are convex and their sums non-negative term by term: only
         # masses accepted within the sum tolerance can move the value past the range's ends.
         lo, hi = _value_range(fn, slope)

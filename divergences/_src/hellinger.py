@@ -11,6 +11,7 @@ from divergences._src.array_types import ArrayLike
 from divergences._src.checks import check_pmf_pair
 from divergences._src.numerics import safe_sqrt
 from divergences._src.precision import keeps_input_precision
+from divergences._src.terms import SQUARED_HELLINGER
 
 __all__ = ["hellinger"]
 
@@ -53,5 +54,5 @@ def hellinger(p: ArrayLike, q: ArrayLike, *, axis: int = -1) -> jax.Array:
 
 @functools.partial(jax.jit, static_argnames="axis")
 def _hellinger(p: jax.Array, q: jax.Array, *, axis: int) -> jax.Array:
-    squared = 0.5 * jnp.sum((safe_sqrt(p) - safe_sqrt(q)) ** 2, axis=axis)
+    squared = 0.5 * jnp.sum(SQUARED_HELLINGER.masses(p, q), axis=axis)
     return safe_sqrt(jnp.where(squared > 1, 1.0, squared).astype(squared.dtype))

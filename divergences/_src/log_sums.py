@@ -1,7 +1,10 @@
 r"""The sums of log terms, KL, JS, entropy and cross-entropy: fast, certified, relatively accurate.
 
 Built with :func:`~divergences._src.numerics.certified_sum` on the conventions and the cost model
-of :mod:`divergences._src.numerics` (zero mass, fusion, custom JVPs).
+of :mod:`divergences._src.numerics` (zero mass, fusion, custom JVPs). The KL and JS terms are those
+of :mod:`divergences._src.terms`, where each divergence's term is written; their exact kernels,
+relatively accurate term by term, are its :func:`~divergences._src.terms.kl_accurate` and
+:func:`~divergences._src.terms.js_accurate`, described below with the sums' fast paths.
 
 **KL.** The sum is ``sum q phi(p/q)`` with ``phi(t) = t log t - t + 1 >= 0``, that is
 ``sum p log(p/q) - p + q``: every term is non-negative, so the result is never negative, also for
@@ -66,9 +69,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from divergences._src.numerics import (
-    ATANH_TAIL,
     Accept,
-    accurate_log1p,
     certified_sum,
     horner,
     into_range,
@@ -77,6 +78,7 @@ from divergences._src.numerics import (
     safe_denominator,
     support_mask,
 )
+from divergences._src.terms import js_accurate, kl_accurate
 
 __all__ = [
     "JS_FAST_THRESHOLD",
@@ -88,30 +90,6 @@ __all__ = [
     "kl_sum",
     "kl_terms",
 ]
-
-
-def _kl_terms_exact(p: jax.Array, q: jax.Array) -> jax.Array:
-    r"""Elementwise :math:`q\,\varphi(p/q) = p \log(p/q) - p + q`, relatively accurate, select-free.
-
-    Near ``p = q`` (``|u| < 1/3`` with ``u = (p - q)/(p + q)``, that is ``1/2 < p/q < 2``) the term is
-    ``s u^2 (1 + u (1 + u) B(u^2))`` with ``s = p + q``: ``p - q`` is exact there (Sterbenz), every
-    factor is positive or close to 1, and nothing cancels. Elsewhere it is ``p log(p/q) - (p - q)``,
-    whose two parts are at most a factor 3.6 larger than their difference. The switch is the number
-    ``z = min(floor(3|u|), 1)``, arithmetic rather than a comparison, so that XLA fuses it.
-    Conventions: 0 where ``p = q = 0``, ``q`` where ``p = 0``, ``+inf`` where ``q = 0 < p``.
-    """
-    tiny = jnp.finfo(p.dtype).tiny
-    mp, mq = support_mask(p), support_mask(q)
-    s = p + q
-    d = p - q
-    u = d / safe_denominator(s)  # 0 where p = q = 0
-    v = u * u
-    near = s * v * (1 + u * (1 + u) * horner(v, ATANH_TAIL[np.dtype(p.dtype)]))
-    far = p * jnp.log(jnp.maximum(p / safe_denominator(q), tiny)) - d  # finite everywhere
-    z = jnp.minimum(jnp.floor(3 * jnp.abs(u)), 1)
-    term = (1 - z) * near + z * far  # not near + z (far - near): the difference can underflow
-    infinite = mp * (1 - mq)  # 1 exactly where q = 0 < p
-    return term + infinite / (1 - infinite)  # + inf there, + 0 elsewhere
 
 
 def _kl_coefficients(p: jax.Array, q: jax.Array) -> tuple[jax.Array, jax.Array]:
@@ -134,7 +112,7 @@ def kl_terms(p: jax.Array, q: jax.Array) -> jax.Array:
     For building sums with weights (mutual information); :func:`kl_sum` is the fast reduction.
     """
     p, q = jnp.broadcast_arrays(p, q)
-    return _kl_terms_exact(p, q)
+    return kl_accurate(p, q)
 
 
 @kl_terms.defjvp
@@ -209,7 +187,7 @@ def _near_u(p: jax.Array, q: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array
 def _kl_near_sum(p: jax.Array, q: jax.Array, axis: int) -> jax.Array:
     """KL by the short series where every ``|u| < NEAR_U``; at least 1 where some point is not.
 
-    The term is ``s u^2 (1 + u (1 + u) B(u^2))`` as in :func:`_kl_terms_exact`, with ``B`` cut to
+    The term is ``s u^2 (1 + u (1 + u) B(u^2))`` as in :func:`kl_accurate`, with ``B`` cut to
     the terms that matter for ``|u| < NEAR_U``: about 20 fused operations and no logarithm, where
     the exact kernel takes 60 and two logarithms. Run on the upscaled masses, like the exact one.
     """
@@ -248,9 +226,9 @@ def _series_certified(near: jax.Array) -> jax.Array:
 
 
 def _kl_exact(p: jax.Array, q: jax.Array, axis: int) -> jax.Array:
-    """The sum of :func:`_kl_terms_exact`, on the upscaled masses (:func:`_upscale`)."""
+    """The sum of :func:`kl_accurate`, on the upscaled masses (:func:`_upscale`)."""
     scale = _upscale(p)
-    return jnp.sum(_kl_terms_exact(p * scale, q * scale), axis=axis) / scale
+    return jnp.sum(kl_accurate(p * scale, q * scale), axis=axis) / scale
 
 
 kl_sum = certified_sum(
@@ -270,30 +248,6 @@ kl_sum = certified_sum(
 )
 
 
-def _js_terms_exact(p: jax.Array, q: jax.Array) -> jax.Array:
-    r"""Elementwise ``p log(2p/s) + q log(2q/s)`` (``s = p + q``), relatively accurate, select-free.
-
-    With ``u = (p - q)/s`` the term is ``s/2 j(u)``, ``j(u) = (1+u) log(1+u) + (1-u) log(1-u)``.
-    For ``|u| < 1/2``, ``j = u (log1p(u) - log1p(-u)) + log1p(-u^2)``: the first part is
-    ``2 u atanh(u) ~ 2u^2`` (two logarithms of opposite signs, added), the second ``~ -u^2``, so at
-    most half of the first cancels. For ``|u| >= 1/2`` the defining form, where the two parts are
-    at most 3.7 times their sum. ``u`` is kept in ``[-1 + eps/2, 1 - eps/2]`` so that the
-    logarithms stay finite; where ``p = 0`` that changes ``0 * log(...)`` only, which is 0.
-    """
-    s = p + q
-    u = (p - q) / safe_denominator(s)  # 0 where p = q = 0
-    edge = 1 - float(jnp.finfo(p.dtype).epsneg)
-    # One-sided floors (u <= 1 always): a max and a min together would become a clamp, which XLA
-    # does not fuse on CPU.
-    a = accurate_log1p(jnp.maximum(u, -edge))
-    b = accurate_log1p(jnp.maximum(-u, -edge))
-    v = u * u
-    near = u * (a - b) + accurate_log1p(-jnp.minimum(v, 0.25))
-    far = (1 + u) * a + (1 - u) * b
-    z = jnp.minimum(jnp.floor(2 * jnp.abs(u)), 1)
-    return 0.5 * s * ((1 - z) * near + z * far)
-
-
 def _js_fast(p: jax.Array, q: jax.Array, axis: int) -> jax.Array:
     tiny = jnp.finfo(p.dtype).tiny
     s = p + q  # not halved: (p + q) / 2 underflows for masses near the dtype's tiny
@@ -304,9 +258,9 @@ def _js_fast(p: jax.Array, q: jax.Array, axis: int) -> jax.Array:
 
 
 def _js_exact(p: jax.Array, q: jax.Array, axis: int) -> jax.Array:
-    """The sum of :func:`_js_terms_exact`, on the upscaled masses (:func:`_upscale`)."""
+    """The sum of :func:`js_accurate`, on the upscaled masses (:func:`_upscale`)."""
     scale = _upscale(p)
-    return jnp.sum(_js_terms_exact(p * scale, q * scale), axis=axis) / scale
+    return jnp.sum(js_accurate(p * scale, q * scale), axis=axis) / scale
 
 
 def _js_coefficients(p: jax.Array, q: jax.Array) -> tuple[jax.Array, jax.Array]:
@@ -334,7 +288,7 @@ js_sum = certified_sum(
     Every term is non-negative, so no normalisation is needed for the sign. Fast path: the
     defining sum (two divisions, two logarithms), returned where it is at least
     :data:`JS_FAST_THRESHOLD`; then the short series where its certificate holds; otherwise the
-    sum of :func:`_js_terms_exact`.
+    sum of :func:`js_accurate`.
     """,
 )
 

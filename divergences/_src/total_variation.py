@@ -10,6 +10,7 @@ import jax.numpy as jnp
 from divergences._src.array_types import ArrayLike
 from divergences._src.checks import check_pmf_pair
 from divergences._src.precision import keeps_input_precision
+from divergences._src.terms import TOTAL_VARIATION
 
 __all__ = ["total_variation"]
 
@@ -51,7 +52,6 @@ def total_variation(p: ArrayLike, q: ArrayLike, *, axis: int = -1) -> jax.Array:
 
 @functools.partial(jax.jit, static_argnames="axis")
 def _total_variation(p: jax.Array, q: jax.Array, *, axis: int) -> jax.Array:
-    d = p - q
-    # sign(d) * d is |d| with derivative sign(d), which is 0 at d = 0 (jnp.abs gives 1 there).
-    tv = 0.5 * jnp.sum(jnp.sign(d) * d, axis=axis)
+    # |p - q| / 2 with derivative sign(p - q) / 2, which is 0 at p = q (jnp.abs gives 1 there).
+    tv = jnp.sum(TOTAL_VARIATION.masses(p, q), axis=axis)
     return jnp.where(tv > 1, 1.0, tv).astype(tv.dtype)

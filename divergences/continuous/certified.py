@@ -43,7 +43,8 @@ from typing import Any
 
 import numpy as np
 
-from divergences import generators as _gens
+from divergences._src import terms
+from divergences._src.f_generators import FGenerator, routed
 from divergences.continuous import fast as _fast
 from divergences.continuous._src.ball import num
 from divergences.continuous._src.certified_w1 import w1
@@ -97,16 +98,20 @@ def __dir__() -> list[str]:
 # --- the quantities ---------------------------------------------------------------------------
 
 
+def _ops(log2: Any = None) -> tuple[Any, Any]:
+    """The term operations on balls (:func:`divergences._src.terms.ball_ops`), by ``analytic``."""
+    return terms.ball_ops(log2, False), terms.ball_ops(log2, True)
+
+
 def _js_ball(p: Law, q: Law, rtol: float) -> Any:
     flint = load_flint()
     log2 = flint.arb(2).log()
+    ops = _ops(log2)
 
     def h(x: Any, lp: Any, lq: Any, an: bool) -> Any:
         if lp is None or lq is None:
             return 0.5 * log2 * ball_exp(lp if lq is None else lq)
-        pe, qe = lp.exp(), lq.exp()
-        lm = (pe + qe).log(analytic=an) - log2
-        return (pe * (lp - lm) + qe * (lq - lm)) / 2
+        return terms.JENSEN_SHANNON.on_logs(lp, lq, ops[an]) / 2  # its term is twice JS's
 
     return integrate(p, q, h, mass_tails(p, q, 0.5 * math.log(2) * (1 + 1e-15)), rtol)
 
@@ -151,11 +156,12 @@ def _log_base(base: Any) -> Any:
 
 
 def _kl_ball(p: Law, q: Law, rtol: float) -> Any:
+    ops = _ops()
+
     def h(x: Any, lp: Any, lq: Any, an: bool) -> Any:
         if lp is None:
             return lq.exp()
-        d = lp - lq
-        return lq.exp() * (d.exp() * d - d.expm1())
+        return terms.KL.on_logs(lp, lq, ops[an])
 
     def bound(t: float, left: bool) -> Any:
         tp, tq = tails(p, t, left), tails(q, t, left)
@@ -257,10 +263,12 @@ def _tv_ball(p: Law, q: Law, rtol: float) -> Any:
     if not big_p and not big_q:  # the same law: 0 exactly
         return load_flint().arb(0)
 
+    ops = _ops()
+
     def h(lp: Any, lq: Any, an: bool) -> Any:
         if lp is None or lq is None:
             return (lp if lq is None else lq).exp() / 2
-        return (lp.exp() - lq.exp()).real_abs(analytic=an) / 2
+        return terms.TOTAL_VARIATION.on_logs(lp, lq, ops[an])
 
     def piece(a: float, b: float) -> Callable[[Any, bool], Any] | None:
         lp, lq = mixture_log_density(active(big_p, a, b)), mixture_log_density(active(big_q, a, b))
@@ -300,10 +308,13 @@ def total_variation(p: Law, q: Law, *, rtol: float = 1e-12) -> Enclosure:
 
 
 def _sqh_ball(p: Law, q: Law, rtol: float) -> Any:
+    ops = _ops()
+
     def h(x: Any, lp: Any, lq: Any, an: bool) -> Any:
         if lp is None or lq is None:
             return (lp if lq is None else lq).exp() / 2
-        return ((lp / 2).exp() - (lq / 2).exp()) ** 2 / 2
+        # The squared Hellinger term sums to twice the squared distance.
+        return terms.SQUARED_HELLINGER.on_logs(lp, lq, ops[an]) / 2
 
     return integrate(p, q, h, mass_tails(p, q, 0.5), rtol)
 
@@ -331,10 +342,12 @@ def hellinger(p: Law, q: Law, *, rtol: float = 1e-12) -> Enclosure:
 
 
 def _chi_ball(p: Law, q: Law, rtol: float) -> Any:
+    ops = _ops()
+
     def h(x: Any, lp: Any, lq: Any, an: bool) -> Any:
         if lp is None:
             return lq.exp()
-        return lq.exp() * (lp - lq).expm1() ** 2
+        return terms.PEARSON.on_logs(lp, lq, ops[an])
 
     return integrate(p, q, h, lambda t, left: _chi_tail(p, q, t, left), rtol)
 
@@ -414,8 +427,9 @@ def chi_square(p: Law, q: Law, *, rtol: float = 1e-12) -> Enclosure:
 def f_divergence(p: Law, q: Law, f: Any, *, rtol: float = 1e-12, base: Any = None) -> Enclosure:
     """Certified f-divergence for a generator of :mod:`divergences.generators` (host only, not jittable).
 
-    Computed by the matching function of this module (``KL`` by :func:`kl`, ``PEARSON`` by
-    :func:`chi_square`, ``JENSEN_SHANNON`` as twice :func:`js_divergence`...).
+    Computed by its route, the enclosure of its term's integral by the matching function of this
+    module (``KL`` by :func:`kl`, ``NEYMAN`` by :func:`chi_square` with the laws swapped,
+    ``JENSEN_SHANNON`` as twice :func:`js_divergence`...).
 
     Args:
       p: the first law.
@@ -431,25 +445,18 @@ def f_divergence(p: Law, q: Law, f: Any, *, rtol: float = 1e-12, base: Any = Non
       NotImplementedError: for a generator of your own (use the fast path).
     """
     check_rtol(rtol)
-    table: dict[int, Callable[[], Enclosure]] = {
-        id(_gens.KL): lambda: kl(p, q, rtol=rtol),
-        id(_gens.REVERSE_KL): lambda: kl(q, p, rtol=rtol),
-        id(_gens.PEARSON): lambda: chi_square(p, q, rtol=rtol),
-        id(_gens.NEYMAN): lambda: chi_square(q, p, rtol=rtol),
-        id(_gens.SQUARED_HELLINGER): lambda: _affine(
-            hellinger(p, q, rtol=rtol), 2.0, 0.0, square=True
-        ),
-        id(_gens.JENSEN_SHANNON): lambda: _affine(js_divergence(p, q, rtol=rtol), 2.0, 0.0),
-        id(_gens.GAN): lambda: _affine(js_divergence(p, q, rtol=rtol), 2.0, -math.log(4)),
-        id(_gens.TOTAL_VARIATION): lambda: total_variation(p, q, rtol=rtol),
-    }
-    if not isinstance(f, _gens.FGenerator):
+    if not isinstance(f, FGenerator):
         raise ValueError(f"f must be a divergences.FGenerator, got {f!r}")
-    if id(f) not in table:
+    route = routed(f)
+    if route is None:
         raise NotImplementedError(
             f"the certified f_divergence knows the generators of divergences.generators, not {f.name!r}"
         )
-    e = table[id(f)]()
+    fn, scale, square = _TERM_SUMS[route.term.name]
+    a, b = (q, p) if route.swapped else (p, q)
+    e = fn(a, b, rtol=rtol)
+    if scale != 1.0 or route.shift or square:
+        e = _affine(e, scale, route.shift, square=square)
     if base is None or not math.isfinite(e.value):
         return e
     with Precision(rtol):
@@ -457,6 +464,18 @@ def f_divergence(p: Law, q: Law, f: Any, *, rtol: float = 1e-12, base: Any = Non
         lb = _log_base(base)
         ball = arb(e.lower_bound).union(arb(e.upper_bound)) / lb
         return enclosure_of(ball, e.method)
+
+
+#: The enclosure of each term's sum, by the term's name, as ``(function, a, square)``: the sum is
+#: ``a`` times the function's value (squared first where ``square``). What a generator's route
+#: (:class:`divergences._src.f_generators.Route`) is computed by.
+_TERM_SUMS: dict[str, tuple[Callable[..., Enclosure], float, bool]] = {
+    terms.KL.name: (kl, 1.0, False),
+    terms.PEARSON.name: (chi_square, 1.0, False),
+    terms.SQUARED_HELLINGER.name: (hellinger, 2.0, True),
+    terms.JENSEN_SHANNON.name: (js_divergence, 2.0, False),
+    terms.TOTAL_VARIATION.name: (total_variation, 1.0, False),
+}
 
 
 def _affine(e: Enclosure, a: float, b: float, *, square: bool = False) -> Enclosure:

@@ -34,8 +34,9 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from divergences import generators as _gens
+from divergences._src import terms
 from divergences._src.checks import check_base
+from divergences._src.f_generators import FGenerator, routed
 from divergences._src.numerics import log_of_base
 from divergences.continuous._src.infinite import (
     chi_edge_infinite,
@@ -60,8 +61,6 @@ __all__ = [
     "total_variation",
     "w1",
 ]
-
-_LOG2 = math.log(2.0)
 
 
 class LogisticDiscriminator(NamedTuple):
@@ -95,64 +94,6 @@ class LogisticDiscriminator(NamedTuple):
 # --- the quantities -------------------------------------------------------------------------
 
 
-def _xlog_diff(lp: jax.Array, la: jax.Array) -> jax.Array:
-    """``e^{lp} (lp - la)``, 0 where ``lp = -inf``, gradient-safe."""
-    off = lp == -jnp.inf
-    lps = jnp.where(off, 0.0, lp)
-    las = jnp.where(off, 0.0, la)
-    return jnp.where(off, 0.0, jnp.exp(lps) * (lps - las))
-
-
-def _kl_integrand(lp: jax.Array, lq: jax.Array) -> jax.Array:
-    # p log(p/q) - p + q >= 0: the KL summand centred at 1 (its integral is KL, since both
-    # densities integrate to 1), inf where q = 0 < p. Near p = q it is q (d e^d - expm1(d)),
-    # d = log(p/q), without cancellation; elsewhere p d - p + q, never forming e^d alone.
-    p_off, q_off = lp == -jnp.inf, lq == -jnp.inf
-    lps = jnp.where(p_off | q_off, 0.0, lp)
-    lqs = jnp.where(p_off | q_off, 0.0, lq)
-    d = lps - lqs
-    near = jnp.abs(d) < 1
-    dn = jnp.where(near, d, 0.0)
-    close = jnp.exp(lqs) * (dn * jnp.exp(dn) - jnp.expm1(dn))
-    pe, qe = jnp.exp(lps), jnp.exp(lqs)
-    far = pe * d - pe + qe
-    both = jnp.where(near, close, far)
-    both = jnp.where(both < 0, 0.0, both)
-    q = jnp.exp(jnp.where(q_off, -jnp.inf, lq))
-    return jnp.where(p_off, q, jnp.where(q_off, jnp.inf, both))
-
-
-def _js_integrand(lp: jax.Array, lq: jax.Array) -> jax.Array:
-    lm = jnp.logaddexp(lp, lq) - _LOG2
-    lms = jnp.where(lm == -jnp.inf, 0.0, lm)
-    t = 0.5 * (_xlog_diff(lp, lms) + _xlog_diff(lq, lms))
-    return jnp.where(t < 0, 0.0, t)
-
-
-def _sqh_integrand(lp: jax.Array, lq: jax.Array) -> jax.Array:
-    return 0.5 * (jnp.exp(0.5 * lp) - jnp.exp(0.5 * lq)) ** 2
-
-
-def _tv_integrand(lp: jax.Array, lq: jax.Array) -> jax.Array:
-    return 0.5 * jnp.abs(jnp.exp(lp) - jnp.exp(lq))
-
-
-def _chi_integrand(lp: jax.Array, lq: jax.Array) -> jax.Array:
-    # (p - q)^2 / q = q expm1(lp - lq)^2, formed as exp(lq + 2 log|expm1(d)|).
-    p_off, q_off = lp == -jnp.inf, lq == -jnp.inf
-    lps = jnp.where(p_off | q_off, 0.0, lp)
-    lqs = jnp.where(p_off | q_off, 0.0, lq)
-    d = lps - lqs
-    pos = d > 0
-    ds = jnp.where(d == 0, 1.0, d)
-    log_abs = jnp.where(
-        pos, ds + jnp.log(-jnp.expm1(-jnp.abs(ds))), jnp.log(-jnp.expm1(-jnp.abs(ds)))
-    )
-    both = jnp.where(d == 0, 0.0, jnp.exp(lqs + 2 * log_abs))
-    q = jnp.exp(jnp.where(q_off, -jnp.inf, lq))
-    return jnp.where(p_off, q, jnp.where(q_off, jnp.inf, both))
-
-
 def _pointwise(p: Law, q: Law, term: Callable[[jax.Array, jax.Array], jax.Array]) -> Quadrature:
     return integrate(p, q, lambda x: term(p.log_prob(x), q.log_prob(x)))
 
@@ -161,12 +102,13 @@ def _pointwise(p: Law, q: Law, term: Callable[[jax.Array, jax.Array], jax.Array]
 # inside a user's jit or vmap they inline.
 @jax.jit
 def _kl_kernel(p: Law, q: Law) -> Quadrature:
-    return with_infinite(_pointwise(p, q, _kl_integrand), kl_tail_infinite(p, q))
+    return with_infinite(_pointwise(p, q, terms.KL.integrand), kl_tail_infinite(p, q))
 
 
 @jax.jit
 def _js_kernel(p: Law, q: Law) -> Quadrature:
-    return _pointwise(p, q, _js_integrand)
+    # Jensen-Shannon's term sums to twice the divergence.
+    return _pointwise(p, q, lambda lp, lq: 0.5 * terms.JENSEN_SHANNON.integrand(lp, lq))
 
 
 @jax.jit
@@ -178,17 +120,20 @@ def _tv_kernel(p: Law, q: Law) -> Quadrature:
     def kink(x: jax.Array) -> jax.Array:
         return ps.log_prob(x) - qs.log_prob(x)
 
-    return integrate(p, q, lambda x: _tv_integrand(p.log_prob(x), q.log_prob(x)), kink)
+    return integrate(
+        p, q, lambda x: terms.TOTAL_VARIATION.integrand(p.log_prob(x), q.log_prob(x)), kink
+    )
 
 
 @jax.jit
 def _sqh_kernel(p: Law, q: Law) -> Quadrature:
-    return _pointwise(p, q, _sqh_integrand)
+    # The squared Hellinger term sums to twice the squared distance.
+    return _pointwise(p, q, lambda lp, lq: 0.5 * terms.SQUARED_HELLINGER.integrand(lp, lq))
 
 
 @jax.jit
 def _chi_kernel(p: Law, q: Law) -> Quadrature:
-    r = _pointwise(p, q, _chi_integrand)
+    r = _pointwise(p, q, terms.PEARSON.integrand)
     return with_infinite(r, chi_tail_infinite(p, q) | chi_edge_infinite(p, q))
 
 
@@ -318,33 +263,39 @@ def chi_square(p: Law, q: Law) -> Quadrature:
     return _chi_kernel(p, q)
 
 
-_BUILT_IN: dict[int, Callable[[Law, Law], tuple[Quadrature, float, float]]] = {}
-
-
-def _built_in(gen: Any) -> Callable[[Law, Law], Quadrature] | None:
-    table: dict[int, Callable[[Law, Law], Quadrature]] = {
-        id(_gens.KL): lambda p, q: kl(p, q),
-        id(_gens.REVERSE_KL): lambda p, q: kl(q, p),
-        id(_gens.PEARSON): chi_square,
-        id(_gens.NEYMAN): lambda p, q: chi_square(q, p),
-        id(_gens.SQUARED_HELLINGER): lambda p, q: _times(_squared_hellinger(p, q), 2.0),
-        id(_gens.JENSEN_SHANNON): lambda p, q: _times(js_divergence(p, q), 2.0),
-        id(_gens.GAN): lambda p, q: _times(js_divergence(p, q), 2.0, -math.log(4.0)),
-        id(_gens.TOTAL_VARIATION): total_variation,
-    }
-    return table.get(id(gen))
-
-
 def _times(r: Quadrature, a: float, b: float = 0.0) -> Quadrature:
     return Quadrature(a * r.value + b, abs(a) * r.error)
+
+
+#: The integral of each term of :mod:`divergences._src.terms`, by the term's name: what a
+#: generator's route (:class:`divergences._src.f_generators.Route`) is computed by, with the
+#: infinite values each function decides.
+_TERM_SUMS: dict[str, Callable[[Law, Law], Quadrature]] = {
+    terms.KL.name: kl,
+    terms.PEARSON.name: chi_square,
+    terms.SQUARED_HELLINGER.name: lambda p, q: _times(_squared_hellinger(p, q), 2.0),
+    terms.JENSEN_SHANNON.name: lambda p, q: _times(js_divergence(p, q), 2.0),
+    terms.TOTAL_VARIATION.name: total_variation,
+}
+
+
+def _routed_kernel(p: Law, q: Law, f: FGenerator) -> Quadrature | None:
+    """``D_f`` by the integral of the generator's term, for the table's generators; else None."""
+    route = routed(f)
+    if route is None:
+        return None
+    a, b = (q, p) if route.swapped else (p, q)
+    r = _TERM_SUMS[route.term.name](a, b)
+    return Quadrature(r.value + route.shift, r.error) if route.shift else r
 
 
 def f_divergence(p: Law, q: Law, f: Any, *, base: Any = None) -> Quadrature:
     r"""The f-divergence :math:`D_f(p \| q) = \int q\, f(p/q)\,dx` for a generator of the library.
 
-    A generator of :mod:`divergences.generators` is computed by the matching function of this
-    module (``KL`` by :func:`kl`, ``PEARSON`` by :func:`chi_square`...), with its infinite values
-    decided. A generator of your own (an :class:`divergences.FGenerator`) is integrated as
+    A generator of :mod:`divergences.generators` is computed by its route, the integral of its
+    term by the matching function of this module (``KL`` by :func:`kl`, ``NEYMAN`` by
+    :func:`chi_square` with the laws swapped, ``GAN`` by twice :func:`js_divergence` less
+    :math:`\log 4`...), with its infinite values decided. A generator of your own (an :class:`divergences.FGenerator`) is integrated as
     :math:`f(1) + \int \hat q\, \tilde f(\hat p / \hat q)\, e^{m}` with its ``term`` when it has
     one (:math:`\tilde f` centred at 1), else :math:`\int \hat q f(\hat p/\hat q) e^m`, where
     :math:`m = \max(\log p, \log q)` and :math:`\hat p = p e^{-m}, \hat q = q e^{-m}` keep the
@@ -361,12 +312,10 @@ def f_divergence(p: Law, q: Law, f: Any, *, base: Any = None) -> Quadrature:
     """
     check_law(p, "p")
     check_law(q, "q")
-    if not isinstance(f, _gens.FGenerator):
+    if not isinstance(f, FGenerator):
         raise ValueError(f"f must be a divergences.FGenerator, got {f!r}")
-    fn = _built_in(f)
-    if fn is not None:
-        return _scale_by_base(fn(p, q), base)
-    return _scale_by_base(_custom_kernel(p, q, f), base)
+    r = _routed_kernel(p, q, f)
+    return _scale_by_base(_custom_kernel(p, q, f) if r is None else r, base)
 
 
 @partial(jax.jit, static_argnums=2)

@@ -1,7 +1,11 @@
-r"""The f-GAN generators' table and its stable pieces, published by :mod:`divergences.generators`.
+r"""The f-GAN generators' table, published by :mod:`divergences.generators`.
 
 In the core, beside the f-divergence that evaluates them (:mod:`._src.f_divergence`), so that the
 core imports nothing above it; the conventions and the table are documented on the public module.
+Each generator of the table carries its route (:class:`Route`): the term of
+:mod:`divergences._src.terms` it sums, so that :func:`divergences.f_divergence`, the fast
+quadrature and the certified enclosures of :mod:`divergences.continuous` compute it by that
+term's closed form; :func:`routed` is the one place that decides whether a generator has one.
 """
 
 from __future__ import annotations
@@ -13,7 +17,9 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from divergences._src.numerics import abs_subgradient, safe_sqrt, support_mask, xlog_ratio
+from divergences._src import terms
+from divergences._src.numerics import safe_sqrt, support_mask, xlog_ratio
+from divergences._src.terms import Pairwise, Term, swapped
 
 __all__ = [
     "GAN",
@@ -26,12 +32,36 @@ __all__ = [
     "SQUARED_HELLINGER",
     "TOTAL_VARIATION",
     "FGenerator",
+    "Route",
+    "routed",
 ]
 
 _LOG2 = math.log(2.0)
 
 Elementwise = Callable[[jax.Array], jax.Array]
-Pairwise = Callable[[jax.Array, jax.Array], jax.Array]
+
+
+class Route(NamedTuple):
+    r"""How the library computes a generator's :math:`D_f` by a term of :mod:`._src.terms`.
+
+    :math:`D_f(p \| q) = \text{shift} + \sum_i \text{term}(p_i, q_i)` (an integral for
+    continuous laws), with ``p`` and ``q`` exchanged where ``swapped``; ``shift`` is
+    :math:`f(1)`, exact (the GAN's :math:`-\log 4`).
+
+    Attributes:
+      term: the :class:`~divergences._src.terms.Term` summed.
+      swapped: whether the term is evaluated at ``(q, p)``.
+      shift: :math:`f(1)`, added to the sum.
+    """
+
+    term: Term
+    swapped: bool = False
+    shift: float = 0.0
+
+    @property
+    def masses(self) -> Pairwise:
+        """The term on the masses, its arguments exchanged where the route says so."""
+        return swapped(self.term.masses) if self.swapped else self.term.masses
 
 
 class FGenerator(NamedTuple):
@@ -49,17 +79,18 @@ class FGenerator(NamedTuple):
         excluded unless ``closed_ends`` says otherwise.
       divergence: what :math:`D_f` equals in this package's names.
       term: optional, ``term(p, q)``: the summand :math:`q\,\tilde f(p/q)` of the generator
-        centred at 1, :math:`\tilde f(u) = f(u) - f(1) - f'(1)(u - 1)`, elementwise, evaluated
-        without forming ``p/q`` where that could overflow, non-negative, 0 where ``p = q = 0`` and
-        ``p`` times the slope of :math:`\tilde f` where ``q = 0 < p``. :func:`f_divergence`
-        returns :math:`f(1) + \sum_i` ``term``. Without it, :math:`q f(p/q)` is evaluated as
-        written.
+        centred at 1, :math:`\tilde f(u) = f(u) - f(1) - f'(1)(u - 1)`, elementwise, never
+        forming an overflowing ``p/q``, non-negative, 0 where ``p = q = 0``, ``p`` times the slope
+        of :math:`\tilde f` where ``q = 0 < p``. :func:`f_divergence` returns
+        :math:`f(1) + \sum_i` ``term``; without it, :math:`q f(p/q)` as written.
       weighted_conjugate: optional, ``weighted_conjugate(q, t)``: :math:`q\, f^*(t)`,
         elementwise, 0 where ``q = 0``, evaluated so that it stays finite where the product is
         (``q`` tiny, ``t`` huge); ``t = -inf`` gives :math:`-q f(0)`, the limit. Without it,
         ``q * conjugate(t)`` is used.
       closed_ends: whether the lower and upper ends of ``conjugate_domain`` belong to it
         (:math:`f^*` finite there), e.g. both ends for total variation.
+      route: the table's generators only: the term :math:`D_f` sums (a ``Route``); a generator
+        of your own, even a ``_replace`` copy of one of them, is checked and evaluated as written.
 
     Example:
       A generator of your own, here the reverse KL again, written out:
@@ -86,59 +117,10 @@ class FGenerator(NamedTuple):
     term: Pairwise | None = None
     weighted_conjugate: Pairwise | None = None
     closed_ends: tuple[bool, bool] = (False, False)
+    route: Route | None = None
 
 
 # --- stable elementwise pieces -------------------------------------------------------------
-
-
-@jax.custom_jvp
-def _square_over(d: jax.Array, q: jax.Array) -> jax.Array:
-    """Elementwise ``d^2 / q`` (``q >= 0``): 0 where ``d = q = 0``, ``inf`` where ``q = 0 != d``.
-
-    Written ``d (d / q)`` so that neither ``d^2`` (which underflows) nor ``q^2`` is formed.
-    """
-    off = 1 - support_mask(jnp.abs(d) + q)
-    return d * (d / (q + off))
-
-
-@_square_over.defjvp
-def _square_over_jvp(primals: Any, tangents: Any) -> tuple[jax.Array, jax.Array]:
-    d, q = primals
-    dd, dq = tangents
-    off = 1 - support_mask(jnp.abs(d) + q)
-    r = d / (q + off)
-    # d(d^2/q) = 2 (d/q) dd - (d/q)^2 dq: finite wherever (d/q)^2 is, that is wherever the exact
-    # derivative is a finite float.
-    return _square_over(d, q), 2 * r * dd - r * (r * dq)
-
-
-def _nonnegative(x: jax.Array) -> jax.Array:
-    """``max(x, 0)`` that passes the gradient through at ``x = 0``.
-
-    A tie of ``maximum`` would halve it; a term that is non-negative in exact arithmetic loses
-    only its rounding.
-    """
-    return jnp.where(x < 0, 0.0, x)
-
-
-def _kl_term(p: jax.Array, q: jax.Array) -> jax.Array:
-    # q phi(p/q), phi(u) = u log u - u + 1 >= 0: the KL summand centred at 1.
-    return _nonnegative(xlog_ratio(p, p, q) - p + q)
-
-
-def _js_term(p: jax.Array, q: jax.Array) -> jax.Array:
-    # p log(2p / (p + q)) + q log(2q / (p + q)) = (p + q) (log 2 - H(p/(p+q))) >= 0. The mixture
-    # is not halved: (p + q) / 2 underflows for masses near the smallest normal number.
-    s = p + q
-    return _nonnegative(xlog_ratio(p, 2 * p, s) + xlog_ratio(q, 2 * q, s))
-
-
-def _hellinger_term(p: jax.Array, q: jax.Array) -> jax.Array:
-    return (safe_sqrt(p) - safe_sqrt(q)) ** 2
-
-
-def _tv_term(p: jax.Array, q: jax.Array) -> jax.Array:
-    return 0.5 * abs_subgradient(p - q)
 
 
 def _xlogx(u: jax.Array) -> jax.Array:
@@ -202,93 +184,111 @@ def _tv_conjugate(t: jax.Array) -> jax.Array:
     return t
 
 
-KL = FGenerator(
+def _tabled(name: str, route: Route, **fields: Any) -> FGenerator:
+    """A generator of the table: its summand on the masses is its route's term."""
+    return FGenerator(name, term=route.masses, route=route, **fields)
+
+
+def routed(f: Any) -> Route | None:
+    """The route of ``f`` where ``f`` is one of the table's generators, else None.
+
+    The table's own records only: a route says that ``f`` is exactly that term's generator, which
+    nothing checks, so a generator of your own (a copy of a table entry made with ``_replace``
+    included, whose ``f`` may differ) is checked and evaluated as written.
+    """
+    name = getattr(f, "name", None)
+    if isinstance(f, FGenerator) and isinstance(name, str) and GENERATORS.get(name) is f:
+        return f.route
+    return None
+
+
+KL = _tabled(
     "KL",
+    Route(terms.KL),
     f=_xlogx,
     conjugate=lambda t: jnp.exp(t - 1),
     derivative=lambda u: 1 + jnp.log(u),
     slope_at_infinity=math.inf,
     conjugate_domain=(-math.inf, math.inf),
     divergence="kl(p, q)",
-    term=_kl_term,
     weighted_conjugate=_kl_weighted_conjugate,
 )
-REVERSE_KL = FGenerator(
+REVERSE_KL = _tabled(
     "reverse KL",
+    Route(terms.KL, swapped=True),
     f=lambda u: -jnp.log(u),
     conjugate=_rkl_conjugate,
     derivative=lambda u: -1 / u,
     slope_at_infinity=0.0,
     conjugate_domain=(-math.inf, 0.0),
     divergence="kl(q, p)",
-    term=lambda p, q: _kl_term(q, p),
     weighted_conjugate=_scaled(_rkl_conjugate),
 )
-PEARSON = FGenerator(
+PEARSON = _tabled(
     "Pearson chi^2",
+    Route(terms.PEARSON),
     f=lambda u: (u - 1) ** 2,
     conjugate=_pearson_conjugate,
     derivative=lambda u: 2 * (u - 1),
     slope_at_infinity=math.inf,
     conjugate_domain=(-math.inf, math.inf),
     divergence="chi_square(p, q)",
-    term=lambda p, q: _square_over(p - q, q),
     weighted_conjugate=_pearson_weighted_conjugate,
 )
-NEYMAN = FGenerator(
+NEYMAN = _tabled(
     "Neyman chi^2",
+    Route(terms.PEARSON, swapped=True),
     f=lambda u: (1 - u) ** 2 / u,
     conjugate=_neyman_conjugate,
     derivative=lambda u: 1 - (1 / u) ** 2,
     slope_at_infinity=1.0,
     conjugate_domain=(-math.inf, 1.0),
     divergence="chi_square(q, p)",
-    term=lambda p, q: _square_over(q - p, p),
     weighted_conjugate=_scaled(_neyman_conjugate),
     closed_ends=(False, True),  # f*(1) = 2
 )
-SQUARED_HELLINGER = FGenerator(
+SQUARED_HELLINGER = _tabled(
     "squared Hellinger",
+    Route(terms.SQUARED_HELLINGER),
     f=lambda u: (safe_sqrt(u) - 1) ** 2,
     conjugate=_sqh_conjugate,
     derivative=lambda u: 1 - 1 / jnp.sqrt(u),
     slope_at_infinity=1.0,
     conjugate_domain=(-math.inf, 1.0),
     divergence="2 * hellinger(p, q)**2",
-    term=_hellinger_term,
     weighted_conjugate=_scaled(_sqh_conjugate),
 )
-JENSEN_SHANNON = FGenerator(
+JENSEN_SHANNON = _tabled(
     "Jensen-Shannon",
+    Route(terms.JENSEN_SHANNON),
     f=lambda u: _xlogx(u) - (u + 1) * jnp.log((u + 1) / 2),
     conjugate=_js_conjugate,
     derivative=lambda u: _LOG2 - jnp.log1p(1 / u),  # log(2u / (1 + u)), exact at u = inf
     slope_at_infinity=_LOG2,
     conjugate_domain=(-math.inf, _LOG2),
     divergence="2 * js_divergence(p, q)",
-    term=_js_term,
     weighted_conjugate=_scaled(_js_conjugate),
 )
-GAN = FGenerator(
+GAN = _tabled(
     "GAN",
+    Route(terms.JENSEN_SHANNON, shift=-math.log(4.0)),  # centred at 1, it is Jensen-Shannon
     f=lambda u: _xlogx(u) - (u + 1) * jnp.log(u + 1),
     conjugate=_gan_conjugate,
     derivative=lambda u: -jnp.log1p(1 / u),  # log(u / (u + 1)), exact at u = inf
     slope_at_infinity=0.0,
     conjugate_domain=(-math.inf, 0.0),
     divergence="2 * js_divergence(p, q) - log(4)",
-    term=_js_term,  # centred at 1, the GAN generator is the Jensen-Shannon one
     weighted_conjugate=_scaled(_gan_conjugate),
 )
-TOTAL_VARIATION = FGenerator(
+TOTAL_VARIATION = _tabled(
     "total variation",
+    Route(terms.TOTAL_VARIATION),
     f=lambda u: 0.5 * jnp.abs(u - 1),
     conjugate=_tv_conjugate,
     derivative=lambda u: 0.5 * jnp.sign(u - 1),
     slope_at_infinity=0.5,
     conjugate_domain=(-0.5, 0.5),
     divergence="total_variation(p, q)",
-    term=_tv_term,
     weighted_conjugate=_scaled(_tv_conjugate),
     closed_ends=(True, True),
 )
