@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import divergences as dv
-from divergences._src.checks import check_pmf
+from divergences._src.domain import check_pmf
 from divergences._src.errors import require
 from divergences._src.precision import sum_tolerance
 from divergences.testing import tolerance

@@ -51,7 +51,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from divergences._src.array_types import ArrayLike, Base
-from divergences._src.checks import check_axis, check_base, check_pmf_pair
+from divergences._src.domain import check_axis, check_base, check_pmf_pair
 from divergences._src.errors import is_traced, require
 from divergences._src.f_generators import GENERATORS, Elementwise, FGenerator, routed
 from divergences._src.numerics import log_of_base, support_mask

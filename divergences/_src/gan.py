@@ -11,7 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from divergences._src.array_types import ArrayLike, Base
-from divergences._src.checks import (
+from divergences._src.domain import (
     check_base,
     check_in_unit_interval,
     check_pmf_pair,

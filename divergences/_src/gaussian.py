@@ -13,7 +13,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from divergences._src.array_types import ArrayLike
-from divergences._src.checks import check_covariance, check_finite, check_positive
+from divergences._src.domain import check_covariance, check_finite, check_positive
 from divergences._src.precision import (
     FloatArray,
     as_float_array,

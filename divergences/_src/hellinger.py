@@ -8,7 +8,7 @@ import jax
 import jax.numpy as jnp
 
 from divergences._src.array_types import ArrayLike
-from divergences._src.checks import check_pmf_pair
+from divergences._src.domain import check_pmf_pair
 from divergences._src.numerics import safe_sqrt
 from divergences._src.precision import keeps_input_precision
 from divergences._src.terms import SQUARED_HELLINGER

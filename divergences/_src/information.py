@@ -13,7 +13,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from divergences._src.array_types import ArrayLike, Base
-from divergences._src.checks import check_base, check_pmf
+from divergences._src.domain import check_base, check_pmf
 from divergences._src.errors import is_traced
 from divergences._src.log_sums import entropy_sum, kl_terms
 from divergences._src.numerics import (

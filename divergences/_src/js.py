@@ -9,7 +9,7 @@ import jax
 import jax.numpy as jnp
 
 from divergences._src.array_types import ArrayLike, Base
-from divergences._src.checks import check_base, check_base_above_one, check_pmf_pair
+from divergences._src.domain import check_base, check_base_above_one, check_pmf_pair
 from divergences._src.log_sums import js_sum
 from divergences._src.numerics import log_of_base, safe_sqrt
 from divergences._src.precision import keeps_input_precision

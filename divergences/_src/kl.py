@@ -7,7 +7,7 @@ import functools
 import jax
 
 from divergences._src.array_types import ArrayLike, Base
-from divergences._src.checks import check_base, check_pmf_pair
+from divergences._src.domain import check_base, check_pmf_pair
 from divergences._src.log_sums import kl_sum
 from divergences._src.numerics import log_of_base
 from divergences._src.precision import keeps_input_precision

@@ -35,7 +35,7 @@ import jax
 import jax.numpy as jnp
 
 from divergences._src import terms
-from divergences._src.checks import check_base
+from divergences._src.domain import check_base
 from divergences._src.f_generators import FGenerator, routed
 from divergences._src.numerics import log_of_base
 from divergences.continuous._src.infinite import (

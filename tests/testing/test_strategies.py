@@ -11,7 +11,7 @@ from hypothesis import find, given
 from hypothesis import strategies as st
 
 import divergences as dv
-from divergences._src.checks import check_pmf
+from divergences._src.domain import check_pmf
 from divergences._src.precision import sum_tolerance
 from divergences.testing import critic_values
 from divergences.testing import strategies as dvt
