@@ -31,8 +31,8 @@ concrete input and through a callback under a transformation, or a device solver
 program, and attaches the envelope gradient; ``_device`` holds the solvers written in JAX,
 certified in XLA (``sinkhorn``); ``_host`` the solvers that know nothing of JAX (``dense``:
 POT's network simplex, ``sparse``: column generation around the compiled extension, ``kr_lp``:
-HiGHS), behind one protocol (``_host.protocol``); ``_options`` and ``_results`` the options,
-the result types, the status enum and the errors.
+HiGHS), behind one protocol (``_host.protocol``), each with its own options record;
+``_results`` the result types, the status enum and the errors.
 """
 
 from divergences.wasserstein._metrics import Minkowski

@@ -16,7 +16,8 @@ caller sees).
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+import dataclasses
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -34,24 +35,32 @@ __all__ = [
 ]
 
 
-class Measures(NamedTuple):
-    """Two validated discrete measures in one floating dtype.
+@dataclasses.dataclass(frozen=True)
+class Measures:
+    """Two validated discrete measures in one floating dtype, a pytree.
 
-    NumPy arrays for concrete input, JAX arrays when any input is traced.
+    NumPy arrays for concrete input, JAX arrays when any input is traced. The arrays and
+    ``valid`` are the leaves; ``traced`` and ``uniform`` are declared static.
     """
 
     x: Any  # (n, d)
     y: Any  # (m, d)
     a: Any  # (n,)
     b: Any  # (m,)
-    traced: bool  # True when any input is a tracer: take the callback path
+    # True when any input is a tracer: take the callback path.
+    traced: bool = dataclasses.field(metadata={"static": True})
     # Every value rule held: True for concrete input (a broken rule has raised), a traced
     # boolean under a trace.
     valid: Any = True
     # Whether a and b stand for the uniform weights 1/n and 1/m exactly (given as None): their
     # arrays then hold 1/n rounded into the dtype, which a host solver replaces by the measure
-    # itself (static under jit).
-    uniform: tuple[bool, bool] = (False, False)
+    # itself.
+    uniform: tuple[bool, bool] = dataclasses.field(
+        default=(False, False), metadata={"static": True}
+    )
+
+
+jax.tree_util.register_dataclass(Measures)
 
 
 def _float_array(x: Any, name: str) -> Any:

@@ -5,18 +5,19 @@ meet: it checks the measures, the metric and every option, chooses the solver, a
 up front (``MemoryError``) a size the solver cannot hold, for concrete and traced input alike.
 The runner (:mod:`._runner`) takes the :class:`Problem` from there.
 
-Adding a transport solver is one module in ``_host/`` with a ``SOLVER`` following
-:class:`~divergences.wasserstein._host.protocol.TransportSolver` and one entry in
-:data:`SOLVERS`: it is then a method of both functions, certified and transformable like the
-others. A solver that runs in XLA (``_device/``, following
+Adding a transport solver is one module in ``_host/`` with its options record and a
+``SOLVER`` following :class:`~divergences.wasserstein._host.protocol.TransportSolver`, and one
+entry in :data:`SOLVERS`: it is then a method of both functions, certified and transformable
+like the others. A solver that runs in XLA (``_device/``, following
 :class:`~divergences.wasserstein._device.DeviceSolver`) is one entry in
 :data:`DEVICE_SOLVERS`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from typing import Any, NamedTuple, Protocol
+from typing import Any, Protocol
 
 import jax
 import numpy as np
@@ -25,14 +26,13 @@ from divergences._src.options import integer_option
 from divergences.wasserstein._device import DeviceSolver, sinkhorn
 from divergences.wasserstein._host import dense, kr_lp, native, sparse
 from divergences.wasserstein._host.dense import DENSE_MAX_PAIRS, check_dense_size
-from divergences.wasserstein._host.protocol import Options, TransportSolver
+from divergences.wasserstein._host.protocol import TransportSolver
 from divergences.wasserstein._host.threads import check_threads
 from divergences.wasserstein._measures import Measures, check_measures
 from divergences.wasserstein._metrics import check_metric, named_metric
 from divergences.wasserstein.cost import Metric
 
 __all__ = [
-    "DEFAULT_RTOL",
     "DEVICE_BACKENDS",
     "DEVICE_SOLVERS",
     "DUAL_METHODS",
@@ -47,7 +47,7 @@ __all__ = [
 ]
 
 #: The transport solvers by method name.
-SOLVERS: dict[str, TransportSolver] = {
+SOLVERS: dict[str, TransportSolver[Any]] = {
     dense.SOLVER.name: dense.SOLVER,
     sparse.SOLVER.name: sparse.SOLVER,
 }
@@ -60,9 +60,6 @@ DUAL_SOLVERS: dict[str, kr_lp.KRLinearProgram] = {kr_lp.SOLVER.name: kr_lp.SOLVE
 #: ``w1_dual``'s methods: a solver's name (the c-transform of its solve's column potential, one
 #: name per solver in both functions), a dual solver's, or ``"auto"``.
 DUAL_METHODS = (*PRIMAL_METHODS, *DUAL_SOLVERS)
-#: The ``rtol`` of the host solvers when a call leaves it None (the sparse solver's; the dense
-#: solver is exact whatever it is).
-DEFAULT_RTOL = sparse.SOLVER.default_rtol
 #: The JAX backends on which ``method="auto"`` takes the device solver (``"sinkhorn"``): there
 #: a host solver is a round trip through a callback, and a batch is solved one by one.
 DEVICE_BACKENDS = ("gpu", "tpu")
@@ -74,7 +71,13 @@ class MethodEntry(Protocol):
     #: The method's name.
     name: str
 
-    def check(self, n: int, m: int, options: Options) -> None:
+    def options(
+        self, n: int, m: int, *, max_iter: int | None, rtol: float | None, max_rounds: int,
+        threads: int | None,
+    ) -> Any:  # fmt: skip
+        """The method's own options record, filled from the call's validated keywords."""
+
+    def check(self, n: int, m: int, options: Any) -> None:
         """Refuses, before any work, an option or a size it cannot take."""
 
 
@@ -87,39 +90,27 @@ METHODS: dict[str, MethodEntry] = {**SOLVERS, **DEVICE_SOLVERS, **DUAL_SOLVERS}
 SPARSE_MIN_PAIRS = 4_000_000
 
 
-class Problem(NamedTuple):
+@dataclasses.dataclass(frozen=True)
+class Problem:
     """A validated W1 problem, a pytree: its arrays are the leaves, the rest static under ``jit``.
 
-    The measures, the metric, the solver's name (a key of :data:`METHODS`) and the options. The
-    leaves are the measures' arrays and ``valid``; what is not an array (whether the input is
-    traced, which weights are uniform, the metric, the method, the options: all hashable) is the
-    tree's static data, so that a jitted function of a problem compiles once per shape, dtype
-    and choice.
+    The measures (a pytree of their own: their arrays are leaves), the metric, the solver's name
+    (a key of :data:`METHODS`) and its options record. The metric, the method and the options
+    are hashable, declared static, so that a jitted function of a problem compiles once per
+    shape, dtype and choice.
     """
 
     measures: Measures
-    metric: Metric
-    method: str
-    options: Options
+    metric: Metric = dataclasses.field(metadata={"static": True})
+    method: str = dataclasses.field(metadata={"static": True})
+    options: Any = dataclasses.field(metadata={"static": True})
 
     @property
     def shape(self) -> tuple[int, int]:
         return self.measures.x.shape[0], self.measures.y.shape[0]
 
 
-def _flatten_problem(problem: Problem) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
-    ms = problem.measures
-    leaves = (ms.x, ms.y, ms.a, ms.b, ms.valid)
-    return leaves, (ms.traced, ms.uniform, problem.metric, problem.method, problem.options)
-
-
-def _unflatten_problem(static: tuple[Any, ...], leaves: Any) -> Problem:
-    traced, uniform, metric, method, options = static
-    x, y, a, b, valid = leaves
-    return Problem(Measures(x, y, a, b, traced, valid, uniform), metric, method, options)
-
-
-jax.tree_util.register_pytree_node(Problem, _flatten_problem, _unflatten_problem)
+jax.tree_util.register_dataclass(Problem)
 
 
 def _choose(method: Any, metric: Metric, n: int, m: int, *, dual: bool) -> str:
@@ -148,10 +139,11 @@ def _choose(method: Any, metric: Metric, n: int, m: int, *, dual: bool) -> str:
     return method
 
 
-def check_options(max_iter: Any, rtol: Any, max_rounds: Any, threads: Any) -> Options:
-    """The options validated, or a ValueError naming the one that breaks its rule.
+def check_keywords(max_iter: Any, rtol: Any, max_rounds: Any, threads: Any) -> dict[str, Any]:
+    """The solver keywords of a call validated, or a ValueError naming the one that breaks its rule.
 
-    ``rtol=None`` stays None: the method's default, put in its place by :func:`make_problem`.
+    The same rules for every method; a None stays None, for the chosen method's options record
+    to fill with its default (:meth:`~._host.protocol.TransportSolver.options`).
     """
     cap = integer_option(max_iter, "max_iter", none=True)
     if rtol is not None:
@@ -161,7 +153,7 @@ def check_options(max_iter: Any, rtol: Any, max_rounds: Any, threads: Any) -> Op
             raise ValueError(f"rtol must be in [0, 1); got {rtol!r}")
         rtol = float(rtol)
     rounds = integer_option(max_rounds, "max_rounds")
-    return Options(cap, rtol, rounds, check_threads(threads))
+    return {"max_iter": cap, "rtol": rtol, "max_rounds": rounds, "threads": check_threads(threads)}
 
 
 def make_problem(
@@ -191,10 +183,8 @@ def make_problem(
     ms = check_measures(x, y, a, b)
     n, m = ms.x.shape[0], ms.y.shape[0]
     name = _choose(method, metric, n, m, dual=dual)
-    options = check_options(max_iter, rtol, max_rounds, threads)
-    if options.rtol is None:
-        default = DEVICE_SOLVERS[name].default_rtol if name in DEVICE_SOLVERS else DEFAULT_RTOL
-        options = options._replace(rtol=default)
+    keywords = check_keywords(max_iter, rtol, max_rounds, threads)
+    options = METHODS[name].options(n, m, **keywords)
     METHODS[name].check(n, m, options)
     if callable(metric):
         # A callable's costs are computed in JAX between all the points of the union.

@@ -78,7 +78,7 @@ from divergences.wasserstein._host.pipeline import (
     primal_arrays,
 )
 from divergences.wasserstein._host.problem import host_problem
-from divergences.wasserstein._host.protocol import Options
+from divergences.wasserstein._host.protocol import HostOptions
 from divergences.wasserstein._measures import Measures, exact_astype
 from divergences.wasserstein._problem import DEVICE_SOLVERS, METHODS, Problem
 from divergences.wasserstein._results import (
@@ -301,7 +301,7 @@ def _host(
     output: Output,
     metric: Metric,
     method: str,
-    options: Options,
+    options: HostOptions,
     dtype: Any,
     uniform: tuple[bool, bool],
     pad: int | None,

@@ -30,7 +30,7 @@ from divergences.wasserstein._host.grid_flow import (
     plan_capacity,
 )
 from divergences.wasserstein._measures import _weight_values
-from divergences.wasserstein._problem import PRIMAL_METHODS, check_options
+from divergences.wasserstein._problem import PRIMAL_METHODS, check_keywords
 from divergences.wasserstein._results import SparsePlan
 from divergences.wasserstein._runner import on_host
 from divergences.wasserstein.primal import w1_primal
@@ -195,7 +195,7 @@ def w1_grid(
     if metric in FLOW_METRICS and (
         method == "grid_flow" or (method == "auto" and native.available())
     ):
-        cap = check_options(max_iter, rtol, max_rounds, threads).max_iter
+        cap = check_keywords(max_iter, rtol, max_rounds, threads)["max_iter"]
         value, plan, u, v, lower, upper = _grid_flow(mu, nu, metric, cap, cx, cy, valid, traced)
     else:
         value, plan, u, v, lower, upper = _transport(

@@ -180,7 +180,11 @@ def test_every_method_agrees_and_is_certified(p):
     for method in ("dense", "lp", "sinkhorn"):
         dual = dv.w1_dual(x, y, a, b, metric=metric, method=method)
         if method == "sinkhorn":  # certified to its rtol: a feasible potential, below W1
-            assert exact * (1 - 2 * sinkhorn.CONFIG.rtol) <= float(dual.value) <= exact + 1e-12
+            assert (
+                exact * (1 - 2 * sinkhorn.SinkhornOptions().rtol)
+                <= float(dual.value)
+                <= exact + 1e-12
+            )
         else:
             np.testing.assert_allclose(dual.value, exact, **(LP if method == "dense" else HIGHS))
         z = np.concatenate([x, y])

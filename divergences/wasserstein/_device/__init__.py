@@ -23,7 +23,6 @@ from typing import Any, NamedTuple, Protocol
 
 import jax
 
-from divergences.wasserstein._options import Options
 from divergences.wasserstein._results import Status
 
 __all__ = ["DeviceDual", "DevicePrimal", "DeviceResult", "DeviceSolver"]
@@ -70,7 +69,8 @@ class DeviceSolver(Protocol):
     ``solve`` takes the result type wanted (:class:`DevicePrimal` or :class:`DeviceDual`),
     validated arrays (``x`` ``(n, d)``, ``y`` ``(m, d)``, ``a``, ``b``, and ``valid``, the traced
     conjunction of the input rules), a named metric (its name or its spec: every named metric,
-    whose spec bounds its rounding) and the :class:`Options`, and returns that type: arrays with
+    whose spec bounds its rounding) and its own options record (filled by :meth:`options`), and
+    returns that type: arrays with
     a ``status`` (an int32 :class:`Status`), the ``gap`` reached, and ``grad_x``, ``grad_y``: the
     sums :math:`\sum_j G_{ij} \nabla_x c(x_i, y_j)` and :math:`\sum_i G_{ij} \nabla_y c(x_i, y_j)`
     of the envelope derivative.
@@ -80,13 +80,21 @@ class DeviceSolver(Protocol):
     name: str
     #: How the messages of a status without its own message name it.
     label: str
-    #: The ``rtol`` of a call that leaves it None.
-    default_rtol: float
 
-    def check(self, n: int, m: int, options: Options) -> None:
+    def options(
+        self, n: int, m: int, *, max_iter: int | None, rtol: float | None, max_rounds: int,
+        threads: int | None,
+    ) -> Any:  # fmt: skip
+        """Its options record (hashable), its defaults put where a call left None.
+
+        The arguments are the public keywords of :func:`~divergences.w1_primal`, validated; a
+        solver takes those it has and ignores the others.
+        """
+
+    def check(self, n: int, m: int, options: Any) -> None:
         """Refuses, before any work, an option it cannot take (``ValueError``)."""
 
-    def failures(self, n: int, m: int, options: Options) -> dict[Status, str]:
+    def failures(self, n: int, m: int, options: Any) -> dict[Status, str]:
         """The message of each status it may stop with (``{gap}`` is the gap reached)."""
 
     def solve(self, output: type[DeviceResult], *args: Any, **kwargs: Any) -> DeviceResult:

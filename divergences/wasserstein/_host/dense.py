@@ -51,7 +51,7 @@ from divergences.wasserstein._host.certify import ArcBounds, Enclosure, arc_boun
 from divergences.wasserstein._host.costs import cost_matrix
 from divergences.wasserstein._host.memory import check_memory, format_bytes
 from divergences.wasserstein._host.problem import HostProblem
-from divergences.wasserstein._host.protocol import Coupling, Options
+from divergences.wasserstein._host.protocol import Coupling
 from divergences.wasserstein._metrics import EPS
 from divergences.wasserstein._results import SolverError, Status
 
@@ -60,6 +60,7 @@ __all__ = [
     "DENSE_MAX_PAIRS",
     "DENSE_RTOL",
     "SOLVER",
+    "DenseOptions",
     "HostPrimal",
     "check_coupling_host",
     "check_dense_size",
@@ -230,6 +231,15 @@ def plan_arcs(plan: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return rows.astype(np.int32), cols.astype(np.int32), plan[rows, cols]
 
 
+class DenseOptions(NamedTuple):
+    """The options of the ``"dense"`` method, filled by :meth:`DenseSimplex.options`."""
+
+    #: The network simplex's pivot cap (``max_iter``; None there: :func:`default_max_iter`).
+    max_pivots: int
+    #: The compiled code's threads for the certificate's queries (None: the default).
+    threads: int | None = None
+
+
 class DenseSimplex:
     r"""The ``"dense"`` method: POT's network simplex on the full :math:`n \times m` cost matrix.
 
@@ -240,7 +250,15 @@ class DenseSimplex:
     name = "dense"
     euclidean_only = False
 
-    def check(self, n: int, m: int, options: Options) -> None:
+    def options(
+        self, n: int, m: int, *, max_iter: int | None, rtol: float | None, max_rounds: int,
+        threads: int | None,
+    ) -> DenseOptions:  # fmt: skip
+        """``max_iter`` (None: :func:`default_max_iter`) and ``threads``; exact, it has no rtol."""
+        cap = default_max_iter(n, m) if max_iter is None else max_iter
+        return DenseOptions(cap, threads)
+
+    def check(self, n: int, m: int, options: DenseOptions) -> None:
         check_dense_size(n, m)
         check_memory(
             DENSE_BYTES_PER_PAIR * n * m,
@@ -250,21 +268,19 @@ class DenseSimplex:
             "w1_1d for points on the line, or subsample both measures",
         )
 
-    def solve(self, problem: HostProblem, options: Options) -> Coupling:
-        n, m = problem.x.shape[0], problem.y.shape[0]
-        cap = default_max_iter(n, m) if options.max_iter is None else options.max_iter
-        sol = solve_transport(problem.cost_matrix(), problem.a, problem.b, cap)
+    def solve(self, problem: HostProblem, options: DenseOptions) -> Coupling:
+        sol = solve_transport(problem.cost_matrix(), problem.a, problem.b, options.max_pivots)
         rows, cols, mass = plan_arcs(sol.plan)
         return Coupling(rows, cols, mass, sol.u, sol.v, float(sol.value))
 
-    def certified_rtol(self, options: Options) -> float:
+    def certified_rtol(self, options: DenseOptions) -> float:
         """The relative width it certifies (:meth:`refine` where the first bounds are wider)."""
         return DENSE_RTOL
 
     def refine(
         self,
         problem: HostProblem,
-        options: Options,
+        options: DenseOptions,
         sol: Coupling,
         bounds: Enclosure,
         *,
@@ -277,16 +293,16 @@ class DenseSimplex:
         (:func:`refine_per_arc`).
         """
         n, m = problem.x.shape[0], problem.y.shape[0]
-        cap = default_max_iter(n, m) if options.max_iter is None else options.max_iter
+        cap = options.max_pivots
         return refine_per_arc(
-            problem, options, sol, bounds, allowance=allowance,
+            problem, cap, sol, bounds, allowance=allowance,
             rtol=DENSE_RTOL, failure=transport_failures(cap, n, m)[Status.NUMERICAL],
         )  # fmt: skip
 
 
 def refine_per_arc(
     problem: HostProblem,
-    options: Options,
+    max_pivots: int,
     sol: Coupling,
     bounds: Enclosure,
     *,
@@ -301,8 +317,9 @@ def refine_per_arc(
     and where still too wide the LP is solved again by the network simplex on its reduced costs
     (each row's least cost, then each column's, taken out: the same optimal plans, and a far
     row's costs, all equal in float64, become zeros instead of setting the network simplex's
-    scale). Every interval found holds W1, so their intersection does. ``failure`` is the
-    message of the SolverError where the interval stays wider than ``rtol``.
+    scale; at most ``max_pivots`` pivots). Every interval found holds W1, so their intersection
+    does. ``failure`` is the message of the SolverError where the interval stays wider than
+    ``rtol``.
 
     Where the allowances charged at the largest cost (``allowance``, which the bounds per arc
     can take back) are under half the width, and the width is within :data:`REFUSE_RTOL`, the
@@ -313,7 +330,6 @@ def refine_per_arc(
     width = bounds.hi - bounds.lo
     if 2 * allowance < width and _tight(bounds.lo, bounds.hi, 0.0, max(rtol, REFUSE_RTOL)):
         return sol, bounds
-    n, m = problem.x.shape[0], problem.y.shape[0]
     cost = problem.cost_matrix()
     factor = common_factor(problem)
     spread = 0.0 if factor is not None else _weight_spread(problem)
@@ -334,8 +350,7 @@ def refine_per_arc(
     lo, hi = max(bounds.lo, best.bounds.lo), min(bounds.hi, best.bounds.hi)
     if _tight(lo, hi, best.floor, rtol):
         return sol, Enclosure(lo, hi)
-    cap = default_max_iter(n, m) if options.max_iter is None else options.max_iter
-    again = _reduced_solve(cost, problem.a, problem.b, cap)
+    again = _reduced_solve(cost, problem.a, problem.b, max_pivots)
     second = certify(again)
     lo, hi = max(lo, second.bounds.lo), min(hi, second.bounds.hi)
     floor = max(best.floor, second.floor)

@@ -17,7 +17,6 @@ import numpy as np
 
 from divergences.wasserstein._host.dense import normaliser
 from divergences.wasserstein._host.memory import format_bytes
-from divergences.wasserstein._options import Options
 from divergences.wasserstein._results import SolverError, Status
 
 __all__ = [
@@ -26,6 +25,7 @@ __all__ = [
     "SOLVER",
     "KRDual",
     "KRLinearProgram",
+    "KROptions",
     "check_kr_lp_size",
     "kr_dual_failures",
     "solve_kr_dual",
@@ -119,6 +119,13 @@ def kr_dual_failures(n_all: int) -> dict[Status, str]:
     }
 
 
+class KROptions(NamedTuple):
+    """The options of ``w1_dual(method="lp")``, filled by :meth:`KRLinearProgram.options`."""
+
+    #: The compiled code's threads for the potential's Lipschitz check (None: the default).
+    threads: int | None = None
+
+
 class KRLinearProgram:
     """The registry entry of ``w1_dual(method="lp")``: HiGHS on the Kantorovich-Rubinstein LP.
 
@@ -130,7 +137,14 @@ class KRLinearProgram:
 
     name = "lp"
 
-    def check(self, n: int, m: int, options: Options) -> None:
+    def options(
+        self, n: int, m: int, *, max_iter: int | None, rtol: float | None, max_rounds: int,
+        threads: int | None,
+    ) -> KROptions:  # fmt: skip
+        """``threads`` alone: HiGHS solves the LP to its own tolerances, uncapped."""
+        return KROptions(threads)
+
+    def check(self, n: int, m: int, options: KROptions) -> None:
         """Refuses more than :data:`KR_LP_MAX_POINTS` points (``MemoryError``)."""
         check_kr_lp_size(n + m)
 

@@ -26,7 +26,7 @@ from divergences.wasserstein._host.certify import (
 from divergences.wasserstein._host.kr_lp import KRLinearProgram, solve_kr_dual
 from divergences.wasserstein._host.nearest import lipschitz_violation
 from divergences.wasserstein._host.problem import HostProblem
-from divergences.wasserstein._host.protocol import Options, TransportSolver
+from divergences.wasserstein._host.protocol import HostOptions, TransportSolver
 from divergences.wasserstein._metrics import EPS
 from divergences.wasserstein._results import CertificateError, SolverError, Status
 
@@ -139,7 +139,7 @@ def _in_units(
 
 
 def _transport(
-    problem: HostProblem, solver: TransportSolver, options: Options, k: int
+    problem: HostProblem, solver: TransportSolver[Any], options: HostOptions, k: int
 ) -> tuple[Any, Any]:
     """The solver's coupling and its certified bounds, in the problem's units.
 
@@ -156,19 +156,16 @@ def _transport(
             f"the {solver.name} solver returned a plan with negative or non-finite masses",
             Status.NOT_A_COUPLING,
         )
-    # A solver that promises a relative width (the dense LP a few ulps, the sparse one its
-    # rtol) first takes the better column potential of the two c-transforms (cheap: two
-    # nearest-site queries), then, where the bounds are still wider, takes them per arc and
-    # solves again (a far point of tiny mass); it raises a SolverError where it cannot close them.
-    refine = getattr(solver, "refine", None)
-    certified_rtol = getattr(solver, "certified_rtol", None)
-    if refine is None or certified_rtol is None:
-        return sol, cert.bounds
-    rtol = certified_rtol(options)
+    # Every solver promises a relative width (the dense LP a few ulps, the sparse one its
+    # rtol): where the bounds are wider, first the better column potential of the two
+    # c-transforms (cheap: two nearest-site queries), then the solver's own refinement (the
+    # bounds per arc and a second solve: a far point of tiny mass), which raises a SolverError
+    # where it cannot close them.
+    rtol = solver.certified_rtol(options)
     if not _within(cert.bounds, rtol):
         cert = _polished(problem, sol, cert, options.threads)
     if not _within(cert.bounds, rtol):
-        return refine(problem, options, sol, cert.bounds, allowance=cert.allowance)
+        return solver.refine(problem, options, sol, cert.bounds, allowance=cert.allowance)
     return sol, cert.bounds
 
 
@@ -196,7 +193,7 @@ def _polished(problem: HostProblem, sol: Any, cert: PlanBounds, threads: int | N
 
 
 def primal_arrays(
-    problem: HostProblem, solver: TransportSolver, options: Options, k: int, dtype: Any
+    problem: HostProblem, solver: TransportSolver[Any], options: HostOptions, k: int, dtype: Any
 ) -> PrimalArrays:
     """Solves, certifies and scales back a primal problem (costs in units of :math:`2^k`)."""
     dt = np.dtype(dtype)
@@ -244,8 +241,8 @@ def _lipschitz_violation_bound(f: np.ndarray, problem: HostProblem, threads: int
 
 def dual_arrays(
     problem: HostProblem,
-    solver: TransportSolver | KRLinearProgram,
-    options: Options,
+    solver: TransportSolver[Any] | KRLinearProgram,
+    options: HostOptions,
     k: int,
     dtype: Any,
 ) -> DualArrays:

@@ -56,7 +56,7 @@ from divergences.wasserstein._host import native
 from divergences.wasserstein._host.atoms import merge_duplicates, split_plan
 from divergences.wasserstein._host.certify import Enclosure
 from divergences.wasserstein._host.coarse_to_fine import ARTIFICIAL_MESSAGE, solve_scaled
-from divergences.wasserstein._host.dense import DENSE_RTOL, refine_per_arc
+from divergences.wasserstein._host.dense import DENSE_RTOL, default_max_iter, refine_per_arc
 from divergences.wasserstein._host.memory import (
     available_memory_bytes,
     check_memory,
@@ -64,7 +64,7 @@ from divergences.wasserstein._host.memory import (
 )
 from divergences.wasserstein._host.nearest import weighted_nearest
 from divergences.wasserstein._host.problem import HostProblem
-from divergences.wasserstein._host.protocol import Coupling, Options
+from divergences.wasserstein._host.protocol import Coupling
 from divergences.wasserstein._host.threads import resolve_threads
 from divergences.wasserstein._metrics import EPS
 from divergences.wasserstein._results import (
@@ -77,7 +77,10 @@ from divergences.wasserstein._results import (
 __all__ = [
     "GRAPH_SOLVERS",
     "REFINE_MAX_PAIRS",
+    "SOLVER",
+    "SPARSE_RTOL",
     "SparseHostSolution",
+    "SparseOptions",
     "check_sparse_memory",
     "matched_total",
     "solve_sparse_host",
@@ -100,6 +103,8 @@ _BASE_BYTES = 50_000_000
 #: solution whose certificate at the largest cost is wider (:meth:`SparseColumnGeneration.refine`;
 #: the cost matrix and the network simplex's graph in about 200 MB).
 REFINE_MAX_PAIRS = 2**22
+#: The certified relative gap of a call that leaves ``rtol`` None.
+SPARSE_RTOL = 1e-9
 
 
 class Arcs(NamedTuple):
@@ -141,7 +146,7 @@ def solve_sparse_host(
     a: np.ndarray,
     b: np.ndarray,
     *,
-    rtol: float = 1e-9,
+    rtol: float = SPARSE_RTOL,
     max_rounds: int = 100,
     max_pivots: int | None = None,
     graph_solver: str = "auto",
@@ -387,6 +392,19 @@ def check_sparse_memory(n: int, m: int, *, threads: int | None = None) -> None:
     )
 
 
+class SparseOptions(NamedTuple):
+    """The options of the ``"sparse"`` method, filled by :meth:`SparseColumnGeneration.options`."""
+
+    #: The certified relative gap it stops at (``rtol``; None there: :data:`SPARSE_RTOL`).
+    rtol: float = SPARSE_RTOL
+    #: The cap on pricing rounds (``max_rounds``).
+    max_rounds: int = 100
+    #: The cap on the network simplex's pivots (``max_iter``); None for none.
+    max_pivots: int | None = None
+    #: The compiled code's threads (None: the default).
+    threads: int | None = None
+
+
 class SparseColumnGeneration:
     """The ``"sparse"`` method: column generation with exact k-d-tree pricing.
 
@@ -396,36 +414,38 @@ class SparseColumnGeneration:
 
     name = "sparse"
     euclidean_only = True
-    #: The certified relative gap of a call that leaves ``rtol`` None.
-    default_rtol = 1e-9
 
-    def check(self, n: int, m: int, options: Options) -> None:
+    def options(
+        self, n: int, m: int, *, max_iter: int | None, rtol: float | None, max_rounds: int,
+        threads: int | None,
+    ) -> SparseOptions:  # fmt: skip
+        """``rtol`` (None: :data:`SPARSE_RTOL`), ``max_rounds``, ``max_iter`` and ``threads``."""
+        return SparseOptions(SPARSE_RTOL if rtol is None else rtol, max_rounds, max_iter, threads)
+
+    def check(self, n: int, m: int, options: SparseOptions) -> None:
         check_sparse_memory(n, m, threads=options.threads)
 
-    def _rtol(self, options: Options) -> float:
-        return self.default_rtol if options.rtol is None else options.rtol
-
-    def solve(self, problem: HostProblem, options: Options) -> Coupling:
+    def solve(self, problem: HostProblem, options: SparseOptions) -> Coupling:
         sol = solve_sparse_host(
             problem.x, problem.y, problem.a, problem.b,
-            rtol=self._rtol(options), max_rounds=options.max_rounds, max_pivots=options.max_iter,
+            rtol=options.rtol, max_rounds=options.max_rounds, max_pivots=options.max_pivots,
             threads=options.threads,
         )  # fmt: skip
         rows, cols, mass = sol.plan
         return Coupling(rows, cols, mass, sol.u, sol.v, sol.value, Status(sol.status))
 
-    def certified_rtol(self, options: Options) -> float:
+    def certified_rtol(self, options: SparseOptions) -> float:
         """The relative width it certifies (:meth:`refine` where the first bounds are wider).
 
         ``rtol``, or for a smaller one (0: solved to optimality) the few ulps of the dense LP's
         certificate, :data:`~.dense.DENSE_RTOL`: the rounding of the costs and sums is left.
         """
-        return max(self._rtol(options), DENSE_RTOL)
+        return max(options.rtol, DENSE_RTOL)
 
     def refine(
         self,
         problem: HostProblem,
-        options: Options,
+        options: SparseOptions,
         sol: Coupling,
         bounds: Enclosure,
         *,
@@ -446,7 +466,7 @@ class SparseColumnGeneration:
         ``rtol``, a SolverError: never a success with a gap above ``rtol``.
         """
         n, m = problem.x.shape[0], problem.y.shape[0]
-        failures = sparse_failures(n, m, self._rtol(options), options.max_rounds, options.max_iter)
+        failures = sparse_failures(n, m, options.rtol, options.max_rounds, options.max_pivots)
         failure = failures[Status.NUMERICAL]
         if n * m > REFINE_MAX_PAIRS:
             raise SolverError(
@@ -455,8 +475,9 @@ class SparseColumnGeneration:
                 f"could narrow it is past {REFINE_MAX_PAIRS} pairs",
                 Status.NUMERICAL,
             )
+        cap = default_max_iter(n, m) if options.max_pivots is None else options.max_pivots
         return refine_per_arc(
-            problem, options, sol, bounds, rtol=self.certified_rtol(options), failure=failure
+            problem, cap, sol, bounds, rtol=self.certified_rtol(options), failure=failure
         )
 
 

@@ -10,7 +10,8 @@ at most ``rtol`` (default ``1e-3``), or a :class:`~divergences.SolverError`.
 
 It is five modules along the solve's jobs:
 
-* :mod:`.config`: the fixed parameters (:class:`SinkhornConfig`);
+* :mod:`.config`: the fixed parameters (:class:`SinkhornConfig`) and the options of a call
+  (:class:`SinkhornOptions`);
 * :mod:`.geometry`: the problem on its scaled points, its columns by blocks, W1 = 0 proved from
   the input's bits, and the one scan over the blocks that every pass uses;
 * :mod:`.iteration`: the log-domain updates, epsilon-scaling and the loop with its checks;
@@ -27,15 +28,15 @@ from __future__ import annotations
 from typing import Any
 
 from divergences.wasserstein._device import DeviceResult
-from divergences.wasserstein._device.sinkhorn.config import CONFIG, SinkhornConfig
+from divergences.wasserstein._device.sinkhorn.config import CONFIG, SinkhornConfig, SinkhornOptions
 from divergences.wasserstein._device.sinkhorn.extraction import solve
-from divergences.wasserstein._options import Options
 from divergences.wasserstein._results import Status
 
 __all__ = [
     "CONFIG",
     "SOLVER",
     "SinkhornConfig",
+    "SinkhornOptions",
     "SinkhornSolver",
     "solve",
 ]
@@ -51,21 +52,32 @@ class SinkhornSolver:
     name: str = "sinkhorn"
     #: How the generic messages name it.
     label: str = "the sinkhorn W1 solver"
-    #: The rtol a call with ``rtol=None`` gets.
-    default_rtol: float = CONFIG.rtol
 
-    def check(self, n: int, m: int, options: Options) -> None:
+    def options(
+        self, n: int, m: int, *, max_iter: int | None, rtol: float | None, max_rounds: int,
+        threads: int | None,
+    ) -> SinkhornOptions:  # fmt: skip
+        """``rtol`` and ``max_iter``, :class:`SinkhornOptions`' defaults where None.
+
+        It runs no compiled code (no threads) and has no pricing rounds.
+        """
+        default = SinkhornOptions()
+        return SinkhornOptions(
+            default.rtol if rtol is None else rtol,
+            default.max_iter if max_iter is None else max_iter,
+        )
+
+    def check(self, n: int, m: int, options: SinkhornOptions) -> None:
         """``rtol`` must be positive: the entropic plan is never exactly optimal."""
-        if options.rtol is not None and not options.rtol > 0:
+        if not options.rtol > 0:
             raise ValueError(
                 "rtol must be > 0 for method='sinkhorn' (a certified relative gap; the "
                 f"entropic plan is never exactly optimal); got {options.rtol!r}"
             )
 
-    def failures(self, n: int, m: int, options: Options) -> dict[Status, str]:
+    def failures(self, n: int, m: int, options: SinkhornOptions) -> dict[Status, str]:
         """The message of each status it may stop with; ``{gap}`` is the gap reached."""
-        rtol = CONFIG.rtol if options.rtol is None else options.rtol
-        cap = CONFIG.max_iter if options.max_iter is None else options.max_iter
+        rtol, cap = options.rtol, options.max_iter
         return {
             Status.PIVOT_CAP: (
                 f"the sinkhorn W1 solver stopped at its iteration cap max_iter={cap} (status "

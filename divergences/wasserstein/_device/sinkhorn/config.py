@@ -1,4 +1,4 @@
-"""The fixed parameters of the device Sinkhorn solver (:class:`SinkhornConfig`)."""
+"""The device Sinkhorn solver's fixed parameters (:class:`SinkhornConfig`) and options (:class:`SinkhornOptions`)."""
 
 from __future__ import annotations
 
@@ -7,19 +7,29 @@ from typing import NamedTuple
 __all__ = [
     "CONFIG",
     "SinkhornConfig",
+    "SinkhornOptions",
 ]
+
+
+class SinkhornOptions(NamedTuple):
+    """The options of ``method="sinkhorn"`` a call sets, ``rtol`` and ``max_iter``.
+
+    Filled by :meth:`~divergences.wasserstein._device.sinkhorn.SinkhornSolver.options`, with
+    these defaults where a call leaves them None.
+    """
+
+    #: The certified relative gap ``(upper - lower) / upper`` it stops at, > 0.
+    rtol: float = 1e-3
+    #: The cap on iterations (each an ``f`` and a ``g`` update).
+    max_iter: int = 20_000
 
 
 class SinkhornConfig(NamedTuple):
     """The fixed parameters of the device Sinkhorn solver.
 
-    The options a call can set are ``rtol`` and ``max_iter``.
+    The options a call can set, ``rtol`` and ``max_iter``, are a :class:`SinkhornOptions`.
     """
 
-    #: The certified relative gap ``(upper - lower) / upper`` a call stops at by default.
-    rtol: float = 1e-3
-    #: The cap on iterations (each an ``f`` and a ``g`` update) by default.
-    max_iter: int = 20_000
     #: Iterations between two certificates (and two choices of epsilon).
     check_every: int = 10
     #: Epsilon is multiplied by this at a check where the stage has converged and the plan's

@@ -35,7 +35,7 @@ from divergences.wasserstein._device.sinkhorn.bounds import (
     plan_block,
     plan_upper,
 )
-from divergences.wasserstein._device.sinkhorn.config import CONFIG, SinkhornConfig
+from divergences.wasserstein._device.sinkhorn.config import CONFIG, SinkhornConfig, SinkhornOptions
 from divergences.wasserstein._device.sinkhorn.geometry import (
     Block,
     Geometry,
@@ -48,7 +48,6 @@ from divergences.wasserstein._device.sinkhorn.iteration import (
     sinkhorn_loop,
 )
 from divergences.wasserstein._metrics import CostError, cost_error, tiny, unit_roundoff
-from divergences.wasserstein._options import Options
 from divergences.wasserstein._results import Status
 from divergences.wasserstein.cost import times_power_of_two
 
@@ -207,15 +206,20 @@ class _Solved(NamedTuple):
 
 
 def _run(
-    x: Any, y: Any, a: Any, b: Any, valid: Any, metric: str, options: Options, config: Any
+    x: Any,
+    y: Any,
+    a: Any,
+    b: Any,
+    valid: Any,
+    metric: str,
+    options: SinkhornOptions,
+    config: Any,
 ) -> _Solved:
     """The solve on constant inputs, then the returned coupling's pass."""
     x, y, a, b = (lax.stop_gradient(t) for t in (x, y, a, b))
-    rtol = config.rtol if options.rtol is None else options.rtol
-    cap = config.max_iter if options.max_iter is None else options.max_iter
     geo = blocked_geometry(x, y, a, b, metric, config)
     dt = geo.xs.dtype
-    st = sinkhorn_loop(geo, metric, valid, rtol, cap, config)
+    st = sinkhorn_loop(geo, metric, valid, options.rtol, options.max_iter, config)
     err = cost_error(metric, geo.xs.shape[1], dt)
     tau = cost_tau(err, geo.e, dt)
     fin = final_coupling(geo, metric, st, err, tau, config)
@@ -331,7 +335,7 @@ def solve(
     b: Any,
     valid: Any,
     metric: str,
-    options: Options,
+    options: SinkhornOptions,
     config: SinkhornConfig = CONFIG,
 ) -> DeviceResult:
     """The result of type ``output`` of ``method="sinkhorn"``, in one program.
