@@ -10,7 +10,8 @@ Adding a transport solver is one module in ``_host/`` with its options record an
 entry in :data:`SOLVERS`: it is then a method of both functions, certified and transformable
 like the others. A solver that runs in XLA (``_device/``, following
 :class:`~divergences.wasserstein._device.DeviceSolver`) is one entry in
-:data:`DEVICE_SOLVERS`.
+:data:`DEVICE_SOLVERS`. :func:`make_grid_problem` is the same for :func:`~divergences.w1_grid`'s
+flow on the grid graph (:data:`GRID_SOLVERS`), which the runner runs like the others.
 """
 
 from __future__ import annotations
@@ -20,11 +21,13 @@ import math
 from typing import Any, Protocol
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
+from divergences._src.errors import is_traced
 from divergences._src.options import integer_option
 from divergences.wasserstein._device import DeviceSolver, sinkhorn
-from divergences.wasserstein._host import dense, kr_lp, native, sparse
+from divergences.wasserstein._host import dense, grid_flow, kr_lp, native, sparse
 from divergences.wasserstein._host.dense import DENSE_MAX_PAIRS, check_dense_size
 from divergences.wasserstein._host.protocol import TransportSolver
 from divergences.wasserstein._host.threads import check_threads
@@ -37,12 +40,15 @@ __all__ = [
     "DEVICE_SOLVERS",
     "DUAL_METHODS",
     "DUAL_SOLVERS",
+    "GRID_SOLVERS",
     "METHODS",
     "PRIMAL_METHODS",
     "SOLVERS",
     "SPARSE_MIN_PAIRS",
     "MethodEntry",
     "Problem",
+    "check_keywords",
+    "make_grid_problem",
     "make_problem",
 ]
 
@@ -60,6 +66,8 @@ DUAL_SOLVERS: dict[str, kr_lp.KRLinearProgram] = {kr_lp.SOLVER.name: kr_lp.SOLVE
 #: ``w1_dual``'s methods: a solver's name (the c-transform of its solve's column potential, one
 #: name per solver in both functions), a dual solver's, or ``"auto"``.
 DUAL_METHODS = (*PRIMAL_METHODS, *DUAL_SOLVERS)
+#: The methods of ``w1_grid`` only, by name: ``"grid_flow"``, the flow on the grid graph.
+GRID_SOLVERS: dict[str, grid_flow.GridFlow] = {grid_flow.SOLVER.name: grid_flow.SOLVER}
 #: The JAX backends on which ``method="auto"`` takes the device solver (``"sinkhorn"``): there
 #: a host solver is a round trip through a callback, and a batch is solved one by one.
 DEVICE_BACKENDS = ("gpu", "tpu")
@@ -190,3 +198,35 @@ def make_problem(
         # A callable's costs are computed in JAX between all the points of the union.
         check_dense_size(n + m, n + m, method="a callable metric (its costs between all points)")
     return Problem(ms, metric, name, options)
+
+
+def make_grid_problem(
+    mu: Any,
+    nu: Any,
+    valid: Any,
+    *,
+    metric: str,
+    method: str,
+    max_iter: Any,
+    rtol: Any,
+    max_rounds: Any,
+    threads: Any,
+) -> Problem:
+    """The problem of :func:`~divergences.w1_grid` by a method of :data:`GRID_SOLVERS`.
+
+    ``mu`` and ``nu`` are the masses on one grid, validated (``valid`` the traced conjunction
+    of their rules, or True), the metric and method checked by ``w1_grid``. The measures are
+    the masses of every cell (flat, C order); their points are the cells, whose coordinates the
+    grid's shape in the options gives: an array of no columns stands for them.
+
+    Raises:
+      ValueError: for an invalid keyword, naming it.
+    """
+    keywords = check_keywords(max_iter, rtol, max_rounds, threads)
+    options = GRID_SOLVERS[method].options(mu.shape, **keywords)
+    traced = is_traced((mu, nu))
+    xp = jnp if traced else np
+    a, b = xp.reshape(mu, -1), xp.reshape(nu, -1)
+    cells = np.zeros((a.shape[0], 0), a.dtype)
+    measures = Measures(cells, cells, a, b, traced, valid if traced else True)
+    return Problem(measures, metric, method, options)

@@ -17,9 +17,10 @@ with the envelope derivative attached the same way; its status goes through
 :func:`report_status`, with the messages of its registry entry's ``failures``.
 
 Every result type goes through the same code: :func:`run` takes the problem and an
-:class:`Output` (:data:`PRIMAL` for ``w1_primal``, :data:`DUAL` for ``w1_dual``) that says what
-is particular to the type: the host function and its fields, the result asked of a device
-solver, the pair of duals of the envelope derivative and how the public result is assembled.
+:class:`Output` (:data:`PRIMAL` for ``w1_primal``, :data:`DUAL` for ``w1_dual``, :data:`GRID`
+for ``w1_grid``'s flow on the grid graph) that says what is particular to the type: the host
+function and its fields, the result asked of a device solver, the carrier of the envelope
+derivative in the points and its pair of duals, and how the result is assembled.
 
 The host call's protocol, written here once (:func:`on_host`):
 
@@ -47,7 +48,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, cast
 
 import jax
 import jax.numpy as jnp
@@ -62,13 +63,20 @@ from divergences._src.errors import (
     require,
 )
 from divergences._src.float_environment import with_ieee_arithmetic
-from divergences.wasserstein._device import DeviceDual, DevicePrimal
+from divergences.wasserstein._device import DeviceDual, DevicePrimal, DeviceResult
 from divergences.wasserstein._envelope import (
     envelope_value,
     mcshane_value,
     plan_cost,
     point_derivative,
 )
+from divergences.wasserstein._host.grid_flow import (
+    GridFlowArrays,
+    GridFlowOptions,
+    grid_flow_arrays,
+    plan_capacity,
+)
+from divergences.wasserstein._host.host_problem import host_problem
 from divergences.wasserstein._host.nearest import mcshane_extension
 from divergences.wasserstein._host.pipeline import (
     DualArrays,
@@ -77,7 +85,6 @@ from divergences.wasserstein._host.pipeline import (
     padded,
     primal_arrays,
 )
-from divergences.wasserstein._host.problem import host_problem
 from divergences.wasserstein._host.protocol import HostOptions
 from divergences.wasserstein._measures import Measures, exact_astype
 from divergences.wasserstein._problem import DEVICE_SOLVERS, METHODS, Problem
@@ -93,6 +100,7 @@ from divergences.wasserstein.cost import Metric, cost_matrix_unchecked
 
 __all__ = [
     "DUAL",
+    "GRID",
     "MESSAGE_BYTES",
     "PRIMAL",
     "Output",
@@ -301,17 +309,43 @@ def _host(
     output: Output,
     metric: Metric,
     method: str,
-    options: HostOptions,
+    options: Any,
     dtype: Any,
     uniform: tuple[bool, bool],
     pad: int | None,
     *arrays: Any,
 ) -> Any:
     """The host function of ``output``'s result type: the one computation of both modes."""
+    out = output.host(arrays, metric, method, options, dtype, uniform)
+    return out if pad is None else padded(out, pad)
+
+
+def _transport_host(
+    finish: Callable[..., Any],
+    arrays: tuple[Any, ...],
+    metric: Metric,
+    method: str,
+    options: HostOptions,
+    dtype: Any,
+    uniform: tuple[bool, bool],
+) -> Any:
+    """A transport problem on the host: :func:`host_problem`, then ``finish`` with the solver."""
     x, y, a, b, *cost = arrays
     problem, k = host_problem(x, y, a, b, cost[0] if cost else None, metric, uniform)
-    out = output.host(problem, METHODS[method], options, k, dtype)
-    return out if pad is None else padded(out, pad)
+    return finish(problem, METHODS[method], options, k, dtype)
+
+
+def _grid_host(
+    arrays: tuple[Any, ...],
+    metric: str,
+    method: str,
+    options: GridFlowOptions,
+    dtype: Any,
+    uniform: tuple[bool, bool],
+) -> GridFlowArrays:
+    """The flow on the grid graph on the host, from the masses of every cell (``a``, ``b``)."""
+    _, _, mu, nu = arrays
+    return grid_flow_arrays(mu, nu, metric=metric, options=options, dtype=dtype)
 
 
 def _failures(problem: Problem) -> tuple[Mapping[Status, str], str]:
@@ -342,12 +376,50 @@ def _dual_result(ms: Measures, out: Any, value: Any) -> W1Dual:
     return W1Dual(value, out.f, _union_points(ms), out.lipschitz_violation)
 
 
+def _grid_result(ms: Measures, out: Any, value: Any) -> GridFlowArrays:
+    return out._replace(value=value)
+
+
 def _primal_duals(out: Any, n: int) -> tuple[Any, Any]:
     return out.u, out.v
 
 
 def _dual_duals(out: Any, n: int) -> tuple[Any, Any]:
     return kantorovich_pair(out.f[:n], out.f[n:])
+
+
+def _grid_duals(out: Any, n: int) -> tuple[Any, Any]:
+    return out.f, -out.f
+
+
+def _primal_carrier(ms: Measures, metric: Metric, out: Any) -> Any:
+    # The transport cost's carrier (_envelope.plan_cost) of arcs from x to y.
+    return plan_cost(ms, metric, out.rows, ms.x.shape[0] + out.cols, out.mass)
+
+
+def _dual_carrier(ms: Measures, metric: Metric, out: Any) -> Any:
+    # Likewise, of arcs whose columns index the union of the points.
+    return plan_cost(ms, metric, out.rows, out.cols, out.mass)
+
+
+def _grid_carrier(ms: Measures, metric: Metric, out: Any) -> Any:
+    # None: the cells are fixed points of the lattice; only the masses have a derivative.
+    return jnp.zeros((), out.value.dtype)
+
+
+def _pair_sizes(n: int, m: int) -> dict[str, tuple[int, ...]]:
+    """The traced shapes of a transport result's fields: arcs padded to ``n + m``, potentials.
+
+    A basic plan has at most ``n + m - 1`` arcs, a basic flow of the KR LP at most ``n + m``.
+    """
+    arcs = (n + m,)
+    return {"rows": arcs, "cols": arcs, "mass": arcs, "u": (n,), "v": (m,), "f": (n + m,)}
+
+
+def _grid_sizes(n: int, m: int) -> dict[str, tuple[int, ...]]:
+    """The traced shapes of the grid flow's fields: its plan's arcs padded, ``f`` per cell."""
+    arcs = plan_capacity(n)
+    return {"rows": (arcs,), "cols": (arcs,), "mass": (arcs,), "f": (n,)}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -359,25 +431,39 @@ class Output:
     (of type ``device``), ``value`` carrying the envelope derivative under a transformation.
     """
 
-    #: The host function's result type, whose field names give their traced shapes
-    #: (:func:`_field_shape`).
-    arrays: type[PrimalArrays] | type[DualArrays]
-    #: ``host(problem, solver, options, k, dtype)``: solves, certifies and scales back on the host.
+    #: The host function's result type.
+    arrays: type[PrimalArrays] | type[DualArrays] | type[GridFlowArrays]
+    #: ``sizes(n, m)``: the traced shapes of the host result's fields by name (scalars left
+    #: out); the length of ``rows`` is the one its arcs are padded to.
+    sizes: Callable[[int, int], dict[str, tuple[int, ...]]]
+    #: ``host(arrays, metric, method, options, dtype, uniform)``: solves, certifies and scales
+    #: back on the host, from the measures' arrays ``(x, y, a, b[, union costs])``.
     host: Callable[..., Any]
-    #: The result type asked of a device solver.
-    device: type[DevicePrimal] | type[DeviceDual]
-    #: Whether the host arcs' columns index the union of the points (else ``y``).
-    cols_on_union: bool
+    #: The result type asked of a device solver (None: a host method only).
+    device: type[DevicePrimal] | type[DeviceDual] | None
+    #: ``carrier(ms, metric, out)``: the envelope derivative's carrier in the points.
+    carrier: Callable[[Measures, Metric, Any], Any]
     #: ``duals(out, n)``: the pair ``(u, v)`` of the envelope derivative in the weights.
     duals: Callable[[Any, int], tuple[Any, Any]]
-    #: ``result(ms, out, value)``: the public result.
+    #: ``result(ms, out, value)``: the result.
     result: Callable[[Measures, Any, Any], Any]
 
 
 #: :func:`~divergences.w1_primal`'s result: the plan, the duals and the certified interval.
-PRIMAL = Output(PrimalArrays, primal_arrays, DevicePrimal, False, _primal_duals, _primal_result)
+PRIMAL = Output(
+    PrimalArrays, _pair_sizes, functools.partial(_transport_host, primal_arrays), DevicePrimal,
+    _primal_carrier, _primal_duals, _primal_result,
+)  # fmt: skip
 #: :func:`~divergences.w1_dual`'s result: the potential on the union and its Lipschitz bound.
-DUAL = Output(DualArrays, dual_arrays, DeviceDual, True, _dual_duals, _dual_result)
+DUAL = Output(
+    DualArrays, _pair_sizes, functools.partial(_transport_host, dual_arrays), DeviceDual,
+    _dual_carrier, _dual_duals, _dual_result,
+)  # fmt: skip
+#: :func:`~divergences.w1_grid`'s flow on the grid graph (``method="grid_flow"``), in lattice
+#: units: its :class:`GridFlowArrays` with the envelope derivative in the masses on ``value``.
+GRID = Output(
+    GridFlowArrays, _grid_sizes, _grid_host, None, _grid_carrier, _grid_duals, _grid_result
+)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -385,39 +471,30 @@ DUAL = Output(DualArrays, dual_arrays, DeviceDual, True, _dual_duals, _dual_resu
 # ---------------------------------------------------------------------------------------------
 
 
-def _field_shape(name: str, n: int, m: int, dtype: Any) -> jax.ShapeDtypeStruct:
-    """The traced shape of a field of :class:`PrimalArrays` or :class:`DualArrays`.
-
-    The arcs padded to ``n + m``, the potentials on ``x``, ``y`` or their union, scalars otherwise.
-    """
-    shape = {
-        "rows": (n + m,),
-        "cols": (n + m,),
-        "mass": (n + m,),
-        "u": (n,),
-        "v": (m,),
-        "f": (n + m,),
-    }.get(name, ())
-    return jax.ShapeDtypeStruct(shape, jnp.int32 if name in ("rows", "cols") else dtype)
-
-
 def _arrays(problem: Problem, output: Output) -> Any:
     """The host function's arrays for ``problem``, eager or through the callback (:func:`on_host`).
 
-    Under a trace the arcs are padded to ``n + m``. A callable metric's costs come from one JAX
-    program in both cases.
+    Under a trace the arcs are padded to their length in ``output.sizes``. A callable metric's
+    costs come from one JAX program in both cases.
     """
     ms = problem.measures
     n, m = problem.shape
-    dtype = ms.x.dtype
+    dtype = ms.a.dtype
     costs = [_union_cost(ms.x, ms.y, problem.metric)] if callable(problem.metric) else []
-    pad = n + m if ms.traced else None
+    sizes = output.sizes(n, m)
+    pad = sizes["rows"][0] if ms.traced else None
     solve = functools.partial(
         _host, output, problem.metric, problem.method, problem.options, dtype, ms.uniform, pad
     )
     shapes = None
     if ms.traced:
-        shapes = output.arrays(*(_field_shape(name, n, m, dtype) for name in output.arrays._fields))
+        ints = ("rows", "cols")
+        shapes = output.arrays(
+            *(
+                jax.ShapeDtypeStruct(sizes.get(t, ()), jnp.int32 if t in ints else dtype)
+                for t in output.arrays._fields
+            )
+        )
     return on_host(solve, shapes, ms.x, ms.y, ms.a, ms.b, *costs, valid=ms.valid)
 
 
@@ -447,8 +524,7 @@ def _traced(problem: Problem, output: Output) -> Any:
     ms = problem.measures
     n = problem.shape[0]
     out = _arrays(problem, output)
-    cols = out.cols if output.cols_on_union else n + out.cols
-    cost = plan_cost(ms, problem.metric, out.rows, cols, out.mass)
+    cost = output.carrier(ms, problem.metric, out)
     value = envelope_value(out.value, cost, ms.a, ms.b, *output.duals(out, n))
     return output.result(ms, out, value)
 
@@ -464,9 +540,9 @@ def _device(problem: Problem, output: Output) -> tuple[Any, jax.Array, jax.Array
     ms = problem.measures
     n = problem.shape[0]
     solver = DEVICE_SOLVERS[problem.method]
-    out = solver.solve(
-        output.device, ms.x, ms.y, ms.a, ms.b, ms.valid, problem.metric, problem.options
-    )
+    # A device method's problem comes from make_problem, with PRIMAL or DUAL: never None.
+    wanted = cast("type[DeviceResult]", output.device)
+    out = solver.solve(wanted, ms.x, ms.y, ms.a, ms.b, ms.valid, problem.metric, problem.options)
     cost = point_derivative(ms, out.grad_x, out.grad_y)
     value = envelope_value(out.value, cost, ms.a, ms.b, *output.duals(out, n))
     return output.result(ms, out, value), out.status, out.gap

@@ -392,7 +392,7 @@ def test_sparse_never_runs_the_quadratic_check(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("the (n + m)^2 Lipschitz check ran")
 
-    monkeypatch.setattr(nearest, "cost_matrix", refuse)
+    monkeypatch.setattr(nearest, "host_costs", refuse)
     rng = np.random.default_rng(4)
     x, y = rng.random((500, 2)), rng.random((400, 2))
     dual = dv.w1_dual(x, y, method="sparse")

@@ -25,10 +25,9 @@ import divergences as dv
 from divergences.testing import tolerance
 from divergences.testing.measures import measure_pairs
 from divergences.testing.reference import central_difference, highs_primal
-from divergences.wasserstein._device import costs as device_costs
-from divergences.wasserstein._device import sinkhorn
-from divergences.wasserstein._device.costs import cost_tau
-from divergences.wasserstein._host.costs import arc_costs, cost_matrix
+from divergences.wasserstein._device import scaled_costs, sinkhorn
+from divergences.wasserstein._device.scaled_costs import cost_tau
+from divergences.wasserstein._host.costs import arc_costs, host_costs
 from divergences.wasserstein._metrics import NAMED, Minkowski, cost_error, scale_exponent
 
 F64 = tolerance("float64")
@@ -261,7 +260,7 @@ def test_host_costs_are_within_the_certified_rounding(p, d):
     xs, ys = np.ldexp(x, -e), np.ldexp(y, -e)
     rho, tau, _ = cost_error(metric, d)  # the host scales exactly: no flushed coordinate
     rows = np.arange(len(xs))
-    for costs in (np.diag(cost_matrix(xs, ys, metric)), arc_costs(xs, ys, rows, rows, metric)):
+    for costs in (np.diag(host_costs(xs, ys, metric)), arc_costs(xs, ys, rows, rows, metric)):
         for k, c in enumerate(costs):
             slack = rho * c + tau
             assert _exact_cost_within(xs[k] - ys[k], p, c - slack, c + slack), (k, c)
@@ -278,7 +277,9 @@ def test_device_costs_are_within_the_certified_rounding(dtype, p, d):
     xs, ys = np.ldexp(x, -e).astype(dtype), np.ldexp(y, -e).astype(dtype)
     err = cost_error(metric, d, dtype)
     tau = float(cost_tau(err, jnp.int32(e), dtype))
-    costs = np.diag(np.asarray(jax.jit(device_costs.cost_matrix, static_argnums=2)(xs, ys, metric)))
+    costs = np.diag(
+        np.asarray(jax.jit(scaled_costs.device_costs, static_argnums=2)(xs, ys, metric))
+    )
     for k, c in enumerate(costs.astype(np.float64)):
         slack = err.rho * c + tau
         diff = xs[k].astype(np.float64) - ys[k].astype(np.float64)  # exact in float64
@@ -304,4 +305,4 @@ def test_every_named_metric_has_a_spec_used_by_the_public_cost():
         np.testing.assert_allclose(
             dv.cost_matrix(x, y, metric=spec), dv.cost_matrix(x, y, metric=name), **F64
         )
-        np.testing.assert_allclose(cost_matrix(x, y, spec), cdist(x, y, name), **F64)
+        np.testing.assert_allclose(host_costs(x, y, spec), cdist(x, y, name), **F64)

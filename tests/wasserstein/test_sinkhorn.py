@@ -30,7 +30,7 @@ from scipy.spatial.distance import cdist
 
 import divergences as dv
 from divergences.wasserstein import _problem
-from divergences.wasserstein._device import DevicePrimal, certify, sinkhorn
+from divergences.wasserstein._device import DevicePrimal, rounding, sinkhorn
 from divergences.wasserstein._device.sinkhorn import extraction, geometry
 from divergences.wasserstein._results import Status
 from tests.wasserstein.exact_transport import exact_w1
@@ -297,15 +297,15 @@ def test_the_rounding_primitives_bound_the_exact_sums(dtype):
             (Fraction(float(p)) * Fraction(float(q)) for p, q in zip(w, t, strict=True)),
             Fraction(0),
         )
-        assert Fraction(float(certify.dot_lower(jnp.asarray(w), jnp.asarray(t)))) <= exact
+        assert Fraction(float(rounding.dot_lower(jnp.asarray(w), jnp.asarray(t)))) <= exact
         # Two-sum stays exact under XLA (nothing reassociated away).
         hi, lo = jax.jit(geometry.two_sum)(jnp.asarray(w), jnp.asarray(t))
         for h, l, p, q in zip(np.asarray(hi), np.asarray(lo), w, t, strict=True):
             assert Fraction(float(h)) + Fraction(float(l)) == Fraction(float(p)) + Fraction(
                 float(q)
             )
-        total = certify.tree_sum(jnp.asarray(w))
-        upper = certify.nonneg_sum_upper(total, certify.depth(count), count, products=False)
+        total = rounding.tree_sum(jnp.asarray(w))
+        upper = rounding.nonneg_sum_upper(total, rounding.depth(count), count, products=False)
         assert Fraction(float(upper)) >= sum(map(Fraction, map(float, w)), Fraction(0))
 
 

@@ -2,7 +2,7 @@
 
 * :mod:`.protocol`: what a transport solver is (:class:`~.protocol.TransportSolver`), its
   options and what it returns;
-* :mod:`.problem`: the problem as every solver sees it (scaled float64 points, weights, costs);
+* :mod:`.host_problem`: the problem as every solver sees it (scaled float64 points, weights, costs);
 * the solvers, one module each: :mod:`.dense` (POT's network simplex), :mod:`.sparse` (column
   generation with exact k-d-tree pricing, around the compiled extension), :mod:`.kr_lp` (the
   Kantorovich-Rubinstein LP by HiGHS, for ``w1_dual(..., method="lp")``);

@@ -21,7 +21,7 @@ import numpy as np
 
 from divergences.wasserstein._metrics import HOST_OPS, MetricSpec, named_metric
 
-__all__ = ["arc_costs", "cost_matrix"]
+__all__ = ["arc_costs", "host_costs"]
 
 #: Entries of the host's cost matrices computed per block of rows from the formula (a metric
 #: with no C loop in scipy): the differences of a block take at most this many floats.
@@ -47,7 +47,7 @@ def _formula_blocks(x: np.ndarray, y: np.ndarray, spec: MetricSpec) -> np.ndarra
     return out
 
 
-def cost_matrix(x: np.ndarray, y: np.ndarray, metric: Any) -> np.ndarray:
+def host_costs(x: np.ndarray, y: np.ndarray, metric: Any) -> np.ndarray:
     """The ``(n, m)`` cost matrix of float64 points for a named metric (a name or its spec).
 
     scipy's C loops (``cdist``) where the spec names one, its formula by blocks otherwise. The

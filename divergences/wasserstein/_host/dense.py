@@ -48,9 +48,9 @@ from typing import NamedTuple
 import numpy as np
 
 from divergences.wasserstein._host.certify import ArcBounds, Enclosure, arc_bounds
-from divergences.wasserstein._host.costs import cost_matrix
+from divergences.wasserstein._host.costs import host_costs
+from divergences.wasserstein._host.host_problem import HostProblem
 from divergences.wasserstein._host.memory import check_memory, format_bytes
-from divergences.wasserstein._host.problem import HostProblem
 from divergences.wasserstein._host.protocol import Coupling
 from divergences.wasserstein._metrics import EPS
 from divergences.wasserstein._results import SolverError, Status
@@ -269,7 +269,7 @@ class DenseSimplex:
         )
 
     def solve(self, problem: HostProblem, options: DenseOptions) -> Coupling:
-        sol = solve_transport(problem.cost_matrix(), problem.a, problem.b, options.max_pivots)
+        sol = solve_transport(problem.pair_costs(), problem.a, problem.b, options.max_pivots)
         rows, cols, mass = plan_arcs(sol.plan)
         return Coupling(rows, cols, mass, sol.u, sol.v, float(sol.value))
 
@@ -330,7 +330,7 @@ def refine_per_arc(
     width = bounds.hi - bounds.lo
     if 2 * allowance < width and _tight(bounds.lo, bounds.hi, 0.0, max(rtol, REFUSE_RTOL)):
         return sol, bounds
-    cost = problem.cost_matrix()
+    cost = problem.pair_costs()
     factor = common_factor(problem)
     spread = 0.0 if factor is not None else _weight_spread(problem)
     hub = _hub(problem, cost)
@@ -369,7 +369,7 @@ def refine_per_arc(
 
 
 def _matrix_error(problem: HostProblem) -> tuple[float, float]:
-    r"""``(rho, tau)`` of the cost matrix computed here (:func:`~.costs.cost_matrix`).
+    r"""``(rho, tau)`` of the cost matrix computed here (:func:`~.costs.host_costs`).
 
     The compiled k-d tree's :math:`	au = d\, 2^{-530}` (its squares may underflow) is not this
     matrix's: its small Euclidean costs are recomputed hypot-style, so what is left absolute is the
@@ -465,7 +465,7 @@ def _hub(problem: HostProblem, cost: np.ndarray) -> tuple[np.ndarray, np.ndarray
     if problem.metric is None or problem.y.shape[0] == 0:
         return None
     j = int(np.argmax(problem.b))
-    to_y = cost_matrix(problem.y[j : j + 1], problem.y, problem.metric)[0]
+    to_y = host_costs(problem.y[j : j + 1], problem.y, problem.metric)[0]
     return cost[:, j], to_y, 2.0 if problem.metric == "sqeuclidean" else 1.0
 
 

@@ -19,10 +19,12 @@ decomposed from the optimal flow; the result is certified here as every W1 resul
 * **above**, the plan's cost with the repair of its marginals' rounding,
   :func:`~.certify.plan_bounds`.
 
-Both in the units of :func:`~.problem.host_problem` (the lattice scaled by :math:`2^{-e}`,
+Both in the units of :func:`~.host_problem.host_problem` (the lattice scaled by :math:`2^{-e}`,
 exactly), then scaled back and rounded outward into the result's dtype
 (:func:`~.certify.outward`), as :mod:`.pipeline` does for the transport solvers. The host
-function is the same for eager and traced calls, and computes on the cells with mass in both.
+function is the same for eager and traced calls, and computes on the cells with mass in both;
+the runner calls it as it calls the pipeline (``w1_grid``'s method ``"grid_flow"``, one entry
+of the engine's registry: :data:`SOLVER`, its options a :class:`GridFlowOptions`).
 
 References: Auricchio, Bassetti, Gualandi & Veneroni, *Computing Kantorovich-Wasserstein
 distances on d-dimensional histograms using (d+1)-partite graphs*, NeurIPS 2018; Ling & Okada,
@@ -47,11 +49,19 @@ from divergences.wasserstein._host.certify import (
     plan_bounds,
     up,
 )
-from divergences.wasserstein._host.pipeline import padded
-from divergences.wasserstein._host.problem import host_problem
+from divergences.wasserstein._host.host_problem import host_problem
 from divergences.wasserstein._results import SolverError, Status
 
-__all__ = ["FLOW_METRICS", "GridFlowArrays", "flow_failures", "grid_flow_arrays", "plan_capacity"]
+__all__ = [
+    "FLOW_METRICS",
+    "SOLVER",
+    "GridFlow",
+    "GridFlowArrays",
+    "GridFlowOptions",
+    "flow_failures",
+    "grid_flow_arrays",
+    "plan_capacity",
+]
 
 #: The metrics whose W1 on a grid is the flow on the grid graph, and whether its arcs are the
 #: king moves (L-infinity) rather than the axis steps (L1).
@@ -72,6 +82,36 @@ class GridFlowArrays(NamedTuple):
     f: Any
     lower_bound: Any
     upper_bound: Any
+
+
+class GridFlowOptions(NamedTuple):
+    """The options of ``w1_grid(method="grid_flow")``, filled by :meth:`GridFlow.options`."""
+
+    #: The grid's shape (the cells are its flat, C-order indices).
+    shape: tuple[int, ...]
+    #: The network simplex's pivot cap (``max_iter``); None for none.
+    max_pivots: int | None = None
+
+
+class GridFlow:
+    """The engine's entry for ``w1_grid(method="grid_flow")``: the flow on the grid graph.
+
+    A method of :func:`~divergences.w1_grid` alone (its measures are two mass arrays on one
+    grid, not point clouds), run by the runner through :func:`grid_flow_arrays`.
+    """
+
+    name = "grid_flow"
+
+    def options(
+        self, shape: tuple[int, ...], *, max_iter: int | None, rtol: float | None,
+        max_rounds: int, threads: int | None,
+    ) -> GridFlowOptions:  # fmt: skip
+        """The grid's ``shape`` and ``max_iter``: the flow is exact, in one thread, unpriced."""
+        return GridFlowOptions(tuple(shape), max_iter)
+
+
+#: The grid flow's registry entry.
+SOLVER = GridFlow()
 
 
 def plan_capacity(cells: int) -> int:
@@ -125,28 +165,25 @@ def grid_flow_arrays(
     mu: np.ndarray,
     nu: np.ndarray,
     *,
-    shape: tuple[int, ...],
     metric: str,
-    max_iter: int | None,
+    options: GridFlowOptions,
     dtype: Any,
-    pad: int | None = None,
 ) -> GridFlowArrays:
     """Solves, certifies and rounds the grid flow of two flat mass arrays on ``shape``.
 
     Args:
       mu: the masses of the cells (flat, C order), validated.
       nu: likewise.
-      shape: the grid's shape.
       metric: ``"cityblock"`` or ``"chebyshev"``.
-      max_iter: the pivot cap, or None.
+      options: the grid's shape and the pivot cap.
       dtype: the result's floating dtype.
-      pad: the plan padded with zero-mass arcs to this length (under a trace), or None.
 
     Raises:
       SolverError: with its status, for a solve short of the optimum (:func:`flow_failures`),
         or ``NOT_BUILT`` without the extension.
     """
     dt = np.dtype(dtype)
+    shape, max_iter = options.shape, options.max_pivots
     mu, nu = np.asarray(mu, np.float64).ravel(), np.asarray(nu, np.float64).ravel()
     cx, cy = np.flatnonzero(mu), np.flatnonzero(nu)
     problem, k = host_problem(
@@ -186,7 +223,7 @@ def grid_flow_arrays(
             f"the grid flow's certified bounds cross: [{lo}, {hi}]", Status.BOUNDS_CROSSED
         )
     value = math.ldexp(math.fsum((mass * plan_costs).tolist()), k)
-    out = GridFlowArrays(
+    return GridFlowArrays(
         value=np.asarray(np.clip(dt.type(value), lo, hi), dt),
         rows=cells_rows.astype(np.int32),
         cols=cells_cols.astype(np.int32),
@@ -195,4 +232,3 @@ def grid_flow_arrays(
         lower_bound=np.asarray(lo, dt),
         upper_bound=np.asarray(hi, dt),
     )
-    return out if pad is None else padded(out, pad)

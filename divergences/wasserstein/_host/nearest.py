@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from divergences.wasserstein._host import native
-from divergences.wasserstein._host.costs import cost_matrix
+from divergences.wasserstein._host.costs import host_costs
 from divergences.wasserstein._host.threads import check_threads, resolve_threads
 from divergences.wasserstein._metrics import Euclidean, MetricSpec, named_metric, scale_exponent
 
@@ -61,7 +61,7 @@ def weighted_nearest(
         arg = np.empty(z.shape[0], np.int32)
         for start in range(0, z.shape[0], rows):
             block = slice(start, start + rows)
-            shifted = cost_matrix(z[block], sites, metric) + weights[None, :]
+            shifted = host_costs(z[block], sites, metric) + weights[None, :]
             arg[block] = np.argmin(shifted, axis=1)
             value[block] = np.take_along_axis(shifted, arg[block, None].astype(np.intp), 1)[:, 0]
         return value, arg
@@ -139,7 +139,7 @@ def lipschitz_violation(
     worst = -np.inf
     for start in range(0, f.shape[0], rows):
         block = slice(start, start + rows)
-        cost = cost_matrix(points[block], points[start:], metric)
+        cost = host_costs(points[block], points[start:], metric)
         gap = np.abs(f[block, None] - f[None, start:])
         worst = max(worst, float(np.max(gap - cost)))
     return worst

@@ -23,9 +23,9 @@ from divergences.wasserstein._host.certify import (
     plan_certificate,
     up,
 )
+from divergences.wasserstein._host.host_problem import HostProblem
 from divergences.wasserstein._host.kr_lp import KRLinearProgram, solve_kr_dual
 from divergences.wasserstein._host.nearest import lipschitz_violation
-from divergences.wasserstein._host.problem import HostProblem
 from divergences.wasserstein._host.protocol import HostOptions, TransportSolver
 from divergences.wasserstein._metrics import EPS
 from divergences.wasserstein._results import CertificateError, SolverError, Status

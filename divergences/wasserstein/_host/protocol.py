@@ -2,7 +2,7 @@ r"""The one protocol of the W1 host solvers: their options, what they return, wh
 
 A solver is any object with the :class:`TransportSolver` methods. It fills its own options
 record from a call's keyword arguments (:meth:`TransportSolver.options`, once, where the
-problem is built), is given a :class:`~.problem.HostProblem` (float64 points scaled by a power
+problem is built), is given a :class:`~.host_problem.HostProblem` (float64 points scaled by a power
 of two, the weights, the metric) and that record, and returns a :class:`Coupling` in the
 problem's units or raises :class:`~divergences.SolverError`. What comes after (the
 certificate, the narrowing of an interval wider than the solver certifies, the scaling back,
@@ -18,7 +18,7 @@ from typing import NamedTuple, Protocol, TypeVar
 import numpy as np
 
 from divergences.wasserstein._host.certify import Enclosure
-from divergences.wasserstein._host.problem import HostProblem
+from divergences.wasserstein._host.host_problem import HostProblem
 from divergences.wasserstein._results import Status
 
 __all__ = ["Coupling", "HostOptions", "TransportSolver"]

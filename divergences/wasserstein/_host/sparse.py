@@ -57,13 +57,13 @@ from divergences.wasserstein._host.atoms import merge_duplicates, split_plan
 from divergences.wasserstein._host.certify import Enclosure
 from divergences.wasserstein._host.coarse_to_fine import ARTIFICIAL_MESSAGE, solve_scaled
 from divergences.wasserstein._host.dense import DENSE_RTOL, default_max_iter, refine_per_arc
+from divergences.wasserstein._host.host_problem import HostProblem
 from divergences.wasserstein._host.memory import (
     available_memory_bytes,
     check_memory,
     thread_stack_bytes,
 )
 from divergences.wasserstein._host.nearest import weighted_nearest
-from divergences.wasserstein._host.problem import HostProblem
 from divergences.wasserstein._host.protocol import Coupling
 from divergences.wasserstein._host.threads import resolve_threads
 from divergences.wasserstein._metrics import EPS

@@ -9,7 +9,7 @@ coordinate ascent on the dual, so that neither potential's slow directions cost 
 2\tau`, so that the costs' error costs only :math:`\rho` of the costs used, not of the largest;
 each computed :math:`\tilde v_j` is within :math:`u |\tilde v_j| + 2\lambda` (to first order)
 of the exact minimum, the rounding of the minimising difference; and each sum is a
-:func:`~..certify.dot_lower`: a tree sum whose error is bounded by
+:func:`~..rounding.dot_lower`: a tree sum whose error is bounded by
 :math:`\gamma_{\lceil \log_2 N \rceil}`.
 
 **The upper bound** is the cost of a coupling: the Sinkhorn plan rounded onto the marginals
@@ -28,7 +28,7 @@ scaling down the rows then the columns in excess leaves a deficit of at most the
 moving it costs at most :math:`C_{\max}` a unit. For :math:`\tilde G` the bracket is rounding
 only; :math:`|A - B|` is the totals' difference, for weights whose sums differ by rounding (W1
 is then that of ``b`` scaled to ``a``'s total, as on the host). Both bounds are rounded outward
-at every step (:func:`~..certify.up`, :func:`~..certify.down`), then scaled back by :math:`2^k`
+at every step (:func:`~..rounding.up`, :func:`~..rounding.down`), then scaled back by :math:`2^k`
 (exact), in the input's dtype.
 """
 
@@ -40,7 +40,7 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from divergences.wasserstein._device.certify import (
+from divergences.wasserstein._device.rounding import (
     ceil_float,
     depth,
     dot_lower,
@@ -149,7 +149,7 @@ def _lower(geo: Geometry, u: jax.Array, v: jax.Array) -> jax.Array:
     Each computed :math:`\tilde v_j = \min_i \mathrm{fl}(t_{ij})` of the differences
     :math:`t_{ij} = c^-_{ij} - u_i` is within :math:`u (|\tilde v_j| + \lambda) / (1 - u) +
     \lambda` above the exact minimum :math:`v'_j` (the rounding of the minimising difference,
-    relative to the minimum itself); the sums are :func:`~.certify.dot_lower` and a tree sum of
+    relative to the minimum itself); the sums are :func:`~..rounding.dot_lower` and a tree sum of
     :math:`b_j |\tilde v_j|`; :math:`|A - B| \max |v|` covers weights whose totals differ.
     """
     dt = u.dtype

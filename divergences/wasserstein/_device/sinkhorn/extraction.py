@@ -20,14 +20,14 @@ import jax.numpy as jnp
 from jax import lax
 
 from divergences.wasserstein._device import DeviceDual, DevicePrimal, DeviceResult
-from divergences.wasserstein._device.certify import (
+from divergences.wasserstein._device.rounding import (
     ceil_float,
     tree_sum,
     up,
 )
-from divergences.wasserstein._device.costs import (
-    cost_matrix,
+from divergences.wasserstein._device.scaled_costs import (
     cost_tau,
+    device_costs,
 )
 from divergences.wasserstein._device.sinkhorn.bounds import (
     PlanSums,
@@ -100,7 +100,7 @@ def final_coupling(
         matching = jnp.where(rows[:, None] == mb[None, :], blk.b[None, :], 0)
         coupling = jnp.where(geo.equal, matching, coupling)
         _, pullback = jax.vjp(
-            lambda p, q: cost_matrix(p, q, metric, safe=True), xs, lax.stop_gradient(blk.ys)
+            lambda p, q: device_costs(p, q, metric, safe=True), xs, lax.stop_gradient(blk.ys)
         )
         dx, dy = pullback(coupling)
         if not geo.dense:
@@ -271,7 +271,7 @@ def _lipschitz_violation_bound(
 
     def body(carry: Any, blk: Any) -> Any:
         zb, fb = blk
-        cost = cost_matrix(union, zb, metric)
+        cost = device_costs(union, zb, metric)
         worst = jnp.max((f[:, None] - fb[None, :]) - cost)
         top, cmax = carry
         return (jnp.maximum(top, worst), jnp.maximum(cmax, jnp.max(cost))), None
@@ -306,7 +306,7 @@ def _dual_fields(
 
     def fn(top: Any, blk: Any) -> Any:
         ys, b, gb = blk
-        cost = cost_matrix(union, ys, metric)
+        cost = device_costs(union, ys, metric)
         t = jnp.min(jnp.where(b[None, :] > 0, cost - gb[None, :], jnp.inf), axis=1)
         return jnp.minimum(top, t), None
 

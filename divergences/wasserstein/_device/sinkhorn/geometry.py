@@ -22,8 +22,8 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from divergences.wasserstein._device.costs import (
-    cost_matrix,
+from divergences.wasserstein._device.scaled_costs import (
+    device_costs,
     magnitude_bits,
     scale_exponent_bits,
     scaled_points,
@@ -97,7 +97,7 @@ def blocked_geometry(
         ys = jnp.concatenate([ys, jnp.broadcast_to(ys[:1], (pad, ys.shape[1]))])
         y0 = jnp.concatenate([y, jnp.broadcast_to(y[:1], (pad, y.shape[1]))])
         b = jnp.concatenate([b, jnp.zeros((pad,), b.dtype)])
-    cost = cost_matrix(xs, ys, metric)[None] if nb == 1 else None
+    cost = device_costs(xs, ys, metric)[None] if nb == 1 else None
     equal, match = _equal_measures(x, y0.reshape(nb, bs, -1), a, b.reshape(nb, bs))
     return Geometry(
         xs=xs,
@@ -222,7 +222,7 @@ def scan_blocks(
 
     def body(c: Any, xs: Any) -> Any:
         ys, b, logb, cost, red, gh, gl, *rest = xs
-        costs = cost_matrix(geo.xs, ys, metric) if cost is None else cost
+        costs = device_costs(geo.xs, ys, metric) if cost is None else cost
         if red is not None:
             r = (red - pot.f_hi[:, None]) - gh[None, :]
         else:

@@ -3,7 +3,7 @@ r"""The Sinkhorn iteration and its loop, certified at every check.
 **The iteration** (Cuturi, *Sinkhorn distances*, NeurIPS 2013, in the log domain of Schmitzer,
 *Stabilized sparse scaling algorithms for entropy regularized transport problems*, SIAM J. Sci.
 Comput. 41, 2019; Peyre & Cuturi, *Computational Optimal Transport*, 2019, Sec. 4.4): on the
-scaled points (:mod:`..costs`), with the reduced costs :math:`R_{ij} = c_{ij} - f_i - g_j` and
+scaled points (:mod:`..scaled_costs`), with the reduced costs :math:`R_{ij} = c_{ij} - f_i - g_j` and
 :math:`\mathrm{LSE}` the log-sum-exp,
 
 .. math::
@@ -46,14 +46,14 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from divergences.wasserstein._device.certify import (
+from divergences.wasserstein._device.loops import lockstep_while
+from divergences.wasserstein._device.rounding import (
     tree_sum,
 )
-from divergences.wasserstein._device.costs import (
+from divergences.wasserstein._device.scaled_costs import (
     cost_tau,
     span_cost,
 )
-from divergences.wasserstein._device.loops import lockstep_while
 from divergences.wasserstein._device.sinkhorn.bounds import (
     Rounded,
     certified_bounds,

@@ -8,7 +8,7 @@ points times :math:`2^{k}`, :math:`k = \deg(c)\, e`, exactly. The costs are the 
 
 The formulas are the metrics' specs (:mod:`divergences.wasserstein._metrics`), evaluated with
 ``jax.numpy`` and tree sums; what they may lose to rounding and underflow, in the dtype's
-standard model of :mod:`.certify`, is the specs' cost-error model
+standard model of :mod:`.rounding`, is the specs' cost-error model
 (:func:`~divergences.wasserstein._metrics.cost_error`), whose :math:`\tau` grows with
 :math:`2^{\max(0, -e)}` (:func:`cost_tau`).
 """
@@ -22,7 +22,7 @@ import jax.numpy as jnp
 from jax import lax
 
 from divergences._src.numerics import safe_sqrt
-from divergences.wasserstein._device.certify import tree_sum, up
+from divergences.wasserstein._device.rounding import tree_sum, up
 from divergences.wasserstein._metrics import (
     MAX_SCALE_EXPONENT,
     CostError,
@@ -33,8 +33,8 @@ from divergences.wasserstein._metrics import (
 from divergences.wasserstein.cost import times_power_of_two
 
 __all__ = [
-    "cost_matrix",
     "cost_tau",
+    "device_costs",
     "exact_lift_limit",
     "magnitude_bits",
     "scale_exponent_bits",
@@ -48,14 +48,14 @@ _DEVICE = Ops(jnp, tree_sum, jnp.abs, jnp.sqrt, lax.stop_gradient)
 _DEVICE_SAFE = _DEVICE._replace(sqrt=safe_sqrt)
 
 
-def cost_matrix(
+def device_costs(
     p: jax.Array, q: jax.Array, metric: str | MetricSpec, *, safe: bool = False
 ) -> jax.Array:
     """The ``(n, b)`` costs between scaled points ``p`` ``(n, d)`` and ``q`` ``(b, d)``.
 
     ``safe=True`` takes the Euclidean norm's square root with the subgradient 0 at coincident
     points (for the envelope gradient); the values are the same bits either way. The sums over
-    the coordinates are trees (:func:`~.certify.tree_sum`), in a fixed order alone and in a
+    the coordinates are trees (:func:`~.rounding.tree_sum`), in a fixed order alone and in a
     batch.
     """
     ops = _DEVICE_SAFE if safe else _DEVICE

@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from divergences.wasserstein._host.costs import arc_costs, cost_matrix
+from divergences.wasserstein._host.costs import arc_costs, host_costs
 from divergences.wasserstein._host.nearest import weighted_nearest
 from divergences.wasserstein._metrics import (
     EPS,
@@ -65,19 +65,19 @@ class HostProblem(NamedTuple):
         err = cost_error(self.metric, self.x.shape[1])
         return err.rho, err.tau
 
-    def cost_matrix(self) -> np.ndarray:
+    def pair_costs(self) -> np.ndarray:
         """The ``(n, m)`` costs :math:`c(x_i, y_j)`."""
         if self.metric is None:
             n = self.x.shape[0]
             return np.asarray(self.union_cost, np.float64)[:n, n:]
-        return cost_matrix(self.x, self.y, self.metric)
+        return host_costs(self.x, self.y, self.metric)
 
     def union_costs(self) -> np.ndarray:
         """The ``(n + m, n + m)`` costs between all the points (the dual LP's)."""
         if self.metric is None:
             return np.asarray(self.union_cost, np.float64)
         z = self.union
-        return cost_matrix(z, z, self.metric)
+        return host_costs(z, z, self.metric)
 
     def plan_costs(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
         """The costs :math:`c(x_{r_k}, y_{c_k})` of a plan's arcs."""
