@@ -16,13 +16,8 @@ import jax
 import jax.numpy as jnp
 
 from divergences.wasserstein._measures import Measures, value_with_derivative
-from divergences.wasserstein._metrics import named_metric
-from divergences.wasserstein.cost import (
-    Metric,
-    cost_matrix_unchecked,
-    scale_exponent_traced,
-    times_power_of_two,
-)
+from divergences.wasserstein._metrics import named_metric, scale_exponent
+from divergences.wasserstein.cost import Metric, cost_matrix_unchecked, times_power_of_two
 
 __all__ = ["arc_cost", "envelope_value", "mcshane_value", "plan_cost", "point_derivative"]
 
@@ -93,7 +88,7 @@ def plan_cost(
     spec = named_metric(metric)
     if spec is None:
         return jnp.sum(mass * arc_cost(z[rows], z[cols], metric))
-    e = scale_exponent_traced(ms.x, ms.y, degree=spec.degree)
+    e = scale_exponent(ms.x, ms.y, degree=spec.degree, xp=jnp)
     zs = jax.lax.stop_gradient(times_power_of_two(z, -e))
 
     def cost(p: jax.Array, q: jax.Array) -> jax.Array:
@@ -117,7 +112,7 @@ def point_derivative(ms: Measures, grad_x: jax.Array, grad_y: jax.Array) -> jax.
     power of two (exact), so that no product overflows; :func:`envelope_value` takes it as its
     transport cost.
     """
-    e = scale_exponent_traced(ms.x, ms.y)
+    e = scale_exponent(ms.x, ms.y, xp=jnp)
     xs, ys = times_power_of_two(ms.x, -e), times_power_of_two(ms.y, -e)
     t = jnp.vdot(xs, jax.lax.stop_gradient(grad_x)) + jnp.vdot(ys, jax.lax.stop_gradient(grad_y))
     return times_power_of_two(t - jax.lax.stop_gradient(t), e)

@@ -4,12 +4,12 @@ A spec holds everything the package knows about one named ground cost :math:`c(x
 
 * its **formula** on the differences :math:`x - y` (last axis), written once against an array
   namespace (:class:`Ops`): NumPy on the host (:mod:`._host.costs`), ``jax.numpy`` in the
-  differentiable public cost (:mod:`.cost`) and in the device solvers (:mod:`._device.costs`,
-  whose sums are fixed trees);
+  differentiable public cost (:mod:`.cost`) and in the device solvers
+  (:mod:`._device.scaled_costs`, whose sums are fixed trees);
 * its **degree** :math:`k` of homogeneity, :math:`c(s x, s y) = s^k c(x, y)` for :math:`s > 0`:
   every named cost is translation invariant and homogeneous, so a W1 problem is solved on the
-  points scaled by a power of two into (-1, 1) (:func:`scale_exponent`, exact) and the value
-  scaled back by :math:`2^{k e}`, exactly;
+  points scaled by a power of two into (-1, 1) (:func:`scale_exponent`, the one for the host
+  and XLA alike; exact) and the value scaled back by :math:`2^{k e}`, exactly;
 * its **span bound**: every named cost is a norm of the difference (or a norm's square),
   non-decreasing in each :math:`|x_l - y_l|`, so no cost between points of a box exceeds the
   formula at the box's side lengths;
@@ -348,20 +348,42 @@ def named_metric(metric: Any) -> MetricSpec | None:
     return None
 
 
-def scale_exponent(*points: np.ndarray, degree: int = 1) -> int:
+def scale_exponent(*points: Any, degree: int = 1, xp: Any = np) -> Any:
     """The exponent ``e`` with ``max |coordinate|`` in ``[2^(e-1), 2^e)``; 0 if all are 0.
 
     Points times ``2^-e`` have coordinates below 1 in magnitude: their differences, squares and
     sums can neither overflow nor (for the hypot-style norm) underflow, and scaling by a power
     of two is exact wherever it stays clear of subnormal numbers. ``e`` is clipped so that the
     cost's factor ``2^(degree e)`` stays at most ``2^1000`` either way (coordinates beyond
-    ~1e301 are scaled to at most 2^24, still far from overflow). ``cost.scale_exponent_traced``
-    is the same in JAX.
+    ~1e301 are scaled to at most 2^24, still far from overflow), and a normal float of the
+    dtype the points are scaled in.
+
+    The one scale exponent of the package, on the host and in XLA alike. ``xp`` is the array
+    namespace: NumPy (the host, where points are scaled in float64) gives a Python int;
+    ``jax.numpy`` (points of one dtype, concrete or traced, scaled in that dtype) an int32
+    scalar with no derivative. Both read the largest magnitude from the coordinates' bits,
+    which integer operations never flush: points that are all subnormal (0 to XLA's
+    arithmetic) get their own exponent too. Non-finite points (which the input rules refuse)
+    give 0.
     """
-    top = max(float(np.max(np.abs(p), initial=0.0)) for p in points)
-    e = int(np.frexp(top)[1]) if top > 0 else 0
-    limit = MAX_SCALE_EXPONENT // degree
-    return min(max(e, -limit), limit)
+    if xp is np:
+        points = tuple(np.asarray(p, np.float64) for p in points)
+    dt = np.dtype(points[0].dtype)
+    fi = np.finfo(dt)
+    int_dtype = np.int32 if dt.itemsize == 4 else np.int64
+    sign_off = np.iinfo(int_dtype).max
+    top = xp.max(xp.stack([xp.max(p.view(int_dtype) & sign_off) for p in points]))
+    biased = top >> int(fi.nmant)
+    # A subnormal maximum: its integer significand's bit length, exact as a float of the dtype.
+    width = xp.frexp(top.astype(dt))[1]
+    e = xp.where(
+        biased > 0, biased - (int(fi.maxexp) - 2), width + (int(fi.minexp) - int(fi.nmant))
+    )
+    finite = biased < (1 << (8 * dt.itemsize - 1 - int(fi.nmant))) - 1  # not inf or NaN
+    e = xp.where((top > 0) & finite, e, 0).astype(np.int32)
+    limit = min(MAX_SCALE_EXPONENT, int(fi.maxexp) - 4) // degree
+    e = xp.clip(e, -limit, limit)
+    return int(e) if xp is np else e
 
 
 class CostError(NamedTuple):

@@ -286,6 +286,31 @@ def test_device_costs_are_within_the_certified_rounding(dtype, p, d):
         assert _exact_cost_within(diff, p, c - slack, c + slack), (k, c)
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("degree", [1, 2])
+def test_one_scale_exponent_on_the_host_and_in_xla(dtype, degree):
+    """The host's exponent is the exact one; XLA's the same from the bits, clipped to the dtype.
+
+    Points that are all subnormal (0 to XLA's flushing arithmetic) get their own exponent in
+    both; non-finite points give 0.
+    """
+    fi = np.finfo(dtype)
+    limit = min(1000, int(fi.maxexp) - 4) // degree
+    in_xla = jax.jit(lambda t: scale_exponent(t, degree=degree, xp=jnp))
+    cases = [[[0.0, 0.0]], [[3.0, -0.5]], [[1e-30, -2e-30]], [[float(fi.max), 1.0]],
+             [[float(fi.smallest_subnormal) * 5, 0.0]], [[float(fi.tiny) / 2, 0.0]]]  # fmt: skip
+    for points in cases:
+        x = np.asarray(points, dtype)
+        top = float(np.max(np.abs(x)))
+        exact = int(np.frexp(top)[1]) if top else 0
+        host = scale_exponent(x, degree=degree)
+        assert type(host) is int and host == max(-1000 // degree, min(exact, 1000 // degree))
+        assert int(in_xla(x)) == max(-limit, min(exact, limit)), points
+    for bad in (np.inf, np.nan):
+        x = np.asarray([[bad, 1.0]], dtype)
+        assert scale_exponent(x, degree=degree) == int(in_xla(x)) == 0
+
+
 @given(
     st.lists(st.floats(-1, 1, allow_subnormal=False), min_size=1, max_size=6),
     st.sampled_from([1, 2, 3, 4, 9]),

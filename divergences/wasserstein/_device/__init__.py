@@ -5,8 +5,8 @@ One program under ``jit``, ``vmap``, ``grad`` and sharding, on a CPU, a GPU or a
 Where the host solvers (:mod:`~divergences.wasserstein._host`) return a coupling for the host
 pipeline to certify in NumPy, a device solver certifies itself, in XLA and in the input's dtype,
 by the same argument: a feasible dual gives the lower bound, a feasible coupling the upper one,
-every rounding bounded (:mod:`.rounding`, :mod:`.scaled_costs`). It follows :class:`DeviceSolver` and
-has one entry in the engine's registry (``_problem.DEVICE_SOLVERS``); the runner calls it for
+every rounding bounded (:mod:`.rounding`, :mod:`.scaled_costs`). It follows
+:class:`DeviceSolver`, with an options record of its own, and has one entry in the engine's registry (``_problem.DEVICE_SOLVERS``); the runner calls it for
 concrete and traced input alike (one jitted program) and turns its status into the engine's
 errors.
 

@@ -1,9 +1,10 @@
 r"""Ground costs computed in XLA, block by block, with a bound on their rounding.
 
 The device solvers work on the points scaled by a power of two, :math:`x 2^{-e}` with every
-coordinate in :math:`(-1, 1)` (``e`` from :func:`scale_exponent_bits`, the scaling :func:`scaled_points`):
-no difference, square or sum can overflow, and the costs of the input are those of the scaled
-points times :math:`2^{k}`, :math:`k = \deg(c)\, e`, exactly. The costs are the plain formulas
+coordinate in :math:`(-1, 1)` (``e`` from :func:`~divergences.wasserstein._metrics.scale_exponent`,
+read from the bits; the scaling :func:`scaled_points`): no difference, square or sum can
+overflow, and the costs of the input are those of the scaled points times :math:`2^{k}`,
+:math:`k = \deg(c)\, e`, exactly. The costs are the plain formulas
 (no hypot-style rescaling): what they lose to underflow is in the bound below.
 
 The formulas are the metrics' specs (:mod:`divergences.wasserstein._metrics`), evaluated with
@@ -24,7 +25,6 @@ from jax import lax
 from divergences._src.numerics import safe_sqrt
 from divergences.wasserstein._device.rounding import tree_sum, up
 from divergences.wasserstein._metrics import (
-    MAX_SCALE_EXPONENT,
     CostError,
     MetricSpec,
     Ops,
@@ -37,7 +37,6 @@ __all__ = [
     "device_costs",
     "exact_lift_limit",
     "magnitude_bits",
-    "scale_exponent_bits",
     "scaled_points",
     "span_cost",
 ]
@@ -107,23 +106,6 @@ def exact_lift_limit(dtype: Any) -> int:
     """
     _, mant, _, _ = _bits(dtype)
     return -mant
-
-
-def scale_exponent_bits(*points: jax.Array, degree: int = 1) -> jax.Array:
-    """The scale exponent of the points: ``e`` with every ``|coordinate| < 2^e``, from their bits.
-
-    :func:`~divergences.wasserstein.cost.scale_exponent_traced`, read from the bits so that points
-    that are all subnormal (0 to XLA's arithmetic) get their own exponent, not 0; clipped alike.
-    """
-    dt = points[0].dtype
-    int_dtype, mant, bias, least = _bits(dt)
-    top = lax.stop_gradient(jnp.max(jnp.stack([jnp.max(magnitude_bits(p)) for p in points])))
-    normal = top >> mant
-    width = jnp.asarray(8 * jnp.dtype(int_dtype).itemsize, int_dtype) - lax.clz(top)
-    e = jnp.where(normal > 0, normal - bias, width + least)
-    e = jnp.where(top > 0, e, 0).astype(jnp.int32)
-    limit = min(MAX_SCALE_EXPONENT, int(jnp.finfo(dt).maxexp) - 4) // degree
-    return jnp.clip(e, -limit, limit)
 
 
 def scaled_points(x: jax.Array, e: jax.Array) -> jax.Array:

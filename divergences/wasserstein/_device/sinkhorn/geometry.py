@@ -25,11 +25,10 @@ from jax import lax
 from divergences.wasserstein._device.scaled_costs import (
     device_costs,
     magnitude_bits,
-    scale_exponent_bits,
     scaled_points,
 )
 from divergences.wasserstein._device.sinkhorn.config import SinkhornConfig
-from divergences.wasserstein._metrics import named_metric
+from divergences.wasserstein._metrics import named_metric, scale_exponent
 
 __all__ = [
     "Block",
@@ -87,7 +86,7 @@ def blocked_geometry(
 ) -> Geometry:
     n, m = x.shape[0], y.shape[0]
     deg = named_metric(metric).degree
-    e = scale_exponent_bits(x, y, degree=deg)
+    e = scale_exponent(x, y, degree=deg, xp=jnp)
     xs, ys = scaled_points(x, e), scaled_points(y, e)
     bs = block_size(n, m, config)
     nb = -(-m // bs)
