@@ -46,9 +46,9 @@ jax.config.update("jax_enable_x64", True)
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
 import divergences as dv  # noqa: E402
-from divergences.wasserstein._device import DevicePrimal  # noqa: E402
-from divergences.wasserstein._device import sinkhorn as sk  # noqa: E402
-from divergences.wasserstein._device.sinkhorn import geometry, iteration  # noqa: E402
+from divergences.wasserstein._src.device import DevicePrimal  # noqa: E402
+from divergences.wasserstein._src.device import sinkhorn as sk  # noqa: E402
+from divergences.wasserstein._src.device.sinkhorn import geometry, iteration  # noqa: E402
 
 EPS_DECAY = 0.95
 EPS_TARGET = 2.0**-9  # times the largest cost

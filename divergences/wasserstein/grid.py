@@ -2,9 +2,9 @@ r"""W1 between two mass arrays on one regular grid: histograms, images, volumes.
 
 The cells of a 1-D, 2-D or 3-D array of masses are points of the lattice
 :math:`h \mathbb{Z}^d`. For the ``cityblock`` and ``chebyshev`` metrics, :func:`w1_grid` solves
-the min-cost flow on the grid graph (:mod:`._host.grid_flow`: every shortest path is a chain of
+the min-cost flow on the grid graph (:mod:`._src.host.grid_flow`: every shortest path is a chain of
 steps between neighbouring cells, so the problem has :math:`O(n)` arcs), run by the runner as
-every W1 method is (:func:`~._runner.run`: eager or traced, one host function); for every metric
+every W1 method is (:func:`~._src.runner.run`: eager or traced, one host function); for every metric
 otherwise (and where the compiled extension is not built) it solves the transport problem
 between the cells that carry mass by :func:`~divergences.w1_primal`. Both work on the integer
 lattice (whose coordinates and costs are exact) and scale the result by the spacing ``h``
@@ -21,12 +21,12 @@ import jax.numpy as jnp
 import numpy as np
 
 from divergences._src.errors import is_traced
-from divergences.wasserstein._host import native
-from divergences.wasserstein._host.grid_flow import FLOW_METRICS
-from divergences.wasserstein._measures import _weight_values
-from divergences.wasserstein._problem import GRID_SOLVERS, PRIMAL_METHODS, make_grid_problem
-from divergences.wasserstein._results import SparsePlan
-from divergences.wasserstein._runner import GRID, run
+from divergences.wasserstein._src.host import native
+from divergences.wasserstein._src.host.grid_flow import FLOW_METRICS
+from divergences.wasserstein._src.measures import _weight_values
+from divergences.wasserstein._src.problem import GRID_SOLVERS, PRIMAL_METHODS, make_grid_problem
+from divergences.wasserstein._src.results import SparsePlan
+from divergences.wasserstein._src.runner import GRID, run
 from divergences.wasserstein.primal import w1_primal
 
 __all__ = ["W1Grid", "w1_grid"]
@@ -241,10 +241,10 @@ def _transport(mu: Any, nu: Any, metric: str, cx: Any, cy: Any, traced: bool, **
 
 
 def _grid_flow(problem: Any, cx: Any, cy: Any, traced: bool) -> tuple:
-    """W1 on the lattice as the flow on the grid graph (:mod:`._host.grid_flow`).
+    """W1 on the lattice as the flow on the grid graph (:mod:`._src.host.grid_flow`).
 
     ``(value, plan, u, v, lower_bound, upper_bound)``, in lattice units: the runner's result
-    (:data:`~._runner.GRID`), whose ``value`` carries the envelope theorem's derivative in the
+    (:data:`~._src.runner.GRID`), whose ``value`` carries the envelope theorem's derivative in the
     masses, :math:`(u, v) = (f, -f)`, under a trace.
     """
     out = run(problem, GRID)

@@ -19,11 +19,11 @@ import divergences as dv
 from divergences.testing import tolerance
 from divergences.testing.dotmark import DOTMARK_CLASSES, dotmark_pair
 from divergences.testing.exact_w1 import ExactW1
-from divergences.wasserstein import _runner as runner_module
 from divergences.wasserstein import grid as grid_module
-from divergences.wasserstein._host import native
-from divergences.wasserstein._host.sparse import solve_sparse_host
-from divergences.wasserstein._results import Status
+from divergences.wasserstein._src import runner as runner_module
+from divergences.wasserstein._src.host import native
+from divergences.wasserstein._src.host.sparse import solve_sparse_host
+from divergences.wasserstein._src.results import Status
 
 LP = tolerance("lp")
 METRICS = ("euclidean", "cityblock", "chebyshev", "sqeuclidean")

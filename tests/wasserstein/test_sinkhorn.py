@@ -29,10 +29,10 @@ import pytest
 from scipy.spatial.distance import cdist
 
 import divergences as dv
-from divergences.wasserstein import _problem
-from divergences.wasserstein._device import DevicePrimal, rounding, sinkhorn
-from divergences.wasserstein._device.sinkhorn import extraction, geometry
-from divergences.wasserstein._results import Status
+from divergences.wasserstein._src import problem as _problem
+from divergences.wasserstein._src.device import DevicePrimal, rounding, sinkhorn
+from divergences.wasserstein._src.device.sinkhorn import extraction, geometry
+from divergences.wasserstein._src.results import Status
 from tests.wasserstein.exact_transport import exact_w1
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]

@@ -46,27 +46,27 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from divergences.wasserstein._device.loops import lockstep_while
-from divergences.wasserstein._device.rounding import (
+from divergences.wasserstein._src.device.loops import lockstep_while
+from divergences.wasserstein._src.device.rounding import (
     tree_sum,
 )
-from divergences.wasserstein._device.scaled_costs import (
+from divergences.wasserstein._src.device.scaled_costs import (
     cost_tau,
     span_cost,
 )
-from divergences.wasserstein._device.sinkhorn.bounds import (
+from divergences.wasserstein._src.device.sinkhorn.bounds import (
     Rounded,
     certified_bounds,
 )
-from divergences.wasserstein._device.sinkhorn.config import SinkhornConfig
-from divergences.wasserstein._device.sinkhorn.geometry import (
+from divergences.wasserstein._src.device.sinkhorn.config import SinkhornConfig
+from divergences.wasserstein._src.device.sinkhorn.geometry import (
     Block,
     Geometry,
     Potentials,
     scan_blocks,
     two_sum,
 )
-from divergences.wasserstein._metrics import cost_error
+from divergences.wasserstein._src.metrics import cost_error
 
 __all__ = [
     "SinkhornState",

@@ -22,10 +22,10 @@ from typing import Any
 
 import numpy as np
 
-from divergences.wasserstein._host import native
-from divergences.wasserstein._host.costs import host_costs
-from divergences.wasserstein._host.threads import check_threads, resolve_threads
-from divergences.wasserstein._metrics import Euclidean, MetricSpec, named_metric, scale_exponent
+from divergences.wasserstein._src.host import native
+from divergences.wasserstein._src.host.costs import host_costs
+from divergences.wasserstein._src.host.threads import check_threads, resolve_threads
+from divergences.wasserstein._src.metrics import Euclidean, MetricSpec, named_metric, scale_exponent
 
 __all__ = ["lipschitz_violation", "mcshane_extension", "weighted_k_nearest", "weighted_nearest"]
 

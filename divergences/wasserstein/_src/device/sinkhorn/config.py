@@ -14,7 +14,7 @@ __all__ = [
 class SinkhornOptions(NamedTuple):
     """The options of ``method="sinkhorn"`` a call sets, ``rtol`` and ``max_iter``.
 
-    Filled by :meth:`~divergences.wasserstein._device.sinkhorn.SinkhornSolver.options`, with
+    Filled by :meth:`~divergences.wasserstein._src.device.sinkhorn.SinkhornSolver.options`, with
     these defaults where a call leaves them None.
     """
 

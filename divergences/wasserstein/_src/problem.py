@@ -3,13 +3,13 @@ r"""A W1 problem, validated once, and the registry of the solvers that can solve
 :func:`make_problem` is where :func:`~divergences.w1_primal` and :func:`~divergences.w1_dual`
 meet: it checks the measures, the metric and every option, chooses the solver, and refuses
 up front (``MemoryError``) a size the solver cannot hold, for concrete and traced input alike.
-The runner (:mod:`._runner`) takes the :class:`Problem` from there.
+The runner (:mod:`.runner`) takes the :class:`Problem` from there.
 
-Adding a transport solver is one module in ``_host/`` with its options record and a
-``SOLVER`` following :class:`~divergences.wasserstein._host.protocol.TransportSolver`, and one
-entry in :data:`SOLVERS`: it is then a method of both functions, certified and transformable
-like the others. A solver that runs in XLA (``_device/``, following
-:class:`~divergences.wasserstein._device.DeviceSolver`) is one entry in
+Adding a transport solver is one module in ``host/`` with its options record and a ``SOLVER``
+following :class:`~divergences.wasserstein._src.host.protocol.TransportSolver`, and one entry in
+:data:`SOLVERS`: it is then a method of both functions, certified and transformable like the
+others. A solver that runs in XLA (``device/``, following
+:class:`~divergences.wasserstein._src.device.DeviceSolver`) is one entry in
 :data:`DEVICE_SOLVERS`. :func:`make_grid_problem` is the same for :func:`~divergences.w1_grid`'s
 flow on the grid graph (:data:`GRID_SOLVERS`), which the runner runs like the others.
 """
@@ -26,13 +26,13 @@ import numpy as np
 
 from divergences._src.errors import is_traced
 from divergences._src.options import integer_option
-from divergences.wasserstein._device import DeviceSolver, sinkhorn
-from divergences.wasserstein._host import dense, grid_flow, kr_lp, native, sparse
-from divergences.wasserstein._host.dense import DENSE_MAX_PAIRS, check_dense_size
-from divergences.wasserstein._host.protocol import TransportSolver
-from divergences.wasserstein._host.threads import check_threads
-from divergences.wasserstein._measures import Measures, check_measures
-from divergences.wasserstein._metrics import check_metric, named_metric
+from divergences.wasserstein._src.device import DeviceSolver, sinkhorn
+from divergences.wasserstein._src.host import dense, grid_flow, kr_lp, native, sparse
+from divergences.wasserstein._src.host.dense import DENSE_MAX_PAIRS, check_dense_size
+from divergences.wasserstein._src.host.protocol import TransportSolver
+from divergences.wasserstein._src.host.threads import check_threads
+from divergences.wasserstein._src.measures import Measures, check_measures
+from divergences.wasserstein._src.metrics import check_metric, named_metric
 from divergences.wasserstein.cost import Metric
 
 __all__ = [
@@ -151,7 +151,7 @@ def check_keywords(max_iter: Any, rtol: Any, max_rounds: Any, threads: Any) -> d
     """The solver keywords of a call validated, or a ValueError naming the one that breaks its rule.
 
     The same rules for every method; a None stays None, for the chosen method's options record
-    to fill with its default (:meth:`~._host.protocol.TransportSolver.options`).
+    to fill with its default (:meth:`~.host.protocol.TransportSolver.options`).
     """
     cap = integer_option(max_iter, "max_iter", none=True)
     if rtol is not None:

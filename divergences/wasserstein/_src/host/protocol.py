@@ -17,9 +17,9 @@ from typing import NamedTuple, Protocol, TypeVar
 
 import numpy as np
 
-from divergences.wasserstein._host.certify import Enclosure
-from divergences.wasserstein._host.host_problem import HostProblem
-from divergences.wasserstein._results import Status
+from divergences.wasserstein._src.host.certify import Enclosure
+from divergences.wasserstein._src.host.host_problem import HostProblem
+from divergences.wasserstein._src.results import Status
 
 __all__ = ["Coupling", "HostOptions", "TransportSolver"]
 
@@ -56,7 +56,7 @@ class TransportSolver(Protocol[OptionsT]):
     """A solver of the transportation LP between two discrete measures, on the host.
 
     One module and one entry in the engine's registry
-    (``divergences.wasserstein._problem.SOLVERS``) make a new solver a method of both
+    (``divergences.wasserstein._src.problem.SOLVERS``) make a new solver a method of both
     :func:`~divergences.w1_primal` and :func:`~divergences.w1_dual` (which takes the
     c-transform of its column potential), with the same certificate, scaling, errors and
     transformations as the others. Its options are a record of its own (a frozen NamedTuple

@@ -17,7 +17,7 @@ import numpy as np
 import scipy.sparse
 import scipy.sparse.csgraph
 
-from divergences.wasserstein._host.nearest import weighted_k_nearest
+from divergences.wasserstein._src.host.nearest import weighted_k_nearest
 
 __all__ = ["conjugate_gradient", "integrated_potential"]
 

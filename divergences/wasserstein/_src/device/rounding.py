@@ -1,7 +1,7 @@
 r"""Rounding that can be bounded, in XLA: tree sums, outward steps, and enclosed dot products.
 
 The device solvers certify their bounds in the input's dtype, inside the compiled program, by
-the same argument as the host's :mod:`~divergences.wasserstein._host.certify` (which encloses
+the same argument as the host's :mod:`~divergences.wasserstein._src.host.certify` (which encloses
 its sums exactly with ``math.fsum`` and Fractions, a luxury XLA does not have). Here every
 floating-point operation is taken to satisfy the standard model with underflow,
 
@@ -43,7 +43,7 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from divergences.wasserstein._metrics import ceil_float, tiny, unit_roundoff
+from divergences.wasserstein._src.metrics import ceil_float, tiny, unit_roundoff
 
 __all__ = [
     "ceil_float",

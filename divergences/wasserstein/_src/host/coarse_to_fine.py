@@ -20,12 +20,12 @@ from typing import NamedTuple
 
 import numpy as np
 
-from divergences.wasserstein._host import native
-from divergences.wasserstein._host.curve import curve_order
-from divergences.wasserstein._host.nearest import weighted_k_nearest, weighted_nearest
-from divergences.wasserstein._host.start_potential import integrated_potential
-from divergences.wasserstein._host.threads import resolve_threads
-from divergences.wasserstein._results import SolverError, Status
+from divergences.wasserstein._src.host import native
+from divergences.wasserstein._src.host.curve import curve_order
+from divergences.wasserstein._src.host.nearest import weighted_k_nearest, weighted_nearest
+from divergences.wasserstein._src.host.start_potential import integrated_potential
+from divergences.wasserstein._src.host.threads import resolve_threads
+from divergences.wasserstein._src.results import SolverError, Status
 
 __all__ = ["ARTIFICIAL_MESSAGE", "solve_scaled"]
 

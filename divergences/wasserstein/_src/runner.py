@@ -1,17 +1,17 @@
 r"""The one runner of the W1 solvers: eager, ``jit``, ``vmap`` and ``grad`` meet here.
 
-A :class:`~._problem.Problem` for a host solver is solved by one host function
-(:mod:`._host.pipeline`: the solve, the certificate, the scaling back, the cast), run by
+A :class:`~.problem.Problem` for a host solver is solved by one host function
+(:mod:`.host.pipeline`: the solve, the certificate, the scaling back, the cast), run by
 :func:`on_host`: called directly for concrete input and through ``jax.pure_callback`` under a
 transformation, so both return the same bits and raise the same error. Under a transformation
 the runner then attaches the envelope theorem's derivative with terms that are exactly zero in
-the forward pass (:mod:`._envelope`).
+the forward pass (:mod:`.envelope`).
 
 :func:`~divergences.kr_potential`'s values go through the same runner (:func:`potential_values`):
 its host function (McShane's extension by weighted nearest sites) is run by :func:`on_host` the
 same way, its derivative in the query points attached under a trace.
 
-A device solver (:mod:`._device`, ``method="sinkhorn"``) is one jitted program for concrete and
+A device solver (:mod:`.device`, ``method="sinkhorn"``) is one jitted program for concrete and
 traced input alike (a jitted function of the problem, a pytree: the same code, the same bits),
 with the envelope derivative attached the same way; its status goes through
 :func:`report_status`, with the messages of its registry entry's ``failures``.
@@ -63,32 +63,32 @@ from divergences._src.errors import (
     require,
 )
 from divergences._src.float_environment import with_ieee_arithmetic
-from divergences.wasserstein._device import DeviceDual, DevicePrimal, DeviceResult
-from divergences.wasserstein._envelope import (
+from divergences.wasserstein._src.device import DeviceDual, DevicePrimal, DeviceResult
+from divergences.wasserstein._src.envelope import (
     envelope_value,
     mcshane_value,
     plan_cost,
     point_derivative,
 )
-from divergences.wasserstein._host.grid_flow import (
+from divergences.wasserstein._src.host.grid_flow import (
     GridFlowArrays,
     GridFlowOptions,
     grid_flow_arrays,
     plan_capacity,
 )
-from divergences.wasserstein._host.host_problem import host_problem
-from divergences.wasserstein._host.nearest import mcshane_extension
-from divergences.wasserstein._host.pipeline import (
+from divergences.wasserstein._src.host.host_problem import host_problem
+from divergences.wasserstein._src.host.nearest import mcshane_extension
+from divergences.wasserstein._src.host.pipeline import (
     DualArrays,
     PrimalArrays,
     dual_arrays,
     padded,
     primal_arrays,
 )
-from divergences.wasserstein._host.protocol import HostOptions
-from divergences.wasserstein._measures import Measures, exact_astype
-from divergences.wasserstein._problem import DEVICE_SOLVERS, METHODS, Problem
-from divergences.wasserstein._results import (
+from divergences.wasserstein._src.host.protocol import HostOptions
+from divergences.wasserstein._src.measures import Measures, exact_astype
+from divergences.wasserstein._src.problem import DEVICE_SOLVERS, METHODS, Problem
+from divergences.wasserstein._src.results import (
     SolverError,
     SparsePlan,
     Status,
@@ -558,10 +558,10 @@ def potential_values(
 ) -> jax.Array:
     r""":math:`\min_k c(z, z_k) + f_k` at every row of ``z``: :func:`~divergences.kr_potential`.
 
-    A named metric: one host function (:func:`._host.nearest.mcshane_extension`) run by
+    A named metric: one host function (:func:`.host.nearest.mcshane_extension`) run by
     :func:`on_host` as a solver's is, called directly for concrete input (its values only: no
     derivative is asked of an eager call), by callback under a trace with the derivative in
-    ``z`` attached (:func:`~._envelope.mcshane_value`). A callable metric: one JAX program for
+    ``z`` attached (:func:`~.envelope.mcshane_value`). A callable metric: one JAX program for
     both (a callback must not run JAX code). ``valid``: the traced conjunction of the rules on
     ``f`` and ``points`` (an eager call's have raised).
     """

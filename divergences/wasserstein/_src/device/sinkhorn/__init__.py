@@ -4,7 +4,7 @@ r"""Certified W1 by log-domain Sinkhorn with epsilon-scaling, entirely in XLA.
 callback, so one program runs under ``jit``, ``vmap`` (a batch is solved in lockstep, not one
 problem after another), ``grad`` and across devices, on a CPU, a GPU or a TPU. What it returns
 is the engine's (:class:`~divergences.W1Primal`, :class:`~divergences.W1Dual`,
-:class:`~divergences.SparsePlan`, :class:`~divergences.wasserstein._results.Status`): an
+:class:`~divergences.SparsePlan`, :class:`~divergences.wasserstein._src.results.Status`): an
 interval ``[lower_bound, upper_bound]`` that holds W1 in real arithmetic, whose relative gap is
 at most ``rtol`` (default ``1e-3``), or a :class:`~divergences.SolverError`.
 
@@ -27,10 +27,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from divergences.wasserstein._device import DeviceResult
-from divergences.wasserstein._device.sinkhorn.config import CONFIG, SinkhornConfig, SinkhornOptions
-from divergences.wasserstein._device.sinkhorn.extraction import solve
-from divergences.wasserstein._results import Status
+from divergences.wasserstein._src.device import DeviceResult
+from divergences.wasserstein._src.device.sinkhorn.config import (
+    CONFIG,
+    SinkhornConfig,
+    SinkhornOptions,
+)
+from divergences.wasserstein._src.device.sinkhorn.extraction import solve
+from divergences.wasserstein._src.results import Status
 
 __all__ = [
     "CONFIG",
@@ -45,7 +49,7 @@ __all__ = [
 class SinkhornSolver:
     """The engine's entry for ``method="sinkhorn"``.
 
-    What :mod:`~divergences.wasserstein._problem` checks and the runner calls (see the module's
+    What :mod:`~divergences.wasserstein._src.problem` checks and the runner calls (see the module's
     docstring).
     """
 

@@ -24,6 +24,6 @@
   process.
 
 They raise :class:`~divergences.SolverError` (with a
-:class:`~divergences.wasserstein._results.Status`) when they stop short; the runner
-(:mod:`divergences.wasserstein._runner`) carries them into traced code.
+:class:`~divergences.wasserstein._src.results.Status`) when they stop short; the runner
+(:mod:`divergences.wasserstein._src.runner`) carries them into traced code.
 """

@@ -52,22 +52,22 @@ from typing import NamedTuple
 
 import numpy as np
 
-from divergences.wasserstein._host import native
-from divergences.wasserstein._host.atoms import merge_duplicates, split_plan
-from divergences.wasserstein._host.certify import Enclosure
-from divergences.wasserstein._host.coarse_to_fine import ARTIFICIAL_MESSAGE, solve_scaled
-from divergences.wasserstein._host.dense import DENSE_RTOL, default_max_iter, refine_per_arc
-from divergences.wasserstein._host.host_problem import HostProblem
-from divergences.wasserstein._host.memory import (
+from divergences.wasserstein._src.host import native
+from divergences.wasserstein._src.host.atoms import merge_duplicates, split_plan
+from divergences.wasserstein._src.host.certify import Enclosure
+from divergences.wasserstein._src.host.coarse_to_fine import ARTIFICIAL_MESSAGE, solve_scaled
+from divergences.wasserstein._src.host.dense import DENSE_RTOL, default_max_iter, refine_per_arc
+from divergences.wasserstein._src.host.host_problem import HostProblem
+from divergences.wasserstein._src.host.memory import (
     available_memory_bytes,
     check_memory,
     thread_stack_bytes,
 )
-from divergences.wasserstein._host.nearest import weighted_nearest
-from divergences.wasserstein._host.protocol import Coupling
-from divergences.wasserstein._host.threads import resolve_threads
-from divergences.wasserstein._metrics import EPS
-from divergences.wasserstein._results import (
+from divergences.wasserstein._src.host.nearest import weighted_nearest
+from divergences.wasserstein._src.host.protocol import Coupling
+from divergences.wasserstein._src.host.threads import resolve_threads
+from divergences.wasserstein._src.metrics import EPS
+from divergences.wasserstein._src.results import (
     CertificateError,
     SolverError,
     Status,
@@ -375,7 +375,7 @@ def sparse_failures(
 def check_sparse_memory(n: int, m: int, *, threads: int | None = None) -> None:
     """Refuses a sparse solve that would not fit in the memory available, before any work.
 
-    The memory available is :func:`~divergences.wasserstein._host.memory.available_memory_bytes`
+    The memory available is :func:`~divergences.wasserstein._src.host.memory.available_memory_bytes`
     (physical memory, and on POSIX the address space left under ``RLIMIT_AS``). Past it an
     allocation may fail in code that ends the process instead of raising.
 

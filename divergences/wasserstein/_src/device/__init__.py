@@ -2,13 +2,13 @@ r"""Solvers that never leave XLA, with the engine's result types and certificate
 
 One program under ``jit``, ``vmap``, ``grad`` and sharding, on a CPU, a GPU or a TPU.
 
-Where the host solvers (:mod:`~divergences.wasserstein._host`) return a coupling for the host
-pipeline to certify in NumPy, a device solver certifies itself, in XLA and in the input's dtype,
-by the same argument: a feasible dual gives the lower bound, a feasible coupling the upper one,
-every rounding bounded (:mod:`.rounding`, :mod:`.scaled_costs`). It follows
-:class:`DeviceSolver`, with an options record of its own, and has one entry in the engine's registry (``_problem.DEVICE_SOLVERS``); the runner calls it for
-concrete and traced input alike (one jitted program) and turns its status into the engine's
-errors.
+Where the host solvers (:mod:`~divergences.wasserstein._src.host`) return a coupling for the
+host pipeline to certify in NumPy, a device solver certifies itself, in XLA and in the input's
+dtype, by the same argument: a feasible dual gives the lower bound, a feasible coupling the upper
+one, every rounding bounded (:mod:`.rounding`, :mod:`.scaled_costs`). It follows
+:class:`DeviceSolver`, with an options record of its own, and has one entry in the engine's
+registry (``problem.DEVICE_SOLVERS``); the runner calls it for concrete and traced input alike
+(one jitted program) and turns its status into the engine's errors.
 
 A device solver returns a :class:`DevicePrimal` or a :class:`DeviceDual`, whichever type the
 runner asks for (one ``solve`` for both: the same iteration, two readings of its end).
@@ -23,7 +23,7 @@ from typing import Any, NamedTuple, Protocol
 
 import jax
 
-from divergences.wasserstein._results import Status
+from divergences.wasserstein._src.results import Status
 
 __all__ = ["DeviceDual", "DevicePrimal", "DeviceResult", "DeviceSolver"]
 

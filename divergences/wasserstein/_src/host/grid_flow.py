@@ -40,8 +40,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from divergences.wasserstein._host import native
-from divergences.wasserstein._host.certify import (
+from divergences.wasserstein._src.host import native
+from divergences.wasserstein._src.host.certify import (
     Enclosure,
     dot_enclosure,
     down,
@@ -49,8 +49,8 @@ from divergences.wasserstein._host.certify import (
     plan_bounds,
     up,
 )
-from divergences.wasserstein._host.host_problem import host_problem
-from divergences.wasserstein._results import SolverError, Status
+from divergences.wasserstein._src.host.host_problem import host_problem
+from divergences.wasserstein._src.results import SolverError, Status
 
 __all__ = [
     "FLOW_METRICS",

@@ -15,9 +15,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from divergences.wasserstein._host.dense import normaliser
-from divergences.wasserstein._host.memory import format_bytes
-from divergences.wasserstein._results import SolverError, Status
+from divergences.wasserstein._src.host.dense import normaliser
+from divergences.wasserstein._src.host.memory import format_bytes
+from divergences.wasserstein._src.results import SolverError, Status
 
 __all__ = [
     "KR_LP_BYTES_PER_PAIR",
@@ -130,7 +130,7 @@ class KRLinearProgram:
     """The registry entry of ``w1_dual(method="lp")``: HiGHS on the Kantorovich-Rubinstein LP.
 
     A dual method only (its potential is the LP's own, not a c-transform of a coupling): what
-    :mod:`~divergences.wasserstein._problem` checks, as for a transport solver
+    :mod:`~divergences.wasserstein._src.problem` checks, as for a transport solver
     (:class:`~.protocol.TransportSolver`); the solve is :func:`solve_kr_dual`, whose
     :class:`SolverError` the runner raises eagerly and under ``dv.checked`` alike.
     """

@@ -1,8 +1,8 @@
 r"""A W1 problem as every host solver sees it.
 
-The engine (:mod:`divergences.wasserstein._problem`) validates the input once, then hands each
+The engine (:mod:`divergences.wasserstein._src.problem`) validates the input once, then hands each
 solve a :class:`HostProblem`: float64 points scaled by a power of two into (-1, 1) (exact,
-:func:`~.costs.scale_exponent`), the weights, and the metric, or for a callable metric the cost
+:func:`~..metrics.scale_exponent`), the weights, and the metric, or for a callable metric the cost
 matrix it computed in JAX. Its methods are the costs, c-transforms and cost bounds every solver
 and certificate needs, for named and callable metrics alike. :func:`host_problem` builds it from
 the validated input's arrays, the one construction of the eager call and of the callback.
@@ -16,9 +16,9 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from divergences.wasserstein._host.costs import arc_costs, host_costs
-from divergences.wasserstein._host.nearest import weighted_nearest
-from divergences.wasserstein._metrics import (
+from divergences.wasserstein._src.host.costs import arc_costs, host_costs
+from divergences.wasserstein._src.host.nearest import weighted_nearest
+from divergences.wasserstein._src.metrics import (
     EPS,
     HOST_OPS,
     MetricSpec,
@@ -61,7 +61,7 @@ class HostProblem(NamedTuple):
 
     @property
     def error(self) -> tuple[float, float]:
-        """``(rho, tau)`` of the costs in float64 (:func:`~.._metrics.cost_error`)."""
+        """``(rho, tau)`` of the costs in float64 (:func:`~..metrics.cost_error`)."""
         err = cost_error(self.metric, self.x.shape[1])
         return err.rho, err.tau
 
@@ -93,7 +93,7 @@ class HostProblem(NamedTuple):
 
         At ``x`` (or at every point of the union): the potential :math:`f`, 1-Lipschitz for a
         metric cost. Where the host turns the ``v`` of a Kantorovich pair into a
-        Kantorovich-Rubinstein potential (the signs: :mod:`~divergences.wasserstein._results`);
+        Kantorovich-Rubinstein potential (the signs: :mod:`~divergences.wasserstein._src.results`);
         for a named metric, the weighted nearest site with the weights :math:`-v_j`.
         """
         keep = self.b > 0

@@ -4,10 +4,10 @@
 simplex (``ot.emd``), with its LP dual variables; :data:`SOLVER` is it behind the engine's
 protocol (:class:`~.protocol.TransportSolver`), the ``"dense"`` method.
 It works in float64 and raises :class:`~divergences.SolverError`, with its
-:class:`~divergences.wasserstein._results.Status`, whenever the solver does not report an
+:class:`~divergences.wasserstein._src.results.Status`, whenever the solver does not report an
 optimal solution, and the transport plan is checked to be a coupling of ``(a, b)`` whatever
 the solver says: a solver that stops short never returns a number. (Called back from a trace,
-:mod:`divergences.wasserstein._runner` turns the error into NaN and a status.)
+:mod:`divergences.wasserstein._src.runner` turns the error into NaN and a status.)
 
 Scale: the network simplex compares with absolute tolerances (it takes a reduced cost above
 ``-2.2e-15`` as optimal), so it solves
@@ -47,13 +47,13 @@ from typing import NamedTuple
 
 import numpy as np
 
-from divergences.wasserstein._host.certify import ArcBounds, Enclosure, arc_bounds
-from divergences.wasserstein._host.costs import host_costs
-from divergences.wasserstein._host.host_problem import HostProblem
-from divergences.wasserstein._host.memory import check_memory, format_bytes
-from divergences.wasserstein._host.protocol import Coupling
-from divergences.wasserstein._metrics import EPS
-from divergences.wasserstein._results import SolverError, Status
+from divergences.wasserstein._src.host.certify import ArcBounds, Enclosure, arc_bounds
+from divergences.wasserstein._src.host.costs import host_costs
+from divergences.wasserstein._src.host.host_problem import HostProblem
+from divergences.wasserstein._src.host.memory import check_memory, format_bytes
+from divergences.wasserstein._src.host.protocol import Coupling
+from divergences.wasserstein._src.metrics import EPS
+from divergences.wasserstein._src.results import SolverError, Status
 
 __all__ = [
     "DENSE_BYTES_PER_PAIR",

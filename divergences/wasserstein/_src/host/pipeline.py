@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from divergences.wasserstein._host.certify import (
+from divergences.wasserstein._src.host.certify import (
     Enclosure,
     PlanBounds,
     dot_enclosure,
@@ -23,12 +23,12 @@ from divergences.wasserstein._host.certify import (
     plan_certificate,
     up,
 )
-from divergences.wasserstein._host.host_problem import HostProblem
-from divergences.wasserstein._host.kr_lp import KRLinearProgram, solve_kr_dual
-from divergences.wasserstein._host.nearest import lipschitz_violation
-from divergences.wasserstein._host.protocol import HostOptions, TransportSolver
-from divergences.wasserstein._metrics import EPS
-from divergences.wasserstein._results import CertificateError, SolverError, Status
+from divergences.wasserstein._src.host.host_problem import HostProblem
+from divergences.wasserstein._src.host.kr_lp import KRLinearProgram, solve_kr_dual
+from divergences.wasserstein._src.host.nearest import lipschitz_violation
+from divergences.wasserstein._src.host.protocol import HostOptions, TransportSolver
+from divergences.wasserstein._src.metrics import EPS
+from divergences.wasserstein._src.results import CertificateError, SolverError, Status
 
 __all__ = ["DualArrays", "PrimalArrays", "dual_arrays", "padded", "primal_arrays"]
 

@@ -19,36 +19,40 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from divergences.wasserstein._device import DeviceDual, DevicePrimal, DeviceResult
-from divergences.wasserstein._device.rounding import (
+from divergences.wasserstein._src.device import DeviceDual, DevicePrimal, DeviceResult
+from divergences.wasserstein._src.device.rounding import (
     ceil_float,
     tree_sum,
     up,
 )
-from divergences.wasserstein._device.scaled_costs import (
+from divergences.wasserstein._src.device.scaled_costs import (
     cost_tau,
     device_costs,
 )
-from divergences.wasserstein._device.sinkhorn.bounds import (
+from divergences.wasserstein._src.device.sinkhorn.bounds import (
     PlanSums,
     add_up,
     plan_block,
     plan_upper,
 )
-from divergences.wasserstein._device.sinkhorn.config import CONFIG, SinkhornConfig, SinkhornOptions
-from divergences.wasserstein._device.sinkhorn.geometry import (
+from divergences.wasserstein._src.device.sinkhorn.config import (
+    CONFIG,
+    SinkhornConfig,
+    SinkhornOptions,
+)
+from divergences.wasserstein._src.device.sinkhorn.geometry import (
     Block,
     Geometry,
     block_size,
     blocked_geometry,
     scan_blocks,
 )
-from divergences.wasserstein._device.sinkhorn.iteration import (
+from divergences.wasserstein._src.device.sinkhorn.iteration import (
     SinkhornState,
     sinkhorn_loop,
 )
-from divergences.wasserstein._metrics import CostError, cost_error, tiny, unit_roundoff
-from divergences.wasserstein._results import Status
+from divergences.wasserstein._src.metrics import CostError, cost_error, tiny, unit_roundoff
+from divergences.wasserstein._src.results import Status
 from divergences.wasserstein.cost import times_power_of_two
 
 __all__ = [
@@ -231,7 +235,7 @@ def _run(
 def _primal_fields(
     run: _Solved, x: Any, y: Any, metric: str, config: SinkhornConfig
 ) -> dict[str, Any]:
-    """The fields of :class:`~.._device.DevicePrimal` that are the primal's own."""
+    """The fields of :class:`~..DevicePrimal` that are the primal's own."""
     geo, st, fin, ok = run.geo, run.state, run.final, run.ok
     m = y.shape[0]
     # Clipped in scaled units (normal numbers), then each rounded monotonically: the value stays
@@ -291,7 +295,7 @@ def _lipschitz_violation_bound(
 def _dual_fields(
     run: _Solved, x: Any, y: Any, metric: str, config: SinkhornConfig
 ) -> dict[str, Any]:
-    r"""The fields of :class:`~.._device.DeviceDual` that are the dual's own.
+    r"""The fields of :class:`~..DeviceDual` that are the dual's own.
 
     The c-transform :math:`f(z) = \min_{j:\, b_j > 0} c(z, y_j) - g_j` of the solve's column
     potential on the union of the points, centred, its Kantorovich-Rubinstein value, and a certified
@@ -340,7 +344,7 @@ def solve(
 ) -> DeviceResult:
     """The result of type ``output`` of ``method="sinkhorn"``, in one program.
 
-    :class:`~.._device.DevicePrimal` for ``w1_primal``, :class:`~.._device.DeviceDual` for
+    :class:`~..DevicePrimal` for ``w1_primal``, :class:`~..DeviceDual` for
     ``w1_dual``; for validated input, traced or not (see the module's docstring). One solve and
     one returned coupling for both: they differ only in the fields they read from it.
     """

@@ -6,8 +6,8 @@ theorem's (:func:`envelope_value`, with the transport cost's carrier :func:`plan
 host solve's arcs and :func:`point_derivative` for a device solver's sums); for McShane's
 extension :math:`\min_k c(z, z_k) + f_k`, the derivative in ``z`` at the minimising site
 (:func:`mcshane_value`, Danskin's theorem). Each is a term whose forward value is never used
-(:func:`~._measures.value_with_derivative`), so the forward value is the host's, bit for bit.
-The runner (:mod:`._runner`) attaches them under a trace; an eager call needs none.
+(:func:`~.measures.value_with_derivative`), so the forward value is the host's, bit for bit.
+The runner (:mod:`.runner`) attaches them under a trace; an eager call needs none.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from divergences.wasserstein._measures import Measures, value_with_derivative
-from divergences.wasserstein._metrics import named_metric, scale_exponent
+from divergences.wasserstein._src.measures import Measures, value_with_derivative
+from divergences.wasserstein._src.metrics import named_metric, scale_exponent
 from divergences.wasserstein.cost import Metric, cost_matrix_unchecked, times_power_of_two
 
 __all__ = ["arc_cost", "envelope_value", "mcshane_value", "plan_cost", "point_derivative"]
@@ -41,7 +41,7 @@ def envelope_value(
     c(x_i, y_j)`. The weights live on the simplex, so only the centred duals
     :math:`u - \bar u` and :math:`v - \bar v` (the components tangent to it) are used. For the
     Kantorovich-Rubinstein potential ``f`` of a dual, ``(u, v)`` is its
-    :func:`~._results.kantorovich_pair` and the plan the solve's (for the LP, its optimal flow).
+    :func:`~.results.kantorovich_pair` and the plan the solve's (for the LP, its optimal flow).
 
     The forward value is ``value``'s bits (:func:`value_with_derivative`): a subnormal W1 stays
     subnormal under ``jit``, and a W1 past the largest float stays inf, as eagerly. Potentials

@@ -5,7 +5,7 @@ and weights as given (cast exactly to float64), and every solver gets them from 
 same code, eagerly and under ``jit``/``vmap`` alike:
 
 * **above**, the cost of a plan :math:`P \ge 0`: with costs :math:`\tilde c` computed within
-  :math:`|\tilde c - c| \le \rho \tilde c + \tau` (:func:`~.._metrics.cost_error`),
+  :math:`|\tilde c - c| \le \rho \tilde c + \tau` (:func:`~..metrics.cost_error`),
   :math:`\langle P, c \rangle \le (1 + \rho) \langle P, \tilde c \rangle + \tau \sum P`.
   Where the plan's marginals :math:`r, s` miss :math:`(a, b)` by rounding, scaling down the
   rows and columns in excess and adding the rank-one
@@ -38,7 +38,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from divergences.wasserstein._metrics import EPS
+from divergences.wasserstein._src.metrics import EPS
 
 __all__ = [
     "ArcBounds",
@@ -181,7 +181,7 @@ def plan_certificate(
       v: the column potential (any values).
       transform: the computed :math:`\tilde u'_i = \min_{j: b_j > 0} \tilde c_{ij} - v_j`.
       cost_max: an upper bound on every computed cost :math:`\tilde c_{ij}`.
-      error: ``(rho, tau)`` of the costs (:func:`~.._metrics.cost_error`).
+      error: ``(rho, tau)`` of the costs (:func:`~..metrics.cost_error`).
       d: the points' dimension (the k-d tree's comparisons).
       weight_error: :math:`\sum_j |b_j - b^*_j|` between ``b`` and the exact weights it
         stands for (b scaled to a's total), 0 when ``b`` is as given.

@@ -22,13 +22,13 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from divergences.wasserstein._device.scaled_costs import (
+from divergences.wasserstein._src.device.scaled_costs import (
     device_costs,
     magnitude_bits,
     scaled_points,
 )
-from divergences.wasserstein._device.sinkhorn.config import SinkhornConfig
-from divergences.wasserstein._metrics import named_metric, scale_exponent
+from divergences.wasserstein._src.device.sinkhorn.config import SinkhornConfig
+from divergences.wasserstein._src.metrics import named_metric, scale_exponent
 
 __all__ = [
     "Block",

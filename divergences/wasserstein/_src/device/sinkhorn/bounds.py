@@ -40,7 +40,7 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from divergences.wasserstein._device.rounding import (
+from divergences.wasserstein._src.device.rounding import (
     ceil_float,
     depth,
     dot_lower,
@@ -50,13 +50,13 @@ from divergences.wasserstein._device.rounding import (
     tree_sum,
     up,
 )
-from divergences.wasserstein._device.sinkhorn.geometry import (
+from divergences.wasserstein._src.device.sinkhorn.geometry import (
     Block,
     Geometry,
     Potentials,
     scan_blocks,
 )
-from divergences.wasserstein._metrics import CostError, tiny, unit_roundoff
+from divergences.wasserstein._src.metrics import CostError, tiny, unit_roundoff
 
 __all__ = [
     "PlanSums",

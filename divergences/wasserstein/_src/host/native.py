@@ -7,7 +7,7 @@ used for weighted nearest-neighbour queries (``kr_potential``, the Lipschitz che
 SciPy's k-d tree.
 
 The sparse solver reaches the compiled ``solve`` through :func:`solve_graph` only, which speaks
-the library's sign convention (:mod:`~divergences.wasserstein._results`): its start and its
+the library's sign convention (:mod:`~divergences.wasserstein._src.results`): its start and its
 answer are a Kantorovich-Rubinstein potential's values ``f_x``, ``f_y``, while the extension
 takes its start as a Kantorovich pair ``(u0, v0)`` (and keeps its graph's duals as node
 potentials :math:`\pi` with reduced costs :math:`c_{ij} + \pi_i - \pi_{n+j}`, turned into
@@ -24,7 +24,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from divergences.wasserstein._results import SolverError, Status, kantorovich_pair
+from divergences.wasserstein._src.results import SolverError, Status, kantorovich_pair
 
 __all__ = [
     "NOT_BUILT_MESSAGE",
@@ -111,7 +111,7 @@ def solve_graph(
     r"""The compiled column generation (``_ot_native.solve``) from the potential ``f0``.
 
     ``f0_x``, ``f0_y``: a guess of a Kantorovich-Rubinstein potential at the points (any finite
-    values), handed to the extension as the pair :func:`~.._results.kantorovich_pair` makes of
+    values), handed to the extension as the pair :func:`~..results.kantorovich_pair` makes of
     them. Points, weights and arcs as the extension documents them (C-contiguous float64 and
     int32). ``basis_rows``, ``basis_cols``: a forest of arcs, the network simplex's first basis
     where its flows for ``(a, b)`` are positive (none, or empty: the monotone plan's).

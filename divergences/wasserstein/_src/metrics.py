@@ -3,9 +3,9 @@ r"""The named metrics: one frozen spec each, for the public cost, the host and t
 A spec holds everything the package knows about one named ground cost :math:`c(x, y)`:
 
 * its **formula** on the differences :math:`x - y` (last axis), written once against an array
-  namespace (:class:`Ops`): NumPy on the host (:mod:`._host.costs`), ``jax.numpy`` in the
-  differentiable public cost (:mod:`.cost`) and in the device solvers
-  (:mod:`._device.scaled_costs`, whose sums are fixed trees);
+  namespace (:class:`Ops`): NumPy on the host (:mod:`.host.costs`), ``jax.numpy`` in the
+  differentiable public cost (:mod:`..cost`) and in the device solvers
+  (:mod:`.device.scaled_costs`, whose sums are fixed trees);
 * its **degree** :math:`k` of homogeneity, :math:`c(s x, s y) = s^k c(x, y)` for :math:`s > 0`:
   every named cost is translation invariant and homogeneous, so a W1 problem is solved on the
   points scaled by a power of two into (-1, 1) (:func:`scale_exponent`, the one for the host
@@ -18,7 +18,7 @@ A spec holds everything the package knows about one named ground cost :math:`c(x
   :math:`c` of the same points, with :math:`\rho = N(d)\, \epsilon` (:meth:`MetricSpec.steps`,
   :math:`\epsilon = 2u` the dtype's machine epsilon). :math:`\tau` covers underflow and is
   common to every metric (the host's and the device's, each in its module). The certificates
-  widen their bounds by these (:mod:`._host.certify`, :mod:`._device.sinkhorn`).
+  widen their bounds by these (:mod:`.host.certify`, :mod:`.device.sinkhorn`).
 
 Adding a metric is one spec here (a subclass with its formula and :math:`N(d)`, its instance in
 :data:`NAMED` if it takes no parameter), and its tests. A callable metric (JAX code) has no spec:
