@@ -83,7 +83,7 @@ check-no-native: ## an install without the compiled extension: verify and its W1
 	python3 -m venv $(NONATIVE)/venv
 	$(NONATIVE)/venv/bin/python -m pip install --quiet --upgrade pip
 	cd $(NONATIVE)/src && DIVERGENCES_BUILD_NATIVE=0 ../venv/bin/python -m pip install --quiet ".[lab]" pytest pytest-xdist python-flint
-	cd $(NONATIVE)/empty && ../venv/bin/python -c "from divergences.wasserstein._host import native; assert not native.available(), 'the extension was built'"
+	cd $(NONATIVE)/empty && ../venv/bin/python -c "from divergences.wasserstein._src.host import native; assert not native.available(), 'the extension was built'"
 	cd $(NONATIVE)/empty && ../venv/bin/divergences verify --out figures
 	cd $(NONATIVE)/src && ../venv/bin/python -m pytest -n 2 -q -p no:cacheprovider tests/wasserstein -m "not native and not slow"
 

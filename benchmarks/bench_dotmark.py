@@ -73,7 +73,7 @@ def _record_native_stats() -> list[dict]:
     answer carries rounds, pivots, arcs and the seconds of its two phases, which the public
     results drop. A proxy of the module records them.
     """
-    from divergences.wasserstein._host import native
+    from divergences.wasserstein._src.host import native
 
     calls: list[dict] = []
     module = native.load()

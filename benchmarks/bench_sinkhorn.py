@@ -46,10 +46,9 @@ jax.config.update("jax_enable_x64", True)
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
 import divergences as dv  # noqa: E402
-from divergences.wasserstein._device import DevicePrimal  # noqa: E402
-from divergences.wasserstein._device import sinkhorn as sk  # noqa: E402
-from divergences.wasserstein._device.sinkhorn import geometry, iteration  # noqa: E402
-from divergences.wasserstein._options import Options  # noqa: E402
+from divergences.wasserstein._src.device import DevicePrimal  # noqa: E402
+from divergences.wasserstein._src.device import sinkhorn as sk  # noqa: E402
+from divergences.wasserstein._src.device.sinkhorn import geometry, iteration  # noqa: E402
 
 EPS_DECAY = 0.95
 EPS_TARGET = 2.0**-9  # times the largest cost
@@ -195,7 +194,7 @@ def table_ott(n: int, quick: bool) -> None:
         for w in (1.0, sk.CONFIG.overrelaxation)
     }
     w1 = exact_w1(x, y)
-    options = Options(None, 1e-3, 100, None)
+    options = sk.SinkhornOptions(rtol=1e-3)
     certified = jax.jit(lambda *t: sk.solve(DevicePrimal, *t, True, "euclidean", options))
     t_cert, sol = best_time(lambda: certified(x, y, a, b), repeats=2)
     per_it = t_cert / int(sol.iterations)
@@ -226,7 +225,7 @@ def table_ott(n: int, quick: bool) -> None:
 
 
 def device_solve(rtol: float, cap: int | None) -> Callable[..., Any]:
-    options = Options(cap, rtol, 100, None)
+    options = sk.SOLVER.options(0, 0, max_iter=cap, rtol=rtol, max_rounds=100, threads=None)
     return lambda *t: sk.solve(DevicePrimal, *t, True, "euclidean", options)
 
 

@@ -293,7 +293,7 @@ def large_cell(method: str, geometry: str, n: int) -> dict:
     """
     import resource
 
-    from divergences.wasserstein._host.sparse import solve_sparse_host
+    from divergences.wasserstein._src.host.sparse import solve_sparse_host
 
     if geometry.startswith("g:"):
         x, y, a, b = geometry_problem(geometry[2:], n)

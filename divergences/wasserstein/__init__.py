@@ -24,19 +24,22 @@ With the checks that show a plan is a coupling and a potential is 1-Lipschitz.
   ``concurrent.futures.Executor`` (local processes, a Dask cluster's executor).
 * :func:`kr_potential` evaluates a ``w1_dual`` potential at any points (a k-d tree query).
 
-Layout, one way through from problem to solution: ``primal``, ``dual``, ``one_d`` are the JAX
-API; ``_problem`` validates a problem once and holds the registry of solvers; ``_runner`` runs
-the one host function (``_host.pipeline``: solve, certificate, scaling back) directly for
-concrete input and through a callback under a transformation, or a device solver's one jitted
-program, and attaches the envelope gradient; ``_device`` holds the solvers written in JAX,
-certified in XLA (``sinkhorn``); ``_host`` the solvers that know nothing of JAX (``dense``:
-POT's network simplex, ``sparse``: column generation around the compiled extension, ``kr_lp``:
-HiGHS), behind one protocol (``_host.protocol``); ``_options`` and ``_results`` the options,
-the result types, the status enum and the errors.
+Layout, one way through from problem to solution: ``primal``, ``dual``, ``one_d``, ``grid`` are
+the JAX API; the private code is under ``_src``: ``_src.problem`` validates a problem once and
+holds the registry of methods; ``_src.runner`` runs the one host function
+(``_src.host.pipeline``: solve, certificate, scaling back) directly for concrete input and
+through a callback under a transformation, or a device solver's one jitted program, and
+attaches the envelope gradient; ``_src.device`` holds the solvers written in JAX, certified in
+XLA (``sinkhorn``); ``_src.host`` the solvers that know nothing of JAX (``dense``: POT's network
+simplex, ``sparse``: column generation around the compiled extension, ``kr_lp``: HiGHS,
+``grid_flow``: the flow on a grid graph), behind one protocol (``_src.host.protocol``), each
+with its own options record; ``_src.results`` the result types, the status enum and the errors.
+The compiled extension ``_ot_native`` and its C++ sources ``_native/`` stay beside the public
+modules.
 """
 
-from divergences.wasserstein._metrics import Minkowski
-from divergences.wasserstein._results import (
+from divergences.wasserstein._src.metrics import Minkowski
+from divergences.wasserstein._src.results import (
     CertificateError,
     SolverError,
     SparsePlan,

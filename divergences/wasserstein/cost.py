@@ -18,14 +18,14 @@ from jax import lax
 
 from divergences._src.array_types import ArrayLike
 from divergences._src.numerics import abs_subgradient, safe_sqrt
-from divergences.wasserstein._measures import as_points
-from divergences.wasserstein._metrics import (
-    MAX_SCALE_EXPONENT,
+from divergences.wasserstein._src.measures import as_points
+from divergences.wasserstein._src.metrics import (
     Euclidean,
     MetricSpec,
     Ops,
     check_metric,
     named_metric,
+    scale_exponent,
 )
 
 __all__ = ["Metric", "cost_matrix"]
@@ -56,7 +56,7 @@ def _norm(x: jax.Array, y: jax.Array) -> jax.Array:
     carry no derivative (each expression equals the norm for every positive factor), so the
     gradient is the unit vector, and the subgradient 0 at coincident points (``safe_sqrt``).
     """
-    e = scale_exponent_traced(x, y)
+    e = scale_exponent(x, y, xp=jnp)
     xs, ys = times_power_of_two(x, -e), times_power_of_two(y, -e)
     both = jnp.abs(jnp.concatenate([xs, ys]))
     risky = jnp.any((both > 0) & (both < _SMALLEST_SAFE_COORDINATE))
@@ -107,20 +107,6 @@ def _named_cost(x: jax.Array, y: jax.Array, metric: str | MetricSpec) -> jax.Arr
     if spec == Euclidean() and x.shape[1] > 1:
         return _norm(x, y)
     return spec.costs(x[:, None, :] - y[None, :, :], _DIFFERENTIABLE)
-
-
-def scale_exponent_traced(*points: jax.Array, degree: int = 1) -> jax.Array:
-    """The scale exponent of traced points: an int32 scalar, no derivative.
-
-    :func:`~divergences.wasserstein._metrics.scale_exponent` in JAX, clipped for the points'
-    dtype as well.
-    """
-    top = lax.stop_gradient(jnp.max(jnp.stack([jnp.max(jnp.abs(p)) for p in points])))
-    e = jnp.where(top > 0, jnp.frexp(top)[1], 0).astype(jnp.int32)
-    # The factors 2^(+-degree e) must be normal floats of the points' dtype: XLA flushes
-    # subnormals to 0 (float32: 2^-127 is subnormal, so e stays within +-124 there).
-    limit = min(MAX_SCALE_EXPONENT, int(jnp.finfo(top.dtype).maxexp) - 4) // degree
-    return jnp.clip(e, -limit, limit)
 
 
 def times_power_of_two(x: jax.Array, e: jax.Array | int) -> jax.Array:

@@ -8,12 +8,12 @@ import numpy as np
 
 from divergences._src.array_types import ArrayLike
 from divergences._src.errors import is_traced, require
-from divergences.wasserstein._host.threads import check_threads
-from divergences.wasserstein._measures import as_points
-from divergences.wasserstein._metrics import check_metric
-from divergences.wasserstein._problem import make_problem
-from divergences.wasserstein._results import W1Dual
-from divergences.wasserstein._runner import DUAL, potential_values, run
+from divergences.wasserstein._src.host.threads import check_threads
+from divergences.wasserstein._src.measures import as_points
+from divergences.wasserstein._src.metrics import check_metric
+from divergences.wasserstein._src.problem import make_problem
+from divergences.wasserstein._src.results import W1Dual
+from divergences.wasserstein._src.runner import DUAL, potential_values, run
 from divergences.wasserstein.cost import Metric
 
 __all__ = ["W1Dual", "kr_potential", "w1_dual"]

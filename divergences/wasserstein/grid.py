@@ -2,8 +2,9 @@ r"""W1 between two mass arrays on one regular grid: histograms, images, volumes.
 
 The cells of a 1-D, 2-D or 3-D array of masses are points of the lattice
 :math:`h \mathbb{Z}^d`. For the ``cityblock`` and ``chebyshev`` metrics, :func:`w1_grid` solves
-the min-cost flow on the grid graph (:mod:`._host.grid_flow`: every shortest path is a chain of
-steps between neighbouring cells, so the problem has :math:`O(n)` arcs); for every metric
+the min-cost flow on the grid graph (:mod:`._src.host.grid_flow`: every shortest path is a chain of
+steps between neighbouring cells, so the problem has :math:`O(n)` arcs), run by the runner as
+every W1 method is (:func:`~._src.runner.run`: eager or traced, one host function); for every metric
 otherwise (and where the compiled extension is not built) it solves the transport problem
 between the cells that carry mass by :func:`~divergences.w1_primal`. Both work on the integer
 lattice (whose coordinates and costs are exact) and scale the result by the spacing ``h``
@@ -12,7 +13,6 @@ afterwards, rounding the certified bounds outward, so the interval holds for the
 
 from __future__ import annotations
 
-import functools
 import math
 from typing import Any, NamedTuple
 
@@ -21,18 +21,12 @@ import jax.numpy as jnp
 import numpy as np
 
 from divergences._src.errors import is_traced
-from divergences.wasserstein._envelope import envelope_value
-from divergences.wasserstein._host import native
-from divergences.wasserstein._host.grid_flow import (
-    FLOW_METRICS,
-    GridFlowArrays,
-    grid_flow_arrays,
-    plan_capacity,
-)
-from divergences.wasserstein._measures import _weight_values
-from divergences.wasserstein._problem import PRIMAL_METHODS, check_options
-from divergences.wasserstein._results import SparsePlan
-from divergences.wasserstein._runner import on_host
+from divergences.wasserstein._src.host import native
+from divergences.wasserstein._src.host.grid_flow import FLOW_METRICS
+from divergences.wasserstein._src.measures import _weight_values
+from divergences.wasserstein._src.problem import GRID_SOLVERS, PRIMAL_METHODS, make_grid_problem
+from divergences.wasserstein._src.results import SparsePlan
+from divergences.wasserstein._src.runner import GRID, run
 from divergences.wasserstein.primal import w1_primal
 
 __all__ = ["W1Grid", "w1_grid"]
@@ -40,7 +34,7 @@ __all__ = ["W1Grid", "w1_grid"]
 #: The named metrics on a grid and their degree of homogeneity: c(hx, hy) = h^k c(x, y).
 GRID_METRICS = {"euclidean": 1, "cityblock": 1, "chebyshev": 1, "sqeuclidean": 2}
 #: The methods of :func:`w1_grid`: ``w1_primal``'s, and the flow on the grid graph.
-GRID_METHODS = ("grid_flow", *PRIMAL_METHODS)
+GRID_METHODS = (*GRID_SOLVERS, *PRIMAL_METHODS)
 
 
 class W1Grid(NamedTuple):
@@ -195,8 +189,11 @@ def w1_grid(
     if metric in FLOW_METRICS and (
         method == "grid_flow" or (method == "auto" and native.available())
     ):
-        cap = check_options(max_iter, rtol, max_rounds, threads).max_iter
-        value, plan, u, v, lower, upper = _grid_flow(mu, nu, metric, cap, cx, cy, valid, traced)
+        problem = make_grid_problem(
+            mu, nu, valid, metric=metric, method="grid_flow", max_iter=max_iter, rtol=rtol,
+            max_rounds=max_rounds, threads=threads,
+        )  # fmt: skip
+        value, plan, u, v, lower, upper = _grid_flow(problem, cx, cy, traced)
     else:
         value, plan, u, v, lower, upper = _transport(
             mu, nu, metric, cx, cy, traced, method=method, rtol=rtol, max_iter=max_iter,
@@ -243,38 +240,17 @@ def _transport(mu: Any, nu: Any, metric: str, cx: Any, cy: Any, traced: bool, **
     return sol.value, plan, sol.u, sol.v, sol.lower_bound, sol.upper_bound
 
 
-def _grid_flow(
-    mu: Any, nu: Any, metric: str, max_iter: int | None, cx: Any, cy: Any, valid: Any, traced: bool
-) -> tuple:
-    """W1 on the lattice as the flow on the grid graph (:mod:`._host.grid_flow`).
+def _grid_flow(problem: Any, cx: Any, cy: Any, traced: bool) -> tuple:
+    """W1 on the lattice as the flow on the grid graph (:mod:`._src.host.grid_flow`).
 
-    ``(value, plan, u, v, lower_bound, upper_bound)``, in lattice units. The same host function
-    run by the runner's ``on_host``, directly or by callback (the same bits and errors), with
-    the envelope theorem's derivative in the masses, :math:`(u, v) = (f, -f)`, attached under a
-    trace.
+    ``(value, plan, u, v, lower_bound, upper_bound)``, in lattice units: the runner's result
+    (:data:`~._src.runner.GRID`), whose ``value`` carries the envelope theorem's derivative in the
+    masses, :math:`(u, v) = (f, -f)`, under a trace.
     """
-    dtype = mu.dtype
-    host = functools.partial(
-        grid_flow_arrays, shape=mu.shape, metric=metric, max_iter=max_iter, dtype=dtype
-    )
-    if not traced:
-        out = on_host(host, None, mu, nu)
-        plan = SparsePlan(out.rows, out.cols, out.mass, (mu.size, nu.size))
-        f = np.asarray(out.f)
-        return out.value, plan, f[cx], -f[cy], out.lower_bound, out.upper_bound
-    cells = mu.size
-    arcs = plan_capacity(cells)
-    shapes = GridFlowArrays(
-        value=jax.ShapeDtypeStruct((), dtype),
-        rows=jax.ShapeDtypeStruct((arcs,), jnp.int32),
-        cols=jax.ShapeDtypeStruct((arcs,), jnp.int32),
-        mass=jax.ShapeDtypeStruct((arcs,), dtype),
-        f=jax.ShapeDtypeStruct((cells,), dtype),
-        lower_bound=jax.ShapeDtypeStruct((), dtype),
-        upper_bound=jax.ShapeDtypeStruct((), dtype),
-    )
-    a, b = jnp.reshape(mu, -1), jnp.reshape(nu, -1)
-    out = on_host(functools.partial(host, pad=arcs), shapes, a, b, valid=valid)
-    value = envelope_value(out.value, jnp.zeros((), dtype), a, b, out.f, -out.f)
-    plan = SparsePlan(out.rows, out.cols, out.mass, (mu.size, nu.size))
-    return value, plan, out.f, -out.f, out.lower_bound, out.upper_bound
+    out = run(problem, GRID)
+    cells = problem.shape[0]
+    plan = SparsePlan(out.rows, out.cols, out.mass, (cells, cells))
+    if traced:
+        return out.value, plan, out.f, -out.f, out.lower_bound, out.upper_bound
+    f = np.asarray(out.f)
+    return out.value, plan, f[cx], -f[cy], out.lower_bound, out.upper_bound

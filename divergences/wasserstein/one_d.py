@@ -1,10 +1,10 @@
 r"""Wasserstein-1 on the line by the CDF formula: jittable, vmappable, differentiable, no LP.
 
 One code path, and not the runner's: after the validation it shares with
-:func:`~divergences.w1_primal` (:func:`~._measures.check_measures`: the same rules, the same
+:func:`~divergences.w1_primal` (:func:`~._src.measures.check_measures`: the same rules, the same
 errors eagerly and under ``dv.checked``), an eager call and a traced one run the same jitted
 program, :func:`_w1_1d_program`, so they give the same bits; input that broke a rule gives NaN
-under a trace, as the runner's methods do. The runner (:mod:`._runner`) is for a problem solved
+under a trace, as the runner's methods do. The runner (:mod:`._src.runner`) is for a problem solved
 on the host or by an iterative device solver: a status, a certificate, a plan and a potential,
 a derivative attached from the optimum. A closed form in XLA has none of these, and as a
 registry method it would become a method of ``w1_primal`` and ``w1_dual``, whose plan and
@@ -27,7 +27,7 @@ from jax import lax
 from divergences._src.array_types import ArrayLike
 from divergences._src.float_environment import with_ieee_arithmetic
 from divergences._src.numerics import abs_subgradient, order_key
-from divergences.wasserstein._measures import (
+from divergences.wasserstein._src.measures import (
     check_measures,
     exact_astype,
     value_with_derivative,
@@ -131,7 +131,7 @@ def _computed_wide(dtype: Any) -> bool:
 def _placed(sx: jax.Array, sy: jax.Array, count: int) -> tuple[jax.Array, jax.Array, jax.Array]:
     """Sorted points (ascending) ready for the arithmetic, and the exponent to scale back by.
 
-    float32 is cast to float64 from its bits (:func:`~._measures.exact_astype`): the sort runs
+    float32 is cast to float64 from its bits (:func:`~._src.measures.exact_astype`): the sort runs
     on 32-bit keys, and no subnormal meets XLA's flush to zero. W1 is positively homogeneous, so
     the points are then scaled by the power of two :func:`_level_exponent` (exact).
     """

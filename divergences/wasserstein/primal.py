@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from divergences._src.array_types import ArrayLike
-from divergences.wasserstein._problem import make_problem
-from divergences.wasserstein._results import W1Primal
-from divergences.wasserstein._runner import PRIMAL, run
+from divergences.wasserstein._src.problem import make_problem
+from divergences.wasserstein._src.results import W1Primal
+from divergences.wasserstein._src.runner import PRIMAL, run
 from divergences.wasserstein.cost import Metric
 
 __all__ = ["W1Primal", "w1_primal"]

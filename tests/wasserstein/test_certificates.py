@@ -41,7 +41,7 @@ from hypothesis import strategies as st
 from scipy.spatial.distance import cdist
 
 import divergences as dv
-from divergences.wasserstein._results import Status
+from divergences.wasserstein._src.results import Status
 
 #: Working precision of the enclosures, in bits (77 digits): the coordinates' differences and
 #: their squares are exact at the scales drawn here; the square roots are rounded outward.

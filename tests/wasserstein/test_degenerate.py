@@ -15,7 +15,7 @@ from scipy.spatial.distance import cdist
 
 import divergences as dv
 from divergences.testing import tolerance
-from divergences.wasserstein._host.atoms import merge_duplicates, split_plan
+from divergences.wasserstein._src.host.atoms import merge_duplicates, split_plan
 
 LP = tolerance("lp")
 

@@ -19,7 +19,7 @@ import pytest
 
 import divergences as dv
 from divergences.testing.exact_w1 import ExactW1
-from divergences.wasserstein._results import Status
+from divergences.wasserstein._src.results import Status
 from tests.wasserstein.exact_transport import exact_w1
 
 dense = functools.partial(dv.w1_primal, method="dense")
@@ -132,7 +132,7 @@ def test_the_rounding_of_the_potentials_is_not_solved_again(monkeypatch):
     # than 2^-40 of W1 from the rounding of the network simplex's potentials along its tree, not
     # from allowances at the largest cost; a second solve on the reduced costs cannot remove it
     # and took half the time. It is not run, and the interval holds W1 to the documented width.
-    from divergences.wasserstein._host import dense as host_dense
+    from divergences.wasserstein._src.host import dense as host_dense
 
     def refused(*args, **kwargs):
         raise AssertionError("a second solve")

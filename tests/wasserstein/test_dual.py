@@ -25,9 +25,9 @@ from divergences.testing.measures import (
 )
 from divergences.testing.profiles import at_most
 from divergences.testing.reference import central_difference, highs_primal, pot_value
-from divergences.wasserstein._host import nearest
-from divergences.wasserstein._host import sparse as _sparse
-from divergences.wasserstein._host.nearest import lipschitz_violation
+from divergences.wasserstein._src.host import nearest
+from divergences.wasserstein._src.host import sparse as _sparse
+from divergences.wasserstein._src.host.nearest import lipschitz_violation
 
 LP = tolerance("lp")
 HIGHS = tolerance("highs")
@@ -377,7 +377,7 @@ def test_auto_routes_by_size_and_metric(monkeypatch):
     )
     small = dv.w1_dual(x, y)
     assert not calls  # 900 pairs: the dense network simplex
-    monkeypatch.setattr(dv.wasserstein._problem, "SPARSE_MIN_PAIRS", 100)
+    monkeypatch.setattr(dv.wasserstein._src.problem, "SPARSE_MIN_PAIRS", 100)
     routed = dv.w1_dual(x, y)
     assert calls  # the sparse solver, as w1_primal would route
     np.testing.assert_allclose(routed.value, small.value, **LP)
@@ -392,7 +392,7 @@ def test_sparse_never_runs_the_quadratic_check(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("the (n + m)^2 Lipschitz check ran")
 
-    monkeypatch.setattr(nearest, "cost_matrix", refuse)
+    monkeypatch.setattr(nearest, "host_costs", refuse)
     rng = np.random.default_rng(4)
     x, y = rng.random((500, 2)), rng.random((400, 2))
     dual = dv.w1_dual(x, y, method="sparse")

@@ -20,9 +20,10 @@ from divergences.testing import tolerance
 from divergences.testing.dotmark import DOTMARK_CLASSES, dotmark_pair
 from divergences.testing.exact_w1 import ExactW1
 from divergences.wasserstein import grid as grid_module
-from divergences.wasserstein._host import native
-from divergences.wasserstein._host.sparse import solve_sparse_host
-from divergences.wasserstein._results import Status
+from divergences.wasserstein._src import runner as runner_module
+from divergences.wasserstein._src.host import native
+from divergences.wasserstein._src.host.sparse import solve_sparse_host
+from divergences.wasserstein._src.results import Status
 
 LP = tolerance("lp")
 METRICS = ("euclidean", "cityblock", "chebyshev", "sqeuclidean")
@@ -498,7 +499,7 @@ def test_grid_flow_metrics_without_the_extension(monkeypatch):
     def unavailable(*args, **kwargs):
         raise AssertionError("the grid flow ran without the extension")
 
-    monkeypatch.setattr(grid_module, "grid_flow_arrays", unavailable)
+    monkeypatch.setattr(runner_module, "grid_flow_arrays", unavailable)
     for metric in FLOW_METRICS:
         sol = dv.w1_grid(mu, nu, metric=metric)
         exact = _exact_on_grid(mu, nu, metric)

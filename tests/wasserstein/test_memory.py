@@ -22,11 +22,11 @@ import scipy.sparse.linalg
 from scipy.spatial.distance import cdist
 
 import divergences as dv
-from divergences.wasserstein._host import memory, nearest, start_potential
-from divergences.wasserstein._host import native as native_module
-from divergences.wasserstein._host import sparse as _sparse
-from divergences.wasserstein._host.threads import check_threads
-from divergences.wasserstein._results import Status
+from divergences.wasserstein._src.host import memory, nearest, start_potential
+from divergences.wasserstein._src.host import native as native_module
+from divergences.wasserstein._src.host import sparse as _sparse
+from divergences.wasserstein._src.host.threads import check_threads
+from divergences.wasserstein._src.results import Status
 
 MiB = 1 << 20
 LINUX = sys.platform.startswith("linux")
@@ -386,7 +386,7 @@ def _run_capped(body: str, *args: object) -> subprocess.CompletedProcess:
         jax.config.update("jax_enable_x64", True)
         import numpy as np
         import divergences
-        from divergences.wasserstein._host import sparse
+        from divergences.wasserstein._src.host import sparse
         def cap(margin, soft_only=False):
             with open("/proc/self/statm") as fh:
                 size = int(fh.read().split()[0]) * resource.getpagesize()

@@ -25,11 +25,10 @@ import divergences as dv
 from divergences.testing import tolerance
 from divergences.testing.measures import measure_pairs
 from divergences.testing.reference import central_difference, highs_primal
-from divergences.wasserstein._device import costs as device_costs
-from divergences.wasserstein._device import sinkhorn
-from divergences.wasserstein._device.costs import cost_tau
-from divergences.wasserstein._host.costs import arc_costs, cost_matrix
-from divergences.wasserstein._metrics import NAMED, Minkowski, cost_error, scale_exponent
+from divergences.wasserstein._src.device import scaled_costs, sinkhorn
+from divergences.wasserstein._src.device.scaled_costs import cost_tau
+from divergences.wasserstein._src.host.costs import arc_costs, host_costs
+from divergences.wasserstein._src.metrics import NAMED, Minkowski, cost_error, scale_exponent
 
 F64 = tolerance("float64")
 LP = tolerance("lp")
@@ -180,7 +179,11 @@ def test_every_method_agrees_and_is_certified(p):
     for method in ("dense", "lp", "sinkhorn"):
         dual = dv.w1_dual(x, y, a, b, metric=metric, method=method)
         if method == "sinkhorn":  # certified to its rtol: a feasible potential, below W1
-            assert exact * (1 - 2 * sinkhorn.CONFIG.rtol) <= float(dual.value) <= exact + 1e-12
+            assert (
+                exact * (1 - 2 * sinkhorn.SinkhornOptions().rtol)
+                <= float(dual.value)
+                <= exact + 1e-12
+            )
         else:
             np.testing.assert_allclose(dual.value, exact, **(LP if method == "dense" else HIGHS))
         z = np.concatenate([x, y])
@@ -257,7 +260,7 @@ def test_host_costs_are_within_the_certified_rounding(p, d):
     xs, ys = np.ldexp(x, -e), np.ldexp(y, -e)
     rho, tau, _ = cost_error(metric, d)  # the host scales exactly: no flushed coordinate
     rows = np.arange(len(xs))
-    for costs in (np.diag(cost_matrix(xs, ys, metric)), arc_costs(xs, ys, rows, rows, metric)):
+    for costs in (np.diag(host_costs(xs, ys, metric)), arc_costs(xs, ys, rows, rows, metric)):
         for k, c in enumerate(costs):
             slack = rho * c + tau
             assert _exact_cost_within(xs[k] - ys[k], p, c - slack, c + slack), (k, c)
@@ -274,11 +277,38 @@ def test_device_costs_are_within_the_certified_rounding(dtype, p, d):
     xs, ys = np.ldexp(x, -e).astype(dtype), np.ldexp(y, -e).astype(dtype)
     err = cost_error(metric, d, dtype)
     tau = float(cost_tau(err, jnp.int32(e), dtype))
-    costs = np.diag(np.asarray(jax.jit(device_costs.cost_matrix, static_argnums=2)(xs, ys, metric)))
+    costs = np.diag(
+        np.asarray(jax.jit(scaled_costs.device_costs, static_argnums=2)(xs, ys, metric))
+    )
     for k, c in enumerate(costs.astype(np.float64)):
         slack = err.rho * c + tau
         diff = xs[k].astype(np.float64) - ys[k].astype(np.float64)  # exact in float64
         assert _exact_cost_within(diff, p, c - slack, c + slack), (k, c)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("degree", [1, 2])
+def test_one_scale_exponent_on_the_host_and_in_xla(dtype, degree):
+    """The host's exponent is the exact one; XLA's the same from the bits, clipped to the dtype.
+
+    Points that are all subnormal (0 to XLA's flushing arithmetic) get their own exponent in
+    both; non-finite points give 0.
+    """
+    fi = np.finfo(dtype)
+    limit = min(1000, int(fi.maxexp) - 4) // degree
+    in_xla = jax.jit(lambda t: scale_exponent(t, degree=degree, xp=jnp))
+    cases = [[[0.0, 0.0]], [[3.0, -0.5]], [[1e-30, -2e-30]], [[float(fi.max), 1.0]],
+             [[float(fi.smallest_subnormal) * 5, 0.0]], [[float(fi.tiny) / 2, 0.0]]]  # fmt: skip
+    for points in cases:
+        x = np.asarray(points, dtype)
+        top = float(np.max(np.abs(x)))
+        exact = int(np.frexp(top)[1]) if top else 0
+        host = scale_exponent(x, degree=degree)
+        assert type(host) is int and host == max(-1000 // degree, min(exact, 1000 // degree))
+        assert int(in_xla(x)) == max(-limit, min(exact, limit)), points
+    for bad in (np.inf, np.nan):
+        x = np.asarray([[bad, 1.0]], dtype)
+        assert scale_exponent(x, degree=degree) == int(in_xla(x)) == 0
 
 
 @given(
@@ -300,4 +330,4 @@ def test_every_named_metric_has_a_spec_used_by_the_public_cost():
         np.testing.assert_allclose(
             dv.cost_matrix(x, y, metric=spec), dv.cost_matrix(x, y, metric=name), **F64
         )
-        np.testing.assert_allclose(cost_matrix(x, y, spec), cdist(x, y, name), **F64)
+        np.testing.assert_allclose(host_costs(x, y, spec), cdist(x, y, name), **F64)

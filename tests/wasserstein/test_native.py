@@ -17,9 +17,9 @@ import pytest
 from scipy.spatial.distance import cdist
 
 import divergences as dv
-from divergences.wasserstein._host import native as native_module
-from divergences.wasserstein._host import nearest
-from divergences.wasserstein._results import Status
+from divergences.wasserstein._src.host import native as native_module
+from divergences.wasserstein._src.host import nearest
+from divergences.wasserstein._src.results import Status
 
 pytestmark = pytest.mark.native
 

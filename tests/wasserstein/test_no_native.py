@@ -16,9 +16,9 @@ from scipy.spatial.distance import cdist
 
 import divergences as dv
 from divergences.testing import tolerance
-from divergences.wasserstein import _problem
-from divergences.wasserstein._host import native, nearest
-from divergences.wasserstein._results import Status
+from divergences.wasserstein._src import problem as _problem
+from divergences.wasserstein._src.host import native, nearest
+from divergences.wasserstein._src.results import Status
 
 LP = tolerance("lp")
 

@@ -25,7 +25,7 @@ from divergences.testing.reference import (
     pot_value,
     simplex_directions,
 )
-from divergences.wasserstein._host import native
+from divergences.wasserstein._src.host import native
 
 LP = tolerance("lp")
 HIGHS = tolerance("highs")  # against HiGHS, which may stop within 1e-10 on near-ties

@@ -108,7 +108,7 @@ def test_primal_and_dual_speak_one_sign_convention(primal_method, dual_method):
     """
     import math
 
-    from divergences.wasserstein._results import kantorovich_pair
+    from divergences.wasserstein._src.results import kantorovich_pair
 
     rng = np.random.default_rng(3)
     x, y = rng.normal(size=(7, 2)), rng.normal(size=(5, 2)) + 1.0

@@ -19,6 +19,7 @@ import re
 import subprocess
 import sys
 from fractions import Fraction
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -28,11 +29,10 @@ import pytest
 from scipy.spatial.distance import cdist
 
 import divergences as dv
-from divergences.wasserstein import _problem
-from divergences.wasserstein._device import DevicePrimal, certify, sinkhorn
-from divergences.wasserstein._device.sinkhorn import extraction, geometry
-from divergences.wasserstein._options import Options
-from divergences.wasserstein._results import Status
+from divergences.wasserstein._src import problem as _problem
+from divergences.wasserstein._src.device import DevicePrimal, rounding, sinkhorn
+from divergences.wasserstein._src.device.sinkhorn import extraction, geometry
+from divergences.wasserstein._src.results import Status
 from tests.wasserstein.exact_transport import exact_w1
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -228,15 +228,17 @@ def test_bad_options_name_the_argument(options, pattern):
         dv.w1_primal(x, y, **kwargs)
 
 
-def test_rtol_none_is_the_methods_default():
+def test_none_is_the_methods_default():
     x, y, _, _ = _problem_of()
 
-    def rtol(method: str) -> float | None:
+    def options(method: str) -> Any:
         kw = dict(metric="euclidean", max_iter=None, max_rounds=100, threads=None, dual=False)
-        return _problem.make_problem(x, y, None, None, method=method, rtol=None, **kw).options.rtol
+        return _problem.make_problem(x, y, None, None, method=method, rtol=None, **kw).options
 
-    assert rtol("sinkhorn") == sinkhorn.CONFIG.rtol == 1e-3
-    assert rtol("sparse") == rtol("dense") == 1e-9
+    assert options("sinkhorn") == sinkhorn.SinkhornOptions(rtol=1e-3, max_iter=20_000)
+    assert options("sparse").rtol == 1e-9 and options("sparse").max_pivots is None
+    # The dense method is exact, whatever rtol says: its record has none.
+    assert options("dense") == (max(100_000, 50 * 6 * 8), None)
 
 
 @pytest.mark.parametrize(
@@ -265,7 +267,7 @@ def test_auto_takes_the_device_solver_on_an_accelerator(monkeypatch, backend, me
 def test_costs_by_blocks_give_a_certified_interval_and_the_top_arcs(dtype):
     x, y, a, b = _problem_of(n=7, m=30, dtype=dtype)
     config = sinkhorn.CONFIG._replace(dense_pairs=20, min_block=4, arcs_per_row=5)
-    options = Options(None, 1e-3, 100, None)
+    options = sinkhorn.SinkhornOptions(rtol=1e-3)
     solve = jax.jit(lambda *t: sinkhorn.solve(DevicePrimal, *t, True, "euclidean", options, config))
     out = solve(x, y, a, b)
     assert int(out.status) == Status.WITHIN_TOLERANCE
@@ -295,15 +297,15 @@ def test_the_rounding_primitives_bound_the_exact_sums(dtype):
             (Fraction(float(p)) * Fraction(float(q)) for p, q in zip(w, t, strict=True)),
             Fraction(0),
         )
-        assert Fraction(float(certify.dot_lower(jnp.asarray(w), jnp.asarray(t)))) <= exact
+        assert Fraction(float(rounding.dot_lower(jnp.asarray(w), jnp.asarray(t)))) <= exact
         # Two-sum stays exact under XLA (nothing reassociated away).
         hi, lo = jax.jit(geometry.two_sum)(jnp.asarray(w), jnp.asarray(t))
         for h, l, p, q in zip(np.asarray(hi), np.asarray(lo), w, t, strict=True):
             assert Fraction(float(h)) + Fraction(float(l)) == Fraction(float(p)) + Fraction(
                 float(q)
             )
-        total = certify.tree_sum(jnp.asarray(w))
-        upper = certify.nonneg_sum_upper(total, certify.depth(count), count, products=False)
+        total = rounding.tree_sum(jnp.asarray(w))
+        upper = rounding.nonneg_sum_upper(total, rounding.depth(count), count, products=False)
         assert Fraction(float(upper)) >= sum(map(Fraction, map(float, w)), Fraction(0))
 
 

@@ -20,12 +20,12 @@ from divergences.testing import tolerance
 from divergences.testing.geometries import geometry_problem
 from divergences.testing.measures import measure_pairs
 from divergences.testing.profiles import at_most
-from divergences.wasserstein._host import coarse_to_fine, nearest, start_potential
-from divergences.wasserstein._host import native as native_module
-from divergences.wasserstein._host import sparse as _sparse
-from divergences.wasserstein._host.nearest import weighted_nearest
-from divergences.wasserstein._host.sparse import solve_sparse_host
-from divergences.wasserstein._results import Status
+from divergences.wasserstein._src.host import coarse_to_fine, nearest, start_potential
+from divergences.wasserstein._src.host import native as native_module
+from divergences.wasserstein._src.host import sparse as _sparse
+from divergences.wasserstein._src.host.nearest import weighted_nearest
+from divergences.wasserstein._src.host.sparse import solve_sparse_host
+from divergences.wasserstein._src.results import Status
 
 LP = tolerance("lp")
 pytestmark = pytest.mark.native  # the sparse solver is the compiled extension
@@ -589,7 +589,7 @@ def test_auto_routes_by_size_and_metric(monkeypatch):
     )
     small = dv.w1_primal(x, y)
     assert not calls  # small: dense
-    monkeypatch.setattr(dv.wasserstein._problem, "SPARSE_MIN_PAIRS", 100)
+    monkeypatch.setattr(dv.wasserstein._src.problem, "SPARSE_MIN_PAIRS", 100)
     large = dv.w1_primal(x, y)
     assert calls == [1]
     dv.w1_primal(x, y, metric="cityblock")

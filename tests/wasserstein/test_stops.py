@@ -15,9 +15,9 @@ from scipy.spatial.distance import cdist
 
 import divergences as dv
 from divergences.testing import tolerance
-from divergences.wasserstein._host import dense as dense_host
-from divergences.wasserstein._host import sparse as sparse_host
-from divergences.wasserstein._results import Status
+from divergences.wasserstein._src.host import dense as dense_host
+from divergences.wasserstein._src.host import sparse as sparse_host
+from divergences.wasserstein._src.results import Status
 
 LP = tolerance("lp")
 

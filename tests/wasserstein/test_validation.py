@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 import divergences as dv
-from divergences.wasserstein._host.dense import DENSE_MAX_PAIRS
-from divergences.wasserstein._host.kr_lp import KR_LP_MAX_POINTS
+from divergences.wasserstein._src.host.dense import DENSE_MAX_PAIRS
+from divergences.wasserstein._src.host.kr_lp import KR_LP_MAX_POINTS
 
 X = [[0.0, 0.0], [1.0, 0.0], [2.0, 1.0]]
 Y = [[0.0, 1.0], [1.0, 1.0]]
@@ -179,7 +179,7 @@ def test_dense_method_refuses_past_its_size_without_allocating(traced):
     with pytest.raises(MemoryError, match="needs the dense"):
         dv.w1_dual(x, x, method="dense")  # "auto" would take the sparse solver here too
     # Just inside the limit is not refused up front (not solved here: a minute of pivots).
-    dv.wasserstein._host.dense.check_dense_size(n - 1, n - 1)
+    dv.wasserstein._src.host.dense.check_dense_size(n - 1, n - 1)
 
 
 def test_kr_lp_refuses_past_its_size():

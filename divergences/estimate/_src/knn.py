@@ -46,7 +46,7 @@ from divergences.estimate._src.neighbours import kth_neighbour_distances
 from divergences.estimate._src.result import Estimate
 from divergences.estimate._src.samples import alpha_of, as_samples, check_at_least, sample_pair
 from divergences.estimate._src.w1 import check_seed
-from divergences.wasserstein._metrics import scale_exponent
+from divergences.wasserstein._src.metrics import scale_exponent
 
 __all__ = ["BATCHES", "DEFAULT_K", "entropy", "js", "kl"]
 

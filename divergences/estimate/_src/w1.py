@@ -59,7 +59,7 @@ from divergences.estimate._src.samples import (
     sample_pair,
 )
 from divergences.estimate._src.spread import Spread, metric_spec, second_moment, spread
-from divergences.wasserstein._metrics import MetricSpec, cost_error, scale_exponent
+from divergences.wasserstein._src.metrics import MetricSpec, cost_error, scale_exponent
 from divergences.wasserstein.dual import kr_potential, w1_dual
 from divergences.wasserstein.primal import w1_primal
 
