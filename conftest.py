@@ -11,8 +11,15 @@
   most of the suite's time.
 
 XLA compiles as it does for a user: the session sets no ``XLA_FLAGS`` of its own.
+
+* a worker's compiled programs are let go (``jax.clear_caches``) once its memory mappings pass a
+  quarter of the kernel's limit (``vm.max_map_count``, 65,530 by default on Linux): every program
+  XLA compiles for the CPU keeps mappings of its own, and a pytest-xdist worker of the slow tier
+  compiles thousands; at the limit, XLA's next compilation aborts the process (seen in CI as
+  crashed workers at 99 % of the slow tier).
 """
 
+import gc
 import os
 import pathlib
 
@@ -43,3 +50,34 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if isinstance(item, DoctestItem) and item.name.startswith(_TRAINING_DOCTESTS):
             item.add_marker(pytest.mark.slow)
+
+
+def _map_limit() -> int | None:
+    """The kernel's limit on a process's memory mappings, or ``None`` where it cannot be read."""
+    try:
+        with open("/proc/sys/vm/max_map_count", encoding="ascii") as fh:
+            return int(fh.read())
+    except (OSError, ValueError):
+        return None
+
+
+def _mappings() -> int:
+    with open("/proc/self/maps", "rb") as fh:
+        return fh.read().count(b"\n")
+
+
+_MAP_LIMIT = _map_limit()
+#: Checked every this many tests: reading the maps costs about a millisecond per thousand.
+_MAP_CHECK_EVERY = 25
+_tests_run = 0
+
+
+def pytest_runtest_teardown(item: pytest.Item) -> None:
+    """Lets go of the compiled programs when the process nears its mappings' limit (see above)."""
+    global _tests_run
+    _tests_run += 1
+    if _MAP_LIMIT is None or _tests_run % _MAP_CHECK_EVERY:
+        return
+    if _mappings() > _MAP_LIMIT // 4:
+        jax.clear_caches()
+        gc.collect()

@@ -14,7 +14,7 @@ import jax.numpy as jnp
 from divergences._src.array_types import ArrayLike
 from divergences._src.errors import is_traced
 from divergences._src.precision import as_float_array, sum_tolerance
-from divergences.wasserstein._src.measures import as_points, exact_astype
+from divergences.wasserstein._src.discrete_measures import as_points, exact_astype
 from divergences.wasserstein._src.metrics import check_metric
 from divergences.wasserstein._src.results import SparsePlan
 from divergences.wasserstein.cost import Metric, cost_matrix_unchecked

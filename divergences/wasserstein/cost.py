@@ -18,7 +18,7 @@ from jax import lax
 
 from divergences._src.array_types import ArrayLike
 from divergences._src.numerics import abs_subgradient, safe_sqrt
-from divergences.wasserstein._src.measures import as_points
+from divergences.wasserstein._src.discrete_measures import as_points
 from divergences.wasserstein._src.metrics import (
     Euclidean,
     MetricSpec,

@@ -8,8 +8,8 @@ import numpy as np
 
 from divergences._src.array_types import ArrayLike
 from divergences._src.errors import is_traced, require
+from divergences.wasserstein._src.discrete_measures import as_points
 from divergences.wasserstein._src.host.threads import check_threads
-from divergences.wasserstein._src.measures import as_points
 from divergences.wasserstein._src.metrics import check_metric
 from divergences.wasserstein._src.problem import make_problem
 from divergences.wasserstein._src.results import W1Dual

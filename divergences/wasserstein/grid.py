@@ -21,9 +21,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from divergences._src.errors import is_traced
+from divergences.wasserstein._src.discrete_measures import _weight_values
 from divergences.wasserstein._src.host import native
 from divergences.wasserstein._src.host.grid_flow import FLOW_METRICS
-from divergences.wasserstein._src.measures import _weight_values
 from divergences.wasserstein._src.problem import GRID_SOLVERS, PRIMAL_METHODS, make_grid_problem
 from divergences.wasserstein._src.results import SparsePlan
 from divergences.wasserstein._src.runner import GRID, run

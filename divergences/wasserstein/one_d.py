@@ -1,7 +1,7 @@
 r"""Wasserstein-1 on the line by the CDF formula: jittable, vmappable, differentiable, no LP.
 
 One code path, and not the runner's: after the validation it shares with
-:func:`~divergences.w1_primal` (:func:`~._src.measures.check_measures`: the same rules, the same
+:func:`~divergences.w1_primal` (:func:`~._src.discrete_measures.check_measures`: the same rules, the same
 errors eagerly and under ``dv.checked``), an eager call and a traced one run the same jitted
 program, :func:`_w1_1d_program`, so they give the same bits; input that broke a rule gives NaN
 under a trace, as the runner's methods do. The runner (:mod:`._src.runner`) is for a problem solved
@@ -27,7 +27,7 @@ from jax import lax
 from divergences._src.array_types import ArrayLike
 from divergences._src.float_environment import with_ieee_arithmetic
 from divergences._src.numerics import abs_subgradient, order_key
-from divergences.wasserstein._src.measures import (
+from divergences.wasserstein._src.discrete_measures import (
     check_measures,
     exact_astype,
     value_with_derivative,
@@ -131,7 +131,7 @@ def _computed_wide(dtype: Any) -> bool:
 def _placed(sx: jax.Array, sy: jax.Array, count: int) -> tuple[jax.Array, jax.Array, jax.Array]:
     """Sorted points (ascending) ready for the arithmetic, and the exponent to scale back by.
 
-    float32 is cast to float64 from its bits (:func:`~._src.measures.exact_astype`): the sort runs
+    float32 is cast to float64 from its bits (:func:`~._src.discrete_measures.exact_astype`): the sort runs
     on 32-bit keys, and no subnormal meets XLA's flush to zero. W1 is positively homogeneous, so
     the points are then scaled by the power of two :func:`_level_exponent` (exact).
     """

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import find, given, settings
 
 from divergences.testing.float_range import KINDS, w1_problems
-from divergences.wasserstein._src.measures import check_measures
+from divergences.wasserstein._src.discrete_measures import check_measures
 
 
 @settings(max_examples=min(60, settings().max_examples))

@@ -15,7 +15,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from divergences.wasserstein._src.measures import Measures, value_with_derivative
+from divergences.wasserstein._src.discrete_measures import Measures, value_with_derivative
 from divergences.wasserstein._src.metrics import named_metric, scale_exponent
 from divergences.wasserstein.cost import Metric, cost_matrix_unchecked, times_power_of_two
 

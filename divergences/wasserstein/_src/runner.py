@@ -64,6 +64,7 @@ from divergences._src.errors import (
 )
 from divergences._src.float_environment import with_ieee_arithmetic
 from divergences.wasserstein._src.device import DeviceDual, DevicePrimal, DeviceResult
+from divergences.wasserstein._src.discrete_measures import Measures, exact_astype
 from divergences.wasserstein._src.envelope import (
     envelope_value,
     mcshane_value,
@@ -86,7 +87,6 @@ from divergences.wasserstein._src.host.pipeline import (
     primal_arrays,
 )
 from divergences.wasserstein._src.host.protocol import HostOptions
-from divergences.wasserstein._src.measures import Measures, exact_astype
 from divergences.wasserstein._src.problem import DEVICE_SOLVERS, METHODS, Problem
 from divergences.wasserstein._src.results import (
     SolverError,

@@ -28,12 +28,12 @@ from __future__ import annotations
 from typing import Any
 
 from divergences.wasserstein._src.device import DeviceResult
-from divergences.wasserstein._src.device.sinkhorn.config import (
+from divergences.wasserstein._src.device.sinkhorn.extraction import solve
+from divergences.wasserstein._src.device.sinkhorn.parameters import (
     CONFIG,
     SinkhornConfig,
     SinkhornOptions,
 )
-from divergences.wasserstein._src.device.sinkhorn.extraction import solve
 from divergences.wasserstein._src.results import Status
 
 __all__ = [

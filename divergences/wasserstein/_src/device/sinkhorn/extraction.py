@@ -35,11 +35,6 @@ from divergences.wasserstein._src.device.sinkhorn.bounds import (
     plan_block,
     plan_upper,
 )
-from divergences.wasserstein._src.device.sinkhorn.config import (
-    CONFIG,
-    SinkhornConfig,
-    SinkhornOptions,
-)
 from divergences.wasserstein._src.device.sinkhorn.geometry import (
     Block,
     Geometry,
@@ -50,6 +45,11 @@ from divergences.wasserstein._src.device.sinkhorn.geometry import (
 from divergences.wasserstein._src.device.sinkhorn.iteration import (
     SinkhornState,
     sinkhorn_loop,
+)
+from divergences.wasserstein._src.device.sinkhorn.parameters import (
+    CONFIG,
+    SinkhornConfig,
+    SinkhornOptions,
 )
 from divergences.wasserstein._src.metrics import CostError, cost_error, tiny, unit_roundoff
 from divergences.wasserstein._src.results import Status

@@ -27,7 +27,7 @@ from divergences.wasserstein._src.device.scaled_costs import (
     magnitude_bits,
     scaled_points,
 )
-from divergences.wasserstein._src.device.sinkhorn.config import SinkhornConfig
+from divergences.wasserstein._src.device.sinkhorn.parameters import SinkhornConfig
 from divergences.wasserstein._src.metrics import named_metric, scale_exponent
 
 __all__ = [

@@ -58,7 +58,6 @@ from divergences.wasserstein._src.device.sinkhorn.bounds import (
     Rounded,
     certified_bounds,
 )
-from divergences.wasserstein._src.device.sinkhorn.config import SinkhornConfig
 from divergences.wasserstein._src.device.sinkhorn.geometry import (
     Block,
     Geometry,
@@ -66,6 +65,7 @@ from divergences.wasserstein._src.device.sinkhorn.geometry import (
     scan_blocks,
     two_sum,
 )
+from divergences.wasserstein._src.device.sinkhorn.parameters import SinkhornConfig
 from divergences.wasserstein._src.metrics import cost_error
 
 __all__ = [
