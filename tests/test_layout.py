@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import collections
+import functools
 import pathlib
 
 import pytest
@@ -30,6 +31,7 @@ def _modules(root: pathlib.Path) -> list[pathlib.Path]:
     return sorted(p for p in root.rglob("*.py") if "__pycache__" not in p.parts)
 
 
+@functools.cache
 def _tree(path: pathlib.Path) -> ast.Module:
     return ast.parse(path.read_text(encoding="utf-8"))
 
@@ -43,24 +45,27 @@ def long_modules(root: pathlib.Path) -> list[str]:
     ]
 
 
+def _is_own(node: ast.AST, package: str) -> bool:
+    if isinstance(node, ast.ImportFrom):
+        return node.level > 0 or (node.module or "").split(".")[0] == package
+    return isinstance(node, ast.Import) and any(a.name.split(".")[0] == package for a in node.names)
+
+
 def local_package_imports(root: pathlib.Path, package: str = "divergences") -> list[str]:
     """``path:line`` of each import of ``package``'s own modules inside a function."""
     found = []
+    functions = (ast.FunctionDef, ast.AsyncFunctionDef)
     for path in _modules(root):
-        for node in ast.walk(_tree(path)):
-            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                continue
-            for sub in ast.walk(node):
-                own = (
-                    isinstance(sub, ast.ImportFrom)
-                    and (sub.level > 0 or (sub.module or "").split(".")[0] == package)
-                ) or (
-                    isinstance(sub, ast.Import)
-                    and any(a.name.split(".")[0] == package for a in sub.names)
-                )
-                if own:
-                    found.append(f"{path.relative_to(root).as_posix()}:{sub.lineno}")
-    return sorted(set(found))
+        todo: list[tuple[ast.AST, bool]] = [(_tree(path), False)]
+        while todo:
+            node, inside = todo.pop()
+            if inside and _is_own(node, package):
+                found.append(f"{path.relative_to(root).as_posix()}:{node.lineno}")  # type: ignore[attr-defined]
+            todo.extend(
+                (child, inside or isinstance(node, functions))
+                for child in ast.iter_child_nodes(node)
+            )
+    return sorted(found)
 
 
 def repeated_module_names(root: pathlib.Path) -> dict[str, list[str]]:
