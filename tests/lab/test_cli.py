@@ -63,6 +63,7 @@ def test_tour_refuses_a_tolerance_that_is_not_a_finite_number_at_least_zero(  # 
     assert "argument --tolerance: must be a" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_tour_values_match_the_functions() -> None:
     rows = tour()
     assert [r.name for r in rows] == [ex.name for ex in EXAMPLES]
