@@ -20,6 +20,10 @@ each with the sorts as shipped (NumPy on the host from a few thousand points on)
 Each time is the best of a few repeats after one warm-up call (compilation excluded).
 Run: ``python benchmarks/bench_w1.py`` (about two minutes) or ``--quick`` (seconds).
 
+``--line`` times the certified ``w1_primal(method="line")`` on the line from 10^3 to 10^6 points
+(uniform and Dirichlet weights) beside the uncertified float formulas (``w1_1d``, scipy's
+``wasserstein_distance``, POT's ``wasserstein_1d``) and the LP solvers where they finish.
+
 ``--sweep`` times a 2-D ``sweep`` of W1 over 200 thetas (first call and again).
 
 ``--calls`` times calls made outside ``jax.jit`` (eagerly, and under ``vmap`` or ``grad``
@@ -49,6 +53,7 @@ import sys
 import time
 import warnings
 from collections.abc import Callable
+from functools import partial
 
 import jax
 import numpy as np
@@ -239,6 +244,55 @@ def bench_1d(sizes: list[int], repeats: int) -> None:
                 f"{ratio(times[False], floor):>7} {ratio(times[False], t_sp):>7} "
                 f"{ratio(times[False], times[True]):>6} "
                 f"{'-' if diff != diff else f'{diff:.1e}':>9}",
+                flush=True,
+            )
+
+
+def _ready(fn: Callable[..., jax.Array], *args: object) -> jax.Array:
+    """``fn(*args)``, waited for."""
+    return jax.block_until_ready(fn(*args))
+
+
+def bench_line(sizes: list[int], repeats: int) -> None:
+    """The certified exact W1 on the line beside the float formulas and the LP solvers.
+
+    ``line``: ``w1_primal(method="line")``, the monotone coupling and its potential in integer
+    arithmetic, certified by the pipeline. ``w1_1d``: the CDF formula in floats (jitted), no
+    interval. ``dense``/``sparse``: the same certified interval by the LP solvers, up to
+    10^4 points (dense, 2000 points) where they finish in seconds.
+    """
+    rng = np.random.default_rng(2)
+    header = (
+        f"{'points':>9} {'weights':<9} {'line':>9} {'w1_1d':>9} {'scipy':>9} {'POT 1d':>9} "
+        f"{'dense':>9} {'sparse':>9} | {'/w1_1d':>7} {'/scipy':>7} {'gap':>8}"
+    )
+    print(header)
+    print("-" * len(header))
+    ms = lambda t: "-" if t != t else f"{t * 1e3:>7.1f}ms"  # noqa: E731
+    w1_1d = jax.jit(dv.w1_1d)
+    for n in sizes:
+        u, v = rng.normal(size=n), rng.normal(0.1, 1.0, size=n)
+        for label, a in (("uniform", None), ("Dirichlet", rng.dirichlet(np.ones(n)))):
+            b = None if a is None else np.full(n, 1.0 / n)
+            pair = (u, v, a, b)
+            t_line, sol = best_time(partial(dv.w1_primal, *pair, method="line"), repeats)
+            args = (u, v) if a is None else (u, v, a, b)
+            t_1d, _ = best_time(partial(_ready, w1_1d, *args), repeats)
+            t_sp, _ = best_time(partial(scipy.stats.wasserstein_distance, *pair), repeats)
+            t_pot, _ = best_time(partial(ot.wasserstein_1d, *pair, p=1), repeats)
+            t_dense = t_sparse = float("nan")
+            if n <= 2000:
+                t_dense, _ = best_time(partial(dv.w1_primal, *pair, method="dense"), 1)
+            if n <= 10_000:
+                try:  # the compiled extension's solver; an install without it says so
+                    t_sparse, _ = best_time(partial(dv.w1_primal, *pair, method="sparse"), 1)
+                except dv.SolverError:
+                    pass
+            gap = float(sol.upper_bound - sol.lower_bound) / float(sol.upper_bound)
+            print(
+                f"{n:>9} {label:<9} {ms(t_line):>9} {ms(t_1d):>9} {ms(t_sp):>9} {ms(t_pot):>9} "
+                f"{ms(t_dense):>9} {ms(t_sparse):>9} | {t_line / t_1d:>7.1f} {t_line / t_sp:>7.2f} "
+                f"{gap:>8.1e}",
                 flush=True,
             )
 
@@ -511,8 +565,13 @@ def main() -> None:
     )
     parser.add_argument("--cell", nargs=3, help=argparse.SUPPRESS)
     parser.add_argument("--sweep", action="store_true", help="a 2-D sweep of W1, 200 thetas")
+    parser.add_argument("--line", action="store_true", help="certified W1 on the line")
     parser.add_argument("--calls", action="store_true", help="calls outside jit, small sizes")
     args = parser.parse_args()
+    if args.line:
+        print(f"POT {ot.__version__}, scipy {scipy.__version__}; load {os.getloadavg()[0]:.1f}")
+        bench_line([1000, 10_000] if args.quick else [1000, 10_000, 100_000, 1_000_000], 3)
+        return
     if args.sweep:
         bench_sweep(200)
         return

@@ -52,7 +52,8 @@ def w1_dual(
       method: a method of :func:`divergences.w1_primal` (the c-transform of its solve; ``"auto"``
         chooses as it does), or ``"lp"``.
       max_iter: the cap on pivots (``"sinkhorn"``: iterations); ``None`` for the method's own.
-      rtol: the relative gap where ``"sparse"`` (default ``1e-9``), ``"sinkhorn"`` (``1e-3``) stop.
+      rtol: the relative gap where ``"sparse"``, ``"line"`` (default ``1e-9``), ``"sinkhorn"``
+        (``1e-3``) stop.
       max_rounds: ``"sparse"``: the cap on pricing rounds.
       threads: threads of the compiled code; ``None``: ``$DIVERGENCES_NUM_THREADS``, else all.
 
@@ -90,7 +91,7 @@ def kr_potential(
     .. math:: f(z) = \min_k\ c(z, z_k) + f(z_k),
 
     the largest 1-Lipschitz function equal to ``dual.f`` on the samples: for ``method="dense"``,
-    ``"sparse"`` and ``"sinkhorn"`` the c-transform the solve produced. Its gradient
+    ``"sparse"``, ``"line"`` and ``"sinkhorn"`` the c-transform the solve produced. Its gradient
     :math:`\nabla_z c(z, z_{k^*})` at the minimising sample is the critic's gradient that a WGAN
     generator follows; ``dual`` carries none. A named metric is queried on the host (for the
     Euclidean cost a weighted nearest-neighbour search on a k-d tree, else by blocks), by

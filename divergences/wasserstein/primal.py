@@ -33,7 +33,7 @@ def w1_primal(
     ``lower_bound <= W1 <= upper_bound`` holds in real arithmetic for the measures as given
     (two samples: their empirical measures; the laws behind them: :mod:`divergences.estimate`),
     in every dtype and mode (``a=None``: exactly :math:`1/n`; past the largest float: ``inf``).
-    Host (``"dense"``, ``"sparse"``) or XLA (``"sinkhorn"``): :doc:`/concepts/wasserstein`.
+    Host (``"dense"``, ``"sparse"``, ``"line"``) or XLA (``"sinkhorn"``): :doc:`/concepts/wasserstein`.
 
     Args:
       x: support of :math:`\mu = \sum_i a_i \delta_{x_i}`, shape ``(n, d)``, or ``(n,)``.
@@ -42,9 +42,11 @@ def w1_primal(
       b: weights of ``y``, the same total as ``a``; ``None`` for uniform.
       metric: the ground cost (:func:`divergences.cost_matrix`); ``"sqeuclidean"`` gives W2^2.
       max_iter: the cap on pivots (``"sinkhorn"``: iterations); ``None`` for the method's own.
-      method: ``"auto"`` (``"sinkhorn"`` on a GPU or TPU; on a CPU ``"sparse"`` above 2000 x
-        2000 Euclidean pairs, else ``"dense"``), ``"dense"``, ``"sparse"`` or ``"sinkhorn"``.
-      rtol: the relative gap where ``"sparse"`` (default ``1e-9``), ``"sinkhorn"`` (``1e-3``) stop.
+      method: ``"auto"`` (``"sinkhorn"`` on a GPU or TPU; on a CPU above 2000 x 2000 Euclidean
+        pairs ``"line"`` for points on the line, else ``"sparse"``; below, ``"dense"``),
+        ``"dense"``, ``"sparse"``, ``"line"`` (the monotone coupling, ``d = 1``) or ``"sinkhorn"``.
+      rtol: the relative gap where ``"sparse"``, ``"line"`` (default ``1e-9``), ``"sinkhorn"``
+        (``1e-3``) stop.
       max_rounds: ``"sparse"``: the cap on pricing rounds.
       threads: threads of the compiled code; ``None``: ``$DIVERGENCES_NUM_THREADS``, else all.
 

@@ -178,7 +178,7 @@ def _width_allowed(method: str, p: W1Problem, exact: ExactW1, hi: float) -> floa
     top = max(float(np.max(np.abs(t.astype(np.float64)))) for t in (p.x, p.y))
     floor = (64 * (d + 8) * _EPS64 + 4 * _eps(dtype)) * scale + 2 * _smallest(dtype)
     floor += math.ldexp(2 * d, (math.frexp(top)[1] if top > 0 else 0) - 530)
-    rtol = {"sinkhorn": 1e-3, "sparse": 1e-9}.get(method, 0.0)
+    rtol = {"sinkhorn": 1e-3, "sparse": 1e-9, "line": 1e-9}.get(method, 0.0)
     return rtol * abs(hi) + floor
 
 
@@ -379,6 +379,13 @@ def test_w1_primal_keeps_its_promises(method, problem):
     check_primal(method, problem, modes=modes)
 
 
+@pytest.mark.slow
+@examples(4)
+@given(problem=w1_problems(sizes=SIZES, dims=(1,)))
+def test_w1_primal_on_the_line_keeps_its_promises(problem):
+    check_primal("line", problem)
+
+
 # ------------------------------------------------------------------ w1_dual, kr_potential
 
 
@@ -463,6 +470,18 @@ DUAL_METHODS = [
 @given(problem=w1_problems(sizes=SIZES, dims=DIMS))
 @with_issue_examples
 def test_w1_dual_and_its_potential_keep_their_promises(method, problem):
+    check_dual(method, problem)
+
+
+@pytest.mark.slow
+@examples(3)
+@given(problem=w1_problems(sizes=SIZES, dims=(1,)))
+def test_w1_dual_on_the_line_and_its_potential_keep_their_promises(problem):
+    check_dual("line", problem)
+
+
+def check_dual(method: str, problem: W1Problem) -> None:
+    """Every promise of ``w1_dual(method=...)`` on ``problem``, eagerly and under jit."""
     exact = _exact_for(problem)
     faults = []
     run = _dual(method)

@@ -216,15 +216,16 @@ def test_threads_come_from_the_environment(monkeypatch):
 
     monkeypatch.setattr(native_module, "load", lambda: Spy())
     monkeypatch.setenv("DIVERGENCES_NUM_THREADS", "3")
-    queries = np.ones((4096, 1))  # fewer run on one thread, whatever the variable says
-    nearest.weighted_nearest(queries, np.zeros((2, 1)), np.zeros(2))
+    # Points in the plane: on the line the queries are exact running minima, with no threads.
+    queries = np.ones((4096, 2))  # fewer run on one thread, whatever the variable says
+    nearest.weighted_nearest(queries, np.zeros((2, 2)), np.zeros(2))
     monkeypatch.delenv("DIVERGENCES_NUM_THREADS")
-    nearest.weighted_nearest(queries, np.zeros((2, 1)), np.zeros(2))
+    nearest.weighted_nearest(queries, np.zeros((2, 2)), np.zeros(2))
     assert seen[0] == 3 and seen[1] >= 1
     for bad in ("0", "two", "-1"):
         monkeypatch.setenv("DIVERGENCES_NUM_THREADS", bad)
         with pytest.raises(ValueError, match="DIVERGENCES_NUM_THREADS must be a positive"):
-            nearest.weighted_nearest(queries, np.zeros((2, 1)), np.zeros(2))
+            nearest.weighted_nearest(queries, np.zeros((2, 2)), np.zeros(2))
 
 
 def _run_limited(body: str) -> subprocess.CompletedProcess:

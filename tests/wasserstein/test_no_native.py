@@ -1,8 +1,9 @@
 """Without the compiled extension everything but the sparse solver works.
 
 An install with no C++17 compiler, or DIVERGENCES_BUILD_NATIVE=0, keeps the dense primal and dual,
-kr_potential and the Lipschitz check by SciPy's k-d tree, method="auto" by the dense solver up to
-its memory limit; the sparse solver, asked for or needed, is a SolverError that says how to get it.
+kr_potential and the Lipschitz check by SciPy's k-d tree (on the line, exact running minima),
+method="auto" by the dense solver up to its memory limit and by the line method for points on the
+line at any size; the sparse solver, asked for or needed, is a SolverError that says how to get it.
 Simulated here by hiding the module; `make check-no-native` runs the W1 tests on a real install
 without it.
 """
@@ -54,7 +55,7 @@ def test_sparse_method_says_it_is_not_built(without_native):
 def test_auto_takes_the_dense_solver_up_to_its_limit(without_native, monkeypatch):
     x, y, a, b = _clouds()
     monkeypatch.setattr(_problem, "SPARSE_MIN_PAIRS", 10)  # "large" for auto
-    assert _problem._choose("auto", "euclidean", 30, 24, dual=False) == "dense"
+    assert _problem._choose("auto", "euclidean", 30, 24, 2, dual=False) == "dense"
     ref = float(dv.w1_primal(x, y, a, b, method="dense").value)
     np.testing.assert_allclose(float(dv.w1_primal(x, y, a, b).value), ref, **LP)
     np.testing.assert_allclose(float(dv.w1_dual(x, y, a, b).value), ref, **LP)

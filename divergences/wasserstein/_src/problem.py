@@ -28,7 +28,7 @@ from divergences._src.errors import is_traced
 from divergences._src.options import integer_option
 from divergences.wasserstein._src.device import DeviceSolver, sinkhorn
 from divergences.wasserstein._src.discrete_measures import Measures, check_measures
-from divergences.wasserstein._src.host import dense, grid_flow, kr_lp, native, sparse
+from divergences.wasserstein._src.host import dense, grid_flow, kr_lp, line, native, sparse
 from divergences.wasserstein._src.host.dense import DENSE_MAX_PAIRS, check_dense_size
 from divergences.wasserstein._src.host.protocol import TransportSolver
 from divergences.wasserstein._src.host.threads import check_threads
@@ -56,6 +56,7 @@ __all__ = [
 SOLVERS: dict[str, TransportSolver[Any]] = {
     dense.SOLVER.name: dense.SOLVER,
     sparse.SOLVER.name: sparse.SOLVER,
+    line.SOLVER.name: line.SOLVER,
 }
 #: The solvers that run in XLA, by method name.
 DEVICE_SOLVERS: dict[str, DeviceSolver] = {sinkhorn.SOLVER.name: sinkhorn.SOLVER}
@@ -92,8 +93,8 @@ class MethodEntry(Protocol):
 #: Every method's entry by name: the transport solvers, the device solvers, the dual solvers.
 METHODS: dict[str, MethodEntry] = {**SOLVERS, **DEVICE_SOLVERS, **DUAL_SOLVERS}
 
-#: ``method="auto"`` takes the sparse solver for Euclidean problems above this many pairs
-#: (2000 x 2000), where it is faster and far smaller than the dense one (benchmarks/history-to-2026-11-25.md);
+#: ``method="auto"`` takes the sparse solver (the line method for points on the line) for
+#: Euclidean problems above this many pairs (2000 x 2000), where it is faster and far smaller than the dense one (benchmarks/history-to-2026-11-25.md);
 #: below, the dense path, the better tested one.
 SPARSE_MIN_PAIRS = 4_000_000
 
@@ -121,8 +122,11 @@ class Problem:
 jax.tree_util.register_dataclass(Problem)
 
 
-def _choose(method: Any, metric: Metric, n: int, m: int, *, dual: bool) -> str:
-    """The solver's name for ``method``; ValueError for an unknown or unfit choice."""
+def _choose(method: Any, metric: Metric, n: int, m: int, d: int, *, dual: bool) -> str:
+    """The solver's name for ``method`` on ``n x m`` points in ``d`` dimensions.
+
+    ValueError for an unknown or unfit choice.
+    """
     methods = DUAL_METHODS if dual else PRIMAL_METHODS
     if not isinstance(method, str) or method not in methods:
         raise ValueError(
@@ -134,11 +138,15 @@ def _choose(method: Any, metric: Metric, n: int, m: int, *, dual: bool) -> str:
             return sinkhorn.SOLVER.name
         if metric != "euclidean" or n * m <= SPARSE_MIN_PAIRS:
             return dense.SOLVER.name
+        if d == 1:
+            return line.SOLVER.name
         if native.available() or n * m > DENSE_MAX_PAIRS:
             return sparse.SOLVER.name  # without the extension, its error says how to get it
         return dense.SOLVER.name
     if method in SOLVERS and SOLVERS[method].euclidean_only and metric != "euclidean":
         raise ValueError(f"method={method!r} needs metric='euclidean'; got metric={metric!r}")
+    if method == line.SOLVER.name and d != 1:
+        raise ValueError(f"method={method!r} needs points on the line (d = 1); got d = {d}")
     if method in DEVICE_SOLVERS and named_metric(metric) is None:
         raise ValueError(
             f"method={method!r} needs a named metric (a name or a spec such as "
@@ -190,7 +198,7 @@ def make_problem(
     check_metric(metric)
     ms = check_measures(x, y, a, b)
     n, m = ms.x.shape[0], ms.y.shape[0]
-    name = _choose(method, metric, n, m, dual=dual)
+    name = _choose(method, metric, n, m, ms.x.shape[1], dual=dual)
     keywords = check_keywords(max_iter, rtol, max_rounds, threads)
     options = METHODS[name].options(n, m, **keywords)
     METHODS[name].check(n, m, options)

@@ -34,6 +34,7 @@ of ``(u, v)``.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import functools
 from typing import Any, NamedTuple
@@ -151,7 +152,7 @@ class CertificateError(SolverError):
         self.reason = message if reason is None else reason
 
 
-@jax.tree_util.register_pytree_node_class
+@dataclasses.dataclass(eq=False, repr=False)
 class SparsePlan:
     r"""A transport plan as a sparse ``(n, m)`` matrix that knows its shape.
 
@@ -164,7 +165,8 @@ class SparsePlan:
     transformation it raises a TypeError that names ``todense``); ``plan.to_bcoo()`` is
     :class:`jax.experimental.sparse.BCOO`, the ecosystem's sparse type.
 
-    A pytree: the arrays are its leaves and ``shape`` its static part, so it passes through
+    A pytree (a dataclass registered with JAX): the arrays are its leaves and ``shape`` its
+    static part, declared on the field, so it passes through
     ``jit``, ``vmap`` (the leaves gain the batch axes in front; ``shape`` stays the matrix's)
     and ``tree_map``.
 
@@ -180,21 +182,13 @@ class SparsePlan:
       shape: ``(n, m)``, the numbers of points of ``x`` and ``y``.
     """
 
-    __slots__ = ("cols", "mass", "rows", "shape")
+    rows: Any
+    cols: Any
+    mass: Any
+    shape: tuple[int, int] = dataclasses.field(metadata={"static": True})
 
-    def __init__(self, rows: Any, cols: Any, mass: Any, shape: tuple[int, int]) -> None:
-        self.rows = rows
-        self.cols = cols
-        self.mass = mass
-        self.shape = (int(shape[0]), int(shape[1]))
-
-    def tree_flatten(self) -> tuple[tuple[Any, Any, Any], tuple[int, int]]:
-        return (self.rows, self.cols, self.mass), self.shape
-
-    @classmethod
-    def tree_unflatten(cls, shape: tuple[int, int], leaves: Any) -> SparsePlan:
-        rows, cols, mass = leaves
-        return cls(rows, cols, mass, shape)
+    def __post_init__(self) -> None:
+        self.shape = (int(self.shape[0]), int(self.shape[1]))
 
     @property
     def batch_shape(self) -> tuple[int, ...]:
@@ -234,6 +228,9 @@ class SparsePlan:
         arcs = np.shape(self.mass)[-1] if np.ndim(self.mass) else 0
         batch = f", batch {self.batch_shape}" if self.batch_shape else ""
         return f"SparsePlan(shape={self.shape}, arcs={arcs}{batch})"
+
+
+jax.tree_util.register_dataclass(SparsePlan)
 
 
 @functools.partial(jax.jit, static_argnames=("n", "m"))
