@@ -279,3 +279,19 @@ def test_kl_and_chi_square_of_any_beta_against_a_uniform_and_a_normal(a, b):
             math.isfinite(chi_n.value)
             and chi_n.upper_bound - chi_n.lower_bound <= 1e-10 * chi_n.value
         )
+
+
+@pytest.mark.slow
+def test_chi_square_of_a_mixture_with_a_singular_beta_component():
+    # p ~ 0.3 x^(-0.2) / B(0.8, 2) at 0: p^2 / q ~ x^(-0.4), integrable.
+    p = dvc.Mixture([0.3, 0.7], (dvc.Beta(0.8, 2.0), dvc.Normal(0.0, 1.0)))
+    q = dvc.Normal(0.2, 1.5)
+    fb, fn, fq = _beta(0.8, 2), _normal(0, 1), _normal(0.2, 1.5)
+
+    def fp(x):
+        return mp.mpf("0.3") * (fb(x) if 0 < x < 1 else 0) + mp.mpf("0.7") * fn(x)
+
+    with mp.workdps(DPS):
+        h = lambda x: fp(x) ** 2 / fq(x)  # noqa: E731
+        ref = float(mp.quad(h, [-mp.inf, -4, 0]) + _quad(h, 0, 1) + mp.quad(h, [1, 4, mp.inf]) - 1)
+    _holds(C.chi_square(p, q, rtol=1e-10), ref, 1e-10)

@@ -54,19 +54,23 @@ class Envelope(NamedTuple):
 def envelope(law: Law, end: float, a: float, b: float, ua: Any, ub: Any) -> Envelope | None:
     r"""The components of ``law`` on ``[a, b]`` as one power of the distance to ``end``.
 
-    None where no component is supported on ``[a, b]``; the distance lies in ``[ua, ub]``. A
-    component with a larger exponent adds to the lower constant its own times
+    None where no component is supported on ``[a, b]``; the distance lies in ``[ua, ub]``.
+    :math:`\alpha` is the smallest exponent (the lower end of its ball, where the exponents are
+    not exact). A component with a larger exponent adds to the lower constant its own times
     :math:`\min u^{\alpha_k - \alpha}` (0 where ``ua`` is 0).
     """
     arb = ball.arb
     parts = [(arb(w), *c._ball_envelope(end, a, b)) for w, c in active(law, a, b)]
     if not parts:
         return None
-    alpha = min((s for _, s, _ in parts), key=lambda s: float(s.mid()))
+    alpha = parts[0][1]
+    for _, s, _ in parts[1:]:
+        alpha = alpha.min(s)
+    alpha = alpha.lower()  # an exact point at or below every exponent, rounded as they may be
     upper, lower = arb(0), arb(0)
     for w, s, c in parts:
         upper += w * c.upper() * ub ** (s - alpha)
-        if s is alpha or (s - alpha).is_zero():
+        if (s - alpha).is_zero():
             lower += w * c.lower()
         elif not ua.is_zero():
             lower += w * c.lower() * (ua ** (s - alpha)).min(ub ** (s - alpha))
