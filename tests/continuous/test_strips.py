@@ -295,3 +295,9 @@ def test_chi_square_of_a_mixture_with_a_singular_beta_component():
         h = lambda x: fp(x) ** 2 / fq(x)  # noqa: E731
         ref = float(mp.quad(h, [-mp.inf, -4, 0]) + _quad(h, 0, 1) + mp.quad(h, [1, 4, mp.inf]) - 1)
     _holds(C.chi_square(p, q, rtol=1e-10), ref, 1e-10)
+
+
+def test_kl_of_the_uniform_beta_law_against_the_uniform_law_is_zero():
+    # Beta(1, 1) is U(0, 1): the strips at both ends hold 0 exactly, and so does the enclosure.
+    e = C.kl(dvc.Beta(1.0, 1.0), dvc.Uniform(0.0, 1.0))
+    assert e.lower_bound == 0.0 and e.upper_bound < 1e-15
