@@ -124,6 +124,7 @@ def test_kl_with_a_beta_law_encloses_mpmath(case):
     _holds(C.kl(p, q), _kl_ref(fp, fq, lo, hi, _kinks(q)))
 
 
+@pytest.mark.slow
 def test_kl_against_a_uniform_law_is_minus_the_entropy():
     # KL(Beta || U(0, 1)) = -h(Beta); KL(U(0, 1) || Beta(a, b)) = log B(a, b) + (a - 1) + (b - 1),
     # since int_0^1 log x dx = -1.
@@ -189,6 +190,7 @@ def test_chi_square_with_a_beta_law_encloses_mpmath(case):
     _holds(C.chi_square(p, q), _chi_ref(fp, fq, lo, hi, _kinks(q)))
 
 
+@pytest.mark.slow
 def test_chi_square_against_a_uniform_law_is_a_ratio_of_beta_functions():
     # int_0^1 p^2 = B(2a - 1, 2b - 1) / B(a, b)^2, finite for a, b > 1/2.
     for a, b in ((0.6, 0.6), (0.8, 0.9), (2.0, 3.0)):
