@@ -21,10 +21,10 @@ decided exactly before any integration: supports nested the wrong way (``"infini
 that differ by a shift have closed forms (``"closed form"``).
 
 Near the ends of a beta law's support, where its density is not analytic, the integral over a
-thin strip is enclosed instead of integrated: by the laws' masses there for JS, total variation,
-Hellinger, the GAN value and W1; from power envelopes :math:`c_-u^\alpha \le p \le c_+u^\alpha`
-of both laws (:math:`u` the distance to the end) and the closed forms of :math:`\int u^s` and
-:math:`\int u^s\log u` for KL and chi-square. Every function takes beta laws, against any law
+thin strip is enclosed instead of integrated: by the laws' masses there for TV, Hellinger, W1
+and a logistic GAN value; from power envelopes :math:`c_-u^\alpha \le p \le c_+u^\alpha` of
+the laws (:math:`u` the distance to the end) and the closed forms of :math:`\int u^s` and
+:math:`\int u^s\log u` for KL, chi-square and JS. Every function takes beta laws, against any law
 and in mixtures (two beta laws on one interval: closed forms for KL and chi-square).
 
 Limits: ``NotImplementedError`` for W1 with a Student-t law (no ball-arithmetic distribution
@@ -80,7 +80,7 @@ from divergences.continuous._src.integrals import (
     tails,
 )
 from divergences.continuous._src.interface import Law, exact_components
-from divergences.continuous._src.strips import chi_square_strip, kl_strip
+from divergences.continuous._src.strips import chi_square_strip, js_strip, kl_strip
 
 __all__ = [
     "Enclosure",
@@ -118,7 +118,8 @@ def _js_ball(p: Law, q: Law, rtol: float) -> Any:
             return 0.5 * log2 * ball_exp(lp if lq is None else lq)
         return terms.JENSEN_SHANNON.on_logs(lp, lq, ops[an]) / 2  # its term is twice JS's
 
-    return integrate(p, q, h, mass_tails(p, q, 0.5 * math.log(2) * (1 + 1e-15)), rtol)
+    tail = mass_tails(p, q, 0.5 * math.log(2) * (1 + 1e-15))
+    return integrate(p, q, h, tail, rtol, strip_bound=js_strip(p, q))
 
 
 def js_divergence(p: Law, q: Law, *, rtol: float = 1e-12, base: Any = None) -> Enclosure:

@@ -303,3 +303,21 @@ def test_kl_of_the_uniform_beta_law_against_the_uniform_law_is_zero():
     # Beta(1, 1) is U(0, 1): the strips at both ends hold 0 exactly, and so does the enclosure.
     e = C.kl(dvc.Beta(1.0, 1.0), dvc.Uniform(0.0, 1.0))
     assert e.lower_bound == 0.0 and e.upper_bound < 1e-15
+
+
+@pytest.mark.slow
+def test_js_next_to_an_end_at_one_is_enclosed_on_both_sides():
+    # Beta(2, 0.2) puts mass ~ u^0.2 within u of 1, and the strip there is one float wide
+    # (1.1e-16): the masses alone left a relative width of 8e-4. The reference integrates in
+    # u = 1 - x, where tanh-sinh sees the singularity at 0.
+    with mp.workdps(50):
+        a, b = mp.mpf(2), mp.mpf("0.2")
+
+        def p(u):
+            return (1 - u) ** (a - 1) * u ** (b - 1) / mp.beta(a, b)
+
+        def h(u):
+            return (p(u) * mp.log(2 * p(u) / (p(u) + 1)) + mp.log(2 / (p(u) + 1))) / 2
+
+        ref = float(mp.quad(h, [0, mp.mpf(10) ** -20, mp.mpf(10) ** -8, mp.mpf(10) ** -3, 0.5, 1]))
+    _holds(C.js_divergence(dvc.Beta(2.0, 0.2), dvc.Uniform(0.0, 1.0)), ref)

@@ -1,8 +1,8 @@
-r"""Two-sided bounds of KL's and chi-square's integrals over a strip at a support's end.
+r"""Two-sided bounds of KL's, chi-square's and JS's integrals over a strip at a support's end.
 
 Near an end :math:`e` of a beta law's support the density is a power of :math:`u = |x - e|`
 that may be singular, and the ball-arithmetic integrator skips the strip :math:`u \le d`
-(``Law._ball_strips``). For JS, TV and Hellinger the laws' masses there bound the integral; for
+(``Law._ball_strips``). For TV and Hellinger the laws' masses there bound the integral; for
 :math:`p\log(p/q)` and :math:`p^2/q` they do not, and the bound is built from envelopes instead.
 
 Each law states its density on a piece ``[a, b]`` of the strip as
@@ -19,7 +19,8 @@ integral is a closed form:
   where :math:`\log u` changes sign;
 
 KL's integrand :math:`p\log p - p\log q - p + q \ge 0` and chi-square's :math:`p^2/q - 2p + q`
-are enclosed term by term (:func:`kl_strip`, :func:`chi_square_strip`). Both sides are kept: a
+are enclosed term by term (:func:`kl_strip`, :func:`chi_square_strip`), and JS's as half the
+sum of the centred KL integrands of ``p`` and ``q`` against :math:`(p + q)/2` (:func:`js_strip`). Both sides are kept: a
 strip at a float's resolution from an end (the right end of ``[0, 1]``) may hold a part of the
 value that a one-sided bound would leave as the interval's width.
 """
@@ -34,7 +35,7 @@ from divergences.continuous._src import ball
 from divergences.continuous._src.integrals import active
 from divergences.continuous._src.interface import Law, exact_components, support_floats
 
-__all__ = ["Envelope", "chi_square_strip", "envelope", "kl_strip"]
+__all__ = ["Envelope", "chi_square_strip", "envelope", "js_strip", "kl_strip"]
 
 
 class Envelope(NamedTuple):
@@ -51,7 +52,9 @@ class Envelope(NamedTuple):
     upper: Any
 
 
-def envelope(law: Law, end: float, a: float, b: float, ua: Any, ub: Any) -> Envelope | None:
+def envelope(
+    law: Law | list[tuple[float, Law]], end: float, a: float, b: float, ua: Any, ub: Any
+) -> Envelope | None:
     r"""The components of ``law`` on ``[a, b]`` as one power of the distance to ``end``.
 
     None where no component is supported on ``[a, b]``; the distance lies in ``[ua, ub]``.
@@ -140,8 +143,13 @@ def _against_log(env: Envelope, m: _Moments) -> Any:
     return _between(low, high)
 
 
-def _piece(p: Law, q: Law, a: float, b: float) -> tuple[Any, Any, Envelope | None, Envelope | None]:
-    """``u_a, u_b`` and the two laws' envelopes on ``[a, b]``, from the end nearest it."""
+def _piece(
+    p: Law, q: Law, a: float, b: float, *more: list[tuple[float, Law]]
+) -> tuple[Any, Any, list[Envelope | None]]:
+    """``u_a, u_b`` and the envelopes of ``p``, ``q`` (and ``more``) on ``[a, b]``.
+
+    The distance is to the end of a component's support nearest the piece.
+    """
     arb = ball.arb
     ends = {
         e
@@ -156,7 +164,8 @@ def _piece(p: Law, q: Law, a: float, b: float) -> tuple[Any, Any, Envelope | Non
     else:
         ua, ub = end - arb(b), end - arb(a)
     ua, ub = ua.lower().max(arb(0)), ub.upper()
-    return ua, ub, envelope(p, end, a, b, ua, ub), envelope(q, end, a, b, ua, ub)
+    laws: list[Law | list[tuple[float, Law]]] = [p, q, *more]
+    return ua, ub, [envelope(law, end, a, b, ua, ub) for law in laws]
 
 
 def _finite_or_unbounded(x: Any) -> Any:
@@ -176,14 +185,37 @@ def kl_strip(p: Law, q: Law) -> Callable[[float, float], Any]:
     """
 
     def bound(a: float, b: float) -> Any:
-        ua, ub, ep, eq = _piece(p, q, a, b)
-        if eq is None:  # p lives where q does: a piece outside q is outside p too
-            return ball.arb(0)
-        mq = _moments(eq, ua, ub).mass
-        if ep is None:
-            return _finite_or_unbounded(mq)
-        mp = _moments(ep, ua, ub)
-        return _finite_or_unbounded(_against_log(ep, mp) - _against_log(eq, mp) - mp.mass + mq)
+        ua, ub, (ep, eq) = _piece(p, q, a, b)
+        return _finite_or_unbounded(_centred_kl(ep, eq, ua, ub))
+
+    return bound
+
+
+def _centred_kl(ep: Envelope | None, eq: Envelope | None, ua: Any, ub: Any) -> Any:
+    r"""A ball around :math:`\int p\log(p/q) - p + q` over the piece, from the envelopes."""
+    if eq is None:  # p lives where q does: a piece outside q is outside p too
+        return ball.arb(0)
+    mq = _moments(eq, ua, ub).mass
+    if ep is None:
+        return mq
+    mp = _moments(ep, ua, ub)
+    return _against_log(ep, mp) - _against_log(eq, mp) - mp.mass + mq
+
+
+def js_strip(p: Law, q: Law) -> Callable[[float, float], Any]:
+    r"""``(a, b)`` -> a ball around JS's integrand's integral on a strip at an end.
+
+    With :math:`m = (p + q)/2`, the integrand :math:`\tfrac12(p\log\frac{p}{m} + q\log\frac{q}{m})`
+    is half the sum of the centred KL integrands of ``p`` and of ``q`` against ``m`` (their
+    :math:`-p + m` and :math:`-q + m` cancel): two-sided, where the laws' masses on the strip
+    bound it on one side only, and a strip next to an end at 1, a float wide, may hold a part of
+    the value far above ``rtol``.
+    """
+    m = [(w / 2, c) for law in (p, q) for w, c in exact_components(law)]
+
+    def bound(a: float, b: float) -> Any:
+        ua, ub, (ep, eq, em) = _piece(p, q, a, b, m)
+        return _finite_or_unbounded((_centred_kl(ep, em, ua, ub) + _centred_kl(eq, em, ua, ub)) / 2)
 
     return bound
 
@@ -197,7 +229,7 @@ def chi_square_strip(p: Law, q: Law) -> Callable[[float, float], Any]:
     """
 
     def bound(a: float, b: float) -> Any:
-        ua, ub, ep, eq = _piece(p, q, a, b)
+        ua, ub, (ep, eq) = _piece(p, q, a, b)
         if eq is None:
             return ball.arb(0)
         mq = _moments(eq, ua, ub).mass
