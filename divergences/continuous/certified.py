@@ -21,11 +21,11 @@ decided exactly before any integration: supports nested the wrong way (``"infini
 that differ by a shift have closed forms (``"closed form"``).
 
 Near the ends of a beta law's support, where its density is not analytic, the integral over a
-thin strip is enclosed instead of integrated: by the laws' masses there for TV, Hellinger, W1
-and a logistic GAN value; from power envelopes :math:`c_-u^\alpha \le p \le c_+u^\alpha` of
-the laws (:math:`u` the distance to the end) and the closed forms of :math:`\int u^s` and
-:math:`\int u^s\log u` for KL, chi-square and JS. Every function takes beta laws, against any law
-and in mixtures (two beta laws on one interval: closed forms for KL and chi-square).
+thin strip is enclosed instead of integrated: by the laws' masses there for TV, W1 and a
+logistic GAN value; from power envelopes :math:`c_-u^\alpha \le p \le c_+u^\alpha` of the
+laws (:math:`u` the distance to the end) and the closed forms of :math:`\int u^s` and
+:math:`\int u^s\log u` for KL, chi-square, JS and Hellinger. Every function takes beta laws,
+against any law and in mixtures (two beta laws on one interval: closed forms for KL, chi-square).
 
 Limits: ``NotImplementedError`` for W1 with a Student-t law (no ball-arithmetic distribution
 function here), a chi-square whose tails are not Gaussian, and a W1 between two laws without
@@ -50,6 +50,7 @@ import numpy as np
 from divergences._src import terms
 from divergences._src.f_generators import FGenerator, routed
 from divergences.continuous import fast as _fast
+from divergences.continuous._src import strips
 from divergences.continuous._src.ball import num
 from divergences.continuous._src.certified_w1 import w1
 from divergences.continuous._src.infinite import (
@@ -80,7 +81,6 @@ from divergences.continuous._src.integrals import (
     tails,
 )
 from divergences.continuous._src.interface import Law, exact_components
-from divergences.continuous._src.strips import chi_square_strip, js_strip, kl_strip
 
 __all__ = [
     "Enclosure",
@@ -119,7 +119,7 @@ def _js_ball(p: Law, q: Law, rtol: float) -> Any:
         return terms.JENSEN_SHANNON.on_logs(lp, lq, ops[an]) / 2  # its term is twice JS's
 
     tail = mass_tails(p, q, 0.5 * math.log(2) * (1 + 1e-15))
-    return integrate(p, q, h, tail, rtol, strip_bound=js_strip(p, q))
+    return integrate(p, q, h, tail, rtol, strip_bound=strips.js_strip(p, q))
 
 
 def js_divergence(p: Law, q: Law, *, rtol: float = 1e-12, base: Any = None) -> Enclosure:
@@ -180,7 +180,7 @@ def _kl_ball(p: Law, q: Law, rtol: float) -> Any:
         # |p log p - p log q| + p + q integrated over the tail.
         return dot(env, tp) + tp.m0 + tq.m0
 
-    return integrate(p, q, h, bound, rtol, strip_bound=kl_strip(p, q))
+    return integrate(p, q, h, bound, rtol, strip_bound=strips.kl_strip(p, q))
 
 
 def kl(p: Law, q: Law, *, rtol: float = 1e-12, base: Any = None) -> Enclosure:
@@ -333,7 +333,7 @@ def _sqh_ball(p: Law, q: Law, rtol: float) -> Any:
         # The squared Hellinger term sums to twice the squared distance.
         return terms.SQUARED_HELLINGER.on_logs(lp, lq, ops[an]) / 2
 
-    return integrate(p, q, h, mass_tails(p, q, 0.5), rtol)
+    return integrate(p, q, h, mass_tails(p, q, 0.5), rtol, strip_bound=strips.hellinger_strip(p, q))
 
 
 def hellinger(p: Law, q: Law, *, rtol: float = 1e-12) -> Enclosure:
@@ -367,7 +367,7 @@ def _chi_ball(p: Law, q: Law, rtol: float) -> Any:
         return terms.PEARSON.on_logs(lp, lq, ops[an])
 
     tail = lambda t, left: _chi_tail(p, q, t, left)  # noqa: E731
-    return integrate(p, q, h, tail, rtol, strip_bound=chi_square_strip(p, q))
+    return integrate(p, q, h, tail, rtol, strip_bound=strips.chi_square_strip(p, q))
 
 
 def _chi_tail(p: Law, q: Law, t: float, left: bool) -> Any:

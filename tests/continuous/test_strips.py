@@ -321,3 +321,18 @@ def test_js_next_to_an_end_at_one_is_enclosed_on_both_sides():
 
         ref = float(mp.quad(h, [0, mp.mpf(10) ** -20, mp.mpf(10) ** -8, mp.mpf(10) ** -3, 0.5, 1]))
     _holds(C.js_divergence(dvc.Beta(2.0, 0.2), dvc.Uniform(0.0, 1.0)), ref)
+
+
+@pytest.mark.parametrize(
+    ("p", "q"),
+    [((2.0, 0.2), (1.0, 1.0)), ((0.3, 0.7), (0.6, 0.4)), ((0.5, 3.0), (3.0, 3.0))],
+)
+def test_hellinger_between_beta_laws_is_one_minus_the_bhattacharyya_coefficient(p, q):
+    # int sqrt(p q) = B((a_p + a_q)/2, (b_p + b_q)/2) / sqrt(B(a_p, b_p) B(a_q, b_q)). The masses
+    # alone left relative widths of 5e-4 and 7e-7 for the first two (a strip a float wide at 1).
+    with mp.workdps(40):
+        (ap, bp), (aq, bq) = ((mp.mpf(a), mp.mpf(b)) for a, b in (p, q))
+        bc = mp.beta((ap + aq) / 2, (bp + bq) / 2) / mp.sqrt(mp.beta(ap, bp) * mp.beta(aq, bq))
+        ref = float(mp.sqrt(1 - bc))
+    e = C.hellinger(dvc.Beta(*p), dvc.Beta(*q))
+    _holds(e, ref, 1e-12)

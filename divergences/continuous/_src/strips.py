@@ -1,8 +1,8 @@
-r"""Two-sided bounds of KL's, chi-square's and JS's integrals over a strip at a support's end.
+r"""Two-sided bounds of KL, chi-square, JS and Hellinger integrals on a strip at a support's end.
 
 Near an end :math:`e` of a beta law's support the density is a power of :math:`u = |x - e|`
 that may be singular, and the ball-arithmetic integrator skips the strip :math:`u \le d`
-(``Law._ball_strips``). For TV and Hellinger the laws' masses there bound the integral; for
+(``Law._ball_strips``). For TV the laws' masses there bound the integral; for
 :math:`p\log(p/q)` and :math:`p^2/q` they do not, and the bound is built from envelopes instead.
 
 Each law states its density on a piece ``[a, b]`` of the strip as
@@ -20,7 +20,8 @@ integral is a closed form:
 
 KL's integrand :math:`p\log p - p\log q - p + q \ge 0` and chi-square's :math:`p^2/q - 2p + q`
 are enclosed term by term (:func:`kl_strip`, :func:`chi_square_strip`), and JS's as half the
-sum of the centred KL integrands of ``p`` and ``q`` against :math:`(p + q)/2` (:func:`js_strip`). Both sides are kept: a
+sum of the centred KL integrands of ``p`` and ``q`` against :math:`(p + q)/2` (:func:`js_strip`),
+Hellinger's as :math:`\tfrac12(p + q) - \sqrt{pq}` (:func:`hellinger_strip`). Both sides are kept: a
 strip at a float's resolution from an end (the right end of ``[0, 1]``) may hold a part of the
 value that a one-sided bound would leave as the interval's width.
 """
@@ -35,7 +36,7 @@ from divergences.continuous._src import ball
 from divergences.continuous._src.integrals import active
 from divergences.continuous._src.interface import Law, exact_components, support_floats
 
-__all__ = ["Envelope", "chi_square_strip", "envelope", "js_strip", "kl_strip"]
+__all__ = ["Envelope", "chi_square_strip", "envelope", "hellinger_strip", "js_strip", "kl_strip"]
 
 
 class Envelope(NamedTuple):
@@ -240,5 +241,26 @@ def chi_square_strip(p: Law, q: Law) -> Callable[[float, float], Any]:
             return ball.arb(0).union(ball.arb("inf"))
         square = _between(ep.lower**2 / eq.upper * power, ep.upper**2 / eq.lower * power)
         return _finite_or_unbounded(square - 2 * _moments(ep, ua, ub).mass + mq)
+
+    return bound
+
+
+def hellinger_strip(p: Law, q: Law) -> Callable[[float, float], Any]:
+    r"""``(a, b)`` -> a ball around :math:`\int_a^b \tfrac12(\sqrt p - \sqrt q)^2` on a strip at an end.
+
+    :math:`\tfrac12\int p + \tfrac12\int q - \int\sqrt{pq}`, with
+    :math:`\sqrt{c_{p-}c_{q-}}\,u^{(\alpha_p + \alpha_q)/2} \le \sqrt{pq} \le
+    \sqrt{c_{p+}c_{q+}}\,u^{(\alpha_p + \alpha_q)/2}`.
+    """
+
+    def bound(a: float, b: float) -> Any:
+        ua, ub, (ep, eq) = _piece(p, q, a, b)
+        masses = [_moments(e, ua, ub).mass for e in (ep, eq) if e is not None]
+        half = sum(masses, ball.arb(0)) / 2
+        if ep is None or eq is None:
+            return _finite_or_unbounded(half)
+        power = _power((ep.alpha + eq.alpha) / 2, ua, ub)
+        low, high = (ep.lower * eq.lower).sqrt(), (ep.upper * eq.upper).sqrt()
+        return _finite_or_unbounded(half - _between(low * power, high * power))
 
     return bound
