@@ -20,13 +20,17 @@ decided exactly before any integration: supports nested the wrong way (``"infini
 (``"infinite: tails"``, e.g. KL(Cauchy || Normal)). KL between normals and W1 between two laws
 that differ by a shift have closed forms (``"closed form"``).
 
-Limits: near the ends of a beta law's support, where its density is not analytic, the integral
-over a thin strip is bounded by the laws' masses there: JS, total variation, Hellinger, the GAN
-value and W1 take beta laws; KL and chi-square take two beta laws on one interval (closed
-forms) and otherwise raise ``NotImplementedError`` with a beta law. So do, for W1, a Student-t
-law (no ball-arithmetic distribution function here), a chi-square whose tails are not Gaussian,
-and a W1 between two laws without first moment whose tails cancel without being shifts of each
-other. A ``rtol`` outside (0, 1) is a ``ValueError``.
+Near the ends of a beta law's support, where its density is not analytic, the integral over a
+thin strip is enclosed instead of integrated: by the laws' masses there for TV, W1 and a
+logistic GAN value; from power envelopes :math:`c_-u^\alpha \le p \le c_+u^\alpha` of the
+laws (:math:`u` the distance to the end) and the closed forms of :math:`\int u^s` and
+:math:`\int u^s\log u` for KL, chi-square, JS and Hellinger. Every function takes beta laws,
+against any law and in mixtures (two beta laws on one interval: closed forms for KL, chi-square).
+
+Limits: ``NotImplementedError`` for W1 with a Student-t law (no ball-arithmetic distribution
+function here), a chi-square whose tails are not Gaussian, and a W1 between two laws without
+first moment whose tails cancel without being shifts of each other. A ``rtol`` outside (0, 1)
+is a ``ValueError``.
 
 References:
   F. Johansson, *Numerical integration in arbitrary-precision ball arithmetic*, ICMS 2018,
@@ -46,6 +50,7 @@ import numpy as np
 from divergences._src import terms
 from divergences._src.f_generators import FGenerator, routed
 from divergences.continuous import fast as _fast
+from divergences.continuous._src import strips
 from divergences.continuous._src.ball import num
 from divergences.continuous._src.certified_w1 import w1
 from divergences.continuous._src.infinite import (
@@ -113,7 +118,8 @@ def _js_ball(p: Law, q: Law, rtol: float) -> Any:
             return 0.5 * log2 * ball_exp(lp if lq is None else lq)
         return terms.JENSEN_SHANNON.on_logs(lp, lq, ops[an]) / 2  # its term is twice JS's
 
-    return integrate(p, q, h, mass_tails(p, q, 0.5 * math.log(2) * (1 + 1e-15)), rtol)
+    tail = mass_tails(p, q, 0.5 * math.log(2) * (1 + 1e-15))
+    return integrate(p, q, h, tail, rtol, strip_bound=strips.js_strip(p, q))
 
 
 def js_divergence(p: Law, q: Law, *, rtol: float = 1e-12, base: Any = None) -> Enclosure:
@@ -174,7 +180,7 @@ def _kl_ball(p: Law, q: Law, rtol: float) -> Any:
         # |p log p - p log q| + p + q integrated over the tail.
         return dot(env, tp) + tp.m0 + tq.m0
 
-    return integrate(p, q, h, bound, rtol)
+    return integrate(p, q, h, bound, rtol, strip_bound=strips.kl_strip(p, q))
 
 
 def kl(p: Law, q: Law, *, rtol: float = 1e-12, base: Any = None) -> Enclosure:
@@ -187,6 +193,13 @@ def kl(p: Law, q: Law, *, rtol: float = 1e-12, base: Any = None) -> Enclosure:
     or where ``q``'s tails are too light for ``p``'s moments (Gaussian ``q`` and ``p`` without
     second moment; exponential ``q`` and ``p`` without first moment). Two normals: the closed
     form :math:`\log\frac{\sigma_q}{\sigma_p} + \frac{\sigma_p^2 + (\mu_p - \mu_q)^2}{2\sigma_q^2} - \frac12`.
+    A beta law, either side: on a strip at each end of its support, :math:`u = |x - e| \le d`,
+    with :math:`c_{p-}u^{\alpha_p} \le p \le c_{p+}u^{\alpha_p}` and the same for ``q``,
+    :math:`\int p\log p` and :math:`\int p\log q` are enclosed by
+    :math:`\int_0^d u^\alpha\log u\,du = d^{\alpha+1}((\alpha+1)\log d - 1)/(\alpha+1)^2`;
+    the value is finite whenever the supports nest (:math:`\alpha > -1`, and
+    :math:`u^\alpha \log u` is integrable). Two beta laws on one interval: the closed form in
+    :math:`\psi` and :math:`\log B`.
 
     Args:
       p: the first law.
@@ -201,6 +214,10 @@ def kl(p: Law, q: Law, *, rtol: float = 1e-12, base: Any = None) -> Enclosure:
       >>> from divergences import continuous as dvc
       >>> dvc.certified.kl(dvc.Cauchy(0.0, 1.0), dvc.Normal(0.0, 1.0)).method
       'infinite: tails'
+      >>> # KL(U(0, 1) || Beta(2, 3)) = log B(2, 3) + (2 - 1) + (3 - 1) = 3 - log 12
+      >>> import math
+      >>> dvc.certified.kl(dvc.Uniform(0.0, 1.0), dvc.Beta(2.0, 3.0)).contains(3 - math.log(12))
+      True
     """
     check_rtol(rtol)
     check_concrete_law(p, "p")
@@ -316,7 +333,7 @@ def _sqh_ball(p: Law, q: Law, rtol: float) -> Any:
         # The squared Hellinger term sums to twice the squared distance.
         return terms.SQUARED_HELLINGER.on_logs(lp, lq, ops[an]) / 2
 
-    return integrate(p, q, h, mass_tails(p, q, 0.5), rtol)
+    return integrate(p, q, h, mass_tails(p, q, 0.5), rtol, strip_bound=strips.hellinger_strip(p, q))
 
 
 def hellinger(p: Law, q: Law, *, rtol: float = 1e-12) -> Enclosure:
@@ -349,7 +366,8 @@ def _chi_ball(p: Law, q: Law, rtol: float) -> Any:
             return lq.exp()
         return terms.PEARSON.on_logs(lp, lq, ops[an])
 
-    return integrate(p, q, h, lambda t, left: _chi_tail(p, q, t, left), rtol)
+    tail = lambda t, left: _chi_tail(p, q, t, left)  # noqa: E731
+    return integrate(p, q, h, tail, rtol, strip_bound=strips.chi_square_strip(p, q))
 
 
 def _chi_tail(p: Law, q: Law, t: float, left: bool) -> Any:
@@ -396,9 +414,13 @@ def chi_square(p: Law, q: Law, *, rtol: float = 1e-12) -> Enclosure:
     r"""Certified Pearson :math:`\chi^2(p, q) = \int (p - q)^2/q` (host only, not jittable).
 
     Infinite (decided exactly) on a support, tail or edge condition (see
-    :func:`divergences.continuous.chi_square`). Tails are bounded for Gaussian tails only, with
-    :math:`p^2 \le \sum_i w_i p_i^2` and :math:`q \ge w_k q_k` (``q_k`` its widest normal):
-    each :math:`p_i^2 / q_k` is a Gaussian with an ``erfc`` tail.
+    :func:`divergences.continuous.chi_square`): at an end where :math:`p \sim u^{\alpha_p}` and
+    :math:`q \sim u^{\alpha_q}`, :math:`p^2/q \sim u^{2\alpha_p - \alpha_q}` is integrable iff
+    :math:`2\alpha_p - \alpha_q > -1` (``"infinite: singular edge"`` otherwise). Tails are
+    bounded for Gaussian tails only, with :math:`p^2 \le \sum_i w_i p_i^2` and
+    :math:`q \ge w_k q_k` (``q_k`` its widest normal): each :math:`p_i^2 / q_k` is a Gaussian
+    with an ``erfc`` tail. On the strip at a beta law's end, :math:`\int p^2/q - 2p + q` is
+    enclosed with the power envelopes of both laws and :math:`\int u^s = d^{s+1}/(s+1)`.
 
     Args:
       p: the first law.
@@ -407,6 +429,14 @@ def chi_square(p: Law, q: Law, *, rtol: float = 1e-12) -> Enclosure:
 
     Returns:
       An :class:`Enclosure`.
+
+    Example:
+      >>> from divergences import continuous as dvc
+      >>> # int_0^1 p^2 = B(3, 5) / B(2, 3)^2 = 48/35 for p = Beta(2, 3): chi^2 = 13/35
+      >>> dvc.certified.chi_square(dvc.Beta(2.0, 3.0), dvc.Uniform(0.0, 1.0)).contains(13 / 35)
+      True
+      >>> dvc.certified.chi_square(dvc.Beta(0.5, 2.0), dvc.Uniform(0.0, 1.0)).method
+      'infinite: singular edge'
     """
     check_rtol(rtol)
     check_concrete_law(p, "p")
@@ -555,7 +585,7 @@ def gan_value(p: Law, q: Law, d: Any = "optimal", *, rtol: float = 1e-12) -> Enc
 
 
 def _softplus_strip_bound(p: Law, q: Law, wt: Any, bs: Any) -> Callable[[float, float], Any]:
-    r"""``(a, b)`` -> a bound of the GAN integrand's size on a strip ``[a, b]`` at a support's end.
+    r"""``(a, b)`` -> a ball around the GAN integrand's integral on a strip ``[a, b]`` at an end.
 
     There :math:`\mathrm{softplus}(\pm y) \le |y| + \log 2 \le |w| \max(|a|, |b|) + |b| +
     \log 2` for :math:`y = wx + b`, times the two laws' masses.
@@ -564,6 +594,6 @@ def _softplus_strip_bound(p: Law, q: Law, wt: Any, bs: Any) -> Callable[[float, 
 
     def strip(a: float, b: float) -> Any:
         c = abs(wt) * max(abs(a), abs(b)) + abs(bs) + arb(2).log()
-        return c * (law_mass(p, a, b) + law_mass(q, a, b))
+        return arb(0).union(-c * (law_mass(p, a, b) + law_mass(q, a, b)))
 
     return strip

@@ -175,6 +175,29 @@ class Beta(Law):
             strips.append((min(end, x), max(end, x)))
         return strips
 
+    def _ball_envelope(self, end: float, a: float, b: float) -> tuple[Any, Any]:
+        r"""At its left end, :math:`p(x) = u^{a-1}\,w^{-a}(1 - u/w)^{b-1}/B(a, b)`, :math:`u = x - \text{low}`.
+
+        ``w`` is the width: the factor :math:`(1 - u/w)^{b-1}` is analytic on the strip, so its
+        range over ``[a, b]`` in ball arithmetic gives the two constants. At the right end the
+        same with the shapes swapped; elsewhere the default (exponent 0).
+        """
+        lo, hi = num(self.low), num(self.high)
+        if end not in (lo, hi) or not (lo <= a <= b <= hi):
+            return super()._ball_envelope(end, a, b)
+        arb = ball.arb
+        sa, sb, low, w = self._ball_parameters()
+        if end == hi:  # mirrored: u = high - x, the shapes swapped
+            sa, sb = sb, sa
+            u = (low + w - arb(b)).union(low + w - arb(a))
+        else:
+            u = (arb(a) - low).union(arb(b) - low)
+        other = (sb - 1) * (-(u / w)).log1p()
+        c = (other - _log_beta(sa, sb) - sa * w.log()).exp()
+        if not c.is_finite():  # the strip reaches the other end: no bound from this side
+            return sa - 1, arb(0).union(arb("inf"))
+        return sa - 1, c
+
     def _mirror(self) -> Law:
         return Beta(num(self.b), num(self.a), -num(self.high), -num(self.low))
 

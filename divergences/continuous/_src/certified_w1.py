@@ -181,7 +181,7 @@ def _tail_first_moments(flint: Any, p: Law, q: Law) -> Callable[[float, bool], A
 
 
 def _strip_bound(flint: Any, p: Law, q: Law) -> Callable[[float, float], Any]:
-    r"""``(a, b)`` -> a bound on :math:`\int_a^b |F_p - F_q|` over a strip at a support's end.
+    r"""``(a, b)`` -> a ball around :math:`\int_a^b |F_p - F_q|` over a strip at a support's end.
 
     Both distribution functions are increasing: on ``[a, b]`` the difference lies between
     :math:`F_p(a) - F_q(b)` and :math:`F_p(b) - F_q(a)`, and the width times the larger size
@@ -194,7 +194,7 @@ def _strip_bound(flint: Any, p: Law, q: Law) -> Callable[[float, float], Any]:
 
     def bound(a: float, b: float) -> Any:
         low, high = cdf(p, a) - cdf(q, b), cdf(p, b) - cdf(q, a)
-        return (arb(b) - arb(a)) * abs(low).max(abs(high))
+        return arb(0).union((arb(b) - arb(a)) * abs(low).max(abs(high)))
 
     return bound
 

@@ -288,9 +288,9 @@ def sum_pieces(
 
     ``piece(a, b)`` gives the integrand on ``[a, b]`` (None where it is 0). On the strips a law
     asks for at the ends of its support (``Law._ball_strips``: a beta law's density is not
-    analytic there) the integral is bounded instead by ``strip_bound(a, b)`` (by default the
-    ``strip`` method of ``tail_bound``, which :func:`mass_tails` has); an integrand without such
-    a bound is refused there, naming the law. Pieces are integrated
+    analytic there) the integral is enclosed instead by the ball ``strip_bound(a, b)`` (by
+    default the ``strip`` method of ``tail_bound``, which :func:`mass_tails` has); an integrand
+    without such a bound is refused there, naming the law. Pieces are integrated
     in decreasing order of the mass the two laws put on them, each to a relative tolerance of
     ``rtol / 8`` and an absolute one of ``rtol / 8`` times the running total over the number of
     pieces: for a one-signed integrand, a relative width of about ``rtol`` on the sum.
@@ -304,8 +304,8 @@ def sum_pieces(
         raise NotImplementedError(
             f"{strips[0][2]}: this certified quantity has no bound near the ends of a beta law's "
             "support, where its density x^(a-1) (1-x)^(b-1) / B(a, b) is not analytic and the "
-            "ball-arithmetic integration needs bounds of its own (js_divergence, "
-            "total_variation, hellinger, gan_value and w1 have them); divergences.continuous "
+            "ball-arithmetic integration needs bounds of its own (each certified function "
+            "of divergences.continuous.certified has them); divergences.continuous.fast "
             "takes it"
         )
     cuts = sorted(set(_cuts(p, q, lo, hi)) | {e for a, b, _ in strips for e in (a, b)})
@@ -330,14 +330,15 @@ def sum_pieces(
     n = max(len(pieces), 1)
     for a, b in pieces:
         if strip_bound is not None and any(s <= a and b <= e for s, e, _ in strips):
-            total += arb(0).union(sign * strip_bound(a, b))
+            total += strip_bound(a, b)
             continue
         f = piece(a, b)
         if f is None:
             continue
         running = abs(total.mid())
         absolute = (rel * running / n).max(floor) if running != 0 else floor
-        r = acb.integral(f, a, b, rel_tol=rel, abs_tol=absolute, eval_limit=10**6)
+        with _Bits(flint.ctx.prec + _lost_bits(a, b)):
+            r = acb.integral(f, a, b, rel_tol=rel, abs_tol=absolute, eval_limit=10**6)
         total += r.real
     for side_inf, t, left in ((lo_hull, -lo, True), (hi_hull, hi, False)):
         if math.isfinite(side_inf):
@@ -345,6 +346,33 @@ def sum_pieces(
         bound = tail_bound(t, left)
         total += arb(0).union(sign * bound)
     return total
+
+
+def _lost_bits(a: float, b: float) -> int:
+    """The bits a point of ``[a, b]`` spends on its distance from 0 before its place in the piece.
+
+    Near an end at ``1`` a piece ``[1 - 2^-52, 1 - 2^-53]`` leaves ``1 - x`` with 53 bits fewer
+    than the working precision: the integrator gets them back to converge there.
+    """
+    size = max(abs(a), abs(b))
+    if size == 0 or b <= a:
+        return 0
+    return max(0, math.ceil(math.log2(size / (b - a))))
+
+
+class _Bits:
+    """Working precision of ``bits`` inside, restored on exit."""
+
+    def __init__(self, bits: int) -> None:
+        self.bits = bits
+
+    def __enter__(self) -> None:
+        ctx = load_flint().ctx
+        self.saved = ctx.prec
+        ctx.prec = self.bits
+
+    def __exit__(self, *exc: Any) -> None:
+        load_flint().ctx.prec = self.saved
 
 
 def cdf_floats(law: Law, xs: list[float]) -> np.ndarray:
@@ -472,8 +500,8 @@ class MassBound:
         return self.factor * (tails(self.p, t, left).m0 + tails(self.q, t, left).m0)
 
     def strip(self, a: float, b: float) -> Any:
-        """On the strip ``[a, b]``."""
-        return self.factor * (law_mass(self.p, a, b) + law_mass(self.q, a, b))
+        """On the strip ``[a, b]``: a ball from 0 to the bound."""
+        return ball.arb(0).union(self.factor * (law_mass(self.p, a, b) + law_mass(self.q, a, b)))
 
 
 def mass_tails(p: Law, q: Law, factor: float) -> MassBound:

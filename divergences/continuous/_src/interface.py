@@ -15,7 +15,8 @@ and never ask a law for its type:
   :mod:`divergences.continuous._src.ball`): ``_ball_log_density``, ``_ball_density_max``,
   ``_ball_cdf`` (at a real ball) and ``_ball_cdf_piece`` (an analytic function on a piece),
   ``_ball_mass`` and ``_ball_strips`` (a bound of the mass on a stretch, the stretches at the
-  ends of the support that are bounded rather than integrated), ``_ball_marks`` (where the
+  ends of the support that are bounded rather than integrated), ``_ball_envelope`` (the density
+  between two multiples of a power of the distance to an end, on such a stretch), ``_ball_marks`` (where the
   integrator cuts the line), ``_ball_tail``, ``_ball_tail_start``,
   ``_ball_truncation`` (bounds on a tail, where they hold, where the tail is negligible),
   ``_ball_kl_closed_form`` and ``_ball_chi_square_closed_form``.
@@ -273,10 +274,26 @@ class Law:
     def _ball_strips(self, rtol: float) -> list[tuple[float, float]]:
         """Stretches ``[a, b]`` at the support's ends where the log-density is not analytic.
 
-        The integrator bounds the integral there by the laws' masses instead of integrating:
-        each strip holds a mass far below ``rtol``. None by default.
+        The integrator encloses the integral there instead of integrating (by the laws' masses,
+        or from their envelopes, :meth:`_ball_envelope`): each strip holds a mass far below
+        ``rtol``. None by default.
         """
         return []
+
+    def _ball_envelope(self, end: float, a: float, b: float) -> tuple[Any, Any]:
+        r"""``(alpha, c)``: :math:`c_- |x - e|^\alpha \le p(x) \le c_+ |x - e|^\alpha` on ``[a, b]``.
+
+        ``e`` is ``end``, a point outside ``(a, b)``; ``c`` is a ball whose lower and upper ends
+        are :math:`c_-` and :math:`c_+`. The default, for a density analytic on ``[a, b]``:
+        :math:`\alpha = 0` and the density's range over ``[a, b]`` in ball arithmetic (``[0,
+        inf]`` where that range is not finite). A law with a power singularity at ``end`` (a beta
+        law) states its own.
+        """
+        arb = ball.arb
+        log_p = self._ball_log_density()(ball.acb(arb(a).union(arb(b))), False).real
+        if not log_p.is_finite():
+            return arb(0), arb(0).union(arb("inf"))
+        return arb(0), log_p.exp()
 
     def _ball_marks(self) -> list[float]:
         """Where the integrator cuts the line for this law: its finite ends (the default)."""
