@@ -261,7 +261,8 @@ def test_plain_jit_and_vmap_agree(method):
 
 def test_unknown_method():
     with pytest.raises(
-        ValueError, match="method must be one of 'auto', 'dense', 'sparse', 'line', 'sinkhorn', 'lp'"
+        ValueError,
+        match="method must be one of 'auto', 'dense', 'sparse', 'line', 'sinkhorn', 'lp'",
     ):
         dv.w1_dual([0.0], [1.0], method="greenkhorn")
 

@@ -31,6 +31,7 @@ from divergences.continuous._src import ball
 from divergences.continuous._src.ball import Tail, require_flint
 from divergences.continuous._src.interface import Law, exact_components, support_floats
 from divergences.continuous._src.quadrature import check_law
+from divergences.wasserstein._src.results import SolverError, Status
 
 __all__ = [
     "ARB",
@@ -339,6 +340,15 @@ def sum_pieces(
         absolute = (rel * running / n).max(floor) if running != 0 else floor
         with _Bits(flint.ctx.prec + _lost_bits(a, b)):
             r = acb.integral(f, a, b, rel_tol=rel, abs_tol=absolute, eval_limit=10**6)
+        if not r.real.is_finite():
+            raise SolverError(
+                f"the certified integration did not converge on [{a!r}, {b!r}] within 10^6 "
+                "evaluations: the integrand has no finite bound on the complex balls Arb "
+                "needs there (a mixture's log density far from its components, where the "
+                "exponentials of its components' differences are bounded only on tiny balls); "
+                "divergences.continuous.fast gives the value with an error estimate",
+                Status.NUMERICAL,
+            )
         total += r.real
     for side_inf, t, left in ((lo_hull, -lo, True), (hi_hull, hi, False)):
         if math.isfinite(side_inf):

@@ -1,0 +1,26 @@
+"""The certified integrator's pieces: an integration that does not converge is an error, never NaN."""
+
+from __future__ import annotations
+
+import pytest
+
+import divergences as dv
+from divergences import continuous as dvc
+from divergences.continuous._src import integrals
+from divergences.continuous._src.ball import require_flint
+
+
+@pytest.mark.slow  # the integrator spends its 10^6 evaluations first
+def test_a_piece_that_does_not_converge_is_a_solver_error_not_nan():
+    # An integrand with no finite bound anywhere stands for one that has none on Arb's complex
+    # balls (a mixture's log density far from its components): the integrator gives up.
+    flint = require_flint()
+
+    def unbounded(x, lp, lq, analytic):
+        return flint.acb("nan")
+
+    p, q = dvc.Normal(0.0, 1.0), dvc.Normal(1.0, 1.0)
+    with pytest.raises(dv.SolverError, match="did not converge on") as info:
+        integrals.integrate(p, q, unbounded, lambda t, left: flint.arb(0), 1e-6)
+    assert info.value.status.name == "NUMERICAL"
+    assert "divergences.continuous.fast" in str(info.value)
