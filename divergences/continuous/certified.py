@@ -71,7 +71,7 @@ from divergences.continuous._src.integrals import (
     dot,
     enclosure_of,
     infinite,
-    integrate,
+    integral,
     law_mass,
     load_flint,
     mass_tails,
@@ -119,7 +119,7 @@ def _js_ball(p: Law, q: Law, rtol: float) -> Any:
         return terms.JENSEN_SHANNON.on_logs(lp, lq, ops[an]) / 2  # its term is twice JS's
 
     tail = mass_tails(p, q, 0.5 * math.log(2) * (1 + 1e-15))
-    return integrate(p, q, h, tail, rtol, strip_bound=strips.js_strip(p, q))
+    return integral(p, q, h, tail, rtol, strip_bound=strips.js_strip(p, q))
 
 
 def js_divergence(p: Law, q: Law, *, rtol: float = 1e-12, base: Any = None) -> Enclosure:
@@ -180,7 +180,7 @@ def _kl_ball(p: Law, q: Law, rtol: float) -> Any:
         # |p log p - p log q| + p + q integrated over the tail.
         return dot(env, tp) + tp.m0 + tq.m0
 
-    return integrate(p, q, h, bound, rtol, strip_bound=strips.kl_strip(p, q))
+    return integral(p, q, h, bound, rtol, strip_bound=strips.kl_strip(p, q))
 
 
 def kl(p: Law, q: Law, *, rtol: float = 1e-12, base: Any = None) -> Enclosure:
@@ -333,7 +333,7 @@ def _sqh_ball(p: Law, q: Law, rtol: float) -> Any:
         # The squared Hellinger term sums to twice the squared distance.
         return terms.SQUARED_HELLINGER.on_logs(lp, lq, ops[an]) / 2
 
-    return integrate(p, q, h, mass_tails(p, q, 0.5), rtol, strip_bound=strips.hellinger_strip(p, q))
+    return integral(p, q, h, mass_tails(p, q, 0.5), rtol, strip_bound=strips.hellinger_strip(p, q))
 
 
 def hellinger(p: Law, q: Law, *, rtol: float = 1e-12) -> Enclosure:
@@ -367,7 +367,7 @@ def _chi_ball(p: Law, q: Law, rtol: float) -> Any:
         return terms.PEARSON.on_logs(lp, lq, ops[an])
 
     tail = lambda t, left: _chi_tail(p, q, t, left)  # noqa: E731
-    return integrate(p, q, h, tail, rtol, strip_bound=strips.chi_square_strip(p, q))
+    return integral(p, q, h, tail, rtol, strip_bound=strips.chi_square_strip(p, q))
 
 
 def _chi_tail(p: Law, q: Law, t: float, left: bool) -> Any:
@@ -580,7 +580,7 @@ def gan_value(p: Law, q: Law, d: Any = "optimal", *, rtol: float = 1e-12) -> Enc
             )
 
         strip = _softplus_strip_bound(p, q, wt, bs)
-        ball = integrate(p, q, h, bound, rtol, sign=-1.0, strip_bound=strip)
+        ball = integral(p, q, h, bound, rtol, sign=-1.0, strip_bound=strip)
         return enclosure_of(ball, ARB, hi_clip=0.0)
 
 

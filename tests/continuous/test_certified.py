@@ -10,7 +10,7 @@ from hypothesis import strategies as hs
 
 import divergences as dv
 from divergences import continuous as dvc
-from divergences.continuous._src.integrals import Precision, integrate
+from divergences.continuous._src.integrals import Precision, integral
 
 C = dvc.certified
 N = dvc.Normal
@@ -223,7 +223,7 @@ def test_every_certified_function_is_tested_for_its_rtol():
 
 def test_the_module_shows_its_public_entries_only():
     assert sorted(dir(C)) == sorted(C.__all__)
-    assert "integrate" not in dir(C) and "Enclosure" in dir(C)
+    assert "integral" not in dir(C) and "Enclosure" in dir(C)
 
 
 @pytest.mark.parametrize("name", ["kl", "chi_square", "js_divergence", "hellinger"])
@@ -238,7 +238,7 @@ def test_every_certified_divergence_takes_a_beta_law(name):
 def test_an_integrand_without_a_strip_bound_is_refused_at_a_beta_end():
     p, q = dvc.Beta(2.0, 3.0), dvc.Uniform(0.0, 1.0)
     with Precision(1e-8), pytest.raises(NotImplementedError, match=r"x\^\(a-1\) \(1-x\)\^\(b-1\)"):
-        integrate(p, q, lambda x, lp, lq, an: lp.exp(), lambda t, left: 0, 1e-8)
+        integral(p, q, lambda x, lp, lq, an: lp.exp(), lambda t, left: 0, 1e-8)
 
 
 _LAWS = hs.one_of(

@@ -48,7 +48,7 @@ __all__ = [
     "down",
     "enclosure_of",
     "infinite",
-    "integrate",
+    "integral",
     "intervals",
     "law_mass",
     "load_flint",
@@ -421,7 +421,7 @@ def density_floats(law: Law | list[tuple[float, Law]]) -> Callable[[np.ndarray],
     return density
 
 
-def integrate(
+def integral(
     p: Law,
     q: Law,
     integrand: Integrand,
