@@ -52,8 +52,7 @@ def w1_dual(
       method: a method of :func:`divergences.w1_primal` (the c-transform of its solve; ``"auto"``
         chooses as it does), or ``"lp"``.
       max_iter: the cap on pivots (``"sinkhorn"``: iterations); ``None`` for the method's own.
-      rtol: the relative gap where ``"sparse"``, ``"line"`` (default ``1e-9``), ``"sinkhorn"``
-        (``1e-3``) stop.
+      rtol: the relative gap where ``"sparse"``, ``"line"`` (``1e-9``), ``"sinkhorn"`` (``1e-3``) stop.
       max_rounds: ``"sparse"``: the cap on pricing rounds.
       threads: threads of the compiled code; ``None``: ``$DIVERGENCES_NUM_THREADS``, else all.
 

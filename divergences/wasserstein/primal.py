@@ -42,11 +42,9 @@ def w1_primal(
       b: weights of ``y``, the same total as ``a``; ``None`` for uniform.
       metric: the ground cost (:func:`divergences.cost_matrix`); ``"sqeuclidean"`` gives W2^2.
       max_iter: the cap on pivots (``"sinkhorn"``: iterations); ``None`` for the method's own.
-      method: ``"auto"`` (``"sinkhorn"`` on a GPU or TPU; on a CPU above 2000 x 2000 Euclidean
-        pairs ``"line"`` for points on the line, else ``"sparse"``; below, ``"dense"``),
-        ``"dense"``, ``"sparse"``, ``"line"`` (the monotone coupling, ``d = 1``) or ``"sinkhorn"``.
-      rtol: the relative gap where ``"sparse"``, ``"line"`` (default ``1e-9``), ``"sinkhorn"``
-        (``1e-3``) stop.
+      method: ``"auto"`` (``"sinkhorn"`` on a GPU or TPU; on a CPU ``"dense"`` up to 2000 x 2000
+        Euclidean pairs, then ``"line"`` for d = 1, else ``"sparse"``), or one of those four.
+      rtol: the relative gap where ``"sparse"``, ``"line"`` (``1e-9``), ``"sinkhorn"`` (``1e-3``) stop.
       max_rounds: ``"sparse"``: the cap on pricing rounds.
       threads: threads of the compiled code; ``None``: ``$DIVERGENCES_NUM_THREADS``, else all.
 
