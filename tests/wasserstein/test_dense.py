@@ -6,7 +6,9 @@ plan's marginals) would be 1e284 wide, and the network simplex, comparing at the
 largest cost, would not see the small costs at all. Each case here is checked against the exact
 W1 (:mod:`tests.wasserstein.exact_transport`: rational arithmetic and 6000-bit cost balls, no
 solver of the package) in every mode: the interval holds it, it is a few ulps wide, or the call
-is a SolverError (status NUMERICAL) saying why, never a wrong success.
+is a SolverError (status NUMERICAL) saying why, never a wrong success. The solver's own steps
+around POT's network simplex (the costs scaled by a power of two, the plan's arcs and the check
+that they are a coupling) are checked at the end, against their definitions.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import pytest
 
 import divergences as dv
 from divergences.testing.exact_w1 import ExactW1
+from divergences.wasserstein._src.host import dense as host_dense
 from divergences.wasserstein._src.results import Status
 from tests.wasserstein.exact_transport import exact_w1
 
@@ -133,8 +136,6 @@ def test_the_rounding_of_the_potentials_is_not_solved_again(monkeypatch):
     # than 2^-40 of W1 from the rounding of the network simplex's potentials along its tree, not
     # from allowances at the largest cost; a second solve on the reduced costs cannot remove it
     # and took half the time. It is not run, and the interval holds W1 to the documented width.
-    from divergences.wasserstein._src.host import dense as host_dense
-
     def refused(*args, **kwargs):
         raise AssertionError("a second solve")
 
@@ -152,3 +153,47 @@ def test_the_rounding_of_the_potentials_is_not_solved_again(monkeypatch):
     eps = float(np.finfo(np.float64).eps)
     assert lo <= value <= hi and hi - lo <= 64 * (2 + 8) * eps * scale + 4 * eps * scale
     assert lo <= float(reference.upper_bound) and float(reference.lower_bound) <= hi
+
+
+# ------------------------------------------------------------------ the steps around POT
+
+
+@pytest.mark.parametrize("e", [0, 1, 3, -1, -40, 1021, 1022, 1023, 1074, -1021, -1022, -1060])
+def test_costs_scaled_by_a_power_of_two_are_ldexp_bit_for_bit(e):
+    # The product by 2^-e where that is a normal float, ldexp beyond: the same rounding, also
+    # where the result is subnormal (e > 0 with tiny costs) or the factor is not a float.
+    rng = np.random.default_rng(e % 7)
+    cost = rng.uniform(size=(7, 5)) * np.ldexp(1.0, rng.integers(-1074, 1000, size=(7, 5)))
+    cost[0, :] = [0.0, 5e-324, 2.2250738585072014e-308, 1.0, 1.7976931348623157e308]
+    with np.errstate(over="ignore"):
+        want = np.ldexp(cost, -e)
+        got = host_dense._unit_costs(cost, e)
+    assert got.flags.c_contiguous
+    assert np.array_equal(got.view(np.int64), want.view(np.int64))
+
+
+def test_plan_arcs_are_its_positive_entries_and_a_coupling_is_checked_on_them():
+    rng = np.random.default_rng(3)
+    x, y = rng.normal(size=(6, 2)), rng.normal(size=(9, 2))
+    a, b = rng.dirichlet(np.ones(6)), rng.dirichlet(np.ones(9))
+    cost = np.linalg.norm(x[:, None] - y[None], axis=-1)
+    sol = host_dense.solve_transport(cost, a, b, 10_000)
+    plan = np.zeros((6, 9))
+    plan[sol.rows, sol.cols] = sol.mass
+    rows, cols = np.nonzero(plan > 0)  # row-major, as the arcs are
+    assert np.array_equal(sol.rows, rows) and np.array_equal(sol.cols, cols)
+    assert sol.rows.dtype == sol.cols.dtype == np.int32
+    assert host_dense.check_coupling_host(plan, a, b)
+    # Refused: a NaN entry, a negative one past the tolerance, a missing
+    # row's mass, a column's mass moved to another column.
+    for i, j, t in ((rows[0], cols[0], np.nan), (0, 0, -1e-6)):
+        bad = plan.copy()
+        bad[i, j] = t
+        assert not host_dense.check_coupling_host(bad, a, b)
+    bad = plan.copy()
+    bad[rows[0]] = 0.0
+    assert not host_dense.check_coupling_host(bad, a, b)
+    bad = plan.copy()
+    bad[rows[0], cols[0]] -= 1e-6
+    bad[rows[0], (cols[0] + 1) % 9] += 1e-6
+    assert not host_dense.check_coupling_host(bad, a, b)

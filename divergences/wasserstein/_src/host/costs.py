@@ -67,10 +67,10 @@ def host_costs(x: np.ndarray, y: np.ndarray, metric: Any) -> np.ndarray:
     from scipy.spatial.distance import cdist
 
     cost = cdist(x64, y64, metric=spec.cdist)
-    if spec.squares_underflow is not None:
+    # The least cost first: one pass, and the search for the small entries only where one is.
+    if spec.squares_underflow is not None and np.min(cost, initial=np.inf) < spec.squares_underflow:
         rows, cols = np.nonzero(cost < spec.squares_underflow)
-        if rows.size:
-            cost[rows, cols] = spec.scaled_formula(x64[rows] - y64[cols], HOST_OPS)
+        cost[rows, cols] = spec.scaled_formula(x64[rows] - y64[cols], HOST_OPS)
     return cost
 
 

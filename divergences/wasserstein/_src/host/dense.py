@@ -66,7 +66,6 @@ __all__ = [
     "check_dense_size",
     "common_factor",
     "default_max_iter",
-    "plan_arcs",
     "refine_per_arc",
     "solve_transport",
     "transport_failures",
@@ -142,9 +141,11 @@ def transport_failures(max_iter: int, n: int, m: int) -> dict[Status, str]:
 
 
 class HostPrimal(NamedTuple):
-    """POT's solution: the dense plan, its LP duals and its cost."""
+    """POT's solution: its plan's positive entries (row-major), its LP duals and its cost."""
 
-    plan: np.ndarray  # (n, m)
+    rows: np.ndarray  # (arcs,) int32
+    cols: np.ndarray  # (arcs,) int32
+    mass: np.ndarray  # (arcs,) float64, positive
     u: np.ndarray  # (n,)
     v: np.ndarray  # (m,)
     value: float
@@ -160,13 +161,27 @@ def default_max_iter(n: int, m: int) -> int:
     return max(100_000, 50 * n * m)
 
 
+def _unit_costs(cost: np.ndarray, e: int) -> np.ndarray:
+    """``cost * 2^-e``, C-contiguous: one multiplication where ``2^-e`` is a normal float.
+
+    A product by a power of two is rounded once, as ``ldexp`` rounds, so the two give the same
+    bits (gradual underflow on: the host's arithmetic is IEEE's, also in a callback); the
+    product is a plain vectorised loop, ``ldexp`` a library call per entry.
+    """
+    if e == 0:
+        return np.ascontiguousarray(cost)
+    if -1021 <= -e <= 1023:
+        return np.ascontiguousarray(cost * math.ldexp(1.0, -e))
+    return np.ascontiguousarray(np.ldexp(cost, -e))
+
+
 def _transport(cost: np.ndarray, a: np.ndarray, b: np.ndarray, max_iter: int) -> tuple:
     """POT's network simplex on the cost scaled into [0.5, 1); its status alongside."""
     import ot  # imported here: POT takes half a second to import, paid only by an LP solve
 
     cost = np.asarray(cost, dtype=np.float64)
     e = normaliser(cost)
-    unit = np.ascontiguousarray(np.ldexp(cost, -e))
+    unit = _unit_costs(cost, e)
     a = np.ascontiguousarray(a, dtype=np.float64)
     b = np.ascontiguousarray(b, dtype=np.float64)
     with warnings.catch_warnings():
@@ -174,16 +189,34 @@ def _transport(cost: np.ndarray, a: np.ndarray, b: np.ndarray, max_iter: int) ->
         # callers and turned into an error instead, so its warning is redundant here.
         warnings.simplefilter("ignore")
         plan, log = ot.emd(a, b, unit, numItermax=int(max_iter), log=True, check_marginals=False)
+    rows, cols, entries = _entries(plan)
+    positive = entries > 0
     sol = HostPrimal(
-        plan,
+        rows[positive],
+        cols[positive],
+        entries[positive],
         np.ldexp(np.asarray(log["u"]), e),
         np.ldexp(np.asarray(log["v"]), e),
         np.ldexp(np.asarray(log["cost"]), e),
     )
     status = _POT_STATUS.get(int(log["result_code"]), Status.FAILED)
-    if status == Status.OPTIMAL and not check_coupling_host(plan, a, b):
+    if status == Status.OPTIMAL and not _coupling_arcs(rows, cols, entries, a, b):
         status = Status.NOT_A_COUPLING
     return sol, status
+
+
+def _entries(plan: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The entries of a dense plan that are not 0 (NaN included), row-major, int32 indices.
+
+    One test of the flat plan and the positions of its few entries: a basic plan has at most
+    ``n + m - 1``, and NumPy finds them in a flat boolean array many times faster than in a
+    two-dimensional one.
+    """
+    m = plan.shape[1]
+    flat = plan.reshape(-1)
+    where = np.flatnonzero(flat != 0)
+    rows, cols = np.divmod(where, max(m, 1))
+    return rows.astype(np.int32), cols.astype(np.int32), flat[where]
 
 
 def check_coupling_host(plan: np.ndarray, a: np.ndarray, b: np.ndarray) -> bool:
@@ -192,16 +225,25 @@ def check_coupling_host(plan: np.ndarray, a: np.ndarray, b: np.ndarray) -> bool:
     True when it is finite, non-negative, and has marginals ``a`` and ``b`` (``b`` scaled to
     ``a``'s total, as the solvers take it), each to :data:`COUPLING_RTOL` of the total mass.
     """
+    return _coupling_arcs(*_entries(np.asarray(plan, np.float64)), a, b)
+
+
+def _coupling_arcs(
+    rows: np.ndarray, cols: np.ndarray, entries: np.ndarray, a: np.ndarray, b: np.ndarray
+) -> bool:
+    """:func:`check_coupling_host` on a plan's entries that are not 0 (:func:`_entries`)."""
     total = max(math.fsum(a.tolist()), 1e-300)
     tol = COUPLING_RTOL * total
-    b = b * (total / math.fsum(b.tolist())) if math.fsum(b.tolist()) > 0 else b
-    with np.errstate(invalid="ignore"):
-        return bool(
-            np.all(np.isfinite(plan))
-            and np.min(plan, initial=0.0) >= -tol
-            and np.max(np.abs(plan.sum(axis=1) - a), initial=0.0) <= tol
-            and np.max(np.abs(plan.sum(axis=0) - b), initial=0.0) <= tol
-        )
+    total_b = math.fsum(b.tolist())
+    b = b * (total / total_b) if total_b > 0 else b
+    if not np.all(np.isfinite(entries)) or np.min(entries, initial=0.0) < -tol:
+        return False
+    row_sums = np.bincount(rows, weights=entries, minlength=a.shape[0])
+    col_sums = np.bincount(cols, weights=entries, minlength=b.shape[0])
+    return bool(
+        np.max(np.abs(row_sums - a), initial=0.0) <= tol
+        and np.max(np.abs(col_sums - b), initial=0.0) <= tol
+    )
 
 
 def solve_transport(cost: np.ndarray, a: np.ndarray, b: np.ndarray, max_iter: int) -> HostPrimal:
@@ -223,12 +265,6 @@ def solve_transport(cost: np.ndarray, a: np.ndarray, b: np.ndarray, max_iter: in
         )
         raise SolverError(message, status)
     return sol
-
-
-def plan_arcs(plan: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The arcs ``(rows, cols, mass)`` of the positive entries of a dense plan, row-major."""
-    rows, cols = np.nonzero(plan > 0)
-    return rows.astype(np.int32), cols.astype(np.int32), plan[rows, cols]
 
 
 class DenseOptions(NamedTuple):
@@ -270,8 +306,7 @@ class DenseSimplex:
 
     def solve(self, problem: HostProblem, options: DenseOptions) -> Coupling:
         sol = solve_transport(problem.pair_costs(), problem.a, problem.b, options.max_pivots)
-        rows, cols, mass = plan_arcs(sol.plan)
-        return Coupling(rows, cols, mass, sol.u, sol.v, float(sol.value))
+        return Coupling(sol.rows, sol.cols, sol.mass, sol.u, sol.v, float(sol.value))
 
     def certified_rtol(self, options: DenseOptions) -> float:
         """The relative width it certifies (:meth:`refine` where the first bounds are wider)."""
@@ -479,7 +514,7 @@ def _reduced_solve(cost: np.ndarray, a: np.ndarray, b: np.ndarray, max_iter: int
     col = np.where(np.isfinite(col), col, 0.0)
     reduced = np.maximum(reduced - col[None, :], 0.0)
     sol = solve_transport(reduced, a, b, max_iter)
-    rows, cols, mass = plan_arcs(sol.plan)
+    rows, cols, mass = sol.rows, sol.cols, sol.mass
     value = math.fsum((mass * cost[rows, cols]).tolist())
     return Coupling(rows, cols, mass, sol.u + row, sol.v + col, value)
 
