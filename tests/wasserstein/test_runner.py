@@ -18,10 +18,10 @@ import pytest
 
 import divergences as dv
 from divergences._src.errors import CarriedRule, decode_text, encode_text, require
+from divergences.wasserstein._src.callback import MESSAGE_BYTES, host_error, on_host
 from divergences.wasserstein._src.host import dense as dense_host
 from divergences.wasserstein._src.host import kr_lp, nearest
 from divergences.wasserstein._src.results import CertificateError, SolverError, Status
-from divergences.wasserstein._src.runner import MESSAGE_BYTES, host_error, on_host
 
 _RNG = np.random.default_rng(7)
 _X, _Y, _Z = _RNG.normal(size=(6, 2)), _RNG.normal(size=(5, 2)) + 0.5, _RNG.normal(size=(3, 2))
