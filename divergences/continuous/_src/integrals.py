@@ -143,11 +143,11 @@ def check_rtol(rtol: Any) -> float:
     return value
 
 
-class Precision:
-    """Working precision for a tolerance, restored on exit."""
+class _Bits:
+    """Working precision of ``bits`` inside, restored on exit."""
 
-    def __init__(self, rtol: float) -> None:
-        self.bits = max(64, int(-math.log2(check_rtol(rtol))) + 24)
+    def __init__(self, bits: int) -> None:
+        self.bits = bits
 
     def __enter__(self) -> None:
         ctx = load_flint().ctx
@@ -156,6 +156,13 @@ class Precision:
 
     def __exit__(self, *exc: Any) -> None:
         load_flint().ctx.prec = self.saved
+
+
+class Precision(_Bits):
+    """Working precision for a tolerance (24 bits past it, 64 at least), restored on exit."""
+
+    def __init__(self, rtol: float) -> None:
+        super().__init__(max(64, int(-math.log2(check_rtol(rtol))) + 24))
 
 
 # --- supports and layout -------------------------------------------------------------------
@@ -368,21 +375,6 @@ def _lost_bits(a: float, b: float) -> int:
     if size == 0 or b <= a:
         return 0
     return max(0, math.ceil(math.log2(size / (b - a))))
-
-
-class _Bits:
-    """Working precision of ``bits`` inside, restored on exit."""
-
-    def __init__(self, bits: int) -> None:
-        self.bits = bits
-
-    def __enter__(self) -> None:
-        ctx = load_flint().ctx
-        self.saved = ctx.prec
-        ctx.prec = self.bits
-
-    def __exit__(self, *exc: Any) -> None:
-        load_flint().ctx.prec = self.saved
 
 
 def cdf_floats(law: Law, xs: list[float]) -> np.ndarray:
