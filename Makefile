@@ -133,12 +133,13 @@ sanitize: $(VENV)/.installed ## the compiled W1 solver under ASan and UBSan, wit
 docs: $(VENV)/.installed ## build the site into docs/_build/html (warnings are errors) and check it
 	$(PY) -m sphinx -W --keep-going -b html docs docs/_build/html
 
-bench: $(VENV)/.installed ## the benchmarks of benchmarks/: time ratios against SciPy, POT, OTT-JAX, scikit-learn
+bench: $(VENV)/.installed ## the benchmarks of benchmarks/: time ratios against SciPy, POT, OTT-JAX, scikit-learn, LEMON, OR-Tools
 	$(PY) -m pip install --quiet -e ".[bench]"
 	$(PY) benchmarks/bench_divergences.py
 	$(PY) benchmarks/bench_w1.py
 	$(PY) benchmarks/bench_sinkhorn.py
 	$(PY) benchmarks/bench_dotmark.py
+	$(PY) benchmarks/bench_engines.py --quick
 	$(PY) benchmarks/bench_estimate.py
 
 clean: ## remove .venv, the figures, build/ (compile and notebook caches) and docs/_build
