@@ -161,6 +161,7 @@ def test_the_table_covers_every_public_function_outside_w1() -> None:
     assert len(CASES) > 250
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("case", "fn", "args"), CASES, ids=[c[0] for c in CASES])
 def test_checked_jit_raises_what_eager_raises(case: str, fn, args) -> None:
     eager = _error(fn, args)

@@ -313,6 +313,7 @@ def test_gradient_at_a_tiny_mass(g) -> None:
     np.testing.assert_allclose(np.asarray(gq), [-0.5, 0.5], **tolerance("float64"))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
 @pytest.mark.parametrize("g", GENS, ids=IDS)
 @given(data=st.data())
@@ -378,6 +379,7 @@ def test_base() -> None:
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("g", GENS, ids=IDS)
 def test_variational_bound_gradient_in_the_critic(g) -> None:
     # d/dt_i [p_i t_i - q_i f*(t_i)] = p_i - q_i f*'(t_i), which vanishes at t = T* where q > 0,
@@ -495,6 +497,7 @@ def test_a_convex_generator_is_accepted_where_its_values_carry_the_rounding_of_l
         dv.f_divergence(p, q, lambda u: -g.f(u), slope_at_infinity=-g.slope_at_infinity)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("ulps", [1, 2, 3, 5, 8])
 def test_a_ratio_a_few_ulps_above_one_does_not_refuse_a_true_slope(ulps) -> None:
     """Found by ``make stress``: a true slope was refused for a ratio one ulp above 1.

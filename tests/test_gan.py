@@ -73,6 +73,7 @@ def test_value_at_the_optimum_is_minus_log_4_plus_2_js(pq) -> None:
     )
 
 
+@pytest.mark.slow
 @given(dvt.pmf_pairs(SIZES, tiny=False))
 def test_value_bounds_at_the_optimum(pq) -> None:
     # -log 4 <= V(G, D*) <= 0, with -log 4 iff p = q and 0 iff the supports are disjoint.

@@ -39,6 +39,7 @@ def test_kl_normal_vae_form_and_broadcasting() -> None:
     np.testing.assert_allclose(float(dv.kl_normal(0.3, 1.2, 0.3, 1.2)), 0.0, **tolerance("float64"))
 
 
+@pytest.mark.slow
 def test_kl_normal_jit_vmap_grad() -> None:
     mu = jnp.array([0.0, 1.0, -2.0])
     s = jnp.array([1.0, 0.5, 3.0])

@@ -47,6 +47,7 @@ def test_mutual_information_gradient_finite_at_zero_mass() -> None:
     assert np.all(np.isfinite(g))
 
 
+@pytest.mark.slow
 @given(st.sampled_from([2, 4]).flatmap(lambda n: st.lists(pmfs(3), min_size=n, max_size=n)))
 def test_inception_score_bounds_and_definition(rows: list[np.ndarray]) -> None:
     c = np.stack(rows)

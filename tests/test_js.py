@@ -78,6 +78,7 @@ def test_agrees_with_scipy(pq) -> None:
     np.testing.assert_allclose(float(js_bits_jit(p, q)), js / LOG2, **tolerance("float64"))
 
 
+@pytest.mark.slow
 @given(dvt.pmf_pairs(SIZES, tiny=False))
 def test_equals_kl_to_the_mixture_and_entropy_gap(pq) -> None:
     # No tiny masses: half of the smallest normal number is subnormal, which XLA on CPU flushes
@@ -92,6 +93,7 @@ def test_equals_kl_to_the_mixture_and_entropy_gap(pq) -> None:
     np.testing.assert_allclose(js, gap, **tolerance("float64"))
 
 
+@pytest.mark.slow
 @given(dvt.pmf_pairs(SIZES))
 def test_symmetric_and_bounded(pq) -> None:
     p, q = pq
@@ -106,6 +108,7 @@ def test_symmetric_and_bounded(pq) -> None:
     assert float(dist_jit(p, p)) == 0.0
 
 
+@pytest.mark.slow
 @given(dvt.pmf_pairs(SIZES, relation="disjoint"))
 def test_maximal_exactly_for_disjoint_supports(pq) -> None:
     p, q = pq

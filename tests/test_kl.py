@@ -39,6 +39,7 @@ def test_closed_form_fair_vs_biased_coin() -> None:
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fn", [dv.kl, kl_jit, jax.vmap(dv.kl)], ids=["plain", "jit", "vmap"])
 def test_infinite_where_q_is_zero_and_p_is_not(fn) -> None:
     p = np.array([[0.5, 0.5, 0.0], [0.2, 0.3, 0.5]])
@@ -65,6 +66,7 @@ def test_not_symmetric() -> None:
     )
 
 
+@pytest.mark.slow
 @given(dvt.pmf_pairs(SIZES))
 def test_agrees_with_scipy(pq) -> None:
     # scipy.stats.entropy(p, q) is KL(p || q) in nats, and scipy.special.rel_entr is the
@@ -182,6 +184,7 @@ def test_gradient_finite_on_drawn_shared_zeros(pq) -> None:
 kl_grad = jax.jit(jax.grad(dv.kl, argnums=(0, 1)))
 
 
+@pytest.mark.slow
 @given(dvt.pmf_pairs(SIZES, dtype=np.float32))
 def test_float32_agrees_with_float64(pq) -> None:
     p, q = pq

@@ -131,6 +131,7 @@ def test_under_vmap_cond_becomes_select() -> None:
     assert np.isfinite(g).all()
 
 
+@pytest.mark.slow
 @given(st.lists(st.floats(0.05, 1.0), min_size=3, max_size=3))
 def test_jvp_matches_finite_differences(w) -> None:
     """JVP matches finite differences."""
@@ -181,6 +182,7 @@ def test_jvp_zero_mass_convention() -> None:
     np.testing.assert_allclose(float(tangent), math.log(2), **tolerance("float64"))
 
 
+@pytest.mark.slow
 def test_float32() -> None:
     """Float32."""
     p = np.array([0.5, 0.5, 0.0], dtype=np.float32)
@@ -288,6 +290,7 @@ def test_entropy_and_cross_entropy_relative_accuracy(pq) -> None:
     _assert_relatively_accurate(float(dv.cross_entropy(p, q)), reference, p.dtype)
 
 
+@pytest.mark.slow
 @given(st.one_of(dvt.near_identical_pairs(n=[4, 6, 9]), dvt.pmf_pairs([4, 6, 9])))
 def test_conditional_entropy_relative_accuracy(pq) -> None:
     """Conditional entropy relative accuracy."""
@@ -313,6 +316,7 @@ def test_conditional_entropy_and_its_gradient_where_the_column_sum_rounds_away_a
     np.testing.assert_allclose(gradient.ravel(), exact, rtol=1e-12)
 
 
+@pytest.mark.slow
 @given(dvt.near_identical_pairs(n=[4, 6, 9]))
 def test_mutual_information_accuracy(pq) -> None:
     """Mutual information accuracy."""
@@ -439,6 +443,7 @@ def test_gradients_finite_near_equality_and_at_tiny_masses(pq) -> None:
         assert np.isfinite(gp).all() and np.isfinite(gq).all()
 
 
+@pytest.mark.slow
 @given(st.lists(st.floats(0.05, 1.0), min_size=3, max_size=3))
 def test_kl_jvp_matches_finite_differences_in_every_direction(w) -> None:
     """KL JVP matches finite differences in every direction."""

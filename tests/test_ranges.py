@@ -103,6 +103,7 @@ def _in_dtype(x: float, dtype) -> float:
     return float(np.asarray(x, dtype))
 
 
+@pytest.mark.slow
 @DTYPES
 @given(p=st.data())
 def test_entropy_lies_in_zero_to_log_n_at_the_edge(dtype, p) -> None:
@@ -113,6 +114,7 @@ def test_entropy_lies_in_zero_to_log_n_at_the_edge(dtype, p) -> None:
     assert float(dv.entropy(p)) == h
 
 
+@pytest.mark.slow
 @DTYPES
 @given(pq=st.data())
 def test_cross_entropy_is_at_least_the_entropy_at_the_edge(dtype, pq) -> None:
@@ -123,6 +125,7 @@ def test_cross_entropy_is_at_least_the_entropy_at_the_edge(dtype, pq) -> None:
     assert float(jax.jit(dv.cross_entropy)(p, q)) >= float(jax.jit(dv.entropy)(p))
 
 
+@pytest.mark.slow
 @DTYPES
 @given(pq=st.data())
 def test_kl_is_at_most_log_one_plus_chi_square_at_the_edge(dtype, pq) -> None:

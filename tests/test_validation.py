@@ -216,6 +216,7 @@ checked_entropy = dv.checked(jax.jit(dv.entropy))
 checked_gan = dv.checked(jax.jit(dv.gan_value))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("p", "rule"),
     [

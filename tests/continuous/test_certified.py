@@ -117,6 +117,7 @@ def test_tv_of_a_law_and_itself_is_exactly_zero():
         assert (e.lower_bound, e.value, e.upper_bound) == (0.0, 0.0, 0.0)
 
 
+@pytest.mark.slow
 def test_hellinger_and_gan_value_against_mpmath():
     p, q = npdf(-0.5, 0.7), lpdf(1.0, 1.5)
     pts = [-0.5, 1.0]

@@ -48,6 +48,7 @@ def test_wgan_figure_has_every_quantity_and_the_derivatives() -> None:
     assert np.allclose(kl.get_ydata(), ax.get_ylim()[1])
 
 
+@pytest.mark.slow
 def test_a_figure_is_written_as_png_and_svg(tmp_path) -> None:  # type: ignore[no-untyped-def]
     # Every figure goes through the same writer; that each one draws, legibly, is
     # test_figure_layout's (which draws them all).

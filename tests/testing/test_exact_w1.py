@@ -151,6 +151,7 @@ def test_small_dtypes_are_read_exactly():
         assert ExactW1(x, y).enclosure() == (Fraction(float(x[0, 0])),) * 2
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("metric", METRICS)
 @given(data=st.data())
 def test_agrees_with_pot_and_is_symmetric(metric, data):

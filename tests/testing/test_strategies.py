@@ -31,6 +31,7 @@ def assert_valid_pmf(p: np.ndarray, dtype: type) -> None:
     check_pmf(p, "p")  # the package accepts it as it is
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("dtype", DTYPES)
 @given(data=st.data())
 def test_pmfs_are_valid(dtype: type, data: st.DataObject) -> None:

@@ -70,6 +70,7 @@ def test_gradient_matches_finite_differences(metric):
         np.testing.assert_allclose(jax.grad(fn)(x), fd, **tolerance("gradient"))
 
 
+@pytest.mark.slow
 def test_jit_and_vmap():
     rng = np.random.default_rng(2)
     xs, y = rng.normal(size=(3, 4, 2)), rng.normal(size=(5, 2))

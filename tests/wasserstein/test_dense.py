@@ -116,6 +116,7 @@ def test_far_points_on_both_sides_are_certified_or_refused(seed):
             assert hi - lo <= 64 * (2 + 8) * eps * scale + 4 * eps * scale
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["eager", "jit", "vmap"])
 def test_far_points_matched_with_uniform_weights_keep_a_few_ulps(mode):
     # Issue 50: W1 = 1/3 (the far points matched at cost 1), weights None. The rounding of 1/3

@@ -486,6 +486,7 @@ def test_sparse_too_large_for_memory_is_refused_up_front(monkeypatch, traced):
         jax.eval_shape(fn, x, y) if traced else fn(x, y)
 
 
+@pytest.mark.slow
 @pytest.mark.native
 def test_sparse_stopping_at_a_cap_is_an_error_eager_and_under_checked_jit():
     rng = np.random.default_rng(5)
@@ -653,6 +654,7 @@ def test_potential_on_the_line_and_float32():
     assert out.dtype == np.float32 and float(out[0]) == 0.0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("metric", "dtype"),
     [
@@ -719,6 +721,7 @@ def _exact_line_uniform(x, y):
     return sum(abs(p - q) for p, q in zip(xs, ys, strict=True)) / len(xs)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["eager", "jit", "vmap"])
 def test_subnormal_float32_dual_and_potential_in_every_mode(mode):
     from fractions import Fraction
@@ -759,6 +762,7 @@ def test_lipschitz_violation_of_a_dual_is_the_same_bound_under_jit():
     assert eager == traced == batched
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("dtype", "far", "tiny", "method"),
     [

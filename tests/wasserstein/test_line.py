@@ -44,6 +44,7 @@ def test_it_needs_points_on_the_line():
         dv.w1_primal(x[:, :1], x[:, :1], method="line", metric="sqeuclidean")
 
 
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None)
 @given(measure_pairs(dims=(1,)))
 def test_interval_holds_the_exact_value_and_the_plan_is_a_monotone_coupling(pair):

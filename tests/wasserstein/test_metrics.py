@@ -311,6 +311,7 @@ def test_one_scale_exponent_on_the_host_and_in_xla(dtype, degree):
         assert scale_exponent(x, degree=degree) == int(in_xla(x)) == 0
 
 
+@pytest.mark.slow
 @given(
     st.lists(st.floats(-1, 1, allow_subnormal=False), min_size=1, max_size=6),
     st.sampled_from([1, 2, 3, 4, 9]),

@@ -52,6 +52,7 @@ def assert_coupling(plan, a, b):
 # ---------------------------------------------------------------------------------- values
 
 
+@pytest.mark.slow
 @given(measure_pairs())
 def test_value_matches_highs_and_pot(pair):
     x, y, a, b = pair
@@ -62,6 +63,7 @@ def test_value_matches_highs_and_pot(pair):
     np.testing.assert_allclose(sol.value, np.sum(dense(sol) * _cost(x, y)), **LP)
 
 
+@pytest.mark.slow
 @given(measure_pairs())
 def test_lp_duals_are_feasible_and_attain_the_value(pair):
     x, y, a, b = pair
@@ -75,6 +77,7 @@ def test_lp_duals_are_feasible_and_attain_the_value(pair):
     np.testing.assert_allclose(a @ u + b @ v, sol.value, **LP)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("metric", ["cityblock", "chebyshev", "sqeuclidean"])
 @given(pair=measure_pairs())
 def test_other_metrics_match_highs(metric, pair):
@@ -150,6 +153,7 @@ def test_symmetry(pair):
     np.testing.assert_allclose(dv.w1_primal(x, y, a, b).value, dv.w1_primal(y, x, b, a).value, **LP)
 
 
+@pytest.mark.slow
 @given(measure_triples())
 def test_triangle_inequality(triple):
     (x, a), (y, b), (z, c) = triple
@@ -395,6 +399,7 @@ def test_bad_input_raises(kwargs, match):
             dv.w1_dual(x, y, **args)
 
 
+@pytest.mark.slow
 def test_value_checks_under_jit_with_checked():
     # Under jit the weight rules are checkify debug checks, raised by dv.checked.
     x, y = np.array([[0.0, 0.0], [1.0, 0.0]]), np.array([[0.0, 1.0], [2.0, 0.0]])
@@ -446,6 +451,7 @@ _SUBNORMAL_X = np.array([[1e-40, 0.0], [3e-40, 0.0]], np.float32)
 _SUBNORMAL_Y = np.array([[0.0, 0.0], [7e-40, 0.0]], np.float32)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["eager", "jit", "vmap"])
 @pytest.mark.parametrize("method", ["dense", "sparse"])
 def test_subnormal_float32_points_reach_the_host_in_every_mode(mode, method):

@@ -647,6 +647,7 @@ def test_a_far_point_of_tiny_mass_is_certified_to_rtol():
         assert lo <= float(sol.value) <= hi
 
 
+@pytest.mark.slow
 def test_a_far_point_of_tiny_mass_past_the_refinement_size_is_a_numerical_stop(monkeypatch):
     # Past the size at which the dense matrix is formed, no success with a wide interval: a
     # SolverError eagerly, NaN under jit that dv.checked raises, status NUMERICAL.

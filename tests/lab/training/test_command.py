@@ -119,6 +119,7 @@ def test_the_summary_says_modes_k_of_k_w1_in_floors_and_the_spread(run):
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("modes", "ratio", "data", "game", "advice"),
     [

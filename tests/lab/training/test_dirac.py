@@ -10,6 +10,7 @@ from divergences.testing import tolerance
 pytestmark = pytest.mark.training
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("game", ["gan", "wgan"])
 @pytest.mark.parametrize("gamma", [0.0, 0.3, 1.0, 5.0])
 def test_eigenvalues_numeric_closed_form_and_symbolic_agree(game, gamma):

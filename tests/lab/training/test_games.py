@@ -54,6 +54,7 @@ def test_discriminator_losses_are_the_cross_entropies(fr, ff):
     np.testing.assert_allclose(game.generator_loss(ff), -log_d_fake, **tolerance("float64"))
 
 
+@pytest.mark.slow
 @given(OUTPUTS, OUTPUTS)
 def test_fgan_gan_generator_estimates_twice_the_discriminators_js_minus_log4(fr, ff):
     # Two games, one quantity: the f-GAN bound with the GAN generator is 2 JS-hat - log 4.
@@ -71,6 +72,7 @@ def test_wasserstein_losses(fr, ff):
     assert game.generator_loss(ff) == -jnp.mean(ff)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("slope", [0.0, 0.5, 1.0, 3.0])
 def test_penalties_of_a_linear_critic(slope):
     # f(x) = s . x has gradient s everywhere: GP = lambda (|s| - 1)^2, R1 = gamma / 2 |s|^2.

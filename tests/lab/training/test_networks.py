@@ -80,6 +80,7 @@ def test_zero_output_is_refused_under_spectral_normalisation():
         make_critic(jax.random.key(0), G.WGAN_SN, 2, (8,), jnp.float32, zero_output=True)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("activation", "flat"), [("relu", True), ("leaky_relu", False)])
 def test_a_relu_generator_is_flat_where_its_units_are_off(activation, flat):
     # One hidden unit w.x + b with w = (1, 1), b = 0, and an output of 3 times it: off (flat)
