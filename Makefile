@@ -38,7 +38,7 @@ lint: $(VENV)/.installed-test ## ruff, ruff format --check, mypy and the import 
 	$(VENV)/bin/mypy -n 2
 	$(VENV)/bin/lint-imports
 
-# The README's test command: lint, then every test and doctest not marked slow (310 s on a fresh
+# The README's test command: lint, then every test and doctest not marked slow (250 s on a fresh
 # clone of an idle 2-core machine, install included: benchmarks/README.md, "The test session").
 # test-slow runs the rest; CI runs both (.ci/run).
 test: lint ## lint, then the suite but the tests marked slow (the doctests too): CI's first step
