@@ -18,9 +18,9 @@ import pytest
 
 import divergences as dv
 from divergences._src.errors import CarriedRule, decode_text, encode_text, require
-from divergences.wasserstein._src.callback import MESSAGE_BYTES, host_error, on_host
 from divergences.wasserstein._src.host import dense as dense_host
 from divergences.wasserstein._src.host import kr_lp, nearest
+from divergences.wasserstein._src.host_call import MESSAGE_BYTES, host_error, on_host
 from divergences.wasserstein._src.results import CertificateError, SolverError, Status
 
 _RNG = np.random.default_rng(7)

@@ -2,19 +2,19 @@ r"""The one runner of the W1 solvers: eager, ``jit``, ``vmap`` and ``grad`` meet
 
 A :class:`~.problem.Problem` for a host solver is solved by one host function
 (:mod:`.host.pipeline`: the solve, the certificate, the scaling back, the cast), run by
-:func:`~.callback.on_host`: called directly for concrete input and through ``jax.pure_callback`` under a
+:func:`~.host_call.on_host`: called directly for concrete input and through ``jax.pure_callback`` under a
 transformation, so both return the same bits and raise the same error. Under a transformation
 the runner then attaches the envelope theorem's derivative with terms that are exactly zero in
 the forward pass (:mod:`.envelope`).
 
 :func:`~divergences.kr_potential`'s values go through the same runner (:func:`potential_values`):
-its host function (McShane's extension by weighted nearest sites) is run by :func:`~.callback.on_host` the
+its host function (McShane's extension by weighted nearest sites) is run by :func:`~.host_call.on_host` the
 same way, its derivative in the query points attached under a trace.
 
 A device solver (:mod:`.device`, ``method="sinkhorn"``) is one jitted program for concrete and
 traced input alike (a jitted function of the problem, a pytree: the same code, the same bits),
 with the envelope derivative attached the same way; its status goes through
-:func:`~.callback.report_status`, with the messages of its registry entry's ``failures``.
+:func:`~.host_call.report_status`, with the messages of its registry entry's ``failures``.
 
 Every result type goes through the same code: :func:`run` takes the problem and an
 :class:`Output` (:data:`PRIMAL` for ``w1_primal``, :data:`DUAL` for ``w1_dual``, :data:`GRID`
@@ -22,8 +22,8 @@ for ``w1_grid``'s flow on the grid graph) that says what is particular to the ty
 function and its fields, the result asked of a device solver, the carrier of the envelope
 derivative in the points and its pair of duals, and how the result is assembled.
 
-The host call's protocol (:func:`~.callback.on_host`: the solve's exceptions, NumPy in and out,
-IEEE arithmetic and no exception out of a callback) is :mod:`.callback`'s.
+The host call's protocol (:func:`~.host_call.on_host`: the solve's exceptions, NumPy in and out,
+IEEE arithmetic and no exception out of a callback) is :mod:`.host_call`'s.
 """
 
 from __future__ import annotations
@@ -40,7 +40,6 @@ import numpy as np
 from divergences._src.errors import (
     is_traced,
 )
-from divergences.wasserstein._src.callback import on_host, report_status
 from divergences.wasserstein._src.device import DeviceDual, DevicePrimal, DeviceResult
 from divergences.wasserstein._src.discrete_measures import Measures, exact_astype
 from divergences.wasserstein._src.envelope import (
@@ -65,6 +64,7 @@ from divergences.wasserstein._src.host.pipeline import (
     primal_arrays,
 )
 from divergences.wasserstein._src.host.protocol import HostOptions
+from divergences.wasserstein._src.host_call import on_host, report_status
 from divergences.wasserstein._src.problem import DEVICE_SOLVERS, METHODS, Problem
 from divergences.wasserstein._src.results import (
     SparsePlan,
@@ -264,7 +264,7 @@ GRID = Output(
 
 
 def _arrays(problem: Problem, output: Output) -> Any:
-    """The host function's arrays for ``problem``, eager or through the callback (:func:`~.callback.on_host`).
+    """The host function's arrays for ``problem``, eager or through the callback (:func:`~.host_call.on_host`).
 
     Under a trace the arcs are padded to their length in ``output.sizes``. A callable metric's
     costs come from one JAX program in both cases.
@@ -351,7 +351,7 @@ def potential_values(
     r""":math:`\min_k c(z, z_k) + f_k` at every row of ``z``: :func:`~divergences.kr_potential`.
 
     A named metric: one host function (:func:`.host.nearest.mcshane_extension`) run by
-    :func:`~.callback.on_host` as a solver's is, called directly for concrete input (its values only: no
+    :func:`~.host_call.on_host` as a solver's is, called directly for concrete input (its values only: no
     derivative is asked of an eager call), by callback under a trace with the derivative in
     ``z`` attached (:func:`~.envelope.mcshane_value`). A callable metric: one JAX program for
     both (a callback must not run JAX code). ``valid``: the traced conjunction of the rules on
