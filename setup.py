@@ -34,6 +34,7 @@ HEADERS = [
     "common.h",
     "kdtree.h",
     "network_simplex.h",
+    "simplex_graph.h",
     "assignment.h",
     "column_generation.h",
     "grid_flow.h",

@@ -124,6 +124,7 @@ def test_solve_refuses_nan_inf_and_negative_input(argument, bad, match):
         ({"x": np.zeros(100)}, ValueError, "2 dimension"),
         ({"x": np.zeros((50, 2), np.float32)}, TypeError, "float64"),
         ({"x": np.zeros((2, 50)).T}, TypeError, "C-contiguous"),
+        ({"layout_nodes": -1}, ValueError, "layout_nodes >= 0"),
     ],
 )
 def test_solve_checks_its_arguments(options, error, match):
@@ -325,3 +326,40 @@ def test_a_forest_that_is_no_plan_falls_back_to_the_monotone_start():
         native.solve(x, y, a, b, basis_rows=rows)
     with pytest.raises(ValueError, match="basis_cols"):
         native.solve(x, y, a, b, basis_rows=rows, basis_cols=cols + m)
+
+
+_ANSWER_KEYS = ("status", "value", "lower_bound", "pivots", "rounds", "shifted", "priced",
+                "rows", "cols", "mass", "u", "v")  # fmt: skip
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_layout_along_the_tree_changes_no_pivot(seed):
+    """The simplex on nodes renumbered along its tree pivots as on the caller's numbering.
+
+    ``layout_nodes=0`` lays every tree out (and again every quarter of its size in pivots,
+    and back before each round's pricing); a size no graph reaches never does. The pivots,
+    the plan, the duals and the bounds are the same bits, on general masses with a forest
+    start and several rounds, and on the grid flow.
+    """
+    native = native_module.load()
+    x, y, a, b = _problem(seed, n=300, m=260)
+    plan = ot.emd(a, b, cdist(x, y))
+    rows, cols = np.nonzero(plan > 0)
+    keep = np.arange(rows.size) % 3 != 0  # part of the optimal support: a forest, some pivots
+    options = {"basis_rows": rows[keep].astype(np.int32), "basis_cols": cols[keep].astype(np.int32),
+               "arc_rows": np.arange(300, dtype=np.int32),
+               "arc_cols": np.arange(300, dtype=np.int32) * 7 % 260}  # fmt: skip
+    laid, given = (native.solve(x, y, a, b, layout_nodes=k, **options) for k in (0, 2**31 - 1))
+    assert laid["pivots"] > 100 and laid["rounds"] > 1
+    for key in _ANSWER_KEYS:
+        np.testing.assert_array_equal(np.asarray(laid[key]), np.asarray(given[key]), err_msg=key)
+    np.testing.assert_allclose(laid["value"], ot.emd2(a, b, cdist(x, y)), rtol=1e-13)
+    rng = np.random.default_rng(seed)
+    mu, nu = rng.dirichlet(np.ones(400)), rng.dirichlet(np.ones(400))
+    shape = np.array([20, 20], np.int32)
+    laid, given = (native.grid_flow(mu, nu, shape, layout_nodes=k) for k in (0, 2**31 - 1))
+    assert laid["pivots"] > 100
+    for key in ("status", "pivots", "pi", "rows", "cols", "mass"):
+        np.testing.assert_array_equal(np.asarray(laid[key]), np.asarray(given[key]), err_msg=key)
+    with pytest.raises(ValueError, match="layout_nodes >= 0"):
+        native.grid_flow(mu, nu, shape, layout_nodes=-1)

@@ -155,9 +155,11 @@ class GridFlow {
     ns_.block_factor = kGridBlockFactor;
   }
 
-  // Solves (at most max_pivots pivots) and decomposes the flow into a plan.
-  GridFlowSolution solve(int64_t max_pivots) {
+  // Solves (at most max_pivots pivots) and decomposes the flow into a plan; layout_nodes as
+  // NetworkSimplex's.
+  GridFlowSolution solve(int64_t max_pivots, int layout_nodes = kLayoutNodes) {
     GridFlowSolution out;
+    ns_.layout_nodes = layout_nodes;
     // The reduced costs are integers (see the top of this file): any negative one is <= -1.
     const bool optimal = ns_.run(0.5, max_pivots);
     out.pivots = ns_.pivots;

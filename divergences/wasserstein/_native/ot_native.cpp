@@ -15,7 +15,8 @@
 //
 // solve(x, y, a, b, *, arc_rows=None, arc_cols=None, rtol=0.0, rc_tol=1e-13,
 //       max_rounds=100, max_pivots=2**62, threads=1, assignment=False, u0=None, v0=None,
-//       order_x=None, order_y=None, basis_rows=None, basis_cols=None) -> dict
+//       order_x=None, order_y=None, basis_rows=None, basis_cols=None,
+//       layout_nodes=32768) -> dict
 //   Exact W1 between (x, a) and (y, b) by column generation (column_generation.h).
 //   x (n, d), y (m, d): float64 points; a (n,), b (m,): float64 masses, finite, >= 0, with
 //   equal totals. arc_rows / arc_cols (int32, equal lengths): the candidate arcs the graph
@@ -31,6 +32,8 @@
 //   nearly coupling (a, b), a forest: the first basis is that forest where its flows for
 //   (a, b) are positive, else the monotone plan (forest_start in the result says which).
 //   threads: the pricing queries' threads.
+//   layout_nodes: graphs of this many nodes (n + m + 1) or more are solved on nodes renumbered
+//   along the simplex's tree (network_simplex.h); a speed setting, the result is the same.
 //   Result (a dict):
 //     status          int, a value of STATUS (only OPTIMAL and WITHIN_TOLERANCE certify)
 //     value           the plan's cost, sum_k mass_k ||x_rows_k - y_cols_k||
@@ -62,7 +65,7 @@
 //   index (int32 (count, k)): for every point, the k sites of smallest
 //   ||p - s_j|| + weights_j, sorted by that value.
 //
-// grid_flow(a, b, shape, *, king=False, max_pivots=2**62) -> dict
+// grid_flow(a, b, shape, *, king=False, max_pivots=2**62, layout_nodes=32768) -> dict
 //   Exact W1 on a regular grid for the L1 (king=False) or L-infinity (king=True) ground metric,
 //   in lattice units, as the min-cost flow on the grid graph (grid_flow.h). shape: int32 (d,),
 //   1 <= d <= 3, every side >= 1; a, b: float64 (prod(shape),), the masses of the cells in C
@@ -107,6 +110,7 @@
 #include "grid_flow.h"
 #include "kdtree.h"
 #include "network_simplex.h"
+#include "simplex_graph.h"
 
 namespace {
 
@@ -438,17 +442,17 @@ PyObject* solve(PyObject* args, PyObject* kwargs) {
   static const char* kw[] = {"x",         "y",         "a",      "b",          "arc_rows",
                              "arc_cols",  "rtol",      "rc_tol", "max_rounds", "max_pivots",
                              "threads",   "assignment", "u0",    "v0",         "order_x",
-                             "order_y",   "basis_rows", "basis_cols", nullptr};
+                             "order_y",   "basis_rows", "basis_cols", "layout_nodes", nullptr};
   PyObject *o_x, *o_y, *o_a, *o_b;
   PyObject *o_ci = Py_None, *o_cj = Py_None, *o_u0 = Py_None, *o_v0 = Py_None;
   PyObject *o_ox = Py_None, *o_oy = Py_None, *o_br = Py_None, *o_bc = Py_None;
   double rtol = 0.0, rc_tol = 1e-13;
-  int max_rounds = 100, threads = 1, assignment = 0;
+  int max_rounds = 100, threads = 1, assignment = 0, layout_nodes = dvot::kLayoutNodes;
   long long max_pivots = 1LL << 62;
-  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOOO|$OOddiLipOOOOOO", const_cast<char**>(kw),
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOOO|$OOddiLipOOOOOOi", const_cast<char**>(kw),
                                    &o_x, &o_y, &o_a, &o_b, &o_ci, &o_cj, &rtol, &rc_tol,
                                    &max_rounds, &max_pivots, &threads, &assignment, &o_u0, &o_v0,
-                                   &o_ox, &o_oy, &o_br, &o_bc))
+                                   &o_ox, &o_oy, &o_br, &o_bc, &layout_nodes))
     return nullptr;
   Buffer bx, by, ba, bb, bci, bcj, bu0, bv0, box, boy, bbr, bbc;
   if (!bx.get(o_x, 'd', 2, where, "x") || !by.get(o_y, 'd', 2, where, "y") ||
@@ -474,9 +478,11 @@ PyObject* solve(PyObject* args, PyObject* kwargs) {
       !check_threads(threads, where))
     return nullptr;
   if (!(rtol >= 0.0 && rtol < 1.0) || !(rc_tol >= 0.0 && rc_tol < 1.0) || max_rounds < 1 ||
-      max_pivots < 0) {
+      max_pivots < 0 || layout_nodes < 0) {
     PyErr_Format(PyExc_ValueError,
-                 "%s: need 0 <= rtol < 1, 0 <= rc_tol < 1, max_rounds >= 1, max_pivots >= 0", where);
+                 "%s: need 0 <= rtol < 1, 0 <= rc_tol < 1, max_rounds >= 1, max_pivots >= 0, "
+                 "layout_nodes >= 0",
+                 where);
     return nullptr;
   }
   const double *a = ba.data<double>(), *b = bb.data<double>();
@@ -607,6 +613,7 @@ PyObject* solve(PyObject* args, PyObject* kwargs) {
                            n_basis ? bbr.data<int32_t>() : nullptr,
                            n_basis ? bbc.data<int32_t>() : nullptr, static_cast<size_t>(n_basis));
       s.forest_start = g.forest_start();
+      g.set_layout_nodes(layout_nodes);
       for (Py_ssize_t k = 0; k < n_cand; ++k) g.add(ci[k], cj[k], cost(ci[k], cj[k]));
       g.finish();
       collect(g, dvot::column_generation(g, pr), n, m, s);
@@ -675,12 +682,12 @@ bool check_shape(const Buffer& buf, Py_ssize_t max_cells, const char* where, int
 
 PyObject* grid_flow(PyObject* args, PyObject* kwargs) {
   static const char* where = "grid_flow";
-  static const char* kw[] = {"a", "b", "shape", "king", "max_pivots", nullptr};
+  static const char* kw[] = {"a", "b", "shape", "king", "max_pivots", "layout_nodes", nullptr};
   PyObject *o_a, *o_b, *o_shape;
-  int king = 0;
+  int king = 0, layout_nodes = dvot::kLayoutNodes;
   long long max_pivots = 1LL << 62;
-  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOO|$pL", const_cast<char**>(kw), &o_a, &o_b,
-                                   &o_shape, &king, &max_pivots))
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOO|$pLi", const_cast<char**>(kw), &o_a, &o_b,
+                                   &o_shape, &king, &max_pivots, &layout_nodes))
     return nullptr;
   Buffer ba, bb, bs;
   if (!ba.get(o_a, 'd', 1, where, "a") || !bb.get(o_b, 'd', 1, where, "b") ||
@@ -696,8 +703,8 @@ PyObject* grid_flow(PyObject* args, PyObject* kwargs) {
     return nullptr;
   }
   if (!check_values(ba, where, "a", true) || !check_values(bb, where, "b", true)) return nullptr;
-  if (max_pivots < 0) {
-    PyErr_Format(PyExc_ValueError, "%s: need max_pivots >= 0", where);
+  if (max_pivots < 0 || layout_nodes < 0) {
+    PyErr_Format(PyExc_ValueError, "%s: need max_pivots >= 0 and layout_nodes >= 0", where);
     return nullptr;
   }
   const double *a = ba.data<double>(), *b = bb.data<double>();
@@ -714,7 +721,7 @@ PyObject* grid_flow(PyObject* args, PyObject* kwargs) {
   dvot::GridFlowSolution s;
   without_gil([&] {
     dvot::GridFlow g(a, b, shape.data(), d, king != 0);
-    s = g.solve(static_cast<int64_t>(max_pivots));
+    s = g.solve(static_cast<int64_t>(max_pivots), layout_nodes);
   });
   const Py_ssize_t k = static_cast<Py_ssize_t>(s.rows.size());
   Ref out(PyDict_New());
@@ -760,7 +767,8 @@ PyMethodDef methods[] = {
     {"solve", as_method<py_solve>(), METH_VARARGS | METH_KEYWORDS,
      "solve(x, y, a, b, *, arc_rows=None, arc_cols=None, rtol=0.0, rc_tol=1e-13, "
      "max_rounds=100, max_pivots=2**62, threads=1, assignment=False, u0=None, v0=None, "
-     "order_x=None, order_y=None, basis_rows=None, basis_cols=None) -> dict\n\nExact W1 between point clouds by column "
+     "order_x=None, order_y=None, basis_rows=None, basis_cols=None, layout_nodes=32768) -> "
+     "dict\n\nExact W1 between point clouds by column "
      "generation, with its certificate (see the module's source for the result's keys)."},
     {"c_transform", as_method<py_c_transform>(), METH_VARARGS | METH_KEYWORDS,
      "c_transform(points, sites, weights, *, threads=1, pricing=False) -> dict\n\n"
@@ -769,7 +777,8 @@ PyMethodDef methods[] = {
      "k_nearest(points, sites, weights, k, *, threads=1) -> dict\n\n"
      "index: the k sites of smallest ||p - s_j|| + w_j for every point, sorted (k-d tree)."},
     {"grid_flow", as_method<py_grid_flow>(), METH_VARARGS | METH_KEYWORDS,
-     "grid_flow(a, b, shape, *, king=False, max_pivots=2**62) -> dict\n\nExact W1 on a grid "
+     "grid_flow(a, b, shape, *, king=False, max_pivots=2**62, layout_nodes=32768) -> dict\n\n"
+     "Exact W1 on a grid "
      "for the L1 or L-infinity metric: the min-cost flow on the grid graph, its potentials and "
      "a plan decomposed from it (see the module's source for the result's keys)."},
     {nullptr, nullptr, 0, nullptr}};
