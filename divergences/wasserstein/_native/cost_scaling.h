@@ -16,9 +16,18 @@
 // Goldberg (1997): push look-ahead (a push into a node with no excess and no admissible arc
 // relabels that node first), and price updates (a bucket Dijkstra from the deficits over the
 // reverse residual graph, arc lengths floor(rc / eps) + 1, every price lowered by eps times its
-// distance) at the start of every phase and after every n + m relabels; a node with excess
-// that reaches no deficit proves the problem infeasible. The arcs get the capacity
-// min(s_i, d_j), which no feasible flow exceeds, so that a negative arc can be saturated.
+// distance) at the start of every phase and after every (n + m) / 2 relabels. The arcs get the
+// capacity min(s_i, d_j) + 1, which no feasible flow reaches, so that a negative arc can be
+// saturated and every arc stays residual at the end. Once eps is below one cost unit, each
+// phase ends with an attempt at exact potentials (below): where they hold on every arc, the
+// flow is optimal and the remaining phases are skipped. Goldberg's price refinement (a search
+// for eps/alpha-optimal prices before each phase) was measured on the W1 graphs and left out:
+// the flows there are not eps/alpha-optimal until the last phases, and the search cost more
+// than it saved.
+//
+// Infeasibility: a node with excess and no residual arc; else prices falling past about
+// 4 (n + m) (K max |c| + eps0) below the lowest start raise the suspicion, settled once by a
+// maximum flow (Dinic) on the same arcs.
 //
 // Warm start: prices (in cost units, scaled by K and rounded) and a flow (any f with
 // 0 <= f_k <= min(s_i, d_j)); the first eps is then the largest violation of 0-optimality under
@@ -51,6 +60,7 @@
 #include <cstdint>
 #include <limits>
 #include <stdexcept>
+#include <utility>
 #include <vector>
 
 namespace dvot {
@@ -62,6 +72,8 @@ constexpr int64_t kScaledLimit = int64_t{1} << 59;
 constexpr int64_t kPriceLimit = int64_t{1} << 60;
 // The factor by which eps falls from one phase to the next.
 constexpr int64_t kScalingFactor = 16;
+// A price update after this many relabels per node (half the nodes' count of relabels).
+constexpr int64_t kUpdateDivisor = 2;
 
 enum class FlowStatus : int { kOptimal = 0, kInfeasible = 1, kOverflow = 2 };
 
@@ -162,15 +174,20 @@ class CostScaling {
       if (phases_ == 0) out.first_eps = static_cast<double>(eps) / static_cast<double>(scale_);
       ++phases_;
       status = refine(eps);
+      // Below one cost unit the flow is often optimal already: tried, and proved so by exact
+      // potentials, the remaining phases are skipped.
+      if (status == FlowStatus::kOptimal && eps > 1 && eps <= scale_ && exact_potentials(out, false))
+        break;
     } while (status == FlowStatus::kOptimal && eps > 1);
     out.status = status;
-    if (status == FlowStatus::kOptimal) exact_potentials(out);
+    if (status == FlowStatus::kOptimal && out.pi.empty()) exact_potentials(out, true);
     out.flow.assign(arc_of_.size(), 0);
     for (size_t q = 0; q < arc_of_.size(); ++q) out.flow[arc_of_[q]] = flow_[q];
     out.phases = phases_;
     out.pushes = pushes_;
     out.relabels = relabels_;
     out.updates = updates_;
+
     return out;
   }
 
@@ -194,7 +211,7 @@ class CostScaling {
       const size_t q = fill[in.rows[a]]++;
       head_[q] = in.cols[a];
       cost_[q] = in.cost[a] * scale_;
-      cap_[q] = std::min(in.supply[in.rows[a]], in.demand[in.cols[a]]);
+      cap_[q] = std::min(in.supply[in.rows[a]], in.demand[in.cols[a]]) + 1;
       if (in.flow) flow_[q] = in.flow[a];
       arc_of_[q] = a;
     }
@@ -297,7 +314,7 @@ class CostScaling {
     while (status == FlowStatus::kOptimal && head_of_queue_ < queue_.size()) {
       const int v = queue_[head_of_queue_++];
       queued_[v] = 0;
-      if (since_update >= nodes_) {
+      if (since_update * kUpdateDivisor >= nodes_) {
         since_update = 0;
         status = price_update(eps);
         if (status != FlowStatus::kOptimal) break;
@@ -335,7 +352,7 @@ class CostScaling {
         return;
       }
       // Back to the queue after enough relabels, so that a price update comes first.
-      if (++relabels >= nodes_) {
+      if (++relabels * kUpdateDivisor >= nodes_) {
         activate(v);
         return;
       }
@@ -504,16 +521,73 @@ class CostScaling {
 
   // --- exact potentials -----------------------------------------------------------------------
 
-  // pi = floor(p / K), corrected by a FIFO label-correcting pass until c + pi_v - pi_w >= 0 on
-  // every residual arc of the uncapacitated problem (every arc forward, arcs with flow
-  // backward): no negative cycle there, as the flow is optimal.
-  void exact_potentials(TransportOutput& out) {
-    std::vector<int64_t>& pi = out.pi;
-    pi.resize(static_cast<size_t>(nodes_));
-    for (int v = 0; v < nodes_; ++v) {
-      const int64_t p = price_[v];
-      pi[v] = p >= 0 ? p / scale_ : -((-p + scale_ - 1) / scale_);
+  // The shortest distances d from a root joined to every node by an arc of cost 0, in the
+  // residual graph of the uncapacitated problem with the original costs (no negative cycle:
+  // the flow is optimal): integers with c + d_v - d_w >= 0 on every residual arc. No arc is at
+  // its capacity min(s_i, d_j) + 1 at the end, so every arc's scaled reduced cost is >= -1.
+  // Dijkstra on those reduced costs raised to max(rc, 0) (the root's arcs P - p_v, P the
+  // largest price) finds T_v with K d_v + P - p_v in [T_v - (n + m - 1), T_v], an interval
+  // shorter than K that holds one multiple of K: K d_v is the largest one <= T_v - P + p_v.
+  // A label-correcting pass then checks every arc (and would correct, were a label wrong).
+  //
+  // With eps > 1 (final false) the same labels are only a candidate: kept (true) where they
+  // satisfy every arc, which proves the flow optimal; else out.pi is left empty (false).
+  bool exact_potentials(TransportOutput& out, bool final) {
+    std::vector<int64_t> pi(static_cast<size_t>(nodes_));
+    const int64_t top = *std::max_element(price_.begin(), price_.end());
+    constexpr int64_t kFar = int64_t{1} << 62;
+    std::vector<int64_t> t(static_cast<size_t>(nodes_));
+    std::vector<std::pair<int64_t, int>> heap;
+    for (int v = 0; v < nodes_; ++v) t[v] = top - price_[v], heap.push_back({-t[v], v});
+    std::make_heap(heap.begin(), heap.end());
+    done_.assign(static_cast<size_t>(nodes_), 0);
+    bool exact = true;
+    auto relax = [&](int w, int64_t base, int64_t rc) {
+      const int64_t to = base + std::max<int64_t>(rc, 0);
+      if (to < t[w]) t[w] = to, heap.push_back({-to, w}), std::push_heap(heap.begin(), heap.end());
+    };
+    while (!heap.empty()) {
+      std::pop_heap(heap.begin(), heap.end());
+      const auto [key, v] = heap.back();
+      heap.pop_back();
+      if (done_[v] || -key != t[v]) continue;
+      done_[v] = 1;
+      if (t[v] > kFar) {
+        exact = false;  // past the safe range: the labels are left to the correcting pass
+        break;
+      }
+      if (v < n_) {
+        for (size_t q = out_[v]; q < out_[v + 1]; ++q) relax(n_ + head_[q], t[v], reduced(v, q));
+      } else {
+        const int j = v - n_;
+        for (size_t r = in_[j]; r < in_[j + 1]; ++r)
+          if (flow_[in_pos_[r]] > 0)
+            relax(in_tail_[r], t[v], -(in_cost_[r] + price_[in_tail_[r]] - price_[v]));
+      }
     }
+    for (int v = 0; v < nodes_; ++v) {
+      const int64_t x = exact ? t[v] - top + price_[v] : price_[v];
+      pi[v] = x >= 0 ? x / scale_ : -((-x + scale_ - 1) / scale_);
+    }
+    if (!final && !feasible(pi)) return false;
+    if (final) out.corrections = correct(pi);
+    out.pi.swap(pi);
+    return true;
+  }
+
+  // Whether c + pi_v - pi_w >= 0 on every residual arc of the uncapacitated problem.
+  bool feasible(const std::vector<int64_t>& pi) const {
+    for (int i = 0; i < n_; ++i)
+      for (size_t q = out_[i]; q < out_[i + 1]; ++q) {
+        const int64_t rc = cost_[q] / scale_ + pi[i] - pi[n_ + head_[q]];
+        if (rc < 0 || (rc > 0 && flow_[q] > 0)) return false;
+      }
+    return true;
+  }
+
+  // Lowers labels (FIFO label-correcting) until c + pi_v - pi_w >= 0 on every residual arc of
+  // the uncapacitated problem; the number of labels lowered.
+  int64_t correct(std::vector<int64_t>& pi) const {
     std::vector<int> queue(static_cast<size_t>(nodes_));
     std::vector<char> queued(static_cast<size_t>(nodes_), 1);
     for (int v = 0; v < nodes_; ++v) queue[v] = v;
@@ -548,7 +622,7 @@ class CostScaling {
         front = 0;
       }
     }
-    out.corrections = corrections;
+    return corrections;
   }
 
   int n_, m_, nodes_;
