@@ -109,7 +109,7 @@ def test_optimum_against_highs_and_infeasible_reported():
 def test_result_keys_and_types():
     res = _solve([3, 1], [2, 2], [0, 0, 1], [0, 1, 1], [5, 1, 4])
     assert set(res) == {
-        "objective", "flow", "potentials", "phases", "pushes", "relabels", "updates",
+        "objective", "flow", "potentials", "phases", "pushes", "relabels", "updates", "escalations",
         "corrections", "first_eps", "seconds",
     }  # fmt: skip
     assert np.asarray(res["flow"]).dtype == np.int64
@@ -136,6 +136,25 @@ def test_warm_start_from_the_optimum_does_no_work():
     alone = _solve(supply, demand, rows, cols, cost, potentials=pi.astype(np.float64))
     _certify(supply, demand, rows, cols, cost, alone)
     assert alone["phases"] == 1 and alone["relabels"] <= 10 * (n + m)
+
+
+def test_tight_but_wrong_potentials_grow_eps_instead_of_crawling():
+    # Every arc's reduced cost >= 0 and every node on a tight arc: no violation, so the first
+    # eps is tiny, but the prices are far from the optimal ones; the phase's eps grows.
+    rng = np.random.default_rng(5)
+    n = m = 60
+    rows, cols = np.nonzero(np.ones((n, m)))
+    supply = rng.multinomial(100_000, np.ones(n) / n)
+    demand = rng.multinomial(100_000, np.ones(m) / m)
+    cost = rng.integers(0, 1_000_000, rows.size)
+    u = cost.reshape(n, m).min(axis=1)
+    v = (cost.reshape(n, m) - u[:, None]).min(axis=0)
+    cold = _solve(supply, demand, rows, cols, cost)
+    warm = _solve(supply, demand, rows, cols, cost, potentials=np.concatenate([-u, v]))
+    _certify(supply, demand, rows, cols, cost, warm)
+    assert warm["objective"] == cold["objective"]
+    assert warm["first_eps"] < 1.0 and warm["escalations"] >= 1
+    assert warm["relabels"] <= 5 * cold["relabels"]
 
 
 def test_warm_start_from_any_flow_and_potentials():

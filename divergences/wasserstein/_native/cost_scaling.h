@@ -74,6 +74,8 @@ constexpr int64_t kPriceLimit = int64_t{1} << 60;
 constexpr int64_t kScalingFactor = 16;
 // A price update after this many relabels per node (half the nodes' count of relabels).
 constexpr int64_t kUpdateDivisor = 2;
+// A phase's relabels a node past which its eps grows.
+constexpr int64_t kEscalation = 32;
 
 enum class FlowStatus : int { kOptimal = 0, kInfeasible = 1, kOverflow = 2 };
 
@@ -93,7 +95,7 @@ struct TransportOutput {
   FlowStatus status = FlowStatus::kOptimal;
   std::vector<int64_t> flow;  // (arcs,), in the input's arc order
   std::vector<int64_t> pi;    // (n + m,): c + pi_i - pi_{n+j} >= 0 on every arc
-  int64_t phases = 0, pushes = 0, relabels = 0, updates = 0, corrections = 0;
+  int64_t escalations = 0, phases = 0, pushes = 0, relabels = 0, updates = 0, corrections = 0;
   double first_eps = 0.0;  // the first phase's eps, in cost units
 };
 
@@ -187,6 +189,7 @@ class CostScaling {
     out.pushes = pushes_;
     out.relabels = relabels_;
     out.updates = updates_;
+    out.escalations = escalations_;
 
     return out;
   }
@@ -275,15 +278,27 @@ class CostScaling {
   int64_t reduced(int i, size_t q) const { return cost_[q] + price_[i] - price_[n_ + head_[q]]; }
 
   // The largest violation of 0-optimality on the residual arcs (at least 1); K max |c| cold.
+  // Warm, also the least reduced cost by which each node's unplaced mass can leave (a source
+  // with excess) or arrive (a sink short of its demand): the flow that places it has at least
+  // that violation on its backward arc.
   int64_t first_eps() const {
+    constexpr int64_t kNone = std::numeric_limits<int64_t>::max();
     int64_t worst = 1;
-    for (int i = 0; i < n_; ++i)
+    std::vector<int64_t> least_in(static_cast<size_t>(m_), kNone);
+    for (int i = 0; i < n_; ++i) {
+      int64_t least_out = kNone;
       for (size_t q = out_[i]; q < out_[i + 1]; ++q) {
         const int64_t rc = reduced(i, q);
         if (cold_) worst = std::max(worst, rc < 0 ? -rc : rc);
         else if (flow_[q] < cap_[q] && rc < 0) worst = std::max(worst, -rc);
         else if (flow_[q] > 0 && rc > 0) worst = std::max(worst, rc);
+        least_out = std::min(least_out, rc);
+        least_in[head_[q]] = std::min(least_in[head_[q]], rc);
       }
+      if (!cold_ && excess_[i] > 0 && least_out != kNone) worst = std::max(worst, least_out);
+    }
+    for (int j = 0; j < m_ && !cold_; ++j)
+      if (excess_[n_ + j] < 0 && least_in[j] != kNone) worst = std::max(worst, least_in[j]);
     return worst;
   }
 
@@ -295,7 +310,11 @@ class CostScaling {
 
   // --- one phase ------------------------------------------------------------------------------
 
-  FlowStatus refine(int64_t eps) {
+  // eps grows (by the scaling factor) while the phase takes more than kEscalation relabels a
+  // node: a start whose violation understates its distance from the optimum (prices that are
+  // nearly tight everywhere but far from the optimal ones) would otherwise crawl at a tiny eps.
+  // The pseudoflow stays eps-optimal for any larger eps.
+  FlowStatus refine(int64_t& eps) {
     for (int i = 0; i < n_; ++i)
       for (size_t q = out_[i]; q < out_[i + 1]; ++q) {
         const int64_t rc = reduced(i, q);
@@ -310,7 +329,7 @@ class CostScaling {
     }
     if (queue_.empty()) return FlowStatus::kOptimal;
     FlowStatus status = price_update(eps);
-    int64_t since_update = 0;
+    int64_t since_update = 0, mark = relabels_;
     while (status == FlowStatus::kOptimal && head_of_queue_ < queue_.size()) {
       const int v = queue_[head_of_queue_++];
       queued_[v] = 0;
@@ -318,6 +337,11 @@ class CostScaling {
         since_update = 0;
         status = price_update(eps);
         if (status != FlowStatus::kOptimal) break;
+      }
+      if (relabels_ - mark > kEscalation * nodes_ && eps <= kPriceLimit / kScalingFactor) {
+        eps *= kScalingFactor;
+        mark = relabels_;
+        ++escalations_;
       }
       discharge(v, eps, since_update);
       if (suspect_) status = check_feasible();
@@ -636,7 +660,7 @@ class CostScaling {
   std::vector<char> queued_, done_;
   std::vector<int> queue_, bucket_head_, entry_node_, entry_next_;
   size_t head_of_queue_ = 0;
-  int64_t phases_ = 0, pushes_ = 0, relabels_ = 0, updates_ = 0;
+  int64_t escalations_ = 0, phases_ = 0, pushes_ = 0, relabels_ = 0, updates_ = 0;
 };
 
 }  // namespace

@@ -97,6 +97,9 @@
 //                     the flow is positive (the LP's duals: u = -p[:n], v = p[n:])
 //     phases, pushes, relabels, updates  the work: scaling phases, pushes, relabels (the
 //                     look-ahead's included), price updates (the bucket Dijkstra)
+//     escalations     times a phase's eps grew (by the scaling factor) after more than 32
+//                     relabels a node: a start much farther from the optimum than its
+//                     violation said
 //     corrections     labels lowered by the final shortest-path pass to the exact potentials
 //     first_eps       the first phase's eps, in cost units
 //     seconds         the solve's own time (the graph built, the phases, the potentials)
@@ -946,6 +949,7 @@ PyObject* cost_scaling(PyObject* args, PyObject* kwargs) {
       !put(out.get(), "pushes", PyLong_FromLongLong(s.pushes)) ||
       !put(out.get(), "relabels", PyLong_FromLongLong(s.relabels)) ||
       !put(out.get(), "updates", PyLong_FromLongLong(s.updates)) ||
+      !put(out.get(), "escalations", PyLong_FromLongLong(s.escalations)) ||
       !put(out.get(), "corrections", PyLong_FromLongLong(s.corrections)) ||
       !put(out.get(), "first_eps", PyFloat_FromDouble(s.first_eps)) ||
       !put(out.get(), "seconds", PyFloat_FromDouble(seconds)))
