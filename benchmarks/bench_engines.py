@@ -267,8 +267,8 @@ def _cost_scaling_run(g: Graph, start: str) -> dict:
     t0 = time.perf_counter()
     res = native.load().cost_scaling(g.supply, g.demand, g.rows, g.cols, g.cost, **kw)
     call = time.perf_counter() - t0
-    work = (f"{res['phases']} phases, {res['pushes']:,} pushes, {res['relabels']:,} relabels, "
-            f"{res['updates']} updates")  # fmt: skip
+    work = (f"{res['phases']} phases ({res['escalations']} eps raised), {res['pushes']:,} pushes, "
+            f"{res['relabels']:,} relabels, {res['updates']} updates")  # fmt: skip
     return {"time": res["seconds"], "call": call, "value": int(res["objective"]), "work": work,
             "first_eps": res["first_eps"]}  # fmt: skip
 

@@ -310,10 +310,12 @@ class CostScaling {
 
   // --- one phase ------------------------------------------------------------------------------
 
-  // eps grows (by the scaling factor) while the phase takes more than kEscalation relabels a
-  // node: a start whose violation understates its distance from the optimum (prices that are
-  // nearly tight everywhere but far from the optimal ones) would otherwise crawl at a tiny eps.
-  // The pseudoflow stays eps-optimal for any larger eps.
+  // In a warm start's first phase, eps grows (by the scaling factor) while the phase takes more
+  // than kEscalation relabels a node: a start whose violation understates its distance from
+  // the optimum (prices nearly tight everywhere but far from the optimal ones) would otherwise
+  // crawl at a tiny eps. The pseudoflow stays eps-optimal for any larger eps. Later phases
+  // (and a cold start, whose first eps bounds every reduced cost) never grow it, so eps falls
+  // from phase to phase and the solve ends.
   FlowStatus refine(int64_t& eps) {
     for (int i = 0; i < n_; ++i)
       for (size_t q = out_[i]; q < out_[i + 1]; ++q) {
@@ -338,7 +340,8 @@ class CostScaling {
         status = price_update(eps);
         if (status != FlowStatus::kOptimal) break;
       }
-      if (relabels_ - mark > kEscalation * nodes_ && eps <= kPriceLimit / kScalingFactor) {
+      if (!cold_ && phases_ == 1 && relabels_ - mark > kEscalation * nodes_ &&
+          eps <= kPriceLimit / kScalingFactor) {
         eps *= kScalingFactor;
         mark = relabels_;
         ++escalations_;
