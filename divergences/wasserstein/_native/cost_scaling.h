@@ -31,14 +31,18 @@
 //
 // Warm start: prices (in cost units, scaled by K and rounded) and a flow (any f with
 // 0 <= f_k <= min(s_i, d_j)); the first eps is then the largest violation of 0-optimality under
-// them, -(reduced cost) over the residual arcs, at least 1, and the first phase runs at that
-// eps divided by the scaling factor. A cold start takes K * max |c|.
+// them (-(reduced cost) over the residual arcs), or, if larger, the least reduced cost by which
+// some node's unplaced mass can move (a source with excess: its arcs; a sink short of its
+// demand: its arcs), at least 1; the first phase runs at that eps divided by the scaling
+// factor. Prices nearly tight everywhere can still be far from the optimal ones: the first
+// phase of a warm start raises its eps by the scaling factor each time it passes kEscalation
+// relabels a node. A cold start takes K * max |c|, and never raises it.
 //
 // The output: the optimal flow, and integer potentials pi (cost units) with c + pi_i - pi_j >= 0
-// on every arc (flow or not: the arcs are uncapacitated) and = 0 on the arcs with flow. The
-// scaled prices are only 1-optimal; the exact potentials come from a label-correcting
-// shortest-path pass on the residual graph with the original costs, started from the scaled
-// prices divided by K (every reduced cost then >= -1, so few labels move).
+// on every arc (flow or not: the arcs are uncapacitated) and = 0 on the arcs with flow: the
+// shortest distances from a root joined to every node at cost 0 in the residual graph, found
+// by a Dijkstra on the 1-optimal scaled reduced costs raised to 0 (exact_potentials below),
+// then checked on every arc by a label-correcting pass (which would lower a wrong label).
 //
 // Overflow: |c| K and the scaled starting prices must stay below 2^59 (checked by the caller);
 // prices only decrease, and a price below -2^60 stops the solve with kOverflow (reduced costs
@@ -99,7 +103,8 @@ struct TransportOutput {
   double first_eps = 0.0;  // the first phase's eps, in cost units
 };
 
-// Dinic's maximum flow on a small explicit graph (the feasibility check).
+// Dinic's maximum flow on an explicit graph: the feasibility check, run at most once a solve
+// and only when the prices' fall suggests an infeasible problem.
 class MaxFlow {
  public:
   explicit MaxFlow(int nodes) : first_(static_cast<size_t>(nodes), -1) {}
@@ -123,7 +128,10 @@ class MaxFlow {
       level[s] = 0;
       for (size_t h = 0; h < bfs.size(); ++h)
         for (int e = first_[bfs[h]]; e >= 0; e = next_[e])
-          if (cap_[e] > 0 && level[to_[e]] < 0) level[to_[e]] = level[bfs[h]] + 1, bfs.push_back(to_[e]);
+          if (cap_[e] > 0 && level[to_[e]] < 0) {
+            level[to_[e]] = level[bfs[h]] + 1;
+            bfs.push_back(to_[e]);
+          }
       if (level[t] < 0) return total;
       for (size_t v = 0; v < count; ++v) it[v] = first_[v];
       // Blocking flow: depth-first paths of increasing level, kept as a stack of arcs.
@@ -178,7 +186,8 @@ class CostScaling {
       status = refine(eps);
       // Below one cost unit the flow is often optimal already: tried, and proved so by exact
       // potentials, the remaining phases are skipped.
-      if (status == FlowStatus::kOptimal && eps > 1 && eps <= scale_ && exact_potentials(out, false))
+      if (status == FlowStatus::kOptimal && eps > 1 && eps <= scale_ &&
+          exact_potentials(out, false))
         break;
     } while (status == FlowStatus::kOptimal && eps > 1);
     out.status = status;

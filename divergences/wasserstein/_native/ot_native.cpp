@@ -848,8 +848,9 @@ PyObject* cost_scaling(PyObject* args, PyObject* kwargs) {
   const Py_ssize_t n_ = bs.count(), m_ = bd.count(), k = bcost.count();
   constexpr Py_ssize_t kMaxIndex = std::numeric_limits<int>::max() / 4;
   if (n_ < 1 || m_ < 1 || n_ + m_ >= kMaxIndex) {
-    PyErr_Format(PyExc_ValueError, "%s: supply and demand need 1 to %zd entries in all; got %zd, %zd",
-                 where, kMaxIndex - 1, n_, m_);
+    PyErr_Format(PyExc_ValueError,
+                 "%s: supply and demand need 1 to %zd entries in all; got %zd, %zd", where,
+                 kMaxIndex - 1, n_, m_);
     return nullptr;
   }
   if (br.count() != k || bc.count() != k || k >= kMaxIndex) {
@@ -865,8 +866,9 @@ PyObject* cost_scaling(PyObject* args, PyObject* kwargs) {
       !check_indices(br, n, where, "arc_rows") || !check_indices(bc, m, where, "arc_cols"))
     return nullptr;
   if (total_s != total_d) {
-    PyErr_Format(PyExc_ValueError, "%s: supply and demand must have equal totals; got %lld and %lld",
-                 where, static_cast<long long>(total_s), static_cast<long long>(total_d));
+    PyErr_Format(PyExc_ValueError,
+                 "%s: supply and demand must have equal totals; got %lld and %lld", where,
+                 static_cast<long long>(total_s), static_cast<long long>(total_d));
     return nullptr;
   }
   const int64_t scale = int64_t{n} + m + 1;
