@@ -92,7 +92,8 @@ check-no-native: ## an install without the compiled extension: verify and its W1
 # its own folder under build/, builds the extension in place there, and runs the sparse solver's
 # tests from that copy with the project's venv (the copy's package comes first on the path).
 NATIVE_TESTS := tests/wasserstein/test_sparse.py tests/wasserstein/test_native.py tests/wasserstein/test_stops.py \
-	tests/wasserstein/test_degenerate.py tests/wasserstein/test_fuzz.py tests/wasserstein/test_grid.py
+	tests/wasserstein/test_degenerate.py tests/wasserstein/test_fuzz.py tests/wasserstein/test_grid.py \
+	tests/wasserstein/test_cost_scaling.py
 define native_copy
 	rm -rf $(1)
 	mkdir -p $(1)

@@ -38,6 +38,7 @@ HEADERS = [
     "assignment.h",
     "column_generation.h",
     "grid_flow.h",
+    "cost_scaling.h",
 ]
 # The stable ABI of CPython 3.11: one build for every later version. A free-threaded
 # interpreter has no stable ABI; there the extension is built for that interpreter alone.

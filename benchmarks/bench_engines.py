@@ -21,6 +21,14 @@ solves the same LP in one process, side by side:
 
 The graphs:
 
+* ``project CS``: the project's own cost scaling (``_ot_native.cost_scaling``, Goldberg's
+  push-relabel, ``cost_scaling.h``) on the same integer LP. ``cold``: no start. ``warm``: the
+  coarse potentials, ``-u0`` and ``v0`` in integer cost units, as its starting prices (its
+  first eps is then their largest violation). ``warm+flow``: also the handed-down plan's
+  forest, its flows for the integer masses (negative ones set to 0: a pseudoflow). ``time``
+  is its own (the graph built, the phases, the exact potentials); the work columns are its
+  phases, pushes, relabels and price updates. Its optimum must equal the others' (asserted).
+
 * ``bipartite N``: every pair of the Dirichlet samples of :mod:`divergences.testing.geometries`
   (``N`` against ``N + N // 7`` uniform points, Dirichlet(1) weights), N = 200, 1000. No coarse
   level: cold starts only.
@@ -183,7 +191,7 @@ class Engine(NamedTuple):
 DUALS_WORK = 2e9
 
 
-#: The engines left out by ``--skip``.
+#: The engines left out by ``--skip`` (``"project CS"``: the project's own cost scaling).
 SKIPPED: set[str] = set()
 
 
@@ -200,6 +208,85 @@ def _engines() -> dict[str, Engine]:
     if _ortools is not None:
         out["OR-Tools"] = Engine(_ortools_run, True, np.inf)
     return {name: engine for name, engine in out.items() if name not in SKIPPED}
+
+
+def _forest_flow(g: Graph) -> np.ndarray:
+    """The handed-down forest's flows for the integer masses, on ``g``'s arcs (0 elsewhere).
+
+    Leaves are peeled: a leaf's one arc carries its remaining imbalance. A negative flow (the
+    forest does not fit the masses there) is set to 0 and a flow past ``min(A_i, B_j)`` cut to
+    it, which leaves excesses for the engine.
+    """
+    assert g.basis is not None
+    n, m = g.x.shape[0], g.y.shape[0]
+    keys = g.rows.astype(np.int64) * m + g.cols
+    bk = np.unique(g.basis[0].astype(np.int64) * m + g.basis[1])
+    pos = np.searchsorted(keys, bk)
+    found = (pos < keys.size) & (keys[np.minimum(pos, keys.size - 1)] == bk)
+    pos, bk = pos[found], bk[found]
+    ends = np.stack([bk // m, bk % m + n], axis=1).tolist()
+    rest = np.concatenate([g.supply, -g.demand]).tolist()  # net mass each node still sends
+    incident: list[list[int]] = [[] for _ in range(n + m)]
+    for e, (u, v) in enumerate(ends):
+        incident[u].append(e)
+        incident[v].append(e)
+    degree = [len(a) for a in incident]
+    used = [False] * len(ends)
+    flow = [0] * len(ends)
+    leaves = [v for v in range(n + m) if degree[v] == 1]
+    while leaves:
+        v = leaves.pop()
+        if degree[v] != 1:
+            continue
+        e = next(k for k in incident[v] if not used[k])
+        used[e] = True
+        i, j = ends[e]
+        f = rest[i] if v == i else -rest[j]
+        flow[e] = f
+        rest[i] -= f
+        rest[j] += f
+        other = j if v == i else i
+        degree[v] -= 1
+        degree[other] -= 1
+        if degree[other] == 1:
+            leaves.append(other)
+    out = np.zeros(keys.size, np.int64)
+    out[pos] = np.clip(flow, 0, None)
+    return np.minimum(out, _capacities(g))
+
+
+def _cost_scaling_run(g: Graph, start: str) -> dict:
+    from divergences.wasserstein._src.host import native
+
+    kw: dict[str, Any] = {}
+    if start != "cold":
+        assert g.u0 is not None and g.v0 is not None
+        kw["potentials"] = np.concatenate([-g.u0, g.v0]) * COST_UNITS
+    if start == "warm+flow":
+        kw["flow"] = _forest_flow(g)
+    t0 = time.perf_counter()
+    res = native.load().cost_scaling(g.supply, g.demand, g.rows, g.cols, g.cost, **kw)
+    call = time.perf_counter() - t0
+    work = (f"{res['phases']} phases ({res['escalations']} eps raised), {res['pushes']:,} pushes, "
+            f"{res['relabels']:,} relabels, {res['updates']} updates")  # fmt: skip
+    return {"time": res["seconds"], "call": call, "value": int(res["objective"]), "work": work,
+            "first_eps": res["first_eps"]}  # fmt: skip
+
+
+def _own_cost_scaling_rows(g: Graph, repeat: int) -> list[dict]:
+    """The project's cost scaling on ``g``, cold and from the coarse level's start."""
+    starts = ["cold"]
+    if g.u0 is not None:
+        starts += ["warm", "warm+flow"] if g.basis is not None else ["warm"]
+    rows: list[dict] = []
+    for start in starts:
+        runs: list[dict] = []
+        _, _, peak = measure(lambda: runs.append(_cost_scaling_run(g, start)), repeat)  # noqa: B023
+        best = min(runs, key=lambda r: r["time"])
+        rows.append(best | {"engine": "project CS", "start": start, "mb": peak})
+    values = {r["value"] for r in rows}
+    assert len(values) == 1, f"the cost scaling's starts disagree on {g.name}: {rows}"
+    return rows
 
 
 def _project_run(g: Graph, warm: bool) -> dict:
@@ -324,6 +411,10 @@ def bench_graph(g: Graph, repeat: int) -> list[dict]:
         label = start if start == "cold" or best["forest"] else "warm (u,v)"
         rows.append(best | {"engine": "project NS", "start": label, "mb": peak})
     external = _external_rows(g, starts, repeat)
+    own = _own_cost_scaling_rows(g, repeat) if "project CS" not in SKIPPED else []
+    if external and own:
+        assert own[0]["value"] == external[0]["value"], f"cost scaling: {own} against {external}"
+    external = own + external
     if external:
         # The project's float optimum against the integer one, in the project's units: the
         # costs' rounding moves it by half a cost unit per unit of mass, the masses' rounding
@@ -433,6 +524,8 @@ def _format(rows: list[dict]) -> str:
             f"{r['time']:>7.3f}s {ratio:>8} {call:>7} {r.get('pivots', '-'):>8} "
             f"{r['mb']:>6.1f} {per_arc:>5}"
         )
+        if "work" in r:
+            lines.append(f"{'':<17} {r['work']}; first eps {r['first_eps']:.4g} cost units")
         if r["engine"] == "w1_grid/primal":
             lines.append(
                 f"{'':<17} its finest level: {r['finest']:.3f}s in the simplex over "
@@ -456,6 +549,7 @@ def main() -> None:
     args = parser.parse_args()
     for name in args.skip:
         SKIPPED.add(name)
+
     if args.quick:
         args.bipartite, args.sizes, args.dirichlet, args.repeat = [200], [32], [2000], 1
         args.classes = args.classes[:1]
@@ -468,6 +562,7 @@ def main() -> None:
         g = make()
         rows += bench_graph(g, args.repeat)
         print(_format([r for r in rows if r["graph"] == g.name]).split("\n", 2)[-1], flush=True)
+        print(f"load: {os.getloadavg()}", flush=True)
     print()
     print(_format(rows))
     print(f"load: {os.getloadavg()}")

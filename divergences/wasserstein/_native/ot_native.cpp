@@ -82,6 +82,31 @@
 //     arcs            the grid graph's arcs
 //     artificial_flow the mass left on the artificial arcs
 //
+// cost_scaling(supply, demand, arc_rows, arc_cols, cost, *, potentials=None, flow=None) -> dict
+//   The uncapacitated transportation problem on the given arcs, in integers, by cost scaling
+//   (Goldberg's push-relabel, cost_scaling.h): minimise sum_k cost_k flow_k over flows >= 0
+//   with row sums supply and column sums demand. supply (n,), demand (m,): int64, >= 0, equal
+//   totals (below 2^62); arc_rows / arc_cols: int32 (k,), in [0, n) and [0, m); cost: int64
+//   (k,), any sign, |cost| * (n + m + 1) < 2^59. A warm start: potentials (float64 or int64,
+//   (n + m,), cost units; the reduced cost of arc k is cost_k + potentials[row] -
+//   potentials[n + col]; from the duals u, v of the LP: -u, then v), and flow (int64 (k,),
+//   0 <= flow_k <= min(supply[row], demand[col])); the first eps is the largest violation of
+//   optimality under them. Bad input raises ValueError naming the argument; so does a graph
+//   with no feasible flow ("infeasible") and prices past the int64 guard.
+//   Result (a dict):
+//     objective       the optimum, sum_k cost_k flow_k (a Python int, exact)
+//     flow            int64 (k,): an optimal flow
+//     potentials      int64 (n + m,): cost_k + p[row] - p[n + col] >= 0 on every arc, = 0 where
+//                     the flow is positive (the LP's duals: u = -p[:n], v = p[n:])
+//     phases, pushes, relabels, updates  the work: scaling phases, pushes, relabels (the
+//                     look-ahead's included), price updates (the bucket Dijkstra)
+//     escalations     times a phase's eps grew (by the scaling factor) after more than 32
+//                     relabels a node: a start much farther from the optimum than its
+//                     violation said
+//     corrections     labels lowered by the final shortest-path pass to the exact potentials
+//     first_eps       the first phase's eps, in cost units
+//     seconds         the solve's own time (the graph built, the phases, the potentials)
+//
 // STATUS: {"OPTIMAL": 0, "WITHIN_TOLERANCE": 1, "ROUND_CAP": 2, "PIVOT_CAP": 3,
 //          "ARTIFICIAL_FLOW": 4, "NOT_A_COUPLING": 5, "BOUNDS_CROSSED": 6}
 
@@ -92,6 +117,7 @@
 #include <Python.h>
 
 #include <array>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -107,6 +133,7 @@
 #include "assignment.h"
 #include "column_generation.h"
 #include "common.h"
+#include "cost_scaling.h"
 #include "grid_flow.h"
 #include "kdtree.h"
 #include "network_simplex.h"
@@ -173,12 +200,15 @@ bool little_endian() {
   return first == 1;
 }
 
-// True when the buffer format denotes `kind` ('d': float64, 'i': int32) in native byte order.
+// True when the buffer format denotes `kind` ('d': float64, 'i': int32, 'q': int64) in native
+// byte order.
 bool format_is(const char* fmt, char kind) {
   if (fmt == nullptr) return false;
   if (fmt[0] == '@' || fmt[0] == '=' || fmt[0] == (little_endian() ? '<' : '>')) ++fmt;
   if (fmt[0] == '\0' || fmt[1] != '\0') return false;
   if (kind == 'd') return fmt[0] == 'd';
+  // int64: 'q', or 'l' where a C long has 8 bytes; the itemsize is checked too.
+  if (kind == 'q') return fmt[0] == 'q' || fmt[0] == 'l';
   // int32: 'i', or 'l' where a C long has 4 bytes (Windows); the itemsize is checked too.
   return fmt[0] == 'i' || fmt[0] == 'l';
 }
@@ -193,19 +223,19 @@ class Buffer {
     if (held_) PyBuffer_Release(&view_);
   }
 
-  // kind 'd' (float64) or 'i' (int32); ndim 1 or 2. False with a Python error set.
+  // kind 'd' (float64), 'i' (int32) or 'q' (int64); ndim 1 or 2. False with a Python error
+  // set.
   bool get(PyObject* obj, char kind, int ndim, const char* where, const char* name) {
+    const char* type = kind == 'd' ? "float64" : kind == 'q' ? "int64" : "int32";
     if (PyObject_GetBuffer(obj, &view_, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) != 0) {
       PyErr_Clear();
-      PyErr_Format(PyExc_TypeError, "%s: %s must be a C-contiguous %s array", where, name,
-                   kind == 'd' ? "float64" : "int32");
+      PyErr_Format(PyExc_TypeError, "%s: %s must be a C-contiguous %s array", where, name, type);
       return false;
     }
     held_ = true;
-    const Py_ssize_t size = kind == 'd' ? 8 : 4;
+    const Py_ssize_t size = kind == 'i' ? 4 : 8;
     if (view_.itemsize != size || !format_is(view_.format, kind)) {
-      PyErr_Format(PyExc_TypeError, "%s: %s must be a C-contiguous %s array", where, name,
-                   kind == 'd' ? "float64" : "int32");
+      PyErr_Format(PyExc_TypeError, "%s: %s must be a C-contiguous %s array", where, name, type);
       return false;
     }
     if (view_.ndim != ndim) {
@@ -240,6 +270,10 @@ class Ref {
     PyObject* o = o_;
     o_ = nullptr;
     return o;
+  }
+  void reset(PyObject* o) {
+    Py_XDECREF(o_);
+    o_ = o;
   }
 
  private:
@@ -745,6 +779,193 @@ PyObject* grid_flow(PyObject* args, PyObject* kwargs) {
 // The module
 // ---------------------------------------------------------------------------------------------
 
+// ---------------------------------------------------------------------------------------------
+// cost_scaling
+// ---------------------------------------------------------------------------------------------
+
+// Sum of nonnegative int64 entries, false (ValueError set) on a negative entry or a total past
+// 2^62.
+bool check_masses(const Buffer& buf, const char* where, const char* name, int64_t& total) {
+  const int64_t* p = buf.data<int64_t>();
+  total = 0;
+  for (Py_ssize_t k = 0; k < buf.count(); ++k) {
+    if (p[k] < 0) {
+      PyErr_Format(PyExc_ValueError, "%s: %s must be >= 0; entry %zd is %lld", where, name, k,
+                   static_cast<long long>(p[k]));
+      return false;
+    }
+    if (p[k] > (int64_t{1} << 62) - total) {
+      PyErr_Format(PyExc_ValueError, "%s: the total of %s must stay below 2^62", where, name);
+      return false;
+    }
+    total += p[k];
+  }
+  return true;
+}
+
+// The starting potentials (float64 or int64, n + m entries) as float64, scaled below the bound.
+bool read_potentials(PyObject* obj, Py_ssize_t nodes, double scale, const char* where,
+                     std::vector<double>& out) {
+  Buffer asd, asq;
+  std::vector<double> values;
+  if (asd.get(obj, 'd', 1, where, "potentials")) {
+    values.assign(asd.data<double>(), asd.data<double>() + asd.count());
+  } else {
+    PyErr_Clear();
+    if (!asq.get(obj, 'q', 1, where, "potentials")) {
+      PyErr_Clear();
+      PyErr_Format(PyExc_TypeError, "%s: potentials must be a C-contiguous float64 or int64 array",
+                   where);
+      return false;
+    }
+    for (Py_ssize_t k = 0; k < asq.count(); ++k)
+      values.push_back(static_cast<double>(asq.data<int64_t>()[k]));
+  }
+  if (static_cast<Py_ssize_t>(values.size()) != nodes) {
+    PyErr_Format(PyExc_ValueError, "%s: potentials must have n + m = %zd entries; got %zd", where,
+                 nodes, static_cast<Py_ssize_t>(values.size()));
+    return false;
+  }
+  const double bound = static_cast<double>(dvot::kScaledLimit) / scale;
+  for (size_t k = 0; k < values.size(); ++k)
+    if (!(std::fabs(values[k]) < bound)) {
+      PyErr_Format(PyExc_ValueError,
+                   "%s: potentials must be finite with |potential| * (n + m + 1) below 2^59; "
+                   "entry %zd is %.17g",
+                   where, static_cast<Py_ssize_t>(k), values[k]);
+      return false;
+    }
+  out.swap(values);
+  return true;
+}
+
+PyObject* cost_scaling(PyObject* args, PyObject* kwargs) {
+  static const char* where = "cost_scaling";
+  static const char* kw[] = {"supply", "demand",     "arc_rows", "arc_cols",
+                             "cost",   "potentials", "flow",     nullptr};
+  PyObject *o_s, *o_d, *o_r, *o_c, *o_cost, *o_pi = Py_None, *o_f = Py_None;
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOOOO|$OO", const_cast<char**>(kw), &o_s, &o_d,
+                                   &o_r, &o_c, &o_cost, &o_pi, &o_f))
+    return nullptr;
+  Buffer bs, bd, br, bc, bcost, bf;
+  if (!bs.get(o_s, 'q', 1, where, "supply") || !bd.get(o_d, 'q', 1, where, "demand") ||
+      !br.get(o_r, 'i', 1, where, "arc_rows") || !bc.get(o_c, 'i', 1, where, "arc_cols") ||
+      !bcost.get(o_cost, 'q', 1, where, "cost"))
+    return nullptr;
+  const Py_ssize_t n_ = bs.count(), m_ = bd.count(), k = bcost.count();
+  constexpr Py_ssize_t kMaxIndex = std::numeric_limits<int>::max() / 4;
+  if (n_ < 1 || m_ < 1 || n_ + m_ >= kMaxIndex) {
+    PyErr_Format(PyExc_ValueError,
+                 "%s: supply and demand need 1 to %zd entries in all; got %zd, %zd", where,
+                 kMaxIndex - 1, n_, m_);
+    return nullptr;
+  }
+  if (br.count() != k || bc.count() != k || k >= kMaxIndex) {
+    PyErr_Format(PyExc_ValueError,
+                 "%s: arc_rows, arc_cols and cost must have one entry per arc (at most %zd); got "
+                 "%zd, %zd and %zd",
+                 where, kMaxIndex - 1, br.count(), bc.count(), k);
+    return nullptr;
+  }
+  const int n = static_cast<int>(n_), m = static_cast<int>(m_);
+  int64_t total_s = 0, total_d = 0;
+  if (!check_masses(bs, where, "supply", total_s) || !check_masses(bd, where, "demand", total_d) ||
+      !check_indices(br, n, where, "arc_rows") || !check_indices(bc, m, where, "arc_cols"))
+    return nullptr;
+  if (total_s != total_d) {
+    PyErr_Format(PyExc_ValueError,
+                 "%s: supply and demand must have equal totals; got %lld and %lld", where,
+                 static_cast<long long>(total_s), static_cast<long long>(total_d));
+    return nullptr;
+  }
+  const int64_t scale = int64_t{n} + m + 1;
+  const int64_t* cost = bcost.data<int64_t>();
+  for (Py_ssize_t a = 0; a < k; ++a)
+    if (cost[a] >= dvot::kScaledLimit / scale || cost[a] <= -dvot::kScaledLimit / scale) {
+      PyErr_Format(PyExc_ValueError,
+                   "%s: cost must satisfy |cost| * (n + m + 1) < 2^59 (the scaled costs and "
+                   "prices stay in int64); entry %zd is %lld with n + m + 1 = %lld",
+                   where, a, static_cast<long long>(cost[a]), static_cast<long long>(scale));
+      return nullptr;
+    }
+  std::vector<double> prices;
+  if (o_pi != Py_None &&
+      !read_potentials(o_pi, n_ + m_, static_cast<double>(scale), where, prices))
+    return nullptr;
+  const int32_t *rows = br.data<int32_t>(), *cols = bc.data<int32_t>();
+  const int64_t *supply = bs.data<int64_t>(), *demand = bd.data<int64_t>();
+  if (o_f != Py_None) {
+    if (!bf.get(o_f, 'q', 1, where, "flow")) return nullptr;
+    if (bf.count() != k) {
+      PyErr_Format(PyExc_ValueError, "%s: flow must have one entry per arc (%zd); got %zd", where,
+                   k, bf.count());
+      return nullptr;
+    }
+    const int64_t* f = bf.data<int64_t>();
+    for (Py_ssize_t a = 0; a < k; ++a)
+      if (f[a] < 0 || f[a] > std::min(supply[rows[a]], demand[cols[a]])) {
+        PyErr_Format(PyExc_ValueError,
+                     "%s: flow must satisfy 0 <= flow <= min(supply[row], demand[col]); entry %zd "
+                     "is %lld",
+                     where, a, static_cast<long long>(f[a]));
+        return nullptr;
+      }
+  }
+  dvot::TransportInput in;
+  in.n = n, in.m = m, in.supply = supply, in.demand = demand, in.arcs = static_cast<size_t>(k);
+  in.rows = rows, in.cols = cols, in.cost = cost;
+  in.prices = prices.empty() ? nullptr : prices.data();
+  in.flow = o_f == Py_None ? nullptr : bf.data<int64_t>();
+  dvot::TransportOutput s;
+  double seconds = 0.0;
+  without_gil([&] {
+    const auto t0 = std::chrono::steady_clock::now();
+    dvot::CostScaling engine(in);
+    s = engine.solve();
+    seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  });
+  if (s.status == dvot::FlowStatus::kInfeasible) {
+    PyErr_Format(PyExc_ValueError,
+                 "%s: infeasible: no flow on these arcs meets supply and demand (a node's "
+                 "excess reaches no deficit)",
+                 where);
+    return nullptr;
+  }
+  if (s.status == dvot::FlowStatus::kOverflow) {
+    PyErr_Format(PyExc_ValueError,
+                 "%s: cost: the prices left the int64 range (below -2^60); use smaller costs",
+                 where);
+    return nullptr;
+  }
+  // The objective as a Python integer: exact whatever its size.
+  Ref objective(PyLong_FromLong(0));
+  if (!objective.get()) return nullptr;
+  for (Py_ssize_t a = 0; a < k; ++a) {
+    if (s.flow[a] == 0) continue;
+    Ref f(PyLong_FromLongLong(s.flow[a])), c(PyLong_FromLongLong(cost[a]));
+    if (!f.get() || !c.get()) return nullptr;
+    Ref term(PyNumber_Multiply(f.get(), c.get()));
+    if (!term.get()) return nullptr;
+    Ref sum(PyNumber_Add(objective.get(), term.get()));
+    if (!sum.get()) return nullptr;
+    objective.reset(sum.release());
+  }
+  Ref out(PyDict_New());
+  if (!out.get() || !put(out.get(), "objective", objective.release()) ||
+      !put(out.get(), "flow", to_memoryview(s.flow.data(), k, 'q')) ||
+      !put(out.get(), "potentials", to_memoryview(s.pi.data(), n_ + m_, 'q')) ||
+      !put(out.get(), "phases", PyLong_FromLongLong(s.phases)) ||
+      !put(out.get(), "pushes", PyLong_FromLongLong(s.pushes)) ||
+      !put(out.get(), "relabels", PyLong_FromLongLong(s.relabels)) ||
+      !put(out.get(), "updates", PyLong_FromLongLong(s.updates)) ||
+      !put(out.get(), "escalations", PyLong_FromLongLong(s.escalations)) ||
+      !put(out.get(), "corrections", PyLong_FromLongLong(s.corrections)) ||
+      !put(out.get(), "first_eps", PyFloat_FromDouble(s.first_eps)) ||
+      !put(out.get(), "seconds", PyFloat_FromDouble(seconds)))
+    return nullptr;
+  return out.release();
+}
+
 PyObject* py_solve(PyObject*, PyObject* args, PyObject* kwargs) {
   return guarded("_ot_native.solve", [&] { return solve(args, kwargs); });
 }
@@ -756,6 +977,9 @@ PyObject* py_k_nearest(PyObject*, PyObject* args, PyObject* kwargs) {
 }
 PyObject* py_grid_flow(PyObject*, PyObject* args, PyObject* kwargs) {
   return guarded("_ot_native.grid_flow", [&] { return grid_flow(args, kwargs); });
+}
+PyObject* py_cost_scaling(PyObject*, PyObject* args, PyObject* kwargs) {
+  return guarded("_ot_native.cost_scaling", [&] { return cost_scaling(args, kwargs); });
 }
 
 template <PyObject* (*F)(PyObject*, PyObject*, PyObject*)>
@@ -781,6 +1005,10 @@ PyMethodDef methods[] = {
      "Exact W1 on a grid "
      "for the L1 or L-infinity metric: the min-cost flow on the grid graph, its potentials and "
      "a plan decomposed from it (see the module's source for the result's keys)."},
+    {"cost_scaling", as_method<py_cost_scaling>(), METH_VARARGS | METH_KEYWORDS,
+     "cost_scaling(supply, demand, arc_rows, arc_cols, cost, *, potentials=None, flow=None) "
+     "-> dict\n\nThe integer transportation problem on the given arcs by cost scaling, warm "
+     "started from potentials and a flow (see the module's source for the result's keys)."},
     {nullptr, nullptr, 0, nullptr}};
 
 PyModuleDef module_def = {PyModuleDef_HEAD_INIT, "_ot_native",
