@@ -118,13 +118,18 @@ def test_result_keys_and_types():
     assert res["corrections"] == 0  # the shortest-path labels are exact as they come
 
 
+def _complete(seed: int, n: int, total: int):
+    """Every pair of ``n`` sources and ``n`` sinks, random integer masses of ``total`` and costs."""
+    rng = np.random.default_rng(seed)
+    rows, cols = np.nonzero(np.ones((n, n)))
+    supply = rng.multinomial(total, np.ones(n) / n)
+    demand = rng.multinomial(total, np.ones(n) / n)
+    return supply, demand, rows, cols, rng.integers(0, 1_000_000, rows.size)
+
+
 def test_warm_start_from_the_optimum_does_no_work():
-    rng = np.random.default_rng(3)
     n = m = 30
-    rows, cols = np.nonzero(np.ones((n, m)))
-    supply = rng.multinomial(10_000, np.ones(n) / n)
-    demand = rng.multinomial(10_000, np.ones(m) / m)
-    cost = rng.integers(0, 1_000_000, rows.size)
+    supply, demand, rows, cols, cost = _complete(3, n, 10_000)
     cold = _solve(supply, demand, rows, cols, cost)
     assert cold["relabels"] > 0 and cold["phases"] > 3 and cold["escalations"] == 0
     pi, flow = np.asarray(cold["potentials"]), np.asarray(cold["flow"])
@@ -141,12 +146,8 @@ def test_warm_start_from_the_optimum_does_no_work():
 def test_tight_but_wrong_potentials_grow_eps_instead_of_crawling():
     # Every arc's reduced cost >= 0 and every node on a tight arc: no violation, so the first
     # eps is tiny, but the prices are far from the optimal ones; the phase's eps grows.
-    rng = np.random.default_rng(5)
     n = m = 60
-    rows, cols = np.nonzero(np.ones((n, m)))
-    supply = rng.multinomial(100_000, np.ones(n) / n)
-    demand = rng.multinomial(100_000, np.ones(m) / m)
-    cost = rng.integers(0, 1_000_000, rows.size)
+    supply, demand, rows, cols, cost = _complete(5, n, 100_000)
     u = cost.reshape(n, m).min(axis=1)
     v = (cost.reshape(n, m) - u[:, None]).min(axis=0)
     cold = _solve(supply, demand, rows, cols, cost)
