@@ -12,7 +12,9 @@ seconds, the solver's graph seconds (``t_graph``), its pivots and potentials shi
 and the value (the same bits are expected where the change keeps the pivots).
 
 Run: ``python benchmarks/bench_builds.py before.so after.so --case dirichlet 30000``, or
-``--case "GRF smooth" 256``. The numbers of 2026-11-26 are in benchmarks/history-to-2026-11-25.md
+``--case "GRF smooth" 256``. A setting of the solve can be compared the same way on one build:
+``--arcs-per-point 1 8`` solves with each value in turn (the pricing's arcs a point a round),
+and the rounds and arcs are printed too. The numbers of 2026-11-26 are in benchmarks/history-to-2026-11-25.md
 ("The simplex's nodes laid out along the thread").
 """
 
@@ -83,26 +85,37 @@ def main() -> None:
         help=f"'dirichlet' and its n, or a class ({', '.join(DOTMARK_CLASSES)}) and its side N",
     )  # fmt: skip
     parser.add_argument("--repeat", type=int, default=2, help="solves per build, alternated")
+    parser.add_argument(
+        "--arcs-per-point", type=int, nargs="+", default=None,
+        help="solve with each of these arcs_per_point in turn (default: as the call recorded)",
+    )  # fmt: skip
     args = parser.parse_args()
     case, n = args.case[0], int(args.case[1])
     if case != "dirichlet" and case not in DOTMARK_CLASSES:
         parser.error(f"--case: unknown class {case!r}")
     call_args, call_kwargs = finest_call(case, n)
     builds = [load_build(path, f"build{k}") for k, path in enumerate(args.builds)]
+    settings = [{}] if args.arcs_per_point is None else [
+        {"arcs_per_point": k} for k in args.arcs_per_point
+    ]  # fmt: skip
     print(
-        f"{'build':>28} {'CPU':>8} {'wall':>8} {'graph':>8} {'pivots':>9} {'shift/piv':>9}  value"
+        f"{'build':>28} {'k':>2} {'CPU':>8} {'wall':>8} {'graph':>8} {'rounds':>6} {'arcs':>9} "
+        f"{'pivots':>9} {'shift/piv':>9}  value"
     )
     for _ in range(args.repeat):
         for path, build in zip(args.builds, builds, strict=True):
-            cpu, wall = time.process_time(), time.perf_counter()
-            res = build.solve(*call_args, **call_kwargs)
-            cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-            shift = res["shifted"] / max(res["pivots"], 1)
-            print(
-                f"{path[-28:]:>28} {cpu:8.2f} {wall:8.2f} {res['t_graph']:8.2f} "
-                f"{res['pivots']:>9} {shift:9.0f}  {res['value']!r}",
-                flush=True,
-            )
+            for setting in settings:
+                cpu, wall = time.process_time(), time.perf_counter()
+                res = build.solve(*call_args, **{**call_kwargs, **setting})
+                cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+                shift = res["shifted"] / max(res["pivots"], 1)
+                k = {**call_kwargs, **setting}.get("arcs_per_point", 1)
+                print(
+                    f"{path[-28:]:>28} {k:>2} {cpu:8.2f} {wall:8.2f} {res['t_graph']:8.2f} "
+                    f"{res['rounds']:>6} {res['arcs']:>9} {res['pivots']:>9} {shift:9.0f}  "
+                    f"{res['value']!r}",
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":

@@ -125,6 +125,8 @@ def test_solve_refuses_nan_inf_and_negative_input(argument, bad, match):
         ({"x": np.zeros((50, 2), np.float32)}, TypeError, "float64"),
         ({"x": np.zeros((2, 50)).T}, TypeError, "C-contiguous"),
         ({"layout_nodes": -1}, ValueError, "layout_nodes >= 0"),
+        ({"arcs_per_point": 0}, ValueError, "1 <= arcs_per_point <= 64"),
+        ({"arcs_per_point": 65}, ValueError, "1 <= arcs_per_point <= 64"),
     ],
 )
 def test_solve_checks_its_arguments(options, error, match):
@@ -363,3 +365,27 @@ def test_the_layout_along_the_tree_changes_no_pivot(seed):
         np.testing.assert_array_equal(np.asarray(laid[key]), np.asarray(given[key]), err_msg=key)
     with pytest.raises(ValueError, match="layout_nodes >= 0"):
         native.grid_flow(mu, nu, shape, layout_nodes=-1)
+
+
+@pytest.mark.parametrize("assignment", [False, True])
+def test_more_arcs_a_round_take_fewer_rounds_to_the_same_optimum(assignment):
+    """``arcs_per_point=k`` adds each point's k least negative arcs a round, not its least.
+
+    From a first graph of one arc a point, far from the optimal support: the optimum is the
+    same (POT's, certified by the bounds), reached in fewer rounds on a larger graph; a
+    round that added only each point's least arc would take as many rounds as k = 1.
+    """
+    native = native_module.load()
+    n = 400
+    x, y, a, b = _problem(3, n=n, m=n)
+    if assignment:
+        a = b = np.full(n, 1.0 / n)
+    first = {"arc_rows": np.arange(n, dtype=np.int32), "arc_cols": np.arange(n, dtype=np.int32)}
+    want = ot.emd2(a, b, cdist(x, y))
+    one, many = (
+        native.solve(x, y, a, b, assignment=assignment, arcs_per_point=k, **first) for k in (1, 8)
+    )
+    for res in (one, many):
+        assert res["status"] == native.STATUS["OPTIMAL"]
+        np.testing.assert_allclose([res["value"], res["lower_bound"]], want, rtol=1e-13)
+    assert many["rounds"] < one["rounds"] and many["arcs"] > one["arcs"]

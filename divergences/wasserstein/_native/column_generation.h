@@ -51,6 +51,9 @@ struct Problem {
   double rtol, rc_tol;
   int64_t max_pivots;
   double *fx, *fy;  // out: the c-transform at x and at y
+  // The pricing adds, for every point with an arc of negative reduced cost, its
+  // arcs_per_point arcs of least reduced cost among those that are negative (1: the least).
+  int arcs_per_point = 1;
 };
 
 struct Outcome {
@@ -60,6 +63,53 @@ struct Outcome {
   double upper = kInf, lower = -kInf, cost = kInf, marginal_error = kInf;
   double t_graph = 0.0, t_pricing = 0.0;
 };
+
+// The arcs a round adds with pr.arcs_per_point = k > 1, appended to `fresh` (the least arc of
+// each point whose least reduced cost is negative): for every such point x_i, the k arcs (i, j)
+// of least reduced cost that are negative; the same for every such y_j from the other side;
+// then each arc once, sorted. Where the plan moves far
+// from the first graph (smooth densities at 256^2 and above), the least arc of each point alone
+// takes tens of rounds, each of them re-optimised by the graph solver; the k least bring the
+// neighbours of the new target in the same round (benchmarks/history-to-2026-11-25.md).
+void add_priced_arcs(const KdTree& tree_x, const KdTree& tree_y, const std::vector<double>& pi,
+                     const std::vector<double>& gy, const Problem& pr,
+                     std::vector<std::pair<int, int>>& fresh) {
+  const double* fx = pr.fx;
+  const int n = pr.n, m = pr.m, d = pr.d;
+  const int kx = std::min(pr.arcs_per_point, m), ky = std::min(pr.arcs_per_point, n);
+  // Slots of -1 are no arc: a point without a negative arc, or fewer negative ones than k.
+  std::vector<int> to_y(static_cast<size_t>(n) * kx, -1), to_x(static_cast<size_t>(m) * ky, -1);
+  parallel_for(n, pr.threads, [&](std::ptrdiff_t lo, std::ptrdiff_t hi) {
+    std::vector<int> st, arg(kx);
+    std::vector<double> best(kx);
+    for (std::ptrdiff_t i = lo; i < hi; ++i) {
+      if (!(fx[i] + pi[i] < -pr.rc_tol)) continue;
+      int* out = to_y.data() + static_cast<size_t>(i) * kx;
+      tree_y.query_k(pr.x + static_cast<size_t>(i) * d, kx, out, best.data(), arg.data(), st);
+      for (int t = 0; t < kx; ++t)
+        if (!(best[t] + pi[i] < -pr.rc_tol)) out[t] = -1;
+    }
+  });
+  parallel_for(m, pr.threads, [&](std::ptrdiff_t lo, std::ptrdiff_t hi) {
+    std::vector<int> st, arg(ky);
+    std::vector<double> best(ky);
+    for (std::ptrdiff_t j = lo; j < hi; ++j) {
+      if (!(gy[j] - pi[n + j] < -pr.rc_tol)) continue;
+      int* out = to_x.data() + static_cast<size_t>(j) * ky;
+      tree_x.query_k(pr.y + static_cast<size_t>(j) * d, ky, out, best.data(), arg.data(), st);
+      for (int t = 0; t < ky; ++t)
+        if (!(best[t] - pi[n + j] < -pr.rc_tol)) out[t] = -1;
+    }
+  });
+  for (int i = 0; i < n; ++i)
+    for (int t = 0; t < kx; ++t)
+      if (const int j = to_y[static_cast<size_t>(i) * kx + t]; j >= 0) fresh.push_back({i, j});
+  for (int j = 0; j < m; ++j)
+    for (int t = 0; t < ky; ++t)
+      if (const int i = to_x[static_cast<size_t>(j) * ky + t]; i >= 0) fresh.push_back({i, j});
+  std::sort(fresh.begin(), fresh.end());
+  fresh.erase(std::unique(fresh.begin(), fresh.end()), fresh.end());
+}
 
 // Rounds of "solve on the graph, price every pair with the k-d trees, add the arcs of negative
 // reduced cost", with the certificate's bounds. G is SimplexGraph or AssignmentGraph.
@@ -137,6 +187,7 @@ Outcome column_generation(G& g, const Problem& pr) {
         fresh.push_back({i, j});
       }
     }
+    if (pr.arcs_per_point > 1 && !fresh.empty()) add_priced_arcs(tree_x, tree_y, pi, gy, pr, fresh);
     const int added = static_cast<int>(fresh.size());
     // The lower bound needs f at every y too: a third query per point, taken only when the
     // rounds may stop here (few arcs added, or a cap or the optimum reached). A skipped

@@ -16,7 +16,7 @@
 // solve(x, y, a, b, *, arc_rows=None, arc_cols=None, rtol=0.0, rc_tol=1e-13,
 //       max_rounds=100, max_pivots=2**62, threads=1, assignment=False, u0=None, v0=None,
 //       order_x=None, order_y=None, basis_rows=None, basis_cols=None,
-//       layout_nodes=32768) -> dict
+//       layout_nodes=32768, arcs_per_point=1) -> dict
 //   Exact W1 between (x, a) and (y, b) by column generation (column_generation.h).
 //   x (n, d), y (m, d): float64 points; a (n,), b (m,): float64 masses, finite, >= 0, with
 //   equal totals. arc_rows / arc_cols (int32, equal lengths): the candidate arcs the graph
@@ -34,6 +34,9 @@
 //   threads: the pricing queries' threads.
 //   layout_nodes: graphs of this many nodes (n + m + 1) or more are solved on nodes renumbered
 //   along the simplex's tree (network_simplex.h); a speed setting, the result is the same.
+//   arcs_per_point (1 to 64): each pricing round adds, for every point with an arc of negative
+//   reduced cost, up to this many such arcs, those of least reduced cost (column_generation.h);
+//   a speed setting: the certificate is the same, the rounds and pivots differ.
 //   Result (a dict):
 //     status          int, a value of STATUS (only OPTIMAL and WITHIN_TOLERANCE certify)
 //     value           the plan's cost, sum_k mass_k ||x_rows_k - y_cols_k||
@@ -476,17 +479,20 @@ PyObject* solve(PyObject* args, PyObject* kwargs) {
   static const char* kw[] = {"x",         "y",         "a",      "b",          "arc_rows",
                              "arc_cols",  "rtol",      "rc_tol", "max_rounds", "max_pivots",
                              "threads",   "assignment", "u0",    "v0",         "order_x",
-                             "order_y",   "basis_rows", "basis_cols", "layout_nodes", nullptr};
+                             "order_y",   "basis_rows", "basis_cols", "layout_nodes",
+                             "arcs_per_point", nullptr};
   PyObject *o_x, *o_y, *o_a, *o_b;
   PyObject *o_ci = Py_None, *o_cj = Py_None, *o_u0 = Py_None, *o_v0 = Py_None;
   PyObject *o_ox = Py_None, *o_oy = Py_None, *o_br = Py_None, *o_bc = Py_None;
   double rtol = 0.0, rc_tol = 1e-13;
   int max_rounds = 100, threads = 1, assignment = 0, layout_nodes = dvot::kLayoutNodes;
+  int arcs_per_point = 1;
   long long max_pivots = 1LL << 62;
-  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOOO|$OOddiLipOOOOOOi", const_cast<char**>(kw),
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOOO|$OOddiLipOOOOOOii", const_cast<char**>(kw),
                                    &o_x, &o_y, &o_a, &o_b, &o_ci, &o_cj, &rtol, &rc_tol,
                                    &max_rounds, &max_pivots, &threads, &assignment, &o_u0, &o_v0,
-                                   &o_ox, &o_oy, &o_br, &o_bc, &layout_nodes))
+                                   &o_ox, &o_oy, &o_br, &o_bc, &layout_nodes,
+                                   &arcs_per_point))
     return nullptr;
   Buffer bx, by, ba, bb, bci, bcj, bu0, bv0, box, boy, bbr, bbc;
   if (!bx.get(o_x, 'd', 2, where, "x") || !by.get(o_y, 'd', 2, where, "y") ||
@@ -512,10 +518,10 @@ PyObject* solve(PyObject* args, PyObject* kwargs) {
       !check_threads(threads, where))
     return nullptr;
   if (!(rtol >= 0.0 && rtol < 1.0) || !(rc_tol >= 0.0 && rc_tol < 1.0) || max_rounds < 1 ||
-      max_pivots < 0 || layout_nodes < 0) {
+      max_pivots < 0 || layout_nodes < 0 || arcs_per_point < 1 || arcs_per_point > 64) {
     PyErr_Format(PyExc_ValueError,
                  "%s: need 0 <= rtol < 1, 0 <= rc_tol < 1, max_rounds >= 1, max_pivots >= 0, "
-                 "layout_nodes >= 0",
+                 "layout_nodes >= 0, 1 <= arcs_per_point <= 64",
                  where);
     return nullptr;
   }
@@ -628,7 +634,8 @@ PyObject* solve(PyObject* args, PyObject* kwargs) {
   s.fy.resize(m);
   const dvot::Problem pr{n,    m,      d,      threads, max_rounds,
                          x,    y,      a,      b,       rtol,
-                         rc_tol, static_cast<int64_t>(max_pivots), s.fx.data(), s.fy.data()};
+                         rc_tol, static_cast<int64_t>(max_pivots), s.fx.data(), s.fy.data(),
+                         arcs_per_point};
   auto cost = [&](int i, int j) {
     return dvot::euclid(x + static_cast<size_t>(i) * d, y + static_cast<size_t>(j) * d, d);
   };
@@ -991,7 +998,8 @@ PyMethodDef methods[] = {
     {"solve", as_method<py_solve>(), METH_VARARGS | METH_KEYWORDS,
      "solve(x, y, a, b, *, arc_rows=None, arc_cols=None, rtol=0.0, rc_tol=1e-13, "
      "max_rounds=100, max_pivots=2**62, threads=1, assignment=False, u0=None, v0=None, "
-     "order_x=None, order_y=None, basis_rows=None, basis_cols=None, layout_nodes=32768) -> "
+     "order_x=None, order_y=None, basis_rows=None, basis_cols=None, layout_nodes=32768, "
+     "arcs_per_point=1) -> "
      "dict\n\nExact W1 between point clouds by column "
      "generation, with its certificate (see the module's source for the result's keys)."},
     {"c_transform", as_method<py_c_transform>(), METH_VARARGS | METH_KEYWORDS,

@@ -58,6 +58,14 @@ _MAX_DRIFT = 0.999
 _COMPARE_DRIFT = 0.99
 _START_MARGIN = 1.5e-3
 
+# Arcs of negative reduced cost a pricing round adds per point (its least ones), for the
+# network simplex and for the assignment solver: one takes tens of rounds where the plan moves
+# far from the first graph, each re-optimised (33 rounds on GRF smooth at 256^2), where a few
+# bring the neighbours of each new target in the same round
+# (benchmarks/history-to-2026-11-25.md, "More arcs a pricing round").
+_ARCS_PER_POINT = 8
+_ARCS_PER_POINT_ASSIGNMENT = 1
+
 #: The message of a solve that left flow on the artificial arcs.
 ARTIFICIAL_MESSAGE = (
     "the sparse W1 solver left flow on its artificial arcs (an internal failure); "
@@ -326,6 +334,7 @@ def solve_scaled(
         rtol=rtol, rc_tol=1e-13, max_rounds=max_rounds, max_pivots=max_pivots,
         threads=resolve_threads(threads), assignment=assignment,
         basis_rows=basis_rows, basis_cols=basis_cols,
+        arcs_per_point=_ARCS_PER_POINT_ASSIGNMENT if assignment else _ARCS_PER_POINT,
     )  # fmt: skip
     if res.status == Status.ARTIFICIAL_FLOW:
         raise SolverError(ARTIFICIAL_MESSAGE, Status.ARTIFICIAL_FLOW)

@@ -107,6 +107,7 @@ def solve_graph(
     assignment: bool,
     basis_rows: np.ndarray | None = None,
     basis_cols: np.ndarray | None = None,
+    arcs_per_point: int = 1,
 ) -> GraphSolution:
     r"""The compiled column generation (``_ot_native.solve``) from the potential ``f0``.
 
@@ -115,6 +116,8 @@ def solve_graph(
     them. Points, weights and arcs as the extension documents them (C-contiguous float64 and
     int32). ``basis_rows``, ``basis_cols``: a forest of arcs, the network simplex's first basis
     where its flows for ``(a, b)`` are positive (none, or empty: the monotone plan's).
+    ``arcs_per_point``: the arcs of negative reduced cost each pricing round adds per point
+    (its least ones; a speed setting).
 
     Raises:
       SolverError: with status ``NOT_BUILT`` where the extension is absent.
@@ -131,6 +134,7 @@ def solve_graph(
         arc_rows=arc_rows, arc_cols=arc_cols,
         rtol=float(rtol), rc_tol=float(rc_tol), max_rounds=int(max_rounds),
         max_pivots=int(max_pivots), threads=int(threads), assignment=bool(assignment),
+        arcs_per_point=int(arcs_per_point),
         u0=np.ascontiguousarray(u0, np.float64), v0=np.ascontiguousarray(v0, np.float64),
         **basis,
     )  # fmt: skip
