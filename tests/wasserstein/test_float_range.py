@@ -140,6 +140,11 @@ ISSUE_EXAMPLES = {
     ),
     # 9. issue 50: equal measures with repeated points, not proved equal by Sinkhorn (PIVOT_CAP)
     "repeated_equal": _p(_repeated(), _repeated()),
+    # 11. float16 on the line: XLA's conversion of float16 needs F16C, which a CPU may lack
+    # (XLA_FLAGS=--xla_cpu_max_isa=SSE4_2): a compile error in every traced mode
+    "float16_line": _p(
+        [[0.5], [-1.25], [3.0]], [[2.0], [0.125]], [0.25, 0.25, 0.5], [0.75, 0.25], np.float16
+    ),
 }
 
 
