@@ -91,6 +91,7 @@ results = [
     jax.jit(lambda x, y: dv.w1_dual(x, y, method="lp").value)(x16, y16),
     jax.jit(dv.lipschitz_violation)(p16, x16),
     jax.grad(lambda x: dv.w1_primal(x, y16, method="line").value)(x16),
+    jax.jit(lambda mu: dv.w1_grid(mu, mu[::-1]).value)(np.float16([0.25, 0.5, 0.25, 0.0])),
 ]
 print("ok", " ".join(str(np.asarray(r).dtype) for r in results))
 """
@@ -107,4 +108,4 @@ def test_float16_input_works_where_xla_has_no_f16c():
         [sys.executable, "-c", _WITHOUT_F16C], capture_output=True, text=True, check=False, env=env
     )
     assert out.returncode == 0, out.stderr[-4000:]
-    assert out.stdout.split() == ["ok", *["float16"] * 4, *["float32"] * 4, "float16"]
+    assert out.stdout.split() == ["ok", *["float16"] * 4, *["float32"] * 4, "float16", "float32"]
