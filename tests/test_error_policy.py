@@ -236,7 +236,7 @@ def test_low_precision_input_is_computed_in_float32(low) -> None:
         out = fn(p, q)
         assert out.dtype == low
         expected = fn(np.asarray(p, dtype=np.float32), np.asarray(q, dtype=np.float32))
-        assert float(out) == float(expected.astype(low))
+        assert float(out) == float(np.asarray(expected).astype(low))  # NumPy: no F16C needed
     assert dv.entropy(np.asarray(p)).dtype == low  # a NumPy bfloat16 array too
     with pytest.raises(ValueError, match="q does not sum to 1"):
         dv.kl(p, jnp.asarray([0.5, 0.25], dtype=low))

@@ -7,6 +7,8 @@
   :func:`keeps_input_precision`), and every tolerance of the checks is that of the input's
   dtype (:func:`sum_tolerance`), so that a pmf normalised in float32 and cast to bfloat16
   (summing to 1.002, say) is accepted.
+* float16 is converted to float32 and back by integer operations on its bits
+  (:mod:`.float16`): XLA's conversion does not compile on a CPU without F16C.
 * Concrete input stays on the host (:func:`as_float_array`): checked there, then handed to one
   compiled program.
 * A mass counts as present where it is at least the dtype's smallest normal number
@@ -24,6 +26,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from divergences._src.errors import is_traced
+from divergences._src.float16 import narrow_to_half, widen_half
 
 __all__ = [
     "FloatArray",
@@ -106,7 +109,7 @@ def keeps_input_precision(fn: F) -> F:
             return out
         return jax.tree_util.tree_map(
             lambda x: (
-                x.astype(target)
+                _rounded(x, target)
                 if isinstance(x, jax.Array | jax.core.Tracer)
                 and jnp.issubdtype(x.dtype, jnp.floating)
                 else x
@@ -115,6 +118,13 @@ def keeps_input_precision(fn: F) -> F:
         )
 
     return wrapper  # type: ignore[return-value]
+
+
+def _rounded(x: jax.Array, target: Any) -> jax.Array:
+    """``x`` rounded to nearest into ``target``; float32 to float16 from the bits (no F16C)."""
+    if target == jnp.float16 and x.dtype == jnp.float32:
+        return narrow_to_half(x)
+    return x.astype(target)
 
 
 def host_float_array(x: Any, name: str) -> np.ndarray:
@@ -156,6 +166,8 @@ def as_float_array(x: Any, name: str) -> FloatArray:
         x = jnp.asarray(x)
         if jnp.issubdtype(x.dtype, jnp.complexfloating):
             raise ValueError(f"{name} must be real, got complex dtype {x.dtype}")
+        if x.dtype == jnp.float16:  # XLA's conversion needs F16C on a CPU: from the bits
+            return widen_half(x)
         return x.astype(float_dtype(x.dtype))
     if isinstance(x, jax.Array) and x.dtype == float_dtype(x.dtype):
         return x

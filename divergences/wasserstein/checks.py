@@ -6,6 +6,7 @@ alone, are pure JAX, and work under ``jit`` and ``vmap``.
 
 from __future__ import annotations
 
+import functools
 from typing import NamedTuple
 
 import jax
@@ -14,8 +15,14 @@ import jax.numpy as jnp
 from divergences._src.array_types import ArrayLike
 from divergences._src.errors import is_traced
 from divergences._src.precision import as_float_array, sum_tolerance
+from divergences.wasserstein._src.device.scaled_costs import scaled_out, scaled_points
 from divergences.wasserstein._src.discrete_measures import as_points, exact_astype
-from divergences.wasserstein._src.metrics import check_metric
+from divergences.wasserstein._src.metrics import (
+    MetricSpec,
+    check_metric,
+    named_metric,
+    scale_exponent,
+)
 from divergences.wasserstein._src.results import SparsePlan
 from divergences.wasserstein.cost import Metric, cost_matrix_unchecked
 
@@ -101,6 +108,16 @@ def lipschitz_violation(
     Kantorovich-Rubinstein potential from an exact solver should show a violation at rounding
     level only.
 
+    A named metric's violation is computed at every scale: ``f`` and the points are scaled by
+    powers of two, :math:`2^{-ke}` and :math:`2^{-e}` for a metric homogeneous of degree
+    :math:`k` (the violation then scales by :math:`2^{-ke}`), so that the larger of
+    :math:`|f|^{1/k}` and the coordinates is below 1 and a normal number, and the result is
+    scaled back, rounded up where it falls below the normal range. Where the numbers are
+    subnormal, which XLA's arithmetic on CPUs reads as 0, a violation is thus still seen, and
+    one that underflows comes out as at least the smallest subnormal number, never 0; only a
+    number below the normal range once scaled (smaller than the largest by a factor of about
+    :math:`2^{-1022}` in float64) counts as 0.
+
     Args:
       f: values of the potential, shape ``(N,)``.
       points: the points they are taken at, shape ``(N, d)`` or ``(N,)``.
@@ -115,6 +132,9 @@ def lipschitz_violation(
       0.0
       >>> float(dv.lipschitz_violation([0.0, 3.0], [0.0, 1.0]))
       2.0
+      >>> tiny = 5e-324  # the smallest subnormal float64, 2^-1074 (with x64 on)
+      >>> float(dv.lipschitz_violation([0.0, 3 * tiny], [0.0, 2 * tiny]))
+      5e-324
     """
     check_metric(metric)
     fv = as_float_array(f, "f")
@@ -128,14 +148,34 @@ def lipschitz_violation(
         fv, z = exact_astype(fv, dtype), exact_astype(z, dtype)
     else:
         fv, z = fv.astype(dtype), z.astype(dtype)
-    cost = cost_matrix_unchecked(z, z, metric)
-    return _lipschitz_violation(fv, cost)
+    if callable(metric):
+        return _largest_violation(fv, cost_matrix_unchecked(z, z, metric))
+    return _scaled_violation(fv, z, metric)
 
 
 @jax.jit
-def _lipschitz_violation(f: jax.Array, cost: jax.Array) -> jax.Array:
-    """:func:`lipschitz_violation` from the values and their ``(N, N)`` cost matrix, jitted.
+def _largest_violation(f: ArrayLike, cost: jax.Array) -> jax.Array:
+    r""":math:`\max(0, \max_{k, l} f_k - f_l - c_{kl})` from the ``(N, N)`` cost matrix, jitted.
 
     One program rather than one per operation outside a caller's ``jit``.
     """
-    return jnp.maximum(jnp.max(f[:, None] - f[None, :] - cost), 0)
+    fv = jnp.asarray(f)
+    return jnp.maximum(jnp.max(fv[:, None] - fv[None, :] - cost), 0)
+
+
+@functools.partial(jax.jit, static_argnames="metric")
+def _scaled_violation(f: jax.Array, z: jax.Array, metric: str | MetricSpec) -> jax.Array:
+    """:func:`lipschitz_violation` for a named metric, on scaled numbers, jitted.
+
+    One program rather than one per operation outside a caller's ``jit``. Scaling by a power
+    of two is exact in both directions except below the normal range, where
+    :func:`scaled_points` reads a subnormal input from its bits and :func:`scaled_out` rounds a
+    subnormal result up from its bits (XLA's arithmetic would flush either to 0).
+    """
+    degree = named_metric(metric).degree
+    e_points = scale_exponent(z, degree=degree, xp=jnp)
+    e_values = scale_exponent(f, xp=jnp)
+    e = jnp.maximum(e_points, -((-e_values) // degree))  # the ceiling of e_values / degree
+    zs = scaled_points(z, e)
+    scaled = _largest_violation(scaled_points(f, degree * e), cost_matrix_unchecked(zs, zs, metric))
+    return scaled_out(scaled, degree * e, "up")

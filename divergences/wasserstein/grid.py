@@ -21,6 +21,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from divergences._src.errors import is_traced
+from divergences._src.precision import as_float_array
 from divergences.wasserstein._src.discrete_measures import _weight_values
 from divergences.wasserstein._src.host import native
 from divergences.wasserstein._src.host.grid_flow import FLOW_METRICS
@@ -183,6 +184,11 @@ def w1_grid(
     xp = jnp if traced else np
     # The arrays, not their dtypes: JAX warns of an explicit float64 dtype without x64.
     dtype = jnp.result_type(mu, nu, jnp.float32)
+    if traced:  # traced float16 from its bits: XLA's CPU converts it only with F16C
+        mu, nu = (
+            as_float_array(t, n) if t.dtype == jnp.float16 else t
+            for t, n in ((mu, "mu"), (nu, "nu"))
+        )
     mu, nu = xp.asarray(mu, dtype), xp.asarray(nu, dtype)
     valid = _weight_values(xp.reshape(mu, -1), "mu") & _weight_values(xp.reshape(nu, -1), "nu")
     cx, cy = _cells(mu, traced), _cells(nu, traced)

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import functools
+from fractions import Fraction
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 from hypothesis import given
+from hypothesis import strategies as st
 
 import divergences as dv
 from divergences.testing import tolerance
+from divergences.testing.exact_w1 import lipschitz_violation as exact_violation
 from divergences.testing.measures import measure_pairs
 
 LP = tolerance("lp")
@@ -87,8 +92,6 @@ def test_lipschitz_violation_shapes():
 def test_lipschitz_violation_of_float32_subnormal_values_is_not_understated(mode):
     # float32 values cast to the points' float64 inside XLA used to be flushed to 0 under jit,
     # hiding the violation that the eager call reported.
-    from fractions import Fraction
-
     f = np.array([0.0, 3e-40], np.float32)
     z = np.array([0.0, 1e-40])
     exact = Fraction(float(f[1])) - Fraction(float(z[1]))  # the pair (1, 0)
@@ -99,3 +102,64 @@ def test_lipschitz_violation_of_float32_subnormal_values_is_not_understated(mode
     else:
         got = jax.vmap(dv.lipschitz_violation)(f[None], z[None])[0]
     assert abs(Fraction(float(got)) - exact) <= exact * Fraction(2) ** -50
+
+
+_MODES = {
+    "eager": dv.lipschitz_violation,
+    "jit": jax.jit(dv.lipschitz_violation),
+    "vmap": lambda f, z: jax.vmap(dv.lipschitz_violation)(f[None], z[None])[0],
+}
+
+
+@pytest.mark.parametrize("mode", list(_MODES))
+def test_lipschitz_violation_of_a_subnormal_potential_is_not_zero(mode):
+    # w1_dual's potential on points about 1e-315: XLA read every number as 0 and the check gave
+    # 0 under the true violation 2^-1074, the smallest subnormal number.
+    x, y = [[-1e-315], [-1e-315]], [[-8.82424306e-316], [-1e-316]]
+    dual = dv.w1_dual(x, y, [1.0, 0.0], [1.0, 0.0], method="dense")
+    f, z = np.asarray(dual.f), np.asarray(dual.points)
+    true = exact_violation(f, z)
+    assert true.lower == true.upper == Fraction(2) ** -1074
+    assert Fraction(float(_MODES[mode](f, z))) == true.lower
+
+
+@pytest.mark.parametrize("mode", list(_MODES))
+def test_lipschitz_violation_of_subnormal_values_on_normal_points(mode):
+    # Values of 1e-310 (subnormal) on points 1e-315 apart: a violation of about 1e-310.
+    f, z = np.array([0.0, 1e-310]), np.array([0.0, 1e-315])
+    exact = Fraction(1e-310) - Fraction(1e-315)
+    assert Fraction(float(_MODES[mode](f, z))) == exact  # exact: both are multiples of 2^-1074
+
+
+@given(
+    st.lists(st.integers(-50, 50), min_size=2, max_size=5),
+    st.lists(st.integers(-50, 50), min_size=5, max_size=5),
+    st.one_of(st.integers(-1074, -1016), st.integers(-1016, 1000)),  # subnormal half the time
+    st.sampled_from(["euclidean", "cityblock", "chebyshev", "sqeuclidean"]),
+)
+def test_lipschitz_violation_is_exact_on_dyadic_numbers_at_every_scale(ints, zs, s, metric):
+    # Integers times 2^s on the line: every difference, cost and violation is exact in
+    # float64 at every scale (subnormal included), so the check must give the exact violation.
+    n = len(ints)
+    degree = 2 if metric == "sqeuclidean" else 1
+    if degree == 2:
+        s = max(s // 2, -537)  # the costs at 2^(2 s): within the range
+    f_scale = degree * s
+    f = np.ldexp(np.array(ints, np.float64), f_scale)
+    z = np.ldexp(np.array(zs[:n], np.float64), s)
+    exact_f = [Fraction(int(t)) * Fraction(2) ** f_scale for t in ints]
+    exact_z = [Fraction(int(t)) * Fraction(2) ** s for t in zs[:n]]
+    want = max(
+        fk - fl - abs(zk - zl) ** degree
+        for fk, zk in zip(exact_f, exact_z, strict=True)
+        for fl, zl in zip(exact_f, exact_z, strict=True)
+    )
+    assert want >= 0  # the pair (k, k)
+    for mode in ("eager", "jit"):
+        got = _MODES[mode](f, z, metric=metric) if mode == "eager" else _lv_jit(f, z, metric)
+        assert Fraction(float(got)) == want, (mode, float(got), float(want))
+
+
+@functools.partial(jax.jit, static_argnums=2)
+def _lv_jit(f, z, metric):
+    return dv.lipschitz_violation(f, z, metric=metric)

@@ -140,7 +140,20 @@ ISSUE_EXAMPLES = {
     ),
     # 9. issue 50: equal measures with repeated points, not proved equal by Sinkhorn (PIVOT_CAP)
     "repeated_equal": _p(_repeated(), _repeated()),
+    # 11. float16 on the line: XLA's conversion of float16 needs F16C, which a CPU may lack
+    # (XLA_FLAGS=--xla_cpu_max_isa=SSE4_2): a compile error in every traced mode
+    "float16_line": _p(
+        [[0.5], [-1.25], [3.0]], [[2.0], [0.125]], [0.25, 0.25, 0.5], [0.75, 0.25], np.float16
+    ),
 }
+
+
+#: 10. A subnormal potential (W1 = 1.2e-316): dv.lipschitz_violation read its numbers as 0 and
+#: gave 0 under the true violation 2^-1074. Not an example of w1_1d, which reads float64
+#: subnormal points as 0 (its docstring says so).
+SUBNORMAL_POTENTIAL = _p(
+    [[-1e-315], [-1e-315]], [[-8.82424306e-316], [-1e-316]], [1.0, 0.0], [1.0, 0.0], kind="scale"
+)
 
 
 def with_issue_examples(test: Callable) -> Callable:
@@ -371,6 +384,7 @@ PRIMAL_METHODS = [
 @pytest.mark.parametrize("method", PRIMAL_METHODS)
 @examples(4)
 @given(problem=w1_problems(sizes=SIZES, dims=DIMS))
+@example(problem=SUBNORMAL_POTENTIAL)
 @with_issue_examples
 def test_w1_primal_keeps_its_promises(method, problem):
     # Sinkhorn compiles a program per shape and mode (seconds each): here eagerly and under jit;
@@ -468,6 +482,7 @@ DUAL_METHODS = [
 @pytest.mark.parametrize("method", DUAL_METHODS)
 @examples(3)
 @given(problem=w1_problems(sizes=SIZES, dims=DIMS))
+@example(problem=SUBNORMAL_POTENTIAL)
 @with_issue_examples
 def test_w1_dual_and_its_potential_keep_their_promises(method, problem):
     check_dual(method, problem)

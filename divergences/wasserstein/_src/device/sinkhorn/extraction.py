@@ -28,6 +28,7 @@ from divergences.wasserstein._src.device.rounding import (
 from divergences.wasserstein._src.device.scaled_costs import (
     cost_tau,
     device_costs,
+    scaled_out,
 )
 from divergences.wasserstein._src.device.sinkhorn.bounds import (
     PlanSums,
@@ -58,7 +59,6 @@ from divergences.wasserstein.cost import times_power_of_two
 __all__ = [
     "Final",
     "final_coupling",
-    "scaled_out",
     "solve",
 ]
 
@@ -158,41 +158,6 @@ def _status(valid: Any, st: SinkhornState) -> jax.Array:
     code = jnp.where(st.lower > st.upper, int(Status.BOUNDS_CROSSED), code)
     code = jnp.where(finite, code, int(Status.FAILED))
     return jnp.where(jnp.asarray(valid), code, int(Status.SKIPPED)).astype(jnp.int32)
-
-
-def scaled_out(t: jax.Array, k: jax.Array, rounding: str) -> jax.Array:
-    r"""``t * 2^k`` rounded ``"down"``, ``"up"`` or to ``"nearest"``, subnormal results included.
-
-    Exact where the result is a normal number (or inf past the range). Below the normal range
-    XLA's arithmetic on CPUs and GPUs flushes a result to 0, so there the result is built from
-    its bits: :math:`t\, 2^{k - s}` (:math:`2^s` the least subnormal, the factor taken in two
-    normal halves) is below :math:`2^{\text{mant}}`, rounded to an integer as asked, and that
-    integer is the subnormal's significand (the significand :math:`2^{\text{mant}}` is the least
-    normal number). A bound of a subnormal W1 is then as close as the dtype allows, not the least
-    normal number, which is a relative gap of about 1 there. A result built from its bits has
-    no derivative (the envelope theorem's is the runner's).
-    """
-    dt = t.dtype
-    fi = jnp.finfo(dt)
-    int_dtype = jnp.int32 if jnp.dtype(dt).itemsize == 4 else jnp.int64
-    least = int(fi.minexp) - int(fi.nmant)
-    k = jnp.asarray(k, jnp.int32)
-    normal = times_power_of_two(t, k)
-    threshold = jnp.ldexp(jnp.ones((), dt), jnp.int32(fi.minexp) - k)
-    below = lax.stop_gradient((jnp.abs(t) < threshold) & (t != 0))  # 0 and NaN: as they are
-    half = (k - least) // 2
-    shifted = lax.stop_gradient(
-        times_power_of_two(times_power_of_two(jnp.where(below, t, 0), half), k - least - half)
-    )
-    whole = {"down": jnp.floor, "up": jnp.ceil, "nearest": jnp.round}[rounding](shifted)
-    significand = jnp.abs(whole).astype(int_dtype)
-    sign = jnp.where(whole < 0, jnp.asarray(jnp.iinfo(int_dtype).min, int_dtype), 0)
-    from_bits = lax.bitcast_convert_type(significand | sign.astype(int_dtype), dt)
-    out = jnp.where(below, lax.stop_gradient(from_bits), normal)
-    if rounding == "down":  # past the largest float: the largest, below the number it bounds
-        # (a select, not a minimum: XLA's arithmetic would flush a subnormal out to 0)
-        out = jnp.where(out == jnp.inf, fi.max, out)
-    return out
 
 
 def _nan_unless(ok: jax.Array, t: jax.Array) -> jax.Array:
