@@ -24,6 +24,7 @@ from divergences._src import log_sums as ls
 from divergences._src import numerics as nm
 from divergences._src import terms as tm
 from divergences.testing import tolerance
+from divergences.testing.profiles import at_most
 from tests.helpers import (
     mp_chi_square,
     mp_conditional_entropy,
@@ -307,7 +308,13 @@ TWO_TINY_ROWS = np.array([[0.5, 0.5], [0.0, TINY], [0.0, TINY]])
 
 
 @pytest.mark.slow
-@given(st.one_of(dvt.near_identical_pairs(n=[4, 6, 9]), dvt.pmf_pairs([4, 6, 9])))
+@given(
+    st.one_of(
+        dvt.near_identical_pairs(n=[4, 6, 9]),
+        dvt.pmf_pairs([4, 6, 9]),
+        dvt.edge_of_normal_pairs(n=[4, 6, 9]),
+    )
+)
 @example((JUST_UNDER_TINY.ravel(), np.full(9, 1 / 9)))
 @example((TWO_TINY_IN_A_COLUMN.ravel(), np.full(6, 1 / 6)))
 def test_conditional_entropy_relative_accuracy(pq) -> None:
@@ -428,6 +435,18 @@ def test_distances_are_roots_of_sums_below_the_normal_range(name: str, pq) -> No
     _assert_all_calls_accurate(fn, reference(*pq), *pq)
 
 
+@pytest.mark.slow
+@at_most(30)
+@given(dvt.edge_of_normal_pairs(n=[2, 5, 8]))
+def test_sums_and_distances_at_the_edge_of_the_normal_range(pq) -> None:
+    """Sums and distances at the edge of the normal range."""
+    # Masses of a few times tiny beside regular ones: relatively accurate against mpmath wherever
+    # the exact value is normal (below it, at most a few tiny), with no term lost to the flush.
+    p, q = pq
+    for fn, reference in (*SUMS_OF_SMALL_TERMS.values(), *ROOTS.values()):
+        _assert_relatively_accurate(float(fn(p, q)), reference(p, q), np.float64)
+
+
 def test_conditional_entropy_and_its_gradient_where_the_column_sum_rounds_away_a_mass() -> None:
     """Conditional entropy and its gradient where the column sum rounds away a mass."""
     # P(j) = 1 + 1e-20 rounds to 1: log(P(j) / P(i, j)) lost the 1e-20 (H(C | X) came out 2%
@@ -442,7 +461,8 @@ def test_conditional_entropy_and_its_gradient_where_the_column_sum_rounds_away_a
 
 
 @pytest.mark.slow
-@given(dvt.near_identical_pairs(n=[4, 6, 9]))
+@given(st.one_of(dvt.near_identical_pairs(n=[4, 6, 9]), dvt.edge_of_normal_pairs(n=[4, 6, 9])))
+@example((TWO_TINY_ROWS.T.ravel(), np.full(6, 1 / 6)))  # (2, 3): the transpose
 def test_mutual_information_accuracy(pq) -> None:
     """Mutual information accuracy."""
     # Near independence the marginals are rounded sums and P(j|i) a rounded quotient: a relative
