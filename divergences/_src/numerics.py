@@ -254,7 +254,11 @@ def flush_floor(x: jax.Array) -> float:
 
 
 def upscaled_sum(
-    term: Callable[..., jax.Array], *masses: jax.Array, axis: int | None, bounded: bool = True
+    term: Callable[..., jax.Array],
+    *masses: jax.Array,
+    axis: int | None,
+    bounded: bool = True,
+    given: tuple[jax.Array, ...] = (),
 ) -> jax.Array:
     r"""``sum(term(*masses), axis)`` for a non-negative term homogeneous of degree one.
 
@@ -280,6 +284,8 @@ def upscaled_sum(
       *masses: the arrays, broadcast together.
       axis: the axis summed over; None for all.
       bounded: whether the term is at most a fixed multiple of its masses.
+      given: arrays passed to ``term`` after the masses as they are (the discriminator of the GAN
+        value, in which the term is linear in the masses); bounded terms only.
 
     Returns:
       The sums.
@@ -288,10 +294,12 @@ def upscaled_sum(
 
     def upscaled(*xs: Any) -> jax.Array:
         *arrays, ax = xs
-        return _upscaled(term, ax, False, *arrays)
+        return _upscaled(term, ax, False, len(arrays), *arrays, *given)
 
     if bounded:
         return upscaled(*masses, axis)
+    if given:
+        raise ValueError("given arrays are for bounded terms only")
     small = flush_floor(masses[0])
 
     def plain(*xs: Any) -> jax.Array:
@@ -309,7 +317,8 @@ def upscaled_root(term: Callable[..., jax.Array], *masses: jax.Array, axis: int)
     and relatively accurate where its square is below the normal range. The derivative is
     ``dS / (2 sqrt S)``, and 0 where the sum is 0 (a subgradient at ``p = q``).
     """
-    return _upscaled(term, axis, True, *jnp.broadcast_arrays(*masses))
+    arrays = jnp.broadcast_arrays(*masses)
+    return _upscaled(term, axis, True, len(arrays), *arrays)
 
 
 @jax.custom_jvp
@@ -330,27 +339,38 @@ def _weighted_sum_jvp(primals: Any, tangents: Any) -> tuple[jax.Array, jax.Array
     return weighted_sum(w, t), jnp.sum(dw * t + w * dt)
 
 
-@functools.partial(jax.custom_jvp, nondiff_argnums=(0, 1, 2))
+@functools.partial(jax.custom_jvp, nondiff_argnums=(0, 1, 2, 3))
 def _upscaled(
-    term: Callable[..., jax.Array], axis: int | None, root: bool, *masses: jax.Array
+    term: Callable[..., jax.Array], axis: int | None, root: bool, count: int, *arrays: jax.Array
 ) -> jax.Array:
-    """The sum of ``term`` on the masses times :func:`upscale`, divided back (or its root).
+    """The sum of ``term`` on the first ``count`` arrays times :func:`upscale`, divided back.
 
-    The derivative is the sum of the term's derivatives at the upscaled masses along the
-    tangents as they are (of degree zero, a term's derivative is the same on both scales), so
-    that no cotangent is ever divided by the scale, which would flush a small one to 0.
+    Or its root. The derivative is the sum of the term's derivatives at the upscaled masses
+    along their tangents as they are (of degree zero, a term's derivative in the masses is the
+    same on both scales), and along the other arrays' tangents divided by the scale, so that no
+    cotangent of a mass is ever divided by the scale, which would flush a small one to 0.
     """
-    scale = upscale(masses[0])
-    total = jnp.sum(term(*(m * scale for m in masses)), axis=axis)
+    scale = upscale(arrays[0])
+    total = jnp.sum(term(*_scaled(arrays, count, scale)), axis=axis)
     return jnp.sqrt(jnp.maximum(total, 0)) * (1 / math.sqrt(scale)) if root else total / scale
+
+
+def _scaled(arrays: Sequence[jax.Array], count: int, scale: float) -> tuple[jax.Array, ...]:
+    return (*(a * scale for a in arrays[:count]), *arrays[count:])
 
 
 @_upscaled.defjvp
 def _upscaled_jvp(
-    term: Callable[..., jax.Array], axis: int | None, root: bool, primals: Any, tangents: Any
+    term: Callable[..., jax.Array],
+    axis: int | None,
+    root: bool,
+    count: int,
+    primals: Any,
+    tangents: Any,
 ) -> tuple[jax.Array, jax.Array]:
     scale = upscale(primals[0])
-    values, slopes = jax.jvp(term, tuple(m * scale for m in primals), tuple(tangents))
+    directions = (*tangents[:count], *(t / scale for t in tangents[count:]))
+    values, slopes = jax.jvp(term, _scaled(primals, count, scale), directions)
     total, slope = jnp.sum(values, axis=axis), jnp.sum(slopes, axis=axis)
     if not root:
         return total / scale, slope
