@@ -215,3 +215,23 @@ def test_value_at_the_optimum_where_d_star_rounds_to_one() -> None:
     # Its gradient is the envelope theorem's, log D* (up to a constant along the simplex).
     g = np.asarray(jax.grad(lambda p: dv.gan_value(p, q))(p))
     assert np.isfinite(g).all()
+
+
+def test_value_keeps_its_terms_below_the_normal_range() -> None:
+    """Value keeps its terms below the normal range."""
+    # Twenty terms 1.5 tiny log 0.9, each below the normal range (flushed to 0 by XLA) and
+    # summing to a normal -7.03e-308: the value is linear in (p, q) for a given d and is summed
+    # on upscaled masses. The exact sum is taken in mpmath from the doubles.
+    import mpmath  # optional dependency of the tests' references, as in tests/helpers.py
+
+    tiny = float(np.finfo(np.float64).tiny)
+    p = np.concatenate([[0.5, 0.5], np.full(20, 1.5 * tiny), [0.0]])
+    q = np.concatenate([np.zeros(22), [1.0]])
+    d = np.concatenate([[1.0, 1.0], np.full(20, 0.9), [0.0]])
+    with mpmath.workprec(200):
+        exact = float(
+            mpmath.fsum(mpmath.mpf(a) * mpmath.log(b) for a, b in zip(p, d, strict=True) if a > 0)
+        )
+    assert exact <= -tiny
+    for value in (dv.gan_value(p, q, d), jax.jit(dv.gan_value)(p, q, d)):
+        assert abs(float(value) - exact) <= tolerance("ulp_float64")["rtol"] * abs(exact)

@@ -15,7 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 import scipy.special
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 import divergences as dv
@@ -24,13 +24,18 @@ from divergences._src import log_sums as ls
 from divergences._src import numerics as nm
 from divergences._src import terms as tm
 from divergences.testing import tolerance
+from divergences.testing.profiles import at_most
 from tests.helpers import (
+    mp_chi_square,
     mp_conditional_entropy,
     mp_cross_entropy,
     mp_entropy,
+    mp_hellinger,
     mp_js,
+    mp_js_distance,
     mp_kl,
     mp_mutual_information,
+    mp_total_variation,
     relative_error,
 )
 
@@ -290,8 +295,28 @@ def test_entropy_and_cross_entropy_relative_accuracy(pq) -> None:
     _assert_relatively_accurate(float(dv.cross_entropy(p, q)), reference, p.dtype)
 
 
+TINY = float(np.finfo(np.float64).tiny)
+#: H(C | X) = tiny (1 + log(14 / (29 tiny))), normal; its term (14/29) log1p(tiny / (14/29)) is
+#: tiny (1 - 1e-308), a product that XLA flushes to 0 where it is not fused with the sum (no FMA:
+#: ``--xla_cpu_max_isa=SSE4_2`` or ``AVX``): 1.4e-3 of the value.
+JUST_UNDER_TINY = np.array([[13 / 29, 0, 2 / 29], [0, TINY, 0], [0, 14 / 29, 0]])
+#: H(C | X) = 2 tiny log 2, normal, from two terms tiny log 2 below the normal range: 0 on every
+#: instruction set before the sums were upscaled. Its transpose has I(C; X) = H(X), likewise.
+TWO_TINY_IN_A_COLUMN = np.array([[1.0, 0.0], [0.0, TINY], [0.0, TINY]])
+#: I(C; X) = 2 tiny log 2 from two products tiny * log 2 (rows of mass tiny against the marginal).
+TWO_TINY_ROWS = np.array([[0.5, 0.5], [0.0, TINY], [0.0, TINY]])
+
+
 @pytest.mark.slow
-@given(st.one_of(dvt.near_identical_pairs(n=[4, 6, 9]), dvt.pmf_pairs([4, 6, 9])))
+@given(
+    st.one_of(
+        dvt.near_identical_pairs(n=[4, 6, 9]),
+        dvt.pmf_pairs([4, 6, 9]),
+        dvt.edge_of_normal_pairs(n=[4, 6, 9]),
+    )
+)
+@example((JUST_UNDER_TINY.ravel(), np.full(9, 1 / 9)))
+@example((TWO_TINY_IN_A_COLUMN.ravel(), np.full(6, 1 / 6)))
 def test_conditional_entropy_relative_accuracy(pq) -> None:
     """Conditional entropy relative accuracy."""
     # Non-negative terms P log1p(O / P), O the other rows' mass in the column summed from the
@@ -301,6 +326,125 @@ def test_conditional_entropy_relative_accuracy(pq) -> None:
     _assert_relatively_accurate(
         float(dv.conditional_entropy(joint)), mp_conditional_entropy(joint), p.dtype
     )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("joint", [JUST_UNDER_TINY, TWO_TINY_IN_A_COLUMN, TWO_TINY_ROWS.T])
+def test_conditional_entropy_keeps_its_terms_below_the_normal_range(joint) -> None:
+    """Conditional entropy keeps its terms below the normal range."""
+    # A normal H(C | X) whose terms are not: upscaled, summed, divided back (numerics
+    # .upscaled_sum), the same eagerly, under jit and under vmap.
+    reference = mp_conditional_entropy(joint)
+    assert reference >= TINY
+    calls = (
+        dv.conditional_entropy(joint),
+        jax.jit(dv.conditional_entropy)(joint),
+        jax.vmap(dv.conditional_entropy)(np.stack([joint, joint]))[1],
+    )
+    for value in calls:
+        _assert_relatively_accurate(float(value), reference, np.float64)
+    assert np.isfinite(np.asarray(jax.grad(dv.conditional_entropy)(joint))).all()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("joint", [TWO_TINY_ROWS, TWO_TINY_IN_A_COLUMN.T, JUST_UNDER_TINY])
+def test_mutual_information_keeps_its_products_below_the_normal_range(joint) -> None:
+    """Mutual information keeps its products below the normal range."""
+    reference = mp_mutual_information(joint)
+    assert reference >= TINY
+    for value in (dv.mutual_information(joint), jax.jit(dv.mutual_information)(joint)):
+        _assert_relatively_accurate(float(value), reference, np.float64)
+
+
+def test_conditional_entropy_and_total_variation_count_terms_below_the_normal_range() -> None:
+    """Conditional entropy and total variation count terms below the normal range."""
+    # The quick tier's check, eager only; the slow tests below take every sum, jit, vmap, grad.
+    _assert_relatively_accurate(
+        float(dv.conditional_entropy(TWO_TINY_IN_A_COLUMN)), 2 * TINY * math.log(2), np.float64
+    )
+    p, q = _tiny_pair(2, 1.5)
+    _assert_relatively_accurate(float(dv.total_variation(p, q)), TINY, np.float64)
+
+
+def _tiny_pair(k: int, ratio: float) -> tuple[np.ndarray, np.ndarray]:
+    """Two pmfs, halves of 1 and then ``k`` masses ``ratio tiny`` against ``tiny`` both ways."""
+    low, high = np.full(k, TINY), np.full(k, ratio * TINY)
+    return np.concatenate([[0.5, 0.5], high, low]), np.concatenate([[0.5, 0.5], low, high])
+
+
+#: Every term below the normal range and the value normal (a sum of 100 such terms), and
+#: squares below it with normal roots (Hellinger and Jensen-Shannon distances).
+SUBNORMAL_TERMS = [_tiny_pair(100, 1.5), _tiny_pair(40, 3.0)]
+ROOTS_OF_SUBNORMALS = [_tiny_pair(1, 1.21), _tiny_pair(1, 1.5)]
+
+_G = dv.generators
+SUMS_OF_SMALL_TERMS = {
+    "total_variation": (dv.total_variation, mp_total_variation),
+    "chi_square": (dv.chi_square, mp_chi_square),
+    "kl": (dv.kl, mp_kl),
+    "reverse kl": (lambda p, q: dv.kl(q, p), lambda p, q: mp_kl(q, p)),
+    "js_divergence": (dv.js_divergence, mp_js),
+    "TOTAL_VARIATION": (
+        lambda p, q: dv.f_divergence(p, q, _G.TOTAL_VARIATION),
+        mp_total_variation,
+    ),
+    "PEARSON": (lambda p, q: dv.f_divergence(p, q, _G.PEARSON), mp_chi_square),
+    "NEYMAN": (lambda p, q: dv.f_divergence(p, q, _G.NEYMAN), lambda p, q: mp_chi_square(q, p)),
+    "SQUARED_HELLINGER": (
+        lambda p, q: dv.f_divergence(p, q, _G.SQUARED_HELLINGER),
+        lambda p, q: 2 * mp_hellinger(p, q, squared=True),
+    ),
+    "KL": (lambda p, q: dv.f_divergence(p, q, _G.KL), mp_kl),
+    "REVERSE_KL": (lambda p, q: dv.f_divergence(p, q, _G.REVERSE_KL), lambda p, q: mp_kl(q, p)),
+    "JENSEN_SHANNON": (
+        lambda p, q: dv.f_divergence(p, q, _G.JENSEN_SHANNON),
+        lambda p, q: 2 * mp_js(p, q),
+    ),
+}
+ROOTS = {"hellinger": (dv.hellinger, mp_hellinger), "js_distance": (dv.js_distance, mp_js_distance)}
+
+
+def _assert_all_calls_accurate(fn: Any, reference: float, p: np.ndarray, q: np.ndarray) -> None:
+    assert reference >= TINY  # the value is normal: relative accuracy is promised
+    calls = (fn(p, q), jax.jit(fn)(p, q), jax.vmap(fn)(np.stack([p, p]), np.stack([q, q]))[1])
+    for value in calls:
+        _assert_relatively_accurate(float(value), reference, np.float64)
+    gradients = jax.grad(fn, argnums=(0, 1))(p, q)
+    assert all(np.isfinite(np.asarray(g)).all() for g in gradients)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("pq", SUBNORMAL_TERMS)
+@pytest.mark.parametrize("name", sorted(SUMS_OF_SMALL_TERMS))
+def test_sums_keep_their_terms_below_the_normal_range(name: str, pq) -> None:
+    """Sums keep their terms below the normal range."""
+    # Terms of masses 1.5 tiny and tiny (or 3 tiny) are below the normal range, which XLA
+    # flushes to 0 (p - q itself, for total variation and chi-square); their sum is normal.
+    fn, reference = SUMS_OF_SMALL_TERMS[name]
+    _assert_all_calls_accurate(fn, reference(*pq), *pq)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("pq", ROOTS_OF_SUBNORMALS + SUBNORMAL_TERMS)
+@pytest.mark.parametrize("name", sorted(ROOTS))
+def test_distances_are_roots_of_sums_below_the_normal_range(name: str, pq) -> None:
+    """Distances are roots of sums below the normal range."""
+    # H^2 and JS of 1.21 tiny against tiny are about 1e-310, below the normal range; H and the
+    # JS distance about 1e-155, normal.
+    fn, reference = ROOTS[name]
+    _assert_all_calls_accurate(fn, reference(*pq), *pq)
+
+
+@pytest.mark.slow
+@at_most(30)
+@given(dvt.edge_of_normal_pairs(n=[2, 5, 8]))
+def test_sums_and_distances_at_the_edge_of_the_normal_range(pq) -> None:
+    """Sums and distances at the edge of the normal range."""
+    # Masses of a few times tiny beside regular ones: relatively accurate against mpmath wherever
+    # the exact value is normal (below it, at most a few tiny), with no term lost to the flush.
+    p, q = pq
+    for fn, reference in (*SUMS_OF_SMALL_TERMS.values(), *ROOTS.values()):
+        _assert_relatively_accurate(float(fn(p, q)), reference(p, q), np.float64)
 
 
 def test_conditional_entropy_and_its_gradient_where_the_column_sum_rounds_away_a_mass() -> None:
@@ -317,7 +461,8 @@ def test_conditional_entropy_and_its_gradient_where_the_column_sum_rounds_away_a
 
 
 @pytest.mark.slow
-@given(dvt.near_identical_pairs(n=[4, 6, 9]))
+@given(st.one_of(dvt.near_identical_pairs(n=[4, 6, 9]), dvt.edge_of_normal_pairs(n=[4, 6, 9])))
+@example((TWO_TINY_ROWS.T.ravel(), np.full(6, 1 / 6)))  # (2, 3): the transpose
 def test_mutual_information_accuracy(pq) -> None:
     """Mutual information accuracy."""
     # Near independence the marginals are rounded sums and P(j|i) a rounded quotient: a relative

@@ -10,6 +10,7 @@ import jax.numpy as jnp
 from divergences._src.array_types import ArrayLike
 from divergences._src.domain import check_pmf_pair
 from divergences._src.log_sums import kl_sum
+from divergences._src.numerics import upscaled_sum
 from divergences._src.precision import keeps_input_precision
 from divergences._src.terms import PEARSON
 
@@ -65,8 +66,9 @@ def chi_square(p: ArrayLike, q: ArrayLike, *, axis: int = -1) -> jax.Array:
 @functools.partial(jax.jit, static_argnames="axis")
 def _chi_square(p: jax.Array, q: jax.Array, *, axis: int) -> jax.Array:
     # (p - q) * ((p - q) / q): q = 0 < p gives p * inf = inf even where p^2 underflows, and the
-    # derivative never forms q^2 (see terms.square_over).
-    chi = jnp.sum(PEARSON.masses(p, q), axis=axis)
+    # derivative never forms q^2 (see terms.square_over). Upscaled where the sum is small
+    # (numerics.upscaled_sum): a term below the normal range is flushed to 0 by XLA.
+    chi = upscaled_sum(PEARSON.masses, p, q, axis=axis, bounded=PEARSON.bounded)
     return _at_least_expm1_kl(chi, p, q, axis)
 
 

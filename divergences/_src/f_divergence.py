@@ -54,7 +54,7 @@ from divergences._src.array_types import ArrayLike, Base
 from divergences._src.domain import check_axis, check_base, check_pmf_pair
 from divergences._src.errors import is_traced, require
 from divergences._src.f_generators import GENERATORS, Elementwise, FGenerator, routed
-from divergences._src.numerics import log_of_base, support_mask
+from divergences._src.numerics import log_of_base, support_mask, upscaled_sum
 from divergences._src.precision import as_float_array, has_mass, keeps_input_precision
 
 __all__ = ["f_divergence", "optimal_critic", "variational_bound"]
@@ -354,8 +354,16 @@ def _tabled_sum(
     hi: float,
     axis: int,
 ) -> jax.Array:
-    """``f(1) + sum term(p, q)`` (``lo`` is ``f(1)``), held in ``[lo, hi]``, in the base."""
-    value = lo + jnp.sum(f.term(p, q), axis=axis)  # type: ignore[misc]
+    """``f(1) + sum term(p, q)`` (``lo`` is ``f(1)``), held in ``[lo, hi]``, in the base.
+
+    A table's term is summed on the upscaled masses (:func:`~.numerics.upscaled_sum`), so that
+    its terms below the normal range count; a term of your own is summed as written.
+    """
+    if f.route is None:
+        total = jnp.sum(f.term(p, q), axis=axis)  # type: ignore[misc]
+    else:
+        total = upscaled_sum(f.route.masses, p, q, axis=axis, bounded=f.route.term.bounded)
+    value = lo + total
     return _clip(value, lo, hi) / log_base
 
 

@@ -21,6 +21,8 @@ from divergences._src.numerics import (
     log_of_base,
     ratio,
     support_mask,
+    upscaled_sum,
+    weighted_sum,
     xlog1p_ratio,
     xlog_ratio_sum,
 )
@@ -102,7 +104,10 @@ def _mutual_information_nats(j: jax.Array) -> jax.Array:
     row = jnp.sum(j, axis=1, keepdims=True)
     col = jnp.sum(j, axis=0, keepdims=True)
     cond = ratio(j, row + (1 - support_mask(row)))  # empty rows: every P(i, j) and P(i) are 0
-    mi = jnp.sum(row * kl_terms(cond, col))
+    # A product row * term below the normal range would be flushed to 0 by XLA (I = 2 t log 2
+    # of [[1/2, 1/2], [0, t], [0, t]], t the smallest normal number, came out 0): the products
+    # are taken on upscaled rows (numerics.weighted_sum).
+    mi = weighted_sum(row, kl_terms(cond, col))
     # I(C; X) <= min(H(C), H(X)) for a pmf; a joint accepted within the sum tolerance t could
     # pass it by about t (1 + log n): held at the smaller marginal entropy, plus that entropy's
     # rounding error. A rounded marginal r moves r log r by up to its ulp times |1 + log r|, that
@@ -164,11 +169,20 @@ def _conditional_entropy_nats(j: jax.Array) -> jax.Array:
     # so its difference keeps the relative accuracy of the sum. (Summing the rows above and
     # below each entry by cumulative sums is as accurate and slower: benchmarks/history-to-2026-11-25.md,
     # "Notes moved from the code".)
+    # The terms are homogeneous of degree one in the joint, and one of them can lie below the
+    # normal range (flushed to 0 by XLA) where the total does not: [[1, 0], [0, t], [0, t]] with
+    # t the smallest normal number has H = 2 t log 2 from two terms t log 2. So every entry is
+    # upscaled first, and the sum divided back (numerics.upscaled_sum).
+    return upscaled_sum(_conditional_entropy_terms, j, axis=None)
+
+
+def _conditional_entropy_terms(j: jax.Array) -> jax.Array:
+    """The terms ``P(i,j) log1p(O(i,j) / P(i,j))`` of :func:`_conditional_entropy_nats`."""
     top = jax.nn.one_hot(jnp.argmax(j, axis=0), j.shape[0], dtype=j.dtype, axis=0)
     col = jnp.sum(j, axis=0, keepdims=True)
     others_of_top = jnp.sum(j * (1 - top), axis=0, keepdims=True)
     other_rows = (col - j) * (1 - top) + others_of_top * top
-    return jnp.sum(xlog1p_ratio(j, other_rows))
+    return xlog1p_ratio(j, other_rows)
 
 
 @keeps_input_precision

@@ -7,12 +7,14 @@ import math
 
 import jax
 import jax.numpy as jnp
+from jax import lax
 
 from divergences._src.array_types import ArrayLike, Base
 from divergences._src.domain import check_base, check_base_above_one, check_pmf_pair
 from divergences._src.log_sums import js_sum
-from divergences._src.numerics import log_of_base, safe_sqrt
+from divergences._src.numerics import flush_floor, log_of_base, safe_sqrt, upscaled_root
 from divergences._src.precision import keeps_input_precision
+from divergences._src.terms import js_accurate
 
 __all__ = ["js_distance", "js_divergence"]
 
@@ -82,8 +84,9 @@ def js_distance(p: ArrayLike, q: ArrayLike, *, base: Base = None, axis: int = -1
     relatively accurate where JS is a normal number: the square root of the accurate JS (float32
     included: ``js_distance`` of two pmfs that differ by 6e-5 is right to a few ulp, where the
     defining sum returned a value three times too large). Where JS itself falls below the
-    dtype's normal range (a mass near the smallest normal number against a zero) it is flushed to
-    0, and so is the distance, whose true value, about the square root of that, would be normal.
+    dtype's normal range (masses near the smallest normal number), which XLA flushes to 0, the
+    distance is the root of the sum taken on the masses times a power of two, divided by the
+    root of that power: it is relatively accurate there too.
     At ``p = q`` the square root has no derivative; the gradient returned there is 0, a
     subgradient.
 
@@ -116,4 +119,23 @@ def js_distance(p: ArrayLike, q: ArrayLike, *, base: Base = None, axis: int = -1
 
 @functools.partial(jax.jit, static_argnames="axis")
 def _js_root(p: jax.Array, q: jax.Array, log_base: jax.Array, *, axis: int) -> jax.Array:
-    return safe_sqrt(jnp.maximum(_js(p, q, log_base, axis=axis), 0))
+    js = jnp.maximum(_js(p, q, log_base, axis=axis), 0)
+    # Where JS is small it may be below the normal range, flushed to 0 by XLA while its root is
+    # normal: there the root is taken of the sum on the upscaled masses (numerics.upscaled_root), and
+    # divided by the root of the scale. One lax.cond on the sums: nothing more where none is.
+    small = flush_floor(js)
+    return lax.cond(
+        jnp.all(js >= small),
+        lambda: safe_sqrt(js),
+        lambda: jnp.where(js >= small, safe_sqrt(js), _small_js_root(p, q, log_base, axis)),
+    )
+
+
+def _small_js_root(p: jax.Array, q: jax.Array, log_base: jax.Array, axis: int) -> jax.Array:
+    """``sqrt(JS)`` from the terms of :func:`~divergences._src.terms.js_accurate` upscaled."""
+    return upscaled_root(_half_js, p, q, axis=axis) / jnp.sqrt(log_base)
+
+
+def _half_js(p: jax.Array, q: jax.Array) -> jax.Array:
+    """The terms of JS in nats: half those of :func:`~divergences._src.terms.js_accurate`."""
+    return 0.5 * js_accurate(p, q)

@@ -23,9 +23,9 @@ comparison, ``z = min(floor(3|u|), 1)``, ``term = (1 - z) near + z far``:
 
 The blend is ``(1 - z) near + z far`` rather than ``near + z (far - near)``: the difference of
 two nearly equal tiny terms can underflow. For the same reason the exact kernels run on the
-masses times ``2^512`` (float64; ``2^64`` in float32) and divide the sum back: KL and JS are
-homogeneous of degree one, and a term below the normal range (XLA flushes it to 0) can matter
-where the total is normal.
+masses times ``2^512`` (float64; ``2^64`` in float32) and divide the sum back
+(:func:`~divergences._src.numerics.upscaled_sum`): KL and JS are homogeneous of degree one, and a
+term below the normal range (XLA flushes it to 0) can matter where the total is normal.
 
 **JS.** Twice JS is ``sum s/2 j(u)`` with ``j(u) = (1+u) log(1+u) + (1-u) log(1-u) >= 0``. For
 ``|u| < 1/2``: ``j = u (log1p(u) - log1p(-u)) + log1p(-u^2)``, ``~ 2u^2 - u^2`` (at most half
@@ -77,6 +77,8 @@ from divergences._src.numerics import (
     not_nan,
     safe_denominator,
     support_mask,
+    upscale,
+    upscaled_sum,
 )
 from divergences._src.terms import js_accurate, kl_accurate
 
@@ -134,17 +136,6 @@ def _kl_fast(p: jax.Array, q: jax.Array, axis: int) -> jax.Array:
     return jnp.sum(p * jnp.log(jnp.maximum(p / q, tiny)) - (p - q), axis=axis)
 
 
-def _upscale(x: jax.Array) -> float:
-    """A power of two to multiply the masses by before the exact kernels, and divide the sum by.
-
-    KL and JS are homogeneous of degree one in ``(p, q)``, and XLA flushes subnormal numbers: a
-    term below the smallest normal number (``1e-300 (1.22e-4)^2``, say) would count as 0 even
-    where the total is normal. Scaled by ``2^512`` (float64) or ``2^64`` (float32) every term of
-    masses at or above ``tiny`` stays normal, and the largest masses (1) stay far from overflow.
-    """
-    return 2.0**512 if x.dtype == np.float64 else 2.0**64
-
-
 #: The short series below are exact to the ulp where every ``|u| = |p - q|/(p + q)`` is below this.
 NEAR_U = 2.0**-8
 
@@ -191,7 +182,7 @@ def _kl_near_sum(p: jax.Array, q: jax.Array, axis: int) -> jax.Array:
     the terms that matter for ``|u| < NEAR_U``: about 20 fused operations and no logarithm, where
     the exact kernel takes 60 and two logarithms. Run on the upscaled masses, like the exact one.
     """
-    scale = _upscale(p)
+    scale = upscale(p)
     p, q = p * scale, q * scale
     s, u, v, flag = _near_u(p, q)
     b = _series(v, _KL_NEAR_TAIL[np.dtype(p.dtype)])
@@ -200,7 +191,7 @@ def _kl_near_sum(p: jax.Array, q: jax.Array, axis: int) -> jax.Array:
 
 def _js_near_sum(p: jax.Array, q: jax.Array, axis: int) -> jax.Array:
     """Twice JS by its series ``s/2 v (1 + v/6 + ...)`` where every ``|u| < NEAR_U``; else >= 1."""
-    scale = _upscale(p)
+    scale = upscale(p)
     p, q = p * scale, q * scale
     s, _, v, flag = _near_u(p, q)
     series = 1 + v * _series(v, _JS_NEAR_SERIES[np.dtype(p.dtype)])
@@ -226,9 +217,8 @@ def _series_certified(near: jax.Array) -> jax.Array:
 
 
 def _kl_exact(p: jax.Array, q: jax.Array, axis: int) -> jax.Array:
-    """The sum of :func:`kl_accurate`, on the upscaled masses (:func:`_upscale`)."""
-    scale = _upscale(p)
-    return jnp.sum(kl_accurate(p * scale, q * scale), axis=axis) / scale
+    """The sum of :func:`kl_accurate`, on the upscaled masses (:func:`upscaled_sum`)."""
+    return upscaled_sum(kl_accurate, p, q, axis=axis)
 
 
 kl_sum = certified_sum(
@@ -258,9 +248,8 @@ def _js_fast(p: jax.Array, q: jax.Array, axis: int) -> jax.Array:
 
 
 def _js_exact(p: jax.Array, q: jax.Array, axis: int) -> jax.Array:
-    """The sum of :func:`js_accurate`, on the upscaled masses (:func:`_upscale`)."""
-    scale = _upscale(p)
-    return jnp.sum(js_accurate(p * scale, q * scale), axis=axis) / scale
+    """The sum of :func:`js_accurate`, on the upscaled masses (:func:`upscaled_sum`)."""
+    return upscaled_sum(js_accurate, p, q, axis=axis)
 
 
 def _js_coefficients(p: jax.Array, q: jax.Array) -> tuple[jax.Array, jax.Array]:

@@ -11,7 +11,11 @@ operations is the cost.
 
 **Conventions.** A term with zero mass is zero (``0 log 0 = 0``, ``0 log(0/0) = 0``); a term with
 ``p > 0 = q`` in KL or cross-entropy is ``+inf``. Masses below the dtype's smallest normal number
-count as 0 (XLA flushes subnormals).
+count as 0 (XLA flushes subnormals), and so does every result and intermediate below it, on every
+instruction set (a product whose exact value lies under ``tiny`` is flushed even where it rounds
+up to ``tiny``). A sum of terms homogeneous of degree one in the masses is therefore taken on the
+masses times a power of two and divided back (:func:`upscaled_sum`): its terms below the normal
+range count where the total is normal.
 
 **One builder.** The five reductions (:func:`xlog_ratio_sum` here; ``kl_sum``, ``js_sum``,
 ``cross_entropy_sum`` and the entropy under ``entropy_sum`` in :mod:`divergences._src.log_sums`)
@@ -51,6 +55,7 @@ __all__ = [
     "Accept",
     "accurate_log1p",
     "certified_sum",
+    "flush_floor",
     "horner",
     "into_range",
     "log_of_base",
@@ -61,6 +66,10 @@ __all__ = [
     "safe_denominator",
     "safe_sqrt",
     "support_mask",
+    "upscale",
+    "upscaled_root",
+    "upscaled_sum",
+    "weighted_sum",
     "xlog_ratio",
     "xlog_ratio_sum",
 ]
@@ -129,7 +138,10 @@ Accept = Callable[[jax.Array], jax.Array]
 
 
 def _first_accepted(
-    stages: Sequence[tuple[Kernel, Accept]], exact: Kernel, arrays: Sequence[jax.Array], axis: int
+    stages: Sequence[tuple[Kernel, Accept]],
+    exact: Kernel,
+    arrays: Sequence[jax.Array],
+    axis: int | None,
 ) -> jax.Array:
     """The first stage's sums where it accepts them, the next stage's (recursively) elsewhere.
 
@@ -214,6 +226,157 @@ def certified_sum(
 
     reduction.defjvp(jvp)
     return jax.jit(reduction, static_argnums=arity)
+
+
+# ---------------------------------------------------------------------------------------------
+# Sums of terms homogeneous of degree one, taken above the subnormal range.
+# ---------------------------------------------------------------------------------------------
+
+
+def upscale(x: jax.Array) -> float:
+    """The power of two that the masses are multiplied by before a sum of degree-one terms.
+
+    ``2^512`` in float64, ``2^64`` in float32: a term of masses at or above ``tiny`` is then
+    normal (a term is at least its masses times ``eps^2``), a term that is a few times its masses
+    stays far from overflow (masses of 1 become ``2^512``), and the square root of the scale is
+    a power of two too, for the distances that are roots of such sums.
+    """
+    return 2.0**512 if x.dtype == np.float64 else 2.0**64
+
+
+def flush_floor(x: jax.Array) -> float:
+    """``tiny / eps^2`` of ``x``'s dtype: a sum below it may have lost terms flushed to 0.
+
+    ``n`` flushed terms are below ``n tiny``, that is ``n eps^2`` of a sum at or above this floor.
+    """
+    info = jnp.finfo(x.dtype)
+    return float(info.tiny / info.eps**2)
+
+
+def upscaled_sum(
+    term: Callable[..., jax.Array],
+    *masses: jax.Array,
+    axis: int | None,
+    bounded: bool = True,
+    given: tuple[jax.Array, ...] = (),
+) -> jax.Array:
+    r"""``sum(term(*masses), axis)`` for a non-negative term homogeneous of degree one.
+
+    .. math:: \sum_i t(x_i, y_i) = \frac{1}{s} \sum_i t(s x_i, s y_i), \qquad s = 2^{512}
+       \ \text{(float64)}, \ 2^{64} \ \text{(float32)}
+
+    (:func:`upscale`). Why: XLA on CPU flushes every subnormal result to 0, so a term below the
+    smallest normal number ``tiny`` (``p log(p/q) - p + q`` at ``p = 1.5 tiny, q = tiny``; the
+    difference ``p - q`` of total variation there) or a product whose exact value lies just under
+    ``tiny`` (``14/29 * (tiny / (14/29))``) would count as 0 where the total is normal. A power of
+    two moves every such term into the normal range and the division moves the sum back, both
+    exactly; the derivative of a term of degree one is of degree zero, the same on both scales.
+
+    ``bounded`` says that each term is at most a fixed multiple of its masses (KL, JS, total
+    variation, Hellinger, conditional entropy), so that the upscaled terms cannot overflow: one
+    multiplication per mass, in the same fused loop. A term that can be large against its masses
+    (chi-square's ``(p - q)^2 / q``, up to ``1 / tiny``) is summed as it is first, and upscaled
+    only where that sum is below ``tiny / eps^2`` (where every term is, so the upscaled ones
+    cannot overflow), by one ``lax.cond`` on the sums (:func:`_first_accepted`).
+
+    Args:
+      term: ``term(*masses)``, elementwise.
+      *masses: the arrays, broadcast together.
+      axis: the axis summed over; None for all.
+      bounded: whether the term is at most a fixed multiple of its masses.
+      given: arrays passed to ``term`` after the masses as they are (the discriminator of the GAN
+        value, in which the term is linear in the masses); bounded terms only.
+
+    Returns:
+      The sums.
+    """
+    masses = tuple(jnp.broadcast_arrays(*masses))
+
+    def upscaled(*xs: Any) -> jax.Array:
+        *arrays, ax = xs
+        return _upscaled(term, ax, False, len(arrays), *arrays, *given)
+
+    if bounded:
+        return upscaled(*masses, axis)
+    if given:
+        raise ValueError("given arrays are for bounded terms only")
+    small = flush_floor(masses[0])
+
+    def plain(*xs: Any) -> jax.Array:
+        *arrays, ax = xs
+        return jnp.sum(term(*arrays), axis=ax)
+
+    return _first_accepted([(plain, lambda value: value >= small)], upscaled, masses, axis)
+
+
+def upscaled_root(term: Callable[..., jax.Array], *masses: jax.Array, axis: int) -> jax.Array:
+    r"""``sqrt(sum(term(*masses), axis))`` for a bounded term of :func:`upscaled_sum`.
+
+    The root of the sum on the upscaled masses divided by the root of the scale (a power of two,
+    exact): a distance that is the root of such a sum (Hellinger, Jensen-Shannon) is then normal
+    and relatively accurate where its square is below the normal range. The derivative is
+    ``dS / (2 sqrt S)``, and 0 where the sum is 0 (a subgradient at ``p = q``).
+    """
+    arrays = jnp.broadcast_arrays(*masses)
+    return _upscaled(term, axis, True, len(arrays), *arrays)
+
+
+@jax.custom_jvp
+def weighted_sum(w: jax.Array, t: jax.Array) -> jax.Array:
+    """``sum(w * t)`` over every entry, each product taken on ``w`` times :func:`upscale`.
+
+    A product of a small weight and a term (a row's mass ``tiny`` times its KL ``log 2``) can lie
+    below the normal range, flushed to 0 by XLA, where the sum is normal. The derivative is
+    ``sum(dw t + w dt)``, with no cotangent divided by the scale.
+    """
+    scale = upscale(w)
+    return jnp.sum((w * scale) * t) / scale
+
+
+@weighted_sum.defjvp
+def _weighted_sum_jvp(primals: Any, tangents: Any) -> tuple[jax.Array, jax.Array]:
+    (w, t), (dw, dt) = primals, tangents
+    return weighted_sum(w, t), jnp.sum(dw * t + w * dt)
+
+
+@functools.partial(jax.custom_jvp, nondiff_argnums=(0, 1, 2, 3))
+def _upscaled(
+    term: Callable[..., jax.Array], axis: int | None, root: bool, count: int, *arrays: jax.Array
+) -> jax.Array:
+    """The sum of ``term`` on the first ``count`` arrays times :func:`upscale`, divided back.
+
+    Or its root. The derivative is the sum of the term's derivatives at the upscaled masses
+    along their tangents as they are (of degree zero, a term's derivative in the masses is the
+    same on both scales), and along the other arrays' tangents divided by the scale, so that no
+    cotangent of a mass is ever divided by the scale, which would flush a small one to 0.
+    """
+    scale = upscale(arrays[0])
+    total = jnp.sum(term(*_scaled(arrays, count, scale)), axis=axis)
+    return jnp.sqrt(jnp.maximum(total, 0)) * (1 / math.sqrt(scale)) if root else total / scale
+
+
+def _scaled(arrays: Sequence[jax.Array], count: int, scale: float) -> tuple[jax.Array, ...]:
+    return (*(a * scale for a in arrays[:count]), *arrays[count:])
+
+
+@_upscaled.defjvp
+def _upscaled_jvp(
+    term: Callable[..., jax.Array],
+    axis: int | None,
+    root: bool,
+    count: int,
+    primals: Any,
+    tangents: Any,
+) -> tuple[jax.Array, jax.Array]:
+    scale = upscale(primals[0])
+    directions = (*tangents[:count], *(t / scale for t in tangents[count:]))
+    values, slopes = jax.jvp(term, _scaled(primals, count, scale), directions)
+    total, slope = jnp.sum(values, axis=axis), jnp.sum(slopes, axis=axis)
+    if not root:
+        return total / scale, slope
+    value = jnp.sqrt(jnp.maximum(total, 0)) * (1 / math.sqrt(scale))
+    m = support_mask(value)
+    return value, slope * (m / (2 * value + (1 - m)))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -400,7 +563,7 @@ def _xlog1p_ratio_jvp(primals: Any, tangents: Any) -> tuple[jax.Array, jax.Array
     total = xs + o * m
     log_term = accurate_log1p((o * m) / xs)
     value = x * log_term
-    return value, dx * (log_term - (o * m) / total) * m + do * (x * m) / total
+    return value, dx * (log_term - (o * m) / total) * m + do * ((x * m) / total)
 
 
 def safe_denominator(x: jax.Array) -> jax.Array:

@@ -156,6 +156,9 @@ class Term(NamedTuple):
         :class:`TermOps`.
       integrand: ``integrand(lp, lq)``, the fast quadrature's form on ``jax.numpy`` arrays.
       masses: ``masses(p, q)``, the discrete kernels' form on the masses.
+      bounded: whether ``masses(p, q)`` is at most a fixed multiple of ``p + q`` (for masses at
+        or above ``tiny``), so that its sums may run on upscaled masses without overflow
+        (:func:`~divergences._src.numerics.upscaled_sum`); Pearson's ``(p - q)^2 / q`` is not.
     """
 
     name: str
@@ -163,6 +166,7 @@ class Term(NamedTuple):
     on_logs: Callable[[Any, Any, TermOps], Any]
     integrand: Pairwise
     masses: Pairwise
+    bounded: bool = True
 
 
 def swapped(term: Pairwise) -> Pairwise:
@@ -326,6 +330,7 @@ PEARSON = Term(
     on_logs=_pearson_on_logs,
     integrand=_pearson_integrand,
     masses=_pearson_masses,
+    bounded=False,
 )
 
 

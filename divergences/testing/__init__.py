@@ -43,6 +43,7 @@ from divergences.testing.profiles import load_profile, register_profiles
 from divergences.testing.strategies import (
     RELATIONS,
     SHAPES,
+    edge_of_normal_pairs,
     near_identical_pairs,
     pmf_batches,
     pmf_pair_batches,
@@ -62,6 +63,7 @@ __all__ = [
     "coverage_verdict",
     "critics",
     "discriminators",
+    "edge_of_normal_pairs",
     "load_profile",
     "measure_coverage",
     "near_identical_pairs",

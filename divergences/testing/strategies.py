@@ -16,6 +16,8 @@ to find the cases that break naive formulas:
   the shape of a sharp softmax; draws below the smallest normal number are raised to it;
 * **near-identical pairs** (``relation="near_identical"``, and :func:`near_identical_pairs` with
   mass moved exactly between points): a divergence is tiny and cancellation decides its accuracy;
+* **masses at the edge of the normal range** (:func:`edge_of_normal_pairs`): a few times the
+  smallest normal number, whose differences and terms are below it while a divergence is not;
 * **sums at the edge of the tolerance** (``edge_sums=True``, off by default): each pmf sums to
   ``1 +- 0.9 sqrt(eps)``, which the validation accepts as it is, so that documented ranges
   (TV <= 1, KL >= 0) are tested where rounding alone cannot reach them.
@@ -50,6 +52,7 @@ from hypothesis import strategies as st
 __all__ = [
     "RELATIONS",
     "SHAPES",
+    "edge_of_normal_pairs",
     "near_identical_pairs",
     "pmf_batches",
     "pmf_pair_batches",
@@ -465,6 +468,46 @@ def near_identical_pairs(  # noqa: D417 (draw is supplied by Hypothesis, not by 
         ):
             q[i], q[j] = gained, lost
     return p, q
+
+
+@st.composite
+def edge_of_normal_pairs(  # noqa: D417 (draw is supplied by Hypothesis, not by a caller)
+    draw: st.DrawFn, n: Sizes = None, *, dtype: Any = np.float64
+) -> tuple[np.ndarray, np.ndarray]:
+    """Two pmfs with regular masses and masses of a few times the smallest normal number.
+
+    At each of ``m`` points (1 to ``n - 1``) ``p`` and ``q`` are ``c tiny``, ``c`` drawn from 0,
+    1, 1.21, 1.5, 2 and 3 for each; regular masses share the rest of each total, and the points
+    are shuffled. Differences, terms and products on the small masses lie below the normal range
+    (XLA flushes them to 0) while a sum of several, or its root, need not.
+
+    Args:
+      n: the length (at least 2), a sequence of lengths, or None for 2 to 8.
+      dtype: ``np.float64`` or ``np.float32``.
+
+    Example:
+      >>> import numpy as np
+      >>> from hypothesis import given
+      >>> from divergences.testing import edge_of_normal_pairs
+      >>> @given(edge_of_normal_pairs(6))
+      ... def test_edge(pq):
+      ...     tiny = np.finfo(np.float64).tiny
+      ...     assert all(((x == 0) | (x >= tiny)).all() for x in pq)
+      >>> test_edge()
+    """
+    dt = float_dtype(dtype)
+    size = draw(sizes(n, min_n=2))
+    small = draw(st.integers(1, size - 1))
+    multiples = st.sampled_from((0.0, 1.0, 1.21, 1.5, 2.0, 3.0))
+    pair = []
+    for _ in range(2):
+        low = np.array([draw(multiples) for _ in range(small)]) * float(np.finfo(dt).tiny)
+        regular = np.array(
+            draw(st.lists(st.floats(1e-3, 1.0), min_size=size - small, max_size=size - small))
+        )
+        pair.append(np.concatenate([regular / regular.sum() * (1.0 - low.sum()), low]))
+    order = np.array(draw(st.permutations(range(size))))
+    return pair[0][order].astype(dt), pair[1][order].astype(dt)
 
 
 def _batch_sizes(batch: Sizes) -> st.SearchStrategy[int]:
