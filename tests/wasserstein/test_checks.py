@@ -131,6 +131,7 @@ def test_lipschitz_violation_of_subnormal_values_on_normal_points(mode):
     assert Fraction(float(_MODES[mode](f, z))) == exact  # exact: both are multiples of 2^-1074
 
 
+@pytest.mark.slow  # 7 s: a compile per size and metric; the plain cases above stay quick
 @given(
     st.lists(st.integers(-50, 50), min_size=2, max_size=5),
     st.lists(st.integers(-50, 50), min_size=5, max_size=5),
