@@ -1,3 +1,9 @@
+import os
+import platform
+import subprocess
+import sys
+from pathlib import Path
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -7,6 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as hs
 
 from divergences import continuous as dvc
+
+ROOT = Path(__file__).resolve().parents[2]
 
 X = np.array([-30.0, -3.2, -1.0, -0.3, 0.0, 0.2, 0.5, 0.9, 1.7, 4.0, 25.0])
 
@@ -201,3 +209,81 @@ def test_draws_are_never_nan_and_stay_in_the_support(a, b, df, seed):
     assert np.all((x >= -1.0) & (x <= 2.0))
     t = np.asarray(dvc.StudentT(df, 1.0, 0.5).sample(key, (64,)))
     assert not np.any(np.isnan(t))
+
+
+def _every_family(t, w):
+    """One law of each family, its parameters taken from ``t`` and its weights from ``w``."""
+    return [
+        dvc.Normal(t[0], t[1]),
+        dvc.Laplace(t[0], t[1]),
+        dvc.Logistic(t[0], t[1]),
+        dvc.Uniform(t[0], t[2]),
+        dvc.Exponential(t[1], loc=t[0]),
+        dvc.Beta(t[1], t[2], low=t[0], high=t[2]),
+        dvc.StudentT(t[2], loc=t[0], scale=t[1]),
+        dvc.Cauchy(t[0], t[1]),
+        dvc.Mixture(w, (dvc.Normal(t[0], t[1]), dvc.Laplace(t[1], t[0]))),
+    ]
+
+
+T16, W16 = np.array([0.25, 1.5, 2.5], np.float16), np.array([0.25, 0.75], np.float16)
+
+
+def test_traced_float16_parameters_are_held_in_float32():
+    # float16 arithmetic needs F16C on a CPU; the laws take a traced float16 in float32.
+    leaves = jax.eval_shape(lambda t, w: jax.tree_util.tree_leaves(_every_family(t, w)), T16, W16)
+    assert {leaf.dtype for leaf in leaves} == {np.dtype(np.float32)}
+
+
+_LOG_PROB = jax.jit(lambda m, s: dvc.Normal(m, s).log_prob(jnp.asarray([-1.0, 0.5, 3.0])))
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    hs.floats(width=16, allow_nan=False, allow_infinity=False),
+    hs.floats(width=16, min_value=2.0**-14, allow_infinity=False, exclude_min=False),
+)
+def test_a_law_of_float16_parameters_is_the_law_of_their_float32_values(m, s):
+    half = np.asarray(_LOG_PROB(np.float16(m), np.float16(s)))
+    single = np.asarray(_LOG_PROB(np.float32(m), np.float32(s)))
+    np.testing.assert_array_equal(half, single)
+
+
+_WITHOUT_F16C = """
+import jax
+jax.config.update("jax_enable_x64", True)
+import jax.numpy as jnp
+import numpy as np
+from divergences import continuous as dvc
+from tests.continuous.test_laws import T16, W16, _every_family
+
+x = jnp.linspace(0.3, 2.4, 5)
+def total(t, w):
+    return sum(jnp.sum(law.log_prob(x) + law.cdf(x)) for law in _every_family(t, w))
+def logp(m, s):  # each float16 used once: the sum of cotangents of one would be float16
+    return jnp.sum(dvc.StudentT(3.0, m, s).log_prob(x))
+def kl(m, s):
+    return dvc.kl(dvc.Normal(m, s), dvc.Normal(0.0, 1.0)).value
+eager = float(total(jnp.float32(T16), jnp.float32(W16)))
+jitted = float(jax.jit(total)(T16, W16))
+grad = np.asarray(jax.jit(jax.grad(logp, argnums=(0, 1)))(T16[0], T16[1]))
+batched = np.asarray(jax.jit(jax.vmap(kl))(T16[:2], T16[1:]))
+assert abs(jitted - eager) <= 1e-5 * abs(eager), (jitted, eager)
+assert grad.dtype == np.float16 and np.all(np.isfinite(grad)), grad
+assert np.all(np.isfinite(batched)), batched
+print("ok")
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(platform.machine() not in ("x86_64", "AMD64"), reason="an x86 flag")
+def test_float16_parameters_work_where_xla_has_no_f16c():
+    env = dict(os.environ)
+    env["XLA_FLAGS"] = ("--xla_cpu_max_isa=SSE4_2 " + env.get("XLA_FLAGS", "")).strip()
+    env["JAX_PLATFORMS"] = "cpu"
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])
+    out = subprocess.run(
+        [sys.executable, "-c", _WITHOUT_F16C], capture_output=True, text=True, check=False, env=env
+    )
+    assert out.returncode == 0, out.stderr[-4000:]
+    assert out.stdout.split() == ["ok"]

@@ -39,6 +39,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from divergences._src.errors import is_traced, require
+from divergences._src.float16 import widen_half
 from divergences.continuous._src import ball
 from divergences.continuous._src.ball import Tail
 
@@ -63,9 +64,14 @@ __all__ = [
 
 
 def param(x: Any, name: str) -> Any:
-    """A parameter as a leaf: traced values as they are, concrete ones as float64 NumPy arrays."""
+    """A parameter as a leaf: traced values as they are, concrete ones as float64 NumPy arrays.
+
+    A traced float16 becomes float32 by its bits (:mod:`divergences._src.float16`): XLA's own
+    conversion, and float16 arithmetic, do not compile on a CPU without F16C.
+    """
     if is_traced(x):
-        return jnp.asarray(x)
+        x = jnp.asarray(x)
+        return widen_half(x) if x.dtype == jnp.float16 else x
     try:
         arr = np.asarray(x, dtype=np.float64)
     except (TypeError, ValueError):
