@@ -27,11 +27,17 @@ from jax import lax
 from divergences._src.array_types import ArrayLike
 from divergences._src.float_environment import with_ieee_arithmetic
 from divergences._src.numerics import abs_subgradient, order_key
+from divergences.wasserstein._src.device.scaled_costs import (
+    magnitude_bits,
+    scaled_out,
+    scaled_points,
+)
 from divergences.wasserstein._src.discrete_measures import (
     check_measures,
     exact_astype,
     value_with_derivative,
 )
+from divergences.wasserstein._src.metrics import scale_exponent
 from divergences.wasserstein.cost import times_power_of_two
 
 __all__ = ["w1_1d"]
@@ -133,18 +139,34 @@ def _placed(sx: jax.Array, sy: jax.Array, count: int) -> tuple[jax.Array, jax.Ar
 
     float32 is cast to float64 from its bits (:func:`~._src.discrete_measures.exact_astype`): the sort runs
     on 32-bit keys, and no subnormal meets XLA's flush to zero. W1 is positively homogeneous, so
-    the points are then scaled by the power of two :func:`_level_exponent` (exact).
+    the points are then scaled by the power of two :func:`_level_exponent` (exact), a subnormal
+    point read from its bits (:func:`~._src.device.scaled_costs.scaled_points`) wherever the
+    scaling goes up by at least the mantissa's width, which it does unless a point reaches about
+    1e285 (float64; 1e24 in float32 without x64): XLA's arithmetic would read it as 0. Each
+    scaled point carries the derivative of the plain product.
     """
     if _computed_wide(sx.dtype):
         sx, sy = exact_astype(sx, jnp.float64), exact_astype(sy, jnp.float64)
-    ends = jnp.abs(jnp.stack([sx[0], sx[-1], sy[0], sy[-1]]))
-    e = _level_exponent(lax.stop_gradient(jnp.max(ends)), count, sx.dtype)
-    return times_power_of_two(sx, -e), times_power_of_two(sy, -e), e
+    ends = lax.stop_gradient(jnp.stack([sx[0], sx[-1], sy[0], sy[-1]]))
+    e = _level_exponent(ends, count)
+    return _scaled(sx, e), _scaled(sy, e), e
+
+
+def _scaled(x: jax.Array, e: jax.Array) -> jax.Array:
+    """``x * 2^-e``, subnormals read from their bits, with the product's derivative."""
+    return value_with_derivative(scaled_points(x, e), times_power_of_two(x, -e))
 
 
 def _scaled_back(w: jax.Array, e: jax.Array, dtype: Any) -> jax.Array:
-    """``w * 2^e`` in ``dtype``: exact, then (float64 for float32 input) rounded from its bits."""
-    w = times_power_of_two(w, e)
+    """``w * 2^e`` in ``dtype``: exact, or rounded to nearest from its bits below the normal range.
+
+    :func:`~._src.device.scaled_costs.scaled_out` builds a subnormal result from its bits (XLA's
+    arithmetic would flush it to 0); float64 for float32 input is then rounded, from its bits,
+    into float32.
+    """
+    w = value_with_derivative(
+        scaled_out(lax.stop_gradient(w), e, "nearest"), times_power_of_two(w, e)
+    )
     if w.dtype == jnp.dtype(dtype):
         return w
     return value_with_derivative(_round_to_float32(lax.stop_gradient(w)), w.astype(dtype))
@@ -223,8 +245,11 @@ def w1_1d(
     placed so that no gap or sum overflows and no small gap beside huge points (1e300 beside
     1e-300) leaves the normal range, so the value is inf only where :math:`W_1` exceeds the
     largest float. float32 input is computed in float64 when JAX has it (x64 on), from its bits,
-    so that its subnormals are not flushed to zero by XLA's CPU, and rounded once into float32;
-    float64 subnormals are read as 0 by XLA's CPU. The same value as
+    so that its subnormals are not flushed to zero by XLA's CPU, and rounded once into float32.
+    Subnormal points are scaled up from their bits, exactly, and a subnormal :math:`W_1` is
+    scaled back from its bits, rounded to nearest; only beside a point beyond about 1e285
+    (1e24 in float32 without x64) is a subnormal point read as 0 by XLA's CPU, an error below
+    the least normal number. The same value as
     ``scipy.stats.wasserstein_distance``, except that weights are not renormalised.
 
     Args:
@@ -271,17 +296,23 @@ def _round_to_float32(r: jax.Array) -> jax.Array:
     return jnp.where(tiny, built, r.astype(jnp.float32))
 
 
-def _level_exponent(top: jax.Array, count: int, dtype: Any) -> jax.Array:
+def _level_exponent(ends: jax.Array, count: int) -> jax.Array:
     """The power of two the points are divided by, so that their top lands at ``2^t``.
 
-    ``t`` is the highest exponent from which neither a gap nor a sum of ``count`` gaps can
-    overflow: every binade below stays representable, so a cloud mixing 1e300 and 1e-300 keeps
-    its small gaps (dividing by the top itself, as for the costs, would push them below the
-    normal range). Clipped so that the factor is a normal float.
+    ``ends``: the extreme points. ``t`` is the highest exponent from which neither a gap nor a
+    sum of ``count`` gaps can overflow: every binade below stays representable, so a cloud
+    mixing 1e300 and 1e-300 keeps its small gaps (dividing by the top itself, as for the costs,
+    would push them below the normal range). The top's exponent is read from its bits where it
+    is subnormal (:func:`~._src.metrics.scale_exponent`; XLA takes it for 0). Clipped so that
+    the factor is a normal float.
     """
-    info = jnp.finfo(dtype)
+    info = jnp.finfo(ends.dtype)
     target = int(info.maxexp) - 3 - max(1, int(count - 1).bit_length())
-    e = jnp.where(top > 0, jnp.frexp(top)[1], target).astype(jnp.int32) - target
+    bits = jnp.max(magnitude_bits(ends))
+    normal = (bits >> int(info.nmant)) > 0
+    top = jnp.max(jnp.abs(ends))
+    exponent = jnp.where(normal, jnp.frexp(top)[1], scale_exponent(ends, xp=jnp))
+    e = jnp.where(bits > 0, exponent, target).astype(jnp.int32) - target
     limit = min(1000, int(info.maxexp) - 4)
     return jnp.clip(e, -limit, limit)
 

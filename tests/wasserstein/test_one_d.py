@@ -343,6 +343,7 @@ def _exact_uniform_w1(u, v):
         (np.array([1e300, 1e-300]), np.array([1e300, 0.0])),  # mixed binades, float64
         (np.array([1e-40, 3e-40], np.float32), np.array([0.0, 7e-40], np.float32)),  # subnormal
         (np.array([1e30, 1e-40], np.float32), np.array([1e30, 0.0], np.float32)),
+        (np.array([1e-320, 3e-320]), np.array([0.0, 7e-320])),  # float64, all subnormal
     ],
 )
 @pytest.mark.parametrize("mode", ["eager", "jit", "vmap"])
@@ -363,3 +364,20 @@ def test_small_gaps_beside_huge_points_and_subnormals_are_kept(u, v, mode):
     assert abs(Fraction(float(value)) - exact) <= 4 * ulp
     grad = jax.grad(lambda p: dv.w1_1d(p, v))(u)
     assert np.all(np.isfinite(grad)) and np.any(grad != 0)
+
+
+@pytest.mark.parametrize("weighted", [False, True], ids=["uniform", "weighted"])
+def test_float64_subnormal_points_are_not_read_as_zero(weighted):
+    from fractions import Fraction
+
+    # XLA's CPU reads a float64 subnormal as 0: W1 ~ 1e-316 came back as 0.
+    u, v = np.array([-1e-315, -1e-315]), np.array([-8.82424306e-316, -1e-316])
+    if weighted:  # all the mass on the first points
+        a = b = np.array([1.0, 0.0])
+        exact = abs(Fraction(float(u[0])) - Fraction(float(v[0])))
+    else:
+        a = b = None
+        exact = _exact_uniform_w1(u, v)
+    value = dv.w1_1d(u, v, a, b)
+    step = Fraction(float(np.finfo(np.float64).smallest_subnormal))
+    assert exact > 0 and abs(Fraction(float(value)) - exact) <= step / 2  # rounded to nearest
