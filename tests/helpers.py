@@ -7,7 +7,11 @@ builds. Finite differences live in the harness (:mod:`divergences.testing.refere
 from __future__ import annotations
 
 import math
+import os
+import subprocess
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import jax
@@ -220,3 +224,19 @@ def programs_built(fn: Callable[..., Any], *args: Any) -> int:
     finally:
         jax.monitoring.unregister_event_duration_listener(listener)
     return len(lowered)
+
+
+def run_without_f16c(code: str) -> subprocess.CompletedProcess:
+    """``code`` run by this Python in a fresh process whose XLA may not use F16C (SSE4_2 at most).
+
+    On the CPU only, with the repository root importable (for ``tests.*``): how a machine without
+    the float16 conversion instructions runs the library.
+    """
+    env = dict(os.environ)
+    env["XLA_FLAGS"] = ("--xla_cpu_max_isa=SSE4_2 " + env.get("XLA_FLAGS", "")).strip()
+    env["JAX_PLATFORMS"] = "cpu"
+    root = Path(__file__).resolve().parents[1]
+    env["PYTHONPATH"] = os.pathsep.join([str(root), env.get("PYTHONPATH", "")])
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, env=env
+    )

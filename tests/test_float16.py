@@ -7,11 +7,7 @@ The last test runs the public functions in a process whose XLA may not use F16C.
 
 from __future__ import annotations
 
-import os
 import platform
-import subprocess
-import sys
-from pathlib import Path
 
 import jax
 import jax.numpy as jnp
@@ -21,8 +17,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from divergences._src.float16 import narrow_to_half, widen_half
+from tests.helpers import run_without_f16c
 
-ROOT = Path(__file__).resolve().parents[1]
 ALL_HALVES = np.arange(1 << 16, dtype=np.uint16).view(np.float16)
 
 
@@ -100,12 +96,6 @@ print("ok", " ".join(str(np.asarray(r).dtype) for r in results))
 @pytest.mark.slow
 @pytest.mark.skipif(platform.machine() not in ("x86_64", "AMD64"), reason="an x86 flag")
 def test_float16_input_works_where_xla_has_no_f16c():
-    env = dict(os.environ)
-    env["XLA_FLAGS"] = ("--xla_cpu_max_isa=SSE4_2 " + env.get("XLA_FLAGS", "")).strip()
-    env["JAX_PLATFORMS"] = "cpu"
-    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])
-    out = subprocess.run(
-        [sys.executable, "-c", _WITHOUT_F16C], capture_output=True, text=True, check=False, env=env
-    )
+    out = run_without_f16c(_WITHOUT_F16C)
     assert out.returncode == 0, out.stderr[-4000:]
     assert out.stdout.split() == ["ok", *["float16"] * 4, *["float32"] * 4, "float16", "float32"]

@@ -1,8 +1,4 @@
-import os
 import platform
-import subprocess
-import sys
-from pathlib import Path
 
 import jax
 import jax.numpy as jnp
@@ -13,8 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as hs
 
 from divergences import continuous as dvc
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.helpers import run_without_f16c
 
 X = np.array([-30.0, -3.2, -1.0, -0.3, 0.0, 0.2, 0.5, 0.9, 1.7, 4.0, 25.0])
 
@@ -255,6 +250,7 @@ jax.config.update("jax_enable_x64", True)
 import jax.numpy as jnp
 import numpy as np
 from divergences import continuous as dvc
+from tests.helpers import run_without_f16c
 from tests.continuous.test_laws import T16, W16, _every_family
 
 x = jnp.linspace(0.3, 2.4, 5)
@@ -278,12 +274,6 @@ print("ok")
 @pytest.mark.slow
 @pytest.mark.skipif(platform.machine() not in ("x86_64", "AMD64"), reason="an x86 flag")
 def test_float16_parameters_work_where_xla_has_no_f16c():
-    env = dict(os.environ)
-    env["XLA_FLAGS"] = ("--xla_cpu_max_isa=SSE4_2 " + env.get("XLA_FLAGS", "")).strip()
-    env["JAX_PLATFORMS"] = "cpu"
-    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])
-    out = subprocess.run(
-        [sys.executable, "-c", _WITHOUT_F16C], capture_output=True, text=True, check=False, env=env
-    )
+    out = run_without_f16c(_WITHOUT_F16C)
     assert out.returncode == 0, out.stderr[-4000:]
     assert out.stdout.split() == ["ok"]
