@@ -241,15 +241,11 @@ def w1_1d(
     cumulative sums. Uniform weights take the quantile form :math:`\int_0^1 |Q_u - Q_v|`, for
     ``n = m`` the mean of :math:`|u_{(i)} - v_{(i)}|`. Works under ``jit``, ``vmap`` and
     ``grad`` (at ties the derivative of :math:`|\cdot|` is 0, a subgradient). Long arrays are
-    sorted by NumPy on a CPU, by XLA elsewhere; the points are scaled by a power of two (exact)
-    placed so that no gap or sum overflows and no small gap beside huge points (1e300 beside
-    1e-300) leaves the normal range, so the value is inf only where :math:`W_1` exceeds the
-    largest float. float32 input is computed in float64 when JAX has it (x64 on), from its bits,
-    so that its subnormals are not flushed to zero by XLA's CPU, and rounded once into float32.
-    Subnormal points are scaled up from their bits, exactly, and a subnormal :math:`W_1` is
-    scaled back from its bits, rounded to nearest; only beside a point beyond about 1e285
-    (1e24 in float32 without x64) is a subnormal point read as 0 by XLA's CPU, an error below
-    the least normal number. The same value as
+    sorted by NumPy on a CPU, by XLA elsewhere. The points are scaled by a power of two (exact,
+    subnormals read from their bits) so that no gap or sum overflows or leaves the normal range:
+    the value is inf only where :math:`W_1` exceeds the largest float, and a subnormal
+    :math:`W_1` is rounded to nearest (a subnormal point beside one beyond about 1e285 is read
+    as 0). float32 input is computed in float64 when x64 is on and rounded once. The same value as
     ``scipy.stats.wasserstein_distance``, except that weights are not renormalised.
 
     Args:
