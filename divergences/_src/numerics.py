@@ -69,7 +69,6 @@ __all__ = [
     "upscale",
     "upscaled_root",
     "upscaled_sum",
-    "weighted_sum",
     "xlog_ratio",
     "xlog_ratio_sum",
 ]
@@ -285,7 +284,8 @@ def upscaled_sum(
       axis: the axis summed over; None for all.
       bounded: whether the term is at most a fixed multiple of its masses.
       given: arrays passed to ``term`` after the masses as they are (the discriminator of the GAN
-        value, in which the term is linear in the masses); bounded terms only.
+        value, or the row terms that the mutual information weights by the rows' masses: the
+        term is linear in the masses); bounded terms only.
 
     Returns:
       The sums.
@@ -319,24 +319,6 @@ def upscaled_root(term: Callable[..., jax.Array], *masses: jax.Array, axis: int)
     """
     arrays = jnp.broadcast_arrays(*masses)
     return _upscaled(term, axis, True, len(arrays), *arrays)
-
-
-@jax.custom_jvp
-def weighted_sum(w: jax.Array, t: jax.Array) -> jax.Array:
-    """``sum(w * t)`` over every entry, each product taken on ``w`` times :func:`upscale`.
-
-    A product of a small weight and a term (a row's mass ``tiny`` times its KL ``log 2``) can lie
-    below the normal range, flushed to 0 by XLA, where the sum is normal. The derivative is
-    ``sum(dw t + w dt)``, with no cotangent divided by the scale.
-    """
-    scale = upscale(w)
-    return jnp.sum((w * scale) * t) / scale
-
-
-@weighted_sum.defjvp
-def _weighted_sum_jvp(primals: Any, tangents: Any) -> tuple[jax.Array, jax.Array]:
-    (w, t), (dw, dt) = primals, tangents
-    return weighted_sum(w, t), jnp.sum(dw * t + w * dt)
 
 
 @functools.partial(jax.custom_jvp, nondiff_argnums=(0, 1, 2, 3))
