@@ -88,7 +88,11 @@ results = [
     jax.jit(dv.lipschitz_violation)(p16, x16),
     jax.grad(lambda x: dv.w1_primal(x, y16, method="line").value)(x16),
     jax.jit(lambda mu: dv.w1_grid(mu, mu[::-1]).value)(np.float16([0.25, 0.5, 0.25, 0.0])),
+    dv.grid_pmf(x16, [-2.0, 0.0, 4.0]).pmf,
+    jax.jit(lambda s: dv.grid_pmf(s, [0.0, 1.0], pseudo_count=0.5).pmf)(y16[:, 0]),
 ]
+assert np.asarray(results[-2]).tolist() == [0.5, 0.5, 0.0]
+assert np.asarray(results[-1]).tolist() == [0.375, 0.625]  # (1 or 2, + 0.5) / (3 + 0.5 * 2)
 print("ok", " ".join(str(np.asarray(r).dtype) for r in results))
 """
 
@@ -98,4 +102,5 @@ print("ok", " ".join(str(np.asarray(r).dtype) for r in results))
 def test_float16_input_works_where_xla_has_no_f16c():
     out = run_without_f16c(_WITHOUT_F16C)
     assert out.returncode == 0, out.stderr[-4000:]
-    assert out.stdout.split() == ["ok", *["float16"] * 4, *["float32"] * 4, "float16", "float32"]
+    want = ["ok", *["float16"] * 4, *["float32"] * 4, "float16", "float32", "float16", "float16"]
+    assert out.stdout.split() == want

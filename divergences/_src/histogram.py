@@ -10,6 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from divergences._src.errors import is_traced
+from divergences._src.float16 import narrow_to_half, widen_half
 from divergences._src.numerics import order_key
 
 __all__ = ["GridPmf", "grid_pmf"]
@@ -159,7 +160,13 @@ def grid_pmf(
         raise ValueError(f"samples is empty (shape {x.shape}); it needs at least one point")
     if not is_traced(x) and not np.all(np.isfinite(x)):
         raise ValueError("samples contains NaN or inf; sample points must be finite")
-    grid = _check_edges(edges, d)
+    grid = [e.astype(x.dtype) for e in _check_edges(edges, d)]
     shape = tuple(len(e) - 1 for e in grid)
-    pmf, counts = _binned(x, tuple(e.astype(x.dtype) for e in grid), pseudo_count)
+    half = x.dtype == np.float16
+    if half:  # binned in float32 (exact for float16 points and edges), XLA needing no F16C
+        x = widen_half(x) if is_traced(x) else x.astype(np.float32)
+        grid = [e.astype(np.float32) for e in grid]
+    pmf, counts = _binned(x, tuple(grid), pseudo_count)
+    if half:
+        pmf, counts = narrow_to_half(pmf), narrow_to_half(counts)
     return GridPmf(pmf=pmf, counts=counts, shape=shape)
