@@ -47,7 +47,8 @@ kernel refuses), and the bytes per arc. An engine that is not installed is skipp
 message. Run: ``python benchmarks/bench_engines.py`` (47 minutes on two loaded cores: the
 cost-scaling engines take minutes at 128^2), ``--quick`` (under a minute), ``--sizes 256
 --classes "GRF smooth" --bipartite --dirichlet --repeat 1 --skip "LEMON CapScaling"`` for the
-largest graph.
+largest graph, ``--round-one "GRF smooth" 512`` for round 1 of the finest level alone (the
+simplex and the project's cost scaling: :func:`round_one`).
 """
 
 from __future__ import annotations
@@ -105,11 +106,11 @@ class Graph(NamedTuple):
     context: dict  # the project's own run of the whole problem, where there is one
 
 
-def integer_masses(w: np.ndarray) -> np.ndarray:
-    """``w`` scaled to total MASS_UNITS and rounded (largest remainders), every entry >= 1."""
-    s = w / w.sum() * MASS_UNITS
+def integer_masses(w: np.ndarray, units: int = MASS_UNITS) -> np.ndarray:
+    """``w`` scaled to total ``units`` and rounded (largest remainders), every entry >= 1."""
+    s = w / w.sum() * units
     out = np.floor(s).astype(np.int64)
-    short = MASS_UNITS - int(out.sum())
+    short = units - int(out.sum())
     out[np.argsort(out - s)[:short]] += 1
     zeros = out == 0
     out[zeros] = 1
@@ -118,15 +119,15 @@ def integer_masses(w: np.ndarray) -> np.ndarray:
 
 
 def make_graph(name: str, x: np.ndarray, y: np.ndarray, a: np.ndarray, b: np.ndarray,
-               keys: np.ndarray, **extra: Any) -> Graph:  # fmt: skip
-    """The graph of the arcs ``keys = i * m + j`` (sorted, unique)."""
+               keys: np.ndarray, mass_units: int = MASS_UNITS, **extra: Any) -> Graph:  # fmt: skip
+    """The graph of the arcs ``keys = i * m + j`` (sorted, unique), masses to ``mass_units``."""
     m = y.shape[0]
     rows, cols = (keys // m).astype(np.int32), (keys % m).astype(np.int32)
     dist = np.sqrt(np.sum((x[rows] - y[cols]) ** 2, axis=1))
     cost = np.rint(dist * COST_UNITS).astype(np.int64)
     return Graph(
         name, x, y, np.ascontiguousarray(a, np.float64), np.ascontiguousarray(b, np.float64),
-        rows, cols, integer_masses(a), integer_masses(b), cost,
+        rows, cols, integer_masses(a, mass_units), integer_masses(b, mass_units), cost,
         extra.get("u0"), extra.get("v0"), extra.get("basis"), extra.get("context", {}),
     )  # fmt: skip
 
@@ -450,30 +451,49 @@ def bipartite(n: int) -> Graph:
     return make_graph(f"bipartite {n}", x, y, a, b, keys)
 
 
-def _recorded_finest(call: Callable[[], Any], name: str) -> Graph:
-    """Runs ``call`` with the native solver recorded; the finest level's graph."""
+class _Stop(Exception):
+    """Raised by the recording stand-in once it holds the call it was asked to stop at."""
+
+
+def _record(call: Callable[[], Any], stop_at: int | None = None) -> tuple[list[tuple], float]:
+    """Runs ``call`` with the native solver recorded: ``(args, kwargs, answer)`` of each solve.
+
+    With ``stop_at``, the first solve of that many points or more is recorded unsolved (its
+    answer ``None``) and ends the call. Also returns the call's seconds.
+    """
     from divergences.wasserstein._src.host import native
 
     module = native.load()
-    calls: list[tuple[tuple, dict, dict]] = []
+    calls: list[tuple[tuple, dict, Any]] = []
 
     class Recording:
         def __getattr__(self, attr: str) -> Any:
             return getattr(module, attr)
 
         def solve(self, *args: Any, **kwargs: Any) -> Any:
+            if stop_at is not None and args[0].shape[0] + args[1].shape[0] >= stop_at:
+                calls.append((args, kwargs, None))
+                raise _Stop
             res = module.solve(*args, **kwargs)
             calls.append((args, kwargs, res))
             return res
 
     load = native.load
     native.load = Recording  # type: ignore[assignment]
+    t0 = time.perf_counter()
     try:
-        t0 = time.perf_counter()
         call()
-        whole = time.perf_counter() - t0
+    except Exception:  # _Stop, however the caller's error policy wraps it
+        if not calls or calls[-1][2] is not None:
+            raise
     finally:
         native.load = load  # type: ignore[assignment]
+    return calls, time.perf_counter() - t0
+
+
+def _recorded_finest(call: Callable[[], Any], name: str) -> Graph:
+    """Runs ``call`` with the native solver recorded; the finest level's graph."""
+    calls, whole = _record(call)
     args, kw, res = max(calls, key=lambda c: c[0][0].shape[0] + c[0][1].shape[0])
     x, y, a, b = (np.asarray(v) for v in args[:4])
     m = y.shape[0]
@@ -504,6 +524,50 @@ def dirichlet(n: int) -> Graph:
 
     x, y, a, b = geometry_problem("dirichlet", n)
     return _recorded_finest(lambda: dv.w1_primal(x, y, a, b, method="sparse"), f"dirichlet {n}")
+
+
+# --- round 1 of the finest level -------------------------------------------------------------
+
+
+def round_one(kind: str, n: int) -> None:
+    """Round 1 of the finest level: the simplex against cost scaling, from the coarse start.
+
+    The call ``w1_grid`` (or, for ``kind == "dirichlet"``, the sparse primal) hands to the
+    compiled solver at its finest level is recorded and not run; then the simplex solves that
+    call's first graph (``max_rounds=1``: the candidate arcs and the coarse plan's forest, from
+    that forest and the coarse potentials), and the project's cost scaling solves the same
+    graph from the coarse potentials. Round 1 is where cost scaling would replace the simplex
+    (``docs/concepts/wasserstein.md``, "Engines measured"). Masses are rounded to a total of
+    2^40 here (the float masses' resolution; no external engine runs).
+    """
+    import divergences as dv
+    from divergences.wasserstein._src.host import native
+
+    if kind == "dirichlet":
+        x, y, a, b = geometry_problem("dirichlet", n)
+        calls, _ = _record(lambda: dv.w1_primal(x, y, a, b, method="sparse"), n)
+    else:
+        mu, nu = dotmark_pair(kind, n)
+        calls, _ = _record(lambda: dv.w1_grid(mu, nu, method="sparse"), n * n // 2)
+    args, kw, _ = calls[-1]
+    if "basis_rows" not in kw:
+        raise SystemExit(f"{kind} {n}: solved in one level, without a coarse start to compare")
+    x, y, a, b = (np.asarray(v) for v in args[:4])
+    res = native.load().solve(*args, **{**kw, "max_rounds": 1})
+    m = y.shape[0]
+    keys = kw["arc_rows"].astype(np.int64) * m + kw["arc_cols"]
+    if "basis_rows" in kw:  # the forest's arcs are the simplex's first arcs too
+        keys = np.concatenate([keys, np.asarray(kw["basis_rows"], np.int64) * m + kw["basis_cols"]])
+    units = 2**40
+    g = make_graph(f"{kind} {n}", x, y, a, b, np.unique(keys), units, u0=np.asarray(kw["u0"]),
+                   v0=np.asarray(kw["v0"]))  # fmt: skip
+    print(f"{g.name}: {x.shape[0] + m:,} nodes, {g.rows.size:,} arcs in round 1")
+    print(f"  simplex from the coarse plan: {res['t_graph']:.1f} s, {int(res['pivots']):,} pivots, "
+          f"value {float(res['value']):.15g}", flush=True)  # fmt: skip
+    cs = _cost_scaling_run(g, "warm")
+    value = cs["value"] / (COST_UNITS * units) * float(a.sum())
+    print(f"  cost scaling from the coarse potentials: {cs['time']:.1f} s, {cs['work']}, "
+          f"value {value:.15g}", flush=True)  # fmt: skip
 
 
 # --- the table --------------------------------------------------------------------------------
@@ -546,7 +610,15 @@ def main() -> None:
     parser.add_argument("--dirichlet", type=int, nargs="*", default=[10_000])
     parser.add_argument("--repeat", type=int, default=3, help="best of this many runs")
     parser.add_argument("--skip", nargs="*", default=[], help="external engines left out, by name")
+    parser.add_argument(
+        "--round-one", nargs=2, metavar=("CLASS", "N"),
+        help="round 1 of the finest level only: the simplex against cost scaling (CLASS: a "
+        "DOTmark class, or dirichlet)",
+    )  # fmt: skip
     args = parser.parse_args()
+    if args.round_one:
+        round_one(args.round_one[0], int(args.round_one[1]))
+        return
     for name in args.skip:
         SKIPPED.add(name)
 
