@@ -555,9 +555,10 @@ def round_one(kind: str, n: int) -> None:
     x, y, a, b = (np.asarray(v) for v in args[:4])
     res = native.load().solve(*args, **{**kw, "max_rounds": 1})
     m = y.shape[0]
-    keys = kw["arc_rows"].astype(np.int64) * m + kw["arc_cols"]
-    if "basis_rows" in kw:  # the forest's arcs are the simplex's first arcs too
-        keys = np.concatenate([keys, np.asarray(kw["basis_rows"], np.int64) * m + kw["basis_cols"]])
+    keys = np.concatenate([  # the candidates, and the forest's arcs: the simplex's first arcs too
+        kw["arc_rows"].astype(np.int64) * m + kw["arc_cols"],
+        np.asarray(kw["basis_rows"], np.int64) * m + kw["basis_cols"],
+    ])  # fmt: skip
     units = 2**40
     g = make_graph(f"{kind} {n}", x, y, a, b, np.unique(keys), units, u0=np.asarray(kw["u0"]),
                    v0=np.asarray(kw["v0"]))  # fmt: skip
