@@ -29,9 +29,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Runs the lab's command line, or says what to install when its packages are missing.
 
     Calls :func:`divergences.lab.cli.main`; without the lab's packages, returns 2 with a one-line
-    message on stderr.
+    message on stderr (``--version`` alone still prints the version).
     """
     missing = missing_lab_packages()
+    if missing and list(sys.argv[1:] if argv is None else argv) == ["--version"]:
+        from divergences import __version__  # the version needs no lab package
+
+        print(f"divergences {__version__}")
+        return 0
     if missing:
         print(
             f"divergences: the command needs the lab's packages ({', '.join(missing)} not "

@@ -6,6 +6,7 @@ import importlib.util
 
 import pytest
 
+import divergences as dv
 from divergences import _launcher
 
 
@@ -25,3 +26,11 @@ def test_the_command_without_the_lab_says_what_to_install(
     assert "pip install 'divergences[lab]'" in err
     monkeypatch.setattr(importlib.util, "find_spec", real)
     assert _launcher.missing_lab_packages() == []
+
+
+def test_the_version_needs_no_lab_package(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(_launcher, "missing_lab_packages", lambda: ["sympy"])
+    assert _launcher.main(["--version"]) == 0
+    assert capsys.readouterr().out == f"divergences {dv.__version__}\n"

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import jax
 import matplotlib
 import numpy as np
 
+import divergences
 from divergences import families
 from divergences.lab import figure_catalogue
 from divergences.lab.continuous_curves import (
@@ -37,6 +38,23 @@ def _tolerance(text: str) -> float:
     if not value >= 0.0 or value == float("inf"):  # NaN fails the comparison
         raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text}")
     return value
+
+
+def _at_least(low: int) -> Callable[[str], int]:
+    """An option's type: a whole number >= ``low``, or argparse's error naming the option."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"must be a whole number >= {low}, got {text!r}"
+            ) from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be a whole number >= {low}, got {text}")
+        return value
+
+    return parse
 
 
 def _enable_x64() -> None:
@@ -157,6 +175,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="Divergences and distances between probability distributions: "
         "verify the derivations, draw the figures.",
     )
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"%(prog)s {divergences.__version__}",
+        help="print the package's version and exit",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     p_tour = sub.add_parser(
         "tour",
@@ -248,7 +272,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--stop", type=float, default=1.0, help="the last theta (default: %(default)s)"
     )
     p_sweep.add_argument(
-        "--num", type=int, default=41, help="how many thetas, evenly spaced (default: %(default)s)"
+        "--num",
+        type=_at_least(1),
+        default=41,
+        help="how many thetas, evenly spaced, at least 1 (default: %(default)s)",
     )
     p_sweep.add_argument(
         "--quantities",
@@ -267,9 +294,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p_sweep.add_argument(
         "--certify",
-        type=int,
+        type=_at_least(0),
         default=11,
-        help="continuous_* families: how many of the thetas to certify (default 11)",
+        help="continuous_* families: how many of the thetas to certify, at least 0 (default 11)",
     )
     p_sweep.add_argument(
         "--csv", default="-", help="output file ('-', the default: standard output)"

@@ -8,6 +8,7 @@ import math
 import os
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import numpy as np
@@ -228,6 +229,37 @@ def test_sweep_writes_csv(tmp_path) -> None:  # type: ignore[no-untyped-def]
     np.testing.assert_allclose(
         [float(r["d_w1"]) for r in rows[:2]], [-1.0, -1.0], **tolerance("gradient")
     )
+
+
+def test_version_prints_the_packages_version(capsys: pytest.CaptureFixture[str]) -> None:
+    # The package's version, which is the one pyproject.toml builds.
+    with pytest.raises(SystemExit) as stop:
+        launcher_main(["--version"])
+    assert stop.value.code == 0
+    project = tomllib.loads((ROOT.parent / "pyproject.toml").read_text())["project"]
+    assert dv.__version__ == project["version"]
+    assert capsys.readouterr().out == f"divergences {dv.__version__}\n"
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "rule"),
+    [
+        ("--num", "0", ">= 1"),
+        ("--num", "-3", ">= 1"),
+        ("--num", "two", ">= 1"),
+        ("--certify", "-1", ">= 0"),
+    ],
+)
+def test_sweep_refuses_a_count_out_of_range_naming_the_option_and_the_rule(  # type: ignore[no-untyped-def]
+    option, value, rule, capsys
+) -> None:
+    # Before: --num 0 ran and failed with "thetas must be a non-empty 1-D array", naming no option.
+    with pytest.raises(SystemExit) as stop:
+        main(["sweep", "parallel_lines", option, value])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert f"argument {option}: must be a whole number {rule}, got" in err
+    assert value in err
 
 
 def test_help_lists_the_subcommands(capsys: pytest.CaptureFixture[str]) -> None:
