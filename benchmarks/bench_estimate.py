@@ -15,6 +15,12 @@ Areas:
   ``d = 2`` and ``n = m = 10^4`` in ``d = 64``. Printed: seconds (best of the rounds), the
   estimates, and each peer's time over this package's.
 
+* ``engines``: the two engines of the k-th neighbour search behind the k-NN estimates (SciPy's
+  k-d tree and the blocked float32 search in XLA, certified and redone in float64 where it is
+  not), at ``n = m = 10^4``, ``k = 5``, in ``d = 4, 6, 8, 10`` and (XLA alone) 64: one search of
+  a sample in itself and one in another sample. Printed: seconds for each engine (best of the
+  rounds) and the largest difference of their distances. ``"auto"`` takes the tree up to
+  ``TREE_MAX_DIMENSION`` and XLA above it: this is the measurement that chooses it.
 * ``w1``: ``dv.estimate.w1``'s intervals at ``n = m = 10^4`` in ``d = 2`` and ``w1_dkw`` beside
   scipy's 1-D ``wasserstein_distance`` and ``energy_distance`` (``bench_estimate_w1.py``).
 * ``mmd``: ``dv.estimate.mmd_squared`` and ``mmd_test`` beside NumPy's full kernel matrices and
@@ -37,9 +43,9 @@ import jax
 import numpy as np
 from bench_estimate_mmd import bench_mmd
 from bench_estimate_w1 import bench_w1
-from sklearn.neighbors import NearestNeighbors
 
 import divergences as dv
+from divergences.estimate._src.neighbours import TREE_MAX_DIMENSION, kth_neighbour_distances
 
 jax.config.update("jax_enable_x64", True)
 
@@ -63,6 +69,8 @@ def best_times(kernels: dict[str, Callable[[], Any]], rounds: int) -> dict[str, 
 
 def sklearn_kl(x: np.ndarray, y: np.ndarray, k: int) -> float:
     """Wang-Kulkarni-Verdu's KL with scikit-learn's neighbour search (the point estimate)."""
+    from sklearn.neighbors import NearestNeighbors  # the knn area's peer alone (the bench extra)
+
     n, d = x.shape
     rho = NearestNeighbors(n_neighbors=k + 1, n_jobs=-1).fit(x).kneighbors(x)[0][:, k]
     nu = NearestNeighbors(n_neighbors=k, n_jobs=-1).fit(y).kneighbors(x)[0][:, k - 1]
@@ -100,12 +108,47 @@ def knn(full: bool) -> None:
         )
 
 
+def engines(full: bool) -> None:
+    """The k-d tree and the XLA search of the k-th neighbour, dimension by dimension."""
+    k, n, rounds = 5, 10_000, (3 if full else 1)
+    rng = np.random.default_rng(0)
+    print(f"k-th neighbour search, n = m = {n}, k = {k}, itself and another sample; seconds")
+    print(f"{'d':>3} {'tree':>8} {'xla':>8} {'tree/xla':>9} {'max |diff|':>11}")
+    for d in (4, 6, 8, 10, 64):
+        x, y = rng.standard_normal((n, d)), rng.standard_normal((n, d))
+
+        def search(engine: str, x: np.ndarray = x, y: np.ndarray = y) -> np.ndarray:
+            return np.concatenate(
+                [
+                    kth_neighbour_distances(x, k, engine=engine),  # type: ignore[arg-type]
+                    kth_neighbour_distances(y, k, x, engine=engine),  # type: ignore[arg-type]
+                ]
+            )
+
+        kernels: dict[str, Callable[[], Any]] = {"xla": functools.partial(search, "xla")}
+        if d <= 10:  # above, the tree is a slower brute force
+            kernels["tree"] = functools.partial(search, "tree")
+        got = best_times(kernels, rounds)
+        xla = got["xla"][0]
+        tree, diff = (math.nan, math.nan)
+        if "tree" in got:
+            tree = got["tree"][0]
+            diff = float(np.max(np.abs(got["tree"][1] - got["xla"][1])))
+        print(f"{d:>3} {tree:>8.2f} {xla:>8.2f} {tree / xla:>9.2f} {diff:>11.1e}")
+    print(f"TREE_MAX_DIMENSION = {TREE_MAX_DIMENSION}")
+
+
 def mmd(full: bool) -> None:
     """MMD^2 and the permutation test beside NumPy (``bench_estimate_mmd.py``)."""
     bench_mmd(full)
 
 
-AREAS: dict[str, Callable[[bool], None]] = {"knn": knn, "w1": bench_w1, "mmd": mmd}
+AREAS: dict[str, Callable[[bool], None]] = {
+    "knn": knn,
+    "engines": engines,
+    "w1": bench_w1,
+    "mmd": mmd,
+}
 
 
 def main() -> None:

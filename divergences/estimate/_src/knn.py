@@ -26,10 +26,9 @@ Gaussians in ``d = 2, 3`` between ``n = 100`` and ``3000`` (slower, at these siz
 wide. A bootstrap would not do: a resample repeats draws, and a repeated draw is at distance 0.
 Above ``d = 3`` the bias falls slower than the standard error and coverage is not claimed.
 
-Coverage measured at ``level = 0.95``, ``n = m = 1000``, 100 repetitions, ``N(0, I_d)`` against
-``N(e_1, I_d)``, ``k = 5``: entropy 0.97, 0.96, 0.95; KL 0.92, 0.95, 0.89; JS 1.00, 0.97, 0.90
-for ``d = 1, 2, 3`` (without the allowance KL gave 0.86, 0.79, 0.76; with one for a bias
-falling as ``n^(-1/2)``, 0.92, 0.91, 0.81). KL's bias there is -0.025, -0.054, -0.067.
+The coverage of these intervals is measured in ``benchmarks/estimate_coverage.md``
+(``benchmarks/bench_estimate_coverage.py``); the runs that chose the allowance, with and without
+it, are in the dated history beside ``benchmarks/README.md`` ("The k-NN estimators' choices").
 """
 
 from __future__ import annotations
@@ -201,9 +200,9 @@ def entropy(x: Any, *, k: int = DEFAULT_K, level: float = 0.95, seed: int = 0) -
     :math:`\rho_k(i)` the distance from :math:`x_i` to its k-th nearest other draw, :math:`V_d`
     the volume of the unit ball. The interval is asymptotic: the estimate plus or minus a
     Student-t multiple of a standard error from disjoint batches (module docstring). Entropy has
-    no range to clip to: it can be negative. ``k = 5`` is :func:`kl`'s; for the entropy of
-    ``N(0, I_d)`` alone (``n = 1000``) the RMSE was lower at ``k = 3`` in ``d = 2`` (0.036 against
-    0.044) and at ``k = 1`` in ``d = 10`` (0.073 against 0.148, the bias growing with k).
+    no range to clip to: it can be negative. ``k = 5`` is :func:`kl`'s; for the entropy alone a
+    smaller ``k`` had the lower error in the runs that chose it (``k = 3`` in ``d = 2``, ``k = 1``
+    in ``d = 10``, where the bias grows with ``k``), so pass ``k`` for an entropy on its own.
 
     Args:
       x: draws of P, shape ``(n, d)`` or ``(n,)``; at least ``2 (k + 1)``.
@@ -254,9 +253,10 @@ def kl(x: Any, y: Any, *, k: int = DEFAULT_K, level: float = 0.95, seed: int = 0
     :math:`\rho_k(i)` the distance from :math:`x_i` to its k-th nearest other draw of ``x``,
     :math:`\nu_k(i)` to its k-th nearest draw of ``y``. The estimate and the interval's ends are
     clipped to ``[0, inf)`` (the raw estimate can be negative when P is near Q). The interval is
-    asymptotic, from disjoint batches (module docstring). ``k = 5``: for ``N(0, I_d)`` against
-    ``N(e_1, I_d)``, ``n = m = 1000``, 30 draws, the RMSE in ``d = 2`` was 0.088, 0.077, 0.074, 0.074, 0.087 for ``k = 1, 2, 3,
-    5, 10``, in ``d = 10`` 0.17 to 0.19 for every k (bias); larger k narrows the spread.
+    asymptotic, from disjoint batches (module docstring). ``k = 5``, the default, had an error
+    as low as any ``k`` from 1 to 10 in ``d = 2``; in ``d = 10`` the bias dominates whatever
+    ``k``; a larger ``k`` narrows the spread (the runs: the history beside
+    ``benchmarks/README.md``, "The k-NN estimators' choices").
 
     Args:
       x: draws of P, shape ``(n, d)`` or ``(n,)``; at least ``2 (k + 1)``.

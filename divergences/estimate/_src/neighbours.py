@@ -12,20 +12,20 @@ One function, :func:`kth_neighbour_distances`, with two engines behind it:
   candidate's distance is recomputed on the host in float64 from the differences
   :math:`\|a - b\|`, so that near points keep their relative accuracy, and the k-th smallest is
   returned. The search runs in float32 whether or not ``jax_enable_x64`` is on (float64 matrix
-  products run about 4 times slower on CPU, and XLA's CPU top-k sorts whole float64 rows, about
-  100 times slower), and its choice is *certified*: a row is kept where its k-th candidate
-  distance is below every left-out point's by more than a bound on float32's rounding
+  products are slower on a CPU, and XLA's CPU top-k sorts whole float64 rows, far slower), and
+  its choice is *certified*: a row is kept where its k-th candidate distance is below every
+  left-out point's by more than a bound on float32's rounding
   (``4 (d + 8) 2^-24 (2 |a| max|b| + max|b|^2)``); the other rows, ties within that bound
   (rare for draws of a density; a lattice has them), are searched again exactly in float64 on
   the host. So the distances returned are float64, those of an exact search, under x64 or not.
 
-``"auto"`` takes the tree up to dimension :data:`TREE_MAX_DIMENSION` and XLA above it. The
-crossover was measured on a shared 2-core machine under heavy load (a load average of 8 to 9, so
-every time is several times an idle one's and the numbers are rough): at ``n = m = 10^4``,
-``k = 5``, one search of the sample in itself and one in another sample took, tree / XLA,
-0.28 / 1.4 s at ``d = 4``, 0.53 / 1.1 s at ``d = 6``, 1.3 / 1.7 s at ``d = 8`` and
-4 to 8.5 / 1.5 s at ``d = 10`` (the tree's time grows about twofold a dimension there; XLA's
-hardly moves, 2.3 s at ``d = 64``); the engines gave the same distances to 1e-15.
+``"auto"`` takes the tree up to dimension :data:`TREE_MAX_DIMENSION` and XLA above it. Both
+engines cost ``O(n m d)`` in the worst case; the tree prunes most of that in low dimension, and
+its pruning fades as the dimension grows (about twice the time a dimension near the crossover),
+while the brute force's time grows only linearly in ``d``, through its matrix product. Both
+return the same distances. The crossover's measurement, engine by engine and dimension by
+dimension, is in ``benchmarks/README.md`` ("Estimates from samples";
+``python benchmarks/bench_estimate.py engines``).
 """
 
 from __future__ import annotations
