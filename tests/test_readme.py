@@ -98,3 +98,15 @@ def test_the_quoted_time_of_the_large_w1_solve_is_the_benchmarks_latest() -> Non
         text = " ".join(page.read_text().split())
         times = re.findall(r"about \d+ s\b", text)
         assert times and set(times) == {quoted}, (page, times, quoted)
+
+
+def test_the_benchmarks_readme_is_current_and_links_its_histories() -> None:
+    # The current tables only (docs/contributing.md: at most 400 lines); what they replace goes
+    # into a dated history file beside it, each linked from it.
+    folder = ROOT / "benchmarks"
+    text = (folder / "README.md").read_text()
+    assert len(text.splitlines()) <= 400
+    histories = sorted(folder.glob("history-*.md"))
+    assert histories
+    for path in histories:
+        assert f"]({path.name})" in text, path.name
