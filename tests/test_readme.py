@@ -110,3 +110,36 @@ def test_the_benchmarks_readme_is_current_and_links_its_histories() -> None:
     assert histories
     for path in histories:
         assert f"]({path.name})" in text, path.name
+
+
+def _sentences(text: str) -> list[str]:
+    """The README's prose cut into sentences: code blocks, tables, headings and images left out."""
+    paragraphs, para, code = [], [], False
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("```"):
+            code = not code
+            continue
+        if code or stripped.startswith(("|", "#", "![")):
+            stripped = ""
+        if stripped:
+            para.append(stripped)
+        elif para:
+            paragraphs.append(" ".join(para))
+            para = []
+    if para:
+        paragraphs.append(" ".join(para))
+    # A sentence ends at . ? or ! before a space and anything but a lowercase letter.
+    return [s for p in paragraphs for s in re.split(r"(?<=[.?!])\s+(?=[^a-z])", p)]
+
+
+def test_no_readme_sentence_runs_past_45_words() -> None:
+    sentences = _sentences(README.read_text())
+    assert len(sentences) > 50  # the cut finds the prose
+    long = [f"{len(s.split())} words: {s[:80]}..." for s in sentences if len(s.split()) > 45]
+    assert not long, long
+
+
+def test_the_sentence_cut_ends_at_a_full_stop_and_skips_code_and_tables() -> None:
+    text = "One two. Three four?\n\n```\nnot. counted.\n```\n| a. | b. |\nFive e.g. six."
+    assert _sentences(text) == ["One two.", "Three four?", "Five e.g. six."]
