@@ -14,7 +14,7 @@ COMPILE_ALL = $(PY) -m compileall -q -j 0 -x '/tests?/' "$$($(PY) -c 'import sys
 DEV_ONLY = $(PY) -c "import tomllib; x = tomllib.load(open('pyproject.toml', 'rb'))['project']['optional-dependencies']; print('\n'.join(d for e in ('docs', 'dev') for d in x[e] if not d.startswith('divergences')))"
 
 .PHONY: help verify test test-slow lint check notebooks docs build-check stress bench clean wheel-check \
-	check-no-native clang-test sanitize
+	check-no-native clang-test sanitize device-check
 
 $(VENV)/.installed-test: pyproject.toml setup.py $(wildcard divergences/wasserstein/_native/*.cpp divergences/wasserstein/_native/*.h)
 	python3 -m venv $(VENV)
@@ -141,6 +141,15 @@ bench: $(VENV)/.installed ## the benchmarks of benchmarks/: time ratios against 
 	$(PY) benchmarks/bench_dotmark.py
 	$(PY) benchmarks/bench_engines.py --quick
 	$(PY) benchmarks/bench_estimate.py
+
+# The package on the accelerator JAX sees (benchmarks/device_check.py): the quick tier there and the
+# entries that matter on a device, each beside the device's own limit measured in the same process,
+# one JSON in build/device-check; about six minutes on one GPU. It installs nothing (a machine with
+# an accelerator may have no network): on one without .venv, DEVICE_PY=python3 with the package on
+# PYTHONPATH (benchmarks/README.md, "On a GPU", has the recipe).
+DEVICE_PY ?= $(if $(wildcard $(PY)),$(PY),python3)
+device-check: ## the quick tier and the device benchmark on the accelerator JAX sees (build/device-check)
+	$(DEVICE_PY) benchmarks/device_check.py --out build/device-check $(DEVICE_CHECK_ARGS)
 
 clean: ## remove .venv, the figures, build/ (compile and notebook caches) and docs/_build
 	rm -rf $(VENV) $(OUT) build docs/_build .pytest_cache .hypothesis

@@ -1,0 +1,503 @@
+"""The package on the accelerator JAX sees: the quick tier, and the entries beside the device's limits.
+
+The limits are measured in the same process as the entries; one JSON holds the whole.
+
+Run: ``make device-check`` or ``python benchmarks/device_check.py [--small] [--out DIR]
+[--budget SECONDS] [--workers N] [--no-tests]``, from the repository root with the package
+importable (installed, or on ``PYTHONPATH`` with its compiled extension). ``--small`` shrinks every
+size so that the whole runs in seconds on a CPU (the quick tier runs it so:
+``tests/test_device_check.py``); without it the sizes are a GPU's and the run fits in about
+six minutes on one.
+
+What it writes into ``--out`` (default ``build/device-check``): ``device_check.json`` (rewritten
+after every case, so a run stopped by its time limit keeps what it measured), and for the tests
+``pytest.log`` and ``junit.xml``. Each case records its ``status`` (``ok``, ``fail`` with the
+exception, or ``skipped`` with why); the JSON's ``tests`` entry has the quick tier's counts and
+the names of the tests that failed.
+
+The cases, each beside its limit:
+
+* ``masses``: :func:`divergences.kl`, :func:`~divergences.js_divergence` and
+  :func:`~divergences.total_variation` on two mass vectors (``10^8`` entries; float32 and float64),
+  jitted, against a fused read of the same two arrays (``sum(p * q)``): no divergence of ``p``
+  and ``q`` can beat it. The ratio is the column that counts.
+* ``subnormals``: whether the backend keeps or flushes results below the normal range (a
+  float64 ``5e-320 * 2``), and :func:`~divergences.mutual_information` of joints with entries of
+  a few ``1e-163`` against its value in exact arithmetic (``mpmath``, where installed).
+* ``w1``: the docstring example of :func:`~divergences.w1_primal` by ``method="auto"``
+  (exactly 2.0, a permutation, the method named); the dense host solver under ``jit`` at
+  ``n = 1000``; the certified Sinkhorn at ``n = m = 10^4`` in the plane to a gap of ``1e-3``.
+* ``estimates``: :func:`divergences.estimate.kl` at ``10^5 x 64`` beside one blocked
+  matrix-product pass that finds every point's nearest neighbour, and
+  :func:`divergences.estimate.mmd_test` with 200 permutations at ``10^4 x 64`` beside the kernel
+  blocks times 201 label vectors (float32, the dtype of features).
+* ``lines``: the parallel lines of the WGAN paper over ``10^4`` thetas under ``vmap``: JS
+  against ``log 2`` and TV against 1 where the lines are apart.
+
+Timings are medians of a few calls after a warm-up call (which includes the compile), with
+``block_until_ready``; the numbers that count are the ratios, which are measured in one process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import math
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+import traceback
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+jax.config.update("jax_enable_x64", True)  # float32 arrays stay float32; float64 is then available
+
+import divergences as dv  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Sizes(NamedTuple):
+    """The sizes of the cases: a device's, or a CPU try-out's (``--small``)."""
+
+    masses: int  # entries of each mass vector
+    dense: int  # points a side for the dense host solver
+    sinkhorn: int  # points a side for the certified Sinkhorn
+    knn: int  # points a side for the k-NN KL (in 64 dimensions)
+    knn_block: int  # rows of one block of the nearest-neighbour pass
+    mmd: int  # points a side for the MMD test (in 64 dimensions)
+    mmd_block: int  # rows of one block of the kernel sums
+    thetas: int  # thetas of the parallel lines
+
+
+DEVICE = Sizes(10**8, 1000, 10**4, 10**5, 4096, 10**4, 1000, 10**4)
+SMALL = Sizes(10**4, 50, 100, 500, 250, 250, 250, 100)
+
+
+class Check:
+    """The report being written: its cases, saved to ``path`` after each."""
+
+    def __init__(self, path: Path, small: bool) -> None:
+        self.path = path
+        self.sizes = SMALL if small else DEVICE
+        self.started = time.perf_counter()
+        self.report: dict[str, Any] = {"small": small, "env": environment(), "cases": []}
+        self.save()
+
+    def save(self) -> None:
+        self.report["elapsed_s"] = round(time.perf_counter() - self.started, 2)
+        self.path.write_text(json.dumps(self.report, indent=1, default=str) + "\n")
+
+    def case(self, group: str, name: str, run: Callable[[], dict[str, Any]]) -> None:
+        """Runs one case; records what it returns, or the exception it raised."""
+        record: dict[str, Any] = {"group": group, "case": name}
+        t0 = time.perf_counter()
+        try:
+            record.update(run())
+            record["status"] = "ok"
+        except Exception as error:  # a failing case is recorded, and the check goes on
+            first = (str(error).strip().splitlines() or [""])[0][:300]
+            record["status"] = "fail"
+            record["error"] = f"{type(error).__name__}: {first}"
+            record["where"] = traceback.format_exc().strip().splitlines()[-3:-1]
+        record["wall_s"] = round(time.perf_counter() - t0, 3)
+        self.report["cases"].append(record)
+        self.save()
+        shown = " ".join(
+            f"{k}={_short(v)}" for k, v in record.items() if k not in ("group", "case", "where")
+        )
+        print(f"[{group}] {name}: {shown}", flush=True)
+
+
+def _short(value: Any) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+def environment() -> dict[str, Any]:
+    """The interpreter, the libraries and the device the check ran on."""
+    env: dict[str, Any] = {
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "jax": jax.__version__,
+        "numpy": np.__version__,
+        "backend": jax.default_backend(),
+        "devices": [f"{d.platform}:{getattr(d, 'device_kind', '')}" for d in jax.devices()],
+    }
+    for module in ("jaxlib", "scipy", "ot", "flint", "divergences.wasserstein._ot_native"):
+        try:
+            env[module] = getattr(importlib.import_module(module), "__version__", "present")
+        except ImportError as error:
+            env[module] = f"absent ({error})"
+    return env
+
+
+def median_time(fn: Callable[[], Any], reps: int = 5) -> tuple[float, float]:
+    """(the first call's seconds, compile included; the median of ``reps`` calls after it)."""
+    t0 = time.perf_counter()
+    jax.block_until_ready(fn())
+    first = time.perf_counter() - t0
+    times = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        jax.block_until_ready(fn())
+        times.append(time.perf_counter() - t0)
+    return first, statistics.median(times)
+
+
+def masses(check: Check) -> None:
+    """KL, JS and TV beside a fused read of the same two arrays, float32 then float64."""
+    for dtype in (jnp.float32, jnp.float64):
+        _masses_in(check, jnp.dtype(dtype))
+
+
+def _masses_in(check: Check, dtype: Any) -> None:
+    n = check.sizes.masses
+    k1, k2 = jax.random.split(jax.random.PRNGKey(0))
+
+    @jax.jit
+    def make(k1: Any, k2: Any) -> tuple[Any, Any]:
+        p = jax.random.uniform(k1, (n,), dtype, 0.5, 1.5)
+        q = jax.random.uniform(k2, (n,), dtype, 0.5, 1.5)
+        return p / jnp.sum(p), q / jnp.sum(q)
+
+    p, q = jax.block_until_ready(make(k1, k2))
+    read = jax.jit(lambda p, q: jnp.sum(p * q))
+    _, t_read = median_time(lambda: read(p, q))
+    gigabytes = 2 * n * dtype.itemsize / 1e9
+    check.case(
+        "masses",
+        f"fused read {dtype.name}",
+        lambda: {"n": n, "s": t_read, "GB_per_s": gigabytes / t_read},
+    )
+    for label, entry in (
+        ("kl", dv.kl),
+        ("js_divergence", dv.js_divergence),
+        ("total_variation", dv.total_variation),
+    ):
+        jitted = jax.jit(entry)
+
+        def run(jitted: Any = jitted) -> dict[str, Any]:
+            _, t = median_time(lambda: jitted(p, q))
+            # the read again beside it: a change of load between the two shows
+            _, t_again = median_time(lambda: read(p, q))
+            limit = min(t_read, t_again)
+            return {
+                "n": n,
+                "s": t,
+                "read_s": limit,
+                "x_read": t / limit,
+                "value": float(jitted(p, q)),
+            }
+
+        check.case("masses", f"{label} {dtype.name}", run)
+
+
+def subnormals(check: Check) -> None:
+    """Whether the backend keeps results below the normal range, and a float-range entry."""
+
+    def behaviour() -> dict[str, Any]:
+        x = jnp.array([5e-320, 1e-160], jnp.float64)
+        f = jnp.array([1e-40], jnp.float32)
+        return {
+            "float64_5e-320_times_2": float(jax.jit(lambda x: x[0] * 2)(x)),
+            "float64_1e-160_squared": float(jax.jit(lambda x: x[1] * x[1])(x)),
+            "float32_1e-40_times_2": float(jax.jit(lambda f: f[0] * 2)(f)),
+        }
+
+    check.case("subnormals", "backend behaviour", behaviour)
+
+    def information(joint: list[list[float]]) -> dict[str, Any]:
+        value = float(dv.mutual_information(jnp.asarray(joint, jnp.float64)))
+        out: dict[str, Any] = {"value": value}
+        try:
+            import mpmath
+        except ImportError:
+            return out
+        mpmath.mp.prec = 200
+        exact = exact_mutual_information(joint, mpmath)
+        out["exact"] = float(exact)
+        out["error"] = abs(value - float(exact))
+        if exact != 0:
+            out["relative_error"] = out["error"] / float(exact)
+        return out
+
+    # independent rows (the value 0), and a dependence carried by masses of 1e-163 alone
+    for joint in ([[0.5, 5e-163, 5e-163], [0.5, 5e-163, 5e-163]], [[0.5, 2e-163], [0.5, 8e-163]]):
+        check.case(
+            "subnormals", f"mutual_information {joint}", lambda joint=joint: information(joint)
+        )
+
+
+def exact_mutual_information(joint: list[list[float]], mpmath: Any) -> Any:
+    """The mutual information of the joint, normalised in exact arithmetic, by ``mpmath``."""
+    entries = [[mpmath.mpf(v) for v in row] for row in joint]
+    total = mpmath.fsum(v for row in entries for v in row)
+    entries = [[v / total for v in row] for row in entries]
+    rows = [mpmath.fsum(row) for row in entries]
+    cols = [mpmath.fsum(column) for column in zip(*entries, strict=True)]
+    return mpmath.fsum(
+        v * mpmath.log(v / (rows[i] * cols[j]))
+        for i, row in enumerate(entries)
+        for j, v in enumerate(row)
+        if v > 0
+    )
+
+
+def _solve(n: int, method: str, dtype: Any, reps: int, **options: Any) -> dict[str, Any]:
+    """``w1_primal`` under ``jit`` between two Gaussian clouds of ``n`` points in the plane."""
+    rng = np.random.default_rng(0)
+    x = jnp.asarray(rng.normal(size=(n, 2)).astype(dtype))
+    y = jnp.asarray((rng.normal(size=(n, 2)) + 0.5).astype(dtype))
+    f = jax.jit(lambda x, y: dv.w1_primal(x, y, method=method, **options))
+    first, t = median_time(lambda: f(x, y), reps=reps)
+    r = f(x, y)
+    lo, hi = float(r.lower_bound), float(r.upper_bound)
+    return {
+        "n": n,
+        "first_s": first,
+        "s": t,
+        "value": float(r.value),
+        "relative_gap": (hi - lo) / float(r.value),
+    }
+
+
+def wasserstein(check: Check) -> None:
+    """W1: auto's exact answer, and the dense host solver under jit."""
+
+    def example() -> dict[str, Any]:
+        r = dv.w1_primal(jnp.array([[0.0, 0.0], [0.0, 1.0]]), jnp.array([[2.0, 0.0], [2.0, 1.0]]))
+        plan = np.asarray(r.plan.todense())
+        out = {"value": float(r.value), "exactly_2": float(r.value) == 2.0, "plan": plan.tolist()}
+        method = getattr(r, "method_name", None) or getattr(r, "method", None)
+        if method is not None:
+            out["method"] = str(method)
+        return out
+
+    check.case("w1", "w1_primal docstring example, auto", example)
+
+    n_dense = check.sizes.dense
+    check.case(
+        "w1", f"dense under jit, n={n_dense}", lambda: _solve(n_dense, "dense", np.float64, 3)
+    )
+    check.case("w1", f"auto under jit, n={n_dense}", lambda: _solve(n_dense, "auto", np.float64, 3))
+
+
+def sinkhorn(check: Check) -> None:
+    """The certified Sinkhorn in the plane to a relative gap of 1e-3, float32 and float64."""
+    n = check.sizes.sinkhorn
+    for dtype in (np.float32, np.float64):
+        check.case(
+            "sinkhorn",
+            f"certified {np.dtype(dtype).name}, n=m={n}, rtol=1e-3",
+            lambda dtype=dtype: _solve(n, "sinkhorn", dtype, 2, rtol=1e-3),
+        )
+
+
+def estimates(check: Check) -> None:
+    """The k-NN KL and the MMD test beside the blocked matrix products they need."""
+    n, d, block = check.sizes.knn, 64, check.sizes.knn_block
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(n, d)).astype(np.float32)
+    y = (rng.normal(size=(n, d)) + 0.1).astype(np.float32)
+    X, Y = jnp.asarray(x), jnp.asarray(y)
+
+    @jax.jit
+    def nearest(X: Any, Y: Any) -> Any:
+        """Every x's squared distance to its nearest y, by one blocked matrix product."""
+        yy = jnp.sum(Y * Y, 1)
+
+        def rows(xb: Any) -> Any:
+            return jnp.min(jnp.sum(xb * xb, 1)[:, None] - 2 * xb @ Y.T + yy[None, :], 1)
+
+        return jax.lax.map(rows, X[: (X.shape[0] // block) * block].reshape(-1, block, d))
+
+    _, t_limit = median_time(lambda: nearest(X, Y), reps=3)
+    check.case("estimates", f"blocked matmul nearest neighbour, {n} x {d}", lambda: {"s": t_limit})
+
+    def knn() -> dict[str, Any]:
+        first, t = median_time(lambda: dv.estimate.kl(x, y).value, reps=2)
+        e = dv.estimate.kl(x, y)
+        return {
+            "first_s": first,
+            "s": t,
+            "x_limit": t / t_limit,
+            "value": float(e.value),
+            "true": 0.5 * d * 0.01,
+        }
+
+    check.case("estimates", f"estimate.kl, {n} x {d}", knn)
+
+    m, rows = check.sizes.mmd, check.sizes.mmd_block
+    Z = jnp.concatenate([X[:m], Y[:m]])
+    labels = jnp.asarray(
+        np.stack([rng.permutation(2 * m) < m for _ in range(201)], 1).astype(np.float32)
+    )
+
+    @jax.jit
+    def kernel_sums(Z: Any, L: Any) -> Any:
+        """The Gaussian kernel matrix times 201 label vectors, blocked over rows."""
+        zz = jnp.sum(Z * Z, 1)
+
+        def block_rows(zb: Any) -> Any:
+            k = jnp.exp(-(jnp.sum(zb * zb, 1)[:, None] - 2 * zb @ Z.T + zz[None, :]) / (2.0 * d))
+            return k @ L
+
+        return jax.lax.map(block_rows, Z.reshape(-1, rows, d))
+
+    _, t_sums = median_time(lambda: kernel_sums(Z, labels), reps=3)
+    check.case("estimates", f"kernel blocks x 201 labels, {2 * m} x {d}", lambda: {"s": t_sums})
+
+    def mmd() -> dict[str, Any]:
+        first, t = median_time(
+            lambda: dv.estimate.mmd_test(x[:m], y[:m], permutations=200).p_value, reps=2
+        )
+        return {"first_s": first, "s": t, "x_limit": t / t_sums}
+
+    check.case("estimates", f"estimate.mmd_test 200 permutations, {m} x {d}", mmd)
+
+
+def lines(check: Check) -> None:
+    """The parallel lines over many thetas under vmap: JS = log 2 and TV = 1 apart."""
+    count = check.sizes.thetas
+    family = dv.families.parallel_lines()
+
+    def run() -> dict[str, Any]:
+        theta = jnp.linspace(-1.0, 1.0, count, dtype=jnp.float64)
+
+        @jax.jit
+        def curves(theta: Any) -> Any:
+            def one(t: Any) -> Any:
+                m = family.measures(t)
+                return dv.js_divergence(m.p, m.q), dv.total_variation(m.p, m.q)
+
+            return jax.vmap(one)(theta)
+
+        first, t = median_time(lambda: curves(theta))
+        js, tv = (np.asarray(a) for a in curves(theta))
+        apart = np.asarray(theta) != 0
+        return {
+            "thetas": count,
+            "first_s": first,
+            "s": t,
+            "max_js_error_ulps": float(
+                np.max(np.abs(js[apart] - math.log(2))) / np.spacing(math.log(2))
+            ),
+            "js_above_log2": int(np.sum(js > math.log(2))),
+            "max_tv_error": float(np.max(np.abs(tv[apart] - 1.0))),
+        }
+
+    check.case("lines", f"parallel lines under vmap, {count} thetas", run)
+
+
+def quick_tier(out: Path, workers: int, limit: float) -> dict[str, Any]:
+    """The tests not marked slow, on the device, within ``limit`` seconds; their counts."""
+    junit = out / "junit.xml"
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-m",
+        "not slow",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:benchmark",  # a plugin some images carry, which warns under xdist
+        f"--junitxml={junit}",
+        "--durations=15",
+    ]
+    if workers > 1:
+        command += ["-n", str(workers)]
+    env = dict(
+        os.environ,
+        XLA_PYTHON_CLIENT_PREALLOCATE="false",
+        MPLBACKEND="Agg",
+        DIVERGENCES_LIVE_VIEW="0",
+    )
+    t0 = time.perf_counter()
+    with open(out / "pytest.log", "w") as log:
+        try:
+            rc = subprocess.run(
+                command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, timeout=limit
+            ).returncode
+        except subprocess.TimeoutExpired:
+            rc = "timed out"
+    result: dict[str, Any] = {"returncode": rc, "wall_s": round(time.perf_counter() - t0, 1)}
+    if junit.exists():
+        result.update(junit_counts(junit))
+    return result
+
+
+def junit_counts(path: Path) -> dict[str, Any]:
+    """The counts of a JUnit XML report and the names of the tests that failed or erred."""
+    root = ET.parse(path).getroot()
+    counts: dict[str, Any] = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+    for suite in root.iter("testsuite"):
+        for key in ("tests", "failures", "errors", "skipped"):
+            counts[key] += int(suite.get(key, 0))
+    counts["failed"] = [
+        f"{case.get('classname')}::{case.get('name')}"
+        for case in root.iter("testcase")
+        if case.find("failure") is not None or case.find("error") is not None
+    ]
+    return counts
+
+
+GROUPS = {
+    "masses": masses,
+    "subnormals": subnormals,
+    "w1": wasserstein,
+    "sinkhorn": sinkhorn,
+    "estimates": estimates,
+    "lines": lines,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--small", action="store_true", help="sizes for a CPU try-out (seconds)")
+    parser.add_argument("--out", type=Path, default=ROOT / "build" / "device-check")
+    parser.add_argument("--budget", type=float, default=330.0, help="seconds for the whole check")
+    parser.add_argument(
+        "--workers", type=int, default=8, help="pytest-xdist workers for the quick tier"
+    )
+    parser.add_argument("--no-tests", action="store_true", help="the benchmark alone")
+    parser.add_argument("--groups", nargs="*", choices=list(GROUPS), default=list(GROUPS))
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    check = Check(args.out / "device_check.json", args.small)
+    print(json.dumps(check.report["env"]), flush=True)
+    for group in args.groups:
+        GROUPS[group](check)
+    if not args.no_tests:
+        left = args.budget - (time.perf_counter() - check.started)
+        if left < 30:
+            check.report["tests"] = {"status": "skipped", "why": f"{left:.0f} s of the budget left"}
+        else:
+            check.report["tests"] = quick_tier(args.out, args.workers, left)
+        check.save()
+        print(
+            "tests:",
+            json.dumps({k: v for k, v in check.report["tests"].items() if k != "failed"}),
+            flush=True,
+        )
+    failed = [c["case"] for c in check.report["cases"] if c["status"] == "fail"]
+    print(
+        f"done in {check.report['elapsed_s']} s; cases failed: {failed or 'none'} -> {check.path}",
+        flush=True,
+    )
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

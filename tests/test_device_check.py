@@ -1,0 +1,74 @@
+"""The device check (benchmarks/device_check.py) run at its small size on the CPU.
+
+The whole check runs on an accelerator (``make device-check``); here its cases run at the sizes of
+``--small`` (the certified Sinkhorn's compile, some seconds, left to the device run), and its JUnit
+reading is checked on a report written for the purpose.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+import pathlib
+import sys
+
+import pytest
+
+SCRIPT = pathlib.Path(__file__).resolve().parent.parent / "benchmarks" / "device_check.py"
+
+
+@pytest.fixture(scope="module")
+def device_check():
+    spec = importlib.util.spec_from_file_location("device_check", SCRIPT)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["device_check"] = module
+    spec.loader.exec_module(module)
+    yield module
+    del sys.modules["device_check"]
+
+
+def test_small_run_writes_every_case_and_each_holds(device_check, tmp_path) -> None:
+    groups = [g for g in device_check.GROUPS if g != "sinkhorn"]
+    code = device_check.main(["--small", "--no-tests", "--out", str(tmp_path), "--groups", *groups])
+    report = json.loads((tmp_path / "device_check.json").read_text())
+    cases = {c["case"]: c for c in report["cases"]}
+    assert code == 0, [c for c in report["cases"] if c["status"] != "ok"]
+    assert {c["group"] for c in report["cases"]} == set(groups)
+    assert report["env"]["backend"] == "cpu"
+    for c in cases.values():
+        if "x_read" in c or "x_limit" in c:
+            assert c.get("x_read", c.get("x_limit")) > 0
+    example = cases["w1_primal docstring example, auto"]
+    assert example["exactly_2"] is True
+    assert sorted(map(sorted, example["plan"])) == [[0.0, 0.5], [0.0, 0.5]]
+    independent, dependent = (
+        c for c in report["cases"] if c["case"].startswith("mutual_information")
+    )
+    assert independent["exact"] == 0 and independent["error"] <= 1e-300
+    assert dependent["relative_error"] < 1e-10
+    lines = next(c for c in report["cases"] if c["group"] == "lines")
+    assert lines["js_above_log2"] == 0 and lines["max_tv_error"] <= 2**-52
+    assert lines["max_js_error_ulps"] <= 4
+    dense = next(c for c in report["cases"] if c["case"].startswith("dense under jit"))
+    assert 0 <= dense["relative_gap"] < 1e-9 and math.isfinite(dense["value"])
+
+
+def test_junit_counts_read_failures_and_errors(device_check, tmp_path) -> None:
+    (tmp_path / "junit.xml").write_text(
+        '<testsuites><testsuite tests="4" failures="1" errors="1" skipped="1">'
+        '<testcase classname="tests.a" name="ok"/>'
+        '<testcase classname="tests.a" name="bad"><failure message="x"/></testcase>'
+        '<testcase classname="tests.b" name="broken"><error message="y"/></testcase>'
+        '<testcase classname="tests.b" name="later"><skipped/></testcase>'
+        "</testsuite></testsuites>"
+    )
+    counts = device_check.junit_counts(tmp_path / "junit.xml")
+    assert counts == {
+        "tests": 4,
+        "failures": 1,
+        "errors": 1,
+        "skipped": 1,
+        "failed": ["tests.a::bad", "tests.b::broken"],
+    }
