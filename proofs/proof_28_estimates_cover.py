@@ -24,9 +24,10 @@ held-out JS bound with the optimal discriminator :math:`D^* = p/(p + q)`), and t
 both in a set of diameter :math:`\sqrt 2 + 1/2`). The closed forms and their derivations are in
 :mod:`divergences.testing.coverage_cases`.
 
-The k-NN interval of KL (:math:`\mathrm{KL} = |\mu|^2/2` between the Gaussians) is asymptotic:
-at n = 200 it need not reach its level (measured: 90 of 100 repetitions, seed 5), and the step
-asks that it cover in most repetitions, at least 13 of 25. If its coverage there is at least
+The k-NN interval of KL (:math:`\mathrm{KL} = |\mu|^2/2` between the Gaussians) is asymptotic,
+claimed in d <= 2 from n = 250 (below, the estimate claims no coverage): at n = 250 it need not
+reach its level (measured: 0.91 over 200 repetitions, ``benchmarks/estimate_coverage.md``), and
+the step asks that it be returned as asymptotic and cover in most repetitions, at least 13 of 25. If its coverage there is at least
 0.8, a run falls below 13 with probability :math:`P(\mathrm{Bin}(25, 0.8) \le 12) = 3.7 \cdot
 10^{-4}` (the note recomputes it): the step fails by an interval far below its level, not by
 chance.
@@ -91,10 +92,11 @@ def _held_out_js() -> Check:
     return _every_repetition("js_from_discriminator | N(0,I) vs N(mu,I), |mu|=1, d=2, D*")
 
 
-#: The k-NN step: repetitions, and the fewest that must cover.
-KNN_REPETITIONS, KNN_AT_LEAST = 25, 13
-#: The coverage the k-NN interval is taken to have at least at n = 200 (nominal 0.95; measured
-#: 0.90 +/- 0.03 over 100 repetitions; the slow tier of tests/estimate/test_coverage.py
+#: The k-NN step: the draws a law (the smallest size its claim covers), repetitions, and the
+#: fewest that must cover.
+KNN_N, KNN_REPETITIONS, KNN_AT_LEAST = 250, 25, 13
+#: The coverage the k-NN interval is taken to have at least at n = 250 (nominal 0.95; measured
+#: 0.91 +/- 0.02 over 200 repetitions; the slow tier of tests/estimate/test_coverage.py
 #: measures it at n = 1000).
 KNN_COVERAGE = 0.8
 
@@ -109,12 +111,13 @@ def _knn_kl_mostly() -> Check:
     # covered has probability binom.cdf(KNN_AT_LEAST - 1, KNN_REPETITIONS, p) <= 3.7e-4: a run
     # cannot miss the threshold by chance, only by an interval far below its level.
     name = "kl | N(0,I) vs N(mu,I), |mu|=1, d=2"
-    result = run_case(BY_NAME[name], n=N, repetitions=KNN_REPETITIONS, seed=28, level=0.95)
+    result = run_case(BY_NAME[name], n=KNN_N, repetitions=KNN_REPETITIONS, seed=28, level=0.95)
     c = result.coverage
     tail = float(binom.cdf(KNN_AT_LEAST - 1, KNN_REPETITIONS, KNN_COVERAGE))
     note = (
-        f"{c.covered}/{c.total} covered ({result.kind}, level 0.95, n = {N}); a run with "
+        f"{c.covered}/{c.total} covered ({result.kind}, level 0.95, n = {KNN_N}); a run with "
         f"coverage {KNN_COVERAGE} falls below {KNN_AT_LEAST} with probability {tail:.1e}"
     )
     misses_over = max(0, KNN_AT_LEAST - c.covered) + c.nan_count
+    misses_over += c.total * (result.kind != "asymptotic")  # an unclaimed run proves nothing
     return Check(float(misses_over), 0.0, "<=", note)

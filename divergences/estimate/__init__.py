@@ -8,9 +8,21 @@ namespace answers the question a generative model's user has: from ``x_1 ... x_n
 
 Every entry takes the draws as arrays of shape ``(n, d)`` and ``(m, d)`` (or ``(n,)`` on the
 line) and a ``level`` (default 0.95), and returns an :class:`Estimate`: the value, the interval
-``[lower, upper]``, the interval's kind (``"finite-sample"``, ``"asymptotic"`` or
-``"subsampling"``), which ends it claims, the assumption it rests on and the method. The
-entries run on the host (neighbour searches and exact transport), with XLA kernels inside;
+``[lower, upper]``, the interval's kind, which ends it claims, the assumption it rests on and
+the method. Code reads the claim off ``claims_coverage`` (and ``bound`` for a one-sided
+result); ``str`` prints it (``JS >= 0.044 at 95%, finite-sample``). The kinds:
+
+* ``"finite-sample"``: for every sample size, under an assumption the caller gives (a diameter
+  as a number, a kernel fixed before the draws), or none;
+* ``"asymptotic"``: as the sizes grow, claimed where the coverage table
+  (``benchmarks/estimate_coverage.md``) measured it, :data:`ASYMPTOTIC_CLAIMS`;
+* ``"plug-in-assumption"``: the finite-sample construction with its assumption read off the
+  draws (``diameter="sample"``, the median heuristic's kernel): no coverage claimed;
+* ``"no-coverage-claim"``: outside the measured range (the k-NN estimators above d = 2): the
+  point estimate, the quantity's range as the ends, and a :class:`NoCoverageWarning` naming
+  what holds there.
+
+The entries run on the host (neighbour searches and exact transport), with XLA kernels inside;
 they are not traced by ``jit``.
 """
 
@@ -21,12 +33,21 @@ from divergences.estimate._src.from_discriminator import (
 )
 from divergences.estimate._src.knn import entropy, js, kl
 from divergences.estimate._src.mmd import mmd_squared, mmd_test
-from divergences.estimate._src.result import Estimate, TwoSampleTest
+from divergences.estimate._src.result import (
+    ASYMPTOTIC_CLAIMS,
+    INTERVAL_KINDS,
+    Estimate,
+    NoCoverageWarning,
+    TwoSampleTest,
+)
 from divergences.estimate._src.w1 import w1
 from divergences.estimate._src.w1_dkw import w1_dkw
 
 __all__ = [
+    "ASYMPTOTIC_CLAIMS",
+    "INTERVAL_KINDS",
     "Estimate",
+    "NoCoverageWarning",
     "TwoSampleTest",
     "entropy",
     "js",

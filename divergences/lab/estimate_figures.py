@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
@@ -92,7 +93,10 @@ def _curve(
     estimator: Callable[[np.ndarray, np.ndarray], dve.Estimate],
     **options: Any,
 ) -> EstimateCurve:
-    return EstimateCurve(name, tuple(estimator(x[:n], y[:n]) for n in sizes), color, **options)
+    with warnings.catch_warnings():  # the band says it: the range itself where nothing is claimed
+        warnings.simplefilter("ignore", dve.NoCoverageWarning)
+        estimates = tuple(estimator(x[:n], y[:n]) for n in sizes)
+    return EstimateCurve(name, estimates, color, **options)
 
 
 def _mmd_squared_gaussians(mean_gap: float, std: float, bandwidth: float) -> float:
@@ -215,10 +219,17 @@ def estimate_panels(
     ]
 
 
-def _band_label(e: dve.Estimate) -> str:
-    """What the band is: its level, its kind, and its one end where only one is claimed."""
-    side = "" if e.sides == "two-sided" else f", {e.sides} bound"
-    return f"{e.level:.0%} interval, {e.kind}{side}"
+def _band_label(estimates: tuple[dve.Estimate, ...]) -> str:
+    """The band's level, kind (at the largest size), claimed end, and sizes that claim nothing."""
+    e = estimates[-1]
+    side = f", {e.sides} bound" if e.sides in ("lower", "upper") else ""
+    bare = [x.n for x in estimates if not x.claims_coverage]
+    none = (
+        f"; no claim at n = {', '.join(map(str, bare))}"
+        if bare and bare != [x.n for x in estimates]
+        else ""
+    )
+    return f"{e.level:.0%} interval, {e.kind}{side}{none}"
 
 
 def _top(panel: EstimatePanel) -> float:
@@ -238,7 +249,7 @@ def _draw_panel(ax: Any, panel: EstimatePanel) -> None:
         lo = np.array([e.lower for e in c.estimates])
         hi = np.minimum([e.upper for e in c.estimates], top * 2)  # inf: the band leaves the top
         val = np.array([e.value for e in c.estimates])
-        label = _band_label(c.estimates[0]) + (f" ({c.interval})" if c.interval else "")
+        label = _band_label(c.estimates) + (f" ({c.interval})" if c.interval else "")
         if c.draws_value:
             ax.fill_between(n, lo, hi, color=c.color, alpha=0.22, lw=0, label=label)
             edge: dict[str, Any] = {"lw": 0.8, "alpha": 0.8}

@@ -26,7 +26,7 @@ from typing import Any, NamedTuple
 import jax
 import numpy as np
 
-from divergences.estimate import Estimate
+from divergences.estimate import INTERVAL_KINDS, Estimate
 
 __all__ = ["Coverage", "coverage_verdict", "measure_coverage", "truth_interval"]
 
@@ -108,11 +108,12 @@ def measure_coverage(
     Example:
       >>> import math
       >>> from divergences import continuous as dvc
-      >>> from divergences.estimate import Estimate
+      >>> from divergences.estimate import INTERVAL_KINDS, Estimate
       >>> from divergences.testing import measure_coverage
       >>> def mean(x):  # Hoeffding's interval for the mean of draws in [0, 1], level 0.95
       ...     v, t = float(x.mean()), math.sqrt(math.log(2 / 0.05) / (2 * x.size))
-      ...     return Estimate(v, v - t, v + t, 0.95, "finite-sample", "two-sided", "", "", 99, 0)
+      ...     claim = ("finite-sample", "two-sided", "Hoeffding", "the mean", 99, 0, "mean")
+      ...     return Estimate(v, v - t, v + t, 0.95, *claim)
       >>> draw = lambda key: (dvc.Uniform(0.0, 1.0).sample(key, (99,)),)
       >>> c = measure_coverage(draw, mean, 0.5, repetitions=20)
       >>> c.covered, c.total, c.nan_count
@@ -147,7 +148,7 @@ def _row(estimate: Estimate) -> tuple[float, float, float]:
     return float(estimate.value), float(estimate.lower), float(estimate.upper)
 
 
-def coverage_verdict(result: Coverage, *, level: float, kind: str, n: int, d: int) -> str:
+def coverage_verdict(result: Coverage, *, level: float, kind: str) -> str:
     r"""``"pass"``, ``"fail"`` or ``"reported"``: the rule a measured coverage is judged by.
 
     * ``kind == "finite-sample"``: the interval claims ``level`` at every sample size, so
@@ -155,33 +156,29 @@ def coverage_verdict(result: Coverage, *, level: float, kind: str, n: int, d: in
       :math:`s = \sqrt{\mathrm{level}(1 - \mathrm{level}) / N}`, the Monte Carlo standard error
       of the rate of an interval whose coverage is exactly ``level`` (the rate's own is 0 where
       every repetition covers); else ``"fail"``.
-    * ``"asymptotic"`` and ``"subsampling"``: the claim holds as the sizes grow, so it is judged
-      only where ``n >= 1000`` and ``d <= 3`` (``"pass"`` where :math:`r \ge \mathrm{level} -
-      0.05`), and ``"reported"`` elsewhere: in high dimension the k-NN and plug-in estimators'
-      bias decays slowly, and a small ``n`` is far from the limit.
+    * ``"asymptotic"``: the claim holds as the sizes grow, and an estimator returns this kind only
+      where the coverage table measured it (``divergences.estimate.ASYMPTOTIC_CLAIMS``), so
+      ``"pass"`` where :math:`r \ge \mathrm{level} - 0.05`; else ``"fail"``.
+    * ``"plug-in-assumption"`` and ``"no-coverage-claim"`` claim nothing: ``"reported"``.
 
     Args:
       result: the measured coverage.
       level: the intervals' nominal level.
       kind: the intervals' kind (``Estimate.kind``).
-      n: the sample size of the repetitions.
-      d: the dimension of the draws.
 
     Example:
       >>> from divergences.testing import Coverage, coverage_verdict
       >>> c = Coverage(186, 200, 0.93, 0.018, 1.0, 0.0, 0.4, 0, 0)
-      >>> coverage_verdict(c, level=0.95, kind="finite-sample", n=1000, d=1)
+      >>> coverage_verdict(c, level=0.95, kind="finite-sample")
       'pass'
-      >>> coverage_verdict(c, level=0.95, kind="asymptotic", n=250, d=1)
+      >>> coverage_verdict(c, level=0.95, kind="no-coverage-claim")
       'reported'
     """
     if kind == "finite-sample":
         s = math.sqrt(level * (1.0 - level) / result.total)
         return "pass" if result.rate >= level - 2.0 * s else "fail"
-    if kind not in ("asymptotic", "subsampling"):
-        raise ValueError(
-            f"kind must be 'finite-sample', 'asymptotic' or 'subsampling', got {kind!r}"
-        )
-    if n < 1000 or d > 3:
+    if kind == "asymptotic":
+        return "pass" if result.rate >= level - 0.05 else "fail"
+    if kind in INTERVAL_KINDS:
         return "reported"
-    return "pass" if result.rate >= level - 0.05 else "fail"
+    raise ValueError(f"kind must be one of {', '.join(map(repr, INTERVAL_KINDS))}, got {kind!r}")

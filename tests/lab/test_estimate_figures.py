@@ -29,7 +29,7 @@ def _synthetic_panels() -> list[EstimatePanel]:
     def est(n: int, sides: str = "two-sided") -> Estimate:
         half = 1 / math.sqrt(n)
         upper = 0.5 + half if sides == "two-sided" else math.inf
-        return Estimate(0.5, 0.5 - half, upper, 0.95, "finite-sample", sides, "", "", n, n)  # type: ignore[arg-type]
+        return Estimate(0.5, 0.5 - half, upper, 0.95, "finite-sample", sides, "", "", n, n, "W1")  # type: ignore[arg-type]
 
     two = EstimateCurve("estimate A", tuple(est(n) for n in sizes), "#0072B2")
     one = EstimateCurve("estimate B", tuple(est(n, "lower") for n in sizes), "#D55E00")

@@ -132,7 +132,14 @@ def _discriminated(
 
 
 def _estimate(
-    value: float, lower: float, upper: float, level: Any, method: str, n: int, m: int
+    quantity: str,
+    value: float,
+    lower: float,
+    upper: float,
+    level: Any,
+    method: str,
+    n: int,
+    m: int,
 ) -> Estimate:
     lower = min(max(lower, 0.0), upper)
     return Estimate(
@@ -146,6 +153,7 @@ def _estimate(
         method=method,
         n=n,
         m=m,
+        quantity=quantity,
     )
 
 
@@ -176,7 +184,8 @@ def js_from_discriminator(
         :func:`kl_from_discriminator`); the bound is then at most :math:`\log 2 + \log 0.97`.
 
     Returns:
-      An :class:`Estimate`, ``sides="lower"``, ``upper = log 2``, ``lower`` clipped at 0.
+      An :class:`Estimate`, ``kind="finite-sample"``, ``sides="lower"``: ``bound`` (``lower``,
+      clipped at 0) is the claim; ``upper = log 2``, JS's range end, claims nothing.
 
     Raises:
       ValueError: bad samples, ``level`` or ``clip``; a ``discriminator`` not callable, raising,
@@ -188,8 +197,10 @@ def js_from_discriminator(
       >>> x, y = rng.normal(0, 1, 4000), rng.normal(2, 1, 4000)  # JS = 0.3368
       >>> d = lambda z: 1 / (1 + np.exp(2 * z - 2))  # D* = p / (p + q)
       >>> e = dv.estimate.js_from_discriminator(x, y, d)
-      >>> bool(0.25 < e.lower < 0.3368 < e.upper), e.sides
+      >>> bool(0.25 < e.bound < 0.3368), e.sides
       (True, 'lower')
+      >>> print(e)
+      JS >= 0.2998 at 95%, finite-sample (estimate 0.3379)
     """
     c = _check_clip(clip)
     dx, dy, alpha = _discriminated(x, y, discriminator, level)
@@ -214,7 +225,7 @@ def js_from_discriminator(
         terms = [bounded_differences_term(widths, alpha)]
         method += "Hoeffding's lower bound"
     lower = (v_hat - min(terms) + _LOG4) / 2.0
-    return _estimate((v_hat + _LOG4) / 2.0, lower, _LOG2, level, method, n, m)
+    return _estimate("JS", (v_hat + _LOG4) / 2.0, lower, _LOG2, level, method, n, m)
 
 
 def tv_from_discriminator(
@@ -239,7 +250,8 @@ def tv_from_discriminator(
       level: the bound's coverage, in ``(0, 1)``.
 
     Returns:
-      An :class:`Estimate`, ``sides="lower"``, ``upper = 1``; ``value`` is
+      An :class:`Estimate`, ``sides="lower"``: ``bound`` is the claim, ``upper = 1`` (TV's range
+      end) claims nothing; ``value`` is
       :math:`P_n(A) - Q_m(A)` (at least ``lower``, which is clipped at 0).
 
     Raises:
@@ -251,7 +263,7 @@ def tv_from_discriminator(
       >>> x, y = rng.normal(0, 1, 4000), rng.normal(2, 1, 4000)  # TV = 2 Phi(1) - 1 = 0.6827
       >>> d = lambda z: 1 / (1 + np.exp(2 * z - 2))
       >>> e = dv.estimate.tv_from_discriminator(x, y, d)
-      >>> bool(0.63 < e.lower < 0.6827 < e.upper == 1.0)
+      >>> bool(0.63 < e.bound < 0.6827 < e.upper == 1.0)
       True
     """
     dx, dy, alpha = _discriminated(x, y, discriminator, level)
@@ -259,7 +271,7 @@ def tv_from_discriminator(
     gap = float(np.mean(dx > 0.5) - np.mean(dy > 0.5))
     lower = gap - bounded_differences_term([(1.0 / n, n), (1.0 / m, m)], alpha)
     method = "P_n(A) - Q_m(A) on held-out draws, A = {D > 1/2}; Hoeffding's lower bound"
-    return _estimate(gap, lower, 1.0, level, method, n, m)
+    return _estimate("TV", gap, lower, 1.0, level, method, n, m)
 
 
 def kl_from_discriminator(
@@ -290,7 +302,8 @@ def kl_from_discriminator(
       clip: :math:`c \in [2^{-53}, 1/2)` (below, 1 - c rounds to 1).
 
     Returns:
-      An :class:`Estimate`, ``sides="lower"``, ``upper = inf``; ``value`` is the plug-in
+      An :class:`Estimate`, ``sides="lower"``: ``bound`` is the claim, ``upper = inf`` (KL's
+      range end) claims nothing; ``value`` is the plug-in
       :math:`\overline{T(x)} - \log \overline{e^{T(y)}}` (at least ``lower``, clipped at 0).
 
     Example:
@@ -299,7 +312,7 @@ def kl_from_discriminator(
       >>> x, y = rng.normal(0, 1, 4000), rng.normal(2, 1, 4000)  # KL = 2
       >>> d = lambda z: 1 / (1 + np.exp(2 * z - 2))
       >>> e = dv.estimate.kl_from_discriminator(x, y, d)
-      >>> bool(1.5 < e.lower < 2.0 < e.upper)
+      >>> bool(1.5 < e.bound < 2.0 < e.upper)
       True
     """
     c = _check_clip(clip)
@@ -324,4 +337,4 @@ def kl_from_discriminator(
         f"Donsker-Varadhan with T = log(D/(1-D)), D clipped to [{c:g}, {1 - c:g}], on held-out "
         "draws; empirical Bernstein bounds on E_P T and E_Q e^T, each at alpha/2"
     )
-    return _estimate(mean_t - math.log(mean_ratio), lower, math.inf, level, method, n, m)
+    return _estimate("KL", mean_t - math.log(mean_ratio), lower, math.inf, level, method, n, m)

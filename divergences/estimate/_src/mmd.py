@@ -29,7 +29,7 @@ import numpy as np
 from scipy.spatial.distance import pdist
 
 from divergences.estimate._src.concentration import bounded_differences_term, widen
-from divergences.estimate._src.result import Estimate, TwoSampleTest
+from divergences.estimate._src.result import Estimate, IntervalKind, TwoSampleTest
 from divergences.estimate._src.samples import (
     alpha_of,
     check_at_least,
@@ -262,8 +262,8 @@ def _prepare(x: Any, y: Any, bandwidth: Any) -> tuple[np.ndarray, np.ndarray, fl
 
 _FIXED_KERNEL = "the kernel fixed independently of the draws"
 _MEDIAN_KERNEL = (
-    f"{_FIXED_KERNEL} (with the median heuristic the bandwidth is computed from the draws: a "
-    "small departure, stated)"
+    "the kernel fixed independently of the draws, read here off them (the median heuristic): "
+    "no coverage claimed; give the bandwidth for a finite-sample interval"
 )
 
 
@@ -294,8 +294,9 @@ def mmd_squared(x: Any, y: Any, *, bandwidth: Any = None, level: Any = 0.95) -> 
       level: the interval's coverage, in ``(0, 1)``.
 
     Returns:
-      An :class:`Estimate`, ``"finite-sample"`` and two-sided, for a kernel fixed
-      independently of the draws (the median heuristic departs from that a little).
+      An :class:`Estimate`, two-sided: ``"finite-sample"`` for a ``bandwidth`` given (a
+      kernel fixed before the draws); ``"plug-in-assumption"`` for the median heuristic, whose
+      kernel is read off the draws (no coverage claimed).
 
     Raises:
       ValueError: for draws the shared rules refuse, fewer than 2 draws in ``x`` or ``y``, a
@@ -329,8 +330,9 @@ def mmd_squared(x: Any, y: Any, *, bandwidth: Any = None, level: Any = 0.95) -> 
         f"McDiarmid interval (bounded differences 4/n, 4/m), {dtype}"
     )
     assumption = _MEDIAN_KERNEL if bandwidth is None else _FIXED_KERNEL
+    kind: IntervalKind = "plug-in-assumption" if bandwidth is None else "finite-sample"
     return Estimate(
-        value, lower, upper, float(level), "finite-sample", "two-sided", assumption, method, n, m
+        value, lower, upper, float(level), kind, "two-sided", assumption, method, n, m, "MMD^2"
     )
 
 

@@ -51,7 +51,13 @@ from divergences.estimate._src.concentration import (
     normal_quantile,
     widen,
 )
-from divergences.estimate._src.result import Estimate, IntervalKind
+from divergences.estimate._src.result import (
+    Estimate,
+    IntervalKind,
+    Sides,
+    claims_asymptotic,
+    unclaimed,
+)
 from divergences.estimate._src.samples import (
     alpha_of,
     check_at_least,
@@ -67,6 +73,11 @@ __all__ = ["w1"]
 
 #: float64's unit roundoff.
 _U = 2.0**-53
+#: What holds where the asymptotic interval claims nothing: named in the warning.
+_INSTEAD = (
+    "w1 with diameter given as a number (finite-sample, any d and n), or w1_dkw on the line, "
+    "holds there"
+)
 _SPLIT = "the potential is fitted on a random half of each sample and tested on the other half"
 
 
@@ -236,8 +247,12 @@ def w1(
       seed: the split's seed, an integer ``>= 0``.
 
     Returns:
-      An :class:`Estimate`, ``kind`` ``"finite-sample"`` (``diameter`` given) or
-      ``"asymptotic"``, two-sided, ``0 <= lower <= value <= upper``.
+      An :class:`Estimate`, two-sided, ``0 <= lower <= value <= upper``, of ``kind``
+      ``"finite-sample"`` (``diameter`` a number: the caller's assumption),
+      ``"plug-in-assumption"`` (``"sample"``: the assumption read off the draws, whose diameter
+      is below the support's; coverage not claimed) or ``"asymptotic"`` (``None``, where
+      ``ASYMPTOTIC_CLAIMS`` has it: d <= 64); outside that,
+      ``"no-coverage-claim"`` with ends ``0`` and ``inf`` and a ``NoCoverageWarning``.
 
     Raises:
       ValueError: naming the argument: draws (fewer than 2, not finite, of two dimensions),
@@ -277,7 +292,7 @@ def w1(
     else:
         nb, mb = held.fx.shape[0], held.fy.shape[0]
         lower, upper = _finite_ends(top, s, bound, n, m, nb, mb, alpha)
-        kind = "finite-sample"
+        kind = "plug-in-assumption" if diameter == "sample" else "finite-sample"
     lower = max(0.0, math.nextafter(lower, -math.inf))
     upper = math.nextafter(upper, math.inf)
     if bound is not None:
@@ -292,4 +307,12 @@ def w1(
     lower = min(lower, upper)
     assumption, method = _texts(bound, diameter, sp, spec)
     value = min(max(plug, lower), upper)
-    return Estimate(value, lower, upper, float(level), kind, "two-sided", assumption, method, n, m)
+    sides: Sides = "two-sided"
+    d = xs.shape[1]
+    if kind == "asymptotic" and not claims_asymptotic("w1", d, min(n, m)):
+        assumption += "; " + unclaimed("w1", d, min(n, m), _INSTEAD)
+        method += f" (not returned: [{lower:.4g}, {upper:.4g}], unclaimed)"
+        kind, sides, lower, upper = "no-coverage-claim", "none", 0.0, math.inf
+    return Estimate(
+        value, lower, upper, float(level), kind, sides, assumption, method, n, m, "W1"
+    )  # fmt: skip

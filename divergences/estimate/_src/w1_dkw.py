@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from divergences.estimate._src.concentration import dkw_term
-from divergences.estimate._src.result import Estimate, Sides
+from divergences.estimate._src.result import Estimate, IntervalKind, Sides
 from divergences.estimate._src.samples import alpha_of, check_positive_number, sample_pair
 
 __all__ = ["w1_dkw"]
@@ -125,8 +125,11 @@ def w1_dkw(x: Any, y: Any, *, level: float = 0.95, diameter: float | str | None 
         ``"sample"``.
 
     Returns:
-      An :class:`Estimate`, ``kind="finite-sample"``; ``sides="lower"`` and ``upper=inf``
-      for ``diameter=None``, else ``"two-sided"``.
+      An :class:`Estimate`: for ``diameter=None``, ``kind="finite-sample"``, ``sides="lower"``
+      (``bound`` the lower end; ``upper=inf``, W1's range, claims nothing); for a number,
+      ``"finite-sample"``, two-sided; for ``"sample"``, ``"plug-in-assumption"``, two-sided,
+      no coverage claimed (the samples' range is below the supports'; its lower end is
+      ``diameter=None``'s, which is claimed there).
 
     Raises:
       ValueError: for draws that are not on the line, as the shared checks, or a ``diameter``
@@ -170,9 +173,10 @@ def w1_dkw(x: Any, y: Any, *, level: float = 0.95, diameter: float | str | None 
         method += "; upper end: int max(F_up - G_lo, G_up - F_lo, 0) dx over [max - D, min + D]"
     lower = min(lower, upper)
     value = min(max(plug, lower), upper)
+    kind: IntervalKind = "plug-in-assumption" if diameter == "sample" else "finite-sample"
     return Estimate(
-        value, lower, upper, float(level), "finite-sample", sides, assumption, method,
-        xs.shape[0], ys.shape[0],
+        value, lower, upper, float(level), kind, sides, assumption, method,
+        xs.shape[0], ys.shape[0], "W1",
     )  # fmt: skip
 
 
