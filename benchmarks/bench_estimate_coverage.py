@@ -8,7 +8,8 @@ forms) is repeated over seeded independent draws at each n, and printed as one r
 table: the coverage (covered / repetitions, with its Monte Carlo standard error), the bias of the
 point estimate, the mean width of the interval (inf for a one-sided bound), NaN and negative
 counts, and the verdict of divergences.testing.coverage_verdict (finite-sample: coverage at least
-level - 2 s; asymptotic: at least level - 0.05 where n >= 1000 and d <= 3, else reported only).
+level - 2 s; asymptotic, returned only where claimed: at least level - 0.05; an estimate that
+claims nothing, plug-in-assumption or no-coverage-claim: reported only).
 
 The default run is short (one case per estimator, n = 250, 20 repetitions: about a minute);
 --full runs every case at n = 250, 1000 and 4000 with 200 repetitions (the exact W1 in d >= 8 or
