@@ -41,6 +41,7 @@ modules.
 from divergences.wasserstein._src.metrics import Minkowski
 from divergences.wasserstein._src.results import (
     CertificateError,
+    MethodName,
     SolverError,
     SparsePlan,
     W1Dual,
@@ -58,6 +59,7 @@ __all__ = [
     "BatchError",
     "CertificateError",
     "CouplingReport",
+    "MethodName",
     "Metric",
     "Minkowski",
     "SolverError",
