@@ -74,12 +74,12 @@ class MethodName(str):
     """The name of the method that produced a W1 result, a ``str`` that passes through ``jit``.
 
     ``"dense"``, ``"sparse"``, ``"line"``, ``"sinkhorn"``, ``"lp"`` or ``"grid_flow"``. A ``str``
-    (``sol.method == "dense"``, printed as the name) that is also a pytree with no
-    leaves, its name the static part: the method is chosen before anything is traced, so a
-    result carries it unchanged out of ``jit``, ``vmap``, ``grad`` and ``lax.scan`` and into a
-    jitted function that takes the result as an argument, as a Python ``str`` field could not
-    (a ``str`` is no JAX type). ``tree_map`` over two results of different methods is a
-    structure mismatch, as it should be.
+    (``sol.method == "dense"``, printed as the name) that is also a pytree with no leaves, its
+    name the static part: the method is chosen before anything is traced, so a result carries it
+    unchanged out of ``jit``, ``vmap``, ``grad`` and ``lax.scan``, and into a jitted function
+    that takes the result as an argument, as a plain ``str`` could not (it is no JAX type). The
+    result's leaves are its arrays alone; ``tree_map`` over two results of different methods is
+    a structure mismatch, as it should be.
     """
 
     __slots__ = ()
