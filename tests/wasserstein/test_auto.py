@@ -87,10 +87,9 @@ def test_the_line_takes_the_sort_on_an_accelerator(backend):
     exact = float(np.mean(np.abs(np.sort(x) - np.sort(y))))  # the monotone coupling's cost
     sol = dv.w1_primal(x, y)
     assert sol.method == "line"
-    assert float(sol.lower_bound) <= exact * (1 + 1e-12) and exact <= float(sol.upper_bound) * (
-        1 + 1e-12
-    )
-    np.testing.assert_allclose(float(sol.value), exact, rtol=1e-9)
+    lower, upper = float(sol.lower_bound), float(sol.upper_bound)
+    slack = 1e-12 * exact  # the rounding of the mean of 10^4 gaps
+    assert lower - slack <= exact <= upper + slack and upper - lower <= 1e-9 * upper
 
 
 @pytest.mark.parametrize("backend", ACCELERATORS, indirect=True)
@@ -99,7 +98,7 @@ def test_the_package_callers_get_the_exact_answer_on_an_accelerator(backend):
     rng = np.random.default_rng(1)
     x, y = rng.normal(size=(60, 2)), rng.normal(size=(60, 2))
     est = dv.estimate.w1(x, y)
-    assert est.value == pytest.approx(float(dv.w1_primal(x, y, method="dense").value), abs=0)
+    assert est.value == float(dv.w1_primal(x, y, method="dense").value)
     assert "exact W1 between the samples (euclidean metric, method 'dense')" in est.method
     # The figure's check: the LP on the line against the monotone plan's cost 0.6.
     xs = np.arange(4.0)[:, None]
