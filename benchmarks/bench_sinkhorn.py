@@ -18,8 +18,8 @@ with uniform weights (two samples of one law: the hard case, W1 small beside the
    side, and single problems of 10^3 and 10^4 points, the time to a certified relative gap of
    1e-3 (float32) and 1e-6 (float64). Where a cell would not end in this run's budget, it runs
    under an iteration cap (``max_iter``) and reports the gap it reached and the time per
-   iteration instead: on a CPU the exact solvers win, which is why ``method="auto"`` keeps them
-   there; the device solver is for GPUs and TPUs, where none was available for this run.
+   iteration instead: on a CPU the exact solvers win by far. ``method="auto"`` keeps them on
+   every backend; the device solver runs where it is asked for (no GPU or TPU in this run).
 
 Every time is the best of a few calls after a warm-up (compilation excluded); absolute times
 move with the machine's load, ratios taken in one run less so. Run: ``python

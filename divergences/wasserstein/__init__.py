@@ -5,9 +5,10 @@ With the checks that show a plan is a coupling and a potential is 1-Lipschitz.
 * :func:`w1_primal` and :func:`w1_dual` solve an exact LP on the host (POT's network simplex,
   or scipy's HiGHS for the dual LP); they work under ``jit``/``vmap``/``grad`` through a
   callback with envelope-theorem gradients.
-* ``method="sinkhorn"`` (chosen by ``"auto"`` on a GPU or a TPU) never leaves XLA: log-domain
-  Sinkhorn with epsilon-scaling, certified in the compiled program to a relative gap ``rtol``
-  (default ``1e-3``), batched by ``vmap``, sharded like any JAX program.
+* ``method="sinkhorn"``, when asked for, never leaves XLA: log-domain Sinkhorn with
+  epsilon-scaling, certified in the compiled program to a relative gap ``rtol`` (default
+  ``1e-3``), batched by ``vmap``, sharded like any JAX program. ``method="auto"`` takes an exact
+  solver on every backend (on a GPU or TPU a host solver runs under ``jit`` by callback).
 * :func:`w1_1d` is the jittable path for points on the line.
 * ``w1_primal(..., method="sparse")`` (chosen by ``"auto"`` above 2000 x 2000 Euclidean
   pairs) solves large point clouds without the cost matrix: column generation with exact
@@ -17,7 +18,8 @@ With the checks that show a plan is a coupling and a potential is 1-Lipschitz.
 * Every method returns its plan as a :class:`SparsePlan` (a sparse matrix that knows its
   shape; ``.todense()``), a certified interval ``[lower_bound, upper_bound]`` that holds in
   real arithmetic, eagerly and under ``jit``/``vmap`` alike, and every stop short of a
-  certified optimum is a :class:`SolverError` (NaN under ``jit``).
+  certified optimum is a :class:`SolverError` (NaN under ``jit``). Every result names the
+  method that made it (``.method``, a :class:`MethodName`), eagerly and under ``jit``/``vmap``.
 * :func:`w1_grid` takes two arrays of masses on one regular grid (a histogram, an image, a
   volume) and its spacing.
 * :func:`w1_batch` and :func:`w1_pairwise` solve many problems at once on any
@@ -41,6 +43,7 @@ modules.
 from divergences.wasserstein._src.metrics import Minkowski
 from divergences.wasserstein._src.results import (
     CertificateError,
+    MethodName,
     SolverError,
     SparsePlan,
     W1Dual,
@@ -58,6 +61,7 @@ __all__ = [
     "BatchError",
     "CertificateError",
     "CouplingReport",
+    "MethodName",
     "Metric",
     "Minkowski",
     "SolverError",

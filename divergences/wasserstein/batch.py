@@ -15,8 +15,9 @@ a pool of spawned processes, which re-run the top level of the script that start
 script that calls :func:`w1_batch` there, outside ``if __name__ == "__main__":``, is refused
 with a message saying so, before any process starts.
 
-Each result carries the certified interval of its solve; the plans and potentials are not sent
-back (a plan can be as large as its problem): call :func:`~divergences.w1_primal` for those.
+Each result carries the certified interval of its solve and the method that made it; the plans
+and potentials are not sent back (a plan can be as large as its problem): call
+:func:`~divergences.w1_primal` for those.
 """
 
 from __future__ import annotations
@@ -63,12 +64,18 @@ class W1Batch(NamedTuple):
       errors: the exception each failed problem raised, by its index (an ``int`` for
         :func:`w1_batch`, a pair ``(i, j)`` with ``i < j`` for :func:`w1_pairwise`); empty
         when every problem was solved.
+      method: the method that solved each problem (:attr:`W1Primal.method
+        <divergences.W1Primal.method>`), a NumPy array of ``str`` of the shape of ``value``:
+        ``"dense"``, ``"sparse"``, ``"line"`` (``method="auto"``: an exact one on every
+        backend) or the method asked for; ``""`` where no solve made the number (a failed
+        problem, the diagonal of :func:`w1_pairwise`).
     """
 
     value: np.ndarray
     lower_bound: np.ndarray
     upper_bound: np.ndarray
     errors: dict[Any, BaseException]
+    method: np.ndarray
 
 
 class BatchError(ExceptionGroup):
@@ -87,13 +94,13 @@ class BatchError(ExceptionGroup):
         return derived
 
 
-def _solve(problem: tuple[Any, ...], options: dict[str, Any]) -> tuple[float, float, float]:
-    """One problem's value and bounds, in the worker: float64 where the input is float64."""
+def _solve(problem: tuple[Any, ...], options: dict[str, Any]) -> tuple[float, float, float, str]:
+    """One problem's value, bounds and method, in the worker: float64 where the input is."""
     x, y, a, b = problem
     wide = any(np.asarray(t).dtype == np.float64 for t in (x, y, a, b) if t is not None)
     with jax.enable_x64(wide):
         sol = w1_primal(x, y, a, b, **options)
-        return float(sol.value), float(sol.lower_bound), float(sol.upper_bound)
+        return float(sol.value), float(sol.lower_bound), float(sol.upper_bound), str(sol.method)
 
 
 def _as_array(t: Any, name: str) -> np.ndarray:
@@ -233,7 +240,7 @@ def _run(
     max_workers: int | None,
     progress: Callable[[int], Any] | None,
     name: str,
-) -> dict[Any, tuple[float, float, float] | BaseException]:
+) -> dict[Any, tuple[float, float, float, str] | BaseException]:
     """Every problem solved on the executor, longest first; a failure kept as its exception."""
     order = sorted(problems, key=lambda k: -_size(problems[k]))
     own = executor is None
@@ -245,7 +252,7 @@ def _run(
         futures: dict[Future[Any], Any] = {
             executor.submit(_solve, problems[k], options): k for k in order
         }
-        out: dict[Any, tuple[float, float, float] | BaseException] = {}
+        out: dict[Any, tuple[float, float, float, str] | BaseException] = {}
         pending = set(futures)
         while pending:
             done, pending = wait(pending, return_when="FIRST_COMPLETED")
@@ -312,7 +319,7 @@ def w1_batch(
     Args:
       pairs: a sequence of ``(x, y)`` (uniform weights) or ``(x, y, a, b)``.
       metric: the ground cost of every pair.
-      method: the W1 method of every pair (``"auto"`` picks per pair).
+      method: the W1 method of every pair (``"auto"``: an exact one per pair, on any backend).
       rtol: the relative gap of the method (its default where None).
       threads: threads of the compiled solver per problem; ``None``: 1 (the workers are the
         parallelism).
@@ -341,8 +348,8 @@ def w1_batch(
       >>> x = np.array([[0.0, 0.0], [1.0, 0.0]])
       >>> with ThreadPoolExecutor(2) as pool:
       ...     out = w1_batch([(x, x + 1.0), (x, x)], executor=pool)
-      >>> out.value.round(6).tolist()
-      [1.414214, 0.0]
+      >>> out.value.round(6).tolist(), out.method.tolist()
+      ([1.414214, 0.0], ['dense', 'dense'])
     """
     _check_call(on_error, progress, executor)
     problems = {i: _as_pair(p, f"pairs[{i}]") for i, p in enumerate(pairs)}
@@ -350,15 +357,15 @@ def w1_batch(
     out = _run(problems, options, executor, max_workers, progress, "w1_batch")
     k = len(problems)
     value, lower, upper = (np.full(k, np.nan) for _ in range(3))
+    methods = np.full(k, "", dtype=object)
     errors: dict[Any, BaseException] = {}
     for i, got in out.items():
         if isinstance(got, BaseException):
             errors[i] = got
         else:
-            value[i], lower[i], upper[i] = got
-    return _finish(
-        W1Batch(value, lower, upper, dict(sorted(errors.items()))), errors, on_error, "pairs"
-    )
+            value[i], lower[i], upper[i], methods[i] = got
+    result = W1Batch(value, lower, upper, dict(sorted(errors.items())), methods.astype(str))
+    return _finish(result, errors, on_error, "pairs")
 
 
 def w1_pairwise(
@@ -419,13 +426,13 @@ def w1_pairwise(
     options = _options(metric, method, rtol, threads)
     out = _run(problems, options, executor, max_workers, progress, "w1_pairwise")
     value, lower, upper = (np.zeros((k, k)) for _ in range(3))
+    methods = np.full((k, k), "", dtype=object)
     errors: dict[Any, BaseException] = {}
     for (i, j), got in out.items():
         if isinstance(got, BaseException):
             errors[i, j] = got
-            got = (math.nan,) * 3
-        for arr, v in zip((value, lower, upper), got, strict=True):
+            got = (math.nan, math.nan, math.nan, "")
+        for arr, v in zip((value, lower, upper, methods), got, strict=True):
             arr[i, j] = arr[j, i] = v
-    return _finish(
-        W1Batch(value, lower, upper, dict(sorted(errors.items()))), errors, on_error, "pair"
-    )
+    result = W1Batch(value, lower, upper, dict(sorted(errors.items())), methods.astype(str))
+    return _finish(result, errors, on_error, "pair")

@@ -57,7 +57,7 @@ def w1_dual(
       threads: threads of the compiled code; ``None``: ``$DIVERGENCES_NUM_THREADS``, else all.
 
     Returns:
-      A :class:`~divergences.W1Dual` ``(value, f, points, lipschitz_violation)``.
+      A :class:`~divergences.W1Dual` ``(value, f, points, lipschitz_violation, method)``.
 
     Raises:
       ValueError: for invalid input, naming the argument; also under ``dv.checked(jax.jit(...))``.

@@ -26,7 +26,7 @@ from divergences.wasserstein._src.discrete_measures import _weight_values
 from divergences.wasserstein._src.host import native
 from divergences.wasserstein._src.host.grid_flow import FLOW_METRICS
 from divergences.wasserstein._src.problem import GRID_SOLVERS, PRIMAL_METHODS, make_grid_problem
-from divergences.wasserstein._src.results import SparsePlan
+from divergences.wasserstein._src.results import MethodName, SparsePlan
 from divergences.wasserstein._src.runner import GRID, run
 from divergences.wasserstein.primal import w1_primal
 
@@ -57,6 +57,10 @@ class W1Grid(NamedTuple):
       lower_bound: a lower bound on :math:`W_1` true in real arithmetic, as for
         :class:`~divergences.W1Primal`, for the grid with the spacing as given.
       upper_bound: likewise an upper bound.
+      method: the method that made the result, a :class:`~divergences.MethodName` (a
+        ``str``): ``"grid_flow"``, or the method of :func:`~divergences.w1_primal` that solved
+        the cells as points (``method="auto"``: an exact one on every backend). Static, as
+        :attr:`W1Primal.method <divergences.W1Primal.method>`.
     """
 
     value: Any
@@ -67,6 +71,7 @@ class W1Grid(NamedTuple):
     v: Any
     lower_bound: Any
     upper_bound: Any
+    method: MethodName
 
 
 def _check_grid(mu: Any, nu: Any, spacing: Any, metric: Any, method: Any) -> tuple[Any, Any, float]:
@@ -199,9 +204,9 @@ def w1_grid(
             mu, nu, valid, metric=metric, method="grid_flow", max_iter=max_iter, rtol=rtol,
             max_rounds=max_rounds, threads=threads,
         )  # fmt: skip
-        value, plan, u, v, lower, upper = _grid_flow(problem, cx, cy, traced)
+        value, plan, u, v, lower, upper, name = _grid_flow(problem, cx, cy, traced)
     else:
-        value, plan, u, v, lower, upper = _transport(
+        value, plan, u, v, lower, upper, name = _transport(
             mu, nu, metric, cx, cy, traced, method=method, rtol=rtol, max_iter=max_iter,
             max_rounds=max_rounds, threads=threads,
         )  # fmt: skip
@@ -223,13 +228,14 @@ def w1_grid(
         v=v,
         lower_bound=_scaled(lower, h, degree, -math.inf),
         upper_bound=_scaled(upper, h, degree, math.inf),
+        method=name,
     )
 
 
 def _transport(mu: Any, nu: Any, metric: str, cx: Any, cy: Any, traced: bool, **kw: Any) -> tuple:
     """W1 on the lattice as the transport problem between the cells, by ``w1_primal``.
 
-    ``(value, plan, u, v, lower_bound, upper_bound)``, in lattice units.
+    ``(value, plan, u, v, lower_bound, upper_bound, method)``, in lattice units.
     """
     dtype = mu.dtype
     xp = jnp if traced else np
@@ -243,20 +249,21 @@ def _transport(mu: Any, nu: Any, metric: str, cx: Any, cy: Any, traced: bool, **
         rows = jnp.asarray(cx[np.asarray(sol.plan.rows)])
         cols = jnp.asarray(cy[np.asarray(sol.plan.cols)])
     plan = SparsePlan(rows, cols, sol.plan.mass, (mu.size, nu.size))
-    return sol.value, plan, sol.u, sol.v, sol.lower_bound, sol.upper_bound
+    return sol.value, plan, sol.u, sol.v, sol.lower_bound, sol.upper_bound, sol.method
 
 
 def _grid_flow(problem: Any, cx: Any, cy: Any, traced: bool) -> tuple:
     """W1 on the lattice as the flow on the grid graph (:mod:`._src.host.grid_flow`).
 
-    ``(value, plan, u, v, lower_bound, upper_bound)``, in lattice units: the runner's result
+    ``(value, plan, u, v, lower_bound, upper_bound, method)``, in lattice units: the runner's result
     (:data:`~._src.runner.GRID`), whose ``value`` carries the envelope theorem's derivative in the
     masses, :math:`(u, v) = (f, -f)`, under a trace.
     """
     out = run(problem, GRID)
     cells = problem.shape[0]
     plan = SparsePlan(out.rows, out.cols, out.mass, (cells, cells))
+    name = MethodName(problem.method)
     if traced:
-        return out.value, plan, out.f, -out.f, out.lower_bound, out.upper_bound
+        return out.value, plan, out.f, -out.f, out.lower_bound, out.upper_bound, name
     f = np.asarray(out.f)
-    return out.value, plan, f[cx], -f[cy], out.lower_bound, out.upper_bound
+    return out.value, plan, f[cx], -f[cy], out.lower_bound, out.upper_bound, name

@@ -42,14 +42,14 @@ def w1_primal(
       b: weights of ``y``, the same total as ``a``; ``None`` for uniform.
       metric: the ground cost (:func:`divergences.cost_matrix`); ``"sqeuclidean"`` gives W2^2.
       max_iter: the cap on pivots (``"sinkhorn"``: iterations); ``None`` for the method's own.
-      method: ``"auto"`` (``"sinkhorn"`` on a GPU or TPU; on a CPU ``"dense"`` up to 2000 x 2000
-        Euclidean pairs, then ``"line"`` for d = 1, else ``"sparse"``), or one of those four.
+      method: ``"auto"`` (exact, on every backend: ``"dense"`` up to 2000 x 2000 Euclidean pairs,
+        then ``"line"`` for d = 1, else ``"sparse"``), one of those, or ``"sinkhorn"`` (to rtol).
       rtol: the relative gap where ``"sparse"``, ``"line"`` (``1e-9``), ``"sinkhorn"`` (``1e-3``) stop.
       max_rounds: ``"sparse"``: the cap on pricing rounds.
       threads: threads of the compiled code; ``None``: ``$DIVERGENCES_NUM_THREADS``, else all.
 
     Returns:
-      :class:`~divergences.W1Primal` ``(value, plan, u, v, lower_bound, upper_bound)``.
+      :class:`~divergences.W1Primal` ``(value, plan, u, v, lower_bound, upper_bound, method)``.
 
     Raises:
       ValueError: for invalid input, naming the argument; also under ``dv.checked(jax.jit(...))``.

@@ -5,8 +5,8 @@ theorem's derivative; the interval holds the exact W1 (POT's network simplex her
 exact-arithmetic enclosures of every mode and dtype, and the same bits of ``jit`` and the
 eager call and the same to a few ulps of ``vmap``, value, potentials and plan, are in
 test_certificates.py); a stop at the cap is a SolverError eagerly and under ``dv.checked``;
-bad options raise a ValueError naming the argument; ``"auto"`` takes it on a GPU or a TPU
-only; the costs by blocks give the interval of the matrix; the rounding primitives hold their
+bad options raise a ValueError naming the argument (``"auto"`` never takes it, on any backend:
+test_auto.py); the costs by blocks give the interval of the matrix; the rounding primitives hold their
 bounds in exact arithmetic; a batch sharded over eight devices matches one device.
 """
 
@@ -239,24 +239,6 @@ def test_none_is_the_methods_default():
     assert options("sparse").rtol == 1e-9 and options("sparse").max_pivots is None
     # The dense method is exact, whatever rtol says: its record has none.
     assert options("dense") == (max(100_000, 50 * 6 * 8), None)
-
-
-@pytest.mark.parametrize(
-    ("backend", "method"), [("cpu", "dense"), ("gpu", "sinkhorn"), ("tpu", "sinkhorn")]
-)
-def test_auto_takes_the_device_solver_on_an_accelerator(monkeypatch, backend, method):
-    monkeypatch.setattr(_problem.jax, "default_backend", lambda: backend)
-    x, y, _, _ = _problem_of()
-    kw = dict(max_iter=None, rtol=None, max_rounds=100, threads=None)
-    for dual in (False, True):
-        chosen = _problem.make_problem(x, y, None, None, metric="euclidean", method="auto",
-                                       dual=dual, **kw).method  # fmt: skip
-        assert chosen == (method if not dual or method == "sinkhorn" else "dense")
-    callable_metric = _problem.make_problem(
-        x, y, None, None, metric=lambda p, q: jnp.sum(jnp.abs(p - q)), method="auto",
-        dual=False, **kw,
-    )  # fmt: skip
-    assert callable_metric.method == "dense"
 
 
 # ------------------------------------------------------------------ costs by blocks

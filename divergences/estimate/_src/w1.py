@@ -189,11 +189,14 @@ def _variance(values: np.ndarray, moment: float) -> float:
     return float(np.var(values, ddof=1))
 
 
-def _texts(bound: float | None, diameter: Any, sp: Spread, spec: MetricSpec) -> tuple[str, str]:
-    """The assumption and the method of the interval, in words."""
+def _texts(
+    bound: float | None, diameter: Any, sp: Spread, spec: MetricSpec, solver: str
+) -> tuple[str, str]:
+    """The assumption and the method of the interval, in words (``solver``: W1's method)."""
+    plug_in = f"the exact W1 between the samples ({spec.name} metric, method {solver!r})"
     if bound is None:
         return "finite second moments of P and Q", (
-            f"the exact W1 between the samples ({spec.name} metric); upper end: plus z sigma, "
+            f"{plug_in}; upper end: plus z sigma, "
             "sigma^2 the Efron-Stein bound E d(X,X')^2/(2n) + E d(Y,Y')^2/(2m) estimated by "
             f"U-statistics; lower end: {_SPLIT}, minus z times its standard error (CLT); "
             "alpha split between the ends"
@@ -209,7 +212,7 @@ def _texts(bound: float | None, diameter: Any, sp: Spread, spec: MetricSpec) -> 
             f"{spec.name} metric"
         )
     return assumption, (
-        f"the exact W1 between the samples ({spec.name} metric); upper end: McDiarmid on it "
+        f"{plug_in}; upper end: McDiarmid on it "
         f"(joint convexity: W1(P, Q) <= E W1(P_n, Q_m)); lower end: {_SPLIT}, minus "
         "Hoeffding's term; alpha split between the ends"
     )
@@ -305,7 +308,7 @@ def w1(
     # Where the ends cross, one of them has failed (no number lies above the lower end and
     # below the upper one), so moving the lower end down to the upper one changes no coverage.
     lower = min(lower, upper)
-    assumption, method = _texts(bound, diameter, sp, spec)
+    assumption, method = _texts(bound, diameter, sp, spec, str(full.method))
     value = min(max(plug, lower), upper)
     sides: Sides = "two-sided"
     d = xs.shape[1]

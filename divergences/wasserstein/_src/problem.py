@@ -36,7 +36,6 @@ from divergences.wasserstein._src.metrics import check_metric, named_metric
 from divergences.wasserstein.cost import Metric
 
 __all__ = [
-    "DEVICE_BACKENDS",
     "DEVICE_SOLVERS",
     "DUAL_METHODS",
     "DUAL_SOLVERS",
@@ -69,9 +68,6 @@ DUAL_SOLVERS: dict[str, kr_lp.KRLinearProgram] = {kr_lp.SOLVER.name: kr_lp.SOLVE
 DUAL_METHODS = (*PRIMAL_METHODS, *DUAL_SOLVERS)
 #: The methods of ``w1_grid`` only, by name: ``"grid_flow"``, the flow on the grid graph.
 GRID_SOLVERS: dict[str, grid_flow.GridFlow] = {grid_flow.SOLVER.name: grid_flow.SOLVER}
-#: The JAX backends on which ``method="auto"`` takes the device solver (``"sinkhorn"``): there
-#: a host solver is a round trip through a callback, and a batch is solved one by one.
-DEVICE_BACKENDS = ("gpu", "tpu")
 
 
 class MethodEntry(Protocol):
@@ -125,6 +121,12 @@ jax.tree_util.register_dataclass(Problem)
 def _choose(method: Any, metric: Metric, n: int, m: int, d: int, *, dual: bool) -> str:
     """The solver's name for ``method`` on ``n x m`` points in ``d`` dimensions.
 
+    ``"auto"`` takes an exact solver, by the problem alone: the same one on every backend (on a
+    GPU or TPU a host solver runs under ``jit`` through the runner's callback, as on a CPU), so
+    the default answer is the exact one wherever it runs. The device solver (``"sinkhorn"``,
+    certified to ``rtol`` only) runs when it is asked for; a problem that no exact solver can
+    hold is refused with a ``MemoryError`` that names it, not handed to it in silence.
+
     ValueError for an unknown or unfit choice.
     """
     methods = DUAL_METHODS if dual else PRIMAL_METHODS
@@ -133,9 +135,6 @@ def _choose(method: Any, metric: Metric, n: int, m: int, d: int, *, dual: bool) 
             f"method must be one of {', '.join(repr(t) for t in methods)}; got {method!r}"
         )
     if method == "auto":
-        named = named_metric(metric) is not None
-        if named and jax.default_backend() in DEVICE_BACKENDS:
-            return sinkhorn.SOLVER.name
         if metric != "euclidean" or n * m <= SPARSE_MIN_PAIRS:
             return dense.SOLVER.name
         if d == 1:

@@ -10,7 +10,8 @@ The rule behind them: a solve either reaches a certified optimum (:attr:`Status.
 :attr:`Status.WITHIN_TOLERANCE` for the sparse solver's bounds within ``rtol``) or it is an
 error. Eagerly that error is raised; under ``jax.jit`` a host callback cannot raise, so the
 results are NaN and the status becomes a check that ``dv.checked`` raises as the same
-:class:`SolverError`.
+:class:`SolverError`. Every result names the method that made it (:class:`MethodName`), so an
+approximate number can never pass for an exact one.
 
 **Signs of the potentials.** Two names, one meaning each, in every module of ``wasserstein/``
 and in the compiled extension's interface:
@@ -45,6 +46,7 @@ import numpy as np
 
 __all__ = [
     "CertificateError",
+    "MethodName",
     "SolverError",
     "SparsePlan",
     "Status",
@@ -66,6 +68,26 @@ def kantorovich_pair(f_x: Any, f_y: Any) -> tuple[Any, Any]:
     Reference: Villani, *Optimal Transport: Old and New*, 2009, Remark 6.5.
     """
     return f_x, -f_y
+
+
+class MethodName(str):
+    """The name of the method that produced a W1 result, a ``str`` that passes through ``jit``.
+
+    ``"dense"``, ``"sparse"``, ``"line"``, ``"sinkhorn"``, ``"lp"`` or ``"grid_flow"``. A ``str``
+    (``sol.method == "dense"``, printed as the name) that is also a pytree with no leaves, its
+    name the static part: the method is chosen before anything is traced, so a result carries it
+    unchanged out of ``jit``, ``vmap``, ``grad`` and ``lax.scan``, and into a jitted function
+    that takes the result as an argument, as a plain ``str`` could not (it is no JAX type). The
+    result's leaves are its arrays alone; ``tree_map`` over two results of different methods is
+    a structure mismatch, as it should be.
+    """
+
+    __slots__ = ()
+
+
+jax.tree_util.register_pytree_node(
+    MethodName, lambda name: ((), str(name)), lambda name, _: MethodName(name)
+)
 
 
 class Status(enum.IntEnum):
@@ -278,6 +300,10 @@ class W1Primal(NamedTuple):
         rounding of its costs and of its marginals, rounded up. Never below ``lower_bound``;
         ``value`` lies between the two. The relative gap is
         ``(upper_bound - lower_bound) / value``. No gradient.
+      method: the method that made the result, a :class:`MethodName` (a ``str``): the one
+        asked for, or the one ``method="auto"`` chose (``"dense"``, ``"sparse"`` or ``"line"``:
+        an exact method on every backend). Static: the same eagerly and under ``jit`` and
+        ``vmap``, and no leaf of the result's pytree.
     """
 
     value: Any
@@ -286,6 +312,7 @@ class W1Primal(NamedTuple):
     v: Any
     lower_bound: Any
     upper_bound: Any
+    method: MethodName
 
 
 class W1Dual(NamedTuple):
@@ -316,9 +343,13 @@ class W1Dual(NamedTuple):
         dtype; for ``method="lp"``, what HiGHS's feasibility tolerance (``1e-10`` on the costs
         scaled into ``[0.5, 1)``) lets through where points lie close together: 2.2e-10 with a
         largest cost of 2.5, two points 1.1e-10 apart. No gradient.
+      method: the method whose solve gave ``f``, a :class:`MethodName` (a ``str``), static, as
+        :attr:`W1Primal.method <divergences.W1Primal.method>`; ``None`` for a potential built
+        by hand (``W1Dual(value, f, points, violation)``, for :func:`~divergences.kr_potential`).
     """
 
     value: Any
     f: Any
     points: Any
     lipschitz_violation: Any
+    method: MethodName | None = None

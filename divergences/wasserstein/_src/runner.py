@@ -67,6 +67,7 @@ from divergences.wasserstein._src.host.protocol import HostOptions
 from divergences.wasserstein._src.host_call import on_host, report_status
 from divergences.wasserstein._src.problem import DEVICE_SOLVERS, METHODS, Problem
 from divergences.wasserstein._src.results import (
+    MethodName,
     SparsePlan,
     Status,
     W1Dual,
@@ -159,16 +160,17 @@ def _union_points(ms: Measures) -> Any:
     return jax.lax.stop_gradient(jnp.concatenate([ms.x, ms.y]))
 
 
-def _primal_result(ms: Measures, out: Any, value: Any) -> W1Primal:
+def _primal_result(ms: Measures, out: Any, value: Any, method: str) -> W1Primal:
     plan = SparsePlan(out.rows, out.cols, out.mass, (ms.x.shape[0], ms.y.shape[0]))
-    return W1Primal(value, plan, out.u, out.v, out.lower_bound, out.upper_bound)
+    return W1Primal(value, plan, out.u, out.v, out.lower_bound, out.upper_bound, MethodName(method))
 
 
-def _dual_result(ms: Measures, out: Any, value: Any) -> W1Dual:
-    return W1Dual(value, out.f, _union_points(ms), out.lipschitz_violation)
+def _dual_result(ms: Measures, out: Any, value: Any, method: str) -> W1Dual:
+    return W1Dual(value, out.f, _union_points(ms), out.lipschitz_violation, MethodName(method))
 
 
-def _grid_result(ms: Measures, out: Any, value: Any) -> GridFlowArrays:
+def _grid_result(ms: Measures, out: Any, value: Any, method: str) -> GridFlowArrays:
+    # The method is w1_grid's to report, on its own result type.
     return out._replace(value=value)
 
 
@@ -218,9 +220,10 @@ def _grid_sizes(n: int, m: int) -> dict[str, tuple[int, ...]]:
 class Output:
     """What the runner needs of one result type, so that one code path serves them all.
 
-    Hashable (static under ``jit``). The result is built by ``result(ms, out, value)`` from the
-    arrays ``out`` of the host function (a NamedTuple of type ``arrays``) or of the device solver
-    (of type ``device``), ``value`` carrying the envelope derivative under a transformation.
+    Hashable (static under ``jit``). The result is built by ``result(ms, out, value, method)``
+    from the arrays ``out`` of the host function (a NamedTuple of type ``arrays``) or of the
+    device solver (of type ``device``), ``value`` carrying the envelope derivative under a
+    transformation, ``method`` the name of the problem's method, which the result carries.
     """
 
     #: The host function's result type.
@@ -237,8 +240,8 @@ class Output:
     carrier: Callable[[Measures, Metric, Any], Any]
     #: ``duals(out, n)``: the pair ``(u, v)`` of the envelope derivative in the weights.
     duals: Callable[[Any, int], tuple[Any, Any]]
-    #: ``result(ms, out, value)``: the result.
-    result: Callable[[Measures, Any, Any], Any]
+    #: ``result(ms, out, value, method)``: the result.
+    result: Callable[[Measures, Any, Any, str], Any]
 
 
 #: :func:`~divergences.w1_primal`'s result: the plan, the duals and the certified interval.
@@ -302,7 +305,7 @@ def run(problem: Problem, output: Output) -> Any:
         return sol
     if not problem.measures.traced:
         out = _arrays(problem, output)
-        return output.result(problem.measures, out, out.value)
+        return output.result(problem.measures, out, out.value, problem.method)
     return _traced(problem, output)
 
 
@@ -318,7 +321,7 @@ def _traced(problem: Problem, output: Output) -> Any:
     out = _arrays(problem, output)
     cost = output.carrier(ms, problem.metric, out)
     value = envelope_value(out.value, cost, ms.a, ms.b, *output.duals(out, n))
-    return output.result(ms, out, value)
+    return output.result(ms, out, value, problem.method)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -337,7 +340,7 @@ def _device(problem: Problem, output: Output) -> tuple[Any, jax.Array, jax.Array
     out = solver.solve(wanted, ms.x, ms.y, ms.a, ms.b, ms.valid, problem.metric, problem.options)
     cost = point_derivative(ms, out.grad_x, out.grad_y)
     value = envelope_value(out.value, cost, ms.a, ms.b, *output.duals(out, n))
-    return output.result(ms, out, value), out.status, out.gap
+    return output.result(ms, out, value, problem.method), out.status, out.gap
 
 
 # ---------------------------------------------------------------------------------------------

@@ -111,7 +111,8 @@ def check_dense_size(n: int, m: int, *, method: str = "the dense network simplex
             f"({DENSE_BYTES_PER_PAIR} bytes per pair); it takes at most {DENSE_MAX_PAIRS} pairs "
             f"({format_bytes(DENSE_BYTES_PER_PAIR * DENSE_MAX_PAIRS)}). Use w1_1d for points on the "
             "line, w1_primal(..., method='sparse') for a Euclidean cost (it never forms the "
-            "matrix), or subsample both measures"
+            "matrix), subsample both measures, or take method='sinkhorn' for a named metric: "
+            "an interval certified to rtol (1e-3 by default), not the exact value"
         )
 
 
