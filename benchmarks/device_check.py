@@ -46,6 +46,7 @@ import json
 import math
 import os
 import platform
+import signal
 import statistics
 import subprocess
 import sys
@@ -408,7 +409,7 @@ def quick_tier(out: Path, workers: int, limit: float) -> dict[str, Any]:
         "pytest",
         "-m",
         "not slow",
-        "-q",
+        "-v",  # one line a test as it ends, so that a run cut short still says what ran
         "-p",
         "no:cacheprovider",
         "-p",
@@ -426,11 +427,17 @@ def quick_tier(out: Path, workers: int, limit: float) -> dict[str, Any]:
     )
     t0 = time.perf_counter()
     with open(out / "pytest.log", "w") as log:
+        tests = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
-            rc = subprocess.run(
-                command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, timeout=limit
-            ).returncode
+            rc: Any = tests.wait(timeout=limit)
         except subprocess.TimeoutExpired:
+            # an interrupt, as Ctrl-C: pytest stops, then writes its summary and the JUnit report
+            tests.send_signal(signal.SIGINT)
+            try:
+                tests.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                tests.kill()
+                tests.wait()
             rc = "timed out"
     result: dict[str, Any] = {"returncode": rc, "wall_s": round(time.perf_counter() - t0, 1)}
     if junit.exists():
