@@ -258,7 +258,9 @@ def test_kl_relative_accuracy(pq) -> None:
     reference = mp_kl(p, q)
     for value in (float(dv.kl(p, q)), float(kl_jit(p, q))):
         _assert_relatively_accurate(value, reference, p.dtype)
-    assert float(dv.kl(p, q)) == float(kl_jit(p, q))  # jit equal to eager, bit for bit
+    # jit equal to eager: the bits on the CPU, the backend's rounding elsewhere (another program)
+    same = tolerance(f"backend_{np.dtype(p.dtype).name}")
+    np.testing.assert_allclose(float(kl_jit(p, q)), float(dv.kl(p, q)), **same)
 
 
 @pytest.mark.slow
