@@ -554,7 +554,10 @@ def test_fast_path_is_used_exactly_where_it_is_certified() -> None:
     # Twice JS likewise.
     far = np.array([1.0, 0.0, 0.0]), np.array([0.0, 0.5, 0.5])
     assert float(ls.js_sum(*far, -1)) == float(ls._js_fast(*map(jnp.asarray, far), -1))
-    assert float(ls.js_sum(*far, -1)) == 2 * math.log(2)
+    # log 2 + (log 2)/2 + (log 2)/2: the backend's log and the order of its sum decide the bit.
+    np.testing.assert_allclose(
+        float(ls.js_sum(*far, -1)), 2 * math.log(2), **tolerance("backend_float64")
+    )
 
 
 def test_exact_kernels_conventions() -> None:
