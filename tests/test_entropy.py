@@ -32,7 +32,10 @@ def test_uniform_is_log_n(n: int) -> None:
 
 def test_point_mass_and_fair_coin() -> None:
     assert float(dv.entropy([0.0, 1.0, 0.0])) == 0.0
-    assert float(dv.entropy([0.5, 0.5], base=2)) == 1.0
+    # At most log 2 nats exactly (the range is clamped); the bit itself to the backend's log.
+    fair = float(dv.entropy([0.5, 0.5], base=2))
+    assert fair <= 1.0
+    np.testing.assert_allclose(fair, 1.0, **tolerance("backend_float64"))
     # Binary entropy h(0.1) = -0.1 log 0.1 - 0.9 log 0.9.
     np.testing.assert_allclose(
         float(dv.entropy([0.1, 0.9])),

@@ -35,11 +35,18 @@ def test_closed_form_two_bernoullis() -> None:
     )
 
 
-def test_disjoint_supports_give_log_2_exactly() -> None:
+def test_disjoint_supports_give_log_2_and_never_more() -> None:
+    # The range is a promise, exact on every backend: the value is capped at log 2 (a host
+    # constant). Reaching log 2 itself is the backend's arithmetic: the terms p log 2 are summed
+    # by its log and its reduction (an H100 gave 1 ulp below log 2), so to within its tolerance.
     p, q = [0.5, 0.5, 0.0, 0.0], [0.0, 0.0, 0.25, 0.75]
-    assert float(dv.js_divergence(p, q)) == LOG2
-    assert float(dv.js_divergence(p, q, base=2)) == 1.0
-    assert float(dv.js_distance(p, q, base=2)) == 1.0
+    for value, top in [
+        (dv.js_divergence(p, q), LOG2),
+        (dv.js_divergence(p, q, base=2), 1.0),
+        (dv.js_distance(p, q, base=2), 1.0),
+    ]:
+        assert float(value) <= top
+        np.testing.assert_allclose(float(value), top, **tolerance("backend_float64"))
 
 
 # SciPy's jensenshannon sums rel_entr terms in float64, with an absolute rounding error of a few

@@ -256,9 +256,9 @@ def test_kl_relative_accuracy(pq) -> None:
     """KL relative accuracy."""
     p, q = pq
     reference = mp_kl(p, q)
+    # Eagerly and under jit (another program: the eager bits on the CPU, not on every backend).
     for value in (float(dv.kl(p, q)), float(kl_jit(p, q))):
         _assert_relatively_accurate(value, reference, p.dtype)
-    assert float(dv.kl(p, q)) == float(kl_jit(p, q))  # jit equal to eager, bit for bit
 
 
 @pytest.mark.slow
@@ -267,18 +267,19 @@ def test_js_and_distance_relative_accuracy(pq) -> None:
     """JS and distance relative accuracy."""
     p, q = pq
     reference = min(mp_js(p, q), math.log(2))  # capped at log 2 for sums a hair above one
-    value = float(dv.js_divergence(p, q))
-    _assert_relatively_accurate(value, reference, p.dtype)
-    assert value <= float(np.array(math.log(2), dtype=p.dtype))  # log 2 rounded to the dtype
-    assert value == float(js_jit(p, q))
-    distance = float(dv.js_distance(p, q))
-    # sqrt halves a relative error; the reference root is taken exactly. Where JS itself is below
-    # the normal range (a mass near tiny against a zero) it is flushed, and so is its root.
-    if reference >= float(np.finfo(p.dtype).tiny):
-        _assert_relatively_accurate(distance, math.sqrt(reference), p.dtype)
-    else:
-        assert 0 <= distance <= math.sqrt(4 * float(np.finfo(p.dtype).tiny))
-    assert distance == float(jsd_jit(p, q))
+    # Eagerly and under jit (another program: the eager bits on the CPU, not on every backend).
+    for js, jsd in ((dv.js_divergence, dv.js_distance), (js_jit, jsd_jit)):
+        value = float(js(p, q))
+        _assert_relatively_accurate(value, reference, p.dtype)
+        assert value <= float(np.array(math.log(2), dtype=p.dtype))  # log 2 rounded to the dtype
+        distance = float(jsd(p, q))
+        # sqrt halves a relative error; the reference root is taken exactly. Where JS itself is
+        # below the normal range (a mass near tiny against a zero) it is flushed, and so is its
+        # root.
+        if reference >= float(np.finfo(p.dtype).tiny):
+            _assert_relatively_accurate(distance, math.sqrt(reference), p.dtype)
+        else:
+            assert 0 <= distance <= math.sqrt(4 * float(np.finfo(p.dtype).tiny))
 
 
 @pytest.mark.slow
@@ -483,7 +484,8 @@ def test_mutual_information_accuracy(pq) -> None:
     floor = (p.size * eps) ** 2
     bound = 32 * eps * reference + 4 * p.size * eps * math.sqrt(reference) + floor
     assert abs(value - reference) <= bound
-    assert value == float(jax.jit(dv.mutual_information)(joint))
+    # Under jit: another program (the eager bits on the CPU, not on every backend), as accurate.
+    assert abs(float(jax.jit(dv.mutual_information)(joint)) - reference) <= bound
 
 
 def test_mutual_information_near_its_bound_is_not_cut_by_the_bound_s_rounding() -> None:
@@ -552,7 +554,10 @@ def test_fast_path_is_used_exactly_where_it_is_certified() -> None:
     # Twice JS likewise.
     far = np.array([1.0, 0.0, 0.0]), np.array([0.0, 0.5, 0.5])
     assert float(ls.js_sum(*far, -1)) == float(ls._js_fast(*map(jnp.asarray, far), -1))
-    assert float(ls.js_sum(*far, -1)) == 2 * math.log(2)
+    # log 2 + (log 2)/2 + (log 2)/2: the backend's log and the order of its sum decide the bit.
+    np.testing.assert_allclose(
+        float(ls.js_sum(*far, -1)), 2 * math.log(2), **tolerance("backend_float64")
+    )
 
 
 def test_exact_kernels_conventions() -> None:

@@ -45,8 +45,10 @@ def js_divergence(p: ArrayLike, q: ArrayLike, *, base: Base = None, axis: int = 
     :math:`p \log(2p/(p+q)) + q \log(2q/(p+q))` is non-negative and is evaluated to within a few
     ulp, near-identical ``p`` and ``q`` included, so the result is relatively accurate wherever it
     is a normal number. It is capped at :math:`\log 2`: masses that sum to one only within the
-    tolerance could otherwise exceed it by a rounding. Gradients are finite everywhere, with
-    zero-mass terms held at 0.
+    tolerance could otherwise exceed it by a rounding. The cap is exact on every backend; at
+    disjoint supports the value is :math:`\log 2` to within those few ulp (the backend's
+    logarithm and sum decide the last bit). Gradients are finite everywhere, with zero-mass
+    terms held at 0.
 
     Args:
       p: probability masses along ``axis``.

@@ -3,7 +3,8 @@ r"""Wasserstein-1 on the line by the CDF formula: jittable, vmappable, different
 One code path, and not the runner's: after the validation it shares with
 :func:`~divergences.w1_primal` (:func:`~._src.discrete_measures.check_measures`: the same rules, the same
 errors eagerly and under ``dv.checked``), an eager call and a traced one run the same jitted
-program, :func:`_w1_1d_program`, so they give the same bits; input that broke a rule gives NaN
+program, :func:`_w1_1d_program`, so they give the same value (the same bits on the CPU; another
+backend may compile a traced call's program to round differently); input that broke a rule gives NaN
 under a trace, as the runner's methods do. The runner (:mod:`._src.runner`) is for a problem solved
 on the host or by an iterative device solver: a status, a certificate, a plan and a potential,
 a derivative attached from the optimum. A closed form in XLA has none of these, and as a

@@ -184,8 +184,12 @@ def test_bad_input(args, match):
     [(6, 6, False), (5, 8, False), (5, 8, True)],
     ids=["equal-size", "uniform", "weighted"],
 )
-def test_eager_jit_and_vmap_give_the_same_bits(dtype, n, m, weighted):
-    """One program for eager and traced calls (why not the runner's: one_d's docstring)."""
+def test_eager_jit_and_vmap_give_the_same_value(dtype, n, m, weighted):
+    """One program for eager and traced calls (why not the runner's: one_d's docstring).
+
+    Computed on the device: ``jit`` and ``vmap`` compile it into other programs, which a
+    backend may round differently (on the CPU: the same bits), so the same to its rounding.
+    """
     rng = np.random.default_rng(11)
     args = [rng.normal(size=n).astype(dtype), (2 * rng.normal(size=m) + 0.3).astype(dtype)]
     if weighted:
@@ -194,11 +198,13 @@ def test_eager_jit_and_vmap_give_the_same_bits(dtype, n, m, weighted):
     eager = np.asarray(dv.w1_1d(*args))
     jitted = np.asarray(jax.jit(dv.w1_1d)(*args))
     batched = np.asarray(jax.vmap(dv.w1_1d)(*(np.stack([t, t]) for t in args)))
-    assert eager.dtype == dtype
-    assert eager.tobytes() == jitted.tobytes() == batched[0].tobytes() == batched[1].tobytes()
+    assert eager.dtype == jitted.dtype == batched.dtype == dtype
+    same = tolerance(f"backend_{np.dtype(dtype).name}")
+    for other in (jitted, batched[0], batched[1]):
+        np.testing.assert_allclose(other, eager, **same)
     grad = jax.grad(dv.w1_1d, argnums=(0, 1))
     for g, h in zip(grad(*args), jax.jit(grad)(*args), strict=True):
-        assert np.asarray(g).tobytes() == np.asarray(h).tobytes()
+        np.testing.assert_allclose(np.asarray(h), np.asarray(g), **same)
 
 
 @pytest.mark.slow

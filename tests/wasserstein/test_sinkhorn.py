@@ -2,12 +2,12 @@
 
 No host callback in the programs exported for a GPU and a TPU; ``grad`` the envelope
 theorem's derivative; the interval holds the exact W1 (POT's network simplex here; the
-exact-arithmetic enclosures of every mode and dtype, and the same bits of ``jit`` and the
-eager call and the same to a few ulps of ``vmap``, value, potentials and plan, are in
-test_certificates.py); a stop at the cap is a SolverError eagerly and under ``dv.checked``;
-bad options raise a ValueError naming the argument (``"auto"`` never takes it, on any backend:
-test_auto.py); the costs by blocks give the interval of the matrix; the rounding primitives hold their
-bounds in exact arithmetic; a batch sharded over eight devices matches one device.
+exact-arithmetic enclosures of every mode and dtype, and the bounds of ``jit`` and ``vmap``
+the same as the eager call's to a few ulps, are in test_certificates.py); a stop at the cap is a
+SolverError eagerly and under ``dv.checked``; bad options raise a ValueError naming the argument
+(``"auto"`` never takes it, on any backend: test_auto.py); the costs by blocks give the interval
+of the matrix; the rounding primitives hold their bounds in exact arithmetic; a batch sharded
+over eight devices matches one device.
 """
 
 from __future__ import annotations
@@ -115,8 +115,10 @@ def test_the_gradient_is_the_envelope_theorems():
     y = x + np.array([0.1, 0.05])
     grads = [jax.grad(lambda p, fn=fn: fn(p, y).value)(x) for fn in (sinkhorn_w1, dv.w1_primal)]
     np.testing.assert_allclose(grads[0], grads[1], atol=2e-3)
+    # Under jit: the envelope theorem's derivative too (the program, compiled anew, may round
+    # differently on another backend: not the eager bits, the same derivative).
     under_jit = jax.jit(jax.grad(lambda p: sinkhorn_w1(p, y).value))(x)
-    assert np.array_equal(np.asarray(under_jit), np.asarray(grads[0]))
+    np.testing.assert_allclose(under_jit, grads[1], atol=2e-3)
     ga = jax.grad(lambda w: sinkhorn_w1(x, y, w, None).value)(np.full(3, 1 / 3))
     assert np.all(np.isfinite(ga)) and abs(float(np.sum(ga))) < 1e-12  # tangent to the simplex
 
@@ -154,8 +156,10 @@ def test_the_dual_is_a_certified_critic():
     gaps = np.asarray(dual.f)[:, None] - np.asarray(dual.f)[None] - cdist(z, z)
     assert gaps.max() <= violation
     np.testing.assert_allclose(dv.kr_potential(dual, z), dual.f, atol=1e-12)
+    # Under jit: a certified critic too (its program may round differently on another backend).
     jitted = jax.jit(sinkhorn_dual)(x, y, a, b)
-    assert np.array_equal(np.asarray(jitted.f), np.asarray(dual.f))
+    assert 0 <= float(jitted.lipschitz_violation) < 1e-12
+    assert float(primal.lower_bound) - 1e-12 <= float(jitted.value) <= float(primal.upper_bound)
 
 
 # ------------------------------------------------------------------ honest stops

@@ -294,8 +294,11 @@ class W1Primal(NamedTuple):
       lower_bound: a lower bound on the exact :math:`W_1` of the points and weights as given,
         true in real arithmetic: the dual objective :math:`\sum_i a_i u'_i + \sum_j b_j v_j`
         of the feasible pair :math:`u'_i = \min_j c(x_i, y_j) - v_j`, widened by the rounding
-        of the costs and of the sums, and rounded down into the dtype. The same bits eagerly
-        and under ``jit``/``vmap``. No gradient.
+        of the costs and of the sums, and rounded down into the dtype. For the exact methods,
+        which compute it on the host, the same bits eagerly and under ``jit``/``vmap`` on every
+        backend; for ``method="sinkhorn"``, computed on the device, certified in every mode and
+        the same to a few ulps (a backend may compile the ``jit`` or ``vmap`` program to round
+        differently). No gradient.
       upper_bound: likewise an upper bound: the cost of the returned plan, widened by the
         rounding of its costs and of its marginals, rounded up. Never below ``lower_bound``;
         ``value`` lies between the two. The relative gap is
