@@ -19,7 +19,8 @@ and never ask a law for its type:
   between two multiples of a power of the distance to an end, on such a stretch), ``_ball_marks`` (where the
   integrator cuts the line), ``_ball_tail``, ``_ball_tail_start``,
   ``_ball_truncation`` (bounds on a tail, where they hold, where the tail is negligible),
-  ``_ball_kl_closed_form`` and ``_ball_chi_square_closed_form``.
+  ``_ball_kl_closed_form``, ``_ball_chi_square_closed_form``, ``_ball_tv_closed_form`` and
+  ``_ball_w1_closed_form``.
 
 A family overrides what it knows; the defaults describe a law without the property (no power
 tail, no closed form, no distribution function in ball arithmetic: ``NotImplementedError``). The
@@ -329,6 +330,14 @@ class Law:
 
     def _ball_kl_closed_form(self, other: Law) -> Any:
         r""":math:`\mathrm{KL}(self \| other)` as a ball where a closed form applies, else None."""
+        return None
+
+    def _ball_tv_closed_form(self, other: Law) -> Any:
+        r"""The total variation of ``self`` and ``other`` as a ball where a closed form applies, else None."""
+        return None
+
+    def _ball_w1_closed_form(self, other: Law) -> Any:
+        r""":math:`W_1(self, other)` as a ball where a closed form applies, else None."""
         return None
 
     def _ball_chi_square_closed_form(self, other: Law) -> Any:
