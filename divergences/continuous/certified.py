@@ -111,8 +111,19 @@ def _ops(log2: Any = None) -> tuple[Any, Any]:
     return terms.ball_ops(log2, False), terms.ball_ops(log2, True)
 
 
+def _same_law(p: Law, q: Law) -> bool:
+    """Whether ``p`` and ``q`` are one law (the same components, weights and parameters)."""
+    return _without_common_part(p, q) == ([], [])
+
+
+#: The enclosure of a divergence between a law and itself: 0 exactly.
+_EQUAL = Enclosure(0.0, 0.0, 0.0, "equal laws")
+
+
 def _js_ball(p: Law, q: Law, rtol: float) -> Any:
     flint = load_flint()
+    if _same_law(p, q):
+        return flint.arb(0)
     log2 = flint.arb(2).log()
     ops = _ops(log2)
 
@@ -285,6 +296,8 @@ def kl(
 
 
 def _kl_enclosure(p: Law, q: Law, rtol: float, base: Any = None) -> Enclosure:
+    if _same_law(p, q):
+        return _EQUAL
     if not supported_by(p, q):
         return infinite(1.0, "support")
     if bool(kl_tail_infinite(p, q)):
@@ -454,6 +467,8 @@ def hellinger(
 
 
 def _hellinger_enclosure(p: Law, q: Law, rtol: float) -> Enclosure:
+    if _same_law(p, q):
+        return _EQUAL
     with Precision(rtol):
         sq = _sqh_ball(p, q, rtol)
         arb = load_flint().arb
@@ -564,6 +579,8 @@ def chi_square(
 
 
 def _chi_enclosure(p: Law, q: Law, rtol: float) -> Enclosure:
+    if _same_law(p, q):
+        return _EQUAL
     if not supported_by(p, q):
         return infinite(1.0, "support")
     if bool(chi_tail_infinite(p, q)):

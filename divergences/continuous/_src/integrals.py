@@ -191,12 +191,14 @@ class Effort:
       extra_bits: bits of working precision added to :class:`Precision`'s for this attempt.
       eval_limit: the evaluations Arb may spend on one piece in this attempt.
       spent: whether the deadline has been met.
+      attempts: the attempts begun.
     """
 
     def __init__(self, deadline: float) -> None:
         self.deadline = deadline
         self.evaluations = 0
         self.extra_bits = 0
+        self.attempts = 0
         self.eval_limit = _EVAL_LIMIT
         self.spent = False
 

@@ -157,6 +157,7 @@ def refined(
     with effort(work):
         for attempt in range(_ATTEMPTS):
             work.eval_limit = min(10**6, _FIRST_LIMIT * 4**attempt)
+            work.attempts = attempt + 1
             try:
                 e = compute(inner)
             except BudgetSpent:
@@ -202,7 +203,10 @@ def _message(
     seconds: float,
     work: Effort,
 ) -> str:
-    spent = f"after {seconds:.3g} s and {work.evaluations} integrand evaluations"
+    spent = (
+        f"after {seconds:.3g} s, {work.evaluations} integrand evaluations and "
+        f"{work.attempts} attempts (up to {work.extra_bits} bits past the tolerance's)"
+    )
     head = f"certified {quantity}({p!r}, {q!r})"
     asked = f"rtol={rtol:g}" + (f" or atol={atol:g}" if atol > 0 else "")
     if best is None:
