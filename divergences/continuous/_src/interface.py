@@ -59,6 +59,7 @@ __all__ = [
     "param",
     "positive",
     "sample_shape",
+    "shift_tv",
     "standardised",
     "support_floats",
 ]
@@ -346,6 +347,26 @@ class Law:
         Called once the value is known to be finite.
         """
         return None
+
+
+def shift_tv(p: Law, q: Law) -> Any:
+    r"""TV of two laws of one symmetric unimodal family, equal scales: :math:`|F_p(m) - F_q(m)|`.
+
+    Each density decreases away from its centre, so ``p`` lies above ``q`` exactly on the side
+    of the midpoint :math:`m` of the two centres where ``p``'s centre is, and the total variation,
+    the mass of that side under ``p`` less that under ``q``, is the difference of the
+    distribution functions at :math:`m`. None for other pairs, or where ``_ball_cdf`` cannot
+    decide a branch at :math:`m`. For the ``_ball_tv_closed_form`` of a family with fields
+    ``loc`` and ``scale`` and a symmetric density that decreases in :math:`|x - \text{loc}|`.
+    """
+    if type(p) is not type(q) or float(np.asarray(p.scale)) != float(np.asarray(q.scale)):
+        return None
+    arb = ball.arb
+    m = (arb(float(np.asarray(p.loc))) + arb(float(np.asarray(q.loc)))) / 2
+    fp, fq = p._ball_cdf(m), q._ball_cdf(m)
+    if fp is None or fq is None:
+        return None
+    return abs(fp - fq)
 
 
 MARKS = np.array([0.0, 0.5, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0, 24.0, 40.0])
