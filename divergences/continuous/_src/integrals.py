@@ -182,7 +182,7 @@ class Effort:
 
     Set for the duration of a refinement with :func:`effort`; every integrand that
     :func:`sum_pieces` hands to Arb goes through :meth:`counted`, which counts its evaluations
-    and, once the deadline has passed, answers NaN, on which Arb's integrator stops at once
+    and, once the deadline has passed, answers 0, on which Arb's integrator is done at once
     (an exception raised inside its callback cannot be relied on to cross the C code).
 
     Attributes:
@@ -192,6 +192,7 @@ class Effort:
       eval_limit: the evaluations Arb may spend on one piece in this attempt.
       spent: whether the deadline has been met.
       attempts: the attempts begun.
+      atol: the absolute width this attempt aims at (0: none), shared among the pieces.
     """
 
     def __init__(self, deadline: float) -> None:
@@ -199,6 +200,7 @@ class Effort:
         self.evaluations = 0
         self.extra_bits = 0
         self.attempts = 0
+        self.atol = 0.0
         self.eval_limit = _EVAL_LIMIT
         self.spent = False
 
@@ -209,13 +211,19 @@ class Effort:
         return self.spent
 
     def counted(self, f: Callable[[Any, bool], Any]) -> Callable[[Any, bool], Any]:
-        """``f``, counted, and NaN once the deadline has passed (looked at every 16 calls)."""
-        nan = load_flint().acb(load_flint().arb("nan"))
+        """``f``, counted, and 0 once the deadline has passed (looked at every 16 calls).
+
+        Arb's integrator meets its tolerance at once on an integrand that is 0 and returns; the
+        caller, seeing :attr:`spent`, discards that result.
+        """
+        zero = load_flint().acb(0)
 
         def g(x: Any, an: bool) -> Any:
+            if self.spent:
+                return zero
             self.evaluations += 1
-            if self.spent or (self.evaluations % 16 == 0 and self.check()):
-                return nan
+            if self.evaluations % 16 == 0 and self.check():
+                return zero
             return f(x, an)
 
         return g
@@ -416,6 +424,7 @@ def sum_pieces(
     rel = arb(rtol) / 16
     floor = arb(2) ** (-flint.ctx.prec - 60)
     n = max(len(pieces), 1)
+    work = _EFFORT.get()
     for a, b in pieces:
         if strip_bound is not None and any(s <= a and b <= e for s, e, _ in strips):
             total += strip_bound(a, b)
@@ -425,6 +434,8 @@ def sum_pieces(
             continue
         running = abs(total.mid())
         absolute = (rel * running / n).max(floor) if running != 0 else floor
+        if work is not None and work.atol > 0:
+            absolute = absolute.max(arb(work.atol) / (4 * n))
         with _Bits(flint.ctx.prec + _lost_bits(a, b)):
             r = _piece_integral(f, a, b, rel, absolute)
         total += r.real

@@ -19,7 +19,7 @@ that a value near 0 can be asked for to an absolute precision. An enclosure of o
 (an exact 0, an infinite value decided exactly) always meets it.
 
 The budget is time on the host: past it no integrand is evaluated again (the integrator is
-answered NaN and stops) and :class:`PrecisionError` is raised with the narrowest enclosure
+answered 0 and stops) and :class:`PrecisionError` is raised with the narrowest enclosure
 reached. The count of integrand evaluations is the work counter it reports.
 """
 
@@ -158,6 +158,7 @@ def refined(
         for attempt in range(_ATTEMPTS):
             work.eval_limit = min(10**6, _FIRST_LIMIT * 4**attempt)
             work.attempts = attempt + 1
+            work.atol = atol * inner / rtol
             try:
                 e = compute(inner)
             except BudgetSpent:
@@ -174,9 +175,12 @@ def refined(
                 shortfall = width(e) / target if target > 0 else math.inf
             if work.check():
                 break
-            factor = min(2.0**64, max(16.0, 4 * shortfall))
-            inner = max(inner / factor, 1e-250)
-            work.extra_bits += max(32, math.ceil(math.log2(factor)))
+            # A shortfall of a factor k is k's bits lost to cancellation (the laws close
+            # together) or a tolerance a few times too loose (the pieces' and tails' shares):
+            # both are paid for, the bits in full and the tolerance by a fixed factor.
+            lost = 64 if shortfall > 2.0**64 else math.ceil(math.log2(max(shortfall, 1.0)))
+            work.extra_bits += max(16, lost + 8)
+            inner = max(inner / 16, 1e-250)
     seconds = time.monotonic() - start
     raise PrecisionError(
         _message(quantity, p, q, best, rtol, atol, budget, seconds, work),
