@@ -27,10 +27,21 @@ laws (:math:`u` the distance to the end) and the closed forms of :math:`\int u^s
 :math:`\int u^s\log u` for KL, chi-square, JS and Hellinger. Every function takes beta laws,
 against any law and in mixtures (two beta laws on one interval: closed forms for KL, chi-square).
 
+Precision (:mod:`divergences.continuous._src.refine`). Each function returns an enclosure with
+``upper_bound - lower_bound <= max(rtol * max(|lower_bound|, |upper_bound|), atol)`` (``atol``
+0 by default: the relative rule alone) or raises :class:`PrecisionError` (a ``SolverError``
+naming the laws, the enclosure reached, the time and evaluations spent and what would reach
+the width), refining with more bits, where laws close together cancel, until ``budget``
+seconds (:data:`BUDGET` by default) are spent. TV and W1 of two normals, and TV of two Laplace,
+logistic or Cauchy laws of one scale, have closed forms that keep their precision however close
+the laws are. Two equal laws are 0 exactly (``"equal laws"``). ``value`` is the enclosure's
+midpoint, or the fast path's value where it lies inside a wider enclosure with a smaller error
+estimate.
+
 Limits: ``NotImplementedError`` for W1 with a Student-t law (no ball-arithmetic distribution
 function here), a chi-square whose tails are not Gaussian, and a W1 between two laws without
-first moment whose tails cancel without being shifts of each other. A ``rtol`` outside (0, 1)
-is a ``ValueError``.
+first moment whose tails cancel without being shifts of each other. A ``rtol`` outside (0, 1),
+a negative ``atol`` or a ``budget`` that is not a finite number > 0 is a ``ValueError``.
 
 References:
   F. Johansson, *Numerical integration in arbitrary-precision ball arithmetic*, ICMS 2018,
@@ -153,7 +164,7 @@ def js_divergence(
     Args:
       p: the first law.
       q: the second law.
-      rtol: the relative width asked for (:ref:`the width rule <certified-width>`).
+      rtol: the relative width asked for.
       atol: the absolute width asked for; 0 for the relative rule alone.
       budget: seconds of refinement at most.
       base: logarithm base; ``None`` for nats.
@@ -261,7 +272,7 @@ def kl(
     Args:
       p: the first law.
       q: the second law.
-      rtol: the relative width asked for (:ref:`the width rule <certified-width>`).
+      rtol: the relative width asked for.
       atol: the absolute width asked for; 0 for the relative rule alone.
       budget: seconds of refinement at most.
       base: logarithm base; ``None`` for nats.
@@ -390,7 +401,7 @@ def total_variation(
     Args:
       p: the first law.
       q: the second law.
-      rtol: the relative width asked for (:ref:`the width rule <certified-width>`).
+      rtol: the relative width asked for.
       atol: the absolute width asked for; 0 for the relative rule alone.
       budget: seconds of refinement at most.
 
@@ -442,7 +453,7 @@ def hellinger(
     Args:
       p: the first law.
       q: the second law.
-      rtol: the relative width asked for (:ref:`the width rule <certified-width>`).
+      rtol: the relative width asked for.
       atol: the absolute width asked for; 0 for the relative rule alone.
       budget: seconds of refinement at most.
 
@@ -546,7 +557,7 @@ def chi_square(
     Args:
       p: the first law.
       q: the second law.
-      rtol: the relative width asked for (:ref:`the width rule <certified-width>`).
+      rtol: the relative width asked for.
       atol: the absolute width asked for; 0 for the relative rule alone.
       budget: seconds of refinement at most.
 
@@ -614,7 +625,7 @@ def f_divergence(
       p: the first law.
       q: the second law.
       f: one of the generators of :mod:`divergences.generators`.
-      rtol: the relative width asked for (:ref:`the width rule <certified-width>`).
+      rtol: the relative width asked for.
       atol: the absolute width asked for; 0 for the relative rule alone.
       budget: seconds of refinement at most.
       base: logarithm base; ``None`` for nats.
@@ -710,7 +721,7 @@ def gan_value(
       p: the data law.
       q: the generator's law.
       d: ``"optimal"`` or a :class:`divergences.continuous.LogisticDiscriminator`.
-      rtol: the relative width asked for (:ref:`the width rule <certified-width>`).
+      rtol: the relative width asked for.
       atol: the absolute width asked for; 0 for the relative rule alone.
       budget: seconds of refinement at most.
 

@@ -71,7 +71,7 @@ def w1(
     Args:
       p: the first law.
       q: the second law.
-      rtol: the relative width asked for (:ref:`the width rule <certified-width>`).
+      rtol: the relative width asked for.
       atol: the absolute width asked for; 0 for the relative rule alone.
       budget: seconds of refinement at most.
 
