@@ -172,8 +172,8 @@ class Precision(_Bits):
     """
 
     def __init__(self, rtol: float) -> None:
-        spent = _EFFORT.get()
-        extra = 0 if spent is None else spent.extra_bits
+        work = _EFFORT.get()
+        extra = 0 if work is None else work.extra_bits
         super().__init__(max(64, int(-math.log2(check_rtol(rtol))) + 24) + extra)
 
 

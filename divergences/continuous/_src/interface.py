@@ -359,10 +359,13 @@ def shift_tv(p: Law, q: Law) -> Any:
     decide a branch at :math:`m`. For the ``_ball_tv_closed_form`` of a family with fields
     ``loc`` and ``scale`` and a symmetric density that decreases in :math:`|x - \text{loc}|`.
     """
-    if type(p) is not type(q) or float(np.asarray(p.scale)) != float(np.asarray(q.scale)):
+    def value(law: Law, field: str) -> float:
+        return float(np.asarray(getattr(law, field), np.float64))
+
+    if type(p) is not type(q) or value(p, "scale") != value(q, "scale"):
         return None
     arb = ball.arb
-    m = (arb(float(np.asarray(p.loc))) + arb(float(np.asarray(q.loc)))) / 2
+    m = (arb(value(p, "loc")) + arb(value(q, "loc"))) / 2
     fp, fq = p._ball_cdf(m), q._ball_cdf(m)
     if fp is None or fq is None:
         return None
