@@ -32,11 +32,11 @@ Precision (:mod:`divergences.continuous._src.refine`). Each function returns an 
 0 by default: the relative rule alone) or raises :class:`PrecisionError` (a ``SolverError``
 naming the laws, the enclosure reached, the time and evaluations spent and what would reach
 the width), refining with more bits, where laws close together cancel, until ``budget``
-seconds (:data:`BUDGET` by default) are spent. TV and W1 of two normals, and TV of two Laplace,
-logistic or Cauchy laws of one scale, have closed forms that keep their precision however close
-the laws are. Two equal laws are 0 exactly (``"equal laws"``). ``value`` is the enclosure's
-midpoint, or the fast path's value where it lies inside a wider enclosure with a smaller error
-estimate.
+seconds of processor time (:data:`BUDGET` by default) are spent. TV and W1 of two normals, and
+TV of two Laplace, logistic or Cauchy laws of one scale, have closed forms that keep their
+precision however close the laws are. Two equal laws are 0 exactly (``"equal laws"``).
+``value`` is the enclosure's midpoint, or the fast path's value where it lies inside a wider
+enclosure with a smaller error estimate.
 
 Limits: ``NotImplementedError`` for W1 with a Student-t law (no ball-arithmetic distribution
 function here), a chi-square whose tails are not Gaussian, and a W1 between two laws without
@@ -166,7 +166,7 @@ def js_divergence(
       q: the second law.
       rtol: the relative width asked for.
       atol: the absolute width asked for; 0 for the relative rule alone.
-      budget: seconds of refinement at most.
+      budget: seconds of processor time the refinement may spend at most.
       base: logarithm base; ``None`` for nats.
 
     Returns:
@@ -274,7 +274,7 @@ def kl(
       q: the second law.
       rtol: the relative width asked for.
       atol: the absolute width asked for; 0 for the relative rule alone.
-      budget: seconds of refinement at most.
+      budget: seconds of processor time the refinement may spend at most.
       base: logarithm base; ``None`` for nats.
 
     Returns:
@@ -403,7 +403,7 @@ def total_variation(
       q: the second law.
       rtol: the relative width asked for.
       atol: the absolute width asked for; 0 for the relative rule alone.
-      budget: seconds of refinement at most.
+      budget: seconds of processor time the refinement may spend at most.
 
     Returns:
       An :class:`Enclosure` inside ``[0, 1]`` with ``upper_bound - lower_bound <= max(rtol *
@@ -455,7 +455,7 @@ def hellinger(
       q: the second law.
       rtol: the relative width asked for.
       atol: the absolute width asked for; 0 for the relative rule alone.
-      budget: seconds of refinement at most.
+      budget: seconds of processor time the refinement may spend at most.
 
     Returns:
       An :class:`Enclosure` inside ``[0, 1]`` with ``upper_bound - lower_bound <= max(rtol *
@@ -559,7 +559,7 @@ def chi_square(
       q: the second law.
       rtol: the relative width asked for.
       atol: the absolute width asked for; 0 for the relative rule alone.
-      budget: seconds of refinement at most.
+      budget: seconds of processor time the refinement may spend at most.
 
     Returns:
       An :class:`Enclosure` with ``upper_bound - lower_bound <= max(rtol * max(|lower_bound|,
@@ -627,7 +627,7 @@ def f_divergence(
       f: one of the generators of :mod:`divergences.generators`.
       rtol: the relative width asked for.
       atol: the absolute width asked for; 0 for the relative rule alone.
-      budget: seconds of refinement at most.
+      budget: seconds of processor time the refinement may spend at most.
       base: logarithm base; ``None`` for nats.
 
     Returns:
@@ -723,7 +723,7 @@ def gan_value(
       d: ``"optimal"`` or a :class:`divergences.continuous.LogisticDiscriminator`.
       rtol: the relative width asked for.
       atol: the absolute width asked for; 0 for the relative rule alone.
-      budget: seconds of refinement at most.
+      budget: seconds of processor time the refinement may spend at most.
 
     Returns:
       An :class:`Enclosure` with ``upper_bound - lower_bound <= max(rtol * max(|lower_bound|,

@@ -73,7 +73,7 @@ def w1(
       q: the second law.
       rtol: the relative width asked for.
       atol: the absolute width asked for; 0 for the relative rule alone.
-      budget: seconds of refinement at most.
+      budget: seconds of processor time the refinement may spend at most.
 
     Returns:
       An :class:`Enclosure` with ``upper_bound - lower_bound <= max(rtol * upper_bound, atol)``.

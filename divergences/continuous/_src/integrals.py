@@ -186,7 +186,7 @@ class Effort:
     (an exception raised inside its callback cannot be relied on to cross the C code).
 
     Attributes:
-      deadline: the ``time.monotonic()`` past which no more work is started.
+      deadline: the ``time.process_time()`` past which no more work is started.
       evaluations: the integrand's evaluations so far, over every attempt (the work counter).
       extra_bits: bits of working precision added to :class:`Precision`'s for this attempt.
       eval_limit: the evaluations Arb may spend on one piece in this attempt.
@@ -206,7 +206,7 @@ class Effort:
 
     def check(self) -> bool:
         """Whether the deadline has passed (and from then on, always)."""
-        if not self.spent and time.monotonic() > self.deadline:
+        if not self.spent and time.process_time() > self.deadline:
             self.spent = True
         return self.spent
 

@@ -359,6 +359,7 @@ def shift_tv(p: Law, q: Law) -> Any:
     decide a branch at :math:`m`. For the ``_ball_tv_closed_form`` of a family with fields
     ``loc`` and ``scale`` and a symmetric density that decreases in :math:`|x - \text{loc}|`.
     """
+
     def value(law: Law, field: str) -> float:
         return float(np.asarray(getattr(law, field), np.float64))
 

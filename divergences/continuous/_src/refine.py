@@ -18,7 +18,8 @@ a relative width of at most ``rtol`` (an enclosure that holds 0 meets it only wh
 that a value near 0 can be asked for to an absolute precision. An enclosure of one point
 (an exact 0, an infinite value decided exactly) always meets it.
 
-The budget is time on the host: past it no integrand is evaluated again (the integrator is
+The budget is the host's processor time spent by this process (``time.process_time``: the
+work done, which other processes on the machine do not eat into): past it no integrand is evaluated again (the integrator is
 answered 0 and stops) and :class:`PrecisionError` is raised with the narrowest enclosure
 reached. The count of integrand evaluations is the work counter it reports.
 """
@@ -68,8 +69,8 @@ class PrecisionError(SolverError):
         None where no attempt finished.
       rtol: the relative width asked for.
       atol: the absolute width asked for.
-      budget: the budget, in seconds.
-      seconds: the time spent.
+      budget: the budget, in seconds of processor time.
+      seconds: the processor time spent.
       evaluations: the integrand's evaluations spent (the work counter).
       status: :attr:`Status.PIVOT_CAP` (a cap reached).
     """
@@ -139,7 +140,7 @@ def refined(
         attempt's extra bits).
       rtol: the relative width asked for.
       atol: the absolute width asked for.
-      budget: seconds; no integrand is evaluated past them.
+      budget: seconds of processor time; no integrand is evaluated past them.
       fast: ``() -> Quadrature``, the fast path's value and error estimate: its value replaces
         the midpoint where it lies inside the enclosure and its error estimate is below the
         enclosure's half-width (asked for only where the enclosure is wider than 1e-9 relative).
@@ -151,7 +152,7 @@ def refined(
       PrecisionError: where the budget ended before an enclosure met the rule.
     """
     rtol, atol, budget = check_rtol(rtol), check_atol(atol), check_budget(budget)
-    start = time.monotonic()
+    start = time.process_time()
     work = Effort(start + budget)
     inner, best = rtol, None
     with effort(work):
@@ -181,7 +182,7 @@ def refined(
             lost = 64 if shortfall > 2.0**64 else math.ceil(math.log2(max(shortfall, 1.0)))
             work.extra_bits += max(16, lost + 8)
             inner = max(inner / 16, 1e-250)
-    seconds = time.monotonic() - start
+    seconds = time.process_time() - start
     raise PrecisionError(
         _message(quantity, p, q, best, rtol, atol, budget, seconds, work),
         quantity=quantity,
@@ -208,7 +209,7 @@ def _message(
     work: Effort,
 ) -> str:
     spent = (
-        f"after {seconds:.3g} s, {work.evaluations} integrand evaluations and "
+        f"after {seconds:.3g} s of processor time, {work.evaluations} integrand evaluations and "
         f"{work.attempts} attempts (up to {work.extra_bits} bits past the tolerance's)"
     )
     head = f"certified {quantity}({p!r}, {q!r})"
