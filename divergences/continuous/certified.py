@@ -27,10 +27,21 @@ laws (:math:`u` the distance to the end) and the closed forms of :math:`\int u^s
 :math:`\int u^s\log u` for KL, chi-square, JS and Hellinger. Every function takes beta laws,
 against any law and in mixtures (two beta laws on one interval: closed forms for KL, chi-square).
 
+Precision (:mod:`divergences.continuous._src.refine`). Each function returns an enclosure with
+``upper_bound - lower_bound <= max(rtol * max(|lower_bound|, |upper_bound|), atol)`` (``atol``
+0 by default: the relative rule alone) or raises :class:`PrecisionError` (a ``SolverError``
+naming the laws, the enclosure reached, the time and evaluations spent and what would reach
+the width), refining with more bits, where laws close together cancel, until ``budget``
+seconds of processor time (:data:`BUDGET` by default) are spent. TV and W1 of two normals, and
+TV of two Laplace, logistic or Cauchy laws of one scale, have closed forms that keep their
+precision however close the laws are. Two equal laws are 0 exactly (``"equal laws"``).
+``value`` is the enclosure's midpoint, or the fast path's value where it lies inside a wider
+enclosure with a smaller error estimate.
+
 Limits: ``NotImplementedError`` for W1 with a Student-t law (no ball-arithmetic distribution
 function here), a chi-square whose tails are not Gaussian, and a W1 between two laws without
-first moment whose tails cancel without being shifts of each other. A ``rtol`` outside (0, 1)
-is a ``ValueError``.
+first moment whose tails cancel without being shifts of each other. A ``rtol`` outside (0, 1),
+a negative ``atol`` or a ``budget`` that is not a finite number > 0 is a ``ValueError``.
 
 References:
   F. Johansson, *Numerical integration in arbitrary-precision ball arithmetic*, ICMS 2018,
@@ -81,9 +92,12 @@ from divergences.continuous._src.integrals import (
     tails,
 )
 from divergences.continuous._src.interface import Law, exact_components
+from divergences.continuous._src.refine import BUDGET, PrecisionError, refined
 
 __all__ = [
+    "BUDGET",
     "Enclosure",
+    "PrecisionError",
     "chi_square",
     "f_divergence",
     "gan_value",
@@ -108,8 +122,19 @@ def _ops(log2: Any = None) -> tuple[Any, Any]:
     return terms.ball_ops(log2, False), terms.ball_ops(log2, True)
 
 
+def _same_law(p: Law, q: Law) -> bool:
+    """Whether ``p`` and ``q`` are one law (the same components, weights and parameters)."""
+    return _without_common_part(p, q) == ([], [])
+
+
+#: The enclosure of a divergence between a law and itself: 0 exactly.
+_EQUAL = Enclosure(0.0, 0.0, 0.0, "equal laws")
+
+
 def _js_ball(p: Law, q: Law, rtol: float) -> Any:
     flint = load_flint()
+    if _same_law(p, q):
+        return flint.arb(0)
     log2 = flint.arb(2).log()
     ops = _ops(log2)
 
@@ -122,7 +147,15 @@ def _js_ball(p: Law, q: Law, rtol: float) -> Any:
     return integral(p, q, h, tail, rtol, strip_bound=strips.js_strip(p, q))
 
 
-def js_divergence(p: Law, q: Law, *, rtol: float = 1e-12, base: Any = None) -> Enclosure:
+def js_divergence(
+    p: Law,
+    q: Law,
+    *,
+    rtol: float = 1e-12,
+    atol: float = 0.0,
+    budget: float = BUDGET,
+    base: Any = None,
+) -> Enclosure:
     r"""Certified Jensen-Shannon divergence (host only, not jittable), in :math:`[0, \log 2]`.
 
     :math:`\tfrac12 \int p \log\frac{2p}{p+q} + q \log\frac{2q}{p+q}`; tails bounded by
@@ -131,11 +164,17 @@ def js_divergence(p: Law, q: Law, *, rtol: float = 1e-12, base: Any = None) -> E
     Args:
       p: the first law.
       q: the second law.
-      rtol: the relative width aimed at.
+      rtol: the relative width asked for.
+      atol: the absolute width asked for; 0 for the relative rule alone.
+      budget: seconds of processor time the refinement may spend at most.
       base: logarithm base; ``None`` for nats.
 
     Returns:
-      An :class:`Enclosure`.
+      An :class:`Enclosure` with ``upper_bound - lower_bound <= max(rtol * max(|lower_bound|,
+      |upper_bound|), atol)``.
+
+    Raises:
+      PrecisionError: where the budget ends before the enclosure is that narrow.
 
     Example:
       >>> from divergences import continuous as dvc
@@ -143,12 +182,33 @@ def js_divergence(p: Law, q: Law, *, rtol: float = 1e-12, base: Any = None) -> E
       >>> e.upper_bound - e.lower_bound < 1e-12
       True
     """
-    check_rtol(rtol)
-    check_concrete_law(p, "p")
-    check_concrete_law(q, "q")
+    _check(p, q, rtol, base)
+    return refined(
+        "js_divergence",
+        p,
+        q,
+        lambda r: _js_enclosure(p, q, r, base),
+        rtol=rtol,
+        atol=atol,
+        budget=budget,
+        fast=lambda: _fast.js_divergence(p, q, base=base),
+    )
+
+
+def _js_enclosure(p: Law, q: Law, rtol: float, base: Any = None) -> Enclosure:
     with Precision(rtol):
         ball = _js_ball(p, q, rtol) / _log_base(base)
         return enclosure_of(ball, ARB, 0.0)
+
+
+def _check(p: Law, q: Law, rtol: Any, base: Any = None) -> None:
+    """The checks every certified function makes of its input, in this order."""
+    check_rtol(rtol)
+    check_concrete_law(p, "p")
+    check_concrete_law(q, "q")
+    if base is not None:
+        with Precision(1e-15):
+            _log_base(base)
 
 
 def _log_base(base: Any) -> Any:
@@ -183,7 +243,15 @@ def _kl_ball(p: Law, q: Law, rtol: float) -> Any:
     return integral(p, q, h, bound, rtol, strip_bound=strips.kl_strip(p, q))
 
 
-def kl(p: Law, q: Law, *, rtol: float = 1e-12, base: Any = None) -> Enclosure:
+def kl(
+    p: Law,
+    q: Law,
+    *,
+    rtol: float = 1e-12,
+    atol: float = 0.0,
+    budget: float = BUDGET,
+    base: Any = None,
+) -> Enclosure:
     r"""Certified :math:`\mathrm{KL}(p \| q)` (host only, not jittable).
 
     Integrated in the centred form :math:`q(e^d d - (e^d - 1))`, :math:`d = \log(p/q)`, which is
@@ -204,11 +272,17 @@ def kl(p: Law, q: Law, *, rtol: float = 1e-12, base: Any = None) -> Enclosure:
     Args:
       p: the first law.
       q: the second law.
-      rtol: the relative width aimed at.
+      rtol: the relative width asked for.
+      atol: the absolute width asked for; 0 for the relative rule alone.
+      budget: seconds of processor time the refinement may spend at most.
       base: logarithm base; ``None`` for nats.
 
     Returns:
-      An :class:`Enclosure`.
+      An :class:`Enclosure` with ``upper_bound - lower_bound <= max(rtol * max(|lower_bound|,
+      |upper_bound|), atol)``.
+
+    Raises:
+      PrecisionError: where the budget ends before the enclosure is that narrow.
 
     Example:
       >>> from divergences import continuous as dvc
@@ -219,9 +293,22 @@ def kl(p: Law, q: Law, *, rtol: float = 1e-12, base: Any = None) -> Enclosure:
       >>> dvc.certified.kl(dvc.Uniform(0.0, 1.0), dvc.Beta(2.0, 3.0)).contains(3 - math.log(12))
       True
     """
-    check_rtol(rtol)
-    check_concrete_law(p, "p")
-    check_concrete_law(q, "q")
+    _check(p, q, rtol, base)
+    return refined(
+        "kl",
+        p,
+        q,
+        lambda r: _kl_enclosure(p, q, r, base),
+        rtol=rtol,
+        atol=atol,
+        budget=budget,
+        fast=lambda: _fast.kl(p, q, base=base),
+    )
+
+
+def _kl_enclosure(p: Law, q: Law, rtol: float, base: Any = None) -> Enclosure:
+    if _same_law(p, q):
+        return _EQUAL
     if not supported_by(p, q):
         return infinite(1.0, "support")
     if bool(kl_tail_infinite(p, q)):
@@ -303,7 +390,9 @@ def _tv_ball(p: Law, q: Law, rtol: float) -> Any:
     return sum_pieces(p, q, piece, mass_tails(p, q, 0.5), rtol, crossing=crossing)
 
 
-def total_variation(p: Law, q: Law, *, rtol: float = 1e-12) -> Enclosure:
+def total_variation(
+    p: Law, q: Law, *, rtol: float = 1e-12, atol: float = 0.0, budget: float = BUDGET
+) -> Enclosure:
     r"""Certified total variation :math:`\tfrac12\int|p - q|` (host only, not jittable).
 
     ``|p - q|`` is integrated with Arb's ``real_abs(analytic=...)``: pieces that hold a crossing
@@ -312,15 +401,35 @@ def total_variation(p: Law, q: Law, *, rtol: float = 1e-12) -> Enclosure:
     Args:
       p: the first law.
       q: the second law.
-      rtol: the relative width aimed at.
+      rtol: the relative width asked for.
+      atol: the absolute width asked for; 0 for the relative rule alone.
+      budget: seconds of processor time the refinement may spend at most.
 
     Returns:
-      An :class:`Enclosure` inside ``[0, 1]``.
+      An :class:`Enclosure` inside ``[0, 1]`` with ``upper_bound - lower_bound <= max(rtol *
+      upper_bound, atol)``.
+
+    Raises:
+      PrecisionError: where the budget ends before the enclosure is that narrow.
     """
-    check_rtol(rtol)
-    check_concrete_law(p, "p")
-    check_concrete_law(q, "q")
+    _check(p, q, rtol)
+    return refined(
+        "total_variation",
+        p,
+        q,
+        lambda r: _tv_enclosure(p, q, r),
+        rtol=rtol,
+        atol=atol,
+        budget=budget,
+        fast=lambda: _fast.total_variation(p, q),
+    )
+
+
+def _tv_enclosure(p: Law, q: Law, rtol: float) -> Enclosure:
     with Precision(rtol):
+        closed = p._ball_tv_closed_form(q)
+        if closed is not None:
+            return enclosure_of(closed, "closed form", 0.0, 1.0)
         return enclosure_of(_tv_ball(p, q, rtol), ARB, 0.0, 1.0)
 
 
@@ -336,20 +445,41 @@ def _sqh_ball(p: Law, q: Law, rtol: float) -> Any:
     return integral(p, q, h, mass_tails(p, q, 0.5), rtol, strip_bound=strips.hellinger_strip(p, q))
 
 
-def hellinger(p: Law, q: Law, *, rtol: float = 1e-12) -> Enclosure:
+def hellinger(
+    p: Law, q: Law, *, rtol: float = 1e-12, atol: float = 0.0, budget: float = BUDGET
+) -> Enclosure:
     r"""Certified Hellinger distance :math:`(\tfrac12\int(\sqrt p - \sqrt q)^2)^{1/2}` (host only, not jittable).
 
     Args:
       p: the first law.
       q: the second law.
-      rtol: the relative width aimed at (of the squared distance).
+      rtol: the relative width asked for.
+      atol: the absolute width asked for; 0 for the relative rule alone.
+      budget: seconds of processor time the refinement may spend at most.
 
     Returns:
-      An :class:`Enclosure` inside ``[0, 1]``.
+      An :class:`Enclosure` inside ``[0, 1]`` with ``upper_bound - lower_bound <= max(rtol *
+      upper_bound, atol)``.
+
+    Raises:
+      PrecisionError: where the budget ends before the enclosure is that narrow.
     """
-    check_rtol(rtol)
-    check_concrete_law(p, "p")
-    check_concrete_law(q, "q")
+    _check(p, q, rtol)
+    return refined(
+        "hellinger",
+        p,
+        q,
+        lambda r: _hellinger_enclosure(p, q, r),
+        rtol=rtol,
+        atol=atol,
+        budget=budget,
+        fast=lambda: _fast.hellinger(p, q),
+    )
+
+
+def _hellinger_enclosure(p: Law, q: Law, rtol: float) -> Enclosure:
+    if _same_law(p, q):
+        return _EQUAL
     with Precision(rtol):
         sq = _sqh_ball(p, q, rtol)
         arb = load_flint().arb
@@ -410,7 +540,9 @@ def _gaussian(c: Law) -> bool:
     return all(kind == "gauss" for kind, _ in c._tails())
 
 
-def chi_square(p: Law, q: Law, *, rtol: float = 1e-12) -> Enclosure:
+def chi_square(
+    p: Law, q: Law, *, rtol: float = 1e-12, atol: float = 0.0, budget: float = BUDGET
+) -> Enclosure:
     r"""Certified Pearson :math:`\chi^2(p, q) = \int (p - q)^2/q` (host only, not jittable).
 
     Infinite (decided exactly) on a support, tail or edge condition (see
@@ -425,10 +557,16 @@ def chi_square(p: Law, q: Law, *, rtol: float = 1e-12) -> Enclosure:
     Args:
       p: the first law.
       q: the second law.
-      rtol: the relative width aimed at.
+      rtol: the relative width asked for.
+      atol: the absolute width asked for; 0 for the relative rule alone.
+      budget: seconds of processor time the refinement may spend at most.
 
     Returns:
-      An :class:`Enclosure`.
+      An :class:`Enclosure` with ``upper_bound - lower_bound <= max(rtol * max(|lower_bound|,
+      |upper_bound|), atol)``.
+
+    Raises:
+      PrecisionError: where the budget ends before the enclosure is that narrow.
 
     Example:
       >>> from divergences import continuous as dvc
@@ -438,9 +576,22 @@ def chi_square(p: Law, q: Law, *, rtol: float = 1e-12) -> Enclosure:
       >>> dvc.certified.chi_square(dvc.Beta(0.5, 2.0), dvc.Uniform(0.0, 1.0)).method
       'infinite: singular edge'
     """
-    check_rtol(rtol)
-    check_concrete_law(p, "p")
-    check_concrete_law(q, "q")
+    _check(p, q, rtol)
+    return refined(
+        "chi_square",
+        p,
+        q,
+        lambda r: _chi_enclosure(p, q, r),
+        rtol=rtol,
+        atol=atol,
+        budget=budget,
+        fast=lambda: _fast.chi_square(p, q),
+    )
+
+
+def _chi_enclosure(p: Law, q: Law, rtol: float) -> Enclosure:
+    if _same_law(p, q):
+        return _EQUAL
     if not supported_by(p, q):
         return infinite(1.0, "support")
     if bool(chi_tail_infinite(p, q)):
@@ -454,7 +605,16 @@ def chi_square(p: Law, q: Law, *, rtol: float = 1e-12) -> Enclosure:
         return enclosure_of(_chi_ball(p, q, rtol), ARB, 0.0)
 
 
-def f_divergence(p: Law, q: Law, f: Any, *, rtol: float = 1e-12, base: Any = None) -> Enclosure:
+def f_divergence(
+    p: Law,
+    q: Law,
+    f: Any,
+    *,
+    rtol: float = 1e-12,
+    atol: float = 0.0,
+    budget: float = BUDGET,
+    base: Any = None,
+) -> Enclosure:
     """Certified f-divergence for a generator of :mod:`divergences.generators` (host only, not jittable).
 
     Computed by its route, the enclosure of its term's integral by the matching function of this
@@ -465,16 +625,20 @@ def f_divergence(p: Law, q: Law, f: Any, *, rtol: float = 1e-12, base: Any = Non
       p: the first law.
       q: the second law.
       f: one of the generators of :mod:`divergences.generators`.
-      rtol: the relative width aimed at.
+      rtol: the relative width asked for.
+      atol: the absolute width asked for; 0 for the relative rule alone.
+      budget: seconds of processor time the refinement may spend at most.
       base: logarithm base; ``None`` for nats.
 
     Returns:
-      An :class:`Enclosure`.
+      An :class:`Enclosure` with ``upper_bound - lower_bound <= max(rtol * max(|lower_bound|,
+      |upper_bound|), atol)``.
 
     Raises:
       NotImplementedError: for a generator of your own (use the fast path).
+      PrecisionError: where the budget ends before the enclosure is that narrow.
     """
-    check_rtol(rtol)
+    _check(p, q, rtol, base)
     if not isinstance(f, FGenerator):
         raise ValueError(f"f must be a divergences.FGenerator, got {f!r}")
     route = routed(f)
@@ -482,9 +646,22 @@ def f_divergence(p: Law, q: Law, f: Any, *, rtol: float = 1e-12, base: Any = Non
         raise NotImplementedError(
             f"the certified f_divergence knows the generators of divergences.generators, not {f.name!r}"
         )
+    return refined(
+        "f_divergence",
+        p,
+        q,
+        lambda r: _f_enclosure(p, q, route, r, base),
+        rtol=rtol,
+        atol=atol,
+        budget=budget,
+        fast=lambda: _fast.f_divergence(p, q, f, base=base),
+    )
+
+
+def _f_enclosure(p: Law, q: Law, route: Any, rtol: float, base: Any) -> Enclosure:
     fn, scale, square = _TERM_SUMS[route.term.name]
     a, b = (q, p) if route.swapped else (p, q)
-    e = fn(a, b, rtol=rtol)
+    e = fn(a, b, rtol)
     if scale != 1.0 or route.shift or square:
         e = _affine(e, scale, route.shift, square=square)
     if base is None or not math.isfinite(e.value):
@@ -500,11 +677,11 @@ def f_divergence(p: Law, q: Law, f: Any, *, rtol: float = 1e-12, base: Any = Non
 #: ``a`` times the function's value (squared first where ``square``). What a generator's route
 #: (:class:`divergences._src.f_generators.Route`) is computed by.
 _TERM_SUMS: dict[str, tuple[Callable[..., Enclosure], float, bool]] = {
-    terms.KL.name: (kl, 1.0, False),
-    terms.PEARSON.name: (chi_square, 1.0, False),
-    terms.SQUARED_HELLINGER.name: (hellinger, 2.0, True),
-    terms.JENSEN_SHANNON.name: (js_divergence, 2.0, False),
-    terms.TOTAL_VARIATION.name: (total_variation, 1.0, False),
+    terms.KL.name: (_kl_enclosure, 1.0, False),
+    terms.PEARSON.name: (_chi_enclosure, 1.0, False),
+    terms.SQUARED_HELLINGER.name: (_hellinger_enclosure, 2.0, True),
+    terms.JENSEN_SHANNON.name: (_js_enclosure, 2.0, False),
+    terms.TOTAL_VARIATION.name: (_tv_enclosure, 1.0, False),
 }
 
 
@@ -523,7 +700,15 @@ def _affine(e: Enclosure, a: float, b: float, *, square: bool = False) -> Enclos
         return enclosure_of(ball, e.method)
 
 
-def gan_value(p: Law, q: Law, d: Any = "optimal", *, rtol: float = 1e-12) -> Enclosure:
+def gan_value(
+    p: Law,
+    q: Law,
+    d: Any = "optimal",
+    *,
+    rtol: float = 1e-12,
+    atol: float = 0.0,
+    budget: float = BUDGET,
+) -> Enclosure:
     r"""Certified GAN value :math:`\int p\log D + \int q \log(1 - D)` (host only, not jittable).
 
     ``d="optimal"``: :math:`2\,\mathrm{JS}(p \| q) - \log 4`. A
@@ -536,20 +721,39 @@ def gan_value(p: Law, q: Law, d: Any = "optimal", *, rtol: float = 1e-12) -> Enc
       p: the data law.
       q: the generator's law.
       d: ``"optimal"`` or a :class:`divergences.continuous.LogisticDiscriminator`.
-      rtol: the relative width aimed at.
+      rtol: the relative width asked for.
+      atol: the absolute width asked for; 0 for the relative rule alone.
+      budget: seconds of processor time the refinement may spend at most.
 
     Returns:
-      An :class:`Enclosure`.
+      An :class:`Enclosure` with ``upper_bound - lower_bound <= max(rtol * max(|lower_bound|,
+      |upper_bound|), atol)``.
+
+    Raises:
+      PrecisionError: where the budget ends before the enclosure is that narrow.
     """
-    check_rtol(rtol)
-    check_concrete_law(p, "p")
-    check_concrete_law(q, "q")
+    _check(p, q, rtol)
+    if not (isinstance(d, str) and d == "optimal") and not isinstance(
+        d, _fast.LogisticDiscriminator
+    ):
+        raise ValueError(f'd must be "optimal" or a LogisticDiscriminator, got {d!r}')
+    return refined(
+        "gan_value",
+        p,
+        q,
+        lambda r: _gan_enclosure(p, q, d, r),
+        rtol=rtol,
+        atol=atol,
+        budget=budget,
+        fast=lambda: _fast.gan_value(p, q, d),
+    )
+
+
+def _gan_enclosure(p: Law, q: Law, d: Any, rtol: float) -> Enclosure:
     if isinstance(d, str) and d == "optimal":
         with Precision(rtol):
             ball = 2 * _js_ball(p, q, rtol) - 2 * load_flint().arb(2).log()
             return enclosure_of(ball, ARB, -2 * math.log(2) * (1 + 1e-15), 0.0)
-    if not isinstance(d, _fast.LogisticDiscriminator):
-        raise ValueError(f'd must be "optimal" or a LogisticDiscriminator, got {d!r}')
     if bool(logistic_infinite(p, q, d)):
         return infinite(-1.0, "tails")
     with Precision(rtol):

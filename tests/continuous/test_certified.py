@@ -217,8 +217,25 @@ def test_a_bad_rtol_is_a_value_error_naming_it(name, rtol):
         _CERTIFIED[name](rtol=rtol)
 
 
+@pytest.mark.parametrize("name", sorted(_CERTIFIED))
+@pytest.mark.parametrize(
+    ("option", "value", "rule"),
+    [
+        ("atol", -1.0, "atol must be a finite number >= 0"),
+        ("atol", math.nan, "atol must be a finite number >= 0"),
+        ("budget", 0.0, "budget must be a finite number > 0"),
+        ("budget", math.inf, "budget must be a finite number > 0"),
+    ],
+)
+def test_a_bad_atol_or_budget_is_a_value_error_naming_it(name, option, value, rule):
+    with pytest.raises(ValueError, match="^" + rule):
+        _CERTIFIED[name](**{option: value})
+
+
 def test_every_certified_function_is_tested_for_its_rtol():
-    functions = {n for n in C.__all__ if callable(getattr(C, n)) and n != "Enclosure"}
+    functions = {
+        n for n in C.__all__ if callable(getattr(C, n)) and not isinstance(getattr(C, n), type)
+    }
     assert functions == set(_CERTIFIED)
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from divergences.continuous import fast as _fast
 from divergences.continuous._src.ball import num
 from divergences.continuous._src.infinite import w1_tail_infinite
 from divergences.continuous._src.integrals import (
@@ -32,6 +33,7 @@ from divergences.continuous._src.integrals import (
     tails,
 )
 from divergences.continuous._src.interface import Law, exact_components, support_floats
+from divergences.continuous._src.refine import BUDGET, refined
 
 __all__ = ["w1"]
 
@@ -55,7 +57,9 @@ def _shift_between(p: Law, q: Law) -> float | None:
     return shifts.pop()
 
 
-def w1(p: Law, q: Law, *, rtol: float = 1e-12) -> Enclosure:
+def w1(
+    p: Law, q: Law, *, rtol: float = 1e-12, atol: float = 0.0, budget: float = BUDGET
+) -> Enclosure:
     r"""Certified Wasserstein-1 :math:`\int |F_p - F_q|` (host only, not jittable).
 
     Two laws of one family that differ by a shift ``t`` (all other parameters equal): the closed
@@ -67,14 +71,32 @@ def w1(p: Law, q: Law, *, rtol: float = 1e-12) -> Enclosure:
     Args:
       p: the first law.
       q: the second law.
-      rtol: the relative width aimed at.
+      rtol: the relative width asked for.
+      atol: the absolute width asked for; 0 for the relative rule alone.
+      budget: seconds of processor time the refinement may spend at most.
 
     Returns:
-      An :class:`Enclosure`.
+      An :class:`Enclosure` with ``upper_bound - lower_bound <= max(rtol * upper_bound, atol)``.
+
+    Raises:
+      PrecisionError: where the budget ends before the enclosure is that narrow.
     """
     check_rtol(rtol)
     check_concrete_law(p, "p")
     check_concrete_law(q, "q")
+    return refined(
+        "w1",
+        p,
+        q,
+        lambda r: _w1_enclosure(p, q, r),
+        rtol=rtol,
+        atol=atol,
+        budget=budget,
+        fast=lambda: _fast.w1(p, q),
+    )
+
+
+def _w1_enclosure(p: Law, q: Law, rtol: float) -> Enclosure:
     t = _shift_between(p, q)
     flint = load_flint()
     if t is not None:
@@ -83,6 +105,9 @@ def w1(p: Law, q: Law, *, rtol: float = 1e-12) -> Enclosure:
         return infinite(1.0, "tails")
     _check_components_supported(p, q)
     with Precision(rtol):
+        closed = p._ball_w1_closed_form(q)
+        if closed is not None:
+            return enclosure_of(closed, "closed form", 0.0)
         total = sum_pieces(
             p,
             q,

@@ -16,9 +16,12 @@ Reference: F. Johansson, *Numerical integration in arbitrary-precision ball arit
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import itertools
 import math
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
 import jax
@@ -35,9 +38,12 @@ from divergences.wasserstein._src.results import SolverError, Status
 
 __all__ = [
     "ARB",
+    "BudgetSpent",
+    "Effort",
     "Enclosure",
     "Integrand",
     "Precision",
+    "Unconverged",
     "active",
     "ball_exp",
     "cdf_floats",
@@ -46,6 +52,7 @@ __all__ = [
     "domain",
     "dot",
     "down",
+    "effort",
     "enclosure_of",
     "infinite",
     "integral",
@@ -163,10 +170,91 @@ class _Bits:
 
 
 class Precision(_Bits):
-    """Working precision for a tolerance (24 bits past it, 64 at least), restored on exit."""
+    """Working precision for a tolerance (24 bits past it, 64 at least), restored on exit.
+
+    Plus the extra bits of the refinement under way (:class:`Effort`), where there is one.
+    """
 
     def __init__(self, rtol: float) -> None:
-        super().__init__(max(64, int(-math.log2(check_rtol(rtol))) + 24))
+        work = _EFFORT.get()
+        extra = 0 if work is None else work.extra_bits
+        super().__init__(max(64, int(-math.log2(check_rtol(rtol))) + 24) + extra)
+
+
+class Effort:
+    """The work of one certified refinement: its deadline, its counter and its extra precision.
+
+    Set for the duration of a refinement with :func:`effort`; every integrand that
+    :func:`sum_pieces` hands to Arb goes through :meth:`counted`, which counts its evaluations
+    and, once the deadline has passed, answers 0, on which Arb's integrator is done at once
+    (an exception raised inside its callback cannot be relied on to cross the C code).
+
+    Attributes:
+      deadline: the ``time.process_time()`` past which no more work is started.
+      evaluations: the integrand's evaluations so far, over every attempt (the work counter).
+      extra_bits: bits of working precision added to :class:`Precision`'s for this attempt.
+      eval_limit: the evaluations Arb may spend on one piece in this attempt.
+      spent: whether the deadline has been met.
+      attempts: the attempts begun.
+      atol: the absolute width this attempt aims at (0: none), shared among the pieces.
+    """
+
+    def __init__(self, deadline: float) -> None:
+        self.deadline = deadline
+        self.evaluations = 0
+        self.extra_bits = 0
+        self.attempts = 0
+        self.atol = 0.0
+        self.eval_limit = _EVAL_LIMIT
+        self.spent = False
+
+    def check(self) -> bool:
+        """Whether the deadline has passed (and from then on, always)."""
+        if not self.spent and time.process_time() > self.deadline:
+            self.spent = True
+        return self.spent
+
+    def counted(self, f: Callable[[Any, bool], Any]) -> Callable[[Any, bool], Any]:
+        """``f``, counted, and 0 once the deadline has passed (looked at every 16 calls).
+
+        Arb's integrator meets its tolerance at once on an integrand that is 0 and returns; the
+        caller, seeing :attr:`spent`, discards that result.
+        """
+        zero = load_flint().acb(0)
+
+        def g(x: Any, an: bool) -> Any:
+            if self.spent:
+                return zero
+            self.evaluations += 1
+            if self.evaluations % 16 == 0 and self.check():
+                return zero
+            return f(x, an)
+
+        return g
+
+
+class BudgetSpent(Exception):
+    """Raised inside a refinement whose deadline has passed (caught by the refinement)."""
+
+
+class Unconverged(Exception):
+    """Raised where a piece's integral is not finite within a refinement's evaluation limit."""
+
+
+#: The evaluations Arb may spend on one piece where no refinement sets fewer.
+_EVAL_LIMIT = 10**6
+
+_EFFORT: contextvars.ContextVar[Effort | None] = contextvars.ContextVar("_EFFORT", default=None)
+
+
+@contextlib.contextmanager
+def effort(work: Effort) -> Iterator[Effort]:
+    """Makes ``work`` the :class:`Effort` of the certified integrals inside, restored on exit."""
+    token = _EFFORT.set(work)
+    try:
+        yield work
+    finally:
+        _EFFORT.reset(token)
 
 
 # --- supports and layout -------------------------------------------------------------------
@@ -308,7 +396,7 @@ def sum_pieces(
     pieces: for a one-signed integrand, a relative width of about ``rtol`` on the sum.
     """
     flint = load_flint()
-    arb, acb = flint.arb, flint.acb
+    arb = flint.arb
     lo_hull, hi_hull, lo, hi = domain(p, q, rtol)
     strips = _strips(p, q, rtol, lo, hi)
     strip_bound = strip_bound or getattr(tail_bound, "strip", None)
@@ -340,6 +428,7 @@ def sum_pieces(
     rel = arb(rtol) / 16
     floor = arb(2) ** (-flint.ctx.prec - 60)
     n = max(len(pieces), 1)
+    work = _EFFORT.get()
     for a, b in pieces:
         if strip_bound is not None and any(s <= a and b <= e for s, e, _ in strips):
             total += strip_bound(a, b)
@@ -349,17 +438,10 @@ def sum_pieces(
             continue
         running = abs(total.mid())
         absolute = (rel * running / n).max(floor) if running != 0 else floor
+        if work is not None and work.atol > 0:
+            absolute = absolute.max(arb(work.atol) / (4 * n))
         with _Bits(flint.ctx.prec + _lost_bits(a, b)):
-            r = acb.integral(f, a, b, rel_tol=rel, abs_tol=absolute, eval_limit=10**6)
-        if not r.real.is_finite():
-            raise SolverError(
-                f"the certified integration did not converge on [{a!r}, {b!r}] within 10^6 "
-                "evaluations: the integrand has no finite bound on the complex balls Arb "
-                "needs there (a mixture's log density far from its components, where the "
-                "exponentials of its components' differences are bounded only on tiny balls); "
-                "divergences.continuous.fast gives the value with an error estimate",
-                Status.NUMERICAL,
-            )
+            r = _piece_integral(f, a, b, rel, absolute)
         total += r.real
     for side_inf, t, left in ((lo_hull, -lo, True), (hi_hull, hi, False)):
         if math.isfinite(side_inf):
@@ -367,6 +449,41 @@ def sum_pieces(
         bound = tail_bound(t, left)
         total += arb(0).union(sign * bound)
     return total
+
+
+def _piece_integral(
+    f: Callable[[Any, bool], Any], a: float, b: float, rel: Any, absolute: Any
+) -> Any:
+    """``acb.integral`` of ``f`` on ``[a, b]``, within the refinement's effort where one is set.
+
+    Raises:
+      BudgetSpent: where the refinement's deadline passes.
+      Unconverged: where the integral is not finite within a refinement's evaluation limit
+        below the integrals' own (the refinement tries again, with more).
+      SolverError: where it is not finite within the integrals' own limit.
+    """
+    acb = load_flint().acb
+    work = _EFFORT.get()
+    if work is not None:
+        if work.check():
+            raise BudgetSpent
+        f = work.counted(f)
+    limit = _EVAL_LIMIT if work is None else work.eval_limit
+    r = acb.integral(f, a, b, rel_tol=rel, abs_tol=absolute, eval_limit=limit)
+    if work is not None and work.spent:
+        raise BudgetSpent
+    if not r.real.is_finite():
+        if work is not None and limit < _EVAL_LIMIT:
+            raise Unconverged
+        raise SolverError(
+            f"the certified integration did not converge on [{a!r}, {b!r}] within {limit} "
+            "evaluations: the integrand has no finite bound on the complex balls Arb "
+            "needs there (a mixture's log density far from its components, where the "
+            "exponentials of its components' differences are bounded only on tiny balls); "
+            "divergences.continuous.fast gives the value with an error estimate",
+            Status.NUMERICAL,
+        )
+    return r
 
 
 def _lost_bits(a: float, b: float) -> int:

@@ -19,7 +19,8 @@ and never ask a law for its type:
   between two multiples of a power of the distance to an end, on such a stretch), ``_ball_marks`` (where the
   integrator cuts the line), ``_ball_tail``, ``_ball_tail_start``,
   ``_ball_truncation`` (bounds on a tail, where they hold, where the tail is negligible),
-  ``_ball_kl_closed_form`` and ``_ball_chi_square_closed_form``.
+  ``_ball_kl_closed_form``, ``_ball_chi_square_closed_form``, ``_ball_tv_closed_form`` and
+  ``_ball_w1_closed_form``.
 
 A family overrides what it knows; the defaults describe a law without the property (no power
 tail, no closed form, no distribution function in ball arithmetic: ``NotImplementedError``). The
@@ -58,6 +59,7 @@ __all__ = [
     "param",
     "positive",
     "sample_shape",
+    "shift_tv",
     "standardised",
     "support_floats",
 ]
@@ -331,12 +333,44 @@ class Law:
         r""":math:`\mathrm{KL}(self \| other)` as a ball where a closed form applies, else None."""
         return None
 
+    def _ball_tv_closed_form(self, other: Law) -> Any:
+        r"""The total variation of ``self`` and ``other`` as a ball where a closed form applies, else None."""
+        return None
+
+    def _ball_w1_closed_form(self, other: Law) -> Any:
+        r""":math:`W_1(self, other)` as a ball where a closed form applies, else None."""
+        return None
+
     def _ball_chi_square_closed_form(self, other: Law) -> Any:
         r""":math:`\chi^2(self, other)` as a ball where a closed form applies, else None.
 
         Called once the value is known to be finite.
         """
         return None
+
+
+def shift_tv(p: Law, q: Law) -> Any:
+    r"""TV of two laws of one symmetric unimodal family, equal scales: :math:`|F_p(m) - F_q(m)|`.
+
+    Each density decreases away from its centre, so ``p`` lies above ``q`` exactly on the side
+    of the midpoint :math:`m` of the two centres where ``p``'s centre is, and the total variation,
+    the mass of that side under ``p`` less that under ``q``, is the difference of the
+    distribution functions at :math:`m`. None for other pairs, or where ``_ball_cdf`` cannot
+    decide a branch at :math:`m`. For the ``_ball_tv_closed_form`` of a family with fields
+    ``loc`` and ``scale`` and a symmetric density that decreases in :math:`|x - \text{loc}|`.
+    """
+
+    def value(law: Law, field: str) -> float:
+        return float(np.asarray(getattr(law, field), np.float64))
+
+    if type(p) is not type(q) or value(p, "scale") != value(q, "scale"):
+        return None
+    arb = ball.arb
+    m = (arb(value(p, "loc")) + arb(value(q, "loc"))) / 2
+    fp, fq = p._ball_cdf(m), q._ball_cdf(m)
+    if fp is None or fq is None:
+        return None
+    return abs(fp - fq)
 
 
 MARKS = np.array([0.0, 0.5, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0, 24.0, 40.0])

@@ -20,7 +20,14 @@ import jax.numpy as jnp
 
 from divergences.continuous._src import ball
 from divergences.continuous._src.ball import Tail, num
-from divergences.continuous._src.interface import SYM_EXP_MARKS, Law, finite, param, positive
+from divergences.continuous._src.interface import (
+    SYM_EXP_MARKS,
+    Law,
+    finite,
+    param,
+    positive,
+    shift_tv,
+)
 
 __all__ = ["Logistic"]
 
@@ -133,3 +140,7 @@ class Logistic(Law):
     def _ball_truncation(self, rtol: float, *, left: bool) -> float:
         start = self._ball_tail_start(left=left)
         return max(start, start + (math.log(1e12 / rtol) + 5) * num(self.scale))
+
+    def _ball_tv_closed_form(self, other: Law) -> Any:
+        """Equal scales: the symmetric shift's closed form (:func:`shift_tv`)."""
+        return shift_tv(self, other)

@@ -25,7 +25,14 @@ from jax.scipy import special as jsp
 
 from divergences.continuous._src import ball
 from divergences.continuous._src.ball import Tail, num, t_constant
-from divergences.continuous._src.interface import SYM_POLY_MARKS, Law, finite, param, positive
+from divergences.continuous._src.interface import (
+    SYM_POLY_MARKS,
+    Law,
+    finite,
+    param,
+    positive,
+    shift_tv,
+)
 
 __all__ = ["Cauchy", "StudentT"]
 
@@ -236,3 +243,7 @@ class Cauchy(_LocationScaleT):
         iz = ball.acb(0, 1) * z
         atan = ((1 + iz).log(analytic=analytic) - (1 - iz).log(analytic=analytic)) / ball.acb(0, 2)
         return ball.arb(0.5) + atan / ball.arb.pi()
+
+    def _ball_tv_closed_form(self, other: Law) -> Any:
+        """Equal scales: the symmetric shift's closed form (:func:`shift_tv`)."""
+        return shift_tv(self, other)

@@ -1,0 +1,245 @@
+r"""The certified path's promise: an enclosure as narrow as asked for, or :class:`PrecisionError`.
+
+Every certified function computes its enclosure through :func:`refined`: a first attempt at the
+working precision of ``rtol`` (:class:`~divergences.continuous._src.integrals.Precision`), then,
+while the enclosure is wider than asked for and the budget lasts, attempts with a tighter
+internal tolerance, more bits and more integrand evaluations per piece. Two laws close together
+need the bits: their log densities agree in their leading bits, and their difference, the only
+part that counts, keeps only the bits that are left (a location 1e-12 apart costs about 40 bits
+more than one 1 apart).
+
+The rule an enclosure ``[lower, upper]`` must meet (stated once, here):
+
+.. math:: \text{upper} - \text{lower} \le \max(\text{rtol} \cdot \max(|\text{lower}|,
+   |\text{upper}|),\ \text{atol}),
+
+a relative width of at most ``rtol`` (an enclosure that holds 0 meets it only where it is
+``[0, 0]``) or an absolute width of at most ``atol`` (0 by default: the relative rule alone), so
+that a value near 0 can be asked for to an absolute precision. An enclosure of one point
+(an exact 0, an infinite value decided exactly) always meets it.
+
+The budget is the host's processor time spent by this process (``time.process_time``: the
+work done, which other processes on the machine do not eat into): past it no integrand is evaluated again (the integrator is
+answered 0 and stops) and :class:`PrecisionError` is raised with the narrowest enclosure
+reached. The count of integrand evaluations is the work counter it reports.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from typing import Any
+
+from divergences._src.options import number_option
+from divergences.continuous._src.integrals import (
+    BudgetSpent,
+    Effort,
+    Enclosure,
+    Unconverged,
+    check_rtol,
+    effort,
+)
+from divergences.wasserstein._src.results import SolverError, Status
+
+__all__ = ["BUDGET", "PrecisionError", "check_atol", "check_budget", "meets", "refined"]
+
+#: The default budget of a certified call, in seconds.
+BUDGET = 5.0
+
+#: Integrand evaluations Arb may spend on one piece in the first attempt (four times as many in
+#: each next one, up to the integrals' own limit).
+_FIRST_LIMIT = 20_000
+
+#: Attempts at most: the budget ends most refinements long before.
+_ATTEMPTS = 8
+
+
+class PrecisionError(SolverError):
+    """A certified enclosure that did not reach the width asked for within its budget.
+
+    Its message names the quantity and the two laws, the enclosure reached and its width, the
+    time and work spent, and what would reach the width asked for.
+
+    Attributes:
+      quantity: the certified function's name (``"total_variation"``).
+      p: the first law.
+      q: the second law.
+      enclosure: the narrowest :class:`Enclosure` reached (true, but wider than asked for), or
+        None where no attempt finished.
+      rtol: the relative width asked for.
+      atol: the absolute width asked for.
+      budget: the budget, in seconds of processor time.
+      seconds: the processor time spent.
+      evaluations: the integrand's evaluations spent (the work counter).
+      status: :attr:`Status.PIVOT_CAP` (a cap reached).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        quantity: str,
+        p: Any,
+        q: Any,
+        enclosure: Enclosure | None,
+        rtol: float,
+        atol: float,
+        budget: float,
+        seconds: float,
+        evaluations: int,
+    ) -> None:
+        super().__init__(message, Status.PIVOT_CAP)
+        self.quantity, self.p, self.q, self.enclosure = quantity, p, q, enclosure
+        self.rtol, self.atol, self.budget = rtol, atol, budget
+        self.seconds, self.evaluations = seconds, evaluations
+
+
+def check_atol(atol: Any) -> float:
+    """``atol`` as a float, or a ValueError naming it: a finite number >= 0."""
+    return number_option(atol, "atol", inclusive=True)
+
+
+def check_budget(budget: Any) -> float:
+    """``budget`` (seconds) as a float, or a ValueError naming it: a finite number > 0."""
+    return number_option(budget, "budget")
+
+
+def width(e: Enclosure) -> float:
+    """``upper_bound - lower_bound``; 0 for one point (an infinite value included)."""
+    if e.lower_bound == e.upper_bound:
+        return 0.0
+    return e.upper_bound - e.lower_bound
+
+
+def meets(e: Enclosure, rtol: float, atol: float) -> bool:
+    """Whether ``e`` meets the rule of the module: relative width <= rtol or width <= atol."""
+    size = max(abs(e.lower_bound), abs(e.upper_bound))
+    return width(e) <= max(rtol * size, atol)
+
+
+def refined(
+    quantity: str,
+    p: Any,
+    q: Any,
+    compute: Callable[[float], Enclosure],
+    *,
+    rtol: float,
+    atol: float,
+    budget: float,
+    fast: Callable[[], Any] | None = None,
+) -> Enclosure:
+    """The enclosure ``compute(inner_rtol)`` refined until it meets ``rtol``/``atol``, or the error.
+
+    Args:
+      quantity: the name of the certified function, for the error.
+      p: the first law, for the error.
+      q: the second law, for the error.
+      compute: ``inner_rtol -> Enclosure``, the quantity's enclosure integrated to the internal
+        tolerance ``inner_rtol`` at the working precision of :class:`Precision` (which adds the
+        attempt's extra bits).
+      rtol: the relative width asked for.
+      atol: the absolute width asked for.
+      budget: seconds of processor time; no integrand is evaluated past them.
+      fast: ``() -> Quadrature``, the fast path's value and error estimate: its value replaces
+        the midpoint where it lies inside the enclosure and its error estimate is below the
+        enclosure's half-width (asked for only where the enclosure is wider than 1e-9 relative).
+
+    Returns:
+      An :class:`Enclosure` meeting the rule.
+
+    Raises:
+      PrecisionError: where the budget ended before an enclosure met the rule.
+    """
+    rtol, atol, budget = check_rtol(rtol), check_atol(atol), check_budget(budget)
+    start = time.process_time()
+    work = Effort(start + budget)
+    inner, best = rtol, None
+    with effort(work):
+        for attempt in range(_ATTEMPTS):
+            work.eval_limit = min(10**6, _FIRST_LIMIT * 4**attempt)
+            work.attempts = attempt + 1
+            work.atol = atol * inner / rtol
+            try:
+                e = compute(inner)
+            except BudgetSpent:
+                break
+            except Unconverged:
+                shortfall = math.inf
+            else:
+                if meets(e, rtol, atol):
+                    return _best_value(e, fast)
+                if best is None or width(e) < width(best):
+                    best = e
+                size = max(abs(e.lower_bound), abs(e.upper_bound))
+                target = max(rtol * size, atol)
+                shortfall = width(e) / target if target > 0 else math.inf
+            if work.check():
+                break
+            # A shortfall of a factor k is k's bits lost to cancellation (the laws close
+            # together) or a tolerance a few times too loose (the pieces' and tails' shares):
+            # both are paid for, the bits in full and the tolerance by a fixed factor.
+            lost = 64 if shortfall > 2.0**64 else math.ceil(math.log2(max(shortfall, 1.0)))
+            work.extra_bits += max(16, lost + 8)
+            inner = max(inner / 16, 1e-250)
+    seconds = time.process_time() - start
+    raise PrecisionError(
+        _message(quantity, p, q, best, rtol, atol, budget, seconds, work),
+        quantity=quantity,
+        p=p,
+        q=q,
+        enclosure=best,
+        rtol=rtol,
+        atol=atol,
+        budget=budget,
+        seconds=seconds,
+        evaluations=work.evaluations,
+    )
+
+
+def _message(
+    quantity: str,
+    p: Any,
+    q: Any,
+    best: Enclosure | None,
+    rtol: float,
+    atol: float,
+    budget: float,
+    seconds: float,
+    work: Effort,
+) -> str:
+    spent = (
+        f"after {seconds:.3g} s of processor time, {work.evaluations} integrand evaluations and "
+        f"{work.attempts} attempts (up to {work.extra_bits} bits past the tolerance's)"
+    )
+    head = f"certified {quantity}({p!r}, {q!r})"
+    asked = f"rtol={rtol:g}" + (f" or atol={atol:g}" if atol > 0 else "")
+    if best is None:
+        return (
+            f"{head}: no enclosure was finished {spent} (budget={budget:g} s); a larger budget "
+            "or a looser rtol would let one finish"
+        )
+    w = width(best)
+    size = max(abs(best.lower_bound), abs(best.upper_bound))
+    rel = w / size if size > 0 else math.inf
+    return (
+        f"{head}: the narrowest enclosure reached, [{best.lower_bound!r}, "
+        f"{best.upper_bound!r}], is {w:.3g} wide ({rel:.3g} relative), short of {asked}, "
+        f"{spent} (budget={budget:g} s); a larger budget, a looser rtol (rtol={rel:.2g} holds "
+        f"this enclosure) or atol={w:.2g} would reach it"
+    )
+
+
+def _best_value(e: Enclosure, fast: Callable[[], Any] | None) -> Enclosure:
+    """``e`` with the fast path's value where it is inside and its error below the half-width."""
+    half = width(e) / 2
+    if fast is None or not half > 1e-9 * max(abs(e.lower_bound), abs(e.upper_bound)):
+        return e
+    try:
+        r = fast()
+    except (NotImplementedError, ValueError, TypeError):  # a law the fast path does not take
+        return e
+    value, error = float(r.value), float(r.error)
+    if e.lower_bound <= value <= e.upper_bound and error < half:
+        return e._replace(value=value)
+    return e
