@@ -252,6 +252,7 @@ def _harsh_discriminators(draw: st.DrawFn, n: int, dtype: type) -> np.ndarray:
     return np.minimum(np.maximum(values, 0), 1)
 
 
+@pytest.mark.slow
 @given(st.data(), st.sampled_from([np.float64, np.float32]))
 def test_gradient_in_d_is_finite_and_accurate_over_the_float_range(data, dtype) -> None:
     # dV/dd_i = p_i / d_i - q_i / (1 - d_i), each part held at 0 where its weight is 0: finite
