@@ -132,10 +132,11 @@ def _order_key(x: np.ndarray) -> np.ndarray:
     """Floats as integers in the order of ``lax.sort`` (``-0 < +0``; NaN last)."""
     if not np.issubdtype(x.dtype, np.floating):
         return x
-    itype = {2: np.int16, 4: np.int32, 8: np.int64}[x.dtype.itemsize]
+    itype = np.dtype(f"int{8 * x.dtype.itemsize}")
     bits = x.view(itype)
-    key = np.where(bits < 0, bits ^ np.iinfo(itype).max, bits)
-    return np.where(np.isnan(x), np.iinfo(itype).max, key)
+    largest = np.iinfo(itype).max
+    key = np.where(bits < 0, bits ^ largest, bits)
+    return np.where(np.isnan(x), largest, key)
 
 
 def _sort(*operands: np.ndarray, dimension: int, is_stable: bool, num_keys: int) -> tuple:
