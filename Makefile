@@ -13,8 +13,8 @@ COMPILE_ALL = $(PY) -m compileall -q -j 0 -x '/tests?/' "$$($(PY) -c 'import sys
 # would build its extension again).
 DEV_ONLY = $(PY) -c "import tomllib; x = tomllib.load(open('pyproject.toml', 'rb'))['project']['optional-dependencies']; print('\n'.join(d for e in ('docs', 'dev') for d in x[e] if not d.startswith('divergences')))"
 
-.PHONY: help verify test test-slow lint check notebooks docs build-check stress bench clean wheel-check \
-	check-no-native clang-test sanitize device-check
+.PHONY: help verify test test-slow test-subnormals lint check notebooks docs build-check stress bench clean \
+	wheel-check check-no-native clang-test sanitize device-check
 
 $(VENV)/.installed-test: pyproject.toml setup.py $(wildcard divergences/wasserstein/_native/*.cpp divergences/wasserstein/_native/*.h)
 	python3 -m venv $(VENV)
@@ -43,6 +43,18 @@ lint: $(VENV)/.installed-test ## ruff, ruff format --check, mypy and the import 
 # test-slow runs the rest; CI runs both (.ci/run).
 test: lint ## lint, then the suite but the tests marked slow (the doctests too): CI's first step
 	$(PY) -m pytest -n 2 -m "not slow" --durations=15
+
+# The float-range tests with subnormal numbers kept, as a GPU keeps them (docs/conventions.md,
+# "Subnormal numbers"): every float operation evaluated in NumPy, so minutes, not seconds.
+SUBNORMAL_TESTS = tests/test_gan.py tests/test_information.py tests/test_numerics.py \
+	tests/test_terms.py tests/test_float16.py tests/test_kl.py tests/test_js.py \
+	tests/test_total_variation.py tests/test_hellinger.py tests/test_chi_square.py \
+	tests/test_f_divergence.py tests/test_histogram.py tests/testing/test_float_range.py \
+	tests/wasserstein/test_float_range.py tests/wasserstein/test_one_d.py \
+	tests/wasserstein/test_checks.py tests/wasserstein/test_scale.py tests/wasserstein/test_metrics.py
+
+test-subnormals: $(VENV)/.installed-test ## the float-range tests under gradual underflow (--subnormals=keep)
+	$(PY) -m pytest -n 2 -m "not slow" --subnormals=keep $(SUBNORMAL_TESTS)
 
 test-slow: $(VENV)/.installed-test ## the tests marked slow (Sinkhorn programs, training, sweeps): CI's second step
 	$(PY) -m pytest -n 2 -m slow --durations=15

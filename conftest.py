@@ -12,6 +12,9 @@
 
 XLA compiles as it does for a user: the session sets no ``XLA_FLAGS`` of its own.
 
+* ``--subnormals=keep`` runs every test with JAX's float arithmetic in NumPy, which keeps
+  subnormal numbers as a GPU does, where XLA's CPU flushes them
+  (:mod:`divergences.testing.gradual_underflow`): the float-range tests are run both ways;
 * a worker's compiled programs are let go (``jax.clear_caches``) once its memory mappings pass a
   quarter of the kernel's limit (``vm.max_map_count``, 65,530 by default on Linux): every program
   XLA compiles for the CPU keeps mappings of its own, and a pytest-xdist worker of the slow tier
@@ -22,6 +25,7 @@ XLA compiles as it does for a user: the session sets no ``XLA_FLAGS`` of its own
 import gc
 import os
 import pathlib
+from collections.abc import Iterator
 
 # Through the environment, before JAX starts, so that the workers and subprocesses inherit it.
 _CACHE = pathlib.Path(__file__).resolve().parent / "build" / "jax-cache"
@@ -50,6 +54,30 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if isinstance(item, DoctestItem) and item.name.startswith(_TRAINING_DOCTESTS):
             item.add_marker(pytest.mark.slow)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """``--subnormals``: the float arithmetic the tests run under."""
+    parser.addoption(
+        "--subnormals",
+        choices=("flush", "keep"),
+        default="flush",
+        help="flush: XLA's CPU arithmetic (subnormals read and written as 0); keep: float "
+        "arithmetic evaluated by NumPy with gradual underflow, as on a GPU (slow: float-range "
+        "tests only)",
+    )
+
+
+@pytest.fixture(autouse=True)
+def _subnormal_behaviour(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Runs the test under the behaviour that ``--subnormals`` names."""
+    if request.config.getoption("--subnormals") == "keep":
+        from divergences.testing.gradual_underflow import keep_subnormals
+
+        with keep_subnormals():
+            yield
+    else:
+        yield
 
 
 def _map_limit() -> int | None:

@@ -235,3 +235,52 @@ def test_value_keeps_its_terms_below_the_normal_range() -> None:
     assert exact <= -tiny
     for value in (dv.gan_value(p, q, d), jax.jit(dv.gan_value)(p, q, d)):
         assert abs(float(value) - exact) <= tolerance("ulp_float64")["rtol"] * abs(exact)
+
+
+@st.composite
+def _harsh_discriminators(draw: st.DrawFn, n: int, dtype: type) -> np.ndarray:
+    """Discriminator outputs from 0 and the smallest normal number up to 1: every binade."""
+    info = np.finfo(dtype)
+    lowest = int(math.log2(float(info.tiny)))
+    exponents = st.integers(lowest, -1)
+    element = st.one_of(
+        st.sampled_from([0.0, 1.0, float(info.tiny), 0.5]),
+        exponents.map(lambda e: 2.0**e * 1.37),  # d near 0
+        exponents.map(lambda e: 1.0 - 2.0**e if e >= -info.nmant else 1.0 - float(info.epsneg)),
+    )
+    values = np.array(draw(st.lists(element, min_size=n, max_size=n)), dtype=dtype)
+    return np.minimum(np.maximum(values, 0), 1)
+
+
+@pytest.mark.slow
+@given(st.data(), st.sampled_from([np.float64, np.float32]))
+def test_gradient_in_d_is_finite_and_accurate_over_the_float_range(data, dtype) -> None:
+    # dV/dd_i = p_i / d_i - q_i / (1 - d_i), each part held at 0 where its weight is 0: finite
+    # wherever the value is (masses and d at or above the smallest normal number), and within a
+    # few ulps of its two parts' magnitudes (they cancel near the optimum). The masses run from
+    # the smallest normal number up; d over every binade, next to 0 and next to 1.
+    import mpmath  # optional dependency of the tests' references, as in tests/helpers.py
+
+    pairs = st.one_of(
+        dvt.pmf_pairs(SIZES, dtype=dtype), dvt.edge_of_normal_pairs(SIZES, dtype=dtype)
+    )
+    p, q = data.draw(pairs)
+    d = data.draw(_harsh_discriminators(p.shape[0], dtype))
+    value = float(dv.gan_value(p, q, d))
+    if not math.isfinite(value):
+        return
+    g = np.asarray(jax.grad(dv.gan_value, argnums=2)(p, q, d), dtype=np.float64)
+    assert np.isfinite(g).all()
+    eps = float(np.finfo(dtype).eps)
+    with mpmath.workprec(120):
+        for pi, qi, di, gi in zip(p, q, d, g, strict=True):
+            a = mpmath.mpf(float(pi)) / mpmath.mpf(float(di)) if pi > 0 else mpmath.mpf(0)
+            b = mpmath.mpf(float(qi)) / (1 - mpmath.mpf(float(di))) if qi > 0 else mpmath.mpf(0)
+            assert abs(gi - float(a - b)) <= 8 * eps * float(a + b), (pi, qi, di, gi)
+
+
+def test_gradient_in_d_is_finite_next_to_d_equals_zero() -> None:
+    # The case that came out +inf: p_0 / d_0 = 5e215 formed on upscaled masses overflowed.
+    p, q, d = np.array([5e-85, 1.0]), np.array([0.43, 0.57]), np.array([1e-300, 0.5])
+    g = np.asarray(jax.grad(dv.gan_value, argnums=2)(p, q, d))
+    np.testing.assert_allclose(g, [5e-85 / 1e-300 - 0.43 / (1 - 1e-300), 1 / 0.5 - 0.57 / 0.5])

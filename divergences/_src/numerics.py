@@ -327,10 +327,13 @@ def _upscaled(
 ) -> jax.Array:
     """The sum of ``term`` on the first ``count`` arrays times :func:`upscale`, divided back.
 
-    Or its root. The derivative is the sum of the term's derivatives at the upscaled masses
-    along their tangents as they are (of degree zero, a term's derivative in the masses is the
-    same on both scales), and along the other arrays' tangents divided by the scale, so that no
-    cotangent of a mass is ever divided by the scale, which would flush a small one to 0.
+    Or its root. The derivative in the masses is the term's at the upscaled masses, along their
+    tangents as they are: of degree zero, it is the same on both scales, and no cotangent of a
+    mass is divided by the scale (which would take a small one below the normal range). The
+    derivative in the other arrays is of degree one in the masses: it is taken at the masses as
+    they are, where it is the true one, not at the upscaled masses divided back, which overflows
+    where the true one is large (``p / d`` of the GAN value at ``p = 5e-85, d = 1e-300`` is
+    ``5e215``, and ``5e215 * 2^512`` is ``inf``) and underflows where it is small.
     """
     scale = upscale(arrays[0])
     total = jnp.sum(term(*_scaled(arrays, count, scale)), axis=axis)
@@ -351,9 +354,18 @@ def _upscaled_jvp(
     tangents: Any,
 ) -> tuple[jax.Array, jax.Array]:
     scale = upscale(primals[0])
-    directions = (*tangents[:count], *(t / scale for t in tangents[count:]))
-    values, slopes = jax.jvp(term, _scaled(primals, count, scale), directions)
+    masses, given = primals[:count], primals[count:]
+    values, slopes = jax.jvp(
+        lambda *xs: term(*xs, *given),
+        tuple(x * scale for x in masses),
+        tuple(tangents[:count]),
+    )
     total, slope = jnp.sum(values, axis=axis), jnp.sum(slopes, axis=axis)
+    if given:
+        _, given_slopes = jax.jvp(
+            lambda *gs: term(*masses, *gs), tuple(given), tuple(tangents[count:])
+        )
+        slope = slope + jnp.sum(given_slopes, axis=axis)
     if not root:
         return total / scale, slope
     value = jnp.sqrt(jnp.maximum(total, 0)) * (1 / math.sqrt(scale))

@@ -15,6 +15,8 @@
   arithmetic (no float solver): the judge of the W1 solvers across the whole float range.
 * :mod:`~divergences.testing.float_range`: strategies for W1 problems across the whole float
   range (subnormals, near overflow, mixed binades, tiny masses on far points, low precision).
+* :mod:`~divergences.testing.gradual_underflow`: JAX's float arithmetic evaluated with subnormal
+  numbers kept, as a GPU keeps them (XLA's CPU flushes them), for ``--subnormals=keep``.
 * :mod:`~divergences.testing.coverage`: the coverage of an interval estimate of
   :mod:`divergences.estimate`, measured over seeded repetitions against a known truth, and the
   pass/fail rule it is judged by.
