@@ -225,7 +225,7 @@ def table_ott(n: int, quick: bool) -> None:
 
 
 def device_solve(rtol: float, cap: int | None) -> Callable[..., Any]:
-    options = sk.SOLVER.options(0, 0, max_iter=cap, rtol=rtol, max_rounds=100, threads=None)
+    options = sk.SOLVER.options(0, 0, sk.SinkhornOptions(rtol=rtol, max_iter=cap))
     return lambda *t: sk.solve(DevicePrimal, *t, True, "euclidean", options)
 
 

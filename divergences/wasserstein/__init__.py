@@ -25,6 +25,10 @@ With the checks that show a plan is a coupling and a potential is 1-Lipschitz.
 * :func:`w1_batch` and :func:`w1_pairwise` solve many problems at once on any
   ``concurrent.futures.Executor`` (local processes, a Dask cluster's executor).
 * :func:`kr_potential` evaluates a ``w1_dual`` potential at any points (a k-d tree query).
+* Each method's options are one record (:class:`DenseOptions`, :class:`SparseOptions`,
+  :class:`LineOptions`, :class:`SinkhornOptions`, :class:`LPOptions`,
+  :class:`GridFlowOptions`), passed as ``options=`` or field by field as keywords; a keyword
+  the method does not take is a ValueError naming the method and the options it takes.
 
 Layout, one way through from problem to solution: ``primal``, ``dual``, ``one_d``, ``grid`` are
 the JAX API; the private code is under ``_src``: ``_src.problem`` validates a problem once and
@@ -40,6 +44,12 @@ The compiled extension ``_ot_native`` and its C++ sources ``_native/`` stay besi
 modules.
 """
 
+from divergences.wasserstein._src.device.sinkhorn import SinkhornOptions
+from divergences.wasserstein._src.host.dense import DenseOptions
+from divergences.wasserstein._src.host.grid_flow import GridFlowOptions
+from divergences.wasserstein._src.host.kr_lp import LPOptions
+from divergences.wasserstein._src.host.line import LineOptions
+from divergences.wasserstein._src.host.sparse import SparseOptions
 from divergences.wasserstein._src.metrics import Minkowski
 from divergences.wasserstein._src.results import (
     CertificateError,
@@ -61,10 +71,16 @@ __all__ = [
     "BatchError",
     "CertificateError",
     "CouplingReport",
+    "DenseOptions",
+    "GridFlowOptions",
+    "LPOptions",
+    "LineOptions",
     "MethodName",
     "Metric",
     "Minkowski",
+    "SinkhornOptions",
     "SolverError",
+    "SparseOptions",
     "SparsePlan",
     "W1Batch",
     "W1Dual",

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from divergences._src.array_types import ArrayLike
-from divergences.wasserstein._src.problem import make_problem
+from divergences.wasserstein._src.problem import SolverOptions, make_problem
 from divergences.wasserstein._src.results import W1Primal
 from divergences.wasserstein._src.runner import PRIMAL, run
 from divergences.wasserstein.cost import Metric
@@ -18,11 +20,9 @@ def w1_primal(
     b: ArrayLike | None = None,
     *,
     metric: Metric = "euclidean",
-    max_iter: int | None = None,
     method: str = "auto",
-    rtol: float | None = None,
-    max_rounds: int = 100,
-    threads: int | None = None,
+    options: SolverOptions | None = None,
+    **keywords: Any,
 ) -> W1Primal:
     r"""W1 between two discrete measures by the primal LP: its plan and a certified interval.
 
@@ -41,18 +41,24 @@ def w1_primal(
       a: weights of ``x``, >= 0, summing to 1; ``None`` for uniform.
       b: weights of ``y``, the same total as ``a``; ``None`` for uniform.
       metric: the ground cost (:func:`divergences.cost_matrix`); ``"sqeuclidean"`` gives W2^2.
-      max_iter: the cap on pivots (``"sinkhorn"``: iterations); ``None`` for the method's own.
       method: ``"auto"`` (exact, on every backend: ``"dense"`` up to 2000 x 2000 Euclidean pairs,
         then ``"line"`` for d = 1, else ``"sparse"``), one of those, or ``"sinkhorn"`` (to rtol).
-      rtol: the relative gap where ``"sparse"``, ``"line"`` (``1e-9``), ``"sinkhorn"`` (``1e-3``) stop.
-      max_rounds: ``"sparse"``: the cap on pricing rounds.
-      threads: threads of the compiled code; ``None``: ``$DIVERGENCES_NUM_THREADS``, else all.
+      options: the method's options record (:class:`~divergences.DenseOptions`,
+        :class:`~divergences.SparseOptions`, :class:`~divergences.LineOptions`,
+        :class:`~divergences.SinkhornOptions`); ``None``: its defaults, or its fields given
+        as keywords.
+      **keywords: the method's options by name instead, each ``None`` for its default:
+        ``max_iter`` (``"dense"``, ``"sparse"``: pivots; ``"sinkhorn"``: iterations), ``rtol``
+        (the relative gap where ``"sparse"``, ``"line"``, ``"sinkhorn"`` stop), ``max_rounds``
+        (``"sparse"``: pricing rounds), ``threads`` (the host methods). One the method does
+        not take is a ValueError; under ``"auto"``, the method it chose must take it.
 
     Returns:
       :class:`~divergences.W1Primal` ``(value, plan, u, v, lower_bound, upper_bound, method)``.
 
     Raises:
-      ValueError: for invalid input, naming the argument; also under ``dv.checked(jax.jit(...))``.
+      ValueError: for invalid input, naming the argument, or an option the method does not
+        take, naming both; also under ``dv.checked(jax.jit(...))``.
       SolverError: for a solve short of its certificate (``.status``); NaN under ``jit``.
       MemoryError: for a problem the method cannot hold, before anything is allocated.
 
@@ -64,9 +70,12 @@ def w1_primal(
       >>> sol = dv.w1_primal([[0.0, 0.0], [0.0, 1.0]], [[2.0, 0.0], [2.0, 1.0]])
       >>> float(sol.value), sol.plan.todense().tolist()
       (2.0, [[0.5, 0.0], [0.0, 0.5]])
+      >>> dv.w1_primal([0.0], [1.0], method="dense", max_rounds=3)
+      Traceback (most recent call last):
+      ...
+      ValueError: method='dense' does not take max_rounds; its options are max_iter, threads (max_rounds is an option of method='sparse')
     """
     problem = make_problem(
-        x, y, a, b, metric=metric, method=method, max_iter=max_iter, rtol=rtol,
-        max_rounds=max_rounds, threads=threads, dual=False,
-    )  # fmt: skip
+        x, y, a, b, metric=metric, method=method, options=options, keywords=keywords, dual=False
+    )
     return run(problem, PRIMAL)
