@@ -20,15 +20,11 @@ With the checks that show a plan is a coupling and a potential is 1-Lipschitz.
   real arithmetic, eagerly and under ``jit``/``vmap`` alike, and every stop short of a
   certified optimum is a :class:`SolverError` (NaN under ``jit``). Every result names the
   method that made it (``.method``, a :class:`MethodName`), eagerly and under ``jit``/``vmap``.
-* :func:`w1_grid` takes two arrays of masses on one regular grid (a histogram, an image, a
-  volume) and its spacing.
-* :func:`w1_batch` and :func:`w1_pairwise` solve many problems at once on any
-  ``concurrent.futures.Executor`` (local processes, a Dask cluster's executor).
+* :func:`w1_grid`: masses on one regular grid; :func:`w1_batch`, :func:`w1_pairwise`: many
+  problems on any executor (local processes, a Dask cluster's).
 * :func:`kr_potential` evaluates a ``w1_dual`` potential at any points (a k-d tree query).
-* Each method's options are one record (:class:`DenseOptions`, :class:`SparseOptions`,
-  :class:`LineOptions`, :class:`SinkhornOptions`, :class:`LPOptions`,
-  :class:`GridFlowOptions`), passed as ``options=`` or field by field as keywords; a keyword
-  the method does not take is a ValueError naming the method and the options it takes.
+* Each method's options are one record (:class:`SparseOptions`, ...), passed as ``options=``
+  or field by field as keywords; one the method does not take is a ValueError.
 
 Layout, one way through from problem to solution: ``primal``, ``dual``, ``one_d``, ``grid`` are
 the JAX API; the private code is under ``_src``: ``_src.problem`` validates a problem once and

@@ -342,8 +342,7 @@ def w1_batch(
       pairs: a sequence of ``(x, y)`` (uniform weights) or ``(x, y, a, b)``.
       metric: the ground cost of every pair.
       method: the W1 method of every pair (``"auto"``: an exact one per pair, on any backend).
-      options: the method's options record, as for :func:`~divergences.w1_primal`; ``threads``
-        None in it (and where the method takes it) is 1: the workers are the parallelism.
+      options: the method's record, as for :func:`~divergences.w1_primal` (``threads``: 1).
       executor: any :class:`concurrent.futures.Executor`, e.g. a Dask
         ``Client(cluster).get_executor()``; ``None``: a batch of total size (the sum of the
         pairs' ``n m``) at most ``batch.INLINE_SIZE`` (2e6) in this process, a larger one on
@@ -353,10 +352,7 @@ def w1_batch(
       progress: called with ``1`` as each problem ends, e.g. ``tqdm(total=len(pairs)).update``.
       on_error: ``"raise"``: once all have run, raise :class:`BatchError` if any failed (its
         ``.result`` keeps the others); ``"keep"``: return them, failures in ``errors``.
-      **keywords: the method's options by name instead, as for :func:`~divergences.w1_primal`
-        (``max_iter``, ``rtol``, ``max_rounds``, ``threads``: those the method takes). A
-        named method's are checked before any problem runs; under ``"auto"``, a keyword the
-        method chosen for a problem does not take is that problem's error.
+      **keywords: its fields instead; ``"auto"``: a problem's error if its method lacks one.
 
     Returns:
       A :class:`W1Batch` of shape ``(len(pairs),)``.

@@ -51,18 +51,16 @@ def w1_dual(
       metric: the ground cost, a metric (:func:`divergences.cost_matrix`).
       method: a method of :func:`divergences.w1_primal` (the c-transform of its solve; ``"auto"``
         chooses as it does), or ``"lp"``.
-      options: the method's options record, as for :func:`divergences.w1_primal`
-        (``"lp"``: :class:`~divergences.LPOptions`); ``None``: its defaults or keywords.
-      **keywords: the method's options by name instead (``max_iter``, ``rtol``, ``max_rounds``,
-        ``threads``: those the method takes, as for :func:`divergences.w1_primal`; ``"lp"``:
-        ``threads``). One the method does not take is a ValueError naming both.
+      options: the method's record, as for :func:`divergences.w1_primal` (``"lp"``:
+        ``dv.LPOptions``), or
+      **keywords: its fields; one the method does not take is a ValueError naming both.
 
     Returns:
       A :class:`~divergences.W1Dual` ``(value, f, points, lipschitz_violation, method)``.
 
     Raises:
-      ValueError: for invalid input, naming the argument, or an option the method does not
-        take; also under ``dv.checked(jax.jit(...))``.
+      ValueError: for invalid input or an option the method does not take, naming the
+        argument; also under ``dv.checked(jax.jit(...))``.
       SolverError: for a solve short of its optimum or of ``rtol``; NaN under ``jit``.
       MemoryError: for a problem the method cannot hold, before anything is allocated.
 

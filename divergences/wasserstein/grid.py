@@ -166,11 +166,8 @@ def w1_grid(
       metric: ``"euclidean"``, ``"cityblock"``, ``"chebyshev"`` or ``"sqeuclidean"`` (W2^2).
       method: ``"grid_flow"`` (``cityblock`` and ``chebyshev`` only), or a method of
         :func:`~divergences.w1_primal` to solve the cells as points.
-      options: the method's options record (``"grid_flow"``: :class:`~divergences.GridFlowOptions`,
-        whose ``max_iter`` caps its pivots; else as for :func:`~divergences.w1_primal`).
-      **keywords: the method's options by name instead (``"grid_flow"``: ``max_iter``). One
-        the method does not take is a ValueError naming both; under ``"auto"``, the method it
-        chose (the flow for ``cityblock`` and ``chebyshev``) must take it.
+      options: the method's record (``"grid_flow"``: ``dv.GridFlowOptions``), or
+      **keywords: its fields (``"grid_flow"``: ``max_iter``), as for :func:`~divergences.w1_primal`.
 
     Returns:
       A :class:`~divergences.W1Grid`.

@@ -43,22 +43,16 @@ def w1_primal(
       metric: the ground cost (:func:`divergences.cost_matrix`); ``"sqeuclidean"`` gives W2^2.
       method: ``"auto"`` (exact, on every backend: ``"dense"`` up to 2000 x 2000 Euclidean pairs,
         then ``"line"`` for d = 1, else ``"sparse"``), one of those, or ``"sinkhorn"`` (to rtol).
-      options: the method's options record (:class:`~divergences.DenseOptions`,
-        :class:`~divergences.SparseOptions`, :class:`~divergences.LineOptions`,
-        :class:`~divergences.SinkhornOptions`); ``None``: its defaults, or its fields given
-        as keywords.
-      **keywords: the method's options by name instead, each ``None`` for its default:
-        ``max_iter`` (``"dense"``, ``"sparse"``: pivots; ``"sinkhorn"``: iterations), ``rtol``
-        (the relative gap where ``"sparse"``, ``"line"``, ``"sinkhorn"`` stop), ``max_rounds``
-        (``"sparse"``: pricing rounds), ``threads`` (the host methods). One the method does
-        not take is a ValueError; under ``"auto"``, the method it chose must take it.
+      options: the method's record (``dv.DenseOptions``, ``dv.SparseOptions``, ...), or
+      **keywords: its fields (``max_iter``, ``rtol``, ``max_rounds``, ``threads``: those the
+        method takes, ``None`` for its default; the table: :doc:`/concepts/wasserstein`).
 
     Returns:
       :class:`~divergences.W1Primal` ``(value, plan, u, v, lower_bound, upper_bound, method)``.
 
     Raises:
-      ValueError: for invalid input, naming the argument, or an option the method does not
-        take, naming both; also under ``dv.checked(jax.jit(...))``.
+      ValueError: for invalid input, naming the argument (an option the method, or the one
+        ``"auto"`` chose, does not take: naming both); also under ``dv.checked(jax.jit(...))``.
       SolverError: for a solve short of its certificate (``.status``); NaN under ``jit``.
       MemoryError: for a problem the method cannot hold, before anything is allocated.
 
@@ -70,10 +64,6 @@ def w1_primal(
       >>> sol = dv.w1_primal([[0.0, 0.0], [0.0, 1.0]], [[2.0, 0.0], [2.0, 1.0]])
       >>> float(sol.value), sol.plan.todense().tolist()
       (2.0, [[0.5, 0.0], [0.0, 0.5]])
-      >>> dv.w1_primal([0.0], [1.0], method="dense", max_rounds=3)
-      Traceback (most recent call last):
-      ...
-      ValueError: method='dense' does not take max_rounds; its options are max_iter, threads (max_rounds is an option of method='sparse')
     """
     problem = make_problem(
         x, y, a, b, metric=metric, method=method, options=options, keywords=keywords, dual=False

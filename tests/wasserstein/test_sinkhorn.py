@@ -240,7 +240,7 @@ def test_none_is_the_methods_default():
         return _problem.make_problem(x, y, None, None, method=method, **kw).options
 
     assert options("sinkhorn") == sinkhorn.SinkhornOptions(rtol=1e-3, max_iter=20_000)
-    assert options("sparse").rtol == 1e-9 and options("sparse").max_pivots is None
+    assert options("sparse").rtol == 1e-9 and options("sparse").max_iter is None
     # The dense method is exact, whatever rtol says: its record has none.
     assert options("dense") == (max(100_000, 50 * 6 * 8), None)
 
