@@ -374,8 +374,8 @@ def w1_batch(
     """
     _check_call(on_error, progress, executor)
     problems = {i: _as_pair(p, f"pairs[{i}]") for i, p in enumerate(pairs)}
-    options = _options(metric, method, options, keywords, "w1_batch")
-    out = _run(problems, options, executor, max_workers, progress, "w1_batch")
+    solve = _options(metric, method, options, keywords, "w1_batch")
+    out = _run(problems, solve, executor, max_workers, progress, "w1_batch")
     k = len(problems)
     value, lower, upper = (np.full(k, np.nan) for _ in range(3))
     methods = np.full(k, "", dtype=object)
@@ -444,8 +444,8 @@ def w1_pairwise(
         for i in range(k)
         for j in range(i + 1, k)
     }
-    options = _options(metric, method, options, keywords, "w1_pairwise")
-    out = _run(problems, options, executor, max_workers, progress, "w1_pairwise")
+    solve = _options(metric, method, options, keywords, "w1_pairwise")
+    out = _run(problems, solve, executor, max_workers, progress, "w1_pairwise")
     value, lower, upper = (np.zeros((k, k)) for _ in range(3))
     methods = np.full((k, k), "", dtype=object)
     errors: dict[Any, BaseException] = {}

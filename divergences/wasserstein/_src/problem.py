@@ -85,10 +85,14 @@ class MethodEntry(Protocol):
 
     #: The method's name.
     name: str
-    #: Its options record's type: the one place its options live.
-    Options: type
-    #: The options a call may set (by keyword or in the record).
-    keywords: tuple[str, ...]
+
+    @property
+    def Options(self) -> type:
+        """Its options record's type (a NamedTuple, hashable: static under ``jit``)."""
+
+    @property
+    def keywords(self) -> tuple[str, ...]:
+        """The options a call may set, by keyword or in the record: the record's fields."""
 
     def options(self, n: int, m: int, given: Any) -> Any:
         """``given`` (an :attr:`Options`) checked, the method's defaults where it holds None."""
@@ -174,7 +178,8 @@ def _choose(method: Any, metric: Metric, n: int, m: int, d: int, *, dual: bool) 
 
 def _takers(keyword: str) -> list[str]:
     """The methods that take ``keyword``, for the messages that say where one belongs."""
-    return [t for t, e in {**METHODS, **GRID_SOLVERS}.items() if keyword in e.keywords]
+    entries: dict[str, Any] = {**METHODS, **GRID_SOLVERS}
+    return [t for t, e in entries.items() if keyword in e.keywords]
 
 
 def method_options(entry: Any, options: Any, keywords: dict[str, Any], why: str = "") -> Any:
@@ -222,7 +227,8 @@ def method_options(entry: Any, options: Any, keywords: dict[str, Any], why: str 
 
 def check_known(keywords: dict[str, Any], function: str) -> None:
     """A ValueError for a keyword of ``function`` that is no method's option (a misspelling)."""
-    known = sorted({k for e in (*METHODS.values(), *GRID_SOLVERS.values()) for k in e.keywords})
+    entries: list[Any] = [*METHODS.values(), *GRID_SOLVERS.values()]
+    known = sorted({k for e in entries for k in e.keywords})
     for key in keywords:
         if key not in known:
             raise ValueError(

@@ -81,10 +81,13 @@ class DeviceSolver(Protocol):
     #: How the messages of a status without its own message name it.
     label: str
 
-    #: Its options record's type (a NamedTuple, hashable: static under ``jit``).
-    Options: type
-    #: The options a call may set, by keyword or in the record: the record's fields.
-    keywords: tuple[str, ...]
+    @property
+    def Options(self) -> type:
+        """Its options record's type (a NamedTuple, hashable: static under ``jit``)."""
+
+    @property
+    def keywords(self) -> tuple[str, ...]:
+        """The options a call may set, by keyword or in the record: the record's fields."""
 
     def options(self, n: int, m: int, given: Any) -> Any:
         """``given`` (an :attr:`Options`) checked, its defaults put where it holds None."""

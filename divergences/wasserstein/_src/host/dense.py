@@ -312,7 +312,8 @@ class DenseSimplex:
         )
 
     def solve(self, problem: HostProblem, options: DenseOptions) -> Coupling:
-        sol = solve_transport(problem.pair_costs(), problem.a, problem.b, options.max_iter)
+        cap = _cap(problem, options)
+        sol = solve_transport(problem.pair_costs(), problem.a, problem.b, cap)
         return Coupling(sol.rows, sol.cols, sol.mass, sol.u, sol.v, float(sol.value))
 
     def certified_rtol(self, options: DenseOptions) -> float:
@@ -335,11 +336,17 @@ class DenseSimplex:
         (:func:`refine_per_arc`).
         """
         n, m = problem.x.shape[0], problem.y.shape[0]
-        cap = options.max_iter
+        cap = _cap(problem, options)
         return refine_per_arc(
             problem, cap, sol, bounds, allowance=allowance,
             rtol=DENSE_RTOL, failure=transport_failures(cap, n, m)[Status.NUMERICAL],
         )  # fmt: skip
+
+
+def _cap(problem: HostProblem, options: DenseOptions) -> int:
+    """The pivot cap of ``options``, :func:`default_max_iter` where it holds None."""
+    n, m = problem.x.shape[0], problem.y.shape[0]
+    return default_max_iter(n, m) if options.max_iter is None else options.max_iter
 
 
 def refine_per_arc(

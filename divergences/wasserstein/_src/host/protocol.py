@@ -71,10 +71,14 @@ class TransportSolver(Protocol[OptionsT]):
     name: str
     #: Whether it takes only the Euclidean cost.
     euclidean_only: bool
-    #: Its options record's type.
-    Options: type[OptionsT]
-    #: The options a call may set, by keyword or in the record: the record's fields.
-    keywords: tuple[str, ...]
+
+    @property
+    def Options(self) -> type[OptionsT]:
+        """Its options record's type (a NamedTuple, hashable: static under ``jit``)."""
+
+    @property
+    def keywords(self) -> tuple[str, ...]:
+        """The options a call may set, by keyword or in the record: the record's fields."""
 
     def options(self, n: int, m: int, given: OptionsT) -> OptionsT:
         """``given`` checked for an ``n x m`` problem, its defaults put where it holds None.
