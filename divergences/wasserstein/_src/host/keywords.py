@@ -3,8 +3,9 @@
 A method's options live in its own record (a frozen NamedTuple: ``DenseOptions``,
 ``SparseOptions``, ...), filled by its registry entry's ``options`` from a record the caller
 gave or from the call's keywords; the entry checks each field by the rule here that bears its
-name (an option of one method alone is checked in that method's module). NumPy only, so that
-the host solvers, which know nothing of JAX, use it too.
+name (``threads``: :func:`.threads.check_threads`; an option of one method alone is checked in
+that method's module). NumPy only, and no system calls, so that the host solvers, which know
+nothing of JAX, and the device ones, which never call the host, use it alike.
 """
 
 from __future__ import annotations
@@ -15,9 +16,8 @@ from typing import Any
 import numpy as np
 
 from divergences._src.options import integer_option
-from divergences.wasserstein._src.host.threads import check_threads
 
-__all__ = ["check_max_iter", "check_rtol", "check_threads"]
+__all__ = ["check_max_iter", "check_rtol"]
 
 
 def check_max_iter(max_iter: Any) -> int | None:

@@ -16,8 +16,8 @@ from typing import NamedTuple
 import numpy as np
 
 from divergences.wasserstein._src.host.dense import normaliser
-from divergences.wasserstein._src.host.keywords import check_threads
 from divergences.wasserstein._src.host.memory import format_bytes
+from divergences.wasserstein._src.host.threads import check_threads
 from divergences.wasserstein._src.results import SolverError, Status
 
 __all__ = [

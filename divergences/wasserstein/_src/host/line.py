@@ -28,8 +28,9 @@ from divergences.wasserstein._src.host.certify import Enclosure
 from divergences.wasserstein._src.host.dense import DENSE_RTOL, default_max_iter, refine_per_arc
 from divergences.wasserstein._src.host.dyadic import as_integers, to_float
 from divergences.wasserstein._src.host.host_problem import HostProblem
-from divergences.wasserstein._src.host.keywords import check_rtol, check_threads
+from divergences.wasserstein._src.host.keywords import check_rtol
 from divergences.wasserstein._src.host.protocol import Coupling
+from divergences.wasserstein._src.host.threads import check_threads
 from divergences.wasserstein._src.results import SolverError, Status, kantorovich_pair
 
 __all__ = ["LINE_RTOL", "SOLVER", "LineOptions", "MonotoneCoupling"]

@@ -59,7 +59,7 @@ from divergences.wasserstein._src.host.certify import Enclosure
 from divergences.wasserstein._src.host.coarse_to_fine import ARTIFICIAL_MESSAGE, solve_scaled
 from divergences.wasserstein._src.host.dense import DENSE_RTOL, default_max_iter, refine_per_arc
 from divergences.wasserstein._src.host.host_problem import HostProblem
-from divergences.wasserstein._src.host.keywords import check_max_iter, check_rtol, check_threads
+from divergences.wasserstein._src.host.keywords import check_max_iter, check_rtol
 from divergences.wasserstein._src.host.memory import (
     available_memory_bytes,
     check_memory,
@@ -67,7 +67,7 @@ from divergences.wasserstein._src.host.memory import (
 )
 from divergences.wasserstein._src.host.nearest import weighted_nearest
 from divergences.wasserstein._src.host.protocol import Coupling
-from divergences.wasserstein._src.host.threads import resolve_threads
+from divergences.wasserstein._src.host.threads import check_threads, resolve_threads
 from divergences.wasserstein._src.metrics import EPS
 from divergences.wasserstein._src.results import (
     CertificateError,
