@@ -120,6 +120,8 @@ def test_a_tiny_cap_is_honoured_as_the_caps_error():
     _skip_without_native("grid_flow")
     with pytest.raises(dv.SolverError, match="max_iter=1"):
         dv.w1_grid(mu, nu, metric="cityblock", max_iter=1)
+    with pytest.raises(ValueError, match=r"options.shape must be the masses' shape \(4, 4\)"):
+        dv.w1_grid(mu, nu, metric="cityblock", options=dv.GridFlowOptions(shape=(16,)))
     with pytest.raises(dv.SolverError, match="max_rounds"):
         dv.w1_primal(x, y, method="sparse", options=dv.SparseOptions(rtol=0.0, max_rounds=1))
     with pytest.raises(dv.SolverError, match="max_rounds"):

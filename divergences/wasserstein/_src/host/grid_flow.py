@@ -111,7 +111,11 @@ class GridFlow:
     keywords = ("max_iter",)
 
     def options(self, shape: tuple[int, ...], given: GridFlowOptions) -> GridFlowOptions:
-        """``given`` checked, with the grid's ``shape``."""
+        """``given`` checked, with the grid's ``shape`` (a record's other shape is refused)."""
+        if given.shape and tuple(given.shape) != tuple(shape):
+            raise ValueError(
+                f"options.shape must be the masses' shape {tuple(shape)} or (); got {given.shape}"
+            )
         return GridFlowOptions(check_max_iter(given.max_iter), tuple(shape))
 
 
