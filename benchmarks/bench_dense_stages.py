@@ -91,7 +91,7 @@ def _stages(args: tuple, repeats: int) -> str:
     problem, _ = host_problem(args[0], args[1], a, b, None, "euclidean", uniform)
     n, m = len(problem.a), len(problem.b)
     solver = dense.SOLVER
-    opts = solver.options(n, m, max_iter=None, rtol=None, max_rounds=1, threads=None)
+    opts = solver.options(n, m, solver.Options())
     sol = solver.solve(problem, opts)
     v = np.asarray(sol.v, np.float64)
 

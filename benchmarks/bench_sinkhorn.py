@@ -225,7 +225,8 @@ def table_ott(n: int, quick: bool) -> None:
 
 
 def device_solve(rtol: float, cap: int | None) -> Callable[..., Any]:
-    options = sk.SOLVER.options(0, 0, max_iter=cap, rtol=rtol, max_rounds=100, threads=None)
+    given = sk.SinkhornOptions(rtol) if cap is None else sk.SinkhornOptions(rtol, cap)
+    options = sk.SOLVER.options(0, 0, given)
     return lambda *t: sk.solve(DevicePrimal, *t, True, "euclidean", options)
 
 

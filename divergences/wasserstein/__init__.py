@@ -20,11 +20,11 @@ With the checks that show a plan is a coupling and a potential is 1-Lipschitz.
   real arithmetic, eagerly and under ``jit``/``vmap`` alike, and every stop short of a
   certified optimum is a :class:`SolverError` (NaN under ``jit``). Every result names the
   method that made it (``.method``, a :class:`MethodName`), eagerly and under ``jit``/``vmap``.
-* :func:`w1_grid` takes two arrays of masses on one regular grid (a histogram, an image, a
-  volume) and its spacing.
-* :func:`w1_batch` and :func:`w1_pairwise` solve many problems at once on any
-  ``concurrent.futures.Executor`` (local processes, a Dask cluster's executor).
+* :func:`w1_grid`: masses on one regular grid; :func:`w1_batch`, :func:`w1_pairwise`: many
+  problems on any executor (local processes, a Dask cluster's).
 * :func:`kr_potential` evaluates a ``w1_dual`` potential at any points (a k-d tree query).
+* Each method's options are one record (:class:`SparseOptions`, ...), passed as ``options=``
+  or field by field as keywords; one the method does not take is a ValueError.
 
 Layout, one way through from problem to solution: ``primal``, ``dual``, ``one_d``, ``grid`` are
 the JAX API; the private code is under ``_src``: ``_src.problem`` validates a problem once and
@@ -40,6 +40,12 @@ The compiled extension ``_ot_native`` and its C++ sources ``_native/`` stay besi
 modules.
 """
 
+from divergences.wasserstein._src.device.sinkhorn import SinkhornOptions
+from divergences.wasserstein._src.host.dense import DenseOptions
+from divergences.wasserstein._src.host.grid_flow import GridFlowOptions
+from divergences.wasserstein._src.host.kr_lp import LPOptions
+from divergences.wasserstein._src.host.line import LineOptions
+from divergences.wasserstein._src.host.sparse import SparseOptions
 from divergences.wasserstein._src.metrics import Minkowski
 from divergences.wasserstein._src.results import (
     CertificateError,
@@ -61,10 +67,16 @@ __all__ = [
     "BatchError",
     "CertificateError",
     "CouplingReport",
+    "DenseOptions",
+    "GridFlowOptions",
+    "LPOptions",
+    "LineOptions",
     "MethodName",
     "Metric",
     "Minkowski",
+    "SinkhornOptions",
     "SolverError",
+    "SparseOptions",
     "SparsePlan",
     "W1Batch",
     "W1Dual",

@@ -37,6 +37,13 @@ from typing import Any, NamedTuple
 import jax
 import numpy as np
 
+from divergences.wasserstein._src.problem import (
+    METHODS,
+    SolverOptions,
+    check_known,
+    method_options,
+    takes,
+)
 from divergences.wasserstein.cost import Metric
 from divergences.wasserstein.primal import w1_primal
 
@@ -292,10 +299,25 @@ def _finish(result: W1Batch, errors: dict[Any, BaseException], on_error: str, wh
 
 
 def _options(
-    metric: Metric, method: str, rtol: float | None, threads: int | None
+    metric: Metric, method: str, options: Any, keywords: dict[str, Any], name: str
 ) -> dict[str, Any]:
-    # One thread per problem by default: the executor's workers are the parallelism.
-    return {"metric": metric, "method": method, "rtol": rtol, "threads": threads or 1}
+    """The keywords of every problem's ``w1_primal``, checked where the method is named.
+
+    One thread per problem by default (the executor's workers are the parallelism), where the
+    method takes ``threads``. Under ``"auto"``, whose method depends on each problem's size, a
+    keyword the chosen method does not take is that problem's error.
+    """
+    check_known(keywords, name)
+    given = {k: v for k, v in keywords.items() if v is not None}
+    if options is not None:
+        if "threads" in getattr(options, "_fields", ()) and options.threads is None:
+            options = options._replace(threads=1)
+    elif "threads" not in given and takes(method, "threads"):
+        given["threads"] = 1
+    if isinstance(method, str) and method in METHODS:
+        entry = METHODS[method]
+        entry.options(1, 1, method_options(entry, options, given))
+    return {"metric": metric, "method": method, "options": options, **given}
 
 
 def w1_batch(
@@ -303,12 +325,12 @@ def w1_batch(
     *,
     metric: Metric = "euclidean",
     method: str = "auto",
-    rtol: float | None = None,
-    threads: int | None = None,
+    options: SolverOptions | None = None,
     executor: Executor | None = None,
     max_workers: int | None = None,
     progress: Callable[[int], Any] | None = None,
     on_error: str = "raise",
+    **keywords: Any,
 ) -> W1Batch:
     r"""W1 of every pair in a list, on an executor: the values and their certified intervals.
 
@@ -320,9 +342,7 @@ def w1_batch(
       pairs: a sequence of ``(x, y)`` (uniform weights) or ``(x, y, a, b)``.
       metric: the ground cost of every pair.
       method: the W1 method of every pair (``"auto"``: an exact one per pair, on any backend).
-      rtol: the relative gap of the method (its default where None).
-      threads: threads of the compiled solver per problem; ``None``: 1 (the workers are the
-        parallelism).
+      options: the method's record, as for :func:`~divergences.w1_primal` (``threads``: 1).
       executor: any :class:`concurrent.futures.Executor`, e.g. a Dask
         ``Client(cluster).get_executor()``; ``None``: a batch of total size (the sum of the
         pairs' ``n m``) at most ``batch.INLINE_SIZE`` (2e6) in this process, a larger one on
@@ -332,6 +352,7 @@ def w1_batch(
       progress: called with ``1`` as each problem ends, e.g. ``tqdm(total=len(pairs)).update``.
       on_error: ``"raise"``: once all have run, raise :class:`BatchError` if any failed (its
         ``.result`` keeps the others); ``"keep"``: return them, failures in ``errors``.
+      **keywords: its fields instead; ``"auto"``: a problem's error if its method lacks one.
 
     Returns:
       A :class:`W1Batch` of shape ``(len(pairs),)``.
@@ -353,8 +374,8 @@ def w1_batch(
     """
     _check_call(on_error, progress, executor)
     problems = {i: _as_pair(p, f"pairs[{i}]") for i, p in enumerate(pairs)}
-    options = _options(metric, method, rtol, threads)
-    out = _run(problems, options, executor, max_workers, progress, "w1_batch")
+    solve = _options(metric, method, options, keywords, "w1_batch")
+    out = _run(problems, solve, executor, max_workers, progress, "w1_batch")
     k = len(problems)
     value, lower, upper = (np.full(k, np.nan) for _ in range(3))
     methods = np.full(k, "", dtype=object)
@@ -373,12 +394,12 @@ def w1_pairwise(
     *,
     metric: Metric = "euclidean",
     method: str = "auto",
-    rtol: float | None = None,
-    threads: int | None = None,
+    options: SolverOptions | None = None,
     executor: Executor | None = None,
     max_workers: int | None = None,
     progress: Callable[[int], Any] | None = None,
     on_error: str = "raise",
+    **keywords: Any,
 ) -> W1Batch:
     r"""The matrix of W1 between every two measures of a list, on an executor.
 
@@ -391,14 +412,14 @@ def w1_pairwise(
         ``(points, weights)``.
       metric: the ground cost.
       method: the W1 method of every pair.
-      rtol: the relative gap of the method (its default where None).
-      threads: threads of the compiled solver per problem; ``None``: 1.
+      options: the method's options record, as in :func:`w1_batch`.
       executor: where the problems run (see :func:`w1_batch`); ``None``: this process for a
         small batch, local processes for a larger one.
       max_workers: the size of the local pool; ``None``: the CPUs.
       progress: called with ``1`` as each pair finishes.
       on_error: ``"raise"`` or ``"keep"``, as in :func:`w1_batch`; the index of a failed
         problem is the pair ``(i, j)``, ``i < j``.
+      **keywords: the method's options by name instead, as in :func:`w1_batch`.
 
     Returns:
       A :class:`W1Batch` of shape ``(k, k)``.
@@ -423,8 +444,8 @@ def w1_pairwise(
         for i in range(k)
         for j in range(i + 1, k)
     }
-    options = _options(metric, method, rtol, threads)
-    out = _run(problems, options, executor, max_workers, progress, "w1_pairwise")
+    solve = _options(metric, method, options, keywords, "w1_pairwise")
+    out = _run(problems, solve, executor, max_workers, progress, "w1_pairwise")
     value, lower, upper = (np.zeros((k, k)) for _ in range(3))
     methods = np.full((k, k), "", dtype=object)
     errors: dict[Any, BaseException] = {}

@@ -2,6 +2,8 @@ r"""Wasserstein-1 as the Kantorovich-Rubinstein dual: a sup over 1-Lipschitz pot
 
 from __future__ import annotations
 
+from typing import Any
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -11,7 +13,7 @@ from divergences._src.errors import is_traced, require
 from divergences.wasserstein._src.discrete_measures import as_points
 from divergences.wasserstein._src.host.threads import check_threads
 from divergences.wasserstein._src.metrics import check_metric
-from divergences.wasserstein._src.problem import make_problem
+from divergences.wasserstein._src.problem import SolverOptions, make_problem
 from divergences.wasserstein._src.results import W1Dual
 from divergences.wasserstein._src.runner import DUAL, potential_values, run
 from divergences.wasserstein.cost import Metric
@@ -27,10 +29,8 @@ def w1_dual(
     *,
     metric: Metric = "euclidean",
     method: str = "auto",
-    max_iter: int | None = None,
-    rtol: float | None = None,
-    max_rounds: int = 100,
-    threads: int | None = None,
+    options: SolverOptions | None = None,
+    **keywords: Any,
 ) -> W1Dual:
     r"""W1 by the Kantorovich-Rubinstein dual: a 1-Lipschitz potential, the WGAN critic.
 
@@ -51,16 +51,16 @@ def w1_dual(
       metric: the ground cost, a metric (:func:`divergences.cost_matrix`).
       method: a method of :func:`divergences.w1_primal` (the c-transform of its solve; ``"auto"``
         chooses as it does), or ``"lp"``.
-      max_iter: the cap on pivots (``"sinkhorn"``: iterations); ``None`` for the method's own.
-      rtol: the relative gap where ``"sparse"``, ``"line"`` (``1e-9``), ``"sinkhorn"`` (``1e-3``) stop.
-      max_rounds: ``"sparse"``: the cap on pricing rounds.
-      threads: threads of the compiled code; ``None``: ``$DIVERGENCES_NUM_THREADS``, else all.
+      options: the method's record, as for :func:`divergences.w1_primal` (``"lp"``:
+        ``dv.LPOptions``), or
+      **keywords: its fields; one the method does not take is a ValueError naming both.
 
     Returns:
       A :class:`~divergences.W1Dual` ``(value, f, points, lipschitz_violation, method)``.
 
     Raises:
-      ValueError: for invalid input, naming the argument; also under ``dv.checked(jax.jit(...))``.
+      ValueError: for invalid input or an option the method does not take, naming the
+        argument; also under ``dv.checked(jax.jit(...))``.
       SolverError: for a solve short of its optimum or of ``rtol``; NaN under ``jit``.
       MemoryError: for a problem the method cannot hold, before anything is allocated.
 
@@ -74,9 +74,8 @@ def w1_dual(
       (3.0, [0.0, -1.0, -3.0, -4.0])
     """
     problem = make_problem(
-        x, y, a, b, metric=metric, method=method, max_iter=max_iter, rtol=rtol,
-        max_rounds=max_rounds, threads=threads, dual=True,
-    )  # fmt: skip
+        x, y, a, b, metric=metric, method=method, options=options, keywords=keywords, dual=True
+    )
     return run(problem, DUAL)
 
 

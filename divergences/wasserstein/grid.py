@@ -25,7 +25,13 @@ from divergences._src.precision import as_float_array
 from divergences.wasserstein._src.discrete_measures import _weight_values
 from divergences.wasserstein._src.host import native
 from divergences.wasserstein._src.host.grid_flow import FLOW_METRICS
-from divergences.wasserstein._src.problem import GRID_SOLVERS, PRIMAL_METHODS, make_grid_problem
+from divergences.wasserstein._src.problem import (
+    GRID_SOLVERS,
+    PRIMAL_METHODS,
+    SolverOptions,
+    check_known,
+    make_grid_problem,
+)
 from divergences.wasserstein._src.results import MethodName, SparsePlan
 from divergences.wasserstein._src.runner import GRID, run
 from divergences.wasserstein.primal import w1_primal
@@ -138,10 +144,8 @@ def w1_grid(
     spacing: float = 1.0,
     metric: str = "euclidean",
     method: str = "auto",
-    rtol: float | None = None,
-    max_iter: int | None = None,
-    max_rounds: int = 100,
-    threads: int | None = None,
+    options: SolverOptions | None = None,
+    **keywords: Any,
 ) -> W1Grid:
     r"""W1 between two arrays of masses on one regular grid, with its certified interval.
 
@@ -162,10 +166,8 @@ def w1_grid(
       metric: ``"euclidean"``, ``"cityblock"``, ``"chebyshev"`` or ``"sqeuclidean"`` (W2^2).
       method: ``"grid_flow"`` (``cityblock`` and ``chebyshev`` only), or a method of
         :func:`~divergences.w1_primal` to solve the cells as points.
-      rtol: the method's relative gap; ``None`` for its default.
-      max_iter: the cap on pivots or iterations; ``None`` for the method's own.
-      max_rounds: ``"sparse"``: the cap on pricing rounds.
-      threads: threads of the compiled code.
+      options: the method's record (``"grid_flow"``: ``dv.GridFlowOptions``), or
+      **keywords: its fields (``"grid_flow"``: ``max_iter``), as for :func:`~divergences.w1_primal`.
 
     Returns:
       A :class:`~divergences.W1Grid`.
@@ -185,6 +187,7 @@ def w1_grid(
       3.0
     """
     mu, nu, h = _check_grid(mu, nu, spacing, metric, method)
+    check_known(keywords, "w1_grid")
     traced = is_traced(mu) or is_traced(nu)
     xp = jnp if traced else np
     # The arrays, not their dtypes: JAX warns of an explicit float64 dtype without x64.
@@ -200,16 +203,16 @@ def w1_grid(
     if metric in FLOW_METRICS and (
         method == "grid_flow" or (method == "auto" and native.available())
     ):
+        why = "" if method == "grid_flow" else f"metric={metric!r} on the grid graph"
         problem = make_grid_problem(
-            mu, nu, valid, metric=metric, method="grid_flow", max_iter=max_iter, rtol=rtol,
-            max_rounds=max_rounds, threads=threads,
+            mu, nu, valid, metric=metric, method="grid_flow", options=options,
+            keywords=keywords, why=why,
         )  # fmt: skip
         value, plan, u, v, lower, upper, name = _grid_flow(problem, cx, cy, traced)
     else:
         value, plan, u, v, lower, upper, name = _transport(
-            mu, nu, metric, cx, cy, traced, method=method, rtol=rtol, max_iter=max_iter,
-            max_rounds=max_rounds, threads=threads,
-        )  # fmt: skip
+            mu, nu, metric, cx, cy, traced, method=method, options=options, **keywords
+        )
     degree = GRID_METRICS[metric]
     scale = jnp.asarray(h**degree, jnp.result_type(value))
     if traced:

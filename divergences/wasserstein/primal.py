@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from divergences._src.array_types import ArrayLike
-from divergences.wasserstein._src.problem import make_problem
+from divergences.wasserstein._src.problem import SolverOptions, make_problem
 from divergences.wasserstein._src.results import W1Primal
 from divergences.wasserstein._src.runner import PRIMAL, run
 from divergences.wasserstein.cost import Metric
@@ -18,11 +20,9 @@ def w1_primal(
     b: ArrayLike | None = None,
     *,
     metric: Metric = "euclidean",
-    max_iter: int | None = None,
     method: str = "auto",
-    rtol: float | None = None,
-    max_rounds: int = 100,
-    threads: int | None = None,
+    options: SolverOptions | None = None,
+    **keywords: Any,
 ) -> W1Primal:
     r"""W1 between two discrete measures by the primal LP: its plan and a certified interval.
 
@@ -41,18 +41,18 @@ def w1_primal(
       a: weights of ``x``, >= 0, summing to 1; ``None`` for uniform.
       b: weights of ``y``, the same total as ``a``; ``None`` for uniform.
       metric: the ground cost (:func:`divergences.cost_matrix`); ``"sqeuclidean"`` gives W2^2.
-      max_iter: the cap on pivots (``"sinkhorn"``: iterations); ``None`` for the method's own.
       method: ``"auto"`` (exact, on every backend: ``"dense"`` up to 2000 x 2000 Euclidean pairs,
         then ``"line"`` for d = 1, else ``"sparse"``), one of those, or ``"sinkhorn"`` (to rtol).
-      rtol: the relative gap where ``"sparse"``, ``"line"`` (``1e-9``), ``"sinkhorn"`` (``1e-3``) stop.
-      max_rounds: ``"sparse"``: the cap on pricing rounds.
-      threads: threads of the compiled code; ``None``: ``$DIVERGENCES_NUM_THREADS``, else all.
+      options: the method's record (``dv.DenseOptions``, ``dv.SparseOptions``, ...), or
+      **keywords: its fields instead (``max_iter=``, ``rtol=``, ...: those the method takes,
+        ``None`` for its default; the table: :doc:`/concepts/wasserstein`).
 
     Returns:
       :class:`~divergences.W1Primal` ``(value, plan, u, v, lower_bound, upper_bound, method)``.
 
     Raises:
-      ValueError: for invalid input, naming the argument; also under ``dv.checked(jax.jit(...))``.
+      ValueError: for invalid input, naming the argument (an option the method, or the one
+        ``"auto"`` chose, does not take: naming both); also under ``dv.checked(jax.jit(...))``.
       SolverError: for a solve short of its certificate (``.status``); NaN under ``jit``.
       MemoryError: for a problem the method cannot hold, before anything is allocated.
 
@@ -66,7 +66,6 @@ def w1_primal(
       (2.0, [[0.5, 0.0], [0.0, 0.5]])
     """
     problem = make_problem(
-        x, y, a, b, metric=metric, method=method, max_iter=max_iter, rtol=rtol,
-        max_rounds=max_rounds, threads=threads, dual=False,
-    )  # fmt: skip
+        x, y, a, b, metric=metric, method=method, options=options, keywords=keywords, dual=False
+    )
     return run(problem, PRIMAL)

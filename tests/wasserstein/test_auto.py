@@ -36,7 +36,7 @@ def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def _chosen(x, y, metric="euclidean", *, method="auto", dual=False) -> str:
-    kw = dict(max_iter=None, rtol=None, max_rounds=100, threads=None)
+    kw = dict(options=None, keywords={})
     return _problem.make_problem(
         x, y, None, None, metric=metric, method=method, dual=dual, **kw
     ).method

@@ -25,8 +25,8 @@ LP = tolerance("lp")
 def _choice(n: int, d: int) -> str:
     x = np.zeros((n, d))
     return _problem.make_problem(
-        x, x, None, None, metric="euclidean", method="auto", max_iter=None, rtol=None,
-        max_rounds=100, threads=None, dual=False,
+        x, x, None, None, metric="euclidean", method="auto", options=None, keywords={},
+        dual=False,
     ).method  # fmt: skip
 
 

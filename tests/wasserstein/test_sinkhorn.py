@@ -236,11 +236,11 @@ def test_none_is_the_methods_default():
     x, y, _, _ = _problem_of()
 
     def options(method: str) -> Any:
-        kw = dict(metric="euclidean", max_iter=None, max_rounds=100, threads=None, dual=False)
-        return _problem.make_problem(x, y, None, None, method=method, rtol=None, **kw).options
+        kw = dict(metric="euclidean", options=None, keywords={}, dual=False)
+        return _problem.make_problem(x, y, None, None, method=method, **kw).options
 
     assert options("sinkhorn") == sinkhorn.SinkhornOptions(rtol=1e-3, max_iter=20_000)
-    assert options("sparse").rtol == 1e-9 and options("sparse").max_pivots is None
+    assert options("sparse").rtol == 1e-9 and options("sparse").max_iter is None
     # The dense method is exact, whatever rtol says: its record has none.
     assert options("dense") == (max(100_000, 50 * 6 * 8), None)
 

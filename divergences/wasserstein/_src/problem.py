@@ -17,7 +17,6 @@ flow on the grid graph (:data:`GRID_SOLVERS`), which the runner runs like the ot
 from __future__ import annotations
 
 import dataclasses
-import math
 from typing import Any, Protocol
 
 import jax
@@ -25,13 +24,11 @@ import jax.numpy as jnp
 import numpy as np
 
 from divergences._src.errors import is_traced
-from divergences._src.options import integer_option
 from divergences.wasserstein._src.device import DeviceSolver, sinkhorn
 from divergences.wasserstein._src.discrete_measures import Measures, check_measures
 from divergences.wasserstein._src.host import dense, grid_flow, kr_lp, line, native, sparse
 from divergences.wasserstein._src.host.dense import DENSE_MAX_PAIRS, check_dense_size
 from divergences.wasserstein._src.host.protocol import TransportSolver
-from divergences.wasserstein._src.host.threads import check_threads
 from divergences.wasserstein._src.metrics import check_metric, named_metric
 from divergences.wasserstein.cost import Metric
 
@@ -46,10 +43,23 @@ __all__ = [
     "SPARSE_MIN_PAIRS",
     "MethodEntry",
     "Problem",
-    "check_keywords",
+    "SolverOptions",
+    "check_known",
     "make_grid_problem",
     "make_problem",
+    "method_options",
+    "takes",
 ]
+
+#: A method's options record, the one place its options live (``options=`` of the entry points).
+SolverOptions = (
+    dense.DenseOptions
+    | sparse.SparseOptions
+    | line.LineOptions
+    | sinkhorn.SinkhornOptions
+    | kr_lp.LPOptions
+    | grid_flow.GridFlowOptions
+)
 
 #: The transport solvers by method name.
 SOLVERS: dict[str, TransportSolver[Any]] = {
@@ -76,11 +86,16 @@ class MethodEntry(Protocol):
     #: The method's name.
     name: str
 
-    def options(
-        self, n: int, m: int, *, max_iter: int | None, rtol: float | None, max_rounds: int,
-        threads: int | None,
-    ) -> Any:  # fmt: skip
-        """The method's own options record, filled from the call's validated keywords."""
+    @property
+    def Options(self) -> type:
+        """Its options record's type (a NamedTuple, hashable: static under ``jit``)."""
+
+    @property
+    def keywords(self) -> tuple[str, ...]:
+        """The options a call may set, by keyword or in the record: the record's fields."""
+
+    def options(self, n: int, m: int, given: Any) -> Any:
+        """``given`` (an :attr:`Options`) checked, the method's defaults where it holds None."""
 
     def check(self, n: int, m: int, options: Any) -> None:
         """Refuses, before any work, an option or a size it cannot take."""
@@ -118,14 +133,16 @@ class Problem:
 jax.tree_util.register_dataclass(Problem)
 
 
-def _choose(method: Any, metric: Metric, n: int, m: int, d: int, *, dual: bool) -> str:
-    """The solver's name for ``method`` on ``n x m`` points in ``d`` dimensions.
+def _choose(method: Any, metric: Metric, n: int, m: int, d: int, *, dual: bool) -> tuple[str, str]:
+    """The solver's name for ``method`` on ``n x m`` points in ``d`` dimensions, and why.
 
     ``"auto"`` takes an exact solver, by the problem alone: the same one on every backend (on a
     GPU or TPU a host solver runs under ``jit`` through the runner's callback, as on a CPU), so
     the default answer is the exact one wherever it runs. The device solver (``"sinkhorn"``,
     certified to ``rtol`` only) runs when it is asked for; a problem that no exact solver can
-    hold is refused with a ``MemoryError`` that names it, not handed to it in silence.
+    hold is refused with a ``MemoryError`` that names it, not handed to it in silence. The
+    reason is auto's, in words, for the messages that name the method it chose ("" for a
+    method named by the call).
 
     ValueError for an unknown or unfit choice.
     """
@@ -135,13 +152,18 @@ def _choose(method: Any, metric: Metric, n: int, m: int, d: int, *, dual: bool) 
             f"method must be one of {', '.join(repr(t) for t in methods)}; got {method!r}"
         )
     if method == "auto":
-        if metric != "euclidean" or n * m <= SPARSE_MIN_PAIRS:
-            return dense.SOLVER.name
+        pairs = f"{n} x {m} points"
+        if metric != "euclidean":
+            cost = "a callable metric" if callable(metric) else f"metric={metric!r}"
+            return dense.SOLVER.name, f"{cost} is not the Euclidean one"
+        if n * m <= SPARSE_MIN_PAIRS:
+            return dense.SOLVER.name, f"{pairs}, at most {SPARSE_MIN_PAIRS} pairs"
         if d == 1:
-            return line.SOLVER.name
+            return line.SOLVER.name, f"{pairs} on the line, past {SPARSE_MIN_PAIRS} pairs"
         if native.available() or n * m > DENSE_MAX_PAIRS:
-            return sparse.SOLVER.name  # without the extension, its error says how to get it
-        return dense.SOLVER.name
+            # without the extension, its error says how to get it
+            return sparse.SOLVER.name, f"{pairs} in d = {d}, past {SPARSE_MIN_PAIRS} pairs"
+        return dense.SOLVER.name, f"{pairs} in d = {d}, without the compiled extension"
     if method in SOLVERS and SOLVERS[method].euclidean_only and metric != "euclidean":
         raise ValueError(f"method={method!r} needs metric='euclidean'; got metric={metric!r}")
     if method == line.SOLVER.name and d != 1:
@@ -151,24 +173,76 @@ def _choose(method: Any, metric: Metric, n: int, m: int, d: int, *, dual: bool) 
             f"method={method!r} needs a named metric (a name or a spec such as "
             f"dv.Minkowski(p=3)), whose rounding it bounds; got metric={metric!r}"
         )
-    return method
+    return method, ""
 
 
-def check_keywords(max_iter: Any, rtol: Any, max_rounds: Any, threads: Any) -> dict[str, Any]:
-    """The solver keywords of a call validated, or a ValueError naming the one that breaks its rule.
+def _takers(keyword: str) -> list[str]:
+    """The methods that take ``keyword``, for the messages that say where one belongs."""
+    entries: dict[str, Any] = {**METHODS, **GRID_SOLVERS}
+    return [t for t, e in entries.items() if keyword in e.keywords]
 
-    The same rules for every method; a None stays None, for the chosen method's options record
-    to fill with its default (:meth:`~.host.protocol.TransportSolver.options`).
+
+def method_options(entry: Any, options: Any, keywords: dict[str, Any], why: str = "") -> Any:
+    """The options record of the method ``entry`` from a call, before its defaults and checks.
+
+    ``options`` is the record the call passed (None for none), ``keywords`` the call's other
+    keyword arguments (one set to None counts as not given: None is always the method's own);
+    ``why`` is ``"auto"``'s reason where it chose the method. The rule is static, on Python
+    values, so it is the same eagerly and under ``jax.jit``.
+
+    Raises:
+      ValueError: for a keyword that is not one of the method's options, a record of another
+        method's type, or both a record and keywords; naming the method (and why ``"auto"``
+        chose it) and the options it takes.
     """
-    cap = integer_option(max_iter, "max_iter", none=True)
-    if rtol is not None:
-        if isinstance(rtol, bool) or not isinstance(rtol, (int, float, np.floating, np.integer)):
-            raise ValueError(f"rtol must be a number in [0, 1) or None; got {rtol!r}")
-        if not (math.isfinite(float(rtol)) and 0 <= float(rtol) < 1):
-            raise ValueError(f"rtol must be in [0, 1); got {rtol!r}")
-        rtol = float(rtol)
-    rounds = integer_option(max_rounds, "max_rounds")
-    return {"max_iter": cap, "rtol": rtol, "max_rounds": rounds, "threads": check_threads(threads)}
+    name, kind = entry.name, entry.Options
+    chosen = f"method='auto' chose {name!r} ({why}), which" if why else f"method={name!r}"
+    takes = f"its options are {', '.join(entry.keywords)}"
+    given = {k: v for k, v in keywords.items() if v is not None}
+    if options is not None:
+        if given:
+            raise ValueError(
+                f"pass the options either as options= or as keywords, not both; got "
+                f"options={options!r} and {', '.join(sorted(given))}"
+            )
+        if type(options) is not kind:
+            raise ValueError(
+                f"options must be a {kind.__name__}: {chosen} takes that record ({takes}); "
+                f"got {type(options).__name__}"
+            )
+        return options
+    for key in given:
+        if key not in entry.keywords:
+            others = [repr(t) for t in _takers(key) if t != name]
+            where = (
+                f" ({key} is an option of method={others[0]})"
+                if len(others) == 1
+                else f" ({key} is an option of the methods {', '.join(others)})"
+                if others
+                else ""
+            )
+            raise ValueError(f"{chosen} does not take {key}; {takes}{where}")
+    return kind(**given)
+
+
+def check_known(keywords: dict[str, Any], function: str) -> None:
+    """A ValueError for a keyword of ``function`` that is no method's option (a misspelling)."""
+    entries: list[Any] = [*METHODS.values(), *GRID_SOLVERS.values()]
+    known = sorted({k for e in entries for k in e.keywords})
+    for key in keywords:
+        if key not in known:
+            raise ValueError(
+                f"{function} got the keyword {key}, which is no method's option (they are "
+                f"{', '.join(known)})"
+            )
+
+
+def takes(method: Any, keyword: str) -> bool:
+    """Whether ``method`` takes ``keyword``: for ``"auto"``, every method it can choose."""
+    if method == "auto":
+        return all(keyword in e.keywords for e in (dense.SOLVER, sparse.SOLVER, line.SOLVER))
+    entry = METHODS.get(method) if isinstance(method, str) else None
+    return entry is not None and keyword in entry.keywords
 
 
 def make_problem(
@@ -179,15 +253,15 @@ def make_problem(
     *,
     metric: Metric,
     method: Any,
-    max_iter: Any,
-    rtol: Any,
-    max_rounds: Any,
-    threads: Any,
+    options: Any,
+    keywords: dict[str, Any],
     dual: bool,
 ) -> Problem:
     """The problem of :func:`~divergences.w1_primal` or :func:`~divergences.w1_dual`, validated.
 
-    Every rule checked, the solver chosen, the size accepted (``dual=False`` for the primal).
+    Every rule checked, the solver chosen, its options record made (:func:`method_options`:
+    from ``options`` or from the call's other ``keywords``) and checked, the size accepted
+    (``dual=False`` for the primal).
 
     Raises:
       ValueError: for invalid points, weights, metric, method or options (the message names
@@ -197,14 +271,14 @@ def make_problem(
     check_metric(metric)
     ms = check_measures(x, y, a, b)
     n, m = ms.x.shape[0], ms.y.shape[0]
-    name = _choose(method, metric, n, m, ms.x.shape[1], dual=dual)
-    keywords = check_keywords(max_iter, rtol, max_rounds, threads)
-    options = METHODS[name].options(n, m, **keywords)
-    METHODS[name].check(n, m, options)
+    name, why = _choose(method, metric, n, m, ms.x.shape[1], dual=dual)
+    entry = METHODS[name]
+    record = entry.options(n, m, method_options(entry, options, keywords, why))
+    entry.check(n, m, record)
     if callable(metric):
         # A callable's costs are computed in JAX between all the points of the union.
         check_dense_size(n + m, n + m, method="a callable metric (its costs between all points)")
-    return Problem(ms, metric, name, options)
+    return Problem(ms, metric, name, record)
 
 
 def make_grid_problem(
@@ -214,26 +288,26 @@ def make_grid_problem(
     *,
     metric: str,
     method: str,
-    max_iter: Any,
-    rtol: Any,
-    max_rounds: Any,
-    threads: Any,
+    options: Any,
+    keywords: dict[str, Any],
+    why: str = "",
 ) -> Problem:
     """The problem of :func:`~divergences.w1_grid` by a method of :data:`GRID_SOLVERS`.
 
     ``mu`` and ``nu`` are the masses on one grid, validated (``valid`` the traced conjunction
-    of their rules, or True), the metric and method checked by ``w1_grid``. The measures are
-    the masses of every cell (flat, C order); their points are the cells, whose coordinates the
-    grid's shape in the options gives: an array of no columns stands for them.
+    of their rules, or True), the metric and method checked by ``w1_grid`` (``why``: auto's
+    reason, where it chose the method). The measures are the masses of every cell (flat, C
+    order); their points are the cells, whose coordinates the grid's shape in the options
+    gives: an array of no columns stands for them.
 
     Raises:
-      ValueError: for an invalid keyword, naming it.
+      ValueError: for an invalid option, or one the method does not take, naming it.
     """
-    keywords = check_keywords(max_iter, rtol, max_rounds, threads)
-    options = GRID_SOLVERS[method].options(mu.shape, **keywords)
+    entry = GRID_SOLVERS[method]
+    record = entry.options(mu.shape, method_options(entry, options, keywords, why))
     traced = is_traced((mu, nu))
     xp = jnp if traced else np
     a, b = xp.reshape(mu, -1), xp.reshape(nu, -1)
     cells = np.zeros((a.shape[0], 0), a.dtype)
     measures = Measures(cells, cells, a, b, traced, valid if traced else True)
-    return Problem(measures, metric, method, options)
+    return Problem(measures, metric, method, record)

@@ -104,7 +104,7 @@ class Status(enum.IntEnum):
     OPTIMAL = 0
     #: The certified lower and upper bounds agree to ``rtol``.
     WITHIN_TOLERANCE = 1
-    #: Stopped at ``max_rounds`` pricing rounds.
+    #: Stopped at the sparse method's cap on pricing rounds.
     ROUND_CAP = 2
     #: Stopped at the pivot (iteration) cap of a graph solver or LP.
     PIVOT_CAP = 3

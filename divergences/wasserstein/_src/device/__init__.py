@@ -81,15 +81,16 @@ class DeviceSolver(Protocol):
     #: How the messages of a status without its own message name it.
     label: str
 
-    def options(
-        self, n: int, m: int, *, max_iter: int | None, rtol: float | None, max_rounds: int,
-        threads: int | None,
-    ) -> Any:  # fmt: skip
-        """Its options record (hashable), its defaults put where a call left None.
+    @property
+    def Options(self) -> type:
+        """Its options record's type (a NamedTuple, hashable: static under ``jit``)."""
 
-        The arguments are the public keywords of :func:`~divergences.w1_primal`, validated; a
-        solver takes those it has and ignores the others.
-        """
+    @property
+    def keywords(self) -> tuple[str, ...]:
+        """The options a call may set, by keyword or in the record: the record's fields."""
+
+    def options(self, n: int, m: int, given: Any) -> Any:
+        """``given`` (an :attr:`Options`) checked, its defaults put where it holds None."""
 
     def check(self, n: int, m: int, options: Any) -> None:
         """Refuses, before any work, an option it cannot take (``ValueError``)."""

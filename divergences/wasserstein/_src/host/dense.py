@@ -50,8 +50,10 @@ import numpy as np
 from divergences.wasserstein._src.host.certify import ArcBounds, Enclosure, arc_bounds
 from divergences.wasserstein._src.host.costs import host_costs
 from divergences.wasserstein._src.host.host_problem import HostProblem
+from divergences.wasserstein._src.host.keywords import check_max_iter
 from divergences.wasserstein._src.host.memory import check_memory, format_bytes
 from divergences.wasserstein._src.host.protocol import Coupling
+from divergences.wasserstein._src.host.threads import check_threads
 from divergences.wasserstein._src.metrics import EPS
 from divergences.wasserstein._src.results import SolverError, Status
 
@@ -269,10 +271,14 @@ def solve_transport(cost: np.ndarray, a: np.ndarray, b: np.ndarray, max_iter: in
 
 
 class DenseOptions(NamedTuple):
-    """The options of the ``"dense"`` method, filled by :meth:`DenseSimplex.options`."""
+    """The options of ``method="dense"``: ``dv.w1_primal(x, y, options=dv.DenseOptions(...))``.
 
-    #: The network simplex's pivot cap (``max_iter``; None there: :func:`default_max_iter`).
-    max_pivots: int
+    The same fields are the call's keywords (``max_iter=...``); None is the method's own.
+    Exact, it takes no ``rtol``.
+    """
+
+    #: The network simplex's pivot cap (None: :func:`default_max_iter` of the problem's size).
+    max_iter: int | None = None
     #: The compiled code's threads for the certificate's queries (None: the default).
     threads: int | None = None
 
@@ -286,14 +292,15 @@ class DenseSimplex:
 
     name = "dense"
     euclidean_only = False
+    Options = DenseOptions
+    keywords = DenseOptions._fields
 
-    def options(
-        self, n: int, m: int, *, max_iter: int | None, rtol: float | None, max_rounds: int,
-        threads: int | None,
-    ) -> DenseOptions:  # fmt: skip
-        """``max_iter`` (None: :func:`default_max_iter`) and ``threads``; exact, it has no rtol."""
-        cap = default_max_iter(n, m) if max_iter is None else max_iter
-        return DenseOptions(cap, threads)
+    def options(self, n: int, m: int, given: DenseOptions) -> DenseOptions:
+        """``given`` checked, ``max_iter`` None made :func:`default_max_iter`."""
+        cap = check_max_iter(given.max_iter)
+        return DenseOptions(
+            default_max_iter(n, m) if cap is None else cap, check_threads(given.threads)
+        )
 
     def check(self, n: int, m: int, options: DenseOptions) -> None:
         check_dense_size(n, m)
@@ -306,7 +313,8 @@ class DenseSimplex:
         )
 
     def solve(self, problem: HostProblem, options: DenseOptions) -> Coupling:
-        sol = solve_transport(problem.pair_costs(), problem.a, problem.b, options.max_pivots)
+        cap = _cap(problem, options)
+        sol = solve_transport(problem.pair_costs(), problem.a, problem.b, cap)
         return Coupling(sol.rows, sol.cols, sol.mass, sol.u, sol.v, float(sol.value))
 
     def certified_rtol(self, options: DenseOptions) -> float:
@@ -329,11 +337,17 @@ class DenseSimplex:
         (:func:`refine_per_arc`).
         """
         n, m = problem.x.shape[0], problem.y.shape[0]
-        cap = options.max_pivots
+        cap = _cap(problem, options)
         return refine_per_arc(
             problem, cap, sol, bounds, allowance=allowance,
             rtol=DENSE_RTOL, failure=transport_failures(cap, n, m)[Status.NUMERICAL],
         )  # fmt: skip
+
+
+def _cap(problem: HostProblem, options: DenseOptions) -> int:
+    """The pivot cap of ``options``, :func:`default_max_iter` where it holds None."""
+    n, m = problem.x.shape[0], problem.y.shape[0]
+    return default_max_iter(n, m) if options.max_iter is None else options.max_iter
 
 
 def refine_per_arc(

@@ -50,6 +50,7 @@ from divergences.wasserstein._src.host.certify import (
     up,
 )
 from divergences.wasserstein._src.host.host_problem import host_problem
+from divergences.wasserstein._src.host.keywords import check_max_iter
 from divergences.wasserstein._src.results import SolverError, Status
 
 __all__ = [
@@ -85,12 +86,16 @@ class GridFlowArrays(NamedTuple):
 
 
 class GridFlowOptions(NamedTuple):
-    """The options of ``w1_grid(method="grid_flow")``, filled by :meth:`GridFlow.options`."""
+    """The options of ``w1_grid(method="grid_flow")``: ``options=dv.GridFlowOptions(...)``.
 
-    #: The grid's shape (the cells are its flat, C-order indices).
-    shape: tuple[int, ...]
-    #: The network simplex's pivot cap (``max_iter``); None for none.
-    max_pivots: int | None = None
+    ``max_iter`` is also the call's keyword. The flow is exact, in one thread, unpriced: no
+    ``rtol``, no ``threads``. ``shape`` is set by :func:`~divergences.w1_grid`.
+    """
+
+    #: The network simplex's pivot cap; None for none.
+    max_iter: int | None = None
+    #: The grid's shape (the cells are its flat, C-order indices), from the masses.
+    shape: tuple[int, ...] = ()
 
 
 class GridFlow:
@@ -101,13 +106,17 @@ class GridFlow:
     """
 
     name = "grid_flow"
+    Options = GridFlowOptions
+    #: The fields a call sets (``shape`` is the masses').
+    keywords = ("max_iter",)
 
-    def options(
-        self, shape: tuple[int, ...], *, max_iter: int | None, rtol: float | None,
-        max_rounds: int, threads: int | None,
-    ) -> GridFlowOptions:  # fmt: skip
-        """The grid's ``shape`` and ``max_iter``: the flow is exact, in one thread, unpriced."""
-        return GridFlowOptions(tuple(shape), max_iter)
+    def options(self, shape: tuple[int, ...], given: GridFlowOptions) -> GridFlowOptions:
+        """``given`` checked, with the grid's ``shape`` (a record's other shape is refused)."""
+        if given.shape and tuple(given.shape) != tuple(shape):
+            raise ValueError(
+                f"options.shape must be the masses' shape {tuple(shape)} or (); got {given.shape}"
+            )
+        return GridFlowOptions(check_max_iter(given.max_iter), tuple(shape))
 
 
 #: The grid flow's registry entry.
@@ -183,7 +192,7 @@ def grid_flow_arrays(
         or ``NOT_BUILT`` without the extension.
     """
     dt = np.dtype(dtype)
-    shape, max_iter = options.shape, options.max_pivots
+    shape, max_iter = options.shape, options.max_iter
     mu, nu = np.asarray(mu, np.float64).ravel(), np.asarray(nu, np.float64).ravel()
     cx, cy = np.flatnonzero(mu), np.flatnonzero(nu)
     problem, k = host_problem(

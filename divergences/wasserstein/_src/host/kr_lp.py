@@ -17,6 +17,7 @@ import numpy as np
 
 from divergences.wasserstein._src.host.dense import normaliser
 from divergences.wasserstein._src.host.memory import format_bytes
+from divergences.wasserstein._src.host.threads import check_threads
 from divergences.wasserstein._src.results import SolverError, Status
 
 __all__ = [
@@ -25,7 +26,7 @@ __all__ = [
     "SOLVER",
     "KRDual",
     "KRLinearProgram",
-    "KROptions",
+    "LPOptions",
     "check_kr_lp_size",
     "kr_dual_failures",
     "solve_kr_dual",
@@ -119,8 +120,11 @@ def kr_dual_failures(n_all: int) -> dict[Status, str]:
     }
 
 
-class KROptions(NamedTuple):
-    """The options of ``w1_dual(method="lp")``, filled by :meth:`KRLinearProgram.options`."""
+class LPOptions(NamedTuple):
+    """The options of ``w1_dual(method="lp")``: ``options=dv.LPOptions(...)`` or the keyword.
+
+    HiGHS solves the LP to its own tolerances, uncapped: no ``max_iter``, no ``rtol``.
+    """
 
     #: The compiled code's threads for the potential's Lipschitz check (None: the default).
     threads: int | None = None
@@ -136,15 +140,14 @@ class KRLinearProgram:
     """
 
     name = "lp"
+    Options = LPOptions
+    keywords = LPOptions._fields
 
-    def options(
-        self, n: int, m: int, *, max_iter: int | None, rtol: float | None, max_rounds: int,
-        threads: int | None,
-    ) -> KROptions:  # fmt: skip
-        """``threads`` alone: HiGHS solves the LP to its own tolerances, uncapped."""
-        return KROptions(threads)
+    def options(self, n: int, m: int, given: LPOptions) -> LPOptions:
+        """``given`` checked: ``threads`` alone."""
+        return LPOptions(check_threads(given.threads))
 
-    def check(self, n: int, m: int, options: KROptions) -> None:
+    def check(self, n: int, m: int, options: LPOptions) -> None:
         """Refuses more than :data:`KR_LP_MAX_POINTS` points (``MemoryError``)."""
         check_kr_lp_size(n + m)
 

@@ -28,7 +28,9 @@ from divergences.wasserstein._src.host.certify import Enclosure
 from divergences.wasserstein._src.host.dense import DENSE_RTOL, default_max_iter, refine_per_arc
 from divergences.wasserstein._src.host.dyadic import as_integers, to_float
 from divergences.wasserstein._src.host.host_problem import HostProblem
+from divergences.wasserstein._src.host.keywords import check_rtol
 from divergences.wasserstein._src.host.protocol import Coupling
+from divergences.wasserstein._src.host.threads import check_threads
 from divergences.wasserstein._src.results import SolverError, Status, kantorovich_pair
 
 __all__ = ["LINE_RTOL", "SOLVER", "LineOptions", "MonotoneCoupling"]
@@ -42,9 +44,13 @@ _REFINE_MAX_PAIRS = 2**22
 
 
 class LineOptions(NamedTuple):
-    """The options of the ``"line"`` method, filled by :meth:`MonotoneCoupling.options`."""
+    """The options of ``method="line"``: ``dv.w1_primal(x, y, options=dv.LineOptions(...))``.
 
-    #: The certified relative gap it promises (``rtol``; None there: :data:`LINE_RTOL`).
+    The same fields are the call's keywords; None is the method's own. It has no iterations
+    to cap (no ``max_iter``).
+    """
+
+    #: The certified relative gap it promises, in [0, 1) (None: :data:`LINE_RTOL`).
     rtol: float = LINE_RTOL
     #: The threads of the certificate's nearest-site queries (None: the default).
     threads: int | None = None
@@ -121,13 +127,12 @@ class MonotoneCoupling:
 
     name = "line"
     euclidean_only = True
+    Options = LineOptions
+    keywords = LineOptions._fields
 
-    def options(
-        self, n: int, m: int, *, max_iter: int | None, rtol: float | None, max_rounds: int,
-        threads: int | None,
-    ) -> LineOptions:  # fmt: skip
-        """``rtol`` (None: :data:`LINE_RTOL`) and ``threads``; it has no iterations to cap."""
-        return LineOptions(LINE_RTOL if rtol is None else rtol, threads)
+    def options(self, n: int, m: int, given: LineOptions) -> LineOptions:
+        """``given`` checked, ``rtol`` None made :data:`LINE_RTOL`."""
+        return LineOptions(check_rtol(given.rtol, LINE_RTOL), check_threads(given.threads))
 
     def check(self, n: int, m: int, options: LineOptions) -> None:
         """Nothing to refuse: its memory is linear in ``n + m``."""

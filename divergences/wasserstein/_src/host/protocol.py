@@ -1,8 +1,10 @@
 r"""The one protocol of the W1 host solvers: their options, what they return, what they are.
 
-A solver is any object with the :class:`TransportSolver` methods. It fills its own options
-record from a call's keyword arguments (:meth:`TransportSolver.options`, once, where the
-problem is built), is given a :class:`~.host_problem.HostProblem` (float64 points scaled by a power
+A solver is any object with the :class:`TransportSolver` methods. Its options are a record of
+its own, the one place they live: the caller passes one (``options=dv.SparseOptions(...)``) or
+its fields as keywords, the engine refuses a keyword that is not a field, and the solver checks
+the record and fills its defaults (:meth:`TransportSolver.options`, once, where the problem is
+built). It is given a :class:`~.host_problem.HostProblem` (float64 points scaled by a power
 of two, the weights, the metric) and that record, and returns a :class:`Coupling` in the
 problem's units or raises :class:`~divergences.SolverError`. What comes after (the
 certificate, the narrowing of an interval wider than the solver certifies, the scaling back,
@@ -59,9 +61,10 @@ class TransportSolver(Protocol[OptionsT]):
     (``divergences.wasserstein._src.problem.SOLVERS``) make a new solver a method of both
     :func:`~divergences.w1_primal` and :func:`~divergences.w1_dual` (which takes the
     c-transform of its column potential), with the same certificate, scaling, errors and
-    transformations as the others. Its options are a record of its own (a frozen NamedTuple
-    with its fields and their defaults), filled by :meth:`options` from the keyword arguments
-    of the call, already validated.
+    transformations as the others. Its options are a record of its own (:attr:`Options`, a
+    frozen NamedTuple with its fields and their defaults, exported as ``dv.<Name>Options``),
+    whose fields are the keywords the method takes (:attr:`keywords`): any other keyword is a
+    ValueError naming the method and these.
     """
 
     #: The method's name in ``w1_primal(..., method=...)``.
@@ -69,14 +72,18 @@ class TransportSolver(Protocol[OptionsT]):
     #: Whether it takes only the Euclidean cost.
     euclidean_only: bool
 
-    def options(
-        self, n: int, m: int, *, max_iter: int | None, rtol: float | None, max_rounds: int,
-        threads: int | None,
-    ) -> OptionsT:  # fmt: skip
-        """Its options record for an ``n x m`` problem, its defaults put where a call left None.
+    @property
+    def Options(self) -> type[OptionsT]:
+        """Its options record's type (a NamedTuple, hashable: static under ``jit``)."""
 
-        The arguments are the public keywords of :func:`~divergences.w1_primal`, validated; a
-        solver takes those it has and ignores the others.
+    @property
+    def keywords(self) -> tuple[str, ...]:
+        """The options a call may set, by keyword or in the record: the record's fields."""
+
+    def options(self, n: int, m: int, given: OptionsT) -> OptionsT:
+        """``given`` checked for an ``n x m`` problem, its defaults put where it holds None.
+
+        ValueError naming the field for a value that breaks its rule.
         """
 
     def check(self, n: int, m: int, options: OptionsT) -> None:

@@ -52,12 +52,14 @@ from typing import NamedTuple
 
 import numpy as np
 
+from divergences._src.options import integer_option
 from divergences.wasserstein._src.host import native
 from divergences.wasserstein._src.host.atoms import merge_duplicates, split_plan
 from divergences.wasserstein._src.host.certify import Enclosure
 from divergences.wasserstein._src.host.coarse_to_fine import ARTIFICIAL_MESSAGE, solve_scaled
 from divergences.wasserstein._src.host.dense import DENSE_RTOL, default_max_iter, refine_per_arc
 from divergences.wasserstein._src.host.host_problem import HostProblem
+from divergences.wasserstein._src.host.keywords import check_max_iter, check_rtol
 from divergences.wasserstein._src.host.memory import (
     available_memory_bytes,
     check_memory,
@@ -65,7 +67,7 @@ from divergences.wasserstein._src.host.memory import (
 )
 from divergences.wasserstein._src.host.nearest import weighted_nearest
 from divergences.wasserstein._src.host.protocol import Coupling
-from divergences.wasserstein._src.host.threads import resolve_threads
+from divergences.wasserstein._src.host.threads import check_threads, resolve_threads
 from divergences.wasserstein._src.metrics import EPS
 from divergences.wasserstein._src.results import (
     CertificateError,
@@ -393,15 +395,19 @@ def check_sparse_memory(n: int, m: int, *, threads: int | None = None) -> None:
 
 
 class SparseOptions(NamedTuple):
-    """The options of the ``"sparse"`` method, filled by :meth:`SparseColumnGeneration.options`."""
+    """The options of ``method="sparse"``: ``dv.w1_primal(x, y, options=dv.SparseOptions(...))``.
 
-    #: The certified relative gap it stops at (``rtol``; None there: :data:`SPARSE_RTOL`).
+    The same fields are the call's keywords (``max_rounds=3``); None is the method's own.
+    ``max_rounds`` is this method's alone.
+    """
+
+    #: The certified relative gap it stops at, in [0, 1) (None: :data:`SPARSE_RTOL`).
     rtol: float = SPARSE_RTOL
-    #: The cap on pricing rounds (``max_rounds``).
+    #: The cap on pricing rounds, each an exact search for the arcs of negative reduced cost.
     max_rounds: int = 100
-    #: The cap on the network simplex's pivots (``max_iter``); None for none.
-    max_pivots: int | None = None
-    #: The compiled code's threads (None: the default).
+    #: The cap on the network simplex's pivots; None for none.
+    max_iter: int | None = None
+    #: The compiled code's threads (None: ``$DIVERGENCES_NUM_THREADS``, else the CPUs).
     threads: int | None = None
 
 
@@ -414,13 +420,17 @@ class SparseColumnGeneration:
 
     name = "sparse"
     euclidean_only = True
+    Options = SparseOptions
+    keywords = SparseOptions._fields
 
-    def options(
-        self, n: int, m: int, *, max_iter: int | None, rtol: float | None, max_rounds: int,
-        threads: int | None,
-    ) -> SparseOptions:  # fmt: skip
-        """``rtol`` (None: :data:`SPARSE_RTOL`), ``max_rounds``, ``max_iter`` and ``threads``."""
-        return SparseOptions(SPARSE_RTOL if rtol is None else rtol, max_rounds, max_iter, threads)
+    def options(self, n: int, m: int, given: SparseOptions) -> SparseOptions:
+        """``given`` checked, ``rtol`` None made :data:`SPARSE_RTOL`."""
+        return SparseOptions(
+            check_rtol(given.rtol, SPARSE_RTOL),
+            integer_option(given.max_rounds, "max_rounds"),
+            check_max_iter(given.max_iter),
+            check_threads(given.threads),
+        )
 
     def check(self, n: int, m: int, options: SparseOptions) -> None:
         check_sparse_memory(n, m, threads=options.threads)
@@ -428,7 +438,7 @@ class SparseColumnGeneration:
     def solve(self, problem: HostProblem, options: SparseOptions) -> Coupling:
         sol = solve_sparse_host(
             problem.x, problem.y, problem.a, problem.b,
-            rtol=options.rtol, max_rounds=options.max_rounds, max_pivots=options.max_pivots,
+            rtol=options.rtol, max_rounds=options.max_rounds, max_pivots=options.max_iter,
             threads=options.threads,
         )  # fmt: skip
         rows, cols, mass = sol.plan
@@ -466,7 +476,7 @@ class SparseColumnGeneration:
         ``rtol``, a SolverError: never a success with a gap above ``rtol``.
         """
         n, m = problem.x.shape[0], problem.y.shape[0]
-        failures = sparse_failures(n, m, options.rtol, options.max_rounds, options.max_pivots)
+        failures = sparse_failures(n, m, options.rtol, options.max_rounds, options.max_iter)
         failure = failures[Status.NUMERICAL]
         if n * m > REFINE_MAX_PAIRS:
             raise SolverError(
@@ -475,7 +485,7 @@ class SparseColumnGeneration:
                 f"could narrow it is past {REFINE_MAX_PAIRS} pairs",
                 Status.NUMERICAL,
             )
-        cap = default_max_iter(n, m) if options.max_pivots is None else options.max_pivots
+        cap = default_max_iter(n, m) if options.max_iter is None else options.max_iter
         return refine_per_arc(
             problem, cap, sol, bounds, rtol=self.certified_rtol(options), failure=failure
         )

@@ -34,6 +34,7 @@ from divergences.wasserstein._src.device.sinkhorn.parameters import (
     SinkhornConfig,
     SinkhornOptions,
 )
+from divergences.wasserstein._src.host.keywords import check_max_iter, check_rtol
 from divergences.wasserstein._src.results import Status
 
 __all__ = [
@@ -57,18 +58,18 @@ class SinkhornSolver:
     #: How the generic messages name it.
     label: str = "the sinkhorn W1 solver"
 
-    def options(
-        self, n: int, m: int, *, max_iter: int | None, rtol: float | None, max_rounds: int,
-        threads: int | None,
-    ) -> SinkhornOptions:  # fmt: skip
-        """``rtol`` and ``max_iter``, :class:`SinkhornOptions`' defaults where None.
+    Options = SinkhornOptions
+    keywords = SinkhornOptions._fields
 
-        It runs no compiled code (no threads) and has no pricing rounds.
+    def options(self, n: int, m: int, given: SinkhornOptions) -> SinkhornOptions:
+        """``given`` checked, :class:`SinkhornOptions`' defaults where None.
+
+        It runs no compiled code (no ``threads``) and has no pricing rounds.
         """
         default = SinkhornOptions()
+        cap = check_max_iter(given.max_iter)
         return SinkhornOptions(
-            default.rtol if rtol is None else rtol,
-            default.max_iter if max_iter is None else max_iter,
+            check_rtol(given.rtol, default.rtol), default.max_iter if cap is None else cap
         )
 
     def check(self, n: int, m: int, options: SinkhornOptions) -> None:

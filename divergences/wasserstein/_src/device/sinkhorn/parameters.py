@@ -12,13 +12,12 @@ __all__ = [
 
 
 class SinkhornOptions(NamedTuple):
-    """The options of ``method="sinkhorn"`` a call sets, ``rtol`` and ``max_iter``.
+    """The options of ``method="sinkhorn"``: ``options=dv.SinkhornOptions(...)`` or keywords.
 
-    Filled by :meth:`~divergences.wasserstein._src.device.sinkhorn.SinkhornSolver.options`, with
-    these defaults where a call leaves them None.
+    ``rtol`` and ``max_iter`` (None: these defaults). It runs no compiled code: no ``threads``.
     """
 
-    #: The certified relative gap ``(upper - lower) / upper`` it stops at, > 0.
+    #: The certified relative gap ``(upper - lower) / upper`` it stops at, in (0, 1).
     rtol: float = 1e-3
     #: The cap on iterations (each an ``f`` and a ``g`` update).
     max_iter: int = 20_000
