@@ -1,9 +1,8 @@
 r"""Certified divergences between continuous laws, in ball arithmetic (host only, not jittable).
 
-Each function returns an :class:`Enclosure`: an interval ``[lower_bound, upper_bound]`` of
-floats that contains the exact value in real arithmetic, the float nearest its midpoint, and a
-short ``method`` saying how it was obtained. The jittable path beside it is
-:mod:`divergences.continuous.fast`.
+Each function returns an :class:`Enclosure`: ``[lower_bound, upper_bound]`` holding the exact
+value in real arithmetic, a ``value`` inside and a ``method`` saying how it was obtained. The
+jittable path beside it is :mod:`divergences.continuous.fast`.
 
 How. The line is cut at the support ends, the centres and the scale marks of both laws; on each
 piece the integrand is written with Arb's complex ball functions (python-flint), honouring the
@@ -12,20 +11,13 @@ piece the integrand is written with Arb's complex ball functions (python-flint),
 bisection (Johansson 2018). The integrands are of one sign (centred KL
 :math:`p\log(p/q) - p + q`, the JS, Hellinger and TV summands, :math:`(p - q)^2/q`,
 :math:`|F - G|`), so a relative tolerance on each piece is one on the sum. Beyond a truncation
-point the tails are bounded analytically: exact tail masses and moments of each law (Gaussian
-tails by ``erfc``, Laplace and exponential in closed form, Student-t and Cauchy by the envelope
-:math:`p(x) \le K (x - \mu)^{-(\nu+1)}`) and envelopes of :math:`-\log p`
-(each law's own file under ``divergences.continuous._src``). Values that are infinite are
-decided exactly before any integration: supports nested the wrong way (``"infinite: support"``) or tails
-(``"infinite: tails"``, e.g. KL(Cauchy || Normal)). KL between normals and W1 between two laws
-that differ by a shift have closed forms (``"closed form"``).
+point the tails are bounded analytically from each law's exact tail masses, moments and
+envelopes of :math:`-\log p` (each law's own file under ``divergences.continuous._src``). Infinite
+values are decided exactly before any integration (``"infinite: support"``, ``"infinite:
+tails"``); KL between normals and W1 between shifts of one law have closed forms.
 
-Near the ends of a beta law's support, where its density is not analytic, the integral over a
-thin strip is enclosed instead of integrated: by the laws' masses there for TV, W1 and a
-logistic GAN value; from power envelopes :math:`c_-u^\alpha \le p \le c_+u^\alpha` of the
-laws (:math:`u` the distance to the end) and the closed forms of :math:`\int u^s` and
-:math:`\int u^s\log u` for KL, chi-square, JS and Hellinger. Every function takes beta laws,
-against any law and in mixtures (two beta laws on one interval: closed forms for KL, chi-square).
+Near the ends of a beta law's support, where its density is not analytic, a thin strip is
+enclosed from power envelopes of the densities (``docs/concepts/continuous.md``).
 
 Precision (:mod:`divergences.continuous._src.refine`). Each function returns an enclosure with
 ``upper_bound - lower_bound <= max(rtol * max(|lower_bound|, |upper_bound|), atol)`` (``atol``
@@ -38,10 +30,8 @@ precision however close the laws are. Two equal laws are 0 exactly (``"equal law
 ``value`` is the enclosure's midpoint, or the fast path's value where it lies inside a wider
 enclosure with a smaller error estimate.
 
-Limits: ``NotImplementedError`` for W1 with a Student-t law (no ball-arithmetic distribution
-function here), a chi-square whose tails are not Gaussian, and a W1 between two laws without
-first moment whose tails cancel without being shifts of each other. A ``rtol`` outside (0, 1),
-a negative ``atol`` or a ``budget`` that is not a finite number > 0 is a ``ValueError``.
+Limits: ``NotImplementedError`` for W1 with a Student-t law, a chi-square whose tails are not
+Gaussian, and a W1 between two laws without first moment that are not shifts of each other.
 
 References:
   F. Johansson, *Numerical integration in arbitrary-precision ball arithmetic*, ICMS 2018,
