@@ -14,7 +14,7 @@ COMPILE_ALL = $(PY) -m compileall -q -j 0 -x '/tests?/' "$$($(PY) -c 'import sys
 DEV_ONLY = $(PY) -c "import tomllib; x = tomllib.load(open('pyproject.toml', 'rb'))['project']['optional-dependencies']; print('\n'.join(d for e in ('docs', 'dev') for d in x[e] if not d.startswith('divergences')))"
 
 .PHONY: help verify test test-slow test-subnormals lint check notebooks docs build-check stress bench clean \
-	wheel-check check-no-native clang-test sanitize device-check
+	wheel-check check-no-native clang-test sanitize device-check test-pythons
 
 $(VENV)/.installed-test: pyproject.toml setup.py $(wildcard divergences/wasserstein/_native/*.cpp divergences/wasserstein/_native/*.h)
 	python3 -m venv $(VENV)
@@ -99,6 +99,13 @@ check-no-native: ## an install without the compiled extension: verify and its W1
 	cd $(NONATIVE)/empty && ../venv/bin/python -c "from divergences.wasserstein._src.host import native; assert not native.available(), 'the extension was built'"
 	cd $(NONATIVE)/empty && ../venv/bin/divergences verify --out $(CURDIR)/$(NONATIVE)/figures
 	cd $(NONATIVE)/src && ../venv/bin/python -m pytest -n 2 -q -p no:cacheprovider tests/wasserstein -m "not native and not slow"
+
+# The other Pythons the package promises (the venv above is 3.11): for each of 3.12 and 3.13, the
+# sdist installed into a fresh venv of that Python with the test extra (the extension built from
+# the sdist), then the quick tests of the extension, the W1 entry points and the core divergences
+# from a copy of tests/ outside the source tree (.ci/pythons; PYTHONS="3.12" for one).
+test-pythons: $(VENV)/.installed ## the sdist installed on Python 3.12 and 3.13, with a part of the quick tier
+	VENV=$(VENV) .ci/pythons
 
 # The compiled solver under another compiler and under sanitizers. Each copies the sources into
 # its own folder under build/, builds the extension in place there, and runs the sparse solver's

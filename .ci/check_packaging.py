@@ -127,12 +127,31 @@ def every_private_library_module_is_forbidden_to_harness_lab_and_proofs() -> Non
     assert found == listed, sorted(found ^ listed)
 
 
+def the_pythons_claimed_are_the_pythons_tested() -> None:
+    # requires-python's floor is the project's own venv (the whole suite runs there: make test);
+    # every later version a classifier names is one .ci/pythons installs the sdist on and tests.
+    project = PYPROJECT["project"]
+    assert project["requires-python"] == ">=3.11", project["requires-python"]
+    prefix = "Programming Language :: Python :: 3."
+    claimed = {
+        c.removeprefix("Programming Language :: Python :: ")
+        for c in project["classifiers"]
+        if c.startswith(prefix) and c[len(prefix) :].isdigit()
+    }
+    script = (ROOT / ".ci" / "pythons").read_text()
+    tested = set(script.split("${PYTHONS:-", 1)[1].split("}", 1)[0].split())
+    assert claimed == {"3.11"} | tested, (sorted(claimed), sorted(tested))
+    assert PYPROJECT["tool"]["mypy"]["python_version"] == "3.11"
+    assert PYPROJECT["tool"]["ruff"]["target-version"] == "py311"
+
+
 CHECKS: tuple[Callable[[], None], ...] = (
     every_subpackage_is_found_for_the_wheel,
     the_library_needs_only_jax_numpy_scipy_and_pot,
     the_library_and_its_w1_solvers_load_none_of_the_lab_dependencies,
     every_library_module_is_under_the_library_contract,
     every_private_library_module_is_forbidden_to_harness_lab_and_proofs,
+    the_pythons_claimed_are_the_pythons_tested,
 )
 
 

@@ -6,6 +6,8 @@ ones, and honest statuses on general problems.
 
 from __future__ import annotations
 
+import pathlib
+import re
 import subprocess
 import sys
 import textwrap
@@ -142,6 +144,88 @@ def test_solve_checks_its_arguments(options, error, match):
             args[key] = options.pop(key)
     with pytest.raises(error, match=match):
         native.solve(**args, **options)
+
+
+def _cost_scaling_potentials(potentials):
+    one = np.array([1], np.int64)
+    native_module.load().cost_scaling(
+        one, np.array([1, 0], np.int64), np.zeros(1, np.int32), np.zeros(1, np.int32), one,
+        potentials=np.asarray(potentials),
+    )  # fmt: skip
+
+
+#: The three messages that carry a float64, built in C++ (PyErr_Format has no float conversion:
+#: Python 3.11 printed the letters of "%.17g", 3.12 raised SystemError). 0.1 totals, read back
+#: from 17 digits; a sum past the largest double, NaN with the sign bit set on x86.
+_PLANE = np.array([[0.0], [1.0]])
+_FLOAT_MESSAGES = [
+    (
+        lambda: native_module.load().solve(
+            _PLANE[:1], _PLANE[1:], np.array([0.1]), np.array([0.2])
+        ),
+        "solve: a and b must have the same positive total; got 0.10000000000000001 and "
+        "0.20000000000000001",
+    ),
+    (
+        lambda: native_module.load().solve(_PLANE, _PLANE, np.zeros(2), np.zeros(2)),
+        "solve: a and b must have the same positive total; got 0 and 0",
+    ),
+    (
+        lambda: native_module.load().grid_flow(
+            np.array([0.5, 0.5]), np.array([0.3, 0.3]), np.array([2], np.int32)
+        ),
+        "grid_flow: a and b must have the same positive total; got 1 and 0.59999999999999998",
+    ),
+    (
+        lambda: native_module.load().grid_flow(
+            np.full(2, 1e308), np.full(2, 1e308), np.array([2], np.int32)
+        ),
+        "grid_flow: a and b must have the same positive total; got nan and nan",
+    ),
+    (
+        lambda: _cost_scaling_potentials([0.0, np.nan, 0.0]),
+        "cost_scaling: potentials must be finite with |potential| * (n + m + 1) below 2^59; "
+        "entry 1 is nan",
+    ),
+    (
+        lambda: _cost_scaling_potentials([0.0, 0.0, -np.inf]),
+        "cost_scaling: potentials must be finite with |potential| * (n + m + 1) below 2^59; "
+        "entry 2 is -inf",
+    ),
+    (
+        lambda: _cost_scaling_potentials([np.pi * 1e17, 0.0, 0.0]),
+        "cost_scaling: potentials must be finite with |potential| * (n + m + 1) below 2^59; "
+        "entry 0 is 3.1415926535897933e+17",
+    ),
+    (
+        lambda: _cost_scaling_potentials(np.array([0, 2**59 // 4, 0])),
+        "cost_scaling: potentials must be finite with |potential| * (n + m + 1) below 2^59; "
+        "entry 1 is 1.4411518807585587e+17",
+    ),
+]
+
+
+@pytest.mark.parametrize(("call", "message"), _FLOAT_MESSAGES)
+def test_messages_print_floats_in_full(call, message):
+    with pytest.raises(ValueError) as info:
+        call()
+    assert str(info.value) == message
+
+
+def test_every_pyerr_format_uses_a_conversion_python_knows():
+    """PyUnicode_FromFormat knows no float conversion; a float message is built in C++."""
+    source = pathlib.Path(native_module.__file__).parents[2] / "_native" / "ot_native.cpp"
+    if not source.exists():
+        pytest.skip("the C++ sources are not installed beside the package")
+    calls = re.findall(r"PyErr_Format\((.*?)\);", source.read_text(), re.DOTALL)
+    assert len(calls) == source.read_text().count("PyErr_Format(") > 40
+    conversions = {
+        spec
+        for call in calls
+        for literal in re.findall(r'"((?:[^"\\]|\\.)*)"', call)
+        for spec in re.findall(r"%[-+ #0-9.]*[a-zA-Z%]+?(?=[^a-zA-Z]|$)", literal)
+    }
+    assert conversions <= {"%s", "%d", "%zd", "%lld"}, conversions
 
 
 @pytest.mark.parametrize("entry", ["c_transform", "k_nearest"])

@@ -126,9 +126,13 @@
 #include <cstring>
 #include <exception>
 #include <initializer_list>
+#include <iomanip>
 #include <limits>
+#include <locale>
 #include <new>
+#include <sstream>
 #include <stdexcept>
+#include <string>
 #include <tuple>
 #include <type_traits>
 #include <vector>
@@ -190,6 +194,30 @@ PyObject* guarded(const char* where, F&& body) {
     set_python_error(std::current_exception(), where);
     return nullptr;
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Messages
+// ---------------------------------------------------------------------------------------------
+
+// A float64 as printf's %.17g writes it (17 significant digits: the same double reads back), in
+// the classic locale whatever the process's, and "nan" for a NaN of either sign. The messages
+// that show a float are built here: PyErr_Format has no float conversion (Python 3.11 copies
+// "%.17g" into the message as it stands, 3.12 raises SystemError).
+std::string full_digits(double value) {
+  if (std::isnan(value)) return "nan";
+  std::ostringstream out;
+  out.imbue(std::locale::classic());
+  out << std::setprecision(17) << value;
+  return out.str();
+}
+
+// Sets ValueError "where: a and b must have the same positive total; got <a> and <b>".
+void unequal_totals(const char* where, double total_a, double total_b) {
+  const std::string message = std::string(where) +
+                              ": a and b must have the same positive total; got " +
+                              full_digits(total_a) + " and " + full_digits(total_b);
+  PyErr_SetString(PyExc_ValueError, message.c_str());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -531,9 +559,7 @@ PyObject* solve(PyObject* args, PyObject* kwargs) {
   for (int j = 0; j < m; ++j) sb.add(b[j]);
   const double total_a = sa.value(), total_b = sb.value();
   if (!(total_a > 0.0) || !(std::fabs(total_a - total_b) <= 1e-9 * total_a)) {
-    PyErr_Format(PyExc_ValueError,
-                 "%s: a and b must have the same positive total; got %.17g and %.17g", where,
-                 total_a, total_b);
+    unequal_totals(where, total_a, total_b);
     return nullptr;
   }
   // Optional arrays.
@@ -752,9 +778,7 @@ PyObject* grid_flow(PyObject* args, PyObject* kwargs) {
   dvot::Sum sa, sb;
   for (int k = 0; k < n; ++k) sa.add(a[k]), sb.add(b[k]);
   if (!(sa.value() > 0.0) || !(std::fabs(sa.value() - sb.value()) <= 1e-9 * sa.value())) {
-    PyErr_Format(PyExc_ValueError,
-                 "%s: a and b must have the same positive total; got %.17g and %.17g", where,
-                 sa.value(), sb.value());
+    unequal_totals(where, sa.value(), sb.value());
     return nullptr;
   }
   const int d = static_cast<int>(bs.count());
@@ -836,10 +860,11 @@ bool read_potentials(PyObject* obj, Py_ssize_t nodes, double scale, const char* 
   const double bound = static_cast<double>(dvot::kScaledLimit) / scale;
   for (size_t k = 0; k < values.size(); ++k)
     if (!(std::fabs(values[k]) < bound)) {
-      PyErr_Format(PyExc_ValueError,
-                   "%s: potentials must be finite with |potential| * (n + m + 1) below 2^59; "
-                   "entry %zd is %.17g",
-                   where, static_cast<Py_ssize_t>(k), values[k]);
+      const std::string message =
+          std::string(where) +
+          ": potentials must be finite with |potential| * (n + m + 1) below 2^59; entry " +
+          std::to_string(k) + " is " + full_digits(values[k]);
+      PyErr_SetString(PyExc_ValueError, message.c_str());
       return false;
     }
   out.swap(values);
