@@ -69,6 +69,8 @@ def mutual_information(joint: ArrayLike, *, base: Base = None) -> jax.Array:
     true departure from independence is smaller than ``d`` by up to ``d^2 / 2`` of its mass
     (relative accuracy below that floor would need the marginals in double the working
     precision). Gradients are finite wherever the value is, tiny or zero entries included.
+    Entries below the smallest normal number count as 0, on a backend that keeps subnormal
+    numbers as on one that flushes them.
 
     Args:
       joint: ``joint[i, j] = P(C = i, X = j)``, non-negative, summing to 1.
