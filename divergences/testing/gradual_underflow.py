@@ -158,6 +158,17 @@ def _reduce_precision(x: np.ndarray, *, exponent_bits: int, mantissa_bits: int) 
     raise NotImplementedError("reduce_precision to a narrower format")
 
 
+#: Set inside ``keep_subnormals(reciprocal_division=True)``.
+_options = threading.local()
+
+
+def _divide(a: np.ndarray, b: np.ndarray, **_: Any) -> np.ndarray:
+    """``a / b``; or ``a * (1 / b)``, as XLA rewrites a division by a broadcast divisor."""
+    if getattr(_options, "reciprocal", False):
+        return a * (1 / b)
+    return np.true_divide(a, b)
+
+
 def _logistic(x: np.ndarray, **_: Any) -> np.ndarray:
     return 1 / (1 + np.exp(-x))
 
@@ -171,7 +182,6 @@ _NUMPY: dict[str, Callable[..., Any]] = {
             "add_any": np.add,
             "sub": np.subtract,
             "mul": np.multiply,
-            "div": np.true_divide,
             "rem": np.fmod,
             "neg": np.negative,
             "abs": np.abs,
@@ -212,6 +222,7 @@ _NUMPY: dict[str, Callable[..., Any]] = {
             "copysign": np.copysign,
         }.items()
     },
+    "div": _divide,
     "logistic": _logistic,
     "integer_pow": _integer_pow,
     "round": _round,
@@ -406,8 +417,17 @@ def _jit_call(original: Callable[..., Any]) -> Callable[..., Any]:
 
 
 @contextlib.contextmanager
-def keep_subnormals() -> Iterator[None]:
-    """Inside the block, JAX computes floats with gradual underflow (see the module docstring)."""
+def keep_subnormals(*, reciprocal_division: bool = False) -> Iterator[None]:
+    """Inside the block, JAX computes floats with gradual underflow (see the module docstring).
+
+    Args:
+      reciprocal_division: every division of floats as a multiplication by the divisor's
+        reciprocal. XLA rewrites ``a / broadcast(b)`` so (its optimised program for the mutual
+        information multiplies the joint by ``broadcast(1 / row)``), and where subnormal numbers
+        are kept the reciprocal of one overflows (``1 / 5e-320`` is ``inf``) where the quotient
+        is finite. Applied to every division, a superset of XLA's.
+    """
+    _options.reciprocal = reciprocal_division
     original = core.EvalTrace.process_primitive
     original_call = pjit._pjit_call_impl_python
     jax.clear_caches()  # no compiled program of a jitted function is called from its cache
@@ -416,6 +436,7 @@ def keep_subnormals() -> Iterator[None]:
     try:
         yield
     finally:
+        _options.reciprocal = False
         core.EvalTrace.process_primitive = original  # type: ignore[method-assign]
         pjit._pjit_call_impl_python = original_call
         jax.clear_caches()

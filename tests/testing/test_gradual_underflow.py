@@ -115,3 +115,43 @@ def test_the_gan_gradient_in_d_agrees_under_both_behaviours(both) -> None:
     expected = [5e-85 / 1e-300 - 0.43, 2.0 - 1.14]
     np.testing.assert_allclose(flushed, expected, rtol=1e-14)
     np.testing.assert_allclose(kept, expected, rtol=1e-14)
+
+
+@pytest.mark.parametrize("reciprocal", [False, True], ids=["divide", "reciprocal"])
+def test_mutual_information_of_subnormal_masses_as_on_the_cpu(reciprocal: bool) -> None:
+    # A row or column of subnormal masses has a subnormal sum where they are kept, and XLA
+    # divides by a broadcast sum as a multiplication by its reciprocal (inf there): the value
+    # and the gradient were NaN. The masses count as 0, as XLA's CPU reads them. With them, the
+    # two joints on which an H100 gave 1.2e-14 bits and a NaN gradient (which neither behaviour
+    # reproduces here).
+    joints = [
+        np.array([[0.5, SUB64], [0.5, 0.0]]),
+        np.array([[0.5, 0.5], [SUB64, 0.0]]),
+        np.array([[0.5, 0.5], [SUB64, SUB64]]),
+        np.array([[0.5, 0.5, 5e-163], [5e-163, 5e-163, 5e-163]]),
+        np.array([[1e-200, 0.0], [0.0, 1.0]]),
+    ]
+
+    def values(j):
+        return (
+            dv.mutual_information(j),
+            dv.mutual_information(j, base=2),
+            jax.grad(dv.mutual_information)(jnp.asarray(j)),
+        )
+
+    flushed = [jax.tree.map(np.asarray, values(j)) for j in joints]
+    with keep_subnormals(reciprocal_division=reciprocal):
+        kept = [jax.tree.map(np.asarray, values(j)) for j in joints]
+    for j, a, b in zip(joints, flushed, kept, strict=True):
+        # I of the masses as they are, in logs (a product of marginals underflows).
+        normal = np.where(j >= TINY64, j, 0.0)
+        rows, cols = normal.sum(1, keepdims=True), normal.sum(0, keepdims=True)
+        m = normal > 0
+        r, c = np.broadcast_to(rows, j.shape)[m], np.broadcast_to(cols, j.shape)[m]
+        exact = float(np.sum(normal[m] * (np.log(normal[m]) - np.log(r) - np.log(c))))
+        floor = (j.size * np.finfo(np.float64).eps) ** 2  # the documented absolute floor
+        for got in (a, b):
+            np.testing.assert_allclose(got[0], exact, rtol=1e-12, atol=floor)
+            np.testing.assert_allclose(got[1], exact / np.log(2), rtol=1e-12, atol=floor)
+            assert np.isfinite(got[2]).all()
+        np.testing.assert_allclose(a[2], b[2], rtol=1e-12, atol=1e-12)
