@@ -233,11 +233,24 @@ def subnormals(check: Check) -> None:
             out["relative_error"] = out["error"] / float(exact)
         return out
 
-    # independent rows (the value 0), and a dependence carried by masses of 1e-163 alone
-    for joint in ([[0.5, 5e-163, 5e-163], [0.5, 5e-163, 5e-163]], [[0.5, 2e-163], [0.5, 8e-163]]):
+    # independent rows (the value 0), a dependence carried by masses of 1e-163 alone, and the
+    # joint whose value in bits an H100 gave as 1.2e-14 (2026-11-26; the truth is 2.7e-160)
+    for joint in (
+        [[0.5, 5e-163, 5e-163], [0.5, 5e-163, 5e-163]],
+        [[0.5, 2e-163], [0.5, 8e-163]],
+        [[0.5, 0.5, 5e-163], [5e-163, 5e-163, 5e-163]],
+    ):
         check.case(
             "subnormals", f"mutual_information {joint}", lambda joint=joint: information(joint)
         )
+
+    def gradient() -> dict[str, Any]:
+        # the joint whose gradient that H100 gave as NaN in three entries
+        joint = jnp.array([[1e-200, 0.0], [0.0, 1.0]])
+        g = np.asarray(jax.grad(dv.mutual_information)(joint))
+        return {"gradient": g.tolist(), "finite": bool(np.isfinite(g).all())}
+
+    check.case("subnormals", "mutual_information gradient at a 1e-200 entry", gradient)
 
 
 def exact_mutual_information(joint: list[list[float]], mpmath: Any) -> Any:
