@@ -40,7 +40,9 @@ the products; ``|p log(p/q)| <= term + |p - q|``), and Pinsker's inequality give
 ``sum |p - q| <= sqrt(2 KL)``, so the relative error is at most ``eps (0.5/KL + 2.83/sqrt(KL) + 2)``:
 below 16 ulp for ``KL >= 0.1`` (:data:`KL_FAST_THRESHOLD`); likewise ``2 JS >= 0.2``
 (:data:`JS_FAST_THRESHOLD`). Below the threshold, or where the fast sum is NaN (``p = q = 0``,
-``0/0``), one ``lax.cond`` runs the next kernel.
+``0/0``), one ``lax.cond`` runs the next kernel: the short series where the fast sum is at most
+:data:`SERIES_MAX` (above it the series cannot hold), the exact kernel otherwise
+(:func:`_fast_then_series`), so that a moderate value costs two passes, not three.
 
 **Short series, certified.** Below the thresholds the inputs are most often near-identical
 (every ``|u| < 2^-8``, :data:`NEAR_U`): there the near formulas above need only their first
@@ -67,9 +69,11 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax import lax
 
 from divergences._src.numerics import (
     Accept,
+    Kernel,
     certified_sum,
     horner,
     into_range,
@@ -216,6 +220,44 @@ def _series_certified(near: jax.Array) -> jax.Array:
     return near < 1
 
 
+#: Above this a fast sum (KL, twice JS) is too large for the short series to hold on masses whose
+#: totals are below 64: where every ``|u| < NEAR_U`` each term is at most ``s u^2 (1 + 2^-7)``,
+#: so the sum is at most ``2^-16 (1 + 2^-7)`` times the totals.
+SERIES_MAX = 2.0**-10
+
+
+def _fast_then_series(fast: Kernel, threshold: float, series: Kernel) -> Kernel:
+    """One stage of :func:`certified_sum`: the fast sum, else the short series, else NaN.
+
+    The fast sum is returned where it is at least ``threshold`` (:func:`_at_least`); below it the
+    series' sum where its certificate holds (:func:`_series_certified`); NaN elsewhere, which
+    sends the sum on to the exact kernel. The series runs only where it can hold: not where the
+    fast sum is above :data:`SERIES_MAX` (it is NaN where ``p = q = 0``, and the series is tried
+    there), so that a moderate value (``1e-3 <= KL < 0.1``) costs the fast pass and the exact
+    one, not a third pass that could only refuse. Skipping the series is never wrong, only
+    slower: the exact kernel is always right.
+    """
+
+    def kernel(*args: Any) -> jax.Array:
+        *arrays, axis = args
+        value = fast(*arrays, axis)
+        accepted = _at_least(threshold)(value)
+        hopeful = ~accepted & ~(value > SERIES_MAX)
+
+        def refused() -> jax.Array:
+            near = lax.cond(
+                jnp.any(hopeful),
+                lambda: series(*arrays, axis),
+                lambda: jnp.full_like(value, jnp.inf),
+            )
+            held = hopeful & _series_certified(near)
+            return jnp.where(accepted, value, jnp.where(held, near, jnp.nan))
+
+        return lax.cond(jnp.all(accepted), lambda: value, refused)
+
+    return kernel
+
+
 def _kl_exact(p: jax.Array, q: jax.Array, axis: int) -> jax.Array:
     """The sum of :func:`kl_accurate`, on the upscaled masses (:func:`upscaled_sum`)."""
     return upscaled_sum(kl_accurate, p, q, axis=axis)
@@ -223,7 +265,7 @@ def _kl_exact(p: jax.Array, q: jax.Array, axis: int) -> jax.Array:
 
 kl_sum = certified_sum(
     arity=2,
-    fast=[(_kl_fast, _at_least(KL_FAST_THRESHOLD)), (_kl_near_sum, _series_certified)],
+    fast=[(_fast_then_series(_kl_fast, KL_FAST_THRESHOLD, _kl_near_sum), not_nan)],
     exact=_kl_exact,
     coefficients=_kl_coefficients,
     name="kl_sum",
@@ -268,7 +310,7 @@ def _js_coefficients(p: jax.Array, q: jax.Array) -> tuple[jax.Array, jax.Array]:
 
 js_sum = certified_sum(
     arity=2,
-    fast=[(_js_fast, _at_least(JS_FAST_THRESHOLD)), (_js_near_sum, _series_certified)],
+    fast=[(_fast_then_series(_js_fast, JS_FAST_THRESHOLD, _js_near_sum), not_nan)],
     exact=_js_exact,
     coefficients=_js_coefficients,
     name="js_sum",
