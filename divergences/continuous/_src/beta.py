@@ -103,6 +103,10 @@ class Beta(Law):
     def _end_exponents(self) -> tuple[Any, Any]:
         return self.a - 1, self.b - 1
 
+    @classmethod
+    def _examples(cls) -> tuple[Law, Law]:
+        return Beta(2.5, 3.5), Beta(3.0, 2.0)
+
     def _affine(self, point: Callable[[Any], Any], width: Callable[[Any], Any]) -> Law:
         return Beta(self.a, self.b, point(self.low), point(self.high))
 
