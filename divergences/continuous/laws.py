@@ -44,6 +44,7 @@ from typing import Any
 
 from divergences.continuous._src.beta import Beta
 from divergences.continuous._src.exponential import Exponential
+from divergences.continuous._src.gamma import Gamma
 from divergences.continuous._src.interface import Law, param, positive
 from divergences.continuous._src.laplace import Laplace
 from divergences.continuous._src.logistic import Logistic
@@ -56,6 +57,7 @@ __all__ = [
     "Beta",
     "Cauchy",
     "Exponential",
+    "Gamma",
     "Laplace",
     "Law",
     "Logistic",
