@@ -2,11 +2,13 @@ r"""Continuous laws on the real line, as JAX pytrees.
 
 Each law is a small immutable object whose parameters are the leaves of a pytree, so that
 ``jax.jit``, ``jax.vmap`` over a parameter (a curve in theta) and ``jax.grad`` in a parameter work
-through every method and every divergence of :mod:`divergences.continuous`: ``Normal(loc,
-scale)``, ``Laplace(loc, scale)`` (:math:`\frac{1}{2b}e^{-|x-\mu|/b}`), ``Logistic(loc=0, scale=1)``
-(:math:`F = 1/(1 + e^{-(x-\mu)/s})`), ``Uniform(low, high)``,
-``Exponential(rate, loc=0)`` (on :math:`[c, \infty)`), ``Beta(a, b, low=0, high=1)`` (carried to
-``[low, high]``), ``StudentT(df, loc=0, scale=1)``, ``Cauchy(loc=0, scale=1)`` and
+through every method and every divergence of :mod:`divergences.continuous` (except a beta law's
+distribution function in its shapes, which JAX's ``betainc`` does not differentiate):
+``Normal(loc, scale)``, ``Laplace(loc, scale)`` (:math:`\frac{1}{2b}e^{-|x-\mu|/b}`),
+``Logistic(loc=0, scale=1)`` (:math:`F = 1/(1 + e^{-(x-\mu)/s})`), ``Uniform(low, high)``,
+``Exponential(rate, loc=0)`` (on :math:`[c, \infty)`), ``Gamma(shape, scale, loc=0)``
+(:math:`u^{k-1}e^{-u}/(\Gamma(k)\theta)`, :math:`u = (x - c)/\theta`), ``Beta(a, b, low=0,
+high=1)`` (carried to ``[low, high]``), ``StudentT(df, loc=0, scale=1)``, ``Cauchy(loc=0, scale=1)`` and
 ``Mixture(weights, components)`` (:math:`\sum_k w_k p_k`, components not mixtures).
 
 Every law has ``log_prob(x)``, ``prob(x)``, ``cdf(x)``, ``sf(x)`` (JAX, elementwise),

@@ -25,6 +25,7 @@ from divergences.continuous._src.ball import num
 from divergences.continuous._src.interface import (
     EDGE_MARKS,
     Law,
+    centred_piece,
     check,
     finite,
     param,
@@ -153,7 +154,10 @@ class Beta(Law):
             if not x.imag.is_zero():
                 return ball.acb("nan")
             return ball.acb(self._ball_cdf(x.real))
-        return t.beta_lower(a, b, regularized=True)
+        # Arb's bound on a wide complex ball is loose: at the centre, plus the mean value term.
+        return centred_piece(
+            self, x, analytic, lambda c: ((c - lo) / w).beta_lower(a, b, regularized=True)
+        )
 
     def _ball_marks(self) -> list[float]:
         # Geometric towards each end, where the density may be singular: the ends of the pieces

@@ -39,8 +39,8 @@ from divergences.continuous._src.interface import (
     EXP_MARKS,
     SYM_MARKS,
     Law,
+    centred_piece,
     finite,
-    mean_value,
     param,
     positive,
 )
@@ -178,9 +178,9 @@ class Gamma(Law):
             return ball.acb(self._ball_cdf(x.real))
         if not u.real > 0:
             return ball.acb("nan")  # the branch point of u^k inside the ball
-        centre = ball.acb(x.real.mid(), x.imag.mid())
-        at_centre = ((centre - loc) / th).gamma_lower(ball.acb(k), regularized=1)
-        return mean_value(at_centre, self._ball_log_density()(x, analytic).exp(), x)
+        return centred_piece(
+            self, x, analytic, lambda c: ((c - loc) / th).gamma_lower(ball.acb(k), regularized=1)
+        )
 
     def _ball_marks(self) -> list[float]:
         k, th, loc = num(self.shape), num(self.scale), num(self.loc)

@@ -70,6 +70,7 @@ __all__ = [
     "TIGHTNESS",
     "UNIFORM_MARKS",
     "Law",
+    "centred_piece",
     "check",
     "exact_components",
     "finite",
@@ -437,6 +438,16 @@ def mean_value(at_centre: Any, derivative: Any, x: Any) -> Any:
     if not bound.is_finite():
         return ball.acb("nan")
     return at_centre + ball.acb(ball.arb(0, bound), ball.arb(0, bound))
+
+
+def centred_piece(law: Law, x: Any, analytic: bool, at_point: Callable[[Any], Any]) -> Any:
+    """A law's distribution function on a complex ball ``x``, tight by :func:`mean_value`.
+
+    ``at_point`` evaluates it at the ball's exact centre; the density over the ball (the law's
+    :meth:`Law._ball_log_density`, with ``analytic``) bounds its derivative.
+    """
+    centre = ball.acb(x.real.mid(), x.imag.mid())
+    return mean_value(at_point(centre), law._ball_log_density()(x, analytic).exp(), x)
 
 
 def support_floats(law: Law) -> tuple[float, float]:

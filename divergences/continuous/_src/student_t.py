@@ -29,6 +29,7 @@ from divergences.continuous._src.ball import Tail, num, t_constant
 from divergences.continuous._src.interface import (
     SYM_POLY_MARKS,
     Law,
+    centred_piece,
     finite,
     param,
     positive,
@@ -260,11 +261,16 @@ class Cauchy(_LocationScaleT):
         return ball.arb(0.5) + z.atan() / ball.arb.pi()
 
     def _ball_cdf_piece(self, x: Any, a: float, b: float, analytic: bool) -> Any:
-        z = (x - ball.arb(num(self.loc))) / ball.arb(num(self.scale))
-        # atan z = (log(1 + iz) - log(1 - iz)) / 2i, with the branch cuts checked.
-        iz = ball.acb(0, 1) * z
-        atan = ((1 + iz).log(analytic=analytic) - (1 - iz).log(analytic=analytic)) / ball.acb(0, 2)
-        return ball.arb(0.5) + atan / ball.arb.pi()
+        loc, s = ball.arb(num(self.loc)), ball.arb(num(self.scale))
+
+        def at(c: Any) -> Any:
+            # atan z = (log(1 + iz) - log(1 - iz)) / 2i, with the branch cuts checked.
+            iz = ball.acb(0, 1) * (c - loc) / s
+            logs = (1 + iz).log(analytic=analytic) - (1 - iz).log(analytic=analytic)
+            return ball.arb(0.5) + logs / ball.acb(0, 2) / ball.arb.pi()
+
+        # The two logarithms' radii do not cancel: at the centre, plus the mean value term.
+        return centred_piece(self, x, analytic, at)
 
     def _ball_tv_closed_form(self, other: Law) -> Any:
         """Equal scales: the symmetric shift's closed form (:func:`shift_tv`)."""
