@@ -2,8 +2,9 @@ r"""Continuous laws on the real line, as JAX pytrees.
 
 Each law is a small immutable object whose parameters are the leaves of a pytree, so that
 ``jax.jit``, ``jax.vmap`` over a parameter (a curve in theta) and ``jax.grad`` in a parameter work
-through every method and every divergence of :mod:`divergences.continuous` (except a beta law's
-distribution function in its shapes, which JAX's ``betainc`` does not differentiate):
+through every method and every divergence of :mod:`divergences.continuous` (but the distribution
+functions of a beta law in its shapes and of Student's in ``df``: JAX's ``betainc`` has no
+derivative in those):
 ``Normal(loc, scale)``, ``Laplace(loc, scale)`` (:math:`\frac{1}{2b}e^{-|x-\mu|/b}`),
 ``Logistic(loc=0, scale=1)`` (:math:`F = 1/(1 + e^{-(x-\mu)/s})`), ``Uniform(low, high)``,
 ``Exponential(rate, loc=0)`` (on :math:`[c, \infty)`), ``Gamma(shape, scale, loc=0)``
