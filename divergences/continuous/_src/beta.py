@@ -67,15 +67,17 @@ class Beta(Law):
         """See :meth:`Law.log_prob`."""
         width = self.high - self.low
         t = (jnp.asarray(x) - self.low) / width
-        inside = (t >= 0) & (t <= 1)
+        # The ends are decided apart, so that no infinite term reaches a gradient (a quadrature
+        # node that rounds onto an end has weight 0, but inf * 0 is NaN): the power of the end
+        # decides +inf, the constant or -inf there.
+        inside = (t > 0) & (t < 1)
         ts = jnp.where(inside, t, 0.5)
-        lp = (
-            jsp.xlogy(self.a - 1, ts)
-            + jsp.xlog1py(self.b - 1, -ts)
-            - jsp.betaln(self.a, self.b)
-            - jnp.log(width)
-        )
-        return jnp.where(inside, lp, -jnp.inf)
+        norm = jsp.betaln(self.a, self.b) + jnp.log(width)
+        lp = jsp.xlogy(self.a - 1, ts) + jsp.xlog1py(self.b - 1, -ts) - norm
+        power = jnp.where(t == 0, self.a - 1, self.b - 1)
+        at_end = jnp.where(power == 0, -norm, jnp.where(power < 0, jnp.inf, -jnp.inf))
+        at_end = jnp.where((t == 0) | (t == 1), at_end, -jnp.inf)
+        return jnp.where(inside, lp, at_end)
 
     def cdf(self, x: Any) -> jax.Array:
         """See :meth:`Law.cdf`."""

@@ -65,7 +65,7 @@ class Uniform(Law):
 
     @classmethod
     def _examples(cls) -> tuple[Law, Law]:
-        return Uniform(-1.0, 2.0), Uniform(-0.5, 3.0)
+        return Uniform(-0.5, 2.0), Uniform(-1.0, 3.0)
 
     def _affine(self, point: Callable[[Any], Any], width: Callable[[Any], Any]) -> Law:
         return Uniform(point(self.low), point(self.high))
