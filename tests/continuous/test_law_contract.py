@@ -148,7 +148,7 @@ def _perturbed(law, t, frozen=()):
     return jax.tree_util.tree_unflatten(tree, moved)
 
 
-@pytest.mark.parametrize("cls", tiered("Beta", "Gamma", "Mixture"), ids=ids)
+@pytest.mark.parametrize("cls", tiered("Beta", "Gamma", "Mixture", "StudentT"), ids=ids)
 def test_grad_and_vmap_in_each_parameter_match_a_central_difference(cls):
     law, _ = cls._examples()
     x = jnp.asarray(interior_points(law))
