@@ -2,11 +2,14 @@ r"""Continuous laws on the real line, as JAX pytrees.
 
 Each law is a small immutable object whose parameters are the leaves of a pytree, so that
 ``jax.jit``, ``jax.vmap`` over a parameter (a curve in theta) and ``jax.grad`` in a parameter work
-through every method and every divergence of :mod:`divergences.continuous`: ``Normal(loc,
-scale)``, ``Laplace(loc, scale)`` (:math:`\frac{1}{2b}e^{-|x-\mu|/b}`), ``Logistic(loc=0, scale=1)``
-(:math:`F = 1/(1 + e^{-(x-\mu)/s})`), ``Uniform(low, high)``,
-``Exponential(rate, loc=0)`` (on :math:`[c, \infty)`), ``Beta(a, b, low=0, high=1)`` (carried to
-``[low, high]``), ``StudentT(df, loc=0, scale=1)``, ``Cauchy(loc=0, scale=1)`` and
+through every method and every divergence of :mod:`divergences.continuous` (but the distribution
+functions of a beta law in its shapes and of Student's in ``df``: JAX's ``betainc`` has no
+derivative in those):
+``Normal(loc, scale)``, ``Laplace(loc, scale)`` (:math:`\frac{1}{2b}e^{-|x-\mu|/b}`),
+``Logistic(loc=0, scale=1)`` (:math:`F = 1/(1 + e^{-(x-\mu)/s})`), ``Uniform(low, high)``,
+``Exponential(rate, loc=0)`` (on :math:`[c, \infty)`), ``Gamma(shape, scale, loc=0)``
+(:math:`u^{k-1}e^{-u}/(\Gamma(k)\theta)`, :math:`u = (x - c)/\theta`), ``Beta(a, b, low=0,
+high=1)`` (carried to ``[low, high]``), ``StudentT(df, loc=0, scale=1)``, ``Cauchy(loc=0, scale=1)`` and
 ``Mixture(weights, components)`` (:math:`\sum_k w_k p_k`, components not mixtures).
 
 Every law has ``log_prob(x)``, ``prob(x)``, ``cdf(x)``, ``sf(x)`` (JAX, elementwise),
@@ -44,6 +47,7 @@ from typing import Any
 
 from divergences.continuous._src.beta import Beta
 from divergences.continuous._src.exponential import Exponential
+from divergences.continuous._src.gamma import Gamma
 from divergences.continuous._src.interface import Law, param, positive
 from divergences.continuous._src.laplace import Laplace
 from divergences.continuous._src.logistic import Logistic
@@ -56,6 +60,7 @@ __all__ = [
     "Beta",
     "Cauchy",
     "Exponential",
+    "Gamma",
     "Laplace",
     "Law",
     "Logistic",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import html.parser
+import inspect
 import json
 import os
 import pathlib
@@ -187,6 +188,20 @@ def _every_public_name_is_in_the_api_reference(built: Built) -> None:
     documented = {name for entries in inventory.values() for name in entries}
     missing = [n for n in dv.__all__ if f"divergences.{n}" not in documented]
     assert not missing, f"not in docs/api.md: {missing}"
+    # The laws are found, not listed: every concrete law divergences.continuous exports.
+    laws = [
+        name
+        for name in dv.continuous.__all__
+        if inspect.isclass(cls := getattr(dv.continuous, name))
+        and issubclass(cls, dv.continuous.Law)
+        and not inspect.isabstract(cls)
+    ]
+    assert len(laws) >= 10, laws
+    missing = [n for n in laws if f"divergences.continuous.{n}" not in documented]
+    assert not missing, f"laws not in docs/api.md: {missing}"
+    concepts = built.text("concepts/continuous")
+    missing = [n for n in laws if not re.search(rf"\b{n}\b", concepts)]
+    assert not missing, f"laws not in docs/concepts/continuous.md: {missing}"
     lab = [
         "divergences.lab.proof.Proof",
         "divergences.lab.proof.Check",

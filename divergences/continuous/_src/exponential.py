@@ -72,6 +72,10 @@ class Exponential(Law):
     def _tails(self) -> tuple[tuple[str, Any], tuple[str, Any]]:
         return ("none", None), ("exp", 1 / self.rate)
 
+    @classmethod
+    def _examples(cls) -> tuple[Law, Law]:
+        return Exponential(1.5, 0.0), Exponential(0.75, 0.0)
+
     def _affine(self, point: Callable[[Any], Any], width: Callable[[Any], Any]) -> Law:
         return Exponential(self.rate / width(1.0), point(self.loc))
 

@@ -22,15 +22,31 @@ and never ask a law for its type:
   ``_ball_kl_closed_form``, ``_ball_chi_square_closed_form``, ``_ball_tv_closed_form`` and
   ``_ball_w1_closed_form``.
 
-A family overrides what it knows; the defaults describe a law without the property (no power
-tail, no closed form, no distribution function in ball arithmetic: ``NotImplementedError``). The
-parameter checks raise ``ValueError`` naming the argument for concrete values and are
+What every law must state is declared abstract (:mod:`abc`): a class that leaves one out cannot be
+instantiated, so a new family fails where it is written, not when a certified call reaches it.
+The abstract methods are the JAX surface (``log_prob``, ``cdf``, ``support``, ``_draw``), the
+fast path's layout (``_breakpoints``, ``_tails``, ``_affine``), the ball arithmetic every
+certified integral evaluates (``_ball_log_density``, ``_ball_cdf``, ``_ball_cdf_piece``) and
+``_examples`` (two laws of the family, on which the shared law suite,
+``tests/continuous/test_law_contract.py``, runs every check). The other hooks are concrete and
+their defaults describe a law without the property: no power tail, no closed form, an unbounded
+density, tails empty beyond finite ends (a law with an unbounded side states its own).
+
+Ball arithmetic must be tight, since the integrator's error bounds grow with the radius of what a
+law returns: for a ball ``x`` of radius ``r`` about ``m`` (real for ``_ball_cdf``, complex for
+``_ball_cdf_piece`` and ``_ball_log_density``) the output's radius is at most
+``TIGHTNESS * r * |f'(m)|`` plus a rounding of ``2**(8 - prec) * (1 + |f(m)|)`` (``prec`` the
+working precision, ``f`` the function evaluated), for ``r`` up to ``1e-8`` of the law's scale. A
+library function whose own bound is looser (Arb's incomplete gamma on a complex ball) is used at
+the ball's centre, an exact point, and the mean value theorem adds ``r`` times the derivative's
+bound over the ball (:func:`mean_value`). The parameter checks raise ``ValueError`` naming the argument for concrete values and are
 :func:`divergences.checked`'s under a trace. The marks are the panel ends, in units of a law's
 scale, that the families place around their centres and ends.
 """
 
 from __future__ import annotations
 
+import abc
 import operator
 from collections.abc import Callable
 from typing import Any, ClassVar
@@ -51,11 +67,14 @@ __all__ = [
     "SYM_MARKS",
     "SYM_POLY_MARKS",
     "TAIL_ORDER",
+    "TIGHTNESS",
     "UNIFORM_MARKS",
     "Law",
+    "centred_piece",
     "check",
     "exact_components",
     "finite",
+    "mean_value",
     "param",
     "positive",
     "sample_shape",
@@ -95,12 +114,17 @@ def positive(x: Any, name: str, what: str) -> None:
     check(xp.isfinite(x) & (x > 0), f"{name} must be finite and > 0 ({what})")
 
 
-class Law:
+# The factor of the contract on ball arithmetic (the module's docstring): an output's radius is at
+# most this multiple of the input's radius times the derivative, plus rounding.
+TIGHTNESS = 4.0
+
+
+class Law(abc.ABC):
     """Base of the laws: a pytree whose leaves are the fields named in ``_fields``.
 
-    Subclasses are registered with JAX on definition; they define ``log_prob``, ``cdf``,
-    ``support`` and the private layout hints the quadrature of :mod:`divergences.continuous.fast`
-    reads (``_breakpoints``, ``_tails``).
+    Subclasses are registered with JAX on definition. The abstract methods are what a law must
+    state (a class missing one raises ``TypeError`` when instantiated); the concrete hooks have
+    defaults that say "not known" (see the module's docstring).
     """
 
     _fields: ClassVar[tuple[str, ...]] = ()
@@ -147,25 +171,25 @@ class Law:
 
     # --- the public surface ------------------------------------------------------------------
 
+    @abc.abstractmethod
     def log_prob(self, x: Any) -> jax.Array:
         """The log-density at ``x`` (``-inf`` off the support), elementwise."""
-        raise NotImplementedError
 
     def prob(self, x: Any) -> jax.Array:
         """The density at ``x`` (0 off the support), elementwise."""
         return jnp.exp(self.log_prob(x))
 
+    @abc.abstractmethod
     def cdf(self, x: Any) -> jax.Array:
         r"""The distribution function :math:`F(x) = P(X \le x)`, elementwise."""
-        raise NotImplementedError
 
     def sf(self, x: Any) -> jax.Array:
         r"""The survival function :math:`1 - F(x) = P(X > x)`, accurate in the right tail."""
         return 1 - self.cdf(x)
 
+    @abc.abstractmethod
     def support(self) -> tuple[Any, Any]:
         """The hull ``(lo, hi)`` of the support; ends may be ``-inf``/``inf``."""
-        raise NotImplementedError
 
     def sample(self, key: Any, shape: Any = ()) -> jax.Array:
         r"""Independent draws of the law, an array of shape ``shape``, in JAX's default float.
@@ -201,16 +225,17 @@ class Law:
         """
         return self._draw(key, sample_shape(self, shape))
 
+    @abc.abstractmethod
     def _draw(self, key: Any, shape: tuple[int, ...]) -> jax.Array:
         """The draws of :meth:`sample` for a checked ``shape``: each family names its sampler."""
-        raise NotImplementedError
 
     # --- hints for the quadrature (private) --------------------------------------------------
 
+    @abc.abstractmethod
     def _breakpoints(self) -> jax.Array:
         """Points where the density changes behaviour (centres, ends, scale marks): panel ends."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def _tails(self) -> tuple[tuple[str, Any], tuple[str, Any]]:
         r"""The decay class of the density on the left and on the right: ``(kind, parameter)``.
 
@@ -218,7 +243,6 @@ class Law:
         of :math:`e^{-x^2/(2\sigma^2)}`), ``"exp"`` (the scale of :math:`e^{-|x|/b}`) or
         ``"poly"`` (the ``df`` of :math:`|x|^{-(\nu + 1)}`).
         """
-        raise NotImplementedError
 
     def _components(self) -> tuple[tuple[Any, Law], ...]:
         """``((weight, law), ...)``: the law itself with weight 1, or a mixture's components."""
@@ -239,35 +263,44 @@ class Law:
         """
         return None
 
+    @abc.abstractmethod
     def _affine(self, point: Callable[[Any], Any], width: Callable[[Any], Any]) -> Law:
         """The law of :math:`sX + t` in this family: ``point`` moves a location, ``width`` a scale."""
-        raise NotImplementedError
 
     # --- the certified path: ball arithmetic (private) ----------------------------------------
 
+    @abc.abstractmethod
     def _ball_log_density(self) -> Callable[[Any, bool], Any]:
         """``(x, analytic) -> log p(x)`` for a complex ball ``x`` inside the support.
 
         The constants are computed once; ``analytic`` is Arb's flag: where it is set, a branch
         point or a cut inside the ball gives a non-finite result (Johansson 2018).
         """
-        raise NotImplementedError
 
     def _ball_density_max(self) -> Any:
         """An upper bound of the density, a ball (``inf`` where it is unbounded, the default)."""
         return ball.arb("inf")
 
+    @abc.abstractmethod
     def _ball_cdf(self, x: Any) -> Any:
-        """:math:`F(x)` at a real ball ``x``."""
-        raise NotImplementedError(
-            f"a certified distribution function of {type(self).__name__} is not available"
-        )
+        """:math:`F(x)` at a real ball ``x``, tight (the module's docstring).
 
+        A family without a distribution function in ball arithmetic declares it here by raising
+        ``NotImplementedError`` with its name: the certified W1 refuses it.
+        """
+
+    @abc.abstractmethod
     def _ball_cdf_piece(self, x: Any, a: float, b: float, analytic: bool) -> Any:
-        """:math:`F(x)` on a piece ``[a, b]`` inside the support, analytic in a complex ball."""
-        raise NotImplementedError(
-            f"a certified distribution function of {type(self).__name__} is not available"
-        )
+        """:math:`F(x)` on a piece ``[a, b]`` inside the support, analytic in a complex ball, tight.
+
+        Where ``analytic`` is set and the ball meets a branch point or a cut, a non-finite ball
+        (Arb's convention, as :meth:`_ball_log_density`).
+        """
+
+    @classmethod
+    @abc.abstractmethod
+    def _examples(cls) -> tuple[Law, Law]:
+        """Two laws of the family, different, on which the shared law suite runs every check."""
 
     def _ball_mass(self, a: float, b: float) -> Any:
         """A ball whose upper end bounds the mass on ``[a, b]``.
@@ -307,21 +340,21 @@ class Law:
         """Where the integrator cuts the line for this law: its finite ends (the default)."""
         return [e for e in support_floats(self) if np.isfinite(e)]
 
-    def _mirror(self) -> Law:
-        """The law of :math:`-X`: its right tail is this law's left tail."""
-        raise NotImplementedError
-
     def _ball_tail_start(self, *, left: bool) -> float:
-        """The smallest ``t`` at which :meth:`_ball_tail` holds (``left``: for ``(-inf, -t]``)."""
-        if left:
-            return self._mirror()._ball_tail_start(left=False)
-        return support_floats(self)[1]
+        """The smallest ``t`` at which :meth:`_ball_tail` holds (``left``: for ``(-inf, -t]``).
+
+        The default: the support's end on that side (tails beyond finite ends are empty).
+        """
+        lo, hi = support_floats(self)
+        return -lo if left else hi
 
     def _ball_tail(self, t: float, *, left: bool) -> Tail:
-        """Bounds on ``[t, inf)`` (``left``: on ``(-inf, -t]``), for ``t >= _ball_tail_start``."""
-        if left:
-            return self._mirror()._ball_tail(t, left=False)
-        if t >= support_floats(self)[1]:
+        """Bounds on ``[t, inf)`` (``left``: on ``(-inf, -t]``), for ``t >= _ball_tail_start``.
+
+        The default: empty past a finite end of the support; a law with an unbounded side
+        overrides it (the ``ValueError`` names the law otherwise).
+        """
+        if t >= self._ball_tail_start(left=left):
             return ball.empty_tail()
         raise ValueError(f"no tail bounds for {self!r} at {t}")
 
@@ -385,6 +418,36 @@ EDGE_MARKS = np.concatenate(
 UNIFORM_MARKS = np.linspace(0.0, 1.0, 5)
 # The decay classes of ``Law._tails``, lightest first.
 TAIL_ORDER = {"none": 0, "gauss": 1, "exp": 2, "poly": 3}
+
+
+def mean_value(at_centre: Any, derivative: Any, x: Any) -> Any:
+    r"""A tight ball of :math:`f(x)` from :math:`f` at the centre and :math:`|f'|` over the ball.
+
+    :math:`|f(x) - f(m)| \le |x - m| \sup |f'|` along the segment (the mean value inequality,
+    which holds for analytic functions of a complex variable), so the output's radius is the
+    rounding of ``at_centre`` plus ``r`` times the bound: the contract of the module's docstring,
+    for a function whose library bound on a wide ball is loose.
+
+    Args:
+      at_centre: :math:`f` at the exact centre of ``x``, a complex ball.
+      derivative: :math:`f'` over the whole ball ``x``, a complex ball.
+      x: the complex ball.
+    """
+    r = ball.arb(x.real.rad()).max(ball.arb(x.imag.rad())) * ball.arb(2).sqrt()
+    bound = abs(derivative).upper() * r
+    if not bound.is_finite():
+        return ball.acb("nan")
+    return at_centre + ball.acb(ball.arb(0, bound), ball.arb(0, bound))
+
+
+def centred_piece(law: Law, x: Any, analytic: bool, at_point: Callable[[Any], Any]) -> Any:
+    """A law's distribution function on a complex ball ``x``, tight by :func:`mean_value`.
+
+    ``at_point`` evaluates it at the ball's exact centre; the density over the ball (the law's
+    :meth:`Law._ball_log_density`, with ``analytic``) bounds its derivative.
+    """
+    centre = ball.acb(x.real.mid(), x.imag.mid())
+    return mean_value(at_point(centre), law._ball_log_density()(x, analytic).exp(), x)
 
 
 def support_floats(law: Law) -> tuple[float, float]:

@@ -76,6 +76,10 @@ class Laplace(Law):
     def _tails(self) -> tuple[tuple[str, Any], tuple[str, Any]]:
         return ("exp", self.scale), ("exp", self.scale)
 
+    @classmethod
+    def _examples(cls) -> tuple[Law, Law]:
+        return Laplace(0.5, 1.5), Laplace(-1.0, 0.75)
+
     def _affine(self, point: Callable[[Any], Any], width: Callable[[Any], Any]) -> Law:
         return Laplace(point(self.loc), width(self.scale))
 

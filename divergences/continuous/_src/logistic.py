@@ -88,6 +88,10 @@ class Logistic(Law):
     def _tails(self) -> tuple[tuple[str, Any], tuple[str, Any]]:
         return ("exp", self.scale), ("exp", self.scale)
 
+    @classmethod
+    def _examples(cls) -> tuple[Law, Law]:
+        return Logistic(0.5, 1.5), Logistic(-1.0, 0.75)
+
     def _affine(self, point: Callable[[Any], Any], width: Callable[[Any], Any]) -> Law:
         return Logistic(point(self.loc), width(self.scale))
 

@@ -73,6 +73,10 @@ class Normal(Law):
     def _tails(self) -> tuple[tuple[str, Any], tuple[str, Any]]:
         return ("gauss", self.scale), ("gauss", self.scale)
 
+    @classmethod
+    def _examples(cls) -> tuple[Law, Law]:
+        return Normal(0.5, 1.5), Normal(-1.0, 0.75)
+
     def _affine(self, point: Callable[[Any], Any], width: Callable[[Any], Any]) -> Law:
         return Normal(point(self.loc), width(self.scale))
 

@@ -15,6 +15,7 @@ References:
 
 from __future__ import annotations
 
+import abc
 import math
 from collections.abc import Callable
 from typing import Any
@@ -28,6 +29,7 @@ from divergences.continuous._src.ball import Tail, num, t_constant
 from divergences.continuous._src.interface import (
     SYM_POLY_MARKS,
     Law,
+    centred_piece,
     finite,
     param,
     positive,
@@ -45,8 +47,13 @@ class _LocationScaleT(Law):
     loc: Any
     scale: Any
 
+    @abc.abstractmethod
     def _nu(self) -> float:
-        raise NotImplementedError
+        r"""The degrees of freedom :math:`\nu`."""
+
+    @abc.abstractmethod
+    def _mirror(self) -> Law:
+        """The law of :math:`-X`: its right tail is this law's left tail."""
 
     def support(self) -> tuple[Any, Any]:
         """See :meth:`Law.support`."""
@@ -173,6 +180,18 @@ class StudentT(_LocationScaleT):
         )
         return nu, jnp.exp(lc) * self.scale**nu / nu
 
+    @classmethod
+    def _examples(cls) -> tuple[Law, Law]:
+        return StudentT(4.5, 0.5, 1.5), StudentT(3.0, -1.0, 0.75)
+
+    def _ball_cdf(self, x: Any) -> Any:
+        """Not available in ball arithmetic: the certified W1 refuses a Student t law."""
+        raise NotImplementedError("a certified distribution function of StudentT is not available")
+
+    def _ball_cdf_piece(self, x: Any, a: float, b: float, analytic: bool) -> Any:
+        """Not available, as :meth:`_ball_cdf`."""
+        raise NotImplementedError("a certified distribution function of StudentT is not available")
+
     def _affine(self, point: Callable[[Any], Any], width: Callable[[Any], Any]) -> Law:
         return StudentT(self.df, point(self.loc), width(self.scale))
 
@@ -224,6 +243,10 @@ class Cauchy(_LocationScaleT):
     def _power_tail(self) -> tuple[Any, Any]:
         return jnp.ones(()), self.scale / math.pi
 
+    @classmethod
+    def _examples(cls) -> tuple[Law, Law]:
+        return Cauchy(0.5, 1.5), Cauchy(-1.0, 0.75)
+
     def _affine(self, point: Callable[[Any], Any], width: Callable[[Any], Any]) -> Law:
         return Cauchy(point(self.loc), width(self.scale))
 
@@ -238,11 +261,16 @@ class Cauchy(_LocationScaleT):
         return ball.arb(0.5) + z.atan() / ball.arb.pi()
 
     def _ball_cdf_piece(self, x: Any, a: float, b: float, analytic: bool) -> Any:
-        z = (x - ball.arb(num(self.loc))) / ball.arb(num(self.scale))
-        # atan z = (log(1 + iz) - log(1 - iz)) / 2i, with the branch cuts checked.
-        iz = ball.acb(0, 1) * z
-        atan = ((1 + iz).log(analytic=analytic) - (1 - iz).log(analytic=analytic)) / ball.acb(0, 2)
-        return ball.arb(0.5) + atan / ball.arb.pi()
+        loc, s = ball.arb(num(self.loc)), ball.arb(num(self.scale))
+
+        def at(c: Any) -> Any:
+            # atan z = (log(1 + iz) - log(1 - iz)) / 2i, with the branch cuts checked.
+            iz = ball.acb(0, 1) * (c - loc) / s
+            logs = (1 + iz).log(analytic=analytic) - (1 - iz).log(analytic=analytic)
+            return ball.arb(0.5) + logs / ball.acb(0, 2) / ball.arb.pi()
+
+        # The two logarithms' radii do not cancel: at the centre, plus the mean value term.
+        return centred_piece(self, x, analytic, at)
 
     def _ball_tv_closed_form(self, other: Law) -> Any:
         """Equal scales: the symmetric shift's closed form (:func:`shift_tv`)."""

@@ -63,6 +63,10 @@ class Uniform(Law):
     def _tails(self) -> tuple[tuple[str, Any], tuple[str, Any]]:
         return ("none", None), ("none", None)
 
+    @classmethod
+    def _examples(cls) -> tuple[Law, Law]:
+        return Uniform(-0.5, 2.0), Uniform(-1.0, 3.0)
+
     def _affine(self, point: Callable[[Any], Any], width: Callable[[Any], Any]) -> Law:
         return Uniform(point(self.low), point(self.high))
 
