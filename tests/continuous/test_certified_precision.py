@@ -10,13 +10,14 @@ counter the error reports, with a clock that ticks per reading.
 
 import functools
 import itertools
+import math
 
 import mpmath as mp
 import pytest
 
 import divergences as dv
 from divergences import continuous as dvc
-from divergences.continuous._src import integrals
+from divergences.continuous._src import integrals, refine
 
 C = dvc.certified
 N = dvc.Normal
@@ -230,3 +231,15 @@ def test_the_value_is_the_fast_paths_inside_a_wide_enclosure():
     else:
         assert wide.value == pytest.approx((wide.lower_bound + wide.upper_bound) / 2)
     check(wide, truth("js_divergence", (0.0, 1.0), (1.0, 2.0)), rtol=1e-3)
+
+
+def test_an_unbounded_enclosure_never_meets_the_precision():
+    # [x, inf] is no precision at all (inf <= rtol * inf reads true); a value decided infinite is
+    # one, both its ends inf.
+    half_line = C.Enclosure(1.0, 0.5, math.inf, "test")
+    assert not refine.meets(half_line, 1e-12, 0.0)
+    assert not refine.meets(half_line, 1e-12, math.inf)
+    assert refine.meets(C.Enclosure(math.inf, math.inf, math.inf, "infinite: tails"), 1e-12, 0.0)
+    with pytest.raises(C.PrecisionError, match=r"unbounded") as caught:
+        C.kl(dvc.Gamma(0.5, 1.0), N(0.0, 1.0), budget=0.5)
+    assert caught.value.enclosure.lower_bound <= caught.value.enclosure.upper_bound

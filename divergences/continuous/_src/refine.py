@@ -113,7 +113,13 @@ def width(e: Enclosure) -> float:
 
 
 def meets(e: Enclosure, rtol: float, atol: float) -> bool:
-    """Whether ``e`` meets the rule of the module: relative width <= rtol or width <= atol."""
+    """Whether ``e`` meets the rule of the module: relative width <= rtol or width <= atol.
+
+    An infinite end meets it only where both ends are that infinity (a value decided infinite):
+    ``[x, inf]`` with ``x`` finite is no precision at all, however ``inf <= rtol * inf`` reads.
+    """
+    if math.isinf(e.lower_bound) or math.isinf(e.upper_bound):
+        return e.lower_bound == e.upper_bound
     size = max(abs(e.lower_bound), abs(e.upper_bound))
     return width(e) <= max(rtol * size, atol)
 
@@ -173,7 +179,8 @@ def refined(
                     best = e
                 size = max(abs(e.lower_bound), abs(e.upper_bound))
                 target = max(rtol * size, atol)
-                shortfall = width(e) / target if target > 0 else math.inf
+                finite = target > 0 and math.isfinite(target)
+                shortfall = width(e) / target if finite else math.inf
             if work.check():
                 break
             # A shortfall of a factor k is k's bits lost to cancellation (the laws close
@@ -220,6 +227,13 @@ def _message(
             "or a looser rtol would let one finish"
         )
     w = width(best)
+    if not math.isfinite(w):
+        return (
+            f"{head}: every enclosure reached was unbounded, the narrowest [{best.lower_bound!r}, "
+            f"{best.upper_bound!r}], {spent} (budget={budget:g} s): the certified path cannot "
+            "bound this pair (an end of a support where a density is not bounded, or tails it "
+            "cannot compare); the fast path (divergences.continuous.fast) gives an estimate"
+        )
     size = max(abs(best.lower_bound), abs(best.upper_bound))
     rel = w / size if size > 0 else math.inf
     return (
