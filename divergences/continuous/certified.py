@@ -41,47 +41,25 @@ References:
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable
-from fractions import Fraction
 from typing import Any
 
-import numpy as np
-
-from divergences._src import terms
 from divergences._src.f_generators import FGenerator, routed
 from divergences.continuous import fast as _fast
-from divergences.continuous._src import strips
-from divergences.continuous._src.ball import num
 from divergences.continuous._src.certified_w1 import w1
-from divergences.continuous._src.infinite import (
-    chi_edge_infinite,
-    chi_tail_infinite,
-    kl_tail_infinite,
-    logistic_infinite,
+from divergences.continuous._src.effort import Precision
+from divergences.continuous._src.enclosure import Enclosure
+from divergences.continuous._src.f_enclosure import f_enclosure
+from divergences.continuous._src.gan_enclosure import gan_enclosure
+from divergences.continuous._src.inputs import check_concrete_law, check_rtol
+from divergences.continuous._src.interface import Law
+from divergences.continuous._src.quantity_enclosures import (
+    chi_enclosure,
+    hellinger_enclosure,
+    js_enclosure,
+    kl_enclosure,
+    log_base,
+    tv_enclosure,
 )
-from divergences.continuous._src.integrals import (
-    ARB,
-    Enclosure,
-    Precision,
-    active,
-    ball_exp,
-    check_concrete_law,
-    check_rtol,
-    density_floats,
-    dot,
-    enclosure_of,
-    infinite,
-    integral,
-    law_mass,
-    load_flint,
-    mass_tails,
-    mixture_log_density,
-    sum_pieces,
-    supported_by,
-    tails,
-)
-from divergences.continuous._src.interface import Law, exact_components
 from divergences.continuous._src.refine import BUDGET, PrecisionError, refined
 
 __all__ = [
@@ -107,34 +85,14 @@ def __dir__() -> list[str]:
 # --- the quantities ---------------------------------------------------------------------------
 
 
-def _ops(log2: Any = None) -> tuple[Any, Any]:
-    """The term operations on balls (:func:`divergences._src.terms.ball_ops`), by ``analytic``."""
-    return terms.ball_ops(log2, False), terms.ball_ops(log2, True)
-
-
-def _same_law(p: Law, q: Law) -> bool:
-    """Whether ``p`` and ``q`` are one law (the same components, weights and parameters)."""
-    return _without_common_part(p, q) == ([], [])
-
-
-#: The enclosure of a divergence between a law and itself: 0 exactly.
-_EQUAL = Enclosure(0.0, 0.0, 0.0, "equal laws")
-
-
-def _js_ball(p: Law, q: Law, rtol: float) -> Any:
-    flint = load_flint()
-    if _same_law(p, q):
-        return flint.arb(0)
-    log2 = flint.arb(2).log()
-    ops = _ops(log2)
-
-    def h(x: Any, lp: Any, lq: Any, an: bool) -> Any:
-        if lp is None or lq is None:
-            return 0.5 * log2 * ball_exp(lp if lq is None else lq)
-        return terms.JENSEN_SHANNON.on_logs(lp, lq, ops[an]) / 2  # its term is twice JS's
-
-    tail = mass_tails(p, q, 0.5 * math.log(2) * (1 + 1e-15))
-    return integral(p, q, h, tail, rtol, strip_bound=strips.js_strip(p, q))
+def _check(p: Law, q: Law, rtol: Any, base: Any = None) -> None:
+    """The checks every certified function makes of its input, in this order."""
+    check_rtol(rtol)
+    check_concrete_law(p, "p")
+    check_concrete_law(q, "q")
+    if base is not None:
+        with Precision(1e-15):
+            log_base(base)
 
 
 def js_divergence(
@@ -177,60 +135,12 @@ def js_divergence(
         "js_divergence",
         p,
         q,
-        lambda r: _js_enclosure(p, q, r, base),
+        lambda r: js_enclosure(p, q, r, base),
         rtol=rtol,
         atol=atol,
         budget=budget,
         fast=lambda: _fast.js_divergence(p, q, base=base),
     )
-
-
-def _js_enclosure(p: Law, q: Law, rtol: float, base: Any = None) -> Enclosure:
-    with Precision(rtol):
-        ball = _js_ball(p, q, rtol) / _log_base(base)
-        return enclosure_of(ball, ARB, 0.0)
-
-
-def _check(p: Law, q: Law, rtol: Any, base: Any = None) -> None:
-    """The checks every certified function makes of its input, in this order."""
-    check_rtol(rtol)
-    check_concrete_law(p, "p")
-    check_concrete_law(q, "q")
-    if base is not None:
-        with Precision(1e-15):
-            _log_base(base)
-
-
-def _log_base(base: Any) -> Any:
-    arb = load_flint().arb
-    if base is None:
-        return arb(1)
-    b = float(base)
-    if not (math.isfinite(b) and b > 0 and b != 1):
-        raise ValueError(f"base must be None (nats) or a finite number > 0 and != 1, got {base!r}")
-    return arb(b).log()
-
-
-def _kl_ball(p: Law, q: Law, rtol: float) -> Any:
-    ops = _ops()
-
-    def h(x: Any, lp: Any, lq: Any, an: bool) -> Any:
-        if lp is None:
-            return lq.exp()
-        return terms.KL.on_logs(lp, lq, ops[an])
-
-    def bound(t: float, left: bool) -> Any:
-        tp, tq = tails(p, t, left), tails(q, t, left)
-        arb = load_flint().arb
-        if tp.m0.is_zero():
-            return tq.m0
-        env = tuple(ep + eq for ep, eq in zip(tp.envelope, tq.envelope, strict=True))
-        extra = tp.log_max.max(arb(0)) + tq.log_max.max(arb(0))
-        env = (env[0] + extra, *env[1:])
-        # |p log p - p log q| + p + q integrated over the tail.
-        return dot(env, tp) + tp.m0 + tq.m0
-
-    return integral(p, q, h, bound, rtol, strip_bound=strips.kl_strip(p, q))
 
 
 def kl(
@@ -288,96 +198,12 @@ def kl(
         "kl",
         p,
         q,
-        lambda r: _kl_enclosure(p, q, r, base),
+        lambda r: kl_enclosure(p, q, r, base),
         rtol=rtol,
         atol=atol,
         budget=budget,
         fast=lambda: _fast.kl(p, q, base=base),
     )
-
-
-def _kl_enclosure(p: Law, q: Law, rtol: float, base: Any = None) -> Enclosure:
-    if _same_law(p, q):
-        return _EQUAL
-    if not supported_by(p, q):
-        return infinite(1.0, "support")
-    if bool(kl_tail_infinite(p, q)):
-        return infinite(1.0, "tails")
-    with Precision(rtol):
-        lb = _log_base(base)
-        closed = p._ball_kl_closed_form(q)
-        if closed is not None:
-            return enclosure_of(closed / lb, "closed form", 0.0)
-        return enclosure_of(_kl_ball(p, q, rtol) / lb, ARB, 0.0)
-
-
-def _component_key(c: Law) -> tuple[Any, ...]:
-    """A component's type and parameters as exact floats: equal keys, equal densities."""
-    return (type(c), *(float(np.asarray(getattr(c, f), np.float64)) for f in c._fields))
-
-
-def _without_common_part(p: Law, q: Law) -> tuple[list[tuple[float, Law]], list[tuple[float, Law]]]:
-    """``p - q`` as ``P - Q``: a component both mixtures hold leaves its common weight out.
-
-    ``P = p - m`` and ``Q = q - m`` with ``m = sum_k min(w_k, v_k) p_k`` over the components
-    ``p_k`` that ``p`` (weight ``w_k``) and ``q`` (weight ``v_k``) share, so ``P - Q = p - q``
-    exactly, while the ball arithmetic never subtracts two equal densities (where the shared
-    part dominates, ``p(x) - q(x)`` computed as written loses every bit and the integrator
-    bisects until its evaluation limit). A weight difference is kept only where it is a float
-    exactly; otherwise that component stays on both sides, as written.
-    """
-    left = [(w, c, _component_key(c)) for w, c in exact_components(p)]
-    right: list[tuple[float, Law, tuple[Any, ...] | None]] = [
-        (w, c, _component_key(c)) for w, c in exact_components(q)
-    ]
-    out_p: list[tuple[float, Law]] = []
-    used: set[int] = set()
-    for w, c, key in left:
-        k = next((k for k, r in enumerate(right) if k not in used and r[2] == key), None)
-        if k is None:
-            out_p.append((w, c))
-            continue
-        v = right[k][0]
-        diff = w - v
-        if Fraction(diff) != Fraction(w) - Fraction(v):  # not exact: keep both as written
-            out_p.append((w, c))
-            continue
-        used.add(k)
-        if diff > 0:
-            out_p.append((diff, c))
-        elif diff < 0:
-            right.append((-diff, c, None))  # a key no component of p has
-    out_q = [(v, c) for k, (v, c, _) in enumerate(right) if k not in used]
-    return out_p, out_q
-
-
-def _tv_ball(p: Law, q: Law, rtol: float) -> Any:
-    """``1/2 int |P - Q|`` with the common part of ``p`` and ``q`` left out exactly."""
-    big_p, big_q = _without_common_part(p, q)
-    if not big_p and not big_q:  # the same law: 0 exactly
-        return load_flint().arb(0)
-
-    ops = _ops()
-
-    def h(lp: Any, lq: Any, an: bool) -> Any:
-        if lp is None or lq is None:
-            return (lp if lq is None else lq).exp() / 2
-        return terms.TOTAL_VARIATION.on_logs(lp, lq, ops[an])
-
-    def piece(a: float, b: float) -> Callable[[Any, bool], Any] | None:
-        lp, lq = mixture_log_density(active(big_p, a, b)), mixture_log_density(active(big_q, a, b))
-        if lp is None and lq is None:
-            return None
-        return lambda x, an: h(
-            None if lp is None else lp(x, an), None if lq is None else lq(x, an), an
-        )
-
-    dp, dq = density_floats(big_p), density_floats(big_q)
-
-    def crossing(x: np.ndarray) -> np.ndarray:
-        return dp(x) - dq(x)
-
-    return sum_pieces(p, q, piece, mass_tails(p, q, 0.5), rtol, crossing=crossing)
 
 
 def total_variation(
@@ -407,32 +233,12 @@ def total_variation(
         "total_variation",
         p,
         q,
-        lambda r: _tv_enclosure(p, q, r),
+        lambda r: tv_enclosure(p, q, r),
         rtol=rtol,
         atol=atol,
         budget=budget,
         fast=lambda: _fast.total_variation(p, q),
     )
-
-
-def _tv_enclosure(p: Law, q: Law, rtol: float) -> Enclosure:
-    with Precision(rtol):
-        closed = p._ball_tv_closed_form(q)
-        if closed is not None:
-            return enclosure_of(closed, "closed form", 0.0, 1.0)
-        return enclosure_of(_tv_ball(p, q, rtol), ARB, 0.0, 1.0)
-
-
-def _sqh_ball(p: Law, q: Law, rtol: float) -> Any:
-    ops = _ops()
-
-    def h(x: Any, lp: Any, lq: Any, an: bool) -> Any:
-        if lp is None or lq is None:
-            return (lp if lq is None else lq).exp() / 2
-        # The squared Hellinger term sums to twice the squared distance.
-        return terms.SQUARED_HELLINGER.on_logs(lp, lq, ops[an]) / 2
-
-    return integral(p, q, h, mass_tails(p, q, 0.5), rtol, strip_bound=strips.hellinger_strip(p, q))
 
 
 def hellinger(
@@ -459,75 +265,12 @@ def hellinger(
         "hellinger",
         p,
         q,
-        lambda r: _hellinger_enclosure(p, q, r),
+        lambda r: hellinger_enclosure(p, q, r),
         rtol=rtol,
         atol=atol,
         budget=budget,
         fast=lambda: _fast.hellinger(p, q),
     )
-
-
-def _hellinger_enclosure(p: Law, q: Law, rtol: float) -> Enclosure:
-    if _same_law(p, q):
-        return _EQUAL
-    with Precision(rtol):
-        sq = _sqh_ball(p, q, rtol)
-        arb = load_flint().arb
-        lo = sq.lower().max(arb(0)).sqrt()
-        hi = sq.upper().min(arb(1)).sqrt()
-        return enclosure_of(lo.union(hi), ARB, 0.0, 1.0)
-
-
-def _chi_ball(p: Law, q: Law, rtol: float) -> Any:
-    ops = _ops()
-
-    def h(x: Any, lp: Any, lq: Any, an: bool) -> Any:
-        if lp is None:
-            return lq.exp()
-        return terms.PEARSON.on_logs(lp, lq, ops[an])
-
-    tail = lambda t, left: _chi_tail(p, q, t, left)  # noqa: E731
-    return integral(p, q, h, tail, rtol, strip_bound=strips.chi_square_strip(p, q))
-
-
-def _chi_tail(p: Law, q: Law, t: float, left: bool) -> Any:
-    """Bound of the tail of (p - q)^2 / q <= p^2 / q + q, Gaussian components only."""
-    arb = load_flint().arb
-    qn: list[tuple[float, Any]] = [(w, c) for w, c in exact_components(q) if _gaussian(c)]
-    pu: list[tuple[float, Any]] = [
-        (w, c) for w, c in exact_components(p) if any(kind != "none" for kind, _ in c._tails())
-    ]
-    if any(not _gaussian(c) for _, c in pu) or (pu and not qn):
-        raise NotImplementedError("a certified chi_square with tails that are not Gaussian")
-    total = tails(q, t, left).m0
-    if not pu:
-        return total
-    wk, k = max(qn, key=lambda wc: num(wc[1].scale))
-    sign = -1.0 if left else 1.0
-    mk, sk = arb(sign * num(k.loc)), arb(num(k.scale))
-    tt = arb(t)
-    for w, c in pu:
-        mi, si = arb(sign * num(c.loc)), arb(num(c.scale))
-        # p_i^2 / q_k = C exp(-a x^2 + b x + c0), integrated over [t, inf) with erfc.
-        a = 1 / (si * si) - 1 / (2 * sk * sk)
-        if not a > 0:
-            return arb("inf")
-        b = 2 * mi / (si * si) - mk / (sk * sk)
-        c0 = -mi * mi / (si * si) + mk * mk / (2 * sk * sk)
-        pref = sk / (si * si * (2 * arb.pi()).sqrt())
-        integral = (
-            (c0 + b * b / (4 * a)).exp()
-            * (arb.pi() / a).sqrt()
-            / 2
-            * ((a.sqrt()) * (tt - b / (2 * a))).erfc()
-        )
-        total += arb(w) / arb(wk) * pref * integral
-    return total
-
-
-def _gaussian(c: Law) -> bool:
-    """Whether both tails of a component are Gaussian (a normal law: ``loc`` and ``scale``)."""
-    return all(kind == "gauss" for kind, _ in c._tails())
 
 
 def chi_square(
@@ -571,28 +314,12 @@ def chi_square(
         "chi_square",
         p,
         q,
-        lambda r: _chi_enclosure(p, q, r),
+        lambda r: chi_enclosure(p, q, r),
         rtol=rtol,
         atol=atol,
         budget=budget,
         fast=lambda: _fast.chi_square(p, q),
     )
-
-
-def _chi_enclosure(p: Law, q: Law, rtol: float) -> Enclosure:
-    if _same_law(p, q):
-        return _EQUAL
-    if not supported_by(p, q):
-        return infinite(1.0, "support")
-    if bool(chi_tail_infinite(p, q)):
-        return infinite(1.0, "tails")
-    if bool(chi_edge_infinite(p, q)):
-        return infinite(1.0, "singular edge")
-    with Precision(rtol):
-        closed = p._ball_chi_square_closed_form(q)
-        if closed is not None:
-            return enclosure_of(closed, "closed form", 0.0)
-        return enclosure_of(_chi_ball(p, q, rtol), ARB, 0.0)
 
 
 def f_divergence(
@@ -640,54 +367,12 @@ def f_divergence(
         "f_divergence",
         p,
         q,
-        lambda r: _f_enclosure(p, q, route, r, base),
+        lambda r: f_enclosure(p, q, route, r, base),
         rtol=rtol,
         atol=atol,
         budget=budget,
         fast=lambda: _fast.f_divergence(p, q, f, base=base),
     )
-
-
-def _f_enclosure(p: Law, q: Law, route: Any, rtol: float, base: Any) -> Enclosure:
-    fn, scale, square = _TERM_SUMS[route.term.name]
-    a, b = (q, p) if route.swapped else (p, q)
-    e = fn(a, b, rtol)
-    if scale != 1.0 or route.shift or square:
-        e = _affine(e, scale, route.shift, square=square)
-    if base is None or not math.isfinite(e.value):
-        return e
-    with Precision(rtol):
-        arb = load_flint().arb
-        lb = _log_base(base)
-        ball = arb(e.lower_bound).union(arb(e.upper_bound)) / lb
-        return enclosure_of(ball, e.method)
-
-
-#: The enclosure of each term's sum, by the term's name, as ``(function, a, square)``: the sum is
-#: ``a`` times the function's value (squared first where ``square``). What a generator's route
-#: (:class:`divergences._src.f_generators.Route`) is computed by.
-_TERM_SUMS: dict[str, tuple[Callable[..., Enclosure], float, bool]] = {
-    terms.KL.name: (_kl_enclosure, 1.0, False),
-    terms.PEARSON.name: (_chi_enclosure, 1.0, False),
-    terms.SQUARED_HELLINGER.name: (_hellinger_enclosure, 2.0, True),
-    terms.JENSEN_SHANNON.name: (_js_enclosure, 2.0, False),
-    terms.TOTAL_VARIATION.name: (_tv_enclosure, 1.0, False),
-}
-
-
-def _affine(e: Enclosure, a: float, b: float, *, square: bool = False) -> Enclosure:
-    """``a * e + b`` (of ``e^2`` if ``square``), rounded outward."""
-    if not math.isfinite(e.value):
-        return e
-    flint = load_flint()
-    with Precision(1e-15):
-        lo, hi = flint.arb(e.lower_bound), flint.arb(e.upper_bound)
-        if square:
-            lo, hi = lo * lo, hi * hi
-        ball = a * lo.union(hi)
-        if b:
-            ball = ball + flint.arb(b) if b != -math.log(4) else ball - 2 * flint.arb(2).log()
-        return enclosure_of(ball, e.method)
 
 
 def gan_value(
@@ -731,63 +416,9 @@ def gan_value(
         "gan_value",
         p,
         q,
-        lambda r: _gan_enclosure(p, q, d, r),
+        lambda r: gan_enclosure(p, q, d, r),
         rtol=rtol,
         atol=atol,
         budget=budget,
         fast=lambda: _fast.gan_value(p, q, d),
     )
-
-
-def _gan_enclosure(p: Law, q: Law, d: Any, rtol: float) -> Enclosure:
-    if isinstance(d, str) and d == "optimal":
-        with Precision(rtol):
-            ball = 2 * _js_ball(p, q, rtol) - 2 * load_flint().arb(2).log()
-            return enclosure_of(ball, ARB, -2 * math.log(2) * (1 + 1e-15), 0.0)
-    if bool(logistic_infinite(p, q, d)):
-        return infinite(-1.0, "tails")
-    with Precision(rtol):
-        flint = load_flint()
-        arb, acb = flint.arb, flint.acb
-        wt, bs = arb(float(np.asarray(d.weight))), arb(float(np.asarray(d.bias)))
-
-        def softplus(y: Any, an: bool) -> Any:
-            # log(1 + e^y), for y of either sign without overflow.
-            if y.real > 0:
-                return y + (1 + (-y).exp()).log(analytic=an)
-            return (1 + y.exp()).log(analytic=an)
-
-        def h(x: Any, lp: Any, lq: Any, an: bool) -> Any:
-            y = wt * x + bs
-            out = acb(0)
-            if lp is not None:
-                out -= lp.exp() * softplus(-y, an)
-            if lq is not None:
-                out -= lq.exp() * softplus(y, an)
-            return out
-
-        def bound(t: float, left: bool) -> Any:
-            tp, tq = tails(p, t, left), tails(q, t, left)
-            c = abs(bs) + arb(2).log()
-            return c * (tp.m0 + tq.m0) + abs(wt) * (
-                (0 if tp.m0.is_zero() else tp.m1) + (0 if tq.m0.is_zero() else tq.m1)
-            )
-
-        strip = _softplus_strip_bound(p, q, wt, bs)
-        ball = integral(p, q, h, bound, rtol, sign=-1.0, strip_bound=strip)
-        return enclosure_of(ball, ARB, hi_clip=0.0)
-
-
-def _softplus_strip_bound(p: Law, q: Law, wt: Any, bs: Any) -> Callable[[float, float], Any]:
-    r"""``(a, b)`` -> a ball around the GAN integrand's integral on a strip ``[a, b]`` at an end.
-
-    There :math:`\mathrm{softplus}(\pm y) \le |y| + \log 2 \le |w| \max(|a|, |b|) + |b| +
-    \log 2` for :math:`y = wx + b`, times the two laws' masses.
-    """
-    arb = load_flint().arb
-
-    def strip(a: float, b: float) -> Any:
-        c = abs(wt) * max(abs(a), abs(b)) + abs(bs) + arb(2).log()
-        return arb(0).union(-c * (law_mass(p, a, b) + law_mass(q, a, b)))
-
-    return strip

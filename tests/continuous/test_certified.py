@@ -10,7 +10,8 @@ from hypothesis import strategies as hs
 
 import divergences as dv
 from divergences import continuous as dvc
-from divergences.continuous._src.integrals import Precision, integral
+from divergences.continuous._src.effort import Precision
+from divergences.continuous._src.integrals import integral
 
 C = dvc.certified
 N = dvc.Normal

@@ -17,7 +17,7 @@ import pytest
 
 import divergences as dv
 from divergences import continuous as dvc
-from divergences.continuous._src import integrals, refine
+from divergences.continuous._src import effort, refine
 
 C = dvc.certified
 N = dvc.Normal
@@ -194,7 +194,7 @@ def test_the_budget_bounds_the_work(monkeypatch):
     # each piece, so at most 16 evaluations more than the ticks allow.
     ticks = itertools.count()
     clock = lambda: next(ticks) * 1e-3  # noqa: E731
-    monkeypatch.setattr(integrals.time, "process_time", clock)
+    monkeypatch.setattr(effort.time, "process_time", clock)
     budget = 0.05
     with pytest.raises(C.PrecisionError) as caught:
         C.w1(dvc.Laplace(0.0, 1.0), dvc.Laplace(0.0, 1.0 + 1e-6), budget=budget)

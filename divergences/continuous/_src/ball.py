@@ -26,7 +26,18 @@ flint: Any = _flint
 arb: Any = None if _flint is None else _flint.arb
 acb: Any = None if _flint is None else _flint.acb
 
-__all__ = ["Tail", "acb", "arb", "empty_tail", "flint", "num", "require_flint", "t_constant"]
+__all__ = [
+    "Tail",
+    "acb",
+    "arb",
+    "ball_exp",
+    "empty_tail",
+    "flint",
+    "load_flint",
+    "num",
+    "require_flint",
+    "t_constant",
+]
 
 
 def require_flint() -> Any:
@@ -41,6 +52,11 @@ def require_flint() -> Any:
             "'divergences[certified]'"
         ) from None
     return module
+
+
+def load_flint() -> Any:
+    """python-flint, or the ``ImportError`` that says how to install it (the ``certified`` extra)."""
+    return require_flint()
 
 
 def num(x: Any) -> float:
@@ -78,3 +94,7 @@ def empty_tail() -> Tail:
 def t_constant(nu: Any) -> Any:
     r""":math:`\Gamma((\nu+1)/2) / (\sqrt{\nu\pi}\,\Gamma(\nu/2))`: Student's density at its centre."""
     return ((nu + 1) / 2).gamma() / ((nu * arb.pi()).sqrt() * (nu / 2).gamma())
+
+
+def ball_exp(v: Any) -> Any:
+    return v.exp()

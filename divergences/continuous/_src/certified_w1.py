@@ -17,23 +17,15 @@ from typing import Any
 import numpy as np
 
 from divergences.continuous import fast as _fast
-from divergences.continuous._src.ball import num
+from divergences.continuous._src.ball import load_flint, num
+from divergences.continuous._src.effort import Precision
+from divergences.continuous._src.enclosure import ARB, Enclosure, enclosure_of, infinite
 from divergences.continuous._src.infinite import w1_tail_infinite
-from divergences.continuous._src.integrals import (
-    ARB,
-    Enclosure,
-    Precision,
-    cdf_floats,
-    check_concrete_law,
-    check_rtol,
-    enclosure_of,
-    infinite,
-    load_flint,
-    sum_pieces,
-    tails,
-)
+from divergences.continuous._src.inputs import check_concrete_law, check_rtol
+from divergences.continuous._src.integrals import cdf_floats, sum_pieces
 from divergences.continuous._src.interface import Law, exact_components, support_floats
 from divergences.continuous._src.refine import BUDGET, refined
+from divergences.continuous._src.tail_bounds import tails
 
 __all__ = ["w1"]
 

@@ -4,11 +4,13 @@ The line is cut at the support ends, the centres and the scale marks of both law
 (:func:`sum_pieces`); on each piece an integrand in Arb's complex balls is integrated by
 ``acb.integral`` to a relative tolerance, the pieces taken in decreasing order of their mass so
 that the tolerance of a one-signed integrand holds for the sum; beyond a truncation point the
-tails are bounded analytically (:func:`tails`, from each law's own bounds). Everything it asks of a
-law is a method of :class:`~divergences.continuous._src.interface.Law` (``_ball_log_density``,
-``_ball_marks``, ``_ball_tail``, ...): no type switch.
-:mod:`divergences.continuous.certified` writes each quantity's integrand and tail bound on top,
-and returns the :class:`Enclosure` of the ball (:func:`enclosure_of`: floats rounded outward).
+tails are bounded analytically (:mod:`~divergences.continuous._src.tail_bounds`, from each law's
+own bounds). Everything it asks of a law is a method of
+:class:`~divergences.continuous._src.interface.Law` (``_ball_log_density``, ``_ball_marks``,
+``_ball_tail``, ...): no type switch. The working precision and a refinement's effort are
+:mod:`~divergences.continuous._src.effort`'s; the quantities' integrands and tail bounds are
+written on top (:mod:`~divergences.continuous._src.term_integrals`), and their balls returned as
+an :class:`~divergences.continuous._src.enclosure.Enclosure`.
 
 Reference: F. Johansson, *Numerical integration in arbitrary-precision ball arithmetic*, ICMS
 2018, LNCS 10931, pp. 255-263.
@@ -16,245 +18,37 @@ Reference: F. Johansson, *Numerical integration in arbitrary-precision ball arit
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
 import itertools
 import math
-import time
-from collections.abc import Callable, Iterator
-from typing import Any, NamedTuple
+from collections.abc import Callable
+from typing import Any
 
-import jax
 import jax.numpy as jnp
 import numpy as np
-from jax.core import Tracer
 
-from divergences._src.options import number_option
-from divergences.continuous._src import ball
-from divergences.continuous._src.ball import Tail, require_flint
+from divergences.continuous._src.ball import load_flint
+from divergences.continuous._src.effort import (
+    EFFORT,
+    EVAL_LIMIT,
+    Bits,
+    BudgetSpent,
+    Unconverged,
+)
 from divergences.continuous._src.interface import Law, exact_components, support_floats
-from divergences.continuous._src.quadrature import check_law
 from divergences.wasserstein._src.results import SolverError, Status
 
 __all__ = [
-    "ARB",
-    "BudgetSpent",
-    "Effort",
-    "Enclosure",
     "Integrand",
-    "Precision",
-    "Unconverged",
     "active",
-    "ball_exp",
     "cdf_floats",
-    "check_concrete_law",
     "density_floats",
     "domain",
-    "dot",
-    "down",
-    "effort",
-    "enclosure_of",
-    "infinite",
     "integral",
     "intervals",
-    "law_mass",
-    "load_flint",
-    "mass_tails",
     "mixture_log_density",
     "sum_pieces",
     "supported_by",
-    "tails",
-    "up",
 ]
-
-
-class Enclosure(NamedTuple):
-    """A rigorous enclosure of a real number.
-
-    Attributes:
-      value: the float nearest the midpoint of the enclosure (``inf``/``-inf`` when infinite).
-      lower_bound: a float below the exact value (rounded outward).
-      upper_bound: a float above the exact value (rounded outward).
-      method: how the bounds were obtained: ``"arb integration + analytic tails"``,
-        ``"closed form"``, ``"infinite: support"``, ``"infinite: tails"``...
-    """
-
-    value: float
-    lower_bound: float
-    upper_bound: float
-    method: str
-
-    def contains(self, x: float) -> bool:
-        """Whether ``x`` lies in ``[lower_bound, upper_bound]``."""
-        return self.lower_bound <= x <= self.upper_bound
-
-
-ARB = "arb integration + analytic tails"
-
-
-def down(x: Any) -> float:
-    flint = load_flint()
-    f = float(x)
-    if math.isfinite(f) and flint.arb(f) > x:
-        f = math.nextafter(f, -math.inf)
-    return f
-
-
-def up(x: Any) -> float:
-    flint = load_flint()
-    f = float(x)
-    if math.isfinite(f) and flint.arb(f) < x:
-        f = math.nextafter(f, math.inf)
-    return f
-
-
-def enclosure_of(
-    ball: Any, method: str, lo_clip: float = -math.inf, hi_clip: float = math.inf
-) -> Enclosure:
-    lo = max(down(ball.lower()), lo_clip)
-    hi = min(up(ball.upper()), hi_clip)
-    mid = float(ball.mid())
-    mid = min(max(mid, lo), hi)
-    return Enclosure(mid, lo, hi, method)
-
-
-def infinite(sign: float, why: str) -> Enclosure:
-    v = sign * math.inf
-    return Enclosure(v, v, v, f"infinite: {why}")
-
-
-def load_flint() -> Any:
-    """python-flint, or the ``ImportError`` that says how to install it (the ``certified`` extra)."""
-    return require_flint()
-
-
-def check_concrete_law(law: Any, name: str) -> None:
-    """The fast path's checks of a law, and parameters that are concrete (not traced)."""
-    check_law(law, name)
-
-    if any(isinstance(leaf, Tracer) for leaf in _leaves(law)):
-        raise ValueError(
-            f"{name} must have concrete parameters: the certified path runs on the host"
-        )
-
-
-def _leaves(law: Law) -> list[Any]:
-    return jax.tree_util.tree_leaves(law)
-
-
-def check_rtol(rtol: Any) -> float:
-    """``rtol`` as a float, or a ValueError naming it and its rule: a finite number in (0, 1)."""
-    rule = f"rtol must be a finite number in (0, 1), got {rtol!r}"
-    try:
-        value = number_option(rtol, "rtol")
-    except ValueError:  # the same message for every way out of the interval, 0 included
-        raise ValueError(rule) from None
-    if not value < 1.0:
-        raise ValueError(rule)
-    return value
-
-
-class _Bits:
-    """Working precision of ``bits`` inside, restored on exit."""
-
-    def __init__(self, bits: int) -> None:
-        self.bits = bits
-
-    def __enter__(self) -> None:
-        ctx = load_flint().ctx
-        self.saved = ctx.prec
-        ctx.prec = self.bits
-
-    def __exit__(self, *exc: Any) -> None:
-        load_flint().ctx.prec = self.saved
-
-
-class Precision(_Bits):
-    """Working precision for a tolerance (24 bits past it, 64 at least), restored on exit.
-
-    Plus the extra bits of the refinement under way (:class:`Effort`), where there is one.
-    """
-
-    def __init__(self, rtol: float) -> None:
-        work = _EFFORT.get()
-        extra = 0 if work is None else work.extra_bits
-        super().__init__(max(64, int(-math.log2(check_rtol(rtol))) + 24) + extra)
-
-
-class Effort:
-    """The work of one certified refinement: its deadline, its counter and its extra precision.
-
-    Set for the duration of a refinement with :func:`effort`; every integrand that
-    :func:`sum_pieces` hands to Arb goes through :meth:`counted`, which counts its evaluations
-    and, once the deadline has passed, answers 0, on which Arb's integrator is done at once
-    (an exception raised inside its callback cannot be relied on to cross the C code).
-
-    Attributes:
-      deadline: the ``time.process_time()`` past which no more work is started.
-      evaluations: the integrand's evaluations so far, over every attempt (the work counter).
-      extra_bits: bits of working precision added to :class:`Precision`'s for this attempt.
-      eval_limit: the evaluations Arb may spend on one piece in this attempt.
-      spent: whether the deadline has been met.
-      attempts: the attempts begun.
-      atol: the absolute width this attempt aims at (0: none), shared among the pieces.
-    """
-
-    def __init__(self, deadline: float) -> None:
-        self.deadline = deadline
-        self.evaluations = 0
-        self.extra_bits = 0
-        self.attempts = 0
-        self.atol = 0.0
-        self.eval_limit = _EVAL_LIMIT
-        self.spent = False
-
-    def check(self) -> bool:
-        """Whether the deadline has passed (and from then on, always)."""
-        if not self.spent and time.process_time() > self.deadline:
-            self.spent = True
-        return self.spent
-
-    def counted(self, f: Callable[[Any, bool], Any]) -> Callable[[Any, bool], Any]:
-        """``f``, counted, and 0 once the deadline has passed (looked at every 16 calls).
-
-        Arb's integrator meets its tolerance at once on an integrand that is 0 and returns; the
-        caller, seeing :attr:`spent`, discards that result.
-        """
-        zero = load_flint().acb(0)
-
-        def g(x: Any, an: bool) -> Any:
-            if self.spent:
-                return zero
-            self.evaluations += 1
-            if self.evaluations % 16 == 0 and self.check():
-                return zero
-            return f(x, an)
-
-        return g
-
-
-class BudgetSpent(Exception):
-    """Raised inside a refinement whose deadline has passed (caught by the refinement)."""
-
-
-class Unconverged(Exception):
-    """Raised where a piece's integral is not finite within a refinement's evaluation limit."""
-
-
-#: The evaluations Arb may spend on one piece where no refinement sets fewer.
-_EVAL_LIMIT = 10**6
-
-_EFFORT: contextvars.ContextVar[Effort | None] = contextvars.ContextVar("_EFFORT", default=None)
-
-
-@contextlib.contextmanager
-def effort(work: Effort) -> Iterator[Effort]:
-    """Makes ``work`` the :class:`Effort` of the certified integrals inside, restored on exit."""
-    token = _EFFORT.set(work)
-    try:
-        yield work
-    finally:
-        _EFFORT.reset(token)
 
 
 # --- supports and layout -------------------------------------------------------------------
@@ -327,11 +121,6 @@ def _strips(p: Law, q: Law, rtol: float, lo: float, hi: float) -> list[tuple[flo
     return [(a, b, name) for a, b, name in out if a < b]
 
 
-def law_mass(law: Law, a: float, b: float) -> Any:
-    """An upper bound (the upper end of a ball) of the mass ``law`` puts on ``[a, b]``."""
-    return sum((ball.arb(w) * c._ball_mass(a, b) for w, c in exact_components(law)), ball.arb(0))
-
-
 Integrand = Callable[[Any, Any, Any, bool], Any]  # (x, log p or None, log q or None, analytic)
 
 
@@ -389,11 +178,12 @@ def sum_pieces(
     ``piece(a, b)`` gives the integrand on ``[a, b]`` (None where it is 0). On the strips a law
     asks for at the ends of its support (``Law._ball_strips``: a beta law's density is not
     analytic there) the integral is enclosed instead by the ball ``strip_bound(a, b)`` (by
-    default the ``strip`` method of ``tail_bound``, which :func:`mass_tails` has); an integrand
-    without such a bound is refused there, naming the law. Pieces are integrated
-    in decreasing order of the mass the two laws put on them, each to a relative tolerance of
-    ``rtol / 8`` and an absolute one of ``rtol / 8`` times the running total over the number of
-    pieces: for a one-signed integrand, a relative width of about ``rtol`` on the sum.
+    default the ``strip`` method of ``tail_bound``, which
+    :func:`~divergences.continuous._src.tail_bounds.mass_tails` has); an integrand without such a
+    bound is refused there, naming the law. Pieces are integrated in decreasing order of the mass
+    the two laws put on them, each to a relative tolerance of ``rtol / 8`` and an absolute one of
+    ``rtol / 8`` times the running total over the number of pieces: for a one-signed integrand, a
+    relative width of about ``rtol`` on the sum.
     """
     flint = load_flint()
     arb = flint.arb
@@ -428,7 +218,7 @@ def sum_pieces(
     rel = arb(rtol) / 16
     floor = arb(2) ** (-flint.ctx.prec - 60)
     n = max(len(pieces), 1)
-    work = _EFFORT.get()
+    work = EFFORT.get()
     for a, b in pieces:
         if strip_bound is not None and any(s <= a and b <= e for s, e, _ in strips):
             total += strip_bound(a, b)
@@ -440,7 +230,7 @@ def sum_pieces(
         absolute = (rel * running / n).max(floor) if running != 0 else floor
         if work is not None and work.atol > 0:
             absolute = absolute.max(arb(work.atol) / (4 * n))
-        with _Bits(flint.ctx.prec + _lost_bits(a, b)):
+        with Bits(flint.ctx.prec + _lost_bits(a, b)):
             r = _piece_integral(f, a, b, rel, absolute)
         total += r.real
     for side_inf, t, left in ((lo_hull, -lo, True), (hi_hull, hi, False)):
@@ -463,17 +253,17 @@ def _piece_integral(
       SolverError: where it is not finite within the integrals' own limit.
     """
     acb = load_flint().acb
-    work = _EFFORT.get()
+    work = EFFORT.get()
     if work is not None:
         if work.check():
             raise BudgetSpent
         f = work.counted(f)
-    limit = _EVAL_LIMIT if work is None else work.eval_limit
+    limit = EVAL_LIMIT if work is None else work.eval_limit
     r = acb.integral(f, a, b, rel_tol=rel, abs_tol=absolute, eval_limit=limit)
     if work is not None and work.spent:
         raise BudgetSpent
     if not r.real.is_finite():
-        if work is not None and limit < _EVAL_LIMIT:
+        if work is not None and limit < EVAL_LIMIT:
             raise Unconverged
         raise SolverError(
             f"the certified integration did not converge on [{a!r}, {b!r}] within {limit} "
@@ -563,74 +353,3 @@ def integral(
     return sum_pieces(
         p, q, piece, tail_bound, rtol, sign=sign, crossing=crossing, strip_bound=strip_bound
     )
-
-
-def tails(law: Law, t: float, left: bool) -> Tail:
-    r"""Bounds on ``[t, inf)`` (``left``: on ``(-inf, -t]``) for a law, mixtures included.
-
-    Moments add up with the weights; the envelope of :math:`-\log p` is that of the component
-    with the slowest decay plus :math:`-\log w_k` (since :math:`p \ge w_k p_k`); the density
-    bound is :math:`\sum_k w_k \max p_k`.
-    """
-    arb = ball.arb
-    zero = arb(0)
-    parts = []
-    dmax = zero
-    for w, c in exact_components(law):
-        tl = c._ball_tail(t, left=left)
-        parts.append((arb(w), tl))
-        if not tl.m0.is_zero():
-            dmax += arb(w) * c._ball_density_max()
-    m0 = sum((w * tl.m0 for w, tl in parts), zero)
-    live = [(w, tl) for w, tl in parts if not tl.m0.is_zero()]
-    m1 = sum((w * tl.m1 for w, tl in live), zero)
-    m2 = sum((w * tl.m2 for w, tl in live), zero)
-    mlog = sum((w * tl.mlog for w, tl in live), zero)
-    if not live:
-        inf = arb("inf")
-        return Tail(zero, zero, zero, zero, (inf, inf, inf, inf), -inf)
-
-    def slowness(item: tuple[Any, Tail]) -> tuple[float, float, float]:
-        e = item[1].envelope
-        return (float(e[2].upper()), float(e[1].upper()), float(e[3].upper()))
-
-    wb, best = min(live, key=slowness)
-    env = (best.envelope[0] + abs(wb.log()), *best.envelope[1:])
-    return Tail(m0, m1, m2, mlog, env, dmax.log())
-
-
-def dot(env: tuple[Any, ...], tl: Any) -> Any:
-    """``sum_j env_j * moment_j`` with ``0 * inf = 0``."""
-    arb = load_flint().arb
-    total = arb(0)
-    for c, m in zip(env, (tl.m0, tl.m1, tl.m2, tl.mlog), strict=True):
-        if c != 0:
-            total += c * m
-    return total
-
-
-class MassBound:
-    """A bound ``factor`` times the two laws' mass, on a tail and on a strip.
-
-    For an integrand at most ``factor (p + q)``: the JS, Hellinger and TV summands.
-    """
-
-    def __init__(self, p: Law, q: Law, factor: float) -> None:
-        self.p, self.q, self.factor = p, q, factor
-
-    def __call__(self, t: float, left: bool) -> Any:
-        """On the tail beyond ``t`` (``left``: below ``-t``)."""
-        return self.factor * (tails(self.p, t, left).m0 + tails(self.q, t, left).m0)
-
-    def strip(self, a: float, b: float) -> Any:
-        """On the strip ``[a, b]``: a ball from 0 to the bound."""
-        return ball.arb(0).union(self.factor * (law_mass(self.p, a, b) + law_mass(self.q, a, b)))
-
-
-def mass_tails(p: Law, q: Law, factor: float) -> MassBound:
-    """The bound of an integrand at most ``factor (p + q)`` beyond the integrated pieces."""
-    return MassBound(p, q, factor)
-
-
-def ball_exp(v: Any) -> Any:
-    return v.exp()

@@ -1,7 +1,7 @@
 r"""The certified path's promise: an enclosure as narrow as asked for, or :class:`PrecisionError`.
 
 Every certified function computes its enclosure through :func:`refined`: a first attempt at the
-working precision of ``rtol`` (:class:`~divergences.continuous._src.integrals.Precision`), then,
+working precision of ``rtol`` (:class:`~divergences.continuous._src.effort.Precision`), then,
 while the enclosure is wider than asked for and the budget lasts, attempts with a tighter
 internal tolerance, more bits and more integrand evaluations per piece. Two laws close together
 need the bits: their log densities agree in their leading bits, and their difference, the only
@@ -32,14 +32,9 @@ from collections.abc import Callable
 from typing import Any
 
 from divergences._src.options import number_option
-from divergences.continuous._src.integrals import (
-    BudgetSpent,
-    Effort,
-    Enclosure,
-    Unconverged,
-    check_rtol,
-    effort,
-)
+from divergences.continuous._src.effort import BudgetSpent, Effort, Unconverged, effort
+from divergences.continuous._src.enclosure import Enclosure
+from divergences.continuous._src.inputs import check_rtol
 from divergences.wasserstein._src.results import SolverError, Status
 
 __all__ = ["BUDGET", "PrecisionError", "check_atol", "check_budget", "meets", "refined"]
