@@ -40,12 +40,13 @@ lint: $(VENV)/.installed-test ## ruff, ruff format --check, mypy and the import 
 
 # The README's test command: lint, then every test and doctest not marked slow (250 s on a fresh
 # clone of an idle 2-core machine, install included: benchmarks/README.md, "The test session").
-# test-slow runs the rest; CI runs both (.ci/run).
+# test-slow runs the rest but the proofs' steps (marked proof), which CI's wheel-check runs in
+# `divergences verify`; CI runs both (.ci/run).
 test: lint ## lint, then the suite but the tests marked slow (the doctests too): CI's first step
 	$(PY) -m pytest -n 2 -m "not slow" --durations=15
 
 test-slow: $(VENV)/.installed-test ## the tests marked slow (Sinkhorn programs, training, sweeps): CI's second step
-	$(PY) -m pytest -n 2 -m slow --durations=15
+	$(PY) -m pytest -n 2 -m "slow and not proof" --durations=15
 
 # Each teaching notebook run top to bottom in a fresh kernel, headless, its outputs kept nowhere
 # (make docs executes them into the site, and keeps them in its cache).
@@ -61,7 +62,8 @@ build-check: $(VENV)/.installed ## the build and packaging checks (.ci/check_*.p
 	$(PY) .ci/check_build.py
 
 # What a user gets: the wheel, installed into a clean venv, running the main job from an empty
-# folder (no source tree on the path).
+# folder (no source tree on the path). This is the run of every proof's step in CI (make
+# test-slow leaves them out), warnings as errors as in the test session.
 WHEELCHECK := build/wheelcheck
 wheel-check: $(VENV)/.installed ## build the wheel, install it in a clean venv, run verify from an empty folder
 	rm -rf $(WHEELCHECK)
@@ -69,15 +71,18 @@ wheel-check: $(VENV)/.installed ## build the wheel, install it in a clean venv, 
 	$(PY) -m build --wheel --outdir $(WHEELCHECK)/dist .
 	python3 -m venv $(WHEELCHECK)/venv
 	$(WHEELCHECK)/venv/bin/python -m pip install --quiet "$$(ls $(WHEELCHECK)/dist/*.whl)[lab]"
-	cd $(WHEELCHECK)/empty && ../venv/bin/divergences verify --out figures
+	cd $(WHEELCHECK)/empty && PYTHONWARNINGS=error ../venv/bin/divergences verify --out figures
 
 # An install without the compiled extension, as on a machine with no C++17 compiler: a copy of
 # the source tree (tracked and new files, no build outputs) installed with
-# DIVERGENCES_BUILD_NATIVE=0 runs the main job (the derivations and the figures, 128 s there on an
-# idle 2-core machine) and the W1 tests that do not need the extension (those marked slow left to
-# make test-slow: Sinkhorn's programs do not depend on it).
+# DIVERGENCES_BUILD_NATIVE=0 loads every proof, runs the main job on the proofs that solve a W1
+# problem (the extension changes nothing else: wheel-check runs every step), with the tour and
+# the figures, and the W1 tests that do not need the extension (those marked slow left to make
+# test-slow: Sinkhorn's programs do not depend on it).
 NONATIVE := build/no-native
-check-no-native: ## an install without the compiled extension: verify and its W1 tests
+NONATIVE_PROOFS := parallel_lines kantorovich_rubinstein wgan_losses gradient_penalty \
+	earth_movers estimates_cover
+check-no-native: ## an install without the compiled extension: verify's W1 proofs and its W1 tests
 	rm -rf $(NONATIVE)
 	mkdir -p $(NONATIVE)/src $(NONATIVE)/empty
 	git ls-files -co --exclude-standard -z | tar --null -T - -cf - | tar -xf - -C $(NONATIVE)/src
@@ -85,7 +90,8 @@ check-no-native: ## an install without the compiled extension: verify and its W1
 	$(NONATIVE)/venv/bin/python -m pip install --quiet --upgrade pip
 	cd $(NONATIVE)/src && DIVERGENCES_BUILD_NATIVE=0 ../venv/bin/python -m pip install --quiet ".[lab]" pytest pytest-xdist python-flint
 	cd $(NONATIVE)/empty && ../venv/bin/python -c "from divergences.wasserstein._src.host import native; assert not native.available(), 'the extension was built'"
-	cd $(NONATIVE)/empty && ../venv/bin/divergences verify --out $(CURDIR)/$(NONATIVE)/figures
+	cd $(NONATIVE)/empty && ../venv/bin/python -c "from divergences.lab.proof_files import load_proofs; load_proofs()"
+	cd $(NONATIVE)/empty && ../venv/bin/divergences verify --only $(NONATIVE_PROOFS) --out $(CURDIR)/$(NONATIVE)/figures
 	cd $(NONATIVE)/src && ../venv/bin/python -m pytest -n 2 -q -p no:cacheprovider tests/wasserstein -m "not native and not slow"
 
 # The compiled solver under another compiler and under sanitizers. Each copies the sources into
@@ -101,13 +107,17 @@ define native_copy
 		divergences tests conftest.py pyproject.toml setup.py README.md | tar -x -C $(1)
 endef
 
-# Clang (Debian's clang package; .ci/run installs it where it is missing).
+# Clang (Debian's clang package; .ci/run installs it where it is missing). Its tests are those that
+# drive the C++: the ones that run the solver under jit, vmap or grad are left out (the host call
+# hands the C++ the same arrays as the eager call, which the same tests make in their eager cases
+# or their neighbours; their time is JAX's compiling; the sanitizers keep them, for the buffers).
 CLANG_DIR := build/clang-test
+CLANG_SELECT := -k "not under_jit and not jit_and_vmap and not gradients_equal and not vmap"
 clang-test: $(VENV)/.installed ## the compiled W1 solver built by Clang, with its tests
 	$(call native_copy,$(CLANG_DIR))
 	cd $(CLANG_DIR) && CC=clang CXX=clang++ $(abspath $(PY)) setup.py -q build_ext --inplace
 	readelf -p .comment $(CLANG_DIR)/divergences/wasserstein/_ot_native.*so | grep -q clang
-	cd $(CLANG_DIR) && $(abspath $(PY)) -m pytest -q -p no:cacheprovider $(NATIVE_TESTS)
+	cd $(CLANG_DIR) && $(abspath $(PY)) -m pytest -q -p no:cacheprovider $(NATIVE_TESTS) $(CLANG_SELECT)
 
 # AddressSanitizer and UndefinedBehaviorSanitizer (GCC; any report fails the run). The
 # interpreter is not instrumented: libasan is preloaded, with libstdc++ (ASan's C++ exception
