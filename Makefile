@@ -96,10 +96,14 @@ check-no-native: ## an install without the compiled extension: verify's W1 proof
 
 # The compiled solver under another compiler and under sanitizers. Each copies the sources into
 # its own folder under build/, builds the extension in place there, and runs the sparse solver's
-# tests from that copy with the project's venv (the copy's package comes first on the path).
+# tests from that copy with the project's venv (the copy's package comes first on the path), in
+# two workers, with the JAX programs that make test and test-slow compiled (build/jax-cache: the
+# extension is called from them, not compiled into them).
 NATIVE_TESTS := tests/wasserstein/test_sparse.py tests/wasserstein/test_native.py tests/wasserstein/test_stops.py \
 	tests/wasserstein/test_degenerate.py tests/wasserstein/test_fuzz.py tests/wasserstein/test_grid.py \
 	tests/wasserstein/test_cost_scaling.py
+NATIVE_PYTEST := JAX_COMPILATION_CACHE_DIR=$(CURDIR)/build/jax-cache $(abspath $(PY)) -m pytest -n 2 \
+	-q -p no:cacheprovider $(NATIVE_TESTS)
 define native_copy
 	rm -rf $(1)
 	mkdir -p $(1)
@@ -117,7 +121,7 @@ clang-test: $(VENV)/.installed ## the compiled W1 solver built by Clang, with it
 	$(call native_copy,$(CLANG_DIR))
 	cd $(CLANG_DIR) && CC=clang CXX=clang++ $(abspath $(PY)) setup.py -q build_ext --inplace
 	readelf -p .comment $(CLANG_DIR)/divergences/wasserstein/_ot_native.*so | grep -q clang
-	cd $(CLANG_DIR) && $(abspath $(PY)) -m pytest -q -p no:cacheprovider $(NATIVE_TESTS) $(CLANG_SELECT)
+	cd $(CLANG_DIR) && $(NATIVE_PYTEST) $(CLANG_SELECT)
 
 # AddressSanitizer and UndefinedBehaviorSanitizer (GCC; any report fails the run). The
 # interpreter is not instrumented: libasan is preloaded, with libstdc++ (ASan's C++ exception
@@ -135,7 +139,7 @@ sanitize: $(VENV)/.installed ## the compiled W1 solver under ASan and UBSan, wit
 		LD_PRELOAD="$$(gcc -print-file-name=libasan.so) $$(gcc -print-file-name=libstdc++.so)" \
 		ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-		$(abspath $(PY)) -m pytest -q -p no:cacheprovider $(NATIVE_TESTS) -k "not address_space"
+		$(NATIVE_PYTEST) -k "not address_space"
 
 # The site, warnings as errors, with its checks (docs/_ext/sitecheck.py). The notebooks are
 # executed here (an error in a cell fails the build), those whose code has not changed since the
