@@ -62,8 +62,8 @@ build-check: $(VENV)/.installed ## the build and packaging checks (.ci/check_*.p
 	$(PY) .ci/check_build.py
 
 # What a user gets: the wheel, installed into a clean venv, running the main job from an empty
-# folder (no source tree on the path). This is the run of every proof's step in CI (make
-# test-slow leaves them out), warnings as errors as in the test session.
+# folder (no source tree on the path). It runs every proof's step, warnings as errors as in the
+# test session (make test-slow leaves them out; make docs runs them too, for the proof catalogue).
 WHEELCHECK := build/wheelcheck
 wheel-check: $(VENV)/.installed ## build the wheel, install it in a clean venv, run verify from an empty folder
 	rm -rf $(WHEELCHECK)
