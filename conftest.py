@@ -97,7 +97,7 @@ def _load() -> tuple[float, float, float] | None:
         return None
 
 
-_START = {"wall": time.perf_counter(), "load": _load()}
+_START_WALL, _START_LOAD = time.perf_counter(), _load()
 _WORKER_CPU: list[float] = []
 
 
@@ -126,8 +126,8 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     workers = len(_WORKER_CPU)
     # The controller's own time counts too (collection, and the whole run without workers).
     cpu = time.process_time() + sum(_WORKER_CPU)
-    wall = time.perf_counter() - _START["wall"]
-    start, end = _START["load"], _load()
+    wall = time.perf_counter() - _START_WALL
+    start, end = _START_LOAD, _load()
     load = (
         ""
         if start is None or end is None
