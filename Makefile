@@ -40,7 +40,8 @@ lint: $(VENV)/.installed-test ## ruff, ruff format --check, mypy and the import 
 
 # The README's test command: lint, then every test and doctest not marked slow (250 s on a fresh
 # clone of an idle 2-core machine, install included: benchmarks/README.md, "The test session").
-# test-slow runs the rest; CI runs both (.ci/run).
+# test-slow runs the rest but the proofs' steps (marked proof), which CI's wheel-check runs in
+# `divergences verify`; CI runs both (.ci/run).
 test: lint ## lint, then the suite but the tests marked slow (the doctests too): CI's first step
 	$(PY) -m pytest -n 2 -m "not slow" --durations=15
 
@@ -57,7 +58,7 @@ test-subnormals: $(VENV)/.installed-test ## the float-range tests under gradual 
 	$(PY) -m pytest -n 2 -m "not slow" --subnormals=keep $(SUBNORMAL_TESTS)
 
 test-slow: $(VENV)/.installed-test ## the tests marked slow (Sinkhorn programs, training, sweeps): CI's second step
-	$(PY) -m pytest -n 2 -m slow --durations=15
+	$(PY) -m pytest -n 2 -m "slow and not proof" --durations=15
 
 # Each teaching notebook run top to bottom in a fresh kernel, headless, its outputs kept nowhere
 # (make docs executes them into the site, and keeps them in its cache).
@@ -73,7 +74,8 @@ build-check: $(VENV)/.installed ## the build and packaging checks (.ci/check_*.p
 	$(PY) .ci/check_build.py
 
 # What a user gets: the wheel, installed into a clean venv, running the main job from an empty
-# folder (no source tree on the path).
+# folder (no source tree on the path). It runs every proof's step, warnings as errors as in the
+# test session (make test-slow leaves them out; make docs runs them too, for the proof catalogue).
 WHEELCHECK := build/wheelcheck
 wheel-check: $(VENV)/.installed ## build the wheel, install it in a clean venv, run verify from an empty folder
 	rm -rf $(WHEELCHECK)
@@ -81,15 +83,18 @@ wheel-check: $(VENV)/.installed ## build the wheel, install it in a clean venv, 
 	$(PY) -m build --wheel --outdir $(WHEELCHECK)/dist .
 	python3 -m venv $(WHEELCHECK)/venv
 	$(WHEELCHECK)/venv/bin/python -m pip install --quiet "$$(ls $(WHEELCHECK)/dist/*.whl)[lab]"
-	cd $(WHEELCHECK)/empty && ../venv/bin/divergences verify --out figures
+	cd $(WHEELCHECK)/empty && PYTHONWARNINGS=error ../venv/bin/divergences verify --out figures
 
 # An install without the compiled extension, as on a machine with no C++17 compiler: a copy of
 # the source tree (tracked and new files, no build outputs) installed with
-# DIVERGENCES_BUILD_NATIVE=0 runs the main job (the derivations and the figures, 128 s there on an
-# idle 2-core machine) and the W1 tests that do not need the extension (those marked slow left to
-# make test-slow: Sinkhorn's programs do not depend on it).
+# DIVERGENCES_BUILD_NATIVE=0 loads every proof, runs the main job on the proofs that solve a W1
+# problem (the extension changes nothing else: wheel-check runs every step), with the tour and
+# the figures, and the W1 tests that do not need the extension (those marked slow left to make
+# test-slow: Sinkhorn's programs do not depend on it).
 NONATIVE := build/no-native
-check-no-native: ## an install without the compiled extension: verify and its W1 tests
+NONATIVE_PROOFS := parallel_lines kantorovich_rubinstein wgan_losses gradient_penalty \
+	earth_movers estimates_cover
+check-no-native: ## an install without the compiled extension: verify's W1 proofs and its W1 tests
 	rm -rf $(NONATIVE)
 	mkdir -p $(NONATIVE)/src $(NONATIVE)/empty
 	git ls-files -co --exclude-standard -z | tar --null -T - -cf - | tar -xf - -C $(NONATIVE)/src
@@ -97,7 +102,8 @@ check-no-native: ## an install without the compiled extension: verify and its W1
 	$(NONATIVE)/venv/bin/python -m pip install --quiet --upgrade pip
 	cd $(NONATIVE)/src && DIVERGENCES_BUILD_NATIVE=0 ../venv/bin/python -m pip install --quiet ".[lab]" pytest pytest-xdist python-flint
 	cd $(NONATIVE)/empty && ../venv/bin/python -c "from divergences.wasserstein._src.host import native; assert not native.available(), 'the extension was built'"
-	cd $(NONATIVE)/empty && ../venv/bin/divergences verify --out $(CURDIR)/$(NONATIVE)/figures
+	cd $(NONATIVE)/empty && ../venv/bin/python -c "from divergences.lab.proof_files import load_proofs; load_proofs()"
+	cd $(NONATIVE)/empty && ../venv/bin/divergences verify --only $(NONATIVE_PROOFS) --out $(CURDIR)/$(NONATIVE)/figures
 	cd $(NONATIVE)/src && ../venv/bin/python -m pytest -n 2 -q -p no:cacheprovider tests/wasserstein -m "not native and not slow"
 
 # The other Pythons the package promises (the venv above is 3.11): for each of 3.12 and 3.13, the
@@ -109,10 +115,14 @@ test-pythons: $(VENV)/.installed ## the sdist installed on Python 3.12 and 3.13,
 
 # The compiled solver under another compiler and under sanitizers. Each copies the sources into
 # its own folder under build/, builds the extension in place there, and runs the sparse solver's
-# tests from that copy with the project's venv (the copy's package comes first on the path).
+# tests from that copy with the project's venv (the copy's package comes first on the path), in
+# two workers, with the JAX programs that make test and test-slow compiled (build/jax-cache: the
+# extension is called from them, not compiled into them).
 NATIVE_TESTS := tests/wasserstein/test_sparse.py tests/wasserstein/test_native.py tests/wasserstein/test_stops.py \
 	tests/wasserstein/test_degenerate.py tests/wasserstein/test_fuzz.py tests/wasserstein/test_grid.py \
 	tests/wasserstein/test_cost_scaling.py
+NATIVE_PYTEST := JAX_COMPILATION_CACHE_DIR=$(CURDIR)/build/jax-cache $(abspath $(PY)) -m pytest -n 2 \
+	-q -p no:cacheprovider $(NATIVE_TESTS)
 define native_copy
 	rm -rf $(1)
 	mkdir -p $(1)
@@ -120,13 +130,17 @@ define native_copy
 		divergences tests conftest.py pyproject.toml setup.py README.md | tar -x -C $(1)
 endef
 
-# Clang (Debian's clang package; .ci/run installs it where it is missing).
+# Clang (Debian's clang package; .ci/run installs it where it is missing). Its tests are those that
+# drive the C++: the ones that run the solver under jit, vmap or grad are left out (the host call
+# hands the C++ the same arrays as the eager call, which the same tests make in their eager cases
+# or their neighbours; their time is JAX's compiling; the sanitizers keep them, for the buffers).
 CLANG_DIR := build/clang-test
+CLANG_SELECT := -k "not under_jit and not jit_and_vmap and not gradients_equal and not vmap"
 clang-test: $(VENV)/.installed ## the compiled W1 solver built by Clang, with its tests
 	$(call native_copy,$(CLANG_DIR))
 	cd $(CLANG_DIR) && CC=clang CXX=clang++ $(abspath $(PY)) setup.py -q build_ext --inplace
 	readelf -p .comment $(CLANG_DIR)/divergences/wasserstein/_ot_native.*so | grep -q clang
-	cd $(CLANG_DIR) && $(abspath $(PY)) -m pytest -q -p no:cacheprovider $(NATIVE_TESTS)
+	cd $(CLANG_DIR) && $(NATIVE_PYTEST) $(CLANG_SELECT)
 
 # AddressSanitizer and UndefinedBehaviorSanitizer (GCC; any report fails the run). The
 # interpreter is not instrumented: libasan is preloaded, with libstdc++ (ASan's C++ exception
@@ -144,7 +158,7 @@ sanitize: $(VENV)/.installed ## the compiled W1 solver under ASan and UBSan, wit
 		LD_PRELOAD="$$(gcc -print-file-name=libasan.so) $$(gcc -print-file-name=libstdc++.so)" \
 		ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-		$(abspath $(PY)) -m pytest -q -p no:cacheprovider $(NATIVE_TESTS) -k "not address_space"
+		$(NATIVE_PYTEST) -k "not address_space"
 
 # The site, warnings as errors, with its checks (docs/_ext/sitecheck.py). The notebooks are
 # executed here (an error in a cell fails the build), those whose code has not changed since the

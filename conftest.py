@@ -20,11 +20,17 @@ XLA compiles as it does for a user: the session sets no ``XLA_FLAGS`` of its own
   XLA compiles for the CPU keeps mappings of its own, and a pytest-xdist worker of the slow tier
   compiles thousands; at the limit, XLA's next compilation aborts the process (seen in CI as
   crashed workers at 99 % of the slow tier).
+
+* the session's measure, printed at its end: the test-seconds (every test's set-up, call and
+  tear-down, summed over the workers: what ``--durations`` lists), the CPU-seconds of the
+  processes that ran them and the wall time, beside the load average at the start and at the end
+  (a loaded machine stretches the wall time and the test-seconds; the CPU-seconds much less).
 """
 
 import gc
 import os
 import pathlib
+import time
 from collections.abc import Iterator
 
 # Through the environment, before JAX starts, so that the workers and subprocesses inherit it.
@@ -109,3 +115,55 @@ def pytest_runtest_teardown(item: pytest.Item) -> None:
     if _mappings() > _MAP_LIMIT // 4:
         jax.clear_caches()
         gc.collect()
+
+
+# ------------------------------------------------------------------------- the session's measure
+def _load() -> tuple[float, float, float] | None:
+    try:
+        return os.getloadavg()
+    except (AttributeError, OSError):  # not on every platform
+        return None
+
+
+_START_WALL, _START_LOAD = time.perf_counter(), _load()
+_WORKER_CPU: list[float] = []
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """A pytest-xdist worker hands its CPU-seconds (the whole process) to the controller."""
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["cpu_seconds"] = time.process_time()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: object, error: object) -> None:
+    """The controller keeps each worker's CPU-seconds (a pytest-xdist hook)."""
+    cpu = getattr(node, "workeroutput", {}).get("cpu_seconds")
+    if cpu is not None:
+        _WORKER_CPU.append(cpu)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """One line: test-seconds, CPU-seconds and wall time of the session, beside the load."""
+    reports = [r for rs in terminalreporter.stats.values() for r in rs if hasattr(r, "when")]
+    tests = sum(1 for r in reports if r.when == "call" or (r.when == "setup" and r.skipped))
+    if not tests:  # --collect-only, or nothing selected
+        return
+    test_seconds = sum(r.duration for r in reports)
+    workers = len(_WORKER_CPU)
+    # The controller's own time counts too (collection, and the whole run without workers).
+    cpu = time.process_time() + sum(_WORKER_CPU)
+    wall = time.perf_counter() - _START_WALL
+    start, end = _START_LOAD, _load()
+    load = (
+        ""
+        if start is None or end is None
+        else f"; load average {start[0]:.1f} at the start, {end[0]:.1f} / {end[1]:.1f} / "
+        f"{end[2]:.1f} (1 / 5 / 15 min) at the end, {os.cpu_count()} CPUs"
+    )
+    processes = f"{workers} workers" if workers else "1 process"
+    terminalreporter.write_line(
+        f"test session: {tests} tests, {test_seconds:.0f} test-s, {cpu:.0f} CPU-s "
+        f"({processes}), {wall:.0f} s wall{load}"
+    )

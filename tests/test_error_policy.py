@@ -9,6 +9,7 @@ conversion.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -142,6 +143,24 @@ def _cases() -> list[tuple[str, Callable[..., Any], tuple[Any, ...]]]:
 CASES = _cases()
 
 
+def _by_function() -> dict[str, list[tuple[str, Callable[..., Any], tuple[Any, ...]]]]:
+    """The cases grouped by the function they call, named by what their ids share."""
+    groups: dict[int, list[tuple[str, Callable[..., Any], tuple[Any, ...]]]] = {}
+    for case in CASES:
+        groups.setdefault(id(case[1]), []).append(case)
+    named = {}
+    for cases in groups.values():
+        ids = [case for case, _, _ in cases]
+        prefix = os.path.commonprefix(ids)  # noqa: RUF071 (of ids, not paths)
+        named[prefix.rstrip("-") if len(ids) > 1 else ids[0]] = cases
+    return named
+
+
+#: One test a function: its program under checked(jit) is compiled once, by the first of its
+#: cases, and every other case of its table runs on it in the same process at no compile cost.
+BY_FUNCTION = _by_function()
+
+
 def _error(fn: Callable[..., Any], args: tuple[Any, ...]) -> ValueError:
     with pytest.raises(ValueError) as info:
         fn(*args)
@@ -159,19 +178,21 @@ def test_the_table_covers_every_public_function_outside_w1() -> None:
     }  # fmt: skip
     assert public <= covered, public - covered
     assert len(CASES) > 250
+    assert sum(len(cases) for cases in BY_FUNCTION.values()) == len(CASES)  # no group lost
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize(("case", "fn", "args"), CASES, ids=[c[0] for c in CASES])
-def test_checked_jit_raises_what_eager_raises(case: str, fn, args) -> None:
-    eager = _error(fn, args)
-    traced = _error(dv.checked(jax.jit(fn)), tuple(jnp.asarray(a) for a in args))
-    assert str(traced) == str(eager)
-    # The message names the argument it is about first (or the base, the function for js_distance).
-    assert str(eager).split()[0] in {
-        "p", "q", "joint", "conditionals", "weights", "base", "js_distance", "d", "t", "mu_p",
-        "sigma_p", "mu_q", "sigma_q", "mean_p", "cov_p", "mean_q", "cov_q",
-    }  # fmt: skip
+@pytest.mark.parametrize("function", list(BY_FUNCTION))
+def test_checked_jit_raises_what_eager_raises(function: str) -> None:
+    for case, fn, args in BY_FUNCTION[function]:
+        eager = _error(fn, args)
+        traced = _error(dv.checked(jax.jit(fn)), tuple(jnp.asarray(a) for a in args))
+        assert str(traced) == str(eager), case
+        # The message names the argument it is about first (or the base, the function for
+        # js_distance).
+        assert str(eager).split()[0] in {
+            "p", "q", "joint", "conditionals", "weights", "base", "js_distance", "d", "t", "mu_p",
+            "sigma_p", "mu_q", "sigma_q", "mean_p", "cov_p", "mean_q", "cov_q",
+        }, case  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -226,8 +247,11 @@ def test_inception_score_of_an_empty_batch() -> None:
         dv.inception_score(np.zeros((0, 3)))
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("low", [jnp.bfloat16, jnp.float16], ids=["bfloat16", "float16"])
+@pytest.mark.parametrize(
+    "low",
+    [pytest.param(jnp.bfloat16, marks=pytest.mark.slow), jnp.float16],  # 5 s and 0.5 s (loaded)
+    ids=["bfloat16", "float16"],
+)
 def test_low_precision_input_is_computed_in_float32(low) -> None:
     # Computed in float32, returned in the input's dtype (rounded once).
     p = jnp.asarray([0.25, 0.75], dtype=low)
