@@ -42,6 +42,7 @@ from divergences.estimate._src.result import (
 )
 from divergences.estimate._src.w1 import w1
 from divergences.estimate._src.w1_dkw import w1_dkw
+from divergences.estimate._src.w1_projected import w1_projected
 
 __all__ = [
     "ASYMPTOTIC_CLAIMS",
@@ -59,4 +60,5 @@ __all__ = [
     "tv_from_discriminator",
     "w1",
     "w1_dkw",
+    "w1_projected",
 ]

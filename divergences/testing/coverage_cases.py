@@ -20,7 +20,12 @@ and the 1-Lipschitz witness :math:`x \mapsto \langle x, \mu\rangle/\delta`), JS 
 :math:`a - b \sim N(\cdot, 2 I_d)`). The optimal discriminator is
 :math:`D^*(x) = 1/(1 + e^{\langle x, \mu\rangle - \delta^2/2})` (Goodfellow et al., 2014,
 Proposition 1). For the uniform law on :math:`[0, 1]^d` and its translate by :math:`t`,
-:math:`W_1 = |t|`, both inside a set of diameter :math:`|\mathbf 1 + |t||`. On the line,
+:math:`W_1 = |t|`, both inside a set of diameter :math:`|\mathbf 1 + |t||`. Between
+:math:`N(0, I_d)` and :math:`N(0, \mathrm{diag}(4, 1, \dots, 1))`,
+:math:`W_1 = \sqrt{2/\pi}`: the coupling :math:`x \mapsto x + x_1 e_1` costs
+:math:`\mathbb E|X_1|`, and the projection on :math:`e_1` (1-Lipschitz) leaves
+:math:`W_1(N(0, 1), N(0, 4)) = \mathbb E|2Z - Z| = \sqrt{2/\pi}` (the quantile coupling).
+On the line,
 :math:`W_1(\mathrm{Beta}(2, 2), U(0, 1)) = \int_0^1 |x(1 - x)(2x - 1)|\,dx = 1/16`.
 """
 
@@ -168,6 +173,18 @@ def _gaussians(d: int, delta: float, one: bool = False) -> Draw:
     return draw
 
 
+def _scaled(d: int, scale: float) -> Draw:
+    """``N(0, I_d)`` against the law of ``(scale Z_1, Z_2, ..., Z_d)``: a covariance apart."""
+
+    def draw(key: jax.Array, n: int) -> tuple[np.ndarray, ...]:
+        kx, ky = jax.random.split(key)
+        y = np.array(jax.random.normal(ky, (n, d)))
+        y[:, 0] *= scale
+        return np.asarray(jax.random.normal(kx, (n, d))), y
+
+    return draw
+
+
 def _cubes(d: int, shift: float) -> Draw:
     t = _mean(d, shift)
 
@@ -265,6 +282,7 @@ def _gaussian_family(d: int) -> list[CoverageCase]:
         CoverageCase(f"kl | {laws}", "kl", d, draw, lambda: kl),
         CoverageCase(f"js | {laws}", "js", d, draw, js),
         CoverageCase(f"w1 | {laws}", "w1", d, draw, lambda: DELTA),
+        CoverageCase(f"w1_projected | {laws}", "w1_projected", d, draw, lambda: DELTA),
         CoverageCase(
             f"mmd_squared | {laws}, bandwidth sqrt(d)",
             "mmd_squared",
@@ -323,11 +341,26 @@ def _cube_family(d: int) -> list[CoverageCase]:
     ]
 
 
+def _projected_family(d: int) -> list[CoverageCase]:
+    """The projected W1 bound where the truth is 0 and where the laws differ by covariance."""
+    return [
+        CoverageCase(
+            f"w1_projected | N(0,I) vs N(0,I), d={d}", "w1_projected", d, _gaussians(d, 0.0),
+            lambda: 0.0,
+        ),
+        CoverageCase(
+            f"w1_projected | N(0,I) vs N(0,diag(4,1,...,1)), d={d}", "w1_projected", d,
+            _scaled(d, 2.0), lambda: math.sqrt(2.0 / math.pi),
+        ),
+    ]  # fmt: skip
+
+
 #: Every case of the family, the laws on the line first.
 CASES: tuple[CoverageCase, ...] = tuple(
     _laws_on_the_line()
     + [c for d in DIMENSIONS for c in _gaussian_family(d)]
     + [c for d in (1, *DIMENSIONS) for c in _cube_family(d)]
+    + _projected_family(64)
 )
 
 #: One case of each estimator, the cheapest to draw and to know the truth of: the short runs of
@@ -338,6 +371,7 @@ ONE_PER_ESTIMATOR: tuple[str, ...] = (
     "entropy | N(0,I), d=2",
     "w1 | U[0,1]^2 vs its translate, |t|=0.5, diameter given",
     "w1_dkw | U[0,1]^1 vs its translate, |t|=0.5, diameter given",
+    "w1_projected | N(0,I) vs N(mu,I), |mu|=1, d=2",
     "mmd_squared | N(0,I) vs N(mu,I), |mu|=1, d=2, bandwidth sqrt(d)",
     "js_from_discriminator | N(0,I) vs N(mu,I), |mu|=1, d=2, D*",
     "tv_from_discriminator | N(0,I) vs N(mu,I), |mu|=1, d=2, D*",
