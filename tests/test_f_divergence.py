@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 import divergences as dv
 from divergences import testing as dvt
+from divergences._src.f_divergence import _value_range
 from divergences.testing import tolerance
 from tests.helpers import assert_leq
 
@@ -276,6 +277,21 @@ def test_matches_a_50_digit_reference(g, pq) -> None:
         assert value == expected
     else:
         np.testing.assert_allclose(value, expected, **tolerance("float64"))
+
+
+@pytest.mark.parametrize("g", GENS, ids=IDS)
+def test_vmap_gives_the_batched_values(g) -> None:
+    # The range [f(1), f(0) + slope] is cached per generator: computed first under vmap, KL's
+    # was lost to the batch trace (f(1) read as -inf), and every later KL value was -inf.
+    _value_range.cache_clear()
+    p = np.array([[0.5, 0.3, 0.2], [0.2, 0.2, 0.6], [0.1, 0.0, 0.9]])
+    q = np.array([[0.2, 0.2, 0.6], [0.2, 0.2, 0.6], [0.3, 0.3, 0.4]])
+    mapped = jax.vmap(lambda a, b: dv.f_divergence(a, b, g))(p, q)
+    batched = dv.f_divergence(p, q, g)
+    lo, hi = RANGES[g.name]
+    assert np.all((lo <= np.asarray(batched)) & (np.asarray(batched) <= hi)), batched
+    np.testing.assert_allclose(np.asarray(mapped), np.asarray(batched), **tolerance("float64"))
+    np.testing.assert_allclose(float(batched[1]), lo, atol=1e-15)  # p = q: f(1)
 
 
 def _centred_reference(g, p, q) -> mp.mpf:
