@@ -19,7 +19,9 @@ The generators, with their factor conventions, are the table of :mod:`divergence
 Numerics. Each generator of the table carries a stable expression of its summand, centred at 1 so
 that it is non-negative term by term (see :mod:`divergences.generators`): masses anywhere from 1
 down to the smallest normal number give neither overflow nor NaN, and :math:`D_f \ge f(1)` holds
-by construction. Their results are then kept in the range every f-divergence lies in, :math:`f(1) \le D_f \le f(0) + \lim_{t\to\infty} f(t)/t` (Liese & Vajda,
+by construction. KL, the reverse KL, Jensen-Shannon and the GAN are summed by the certified sums
+of :func:`divergences.kl` and :func:`divergences.js_divergence` (relatively accurate to a few
+ulp, with their derivatives), the others by their summand on the upscaled masses. Their results are then kept in the range every f-divergence lies in, :math:`f(1) \le D_f \le f(0) + \lim_{t\to\infty} f(t)/t` (Liese & Vajda,
 2006, Theorem 5): masses accepted within the sum tolerance (``sqrt(eps)``) would otherwise move
 the value past its bound by up to that tolerance (a total variation of 1.0003 in float32).
 A generator of your own is checked instead (convex at the ratios evaluated, a slope at infinity
@@ -54,7 +56,7 @@ from divergences._src.array_types import ArrayLike, Base
 from divergences._src.domain import check_axis, check_base, check_pmf_pair
 from divergences._src.errors import is_traced, require
 from divergences._src.f_generators import GENERATORS, Elementwise, FGenerator, routed
-from divergences._src.numerics import log_of_base, support_mask, upscaled_sum
+from divergences._src.numerics import log_of_base, support_mask
 from divergences._src.precision import as_float_array, has_mass, keeps_input_precision
 
 __all__ = ["f_divergence", "optimal_critic", "variational_bound"]
@@ -73,11 +75,26 @@ def _check_generator(f: Any, name: str) -> None:
         )
 
 
+def _outside_traces() -> Any:
+    """A context in which JAX evaluates at once, whatever transformation the caller is under.
+
+    ``jax.ensure_compile_time_eval`` is not enough under ``vmap``: a ``custom_jvp`` inside it
+    (KL's ``u log u``) is still batched, ``float`` of it fails, and ``_value_range`` gave KL the
+    range ``(-inf, inf)``, so that ``vmap`` of ``f_divergence`` with KL returned ``-inf`` (and
+    every call after it in the process, the range being cached).
+    """
+    return jax.core.eval_context()
+
+
 @functools.lru_cache(maxsize=64)
 def _value_range(f: Elementwise, slope: float) -> tuple[float, float]:
-    """``(f(1), f(0) + slope)``, the range of every f-divergence (NaN ends become +-inf)."""
+    """``(f(1), f(0) + slope)``, the range of every f-divergence (NaN ends become +-inf).
+
+    Evaluated outside any trace (:func:`_outside_traces`): the result is cached, and an end
+    lost to a trace would stay lost for every later call.
+    """
     try:
-        with jax.ensure_compile_time_eval():
+        with _outside_traces():
             f1 = float(f(jnp.asarray(1.0)))
             f0 = float(f(jnp.asarray(0.0)))
     except Exception:  # a user's f that cannot be evaluated at 0 or 1 alone: no clamp
@@ -267,7 +284,9 @@ def f_divergence(
 
     Conventions: a point where both masses are 0 contributes 0; a point with :math:`q_i = 0 < p_i`
     contributes :math:`p_i \cdot \lim_{t\to\infty} f(t)/t`, ``inf`` for superlinear generators
-    such as KL and Pearson. The table's generators sum a stable summand and keep the result in
+    such as KL and Pearson. The table's generators sum a stable summand (KL, the reverse KL,
+    Jensen-Shannon and the GAN by the sums of :func:`divergences.kl` and
+    :func:`divergences.js_divergence`) and keep the result in
     :math:`[f(1),\ f(0) + \lim f(t)/t]`; a generator of your own is checked for convexity where it
     is used and summed as written (see the f-divergences page of the docs).
 
@@ -356,13 +375,15 @@ def _tabled_sum(
 ) -> jax.Array:
     """``f(1) + sum term(p, q)`` (``lo`` is ``f(1)``), held in ``[lo, hi]``, in the base.
 
-    A table's term is summed on the upscaled masses (:func:`~.numerics.upscaled_sum`), so that
-    its terms below the normal range count; a term of your own is summed as written.
+    A table's term is summed by its route (:meth:`~.f_generators.Route.summed`): KL, the reverse
+    KL, Jensen-Shannon and the GAN by the certified sums of :func:`divergences.kl` and
+    :func:`divergences.js_divergence`, the others on the upscaled masses, so that terms below the
+    normal range count; a term of your own is summed as written.
     """
     if f.route is None:
         total = jnp.sum(f.term(p, q), axis=axis)  # type: ignore[misc]
     else:
-        total = upscaled_sum(f.route.masses, p, q, axis=axis, bounded=f.route.term.bounded)
+        total = f.route.summed(p, q, axis)
     value = lo + total
     return _clip(value, lo, hi) / log_base
 
@@ -563,7 +584,7 @@ def _variational_bound(
 ) -> jax.Array:
     # f* is evaluated where q > 0 only: elsewhere t is replaced by f'(1), a point inside every
     # conjugate's domain, so that neither the value nor the gradient meets f* outside it.
-    with jax.ensure_compile_time_eval():
+    with _outside_traces():
         slope_1 = float(generator.derivative(jnp.asarray(1.0)))
     t_q = jnp.where(has_mass(q), t, slope_1)
     if generator.weighted_conjugate is not None:
