@@ -21,6 +21,7 @@ from divergences.lab.continuous_curves import (
 )
 from divergences.lab.critics import critic_sweep, plot_critic_sweep
 from divergences.lab.divergence_curves import QUANTITIES, sweep, write_csv
+from divergences.lab.estimate_command import estimate_files, format_table, to_json
 from divergences.lab.proof_files import ProofFileError
 from divergences.lab.tour import format_tour, tour
 from divergences.lab.training.command import add_arguments, run_command
@@ -55,6 +56,17 @@ def _at_least(low: int) -> Callable[[str], int]:
         return value
 
     return parse
+
+
+def _level(text: str) -> float:
+    """``--level``: a number strictly between 0 and 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number in (0, 1), got {text!r}") from None
+    if not 0.0 < value < 1.0:  # NaN fails the comparison
+        raise argparse.ArgumentTypeError(f"must be a number in (0, 1), got {text}")
+    return value
 
 
 def _enable_x64() -> None:
@@ -161,6 +173,21 @@ def _cmd_critics(args: argparse.Namespace) -> int:
             k += " / K"
         print(f"{k:26s} largest |estimate - exact| = {err:.3g}")
     print(f"wrote {out / 'critics_parallel_lines.png'} and {out / 'critics_parallel_lines.csv'}")
+    return 0
+
+
+def _cmd_estimate(args: argparse.Namespace) -> int:
+    """Every estimate that applies to the draws in two files, as a table or as JSON."""
+    report = estimate_files(
+        args.x,
+        args.y,
+        level=args.level,
+        seed=args.seed,
+        w1_draws=args.w1_draws,
+        permutations=args.permutations,
+        allow_wide=args.allow_wide,
+    )
+    print(to_json(report) if args.json else format_table(report))
     return 0
 
 
@@ -302,6 +329,58 @@ def build_parser() -> argparse.ArgumentParser:
         "--csv", default="-", help="output file ('-', the default: standard output)"
     )
     p_sweep.set_defaults(func=_cmd_sweep)
+
+    p_estimate = sub.add_parser(
+        "estimate",
+        help="every estimate between the laws behind two sample files, with its interval",
+        description="Reads the draws of P from X and of Q from Y, one draw a row: .npy, or "
+        ".csv (numbers separated by commas, no header; lines starting with # are skipped). A "
+        "1-D array is read as draws on the line. Prints each estimate of divergences.estimate "
+        "that applies (KL both ways, JS, W1, on the line W1 from the DKW bands, MMD^2, each "
+        "law's entropy) with its interval or one-sided bound, its kind, whether it claims "
+        "coverage and what it assumes, then the MMD permutation test's p-value. Exits 2, "
+        "naming the file and the rule, for an array with more columns than rows (it looks "
+        "transposed: see --allow-wide), NaN or inf entries, or two dimensions that differ.",
+    )
+    p_estimate.add_argument("x", metavar="X", help="the draws of P (.npy or .csv)")
+    p_estimate.add_argument("y", metavar="Y", help="the draws of Q (.npy or .csv)")
+    p_estimate.add_argument(
+        "--level",
+        type=_level,
+        default=0.95,
+        help="the intervals' coverage, in (0, 1) (default: %(default)s)",
+    )
+    p_estimate.add_argument(
+        "--seed",
+        type=_at_least(0),
+        default=0,
+        help="seed of the random splits, the W1 subsample and the test (default: %(default)s)",
+    )
+    p_estimate.add_argument(
+        "--json",
+        action="store_true",
+        help='print JSON for scripts (an infinite end is the string "inf")',
+    )
+    p_estimate.add_argument(
+        "--allow-wide",
+        action="store_true",
+        help="read an array with more columns than rows as it is (default: refused as transposed)",
+    )
+    p_estimate.add_argument(
+        "--w1-draws",
+        type=_at_least(2),
+        default=2000,
+        metavar="N",
+        help="exact W1 on a seeded subsample of at most N draws of each file (exact transport "
+        "between 10^4 draws takes minutes; default: %(default)s)",
+    )
+    p_estimate.add_argument(
+        "--permutations",
+        type=_at_least(1),
+        default=200,
+        help="the MMD test's random relabellings, at least 1 (default: %(default)s)",
+    )
+    p_estimate.set_defaults(func=_cmd_estimate)
 
     p_critics = sub.add_parser(
         "critics",

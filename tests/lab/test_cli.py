@@ -268,7 +268,7 @@ def test_help_lists_the_subcommands(capsys: pytest.CaptureFixture[str]) -> None:
         launcher_main(["--help"])
     assert stop.value.code == 0
     out = capsys.readouterr().out
-    for sub in ("verify", "plot", "sweep", "tour", "train"):
+    for sub in ("verify", "plot", "sweep", "tour", "train", "estimate"):
         assert sub in out
 
 

@@ -1,0 +1,213 @@
+"""``divergences estimate X Y``: the table, the JSON, and the files it refuses (exit status 2)."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import divergences as dv
+from divergences.estimate import INTERVAL_KINDS, NoCoverageWarning
+from divergences.lab.cli import main
+
+FIELDS = ("value", "lower", "upper", "level", "kind", "sides", "assumption", "method", "n", "m")
+
+
+def _save(folder: Path, name: str, a: np.ndarray) -> str:
+    path = folder / name
+    np.save(path, a)
+    return str(path)
+
+
+def _pair(
+    folder: Path, d: int, n: int = 300, m: int = 250
+) -> tuple[str, str, np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(7)
+    x, y = rng.standard_normal((n, d)), rng.standard_normal((m, d)) + 0.5
+    return _save(folder, "x.npy", x), _save(folder, "y.npy", y), x, y
+
+
+def _json(capsys: pytest.CaptureFixture[str], *argv: str) -> dict:  # type: ignore[type-arg]
+    assert main(["estimate", *argv, "--json", "--permutations", "19"]) == 0
+    # Strict JSON, which every reader takes: no NaN, Infinity or -Infinity.
+    return json.loads(capsys.readouterr().out, parse_constant=_not_strict)
+
+
+def _not_strict(constant: str) -> None:
+    raise AssertionError(f"{constant} is not strict JSON")
+
+
+def _number(v: float | str) -> float:
+    return float(v)  # "inf" and "-inf" are the JSON's infinite ends
+
+
+def test_the_table_prints_each_estimate_of_the_library_with_its_kind_and_assumption(  # type: ignore[no-untyped-def]
+    tmp_path, capsys
+) -> None:
+    xp, yp, x, y = _pair(tmp_path, 2)
+    assert main(["estimate", xp, yp, "--seed", "3", "--permutations", "19"]) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert "300 draws in 2 dimensions" in lines[0] and "250 draws in 2 dimensions" in lines[1]
+    assert lines[2].split()[:3] == ["estimate", "value", "interval"]
+    assert "coverage claimed" in lines[2] and "assumption" in lines[2]
+    rows = {line.split("  ")[0]: line for line in lines[4:]}
+    for name in ("KL(P || Q)", "KL(Q || P)", "JS(P, Q)", "W1(P, Q)", "MMD^2(P, Q)", "H(P)", "H(Q)"):
+        assert name in rows, name
+    # The rows are the library's estimates with the seed given, not another computation.
+    kl = dv.estimate.kl(x, y, seed=3)
+    assert f"{kl.value:.4g}" in rows["KL(P || Q)"]
+    assert f"[{kl.lower:.4g}, {kl.upper:.4g}]" in rows["KL(P || Q)"]
+    assert kl.kind in rows["KL(P || Q)"] and kl.assumption in rows["KL(P || Q)"]
+    mmd = dv.estimate.mmd_squared(x, y)
+    assert "plug-in-assumption" in rows["MMD^2(P, Q)"] and mmd.assumption in rows["MMD^2(P, Q)"]
+    assert "MMD permutation test of P == Q: p = 0.05 (19 relabellings" in out
+    assert "W1(P, Q), DKW" not in out  # the DKW bands are for the line only
+
+
+def test_the_json_holds_every_field_of_each_estimate_and_the_test(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    xp, yp, x, y = _pair(tmp_path, 1)
+    doc = _json(capsys, xp, yp, "--level", "0.9", "--seed", "2")
+    assert doc["level"] == 0.9 and doc["seed"] == 2
+    assert doc["x"]["shape"] == [300, 1] and doc["y"]["shape"] == [250, 1]
+    names = [e["name"] for e in doc["estimates"]]
+    assert names == [
+        "KL(P || Q)", "KL(Q || P)", "JS(P, Q)", "W1(P, Q)", "W1(P, Q), DKW", "MMD^2(P, Q)",
+        "H(P)", "H(Q)",
+    ]  # fmt: skip
+    for e in doc["estimates"]:
+        assert all(f in e for f in FIELDS), e
+        assert e["kind"] in INTERVAL_KINDS and e["level"] == 0.9
+        lower, value, upper = _number(e["lower"]), _number(e["value"]), _number(e["upper"])
+        assert lower <= value <= upper
+        assert e["claims_coverage"] == (e["kind"] in ("finite-sample", "asymptotic"))
+    dkw = doc["estimates"][4]
+    # A one-sided bound: the claimed end is the lower one, the upper one W1's range, unclaimed.
+    assert dkw["sides"] == "lower" and dkw["bound"] == dkw["lower"] and dkw["upper"] == "inf"
+    assert dkw["kind"] == "finite-sample" and dkw["claims_coverage"]
+    assert dkw["value"] == dv.estimate.w1_dkw(x, y, level=0.9).value
+    test = doc["test"]
+    assert 0.0 < test["p_value"] <= 1.0 and test["permutations"] == 19
+    assert test["statistic"] == dv.estimate.mmd_test(x, y, permutations=19, seed=2).statistic
+
+
+def test_a_warning_of_no_coverage_is_a_column_not_a_printed_warning(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    xp, yp, _, _ = _pair(tmp_path, 4, n=80, m=80)  # k-NN above d = 2: no coverage claimed
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        doc = _json(capsys, xp, yp)
+    assert not [w for w in caught if issubclass(w.category, NoCoverageWarning)]
+    kl = doc["estimates"][0]
+    assert kl["kind"] == "no-coverage-claim" and not kl["claims_coverage"]
+    assert kl["sides"] == "none" and kl["bound"] is None
+    assert any("no coverage claimed" in w for w in kl["warnings"])
+    assert main(["estimate", xp, yp, "--permutations", "19"]) == 0
+    row = next(r for r in capsys.readouterr().out.splitlines() if r.startswith("KL(P || Q)"))
+    assert "no-coverage-claim" in row and "  no  " in row and "  none  " in row
+
+
+def test_a_csv_file_gives_the_estimates_of_the_same_draws_as_npy(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    xp, yp, x, _ = _pair(tmp_path, 2, n=60, m=60)
+    np.savetxt(tmp_path / "x.csv", x, delimiter=",", fmt="%.17g", header="draws of P")
+    from_npy = _json(capsys, xp, yp)
+    from_csv = _json(capsys, str(tmp_path / "x.csv"), yp)
+    assert from_csv["estimates"] == from_npy["estimates"]
+
+
+def test_a_one_dimensional_array_is_read_as_draws_on_the_line_and_said_so(  # type: ignore[no-untyped-def]
+    tmp_path, capsys
+) -> None:
+    rng = np.random.default_rng(1)
+    xp = _save(tmp_path, "x.npy", rng.standard_normal(100))
+    yp = _save(tmp_path, "y.npy", rng.standard_normal(90))
+    assert main(["estimate", xp, yp, "--permutations", "19"]) == 0
+    out = capsys.readouterr().out
+    assert "100 draws on the line (a 1-D array" in out and "90 draws on the line" in out
+    assert "W1(P, Q), DKW" in out and ">= " in out  # the one-sided bound, printed as one
+
+
+def test_w1_runs_on_a_seeded_subsample_beyond_w1_draws_and_says_so(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    xp, yp, _, _ = _pair(tmp_path, 2, n=120, m=90)
+    doc = _json(capsys, xp, yp, "--w1-draws", "50")
+    w1 = doc["estimates"][3]
+    assert (w1["n"], w1["m"]) == (50, 50)
+    assert "seeded subsample of 50 and 50 draws" in w1["estimator"]
+    assert doc["estimates"][0]["n"] == 120  # the others take every draw
+
+
+def test_an_estimator_that_refuses_the_draws_is_a_line_saying_why_not_a_failure(  # type: ignore[no-untyped-def]
+    tmp_path, capsys
+) -> None:
+    # Eight draws: too few for the nearest-neighbour estimators' two batches of k + 1.
+    rng = np.random.default_rng(2)
+    xp = _save(tmp_path, "x.npy", rng.standard_normal((8, 2)))
+    yp = _save(tmp_path, "y.npy", rng.standard_normal((8, 2)))
+    assert main(["estimate", xp, yp, "--permutations", "19"]) == 0
+    out = capsys.readouterr().out
+    assert "not estimated: KL(P || Q), kl(x, y): x must hold at least 12 draws" in out
+    assert "W1(P, Q) " in out  # exact transport takes two draws
+    doc = _json(capsys, xp, yp)
+    assert "at least 12 draws" in doc["estimates"][0]["error"]
+
+
+def _refused(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
+    assert main(["estimate", *argv]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith("divergences estimate: error: ")
+    assert len(captured.err.strip().splitlines()) == 1  # one message, no traceback
+    return captured.err
+
+
+def test_an_array_with_more_columns_than_rows_is_refused_as_transposed(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    rng = np.random.default_rng(3)
+    wide = _save(tmp_path, "wide.npy", rng.standard_normal((3, 40)))
+    tall = _save(tmp_path, "tall.npy", rng.standard_normal((30, 40)))
+    err = _refused(capsys, wide, tall)
+    assert "wide.npy: shape (3, 40) has more coordinates (40) than draws (3)" in err
+    assert "looks transposed" in err and "--allow-wide" in err
+    assert main(["estimate", wide, tall, "--allow-wide", "--permutations", "19"]) == 0
+    assert "3 draws in 40 dimensions" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_nan_or_inf_in_a_file_is_refused_with_the_count(tmp_path, capsys, bad) -> None:  # type: ignore[no-untyped-def]
+    x = np.random.default_rng(4).standard_normal((40, 2))
+    x[[5, 9], 1] = bad
+    xp, yp = _save(tmp_path, "x.npy", x), _save(tmp_path, "y.npy", np.ones((40, 2)))
+    err = _refused(capsys, xp, yp)
+    assert "x.npy: draws must be finite: 2 of its 40 rows hold NaN or inf" in err
+
+
+def test_files_of_two_dimensions_are_refused_naming_both(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    xp = _save(tmp_path, "x.npy", np.zeros((40, 2)))
+    yp = _save(tmp_path, "y.npy", np.zeros((40, 3)))
+    err = _refused(capsys, xp, yp)
+    assert f"{xp} and {yp} must hold draws of one dimension" in err
+    assert "has 2 coordinates a draw" in err and "has 3" in err
+
+
+def test_unread_files_are_refused_naming_the_file_and_the_rule(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    yp = _save(tmp_path, "y.npy", np.zeros((40, 2)))
+    np.savez(tmp_path / "x.npz", x=np.zeros((40, 2)))
+    assert "only .npy and .csv files" in _refused(capsys, str(tmp_path / "x.npz"), yp)
+    assert "no such file" in _refused(capsys, str(tmp_path / "none.npy"), yp)
+    cube = _save(tmp_path, "cube.npy", np.zeros((4, 4, 4)))
+    assert "cube.npy: must hold an array of shape (n, d)" in _refused(capsys, cube, yp)
+    words = _save(tmp_path, "words.npy", np.array(["a", "b"]))
+    assert "words.npy: must hold real numbers" in _refused(capsys, words, yp)
+    (tmp_path / "text.csv").write_text("a,b\n1,2\n")
+    assert "text.csv: cannot be read as an array of numbers" in _refused(
+        capsys, str(tmp_path / "text.csv"), yp
+    )
+
+
+@pytest.mark.parametrize("level", ["0", "1", "nan", "high"])
+def test_a_level_outside_zero_one_is_a_usage_error(tmp_path, capsys, level) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(SystemExit) as stop:
+        main(["estimate", "x.npy", "y.npy", "--level", level])
+    assert stop.value.code == 2
+    assert "argument --level: must be a number in (0, 1)" in capsys.readouterr().err
