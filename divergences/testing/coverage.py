@@ -44,8 +44,9 @@ class Coverage(NamedTuple):
       bias: ``mean_value`` minus the truth (the midpoint of an interval truth).
       mean_width: the mean of ``upper - lower``; ``inf`` where an interval claims no upper end.
       nan_count: the repetitions where the value or an end of the interval is NaN (not covered).
-      negative_count: the repetitions with a value or lower end below 0 (every quantity of
-        :mod:`divergences.estimate` is at least 0).
+      negative_count: the repetitions with a value or a finite lower end below 0 (every
+        quantity of :mod:`divergences.estimate` but the entropy is at least 0; the entropy's
+        lower end where it claims no coverage is ``-inf``, the end of its range).
     """
 
     covered: int
@@ -140,7 +141,7 @@ def measure_coverage(
         bias=mean_value - 0.5 * (lo + hi),
         mean_width=float(np.mean(widths)) if widths.size else math.nan,
         nan_count=int(np.count_nonzero(nan)),
-        negative_count=int(np.count_nonzero((value < 0) | (lower < 0))),
+        negative_count=int(np.count_nonzero((value < 0) | ((lower < 0) & np.isfinite(lower)))),
     )
 
 
