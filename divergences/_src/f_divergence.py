@@ -75,26 +75,17 @@ def _check_generator(f: Any, name: str) -> None:
         )
 
 
-def _outside_traces() -> Any:
-    """A context in which JAX evaluates at once, whatever transformation the caller is under.
-
-    ``jax.ensure_compile_time_eval`` is not enough under ``vmap``: a ``custom_jvp`` inside it
-    (KL's ``u log u``) is still batched, ``float`` of it fails, and ``_value_range`` gave KL the
-    range ``(-inf, inf)``, so that ``vmap`` of ``f_divergence`` with KL returned ``-inf`` (and
-    every call after it in the process, the range being cached).
-    """
-    return jax.core.eval_context()
-
-
 @functools.lru_cache(maxsize=64)
 def _value_range(f: Elementwise, slope: float) -> tuple[float, float]:
     """``(f(1), f(0) + slope)``, the range of every f-divergence (NaN ends become +-inf).
 
-    Evaluated outside any trace (:func:`_outside_traces`): the result is cached, and an end
-    lost to a trace would stay lost for every later call.
+    Evaluated outside any trace (``jax.core.eval_context``): the result is cached, and an end
+    lost to a trace would stay lost for every later call. ``jax.ensure_compile_time_eval`` is
+    not enough under ``vmap``, where a ``custom_jvp`` inside it (KL's ``u log u``) stays batched:
+    KL got the range ``(-inf, inf)`` and ``vmap`` of it returned ``-inf``.
     """
     try:
-        with _outside_traces():
+        with jax.core.eval_context():
             f1 = float(f(jnp.asarray(1.0)))
             f0 = float(f(jnp.asarray(0.0)))
     except Exception:  # a user's f that cannot be evaluated at 0 or 1 alone: no clamp
@@ -584,7 +575,7 @@ def _variational_bound(
 ) -> jax.Array:
     # f* is evaluated where q > 0 only: elsewhere t is replaced by f'(1), a point inside every
     # conjugate's domain, so that neither the value nor the gradient meets f* outside it.
-    with _outside_traces():
+    with jax.core.eval_context():
         slope_1 = float(generator.derivative(jnp.asarray(1.0)))
     t_q = jnp.where(has_mass(q), t, slope_1)
     if generator.weighted_conjugate is not None:
