@@ -22,11 +22,14 @@ import pytest
 
 from divergences import estimate as dve
 from divergences.estimate._src.result import claims_asymptotic
+from divergences.testing import coverage_cases
 from divergences.testing.coverage_cases import CASES, ONE_PER_ESTIMATOR, CoverageCase, run_case
 
 BY_NAME = {case.name: case for case in CASES}
 
 QUICK = ONE_PER_ESTIMATOR
+
+HEAVY_TAILS = frozenset(case.name for case in coverage_cases._heavy_tails())
 
 
 def reported_only(case: CoverageCase) -> bool:
@@ -44,13 +47,16 @@ def reported_only(case: CoverageCase) -> bool:
 def repetitions(case: CoverageCase) -> int:
     """200; the exact W1 100 on the line and in the plane, 20 in d >= 8 (seconds a repetition).
 
+    The k-NN cases with heavy tails get 50 (19 cases; the 200 of the coverage table are in
+    ``benchmarks/estimate_coverage.md``): the asymptotic bar, 0.90, is then 45 of 50.
+
     The finite-sample bar is then 0.906 (100) and 0.853 (20) at level 0.95. A case whose
     coverage is only reported gets 20 too: its repetitions check only that no estimate is NaN or
     negative.
     """
     if case.estimator == "w1" or reported_only(case):
         return 100 if case.d <= 2 else 20
-    return 200
+    return 50 if case.name in HEAVY_TAILS else 200
 
 
 def test_the_family_names_every_estimator_and_each_case_once():
@@ -76,5 +82,19 @@ def test_coverage_at_n_1000(case):
     c = result.coverage
     assert c.nan_count == 0 and c.negative_count == 0, result
     assert result.verdict in ("pass", "reported"), result
-    # A case judged now that was only reported needs its 200 repetitions back (reported_only).
-    assert (result.verdict == "reported") == reported_only(case), result
+    # A case judged now that was only reported needs its 200 repetitions back (reported_only);
+    # a claimed one is reported only where the draws refused every claim (the KL's tails).
+    if reported_only(case):
+        assert result.verdict == "reported", result
+    else:
+        assert result.verdict == "pass" or result.claimed == 0, result
+
+
+def test_a_claim_refused_by_the_draws_counts_as_holding_and_is_counted():
+    # KL(Laplace(0, 1)^2 || N(0, I)): the tails refuse the claim in every repetition here
+    case = BY_NAME["kl | Laplace(0,1)^2 vs N(0,I)"]
+    result = run_case(case, n=1000, repetitions=3, seed=1)
+    assert (result.kind, result.claimed, result.verdict) == ("no-coverage-claim", 0, "reported")
+    assert result.coverage.covered == 3 and result.coverage.mean_width == float("inf")
+    gaussians = run_case(BY_NAME["kl | N(0,I) vs N(mu,I), |mu|=1, d=2"], n=1000, repetitions=3)
+    assert (gaussians.kind, gaussians.claimed) == ("asymptotic", 3)

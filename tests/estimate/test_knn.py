@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import jax
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -12,7 +13,7 @@ from scipy.special import digamma
 
 import divergences as dv
 import divergences.continuous as dvc
-from divergences.estimate._src.knn import _log_ball_volume
+from divergences.estimate._src.knn import _log_ball_volume, tail_weight
 from divergences.estimate._src.neighbours import kth_neighbour_distances
 
 # Small samples claim no coverage and warn (tests/estimate/test_kinds.py checks the warning);
@@ -262,3 +263,59 @@ def test_the_method_says_the_interval_is_widened_by_the_drift() -> None:
     x, y = gaussian_pair(40, 40, 2, 1.0, seed=15)
     for est in (dv.estimate.entropy(x), dv.estimate.kl(x, y), dv.estimate.js(x, y)):
         assert "disjoint batches, widened on the side the batches drift to" in est.method
+
+
+def heavy_pair(law: dvc.Law, n: int, d: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` draws of ``law`` in each of ``d`` independent coordinates, and of N(0, I_d)."""
+    x = np.asarray(law.sample(jax.random.key(seed), (n, d)))
+    return x, np.random.default_rng(seed).standard_normal((n, d))
+
+
+def test_tail_weight_reads_the_shape_not_the_place_or_the_scale() -> None:
+    x = np.asarray(dvc.Laplace(0.0, 1.0).sample(jax.random.key(0), (1000, 2)))
+    w = tail_weight(x)
+    assert tail_weight(4.0 * x - 3.0) == pytest.approx(w, rel=1e-12)
+    z = np.random.default_rng(0).standard_normal((1000, 2))
+    assert (
+        tail_weight(z)
+        < w
+        < tail_weight(np.tan(np.pi * (np.random.default_rng(1).random((1000, 2)) - 0.5)))
+    )
+    assert tail_weight(np.ones((20, 1))) == 0.0  # every draw at the median: no tail
+
+
+@pytest.mark.parametrize("d", [1, 2])
+@pytest.mark.parametrize("law", [dvc.Laplace(0.0, 1.0), dvc.StudentT(3.0), dvc.Cauchy(0.0, 1.0)])
+def test_kl_refuses_its_claim_where_x_has_the_heavier_tails(law: dvc.Law, d: int) -> None:
+    x, y = heavy_pair(law, 1000, d, seed=21)
+    with pytest.warns(dv.estimate.NoCoverageWarning, match="x's tails are heavier than y's"):
+        est = dv.estimate.kl(x, y)
+    assert (est.kind, est.sides, est.lower, est.upper) == (
+        "no-coverage-claim",
+        "none",
+        0.0,
+        math.inf,
+    )
+    assert "tail_weight" in est.assumption and "(not returned: [" in est.method
+    # the other way round the tails do not stop the claim, nor do they stop JS's
+    assert dv.estimate.kl(y, x).kind == "asymptotic"
+    assert dv.estimate.js(x, y).kind == "asymptotic"
+
+
+@pytest.mark.parametrize("d", [1, 2])
+def test_kl_keeps_its_claim_between_gaussians_apart_in_place(d: int) -> None:
+    for seed in range(5):
+        x, y = gaussian_pair(1000, 1000, d, 1.0, seed=30 + seed)
+        assert dv.estimate.kl(x, y).kind == "asymptotic"
+        assert dv.estimate.kl(y, x).kind == "asymptotic"
+
+
+def test_the_refused_interval_would_have_missed() -> None:
+    # KL(Laplace(0, 1) || N(0, 1)) = 0.2258: at 2000 draws the batch interval lies below it,
+    # the k-NN estimate biased low; the refusal returns the range instead.
+    truth = 0.2257913526447
+    x, y = heavy_pair(dvc.Laplace(0.0, 1.0), 2000, 1, seed=22)
+    est = dv.estimate.kl(x, y)
+    upper = float(est.method.split("(not returned: [")[1].split("]")[0].split(", ")[1])
+    assert upper < truth and est.value < truth - 0.1
+    assert est.lower <= truth <= est.upper

@@ -59,13 +59,16 @@ from divergences.estimate._src.samples import alpha_of, as_samples, check_at_lea
 from divergences.estimate._src.w1 import check_seed
 from divergences.wasserstein._src.metrics import scale_exponent
 
-__all__ = ["BATCHES", "DEFAULT_K", "entropy", "js", "kl"]
+__all__ = ["BATCHES", "DEFAULT_K", "TAIL_MARGIN", "entropy", "js", "kl", "tail_weight"]
 
 #: The default neighbour rank (measured: see :func:`kl`).
 DEFAULT_K = 5
 
 #: The number of disjoint batches whose spread gives the standard error.
 BATCHES = 10
+
+#: The KL interval claims nothing where ``tail_weight(x) - tail_weight(y)`` exceeds this.
+TAIL_MARGIN = 0.05
 
 LOG2 = math.log(2.0)
 
@@ -170,6 +173,7 @@ def _estimate(
     assumption: str,
     estimator: str,
     weight: int = 0,
+    refusal: str = "",
 ) -> Estimate:
     alpha = alpha_of(level)
     # The draws scaled by a power of two into (-1, 1) (exact): no squared distance overflows to
@@ -192,8 +196,9 @@ def _estimate(
     )
     kind: IntervalKind = "asymptotic"
     sides: Sides = "two-sided"
-    if not claims_asymptotic(estimator, d, n):
-        assumption += "; " + unclaimed(estimator, d, n, _INSTEAD[estimator], stacklevel=4)
+    if refusal or not claims_asymptotic(estimator, d, n):
+        why = unclaimed(estimator, d, n, _INSTEAD[estimator], stacklevel=4, reason=refusal)
+        assumption += "; " + why
         kind, sides = "no-coverage-claim", "none"
         method += f" (not returned: [{lo:.4g}, {hi:.4g}], unclaimed)"
         lo, hi = bounds
@@ -209,6 +214,34 @@ def _estimate(
         n=samples[0].shape[0],
         m=samples[1].shape[0] if len(samples) > 1 else 0,
         quantity=_QUANTITY[estimator],
+    )
+
+
+def tail_weight(z: np.ndarray) -> float:
+    r"""How heavy the tails of the draws ``z`` are: the mean log-excess of their far quarter.
+
+    With :math:`r_i = |z_i - \operatorname{med} z|` (the coordinatewise median) and ``t`` the
+    upper quartile of the :math:`r_i`, the mean of :math:`\log(r_i / t)` over :math:`r_i > t`
+    (Hill's statistic at the quartile). It does not move with a shift or a scaling of ``z``;
+    for the laws on the line: Normal 0.33, Logistic 0.39, Laplace 0.48, Student's t with 3
+    degrees of freedom 0.50, Cauchy 1.04 (at 2,000,000 draws).
+    """
+    z = np.ldexp(z, -scale_exponent(z))  # into (-1, 1), exactly: no distance overflows
+    r = np.linalg.norm(z - np.median(z, axis=0), axis=1)
+    t = float(np.quantile(r, 0.75))
+    far = r[r > t]
+    return float(np.mean(np.log(far / t))) if t > 0.0 and far.size else 0.0
+
+
+def _tails_refusal(x: np.ndarray, y: np.ndarray) -> str:
+    """Why the KL interval claims nothing where ``x``'s tails are heavier than ``y``'s; else ``""``."""
+    hx, hy = tail_weight(x), tail_weight(y)
+    if hx - hy <= TAIL_MARGIN:
+        return ""
+    return (
+        f"x's tails are heavier than y's (tail_weight {hx:.3g} against {hy:.3g}, more than "
+        f"{TAIL_MARGIN} apart): there the k-NN KL is biased low by more than its interval "
+        "(benchmarks/estimate_coverage.md)"
     )
 
 
@@ -327,6 +360,7 @@ def kl(x: Any, y: Any, *, k: int = DEFAULT_K, level: float = 0.95, seed: int = 0
         "Wang-Kulkarni-Verdu k-NN KL",
         "P and Q have densities; sqrt(n)-asymptotic normality of the estimate (d <= 3)",
         "kl",
+        refusal=_tails_refusal(xs, ys),
     )
 
 

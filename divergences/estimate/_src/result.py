@@ -66,7 +66,9 @@ def claims_asymptotic(estimator: str, d: int, n: int) -> bool:
     return d <= top and n >= least
 
 
-def unclaimed(estimator: str, d: int, n: int, instead: str, stacklevel: int = 3) -> str:
+def unclaimed(
+    estimator: str, d: int, n: int, instead: str, stacklevel: int = 3, reason: str = ""
+) -> str:
     """Warns that ``estimator`` claims no coverage at ``(d, n)``; returns the reason, in words.
 
     Args:
@@ -75,11 +77,14 @@ def unclaimed(estimator: str, d: int, n: int, instead: str, stacklevel: int = 3)
       n: the smaller sample's size.
       instead: what holds there, in words (another estimator), or ``""``.
       stacklevel: the warning's, counted from this function (3: its caller's caller).
+      reason: why, where a rule that reads the draws refused the claim inside
+        :data:`ASYMPTOTIC_CLAIMS`; ``""`` for the range's own reason.
     """
     top, least = ASYMPTOTIC_CLAIMS[estimator]
-    reason = (
-        f"no coverage claimed: {estimator}'s interval is measured to hold in d <= {top} from "
-        f"n = {least} draws (benchmarks/estimate_coverage.md), here d = {d}, n = {n}"
+    reason = "no coverage claimed: " + (
+        reason
+        or f"{estimator}'s interval is measured to hold in d <= {top} from n = {least} draws "
+        f"(benchmarks/estimate_coverage.md), here d = {d}, n = {n}"
     )
     warnings.warn(
         f"{reason}; the ends are the quantity's range{'; ' + instead if instead else ''}",
