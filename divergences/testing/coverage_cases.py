@@ -413,6 +413,9 @@ def _times(factor: float, truth: Callable[[], Any]) -> Callable[[], tuple[float,
 def _heavy_tails() -> list[CoverageCase]:
     r"""The k-NN estimates where one law's tails are heavier than the other's, both ways.
 
+    Heavier in shape (Laplace, Logistic, Student-t(3), Cauchy against a Gaussian) and in scale
+    (N(0, 4) against N(0, 1): a Gaussian's tails, twice as far).
+
     On the line the truths are certified (KL(Cauchy || Normal) is infinite: left out), but
     KL(StudentT(3) || Normal(0,1)), the closed form :math:`\frac12\log 2\pi + \frac12 E X^2 - H`
     with :math:`E X^2 = \nu/(\nu - 2) = 3` (the certified path's tails do not finish in its
@@ -423,6 +426,7 @@ def _heavy_tails() -> list[CoverageCase]:
     """
     normal, laplace = dvc.Normal(0.0, 1.0), dvc.Laplace(0.0, 1.0)
     t3, cauchy = dvc.StudentT(3.0), dvc.Cauchy(0.0, 1.0)
+    logistic, wide = dvc.Logistic(0.0, 1.0), dvc.Normal(0.0, 2.0)
     t3_kl = 0.5 * math.log(2.0 * math.pi) + 1.5 - student_t_entropy(3.0)
     named = {"Laplace(0,1)": laplace, "StudentT(3)": t3, "Cauchy(0,1)": cauchy}
     cases = [
@@ -447,6 +451,20 @@ def _heavy_tails() -> list[CoverageCase]:
             1,
             _line(normal, cauchy),
             _cached("kl", normal, cauchy),
+        ),
+        CoverageCase(
+            "kl | Logistic(0,1) vs Normal(0,1)",
+            "kl",
+            1,
+            _line(logistic, normal),
+            _cached("kl", logistic, normal),
+        ),
+        CoverageCase(
+            "kl | Normal(0,2) vs Normal(0,1)",
+            "kl",
+            1,
+            _line(wide, normal),
+            _cached("kl", wide, normal),
         ),
     ]
     cases += [
