@@ -1,4 +1,4 @@
-"""k-NN entropy, KL and JS: closed forms on Gaussians, agreement of methods, ranges, input rules."""
+"""k-NN entropy, KL and JS: closed forms, agreement of methods, ranges, input rules, the tails rule."""
 
 from __future__ import annotations
 
