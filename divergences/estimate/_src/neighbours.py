@@ -97,7 +97,7 @@ def _xla_distances(points: np.ndarray, qs: np.ndarray, k: int, same: bool) -> np
     m, d = points.shape
     n = qs.shape[0]
     width = min(k + EXTRA_CANDIDATES, m - 1 if same else m)
-    block = max(1, min(n, BLOCK_BYTES // (4 * m)))
+    block = block_rows(n, m)
     blocks = math.ceil(n / block)
     # Centred (the expansion's cancellation is then relative to the spread, not the offset) and
     # scaled by a power of two (exact) so that the largest norm is about 1: no float32 overflow.
@@ -138,6 +138,11 @@ def _xla_distances(points: np.ndarray, qs: np.ndarray, k: int, same: bool) -> np
             full[np.arange(rows.size), rows] = np.inf
         dist[rows] = np.partition(full, k - 1, axis=1)[:, k - 1]
     return dist
+
+
+def block_rows(n: int, m: int) -> int:
+    """Queries in one block of the XLA engine: ``BLOCK_BYTES`` of float32 scores, ``m`` a row."""
+    return max(1, min(n, BLOCK_BYTES // (4 * m)))
 
 
 def _exact_kth(points: np.ndarray, qs: np.ndarray, idx: np.ndarray, k: int) -> np.ndarray:
