@@ -6,9 +6,10 @@ One function, :func:`kth_neighbour_distances`, with two engines behind it:
   A k-d tree prunes well in low dimension and degrades towards a brute force above it.
 * ``"xla"``: a blocked brute force in XLA (:func:`candidate_indices`, jitted): a fixed block of
   queries at a time, so that no ``n x m`` matrix is held; scores of the block by the expansion
-  :math:`|a|^2 + |b|^2 - 2 a \cdot b` (one matrix product, on points centred and scaled by a
-  power of two, so that the cancellation is relative to the sample's spread and nothing
-  overflows), ``jax.lax.top_k`` on the block for the ``k + 4`` best candidates; then each
+  :math:`|a|^2 + |b|^2 - 2 a \cdot b` (one matrix product, in float32's full precision: a GPU's
+  default, TF32, rounds beyond the certificate's bound; on points centred and scaled by a power
+  of two, so that the cancellation is relative to the sample's spread and nothing overflows),
+  ``jax.lax.top_k`` on the block for the ``k + 4`` best candidates; then each
   candidate's distance is recomputed on the host in float64 from the differences
   :math:`\|a - b\|`, so that near points keep their relative accuracy, and the k-th smallest is
   returned. The search runs in float32 whether or not ``jax_enable_x64`` is on (float64 matrix
@@ -184,7 +185,10 @@ def candidate_indices(
 
     def one_block(args: tuple[jax.Array, jax.Array]) -> tuple[jax.Array, jax.Array]:
         qb, ob = args
-        score = 2.0 * (qb @ points.T) - sq_points[None, :]
+        # Float32's full precision: a GPU's default (TF32) rounds the factors to 10 bits, far
+        # outside the certificate's bound.
+        product = jnp.matmul(qb, points.T, precision=jax.lax.Precision.HIGHEST)
+        score = 2.0 * product - sq_points[None, :]
         score = jnp.where(columns[None, :] == ob[:, None], -jnp.inf, score)
         idx = jax.lax.top_k(score, width)[1]
         return idx, jnp.min(jnp.take_along_axis(score, idx, axis=1), axis=1)
