@@ -26,7 +26,12 @@ its pruning fades as the dimension grows (about twice the time a dimension near 
 while the brute force's time grows only linearly in ``d``, through its matrix product. Both
 return the same distances. The crossover's measurement, engine by engine and dimension by
 dimension, is in ``benchmarks/README.md`` ("Estimates from samples";
-``python benchmarks/bench_estimate.py engines``).
+``python benchmarks/bench_estimate.py engines``). Beside it, ``knn-floor`` times the searches of
+:func:`divergences.estimate.kl` against a blocked nearest-point pass over the same blocks (the
+floor of their arithmetic): on a CPU the XLA engine's time is its matrix product and top-k, the
+host's float64 part about a tenth; a two-stage selection (group maxima first) and other block
+sizes measured no faster there (the history beside the README, "The k-NN search beside its
+floor").
 """
 
 from __future__ import annotations
