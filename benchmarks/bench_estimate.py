@@ -21,6 +21,16 @@ Areas:
   a sample in itself and one in another sample. Printed: seconds for each engine (best of the
   rounds) and the largest difference of their distances. ``"auto"`` takes the tree up to
   ``TREE_MAX_DIMENSION`` and XLA above it: this is the measurement that chooses it.
+* ``knn-floor``: the k-NN KL (``dv.estimate.kl``, k = 5) in ``d = 64`` at ``n = m = 10^4`` and
+  ``3 x 10^4`` (``--full``: also ``10^5``) beside the floor of its arithmetic, in one process:
+  the k-th neighbour searches it makes (recorded from one call, then replayed: the two of the
+  full samples and those of its interval's batches), and for each search a blocked float32
+  pass over the same blocks of queries (every query's scores against all points, one matrix
+  product a block) that keeps each query's nearest point, its score and index (two plain
+  reductions: XLA's CPU arg-reduction is a slower variadic one). Printed: seconds (best of the
+  rounds) and the ratios ``kl / floor`` and ``searches / floor``; then where a search's time
+  goes (the candidates in XLA, the float64 distances and certificate on the host, the rows
+  redone).
 * ``w1``: ``dv.estimate.w1``'s intervals at ``n = m = 10^4`` in ``d = 2`` and ``w1_dkw`` beside
   scipy's 1-D ``wasserstein_distance`` and ``energy_distance`` (``bench_estimate_w1.py``).
 * ``mmd``: ``dv.estimate.mmd_squared`` and ``mmd_test`` beside NumPy's full kernel matrices and
@@ -36,15 +46,19 @@ import argparse
 import functools
 import math
 import time
+import warnings
 from collections.abc import Callable
 from typing import Any
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 from bench_estimate_mmd import bench_mmd
 from bench_estimate_w1 import bench_w1
 
 import divergences as dv
+from divergences.estimate._src import knn as knn_module
+from divergences.estimate._src import neighbours
 from divergences.estimate._src.neighbours import TREE_MAX_DIMENSION, kth_neighbour_distances
 
 jax.config.update("jax_enable_x64", True)
@@ -138,6 +152,121 @@ def engines(full: bool) -> None:
     print(f"TREE_MAX_DIMENSION = {TREE_MAX_DIMENSION}")
 
 
+@jax.jit
+def nearest_pass(points: jax.Array, query_blocks: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """Each query's nearest point (its score ``2 a.b - |b|^2`` and index), a block at a time."""
+    sq = jnp.sum(points * points, axis=1)
+    rows = jnp.arange(points.shape[0], dtype=jnp.int32)
+
+    def one(qb: jax.Array) -> tuple[jax.Array, jax.Array]:
+        score = 2.0 * (points @ qb.T) - sq[:, None]
+        best = jnp.max(score, axis=0)
+        return best, jnp.min(jnp.where(score == best[None, :], rows[:, None], rows.size), axis=0)
+
+    return jax.lax.map(one, query_blocks)
+
+
+def floor_of(points: np.ndarray, queries: np.ndarray) -> Callable[[], Any]:
+    """The nearest-point pass over the blocks of queries the XLA engine takes, ready to call."""
+    n, d = queries.shape
+    block = neighbours.block_rows(n, points.shape[0])
+    padded = np.zeros((-(-n // block) * block, d), dtype=np.float32)
+    padded[:n] = queries
+    p, q = jnp.asarray(points, jnp.float32), jnp.asarray(padded.reshape(-1, block, d))
+    return lambda: jax.block_until_ready(nearest_pass(p, q))
+
+
+def knn_floor(full: bool) -> None:
+    """The k-NN KL and its neighbour searches beside a blocked nearest-point pass."""
+    k, rounds = 5, (3 if full else 2)
+    rng = np.random.default_rng(0)
+    sizes = (10_000, 30_000, 100_000) if full else (10_000, 30_000)
+    print(f"k-NN KL, d = 64, k = {k}, beside the blocked float32 nearest-point pass; seconds")
+    print(
+        f"{'n = m':>8} {'kl':>8} {'searches':>9} {'floor':>8} {'kl/floor':>9} "
+        f"{'search/floor':>13} {'calls':>6}"
+    )
+    for n in sizes:
+        x = rng.standard_normal((n, 64))
+        y = rng.standard_normal((n, 64))
+        y[:, 0] += 1.0
+        calls: list[tuple[Any, ...]] = []
+
+        def record(
+            points: np.ndarray,
+            kk: int,
+            queries: Any = None,
+            calls: list[tuple[Any, ...]] = calls,
+            **kw: Any,
+        ) -> np.ndarray:
+            calls.append((points, kk, queries))
+            return kth_neighbour_distances(points, kk, queries, **kw)
+
+        knn_module.kth_neighbour_distances = record  # type: ignore[assignment]
+        try:
+            with warnings.catch_warnings():  # d = 64: no coverage claimed, timed all the same
+                warnings.simplefilter("ignore", dv.estimate.NoCoverageWarning)
+                dv.estimate.kl(x, y, k=k)
+        finally:
+            knn_module.kth_neighbour_distances = kth_neighbour_distances
+        floors = [floor_of(p, p if q is None else q) for p, _, q in calls]
+
+        def searches(calls: list[tuple[Any, ...]] = calls) -> None:
+            for p, kk, q in calls:
+                kth_neighbour_distances(p, kk, q)
+
+        def floor(floors: list[Callable[[], Any]] = floors) -> None:
+            for f in floors:
+                f()
+
+        def estimate(x: np.ndarray = x, y: np.ndarray = y) -> None:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", dv.estimate.NoCoverageWarning)
+                dv.estimate.kl(x, y, k=k)
+
+        got = best_times({"kl": estimate, "searches": searches, "floor": floor}, rounds)
+        t_kl, t_s, t_f = (got[name][0] for name in ("kl", "searches", "floor"))
+        print(
+            f"{n:>8} {t_kl:>8.3f} {t_s:>9.3f} {t_f:>8.3f} {t_kl / t_f:>9.2f} "
+            f"{t_s / t_f:>13.2f} {len(calls):>6}"
+        )
+        print(f"{'':>8} one search of the sample in itself: {search_stages(x, k)}")
+
+
+def search_stages(x: np.ndarray, k: int) -> str:
+    """Seconds of each stage of one XLA search of ``x`` in itself (the stages wrapped in timers)."""
+    spent = {"candidates (XLA)": 0.0, "float64 distances": 0.0, "rows redone": 0.0}
+    inner = (neighbours.candidate_indices, neighbours._exact_kth, neighbours.cdist)
+    redone = [0]
+
+    def timed(fn: Callable[..., Any], name: str) -> Callable[..., Any]:
+        def run(*args: Any, **kw: Any) -> Any:
+            start = time.perf_counter()
+            out = jax.block_until_ready(fn(*args, **kw))
+            spent[name] += time.perf_counter() - start
+            if fn is inner[2]:
+                redone[0] += args[0].shape[0]
+            return out
+
+        return run
+
+    kth_neighbour_distances(x, k)  # compiled before the timers start
+    neighbours.candidate_indices, neighbours._exact_kth, neighbours.cdist = (
+        timed(fn, name) for fn, name in zip(inner, spent, strict=True)
+    )
+    try:
+        start = time.perf_counter()
+        kth_neighbour_distances(x, k)
+        total = time.perf_counter() - start
+    finally:
+        neighbours.candidate_indices, neighbours._exact_kth, neighbours.cdist = inner
+    return (
+        f"{total:.3f} s: "
+        + ", ".join(f"{name} {t:.3f}" for name, t in spent.items())
+        + f" ({redone[0]} rows), the rest {total - sum(spent.values()):.3f}"
+    )
+
+
 def mmd(full: bool) -> None:
     """MMD^2 and the permutation test beside NumPy (``bench_estimate_mmd.py``)."""
     bench_mmd(full)
@@ -146,6 +275,7 @@ def mmd(full: bool) -> None:
 AREAS: dict[str, Callable[[bool], None]] = {
     "knn": knn,
     "engines": engines,
+    "knn-floor": knn_floor,
     "w1": bench_w1,
     "mmd": mmd,
 }

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+
 import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 from scipy.spatial.distance import cdist
 
-from divergences.estimate._src.neighbours import kth_neighbour_distances
+from divergences.estimate._src.neighbours import candidate_indices, kth_neighbour_distances
 
 
 def brute(points: np.ndarray, k: int, queries: np.ndarray | None = None) -> np.ndarray:
@@ -71,3 +74,16 @@ def test_lattice_ties_beyond_the_candidates_are_searched_again_exactly() -> None
         want = brute(grid, k)
         np.testing.assert_array_equal(kth_neighbour_distances(grid, k, engine="xla"), want)
         np.testing.assert_array_equal(kth_neighbour_distances(grid, k, engine="tree"), want)
+
+
+def test_the_scores_matrix_product_asks_for_float32s_full_precision() -> None:
+    # The certificate bounds float32's rounding; a GPU's default for float32 products (TF32)
+    # rounds the factors to 10 bits, and would leave a near point out uncertified.
+    jaxpr = str(
+        jax.make_jaxpr(functools.partial(candidate_indices, width=2))(
+            jnp.zeros((5, 3)), jnp.zeros((2, 2, 3)), jnp.zeros((2, 2), jnp.int32)
+        )
+    )
+    products = jaxpr.count("dot_general[")
+    assert products >= 1
+    assert jaxpr.count("precision=(Precision.HIGHEST, Precision.HIGHEST)") == products

@@ -6,9 +6,10 @@ One function, :func:`kth_neighbour_distances`, with two engines behind it:
   A k-d tree prunes well in low dimension and degrades towards a brute force above it.
 * ``"xla"``: a blocked brute force in XLA (:func:`candidate_indices`, jitted): a fixed block of
   queries at a time, so that no ``n x m`` matrix is held; scores of the block by the expansion
-  :math:`|a|^2 + |b|^2 - 2 a \cdot b` (one matrix product, on points centred and scaled by a
-  power of two, so that the cancellation is relative to the sample's spread and nothing
-  overflows), ``jax.lax.top_k`` on the block for the ``k + 4`` best candidates; then each
+  :math:`|a|^2 + |b|^2 - 2 a \cdot b` (one matrix product, in float32's full precision: a GPU's
+  default, TF32, rounds beyond the certificate's bound; on points centred and scaled by a power
+  of two, so that the cancellation is relative to the sample's spread and nothing overflows),
+  ``jax.lax.top_k`` on the block for the ``k + 4`` best candidates; then each
   candidate's distance is recomputed on the host in float64 from the differences
   :math:`\|a - b\|`, so that near points keep their relative accuracy, and the k-th smallest is
   returned. The search runs in float32 whether or not ``jax_enable_x64`` is on (float64 matrix
@@ -25,7 +26,12 @@ its pruning fades as the dimension grows (about twice the time a dimension near 
 while the brute force's time grows only linearly in ``d``, through its matrix product. Both
 return the same distances. The crossover's measurement, engine by engine and dimension by
 dimension, is in ``benchmarks/README.md`` ("Estimates from samples";
-``python benchmarks/bench_estimate.py engines``).
+``python benchmarks/bench_estimate.py engines``). Beside it, ``knn-floor`` times the searches of
+:func:`divergences.estimate.kl` against a blocked nearest-point pass over the same blocks (the
+floor of their arithmetic): on a CPU the XLA engine's time is its matrix product and top-k, the
+host's float64 part about a tenth; a two-stage selection (group maxima first) and other block
+sizes measured no faster there (the history beside the README, "The k-NN search beside its
+floor").
 """
 
 from __future__ import annotations
@@ -48,8 +54,13 @@ TREE_MAX_DIMENSION = 8
 #: Candidates searched beyond ``k`` by the XLA engine, whose distances are then recomputed.
 EXTRA_CANDIDATES = 4
 
-#: Bytes of one block of squared distances held by the XLA engine (``block x m`` numbers).
+#: Bytes of one block of float32 scores held by the XLA engine (``block x m`` numbers) on a CPU,
+#: where larger blocks measured slower (the cache).
 BLOCK_BYTES = 1 << 24
+
+#: The same on an accelerator, where a block is one step of a sequential loop: at ``m = 10^5``
+#: the CPU's size would be 41 queries a step, 2,440 steps for one search.
+ACCELERATOR_BLOCK_BYTES = 1 << 28
 
 Engine = Literal["auto", "tree", "xla"]
 
@@ -97,7 +108,7 @@ def _xla_distances(points: np.ndarray, qs: np.ndarray, k: int, same: bool) -> np
     m, d = points.shape
     n = qs.shape[0]
     width = min(k + EXTRA_CANDIDATES, m - 1 if same else m)
-    block = max(1, min(n, BLOCK_BYTES // (4 * m)))
+    block = block_rows(n, m)
     blocks = math.ceil(n / block)
     # Centred (the expansion's cancellation is then relative to the spread, not the offset) and
     # scaled by a power of two (exact) so that the largest norm is about 1: no float32 overflow.
@@ -140,6 +151,12 @@ def _xla_distances(points: np.ndarray, qs: np.ndarray, k: int, same: bool) -> np
     return dist
 
 
+def block_rows(n: int, m: int) -> int:
+    """Queries in one block of the XLA engine: a block's bytes of float32 scores, ``m`` a row."""
+    size = BLOCK_BYTES if jax.default_backend() == "cpu" else ACCELERATOR_BLOCK_BYTES
+    return max(1, min(n, size // (4 * m)))
+
+
 def _exact_kth(points: np.ndarray, qs: np.ndarray, idx: np.ndarray, k: int) -> np.ndarray:
     """The k-th smallest float64 distance from each query to its candidates, from differences."""
     n, width = idx.shape
@@ -179,7 +196,10 @@ def candidate_indices(
 
     def one_block(args: tuple[jax.Array, jax.Array]) -> tuple[jax.Array, jax.Array]:
         qb, ob = args
-        score = 2.0 * (qb @ points.T) - sq_points[None, :]
+        # Float32's full precision: a GPU's default (TF32) rounds the factors to 10 bits, far
+        # outside the certificate's bound.
+        product = jnp.matmul(qb, points.T, precision=jax.lax.Precision.HIGHEST)
+        score = 2.0 * product - sq_points[None, :]
         score = jnp.where(columns[None, :] == ob[:, None], -jnp.inf, score)
         idx = jax.lax.top_k(score, width)[1]
         return idx, jnp.min(jnp.take_along_axis(score, idx, axis=1), axis=1)
