@@ -199,8 +199,8 @@ def _estimate(
         lo, hi = bounds
     return Estimate(
         value=v,
-        lower=lo,
-        upper=hi,
+        lower_bound=lo,
+        upper_bound=hi,
         level=float(level),
         kind=kind,
         sides=sides,
@@ -252,7 +252,7 @@ def entropy(x: Any, *, k: int = DEFAULT_K, level: float = 0.95, seed: int = 0) -
       >>> import numpy as np, divergences as dv
       >>> x = np.random.default_rng(0).standard_normal((2000, 2))
       >>> est = dv.estimate.entropy(x)
-      >>> bool(est.lower < 1 + np.log(2 * np.pi) < est.upper)  # H(N(0, I_2)) = 2.8379
+      >>> bool(est.lower_bound < 1 + np.log(2 * np.pi) < est.upper_bound)  # H(N(0, I_2)) = 2.8379
       True
     """
     k = _check_k(k)
@@ -310,7 +310,7 @@ def kl(x: Any, y: Any, *, k: int = DEFAULT_K, level: float = 0.95, seed: int = 0
       >>> rng = np.random.default_rng(0)
       >>> x, y = rng.standard_normal((2000, 2)), rng.standard_normal((2000, 2)) + [1.0, 0.0]
       >>> est = dv.estimate.kl(x, y)  # KL(N(0, I) || N(mu, I)) = |mu|^2 / 2 = 0.5
-      >>> bool(est.lower < 0.5 < est.upper)
+      >>> bool(est.lower_bound < 0.5 < est.upper_bound)
       True
     """
     k = _check_k(k)
@@ -363,7 +363,7 @@ def js(x: Any, y: Any, *, k: int = DEFAULT_K, level: float = 0.95, seed: int = 0
       >>> rng = np.random.default_rng(0)
       >>> x, y = rng.standard_normal((2000, 1)), rng.standard_normal((3000, 1)) + 1.0
       >>> est = dv.estimate.js(x, y)  # JS(N(0, 1), N(1, 1)) = 0.1114
-      >>> bool(est.lower < 0.1114 < est.upper <= np.log(2))
+      >>> bool(est.lower_bound < 0.1114 < est.upper_bound <= np.log(2))
       True
     """
     k = _check_k(k)

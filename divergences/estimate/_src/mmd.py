@@ -313,7 +313,7 @@ def mmd_squared(x: Any, y: Any, *, bandwidth: Any = None, level: Any = 0.95) -> 
       >>> x, y = rng.normal(size=(400, 2)), rng.normal(1.0, size=(400, 2))
       >>> est = mmd_squared(x, y, bandwidth=1.0)
       >>> exact = 2 / 3 * (1 - math.exp(-1 / 3))  # N(0, I) and N((1, 1), I), s = 1
-      >>> est.lower <= exact <= est.upper
+      >>> est.lower_bound <= exact <= est.upper_bound
       True
     """
     xs, ys, s = _prepare(x, y, bandwidth)

@@ -97,19 +97,19 @@ class Estimate(NamedTuple):
     r"""An estimate of a quantity between the laws behind two samples, with its interval.
 
     Where ``claims_coverage``, with probability at least ``level`` over the draws (as ``kind``
-    says: for every sample size, or as the sizes grow), the true quantity lies in ``[lower,
-    upper]``; a one-sided result (``sides == "lower"``) claims only ``quantity >= lower``
-    (``bound``), its ``upper`` the quantity's range end (``log 2``, ``1`` or ``inf``: true
-    whatever the draws, and never printed). Without a claim (``"plug-in-assumption"``,
-    ``"no-coverage-claim"``) the ends are what the construction gives, or the quantity's range.
-    ``lower <= value <= upper`` always, and both ends lie in the quantity's range (KL and W1
-    ``>= 0``, JS in ``[0, log 2]``, TV in ``[0, 1]``); ``str`` says what is claimed:
-    ``JS >= 0.04419 at 95%, finite-sample``.
+    says: for every sample size, or as the sizes grow), the true quantity lies in
+    ``[lower_bound, upper_bound]``; a one-sided result (``sides == "lower"``) claims only
+    ``quantity >= lower_bound`` (``bound``), its ``upper_bound`` the quantity's range end
+    (``log 2``, ``1`` or ``inf``: true whatever the draws, and never printed). Without a claim
+    (``"plug-in-assumption"``, ``"no-coverage-claim"``) the ends are what the construction
+    gives, or the quantity's range. ``lower_bound <= value <= upper_bound`` always, and both ends
+    lie in the quantity's range (KL and W1 ``>= 0``, JS in ``[0, log 2]``, TV in ``[0, 1]``);
+    ``str`` says what is claimed: ``JS >= 0.04419 at 95%, finite-sample``.
 
     Attributes:
       value: the point estimate, in the quantity's range.
-      lower: the lower end of the interval.
-      upper: the upper end of the interval (the range's end where none is claimed).
+      lower_bound: the lower end of the interval.
+      upper_bound: the upper end of the interval (the range's end where none is claimed).
       level: the interval's nominal coverage, in ``(0, 1)``.
       kind: ``"finite-sample"``, ``"asymptotic"``, ``"plug-in-assumption"`` or
         ``"no-coverage-claim"`` (:data:`IntervalKind`).
@@ -123,8 +123,8 @@ class Estimate(NamedTuple):
     """
 
     value: float
-    lower: float
-    upper: float
+    lower_bound: float
+    upper_bound: float
     level: float
     kind: IntervalKind
     sides: Sides
@@ -141,11 +141,11 @@ class Estimate(NamedTuple):
 
     @property
     def bound(self) -> float | None:
-        """The one claimed end of a one-sided result (``lower`` or ``upper``); else ``None``."""
+        """The claimed end of a one-sided result (``lower_bound`` or ``upper_bound``), or None."""
         if self.sides == "lower":
-            return self.lower
+            return self.lower_bound
         if self.sides == "upper":
-            return self.upper
+            return self.upper_bound
         return None
 
     def __str__(self) -> str:
@@ -153,11 +153,11 @@ class Estimate(NamedTuple):
         if self.sides == "none":
             return f"{q} = {_number(self.value)}, {self.kind}"
         if self.sides == "lower":
-            text = f"{q} >= {_number(self.lower)} {at} (estimate {_number(self.value)})"
+            text = f"{q} >= {_number(self.lower_bound)} {at} (estimate {_number(self.value)})"
         elif self.sides == "upper":
-            text = f"{q} <= {_number(self.upper)} {at} (estimate {_number(self.value)})"
+            text = f"{q} <= {_number(self.upper_bound)} {at} (estimate {_number(self.value)})"
         else:
-            ends = f"[{_number(self.lower)}, {_number(self.upper)}]"
+            ends = f"[{_number(self.lower_bound)}, {_number(self.upper_bound)}]"
             text = f"{q} = {_number(self.value)} in {ends} {at}"
         return text if self.claims_coverage else f"{text}, coverage not claimed"
 

@@ -250,7 +250,7 @@ def w1(
       seed: the split's seed, an integer ``>= 0``.
 
     Returns:
-      An :class:`Estimate`, two-sided, ``0 <= lower <= value <= upper``, of ``kind``
+      An :class:`Estimate`, two-sided, ``0 <= lower_bound <= value <= upper_bound``, of ``kind``
       ``"finite-sample"`` (``diameter`` a number: the caller's assumption),
       ``"plug-in-assumption"`` (``"sample"``: the assumption read off the draws, whose diameter
       is below the support's; coverage not claimed) or ``"asymptotic"`` (``None``, where
@@ -270,7 +270,7 @@ def w1(
       >>> rng = np.random.default_rng(0)
       >>> x, y = rng.uniform(size=(400, 1)), rng.uniform(size=(400, 1)) + 0.5
       >>> est = dv.estimate.w1(x, y, diameter=1.5)
-      >>> est.lower <= 0.5 <= est.upper, est.kind
+      >>> est.lower_bound <= 0.5 <= est.upper_bound, est.kind
       (True, 'finite-sample')
     """
     xs, ys = sample_pair(x, y)

@@ -126,7 +126,7 @@ def w1_dkw(x: Any, y: Any, *, level: float = 0.95, diameter: float | str | None 
 
     Returns:
       An :class:`Estimate`: for ``diameter=None``, ``kind="finite-sample"``, ``sides="lower"``
-      (``bound`` the lower end; ``upper=inf``, W1's range, claims nothing); for a number,
+      (``bound`` the lower end; ``upper_bound=inf``, W1's range, claims nothing); for a number,
       ``"finite-sample"``, two-sided; for ``"sample"``, ``"plug-in-assumption"``, two-sided,
       no coverage claimed (the samples' range is below the supports'; its lower end is
       ``diameter=None``'s, which is claimed there).
@@ -143,7 +143,7 @@ def w1_dkw(x: Any, y: Any, *, level: float = 0.95, diameter: float | str | None 
       >>> rng = np.random.default_rng(0)
       >>> x, y = rng.uniform(size=2000), rng.uniform(size=2000) + 0.5
       >>> est = dv.estimate.w1_dkw(x, y, diameter=1.5)
-      >>> est.lower <= 0.5 <= est.upper, est.sides
+      >>> est.lower_bound <= 0.5 <= est.upper_bound, est.sides
       (True, 'two-sided')
     """
     xs, ys = sample_pair(x, y)

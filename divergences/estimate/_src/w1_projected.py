@@ -168,7 +168,7 @@ def w1_projected(
 
     Returns:
       An :class:`Estimate` with ``kind="finite-sample"``, ``sides="lower"``, ``quantity="W1"``:
-      ``bound`` is the lower end; ``upper`` is ``inf``, W1's range, and claims nothing.
+      ``bound`` is the lower end; ``upper_bound`` is ``inf``, W1's range, and claims nothing.
 
     Raises:
       ValueError: as the shared checks of the draws, ``level`` or ``seed``; for ``directions``
