@@ -15,6 +15,9 @@ them are private and may move.
 * :func:`integer_option`, :func:`is_integer`, :func:`number_option`, :func:`is_finite_number`:
   the one check of an integer option (an ``int`` at least a minimum, never a bool) and of a
   real one (a finite number above a bound, never a bool), with the library's messages.
+* :class:`Interval`, :func:`interval_contains`: an interval ``[lower_bound, upper_bound]`` and
+  its one membership test, elementwise on arrays and under ``jit``, the ends of every result
+  that brackets a number.
 
 Example:
   >>> from divergences.extending import as_float_array
@@ -29,6 +32,7 @@ from typing import Any
 from divergences._src.array_types import ArrayLike, Base
 from divergences._src.f_divergence import _inner_ends
 from divergences._src.f_generators import FGenerator
+from divergences._src.interval import Interval, interval_contains
 from divergences._src.options import integer_option, is_finite_number, is_integer, number_option
 from divergences._src.precision import FloatArray, as_float_array
 
@@ -36,9 +40,11 @@ __all__ = [
     "ArrayLike",
     "Base",
     "FloatArray",
+    "Interval",
     "as_float_array",
     "conjugate_inner_ends",
     "integer_option",
+    "interval_contains",
     "is_finite_number",
     "is_integer",
     "number_option",

@@ -16,7 +16,9 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
+
+from divergences._src.interval import interval_contains
 
 #: How an interval holds. ``"finite-sample"``: for every sample size, under an assumption the
 #: caller states (a diameter given as a number, a kernel fixed before the draws);
@@ -104,7 +106,8 @@ class Estimate(NamedTuple):
     (``"plug-in-assumption"``, ``"no-coverage-claim"``) the ends are what the construction
     gives, or the quantity's range. ``lower_bound <= value <= upper_bound`` always, and both ends
     lie in the quantity's range (KL and W1 ``>= 0``, JS in ``[0, log 2]``, TV in ``[0, 1]``);
-    ``str`` says what is claimed: ``JS >= 0.04419 at 95%, finite-sample``.
+    ``str`` says what is claimed: ``JS >= 0.04419 at 95%, finite-sample``; ``contains(t)``
+    whether ``t`` lies in ``[lower_bound, upper_bound]``.
 
     Attributes:
       value: the point estimate, in the quantity's range.
@@ -138,6 +141,14 @@ class Estimate(NamedTuple):
     def claims_coverage(self) -> bool:
         """Whether the interval claims ``level`` (kind ``"finite-sample"`` or ``"asymptotic"``)."""
         return self.kind in CLAIMING_KINDS
+
+    def contains(self, x: Any) -> Any:
+        """Whether ``x`` lies in ``[lower_bound, upper_bound]`` (elementwise for an array).
+
+        Whether the interval holds ``x``, whatever it claims: a one-sided result's unclaimed end
+        is the quantity's range end, so that ``contains`` then tests the one claimed end.
+        """
+        return interval_contains(self.lower_bound, self.upper_bound, x)
 
     @property
     def bound(self) -> float | None:
