@@ -103,14 +103,14 @@ def _diameter_bound(diameter: Any, sp: Spread) -> float | None:
     if isinstance(diameter, str):
         if diameter != "sample":
             raise ValueError(f"diameter must be a number > 0, 'sample' or None, got {diameter!r}")
-        return sp.high
+        return sp.upper_bound
     bound = check_positive_number(
         diameter, "diameter", "a bound of the supports' diameter; or 'sample', or None"
     )
-    if bound < sp.low:
+    if bound < sp.lower_bound:
         raise ValueError(
             f"diameter must be at least the pooled draws' spread: {diameter!r} is below "
-            f"{sp.low!r}, a lower bound of their diameter (checked: {sp.how}), so the draws "
+            f"{sp.lower_bound!r}, a lower bound of their diameter (checked: {sp.how}), so the draws "
             "cannot lie in a set of that diameter"
         )
     return bound
@@ -134,7 +134,7 @@ def _held_out(
     # draws and W = max |f_k|, so the computed minimum is within delta of McShane's exact one,
     # which is 1-Lipschitz. Twice that, for the rounding of C, W and delta themselves.
     err = cost_error(spec, xs.shape[1])
-    big = sp.high + float(np.max(np.abs(np.asarray(dual.f, np.float64))))
+    big = sp.upper_bound + float(np.max(np.abs(np.asarray(dual.f, np.float64))))
     scale = math.ldexp(1.0, scale_exponent(xs, ys))
     delta = (err.rho + _U) * big + (err.tau + err.flush + 2.0**-1022) * scale
     return _HeldOut(values[: xb.shape[0]], values[xb.shape[0] :], widen(2.0 * delta))
