@@ -37,7 +37,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import divergences as dv
-from divergences.extending import ArrayLike
+from divergences.extending import ArrayLike, integer_option
 
 __all__ = [
     "CONTINUOUS_FAMILIES",
@@ -428,15 +428,14 @@ def continuous_sweep(
 
     Raises:
       ValueError: for an unknown quantity, thetas that are not a non-empty 1-D array of finite
-        numbers or lie outside the family's range, or ``certify`` not an integer >= 0.
+        numbers or lie outside the family's range, or ``certify`` not a non-negative integer.
       CurveOutsideEnclosure: (with ``check``) naming every quantity and theta where the fast
         value misses its enclosure, with both results.
     """
     unknown = [m for m in quantities if m not in _TABLE]
     if unknown:
         raise ValueError(f"quantities: unknown {unknown}; choose from {sorted(_TABLE)}")
-    if isinstance(certify, bool) or not isinstance(certify, int | np.integer) or certify < 0:
-        raise ValueError(f"certify must be an integer >= 0, got {certify!r}")
+    certify = integer_option(certify, "certify", minimum=0)
     t = _checked_thetas(family, thetas)
     names = tuple(quantities)
     out = _fast_batch(family.laws, names, bool(gradients))(jnp.asarray(t))

@@ -27,6 +27,7 @@ import jax
 import numpy as np
 
 from divergences.estimate import INTERVAL_KINDS, Estimate
+from divergences.extending import integer_option
 
 __all__ = ["Coverage", "coverage_verdict", "measure_coverage", "truth_interval"]
 
@@ -122,8 +123,7 @@ def measure_coverage(
       (20, 20, 0)
     """
     lo, hi = truth_interval(truth)
-    if isinstance(repetitions, bool) or not isinstance(repetitions, int) or repetitions < 1:
-        raise ValueError(f"repetitions must be an integer >= 1, got {repetitions!r}")
+    repetitions = integer_option(repetitions, "repetitions")
     keys = jax.random.split(jax.random.key(seed), repetitions)
     rows = np.array([_row(estimator(*draw(keys[i]))) for i in range(repetitions)], dtype=np.float64)
     value, lower, upper = rows[:, 0], rows[:, 1], rows[:, 2]

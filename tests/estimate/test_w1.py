@@ -142,9 +142,9 @@ def test_the_assumption_names_the_diameter_and_how_the_sample_gave_it() -> None:
         ({"metric": "sqeuclidean"}, "metric must be a metric"),
         ({"metric": lambda a, b: 0.0}, "metric must be a metric"),
         ({"metric": "hamming"}, "metric must be a metric"),
-        ({"seed": -1}, "seed must be an integer >= 0"),
-        ({"seed": 1.5}, "seed must be an integer >= 0"),
-        ({"level": 1.0}, "level must be a number in"),
+        ({"seed": -1}, "seed must be a non-negative integer"),
+        ({"seed": 1.5}, "seed must be a non-negative integer"),
+        ({"level": 1.0}, "level must be a finite number in"),
     ],
 )
 def test_bad_options_raise_naming_the_argument(kwargs: dict, match: str) -> None:

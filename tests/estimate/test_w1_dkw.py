@@ -89,7 +89,7 @@ def test_identical_samples_give_a_lower_end_at_zero() -> None:
         (np.zeros(5), {"diameter": "range"}, "diameter must be a number > 0, 'sample' or None"),
         (np.arange(5.0), {"diameter": 2.0}, "diameter must be at least the pooled draws' spread"),
         (np.zeros(5), {"diameter": 0.0}, "diameter must be a finite number > 0"),
-        (np.zeros(5), {"level": 0.0}, "level must be a number in"),
+        (np.zeros(5), {"level": 0.0}, "level must be a finite number in"),
         (np.array([0.0, np.inf]), {}, "x must be finite"),
     ],
 )

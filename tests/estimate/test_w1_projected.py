@@ -44,8 +44,8 @@ def direct_lower(a, b, band):
         ({"directions": np.zeros((0, 3))}, r"directions must have shape \(k, d\) with k >= 1"),
         ({"directions": [[1.0, 0.0, 0.0], [0.0, 0.0, 0.0]]}, r"directions must be finite and "),
         ({"directions": [[np.nan, 0.0, 1.0]]}, r"directions must be finite and nonzero"),
-        ({"seed": -1}, r"seed must be an integer >= 0"),
-        ({"level": 1.0}, r"level must be a number in \(0, 1\)"),
+        ({"seed": -1}, r"seed must be a non-negative integer"),
+        ({"level": 1.0}, r"level must be a finite number in \(0, 1\)"),
     ],
 )
 def test_each_rule_names_its_argument(kwargs, match):

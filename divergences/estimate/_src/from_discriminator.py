@@ -26,9 +26,10 @@ from typing import Any
 
 import numpy as np
 
+from divergences._src.options import level_option, number_option
 from divergences.estimate._src.concentration import bounded_differences_term, widen
 from divergences.estimate._src.result import Estimate
-from divergences.estimate._src.samples import alpha_of, not_text, sample_pair
+from divergences.estimate._src.samples import sample_pair
 
 __all__ = [
     "empirical_bernstein_term",
@@ -64,16 +65,9 @@ def empirical_bernstein_term(values: np.ndarray, width: float, alpha: float) -> 
 
 
 def _check_clip(clip: Any) -> float:
-    try:
-        value = float(not_text(clip))
-    except (TypeError, ValueError):
-        raise ValueError(f"clip must be a number in (0, 1/2), got {clip!r}") from None
-    if isinstance(clip, bool) or not _EPS <= value < 0.5:
-        raise ValueError(
-            f"clip must be a number in (0, 1/2) (D is clipped into [clip, 1 - clip]), at least "
-            f"2^-53 (below it 1 - clip rounds to 1), got {clip!r}"
-        )
-    return value
+    """``clip`` in ``[2^-53, 1/2)``: ``D`` is clipped into ``[clip, 1 - clip]``, which 2^-53 keeps."""
+    note = "D is clipped into [clip, 1 - clip]; below 2^-53, 1 - clip rounds to 1"
+    return number_option(clip, "clip", above=_EPS, inclusive=True, below=0.5, note=note)
 
 
 def _clip_ends(c: float) -> tuple[float, float]:
@@ -119,7 +113,7 @@ def _discriminated(
     x: Any, y: Any, discriminator: Any, level: Any
 ) -> tuple[np.ndarray, np.ndarray, float]:
     """The checked inputs: D's values on ``x`` and on ``y``, and ``alpha``."""
-    alpha = alpha_of(level)
+    alpha = 1.0 - level_option(level, note="the interval's coverage")
     xs, ys = sample_pair(x, y)
     if not callable(discriminator):
         raise ValueError(

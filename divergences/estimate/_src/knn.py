@@ -47,6 +47,7 @@ import numpy as np
 from scipy.special import digamma, gammaln
 from scipy.stats import t as student_t
 
+from divergences._src.options import integer_option, level_option, seed_option
 from divergences.estimate._src.neighbours import kth_neighbour_distances
 from divergences.estimate._src.result import (
     Estimate,
@@ -55,8 +56,7 @@ from divergences.estimate._src.result import (
     claims_asymptotic,
     unclaimed,
 )
-from divergences.estimate._src.samples import alpha_of, as_samples, check_at_least, sample_pair
-from divergences.estimate._src.w1 import check_seed
+from divergences.estimate._src.samples import as_samples, check_at_least, sample_pair
 from divergences.wasserstein._src.metrics import scale_exponent
 
 __all__ = ["BATCHES", "DEFAULT_K", "entropy", "js", "kl"]
@@ -77,12 +77,6 @@ _INSTEAD = {
     "kl": "kl_from_discriminator (a held-out lower bound) and mmd_test hold in any d",
     "js": "js_from_discriminator (a held-out lower bound) and mmd_test hold in any d",
 }
-
-
-def _check_k(k: Any) -> int:
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise ValueError(f"k must be a positive integer (the neighbour's rank), got {k!r}")
-    return int(k)
 
 
 def _log_ball_volume(d: int) -> float:
@@ -171,7 +165,7 @@ def _estimate(
     estimator: str,
     weight: int = 0,
 ) -> Estimate:
-    alpha = alpha_of(level)
+    alpha = 1.0 - level_option(level, note="the interval's coverage")
     # The draws scaled by a power of two into (-1, 1) (exact): no squared distance overflows to
     # inf or underflows to 0. Every estimate is invariant under the scaling but the entropy,
     # which moves by ``weight`` e log 2 (``weight = d``): the distances' logs move by e log 2.
@@ -255,8 +249,8 @@ def entropy(x: Any, *, k: int = DEFAULT_K, level: float = 0.95, seed: int = 0) -
       >>> bool(est.lower_bound < 1 + np.log(2 * np.pi) < est.upper_bound)  # H(N(0, I_2)) = 2.8379
       True
     """
-    k = _check_k(k)
-    seed = check_seed(seed)
+    k = integer_option(k, "k", note="the neighbour's rank")
+    seed = seed_option(seed, note="it draws the split")
     xs = as_samples(x, "x")
     _check_sizes(k, x=xs)
     return _estimate(
@@ -313,8 +307,8 @@ def kl(x: Any, y: Any, *, k: int = DEFAULT_K, level: float = 0.95, seed: int = 0
       >>> bool(est.lower_bound < 0.5 < est.upper_bound)
       True
     """
-    k = _check_k(k)
-    seed = check_seed(seed)
+    k = integer_option(k, "k", note="the neighbour's rank")
+    seed = seed_option(seed, note="it draws the split")
     xs, ys = sample_pair(x, y)
     _check_sizes(k, x=xs, y=ys)
     return _estimate(
@@ -366,8 +360,8 @@ def js(x: Any, y: Any, *, k: int = DEFAULT_K, level: float = 0.95, seed: int = 0
       >>> bool(est.lower_bound < 0.1114 < est.upper_bound <= np.log(2))
       True
     """
-    k = _check_k(k)
-    seed = check_seed(seed)
+    k = integer_option(k, "k", note="the neighbour's rank")
+    seed = seed_option(seed, note="it draws the split")
     xs, ys = sample_pair(x, y)
     _check_sizes(k, x=xs, y=ys)
     rng = np.random.default_rng(seed)

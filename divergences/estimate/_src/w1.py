@@ -46,6 +46,7 @@ from typing import Any, NamedTuple
 import jax
 import numpy as np
 
+from divergences._src.options import level_option, number_option, seed_option
 from divergences.estimate._src.concentration import (
     bounded_differences_term,
     normal_quantile,
@@ -58,12 +59,7 @@ from divergences.estimate._src.result import (
     claims_asymptotic,
     unclaimed,
 )
-from divergences.estimate._src.samples import (
-    alpha_of,
-    check_at_least,
-    check_positive_number,
-    sample_pair,
-)
+from divergences.estimate._src.samples import check_at_least, sample_pair
 from divergences.estimate._src.spread import Spread, metric_spec, second_moment, spread
 from divergences.wasserstein._src.metrics import MetricSpec, cost_error, scale_exponent
 from divergences.wasserstein.dual import kr_potential, w1_dual
@@ -89,13 +85,6 @@ class _HeldOut(NamedTuple):
     margin: float
 
 
-def check_seed(seed: Any) -> int:
-    """``seed`` as an int where it is an integer >= 0, else a ValueError naming it."""
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be an integer >= 0 (it draws the split), got {seed!r}")
-    return int(seed)
-
-
 def _diameter_bound(diameter: Any, sp: Spread) -> float | None:
     """The support's diameter bound ``D`` (None: none given), checked against the samples."""
     if diameter is None:
@@ -104,8 +93,8 @@ def _diameter_bound(diameter: Any, sp: Spread) -> float | None:
         if diameter != "sample":
             raise ValueError(f"diameter must be a number > 0, 'sample' or None, got {diameter!r}")
         return sp.upper_bound
-    bound = check_positive_number(
-        diameter, "diameter", "a bound of the supports' diameter; or 'sample', or None"
+    bound = number_option(
+        diameter, "diameter", note="a bound of the supports' diameter; or 'sample', or None"
     )
     if bound < sp.lower_bound:
         raise ValueError(
@@ -274,12 +263,12 @@ def w1(
       (True, 'finite-sample')
     """
     xs, ys = sample_pair(x, y)
-    alpha = alpha_of(level)
+    alpha = 1.0 - level_option(level, note="the interval's coverage")
     why = "the lower end fits a potential on half of each sample, tested on the other half"
     check_at_least(xs.shape[0], 2, "x", why)
     check_at_least(ys.shape[0], 2, "y", why)
     spec = metric_spec(metric)
-    seed = check_seed(seed)
+    seed = seed_option(seed, note="it draws the split")
     sp = spread(np.concatenate([xs, ys]), spec)
     bound = _diameter_bound(diameter, sp)
     n, m = xs.shape[0], ys.shape[0]

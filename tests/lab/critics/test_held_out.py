@@ -38,7 +38,7 @@ def test_the_bounds_half_is_never_trained_on(monkeypatch):
 
 @pytest.mark.parametrize("level", [0.0, 1.0, True, "0.9"])
 def test_bad_level_before_training(level):
-    with pytest.raises(ValueError, match=r"level must be a number in \(0, 1\)"):
+    with pytest.raises(ValueError, match=r"level must be a finite number in \(0, 1\)"):
         critics.held_out_bounds(X, Y, level=level)
 
 
