@@ -31,6 +31,7 @@ from divergences._src.options import integer_option, level_option, number_option
 from divergences.estimate._src.concentration import bounded_differences_term, widen
 from divergences.estimate._src.result import Estimate, IntervalKind, TwoSampleTest
 from divergences.estimate._src.samples import check_at_least, sample_pair
+from divergences.wasserstein._src.metrics import scale_exponent
 
 __all__ = ["mmd_squared", "mmd_test"]
 
@@ -56,7 +57,7 @@ def median_bandwidth(xs: np.ndarray, ys: np.ndarray) -> float:
         order = _canonical_order(z)
         pick = np.random.default_rng(_MEDIAN_SEED).choice(z.shape[0], MEDIAN_POINTS, False)
         z = z[order[np.sort(pick)]]
-    shift = _exponent(z)
+    shift = scale_exponent(z, clip=False)
     dist = pdist(np.ldexp(z, -shift))  # by a power of two: no distance overflows
     median = float(np.median(dist))
     if median == 0.0:
@@ -68,12 +69,6 @@ def median_bandwidth(xs: np.ndarray, ys: np.ndarray) -> float:
         return min(math.ldexp(median, shift), _FLOAT64_MAX)
     except OverflowError:
         return _FLOAT64_MAX
-
-
-def _exponent(z: np.ndarray) -> int:
-    """The ``e`` with ``max |z| < 2^e`` (0 for zeros): ``z / 2^e`` lies in ``(-1, 1)``, exactly."""
-    top = float(np.max(np.abs(z)))
-    return math.frexp(top)[1] if top > 0.0 else 0
 
 
 def _canonical_order(z: np.ndarray) -> np.ndarray:
@@ -150,7 +145,7 @@ def _pooled(xs: np.ndarray, ys: np.ndarray, dtype: Any) -> tuple[jax.Array, floa
     """
     z = np.concatenate([xs, ys])
     z = z - (z.max(axis=0) / 2.0 + z.min(axis=0) / 2.0)
-    shift = _exponent(z)
+    shift = scale_exponent(z, clip=False)
     z = np.ldexp(z, -shift)
     block, count = _layout(z.shape[0])
     dim = 8 * -(-z.shape[1] // 8)

@@ -55,7 +55,7 @@ from divergences.wasserstein._src.host.keywords import check_max_iter
 from divergences.wasserstein._src.host.memory import check_memory, format_bytes
 from divergences.wasserstein._src.host.protocol import Coupling
 from divergences.wasserstein._src.host.threads import check_threads
-from divergences.wasserstein._src.metrics import EPS
+from divergences.wasserstein._src.metrics import EPS, scale_exponent
 from divergences.wasserstein._src.results import SolverError, Status
 
 __all__ = [
@@ -121,8 +121,7 @@ def check_dense_size(n: int, m: int, *, method: str = "the dense network simplex
 
 def normaliser(cost: np.ndarray) -> int:
     """The exponent ``e`` with ``max cost * 2^-e`` in [0.5, 1); 0 for an all-zero matrix."""
-    top = float(np.max(cost, initial=0.0))
-    return int(np.frexp(top)[1]) if top > 0 else 0
+    return scale_exponent(cost, clip=False) if cost.size else 0
 
 
 def transport_failures(max_iter: int, n: int, m: int) -> dict[Status, str]:
