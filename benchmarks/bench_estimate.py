@@ -117,7 +117,7 @@ def knn(full: bool) -> None:
         ud = got.get("univ", (math.nan, math.nan))
         print(
             f"{n:>8} {d:>3} {ours:>8.3f} {sk:>8.3f} {ud[0]:>9.3f} {sk / ours:>8.1f} "
-            f"{ud[0] / ours:>8.1f}  {est.value:.4f} [{est.lower:.4f}, {est.upper:.4f}], "
+            f"{ud[0] / ours:>8.1f}  {est.value:.4f} [{est.lower_bound:.4f}, {est.upper_bound:.4f}], "
             f"{got['sklearn'][1]:.4f}, {ud[1]:.4f}"
         )
 

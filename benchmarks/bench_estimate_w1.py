@@ -82,7 +82,7 @@ def time_row(n: int) -> None:
     est = w1(x, y, diameter="sample")
     print(
         f"{n:>7} {finite:8.2f} {asymptotic:8.2f} {primal:8.2f} {pot:9.2f}"
-        f"   [{est.lower:.4f}, {est.upper:.4f}] around {est.value:.4f}, truth 0.3"
+        f"   [{est.lower_bound:.4f}, {est.upper_bound:.4f}] around {est.value:.4f}, truth 0.3"
     )
 
 
@@ -117,8 +117,8 @@ def coverage_row(name: str, truth: float, reps: int, run: Callable[[int], Any]) 
     hits, widths = 0, []
     for seed in range(reps):
         est = run(seed)
-        hits += est.lower <= truth <= est.upper
-        widths.append(est.upper - est.lower)
+        hits += est.lower_bound <= truth <= est.upper_bound
+        widths.append(est.upper_bound - est.lower_bound)
     print(f"{name:<48} {truth:6.3f} {hits:>4}/{reps:<4} {np.mean(widths):10.4f}")
 
 

@@ -55,8 +55,8 @@ def row(mu: float, n: int, clip: float, seeds: int) -> tuple[float, float, float
     for seed in range(seeds):
         rng = np.random.default_rng(seed)
         x, y = rng.normal(0.0, 1.0, n), rng.normal(mu, 1.0, n)
-        kl = dv.estimate.kl_from_discriminator(x, y, d, level=LEVEL, clip=clip).lower
-        js = dv.estimate.js_from_discriminator(x, y, d, level=LEVEL, clip=clip).lower
+        kl = dv.estimate.kl_from_discriminator(x, y, d, level=LEVEL, clip=clip).lower_bound
+        js = dv.estimate.js_from_discriminator(x, y, d, level=LEVEL, clip=clip).lower_bound
         out.append((kl / kl_truth, kl_hoeffding(x, y, d, clip) / kl_truth, js / js_truth))
     kl_b, kl_h, js = np.mean(out, axis=0)
     return float(kl_b), float(kl_h), float(js)

@@ -12,9 +12,13 @@ them are private and may move.
   naming the argument).
 * :func:`conjugate_inner_ends`: the extreme values of a dtype that lie inside the domain of
   :math:`f^*`, where a critic's values may go.
-* :func:`integer_option`, :func:`is_integer`, :func:`number_option`, :func:`is_finite_number`:
-  the one check of an integer option (an ``int`` at least a minimum, never a bool) and of a
-  real one (a finite number above a bound, never a bool), with the library's messages.
+* :func:`integer_option`, :func:`is_integer`, :func:`number_option`, :func:`is_finite_number`,
+  :func:`seed_option`, :func:`level_option`: the one check of an integer option (an ``int`` at
+  least a minimum, never a bool), of a real one (a finite number above a bound, below another
+  where given, never a bool), of a seed and of a coverage level, with the library's messages.
+* :class:`Interval`, :func:`interval_contains`: an interval ``[lower_bound, upper_bound]`` and
+  its one membership test, elementwise on arrays and under ``jit``, the ends of every result
+  that brackets a number.
 
 Example:
   >>> from divergences.extending import as_float_array
@@ -29,19 +33,31 @@ from typing import Any
 from divergences._src.array_types import ArrayLike, Base
 from divergences._src.f_divergence import _inner_ends
 from divergences._src.f_generators import FGenerator
-from divergences._src.options import integer_option, is_finite_number, is_integer, number_option
+from divergences._src.interval import Interval, interval_contains
+from divergences._src.options import (
+    integer_option,
+    is_finite_number,
+    is_integer,
+    level_option,
+    number_option,
+    seed_option,
+)
 from divergences._src.precision import FloatArray, as_float_array
 
 __all__ = [
     "ArrayLike",
     "Base",
     "FloatArray",
+    "Interval",
     "as_float_array",
     "conjugate_inner_ends",
     "integer_option",
+    "interval_contains",
     "is_finite_number",
     "is_integer",
+    "level_option",
     "number_option",
+    "seed_option",
 ]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 
 import numpy as np
@@ -9,7 +10,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from divergences._src.options import integer_option, is_finite_number, is_integer, number_option
+from divergences._src.options import (
+    integer_option,
+    is_finite_number,
+    is_integer,
+    level_option,
+    number_option,
+    seed_option,
+)
 
 #: Anything a caller might pass: ints of every size and sign, NumPy integers, bools (Python and
 #: NumPy), integral and other floats, strings of digits, None, containers.
@@ -102,6 +110,11 @@ def test_accepts_exactly_the_finite_numbers_beyond_the_bound(value, above, inclu
         ({"inclusive": True}, "clip must be a finite number >= 0, got True"),
         ({"above": 1.5}, "clip must be a finite number > 1.5, got True"),
         ({"above": None}, "clip must be a finite number, got True"),
+        ({"below": 0.5}, "clip must be a finite number in (0, 0.5), got True"),
+        ({"above": 2.0**-53, "inclusive": True, "below": 0.5},
+         "clip must be a finite number in [1.1102230246251565e-16, 0.5), got True"),
+        ({"above": None, "below": 1.0, "note": "a note"},
+         "clip must be a finite number in (-inf, 1) (a note), got True"),
     ],
 )  # fmt: skip
 def test_a_number_options_message_names_the_option_the_rule_and_the_value(kwargs, message) -> None:
@@ -121,3 +134,24 @@ def test_a_number_past_float64s_range_is_not_finite(sign) -> None:
         with pytest.raises(ValueError, match=r"^clip must be a finite number, got "):
             number_option(value, "clip", above=None)
     assert is_finite_number(sign * int(sys.float_info.max)) and is_finite_number(sign * 2**1023)
+
+
+@pytest.mark.parametrize(
+    "value", [0.0, 1.0, -0.5, 1.5, math.nan, True, "0.5", None, np.float64(1.0)]
+)
+def test_a_level_is_a_number_strictly_inside_the_unit_interval(value) -> None:
+    """The level's one rule and message; its ends, NaN, bools and text are refused."""
+    with pytest.raises(ValueError) as info:
+        level_option(value, note="the coverage")
+    assert (
+        str(info.value) == f"level must be a finite number in (0, 1) (the coverage), got {value!r}"
+    )
+    assert level_option(np.float32(0.5)) == 0.5 and level_option(0.95) == 0.95
+
+
+@pytest.mark.parametrize("value", [-1, 1.0, True, None, "3", np.int64(-2)])
+def test_a_seed_is_a_non_negative_integer(value) -> None:
+    with pytest.raises(ValueError) as info:
+        seed_option(value, note="the split")
+    assert str(info.value) == f"seed must be a non-negative integer (the split), got {value!r}"
+    assert seed_option(0) == 0 and seed_option(np.uint8(7)) == 7

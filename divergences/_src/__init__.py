@@ -6,9 +6,9 @@ after its concept without the module and its function sharing one name in the pa
 Beside them: ``numerics`` (the zero-safe, gradient-safe kernels and the reduction builder),
 ``errors`` (the error policy: :func:`~.errors.require`, one value rule eager and under
 :func:`divergences.checked`), ``precision`` (the dtype an input is computed in, the tolerances),
-``checks`` (the domain checks: pmfs, axes, bases, covariances), ``options`` (the integer-option
-validator, JAX-free for the host solvers), ``array_types`` (the type aliases), ``terms`` (each
-f-divergence's pointwise term, written once) and ``f_generators`` (the f-GAN table, each
-generator routed to its term).
+``checks`` (the domain checks: pmfs, axes, bases, covariances), ``options`` (the option
+validators) and ``interval`` (an interval's ends and ``contains``), both JAX-free for the host
+solvers, ``array_types`` (the type aliases), ``terms`` (each f-divergence's pointwise term,
+written once) and ``f_generators`` (the f-GAN table, each generator routed to its term).
 The Wasserstein package keeps its own private modules (``wasserstein/_*``), which only it uses.
 """

@@ -1,11 +1,13 @@
 """Scalar options checked once: integers and finite numbers, never a bool.
 
 One rule and one message for every integer option of the package (solver caps, thread counts,
-histogram bins, the lab's step counts and sizes) and one for every real-valued one (the lab's
-step sizes and constraint constants): ``True`` is an ``int`` to Python, and ``2.0`` or ``"2"``
-are not integers, so each is refused with a ``ValueError`` that names the option, the rule and
-the value. The module imports NumPy only, so that the host solvers, which know nothing of JAX,
-use it too.
+histogram bins, the lab's step counts and sizes, the estimators' ``k`` and permutation counts),
+one for every seed (:func:`seed_option`), one for every real-valued option (the lab's step
+sizes and constraint constants, a kernel's bandwidth, a support's diameter, a clip inside an
+interval) and one for every coverage ``level`` (:func:`level_option`): ``True`` is an ``int``
+to Python, and ``2.0`` or ``"2"`` are not integers, so each is refused with a ``ValueError``
+that names the option, the rule and the value, eagerly. The module imports NumPy only, so that
+the host solvers, which know nothing of JAX, use it too.
 
 Example:
   >>> from divergences._src.options import integer_option
@@ -25,7 +27,14 @@ from typing import Any, Literal, overload
 
 import numpy as np
 
-__all__ = ["integer_option", "is_finite_number", "is_integer", "number_option"]
+__all__ = [
+    "integer_option",
+    "is_finite_number",
+    "is_integer",
+    "level_option",
+    "number_option",
+    "seed_option",
+]
 
 
 def is_integer(value: Any) -> bool:
@@ -96,21 +105,54 @@ def integer_option(
     return int(value)
 
 
+def seed_option(value: Any, name: str = "seed", *, note: str = "") -> int:
+    """A seed: :func:`integer_option` with ``minimum=0`` (``"seed must be a non-negative integer"``).
+
+    Args:
+      value: the seed as given.
+      name: the option's name (``"seed"``).
+      note: optional, what the seed draws, put in parentheses.
+
+    Returns:
+      ``int(value)``.
+
+    Raises:
+      ValueError: unless ``value`` is an integer >= 0, not a bool.
+    """
+    return integer_option(value, name, minimum=0, note=note)
+
+
+def _bound(t: float) -> str:
+    """A bound in the message: its short form where that reads back exactly (``0.5``), else repr."""
+    short = f"{t:g}"
+    return short if float(short) == t else repr(t)
+
+
 def number_option(
-    value: Any, name: str, *, above: float | None = 0.0, inclusive: bool = False
+    value: Any,
+    name: str,
+    *,
+    above: float | None = 0.0,
+    inclusive: bool = False,
+    below: float | None = None,
+    note: str = "",
 ) -> float:
     """``value`` as a Python ``float``, or a ValueError naming ``name``.
 
     The rule: a finite real number, a Python or NumPy one but not a bool, greater than ``above``
-    (at least ``above`` where ``inclusive``; any finite number where ``above`` is None). The
-    message reads ``"{name} must be a finite number[ > above | >= above], got {value!r}"``.
+    (at least ``above`` where ``inclusive``; no lower bound where ``above`` is None) and, where
+    ``below`` is given, less than ``below``. The message reads ``"{name} must be a finite
+    number[ > above | >= above | in (above, below) | in [above, below)][ ({note})], got
+    {value!r}"``.
 
     Args:
       value: the option as given.
       name: the option's name, as the caller spells it.
-      above: the bound: 0 (the default) for a positive number; None for no bound.
+      above: the lower bound: 0 (the default) for a positive number; None for none.
       inclusive: whether ``value == above`` is allowed (0 and ``inclusive`` for a non-negative
         number).
+      below: an upper bound, never allowed itself; None (the default) for none.
+      note: optional, what the option means, put in parentheses.
 
     Returns:
       ``float(value)``.
@@ -131,7 +173,43 @@ def number_option(
     ok = is_finite_number(value)
     if ok and above is not None:
         ok = value >= above if inclusive else value > above
+    if ok and below is not None:
+        ok = value < below
     if not ok:
-        rule = "" if above is None else f" {'>=' if inclusive else '>'} {above:g}"
-        raise ValueError(f"{name} must be a finite number{rule}, got {value!r}")
+        if below is not None:
+            low = "(-inf" if above is None else ("[" if inclusive else "(") + _bound(above)
+            rule = f" in {low}, {_bound(below)})"
+        else:
+            rule = "" if above is None else f" {'>=' if inclusive else '>'} {_bound(above)}"
+        raise ValueError(
+            f"{name} must be a finite number{rule}{f' ({note})' if note else ''}, got {value!r}"
+        )
     return float(value)
+
+
+def level_option(value: Any, name: str = "level", *, note: str = "") -> float:
+    """A coverage level or a probability: a finite number in ``(0, 1)``, as a ``float``.
+
+    :func:`number_option` with ``above=0`` and ``below=1``; the message reads ``"level must be a
+    finite number in (0, 1)[ ({note})], got {value!r}"``.
+
+    Args:
+      value: the level as given.
+      name: the option's name (``"level"``).
+      note: optional, what the level is the coverage of, put in parentheses.
+
+    Returns:
+      ``float(value)``.
+
+    Raises:
+      ValueError: unless ``0 < value < 1``, a real number, not a bool.
+
+    Example:
+      >>> level_option(0.95)
+      0.95
+      >>> level_option(1, note="the interval's coverage")
+      Traceback (most recent call last):
+      ...
+      ValueError: level must be a finite number in (0, 1) (the interval's coverage), got 1
+    """
+    return number_option(value, name, above=0.0, below=1.0, note=note)

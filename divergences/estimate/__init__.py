@@ -8,8 +8,8 @@ namespace answers the question a generative model's user has: from ``x_1 ... x_n
 
 Every entry takes the draws as arrays of shape ``(n, d)`` and ``(m, d)`` (or ``(n,)`` on the
 line) and a ``level`` (default 0.95), and returns an :class:`Estimate`: the value, the interval
-``[lower, upper]``, the interval's kind, which ends it claims, the assumption it rests on and
-the method. Code reads the claim off ``claims_coverage`` (and ``bound`` for a one-sided
+``[lower_bound, upper_bound]``, the interval's kind, which ends it claims, the assumption it
+rests on and the method. Code reads the claim off ``claims_coverage`` (and ``bound`` for a one-sided
 result); ``str`` prints it (``JS >= 0.044 at 95%, finite-sample``). The kinds:
 
 * ``"finite-sample"``: for every sample size, under an assumption the caller gives (a diameter

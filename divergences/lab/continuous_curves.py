@@ -4,7 +4,7 @@ A :class:`ContinuousFamily` maps ``theta`` to two laws of :mod:`divergences.cont
 :math:`(P_0, P_\theta)`. :func:`continuous_sweep` draws each quantity's fast curve (quadrature
 in JAX, ``vmap`` over all thetas at once, with its error estimate) and, at some of the thetas,
 computes the certified enclosure (ball arithmetic, on the host) and checks the fast value
-against it: a fast value outside ``[lower - error, upper + error]`` raises
+against it: a fast value outside ``[lower_bound - error, upper_bound + error]`` raises
 :class:`CurveOutsideEnclosure`, naming the quantity, theta and both results.
 
 .. code-block:: python
@@ -12,7 +12,7 @@ against it: a fast value outside ``[lower - error, upper + error]`` raises
     fam = gaussians_apart()
     s = continuous_sweep(fam, np.linspace(-4, 4, 161), quantities=("kl", "js", "tv"), certify=17)
     s.values["js"], s.errors["js"]            # the fast curve and its error estimate
-    s.lower["js"], s.upper["js"]              # the certified band at s.thetas[s.certified]
+    s.lower_bound["js"], s.upper_bound["js"]  # the certified band at s.thetas[s.certified]
 
 The built-in families, continuous counterparts of :mod:`divergences.families`:
 
@@ -37,7 +37,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import divergences as dv
-from divergences.extending import ArrayLike
+from divergences.extending import ArrayLike, integer_option
 
 __all__ = [
     "CONTINUOUS_FAMILIES",
@@ -263,8 +263,8 @@ class ContinuousSweep(NamedTuple):
       values: quantity -> the fast values, shape ``(T,)`` (``inf`` where infinite).
       errors: quantity -> the fast path's error estimates, shape ``(T,)``.
       certified: indices into ``thetas`` of the points certified, shape ``(C,)``.
-      lower: quantity -> the certified lower bounds at ``thetas[certified]``, shape ``(C,)``.
-      upper: quantity -> the certified upper bounds there.
+      lower_bound: quantity -> the certified lower bounds at ``thetas[certified]``, shape ``(C,)``.
+      upper_bound: quantity -> the certified upper bounds there.
       methods: quantity -> how the certified path obtained its bounds (at the first point).
       gradients: quantity -> d value / d theta from ``jax.grad``, or None when not asked for.
       exact: the family's closed forms at ``thetas`` (for the quantities it has), or None.
@@ -275,8 +275,8 @@ class ContinuousSweep(NamedTuple):
     values: dict[str, np.ndarray]
     errors: dict[str, np.ndarray]
     certified: np.ndarray
-    lower: dict[str, np.ndarray]
-    upper: dict[str, np.ndarray]
+    lower_bound: dict[str, np.ndarray]
+    upper_bound: dict[str, np.ndarray]
     methods: dict[str, str]
     gradients: dict[str, np.ndarray] | None
     exact: dict[str, np.ndarray] | None
@@ -285,10 +285,10 @@ class ContinuousSweep(NamedTuple):
         """How far the fast values lie from the certified band, at worst (0: inside it).
 
         The distance from each certified point's fast value to the enclosure
-        ``[lower, upper]``, the largest over the points; compare it with the error estimates.
+        ``[lower_bound, upper_bound]``, the largest over the points; compare it with the error estimates.
         """
         v = self.values[name][self.certified]
-        lo, hi = self.lower[name], self.upper[name]
+        lo, hi = self.lower_bound[name], self.upper_bound[name]
         with np.errstate(invalid="ignore"):
             miss = np.where(v < lo, lo - v, np.where(v > hi, v - hi, 0.0))
         return float(np.nan_to_num(miss, nan=0.0).max(initial=0.0))
@@ -359,8 +359,8 @@ def _checked_thetas(family: ContinuousFamily, thetas: ArrayLike) -> np.ndarray:
 class _Band(NamedTuple):
     """One quantity's certified enclosures at some thetas, and the fast values they miss."""
 
-    lower: np.ndarray
-    upper: np.ndarray
+    lower_bound: np.ndarray
+    upper_bound: np.ndarray
     method: str  # how the first enclosure was obtained
     misses: list[str]  # one line per fast value outside its widened enclosure
 
@@ -428,15 +428,14 @@ def continuous_sweep(
 
     Raises:
       ValueError: for an unknown quantity, thetas that are not a non-empty 1-D array of finite
-        numbers or lie outside the family's range, or ``certify`` not an integer >= 0.
+        numbers or lie outside the family's range, or ``certify`` not a non-negative integer.
       CurveOutsideEnclosure: (with ``check``) naming every quantity and theta where the fast
         value misses its enclosure, with both results.
     """
     unknown = [m for m in quantities if m not in _TABLE]
     if unknown:
         raise ValueError(f"quantities: unknown {unknown}; choose from {sorted(_TABLE)}")
-    if isinstance(certify, bool) or not isinstance(certify, int | np.integer) or certify < 0:
-        raise ValueError(f"certify must be an integer >= 0, got {certify!r}")
+    certify = integer_option(certify, "certify", minimum=0)
     t = _checked_thetas(family, thetas)
     names = tuple(quantities)
     out = _fast_batch(family.laws, names, bool(gradients))(jnp.asarray(t))
@@ -454,7 +453,7 @@ def continuous_sweep(
     if idx.size:
         for name in quantities:
             band = _certified_band(family, name, t, idx, values[name], errors[name], check)
-            lower[name], upper[name] = band.lower, band.upper
+            lower[name], upper[name] = band.lower_bound, band.upper_bound
             methods.setdefault(name, band.method)
             misses += band.misses
     if misses:
@@ -505,10 +504,10 @@ def write_continuous_csv(result: ContinuousSweep, fh: Any) -> None:
             row += [repr(float(result.values[q][i])), repr(float(result.errors[q][i]))]
             row += (
                 ["", ""]
-                if k is None or q not in result.lower
+                if k is None or q not in result.lower_bound
                 else [
-                    repr(float(result.lower[q][k])),
-                    repr(float(result.upper[q][k])),
+                    repr(float(result.lower_bound[q][k])),
+                    repr(float(result.upper_bound[q][k])),
                 ]
             )
             if result.gradients is not None:

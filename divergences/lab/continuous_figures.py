@@ -94,7 +94,7 @@ def figure_continuous_curves(
                 )
             color = COLORS.get(key, COLORS["grey"])
             ax.plot(t, s.values[key], color=color, linewidth=2.3, label=_SHORT.get(key, key))
-            mid = 0.5 * (s.lower[key] + s.upper[key])
+            mid = 0.5 * (s.lower_bound[key] + s.upper_bound[key])
             ax.plot(
                 ct, mid, _MARKERS.get(key, "o"), mfc="white", mec=color, mew=1.6, ms=8, zorder=4
             )
@@ -104,8 +104,8 @@ def figure_continuous_curves(
             axe.plot(t, err, color=color, linewidth=1.6)
             with np.errstate(invalid="ignore"):  # inf - inf: an infinite value met exactly
                 dist = np.abs(s.values[key][s.certified] - mid)
-                width = s.upper[key] - s.lower[key]
-            exact_inf = np.isinf(s.lower[key]) & (s.lower[key] == s.upper[key])
+                width = s.upper_bound[key] - s.lower_bound[key]
+            exact_inf = np.isinf(s.lower_bound[key]) & (s.lower_bound[key] == s.upper_bound[key])
             dist = np.maximum(np.where(exact_inf, 0.0, dist), _FLOOR)
             width = np.maximum(np.where(exact_inf, 0.0, width), _FLOOR)
             axe.plot(ct, dist, _MARKERS.get(key, "o"), color=color, ms=6, zorder=4)

@@ -219,12 +219,12 @@ def _number(v: float) -> str:
 
 def _interval(e: Estimate) -> str:
     if e.sides == "lower":
-        return f">= {_number(e.lower)}"
+        return f">= {_number(e.lower_bound)}"
     if e.sides == "upper":
-        return f"<= {_number(e.upper)}"
+        return f"<= {_number(e.upper_bound)}"
     if e.sides == "none":
         return "none"
-    return f"[{_number(e.lower)}, {_number(e.upper)}]"
+    return f"[{_number(e.lower_bound)}, {_number(e.upper_bound)}]"
 
 
 def format_table(report: Report) -> str:

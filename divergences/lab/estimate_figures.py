@@ -235,7 +235,9 @@ def _band_label(estimates: tuple[dve.Estimate, ...]) -> str:
 def _top(panel: EstimatePanel) -> float:
     """The top of the panel's y axis: the curves and the truth, and the bands after the first size."""
     values = [e.value for c in panel.curves for e in c.estimates]
-    uppers = [e.upper for c in panel.curves for e in c.estimates[1:] if math.isfinite(e.upper)]
+    uppers = [
+        e.upper_bound for c in panel.curves for e in c.estimates[1:] if math.isfinite(e.upper_bound)
+    ]
     top = max([panel.truth * 1.6, *values, *uppers]) * 1.08
     if panel.ceiling is not None:
         top = min(top, panel.ceiling * 1.12)
@@ -246,8 +248,10 @@ def _draw_panel(ax: Any, panel: EstimatePanel) -> None:
     n = np.asarray(panel.sizes, dtype=float)
     top = _top(panel)
     for c in panel.curves:
-        lo = np.array([e.lower for e in c.estimates])
-        hi = np.minimum([e.upper for e in c.estimates], top * 2)  # inf: the band leaves the top
+        lo = np.array([e.lower_bound for e in c.estimates])
+        hi = np.minimum(
+            [e.upper_bound for e in c.estimates], top * 2
+        )  # inf: the band leaves the top
         val = np.array([e.value for e in c.estimates])
         label = _band_label(c.estimates) + (f" ({c.interval})" if c.interval else "")
         if c.draws_value:

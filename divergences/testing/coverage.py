@@ -8,9 +8,9 @@ holds the truth. :func:`measure_coverage` does that and reports a :class:`Covera
 The truth is an exact number, or a certified interval ``[lo, hi]`` (an ``Enclosure`` of
 :mod:`divergences.continuous.certified`, anything with ``lower_bound`` and ``upper_bound``, or a
 pair). With an interval truth a repetition counts as covered only where ``[lo, hi]`` lies inside
-``[lower, upper]``: the unknown true value is somewhere in ``[lo, hi]``, and only then is it
-inside the estimate's interval whatever it is. That errs against the estimate by at most the
-truth's width (``1e-12`` relative for the certified enclosures), never in its favour.
+``[lower_bound, upper_bound]``: the unknown true value is somewhere in ``[lo, hi]``, and only
+then is it inside the estimate's interval whatever it is. That errs against the estimate by at
+most the truth's width (``1e-12`` relative for the certified enclosures), never in its favour.
 
 Draws are seeded: repetition ``i`` gets the ``i``-th key of ``jax.random.split(jax.random.key(
 seed), repetitions)``, so a run is the same on one machine every time and the repetitions are
@@ -27,6 +27,7 @@ import jax
 import numpy as np
 
 from divergences.estimate import INTERVAL_KINDS, Estimate
+from divergences.extending import integer_option
 
 __all__ = ["Coverage", "coverage_verdict", "measure_coverage", "truth_interval"]
 
@@ -42,7 +43,8 @@ class Coverage(NamedTuple):
         :math:`\sqrt{r (1 - r) / N}`: 0 where every repetition covered.
       mean_value: the mean point estimate over the repetitions with a number (NaN left out).
       bias: ``mean_value`` minus the truth (the midpoint of an interval truth).
-      mean_width: the mean of ``upper - lower``; ``inf`` where an interval claims no upper end.
+      mean_width: the mean of ``upper_bound - lower_bound``; ``inf`` where an interval claims no
+        upper end.
       nan_count: the repetitions where the value or an end of the interval is NaN (not covered).
       negative_count: the repetitions with a value or a finite lower end below 0 (every
         quantity of :mod:`divergences.estimate` but the entropy is at least 0; the entropy's
@@ -93,7 +95,7 @@ def measure_coverage(
     r"""Repeats ``estimator`` on ``repetitions`` seeded independent draws and counts coverage.
 
     Repetition ``i`` calls ``estimator(*draw(key_i))``. It is covered where
-    :math:`\mathrm{lower} \le lo` and :math:`hi \le \mathrm{upper}` for the truth's interval
+    ``lower_bound <= lo`` and ``hi <= upper_bound`` for the truth's interval
     ``[lo, hi]`` (``lo == hi`` for an exact truth); a NaN anywhere in the estimate is not.
 
     Args:
@@ -121,8 +123,7 @@ def measure_coverage(
       (20, 20, 0)
     """
     lo, hi = truth_interval(truth)
-    if isinstance(repetitions, bool) or not isinstance(repetitions, int) or repetitions < 1:
-        raise ValueError(f"repetitions must be an integer >= 1, got {repetitions!r}")
+    repetitions = integer_option(repetitions, "repetitions")
     keys = jax.random.split(jax.random.key(seed), repetitions)
     rows = np.array([_row(estimator(*draw(keys[i]))) for i in range(repetitions)], dtype=np.float64)
     value, lower, upper = rows[:, 0], rows[:, 1], rows[:, 2]
@@ -146,7 +147,7 @@ def measure_coverage(
 
 
 def _row(estimate: Estimate) -> tuple[float, float, float]:
-    return float(estimate.value), float(estimate.lower), float(estimate.upper)
+    return float(estimate.value), float(estimate.lower_bound), float(estimate.upper_bound)
 
 
 def coverage_verdict(result: Coverage, *, level: float, kind: str) -> str:

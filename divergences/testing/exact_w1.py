@@ -35,7 +35,7 @@ Example:
   >>> from divergences.testing.exact_w1 import ExactW1
   >>> w = ExactW1([[0.0, 0.0]], [[3.0, 4.0]])
   >>> w.enclosure()
-  Enclosure(lower=Fraction(5, 1), upper=Fraction(5, 1))
+  Interval(lower_bound=Fraction(5, 1), upper_bound=Fraction(5, 1))
   >>> w.compare(5.0), w.compare(4.999)
   (0, -1)
 """
@@ -45,11 +45,13 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 from functools import reduce
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
-__all__ = ["METRICS", "Enclosure", "ExactW1", "exact_cost", "exact_numbers", "lipschitz_violation"]
+from divergences.extending import Interval
+
+__all__ = ["METRICS", "ExactW1", "exact_cost", "exact_numbers", "lipschitz_violation"]
 
 #: The metrics enclosed (the named metrics of :func:`divergences.cost_matrix`).
 METRICS = ("euclidean", "sqeuclidean", "cityblock", "chebyshev")
@@ -59,13 +61,6 @@ METRICS = ("euclidean", "sqeuclidean", "cityblock", "chebyshev")
 DEFAULT_BITS = 128
 #: The refinement stops here (it has no reason to reach it but an exact tie with a float).
 MAX_BITS = 4096
-
-
-class Enclosure(NamedTuple):
-    """Exact rationals with ``lower <= W1 <= upper``."""
-
-    lower: Fraction
-    upper: Fraction
 
 
 def exact_numbers(values: Any) -> list[Fraction]:
@@ -316,15 +311,15 @@ class ExactW1:
         total_a, total_b = sum(wa), sum(wb)
         self.a = wa
         self.b = wb if total_a == total_b else [t * total_a / total_b for t in wb]
-        self._cache: dict[int, Enclosure] = {}
+        self._cache: dict[int, Interval] = {}
 
-    def enclosure(self, bits: int = DEFAULT_BITS) -> Enclosure:
-        """``lower <= W1 <= upper``, exact rationals, ``upper - lower <= 2^-bits upper``."""
+    def enclosure(self, bits: int = DEFAULT_BITS) -> Interval:
+        """``lower_bound <= W1 <= upper_bound`` in exact rationals, at most ``2^-bits upper_bound`` wide."""
         if bits not in self._cache:
             self._cache[bits] = self._solve(bits)
         return self._cache[bits]
 
-    def _solve(self, bits: int) -> Enclosure:
+    def _solve(self, bits: int) -> Interval:
         costs = [[exact_cost(p, q, self.metric, bits) for q in self.y] for p in self.x]
         lows = [[c[0] for c in row] for row in costs]
         # One common denominator for the costs, one for the weights: an integer problem.
@@ -352,7 +347,7 @@ class ExactW1:
             Fraction(0),
         )
         assert lower <= upper
-        return Enclosure(lower, upper)
+        return Interval(lower, upper)
 
     def compare(self, t: float) -> int:
         """The sign of ``t - W1``, decided exactly: -1, 0 or 1.
@@ -419,7 +414,7 @@ class ExactW1:
 
 def lipschitz_violation(
     f: Any, points: Any, *, metric: str = "euclidean", bits: int = DEFAULT_BITS
-) -> Enclosure:
+) -> Interval:
     r"""The exact violation :math:`\max(0, \max_{k \ne l} f_k - f_l - c(z_k, z_l))`, enclosed.
 
     For the values ``f`` and points ``z`` as given (floats, read exactly).
@@ -435,4 +430,4 @@ def lipschitz_violation(
                 lo, hi = exact_cost(zk, zl, metric, bits)
                 lower = max(lower, fk - fl - hi)
                 upper = max(upper, fk - fl - lo)
-    return Enclosure(lower, upper)
+    return Interval(lower, upper)

@@ -37,6 +37,7 @@ from typing import Any, NamedTuple
 import jax
 import numpy as np
 
+from divergences._src.interval import interval_contains
 from divergences.wasserstein._src.problem import (
     METHODS,
     SolverOptions,
@@ -83,6 +84,10 @@ class W1Batch(NamedTuple):
     upper_bound: np.ndarray
     errors: dict[Any, BaseException]
     method: np.ndarray
+
+    def contains(self, x: Any) -> np.ndarray:
+        """Whether ``x`` lies in each problem's ``[lower_bound, upper_bound]`` (False where NaN)."""
+        return interval_contains(self.lower_bound, self.upper_bound, x)
 
 
 class BatchError(ExceptionGroup):

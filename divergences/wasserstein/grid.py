@@ -21,6 +21,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from divergences._src.errors import is_traced
+from divergences._src.interval import interval_contains
 from divergences._src.precision import as_float_array
 from divergences.wasserstein._src.discrete_measures import _weight_values
 from divergences.wasserstein._src.host import native
@@ -78,6 +79,10 @@ class W1Grid(NamedTuple):
     lower_bound: Any
     upper_bound: Any
     method: MethodName
+
+    def contains(self, x: Any) -> Any:
+        """Whether ``x`` lies in ``[lower_bound, upper_bound]``, elementwise (as :class:`W1Primal`)."""
+        return interval_contains(self.lower_bound, self.upper_bound, x)
 
 
 def _check_grid(mu: Any, nu: Any, spacing: Any, metric: Any, method: Any) -> tuple[Any, Any, float]:

@@ -95,7 +95,7 @@ def test_knn_above_the_claim_warns_and_claims_nothing(name, low, high):
         False,
         None,
     )
-    assert (est.lower, est.upper) == (low, high) and low <= est.value <= high
+    assert (est.lower_bound, est.upper_bound) == (low, high) and low <= est.value <= high
     assert str(est) == f"{name.upper()} = {est.value:.4g}, no-coverage-claim"
 
 
@@ -103,7 +103,11 @@ def test_entropy_below_the_smallest_size_measured_claims_nothing():
     x, _ = gaussians(200, 2)
     with pytest.warns(NoCoverageWarning, match=r"d <= 2 from n = 250"):
         est = dve.entropy(x)
-    assert (est.kind, est.lower, est.upper) == ("no-coverage-claim", -math.inf, math.inf)
+    assert (est.kind, est.lower_bound, est.upper_bound) == (
+        "no-coverage-claim",
+        -math.inf,
+        math.inf,
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         claimed = dve.entropy(np.concatenate([x, gaussians(50, 2, seed=1)[0]]))
@@ -115,7 +119,12 @@ def test_w1_without_a_diameter_claims_within_the_measured_dimensions_only():
     assert dve.w1(x, y).claims_coverage
     with pytest.warns(NoCoverageWarning, match=r"diameter given as a number"):
         far = dve.w1(np.pad(x, ((0, 0), (0, 1))), np.pad(y, ((0, 0), (0, 1))))
-    assert (far.kind, far.lower, far.upper, far.bound) == ("no-coverage-claim", 0.0, math.inf, None)
+    assert (far.kind, far.lower_bound, far.upper_bound, far.bound) == (
+        "no-coverage-claim",
+        0.0,
+        math.inf,
+        None,
+    )
     assert str(far) == f"W1 = {far.value:.4g}, no-coverage-claim"
 
 
@@ -139,7 +148,7 @@ def test_an_assumption_read_off_the_draws_claims_no_coverage():
         dve.mmd_squared(x, y, bandwidth=1.0),
     ):
         assert (est.kind, est.sides, est.claims_coverage) == ("finite-sample", "two-sided", True)
-        assert est.bound is None and est.lower <= 0.5
+        assert est.bound is None and est.lower_bound <= 0.5
 
 
 def test_a_one_sided_bound_prints_and_reads_as_a_bound():
@@ -148,8 +157,8 @@ def test_a_one_sided_bound_prints_and_reads_as_a_bound():
     critic = lambda z: 1 / (1 + np.exp(2 * z - 2))  # noqa: E731  D* = p / (p + q)
     for name, top in (("js", math.log(2)), ("tv", 1.0), ("kl", math.inf)):
         est = getattr(dve, f"{name}_from_discriminator")(x, y, critic)
-        assert (est.sides, est.bound, est.upper) == ("lower", est.lower, top)
-        text = f"{name.upper()} >= {est.lower:.4g} at 95%, finite-sample (estimate {est.value:.4g})"
+        assert (est.sides, est.bound, est.upper_bound) == ("lower", est.lower_bound, top)
+        text = f"{name.upper()} >= {est.lower_bound:.4g} at 95%, finite-sample (estimate {est.value:.4g})"
         assert str(est) == text and repr(est) == f"Estimate({text}; n=4000, m=4000)"
         assert "[" not in str(est) and "<=" not in str(est)  # the range's end is not printed
     assert str(dve.w1_dkw(x, y)).startswith("W1 >= ")

@@ -33,18 +33,18 @@ def test_the_bounds_hold_the_diameter_and_are_tight_where_exact(
     sp = spread(z, metric_spec(metric))
     diam = brute(z, metric)
     assert sp.exact == exact
-    assert sp.low <= diam <= sp.high
-    assert sp.high <= 2.0 * diam * (1 + 1e-12)
+    assert sp.lower_bound <= diam <= sp.upper_bound
+    assert sp.upper_bound <= 2.0 * diam * (1 + 1e-12)
     if exact:
-        assert sp.high == pytest.approx(diam, rel=1e-13)
-        assert sp.low == pytest.approx(diam, rel=1e-13)
+        assert sp.upper_bound == pytest.approx(diam, rel=1e-13)
+        assert sp.lower_bound == pytest.approx(diam, rel=1e-13)
 
 
 def test_collinear_points_in_the_plane_fall_back_to_the_sweeps() -> None:
     t = np.linspace(0.0, 1.0, EXACT_PAIRS + 10)
     sp = spread(np.stack([t, 2 * t], axis=1), metric_spec("euclidean"))
     assert not sp.exact
-    assert sp.low <= 5**0.5 <= sp.high
+    assert sp.lower_bound <= 5**0.5 <= sp.upper_bound
 
 
 def test_the_second_moment_is_the_pairwise_u_statistic() -> None:

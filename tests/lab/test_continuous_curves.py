@@ -65,7 +65,7 @@ def test_fast_values_match_the_closed_forms_and_the_certified_enclosures(
             continue
         # the certified bounds contain the closed form (an independent computation)
         e = exact[name][s.certified]
-        lo, hi = s.lower[name], s.upper[name]
+        lo, hi = s.lower_bound[name], s.upper_bound[name]
         slack = QUAD["atol"] + 4 * np.finfo(float).eps * np.abs(np.where(np.isinf(e), 0, e))
         assert ((lo <= e + slack) & (e - slack <= hi)).all(), (name, lo, e, hi)
         assert s.widest_miss(name) <= float(s.errors[name][s.certified].max()) + 1e-15
@@ -77,9 +77,9 @@ def test_fast_values_match_the_closed_forms_and_the_certified_enclosures(
 def test_the_parallel_lines_limit_on_the_line() -> None:
     t = np.array([-3.0, -1.0, 1.0, 2.0, 10.0])
     s = continuous_sweep(uniforms_apart(), t, quantities=("js", "tv", "kl", "w1"), certify=5)
-    np.testing.assert_allclose(s.lower["js"], math.log(2), rtol=1e-12)
-    np.testing.assert_allclose(s.upper["tv"], 1.0, rtol=1e-12)
-    assert np.isinf(s.values["kl"]).all() and np.isinf(s.lower["kl"]).all()
+    np.testing.assert_allclose(s.lower_bound["js"], math.log(2), rtol=1e-12)
+    np.testing.assert_allclose(s.upper_bound["tv"], 1.0, rtol=1e-12)
+    assert np.isinf(s.values["kl"]).all() and np.isinf(s.lower_bound["kl"]).all()
     np.testing.assert_allclose(s.values["w1"], np.abs(t), rtol=1e-12)
 
 

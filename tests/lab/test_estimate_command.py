@@ -13,7 +13,7 @@ import divergences as dv
 from divergences.estimate import INTERVAL_KINDS, NoCoverageWarning
 from divergences.lab.cli import main
 
-FIELDS = ("value", "lower", "upper", "level", "kind", "sides", "assumption", "method", "n", "m")
+FIELDS = tuple("value lower_bound upper_bound level kind sides assumption method n m".split())
 
 
 def _save(folder: Path, name: str, a: np.ndarray) -> str:
@@ -60,7 +60,7 @@ def test_the_table_prints_each_estimate_of_the_library_with_its_kind_and_assumpt
     # The rows are the library's estimates with the seed given, not another computation.
     kl = dv.estimate.kl(x, y, seed=3)
     assert f"{kl.value:.4g}" in rows["KL(P || Q)"]
-    assert f"[{kl.lower:.4g}, {kl.upper:.4g}]" in rows["KL(P || Q)"]
+    assert f"[{kl.lower_bound:.4g}, {kl.upper_bound:.4g}]" in rows["KL(P || Q)"]
     assert kl.kind in rows["KL(P || Q)"] and kl.assumption in rows["KL(P || Q)"]
     mmd = dv.estimate.mmd_squared(x, y)
     assert "plug-in-assumption" in rows["MMD^2(P, Q)"] and mmd.assumption in rows["MMD^2(P, Q)"]
@@ -81,12 +81,20 @@ def test_the_json_holds_every_field_of_each_estimate_and_the_test(tmp_path, caps
     for e in doc["estimates"]:
         assert all(f in e for f in FIELDS), e
         assert e["kind"] in INTERVAL_KINDS and e["level"] == 0.9
-        lower, value, upper = _number(e["lower"]), _number(e["value"]), _number(e["upper"])
+        lower, value, upper = (
+            _number(e["lower_bound"]),
+            _number(e["value"]),
+            _number(e["upper_bound"]),
+        )
         assert lower <= value <= upper
         assert e["claims_coverage"] == (e["kind"] in ("finite-sample", "asymptotic"))
     dkw = doc["estimates"][4]
     # A one-sided bound: the claimed end is the lower one, the upper one W1's range, unclaimed.
-    assert dkw["sides"] == "lower" and dkw["bound"] == dkw["lower"] and dkw["upper"] == "inf"
+    assert (
+        dkw["sides"] == "lower"
+        and dkw["bound"] == dkw["lower_bound"]
+        and dkw["upper_bound"] == "inf"
+    )
     assert dkw["kind"] == "finite-sample" and dkw["claims_coverage"]
     assert dkw["value"] == dv.estimate.w1_dkw(x, y, level=0.9).value
     test = doc["test"]

@@ -114,7 +114,7 @@ def test_one_size_of_each_estimate_against_its_certified_truth() -> None:
         for c in p.curves:
             (e,) = c.estimates
             assert (e.n, e.m, e.level) == (100, 100, 0.95)
-            assert 0.0 <= e.lower <= e.value <= e.upper
+            assert 0.0 <= e.lower_bound <= e.value <= e.upper_bound
     assert panels[0].truth == 0.5  # KL between N(0, 1) and N(1, 1): a closed form
     assert panels[1].truth == pytest.approx(0.1114214821847, abs=1e-12)  # JS, certified
     assert panels[2].truth == pytest.approx(0.15, abs=1e-12)  # W1: the gap of the means
@@ -135,6 +135,6 @@ def test_the_published_figure_covers_the_truth_at_most_sizes() -> None:
     assert_legible(figure_estimates(panels, columns=2))  # the docs'
     for p in panels:
         for c in p.curves:
-            covered = [e.lower <= p.truth <= e.upper for e in c.estimates]
+            covered = [e.lower_bound <= p.truth <= e.upper_bound for e in c.estimates]
             # 95% intervals on one stream of data: most sizes cover (seeded, not a coverage test)
             assert sum(covered) >= len(covered) - 2, (p.title, c.name, covered)

@@ -117,8 +117,8 @@ def test_a_dirac_against_a_measure_is_the_mean_cost(metric, drawn):
     fb = [t / sum(fb) for t in fb]  # taken at a's total, 1
     lows, highs = zip(*(exact_cost(fx, exact_numbers(q), metric) for q in y), strict=True)
     got = ExactW1(x, y, None, b, metric=metric).enclosure()
-    assert got.lower >= sum(w * c for w, c in zip(fb, lows, strict=True))
-    assert got.upper <= sum(w * c for w, c in zip(fb, highs, strict=True))
+    assert got.lower_bound >= sum(w * c for w, c in zip(fb, lows, strict=True))
+    assert got.upper_bound <= sum(w * c for w, c in zip(fb, highs, strict=True))
 
 
 def test_two_points_swap_to_the_nearer_partner():
@@ -210,7 +210,7 @@ def test_the_cost_scale_bounds_w1_and_weighs_a_far_point_by_its_mass():
     x = np.array([[0.0, 0.0], [1e300, 0.0]])
     y = np.array([[1.0, 0.0], [0.0, 1.0]])
     w = ExactW1(x, y, np.array([1.0 - 1e-300, 1e-300]), None)
-    assert w.enclosure().upper <= w.cost_scale() <= 3
+    assert w.enclosure().upper_bound <= w.cost_scale() <= 3
     assert w.largest_cost() >= Fraction(10**299)
 
 

@@ -42,6 +42,7 @@ from hypothesis import strategies as st
 from scipy.spatial.distance import cdist
 
 import divergences as dv
+from divergences.extending import Interval
 from divergences.wasserstein._src.results import Status
 
 #: Working precision of the enclosures, in bits (77 digits): the coordinates' differences and
@@ -76,13 +77,6 @@ def _distance(p: Sequence[arb], q: Sequence[arb]) -> arb:
 
 def _exact_points(z: np.ndarray) -> list[list[arb]]:
     return [[_exact(c) for c in point] for point in np.asarray(z).reshape(len(z), -1)]
-
-
-class Enclosure(NamedTuple):
-    """Exact numbers (points) with ``lower <= W1 <= upper``."""
-
-    lower: arb
-    upper: arb
 
 
 def _pot_solve(a: np.ndarray, b: np.ndarray, cost: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -170,7 +164,7 @@ def _basis_duals(
     return duals[n:]
 
 
-def enclose_w1(x: np.ndarray, y: np.ndarray, a: np.ndarray, b: np.ndarray) -> Enclosure:
+def enclose_w1(x: np.ndarray, y: np.ndarray, a: np.ndarray, b: np.ndarray) -> Interval:
     """Encloses the exact Euclidean W1 of the measures as given (float32 or float64 numbers).
 
     For dyadic weights that sum to exactly 1.
@@ -195,16 +189,16 @@ def enclose_w1(x: np.ndarray, y: np.ndarray, a: np.ndarray, b: np.ndarray) -> En
         ).lower()
         assert upper >= lower
         assert upper - lower <= ENCLOSURE_RTOL * upper, (lower, upper)
-    return Enclosure(lower, upper)
+    return Interval(lower, upper)
 
 
-def _faults(lo: float, value: float, hi: float, exact: Enclosure) -> list[str]:
+def _faults(lo: float, value: float, hi: float, exact: Interval) -> list[str]:
     """What is wrong with a returned value and interval ``[lo, hi]``, against the enclosure."""
     lo, value, hi = float(lo), float(value), float(hi)
     if not all(math.isfinite(t) for t in (lo, value, hi)):
         return ["not finite"]
     faults = []
-    if _exact(hi) < exact.lower or _exact(lo) > exact.upper:
+    if _exact(hi) < exact.lower_bound or _exact(lo) > exact.upper_bound:
         faults.append("misses")
     if lo > hi:
         faults.append("crossed")
@@ -213,7 +207,7 @@ def _faults(lo: float, value: float, hi: float, exact: Enclosure) -> list[str]:
     return faults
 
 
-def _assert_certified(results, exact: Sequence[Enclosure], labels: Sequence[str]) -> None:
+def _assert_certified(results, exact: Sequence[Interval], labels: Sequence[str]) -> None:
     """Counts the faults of ``results`` over the problems.
 
     ``results``: (value, lower_bound, upper_bound) arrays, one entry per problem. The message shows
@@ -228,7 +222,7 @@ def _assert_certified(results, exact: Sequence[Enclosure], labels: Sequence[str]
         if faults and first is None:
             first = (
                 f"{labels[k]}: {faults}: lo={los[k]!r} value={values[k]!r} hi={his[k]!r}, "
-                f"exact W1 in [{enclosure.lower.str(20)}, {enclosure.upper.str(20)}]"
+                f"exact W1 in [{enclosure.lower_bound.str(20)}, {enclosure.upper_bound.str(20)}]"
             )
     assert not counts, f"{dict(counts)} of {len(exact)} problems; first: {first}"
 
@@ -250,7 +244,7 @@ class Problems(NamedTuple):
     a: np.ndarray
     b: np.ndarray
     labels: list[str]
-    exact: list[Enclosure]
+    exact: list[Interval]
 
     def cast(self, dtype: type) -> tuple[np.ndarray, ...]:
         return tuple(t.astype(dtype) for t in (self.x, self.y, self.a, self.b))

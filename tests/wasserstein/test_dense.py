@@ -59,9 +59,9 @@ def _solve(mode: str, *args: np.ndarray) -> tuple[float, float, float]:
 
 
 def _assert_certified(lo: float, value: float, hi: float, exact, dtype: type) -> None:
-    assert exact.inside(lo, hi), (lo, hi, float(exact.lower))
+    assert exact.inside(lo, hi), (lo, hi, float(exact.lower_bound))
     assert lo <= value <= hi
-    w1 = float(exact.upper)
+    w1 = float(exact.upper_bound)
     assert hi - lo <= WIDTH[np.dtype(dtype).name] * w1 + 2 * np.finfo(dtype).smallest_subnormal, (
         lo,
         hi,

@@ -264,8 +264,8 @@ def _exact_on_grid(mu, nu, metric, h=1.0):
         _centres(mu.shape, 1.0)[cx], _centres(nu.shape, 1.0)[cy], mu.ravel()[cx], nu.ravel()[cy],
         metric=metric,
     ).enclosure()  # fmt: skip
-    assert exact.lower == exact.upper
-    return exact.lower * Fraction(h)
+    assert exact.lower_bound == exact.upper_bound
+    return exact.lower_bound * Fraction(h)
 
 
 def _check_flow_solution(sol, mu, nu, metric, h=1.0):

@@ -311,6 +311,16 @@ def test_one_scale_exponent_on_the_host_and_in_xla(dtype, degree):
         assert scale_exponent(x, degree=degree) == int(in_xla(x)) == 0
 
 
+@pytest.mark.parametrize("top", [1.0, 0.75, 3.0, 1e300, 1.7e308, 1e-300, 2.0**-1060, 5e-324, 0.0])
+def test_the_unclipped_exponent_is_frexps_on_the_largest_magnitude(top):
+    """``clip=False``: ``max |z| 2^-e`` in ``[1/2, 1)`` at every magnitude, subnormals included."""
+    x = np.array([[-top, top / 3], [0.0, top / 2]])
+    want = math.frexp(top)[1] if top else 0
+    assert scale_exponent(x, clip=False) == want == scale_exponent(np.float64(-top), clip=False)
+    if top:
+        assert 0.5 <= np.max(np.abs(np.ldexp(x, -want))) < 1.0
+
+
 @pytest.mark.slow
 @given(
     st.lists(st.floats(-1, 1, allow_subnormal=False), min_size=1, max_size=6),

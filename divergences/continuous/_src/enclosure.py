@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any, NamedTuple
 
+from divergences._src.interval import interval_contains
 from divergences.continuous._src.ball import load_flint
 
 __all__ = ["ARB", "Enclosure", "down", "enclosure_of", "infinite", "up"]
@@ -31,9 +32,9 @@ class Enclosure(NamedTuple):
     upper_bound: float
     method: str
 
-    def contains(self, x: float) -> bool:
-        """Whether ``x`` lies in ``[lower_bound, upper_bound]``."""
-        return self.lower_bound <= x <= self.upper_bound
+    def contains(self, x: Any) -> Any:
+        """Whether ``x`` lies in ``[lower_bound, upper_bound]`` (elementwise for an array)."""
+        return interval_contains(self.lower_bound, self.upper_bound, x)
 
 
 ARB = "arb integration + analytic tails"

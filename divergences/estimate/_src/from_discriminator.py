@@ -26,9 +26,10 @@ from typing import Any
 
 import numpy as np
 
+from divergences._src.options import level_option, number_option
 from divergences.estimate._src.concentration import bounded_differences_term, widen
 from divergences.estimate._src.result import Estimate
-from divergences.estimate._src.samples import alpha_of, not_text, sample_pair
+from divergences.estimate._src.samples import sample_pair
 
 __all__ = [
     "empirical_bernstein_term",
@@ -64,16 +65,9 @@ def empirical_bernstein_term(values: np.ndarray, width: float, alpha: float) -> 
 
 
 def _check_clip(clip: Any) -> float:
-    try:
-        value = float(not_text(clip))
-    except (TypeError, ValueError):
-        raise ValueError(f"clip must be a number in (0, 1/2), got {clip!r}") from None
-    if isinstance(clip, bool) or not _EPS <= value < 0.5:
-        raise ValueError(
-            f"clip must be a number in (0, 1/2) (D is clipped into [clip, 1 - clip]), at least "
-            f"2^-53 (below it 1 - clip rounds to 1), got {clip!r}"
-        )
-    return value
+    """``clip`` in ``[2^-53, 1/2)``: ``D`` is clipped into ``[clip, 1 - clip]``, which 2^-53 keeps."""
+    note = "D is clipped into [clip, 1 - clip]; below 2^-53, 1 - clip rounds to 1"
+    return number_option(clip, "clip", above=_EPS, inclusive=True, below=0.5, note=note)
 
 
 def _clip_ends(c: float) -> tuple[float, float]:
@@ -119,7 +113,7 @@ def _discriminated(
     x: Any, y: Any, discriminator: Any, level: Any
 ) -> tuple[np.ndarray, np.ndarray, float]:
     """The checked inputs: D's values on ``x`` and on ``y``, and ``alpha``."""
-    alpha = alpha_of(level)
+    alpha = 1.0 - level_option(level, note="the interval's coverage")
     xs, ys = sample_pair(x, y)
     if not callable(discriminator):
         raise ValueError(
@@ -144,8 +138,8 @@ def _estimate(
     lower = min(max(lower, 0.0), upper)
     return Estimate(
         value=float(min(max(value, lower), upper)),
-        lower=float(lower),
-        upper=float(upper),
+        lower_bound=float(lower),
+        upper_bound=float(upper),
         level=float(level),
         kind="finite-sample",
         sides="lower",
@@ -184,8 +178,8 @@ def js_from_discriminator(
         :func:`kl_from_discriminator`); the bound is then at most :math:`\log 2 + \log 0.97`.
 
     Returns:
-      An :class:`Estimate`, ``kind="finite-sample"``, ``sides="lower"``: ``bound`` (``lower``,
-      clipped at 0) is the claim; ``upper = log 2``, JS's range end, claims nothing.
+      An :class:`Estimate`, ``kind="finite-sample"``, ``sides="lower"``: ``bound`` (``lower_bound``,
+      clipped at 0) is the claim; ``upper_bound = log 2``, JS's range end, claims nothing.
 
     Raises:
       ValueError: bad samples, ``level`` or ``clip``; a ``discriminator`` not callable, raising,
@@ -250,9 +244,9 @@ def tv_from_discriminator(
       level: the bound's coverage, in ``(0, 1)``.
 
     Returns:
-      An :class:`Estimate`, ``sides="lower"``: ``bound`` is the claim, ``upper = 1`` (TV's range
-      end) claims nothing; ``value`` is
-      :math:`P_n(A) - Q_m(A)` (at least ``lower``, which is clipped at 0).
+      An :class:`Estimate`, ``sides="lower"``: ``bound`` is the claim, ``upper_bound = 1``
+      (TV's range end) claims nothing; ``value`` is :math:`P_n(A) - Q_m(A)` (at least
+      ``lower_bound``, which is clipped at 0).
 
     Raises:
       ValueError: as :func:`js_from_discriminator`.
@@ -263,7 +257,7 @@ def tv_from_discriminator(
       >>> x, y = rng.normal(0, 1, 4000), rng.normal(2, 1, 4000)  # TV = 2 Phi(1) - 1 = 0.6827
       >>> d = lambda z: 1 / (1 + np.exp(2 * z - 2))
       >>> e = dv.estimate.tv_from_discriminator(x, y, d)
-      >>> bool(0.63 < e.bound < 0.6827 < e.upper == 1.0)
+      >>> bool(0.63 < e.bound < 0.6827 < e.upper_bound == 1.0)
       True
     """
     dx, dy, alpha = _discriminated(x, y, discriminator, level)
@@ -302,9 +296,9 @@ def kl_from_discriminator(
       clip: :math:`c \in [2^{-53}, 1/2)` (below, 1 - c rounds to 1).
 
     Returns:
-      An :class:`Estimate`, ``sides="lower"``: ``bound`` is the claim, ``upper = inf`` (KL's
+      An :class:`Estimate`, ``sides="lower"``: ``bound`` is the claim, ``upper_bound = inf`` (KL's
       range end) claims nothing; ``value`` is the plug-in
-      :math:`\overline{T(x)} - \log \overline{e^{T(y)}}` (at least ``lower``, clipped at 0).
+      :math:`\overline{T(x)} - \log \overline{e^{T(y)}}` (at least ``lower_bound``, clipped at 0).
 
     Example:
       >>> import numpy as np, divergences as dv
@@ -312,7 +306,7 @@ def kl_from_discriminator(
       >>> x, y = rng.normal(0, 1, 4000), rng.normal(2, 1, 4000)  # KL = 2
       >>> d = lambda z: 1 / (1 + np.exp(2 * z - 2))
       >>> e = dv.estimate.kl_from_discriminator(x, y, d)
-      >>> bool(1.5 < e.bound < 2.0 < e.upper)
+      >>> bool(1.5 < e.bound < 2.0 < e.upper_bound)
       True
     """
     c = _check_clip(clip)

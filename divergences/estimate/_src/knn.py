@@ -59,6 +59,7 @@ import numpy as np
 from scipy.special import digamma, gammaln
 from scipy.stats import t as student_t
 
+from divergences._src.options import integer_option, level_option, seed_option
 from divergences.estimate._src.neighbours import kth_neighbour_distances
 from divergences.estimate._src.result import (
     Estimate,
@@ -67,8 +68,7 @@ from divergences.estimate._src.result import (
     claims_asymptotic,
     unclaimed,
 )
-from divergences.estimate._src.samples import alpha_of, as_samples, check_at_least, sample_pair
-from divergences.estimate._src.w1 import check_seed
+from divergences.estimate._src.samples import as_samples, check_at_least, sample_pair
 from divergences.wasserstein._src.metrics import scale_exponent
 
 __all__ = [
@@ -104,12 +104,6 @@ _INSTEAD = {
     "kl": "kl_from_discriminator (a held-out lower bound) and mmd_test hold in any d",
     "js": "js_from_discriminator (a held-out lower bound) and mmd_test hold in any d",
 }
-
-
-def _check_k(k: Any) -> int:
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise ValueError(f"k must be a positive integer (the neighbour's rank), got {k!r}")
-    return int(k)
 
 
 def _log_ball_volume(d: int) -> float:
@@ -199,7 +193,7 @@ def _estimate(
     weight: int = 0,
     refusal: str = "",
 ) -> Estimate:
-    alpha = alpha_of(level)
+    alpha = 1.0 - level_option(level, note="the interval's coverage")
     # The draws scaled by a power of two into (-1, 1) (exact): no squared distance overflows to
     # inf or underflows to 0. Every estimate is invariant under the scaling but the entropy,
     # which moves by ``weight`` e log 2 (``weight = d``): the distances' logs move by e log 2.
@@ -228,8 +222,8 @@ def _estimate(
         lo, hi = bounds
     return Estimate(
         value=v,
-        lower=lo,
-        upper=hi,
+        lower_bound=lo,
+        upper_bound=hi,
         level=float(level),
         kind=kind,
         sides=sides,
@@ -323,11 +317,11 @@ def entropy(x: Any, *, k: int = DEFAULT_K, level: float = 0.95, seed: int = 0) -
       >>> import numpy as np, divergences as dv
       >>> x = np.random.default_rng(0).standard_normal((2000, 2))
       >>> est = dv.estimate.entropy(x)
-      >>> bool(est.lower < 1 + np.log(2 * np.pi) < est.upper)  # H(N(0, I_2)) = 2.8379
+      >>> bool(est.lower_bound < 1 + np.log(2 * np.pi) < est.upper_bound)  # H(N(0, I_2)) = 2.8379
       True
     """
-    k = _check_k(k)
-    seed = check_seed(seed)
+    k = integer_option(k, "k", note="the neighbour's rank")
+    seed = seed_option(seed, note="it draws the split")
     xs = as_samples(x, "x")
     _check_sizes(k, x=xs)
     return _estimate(
@@ -382,11 +376,11 @@ def kl(x: Any, y: Any, *, k: int = DEFAULT_K, level: float = 0.95, seed: int = 0
       >>> rng = np.random.default_rng(0)
       >>> x, y = rng.standard_normal((2000, 2)), rng.standard_normal((2000, 2)) + [1.0, 0.0]
       >>> est = dv.estimate.kl(x, y)  # KL(N(0, I) || N(mu, I)) = |mu|^2 / 2 = 0.5
-      >>> bool(est.lower < 0.5 < est.upper)
+      >>> bool(est.lower_bound < 0.5 < est.upper_bound)
       True
     """
-    k = _check_k(k)
-    seed = check_seed(seed)
+    k = integer_option(k, "k", note="the neighbour's rank")
+    seed = seed_option(seed, note="it draws the split")
     xs, ys = sample_pair(x, y)
     _check_sizes(k, x=xs, y=ys)
     return _estimate(
@@ -436,11 +430,11 @@ def js(x: Any, y: Any, *, k: int = DEFAULT_K, level: float = 0.95, seed: int = 0
       >>> rng = np.random.default_rng(0)
       >>> x, y = rng.standard_normal((2000, 1)), rng.standard_normal((3000, 1)) + 1.0
       >>> est = dv.estimate.js(x, y)  # JS(N(0, 1), N(1, 1)) = 0.1114
-      >>> bool(est.lower < 0.1114 < est.upper <= np.log(2))
+      >>> bool(est.lower_bound < 0.1114 < est.upper_bound <= np.log(2))
       True
     """
-    k = _check_k(k)
-    seed = check_seed(seed)
+    k = integer_option(k, "k", note="the neighbour's rank")
+    seed = seed_option(seed, note="it draws the split")
     xs, ys = sample_pair(x, y)
     _check_sizes(k, x=xs, y=ys)
     rng = np.random.default_rng(seed)

@@ -19,7 +19,6 @@ rows ``J`` (a matmul) and dropped, so that no ``(n + m)``-square matrix is ever 
 from __future__ import annotations
 
 import math
-import operator
 from functools import partial
 from typing import Any
 
@@ -28,14 +27,11 @@ import jax.numpy as jnp
 import numpy as np
 from scipy.spatial.distance import pdist
 
+from divergences._src.options import integer_option, level_option, number_option, seed_option
 from divergences.estimate._src.concentration import bounded_differences_term, widen
 from divergences.estimate._src.result import Estimate, IntervalKind, TwoSampleTest
-from divergences.estimate._src.samples import (
-    alpha_of,
-    check_at_least,
-    check_positive_number,
-    sample_pair,
-)
+from divergences.estimate._src.samples import check_at_least, sample_pair
+from divergences.wasserstein._src.metrics import scale_exponent
 
 __all__ = ["mmd_squared", "mmd_test"]
 
@@ -61,7 +57,7 @@ def median_bandwidth(xs: np.ndarray, ys: np.ndarray) -> float:
         order = _canonical_order(z)
         pick = np.random.default_rng(_MEDIAN_SEED).choice(z.shape[0], MEDIAN_POINTS, False)
         z = z[order[np.sort(pick)]]
-    shift = _exponent(z)
+    shift = scale_exponent(z, clip=False)
     dist = pdist(np.ldexp(z, -shift))  # by a power of two: no distance overflows
     median = float(np.median(dist))
     if median == 0.0:
@@ -73,12 +69,6 @@ def median_bandwidth(xs: np.ndarray, ys: np.ndarray) -> float:
         return min(math.ldexp(median, shift), _FLOAT64_MAX)
     except OverflowError:
         return _FLOAT64_MAX
-
-
-def _exponent(z: np.ndarray) -> int:
-    """The ``e`` with ``max |z| < 2^e`` (0 for zeros): ``z / 2^e`` lies in ``(-1, 1)``, exactly."""
-    top = float(np.max(np.abs(z)))
-    return math.frexp(top)[1] if top > 0.0 else 0
 
 
 def _canonical_order(z: np.ndarray) -> np.ndarray:
@@ -95,7 +85,7 @@ def _canonical_order(z: np.ndarray) -> np.ndarray:
 def _bandwidth_of(bandwidth: Any, xs: np.ndarray, ys: np.ndarray) -> float:
     if bandwidth is None:
         return median_bandwidth(xs, ys)
-    return check_positive_number(bandwidth, "bandwidth", "the Gaussian kernel's width s")
+    return number_option(bandwidth, "bandwidth", note="the Gaussian kernel's width s")
 
 
 @partial(jax.jit, static_argnames=("block",))
@@ -155,7 +145,7 @@ def _pooled(xs: np.ndarray, ys: np.ndarray, dtype: Any) -> tuple[jax.Array, floa
     """
     z = np.concatenate([xs, ys])
     z = z - (z.max(axis=0) / 2.0 + z.min(axis=0) / 2.0)
-    shift = _exponent(z)
+    shift = scale_exponent(z, clip=False)
     z = np.ldexp(z, -shift)
     block, count = _layout(z.shape[0])
     dim = 8 * -(-z.shape[1] // 8)
@@ -240,18 +230,6 @@ def _sums(
     return stats, error, np.dtype(dtype).name
 
 
-def _check_count(value: Any, name: str, what: str, minimum: int) -> int:
-    try:
-        count = operator.index(value)
-    except TypeError:
-        raise ValueError(
-            f"{name} must be an integer >= {minimum} ({what}), got {value!r}"
-        ) from None
-    if isinstance(value, bool) or count < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum} ({what}), got {value!r}")
-    return count
-
-
 def _prepare(x: Any, y: Any, bandwidth: Any) -> tuple[np.ndarray, np.ndarray, float]:
     xs, ys = sample_pair(x, y)
     why = "the unbiased statistic pairs distinct draws"
@@ -313,11 +291,11 @@ def mmd_squared(x: Any, y: Any, *, bandwidth: Any = None, level: Any = 0.95) -> 
       >>> x, y = rng.normal(size=(400, 2)), rng.normal(1.0, size=(400, 2))
       >>> est = mmd_squared(x, y, bandwidth=1.0)
       >>> exact = 2 / 3 * (1 - math.exp(-1 / 3))  # N(0, I) and N((1, 1), I), s = 1
-      >>> est.lower <= exact <= est.upper
+      >>> est.lower_bound <= exact <= est.upper_bound
       True
     """
     xs, ys, s = _prepare(x, y, bandwidth)
-    alpha = alpha_of(level)
+    alpha = 1.0 - level_option(level, note="the interval's coverage")
     n, m = xs.shape[0], ys.shape[0]
     stats, error, dtype = _sums(xs, ys, np.arange(n)[None, :], s)
     stat = float(stats[0])
@@ -389,8 +367,8 @@ def mmd_test(
       0.01
     """
     xs, ys, s = _prepare(x, y, bandwidth)
-    count = _check_count(permutations, "permutations", "random relabellings", 1)
-    start = _check_count(seed, "seed", "the relabellings' seed", 0)
+    count = integer_option(permutations, "permutations", note="random relabellings")
+    start = seed_option(seed, note="the relabellings' seed")
     n, m = xs.shape[0], ys.shape[0]
     stats, _, dtype = _sums(xs, ys, _permutations(n, m, count, start), s)
     exceed = int(np.count_nonzero(stats[1:] >= stats[0]))

@@ -46,6 +46,8 @@ import numpy as np
 from scipy.spatial import cKDTree
 from scipy.spatial.distance import cdist
 
+from divergences.wasserstein._src.metrics import scale_exponent
+
 __all__ = ["TREE_MAX_DIMENSION", "candidate_indices", "kth_neighbour_distances"]
 
 #: The largest dimension ``"auto"`` sends to the k-d tree (measured; see the module docstring).
@@ -116,7 +118,7 @@ def _xla_distances(points: np.ndarray, qs: np.ndarray, k: int, same: bool) -> np
     p_c = points - centre
     q_c = qs - centre
     top = float(np.sqrt(np.einsum("ij,ij->i", p_c, p_c).max()))
-    scale = math.ldexp(1.0, -math.frexp(top)[1]) if top > 0.0 else 1.0
+    scale = math.ldexp(1.0, -scale_exponent(np.float64(top), clip=False))
     p_c, q_c = p_c * scale, q_c * scale
     padded = np.zeros((blocks * block, d), dtype=np.float32)
     padded[:n] = q_c

@@ -16,7 +16,9 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
+
+from divergences._src.interval import interval_contains
 
 #: How an interval holds. ``"finite-sample"``: for every sample size, under an assumption the
 #: caller states (a diameter given as a number, a kernel fixed before the draws);
@@ -107,19 +109,20 @@ class Estimate(NamedTuple):
     r"""An estimate of a quantity between the laws behind two samples, with its interval.
 
     Where ``claims_coverage``, with probability at least ``level`` over the draws (as ``kind``
-    says: for every sample size, or as the sizes grow), the true quantity lies in ``[lower,
-    upper]``; a one-sided result (``sides == "lower"``) claims only ``quantity >= lower``
-    (``bound``), its ``upper`` the quantity's range end (``log 2``, ``1`` or ``inf``: true
-    whatever the draws, and never printed). Without a claim (``"plug-in-assumption"``,
-    ``"no-coverage-claim"``) the ends are what the construction gives, or the quantity's range.
-    ``lower <= value <= upper`` always, and both ends lie in the quantity's range (KL and W1
-    ``>= 0``, JS in ``[0, log 2]``, TV in ``[0, 1]``); ``str`` says what is claimed:
-    ``JS >= 0.04419 at 95%, finite-sample``.
+    says: for every sample size, or as the sizes grow), the true quantity lies in
+    ``[lower_bound, upper_bound]``; a one-sided result (``sides == "lower"``) claims only
+    ``quantity >= lower_bound`` (``bound``), its ``upper_bound`` the quantity's range end
+    (``log 2``, ``1`` or ``inf``: true whatever the draws, and never printed). Without a claim
+    (``"plug-in-assumption"``, ``"no-coverage-claim"``) the ends are what the construction
+    gives, or the quantity's range. ``lower_bound <= value <= upper_bound`` always, and both ends
+    lie in the quantity's range (KL and W1 ``>= 0``, JS in ``[0, log 2]``, TV in ``[0, 1]``);
+    ``str`` says what is claimed: ``JS >= 0.04419 at 95%, finite-sample``; ``contains(t)``
+    whether ``t`` lies in ``[lower_bound, upper_bound]``.
 
     Attributes:
       value: the point estimate, in the quantity's range.
-      lower: the lower end of the interval.
-      upper: the upper end of the interval (the range's end where none is claimed).
+      lower_bound: the lower end of the interval.
+      upper_bound: the upper end of the interval (the range's end where none is claimed).
       level: the interval's nominal coverage, in ``(0, 1)``.
       kind: ``"finite-sample"``, ``"asymptotic"``, ``"plug-in-assumption"`` or
         ``"no-coverage-claim"`` (:data:`IntervalKind`).
@@ -133,8 +136,8 @@ class Estimate(NamedTuple):
     """
 
     value: float
-    lower: float
-    upper: float
+    lower_bound: float
+    upper_bound: float
     level: float
     kind: IntervalKind
     sides: Sides
@@ -149,13 +152,21 @@ class Estimate(NamedTuple):
         """Whether the interval claims ``level`` (kind ``"finite-sample"`` or ``"asymptotic"``)."""
         return self.kind in CLAIMING_KINDS
 
+    def contains(self, x: Any) -> Any:
+        """Whether ``x`` lies in ``[lower_bound, upper_bound]`` (elementwise for an array).
+
+        Whether the interval holds ``x``, whatever it claims: a one-sided result's unclaimed end
+        is the quantity's range end, so that ``contains`` then tests the one claimed end.
+        """
+        return interval_contains(self.lower_bound, self.upper_bound, x)
+
     @property
     def bound(self) -> float | None:
-        """The one claimed end of a one-sided result (``lower`` or ``upper``); else ``None``."""
+        """The claimed end of a one-sided result (``lower_bound`` or ``upper_bound``), or None."""
         if self.sides == "lower":
-            return self.lower
+            return self.lower_bound
         if self.sides == "upper":
-            return self.upper
+            return self.upper_bound
         return None
 
     def __str__(self) -> str:
@@ -163,11 +174,11 @@ class Estimate(NamedTuple):
         if self.sides == "none":
             return f"{q} = {_number(self.value)}, {self.kind}"
         if self.sides == "lower":
-            text = f"{q} >= {_number(self.lower)} {at} (estimate {_number(self.value)})"
+            text = f"{q} >= {_number(self.lower_bound)} {at} (estimate {_number(self.value)})"
         elif self.sides == "upper":
-            text = f"{q} <= {_number(self.upper)} {at} (estimate {_number(self.value)})"
+            text = f"{q} <= {_number(self.upper_bound)} {at} (estimate {_number(self.value)})"
         else:
-            ends = f"[{_number(self.lower)}, {_number(self.upper)}]"
+            ends = f"[{_number(self.lower_bound)}, {_number(self.upper_bound)}]"
             text = f"{q} = {_number(self.value)} in {ends} {at}"
         return text if self.claims_coverage else f"{text}, coverage not claimed"
 

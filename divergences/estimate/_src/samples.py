@@ -1,24 +1,18 @@
-"""The input rules of the estimates from samples: one message per rule, naming the argument.
+"""The rules of the estimates' draws: one message per rule, naming the argument.
 
 The estimates run on the host (NumPy, SciPy, the package's exact solvers) with XLA kernels
-inside, so every rule is checked eagerly, before any work, and raises a ``ValueError``.
+inside, so every rule is checked eagerly, before any work, and raises a ``ValueError``. Their
+options (``level``, ``seed``, ``k``, a bandwidth or a diameter) follow the package's option
+rules (:mod:`divergences._src.options`).
 """
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 
-__all__ = [
-    "alpha_of",
-    "as_samples",
-    "check_at_least",
-    "check_positive_number",
-    "not_text",
-    "sample_pair",
-]
+__all__ = ["as_samples", "check_at_least", "sample_pair"]
 
 
 def as_samples(x: Any, name: str) -> np.ndarray:
@@ -73,42 +67,7 @@ def sample_pair(x: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
     return xs, ys
 
 
-def not_text(value: Any) -> Any:
-    """``value``, or a TypeError for text: ``float("0.5")`` parses, but a string is no number."""
-    if isinstance(value, (str, bytes)):
-        raise TypeError("text is not a number")
-    return value
-
-
-def alpha_of(level: Any) -> float:
-    """``1 - level`` for a ``level`` strictly between 0 and 1.
-
-    Raises:
-      ValueError: naming ``level`` where it is not a real number in ``(0, 1)``.
-    """
-    try:
-        value = float(not_text(level))
-    except (TypeError, ValueError):
-        raise ValueError(f"level must be a number in (0, 1), got {level!r}") from None
-    if isinstance(level, bool) or not 0.0 < value < 1.0:
-        raise ValueError(
-            f"level must be a number in (0, 1) (the interval's coverage), got {level!r}"
-        )
-    return 1.0 - value
-
-
 def check_at_least(count: int, minimum: int, name: str, why: str) -> None:
     """Raises a ValueError naming ``name`` where it holds fewer than ``minimum`` draws."""
     if count < minimum:
         raise ValueError(f"{name} must hold at least {minimum} draws ({why}), got {count}")
-
-
-def check_positive_number(value: Any, name: str, what: str) -> float:
-    """``value`` as a float where it is a finite number above 0, else a ValueError naming it."""
-    try:
-        number = float(not_text(value))
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a finite number > 0 ({what}), got {value!r}") from None
-    if isinstance(value, bool) or not (math.isfinite(number) and number > 0.0):
-        raise ValueError(f"{name} must be a finite number > 0 ({what}), got {value!r}")
-    return number

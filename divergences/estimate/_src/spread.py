@@ -24,6 +24,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from scipy.spatial import ConvexHull, QhullError
 
+from divergences._src.interval import interval_contains
 from divergences.wasserstein._src.metrics import (
     HOST_OPS,
     NAMED,
@@ -41,16 +42,20 @@ _BLOCK = 256
 
 
 class Spread(NamedTuple):
-    """Bounds of a pooled sample's diameter: ``low <= diam <= high``, true in real arithmetic.
+    """Bounds of a pooled sample's diameter, ``lower_bound <= diam <= upper_bound``, exactly true.
 
     ``exact`` where both come from the exact diameter (then they differ by rounding only);
     ``how`` says which computation gave them, in words.
     """
 
-    low: float
-    high: float
+    lower_bound: float
+    upper_bound: float
     exact: bool
     how: str
+
+    def contains(self, x: Any) -> Any:
+        """Whether ``x`` lies in ``[lower_bound, upper_bound]``."""
+        return interval_contains(self.lower_bound, self.upper_bound, x)
 
 
 def metric_spec(metric: Any) -> MetricSpec:
@@ -139,13 +144,13 @@ def spread(z: np.ndarray, spec: MetricSpec) -> Spread:
     err = cost_error(spec, z.shape[1])
     scaled = _bounds(np.ldexp(z, -e), spec, err.rho, err.tau)
     with np.errstate(over="ignore"):
-        high = math.nextafter(float(np.ldexp(scaled.high, e)), math.inf)
+        high = math.nextafter(float(np.ldexp(scaled.upper_bound, e)), math.inf)
     if not math.isfinite(high):
         raise ValueError(
             "x and y must have a pooled diameter below the largest float: their distances "
             "overflow float64"
         )
-    low = max(0.0, math.nextafter(float(np.ldexp(scaled.low, e)), -math.inf))
+    low = max(0.0, math.nextafter(float(np.ldexp(scaled.lower_bound, e)), -math.inf))
     return Spread(low, high, scaled.exact, scaled.how)
 
 

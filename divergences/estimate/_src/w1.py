@@ -46,6 +46,7 @@ from typing import Any, NamedTuple
 import jax
 import numpy as np
 
+from divergences._src.options import level_option, number_option, seed_option
 from divergences.estimate._src.concentration import (
     bounded_differences_term,
     normal_quantile,
@@ -58,12 +59,7 @@ from divergences.estimate._src.result import (
     claims_asymptotic,
     unclaimed,
 )
-from divergences.estimate._src.samples import (
-    alpha_of,
-    check_at_least,
-    check_positive_number,
-    sample_pair,
-)
+from divergences.estimate._src.samples import check_at_least, sample_pair
 from divergences.estimate._src.spread import Spread, metric_spec, second_moment, spread
 from divergences.wasserstein._src.metrics import MetricSpec, cost_error, scale_exponent
 from divergences.wasserstein.dual import kr_potential, w1_dual
@@ -89,13 +85,6 @@ class _HeldOut(NamedTuple):
     margin: float
 
 
-def check_seed(seed: Any) -> int:
-    """``seed`` as an int where it is an integer >= 0, else a ValueError naming it."""
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be an integer >= 0 (it draws the split), got {seed!r}")
-    return int(seed)
-
-
 def _diameter_bound(diameter: Any, sp: Spread) -> float | None:
     """The support's diameter bound ``D`` (None: none given), checked against the samples."""
     if diameter is None:
@@ -103,14 +92,14 @@ def _diameter_bound(diameter: Any, sp: Spread) -> float | None:
     if isinstance(diameter, str):
         if diameter != "sample":
             raise ValueError(f"diameter must be a number > 0, 'sample' or None, got {diameter!r}")
-        return sp.high
-    bound = check_positive_number(
-        diameter, "diameter", "a bound of the supports' diameter; or 'sample', or None"
+        return sp.upper_bound
+    bound = number_option(
+        diameter, "diameter", note="a bound of the supports' diameter; or 'sample', or None"
     )
-    if bound < sp.low:
+    if bound < sp.lower_bound:
         raise ValueError(
             f"diameter must be at least the pooled draws' spread: {diameter!r} is below "
-            f"{sp.low!r}, a lower bound of their diameter (checked: {sp.how}), so the draws "
+            f"{sp.lower_bound!r}, a lower bound of their diameter (checked: {sp.how}), so the draws "
             "cannot lie in a set of that diameter"
         )
     return bound
@@ -134,7 +123,7 @@ def _held_out(
     # draws and W = max |f_k|, so the computed minimum is within delta of McShane's exact one,
     # which is 1-Lipschitz. Twice that, for the rounding of C, W and delta themselves.
     err = cost_error(spec, xs.shape[1])
-    big = sp.high + float(np.max(np.abs(np.asarray(dual.f, np.float64))))
+    big = sp.upper_bound + float(np.max(np.abs(np.asarray(dual.f, np.float64))))
     scale = math.ldexp(1.0, scale_exponent(xs, ys))
     delta = (err.rho + _U) * big + (err.tau + err.flush + 2.0**-1022) * scale
     return _HeldOut(values[: xb.shape[0]], values[xb.shape[0] :], widen(2.0 * delta))
@@ -250,7 +239,7 @@ def w1(
       seed: the split's seed, an integer ``>= 0``.
 
     Returns:
-      An :class:`Estimate`, two-sided, ``0 <= lower <= value <= upper``, of ``kind``
+      An :class:`Estimate`, two-sided, ``0 <= lower_bound <= value <= upper_bound``, of ``kind``
       ``"finite-sample"`` (``diameter`` a number: the caller's assumption),
       ``"plug-in-assumption"`` (``"sample"``: the assumption read off the draws, whose diameter
       is below the support's; coverage not claimed) or ``"asymptotic"`` (``None``, where
@@ -270,16 +259,16 @@ def w1(
       >>> rng = np.random.default_rng(0)
       >>> x, y = rng.uniform(size=(400, 1)), rng.uniform(size=(400, 1)) + 0.5
       >>> est = dv.estimate.w1(x, y, diameter=1.5)
-      >>> est.lower <= 0.5 <= est.upper, est.kind
+      >>> est.lower_bound <= 0.5 <= est.upper_bound, est.kind
       (True, 'finite-sample')
     """
     xs, ys = sample_pair(x, y)
-    alpha = alpha_of(level)
+    alpha = 1.0 - level_option(level, note="the interval's coverage")
     why = "the lower end fits a potential on half of each sample, tested on the other half"
     check_at_least(xs.shape[0], 2, "x", why)
     check_at_least(ys.shape[0], 2, "y", why)
     spec = metric_spec(metric)
-    seed = check_seed(seed)
+    seed = seed_option(seed, note="it draws the split")
     sp = spread(np.concatenate([xs, ys]), spec)
     bound = _diameter_bound(diameter, sp)
     n, m = xs.shape[0], ys.shape[0]

@@ -31,9 +31,10 @@ from typing import Any
 
 import numpy as np
 
+from divergences._src.options import level_option, number_option
 from divergences.estimate._src.concentration import dkw_term
 from divergences.estimate._src.result import Estimate, IntervalKind, Sides
-from divergences.estimate._src.samples import alpha_of, check_positive_number, sample_pair
+from divergences.estimate._src.samples import sample_pair
 
 __all__ = ["w1_dkw"]
 
@@ -55,8 +56,8 @@ def _support(diameter: Any, lo: float, hi: float) -> tuple[float, float, float] 
         if diameter != "sample":
             raise ValueError(f"diameter must be a number > 0, 'sample' or None, got {diameter!r}")
         return lo, hi, _spread(lo, hi)
-    bound = check_positive_number(
-        diameter, "diameter", "a bound of the length of an interval holding both supports"
+    bound = number_option(
+        diameter, "diameter", note="a bound of the length of an interval holding both supports"
     )
     if bound < _spread(lo, hi):
         raise ValueError(
@@ -126,7 +127,7 @@ def w1_dkw(x: Any, y: Any, *, level: float = 0.95, diameter: float | str | None 
 
     Returns:
       An :class:`Estimate`: for ``diameter=None``, ``kind="finite-sample"``, ``sides="lower"``
-      (``bound`` the lower end; ``upper=inf``, W1's range, claims nothing); for a number,
+      (``bound`` the lower end; ``upper_bound=inf``, W1's range, claims nothing); for a number,
       ``"finite-sample"``, two-sided; for ``"sample"``, ``"plug-in-assumption"``, two-sided,
       no coverage claimed (the samples' range is below the supports'; its lower end is
       ``diameter=None``'s, which is claimed there).
@@ -143,7 +144,7 @@ def w1_dkw(x: Any, y: Any, *, level: float = 0.95, diameter: float | str | None 
       >>> rng = np.random.default_rng(0)
       >>> x, y = rng.uniform(size=2000), rng.uniform(size=2000) + 0.5
       >>> est = dv.estimate.w1_dkw(x, y, diameter=1.5)
-      >>> est.lower <= 0.5 <= est.upper, est.sides
+      >>> est.lower_bound <= 0.5 <= est.upper_bound, est.sides
       (True, 'two-sided')
     """
     xs, ys = sample_pair(x, y)
@@ -152,7 +153,7 @@ def w1_dkw(x: Any, y: Any, *, level: float = 0.95, diameter: float | str | None 
             f"x and y must be draws on the line (shape (n,) or (n, 1)): DKW's bands are for "
             f"distribution functions of one variable; got {xs.shape[1]} coordinates a draw"
         )
-    alpha = alpha_of(level)
+    alpha = 1.0 - level_option(level, note="the interval's coverage")
     xs, ys = np.sort(xs[:, 0]), np.sort(ys[:, 0])
     lo, hi = float(min(xs[0], ys[0])), float(max(xs[-1], ys[-1]))
     if not math.isfinite(hi - lo):

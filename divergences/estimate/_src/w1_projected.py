@@ -58,10 +58,10 @@ from typing import Any
 
 import numpy as np
 
+from divergences._src.options import level_option, seed_option
 from divergences.estimate._src.concentration import dkw_term
 from divergences.estimate._src.result import Estimate
-from divergences.estimate._src.samples import alpha_of, check_at_least, sample_pair
-from divergences.estimate._src.w1 import check_seed
+from divergences.estimate._src.samples import check_at_least, sample_pair
 from divergences.estimate._src.w1_dkw import _ends
 
 __all__ = ["w1_projected"]
@@ -168,7 +168,7 @@ def w1_projected(
 
     Returns:
       An :class:`Estimate` with ``kind="finite-sample"``, ``sides="lower"``, ``quantity="W1"``:
-      ``bound`` is the lower end; ``upper`` is ``inf``, W1's range, and claims nothing.
+      ``bound`` is the lower end; ``upper_bound`` is ``inf``, W1's range, and claims nothing.
 
     Raises:
       ValueError: as the shared checks of the draws, ``level`` or ``seed``; for ``directions``
@@ -188,8 +188,8 @@ def w1_projected(
       (True, 'finite-sample', 'lower')
     """
     xs, ys = sample_pair(x, y)
-    alpha = alpha_of(level)
-    seed = check_seed(seed)
+    alpha = 1.0 - level_option(level, note="the interval's coverage")
+    seed = seed_option(seed, note="it draws the split")
     d = xs.shape[1]
     if isinstance(directions, str):
         if directions not in CHOSEN:

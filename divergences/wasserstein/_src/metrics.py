@@ -348,7 +348,7 @@ def named_metric(metric: Any) -> MetricSpec | None:
     return None
 
 
-def scale_exponent(*points: Any, degree: int = 1, xp: Any = np) -> Any:
+def scale_exponent(*points: Any, degree: int = 1, xp: Any = np, clip: bool = True) -> Any:
     """The exponent ``e`` with ``max |coordinate|`` in ``[2^(e-1), 2^e)``; 0 if all are 0.
 
     Points times ``2^-e`` have coordinates below 1 in magnitude: their differences, squares and
@@ -356,7 +356,9 @@ def scale_exponent(*points: Any, degree: int = 1, xp: Any = np) -> Any:
     of two is exact wherever it stays clear of subnormal numbers. ``e`` is clipped so that the
     cost's factor ``2^(degree e)`` stays at most ``2^1000`` either way (coordinates beyond
     ~1e301 are scaled to at most 2^24, still far from overflow), and a normal float of the
-    dtype the points are scaled in.
+    dtype the points are scaled in; ``clip=False`` leaves it unclipped, for a caller that
+    scales back exactly on the host (``math.ldexp``) and wants ``max |z| 2^-e`` in
+    ``[1/2, 1)`` always (the MMD's pooled draws, the k-NN's distances in float32).
 
     The one scale exponent of the package, on the host and in XLA alike. ``xp`` is the array
     namespace: NumPy (the host, where points are scaled in float64) gives a Python int;
@@ -381,8 +383,9 @@ def scale_exponent(*points: Any, degree: int = 1, xp: Any = np) -> Any:
     )
     finite = biased < (1 << (8 * dt.itemsize - 1 - int(fi.nmant))) - 1  # not inf or NaN
     e = xp.where((top > 0) & finite, e, 0).astype(np.int32)
-    limit = min(MAX_SCALE_EXPONENT, int(fi.maxexp) - 4) // degree
-    e = xp.clip(e, -limit, limit)
+    if clip:
+        limit = min(MAX_SCALE_EXPONENT, int(fi.maxexp) - 4) // degree
+        e = xp.clip(e, -limit, limit)
     return int(e) if xp is np else e
 
 

@@ -44,6 +44,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from divergences._src.interval import interval_contains
+
 __all__ = [
     "CertificateError",
     "MethodName",
@@ -273,6 +275,9 @@ def _to_dense(rows: jax.Array, cols: jax.Array, mass: jax.Array, *, n: int, m: i
 class W1Primal(NamedTuple):
     r"""The result of :func:`divergences.w1_primal`.
 
+    ``contains(t)`` says whether ``t`` lies in ``[lower_bound, upper_bound]``, as a boolean array
+    under ``jit`` and ``vmap`` too.
+
     Attributes:
       value: :math:`W_1(\mu, \nu)`, a scalar: the plan's cost, within
         ``[lower_bound, upper_bound]``. Differentiable (envelope theorem). For
@@ -316,6 +321,15 @@ class W1Primal(NamedTuple):
     lower_bound: Any
     upper_bound: Any
     method: MethodName
+
+    def contains(self, x: Any) -> Any:
+        """Whether ``x`` lies in ``[lower_bound, upper_bound]``: a boolean, an array under ``jit``.
+
+        Computed as ``(lower_bound <= x) & (x <= upper_bound)``
+        (:func:`divergences.extending.interval_contains`), so that it is traceable and
+        elementwise over a ``vmap``-ed batch of results; a NaN gives False.
+        """
+        return interval_contains(self.lower_bound, self.upper_bound, x)
 
 
 class W1Dual(NamedTuple):

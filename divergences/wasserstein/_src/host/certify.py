@@ -38,11 +38,11 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from divergences._src.interval import Interval
 from divergences.wasserstein._src.metrics import EPS
 
 __all__ = [
     "ArcBounds",
-    "Enclosure",
     "PlanBounds",
     "arc_bounds",
     "dot_enclosure",
@@ -69,13 +69,6 @@ def up(t: float) -> float:
     return math.nextafter(t, _INF)
 
 
-class Enclosure(NamedTuple):
-    """An interval ``[lo, hi]`` of floats around a real number."""
-
-    lo: float
-    hi: float
-
-
 def _split(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Veltkamp's split: ``t = hi + lo`` exactly, each half of 26 bits (for ``|t| < 2^995``)."""
     c = _SPLITTER * t
@@ -92,14 +85,14 @@ def _two_product(w: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return p, e
 
 
-def _fsum_enclosure(terms: np.ndarray, slack: float = 0.0) -> Enclosure:
+def _fsum_enclosure(terms: np.ndarray, slack: float = 0.0) -> Interval:
     s = math.fsum(terms.tolist())  # correctly rounded: within half an ulp of the exact sum
     if slack:
-        return Enclosure(down(down(s) - slack), up(up(s) + slack))
-    return Enclosure(down(s), up(s))
+        return Interval(down(down(s) - slack), up(up(s) + slack))
+    return Interval(down(s), up(s))
 
 
-def dot_enclosure(w: np.ndarray, t: np.ndarray) -> Enclosure:
+def dot_enclosure(w: np.ndarray, t: np.ndarray) -> Interval:
     r"""An enclosure of the dot product :math:`\sum_i w_i t_i` of two float64 vectors.
 
     The entries must be below :math:`2^{995}` in magnitude. The products are split exactly into
@@ -108,7 +101,7 @@ def dot_enclosure(w: np.ndarray, t: np.ndarray) -> Enclosure:
     w = np.asarray(w, np.float64).ravel()
     t = np.asarray(t, np.float64).ravel()
     if w.size == 0:
-        return Enclosure(0.0, 0.0)
+        return Interval(0.0, 0.0)
     p, e = _two_product(w, t)
     lost = int(np.count_nonzero((np.abs(p) < _UNDERFLOW) & (w != 0) & (t != 0)))
     return _fsum_enclosure(np.concatenate([p, e]), _TINY * lost)
@@ -117,7 +110,7 @@ def dot_enclosure(w: np.ndarray, t: np.ndarray) -> Enclosure:
 def sum_upper(t: np.ndarray) -> float:
     r"""An upper bound on :math:`\sum_i t_i`."""
     t = np.asarray(t, np.float64).ravel()
-    return _fsum_enclosure(t).hi if t.size else 0.0
+    return _fsum_enclosure(t).upper_bound if t.size else 0.0
 
 
 def _marginal_miss(index: np.ndarray, mass: np.ndarray, target: np.ndarray) -> float:
@@ -142,14 +135,14 @@ def _mul_up(s: float, t: float) -> float:
 class PlanBounds(NamedTuple):
     """The bounds of :func:`plan_certificate` and the part of their width charged at the largest cost."""
 
-    bounds: Enclosure
+    bounds: Interval
     #: The allowances taken at the largest cost: the costs' rounding and the k-d tree's
     #: comparisons on every row, the marginals' repair and the weights' error. Bounds taken
     #: arc by arc (:func:`arc_bounds`) can narrow the interval by about this much, no more.
     allowance: float
 
 
-def plan_bounds(**kwargs: Any) -> Enclosure:
+def plan_bounds(**kwargs: Any) -> Interval:
     """The bounds of :func:`plan_certificate` (the same arguments)."""
     return plan_certificate(**kwargs).bounds
 
@@ -197,17 +190,21 @@ def plan_certificate(
     delta = up(up(_mul_up(rho, cost_max) + tau) + _mul_up((d + 8) * EPS, up(c_max + v_max)))
     total_a = sum_upper(a)
     below = up(_mul_up(delta, total_a) + _mul_up(weight_error, v_max))
-    lower = down(dot_enclosure(a, transform).lo + dot_enclosure(b[keep], v[keep]).lo)
+    lower = down(
+        dot_enclosure(a, transform).lower_bound + dot_enclosure(b[keep], v[keep]).lower_bound
+    )
     lower = down(down(lower - _mul_up(delta, total_a)) - _mul_up(weight_error, v_max))
     if not (np.all(np.isfinite(mass)) and np.min(mass, initial=0.0) >= 0):
-        return PlanBounds(Enclosure(lower, _INF), _INF)
-    moved = up(_mul_up(dot_enclosure(mass, plan_costs).hi, up(1 + rho)) + tau * sum_upper(mass))
+        return PlanBounds(Interval(lower, _INF), _INF)
+    moved = up(
+        _mul_up(dot_enclosure(mass, plan_costs).upper_bound, up(1 + rho)) + tau * sum_upper(mass)
+    )
     miss = up(up(_marginal_miss(rows, mass, a) + _marginal_miss(cols, mass, b)) + weight_error)
     repair = _mul_up(c_max, miss)
-    return PlanBounds(Enclosure(lower, up(moved + repair)), up(below + repair))
+    return PlanBounds(Interval(lower, up(moved + repair)), up(below + repair))
 
 
-def outward(bounds: Enclosure, k: int, dtype: Any) -> tuple[np.generic, np.generic]:
+def outward(bounds: Interval, k: int, dtype: Any) -> tuple[np.generic, np.generic]:
     """Scales an enclosure back by ``2^k`` into ``dtype``, rounding outward.
 
     ``(lo * 2^k, hi * 2^k)`` in ``dtype``, rounded down and up: the scaling back and the cast
@@ -215,7 +212,9 @@ def outward(bounds: Enclosure, k: int, dtype: Any) -> tuple[np.generic, np.gener
     range).
     """
     dt = np.dtype(dtype)
-    return _round(bounds.lo, k, dt, down_=True), _round(bounds.hi, k, dt, down_=False)
+    return _round(bounds.lower_bound, k, dt, down_=True), _round(
+        bounds.upper_bound, k, dt, down_=False
+    )
 
 
 def _round(t: float, k: int, dt: np.dtype, *, down_: bool) -> np.generic:
@@ -262,12 +261,7 @@ def _binned_upper(index: np.ndarray, terms: np.ndarray, size: int) -> np.ndarray
     return _up_array(_up_array(s * _up_array(1 + 2 * k * EPS)) + k * _TINY)
 
 
-class _Deviation(NamedTuple):
-    lo: np.ndarray
-    hi: np.ndarray
-
-
-def _deviations(index: np.ndarray, mass: np.ndarray, target: np.ndarray) -> tuple[_Deviation, Any]:
+def _deviations(index: np.ndarray, mass: np.ndarray, target: np.ndarray) -> tuple[Interval, Any]:
     r"""Enclosures of each node's exact :math:`\sum_k \text{mass}_k - t_i`, and of its sum below.
 
     Each by ``math.fsum`` (correctly rounded, so within half an ulp: one float each way holds
@@ -286,7 +280,7 @@ def _deviations(index: np.ndarray, mass: np.ndarray, target: np.ndarray) -> tupl
     exact = dev == 0
     lo = np.where(exact, 0.0, _down_array(dev))
     hi = np.where(exact, 0.0, _up_array(dev))
-    return _Deviation(lo, hi), np.maximum(_down_array(total), 0.0)
+    return Interval(lo, hi), np.maximum(_down_array(total), 0.0)
 
 
 def _difference_down(s: np.ndarray, t: np.ndarray) -> np.ndarray:
@@ -313,7 +307,7 @@ def _ratio_up(num: np.ndarray, den: np.ndarray) -> np.ndarray:
 class ArcBounds(NamedTuple):
     """The bounds of :func:`arc_bounds` and the floor their width is judged against."""
 
-    bounds: Enclosure
+    bounds: Interval
     #: The width that rounding alone can leave where W1 is 0: the costs' absolute error on the
     #: mass.
     floor: float
@@ -380,24 +374,26 @@ def arc_bounds(
     duals = np.concatenate([u, v[live]])
     dual = dot_enclosure(weights, duals)
     magnitude = sum_upper(_up_array(weights * np.abs(duals)))
-    lower = down(dual.lo - _mul_up(_mul_up(b_spread, 2.0), magnitude))
+    lower = down(dual.lower_bound - _mul_up(_mul_up(b_spread, 2.0), magnitude))
     if np.min(cost, initial=0.0) >= 0:  # costs >= 0 (named metrics: exactly): W1 >= 0
         lower = max(lower, 0.0)
     # Above: the plan's cost, then the repair of its marginals, per node.
     high = _up_array(_up_array(cost * up(1.0 + rho)) + tau)
-    moved = up(dot_enclosure(mass, high[rows, cols]).hi)
+    moved = up(dot_enclosure(mass, high[rows, cols]).upper_bound)
     r_dev, r_lo = _deviations(rows, mass, a)
     s_dev, s_lo = _deviations(cols, mass, b)
     slack = _up_array(b * b_spread)  # |b*_j - b_j|
-    theta = _ratio_up(np.maximum(r_dev.hi, 0.0), r_lo)  # the rows' scaling: the fraction taken
+    theta = _ratio_up(
+        np.maximum(r_dev.upper_bound, 0.0), r_lo
+    )  # the rows' scaling: the fraction taken
     taken = _binned_upper(cols, _up_array(mass * theta[rows]), m)  # from each column
     s_scaled_lo = np.maximum(_down_array(s_lo - taken), 0.0)
-    excess = _up_array(np.maximum(s_dev.hi, 0.0) + slack)  # (s_j - b*_j)_+
+    excess = _up_array(np.maximum(s_dev.upper_bound, 0.0) + slack)  # (s_j - b*_j)_+
     phi = _ratio_up(excess, s_scaled_lo)  # the columns' scaling: the fraction taken
     e_rows = _up_array(
-        np.maximum(-r_dev.lo, 0.0) + _binned_upper(rows, _up_array(mass * phi[cols]), n)
+        np.maximum(-r_dev.lower_bound, 0.0) + _binned_upper(rows, _up_array(mass * phi[cols]), n)
     )
-    e_cols = _up_array(_up_array(np.maximum(-s_dev.lo, 0.0) + slack) + taken)
+    e_cols = _up_array(_up_array(np.maximum(-s_dev.lower_bound, 0.0) + slack) + taken)
     # No column short of mass: then no row is either (the deficits have one total), no repair.
     repair = 0.0
     if np.any(e_cols > 0):
@@ -412,4 +408,4 @@ def arc_bounds(
     upper = up(moved + repair)
     total = sum_upper(mass)
     floor = _mul_up(64 * up(tau + _TINY), up(total + 1.0))
-    return ArcBounds(Enclosure(lower, upper), floor)
+    return ArcBounds(Interval(lower, upper), floor)

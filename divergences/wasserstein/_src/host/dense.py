@@ -47,14 +47,15 @@ from typing import NamedTuple
 
 import numpy as np
 
-from divergences.wasserstein._src.host.certify import ArcBounds, Enclosure, arc_bounds
+from divergences._src.interval import Interval
+from divergences.wasserstein._src.host.certify import ArcBounds, arc_bounds
 from divergences.wasserstein._src.host.costs import host_costs
 from divergences.wasserstein._src.host.host_problem import HostProblem
 from divergences.wasserstein._src.host.keywords import check_max_iter
 from divergences.wasserstein._src.host.memory import check_memory, format_bytes
 from divergences.wasserstein._src.host.protocol import Coupling
 from divergences.wasserstein._src.host.threads import check_threads
-from divergences.wasserstein._src.metrics import EPS
+from divergences.wasserstein._src.metrics import EPS, scale_exponent
 from divergences.wasserstein._src.results import SolverError, Status
 
 __all__ = [
@@ -120,8 +121,7 @@ def check_dense_size(n: int, m: int, *, method: str = "the dense network simplex
 
 def normaliser(cost: np.ndarray) -> int:
     """The exponent ``e`` with ``max cost * 2^-e`` in [0.5, 1); 0 for an all-zero matrix."""
-    top = float(np.max(cost, initial=0.0))
-    return int(np.frexp(top)[1]) if top > 0 else 0
+    return scale_exponent(cost, clip=False) if cost.size else 0
 
 
 def transport_failures(max_iter: int, n: int, m: int) -> dict[Status, str]:
@@ -326,10 +326,10 @@ class DenseSimplex:
         problem: HostProblem,
         options: DenseOptions,
         sol: Coupling,
-        bounds: Enclosure,
+        bounds: Interval,
         *,
         allowance: float = math.inf,
-    ) -> tuple[Coupling, Enclosure]:
+    ) -> tuple[Coupling, Interval]:
         """A solution certified to :data:`DENSE_RTOL`, or a SolverError (status NUMERICAL).
 
         Called where :func:`~.certify.plan_certificate` left the interval wider than that, with
@@ -354,12 +354,12 @@ def refine_per_arc(
     problem: HostProblem,
     max_pivots: int,
     sol: Coupling,
-    bounds: Enclosure,
+    bounds: Interval,
     *,
     rtol: float,
     failure: str,
     allowance: float = math.inf,
-) -> tuple[Coupling, Enclosure]:
+) -> tuple[Coupling, Interval]:
     """A solution certified to ``rtol`` from the whole cost matrix, or a SolverError (NUMERICAL).
 
     For a solution whose bounds from :func:`~.certify.plan_bounds` (allowances at the largest
@@ -377,8 +377,10 @@ def refine_per_arc(
     potentials, which neither the bounds per arc nor a second solve of the same LP remove, and
     the rule at the end would accept them, the narrower interval it finds as well.
     """
-    width = bounds.hi - bounds.lo
-    if 2 * allowance < width and _tight(bounds.lo, bounds.hi, 0.0, max(rtol, REFUSE_RTOL)):
+    width = bounds.upper_bound - bounds.lower_bound
+    if 2 * allowance < width and _tight(
+        bounds.lower_bound, bounds.upper_bound, 0.0, max(rtol, REFUSE_RTOL)
+    ):
         return sol, bounds
     cost = problem.pair_costs()
     factor = common_factor(problem)
@@ -397,14 +399,17 @@ def refine_per_arc(
 
     best = certify(sol)
     best = best._replace(floor=max(best.floor, _scale_floor(problem, cost)))
-    lo, hi = max(bounds.lo, best.bounds.lo), min(bounds.hi, best.bounds.hi)
+    lo, hi = (
+        max(bounds.lower_bound, best.bounds.lower_bound),
+        min(bounds.upper_bound, best.bounds.upper_bound),
+    )
     if _tight(lo, hi, best.floor, rtol):
-        return sol, Enclosure(lo, hi)
+        return sol, Interval(lo, hi)
     again = _reduced_solve(cost, problem.a, problem.b, max_pivots)
     second = certify(again)
-    lo, hi = max(lo, second.bounds.lo), min(hi, second.bounds.hi)
+    lo, hi = max(lo, second.bounds.lower_bound), min(hi, second.bounds.upper_bound)
     floor = max(best.floor, second.floor)
-    if second.bounds.hi <= best.bounds.hi:
+    if second.bounds.upper_bound <= best.bounds.upper_bound:
         sol = again
     # What rounding of the weights leaves (float32 totals equal only to rounding, repeated
     # points) can stay above rtol after both certificates; an interval that is still tight to
@@ -415,7 +420,7 @@ def refine_per_arc(
             "of two)",
             Status.NUMERICAL,
         )
-    return sol, Enclosure(lo, hi)
+    return sol, Interval(lo, hi)
 
 
 def _matrix_error(problem: HostProblem) -> tuple[float, float]:
@@ -480,16 +485,16 @@ def common_factor(problem: HostProblem) -> Fraction | None:
     return 1 / total_a if problem.uniform_rows else Fraction(1)
 
 
-def _times(bounds: Enclosure, factor: Fraction) -> Enclosure:
+def _times(bounds: Interval, factor: Fraction) -> Interval:
     """``bounds`` times the positive rational ``factor``, rounded outward."""
     if factor == 1:
         return bounds
     near = float(factor)
     lo_f = near if Fraction(near) <= factor else math.nextafter(near, 0.0)
     hi_f = near if Fraction(near) >= factor else math.nextafter(near, math.inf)
-    lo = bounds.lo * (lo_f if bounds.lo >= 0 else hi_f)
-    hi = bounds.hi * (hi_f if bounds.hi >= 0 else lo_f)
-    return Enclosure(math.nextafter(lo, -math.inf), math.nextafter(hi, math.inf))
+    lo = bounds.lower_bound * (lo_f if bounds.lower_bound >= 0 else hi_f)
+    hi = bounds.upper_bound * (hi_f if bounds.upper_bound >= 0 else lo_f)
+    return Interval(math.nextafter(lo, -math.inf), math.nextafter(hi, math.inf))
 
 
 def _weight_spread(problem: HostProblem) -> float:

@@ -40,9 +40,9 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from divergences._src.interval import Interval
 from divergences.wasserstein._src.host import native
 from divergences.wasserstein._src.host.certify import (
-    Enclosure,
     dot_enclosure,
     down,
     outward,
@@ -225,8 +225,8 @@ def grid_flow_arrays(
     # The pair (u, v) is feasible exactly: its dual value, enclosed, less the weights' miss.
     dual = dot_enclosure(np.concatenate([problem.a, problem.b]), np.concatenate([u, v]))
     v_max = float(np.max(np.abs(v), initial=0.0))
-    below = down(dual.lo - up(problem.weight_error * v_max))
-    lo, hi = outward(Enclosure(max(below, above.lo, 0.0), above.hi), k, dt)
+    below = down(dual.lower_bound - up(problem.weight_error * v_max))
+    lo, hi = outward(Interval(max(below, above.lower_bound, 0.0), above.upper_bound), k, dt)
     if not float(lo) <= float(hi):
         raise SolverError(
             f"the grid flow's certified bounds cross: [{lo}, {hi}]", Status.BOUNDS_CROSSED

@@ -24,7 +24,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from divergences.wasserstein._src.host.certify import Enclosure
+from divergences._src.interval import Interval
 from divergences.wasserstein._src.host.dense import DENSE_RTOL, default_max_iter, refine_per_arc
 from divergences.wasserstein._src.host.dyadic import as_integers, to_float
 from divergences.wasserstein._src.host.host_problem import HostProblem
@@ -149,10 +149,10 @@ class MonotoneCoupling:
         problem: HostProblem,
         options: LineOptions,
         sol: Coupling,
-        bounds: Enclosure,
+        bounds: Interval,
         *,
         allowance: float = math.inf,
-    ) -> tuple[Coupling, Enclosure]:
+    ) -> tuple[Coupling, Interval]:
         """Bounds per arc on the cost matrix where it is small, else a SolverError (NUMERICAL).
 
         The coupling is exact and the potential rounded once per value, so a wider certificate
@@ -165,7 +165,7 @@ class MonotoneCoupling:
         )
         if n * m > _REFINE_MAX_PAIRS:
             raise SolverError(
-                f"{failure}; W1 is in [{bounds.lo!r}, {bounds.hi!r}] in the problem's units "
+                f"{failure}; W1 is in [{bounds.lower_bound!r}, {bounds.upper_bound!r}] in the problem's units "
                 f"(scaled by a power of two); pass a larger rtol, or method='dense' on a "
                 "subsample",
                 Status.NUMERICAL,

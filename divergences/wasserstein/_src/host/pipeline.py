@@ -14,8 +14,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from divergences._src.interval import Interval
 from divergences.wasserstein._src.host.certify import (
-    Enclosure,
     PlanBounds,
     dot_enclosure,
     down,
@@ -104,7 +104,9 @@ def _certified(
     u_bound = up(up(c_max + float(np.max(np.abs(v), initial=0.0))) * up(1 + 4 * EPS))
     shift = up(up(problem.row_weight_error * u_bound) * up(1 + 4 * EPS))
     bounds = cert.bounds
-    return PlanBounds(Enclosure(down(bounds.lo - shift), bounds.hi), up(cert.allowance + shift))
+    return PlanBounds(
+        Interval(down(bounds.lower_bound - shift), bounds.upper_bound), up(cert.allowance + shift)
+    )
 
 
 def _in_units(
@@ -151,7 +153,7 @@ def _transport(
     except CertificateError as err:
         raise _in_units(err, problem, k, options.threads) from None
     cert = _certified(problem, sol.rows, sol.cols, sol.mass, sol.v, options.threads)
-    if cert.bounds.hi == math.inf:
+    if cert.bounds.upper_bound == math.inf:
         raise SolverError(
             f"the {solver.name} solver returned a plan with negative or non-finite masses",
             Status.NOT_A_COUPLING,
@@ -169,9 +171,11 @@ def _transport(
     return sol, cert.bounds
 
 
-def _within(bounds: Enclosure, rtol: float) -> bool:
+def _within(bounds: Interval, rtol: float) -> bool:
     """Whether ``bounds`` are within ``rtol`` relative."""
-    return bounds.hi - bounds.lo <= rtol * max(abs(bounds.lo), abs(bounds.hi))
+    return bounds.upper_bound - bounds.lower_bound <= rtol * max(
+        abs(bounds.lower_bound), abs(bounds.upper_bound)
+    )
 
 
 def _polished(problem: HostProblem, sol: Any, cert: PlanBounds, threads: int | None) -> PlanBounds:
@@ -188,7 +192,10 @@ def _polished(problem: HostProblem, sol: Any, cert: PlanBounds, threads: int | N
     if not np.all(np.isfinite(better)):
         return cert
     other = _certified(problem, sol.rows, sol.cols, sol.mass, better, threads)
-    bounds = Enclosure(max(cert.bounds.lo, other.bounds.lo), min(cert.bounds.hi, other.bounds.hi))
+    bounds = Interval(
+        max(cert.bounds.lower_bound, other.bounds.lower_bound),
+        min(cert.bounds.upper_bound, other.bounds.upper_bound),
+    )
     return PlanBounds(bounds, max(cert.allowance, other.allowance))
 
 
@@ -266,7 +273,7 @@ def dual_arrays(
     # the near points' values, and with them the value, would be lost to that shift's last bits.
     value = _kr_value(problem, f)
     if bounds is not None:  # within the solve's certified bounds, which W1 is in
-        value = min(max(value, bounds.lo), bounds.hi)
+        value = min(max(value, bounds.lower_bound), bounds.upper_bound)
     f = f - (np.max(f) + np.min(f)) / 2  # centred: |f| <= diameter / 2, the least it can be
     f_out = _scaled(f, k, dt)
     # The violation of f as returned: its values back in the problem's units, exactly.
@@ -293,12 +300,12 @@ def _kr_value(problem: HostProblem, f: np.ndarray) -> float:
         return math.fsum((problem.a * f[:n]).tolist()) - math.fsum((problem.b * f[n:]).tolist())
     weights = np.concatenate([problem.a, -problem.b])
     enclosure = dot_enclosure(weights, f)
-    return enclosure.lo / 2 + enclosure.hi / 2
+    return enclosure.lower_bound / 2 + enclosure.upper_bound / 2
 
 
 def outward_up(t: float, k: int, dt: np.dtype) -> np.generic:
     """``t * 2^k`` rounded up into ``dt``."""
-    return outward(Enclosure(t, t), k, dt)[1]
+    return outward(Interval(t, t), k, dt)[1]
 
 
 def padded(out: Any, arcs: int) -> Any:

@@ -19,7 +19,7 @@ from typing import NamedTuple, Protocol, TypeVar
 
 import numpy as np
 
-from divergences.wasserstein._src.host.certify import Enclosure
+from divergences._src.interval import Interval
 from divergences.wasserstein._src.host.host_problem import HostProblem
 from divergences.wasserstein._src.results import Status
 
@@ -109,10 +109,10 @@ class TransportSolver(Protocol[OptionsT]):
         problem: HostProblem,
         options: OptionsT,
         sol: Coupling,
-        bounds: Enclosure,
+        bounds: Interval,
         *,
         allowance: float = math.inf,
-    ) -> tuple[Coupling, Enclosure]:
+    ) -> tuple[Coupling, Interval]:
         """A solution certified to :meth:`certified_rtol`, or a SolverError (status NUMERICAL).
 
         Called by the pipeline where the certificate of ``sol`` (``bounds``, ``allowance`` the

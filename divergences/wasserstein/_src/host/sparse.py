@@ -52,10 +52,10 @@ from typing import NamedTuple
 
 import numpy as np
 
+from divergences._src.interval import Interval
 from divergences._src.options import integer_option
 from divergences.wasserstein._src.host import native
 from divergences.wasserstein._src.host.atoms import merge_duplicates, split_plan
-from divergences.wasserstein._src.host.certify import Enclosure
 from divergences.wasserstein._src.host.coarse_to_fine import ARTIFICIAL_MESSAGE, solve_scaled
 from divergences.wasserstein._src.host.dense import DENSE_RTOL, default_max_iter, refine_per_arc
 from divergences.wasserstein._src.host.host_problem import HostProblem
@@ -457,10 +457,10 @@ class SparseColumnGeneration:
         problem: HostProblem,
         options: SparseOptions,
         sol: Coupling,
-        bounds: Enclosure,
+        bounds: Interval,
         *,
         allowance: float = math.inf,
-    ) -> tuple[Coupling, Enclosure]:
+    ) -> tuple[Coupling, Interval]:
         """A solution certified to ``rtol``, or a SolverError (status NUMERICAL).
 
         ``allowance`` (the part of the width charged at the largest cost) is not used: the
@@ -480,7 +480,7 @@ class SparseColumnGeneration:
         failure = failures[Status.NUMERICAL]
         if n * m > REFINE_MAX_PAIRS:
             raise SolverError(
-                f"{failure}; W1 is in [{bounds.lo!r}, {bounds.hi!r}] in the problem's units "
+                f"{failure}; W1 is in [{bounds.lower_bound!r}, {bounds.upper_bound!r}] in the problem's units "
                 f"(scaled by a power of two), and at {n} x {m} pairs the dense matrix that "
                 f"could narrow it is past {REFINE_MAX_PAIRS} pairs",
                 Status.NUMERICAL,
