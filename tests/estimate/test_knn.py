@@ -293,7 +293,7 @@ def test_kl_refuses_its_claim_where_x_has_the_heavier_tails(law: dvc.Law, d: int
     x, y = heavy_pair(law, 1000, d, seed=21)
     with pytest.warns(dv.estimate.NoCoverageWarning, match="x's tails are heavier than y's"):
         est = dv.estimate.kl(x, y)
-    assert (est.kind, est.sides, est.lower, est.upper) == (
+    assert (est.kind, est.sides, est.lower_bound, est.upper_bound) == (
         "no-coverage-claim",
         "none",
         0.0,
@@ -334,4 +334,4 @@ def test_the_refused_interval_would_have_missed() -> None:
     est = dv.estimate.kl(x, y)
     upper = float(est.method.split("(not returned: [")[1].split("]")[0].split(", ")[1])
     assert upper < truth and est.value < truth - 0.1
-    assert est.lower <= truth <= est.upper
+    assert est.lower_bound <= truth <= est.upper_bound
