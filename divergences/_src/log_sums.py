@@ -89,7 +89,6 @@ from divergences._src.numerics import (
     not_nan,
     safe_denominator,
     support_mask,
-    unknown_one,
     upscale,
     upscaled_sum,
 )
@@ -311,7 +310,8 @@ def _js_fast(p: jax.Array, q: jax.Array, axis: int) -> jax.Array:
     # One-sided floors (u <= 1 always): a max and a min together would become a clamp, which XLA
     # does not fuse on CPU.
     a, b = jnp.maximum(u, -edge), jnp.maximum(-u, -edge)
-    one = unknown_one(p)  # so that XLA does not simplify (1 + a) - 1 to a
+    # 1 computed from u, so that XLA does not simplify (1 + a) - 1 to a (see accurate_log1p).
+    one = jnp.minimum(jnp.ceil(jnp.abs(u) + 0.5), 1)
     wa, wb = one + a, one + b
     corrections = (a - (wa - one)) + (b - (wb - one))
     return jnp.sum(p * jnp.log(wa) + q * jnp.log(wb) + corrections * (0.5 * s), axis=axis)

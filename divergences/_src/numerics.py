@@ -66,7 +66,6 @@ __all__ = [
     "safe_denominator",
     "safe_sqrt",
     "support_mask",
-    "unknown_one",
     "upscale",
     "upscaled_root",
     "upscaled_sum",
@@ -504,26 +503,13 @@ def accurate_log1p(x: jax.Array) -> jax.Array:
     mpmath). Here ``w = fl(1 + x)`` and ``c = x - (w - 1)`` is the rounding error of ``w``, exactly
     (``w - 1`` is exact for ``w`` in [1/2, 2] and ``c`` is representable), so
     ``log(1 + x) = log(w) + log(1 + c/w) = log(w) + c/w`` up to ``(c/w)^2 <= eps^2``. For
-    ``|x| < eps/2``, ``w = 1`` and the result is ``x``. Six fused operations per element, no select.
+    ``|x| < eps/2``, ``w = 1`` and the result is ``x``. Six fused operations, no select.
     """
-    one = unknown_one(x)
+    # XLA's simplifier rewrites (1 + x) - 1 as x, which would drop the correction: the 1 is
+    # computed from x (min(ceil(|x| + 1/2), 1) = 1 always), so that it is no known constant there.
+    one = jnp.minimum(jnp.ceil(jnp.abs(x) + 0.5), 1)
     w = one + x
     return jnp.log(w) + (x - (w - one)) / w
-
-
-def unknown_one(x: jax.Array) -> jax.Array:
-    """The number 1, as a scalar computed from the first entry of ``x``: no constant to XLA.
-
-    XLA's simplifier rewrites ``(1 + a) - 1`` as ``a``, which drops the rounding error that
-    :func:`accurate_log1p` and the fast JS sum read. A 1 computed from the data is no known
-    constant there; one scalar for the whole array, computed once, costs nothing in the loop
-    (computed from each element, 1 cost four operations per element: 10-30% of the fast JS sum on
-    a CPU). ``min(ceil(|x0| + 1/2), 1)`` is 1 for every number ``x0``, inf included; a NaN or an
-    empty ``x`` gives 1 too, so that no entry changes another's value.
-    """
-    first = jnp.sum(jnp.reshape(x, (-1,))[:1])
-    one = jnp.where(first == first, jnp.minimum(jnp.ceil(jnp.abs(first) + 0.5), 1), 1)
-    return lax.stop_gradient(one.astype(x.dtype))
 
 
 @jax.custom_jvp
