@@ -26,16 +26,17 @@ over the random row's (``kl/rand``, ``js/rand``), and the ratio to the trivial k
 fixed-cost column at 1e3).
 
 ``--limits``: each call beside the bound of its arrays on the machine, in one process, float32
-and float64, on the inputs of the device check (independent ``U(0, 1) + 0.1`` masses, normalised:
-KL about 0.28, JS about 0.065) and on ``near`` ones. The bound is the fused read
-``jnp.sum(p * q)`` jitted: the least any reduction over both arrays costs. Beside it the naive
-fused KL and JS (``sum p log(p/q)``, the defining JS with ``m = (p + q)/2``: no zero-mass
-convention, no accuracy near ``p = q``), ``dv.kl``, ``dv.js_divergence`` and
-``dv.total_variation`` jitted, and their sums alone (``kl_sum``, ``js_sum``: the same program
-without the call's traced value checks, whose effect takes the call off JAX's fast dispatch
-path). Each round calls every kernel once in turn; printed is each kernel's median over the
-rounds of its time divided by the read's time in the same round (on a loaded machine the
-ratios hold where the times do not). Default size 10^7 on a CPU, 10^8 on an accelerator.
+and float64, on the device check's inputs (``device_check.mass_pair``: independent
+``U(0.5, 1.5)`` masses, normalised, KL about 0.088, twice JS about 0.043, both below their fast
+sums' thresholds) and on ``near`` ones. The bound is the fused read ``jnp.sum(p * q)`` jitted: the
+least any reduction over both arrays costs. Beside it the naive fused KL and JS (``sum p
+log(p/q)``, the defining JS with ``m = (p + q)/2``: no zero-mass convention, no accuracy near
+``p = q``), the sums alone (``kl_sum``, ``js_sum``), and the device check's entries
+(``device_check.MASS_ENTRIES``: ``dv.kl``, ``dv.js_divergence``, ``dv.total_variation``), each
+jitted (``jit``) and called plainly (``eager``: what a user runs, the masses checked). Each round
+calls every kernel once in turn; printed is each kernel's median over the rounds of its time
+divided by the read's time in the same round (on a loaded machine the ratios hold where the
+times do not). Default size 10^7 on a CPU, 10^8 on an accelerator.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ import jax.numpy as jnp
 import numpy as np
 import scipy.spatial.distance
 import scipy.stats
+from device_check import MASS_ENTRIES, mass_pair  # beside this script
 
 import divergences as dv
 from divergences._src import log_sums
@@ -150,18 +152,16 @@ def run(sizes: list[int], rounds: int) -> None:
 
 
 def limit_pmfs(n: int, dtype: type, kind: str) -> tuple[jax.Array, jax.Array]:
-    """The device check's inputs, drawn where JAX computes.
+    """The device check's inputs (``random``: :func:`device_check.mass_pair`), or ``near`` ones.
 
-    Independent ``U(0, 1) + 0.1`` masses, normalised (``random``), or ``q = p (1 + 1e-6 z)``
-    normalised (``near``).
+    ``near``: the device check's ``p`` and ``q = p (1 + 1e-6 z)``, normalised.
     """
-    k1, k2 = jax.random.split(jax.random.PRNGKey(0))
-    p = jax.random.uniform(k1, (n,), dtype) + 0.1
-    if kind == "random":
-        q = jax.random.uniform(k2, (n,), dtype) + 0.1
-    else:
-        q = p * (1 + 1e-6 * jax.random.normal(k2, (n,), dtype))
-    return p / p.sum(), q / q.sum()
+    p, q = mass_pair(n, dtype)
+    if kind == "near":
+        z = jax.random.normal(jax.random.PRNGKey(1), (n,), dtype)
+        q = p * (1 + 1e-6 * z)
+        q = q / q.sum()
+    return p, q
 
 
 def _naive_js(p: jax.Array, q: jax.Array) -> jax.Array:
@@ -173,17 +173,28 @@ LIMIT_KERNELS: dict[str, Callable[[jax.Array, jax.Array], jax.Array]] = {
     "read": lambda p, q: jnp.sum(p * q),
     "naive KL": lambda p, q: jnp.sum(p * jnp.log(p / q)),
     "naive JS": _naive_js,
-    "dv.kl": dv.kl,
     "kl_sum": lambda p, q: log_sums.kl_sum(p, q, -1),
-    "dv.js": dv.js_divergence,
     "js_sum": lambda p, q: 0.5 * log_sums.js_sum(p, q, -1),
-    "dv.tv": dv.total_variation,
 }
+
+#: The short names of the device check's entries (:data:`device_check.MASS_ENTRIES`).
+_SHORT = {"kl": "kl", "js_divergence": "js", "total_variation": "tv"}
+
+
+def limit_kernels() -> dict[str, Callable[[jax.Array, jax.Array], object]]:
+    """Every kernel of the ``--limits`` table, the read first: each entry jitted and eager."""
+    kernels: dict[str, Callable[[jax.Array, jax.Array], object]] = {
+        name: jax.jit(f) for name, f in LIMIT_KERNELS.items()
+    }
+    for label, entry in MASS_ENTRIES:
+        kernels[f"{_SHORT[label]} jit"] = jax.jit(entry)
+        kernels[f"{_SHORT[label]} eager"] = entry
+    return kernels
 
 
 def run_limits(n: int, rounds: int) -> None:
     """Prints each kernel's median ratio to the fused read, per dtype and kind of input."""
-    names = [k for k in LIMIT_KERNELS if k != "read"]
+    names = [k for k in limit_kernels() if k != "read"]
     header = f"{'n':>10s} {'dtype':>7s} {'input':>6s} {'read ms':>8s}" + "".join(
         f"{k:>9s}" for k in names
     )
@@ -193,7 +204,7 @@ def run_limits(n: int, rounds: int) -> None:
     for dtype in (jnp.float32, jnp.float64):
         for kind in ("random", "near"):
             p, q = limit_pmfs(n, dtype, kind)
-            kernels = {name: jax.jit(f) for name, f in LIMIT_KERNELS.items()}
+            kernels = limit_kernels()
             for f in kernels.values():
                 _block(f(p, q))
             times: dict[str, list[float]] = {name: [] for name in kernels}
@@ -213,7 +224,8 @@ def run_limits(n: int, rounds: int) -> None:
             )
     print(
         "\nEach column: the median over the rounds of the kernel's time over the read's "
-        "(jnp.sum(p * q), jitted) in the same round."
+        "(jnp.sum(p * q), jitted) in the same round; jit: the entry under jax.jit, eager: the "
+        "plain call, which checks the masses."
     )
 
 

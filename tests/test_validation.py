@@ -447,3 +447,19 @@ def test_checked_finds_the_exception_by_a_code_not_the_message(wrap) -> None:
     with pytest.raises(ValueError, match=r"^x broke a rule \(-2.0\)$"):
         f(batch(jnp.array([1.0, -2.0])))
     assert float(np.sum(f(batch(jnp.array([1.0, 2.0]))))) == 3.0
+
+
+@pytest.mark.parametrize("name", ["kl", "js_divergence", "js_distance", "total_variation"])
+def test_a_plain_call_checks_its_masses_in_one_program_built_once(name) -> None:
+    """Concrete masses are checked in the value's own program: a second call builds none."""
+    fn = getattr(dv, name)
+    p, q = jnp.array([0.2, 0.8]), jnp.array([0.5, 0.5])
+    fn(p, q)  # builds the program for this shape, if no earlier test did
+    assert programs_built(fn, p, q) == 0
+    with pytest.raises(ValueError, match=re.escape("q has negative mass -0.5;")):
+        fn(p, jnp.array([1.5, -0.5]))
+    with pytest.raises(ValueError, match="p contains inf"):
+        fn(jnp.array([jnp.inf, 0.5]), q)
+    # Concrete masses inside an outer jit: the summaries are abstract, the host checks them.
+    with pytest.raises(ValueError, match=re.escape("p does not sum to 1 along axis 0 (sum = 2,")):
+        jax.jit(lambda: fn(np.array([0.4, 1.6]), np.array([0.5, 0.5])))()

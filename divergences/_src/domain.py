@@ -7,9 +7,11 @@ Every message names the argument and the rule.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -34,6 +36,7 @@ __all__ = [
     "check_positive",
     "check_same_shape_after_broadcast",
     "normalize_axis",
+    "on_pmf_pair",
 ]
 
 
@@ -66,24 +69,60 @@ def normalize_axis(axis: Any, ndim: int, name: str) -> int:
     return axis % ndim
 
 
-def _value_checks(x: Any, name: str, axis: int, require_sum: bool, precision: Any = None) -> None:
+class PmfSummary(NamedTuple):
+    """What the value rules of concrete masses read, reduced in the program that uses them.
+
+    ``totals``: the sums along the mass axis; ``smallest``: the least mass (``inf`` for none).
+    """
+
+    totals: Any
+    smallest: Any
+
+
+def _summary(x: jax.Array, axis: int) -> PmfSummary:
+    """:class:`PmfSummary` of ``x`` (traced): two reductions, no comparison."""
+    return PmfSummary(jnp.sum(x, axis=axis), jnp.min(x, initial=jnp.inf))
+
+
+def _value_checks(
+    x: Any,
+    name: str,
+    axis: int,
+    require_sum: bool,
+    precision: Any = None,
+    summary: PmfSummary | None = None,
+) -> None:
     """The value rules of a pmf, in order: no NaN, no inf, no negative mass, sums of 1.
 
     ``precision``: the input's dtype where it is narrower than ``x``'s (bfloat16 or float16
-    computed in float32), which sets the sum tolerance.
+    computed in float32), which sets the sum tolerance. ``summary``: the totals and the least
+    mass of concrete ``x``, reduced beside the value (:func:`on_pmf_pair`): the rules read them,
+    and ``x`` itself only where a total is not finite (a NaN or an inf is then looked for).
     """
     xp = _xp(x)
-    require(~xp.isnan(x), f"{name} contains NaN; masses must be finite numbers")
-    require(~xp.isinf(x), f"{name} contains inf; masses must be finite numbers")
+    if summary is None or not np.all(np.isfinite(summary.totals)):
+        h = x if summary is None else np.asarray(x)
+        require(~xp.isnan(h), f"{name} contains NaN; masses must be finite numbers")
+        require(~xp.isinf(h), f"{name} contains inf; masses must be finite numbers")
     # A subnormal negative mass is -0 to the kernels (see has_mass): not refused.
-    require(
-        x > -jnp.finfo(x.dtype).tiny,
-        f"{name} has negative mass {{smallest}}; masses must be >= 0",
-        smallest=lambda: xp.min(x),
-    )
+    tiny = jnp.finfo(x.dtype).tiny
+    if summary is None:
+        require(
+            x > -tiny,
+            f"{name} has negative mass {{smallest}}; masses must be >= 0",
+            smallest=lambda: xp.min(x),
+        )
+    else:
+        smallest = np.asarray(summary.smallest)
+        require(
+            smallest > -tiny,
+            f"{name} has negative mass {{smallest}}; masses must be >= 0",
+            smallest=smallest,
+        )
+        xp = np
     if require_sum:
         tol = sum_tolerance(x.dtype if precision is None else precision)
-        totals = xp.sum(x, axis=axis)
+        totals = xp.sum(x, axis=axis) if summary is None else np.asarray(summary.totals)
         off = ~(xp.abs(totals - 1) <= tol)
 
         def first() -> Any:
@@ -121,15 +160,21 @@ def check_pmf(
     Raises:
       ValueError: naming ``name`` and the rule broken.
     """
-    axis = check_axis(axis)
     if precision is None:
         precision = half_precision(p)
+    x, ax = _masses(p, name, axis)
+    _value_checks(x if is_traced(x) else np.asarray(x), name, ax, require_sum, precision)
+    return x
+
+
+def _masses(p: Any, name: str, axis: Any) -> tuple[FloatArray, int]:
+    """``p`` as a float array and its mass axis, non-negative: the static rules of a pmf."""
+    axis = check_axis(axis)
     x = as_float_array(p, name)
     ax = normalize_axis(axis, x.ndim, name)
     if x.shape[ax] == 0:
         raise ValueError(f"{name} is empty along axis {axis}; it needs at least one mass")
-    _value_checks(x if is_traced(x) else np.asarray(x), name, ax, require_sum, precision)
-    return x
+    return x, ax
 
 
 def check_same_shape_after_broadcast(
@@ -140,6 +185,23 @@ def check_same_shape_after_broadcast(
     The mass axis must match exactly: broadcasting a length-1 mass axis against a longer one
     would silently compare a point mass with a pmf, so it is refused.
     """
+    shape = _broadcast_shape(arrays, axis=axis)
+    names = list(arrays)
+    dtype = jnp.result_type(*arrays.values())
+    if any(is_traced(a) for a in arrays.values()):
+        return tuple(jnp.broadcast_to(arrays[n].astype(dtype), shape) for n in names)
+    # Concrete input stays on the host (see as_float_array): an array already of the shape and
+    # dtype is passed on as it is, any other is broadcast as a NumPy view.
+    return tuple(
+        a
+        if a.shape == shape and a.dtype == dtype
+        else np.broadcast_to(np.asarray(a).astype(dtype, copy=False), shape)
+        for a in (arrays[n] for n in names)
+    )
+
+
+def _broadcast_shape(arrays: dict[str, FloatArray], *, axis: Any) -> tuple[int, ...]:
+    """The shape the arrays broadcast to, by the rules of :func:`check_same_shape_after_broadcast`."""
     axis = check_axis(axis)
     names = list(arrays)
     shapes = [arrays[n].shape for n in names]
@@ -163,17 +225,7 @@ def check_same_shape_after_broadcast(
         raise ValueError(
             f"the mass axis {axis} must have the same length in every argument: {described}"
         )
-    dtype = jnp.result_type(*arrays.values())
-    if any(is_traced(a) for a in arrays.values()):
-        return tuple(jnp.broadcast_to(arrays[n].astype(dtype), shape) for n in names)
-    # Concrete input stays on the host (see as_float_array): an array already of the shape and
-    # dtype is passed on as it is, any other is broadcast as a NumPy view.
-    return tuple(
-        a
-        if a.shape == shape and a.dtype == dtype
-        else np.broadcast_to(np.asarray(a).astype(dtype, copy=False), shape)
-        for a in (arrays[n] for n in names)
-    )
+    return shape
 
 
 def _axis_from_right(axis: int, ndim: int) -> int:
@@ -192,6 +244,21 @@ def check_pmf_pair(
     ``axis`` is an axis of the broadcast shape. Broadcasting aligns shapes on the right, so when
     the two inputs differ in rank a non-negative ``axis`` is located from the right in each of them.
     """
+    a, b, axis, precisions = _pair_masses(p, q, names, axis)
+    a = check_pmf(a, names[0], axis=axis, precision=precisions[0])
+    b = check_pmf(b, names[1], axis=axis, precision=precisions[1])
+    a, b = check_same_shape_after_broadcast({names[0]: a, names[1]: b}, axis=axis)
+    return a, b
+
+
+def _pair_masses(
+    p: Any, q: Any, names: tuple[str, str], axis: Any
+) -> tuple[FloatArray, FloatArray, int, tuple[Any, Any]]:
+    """:func:`check_pmf_pair`'s first rules: ``p`` and ``q`` as float arrays, and the axis.
+
+    The axis is counted from the right where the ranks differ; also returned, the dtypes that
+    set the sum tolerances (bfloat16 or float16 input).
+    """
     axis = check_axis(axis)
     precisions = half_precision(p), half_precision(q)
     a = as_float_array(p, names[0])
@@ -205,10 +272,75 @@ def check_pmf_pair(
                     f"against shapes {a.shape} and {b.shape}"
                 )
         axis = right
-    a = check_pmf(a, names[0], axis=axis, precision=precisions[0])
-    b = check_pmf(b, names[1], axis=axis, precision=precisions[1])
-    a, b = check_same_shape_after_broadcast({names[0]: a, names[1]: b}, axis=axis)
-    return a, b
+    return a, b, axis, precisions
+
+
+def on_pmf_pair(
+    kernel: Callable[..., Any],
+    p: Any,
+    q: Any,
+    names: tuple[str, str] = ("p", "q"),
+    *,
+    axis: Any = -1,
+    extra: Callable[[Any], tuple[Any, ...]] = lambda dtype: (),
+) -> Any:
+    """``kernel(p, q, *extra(dtype), axis=axis)`` on two pmfs checked as :func:`check_pmf_pair`.
+
+    Concrete input is checked in the kernel's own program: the totals along the mass axis and
+    the least mass of each pmf are reduced there beside the value (:class:`PmfSummary`), and
+    the rules read them on the host before the value is returned. A call is then one compiled
+    program, dispatched by JAX's fast path, that reads the masses where they are (on the
+    device) instead of passes of NumPy over them on the host. The rules and their order are
+    those of :func:`check_pmf_pair`, with the totals summed by XLA as under ``jit``: what an
+    eager call refuses, ``dv.checked(jax.jit(...))`` refuses with the same message. Traced
+    input is checked by :func:`check_pmf_pair` and handed to the kernel.
+
+    Args:
+      kernel: a function of module scope (it keys the compiled program) of the broadcast
+        masses, the extra arguments and ``axis``.
+      p: the first masses, as :func:`check_pmf_pair` takes them.
+      q: the second masses.
+      names: the arguments' names, for the messages.
+      axis: the mass axis of the broadcast shape.
+      extra: the kernel's other arguments, from the dtype the masses are computed in.
+
+    Raises:
+      ValueError: as :func:`check_pmf_pair`.
+    """
+    if is_traced((p, q)):
+        a, b = check_pmf_pair(p, q, names, axis=axis)
+        return kernel(a, b, *extra(a.dtype), axis=axis)
+    try:
+        a, b, right, precisions = _pair_masses(p, q, names, axis)
+        axes = _masses(a, names[0], right)[1], _masses(b, names[1], right)[1]
+        _broadcast_shape({names[0]: a, names[1]: b}, axis=right)
+    except ValueError:
+        check_pmf_pair(p, q, names, axis=axis)  # the first rule broken, in its order
+        raise
+    dtype = jnp.result_type(a, b)
+    value, summaries = _summarised(kernel, axis, axes, a, b, *extra(dtype))
+    if is_traced(summaries):
+        # Concrete masses inside a transformation (a traced base, constants under jit): the
+        # summaries are abstract, the masses are checked on the host.
+        check_pmf_pair(p, q, names, axis=axis)
+        return value
+    for x, name, ax, precision, summary in zip(
+        (a, b), names, axes, precisions, summaries, strict=True
+    ):
+        _value_checks(x, name, ax, True, precision, summary)
+    return value
+
+
+@functools.partial(jax.jit, static_argnums=(0, 1, 2))
+def _summarised(
+    kernel: Callable[..., Any], axis: int, axes: tuple[int, int], p: Any, q: Any, *args: Any
+) -> tuple[Any, tuple[PmfSummary, PmfSummary]]:
+    """The kernel's value on the broadcast masses, with the :class:`PmfSummary` of each."""
+    summaries = _summary(p, axes[0]), _summary(q, axes[1])
+    dtype = jnp.result_type(p, q)
+    shape = jnp.broadcast_shapes(p.shape, q.shape)
+    a, b = (jnp.broadcast_to(x.astype(dtype), shape) for x in (p, q))
+    return kernel(a, b, *args, axis=axis), summaries
 
 
 def _base_array(base: Any) -> Any:

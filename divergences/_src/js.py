@@ -10,7 +10,7 @@ import jax.numpy as jnp
 from jax import lax
 
 from divergences._src.array_types import ArrayLike, Base
-from divergences._src.domain import check_base, check_base_above_one, check_pmf_pair
+from divergences._src.domain import check_base, check_base_above_one, on_pmf_pair
 from divergences._src.log_sums import js_sum
 from divergences._src.numerics import flush_floor, log_of_base, safe_sqrt, upscaled_root
 from divergences._src.precision import keeps_input_precision
@@ -69,8 +69,7 @@ def js_divergence(p: ArrayLike, q: ArrayLike, *, base: Base = None, axis: int = 
       1.0
     """
     check_base(base)
-    p, q = check_pmf_pair(p, q, axis=axis)
-    return _js(p, q, log_of_base(base, p.dtype), axis=axis)
+    return on_pmf_pair(_js, p, q, axis=axis, extra=lambda dtype: (log_of_base(base, dtype),))
 
 
 @functools.partial(jax.jit, static_argnames="axis")
@@ -115,8 +114,7 @@ def js_distance(p: ArrayLike, q: ArrayLike, *, base: Base = None, axis: int = -1
     check_base_above_one(
         base, "js_distance", "in a base below 1 the JS is negative and has no square root"
     )
-    p, q = check_pmf_pair(p, q, axis=axis)
-    return _js_root(p, q, log_of_base(base, p.dtype), axis=axis)
+    return on_pmf_pair(_js_root, p, q, axis=axis, extra=lambda dtype: (log_of_base(base, dtype),))
 
 
 @functools.partial(jax.jit, static_argnames="axis")

@@ -7,7 +7,7 @@ import functools
 import jax
 
 from divergences._src.array_types import ArrayLike, Base
-from divergences._src.domain import check_base, check_pmf_pair
+from divergences._src.domain import check_base, on_pmf_pair
 from divergences._src.log_sums import kl_sum
 from divergences._src.numerics import log_of_base
 from divergences._src.precision import keeps_input_precision
@@ -54,8 +54,7 @@ def kl(p: ArrayLike, q: ArrayLike, *, base: Base = None, axis: int = -1) -> jax.
       inf
     """
     check_base(base)
-    p, q = check_pmf_pair(p, q, axis=axis)
-    return _kl(p, q, log_of_base(base, p.dtype), axis=axis)
+    return on_pmf_pair(_kl, p, q, axis=axis, extra=lambda dtype: (log_of_base(base, dtype),))
 
 
 @functools.partial(jax.jit, static_argnames="axis")

@@ -154,7 +154,8 @@ def as_float_array(x: Any, name: str) -> FloatArray:
     """Converts ``x`` to a floating array (see :func:`float_dtype` for the dtype rules).
 
     Concrete input stays on the host side of JAX: a NumPy array, or a JAX array already of its
-    floating dtype, returned as it is. A public function checks its values there and hands the
+    floating dtype, returned as it is. A public function checks its values there (or, for two
+    pmfs, in the program itself: :func:`~divergences._src.domain.on_pmf_pair`) and hands the
     arrays to one program under :func:`jax.jit`, so that an eager call runs no JAX operation of
     its own: each would compile on its own at every new shape and dispatch on its own at every
     call (what that costs: ``benchmarks/history-to-2026-11-25.md``). Traced input is a JAX array.

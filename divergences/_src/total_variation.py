@@ -8,7 +8,7 @@ import jax
 import jax.numpy as jnp
 
 from divergences._src.array_types import ArrayLike
-from divergences._src.domain import check_pmf_pair
+from divergences._src.domain import on_pmf_pair
 from divergences._src.numerics import upscaled_sum
 from divergences._src.precision import keeps_input_precision
 from divergences._src.terms import TOTAL_VARIATION
@@ -47,8 +47,7 @@ def total_variation(p: ArrayLike, q: ArrayLike, *, axis: int = -1) -> jax.Array:
       >>> round(float(dv.total_variation([0.8, 0.2], [0.3, 0.7])), 6)
       0.5
     """
-    p, q = check_pmf_pair(p, q, axis=axis)
-    return _total_variation(p, q, axis=axis)
+    return on_pmf_pair(_total_variation, p, q, axis=axis)
 
 
 @functools.partial(jax.jit, static_argnames="axis")
