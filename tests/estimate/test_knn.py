@@ -328,7 +328,7 @@ def test_kl_keeps_its_claim_between_gaussians_apart_in_place(d: int) -> None:
 def test_the_drift_rule_fires_where_kl_is_large_and_seldom_where_it_is_not() -> None:
     # N(0, I) against N(mu, I) in the plane, 20 draws of 1000 a law: |mu| = 2 (KL = 2, whose
     # claimed intervals covered 0.70 at this n) refuses in nearly all, |mu| = 1 in a few (the
-    # coverage table: 0.11 to 0.22 of repetitions)
+    # coverage table: 0.10 to 0.23 of repetitions)
     refused = {
         delta: sum(
             "batches' mean drifts"

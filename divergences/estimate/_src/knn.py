@@ -45,10 +45,10 @@ past y's, for the scale). With the tails the other way round, and for JS (bounde
 entropy with Laplace, t(3) and Cauchy tails, the intervals held at 0.90 to 0.985.
 
 Large KL. Between N(0, I) and N(mu, I) with ``|mu| = 2`` (KL = 2) in the plane the bias falls
-more slowly than the allowance assumes (-0.35 at n = 1000, the claims covering 0.64 to 0.90 at
+more slowly than the allowance assumes (-0.35 at n = 1000, the interval covering 0.64 to 0.90 at
 n = 250 to 4000). :func:`kl` claims nothing where the batches' mean drifts from the full estimate
 by more than ``DRIFT_LIMIT`` Student half-widths: the bias outweighs the spread, the asymptotic
-regime not reached. Its coverage then held at 0.915 to 1; it refuses 0.11 to 0.23 of the draws
+regime not reached. Its coverage then held at 0.915 to 1; it refuses 0.10 to 0.23 of the draws
 of the pair at ``|mu| = 1`` in d = 2, whose claims still covered (benchmarks/estimate_coverage.md).
 
 The coverage of these intervals is measured in ``benchmarks/estimate_coverage.md``
