@@ -520,6 +520,26 @@ def _heavy_tails() -> list[CoverageCase]:
     return cases  # fmt: skip
 
 
+FAR = 2.0  #: the Gaussians' distance where KL = 2 is large: the k-NN KL's bias at its largest
+
+
+def _far_gaussians() -> list[CoverageCase]:
+    """The k-NN KL and JS between N(0, I) and N(mu, I), ``|mu| = FAR``, on the line and in the plane.
+
+    KL = ``FAR^2 / 2`` = 2; JS is certified on the line (as in :func:`_gaussian_family`).
+    """
+    js = _cached("js_divergence", dvc.Normal(0.0, 1.0), dvc.Normal(FAR, 1.0))
+    cases = []
+    for d in (1, 2):
+        laws = f"N(0,I) vs N(mu,I), |mu|={FAR:g}, d={d}"
+        draw = _gaussians(d, FAR)
+        cases += [
+            CoverageCase(f"kl | {laws}", "kl", d, draw, lambda: 0.5 * FAR**2),
+            CoverageCase(f"js | {laws}", "js", d, draw, js),
+        ]
+    return cases
+
+
 #: Every case of the family, the laws on the line first.
 CASES: tuple[CoverageCase, ...] = tuple(
     _laws_on_the_line()
@@ -527,6 +547,7 @@ CASES: tuple[CoverageCase, ...] = tuple(
     + [c for d in (1, *DIMENSIONS) for c in _cube_family(d)]
     + _projected_family(64)
     + _heavy_tails()
+    + _far_gaussians()
 )
 
 #: One case of each estimator, the cheapest to draw and to know the truth of: the short runs of

@@ -1,4 +1,4 @@
-"""k-NN entropy, KL and JS: closed forms, agreement of methods, ranges, input rules, the tails rule."""
+"""k-NN entropy, KL and JS: closed forms, agreement of methods, ranges, input rules, the tails and drift rules."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from scipy.special import digamma
 
 import divergences as dv
 import divergences.continuous as dvc
-from divergences.estimate._src.knn import _log_ball_volume, tail_reach, tail_weight
+from divergences.estimate._src.knn import _interval, _log_ball_volume, tail_reach, tail_weight
 from divergences.estimate._src.neighbours import kth_neighbour_distances
 
 # Small samples claim no coverage and warn (tests/estimate/test_kinds.py checks the warning);
@@ -320,10 +320,45 @@ def test_kl_refuses_its_claim_where_x_reaches_farther_than_y() -> None:
 
 @pytest.mark.parametrize("d", [1, 2])
 def test_kl_keeps_its_claim_between_gaussians_apart_in_place(d: int) -> None:
+    # the tails rule never refuses here; the drift rule may, in d = 2 (0.1 to 0.2 of draws)
     for seed in range(5):
         x, y = gaussian_pair(1000, 1000, d, 1.0, seed=30 + seed)
-        assert dv.estimate.kl(x, y).kind == "asymptotic"
-        assert dv.estimate.kl(y, x).kind == "asymptotic"
+        for est in (dv.estimate.kl(x, y), dv.estimate.kl(y, x)):
+            assert "tails" not in est.assumption
+            assert est.kind == "asymptotic" or (d == 2 and "batches' mean drifts" in est.assumption)
+
+
+def test_the_drift_rule_fires_where_kl_is_large_and_seldom_where_it_is_not() -> None:
+    # N(0, I) against N(mu, I) in the plane, 20 draws of 1000 a law: |mu| = 2 (KL = 2, whose
+    # claimed intervals covered 0.70 at this n) refuses in nearly all, |mu| = 1 in a few (the
+    # coverage table: 0.10 to 0.23 of repetitions)
+    refused = {
+        delta: sum(
+            "batches' mean drifts"
+            in dv.estimate.kl(*gaussian_pair(1000, 1000, 2, delta, s)).assumption
+            for s in range(60, 80)
+        )
+        for delta in (1.0, 2.0)
+    }
+    assert refused[1.0] <= 8 and refused[2.0] >= 15, refused
+
+
+def test_the_drift_rule_refuses_an_interval_that_would_have_missed() -> None:
+    # KL = 2 at |mu| = 2 in the plane: the batch interval lies below it, the tails rule is quiet
+    x, y = gaussian_pair(1000, 1000, 2, 2.0, seed=44)
+    with pytest.warns(dv.estimate.NoCoverageWarning, match="batches' mean drifts 2"):
+        est = dv.estimate.kl(x, y)
+    assert "tails" not in est.assumption
+    upper = float(est.method.split("(not returned: [")[1].split("]")[0].split(", ")[1])
+    assert upper < 2.0 and (est.kind, est.lower, est.upper) == ("no-coverage-claim", 0.0, math.inf)
+
+
+def test_the_drift_is_read_in_half_widths() -> None:
+    assert _interval(1.0, [1.0, 1.2, 0.8, 1.0], 0.05, 0.0, math.inf)[3] == 0.0
+    assert _interval(1.0, [2.0, 2.0, 2.0], 0.05, 0.0, math.inf)[3] == math.inf  # no spread
+    batches = [1.1, 1.3, 0.9, 1.1]  # mean 1.1, sd 0.1633, half = t_3 (0.975) sd / 2
+    half = 3.182446305284263 * float(np.std(batches, ddof=1)) / 2.0
+    assert _interval(1.0, batches, 0.05, 0.0, math.inf)[3] == pytest.approx(0.1 / half)
 
 
 def test_the_refused_interval_would_have_missed() -> None:
