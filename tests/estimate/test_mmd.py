@@ -13,7 +13,7 @@ from hypothesis.extra import numpy as hnp
 from scipy.spatial.distance import cdist, pdist
 
 from divergences.estimate import mmd_squared, mmd_test
-from divergences.estimate._src import mmd
+from divergences.estimate._src import kernel_sums, mmd
 
 
 def reference(x: np.ndarray, y: np.ndarray, s: float) -> float:
@@ -55,11 +55,11 @@ def test_statistic_matches_the_full_kernel_matrix(n: int, m: int, d: int, s: flo
 def test_blocked_and_one_block_agree(monkeypatch: pytest.MonkeyPatch) -> None:
     rng = np.random.default_rng(1)
     x, y = rng.normal(size=(60, 4)), rng.normal(0.2, size=(68, 4))
-    labels = mmd._permutations(60, 68, 5, seed=3)
-    assert mmd._layout(128) == (128, 128)
+    labels = kernel_sums.permutations(60, 68, 5, seed=3)
+    assert kernel_sums.layout(128) == (128, 128)
     whole = mmd._sums(x, y, labels, 1.3)[0]
-    monkeypatch.setattr(mmd, "BLOCK", 64)
-    assert mmd._layout(128) == (64, 128)
+    monkeypatch.setattr(kernel_sums, "BLOCK", 64)
+    assert kernel_sums.layout(128) == (64, 128)
     blocked = mmd._sums(x, y, labels, 1.3)[0]
     np.testing.assert_allclose(blocked, whole, rtol=0, atol=1e-13)
     assert abs(blocked[0] - reference(x, y, 1.3)) <= 1e-12
@@ -199,7 +199,7 @@ def test_p_value_counts_the_relabellings_at_or_above() -> None:
     rng = np.random.default_rng(8)
     x, y = rng.normal(size=(12, 2)), rng.normal(size=(9, 2))
     result = mmd_test(x, y, bandwidth=0.7, permutations=22, seed=5)
-    labels = mmd._permutations(12, 9, 22, seed=5)
+    labels = kernel_sums.permutations(12, 9, 22, seed=5)
     pooled = np.concatenate([x, y])
     stats = [reference(pooled[row], np.delete(pooled, row, axis=0), 0.7) for row in labels]
     expected = (1 + sum(t >= stats[0] - 1e-12 for t in stats[1:])) / 23

@@ -52,7 +52,14 @@ SIDES: tuple[str, ...] = ("two-sided", "lower", "upper", "none")
 #: ``tests/estimate/test_w1.py`` holds it at 0.90 or more at 60 and 80 draws. Above the
 #: smallest size the claim rests on the central limit theorem the interval is built on.
 ASYMPTOTIC_CLAIMS: Mapping[str, tuple[int, int]] = MappingProxyType(
-    {"entropy": (2, 250), "kl": (2, 250), "js": (2, 250), "w1": (64, 2)}
+    {
+        "entropy": (2, 250),
+        "kl": (2, 250),
+        "js": (2, 250),
+        "w1": (64, 2),
+        "mmd_squared": (64, 250),
+        "kid": (2048, 250),
+    }
 )
 
 
