@@ -52,6 +52,8 @@ __all__ = [
     "CaseResult",
     "CoverageCase",
     "gaussian_mmd_squared",
+    "gaussian_mmd_squared_variance",
+    "kid_of_gaussians",
     "run_case",
 ]
 
@@ -96,6 +98,53 @@ def gaussian_mmd_squared(delta: float, d: int, bandwidth: float) -> float:
     """MMD^2 of N(0, I_d) and N(mu, I_d), ``|mu| = delta``, Gaussian kernel of ``bandwidth``."""
     s2 = bandwidth * bandwidth
     return -2.0 * (s2 / (s2 + 2.0)) ** (d / 2.0) * math.expm1(-(delta**2) / (2.0 * (s2 + 2.0)))
+
+
+def gaussian_mmd_squared_variance(delta: float, d: int, bandwidth: float, n: int, m: int) -> float:
+    r"""The first-order variance of MMD^2_u between N(0, I_d) and N(mu, I_d), ``|mu| = delta``.
+
+    :math:`4\,\mathrm{Var} f(X)\,(1/n + 1/m)`, with :math:`f(x) = c\,(e^{-a|x|^2} -
+    e^{-a|x - \mu|^2})`, :math:`a = 1/(2(s^2+1))`, :math:`c = (s^2/(s^2+1))^{d/2}` (``g(Y)``
+    has the law of ``-f(X)`` reflected, the same variance), from the Gaussian integrals
+    :math:`\mathbb E\,e^{-b|X - u|^2} = (1 + 2b)^{-d/2} e^{-b|u|^2/(1+2b)}` and
+    :math:`e^{-a|x-u|^2 - a|x-v|^2} = e^{-2a|x - (u+v)/2|^2 - a|u-v|^2/2}`.
+    """
+    s2 = bandwidth * bandwidth
+    a, c, r = 0.5 / (s2 + 1.0), (s2 / (s2 + 1.0)) ** (d / 2.0), delta * delta
+    two, four = (1.0 + 2.0 * a) ** (-d / 2.0), (1.0 + 4.0 * a) ** (-d / 2.0)
+    e1, e2 = two, two * math.exp(-a * r / (1.0 + 2.0 * a))
+    e11, e22 = four, four * math.exp(-2.0 * a * r / (1.0 + 4.0 * a))
+    e12 = four * math.exp(-0.5 * a * r / (1.0 + 4.0 * a) - 0.5 * a * r)
+    variance = c * c * (e11 + e22 - 2.0 * e12 - (e1 - e2) ** 2)
+    return 4.0 * variance * (1.0 / n + 1.0 / m)
+
+
+def kid_of_gaussians(delta: float, scale: float, d: int) -> float:
+    r"""KID (cubic kernel ``(a . b / d + 1)^3``) between N(0, I_d) and N(mu, scale^2 I_d).
+
+    For independent :math:`a \sim N(m_p, \sigma_p^2 I)`, :math:`b \sim N(m_q, \sigma_q^2 I)`
+    and :math:`c = m_p \cdot m_q`: :math:`\mathbb E\,a \cdot b = c`,
+    :math:`\mathbb E(a \cdot b)^2 = d\sigma_p^2\sigma_q^2 + \sigma_p^2|m_q|^2 +
+    \sigma_q^2|m_p|^2 + c^2` (the trace of the product of the second moments) and
+    :math:`\mathbb E(a \cdot b)^3 = c^3 + 3c(\sigma_q^2|m_p|^2 + \sigma_p^2|m_q|^2) +
+    3(d+2)\sigma_p^2\sigma_q^2 c` (the contraction of the third moments, Isserlis), and
+    :math:`\mathbb E\,k = \mathbb E(a \cdot b)^3/d^3 + 3\mathbb E(a \cdot b)^2/d^2 +
+    3c/d + 1`. Hence :math:`(\delta^6 + 6\delta^4 + 3(d+2)\delta^2)/d^3 + 3\delta^4/d^2 +
+    3\delta^2/d` for a translate and :math:`3(s^2-1)^2/d` for a scale.
+    """
+
+    def mean_kernel(mp: float, vp: float, mq: float, vq: float) -> float:
+        c = mp * mq  # the means lie on one line: their product and squared norms
+        e2 = d * vp * vq + vp * mq * mq + vq * mp * mp + c * c
+        e3 = c**3 + 3.0 * c * (vq * mp * mp + vp * mq * mq) + 3.0 * (d + 2) * vp * vq * c
+        return e3 / d**3 + 3.0 * e2 / d**2 + 3.0 * c / d + 1.0
+
+    v = scale * scale
+    return (
+        mean_kernel(0.0, 1.0, 0.0, 1.0)
+        + mean_kernel(delta, v, delta, v)
+        - 2.0 * mean_kernel(0.0, 1.0, delta, v)
+    )
 
 
 def run_case(
@@ -355,12 +404,48 @@ def _projected_family(d: int) -> list[CoverageCase]:
     ]  # fmt: skip
 
 
+def _spread(d: int, delta: float, scale: float) -> Draw:
+    """``N(0, I_d)`` against ``N(mu, scale^2 I_d)``, ``|mu| = delta``."""
+    mu = _mean(d, delta)
+
+    def draw(key: jax.Array, n: int) -> tuple[np.ndarray, ...]:
+        kx, ky = jax.random.split(key)
+        y = scale * np.asarray(jax.random.normal(ky, (n, d))) + mu
+        return np.asarray(jax.random.normal(kx, (n, d))), y
+
+    return draw
+
+
+def _normal_interval_family() -> list[CoverageCase]:
+    """The asymptotic normal intervals: mmd_squared's (Gaussian kernel) and KID's (cubic)."""
+    cases = [
+        CoverageCase(
+            f"mmd_squared | N(0,I) vs N(mu,I), |mu|={delta:g}, d={d}, bandwidth sqrt(d), normal",
+            "mmd_squared",
+            d,
+            _gaussians(d, delta),
+            functools.partial(gaussian_mmd_squared, delta, d, math.sqrt(d)),
+            {"bandwidth": math.sqrt(d), "interval": "normal"},
+        )
+        for d, delta in ((2, DELTA), (8, DELTA), (64, DELTA), (2, 0.0))
+    ]
+    kid = [(64, DELTA, 1.0), (64, 0.0, 1.5), (64, 0.0, 1.0), (2048, 4.0, 1.0)]
+    return cases + [
+        CoverageCase(
+            f"kid | N(0,I) vs N(mu,{scale:g}^2 I), |mu|={delta:g}, d={d}", "kid", d,
+            _spread(d, delta, scale), functools.partial(kid_of_gaussians, delta, scale, d),
+        )
+        for d, delta, scale in kid
+    ]  # fmt: skip
+
+
 #: Every case of the family, the laws on the line first.
 CASES: tuple[CoverageCase, ...] = tuple(
     _laws_on_the_line()
     + [c for d in DIMENSIONS for c in _gaussian_family(d)]
     + [c for d in (1, *DIMENSIONS) for c in _cube_family(d)]
     + _projected_family(64)
+    + _normal_interval_family()
 )
 
 #: One case of each estimator, the cheapest to draw and to know the truth of: the short runs of
@@ -373,6 +458,7 @@ ONE_PER_ESTIMATOR: tuple[str, ...] = (
     "w1_dkw | U[0,1]^1 vs its translate, |t|=0.5, diameter given",
     "w1_projected | N(0,I) vs N(mu,I), |mu|=1, d=2",
     "mmd_squared | N(0,I) vs N(mu,I), |mu|=1, d=2, bandwidth sqrt(d)",
+    "kid | N(0,I) vs N(mu,1^2 I), |mu|=1, d=64",
     "js_from_discriminator | N(0,I) vs N(mu,I), |mu|=1, d=2, D*",
     "tv_from_discriminator | N(0,I) vs N(mu,I), |mu|=1, d=2, D*",
     "kl_from_discriminator | N(0,I) vs N(mu,I), |mu|=1, d=2, D*",
