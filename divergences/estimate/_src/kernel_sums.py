@@ -54,9 +54,9 @@ NORMAL_METHOD = (
 )
 
 
-@partial(jax.jit, static_argnames=("block", "kernel"))
+@partial(jax.jit, static_argnames=("block", "kernel", "rows"))
 def pair_sums(
-    z: jax.Array, cols: jax.Array, coeffs: jax.Array, *, block: int, kernel: Kernel
+    z: jax.Array, cols: jax.Array, coeffs: jax.Array, *, block: int, kernel: Kernel, rows: bool
 ) -> tuple[jax.Array, jax.Array, jax.Array]:
     r"""``(a_c^T K_0 a_c, w^T K_0 a_c, K_0 cols[:, :2])`` for the columns ``a_c`` of ``cols``.
 
@@ -65,7 +65,8 @@ def pair_sums(
     c_1)^3` (``"cubic"``), ``coeffs = (c_0, c_1)``; rows whose ``w`` is 0 (padding) count for
     nothing. The rows are taken in blocks of ``block`` (which divides their number); each pair
     of blocks ``I <= J`` is built once, ``K_IJ @ cols_J`` is one matmul, and the pair ``(J, I)``
-    is read from it by symmetry (its two row-sum columns by ``K_IJ^T @ cols_I[:, :2]``).
+    is read from it by symmetry (its two row-sum columns by ``K_IJ^T @ cols_I[:, :2]``, where
+    ``rows``; else those are zeros, and the pass saves a read of each block).
     """
     count, width = cols.shape
     blocks = count // block
@@ -82,7 +83,7 @@ def pair_sums(
         return t * t * t
 
     def body(p: jax.Array, carry: tuple[jax.Array, ...]) -> tuple[jax.Array, ...]:
-        quad, lin, rows = carry
+        quad, lin, sums = carry
         i, j = first_j[p], second_j[p]
         zi = jax.lax.dynamic_slice_in_dim(z, i * block, block)
         zj = jax.lax.dynamic_slice_in_dim(z, j * block, block)
@@ -95,11 +96,13 @@ def pair_sums(
         off = jnp.where(i == j, 0.0, 1.0).astype(z.dtype)
         quad = quad + (1.0 + off) * jnp.sum(ci * prod, axis=0)
         lin = lin + jnp.sum(ci[:, :1] * prod, axis=0) + off * jnp.sum(ci * prod[:, :1], axis=0)
-        rows_i = jax.lax.dynamic_slice_in_dim(rows, i * block, block) + prod[:, :2]
-        rows = jax.lax.dynamic_update_slice_in_dim(rows, rows_i, i * block, 0)
-        rows_j = jax.lax.dynamic_slice_in_dim(rows, j * block, block) + off * (kij.T @ ci[:, :2])
-        rows = jax.lax.dynamic_update_slice_in_dim(rows, rows_j, j * block, 0)
-        return quad, lin, rows
+        if rows:
+            sums_i = jax.lax.dynamic_slice_in_dim(sums, i * block, block) + prod[:, :2]
+            sums = jax.lax.dynamic_update_slice_in_dim(sums, sums_i, i * block, 0)
+            back = off * (kij.T @ ci[:, :2])
+            sums_j = jax.lax.dynamic_slice_in_dim(sums, j * block, block) + back
+            sums = jax.lax.dynamic_update_slice_in_dim(sums, sums_j, j * block, 0)
+        return quad, lin, sums
 
     zero = jnp.zeros(width, z.dtype)
     return jax.lax.fori_loop(0, first.size, body, (zero, zero, jnp.zeros((count, 2), z.dtype)))
@@ -215,19 +218,22 @@ def kernel_sums(
     block: int,
     kernel: Kernel,
     kernel_error: tuple[float, float],
+    rows: bool = True,
 ) -> KernelSums:
     """MMD^2_u for each row of ``labels`` over the pooled ``z`` (:func:`pooled`), in one pass.
 
     ``kernel_error`` is ``(e_k, top)`` for :func:`rounding`: a bound on the error of a computed
-    kernel value and on its magnitude.
+    kernel value and on its magnitude. Without ``rows`` the row sums are zeros (a test needs
+    none).
     """
     cols = jnp.asarray(columns(n, m, labels, z.shape[0]), z.dtype)
-    quad, lin, rows = pair_sums(z, cols, jnp.asarray(coeffs, z.dtype), block=block, kernel=kernel)
+    c = jnp.asarray(coeffs, z.dtype)
+    quad, lin, sums = pair_sums(z, cols, c, block=block, kernel=kernel, rows=rows)
     quad64, lin64 = np.asarray(quad, np.float64), np.asarray(lin, np.float64)
     count = labels.shape[0]
     stats = statistic(quad64[1 : count + 1], lin64[1 : count + 1], float(quad64[0]), n, m)
     error = rounding(n, m, block, *kernel_error, z.dtype)
-    rows64 = np.asarray(rows, np.float64)[: n + m]
+    rows64 = np.asarray(sums, np.float64)[: n + m]
     return KernelSums(stats, error, rows64, np.dtype(z.dtype).name)
 
 

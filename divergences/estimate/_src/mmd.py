@@ -108,7 +108,9 @@ def _kernel_error(dim: int, scale: float, radius2: float, dtype: Any) -> float:
     return spread * (17.0 * unit + 5.0 * gamma(dim + 2, unit)) + 16.0 * unit
 
 
-def _gaussian_sums(xs: np.ndarray, ys: np.ndarray, labels: np.ndarray, s: float) -> KernelSums:
+def _gaussian_sums(
+    xs: np.ndarray, ys: np.ndarray, labels: np.ndarray, s: float, rows: bool = True
+) -> KernelSums:
     """The kernel sums of the Gaussian kernel of width ``s``, for each row of ``labels``."""
     n, m = xs.shape[0], ys.shape[0]
     dtype = jax.dtypes.canonicalize_dtype(jnp.float64)  # float32 where x64 is off
@@ -122,7 +124,7 @@ def _gaussian_sums(xs: np.ndarray, ys: np.ndarray, labels: np.ndarray, s: float)
     # The largest finite scale stands for a larger one: 0 * scale stays 0 on equal points.
     finite = min(scale, float(np.finfo(dtype).max))
     error = _kernel_error(xs.shape[1], scale, radius2, dtype)
-    return kernel_sums(z, n, m, labels, (finite, 0.0), block, "gaussian", (error, 1.0))
+    return kernel_sums(z, n, m, labels, (finite, 0.0), block, "gaussian", (error, 1.0), rows)
 
 
 def _sums(
@@ -132,7 +134,7 @@ def _sums(
 
     Returns the statistics, a bound on the rounding error of each, and the computing dtype.
     """
-    sums = _gaussian_sums(xs, ys, labels, s)
+    sums = _gaussian_sums(xs, ys, labels, s, rows=False)
     return sums.stats, sums.error, sums.dtype
 
 
