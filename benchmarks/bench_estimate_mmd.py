@@ -29,7 +29,7 @@ arithmetic, timed in the same process, and their ratio (both float64):
 * ``kid`` (:func:`divergences.estimate.kid`, with its interval and the 200 relabellings that
   decide its lower end) at ``n = m``, ``d`` (``--kid-size 10000,2048``) beside the three
   products ``X X^T``, ``Y Y^T``, ``X Y^T`` (``3 n^2 d`` multiply-adds), taken in blocks of
-  1024 rows and summed (nothing held whole);
+  1024 rows and summed (nothing held whole); `--cold` leaves out the warm-up call there;
 * ``mmd_test`` with 200 relabellings at ``n = m``, ``d = 64`` (``--test-size 10000``) beside
   the products of the same pairs of 1024-row blocks of the pooled sample, a fixed block of
   kernel values, times the 208 columns of label vectors: the pass without its kernel values.
@@ -108,9 +108,15 @@ def _free_bytes() -> int:
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES")
 
 
-def best_times(kernels: dict[str, Callable[[], object]], rounds: int) -> dict[str, float]:
-    """Best wall time per kernel in seconds, the kernels interleaved within each round."""
-    for fn in kernels.values():
+def best_times(
+    kernels: dict[str, Callable[[], object]], rounds: int, warm: bool = True
+) -> dict[str, float]:
+    """Best wall time per kernel in seconds, the kernels interleaved within each round.
+
+    Each kernel is called once first where ``warm`` (XLA compiles); at sizes where a call takes
+    minutes the compilation (about a second) is left in the one timed call instead.
+    """
+    for fn in kernels.values() if warm else ():
         fn()
     best = dict.fromkeys(kernels, float("inf"))
     for _ in range(rounds):
@@ -205,19 +211,21 @@ def blocked_label_products(kernel: jax.Array, cols: jax.Array, blocks: int) -> j
     return jax.lax.fori_loop(0, first.size, body, jnp.zeros(cols.shape[1], cols.dtype))
 
 
-def bench_matmul(kid_size: tuple[int, int], test_size: int, rounds: int) -> list[str]:
+def bench_matmul(
+    kid_size: tuple[int, int], test_size: int, rounds: int, warm: bool = True
+) -> list[str]:
     """KID and mmd_test beside the blocked products of their arithmetic: times and ratios."""
     lines: list[str] = []
     n, d = kid_size
     rng = np.random.default_rng(0)
     if n:
-        lines.append(_kid_row(n, d, rng, rounds))
+        lines.append(_kid_row(n, d, rng, rounds, warm))
     if test_size:
         lines.append(_test_row(test_size, rng, rounds))
     return lines
 
 
-def _kid_row(n: int, d: int, rng: np.random.Generator, rounds: int) -> str:
+def _kid_row(n: int, d: int, rng: np.random.Generator, rounds: int, warm: bool) -> str:
     x, y = rng.normal(size=(n, d)), rng.normal(size=(n, d)) + 0.02
     xb, yb = _blocks(x, 1024), _blocks(y, 1024)
     t = best_times(
@@ -270,6 +278,7 @@ if __name__ == "__main__":
         "--loop-max", type=int, default=2000, help="the largest n of the NumPy permutation loop"
     )
     parser.add_argument("--matmul", action="store_true", help="kid and mmd_test beside matmuls")
+    parser.add_argument("--cold", action="store_true", help="--matmul's kid row: no warm-up call")
     parser.add_argument("--kid-size", default="10000,2048", help="n,d of the kid row (0,0: none)")
     parser.add_argument(
         "--test-size", type=int, default=10_000, help="n of the mmd_test row (0: none)"
@@ -277,6 +286,6 @@ if __name__ == "__main__":
     args = parser.parse_args()
     if args.matmul:
         size = tuple(int(v) for v in args.kid_size.split(","))
-        bench_matmul((size[0], size[1]), args.test_size, args.rounds)
+        bench_matmul((size[0], size[1]), args.test_size, args.rounds, not args.cold)
     else:
         bench_mmd(args.full, args.rounds, args.loop_max)
