@@ -49,11 +49,11 @@ def repetitions(case: CoverageCase) -> int:
 
     The finite-sample bar is then 0.906 (100) and 0.853 (20) at level 0.95. A case whose
     coverage is only reported gets 20 too: its repetitions check only that no estimate is NaN or
-    negative. The normal intervals (``kid``, ``mmd_squared``'s) get 20, their permutation pass
-    a repetition being costlier: 200 of each are in the coverage table.
+    negative. The normal intervals (``kid``, ``mmd_squared``'s) get 20, 10 in d = 2048 (their
+    permutation pass makes a repetition costlier; 200 of each are in the coverage table).
     """
     if case.estimator == "kid" or case.options.get("interval") == "normal":
-        return 20
+        return 20 if case.d <= 64 else 10
     if case.estimator == "w1" or reported_only(case):
         return 100 if case.d <= 2 else 20
     return 200
