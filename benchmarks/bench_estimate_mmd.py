@@ -22,6 +22,17 @@ round, so that a change of load hits them alike. The columns, per size and dtype
 
 The default run (``n = m`` in 500 and 2000, float64 and float32) takes about a minute on an idle
 2-core machine; ``--full`` adds ``n = m = 10^4``.
+
+``--matmul`` prints instead each kernel pass beside the blocked matrix products that do its
+arithmetic, timed in the same process, and their ratio (both float64):
+
+* ``kid`` (:func:`divergences.estimate.kid`, with its interval and the 200 relabellings that
+  decide its lower end) at ``n = m``, ``d`` (``--kid-size 10000,2048``) beside the three
+  products ``X X^T``, ``Y Y^T``, ``X Y^T`` (``3 n^2 d`` multiply-adds), taken in blocks of
+  1024 rows and summed (nothing held whole); `--cold` leaves out the warm-up call there;
+* ``mmd_test`` with 200 relabellings at ``n = m``, ``d = 64`` (``--test-size 10000``) beside
+  the products of the same pairs of 1024-row blocks of the pooled sample, a fixed block of
+  kernel values, times the 208 columns of label vectors: the pass without its kernel values.
 """
 
 from __future__ import annotations
@@ -30,12 +41,14 @@ import argparse
 import os
 import time
 from collections.abc import Callable
+from functools import partial
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 from scipy.spatial.distance import pdist
 
-from divergences.estimate import mmd_squared, mmd_test
+from divergences.estimate import kid, mmd_squared, mmd_test
 
 jax.config.update("jax_enable_x64", True)
 
@@ -95,9 +108,15 @@ def _free_bytes() -> int:
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES")
 
 
-def best_times(kernels: dict[str, Callable[[], object]], rounds: int) -> dict[str, float]:
-    """Best wall time per kernel in seconds, the kernels interleaved within each round."""
-    for fn in kernels.values():
+def best_times(
+    kernels: dict[str, Callable[[], object]], rounds: int, warm: bool = True
+) -> dict[str, float]:
+    """Best wall time per kernel in seconds, the kernels interleaved within each round.
+
+    Each kernel is called once first where ``warm`` (XLA compiles); at sizes where a call takes
+    minutes the compilation (about a second) is left in the one timed call instead.
+    """
+    for fn in kernels.values() if warm else ():
         fn()
     best = dict.fromkeys(kernels, float("inf"))
     for _ in range(rounds):
@@ -156,6 +175,101 @@ def bench_mmd(full: bool, rounds: int = 2, loop_max: int = 2000) -> list[str]:
     return lines
 
 
+def _blocks(a: np.ndarray, block: int) -> jax.Array:
+    rows = -(-len(a) // block) * block
+    return jnp.asarray(np.pad(a, ((0, rows - len(a)), (0, 0)))).reshape(-1, block, a.shape[1])
+
+
+@jax.jit
+def blocked_products(xb: jax.Array, yb: jax.Array) -> jax.Array:
+    """The sum of the entries of ``X X^T``, ``Y Y^T`` and ``X Y^T``, block pair by block pair."""
+
+    def product(a: jax.Array, b: jax.Array) -> jax.Array:
+        pairs = a.shape[0] * b.shape[0]
+
+        def body(p: jax.Array, acc: jax.Array) -> jax.Array:
+            ai, bj = a[p // b.shape[0]], b[p % b.shape[0]]
+            return acc + jnp.sum(ai @ bj.T)
+
+        return jax.lax.fori_loop(0, pairs, body, jnp.zeros((), a.dtype))
+
+    return product(xb, xb) + product(yb, yb) + product(xb, yb)
+
+
+@partial(jax.jit, static_argnames=("blocks",))
+def blocked_label_products(kernel: jax.Array, cols: jax.Array, blocks: int) -> jax.Array:
+    """The pairs ``I <= J`` of blocks of the pass, each a fixed kernel block times ``cols_J``."""
+    first, second = np.triu_indices(blocks)
+    first_j, second_j = jnp.asarray(first), jnp.asarray(second)
+    block = kernel.shape[0]
+
+    def body(p: jax.Array, acc: jax.Array) -> jax.Array:
+        ci = jax.lax.dynamic_slice_in_dim(cols, first_j[p] * block, block)
+        cj = jax.lax.dynamic_slice_in_dim(cols, second_j[p] * block, block)
+        return acc + jnp.sum(ci * (kernel @ cj), axis=0)
+
+    return jax.lax.fori_loop(0, first.size, body, jnp.zeros(cols.shape[1], cols.dtype))
+
+
+def bench_matmul(
+    kid_size: tuple[int, int], test_size: int, rounds: int, warm: bool = True
+) -> list[str]:
+    """KID and mmd_test beside the blocked products of their arithmetic: times and ratios."""
+    lines: list[str] = []
+    n, d = kid_size
+    rng = np.random.default_rng(0)
+    if n:
+        lines.append(_kid_row(n, d, rng, rounds, warm))
+    if test_size:
+        lines.append(_test_row(test_size, rng, rounds))
+    return lines
+
+
+def _kid_row(n: int, d: int, rng: np.random.Generator, rounds: int, warm: bool) -> str:
+    x, y = rng.normal(size=(n, d)), rng.normal(size=(n, d)) + 0.02
+    xb, yb = _blocks(x, 1024), _blocks(y, 1024)
+    t = best_times(
+        {
+            "kid": lambda: kid(x, y),
+            "products": lambda: blocked_products(xb, yb).block_until_ready(),
+        },
+        rounds,
+    )
+    flops = 3 * 2 * n * n * d
+    line = (
+        f"kid n = m = {n}, d = {d}: {t['kid']:.3f} s; X X^T, Y Y^T, X Y^T blocked: "
+        f"{t['products']:.3f} s ({flops / t['products'] / 1e9:.1f} GFLOP/s); "
+        f"ratio {t['kid'] / t['products']:.2f}"
+    )
+    print(line, flush=True)
+    return line
+
+
+def _test_row(n: int, rng: np.random.Generator, rounds: int) -> str:
+    x, y = rng.normal(size=(n, DIM)), rng.normal(0.05, size=(n, DIM))
+    s = float(np.median(pdist(np.concatenate([x, y])[:: max(1, n // 1000)])))
+    blocks = -(-2 * n // 1024)
+    block = 64 * -(-2 * n // (64 * blocks))
+    cols = np.zeros((block * blocks, 208))
+    cols[: 2 * n] = rng.integers(0, 2, size=(2 * n, 208))
+    kernel = jnp.asarray(rng.uniform(size=(block, block)))
+    cols_j = jnp.asarray(cols)
+    t = best_times(
+        {
+            "test": lambda: mmd_test(x, y, bandwidth=s, permutations=PERMUTATIONS),
+            "products": lambda: blocked_label_products(kernel, cols_j, blocks).block_until_ready(),
+        },
+        rounds,
+    )
+    line = (
+        f"mmd_test n = m = {n}, d = {DIM}, B = {PERMUTATIONS}: {t['test']:.3f} s; the same "
+        f"block pairs times 208 label columns: {t['products']:.3f} s; "
+        f"ratio {t['test'] / t['products']:.2f}"
+    )
+    print(line, flush=True)
+    return line
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--full", action="store_true", help="add n = m = 10^4")
@@ -163,5 +277,15 @@ if __name__ == "__main__":
     parser.add_argument(
         "--loop-max", type=int, default=2000, help="the largest n of the NumPy permutation loop"
     )
+    parser.add_argument("--matmul", action="store_true", help="kid and mmd_test beside matmuls")
+    parser.add_argument("--cold", action="store_true", help="--matmul's kid row: no warm-up call")
+    parser.add_argument("--kid-size", default="10000,2048", help="n,d of the kid row (0,0: none)")
+    parser.add_argument(
+        "--test-size", type=int, default=10_000, help="n of the mmd_test row (0: none)"
+    )
     args = parser.parse_args()
-    bench_mmd(args.full, args.rounds, args.loop_max)
+    if args.matmul:
+        size = tuple(int(v) for v in args.kid_size.split(","))
+        bench_matmul((size[0], size[1]), args.test_size, args.rounds, not args.cold)
+    else:
+        bench_mmd(args.full, args.rounds, args.loop_max)

@@ -31,6 +31,7 @@ from divergences.estimate._src.from_discriminator import (
     kl_from_discriminator,
     tv_from_discriminator,
 )
+from divergences.estimate._src.kid import kid
 from divergences.estimate._src.knn import entropy, js, kl
 from divergences.estimate._src.mmd import mmd_squared, mmd_test
 from divergences.estimate._src.result import (
@@ -53,6 +54,7 @@ __all__ = [
     "entropy",
     "js",
     "js_from_discriminator",
+    "kid",
     "kl",
     "kl_from_discriminator",
     "mmd_squared",

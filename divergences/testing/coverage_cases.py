@@ -38,25 +38,38 @@ from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
-import jax
-import numpy as np
-from scipy.special import betaln, digamma, expit, ndtr
+from scipy.special import ndtr
 
 from divergences import continuous as dvc
 from divergences import estimate as dve
 from divergences.estimate._src.result import CLAIMING_KINDS
 from divergences.testing.coverage import Coverage, coverage_verdict, measure_coverage
+from divergences.testing.coverage_laws import (
+    Draw,
+    cached,
+    constant,
+    cubes,
+    drawn,
+    gaussian_discriminator,
+    gaussian_mmd_squared,
+    gaussians,
+    kid_of_gaussians,
+    line,
+    line_discriminator,
+    product,
+    scaled,
+    spread,
+    student_t_entropy,
+    times,
+)
 
 __all__ = [
     "CASES",
     "ONE_PER_ESTIMATOR",
     "CaseResult",
     "CoverageCase",
-    "gaussian_mmd_squared",
     "run_case",
 ]
-
-Draw = Callable[[jax.Array, int], tuple[np.ndarray, ...]]
 
 
 class CoverageCase(NamedTuple):
@@ -98,12 +111,6 @@ class CaseResult(NamedTuple):
     coverage: Coverage
     verdict: str
     claimed: int = 0
-
-
-def gaussian_mmd_squared(delta: float, d: int, bandwidth: float) -> float:
-    """MMD^2 of N(0, I_d) and N(mu, I_d), ``|mu| = delta``, Gaussian kernel of ``bandwidth``."""
-    s2 = bandwidth * bandwidth
-    return -2.0 * (s2 / (s2 + 2.0)) ** (d / 2.0) * math.expm1(-(delta**2) / (2.0 * (s2 + 2.0)))
 
 
 def run_case(
@@ -158,73 +165,6 @@ def run_case(
     return CaseResult(case.name, n, case.d, kind, level, coverage, verdict, len(claiming))
 
 
-# --- draws ------------------------------------------------------------------------------------
-
-
-def _line(p: dvc.Law, q: dvc.Law | None) -> Draw:
-    def draw(key: jax.Array, n: int) -> tuple[np.ndarray, ...]:
-        kx, ky = jax.random.split(key)
-        x = np.asarray(p.sample(kx, (n,)))
-        return (x,) if q is None else (x, np.asarray(q.sample(ky, (n,))))
-
-    return draw
-
-
-def _mean(d: int, delta: float) -> np.ndarray:
-    return np.full(d, delta / math.sqrt(d))
-
-
-def _gaussians(d: int, delta: float, one: bool = False) -> Draw:
-    mu = _mean(d, delta)
-
-    def draw(key: jax.Array, n: int) -> tuple[np.ndarray, ...]:
-        kx, ky = jax.random.split(key)
-        x = np.asarray(jax.random.normal(kx, (n, d)))
-        return (x,) if one else (x, np.asarray(jax.random.normal(ky, (n, d))) + mu)
-
-    return draw
-
-
-def _scaled(d: int, scale: float) -> Draw:
-    """``N(0, I_d)`` against the law of ``(scale Z_1, Z_2, ..., Z_d)``: a covariance apart."""
-
-    def draw(key: jax.Array, n: int) -> tuple[np.ndarray, ...]:
-        kx, ky = jax.random.split(key)
-        y = np.array(jax.random.normal(ky, (n, d)))
-        y[:, 0] *= scale
-        return np.asarray(jax.random.normal(kx, (n, d))), y
-
-    return draw
-
-
-def _cubes(d: int, shift: float) -> Draw:
-    t = _mean(d, shift)
-
-    def draw(key: jax.Array, n: int) -> tuple[np.ndarray, ...]:
-        kx, ky = jax.random.split(key)
-        x = np.asarray(jax.random.uniform(kx, (n, d)))
-        return x, np.asarray(jax.random.uniform(ky, (n, d))) + t
-
-    return draw
-
-
-# --- discriminators and truths ----------------------------------------------------------------
-
-
-def _line_discriminator(p: dvc.Law, q: dvc.Law) -> Callable[[Any], np.ndarray]:
-    return lambda z: expit(np.asarray(p.log_prob(z)) - np.asarray(q.log_prob(z)))
-
-
-def _gaussian_discriminator(d: int, delta: float) -> Callable[[Any], np.ndarray]:
-    mu = _mean(d, delta)
-    return lambda z: expit(0.5 * delta * delta - np.asarray(z) @ mu)
-
-
-def _cached(quantity: str, p: dvc.Law, q: dvc.Law) -> Callable[[], Any]:
-    """The certified enclosure of ``quantity`` between ``p`` and ``q``, computed on first use."""
-    return functools.cache(lambda: getattr(dvc.certified, quantity)(p, q))
-
-
 # --- the family -------------------------------------------------------------------------------
 
 DELTA = 1.0  #: the Gaussians' distance |mu|
@@ -241,8 +181,8 @@ def _laws_on_the_line() -> list[CoverageCase]:
     cases = []
     for laws, (p, q) in pairs.items():
         cases += [
-            CoverageCase(f"kl | {laws}", "kl", 1, _line(p, q), _cached("kl", p, q)),
-            CoverageCase(f"js | {laws}", "js", 1, _line(p, q), _cached("js_divergence", p, q)),
+            CoverageCase(f"kl | {laws}", "kl", 1, line(p, q), cached("kl", p, q)),
+            CoverageCase(f"js | {laws}", "js", 1, line(p, q), cached("js_divergence", p, q)),
         ]
     p, q = pairs["Normal(0,1) vs Laplace(0.5,1)"]
     held = {"js": "js_divergence", "tv": "total_variation", "kl": "kl"}
@@ -251,9 +191,9 @@ def _laws_on_the_line() -> list[CoverageCase]:
             f"{short}_from_discriminator | Normal(0,1) vs Laplace(0.5,1), D*",
             f"{short}_from_discriminator",
             1,
-            _line(p, q),
-            _cached(quantity, p, q),
-            discriminator=_line_discriminator(p, q),
+            line(p, q),
+            cached(quantity, p, q),
+            discriminator=line_discriminator(p, q),
         )
         for short, quantity in held.items()
     ]
@@ -263,30 +203,28 @@ def _laws_on_the_line() -> list[CoverageCase]:
             f"{name} | Beta(2,2) vs Uniform(0,1), diameter 1",
             name,
             1,
-            _line(beta, uniform),
+            line(beta, uniform),
             lambda: 1.0 / 16.0,
             {"diameter": 1.0},
         )
         for name in ("w1", "w1_dkw")
     ]
     cases.append(
-        CoverageCase(
-            "w1 | Normal(0,1) vs Laplace(0.5,1)", "w1", 1, _line(p, q), _cached("w1", p, q)
-        )
+        CoverageCase("w1 | Normal(0,1) vs Laplace(0.5,1)", "w1", 1, line(p, q), cached("w1", p, q))
     )
     entropy = 0.5 * math.log(2.0 * math.pi * math.e)
     cases.append(
-        CoverageCase("entropy | Normal(0,1)", "entropy", 1, _line(normal, None), lambda: entropy)
+        CoverageCase("entropy | Normal(0,1)", "entropy", 1, line(normal, None), lambda: entropy)
     )
     return cases
 
 
 def _gaussian_family(d: int) -> list[CoverageCase]:
     laws = f"N(0,I) vs N(mu,I), |mu|={DELTA:g}, d={d}"
-    draw = _gaussians(d, DELTA)
-    js = _cached("js_divergence", dvc.Normal(0.0, 1.0), dvc.Normal(DELTA, 1.0))
+    draw = gaussians(d, DELTA)
+    js = cached("js_divergence", dvc.Normal(0.0, 1.0), dvc.Normal(DELTA, 1.0))
     kl, tv = 0.5 * DELTA**2, 2.0 * float(ndtr(DELTA / 2.0)) - 1.0
-    witness = _gaussian_discriminator(d, DELTA)
+    witness = gaussian_discriminator(d, DELTA)
     bandwidth = math.sqrt(d)
     mmd = gaussian_mmd_squared(DELTA, d, bandwidth)
     entropy = 0.5 * d * math.log(2.0 * math.pi * math.e)
@@ -331,7 +269,7 @@ def _gaussian_family(d: int) -> list[CoverageCase]:
             f"entropy | N(0,I), d={d}",
             "entropy",
             d,
-            _gaussians(d, DELTA, one=True),
+            gaussians(d, DELTA, one=True),
             lambda: entropy,
         ),
     ]
@@ -345,7 +283,7 @@ def _cube_family(d: int) -> list[CoverageCase]:
             f"{name} | U[0,1]^{d} vs its translate, |t|={SHIFT:g}, diameter given",
             name,
             d,
-            _cubes(d, SHIFT),
+            cubes(d, SHIFT),
             lambda: SHIFT,
             {"diameter": diameter},
         )
@@ -357,57 +295,14 @@ def _projected_family(d: int) -> list[CoverageCase]:
     """The projected W1 bound where the truth is 0 and where the laws differ by covariance."""
     return [
         CoverageCase(
-            f"w1_projected | N(0,I) vs N(0,I), d={d}", "w1_projected", d, _gaussians(d, 0.0),
+            f"w1_projected | N(0,I) vs N(0,I), d={d}", "w1_projected", d, gaussians(d, 0.0),
             lambda: 0.0,
         ),
         CoverageCase(
             f"w1_projected | N(0,I) vs N(0,diag(4,1,...,1)), d={d}", "w1_projected", d,
-            _scaled(d, 2.0), lambda: math.sqrt(2.0 / math.pi),
+            scaled(d, 2.0), lambda: math.sqrt(2.0 / math.pi),
         ),
     ]  # fmt: skip
-
-
-def _product(*laws: dvc.Law) -> Callable[..., np.ndarray]:
-    """Draws of the product of ``laws`` on the line: independent coordinates, ``(n, len(laws))``."""
-
-    def sample(key: jax.Array, shape: tuple[int, ...]) -> np.ndarray:
-        keys = jax.random.split(key, len(laws))
-        return np.stack(
-            [np.asarray(law.sample(k, shape)) for law, k in zip(laws, keys, strict=True)], -1
-        )
-
-    return sample
-
-
-def _drawn(p: Callable[..., Any], q: Callable[..., Any] | None) -> Draw:
-    def draw(key: jax.Array, n: int) -> tuple[np.ndarray, ...]:
-        kx, ky = jax.random.split(key)
-        x = np.asarray(p(kx, (n,)))
-        return (x,) if q is None else (x, np.asarray(q(ky, (n,))))
-
-    return draw
-
-
-def student_t_entropy(nu: float) -> float:
-    r"""The entropy of Student's t with ``nu`` degrees of freedom, scale 1 (nats).
-
-    :math:`\frac{\nu+1}{2}\left(\psi(\frac{\nu+1}{2}) - \psi(\frac\nu2)\right)
-    + \log\left(\sqrt\nu\, B(\frac\nu2, \frac12)\right)`; ``nu = 1`` is Cauchy's, :math:`\log 4\pi`.
-    """
-    half = 0.5 * (nu + 1.0)
-    return float(
-        half * (digamma(half) - digamma(0.5 * nu)) + 0.5 * math.log(nu) + betaln(0.5 * nu, 0.5)
-    )
-
-
-def _times(factor: float, truth: Callable[[], Any]) -> Callable[[], tuple[float, float]]:
-    """``factor`` times a certified enclosure, as a pair: the KL of a product of like pairs."""
-
-    def scaled() -> tuple[float, float]:
-        t = truth()
-        return factor * float(t.lower_bound), factor * float(t.upper_bound)
-
-    return functools.cache(scaled)
 
 
 def _heavy_tails() -> list[CoverageCase]:
@@ -434,37 +329,37 @@ def _heavy_tails() -> list[CoverageCase]:
             "kl | Laplace(0,1) vs Normal(0,1)",
             "kl",
             1,
-            _line(laplace, normal),
-            _cached("kl", laplace, normal),
+            line(laplace, normal),
+            cached("kl", laplace, normal),
         ),
         CoverageCase(
             "kl | Normal(0,1) vs Laplace(0,1)",
             "kl",
             1,
-            _line(normal, laplace),
-            _cached("kl", normal, laplace),
+            line(normal, laplace),
+            cached("kl", normal, laplace),
         ),
-        CoverageCase("kl | StudentT(3) vs Normal(0,1)", "kl", 1, _line(t3, normal), lambda: t3_kl),
+        CoverageCase("kl | StudentT(3) vs Normal(0,1)", "kl", 1, line(t3, normal), lambda: t3_kl),
         CoverageCase(
             "kl | Normal(0,1) vs Cauchy(0,1)",
             "kl",
             1,
-            _line(normal, cauchy),
-            _cached("kl", normal, cauchy),
+            line(normal, cauchy),
+            cached("kl", normal, cauchy),
         ),
         CoverageCase(
             "kl | Logistic(0,1) vs Normal(0,1)",
             "kl",
             1,
-            _line(logistic, normal),
-            _cached("kl", logistic, normal),
+            line(logistic, normal),
+            cached("kl", logistic, normal),
         ),
         CoverageCase(
             "kl | Normal(0,2) vs Normal(0,1)",
             "kl",
             1,
-            _line(wide, normal),
-            _cached("kl", wide, normal),
+            line(wide, normal),
+            cached("kl", wide, normal),
         ),
     ]
     cases += [
@@ -472,8 +367,8 @@ def _heavy_tails() -> list[CoverageCase]:
             f"js | {name} vs Normal(0,1)",
             "js",
             1,
-            _line(law, normal),
-            _cached("js_divergence", law, normal),
+            line(law, normal),
+            cached("js_divergence", law, normal),
         )
         for name, law in named.items()
     ]
@@ -483,18 +378,18 @@ def _heavy_tails() -> list[CoverageCase]:
         "Cauchy(0,1)": math.log(4.0 * math.pi),
     }
     cases += [
-        CoverageCase(f"entropy | {name}", "entropy", 1, _line(named[name], None), lambda h=h: h)
+        CoverageCase(f"entropy | {name}", "entropy", 1, line(named[name], None), constant(h))
         for name, h in entropies.items()
     ]
     # the plane
     pairs = {
-        "Laplace(0,1)^2 vs N(0,I)": (laplace, normal, _times(2.0, _cached("kl", laplace, normal))),
-        "N(0,I) vs Laplace(0,1)^2": (normal, laplace, _times(2.0, _cached("kl", normal, laplace))),
+        "Laplace(0,1)^2 vs N(0,I)": (laplace, normal, times(2.0, cached("kl", laplace, normal))),
+        "N(0,I) vs Laplace(0,1)^2": (normal, laplace, times(2.0, cached("kl", normal, laplace))),
         "StudentT(3)^2 vs N(0,I)": (t3, normal, lambda: 2.0 * t3_kl),
-        "N(0,I) vs Cauchy(0,1)^2": (normal, cauchy, _times(2.0, _cached("kl", normal, cauchy))),
+        "N(0,I) vs Cauchy(0,1)^2": (normal, cauchy, times(2.0, cached("kl", normal, cauchy))),
     }
     cases += [
-        CoverageCase(f"kl | {laws}", "kl", 2, _drawn(_product(p, p), _product(q, q)), truth)
+        CoverageCase(f"kl | {laws}", "kl", 2, drawn(product(p, p), product(q, q)), truth)
         for laws, (p, q, truth) in pairs.items()
     ]
     cases += [
@@ -502,8 +397,8 @@ def _heavy_tails() -> list[CoverageCase]:
             f"js | {name} x Normal(0,1) vs N(0,I)",
             "js",
             2,
-            _drawn(_product(law, normal), _product(normal, normal)),
-            _cached("js_divergence", law, normal),
+            drawn(product(law, normal), product(normal, normal)),
+            cached("js_divergence", law, normal),
         )
         for name, law in named.items()
     ]
@@ -512,8 +407,8 @@ def _heavy_tails() -> list[CoverageCase]:
             f"entropy | {name}^2",
             "entropy",
             2,
-            _drawn(_product(law, law), None),
-            lambda h=entropies[name]: 2.0 * h,
+            drawn(product(law, law), None),
+            constant(2.0 * entropies[name]),
         )
         for name, law in (("Laplace(0,1)", laplace), ("Cauchy(0,1)", cauchy))
     ]
@@ -528,16 +423,39 @@ def _far_gaussians() -> list[CoverageCase]:
 
     KL = ``FAR^2 / 2`` = 2; JS is certified on the line (as in :func:`_gaussian_family`).
     """
-    js = _cached("js_divergence", dvc.Normal(0.0, 1.0), dvc.Normal(FAR, 1.0))
+    js = cached("js_divergence", dvc.Normal(0.0, 1.0), dvc.Normal(FAR, 1.0))
     cases = []
     for d in (1, 2):
         laws = f"N(0,I) vs N(mu,I), |mu|={FAR:g}, d={d}"
-        draw = _gaussians(d, FAR)
+        draw = gaussians(d, FAR)
         cases += [
             CoverageCase(f"kl | {laws}", "kl", d, draw, lambda: 0.5 * FAR**2),
             CoverageCase(f"js | {laws}", "js", d, draw, js),
         ]
     return cases
+
+
+def _normal_interval_family() -> list[CoverageCase]:
+    """The asymptotic normal intervals: mmd_squared's (Gaussian kernel) and KID's (cubic)."""
+    cases = [
+        CoverageCase(
+            f"mmd_squared | N(0,I) vs N(mu,I), |mu|={delta:g}, d={d}, bandwidth sqrt(d), normal",
+            "mmd_squared",
+            d,
+            gaussians(d, delta),
+            functools.partial(gaussian_mmd_squared, delta, d, math.sqrt(d)),
+            {"bandwidth": math.sqrt(d), "interval": "normal"},
+        )
+        for d, delta in ((2, DELTA), (8, DELTA), (64, DELTA), (2, 0.0))
+    ]
+    kid = [(64, DELTA, 1.0), (64, 0.0, 1.5), (64, 0.0, 1.0), (2048, 4.0, 1.0)]
+    return cases + [
+        CoverageCase(
+            f"kid | N(0,I) vs N(mu,{scale:g}^2 I), |mu|={delta:g}, d={d}", "kid", d,
+            spread(d, delta, scale), functools.partial(kid_of_gaussians, delta, scale, d),
+        )
+        for d, delta, scale in kid
+    ]  # fmt: skip
 
 
 #: Every case of the family, the laws on the line first.
@@ -548,6 +466,7 @@ CASES: tuple[CoverageCase, ...] = tuple(
     + _projected_family(64)
     + _heavy_tails()
     + _far_gaussians()
+    + _normal_interval_family()
 )
 
 #: One case of each estimator, the cheapest to draw and to know the truth of: the short runs of
@@ -560,6 +479,7 @@ ONE_PER_ESTIMATOR: tuple[str, ...] = (
     "w1_dkw | U[0,1]^1 vs its translate, |t|=0.5, diameter given",
     "w1_projected | N(0,I) vs N(mu,I), |mu|=1, d=2",
     "mmd_squared | N(0,I) vs N(mu,I), |mu|=1, d=2, bandwidth sqrt(d)",
+    "kid | N(0,I) vs N(mu,1^2 I), |mu|=1, d=64",
     "js_from_discriminator | N(0,I) vs N(mu,I), |mu|=1, d=2, D*",
     "tv_from_discriminator | N(0,I) vs N(mu,I), |mu|=1, d=2, D*",
     "kl_from_discriminator | N(0,I) vs N(mu,I), |mu|=1, d=2, D*",

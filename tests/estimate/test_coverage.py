@@ -35,11 +35,14 @@ HEAVY_TAILS = frozenset(case.name for case in coverage_cases._heavy_tails())
 def reported_only(case: CoverageCase) -> bool:
     """True where the estimate claims no coverage at n = 1000: its coverage is reported, not judged.
 
-    The asymptotic intervals (the k-NN ``kl``, ``js``, ``entropy`` and ``w1`` without a diameter)
-    claim their level only within :data:`~divergences.estimate.ASYMPTOTIC_CLAIMS`.
+    The asymptotic intervals (the k-NN ``kl``, ``js``, ``entropy``, ``w1`` without a diameter,
+    ``kid`` and ``mmd_squared``'s normal interval) claim their level only within
+    :data:`~divergences.estimate.ASYMPTOTIC_CLAIMS`.
     """
-    asymptotic = case.estimator in ("kl", "js", "entropy") or (
-        case.estimator == "w1" and "diameter" not in case.options
+    asymptotic = (
+        case.estimator in ("kl", "js", "entropy", "kid")
+        or (case.estimator == "w1" and "diameter" not in case.options)
+        or case.options.get("interval") == "normal"
     )
     return asymptotic and not claims_asymptotic(case.estimator, case.d, 1000)
 
@@ -52,8 +55,11 @@ def repetitions(case: CoverageCase) -> int:
 
     The finite-sample bar is then 0.906 (100) and 0.853 (20) at level 0.95. A case whose
     coverage is only reported gets 20 too: its repetitions check only that no estimate is NaN or
-    negative.
+    negative. The normal intervals (``kid``, ``mmd_squared``'s) get 20, 10 in d = 2048 (their
+    permutation pass makes a repetition costlier; 200 of each are in the coverage table).
     """
+    if case.estimator == "kid" or case.options.get("interval") == "normal":
+        return 20 if case.d <= 64 else 10
     if case.estimator == "w1" or reported_only(case):
         return 100 if case.d <= 2 else 20
     return 50 if case.name in HEAVY_TAILS else 200

@@ -350,7 +350,11 @@ def test_the_drift_rule_refuses_an_interval_that_would_have_missed() -> None:
         est = dv.estimate.kl(x, y)
     assert "tails" not in est.assumption
     upper = float(est.method.split("(not returned: [")[1].split("]")[0].split(", ")[1])
-    assert upper < 2.0 and (est.kind, est.lower, est.upper) == ("no-coverage-claim", 0.0, math.inf)
+    assert upper < 2.0 and (est.kind, est.lower_bound, est.upper_bound) == (
+        "no-coverage-claim",
+        0.0,
+        math.inf,
+    )
 
 
 def test_the_drift_is_read_in_half_widths() -> None:

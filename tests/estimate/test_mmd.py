@@ -12,8 +12,9 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from scipy.spatial.distance import cdist, pdist
 
-from divergences.estimate import mmd_squared, mmd_test
-from divergences.estimate._src import mmd
+from divergences.estimate import NoCoverageWarning, mmd_squared, mmd_test
+from divergences.estimate._src import kernel_sums, mmd
+from divergences.testing.coverage_laws import gaussian_mmd_squared_variance
 
 
 def reference(x: np.ndarray, y: np.ndarray, s: float) -> float:
@@ -55,11 +56,11 @@ def test_statistic_matches_the_full_kernel_matrix(n: int, m: int, d: int, s: flo
 def test_blocked_and_one_block_agree(monkeypatch: pytest.MonkeyPatch) -> None:
     rng = np.random.default_rng(1)
     x, y = rng.normal(size=(60, 4)), rng.normal(0.2, size=(68, 4))
-    labels = mmd._permutations(60, 68, 5, seed=3)
-    assert mmd._layout(128) == (128, 128)
+    labels = kernel_sums.permutations(60, 68, 5, seed=3)
+    assert kernel_sums.layout(128) == (128, 128)
     whole = mmd._sums(x, y, labels, 1.3)[0]
-    monkeypatch.setattr(mmd, "BLOCK", 64)
-    assert mmd._layout(128) == (64, 128)
+    monkeypatch.setattr(kernel_sums, "BLOCK", 64)
+    assert kernel_sums.layout(128) == (64, 128)
     blocked = mmd._sums(x, y, labels, 1.3)[0]
     np.testing.assert_allclose(blocked, whole, rtol=0, atol=1e-13)
     assert abs(blocked[0] - reference(x, y, 1.3)) <= 1e-12
@@ -199,7 +200,7 @@ def test_p_value_counts_the_relabellings_at_or_above() -> None:
     rng = np.random.default_rng(8)
     x, y = rng.normal(size=(12, 2)), rng.normal(size=(9, 2))
     result = mmd_test(x, y, bandwidth=0.7, permutations=22, seed=5)
-    labels = mmd._permutations(12, 9, 22, seed=5)
+    labels = kernel_sums.permutations(12, 9, 22, seed=5)
     pooled = np.concatenate([x, y])
     stats = [reference(pooled[row], np.delete(pooled, row, axis=0), 0.7) for row in labels]
     expected = (1 + sum(t >= stats[0] - 1e-12 for t in stats[1:])) / 23
@@ -302,3 +303,117 @@ def test_p_value_is_in_the_unit_interval(
     assert result.p_value * (1 + permutations) == pytest.approx(
         round(result.p_value * (1 + permutations))
     )
+
+
+# --- the normal interval ------------------------------------------------------------------------
+
+
+def brute_variance(x: np.ndarray, y: np.ndarray, kernel) -> float:
+    """The plug-in first-order variance from the whole kernel matrices, loop by loop."""
+    n, m = len(x), len(y)
+    kxx, kyy, kxy = kernel(x, x), kernel(y, y), kernel(x, y)
+    f = [
+        (sum(kxx[i, j] for j in range(n) if j != i)) / (n - 1) - kxy[i].sum() / m for i in range(n)
+    ]
+    g = [
+        (sum(kyy[i, j] for j in range(m) if j != i)) / (m - 1) - kxy[:, i].sum() / n
+        for i in range(m)
+    ]
+    return 4 * float(np.var(f, ddof=1)) / n + 4 * float(np.var(g, ddof=1)) / m
+
+
+@pytest.mark.parametrize(("n", "m", "d", "s"), [(3, 2, 1, 1.0), (9, 14, 3, 0.8), (70, 66, 2, 1.5)])
+def test_variance_matches_the_whole_kernel_matrices(n: int, m: int, d: int, s: float) -> None:
+    rng = np.random.default_rng(n * m)
+    x, y = rng.normal(size=(n, d)), rng.normal(0.5, size=(m, d))
+    sums = mmd._gaussian_sums(x, y, np.arange(n)[None, :], s)
+    kernel = lambda a, b: np.exp(-cdist(a, b, "sqeuclidean") / (2 * s * s))  # noqa: E731
+    expected = brute_variance(x, y, kernel)
+    assert kernel_sums.first_order_variance(sums.rows, n, m) == pytest.approx(expected, rel=1e-10)
+
+
+def test_true_variance_closed_form_matches_monte_carlo() -> None:
+    # f(X) of the first-order term, by its Gaussian integral, against 2e5 draws of X.
+    d, delta, s = 2, 1.0, math.sqrt(2.0)
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(200_000, d))
+    mu = np.full(d, delta / math.sqrt(d))
+    a, c = 0.5 / (s * s + 1), s * s / (s * s + 1)
+    f = c * (np.exp(-a * (x * x).sum(1)) - np.exp(-a * ((x - mu) ** 2).sum(1)))
+    mc = 4 * f.var() * (2 / 5000)
+    assert gaussian_mmd_squared_variance(delta, d, s, 5000, 5000) == pytest.approx(mc, rel=0.02)
+
+
+def test_normal_interval_covers_and_is_narrower_than_mcdiarmids() -> None:
+    rng = np.random.default_rng(3)
+    x, y = rng.normal(size=(300, 2)), rng.normal(size=(300, 2)) + 0.5
+    exact = closed_form(np.full(2, 0.5), 1.0, 1.0)
+    wide = mmd_squared(x, y, bandwidth=1.0)
+    narrow = mmd_squared(x, y, bandwidth=1.0, interval="normal")
+    assert (narrow.kind, narrow.sides) == ("asymptotic", "two-sided")
+    assert narrow.value == pytest.approx(wide.value, rel=1e-12)  # the sums in another order
+    assert narrow.lower_bound <= exact <= narrow.upper_bound
+    assert 5 * (narrow.upper_bound - narrow.lower_bound) < wide.upper_bound - wide.lower_bound
+    z = 1.959963984540054
+    half = z * math.sqrt(kernel_sums.first_order_variance(
+        mmd._gaussian_sums(x, y, np.arange(300)[None, :], 1.0).rows, 300, 300
+    ))  # fmt: skip
+    assert narrow.upper_bound - narrow.value == pytest.approx(half, rel=1e-9)
+
+
+def test_normal_interval_agrees_with_the_permutation_test() -> None:
+    # Null pairs, pairs near the null and clear shifts at 250 draws (where the interval claims
+    # its level): an interval that leaves out 0 comes with mmd_test rejecting at alpha / 2.
+    above, kept = 0, 0
+    for seed, shift in enumerate((0.0, 0.0, 0.0, 0.1, 0.15, 0.2, 0.5)):
+        rng = np.random.default_rng(40 + seed)
+        x, y = rng.normal(size=(250, 2)), rng.normal(size=(260, 2)) + shift
+        p = mmd_test(x, y, bandwidth=1.0).p_value
+        for level in (0.8, 0.9, 0.95):
+            est = mmd_squared(x, y, bandwidth=1.0, interval="normal", level=level)
+            assert est.kind == "asymptotic"
+            if est.lower_bound > 0.0:
+                assert p <= (1 - level) / 2
+                above += 1
+            else:
+                kept += p > (1 - level) / 2
+    assert above >= 3 and kept >= 3  # both sides of the rule were met
+
+
+def test_normal_interval_keeps_0_where_the_test_does_not_reject() -> None:
+    # A statistic far above its variance whose relabellings all reach it: the lower end stays 0.
+    rows = np.array([[3.0, 2.0], [3.0, 2.0], [3.0, 1.0], [3.0, 1.0]])  # f = g = const: V = 0
+    stats = np.array([0.5] + [0.6] * 200)
+    sums = kernel_sums.KernelSums(stats, 0.0, rows, "float64")
+    assert kernel_sums.normal_interval(sums, 2, 2, 0.05, 1.0, 2.0) == (0.5, 0.0, 0.5)
+    rejected = sums._replace(stats=np.array([0.5] + [0.1] * 200))
+    assert kernel_sums.normal_interval(rejected, 2, 2, 0.05, 1.0, 2.0) == (0.5, 0.5, 0.5)
+
+
+def test_normal_interval_claims_where_measured_only() -> None:
+    rng = np.random.default_rng(9)
+    x, y = rng.normal(size=(100, 2)), rng.normal(size=(100, 2)) + 1.0
+    with pytest.warns(NoCoverageWarning, match="mmd_squared's interval is measured"):
+        est = mmd_squared(x, y, bandwidth=1.0, interval="normal")
+    assert (est.kind, est.sides, est.lower_bound, est.upper_bound) == (
+        "no-coverage-claim",
+        "none",
+        0.0,
+        2.0,
+    )
+    median = mmd_squared(x, y, interval="normal")
+    assert median.kind == "plug-in-assumption" and median.lower_bound > 0.0
+    with pytest.raises(ValueError, match="interval must be one of"):
+        mmd_squared(x, y, interval="bernstein")
+
+
+@settings(max_examples=25)
+@given(pair=_pairs(), bandwidth=_bandwidths, level=st.floats(0.01, 0.99))
+def test_normal_interval_is_never_nan_and_ordered(
+    pair: tuple[np.ndarray, np.ndarray], bandwidth: float | None, level: float
+) -> None:
+    sums = mmd._gaussian_sums(
+        *pair, kernel_sums.permutations(len(pair[0]), len(pair[1]), 20, 0), bandwidth or 1.0
+    )
+    ends = kernel_sums.normal_interval(sums, len(pair[0]), len(pair[1]), 1 - level, 1.0, 2.0)
+    assert 0.0 <= ends[1] <= ends[0] <= ends[2] <= 2.0

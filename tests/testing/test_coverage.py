@@ -19,7 +19,7 @@ from scipy.stats import norm
 from divergences import continuous as dvc
 from divergences.estimate import Estimate
 from divergences.testing import Coverage, coverage_verdict, measure_coverage, truth_interval
-from divergences.testing.coverage_cases import gaussian_mmd_squared
+from divergences.testing.coverage_laws import gaussian_mmd_squared
 
 N = 50
 

@@ -1,0 +1,206 @@
+"""KID: the unbiased MMD^2 under the cubic kernel, its normal interval (divergences.estimate)."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import jax
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from divergences.estimate import NoCoverageWarning, kid
+from divergences.estimate._src import kernel_sums
+from divergences.estimate._src.kid import _cubic_sums
+from divergences.testing.coverage_laws import kid_of_gaussians
+
+
+def cubic(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return (a @ b.T / a.shape[1] + 1.0) ** 3
+
+
+def reference(x: np.ndarray, y: np.ndarray) -> float:
+    """KID from the whole kernel matrices, with NumPy (Binkowski et al. 2018)."""
+    n, m = len(x), len(y)
+    kxx, kyy, kxy = cubic(x, x), cubic(y, y), cubic(x, y)
+    xx = (kxx.sum() - np.trace(kxx)) / (n * (n - 1))
+    yy = (kyy.sum() - np.trace(kyy)) / (m * (m - 1))
+    return float(xx + yy - 2 * kxy.mean())
+
+
+def statistic(x: np.ndarray, y: np.ndarray) -> tuple[float, float, np.ndarray]:
+    """(MMD^2_u, its rounding bound, the row sums), in the features' own units."""
+    sums, cube = _cubic_sums(x, y, np.arange(len(x))[None, :])
+    return float(sums.stats[0]) * cube, sums.error * cube, sums.rows * cube
+
+
+@pytest.mark.parametrize(("n", "m", "d"), [(2, 3, 1), (7, 30, 3), (5, 9, 300), (70, 50, 64)])
+def test_statistic_and_row_sums_match_the_whole_kernel_matrices(n: int, m: int, d: int) -> None:
+    rng = np.random.default_rng(n + m + d)
+    x, y = rng.normal(size=(n, d)), rng.normal(0.3, 1.5, size=(m, d))
+    value, error, rows = statistic(x, y)
+    expected = reference(x, y)
+    assert abs(value - expected) <= error + 1e-12 * abs(expected)
+    assert error < 1e-9
+    whole = cubic(np.concatenate([x, y]), np.concatenate([x, y]))
+    np.fill_diagonal(whole, 0.0)
+    np.testing.assert_allclose(rows[:, 0], whole.sum(1), rtol=1e-12)
+    np.testing.assert_allclose(rows[:, 1], whole[:, :n].sum(1), rtol=1e-12)
+
+
+def test_variance_matches_a_loop_over_the_kernel_matrices() -> None:
+    rng = np.random.default_rng(4)
+    x, y = rng.normal(size=(11, 5)), rng.normal(0.4, size=(13, 5))
+    _, _, rows = statistic(x, y)
+    kxx, kyy, kxy = cubic(x, x), cubic(y, y), cubic(x, y)
+    f = [(kxx[i].sum() - kxx[i, i]) / 10 - kxy[i].mean() for i in range(11)]
+    g = [(kyy[j].sum() - kyy[j, j]) / 12 - kxy[:, j].mean() for j in range(13)]
+    expected = 4 * np.var(f, ddof=1) / 11 + 4 * np.var(g, ddof=1) / 13
+    assert kernel_sums.first_order_variance(rows, 11, 13) == pytest.approx(expected, rel=1e-10)
+
+
+@pytest.mark.parametrize(("delta", "scale"), [(1.0, 1.0), (0.0, 1.5), (2.0, 0.7)])
+def test_closed_form_matches_monte_carlo(delta: float, scale: float) -> None:
+    # E k(X, X') + E k(Y, Y') - 2 E k(X, Y) over 4e5 independent pairs each, in d = 4,
+    # within 5 Monte Carlo standard errors.
+    d, count = 4, 400_000
+    rng = np.random.default_rng(7)
+    mu = np.full(d, delta / math.sqrt(d))
+    a, b = rng.normal(size=(2, count, d))
+    c, e = scale * rng.normal(size=(2, count, d)) + mu
+
+    def k(u: np.ndarray, v: np.ndarray) -> np.ndarray:
+        return (np.einsum("ij,ij->i", u, v) / d + 1.0) ** 3
+
+    terms = k(a, b) + k(c, e) - k(a, c) - k(b, e)  # one independent draw of the combination
+    error = terms.std() / math.sqrt(count)
+    assert abs(terms.mean() - kid_of_gaussians(delta, scale, d)) <= 5 * error
+    assert kid_of_gaussians(1.0, 1.0, 64) == 3 / 64 + 6 / 64**2 + 13 / 64**3
+    assert kid_of_gaussians(0.0, 1.5, 64) == pytest.approx(3 * 1.25**2 / 64, rel=1e-15)
+
+
+def test_interval_covers_the_closed_form_and_leaves_out_0() -> None:
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(400, 64)), rng.normal(size=(400, 64)) + 0.125
+    est = kid(x, y)
+    assert (est.kind, est.sides, est.quantity) == ("asymptotic", "two-sided", "KID")
+    assert 0.0 < est.lower_bound <= kid_of_gaussians(1.0, 1.0, 64) <= est.upper_bound
+    assert est.value == pytest.approx(reference(x, y), rel=1e-12)
+
+
+def test_interval_agrees_with_the_permutation_test() -> None:
+    # The lower end is above 0 only where the permutation test of its 200 relabellings,
+    # recomputed here from the whole kernel matrix, rejects at alpha / 2.
+    above = kept = 0
+    for seed, shift in enumerate((0.0, 0.0, 0.05, 0.1, 0.3)):
+        rng = np.random.default_rng(60 + seed)
+        x, y = rng.normal(size=(250, 16)), rng.normal(size=(250, 16)) + shift
+        pooled = np.concatenate([x, y])
+        whole = cubic(pooled, pooled)
+        np.fill_diagonal(whole, 0.0)
+        stats = []
+        for row in kernel_sums.permutations(250, 250, 200, 0):
+            a = np.zeros(500)
+            a[row] = 1.0
+            quad, lin = a @ whole @ a, whole.sum(0) @ a
+            stats.append(kernel_sums.statistic(quad, lin, whole.sum(), 250, 250))
+        p = (1 + sum(t >= stats[0] for t in stats[1:])) / 201
+        for level in (0.8, 0.95):
+            est = kid(x, y, level=level)
+            if est.lower_bound > 0.0:
+                assert p <= (1 - level) / 2
+                above += 1
+            else:
+                kept += p > (1 - level) / 2
+    assert above >= 2 and kept >= 2
+
+
+def test_float32_is_within_its_rounding_bound() -> None:
+    rng = np.random.default_rng(5)
+    x, y = rng.normal(size=(60, 40)), rng.normal(0.4, size=(50, 40))
+    wide, _, _ = statistic(x, y)
+    with jax.enable_x64(False):
+        narrow, bound, _ = statistic(x, y)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", NoCoverageWarning)
+            est = kid(x.astype(np.float32), y.astype(np.float32))
+    assert abs(narrow - wide) <= bound < 0.05 * abs(wide)
+    assert "float32" in est.method and est.kind == "no-coverage-claim"
+
+
+def test_below_the_measured_size_no_coverage_is_claimed() -> None:
+    rng = np.random.default_rng(1)
+    x, y = rng.normal(size=(100, 8)), rng.normal(size=(100, 8)) + 1.0
+    with pytest.warns(NoCoverageWarning, match=r"kid's interval is measured to hold in d <= 2048"):
+        est = kid(x, y)
+    assert (est.kind, est.sides, est.lower_bound, est.upper_bound) == (
+        "no-coverage-claim",
+        "none",
+        0,
+        math.inf,
+    )
+    assert est.value > 0.0
+
+
+@pytest.mark.parametrize(
+    ("x", "y", "match"),
+    [
+        ([[0.0], [np.nan]], [0.0, 1.0], "x must be finite"),
+        ([0.0, 1.0], np.zeros((3, 2, 1)), "y must have shape"),
+        ([[0.0, 1.0]] * 3, [1.0, 2.0], "one dimension"),
+        ([1.0], [1.0, 2.0], "x must hold at least 2 draws"),
+        ([1.0, 2.0], [1.0], "y must hold at least 2 draws"),
+        ([1.0, 2.0], [1.0, 1e200], "y must hold features whose cubic kernel"),
+        ([[1e120, 0.0], [0.0, 0.0]], [[1.0, 2.0]] * 2, "x must hold features whose cubic kernel"),
+    ],
+)
+def test_bad_input_is_refused(x: object, y: object, match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        kid(x, y)
+
+
+@pytest.mark.parametrize("level", [0.0, 1.0, "high", True])
+def test_bad_level_is_refused(level: object) -> None:
+    with pytest.raises(ValueError, match="level must be a finite number in"):
+        kid([0.0, 1.0], [1.0, 2.0], level=level)
+
+
+@st.composite
+def _harsh_pairs(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray]:
+    """Small samples at scales from 1e-150 to 1e50, with repeated points and identical pairs.
+
+    Above about 1e51 the kernel overflows float64 and the samples are refused (tested apart).
+    """
+    dim = draw(st.integers(1, 6))
+    scale = 10.0 ** draw(st.integers(-150, 50))
+    values = st.floats(-1.0, 1.0, width=64) | st.sampled_from([0.0, 1.0, -1.0])
+    x = draw(hnp.arrays(np.float64, (draw(st.integers(2, 9)), dim), elements=values)) * scale
+    how = draw(st.sampled_from(["same", "repeated", "apart"]))
+    if how == "same":
+        return x, x.copy()
+    if how == "repeated":
+        return x, np.repeat(x[:1], draw(st.integers(2, 9)), axis=0)
+    y = draw(hnp.arrays(np.float64, (draw(st.integers(2, 9)), dim), elements=values)) * scale
+    return x, y
+
+
+@settings(max_examples=20)
+@given(pair=_harsh_pairs(), level=st.floats(0.01, 0.99))
+def test_kid_is_finite_ordered_and_0_on_identical_samples(
+    pair: tuple[np.ndarray, np.ndarray], level: float
+) -> None:
+    x, y = pair
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NoCoverageWarning)
+        est = kid(x, y, level=level)
+    assert math.isfinite(est.value) and est.value >= 0.0
+    assert 0.0 <= est.lower_bound <= est.value <= est.upper_bound
+    if np.array_equal(x, y):  # MMD^2_u(x, x) <= 0 (|k_ij| <= (k_ii + k_jj) / 2), within rounding
+        assert est.lower_bound == 0.0
+    sums, cube = _cubic_sums(x, y, np.arange(len(x))[None, :])
+    assert math.isfinite(sums.stats[0] * cube) and math.isfinite(sums.error * cube)
+    variance = kernel_sums.first_order_variance(sums.rows, len(x), len(y))
+    assert math.isfinite(variance) and variance >= 0.0
