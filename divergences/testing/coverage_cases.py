@@ -450,7 +450,8 @@ def _normal_interval_family() -> list[CoverageCase]:
         )
         for d, delta in ((2, DELTA), (8, DELTA), (64, DELTA), (2, 0.0))
     ]
-    kid = [(64, DELTA, 1.0), (64, 0.0, 1.5), (64, 0.0, 1.0), (2048, 4.0, 1.0)]
+    kid = [(2, DELTA, 1.0), (2, 0.0, 1.5), (8, DELTA, 1.0)]
+    kid += [(64, DELTA, 1.0), (64, 0.0, 1.5), (64, 0.0, 1.0), (2048, 4.0, 1.0)]
     return cases + [
         CoverageCase(
             f"kid | N(0,I) vs N(mu,{scale:g}^2 I), |mu|={delta:g}, d={d}", "kid", d,
