@@ -355,12 +355,44 @@ def _projected_family(d: int) -> list[CoverageCase]:
     ]  # fmt: skip
 
 
+def _gaussian_fits(mean: np.ndarray, cov_diag: np.ndarray) -> Callable[[], Any]:
+    """FD between N(0, I) and N(mean, diag(cov_diag)), by :func:`divergences.frechet_distance`."""
+
+    def truth() -> float:
+        from divergences import frechet_distance
+
+        d = mean.shape[0]
+        return float(frechet_distance(np.zeros(d), np.eye(d), mean, np.diag(cov_diag)))
+
+    return functools.cache(truth)
+
+
+def _frechet_family() -> list[CoverageCase]:
+    """FD of the Gaussian fits: a translate (FD = |mu|^2 = 1) and a covariance pair (FD = 1)."""
+    cases = []
+    for d in (64, 256, 2048):
+        stretched = np.ones(d)
+        stretched[0] = 4.0
+        cases += [
+            CoverageCase(
+                f"frechet | N(0,I) vs N(mu,I), |mu|={DELTA:g}, d={d}", "frechet", d,
+                _gaussians(d, DELTA), _gaussian_fits(_mean(d, DELTA), np.ones(d)),
+            ),
+            CoverageCase(
+                f"frechet | N(0,I) vs N(0,diag(4,1,...,1)), d={d}", "frechet", d,
+                _scaled(d, 2.0), _gaussian_fits(np.zeros(d), stretched),
+            ),
+        ]  # fmt: skip
+    return cases
+
+
 #: Every case of the family, the laws on the line first.
 CASES: tuple[CoverageCase, ...] = tuple(
     _laws_on_the_line()
     + [c for d in DIMENSIONS for c in _gaussian_family(d)]
     + [c for d in (1, *DIMENSIONS) for c in _cube_family(d)]
     + _projected_family(64)
+    + _frechet_family()
 )
 
 #: One case of each estimator, the cheapest to draw and to know the truth of: the short runs of
@@ -376,4 +408,5 @@ ONE_PER_ESTIMATOR: tuple[str, ...] = (
     "js_from_discriminator | N(0,I) vs N(mu,I), |mu|=1, d=2, D*",
     "tv_from_discriminator | N(0,I) vs N(mu,I), |mu|=1, d=2, D*",
     "kl_from_discriminator | N(0,I) vs N(mu,I), |mu|=1, d=2, D*",
+    "frechet | N(0,I) vs N(mu,I), |mu|=1, d=64",
 )
