@@ -16,12 +16,13 @@ FID of Heusel et al. (2017) on features the caller computes. It is estimated, no
   the covariances :math:`S` (divisor :math:`n - 1`);
 * the cross term :math:`T(\Sigma_x, \Sigma_y)` is jointly concave (it is the fidelity of the two
   matrices), so its plug-in is biased low and the plug-in FD high, by :math:`O(1/n)` with a
-  constant that grows like :math:`d^2`: +13 against FD = 1 in d = 256 at n = 2500. The bias is
+  constant that grows like :math:`d^2`: +33 against FD = 1 in d = 256 at n = 1000. The bias is
   extrapolated away in :math:`1/n` (Chong & Forsyth, 2020): the draws are cut into :math:`B`
   disjoint random batches (each of :math:`x` paired with one of :math:`y`), and from the
   full-sample :math:`T_n` and the batches' mean :math:`\bar T_{n/B}`,
   :math:`\hat T = (B T_n - \bar T_{n/B}) / (B - 1)`. What remains is the :math:`O(1/n^2)` term,
-  :math:`B` times that of the plug-in: -0.01 to +0.01 against FD = 1 in d = 64 at n = 1000.
+  :math:`B` times that of the plug-in: about -0.01 against FD = 1 in d = 64 at n = 1000, -0.17
+  in d = 256 (``benchmarks/estimate_coverage.md``).
 
 **The interval** is asymptotic: the estimate plus or minus Student's quantile (:math:`B - 1`
 degrees of freedom) times the batches' standard error, :math:`s_B / \sqrt B`, the batches'
@@ -161,8 +162,8 @@ def frechet(x: Any, y: Any, *, level: float = 0.95, batches: int = 4, seed: int 
     features the caller computed. The mean term and the traces are unbiased; the cross term's
     :math:`O(1/n)` bias is extrapolated away from ``batches`` disjoint random batches
     (Chong & Forsyth, 2020), and the interval is Student's over the batches (module docstring).
-    The plug-in FID is biased high by about :math:`d^2/(2n)` where the covariances agree: +13
-    against FD = 1 in d = 256 at n = 2500; this estimate, by -0.03 there. The value and the ends
+    The plug-in FID is biased high by about :math:`d^2/(2n)` where the covariances agree: +33
+    against FD = 1 in d = 256 at n = 1000; this estimate, by -0.17 there (-0.015 at n = 4000). The value and the ends
     are at least 0 (FD is): an estimate below 0 is returned as 0.
 
     Args:
