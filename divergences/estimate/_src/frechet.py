@@ -54,7 +54,7 @@ References:
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from scipy.stats import t as student
@@ -76,11 +76,13 @@ _EPS = 2.0**-52
 _MAX = float(np.finfo(np.float64).max)
 
 
-class _Moments:
+class _Moments(NamedTuple):
     """A sample's size, mean, covariance (divisor ``n - 1``) and, where ``n <= d``, centred draws."""
 
-    def __init__(self, size: int, mean: np.ndarray, cov: np.ndarray, centred: Any) -> None:
-        self.size, self.mean, self.cov, self.centred = size, mean, cov, centred
+    size: int
+    mean: np.ndarray
+    cov: np.ndarray
+    centred: np.ndarray | None
 
     @property
     def trace(self) -> float:
@@ -97,7 +99,7 @@ def _moments(z: np.ndarray) -> _Moments:
 def _pooled(parts: list[_Moments], rows: list[np.ndarray], d: int) -> _Moments:
     """The moments of the union of disjoint batches (Chan et al.'s pairwise combination)."""
     size = sum(p.size for p in parts)
-    mean = sum(p.size * p.mean for p in parts) / size
+    mean = np.sum([p.size * p.mean for p in parts], axis=0) / size
     scatter = np.zeros((d, d))
     for p in parts:
         shift = p.mean - mean
