@@ -16,7 +16,8 @@ claimed; a refused one counts as covered (its ends are the quantity's range).
 
 The default run is short (one case per estimator, n = 250, 20 repetitions: about a minute);
 --full runs every case at n = 250, 1000 and 4000 with 200 repetitions (the exact W1 in d >= 8 or
-at n = 4000 with 20: a repetition is seconds to minutes there), which takes hours. --only keeps
+at n = 4000 with 20, the Frechet distance in d = 256 with 50 and in d = 2048 with 10: a repetition
+is seconds to minutes there), which takes hours. --only keeps
 the cases whose name contains TEXT; --sizes 250,1000,5000 measures at those sizes instead.
 """
 
@@ -47,6 +48,8 @@ def repetitions(case: CoverageCase, n: int, full: bool) -> int:
     if not full:
         return 20
     slow_w1 = case.estimator == "w1" and (case.d >= 8 or n >= 4000)
+    if case.estimator == "frechet" and case.d >= 256:  # seconds a repetition
+        return 10 if case.d >= 1024 else 50
     return 20 if slow_w1 else 200
 
 

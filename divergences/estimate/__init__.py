@@ -26,6 +26,7 @@ The entries run on the host (neighbour searches and exact transport), with XLA k
 they are not traced by ``jit``.
 """
 
+from divergences.estimate._src.frechet import frechet
 from divergences.estimate._src.from_discriminator import (
     js_from_discriminator,
     kl_from_discriminator,
@@ -52,6 +53,7 @@ __all__ = [
     "NoCoverageWarning",
     "TwoSampleTest",
     "entropy",
+    "frechet",
     "js",
     "js_from_discriminator",
     "kid",

@@ -38,6 +38,7 @@ from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
+import numpy as np
 from scipy.special import ndtr
 
 from divergences import continuous as dvc
@@ -50,11 +51,13 @@ from divergences.testing.coverage_laws import (
     cubes,
     drawn,
     gaussian_discriminator,
+    gaussian_fits,
     gaussian_mmd_squared,
     gaussians,
     kid_of_gaussians,
     line,
     line_discriminator,
+    mean,
     product,
     scaled,
     spread,
@@ -461,6 +464,25 @@ def _normal_interval_family() -> list[CoverageCase]:
     ]  # fmt: skip
 
 
+def _frechet_family() -> list[CoverageCase]:
+    """FD of the Gaussian fits: a translate (FD = |mu|^2 = 1) and a covariance pair (FD = 1)."""
+    cases = []
+    for d in (64, 256, 2048):
+        stretched = np.ones(d)
+        stretched[0] = 4.0
+        cases += [
+            CoverageCase(
+                f"frechet | N(0,I) vs N(mu,I), |mu|={DELTA:g}, d={d}", "frechet", d,
+                gaussians(d, DELTA), gaussian_fits(mean(d, DELTA), np.ones(d)),
+            ),
+            CoverageCase(
+                f"frechet | N(0,I) vs N(0,diag(4,1,...,1)), d={d}", "frechet", d,
+                scaled(d, 2.0), gaussian_fits(np.zeros(d), stretched),
+            ),
+        ]  # fmt: skip
+    return cases
+
+
 #: Every case of the family, the laws on the line first.
 CASES: tuple[CoverageCase, ...] = tuple(
     _laws_on_the_line()
@@ -470,6 +492,7 @@ CASES: tuple[CoverageCase, ...] = tuple(
     + _heavy_tails()
     + _far_gaussians()
     + _normal_interval_family()
+    + _frechet_family()
 )
 
 #: One case of each estimator, the cheapest to draw and to know the truth of: the short runs of
@@ -486,4 +509,5 @@ ONE_PER_ESTIMATOR: tuple[str, ...] = (
     "js_from_discriminator | N(0,I) vs N(mu,I), |mu|=1, d=2, D*",
     "tv_from_discriminator | N(0,I) vs N(mu,I), |mu|=1, d=2, D*",
     "kl_from_discriminator | N(0,I) vs N(mu,I), |mu|=1, d=2, D*",
+    "frechet | N(0,I) vs N(mu,I), |mu|=1, d=64",
 )

@@ -36,11 +36,11 @@ def reported_only(case: CoverageCase) -> bool:
     """True where the estimate claims no coverage at n = 1000: its coverage is reported, not judged.
 
     The asymptotic intervals (the k-NN ``kl``, ``js``, ``entropy``, ``w1`` without a diameter,
-    ``kid`` and ``mmd_squared``'s normal interval) claim their level only within
+    ``kid``, ``frechet`` and ``mmd_squared``'s normal interval) claim their level only within
     :data:`~divergences.estimate.ASYMPTOTIC_CLAIMS`.
     """
     asymptotic = (
-        case.estimator in ("kl", "js", "entropy", "kid")
+        case.estimator in ("kl", "js", "entropy", "kid", "frechet")
         or (case.estimator == "w1" and "diameter" not in case.options)
         or case.options.get("interval") == "normal"
     )
@@ -48,7 +48,7 @@ def reported_only(case: CoverageCase) -> bool:
 
 
 def repetitions(case: CoverageCase) -> int:
-    """200; the exact W1 100 on the line and in the plane, 20 in d >= 8 (seconds a repetition).
+    """200; the exact W1 100 on the line and in the plane, 20 in d >= 8; FD 50 and 5 (d = 2048).
 
     The k-NN cases with heavy tails get 50 (19 cases; the 200 of the coverage table are in
     ``benchmarks/estimate_coverage.md``): the asymptotic bar, 0.90, is then 45 of 50.
@@ -60,8 +60,12 @@ def repetitions(case: CoverageCase) -> int:
     """
     if case.estimator == "kid" or case.options.get("interval") == "normal":
         return 20 if case.d <= 64 else 10
+    if case.estimator == "frechet" and case.d >= 1024:  # reported; a second a repetition
+        return 5
     if case.estimator == "w1" or reported_only(case):
         return 100 if case.d <= 2 else 20
+    if case.estimator == "frechet" and case.d >= 256:  # seconds a repetition, as in the table
+        return 50
     return 50 if case.name in HEAVY_TAILS else 200
 
 
