@@ -467,7 +467,7 @@ def _normal_interval_family() -> list[CoverageCase]:
 def _frechet_family() -> list[CoverageCase]:
     """FD of the Gaussian fits: a translate (FD = |mu|^2 = 1) and a covariance pair (FD = 1)."""
     cases = []
-    for d in (64, 256, 2048):
+    for d in (1, 2, 8, 64, 256, 2048):
         stretched = np.ones(d)
         stretched[0] = 4.0
         cases += [
