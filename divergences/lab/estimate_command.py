@@ -13,7 +13,7 @@ no``): KL both ways, JS, W1 (by exact transport, on a seeded subsample of at mos
 ``w1_draws`` draws of each file, whose own interval holds for the laws: a subsample of
 independent draws is one), W1 from the DKW bands on the line, MMD² with McDiarmid's interval
 and with the normal one, KID (on a seeded subsample of at most ``kid_draws`` draws of each
-file: its three ``n x n x d`` products are the costliest pass at large ``n d``), the Fréchet
+file: its three ``n x n x d`` products take a minute and more at 10^4 x 2048), the Fréchet
 distance of the Gaussian fits (FD, FID's formula), the entropy of each law, and the MMD
 permutation test of ``P == Q``. An estimator that refuses the draws (repeated points
 for the nearest-neighbour ones, too few draws) gives a row saying why, not a failed command.
