@@ -184,6 +184,7 @@ def _cmd_estimate(args: argparse.Namespace) -> int:
         level=args.level,
         seed=args.seed,
         w1_draws=args.w1_draws,
+        kid_draws=args.kid_draws,
         permutations=args.permutations,
         allow_wide=args.allow_wide,
     )
@@ -336,8 +337,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Reads the draws of P from X and of Q from Y, one draw a row: .npy, or "
         ".csv (numbers separated by commas, no header; lines starting with # are skipped). A "
         "1-D array is read as draws on the line. Prints each estimate of divergences.estimate "
-        "that applies (KL both ways, JS, W1, on the line W1 from the DKW bands, MMD^2, each "
-        "law's entropy) with its interval or one-sided bound, its kind, whether it claims "
+        "that applies (KL both ways, JS, W1, on the line W1 from the DKW bands, MMD^2 with "
+        "McDiarmid's and with the normal interval, KID, the Frechet distance of the Gaussian "
+        "fits (FD, FID's formula), each law's entropy) with its interval or one-sided bound, its kind, whether it claims "
         "coverage and what it assumes, then the MMD permutation test's p-value. Exits 2, "
         "naming the file and the rule, for an array with more columns than rows (it looks "
         "transposed: see --allow-wide), NaN or inf entries, or two dimensions that differ.",
@@ -354,7 +356,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--seed",
         type=_at_least(0),
         default=0,
-        help="seed of the random splits, the W1 subsample and the test (default: %(default)s)",
+        help="seed of the random splits, the W1 and KID subsamples and the test (default: "
+        "%(default)s)",
     )
     p_estimate.add_argument(
         "--json",
@@ -373,6 +376,15 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="exact W1 on a seeded subsample of at most N draws of each file (exact transport "
         "between 10^4 draws takes minutes; default: %(default)s)",
+    )
+    p_estimate.add_argument(
+        "--kid-draws",
+        type=_at_least(2),
+        default=5000,
+        metavar="N",
+        help="KID on a seeded subsample of at most N draws of each file (its three n x n x d "
+        "products take a minute and more at 10^4 x 2048; its interval is claimed from 250 "
+        "draws; default: %(default)s)",
     )
     p_estimate.add_argument(
         "--permutations",

@@ -13,7 +13,9 @@ import divergences as dv
 from divergences.estimate import INTERVAL_KINDS, NoCoverageWarning
 from divergences.lab.cli import main
 
-FIELDS = tuple("value lower_bound upper_bound level kind sides assumption method n m".split())
+FIELDS = tuple(
+    "value lower_bound upper_bound level kind sides assumption method n m quantity".split()
+)
 
 
 def _save(folder: Path, name: str, a: np.ndarray) -> str:
@@ -55,7 +57,10 @@ def test_the_table_prints_each_estimate_of_the_library_with_its_kind_and_assumpt
     assert lines[2].split()[:3] == ["estimate", "value", "interval"]
     assert "coverage claimed" in lines[2] and "assumption" in lines[2]
     rows = {line.split("  ")[0]: line for line in lines[4:]}
-    for name in ("KL(P || Q)", "KL(Q || P)", "JS(P, Q)", "W1(P, Q)", "MMD^2(P, Q)", "H(P)", "H(Q)"):
+    for name in (
+        "KL(P || Q)", "KL(Q || P)", "JS(P, Q)", "W1(P, Q)", "MMD^2(P, Q)", "MMD^2(P, Q), normal",
+        "KID(P, Q)", "FD(P, Q)", "H(P)", "H(Q)",
+    ):  # fmt: skip
         assert name in rows, name
     # The rows are the library's estimates with the seed given, not another computation.
     kl = dv.estimate.kl(x, y, seed=3)
@@ -76,7 +81,7 @@ def test_the_json_holds_every_field_of_each_estimate_and_the_test(tmp_path, caps
     names = [e["name"] for e in doc["estimates"]]
     assert names == [
         "KL(P || Q)", "KL(Q || P)", "JS(P, Q)", "W1(P, Q)", "W1(P, Q), DKW", "MMD^2(P, Q)",
-        "H(P)", "H(Q)",
+        "MMD^2(P, Q), normal", "KID(P, Q)", "FD(P, Q)", "H(P)", "H(Q)",
     ]  # fmt: skip
     for e in doc["estimates"]:
         assert all(f in e for f in FIELDS), e
@@ -117,6 +122,38 @@ def test_a_warning_of_no_coverage_is_a_column_not_a_printed_warning(tmp_path, ca
     assert "no-coverage-claim" in row and "  no  " in row and "  none  " in row
 
 
+def test_kid_fd_and_the_normal_mmd_interval_are_the_library_s_on_the_same_draws(  # type: ignore[no-untyped-def]
+    tmp_path, capsys
+) -> None:
+    xp, yp, x, y = _pair(tmp_path, 2)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        doc = _json(capsys, xp, yp, "--level", "0.9", "--seed", "5")
+    assert not [w for w in caught if issubclass(w.category, NoCoverageWarning)]
+    rows = {e["name"]: e for e in doc["estimates"]}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NoCoverageWarning)
+        calls = {
+            "MMD^2(P, Q), normal": dv.estimate.mmd_squared(x, y, level=0.9, interval="normal"),
+            "KID(P, Q)": dv.estimate.kid(x, y, level=0.9),
+            "FD(P, Q)": dv.estimate.frechet(x, y, level=0.9, seed=5),
+        }
+    for name, e in calls.items():
+        row = rows[name]
+        assert (row["quantity"], row["kind"], row["sides"]) == (e.quantity, e.kind, e.sides)
+        assert (row["n"], row["m"]) == (300, 250)
+        ends = [row["value"], _number(row["lower_bound"]), _number(row["upper_bound"])]
+        assert ends == pytest.approx([e.value, e.lower_bound, e.upper_bound], rel=1e-9)
+    # One statistic under two intervals (two passes over the kernel matrix: its rounding apart).
+    normal, mcdiarmid = rows["MMD^2(P, Q), normal"], rows["MMD^2(P, Q)"]
+    assert normal["value"] == pytest.approx(mcdiarmid["value"], rel=1e-9)
+    assert normal["kind"] == mcdiarmid["kind"] == "plug-in-assumption"  # the median heuristic
+    assert rows["KID(P, Q)"]["claims_coverage"]  # claimed from 250 draws
+    fd = rows["FD(P, Q)"]  # claimed from 1000 draws: here its warning, recorded, and [0, inf]
+    assert fd["kind"] == "no-coverage-claim" and fd["upper_bound"] == "inf"
+    assert any("no coverage claimed" in w for w in fd["warnings"])
+
+
 def test_a_csv_file_gives_the_estimates_of_the_same_draws_as_npy(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
     xp, yp, x, _ = _pair(tmp_path, 2, n=60, m=60)
     np.savetxt(tmp_path / "x.csv", x, delimiter=",", fmt="%.17g", header="draws of P")
@@ -137,25 +174,37 @@ def test_a_one_dimensional_array_is_read_as_draws_on_the_line_and_said_so(  # ty
     assert "W1(P, Q), DKW" in out and ">= " in out  # the one-sided bound, printed as one
 
 
-def test_w1_runs_on_a_seeded_subsample_beyond_w1_draws_and_says_so(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_w1_and_kid_run_on_seeded_subsamples_beyond_their_draws_and_say_so(  # type: ignore[no-untyped-def]
+    tmp_path, capsys
+) -> None:
     xp, yp, _, _ = _pair(tmp_path, 2, n=120, m=90)
-    doc = _json(capsys, xp, yp, "--w1-draws", "50")
-    w1 = doc["estimates"][3]
+    doc = _json(capsys, xp, yp, "--w1-draws", "50", "--kid-draws", "100")
+    rows = {e["name"]: e for e in doc["estimates"]}
+    w1, kid = rows["W1(P, Q)"], rows["KID(P, Q)"]
     assert (w1["n"], w1["m"]) == (50, 50)
     assert "seeded subsample of 50 and 50 draws" in w1["estimator"]
-    assert doc["estimates"][0]["n"] == 120  # the others take every draw
+    assert (kid["n"], kid["m"]) == (100, 90)  # y's 90 draws are all taken
+    assert "seeded subsample of 100 and 90 draws" in kid["estimator"]
+    assert rows["KL(P || Q)"]["n"] == rows["FD(P, Q)"]["n"] == 120  # the others take every draw
+    assert main(["estimate", xp, yp, "--permutations", "19", "--kid-draws", "100"]) == 0
+    out = capsys.readouterr().out
+    assert "KID(P, Q): kid(x, y) on a seeded subsample of 100 and 90 draws (--kid-draws)" in out
+    assert "W1(P, Q): " not in out  # 120 and 90 draws: under --w1-draws, no subsample
 
 
 def test_an_estimator_that_refuses_the_draws_is_a_line_saying_why_not_a_failure(  # type: ignore[no-untyped-def]
     tmp_path, capsys
 ) -> None:
-    # Eight draws: too few for the nearest-neighbour estimators' two batches of k + 1.
+    # Seven draws: too few for the nearest-neighbour estimators' two batches of k + 1, and for
+    # FD's four batches of two.
     rng = np.random.default_rng(2)
-    xp = _save(tmp_path, "x.npy", rng.standard_normal((8, 2)))
-    yp = _save(tmp_path, "y.npy", rng.standard_normal((8, 2)))
+    xp = _save(tmp_path, "x.npy", rng.standard_normal((7, 2)))
+    yp = _save(tmp_path, "y.npy", rng.standard_normal((7, 2)))
     assert main(["estimate", xp, yp, "--permutations", "19"]) == 0
     out = capsys.readouterr().out
     assert "not estimated: KL(P || Q), kl(x, y): x must hold at least 12 draws" in out
+    assert "not estimated: FD(P, Q), frechet(x, y): x must hold at least 8 draws" in out
+    assert "KID(P, Q) " in out  # KID takes two
     assert "W1(P, Q) " in out  # exact transport takes two draws
     doc = _json(capsys, xp, yp)
     assert "at least 12 draws" in doc["estimates"][0]["error"]
