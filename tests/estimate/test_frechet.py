@@ -207,3 +207,15 @@ def test_never_nan_and_never_below_zero(pair):
     ends = (est.lower_bound, est.value, est.upper_bound)
     assert not any(math.isnan(v) for v in ends), est
     assert 0.0 <= est.lower_bound <= est.value <= est.upper_bound, est
+
+
+def test_a_level_next_to_one_keeps_the_interval_finite():
+    # Student's ppf(1 - alpha/2) read 1 - alpha/2 as 1.0 below alpha = 2^-52: t = inf, an
+    # upper end of inf, and inf * 0 = NaN for draws without spread.
+    level = 1.0 - 2.0**-53
+    rng = np.random.default_rng(6)
+    pairs = ((np.zeros((1000, 2)), np.ones((1000, 2))), (rng.normal(size=(1000, 2)),) * 2)
+    for x, y in pairs:
+        est = dv.estimate.frechet(x, y, level=level)
+        assert est.kind == "asymptotic"
+        assert 0.0 <= est.lower_bound <= est.value <= est.upper_bound < math.inf, est

@@ -204,3 +204,18 @@ def test_kid_is_finite_ordered_and_0_on_identical_samples(
     assert math.isfinite(sums.stats[0] * cube) and math.isfinite(sums.error * cube)
     variance = kernel_sums.first_order_variance(sums.rows, len(x), len(y))
     assert math.isfinite(variance) and variance >= 0.0
+
+
+def test_a_level_next_to_one_keeps_the_interval_finite() -> None:
+    # ndtri(1 - alpha/2) read 1 - alpha/2 as 1.0 below alpha = 2^-52: z = inf, and inf * 0
+    # gave a NaN upper end for draws without spread.
+    level = 1.0 - 2.0**-53
+    rng = np.random.default_rng(3)
+    pairs = (
+        (np.zeros((250, 2)), np.ones((250, 2))),
+        (rng.normal(size=(250, 2)), rng.normal(size=(250, 2))),
+    )
+    for x, y in pairs:
+        est = kid(x, y, level=level)
+        assert est.kind == "asymptotic"
+        assert 0.0 <= est.lower_bound <= est.value <= est.upper_bound < math.inf, est

@@ -220,7 +220,8 @@ def frechet(x: Any, y: Any, *, level: float = 0.95, batches: int = 4, seed: int 
     )
     spread = float(np.std(per_batch, ddof=1)) / math.sqrt(b)
     slack = 2.0 * (b * slack_full + max(c[1] for c in crosses)) / (b - 1)
-    half = widen(float(student.ppf(1.0 - alpha / 2.0, b - 1)) * spread + slack)
+    # the upper tail's quantile from alpha/2 itself: 1 - alpha/2 rounds to 1 (t = inf) below 2^-52
+    half = widen(float(student.isf(alpha / 2.0, b - 1)) * spread + slack)
     lo, v, hi = max(value - half, 0.0), max(value, 0.0), max(value + half, 0.0)
     lo = math.nextafter(lo, 0.0) if lo > 0.0 else 0.0
     lo, v, hi = (
