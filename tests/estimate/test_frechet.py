@@ -219,3 +219,15 @@ def test_a_level_next_to_one_keeps_the_interval_finite():
         est = dv.estimate.frechet(x, y, level=level)
         assert est.kind == "asymptotic"
         assert 0.0 <= est.lower_bound <= est.value <= est.upper_bound < math.inf, est
+
+
+def test_ends_scaled_into_the_subnormals_round_outward():
+    # The ends were scaled back to nearest: at 2^-540 an FD of about 2^-1081 gave [0, 0].
+    rng = np.random.default_rng(5)
+    x, y = rng.standard_normal((1000, 3)), rng.standard_normal((1000, 3)) + 0.5
+    base = dv.estimate.frechet(x, y)
+    for k in (-530, -540):
+        scaled = dv.estimate.frechet(np.ldexp(x, k), np.ldexp(y, k))
+        assert 0.0 < scaled.upper_bound and scaled.kind == "asymptotic"
+        assert math.ldexp(scaled.upper_bound, -2 * k) >= base.upper_bound
+        assert math.ldexp(scaled.lower_bound, -2 * k) <= base.lower_bound

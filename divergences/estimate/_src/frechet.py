@@ -75,6 +75,7 @@ __all__ = ["frechet"]
 
 _EPS = 2.0**-52
 _MAX = float(np.finfo(np.float64).max)
+_TINY = float(np.finfo(np.float64).tiny)
 
 
 class _Moments(NamedTuple):
@@ -148,11 +149,20 @@ def _unbiased_rest(sx: _Moments, sy: _Moments) -> float:
     return float(diff @ diff) - tx / sx.size - ty / sy.size + tx + ty
 
 
-def _scaled_back(v: float, shift: int, cap: float) -> float:
+def _scaled_back(v: float, shift: int, cap: float, toward: float | None = None) -> float:
+    """``v 4^shift``: ``cap`` where it overflows; rounded toward ``toward`` where it is inexact.
+
+    The product is exact but in the subnormal range, where an end rounded to nearest could
+    leave out the exact one (an upper end of 0 for FD = 1e-600); ``toward`` moves it one step
+    outward there.
+    """
     try:
-        return math.ldexp(v, 2 * shift)
+        out = math.ldexp(v, 2 * shift)
     except OverflowError:
         return cap
+    if toward is not None and out < _TINY and math.ldexp(out, -2 * shift) != v:
+        out = max(math.nextafter(out, toward), 0.0)
+    return out
 
 
 def frechet(x: Any, y: Any, *, level: float = 0.95, batches: int = 4, seed: int = 0) -> Estimate:
@@ -225,9 +235,9 @@ def frechet(x: Any, y: Any, *, level: float = 0.95, batches: int = 4, seed: int 
     lo, v, hi = max(value - half, 0.0), max(value, 0.0), max(value + half, 0.0)
     lo = math.nextafter(lo, 0.0) if lo > 0.0 else 0.0
     lo, v, hi = (
-        _scaled_back(lo, shift, _MAX),
+        _scaled_back(lo, shift, _MAX, 0.0),
         _scaled_back(v, shift, math.inf),
-        (_scaled_back(hi, shift, math.inf)),
+        _scaled_back(hi, shift, math.inf, math.inf),
     )
     assumption = (
         "independent draws of P and of Q with finite fourth moments; FD is that of the "
