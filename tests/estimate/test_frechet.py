@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import warnings
 
+import jax.numpy as jnp
 import mpmath
 import numpy as np
 import pytest
@@ -231,3 +232,11 @@ def test_ends_scaled_into_the_subnormals_round_outward():
         assert 0.0 < scaled.upper_bound and scaled.kind == "asymptotic"
         assert math.ldexp(scaled.upper_bound, -2 * k) >= base.upper_bound
         assert math.ldexp(scaled.lower_bound, -2 * k) <= base.lower_bound
+
+
+def test_bfloat16_draws_are_read_as_their_float64_values():
+    # bfloat16 was refused as not "real numbers" while float16 was read.
+    rng = np.random.default_rng(7)
+    x, y = (jnp.asarray(rng.normal(size=(1000, 2)), jnp.bfloat16) for _ in range(2))
+    wide = dv.estimate.frechet(np.asarray(x, np.float64), np.asarray(y, np.float64))
+    assert dv.estimate.frechet(x, y) == wide

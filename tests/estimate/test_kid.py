@@ -219,3 +219,12 @@ def test_a_level_next_to_one_keeps_the_interval_finite() -> None:
         est = kid(x, y, level=level)
         assert est.kind == "asymptotic"
         assert 0.0 <= est.lower_bound <= est.value <= est.upper_bound < math.inf, est
+
+
+def test_bfloat16_features_are_read_as_their_float64_values() -> None:
+    # bfloat16 was refused as not "real numbers" while float16 was read.
+    rng = np.random.default_rng(4)
+    x, y = (jax.numpy.asarray(rng.normal(size=(30, 3)), jax.numpy.bfloat16) for _ in range(2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NoCoverageWarning)
+        assert kid(x, y) == kid(np.asarray(x, np.float64), np.asarray(y, np.float64))
