@@ -10,6 +10,7 @@ harsh scales, duplicated points and constant coordinates.
 from __future__ import annotations
 
 import math
+import tracemalloc
 import warnings
 
 import jax.numpy as jnp
@@ -240,3 +241,19 @@ def test_bfloat16_draws_are_read_as_their_float64_values():
     x, y = (jnp.asarray(rng.normal(size=(1000, 2)), jnp.bfloat16) for _ in range(2))
     wide = dv.estimate.frechet(np.asarray(x, np.float64), np.asarray(y, np.float64))
     assert dv.estimate.frechet(x, y) == wide
+
+
+def test_fewer_draws_than_coordinates_form_no_d_by_d_matrix():
+    # Each batch's and each sample's d x d covariance was formed though its centred draws
+    # stood in for it: 10 of them, 1.7 GB at d = 4000 from 8 draws, beyond memory at d = 16000.
+    rng = np.random.default_rng(8)
+    x, y = rng.standard_normal((8, 2000)), rng.standard_normal((8, 2000))
+    tracemalloc.start()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", NoCoverageWarning)
+            est = dv.estimate.frechet(x, y)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert est.value > 0.0 and peak < 2000 * 2000 * 8 / 4  # a quarter of one covariance

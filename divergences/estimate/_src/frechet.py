@@ -54,7 +54,7 @@ References:
 from __future__ import annotations
 
 import math
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import numpy as np
 from scipy.stats import t as student
@@ -79,42 +79,56 @@ _TINY = float(np.finfo(np.float64).tiny)
 
 
 class _Moments(NamedTuple):
-    """A sample's size, mean, covariance (divisor ``n - 1``) and, where ``n <= d``, centred draws."""
+    """A sample's size, mean, and covariance (divisor ``n - 1``), or, where ``n <= d``, centred draws.
+
+    Where ``n <= d`` the ``d x d`` covariance is never formed (its memory grows as ``d^2``, the
+    draws' as ``n d``): the draws are its factor.
+    """
 
     size: int
     mean: np.ndarray
-    cov: np.ndarray
+    cov: np.ndarray | None
     centred: np.ndarray | None
 
     @property
     def trace(self) -> float:
-        return float(np.trace(self.cov))
+        if self.cov is not None:
+            return float(np.trace(self.cov))
+        return float(np.sum(np.square(cast(np.ndarray, self.centred)))) / (self.size - 1)
+
+    def scatter(self) -> np.ndarray:
+        """``(n - 1) S``, the centred draws' ``C^T C``."""
+        if self.cov is not None:
+            return (self.size - 1) * self.cov
+        c = cast(np.ndarray, self.centred)
+        return c.T @ c
 
 
 def _moments(z: np.ndarray) -> _Moments:
     mean = z.mean(axis=0)
     c = z - mean
-    cov = (c.T @ c) / (z.shape[0] - 1)
-    return _Moments(z.shape[0], mean, cov, c if z.shape[0] <= z.shape[1] else None)
+    if z.shape[0] <= z.shape[1]:
+        return _Moments(z.shape[0], mean, None, c)
+    return _Moments(z.shape[0], mean, (c.T @ c) / (z.shape[0] - 1), None)
 
 
 def _pooled(parts: list[_Moments], rows: list[np.ndarray], d: int) -> _Moments:
     """The moments of the union of disjoint batches (Chan et al.'s pairwise combination)."""
     size = sum(p.size for p in parts)
     mean = np.sum([p.size * p.mean for p in parts], axis=0) / size
+    if size <= d:
+        return _Moments(size, mean, None, np.concatenate(rows) - mean)
     scatter = np.zeros((d, d))
     for p in parts:
         shift = p.mean - mean
-        scatter += (p.size - 1) * p.cov + p.size * np.outer(shift, shift)
-    cov = scatter / (size - 1)
-    centred = np.concatenate(rows) - mean if size <= d else None
-    return _Moments(size, mean, cov, centred)
+        scatter += p.scatter() + p.size * np.outer(shift, shift)
+    return _Moments(size, mean, scatter / (size - 1), None)
 
 
 def _factor(s: _Moments) -> np.ndarray:
     """``F`` with ``F F^T = S``: the scaled centred draws, Cholesky's, or ``V Lambda_+^(1/2)``."""
-    if s.centred is not None:
-        return s.centred.T / math.sqrt(s.size - 1)
+    if s.cov is None:
+        return cast(np.ndarray, s.centred).T / math.sqrt(s.size - 1)
     try:
         lower = np.linalg.cholesky(s.cov)
         if np.all(np.isfinite(lower)):
