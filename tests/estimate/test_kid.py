@@ -228,3 +228,16 @@ def test_bfloat16_features_are_read_as_their_float64_values() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", NoCoverageWarning)
         assert kid(x, y) == kid(np.asarray(x, np.float64), np.asarray(y, np.float64))
+
+
+def test_the_overflow_names_the_sample_with_the_largest_norm() -> None:
+    # The sample was picked by its largest coordinate: x (one coordinate 1e52, |a|^2 / d = 1e101,
+    # fine alone) was named for y's overflowing norms (every coordinate 0.9e52).
+    d = 1000
+    x = np.zeros((4, d))
+    x[:, 0], x[:, 1] = 1e52, np.arange(4.0)
+    y = np.full((4, d), 0.9e52) + np.arange(4.0)[:, None]
+    with pytest.raises(ValueError, match=r"^y must hold features whose cubic kernel"):
+        kid(x, y)
+    with pytest.raises(ValueError, match=r"^x must hold features whose cubic kernel"):
+        kid(y, x)
