@@ -10,8 +10,10 @@ harsh scales, duplicated points and constant coordinates.
 from __future__ import annotations
 
 import math
+import tracemalloc
 import warnings
 
+import jax.numpy as jnp
 import mpmath
 import numpy as np
 import pytest
@@ -207,3 +209,51 @@ def test_never_nan_and_never_below_zero(pair):
     ends = (est.lower_bound, est.value, est.upper_bound)
     assert not any(math.isnan(v) for v in ends), est
     assert 0.0 <= est.lower_bound <= est.value <= est.upper_bound, est
+
+
+def test_a_level_next_to_one_keeps_the_interval_finite():
+    # Student's ppf(1 - alpha/2) read 1 - alpha/2 as 1.0 below alpha = 2^-52: t = inf, an
+    # upper end of inf, and inf * 0 = NaN for draws without spread.
+    level = 1.0 - 2.0**-53
+    rng = np.random.default_rng(6)
+    pairs = ((np.zeros((1000, 2)), np.ones((1000, 2))), (rng.normal(size=(1000, 2)),) * 2)
+    for x, y in pairs:
+        est = dv.estimate.frechet(x, y, level=level)
+        assert est.kind == "asymptotic"
+        assert 0.0 <= est.lower_bound <= est.value <= est.upper_bound < math.inf, est
+
+
+def test_ends_scaled_into_the_subnormals_round_outward():
+    # The ends were scaled back to nearest: at 2^-540 an FD of about 2^-1081 gave [0, 0].
+    rng = np.random.default_rng(5)
+    x, y = rng.standard_normal((1000, 3)), rng.standard_normal((1000, 3)) + 0.5
+    base = dv.estimate.frechet(x, y)
+    for k in (-530, -540):
+        scaled = dv.estimate.frechet(np.ldexp(x, k), np.ldexp(y, k))
+        assert 0.0 < scaled.upper_bound and scaled.kind == "asymptotic"
+        assert math.ldexp(scaled.upper_bound, -2 * k) >= base.upper_bound
+        assert math.ldexp(scaled.lower_bound, -2 * k) <= base.lower_bound
+
+
+def test_bfloat16_draws_are_read_as_their_float64_values():
+    # bfloat16 was refused as not "real numbers" while float16 was read.
+    rng = np.random.default_rng(7)
+    x, y = (jnp.asarray(rng.normal(size=(1000, 2)), jnp.bfloat16) for _ in range(2))
+    wide = dv.estimate.frechet(np.asarray(x, np.float64), np.asarray(y, np.float64))
+    assert dv.estimate.frechet(x, y) == wide
+
+
+def test_fewer_draws_than_coordinates_form_no_d_by_d_matrix():
+    # Each batch's and each sample's d x d covariance was formed though its centred draws
+    # stood in for it: 10 of them, 1.7 GB at d = 4000 from 8 draws, beyond memory at d = 16000.
+    rng = np.random.default_rng(8)
+    x, y = rng.standard_normal((8, 2000)), rng.standard_normal((8, 2000))
+    tracemalloc.start()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", NoCoverageWarning)
+            est = dv.estimate.frechet(x, y)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert est.value > 0.0 and peak < 2000 * 2000 * 8 / 4  # a quarter of one covariance

@@ -204,3 +204,40 @@ def test_kid_is_finite_ordered_and_0_on_identical_samples(
     assert math.isfinite(sums.stats[0] * cube) and math.isfinite(sums.error * cube)
     variance = kernel_sums.first_order_variance(sums.rows, len(x), len(y))
     assert math.isfinite(variance) and variance >= 0.0
+
+
+def test_a_level_next_to_one_keeps_the_interval_finite() -> None:
+    # ndtri(1 - alpha/2) read 1 - alpha/2 as 1.0 below alpha = 2^-52: z = inf, and inf * 0
+    # gave a NaN upper end for draws without spread.
+    level = 1.0 - 2.0**-53
+    rng = np.random.default_rng(3)
+    pairs = (
+        (np.zeros((250, 2)), np.ones((250, 2))),
+        (rng.normal(size=(250, 2)), rng.normal(size=(250, 2))),
+    )
+    for x, y in pairs:
+        est = kid(x, y, level=level)
+        assert est.kind == "asymptotic"
+        assert 0.0 <= est.lower_bound <= est.value <= est.upper_bound < math.inf, est
+
+
+def test_bfloat16_features_are_read_as_their_float64_values() -> None:
+    # bfloat16 was refused as not "real numbers" while float16 was read.
+    rng = np.random.default_rng(4)
+    x, y = (jax.numpy.asarray(rng.normal(size=(30, 3)), jax.numpy.bfloat16) for _ in range(2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NoCoverageWarning)
+        assert kid(x, y) == kid(np.asarray(x, np.float64), np.asarray(y, np.float64))
+
+
+def test_the_overflow_names_the_sample_with_the_largest_norm() -> None:
+    # The sample was picked by its largest coordinate: x (one coordinate 1e52, |a|^2 / d = 1e101,
+    # fine alone) was named for y's overflowing norms (every coordinate 0.9e52).
+    d = 1000
+    x = np.zeros((4, d))
+    x[:, 0], x[:, 1] = 1e52, np.arange(4.0)
+    y = np.full((4, d), 0.9e52) + np.arange(4.0)[:, None]
+    with pytest.raises(ValueError, match=r"^y must hold features whose cubic kernel"):
+        kid(x, y)
+    with pytest.raises(ValueError, match=r"^x must hold features whose cubic kernel"):
+        kid(y, x)

@@ -417,3 +417,13 @@ def test_normal_interval_is_never_nan_and_ordered(
     )
     ends = kernel_sums.normal_interval(sums, len(pair[0]), len(pair[1]), 1 - level, 1.0, 2.0)
     assert 0.0 <= ends[1] <= ends[0] <= ends[2] <= 2.0
+
+
+def test_normal_interval_at_a_level_next_to_one_is_finite() -> None:
+    # ndtri(1 - alpha/2) read 1 - alpha/2 as 1.0 below alpha = 2^-52: z = inf, and inf * 0
+    # gave a NaN upper end for draws without spread.
+    level = 1.0 - 2.0**-53
+    for x, y in ((np.zeros((250, 2)), np.ones((250, 2))), (np.zeros((250, 2)), np.zeros((250, 2)))):
+        est = mmd_squared(x, y, bandwidth=1.0, level=level, interval="normal")
+        assert est.kind == "asymptotic"
+        assert 0.0 <= est.lower_bound <= est.value <= est.upper_bound < 2.0, est

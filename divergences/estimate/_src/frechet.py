@@ -54,7 +54,7 @@ References:
 from __future__ import annotations
 
 import math
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import numpy as np
 from scipy.stats import t as student
@@ -75,45 +75,60 @@ __all__ = ["frechet"]
 
 _EPS = 2.0**-52
 _MAX = float(np.finfo(np.float64).max)
+_TINY = float(np.finfo(np.float64).tiny)
 
 
 class _Moments(NamedTuple):
-    """A sample's size, mean, covariance (divisor ``n - 1``) and, where ``n <= d``, centred draws."""
+    """A sample's size, mean, and covariance (divisor ``n - 1``), or, where ``n <= d``, centred draws.
+
+    Where ``n <= d`` the ``d x d`` covariance is never formed (its memory grows as ``d^2``, the
+    draws' as ``n d``): the draws are its factor.
+    """
 
     size: int
     mean: np.ndarray
-    cov: np.ndarray
+    cov: np.ndarray | None
     centred: np.ndarray | None
 
     @property
     def trace(self) -> float:
-        return float(np.trace(self.cov))
+        if self.cov is not None:
+            return float(np.trace(self.cov))
+        return float(np.sum(np.square(cast(np.ndarray, self.centred)))) / (self.size - 1)
+
+    def scatter(self) -> np.ndarray:
+        """``(n - 1) S``, the centred draws' ``C^T C``."""
+        if self.cov is not None:
+            return (self.size - 1) * self.cov
+        c = cast(np.ndarray, self.centred)
+        return c.T @ c
 
 
 def _moments(z: np.ndarray) -> _Moments:
     mean = z.mean(axis=0)
     c = z - mean
-    cov = (c.T @ c) / (z.shape[0] - 1)
-    return _Moments(z.shape[0], mean, cov, c if z.shape[0] <= z.shape[1] else None)
+    if z.shape[0] <= z.shape[1]:
+        return _Moments(z.shape[0], mean, None, c)
+    return _Moments(z.shape[0], mean, (c.T @ c) / (z.shape[0] - 1), None)
 
 
 def _pooled(parts: list[_Moments], rows: list[np.ndarray], d: int) -> _Moments:
     """The moments of the union of disjoint batches (Chan et al.'s pairwise combination)."""
     size = sum(p.size for p in parts)
     mean = np.sum([p.size * p.mean for p in parts], axis=0) / size
+    if size <= d:
+        return _Moments(size, mean, None, np.concatenate(rows) - mean)
     scatter = np.zeros((d, d))
     for p in parts:
         shift = p.mean - mean
-        scatter += (p.size - 1) * p.cov + p.size * np.outer(shift, shift)
-    cov = scatter / (size - 1)
-    centred = np.concatenate(rows) - mean if size <= d else None
-    return _Moments(size, mean, cov, centred)
+        scatter += p.scatter() + p.size * np.outer(shift, shift)
+    return _Moments(size, mean, scatter / (size - 1), None)
 
 
 def _factor(s: _Moments) -> np.ndarray:
     """``F`` with ``F F^T = S``: the scaled centred draws, Cholesky's, or ``V Lambda_+^(1/2)``."""
-    if s.centred is not None:
-        return s.centred.T / math.sqrt(s.size - 1)
+    if s.cov is None:
+        return cast(np.ndarray, s.centred).T / math.sqrt(s.size - 1)
     try:
         lower = np.linalg.cholesky(s.cov)
         if np.all(np.isfinite(lower)):
@@ -148,11 +163,20 @@ def _unbiased_rest(sx: _Moments, sy: _Moments) -> float:
     return float(diff @ diff) - tx / sx.size - ty / sy.size + tx + ty
 
 
-def _scaled_back(v: float, shift: int, cap: float) -> float:
+def _scaled_back(v: float, shift: int, cap: float, toward: float | None = None) -> float:
+    """``v 4^shift``: ``cap`` where it overflows; rounded toward ``toward`` where it is inexact.
+
+    The product is exact but in the subnormal range, where an end rounded to nearest could
+    leave out the exact one (an upper end of 0 for FD = 1e-600); ``toward`` moves it one step
+    outward there.
+    """
     try:
-        return math.ldexp(v, 2 * shift)
+        out = math.ldexp(v, 2 * shift)
     except OverflowError:
         return cap
+    if toward is not None and out < _TINY and math.ldexp(out, -2 * shift) != v:
+        out = max(math.nextafter(out, toward), 0.0)
+    return out
 
 
 def frechet(x: Any, y: Any, *, level: float = 0.95, batches: int = 4, seed: int = 0) -> Estimate:
@@ -220,13 +244,14 @@ def frechet(x: Any, y: Any, *, level: float = 0.95, batches: int = 4, seed: int 
     )
     spread = float(np.std(per_batch, ddof=1)) / math.sqrt(b)
     slack = 2.0 * (b * slack_full + max(c[1] for c in crosses)) / (b - 1)
-    half = widen(float(student.ppf(1.0 - alpha / 2.0, b - 1)) * spread + slack)
+    # the upper tail's quantile from alpha/2 itself: 1 - alpha/2 rounds to 1 (t = inf) below 2^-52
+    half = widen(float(student.isf(alpha / 2.0, b - 1)) * spread + slack)
     lo, v, hi = max(value - half, 0.0), max(value, 0.0), max(value + half, 0.0)
     lo = math.nextafter(lo, 0.0) if lo > 0.0 else 0.0
     lo, v, hi = (
-        _scaled_back(lo, shift, _MAX),
+        _scaled_back(lo, shift, _MAX, 0.0),
         _scaled_back(v, shift, math.inf),
-        (_scaled_back(hi, shift, math.inf)),
+        _scaled_back(hi, shift, math.inf, math.inf),
     )
     assumption = (
         "independent draws of P and of Q with finite fourth moments; FD is that of the "

@@ -271,7 +271,8 @@ def normal_interval(
     """
     stat = float(sums.stats[0]) * unit
     spread = math.sqrt(max(first_order_variance(sums.rows, n, m), 0.0)) * unit
-    half = widen(normal_quantile(1.0 - alpha / 2.0) * spread + sums.error * unit)
+    z = -normal_quantile(alpha / 2.0)  # not of 1 - alpha/2, which rounds to 1 (z = inf) below 2^-52
+    half = widen(z * spread + sums.error * unit)
     exceed = int(np.count_nonzero(sums.stats[1:] >= sums.stats[0]))
     rejects = (1 + exceed) / (1 + sums.stats.size - 1) <= alpha / 2.0
     value = min(max(stat, 0.0), top)

@@ -54,7 +54,8 @@ def _cubic_sums(xs: np.ndarray, ys: np.ndarray, labels: np.ndarray) -> tuple[Ker
         cube = math.inf
     if not cube <= _LARGEST_CUBE:
         power = math.log10(radius2 / d) + 2 * shift * math.log10(2.0)
-        name = "x" if np.max(np.abs(xs)) >= np.max(np.abs(ys)) else "y"
+        norms = [float(np.max(np.sum(np.square(np.ldexp(s, -shift)), axis=1))) for s in (xs, ys)]
+        name = "x" if norms[0] >= norms[1] else "y"  # the sample holding the largest |a|
         raise ValueError(
             f"{name} must hold features whose cubic kernel (a . b / d + 1)^3 is finite in float64:"
             f" max |a|^2 / d must be at most about 1e102, got about 1e{power:.0f}"

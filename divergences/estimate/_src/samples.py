@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import jax.numpy as jnp
 import numpy as np
 
 __all__ = ["as_samples", "check_at_least", "sample_pair"]
@@ -29,7 +30,9 @@ def as_samples(x: Any, name: str) -> np.ndarray:
             f"{name} must be an array of draws of shape (n, d) or (n,): {err}"
         ) from None
     if arr.dtype == bool or not (
-        np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)
+        np.issubdtype(arr.dtype, np.floating)
+        or np.issubdtype(arr.dtype, np.integer)
+        or jnp.issubdtype(arr.dtype, jnp.floating)  # bfloat16 and the other ml_dtypes floats
     ):
         raise ValueError(f"{name} must hold real numbers (draws), got dtype {arr.dtype}")
     if arr.ndim == 1:
