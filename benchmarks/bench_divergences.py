@@ -13,7 +13,7 @@ during the run slows every column alike. The columns, per size and dtype:
 * ``2 log``: ``jnp.log(p).sum() + jnp.log(q).sum()``, two logarithms per element: JS's limit
   is ``max(read, 2 log)``.
 * ``dv.kl``, ``dv.js_divergence``: this package, on two kinds of input: ``random`` (independent
-  uniform masses: KL about 0.5, where the defining sums are certified and returned) and
+  uniform masses: KL about 0.5, where the fast sums are certified and returned) and
   ``near`` (q = p with one relative perturbation of 1e-6 per element: KL about 1e-13, where the
   short series run after the fast sum, certified in the same pass; see ``divergences._src.log_sums``).
 * ``scipy KL`` (``scipy.stats.entropy(p, q)``) and ``scipy JS``
@@ -27,8 +27,8 @@ fixed-cost column at 1e3).
 
 ``--limits``: each call beside the bound of its arrays on the machine, in one process, float32
 and float64, on the device check's inputs (``device_check.mass_pair``: independent
-``U(0.5, 1.5)`` masses, normalised, KL about 0.088, twice JS about 0.043, both below their fast
-sums' thresholds) and on ``near`` ones. The bound is the fused read ``jnp.sum(p * q)`` jitted: the
+``U(0.5, 1.5)`` masses, normalised, KL about 0.088, above its fast sum's threshold, twice JS
+about 0.043, below it) and on ``near`` ones. The bound is the fused read ``jnp.sum(p * q)`` jitted: the
 least any reduction over both arrays costs. Beside it the naive fused KL and JS (``sum p
 log(p/q)``, the defining JS with ``m = (p + q)/2``: no zero-mass convention, no accuracy near
 ``p = q``), the sums alone (``kl_sum``, ``js_sum``), and the device check's entries

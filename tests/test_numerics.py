@@ -543,7 +543,7 @@ def test_fast_path_is_used_exactly_where_it_is_certified() -> None:
     # kernel. Both give the same value where both are accurate.
     p = np.array([0.9, 0.1, 0.0])
     q = np.array([0.05, 0.05, 0.9])
-    fast = float(ls._kl_fast(jnp.asarray(p), jnp.asarray(q), -1))
+    fast = float(jax.jit(ls._kl_fast, static_argnums=2)(p, q, -1))  # compiled, as in kl_sum
     assert fast >= ls.KL_FAST_THRESHOLD
     assert float(ls.kl_sum(p, q, -1)) == fast
     exact = float(jnp.sum(tm.kl_accurate(jnp.asarray(p), jnp.asarray(q))))
@@ -560,25 +560,47 @@ def test_fast_path_is_used_exactly_where_it_is_certified() -> None:
     )
 
 
-def test_moderate_js_is_one_pass_of_the_fast_sum_to_a_few_ulp() -> None:
-    """Moderate JS is one pass of the fast sum, to a few ulp."""
-    # Twice JS between the fast threshold (0.09) and 0.2, where the defining sum's rounded ratios
-    # (up to eps in all) kept it from being certified: the sum stationary in u is returned as it
-    # is, relatively accurate against mpmath (its bound: 16 ulp).
+@pytest.mark.parametrize("which", ["kl", "js"])
+def test_moderate_values_are_one_pass_of_the_fast_sum_to_a_few_ulp(which) -> None:
+    """Moderate KL and JS are one pass of the fast sum, to a few ulp."""
+    # Between the fast thresholds (0.06) and 0.2, where the defining sums' rounded ratios (up to
+    # eps in all) kept them from being certified: the sums stationary in their ratio are returned
+    # as they are, relatively accurate against mpmath (their bound: 16 ulp).
+    fast, full, threshold, reference = {
+        "kl": (ls._kl_fast, ls.kl_sum, ls.KL_FAST_THRESHOLD, mp_kl),
+        "js": (ls._js_fast, ls.js_sum, ls.JS_FAST_THRESHOLD, lambda p, q: 2 * mp_js(p, q)),
+    }[which]
     rng = np.random.default_rng(7)
     seen = 0
     for dtype in (np.float64, np.float32):
-        for _ in range(6):
+        for _ in range(8):
             p = rng.dirichlet(np.ones(40))
-            q = p * np.exp(rng.normal(0, 0.75, 40))
+            q = p * np.exp(rng.normal(0, 0.6, 40))
             p, q = (p / p.sum()).astype(dtype), (q / q.sum()).astype(dtype)
-            fast = float(jax.jit(ls._js_fast, static_argnums=2)(p, q, -1))
-            if not ls.JS_FAST_THRESHOLD <= fast < 0.2:
+            value = float(jax.jit(fast, static_argnums=2)(p, q, -1))
+            if not threshold <= value < 0.2:
                 continue
             seen += 1
-            assert float(ls.js_sum(p, q, -1)) == fast
-            _assert_relatively_accurate(fast, 2 * mp_js(p, q), dtype)
+            assert float(full(p, q, -1)) == value
+            _assert_relatively_accurate(value, reference(p, q), dtype)
     assert seen >= 6
+
+
+def test_fast_kl_sum_at_zero_masses() -> None:
+    """Fast KL sum at zero masses."""
+    # p = 0 < q: the term is q; q = 0 < p: +inf, returned by the fast sum itself; p = q = 0: NaN,
+    # which sends the sum to the next kernel (the value there is 0).
+    kl_fast = jax.jit(ls._kl_fast, static_argnums=2)
+    for dtype in (np.float64, np.float32):
+        p = np.array([0.0, 0.6, 0.4], dtype)
+        q = np.array([0.5, 0.3, 0.2], dtype)
+        value = float(kl_fast(p, q, -1))
+        _assert_relatively_accurate(value, mp_kl(p, q), dtype)
+        assert float(ls.kl_sum(p, q, -1)) == value
+        assert float(kl_fast(q, p, -1)) == math.inf == float(ls.kl_sum(q, p, -1))
+        shared = np.array([0.0, 0.5, 0.5], dtype), np.array([0.0, 0.25, 0.75], dtype)
+        assert math.isnan(float(kl_fast(*shared, -1)))
+        _assert_relatively_accurate(float(ls.kl_sum(*shared, -1)), mp_kl(*shared), dtype)
 
 
 def test_exact_kernels_conventions() -> None:
