@@ -322,6 +322,17 @@ def test_the_log_generators_are_as_accurate_as_their_named_functions(g) -> None:
         assert error <= 4 * np.finfo(np.float64).eps, (g.name, float(error))
 
 
+def test_squared_hellinger_is_relatively_accurate_where_the_masses_nearly_agree() -> None:
+    # Its terms (sqrt p - sqrt q)^2 lost every digit the masses share (1e-5 relative here); as
+    # ((p - q)/(sqrt p + sqrt q))^2 the sum is within ulps.
+    d = 2.0**-40
+    p, q = np.array([0.2 + d, 0.3, 0.5 - d]), np.array([0.2, 0.3, 0.5])
+    with mp.workprec(200):
+        exact = mp.fsum((mp.sqrt(a) - mp.sqrt(b)) ** 2 for a, b in zip(p, q, strict=True))
+    value = float(dv.f_divergence(p, q, G.SQUARED_HELLINGER))
+    assert abs(value - exact) <= tolerance("ulp_float64")["rtol"] * exact, (value, float(exact))
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("g", GENS, ids=IDS)
 @given(pq=dvt.pmf_pairs(SIZES))

@@ -5,14 +5,17 @@ from __future__ import annotations
 import math
 
 import jax
+import mpmath
 import numpy as np
+import pytest
 from hypothesis import given
+from hypothesis import strategies as st
 from scipy.spatial.distance import euclidean
 
 import divergences as dv
 from divergences import testing as dvt
 from divergences.testing import tolerance
-from tests.helpers import P_IN, P_ZERO, Q_IN, Q_ZERO, assert_leq
+from tests.helpers import P_IN, P_ZERO, Q_IN, Q_ZERO, assert_leq, mp_hellinger, relative_error
 
 hel_jit = jax.jit(dv.hellinger)
 tv_jit = jax.jit(dv.total_variation)
@@ -86,3 +89,58 @@ def test_gradient_inside_and_at_zero_mass() -> None:
     np.testing.assert_array_equal(np.asarray(gq)[Q_ZERO == 0], 0.0)
     # At p = q the subgradient 0.
     np.testing.assert_array_equal(jax.grad(dv.hellinger)(P_IN, P_IN), 0.0)
+
+
+@given(
+    st.one_of(dvt.near_identical_pairs(SIZES), dvt.near_identical_pairs(SIZES, dtype=np.float32))
+)
+def test_relatively_accurate_on_near_identical_pairs(pq) -> None:
+    # Terms ((p - q)/(sqrt p + sqrt q))^2, p - q exact (Sterbenz): (sqrt p - sqrt q)^2 lost every
+    # digit the masses share, 1e-2 relative here (4e13 ulp in float64, 2e6 in float32).
+    p, q = pq
+    reference = mp_hellinger(p, q)
+    value = float(hel_jit(p, q))
+    tiny = float(np.finfo(p.dtype).tiny)
+    if reference >= tiny:
+        rtol = tolerance(f"ulp_{p.dtype.name}")["rtol"]
+        assert relative_error(value, reference) <= rtol, (value, reference)
+    else:
+        assert 0 <= value < 4 * tiny, (value, reference)
+
+
+@pytest.mark.slow
+@given(
+    st.one_of(
+        dvt.pmf_pairs([2, 5, 8]),
+        dvt.pmf_pairs([2, 5, 8], dtype=np.float32),
+        dvt.near_identical_pairs([5, 8]),
+        dvt.edge_of_normal_pairs([2, 5, 8]),
+    )
+)
+def test_relatively_accurate_with_its_gradient_finite(pq) -> None:
+    # Masses across the normal range, eagerly and under jit, the f-divergence of the squared
+    # Hellinger generator (2 H^2) too; a gradient finite with zero masses present.
+    p, q = pq
+    tiny = float(np.finfo(p.dtype).tiny)
+    rtol = tolerance(f"ulp_{p.dtype.name}")["rtol"]
+    reference, squared = mp_hellinger(p, q), 2 * mp_hellinger(p, q, squared=True)
+    for value in (float(dv.hellinger(p, q)), float(hel_jit(p, q))):
+        assert relative_error(value, min(reference, 1.0)) <= rtol or reference < tiny
+    value = float(dv.f_divergence(p, q, dv.generators.SQUARED_HELLINGER))
+    assert relative_error(value, min(squared, 2.0)) <= rtol or squared < tiny, (value, squared)
+    gradients = jax.grad(dv.hellinger, argnums=(0, 1))(p, q)
+    assert all(np.isfinite(np.asarray(g)).all() for g in gradients)
+
+
+def test_gradient_where_the_masses_nearly_agree() -> None:
+    # d H / d p_i = (sqrt p_i - sqrt q_i) / (4 H sqrt p_i), exact in mpmath: the defining
+    # difference of roots lost 5e-5 of it here; 0 where p_i = 0 (its root held at 0).
+    d = 2.0**-40
+    p, q = np.array([0.3 + d, 0.7 - d, 0.0]), np.array([0.3, 0.7, 0.0])
+    with mpmath.workprec(200):
+        roots = [(mpmath.sqrt(a), mpmath.sqrt(b)) for a, b in zip(p, q, strict=True)]
+        h = mpmath.sqrt(mpmath.fsum((a - b) ** 2 for a, b in roots) / 2)
+        expected = [float((a - b) / (4 * h * a)) if a else 0.0 for a, b in roots]
+    gp = np.asarray(jax.grad(hel_jit)(p, q))
+    np.testing.assert_allclose(gp, expected, **tolerance("float64"))
+    assert gp[2] == 0.0

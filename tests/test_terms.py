@@ -11,6 +11,7 @@ import math
 
 import jax
 import jax.numpy as jnp
+import mpmath
 import numpy as np
 import pytest
 
@@ -98,6 +99,30 @@ def test_zero_mass_conventions(term: terms.Term) -> None:
         np.testing.assert_allclose(got[1], 0.5 * at_zero_p, rtol=1e-15)
         np.testing.assert_allclose(got[2], 0.5 * slope, rtol=1e-15)
     assert np.isfinite(np.asarray(grads)[:2]).all()
+
+
+def test_squared_hellinger_masses_near_p_equal_q_and_their_derivative() -> None:
+    """Relatively accurate near p = q; the derivative of (safe_sqrt(p) - safe_sqrt(q))^2."""
+    # Both ways near p = q, p = q, zero masses, and masses near the smallest normal number (whose
+    # differences are normal, so that XLA's flush and a GPU's gradual underflow agree).
+    tiny, d = float(np.finfo(np.float64).tiny), 2.0**-30
+    p = np.array([0.3 + d, 0.3, 0.25, 0.0, 0.0, 0.5, 3 * tiny, tiny])
+    q = np.array([0.3, 0.3 + d, 0.25, 0.0, 0.5, 0.0, tiny, 3 * tiny])
+    term = terms.SQUARED_HELLINGER.masses
+    value = np.asarray(jax.jit(term)(p, q))
+    grads = jax.jit(jax.grad(lambda a, b: jnp.sum(term(a, b)), argnums=(0, 1)))(p, q)
+    with mpmath.workprec(200):
+        roots = [(mpmath.sqrt(a), mpmath.sqrt(b)) for a, b in zip(p, q, strict=True)]
+        exact = [float((a - b) ** 2) for a, b in roots]
+        # 1 - sqrt(q/p) where p > 0, 0 where p = 0 (its root held at 0); likewise in q.
+        dp = [float((a - b) / a) if a else 0.0 for a, b in roots]
+        dq = [float((b - a) / b) if b else 0.0 for a, b in roots]
+    normal = np.array(exact) >= tiny  # the last two terms, 0.54 tiny, are below the normal range
+    rtol = tolerance("ulp_float64")["rtol"]
+    np.testing.assert_allclose(value[normal], np.array(exact)[normal], rtol=rtol, atol=0)
+    np.testing.assert_array_equal(value[2:4], 0.0)
+    np.testing.assert_allclose(np.asarray(grads[0]), dp, **tolerance("float64"))
+    np.testing.assert_allclose(np.asarray(grads[1]), dq, **tolerance("float64"))
 
 
 def test_each_generator_of_the_table_is_routed_to_its_term() -> None:

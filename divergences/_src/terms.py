@@ -85,6 +85,7 @@ __all__ = [
     "ball_ops",
     "js_accurate",
     "kl_accurate",
+    "root_difference",
     "square_over",
     "swapped",
 ]
@@ -345,9 +346,39 @@ def _hellinger_integrand(lp: jax.Array, lq: jax.Array) -> jax.Array:
     return _hellinger_on_logs(lp, lq, JAX_OPS)
 
 
+@jax.custom_jvp
+def root_difference(p: jax.Array, q: jax.Array) -> jax.Array:
+    r"""Elementwise :math:`\sqrt p - \sqrt q` (``p, q >= 0``), relatively accurate; 0 at ``p = q = 0``.
+
+    Formed as :math:`(p - q) / (\sqrt p + \sqrt q)`: ``p - q`` is exact where the masses are
+    within a factor 2 of each other (Sterbenz) and the sum of the roots does not cancel, so the
+    result is within four roundings (2 eps; measured 1.4) where :math:`\sqrt p - \sqrt q` loses
+    every digit that ``p`` and ``q`` share. A ``p - q`` below the normal range, which XLA flushes,
+    loses only a square below it too (:math:`(\sqrt p - \sqrt q)^2 \le |p - q|`), which the
+    sums of squared Hellinger terms take on upscaled masses
+    (:func:`~divergences._src.numerics.upscaled_sum`).
+    The derivative is that of ``safe_sqrt(p) - safe_sqrt(q)``
+    (:func:`~divergences._src.numerics.safe_sqrt`): :math:`dp / (2\sqrt p)` where ``p > 0`` and 0
+    where ``p = 0``, likewise in ``q``.
+    """
+    return (p - q) / safe_denominator(jnp.sqrt(p) + jnp.sqrt(q))
+
+
+@root_difference.defjvp
+def _root_difference_jvp(primals: Any, tangents: Any) -> tuple[jax.Array, jax.Array]:
+    (p, q), (dp, dq) = primals, tangents
+    _, dsp = jax.jvp(safe_sqrt, (p,), (dp,))
+    _, dsq = jax.jvp(safe_sqrt, (q,), (dq,))
+    return root_difference(p, q), dsp - dsq
+
+
 def _hellinger_masses(p: jax.Array, q: jax.Array) -> jax.Array:
-    """``(sqrt p - sqrt q)^2`` with :func:`~divergences._src.numerics.safe_sqrt` (gradient 0 at 0)."""
-    return (safe_sqrt(p) - safe_sqrt(q)) ** 2
+    """``(sqrt p - sqrt q)^2`` by :func:`root_difference`: relatively accurate near ``p = q``.
+
+    The derivative is that of ``(safe_sqrt(p) - safe_sqrt(q))^2``: ``1 - sqrt(q/p)`` in ``p``
+    where ``p > 0``, 0 where ``p = 0`` (that entry's root held at 0), likewise in ``q``.
+    """
+    return root_difference(p, q) ** 2
 
 
 SQUARED_HELLINGER = Term(
