@@ -8,7 +8,7 @@ import jax
 import jax.numpy as jnp
 
 from divergences._src.array_types import ArrayLike
-from divergences._src.domain import check_pmf_pair
+from divergences._src.domain import on_pmf_pair
 from divergences._src.log_sums import kl_sum
 from divergences._src.numerics import upscaled_sum
 from divergences._src.precision import keeps_input_precision
@@ -59,8 +59,7 @@ def chi_square(p: ArrayLike, q: ArrayLike, *, axis: int = -1) -> jax.Array:
       >>> round(float(dv.chi_square([0.5, 0.5], [0.25, 0.75])), 6)
       0.333333
     """
-    p, q = check_pmf_pair(p, q, axis=axis)
-    return _chi_square(p, q, axis=axis)
+    return on_pmf_pair(_chi_square, p, q, axis=axis)
 
 
 @functools.partial(jax.jit, static_argnames="axis")

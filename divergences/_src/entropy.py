@@ -7,7 +7,7 @@ import functools
 import jax
 
 from divergences._src.array_types import ArrayLike, Base
-from divergences._src.domain import check_base, check_pmf, check_pmf_pair
+from divergences._src.domain import check_base, check_pmf, on_pmf_pair
 from divergences._src.log_sums import cross_entropy_sum, entropy_sum
 from divergences._src.numerics import log_of_base
 from divergences._src.precision import keeps_input_precision
@@ -81,8 +81,9 @@ def cross_entropy(p: ArrayLike, q: ArrayLike, *, base: Base = None, axis: int = 
       True
     """
     check_base(base)
-    p, q = check_pmf_pair(p, q, axis=axis)
-    return _cross_entropy(p, q, log_of_base(base, p.dtype), axis=axis)
+    return on_pmf_pair(
+        _cross_entropy, p, q, axis=axis, extra=lambda dtype: (log_of_base(base, dtype),)
+    )
 
 
 @functools.partial(jax.jit, static_argnames="axis")

@@ -8,7 +8,7 @@ import jax
 import jax.numpy as jnp
 
 from divergences._src.array_types import ArrayLike
-from divergences._src.domain import check_pmf_pair
+from divergences._src.domain import on_pmf_pair
 from divergences._src.numerics import upscaled_root
 from divergences._src.precision import keeps_input_precision
 from divergences._src.terms import SQUARED_HELLINGER
@@ -52,8 +52,7 @@ def hellinger(p: ArrayLike, q: ArrayLike, *, axis: int = -1) -> jax.Array:
       >>> float(dv.hellinger([1.0, 0.0], [0.0, 1.0]))
       1.0
     """
-    p, q = check_pmf_pair(p, q, axis=axis)
-    return _hellinger(p, q, axis=axis)
+    return on_pmf_pair(_hellinger, p, q, axis=axis)
 
 
 @functools.partial(jax.jit, static_argnames="axis")
