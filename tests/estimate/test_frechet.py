@@ -134,6 +134,10 @@ def test_the_claim_starts_where_the_coverage_table_measured_it():
     assert dv.estimate.frechet(x, y).kind == "asymptotic"
     with pytest.warns(NoCoverageWarning, match=r"in d <= 256 from n = 1000 draws"):
         assert dv.estimate.frechet(x, y[:999]).kind == "no-coverage-claim"
+    # Only B = 4 batches were measured: another number of them claims nothing.
+    with pytest.warns(NoCoverageWarning, match=r"measured with batches=4 only.*batches=8"):
+        unclaimed = dv.estimate.frechet(x, y, batches=8)
+    assert unclaimed.kind == "no-coverage-claim" and math.isfinite(unclaimed.value)
 
 
 def test_identical_samples_give_zero_and_one_law_nearly_zero_never_below():
