@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import re
+import warnings
 
 import jax
 import jax.numpy as jnp
@@ -300,6 +301,34 @@ def test_checked_runs_a_function_that_reads_its_input_in_python() -> None:
     assert float(dv.checked(kl_or_zero)(p, q)) == float(dv.kl(p, q))
     with pytest.raises(ValueError, match="q does not sum to 1"):
         dv.checked(kl_or_zero)(p, 2 * q)
+
+
+@pytest.mark.parametrize(
+    "estimate",
+    [
+        dv.estimate.frechet,
+        dv.estimate.kid,
+        dv.estimate.kl,
+        dv.estimate.mmd_squared,
+        dv.estimate.w1_projected,
+    ],
+    ids=lambda f: f.__name__,
+)
+def test_checked_calls_a_host_function_as_it_is(estimate) -> None:
+    """The sample estimates run on the host and check eagerly: checked adds nothing to them."""
+    # Before, checked traced them under jit, and their conversion of the traced draws became a
+    # ValueError that blamed valid draws ("x must be an array of draws").
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((300, 2)), rng.standard_normal((300, 2)) + 0.5
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dv.estimate.NoCoverageWarning)
+        assert dv.checked(estimate)(x, y) == estimate(x, y)
+    y[3, 1] = np.nan
+    with pytest.raises(ValueError, match="y must be finite: 1 of its 300 draws"):
+        dv.checked(estimate)(x, y)
+    # Traced, they cannot run: JAX's own error says that the values are needed.
+    with pytest.raises(jax.errors.TracerArrayConversionError):
+        jax.jit(estimate)(x, x)
 
 
 @pytest.mark.slow

@@ -55,6 +55,7 @@ __all__ = [
     "fitted_text",
     "is_traced",
     "require",
+    "runs_on_host",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -220,6 +221,18 @@ def require(
     return ok
 
 
+def runs_on_host(fn: F) -> F:
+    """Marks ``fn`` as a host function, which :func:`checked` calls as it is.
+
+    A host function (the sample estimates, the certified entries on densities) reads its input's
+    values in Python and checks every rule eagerly, before any work, so there is nothing for
+    :func:`checked` to add; traced under ``jit`` it cannot run at all (JAX's tracer error says
+    the values are needed).
+    """
+    fn.__divergences_on_host__ = True  # type: ignore[attr-defined]
+    return fn
+
+
 def checked(fn: F) -> F:
     """Wraps ``fn`` so that the value checks run under :func:`jax.jit` too.
 
@@ -231,6 +244,8 @@ def checked(fn: F) -> F:
     (the other arguments static), and raises what ``checked(jax.jit(fn))`` raises (a W1 solver's
     stop: the ``SolverError`` of a traced call). Where the other arguments are not hashable, or
     ``fn`` reads its input's values with NumPy, it runs an operation at a time, as checkify does.
+    A host function (:func:`runs_on_host`: the sample estimates, the certified entries on
+    densities) checks every rule eagerly and is called as it is.
 
     The wrapper composes with the transformations either way round. ``checked(jit(f))`` and
     ``checked(vmap(f))`` raise once the program has run; ``vmap(checked(f))`` and
@@ -249,6 +264,13 @@ def checked(fn: F) -> F:
       ...
       ValueError: q does not sum to 1 along axis 0 (sum = 1.1, tolerance ...
     """
+    if getattr(fn, "__divergences_on_host__", False):
+
+        @functools.wraps(fn)
+        def direct(*args: Any, **kwargs: Any) -> Any:
+            return fn(*args, **kwargs)
+
+        return direct  # type: ignore[return-value]
     cfn = checkify.checkify(fn, errors=checkify.user_checks)
     # A function that is not a jax.jit one is compiled as one, so that checkify dispatches one
     # program instead of an operation at a time (its checks, numbered afresh on each call, would

@@ -43,6 +43,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from divergences._src.errors import runs_on_host
 from divergences._src.f_generators import FGenerator, routed
 from divergences.continuous import fast as _fast
 from divergences.continuous._src.certified_w1 import w1
@@ -95,6 +96,7 @@ def _check(p: Law, q: Law, rtol: Any, base: Any = None) -> None:
             log_base(base)
 
 
+@runs_on_host
 def js_divergence(
     p: Law,
     q: Law,
@@ -143,6 +145,7 @@ def js_divergence(
     )
 
 
+@runs_on_host
 def kl(
     p: Law,
     q: Law,
@@ -206,6 +209,7 @@ def kl(
     )
 
 
+@runs_on_host
 def total_variation(
     p: Law, q: Law, *, rtol: float = 1e-12, atol: float = 0.0, budget: float = BUDGET
 ) -> Enclosure:
@@ -241,6 +245,7 @@ def total_variation(
     )
 
 
+@runs_on_host
 def hellinger(
     p: Law, q: Law, *, rtol: float = 1e-12, atol: float = 0.0, budget: float = BUDGET
 ) -> Enclosure:
@@ -273,6 +278,7 @@ def hellinger(
     )
 
 
+@runs_on_host
 def chi_square(
     p: Law, q: Law, *, rtol: float = 1e-12, atol: float = 0.0, budget: float = BUDGET
 ) -> Enclosure:
@@ -322,6 +328,7 @@ def chi_square(
     )
 
 
+@runs_on_host
 def f_divergence(
     p: Law,
     q: Law,
@@ -375,6 +382,7 @@ def f_divergence(
     )
 
 
+@runs_on_host
 def gan_value(
     p: Law,
     q: Law,

@@ -196,6 +196,11 @@ def test_bad_input():
     with pytest.raises(NotImplementedError):
         C.f_divergence(N(0.0, 1.0), N(1.0, 1.0), dv.generators.KL._replace(name="mine"))
 
+    # The certified entries run on the host and check eagerly: checked calls them as they are.
+    assert dv.checked(C.kl)(N(0.0, 1.0), N(1.0, 1.0)) == C.kl(N(0.0, 1.0), N(1.0, 1.0))
+    with pytest.raises(ValueError, match=r"^q must be a law"):
+        dv.checked(C.kl)(N(0.0, 1.0), 3.0)
+
 
 _CERTIFIED = {
     "js_divergence": lambda **kw: C.js_divergence(N(0.0, 1.0), N(1.0, 1.0), **kw),

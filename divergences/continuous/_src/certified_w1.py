@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from divergences._src.errors import runs_on_host
 from divergences.continuous import fast as _fast
 from divergences.continuous._src.ball import load_flint, num
 from divergences.continuous._src.effort import Precision
@@ -49,6 +50,7 @@ def _shift_between(p: Law, q: Law) -> float | None:
     return shifts.pop()
 
 
+@runs_on_host
 def w1(
     p: Law, q: Law, *, rtol: float = 1e-12, atol: float = 0.0, budget: float = BUDGET
 ) -> Enclosure:

@@ -59,6 +59,7 @@ from typing import Any, NamedTuple, cast
 import numpy as np
 from scipy.stats import t as student
 
+from divergences._src.errors import runs_on_host
 from divergences._src.options import integer_option, level_option, seed_option
 from divergences.estimate._src.concentration import widen
 from divergences.estimate._src.result import (
@@ -183,6 +184,7 @@ def _scaled_back(v: float, shift: int, cap: float, toward: float | None = None) 
 MEASURED_BATCHES = 4
 
 
+@runs_on_host
 def frechet(x: Any, y: Any, *, level: float = 0.95, batches: int = 4, seed: int = 0) -> Estimate:
     r"""The Frechet distance between the Gaussian fits of two samples (FID), bias-corrected.
 

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from divergences._src.errors import runs_on_host
 from divergences._src.options import level_option, number_option
 from divergences.estimate._src.concentration import bounded_differences_term, widen
 from divergences.estimate._src.result import Estimate
@@ -151,6 +152,7 @@ def _estimate(
     )
 
 
+@runs_on_host
 def js_from_discriminator(
     x: Any, y: Any, discriminator: Callable[[Any], Any], *, level: float = 0.95, clip: float = 0.03
 ) -> Estimate:
@@ -222,6 +224,7 @@ def js_from_discriminator(
     return _estimate("JS", (v_hat + _LOG4) / 2.0, lower, _LOG2, level, method, n, m)
 
 
+@runs_on_host
 def tv_from_discriminator(
     x: Any, y: Any, discriminator: Callable[[Any], Any], *, level: float = 0.95
 ) -> Estimate:
@@ -268,6 +271,7 @@ def tv_from_discriminator(
     return _estimate("TV", gap, lower, 1.0, level, method, n, m)
 
 
+@runs_on_host
 def kl_from_discriminator(
     x: Any, y: Any, discriminator: Callable[[Any], Any], *, level: float = 0.95, clip: float = 0.03
 ) -> Estimate:

@@ -16,6 +16,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from divergences._src.errors import runs_on_host
 from divergences._src.options import level_option
 from divergences.estimate._src.kernel_sums import (
     NORMAL_METHOD,
@@ -72,6 +73,7 @@ def _cubic_sums(xs: np.ndarray, ys: np.ndarray, labels: np.ndarray) -> tuple[Ker
     return sums, cube
 
 
+@runs_on_host
 def kid(x: Any, y: Any, *, level: Any = 0.95) -> Estimate:
     r"""The kernel inception distance between the laws behind features ``x`` and ``y``.
 

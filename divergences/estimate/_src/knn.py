@@ -66,6 +66,7 @@ import numpy as np
 from scipy.special import digamma, gammaln
 from scipy.stats import t as student_t
 
+from divergences._src.errors import runs_on_host
 from divergences._src.options import integer_option, level_option, seed_option
 from divergences.estimate._src.neighbours import kth_neighbour_distances
 from divergences.estimate._src.result import (
@@ -309,6 +310,7 @@ def _check_sizes(k: int, **samples: np.ndarray) -> None:
         check_at_least(s.shape[0], 2 * (k + 1), name, "two disjoint batches of k + 1 draws")
 
 
+@runs_on_host
 def entropy(x: Any, *, k: int = DEFAULT_K, level: float = 0.95, seed: int = 0) -> Estimate:
     r"""The differential entropy (nats) of the law behind ``x``: Kozachenko-Leonenko, with an interval.
 
@@ -365,6 +367,7 @@ def entropy(x: Any, *, k: int = DEFAULT_K, level: float = 0.95, seed: int = 0) -
     )
 
 
+@runs_on_host
 def kl(x: Any, y: Any, *, k: int = DEFAULT_K, level: float = 0.95, seed: int = 0) -> Estimate:
     r"""KL(P || Q) (nats) from draws ``x`` of P and ``y`` of Q: Wang-Kulkarni-Verdu, with an interval.
 
@@ -426,6 +429,7 @@ def kl(x: Any, y: Any, *, k: int = DEFAULT_K, level: float = 0.95, seed: int = 0
     )
 
 
+@runs_on_host
 def js(x: Any, y: Any, *, k: int = DEFAULT_K, level: float = 0.95, seed: int = 0) -> Estimate:
     r"""JS(P, Q) (nats) from draws ``x`` of P and ``y`` of Q, through the mixture's draws.
 

@@ -15,6 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 from scipy.spatial.distance import pdist
 
+from divergences._src.errors import runs_on_host
 from divergences._src.options import integer_option, level_option, number_option, seed_option
 from divergences.estimate._src.concentration import bounded_differences_term
 from divergences.estimate._src.kernel_sums import (
@@ -150,6 +151,7 @@ _MEDIAN_KERNEL = (
 )
 
 
+@runs_on_host
 def mmd_squared(
     x: Any, y: Any, *, bandwidth: Any = None, level: Any = 0.95, interval: str = "mcdiarmid"
 ) -> Estimate:
@@ -240,6 +242,7 @@ def mmd_squared(
     )
 
 
+@runs_on_host
 def mmd_test(
     x: Any, y: Any, *, bandwidth: Any = None, permutations: Any = 200, seed: Any = 0
 ) -> TwoSampleTest:

@@ -46,6 +46,7 @@ from typing import Any, NamedTuple
 import jax
 import numpy as np
 
+from divergences._src.errors import runs_on_host
 from divergences._src.options import level_option, number_option, seed_option
 from divergences.estimate._src.concentration import (
     bounded_differences_term,
@@ -207,6 +208,7 @@ def _texts(
     )
 
 
+@runs_on_host
 def w1(
     x: Any,
     y: Any,

@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from divergences._src.errors import runs_on_host
 from divergences._src.options import level_option, number_option
 from divergences.estimate._src.concentration import dkw_term
 from divergences.estimate._src.result import Estimate, IntervalKind, Sides
@@ -104,6 +105,7 @@ def _cdfs(xs: np.ndarray, ys: np.ndarray, edges: np.ndarray) -> tuple[np.ndarray
     return fn, gm
 
 
+@runs_on_host
 def w1_dkw(x: Any, y: Any, *, level: float = 0.95, diameter: float | str | None = None) -> Estimate:
     r"""W1 on the line from the DKW bands of both samples: a lower bound free of assumptions.
 

@@ -58,6 +58,7 @@ from typing import Any
 
 import numpy as np
 
+from divergences._src.errors import runs_on_host
 from divergences._src.options import level_option, seed_option
 from divergences.estimate._src.concentration import dkw_term
 from divergences.estimate._src.result import Estimate
@@ -133,6 +134,7 @@ def _bound(xb: np.ndarray, yb: np.ndarray, theta: np.ndarray, alpha: float) -> t
     return plug, max(0.0, math.nextafter(lower, 0.0))
 
 
+@runs_on_host
 def w1_projected(
     x: Any, y: Any, *, level: float = 0.95, directions: Any = "mean+covariance", seed: int = 0
 ) -> Estimate:
