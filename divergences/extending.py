@@ -31,7 +31,7 @@ from __future__ import annotations
 from typing import Any
 
 from divergences._src.array_types import ArrayLike, Base
-from divergences._src.f_divergence import _inner_ends
+from divergences._src.critic import inner_ends
 from divergences._src.f_generators import FGenerator
 from divergences._src.interval import Interval, interval_contains
 from divergences._src.options import (
@@ -85,4 +85,4 @@ def conjugate_inner_ends(generator: FGenerator, dtype: Any) -> tuple[float, floa
       >>> low, high < 0
       (-inf, True)
     """
-    return _inner_ends(generator, dtype)
+    return inner_ends(generator, dtype)

@@ -590,3 +590,131 @@ def test_a_slope_that_contradicts_the_generator_is_refused(f, slope, match) -> N
             dv.checked(jax.jit(lambda p, q: dv.f_divergence(p, q, f, slope_at_infinity=slope)))(
                 p, q
             )
+
+
+# --- the optimal critic's derivative ---------------------------------------------------------
+
+#: f''(u) in closed form, for the exact derivative dT* = f''(p/q) (dp - (p/q) dq)/q.
+SECOND_DERIVATIVE = {
+    "KL": lambda u: 1 / u,
+    "reverse KL": lambda u: 1 / u**2,
+    "Pearson chi^2": lambda u: mp.mpf(2),
+    "Neyman chi^2": lambda u: 2 / u**3,
+    "squared Hellinger": lambda u: u ** mp.mpf(-1.5) / 2,
+    "Jensen-Shannon": lambda u: 1 / (u * (1 + u)),
+    "GAN": lambda u: 1 / (u * (1 + u)),
+    "total variation": lambda u: mp.mpf(0),
+}
+#: (p, q) per dtype, a row each: the hunt's Jensen-Shannon point (dT/dp = 1e300 at p = 1e-300), a
+#: plain one, p or q at 1e-300 (derivatives beyond the float range), q = 0 < p, p = 0 < q; the
+#: third point of each row has p = q = 0.
+CRITIC_POINTS = {
+    np.float64: (
+        [[1.0, 1e-300, 0], [0.8, 0.2, 0], [1e-300, 1.0, 0], [0.5, 0.5, 0], [0.5, 0.5, 0]],
+        [[1 - 1e-10, 1e-10, 0], [0.3, 0.7, 0], [0.5, 0.5, 0], [1e-300, 1.0, 0], [1.0, 0.0, 0]],
+    ),
+    np.float32: (
+        [[1.0, 1e-37, 0], [0.8, 0.2, 0], [1e-37, 1.0, 0], [0.5, 0.5, 0], [0.5, 0.5, 0]],
+        [[1 - 1e-4, 1e-4, 0], [0.3, 0.7, 0], [0.5, 0.5, 0], [1e-37, 1.0, 0], [1.0, 0.0, 0]],
+    ),
+}
+#: Every generator's critic and its Jacobian, in one program (one compilation per shape).
+ALL_CRITICS = jax.jit(
+    lambda p, q: [(c(p, q), jax.jacrev(c, argnums=(0, 1))(p, q)) for c in CRITIC_JIT.values()]
+)
+
+
+def _exact_critic_partials(g, p, q, t) -> tuple[np.ndarray, np.ndarray]:
+    """dT*/dp and dT*/dq at each point, exact, with the conventions of optimal_critic.
+
+    0 where T* is held (q = 0; T* on an inner end of the domain or at the most negative float)
+    and in q where p = 0, where the derivative in p is the one-sided f''(0)/q if finite; a
+    derivative beyond the float range is the largest float with its sign.
+    """
+    dtype = p.dtype
+    big = float(np.finfo(dtype).max)
+    ends = dv.extending.conjugate_inner_ends(g, dtype)
+    dp, dq = np.zeros(p.shape), np.zeros(p.shape)
+    with mp.workdps(40):
+        for i, (a, b) in enumerate(zip(p.tolist(), q.tolist(), strict=True)):
+            if b == 0 or t[i] in (*ends, -big):
+                continue
+            if a == 0:
+                dp[i] = {"Pearson chi^2": 2 / b}.get(g.name, 0.0)
+                continue
+            a, b = mp.mpf(a), mp.mpf(b)
+            curvature = SECOND_DERIVATIVE[g.name](a / b)
+            dp[i] = float(mp.mpf(max(-big, min(big, curvature / b))))
+            dq[i] = float(mp.mpf(max(-big, min(big, -curvature * a / b**2))))
+    return dp, dq
+
+
+def test_optimal_critic_derivative_is_exact_and_finite(dtype) -> None:
+    # JAX's rules through f'((p + o)/(q + o)) gave inf and NaN here (1/u^2 overflows, the clamps'
+    # selects pass 0 * inf), where T* and its exact derivative are finite.
+    p, q = (np.array(x, dtype=dtype) for x in CRITIC_POINTS[dtype])
+    for g, (t, (jp, jq)) in zip(GENS, ALL_CRITICS(p, q), strict=True):
+        t, jp, jq = np.asarray(t), np.asarray(jp), np.asarray(jq)
+        assert np.isfinite(jp).all() and np.isfinite(jq).all(), g.name
+        n = p.size  # an elementwise map: a diagonal Jacobian
+        jp, jq = jp.reshape(n, n), jq.reshape(n, n)
+        off = ~np.eye(n, dtype=bool)
+        assert (jp[off] == 0).all() and (jq[off] == 0).all(), g.name
+        dp, dq = _exact_critic_partials(g, p.ravel(), q.ravel(), t.ravel())
+        np.testing.assert_allclose(np.diag(jp), dp, **tolerance(dtype), err_msg=g.name)
+        np.testing.assert_allclose(np.diag(jq), dq, **tolerance(dtype), err_msg=g.name)
+
+
+@given(data=st.data())
+def test_optimal_critic_jacobian_is_finite_wherever_the_value_is(data) -> None:
+    dtype = data.draw(st.sampled_from([np.float64, np.float32]))
+    p, q = data.draw(dvt.pmf_pairs(3, dtype=dtype))
+    for g, (t, (jp, jq)) in zip(GENS, ALL_CRITICS(p, q), strict=True):
+        t, jp, jq = np.asarray(t), np.asarray(jp), np.asarray(jq)
+        finite = np.isfinite(t)
+        assert np.isfinite(jp[finite]).all() and np.isfinite(jq[finite]).all(), (g.name, p, q)
+        assert not np.isnan(jp).any() and not np.isnan(jq).any(), (g.name, p, q)
+
+
+@pytest.mark.parametrize(
+    "g", [g if g is G.KL else pytest.param(g, marks=pytest.mark.slow) for g in GENS], ids=IDS
+)
+def test_gradient_of_the_bound_at_the_optimal_critic_is_that_of_the_divergence(g) -> None:
+    # The bound is stationary in T at T*, so its gradient through T* is that of D_f (the
+    # envelope theorem) where both masses are positive; the hunt's KL point (p = 0 < q at the
+    # third point, T* = -inf there) gave NaN.
+    def bound(p, q):
+        return dv.variational_bound(p, q, dv.optimal_critic(p, q, g), g)
+
+    bound_jit, gradient = jax.jit(bound), jax.jit(jax.grad(bound, argnums=(0, 1)))
+    for p, q in [([0.8, 0.2, 0.0], [0.3, 0.7, 0.0]), ([0.5, 0.5, 0.0], [0.25, 0.25, 0.5])]:
+        p, q = np.array(p), np.array(q)
+        d_f = float(F_JIT[g](p, q))
+        if math.isinf(d_f):
+            continue  # the reverse KL and Neyman where p = 0 < q
+        np.testing.assert_allclose(float(bound_jit(p, q)), d_f, **tolerance("float64"))
+        gp, gq = (np.asarray(x) for x in gradient(p, q))
+        assert np.isfinite(gp).all() and np.isfinite(gq).all(), (gp, gq)
+        fp, fq = (np.asarray(x) for x in GRAD_JIT[g](p, q))
+        both = (p > 0) & (q > 0)
+        np.testing.assert_allclose(gp[both], fp[both], **tolerance("gradient"))
+        np.testing.assert_allclose(gq[both], fq[both], **tolerance("gradient"))
+
+
+def test_own_generator_critic_derivative_is_exact() -> None:
+    # A generator of your own (here copies of the table's) has f'' by JAX's rules through its
+    # derivative; at ordinary masses it is exact too, with the conventions at zero mass.
+    own = [g._replace(name=g.name + " (own)") for g in GENS]
+    p, q = np.array([0.8, 0.2, 0.0, 0.0]), np.array([0.3, 0.5, 0.2, 0.0])
+
+    @jax.jit
+    def critics(p, q):
+        return [
+            (c(p, q), jax.jacfwd(c, argnums=(0, 1))(p, q))
+            for c in (lambda p, q, g=g: dv.optimal_critic(p, q, g) for g in own)
+        ]
+
+    for g, (t, (jp, jq)) in zip(GENS, critics(p, q), strict=True):
+        dp, dq = _exact_critic_partials(g, p, q, np.asarray(t))
+        np.testing.assert_allclose(np.asarray(jp), np.diag(dp), **tolerance("float64"))
+        np.testing.assert_allclose(np.asarray(jq), np.diag(dq), **tolerance("float64"))

@@ -53,6 +53,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from divergences._src.array_types import ArrayLike, Base
+from divergences._src.critic import critic_kernel
 from divergences._src.domain import check_axis, check_base, check_pmf_pair
 from divergences._src.errors import is_traced, require
 from divergences._src.f_generators import GENERATORS, Elementwise, FGenerator, routed
@@ -398,32 +399,6 @@ def _generic_sum(p: jax.Array, q: jax.Array, fn: Elementwise, slope: float, axis
     return body + slope * jnp.sum(p * outside, axis=axis)
 
 
-def _inner_ends(generator: FGenerator, dtype: Any) -> tuple[float, float]:
-    """The extreme values of the dtype that lie inside the conjugate's domain."""
-    lo, hi = generator.conjugate_domain
-    closed_lo, closed_hi = generator.closed_ends
-    info = jnp.finfo(dtype)
-    tiny = float(info.tiny)
-
-    def inward(end: float, closed: bool, direction: float) -> float:
-        if math.isinf(end):
-            return end
-        e = float(np.asarray(end, dtype=dtype))
-        if closed:
-            return e
-        inner = float(np.nextafter(np.asarray(e, dtype=dtype), np.asarray(direction, dtype=dtype)))
-        # A step into the subnormals would be flushed back onto the end on XLA:CPU.
-        if abs(inner - e) < tiny:
-            inner = e + math.copysign(tiny, direction)
-        if (direction > 0 and inner <= end) or (direction < 0 and inner >= end):
-            inner = float(
-                np.nextafter(np.asarray(inner, dtype=dtype), np.asarray(direction, dtype=dtype))
-            )
-        return inner
-
-    return inward(lo, closed_lo, math.inf), inward(hi, closed_hi, -math.inf)
-
-
 @keeps_input_precision
 def optimal_critic(
     p: ArrayLike, q: ArrayLike, generator: FGenerator, *, axis: int = -1
@@ -440,6 +415,12 @@ def optimal_critic(
     stays tight; where :math:`f'(p/q)` overflows although ``p > 0`` (Neyman's
     :math:`1 - (q/p)^2` for :math:`q/p > 10^{154}`), it is the most negative finite float, and
     the bound is a bound but not tight there.
+
+    Gradients: :math:`dT^* = f''(u)(dp - u\,dq)/q` at :math:`u = p/q`, written out (for the
+    table's generators in closed form, without overflowing intermediates), finite wherever ``T*``
+    is. Where ``T*`` is held (clamped as above, or a limit where ``q = 0``) it is 0; where
+    ``p = 0 < q`` it is 0 in ``q`` and, in ``p``, the one-sided :math:`f''(0)/q` where finite,
+    else 0; where the exact value passes the float range, the largest float with its sign.
 
     Args:
       p: probability masses along ``axis``.
@@ -458,19 +439,7 @@ def optimal_critic(
     """
     _check_generator(generator, "generator")
     p, q = check_pmf_pair(p, q, axis=axis)
-    return _optimal_critic(p, q, generator=generator)
-
-
-@functools.partial(jax.jit, static_argnames="generator")
-def _optimal_critic(p: jax.Array, q: jax.Array, *, generator: FGenerator) -> jax.Array:
-    off = 1 - support_mask(p + q)
-    t = generator.derivative((p + off) / (q + off))
-    lo, hi = _inner_ends(generator, t.dtype)
-    big = float(jnp.finfo(t.dtype).max)
-    inside_q = has_mass(q)
-    t = jnp.where(inside_q & (t > hi), hi, t)
-    t = jnp.where(inside_q & (t < lo) & (lo > -math.inf), lo, t)
-    return jnp.where(has_mass(p) & (t == -jnp.inf), -big, t)
+    return critic_kernel(p, q, generator=generator)
 
 
 def _weighted_sum(w: jax.Array, values: jax.Array, axis: int) -> jax.Array:
