@@ -57,7 +57,12 @@ from divergences._src.domain import check_axis, check_base, check_pmf_pair
 from divergences._src.errors import is_traced, require
 from divergences._src.f_generators import GENERATORS, Elementwise, FGenerator, routed
 from divergences._src.numerics import log_of_base, support_mask
-from divergences._src.precision import as_float_array, has_mass, keeps_input_precision
+from divergences._src.precision import (
+    as_float_array,
+    flush_subnormals,
+    has_mass,
+    keeps_input_precision,
+)
 
 __all__ = ["f_divergence", "optimal_critic", "variational_bound"]
 
@@ -369,8 +374,10 @@ def _tabled_sum(
     A table's term is summed by its route (:meth:`~.f_generators.Route.summed`): KL, the reverse
     KL, Jensen-Shannon and the GAN by the certified sums of :func:`divergences.kl` and
     :func:`divergences.js_divergence`, the others on the upscaled masses, so that terms below the
-    normal range count; a term of your own is summed as written.
+    normal range count; a term of your own is summed as written. Masses below ``tiny`` count as 0
+    (:func:`~divergences._src.precision.flush_subnormals`).
     """
+    p, q = flush_subnormals(p), flush_subnormals(q)
     if f.route is None:
         total = jnp.sum(f.term(p, q), axis=axis)  # type: ignore[misc]
     else:
@@ -383,7 +390,7 @@ def _tabled_sum(
 def _own_sum(
     p: jax.Array, q: jax.Array, log_base: jax.Array, *, fn: Elementwise, slope: float, axis: int
 ) -> jax.Array:
-    return _generic_sum(p, q, fn, slope, axis) / log_base
+    return _generic_sum(flush_subnormals(p), flush_subnormals(q), fn, slope, axis) / log_base
 
 
 def _generic_sum(p: jax.Array, q: jax.Array, fn: Elementwise, slope: float, axis: int) -> jax.Array:
