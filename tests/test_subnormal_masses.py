@@ -55,6 +55,17 @@ def test_the_f_divergences_read_a_subnormal_mass_as_zero(dtype) -> None:
             np.testing.assert_allclose(got, expected, rtol=1e-5, atol=0, err_msg=g.name)
 
 
+def test_generators_of_your_own_read_a_subnormal_mass_as_zero() -> None:
+    # Summed as written: by the generator's term, or as q f(p/q) with the conventions at 0.
+    p, q, p0 = _pair(np.float64)
+    for g in (dv.generators.PEARSON, dv.generators.JENSEN_SHANNON, dv.generators.REVERSE_KL):
+        for own, slope in ((g._replace(route=None), None), (g.f, g.slope_at_infinity)):
+            for a, b, a0, b0 in ((p, q, p0, q), (q, p, q, p0)):
+                got = float(dv.f_divergence(a, b, own, slope_at_infinity=slope))
+                expected = float(dv.f_divergence(a0, b0, own, slope_at_infinity=slope))
+                np.testing.assert_allclose(got, expected, rtol=1e-12, atol=0, err_msg=g.name)
+
+
 def test_gradients_at_a_subnormal_mass_are_those_at_zero() -> None:
     # chi-square at q = 2e-310 opposite p = 0: the CPU's gradient is that at q = 0 (0 in p);
     # where the mass was kept, p's was NaN.
@@ -75,6 +86,8 @@ def test_the_optimal_discriminator_reads_a_subnormal_mass_as_zero(dtype) -> None
     sub = float(np.finfo(dtype).smallest_subnormal) * 8
     p, q = jnp.array([1.0, 0.0], dtype), jnp.array([1.0, sub], dtype)
     np.testing.assert_array_equal(dv.optimal_discriminator(p, q), [0.5, 0.5])
+    if dtype is np.float32:
+        return  # the Jacobian's program once, in float64
     jacobian = jax.jacfwd(dv.optimal_discriminator, argnums=1)(p, q)
     np.testing.assert_array_equal(jacobian, [[-0.25, 0.0], [0.0, 0.0]])  # -p / (p + q)^2 at 0
 
@@ -86,4 +99,5 @@ def test_the_conditional_entropy_reads_a_subnormal_mass_as_zero(dtype) -> None:
     sub = float(np.finfo(dtype).smallest_subnormal)
     for joint in (np.array([[1.0], [sub]], dtype), np.array([[0.5, 0.5], [sub * 64, 0.0]], dtype)):
         assert float(dv.conditional_entropy(joint)) == 0.0
-        assert np.isfinite(jax.grad(dv.conditional_entropy)(jnp.asarray(joint))).all()
+        if dtype is np.float64:  # the gradient's program once
+            assert np.isfinite(jax.grad(dv.conditional_entropy)(jnp.asarray(joint))).all()

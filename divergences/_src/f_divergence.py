@@ -223,6 +223,7 @@ def _own_checks(
     One program per generator, slope and shape, rather than an operation at a time (each of
     which compiles per shape when called eagerly); ``slope`` None leaves the chords out.
     """
+    p, q = flush_subnormals(p), flush_subnormals(q)  # as the sum reads them
     ratio = _own_ratio(p, q)
     convex = _convexity(fn, ratio, q)
     return convex, None if slope is None else _chords(fn, slope, ratio, q)
