@@ -194,8 +194,9 @@ def sum_tolerance(dtype: Any) -> float:
 def has_mass(x: Any) -> Any:
     """True where a mass counts as positive: where it is at least the dtype's smallest normal number.
 
-    The package's one rule for tiny masses. XLA flushes subnormal numbers to 0 in its arithmetic,
-    so the kernels see a mass below the smallest normal number as an exact 0; every check that
+    The package's one rule for tiny masses. XLA's CPU flushes subnormal numbers to 0 in its
+    arithmetic, and elsewhere the kernels set them to 0 (:func:`flush_subnormals`), so the kernels
+    see a mass below the smallest normal number as an exact 0; every check that
     asks whether a mass is present (on the host with NumPy, or traced) asks this, so that a check
     and the kernel it guards never disagree about a subnormal mass. ``x`` is a NumPy or JAX
     array; the result is a boolean array of the same kind.
