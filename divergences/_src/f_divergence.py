@@ -375,10 +375,9 @@ def _tabled_sum(
     A table's term is summed by its route (:meth:`~.f_generators.Route.summed`): KL, the reverse
     KL, Jensen-Shannon and the GAN by the certified sums of :func:`divergences.kl` and
     :func:`divergences.js_divergence`, the others on the upscaled masses, so that terms below the
-    normal range count; a term of your own is summed as written. Masses below ``tiny`` count as 0
-    (:func:`~divergences._src.precision.flush_subnormals`).
+    normal range count; a term of your own is summed as written.
     """
-    p, q = flush_subnormals(p), flush_subnormals(q)
+    p, q = flush_subnormals(p), flush_subnormals(q)  # masses below tiny are 0 (has_mass)
     if f.route is None:
         total = jnp.sum(f.term(p, q), axis=axis)  # type: ignore[misc]
     else:
