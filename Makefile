@@ -50,7 +50,8 @@ test: lint ## lint, then the suite but the tests marked slow (the doctests too):
 SUBNORMAL_TESTS = tests/test_gan.py tests/test_information.py tests/test_numerics.py \
 	tests/test_terms.py tests/test_float16.py tests/test_kl.py tests/test_js.py \
 	tests/test_total_variation.py tests/test_hellinger.py tests/test_chi_square.py \
-	tests/test_f_divergence.py tests/test_histogram.py tests/testing/test_float_range.py \
+	tests/test_f_divergence.py tests/test_histogram.py tests/test_subnormal_masses.py \
+	tests/testing/test_float_range.py \
 	tests/wasserstein/test_float_range.py tests/wasserstein/test_one_d.py \
 	tests/wasserstein/test_checks.py tests/wasserstein/test_scale.py tests/wasserstein/test_metrics.py
 

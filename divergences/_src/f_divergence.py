@@ -58,7 +58,12 @@ from divergences._src.domain import check_axis, check_base, check_pmf_pair
 from divergences._src.errors import is_traced, require
 from divergences._src.f_generators import GENERATORS, Elementwise, FGenerator, routed
 from divergences._src.numerics import log_of_base, support_mask
-from divergences._src.precision import as_float_array, has_mass, keeps_input_precision
+from divergences._src.precision import (
+    as_float_array,
+    flush_subnormals,
+    has_mass,
+    keeps_input_precision,
+)
 
 __all__ = ["f_divergence", "optimal_critic", "variational_bound"]
 
@@ -219,6 +224,7 @@ def _own_checks(
     One program per generator, slope and shape, rather than an operation at a time (each of
     which compiles per shape when called eagerly); ``slope`` None leaves the chords out.
     """
+    p, q = flush_subnormals(p), flush_subnormals(q)  # as the sum reads them
     ratio = _own_ratio(p, q)
     convex = _convexity(fn, ratio, q)
     return convex, None if slope is None else _chords(fn, slope, ratio, q)
@@ -372,6 +378,7 @@ def _tabled_sum(
     :func:`divergences.js_divergence`, the others on the upscaled masses, so that terms below the
     normal range count; a term of your own is summed as written.
     """
+    p, q = flush_subnormals(p), flush_subnormals(q)  # masses below tiny are 0 (has_mass)
     if f.route is None:
         total = jnp.sum(f.term(p, q), axis=axis)  # type: ignore[misc]
     else:
@@ -384,7 +391,7 @@ def _tabled_sum(
 def _own_sum(
     p: jax.Array, q: jax.Array, log_base: jax.Array, *, fn: Elementwise, slope: float, axis: int
 ) -> jax.Array:
-    return _generic_sum(p, q, fn, slope, axis) / log_base
+    return _generic_sum(flush_subnormals(p), flush_subnormals(q), fn, slope, axis) / log_base
 
 
 def _generic_sum(p: jax.Array, q: jax.Array, fn: Elementwise, slope: float, axis: int) -> jax.Array:

@@ -20,7 +20,7 @@ from divergences._src.domain import (
 from divergences._src.errors import is_traced
 from divergences._src.js import _js_nats
 from divergences._src.numerics import log_of_base, support_mask, upscaled_sum, xlog_ratio
-from divergences._src.precision import keeps_input_precision
+from divergences._src.precision import flush_subnormals, keeps_input_precision
 
 __all__ = ["gan_value", "optimal_discriminator"]
 
@@ -62,7 +62,8 @@ def optimal_discriminator(p: ArrayLike, q: ArrayLike, *, axis: int = -1) -> jax.
 
 @jax.custom_jvp
 def _discriminator(p: jax.Array, q: jax.Array) -> jax.Array:
-    """``p / (p + q)``, 1/2 where both vanish."""
+    """``p / (p + q)``, 1/2 where both vanish (masses below ``tiny`` count as 0: has_mass)."""
+    p, q = flush_subnormals(p), flush_subnormals(q)
     s = p + q
     off = 1 - support_mask(s)
     return (p + 0.5 * off) / (s + off)
@@ -72,7 +73,7 @@ def _discriminator(p: jax.Array, q: jax.Array) -> jax.Array:
 def _discriminator_jvp(primals: Any, tangents: Any) -> tuple[jax.Array, jax.Array]:
     # dD = (q dp - p dq) / s^2, taken as ((q/s) dp - (p/s) dq) / s: s^2 underflows for masses
     # near the smallest normal number while each quotient is finite. 0 where p = q = 0.
-    p, q = primals
+    p, q = flush_subnormals(primals[0]), flush_subnormals(primals[1])
     dp, dq = tangents
     s = p + q
     off = 1 - support_mask(s)

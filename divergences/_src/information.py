@@ -11,7 +11,6 @@ import math
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax import lax
 
 from divergences._src.array_types import ArrayLike, Base
 from divergences._src.domain import check_base, check_pmf
@@ -29,8 +28,8 @@ from divergences._src.numerics import (
 from divergences._src.precision import (
     FloatArray,
     as_float_array,
+    flush_subnormals,
     half_precision,
-    has_mass,
     keeps_input_precision,
 )
 
@@ -104,7 +103,7 @@ def _mutual_information_nats(j: jax.Array) -> jax.Array:
     # conditional P(j | i) rather than the product P(i) P(j): that product of two small marginals
     # underflows (1e-200 * 1e-200 = 0) where the conditional does not. The linear terms add
     # (sum P)^2 - sum P, zero for a joint that sums to one.
-    j = _normal_masses(j)
+    j = flush_subnormals(j)  # a subnormal row or column sum: 1 / sum overflowed where kept
     row = jnp.sum(j, axis=1, keepdims=True)
     col = jnp.sum(j, axis=0, keepdims=True)
     cond = ratio(j, row + (1 - support_mask(row)))  # empty rows: every P(i, j) and P(i) are 0
@@ -123,19 +122,6 @@ def _mutual_information_nats(j: jax.Array) -> jax.Array:
     rounding = (j.shape[0] + j.shape[1] + 32) * jnp.finfo(j.dtype).eps
     bound = ceiling + rounding * (1 + ceiling)
     return jnp.where(mi > bound, bound, mi)
-
-
-def _normal_masses(j: jax.Array) -> jax.Array:
-    """``j`` with its masses below the smallest normal number set to 0 (:func:`has_mass`).
-
-    Where a backend keeps subnormal numbers (a GPU), a row or column of subnormal masses has a
-    subnormal sum, and XLA divides by a broadcast divisor as a multiplication by its reciprocal,
-    which overflows there: ``1 / 5e-320`` is ``inf``, and the conditionals, the terms and the
-    value became NaN. XLA's CPU reads those masses as 0 already. With every mass 0 or normal, a
-    marginal is 0 or at least ``tiny`` and its reciprocal is finite. The derivative passes
-    unchanged (that of the masses as they are on the CPU, 0 included).
-    """
-    return j + lax.stop_gradient(jnp.where(has_mass(j), j, 0) - j)
 
 
 @keeps_input_precision

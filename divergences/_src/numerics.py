@@ -11,11 +11,13 @@ operations is the cost.
 
 **Conventions.** A term with zero mass is zero (``0 log 0 = 0``, ``0 log(0/0) = 0``); a term with
 ``p > 0 = q`` in KL or cross-entropy is ``+inf``. Masses below the dtype's smallest normal number
-count as 0 (XLA flushes subnormals), and so does every result and intermediate below it, on every
-instruction set (a product whose exact value lies under ``tiny`` is flushed even where it rounds
-up to ``tiny``). A sum of terms homogeneous of degree one in the masses is therefore taken on the
-masses times a power of two and divided back (:func:`upscaled_sum`): its terms below the normal
-range count where the total is normal.
+count as 0 on every backend: XLA's CPU reads them so, and elsewhere the builders set them to 0
+where they enter (:func:`~divergences._src.precision.flush_subnormals`, nothing on the CPU). On
+the CPU every result and intermediate below it is 0 too, on every instruction set (a product whose
+exact value lies under ``tiny`` is flushed even where it rounds up to ``tiny``). A sum of terms
+homogeneous of degree one in the masses is therefore taken on the masses times a power of two and
+divided back (:func:`upscaled_sum`): its terms below the normal range count where the total is
+normal.
 
 **One builder.** The five reductions (:func:`xlog_ratio_sum` here; ``kl_sum``, ``js_sum``,
 ``cross_entropy_sum`` and the entropy under ``entropy_sum`` in :mod:`divergences._src.log_sums`)
@@ -49,6 +51,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import lax
+
+from divergences._src.precision import flush_subnormals
 
 __all__ = [
     "ATANH_TAIL",
@@ -209,7 +213,7 @@ def certified_sum(
 
     def value(*args: Any) -> jax.Array:
         *arrays, axis = args
-        arrays = jnp.broadcast_arrays(*arrays)
+        arrays = [flush_subnormals(a) for a in jnp.broadcast_arrays(*arrays)]
         out = _first_accepted(fast, exact, arrays, axis)
         return out if finish is None else finish(out, *arrays, axis)
 
@@ -218,7 +222,7 @@ def certified_sum(
     reduction = jax.custom_jvp(value, nondiff_argnums=(arity,))
 
     def jvp(axis: int, primals: Any, tangents: Any) -> tuple[jax.Array, jax.Array]:
-        arrays = jnp.broadcast_arrays(*primals)
+        arrays = [flush_subnormals(a) for a in jnp.broadcast_arrays(*primals)]
         directions = jnp.broadcast_arrays(*tangents)
         parts = [d * c for d, c in zip(directions, coefficients(*arrays), strict=True)]
         return reduction(*arrays, axis), jnp.sum(functools.reduce(operator.add, parts), axis=axis)
@@ -290,7 +294,7 @@ def upscaled_sum(
     Returns:
       The sums.
     """
-    masses = tuple(jnp.broadcast_arrays(*masses))
+    masses = tuple(flush_subnormals(x) for x in jnp.broadcast_arrays(*masses))
 
     def upscaled(*xs: Any) -> jax.Array:
         *arrays, ax = xs
@@ -317,7 +321,7 @@ def upscaled_root(term: Callable[..., jax.Array], *masses: jax.Array, axis: int)
     and relatively accurate where its square is below the normal range. The derivative is
     ``dS / (2 sqrt S)``, and 0 where the sum is 0 (a subgradient at ``p = q``).
     """
-    arrays = jnp.broadcast_arrays(*masses)
+    arrays = [flush_subnormals(x) for x in jnp.broadcast_arrays(*masses)]
     return _upscaled(term, axis, True, len(arrays), *arrays)
 
 

@@ -12,7 +12,8 @@
 * Concrete input stays on the host (:func:`as_float_array`): checked there, then handed to one
   compiled program.
 * A mass counts as present where it is at least the dtype's smallest normal number
-  (:func:`has_mass`).
+  (:func:`has_mass`); the kernels read the others as 0 on every backend
+  (:func:`flush_subnormals`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any, TypeVar
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax import lax
 
 from divergences._src.errors import is_traced
 from divergences._src.float16 import narrow_to_half, widen_half
@@ -32,6 +34,7 @@ __all__ = [
     "FloatArray",
     "as_float_array",
     "float_dtype",
+    "flush_subnormals",
     "half_precision",
     "has_mass",
     "host_float_array",
@@ -191,10 +194,36 @@ def sum_tolerance(dtype: Any) -> float:
 def has_mass(x: Any) -> Any:
     """True where a mass counts as positive: where it is at least the dtype's smallest normal number.
 
-    The package's one rule for tiny masses. XLA flushes subnormal numbers to 0 in its arithmetic,
-    so the kernels see a mass below the smallest normal number as an exact 0; every check that
+    The package's one rule for tiny masses. XLA's CPU flushes subnormal numbers to 0 in its
+    arithmetic, and elsewhere the kernels set them to 0 (:func:`flush_subnormals`), so the kernels
+    see a mass below the smallest normal number as an exact 0; every check that
     asks whether a mass is present (on the host with NumPy, or traced) asks this, so that a check
     and the kernel it guards never disagree about a subnormal mass. ``x`` is a NumPy or JAX
     array; the result is a boolean array of the same kind.
     """
     return x >= jnp.finfo(x.dtype).tiny
+
+
+@jax.custom_jvp
+def flush_subnormals(x: jax.Array) -> jax.Array:
+    """``x`` with its entries below the smallest normal number in magnitude set to 0.
+
+    Where masses enter a kernel, so that it reads them by :func:`has_mass` on every backend: XLA's
+    CPU reads a subnormal operand as 0 already (and writes a subnormal result as 0), a GPU keeps
+    it, and there a subnormal mass counted as mass (``kl`` 1.15e-307 for 1.56e-307) or made NaN
+    (a ratio of a normal mass to it overflowed). On the CPU this is the identity, compiled to
+    nothing, so that the fused loops the masses enter stay as they are
+    (:mod:`divergences._src.numerics`, the cost model); elsewhere a select. NaN, infinities and
+    normal numbers of either sign pass unchanged. The derivative passes unchanged too: that of
+    the masses as they are on the CPU.
+    """
+    return lax.platform_dependent(x, cpu=lambda v: v, default=_flushed)
+
+
+def _flushed(x: jax.Array) -> jax.Array:
+    return jnp.where(jnp.abs(x) < jnp.finfo(x.dtype).tiny, jnp.zeros_like(x), x)
+
+
+@flush_subnormals.defjvp
+def _flush_subnormals_jvp(primals: Any, tangents: Any) -> tuple[jax.Array, jax.Array]:
+    return flush_subnormals(primals[0]), tangents[0]

@@ -18,7 +18,10 @@ not depend on the backend is therefore run twice by the tests: as XLA computes i
   on integers and booleans alone run in XLA as usual (copying bits neither reads nor writes a
   float);
 * any other primitive on floats raises ``NotImplementedError``, so that a new operation cannot
-  pass unseen through the flushing runtime.
+  pass unseen through the flushing runtime;
+* ``lax.platform_dependent`` takes the branch of a GPU (``cuda``, else its default), not the
+  CPU's: the emulated backend is not the CPU that flushes, and code that leaves the flush to the
+  CPU's runtime must do it itself elsewhere.
 
 NumPy's elementary functions (``log``, ``exp``, ``log1p``) and its sums (pairwise) round
 differently from XLA's, by an ulp or a few: the tests' tolerances, which are mathematical
@@ -337,11 +340,23 @@ _PROGRAMS: dict[str, Callable[[Any, Any], Any]] = {
 }
 
 
+def _gpu_branch(platforms: Any) -> Any:
+    """The index ``platform_index`` gives on a GPU: of the branch for ``cuda``, else the default."""
+    for i, names in enumerate(platforms):
+        if names is not None and "cuda" in names:
+            return jax.device_put(np.int32(i))
+    if None in platforms:
+        return jax.device_put(np.int32(platforms.index(None)))
+    raise NotImplementedError("keep_subnormals: lax.platform_dependent without a GPU branch")
+
+
 def _numpy_primitive(original: Callable[..., Any]) -> Callable[..., Any]:
     def process_primitive(self: Any, primitive: Any, args: Any, params: Any, /) -> Any:
         name = primitive.name
         if name in _PROGRAMS:
             return _PROGRAMS[name](args, params)
+        if name == "platform_index":
+            return _gpu_branch(params["platforms"])
         floats = any(_is_float(a) for a in args)
         if name in _NUMPY and floats:
             arrays = [np.asarray(a) for a in args]

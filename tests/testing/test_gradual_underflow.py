@@ -61,6 +61,23 @@ def test_control_flow_derivatives_and_scatters_are_evaluated(both) -> None:
     np.testing.assert_array_equal(kept[2], [0.0, SUB64, 0.0])
 
 
+def test_the_flush_of_subnormal_masses_is_the_cpus_on_the_emulated_gpu(both) -> None:
+    # lax.platform_dependent takes the GPU's branch under the emulation: the flush, which the
+    # CPU's program leaves to the runtime, is then computed, and both read the masses alike.
+    from divergences._src.precision import flush_subnormals
+
+    x = jnp.array([SUB64, -SUB64, 2 * TINY64, -jnp.inf, jnp.nan, 0.5])
+    branch = jax.jit(lambda v: lax.platform_dependent(v, cpu=lambda u: u, default=lambda u: -u))
+    flushed, kept = both(branch, x[2:3])
+    assert flushed[0] == 2 * TINY64 and kept[0] == -2 * TINY64
+    flushed, kept = both(jax.jit(lambda v: flush_subnormals(v) * 3), x)
+    np.testing.assert_array_equal(flushed, [0.0, -0.0, 6 * TINY64, -np.inf, np.nan, 1.5])
+    np.testing.assert_array_equal(kept, flushed)
+    flushed, kept = both(jax.grad(lambda v: jnp.sum(flush_subnormals(v) * jnp.arange(2.0))), x[:2])
+    np.testing.assert_array_equal(flushed, [0.0, 1.0])  # the derivative passes unchanged
+    np.testing.assert_array_equal(kept, flushed)
+
+
 def test_types_are_kept_and_unknown_float_primitives_refused() -> None:
     with keep_subnormals():
         x = jnp.ones(2, jnp.float32) * 0.5  # the Python float stays weak: float32
