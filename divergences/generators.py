@@ -17,7 +17,9 @@ generator               f(u)                                        D_f equals
 ``TOTAL_VARIATION``     |u - 1| / 2                                 total_variation(p, q)
 ======================  ==========================================  ================================
 
-``GAN`` has :math:`f(1) = -\log 4`, not 0: it is the GAN value at the optimal discriminator.
+``GAN`` has :math:`f(1) = -\log 4`, not 0: it is the GAN value at the optimal discriminator,
+and :func:`divergences.f_divergence` sums it as :func:`divergences.gan_value` does, in terms of
+one sign (:math:`-\log 4 + 2\,\mathrm{JS}` cancels near disjoint supports).
 Each generator's ``term`` is a stable expression of the summand of the generator centred at 1,
 :math:`\tilde f(u) = f(u) - f(1) - f'(1)(u - 1)`, never formed from the ratio :math:`p_i/q_i`
 (see the f-divergences page of the docs); its ``route`` names that summand's term, by which the

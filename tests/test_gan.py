@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
 import jax
 import numpy as np
@@ -13,7 +14,7 @@ from hypothesis import strategies as st
 import divergences as dv
 from divergences import testing as dvt
 from divergences.testing import tolerance
-from tests.helpers import P_IN, P_ZERO, Q_IN, Q_ZERO, assert_leq
+from tests.helpers import P_IN, P_ZERO, Q_IN, Q_ZERO, assert_leq, mp_gan_value
 
 SIZES = [2, 5]
 LOG4 = math.log(4)
@@ -284,3 +285,86 @@ def test_gradient_in_d_is_finite_next_to_d_equals_zero() -> None:
     p, q, d = np.array([5e-85, 1.0]), np.array([0.43, 0.57]), np.array([1e-300, 0.5])
     g = np.asarray(jax.grad(dv.gan_value, argnums=2)(p, q, d))
     np.testing.assert_allclose(g, [5e-85 / 1e-300 - 0.43 / (1 - 1e-300), 1 / 0.5 - 0.57 / 0.5])
+
+
+# --- V(G, D*) near disjoint supports: relatively accurate, not -log 4 + 2 JS cancelled ---------
+
+#: Near-disjoint pairs (p, q, dtype). The fourth and the last sum to 1 exactly, so that the
+#: defining sum and -log 4 + 2 JS are the same number; the others are each off 1 by a rounding,
+#: where the two differ by log 2 (sum p + sum q - 2), and the value is the defining sum's.
+NEAR_DISJOINT = [
+    ([1.0, 0.0], [1e-20, 1.0], np.float64),
+    ([1.0, 0.0], [1e-9, 1 - 1e-9], np.float64),
+    ([1.0, 0.0], [1e-300, 1.0], np.float64),
+    ([1.0, 0.0, 0.0, 0.0], [2.0**-70, 0.0, 1 - 2.0**-53, 2.0**-53 - 2.0**-70], np.float64),
+    ([1.0, 0.0], [1e-6, 1 - 1e-6], np.float32),
+    ([1.0, 0.0, 0.0, 0.0], [2.0**-30, 0.0, 1 - 2.0**-24, 2.0**-24 - 2.0**-30], np.float32),
+]
+
+
+gan_star_jit = jax.jit(lambda p, q, b: dv.gan_value(p, q, base=b), static_argnums=2)
+gan_f_jit = jax.jit(
+    lambda p, q, b: dv.f_divergence(p, q, dv.generators.GAN, base=b), static_argnums=2
+)
+gan_star_grad_jit = jax.jit(jax.grad(lambda p, q: dv.gan_value(p, q), argnums=(0, 1)))
+
+
+def _relative_errors(p: np.ndarray, q: np.ndarray) -> list[float]:
+    """|V - exact| / |exact| of gan_value and the GAN f-divergence, in nats and in bits."""
+    exact = mp_gan_value(p, q)
+    errors = []
+    for base, log_b in ((None, 1.0), (2.0, math.log(2))):
+        for value in (gan_star_jit(p, q, base), gan_f_jit(p, q, base)):
+            errors.append(abs(float(value) - exact / log_b) / abs(exact / log_b))
+    return errors
+
+
+@pytest.mark.parametrize(("p", "q", "dtype"), NEAR_DISJOINT)
+def test_value_at_the_optimum_is_relatively_accurate_near_disjoint_supports(p, q, dtype) -> None:
+    # -log 4 + 2 JS cancelled: gan_value([1, 0], [1e-20, 1]) was 0.0 for -4.7e-19, and 7e6 ulp
+    # off at q = [1e-9, 1 - 1e-9]. Summed as -sum p log1p(q/p) + q log1p(p/q), terms of one sign.
+    p, q = np.array(p, dtype), np.array(q, dtype)
+    if sum(map(Fraction, q.tolist())) == 1:  # a pmf exactly: the two forms of V agree
+        assert mp_gan_value(p, q) == mp_gan_value(p, q, centred=True)
+    rtol = tolerance(f"ulp_{np.dtype(dtype).name}")["rtol"]
+    assert max(_relative_errors(p, q)) <= rtol
+    assert float(dv.gan_value(p, q)) == float(gan_star_jit(p, q, None))  # eager as jit
+
+
+@st.composite
+def _near_disjoint_pairs(draw: st.DrawFn, dtype: type) -> tuple[np.ndarray, np.ndarray]:
+    """A disjoint pair with a mass of 10^-300 (float32: 10^-37) to 0.1 of q moved under p."""
+    p, q = draw(dvt.pmf_pairs(SIZES, relation="disjoint", dtype=dtype))
+    lowest = math.log10(float(np.finfo(dtype).tiny))
+    delta = np.maximum(
+        np.asarray(10.0 ** draw(st.floats(lowest, -1.0)), dtype), np.finfo(dtype).tiny
+    )
+    i = draw(st.sampled_from(np.flatnonzero(p > 0).tolist()))
+    j = int(np.argmax(q))
+    q = q.copy()
+    q[i], q[j] = delta, q[j] - delta
+    return (q, p) if draw(st.booleans()) else (p, q)
+
+
+@given(st.data(), st.sampled_from([np.float64, np.float32]))
+def test_value_at_the_optimum_near_disjoint_supports_is_relatively_accurate(data, dtype) -> None:
+    p, q = data.draw(_near_disjoint_pairs(dtype))
+    assert max(_relative_errors(p, q)) <= tolerance(f"ulp_{np.dtype(dtype).name}")["rtol"]
+    assert -LOG4 <= float(gan_star_jit(p, q, None)) <= 0
+    gp, gq = gan_star_grad_jit(p, q)
+    assert np.isfinite(np.asarray(gp)).all() and np.isfinite(np.asarray(gq)).all()
+
+
+def test_gradient_at_the_optimum_is_log_d_star() -> None:
+    # The envelope theorem: dV/dp = log D*, dV/dq = log(1 - D*) where the mass is positive; where
+    # p = 0 < q the derivative in p is the other term's, -q/(p + q) = -1 (its own term, whose
+    # one-sided derivative is -inf, held at 0); 0 where both vanish. Finite near disjoint supports.
+    p, q = np.array([1.0, 0.0, 0.5, 0.0]) / 1.5, np.array([1e-20, 1.0, 0.0, 0.0])
+    gp, gq = jax.grad(lambda p, q: dv.gan_value(p, q), argnums=(0, 1))(p, q)
+    s = p + q
+    np.testing.assert_allclose(
+        np.asarray(gp), [math.log(p[0] / s[0]), -1.0, 0.0, 0.0], **tolerance("float64")
+    )
+    np.testing.assert_allclose(
+        np.asarray(gq), [math.log(q[0] / s[0]), 0.0, -1.0, 0.0], **tolerance("float64")
+    )

@@ -18,7 +18,7 @@ import jax
 import jax.numpy as jnp
 
 from divergences._src import terms
-from divergences._src.log_sums import js_sum, kl_sum
+from divergences._src.log_sums import gan_sum, js_sum, kl_sum
 from divergences._src.numerics import safe_sqrt, support_mask, upscaled_sum, xlog_ratio
 from divergences._src.terms import Pairwise, Term, swapped
 
@@ -49,7 +49,8 @@ class Route(NamedTuple):
 
     :math:`D_f(p \| q) = \text{shift} + \sum_i \text{term}(p_i, q_i)` (an integral for
     continuous laws), with ``p`` and ``q`` exchanged where ``swapped``; ``shift`` is
-    :math:`f(1)`, exact (the GAN's :math:`-\log 4`).
+    :math:`f(1)`, exact (the GAN's :math:`-\log 4`). On masses, a route with ``uncentred``
+    returns that sum instead.
 
     Attributes:
       term: the :class:`~divergences._src.terms.Term` summed.
@@ -60,12 +61,17 @@ class Route(NamedTuple):
         Jensen-Shannon, the same kernels as :func:`divergences.kl` and
         :func:`divergences.js_divergence`), relatively accurate to a few ulp with a hand-written
         derivative; without it, the sum of ``term.masses`` on the upscaled masses.
+      uncentred: optional, ``uncentred(p, q, axis)``: :math:`\sum_i q_i f(p_i/q_i)` on masses,
+        in terms of one sign, for a generator whose ``shift`` and sum cancel (the GAN's
+        :math:`-\log 4 + 2\,\mathrm{JS}` near disjoint supports, :func:`.log_sums.gan_sum`).
+        The same on pmfs; on masses off 1 it is the textbook sum, not the centred one.
     """
 
     term: Term
     swapped: bool = False
     shift: float = 0.0
     total: Reduction | None = None
+    uncentred: Reduction | None = None
 
     @property
     def masses(self) -> Pairwise:
@@ -83,6 +89,12 @@ class Route(NamedTuple):
         if self.total is not None:
             return self.total(a, b, axis)
         return upscaled_sum(self.term.masses, a, b, axis=axis, bounded=self.term.bounded)
+
+    def divergence(self, p: jax.Array, q: jax.Array, axis: int) -> jax.Array:
+        """:math:`D_f` on masses: ``uncentred`` where the route has it, else ``shift + summed``."""
+        if self.uncentred is None:
+            return self.shift + self.summed(p, q, axis)
+        return self.uncentred(*((q, p) if self.swapped else (p, q)), axis)
 
 
 class FGenerator(NamedTuple):
@@ -292,9 +304,8 @@ JENSEN_SHANNON = _tabled(
 )
 GAN = _tabled(
     "GAN",
-    Route(
-        terms.JENSEN_SHANNON, shift=-math.log(4.0), total=js_sum
-    ),  # centred at 1, it is Jensen-Shannon
+    # Centred at 1 it is Jensen-Shannon; on masses its value is the GAN value at D*, summed whole.
+    Route(terms.JENSEN_SHANNON, shift=-math.log(4.0), total=js_sum, uncentred=gan_sum),
     f=lambda u: _xlogx(u) - (u + 1) * jnp.log(u + 1),
     conjugate=_gan_conjugate,
     derivative=lambda u: -jnp.log1p(1 / u),  # log(u / (u + 1)), exact at u = inf
