@@ -64,7 +64,7 @@ def mutual_information(joint: ArrayLike, *, base: Base = None) -> jax.Array:
     value even where ``H(C | X)`` is smaller still. Convention 0 log 0 = 0. Computed as
     :math:`\sum_i P(i)\, \mathrm{KL}(P(\cdot \mid i) \,\|\, P_X)` with the non-negative terms of
     :func:`divergences.kl`, each :math:`P(j \mid i) - P(j)` from :math:`P(i, j) - P(i) P(j)` with
-    the marginals summed exactly to :math:`\epsilon^2` (not from two rounded numbers, an error
+    the marginals summed in double words (not from two rounded numbers, which left an error
     :math:`\epsilon/\sqrt{I}` relative): within 2.5 ulp in float64 (I from 1e-32 to 1) and 5.3 in
     float32 (from 1e-17), measured on 2 to 10 rows and columns summing to 1 exactly; about
     :math:`\epsilon^2 \sqrt{I}` absolute, so a few ulp wherever I is above about
@@ -111,8 +111,8 @@ def _mutual_information_nats(j: jax.Array) -> jax.Array:
     col = jnp.sum(j, axis=0, keepdims=True)
     # Near independence P(j|i) - P(j) is a small difference of two rounded numbers: its
     # rounding, not the departure, made most of a term (relative error eps / sqrt(I)). The terms
-    # take the marginals and that difference from the exact departure J - R C instead
-    # (_departure); the derivative stays that of the plain sums and quotients.
+    # take the marginals and that difference from the departure J - R C, with R and C summed in
+    # double words (_departure); the derivative stays that of the plain sums and quotients.
     exact_row, exact_col, difference = _departure(lax.stop_gradient(j))
     row_t = row + lax.stop_gradient(exact_row - row)
     col_t = col + lax.stop_gradient(exact_col - col)
