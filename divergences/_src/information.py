@@ -188,7 +188,7 @@ def _departure(j: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:
     """
     inv_p = 1 / safe_denominator(_power_of_two_below(jnp.max(j, axis=1, keepdims=True)))
     inv_q = 1 / safe_denominator(_power_of_two_below(jnp.max(j, axis=0, keepdims=True)))
-    one = jnp.minimum(jnp.ceil(j + 0.5), 1)  # 1, not a constant to XLA (j >= 0)
+    one = jnp.minimum(jnp.ceil(j[0, 0] + 0.5), 1)  # 1, not a constant to XLA (j >= 0)
     scaled_rows = j * inv_p  # in [0, 2), exact
     s_hi, s_lo = _double_sum(scaled_rows, 1, one)
     t_hi, t_lo = _double_sum(j * inv_q, 0, one)
