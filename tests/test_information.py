@@ -13,6 +13,8 @@ from hypothesis import strategies as st
 
 import divergences as dv
 from divergences.testing import pmfs, tolerance
+from divergences.testing.profiles import at_most
+from tests.helpers import mp_mutual_information
 
 F64 = tolerance("float64")
 
@@ -39,6 +41,77 @@ def test_conditional_entropy_chain_rule(j: np.ndarray) -> None:
     h = float(dv.conditional_entropy(j))
     np.testing.assert_allclose(h, float(dv.entropy(j.ravel()) - dv.entropy(j.sum(0))), **F64)
     assert h <= float(dv.entropy(j.sum(1))) + F64["atol"]
+
+
+def _near_independent(rows: int, cols: int, noise: float, seed: int, dtype: type) -> np.ndarray:
+    """A joint near independence whose entries sum to 1 exactly: integers over a power of two.
+
+    An outer product of random marginals with each entry moved by ``noise`` relatively, written
+    as integers ``N / 2^k`` below ``2^(mantissa bits)`` (so exactly representable), the largest
+    one taking up the remainder of ``2^k``. Its marginals are sums of full-precision masses.
+    """
+    rng = np.random.default_rng(seed)
+    a, b = rng.random(rows) + 0.05, rng.random(cols) + 0.05
+    joint = np.outer(a / a.sum(), b / b.sum()) * (1 + noise * rng.standard_normal((rows, cols)))
+    joint /= joint.sum()
+    digits = np.finfo(dtype).nmant + 1
+    k = digits - 1 - math.floor(math.log2(joint.max()))
+    n = [[round(x * 2**k) for x in row] for row in joint]
+    i, j = np.unravel_index(np.argmax(joint), joint.shape)
+    n[i][j] += 2**k - sum(map(sum, n))
+    assert 0 < n[i][j] < 2**digits
+    exact = np.array([[x / 2**k for x in row] for row in n], dtype=dtype)
+    assert math.fsum(exact.astype(np.float64).ravel()) == 1.0
+    return exact
+
+
+# (shape, I targets): near independence the marginals' and the conditionals' roundings were
+# first order in each term (relative error eps / sqrt(I): 1e16 ulp at I = 1e-30 in float64).
+_NEAR_INDEPENDENCE = {
+    np.float64: [
+        ((2, 2), (1e-30, 1e-18, 1e-6)),
+        ((3, 7), (1e-27, 1e-12, 1e-3)),
+        ((10, 10), (1e-30, 1e-21, 1e-9)),
+    ],
+    np.float32: [((2, 2), (1e-13, 1e-6)), ((4, 3), (1e-11, 1e-3)), ((10, 10), (1e-12, 1e-8))],
+}
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_mutual_information_is_relatively_accurate_near_independence(dtype) -> None:
+    """Relative to the value near independence, 2x2 to 10x10, I from 1e-30 to 1e-3."""
+    tol = tolerance(f"ulp_{np.dtype(dtype).name}")
+    for seed, (shape, targets) in enumerate(_NEAR_INDEPENDENCE[dtype]):
+        for target in targets:
+            joint = _near_independent(*shape, math.sqrt(2 * target), seed, dtype)
+            reference = mp_mutual_information(joint)
+            assert target / 100 < reference < target * 100
+            for value in (dv.mutual_information(joint), jax.jit(dv.mutual_information)(joint)):
+                assert np.asarray(value).dtype == dtype
+                np.testing.assert_allclose(float(value), reference, **tol)
+
+
+@pytest.mark.slow
+@at_most(40)
+@given(
+    st.integers(2, 6),
+    st.integers(2, 6),
+    st.floats(-15.2, -1.0),
+    st.integers(0, 2**32 - 1),
+    st.sampled_from([np.float64, np.float32]),
+)
+def test_mutual_information_near_independence_property(rows, cols, log_noise, seed, dtype) -> None:
+    """Any near-independent joint summing to 1: relative accuracy wherever I is above eps^2."""
+    if dtype == np.float32:
+        log_noise = max(log_noise, -6.5)
+    joint = _near_independent(rows, cols, 10.0**log_noise, seed, dtype)
+    reference = mp_mutual_information(joint)
+    if reference > 100 * float(np.finfo(dtype).eps) ** 2:
+        np.testing.assert_allclose(
+            float(dv.mutual_information(joint)),
+            reference,
+            **tolerance(f"ulp_{np.dtype(dtype).name}"),
+        )
 
 
 def test_mutual_information_gradient_finite_at_zero_mass() -> None:

@@ -136,22 +136,29 @@ def _kl_coefficients(p: jax.Array, q: jax.Array) -> tuple[jax.Array, jax.Array]:
     return mp * jnp.log(ps / qs), 1 - p / qs
 
 
-@jax.custom_jvp
-def kl_terms(p: jax.Array, q: jax.Array) -> jax.Array:
+def kl_terms(p: jax.Array, q: jax.Array, difference: jax.Array | None = None) -> jax.Array:
     r"""Elementwise generalized KL terms :math:`p \log(p/q) - p + q \ge 0`, each relatively accurate.
 
     For building sums with weights (mutual information); :func:`kl_sum` is the fast reduction.
+    ``difference``, where given, is a more accurate ``p - q`` (:func:`kl_accurate`); it carries
+    no derivative: the terms are differentiated in ``p`` and ``q`` alone, as ``p - q`` is.
     """
     p, q = jnp.broadcast_arrays(p, q)
-    return kl_accurate(p, q)
+    d = p - q if difference is None else jnp.broadcast_to(difference, p.shape)
+    return _kl_terms(p, q, lax.stop_gradient(d))
 
 
-@kl_terms.defjvp
+@jax.custom_jvp
+def _kl_terms(p: jax.Array, q: jax.Array, d: jax.Array) -> jax.Array:
+    return kl_accurate(p, q, d)
+
+
+@_kl_terms.defjvp
 def _kl_terms_jvp(primals: Any, tangents: Any) -> tuple[jax.Array, jax.Array]:
-    p, q = jnp.broadcast_arrays(*primals)
-    dp, dq = jnp.broadcast_arrays(*tangents)
+    p, q, d = primals
+    dp, dq, _ = tangents
     cp, cq = _kl_coefficients(p, q)
-    return kl_terms(p, q), dp * cp + dq * cq
+    return _kl_terms(p, q, d), dp * cp + dq * cq
 
 
 #: The fast KL sum is returned when it is at least this (nats): there its error is below 16 ulp.

@@ -240,7 +240,7 @@ def _kl_masses(p: jax.Array, q: jax.Array) -> jax.Array:
     return _nonnegative(xlog_ratio(p, p, q) - p + q)
 
 
-def kl_accurate(p: jax.Array, q: jax.Array) -> jax.Array:
+def kl_accurate(p: jax.Array, q: jax.Array, difference: jax.Array | None = None) -> jax.Array:
     r"""Elementwise :math:`q\,\varphi(p/q) = p \log(p/q) - p + q`, relatively accurate, select-free.
 
     Near ``p = q`` (``|u| < 1/3`` with ``u = (p - q)/(p + q)``, that is ``1/2 < p/q < 2``) the term is
@@ -250,11 +250,14 @@ def kl_accurate(p: jax.Array, q: jax.Array) -> jax.Array:
     ``z = min(floor(3|u|), 1)``, arithmetic rather than a comparison, so that XLA fuses it.
     Conventions: 0 where ``p = q = 0``, ``q`` where ``p = 0``, ``+inf`` where ``q = 0 < p``.
     Each term is within 4.1 ulp; :mod:`divergences._src.log_sums` sums it (:func:`divergences.kl`).
+    ``difference``, where given, is ``p - q`` computed more accurately than from the rounded
+    ``p`` and ``q`` (mutual information's conditional less its marginal, from the departure of
+    the joint from independence): ``u`` and the far form take it in place of ``fl(p) - fl(q)``.
     """
     tiny = jnp.finfo(p.dtype).tiny
     mp, mq = support_mask(p), support_mask(q)
     s = p + q
-    d = p - q
+    d = p - q if difference is None else difference
     u = d / safe_denominator(s)  # 0 where p = q = 0
     v = u * u
     near = s * v * (1 + u * (1 + u) * horner(v, ATANH_TAIL[np.dtype(p.dtype)]))
