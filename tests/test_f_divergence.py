@@ -715,6 +715,7 @@ def test_optimal_critic_derivative_is_exact_and_finite(dtype) -> None:
         np.testing.assert_allclose(np.diag(jq), dq, **tolerance(dtype), err_msg=g.name)
 
 
+@pytest.mark.slow
 @given(data=st.data())
 def test_optimal_critic_jacobian_is_finite_wherever_the_value_is(data) -> None:
     dtype = data.draw(st.sampled_from([np.float64, np.float32]))

@@ -346,6 +346,7 @@ def _near_disjoint_pairs(draw: st.DrawFn, dtype: type) -> tuple[np.ndarray, np.n
     return (q, p) if draw(st.booleans()) else (p, q)
 
 
+@pytest.mark.slow
 @given(st.data(), st.sampled_from([np.float64, np.float32]))
 def test_value_at_the_optimum_near_disjoint_supports_is_relatively_accurate(data, dtype) -> None:
     p, q = data.draw(_near_disjoint_pairs(dtype))
