@@ -46,6 +46,7 @@ import numpy as np
 from jax.experimental import checkify
 
 __all__ = [
+    "NEEDS_VALUES",
     "CarriedRule",
     "Rule",
     "SelectedRule",
@@ -287,7 +288,7 @@ def checked(fn: F) -> F:
         if one_program and not is_traced(arrays) and _hashable(others):
             try:
                 err, out = _CHECKED_PROGRAM(fn, tree, where, others, *arrays)
-            except _NEEDS_VALUES:
+            except NEEDS_VALUES:
                 pass  # fn reads its input's values in Python: run it on the concrete input
         if err is None:
             err, out = cfn(*args, **kwargs)
@@ -303,7 +304,7 @@ def checked(fn: F) -> F:
 
 
 # What tracing a function under jit raises when the function needs its input's values.
-_NEEDS_VALUES = (
+NEEDS_VALUES = (
     jax.errors.ConcretizationTypeError,
     jax.errors.TracerArrayConversionError,
     jax.errors.TracerIntegerConversionError,

@@ -10,14 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 
-__all__ = ["as_samples", "check_at_least", "sample_pair"]
+from divergences._src.errors import NEEDS_VALUES
 
-# What NumPy's conversion of traced draws raises: the estimate needs the draws' values.
-_NEEDS_VALUES = (jax.errors.TracerArrayConversionError, jax.errors.ConcretizationTypeError)
+__all__ = ["as_samples", "check_at_least", "sample_pair"]
 
 
 def as_samples(x: Any, name: str) -> np.ndarray:
@@ -29,10 +27,8 @@ def as_samples(x: Any, name: str) -> np.ndarray:
     """
     try:
         arr = np.asarray(x)
-    except _NEEDS_VALUES:
-        # Traced draws (under jit, vmap or grad): JAX's own error, which says that the values
-        # are needed; dv.checked reads it so, and runs the estimate on the concrete draws.
-        raise
+    except NEEDS_VALUES:
+        raise  # traced draws (jit, vmap, grad): JAX's own error says the values are needed
     except Exception as err:  # a ragged list, an object that is no array
         raise ValueError(
             f"{name} must be an array of draws of shape (n, d) or (n,): {err}"
