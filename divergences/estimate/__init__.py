@@ -26,6 +26,14 @@ The entries run on the host (neighbour searches and exact transport), with XLA k
 they are not traced by ``jit``.
 """
 
+from divergences.estimate._src.fidelity import (
+    FidelityDiversity,
+    coverage,
+    density,
+    fidelity_diversity,
+    precision,
+    recall,
+)
 from divergences.estimate._src.frechet import frechet
 from divergences.estimate._src.from_discriminator import (
     js_from_discriminator,
@@ -50,9 +58,13 @@ __all__ = [
     "ASYMPTOTIC_CLAIMS",
     "INTERVAL_KINDS",
     "Estimate",
+    "FidelityDiversity",
     "NoCoverageWarning",
     "TwoSampleTest",
+    "coverage",
+    "density",
     "entropy",
+    "fidelity_diversity",
     "frechet",
     "js",
     "js_from_discriminator",
@@ -61,6 +73,8 @@ __all__ = [
     "kl_from_discriminator",
     "mmd_squared",
     "mmd_test",
+    "precision",
+    "recall",
     "tv_from_discriminator",
     "w1",
     "w1_dkw",

@@ -10,7 +10,12 @@ import numpy as np
 import pytest
 from scipy.spatial.distance import cdist
 
-from divergences.estimate._src.neighbours import candidate_indices, kth_neighbour_distances
+from divergences.estimate._src.neighbours import (
+    RADIUS_ROOM,
+    ball_counts,
+    candidate_indices,
+    kth_neighbour_distances,
+)
 
 
 def brute(points: np.ndarray, k: int, queries: np.ndarray | None = None) -> np.ndarray:
@@ -87,3 +92,30 @@ def test_the_scores_matrix_product_asks_for_float32s_full_precision() -> None:
     products = jaxpr.count("dot_general[")
     assert products >= 1
     assert jaxpr.count("precision=(Precision.HIGHEST, Precision.HIGHEST)") == products
+
+
+def brute_counts(x, r, y, s):
+    """The memberships of :func:`ball_counts` from full float64 distance matrices."""
+    dist = cdist(y, x)
+    r, s = r * (1 + RADIUS_ROOM), s * (1 + RADIUS_ROOM)
+    inside = dist <= r[None, :]
+    sole = (inside * np.arange(y.shape[0])[:, None]).sum(axis=0)
+    return inside.sum(axis=1), inside.sum(axis=0), sole, (dist <= s[:, None]).any(axis=0)
+
+
+@pytest.mark.parametrize("d", [2, 12])
+def test_ball_counts_engines_agree_with_full_matrices(d: int) -> None:
+    rng = np.random.default_rng(d)
+    x, y = rng.standard_normal((300, d)), rng.standard_normal((260, d)) + 0.2
+    y[:20] = x[:20]  # duplicates across the samples, at distance 0
+    x[40:46] = x[40]  # a ball of radius 0 around each of six equal draws (k = 3)
+    r, s = kth_neighbour_distances(x, 3), kth_neighbour_distances(y, 3)
+    assert np.all(r[40:46] == 0.0)
+    want = brute_counts(x, r, y, s)
+    for engine in ("tree", "xla"):
+        got = ball_counts(x, r, y, s, engine=engine)
+        one = want[1] == 1  # sole names the one member of a ball holding one
+        np.testing.assert_array_equal(got.in_x_balls, want[0])
+        np.testing.assert_array_equal(got.y_in_ball, want[1])
+        np.testing.assert_array_equal(got.sole[one], want[2][one])
+        np.testing.assert_array_equal(got.in_y_balls, want[3])

@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import functools
 import math
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -48,7 +48,13 @@ from scipy.spatial.distance import cdist
 
 from divergences.wasserstein._src.metrics import scale_exponent
 
-__all__ = ["TREE_MAX_DIMENSION", "candidate_indices", "kth_neighbour_distances"]
+__all__ = [
+    "TREE_MAX_DIMENSION",
+    "BallCounts",
+    "ball_counts",
+    "candidate_indices",
+    "kth_neighbour_distances",
+]
 
 #: The largest dimension ``"auto"`` sends to the k-d tree (measured; see the module docstring).
 TREE_MAX_DIMENSION = 8
@@ -65,6 +71,9 @@ BLOCK_BYTES = 1 << 24
 ACCELERATOR_BLOCK_BYTES = 1 << 28
 
 Engine = Literal["auto", "tree", "xla"]
+
+#: The relative room :func:`ball_counts` gives a radius: a point within it of the sphere is inside.
+RADIUS_ROOM = 2.0**-40
 
 
 def kth_neighbour_distances(
@@ -207,3 +216,174 @@ def candidate_indices(
         return idx, jnp.min(jnp.take_along_axis(score, idx, axis=1), axis=1)
 
     return jax.lax.map(one_block, (query_blocks, own))
+
+
+class BallCounts(NamedTuple):
+    r"""Which draws lie in which k-NN balls, between a sample ``x`` and a sample ``y``.
+
+    With :math:`B_i = \bar B(x_i, r_i)` and :math:`C_j = \bar B(y_j, s_j)` closed balls (a point at
+    distance exactly the radius is inside, so a ball of radius 0 holds its own duplicates):
+
+    Attributes:
+      in_x_balls: int ``(m,)``, :math:`\#\{i : y_j \in B_i\}`.
+      y_in_ball: int ``(n,)``, :math:`\#\{j : y_j \in B_i\}`.
+      sole: int ``(n,)``, where ``y_in_ball[i] == 1`` the one ``j`` with :math:`y_j \in B_i`
+        (meaningless elsewhere).
+      in_y_balls: bool ``(n,)``, whether :math:`x_i \in \bigcup_j C_j`.
+    """
+
+    in_x_balls: np.ndarray
+    y_in_ball: np.ndarray
+    sole: np.ndarray
+    in_y_balls: np.ndarray
+
+
+def ball_counts(
+    xs: np.ndarray, r: np.ndarray, ys: np.ndarray, s: np.ndarray, *, engine: Engine = "auto"
+) -> BallCounts:
+    r"""Every membership of a draw of one sample in a closed ball around a draw of the other.
+
+    One pass over the pairs ``(x_i, y_j)``: the k-d trees' ball queries (``"tree"``: SciPy's
+    ``query_ball_point`` with a radius per centre, exact in float64), or a blocked brute force in
+    XLA (``"xla"``, :func:`_ball_blocks`): squared distances by the expansion in float32 on centred
+    points scaled by a power of two, each pair decided where its squared distance lies beyond a
+    bound on float32's rounding from the squared radius (the bound of
+    :func:`kth_neighbour_distances`), and every row of ``y`` holding an undecided pair (ties, and
+    duplicates across the samples against a radius 0) decided again in float64 from differences
+    on the host. Both engines return the same counts.
+
+    Args:
+      xs: float64 ``(n, d)``, the centres of the balls ``B_i``.
+      r: float64 ``(n,)``, their radii (each taken ``1 + RADIUS_ROOM`` times larger: a point
+        within rounding of the sphere is inside).
+      ys: float64 ``(m, d)``, the centres of the balls ``C_j``.
+      s: float64 ``(m,)``, their radii (as ``r``).
+      engine: ``"tree"``, ``"xla"`` or ``"auto"`` (the tree up to ``TREE_MAX_DIMENSION``).
+    """
+    if engine == "auto":
+        engine = "tree" if xs.shape[1] <= TREE_MAX_DIMENSION else "xla"
+    # A draw within rounding of the radius is inside: a duplicate of the k-th neighbour lies on
+    # the sphere, and two float64 formulas of one distance may differ in the last bits.
+    r, s = r * (1.0 + RADIUS_ROOM), s * (1.0 + RADIUS_ROOM)
+    if engine == "tree":
+        return _tree_counts(xs, r, ys, s)
+    if engine != "xla":
+        raise ValueError(f"engine must be 'auto', 'tree' or 'xla', got {engine!r}")
+    return _xla_counts(xs, r, ys, s)
+
+
+def _from_pairs(i: np.ndarray, j: np.ndarray, n: int, m: int) -> tuple[np.ndarray, ...]:
+    """``in_x_balls``, ``y_in_ball`` and ``sole`` from the pairs ``(i, j)``, ``y_j`` in ``B_i``."""
+    in_x_balls = np.bincount(j, minlength=m)
+    y_in_ball = np.bincount(i, minlength=n)
+    sole = np.bincount(i, weights=j, minlength=n).astype(np.int64)
+    return in_x_balls, y_in_ball, sole
+
+
+def _pairs(lists: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The ``(centre, member)`` pairs of ``query_ball_point``'s lists, as two int arrays."""
+    sizes = np.fromiter((len(a) for a in lists), dtype=np.int64, count=len(lists))
+    centres = np.repeat(np.arange(len(lists)), sizes)
+    members = np.fromiter((j for a in lists for j in a), dtype=np.int64, count=int(sizes.sum()))
+    return centres, members
+
+
+def _tree_counts(xs: np.ndarray, r: np.ndarray, ys: np.ndarray, s: np.ndarray) -> BallCounts:
+    n, m = xs.shape[0], ys.shape[0]
+    i, j = _pairs(cKDTree(ys).query_ball_point(xs, r, workers=-1))
+    in_x_balls, y_in_ball, sole = _from_pairs(i, j, n, m)
+    _, members = _pairs(cKDTree(xs).query_ball_point(ys, s, workers=-1))
+    in_y_balls = np.zeros(n, dtype=bool)
+    in_y_balls[members] = True
+    return BallCounts(in_x_balls, y_in_ball, sole, in_y_balls)
+
+
+def _xla_counts(xs: np.ndarray, r: np.ndarray, ys: np.ndarray, s: np.ndarray) -> BallCounts:
+    n, d = xs.shape
+    m = ys.shape[0]
+    centre = np.concatenate([xs, ys]).mean(axis=0)
+    x_c, y_c = xs - centre, ys - centre
+    top = float(np.sqrt(max(np.einsum("ij,ij->i", a, a).max() for a in (x_c, y_c))))
+    scale = math.ldexp(1.0, -scale_exponent(np.float64(top), clip=False))
+    x_c, y_c, top = x_c * scale, y_c * scale, top * scale
+    block = block_rows(m, n)
+    blocks = math.ceil(m / block)
+    padded = np.zeros((blocks * block, d), dtype=np.float32)
+    padded[:m] = y_c
+    s2 = np.full(blocks * block, -1.0, dtype=np.float32)  # padding rows hold no ball, no member
+    s2[:m] = (s * scale) ** 2
+    norm_y = np.zeros(blocks * block)
+    norm_y[:m] = np.sqrt(np.einsum("ij,ij->i", y_c, y_c))
+    # The float32 squared distance and squared radius are each within this of the exact ones
+    # (|r|, |s| <= 2 top): the bound of the k-NN search, with room for the radii's rounding.
+    slack = (4.0 * (d + 10) * 2.0**-24 * (norm_y + top) ** 2 + d * 2.0**-120).astype(np.float32)
+    rows = np.arange(blocks * block, dtype=np.int32)
+    out = _ball_blocks(
+        jnp.asarray(x_c.astype(np.float32)),
+        jnp.asarray(((r * scale) ** 2).astype(np.float32)),
+        jnp.asarray(padded.reshape(blocks, block, d)),
+        jnp.asarray(s2.reshape(blocks, block)),
+        jnp.asarray(slack.reshape(blocks, block)),
+        jnp.asarray(rows.reshape(blocks, block)),
+    )
+    in_x_balls, undecided, y_in_ball, index_sum, in_y_hits = (np.asarray(a) for a in out)
+    in_x_balls = in_x_balls.reshape(-1)[:m].astype(np.int64)
+    redo = np.flatnonzero(undecided.reshape(-1)[:m])
+    y_in_ball = y_in_ball.astype(np.int64)
+    sole = index_sum.astype(np.int64)
+    in_y_balls = in_y_hits > 0
+    for start in range(0, redo.size, 256):  # the undecided rows: every pair, in float64
+        jr = redo[start : start + 256]
+        dist = cdist(ys[jr], xs)
+        inside = dist <= r[None, :]
+        in_x_balls[jr] = inside.sum(axis=1)
+        y_in_ball += inside.sum(axis=0)
+        sole += (inside * jr[:, None]).sum(axis=0)
+        in_y_balls |= (dist <= s[jr, None]).any(axis=0)
+    return BallCounts(in_x_balls, y_in_ball, sole, in_y_balls)
+
+
+@jax.jit
+def _ball_blocks(
+    xs: jax.Array,
+    r2: jax.Array,
+    y_blocks: jax.Array,
+    s2: jax.Array,
+    slack: jax.Array,
+    rows: jax.Array,
+) -> tuple[jax.Array, ...]:
+    """The decided memberships, a block of ``y`` rows at a time (see :func:`ball_counts`).
+
+    Returns ``(blocks, block)`` counts of the balls around ``xs`` holding each ``y``, and whether
+    its row holds an undecided pair (then none of its pairs is counted here); ``(n,)`` counts of
+    the ``y`` in each ball, the sum of their row indices, and the balls around ``y`` holding
+    each ``x``, over the decided rows.
+    """
+    sq_x = jnp.sum(xs * xs, axis=1)
+    n = xs.shape[0]
+
+    def step(
+        carry: tuple[jax.Array, jax.Array, jax.Array], args: tuple[jax.Array, ...]
+    ) -> tuple[tuple[jax.Array, jax.Array, jax.Array], tuple[jax.Array, jax.Array]]:
+        counts, index_sum, hits = carry
+        yb, sb, tb, rb = args
+        product = jnp.matmul(yb, xs.T, precision=jax.lax.Precision.HIGHEST)
+        sq = jnp.sum(yb * yb, axis=1)[:, None] + sq_x[None, :] - 2.0 * product
+        t = tb[:, None]
+        in_x = sq <= r2[None, :] - t
+        in_y = sq <= sb[:, None] - t
+        near_x = jnp.abs(sq - r2[None, :]) <= t
+        near_y = jnp.abs(sq - sb[:, None]) <= t
+        undecided = jnp.any(near_x | near_y, axis=1)
+        keep = (~undecided & (sb >= 0.0))[:, None]  # padding rows have s^2 = -1
+        in_x, in_y = in_x & keep, in_y & keep
+        counts = counts + jnp.sum(in_x, axis=0, dtype=jnp.int32)
+        index_sum = index_sum + jnp.sum(jnp.where(in_x, rb[:, None], 0), axis=0, dtype=jnp.int32)
+        hits = hits + jnp.sum(in_y, axis=0, dtype=jnp.int32)
+        return (counts, index_sum, hits), (jnp.sum(in_x, axis=1, dtype=jnp.int32), undecided)
+
+    zeros = jnp.zeros(n, dtype=jnp.int32)
+    (counts, index_sum, hits), (per_row, undecided) = jax.lax.scan(
+        step, (zeros, zeros, zeros), (y_blocks, s2, slack, rows)
+    )
+    return per_row, undecided, counts, index_sum, hits
