@@ -50,6 +50,10 @@ from divergences.estimate._src.result import (
     NoCoverageWarning,
     TwoSampleTest,
 )
+from divergences.estimate._src.trained_discriminator import (
+    DiscriminatorBounds,
+    discriminator_bounds,
+)
 from divergences.estimate._src.w1 import w1
 from divergences.estimate._src.w1_dkw import w1_dkw
 from divergences.estimate._src.w1_projected import w1_projected
@@ -57,12 +61,14 @@ from divergences.estimate._src.w1_projected import w1_projected
 __all__ = [
     "ASYMPTOTIC_CLAIMS",
     "INTERVAL_KINDS",
+    "DiscriminatorBounds",
     "Estimate",
     "FidelityDiversity",
     "NoCoverageWarning",
     "TwoSampleTest",
     "coverage",
     "density",
+    "discriminator_bounds",
     "entropy",
     "fidelity_diversity",
     "frechet",
