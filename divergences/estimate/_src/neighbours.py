@@ -37,6 +37,7 @@ floor").
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 from typing import Literal, NamedTuple
 
@@ -282,9 +283,9 @@ def _from_pairs(i: np.ndarray, j: np.ndarray, n: int, m: int) -> tuple[np.ndarra
 
 def _pairs(lists: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The ``(centre, member)`` pairs of ``query_ball_point``'s lists, as two int arrays."""
-    sizes = np.fromiter((len(a) for a in lists), dtype=np.int64, count=len(lists))
+    sizes = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
     centres = np.repeat(np.arange(len(lists)), sizes)
-    members = np.fromiter((j for a in lists for j in a), dtype=np.int64, count=int(sizes.sum()))
+    members = np.fromiter(itertools.chain.from_iterable(lists), np.int64, int(sizes.sum()))
     return centres, members
 
 
@@ -326,13 +327,27 @@ def _xla_counts(xs: np.ndarray, r: np.ndarray, ys: np.ndarray, s: np.ndarray) ->
         jnp.asarray(slack.reshape(blocks, block)),
         jnp.asarray(rows.reshape(blocks, block)),
     )
-    in_x_balls, undecided, y_in_ball, index_sum, in_y_hits = (np.asarray(a) for a in out)
+    in_x_balls, undecided, columns, y_in_ball, index_sum, in_y_hits = (np.asarray(a) for a in out)
     in_x_balls = in_x_balls.reshape(-1)[:m].astype(np.int64)
-    redo = np.flatnonzero(undecided.reshape(-1)[:m])
-    y_in_ball = y_in_ball.astype(np.int64)
-    sole = index_sum.astype(np.int64)
+    undecided = undecided.reshape(-1)[:m]
+    columns = columns.reshape(-1, UNDECIDED_KEPT)[:m]
+    y_in_ball, sole = y_in_ball.astype(np.int64), index_sum.astype(np.int64)
     in_y_balls = in_y_hits > 0
-    for start in range(0, redo.size, 256):  # the undecided rows: every pair, in float64
+    # The undecided pairs of the rows that kept them all: each decided from its differences.
+    few = np.flatnonzero((undecided > 0) & (undecided <= UNDECIDED_KEPT))
+    jp = np.repeat(few, undecided[few])
+    ip = columns[few][np.arange(UNDECIDED_KEPT)[None, :] < undecided[few, None]]
+    if jp.size:
+        diff = ys[jp] - xs[ip]
+        dist = np.sqrt(np.einsum("ij,ij->i", diff, diff))
+        inside = dist <= r[ip]
+        in_x_balls += np.bincount(jp[inside], minlength=m)
+        y_in_ball += np.bincount(ip[inside], minlength=n)
+        sole += np.bincount(ip[inside], weights=jp[inside], minlength=n).astype(np.int64)
+        in_y_balls[ip[dist <= s[jp]]] = True
+    # The rows with more undecided pairs than kept (none counted in XLA): every pair, in float64.
+    redo = np.flatnonzero(undecided > UNDECIDED_KEPT)
+    for start in range(0, redo.size, 256):
         jr = redo[start : start + 256]
         dist = cdist(ys[jr], xs)
         inside = dist <= r[None, :]
@@ -341,6 +356,11 @@ def _xla_counts(xs: np.ndarray, r: np.ndarray, ys: np.ndarray, s: np.ndarray) ->
         sole += (inside * jr[:, None]).sum(axis=0)
         in_y_balls |= (dist <= s[jr, None]).any(axis=0)
     return BallCounts(in_x_balls, y_in_ball, sole, in_y_balls)
+
+
+#: Undecided pairs a row of :func:`_ball_blocks` hands to the host by index; a row with more is
+#: recomputed whole.
+UNDECIDED_KEPT = 16
 
 
 @jax.jit
@@ -354,36 +374,40 @@ def _ball_blocks(
 ) -> tuple[jax.Array, ...]:
     """The decided memberships, a block of ``y`` rows at a time (see :func:`ball_counts`).
 
-    Returns ``(blocks, block)`` counts of the balls around ``xs`` holding each ``y``, and whether
-    its row holds an undecided pair (then none of its pairs is counted here); ``(n,)`` counts of
-    the ``y`` in each ball, the sum of their row indices, and the balls around ``y`` holding
-    each ``x``, over the decided rows.
+    A pair is decided where its float32 squared distance lies more than ``slack`` from the
+    squared radius of both balls it could lie in. Returns, per row of ``y``: the balls around
+    ``xs`` holding it, over its decided pairs; its number of undecided pairs; the first
+    :data:`UNDECIDED_KEPT` of their columns (a row with more counts nothing here). Per ball
+    around ``xs``, over the decided pairs: the ``y`` in it and the sum of their row indices;
+    the balls around ``y`` holding each ``x``.
     """
     sq_x = jnp.sum(xs * xs, axis=1)
     n = xs.shape[0]
 
     def step(
         carry: tuple[jax.Array, jax.Array, jax.Array], args: tuple[jax.Array, ...]
-    ) -> tuple[tuple[jax.Array, jax.Array, jax.Array], tuple[jax.Array, jax.Array]]:
+    ) -> tuple[tuple[jax.Array, jax.Array, jax.Array], tuple[jax.Array, jax.Array, jax.Array]]:
         counts, index_sum, hits = carry
         yb, sb, tb, rb = args
         product = jnp.matmul(yb, xs.T, precision=jax.lax.Precision.HIGHEST)
         sq = jnp.sum(yb * yb, axis=1)[:, None] + sq_x[None, :] - 2.0 * product
         t = tb[:, None]
-        in_x = sq <= r2[None, :] - t
-        in_y = sq <= sb[:, None] - t
-        near_x = jnp.abs(sq - r2[None, :]) <= t
-        near_y = jnp.abs(sq - sb[:, None]) <= t
-        undecided = jnp.any(near_x | near_y, axis=1)
-        keep = (~undecided & (sb >= 0.0))[:, None]  # padding rows have s^2 = -1
-        in_x, in_y = in_x & keep, in_y & keep
+        undecided = (jnp.abs(sq - r2[None, :]) <= t) | (jnp.abs(sq - sb[:, None]) <= t)
+        many = jnp.sum(undecided, axis=1, dtype=jnp.int32)
+        # padding rows have s^2 = -1; a row with too many undecided pairs is redone whole
+        keep = ~undecided & ((sb >= 0.0) & (many <= UNDECIDED_KEPT))[:, None]
+        in_x = (sq <= r2[None, :] - t) & keep
+        in_y = (sq <= sb[:, None] - t) & keep
+        columns = jax.vmap(lambda u: jnp.nonzero(u, size=UNDECIDED_KEPT, fill_value=0)[0])(
+            undecided
+        )
         counts = counts + jnp.sum(in_x, axis=0, dtype=jnp.int32)
         index_sum = index_sum + jnp.sum(jnp.where(in_x, rb[:, None], 0), axis=0, dtype=jnp.int32)
         hits = hits + jnp.sum(in_y, axis=0, dtype=jnp.int32)
-        return (counts, index_sum, hits), (jnp.sum(in_x, axis=1, dtype=jnp.int32), undecided)
+        return (counts, index_sum, hits), (jnp.sum(in_x, axis=1, dtype=jnp.int32), many, columns)
 
     zeros = jnp.zeros(n, dtype=jnp.int32)
-    (counts, index_sum, hits), (per_row, undecided) = jax.lax.scan(
+    (counts, index_sum, hits), (per_row, many, columns) = jax.lax.scan(
         step, (zeros, zeros, zeros), (y_blocks, s2, slack, rows)
     )
-    return per_row, undecided, counts, index_sum, hits
+    return per_row, many, columns, counts, index_sum, hits
