@@ -62,7 +62,7 @@ def test_equal_laws_give_no_bound_and_no_rejection():
 
 
 def test_a_held_out_split_too_small_says_so():
-    x, y = shifted(24, 2, 3)
+    x, y = shifted(14, 2, 3)
     b = dv.estimate.discriminator_bounds(x, y, model="logistic")
     assert "too small for a useful bound" in b.note
     assert b.js.bound < truths(1.0)[0]

@@ -263,6 +263,8 @@ def ball_counts(
     """
     if engine == "auto":
         engine = "tree" if xs.shape[1] <= TREE_MAX_DIMENSION else "xla"
+    if max(xs.shape[0], ys.shape[0]) >= 1 << 24:  # XLA's float32 counts are exact below 2^24
+        engine = "tree"
     # A draw within rounding of the radius is inside: a duplicate of the k-th neighbour lies on
     # the sphere, and two float64 formulas of one distance may differ in the last bits.
     r, s = r * (1.0 + RADIUS_ROOM), s * (1.0 + RADIUS_ROOM)
@@ -329,9 +331,9 @@ def _xla_counts(xs: np.ndarray, r: np.ndarray, ys: np.ndarray, s: np.ndarray) ->
     )
     in_x_balls, undecided, columns, y_in_ball, index_sum, in_y_hits = (np.asarray(a) for a in out)
     in_x_balls = in_x_balls.reshape(-1)[:m].astype(np.int64)
-    undecided = undecided.reshape(-1)[:m]
+    undecided = undecided.reshape(-1)[:m].astype(np.int64)
     columns = columns.reshape(-1, UNDECIDED_KEPT)[:m]
-    y_in_ball, sole = y_in_ball.astype(np.int64), index_sum.astype(np.int64)
+    y_in_ball, sole = y_in_ball.astype(np.int64), index_sum.astype(np.int64)  # exact integers
     in_y_balls = in_y_hits > 0
     # The undecided pairs of the rows that kept them all: each decided from its differences.
     few = np.flatnonzero((undecided > 0) & (undecided <= UNDECIDED_KEPT))
@@ -392,21 +394,24 @@ def _ball_blocks(
         product = jnp.matmul(yb, xs.T, precision=jax.lax.Precision.HIGHEST)
         sq = jnp.sum(yb * yb, axis=1)[:, None] + sq_x[None, :] - 2.0 * product
         t = tb[:, None]
-        undecided = (jnp.abs(sq - r2[None, :]) <= t) | (jnp.abs(sq - sb[:, None]) <= t)
-        many = jnp.sum(undecided, axis=1, dtype=jnp.int32)
+        to_x, to_y = sq - r2[None, :], sq - sb[:, None]
+        undecided = ((jnp.abs(to_x) <= t) | (jnp.abs(to_y) <= t)).astype(jnp.float32)
+        many = jnp.sum(undecided, axis=1)
         # padding rows have s^2 = -1; a row with too many undecided pairs is redone whole
-        keep = ~undecided & ((sb >= 0.0) & (many <= UNDECIDED_KEPT))[:, None]
-        in_x = (sq <= r2[None, :] - t) & keep
-        in_y = (sq <= sb[:, None] - t) & keep
-        columns = jax.vmap(lambda u: jnp.nonzero(u, size=UNDECIDED_KEPT, fill_value=0)[0])(
-            undecided
-        )
-        counts = counts + jnp.sum(in_x, axis=0, dtype=jnp.int32)
-        index_sum = index_sum + jnp.sum(jnp.where(in_x, rb[:, None], 0), axis=0, dtype=jnp.int32)
-        hits = hits + jnp.sum(in_y, axis=0, dtype=jnp.int32)
-        return (counts, index_sum, hits), (jnp.sum(in_x, axis=1, dtype=jnp.int32), many, columns)
+        row = ((sb >= 0.0) & (many <= UNDECIDED_KEPT))[:, None]
+        in_x = ((to_x < -t) & row).astype(jnp.float32) * (1.0 - undecided)
+        in_y = ((to_y < -t) & row).astype(jnp.float32) * (1.0 - undecided)
+        # the undecided columns first (all of them where there are at most UNDECIDED_KEPT)
+        columns = jax.lax.top_k(undecided, UNDECIDED_KEPT)[1]
+        # Sums as products (exact: counts and indices below 2^24; an index sum is read only
+        # where one index makes it).
+        weights = jnp.stack([jnp.ones_like(sb), rb.astype(jnp.float32)])
+        sums = jnp.matmul(weights, in_x, precision=jax.lax.Precision.HIGHEST)
+        counts, index_sum = counts + sums[0], index_sum + sums[1]
+        hits = hits + jnp.sum(in_y, axis=0)
+        return (counts, index_sum, hits), (jnp.sum(in_x, axis=1), many, columns)
 
-    zeros = jnp.zeros(n, dtype=jnp.int32)
+    zeros = jnp.zeros(n, dtype=jnp.float32)
     (counts, index_sum, hits), (per_row, many, columns) = jax.lax.scan(
         step, (zeros, zeros, zeros), (y_blocks, s2, slack, rows)
     )

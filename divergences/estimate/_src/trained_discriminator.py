@@ -18,7 +18,8 @@ standardised on the training part. Two models:
 * ``"mlp"``: one hidden layer of ``tanh`` units, for a boundary that is not linear (a change
   of scale, a mixture);
 * ``"auto"``: both fitted on four fifths of the training part, the one with the smaller
-  cross-entropy on the remaining fifth kept (so that the held-out part stays unseen).
+  cross-entropy on the remaining fifth refitted on the whole training part (the held-out part
+  stays unseen).
 
 Both are trained full-batch by L-BFGS (SciPy's ``L-BFGS-B`` on the loss and gradient from JAX):
 deterministic for a seed, no learning rate to tune, and fast on these small models (a few
@@ -74,8 +75,12 @@ MODELS = ("auto", "logistic", "mlp")
 RIDGE = 1e-2
 #: L-BFGS's largest number of iterations.
 MAX_ITERATIONS = 500
-#: The clip of the held-out bounds (that of :func:`js_from_discriminator`).
-CLIP = 0.03
+#: The clip of the JS bound: D clipped into [0.1, 0.9] narrows the deviation terms' range from
+#: 3.48 (``js_from_discriminator``'s default 0.03) to 2.20. Measured on N(0, I) against N(e1, I)
+#: in d = 64, 5000 draws each, 12 seeds: the bound 0.61-0.73 of the truth (mean 0.66) at 0.1,
+#: 0.57-0.68 (0.62) at 0.03. The cost: the JS bound is at most log 2 + log 0.9 = 0.588, 85% of
+#: JS's range. KL keeps ``kl_from_discriminator``'s clip, chosen for KL.
+CLIP = 0.1
 
 
 class DiscriminatorBounds(NamedTuple):
@@ -203,7 +208,7 @@ def _train(model: str, xs: np.ndarray, ys: np.ndarray, width: int, seed: int
     fitted = {name: fit(name, xs[:cut_x], ys[:cut_y]) for name in ("logistic", "mlp")}
     scores = {k: _cross_entropy(d, xs[cut_x:], ys[cut_y:]) for k, d in fitted.items()}
     chosen = "mlp" if scores["mlp"] < scores["logistic"] else "logistic"
-    return chosen, fitted[chosen]
+    return chosen, fit(chosen, xs, ys)  # refitted on the whole training part
 
 
 def _classifier_test(dx: np.ndarray, dy: np.ndarray, model: str) -> TwoSampleTest:
@@ -314,7 +319,7 @@ def discriminator_bounds(
     return DiscriminatorBounds(
         js=js_from_discriminator(test_x, test_y, d, level=lev, clip=CLIP),
         tv=tv_from_discriminator(test_x, test_y, d, level=lev),
-        kl=kl_from_discriminator(test_x, test_y, d, level=lev, clip=CLIP),
+        kl=kl_from_discriminator(test_x, test_y, d, level=lev),
         test=_classifier_test(d(test_x), d(test_y), chosen),
         model=chosen,
         discriminator=d,
