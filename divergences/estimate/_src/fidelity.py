@@ -48,7 +48,8 @@ interval covers a quantity *conditional on the sample whose balls are drawn*:
   Efron-Stein bound on the variance over the generated draws, read off the draws: removing
   :math:`y_j` changes coverage by :math:`u_j / n`, :math:`u_j` the balls :math:`y_j` alone
   covers, so :math:`\mathrm{Var} \le \sum_j u_j^2 / n^2` (Boucheron, Lugosi & Massart 2013,
-  Theorem 3.1) (``"asymptotic"``).
+  Theorem 3.1), estimated by :math:`(1 + \sum_j u_j^2) / n^2`: where no ball has a sole
+  generated draw the plug-in is 0 while coverage still moves by ``1/n`` (``"asymptotic"``).
 
 Density and coverage claim their level where the coverage table measured it
 (:data:`FIDELITY_CLAIMS`; ``benchmarks/estimate_coverage.md``, "Precision, recall, density and
@@ -249,7 +250,7 @@ def _measures(
         )
         out["coverage"] = _normal(
             "coverage", float(np.count_nonzero(c.y_in_ball)) / n,
-            float(np.sum(alone**2.0)) / n**2, 1.0, lev, d, smaller, method, n, m,
+            (float(np.sum(alone**2.0)) + 1.0) / n**2, 1.0, lev, d, smaller, method, n, m,
         )  # fmt: skip
     return out
 
