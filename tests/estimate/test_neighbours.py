@@ -12,6 +12,7 @@ from scipy.spatial.distance import cdist
 
 from divergences.estimate._src.neighbours import (
     RADIUS_ROOM,
+    UNDECIDED_KEPT,
     ball_counts,
     candidate_indices,
     kth_neighbour_distances,
@@ -108,10 +109,10 @@ def test_ball_counts_engines_agree_with_full_matrices(d: int) -> None:
     rng = np.random.default_rng(d)
     x, y = rng.standard_normal((300, d)), rng.standard_normal((260, d)) + 0.2
     y[:20] = x[:20]  # duplicates across the samples, at distance 0: undecided pairs
-    x[40:70] = x[40]  # a ball of radius 0 around each of 30 equal draws (k = 3)
-    y[25] = x[40]  # in all 30: more undecided pairs than a row hands over, the row redone
+    x[40:110] = x[40]  # a ball of radius 0 around each of 70 equal draws (k = 3)
+    y[25] = x[40]  # in all 70: more undecided pairs than a row hands over, the row redone
     r, s = kth_neighbour_distances(x, 3), kth_neighbour_distances(y, 3)
-    assert np.all(r[40:70] == 0.0)
+    assert np.all(r[40:110] == 0.0) and UNDECIDED_KEPT < 70
     want = brute_counts(x, r, y, s)
     for engine in ("tree", "xla"):
         got = ball_counts(x, r, y, s, engine=engine)

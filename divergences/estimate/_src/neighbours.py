@@ -362,7 +362,7 @@ def _xla_counts(xs: np.ndarray, r: np.ndarray, ys: np.ndarray, s: np.ndarray) ->
 
 #: Undecided pairs a row of :func:`_ball_blocks` hands to the host by index; a row with more is
 #: recomputed whole.
-UNDECIDED_KEPT = 16
+UNDECIDED_KEPT = 64
 
 
 @jax.jit
