@@ -64,6 +64,7 @@ def test_equal_laws_give_density_one_and_coverage_one_less_two_to_the_minus_k():
     assert f.precision.value > 0.9 and f.recall.value > 0.9
 
 
+@pytest.mark.slow
 def test_equal_laws_coverage_is_the_mean_over_repetitions():
     # the closed form against the mean of 300 small draws (its standard error about 0.003)
     rng = np.random.default_rng(2)
