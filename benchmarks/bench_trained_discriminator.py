@@ -74,10 +74,12 @@ PAIRS = {
 }
 
 
-def power(reps: int, n: int) -> None:
+def power(reps: int, n: int, pairs: str) -> None:
     print(f"| pair | n = m | classifier test | mmd_test | ({reps} seeds, rejections at 0.05) |")
     print("|---|---|---|---|---|")
-    for name, (draw, d) in PAIRS.items():
+    chosen = [list(PAIRS)[int(i)] for i in pairs.split(",")] if pairs else list(PAIRS)
+    for name in chosen:
+        draw, d = PAIRS[name]
         ours = theirs = 0
         for seed in range(reps):
             x, y = draw(np.random.default_rng([seed, 7]), n, d)
@@ -131,11 +133,12 @@ def main() -> None:
     parser.add_argument("what", choices=["target", "power", "optax"])
     parser.add_argument("--reps", type=int, default=10)
     parser.add_argument("--n", type=int, default=0, help="draws a sample (default by task)")
+    parser.add_argument("--pairs", default="", help="power: which pairs, by index (all)")
     args = parser.parse_args()
     if args.what == "target":
         target(args.reps, args.n or 5000, 64)
     elif args.what == "power":
-        power(args.reps, args.n or 500)
+        power(args.reps, args.n or 500, args.pairs)
     else:
         optax_compare(args.reps, args.n or 5000, 64)
     print(f"load {os.getloadavg()[0]:.1f}")
