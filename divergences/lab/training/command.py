@@ -34,7 +34,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--steps",
         type=int,
         default=None,
-        help="generator steps (default: the game's, 12000; 30000 for r1; 2.5 times as many "
+        help="generator steps (default: the game's, 12000; 30000 for r1; 10/3 times as many "
         "on grid25)",
     )
     p.add_argument(

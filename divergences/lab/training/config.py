@@ -111,7 +111,8 @@ class TrainingConfig:
       generator_activation: the MLP generator's activation, ``"relu"`` or ``"leaky_relu"`` (the
         critics' own, slope 0.2; see :data:`~divergences.lab.training.networks.ACTIVATIONS`).
       clip: the weight-clipping bound ``c`` of ``wgan-clip``; ``None`` for the paper's (0.01).
-      gp_weight: ``lambda`` of ``wgan-gp``; ``None`` for the paper's (10).
+      gp_weight: ``lambda`` of ``wgan-gp``; ``None`` for the paper's toy experiments' (0.1; 10 on
+        images, which the critics of :mod:`divergences.lab.critics` keep).
       r1_weight: ``gamma`` of ``r1``; ``None`` for the game's (0.1; the paper's is 10).
       generator_ema: the decay :math:`\beta` of the debiased moving average of the generator's
         weights that the readouts, snapshots and ``run.generator`` use (Yazici et al., 2019); in
@@ -183,9 +184,15 @@ class TrainingConfig:
 
     @property
     def game_spec(self) -> Game:
-        """The game, with the constraint's constant of this configuration where one is set."""
+        """The game, with the constraint's constant of this configuration where one is set.
+
+        A constant left at ``None`` takes the game's toy-data value where it has one
+        (:attr:`~divergences.lab.training.games.Game.toy_constants`), else the paper's.
+        """
+        toy = dict(named_game(self.game).toy_constants)
+        given = {"clip": self.clip, "gp_weight": self.gp_weight, "r1_weight": self.r1_weight}
         return named_game(
-            self.game, clip=self.clip, gp_weight=self.gp_weight, r1_weight=self.r1_weight
+            self.game, **{k: toy.get(k) if v is None else v for k, v in given.items()}
         )
 
     @property

@@ -91,9 +91,11 @@ def gaussian_ring(k: int = 8, *, radius: float = 2.0, std: float = 0.02) -> Data
 
 
 #: The default step count's scale on the grid of 25 Gaussians, whose modes take longer to reach
-#: than the ring's (the runs: benchmarks/history-to-2026-11-25.md, "Notes moved from the code", the training
-#: lab's default step counts).
-GRID_STEPS_SCALE = 2.5
+#: than the ring's: 40000 steps of the five-critic-step games, where wgan-gp (lambda = 0.1) found
+#: all 25 modes on seeds 0, 1 and 2 (25, 18 and 25 at 30000 steps; benchmarks/README.md, "The
+#: training lab's modes"); sngan's runs at 30000: benchmarks/history-to-2026-11-25.md, "Notes
+#: moved from the code".
+GRID_STEPS_SCALE = 10 / 3
 
 
 def gaussian_grid(side: int = 5, *, spacing: float = 2.0, std: float = 0.05) -> Dataset:

@@ -108,10 +108,10 @@ def advice(run: TrainingRun, *, modes_ok: bool) -> str:
             f"try more steps (--steps {2 * n}) or another seed: one readout's W1 is noisy, "
             "see the last readouts in readouts.csv"
         )
-    if c.dataset.name == "grid25" and c.game != "sngan":
+    if c.dataset.name == "grid25" and c.game not in ("sngan", "wgan-gp"):
         return (
-            "on grid25 the lab's measured game is sngan: try --game sngan (30000 steps by "
-            "default there)"
+            "on grid25 the lab's measured games are sngan and wgan-gp: try --game sngan or "
+            "--game wgan-gp (40000 steps by default there)"
         )
     return f"try more steps: --steps {2 * n}"
 

@@ -125,7 +125,8 @@ def test_the_summary_says_modes_k_of_k_w1_in_floors_and_the_spread(run):
     [
         (4, 2.7, "grid25", "sngan", "try more steps: --steps 40"),
         (25, 1.7, "grid25", "sngan", "another seed"),  # all 25 modes, one readout's noise
-        (4, 2.7, "grid25", "wgan-gp", "try --game sngan (30000 steps by default there)"),
+        (4, 2.7, "grid25", "wgan-gp", "try more steps: --steps "),  # a measured game
+        (4, 2.7, "grid25", "r1", "try --game sngan or --game wgan-gp (40000 steps by default"),
         (0, 24.0, "ring8", "nsgan", "--game sngan or --game r1"),  # a regularised game
         (0, 11.0, "ring8", "wgan-clip", "--game wgan-gp"),
         (8, 1.6, "ring8", "sngan", "another seed"),  # all modes, W1 just above: noise
@@ -164,7 +165,8 @@ def test_require_converged_turns_the_verdict_into_the_exit_status(
 def test_the_default_step_count_is_the_games_times_the_datas_scale():
     assert TrainingConfig(data="ring8", game="sngan").n_steps == 12000
     assert TrainingConfig(data="ring8", game="r1").n_steps == 30000
-    assert TrainingConfig(data="grid25", game="sngan").n_steps == 30000
+    assert TrainingConfig(data="grid25", game="sngan").n_steps == 40000
+    assert TrainingConfig(data="grid25", game="wgan-gp").game_spec.constants == {"gp_weight": 0.1}
     assert TrainingConfig(data="grid25", game="sngan", steps=7).n_steps == 7
 
 
