@@ -368,7 +368,7 @@ def build_parser() -> argparse.ArgumentParser:
         "one-sided bound, its kind, whether it claims coverage and what it assumes: KL both "
         "ways, JS and each law's entropy (nearest neighbours, in d <= 2), W1 (exact transport "
         "in d <= 2, a finite-sample lower bound above; DKW's bands on the line), MMD^2 with "
-        "McDiarmid's and with the normal interval, KID, and the Frechet distance of the "
+        "McDiarmid's and with the normal interval (given --bandwidth), KID, and the Frechet distance of the "
         "Gaussian fits (FD: its bias-corrected value and interval, beside the plug-in FID "
         "papers print), then the MMD permutation test's p-value. Rows that claim nothing are "
         "printed without a value; rows left out are listed with the reason (--rows runs "
@@ -436,10 +436,10 @@ def build_parser() -> argparse.ArgumentParser:
     p_estimate.add_argument(
         "--mmd-draws",
         type=_draws,
-        default=None,
+        default=5000,
         metavar="N",
-        help="the MMD rows and the test on a seeded subsample of at most N draws of each file "
-        "(default: every draw)",
+        help="the MMD rows and the test on a seeded subsample of at most N draws of each file, "
+        "or 'all' (its relabellings cost (n + m)^2 d each; default: %(default)s)",
     )
     p_estimate.add_argument(
         "--no-progress",
