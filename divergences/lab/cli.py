@@ -21,7 +21,7 @@ from divergences.lab.continuous_curves import (
 )
 from divergences.lab.critics import critic_sweep, plot_critic_sweep
 from divergences.lab.divergence_curves import QUANTITIES, sweep, write_csv
-from divergences.lab.estimate_command import estimate_files, format_table, to_json
+from divergences.lab.estimate_command import ROW_KEYS, estimate_files, format_table, to_json
 from divergences.lab.proof_files import ProofFileError
 from divergences.lab.tour import format_tour, tour
 from divergences.lab.training.command import add_arguments, run_command
@@ -56,6 +56,29 @@ def _at_least(low: int) -> Callable[[str], int]:
         return value
 
     return parse
+
+
+def _draws(text: str) -> int | None:
+    """``--w1-draws`` and the like: a whole number >= 2, or ``all`` (None: every draw)."""
+    if text.strip().lower() == "all":
+        return None
+    try:
+        return _at_least(2)(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(
+            f"must be a whole number >= 2 or 'all', got {text!r}"
+        ) from None
+
+
+def _positive(text: str) -> float:
+    """``--bandwidth``: a finite number > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number > 0, got {text!r}") from None
+    if not (0.0 < value < float("inf")):  # NaN fails the comparison
+        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text}")
+    return value
 
 
 def _level(text: str) -> float:
@@ -183,10 +206,14 @@ def _cmd_estimate(args: argparse.Namespace) -> int:
         args.y,
         level=args.level,
         seed=args.seed,
+        rows=args.rows,
+        bandwidth=args.bandwidth,
         w1_draws=args.w1_draws,
         kid_draws=args.kid_draws,
+        mmd_draws=args.mmd_draws,
         permutations=args.permutations,
         allow_wide=args.allow_wide,
+        progress=not args.no_progress,
     )
     print(to_json(report) if args.json else format_table(report))
     return 0
@@ -337,12 +364,17 @@ def build_parser() -> argparse.ArgumentParser:
         description="Reads the draws of P from X and of Q from Y, one draw a row: .npy, or "
         ".csv (numbers separated by commas, no header; lines starting with # are skipped). A "
         "1-D array is read as draws on the line. Prints each estimate of divergences.estimate "
-        "that applies (KL both ways, JS, W1, on the line W1 from the DKW bands, MMD^2 with "
-        "McDiarmid's and with the normal interval, KID, the Frechet distance of the Gaussian "
-        "fits (FD, FID's formula), each law's entropy) with its interval or one-sided bound, its kind, whether it claims "
-        "coverage and what it assumes, then the MMD permutation test's p-value. Exits 2, "
-        "naming the file and the rule, for an array with more columns than rows (it looks "
-        "transposed: see --allow-wide), NaN or inf entries, or two dimensions that differ.",
+        "that can claim something in the draws' dimension, timed, with its interval or "
+        "one-sided bound, its kind, whether it claims coverage and what it assumes: KL both "
+        "ways, JS and each law's entropy (nearest neighbours, in d <= 2), W1 (exact transport "
+        "in d <= 2, a finite-sample lower bound above; DKW's bands on the line), MMD^2 with "
+        "McDiarmid's and with the normal interval (given --bandwidth), KID, and the Frechet distance of the "
+        "Gaussian fits (FD: its bias-corrected value and interval, beside the plug-in FID "
+        "papers print), then the MMD permutation test's p-value. Rows that claim nothing are "
+        "printed without a value; rows left out are listed with the reason (--rows runs "
+        "them). Progress goes to stderr. Exits 2, naming the file and the rule, for an empty "
+        "file, an array with more columns than rows (it looks transposed: see --allow-wide), "
+        "NaN or inf entries, or two dimensions that differ.",
     )
     p_estimate.add_argument("x", metavar="X", help="the draws of P (.npy or .csv)")
     p_estimate.add_argument("y", metavar="Y", help="the draws of Q (.npy or .csv)")
@@ -370,21 +402,49 @@ def build_parser() -> argparse.ArgumentParser:
         help="read an array with more columns than rows as it is (default: refused as transposed)",
     )
     p_estimate.add_argument(
+        "--rows",
+        default=None,
+        metavar="KEYS",
+        help="the rows to run, comma-separated, or 'all': "
+        + ", ".join(ROW_KEYS)
+        + " (default: those that can claim something in the draws' dimension)",
+    )
+    p_estimate.add_argument(
+        "--bandwidth",
+        type=_positive,
+        default=None,
+        metavar="S",
+        help="the Gaussian kernel's width for the MMD rows and the test, fixed before the "
+        "draws: MMD^2's interval is then finite-sample (default: the median heuristic, whose "
+        "interval claims nothing)",
+    )
+    p_estimate.add_argument(
         "--w1-draws",
-        type=_at_least(2),
+        type=_draws,
         default=2000,
         metavar="N",
-        help="exact W1 on a seeded subsample of at most N draws of each file (exact transport "
-        "between 10^4 draws takes minutes; default: %(default)s)",
+        help="exact W1 on a seeded subsample of at most N draws of each file, or 'all' (exact "
+        "transport between 10^4 draws takes minutes; default: %(default)s)",
     )
     p_estimate.add_argument(
         "--kid-draws",
-        type=_at_least(2),
+        type=_draws,
+        default=None,
+        metavar="N",
+        help="KID on a seeded subsample of at most N draws of each file (default: every draw)",
+    )
+    p_estimate.add_argument(
+        "--mmd-draws",
+        type=_draws,
         default=5000,
         metavar="N",
-        help="KID on a seeded subsample of at most N draws of each file (its three n x n x d "
-        "products take a minute and more at 10^4 x 2048; its interval is claimed from 250 "
-        "draws; default: %(default)s)",
+        help="the MMD rows and the test on a seeded subsample of at most N draws of each file, "
+        "or 'all' (its relabellings cost (n + m)^2 d each; default: %(default)s)",
+    )
+    p_estimate.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="no progress bar on stderr",
     )
     p_estimate.add_argument(
         "--permutations",

@@ -1,28 +1,34 @@
-"""``divergences estimate x.npy y.npy``: every estimate of :mod:`divergences.estimate` for two files.
+"""``divergences estimate x.npy y.npy``: the estimates of :mod:`divergences.estimate` for two files.
 
 Each file holds the draws of one law, one draw a row (``.npy``, or ``.csv``: numbers separated
 by commas, no header). The files are checked before any estimate runs, and an array that is
-probably not what its writer meant is refused with a message naming the file and the rule: more
-coordinates than draws (a transposed array; ``allow_wide`` passes it), NaN or inf entries, two
-files of different dimensions. A 1-D array is read as ``n`` draws on the line, and the output
-says so.
+probably not what its writer meant is refused with a message naming the file and the rule: an
+empty or truncated file, more coordinates than draws (a transposed array; ``allow_wide``
+passes it), NaN or inf entries, two files of different dimensions. A 1-D array is read as ``n``
+draws on the line, and the output says so.
 
-The estimates that apply to the pair are then run, each with its warnings recorded rather than
-printed (a :class:`~divergences.estimate.NoCoverageWarning` is the row's ``coverage claimed:
-no``): KL both ways, JS, W1 (by exact transport, on a seeded subsample of at most
-``w1_draws`` draws of each file, whose own interval holds for the laws: a subsample of
-independent draws is one), W1 from the DKW bands on the line, MMD² with McDiarmid's interval
-and with the normal one, KID (on a seeded subsample of at most ``kid_draws`` draws of each
-file: its three ``n x n x d`` products take a minute and more at 10^4 x 2048), the Fréchet
-distance of the Gaussian fits (FD, FID's formula), the entropy of each law, and the MMD
-permutation test of ``P == Q``. An estimator that refuses the draws (repeated points
-for the nearest-neighbour ones, too few draws) gives a row saying why, not a failed command.
+The rows that can claim something in the draws' dimension are then run, each timed and with
+its warnings recorded rather than printed (a :class:`~divergences.estimate.NoCoverageWarning`
+is the row's ``coverage claimed: no``): KL both ways, JS and each law's entropy (the
+nearest-neighbour estimators, claimed in d <= 2 only), W1 (by exact transport on a seeded
+subsample of at most ``w1_draws`` draws in d <= 2; above, the finite-sample lower bound of
+:func:`~divergences.estimate.w1_projected`), W1 from the DKW bands on the line, MMD² with
+McDiarmid's and with the normal interval (where a bandwidth is given: with the median
+heuristic's they claim nothing), KID and the Fréchet distance of the Gaussian fits on every
+draw, and the MMD permutation test of ``P == Q`` (on a seeded subsample of at most
+``mmd_draws`` draws of each file). The rows left out are listed with the
+reason, and ``rows`` chooses them. An estimator that refuses the draws (repeated points for the
+nearest-neighbour ones, too few draws) gives a row saying why, not a failed command. Where a
+row claims nothing, the table prints no value (a lone number reads as the answer), only the
+reason; the JSON keeps every field.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import sys
+import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -33,7 +39,15 @@ import numpy as np
 from divergences import estimate
 from divergences.estimate import Estimate, TwoSampleTest
 
-__all__ = ["Report", "Row", "estimate_files", "format_table", "load_draws", "to_json"]
+__all__ = [
+    "ROW_KEYS",
+    "Report",
+    "Row",
+    "estimate_files",
+    "format_table",
+    "load_draws",
+    "to_json",
+]
 
 #: The file types read, by suffix.
 SUFFIXES = (".npy", ".csv")
@@ -48,13 +62,15 @@ class Row(NamedTuple):
       result: the :class:`~divergences.estimate.Estimate`, or ``None`` where it was refused.
       warnings: the warnings the call raised, in words.
       error: the estimator's refusal (a ``ValueError``'s message), or ``""``.
+      seconds: the call's wall time.
     """
 
     name: str
     estimator: str
-    result: Estimate | None
+    result: Any
     warnings: tuple[str, ...]
     error: str
+    seconds: float
 
 
 class Report(NamedTuple):
@@ -67,6 +83,8 @@ class Report(NamedTuple):
       rows: the estimates, in the order printed.
       test: the MMD permutation test of ``P == Q``, or ``None`` where it was refused.
       test_error: the test's refusal, or ``""``.
+      test_seconds: the test's wall time (0 where it was not run).
+      skipped: the rows left out, each as (its names, its ``rows`` key, why).
     """
 
     inputs: tuple[dict[str, Any], ...]
@@ -75,6 +93,8 @@ class Report(NamedTuple):
     rows: tuple[Row, ...]
     test: TwoSampleTest | None
     test_error: str
+    test_seconds: float
+    skipped: tuple[tuple[str, str, str], ...]
 
 
 def _read(path: Path) -> np.ndarray:
@@ -87,12 +107,17 @@ def _read(path: Path) -> np.ndarray:
         )
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file")
+    if path.stat().st_size == 0:
+        raise ValueError(f"{path}: is empty (0 bytes): it holds no draws; write the array again")
     try:
         if suffix == ".npy":
             return np.load(path, allow_pickle=False)
         return np.loadtxt(path, delimiter=",", ndmin=2)
-    except ValueError as exc:
-        raise ValueError(f"{path}: cannot be read as an array of numbers: {exc}") from None
+    except (ValueError, EOFError, OSError) as exc:  # a truncated .npy is an EOFError
+        raise ValueError(
+            f"{path}: cannot be read as an array of numbers ({type(exc).__name__}: "
+            f"{exc or 'the file ends early'})"
+        ) from None
 
 
 def load_draws(path: str | Path, *, allow_wide: bool = False) -> tuple[np.ndarray, str]:
@@ -132,24 +157,92 @@ def load_draws(path: str | Path, *, allow_wide: bool = False) -> tuple[np.ndarra
     return draws, f"{n} draws in {d} dimension{'s' if d > 1 else ''}"
 
 
-def _call(name: str, what: str, fn: Callable[[], Estimate]) -> Row:
-    """Runs one estimator, its warnings recorded rather than shown and its refusal kept."""
+#: The rows ``--rows`` names, in the order printed: each a quantity of the two laws (or the test).
+ROW_KEYS = (
+    "kl", "js", "w1", "w1-projected", "w1-dkw", "mmd", "mmd-normal", "kid", "fd", "entropy",
+    "test",
+)  # fmt: skip
+
+
+class _Planned(NamedTuple):
+    key: str
+    name: str
+    what: str
+    run: Callable[[], Estimate | TwoSampleTest]
+
+
+def _skipped_rows(d: int, bandwidth: float | None) -> dict[str, str]:
+    """The rows left out by default in dimension ``d``, each with the reason, in words."""
+    out = {}
+    if bandwidth is None:
+        why = (
+            "with the median heuristic's bandwidth, read off the draws, MMD^2's intervals claim "
+            "nothing (KID's and the test's hold); --bandwidth S fixes the kernel before the "
+            "draws, for a finite-sample interval"
+        )
+        out.update({"mmd": why, "mmd-normal": why})
+    if d == 1:
+        return {**out, "w1-projected": "on the line it is W1(P, Q), DKW"}
+    knn = estimate.ASYMPTOTIC_CLAIMS["kl"][0]
+    out["w1-dkw"] = "W1 from DKW's bands is for draws on the line"
+    if d > knn:
+        why = (
+            f"the nearest-neighbour estimators claim nothing in d = {d} (their intervals are "
+            f"measured to hold in d <= {knn}); KID, FD, the MMD test and the W1 lower bound hold "
+            f"here"
+        )
+        out.update({"kl": why, "js": why, "entropy": why})
+        out["w1"] = (
+            f"the exact W1 between the samples is biased upward (by a term of order n^(-1/d), "
+            f"slow to fall in d = {d}), so its interval is wide; the W1 row is the "
+            f"finite-sample lower bound of w1_projected"
+        )
+    else:
+        out["w1-projected"] = "in the plane the exact W1's interval is claimed"
+    return out
+
+
+def _parse_rows(
+    rows: str | None, d: int, bandwidth: float | None
+) -> tuple[tuple[str, ...], dict[str, str]]:
+    """The rows to run (``rows``: comma-separated keys, ``"all"``, or None for the default)."""
+    skipped = _skipped_rows(d, bandwidth)
+    if rows is None:
+        return tuple(k for k in ROW_KEYS if k not in skipped), skipped
+    keys = tuple(dict.fromkeys(k.strip() for k in rows.split(",") if k.strip()))
+    if keys == ("all",):
+        keys = tuple(k for k in ROW_KEYS if not (k == "w1-dkw" and d > 1))
+    unknown = [k for k in keys if k not in ROW_KEYS]
+    if unknown or not keys:
+        raise ValueError(
+            f"rows must be 'all' or a comma-separated list of {', '.join(ROW_KEYS)}; got {rows!r}"
+        )
+    if "w1-dkw" in keys and d > 1:
+        raise ValueError(f"rows: w1-dkw is for draws on the line, here d = {d}")
+    return tuple(k for k in ROW_KEYS if k in keys), {}
+
+
+def _call(planned: _Planned) -> Row:
+    """Runs one estimator, timed, its warnings recorded rather than shown and its refusal kept."""
+    start = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            result = fn()
+            result = planned.run()
         except ValueError as exc:
-            return Row(name, what, None, (), str(exc))
+            return Row(planned.name, planned.what, None, (), str(exc), time.perf_counter() - start)
     said = tuple(dict.fromkeys(str(w.message) for w in caught))  # each message once, in order
-    return Row(name, what, result, said, "")
+    return Row(planned.name, planned.what, result, said, "", time.perf_counter() - start)
 
 
-def _subsample(a: np.ndarray, count: int, rng: np.random.Generator) -> np.ndarray:
-    return a if a.shape[0] <= count else a[np.sort(rng.choice(a.shape[0], count, replace=False))]
+def _subsample(a: np.ndarray, count: int | None, rng: np.random.Generator) -> np.ndarray:
+    if count is None or a.shape[0] <= count:
+        return a
+    return a[np.sort(rng.choice(a.shape[0], count, replace=False))]
 
 
 def _subsamples(
-    what: str, x: np.ndarray, y: np.ndarray, count: int, rng: np.random.Generator
+    what: str, x: np.ndarray, y: np.ndarray, count: int | None, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray, str]:
     """At most ``count`` draws of each sample, seeded, and the call ``what`` saying so if cut."""
     xs, ys = _subsample(x, count, rng), _subsample(y, count, rng)
@@ -158,16 +251,40 @@ def _subsamples(
     return xs, ys, what
 
 
+def _progress(total: int, show: bool) -> Any:
+    """A progress bar on stderr (tqdm), or a stand-in that does nothing where it is off."""
+    if not show:
+        return _NoProgress()
+    from tqdm import tqdm
+
+    return tqdm(total=total, file=sys.stderr, unit="row", leave=False)
+
+
+class _NoProgress:
+    def set_description_str(self, text: str) -> None:
+        del text
+
+    def update(self, count: int) -> None:
+        del count
+
+    def close(self) -> None:
+        pass
+
+
 def estimate_files(
     x_path: str | Path,
     y_path: str | Path,
     *,
     level: float = 0.95,
     seed: int = 0,
-    w1_draws: int = 2000,
-    kid_draws: int = 5000,
+    rows: str | None = None,
+    bandwidth: float | None = None,
+    w1_draws: int | None = 2000,
+    kid_draws: int | None = None,
+    mmd_draws: int | None = 5000,
     permutations: int = 200,
     allow_wide: bool = False,
+    progress: bool = False,
 ) -> Report:
     """Every estimate of :mod:`divergences.estimate` that applies to the draws in two files.
 
@@ -175,19 +292,29 @@ def estimate_files(
       x_path: the draws of P (``.npy`` or ``.csv``, one draw a row).
       y_path: the draws of Q, of P's dimension.
       level: the intervals' coverage, in ``(0, 1)``.
-      seed: the seed of the splits, the W1 subsample and the test's relabellings, ``>= 0``.
+      seed: the seed of the splits, the subsamples and the test's relabellings, ``>= 0``.
+      rows: the rows to run, comma-separated keys of :data:`ROW_KEYS` or ``"all"``; ``None``:
+        those that can claim something in the draws' dimension (the others are listed in the
+        report's ``skipped`` with the reason).
+      bandwidth: the Gaussian kernel's width for the MMD rows and the test (a kernel fixed
+        before the draws: MMD²'s interval is then finite-sample); ``None``: the median
+        heuristic, whose interval claims nothing.
       w1_draws: the most draws of each file the exact W1 takes (a seeded subsample beyond it:
-        exact transport between 10^4 draws takes minutes).
-      kid_draws: the most draws of each file KID takes (a seeded subsample beyond it: its cost
-        is that of ``X X^T``, ``Y Y^T`` and ``X Y^T``, a minute and more at 10^4 x 2048).
+        exact transport between 10^4 draws takes minutes); ``None``: every draw.
+      kid_draws: the most draws of each file KID takes; ``None`` (the default): every draw.
+      mmd_draws: the most draws of each file the MMD rows and the test take (a seeded
+        subsample beyond it, said in the row: the test's type-I error holds on any subsample of
+        independent draws); ``None``: every draw.
       permutations: the MMD test's random relabellings.
       allow_wide: read an array with more coordinates than draws as it is.
+      progress: show a progress bar on stderr, one step a row.
 
     Returns:
       A :class:`Report`.
 
     Raises:
-      ValueError: for a file :func:`load_draws` refuses, or two files of different dimensions.
+      ValueError: for a file :func:`load_draws` refuses, two files of different dimensions, or
+        ``rows`` naming no row.
     """
     x, x_read = load_draws(x_path, allow_wide=allow_wide)
     y, y_read = load_draws(y_path, allow_wide=allow_wide)
@@ -197,41 +324,95 @@ def estimate_files(
             f"{x.shape[1]} coordinates a draw, {y_path} has {y.shape[1]}"
         )
     d = x.shape[1]
+    keys, skipped = _parse_rows(rows, d, bandwidth)
     rng = np.random.default_rng(seed)
     xw, yw, w1_what = _subsamples("w1(x, y)", x, y, w1_draws, rng)
     xk, yk, kid_what = _subsamples("kid(x, y)", x, y, kid_draws, rng)
-    rows = [
-        _call("KL(P || Q)", "kl(x, y)", lambda: estimate.kl(x, y, level=level, seed=seed)),
-        _call("KL(Q || P)", "kl(y, x)", lambda: estimate.kl(y, x, level=level, seed=seed)),
-        _call("JS(P, Q)", "js(x, y)", lambda: estimate.js(x, y, level=level, seed=seed)),
-        _call("W1(P, Q)", w1_what, lambda: estimate.w1(xw, yw, level=level, seed=seed)),
-    ]
-    if d == 1:
-        rows.append(
-            _call("W1(P, Q), DKW", "w1_dkw(x, y)", lambda: estimate.w1_dkw(x, y, level=level))
-        )
-    rows += [
-        _call("MMD^2(P, Q)", "mmd_squared(x, y)", lambda: estimate.mmd_squared(x, y, level=level)),
-        _call(
-            "MMD^2(P, Q), normal",
-            'mmd_squared(x, y, interval="normal")',
-            lambda: estimate.mmd_squared(x, y, level=level, interval="normal"),
-        ),
-        _call("KID(P, Q)", kid_what, lambda: estimate.kid(xk, yk, level=level)),
-        _call("FD(P, Q)", "frechet(x, y)", lambda: estimate.frechet(x, y, level=level, seed=seed)),
-        _call("H(P)", "entropy(x)", lambda: estimate.entropy(x, level=level, seed=seed)),
-        _call("H(Q)", "entropy(y)", lambda: estimate.entropy(y, level=level, seed=seed)),
-    ]
-    test, test_error = None, ""
+    xm, ym, mmd_what = _subsamples("mmd_squared(x, y", x, y, mmd_draws, rng)
+    given = "" if bandwidth is None else f", bandwidth={bandwidth:g}"
+    test_what = "mmd_test(x, y" + mmd_what[len("mmd_squared(x, y") :]
+    kw: dict[str, Any] = {"level": level}
+    plan = {
+        "kl": [
+            _Planned("kl", "KL(P || Q)", "kl(x, y)", lambda: estimate.kl(x, y, seed=seed, **kw)),
+            _Planned("kl", "KL(Q || P)", "kl(y, x)", lambda: estimate.kl(y, x, seed=seed, **kw)),
+        ],
+        "js": [_Planned("js", "JS(P, Q)", "js(x, y)", lambda: estimate.js(x, y, seed=seed, **kw))],
+        "w1": [_Planned("w1", "W1(P, Q)", w1_what, lambda: estimate.w1(xw, yw, seed=seed, **kw))],
+        "w1-projected": [
+            _Planned(
+                "w1-projected",
+                "W1(P, Q), projected",
+                "w1_projected(x, y)",
+                lambda: estimate.w1_projected(x, y, seed=seed, **kw),
+            )
+        ],
+        "w1-dkw": [
+            _Planned("w1-dkw", "W1(P, Q), DKW", "w1_dkw(x, y)", lambda: estimate.w1_dkw(x, y, **kw))
+        ],
+        "mmd": [
+            _Planned(
+                "mmd",
+                "MMD^2(P, Q)",
+                mmd_what.replace("(x, y", f"(x, y{given}") + ")",
+                lambda: estimate.mmd_squared(xm, ym, bandwidth=bandwidth, **kw),
+            )
+        ],
+        "mmd-normal": [
+            _Planned(
+                "mmd-normal",
+                "MMD^2(P, Q), normal",
+                mmd_what.replace("(x, y", f'(x, y{given}, interval="normal"') + ")",
+                lambda: estimate.mmd_squared(xm, ym, bandwidth=bandwidth, interval="normal", **kw),
+            )
+        ],
+        "kid": [_Planned("kid", "KID(P, Q)", kid_what, lambda: estimate.kid(xk, yk, **kw))],
+        "fd": [
+            _Planned(
+                "fd", "FD(P, Q)", "frechet(x, y)", lambda: estimate.frechet(x, y, seed=seed, **kw)
+            )
+        ],
+        "entropy": [
+            _Planned("entropy", "H(P)", "entropy(x)", lambda: estimate.entropy(x, seed=seed, **kw)),
+            _Planned("entropy", "H(Q)", "entropy(y)", lambda: estimate.entropy(y, seed=seed, **kw)),
+        ],
+        "test": [
+            _Planned(
+                "test",
+                "MMD test",
+                test_what.replace("(x, y", f"(x, y{given}") + ")",
+                lambda: estimate.mmd_test(
+                    xm, ym, bandwidth=bandwidth, permutations=permutations, seed=seed
+                ),
+            )
+        ],
+    }
+    todo = [p for k in keys for p in plan[k]]
+    bar = _progress(len(todo), progress)
+    done: list[Row] = []
     try:
-        test = estimate.mmd_test(x, y, permutations=permutations, seed=seed)
-    except ValueError as exc:
-        test_error = str(exc)
+        for planned in todo:
+            bar.set_description_str(planned.name)
+            done.append(_call(planned))
+            bar.update(1)
+    finally:
+        bar.close()
+    test = next((r for r in done if r.name == "MMD test"), None)
     inputs = tuple(
         {"path": str(p), "shape": list(a.shape), "read_as": how}
         for p, a, how in ((x_path, x, x_read), (y_path, y, y_read))
     )
-    return Report(inputs, float(level), seed, tuple(rows), test, test_error)
+    names = {k: ", ".join(p.name for p in plan[k]) for k in plan}
+    return Report(
+        inputs=inputs,
+        level=float(level),
+        seed=seed,
+        rows=tuple(r for r in done if r.name != "MMD test"),
+        test=None if test is None else test.result,  # type: ignore[arg-type]
+        test_error="" if test is None else test.error,
+        test_seconds=0.0 if test is None else test.seconds,
+        skipped=tuple((names[k], k, why) for k, why in skipped.items()),
+    )
 
 
 def _number(v: float) -> str:
@@ -248,43 +429,83 @@ def _interval(e: Estimate) -> str:
     return f"[{_number(e.lower_bound)}, {_number(e.upper_bound)}]"
 
 
-def format_table(report: Report) -> str:
-    """The report as text: the inputs, one line an estimate, the test, the estimators' refusals."""
-    lines = [f"{'x' if i == 0 else 'y'}: {s['path']}, {s['read_as']}" for i, s in
-             enumerate(report.inputs)]  # fmt: skip
+def _cells(e: Estimate) -> tuple[str, str]:
+    """The value and interval cells: no value where nothing is claimed but the quantity's range.
+
+    A row of kind ``"no-coverage-claim"`` prints ``-`` for its value and its interval: its point
+    is a number a reader would take for the answer, which nothing supports there (the JSON keeps
+    it, with the reason). A one-sided bound prints the bound it claims, and its point in
+    parentheses, as the estimate of a lower bound it is.
+    """
+    if e.kind == "no-coverage-claim":
+        return "-", "none"
+    if e.sides in ("lower", "upper"):
+        return f"({_number(e.value)})", _interval(e)
+    return _number(e.value), _interval(e)
+
+
+def _reason(r: Row) -> str:
+    """Why a row claims nothing, from its recorded warnings (the first sentence that says so)."""
+    for w in r.warnings:
+        if "no coverage claimed" in w:
+            return w.split("no coverage claimed: ", 1)[-1].split("; the ends are")[0]
+    return r.result.assumption
+
+
+def _table(report: Report) -> list[str]:
+    """The estimates' table: a head, a rule, one line a row; a line for each unclaimed row."""
     head = (
         "estimate", "value", f"interval ({report.level:.0%})", "kind", "coverage claimed",
-        "assumption",
+        "seconds", "assumption",
     )  # fmt: skip
-    body = []
+    body, unclaimed = [], []
     for r in report.rows:
         e = r.result
         if e is None:
             continue
         claimed = "yes" if e.claims_coverage else "no"
-        body.append((r.name, _number(e.value), _interval(e), e.kind, claimed, e.assumption))
-    widths = [max(len(row[i]) for row in (head, *body)) for i in range(5)]
+        value, interval = _cells(e)
+        body.append((r.name, value, interval, e.kind, claimed, f"{r.seconds:.1f}", e.assumption))
+        if e.kind == "no-coverage-claim":
+            unclaimed.append(f"{r.name}: no value printed: {_reason(r)}")
+    cols = len(head) - 1
+    widths = [max(len(row[i]) for row in (head, *body)) for i in range(cols)]
+    lines = []
     for row in (head, *body):
-        cells = [row[i].ljust(widths[i]) for i in range(5)]
-        lines.append("  ".join([*cells, row[5]]).rstrip())
+        cells = [row[i].ljust(widths[i]) for i in range(cols)]
+        lines.append("  ".join([*cells, row[cols]]).rstrip())
         if row is head:
-            lines.append("  ".join("-" * w for w in [*widths, len(head[5])]))
+            lines.append("  ".join("-" * w for w in [*widths, len(head[cols])]))
+    return lines + unclaimed
+
+
+def _notes(report: Report) -> list[str]:
+    """The lines under the table: subsamples, the test, refusals and the rows left out."""
+    lines = []
     for r in report.rows:
         if r.result is not None and "subsample" in r.estimator:
-            flag = r.estimator.split("(")[0]  # w1 or kid: its --w1-draws or --kid-draws
+            flag = r.estimator.split("(")[0].split("_")[0]  # w1, kid or mmd: its --X-draws
             lines.append(f"{r.name}: {r.estimator} (--{flag}-draws)")
     t = report.test
     if t is not None:
         lines.append(
             f"MMD permutation test of P == Q: p = {t.p_value:.4g} ({t.permutations} "
-            f"relabellings; type-I error at most alpha for every n), statistic {t.statistic:.4g}"
+            f"relabellings; type-I error at most alpha for every n), statistic "
+            f"{t.statistic:.4g} ({report.test_seconds:.1f} s)"
         )
     refused = [(r.name, r.estimator, r.error) for r in report.rows if r.error]
     if report.test_error:
         refused.append(("MMD test", "mmd_test(x, y)", report.test_error))
-    for name, what, why in refused:
-        lines.append(f"not estimated: {name}, {what}: {why}")
-    return "\n".join(lines)
+    lines += [f"not estimated: {name}, {what}: {why}" for name, what, why in refused]
+    lines += [f"skipped: {n} (--rows {k} runs it): {why}" for n, k, why in report.skipped]
+    return lines
+
+
+def format_table(report: Report) -> str:
+    """The report as text: the inputs, one line an estimate, the test, the rows left out."""
+    lines = [f"{'x' if i == 0 else 'y'}: {s['path']}, {s['read_as']}" for i, s in
+             enumerate(report.inputs)]  # fmt: skip
+    return "\n".join(lines + _table(report) + _notes(report))
 
 
 def _finite_or_text(v: float) -> float | str:
@@ -295,7 +516,7 @@ def _finite_or_text(v: float) -> float | str:
 def _row_json(r: Row) -> dict[str, Any]:
     out: dict[str, Any] = {"name": r.name, "estimator": r.estimator}
     if r.result is None:
-        return {**out, "error": r.error}
+        return {**out, "error": r.error, "seconds": r.seconds}
     e = r.result
     out.update(
         {k: _finite_or_text(v) if isinstance(v, float) else v for k, v in e._asdict().items()}
@@ -303,6 +524,7 @@ def _row_json(r: Row) -> dict[str, Any]:
     out["claims_coverage"] = e.claims_coverage
     out["bound"] = None if e.bound is None else _finite_or_text(e.bound)
     out["warnings"] = list(r.warnings)
+    out["seconds"] = r.seconds
     return out
 
 
@@ -311,6 +533,7 @@ def to_json(report: Report) -> str:
     t = report.test
     test: dict[str, Any] = {"name": "MMD permutation test of P == Q"}
     test.update(t._asdict() if t is not None else {"error": report.test_error})
+    test["seconds"] = report.test_seconds
     doc = {
         "x": report.inputs[0],
         "y": report.inputs[1],
@@ -318,5 +541,6 @@ def to_json(report: Report) -> str:
         "seed": report.seed,
         "estimates": [_row_json(r) for r in report.rows],
         "test": test,
+        "skipped": [{"names": n, "rows": k, "reason": why} for n, k, why in report.skipped],
     }
     return json.dumps(doc, indent=2, allow_nan=False)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import math
+import warnings
 
 import jax
 import jax.numpy as jnp
@@ -10,6 +12,8 @@ import numpy as np
 import pytest
 from scipy.spatial.distance import cdist
 
+import divergences as dv
+from divergences.estimate import NoCoverageWarning
 from divergences.estimate._src.neighbours import (
     RADIUS_ROOM,
     UNDECIDED_KEPT,
@@ -121,3 +125,36 @@ def test_ball_counts_engines_agree_with_full_matrices(d: int) -> None:
         np.testing.assert_array_equal(got.y_in_ball, want[1])
         np.testing.assert_array_equal(got.sole[one], want[2][one])
         np.testing.assert_array_equal(got.in_y_balls, want[3])
+
+
+@pytest.mark.parametrize("engine", ["tree", "xla"])
+@pytest.mark.parametrize(("far", "spread"), [(1e300, 1.0), (1e-300, 1e-300), (1e300, 1e150)])
+def test_distances_stay_exact_across_the_float_range(
+    engine: str, far: float, spread: float
+) -> None:
+    # One draw at `far` beside draws of spread `spread`: the squared differences overflow (1e300)
+    # or underflow (1e-300) unscaled; every distance keeps its relative accuracy (the reference
+    # scales each difference by its largest coordinate, hypot-style).
+    rng = np.random.default_rng(8)
+    points = rng.standard_normal((60, 3)) * spread
+    points[0] = far
+    got = kth_neighbour_distances(points, 2, engine=engine)  # type: ignore[arg-type]
+    diff = points[:, None, :] - points[None, :, :]
+    top = np.abs(diff).max(axis=2, keepdims=True)
+    full = top[..., 0] * np.sqrt(np.sum((diff / np.where(top > 0, top, 1.0)) ** 2, axis=2))
+    np.fill_diagonal(full, np.inf)
+    want = np.sort(full, axis=1)[:, 1]
+    assert np.all(got > 0.0)
+    np.testing.assert_allclose(got, want, rtol=1e-13)
+
+
+def test_a_draw_at_1e300_is_no_repeated_point_for_the_nearest_neighbour_estimates() -> None:
+    rng = np.random.default_rng(9)
+    x, y = rng.standard_normal((200, 2)), rng.standard_normal((200, 2)) + 0.5
+    x[0] = 1e300
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NoCoverageWarning)
+        js = dv.estimate.js(x, y).value  # was refused: "199 draws ... at distance 0"
+        h, h_far = dv.estimate.entropy(x[1:]).value, dv.estimate.entropy(x).value
+    assert 0.0 < js < math.log(2.0)
+    assert math.isfinite(h) and h_far > h  # the far draw adds spread

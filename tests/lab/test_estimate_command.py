@@ -33,7 +33,7 @@ def _pair(
 
 
 def _json(capsys: pytest.CaptureFixture[str], *argv: str) -> dict:  # type: ignore[type-arg]
-    assert main(["estimate", *argv, "--json", "--permutations", "19"]) == 0
+    assert main(["estimate", *argv, "--json", "--permutations", "19", "--no-progress"]) == 0
     # Strict JSON, which every reader takes: no NaN, Infinity or -Infinity.
     return json.loads(capsys.readouterr().out, parse_constant=_not_strict)
 
@@ -50,27 +50,28 @@ def test_the_table_prints_each_estimate_of_the_library_with_its_kind_and_assumpt
     tmp_path, capsys
 ) -> None:
     xp, yp, x, y = _pair(tmp_path, 2)
-    assert main(["estimate", xp, yp, "--seed", "3", "--permutations", "19"]) == 0
+    assert main(["estimate", xp, yp, "--seed", "3", "--permutations", "19", "--no-progress"]) == 0
     out = capsys.readouterr().out
     lines = out.splitlines()
     assert "300 draws in 2 dimensions" in lines[0] and "250 draws in 2 dimensions" in lines[1]
     assert lines[2].split()[:3] == ["estimate", "value", "interval"]
     assert "coverage claimed" in lines[2] and "assumption" in lines[2]
     rows = {line.split("  ")[0]: line for line in lines[4:]}
-    for name in (
-        "KL(P || Q)", "KL(Q || P)", "JS(P, Q)", "W1(P, Q)", "MMD^2(P, Q)", "MMD^2(P, Q), normal",
-        "KID(P, Q)", "FD(P, Q)", "H(P)", "H(Q)",
-    ):  # fmt: skip
+    for name in ("KL(P || Q)", "KL(Q || P)", "JS(P, Q)", "W1(P, Q)", "KID(P, Q)", "FD(P, Q)", "H(P)",
+                 "H(Q)"):  # fmt: skip
         assert name in rows, name
     # The rows are the library's estimates with the seed given, not another computation.
     kl = dv.estimate.kl(x, y, seed=3)
     assert f"{kl.value:.4g}" in rows["KL(P || Q)"]
     assert f"[{kl.lower_bound:.4g}, {kl.upper_bound:.4g}]" in rows["KL(P || Q)"]
     assert kl.kind in rows["KL(P || Q)"] and kl.assumption in rows["KL(P || Q)"]
-    mmd = dv.estimate.mmd_squared(x, y)
-    assert "plug-in-assumption" in rows["MMD^2(P, Q)"] and mmd.assumption in rows["MMD^2(P, Q)"]
+    # MMD^2's intervals claim nothing with the median heuristic: left out, saying how to claim.
+    assert "MMD^2(P, Q)" not in rows
+    assert "skipped: MMD^2(P, Q) (--rows mmd runs it): with the median heuristic" in out
+    assert "--bandwidth S fixes the kernel" in out
     assert "MMD permutation test of P == Q: p = 0.05 (19 relabellings" in out
-    assert "W1(P, Q), DKW" not in out  # the DKW bands are for the line only
+    # The DKW bands are for the line only: left out, and said so.
+    assert "W1(P, Q), DKW" not in rows and "skipped: W1(P, Q), DKW (--rows w1-dkw" in out
 
 
 def test_the_json_holds_every_field_of_each_estimate_and_the_test(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
@@ -80,8 +81,8 @@ def test_the_json_holds_every_field_of_each_estimate_and_the_test(tmp_path, caps
     assert doc["x"]["shape"] == [300, 1] and doc["y"]["shape"] == [250, 1]
     names = [e["name"] for e in doc["estimates"]]
     assert names == [
-        "KL(P || Q)", "KL(Q || P)", "JS(P, Q)", "W1(P, Q)", "W1(P, Q), DKW", "MMD^2(P, Q)",
-        "MMD^2(P, Q), normal", "KID(P, Q)", "FD(P, Q)", "H(P)", "H(Q)",
+        "KL(P || Q)", "KL(Q || P)", "JS(P, Q)", "W1(P, Q)", "W1(P, Q), DKW", "KID(P, Q)",
+        "FD(P, Q)", "H(P)", "H(Q)",
     ]  # fmt: skip
     for e in doc["estimates"]:
         assert all(f in e for f in FIELDS), e
@@ -111,15 +112,20 @@ def test_a_warning_of_no_coverage_is_a_column_not_a_printed_warning(tmp_path, ca
     xp, yp, _, _ = _pair(tmp_path, 4, n=80, m=80)  # k-NN above d = 2: no coverage claimed
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        doc = _json(capsys, xp, yp)
+        doc = _json(capsys, xp, yp, "--rows", "kl,fd")
     assert not [w for w in caught if issubclass(w.category, NoCoverageWarning)]
     kl = doc["estimates"][0]
     assert kl["kind"] == "no-coverage-claim" and not kl["claims_coverage"]
     assert kl["sides"] == "none" and kl["bound"] is None
     assert any("no coverage claimed" in w for w in kl["warnings"])
-    assert main(["estimate", xp, yp, "--permutations", "19"]) == 0
-    row = next(r for r in capsys.readouterr().out.splitlines() if r.startswith("KL(P || Q)"))
-    assert "no-coverage-claim" in row and "  no  " in row and "  none  " in row
+    assert main(["estimate", xp, yp, "--rows", "kl", "--no-progress"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    row = next(r for r in out if r.startswith("KL(P || Q)"))
+    # No value where nothing is claimed: a lone number would read as the answer.
+    assert row.split()[3:6] == ["-", "none", "no-coverage-claim"]
+    assert f"{kl['value']:.4g}" not in row
+    note = next(r for r in out if r.startswith("KL(P || Q): no value printed: "))
+    assert "measured to hold in d <= 2" in note and "here d = 4" in note
 
 
 def test_kid_fd_and_the_normal_mmd_interval_are_the_library_s_on_the_same_draws(  # type: ignore[no-untyped-def]
@@ -128,7 +134,7 @@ def test_kid_fd_and_the_normal_mmd_interval_are_the_library_s_on_the_same_draws(
     xp, yp, x, y = _pair(tmp_path, 2)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        doc = _json(capsys, xp, yp, "--level", "0.9", "--seed", "5")
+        doc = _json(capsys, xp, yp, "--level", "0.9", "--seed", "5", "--rows", "all")
     assert not [w for w in caught if issubclass(w.category, NoCoverageWarning)]
     rows = {e["name"]: e for e in doc["estimates"]}
     with warnings.catch_warnings():
@@ -159,7 +165,10 @@ def test_a_csv_file_gives_the_estimates_of_the_same_draws_as_npy(tmp_path, capsy
     np.savetxt(tmp_path / "x.csv", x, delimiter=",", fmt="%.17g", header="draws of P")
     from_npy = _json(capsys, xp, yp)
     from_csv = _json(capsys, str(tmp_path / "x.csv"), yp)
-    assert from_csv["estimates"] == from_npy["estimates"]
+    untimed = [{k: v for k, v in e.items() if k != "seconds"} for e in from_npy["estimates"]]
+    assert [
+        {k: v for k, v in e.items() if k != "seconds"} for e in from_csv["estimates"]
+    ] == untimed
 
 
 def test_a_one_dimensional_array_is_read_as_draws_on_the_line_and_said_so(  # type: ignore[no-untyped-def]
@@ -168,7 +177,7 @@ def test_a_one_dimensional_array_is_read_as_draws_on_the_line_and_said_so(  # ty
     rng = np.random.default_rng(1)
     xp = _save(tmp_path, "x.npy", rng.standard_normal(100))
     yp = _save(tmp_path, "y.npy", rng.standard_normal(90))
-    assert main(["estimate", xp, yp, "--permutations", "19"]) == 0
+    assert main(["estimate", xp, yp, "--permutations", "19", "--no-progress"]) == 0
     out = capsys.readouterr().out
     assert "100 draws on the line (a 1-D array" in out and "90 draws on the line" in out
     assert "W1(P, Q), DKW" in out and ">= " in out  # the one-sided bound, printed as one
@@ -186,7 +195,10 @@ def test_w1_and_kid_run_on_seeded_subsamples_beyond_their_draws_and_say_so(  # t
     assert (kid["n"], kid["m"]) == (100, 90)  # y's 90 draws are all taken
     assert "seeded subsample of 100 and 90 draws" in kid["estimator"]
     assert rows["KL(P || Q)"]["n"] == rows["FD(P, Q)"]["n"] == 120  # the others take every draw
-    assert main(["estimate", xp, yp, "--permutations", "19", "--kid-draws", "100"]) == 0
+    assert (
+        main(["estimate", xp, yp, "--permutations", "19", "--kid-draws", "100", "--no-progress"])
+        == 0
+    )
     out = capsys.readouterr().out
     assert "KID(P, Q): kid(x, y) on a seeded subsample of 100 and 90 draws (--kid-draws)" in out
     assert "W1(P, Q): " not in out  # 120 and 90 draws: under --w1-draws, no subsample
@@ -200,7 +212,7 @@ def test_an_estimator_that_refuses_the_draws_is_a_line_saying_why_not_a_failure(
     rng = np.random.default_rng(2)
     xp = _save(tmp_path, "x.npy", rng.standard_normal((7, 2)))
     yp = _save(tmp_path, "y.npy", rng.standard_normal((7, 2)))
-    assert main(["estimate", xp, yp, "--permutations", "19"]) == 0
+    assert main(["estimate", xp, yp, "--permutations", "19", "--no-progress"]) == 0
     out = capsys.readouterr().out
     assert "not estimated: KL(P || Q), kl(x, y): x must hold at least 12 draws" in out
     assert "not estimated: FD(P, Q), frechet(x, y): x must hold at least 8 draws" in out
@@ -226,7 +238,9 @@ def test_an_array_with_more_columns_than_rows_is_refused_as_transposed(tmp_path,
     err = _refused(capsys, wide, tall)
     assert "wide.npy: shape (3, 40) has more coordinates (40) than draws (3)" in err
     assert "looks transposed" in err and "--allow-wide" in err
-    assert main(["estimate", wide, tall, "--allow-wide", "--permutations", "19"]) == 0
+    assert (
+        main(["estimate", wide, tall, "--allow-wide", "--permutations", "19", "--no-progress"]) == 0
+    )
     assert "3 draws in 40 dimensions" in capsys.readouterr().out
 
 
@@ -256,6 +270,14 @@ def test_unread_files_are_refused_naming_the_file_and_the_rule(tmp_path, capsys)
     assert "cube.npy: must hold an array of shape (n, d)" in _refused(capsys, cube, yp)
     words = _save(tmp_path, "words.npy", np.array(["a", "b"]))
     assert "words.npy: must hold real numbers" in _refused(capsys, words, yp)
+    (tmp_path / "empty.npy").write_bytes(b"")
+    assert "empty.npy: is empty (0 bytes)" in _refused(capsys, str(tmp_path / "empty.npy"), yp)
+    (tmp_path / "empty.csv").write_bytes(b"")
+    assert "empty.csv: is empty (0 bytes)" in _refused(capsys, str(tmp_path / "empty.csv"), yp)
+    (tmp_path / "cut.npy").write_bytes(Path(yp).read_bytes()[:100])  # the header, no data
+    assert "cut.npy: cannot be read as an array of numbers" in _refused(
+        capsys, str(tmp_path / "cut.npy"), yp
+    )
     (tmp_path / "text.csv").write_text("a,b\n1,2\n")
     assert "text.csv: cannot be read as an array of numbers" in _refused(
         capsys, str(tmp_path / "text.csv"), yp
@@ -268,3 +290,69 @@ def test_a_level_outside_zero_one_is_a_usage_error(tmp_path, capsys, level) -> N
         main(["estimate", "x.npy", "y.npy", "--level", level])
     assert stop.value.code == 2
     assert "argument --level: must be a number in (0, 1)" in capsys.readouterr().err
+
+
+def test_in_higher_dimension_the_rows_that_claim_nothing_are_skipped_and_said(  # type: ignore[no-untyped-def]
+    tmp_path, capsys
+) -> None:
+    # N(0, I) against N(e1, I) in d = 16: the nearest-neighbour rows and the exact W1's wide
+    # interval are left out; W1 is the finite-sample lower bound of w1_projected.
+    rng = np.random.default_rng(11)
+    x, y = rng.standard_normal((400, 16)), rng.standard_normal((400, 16))
+    y[:, 0] += 1.0
+    xp, yp = _save(tmp_path, "x.npy", x), _save(tmp_path, "y.npy", y)
+    doc = _json(capsys, xp, yp, "--seed", "4")
+    names = [e["name"] for e in doc["estimates"]]
+    assert names == ["W1(P, Q), projected", "KID(P, Q)", "FD(P, Q)"]
+    w1 = doc["estimates"][0]
+    expected = dv.estimate.w1_projected(x, y, seed=4)
+    assert w1["sides"] == "lower" and w1["kind"] == "finite-sample"
+    assert w1["lower_bound"] == pytest.approx(expected.lower_bound, rel=1e-12)
+    assert 0.0 < w1["lower_bound"] <= 1.0  # W1 = 1 here: the bound holds and says something
+    skipped = {s["rows"]: s["reason"] for s in doc["skipped"]}
+    assert set(skipped) == {"kl", "js", "entropy", "w1", "w1-dkw", "mmd", "mmd-normal"}
+    assert "claim nothing in d = 16" in skipped["kl"] and "biased upward" in skipped["w1"]
+    assert all(e["seconds"] >= 0.0 for e in doc["estimates"]) and doc["test"]["seconds"] > 0.0
+    every = _json(capsys, xp, yp, "--rows", "all")
+    assert {e["name"] for e in every["estimates"]} >= {"KL(P || Q)", "JS(P, Q)", "W1(P, Q)", "H(Q)"}
+    assert every["skipped"] == []
+
+
+def test_a_bandwidth_given_makes_the_mmd_intervals_finite_sample(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    xp, yp, x, y = _pair(tmp_path, 3, n=120, m=100)
+    doc = _json(capsys, xp, yp, "--bandwidth", "1.5", "--rows", "mmd,test")
+    mmd = doc["estimates"][0]
+    expected = dv.estimate.mmd_squared(x, y, bandwidth=1.5)
+    assert mmd["kind"] == expected.kind == "finite-sample" and mmd["claims_coverage"]
+    assert mmd["value"] == pytest.approx(expected.value, rel=1e-9)
+    assert "bandwidth=1.5" in mmd["estimator"]
+    test = dv.estimate.mmd_test(x, y, bandwidth=1.5, permutations=19, seed=0)
+    assert doc["test"]["statistic"] == pytest.approx(test.statistic, rel=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--rows", "kl,nothing"], "rows must be 'all' or a comma-separated list of kl, js"),
+        (["--rows", "w1-dkw"], "w1-dkw is for draws on the line, here d = 2"),
+    ],
+)
+def test_rows_that_do_not_exist_or_apply_are_refused(tmp_path, capsys, argv, message) -> None:  # type: ignore[no-untyped-def]
+    xp, yp, _, _ = _pair(tmp_path, 2, n=40, m=40)
+    assert message in _refused(capsys, xp, yp, *argv)
+
+
+@pytest.mark.parametrize("bad", ["0", "-1", "nan", "inf", "wide"])
+def test_a_bandwidth_not_a_positive_number_is_a_usage_error(tmp_path, capsys, bad) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(SystemExit) as stop:
+        main(["estimate", "x.npy", "y.npy", "--bandwidth", bad])
+    assert stop.value.code == 2
+    assert "argument --bandwidth: must be a" in capsys.readouterr().err
+
+
+def test_progress_goes_to_stderr_one_step_a_row(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    xp, yp, _, _ = _pair(tmp_path, 2, n=40, m=40)
+    assert main(["estimate", xp, yp, "--rows", "fd,kid", "--permutations", "19"]) == 0
+    captured = capsys.readouterr()
+    assert "KID(P, Q):   0%" in captured.err and "FD(P, Q):  50%" in captured.err  # by row
+    assert "%|" not in captured.out

@@ -68,7 +68,7 @@ from scipy.stats import t as student_t
 
 from divergences._src.errors import runs_on_host
 from divergences._src.options import integer_option, level_option, seed_option
-from divergences.estimate._src.neighbours import kth_neighbour_distances
+from divergences.estimate._src.neighbours import distance_shift, kth_neighbour_distances
 from divergences.estimate._src.result import (
     Estimate,
     IntervalKind,
@@ -211,10 +211,10 @@ def _estimate(
     drift_limit: float = math.inf,
 ) -> Estimate:
     alpha = 1.0 - level_option(level, note="the interval's coverage")
-    # The draws scaled by a power of two into (-1, 1) (exact): no squared distance overflows to
-    # inf or underflows to 0. Every estimate is invariant under the scaling but the entropy,
-    # which moves by ``weight`` e log 2 (``weight = d``): the distances' logs move by e log 2.
-    shift = scale_exponent(*samples)
+    # The draws scaled by a power of two (exact) where their squared distances would leave
+    # float64's range (distance_shift). Every estimate is invariant under the scaling but the
+    # entropy, which moves by ``weight`` e log 2 (``weight = d``): the logs move by e log 2.
+    shift = distance_shift(*samples)
     samples = tuple(np.ldexp(s, -shift) for s in samples)
     offset = weight * shift * LOG2
     value = value_of(*samples, k) + offset

@@ -54,6 +54,7 @@ __all__ = [
     "BallCounts",
     "ball_counts",
     "candidate_indices",
+    "distance_shift",
     "kth_neighbour_distances",
 ]
 
@@ -104,6 +105,15 @@ def kth_neighbour_distances(
     rank = k + 1 if same else k
     if rank > points.shape[0]:
         raise ValueError(f"k must be below the number of points to search, got k={k}")
+    # Both engines sum squared differences: a coordinate beyond 2^511 (a draw at 1e300) would
+    # overflow them, and the tree then read every distance as 0. Scaled by a power of two
+    # (exact), the distances scaled back the same way.
+    shift = distance_shift(points, qs)
+    if shift:
+        scaled = kth_neighbour_distances(
+            np.ldexp(points, -shift), k, None if same else np.ldexp(qs, -shift), engine=engine
+        )
+        return np.ldexp(scaled, shift)
     if engine == "auto":
         engine = "tree" if points.shape[1] <= TREE_MAX_DIMENSION else "xla"
     if engine == "tree":
@@ -114,6 +124,28 @@ def kth_neighbour_distances(
     if engine != "xla":
         raise ValueError(f"engine must be 'auto', 'tree' or 'xla', got {engine!r}")
     return _xla_distances(points, qs, k, same)
+
+
+#: The largest coordinate's exponent :func:`distance_shift` leaves: its square, times any
+#: dimension below 2^16, stays below float64's largest number, and distances down to
+#: ``2^-500`` of it keep normal squares.
+LARGEST_EXPONENT = 500
+
+
+def distance_shift(*points: np.ndarray) -> int:
+    r"""The power of two ``e`` that brings draws' squared distances into float64's range.
+
+    With ``max |coordinate|`` in ``[2^(t-1), 2^t)``: ``e = t - 500`` above ``2^500``, ``e = t``
+    below ``2^-500``, ``0`` between. The draws times ``2^-e`` (exact) then have squared
+    differences that neither overflow (a draw at 1e300 beside draws near 1) nor underflow (a
+    sample of spread 1e-300), and the distances between them keep their relative accuracy for
+    every pair at least ``2^-500`` times the largest coordinate apart; scaling into ``(-1, 1)``
+    would instead flush the squared distances of draws near 1 beside one at 1e300 to 0.
+    """
+    top = scale_exponent(*points, clip=False)
+    if top > LARGEST_EXPONENT:
+        return int(top - LARGEST_EXPONENT)
+    return int(top) if top < -LARGEST_EXPONENT else 0
 
 
 def _xla_distances(points: np.ndarray, qs: np.ndarray, k: int, same: bool) -> np.ndarray:
