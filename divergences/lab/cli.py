@@ -212,6 +212,7 @@ def _cmd_estimate(args: argparse.Namespace) -> int:
         kid_draws=args.kid_draws,
         mmd_draws=args.mmd_draws,
         permutations=args.permutations,
+        model=args.model,
         allow_wide=args.allow_wide,
         progress=not args.no_progress,
     )
@@ -370,7 +371,9 @@ def build_parser() -> argparse.ArgumentParser:
         "in d <= 2, a finite-sample lower bound above; DKW's bands on the line), MMD^2 with "
         "McDiarmid's and with the normal interval (given --bandwidth), KID, and the Frechet distance of the "
         "Gaussian fits (FD: its bias-corrected value and interval, beside the plug-in FID "
-        "papers print), then the MMD permutation test's p-value. Rows that claim nothing are "
+        "papers print), precision, recall, density and coverage (X the real draws, Y the "
+        "generated ones), in d >= 3 the held-out JS, TV and KL lower bounds of a trained "
+        "discriminator, then the MMD permutation test's and the classifier test's p-values. Rows that claim nothing are "
         "printed without a value; rows left out are listed with the reason (--rows runs "
         "them). Progress goes to stderr. Exits 2, naming the file and the rule, for an empty "
         "file, an array with more columns than rows (it looks transposed: see --allow-wide), "
@@ -440,6 +443,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="the MMD rows and the test on a seeded subsample of at most N draws of each file, "
         "or 'all' (its relabellings cost (n + m)^2 d each; default: %(default)s)",
+    )
+    p_estimate.add_argument(
+        "--model",
+        choices=("logistic", "mlp", "auto"),
+        default="logistic",
+        help="the trained discriminator's model: a logistic regression, a one-layer MLP, or "
+        "the better of the two on a validation part (default: %(default)s)",
     )
     p_estimate.add_argument(
         "--no-progress",

@@ -82,7 +82,8 @@ def test_the_json_holds_every_field_of_each_estimate_and_the_test(tmp_path, caps
     names = [e["name"] for e in doc["estimates"]]
     assert names == [
         "KL(P || Q)", "KL(Q || P)", "JS(P, Q)", "W1(P, Q)", "W1(P, Q), DKW", "KID(P, Q)",
-        "FD(P, Q)", "H(P)", "H(Q)",
+        "FD(P, Q)", "precision(real P, generated Q)", "recall(real P, generated Q)",
+        "density(real P, generated Q)", "coverage(real P, generated Q)", "H(P)", "H(Q)",
     ]  # fmt: skip
     for e in doc["estimates"]:
         assert all(f in e for f in FIELDS), e
@@ -103,7 +104,8 @@ def test_the_json_holds_every_field_of_each_estimate_and_the_test(tmp_path, caps
     )
     assert dkw["kind"] == "finite-sample" and dkw["claims_coverage"]
     assert dkw["value"] == dv.estimate.w1_dkw(x, y, level=0.9).value
-    test = doc["test"]
+    (test,) = doc["tests"]
+    assert test["name"] == "MMD permutation test of P == Q"
     assert 0.0 < test["p_value"] <= 1.0 and test["permutations"] == 19
     assert test["statistic"] == dv.estimate.mmd_test(x, y, permutations=19, seed=2).statistic
 
@@ -303,7 +305,12 @@ def test_in_higher_dimension_the_rows_that_claim_nothing_are_skipped_and_said(  
     xp, yp = _save(tmp_path, "x.npy", x), _save(tmp_path, "y.npy", y)
     doc = _json(capsys, xp, yp, "--seed", "4")
     names = [e["name"] for e in doc["estimates"]]
-    assert names == ["W1(P, Q), projected", "KID(P, Q)", "FD(P, Q)"]
+    assert names == [
+        "W1(P, Q), projected", "KID(P, Q)", "FD(P, Q)", "precision(real P, generated Q)",
+        "recall(real P, generated Q)", "density(real P, generated Q)",
+        "coverage(real P, generated Q)", "JS(P, Q), discriminator", "TV(P, Q), discriminator",
+        "KL(P || Q), discriminator",
+    ]  # fmt: skip
     w1 = doc["estimates"][0]
     expected = dv.estimate.w1_projected(x, y, seed=4)
     assert w1["sides"] == "lower" and w1["kind"] == "finite-sample"
@@ -311,8 +318,22 @@ def test_in_higher_dimension_the_rows_that_claim_nothing_are_skipped_and_said(  
     assert 0.0 < w1["lower_bound"] <= 1.0  # W1 = 1 here: the bound holds and says something
     skipped = {s["rows"]: s["reason"] for s in doc["skipped"]}
     assert set(skipped) == {"kl", "js", "entropy", "w1", "w1-dkw", "mmd", "mmd-normal"}
+    # The trained discriminator's bounds and test are the library's on the same draws.
+    bounds = dv.estimate.discriminator_bounds(x, y, model="logistic", seed=4)
+    rows = {e["name"]: e for e in doc["estimates"]}
+    for name, e in (("JS", bounds.js), ("TV", bounds.tv)):
+        row = rows[f"{name}(P, Q), discriminator"]
+        assert row["sides"] == "lower" and row["kind"] == "finite-sample"
+        assert row["lower_bound"] == pytest.approx(e.lower_bound, rel=1e-9)
+    assert 0.0 < rows["JS(P, Q), discriminator"]["lower_bound"] < 0.1114  # JS of N(0,1), N(1,1)
+    tests = {t["name"]: t for t in doc["tests"]}
+    assert tests["classifier test of P == Q"]["p_value"] == pytest.approx(bounds.test.p_value)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NoCoverageWarning)  # density, coverage below 500 draws
+        both = dv.estimate.fidelity_diversity(real=x, generated=y)
+    assert rows["recall(real P, generated Q)"]["value"] == pytest.approx(both.recall.value)
     assert "claim nothing in d = 16" in skipped["kl"] and "biased upward" in skipped["w1"]
-    assert all(e["seconds"] >= 0.0 for e in doc["estimates"]) and doc["test"]["seconds"] > 0.0
+    assert all(e["seconds"] >= 0.0 for e in doc["estimates"]) and doc["tests"][0]["seconds"] > 0.0
     every = _json(capsys, xp, yp, "--rows", "all")
     assert {e["name"] for e in every["estimates"]} >= {"KL(P || Q)", "JS(P, Q)", "W1(P, Q)", "H(Q)"}
     assert every["skipped"] == []
@@ -327,7 +348,7 @@ def test_a_bandwidth_given_makes_the_mmd_intervals_finite_sample(tmp_path, capsy
     assert mmd["value"] == pytest.approx(expected.value, rel=1e-9)
     assert "bandwidth=1.5" in mmd["estimator"]
     test = dv.estimate.mmd_test(x, y, bandwidth=1.5, permutations=19, seed=0)
-    assert doc["test"]["statistic"] == pytest.approx(test.statistic, rel=1e-9)
+    assert doc["tests"][0]["statistic"] == pytest.approx(test.statistic, rel=1e-9)
 
 
 @pytest.mark.parametrize(
