@@ -112,8 +112,9 @@ def _summary(name: str, run: Any) -> str:
         f"{1 - v.floor_spread:.2f}x to {1 + v.floor_spread:.2f}x)"
     )
     js = "" if r.js_grid[-1] != r.js_grid[-1] else f"; JS grid {r.js_grid[-1]:.3f} nats"
+    fidelity = f"precision {r.precision[-1]:.2f}, recall {r.recall[-1]:.2f}; "
     line = (
-        f"{name} on {c.dataset.name}, seed {c.seed}, step {v.step}: {modes}"
+        f"{name} on {c.dataset.name}, seed {c.seed}, step {v.step}: {modes}{fidelity}"
         f"W1 {r.w1[-1]:.3f} = {v.w1_ratio:.2f}x its noise floor {floor:.3f}{band}{js}; "
         f"training {run.train_seconds:.1f} s, readouts {run.readout_seconds:.1f} s"
     )

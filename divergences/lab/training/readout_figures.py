@@ -106,13 +106,19 @@ def figure_readouts(
         # The legend is drawn from the left axes' handles: the right axes' curve gets a proxy.
         ax.plot([], [], color="tab:cyan", label="share of high quality (within 3 sd), right axis")
         ax2.set_ylim(0, 1.02)
-        ax2.set_ylabel("share of high quality", color="tab:cyan")
-        ax.set_title("Mode coverage", pad=pad)
+        ax2.set_ylabel("share: high quality, precision, recall")
+        ax.set_title("Modes, precision and recall", pad=pad)
     else:
-        ax.text(
-            0.5, 0.5, "no modes for this data set", ha="center", va="center", transform=ax.transAxes
-        )
-        ax.set_title("Mode coverage", pad=pad)
+        ax2 = ax
+        ax.set_ylim(0, 1.02)
+        ax.set_title("Precision and recall (no modes for this data set)", pad=pad)
+    # Fidelity and diversity on any data: a collapsed generator keeps precision, loses recall.
+    for curve, name, style in ((r.precision, "precision", "-"), (r.recall, "recall", "--")):
+        ax2.plot(s, curve, color="tab:purple", ls=style)
+        if ax2 is not ax:
+            ax.plot([], [], color="tab:purple", ls=style, label=f"{name}, right axis")
+        else:
+            ax.lines[-1].set_label(name)
     ax = axs[1, 1]
     ax.plot(s, r.loss_d, color="tab:gray", label="critic loss $L_D$")
     ax.plot(s, r.loss_g, color=COLORS[c.game], label="generator loss $L_G$")

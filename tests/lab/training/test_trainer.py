@@ -77,6 +77,18 @@ def test_readouts_equal_direct_calls_of_the_library(tiny_run):
     per_mode = [int(np.sum(hq & (d.argmin(1) == k))) for k in range(len(modes))]
     assert r.modes_covered[0] == sum(c >= 0.2 * len(d) / len(modes) for c in per_mode)
     assert r.high_quality[0] == hq.mean()
+    # Precision and recall by full distance matrices: the share of one sample inside the other's
+    # closed k-NN balls (k = 5, the k-th nearest other point's distance).
+    real, fake = p["real_h"][: R.FIDELITY_DRAWS], p["fake_h"][: R.FIDELITY_DRAWS]
+
+    def inside(points: np.ndarray, others: np.ndarray) -> float:
+        own = cdist(others, others)
+        np.fill_diagonal(own, np.inf)
+        radius = np.sort(own, axis=1)[:, 4]
+        return float(np.mean((cdist(points, others) <= radius[None, :]).any(axis=1)))
+
+    assert r.precision[0] == pytest.approx(inside(fake, real), abs=1e-12)
+    assert r.recall[0] == pytest.approx(inside(real, fake), abs=1e-12)
     # The discriminator's estimate from its logits: (E log D(x) + E log(1 - D(G z)) + log 4) / 2.
     v = np.mean(np.log(jax.nn.sigmoid(p["real_out"]))) + np.mean(
         np.log(1 - jax.nn.sigmoid(p["fake_out"]))
