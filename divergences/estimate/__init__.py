@@ -35,6 +35,7 @@ from divergences.estimate._src.from_discriminator import (
 from divergences.estimate._src.kid import kid
 from divergences.estimate._src.knn import entropy, js, kl
 from divergences.estimate._src.mmd import mmd_squared, mmd_test
+from divergences.estimate._src.reference import Reference, load_reference, reference
 from divergences.estimate._src.result import (
     ASYMPTOTIC_CLAIMS,
     INTERVAL_KINDS,
@@ -51,6 +52,7 @@ __all__ = [
     "INTERVAL_KINDS",
     "Estimate",
     "NoCoverageWarning",
+    "Reference",
     "TwoSampleTest",
     "entropy",
     "frechet",
@@ -59,8 +61,10 @@ __all__ = [
     "kid",
     "kl",
     "kl_from_discriminator",
+    "load_reference",
     "mmd_squared",
     "mmd_test",
+    "reference",
     "tv_from_discriminator",
     "w1",
     "w1_dkw",

@@ -24,7 +24,13 @@ from hypothesis.extra import numpy as hnp
 
 import divergences as dv
 from divergences.estimate import NoCoverageWarning
-from divergences.estimate._src.frechet import _cross, _moments
+from divergences.estimate._src.frechet import _cross
+from divergences.estimate._src.statistics import accumulate, pooled
+
+
+def _moments(x):
+    """One sample's moments (a single batch), unscaled."""
+    return pooled(accumulate(x, batches=1, seed=0, name="x", shift=0).parts, x.shape[1])
 
 
 def cross_by_sqrtm(x, y):

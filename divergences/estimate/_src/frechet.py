@@ -54,9 +54,11 @@ References:
 from __future__ import annotations
 
 import math
-from typing import Any, NamedTuple, cast
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import numpy as np
+from scipy.linalg import blas
 from scipy.stats import t as student
 
 from divergences._src.errors import runs_on_host
@@ -69,8 +71,15 @@ from divergences.estimate._src.result import (
     claims_asymptotic,
     unclaimed,
 )
-from divergences.estimate._src.samples import check_at_least, sample_pair
-from divergences.wasserstein._src.metrics import scale_exponent
+from divergences.estimate._src.samples import check_at_least
+from divergences.estimate._src.statistics import (
+    BatchMoments,
+    Moments,
+    accumulate,
+    array_exponent,
+    is_array,
+    pooled,
+)
 
 __all__ = ["frechet"]
 
@@ -79,77 +88,52 @@ _MAX = float(np.finfo(np.float64).max)
 _TINY = float(np.finfo(np.float64).tiny)
 
 
-class _Moments(NamedTuple):
-    """A sample's size, mean, and covariance (divisor ``n - 1``), or, where ``n <= d``, centred draws.
+def _factor(s: Moments) -> tuple[np.ndarray, bool]:
+    """``F`` with ``F F^T = S`` and whether it is lower triangular (Cholesky's).
 
-    Where ``n <= d`` the ``d x d`` covariance is never formed (its memory grows as ``d^2``, the
-    draws' as ``n d``): the draws are its factor.
+    The scaled centred rows where they stand for the covariance, Cholesky's factor, or
+    ``V Lambda_+^(1/2)`` where Cholesky stops (a singular covariance).
     """
-
-    size: int
-    mean: np.ndarray
-    cov: np.ndarray | None
-    centred: np.ndarray | None
-
-    @property
-    def trace(self) -> float:
-        if self.cov is not None:
-            return float(np.trace(self.cov))
-        return float(np.sum(np.square(cast(np.ndarray, self.centred)))) / (self.size - 1)
-
-    def scatter(self) -> np.ndarray:
-        """``(n - 1) S``, the centred draws' ``C^T C``."""
-        if self.cov is not None:
-            return (self.size - 1) * self.cov
-        c = cast(np.ndarray, self.centred)
-        return c.T @ c
-
-
-def _moments(z: np.ndarray) -> _Moments:
-    mean = z.mean(axis=0)
-    c = z - mean
-    if z.shape[0] <= z.shape[1]:
-        return _Moments(z.shape[0], mean, None, c)
-    return _Moments(z.shape[0], mean, (c.T @ c) / (z.shape[0] - 1), None)
-
-
-def _pooled(parts: list[_Moments], rows: list[np.ndarray], d: int) -> _Moments:
-    """The moments of the union of disjoint batches (Chan et al.'s pairwise combination)."""
-    size = sum(p.size for p in parts)
-    mean = np.sum([p.size * p.mean for p in parts], axis=0) / size
-    if size <= d:
-        return _Moments(size, mean, None, np.concatenate(rows) - mean)
-    scatter = np.zeros((d, d))
-    for p in parts:
-        shift = p.mean - mean
-        scatter += p.scatter() + p.size * np.outer(shift, shift)
-    return _Moments(size, mean, scatter / (size - 1), None)
-
-
-def _factor(s: _Moments) -> np.ndarray:
-    """``F`` with ``F F^T = S``: the scaled centred draws, Cholesky's, or ``V Lambda_+^(1/2)``."""
-    if s.cov is None:
-        return cast(np.ndarray, s.centred).T / math.sqrt(s.size - 1)
+    cov = s.cov
+    if cov is None:
+        assert s.centred is not None
+        return s.centred.T / math.sqrt(s.size - 1), False
     try:
-        lower = np.linalg.cholesky(s.cov)
+        lower = np.linalg.cholesky(cov)
         if np.all(np.isfinite(lower)):
-            return lower
+            return lower, True
     except np.linalg.LinAlgError:
         pass
-    w, v = np.linalg.eigh(s.cov)
+    w, v = np.linalg.eigh(cov)
     keep = w > 4.0 * w.shape[0] * _EPS * max(float(w[-1]), 0.0)
-    return v[:, keep] * np.sqrt(w[keep])
+    return v[:, keep] * np.sqrt(w[keep]), False
 
 
-def _cross(sx: _Moments, sy: _Moments) -> tuple[float, float]:
+def _middle(sx: Moments, sy: Moments) -> np.ndarray:
+    r"""A symmetric matrix whose eigenvalues are those of :math:`S_x S_y` (and zeros).
+
+    :math:`F_x^\top S_y F_x` for ``F_x`` Cholesky's (two triangular products), or the smaller
+    Gram matrix of :math:`F_x^\top F_y`.
+    """
+    fx, triangular = _factor(sx)
+    cov_y = sy.cov
+    if triangular and cov_y is not None:
+        right = blas.dtrmm(1.0, fx, cov_y, side=1, lower=1)  # S_y L
+        m = blas.dtrmm(1.0, fx, right, lower=1, trans_a=1, overwrite_b=1)  # L^T S_y L
+    else:
+        w = fx.T @ _factor(sy)[0]
+        m = w.T @ w if w.shape[1] <= w.shape[0] else w @ w.T
+    return 0.5 * (m + m.T)
+
+
+def _cross(sx: Moments, sy: Moments) -> tuple[float, float]:
     r""":math:`\operatorname{tr}((S_x^{1/2} S_y S_x^{1/2})^{1/2})` and its rounding allowance."""
-    w = _factor(sx).T @ _factor(sy)
-    if w.size == 0:
+    m = _middle(sx, sy)
+    if m.size == 0:
         return 0.0, 0.0
-    gram = w.T @ w if w.shape[1] <= w.shape[0] else w @ w.T
-    mu = np.linalg.eigvalsh(gram)
+    mu = np.linalg.eigvalsh(m)
     top = max(float(mu[-1]), 0.0)
-    tau = 4.0 * gram.shape[0] * _EPS * top
+    tau = 4.0 * m.shape[0] * _EPS * top
     root = np.sqrt(np.clip(mu, 0.0, None))
     with np.errstate(divide="ignore"):
         each = np.where(root > 0.0, tau / np.where(root > 0.0, root, 1.0), math.inf)
@@ -157,11 +141,15 @@ def _cross(sx: _Moments, sy: _Moments) -> tuple[float, float]:
     return float(np.sum(root)), allowance
 
 
-def _unbiased_rest(sx: _Moments, sy: _Moments) -> float:
-    """The mean term, unbiased, plus both traces: FD but for ``-2 T``."""
+def _plug_in_rest(sx: Moments, sy: Moments) -> float:
+    """The plug-in's mean term and both traces: the plug-in FD but for ``-2 T``."""
     diff = sx.mean - sy.mean
-    tx, ty = sx.trace, sy.trace
-    return float(diff @ diff) - tx / sx.size - ty / sy.size + tx + ty
+    return float(diff @ diff) + sx.trace + sy.trace
+
+
+def _unbiased_rest(sx: Moments, sy: Moments) -> float:
+    """The mean term, unbiased, plus both traces: FD but for ``-2 T``."""
+    return _plug_in_rest(sx, sy) - sx.trace / sx.size - sy.trace / sy.size
 
 
 def _scaled_back(v: float, shift: int, cap: float, toward: float | None = None) -> float:
@@ -184,8 +172,70 @@ def _scaled_back(v: float, shift: int, cap: float, toward: float | None = None) 
 MEASURED_BATCHES = 4
 
 
+class _Parts(NamedTuple):
+    """FD's pieces for the draws times ``2^-shift``: the estimate, the batches', the allowance."""
+
+    value: float
+    per_batch: np.ndarray
+    slack: float
+    plug_in: float
+    plug_in_slack: float
+
+
+def _parts(bx: BatchMoments, by: BatchMoments) -> _Parts:
+    """The bias-corrected FD, the batches' FDs, and the plug-in FD, from the batches' moments."""
+    b, d = len(bx.parts), bx.dimension
+    full_x, full_y = pooled(bx.parts, d), pooled(by.parts, d)
+    t_full, slack_full = _cross(full_x, full_y)
+    crosses = [_cross(px, py) for px, py in zip(bx.parts, by.parts, strict=True)]
+    t_batches = np.array([c[0] for c in crosses])
+    t_hat = (b * t_full - float(np.mean(t_batches))) / (b - 1)
+    per_batch = (
+        np.array([_unbiased_rest(px, py) for px, py in zip(bx.parts, by.parts, strict=True)])
+        - 2.0 * t_batches
+    )
+    return _Parts(
+        value=_unbiased_rest(full_x, full_y) - 2.0 * t_hat,
+        per_batch=per_batch,
+        slack=2.0 * (b * slack_full + max(c[1] for c in crosses)) / (b - 1),
+        plug_in=_plug_in_rest(full_x, full_y) - 2.0 * t_full,
+        plug_in_slack=2.0 * slack_full,
+    )
+
+
+def _half_width(spread: float, b: int, alpha: float) -> float:
+    # the upper tail's quantile from alpha/2 itself: 1 - alpha/2 rounds to 1 (t = inf) below 2^-52
+    return float(student.isf(alpha / 2.0, b - 1)) * spread
+
+
+def _read_pair(
+    x: Any, y: Any, b: int, seed: int, features: Callable[[Any], Any] | None
+) -> tuple[BatchMoments, BatchMoments]:
+    """Both samples' batch moments, scaled by one power of two: read once, in one pass each."""
+    shift = None
+    if features is None and is_array(x) and is_array(y):
+        shift = array_exponent(x, y)  # known before the pass: bits as a whole-array read
+    bx = accumulate(x, batches=b, seed=seed, name="x", shift=shift, features=features)
+    by = accumulate(y, batches=b, seed=seed + 1, name="y", shift=shift, features=features)
+    if bx.dimension != by.dimension:
+        raise ValueError(
+            f"x and y must be draws in one dimension: x has {bx.dimension} coordinates a draw, "
+            f"y has {by.dimension}"
+        )
+    top = max(bx.shift, by.shift)
+    return bx.scaled_to(top), by.scaled_to(top)
+
+
 @runs_on_host
-def frechet(x: Any, y: Any, *, level: float = 0.95, batches: int = 4, seed: int = 0) -> Estimate:
+def frechet(
+    x: Any,
+    y: Any,
+    *,
+    level: float = 0.95,
+    batches: int = 4,
+    seed: int = 0,
+    features: Callable[[Any], Any] | None = None,
+) -> Estimate:
     r"""The Frechet distance between the Gaussian fits of two samples (FID), bias-corrected.
 
     .. math:: \mathrm{FD} = |\mu_x - \mu_y|^2 + \operatorname{tr}\Sigma_x + \operatorname{tr}
@@ -193,29 +243,54 @@ def frechet(x: Any, y: Any, *, level: float = 0.95, batches: int = 4, seed: int 
 
     of the laws' means and covariances, whatever the laws (finite fourth moments): FID on the
     features the caller computed. The mean term and the traces are unbiased; the cross term's
-    :math:`O(1/n)` bias is extrapolated away from ``batches`` disjoint random batches
+    :math:`O(1/n)` bias is extrapolated away from ``batches`` disjoint batches
     (Chong & Forsyth, 2020), and the interval is Student's over the batches (module docstring).
-    The plug-in FID is biased high by about :math:`d^2/(2n)` where the covariances agree: +33
-    against FD = 1 in d = 256 at n = 1000; this estimate, by -0.17 there (-0.015 at n = 4000). The value and the ends
-    are at least 0 (FD is): an estimate below 0 is returned as 0.
+
+    **Which number to compare with a published FID.** Papers print the *plug-in* FID of
+    pytorch-fid (clean-fid, torch-fidelity and torchmetrics agree with it): the sample means
+    and covariances (divisor ``n - 1``) put into the formula. It is the result's ``plug_in``;
+    compare it with a published FID only at the same ``n`` (and the same features), since it is
+    biased high by about :math:`d^2/(2n)` where the covariances agree (+20 for two draws of one
+    law in d = 2048 at n = 10^4, +33 against FD = 1 in d = 256 at n = 1000), a bias that falls
+    with ``n`` and so ranks models evaluated on different numbers of draws wrongly. ``value``
+    and its interval estimate the laws' FD itself, the quantity the plug-in is biased for: -0.17
+    against FD = 1 there (-0.015 at n = 4000). The value and the ends are at least 0 (FD is):
+    an estimate below 0 is returned as 0.
+
+    **Inputs of any size.** ``x`` and ``y`` are each an array of draws, read in chunks of rows
+    in one pass (float32 features are raised to float64 a chunk at a time, never copied whole),
+    or an iterable of arrays (batches of any sizes: a loader, a memory-mapped file's slices),
+    or, with ``features``, an iterable of inputs to map to features a batch at a time. A
+    :class:`~divergences.estimate.Reference` stands for a sample whose statistics were kept
+    (:func:`~divergences.estimate.reference`). Memory is :math:`O(B d^2)` whatever ``n``, and
+    the batches are a function of the draws' positions and ``seed`` only: a sample read whole
+    or in batches gives the same statistics (equal up to rounding). A sample sharded over
+    devices (a :class:`jax.Array` with a :class:`jax.sharding.NamedSharding`) is reduced where
+    it lives, by ``shard_map`` and ``psum`` (:mod:`divergences.estimate._src.sharded`).
 
     Args:
-      x: draws of :math:`P`, shape ``(n, d)`` or ``(n,)``, ``n >= 2 * batches``; any ``d``,
-        ``n < d`` included.
-      y: draws of :math:`Q`, shape ``(m, d)`` or ``(m,)``, the same rule.
+      x: draws of :math:`P`, shape ``(n, d)`` or ``(n,)``, ``n >= 2 * batches``, any ``d``
+        (``n < d`` included); or an iterable of such arrays; or a ``Reference``.
+      y: draws of :math:`Q`, the same rules.
       level: the coverage, in ``(0, 1)``.
       batches: the number :math:`B \ge 2` of disjoint batches of the extrapolation and the
         interval; the coverage table measured ``B = 4``, and another ``B`` claims no coverage.
-      seed: the seed of the batches' random split, an integer ``>= 0``.
+      seed: the seed of the batches' assignment, an integer ``>= 0``.
+      features: a map from a batch of inputs to its features, applied to each item of ``x``
+        and ``y`` (iterables of inputs).
 
     Returns:
-      An :class:`Estimate` with ``quantity="FD"``: ``kind="asymptotic"`` where the coverage
-      table measured the interval (``ASYMPTOTIC_CLAIMS["frechet"]``, ``batches=4``); elsewhere
-      ``"no-coverage-claim"``, the ends ``[0, inf]`` and a ``NoCoverageWarning``.
+      An :class:`Estimate` with ``quantity="FD"`` and ``plug_in`` the plug-in FID papers print:
+      ``kind="asymptotic"`` where the coverage table measured the interval
+      (``ASYMPTOTIC_CLAIMS["frechet"]``, ``batches=4``); elsewhere ``"no-coverage-claim"``, the
+      ends ``[0, inf]`` and a ``NoCoverageWarning``. Against a published ``mu``/``sigma`` file
+      (a ``Reference`` without batches) only the plug-in is computed: ``value == plug_in``,
+      ``"no-coverage-claim"``.
 
     Raises:
       ValueError: as the shared checks of the draws (NaN, inf, the dimensions), ``level`` or
-        ``seed``; for ``batches`` not an integer ``>= 2``; for fewer than ``2 * batches`` draws.
+        ``seed``; for ``batches`` not an integer ``>= 2``; for fewer than ``2 * batches`` draws;
+        for a ``Reference`` kept with another number of batches.
 
     Example:
       >>> import numpy as np, divergences as dv
@@ -224,34 +299,53 @@ def frechet(x: Any, y: Any, *, level: float = 0.95, batches: int = 4, seed: int 
       >>> est = dv.estimate.frechet(x, y)  # FD = 16 * 0.25**2 = 1
       >>> est.quantity, est.kind, est.lower_bound < 1.0 < est.upper_bound
       ('FD', 'asymptotic', True)
+      >>> est.plug_in > est.value  # the plug-in FID, biased high by about d^2 / (2 n)
+      True
     """
-    xs, ys = sample_pair(x, y)
     alpha = 1.0 - level_option(level, note="the interval's coverage")
     seed = seed_option(seed, note="it draws the batches")
     b = integer_option(batches, "batches", minimum=2, note="the extrapolation's disjoint batches")
+    bx, by = read_samples(x, y, b, seed, features)
+    return estimate_from_moments(bx, by, level=level, alpha=alpha, b=b)
+
+
+def read_samples(
+    x: Any, y: Any, b: int, seed: int, features: Callable[[Any], Any] | None = None
+) -> tuple[BatchMoments, BatchMoments]:
+    """Both samples' batch moments, scaled by one power of two, with the draws' rules checked."""
+    from divergences.estimate._src.reference import as_batch_moments
+
+    got = [as_batch_moments(z, name, b) for z, name in ((x, "x"), (y, "y"))]
+    if got[0] is None and got[1] is None:
+        bx, by = _read_pair(x, y, b, seed, features)
+    else:
+        bx = got[0] or accumulate(x, batches=b, seed=seed, name="x", features=features)
+        by = got[1] or accumulate(y, batches=b, seed=seed + 1, name="y", features=features)
+        if bx.dimension != by.dimension:
+            raise ValueError(
+                f"x and y must be draws in one dimension: x has {bx.dimension} coordinates a "
+                f"draw, y has {by.dimension}"
+            )
+        top = max(bx.shift, by.shift)
+        bx, by = bx.scaled_to(top), by.scaled_to(top)
     why = f"{b} batches of at least 2 draws each"
-    check_at_least(xs.shape[0], 2 * b, "x", why)
-    check_at_least(ys.shape[0], 2 * b, "y", why)
-    n, m, d = xs.shape[0], ys.shape[0], xs.shape[1]
-    shift = scale_exponent(xs, ys, clip=False)  # every |coordinate| below 2^shift
-    rng = np.random.default_rng(seed)
-    rows_x = np.array_split(np.ldexp(xs, -shift)[rng.permutation(n)], b)
-    rows_y = np.array_split(np.ldexp(ys, -shift)[rng.permutation(m)], b)
-    parts_x, parts_y = [_moments(r) for r in rows_x], [_moments(r) for r in rows_y]
-    full_x, full_y = _pooled(parts_x, rows_x, d), _pooled(parts_y, rows_y, d)
-    t_full, slack_full = _cross(full_x, full_y)
-    crosses = [_cross(px, py) for px, py in zip(parts_x, parts_y, strict=True)]
-    t_batches = np.array([c[0] for c in crosses])
-    t_hat = (b * t_full - float(np.mean(t_batches))) / (b - 1)
-    value = _unbiased_rest(full_x, full_y) - 2.0 * t_hat
-    per_batch = (
-        np.array([_unbiased_rest(px, py) for px, py in zip(parts_x, parts_y, strict=True)])
-        - 2.0 * t_batches
-    )
-    spread = float(np.std(per_batch, ddof=1)) / math.sqrt(b)
-    slack = 2.0 * (b * slack_full + max(c[1] for c in crosses)) / (b - 1)
-    # the upper tail's quantile from alpha/2 itself: 1 - alpha/2 rounds to 1 (t = inf) below 2^-52
-    half = widen(float(student.isf(alpha / 2.0, b - 1)) * spread + slack)
+    for moments, name in ((bx, "x"), (by, "y")):
+        if not moments.published:  # a published mean and covariance has no batches
+            check_at_least(moments.size, 2 * b, name, why)
+    return bx, by
+
+
+def estimate_from_moments(
+    bx: BatchMoments, by: BatchMoments, *, level: float, alpha: float, b: int
+) -> Estimate:
+    """FD's :class:`Estimate` from both samples' batch moments (one scale): :func:`frechet`."""
+    n, m, d, shift = bx.size, by.size, bx.dimension, bx.shift
+    if bx.published or by.published:
+        return _published(bx, by, level=level)
+    parts = _parts(bx, by)
+    spread = float(np.std(parts.per_batch, ddof=1)) / math.sqrt(b)
+    half = widen(_half_width(spread, b, alpha) + parts.slack)
+    value = parts.value
     lo, v, hi = max(value - half, 0.0), max(value, 0.0), max(value + half, 0.0)
     lo = math.nextafter(lo, 0.0) if lo > 0.0 else 0.0
     lo, v, hi = (
@@ -259,6 +353,7 @@ def frechet(x: Any, y: Any, *, level: float = 0.95, batches: int = 4, seed: int 
         _scaled_back(v, shift, math.inf),
         _scaled_back(hi, shift, math.inf, math.inf),
     )
+    plug_in = _scaled_back(max(parts.plug_in, 0.0), shift, math.inf)
     assumption = (
         "independent draws of P and of Q with finite fourth moments; FD is that of the "
         "Gaussians with their means and covariances"
@@ -266,7 +361,8 @@ def frechet(x: Any, y: Any, *, level: float = 0.95, batches: int = 4, seed: int 
     method = (
         f"|mean diff|^2 - tr S_x/n - tr S_y/m + tr S_x + tr S_y - 2 T, T extrapolated in 1/n "
         f"from {b} disjoint batches (B T_n - mean T_(n/B)) / (B - 1); Student's t interval over "
-        "the batches, widened by the eigenvalues' rounding allowance"
+        "the batches, widened by the eigenvalues' rounding allowance; plug_in: the plug-in FID "
+        "papers print (pytorch-fid's formula, covariances with divisor n - 1), biased high"
     )
     kind: IntervalKind = "asymptotic"
     sides: Sides = "two-sided"
@@ -278,9 +374,45 @@ def frechet(x: Any, y: Any, *, level: float = 0.95, batches: int = 4, seed: int 
             else f"frechet's interval is measured with batches={MEASURED_BATCHES} only "
             f"(benchmarks/estimate_coverage.md), here batches={b}"
         )
-        assumption += "; " + unclaimed("frechet", d, min(n, m), "", stacklevel=3, reason=reason)
+        assumption += "; " + unclaimed("frechet", d, min(n, m), "", stacklevel=4, reason=reason)
         method += f" (not returned: [{lo:.4g}, {hi:.4g}], unclaimed)"
         kind, sides, lo, hi = "no-coverage-claim", "none", 0.0, math.inf
     return Estimate(
-        v, min(lo, v), max(hi, v), float(level), kind, sides, assumption, method, n, m, "FD"
+        value=v,
+        lower_bound=min(lo, v),
+        upper_bound=max(hi, v),
+        level=float(level),
+        kind=kind,
+        sides=sides,
+        assumption=assumption,
+        method=method,
+        n=n,
+        m=m,
+        quantity="FD",
+        plug_in=plug_in,
+    )
+
+
+def _published(bx: BatchMoments, by: BatchMoments, *, level: float) -> Estimate:
+    """The plug-in FD against a published mean and covariance: no batches, so no interval."""
+    full_x, full_y = pooled(bx.parts, bx.dimension), pooled(by.parts, by.dimension)
+    t_full, _ = _cross(full_x, full_y)
+    plug = _scaled_back(max(_plug_in_rest(full_x, full_y) - 2.0 * t_full, 0.0), bx.shift, math.inf)
+    return Estimate(
+        value=plug,
+        lower_bound=0.0,
+        upper_bound=math.inf,
+        level=float(level),
+        kind="no-coverage-claim",
+        sides="none",
+        assumption=(
+            "a published mean and covariance (pytorch-fid's or clean-fid's mu and sigma) holds "
+            "no batches: the plug-in FID papers print, comparable with a published FID at the "
+            "same number of draws; no interval and no bias correction"
+        ),
+        method="|mean diff|^2 + tr S_x + tr S_y - 2 tr sqrtm(S_x S_y) (pytorch-fid's formula)",
+        n=bx.size,
+        m=by.size,
+        quantity="FD",
+        plug_in=plug,
     )

@@ -148,6 +148,9 @@ class Estimate(NamedTuple):
       n: the number of draws of the first law (``x``).
       m: the number of draws of the second law (``y``; 0 for a one-sample estimate).
       quantity: the quantity's short name (``"JS"``, ``"KL"``, ``"W1"``, ...).
+      plug_in: the plug-in value papers print where it differs from ``value`` (FD: the FID of
+        pytorch-fid, biased high, comparable with a published FID at the same sample size), or
+        None.
     """
 
     value: float
@@ -161,6 +164,7 @@ class Estimate(NamedTuple):
     n: int
     m: int
     quantity: str
+    plug_in: float | None = None
 
     @property
     def claims_coverage(self) -> bool:
