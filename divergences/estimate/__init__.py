@@ -26,7 +26,7 @@ The entries run on the host (neighbour searches and exact transport), with XLA k
 they are not traced by ``jit``.
 """
 
-from divergences.estimate._src.frechet import frechet
+from divergences.estimate._src.frechet import FrechetComparison, frechet, frechet_difference
 from divergences.estimate._src.from_discriminator import (
     js_from_discriminator,
     kl_from_discriminator,
@@ -51,11 +51,13 @@ __all__ = [
     "ASYMPTOTIC_CLAIMS",
     "INTERVAL_KINDS",
     "Estimate",
+    "FrechetComparison",
     "NoCoverageWarning",
     "Reference",
     "TwoSampleTest",
     "entropy",
     "frechet",
+    "frechet_difference",
     "js",
     "js_from_discriminator",
     "kid",
