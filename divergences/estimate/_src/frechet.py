@@ -1,4 +1,4 @@
-r"""The Frechet distance between the Gaussian fits of two samples (FID's formula), with its interval.
+r"""The Frechet distance between two samples' Gaussian fits (FID), bias-corrected, with an interval.
 
 **The quantity.** For laws :math:`P`, :math:`Q` with means :math:`\mu_x`, :math:`\mu_y` and
 covariances :math:`\Sigma_x`, :math:`\Sigma_y` (finite second moments),
@@ -8,7 +8,15 @@ covariances :math:`\Sigma_x`, :math:`\Sigma_y` (finite second moments),
 
 the squared 2-Wasserstein distance between :math:`N(\mu_x, \Sigma_x)` and
 :math:`N(\mu_y, \Sigma_y)` (Dowson & Landau, 1982; :func:`divergences.frechet_distance`), the
-FID of Heusel et al. (2017) on features the caller computes. It is estimated, not the plug-in:
+FID of Heusel et al. (2017) on features the caller computes.
+
+**The plug-in, which papers print.** pytorch-fid (and clean-fid, torch-fidelity, torchmetrics,
+which agree with it) puts the sample means and covariances (divisor :math:`n - 1`) into the
+formula. Every result carries that number as ``plug_in``: it is the one to set beside a
+published FID, on the same features at the same :math:`n`. It is biased high, by about
+:math:`d^2/(2n)` where the covariances agree (20 for two draws of one law in d = 2048 at
+:math:`n = 10^4`), so it ranks models measured on different :math:`n` wrongly and is not the
+laws' FD. The ``value`` estimates the laws' FD itself:
 
 * the mean term: :math:`|\bar x - \bar y|^2 - \operatorname{tr} S_x / n - \operatorname{tr} S_y / m`
   is unbiased (:math:`\mathbb E|\bar x - \bar y|^2` exceeds :math:`|\mu_x - \mu_y|^2` by
@@ -18,7 +26,9 @@ FID of Heusel et al. (2017) on features the caller computes. It is estimated, no
   matrices), so its plug-in is biased low and the plug-in FD high, by :math:`O(1/n)` with a
   constant that grows like :math:`d^2`: +33 against FD = 1 in d = 256 at n = 1000. The bias is
   extrapolated away in :math:`1/n` (Chong & Forsyth, 2020): the draws are cut into :math:`B`
-  disjoint random batches (each of :math:`x` paired with one of :math:`y`), and from the
+  disjoint batches by their positions and the seed
+  (:mod:`~divergences.estimate._src.statistics`; each of :math:`x` paired with one of
+  :math:`y`), and from the
   full-sample :math:`T_n` and the batches' mean :math:`\bar T_{n/B}`,
   :math:`\hat T = (B T_n - \bar T_{n/B}) / (B - 1)`. What remains is the :math:`O(1/n^2)` term,
   :math:`B` times that of the plug-in: about -0.01 against FD = 1 in d = 64 at n = 1000, -0.17
@@ -30,19 +40,25 @@ estimates taken with the mean term unbiased and the plug-in :math:`T` (batch mea
 at :math:`n/B` overstates the :math:`O(1/n^2)` part of the variance, on the safe side). It is
 claimed where the coverage table measured it (:data:`~divergences.estimate.ASYMPTOTIC_CLAIMS`).
 
-**Numerics.** The draws are scaled by one power of two (exact) so that no square overflows or
-underflows, centred, and their covariances formed in float64. The cross term is the sum of the
-singular values of :math:`F_x^\top F_y` for any factors :math:`F F^\top = S` (the nonzero
-eigenvalues of :math:`S_x^{1/2} S_y S_x^{1/2}` are those of :math:`S_x S_y`): the centred draws
-themselves where a sample has fewer draws than coordinates (rank-deficient covariances are
-fine), a Cholesky factor otherwise, and the eigendecomposition's :math:`V \Lambda_+^{1/2}` where
-Cholesky stops (a singular covariance). The singular values are the square roots of the
-eigenvalues :math:`\mu_i` of the smaller Gram matrix (symmetric, ``eigvalsh``): a computed
-:math:`\mu_i` is within :math:`\tau = 4 r \epsilon \mu_{\max}` of the exact one (Weyl), those below 0
-are clipped to 0, and :math:`|\sqrt{\mu} - \sqrt{\mu'}| \le \min(\sqrt\tau, \tau/\sqrt{\mu})`
-bounds what the clip and the rounding leave: the interval is widened by it. No complex
-arithmetic, no general ``sqrtm``; the rounding of the factorizations themselves is not in
-the allowance (backward stable, and tested against extended precision).
+**Numerics.** The draws are read once, in chunks of rows raised to float64, and scaled by one
+power of two (exact) so that no square overflows; each batch keeps its size, mean and scatter
+(:mod:`~divergences.estimate._src.statistics`): memory :math:`O(B d^2)` whatever ``n``, and
+the same statistics from an array, an iterable of batches, a kept
+:class:`~divergences.estimate.Reference` or draws sharded over devices. The cross term is the
+sum of the square roots of the eigenvalues of :math:`S_x S_y`, which are those of the
+symmetric :math:`L_x^\top S_y L_x` for Cholesky's :math:`S_x = L_x L_x^\top` (two triangular
+products and one ``eigvalsh``: no general ``sqrtm``, no complex arithmetic); where a sample
+has at most ``d`` draws its centred rows stand for the factor, and where Cholesky stops (a
+singular covariance) the eigendecomposition's :math:`V \Lambda_+^{1/2}` does, through the
+smaller Gram matrix of :math:`F_x^\top F_y`. A computed eigenvalue :math:`\mu_i` is within
+:math:`\tau = 4 r \epsilon \mu_{\max}` of the exact one (Weyl), those below 0 are clipped to
+0, and :math:`|\sqrt{\mu} - \sqrt{\mu'}| \le \min(\sqrt\tau, \tau/\sqrt{\mu})` bounds what
+the clip and the rounding leave: the interval is widened by it. The rounding of the
+factorizations and products themselves is not in the allowance (backward stable, and tested
+against extended precision).
+
+**Two candidates against one reference**: :func:`frechet_difference` pairs their batches on the
+reference's, so that the reference's noise cancels in the difference.
 
 References:
   Dowson & Landau, *The Frechet distance between multivariate normal distributions*, J.

@@ -37,6 +37,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
 
 import numpy as np
+from scipy.linalg import blas
 
 from divergences.estimate._src.samples import as_samples
 
@@ -237,7 +238,6 @@ class Accumulator:
             self._add_rows(rows[lo : lo + step])
 
     def _add_rows(self, rows: np.ndarray) -> None:
-        d = self.dimension
         if not self.fixed:
             e = exponent_of(rows)
             if e > self.shift and any(p is not None for p in self.parts):
@@ -253,8 +253,32 @@ class Accumulator:
             take = order[bounds[b] : bounds[b + 1]]
             if take.size == 0:
                 continue
+            self.parts[b] = self._absorb(self.parts[b], rows, take)
+
+    def _absorb(self, part: Moments | None, rows: np.ndarray, take: np.ndarray) -> Moments:
+        r"""``part`` joined by ``rows[take]``: in place, one symmetric rank-``k + 1`` update.
+
+        Chan's update :math:`M + S_z + c\,\delta\delta^\top` is the scatter of the chunk's
+        centred rows with the row :math:`\sqrt c\,\delta` appended: one ``dsyrk`` into the
+        kept matrix (its upper triangle; :meth:`result` mirrors it), no ``d x d`` temporary.
+        """
+        d, k = self.dimension, take.size
+        if part is None or part.size == 0 or (part.scatter is None and part.size + k <= d):
             z = np.ldexp(rows[take].astype(np.float64), -self.shift)
-            self.parts[b] = merge(self.parts[b], _chunk_moments(z, d), d)
+            return merge(part, _chunk_moments(z, d), d)
+        if part.scatter is None:  # more than d draws now: the rows give way to their scatter
+            part = Moments(part.size, part.mean, np.asfortranarray(part.full_scatter()), None)
+        z = np.empty((k + 1, d))
+        z[:k] = rows[take]
+        np.ldexp(z[:k], -self.shift, out=z[:k])
+        mean = z[:k].mean(axis=0)
+        z[:k] -= mean
+        size = part.size + k
+        delta = mean - part.mean
+        z[k] = math.sqrt(part.size * k / size) * delta
+        assert part.scatter is not None
+        out = blas.dsyrk(1.0, z.T, beta=1.0, c=part.scatter, overwrite_c=1)
+        return Moments(size, part.mean + delta * (k / size), out, None)
 
     def _subsample(self, rows: np.ndarray) -> None:
         i = np.arange(self.position, self.position + rows.shape[0], dtype=np.uint64)
@@ -286,7 +310,14 @@ class Accumulator:
         if self.dimension < 0:
             raise ValueError(f"{self.name} must hold at least one draw: its batches were empty")
         empty = Moments(0, np.zeros(self.dimension), None, np.zeros((0, self.dimension)))
-        parts = tuple(empty if p is None else p for p in self.parts)
+        parts = tuple(
+            empty
+            if p is None
+            else p
+            if p.scatter is None
+            else p._replace(scatter=np.triu(p.scatter) + np.triu(p.scatter, 1).T)
+            for p in self.parts
+        )
         return BatchMoments(parts, self.shift, self.dimension, self.bad)
 
 
