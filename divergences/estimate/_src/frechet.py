@@ -228,6 +228,14 @@ def interval(parts: _Parts, b: int, alpha: float) -> tuple[float, float, float]:
     return (math.nextafter(lo, 0.0) if lo > 0.0 else 0.0), v, hi
 
 
+def _options(level: Any, seed: Any, batches: Any) -> tuple[float, int, int]:
+    """``1 - level``, the seed and the number of batches, each checked by its rule."""
+    alpha = 1.0 - level_option(level, note="the interval's coverage")
+    seed = seed_option(seed, note="it draws the batches")
+    b = integer_option(batches, "batches", minimum=2, note="the extrapolation's disjoint batches")
+    return alpha, seed, b
+
+
 def _half_width(spread: float, b: int, alpha: float) -> float:
     # the upper tail's quantile from alpha/2 itself: 1 - alpha/2 rounds to 1 (t = inf) below 2^-52
     return float(student.isf(alpha / 2.0, b - 1)) * spread
@@ -309,9 +317,7 @@ def frechet(
       >>> est.plug_in > est.value  # the plug-in FID, biased high by about d^2 / (2 n)
       True
     """
-    alpha = 1.0 - level_option(level, note="the interval's coverage")
-    seed = seed_option(seed, note="it draws the batches")
-    b = integer_option(batches, "batches", minimum=2, note="the extrapolation's disjoint batches")
+    alpha, seed, b = _options(level, seed, batches)
     bx, by = read_samples([(x, "x", seed), (y, "y", seed + 1)], b, features)
     return estimate_from_moments(bx, by, level=level, alpha=alpha, b=b)
 
@@ -508,9 +514,7 @@ def frechet_difference(
       >>> c.difference.upper_bound < 0.0 and c.p_value < 0.05
       True
     """
-    alpha = 1.0 - level_option(level, note="the interval's coverage")
-    seed = seed_option(seed, note="it draws the batches")
-    nb = integer_option(batches, "batches", minimum=2, note="the extrapolation's disjoint batches")
+    alpha, seed, nb = _options(level, seed, batches)
     samples = [(reference, "reference", seed), (a, "a", seed + 1), (b, "b", seed + 2)]
     br, ba, bb = read_samples(samples, nb, features)
     if br.published:
