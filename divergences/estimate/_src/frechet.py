@@ -92,8 +92,6 @@ from divergences.estimate._src.statistics import (
     BatchMoments,
     Moments,
     accumulate,
-    array_exponent,
-    is_array,
     pooled,
 )
 
@@ -327,18 +325,15 @@ def read_samples(
 ) -> list[BatchMoments]:
     """Each ``(draws, name, seed)``'s batch moments, all scaled by one power of two.
 
-    Arrays' scale is read before the pass (so the statistics are those of a whole-array read,
-    bit for bit under scaling by powers of two); iterables follow their largest coordinate.
+    Each pass follows the largest coordinate read so far (no pass to find it first), and the
+    samples are brought to the largest scale at the end: exact, so that draws times ``2^k``
+    give the statistics times ``2^k`` and ``4^k`` bit for bit.
     """
     from divergences.estimate._src.reference import as_batch_moments
 
     kept = [as_batch_moments(z, name, b) for z, name, _ in samples]
-    shift = None
-    arrays = [k is None and is_array(z) for k, (z, _, _) in zip(kept, samples, strict=True)]
-    if features is None and all(arrays):
-        shift = array_exponent(*(z for z, _, _ in samples))
     out = [
-        k or accumulate(z, batches=b, seed=s, name=name, shift=shift, features=features)
+        k or accumulate(z, batches=b, seed=s, name=name, features=features)
         for k, (z, name, s) in zip(kept, samples, strict=True)
     ]
     names = [name for _, name, _ in samples]

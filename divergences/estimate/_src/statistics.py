@@ -193,6 +193,7 @@ class Accumulator:
         self.batches, self.seed, self.name, self.keep = batches, seed, name, keep
         self.fixed = shift is not None
         self.shift = 0 if shift is None else shift
+        self.seen = False  # whether a coordinate other than 0 was read
         self.parts: list[Moments | None] = [None] * batches
         self.position, self.bad, self.dimension = 0, 0, -1
         self.sample: np.ndarray | None = None
@@ -240,9 +241,11 @@ class Accumulator:
     def _add_rows(self, rows: np.ndarray) -> None:
         if not self.fixed:
             e = exponent_of(rows)
-            if e > self.shift and any(p is not None for p in self.parts):
+            if not self.seen:  # the first chunk that is not all 0 sets the scale
+                self.shift, self.seen = e, bool(np.any(rows != 0))
+            elif e > self.shift:
                 self.parts = [None if p is None else p.scaled(self.shift - e) for p in self.parts]
-            self.shift = max(self.shift, e)
+                self.shift = e
         labels = batch_labels(self.position, rows.shape[0], self.batches, self.seed)
         if self.keep:
             self._subsample(rows)
