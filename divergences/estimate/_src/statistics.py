@@ -46,7 +46,6 @@ __all__ = [
     "BatchMoments",
     "Moments",
     "accumulate",
-    "array_exponent",
     "batch_labels",
     "exponent_of",
     "is_array",
@@ -369,21 +368,3 @@ def is_sharded(x: Any) -> bool:
     """Whether ``x`` is a :class:`jax.Array` laid over more than one device."""
     sharding = getattr(x, "sharding", None)
     return sharding is not None and len(getattr(sharding, "device_set", ())) > 1
-
-
-def array_exponent(*arrays: Any) -> int:
-    """The largest :func:`exponent_of` of the arrays' finite draws, read a chunk of rows at a time."""
-    top: int | None = None
-    for a in arrays:
-        rows = np.asarray(a)
-        if rows.ndim != 2:
-            rows = rows.reshape(rows.shape[0] if rows.ndim else 1, -1)
-        step = max(16, CHUNK_BYTES // (8 * max(rows.shape[1], 1)))
-        for lo in range(0, rows.shape[0], step):
-            chunk = rows[lo : lo + step]
-            finite = np.isfinite(chunk).all(axis=1)
-            chunk = chunk if finite.all() else chunk[finite]
-            if chunk.size and np.any(chunk != 0):
-                e = exponent_of(chunk)
-                top = e if top is None else max(top, e)
-    return 0 if top is None else top
