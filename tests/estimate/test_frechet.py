@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import itertools
 import math
+import pathlib
+import re
 import tracemalloc
 import warnings
 
@@ -25,7 +27,7 @@ from hypothesis.extra import numpy as hnp
 
 import divergences as dv
 from divergences.estimate import NoCoverageWarning
-from divergences.estimate._src.frechet import _cross
+from divergences.estimate._src.frechet import WIDE_CLAIM, _cross, claims
 from divergences.estimate._src.statistics import accumulate, pooled
 
 
@@ -359,3 +361,28 @@ def test_the_difference_refuses_a_reference_without_batches(tmp_path):
         dv.estimate.frechet_difference(published, a, a)
     with pytest.raises(ValueError, match=r"reference and b must be draws in one dimension"):
         dv.estimate.frechet_difference(r, a, np.zeros((100, 4)))
+
+
+def _wide_rows():
+    """The rows of the coverage table's "FD where FID lives": (d, n, rate, low, high)."""
+    table = pathlib.Path(__file__).resolve().parents[2] / "benchmarks" / "estimate_coverage.md"
+    row = re.compile(
+        r"^\| FD \| [^|]+ \| (\d+) \| (\d+) \| (\d+)/(\d+) = [\d.]+ \| (\d+) \| (\d+) \|"
+    )
+    out = []
+    for line in table.read_text().splitlines():
+        if m := row.match(line):
+            d, n, covered, total, low, high = map(int, m.groups())
+            out.append((d, n, covered / total, low / total, high / total))
+    return out
+
+
+def test_the_wide_claim_is_measured_at_its_corner_and_each_end_holds():
+    top, least = WIDE_CLAIM
+    rows = _wide_rows()
+    claimed = [r for r in rows if r[0] <= top and r[1] >= least]
+    assert any(r[0] == top and r[1] == least for r in claimed), rows
+    for _, _, rate, low, high in claimed:
+        assert rate >= 0.90 and low <= 0.035 and high <= 0.035
+    assert claims(top, least) and claims(256, 1000) and claims(768, 50_000)
+    assert not claims(top, least - 1) and not claims(2 * top, 50_000) and not claims(300, 5000)

@@ -37,7 +37,6 @@ from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
 
 import numpy as np
-from scipy.linalg import blas
 
 from divergences.estimate._src.samples import as_samples
 
@@ -52,8 +51,9 @@ __all__ = [
     "pooled",
 ]
 
-#: Rows of a chunk: about 32 MiB of float64 at d = 2048, a few symmetric products per chunk.
-CHUNK_BYTES = 1 << 25
+#: Rows of a chunk: 128 MiB of float64 (8192 draws at d = 2048): each batch's symmetric product
+#: then takes about 2048 rows at once, and the ``d x d`` update after it is a small part.
+CHUNK_BYTES = 1 << 27
 
 
 class Moments(NamedTuple):
@@ -167,7 +167,7 @@ def exponent_of(a: np.ndarray) -> int:
     """``e`` with ``max |a|`` in ``[2^(e-1), 2^e)``; 0 where ``a`` is all 0 or empty."""
     if a.size == 0:
         return 0
-    top = float(np.max(np.abs(a)))
+    top = max(float(np.max(a)), -float(np.min(a)))  # no copy of the chunk
     return math.frexp(top)[1] if top > 0.0 and math.isfinite(top) else 0
 
 
@@ -255,32 +255,8 @@ class Accumulator:
             take = order[bounds[b] : bounds[b + 1]]
             if take.size == 0:
                 continue
-            self.parts[b] = self._absorb(self.parts[b], rows, take)
-
-    def _absorb(self, part: Moments | None, rows: np.ndarray, take: np.ndarray) -> Moments:
-        r"""``part`` joined by ``rows[take]``: in place, one symmetric rank-``k + 1`` update.
-
-        Chan's update :math:`M + S_z + c\,\delta\delta^\top` is the scatter of the chunk's
-        centred rows with the row :math:`\sqrt c\,\delta` appended: one ``dsyrk`` into the
-        kept matrix (its upper triangle; :meth:`result` mirrors it), no ``d x d`` temporary.
-        """
-        d, k = self.dimension, take.size
-        if part is None or part.size == 0 or (part.scatter is None and part.size + k <= d):
             z = np.ldexp(rows[take].astype(np.float64), -self.shift)
-            return merge(part, _chunk_moments(z, d), d)
-        if part.scatter is None:  # more than d draws now: the rows give way to their scatter
-            part = Moments(part.size, part.mean, np.asfortranarray(part.full_scatter()), None)
-        z = np.empty((k + 1, d))
-        z[:k] = rows[take]
-        np.ldexp(z[:k], -self.shift, out=z[:k])
-        mean = z[:k].mean(axis=0)
-        z[:k] -= mean
-        size = part.size + k
-        delta = mean - part.mean
-        z[k] = math.sqrt(part.size * k / size) * delta
-        assert part.scatter is not None
-        out = blas.dsyrk(1.0, z.T, beta=1.0, c=part.scatter, overwrite_c=1)
-        return Moments(size, part.mean + delta * (k / size), out, None)
+            self.parts[b] = merge(self.parts[b], _chunk_moments(z, self.dimension), self.dimension)
 
     def _subsample(self, rows: np.ndarray) -> None:
         i = np.arange(self.position, self.position + rows.shape[0], dtype=np.uint64)
@@ -312,14 +288,7 @@ class Accumulator:
         if self.dimension < 0:
             raise ValueError(f"{self.name} must hold at least one draw: its batches were empty")
         empty = Moments(0, np.zeros(self.dimension), None, np.zeros((0, self.dimension)))
-        parts = tuple(
-            empty
-            if p is None
-            else p
-            if p.scatter is None
-            else p._replace(scatter=np.triu(p.scatter) + np.triu(p.scatter, 1).T)
-            for p in self.parts
-        )
+        parts = tuple(empty if p is None else p for p in self.parts)
         return BatchMoments(parts, self.shift, self.dimension, self.bad)
 
 
