@@ -166,3 +166,69 @@ def test_kl_mvn_rejects_a_singular_covariance_frechet_accepts_it() -> None:
     )
     with pytest.raises(ValueError, match="mean_p must be finite"):
         dv.frechet_distance(np.array([np.nan, 0.0]), np.eye(2), np.zeros(2), np.eye(2))
+
+
+def _commuting_case(d: int, seed: int) -> tuple[np.ndarray, ...]:
+    """float32 means and diagonal covariances whose traces cancel to 1e-5 of themselves."""
+    rng = np.random.default_rng(seed)
+    a = rng.uniform(0.5, 2.0, d).astype(np.float32)
+    b = (a * (1.0 + rng.uniform(-1e-2, 1e-2, d))).astype(np.float32)
+    m1 = rng.normal(size=d).astype(np.float32)
+    m2 = (m1 + np.float32(1e-3) * rng.normal(size=d).astype(np.float32)).astype(np.float32)
+    return m1, a, m2, b
+
+
+def _commuting_fd_mpmath(m1, a, m2, b) -> float:
+    """|m1 - m2|^2 + sum (sqrt a_i - sqrt b_i)^2 of the float32 values, at 40 digits."""
+    import mpmath
+
+    with mpmath.workdps(40):
+        f = lambda v: mpmath.mpf(float(v))  # noqa: E731
+        means = mpmath.fsum((f(u) - f(v)) ** 2 for u, v in zip(m1, m2, strict=True))
+        roots = mpmath.fsum(
+            (mpmath.sqrt(f(u)) - mpmath.sqrt(f(v))) ** 2 for u, v in zip(a, b, strict=True)
+        )
+        return float(means + roots)
+
+
+@pytest.mark.parametrize("x64", [False, True])
+def test_frechet_distance_keeps_relative_accuracy_on_float32_whatever_x64(x64: bool) -> None:
+    # In float32 arithmetic the traces (about 1.3 d) cancel to 1e-5 of themselves: the float32
+    # formula was off by percents (+15% on Inception statistics), and x64 on and off disagreed.
+    m1, a, m2, b = _commuting_case(64, 0)
+    want = _commuting_fd_mpmath(m1, a, m2, b)
+    with jax.enable_x64(x64):
+        got = dv.frechet_distance(m1, np.diag(a), m2, np.diag(b))
+        jitted = jax.jit(dv.frechet_distance)(m1, np.diag(a), m2, np.diag(b))
+    assert got.dtype == jnp.float32 and float(got) == float(jitted)
+    np.testing.assert_allclose(float(got), want, **tolerance("ulp_float32"))
+
+
+@pytest.mark.slow
+def test_frechet_distance_float32_at_d_2048_against_mpmath_and_sqrtm() -> None:
+    m1, a, m2, b = _commuting_case(2048, 1)
+    want = _commuting_fd_mpmath(m1, a, m2, b)
+    values = []
+    for x64 in (False, True):
+        with jax.enable_x64(x64):
+            values.append(float(dv.frechet_distance(m1, np.diag(a), m2, np.diag(b))))
+    assert values[0] == values[1]
+    np.testing.assert_allclose(values[0], want, **tolerance("ulp_float32"))
+    # A general pair: SciPy's sqrtm formula on the float32 statistics, in float64.
+    rng = np.random.default_rng(2)
+    d = 256
+    f1, f2 = rng.normal(size=(2 * d, d)), rng.normal(size=(2 * d, d)) * rng.uniform(0.5, 1.5, d)
+    c1 = (f1.T @ f1 / (2 * d)).astype(np.float32)
+    c2 = (f2.T @ f2 / (2 * d)).astype(np.float32)
+    mu1, mu2 = rng.normal(size=d).astype(np.float32), rng.normal(size=d).astype(np.float32)
+    w1, w2, v1, v2 = (np.asarray(v, np.float64) for v in (c1, c2, mu1, mu2))
+    ref = np.sum((v1 - v2) ** 2) + np.trace(w1 + w2 - 2 * np.real(scipy.linalg.sqrtm(w1 @ w2)))
+    with jax.enable_x64(False):
+        got = float(dv.frechet_distance(mu1, c1, mu2, c2))
+    np.testing.assert_allclose(got, ref, **tolerance("ulp_float32"))
+
+
+def test_frechet_distance_float32_derivatives_are_the_formula_s() -> None:
+    ones = np.eye(3, dtype=np.float32)
+    grad = jax.grad(lambda m: dv.frechet_distance(m, ones, np.zeros(3, np.float32), ones))
+    np.testing.assert_allclose(grad(np.ones(3, np.float32)), 2.0, **tolerance("float32"))

@@ -34,7 +34,7 @@ from divergences.estimate._src.fidelity import (
     precision,
     recall,
 )
-from divergences.estimate._src.frechet import frechet
+from divergences.estimate._src.frechet import FrechetComparison, frechet, frechet_difference
 from divergences.estimate._src.from_discriminator import (
     js_from_discriminator,
     kl_from_discriminator,
@@ -43,6 +43,7 @@ from divergences.estimate._src.from_discriminator import (
 from divergences.estimate._src.kid import kid
 from divergences.estimate._src.knn import entropy, js, kl
 from divergences.estimate._src.mmd import mmd_squared, mmd_test
+from divergences.estimate._src.reference import Reference, load_reference, reference
 from divergences.estimate._src.result import (
     ASYMPTOTIC_CLAIMS,
     INTERVAL_KINDS,
@@ -64,7 +65,9 @@ __all__ = [
     "DiscriminatorBounds",
     "Estimate",
     "FidelityDiversity",
+    "FrechetComparison",
     "NoCoverageWarning",
+    "Reference",
     "TwoSampleTest",
     "coverage",
     "density",
@@ -72,15 +75,18 @@ __all__ = [
     "entropy",
     "fidelity_diversity",
     "frechet",
+    "frechet_difference",
     "js",
     "js_from_discriminator",
     "kid",
     "kl",
     "kl_from_discriminator",
+    "load_reference",
     "mmd_squared",
     "mmd_test",
     "precision",
     "recall",
+    "reference",
     "tv_from_discriminator",
     "w1",
     "w1_dkw",

@@ -9,7 +9,10 @@ harsh scales, duplicated points and constant coordinates.
 
 from __future__ import annotations
 
+import itertools
 import math
+import pathlib
+import re
 import tracemalloc
 import warnings
 
@@ -24,7 +27,13 @@ from hypothesis.extra import numpy as hnp
 
 import divergences as dv
 from divergences.estimate import NoCoverageWarning
-from divergences.estimate._src.frechet import _cross, _moments
+from divergences.estimate._src.frechet import WIDE_CLAIM, _cross, claims
+from divergences.estimate._src.statistics import accumulate, pooled
+
+
+def _moments(x):
+    """One sample's moments (a single batch), unscaled."""
+    return pooled(accumulate(x, batches=1, seed=0, name="x", shift=0).parts, x.shape[1])
 
 
 def cross_by_sqrtm(x, y):
@@ -261,3 +270,119 @@ def test_fewer_draws_than_coordinates_form_no_d_by_d_matrix():
     finally:
         tracemalloc.stop()
     assert est.value > 0.0 and peak < 2000 * 2000 * 8 / 4  # a quarter of one covariance
+
+
+def pytorch_fid(mu1, s1, mu2, s2):
+    """pytorch-fid's ``calculate_frechet_distance``, in float64 with SciPy's general ``sqrtm``."""
+    diff = mu1 - mu2
+    covmean = np.real(scipy.linalg.sqrtm(s1 @ s2))
+    return float(diff @ diff + np.trace(s1) + np.trace(s2) - 2.0 * np.trace(covmean))
+
+
+def fid_of_draws(x, y):
+    return pytorch_fid(x.mean(0), np.cov(x, rowvar=False), y.mean(0), np.cov(y, rowvar=False))
+
+
+@pytest.mark.parametrize(("n", "m", "d"), [(600, 500, 64), (40, 50, 64)])
+def test_the_plug_in_is_pytorch_fid_s_formula(n, m, d):
+    rng = np.random.default_rng(d + n)
+    x = rng.standard_normal((n, d)) @ rng.standard_normal((d, d)) * 0.3
+    y = rng.standard_normal((m, d)) * rng.uniform(0.5, 2.0, d) + 0.1
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NoCoverageWarning)
+        est = dv.estimate.frechet(x, y)
+    assert est.plug_in == pytest.approx(fid_of_draws(x, y), rel=1e-6)
+    assert est.plug_in > est.value  # biased high, by about d^2 / (2 n) here
+
+
+def test_a_stream_of_batches_gives_the_whole_array_s_statistics():
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((2003, 12)).astype(np.float32)
+    y = (rng.standard_normal((1500, 12)) * 1.5 + 0.2).astype(np.float32)
+    whole = dv.estimate.frechet(x, y, seed=3)
+    sizes = [1, 7, 500, 95, 1400]  # batches of any sizes, the last one short
+    cuts = np.cumsum([0, *sizes])
+    streamed = dv.estimate.frechet(
+        (x[a:b] for a, b in itertools.pairwise(cuts)),
+        [y[:3], y[3:1000], y[1000:]],
+        seed=3,
+    )
+    for got, want in zip(streamed[:3], whole[:3], strict=True):
+        assert got == pytest.approx(want, rel=1e-9)
+    assert streamed.plug_in == pytest.approx(whole.plug_in, rel=1e-9)
+    assert streamed.kind == whole.kind and (streamed.n, streamed.m) == (whole.n, whole.m)
+
+
+def test_a_feature_map_over_inputs_is_read_a_batch_at_a_time():
+    rng = np.random.default_rng(12)
+    weights = rng.standard_normal((5, 8))
+    inputs_x = [rng.standard_normal((300, 5)) for _ in range(4)]
+    inputs_y = [rng.standard_normal((300, 5)) + 0.3 for _ in range(4)]
+    seen = []
+
+    def features(batch):
+        seen.append(batch.shape[0])
+        return np.tanh(batch @ weights)
+
+    mapped = dv.estimate.frechet(inputs_x, inputs_y, features=features)
+    whole = dv.estimate.frechet(
+        np.tanh(np.concatenate(inputs_x) @ weights), np.tanh(np.concatenate(inputs_y) @ weights)
+    )
+    assert seen == [300] * 8 and mapped.value == pytest.approx(whole.value, rel=1e-9)
+
+
+def test_the_difference_pairs_the_reference_s_batches():
+    rng = np.random.default_rng(13)
+    r, a, b = (rng.standard_normal((3000, 6)) + s for s in (0.0, 0.1, 0.25))
+    c = dv.estimate.frechet_difference(r, a, b, seed=2)
+    truth = 6 * (0.1**2 - 0.25**2)
+    d = c.difference
+    assert d.quantity == "FD(A,R) - FD(B,R)" and d.kind == "asymptotic"
+    assert d.lower_bound < truth < d.upper_bound < 0.0 and c.p_value < 0.05
+    assert d.value == pytest.approx(c.a.value - c.b.value, abs=1e-12)
+    assert d.plug_in == pytest.approx(c.a.plug_in - c.b.plug_in, abs=1e-12)
+    # A's estimate is frechet's against the reference kept once, on the same batches
+    alone = dv.estimate.frechet(dv.estimate.reference(r, seed=2), a, seed=2)
+    assert alone.value == pytest.approx(c.a.value, rel=1e-9)
+    # the paired interval is narrower than the two intervals' difference
+    assert d.upper_bound - d.lower_bound < (c.a.upper_bound - c.a.lower_bound) + (
+        c.b.upper_bound - c.b.lower_bound
+    )
+    swapped = dv.estimate.frechet_difference(r, b, a, seed=2)  # B no better than A: kept
+    assert swapped.difference.lower_bound > 0.0 and swapped.p_value > 0.95
+
+
+def test_the_difference_refuses_a_reference_without_batches(tmp_path):
+    rng = np.random.default_rng(14)
+    r, a = rng.standard_normal((100, 3)), rng.standard_normal((100, 3))
+    np.savez(tmp_path / "s.npz", mu=r.mean(0), sigma=np.cov(r, rowvar=False))
+    published = dv.estimate.load_reference(tmp_path / "s.npz")
+    with pytest.raises(ValueError, match=r"reference must hold batches"):
+        dv.estimate.frechet_difference(published, a, a)
+    with pytest.raises(ValueError, match=r"reference and b must be draws in one dimension"):
+        dv.estimate.frechet_difference(r, a, np.zeros((100, 4)))
+
+
+def _wide_rows():
+    """The rows of the coverage table's "FD where FID lives": (d, n, rate, low, high)."""
+    table = pathlib.Path(__file__).resolve().parents[2] / "benchmarks" / "estimate_coverage.md"
+    row = re.compile(
+        r"^\| FD \| [^|]+ \| (\d+) \| (\d+) \| (\d+)/(\d+) = [\d.]+ \| (\d+) \| (\d+) \|"
+    )
+    out = []
+    for line in table.read_text().splitlines():
+        if m := row.match(line):
+            d, n, covered, total, low, high = map(int, m.groups())
+            out.append((d, n, covered / total, low / total, high / total))
+    return out
+
+
+def test_the_wide_claim_is_measured_at_its_corner_and_each_end_holds():
+    top, least = WIDE_CLAIM
+    rows = _wide_rows()
+    claimed = [r for r in rows if r[0] <= top and r[1] >= least]
+    assert any(r[0] == top and r[1] == least for r in claimed), rows
+    for _, _, rate, low, high in claimed:
+        assert rate >= 0.90 and low <= 0.035 and high <= 0.035
+    assert claims(top, least) and claims(256, 1000) and claims(768, 50_000)
+    assert not claims(top, least - 1) and not claims(1024, 50_000) and not claims(300, 4999)

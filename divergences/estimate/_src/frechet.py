@@ -1,4 +1,4 @@
-r"""The Frechet distance between the Gaussian fits of two samples (FID's formula), with its interval.
+r"""The Frechet distance between two samples' Gaussian fits (FID), bias-corrected, with an interval.
 
 **The quantity.** For laws :math:`P`, :math:`Q` with means :math:`\mu_x`, :math:`\mu_y` and
 covariances :math:`\Sigma_x`, :math:`\Sigma_y` (finite second moments),
@@ -8,7 +8,15 @@ covariances :math:`\Sigma_x`, :math:`\Sigma_y` (finite second moments),
 
 the squared 2-Wasserstein distance between :math:`N(\mu_x, \Sigma_x)` and
 :math:`N(\mu_y, \Sigma_y)` (Dowson & Landau, 1982; :func:`divergences.frechet_distance`), the
-FID of Heusel et al. (2017) on features the caller computes. It is estimated, not the plug-in:
+FID of Heusel et al. (2017) on features the caller computes.
+
+**The plug-in, which papers print.** pytorch-fid (and clean-fid, torch-fidelity, torchmetrics,
+which agree with it) puts the sample means and covariances (divisor :math:`n - 1`) into the
+formula. Every result carries that number as ``plug_in``: it is the one to set beside a
+published FID, on the same features at the same :math:`n`. It is biased high, by about
+:math:`d^2/(2n)` where the covariances agree (20 for two draws of one law in d = 2048 at
+:math:`n = 10^4`), so it ranks models measured on different :math:`n` wrongly and is not the
+laws' FD. The ``value`` estimates the laws' FD itself:
 
 * the mean term: :math:`|\bar x - \bar y|^2 - \operatorname{tr} S_x / n - \operatorname{tr} S_y / m`
   is unbiased (:math:`\mathbb E|\bar x - \bar y|^2` exceeds :math:`|\mu_x - \mu_y|^2` by
@@ -18,7 +26,9 @@ FID of Heusel et al. (2017) on features the caller computes. It is estimated, no
   matrices), so its plug-in is biased low and the plug-in FD high, by :math:`O(1/n)` with a
   constant that grows like :math:`d^2`: +33 against FD = 1 in d = 256 at n = 1000. The bias is
   extrapolated away in :math:`1/n` (Chong & Forsyth, 2020): the draws are cut into :math:`B`
-  disjoint random batches (each of :math:`x` paired with one of :math:`y`), and from the
+  disjoint batches by their positions and the seed
+  (:mod:`~divergences.estimate._src.statistics`; each of :math:`x` paired with one of
+  :math:`y`), and from the
   full-sample :math:`T_n` and the batches' mean :math:`\bar T_{n/B}`,
   :math:`\hat T = (B T_n - \bar T_{n/B}) / (B - 1)`. What remains is the :math:`O(1/n^2)` term,
   :math:`B` times that of the plug-in: about -0.01 against FD = 1 in d = 64 at n = 1000, -0.17
@@ -30,19 +40,25 @@ estimates taken with the mean term unbiased and the plug-in :math:`T` (batch mea
 at :math:`n/B` overstates the :math:`O(1/n^2)` part of the variance, on the safe side). It is
 claimed where the coverage table measured it (:data:`~divergences.estimate.ASYMPTOTIC_CLAIMS`).
 
-**Numerics.** The draws are scaled by one power of two (exact) so that no square overflows or
-underflows, centred, and their covariances formed in float64. The cross term is the sum of the
-singular values of :math:`F_x^\top F_y` for any factors :math:`F F^\top = S` (the nonzero
-eigenvalues of :math:`S_x^{1/2} S_y S_x^{1/2}` are those of :math:`S_x S_y`): the centred draws
-themselves where a sample has fewer draws than coordinates (rank-deficient covariances are
-fine), a Cholesky factor otherwise, and the eigendecomposition's :math:`V \Lambda_+^{1/2}` where
-Cholesky stops (a singular covariance). The singular values are the square roots of the
-eigenvalues :math:`\mu_i` of the smaller Gram matrix (symmetric, ``eigvalsh``): a computed
-:math:`\mu_i` is within :math:`\tau = 4 r \epsilon \mu_{\max}` of the exact one (Weyl), those below 0
-are clipped to 0, and :math:`|\sqrt{\mu} - \sqrt{\mu'}| \le \min(\sqrt\tau, \tau/\sqrt{\mu})`
-bounds what the clip and the rounding leave: the interval is widened by it. No complex
-arithmetic, no general ``sqrtm``; the rounding of the factorizations themselves is not in
-the allowance (backward stable, and tested against extended precision).
+**Numerics.** The draws are read once, in chunks of rows raised to float64, and scaled by one
+power of two (exact) so that no square overflows; each batch keeps its size, mean and scatter
+(:mod:`~divergences.estimate._src.statistics`): memory :math:`O(B d^2)` whatever ``n``, and
+the same statistics from an array, an iterable of batches, a kept
+:class:`~divergences.estimate.Reference` or draws sharded over devices. The cross term is the
+sum of the square roots of the eigenvalues of :math:`S_x S_y`, which are those of the
+symmetric :math:`L_x^\top S_y L_x` for Cholesky's :math:`S_x = L_x L_x^\top` (two triangular
+products and one ``eigvalsh``: no general ``sqrtm``, no complex arithmetic); where a sample
+has at most ``d`` draws its centred rows stand for the factor, and where Cholesky stops (a
+singular covariance) the eigendecomposition's :math:`V \Lambda_+^{1/2}` does, through the
+smaller Gram matrix of :math:`F_x^\top F_y`. A computed eigenvalue :math:`\mu_i` is within
+:math:`\tau = 4 r \epsilon \mu_{\max}` of the exact one (Weyl), those below 0 are clipped to
+0, and :math:`|\sqrt{\mu} - \sqrt{\mu'}| \le \min(\sqrt\tau, \tau/\sqrt{\mu})` bounds what
+the clip and the rounding leave: the interval is widened by it. The rounding of the
+factorizations and products themselves is not in the allowance (backward stable, and tested
+against extended precision).
+
+**Two candidates against one reference**: :func:`frechet_difference` pairs their batches on the
+reference's, so that the reference's noise cancels in the difference.
 
 References:
   Dowson & Landau, *The Frechet distance between multivariate normal distributions*, J.
@@ -54,102 +70,85 @@ References:
 from __future__ import annotations
 
 import math
-from typing import Any, NamedTuple, cast
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import numpy as np
+from scipy.linalg import blas
 from scipy.stats import t as student
 
 from divergences._src.errors import runs_on_host
 from divergences._src.options import integer_option, level_option, seed_option
 from divergences.estimate._src.concentration import widen
 from divergences.estimate._src.result import (
+    ASYMPTOTIC_CLAIMS,
     Estimate,
     IntervalKind,
     Sides,
     claims_asymptotic,
     unclaimed,
 )
-from divergences.estimate._src.samples import check_at_least, sample_pair
-from divergences.wasserstein._src.metrics import scale_exponent
+from divergences.estimate._src.samples import check_at_least
+from divergences.estimate._src.statistics import (
+    BatchMoments,
+    Moments,
+    accumulate,
+    pooled,
+)
 
-__all__ = ["frechet"]
+__all__ = ["FrechetComparison", "frechet", "frechet_difference"]
 
 _EPS = 2.0**-52
 _MAX = float(np.finfo(np.float64).max)
 _TINY = float(np.finfo(np.float64).tiny)
 
 
-class _Moments(NamedTuple):
-    """A sample's size, mean, and covariance (divisor ``n - 1``), or, where ``n <= d``, centred draws.
+def _factor(s: Moments) -> tuple[np.ndarray, bool]:
+    """``F`` with ``F F^T = S`` and whether it is lower triangular (Cholesky's).
 
-    Where ``n <= d`` the ``d x d`` covariance is never formed (its memory grows as ``d^2``, the
-    draws' as ``n d``): the draws are its factor.
+    The scaled centred rows where they stand for the covariance, Cholesky's factor, or
+    ``V Lambda_+^(1/2)`` where Cholesky stops (a singular covariance).
     """
-
-    size: int
-    mean: np.ndarray
-    cov: np.ndarray | None
-    centred: np.ndarray | None
-
-    @property
-    def trace(self) -> float:
-        if self.cov is not None:
-            return float(np.trace(self.cov))
-        return float(np.sum(np.square(cast(np.ndarray, self.centred)))) / (self.size - 1)
-
-    def scatter(self) -> np.ndarray:
-        """``(n - 1) S``, the centred draws' ``C^T C``."""
-        if self.cov is not None:
-            return (self.size - 1) * self.cov
-        c = cast(np.ndarray, self.centred)
-        return c.T @ c
-
-
-def _moments(z: np.ndarray) -> _Moments:
-    mean = z.mean(axis=0)
-    c = z - mean
-    if z.shape[0] <= z.shape[1]:
-        return _Moments(z.shape[0], mean, None, c)
-    return _Moments(z.shape[0], mean, (c.T @ c) / (z.shape[0] - 1), None)
-
-
-def _pooled(parts: list[_Moments], rows: list[np.ndarray], d: int) -> _Moments:
-    """The moments of the union of disjoint batches (Chan et al.'s pairwise combination)."""
-    size = sum(p.size for p in parts)
-    mean = np.sum([p.size * p.mean for p in parts], axis=0) / size
-    if size <= d:
-        return _Moments(size, mean, None, np.concatenate(rows) - mean)
-    scatter = np.zeros((d, d))
-    for p in parts:
-        shift = p.mean - mean
-        scatter += p.scatter() + p.size * np.outer(shift, shift)
-    return _Moments(size, mean, scatter / (size - 1), None)
-
-
-def _factor(s: _Moments) -> np.ndarray:
-    """``F`` with ``F F^T = S``: the scaled centred draws, Cholesky's, or ``V Lambda_+^(1/2)``."""
-    if s.cov is None:
-        return cast(np.ndarray, s.centred).T / math.sqrt(s.size - 1)
+    cov = s.cov
+    if cov is None:
+        assert s.centred is not None
+        return s.centred.T / math.sqrt(s.size - 1), False
     try:
-        lower = np.linalg.cholesky(s.cov)
+        lower = np.linalg.cholesky(cov)
         if np.all(np.isfinite(lower)):
-            return lower
+            return lower, True
     except np.linalg.LinAlgError:
         pass
-    w, v = np.linalg.eigh(s.cov)
+    w, v = np.linalg.eigh(cov)
     keep = w > 4.0 * w.shape[0] * _EPS * max(float(w[-1]), 0.0)
-    return v[:, keep] * np.sqrt(w[keep])
+    return v[:, keep] * np.sqrt(w[keep]), False
 
 
-def _cross(sx: _Moments, sy: _Moments) -> tuple[float, float]:
+def _middle(sx: Moments, sy: Moments) -> np.ndarray:
+    r"""A symmetric matrix whose eigenvalues are those of :math:`S_x S_y` (and zeros).
+
+    :math:`F_x^\top S_y F_x` for ``F_x`` Cholesky's (two triangular products), or the smaller
+    Gram matrix of :math:`F_x^\top F_y`.
+    """
+    fx, triangular = _factor(sx)
+    cov_y = sy.cov
+    if triangular and cov_y is not None:
+        right = blas.dtrmm(1.0, fx, cov_y, side=1, lower=1)  # S_y L
+        m = blas.dtrmm(1.0, fx, right, lower=1, trans_a=1, overwrite_b=1)  # L^T S_y L
+    else:
+        w = fx.T @ _factor(sy)[0]
+        m = w.T @ w if w.shape[1] <= w.shape[0] else w @ w.T
+    return 0.5 * (m + m.T)
+
+
+def _cross(sx: Moments, sy: Moments) -> tuple[float, float]:
     r""":math:`\operatorname{tr}((S_x^{1/2} S_y S_x^{1/2})^{1/2})` and its rounding allowance."""
-    w = _factor(sx).T @ _factor(sy)
-    if w.size == 0:
+    m = _middle(sx, sy)
+    if m.size == 0:
         return 0.0, 0.0
-    gram = w.T @ w if w.shape[1] <= w.shape[0] else w @ w.T
-    mu = np.linalg.eigvalsh(gram)
+    mu = np.linalg.eigvalsh(m)
     top = max(float(mu[-1]), 0.0)
-    tau = 4.0 * gram.shape[0] * _EPS * top
+    tau = 4.0 * m.shape[0] * _EPS * top
     root = np.sqrt(np.clip(mu, 0.0, None))
     with np.errstate(divide="ignore"):
         each = np.where(root > 0.0, tau / np.where(root > 0.0, root, 1.0), math.inf)
@@ -157,11 +156,15 @@ def _cross(sx: _Moments, sy: _Moments) -> tuple[float, float]:
     return float(np.sum(root)), allowance
 
 
-def _unbiased_rest(sx: _Moments, sy: _Moments) -> float:
-    """The mean term, unbiased, plus both traces: FD but for ``-2 T``."""
+def _plug_in_rest(sx: Moments, sy: Moments) -> float:
+    """The plug-in's mean term and both traces: the plug-in FD but for ``-2 T``."""
     diff = sx.mean - sy.mean
-    tx, ty = sx.trace, sy.trace
-    return float(diff @ diff) - tx / sx.size - ty / sy.size + tx + ty
+    return float(diff @ diff) + sx.trace + sy.trace
+
+
+def _unbiased_rest(sx: Moments, sy: Moments) -> float:
+    """The mean term, unbiased, plus both traces: FD but for ``-2 T``."""
+    return _plug_in_rest(sx, sy) - sx.trace / sx.size - sy.trace / sy.size
 
 
 def _scaled_back(v: float, shift: int, cap: float, toward: float | None = None) -> float:
@@ -184,8 +187,94 @@ def _scaled_back(v: float, shift: int, cap: float, toward: float | None = None) 
 MEASURED_BATCHES = 4
 
 
+#: Where the interval claims its level above ``ASYMPTOTIC_CLAIMS["frechet"]``'s dimensions:
+#: ``(largest d, smallest n)``, measured from the batches' exact Gaussian statistics (means and
+#: Wishart scatters, ``benchmarks/bench_frechet_coverage.py``; ``estimate_coverage.md``, "FD
+#: where FID lives"): 0.96 to 1.00 in d = 768 at n = 5000, 10^4 and 5 x 10^4, each end missing
+#: at most 2.8% of the repetitions. In d = 1024 (0.94 to 1.00 at 10^4 and 5 x 10^4) the lower
+#: end missed 2 of 32 at 5 x 10^4, above the 3.5% an end allowed: too few repetitions to claim.
+WIDE_CLAIM = (768, 5000)
+
+
+def claims(d: int, n: int) -> bool:
+    """Whether FD's interval (``B = 4``) claims its level in dimension ``d`` from ``n`` draws."""
+    top, least = WIDE_CLAIM
+    return claims_asymptotic("frechet", d, n) or (d <= top and n >= least)
+
+
+def _unmeasured(d: int, n: int) -> str:
+    top, least = ASYMPTOTIC_CLAIMS["frechet"]
+    wide_top, wide_least = WIDE_CLAIM
+    return (
+        f"frechet's interval is measured to hold in d <= {top} from n = {least} draws and in "
+        f"d <= {wide_top} from n = {wide_least} (benchmarks/estimate_coverage.md), here d = {d}, "
+        f"n = {n}"
+    )
+
+
+class _Parts(NamedTuple):
+    """FD's pieces for the draws times ``2^-shift``: the estimate, the batches', the allowance."""
+
+    value: float
+    per_batch: np.ndarray
+    slack: float
+    plug_in: float
+    plug_in_slack: float
+
+
+def _parts(bx: BatchMoments, by: BatchMoments) -> _Parts:
+    """The bias-corrected FD, the batches' FDs, and the plug-in FD, from the batches' moments."""
+    b, d = len(bx.parts), bx.dimension
+    full_x, full_y = pooled(bx.parts, d), pooled(by.parts, d)
+    t_full, slack_full = _cross(full_x, full_y)
+    crosses = [_cross(px, py) for px, py in zip(bx.parts, by.parts, strict=True)]
+    t_batches = np.array([c[0] for c in crosses])
+    t_hat = (b * t_full - float(np.mean(t_batches))) / (b - 1)
+    per_batch = (
+        np.array([_unbiased_rest(px, py) for px, py in zip(bx.parts, by.parts, strict=True)])
+        - 2.0 * t_batches
+    )
+    return _Parts(
+        value=_unbiased_rest(full_x, full_y) - 2.0 * t_hat,
+        per_batch=per_batch,
+        slack=2.0 * (b * slack_full + max(c[1] for c in crosses)) / (b - 1),
+        plug_in=_plug_in_rest(full_x, full_y) - 2.0 * t_full,
+        plug_in_slack=2.0 * slack_full,
+    )
+
+
+def interval(parts: _Parts, b: int, alpha: float) -> tuple[float, float, float]:
+    """The interval's lower end, the value and the upper end, at least 0, unscaled."""
+    spread = float(np.std(parts.per_batch, ddof=1)) / math.sqrt(b)
+    half = widen(_half_width(spread, b, alpha) + parts.slack)
+    value = parts.value
+    lo, v, hi = max(value - half, 0.0), max(value, 0.0), max(value + half, 0.0)
+    return (math.nextafter(lo, 0.0) if lo > 0.0 else 0.0), v, hi
+
+
+def _options(level: Any, seed: Any, batches: Any) -> tuple[float, int, int]:
+    """``1 - level``, the seed and the number of batches, each checked by its rule."""
+    alpha = 1.0 - level_option(level, note="the interval's coverage")
+    seed = seed_option(seed, note="it draws the batches")
+    b = integer_option(batches, "batches", minimum=2, note="the extrapolation's disjoint batches")
+    return alpha, seed, b
+
+
+def _half_width(spread: float, b: int, alpha: float) -> float:
+    # the upper tail's quantile from alpha/2 itself: 1 - alpha/2 rounds to 1 (t = inf) below 2^-52
+    return float(student.isf(alpha / 2.0, b - 1)) * spread
+
+
 @runs_on_host
-def frechet(x: Any, y: Any, *, level: float = 0.95, batches: int = 4, seed: int = 0) -> Estimate:
+def frechet(
+    x: Any,
+    y: Any,
+    *,
+    level: float = 0.95,
+    batches: int = 4,
+    seed: int = 0,
+    features: Callable[[Any], Any] | None = None,
+) -> Estimate:
     r"""The Frechet distance between the Gaussian fits of two samples (FID), bias-corrected.
 
     .. math:: \mathrm{FD} = |\mu_x - \mu_y|^2 + \operatorname{tr}\Sigma_x + \operatorname{tr}
@@ -193,29 +282,55 @@ def frechet(x: Any, y: Any, *, level: float = 0.95, batches: int = 4, seed: int 
 
     of the laws' means and covariances, whatever the laws (finite fourth moments): FID on the
     features the caller computed. The mean term and the traces are unbiased; the cross term's
-    :math:`O(1/n)` bias is extrapolated away from ``batches`` disjoint random batches
+    :math:`O(1/n)` bias is extrapolated away from ``batches`` disjoint batches
     (Chong & Forsyth, 2020), and the interval is Student's over the batches (module docstring).
-    The plug-in FID is biased high by about :math:`d^2/(2n)` where the covariances agree: +33
-    against FD = 1 in d = 256 at n = 1000; this estimate, by -0.17 there (-0.015 at n = 4000). The value and the ends
-    are at least 0 (FD is): an estimate below 0 is returned as 0.
+
+    **Which number to compare with a published FID.** Papers print the *plug-in* FID of
+    pytorch-fid (clean-fid, torch-fidelity and torchmetrics agree with it): the sample means
+    and covariances (divisor ``n - 1``) put into the formula. It is the result's ``plug_in``;
+    compare it with a published FID only at the same ``n`` (and the same features), since it is
+    biased high by about :math:`d^2/(2n)` where the covariances agree (+20 for two draws of one
+    law in d = 2048 at n = 10^4, +33 against FD = 1 in d = 256 at n = 1000), a bias that falls
+    with ``n`` and so ranks models evaluated on different numbers of draws wrongly. ``value``
+    and its interval estimate the laws' FD itself, the quantity the plug-in is biased for: -0.17
+    against FD = 1 there (-0.015 at n = 4000). The value and the ends are at least 0 (FD is):
+    an estimate below 0 is returned as 0.
+
+    **Inputs of any size.** ``x`` and ``y`` are each an array of draws, read in chunks of rows
+    in one pass (float32 features are raised to float64 a chunk at a time, never copied whole),
+    or an iterable of arrays (batches of any sizes: a loader, a memory-mapped file's slices),
+    or, with ``features``, an iterable of inputs to map to features a batch at a time. A
+    :class:`~divergences.estimate.Reference` stands for a sample whose statistics were kept
+    (:func:`~divergences.estimate.reference`). Memory is :math:`O(B d^2)` whatever ``n``, and
+    the batches are a function of the draws' positions and ``seed`` only: a sample read whole
+    or in batches gives the same statistics (equal up to rounding). A sample sharded over
+    devices (a :class:`jax.Array` with a :class:`jax.sharding.NamedSharding`) is reduced where
+    it lives, by ``shard_map`` and ``psum`` (:mod:`divergences.estimate._src.sharded`).
 
     Args:
-      x: draws of :math:`P`, shape ``(n, d)`` or ``(n,)``, ``n >= 2 * batches``; any ``d``,
-        ``n < d`` included.
-      y: draws of :math:`Q`, shape ``(m, d)`` or ``(m,)``, the same rule.
+      x: draws of :math:`P`, shape ``(n, d)`` or ``(n,)``, ``n >= 2 * batches``, any ``d``
+        (``n < d`` included); or an iterable of such arrays; or a ``Reference``.
+      y: draws of :math:`Q`, the same rules.
       level: the coverage, in ``(0, 1)``.
       batches: the number :math:`B \ge 2` of disjoint batches of the extrapolation and the
         interval; the coverage table measured ``B = 4``, and another ``B`` claims no coverage.
-      seed: the seed of the batches' random split, an integer ``>= 0``.
+      seed: the seed of the batches' assignment, an integer ``>= 0``.
+      features: a map from a batch of inputs to its features, applied to each item of ``x``
+        and ``y`` (iterables of inputs).
 
     Returns:
-      An :class:`Estimate` with ``quantity="FD"``: ``kind="asymptotic"`` where the coverage
-      table measured the interval (``ASYMPTOTIC_CLAIMS["frechet"]``, ``batches=4``); elsewhere
-      ``"no-coverage-claim"``, the ends ``[0, inf]`` and a ``NoCoverageWarning``.
+      An :class:`Estimate` with ``quantity="FD"`` and ``plug_in`` the plug-in FID papers print:
+      ``kind="asymptotic"`` where the coverage table measured the interval
+      (``ASYMPTOTIC_CLAIMS["frechet"]``: d <= 256 from 1000 draws; :data:`WIDE_CLAIM`: d <= 768
+      from 5000 draws; ``batches=4``); elsewhere ``"no-coverage-claim"``, the
+      ends ``[0, inf]`` and a ``NoCoverageWarning``. Against a published ``mu``/``sigma`` file
+      (a ``Reference`` without batches) only the plug-in is computed: ``value == plug_in``,
+      ``"no-coverage-claim"``.
 
     Raises:
       ValueError: as the shared checks of the draws (NaN, inf, the dimensions), ``level`` or
-        ``seed``; for ``batches`` not an integer ``>= 2``; for fewer than ``2 * batches`` draws.
+        ``seed``; for ``batches`` not an integer ``>= 2``; for fewer than ``2 * batches`` draws;
+        for a ``Reference`` kept with another number of batches.
 
     Example:
       >>> import numpy as np, divergences as dv
@@ -224,41 +339,66 @@ def frechet(x: Any, y: Any, *, level: float = 0.95, batches: int = 4, seed: int 
       >>> est = dv.estimate.frechet(x, y)  # FD = 16 * 0.25**2 = 1
       >>> est.quantity, est.kind, est.lower_bound < 1.0 < est.upper_bound
       ('FD', 'asymptotic', True)
+      >>> est.plug_in > est.value  # the plug-in FID, biased high by about d^2 / (2 n)
+      True
     """
-    xs, ys = sample_pair(x, y)
-    alpha = 1.0 - level_option(level, note="the interval's coverage")
-    seed = seed_option(seed, note="it draws the batches")
-    b = integer_option(batches, "batches", minimum=2, note="the extrapolation's disjoint batches")
+    alpha, seed, b = _options(level, seed, batches)
+    bx, by = read_samples([(x, "x", seed), (y, "y", seed + 1)], b, features)
+    return estimate_from_moments(bx, by, level=level, alpha=alpha, b=b)
+
+
+def read_samples(
+    samples: list[tuple[Any, str, int]], b: int, features: Callable[[Any], Any] | None = None
+) -> list[BatchMoments]:
+    """Each ``(draws, name, seed)``'s batch moments, all scaled by one power of two.
+
+    Each pass follows the largest coordinate read so far (no pass to find it first), and the
+    samples are brought to the largest scale at the end: exact, so that draws times ``2^k``
+    give the statistics times ``2^k`` and ``4^k`` bit for bit.
+    """
+    from divergences.estimate._src.reference import as_batch_moments
+
+    kept = [as_batch_moments(z, name, b) for z, name, _ in samples]
+    out = [
+        k or accumulate(z, batches=b, seed=s, name=name, features=features)
+        for k, (z, name, s) in zip(kept, samples, strict=True)
+    ]
+    names = [name for _, name, _ in samples]
+    for other, name in zip(out[1:], names[1:], strict=True):
+        if other.dimension != out[0].dimension:
+            raise ValueError(
+                f"{names[0]} and {name} must be draws in one dimension: {names[0]} has "
+                f"{out[0].dimension} coordinates a draw, {name} has {other.dimension}"
+            )
     why = f"{b} batches of at least 2 draws each"
-    check_at_least(xs.shape[0], 2 * b, "x", why)
-    check_at_least(ys.shape[0], 2 * b, "y", why)
-    n, m, d = xs.shape[0], ys.shape[0], xs.shape[1]
-    shift = scale_exponent(xs, ys, clip=False)  # every |coordinate| below 2^shift
-    rng = np.random.default_rng(seed)
-    rows_x = np.array_split(np.ldexp(xs, -shift)[rng.permutation(n)], b)
-    rows_y = np.array_split(np.ldexp(ys, -shift)[rng.permutation(m)], b)
-    parts_x, parts_y = [_moments(r) for r in rows_x], [_moments(r) for r in rows_y]
-    full_x, full_y = _pooled(parts_x, rows_x, d), _pooled(parts_y, rows_y, d)
-    t_full, slack_full = _cross(full_x, full_y)
-    crosses = [_cross(px, py) for px, py in zip(parts_x, parts_y, strict=True)]
-    t_batches = np.array([c[0] for c in crosses])
-    t_hat = (b * t_full - float(np.mean(t_batches))) / (b - 1)
-    value = _unbiased_rest(full_x, full_y) - 2.0 * t_hat
-    per_batch = (
-        np.array([_unbiased_rest(px, py) for px, py in zip(parts_x, parts_y, strict=True)])
-        - 2.0 * t_batches
-    )
-    spread = float(np.std(per_batch, ddof=1)) / math.sqrt(b)
-    slack = 2.0 * (b * slack_full + max(c[1] for c in crosses)) / (b - 1)
-    # the upper tail's quantile from alpha/2 itself: 1 - alpha/2 rounds to 1 (t = inf) below 2^-52
-    half = widen(float(student.isf(alpha / 2.0, b - 1)) * spread + slack)
-    lo, v, hi = max(value - half, 0.0), max(value, 0.0), max(value + half, 0.0)
-    lo = math.nextafter(lo, 0.0) if lo > 0.0 else 0.0
+    for moments, name in zip(out, names, strict=True):
+        if not moments.published:  # a published mean and covariance has no batches
+            check_at_least(moments.size, 2 * b, name, why)
+    top = max(m.shift for m in out)
+    return [m.scaled_to(top) for m in out]
+
+
+def estimate_from_moments(
+    bx: BatchMoments,
+    by: BatchMoments,
+    *,
+    level: float,
+    alpha: float,
+    b: int,
+    parts: _Parts | None = None,
+) -> Estimate:
+    """FD's :class:`Estimate` from both samples' batch moments (one scale): :func:`frechet`."""
+    n, m, d, shift = bx.size, by.size, bx.dimension, bx.shift
+    if bx.published or by.published:
+        return _published(bx, by, level=level)
+    parts = _parts(bx, by) if parts is None else parts
+    lo, v, hi = interval(parts, b, alpha)
     lo, v, hi = (
         _scaled_back(lo, shift, _MAX, 0.0),
         _scaled_back(v, shift, math.inf),
         _scaled_back(hi, shift, math.inf, math.inf),
     )
+    plug_in = _scaled_back(max(parts.plug_in, 0.0), shift, math.inf)
     assumption = (
         "independent draws of P and of Q with finite fourth moments; FD is that of the "
         "Gaussians with their means and covariances"
@@ -266,21 +406,189 @@ def frechet(x: Any, y: Any, *, level: float = 0.95, batches: int = 4, seed: int 
     method = (
         f"|mean diff|^2 - tr S_x/n - tr S_y/m + tr S_x + tr S_y - 2 T, T extrapolated in 1/n "
         f"from {b} disjoint batches (B T_n - mean T_(n/B)) / (B - 1); Student's t interval over "
-        "the batches, widened by the eigenvalues' rounding allowance"
+        "the batches, widened by the eigenvalues' rounding allowance; plug_in: the plug-in FID "
+        "papers print (pytorch-fid's formula, covariances with divisor n - 1), biased high"
     )
     kind: IntervalKind = "asymptotic"
     sides: Sides = "two-sided"
     # The coverage table measured B = 4 batches only (benchmarks/estimate_coverage.md).
-    if b != MEASURED_BATCHES or not claims_asymptotic("frechet", d, min(n, m)):
+    if b != MEASURED_BATCHES or not claims(d, min(n, m)):
         reason = (
-            ""
+            _unmeasured(d, min(n, m))
             if b == MEASURED_BATCHES
             else f"frechet's interval is measured with batches={MEASURED_BATCHES} only "
             f"(benchmarks/estimate_coverage.md), here batches={b}"
         )
-        assumption += "; " + unclaimed("frechet", d, min(n, m), "", stacklevel=3, reason=reason)
+        assumption += "; " + unclaimed("frechet", d, min(n, m), "", stacklevel=4, reason=reason)
         method += f" (not returned: [{lo:.4g}, {hi:.4g}], unclaimed)"
         kind, sides, lo, hi = "no-coverage-claim", "none", 0.0, math.inf
     return Estimate(
-        v, min(lo, v), max(hi, v), float(level), kind, sides, assumption, method, n, m, "FD"
+        value=v,
+        lower_bound=min(lo, v),
+        upper_bound=max(hi, v),
+        level=float(level),
+        kind=kind,
+        sides=sides,
+        assumption=assumption,
+        method=method,
+        n=n,
+        m=m,
+        quantity="FD",
+        plug_in=plug_in,
     )
+
+
+def _published(bx: BatchMoments, by: BatchMoments, *, level: float) -> Estimate:
+    """The plug-in FD against a published mean and covariance: no batches, so no interval."""
+    full_x, full_y = pooled(bx.parts, bx.dimension), pooled(by.parts, by.dimension)
+    t_full, _ = _cross(full_x, full_y)
+    plug = _scaled_back(max(_plug_in_rest(full_x, full_y) - 2.0 * t_full, 0.0), bx.shift, math.inf)
+    return Estimate(
+        value=plug,
+        lower_bound=0.0,
+        upper_bound=math.inf,
+        level=float(level),
+        kind="no-coverage-claim",
+        sides="none",
+        assumption=(
+            "a published mean and covariance (pytorch-fid's or clean-fid's mu and sigma) holds "
+            "no batches: the plug-in FID papers print, comparable with a published FID at the "
+            "same number of draws; no interval and no bias correction"
+        ),
+        method="|mean diff|^2 + tr S_x + tr S_y - 2 tr sqrtm(S_x S_y) (pytorch-fid's formula)",
+        n=bx.size,
+        m=by.size,
+        quantity="FD",
+        plug_in=plug,
+    )
+
+
+class FrechetComparison(NamedTuple):
+    r"""Two candidates' FD to one reference, compared: the difference with its interval, a p-value.
+
+    Attributes:
+      difference: an :class:`Estimate` of :math:`\mathrm{FD}(A, R) - \mathrm{FD}(B, R)`
+        (``quantity="FD(A,R) - FD(B,R)"``; below 0 where ``a`` is nearer the reference), its
+        interval two-sided over the real line, ``plug_in`` the difference of the plug-in FIDs.
+      p_value: the one-sided p-value of the hypothesis "A is no better than B",
+        :math:`\mathrm{FD}(A, R) \ge \mathrm{FD}(B, R)`: reject it (A is better) where
+        ``p_value <= alpha``; asymptotic, as the interval (1.0 where no coverage is claimed).
+      a: ``frechet(a, reference)``'s estimate on the same batches.
+      b: ``frechet(b, reference)``'s estimate on the same batches.
+    """
+
+    difference: Estimate
+    p_value: float
+    a: Estimate
+    b: Estimate
+
+
+@runs_on_host
+def frechet_difference(
+    reference: Any,
+    a: Any,
+    b: Any,
+    *,
+    level: float = 0.95,
+    batches: int = 4,
+    seed: int = 0,
+    features: Callable[[Any], Any] | None = None,
+) -> FrechetComparison:
+    r"""Whether candidate ``a`` is nearer the reference than ``b``: FD(A, R) - FD(B, R), paired.
+
+    Both FDs share the reference's draws, so their errors are correlated: two intervals side by
+    side say little (they overlap where the difference is plain), and the difference of two
+    independent intervals is too wide. Here the reference is cut into the ``B`` batches once and
+    batch :math:`k` of ``a`` and of ``b`` meet the same batch :math:`R_k`:
+
+    .. math:: \hat D = \widehat{\mathrm{FD}}(A, R) - \widehat{\mathrm{FD}}(B, R), \qquad
+       D_k = \mathrm{FD}_k(A, R) - \mathrm{FD}_k(B, R),
+
+    each FD bias-corrected as :func:`frechet`'s, and the interval is Student's over the ``B``
+    independent :math:`D_k` (:math:`B - 1` degrees of freedom), widened by both rounding
+    allowances. The shared reference's noise cancels in each :math:`D_k`. The p-value is that
+    of the one-sided t test of :math:`D \ge 0`. Coverage is claimed where :func:`frechet`'s is
+    for every pair and the coverage table measured the difference
+    (``benchmarks/estimate_coverage.md``).
+
+    Args:
+      reference: draws of the reference law :math:`R`, as :func:`frechet`'s ``x`` (an array,
+        an iterable of batches, or a :class:`~divergences.estimate.Reference` with batches).
+      a: draws of candidate :math:`A`.
+      b: draws of candidate :math:`B`.
+      level: the interval's coverage, in ``(0, 1)``.
+      batches: the number of batches (the coverage table measured 4).
+      seed: the seed of the batches' assignment.
+      features: a map from a batch of inputs to its features (iterables of inputs).
+
+    Returns:
+      A :class:`FrechetComparison`.
+
+    Raises:
+      ValueError: as :func:`frechet`'s rules, naming ``reference``, ``a`` or ``b``; for a
+        reference without batches (a published mean and covariance).
+
+    Example:
+      >>> import numpy as np, divergences as dv
+      >>> rng = np.random.default_rng(0)
+      >>> r, a, b = (rng.standard_normal((4000, 8)) + s for s in (0.0, 0.1, 0.3))
+      >>> c = dv.estimate.frechet_difference(r, a, b)  # 8 (0.1^2 - 0.3^2) = -0.64
+      >>> c.difference.upper_bound < 0.0 and c.p_value < 0.05
+      True
+    """
+    alpha, seed, nb = _options(level, seed, batches)
+    samples = [(reference, "reference", seed), (a, "a", seed + 1), (b, "b", seed + 2)]
+    br, ba, bb = read_samples(samples, nb, features)
+    if br.published:
+        raise ValueError(
+            "reference must hold batches: a published mean and covariance (mu, sigma) has none, "
+            "and the difference's interval needs the reference's batches"
+        )
+    shift = br.shift
+    pa, pb = _parts(ba, br), _parts(bb, br)
+    est_a = estimate_from_moments(ba, br, level=level, alpha=alpha, b=nb, parts=pa)
+    est_b = estimate_from_moments(bb, br, level=level, alpha=alpha, b=nb, parts=pb)
+    value = pa.value - pb.value
+    diffs = pa.per_batch - pb.per_batch
+    spread = float(np.std(diffs, ddof=1)) / math.sqrt(nb)
+    slack = pa.slack + pb.slack
+    half = widen(_half_width(spread, nb, alpha) + slack)
+    # the one-sided test of D >= 0 at the statistic's most favourable rounding
+    t = (value + slack) / spread if spread > 0.0 else (-math.inf if value + slack < 0 else math.inf)
+    p = float(student.cdf(t, nb - 1))
+    v = _scaled_back(value, shift, math.inf if value > 0 else -math.inf)
+    lo = _scaled_back(value - half, shift, -math.inf)
+    hi = _scaled_back(value + half, shift, math.inf)
+    plug = _scaled_back(pa.plug_in - pb.plug_in, shift, math.inf)
+    assumption = (
+        "independent draws of R, A and B with finite fourth moments; FD is that of the Gaussians "
+        "with their means and covariances"
+    )
+    method = (
+        f"FD(A, R) - FD(B, R), each bias-corrected as frechet's; Student's t over the {nb} "
+        "paired batch differences (A's and B's batch k against the reference's batch k), "
+        "widened by the rounding allowances; p-value: one-sided t test of FD(A,R) >= FD(B,R)"
+    )
+    kind: IntervalKind = "asymptotic"
+    sides: Sides = "two-sided"
+    if not (est_a.claims_coverage and est_b.claims_coverage):
+        method += f" (not returned: [{lo:.4g}, {hi:.4g}], p = {p:.3g}, unclaimed)"
+        assumption += "; no coverage claimed: " + (
+            "frechet claims none for A or B against the reference here (their estimates say why)"
+        )
+        kind, sides, lo, hi, p = "no-coverage-claim", "none", -math.inf, math.inf, 1.0
+    difference = Estimate(
+        value=v,
+        lower_bound=min(lo, v),
+        upper_bound=max(hi, v),
+        level=float(level),
+        kind=kind,
+        sides=sides,
+        assumption=assumption,
+        method=method,
+        n=ba.size,
+        m=bb.size,
+        quantity="FD(A,R) - FD(B,R)",
+        plug_in=plug,
+    )
+    return FrechetComparison(difference, min(max(p, 0.0), 1.0), est_a, est_b)

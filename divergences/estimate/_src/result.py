@@ -56,7 +56,8 @@ SIDES: tuple[str, ...] = ("two-sided", "lower", "upper", "none")
 #: d = 2, 8, 64 and 2048) from 250 draws, 0.92 to 1.00 up to 5000 draws, a null pair included
 #: (their lower end is 0 unless the permutation test rejects); the Frechet distance of the
 #: Gaussian fits in d = 1 to 256 from 1000 draws (0.935 to 0.99; its extrapolation in 1/n
-#: needs the batches well above d draws). Above the smallest size the claim rests
+#: needs the batches well above d draws), and in d <= 768 from 5000 draws
+#: (``frechet.WIDE_CLAIM``, measured from exact Wishart statistics). Above the smallest size the claim rests
 #: on the central limit theorem the interval is built on. Inside
 #: the range the k-NN KL refuses its claim where ``x``'s tails are heavier than ``y``'s
 #: (``tail_weight``, ``tail_reach``): with Laplace, Logistic, Student-t(3) or N(0, 4) draws
@@ -148,6 +149,9 @@ class Estimate(NamedTuple):
       n: the number of draws of the first law (``x``).
       m: the number of draws of the second law (``y``; 0 for a one-sample estimate).
       quantity: the quantity's short name (``"JS"``, ``"KL"``, ``"W1"``, ...).
+      plug_in: the plug-in value papers print where it differs from ``value`` (FD: the FID of
+        pytorch-fid, biased high, comparable with a published FID at the same sample size), or
+        None.
     """
 
     value: float
@@ -161,6 +165,7 @@ class Estimate(NamedTuple):
     n: int
     m: int
     quantity: str
+    plug_in: float | None = None
 
     @property
     def claims_coverage(self) -> bool:

@@ -1,0 +1,227 @@
+r"""A reference sample's statistics, kept once and reused: FD's batches, a subsample for kernels.
+
+An evaluation compares many models with one reference set (a dataset's 5x10^4 to 10^6 feature
+vectors). :func:`reference` reads the reference's draws once and keeps what the estimates need:
+
+* for FD (:func:`~divergences.estimate.frechet`), each of its ``B`` batches' size, float64 mean
+  and scatter (:mod:`~divergences.estimate._src.statistics`): its plug-in value, its
+  bias-corrected value and its interval, exactly as from the draws;
+* for the kernel measures (KID, MMD), a seeded uniform subsample of ``subsample`` draws.
+
+A :class:`Reference` saves to one ``.npz`` of plain arrays (:meth:`Reference.save`) and loads
+back (:func:`load_reference`, ``allow_pickle=False``). A file published with pytorch-fid or
+clean-fid (arrays ``mu`` and ``sigma``: the mean and the covariance with divisor ``n - 1``) is
+read too: it holds no batches, so FD against it is the plug-in value papers print, with no
+interval (``kind == "no-coverage-claim"``).
+"""
+
+from __future__ import annotations
+
+import os
+import zipfile
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from divergences._src.options import integer_option, seed_option
+from divergences.estimate._src.statistics import (
+    Accumulator,
+    BatchMoments,
+    Moments,
+    exponent_of,
+    pooled,
+)
+
+__all__ = ["Reference", "as_batch_moments", "load_reference", "reference"]
+
+#: The format tag of a saved reference.
+FORMAT = "divergences.estimate.Reference/1"
+
+
+class Reference(NamedTuple):
+    """A reference sample's statistics (module docstring); pass it wherever FD takes draws.
+
+    Attributes:
+      moments: FD's batches' sizes, means and scatters, for the draws times ``2^-shift``.
+      seed: the seed the batches and the subsample were drawn with.
+      subsample: a seeded uniform subsample of the draws, shape ``(k, d)`` (``k = 0`` for a
+        published mean and covariance).
+    """
+
+    moments: BatchMoments
+    seed: int
+    subsample: np.ndarray
+
+    @property
+    def size(self) -> int:
+        """The number of draws (0 where only a published mean and covariance are known)."""
+        return self.moments.size
+
+    @property
+    def batches(self) -> int:
+        """FD's number of batches (0 for a published mean and covariance)."""
+        return 0 if self.moments.published else len(self.moments.parts)
+
+    @property
+    def mean(self) -> np.ndarray:
+        """The sample mean, float64."""
+        m = self.moments
+        return np.ldexp(pooled(m.parts, m.dimension).mean, m.shift)
+
+    @property
+    def cov(self) -> np.ndarray:
+        """The sample covariance (divisor ``n - 1``, as ``numpy.cov``), float64."""
+        m = self.moments
+        whole = pooled(m.parts, m.dimension)
+        return np.ldexp(whole.full_scatter() / (whole.size - 1), 2 * m.shift)
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Writes the statistics to one ``.npz`` of plain arrays (no pickles)."""
+        m = self.moments
+        arrays: dict[str, Any] = {"format": np.array(FORMAT)}
+        if m.published:
+            arrays |= {"mu": self.mean, "sigma": self.cov}
+        else:
+            arrays |= {
+                "counts": np.array([p.size for p in m.parts], np.int64),
+                "means": np.stack([p.mean for p in m.parts]),
+                "scatters": np.stack([p.full_scatter() for p in m.parts]),
+                "shift": np.array(m.shift, np.int64),
+                "seed": np.array(self.seed, np.int64),
+                "subsample": self.subsample,
+            }
+        with open(path, "wb") as f:
+            np.savez(f, **arrays)
+
+
+def reference(
+    draws: Any,
+    *,
+    batches: int = 4,
+    seed: int = 0,
+    subsample: int = 10_000,
+    features: Callable[[Any], Any] | None = None,
+) -> Reference:
+    r"""A reference sample's statistics, from its draws in one pass (module docstring).
+
+    The batches are those :func:`~divergences.estimate.frechet` forms for ``x`` with this seed:
+    ``frechet(reference(x, seed=s), y, seed=s)`` equals ``frechet(x, y, seed=s)`` up to
+    rounding. Memory :math:`O(B d^2 + k d)` whatever the number of draws.
+
+    Args:
+      draws: an array ``(n, d)``, an iterable of such arrays, or (with ``features``) an
+        iterable of inputs.
+      batches: FD's number of batches (the coverage table measured 4).
+      seed: the seed of the batches and of the subsample, an integer ``>= 0``.
+      subsample: the number ``k >= 0`` of draws kept for the kernel measures (all where fewer).
+      features: a map from a batch of inputs to its features.
+
+    Returns:
+      A :class:`Reference`.
+
+    Raises:
+      ValueError: as the draws' rules (dtype, shape, NaN or inf), naming ``draws``; for
+        ``batches``, ``seed`` or ``subsample`` out of their ranges.
+
+    Example:
+      >>> import numpy as np, divergences as dv
+      >>> rng = np.random.default_rng(0)
+      >>> ref = dv.estimate.reference(rng.standard_normal((4000, 16)), subsample=100)
+      >>> ref.size, ref.subsample.shape
+      (4000, (100, 16))
+    """
+    b = integer_option(batches, "batches", minimum=2, note="FD's disjoint batches")
+    seed = seed_option(seed, note="it draws the batches and the subsample")
+    k = integer_option(subsample, "subsample", minimum=0, note="the draws kept for kernels")
+    acc = Accumulator(b, seed, "draws", keep=k)
+    acc.feed(draws, features)
+    moments = acc.finished()
+    sample = acc.sample if acc.sample is not None else np.zeros((0, moments.dimension))
+    return Reference(moments, seed, sample)
+
+
+def _refuse(path: Any, rule: str) -> ValueError:
+    return ValueError(f"{os.fspath(path)} is not a reference's statistics: {rule}")
+
+
+def load_reference(path: str | os.PathLike[str]) -> Reference:
+    """A :class:`Reference` from a ``.npz``: one :meth:`Reference.save` wrote, or a published one.
+
+    A published file holds ``mu`` (shape ``(d,)``) and ``sigma`` (``(d, d)``, the covariance
+    with divisor ``n - 1``), as pytorch-fid's and clean-fid's statistics do.
+
+    Raises:
+      ValueError: naming the file, where it is not a ``.npz`` of plain arrays, holds neither
+        form, or its arrays break their rules (shapes, finiteness, sizes).
+    """
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            arrays = {key: f[key] for key in f.files}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
+        raise _refuse(path, f"not a .npz of plain arrays ({err})") from None
+    if "counts" in arrays:
+        return _ours(path, arrays)
+    if {"mu", "sigma"} <= arrays.keys():
+        return _published(path, arrays["mu"], arrays["sigma"])
+    raise _refuse(
+        path,
+        f"it holds {sorted(arrays)}, neither mu and sigma (pytorch-fid, clean-fid) nor a "
+        "saved Reference's arrays",
+    )
+
+
+def _floats(path: Any, arrays: dict[str, np.ndarray], key: str, shape: tuple[int, ...]) -> Any:
+    a = arrays.get(key)
+    if a is None or a.shape != shape or not np.issubdtype(a.dtype, np.number):
+        got = "missing" if a is None else f"shape {a.shape}, dtype {a.dtype}"
+        raise _refuse(path, f"{key} must be numbers of shape {shape}, got {got}")
+    a = np.asarray(a, np.float64)
+    if not np.all(np.isfinite(a)):
+        raise _refuse(path, f"{key} must be finite")
+    return a
+
+
+def _published(path: Any, mu: np.ndarray, sigma: np.ndarray) -> Reference:
+    d = mu.shape[0] if mu.ndim == 1 else -1
+    arrays = {"mu": mu, "sigma": sigma}
+    mean, cov = _floats(path, arrays, "mu", (d,)), _floats(path, arrays, "sigma", (d, d))
+    if not np.allclose(cov, cov.T, rtol=1e-6, atol=0.0):
+        raise _refuse(path, "sigma must be symmetric (a covariance)")
+    shift = max(exponent_of(mean), (exponent_of(cov) + 1) // 2)
+    part = Moments(2, np.ldexp(mean, -shift), np.ldexp(0.5 * (cov + cov.T), -2 * shift), None)
+    moments = BatchMoments((part,), shift, d, published=True)
+    return Reference(moments, 0, np.zeros((0, d)))
+
+
+def _ours(path: Any, arrays: dict[str, np.ndarray]) -> Reference:
+    counts = arrays["counts"]
+    if counts.ndim != 1 or counts.size < 2 or not np.issubdtype(counts.dtype, np.integer):
+        raise _refuse(path, "counts must be two or more integers")
+    if np.any(counts < 2):
+        raise _refuse(path, "each batch must hold at least 2 draws")
+    b = counts.size
+    means = arrays.get("means")
+    d = means.shape[-1] if means is not None and means.ndim == 2 else -1
+    means = _floats(path, arrays, "means", (b, d))
+    scatters = _floats(path, arrays, "scatters", (b, d, d))
+    sub = arrays.get("subsample")
+    sub = _floats(path, arrays, "subsample", (sub.shape[0] if sub is not None else 0, d))
+    shift, seed = (int(arrays.get(k, np.array(-1))) for k in ("shift", "seed"))
+    if seed < 0:
+        raise _refuse(path, "seed must be a non-negative integer")
+    parts = tuple(
+        Moments(int(c), mu, s, None) for c, mu, s in zip(counts, means, scatters, strict=True)
+    )
+    return Reference(BatchMoments(parts, shift, d), seed, sub)
+
+
+def as_batch_moments(z: Any, name: str, batches: int) -> BatchMoments | None:
+    """A :class:`Reference`'s batch moments (its batches must be ``batches``), or None for draws."""
+    if not isinstance(z, Reference):
+        return None
+    if not z.moments.published and z.batches != batches:
+        raise ValueError(
+            f"{name} is a Reference kept with batches={z.batches}; call with batches={z.batches}"
+        )
+    return z.moments

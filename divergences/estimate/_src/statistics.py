@@ -1,0 +1,339 @@
+r"""The sufficient statistics of the Frechet distance: each batch's size, mean and scatter, in float64.
+
+FD's estimate (:mod:`divergences.estimate._src.frechet`) reads a sample through ``B`` disjoint
+batches: per batch :math:`b`, the size :math:`n_b`, the mean :math:`\bar z_b` and the scatter
+:math:`\sum_{i \in b} (z_i - \bar z_b)(z_i - \bar z_b)^\top`. The whole sample's moments follow
+exactly (Chan, Golub & LeVeque, 1979):
+
+.. math:: M_{a \cup b} = M_a + M_b + \frac{n_a n_b}{n_a + n_b} \delta \delta^\top, \quad
+   \delta = \bar z_b - \bar z_a .
+
+**One pass, float64, no copy of the draws.** The draws are read in chunks of rows; each chunk's
+rows of a batch are raised to float64 (features are usually float32), centred on their own mean,
+and their scatter formed by one symmetric product; the chunk's moments join the batch's by the
+update above. The memory is the ``B`` scatters, :math:`O(B d^2)`, whatever ``n``; a batch of at
+most ``d`` draws keeps its centred rows instead (their memory :math:`n_b d \le d^2`, and no
+``d x d`` matrix where the draws are few).
+
+**The batch of a draw** is a function of its position ``i`` in the sample and the seed only, so
+that a sample read whole, as an iterable of batches of any sizes, or sharded over devices gets
+the same batches: the draws are taken ``B`` at a time (block ``k = i // B``), and block ``k``'s
+draws go to the batches ``(i + r_k) mod B``, ``r_k`` a hash of the seed and ``k``. Every batch
+gets one draw of each whole block (sizes within one of each other), and the rotation mixes
+a file's order (draws grouped by class) into every batch.
+
+**Scale.** The statistics are kept for the draws times :math:`2^{-e}` (exact), ``e`` the
+exponent of the largest coordinate seen, raised as larger ones come: no square overflows.
+
+References:
+  Chan, Golub & LeVeque, *Updating formulae and a pairwise algorithm for computing sample
+  variances*, Stanford CS report STAN-CS-79-773, 1979.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from divergences.estimate._src.samples import as_samples
+
+__all__ = [
+    "Accumulator",
+    "BatchMoments",
+    "Moments",
+    "accumulate",
+    "batch_labels",
+    "exponent_of",
+    "is_array",
+    "pooled",
+]
+
+#: Rows of a chunk: 128 MiB of float64 (8192 draws at d = 2048): each batch's symmetric product
+#: then takes about 2048 rows at once, and the ``d x d`` update after it is a small part.
+CHUNK_BYTES = 1 << 27
+
+
+class Moments(NamedTuple):
+    r"""One batch's (or sample's) size, mean and centred moments, for the draws times ``2^-shift``.
+
+    ``scatter`` is :math:`\sum (z_i - \bar z)(z_i - \bar z)^\top`; where ``scatter`` is None
+    (at most ``d`` draws), ``centred`` holds the rows :math:`z_i - \bar z` themselves.
+    """
+
+    size: int
+    mean: np.ndarray
+    scatter: np.ndarray | None
+    centred: np.ndarray | None
+
+    @property
+    def cov(self) -> np.ndarray | None:
+        """The covariance (divisor ``size - 1``), or None where the rows stand for it."""
+        return None if self.scatter is None else self.scatter / (self.size - 1)
+
+    @property
+    def trace(self) -> float:
+        """The covariance's trace."""
+        if self.scatter is not None:
+            return float(np.trace(self.scatter)) / (self.size - 1)
+        assert self.centred is not None
+        return float(np.sum(np.square(self.centred))) / (self.size - 1)
+
+    def full_scatter(self) -> np.ndarray:
+        """The scatter, formed from the rows where they stand for it."""
+        if self.scatter is not None:
+            return self.scatter
+        assert self.centred is not None
+        return self.centred.T @ self.centred
+
+    def scaled(self, k: int) -> Moments:
+        """The moments of the draws times ``2^k`` (exact but for underflow)."""
+        if k == 0:
+            return self
+        return Moments(
+            self.size,
+            np.ldexp(self.mean, k),
+            None if self.scatter is None else np.ldexp(self.scatter, 2 * k),
+            None if self.centred is None else np.ldexp(self.centred, k),
+        )
+
+
+def merge(a: Moments | None, b: Moments, d: int) -> Moments:
+    """The moments of the union of two disjoint sets of draws (Chan et al.'s update)."""
+    if a is None or a.size == 0:
+        return b
+    size = a.size + b.size
+    delta = b.mean - a.mean
+    mean = a.mean + delta * (b.size / size)
+    if size <= d and a.centred is not None and b.centred is not None:
+        rows = np.concatenate([a.centred + (a.mean - mean), b.centred + (b.mean - mean)])
+        return Moments(size, mean, None, rows)
+    scatter = a.full_scatter() + b.full_scatter()
+    scatter += (a.size * b.size / size) * np.outer(delta, delta)
+    return Moments(size, mean, scatter, None)
+
+
+def pooled(parts: Iterable[Moments], d: int) -> Moments:
+    """The moments of the union of disjoint batches."""
+    out: Moments | None = None
+    for p in parts:
+        out = merge(out, p, d)
+    assert out is not None
+    return out
+
+
+class BatchMoments(NamedTuple):
+    """A sample's ``B`` batches' moments, for its draws times ``2^-shift``; ``bad`` non-finite draws."""
+
+    parts: tuple[Moments, ...]
+    shift: int
+    dimension: int
+    bad: int = 0
+    #: A published mean and covariance (one part, no batches, ``size`` unknown: 0).
+    published: bool = False
+
+    @property
+    def size(self) -> int:
+        """The number of draws (0 for published statistics)."""
+        return 0 if self.published else sum(p.size for p in self.parts)
+
+    def scaled_to(self, shift: int) -> BatchMoments:
+        """The same statistics for the draws times ``2^-shift`` (``shift >= self.shift``)."""
+        k = self.shift - shift
+        parts = tuple(p.scaled(k) for p in self.parts)
+        return BatchMoments(parts, shift, self.dimension, self.bad, self.published)
+
+
+def _mix(v: np.ndarray) -> np.ndarray:
+    """SplitMix64's finaliser on uint64 (Steele, Lea & Flood, 2014): a seeded hash of a block."""
+    v = (v ^ (v >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    v = (v ^ (v >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return v ^ (v >> np.uint64(31))
+
+
+def batch_labels(start: int, count: int, batches: int, seed: int) -> np.ndarray:
+    """The batches of the draws at positions ``start .. start + count - 1`` (module docstring)."""
+    i = np.arange(start, start + count, dtype=np.uint64)
+    b = np.uint64(batches)
+    with np.errstate(over="ignore"):
+        key = _mix(np.array([seed % (1 << 64)], np.uint64))[0]
+        rotation = _mix((i // b) ^ key) % b
+    return ((i % b + rotation) % b).astype(np.intp)
+
+
+def exponent_of(a: np.ndarray) -> int:
+    """``e`` with ``max |a|`` in ``[2^(e-1), 2^e)``; 0 where ``a`` is all 0 or empty."""
+    if a.size == 0:
+        return 0
+    top = max(float(np.max(a)), -float(np.min(a)))  # no copy of the chunk
+    return math.frexp(top)[1] if top > 0.0 and math.isfinite(top) else 0
+
+
+def _chunk_moments(rows: np.ndarray, d: int) -> Moments:
+    mean = rows.mean(axis=0)
+    rows -= mean
+    if rows.shape[0] <= d:
+        return Moments(rows.shape[0], mean, None, rows)
+    return Moments(rows.shape[0], mean, rows.T @ rows, None)
+
+
+class Accumulator:
+    """The one pass: chunks of rows in, each batch's moments updated (module docstring).
+
+    With ``keep > 0`` it keeps a seeded uniform subsample of ``keep`` draws too (the draws of the
+    ``keep`` smallest hashes of their positions: the same subsample whole or in batches).
+    """
+
+    def __init__(
+        self, batches: int, seed: int, name: str, shift: int | None = None, keep: int = 0
+    ) -> None:
+        self.batches, self.seed, self.name, self.keep = batches, seed, name, keep
+        self.fixed = shift is not None
+        self.shift = 0 if shift is None else shift
+        self.seen = False  # whether a coordinate other than 0 was read
+        self.parts: list[Moments | None] = [None] * batches
+        self.position, self.bad, self.dimension = 0, 0, -1
+        self.sample: np.ndarray | None = None
+        self.sample_keys = np.zeros(0, np.uint64)
+
+    def feed(self, draws: Any, features: Callable[[Any], Any] | None = None) -> None:
+        """Reads ``draws``: one array, an iterable of arrays, or inputs mapped by ``features``."""
+        if features is None and is_array(draws):
+            self.add(draws)
+            return
+        try:
+            items = iter(draws)
+        except TypeError:
+            raise ValueError(
+                f"{self.name} must be an array of draws, an iterable of batches of draws, or "
+                f"(with features) an iterable of inputs; got {type(draws).__name__}"
+            ) from None
+        for item in items:
+            self.add(item if features is None else features(item))
+
+    def add(self, chunk: Any) -> None:
+        rows = np.asarray(chunk)
+        if rows.ndim == 1:
+            rows = rows[:, None]
+        if rows.ndim != 2 or rows.shape[0] == 0:
+            as_samples(rows, self.name)  # its message: the shape, the dtype
+        # the dtype's rule, without a float64 copy of the chunk (finiteness is counted below)
+        as_samples(np.zeros((1, rows.shape[1]), rows.dtype), self.name)
+        if self.dimension < 0:
+            self.dimension = rows.shape[1]
+        elif rows.shape[1] != self.dimension:
+            raise ValueError(
+                f"{self.name}'s batches must be draws of one dimension: {self.dimension} "
+                f"coordinates a draw, then {rows.shape[1]}"
+            )
+        d = self.dimension
+        finite = np.isfinite(rows).all(axis=1)
+        if not finite.all():
+            self.bad += int(np.count_nonzero(~finite))
+            rows = rows[finite]
+        step = max(16, CHUNK_BYTES // (8 * d))
+        for lo in range(0, rows.shape[0], step):
+            self._add_rows(rows[lo : lo + step])
+
+    def _add_rows(self, rows: np.ndarray) -> None:
+        if not self.fixed:
+            e = exponent_of(rows)
+            if not self.seen:  # the first chunk that is not all 0 sets the scale
+                self.shift, self.seen = e, bool(np.any(rows != 0))
+            elif e > self.shift:
+                self.parts = [None if p is None else p.scaled(self.shift - e) for p in self.parts]
+                self.shift = e
+        labels = batch_labels(self.position, rows.shape[0], self.batches, self.seed)
+        if self.keep:
+            self._subsample(rows)
+        self.position += rows.shape[0]
+        order = np.argsort(labels, kind="stable")
+        bounds = np.searchsorted(labels[order], np.arange(self.batches + 1))
+        for b in range(self.batches):
+            take = order[bounds[b] : bounds[b + 1]]
+            if take.size == 0:
+                continue
+            z = np.ldexp(rows[take].astype(np.float64), -self.shift)
+            self.parts[b] = merge(self.parts[b], _chunk_moments(z, self.dimension), self.dimension)
+
+    def _subsample(self, rows: np.ndarray) -> None:
+        i = np.arange(self.position, self.position + rows.shape[0], dtype=np.uint64)
+        with np.errstate(over="ignore"):
+            salt = _mix(np.array([self.seed % (1 << 64)], np.uint64) ^ np.uint64(0x5EED))[0]
+            keys = _mix(i * np.uint64(0xD1B54A32D192ED03) ^ salt)
+        pool = (
+            rows
+            if self.sample is None
+            else np.concatenate([self.sample, rows.astype(self.sample.dtype)])
+        )
+        keys = np.concatenate([self.sample_keys, keys])
+        if keys.size > self.keep:
+            best = np.sort(np.argpartition(keys, self.keep - 1)[: self.keep])
+            pool, keys = pool[best], keys[best]
+        self.sample, self.sample_keys = np.array(pool, copy=True), keys
+
+    def finished(self) -> BatchMoments:
+        """The batches' moments; a ValueError where draws were not finite."""
+        out = self.result()
+        if out.bad:
+            raise ValueError(
+                f"{self.name} must be finite: {out.bad} of its {out.size + out.bad} draws hold "
+                "NaN or inf"
+            )
+        return out
+
+    def result(self) -> BatchMoments:
+        if self.dimension < 0:
+            raise ValueError(f"{self.name} must hold at least one draw: its batches were empty")
+        empty = Moments(0, np.zeros(self.dimension), None, np.zeros((0, self.dimension)))
+        parts = tuple(empty if p is None else p for p in self.parts)
+        return BatchMoments(parts, self.shift, self.dimension, self.bad)
+
+
+def accumulate(
+    draws: Any,
+    *,
+    batches: int,
+    seed: int,
+    name: str,
+    shift: int | None = None,
+    features: Callable[[Any], Any] | None = None,
+) -> BatchMoments:
+    """The ``batches`` batches' moments of a sample, in one pass over its draws.
+
+    Args:
+      draws: an array of shape ``(n, d)`` or ``(n,)`` (read in chunks of rows, never copied
+        whole), or an iterable of such arrays (batches of any sizes, read once).
+      batches: the number of batches.
+      seed: the seed of the batch assignment.
+      name: the argument's name, for the messages.
+      shift: the exponent to scale the draws by (``2^-shift``), or None to follow the largest
+        coordinate read.
+      features: a map applied to each item of the iterable ``draws`` (inputs to features).
+
+    Raises:
+      ValueError: naming ``name``, as :func:`~divergences.estimate._src.samples.as_samples`
+        (the dtype, the shape, non-finite draws), or for batches of differing dimensions.
+    """
+    if features is None and is_sharded(draws):
+        from divergences.estimate._src.sharded import sharded_moments
+
+        return sharded_moments(draws, batches=batches, seed=seed, name=name, shift=shift)
+    acc = Accumulator(batches, seed, name, shift)
+    acc.feed(draws, features)
+    return acc.finished()
+
+
+def is_array(x: Any) -> bool:
+    """Whether ``x`` is one array of draws (not an iterable of batches)."""
+    if isinstance(x, list | tuple):
+        return not (len(x) > 0 and all(getattr(item, "ndim", 0) >= 1 for item in x))
+    return isinstance(x, np.ndarray | np.generic | int | float) or hasattr(x, "__array__")
+
+
+def is_sharded(x: Any) -> bool:
+    """Whether ``x`` is a :class:`jax.Array` laid over more than one device."""
+    sharding = getattr(x, "sharding", None)
+    return sharding is not None and len(getattr(sharding, "device_set", ())) > 1

@@ -1,0 +1,115 @@
+"""A reference's statistics: kept once, saved and loaded as plain arrays, read from published files.
+
+``reference`` keeps FD's batch moments and a subsample; ``frechet`` given it answers as from the
+draws. A pytorch-fid/clean-fid ``mu``/``sigma`` file gives the plug-in FD of pytorch-fid's
+formula, with no interval. A bad or foreign file is a ValueError naming it.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import scipy.linalg
+
+import divergences as dv
+
+
+def _pytorch_fid(mu1, s1, mu2, s2):
+    diff = mu1 - mu2
+    return float(
+        diff @ diff
+        + np.trace(s1)
+        + np.trace(s2)
+        - 2.0 * np.trace(np.real(scipy.linalg.sqrtm(s1 @ s2)))
+    )
+
+
+@pytest.fixture(scope="module")
+def draws():
+    rng = np.random.default_rng(0)
+    x = (rng.standard_normal((1200, 10)) @ rng.standard_normal((10, 10))).astype(np.float32)
+    y = (rng.standard_normal((1100, 10)) * 1.2 + 0.1).astype(np.float32)
+    return x, y
+
+
+def test_a_saved_reference_answers_as_its_draws(draws, tmp_path):
+    x, y = draws
+    ref = dv.estimate.reference(x, seed=4, subsample=50)
+    assert ref.size == 1200 and ref.subsample.shape == (50, 10) and ref.batches == 4
+    np.testing.assert_allclose(ref.mean, x.astype(np.float64).mean(0), rtol=1e-12)
+    np.testing.assert_allclose(ref.cov, np.cov(x.astype(np.float64), rowvar=False), rtol=1e-10)
+    path = tmp_path / "ref.npz"
+    ref.save(path)
+    loaded = dv.estimate.load_reference(path)
+    np.testing.assert_array_equal(loaded.subsample, ref.subsample)
+    want = dv.estimate.frechet(x, y, seed=4)
+    for got in (dv.estimate.frechet(ref, y, seed=4), dv.estimate.frechet(loaded, y, seed=4)):
+        for a, b in zip(got[:3], want[:3], strict=True):
+            assert a == pytest.approx(b, rel=1e-9)
+        assert got.plug_in == pytest.approx(want.plug_in, rel=1e-9) and got.kind == want.kind
+
+
+def test_the_subsample_is_the_same_whole_or_in_batches(draws):
+    x, _ = draws
+    whole = dv.estimate.reference(x, subsample=30, seed=1)
+    parts = dv.estimate.reference([x[:7], x[7:900], x[900:]], subsample=30, seed=1)
+    np.testing.assert_array_equal(whole.subsample, parts.subsample)
+    assert len({tuple(r) for r in whole.subsample.tolist()}) == 30
+
+
+def test_a_published_mu_sigma_file_gives_pytorch_fid_s_plug_in(draws, tmp_path):
+    x, y = draws
+    x64, y64 = x.astype(np.float64), y.astype(np.float64)
+    mu, sigma = y64.mean(0), np.cov(y64, rowvar=False)
+    path = tmp_path / "fid_stats.npz"
+    np.savez(path, mu=mu, sigma=sigma)
+    published = dv.estimate.load_reference(path)
+    assert published.batches == 0 and published.subsample.shape == (0, 10)
+    est = dv.estimate.frechet(x, published)
+    want = _pytorch_fid(x64.mean(0), np.cov(x64, rowvar=False), mu, sigma)
+    assert est.kind == "no-coverage-claim" and est.sides == "none"
+    assert est.value == est.plug_in == pytest.approx(want, rel=1e-9)
+    assert (est.lower_bound, est.upper_bound) == (0.0, math.inf)
+    assert "no interval" in est.assumption
+    assert est.plug_in == pytest.approx(dv.estimate.frechet(x, y).plug_in, rel=1e-9)
+    # float32 statistics, as pytorch-fid saves them, through the closed form: the same number
+    np.savez(path, mu=mu.astype(np.float32), sigma=sigma.astype(np.float32))
+    again = dv.estimate.load_reference(path)
+    closed = dv.frechet_distance(again.mean, again.cov, x64.mean(0), np.cov(x64, rowvar=False))
+    assert dv.estimate.frechet(x, again).plug_in == pytest.approx(float(closed), rel=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("content", "match"),
+    [
+        (b"not a zip", r"not a \.npz of plain arrays"),
+        ({"a": np.zeros(3)}, r"neither mu and sigma"),
+        (
+            {"mu": np.zeros(3), "sigma": np.zeros((2, 2))},
+            r"sigma must be numbers of shape \(3, 3\)",
+        ),
+        ({"mu": np.zeros(2), "sigma": np.array([[1.0, 2.0], [0.0, 1.0]])}, r"symmetric"),
+        ({"mu": np.array([np.nan, 0.0]), "sigma": np.eye(2)}, r"mu must be finite"),
+        ({"mu": np.array([object(), 1], dtype=object), "sigma": np.eye(2)}, r"plain arrays"),
+        ({"counts": np.array([5, 1]), "means": np.zeros((2, 2))}, r"at least 2 draws"),
+    ],
+)
+def test_a_bad_or_foreign_file_is_refused_naming_it(tmp_path, content, match):
+    path = tmp_path / "bad.npz"
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        np.savez(path, **content)
+    with pytest.raises(ValueError, match=match) as err:
+        dv.estimate.load_reference(path)
+    assert str(path) in str(err.value)
+
+
+def test_a_reference_of_other_batches_is_refused(draws):
+    x, y = draws
+    with pytest.raises(ValueError, match=r"x is a Reference kept with batches=3"):
+        dv.estimate.frechet(dv.estimate.reference(x, batches=3), y)
+    with pytest.raises(ValueError, match=r"subsample must be a non-negative integer"):
+        dv.estimate.reference(x, subsample=-1)

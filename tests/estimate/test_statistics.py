@@ -1,0 +1,56 @@
+"""FD's sufficient statistics: batches by position, one float64 pass, whole or streamed alike."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from divergences.estimate._src.statistics import accumulate, batch_labels, pooled
+
+
+def test_each_block_of_b_draws_gives_each_batch_one():
+    labels = batch_labels(0, 4000, 4, seed=7)
+    blocks = labels.reshape(-1, 4)
+    assert np.all(np.sort(blocks, axis=1) == np.arange(4))
+    assert len({tuple(b) for b in blocks.tolist()}) == 4  # the rotation moves
+    np.testing.assert_array_equal(batch_labels(1234, 100, 4, 7), labels[1234:1334])
+    assert not np.array_equal(batch_labels(0, 4000, 4, seed=8), labels)
+
+
+def test_the_moments_are_numpy_s_in_float64_from_float32_draws():
+    rng = np.random.default_rng(0)
+    x = (rng.standard_normal((3001, 7)) * 1e3 + 5e3).astype(np.float32)
+    m = accumulate(x, batches=4, seed=0, name="x")
+    whole = pooled(m.parts, 7)
+    x64 = x.astype(np.float64)
+    np.testing.assert_allclose(np.ldexp(whole.mean, m.shift), x64.mean(0), rtol=1e-13)
+    cov = np.ldexp(whole.full_scatter(), 2 * m.shift) / 3000
+    np.testing.assert_allclose(cov, np.cov(x64, rowvar=False), rtol=1e-11)
+    assert sorted(p.size for p in m.parts) == [750, 750, 750, 751]
+
+
+def test_a_stream_whose_scale_grows_keeps_the_same_statistics():
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((400, 3))
+    x[300:] *= 1e200  # the largest coordinate arrives late: the kept sums are scaled down
+    whole = accumulate(x, batches=2, seed=0, name="x")
+    streamed = accumulate([x[:300], x[300:]], batches=2, seed=0, name="x")
+    assert whole.shift == streamed.shift
+    for a, b in zip(whole.parts, streamed.parts, strict=True):
+        assert a.size == b.size
+        np.testing.assert_allclose(a.full_scatter(), b.full_scatter(), rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("draws", "match"),
+    [
+        ([np.zeros((5, 3)), np.zeros((5, 4))], r"x's batches must be draws of one dimension"),
+        ([np.zeros((5, 3)), np.full((2, 3), np.nan)], r"x must be finite: 2 of its 7 draws"),
+        (iter([]), r"x must hold at least one draw"),
+        (5, r"x must have shape \(n, d\)"),
+        (object(), r"x must be an array of draws, an iterable of batches"),
+    ],
+)
+def test_each_rule_of_a_stream_names_it(draws, match):
+    with pytest.raises(ValueError, match=match):
+        accumulate(draws, batches=2, seed=0, name="x")
