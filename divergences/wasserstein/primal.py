@@ -45,7 +45,8 @@ def w1_primal(
         then ``"line"`` for d = 1, else ``"sparse"``), one of those, or ``"sinkhorn"`` (to rtol).
       options: the method's record (``dv.DenseOptions``, ``dv.SparseOptions``, ...), or
       **keywords: its fields instead (``max_iter=``, ``rtol=``, ...: those the method takes,
-        ``None`` for its default; the table: :doc:`/concepts/wasserstein`).
+        ``None`` for its default; any other refused, ``None`` too; the table:
+        :doc:`/concepts/wasserstein`).
 
     Returns:
       :class:`~divergences.W1Primal` ``(value, plan, u, v, lower_bound, upper_bound, method)``.
