@@ -12,6 +12,7 @@ Two laws that differ by a shift have the closed form :math:`|t|`. Re-exported by
 from __future__ import annotations
 
 from collections.abc import Callable
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -19,8 +20,9 @@ import numpy as np
 from divergences._src.errors import runs_on_host
 from divergences.continuous import fast as _fast
 from divergences.continuous._src.ball import load_flint, num
+from divergences.continuous._src.common_part import same_law
 from divergences.continuous._src.effort import Precision
-from divergences.continuous._src.enclosure import ARB, Enclosure, enclosure_of, infinite
+from divergences.continuous._src.enclosure import ARB, EQUAL, Enclosure, enclosure_of, infinite
 from divergences.continuous._src.infinite import w1_tail_infinite
 from divergences.continuous._src.inputs import check_concrete_law, check_rtol
 from divergences.continuous._src.integrals import cdf_floats, sum_pieces
@@ -60,7 +62,9 @@ def w1(
     form :math:`|t|`. Otherwise ``|F - G|`` is integrated with ``real_abs`` (normal, Laplace,
     uniform, exponential, Cauchy and their mixtures) and the tails are bounded by first moments;
     ``inf`` (decided exactly) where a first moment is missing on a side where the tails do not
-    cancel.
+    cancel, and where the masses differ (``"infinite: unequal masses"``): a mixture's weights,
+    never renormalised, summed exactly, give its mass, and :math:`F - G` tends to the
+    difference of the masses at :math:`+\infty`.
 
     Args:
       p: the first law.
@@ -90,7 +94,17 @@ def w1(
     )
 
 
+def _mass(law: Law) -> Fraction:
+    """The total mass of ``law``: its weights summed exactly (1 for a law that is no mixture)."""
+    return sum((Fraction(w) for w, _ in exact_components(law)), Fraction(0))
+
+
 def _w1_enclosure(p: Law, q: Law, rtol: float) -> Enclosure:
+    if same_law(p, q):
+        return EQUAL
+    if _mass(p) != _mass(q):
+        # F - G tends to the difference of the masses at +inf: its integral diverges.
+        return infinite(1.0, "unequal masses")
     t = _shift_between(p, q)
     flint = load_flint()
     if t is not None:

@@ -77,6 +77,7 @@ __all__ = [
     "mean_value",
     "param",
     "positive",
+    "recheck",
     "sample_shape",
     "shift_tv",
     "standardised",
@@ -100,18 +101,44 @@ def param(x: Any, name: str) -> Any:
     return arr
 
 
-def check(ok: Any, message: str) -> None:
-    require(ok, message)
+def check(ok: Any, message: str, **values: Any) -> None:
+    """A parameter rule: ``message`` (its ``{field}`` placeholders filled from ``values``)."""
+    require(ok, message, **values)
 
 
 def finite(x: Any, name: str) -> None:
+    """``name`` must be finite: the message names the parameter and its value."""
     xp = jnp if is_traced(x) else np
-    check(xp.isfinite(x), f"{name} must be finite")
+    check(xp.isfinite(x), f"{name} must be finite, got {{value}}", value=x)
 
 
 def positive(x: Any, name: str, what: str) -> None:
+    """``name`` must be finite and > 0 (``what`` it is): the message names it and its value."""
     xp = jnp if is_traced(x) else np
-    check(xp.isfinite(x) & (x > 0), f"{name} must be finite and > 0 ({what})")
+    check(
+        xp.isfinite(x) & (x > 0), f"{name} must be finite and > 0 ({what}), got {{value}}", value=x
+    )
+
+
+def recheck(law: Law, name: str) -> None:
+    """Runs ``law``'s constructor again on its fields: every parameter check, whatever built it.
+
+    A law rebuilt by :func:`jax.tree_util.tree_map` (or any pytree transformation) is made
+    without its constructor, so its parameters were never checked. The contract says that a
+    law's constructor takes its ``_fields`` as keywords, so the law's own checks run again here,
+    with their own messages (the parameter and its value), a note naming the argument
+    ``name``; a mixture's components first. On concrete parameters they raise at once; on
+    traced ones they are the checks of :func:`divergences.checked`, as in the constructor.
+    """
+    try:
+        for value in (getattr(law, f) for f in law._fields):
+            for part in value if isinstance(value, tuple) else (value,):
+                if isinstance(part, Law):
+                    recheck(part, name)
+        type(law)(**{f: getattr(law, f) for f in law._fields})
+    except ValueError as err:
+        err.add_note(f"in {name} = {law!r}")
+        raise
 
 
 # The factor of the contract on ball arithmetic (the module's docstring): an output's radius is at
@@ -152,7 +179,7 @@ class Law(abc.ABC):
 
     def __repr__(self) -> str:
         def show(v: Any) -> str:
-            if isinstance(v, np.ndarray) and v.ndim == 0:
+            if isinstance(v, np.ndarray | np.generic) and np.ndim(v) == 0:
                 return repr(float(v))
             return repr(v)
 

@@ -35,7 +35,12 @@ class Uniform(Law):
         low, high = param(low, "low"), param(high, "high")
         finite(low, "low")
         finite(high, "high")
-        check(high > low, "high must be > low (a uniform law on [low, high])")
+        check(
+            high > low,
+            "high must be > low (a uniform law on [low, high]), got low={low}, high={high}",
+            low=low,
+            high=high,
+        )
         self._set(low=low, high=high)
 
     def log_prob(self, x: Any) -> jax.Array:
