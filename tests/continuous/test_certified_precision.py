@@ -11,6 +11,7 @@ counter the error reports, with a clock that ticks per reading.
 import functools
 import itertools
 import math
+import re
 
 import mpmath as mp
 import pytest
@@ -176,10 +177,64 @@ def test_a_quantity_that_cannot_reach_rtol_raises_with_the_enclosure_reached():
     assert err.evaluations > 0
     text = str(err)
     assert "w1(Laplace(loc=0.0, scale=1.0), Laplace(loc=0.0, scale=1.000001))" in text
-    assert "budget=0.3 s" in text and "a larger budget" in text and "rtol" in text
+    assert "the budget (0.3 s) ended" in text and "a budget above" in text and "rtol" in text
     if err.enclosure is not None:  # the atol the enclosure reached would meet is named
-        w = err.enclosure.upper_bound - err.enclosure.lower_bound
-        assert f"atol={w:.2g}" in text
+        assert refine.meets(err.enclosure, 0.0, _advised(text, "atol"))
+
+
+def _advised(text, option):
+    """The value of ``option`` that a PrecisionError's message advises."""
+    return float(re.search(rf"\b{option}=([0-9.e+-]+)[) ]", text).group(1))
+
+
+class _Spent:
+    """The parts of a refinement's effort that the message reads."""
+
+    def __init__(self, attempts, spent):
+        self.attempts, self.spent, self.evaluations, self.extra_bits = attempts, spent, 1000, 48
+
+
+def test_the_advice_is_accepted_and_holds():
+    # Before: "a looser rtol (rtol=1 holds this enclosure)", where rtol must lie in (0, 1), and
+    # "rtol=0.0021" for a relative width of 0.00213, which does not hold it.
+    p, q = N(0.0, 1.0), N(1.0, 1.0)
+    for lower, upper in ((0.0, 2.5623), (2.5e-19, 2.5053470739e-19), (1.0, 1.0 + 2.9e-12)):
+        reached = C.Enclosure((lower + upper) / 2, lower, upper, "arb")
+        text = refine._message("kl", p, q, reached, RTOL, 0.0, 5.0, 5.0, _Spent(3, True), [])
+        assert refine.meets(reached, 0.0, _advised(text, "atol"))
+        advice = text.rsplit("; ", 1)[1]
+        if "no rtol below 1 does" in text:
+            assert upper - lower > upper * 0.99 and "rtol=" not in advice
+        else:
+            rtol = _advised(advice, "rtol")
+            assert refine.check_rtol(rtol) == rtol and refine.meets(reached, rtol, 0.0)
+
+
+def test_the_cap_that_ended_a_run_is_named_and_a_budget_sized_from_the_convergence_seen():
+    p, q = N(0.0, 1.0), N(1.0, 1.0)
+    reached = C.Enclosure(1.0, 1.0 - 5e-6, 1.0 + 5e-6, "arb")
+
+    def said(spent, history, attempts=3, seconds=1.0):
+        work = _Spent(attempts, spent)
+        return refine._message("kl", p, q, reached, RTOL, 0.0, 1.0, seconds, work, history)
+
+    # The width shrank 100-fold an attempt (1e-3, then 1e-5), each attempt 4 times longer than
+    # the last: 4 more attempts to 1e-12, 0.5 + 0.4 * (4 + 16 + 64 + 256) = 136.5 s.
+    text = said(True, [(0.1, 1e-3), (0.5, 1e-5)])
+    assert "the budget (1 s) ended it" in text and "a budget of about 140 s" in text
+    # The same seen by a refinement that ran out of attempts: no budget would reach it.
+    text = said(False, [(0.1, 1e-3), (0.5, 1e-5)], attempts=8, seconds=0.6)
+    assert "the cap of 8 attempts a refinement makes ended it, not the budget" in text
+    assert "no budget would" in text
+    # A real run: Cauchy KL 1e-9 apart ends at its attempts' cap in about a second of a budget
+    # of 60 (before: "a larger budget would reach it").
+    with pytest.raises(C.PrecisionError) as caught:
+        C.kl(dvc.Cauchy(0.0, 1.0), dvc.Cauchy(1e-9, 1.0), budget=60.0)
+    text = str(caught.value)
+    assert "the cap of 8 attempts a refinement makes ended it, not the budget" in text
+    assert refine.meets(caught.value.enclosure, _advised(text.rsplit("; ", 1)[1], "rtol"), 0.0)
+    # A width that stopped shrinking: more time would not help.
+    assert "more time would not reach" in said(True, [(0.1, 1e-5), (0.5, 1e-5)])
 
 
 def test_a_budget_spent_before_the_first_piece_raises_with_no_work():
