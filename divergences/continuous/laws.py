@@ -26,11 +26,8 @@ never ask a law for its type; python-flint stays optional (imported, guarded, by
 ``divergences.continuous._src.ball``).
 
 A law built from concrete values checks them at construction (``ValueError`` naming the
-argument and its value); built from traced values the checks are :func:`divergences.checked`'s.
-Rebuilding a law from its leaves (``jax.tree_util``) skips the constructor, so every function
-of :mod:`divergences.continuous` runs it again on the law it is given: a certified entry raises
-the constructor's ``ValueError`` (noted with the argument, ``p`` or ``q``) before any work, and
-the fast path's checks are the same, eagerly and under :func:`divergences.checked`.
+argument and its value); from traced values the checks are :func:`divergences.checked`'s. A law
+rebuilt from its leaves (``jax.tree_util``) skips it: every function here runs it again.
 
 Example:
   >>> import jax.numpy as jnp

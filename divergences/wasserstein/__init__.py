@@ -24,8 +24,7 @@ With the checks that show a plan is a coupling and a potential is 1-Lipschitz.
   problems on any executor (local processes, a Dask cluster's).
 * :func:`kr_potential` evaluates a ``w1_dual`` potential at any points (a k-d tree query).
 * Each method's options are one record (:class:`SparseOptions`, ...), passed as ``options=``
-  or field by field as keywords; one the method does not take is a ValueError whatever its
-  value (``None`` included), and ``None`` for one it takes is its default.
+  or as keywords; one the method does not take is a ValueError, ``None`` included.
 
 Layout, one way through from problem to solution: ``primal``, ``dual``, ``one_d``, ``grid`` are
 the JAX API; the private code is under ``_src``: ``_src.problem`` validates a problem once and

@@ -118,6 +118,9 @@ class Beta(Law):
     def _affine(self, point: Callable[[Any], Any], width: Callable[[Any], Any]) -> Law:
         return Beta(self.a, self.b, point(self.low), point(self.high))
 
+    def _shift_parts(self) -> tuple[tuple[float, ...], tuple[float, ...]]:
+        return (num(self.low), num(self.high)), (num(self.a), num(self.b))
+
     # --- ball arithmetic -----------------------------------------------------------------------
 
     def _ball_parameters(self) -> tuple[Any, Any, Any, Any]:

@@ -19,7 +19,7 @@ import numpy as np
 
 from divergences._src.errors import runs_on_host
 from divergences.continuous import fast as _fast
-from divergences.continuous._src.ball import load_flint, num
+from divergences.continuous._src.ball import load_flint
 from divergences.continuous._src.common_part import same_law
 from divergences.continuous._src.effort import Precision
 from divergences.continuous._src.enclosure import ARB, EQUAL, Enclosure, enclosure_of, infinite
@@ -33,23 +33,22 @@ from divergences.continuous._src.tail_bounds import tails
 __all__ = ["w1"]
 
 
-def _shift_between(p: Law, q: Law) -> float | None:
-    """``t`` if ``q`` is the law of ``X + t`` for ``X ~ p`` (same family and shape), else None."""
-    if type(p) is not type(q) or len(p._components()) != 1 or p._components()[0][1] is not p:
+def _shift_between(p: Law, q: Law) -> tuple[float, float] | None:
+    """Where ``q`` is the law of ``X + t`` for ``X ~ p`` (same family and shape): a location of each.
+
+    By each law's :meth:`~Law._shift_parts`: the other parameters equal, every location moved
+    by the one ``t``, exactly. None otherwise.
+    """
+    if type(p) is not type(q):
         return None
-    names = p._fields
-    loc_names = {"loc", "low", "high"}
-    if any(num(getattr(p, f)) != num(getattr(q, f)) for f in names if f not in loc_names):
+    parts_p, parts_q = p._shift_parts(), q._shift_parts()
+    if parts_p is None or parts_q is None or parts_p[1] != parts_q[1]:
         return None
-    moved = [f for f in names if f in loc_names]
-    shifts = {num(getattr(q, f)) - num(getattr(p, f)) for f in moved}
-    exact = all(
-        num(getattr(q, f)) - num(getattr(p, f)) + num(getattr(p, f)) == num(getattr(q, f))
-        for f in moved
-    )
+    shifts = {b - a for a, b in zip(parts_p[0], parts_q[0], strict=True)}
+    exact = all(b - a + a == b for a, b in zip(parts_p[0], parts_q[0], strict=True))
     if len(shifts) != 1 or not exact:
         return None
-    return shifts.pop()
+    return parts_p[0][0], parts_q[0][0]
 
 
 @runs_on_host
@@ -105,10 +104,10 @@ def _w1_enclosure(p: Law, q: Law, rtol: float) -> Enclosure:
     if _mass(p) != _mass(q):
         # F - G tends to the difference of the masses at +inf: its integral diverges.
         return infinite(1.0, "unequal masses")
-    t = _shift_between(p, q)
+    shifted = _shift_between(p, q)
     flint = load_flint()
-    if t is not None:
-        return _shift_closed_form(flint, p, q, rtol)
+    if shifted is not None:
+        return _shift_closed_form(flint, *shifted, rtol)
     if bool(w1_tail_infinite(p, q)):
         return infinite(1.0, "tails")
     _check_components_supported(p, q)
@@ -128,13 +127,10 @@ def _w1_enclosure(p: Law, q: Law, rtol: float) -> Enclosure:
         return enclosure_of(total, ARB, 0.0)
 
 
-def _shift_closed_form(flint: Any, p: Law, q: Law, rtol: float) -> Enclosure:
-    """W1 of ``p`` and its shift ``q``: the distance :math:`|t|` between their locations."""
+def _shift_closed_form(flint: Any, a: float, b: float, rtol: float) -> Enclosure:
+    """W1 of a law and its shift: the distance :math:`|b - a|` between their locations."""
     with Precision(rtol):
-        moved = [f for f in p._fields if f in ("loc", "low", "high")]
-        f0 = moved[0]
-        ball = abs(flint.arb(num(getattr(q, f0))) - flint.arb(num(getattr(p, f0))))
-        return enclosure_of(ball, "closed form", 0.0)
+        return enclosure_of(abs(flint.arb(b) - flint.arb(a)), "closed form", 0.0)
 
 
 def _check_components_supported(p: Law, q: Law) -> None:

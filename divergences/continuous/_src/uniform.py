@@ -75,6 +75,9 @@ class Uniform(Law):
     def _affine(self, point: Callable[[Any], Any], width: Callable[[Any], Any]) -> Law:
         return Uniform(point(self.low), point(self.high))
 
+    def _shift_parts(self) -> tuple[tuple[float, ...], tuple[float, ...]]:
+        return (num(self.low), num(self.high)), ()
+
     # --- ball arithmetic -----------------------------------------------------------------------
 
     def _ball_log_density(self) -> Callable[[Any, bool], Any]:
