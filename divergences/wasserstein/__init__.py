@@ -40,13 +40,13 @@ The compiled extension ``_ot_native`` and its C++ sources ``_native/`` stay besi
 modules.
 """
 
+from divergences._src.metrics import Minkowski
 from divergences.wasserstein._src.device.sinkhorn import SinkhornOptions
 from divergences.wasserstein._src.host.dense import DenseOptions
 from divergences.wasserstein._src.host.grid_flow import GridFlowOptions
 from divergences.wasserstein._src.host.kr_lp import LPOptions
 from divergences.wasserstein._src.host.line import LineOptions
 from divergences.wasserstein._src.host.sparse import SparseOptions
-from divergences.wasserstein._src.metrics import Minkowski
 from divergences.wasserstein._src.results import (
     CertificateError,
     MethodName,

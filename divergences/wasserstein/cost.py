@@ -17,16 +17,10 @@ import jax.numpy as jnp
 from jax import lax
 
 from divergences._src.array_types import ArrayLike
+from divergences._src.metrics import Euclidean, MetricSpec, Ops, check_metric, named_metric
 from divergences._src.numerics import abs_subgradient, safe_sqrt
+from divergences._src.scaling import scale_exponent
 from divergences.wasserstein._src.discrete_measures import as_points
-from divergences.wasserstein._src.metrics import (
-    Euclidean,
-    MetricSpec,
-    Ops,
-    check_metric,
-    named_metric,
-    scale_exponent,
-)
 
 __all__ = ["Metric", "cost_matrix"]
 

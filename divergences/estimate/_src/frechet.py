@@ -61,6 +61,7 @@ from scipy.stats import t as student
 
 from divergences._src.errors import runs_on_host
 from divergences._src.options import integer_option, level_option, seed_option
+from divergences._src.scaling import scale_exponent
 from divergences.estimate._src.concentration import widen
 from divergences.estimate._src.result import (
     Estimate,
@@ -70,7 +71,6 @@ from divergences.estimate._src.result import (
     unclaimed,
 )
 from divergences.estimate._src.samples import check_at_least, sample_pair
-from divergences.wasserstein._src.metrics import scale_exponent
 
 __all__ = ["frechet"]
 

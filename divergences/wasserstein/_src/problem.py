@@ -24,12 +24,12 @@ import jax.numpy as jnp
 import numpy as np
 
 from divergences._src.errors import is_traced
+from divergences._src.metrics import check_metric, named_metric
 from divergences.wasserstein._src.device import DeviceSolver, sinkhorn
 from divergences.wasserstein._src.discrete_measures import Measures, check_measures
 from divergences.wasserstein._src.host import dense, grid_flow, kr_lp, line, native, sparse
 from divergences.wasserstein._src.host.dense import DENSE_MAX_PAIRS, check_dense_size
 from divergences.wasserstein._src.host.protocol import TransportSolver
-from divergences.wasserstein._src.metrics import check_metric, named_metric
 from divergences.wasserstein.cost import Metric
 
 __all__ = [

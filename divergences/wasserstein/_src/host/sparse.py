@@ -54,6 +54,7 @@ import numpy as np
 
 from divergences._src.interval import Interval
 from divergences._src.options import integer_option
+from divergences._src.scaling import EPS
 from divergences.wasserstein._src.host import native
 from divergences.wasserstein._src.host.atoms import merge_duplicates, split_plan
 from divergences.wasserstein._src.host.coarse_to_fine import ARTIFICIAL_MESSAGE, solve_scaled
@@ -68,7 +69,6 @@ from divergences.wasserstein._src.host.memory import (
 from divergences.wasserstein._src.host.nearest import weighted_nearest
 from divergences.wasserstein._src.host.protocol import Coupling
 from divergences.wasserstein._src.host.threads import check_threads, resolve_threads
-from divergences.wasserstein._src.metrics import EPS
 from divergences.wasserstein._src.results import (
     CertificateError,
     SolverError,
