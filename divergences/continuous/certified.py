@@ -47,7 +47,7 @@ from divergences._src.errors import runs_on_host
 from divergences._src.f_generators import FGenerator, routed
 from divergences.continuous import fast as _fast
 from divergences.continuous._src.certified_w1 import w1
-from divergences.continuous._src.effort import Precision
+from divergences.continuous._src.effort import Precision, Stop
 from divergences.continuous._src.enclosure import Enclosure
 from divergences.continuous._src.f_enclosure import f_enclosure
 from divergences.continuous._src.gan_enclosure import gan_enclosure
@@ -67,6 +67,7 @@ __all__ = [
     "BUDGET",
     "Enclosure",
     "PrecisionError",
+    "Stop",
     "chi_square",
     "f_divergence",
     "gan_value",

@@ -171,7 +171,8 @@ def test_a_quantity_that_cannot_reach_rtol_raises_with_the_enclosure_reached():
     with pytest.raises(C.PrecisionError) as caught:
         C.w1(p, q, budget=0.3)
     err = caught.value
-    assert isinstance(err, dv.SolverError) and err.status.name == "PIVOT_CAP"
+    # The certified path's own status (before: W1's PIVOT_CAP, borrowed for a time budget).
+    assert isinstance(err, dv.SolverError) and err.status is C.Stop.BUDGET
     assert (err.quantity, err.p, err.q, err.rtol, err.budget) == ("w1", p, q, RTOL, 0.3)
     assert err.enclosure is None or err.enclosure.contains(1.0 + 1e-6 - 1.0)
     assert err.evaluations > 0
@@ -232,6 +233,7 @@ def test_the_cap_that_ended_a_run_is_named_and_a_budget_sized_from_the_convergen
         C.kl(dvc.Cauchy(0.0, 1.0), dvc.Cauchy(1e-9, 1.0), budget=60.0)
     text = str(caught.value)
     assert "the cap of 8 attempts a refinement makes ended it, not the budget" in text
+    assert caught.value.status is C.Stop.ATTEMPTS
     assert refine.meets(caught.value.enclosure, _advised(text.rsplit("; ", 1)[1], "rtol"), 0.0)
     # A width that stopped shrinking: more time would not help.
     assert "more time would not reach" in said(True, [(0.1, 1e-5), (0.5, 1e-5)])

@@ -32,10 +32,10 @@ from collections.abc import Callable
 from typing import Any
 
 from divergences._src.options import number_option
-from divergences.continuous._src.effort import BudgetSpent, Effort, Unconverged, effort
+from divergences._src.solver_error import SolverError
+from divergences.continuous._src.effort import BudgetSpent, Effort, Stop, Unconverged, effort
 from divergences.continuous._src.enclosure import Enclosure
 from divergences.continuous._src.inputs import check_rtol
-from divergences.wasserstein._src.results import SolverError, Status
 
 __all__ = ["BUDGET", "PrecisionError", "check_atol", "check_budget", "meets", "refined"]
 
@@ -67,7 +67,7 @@ class PrecisionError(SolverError):
       budget: the budget, in seconds of processor time.
       seconds: the processor time spent.
       evaluations: the integrand's evaluations spent (the work counter).
-      status: :attr:`Status.PIVOT_CAP` (a cap reached).
+      status: the cap that ended it, :attr:`Stop.BUDGET` or :attr:`Stop.ATTEMPTS`.
     """
 
     def __init__(
@@ -83,8 +83,9 @@ class PrecisionError(SolverError):
         budget: float,
         seconds: float,
         evaluations: int,
+        status: Stop = Stop.BUDGET,
     ) -> None:
-        super().__init__(message, Status.PIVOT_CAP)
+        super().__init__(message, status)
         self.quantity, self.p, self.q, self.enclosure = quantity, p, q, enclosure
         self.rtol, self.atol, self.budget = rtol, atol, budget
         self.seconds, self.evaluations = seconds, evaluations
@@ -199,6 +200,7 @@ def refined(
         budget=budget,
         seconds=seconds,
         evaluations=work.evaluations,
+        status=Stop.BUDGET if work.spent else Stop.ATTEMPTS,
     )
 
 

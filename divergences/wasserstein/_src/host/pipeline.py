@@ -135,7 +135,7 @@ def _in_units(
         f"bounds [{lo:.17g}, {hi:.17g}], relative gap {gap:.3e}; the solution reached is the "
         ".result of the eager call's CertificateError",
         res,
-        err.status,
+        Status(err.status),
         reason=err.reason,
     )
 
