@@ -51,7 +51,7 @@ from divergences.continuous._src.effort import Precision, Stop
 from divergences.continuous._src.enclosure import Enclosure
 from divergences.continuous._src.f_enclosure import f_enclosure
 from divergences.continuous._src.gan_enclosure import gan_enclosure
-from divergences.continuous._src.inputs import check_concrete_law, check_rtol
+from divergences.continuous._src.inputs import check_concrete_law
 from divergences.continuous._src.interface import Law
 from divergences.continuous._src.quantity_enclosures import (
     chi_enclosure,
@@ -87,9 +87,12 @@ def __dir__() -> list[str]:
 # --- the quantities ---------------------------------------------------------------------------
 
 
-def _check(p: Law, q: Law, rtol: Any, base: Any = None) -> None:
-    """The checks every certified function makes of its input, in this order."""
-    check_rtol(rtol)
+def _check(p: Law, q: Law, base: Any = None) -> None:
+    """The checks every certified function makes of its laws and base, in this order.
+
+    The options (``rtol``, ``atol``, ``budget``) are checked once, by the refinement every
+    entry runs (:func:`~divergences.continuous._src.refine.refined`), before any work.
+    """
     check_concrete_law(p, "p")
     check_concrete_law(q, "q")
     if base is not None:
@@ -133,7 +136,7 @@ def js_divergence(
       >>> e.upper_bound - e.lower_bound < 1e-12
       True
     """
-    _check(p, q, rtol, base)
+    _check(p, q, base)
     return refined(
         "js_divergence",
         p,
@@ -197,7 +200,7 @@ def kl(
       >>> dvc.certified.kl(dvc.Uniform(0.0, 1.0), dvc.Beta(2.0, 3.0)).contains(3 - math.log(12))
       True
     """
-    _check(p, q, rtol, base)
+    _check(p, q, base)
     return refined(
         "kl",
         p,
@@ -233,7 +236,7 @@ def total_variation(
     Raises:
       PrecisionError: where the budget ends before the enclosure is that narrow.
     """
-    _check(p, q, rtol)
+    _check(p, q)
     return refined(
         "total_variation",
         p,
@@ -266,7 +269,7 @@ def hellinger(
     Raises:
       PrecisionError: where the budget ends before the enclosure is that narrow.
     """
-    _check(p, q, rtol)
+    _check(p, q)
     return refined(
         "hellinger",
         p,
@@ -316,7 +319,7 @@ def chi_square(
       >>> dvc.certified.chi_square(dvc.Beta(0.5, 2.0), dvc.Uniform(0.0, 1.0)).method
       'infinite: singular edge'
     """
-    _check(p, q, rtol)
+    _check(p, q)
     return refined(
         "chi_square",
         p,
@@ -363,7 +366,7 @@ def f_divergence(
       NotImplementedError: for a generator of your own (use the fast path).
       PrecisionError: where the budget ends before the enclosure is that narrow.
     """
-    _check(p, q, rtol, base)
+    _check(p, q, base)
     if not isinstance(f, FGenerator):
         raise ValueError(f"f must be a divergences.FGenerator, got {f!r}")
     route = routed(f)
@@ -416,7 +419,7 @@ def gan_value(
     Raises:
       PrecisionError: where the budget ends before the enclosure is that narrow.
     """
-    _check(p, q, rtol)
+    _check(p, q)
     if not (isinstance(d, str) and d == "optimal") and not isinstance(
         d, _fast.LogisticDiscriminator
     ):

@@ -18,6 +18,7 @@ import pytest
 
 import divergences as dv
 from divergences import continuous as dvc
+from divergences._src.options import rtol_option
 from divergences.continuous._src import effort, refine
 
 C = dvc.certified
@@ -208,7 +209,7 @@ def test_the_advice_is_accepted_and_holds():
             assert upper - lower > upper * 0.99 and "rtol=" not in advice
         else:
             rtol = _advised(advice, "rtol")
-            assert refine.check_rtol(rtol) == rtol and refine.meets(reached, rtol, 0.0)
+            assert rtol_option(rtol) == rtol and refine.meets(reached, rtol, 0.0)
 
 
 def test_the_cap_that_ended_a_run_is_named_and_a_budget_sized_from_the_convergence_seen():

@@ -24,7 +24,7 @@ from divergences.continuous._src.common_part import same_law
 from divergences.continuous._src.effort import Precision
 from divergences.continuous._src.enclosure import ARB, EQUAL, Enclosure, enclosure_of, infinite
 from divergences.continuous._src.infinite import w1_tail_infinite
-from divergences.continuous._src.inputs import check_concrete_law, check_rtol
+from divergences.continuous._src.inputs import check_concrete_law
 from divergences.continuous._src.integrals import cdf_floats, sum_pieces
 from divergences.continuous._src.interface import Law, exact_components, support_floats
 from divergences.continuous._src.refine import BUDGET, refined
@@ -78,7 +78,6 @@ def w1(
     Raises:
       PrecisionError: where the budget ends before the enclosure is that narrow.
     """
-    check_rtol(rtol)
     check_concrete_law(p, "p")
     check_concrete_law(q, "q")
     return refined(

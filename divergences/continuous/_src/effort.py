@@ -17,7 +17,6 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from divergences.continuous._src.ball import load_flint
-from divergences.continuous._src.inputs import check_rtol
 
 __all__ = [
     "EFFORT",
@@ -73,7 +72,7 @@ class Precision(Bits):
     def __init__(self, rtol: float) -> None:
         work = EFFORT.get()
         extra = 0 if work is None else work.extra_bits
-        super().__init__(max(64, int(-math.log2(check_rtol(rtol))) + 24) + extra)
+        super().__init__(max(64, int(-math.log2(rtol)) + 24) + extra)
 
 
 class Effort:

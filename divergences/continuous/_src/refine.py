@@ -31,11 +31,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from divergences._src.options import number_option
+from divergences._src.options import number_option, rtol_option
 from divergences._src.solver_error import SolverError
 from divergences.continuous._src.effort import BudgetSpent, Effort, Stop, Unconverged, effort
 from divergences.continuous._src.enclosure import Enclosure
-from divergences.continuous._src.inputs import check_rtol
 
 __all__ = ["BUDGET", "PrecisionError", "check_atol", "check_budget", "meets", "refined"]
 
@@ -153,7 +152,7 @@ def refined(
     Raises:
       PrecisionError: where the budget ended before an enclosure met the rule.
     """
-    rtol, atol, budget = check_rtol(rtol), check_atol(atol), check_budget(budget)
+    rtol, atol, budget = rtol_option(rtol), check_atol(atol), check_budget(budget)
     start = time.process_time()
     work = Effort(start + budget)
     inner, best = rtol, None
