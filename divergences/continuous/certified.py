@@ -46,7 +46,7 @@ from typing import Any
 from divergences._src.errors import runs_on_host
 from divergences._src.f_generators import FGenerator, routed
 from divergences.continuous import fast as _fast
-from divergences.continuous._src.certified_w1 import w1
+from divergences.continuous._src.certified_w1 import w1_enclosure
 from divergences.continuous._src.effort import Precision, Stop
 from divergences.continuous._src.enclosure import Enclosure
 from divergences.continuous._src.f_enclosure import f_enclosure
@@ -433,4 +433,44 @@ def gan_value(
         atol=atol,
         budget=budget,
         fast=lambda: _fast.gan_value(p, q, d),
+    )
+
+
+@runs_on_host
+def w1(
+    p: Law, q: Law, *, rtol: float = 1e-12, atol: float = 0.0, budget: float = BUDGET
+) -> Enclosure:
+    r"""Certified Wasserstein-1 :math:`\int |F_p - F_q|` (host only, not jittable).
+
+    Two laws of one family that differ by a shift ``t`` (all other parameters equal): the closed
+    form :math:`|t|`. Otherwise ``|F - G|`` is integrated with ``real_abs`` (normal, Laplace,
+    uniform, exponential, Cauchy and their mixtures) and the tails are bounded by first moments;
+    ``inf`` (decided exactly) where a first moment is missing on a side where the tails do not
+    cancel, and where the masses differ (``"infinite: unequal masses"``): a mixture's weights,
+    never renormalised, summed exactly, give its mass, and :math:`F - G` tends to the
+    difference of the masses at :math:`+\infty`.
+
+    Args:
+      p: the first law.
+      q: the second law.
+      rtol: the relative width asked for.
+      atol: the absolute width asked for; 0 for the relative rule alone.
+      budget: seconds of processor time the refinement may spend at most.
+
+    Returns:
+      An :class:`Enclosure` with ``upper_bound - lower_bound <= max(rtol * upper_bound, atol)``.
+
+    Raises:
+      PrecisionError: where the budget ends before the enclosure is that narrow.
+    """
+    _check(p, q)
+    return refined(
+        "w1",
+        p,
+        q,
+        lambda r: w1_enclosure(p, q, r),
+        rtol=rtol,
+        atol=atol,
+        budget=budget,
+        fast=lambda: _fast.w1(p, q),
     )

@@ -19,8 +19,8 @@ from divergences._src.precision import as_float_array, sum_tolerance
 from divergences._src.scaling import scale_exponent
 from divergences.wasserstein._src.device.scaled_costs import scaled_out, scaled_points
 from divergences.wasserstein._src.discrete_measures import as_points, exact_astype
+from divergences.wasserstein._src.pairwise import Metric, cost_matrix_unchecked
 from divergences.wasserstein._src.results import SparsePlan
-from divergences.wasserstein.cost import Metric, cost_matrix_unchecked
 
 __all__ = ["CouplingReport", "check_coupling", "lipschitz_violation"]
 

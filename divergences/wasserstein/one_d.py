@@ -39,7 +39,7 @@ from divergences.wasserstein._src.discrete_measures import (
     exact_astype,
     value_with_derivative,
 )
-from divergences.wasserstein.cost import times_power_of_two
+from divergences.wasserstein._src.pairwise import times_power_of_two
 
 __all__ = ["w1_1d"]
 

@@ -5,8 +5,8 @@ evaluates each component's ``F`` on a piece as an analytic function (the law's o
 ``_ball_cdf_piece``), the
 absolute difference is integrated with ``real_abs`` over the pieces of
 :func:`~divergences.continuous._src.integrals.sum_pieces`, and the tails are bounded by first moments.
-Two laws that differ by a shift have the closed form :math:`|t|`. Re-exported by
-:mod:`divergences.continuous.certified` beside the divergences.
+Two laws that differ by a shift have the closed form :math:`|t|`. The entry,
+:func:`divergences.continuous.certified.w1`, refines it beside the divergences.
 """
 
 from __future__ import annotations
@@ -17,20 +17,16 @@ from typing import Any
 
 import numpy as np
 
-from divergences._src.errors import runs_on_host
-from divergences.continuous import fast as _fast
 from divergences.continuous._src.ball import load_flint
 from divergences.continuous._src.common_part import same_law
 from divergences.continuous._src.effort import Precision
 from divergences.continuous._src.enclosure import ARB, EQUAL, Enclosure, enclosure_of, infinite
 from divergences.continuous._src.infinite import w1_tail_infinite
-from divergences.continuous._src.inputs import check_concrete_law
 from divergences.continuous._src.integrals import cdf_floats, sum_pieces
 from divergences.continuous._src.interface import Law, exact_components, support_floats
-from divergences.continuous._src.refine import BUDGET, refined
 from divergences.continuous._src.tail_bounds import tails
 
-__all__ = ["w1"]
+__all__ = ["w1_enclosure"]
 
 
 def _shift_between(p: Law, q: Law) -> tuple[float, float] | None:
@@ -51,53 +47,13 @@ def _shift_between(p: Law, q: Law) -> tuple[float, float] | None:
     return parts_p[0][0], parts_q[0][0]
 
 
-@runs_on_host
-def w1(
-    p: Law, q: Law, *, rtol: float = 1e-12, atol: float = 0.0, budget: float = BUDGET
-) -> Enclosure:
-    r"""Certified Wasserstein-1 :math:`\int |F_p - F_q|` (host only, not jittable).
-
-    Two laws of one family that differ by a shift ``t`` (all other parameters equal): the closed
-    form :math:`|t|`. Otherwise ``|F - G|`` is integrated with ``real_abs`` (normal, Laplace,
-    uniform, exponential, Cauchy and their mixtures) and the tails are bounded by first moments;
-    ``inf`` (decided exactly) where a first moment is missing on a side where the tails do not
-    cancel, and where the masses differ (``"infinite: unequal masses"``): a mixture's weights,
-    never renormalised, summed exactly, give its mass, and :math:`F - G` tends to the
-    difference of the masses at :math:`+\infty`.
-
-    Args:
-      p: the first law.
-      q: the second law.
-      rtol: the relative width asked for.
-      atol: the absolute width asked for; 0 for the relative rule alone.
-      budget: seconds of processor time the refinement may spend at most.
-
-    Returns:
-      An :class:`Enclosure` with ``upper_bound - lower_bound <= max(rtol * upper_bound, atol)``.
-
-    Raises:
-      PrecisionError: where the budget ends before the enclosure is that narrow.
-    """
-    check_concrete_law(p, "p")
-    check_concrete_law(q, "q")
-    return refined(
-        "w1",
-        p,
-        q,
-        lambda r: _w1_enclosure(p, q, r),
-        rtol=rtol,
-        atol=atol,
-        budget=budget,
-        fast=lambda: _fast.w1(p, q),
-    )
-
-
 def _mass(law: Law) -> Fraction:
     """The total mass of ``law``: its weights summed exactly (1 for a law that is no mixture)."""
     return sum((Fraction(w) for w, _ in exact_components(law)), Fraction(0))
 
 
-def _w1_enclosure(p: Law, q: Law, rtol: float) -> Enclosure:
+def w1_enclosure(p: Law, q: Law, rtol: float) -> Enclosure:
+    """The enclosure of :math:`W_1(p, q)` at one tolerance: decided exactly, a closed form or a ball."""
     if same_law(p, q):
         return EQUAL
     if _mass(p) != _mass(q):

@@ -28,8 +28,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from divergences.continuous._src.interface import recheck
-from divergences.continuous.laws import Law, Mixture
+from divergences.continuous._src.interface import Law, recheck
+from divergences.continuous._src.mixture import Mixture
 
 __all__ = ["Quadrature", "check_law", "finite_ends", "integrate", "with_infinite"]
 

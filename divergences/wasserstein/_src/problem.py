@@ -30,7 +30,7 @@ from divergences.wasserstein._src.discrete_measures import Measures, check_measu
 from divergences.wasserstein._src.host import dense, grid_flow, kr_lp, line, native, sparse
 from divergences.wasserstein._src.host.dense import DENSE_MAX_PAIRS, check_dense_size
 from divergences.wasserstein._src.host.protocol import TransportSolver
-from divergences.wasserstein.cost import Metric
+from divergences.wasserstein._src.pairwise import Metric
 
 __all__ = [
     "DEVICE_SOLVERS",

@@ -25,7 +25,7 @@ from jax import lax
 from divergences._src.metrics import CostError, MetricSpec, Ops, named_metric
 from divergences._src.numerics import safe_sqrt
 from divergences.wasserstein._src.device.rounding import tree_sum, up
-from divergences.wasserstein.cost import times_power_of_two
+from divergences.wasserstein._src.pairwise import times_power_of_two
 
 __all__ = [
     "cost_tau",
@@ -110,7 +110,7 @@ def scaled_points(x: jax.Array, e: jax.Array) -> jax.Array:
     XLA's CPU and GPU arithmetic read a subnormal input as 0; its integer significand :math:`s`
     (the number is :math:`s\, 2^{\text{least}}`) is converted exactly and scaled by the normal
     factor :math:`2^{\text{least} - e}` instead. Elsewhere the plain product
-    (:func:`~divergences.wasserstein.cost.times_power_of_two`), whose flushing the cost bound's
+    (:func:`~divergences.wasserstein._src.pairwise.times_power_of_two`), whose flushing the cost bound's
     :math:`\tau` covers.
     """
     dt = x.dtype

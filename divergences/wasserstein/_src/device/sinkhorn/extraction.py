@@ -54,8 +54,8 @@ from divergences.wasserstein._src.device.sinkhorn.parameters import (
     SinkhornConfig,
     SinkhornOptions,
 )
+from divergences.wasserstein._src.pairwise import times_power_of_two
 from divergences.wasserstein._src.results import Status
-from divergences.wasserstein.cost import times_power_of_two
 
 __all__ = [
     "Final",
