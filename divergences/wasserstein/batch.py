@@ -379,7 +379,7 @@ def w1_batch(
       progress: called with ``1`` as each problem ends, e.g. ``tqdm(total=len(pairs)).update``.
       on_error: ``"raise"``: once all have run, raise :class:`BatchError` if any failed (its
         ``.result`` keeps the others); ``"keep"``: return them, failures in ``errors``.
-      **keywords: its fields instead; ``"auto"``: a problem's error if its method lacks one.
+      **keywords: its fields instead; ``"auto"``: each problem's method must take them.
 
     Returns:
       A :class:`W1Batch` of shape ``(len(pairs),)``.
