@@ -242,9 +242,12 @@ def test_a_law_rebuilt_without_its_constructor_is_checked_again(name):
 def test_the_fast_path_checks_a_rebuilt_law_eagerly_and_under_checked_jit():
     p = N(0.0, 1.0)
     flipped = jax.tree_util.tree_map(lambda x: -x, p)
+    # A rebuilt component inside a mixture its constructor built is checked too.
+    mixed = dvc.Mixture(np.array([0.5, 0.5]), (p, flipped))
     for call in (dvc.kl, dv.checked(jax.jit(dvc.kl))):
-        with pytest.raises(ValueError, match=r"^scale must be finite and > 0 \(a standard dev"):
-            call(flipped, p)
+        for law in (flipped, mixed):
+            with pytest.raises(ValueError, match=r"^scale must be finite and > 0 \(a standard"):
+                call(law, p)
 
 
 def test_w1_of_laws_of_unequal_mass_is_infinite_and_of_a_mixture_and_itself_zero():

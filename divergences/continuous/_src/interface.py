@@ -128,7 +128,8 @@ def recheck(law: Law, name: str) -> None:
     without its constructor, so its parameters were never checked. The contract says that a
     law's constructor takes its ``_fields`` as keywords, so the law's own checks run again here,
     with their own messages (the parameter and its value), a note naming the argument
-    ``name``; a mixture's components first. On concrete parameters they raise at once; on
+    ``name``; a mixture's components first. A law its constructor built (marked by
+    :meth:`Law._set`) has had them, and is passed over. On concrete parameters they raise at once; on
     traced ones they are the checks of :func:`divergences.checked`, as in the constructor.
     """
     try:
@@ -136,7 +137,8 @@ def recheck(law: Law, name: str) -> None:
             for part in value if isinstance(value, tuple) else (value,):
                 if isinstance(part, Law):
                     recheck(part, name)
-        type(law)(**{f: getattr(law, f) for f in law._fields})
+        if not getattr(law, "_constructed", False):
+            type(law)(**{f: getattr(law, f) for f in law._fields})
     except ValueError as err:
         err.add_note(f"in {name} = {law!r}")
         raise
@@ -190,6 +192,9 @@ class Law(abc.ABC):
             )
         for k, v in values.items():
             object.__setattr__(self, k, v)
+        # Built by its constructor, whose checks ran: recheck need not run them again (a law
+        # unflattened by jax.tree_util is made without it, and without this mark).
+        object.__setattr__(self, "_constructed", True)
 
     def __repr__(self) -> str:
         def show(v: Any) -> str:
