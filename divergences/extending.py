@@ -19,6 +19,17 @@ them are private and may move.
 * :class:`Interval`, :func:`interval_contains`: an interval ``[lower_bound, upper_bound]`` and
   its one membership test, elementwise on arrays and under ``jit``, the ends of every result
   that brackets a number.
+* A continuous law of your own (``docs/contributing.md``, "A law", follows one through):
+  :class:`Law` (the base: a law whose support is bounded, or the default of every hook) and
+  :class:`UnboundedLaw` (a law whose support is unbounded on a side, which states its tail
+  hooks); the constructor's parameter checks :func:`param`, :func:`finite`, :func:`positive`
+  and :func:`check` (the ``ValueError`` naming the parameter and its value, also under
+  :func:`divergences.checked`); :class:`Tail` and :func:`empty_tail` (the bounds on a tail);
+  :func:`load_flint` and :func:`num` (the ball arithmetic and a parameter as an exact float);
+  :func:`centred_piece` and :func:`mean_value` (a tight ball from a loose library function);
+  :data:`TIGHTNESS`, the factor of the contract on balls; and the panel marks around a centre
+  (:data:`SYM_MARKS`, :data:`SYM_EXP_MARKS`, :data:`SYM_POLY_MARKS`, :data:`EXP_MARKS`,
+  :data:`EDGE_MARKS`, :data:`UNIFORM_MARKS`).
 
 Example:
   >>> from divergences.extending import as_float_array
@@ -43,20 +54,57 @@ from divergences._src.options import (
     seed_option,
 )
 from divergences._src.precision import FloatArray, as_float_array
+from divergences.continuous._src.ball import Tail, empty_tail, load_flint, num
+from divergences.continuous._src.interface import (
+    EDGE_MARKS,
+    EXP_MARKS,
+    SYM_EXP_MARKS,
+    SYM_MARKS,
+    SYM_POLY_MARKS,
+    TIGHTNESS,
+    UNIFORM_MARKS,
+    Law,
+    UnboundedLaw,
+    centred_piece,
+    check,
+    finite,
+    mean_value,
+    param,
+    positive,
+)
 
 __all__ = [
+    "EDGE_MARKS",
+    "EXP_MARKS",
+    "SYM_EXP_MARKS",
+    "SYM_MARKS",
+    "SYM_POLY_MARKS",
+    "TIGHTNESS",
+    "UNIFORM_MARKS",
     "ArrayLike",
     "Base",
     "FloatArray",
     "Interval",
+    "Law",
+    "Tail",
+    "UnboundedLaw",
     "as_float_array",
+    "centred_piece",
+    "check",
     "conjugate_inner_ends",
+    "empty_tail",
+    "finite",
     "integer_option",
     "interval_contains",
     "is_finite_number",
     "is_integer",
     "level_option",
+    "load_flint",
+    "mean_value",
+    "num",
     "number_option",
+    "param",
+    "positive",
     "seed_option",
 ]
 

@@ -33,6 +33,7 @@ __all__ = [
     "is_integer",
     "level_option",
     "number_option",
+    "rtol_option",
     "seed_option",
 ]
 
@@ -213,3 +214,40 @@ def level_option(value: Any, name: str = "level", *, note: str = "") -> float:
       ValueError: level must be a finite number in (0, 1) (the interval's coverage), got 1
     """
     return number_option(value, name, above=0.0, below=1.0, note=note)
+
+
+def rtol_option(
+    value: Any, name: str = "rtol", *, zero: bool = False, default: float | None = None
+) -> float:
+    """A relative tolerance, the one rule of every ``rtol`` of the package, as a ``float``.
+
+    :func:`number_option` with ``above=0`` and ``below=1``: a finite number in ``(0, 1)``, or in
+    ``[0, 1)`` where ``zero`` (a W1 solver's ``rtol``, where 0 asks for the exact optimum); the
+    message reads ``"rtol must be a finite number in (0, 1), got {value!r}"``. Where ``default``
+    is given, None stands for it (an options record's field left to the method).
+
+    Args:
+      value: the tolerance as given.
+      name: the option's name (``"rtol"``).
+      zero: whether 0 is allowed.
+      default: the value None stands for; None (the default) where None is refused.
+
+    Returns:
+      ``float(value)``, or ``default`` for None.
+
+    Raises:
+      ValueError: unless the value follows the rule.
+
+    Example:
+      >>> rtol_option(1e-6)
+      1e-06
+      >>> rtol_option(None, zero=True, default=1e-9)
+      1e-09
+      >>> rtol_option(1.0)
+      Traceback (most recent call last):
+      ...
+      ValueError: rtol must be a finite number in (0, 1), got 1.0
+    """
+    if value is None and default is not None:
+        return default
+    return number_option(value, name, above=0.0, inclusive=zero, below=1.0)

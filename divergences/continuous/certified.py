@@ -46,12 +46,12 @@ from typing import Any
 from divergences._src.errors import runs_on_host
 from divergences._src.f_generators import FGenerator, routed
 from divergences.continuous import fast as _fast
-from divergences.continuous._src.certified_w1 import w1
-from divergences.continuous._src.effort import Precision
+from divergences.continuous._src.certified_w1 import w1_enclosure
+from divergences.continuous._src.effort import Precision, Stop
 from divergences.continuous._src.enclosure import Enclosure
 from divergences.continuous._src.f_enclosure import f_enclosure
 from divergences.continuous._src.gan_enclosure import gan_enclosure
-from divergences.continuous._src.inputs import check_concrete_law, check_rtol
+from divergences.continuous._src.inputs import check_concrete_law
 from divergences.continuous._src.interface import Law
 from divergences.continuous._src.quantity_enclosures import (
     chi_enclosure,
@@ -67,6 +67,7 @@ __all__ = [
     "BUDGET",
     "Enclosure",
     "PrecisionError",
+    "Stop",
     "chi_square",
     "f_divergence",
     "gan_value",
@@ -86,9 +87,12 @@ def __dir__() -> list[str]:
 # --- the quantities ---------------------------------------------------------------------------
 
 
-def _check(p: Law, q: Law, rtol: Any, base: Any = None) -> None:
-    """The checks every certified function makes of its input, in this order."""
-    check_rtol(rtol)
+def _check(p: Law, q: Law, base: Any = None) -> None:
+    """The checks every certified function makes of its laws and base, in this order.
+
+    The options (``rtol``, ``atol``, ``budget``) are checked once, by the refinement every
+    entry runs (:func:`~divergences.continuous._src.refine.refined`), before any work.
+    """
     check_concrete_law(p, "p")
     check_concrete_law(q, "q")
     if base is not None:
@@ -132,7 +136,7 @@ def js_divergence(
       >>> e.upper_bound - e.lower_bound < 1e-12
       True
     """
-    _check(p, q, rtol, base)
+    _check(p, q, base)
     return refined(
         "js_divergence",
         p,
@@ -196,7 +200,7 @@ def kl(
       >>> dvc.certified.kl(dvc.Uniform(0.0, 1.0), dvc.Beta(2.0, 3.0)).contains(3 - math.log(12))
       True
     """
-    _check(p, q, rtol, base)
+    _check(p, q, base)
     return refined(
         "kl",
         p,
@@ -232,7 +236,7 @@ def total_variation(
     Raises:
       PrecisionError: where the budget ends before the enclosure is that narrow.
     """
-    _check(p, q, rtol)
+    _check(p, q)
     return refined(
         "total_variation",
         p,
@@ -265,7 +269,7 @@ def hellinger(
     Raises:
       PrecisionError: where the budget ends before the enclosure is that narrow.
     """
-    _check(p, q, rtol)
+    _check(p, q)
     return refined(
         "hellinger",
         p,
@@ -315,7 +319,7 @@ def chi_square(
       >>> dvc.certified.chi_square(dvc.Beta(0.5, 2.0), dvc.Uniform(0.0, 1.0)).method
       'infinite: singular edge'
     """
-    _check(p, q, rtol)
+    _check(p, q)
     return refined(
         "chi_square",
         p,
@@ -362,7 +366,7 @@ def f_divergence(
       NotImplementedError: for a generator of your own (use the fast path).
       PrecisionError: where the budget ends before the enclosure is that narrow.
     """
-    _check(p, q, rtol, base)
+    _check(p, q, base)
     if not isinstance(f, FGenerator):
         raise ValueError(f"f must be a divergences.FGenerator, got {f!r}")
     route = routed(f)
@@ -415,7 +419,7 @@ def gan_value(
     Raises:
       PrecisionError: where the budget ends before the enclosure is that narrow.
     """
-    _check(p, q, rtol)
+    _check(p, q)
     if not (isinstance(d, str) and d == "optimal") and not isinstance(
         d, _fast.LogisticDiscriminator
     ):
@@ -429,4 +433,44 @@ def gan_value(
         atol=atol,
         budget=budget,
         fast=lambda: _fast.gan_value(p, q, d),
+    )
+
+
+@runs_on_host
+def w1(
+    p: Law, q: Law, *, rtol: float = 1e-12, atol: float = 0.0, budget: float = BUDGET
+) -> Enclosure:
+    r"""Certified Wasserstein-1 :math:`\int |F_p - F_q|` (host only, not jittable).
+
+    Two laws of one family that differ by a shift ``t`` (all other parameters equal): the closed
+    form :math:`|t|`. Otherwise ``|F - G|`` is integrated with ``real_abs`` (normal, Laplace,
+    uniform, exponential, Cauchy and their mixtures) and the tails are bounded by first moments;
+    ``inf`` (decided exactly) where a first moment is missing on a side where the tails do not
+    cancel, and where the masses differ (``"infinite: unequal masses"``): a mixture's weights,
+    never renormalised, summed exactly, give its mass, and :math:`F - G` tends to the
+    difference of the masses at :math:`+\infty`.
+
+    Args:
+      p: the first law.
+      q: the second law.
+      rtol: the relative width asked for.
+      atol: the absolute width asked for; 0 for the relative rule alone.
+      budget: seconds of processor time the refinement may spend at most.
+
+    Returns:
+      An :class:`Enclosure` with ``upper_bound - lower_bound <= max(rtol * upper_bound, atol)``.
+
+    Raises:
+      PrecisionError: where the budget ends before the enclosure is that narrow.
+    """
+    _check(p, q)
+    return refined(
+        "w1",
+        p,
+        q,
+        lambda r: w1_enclosure(p, q, r),
+        rtol=rtol,
+        atol=atol,
+        budget=budget,
+        fast=lambda: _fast.w1(p, q),
     )

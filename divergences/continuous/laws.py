@@ -26,8 +26,8 @@ never ask a law for its type; python-flint stays optional (imported, guarded, by
 ``divergences.continuous._src.ball``).
 
 A law built from concrete values checks them at construction (``ValueError`` naming the
-argument); built from traced values the checks are :func:`divergences.checked`'s. Rebuilding a
-law from its leaves (``jax.tree_util``) never re-validates.
+argument and its value); from traced values the checks are :func:`divergences.checked`'s. A law
+rebuilt from its leaves (``jax.tree_util``) skips it: every function here runs it again.
 
 Example:
   >>> import jax.numpy as jnp

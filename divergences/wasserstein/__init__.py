@@ -24,7 +24,7 @@ With the checks that show a plan is a coupling and a potential is 1-Lipschitz.
   problems on any executor (local processes, a Dask cluster's).
 * :func:`kr_potential` evaluates a ``w1_dual`` potential at any points (a k-d tree query).
 * Each method's options are one record (:class:`SparseOptions`, ...), passed as ``options=``
-  or field by field as keywords; one the method does not take is a ValueError.
+  or as keywords; one the method does not take is a ValueError, ``None`` included.
 
 Layout, one way through from problem to solution: ``primal``, ``dual``, ``one_d``, ``grid`` are
 the JAX API; the private code is under ``_src``: ``_src.problem`` validates a problem once and
@@ -40,13 +40,13 @@ The compiled extension ``_ot_native`` and its C++ sources ``_native/`` stay besi
 modules.
 """
 
+from divergences._src.metrics import Minkowski
 from divergences.wasserstein._src.device.sinkhorn import SinkhornOptions
 from divergences.wasserstein._src.host.dense import DenseOptions
 from divergences.wasserstein._src.host.grid_flow import GridFlowOptions
 from divergences.wasserstein._src.host.kr_lp import LPOptions
 from divergences.wasserstein._src.host.line import LineOptions
 from divergences.wasserstein._src.host.sparse import SparseOptions
-from divergences.wasserstein._src.metrics import Minkowski
 from divergences.wasserstein._src.results import (
     CertificateError,
     MethodName,

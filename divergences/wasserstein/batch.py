@@ -42,6 +42,8 @@ from divergences.wasserstein._src.problem import (
     METHODS,
     SolverOptions,
     check_known,
+    check_method,
+    choose,
     method_options,
     takes,
 )
@@ -304,24 +306,44 @@ def _finish(result: W1Batch, errors: dict[Any, BaseException], on_error: str, wh
 
 
 def _options(
-    metric: Metric, method: str, options: Any, keywords: dict[str, Any], name: str
+    metric: Metric,
+    method: str,
+    options: Any,
+    keywords: dict[str, Any],
+    problems: dict[Any, tuple[Any, ...]],
+    name: str,
+    what: str,
 ) -> dict[str, Any]:
-    """The keywords of every problem's ``w1_primal``, checked where the method is named.
+    """The keywords of every problem's ``w1_primal``, checked for every problem before any runs.
 
     One thread per problem by default (the executor's workers are the parallelism), where the
-    method takes ``threads``. Under ``"auto"``, whose method depends on each problem's size, a
-    keyword the chosen method does not take is that problem's error.
+    method takes ``threads``. A caller's option mistake (a keyword the method does not take,
+    ``None`` included, or a value it refuses) is a ``ValueError`` raised here, noted with the
+    first problem it hits: under ``"auto"``, whose method depends on each problem's size, by the
+    method each problem would get. A problem whose points the method cannot take is left to
+    fail on its own, as a failure of that problem.
     """
     check_known(keywords, name)
-    given = {k: v for k, v in keywords.items() if v is not None}
+    given = dict(keywords)
     if options is not None:
         if "threads" in getattr(options, "_fields", ()) and options.threads is None:
             options = options._replace(threads=1)
-    elif "threads" not in given and takes(method, "threads"):
+    elif given.get("threads") is None and takes(method, "threads"):
         given["threads"] = 1
-    if isinstance(method, str) and method in METHODS:
-        entry = METHODS[method]
-        entry.options(1, 1, method_options(entry, options, given))
+    check_method(method, dual=False)
+    for key, (x, y, *_) in problems.items():
+        n, m = (np.shape(t)[0] if np.ndim(t) else 0 for t in (x, y))
+        d = np.shape(x)[1] if np.ndim(x) == 2 else 1
+        try:
+            chosen, why = choose(method, metric, n, m, d, dual=False)
+        except ValueError:
+            continue  # the method cannot take this problem's points: that problem's failure
+        entry = METHODS[chosen]
+        try:
+            entry.options(n, m, method_options(entry, options, given, why))
+        except ValueError as err:
+            err.add_note(f"in {what} {key}")
+            raise
     return {"metric": metric, "method": method, "options": options, **given}
 
 
@@ -357,7 +379,7 @@ def w1_batch(
       progress: called with ``1`` as each problem ends, e.g. ``tqdm(total=len(pairs)).update``.
       on_error: ``"raise"``: once all have run, raise :class:`BatchError` if any failed (its
         ``.result`` keeps the others); ``"keep"``: return them, failures in ``errors``.
-      **keywords: its fields instead; ``"auto"``: a problem's error if its method lacks one.
+      **keywords: its fields instead; ``"auto"``: each problem's method must take them.
 
     Returns:
       A :class:`W1Batch` of shape ``(len(pairs),)``.
@@ -379,7 +401,7 @@ def w1_batch(
     """
     _check_call(on_error, progress, executor)
     problems = {i: _as_pair(p, f"pairs[{i}]") for i, p in enumerate(pairs)}
-    solve = _options(metric, method, options, keywords, "w1_batch")
+    solve = _options(metric, method, options, keywords, problems, "w1_batch", "pairs")
     out = _run(problems, solve, executor, max_workers, progress, "w1_batch")
     k = len(problems)
     value, lower, upper = (np.full(k, np.nan) for _ in range(3))
@@ -449,7 +471,7 @@ def w1_pairwise(
         for i in range(k)
         for j in range(i + 1, k)
     }
-    solve = _options(metric, method, options, keywords, "w1_pairwise")
+    solve = _options(metric, method, options, keywords, problems, "w1_pairwise", "pair")
     out = _run(problems, solve, executor, max_workers, progress, "w1_pairwise")
     value, lower, upper = (np.zeros((k, k)) for _ in range(3))
     methods = np.full((k, k), "", dtype=object)

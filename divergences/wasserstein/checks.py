@@ -14,17 +14,13 @@ import jax.numpy as jnp
 
 from divergences._src.array_types import ArrayLike
 from divergences._src.errors import is_traced
+from divergences._src.metrics import MetricSpec, check_metric, named_metric
 from divergences._src.precision import as_float_array, sum_tolerance
+from divergences._src.scaling import scale_exponent
 from divergences.wasserstein._src.device.scaled_costs import scaled_out, scaled_points
 from divergences.wasserstein._src.discrete_measures import as_points, exact_astype
-from divergences.wasserstein._src.metrics import (
-    MetricSpec,
-    check_metric,
-    named_metric,
-    scale_exponent,
-)
+from divergences.wasserstein._src.pairwise import Metric, cost_matrix_unchecked
 from divergences.wasserstein._src.results import SparsePlan
-from divergences.wasserstein.cost import Metric, cost_matrix_unchecked
 
 __all__ = ["CouplingReport", "check_coupling", "lipschitz_violation"]
 

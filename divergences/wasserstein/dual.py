@@ -10,9 +10,9 @@ import numpy as np
 
 from divergences._src.array_types import ArrayLike
 from divergences._src.errors import is_traced, require
+from divergences._src.metrics import check_metric
 from divergences.wasserstein._src.discrete_measures import as_points
 from divergences.wasserstein._src.host.threads import check_threads
-from divergences.wasserstein._src.metrics import check_metric
 from divergences.wasserstein._src.problem import SolverOptions, make_problem
 from divergences.wasserstein._src.results import W1Dual
 from divergences.wasserstein._src.runner import DUAL, potential_values, run

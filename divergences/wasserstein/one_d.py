@@ -28,6 +28,7 @@ from jax import lax
 from divergences._src.array_types import ArrayLike
 from divergences._src.float_environment import with_ieee_arithmetic
 from divergences._src.numerics import abs_subgradient, order_key
+from divergences._src.scaling import scale_exponent
 from divergences.wasserstein._src.device.scaled_costs import (
     magnitude_bits,
     scaled_out,
@@ -38,8 +39,7 @@ from divergences.wasserstein._src.discrete_measures import (
     exact_astype,
     value_with_derivative,
 )
-from divergences.wasserstein._src.metrics import scale_exponent
-from divergences.wasserstein.cost import times_power_of_two
+from divergences.wasserstein._src.pairwise import times_power_of_two
 
 __all__ = ["w1_1d"]
 
@@ -300,7 +300,7 @@ def _level_exponent(ends: jax.Array, count: int) -> jax.Array:
     sum of ``count`` gaps can overflow: every binade below stays representable, so a cloud
     mixing 1e300 and 1e-300 keeps its small gaps (dividing by the top itself, as for the costs,
     would push them below the normal range). The top's exponent is read from its bits where it
-    is subnormal (:func:`~._src.metrics.scale_exponent`; XLA takes it for 0). Clipped so that
+    is subnormal (:func:`~divergences._src.scaling.scale_exponent`; XLA takes it for 0). Clipped so that
     the factor is a normal float.
     """
     info = jnp.finfo(ends.dtype)

@@ -44,8 +44,8 @@ def w1_primal(
       method: ``"auto"`` (exact, on every backend: ``"dense"`` up to 2000 x 2000 Euclidean pairs,
         then ``"line"`` for d = 1, else ``"sparse"``), one of those, or ``"sinkhorn"`` (to rtol).
       options: the method's record (``dv.DenseOptions``, ``dv.SparseOptions``, ...), or
-      **keywords: its fields instead (``max_iter=``, ``rtol=``, ...: those the method takes,
-        ``None`` for its default; the table: :doc:`/concepts/wasserstein`).
+      **keywords: its fields instead (those the method takes, ``None`` for its default; any
+        other refused, ``None`` too; the table: :doc:`/concepts/wasserstein`).
 
     Returns:
       :class:`~divergences.W1Primal` ``(value, plan, u, v, lower_bound, upper_bound, method)``.

@@ -11,12 +11,14 @@ counter the error reports, with a clock that ticks per reading.
 import functools
 import itertools
 import math
+import re
 
 import mpmath as mp
 import pytest
 
 import divergences as dv
 from divergences import continuous as dvc
+from divergences._src.options import rtol_option
 from divergences.continuous._src import effort, refine
 
 C = dvc.certified
@@ -170,16 +172,72 @@ def test_a_quantity_that_cannot_reach_rtol_raises_with_the_enclosure_reached():
     with pytest.raises(C.PrecisionError) as caught:
         C.w1(p, q, budget=0.3)
     err = caught.value
-    assert isinstance(err, dv.SolverError) and err.status.name == "PIVOT_CAP"
+    # The certified path's own status (before: W1's PIVOT_CAP, borrowed for a time budget).
+    assert isinstance(err, dv.SolverError) and err.status is C.Stop.BUDGET
     assert (err.quantity, err.p, err.q, err.rtol, err.budget) == ("w1", p, q, RTOL, 0.3)
     assert err.enclosure is None or err.enclosure.contains(1.0 + 1e-6 - 1.0)
     assert err.evaluations > 0
     text = str(err)
     assert "w1(Laplace(loc=0.0, scale=1.0), Laplace(loc=0.0, scale=1.000001))" in text
-    assert "budget=0.3 s" in text and "a larger budget" in text and "rtol" in text
+    assert "the budget (0.3 s) ended" in text and "a budget above" in text and "rtol" in text
     if err.enclosure is not None:  # the atol the enclosure reached would meet is named
-        w = err.enclosure.upper_bound - err.enclosure.lower_bound
-        assert f"atol={w:.2g}" in text
+        assert refine.meets(err.enclosure, 0.0, _advised(text, "atol"))
+
+
+def _advised(text, option):
+    """The value of ``option`` that a PrecisionError's message advises."""
+    return float(re.search(rf"\b{option}=([0-9.e+-]+)[) ]", text).group(1))
+
+
+class _Spent:
+    """The parts of a refinement's effort that the message reads."""
+
+    def __init__(self, attempts, spent):
+        self.attempts, self.spent, self.evaluations, self.extra_bits = attempts, spent, 1000, 48
+
+
+def test_the_advice_is_accepted_and_holds():
+    # Before: "a looser rtol (rtol=1 holds this enclosure)", where rtol must lie in (0, 1), and
+    # "rtol=0.0021" for a relative width of 0.00213, which does not hold it.
+    p, q = N(0.0, 1.0), N(1.0, 1.0)
+    for lower, upper in ((0.0, 2.5623), (2.5e-19, 2.5053470739e-19), (1.0, 1.0 + 2.9e-12)):
+        reached = C.Enclosure((lower + upper) / 2, lower, upper, "arb")
+        text = refine._message("kl", p, q, reached, RTOL, 0.0, 5.0, 5.0, _Spent(3, True), [])
+        assert refine.meets(reached, 0.0, _advised(text, "atol"))
+        advice = text.rsplit("; ", 1)[1]
+        if "no rtol below 1 does" in text:
+            assert upper - lower > upper * 0.99 and "rtol=" not in advice
+        else:
+            rtol = _advised(advice, "rtol")
+            assert rtol_option(rtol) == rtol and refine.meets(reached, rtol, 0.0)
+
+
+def test_the_cap_that_ended_a_run_is_named_and_a_budget_sized_from_the_convergence_seen():
+    p, q = N(0.0, 1.0), N(1.0, 1.0)
+    reached = C.Enclosure(1.0, 1.0 - 5e-6, 1.0 + 5e-6, "arb")
+
+    def said(spent, history, attempts=3, seconds=1.0):
+        work = _Spent(attempts, spent)
+        return refine._message("kl", p, q, reached, RTOL, 0.0, 1.0, seconds, work, history)
+
+    # The width shrank 100-fold an attempt (1e-3, then 1e-5), each attempt 4 times longer than
+    # the last: 4 more attempts to 1e-12, 0.5 + 0.4 * (4 + 16 + 64 + 256) = 136.5 s.
+    text = said(True, [(0.1, 1e-3), (0.5, 1e-5)])
+    assert "the budget (1 s) ended it" in text and "a budget of about 140 s" in text
+    # The same seen by a refinement that ran out of attempts: no budget would reach it.
+    text = said(False, [(0.1, 1e-3), (0.5, 1e-5)], attempts=8, seconds=0.6)
+    assert "the cap of 8 attempts a refinement makes ended it, not the budget" in text
+    assert "no budget would" in text
+    # A real run: Cauchy KL 1e-9 apart ends at its attempts' cap in about a second of a budget
+    # of 60 (before: "a larger budget would reach it").
+    with pytest.raises(C.PrecisionError) as caught:
+        C.kl(dvc.Cauchy(0.0, 1.0), dvc.Cauchy(1e-9, 1.0), budget=60.0)
+    text = str(caught.value)
+    assert "the cap of 8 attempts a refinement makes ended it, not the budget" in text
+    assert caught.value.status is C.Stop.ATTEMPTS
+    assert refine.meets(caught.value.enclosure, _advised(text.rsplit("; ", 1)[1], "rtol"), 0.0)
+    # A width that stopped shrinking: more time would not help.
+    assert "more time would not reach" in said(True, [(0.1, 1e-5), (0.5, 1e-5)])
 
 
 def test_a_budget_spent_before_the_first_piece_raises_with_no_work():
@@ -240,6 +298,12 @@ def test_an_unbounded_enclosure_never_meets_the_precision():
     assert not refine.meets(half_line, 1e-12, 0.0)
     assert not refine.meets(half_line, 1e-12, math.inf)
     assert refine.meets(C.Enclosure(math.inf, math.inf, math.inf, "infinite: tails"), 1e-12, 0.0)
+    # (KL of Gamma(0.5, 1) and N(0, 1) reached only [x, inf] while the tails' density bound was
+    # the law's global one, infinite for a shape below 1; its tail's own bound encloses it now.)
     with pytest.raises(C.PrecisionError, match=r"unbounded") as caught:
-        C.kl(dvc.Gamma(0.5, 1.0), N(0.0, 1.0), budget=0.5)
-    assert caught.value.enclosure.lower_bound <= caught.value.enclosure.upper_bound
+        refine.refined(
+            "kl", N(0.0, 1.0), N(1.0, 1.0), lambda r: half_line, rtol=1e-12, atol=0.0, budget=0.5
+        )
+    assert caught.value.enclosure == half_line
+    e = C.kl(dvc.Gamma(0.5, 1.0), N(0.0, 1.0), budget=2.0)
+    assert e.contains(1.2033286032906843944)  # mpmath at 30 digits

@@ -1,8 +1,10 @@
 """The contract every law keeps, checked on every law of :mod:`divergences.continuous.laws`.
 
 The laws are found, not listed: every concrete ``Law`` the module exports, on the two laws its
-``_examples`` gives. A new law is in every test here by being exported, and a law missing a
-method the contract declares cannot be instantiated (``abc``).
+``_examples`` gives, and the law written out in ``docs/contributing.md`` (a law outside the
+package, built on :mod:`divergences.extending` alone, run from the page as a reader would copy
+it). A new law is in every test here by being exported, and a law missing a method the contract
+declares cannot be instantiated (``abc``).
 """
 
 import abc
@@ -22,11 +24,11 @@ import scipy.stats as st
 from divergences import continuous as dvc
 from divergences.continuous import certified
 from divergences.continuous import laws as laws_module
-from divergences.continuous._src.interface import TIGHTNESS, Law
+from divergences.extending import TIGHTNESS, Law, UnboundedLaw
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
-LAWS = sorted(
+EXPORTED = sorted(
     (
         obj
         for name in laws_module.__all__
@@ -36,6 +38,23 @@ LAWS = sorted(
     ),
     key=lambda c: c.__name__,
 )
+
+
+def _guide_law() -> type:
+    """The law of ``docs/contributing.md``, defined from the page's code block as it stands."""
+    text = (ROOT / "docs" / "contributing.md").read_text()
+    block = re.search(r"```python\n(# A law of your own.*?)```", text, re.S).group(1)
+    assert "divergences.continuous._src" not in block and "divergences._src" not in block
+    namespace: dict = {"__name__": "contributing_law"}
+    exec(compile(block, "docs/contributing.md", "exec"), namespace)
+    (cls,) = (
+        v for v in namespace.values() if inspect.isclass(v) and v.__module__ == "contributing_law"
+    )
+    return cls
+
+
+GUIDE_LAW = _guide_law()
+LAWS = [*EXPORTED, GUIDE_LAW]
 
 # scipy's law for each family it has; a law without one is named in NO_SCIPY, so that a new law
 # is in one of the two (test_every_law_has_its_scipy_reference_or_says_it_has_none).
@@ -49,6 +68,7 @@ SCIPY = {
     "StudentT": lambda d: st.t(d.df, d.loc, d.scale),
     "Cauchy": lambda d: st.cauchy(d.loc, d.scale),
     "Gamma": lambda d: st.gamma(d.shape, d.loc, d.scale),
+    "HyperbolicSecant": lambda d: st.hypsecant(d.loc, d.scale),
 }
 NO_SCIPY = {"Mixture"}
 
@@ -89,6 +109,36 @@ def test_a_law_missing_a_declared_method_fails_when_instantiated():
     declared = {n for n in dir(Law) if getattr(getattr(Law, n), "__isabstractmethod__", False)}
     assert {"log_prob", "cdf", "_ball_cdf", "_ball_cdf_piece", "_examples"} <= declared
     assert isinstance(Law, abc.ABCMeta)
+
+
+def test_the_contract_is_checked_where_the_class_is_defined_and_where_it_is_used():
+    # The constructor takes the fields (a rebuilt law is checked again by it): at definition.
+    with pytest.raises(TypeError, match=r"Tilted.__init__ must take its _fields .* not take tilt"):
+
+        class Tilted(dvc.Normal):
+            _fields = ("loc", "scale", "tilt")
+
+    # A law with an unbounded side declares its tail hooks: abstract on UnboundedLaw.
+    class Open(UnboundedLaw):
+        _fields = ("loc", "scale")
+        __init__ = GUIDE_LAW.__init__
+
+    for name in ("_ball_tail_start", "_ball_tail", "_ball_truncation"):
+        assert name in Open.__abstractmethods__
+    # Before: a bounded law's default hooks on an unbounded side reached "cannot convert float
+    # NaN to integer" in the integrals, naming neither the law nor the hook.
+    undeclared = type(
+        "Undeclared",
+        (Law,),
+        {n: vars(GUIDE_LAW)[n] for n in Law.__abstractmethods__ | {"__init__"}}
+        | {"_fields": ("loc", "scale"), "_ball_tail_start": Law._ball_tail_start},
+    )
+    law = undeclared(0.0, 1.0)
+    with pytest.raises(TypeError, match=r"Undeclared\(loc=0.0, scale=1.0\) has an unbounded left"):
+        certified.kl(law, dvc.Normal(0.0, 1.0))
+    # _set stores the fields, and no other name.
+    with pytest.raises(TypeError, match=r"_set: tilt not among its _fields"):
+        dvc.Normal(0.0, 1.0)._set(tilt=1.0)
 
 
 def test_every_law_has_its_scipy_reference_or_says_it_has_none():
@@ -201,7 +251,7 @@ def _rounding(value):
     return 2.0 ** (8 - flint.ctx.prec) * (1 + abs(float(value.mid())))
 
 
-@pytest.mark.parametrize("cls", tiered("Beta", "Gamma", "Mixture"), ids=ids)
+@pytest.mark.parametrize("cls", tiered("Beta", "Gamma", "Mixture", "HyperbolicSecant"), ids=ids)
 def test_ball_arithmetic_is_tight_on_real_and_complex_balls(cls):
     """The contract of ``interface.py``: radius <= TIGHTNESS * r * |f'| + rounding."""
     arb, acb = flint.arb, flint.acb
@@ -258,11 +308,11 @@ def test_fast_and_certified_kl_match_mpmath_on_the_examples(cls):
 
 
 def _law_names(text):
-    return {c.__name__ for c in LAWS if re.search(rf"\b{c.__name__}\b", text)}
+    return {c.__name__ for c in EXPORTED if re.search(rf"\b{c.__name__}\b", text)}
 
 
 def test_every_law_is_in_the_laws_docstring_the_api_page_and_the_concepts_page():
-    names = {c.__name__ for c in LAWS}
+    names = {c.__name__ for c in EXPORTED}
     api = (ROOT / "docs" / "api.md").read_text()
     documented = set(re.findall(r"autoclass:: divergences\.continuous\.(\w+)", api))
     assert names <= documented, names - documented

@@ -465,7 +465,7 @@ def test_sparse_jit_and_vmap_equal_eager():
     ("options", "match"),
     [
         ({"method": "sparse", "metric": "cityblock"}, "needs metric='euclidean'"),
-        ({"method": "sparse", "rtol": -1e-3}, "rtol must be in"),
+        ({"method": "sparse", "rtol": -1e-3}, r"rtol must be a finite number in \[0, 1\), got"),
         ({"method": "sparse", "max_rounds": 0}, "max_rounds must be a positive integer"),
         ({"method": "sparse", "max_iter": 1.5}, "max_iter must be a positive integer"),
         ({"method": 3}, "method must be one of"),

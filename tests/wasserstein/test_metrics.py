@@ -22,13 +22,14 @@ from hypothesis import strategies as st
 from scipy.spatial.distance import cdist
 
 import divergences as dv
+from divergences._src.metrics import NAMED, Minkowski, cost_error
+from divergences._src.scaling import scale_exponent
 from divergences.testing import tolerance
 from divergences.testing.measures import measure_pairs
 from divergences.testing.reference import central_difference, highs_primal
 from divergences.wasserstein._src.device import scaled_costs, sinkhorn
 from divergences.wasserstein._src.device.scaled_costs import cost_tau
 from divergences.wasserstein._src.host.costs import arc_costs, host_costs
-from divergences.wasserstein._src.metrics import NAMED, Minkowski, cost_error, scale_exponent
 
 F64 = tolerance("float64")
 LP = tolerance("lp")

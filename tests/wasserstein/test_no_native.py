@@ -55,7 +55,7 @@ def test_sparse_method_says_it_is_not_built(without_native):
 def test_auto_takes_the_dense_solver_up_to_its_limit(without_native, monkeypatch):
     x, y, a, b = _clouds()
     monkeypatch.setattr(_problem, "SPARSE_MIN_PAIRS", 10)  # "large" for auto
-    assert _problem._choose("auto", "euclidean", 30, 24, 2, dual=False)[0] == "dense"
+    assert _problem.choose("auto", "euclidean", 30, 24, 2, dual=False)[0] == "dense"
     ref = float(dv.w1_primal(x, y, a, b, method="dense").value)
     np.testing.assert_allclose(float(dv.w1_primal(x, y, a, b).value), ref, **LP)
     np.testing.assert_allclose(float(dv.w1_dual(x, y, a, b).value), ref, **LP)

@@ -153,10 +153,44 @@ def test_a_value_is_checked_by_the_method_that_takes_it(keyword, value):
         dv.w1_primal(x, x + 1.0, method="sparse", options=dv.SparseOptions(**{keyword: value}))
 
 
-def test_none_is_the_methods_own_for_any_keyword():
+def test_none_is_the_default_of_a_keyword_the_method_takes():
     x = np.array([[0.0, 0.0], [0.0, 1.0]])
-    sol = dv.w1_primal(x, x + np.array([2.0, 0.0]), method="dense", rtol=None, max_rounds=None)
+    sol = dv.w1_primal(x, x + np.array([2.0, 0.0]), method="dense", max_iter=None, threads=None)
     assert float(sol.value) == 2.0
+
+
+#: One keyword each method does not take, and a misspelling no method takes.
+NOT_TAKEN = [(m, min(set(VALUES) - TAKES[m])) for m in TAKES if set(VALUES) - TAKES[m]] + [
+    (m, "tolerence") for m in TAKES
+]
+
+
+@pytest.mark.parametrize(("method", "keyword"), NOT_TAKEN)
+def test_a_keyword_the_method_does_not_take_is_refused_even_as_none(method, keyword):
+    # One rule whatever the value: None is no pass for a keyword the method does not take.
+    with pytest.raises(ValueError) as eager:
+        _call(method, **{keyword: None})()
+    message = str(eager.value)
+    assert f"does not take {keyword}" in message or f"keyword {keyword}, which is no" in message
+    with pytest.raises(ValueError) as traced:
+        _jitted(method, **{keyword: None})()
+    assert str(traced.value) == message
+
+
+def test_a_record_and_a_keyword_set_to_none_are_both_given():
+    x = np.array([[0.0, 0.0], [0.0, 1.0]])
+    with pytest.raises(ValueError, match="either as options= or as keywords, not both"):
+        dv.w1_primal(x, x, method="dense", options=dv.DenseOptions(), max_iter=None)
+
+
+def test_the_batches_refuse_a_keyword_as_none_before_any_problem_runs():
+    x = np.array([[0.0, 0.0], [0.0, 1.0]])
+    for batch, items in ((dv.w1_batch, [(x, x + 1.0)]), (dv.w1_pairwise, [x, x + 1.0])):
+        with pytest.raises(ValueError, match="keyword tolerence, which is no method's option"):
+            batch(items, method="dense", tolerence=None)
+        with pytest.raises(ValueError, match="method='dense' does not take max_rounds") as e:
+            batch(items, method="dense", max_rounds=None)
+        assert not isinstance(e.value, dv.BatchError)
 
 
 def test_a_record_and_keywords_together_or_another_methods_record_are_refused():
@@ -225,9 +259,16 @@ def test_w1_batch_takes_the_same_options_as_w1_primal():
         # The device method takes no threads: the batch's one thread per problem is not forced.
         sk = dv.w1_batch(pairs, method="sinkhorn", max_iter=20_000, executor=pool)
         assert np.all(sk.lower_bound <= sk.upper_bound)
-        # Under auto, each problem's chosen method must take it: dense for these sizes.
-        kept = dv.w1_batch(pairs, max_rounds=3, executor=pool, on_error="keep")
-        assert set(kept.errors) == {0, 1, 2}
-        assert "chose 'dense'" in str(kept.errors[0])
+        # Under auto, each problem's chosen method must take it (dense for these sizes): a
+        # caller's mistake, a ValueError before any problem runs, not a BatchError.
+        ran = []
+        with pytest.raises(ValueError, match="chose 'dense'") as auto:
+            dv.w1_batch(pairs, max_rounds=3, executor=pool, progress=ran.append)
+        assert not isinstance(auto.value, dv.BatchError) and ran == []
+        assert "in pairs 0" in auto.value.__notes__
+        # A method that cannot take a problem's points stays that problem's failure.
+        line = [(np.array([0.0, 1.0]), np.array([2.0])), pairs[0]]
+        kept = dv.w1_batch(line, method="line", rtol=0.5, executor=pool, on_error="keep")
+        assert list(kept.errors) == [1] and "needs points on the line" in str(kept.errors[1])
         square = dv.w1_pairwise([p[0] for p in pairs], max_iter=10_000, executor=pool)
         assert square.value[0, 1] == float(dv.w1_primal(pairs[0][0], pairs[1][0]).value)

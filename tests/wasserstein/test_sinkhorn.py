@@ -218,8 +218,8 @@ def test_bad_input_under_jit_is_skipped():
     ("options", "pattern"),
     [
         ({"rtol": 0.0}, "rtol must be > 0 for method='sinkhorn'"),
-        ({"rtol": 1.5}, "rtol must be in"),
-        ({"rtol": "small"}, "rtol must be a number"),
+        ({"rtol": 1.5}, r"rtol must be a finite number in \[0, 1\), got"),
+        ({"rtol": "small"}, r"rtol must be a finite number in \[0, 1\), got"),
         ({"max_iter": 0}, "max_iter must be a positive integer"),
         ({"metric": lambda p, q: jnp.sum(jnp.abs(p - q))}, "method='sinkhorn' needs a named"),
         ({"method": "sinkhorns"}, "method must be one of"),

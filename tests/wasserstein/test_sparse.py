@@ -607,8 +607,8 @@ def test_auto_routes_by_size_and_metric(monkeypatch):
     [
         ({"method": "fast"}, "method must be one of"),
         ({"method": "sparse", "metric": "cityblock"}, "needs metric='euclidean'"),
-        ({"method": "sparse", "rtol": -1e-3}, "rtol must be in"),
-        ({"method": "sparse", "rtol": "tight"}, "rtol must be a number"),
+        ({"method": "sparse", "rtol": -1e-3}, r"rtol must be a finite number in \[0, 1\), got"),
+        ({"method": "sparse", "rtol": "tight"}, r"rtol must be a finite number in \[0, 1\), got"),
         ({"method": "sparse", "max_rounds": 0}, "max_rounds must be a positive integer"),
         ({"method": "sparse", "max_iter": 0}, "max_iter must be a positive integer"),
     ],

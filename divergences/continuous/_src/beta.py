@@ -60,7 +60,12 @@ class Beta(Law):
         positive(b, "b", "a shape of the beta law")
         finite(low, "low")
         finite(high, "high")
-        check(high > low, "high must be > low (a beta law on [low, high])")
+        check(
+            high > low,
+            "high must be > low (a beta law on [low, high]), got low={low}, high={high}",
+            low=low,
+            high=high,
+        )
         self._set(a=a, b=b, low=low, high=high)
 
     def log_prob(self, x: Any) -> jax.Array:
@@ -112,6 +117,9 @@ class Beta(Law):
 
     def _affine(self, point: Callable[[Any], Any], width: Callable[[Any], Any]) -> Law:
         return Beta(self.a, self.b, point(self.low), point(self.high))
+
+    def _shift_parts(self) -> tuple[tuple[float, ...], tuple[float, ...]]:
+        return (num(self.low), num(self.high)), (num(self.a), num(self.b))
 
     # --- ball arithmetic -----------------------------------------------------------------------
 

@@ -5,96 +5,64 @@ evaluates each component's ``F`` on a piece as an analytic function (the law's o
 ``_ball_cdf_piece``), the
 absolute difference is integrated with ``real_abs`` over the pieces of
 :func:`~divergences.continuous._src.integrals.sum_pieces`, and the tails are bounded by first moments.
-Two laws that differ by a shift have the closed form :math:`|t|`. Re-exported by
-:mod:`divergences.continuous.certified` beside the divergences.
+Two laws that differ by a shift have the closed form :math:`|t|`. The entry,
+:func:`divergences.continuous.certified.w1`, refines it beside the divergences.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
 
-from divergences._src.errors import runs_on_host
-from divergences.continuous import fast as _fast
-from divergences.continuous._src.ball import load_flint, num
+from divergences.continuous._src.ball import load_flint
+from divergences.continuous._src.common_part import same_law
 from divergences.continuous._src.effort import Precision
-from divergences.continuous._src.enclosure import ARB, Enclosure, enclosure_of, infinite
+from divergences.continuous._src.enclosure import ARB, EQUAL, Enclosure, enclosure_of, infinite
 from divergences.continuous._src.infinite import w1_tail_infinite
-from divergences.continuous._src.inputs import check_concrete_law, check_rtol
 from divergences.continuous._src.integrals import cdf_floats, sum_pieces
 from divergences.continuous._src.interface import Law, exact_components, support_floats
-from divergences.continuous._src.refine import BUDGET, refined
 from divergences.continuous._src.tail_bounds import tails
 
-__all__ = ["w1"]
+__all__ = ["w1_enclosure"]
 
 
-def _shift_between(p: Law, q: Law) -> float | None:
-    """``t`` if ``q`` is the law of ``X + t`` for ``X ~ p`` (same family and shape), else None."""
-    if type(p) is not type(q) or len(p._components()) != 1 or p._components()[0][1] is not p:
+def _shift_between(p: Law, q: Law) -> tuple[float, float] | None:
+    """Where ``q`` is the law of ``X + t`` for ``X ~ p`` (same family and shape): a location of each.
+
+    By each law's :meth:`~Law._shift_parts`: the other parameters equal, every location moved
+    by the one ``t``, exactly. None otherwise.
+    """
+    if type(p) is not type(q):
         return None
-    names = p._fields
-    loc_names = {"loc", "low", "high"}
-    if any(num(getattr(p, f)) != num(getattr(q, f)) for f in names if f not in loc_names):
+    parts_p, parts_q = p._shift_parts(), q._shift_parts()
+    if parts_p is None or parts_q is None or parts_p[1] != parts_q[1]:
         return None
-    moved = [f for f in names if f in loc_names]
-    shifts = {num(getattr(q, f)) - num(getattr(p, f)) for f in moved}
-    exact = all(
-        num(getattr(q, f)) - num(getattr(p, f)) + num(getattr(p, f)) == num(getattr(q, f))
-        for f in moved
-    )
+    shifts = {b - a for a, b in zip(parts_p[0], parts_q[0], strict=True)}
+    exact = all(b - a + a == b for a, b in zip(parts_p[0], parts_q[0], strict=True))
     if len(shifts) != 1 or not exact:
         return None
-    return shifts.pop()
+    return parts_p[0][0], parts_q[0][0]
 
 
-@runs_on_host
-def w1(
-    p: Law, q: Law, *, rtol: float = 1e-12, atol: float = 0.0, budget: float = BUDGET
-) -> Enclosure:
-    r"""Certified Wasserstein-1 :math:`\int |F_p - F_q|` (host only, not jittable).
-
-    Two laws of one family that differ by a shift ``t`` (all other parameters equal): the closed
-    form :math:`|t|`. Otherwise ``|F - G|`` is integrated with ``real_abs`` (normal, Laplace,
-    uniform, exponential, Cauchy and their mixtures) and the tails are bounded by first moments;
-    ``inf`` (decided exactly) where a first moment is missing on a side where the tails do not
-    cancel.
-
-    Args:
-      p: the first law.
-      q: the second law.
-      rtol: the relative width asked for.
-      atol: the absolute width asked for; 0 for the relative rule alone.
-      budget: seconds of processor time the refinement may spend at most.
-
-    Returns:
-      An :class:`Enclosure` with ``upper_bound - lower_bound <= max(rtol * upper_bound, atol)``.
-
-    Raises:
-      PrecisionError: where the budget ends before the enclosure is that narrow.
-    """
-    check_rtol(rtol)
-    check_concrete_law(p, "p")
-    check_concrete_law(q, "q")
-    return refined(
-        "w1",
-        p,
-        q,
-        lambda r: _w1_enclosure(p, q, r),
-        rtol=rtol,
-        atol=atol,
-        budget=budget,
-        fast=lambda: _fast.w1(p, q),
-    )
+def _mass(law: Law) -> Fraction:
+    """The total mass of ``law``: its weights summed exactly (1 for a law that is no mixture)."""
+    return sum((Fraction(w) for w, _ in exact_components(law)), Fraction(0))
 
 
-def _w1_enclosure(p: Law, q: Law, rtol: float) -> Enclosure:
-    t = _shift_between(p, q)
+def w1_enclosure(p: Law, q: Law, rtol: float) -> Enclosure:
+    """The enclosure of :math:`W_1(p, q)` at one tolerance: decided exactly, a closed form or a ball."""
+    if same_law(p, q):
+        return EQUAL
+    if _mass(p) != _mass(q):
+        # F - G tends to the difference of the masses at +inf: its integral diverges.
+        return infinite(1.0, "unequal masses")
+    shifted = _shift_between(p, q)
     flint = load_flint()
-    if t is not None:
-        return _shift_closed_form(flint, p, q, rtol)
+    if shifted is not None:
+        return _shift_closed_form(flint, *shifted, rtol)
     if bool(w1_tail_infinite(p, q)):
         return infinite(1.0, "tails")
     _check_components_supported(p, q)
@@ -114,13 +82,10 @@ def _w1_enclosure(p: Law, q: Law, rtol: float) -> Enclosure:
         return enclosure_of(total, ARB, 0.0)
 
 
-def _shift_closed_form(flint: Any, p: Law, q: Law, rtol: float) -> Enclosure:
-    """W1 of ``p`` and its shift ``q``: the distance :math:`|t|` between their locations."""
+def _shift_closed_form(flint: Any, a: float, b: float, rtol: float) -> Enclosure:
+    """W1 of a law and its shift: the distance :math:`|b - a|` between their locations."""
     with Precision(rtol):
-        moved = [f for f in p._fields if f in ("loc", "low", "high")]
-        f0 = moved[0]
-        ball = abs(flint.arb(num(getattr(q, f0))) - flint.arb(num(getattr(p, f0))))
-        return enclosure_of(ball, "closed form", 0.0)
+        return enclosure_of(abs(flint.arb(b) - flint.arb(a)), "closed form", 0.0)
 
 
 def _check_components_supported(p: Law, q: Law) -> None:

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import enum
 import math
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from divergences.continuous._src.ball import load_flint
-from divergences.continuous._src.inputs import check_rtol
 
 __all__ = [
     "EFFORT",
@@ -25,9 +25,27 @@ __all__ = [
     "BudgetSpent",
     "Effort",
     "Precision",
+    "Stop",
     "Unconverged",
     "effort",
 ]
+
+
+class Stop(enum.IntEnum):
+    """Why a certified computation stopped short: the ``status`` of its :class:`SolverError`.
+
+    The certified path's own statuses (W1's are its ``Status``): a refinement's
+    :class:`~divergences.continuous.certified.PrecisionError` ended by its budget or by its cap
+    of attempts, or an integral that is not finite within the integrals' own limit of
+    evaluations.
+    """
+
+    #: The budget of processor time ended the refinement.
+    BUDGET = 1
+    #: The refinement made every attempt it makes before the budget ended.
+    ATTEMPTS = 2
+    #: An integral was not finite within the integrals' own limit of evaluations.
+    NOT_FINITE = 3
 
 
 class Bits:
@@ -54,7 +72,7 @@ class Precision(Bits):
     def __init__(self, rtol: float) -> None:
         work = EFFORT.get()
         extra = 0 if work is None else work.extra_bits
-        super().__init__(max(64, int(-math.log2(check_rtol(rtol))) + 24) + extra)
+        super().__init__(max(64, int(-math.log2(rtol)) + 24) + extra)
 
 
 class Effort:

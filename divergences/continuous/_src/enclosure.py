@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 from divergences._src.interval import interval_contains
 from divergences.continuous._src.ball import load_flint
 
-__all__ = ["ARB", "Enclosure", "down", "enclosure_of", "infinite", "up"]
+__all__ = ["ARB", "EQUAL", "Enclosure", "down", "enclosure_of", "infinite", "up"]
 
 
 class Enclosure(NamedTuple):
@@ -38,6 +38,9 @@ class Enclosure(NamedTuple):
 
 
 ARB = "arb integration + analytic tails"
+
+#: The enclosure of a divergence or distance between a law and itself: 0 exactly.
+EQUAL = Enclosure(0.0, 0.0, 0.0, "equal laws")
 
 
 def down(x: Any) -> float:

@@ -18,12 +18,19 @@ import jax.numpy as jnp
 
 from divergences.continuous._src import ball
 from divergences.continuous._src.ball import Tail, num
-from divergences.continuous._src.interface import EXP_MARKS, Law, finite, param, positive
+from divergences.continuous._src.interface import (
+    EXP_MARKS,
+    Law,
+    UnboundedLaw,
+    finite,
+    param,
+    positive,
+)
 
 __all__ = ["Exponential"]
 
 
-class Exponential(Law):
+class Exponential(UnboundedLaw):
     r"""The exponential law of rate :math:`\lambda`, shifted to start at ``loc``.
 
     Args:
@@ -78,6 +85,9 @@ class Exponential(Law):
 
     def _affine(self, point: Callable[[Any], Any], width: Callable[[Any], Any]) -> Law:
         return Exponential(self.rate / width(1.0), point(self.loc))
+
+    def _shift_parts(self) -> tuple[tuple[float, ...], tuple[float, ...]]:
+        return (num(self.loc),), (num(self.rate),)
 
     # --- ball arithmetic -----------------------------------------------------------------------
 

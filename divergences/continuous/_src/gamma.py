@@ -39,6 +39,7 @@ from divergences.continuous._src.interface import (
     EXP_MARKS,
     SYM_MARKS,
     Law,
+    UnboundedLaw,
     centred_piece,
     finite,
     param,
@@ -52,7 +53,7 @@ _EDGE = 2.0 ** -np.arange(48.0, 0.0, -4.0)
 _BALL_EDGE = [2.0**-j for j in range(120, 0, -4)]
 
 
-class Gamma(Law):
+class Gamma(UnboundedLaw):
     r"""The gamma law of shape :math:`k` and scale :math:`\theta`, shifted to start at ``loc``.
 
     Its mean is :math:`c + k\theta`, its variance :math:`k\theta^2`; the density is unbounded at
@@ -127,6 +128,9 @@ class Gamma(Law):
 
     def _affine(self, point: Callable[[Any], Any], width: Callable[[Any], Any]) -> Law:
         return Gamma(self.shape, width(self.scale), point(self.loc))
+
+    def _shift_parts(self) -> tuple[tuple[float, ...], tuple[float, ...]]:
+        return (num(self.loc),), (num(self.shape), num(self.scale))
 
     # --- ball arithmetic -----------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""The certified path's checks of its input: laws with concrete parameters, a tolerance in (0, 1)."""
+"""The certified path's check of its laws: the fast path's checks, and parameters that are concrete."""
 
 from __future__ import annotations
 
@@ -7,11 +7,10 @@ from typing import Any
 import jax
 from jax.core import Tracer
 
-from divergences._src.options import number_option
 from divergences.continuous._src.interface import Law
 from divergences.continuous._src.quadrature import check_law
 
-__all__ = ["check_concrete_law", "check_rtol"]
+__all__ = ["check_concrete_law"]
 
 
 def check_concrete_law(law: Any, name: str) -> None:
@@ -26,8 +25,3 @@ def check_concrete_law(law: Any, name: str) -> None:
 
 def _leaves(law: Law) -> list[Any]:
     return jax.tree_util.tree_leaves(law)
-
-
-def check_rtol(rtol: Any) -> float:
-    """``rtol`` as a float, or a ValueError naming it and its rule: a finite number in (0, 1)."""
-    return number_option(rtol, "rtol", below=1.0)

@@ -26,16 +26,17 @@ from typing import Any
 import jax.numpy as jnp
 import numpy as np
 
+from divergences._src.solver_error import SolverError
 from divergences.continuous._src.ball import load_flint
 from divergences.continuous._src.effort import (
     EFFORT,
     EVAL_LIMIT,
     Bits,
     BudgetSpent,
+    Stop,
     Unconverged,
 )
 from divergences.continuous._src.interface import Law, exact_components, support_floats
-from divergences.wasserstein._src.results import SolverError, Status
 
 __all__ = [
     "Integrand",
@@ -271,7 +272,7 @@ def _piece_integral(
             "needs there (a mixture's log density far from its components, where the "
             "exponentials of its components' differences are bounded only on tiny balls); "
             "divergences.continuous.fast gives the value with an error estimate",
-            Status.NUMERICAL,
+            Stop.NOT_FINITE,
         )
     return r
 

@@ -47,6 +47,8 @@ scale, that the families place around their centres and ends.
 from __future__ import annotations
 
 import abc
+import inspect
+import math
 import operator
 from collections.abc import Callable
 from typing import Any, ClassVar
@@ -70,6 +72,7 @@ __all__ = [
     "TIGHTNESS",
     "UNIFORM_MARKS",
     "Law",
+    "UnboundedLaw",
     "centred_piece",
     "check",
     "exact_components",
@@ -77,9 +80,8 @@ __all__ = [
     "mean_value",
     "param",
     "positive",
+    "recheck",
     "sample_shape",
-    "shift_tv",
-    "standardised",
     "support_floats",
 ]
 
@@ -100,18 +102,46 @@ def param(x: Any, name: str) -> Any:
     return arr
 
 
-def check(ok: Any, message: str) -> None:
-    require(ok, message)
+def check(ok: Any, message: str, **values: Any) -> None:
+    """A parameter rule: ``message`` (its ``{field}`` placeholders filled from ``values``)."""
+    require(ok, message, **values)
 
 
 def finite(x: Any, name: str) -> None:
+    """``name`` must be finite: the message names the parameter and its value."""
     xp = jnp if is_traced(x) else np
-    check(xp.isfinite(x), f"{name} must be finite")
+    check(xp.isfinite(x), f"{name} must be finite, got {{value}}", value=x)
 
 
 def positive(x: Any, name: str, what: str) -> None:
+    """``name`` must be finite and > 0 (``what`` it is): the message names it and its value."""
     xp = jnp if is_traced(x) else np
-    check(xp.isfinite(x) & (x > 0), f"{name} must be finite and > 0 ({what})")
+    check(
+        xp.isfinite(x) & (x > 0), f"{name} must be finite and > 0 ({what}), got {{value}}", value=x
+    )
+
+
+def recheck(law: Law, name: str) -> None:
+    """Runs ``law``'s constructor again on its fields: every parameter check, whatever built it.
+
+    A law rebuilt by :func:`jax.tree_util.tree_map` (or any pytree transformation) is made
+    without its constructor, so its parameters were never checked. The contract says that a
+    law's constructor takes its ``_fields`` as keywords, so the law's own checks run again here,
+    with their own messages (the parameter and its value), a note naming the argument
+    ``name``; a mixture's components first. A law its constructor built (marked by
+    :meth:`Law._set`) has had them, and is passed over. On concrete parameters they raise at once; on
+    traced ones they are the checks of :func:`divergences.checked`, as in the constructor.
+    """
+    try:
+        for value in (getattr(law, f) for f in law._fields):
+            for part in value if isinstance(value, tuple) else (value,):
+                if isinstance(part, Law):
+                    recheck(part, name)
+        if not getattr(law, "_constructed", False):
+            type(law)(**{f: getattr(law, f) for f in law._fields})
+    except ValueError as err:
+        err.add_note(f"in {name} = {law!r}")
+        raise
 
 
 # The factor of the contract on ball arithmetic (the module's docstring): an output's radius is at
@@ -131,6 +161,7 @@ class Law(abc.ABC):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        _check_fields(cls)
 
         def flatten(law: Law) -> tuple[tuple[Any, ...], None]:
             return tuple(getattr(law, f) for f in cls._fields), None
@@ -147,12 +178,27 @@ class Law(abc.ABC):
         raise AttributeError(f"{type(self).__name__} is immutable")
 
     def _set(self, **values: Any) -> None:
+        """Sets the fields of a law being built: the one way a constructor stores them.
+
+        A law is immutable (``__setattr__`` raises), so its constructor checks its parameters
+        (:func:`param`, :func:`finite`, :func:`positive`, :func:`check`) and ends with
+        ``self._set(name=value, ...)``, one keyword per name of ``_fields``.
+        """
+        unknown = sorted(set(values) - set(self._fields))
+        if unknown:
+            raise TypeError(
+                f"{type(self).__name__}._set: {', '.join(unknown)} not among its _fields "
+                f"{self._fields}"
+            )
         for k, v in values.items():
             object.__setattr__(self, k, v)
+        # Built by its constructor, whose checks ran: recheck need not run them again (a law
+        # unflattened by jax.tree_util is made without it, and without this mark).
+        object.__setattr__(self, "_constructed", True)
 
     def __repr__(self) -> str:
         def show(v: Any) -> str:
-            if isinstance(v, np.ndarray) and v.ndim == 0:
+            if isinstance(v, np.ndarray | np.generic) and np.ndim(v) == 0:
                 return repr(float(v))
             return repr(v)
 
@@ -343,10 +389,20 @@ class Law(abc.ABC):
     def _ball_tail_start(self, *, left: bool) -> float:
         """The smallest ``t`` at which :meth:`_ball_tail` holds (``left``: for ``(-inf, -t]``).
 
-        The default: the support's end on that side (tails beyond finite ends are empty).
+        The default: the support's end on that side (tails beyond finite ends are empty). A law
+        whose support is unbounded on that side derives from :class:`UnboundedLaw`, which
+        declares its tail hooks; one that does not is refused here, naming it and the hooks.
         """
         lo, hi = support_floats(self)
-        return -lo if left else hi
+        end = -lo if left else hi
+        if not math.isfinite(end):
+            raise TypeError(
+                f"{self!r} has an unbounded {'left' if left else 'right'} side (support "
+                f"[{lo}, {hi}]) but derives from Law, whose tails are empty past finite ends: "
+                "derive it from UnboundedLaw and state _ball_tail_start, _ball_tail and "
+                "_ball_truncation"
+            )
+        return end
 
     def _ball_tail(self, t: float, *, left: bool) -> Tail:
         """Bounds on ``[t, inf)`` (``left``: on ``(-inf, -t]``), for ``t >= _ball_tail_start``.
@@ -361,6 +417,15 @@ class Law(abc.ABC):
     def _ball_truncation(self, rtol: float, *, left: bool) -> float:
         """A point of the tail (``left``: mirrored) past which its mass is far below ``rtol``."""
         return self._ball_tail_start(left=left)
+
+    def _shift_parts(self) -> tuple[tuple[float, ...], tuple[float, ...]] | None:
+        """``(locations, others)``: the parameters a shift of the law moves, and the rest.
+
+        As exact floats: two laws of one family whose ``others`` are equal and whose
+        ``locations`` all differ by one ``t`` are shifts of each other by ``t`` (their W1 is
+        :math:`|t|`). None (the default): no shift is known.
+        """
+        return None
 
     def _ball_kl_closed_form(self, other: Law) -> Any:
         r""":math:`\mathrm{KL}(self \| other)` as a ball where a closed form applies, else None."""
@@ -382,28 +447,67 @@ class Law(abc.ABC):
         return None
 
 
-def shift_tv(p: Law, q: Law) -> Any:
-    r"""TV of two laws of one symmetric unimodal family, equal scales: :math:`|F_p(m) - F_q(m)|`.
+def _check_fields(cls: type) -> None:
+    """The contract checked when a law's class is defined: its constructor takes its fields.
 
-    Each density decreases away from its centre, so ``p`` lies above ``q`` exactly on the side
-    of the midpoint :math:`m` of the two centres where ``p``'s centre is, and the total variation,
-    the mass of that side under ``p`` less that under ``q``, is the difference of the
-    distribution functions at :math:`m`. None for other pairs, or where ``_ball_cdf`` cannot
-    decide a branch at :math:`m`. For the ``_ball_tv_closed_form`` of a family with fields
-    ``loc`` and ``scale`` and a symmetric density that decreases in :math:`|x - \text{loc}|`.
+    ``_fields`` is a tuple of names, and ``__init__`` takes each as a parameter of that name,
+    so that a law rebuilt without its constructor (``jax.tree_util``) can be checked again by
+    it (:func:`recheck`).
+
+    Raises:
+      TypeError: naming the class and the fields its constructor does not take.
+    """
+    fields = cls.__dict__.get("_fields")
+    if fields is None:
+        return
+    if not (isinstance(fields, tuple) and all(isinstance(f, str) for f in fields)):
+        raise TypeError(f"{cls.__name__}._fields must be a tuple of names, got {fields!r}")
+    init: Any = cls.__init__  # type: ignore[misc]  # the class's own constructor, read unbound
+    params = inspect.signature(init).parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        return
+    missing = [f for f in fields if f not in params]
+    if missing:
+        raise TypeError(
+            f"{cls.__name__}.__init__ must take its _fields as parameters of the same names "
+            f"(a law rebuilt by jax.tree_util is checked again by its constructor); it does "
+            f"not take {', '.join(missing)}"
+        )
+
+
+class UnboundedLaw(Law):
+    """Base of the laws whose support is unbounded on a side: their tail hooks are declared.
+
+    The certified integrals cut the line at a truncation point on each unbounded side and bound
+    the tail beyond it; such a law states where its tail bounds begin, the bounds themselves and
+    that point (abstract here: a class that leaves one out raises ``TypeError`` when
+    instantiated). A side that is bounded (an exponential law's left one) answers with the
+    default of :class:`Law`: ``super()``'s, tails empty past the finite end.
     """
 
-    def value(law: Law, field: str) -> float:
-        return float(np.asarray(getattr(law, field), np.float64))
+    @abc.abstractmethod
+    def _ball_tail_start(self, *, left: bool) -> float:
+        """The smallest ``t`` at which :meth:`_ball_tail` holds (``left``: for ``(-inf, -t]``).
 
-    if type(p) is not type(q) or value(p, "scale") != value(q, "scale"):
-        return None
-    arb = ball.arb
-    m = (arb(value(p, "loc")) + arb(value(q, "loc"))) / 2
-    fp, fq = p._ball_cdf(m), q._ball_cdf(m)
-    if fp is None or fq is None:
-        return None
-    return abs(fp - fq)
+        Here, for ``super()`` on a bounded side: :class:`Law`'s, the support's finite end.
+        """
+        return super()._ball_tail_start(left=left)
+
+    @abc.abstractmethod
+    def _ball_tail(self, t: float, *, left: bool) -> Tail:
+        """Bounds on ``[t, inf)`` (``left``: on ``(-inf, -t]``), for ``t >= _ball_tail_start``.
+
+        Here, for ``super()`` on a bounded side: :class:`Law`'s, empty past the finite end.
+        """
+        return super()._ball_tail(t, left=left)
+
+    @abc.abstractmethod
+    def _ball_truncation(self, rtol: float, *, left: bool) -> float:
+        """A point of the tail (``left``: mirrored) past which its mass is far below ``rtol``.
+
+        Here, for ``super()`` on a bounded side: :class:`Law`'s, the support's finite end.
+        """
+        return super()._ball_truncation(rtol, left=left)
 
 
 MARKS = np.array([0.0, 0.5, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0, 24.0, 40.0])
@@ -480,7 +584,3 @@ def sample_shape(law: Law, shape: Any) -> tuple[int, ...]:
             f"shape must be one the law's parameters broadcast to, got {shape!r} for {law!r}"
         )
     return dims
-
-
-def standardised(law: Any, x: Any) -> jax.Array:
-    return (jnp.asarray(x) - law.loc) / law.scale

@@ -20,16 +20,13 @@ from divergences.continuous._src.ball import Tail, num
 from divergences.continuous._src.interface import (
     SYM_EXP_MARKS,
     Law,
-    finite,
-    param,
-    positive,
-    shift_tv,
 )
+from divergences.continuous._src.location_scale import LocationScaleLaw
 
 __all__ = ["Laplace"]
 
 
-class Laplace(Law):
+class Laplace(LocationScaleLaw):
     r"""The Laplace law, density :math:`\frac{1}{2b} e^{-|x - \mu|/b}`.
 
     Args:
@@ -37,15 +34,11 @@ class Laplace(Law):
       scale: :math:`b`, finite and > 0.
     """
 
-    _fields = ("loc", "scale")
-    loc: Any
-    scale: Any
+    _scale_is = "the scale b"
+    _marks = SYM_EXP_MARKS
 
     def __init__(self, loc: Any, scale: Any) -> None:
-        loc, scale = param(loc, "loc"), param(scale, "scale")
-        finite(loc, "loc")
-        positive(scale, "scale", "the scale b")
-        self._set(loc=loc, scale=scale)
+        super().__init__(loc, scale)
 
     def log_prob(self, x: Any) -> jax.Array:
         """See :meth:`Law.log_prob`."""
@@ -63,15 +56,8 @@ class Laplace(Law):
         half_tail = 0.5 * jnp.exp(-jnp.abs(z))
         return jnp.where(z > 0, half_tail, 1 - half_tail)
 
-    def support(self) -> tuple[Any, Any]:
-        """See :meth:`Law.support`."""
-        return -jnp.inf, jnp.inf
-
     def _draw(self, key: Any, shape: tuple[int, ...]) -> jax.Array:
         return self.loc + self.scale * jax.random.laplace(key, shape, jnp.result_type(float))
-
-    def _breakpoints(self) -> jax.Array:
-        return self.loc + self.scale * jnp.asarray(SYM_EXP_MARKS)
 
     def _tails(self) -> tuple[tuple[str, Any], tuple[str, Any]]:
         return ("exp", self.scale), ("exp", self.scale)
@@ -79,9 +65,6 @@ class Laplace(Law):
     @classmethod
     def _examples(cls) -> tuple[Law, Law]:
         return Laplace(0.5, 1.5), Laplace(-1.0, 0.75)
-
-    def _affine(self, point: Callable[[Any], Any], width: Callable[[Any], Any]) -> Law:
-        return Laplace(point(self.loc), width(self.scale))
 
     # --- ball arithmetic -----------------------------------------------------------------------
 
@@ -113,19 +96,7 @@ class Laplace(Law):
             return z.exp() / 2
         return 1 - (-z).exp() / 2
 
-    def _ball_marks(self) -> list[float]:
-        mu, s = num(self.loc), num(self.scale)
-        return [mu + k * s for k in (-5, 0, 5)]
-
-    def _mirror(self) -> Law:
-        return Laplace(-num(self.loc), num(self.scale))
-
-    def _ball_tail_start(self, *, left: bool) -> float:
-        return -num(self.loc) if left else num(self.loc)
-
-    def _ball_tail(self, t: float, *, left: bool) -> Tail:
-        if left:
-            return self._mirror()._ball_tail(t, left=False)
+    def _right_tail(self, t: float) -> Tail:
         arb = ball.arb
         mu, b, tt = arb(num(self.loc)), arb(num(self.scale)), arb(t)
         e = (-(tt - mu) / b).exp() / 2
@@ -134,10 +105,5 @@ class Laplace(Law):
         m1 = e * (tt + b)
         return Tail(e, m1, e * (tt * tt + 2 * b * tt + 2 * b * b), m1, env, -(2 * b).log())
 
-    def _ball_truncation(self, rtol: float, *, left: bool) -> float:
-        start = self._ball_tail_start(left=left)
-        return max(start, start + (math.log(1e12 / rtol) + 5) * num(self.scale))
-
-    def _ball_tv_closed_form(self, other: Law) -> Any:
-        """Equal scales: the symmetric shift's closed form (:func:`shift_tv`)."""
-        return shift_tv(self, other)
+    def _tail_reach(self, rtol: float) -> float:
+        return math.log(1e12 / rtol) + 5

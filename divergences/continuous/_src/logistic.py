@@ -23,16 +23,13 @@ from divergences.continuous._src.ball import Tail, num
 from divergences.continuous._src.interface import (
     SYM_EXP_MARKS,
     Law,
-    finite,
-    param,
-    positive,
-    shift_tv,
 )
+from divergences.continuous._src.location_scale import LocationScaleLaw
 
 __all__ = ["Logistic"]
 
 
-class Logistic(Law):
+class Logistic(LocationScaleLaw):
     r"""The logistic law, density :math:`\frac{e^{-z}}{s(1 + e^{-z})^2}`, :math:`z = (x - \mu)/s`.
 
     Its mean is :math:`\mu`, its variance :math:`s^2\pi^2/3`; it is the law of
@@ -50,15 +47,7 @@ class Logistic(Law):
       (0.5, 0.125)
     """
 
-    _fields = ("loc", "scale")
-    loc: Any
-    scale: Any
-
-    def __init__(self, loc: Any = 0.0, scale: Any = 1.0) -> None:
-        loc, scale = param(loc, "loc"), param(scale, "scale")
-        finite(loc, "loc")
-        positive(scale, "scale", "the scale s")
-        self._set(loc=loc, scale=scale)
+    _marks = SYM_EXP_MARKS
 
     def log_prob(self, x: Any) -> jax.Array:
         """See :meth:`Law.log_prob`."""
@@ -75,15 +64,8 @@ class Logistic(Law):
         """See :meth:`Law.sf`."""
         return jax.nn.sigmoid(-(jnp.asarray(x) - self.loc) / self.scale)
 
-    def support(self) -> tuple[Any, Any]:
-        """See :meth:`Law.support`."""
-        return -jnp.inf, jnp.inf
-
     def _draw(self, key: Any, shape: tuple[int, ...]) -> jax.Array:
         return self.loc + self.scale * jax.random.logistic(key, shape, jnp.result_type(float))
-
-    def _breakpoints(self) -> jax.Array:
-        return self.loc + self.scale * jnp.asarray(SYM_EXP_MARKS)
 
     def _tails(self) -> tuple[tuple[str, Any], tuple[str, Any]]:
         return ("exp", self.scale), ("exp", self.scale)
@@ -91,9 +73,6 @@ class Logistic(Law):
     @classmethod
     def _examples(cls) -> tuple[Law, Law]:
         return Logistic(0.5, 1.5), Logistic(-1.0, 0.75)
-
-    def _affine(self, point: Callable[[Any], Any], width: Callable[[Any], Any]) -> Law:
-        return Logistic(point(self.loc), width(self.scale))
 
     # --- ball arithmetic -----------------------------------------------------------------------
 
@@ -118,19 +97,7 @@ class Logistic(Law):
         # meromorphic: a pole inside the ball makes the quotient non-finite, as Arb requires
         return self._ball_cdf(x)
 
-    def _ball_marks(self) -> list[float]:
-        mu, s = num(self.loc), num(self.scale)
-        return [mu + k * s for k in (-5, 0, 5)]
-
-    def _mirror(self) -> Law:
-        return Logistic(-num(self.loc), num(self.scale))
-
-    def _ball_tail_start(self, *, left: bool) -> float:
-        return -num(self.loc) if left else num(self.loc)
-
-    def _ball_tail(self, t: float, *, left: bool) -> Tail:
-        if left:
-            return self._mirror()._ball_tail(t, left=False)
+    def _right_tail(self, t: float) -> Tail:
         arb = ball.arb
         mu, s, tt = arb(num(self.loc)), arb(num(self.scale)), arb(t)
         e = (-(tt - mu) / s).exp()  # p <= e^{-z} / s on the tail, so each moment is at most
@@ -141,10 +108,5 @@ class Logistic(Law):
             e / (1 + e), m1, e * (tt * tt + 2 * s * tt + 2 * s * s), m1, env, -(4 * s).log()
         )
 
-    def _ball_truncation(self, rtol: float, *, left: bool) -> float:
-        start = self._ball_tail_start(left=left)
-        return max(start, start + (math.log(1e12 / rtol) + 5) * num(self.scale))
-
-    def _ball_tv_closed_form(self, other: Law) -> Any:
-        """Equal scales: the symmetric shift's closed form (:func:`shift_tv`)."""
-        return shift_tv(self, other)
+    def _tail_reach(self, rtol: float) -> float:
+        return math.log(1e12 / rtol) + 5

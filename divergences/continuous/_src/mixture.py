@@ -59,12 +59,13 @@ class Mixture(Law):
                 f"got shape {w.shape}"
             )
         xp = jnp if is_traced(w) else np
-        check(xp.all(xp.isfinite(w) & (w > 0)), "weights must be finite and > 0")
+        check(xp.all(xp.isfinite(w) & (w > 0)), "weights must be finite and > 0, got {w}", w=w)
         tol = sum_tolerance(np.float64)
         check(
             xp.abs(xp.sum(w) - 1) <= tol,
-            f"weights do not sum to 1 (tolerance {tol:.1e}); divergences never renormalises: "
-            "pass weights / weights.sum() if that is what you mean",
+            f"weights do not sum to 1 (sum {{total}}, tolerance {tol:.1e}); divergences never "
+            "renormalises: pass weights / weights.sum() if that is what you mean",
+            total=xp.sum(w),
         )
         self._set(weights=w, components=components)
 

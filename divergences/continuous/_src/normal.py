@@ -22,14 +22,18 @@ from jax.scipy import special as jsp
 
 from divergences.continuous._src import ball
 from divergences.continuous._src.ball import Tail, num
-from divergences.continuous._src.interface import SYM_MARKS, Law, finite, param, positive
+from divergences.continuous._src.interface import (
+    SYM_MARKS,
+    Law,
+)
+from divergences.continuous._src.location_scale import LocationScaleLaw
 
 __all__ = ["Normal"]
 
 _LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
 
 
-class Normal(Law):
+class Normal(LocationScaleLaw):
     r"""The normal law :math:`N(\mu, \sigma^2)`; ``scale`` is the standard deviation :math:`\sigma`.
 
     Args:
@@ -37,15 +41,11 @@ class Normal(Law):
       scale: the standard deviation :math:`\sigma`, finite and > 0.
     """
 
-    _fields = ("loc", "scale")
-    loc: Any
-    scale: Any
+    _scale_is = "a standard deviation"
+    _marks = SYM_MARKS
 
     def __init__(self, loc: Any, scale: Any) -> None:
-        loc, scale = param(loc, "loc"), param(scale, "scale")
-        finite(loc, "loc")
-        positive(scale, "scale", "a standard deviation")
-        self._set(loc=loc, scale=scale)
+        super().__init__(loc, scale)
 
     def log_prob(self, x: Any) -> jax.Array:
         """See :meth:`Law.log_prob`."""
@@ -60,15 +60,8 @@ class Normal(Law):
         """See :meth:`Law.sf`."""
         return jsp.ndtr(-(jnp.asarray(x) - self.loc) / self.scale)
 
-    def support(self) -> tuple[Any, Any]:
-        """See :meth:`Law.support`."""
-        return -jnp.inf, jnp.inf
-
     def _draw(self, key: Any, shape: tuple[int, ...]) -> jax.Array:
         return self.loc + self.scale * jax.random.normal(key, shape, jnp.result_type(float))
-
-    def _breakpoints(self) -> jax.Array:
-        return self.loc + self.scale * jnp.asarray(SYM_MARKS)
 
     def _tails(self) -> tuple[tuple[str, Any], tuple[str, Any]]:
         return ("gauss", self.scale), ("gauss", self.scale)
@@ -76,9 +69,6 @@ class Normal(Law):
     @classmethod
     def _examples(cls) -> tuple[Law, Law]:
         return Normal(0.5, 1.5), Normal(-1.0, 0.75)
-
-    def _affine(self, point: Callable[[Any], Any], width: Callable[[Any], Any]) -> Law:
-        return Normal(point(self.loc), width(self.scale))
 
     # --- ball arithmetic -----------------------------------------------------------------------
 
@@ -103,19 +93,7 @@ class Normal(Law):
     def _ball_cdf_piece(self, x: Any, a: float, b: float, analytic: bool) -> Any:
         return self._ball_cdf(x)
 
-    def _ball_marks(self) -> list[float]:
-        mu, s = num(self.loc), num(self.scale)
-        return [mu + k * s for k in (-5, 0, 5)]
-
-    def _mirror(self) -> Law:
-        return Normal(-num(self.loc), num(self.scale))
-
-    def _ball_tail_start(self, *, left: bool) -> float:
-        return -num(self.loc) if left else num(self.loc)
-
-    def _ball_tail(self, t: float, *, left: bool) -> Tail:
-        if left:
-            return self._mirror()._ball_tail(t, left=False)
+    def _right_tail(self, t: float) -> Tail:
         arb = ball.arb
         mu, s = arb(num(self.loc)), arb(num(self.scale))
         z0 = (arb(t) - mu) / s
@@ -128,10 +106,9 @@ class Normal(Law):
         env = (mu * mu / (s * s) + abs(lc), zero, 1 / (s * s), zero)
         return Tail(q, m1, m2, m1, env, -lc)
 
-    def _ball_truncation(self, rtol: float, *, left: bool) -> float:
+    def _tail_reach(self, rtol: float) -> float:
         # the tail mass is below e^{-z^2/2} ~ 1e-12 rtol: far below any width asked for
-        start = self._ball_tail_start(left=left)
-        return max(start, start + (math.sqrt(2 * math.log(1e12 / rtol)) + 2) * num(self.scale))
+        return math.sqrt(2 * math.log(1e12 / rtol)) + 2
 
     def _ball_kl_closed_form(self, other: Law) -> Any:
         r""":math:`\log\frac{\sigma_q}{\sigma_p} + \frac{\sigma_p^2 + (\mu_p - \mu_q)^2}{2\sigma_q^2} - \frac12`."""

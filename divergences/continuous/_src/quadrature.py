@@ -28,7 +28,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from divergences.continuous.laws import Law, Mixture
+from divergences.continuous._src.interface import Law, recheck
+from divergences.continuous._src.mixture import Mixture
 
 __all__ = ["Quadrature", "check_law", "finite_ends", "integrate", "with_infinite"]
 
@@ -107,6 +108,7 @@ def check_law(law: Any, name: str) -> None:
                 f"{name} must have scalar parameters (a mixture: 1-D weights); map over a batch "
                 "of laws with jax.vmap"
             )
+    recheck(law, name)
 
 
 def finite_ends(law: Law) -> list[Any]:

@@ -15,7 +15,7 @@ from typing import Any
 from divergences.continuous._src.ball import load_flint
 from divergences.continuous._src.common_part import same_law
 from divergences.continuous._src.effort import Precision
-from divergences.continuous._src.enclosure import ARB, Enclosure, enclosure_of, infinite
+from divergences.continuous._src.enclosure import ARB, EQUAL, Enclosure, enclosure_of, infinite
 from divergences.continuous._src.infinite import (
     chi_edge_infinite,
     chi_tail_infinite,
@@ -32,7 +32,6 @@ from divergences.continuous._src.term_integrals import (
 )
 
 __all__ = [
-    "EQUAL",
     "chi_enclosure",
     "hellinger_enclosure",
     "js_enclosure",
@@ -40,10 +39,6 @@ __all__ = [
     "log_base",
     "tv_enclosure",
 ]
-
-
-#: The enclosure of a divergence between a law and itself: 0 exactly.
-EQUAL = Enclosure(0.0, 0.0, 0.0, "equal laws")
 
 
 def log_base(base: Any) -> Any:

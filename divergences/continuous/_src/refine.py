@@ -31,11 +31,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from divergences._src.options import number_option
-from divergences.continuous._src.effort import BudgetSpent, Effort, Unconverged, effort
+from divergences._src.options import number_option, rtol_option
+from divergences._src.solver_error import SolverError
+from divergences.continuous._src.effort import BudgetSpent, Effort, Stop, Unconverged, effort
 from divergences.continuous._src.enclosure import Enclosure
-from divergences.continuous._src.inputs import check_rtol
-from divergences.wasserstein._src.results import SolverError, Status
 
 __all__ = ["BUDGET", "PrecisionError", "check_atol", "check_budget", "meets", "refined"]
 
@@ -67,7 +66,7 @@ class PrecisionError(SolverError):
       budget: the budget, in seconds of processor time.
       seconds: the processor time spent.
       evaluations: the integrand's evaluations spent (the work counter).
-      status: :attr:`Status.PIVOT_CAP` (a cap reached).
+      status: the cap that ended it, :attr:`Stop.BUDGET` or :attr:`Stop.ATTEMPTS`.
     """
 
     def __init__(
@@ -83,8 +82,9 @@ class PrecisionError(SolverError):
         budget: float,
         seconds: float,
         evaluations: int,
+        status: Stop = Stop.BUDGET,
     ) -> None:
-        super().__init__(message, Status.PIVOT_CAP)
+        super().__init__(message, status)
         self.quantity, self.p, self.q, self.enclosure = quantity, p, q, enclosure
         self.rtol, self.atol, self.budget = rtol, atol, budget
         self.seconds, self.evaluations = seconds, evaluations
@@ -152,10 +152,11 @@ def refined(
     Raises:
       PrecisionError: where the budget ended before an enclosure met the rule.
     """
-    rtol, atol, budget = check_rtol(rtol), check_atol(atol), check_budget(budget)
+    rtol, atol, budget = rtol_option(rtol), check_atol(atol), check_budget(budget)
     start = time.process_time()
     work = Effort(start + budget)
     inner, best = rtol, None
+    history: list[tuple[float, float]] = []  # (seconds at its end, width) of each finished attempt
     with effort(work):
         for attempt in range(_ATTEMPTS):
             work.eval_limit = min(10**6, _FIRST_LIMIT * 4**attempt)
@@ -170,6 +171,8 @@ def refined(
             else:
                 if meets(e, rtol, atol):
                     return _best_value(e, fast)
+                if not work.check():
+                    history.append((time.process_time() - start, width(e)))
                 if best is None or width(e) < width(best):
                     best = e
                 size = max(abs(e.lower_bound), abs(e.upper_bound))
@@ -186,7 +189,7 @@ def refined(
             inner = max(inner / 16, 1e-250)
     seconds = time.process_time() - start
     raise PrecisionError(
-        _message(quantity, p, q, best, rtol, atol, budget, seconds, work),
+        _message(quantity, p, q, best, rtol, atol, budget, seconds, work, history),
         quantity=quantity,
         p=p,
         q=q,
@@ -196,6 +199,7 @@ def refined(
         budget=budget,
         seconds=seconds,
         evaluations=work.evaluations,
+        status=Stop.BUDGET if work.spent else Stop.ATTEMPTS,
     )
 
 
@@ -209,7 +213,15 @@ def _message(
     budget: float,
     seconds: float,
     work: Effort,
+    history: list[tuple[float, float]],
 ) -> str:
+    """The error's text: what was reached, what ended the run, and advice the package accepts.
+
+    Every setting it advises is one the checks accept and one that would hold: an ``rtol`` in
+    (0, 1) that the enclosure reached meets (else none, and the ``atol`` that it meets), a
+    budget sized from the convergence of the attempts seen, or none where the cap of attempts,
+    not the budget, ended the run or the width stopped shrinking.
+    """
     spent = (
         f"after {seconds:.3g} s of processor time, {work.evaluations} integrand evaluations and "
         f"{work.attempts} attempts (up to {work.extra_bits} bits past the tolerance's)"
@@ -217,9 +229,12 @@ def _message(
     head = f"certified {quantity}({p!r}, {q!r})"
     asked = f"rtol={rtol:g}" + (f" or atol={atol:g}" if atol > 0 else "")
     if best is None:
+        looser = _rounded_up(math.sqrt(rtol))
         return (
-            f"{head}: no enclosure was finished {spent} (budget={budget:g} s); a larger budget "
-            "or a looser rtol would let one finish"
+            f"{head}: no enclosure was finished {spent}: the budget ({budget:g} s) ended the "
+            f"first attempt; a budget above {_rounded_up(seconds):g} s (how far above, no "
+            f"finished attempt shows) or a looser rtol (rtol={looser:g}, half the digits, asks "
+            "for fewer bits) may let one finish"
         )
     w = width(best)
     if not math.isfinite(w):
@@ -231,12 +246,98 @@ def _message(
         )
     size = max(abs(best.lower_bound), abs(best.upper_bound))
     rel = w / size if size > 0 else math.inf
+    holds = _holding_rtol(best, rel)
+    loose = f"a looser rtol (rtol={holds:g})" if holds is not None else None
+    tol = f"atol={_holding_atol(best, w):g}"
+    advice = " or ".join(a for a in (loose, tol) if a)
     return (
         f"{head}: the narrowest enclosure reached, [{best.lower_bound!r}, "
         f"{best.upper_bound!r}], is {w:.3g} wide ({rel:.3g} relative), short of {asked}, "
-        f"{spent} (budget={budget:g} s); a larger budget, a looser rtol (rtol={rel:.2g} holds "
-        f"this enclosure) or atol={w:.2g} would reach it"
+        f"{spent}; {_what_ended(work, budget, seconds, history, max(rtol * size, atol))}; "
+        f"{advice} holds this enclosure" + ("" if holds is not None else " (no rtol below 1 does)")
     )
+
+
+def _what_ended(
+    work: Effort, budget: float, seconds: float, history: list[tuple[float, float]], target: float
+) -> str:
+    """The cap that ended a refinement, and the budget that would reach ``target``, if any.
+
+    From the attempts that finished: the factor by which the last one narrowed the width, and
+    the factor by which it took longer, give the attempts and the time still needed (each next
+    attempt takes that factor longer again, at least as long as the last).
+    """
+    if not work.spent:
+        ended = (
+            f"the cap of {_ATTEMPTS} attempts a refinement makes ended it, not the budget "
+            f"({seconds:.2g} of {budget:g} s spent)"
+        )
+    else:
+        ended = f"the budget ({budget:g} s) ended it"
+    if len(history) < 2:
+        if not work.spent:
+            return ended
+        since = seconds - (history[-1][0] if history else 0.0)
+        return (
+            f"{ended}; {len(history)} attempt finished and the next had run {since:.2g} s "
+            f"without finishing: too few to size a budget, which must be above "
+            f"{_rounded_up(seconds):g} s at the least"
+        )
+    (t0, w0), (t1, w1) = history[-2], history[-1]
+    if not w1 < w0 / 1.5:
+        return (
+            f"{ended}; the width did not narrow over the last attempts ({w0:.3g}, then "
+            f"{w1:.3g}): more time would not reach the width asked for"
+        )
+    shrink = w0 / w1
+    needed = max(1, math.ceil(math.log(w1 / target) / math.log(shrink)))
+    # The attempt the budget cut would run again with more time; none is left past the cap.
+    if needed > _ATTEMPTS - work.attempts + (1 if work.spent else 0):
+        return (
+            f"{ended}; the width narrowed {shrink:.2g}-fold an attempt, so about {needed} more "
+            f"attempts would reach it, past the cap of {_ATTEMPTS}: no budget would"
+        )
+    # Each attempt takes longer than the last by the factor seen, or by more where the attempt
+    # the budget cut had already run longer than that.
+    last = t1 - t0
+    slower = max(last / max(t0 - (history[-3][0] if len(history) > 2 else 0.0), 1e-9), 1.0)
+    if work.spent:
+        slower = max(slower, (seconds - t1) / max(last, 1e-9))
+    total = t1 + sum(last * slower**k for k in range(1, needed + 1))
+    return (
+        f"{ended}; the width narrowed {shrink:.2g}-fold an attempt and each took {slower:.2g} "
+        f"times longer than the last, so about {needed} more attempts would reach it: a budget "
+        f"of about {_rounded_up(max(total, seconds)):g} s"
+    )
+
+
+def _rounded_up(x: float) -> float:
+    """``x`` rounded up to two significant digits (its printed ``:g`` form is never below it)."""
+    if not (x > 0 and math.isfinite(x)):
+        return x
+    step = 10.0 ** (math.floor(math.log10(x)) - 1)
+    v = float(f"{math.ceil(x / step) * step:.2g}")
+    while v < x:
+        v = float(f"{v + step:.2g}")
+    return v
+
+
+def _holding_rtol(e: Enclosure, rel: float) -> float | None:
+    """The rtol, rounded up, that ``e`` meets, where it lies in (0, 1) as the checks ask; else None."""
+    v = _rounded_up(rel)
+    if not v < 1.0:
+        return None
+    while not meets(e, v, 0.0):
+        v = _rounded_up(math.nextafter(v, math.inf))
+    return v if v < 1.0 else None
+
+
+def _holding_atol(e: Enclosure, w: float) -> float:
+    """The atol, rounded up, that ``e`` meets."""
+    v = _rounded_up(w)
+    while not meets(e, 0.0, v):
+        v = _rounded_up(math.nextafter(v, math.inf))
+    return v
 
 
 def _best_value(e: Enclosure, fast: Callable[[], Any] | None) -> Enclosure:

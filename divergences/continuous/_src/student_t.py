@@ -33,34 +33,22 @@ from divergences.continuous._src.interface import (
     finite,
     param,
     positive,
-    shift_tv,
 )
+from divergences.continuous._src.location_scale import LocationScaleLaw
 
 __all__ = ["Cauchy", "StudentT"]
 
 _LOG_PI = math.log(math.pi)
 
 
-class _LocationScaleT(Law):
+class _LocationScaleT(LocationScaleLaw):
     """What Student's t and Cauchy laws share: their ball arithmetic, for a degree ``_nu()``."""
 
-    loc: Any
-    scale: Any
+    _marks = SYM_POLY_MARKS
 
     @abc.abstractmethod
     def _nu(self) -> float:
         r"""The degrees of freedom :math:`\nu`."""
-
-    @abc.abstractmethod
-    def _mirror(self) -> Law:
-        """The law of :math:`-X`: its right tail is this law's left tail."""
-
-    def support(self) -> tuple[Any, Any]:
-        """See :meth:`Law.support`."""
-        return -jnp.inf, jnp.inf
-
-    def _breakpoints(self) -> jax.Array:
-        return self.loc + self.scale * jnp.asarray(SYM_POLY_MARKS)
 
     def _ball_log_density(self) -> Callable[[Any, bool], Any]:
         arb = ball.arb
@@ -79,17 +67,11 @@ class _LocationScaleT(Law):
     def _ball_density_max(self) -> Any:
         return t_constant(ball.arb(self._nu())) / ball.arb(num(self.scale))
 
-    def _ball_marks(self) -> list[float]:
-        mu, s = num(self.loc), num(self.scale)
-        return [mu + k * s for k in (-5, 0, 5)]
-
     def _ball_tail_start(self, *, left: bool) -> float:
         mu = -num(self.loc) if left else num(self.loc)
         return mu + max(num(self.scale), 1.0)
 
-    def _ball_tail(self, t: float, *, left: bool) -> Tail:
-        if left:
-            return self._mirror()._ball_tail(t, left=False)
+    def _right_tail(self, t: float) -> Tail:
         arb = ball.arb
         nu = arb(self._nu())
         mu, s = arb(num(self.loc)), arb(num(self.scale))
@@ -110,10 +92,8 @@ class _LocationScaleT(Law):
         )
         return Tail(m0, m1, m2, mlog, env, lc)
 
-    def _ball_truncation(self, rtol: float, *, left: bool) -> float:
-        start = self._ball_tail_start(left=left)
-        reach = min((1e3 / rtol) ** (1 / self._nu()), 1e30)
-        return max(start, start + num(self.scale) * reach)
+    def _tail_reach(self, rtol: float) -> float:
+        return min((1e3 / rtol) ** (1 / self._nu()), 1e30)
 
 
 class StudentT(_LocationScaleT):
@@ -195,11 +175,11 @@ class StudentT(_LocationScaleT):
     def _affine(self, point: Callable[[Any], Any], width: Callable[[Any], Any]) -> Law:
         return StudentT(self.df, point(self.loc), width(self.scale))
 
+    def _shift_parts(self) -> tuple[tuple[float, ...], tuple[float, ...]]:
+        return (num(self.loc),), (num(self.df), num(self.scale))
+
     def _nu(self) -> float:
         return num(self.df)
-
-    def _mirror(self) -> Law:
-        return StudentT(num(self.df), -num(self.loc), num(self.scale))
 
 
 class Cauchy(_LocationScaleT):
@@ -209,14 +189,6 @@ class Cauchy(_LocationScaleT):
       loc: the median, finite; default 0.
       scale: :math:`s`, finite and > 0; default 1.
     """
-
-    _fields = ("loc", "scale")
-
-    def __init__(self, loc: Any = 0.0, scale: Any = 1.0) -> None:
-        loc, scale = param(loc, "loc"), param(scale, "scale")
-        finite(loc, "loc")
-        positive(scale, "scale", "the scale s")
-        self._set(loc=loc, scale=scale)
 
     def log_prob(self, x: Any) -> jax.Array:
         """See :meth:`Law.log_prob`."""
@@ -247,14 +219,8 @@ class Cauchy(_LocationScaleT):
     def _examples(cls) -> tuple[Law, Law]:
         return Cauchy(0.5, 1.5), Cauchy(-1.0, 0.75)
 
-    def _affine(self, point: Callable[[Any], Any], width: Callable[[Any], Any]) -> Law:
-        return Cauchy(point(self.loc), width(self.scale))
-
     def _nu(self) -> float:
         return 1.0
-
-    def _mirror(self) -> Law:
-        return Cauchy(-num(self.loc), num(self.scale))
 
     def _ball_cdf(self, x: Any) -> Any:
         z = (x - ball.arb(num(self.loc))) / ball.arb(num(self.scale))
@@ -271,7 +237,3 @@ class Cauchy(_LocationScaleT):
 
         # The two logarithms' radii do not cancel: at the centre, plus the mean value term.
         return centred_piece(self, x, analytic, at)
-
-    def _ball_tv_closed_form(self, other: Law) -> Any:
-        """Equal scales: the symmetric shift's closed form (:func:`shift_tv`)."""
-        return shift_tv(self, other)

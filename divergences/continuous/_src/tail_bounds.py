@@ -26,7 +26,8 @@ def tails(law: Law, t: float, left: bool) -> Tail:
 
     Moments add up with the weights; the envelope of :math:`-\log p` is that of the component
     with the slowest decay plus :math:`-\log w_k` (since :math:`p \ge w_k p_k`); the density
-    bound is :math:`\sum_k w_k \max p_k`.
+    bound is :math:`\sum_k w_k \max p_k`, each component's from its tail's own ``log_max``
+    (the one place a law states it there).
     """
     arb = ball.arb
     zero = arb(0)
@@ -36,7 +37,7 @@ def tails(law: Law, t: float, left: bool) -> Tail:
         tl = c._ball_tail(t, left=left)
         parts.append((arb(w), tl))
         if not tl.m0.is_zero():
-            dmax += arb(w) * c._ball_density_max()
+            dmax += arb(w) * tl.log_max.exp()
     m0 = sum((w * tl.m0 for w, tl in parts), zero)
     live = [(w, tl) for w, tl in parts if not tl.m0.is_zero()]
     m1 = sum((w * tl.m1 for w, tl in live), zero)

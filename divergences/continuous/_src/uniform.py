@@ -35,7 +35,12 @@ class Uniform(Law):
         low, high = param(low, "low"), param(high, "high")
         finite(low, "low")
         finite(high, "high")
-        check(high > low, "high must be > low (a uniform law on [low, high])")
+        check(
+            high > low,
+            "high must be > low (a uniform law on [low, high]), got low={low}, high={high}",
+            low=low,
+            high=high,
+        )
         self._set(low=low, high=high)
 
     def log_prob(self, x: Any) -> jax.Array:
@@ -69,6 +74,9 @@ class Uniform(Law):
 
     def _affine(self, point: Callable[[Any], Any], width: Callable[[Any], Any]) -> Law:
         return Uniform(point(self.low), point(self.high))
+
+    def _shift_parts(self) -> tuple[tuple[float, ...], tuple[float, ...]]:
+        return (num(self.low), num(self.high)), ()
 
     # --- ball arithmetic -----------------------------------------------------------------------
 

@@ -26,9 +26,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from divergences._src.scaling import scale_exponent
 from divergences.estimate._src.concentration import normal_quantile, widen
 from divergences.estimate._src.result import Estimate, claims_asymptotic, unclaimed
-from divergences.wasserstein._src.metrics import scale_exponent
 
 __all__ = [
     "KernelSums",

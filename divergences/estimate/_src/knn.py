@@ -68,6 +68,7 @@ from scipy.stats import t as student_t
 
 from divergences._src.errors import runs_on_host
 from divergences._src.options import integer_option, level_option, seed_option
+from divergences._src.scaling import scale_exponent
 from divergences.estimate._src.neighbours import distance_shift, kth_neighbour_distances
 from divergences.estimate._src.result import (
     Estimate,
@@ -77,7 +78,6 @@ from divergences.estimate._src.result import (
     unclaimed,
 )
 from divergences.estimate._src.samples import as_samples, check_at_least, sample_pair
-from divergences.wasserstein._src.metrics import scale_exponent
 
 __all__ = [
     "BATCHES",

@@ -17,6 +17,7 @@ from scipy.spatial.distance import pdist
 
 from divergences._src.errors import runs_on_host
 from divergences._src.options import integer_option, level_option, number_option, seed_option
+from divergences._src.scaling import scale_exponent
 from divergences.estimate._src.concentration import bounded_differences_term
 from divergences.estimate._src.kernel_sums import (
     NORMAL_METHOD,
@@ -34,7 +35,6 @@ from divergences.estimate._src.kernel_sums import (
 )
 from divergences.estimate._src.result import Estimate, IntervalKind, TwoSampleTest
 from divergences.estimate._src.samples import check_at_least, sample_pair
-from divergences.wasserstein._src.metrics import scale_exponent
 
 __all__ = ["mmd_squared", "mmd_test"]
 

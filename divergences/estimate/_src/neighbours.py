@@ -47,7 +47,7 @@ import numpy as np
 from scipy.spatial import cKDTree
 from scipy.spatial.distance import cdist
 
-from divergences.wasserstein._src.metrics import scale_exponent
+from divergences._src.scaling import scale_exponent
 
 __all__ = [
     "TREE_MAX_DIMENSION",

@@ -12,7 +12,7 @@ vertices: the farthest pair of a set is a pair of its hull's vertices). Otherwis
 distance from ``z1``: ``r2 <= diam <= 2 min(r1, r2)`` by the triangle inequality.
 
 **Rounding.** A computed distance :math:`\tilde c` is within :math:`\rho \tilde c + \tau` of the
-exact one (the metric's cost-error model, :func:`divergences.wasserstein._src.metrics.cost_error`),
+exact one (the metric's cost-error model, :func:`divergences._src.metrics.cost_error`),
 so an upper end is widened by it and a lower end narrowed.
 """
 
@@ -25,13 +25,8 @@ import numpy as np
 from scipy.spatial import ConvexHull, QhullError
 
 from divergences._src.interval import interval_contains
-from divergences.wasserstein._src.metrics import (
-    HOST_OPS,
-    NAMED,
-    MetricSpec,
-    cost_error,
-    scale_exponent,
-)
+from divergences._src.metrics import HOST_OPS, NAMED, MetricSpec, cost_error
+from divergences._src.scaling import scale_exponent
 
 __all__ = ["EXACT_PAIRS", "Spread", "metric_spec", "second_moment", "spread"]
 

@@ -47,7 +47,9 @@ import jax
 import numpy as np
 
 from divergences._src.errors import runs_on_host
+from divergences._src.metrics import MetricSpec, cost_error
 from divergences._src.options import level_option, number_option, seed_option
+from divergences._src.scaling import scale_exponent
 from divergences.estimate._src.concentration import (
     bounded_differences_term,
     normal_quantile,
@@ -62,7 +64,6 @@ from divergences.estimate._src.result import (
 )
 from divergences.estimate._src.samples import check_at_least, sample_pair
 from divergences.estimate._src.spread import Spread, metric_spec, second_moment, spread
-from divergences.wasserstein._src.metrics import MetricSpec, cost_error, scale_exponent
 from divergences.wasserstein.dual import kr_potential, w1_dual
 from divergences.wasserstein.primal import w1_primal
 

@@ -15,9 +15,10 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+from divergences._src.metrics import named_metric
+from divergences._src.scaling import scale_exponent
 from divergences.wasserstein._src.discrete_measures import Measures, value_with_derivative
-from divergences.wasserstein._src.metrics import named_metric, scale_exponent
-from divergences.wasserstein.cost import Metric, cost_matrix_unchecked, times_power_of_two
+from divergences.wasserstein._src.pairwise import Metric, cost_matrix_unchecked, times_power_of_two
 
 __all__ = ["arc_cost", "envelope_value", "mcshane_value", "plan_cost", "point_derivative"]
 

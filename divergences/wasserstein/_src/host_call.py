@@ -52,7 +52,7 @@ MESSAGE_BYTES = 2048
 def status_of(error: BaseException) -> Status:
     """The :class:`Status` of a host function's failure."""
     if isinstance(error, SolverError):
-        return error.status
+        return Status(error.status)  # a W1 solver's: W1's statuses
     if isinstance(error, MemoryError):
         return Status.OUT_OF_MEMORY
     return Status.FAILED

@@ -24,13 +24,13 @@ import jax.numpy as jnp
 import numpy as np
 
 from divergences._src.errors import is_traced
+from divergences._src.metrics import check_metric, named_metric
 from divergences.wasserstein._src.device import DeviceSolver, sinkhorn
 from divergences.wasserstein._src.discrete_measures import Measures, check_measures
 from divergences.wasserstein._src.host import dense, grid_flow, kr_lp, line, native, sparse
 from divergences.wasserstein._src.host.dense import DENSE_MAX_PAIRS, check_dense_size
 from divergences.wasserstein._src.host.protocol import TransportSolver
-from divergences.wasserstein._src.metrics import check_metric, named_metric
-from divergences.wasserstein.cost import Metric
+from divergences.wasserstein._src.pairwise import Metric
 
 __all__ = [
     "DEVICE_SOLVERS",
@@ -45,6 +45,8 @@ __all__ = [
     "Problem",
     "SolverOptions",
     "check_known",
+    "check_method",
+    "choose",
     "make_grid_problem",
     "make_problem",
     "method_options",
@@ -133,7 +135,16 @@ class Problem:
 jax.tree_util.register_dataclass(Problem)
 
 
-def _choose(method: Any, metric: Metric, n: int, m: int, d: int, *, dual: bool) -> tuple[str, str]:
+def check_method(method: Any, *, dual: bool) -> None:
+    """A ValueError for a ``method`` that is not one of the function's (``dual``: ``w1_dual``'s)."""
+    methods = DUAL_METHODS if dual else PRIMAL_METHODS
+    if not isinstance(method, str) or method not in methods:
+        raise ValueError(
+            f"method must be one of {', '.join(repr(t) for t in methods)}; got {method!r}"
+        )
+
+
+def choose(method: Any, metric: Metric, n: int, m: int, d: int, *, dual: bool) -> tuple[str, str]:
     """The solver's name for ``method`` on ``n x m`` points in ``d`` dimensions, and why.
 
     ``"auto"`` takes an exact solver, by the problem alone: the same one on every backend (on a
@@ -144,13 +155,9 @@ def _choose(method: Any, metric: Metric, n: int, m: int, d: int, *, dual: bool) 
     reason is auto's, in words, for the messages that name the method it chose ("" for a
     method named by the call).
 
-    ValueError for an unknown or unfit choice.
+    ValueError for an unknown method (:func:`check_method`) or an unfit choice.
     """
-    methods = DUAL_METHODS if dual else PRIMAL_METHODS
-    if not isinstance(method, str) or method not in methods:
-        raise ValueError(
-            f"method must be one of {', '.join(repr(t) for t in methods)}; got {method!r}"
-        )
+    check_method(method, dual=dual)
     if method == "auto":
         pairs = f"{n} x {m} points"
         if metric != "euclidean":
@@ -186,9 +193,10 @@ def method_options(entry: Any, options: Any, keywords: dict[str, Any], why: str 
     """The options record of the method ``entry`` from a call, before its defaults and checks.
 
     ``options`` is the record the call passed (None for none), ``keywords`` the call's other
-    keyword arguments (one set to None counts as not given: None is always the method's own);
-    ``why`` is ``"auto"``'s reason where it chose the method. The rule is static, on Python
-    values, so it is the same eagerly and under ``jax.jit``.
+    keyword arguments; ``why`` is ``"auto"``'s reason where it chose the method. One rule for a
+    keyword, whatever its value: one the method does not take is refused, ``None`` included;
+    one it takes may be ``None``, which is the method's default (the record's field left None).
+    The rule is static, on Python values, so it is the same eagerly and under ``jax.jit``.
 
     Raises:
       ValueError: for a keyword that is not one of the method's options, a record of another
@@ -198,7 +206,7 @@ def method_options(entry: Any, options: Any, keywords: dict[str, Any], why: str 
     name, kind = entry.name, entry.Options
     chosen = f"method='auto' chose {name!r} ({why}), which" if why else f"method={name!r}"
     takes = f"its options are {', '.join(entry.keywords)}"
-    given = {k: v for k, v in keywords.items() if v is not None}
+    given = dict(keywords)
     if options is not None:
         if given:
             raise ValueError(
@@ -271,7 +279,7 @@ def make_problem(
     check_metric(metric)
     ms = check_measures(x, y, a, b)
     n, m = ms.x.shape[0], ms.y.shape[0]
-    name, why = _choose(method, metric, n, m, ms.x.shape[1], dual=dual)
+    name, why = choose(method, metric, n, m, ms.x.shape[1], dual=dual)
     entry = METHODS[name]
     record = entry.options(n, m, method_options(entry, options, keywords, why))
     entry.check(n, m, record)

@@ -2,8 +2,10 @@ r"""What the W1 solvers return and how they fail: the result types, one status e
 
 One vocabulary for every solver, host or traced: :class:`Status` is the outcome of a solve
 (the native solver's codes 0-6, mirrored in its C++ and exported there as
-``_ot_native.STATUS``; the Python-only outcomes from 7 on), :class:`SolverError` and
-:class:`CertificateError` are what a solve that stops short raises, and :class:`W1Primal`,
+``_ot_native.STATUS``; the Python-only outcomes from 7 on), :class:`SolverError` (the
+package's one error of a computation stopped short, from :mod:`divergences._src.solver_error`,
+with a W1 ``Status``) and :class:`CertificateError` are what a solve that stops short raises,
+and :class:`W1Primal`,
 :class:`W1Dual`, :class:`SparsePlan` are what a finished one returns.
 
 The rule behind them: a solve either reaches a certified optimum (:attr:`Status.OPTIMAL`, or
@@ -45,6 +47,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from divergences._src.interval import interval_contains
+from divergences._src.solver_error import SolverError
 
 __all__ = [
     "CertificateError",
@@ -133,18 +136,6 @@ class Status(enum.IntEnum):
     def ok(self) -> bool:
         """True for a certified optimum (:attr:`OPTIMAL` or :attr:`WITHIN_TOLERANCE`)."""
         return self in (Status.OPTIMAL, Status.WITHIN_TOLERANCE)
-
-
-class SolverError(RuntimeError):
-    """A W1 solver stopped short of a certified optimum (a cap, infeasibility, a failed check).
-
-    Attributes:
-      status: the :class:`Status` of the stop.
-    """
-
-    def __init__(self, message: str, status: Status = Status.FAILED) -> None:
-        super().__init__(message)
-        self.status = Status(status)
 
 
 class CertificateError(SolverError):

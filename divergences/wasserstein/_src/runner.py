@@ -65,6 +65,7 @@ from divergences.wasserstein._src.host.pipeline import (
 )
 from divergences.wasserstein._src.host.protocol import HostOptions
 from divergences.wasserstein._src.host_call import on_host, report_status
+from divergences.wasserstein._src.pairwise import Metric, cost_matrix_unchecked
 from divergences.wasserstein._src.problem import DEVICE_SOLVERS, METHODS, Problem
 from divergences.wasserstein._src.results import (
     MethodName,
@@ -74,7 +75,6 @@ from divergences.wasserstein._src.results import (
     W1Primal,
     kantorovich_pair,
 )
-from divergences.wasserstein.cost import Metric, cost_matrix_unchecked
 
 __all__ = [
     "DUAL",

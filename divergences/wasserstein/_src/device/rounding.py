@@ -43,7 +43,7 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from divergences.wasserstein._src.metrics import ceil_float, tiny, unit_roundoff
+from divergences._src.scaling import ceil_float, tiny, unit_roundoff
 
 __all__ = [
     "ceil_float",

@@ -1,16 +1,16 @@
 r"""Ground costs computed in XLA, block by block, with a bound on their rounding.
 
 The device solvers work on the points scaled by a power of two, :math:`x 2^{-e}` with every
-coordinate in :math:`(-1, 1)` (``e`` from :func:`~divergences.wasserstein._src.metrics.scale_exponent`,
+coordinate in :math:`(-1, 1)` (``e`` from :func:`~divergences._src.scaling.scale_exponent`,
 read from the bits; the scaling :func:`scaled_points`): no difference, square or sum can
 overflow, and the costs of the input are those of the scaled points times :math:`2^{k}`,
 :math:`k = \deg(c)\, e`, exactly. The costs are the plain formulas
 (no hypot-style rescaling): what they lose to underflow is in the bound below.
 
-The formulas are the metrics' specs (:mod:`divergences.wasserstein._src.metrics`), evaluated with
+The formulas are the metrics' specs (:mod:`divergences._src.metrics`), evaluated with
 ``jax.numpy`` and tree sums; what they may lose to rounding and underflow, in the dtype's
 standard model of :mod:`.rounding`, is the specs' cost-error model
-(:func:`~divergences.wasserstein._src.metrics.cost_error`), whose :math:`\tau` grows with
+(:func:`~divergences._src.metrics.cost_error`), whose :math:`\tau` grows with
 :math:`2^{\max(0, -e)}` (:func:`cost_tau`).
 """
 
@@ -22,15 +22,10 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
+from divergences._src.metrics import CostError, MetricSpec, Ops, named_metric
 from divergences._src.numerics import safe_sqrt
 from divergences.wasserstein._src.device.rounding import tree_sum, up
-from divergences.wasserstein._src.metrics import (
-    CostError,
-    MetricSpec,
-    Ops,
-    named_metric,
-)
-from divergences.wasserstein.cost import times_power_of_two
+from divergences.wasserstein._src.pairwise import times_power_of_two
 
 __all__ = [
     "cost_tau",
@@ -115,7 +110,7 @@ def scaled_points(x: jax.Array, e: jax.Array) -> jax.Array:
     XLA's CPU and GPU arithmetic read a subnormal input as 0; its integer significand :math:`s`
     (the number is :math:`s\, 2^{\text{least}}`) is converted exactly and scaled by the normal
     factor :math:`2^{\text{least} - e}` instead. Elsewhere the plain product
-    (:func:`~divergences.wasserstein.cost.times_power_of_two`), whose flushing the cost bound's
+    (:func:`~divergences.wasserstein._src.pairwise.times_power_of_two`), whose flushing the cost bound's
     :math:`\tau` covers.
     """
     dt = x.dtype

@@ -39,7 +39,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from divergences._src.interval import Interval
-from divergences.wasserstein._src.metrics import EPS
+from divergences._src.scaling import EPS
 
 __all__ = [
     "ArcBounds",

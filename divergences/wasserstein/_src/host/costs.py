@@ -1,14 +1,14 @@
 r"""Ground costs on the host: NumPy in, NumPy out, no JAX.
 
 The W1 host solvers take float64 points scaled by a power of two into (-1, 1)
-(:func:`~divergences.wasserstein._src.metrics.scale_exponent`): exact wherever no coordinate leaves
+(:func:`~divergences._src.scaling.scale_exponent`): exact wherever no coordinate leaves
 the normal range, so every coordinate scale is solved like scale 1 and no difference, square or
 sum overflows. The costs here are the named metrics' formulas
-(:mod:`divergences.wasserstein._src.metrics`); a callable metric is JAX code, which the runner
+(:mod:`divergences._src.metrics`); a callable metric is JAX code, which the runner
 evaluates in JAX and hands over as a matrix.
 
 Every computed cost :math:`\tilde c` is within the specs' cost-error model
-(:func:`~divergences.wasserstein._src.metrics.cost_error`) of the exact cost of the same float64
+(:func:`~divergences._src.metrics.cost_error`) of the exact cost of the same float64
 points, :math:`|\tilde c - c| \le \rho\, \tilde c + \tau`, which is what the certificates
 (:mod:`.certify`) widen their bounds by.
 """
@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from divergences.wasserstein._src.metrics import HOST_OPS, MetricSpec, named_metric
+from divergences._src.metrics import HOST_OPS, MetricSpec, named_metric
 
 __all__ = ["arc_costs", "host_costs"]
 

@@ -16,16 +16,10 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from divergences._src.metrics import HOST_OPS, MetricSpec, cost_error, named_metric
+from divergences._src.scaling import EPS, scale_exponent
 from divergences.wasserstein._src.host.costs import arc_costs, host_costs
 from divergences.wasserstein._src.host.nearest import weighted_nearest
-from divergences.wasserstein._src.metrics import (
-    EPS,
-    HOST_OPS,
-    MetricSpec,
-    cost_error,
-    named_metric,
-    scale_exponent,
-)
 
 __all__ = ["HostProblem", "host_problem"]
 

@@ -3,34 +3,21 @@
 A method's options live in its own record (a frozen NamedTuple: ``DenseOptions``,
 ``SparseOptions``, ...), filled by its registry entry's ``options`` from a record the caller
 gave or from the call's keywords; the entry checks each field by the rule here that bears its
-name (``threads``: :func:`.threads.check_threads`; an option of one method alone is checked in
-that method's module). NumPy only, and no system calls, so that the host solvers, which know
+name (``threads``: :func:`.threads.check_threads`; ``rtol``: the package's one rule of a
+tolerance, :func:`divergences._src.options.rtol_option`, 0 allowed; an option of one method
+alone is checked in that method's module). NumPy only, and no system calls, so that the host solvers, which know
 nothing of JAX, and the device ones, which never call the host, use it alike.
 """
 
 from __future__ import annotations
 
-import math
 from typing import Any
-
-import numpy as np
 
 from divergences._src.options import integer_option
 
-__all__ = ["check_max_iter", "check_rtol"]
+__all__ = ["check_max_iter"]
 
 
 def check_max_iter(max_iter: Any) -> int | None:
     """``max_iter`` as an ``int``, or None (the method's own cap); else a ValueError naming it."""
     return integer_option(max_iter, "max_iter", none=True)
-
-
-def check_rtol(rtol: Any, default: float) -> float:
-    """``rtol`` as a float in [0, 1) (``default`` for None); else a ValueError naming it."""
-    if rtol is None:
-        return default
-    if isinstance(rtol, bool) or not isinstance(rtol, int | float | np.floating | np.integer):
-        raise ValueError(f"rtol must be a number in [0, 1) or None; got {rtol!r}")
-    if not (math.isfinite(float(rtol)) and 0 <= float(rtol) < 1):
-        raise ValueError(f"rtol must be in [0, 1); got {rtol!r}")
-    return float(rtol)

@@ -25,10 +25,10 @@ from typing import NamedTuple
 import numpy as np
 
 from divergences._src.interval import Interval
+from divergences._src.options import rtol_option
 from divergences.wasserstein._src.host.dense import DENSE_RTOL, default_max_iter, refine_per_arc
 from divergences.wasserstein._src.host.dyadic import as_integers, to_float
 from divergences.wasserstein._src.host.host_problem import HostProblem
-from divergences.wasserstein._src.host.keywords import check_rtol
 from divergences.wasserstein._src.host.protocol import Coupling
 from divergences.wasserstein._src.host.threads import check_threads
 from divergences.wasserstein._src.results import SolverError, Status, kantorovich_pair
@@ -132,7 +132,9 @@ class MonotoneCoupling:
 
     def options(self, n: int, m: int, given: LineOptions) -> LineOptions:
         """``given`` checked, ``rtol`` None made :data:`LINE_RTOL`."""
-        return LineOptions(check_rtol(given.rtol, LINE_RTOL), check_threads(given.threads))
+        return LineOptions(
+            rtol_option(given.rtol, zero=True, default=LINE_RTOL), check_threads(given.threads)
+        )
 
     def check(self, n: int, m: int, options: LineOptions) -> None:
         """Nothing to refuse: its memory is linear in ``n + m``."""

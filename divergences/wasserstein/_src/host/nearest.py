@@ -23,11 +23,12 @@ from typing import Any
 
 import numpy as np
 
+from divergences._src.metrics import Euclidean, MetricSpec, named_metric
+from divergences._src.scaling import scale_exponent
 from divergences.wasserstein._src.host import native
 from divergences.wasserstein._src.host.costs import host_costs
 from divergences.wasserstein._src.host.dyadic import as_integers
 from divergences.wasserstein._src.host.threads import check_threads, resolve_threads
-from divergences.wasserstein._src.metrics import Euclidean, MetricSpec, named_metric, scale_exponent
 
 __all__ = ["lipschitz_violation", "mcshane_extension", "weighted_k_nearest", "weighted_nearest"]
 

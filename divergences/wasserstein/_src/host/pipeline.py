@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from divergences._src.interval import Interval
+from divergences._src.scaling import EPS
 from divergences.wasserstein._src.host.certify import (
     PlanBounds,
     dot_enclosure,
@@ -27,7 +28,6 @@ from divergences.wasserstein._src.host.host_problem import HostProblem
 from divergences.wasserstein._src.host.kr_lp import KRLinearProgram, solve_kr_dual
 from divergences.wasserstein._src.host.nearest import lipschitz_violation
 from divergences.wasserstein._src.host.protocol import HostOptions, TransportSolver
-from divergences.wasserstein._src.metrics import EPS
 from divergences.wasserstein._src.results import CertificateError, SolverError, Status
 
 __all__ = ["DualArrays", "PrimalArrays", "dual_arrays", "padded", "primal_arrays"]
@@ -135,7 +135,7 @@ def _in_units(
         f"bounds [{lo:.17g}, {hi:.17g}], relative gap {gap:.3e}; the solution reached is the "
         ".result of the eager call's CertificateError",
         res,
-        err.status,
+        Status(err.status),
         reason=err.reason,
     )
 

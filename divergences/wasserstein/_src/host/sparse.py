@@ -53,13 +53,14 @@ from typing import NamedTuple
 import numpy as np
 
 from divergences._src.interval import Interval
-from divergences._src.options import integer_option
+from divergences._src.options import integer_option, rtol_option
+from divergences._src.scaling import EPS
 from divergences.wasserstein._src.host import native
 from divergences.wasserstein._src.host.atoms import merge_duplicates, split_plan
 from divergences.wasserstein._src.host.coarse_to_fine import ARTIFICIAL_MESSAGE, solve_scaled
 from divergences.wasserstein._src.host.dense import DENSE_RTOL, default_max_iter, refine_per_arc
 from divergences.wasserstein._src.host.host_problem import HostProblem
-from divergences.wasserstein._src.host.keywords import check_max_iter, check_rtol
+from divergences.wasserstein._src.host.keywords import check_max_iter
 from divergences.wasserstein._src.host.memory import (
     available_memory_bytes,
     check_memory,
@@ -68,7 +69,6 @@ from divergences.wasserstein._src.host.memory import (
 from divergences.wasserstein._src.host.nearest import weighted_nearest
 from divergences.wasserstein._src.host.protocol import Coupling
 from divergences.wasserstein._src.host.threads import check_threads, resolve_threads
-from divergences.wasserstein._src.metrics import EPS
 from divergences.wasserstein._src.results import (
     CertificateError,
     SolverError,
@@ -426,7 +426,7 @@ class SparseColumnGeneration:
     def options(self, n: int, m: int, given: SparseOptions) -> SparseOptions:
         """``given`` checked, ``rtol`` None made :data:`SPARSE_RTOL`."""
         return SparseOptions(
-            check_rtol(given.rtol, SPARSE_RTOL),
+            rtol_option(given.rtol, zero=True, default=SPARSE_RTOL),
             integer_option(given.max_rounds, "max_rounds"),
             check_max_iter(given.max_iter),
             check_threads(given.threads),

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from divergences._src.options import rtol_option
 from divergences.wasserstein._src.device import DeviceResult
 from divergences.wasserstein._src.device.sinkhorn.extraction import solve
 from divergences.wasserstein._src.device.sinkhorn.parameters import (
@@ -34,7 +35,7 @@ from divergences.wasserstein._src.device.sinkhorn.parameters import (
     SinkhornConfig,
     SinkhornOptions,
 )
-from divergences.wasserstein._src.host.keywords import check_max_iter, check_rtol
+from divergences.wasserstein._src.host.keywords import check_max_iter
 from divergences.wasserstein._src.results import Status
 
 __all__ = [
@@ -69,7 +70,8 @@ class SinkhornSolver:
         default = SinkhornOptions()
         cap = check_max_iter(given.max_iter)
         return SinkhornOptions(
-            check_rtol(given.rtol, default.rtol), default.max_iter if cap is None else cap
+            rtol_option(given.rtol, zero=True, default=default.rtol),
+            default.max_iter if cap is None else cap,
         )
 
     def check(self, n: int, m: int, options: SinkhornOptions) -> None:

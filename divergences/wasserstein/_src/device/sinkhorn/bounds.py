@@ -40,6 +40,8 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
+from divergences._src.metrics import CostError
+from divergences._src.scaling import tiny, unit_roundoff
 from divergences.wasserstein._src.device.rounding import (
     ceil_float,
     depth,
@@ -56,7 +58,6 @@ from divergences.wasserstein._src.device.sinkhorn.geometry import (
     Potentials,
     scan_blocks,
 )
-from divergences.wasserstein._src.metrics import CostError, tiny, unit_roundoff
 
 __all__ = [
     "PlanSums",

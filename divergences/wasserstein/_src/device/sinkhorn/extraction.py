@@ -19,6 +19,8 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
+from divergences._src.metrics import CostError, cost_error
+from divergences._src.scaling import tiny, unit_roundoff
 from divergences.wasserstein._src.device import DeviceDual, DevicePrimal, DeviceResult
 from divergences.wasserstein._src.device.rounding import (
     ceil_float,
@@ -52,9 +54,8 @@ from divergences.wasserstein._src.device.sinkhorn.parameters import (
     SinkhornConfig,
     SinkhornOptions,
 )
-from divergences.wasserstein._src.metrics import CostError, cost_error, tiny, unit_roundoff
+from divergences.wasserstein._src.pairwise import times_power_of_two
 from divergences.wasserstein._src.results import Status
-from divergences.wasserstein.cost import times_power_of_two
 
 __all__ = [
     "Final",

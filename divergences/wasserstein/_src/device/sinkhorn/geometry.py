@@ -22,13 +22,14 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
+from divergences._src.metrics import named_metric
+from divergences._src.scaling import scale_exponent
 from divergences.wasserstein._src.device.scaled_costs import (
     device_costs,
     magnitude_bits,
     scaled_points,
 )
 from divergences.wasserstein._src.device.sinkhorn.parameters import SinkhornConfig
-from divergences.wasserstein._src.metrics import named_metric, scale_exponent
 
 __all__ = [
     "Block",

@@ -46,6 +46,7 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
+from divergences._src.metrics import cost_error
 from divergences.wasserstein._src.device.loops import lockstep_while
 from divergences.wasserstein._src.device.rounding import (
     tree_sum,
@@ -66,7 +67,6 @@ from divergences.wasserstein._src.device.sinkhorn.geometry import (
     two_sum,
 )
 from divergences.wasserstein._src.device.sinkhorn.parameters import SinkhornConfig
-from divergences.wasserstein._src.metrics import cost_error
 
 __all__ = [
     "SinkhornState",

@@ -24,7 +24,9 @@ Adding a metric is one spec here (a subclass with its formula and :math:`N(d)`, 
 :data:`NAMED` if it takes no parameter), and its tests. A callable metric (JAX code) has no spec:
 its costs are what it computes.
 
-This module imports NumPy only: the host solvers use it without JAX.
+This module imports NumPy only: the host solvers use it without JAX. It is on the ground floor
+(``divergences._src``), beside the float scaling (:mod:`divergences._src.scaling`), so that the
+sample estimates resolve a metric by the same spec as the W1 solvers.
 """
 
 from __future__ import annotations
@@ -37,9 +39,10 @@ from typing import Any, ClassVar, NamedTuple, overload
 
 import numpy as np
 
+from divergences._src.scaling import ceil_float, tiny, unit_roundoff
+
 __all__ = [
     "HOST_OPS",
-    "MAX_SCALE_EXPONENT",
     "NAMED",
     "Chebyshev",
     "Cityblock",
@@ -49,33 +52,10 @@ __all__ = [
     "Minkowski",
     "Ops",
     "SqEuclidean",
-    "ceil_float",
     "check_metric",
     "cost_error",
     "named_metric",
-    "scale_exponent",
-    "tiny",
-    "unit_roundoff",
 ]
-
-
-def unit_roundoff(dtype: Any) -> Fraction:
-    """:math:`u = 2^{-p}`, half the machine epsilon of ``dtype``, exactly."""
-    return Fraction(float(np.finfo(dtype).eps)) / 2
-
-
-def tiny(dtype: Any) -> Fraction:
-    r""":math:`\lambda`, the smallest normal number of ``dtype``, exactly."""
-    return Fraction(float(np.finfo(dtype).tiny))
-
-
-#: float64's machine epsilon :math:`\epsilon = 2u`, the unit of the host's rounding constants.
-EPS = float(np.finfo(np.float64).eps)
-
-#: The largest power of two a value is scaled back by, :math:`2^{1000}`: a normal float with
-#: room to spare, so that the derivative of the scaling (one factor, applied once each way)
-#: never overflows on its own.
-MAX_SCALE_EXPONENT = 1000
 
 
 class Ops(NamedTuple):
@@ -348,47 +328,6 @@ def named_metric(metric: Any) -> MetricSpec | None:
     return None
 
 
-def scale_exponent(*points: Any, degree: int = 1, xp: Any = np, clip: bool = True) -> Any:
-    """The exponent ``e`` with ``max |coordinate|`` in ``[2^(e-1), 2^e)``; 0 if all are 0.
-
-    Points times ``2^-e`` have coordinates below 1 in magnitude: their differences, squares and
-    sums can neither overflow nor (for the hypot-style norm) underflow, and scaling by a power
-    of two is exact wherever it stays clear of subnormal numbers. ``e`` is clipped so that the
-    cost's factor ``2^(degree e)`` stays at most ``2^1000`` either way (coordinates beyond
-    ~1e301 are scaled to at most 2^24, still far from overflow), and a normal float of the
-    dtype the points are scaled in; ``clip=False`` leaves it unclipped, for a caller that
-    scales back exactly on the host (``math.ldexp``) and wants ``max |z| 2^-e`` in
-    ``[1/2, 1)`` always (the MMD's pooled draws, the k-NN's distances in float32).
-
-    The one scale exponent of the package, on the host and in XLA alike. ``xp`` is the array
-    namespace: NumPy (the host, where points are scaled in float64) gives a Python int;
-    ``jax.numpy`` (points of one dtype, concrete or traced, scaled in that dtype) an int32
-    scalar with no derivative. Both read the largest magnitude from the coordinates' bits,
-    which integer operations never flush: points that are all subnormal (0 to XLA's
-    arithmetic) get their own exponent too. Non-finite points (which the input rules refuse)
-    give 0.
-    """
-    if xp is np:
-        points = tuple(np.asarray(p, np.float64) for p in points)
-    dt = np.dtype(points[0].dtype)
-    fi = np.finfo(dt)
-    int_dtype = np.int32 if dt.itemsize == 4 else np.int64
-    sign_off = np.iinfo(int_dtype).max
-    top = xp.max(xp.stack([xp.max(p.view(int_dtype) & sign_off) for p in points]))
-    biased = top >> int(fi.nmant)
-    # A subnormal maximum: its integer significand's bit length, exact as a float of the dtype.
-    width = xp.frexp(top.astype(dt))[1]
-    e = xp.where(
-        biased > 0, biased - (int(fi.maxexp) - 2), width + (int(fi.minexp) - int(fi.nmant))
-    )
-    finite = biased < (1 << (8 * dt.itemsize - 1 - int(fi.nmant))) - 1  # not inf or NaN
-    e = xp.where((top > 0) & finite, e, 0).astype(np.int32)
-    if clip:
-        limit = min(MAX_SCALE_EXPONENT, int(fi.maxexp) - 4) // degree
-        e = xp.clip(e, -limit, limit)
-    return int(e) if xp is np else e
-
-
 class CostError(NamedTuple):
     r"""The constants of :math:`|\tilde c - c| \le \rho\, \tilde c + \tau`, floats of the dtype.
 
@@ -435,17 +374,3 @@ def cost_error(metric: Any, d: int, dtype: Any = np.float64) -> CostError:
         tau=ceil_float(4 * (d + 1) * root, dtype),
         flush=ceil_float(12 * (d + 1) * lam, dtype),
     )
-
-
-def ceil_float(q: Fraction | float, dtype: Any) -> float:
-    """The least float of ``dtype`` at or above the exact number ``q``.
-
-    The result is a Python float that ``dtype`` holds exactly, so that XLA reads the constant
-    unchanged.
-    """
-    q = Fraction(q)
-    dt = np.dtype(dtype)
-    value = dt.type(float(q))
-    while Fraction(float(value)) < q:
-        value = np.nextafter(value, dt.type(np.inf))
-    return float(value)
