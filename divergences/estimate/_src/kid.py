@@ -26,6 +26,7 @@ from divergences.estimate._src.kernel_sums import (
     claimed,
     gamma,
     kernel_sums,
+    looks_dependent,
     normal_interval,
     permutations,
     pooled,
@@ -67,9 +68,8 @@ def _cubic_sums(xs: np.ndarray, ys: np.ndarray, labels: np.ndarray) -> tuple[Ker
     # at most delta (an underflowing c1 by its subnormal spacing, times |z_i . z_j| <= width)
     width = z.shape[1]
     delta = 2.0 * gamma(width + 6, unit) + width * float(np.finfo(dtype).smallest_subnormal)
-    top = (1.0 + delta) ** 3
-    e_k = 3.0 * (1.0 + delta) ** 2 * delta + gamma(2, unit) * top
-    sums = kernel_sums(z, n, m, labels, (c1, 1.0 / lam), block, "cubic", (e_k, top))
+    e_k = 3.0 * (1.0 + delta) ** 2 * delta + gamma(2, unit) * (1.0 + delta) ** 3
+    sums = kernel_sums(z, n, m, labels, (c1, 1.0 / lam), block, "cubic", e_k)
     return sums, cube
 
 
@@ -132,4 +132,5 @@ def kid(x: Any, y: Any, *, level: Any = 0.95) -> Estimate:
     estimate = Estimate(
         *ends, float(level), "asymptotic", "two-sided", assumption, method, n, m, "KID"
     )
-    return claimed(estimate, "kid", d, False, math.inf)
+    dependent = looks_dependent(sums, n, m, alpha, cube)
+    return claimed(estimate, "kid", d, False, math.inf, dependent)
