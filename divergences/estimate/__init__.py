@@ -33,6 +33,7 @@ from divergences.estimate._src.from_discriminator import (
     tv_from_discriminator,
 )
 from divergences.estimate._src.kid import kid
+from divergences.estimate._src.kid_difference import KidDifference, kid_difference
 from divergences.estimate._src.knn import entropy, js, kl
 from divergences.estimate._src.mmd import mmd_squared, mmd_test
 from divergences.estimate._src.result import (
@@ -50,6 +51,7 @@ __all__ = [
     "ASYMPTOTIC_CLAIMS",
     "INTERVAL_KINDS",
     "Estimate",
+    "KidDifference",
     "NoCoverageWarning",
     "TwoSampleTest",
     "entropy",
@@ -57,6 +59,7 @@ __all__ = [
     "js",
     "js_from_discriminator",
     "kid",
+    "kid_difference",
     "kl",
     "kl_from_discriminator",
     "mmd_squared",

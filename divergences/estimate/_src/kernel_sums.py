@@ -32,6 +32,7 @@ from divergences.wasserstein._src.metrics import scale_exponent
 
 __all__ = [
     "KernelSums",
+    "blocked_pass",
     "claimed",
     "first_order_variance",
     "kernel_sums",
@@ -70,7 +71,7 @@ def pair_sums(
     *,
     block: int,
     kernel: Kernel,
-    rows: bool,
+    rows: int,
     chunks: tuple[int, int],
 ) -> tuple[jax.Array, ...]:
     r"""Each block pair's sums over the kernel matrix ``K_0`` of the rows of ``z``, a pair a row.
@@ -84,7 +85,8 @@ def pair_sums(
 
     * ``a_c^T K_IJ a_c`` and ``w^T K_IJ a_c`` for every column ``a_c`` of ``cols``, the pair
       ``(J, I)`` counted in where ``I < J``: the permutation test's statistics;
-    * where ``rows``, ``(K_IJ [w, a_0], E_IJ [w, a_0])`` and the same of the pair ``(J, I)``,
+    * for the first ``rows`` columns ``C`` of ``cols`` (none where 0; ``[w, a_0]`` for a
+      statistic), ``(K_IJ C, E_IJ C)`` and the same of the pair ``(J, I)``,
       ``E`` the bound of :func:`value_bounds` on each computed value's error: the statistic,
       its rounding bound and its variance are read off them.
 
@@ -144,12 +146,9 @@ def pair_sums(
             return None, (quad, lin)
         err = value_bounds(kij, inner, si[:, 1], sj[:, 1], bound, kernel)
         err = jnp.where(diagonal, 0.0, err)
-        mine = jnp.concatenate(
-            [row_sums(kij, cj[:, :2], False), row_sums(err, cj[:, :2], False)], 1
-        )
-        theirs = jnp.concatenate(
-            [row_sums(kij, ci[:, :2], True), row_sums(err, ci[:, :2], True)], 1
-        )
+        mine = [row_sums(kij, cj[:, :rows], False), row_sums(err, cj[:, :rows], False)]
+        theirs = [row_sums(kij, ci[:, :rows], True), row_sums(err, ci[:, :rows], True)]
+        mine, theirs = jnp.concatenate(mine, 1), jnp.concatenate(theirs, 1)
         return None, (quad, lin, mine, off * theirs)
 
     pairs = (jnp.asarray(first, jnp.int32), jnp.asarray(second, jnp.int32))
@@ -334,6 +333,48 @@ def _bound_constants(
     return sizes, np.asarray(bound, np.float64), 1.0 + gamma(rows_chain + 24, unit)
 
 
+def blocked_pass(
+    z: jax.Array,
+    cols: np.ndarray,
+    coeffs: tuple[float, float],
+    block: int,
+    kernel: Kernel,
+    cap: float,
+    rows: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """:func:`pair_sums` over the pooled ``z``, its pairs added in float64 on the host.
+
+    Returns ``Q = a_c^T K_0 a_c`` and ``L = w^T K_0 a_c`` for every column of ``cols``, the
+    row sums ``(count, 2 rows)`` of ``K_0`` and of the value bounds over the first ``rows``
+    columns, and the factor the bounds' own float sums are to be multiplied by. ``cap`` bounds
+    the error of one computed kernel value whatever the draws.
+    """
+    dtype = z.dtype
+    host = np.asarray(z, np.float64)
+    sizes, bound, inflation = _bound_constants(host, kernel, coeffs, cap, block, dtype)
+    with np.errstate(over="ignore"):
+        constants = jnp.asarray(np.minimum(bound, np.finfo(dtype).max), dtype)
+    chunks = (chunk_of(z.shape[1]), row_chunk(block))
+    out = pair_sums(
+        z, jnp.asarray(cols, dtype), jnp.asarray(coeffs, dtype), jnp.asarray(sizes), constants,
+        block=block, kernel=kernel, rows=rows, chunks=chunks,
+    )  # fmt: skip
+    quad = np.sum(np.asarray(out[0], np.float64), axis=0)
+    lin = np.sum(np.asarray(out[1], np.float64), axis=0)
+    blocks = z.shape[0] // block
+    acc = np.zeros((blocks, block, 2 * rows))
+    if rows:
+        first, second = np.triu_indices(blocks)
+        np.add.at(acc, first, np.asarray(out[2], np.float64))
+        np.add.at(acc, second, np.asarray(out[3], np.float64))
+    return quad, lin, acc.reshape(blocks * block, 2 * rows), inflation
+
+
+def host_rounding(pairs: int, count: int, totals: float) -> float:
+    """A bound on the float64 host sums' rounding: ``pairs + count`` steps on ``totals``."""
+    return gamma(pairs + count + 8, float(np.finfo(np.float64).eps) / 2.0) * totals * 4.0
+
+
 def kernel_sums(
     z: jax.Array,
     n: int,
@@ -352,38 +393,21 @@ def kernel_sums(
     row sums nor the rounding bound are taken (a test needs neither): ``rows`` is zeros and
     ``error`` inf.
     """
-    dtype = z.dtype
     count = labels.shape[0]
-    cols = jnp.asarray(columns(n, m, labels, z.shape[0]), dtype)
-    host = np.asarray(z, np.float64)
-    sizes, bound, inflation = _bound_constants(host, kernel, coeffs, cap, block, dtype)
-    c = jnp.asarray(coeffs, dtype)
-    with np.errstate(over="ignore"):
-        constants = jnp.asarray(np.minimum(bound, np.finfo(dtype).max), dtype)
-    chunks = (chunk_of(z.shape[1]), row_chunk(block))
-    out = pair_sums(
-        z, cols, c, jnp.asarray(sizes), constants,
-        block=block, kernel=kernel, rows=rows, chunks=chunks,
-    )  # fmt: skip
-    quad64 = np.sum(np.asarray(out[0], np.float64), axis=0)
-    lin64 = np.sum(np.asarray(out[1], np.float64), axis=0)
+    cols = columns(n, m, labels, z.shape[0])
+    quad64, lin64, acc, inflation = blocked_pass(
+        z, cols, coeffs, block, kernel, cap, 2 if rows else 0
+    )
     stats = statistic(quad64[1 : count + 1], lin64[1 : count + 1], float(quad64[0]), n, m)
-    name = np.dtype(dtype).name
+    name = np.dtype(z.dtype).name
     if not rows:
         return KernelSums(stats, math.inf, np.zeros((n + m, 2)), name, float(stats[0]))
-    blocks = z.shape[0] // block
-    first, second = np.triu_indices(blocks)
-    acc = np.zeros((blocks, block, 4))
-    np.add.at(acc, first, np.asarray(out[2], np.float64))
-    np.add.at(acc, second, np.asarray(out[3], np.float64))
-    acc = acc.reshape(-1, 4)[: n + m]
+    acc = acc[: n + m]
     value = _weighted(acc[:, :2], n, m, -1.0)
     bounded = _weighted(acc[:, 2:], n, m, 1.0) * inflation
-    # the host's float64 sums: at most (pairs + n + m) steps on each total, whose magnitude
-    # the bound's own sums (each at least gamma_L |k|) dominate by a factor 1 / gamma_L
-    host64 = gamma(first.size + n + m + 8, float(np.finfo(np.float64).eps) / 2.0)
-    totals = _weighted(np.abs(acc[:, :2]), n, m, 1.0)
-    error = widen(bounded + host64 * (totals + abs(value)) * 4.0)
+    pairs = (z.shape[0] // block) * (z.shape[0] // block + 1) // 2
+    totals = _weighted(np.abs(acc[:, :2]), n, m, 1.0) + abs(value)
+    error = widen(bounded + host_rounding(pairs, n + m, totals))
     return KernelSums(stats, error, acc[:, :2], name, value)
 
 

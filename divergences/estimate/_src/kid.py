@@ -10,7 +10,7 @@ b / d + 1\rvert`, so that every computed value lies in ``[-1, 1]`` whatever the 
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -40,15 +40,33 @@ __all__ = ["kid"]
 _LARGEST_CUBE = float(np.finfo(np.float64).max) / 8.0
 
 
-def _cubic_sums(xs: np.ndarray, ys: np.ndarray, labels: np.ndarray) -> tuple[KernelSums, float]:
-    """The cubic kernel's sums for each row of ``labels``, in units of ``lambda^3``; ``lambda^3``.
+class CubicPool(NamedTuple):
+    """The pooled samples for the cubic kernel's pass, in units of ``lambda``.
+
+    Attributes:
+      z: the pooled, scaled and padded samples (:func:`pooled`).
+      block: the pass's block size.
+      coeffs: ``(c_0, c_1)`` of ``t = c_0 z_i . z_j + c_1`` (``t`` in units of ``lambda``).
+      cap: a bound on one computed kernel value's error whatever the draws.
+      cube: ``lambda^3``, the unit of the sums.
+    """
+
+    z: jax.Array
+    block: int
+    coeffs: tuple[float, float]
+    cap: float
+    cube: float
+
+
+def cubic_pool(samples: tuple[np.ndarray, ...], names: tuple[str, ...]) -> CubicPool:
+    """The samples pooled for the cubic kernel, scaled so that every kernel value lies in [-1, 1].
 
     Raises:
       ValueError: naming the sample that holds the largest norm, where ``lambda^3`` overflows.
     """
-    n, m, d = xs.shape[0], ys.shape[0], xs.shape[1]
+    d = samples[0].shape[1]
     dtype = jax.dtypes.canonicalize_dtype(jnp.float64)  # float32 where x64 is off
-    z, radius2, block, shift = pooled(xs, ys, dtype, centre=False)
+    z, radius2, block, shift = pooled(np.concatenate(samples[:-1]), samples[-1], dtype, False)
     try:  # |a|^2 / d + 1 for the largest |a|: the bound on |a . b / d + 1|
         lam = math.ldexp(radius2 / d, 2 * shift) + 1.0
         cube = lam**3
@@ -56,8 +74,8 @@ def _cubic_sums(xs: np.ndarray, ys: np.ndarray, labels: np.ndarray) -> tuple[Ker
         cube = math.inf
     if not cube <= _LARGEST_CUBE:
         power = math.log10(radius2 / d) + 2 * shift * math.log10(2.0)
-        norms = [float(np.max(np.sum(np.square(np.ldexp(s, -shift)), axis=1))) for s in (xs, ys)]
-        name = "x" if norms[0] >= norms[1] else "y"  # the sample holding the largest |a|
+        norms = [float(np.max(np.sum(np.square(np.ldexp(s, -shift)), axis=1))) for s in samples]
+        name = names[int(np.argmax(norms))]  # the sample holding the largest |a|
         raise ValueError(
             f"{name} must hold features whose cubic kernel (a . b / d + 1)^3 is finite in float64:"
             f" max |a|^2 / d must be at most about 1e102, got about 1e{power:.0f}"
@@ -69,8 +87,15 @@ def _cubic_sums(xs: np.ndarray, ys: np.ndarray, labels: np.ndarray) -> tuple[Ker
     width = z.shape[1]
     delta = 2.0 * gamma(width + 6, unit) + width * float(np.finfo(dtype).smallest_subnormal)
     e_k = 3.0 * (1.0 + delta) ** 2 * delta + gamma(2, unit) * (1.0 + delta) ** 3
-    sums = kernel_sums(z, n, m, labels, (c1, 1.0 / lam), block, "cubic", e_k)
-    return sums, cube
+    return CubicPool(z, block, (c1, 1.0 / lam), e_k, cube)
+
+
+def _cubic_sums(xs: np.ndarray, ys: np.ndarray, labels: np.ndarray) -> tuple[KernelSums, float]:
+    """The cubic kernel's sums for each row of ``labels``, in units of ``lambda^3``; ``lambda^3``."""
+    pool = cubic_pool((xs, ys), ("x", "y"))
+    n, m = xs.shape[0], ys.shape[0]
+    sums = kernel_sums(pool.z, n, m, labels, pool.coeffs, pool.block, "cubic", pool.cap)
+    return sums, pool.cube
 
 
 @runs_on_host
