@@ -32,6 +32,7 @@ from divergences.estimate._src.from_discriminator import (
     kl_from_discriminator,
     tv_from_discriminator,
 )
+from divergences.estimate._src.inception import InceptionScore, inception_score
 from divergences.estimate._src.kid import kid
 from divergences.estimate._src.kid_difference import KidDifference, kid_difference
 from divergences.estimate._src.knn import entropy, js, kl
@@ -51,11 +52,13 @@ __all__ = [
     "ASYMPTOTIC_CLAIMS",
     "INTERVAL_KINDS",
     "Estimate",
+    "InceptionScore",
     "KidDifference",
     "NoCoverageWarning",
     "TwoSampleTest",
     "entropy",
     "frechet",
+    "inception_score",
     "js",
     "js_from_discriminator",
     "kid",
