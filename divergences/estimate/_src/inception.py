@@ -28,9 +28,9 @@ from divergences.estimate._src.result import Estimate, NoCoverageWarning
 
 __all__ = ["CLAIM_ROWS_PER_CLASS", "InceptionScore", "inception_score"]
 
-#: The claim: at least this many rows a class (``N >= 10 K``), as the coverage table measured
+#: The claim: at least this many rows a class (``N >= 100 K``), as the coverage table measured
 #: (benchmarks/estimate_coverage.md, "The Inception score").
-CLAIM_ROWS_PER_CLASS = 10
+CLAIM_ROWS_PER_CLASS = 100
 
 _SPLITS_NOTE = (
     "the mean and standard deviation of IS over {splits} splits of the rows (Salimans et al. "
@@ -90,7 +90,7 @@ def inception_score(probabilities: Any, *, level: Any = 0.95, splits: Any = None
 
     Returns:
       An :class:`InceptionScore`: the estimate (``"asymptotic"``, two-sided, where
-      ``N >= 10 K``; else ``"no-coverage-claim"``, the ends ``[1, K]``, with a
+      ``N >= 100 K``; else ``"no-coverage-claim"``, the ends ``[1, K]``, with a
       :class:`NoCoverageWarning`), the plug-in, and the splits' mean and std.
 
     Raises:

@@ -148,8 +148,7 @@ def pair_sums(
         err = jnp.where(diagonal, 0.0, err)
         mine = [row_sums(kij, cj[:, :rows], False), row_sums(err, cj[:, :rows], False)]
         theirs = [row_sums(kij, ci[:, :rows], True), row_sums(err, ci[:, :rows], True)]
-        mine, theirs = jnp.concatenate(mine, 1), jnp.concatenate(theirs, 1)
-        return None, (quad, lin, mine, off * theirs)
+        return None, (quad, lin, jnp.concatenate(mine, 1), off * jnp.concatenate(theirs, 1))
 
     pairs = (jnp.asarray(first, jnp.int32), jnp.asarray(second, jnp.int32))
     return jax.lax.scan(body, None, pairs)[1]
