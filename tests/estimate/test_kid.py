@@ -275,3 +275,15 @@ def test_a_noisy_copy_of_the_same_points_claims_nothing() -> None:
     assert "a noisy copy of the same points" in est.assumption
     independent = kid(x, rng.normal(size=(300, 8)) * math.sqrt(1.25) + x.mean(0))
     assert independent.kind == "asymptotic"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("n", "d"), [(70, 300), (1100, 3)])  # Gram products in parts; two blocks
+def test_float32_bound_holds_where_the_sums_are_blocked(n: int, d: int) -> None:
+    rng = np.random.default_rng(d)
+    x, y = rng.normal(size=(n, d)), rng.normal(0.2, 1.2, size=(n, d))
+    with jax.enable_x64(False):
+        sums, cube = _cubic_sums(x, y, np.arange(n)[None])
+    assert sums.dtype == "float32"
+    assert abs(sums.value * cube - reference(x, y)) <= sums.error * cube
+    assert sums.error * cube < 1e-3 * abs(reference(x, y))

@@ -47,6 +47,7 @@ def test_difference_is_the_two_kids_and_its_variance_the_three_projections() -> 
     assert (few.difference.kind, few.difference.lower_bound) == ("no-coverage-claim", -math.inf)
 
 
+@pytest.mark.slow
 def test_interval_covers_the_closed_form_and_the_p_value_says_a_is_better() -> None:
     rng = np.random.default_rng(1)
     d = 16
@@ -61,6 +62,7 @@ def test_interval_covers_the_closed_form_and_the_p_value_says_a_is_better() -> N
     assert kid_difference(r, b, a).p_value > 0.99  # B is the better one
 
 
+@pytest.mark.slow
 def test_float32_is_within_its_rounding_bound_of_float64() -> None:
     rng = np.random.default_rng(2)
     r, a, b = (rng.normal(t, size=(300, 32)).astype(np.float32) for t in (0.0, 0.1, 0.2))

@@ -353,7 +353,8 @@ def blocked_pass(
     sizes, bound, inflation = _bound_constants(host, kernel, coeffs, cap, block, dtype)
     with np.errstate(over="ignore"):
         constants = jnp.asarray(np.minimum(bound, np.finfo(dtype).max), dtype)
-    chunks = (chunk_of(z.shape[1]), row_chunk(block))
+    # without row sums no rounding bound is taken: the Gram products in one matmul each
+    chunks = (chunk_of(z.shape[1]) if rows else z.shape[1], row_chunk(block))
     out = pair_sums(
         z, jnp.asarray(cols, dtype), jnp.asarray(coeffs, dtype), jnp.asarray(sizes), constants,
         block=block, kernel=kernel, rows=rows, chunks=chunks,
