@@ -14,6 +14,12 @@ relabelling's), block pair by block pair: each block ``K_IJ`` (``I <= J``, by sy
 once, multiplied by the columns' rows ``J`` (a matmul) and dropped, so that no ``(n + m)``-square
 matrix is ever held. The kernel is a parameter: the Gaussian of :func:`~divergences.estimate.
 mmd_squared` or the cubic polynomial of :func:`~divergences.estimate.kid`.
+
+Each block pair's sums come back to the host, which adds them in float64 (:func:`blocked_pass`);
+the pairs are split over the local devices (``jax.local_devices()``), each holding the pooled
+draws, so several devices share the pass and give what one gives. The rounding bound is read
+from the reduction done: blocked sums of about ``sqrt(length)`` parts and each value's own
+magnitudes (:func:`value_bounds`), not a worst case over the whole sum.
 """
 
 from __future__ import annotations
@@ -64,6 +70,7 @@ NORMAL_METHOD = (
 @partial(jax.jit, static_argnames=("block", "kernel", "rows", "chunks"))
 def pair_sums(
     z: jax.Array,
+    pairs: jax.Array,
     cols: jax.Array,
     coeffs: jax.Array,
     sizes: jax.Array,
@@ -80,7 +87,7 @@ def pair_sums(
     ``sizes[:, 0]`` the squared norms) or :math:`(c_0\, z_i \cdot z_j + c_1)^3` (``"cubic"``),
     ``coeffs = (c_0, c_1)``; rows whose ``w = cols[:, 0]`` is 0 (padding) count for nothing.
     The rows are taken in blocks of ``block`` (which divides their number); each pair of blocks
-    ``I <= J`` is built once and dropped. Returned, stacked over the pairs (the host adds them
+    ``(I, J)``, ``I <= J``, of ``pairs`` (``(2, P)`` block indices) is built once and dropped. Returned, stacked over the pairs (the host adds them
     in float64, so that no rounding grows with the number of pairs):
 
     * ``a_c^T K_IJ a_c`` and ``w^T K_IJ a_c`` for every column ``a_c`` of ``cols``, the pair
@@ -96,8 +103,6 @@ def pair_sums(
     :math:`\gamma_{b + p}` times the sum of the terms' magnitudes for ``p`` partials of ``b``
     terms, whatever order the matmul takes inside (Higham 2002, sec. 4.2).
     """
-    blocks = cols.shape[0] // block
-    first, second = np.triu_indices(blocks)
     eye = jnp.eye(block, dtype=bool)
     across, down = chunks
 
@@ -150,8 +155,7 @@ def pair_sums(
         theirs = [row_sums(kij, ci[:, :rows], True), row_sums(err, ci[:, :rows], True)]
         return None, (quad, lin, jnp.concatenate(mine, 1), off * jnp.concatenate(theirs, 1))
 
-    pairs = (jnp.asarray(first, jnp.int32), jnp.asarray(second, jnp.int32))
-    return jax.lax.scan(body, None, pairs)[1]
+    return jax.lax.scan(body, None, (pairs[0], pairs[1]))[1]
 
 
 def value_bounds(
@@ -355,18 +359,37 @@ def blocked_pass(
         constants = jnp.asarray(np.minimum(bound, np.finfo(dtype).max), dtype)
     # without row sums no rounding bound is taken: the Gram products in one matmul each
     chunks = (chunk_of(z.shape[1]) if rows else z.shape[1], row_chunk(block))
-    out = pair_sums(
-        z, jnp.asarray(cols, dtype), jnp.asarray(coeffs, dtype), jnp.asarray(sizes), constants,
-        block=block, kernel=kernel, rows=rows, chunks=chunks,
-    )  # fmt: skip
-    quad = np.sum(np.asarray(out[0], np.float64), axis=0)
-    lin = np.sum(np.asarray(out[1], np.float64), axis=0)
     blocks = z.shape[0] // block
+    first, second = np.triu_indices(blocks)
+    pairs = np.stack([first, second]).astype(np.int32)
+    # the block pairs split over the local devices, each holding the pooled draws: the pairs'
+    # sums are the same wherever they are taken, and the host adds them in one order
+    devices = jax.local_devices()[: max(1, first.size)]
+    shares = np.array_split(np.arange(first.size), len(devices))
+    arguments = (z, jnp.asarray(cols, dtype), jnp.asarray(coeffs, dtype), jnp.asarray(sizes))
+    parts = []
+    for device, share in zip(devices, shares, strict=True):
+        placed = jax.device_put((*arguments, constants), device)
+        parts.append(
+            pair_sums(
+                placed[0],
+                jax.device_put(pairs[:, share], device),
+                *placed[1:],
+                block=block,
+                kernel=kernel,
+                rows=rows,
+                chunks=chunks,
+            )
+        )
+    out = [
+        np.concatenate([np.asarray(p[k], np.float64) for p in parts]) for k in range(len(parts[0]))
+    ]
+    quad = np.sum(out[0], axis=0)
+    lin = np.sum(out[1], axis=0)
     acc = np.zeros((blocks, block, 2 * rows))
     if rows:
-        first, second = np.triu_indices(blocks)
-        np.add.at(acc, first, np.asarray(out[2], np.float64))
-        np.add.at(acc, second, np.asarray(out[3], np.float64))
+        np.add.at(acc, first, out[2])
+        np.add.at(acc, second, out[3])
     return quad, lin, acc.reshape(blocks * block, 2 * rows), inflation
 
 
