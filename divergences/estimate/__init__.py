@@ -40,7 +40,9 @@ from divergences.estimate._src.from_discriminator import (
     kl_from_discriminator,
     tv_from_discriminator,
 )
+from divergences.estimate._src.inception import InceptionScore, inception_score
 from divergences.estimate._src.kid import kid
+from divergences.estimate._src.kid_difference import KidDifference, kid_difference
 from divergences.estimate._src.knn import entropy, js, kl
 from divergences.estimate._src.mmd import mmd_squared, mmd_test
 from divergences.estimate._src.reference import Reference, load_reference, reference
@@ -66,6 +68,8 @@ __all__ = [
     "Estimate",
     "FidelityDiversity",
     "FrechetComparison",
+    "InceptionScore",
+    "KidDifference",
     "NoCoverageWarning",
     "Reference",
     "TwoSampleTest",
@@ -76,9 +80,11 @@ __all__ = [
     "fidelity_diversity",
     "frechet",
     "frechet_difference",
+    "inception_score",
     "js",
     "js_from_discriminator",
     "kid",
+    "kid_difference",
     "kl",
     "kl_from_discriminator",
     "load_reference",

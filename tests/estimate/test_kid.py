@@ -241,3 +241,49 @@ def test_the_overflow_names_the_sample_with_the_largest_norm() -> None:
         kid(x, y)
     with pytest.raises(ValueError, match=r"^x must hold features whose cubic kernel"):
         kid(y, x)
+
+
+def test_float32_interval_is_as_narrow_as_float64s_on_the_same_draws() -> None:
+    # The float32 pass sums its blocks in float64 on the host and bounds each kernel value by
+    # its own magnitudes: the allowance was 9 times the interval's half-width before.
+    rng = np.random.default_rng(8)
+    x = rng.normal(size=(400, 64)).astype(np.float32)
+    y = (rng.normal(size=(400, 64)) + 0.125).astype(np.float32)
+    wide = kid(x, y)
+    with jax.enable_x64(False):
+        narrow = kid(x, y)
+        sums, cube = _cubic_sums(x.astype(np.float64), y.astype(np.float64), np.arange(400)[None])
+    assert "float32" in narrow.method and narrow.kind == wide.kind == "asymptotic"
+    width = narrow.upper_bound - narrow.lower_bound
+    assert width <= 1.05 * (wide.upper_bound - wide.lower_bound)
+    assert abs(sums.value * cube - reference(x, y)) <= sums.error * cube
+
+
+def test_a_noisy_copy_of_the_same_points_claims_nothing() -> None:
+    # y_i = x_i + noise: the laws N(m, I) and N(m, 1.25 I), |m| = 8 in d = 8, have KID 0.258
+    # (kid_of_gaussians' moments with both means m), but the pairs share their points and the
+    # statistic lies below every relabelling's: KID = 0 in [0, 0] with coverage claimed before.
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(300, 8))
+    x[:, 0] += 8.0
+    y = x + 0.5 * rng.normal(size=(300, 8))
+    with pytest.warns(NoCoverageWarning, match="the draws look dependent"):
+        est = kid(x, y)
+    assert (est.kind, est.sides, est.lower_bound, est.upper_bound) == (
+        "no-coverage-claim", "none", 0.0, math.inf,
+    )  # fmt: skip
+    assert "a noisy copy of the same points" in est.assumption
+    independent = kid(x, rng.normal(size=(300, 8)) * math.sqrt(1.25) + x.mean(0))
+    assert independent.kind == "asymptotic"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("n", "d"), [(70, 300), (1100, 3)])  # Gram products in parts; two blocks
+def test_float32_bound_holds_where_the_sums_are_blocked(n: int, d: int) -> None:
+    rng = np.random.default_rng(d)
+    x, y = rng.normal(size=(n, d)), rng.normal(0.2, 1.2, size=(n, d))
+    with jax.enable_x64(False):
+        sums, cube = _cubic_sums(x, y, np.arange(n)[None])
+    assert sums.dtype == "float32"
+    assert abs(sums.value * cube - reference(x, y)) <= sums.error * cube
+    assert sums.error * cube < 1e-3 * abs(reference(x, y))

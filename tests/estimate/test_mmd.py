@@ -40,7 +40,7 @@ def closed_form(mu: np.ndarray, s0: float, s: float) -> float:
 
 
 def statistic(x: np.ndarray, y: np.ndarray, s: float) -> float:
-    return float(mmd._sums(x, y, np.arange(len(x))[None, :], s)[0][0])
+    return mmd._gaussian_sums(x, y, np.arange(len(x))[None, :], s).value
 
 
 @pytest.mark.parametrize(("n", "m", "d", "s"), [(2, 2, 1, 1.0), (7, 30, 3, 0.4), (70, 50, 5, 2.5)])
@@ -58,10 +58,10 @@ def test_blocked_and_one_block_agree(monkeypatch: pytest.MonkeyPatch) -> None:
     x, y = rng.normal(size=(60, 4)), rng.normal(0.2, size=(68, 4))
     labels = kernel_sums.permutations(60, 68, 5, seed=3)
     assert kernel_sums.layout(128) == (128, 128)
-    whole = mmd._sums(x, y, labels, 1.3)[0]
+    whole = mmd._gaussian_sums(x, y, labels, 1.3).stats
     monkeypatch.setattr(kernel_sums, "BLOCK", 64)
     assert kernel_sums.layout(128) == (64, 128)
-    blocked = mmd._sums(x, y, labels, 1.3)[0]
+    blocked = mmd._gaussian_sums(x, y, labels, 1.3).stats
     np.testing.assert_allclose(blocked, whole, rtol=0, atol=1e-13)
     assert abs(blocked[0] - reference(x, y, 1.3)) <= 1e-12
 
@@ -146,17 +146,18 @@ def test_float32_is_within_its_rounding_bound() -> None:
     rng = np.random.default_rng(5)
     x, y = rng.normal(size=(60, 5)), rng.normal(0.4, size=(50, 5))
     labels = np.arange(60)[None, :]
-    wide, _, wide_dtype = mmd._sums(x, y, labels, 2.0)
+    wide, wide_dtype = (lambda s: (s.value, s.dtype))(mmd._gaussian_sums(x, y, labels, 2.0))
     with jax.enable_x64(False):
-        narrow, bound, dtype = mmd._sums(x, y, labels, 2.0)
+        sums = mmd._gaussian_sums(x, y, labels, 2.0)
+        narrow, bound, dtype = sums.value, sums.error, sums.dtype
         est = mmd_squared(x, y, bandwidth=2.0)
         test = mmd_test(x, y, bandwidth=2.0, permutations=6)
     assert (dtype, wide_dtype) == ("float32", "float64")
     assert "float32" in test.method
     assert test.p_value == mmd_test(x, y, bandwidth=2.0, permutations=6).p_value == 1 / 7
-    assert abs(narrow[0] - wide[0]) <= bound
-    assert bound < 1e-3
-    assert est.lower_bound <= wide[0] <= est.upper_bound
+    assert abs(narrow - wide) <= bound
+    assert bound < 1e-5
+    assert est.lower_bound <= wide <= est.upper_bound
     assert "float32" in est.method
 
 
@@ -358,7 +359,9 @@ def test_normal_interval_covers_and_is_narrower_than_mcdiarmids() -> None:
     half = z * math.sqrt(kernel_sums.first_order_variance(
         mmd._gaussian_sums(x, y, np.arange(300)[None, :], 1.0).rows, 300, 300
     ))  # fmt: skip
-    assert narrow.upper_bound - narrow.value == pytest.approx(half, rel=1e-9)
+    root = math.sqrt(narrow.value)  # the square-root scale's interval, squared back
+    assert narrow.upper_bound == pytest.approx((root + half / (2 * root)) ** 2, rel=1e-9)
+    assert narrow.lower_bound == pytest.approx((root - half / (2 * root)) ** 2, rel=1e-9)
 
 
 def test_normal_interval_agrees_with_the_permutation_test() -> None:
@@ -384,10 +387,12 @@ def test_normal_interval_keeps_0_where_the_test_does_not_reject() -> None:
     # A statistic far above its variance whose relabellings all reach it: the lower end stays 0.
     rows = np.array([[3.0, 2.0], [3.0, 2.0], [3.0, 1.0], [3.0, 1.0]])  # f = g = const: V = 0
     stats = np.array([0.5] + [0.6] * 200)
-    sums = kernel_sums.KernelSums(stats, 0.0, rows, "float64")
-    assert kernel_sums.normal_interval(sums, 2, 2, 0.05, 1.0, 2.0) == (0.5, 0.0, 0.5)
+    sums = kernel_sums.KernelSums(stats, 0.0, rows, "float64", 0.5)
+    value, lower, upper = kernel_sums.normal_interval(sums, 2, 2, 0.05, 1.0, 2.0)
+    assert (value, lower) == (0.5, 0.0) and upper == pytest.approx(0.5, rel=1e-15)
     rejected = sums._replace(stats=np.array([0.5] + [0.1] * 200))
-    assert kernel_sums.normal_interval(rejected, 2, 2, 0.05, 1.0, 2.0) == (0.5, 0.5, 0.5)
+    ends = kernel_sums.normal_interval(rejected, 2, 2, 0.05, 1.0, 2.0)
+    assert ends == pytest.approx((0.5, 0.5, 0.5), rel=1e-15)
 
 
 def test_normal_interval_claims_where_measured_only() -> None:
@@ -427,3 +432,17 @@ def test_normal_interval_at_a_level_next_to_one_is_finite() -> None:
         est = mmd_squared(x, y, bandwidth=1.0, level=level, interval="normal")
         assert est.kind == "asymptotic"
         assert 0.0 <= est.lower_bound <= est.value <= est.upper_bound < 2.0, est
+
+
+def test_a_noisy_copy_of_the_same_points_claims_nothing() -> None:
+    # y_i = x_i + noise, N(0, I) against N(0, 1.09 I) in d = 8: the statistic far below 0, below
+    # every relabelling's; independent draws cannot give that (the whole interval below 0).
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(300, 8))
+    y = x + 0.3 * rng.normal(size=(300, 8))
+    with pytest.warns(NoCoverageWarning, match="the draws look dependent"):
+        est = mmd_squared(x, y, bandwidth=math.sqrt(8.0), interval="normal")
+    assert (est.kind, est.lower_bound, est.upper_bound) == ("no-coverage-claim", 0.0, 2.0)
+    assert "reconstructions against their inputs" in est.assumption
+    # McDiarmid's interval, 0.44 wide either side here, stays above 0: it keeps its claim
+    assert mmd_squared(x, y, bandwidth=math.sqrt(8.0)).kind == "finite-sample"

@@ -10,7 +10,7 @@ b / d + 1\rvert`, so that every computed value lies in ``[-1, 1]`` whatever the 
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -26,6 +26,7 @@ from divergences.estimate._src.kernel_sums import (
     claimed,
     gamma,
     kernel_sums,
+    looks_dependent,
     normal_interval,
     permutations,
     pooled,
@@ -39,15 +40,33 @@ __all__ = ["kid"]
 _LARGEST_CUBE = float(np.finfo(np.float64).max) / 8.0
 
 
-def _cubic_sums(xs: np.ndarray, ys: np.ndarray, labels: np.ndarray) -> tuple[KernelSums, float]:
-    """The cubic kernel's sums for each row of ``labels``, in units of ``lambda^3``; ``lambda^3``.
+class CubicPool(NamedTuple):
+    """The pooled samples for the cubic kernel's pass, in units of ``lambda``.
+
+    Attributes:
+      z: the pooled, scaled and padded samples (:func:`pooled`).
+      block: the pass's block size.
+      coeffs: ``(c_0, c_1)`` of ``t = c_0 z_i . z_j + c_1`` (``t`` in units of ``lambda``).
+      cap: a bound on one computed kernel value's error whatever the draws.
+      cube: ``lambda^3``, the unit of the sums.
+    """
+
+    z: jax.Array
+    block: int
+    coeffs: tuple[float, float]
+    cap: float
+    cube: float
+
+
+def cubic_pool(samples: tuple[np.ndarray, ...], names: tuple[str, ...]) -> CubicPool:
+    """The samples pooled for the cubic kernel, scaled so that every kernel value lies in [-1, 1].
 
     Raises:
       ValueError: naming the sample that holds the largest norm, where ``lambda^3`` overflows.
     """
-    n, m, d = xs.shape[0], ys.shape[0], xs.shape[1]
+    d = samples[0].shape[1]
     dtype = jax.dtypes.canonicalize_dtype(jnp.float64)  # float32 where x64 is off
-    z, radius2, block, shift = pooled(xs, ys, dtype, centre=False)
+    z, radius2, block, shift = pooled(np.concatenate(samples[:-1]), samples[-1], dtype, False)
     try:  # |a|^2 / d + 1 for the largest |a|: the bound on |a . b / d + 1|
         lam = math.ldexp(radius2 / d, 2 * shift) + 1.0
         cube = lam**3
@@ -55,8 +74,8 @@ def _cubic_sums(xs: np.ndarray, ys: np.ndarray, labels: np.ndarray) -> tuple[Ker
         cube = math.inf
     if not cube <= _LARGEST_CUBE:
         power = math.log10(radius2 / d) + 2 * shift * math.log10(2.0)
-        norms = [float(np.max(np.sum(np.square(np.ldexp(s, -shift)), axis=1))) for s in (xs, ys)]
-        name = "x" if norms[0] >= norms[1] else "y"  # the sample holding the largest |a|
+        norms = [float(np.max(np.sum(np.square(np.ldexp(s, -shift)), axis=1))) for s in samples]
+        name = names[int(np.argmax(norms))]  # the sample holding the largest |a|
         raise ValueError(
             f"{name} must hold features whose cubic kernel (a . b / d + 1)^3 is finite in float64:"
             f" max |a|^2 / d must be at most about 1e102, got about 1e{power:.0f}"
@@ -67,10 +86,16 @@ def _cubic_sums(xs: np.ndarray, ys: np.ndarray, labels: np.ndarray) -> tuple[Ker
     # at most delta (an underflowing c1 by its subnormal spacing, times |z_i . z_j| <= width)
     width = z.shape[1]
     delta = 2.0 * gamma(width + 6, unit) + width * float(np.finfo(dtype).smallest_subnormal)
-    top = (1.0 + delta) ** 3
-    e_k = 3.0 * (1.0 + delta) ** 2 * delta + gamma(2, unit) * top
-    sums = kernel_sums(z, n, m, labels, (c1, 1.0 / lam), block, "cubic", (e_k, top))
-    return sums, cube
+    e_k = 3.0 * (1.0 + delta) ** 2 * delta + gamma(2, unit) * (1.0 + delta) ** 3
+    return CubicPool(z, block, (c1, 1.0 / lam), e_k, cube)
+
+
+def _cubic_sums(xs: np.ndarray, ys: np.ndarray, labels: np.ndarray) -> tuple[KernelSums, float]:
+    """The cubic kernel's sums for each row of ``labels``, in units of ``lambda^3``; ``lambda^3``."""
+    pool = cubic_pool((xs, ys), ("x", "y"))
+    n, m = xs.shape[0], ys.shape[0]
+    sums = kernel_sums(pool.z, n, m, labels, pool.coeffs, pool.block, "cubic", pool.cap)
+    return sums, pool.cube
 
 
 @runs_on_host
@@ -81,12 +106,18 @@ def kid(x: Any, y: Any, *, level: Any = 0.95) -> Estimate:
     the cubic polynomial kernel :math:`k(a, b) = (a \cdot b / d + 1)^3` on features the caller
     computes (an Inception network's 2048 pool features, say). The kernel is unbounded, so its
     interval is the asymptotic normal one of ``mmd_squared(..., interval="normal")``:
-    :math:`\mathrm{MMD}^2_u \pm z_{1-\alpha/2}\sqrt{\hat V}` with the plug-in first-order
-    variance from the kernel matrix's row sums (Sutherland et al. 2017), widened by the
-    rounding error; its lower end is above 0 only where the permutation test of the same pass
-    (200 relabellings, seed 0) rejects ``P == Q`` at ``alpha / 2``. ``value`` is
+    :math:`z_{1-\alpha/2}\sqrt{\hat V}` with the plug-in first-order variance from the kernel
+    matrix's row sums (Sutherland et al. 2017), taken on the square-root scale
+    (``kernel_sums._raw_ends``) and widened by the rounding bound; its lower end is above 0
+    only where the permutation test of the same pass (200 relabellings, seed 0) rejects
+    ``P == Q`` at ``alpha / 2``. A statistic below 0 by its interval and below all but 1% of its
+    relabellings says the draws look dependent (a noisy copy of the same points), and nothing
+    is claimed. ``value`` is
     ``max(0, MMD^2_u)``. The sums run in XLA, block by block (the cost is that of ``X X^T``,
-    ``Y Y^T`` and ``X Y^T``), in float64 where JAX's x64 is on, float32 otherwise.
+    ``Y Y^T`` and ``X Y^T``), in float64 where JAX's x64 is on, float32 otherwise; the block
+    pairs' sums are added in float64 on the host and each value's rounding is bounded from its
+    own magnitudes, so the float32 interval is within 1.2x of float64's up to d = 2048 at
+    n = 1000 (``benchmarks/README.md``).
 
     Args:
       x: features of P, shape ``(n, d)`` or ``(n,)``, ``n >= 2`` (``n < d`` is fine).
@@ -132,4 +163,5 @@ def kid(x: Any, y: Any, *, level: Any = 0.95) -> Estimate:
     estimate = Estimate(
         *ends, float(level), "asymptotic", "two-sided", assumption, method, n, m, "KID"
     )
-    return claimed(estimate, "kid", d, False, math.inf)
+    dependent = looks_dependent(sums, n, m, alpha, cube)
+    return claimed(estimate, "kid", d, False, math.inf, dependent)

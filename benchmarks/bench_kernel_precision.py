@@ -1,0 +1,102 @@
+"""The widths of KID's and MMD^2's normal intervals in float32 against float64, on the same draws.
+
+Run from the repository root:
+python benchmarks/bench_kernel_precision.py [--cases 64:1000,64:10000,...] [--draws 4]
+
+For each case ``d:n`` the draws are float32 features, ``x ~ N(0, I_d)`` and ``y ~ N(mu, I_d)``
+(``mu`` along the first axis, ``|mu| = 0.5`` in d = 64 and 4 in d = 2048), ``n = m``. Each draw
+is estimated twice, in one child process with JAX's x64 off (the kernel pass in float32, the
+library's default) and in one with it on (float64), by ``kid`` and by ``mmd_squared(...,
+bandwidth=sqrt(d), interval="normal")``; a row prints the half-widths' parts (the normal
+term ``z sqrt(V)`` and the rounding allowance) and the ratio of the float32 width to the
+float64 one, the median over ``--draws`` seeds. The widths are the intervals' before the
+coverage claim decides what is returned (``normal_interval``), so that sizes outside the claim
+are compared too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+CHILD = r"""
+import json, math, sys, time
+import jax
+jax.config.update("jax_enable_x64", sys.argv[1] == "64")
+import numpy as np
+from divergences.estimate._src import kernel_sums as S
+from divergences.estimate._src.kid import _cubic_sums
+from divergences.estimate._src.mmd import _gaussian_sums
+d, n, seed, shift = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5])
+rng = np.random.default_rng(seed)
+x = rng.normal(size=(n, d)).astype(np.float32).astype(np.float64)
+y = rng.normal(size=(n, d)).astype(np.float32)
+y[:, 0] += np.float32(shift)
+y = y.astype(np.float64)
+labels = S.permutations(n, n, S.PERMUTATIONS, S.SEED)
+out = {}
+for name in ("kid", "mmd"):
+    start = time.perf_counter()
+    if name == "kid":
+        sums, unit = _cubic_sums(x, y, labels)
+    else:
+        sums, unit = _gaussian_sums(x, y, labels, math.sqrt(d)), 1.0
+    value, lower, upper = S.normal_interval(sums, n, n, 0.05, unit, math.inf)
+    spread = 1.959963984540054 * math.sqrt(S.first_order_variance(sums.rows, n, n)) * unit
+    out[name] = {
+        "value": value, "width": upper - lower, "normal": spread, "rounding": sums.error * unit,
+        "dtype": sums.dtype, "seconds": time.perf_counter() - start,
+    }
+print(json.dumps(out))
+"""
+
+
+def child(x64: bool, d: int, n: int, seed: int, shift: float) -> dict:
+    """One draw's estimates in a fresh process with x64 on or off."""
+    env = dict(os.environ, PYTHONPATH=os.getcwd())
+    args = [sys.executable, "-c", CHILD, "64" if x64 else "32", str(d), str(n), str(seed)]
+    done = subprocess.run([*args, str(shift)], capture_output=True, text=True, env=env, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", default="64:1000,64:10000,2048:1000,2048:10000")
+    parser.add_argument("--draws", type=int, default=4)
+    args = parser.parse_args()
+    print(f"# {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load {os.getloadavg()[0]:.1f}")
+    print(
+        "| estimator | d | n | draws | half-width z sqrt(V) | rounding float32 | rounding float64 "
+        "| width float32 / float64 (median, max) |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
+    for case in args.cases.split(","):
+        d, n = (int(v) for v in case.split(":"))
+        shift = 0.5 if d <= 64 else 4.0
+        draws = [
+            (child(False, d, n, s, shift), child(True, d, n, s, shift)) for s in range(args.draws)
+        ]
+        for name in ("kid", "mmd"):
+            ratios = sorted(lo[name]["width"] / hi[name]["width"] for lo, hi in draws)
+            median = (
+                ratios[len(ratios) // 2]
+                if len(ratios) % 2
+                else sum(ratios[len(ratios) // 2 - 1 : len(ratios) // 2 + 1]) / 2
+            )
+            normal = sorted(hi[name]["normal"] for _, hi in draws)[len(draws) // 2]
+            r32 = sorted(lo[name]["rounding"] for lo, _ in draws)[len(draws) // 2]
+            r64 = sorted(hi[name]["rounding"] for _, hi in draws)[len(draws) // 2]
+            label = "KID" if name == "kid" else "MMD^2 normal, bandwidth sqrt(d)"
+            print(
+                f"| {label} | {d} | {n} | {len(draws)} | {normal:.3g} | {r32:.3g} | {r64:.2g} "
+                f"| {median:.3f}, {ratios[-1]:.3f} |",
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,205 @@
+r"""Is model A closer to the reference than model B? KID(A, R) - KID(B, R), with the shared R.
+
+Both KIDs are unbiased MMD^2 U-statistics against the same reference draws, so they are
+correlated; two intervals side by side say nothing about their order, and a difference of two
+independent intervals is too wide. The difference is one U-statistic of the three samples,
+
+.. math::
+   \hat D = \frac{\sum_{i \ne j} k(a_i, a_j)}{n(n-1)} - \frac{\sum_{i \ne j} k(b_i, b_j)}{m(m-1)}
+   - \frac{2}{nN}\sum_{i, l} k(a_i, r_l) + \frac{2}{mN}\sum_{j, l} k(b_j, r_l),
+
+(the reference's own term cancels), whose first-order variance (Bounliphone et al. 2016,
+Theorem 2; Sutherland 2019) is
+
+.. math::
+   V = \frac4n \mathrm{Var}\,[\mu_A - \mu_R](A) + \frac4m \mathrm{Var}\,[\mu_B - \mu_R](B)
+   + \frac4N \mathrm{Var}\,[\mu_B - \mu_A](R),
+
+with :math:`\mu_S(x) = \mathbb E\, k(x, S)`, each estimated by the kernel matrix's row means.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any, NamedTuple
+
+import numpy as np
+from scipy.special import ndtr
+
+from divergences._src.errors import runs_on_host
+from divergences._src.options import level_option
+from divergences.estimate._src.concentration import normal_quantile, widen
+from divergences.estimate._src.kernel_sums import blocked_pass, host_rounding
+from divergences.estimate._src.kid import cubic_pool
+from divergences.estimate._src.result import Estimate, NoCoverageWarning
+from divergences.estimate._src.samples import check_at_least, sample_pair
+
+__all__ = ["CLAIM", "KidDifference", "kid_difference"]
+
+#: Where the difference's interval claims its level: ``(largest d, smallest n)``, ``n`` the
+#: smallest of the three samples, as the coverage table's rows for it measured
+#: (benchmarks/estimate_coverage.md, "Comparing two models": Gaussian and non-Gaussian triples
+#: in d = 8 and 64 at 250 and 1000 draws).
+CLAIM = (64, 250)
+
+
+class KidDifference(NamedTuple):
+    """KID(A, R) - KID(B, R) with its interval, and the test of "A is no better than B".
+
+    Attributes:
+      difference: the :class:`Estimate` of ``KID(A, R) - KID(B, R)`` (quantity ``"KID(A,R) -
+        KID(B,R)"``): negative where A is closer to the reference. Its value is not clipped.
+      p_value: the one-sided p-value of the hypothesis that A is no better than B,
+        ``KID(A, R) >= KID(B, R)``, from the same normal approximation: small where the
+        difference lies clearly below 0.
+      a: ``KID(A, R)``'s unbiased statistic from the same pass (a point, no interval).
+      b: ``KID(B, R)``'s.
+    """
+
+    difference: Estimate
+    p_value: float
+    a: float
+    b: float
+
+
+def _sums_of(acc: np.ndarray, groups: tuple[slice, slice, slice]) -> np.ndarray:
+    """``[S_aa, S_bb, S_ar, S_br]`` from row sums over every draw, A and B."""
+    every, on_a, on_b = acc[:, 0], acc[:, 1], acc[:, 2]
+    on_r = every - on_a - on_b
+    ga, gb, _ = groups
+    return np.array(
+        [math.fsum(on_a[ga]), math.fsum(on_b[gb]), math.fsum(on_r[ga]), math.fsum(on_r[gb])]
+    )
+
+
+@runs_on_host
+def kid_difference(reference: Any, a: Any, b: Any, *, level: Any = 0.95) -> KidDifference:
+    r"""KID(A, R) - KID(B, R) with an interval that accounts for the shared reference.
+
+    One blocked pass over the cubic kernel matrix of the pooled draws (as :func:`kid`'s, its
+    blocks summed in float64 and each value's rounding bounded) gives the difference
+    :math:`\hat D` (the module's formula) and the row sums of its first-order variance
+    :math:`\hat V`; the interval is :math:`\hat D \pm z_{1-\alpha/2}\sqrt{\hat V}`, widened by
+    the rounding bound, and the p-value of "A is no better than B" (:math:`D \ge 0`) is
+    :math:`\Phi((\hat D + e)/\sqrt{\hat V})` (``e`` the rounding bound). The normal
+    approximation fails where all three laws are equal (the statistic is then degenerate):
+    there the interval is too narrow, and the p-value means nothing.
+
+    Args:
+      reference: features of the reference law R, shape ``(N, d)``, ``N >= 2``.
+      a: features of model A's draws, shape ``(n, d)``, ``n >= 2``, independent of ``reference``.
+      b: features of model B's draws, shape ``(m, d)``, ``m >= 2``.
+      level: the interval's coverage, in ``(0, 1)``.
+
+    Returns:
+      A :class:`KidDifference`: the difference as an :class:`Estimate`, two-sided,
+      ``"asymptotic"`` within :data:`CLAIM`, else
+      ``"no-coverage-claim"`` with the ends ``[-inf, inf]``; the p-value; both KIDs' points.
+
+    Raises:
+      ValueError: for draws the shared rules refuse, fewer than 2 in a sample, or a bad
+        ``level``.
+
+    References:
+      Bounliphone et al., *A test of relative similarity for model selection in generative
+      models*, ICLR 2016. Sutherland, *Unbiased estimators for the variance of MMD
+      estimators*, arXiv:1906.02104, 2019. Bińkowski et al., *Demystifying MMD GANs*, 2018.
+
+    Example:
+      >>> import numpy as np
+      >>> from divergences.estimate import kid_difference
+      >>> rng = np.random.default_rng(0)
+      >>> r, a, b = (rng.normal(size=(1000, 16)) + t for t in (0.0, 0.1, 0.3))
+      >>> out = kid_difference(r, a, b)  # A is the closer: the difference is below 0
+      >>> out.difference.upper_bound < 0.0, out.p_value < 0.01
+      (True, True)
+    """
+    xs, rs = sample_pair(a, reference)
+    ys, _ = sample_pair(b, reference)
+    for sample, name in ((rs, "reference"), (xs, "a"), (ys, "b")):
+        check_at_least(sample.shape[0], 2, name, "the unbiased statistic pairs distinct draws")
+    alpha = 1.0 - level_option(level, note="the interval's coverage")
+    n, m, count = xs.shape[0], ys.shape[0], rs.shape[0]
+    d = xs.shape[1]
+    pool = cubic_pool((xs, ys, rs), ("a", "b", "reference"))
+    cols = np.zeros((pool.z.shape[0], 8))
+    cols[: n + m + count, 0] = 1.0
+    cols[:n, 1] = 1.0
+    cols[n : n + m, 2] = 1.0
+    _, _, acc, inflation = blocked_pass(pool.z, cols, pool.coeffs, pool.block, "cubic", pool.cap, 3)
+    acc = acc[: n + m + count]
+    groups = (slice(0, n), slice(n, n + m), slice(n + m, None))
+    weights = np.array([1 / (n * (n - 1)), 1 / (m * (m - 1)), 2 / (n * count), 2 / (m * count)])
+    sums, bounds = _sums_of(acc[:, :3], groups), _sums_of(acc[:, 3:], groups)
+    signs = np.array([1.0, -1.0, -1.0, 1.0])
+    cube = pool.cube
+    value = float(np.sum(signs * weights * sums)) * cube
+    pairs = (pool.z.shape[0] // pool.block) * (pool.z.shape[0] // pool.block + 1) // 2
+    totals = float(np.sum(weights * np.abs(sums)))
+    error = widen(
+        (float(np.sum(weights * bounds)) * inflation + host_rounding(pairs, len(acc), totals))
+        * cube
+    )
+    every, on_a, on_b = acc[:, 0], acc[:, 1], acc[:, 2]
+    on_r = every - on_a - on_b
+    ga, gb, gr = groups
+    f_a = on_a[ga] / (n - 1) - on_r[ga] / count
+    f_b = on_b[gb] / (m - 1) - on_r[gb] / count
+    f_r = on_b[gr] / m - on_a[gr] / n
+    variance = sum(4.0 * float(np.var(f, ddof=1)) / f.size for f in (f_a, f_b, f_r))
+    spread = math.sqrt(max(variance, 0.0)) * cube
+    z = -normal_quantile(alpha / 2.0)
+    half = widen(z * spread + error)
+    kid_a = (sums[0] * weights[0] - sums[2] * weights[2]) * cube  # without R's own term
+    kid_b = (sums[1] * weights[1] - sums[3] * weights[3]) * cube
+    own = _reference_term(acc, groups, count) * cube
+    if spread > 0.0:
+        p_value = float(ndtr((value + error) / spread))
+    else:
+        p_value = 1.0 if value + error >= 0.0 else 0.0
+    method = (
+        f"unbiased KID(A,R) - KID(B,R) in one U-statistic, cubic kernel (a . b / {d} + 1)^3, "
+        "normal interval from its first-order variance (Bounliphone et al. 2016), "
+        f"{np.dtype(pool.z.dtype).name}"
+    )
+    assumption = (
+        "independent draws of R, A and B; the features' laws have finite sixth moments; "
+        "not all three laws equal"
+    )
+    estimate = Estimate(
+        value=value,
+        lower_bound=value - half,
+        upper_bound=value + half,
+        level=float(level),
+        kind="asymptotic",
+        sides="two-sided",
+        assumption=assumption,
+        method=method,
+        n=n,
+        m=m,
+        quantity="KID(A,R) - KID(B,R)",
+    )
+    smallest = min(n, m, count)
+    if d > CLAIM[0] or smallest < CLAIM[1]:
+        reason = (
+            f"no coverage claimed: kid_difference's interval is measured to hold in d <= "
+            f"{CLAIM[0]} from {CLAIM[1]} draws a sample (benchmarks/estimate_coverage.md), "
+            f"here d = {d}, n = {smallest}"
+        )
+        warnings.warn(f"{reason}; the ends are the quantity's range", NoCoverageWarning, 2)
+        estimate = estimate._replace(
+            kind="no-coverage-claim",
+            sides="none",
+            lower_bound=-math.inf,
+            upper_bound=math.inf,
+            assumption=f"{assumption}; {reason}",
+        )
+    return KidDifference(estimate, p_value, float(kid_a + own), float(kid_b + own))
+
+
+def _reference_term(acc: np.ndarray, groups: tuple[slice, slice, slice], count: int) -> float:
+    """The reference's own term of each KID, ``sum_{l != l'} k(r_l, r_l') / (N (N - 1))``."""
+    every, on_a, on_b = acc[:, 0], acc[:, 1], acc[:, 2]
+    on_r = (every - on_a - on_b)[groups[2]]
+    return math.fsum(on_r) / (count * (count - 1))

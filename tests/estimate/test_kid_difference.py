@@ -1,0 +1,88 @@
+"""KID(A, R) - KID(B, R) with the shared reference (divergences.estimate.kid_difference)."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import jax
+import numpy as np
+import pytest
+
+from divergences.estimate import NoCoverageWarning, kid, kid_difference
+from divergences.testing.coverage_laws import kid_of_gaussians
+
+
+def cubic(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return (a @ b.T / a.shape[1] + 1.0) ** 3
+
+
+def unbiased(x: np.ndarray, y: np.ndarray) -> float:
+    """KID's unbiased statistic from the whole kernel matrices (Binkowski et al. 2018)."""
+    n, m = len(x), len(y)
+    kxx, kyy = cubic(x, x), cubic(y, y)
+    xx = (kxx.sum() - np.trace(kxx)) / (n * (n - 1))
+    return float(xx + (kyy.sum() - np.trace(kyy)) / (m * (m - 1)) - 2 * cubic(x, y).mean())
+
+
+def test_difference_is_the_two_kids_and_its_variance_the_three_projections() -> None:
+    rng = np.random.default_rng(0)
+    r, a, b = rng.normal(size=(260, 5)), rng.normal(0.3, size=(250, 5)), rng.normal(size=(255, 5))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NoCoverageWarning)
+        out = kid_difference(r, a, b)
+        assert out.a == pytest.approx(kid(a, r).value, rel=1e-12)  # above 0: not clipped
+    assert (out.a, out.b) == pytest.approx((unbiased(a, r), unbiased(b, r)), rel=1e-12)
+    assert out.difference.value == pytest.approx(out.a - out.b, rel=1e-12)
+    kaa, kbb, kar, kbr = cubic(a, a), cubic(b, b), cubic(a, r), cubic(b, r)
+    f_a = (kaa.sum(1) - np.diag(kaa)) / 249 - kar.mean(1)
+    f_b = (kbb.sum(1) - np.diag(kbb)) / 254 - kbr.mean(1)
+    f_r = kbr.mean(0) - kar.mean(0)
+    v = 4 * (np.var(f_a, ddof=1) / 250 + np.var(f_b, ddof=1) / 255 + np.var(f_r, ddof=1) / 260)
+    half = (out.difference.upper_bound - out.difference.lower_bound) / 2
+    assert half == pytest.approx(1.959963984540054 * math.sqrt(v), rel=1e-9)
+    assert out.difference.kind == "asymptotic"
+    with pytest.warns(NoCoverageWarning, match="kid_difference's interval is measured"):
+        few = kid_difference(r[:40], a[:30], b[:35])
+    assert (few.difference.kind, few.difference.lower_bound) == ("no-coverage-claim", -math.inf)
+
+
+@pytest.mark.slow
+def test_interval_covers_the_closed_form_and_the_p_value_says_a_is_better() -> None:
+    rng = np.random.default_rng(1)
+    d = 16
+    mu = np.full(d, 1 / math.sqrt(d))
+    r, a, b = rng.normal(size=(600, d)), rng.normal(size=(600, d)), rng.normal(size=(600, d))
+    a, b = a + 0.6 * mu, b + 1.0 * mu
+    out = kid_difference(r, a, b)
+    truth = kid_of_gaussians(0.6, 1.0, d) - kid_of_gaussians(1.0, 1.0, d)
+    assert out.difference.kind == "asymptotic"
+    assert out.difference.lower_bound <= truth <= out.difference.upper_bound < 0.0
+    assert out.p_value < 0.01
+    assert kid_difference(r, b, a).p_value > 0.99  # B is the better one
+
+
+@pytest.mark.slow
+def test_float32_is_within_its_rounding_bound_of_float64() -> None:
+    rng = np.random.default_rng(2)
+    r, a, b = (rng.normal(t, size=(300, 32)).astype(np.float32) for t in (0.0, 0.1, 0.2))
+    wide = kid_difference(r, a, b).difference
+    with jax.enable_x64(False):
+        narrow = kid_difference(r, a, b).difference
+    assert "float32" in narrow.method
+    assert abs(narrow.value - wide.value) <= (narrow.upper_bound - narrow.lower_bound) * 0.01
+    width = narrow.upper_bound - narrow.lower_bound
+    assert width <= 1.05 * (wide.upper_bound - wide.lower_bound)
+
+
+@pytest.mark.parametrize(
+    ("args", "match"),
+    [
+        (([[0.0]], [[1.0], [2.0]], [[1.0], [2.0]]), "reference must hold at least 2 draws"),
+        (([[0.0], [1.0]], [[1.0]], [[1.0], [2.0]]), "a must hold at least 2 draws"),
+        (([[0.0], [1.0]], [[1.0], [2.0]], [[np.nan], [2.0]]), "must be finite"),
+    ],
+)
+def test_bad_input_is_refused(args: tuple, match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        kid_difference(*args)
