@@ -25,6 +25,7 @@ reason; the JSON keeps every field.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import sys
@@ -296,7 +297,12 @@ def _fidelity_rows(
     """Precision, recall, density and coverage of Q's draws (generated) against P's (real)."""
     both = _shared(lambda: estimate.fidelity_diversity(real=x, generated=y, level=level))
     names = ("precision", "recall", "density", "coverage")
-    return [(f"{n}(real P, generated Q)", lambda n=n: getattr(both(), n)) for n in names]
+    return [(f"{n}(real P, generated Q)", functools.partial(_part, both, n)) for n in names]
+
+
+def _part(whole: Callable[[], Any], name: str) -> Estimate:
+    """The field ``name`` of ``whole()``'s result."""
+    return getattr(whole(), name)
 
 
 def _discriminator_rows(
@@ -305,7 +311,7 @@ def _discriminator_rows(
     """The held-out JS, TV and KL lower bounds of a trained discriminator, and its test."""
 
     def fit() -> Any:
-        b = estimate.discriminator_bounds(x, y, model=model, level=level, seed=seed)
+        b = estimate.discriminator_bounds(x, y, model=model, level=level, seed=seed)  # type: ignore[arg-type]
         if b.note:
             notes.append(f"trained discriminator ({b.model}): {b.note}")
         return b
