@@ -84,7 +84,7 @@ OUTSIDE_THE_FAMILY = {
     "discriminator_bounds": "three finite-sample bounds: bench_trained_discriminator.py",
     "frechet_difference": "three samples: bench_frechet_coverage.py",
     "kid_difference": "three samples: bench_kid_difference.py",
-    "inception_score": "class probabilities: bench_kernel_coverage.py",
+    "inception_score": "class probabilities: bench_inception_score.py",
 }
 
 
