@@ -21,7 +21,13 @@ from divergences.lab.continuous_curves import (
 )
 from divergences.lab.critics import critic_sweep, plot_critic_sweep
 from divergences.lab.divergence_curves import QUANTITIES, sweep, write_csv
-from divergences.lab.estimate_command import ROW_KEYS, estimate_files, format_table, to_json
+from divergences.lab.estimate_command import (
+    ROW_KEYS,
+    compare_files,
+    estimate_files,
+    format_table,
+    to_json,
+)
 from divergences.lab.proof_files import ProofFileError
 from divergences.lab.tour import format_tour, tour
 from divergences.lab.training.command import add_arguments, run_command
@@ -200,7 +206,22 @@ def _cmd_critics(args: argparse.Namespace) -> int:
 
 
 def _cmd_estimate(args: argparse.Namespace) -> int:
-    """Every estimate that applies to the draws in two files, as a table or as JSON."""
+    """Every estimate that applies to the draws in two files, as a table or as JSON.
+
+    With three files, R A B: whether A's draws are nearer R's than B's (FD and KID, paired).
+    """
+    if args.z is not None:
+        report = compare_files(
+            args.x,
+            args.y,
+            args.z,
+            level=args.level,
+            seed=args.seed,
+            allow_wide=args.allow_wide,
+            progress=not args.no_progress,
+        )
+        print(to_json(report) if args.json else format_table(report))
+        return 0
     report = estimate_files(
         args.x,
         args.y,
@@ -381,6 +402,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p_estimate.add_argument("x", metavar="X", help="the draws of P (.npy or .csv)")
     p_estimate.add_argument("y", metavar="Y", help="the draws of Q (.npy or .csv)")
+    p_estimate.add_argument(
+        "z",
+        metavar="Z",
+        nargs="?",
+        default=None,
+        help="with a third file, compare two models against one reference: X the reference "
+        "R (draws, or a reference's .npz for FD), Y model A, Z model B; prints FD(A, R) - "
+        "FD(B, R) and KID(A, R) - KID(B, R) with their intervals and the p-values of 'A is no "
+        "better than B'",
+    )
     p_estimate.add_argument(
         "--level",
         type=_level,

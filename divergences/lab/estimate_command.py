@@ -44,6 +44,7 @@ __all__ = [
     "ROW_KEYS",
     "Report",
     "Row",
+    "compare_files",
     "estimate_files",
     "format_table",
     "load_draws",
@@ -454,16 +455,7 @@ def estimate_files(
             )
         ],
     }
-    todo = [p for k in keys for p in plan[k]]
-    bar = _progress(len(todo), progress)
-    done: list[Row] = []
-    try:
-        for planned in todo:
-            bar.set_description_str(planned.name)
-            done.append(_call(planned))
-            bar.update(1)
-    finally:
-        bar.close()
+    done = _run([p for k in keys for p in plan[k]], progress)
     inputs = tuple(
         {"path": str(p), "shape": list(a.shape), "read_as": how}
         for p, a, how in ((x_path, x, x_read), (y_path, y, y_read))
@@ -478,6 +470,117 @@ def estimate_files(
         skipped=tuple((names[k], k, why) for k, why in skipped.items()),
         notes=tuple(notes),
     )
+
+
+def compare_files(
+    reference_path: str | Path,
+    a_path: str | Path,
+    b_path: str | Path,
+    *,
+    level: float = 0.95,
+    seed: int = 0,
+    allow_wide: bool = False,
+    progress: bool = False,
+) -> Report:
+    """Whether model A's draws are nearer the reference's than model B's: FD and KID, paired.
+
+    Both differences, ``FD(A, R) - FD(B, R)`` (:func:`~divergences.estimate.frechet_difference`)
+    and ``KID(A, R) - KID(B, R)`` (:func:`~divergences.estimate.kid_difference`), account for
+    the shared reference: two intervals side by side would not. Each comes with the p-value of
+    "A is no better than B" (small where A is nearer), in the report's ``notes``.
+
+    Args:
+      reference_path: the reference draws R (``.npy`` or ``.csv``), or a reference file
+        (``.npz``: :meth:`~divergences.estimate.Reference.save`'s, for FD).
+      a_path: model A's draws.
+      b_path: model B's draws.
+      level: the intervals' coverage, in ``(0, 1)``.
+      seed: the seed of FD's batches.
+      allow_wide: read an array with more coordinates than draws as it is.
+      progress: show a progress bar on stderr, one step a row.
+
+    Returns:
+      A :class:`Report` whose rows are FD(A, R), FD(B, R) and the two differences.
+    """
+    r, r_read = _load_any(reference_path, allow_wide)
+    a, a_read = load_draws(a_path, allow_wide=allow_wide)
+    b, b_read = load_draws(b_path, allow_wide=allow_wide)
+    d = r.subsample.shape[1] if isinstance(r, estimate.Reference) else r.shape[1]
+    if not (a.shape[1] == b.shape[1] == d):
+        raise ValueError(
+            f"{reference_path}, {a_path} and {b_path} must hold draws of one dimension: "
+            f"{d}, {a.shape[1]} and {b.shape[1]} coordinates a draw"
+        )
+    notes: list[str] = []
+
+    def fd() -> Any:
+        c = estimate.frechet_difference(r, a, b, level=level, seed=seed)
+        notes.append(f"FD: A is no better than B (FD(A, R) >= FD(B, R)): p = {c.p_value:.4g}")
+        return c
+
+    def kid() -> Any:
+        if isinstance(r, estimate.Reference):
+            raise ValueError("KID needs the reference's draws, not its statistics (.npz)")
+        c = estimate.kid_difference(r, a, b, level=level)
+        notes.append(f"KID: A is no better than B (KID(A, R) >= KID(B, R)): p = {c.p_value:.4g}")
+        return c
+
+    fd_once = _shared(fd)
+    todo = [
+        _Planned("compare", "FD(A, R)", "frechet_difference(r, a, b).a", lambda: fd_once().a),
+        _Planned("compare", "FD(B, R)", "frechet_difference(r, a, b).b", lambda: fd_once().b),
+        _Planned(
+            "compare",
+            "FD(A, R) - FD(B, R)",
+            "frechet_difference(r, a, b)",
+            lambda: fd_once().difference,
+        ),
+        _Planned(
+            "compare", "KID(A, R) - KID(B, R)", "kid_difference(r, a, b)", lambda: kid().difference
+        ),
+    ]
+    done = _run(todo, progress)
+    inputs = tuple(
+        {"path": str(p), "shape": list(np.shape(v)), "read_as": how}
+        for p, v, how in (
+            (reference_path, getattr(r, "subsample", r), r_read),
+            (a_path, a, a_read),
+            (b_path, b, b_read),
+        )
+    )
+    return Report(
+        inputs=inputs,
+        level=float(level),
+        seed=seed,
+        rows=tuple(done),
+        tests=(),
+        skipped=(),
+        notes=tuple(notes),
+    )
+
+
+def _load_any(path: str | Path, allow_wide: bool) -> tuple[Any, str]:
+    """Draws (``.npy``, ``.csv``) or a reference's statistics (``.npz``), and how they were read."""
+    if Path(path).suffix.lower() == ".npz":
+        ref = estimate.load_reference(path)
+        if ref.size:
+            return ref, f"a reference's statistics of {ref.size} draws (.npz)"
+        return ref, "a published mean and covariance (.npz): the plug-in FD alone"
+    return load_draws(path, allow_wide=allow_wide)
+
+
+def _run(todo: list[_Planned], progress: bool) -> list[Row]:
+    """Each planned row in turn, timed, with a progress bar on stderr where asked."""
+    bar = _progress(len(todo), progress)
+    done: list[Row] = []
+    try:
+        for planned in todo:
+            bar.set_description_str(planned.name)
+            done.append(_call(planned))
+            bar.update(1)
+    finally:
+        bar.close()
+    return done
 
 
 def _number(v: float) -> str:
@@ -563,6 +666,17 @@ def _notes(report: Report) -> list[str]:
             f"{r.name}: p = {t.p_value:.4g} ({how}), statistic {t.statistic:.4g} "
             f"({r.seconds:.1f} s)"
         )
+    for r in report.rows:
+        plug_in = getattr(r.result, "plug_in", None)
+        if plug_in is not None and r.result.quantity != "FD":
+            lines.append(f"{r.name}: the same with the plug-in FIDs papers print: {plug_in:.6g}")
+        elif plug_in is not None:
+            lines.append(
+                f"{r.name}: the plug-in value papers print (FID: pytorch-fid's formula) is "
+                f"{plug_in:.6g}; compare a published FID with it, at the same numbers of draws "
+                f"(it is biased upward, by about d^2/(2n) for Gaussian features); the value "
+                f"above is bias-corrected, an estimate of the laws' FD"
+            )
     lines += list(report.notes)
     refused = [(r.name, r.estimator, r.error) for r in (*report.rows, *report.tests) if r.error]
     lines += [f"not estimated: {name}, {what}: {why}" for name, what, why in refused]
@@ -572,8 +686,9 @@ def _notes(report: Report) -> list[str]:
 
 def format_table(report: Report) -> str:
     """The report as text: the inputs, one line an estimate, the test, the rows left out."""
-    lines = [f"{'x' if i == 0 else 'y'}: {s['path']}, {s['read_as']}" for i, s in
-             enumerate(report.inputs)]  # fmt: skip
+    labels = ("x", "y") if len(report.inputs) == 2 else ("R", "A", "B")
+    lines = [f"{label}: {s['path']}, {s['read_as']}" for label, s in
+             zip(labels, report.inputs, strict=True)]  # fmt: skip
     return "\n".join(lines + _table(report) + _notes(report))
 
 
@@ -604,9 +719,9 @@ def to_json(report: Report) -> str:
         test: dict[str, Any] = {"name": r.name, "estimator": r.estimator, "seconds": r.seconds}
         test.update(r.result._asdict() if r.result is not None else {"error": r.error})
         tests.append(test)
+    labels = ("x", "y") if len(report.inputs) == 2 else ("reference", "a", "b")
     doc = {
-        "x": report.inputs[0],
-        "y": report.inputs[1],
+        **dict(zip(labels, report.inputs, strict=True)),
         "level": report.level,
         "seed": report.seed,
         "estimates": [_row_json(r) for r in report.rows],

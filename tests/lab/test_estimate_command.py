@@ -377,3 +377,39 @@ def test_progress_goes_to_stderr_one_step_a_row(tmp_path, capsys) -> None:  # ty
     captured = capsys.readouterr()
     assert "KID(P, Q):   0%" in captured.err and "FD(P, Q):  50%" in captured.err  # by row
     assert "%|" not in captured.out
+
+
+def test_three_files_compare_two_models_against_one_reference(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    # A is the reference's law, B a wider one: FD(A, R) - FD(B, R) and KID's below 0, A better.
+    rng = np.random.default_rng(12)
+    r, a, b = (rng.standard_normal((1000, 8)) * s for s in (1.0, 1.0, 1.4))
+    rp, ap, bp = (_save(tmp_path, f"{n}.npy", v) for n, v in (("r", r), ("a", a), ("b", b)))
+    doc = _json(capsys, rp, ap, bp, "--seed", "3")
+    assert [doc[k]["shape"] for k in ("reference", "a", "b")] == [[1000, 8]] * 3
+    rows = {e["name"]: e for e in doc["estimates"]}
+    expected = dv.estimate.frechet_difference(r, a, b, seed=3)
+    fd = rows["FD(A, R) - FD(B, R)"]
+    assert fd["value"] == pytest.approx(expected.difference.value, rel=1e-9)
+    assert _number(fd["upper_bound"]) < 0.0  # A is nearer, with the shared R accounted for
+    kid = rows["KID(A, R) - KID(B, R)"]
+    assert kid["value"] == pytest.approx(dv.estimate.kid_difference(r, a, b).difference.value)
+    assert any(n.startswith("FD: A is no better than B") for n in doc["notes"])
+    assert main(["estimate", rp, ap, bp, "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"R: {rp}, 1000 draws in 8 dimensions\nA: {ap}")
+    assert "FD(A, R): the plug-in value papers print (FID: pytorch-fid's formula) is " in out
+
+
+def test_a_reference_file_stands_for_the_reference_draws_in_fd(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    rng = np.random.default_rng(13)
+    r, a, b = (rng.standard_normal((400, 4)) + s for s in (0.0, 0.1, 0.6))
+    saved = tmp_path / "r.npz"
+    dv.estimate.reference(r, seed=2).save(saved)
+    ap, bp = _save(tmp_path, "a.npy", a), _save(tmp_path, "b.npy", b)
+    doc = _json(capsys, str(saved), ap, bp, "--seed", "2")
+    rows = {e["name"]: e for e in doc["estimates"]}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NoCoverageWarning)  # 400 draws: FD claims from 1000
+        whole = dv.estimate.frechet_difference(r, a, b, seed=2).difference.value
+    assert rows["FD(A, R) - FD(B, R)"]["value"] == pytest.approx(whole, rel=1e-9)
+    assert "needs the reference's draws" in rows["KID(A, R) - KID(B, R)"]["error"]
