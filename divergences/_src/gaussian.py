@@ -185,12 +185,9 @@ def frechet_distance(
     This is the quantity of the FID score (Heusel et al., 2017), which evaluates it on Inception
     features: given the sample means and covariances (divisor ``n - 1``) of two sets of
     features, it is the plug-in FID that pytorch-fid computes and papers print. Note the
-    *squared* distance: FID is :math:`W_2^2`, not :math:`W_2`. The matrix square roots are
-    taken by symmetric eigendecomposition, so both covariances may be singular (positive
-    semi-definite); the trace term is exact for symmetric input, unlike a general
-    ``sqrtm(C_p C_q)`` which may return a complex rounding residue. The result is never
-    negative: where the trace term cancels to a negative rounding residue (nearly equal or
-    singular covariances), it is taken as 0.
+    *squared* distance: FID is :math:`W_2^2`, not :math:`W_2`. The square roots are taken by
+    symmetric eigendecomposition (either covariance may be singular; no complex residue as from
+    ``sqrtm(C_p C_q)``), and a trace term that cancels to a negative residue is taken as 0.
 
     **float32 and lower.** The traces cancel: at d = 2048 two Inception covariances' traces
     are hundreds of times the FD, so float32 arithmetic (JAX's default) would be off by percents

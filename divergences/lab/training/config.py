@@ -111,8 +111,7 @@ class TrainingConfig:
       generator_activation: the MLP generator's activation, ``"relu"`` or ``"leaky_relu"`` (the
         critics' own, slope 0.2; see :data:`~divergences.lab.training.networks.ACTIVATIONS`).
       clip: the weight-clipping bound ``c`` of ``wgan-clip``; ``None`` for the paper's (0.01).
-      gp_weight: ``lambda`` of ``wgan-gp``; ``None`` for the paper's toy experiments' (0.1; 10 on
-        images, which the critics of :mod:`divergences.lab.critics` keep).
+      gp_weight: ``lambda`` of ``wgan-gp``; ``None``: the paper's toy code's 0.1 (images: 10).
       r1_weight: ``gamma`` of ``r1``; ``None`` for the game's (0.1; the paper's is 10).
       generator_ema: the decay :math:`\beta` of the debiased moving average of the generator's
         weights that the readouts, snapshots and ``run.generator`` use (Yazici et al., 2019); in
