@@ -84,12 +84,13 @@ def test_legends_do_not_cover_the_panels(tiny_run):
         assert not leg.get_window_extent().overlaps(ax.get_window_extent())
 
 
-def test_mode_coverage_legend_names_both_curves(tiny_run):
+def test_mode_coverage_legend_names_every_curve(tiny_run):
     fig = F.figure_readouts(tiny_run)
-    (ax,) = [a for a in fig.axes if a.get_title() == "Mode coverage"]
+    (ax,) = [a for a in fig.axes if a.get_title() == "Modes, precision and recall"]
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert any("modes covered" in s for s in labels)
-    assert any("high quality" in s and "right axis" in s for s in labels)
+    for curve in ("high quality", "precision", "recall"):
+        assert any(curve in s and "right axis" in s for s in labels), curve
 
 
 def test_floor_band_in_frame_k_ends_at_step_k(tiny_run):
