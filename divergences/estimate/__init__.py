@@ -45,7 +45,7 @@ from divergences.estimate._src.kid import kid
 from divergences.estimate._src.kid_difference import KidDifference, kid_difference
 from divergences.estimate._src.knn import entropy, js, kl
 from divergences.estimate._src.mmd import mmd_squared, mmd_test
-from divergences.estimate._src.reference import Reference, load_reference, reference
+from divergences.estimate._src.reference_statistics import Reference, load_reference, reference
 from divergences.estimate._src.result import (
     ASYMPTOTIC_CLAIMS,
     INTERVAL_KINDS,

@@ -21,13 +21,8 @@ from divergences.lab.continuous_curves import (
 )
 from divergences.lab.critics import critic_sweep, plot_critic_sweep
 from divergences.lab.divergence_curves import QUANTITIES, sweep, write_csv
-from divergences.lab.estimate_command import (
-    ROW_KEYS,
-    compare_files,
-    estimate_files,
-    format_table,
-    to_json,
-)
+from divergences.lab.estimate_command import ROW_KEYS, compare_files, estimate_files
+from divergences.lab.estimate_report import format_table, to_json
 from divergences.lab.proof_files import ProofFileError
 from divergences.lab.tour import format_tour, tour
 from divergences.lab.training.command import add_arguments, run_command

@@ -80,6 +80,7 @@ from scipy.stats import t as student
 from divergences._src.errors import runs_on_host
 from divergences._src.options import integer_option, level_option, seed_option
 from divergences.estimate._src.concentration import widen
+from divergences.estimate._src.reference_statistics import as_batch_moments
 from divergences.estimate._src.result import (
     ASYMPTOTIC_CLAIMS,
     Estimate,
@@ -89,10 +90,10 @@ from divergences.estimate._src.result import (
     unclaimed,
 )
 from divergences.estimate._src.samples import check_at_least
+from divergences.estimate._src.sharded import moments_of
 from divergences.estimate._src.statistics import (
     BatchMoments,
     Moments,
-    accumulate,
     pooled,
 )
 
@@ -356,11 +357,9 @@ def read_samples(
     samples are brought to the largest scale at the end: exact, so that draws times ``2^k``
     give the statistics times ``2^k`` and ``4^k`` bit for bit.
     """
-    from divergences.estimate._src.reference import as_batch_moments
-
     kept = [as_batch_moments(z, name, b) for z, name, _ in samples]
     out = [
-        k or accumulate(z, batches=b, seed=s, name=name, features=features)
+        k or moments_of(z, batches=b, seed=s, name=name, features=features)
         for k, (z, name, s) in zip(kept, samples, strict=True)
     ]
     names = [name for _, name, _ in samples]

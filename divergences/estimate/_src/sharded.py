@@ -23,6 +23,7 @@ reduced there in float64 (the same statistics; host memory one shard).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import jax
@@ -31,9 +32,15 @@ import numpy as np
 from jax.sharding import NamedSharding, PartitionSpec
 
 from divergences.estimate._src.samples import as_samples
-from divergences.estimate._src.statistics import BatchMoments, Moments, batch_labels
+from divergences.estimate._src.statistics import (
+    BatchMoments,
+    Moments,
+    accumulate,
+    batch_labels,
+    is_sharded,
+)
 
-__all__ = ["sharded_moments"]
+__all__ = ["moments_of", "sharded_moments"]
 
 
 def _row_axes(x: jax.Array) -> tuple[str, ...] | None:
@@ -49,8 +56,6 @@ def _row_axes(x: jax.Array) -> tuple[str, ...] | None:
 
 def _on_host(x: jax.Array, batches: int, seed: int, name: str, shift: int | None) -> BatchMoments:
     """The shards brought to the host in row order, one at a time, and reduced there."""
-    from divergences.estimate._src.statistics import accumulate
-
     pieces: dict[int, Any] = {}
     for shard in x.addressable_shards:
         rows = shard.index[0] if shard.index else slice(None)
@@ -65,6 +70,25 @@ def _on_host(x: jax.Array, batches: int, seed: int, name: str, shift: int | None
         )
     ordered = (np.asarray(pieces[k]) for k in sorted(pieces))
     return accumulate(ordered, batches=batches, seed=seed, name=name, shift=shift)
+
+
+def moments_of(
+    draws: Any,
+    *,
+    batches: int,
+    seed: int,
+    name: str,
+    shift: int | None = None,
+    features: Callable[[Any], Any] | None = None,
+) -> BatchMoments:
+    """The batches' moments of draws wherever they live (the arguments of ``accumulate``).
+
+    :func:`sharded_moments` for an array laid over several devices, else the one pass of
+    :func:`~divergences.estimate._src.statistics.accumulate`.
+    """
+    if features is None and is_sharded(draws):
+        return sharded_moments(draws, batches=batches, seed=seed, name=name, shift=shift)
+    return accumulate(draws, batches=batches, seed=seed, name=name, shift=shift, features=features)
 
 
 def sharded_moments(

@@ -317,10 +317,6 @@ def accumulate(
       ValueError: naming ``name``, as :func:`~divergences.estimate._src.samples.as_samples`
         (the dtype, the shape, non-finite draws), or for batches of differing dimensions.
     """
-    if features is None and is_sharded(draws):
-        from divergences.estimate._src.sharded import sharded_moments
-
-        return sharded_moments(draws, batches=batches, seed=seed, name=name, shift=shift)
     acc = Accumulator(batches, seed, name, shift)
     acc.feed(draws, features)
     return acc.finished()

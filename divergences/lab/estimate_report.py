@@ -1,0 +1,166 @@
+"""What ``divergences estimate`` prints: a :class:`~divergences.lab.estimate_command.Report` as text or JSON.
+
+The table prints no value where a row claims nothing (its point would read as the answer, which
+nothing supports there), only the reason; a one-sided bound prints the bound it claims. The
+JSON keeps every field of every estimate, with an infinite end as the string ``"inf"``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from divergences.estimate import Estimate
+from divergences.lab.estimate_command import Report, Row
+
+__all__ = ["format_table", "to_json"]
+
+
+def _number(v: float) -> str:
+    return f"{v:.4g}"
+
+
+def _interval(e: Estimate) -> str:
+    if e.sides == "lower":
+        return f">= {_number(e.lower_bound)}"
+    if e.sides == "upper":
+        return f"<= {_number(e.upper_bound)}"
+    if e.sides == "none":
+        return "none"
+    return f"[{_number(e.lower_bound)}, {_number(e.upper_bound)}]"
+
+
+def _cells(e: Estimate) -> tuple[str, str]:
+    """The value and interval cells: no value where nothing is claimed but the quantity's range.
+
+    A row of kind ``"no-coverage-claim"`` prints ``-`` for its value and its interval: its point
+    is a number a reader would take for the answer, which nothing supports there (the JSON keeps
+    it, with the reason). A one-sided bound prints the bound it claims, and its point in
+    parentheses, as the estimate of a lower bound it is.
+    """
+    if e.kind == "no-coverage-claim":
+        return "-", "none"
+    if e.sides in ("lower", "upper"):
+        return f"({_number(e.value)})", _interval(e)
+    return _number(e.value), _interval(e)
+
+
+def _reason(r: Row) -> str:
+    """Why a row claims nothing, from its recorded warnings (the first sentence that says so)."""
+    for w in r.warnings:
+        if "no coverage claimed" in w:
+            return w.split("no coverage claimed: ", 1)[-1].split("; the ends are")[0]
+    return r.result.assumption
+
+
+def _table(report: Report) -> list[str]:
+    """The estimates' table: a head, a rule, one line a row; a line for each unclaimed row."""
+    head = (
+        "estimate", "value", f"interval ({report.level:.0%})", "kind", "coverage claimed",
+        "seconds", "assumption",
+    )  # fmt: skip
+    body, unclaimed = [], []
+    for r in report.rows:
+        e = r.result
+        if e is None:
+            continue
+        claimed = "yes" if e.claims_coverage else "no"
+        value, interval = _cells(e)
+        body.append((r.name, value, interval, e.kind, claimed, f"{r.seconds:.1f}", e.assumption))
+        if e.kind == "no-coverage-claim":
+            unclaimed.append(f"{r.name}: no value printed: {_reason(r)}")
+    cols = len(head) - 1
+    widths = [max(len(row[i]) for row in (head, *body)) for i in range(cols)]
+    lines = []
+    for row in (head, *body):
+        cells = [row[i].ljust(widths[i]) for i in range(cols)]
+        lines.append("  ".join([*cells, row[cols]]).rstrip())
+        if row is head:
+            lines.append("  ".join("-" * w for w in [*widths, len(head[cols])]))
+    return lines + unclaimed
+
+
+def _notes(report: Report) -> list[str]:
+    """The lines under the table: subsamples, the test, refusals and the rows left out."""
+    lines = []
+    for r in report.rows:
+        if r.result is not None and "subsample" in r.estimator:
+            flag = r.estimator.split("(")[0].split("_")[0]  # w1, kid or mmd: its --X-draws
+            lines.append(f"{r.name}: {r.estimator} (--{flag}-draws)")
+    for r in report.tests:
+        t = r.result
+        if t is None:
+            continue
+        if t.permutations:
+            how = f"{t.permutations} relabellings; type-I error at most alpha for every n"
+        else:
+            how = "held-out accuracy, Fisher's exact p-value"
+        lines.append(
+            f"{r.name}: p = {t.p_value:.4g} ({how}), statistic {t.statistic:.4g} "
+            f"({r.seconds:.1f} s)"
+        )
+    for r in report.rows:
+        plug_in = getattr(r.result, "plug_in", None)
+        if plug_in is not None and r.result.quantity != "FD":
+            lines.append(f"{r.name}: the same with the plug-in FIDs papers print: {plug_in:.6g}")
+        elif plug_in is not None:
+            lines.append(
+                f"{r.name}: the plug-in value papers print (FID: pytorch-fid's formula) is "
+                f"{plug_in:.6g}; compare a published FID with it, at the same numbers of draws "
+                f"(it is biased upward, by about d^2/(2n) for Gaussian features); the value "
+                f"above is bias-corrected, an estimate of the laws' FD"
+            )
+    lines += list(report.notes)
+    refused = [(r.name, r.estimator, r.error) for r in (*report.rows, *report.tests) if r.error]
+    lines += [f"not estimated: {name}, {what}: {why}" for name, what, why in refused]
+    lines += [f"skipped: {n} (--rows {k} runs it): {why}" for n, k, why in report.skipped]
+    return lines
+
+
+def format_table(report: Report) -> str:
+    """The report as text: the inputs, one line an estimate, the test, the rows left out."""
+    labels = ("x", "y") if len(report.inputs) == 2 else ("R", "A", "B")
+    lines = [f"{label}: {s['path']}, {s['read_as']}" for label, s in
+             zip(labels, report.inputs, strict=True)]  # fmt: skip
+    return "\n".join(lines + _table(report) + _notes(report))
+
+
+def _finite_or_text(v: float) -> float | str:
+    """A float for JSON: ``inf`` and ``-inf`` as the strings ``"inf"`` and ``"-inf"``."""
+    return v if math.isfinite(v) else ("inf" if v > 0 else "-inf")
+
+
+def _row_json(r: Row) -> dict[str, Any]:
+    out: dict[str, Any] = {"name": r.name, "estimator": r.estimator}
+    if r.result is None:
+        return {**out, "error": r.error, "seconds": r.seconds}
+    e = r.result
+    out.update(
+        {k: _finite_or_text(v) if isinstance(v, float) else v for k, v in e._asdict().items()}
+    )
+    out["claims_coverage"] = e.claims_coverage
+    out["bound"] = None if e.bound is None else _finite_or_text(e.bound)
+    out["warnings"] = list(r.warnings)
+    out["seconds"] = r.seconds
+    return out
+
+
+def to_json(report: Report) -> str:
+    """The report as JSON (strict: an infinite end is the string ``"inf"``)."""
+    tests = []
+    for r in report.tests:
+        test: dict[str, Any] = {"name": r.name, "estimator": r.estimator, "seconds": r.seconds}
+        test.update(r.result._asdict() if r.result is not None else {"error": r.error})
+        tests.append(test)
+    labels = ("x", "y") if len(report.inputs) == 2 else ("reference", "a", "b")
+    doc = {
+        **dict(zip(labels, report.inputs, strict=True)),
+        "level": report.level,
+        "seed": report.seed,
+        "estimates": [_row_json(r) for r in report.rows],
+        "tests": tests,
+        "notes": list(report.notes),
+        "skipped": [{"names": n, "rows": k, "reason": why} for n, k, why in report.skipped],
+    }
+    return json.dumps(doc, indent=2, allow_nan=False)
