@@ -161,7 +161,9 @@ def kid(x: Any, y: Any, *, level: Any = 0.95) -> Estimate:
         "the features' laws have finite sixth moments; the feature map fixed before the draws"
     )
     estimate = Estimate(
-        *ends, float(level), "asymptotic", "two-sided", assumption, method, n, m, "KID"
-    )
+        value=ends[0], lower_bound=ends[1], upper_bound=ends[2], level=float(level),
+        kind="asymptotic", sides="two-sided", assumption=assumption, method=method, n=n, m=m,
+        quantity="KID",
+    )  # fmt: skip
     dependent = looks_dependent(sums, n, m, alpha, cube)
     return claimed(estimate, "kid", d, False, math.inf, dependent)

@@ -219,8 +219,10 @@ def mmd_squared(
         ends = normal_interval(sums, n, m, alpha, 1.0, 2.0)
         method = f"{kernel}, {NORMAL_METHOD}, {sums.dtype}"
         estimate = Estimate(
-            *ends, float(level), "asymptotic", "two-sided", assumption, method, n, m, "MMD^2"
-        )
+            value=ends[0], lower_bound=ends[1], upper_bound=ends[2], level=float(level),
+            kind="asymptotic", sides="two-sided", assumption=assumption, method=method, n=n, m=m,
+            quantity="MMD^2",
+        )  # fmt: skip
         dependent = looks_dependent(sums, n, m, alpha, 1.0)
         return claimed(estimate, "mmd_squared", xs.shape[1], bandwidth is None, 2.0, dependent)
     sums = _gaussian_sums(xs, ys, np.arange(n)[None, :], s)
@@ -232,8 +234,9 @@ def mmd_squared(
     method = f"{kernel}, McDiarmid interval (bounded differences 4/n, 4/m), {dtype}"
     kind: IntervalKind = "plug-in-assumption" if bandwidth is None else "finite-sample"
     estimate = Estimate(
-        value, lower, upper, float(level), kind, "two-sided", assumption, method, n, m, "MMD^2"
-    )
+        value=value, lower_bound=lower, upper_bound=upper, level=float(level), kind=kind,
+        sides="two-sided", assumption=assumption, method=method, n=n, m=m, quantity="MMD^2",
+    )  # fmt: skip
     # under independent draws, stat + half < MMD^2 (>= 0) with probability at most alpha / 2
     if stat + half >= 0.0:
         return estimate

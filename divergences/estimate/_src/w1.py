@@ -309,5 +309,6 @@ def w1(
         method += f" (not returned: [{lower:.4g}, {upper:.4g}], unclaimed)"
         kind, sides, lower, upper = "no-coverage-claim", "none", 0.0, math.inf
     return Estimate(
-        value, lower, upper, float(level), kind, sides, assumption, method, n, m, "W1"
+        value=value, lower_bound=lower, upper_bound=upper, level=float(level), kind=kind,
+        sides=sides, assumption=assumption, method=method, n=n, m=m, quantity="W1",
     )  # fmt: skip

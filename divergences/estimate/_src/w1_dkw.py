@@ -178,8 +178,9 @@ def w1_dkw(x: Any, y: Any, *, level: float = 0.95, diameter: float | str | None 
     value = min(max(plug, lower), upper)
     kind: IntervalKind = "plug-in-assumption" if diameter == "sample" else "finite-sample"
     return Estimate(
-        value, lower, upper, float(level), kind, sides, assumption, method,
-        xs.shape[0], ys.shape[0], "W1",
+        value=value, lower_bound=lower, upper_bound=upper, level=float(level), kind=kind,
+        sides=sides, assumption=assumption, method=method, n=xs.shape[0], m=ys.shape[0],
+        quantity="W1",
     )  # fmt: skip
 
 

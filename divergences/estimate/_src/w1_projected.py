@@ -235,6 +235,7 @@ def w1_projected(
         "value: the plug-in int |F_n - G_m| dt along the kept direction"
     )
     return Estimate(
-        max(plug, lower), lower, math.inf, float(level), "finite-sample", "lower",
-        "none: independent draws of P and of Q", method, xs.shape[0], ys.shape[0], "W1",
+        value=max(plug, lower), lower_bound=lower, upper_bound=math.inf, level=float(level),
+        kind="finite-sample", sides="lower", assumption="none: independent draws of P and of Q",
+        method=method, n=xs.shape[0], m=ys.shape[0], quantity="W1",
     )  # fmt: skip
