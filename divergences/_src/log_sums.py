@@ -348,6 +348,7 @@ def _js_fast(p: jax.Array, q: jax.Array, axis: int) -> jax.Array:
     s = p + q  # not halved: (p + q) / 2 underflows for masses near the dtype's tiny
     t = jnp.minimum(jnp.abs(p - q) / jnp.maximum(s, info.tiny), 1 - float(info.eps))
     w = 1 + t
+    # 2 - w, not 1 - t: exact, and of the same t' as w (1 - t would round t apart a second time).
     return jnp.sum(jnp.maximum(p, q) * jnp.log(w) + jnp.minimum(p, q) * jnp.log(2 - w), axis=axis)
 
 
