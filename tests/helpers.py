@@ -57,13 +57,10 @@ def quick_only(values: Iterable[Any], quick: Callable[[Any], bool]) -> list[Any]
     """``values`` for ``parametrize``, those ``quick`` rejects in the slow tier.
 
     A sweep over the generators (or metrics, laws, dtypes) whose members run one code path keeps
-    its representatives in the quick tier and the rest in the slow tier, which CI also runs. A
-    tuple is a case of several arguments.
+    its representatives in the quick tier and the rest in the slow tier, which CI also runs. Each
+    value is one argument's.
     """
-    return [
-        v if quick(v) else pytest.param(*(v if isinstance(v, tuple) else (v,)), marks=SLOW)
-        for v in values
-    ]
+    return [v if quick(v) else pytest.param(v, marks=SLOW) for v in values]
 
 
 SLOW = pytest.mark.slow
