@@ -10,12 +10,13 @@ import math
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 import jax
 import numpy as np
+import pytest
 
 from divergences.testing import tolerance
 
@@ -50,6 +51,19 @@ Q_ZERO = np.array([0.25, 0.25, 0.3, 0.2, 0.0])
 #: An interior pair (all masses well inside (0, 1)), for finite differences.
 P_IN = np.array([0.1, 0.2, 0.3, 0.15, 0.25])
 Q_IN = np.array([0.35, 0.15, 0.2, 0.2, 0.1])
+
+
+def quick_only(values: Iterable[Any], quick: Callable[[Any], bool]) -> list[Any]:
+    """``values`` for ``parametrize``, those ``quick`` rejects in the slow tier.
+
+    A sweep over the generators (or metrics, laws, dtypes) whose members run one code path keeps
+    its representatives in the quick tier and the rest in the slow tier, which CI also runs. Each
+    value is one argument's.
+    """
+    return [v if quick(v) else pytest.param(v, marks=SLOW) for v in values]
+
+
+SLOW = pytest.mark.slow
 
 
 def assert_leq(a: float, b: float, kind: str = "float64") -> None:

@@ -29,6 +29,7 @@ def device_check():
     del sys.modules["device_check"]
 
 
+@pytest.mark.slow  # every group's kernels compiled at once: seconds, for a script run on a card
 def test_small_run_writes_every_case_and_each_holds(device_check, tmp_path) -> None:
     groups = [g for g in device_check.GROUPS if g != "sinkhorn"]
     code = device_check.main(["--small", "--no-tests", "--out", str(tmp_path), "--groups", *groups])

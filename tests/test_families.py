@@ -12,6 +12,7 @@ import pytest
 import divergences as dv
 from divergences import families
 from divergences.testing import tolerance
+from tests.helpers import quick_only
 
 F64 = tolerance("float64")
 ALL = [
@@ -38,7 +39,13 @@ def test_measures_are_pmfs_on_shared_points(fam: dv.Family, theta: float) -> Non
     assert len(np.unique(pts[both], axis=0)) == both.sum()
 
 
-@pytest.mark.parametrize("fam", ALL, ids=lambda f: f.name)
+#: A family of fixed points and one of draws: the others trace alike (their programs, slow tier).
+QUICK_FAMILIES = ("parallel lines", "parallel lines, sampled")
+
+
+@pytest.mark.parametrize(
+    "fam", quick_only(ALL, lambda f: f.name in QUICK_FAMILIES), ids=lambda f: f.name
+)
 def test_measures_jit_and_vmap(fam: dv.Family) -> None:
     thetas = jnp.array([-0.4, 0.0, 0.25])
     batch = jax.vmap(fam.measures)(thetas)

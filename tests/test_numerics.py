@@ -563,9 +563,10 @@ def test_fast_path_is_used_exactly_where_it_is_certified() -> None:
 @pytest.mark.parametrize("which", ["kl", "js"])
 def test_moderate_values_are_one_pass_of_the_fast_sum_to_a_few_ulp(which) -> None:
     """Moderate KL and JS are one pass of the fast sum, to a few ulp."""
-    # Between the fast thresholds (0.06) and 0.2, where the defining sums' rounded ratios (up to
-    # eps in all) kept them from being certified: the sums stationary in their ratio are returned
-    # as they are, relatively accurate against mpmath (their bound: 16 ulp).
+    # Between the fast thresholds (0.06 for KL, 0.042 for twice JS) and 0.2, where the defining
+    # sums' rounded ratios (up to eps in all) kept them from being certified: the sums stationary
+    # in their ratio are returned as they are, relatively accurate against mpmath (their bound:
+    # 16 ulp).
     fast, full, threshold, reference = {
         "kl": (ls._kl_fast, ls.kl_sum, ls.KL_FAST_THRESHOLD, mp_kl),
         "js": (ls._js_fast, ls.js_sum, ls.JS_FAST_THRESHOLD, lambda p, q: 2 * mp_js(p, q)),

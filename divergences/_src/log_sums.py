@@ -33,7 +33,7 @@ cancels); for ``|u| >= 1/2`` the defining form. Measured within 5.0 ulp per term
 ``log1p`` is off by up to 120 ulp near -0.41 on CPU, so :func:`accurate_log1p` is used.
 
 **Fast paths, certified.** Those exact kernels take about 60 fused operations per element. The
-short sums take 8 (KL) or about 16 (JS): they are computed first, and returned when the rounding
+short sums take 8 (KL) or 15 (JS): they are computed first, and returned when the rounding
 bound says they are accurate. Both are stationary in their one rounded ratio: a relative rounding
 ``d`` of it moves the sum by ``O(d^2)`` only, so it costs no ``eps`` of its own (the defining
 ``sum p log(p/q) - (p - q)`` is not: the rounding of ``p/q`` costs up to ``eps/2`` in all, however
@@ -48,16 +48,22 @@ at least ``0.307 |p - q|``; the subtraction ``eps/2`` of the term. With a margin
 the term for the second-order parts, the absolute error is at most ``eps (4.13 KL + 2 S)``, and
 Pinsker's inequality gives ``S <= sqrt(2 KL)``: a relative error of at most ``eps (4.13 +
 2.83/sqrt(KL))``, below 16 ulp for ``KL >= 0.06`` (:data:`KL_FAST_THRESHOLD`). Twice JS is summed
-as ``p log1p(u) + q log1p(-u)`` (:func:`_js_fast`), stationary in the rounded ``u``. Its two
-logarithms and products cost ``1.5 eps`` of ``M = sum p |log(2p/s)| + q |log(2q/s)|``, and ``M <=
-V + S`` with ``V = 2 JS`` (the smaller mass's part is at most ``|p - q| / 2``); the two additions
-and the second-order parts ``1.5 eps V``: at most ``eps (3 V + 1.5 S)``. Pinsker's inequality on
-``KL(p || m)`` and ``KL(q || m)`` gives ``S <= 2 sqrt(V)``: at most ``eps (3 + 3/sqrt(V))``, below
-16 ulp for ``V >= 0.06`` (:data:`JS_FAST_THRESHOLD`). Measured against mpmath on 600 pairs
-above the thresholds, float64 and float32: at most 2.4 ulp. Independent uniform masses (KL
-about 0.088) are then one pass of KL's sum, where the defining sum needed ``KL >= 0.1``; their
-twice JS (about 0.043) is below its threshold, and the exact kernel follows. The bounds leave
-out the rounding of the reduction itself, as every path here does (the terms are
+as ``h log(w) + l log(2 - w)`` with ``h = max(p, q)``, ``l = min(p, q)``, ``w = fl(1 + t)``, ``t =
+|p - q|/(p + q)`` (:func:`_js_fast`): ``2 - w`` is exact, so both logarithms are of ``1 + t'`` and
+``1 - t'`` for one rounded ``t'``, where the term is stationary. Its two logarithms and products
+cost ``1.5 eps`` of ``M = sum h log(1 + t) + l |log(1 - t)|``, the addition of the two ``eps/2``
+of the term, the second-order parts and the floor at ``1 - eps`` at most ``eps/4`` of the value:
+at most ``eps (1.5 M + 0.75 V)`` with ``V = 2 JS``. With ``l |log(1 - t)| = s/2 g(t)``, ``g(t) =
+-(1 - t) log(1 - t) = t - sum_k t^k/(k (k - 1)) <= t - t^2/2`` and ``s/2 t^2 >= s/2 j(t) / (2 log
+2)`` (``j(t)/t^2`` grows to ``2 log 2`` at ``t = 1``), ``M = V + 2 sum l |log(1 - t)| <= S +
+(1 - 1/(2 log 2)) V``: at most ``eps (1.17 V + 1.5 S)``. Pinsker's inequality on ``KL(p || m)``
+and ``KL(q || m)`` gives ``S <= 2 sqrt(V)``: at most ``eps (1.17 + 3/sqrt(V))``, below 16 ulp for
+``V >= 0.042`` (:data:`JS_FAST_THRESHOLD`). Measured against mpmath on 600 pairs above the
+thresholds, float64 and float32: at most 2.4 ulp (KL) and 2.5 ulp (JS), and 2.9 ulp for JS where
+every ``t`` is the same (Pinsker's equality case) at ``V = 0.043``. Independent uniform masses
+(KL about 0.088, twice JS about 0.043) are then one pass of each sum, where the defining sums
+needed ``KL >= 0.1`` and ``V >= 0.09``. The bounds leave out the rounding of the reduction
+itself, as every path here does (the terms are
 non-negative, and the backend rounds their sum as it rounds any sum).
 
 Below the threshold, or where KL's fast sum is NaN (``p = q = 0``, ``0/0``), one ``lax.cond``
@@ -164,7 +170,7 @@ def _kl_terms_jvp(primals: Any, tangents: Any) -> tuple[jax.Array, jax.Array]:
 #: The fast KL sum is returned when it is at least this (nats): there its error is below 16 ulp.
 KL_FAST_THRESHOLD = 0.06
 #: Likewise for twice the Jensen-Shannon divergence (:func:`js_sum`).
-JS_FAST_THRESHOLD = 0.06
+JS_FAST_THRESHOLD = 0.042
 
 
 def _kl_fast(p: jax.Array, q: jax.Array, axis: int) -> jax.Array:
@@ -325,32 +331,25 @@ kl_sum = certified_sum(
 
 
 def _js_fast(p: jax.Array, q: jax.Array, axis: int) -> jax.Array:
-    """Twice JS as ``sum p log1p(u) + q log1p(-u)``, ``u = (p - q)/(p + q)``: one pass, no NaN.
+    """Twice JS as ``sum h log(w) + l log(2 - w)``, ``w = fl(1 + t)``: one pass, no NaN.
 
-    The defining ``p log(2p/s) + q log(2q/s)`` rounds ``2p/s`` and ``2q/s`` apart, each by up to
-    half an ulp, an absolute error of up to ``eps`` in a sum of twice JS however small. Here both
-    arguments are ``1 + u`` and ``1 - u`` of one rounded ``u``, and the term is stationary in
-    ``u`` (its derivative is ``(p - q) - (p + q) u = 0``), so the rounding of ``u`` costs nothing
-    to first order. ``w = fl(1 + u)`` is corrected as in
-    :func:`~divergences._src.numerics.accurate_log1p`,
-    ``log(1 + u) = log(w) + c/w`` with ``c = u - (w - 1)`` exact, where ``p c/w = c s/2``
-    (``w = 2p/s``): one division in all, for ``u``. ``u`` is kept off ``-1`` and ``1`` by ``eps/2``
-    so that the logarithms stay finite, which changes ``0 log(...)`` only where a mass is below
-    ``eps`` times its partner (there ``c s/2`` overstates ``p c/w`` by at most ``eps s/4``, a
-    fraction of an ulp of the term); ``p = q = 0`` gives ``u = 0``, a zero term.
+    ``h = max(p, q)``, ``l = min(p, q)`` and ``t = |p - q|/(p + q)``, so that the term is ``h
+    log(1 + t) + l log(1 - t)``. The defining ``p log(2p/s) + q log(2q/s)`` rounds ``2p/s`` and
+    ``2q/s`` apart, each by up to half an ulp, an absolute error of up to ``eps`` in a sum of twice
+    JS however small. Here ``2 - w`` is exact (Sterbenz: ``w`` is in [1, 2]), so both arguments
+    are ``1 + t'`` and ``1 - t'`` of one ``t' = w - 1``, the rounded ``t`` rounded once more; the
+    term is stationary in ``t`` (its derivative is ``h/(1 + t) - l/(1 - t) = 0``), so neither
+    rounding costs anything to first order, and no correction is needed. ``t`` is held at
+    ``1 - eps`` at most so that ``2 - w >= eps`` and the logarithms stay finite, which changes
+    ``l log(...)`` only where ``l`` is below ``eps`` times ``h`` (by a fraction of an ulp of the
+    term); ``p = q = 0`` gives ``t = 0``, a zero term.
     """
     info = jnp.finfo(p.dtype)
-    edge = 1 - float(info.epsneg)
     s = p + q  # not halved: (p + q) / 2 underflows for masses near the dtype's tiny
-    u = (p - q) / jnp.maximum(s, info.tiny)
-    # One-sided floors (u <= 1 always): a max and a min together would become a clamp, which XLA
-    # does not fuse on CPU.
-    a, b = jnp.maximum(u, -edge), jnp.maximum(-u, -edge)
-    # 1 computed from u, so that XLA does not simplify (1 + a) - 1 to a (see accurate_log1p).
-    one = jnp.minimum(jnp.ceil(jnp.abs(u) + 0.5), 1)
-    wa, wb = one + a, one + b
-    corrections = (a - (wa - one)) + (b - (wb - one))
-    return jnp.sum(p * jnp.log(wa) + q * jnp.log(wb) + corrections * (0.5 * s), axis=axis)
+    t = jnp.minimum(jnp.abs(p - q) / jnp.maximum(s, info.tiny), 1 - float(info.eps))
+    w = 1 + t
+    # 2 - w, not 1 - t: exact, and of the same t' as w (1 - t would round t apart a second time).
+    return jnp.sum(jnp.maximum(p, q) * jnp.log(w) + jnp.minimum(p, q) * jnp.log(2 - w), axis=axis)
 
 
 def _js_exact(p: jax.Array, q: jax.Array, axis: int) -> jax.Array:
@@ -381,7 +380,7 @@ js_sum = certified_sum(
     doc=r"""Twice the Jensen-Shannon divergence in nats, ``sum(p log(2p/s) + q log(2q/s))``, s = p + q.
 
     Every term is non-negative, so no normalisation is needed for the sign. Fast path:
-    ``sum p log1p(u) + q log1p(-u)`` (:func:`_js_fast`: three divisions, two logarithms),
+    ``sum h log(w) + l log(2 - w)`` (:func:`_js_fast`: one division, two logarithms),
     returned where it is at least :data:`JS_FAST_THRESHOLD`; then the short series where its
     certificate holds; otherwise the sum of :func:`js_accurate`.
     """,

@@ -88,7 +88,7 @@ def test_lipschitz_violation_shapes():
         dv.lipschitz_violation([0.0, 1.0], [[0.0], [1.0], [2.0]])
 
 
-@pytest.mark.parametrize("mode", ["eager", "jit", "vmap"])
+@pytest.mark.parametrize("mode", ["eager", "jit", pytest.param("vmap", marks=pytest.mark.slow)])
 def test_lipschitz_violation_of_float32_subnormal_values_is_not_understated(mode):
     # float32 values cast to the points' float64 inside XLA used to be flushed to 0 under jit,
     # hiding the violation that the eager call reported.

@@ -278,7 +278,7 @@ def test_large_inputs_sort_on_the_host_and_small_ones_in_xla():
     assert "pure_callback" not in str(jax.make_jaxpr(dv.w1_1d)(small, small))
 
 
-@pytest.mark.parametrize("platform", ["cuda", "tpu"])
+@pytest.mark.parametrize("platform", ["cuda", pytest.param("tpu", marks=pytest.mark.slow)])
 def test_accelerators_keep_xla_sorts(platform):
     # The host branch is chosen at lowering, for a CPU only: lowered for an accelerator the
     # program has no callback (and so can be serialised), at every size.

@@ -89,7 +89,11 @@ def test_a_keyword_the_method_does_not_take_is_refused_naming_both(method, keywo
     assert str(traced.value) == message
 
 
-@pytest.mark.parametrize(("method", "keyword"), TAKEN)
+@pytest.mark.parametrize(
+    ("method", "keyword"),
+    # Sinkhorn's keywords, alone and in its record, are test_rtol_is_the_gap_the_interval_keeps's.
+    [pytest.param(*c, marks=pytest.mark.slow) if c[0] == "sinkhorn" else c for c in TAKEN],
+)
 def test_a_keyword_the_method_takes_is_accepted_alone_and_in_its_record(method, keyword):
     _skip_without_native(method)
     by_keyword = _call(method, **{keyword: VALUES[keyword]})()
