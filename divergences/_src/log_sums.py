@@ -339,17 +339,23 @@ def _js_fast(p: jax.Array, q: jax.Array, axis: int) -> jax.Array:
     JS however small. Here ``2 - w`` is exact (Sterbenz: ``w`` is in [1, 2]), so both arguments
     are ``1 + t'`` and ``1 - t'`` of one ``t' = w - 1``, the rounded ``t`` rounded once more; the
     term is stationary in ``t`` (its derivative is ``h/(1 + t) - l/(1 - t) = 0``), so neither
-    rounding costs anything to first order, and no correction is needed. ``t`` is held at
-    ``1 - eps`` at most so that ``2 - w >= eps`` and the logarithms stay finite, which changes
-    ``l log(...)`` only where ``l`` is below ``eps`` times ``h`` (by a fraction of an ulp of the
-    term); ``p = q = 0`` gives ``t = 0``, a zero term.
+    rounding costs anything to first order, and no correction is needed. Where ``w`` rounds to 2
+    the second logarithm takes ``2 l/(p + q)`` (``1 - t`` itself, ``2 - w`` being 0), floored at
+    the dtype's tiny so that ``l = 0`` gives a zero term; ``p = q = 0`` gives ``t = 0``, a zero
+    term.
     """
     info = jnp.finfo(p.dtype)
-    s = p + q  # not halved: (p + q) / 2 underflows for masses near the dtype's tiny
-    t = jnp.minimum(jnp.abs(p - q) / jnp.maximum(s, info.tiny), 1 - float(info.eps))
-    w = 1 + t
+    s = jnp.maximum(p + q, info.tiny)  # not halved: (p + q) / 2 underflows near the tiny
+    low = jnp.minimum(p, q)
+    w = 1 + jnp.minimum(jnp.abs(p - q) / s, 1.0)
     # 2 - w, not 1 - t: exact, and of the same t' as w (1 - t would round t apart a second time).
-    return jnp.sum(jnp.maximum(p, q) * jnp.log(w) + jnp.minimum(p, q) * jnp.log(2 - w), axis=axis)
+    # Where w rounds to 2 (the smaller mass below eps/2 of the sum), 2 - w is 0 and 2 l / s is
+    # 1 - t itself; floored at tiny, so that l = 0 gives 0 log(tiny) = 0. Disjoint supports
+    # then give h log 2, log 2 exactly rounded (JS of [1, 0] and [0, 1] is 1 bit, not 1 - ulp).
+    far = (2 - w) + (w == 2) * (2 * low / s)
+    return jnp.sum(
+        jnp.maximum(p, q) * jnp.log(w) + low * jnp.log(jnp.maximum(far, info.tiny)), axis=axis
+    )
 
 
 def _js_exact(p: jax.Array, q: jax.Array, axis: int) -> jax.Array:

@@ -70,7 +70,6 @@ References:
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any, NamedTuple
@@ -87,7 +86,7 @@ from divergences.estimate._src.neighbours import (
     ball_counts,
     kth_neighbour_distances,
 )
-from divergences.estimate._src.result import Estimate, IntervalKind, NoCoverageWarning
+from divergences.estimate._src.result import Estimate, withheld
 from divergences.estimate._src.samples import as_samples
 
 __all__ = [
@@ -196,30 +195,27 @@ def _normal(quantity: str, value: float, variance: float, top: float, level: flo
             smaller: int, method: str, n: int, m: int) -> Estimate:  # fmt: skip
     largest_d, least = FIDELITY_CLAIMS[quantity]
     half = normal_quantile(0.5 + level / 2.0) * math.sqrt(max(variance, 0.0))
-    kind: IntervalKind = "asymptotic"
-    low, high = max(value - half, 0.0), min(value + half, top)
-    if d > largest_d or smaller < least:
-        kind, low, high = "no-coverage-claim", 0.0, top
-        warnings.warn(
-            f"no coverage claimed: {quantity}'s interval is measured to hold in d <= {largest_d} "
-            f"from {least} draws a sample (benchmarks/estimate_coverage.md), here d = {d}, "
-            f"n = {smaller}; the ends are the quantity's range",
-            NoCoverageWarning,
-            stacklevel=4,
-        )
-    return Estimate(
+    estimate = Estimate(
         value=value,
-        lower_bound=low,
-        upper_bound=high,
+        lower_bound=max(value - half, 0.0),
+        upper_bound=min(value + half, top),
         level=level,
-        kind=kind,
-        sides="two-sided" if kind == "asymptotic" else "none",
+        kind="asymptotic",
+        sides="two-sided",
         assumption=_ASSUMPTION.format(ref="real"),
         method=method,
         n=n,
         m=m,
         quantity=quantity,
     )
+    if d > largest_d or smaller < least:
+        reason = (
+            f"no coverage claimed: {quantity}'s interval is measured to hold in d <= {largest_d} "
+            f"from {least} draws a sample (benchmarks/estimate_coverage.md), here d = {d}, "
+            f"n = {smaller}"
+        )
+        return withheld(estimate, reason, 0.0, top, stacklevel=4)
+    return estimate
 
 
 def _measures(

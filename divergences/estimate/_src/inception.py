@@ -14,7 +14,6 @@ second-order term of :math:`H(\hat p)`), is added back.
 from __future__ import annotations
 
 import math
-import warnings
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -24,7 +23,7 @@ from divergences._src.domain import check_pmf
 from divergences._src.errors import runs_on_host
 from divergences._src.options import integer_option, level_option
 from divergences.estimate._src.concentration import normal_quantile, widen
-from divergences.estimate._src.result import Estimate, NoCoverageWarning
+from divergences.estimate._src.result import Estimate, withheld
 
 __all__ = ["CLAIM_ROWS_PER_CLASS", "InceptionScore", "inception_score"]
 
@@ -156,14 +155,7 @@ def inception_score(probabilities: Any, *, level: Any = 0.95, splits: Any = None
             f"{CLAIM_ROWS_PER_CLASS} rows a class (benchmarks/estimate_coverage.md), here "
             f"{rows} rows for {classes} classes"
         )
-        warnings.warn(f"{reason}; the ends are the score's range [1, K]", NoCoverageWarning, 2)
-        estimate = estimate._replace(
-            kind="no-coverage-claim",
-            sides="none",
-            lower_bound=1.0,
-            upper_bound=float(classes),
-            assumption=f"{estimate.assumption}; {reason}",
-        )
+        estimate = withheld(estimate, reason, 1.0, float(classes))
     return InceptionScore(
         estimate,
         math.exp(plug),

@@ -21,7 +21,6 @@ with :math:`\mu_S(x) = \mathbb E\, k(x, S)`, each estimated by the kernel matrix
 from __future__ import annotations
 
 import math
-import warnings
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -32,7 +31,7 @@ from divergences._src.options import level_option
 from divergences.estimate._src.concentration import normal_quantile, widen
 from divergences.estimate._src.kernel_sums import blocked_pass, host_rounding
 from divergences.estimate._src.kid import cubic_pool
-from divergences.estimate._src.result import Estimate, NoCoverageWarning
+from divergences.estimate._src.result import Estimate, withheld
 from divergences.estimate._src.samples import check_at_least, sample_pair
 
 __all__ = ["CLAIM", "KidDifference", "kid_difference"]
@@ -187,14 +186,7 @@ def kid_difference(reference: Any, a: Any, b: Any, *, level: Any = 0.95) -> KidD
             f"{CLAIM[0]} from {CLAIM[1]} draws a sample (benchmarks/estimate_coverage.md), "
             f"here d = {d}, n = {smallest}"
         )
-        warnings.warn(f"{reason}; the ends are the quantity's range", NoCoverageWarning, 2)
-        estimate = estimate._replace(
-            kind="no-coverage-claim",
-            sides="none",
-            lower_bound=-math.inf,
-            upper_bound=math.inf,
-            assumption=f"{assumption}; {reason}",
-        )
+        estimate = withheld(estimate, reason, -math.inf, math.inf)
     return KidDifference(estimate, p_value, float(kid_a + own), float(kid_b + own))
 
 

@@ -117,6 +117,34 @@ def unclaimed(
     return reason
 
 
+def withheld(
+    estimate: Estimate, reason: str, lower: float, upper: float, stacklevel: int = 3
+) -> Estimate:
+    """``estimate`` claiming no coverage, for ``reason``: its ends the quantity's range.
+
+    Warns a :class:`NoCoverageWarning` (``stacklevel`` counted from this function: 3 its
+    caller's caller) and returns the estimate with kind ``"no-coverage-claim"``, sides
+    ``"none"``, the ends ``lower`` and ``upper`` and the reason added to its assumption.
+
+    Args:
+      estimate: the estimate as computed.
+      reason: why, in words, starting ``"no coverage claimed: "``.
+      lower: the quantity's lower range end.
+      upper: the quantity's upper range end.
+      stacklevel: the warning's.
+    """
+    warnings.warn(
+        f"{reason}; the ends are the quantity's range", NoCoverageWarning, stacklevel=stacklevel
+    )
+    return estimate._replace(
+        kind="no-coverage-claim",
+        sides="none",
+        lower_bound=lower,
+        upper_bound=upper,
+        assumption=f"{estimate.assumption}; {reason}",
+    )
+
+
 def _number(v: float) -> str:
     return f"{v:.4g}"
 
