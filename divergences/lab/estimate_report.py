@@ -47,9 +47,14 @@ def _cells(e: Estimate) -> tuple[str, str]:
 
 
 def _reason(r: Row) -> str:
-    """Why a row claims nothing, from its recorded warnings (the first sentence that says so)."""
-    for w in r.warnings:
-        if "no coverage claimed" in w:
+    """Why a row claims nothing: its recorded warning that says so, else its assumption's words.
+
+    Rows that share one computation (the four fidelity measures) record its warnings once, on
+    the first row; the reason is then read from the estimate's assumption, which carries it.
+    """
+    said = (*r.warnings, r.result.assumption)
+    for w in said:
+        if "no coverage claimed: " in w:
             return w.split("no coverage claimed: ", 1)[-1].split("; the ends are")[0]
     return r.result.assumption
 
