@@ -86,7 +86,7 @@ from divergences.estimate._src.neighbours import (
     ball_counts,
     kth_neighbour_distances,
 )
-from divergences.estimate._src.result import Estimate, withheld
+from divergences.estimate._src.result import Estimate, unmeasured, withheld
 from divergences.estimate._src.samples import as_samples
 
 __all__ = [
@@ -209,12 +209,10 @@ def _normal(quantity: str, value: float, variance: float, top: float, level: flo
         quantity=quantity,
     )
     if d > largest_d or smaller < least:
-        reason = (
-            f"no coverage claimed: {quantity}'s interval is measured to hold in d <= {largest_d} "
-            f"from {least} draws a sample (benchmarks/estimate_coverage.md), here d = {d}, "
-            f"n = {smaller}"
-        )
-        return withheld(estimate, reason, 0.0, top, stacklevel=4)
+        reason = unmeasured(quantity, d, smaller, (largest_d, least))
+        return withheld(
+            estimate, 0.0, top, reason, stacklevel=5
+        )  # _measures, the entry, its caller
     return estimate
 
 

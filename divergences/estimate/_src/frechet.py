@@ -84,10 +84,8 @@ from divergences.estimate._src.reference_statistics import as_batch_moments
 from divergences.estimate._src.result import (
     ASYMPTOTIC_CLAIMS,
     Estimate,
-    IntervalKind,
-    Sides,
     claims_asymptotic,
-    unclaimed,
+    withheld,
 )
 from divergences.estimate._src.samples import check_at_least
 from divergences.estimate._src.sharded import moments_of
@@ -203,7 +201,15 @@ def claims(d: int, n: int) -> bool:
     return claims_asymptotic("frechet", d, n) or (d <= top and n >= least)
 
 
-def _unmeasured(d: int, n: int) -> str:
+def _refusal(d: int, n: int, b: int) -> str:
+    """Why FD's interval with ``b`` batches claims nothing at ``(d, n)``, in words; ``""`` where it claims."""
+    if b != MEASURED_BATCHES:  # the coverage table measured B = 4 batches only
+        return (
+            f"frechet's interval is measured with batches={MEASURED_BATCHES} only "
+            f"(benchmarks/estimate_coverage.md), here batches={b}"
+        )
+    if claims(d, n):
+        return ""
     top, least = ASYMPTOTIC_CLAIMS["frechet"]
     wide_top, wide_least = WIDE_CLAIM
     return (
@@ -385,8 +391,12 @@ def estimate_from_moments(
     alpha: float,
     b: int,
     parts: _Parts | None = None,
+    warn: bool = True,
 ) -> Estimate:
-    """FD's :class:`Estimate` from both samples' batch moments (one scale): :func:`frechet`."""
+    """FD's :class:`Estimate` from both samples' batch moments (one scale): :func:`frechet`.
+
+    ``warn``: False where the caller's result warns for this one (:func:`frechet_difference`).
+    """
     n, m, d, shift = bx.size, by.size, bx.dimension, bx.shift
     if bx.published or by.published:
         return _published(bx, by, level=level)
@@ -408,26 +418,13 @@ def estimate_from_moments(
         "the batches, widened by the eigenvalues' rounding allowance; plug_in: the plug-in FID "
         "papers print (pytorch-fid's formula, covariances with divisor n - 1), biased high"
     )
-    kind: IntervalKind = "asymptotic"
-    sides: Sides = "two-sided"
-    # The coverage table measured B = 4 batches only (benchmarks/estimate_coverage.md).
-    if b != MEASURED_BATCHES or not claims(d, min(n, m)):
-        reason = (
-            _unmeasured(d, min(n, m))
-            if b == MEASURED_BATCHES
-            else f"frechet's interval is measured with batches={MEASURED_BATCHES} only "
-            f"(benchmarks/estimate_coverage.md), here batches={b}"
-        )
-        assumption += "; " + unclaimed("frechet", d, min(n, m), "", stacklevel=4, reason=reason)
-        method += f" (not returned: [{lo:.4g}, {hi:.4g}], unclaimed)"
-        kind, sides, lo, hi = "no-coverage-claim", "none", 0.0, math.inf
-    return Estimate(
+    estimate = Estimate(
         value=v,
         lower_bound=min(lo, v),
         upper_bound=max(hi, v),
         level=float(level),
-        kind=kind,
-        sides=sides,
+        kind="asymptotic",
+        sides="two-sided",
         assumption=assumption,
         method=method,
         n=n,
@@ -435,6 +432,9 @@ def estimate_from_moments(
         quantity="FD",
         plug_in=plug_in,
     )
+    if refusal := _refusal(d, min(n, m), b):
+        return withheld(estimate, 0.0, math.inf, refusal, stacklevel=4, warn=warn)
+    return estimate
 
 
 def _published(bx: BatchMoments, by: BatchMoments, *, level: float) -> Estimate:
@@ -545,8 +545,9 @@ def frechet_difference(
         )
     shift = br.shift
     pa, pb = _parts(ba, br), _parts(bb, br)
-    est_a = estimate_from_moments(ba, br, level=level, alpha=alpha, b=nb, parts=pa)
-    est_b = estimate_from_moments(bb, br, level=level, alpha=alpha, b=nb, parts=pb)
+    # A's and B's estimates say why they claim nothing; the difference warns for them, once.
+    est_a = estimate_from_moments(ba, br, level=level, alpha=alpha, b=nb, parts=pa, warn=False)
+    est_b = estimate_from_moments(bb, br, level=level, alpha=alpha, b=nb, parts=pb, warn=False)
     value = pa.value - pb.value
     diffs = pa.per_batch - pb.per_batch
     spread = float(np.std(diffs, ddof=1)) / math.sqrt(nb)
@@ -568,21 +569,13 @@ def frechet_difference(
         "paired batch differences (A's and B's batch k against the reference's batch k), "
         "widened by the rounding allowances; p-value: one-sided t test of FD(A,R) >= FD(B,R)"
     )
-    kind: IntervalKind = "asymptotic"
-    sides: Sides = "two-sided"
-    if not (est_a.claims_coverage and est_b.claims_coverage):
-        method += f" (not returned: [{lo:.4g}, {hi:.4g}], p = {p:.3g}, unclaimed)"
-        assumption += "; no coverage claimed: " + (
-            "frechet claims none for A or B against the reference here (their estimates say why)"
-        )
-        kind, sides, lo, hi, p = "no-coverage-claim", "none", -math.inf, math.inf, 1.0
     difference = Estimate(
         value=v,
         lower_bound=min(lo, v),
         upper_bound=max(hi, v),
         level=float(level),
-        kind=kind,
-        sides=sides,
+        kind="asymptotic",
+        sides="two-sided",
         assumption=assumption,
         method=method,
         n=ba.size,
@@ -590,4 +583,14 @@ def frechet_difference(
         quantity="FD(A,R) - FD(B,R)",
         plug_in=plug,
     )
+    # frechet's claim holds from the smallest size on, so the smallest of the three decides
+    if refusal := _refusal(br.dimension, min(ba.size, bb.size, br.size), nb):
+        difference = withheld(
+            difference._replace(method=f"{method}, p = {p:.3g} returned as 1"),
+            -math.inf,
+            math.inf,
+            f"frechet claims none for A or B against the reference here: {refusal}",
+            stacklevel=4,
+        )
+        p = 1.0
     return FrechetComparison(difference, min(max(p, 0.0), 1.0), est_a, est_b)

@@ -151,11 +151,10 @@ def inception_score(probabilities: Any, *, level: Any = 0.95, splits: Any = None
     )
     if rows < CLAIM_ROWS_PER_CLASS * classes:
         reason = (
-            f"no coverage claimed: the Inception score's interval is measured to hold from "
-            f"{CLAIM_ROWS_PER_CLASS} rows a class (benchmarks/estimate_coverage.md), here "
-            f"{rows} rows for {classes} classes"
+            f"the Inception score's interval is measured to hold from {CLAIM_ROWS_PER_CLASS} rows "
+            f"a class (benchmarks/estimate_coverage.md), here {rows} rows for {classes} classes"
         )
-        estimate = withheld(estimate, reason, 1.0, float(classes))
+        estimate = withheld(estimate, 1.0, float(classes), reason)
     return InceptionScore(
         estimate,
         math.exp(plug),

@@ -34,7 +34,7 @@ import numpy as np
 
 from divergences._src.scaling import scale_exponent
 from divergences.estimate._src.concentration import normal_quantile, widen
-from divergences.estimate._src.result import Estimate, claims_asymptotic, unclaimed
+from divergences.estimate._src.result import Estimate, claims_asymptotic, unmeasured, withheld
 
 __all__ = [
     "KernelSums",
@@ -554,12 +554,4 @@ def claimed(
             return estimate._replace(kind="plug-in-assumption")
         if claims_asymptotic(estimator, d, n):
             return estimate
-    reason = unclaimed(estimator, d, n, "", stacklevel=4, reason=dependent)
-    return estimate._replace(
-        kind="no-coverage-claim",
-        sides="none",
-        lower_bound=0.0,
-        upper_bound=top,
-        assumption=f"{estimate.assumption}; {reason}",
-        method=f"{estimate.method} (not returned: [{estimate.lower_bound:.4g}, {estimate.upper_bound:.4g}])",
-    )
+    return withheld(estimate, 0.0, top, dependent or unmeasured(estimator, d, n), stacklevel=4)

@@ -31,7 +31,7 @@ from divergences._src.options import level_option
 from divergences.estimate._src.concentration import normal_quantile, widen
 from divergences.estimate._src.kernel_sums import blocked_pass, host_rounding
 from divergences.estimate._src.kid import cubic_pool
-from divergences.estimate._src.result import Estimate, withheld
+from divergences.estimate._src.result import Estimate, unmeasured, withheld
 from divergences.estimate._src.samples import check_at_least, sample_pair
 
 __all__ = ["CLAIM", "KidDifference", "kid_difference"]
@@ -181,12 +181,8 @@ def kid_difference(reference: Any, a: Any, b: Any, *, level: Any = 0.95) -> KidD
     )
     smallest = min(n, m, count)
     if d > CLAIM[0] or smallest < CLAIM[1]:
-        reason = (
-            f"no coverage claimed: kid_difference's interval is measured to hold in d <= "
-            f"{CLAIM[0]} from {CLAIM[1]} draws a sample (benchmarks/estimate_coverage.md), "
-            f"here d = {d}, n = {smallest}"
-        )
-        estimate = withheld(estimate, reason, -math.inf, math.inf)
+        reason = unmeasured("kid_difference", d, smallest, CLAIM)
+        estimate = withheld(estimate, -math.inf, math.inf, reason)
     return KidDifference(estimate, p_value, float(kid_a + own), float(kid_b + own))
 
 

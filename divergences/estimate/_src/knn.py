@@ -70,13 +70,7 @@ from divergences._src.errors import runs_on_host
 from divergences._src.options import integer_option, level_option, seed_option
 from divergences._src.scaling import scale_exponent
 from divergences.estimate._src.neighbours import distance_shift, kth_neighbour_distances
-from divergences.estimate._src.result import (
-    Estimate,
-    IntervalKind,
-    Sides,
-    claims_asymptotic,
-    unclaimed,
-)
+from divergences.estimate._src.result import Estimate, claims_asymptotic, unmeasured, withheld
 from divergences.estimate._src.samples import as_samples, check_at_least, sample_pair
 
 __all__ = [
@@ -231,27 +225,23 @@ def _estimate(
         f"{method}, k = {k}; t interval from {len(groups)} disjoint batches, widened on the "
         "side the batches drift to by the bias that drift implies (n^(-1/3) assumed)"
     )
-    kind: IntervalKind = "asymptotic"
-    sides: Sides = "two-sided"
-    if refusal or not claims_asymptotic(estimator, d, n):
-        why = unclaimed(estimator, d, n, _INSTEAD[estimator], stacklevel=4, reason=refusal)
-        assumption += "; " + why
-        kind, sides = "no-coverage-claim", "none"
-        method += f" (not returned: [{lo:.4g}, {hi:.4g}], unclaimed)"
-        lo, hi = bounds
-    return Estimate(
+    estimate = Estimate(
         value=v,
         lower_bound=lo,
         upper_bound=hi,
         level=float(level),
-        kind=kind,
-        sides=sides,
+        kind="asymptotic",
+        sides="two-sided",
         assumption=assumption,
         method=method,
         n=samples[0].shape[0],
         m=samples[1].shape[0] if len(samples) > 1 else 0,
         quantity=_QUANTITY[estimator],
     )
+    if refusal or not claims_asymptotic(estimator, d, n):
+        why = refusal or unmeasured(estimator, d, n)
+        return withheld(estimate, *bounds, why, instead=_INSTEAD[estimator], stacklevel=4)
+    return estimate
 
 
 def tail_weight(z: np.ndarray) -> float:

@@ -35,7 +35,7 @@ from divergences.estimate._src.kernel_sums import (
 from divergences.estimate._src.kernel_sums import (
     permutations as relabellings,
 )
-from divergences.estimate._src.result import Estimate, IntervalKind, TwoSampleTest, unclaimed
+from divergences.estimate._src.result import Estimate, IntervalKind, TwoSampleTest, withheld
 from divergences.estimate._src.samples import check_at_least, sample_pair
 
 __all__ = ["mmd_squared", "mmd_test"]
@@ -240,13 +240,7 @@ def mmd_squared(
     # under independent draws, stat + half < MMD^2 (>= 0) with probability at most alpha / 2
     if stat + half >= 0.0:
         return estimate
-    reason = unclaimed(
-        "mmd_squared", xs.shape[1], min(n, m), "", 3, DEPENDENT.format(stat=stat, how="")
-    )
-    return estimate._replace(
-        kind="no-coverage-claim", sides="none", lower_bound=0.0, upper_bound=2.0,
-        assumption=f"{assumption}; {reason}",
-    )  # fmt: skip
+    return withheld(estimate, 0.0, 2.0, DEPENDENT.format(stat=stat, how=""))
 
 
 @runs_on_host

@@ -89,59 +89,67 @@ def claims_asymptotic(estimator: str, d: int, n: int) -> bool:
     return d <= top and n >= least
 
 
-def unclaimed(
-    estimator: str, d: int, n: int, instead: str, stacklevel: int = 3, reason: str = ""
-) -> str:
-    """Warns that ``estimator`` claims no coverage at ``(d, n)``; returns the reason, in words.
+def unmeasured(estimator: str, d: int, n: int, claim: tuple[int, int] | None = None) -> str:
+    """Why ``estimator`` claims no coverage at ``(d, n)``, in words: where it was measured.
 
     Args:
-      estimator: the entry's name, a key of :data:`ASYMPTOTIC_CLAIMS`.
+      estimator: the entry's name, a key of :data:`ASYMPTOTIC_CLAIMS` where ``claim`` is None.
       d: the draws' dimension.
       n: the smaller sample's size.
-      instead: what holds there, in words (another estimator), or ``""``.
-      stacklevel: the warning's, counted from this function (3: its caller's caller).
-      reason: why, where a rule that reads the draws refused the claim inside
-        :data:`ASYMPTOTIC_CLAIMS`; ``""`` for the range's own reason.
+      claim: the measured range ``(largest d, smallest n)``; None: ``ASYMPTOTIC_CLAIMS``'s.
     """
-    top, least = ASYMPTOTIC_CLAIMS[estimator]
-    reason = "no coverage claimed: " + (
-        reason
-        or f"{estimator}'s interval is measured to hold in d <= {top} from n = {least} draws "
+    top, least = ASYMPTOTIC_CLAIMS[estimator] if claim is None else claim
+    return (
+        f"{estimator}'s interval is measured to hold in d <= {top} from n = {least} draws "
         f"(benchmarks/estimate_coverage.md), here d = {d}, n = {n}"
     )
-    warnings.warn(
-        f"{reason}; the ends are the quantity's range{'; ' + instead if instead else ''}",
-        NoCoverageWarning,
-        stacklevel=stacklevel,
-    )
-    return reason
 
 
 def withheld(
-    estimate: Estimate, reason: str, lower: float, upper: float, stacklevel: int = 3
+    estimate: Estimate,
+    lower: float,
+    upper: float,
+    reason: str,
+    *,
+    instead: str = "",
+    stacklevel: int = 3,
+    warn: bool = True,
 ) -> Estimate:
     """``estimate`` claiming no coverage, for ``reason``: its ends the quantity's range.
 
-    Warns a :class:`NoCoverageWarning` (``stacklevel`` counted from this function: 3 its
-    caller's caller) and returns the estimate with kind ``"no-coverage-claim"``, sides
-    ``"none"``, the ends ``lower`` and ``upper`` and the reason added to its assumption.
+    The one way an estimate gives up its claim. Returns the estimate with kind
+    ``"no-coverage-claim"``, sides ``"none"``, the ends ``lower`` and ``upper``,
+    ``"no coverage claimed: <reason>"`` added to its assumption and the interval it computed
+    to its method (``"(not returned: [lo, hi])"``), and warns a :class:`NoCoverageWarning`
+    saying the same, and what holds instead.
 
     Args:
-      estimate: the estimate as computed.
-      reason: why, in words, starting ``"no coverage claimed: "``.
+      estimate: the estimate as computed, its interval the one not returned.
       lower: the quantity's lower range end.
       upper: the quantity's upper range end.
-      stacklevel: the warning's.
+      reason: why, in words: :func:`unmeasured` outside the measured range, or the rule that
+        read the draws and refused the claim inside it.
+      instead: what holds there, in words (another estimator), or ``""``.
+      stacklevel: the warning's, counted from this function (3: its caller's caller), so that
+        it points at the user's call.
+      warn: False where the caller's own result warns for this one (``frechet_difference``'s
+        two distances, whose difference says why).
     """
-    warnings.warn(
-        f"{reason}; the ends are the quantity's range", NoCoverageWarning, stacklevel=stacklevel
-    )
+    said = f"no coverage claimed: {reason}"
+    if warn:
+        warnings.warn(
+            f"{said}; the ends are the quantity's range{'; ' + instead if instead else ''}",
+            NoCoverageWarning,
+            stacklevel=stacklevel,
+        )
+    ends = f"{estimate.lower_bound:.4g}, {estimate.upper_bound:.4g}"
     return estimate._replace(
         kind="no-coverage-claim",
         sides="none",
         lower_bound=lower,
         upper_bound=upper,
-        assumption=f"{estimate.assumption}; {reason}",
+        assumption=f"{estimate.assumption}; {said}",
+        method=f"{estimate.method} (not returned: [{ends}])",
     )
 
 

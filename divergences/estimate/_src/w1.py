@@ -58,9 +58,9 @@ from divergences.estimate._src.concentration import (
 from divergences.estimate._src.result import (
     Estimate,
     IntervalKind,
-    Sides,
     claims_asymptotic,
-    unclaimed,
+    unmeasured,
+    withheld,
 )
 from divergences.estimate._src.samples import check_at_least, sample_pair
 from divergences.estimate._src.spread import Spread, metric_spec, second_moment, spread
@@ -302,13 +302,11 @@ def w1(
     lower = min(lower, upper)
     assumption, method = _texts(bound, diameter, sp, spec, str(full.method))
     value = min(max(plug, lower), upper)
-    sides: Sides = "two-sided"
+    estimate = Estimate(
+        value=value, lower_bound=lower, upper_bound=upper, level=float(level), kind=kind,
+        sides="two-sided", assumption=assumption, method=method, n=n, m=m, quantity="W1",
+    )  # fmt: skip
     d = xs.shape[1]
     if kind == "asymptotic" and not claims_asymptotic("w1", d, min(n, m)):
-        assumption += "; " + unclaimed("w1", d, min(n, m), _INSTEAD)
-        method += f" (not returned: [{lower:.4g}, {upper:.4g}], unclaimed)"
-        kind, sides, lower, upper = "no-coverage-claim", "none", 0.0, math.inf
-    return Estimate(
-        value=value, lower_bound=lower, upper_bound=upper, level=float(level), kind=kind,
-        sides=sides, assumption=assumption, method=method, n=n, m=m, quantity="W1",
-    )  # fmt: skip
+        return withheld(estimate, 0.0, math.inf, unmeasured("w1", d, min(n, m)), instead=_INSTEAD)
+    return estimate
