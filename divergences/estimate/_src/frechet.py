@@ -521,7 +521,10 @@ def frechet_difference(
       features: a map from a batch of inputs to its features (iterables of inputs).
 
     Returns:
-      A :class:`FrechetComparison`.
+      A :class:`FrechetComparison`. Where :func:`frechet` claims nothing for ``a`` or ``b``
+      against the reference (decided by the smallest of the three samples), the difference
+      claims nothing either: ``"no-coverage-claim"``, the ends ``[-inf, inf]``, ``p_value``
+      1, and one :class:`~divergences.estimate.NoCoverageWarning` for all three estimates.
 
     Raises:
       ValueError: as :func:`frechet`'s rules, naming ``reference``, ``a`` or ``b``; for a
