@@ -7,6 +7,7 @@ formula, with no interval. A bad or foreign file is a ValueError naming it.
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -113,3 +114,82 @@ def test_a_reference_of_other_batches_is_refused(draws):
         dv.estimate.frechet(dv.estimate.reference(x, batches=3), y)
     with pytest.raises(ValueError, match=r"subsample must be a non-negative integer"):
         dv.estimate.reference(x, subsample=-1)
+
+
+# The kernel measures' read (kernel_draws): iterables, feature maps, references, subsamples.
+
+
+def _batches(z, sizes=(7, 150)):
+    """``z`` as a generator of batches of the given sizes, then the rest (read once)."""
+    edges = np.cumsum((0, *sizes))
+    yield from (z[lo:hi] for lo, hi in itertools.pairwise(edges))
+    yield z[edges[-1] :]
+
+
+@pytest.mark.filterwarnings("ignore::divergences.estimate.NoCoverageWarning")
+def test_the_kernel_measures_read_batches_as_the_whole_array(draws):
+    x, y = (z[:300] for z in draws)
+    w = y * np.float32(1.1)
+    calls = {
+        "kid": lambda a, b, c, **k: dv.estimate.kid(a, b, **k),
+        "mmd normal": lambda a, b, c, **k: dv.estimate.mmd_squared(
+            a, b, bandwidth=3.0, interval="normal", **k
+        ),
+        "mmd_test": lambda a, b, c, **k: dv.estimate.mmd_test(a, b, bandwidth=3.0, **k),
+        "kid_difference": lambda a, b, c, **k: dv.estimate.kid_difference(a, b, c, **k),
+    }
+    for name, call in calls.items():
+        whole = call(x, y, w)
+        assert call(_batches(x), [y], _batches(w, (299,))) == whole, name
+        halves = (x / 2, y / 2, w / 2)
+        mapped = call([halves[0]], _batches(halves[1]), [halves[2]], features=lambda z: 2 * z)
+        assert mapped == whole, name  # the same draws, so every field agrees
+
+
+@pytest.mark.filterwarnings("ignore::divergences.estimate.NoCoverageWarning")
+def test_draws_keeps_the_same_subsample_whole_or_in_batches_and_says_so(draws):
+    x, y = draws
+    whole = dv.estimate.kid(x, y, draws=200, seed=3)
+    parts = dv.estimate.kid(_batches(x), _batches(y, (1, 1, 500)), draws=200, seed=3)
+    assert whole == parts and (whole.n, whole.m) == (200, 200)
+    assert "x: a seeded uniform subsample of 200 of 1200 draws" in whole.method
+    assert dv.estimate.kid(x, y, draws=200, seed=4).value != whole.value  # the seed draws it
+    # a cap above the sample keeps every draw, as given, and says nothing
+    assert dv.estimate.kid(x, y, draws=5000) == dv.estimate.kid(x, y)
+
+
+def test_a_reference_stands_for_its_kept_draws_in_the_kernel_measures(draws):
+    x, y = draws
+    ref = dv.estimate.reference(x, subsample=400, seed=2)
+    got = dv.estimate.kid(ref, y)
+    assert got.n == 400 and "the reference's kept subsample of 400 of 1200 draws" in got.method
+    want = dv.estimate.kid(ref.subsample, y)
+    assert got.value == want.value and got.lower_bound == want.lower_bound
+    with pytest.warns(dv.estimate.NoCoverageWarning):  # 100 draws: below kid_difference's claim
+        fewer = dv.estimate.kid_difference(ref, y, y * 1.1, draws=100)
+    assert "reference: a seeded uniform subsample of 100 of 1200 draws" in fewer.difference.method
+    published = ref._replace(subsample=np.zeros((0, 10)))
+    with pytest.raises(ValueError, match="x is a Reference without draws"):
+        dv.estimate.kid(published, y)
+
+
+@pytest.mark.parametrize(
+    ("options", "match"),
+    [
+        ({"draws": 1}, "draws must be an integer >= 2"),
+        ({"draws": 2.5}, "draws must be an integer >= 2"),
+        ({"seed": -1}, "seed must be a non-negative integer"),
+    ],
+)
+def test_the_read_s_options_are_refused_by_their_rules(draws, options, match):
+    x, y = draws
+    with pytest.raises(ValueError, match=match):
+        dv.estimate.mmd_squared(x, y, bandwidth=1.0, **options)
+
+
+def test_a_batch_that_is_not_finite_or_of_another_dimension_is_refused_naming_it(draws):
+    x, y = draws
+    with pytest.raises(ValueError, match="y must be finite: 2 of its 1102 draws"):
+        dv.estimate.kid(x, [y, np.full((2, 10), np.inf)])
+    with pytest.raises(ValueError, match="x's batches must be draws of one dimension"):
+        dv.estimate.kid([x, x[:, :3]], y)

@@ -10,6 +10,7 @@ b / d + 1\rvert`, so that every computed value lies in ``[-1, 1]`` whatever the 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import jax
@@ -31,6 +32,7 @@ from divergences.estimate._src.kernel_sums import (
     permutations,
     pooled,
 )
+from divergences.estimate._src.reference_statistics import kernel_samples
 from divergences.estimate._src.result import Estimate
 from divergences.estimate._src.samples import check_at_least, sample_pair
 
@@ -99,7 +101,15 @@ def _cubic_sums(xs: np.ndarray, ys: np.ndarray, labels: np.ndarray) -> tuple[Ker
 
 
 @runs_on_host
-def kid(x: Any, y: Any, *, level: Any = 0.95) -> Estimate:
+def kid(
+    x: Any,
+    y: Any,
+    *,
+    level: Any = 0.95,
+    draws: Any = None,
+    seed: Any = 0,
+    features: Callable[[Any], Any] | None = None,
+) -> Estimate:
     r"""The kernel inception distance between the laws behind features ``x`` and ``y``.
 
     KID (Bińkowski et al. 2018) is the unbiased MMD^2_u (:func:`mmd_squared`'s formula) under
@@ -119,10 +129,22 @@ def kid(x: Any, y: Any, *, level: Any = 0.95) -> Estimate:
     own magnitudes, so the float32 interval is within 1.2x of float64's up to d = 2048 at
     n = 1000 (``benchmarks/README.md``).
 
+    **Inputs.** ``x`` and ``y`` are each an array, an iterable of batches (or, with
+    ``features``, of inputs), read once, or a :class:`~divergences.estimate.Reference` (its
+    kept subsample). The statistic and its permutation test need the draws themselves, so an
+    iterable's are kept (in their dtype); ``draws=k`` keeps a seeded uniform subsample of at
+    most ``k`` a side instead, memory :math:`O(k d)` whatever ``n``, said in ``method``
+    (:func:`~divergences.estimate._src.reference_statistics.kernel_draws`).
+
     Args:
-      x: features of P, shape ``(n, d)`` or ``(n,)``, ``n >= 2`` (``n < d`` is fine).
-      y: features of Q, shape ``(m, d)`` or ``(m,)``, ``m >= 2``.
+      x: features of P, shape ``(n, d)`` or ``(n,)``, ``n >= 2`` (``n < d`` is fine); or an
+        iterable of such arrays; or a ``Reference``.
+      y: features of Q, shape ``(m, d)`` or ``(m,)``, ``m >= 2``; the same rules.
       level: the interval's coverage, in ``(0, 1)``.
+      draws: the most draws kept a side (a seeded uniform subsample), ``>= 2``; ``None``: all.
+      seed: the seed of that subsample, an integer ``>= 0``.
+      features: a map from a batch of inputs to its features, applied to each item of ``x``
+        and ``y`` (iterables of inputs).
 
     Returns:
       An :class:`Estimate`, two-sided, ``"asymptotic"`` within ``ASYMPTOTIC_CLAIMS["kid"]``
@@ -145,6 +167,7 @@ def kid(x: Any, y: Any, *, level: Any = 0.95) -> Estimate:
       >>> est.lower_bound <= 0.0484 <= est.upper_bound, est.kind
       (True, 'asymptotic')
     """
+    (x, y), read = kernel_samples(((x, "x"), (y, "y")), draws=draws, seed=seed, features=features)
     xs, ys = sample_pair(x, y)
     why = "the unbiased statistic pairs distinct draws"
     check_at_least(xs.shape[0], 2, "x", why)
@@ -156,7 +179,7 @@ def kid(x: Any, y: Any, *, level: Any = 0.95) -> Estimate:
     method = (
         f"KID: unbiased MMD^2_u, cubic polynomial kernel (a . b / {d} + 1)^3 "
         f"(Binkowski et al. 2018), {NORMAL_METHOD}, {sums.dtype}"
-    )
+    ) + (f"; {read}" if read else "")
     assumption = (
         "the features' laws have finite sixth moments; the feature map fixed before the draws"
     )

@@ -21,6 +21,7 @@ with :math:`\mu_S(x) = \mathbb E\, k(x, S)`, each estimated by the kernel matrix
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -31,6 +32,7 @@ from divergences._src.options import level_option
 from divergences.estimate._src.concentration import normal_quantile, widen
 from divergences.estimate._src.kernel_sums import blocked_pass, host_rounding
 from divergences.estimate._src.kid import cubic_pool
+from divergences.estimate._src.reference_statistics import kernel_samples
 from divergences.estimate._src.result import Estimate, unmeasured, withheld
 from divergences.estimate._src.samples import check_at_least, sample_pair
 
@@ -73,7 +75,16 @@ def _sums_of(acc: np.ndarray, groups: tuple[slice, slice, slice]) -> np.ndarray:
 
 
 @runs_on_host
-def kid_difference(reference: Any, a: Any, b: Any, *, level: Any = 0.95) -> KidDifference:
+def kid_difference(
+    reference: Any,
+    a: Any,
+    b: Any,
+    *,
+    level: Any = 0.95,
+    draws: Any = None,
+    seed: Any = 0,
+    features: Callable[[Any], Any] | None = None,
+) -> KidDifference:
     r"""KID(A, R) - KID(B, R) with an interval that accounts for the shared reference.
 
     One blocked pass over the cubic kernel matrix of the pooled draws (as :func:`kid`'s, its
@@ -86,10 +97,15 @@ def kid_difference(reference: Any, a: Any, b: Any, *, level: Any = 0.95) -> KidD
     there the interval is too narrow, and the p-value means nothing.
 
     Args:
-      reference: features of the reference law R, shape ``(N, d)``, ``N >= 2``.
+      reference: features of the reference law R, shape ``(N, d)``, ``N >= 2``; or a
+        :class:`~divergences.estimate.Reference` (its kept subsample).
       a: features of model A's draws, shape ``(n, d)``, ``n >= 2``, independent of ``reference``.
       b: features of model B's draws, shape ``(m, d)``, ``m >= 2``.
       level: the interval's coverage, in ``(0, 1)``.
+      draws: as :func:`~divergences.estimate.kid`'s: the most draws kept a sample (a seeded
+        uniform subsample, said in ``method``); each sample may be an iterable of batches.
+      seed: the seed of that subsample.
+      features: a map from a batch of inputs to its features, applied to each item.
 
     Returns:
       A :class:`KidDifference`: the difference as an :class:`Estimate`, two-sided,
@@ -114,6 +130,9 @@ def kid_difference(reference: Any, a: Any, b: Any, *, level: Any = 0.95) -> KidD
       >>> out.difference.upper_bound < 0.0, out.p_value < 0.01
       (True, True)
     """
+    (reference, a, b), read = kernel_samples(
+        ((reference, "reference"), (a, "a"), (b, "b")), draws=draws, seed=seed, features=features
+    )
     xs, rs = sample_pair(a, reference)
     ys, _ = sample_pair(b, reference)
     for sample, name in ((rs, "reference"), (xs, "a"), (ys, "b")):
@@ -161,7 +180,7 @@ def kid_difference(reference: Any, a: Any, b: Any, *, level: Any = 0.95) -> KidD
         f"unbiased KID(A,R) - KID(B,R) in one U-statistic, cubic kernel (a . b / {d} + 1)^3, "
         "normal interval from its first-order variance (Bounliphone et al. 2016), "
         f"{np.dtype(pool.z.dtype).name}"
-    )
+    ) + (f"; {read}" if read else "")
     assumption = (
         "independent draws of R, A and B; the features' laws have finite sixth moments; "
         "not all three laws equal"

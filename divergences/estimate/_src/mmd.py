@@ -8,6 +8,7 @@ the statistic, its variance and every relabelling, are :mod:`.kernel_sums`'.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import jax
@@ -35,6 +36,7 @@ from divergences.estimate._src.kernel_sums import (
 from divergences.estimate._src.kernel_sums import (
     permutations as relabellings,
 )
+from divergences.estimate._src.reference_statistics import kernel_samples
 from divergences.estimate._src.result import Estimate, IntervalKind, TwoSampleTest, withheld
 from divergences.estimate._src.samples import check_at_least, sample_pair
 
@@ -125,12 +127,16 @@ def _gaussian_sums(
     return kernel_sums(z, n, m, labels, (finite, 0.0), block, "gaussian", error, rows)
 
 
-def _prepare(x: Any, y: Any, bandwidth: Any) -> tuple[np.ndarray, np.ndarray, float]:
+def _prepare(
+    x: Any, y: Any, bandwidth: Any, draws: Any, seed: Any, features: Callable[[Any], Any] | None
+) -> tuple[np.ndarray, np.ndarray, float, str]:
+    """Both samples as read (:func:`kernel_samples`), checked; the bandwidth; how they were read."""
+    (x, y), read = kernel_samples(((x, "x"), (y, "y")), draws=draws, seed=seed, features=features)
     xs, ys = sample_pair(x, y)
     why = "the unbiased statistic pairs distinct draws"
     check_at_least(xs.shape[0], 2, "x", why)
     check_at_least(ys.shape[0], 2, "y", why)
-    return xs, ys, _bandwidth_of(bandwidth, xs, ys)
+    return xs, ys, _bandwidth_of(bandwidth, xs, ys), (f"; {read}" if read else "")
 
 
 #: The intervals of :func:`mmd_squared`, its default first.
@@ -144,7 +150,15 @@ _MEDIAN_KERNEL = (
 
 @runs_on_host
 def mmd_squared(
-    x: Any, y: Any, *, bandwidth: Any = None, level: Any = 0.95, interval: str = "mcdiarmid"
+    x: Any,
+    y: Any,
+    *,
+    bandwidth: Any = None,
+    level: Any = 0.95,
+    interval: str = "mcdiarmid",
+    draws: Any = None,
+    seed: Any = 0,
+    features: Callable[[Any], Any] | None = None,
 ) -> Estimate:
     r"""The squared MMD between the laws behind ``x`` and ``y``, with an interval.
 
@@ -180,6 +194,12 @@ def mmd_squared(
         between two points of the pooled sample (of at most 2000 of them, seeded).
       level: the interval's coverage, in ``(0, 1)``.
       interval: ``"mcdiarmid"`` (the default) or ``"normal"``.
+      draws: the most draws kept a side, ``>= 2`` (a seeded uniform subsample, said in
+        ``method``); ``None``: all. ``x`` and ``y`` may be iterables of batches (of inputs,
+        with ``features``) or a ``Reference``, read once
+        (:func:`~divergences.estimate._src.reference_statistics.kernel_draws`).
+      seed: the seed of that subsample, an integer ``>= 0``.
+      features: a map from a batch of inputs to its features, applied to each item.
 
     Returns:
       An :class:`Estimate`, two-sided: ``"finite-sample"`` (McDiarmid) or ``"asymptotic"``
@@ -209,11 +229,11 @@ def mmd_squared(
     """
     if interval not in INTERVALS:
         raise ValueError(f"interval must be one of {INTERVALS}, got {interval!r}")
-    xs, ys, s = _prepare(x, y, bandwidth)
+    xs, ys, s, read = _prepare(x, y, bandwidth, draws, seed, features)
     alpha = 1.0 - level_option(level, note="the interval's coverage")
     n, m = xs.shape[0], ys.shape[0]
     assumption = _MEDIAN_KERNEL if bandwidth is None else _FIXED_KERNEL
-    kernel = f"unbiased MMD^2_u (Gretton et al. 2012), Gaussian kernel of bandwidth {s:.6g}"
+    kernel = f"unbiased MMD^2_u (Gretton et al. 2012), Gaussian kernel of bandwidth {s:.6g}{read}"
     if interval == "normal":
         sums = _gaussian_sums(xs, ys, relabellings(n, m, PERMUTATIONS, SEED), s)
         ends = normal_interval(sums, n, m, alpha, 1.0, 2.0)
@@ -245,7 +265,14 @@ def mmd_squared(
 
 @runs_on_host
 def mmd_test(
-    x: Any, y: Any, *, bandwidth: Any = None, permutations: Any = 200, seed: Any = 0
+    x: Any,
+    y: Any,
+    *,
+    bandwidth: Any = None,
+    permutations: Any = 200,
+    seed: Any = 0,
+    draws: Any = None,
+    features: Callable[[Any], Any] | None = None,
 ) -> TwoSampleTest:
     r"""The permutation test of ``P == Q`` with the unbiased MMD^2 statistic.
 
@@ -269,7 +296,9 @@ def mmd_test(
       y: draws of Q, shape ``(m, d)`` or ``(m,)``, ``m >= 2``.
       bandwidth: the kernel's ``s > 0``; ``None``: the median heuristic.
       permutations: the number ``B >= 1`` of random relabellings.
-      seed: the seed of the relabellings, an integer ``>= 0``.
+      seed: the seed of the relabellings (and of the subsample), an integer ``>= 0``.
+      draws: as :func:`mmd_squared`'s (the test is exact on any subsample).
+      features: as :func:`mmd_squared`'s.
 
     Returns:
       A :class:`TwoSampleTest`: the observed MMD^2_u (it can be negative) and ``p`` in ``(0, 1]``.
@@ -289,7 +318,7 @@ def mmd_test(
       >>> mmd_test(x, y, permutations=99).p_value  # no relabelling reaches T: 1 / 100
       0.01
     """
-    xs, ys, s = _prepare(x, y, bandwidth)
+    xs, ys, s, read = _prepare(x, y, bandwidth, draws, seed, features)
     count = integer_option(permutations, "permutations", note="random relabellings")
     start = seed_option(seed, note="the relabellings' seed")
     n, m = xs.shape[0], ys.shape[0]
@@ -298,6 +327,6 @@ def mmd_test(
     exceed = int(np.count_nonzero(stats[1:] >= stats[0]))
     method = (
         f"permutation test, unbiased MMD^2_u (Gretton et al. 2012), Gaussian kernel of "
-        f"bandwidth {s:.6g}, {dtype}"
+        f"bandwidth {s:.6g}, {dtype}{read}"
     )
     return TwoSampleTest(float(stats[0]), (1 + exceed) / (1 + count), count, method, n, m)

@@ -183,13 +183,23 @@ class Accumulator:
     """The one pass: chunks of rows in, each batch's moments updated (module docstring).
 
     With ``keep > 0`` it keeps a seeded uniform subsample of ``keep`` draws too (the draws of the
-    ``keep`` smallest hashes of their positions: the same subsample whole or in batches).
+    ``keep`` smallest hashes of their positions: the same subsample whole or in batches), in
+    their own dtype; with ``keep=None`` every draw. With ``moments=False`` it keeps the draws
+    only (the kernel measures' read: :func:`kept`).
     """
 
     def __init__(
-        self, batches: int, seed: int, name: str, shift: int | None = None, keep: int = 0
+        self,
+        batches: int,
+        seed: int,
+        name: str,
+        shift: int | None = None,
+        keep: int | None = 0,
+        moments: bool = True,
     ) -> None:
         self.batches, self.seed, self.name, self.keep = batches, seed, name, keep
+        self.moments = moments
+        self.chunks: list[np.ndarray] = []  # every draw, where keep is None
         self.fixed = shift is not None
         self.shift = 0 if shift is None else shift
         self.seen = False  # whether a coordinate other than 0 was read
@@ -238,6 +248,13 @@ class Accumulator:
             self._add_rows(rows[lo : lo + step])
 
     def _add_rows(self, rows: np.ndarray) -> None:
+        if self.keep is None:
+            self.chunks.append(np.array(rows, copy=True))  # a loader may reuse its buffer
+        elif self.keep:
+            self._subsample(rows)
+        if not self.moments:
+            self.position += rows.shape[0]
+            return
         if not self.fixed:
             e = exponent_of(rows)
             if not self.seen:  # the first chunk that is not all 0 sets the scale
@@ -246,8 +263,6 @@ class Accumulator:
                 self.parts = [None if p is None else p.scaled(self.shift - e) for p in self.parts]
                 self.shift = e
         labels = batch_labels(self.position, rows.shape[0], self.batches, self.seed)
-        if self.keep:
-            self._subsample(rows)
         self.position += rows.shape[0]
         order = np.argsort(labels, kind="stable")
         bounds = np.searchsorted(labels[order], np.arange(self.batches + 1))
@@ -269,20 +284,36 @@ class Accumulator:
             else np.concatenate([self.sample, rows.astype(self.sample.dtype)])
         )
         keys = np.concatenate([self.sample_keys, keys])
-        if keys.size > self.keep:
-            best = np.sort(np.argpartition(keys, self.keep - 1)[: self.keep])
+        k = self.keep
+        assert k is not None  # every draw is kept in chunks, not here
+        if keys.size > k:
+            best = np.sort(np.argpartition(keys, k - 1)[:k])
             pool, keys = pool[best], keys[best]
         self.sample, self.sample_keys = np.array(pool, copy=True), keys
 
     def finished(self) -> BatchMoments:
         """The batches' moments; a ValueError where draws were not finite."""
         out = self.result()
-        if out.bad:
-            raise ValueError(
-                f"{self.name} must be finite: {out.bad} of its {out.size + out.bad} draws hold "
-                "NaN or inf"
-            )
+        self._check_finite()
         return out
+
+    def kept(self) -> np.ndarray:
+        """The draws kept, ``(k, d)`` in their dtype; a ValueError where none or some not finite."""
+        if self.dimension < 0:
+            raise ValueError(f"{self.name} must hold at least one draw: its batches were empty")
+        self._check_finite()
+        if self.keep is None:
+            return np.concatenate(self.chunks)
+        if self.sample is None:
+            return np.zeros((0, self.dimension))
+        return self.sample
+
+    def _check_finite(self) -> None:
+        if self.bad:
+            raise ValueError(
+                f"{self.name} must be finite: {self.bad} of its {self.position + self.bad} draws "
+                "hold NaN or inf"
+            )
 
     def result(self) -> BatchMoments:
         if self.dimension < 0:
