@@ -187,8 +187,9 @@ def sum_pieces(
     the two laws put on them, each to a relative tolerance of ``tol.rtol / 16`` and an absolute
     one of ``tol.rtol / 16`` times the running total over the number of pieces: for a one-signed
     integrand, a relative width of about ``tol.rtol`` on the sum. Where ``tol.atol`` is set, each
-    piece's absolute tolerance is at least ``tol.atol / 4`` over the number of pieces: a width
-    of about ``tol.atol`` on the sum, however small the value.
+    piece's absolute tolerance is at least ``tol.atol / 4`` over the number of pieces: no piece
+    works for a width far below the absolute one asked for (a value near 0, which the relative
+    tolerance alone would chase).
     """
     flint = load_flint()
     arb = flint.arb
