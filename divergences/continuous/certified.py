@@ -41,15 +41,16 @@ References:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from divergences._src.errors import runs_on_host
-from divergences._src.f_generators import FGenerator, routed
+from divergences._src.options import rtol_option
 from divergences.continuous import fast as _fast
 from divergences.continuous._src.certified_w1 import w1_enclosure
-from divergences.continuous._src.effort import Precision, Stop
+from divergences.continuous._src.effort import Precision, Stop, Tolerance
 from divergences.continuous._src.enclosure import Enclosure
-from divergences.continuous._src.f_enclosure import f_enclosure
+from divergences.continuous._src.f_enclosure import f_enclosure, route_of
 from divergences.continuous._src.gan_enclosure import gan_enclosure
 from divergences.continuous._src.inputs import check_concrete_law
 from divergences.continuous._src.interface import Law
@@ -61,7 +62,13 @@ from divergences.continuous._src.quantity_enclosures import (
     log_base,
     tv_enclosure,
 )
-from divergences.continuous._src.refine import BUDGET, PrecisionError, refined
+from divergences.continuous._src.refine import (
+    BUDGET,
+    PrecisionError,
+    check_atol,
+    check_budget,
+    refined,
+)
 
 __all__ = [
     "BUDGET",
@@ -87,17 +94,56 @@ def __dir__() -> list[str]:
 # --- the quantities ---------------------------------------------------------------------------
 
 
-def _check(p: Law, q: Law, base: Any = None) -> None:
-    """The checks every certified function makes of its laws and base, in this order.
+def _certified(
+    quantity: str,
+    p: Law,
+    q: Law,
+    options: tuple[Any, Any, Any],
+    enclosure: Callable[..., Enclosure],
+    fast: Callable[..., Any],
+    *given: Any,
+    base: Any = None,
+    check: Callable[..., object] | None = None,
+) -> Enclosure:
+    """The one path of every certified entry: its arguments checked, then its refinement.
 
-    The options (``rtol``, ``atol``, ``budget``) are checked once, by the refinement every
-    entry runs (:func:`~divergences.continuous._src.refine.refined`), before any work.
+    Each entry states only what is its own: its name, its ``enclosure`` (``(p, q, tol, *given)
+    -> Enclosure``, the quantity at one attempt's
+    :class:`~divergences.continuous._src.effort.Tolerance`), its ``fast`` path (``(p, q,
+    *given)``), the arguments ``given`` to both (f's generator, gan's discriminator) with their
+    ``check``, and the logarithm ``base`` (handed to both where it is set). The checks, in this
+    order, before any work: the laws (their constructors' checks made again, since a law rebuilt
+    by ``jax.tree_util`` is not re-validated where it is built), the ``base``, the ``given``
+    arguments, then the ``options`` as the caller gave them, ``(rtol, atol, budget)``, once;
+    then :func:`~divergences.continuous._src.refine.refined`.
     """
     check_concrete_law(p, "p")
     check_concrete_law(q, "q")
+    named: dict[str, Any] = {}
     if base is not None:
         with Precision(1e-15):
             log_base(base)
+        named["base"] = base
+    if check is not None:
+        check(*given)
+    rtol, atol, budget = options
+    return refined(
+        quantity,
+        p,
+        q,
+        lambda tol: enclosure(p, q, tol, *given, **named),
+        Tolerance(rtol_option(rtol), check_atol(atol)),
+        check_budget(budget),
+        fast=lambda: fast(p, q, *given, **named),
+    )
+
+
+def _check_discriminator(d: Any) -> None:
+    """``d`` is ``"optimal"`` or a :class:`~divergences.continuous.LogisticDiscriminator`, or the error."""
+    if not (isinstance(d, str) and d == "optimal") and not isinstance(
+        d, _fast.LogisticDiscriminator
+    ):
+        raise ValueError(f'd must be "optimal" or a LogisticDiscriminator, got {d!r}')
 
 
 @runs_on_host
@@ -136,16 +182,8 @@ def js_divergence(
       >>> e.upper_bound - e.lower_bound < 1e-12
       True
     """
-    _check(p, q, base)
-    return refined(
-        "js_divergence",
-        p,
-        q,
-        lambda r: js_enclosure(p, q, r, base),
-        rtol=rtol,
-        atol=atol,
-        budget=budget,
-        fast=lambda: _fast.js_divergence(p, q, base=base),
+    return _certified(
+        "js_divergence", p, q, (rtol, atol, budget), js_enclosure, _fast.js_divergence, base=base
     )
 
 
@@ -200,17 +238,7 @@ def kl(
       >>> dvc.certified.kl(dvc.Uniform(0.0, 1.0), dvc.Beta(2.0, 3.0)).contains(3 - math.log(12))
       True
     """
-    _check(p, q, base)
-    return refined(
-        "kl",
-        p,
-        q,
-        lambda r: kl_enclosure(p, q, r, base),
-        rtol=rtol,
-        atol=atol,
-        budget=budget,
-        fast=lambda: _fast.kl(p, q, base=base),
-    )
+    return _certified("kl", p, q, (rtol, atol, budget), kl_enclosure, _fast.kl, base=base)
 
 
 @runs_on_host
@@ -236,16 +264,8 @@ def total_variation(
     Raises:
       PrecisionError: where the budget ends before the enclosure is that narrow.
     """
-    _check(p, q)
-    return refined(
-        "total_variation",
-        p,
-        q,
-        lambda r: tv_enclosure(p, q, r),
-        rtol=rtol,
-        atol=atol,
-        budget=budget,
-        fast=lambda: _fast.total_variation(p, q),
+    return _certified(
+        "total_variation", p, q, (rtol, atol, budget), tv_enclosure, _fast.total_variation
     )
 
 
@@ -269,17 +289,7 @@ def hellinger(
     Raises:
       PrecisionError: where the budget ends before the enclosure is that narrow.
     """
-    _check(p, q)
-    return refined(
-        "hellinger",
-        p,
-        q,
-        lambda r: hellinger_enclosure(p, q, r),
-        rtol=rtol,
-        atol=atol,
-        budget=budget,
-        fast=lambda: _fast.hellinger(p, q),
-    )
+    return _certified("hellinger", p, q, (rtol, atol, budget), hellinger_enclosure, _fast.hellinger)
 
 
 @runs_on_host
@@ -319,17 +329,7 @@ def chi_square(
       >>> dvc.certified.chi_square(dvc.Beta(0.5, 2.0), dvc.Uniform(0.0, 1.0)).method
       'infinite: singular edge'
     """
-    _check(p, q)
-    return refined(
-        "chi_square",
-        p,
-        q,
-        lambda r: chi_enclosure(p, q, r),
-        rtol=rtol,
-        atol=atol,
-        budget=budget,
-        fast=lambda: _fast.chi_square(p, q),
-    )
+    return _certified("chi_square", p, q, (rtol, atol, budget), chi_enclosure, _fast.chi_square)
 
 
 @runs_on_host
@@ -366,23 +366,16 @@ def f_divergence(
       NotImplementedError: for a generator of your own (use the fast path).
       PrecisionError: where the budget ends before the enclosure is that narrow.
     """
-    _check(p, q, base)
-    if not isinstance(f, FGenerator):
-        raise ValueError(f"f must be a divergences.FGenerator, got {f!r}")
-    route = routed(f)
-    if route is None:
-        raise NotImplementedError(
-            f"the certified f_divergence knows the generators of divergences.generators, not {f.name!r}"
-        )
-    return refined(
+    return _certified(
         "f_divergence",
         p,
         q,
-        lambda r: f_enclosure(p, q, route, r, base),
-        rtol=rtol,
-        atol=atol,
-        budget=budget,
-        fast=lambda: _fast.f_divergence(p, q, f, base=base),
+        (rtol, atol, budget),
+        f_enclosure,
+        _fast.f_divergence,
+        f,
+        base=base,
+        check=route_of,
     )
 
 
@@ -419,20 +412,15 @@ def gan_value(
     Raises:
       PrecisionError: where the budget ends before the enclosure is that narrow.
     """
-    _check(p, q)
-    if not (isinstance(d, str) and d == "optimal") and not isinstance(
-        d, _fast.LogisticDiscriminator
-    ):
-        raise ValueError(f'd must be "optimal" or a LogisticDiscriminator, got {d!r}')
-    return refined(
+    return _certified(
         "gan_value",
         p,
         q,
-        lambda r: gan_enclosure(p, q, d, r),
-        rtol=rtol,
-        atol=atol,
-        budget=budget,
-        fast=lambda: _fast.gan_value(p, q, d),
+        (rtol, atol, budget),
+        gan_enclosure,
+        _fast.gan_value,
+        d,
+        check=_check_discriminator,
     )
 
 
@@ -463,14 +451,4 @@ def w1(
     Raises:
       PrecisionError: where the budget ends before the enclosure is that narrow.
     """
-    _check(p, q)
-    return refined(
-        "w1",
-        p,
-        q,
-        lambda r: w1_enclosure(p, q, r),
-        rtol=rtol,
-        atol=atol,
-        budget=budget,
-        fast=lambda: _fast.w1(p, q),
-    )
+    return _certified("w1", p, q, (rtol, atol, budget), w1_enclosure, _fast.w1)

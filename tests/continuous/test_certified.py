@@ -12,7 +12,7 @@ from hypothesis import strategies as hs
 
 import divergences as dv
 from divergences import continuous as dvc
-from divergences.continuous._src.effort import Precision
+from divergences.continuous._src.effort import Precision, Tolerance
 from divergences.continuous._src.integrals import integral
 
 C = dvc.certified
@@ -310,7 +310,7 @@ def test_every_certified_divergence_takes_a_beta_law(name):
 def test_an_integrand_without_a_strip_bound_is_refused_at_a_beta_end():
     p, q = dvc.Beta(2.0, 3.0), dvc.Uniform(0.0, 1.0)
     with Precision(1e-8), pytest.raises(NotImplementedError, match=r"x\^\(a-1\) \(1-x\)\^\(b-1\)"):
-        integral(p, q, lambda x, lp, lq, an: lp.exp(), lambda t, left: 0, 1e-8)
+        integral(p, q, lambda x, lp, lq, an: lp.exp(), lambda t, left: 0, Tolerance(1e-8))
 
 
 _LAWS = hs.one_of(

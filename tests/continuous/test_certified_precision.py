@@ -14,12 +14,13 @@ import math
 import re
 
 import mpmath as mp
+import numpy as np
 import pytest
 
 import divergences as dv
 from divergences import continuous as dvc
 from divergences._src.options import rtol_option
-from divergences.continuous._src import effort, refine
+from divergences.continuous._src import effort, integrals, refine
 
 C = dvc.certified
 N = dvc.Normal
@@ -268,6 +269,27 @@ def test_atol_is_the_rule_near_zero():
     assert not meets(e, 1e-30)  # the rule met is atol's, not a far tighter one
 
 
+def test_atol_alone_drives_an_enclosure_that_touches_zero(monkeypatch):
+    # A mixture of two equal normals against that normal: KL is 0, but the integrals do not know
+    # it, and an enclosure [0, x] meets no relative width, however loose. atol alone is met, and
+    # it travels to the integrals as each attempt's tolerance, an argument.
+    p, q = dvc.Mixture(np.array([0.5, 0.5]), (N(0.0, 1.0), N(0.0, 1.0))), N(0.0, 1.0)
+    with pytest.raises(C.PrecisionError, match=r"short of rtol=0\.5,"):
+        C.kl(p, q, rtol=0.5, budget=0.3)
+    seen = []
+    sum_pieces = integrals.sum_pieces
+
+    def spied(*args, **kw):
+        seen.append(args[4])
+        return sum_pieces(*args, **kw)
+
+    monkeypatch.setattr(integrals, "sum_pieces", spied)
+    e = C.kl(p, q, rtol=0.5, atol=1e-12)
+    assert e.lower_bound <= 0.0 <= e.upper_bound and e.upper_bound - e.lower_bound <= 1e-12
+    assert seen[0] == effort.Tolerance(0.5, 1e-12)
+    assert all(tol.atol / tol.rtol == 1e-12 / 0.5 for tol in seen)  # tightened alike
+
+
 def test_equal_laws_are_zero_exactly():
     law = dvc.Laplace(0.5, 2.0)
     for quantity in ("kl", "js_divergence", "total_variation", "hellinger", "chi_square"):
@@ -302,7 +324,7 @@ def test_an_unbounded_enclosure_never_meets_the_precision():
     # the law's global one, infinite for a shape below 1; its tail's own bound encloses it now.)
     with pytest.raises(C.PrecisionError, match=r"unbounded") as caught:
         refine.refined(
-            "kl", N(0.0, 1.0), N(1.0, 1.0), lambda r: half_line, rtol=1e-12, atol=0.0, budget=0.5
+            "kl", N(0.0, 1.0), N(1.0, 1.0), lambda tol: half_line, effort.Tolerance(1e-12), 0.5
         )
     assert caught.value.enclosure == half_line
     e = C.kl(dvc.Gamma(0.5, 1.0), N(0.0, 1.0), budget=2.0)

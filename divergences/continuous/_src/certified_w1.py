@@ -19,7 +19,7 @@ import numpy as np
 
 from divergences.continuous._src.ball import load_flint
 from divergences.continuous._src.common_part import same_law
-from divergences.continuous._src.effort import Precision
+from divergences.continuous._src.effort import Precision, Tolerance
 from divergences.continuous._src.enclosure import ARB, EQUAL, Enclosure, enclosure_of, infinite
 from divergences.continuous._src.infinite import w1_tail_infinite
 from divergences.continuous._src.integrals import cdf_floats, sum_pieces
@@ -52,7 +52,7 @@ def _mass(law: Law) -> Fraction:
     return sum((Fraction(w) for w, _ in exact_components(law)), Fraction(0))
 
 
-def w1_enclosure(p: Law, q: Law, rtol: float) -> Enclosure:
+def w1_enclosure(p: Law, q: Law, tol: Tolerance) -> Enclosure:
     """The enclosure of :math:`W_1(p, q)` at one tolerance: decided exactly, a closed form or a ball."""
     if same_law(p, q):
         return EQUAL
@@ -62,11 +62,11 @@ def w1_enclosure(p: Law, q: Law, rtol: float) -> Enclosure:
     shifted = _shift_between(p, q)
     flint = load_flint()
     if shifted is not None:
-        return _shift_closed_form(flint, *shifted, rtol)
+        return _shift_closed_form(flint, *shifted, tol)
     if bool(w1_tail_infinite(p, q)):
         return infinite(1.0, "tails")
     _check_components_supported(p, q)
-    with Precision(rtol):
+    with Precision(tol.rtol):
         closed = p._ball_w1_closed_form(q)
         if closed is not None:
             return enclosure_of(closed, "closed form", 0.0)
@@ -75,16 +75,16 @@ def w1_enclosure(p: Law, q: Law, rtol: float) -> Enclosure:
             q,
             _abs_cdf_difference(flint, p, q),
             _tail_first_moments(flint, p, q),
-            rtol,
+            tol,
             crossing=_cdf_difference_floats(p, q),
             strip_bound=_strip_bound(flint, p, q),
         )
         return enclosure_of(total, ARB, 0.0)
 
 
-def _shift_closed_form(flint: Any, a: float, b: float, rtol: float) -> Enclosure:
+def _shift_closed_form(flint: Any, a: float, b: float, tol: Tolerance) -> Enclosure:
     """W1 of a law and its shift: the distance :math:`|b - a|` between their locations."""
-    with Precision(rtol):
+    with Precision(tol.rtol):
         return enclosure_of(abs(flint.arb(b) - flint.arb(a)), "closed form", 0.0)
 
 

@@ -1,9 +1,12 @@
-"""The work of the certified integrals: their working precision and a refinement's effort.
+"""The certified integrals' tolerance, their working precision and a refinement's effort.
 
-:class:`Precision` sets Arb's working precision for a tolerance; :class:`Effort`, made current by
-:func:`effort`, carries a refinement's deadline, its count of integrand evaluations, its extra
-bits and its evaluation limit per piece, read by the integrals
-(:func:`~divergences.continuous._src.integrals.sum_pieces`).
+:class:`Tolerance` is the width one attempt aims at, handed by the refinement to the quantity's
+enclosure and down to the integrals as an argument; :class:`Precision` sets Arb's working
+precision for it; :class:`Effort`, made current by :func:`effort`, carries a refinement's work
+budget (its deadline, its count of integrand evaluations, its extra bits and its evaluation limit
+per piece), read by the integrals (:func:`~divergences.continuous._src.integrals.sum_pieces`).
+No tolerance rides in the context: what an attempt aims at is its argument, what it may spend is
+its effort.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import enum
 import math
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
 from divergences.continuous._src.ball import load_flint
 
@@ -26,6 +29,7 @@ __all__ = [
     "Effort",
     "Precision",
     "Stop",
+    "Tolerance",
     "Unconverged",
     "effort",
 ]
@@ -46,6 +50,18 @@ class Stop(enum.IntEnum):
     ATTEMPTS = 2
     #: An integral was not finite within the integrals' own limit of evaluations.
     NOT_FINITE = 3
+
+
+class Tolerance(NamedTuple):
+    """The width one attempt of a certified integral aims at: relative, or absolute where larger.
+
+    Attributes:
+      rtol: the relative tolerance of the sum (each piece is integrated to a fraction of it).
+      atol: the absolute tolerance of the sum, shared among the pieces; 0 for none.
+    """
+
+    rtol: float
+    atol: float = 0.0
 
 
 class Bits:
@@ -76,7 +92,10 @@ class Precision(Bits):
 
 
 class Effort:
-    """The work of one certified refinement: its deadline, its counter and its extra precision.
+    """The work budget of one certified refinement: its deadline, counter and extra precision.
+
+    What the refinement may spend, not what it aims at: the width asked for is the
+    :class:`Tolerance` each attempt is handed as an argument.
 
     Set for the duration of a refinement with :func:`effort`; every integrand that
     :func:`~divergences.continuous._src.integrals.sum_pieces` hands to Arb goes through
@@ -91,7 +110,6 @@ class Effort:
       eval_limit: the evaluations Arb may spend on one piece in this attempt.
       spent: whether the deadline has been met.
       attempts: the attempts begun.
-      atol: the absolute width this attempt aims at (0: none), shared among the pieces.
     """
 
     def __init__(self, deadline: float) -> None:
@@ -99,7 +117,6 @@ class Effort:
         self.evaluations = 0
         self.extra_bits = 0
         self.attempts = 0
-        self.atol = 0.0
         self.eval_limit = EVAL_LIMIT
         self.spent = False
 

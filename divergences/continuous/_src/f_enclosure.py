@@ -13,8 +13,9 @@ from collections.abc import Callable
 from typing import Any
 
 from divergences._src import terms
+from divergences._src.f_generators import FGenerator, Route, routed
 from divergences.continuous._src.ball import load_flint
-from divergences.continuous._src.effort import Precision
+from divergences.continuous._src.effort import Precision, Tolerance
 from divergences.continuous._src.enclosure import Enclosure, enclosure_of
 from divergences.continuous._src.interface import Law
 from divergences.continuous._src.quantity_enclosures import (
@@ -26,18 +27,37 @@ from divergences.continuous._src.quantity_enclosures import (
     tv_enclosure,
 )
 
-__all__ = ["TERM_SUMS", "affine", "f_enclosure"]
+__all__ = ["TERM_SUMS", "affine", "f_enclosure", "route_of"]
 
 
-def f_enclosure(p: Law, q: Law, route: Any, rtol: float, base: Any) -> Enclosure:
+def route_of(f: Any) -> Route:
+    """The route of ``f``, one of the generators of :mod:`divergences.generators`, or the error.
+
+    Raises:
+      ValueError: where ``f`` is not an :class:`~divergences.FGenerator`.
+      NotImplementedError: for a generator of your own (the fast path takes it).
+    """
+    if not isinstance(f, FGenerator):
+        raise ValueError(f"f must be a divergences.FGenerator, got {f!r}")
+    route = routed(f)
+    if route is None:
+        raise NotImplementedError(
+            f"the certified f_divergence knows the generators of divergences.generators, not {f.name!r}"
+        )
+    return route
+
+
+def f_enclosure(p: Law, q: Law, tol: Tolerance, f: Any, base: Any = None) -> Enclosure:
+    """The enclosure of the f-divergence of the generator ``f`` at one attempt's tolerance."""
+    route = route_of(f)
     fn, scale, square = TERM_SUMS[route.term.name]
     a, b = (q, p) if route.swapped else (p, q)
-    e = fn(a, b, rtol)
+    e = fn(a, b, tol)
     if scale != 1.0 or route.shift or square:
         e = affine(e, scale, route.shift, square=square)
     if base is None or not math.isfinite(e.value):
         return e
-    with Precision(rtol):
+    with Precision(tol.rtol):
         arb = load_flint().arb
         lb = log_base(base)
         ball = arb(e.lower_bound).union(arb(e.upper_bound)) / lb

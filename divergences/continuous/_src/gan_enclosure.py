@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from divergences.continuous._src.ball import load_flint
-from divergences.continuous._src.effort import Precision
+from divergences.continuous._src.effort import Precision, Tolerance
 from divergences.continuous._src.enclosure import ARB, Enclosure, enclosure_of, infinite
 from divergences.continuous._src.infinite import logistic_infinite
 from divergences.continuous._src.integrals import integral
@@ -27,14 +27,14 @@ from divergences.continuous._src.term_integrals import js_ball
 __all__ = ["gan_enclosure"]
 
 
-def gan_enclosure(p: Law, q: Law, d: Any, rtol: float) -> Enclosure:
+def gan_enclosure(p: Law, q: Law, tol: Tolerance, d: Any) -> Enclosure:
     if isinstance(d, str) and d == "optimal":
-        with Precision(rtol):
-            ball = 2 * js_ball(p, q, rtol) - 2 * load_flint().arb(2).log()
+        with Precision(tol.rtol):
+            ball = 2 * js_ball(p, q, tol) - 2 * load_flint().arb(2).log()
             return enclosure_of(ball, ARB, -2 * math.log(2) * (1 + 1e-15), 0.0)
     if bool(logistic_infinite(p, q, d)):
         return infinite(-1.0, "tails")
-    with Precision(rtol):
+    with Precision(tol.rtol):
         flint = load_flint()
         arb, acb = flint.arb, flint.acb
         wt, bs = arb(float(np.asarray(d.weight))), arb(float(np.asarray(d.bias)))
@@ -62,7 +62,7 @@ def gan_enclosure(p: Law, q: Law, d: Any, rtol: float) -> Enclosure:
             )
 
         strip = _softplus_strip_bound(p, q, wt, bs)
-        ball = integral(p, q, h, bound, rtol, sign=-1.0, strip_bound=strip)
+        ball = integral(p, q, h, bound, tol, sign=-1.0, strip_bound=strip)
         return enclosure_of(ball, ARB, hi_clip=0.0)
 
 

@@ -2,13 +2,14 @@ r"""The certified path's integrals over the line, in ball arithmetic (python-fli
 
 The line is cut at the support ends, the centres and the scale marks of both laws
 (:func:`sum_pieces`); on each piece an integrand in Arb's complex balls is integrated by
-``acb.integral`` to a relative tolerance, the pieces taken in decreasing order of their mass so
-that the tolerance of a one-signed integrand holds for the sum; beyond a truncation point the
+``acb.integral`` to the attempt's tolerance (a :class:`~divergences.continuous._src.effort.Tolerance`,
+an argument), the pieces taken in decreasing order of their mass so that the tolerance of a
+one-signed integrand holds for the sum; beyond a truncation point the
 tails are bounded analytically (:mod:`~divergences.continuous._src.tail_bounds`, from each law's
 own bounds). Everything it asks of a law is a method of
 :class:`~divergences.continuous._src.interface.Law` (``_ball_log_density``, ``_ball_marks``,
-``_ball_tail``, ...): no type switch. The working precision and a refinement's effort are
-:mod:`~divergences.continuous._src.effort`'s; the quantities' integrands and tail bounds are
+``_ball_tail``, ...): no type switch. The working precision and a refinement's effort (its work
+budget, current in a context variable) are :mod:`~divergences.continuous._src.effort`'s; the quantities' integrands and tail bounds are
 written on top (:mod:`~divergences.continuous._src.term_integrals`), and their balls returned as
 an :class:`~divergences.continuous._src.enclosure.Enclosure`.
 
@@ -34,6 +35,7 @@ from divergences.continuous._src.effort import (
     Bits,
     BudgetSpent,
     Stop,
+    Tolerance,
     Unconverged,
 )
 from divergences.continuous._src.interface import Law, exact_components, support_floats
@@ -168,7 +170,7 @@ def sum_pieces(
     q: Law,
     piece: Callable[[float, float], Callable[[Any, bool], Any] | None],
     tail_bound: Callable[[float, bool], Any],
-    rtol: float,
+    tol: Tolerance,
     *,
     sign: float = 1.0,
     crossing: Callable[[np.ndarray], np.ndarray] | None = None,
@@ -182,14 +184,17 @@ def sum_pieces(
     default the ``strip`` method of ``tail_bound``, which
     :func:`~divergences.continuous._src.tail_bounds.mass_tails` has); an integrand without such a
     bound is refused there, naming the law. Pieces are integrated in decreasing order of the mass
-    the two laws put on them, each to a relative tolerance of ``rtol / 8`` and an absolute one of
-    ``rtol / 8`` times the running total over the number of pieces: for a one-signed integrand, a
-    relative width of about ``rtol`` on the sum.
+    the two laws put on them, each to a relative tolerance of ``tol.rtol / 16`` and an absolute
+    one of ``tol.rtol / 16`` times the running total over the number of pieces: for a one-signed
+    integrand, a relative width of about ``tol.rtol`` on the sum. Where ``tol.atol`` is set, each
+    piece's absolute tolerance is at least ``tol.atol / 4`` over the number of pieces: no piece
+    works for a width far below the absolute one asked for (a value near 0, which the relative
+    tolerance alone would chase).
     """
     flint = load_flint()
     arb = flint.arb
-    lo_hull, hi_hull, lo, hi = domain(p, q, rtol)
-    strips = _strips(p, q, rtol, lo, hi)
+    lo_hull, hi_hull, lo, hi = domain(p, q, tol.rtol)
+    strips = _strips(p, q, tol.rtol, lo, hi)
     strip_bound = strip_bound or getattr(tail_bound, "strip", None)
     if strips and strip_bound is None:
         raise NotImplementedError(
@@ -216,10 +221,9 @@ def sum_pieces(
         )
     )
     total = arb(0)
-    rel = arb(rtol) / 16
+    rel = arb(tol.rtol) / 16
     floor = arb(2) ** (-flint.ctx.prec - 60)
     n = max(len(pieces), 1)
-    work = EFFORT.get()
     for a, b in pieces:
         if strip_bound is not None and any(s <= a and b <= e for s, e, _ in strips):
             total += strip_bound(a, b)
@@ -229,8 +233,8 @@ def sum_pieces(
             continue
         running = abs(total.mid())
         absolute = (rel * running / n).max(floor) if running != 0 else floor
-        if work is not None and work.atol > 0:
-            absolute = absolute.max(arb(work.atol) / (4 * n))
+        if tol.atol > 0:
+            absolute = absolute.max(arb(tol.atol) / (4 * n))
         with Bits(flint.ctx.prec + _lost_bits(a, b)):
             r = _piece_integral(f, a, b, rel, absolute)
         total += r.real
@@ -330,7 +334,7 @@ def integral(
     q: Law,
     integrand: Integrand,
     tail_bound: Callable[[float, bool], Any],
-    rtol: float,
+    tol: Tolerance,
     *,
     sign: float = 1.0,
     crossing: Callable[[np.ndarray], np.ndarray] | None = None,
@@ -352,5 +356,5 @@ def integral(
         return f
 
     return sum_pieces(
-        p, q, piece, tail_bound, rtol, sign=sign, crossing=crossing, strip_bound=strip_bound
+        p, q, piece, tail_bound, tol, sign=sign, crossing=crossing, strip_bound=strip_bound
     )

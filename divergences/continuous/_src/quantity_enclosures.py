@@ -14,7 +14,7 @@ from typing import Any
 
 from divergences.continuous._src.ball import load_flint
 from divergences.continuous._src.common_part import same_law
-from divergences.continuous._src.effort import Precision
+from divergences.continuous._src.effort import Precision, Tolerance
 from divergences.continuous._src.enclosure import ARB, EQUAL, Enclosure, enclosure_of, infinite
 from divergences.continuous._src.infinite import (
     chi_edge_infinite,
@@ -51,47 +51,47 @@ def log_base(base: Any) -> Any:
     return arb(b).log()
 
 
-def js_enclosure(p: Law, q: Law, rtol: float, base: Any = None) -> Enclosure:
-    with Precision(rtol):
-        ball = js_ball(p, q, rtol) / log_base(base)
+def js_enclosure(p: Law, q: Law, tol: Tolerance, base: Any = None) -> Enclosure:
+    with Precision(tol.rtol):
+        ball = js_ball(p, q, tol) / log_base(base)
         return enclosure_of(ball, ARB, 0.0)
 
 
-def kl_enclosure(p: Law, q: Law, rtol: float, base: Any = None) -> Enclosure:
+def kl_enclosure(p: Law, q: Law, tol: Tolerance, base: Any = None) -> Enclosure:
     if same_law(p, q):
         return EQUAL
     if not supported_by(p, q):
         return infinite(1.0, "support")
     if bool(kl_tail_infinite(p, q)):
         return infinite(1.0, "tails")
-    with Precision(rtol):
+    with Precision(tol.rtol):
         lb = log_base(base)
         closed = p._ball_kl_closed_form(q)
         if closed is not None:
             return enclosure_of(closed / lb, "closed form", 0.0)
-        return enclosure_of(kl_ball(p, q, rtol) / lb, ARB, 0.0)
+        return enclosure_of(kl_ball(p, q, tol) / lb, ARB, 0.0)
 
 
-def tv_enclosure(p: Law, q: Law, rtol: float) -> Enclosure:
-    with Precision(rtol):
+def tv_enclosure(p: Law, q: Law, tol: Tolerance) -> Enclosure:
+    with Precision(tol.rtol):
         closed = p._ball_tv_closed_form(q)
         if closed is not None:
             return enclosure_of(closed, "closed form", 0.0, 1.0)
-        return enclosure_of(tv_ball(p, q, rtol), ARB, 0.0, 1.0)
+        return enclosure_of(tv_ball(p, q, tol), ARB, 0.0, 1.0)
 
 
-def hellinger_enclosure(p: Law, q: Law, rtol: float) -> Enclosure:
+def hellinger_enclosure(p: Law, q: Law, tol: Tolerance) -> Enclosure:
     if same_law(p, q):
         return EQUAL
-    with Precision(rtol):
-        sq = sqh_ball(p, q, rtol)
+    with Precision(tol.rtol):
+        sq = sqh_ball(p, q, tol)
         arb = load_flint().arb
         lo = sq.lower().max(arb(0)).sqrt()
         hi = sq.upper().min(arb(1)).sqrt()
         return enclosure_of(lo.union(hi), ARB, 0.0, 1.0)
 
 
-def chi_enclosure(p: Law, q: Law, rtol: float) -> Enclosure:
+def chi_enclosure(p: Law, q: Law, tol: Tolerance) -> Enclosure:
     if same_law(p, q):
         return EQUAL
     if not supported_by(p, q):
@@ -100,8 +100,8 @@ def chi_enclosure(p: Law, q: Law, rtol: float) -> Enclosure:
         return infinite(1.0, "tails")
     if bool(chi_edge_infinite(p, q)):
         return infinite(1.0, "singular edge")
-    with Precision(rtol):
+    with Precision(tol.rtol):
         closed = p._ball_chi_square_closed_form(q)
         if closed is not None:
             return enclosure_of(closed, "closed form", 0.0)
-        return enclosure_of(chi_ball(p, q, rtol), ARB, 0.0)
+        return enclosure_of(chi_ball(p, q, tol), ARB, 0.0)

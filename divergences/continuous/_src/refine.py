@@ -31,9 +31,16 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from divergences._src.options import number_option, rtol_option
+from divergences._src.options import number_option
 from divergences._src.solver_error import SolverError
-from divergences.continuous._src.effort import BudgetSpent, Effort, Stop, Unconverged, effort
+from divergences.continuous._src.effort import (
+    BudgetSpent,
+    Effort,
+    Stop,
+    Tolerance,
+    Unconverged,
+    effort,
+)
 from divergences.continuous._src.enclosure import Enclosure
 
 __all__ = ["BUDGET", "PrecisionError", "check_atol", "check_budget", "meets", "refined"]
@@ -123,25 +130,27 @@ def refined(
     quantity: str,
     p: Any,
     q: Any,
-    compute: Callable[[float], Enclosure],
-    *,
-    rtol: float,
-    atol: float,
+    compute: Callable[[Tolerance], Enclosure],
+    asked: Tolerance,
     budget: float,
+    *,
     fast: Callable[[], Any] | None = None,
 ) -> Enclosure:
-    """The enclosure ``compute(inner_rtol)`` refined until it meets ``rtol``/``atol``, or the error.
+    """The enclosure ``compute(tol)`` refined until it meets ``asked``, or the error.
 
     Args:
       quantity: the name of the certified function, for the error.
       p: the first law, for the error.
       q: the second law, for the error.
-      compute: ``inner_rtol -> Enclosure``, the quantity's enclosure integrated to the internal
-        tolerance ``inner_rtol`` at the working precision of :class:`Precision` (which adds the
-        attempt's extra bits).
-      rtol: the relative width asked for.
-      atol: the absolute width asked for.
-      budget: seconds of processor time; no integrand is evaluated past them.
+      compute: ``tol -> Enclosure``, the quantity's enclosure integrated to the attempt's
+        :class:`Tolerance` (``rtol`` and ``atol`` scaled alike, tighter each attempt) at the
+        working precision of :class:`Precision` for ``tol.rtol`` (which adds the attempt's extra
+        bits, from the :class:`Effort` current during the refinement: its work budget, never a
+        tolerance).
+      asked: the width asked for, ``rtol`` and ``atol`` as checked by the entry
+        (:func:`~divergences._src.options.rtol_option`, :func:`check_atol`).
+      budget: seconds of processor time (:func:`check_budget`); no integrand is evaluated past
+        them.
       fast: ``() -> Quadrature``, the fast path's value and error estimate: its value replaces
         the midpoint where it lies inside the enclosure and its error estimate is below the
         enclosure's half-width (asked for only where the enclosure is wider than 1e-9 relative).
@@ -152,7 +161,7 @@ def refined(
     Raises:
       PrecisionError: where the budget ended before an enclosure met the rule.
     """
-    rtol, atol, budget = rtol_option(rtol), check_atol(atol), check_budget(budget)
+    rtol, atol = asked
     start = time.process_time()
     work = Effort(start + budget)
     inner, best = rtol, None
@@ -161,9 +170,8 @@ def refined(
         for attempt in range(_ATTEMPTS):
             work.eval_limit = min(10**6, _FIRST_LIMIT * 4**attempt)
             work.attempts = attempt + 1
-            work.atol = atol * inner / rtol
             try:
-                e = compute(inner)
+                e = compute(Tolerance(inner, atol * inner / rtol))
             except BudgetSpent:
                 break
             except Unconverged:

@@ -20,6 +20,7 @@ from divergences._src import terms
 from divergences.continuous._src import strips
 from divergences.continuous._src.ball import ball_exp, load_flint, num
 from divergences.continuous._src.common_part import same_law, without_common_part
+from divergences.continuous._src.effort import Tolerance
 from divergences.continuous._src.integrals import (
     active,
     density_floats,
@@ -38,7 +39,7 @@ def _ops(log2: Any = None) -> tuple[Any, Any]:
     return terms.ball_ops(log2, False), terms.ball_ops(log2, True)
 
 
-def js_ball(p: Law, q: Law, rtol: float) -> Any:
+def js_ball(p: Law, q: Law, tol: Tolerance) -> Any:
     flint = load_flint()
     if same_law(p, q):
         return flint.arb(0)
@@ -51,10 +52,10 @@ def js_ball(p: Law, q: Law, rtol: float) -> Any:
         return terms.JENSEN_SHANNON.on_logs(lp, lq, ops[an]) / 2  # its term is twice JS's
 
     tail = mass_tails(p, q, 0.5 * math.log(2) * (1 + 1e-15))
-    return integral(p, q, h, tail, rtol, strip_bound=strips.js_strip(p, q))
+    return integral(p, q, h, tail, tol, strip_bound=strips.js_strip(p, q))
 
 
-def kl_ball(p: Law, q: Law, rtol: float) -> Any:
+def kl_ball(p: Law, q: Law, tol: Tolerance) -> Any:
     ops = _ops()
 
     def h(x: Any, lp: Any, lq: Any, an: bool) -> Any:
@@ -73,10 +74,10 @@ def kl_ball(p: Law, q: Law, rtol: float) -> Any:
         # |p log p - p log q| + p + q integrated over the tail.
         return dot(env, tp) + tp.m0 + tq.m0
 
-    return integral(p, q, h, bound, rtol, strip_bound=strips.kl_strip(p, q))
+    return integral(p, q, h, bound, tol, strip_bound=strips.kl_strip(p, q))
 
 
-def tv_ball(p: Law, q: Law, rtol: float) -> Any:
+def tv_ball(p: Law, q: Law, tol: Tolerance) -> Any:
     """``1/2 int |P - Q|`` with the common part of ``p`` and ``q`` left out exactly."""
     big_p, big_q = without_common_part(p, q)
     if not big_p and not big_q:  # the same law: 0 exactly
@@ -102,10 +103,10 @@ def tv_ball(p: Law, q: Law, rtol: float) -> Any:
     def crossing(x: np.ndarray) -> np.ndarray:
         return dp(x) - dq(x)
 
-    return sum_pieces(p, q, piece, mass_tails(p, q, 0.5), rtol, crossing=crossing)
+    return sum_pieces(p, q, piece, mass_tails(p, q, 0.5), tol, crossing=crossing)
 
 
-def sqh_ball(p: Law, q: Law, rtol: float) -> Any:
+def sqh_ball(p: Law, q: Law, tol: Tolerance) -> Any:
     ops = _ops()
 
     def h(x: Any, lp: Any, lq: Any, an: bool) -> Any:
@@ -114,10 +115,10 @@ def sqh_ball(p: Law, q: Law, rtol: float) -> Any:
         # The squared Hellinger term sums to twice the squared distance.
         return terms.SQUARED_HELLINGER.on_logs(lp, lq, ops[an]) / 2
 
-    return integral(p, q, h, mass_tails(p, q, 0.5), rtol, strip_bound=strips.hellinger_strip(p, q))
+    return integral(p, q, h, mass_tails(p, q, 0.5), tol, strip_bound=strips.hellinger_strip(p, q))
 
 
-def chi_ball(p: Law, q: Law, rtol: float) -> Any:
+def chi_ball(p: Law, q: Law, tol: Tolerance) -> Any:
     ops = _ops()
 
     def h(x: Any, lp: Any, lq: Any, an: bool) -> Any:
@@ -126,7 +127,7 @@ def chi_ball(p: Law, q: Law, rtol: float) -> Any:
         return terms.PEARSON.on_logs(lp, lq, ops[an])
 
     tail = lambda t, left: _chi_tail(p, q, t, left)  # noqa: E731
-    return integral(p, q, h, tail, rtol, strip_bound=strips.chi_square_strip(p, q))
+    return integral(p, q, h, tail, tol, strip_bound=strips.chi_square_strip(p, q))
 
 
 def _chi_tail(p: Law, q: Law, t: float, left: bool) -> Any:
