@@ -235,9 +235,12 @@ def chunk_of(width: int, wide: bool = False) -> int:
     return min(WIDE_CHUNK if wide else 64, 8 * max(1, round(math.sqrt(width) / 8)))
 
 
-def row_chunk(block: int) -> int:
-    """The part of a row sum over ``block`` columns: a power of two near ``sqrt(block)``, dividing it."""
-    return min(32, 2 ** int(math.log2(math.sqrt(block))))
+def row_chunk(block: int, wide: bool = False) -> int:
+    """The part of a row sum over ``block`` columns: a power of two near ``sqrt(block)``, dividing it.
+
+    Where the row sums are float64 (``wide``) their rounding is negligible in one part: ``block``.
+    """
+    return block if wide else min(32, 2 ** int(math.log2(math.sqrt(block))))
 
 
 def pooled(
@@ -345,7 +348,7 @@ def _bound_constants(
     tiny = float(np.finfo(dtype).tiny)
     width = z.shape[1]
     across = chunk_of(width, wide)
-    down = row_chunk(block)
+    down = row_chunk(block, wide)
     rows_chain = down + block // down + 2
     rounding_of_sum = gamma(rows_chain, v)
     squares = np.sum(z * z, axis=1)
@@ -399,8 +402,8 @@ def blocked_pass(
     host = np.asarray(z, np.float64)
     sizes, bound, inflation = _bound_constants(host, kernel, coeffs, cap, block, dtype)
     # without row sums no rounding bound is taken: the Gram products in one matmul each
-    chunks = (chunk_of(z.shape[1], widened(dtype)) if rows else z.shape[1], row_chunk(block))
     wide = widened(dtype) and rows > 0
+    chunks = (chunk_of(z.shape[1], wide) if rows else z.shape[1], row_chunk(block, wide))
     work = np.float64 if wide else dtype
     # float64 inside the pass only, for the float32 products' sums; the caller's setting kept
     with jax.enable_x64(True) if wide else contextlib.nullcontext():
