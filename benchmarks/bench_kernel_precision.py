@@ -152,6 +152,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", default="64:1000,64:10000,2048:1000,2048:10000")
     parser.add_argument("--draws", type=int, default=4)
+    parser.add_argument("--seeds", help="comma-separated seeds instead of 0 .. draws - 1")
     parser.add_argument("--time", help="d:n: time KID's float32 pass instead (see above)")
     parser.add_argument("--repeat", type=int, default=2)
     args = parser.parse_args()
@@ -167,9 +168,8 @@ def main() -> None:
     for case in args.cases.split(","):
         d, n = (int(v) for v in case.split(":"))
         shift = 0.5 if d <= 64 else 4.0
-        draws = [
-            (child(False, d, n, s, shift), child(True, d, n, s, shift)) for s in range(args.draws)
-        ]
+        seeds = [int(s) for s in args.seeds.split(",")] if args.seeds else range(args.draws)
+        draws = [(child(False, d, n, s, shift), child(True, d, n, s, shift)) for s in seeds]
         for name in ("kid", "mmd"):
             ratios = sorted(lo[name]["width"] / hi[name]["width"] for lo, hi in draws)
             median = (
@@ -184,6 +184,12 @@ def main() -> None:
             print(
                 f"| {label} | {d} | {n} | {len(draws)} | {normal:.3g} | {r32:.3g} | {r64:.2g} "
                 f"| {median:.3f}, {ratios[-1]:.3f} |",
+                flush=True,
+            )
+            print(
+                f"#   {label}, d {d}, n {n}: ratios {', '.join(f'{r:.4f}' for r in ratios)}; "
+                f"seconds float32 {max(lo[name]['seconds'] for lo, _ in draws):.1f}, "
+                f"float64 {max(hi[name]['seconds'] for _, hi in draws):.1f}",
                 flush=True,
             )
 
