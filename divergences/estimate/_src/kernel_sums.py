@@ -60,8 +60,8 @@ PERMUTATIONS = 200
 #: Their seed (``mmd_test``'s default).
 SEED = 0
 #: The float32 products' inner length where their partials are added in float64: the entry's
-#: bound is gamma_32 times its terms' magnitudes (gamma_96 before, d = 2048), for about 2.3 times
-#: one float32 matmul's time on the CPU (``benchmarks/bench_kernel_precision.py``).
+#: bound is gamma_34 times its terms' magnitudes (gamma_99 before, d = 2048); alone, such a Gram
+#: product took 2.3 times one float32 matmul on the CPU (16: 6.3 times; ``benchmarks/estimates.md``).
 WIDE_CHUNK = 32
 #: The products at the inputs' full precision: a GPU's float32 default (TF32) rounds the factors
 #: to 10 bits, beyond what the rounding bounds of the kernel values assume.
