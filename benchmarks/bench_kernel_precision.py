@@ -2,6 +2,7 @@
 
 Run from the repository root:
 python benchmarks/bench_kernel_precision.py [--cases 64:1000,64:10000,...] [--draws 4]
+    [--seeds 0,1] [--only kid|mmd]
 python benchmarks/bench_kernel_precision.py --time 2048:10000
 
 For each case ``d:n`` the draws are float32 features, ``x ~ N(0, I_d)`` and ``y ~ N(mu, I_d)``
@@ -40,6 +41,7 @@ from divergences.estimate._src import kernel_sums as S
 from divergences.estimate._src.kid import _cubic_sums
 from divergences.estimate._src.mmd import _gaussian_sums
 d, n, seed, shift = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5])
+names = sys.argv[6].split(",")
 rng = np.random.default_rng(seed)
 x = rng.normal(size=(n, d)).astype(np.float32).astype(np.float64)
 y = rng.normal(size=(n, d)).astype(np.float32)
@@ -47,7 +49,7 @@ y[:, 0] += np.float32(shift)
 y = y.astype(np.float64)
 labels = S.permutations(n, n, S.PERMUTATIONS, S.SEED)
 out = {}
-for name in ("kid", "mmd"):
+for name in names:
     start = time.perf_counter()
     if name == "kid":
         sums, unit = _cubic_sums(x, y, labels)
@@ -63,11 +65,12 @@ print(json.dumps(out))
 """
 
 
-def child(x64: bool, d: int, n: int, seed: int, shift: float) -> dict:
+def child(x64: bool, d: int, n: int, seed: int, shift: float, names: list[str]) -> dict:
     """One draw's estimates in a fresh process with x64 on or off."""
     env = dict(os.environ, PYTHONPATH=os.getcwd())
     args = [sys.executable, "-c", CHILD, "64" if x64 else "32", str(d), str(n), str(seed)]
-    done = subprocess.run([*args, str(shift)], capture_output=True, text=True, env=env, check=True)
+    args += [str(shift), ",".join(names)]
+    done = subprocess.run(args, capture_output=True, text=True, env=env, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -153,6 +156,7 @@ def main() -> None:
     parser.add_argument("--cases", default="64:1000,64:10000,2048:1000,2048:10000")
     parser.add_argument("--draws", type=int, default=4)
     parser.add_argument("--seeds", help="comma-separated seeds instead of 0 .. draws - 1")
+    parser.add_argument("--only", default="kid,mmd", help="the estimators: kid, mmd or both")
     parser.add_argument("--time", help="d:n: time KID's float32 pass instead (see above)")
     parser.add_argument("--repeat", type=int, default=2)
     args = parser.parse_args()
@@ -169,8 +173,11 @@ def main() -> None:
         d, n = (int(v) for v in case.split(":"))
         shift = 0.5 if d <= 64 else 4.0
         seeds = [int(s) for s in args.seeds.split(",")] if args.seeds else range(args.draws)
-        draws = [(child(False, d, n, s, shift), child(True, d, n, s, shift)) for s in seeds]
-        for name in ("kid", "mmd"):
+        names = args.only.split(",")
+        draws = [
+            (child(False, d, n, s, shift, names), child(True, d, n, s, shift, names)) for s in seeds
+        ]
+        for name in names:
             ratios = sorted(lo[name]["width"] / hi[name]["width"] for lo, hi in draws)
             median = (
                 ratios[len(ratios) // 2]
