@@ -2,6 +2,8 @@
 
 Run from the repository root:
 python benchmarks/bench_kernel_precision.py [--cases 64:1000,64:10000,...] [--draws 4]
+    [--seeds 0,1] [--only kid|mmd]
+python benchmarks/bench_kernel_precision.py --time 2048:10000
 
 For each case ``d:n`` the draws are float32 features, ``x ~ N(0, I_d)`` and ``y ~ N(mu, I_d)``
 (``mu`` along the first axis, ``|mu| = 0.5`` in d = 64 and 4 in d = 2048), ``n = m``. Each draw
@@ -12,6 +14,13 @@ term ``z sqrt(V)`` and the rounding allowance) and the ratio of the float32 widt
 float64 one, the median over ``--draws`` seeds. The widths are the intervals' before the
 coverage claim decides what is returned (``normal_interval``), so that sizes outside the claim
 are compared too.
+
+``--time d:n`` times, in one process with x64 off, KID's float32 pass over the pooled draws
+(the observed labels and 200 relabellings) three ways: as the library runs it (float32
+products of ``WIDE_CHUNK`` coordinates added in float64, the kernel values in float64), as it
+ran before (products of ``chunk_of`` coordinates added in float32, everything float32), and
+the floor: the same block pairs' Gram products, one float32 matmul each. Best of ``--repeat``
+after a warm-up; ratios to the floor.
 """
 
 from __future__ import annotations
@@ -32,6 +41,7 @@ from divergences.estimate._src import kernel_sums as S
 from divergences.estimate._src.kid import _cubic_sums
 from divergences.estimate._src.mmd import _gaussian_sums
 d, n, seed, shift = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5])
+names = sys.argv[6].split(",")
 rng = np.random.default_rng(seed)
 x = rng.normal(size=(n, d)).astype(np.float32).astype(np.float64)
 y = rng.normal(size=(n, d)).astype(np.float32)
@@ -39,7 +49,7 @@ y[:, 0] += np.float32(shift)
 y = y.astype(np.float64)
 labels = S.permutations(n, n, S.PERMUTATIONS, S.SEED)
 out = {}
-for name in ("kid", "mmd"):
+for name in names:
     start = time.perf_counter()
     if name == "kid":
         sums, unit = _cubic_sums(x, y, labels)
@@ -55,19 +65,104 @@ print(json.dumps(out))
 """
 
 
-def child(x64: bool, d: int, n: int, seed: int, shift: float) -> dict:
+def child(x64: bool, d: int, n: int, seed: int, shift: float, names: list[str]) -> dict:
     """One draw's estimates in a fresh process with x64 on or off."""
     env = dict(os.environ, PYTHONPATH=os.getcwd())
     args = [sys.executable, "-c", CHILD, "64" if x64 else "32", str(d), str(n), str(seed)]
-    done = subprocess.run([*args, str(shift)], capture_output=True, text=True, env=env, check=True)
+    args += [str(shift), ",".join(names)]
+    done = subprocess.run(args, capture_output=True, text=True, env=env, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+TIMED = r"""
+import json, sys, time
+import jax
+import jax.numpy as jnp
+import numpy as np
+from divergences.estimate._src import kernel_sums as S
+from divergences.estimate._src.kid import cubic_pool
+d, n, repeat = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+rng = np.random.default_rng(0)
+x = rng.normal(size=(n, d)).astype(np.float32).astype(np.float64)
+y = rng.normal(size=(n, d)).astype(np.float32).astype(np.float64)
+pool = cubic_pool((x, y), ("x", "y"))
+z, block = pool.z, pool.block
+cols = S.columns(n, n, S.permutations(n, n, S.PERMUTATIONS, S.SEED), z.shape[0])
+host = np.asarray(z, np.float64)
+sizes, bound, _ = S._bound_constants(host, "cubic", pool.coeffs, pool.cap, block, z.dtype)
+down = S.row_chunk(block)
+blocks = z.shape[0] // block
+pairs = jnp.asarray(np.stack(np.triu_indices(blocks)).astype(np.int32))
+
+@jax.jit
+def floor(z, pairs):
+    def body(carry, pair):
+        zi = jax.lax.dynamic_slice_in_dim(z, pair[0] * block, block)
+        zj = jax.lax.dynamic_slice_in_dim(z, pair[1] * block, block)
+        return carry + jnp.sum(jnp.matmul(zi, zj.T, precision=jax.lax.Precision.HIGHEST)), None
+    return jax.lax.scan(body, jnp.zeros((), z.dtype), pairs.T)[0]
+
+def library():
+    return S.blocked_pass(z, cols, pool.coeffs, block, "cubic", pool.cap, 2)
+
+across = S.chunk_of(z.shape[1])  # before: 8-multiple parts near sqrt(d), at most 64, in float32
+padded = jnp.pad(z, ((0, 0), (0, -z.shape[1] % across)))
+
+def before():
+    chunks = (across, down)
+    return S._run_pass(padded, cols, pool.coeffs, sizes.astype(np.float32), bound, block, "cubic", 2, chunks)
+
+def best(f):
+    jax.block_until_ready(f())
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        jax.block_until_ready(f())
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+out = {}
+for name, f in (("floor", lambda: floor(z, pairs)), ("library", library), ("before", before)):
+    out[name] = best(f)
+out["floor again"] = best(lambda: floor(z, pairs))
+print(json.dumps(out))
+"""
+
+
+def timed(case: str, repeat: int) -> None:
+    """KID's float32 pass, now and before, beside its block products (``--time``)."""
+    d, n = (int(v) for v in case.split(":"))
+    env = dict(os.environ, PYTHONPATH=os.getcwd())
+    args = [sys.executable, "-c", TIMED, str(d), str(n), str(repeat)]
+    done = subprocess.run(args, capture_output=True, text=True, env=env, check=True)
+    t = json.loads(done.stdout.strip().splitlines()[-1])
+    base = min(t["floor"], t["floor again"])
+    print(
+        f"# KID's float32 pass, n = m = {n}, d = {d}, best of {repeat}, load {os.getloadavg()[0]:.1f}"
+    )
+    print("| pass | seconds | / the block products |")
+    print("|---|---|---|")
+    print(f"| the block products, one float32 matmul each | {base:.2f} | 1 |")
+    print(
+        f"| float32 parts added in float64 (now) | {t['library']:.2f} | {t['library'] / base:.2f} |"
+    )
+    print(
+        f"| float32 parts added in float32 (before) | {t['before']:.2f} | {t['before'] / base:.2f} |"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", default="64:1000,64:10000,2048:1000,2048:10000")
     parser.add_argument("--draws", type=int, default=4)
+    parser.add_argument("--seeds", help="comma-separated seeds instead of 0 .. draws - 1")
+    parser.add_argument("--only", default="kid,mmd", help="the estimators: kid, mmd or both")
+    parser.add_argument("--time", help="d:n: time KID's float32 pass instead (see above)")
+    parser.add_argument("--repeat", type=int, default=2)
     args = parser.parse_args()
+    if args.time:
+        timed(args.time, args.repeat)
+        return
     print(f"# {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load {os.getloadavg()[0]:.1f}")
     print(
         "| estimator | d | n | draws | half-width z sqrt(V) | rounding float32 | rounding float64 "
@@ -77,10 +172,12 @@ def main() -> None:
     for case in args.cases.split(","):
         d, n = (int(v) for v in case.split(":"))
         shift = 0.5 if d <= 64 else 4.0
+        seeds = [int(s) for s in args.seeds.split(",")] if args.seeds else range(args.draws)
+        names = args.only.split(",")
         draws = [
-            (child(False, d, n, s, shift), child(True, d, n, s, shift)) for s in range(args.draws)
+            (child(False, d, n, s, shift, names), child(True, d, n, s, shift, names)) for s in seeds
         ]
-        for name in ("kid", "mmd"):
+        for name in names:
             ratios = sorted(lo[name]["width"] / hi[name]["width"] for lo, hi in draws)
             median = (
                 ratios[len(ratios) // 2]
@@ -94,6 +191,12 @@ def main() -> None:
             print(
                 f"| {label} | {d} | {n} | {len(draws)} | {normal:.3g} | {r32:.3g} | {r64:.2g} "
                 f"| {median:.3f}, {ratios[-1]:.3f} |",
+                flush=True,
+            )
+            print(
+                f"#   {label}, d {d}, n {n}: ratios {', '.join(f'{r:.4f}' for r in ratios)}; "
+                f"seconds float32 {max(lo[name]['seconds'] for lo, _ in draws):.1f}, "
+                f"float64 {max(hi[name]['seconds'] for _, hi in draws):.1f}",
                 flush=True,
             )
 

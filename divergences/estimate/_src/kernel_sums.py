@@ -18,12 +18,18 @@ mmd_squared` or the cubic polynomial of :func:`~divergences.estimate.kid`.
 Each block pair's sums come back to the host, which adds them in float64 (:func:`blocked_pass`);
 the pairs are split over the local devices (``jax.local_devices()``), each holding the pooled
 draws, so several devices share the pass and give what one gives. The rounding bound is read
-from the reduction done: blocked sums of about ``sqrt(length)`` parts and each value's own
-magnitudes (:func:`value_bounds`), not a worst case over the whole sum.
+from the reduction done and each value's own magnitudes (:func:`value_bounds`), not a worst
+case over the whole sum. In float64 a Gram product is a blocked sum of about ``sqrt(length)``
+parts. In float32 (x64 off, the inputs' dtype) each Gram product is a sum of float32 matmuls
+over :func:`chunk_of` coordinates whose partial products are added in float64, and the kernel
+values, their bounds and the row sums are float64 (x64 turned on inside the pass only): each
+entry is then off by at most :math:`\gamma_c` (``c`` at most 32 terms) times the sum of its
+terms' magnitudes, not :math:`\gamma_{c + d/c}`, and the rest of the pass adds next to nothing.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 from functools import partial
 from typing import Any, Literal, NamedTuple
@@ -53,6 +59,10 @@ BLOCK = 1024
 PERMUTATIONS = 200
 #: Their seed (``mmd_test``'s default).
 SEED = 0
+#: The float32 products' inner length where their partials are added in float64: the entry's
+#: bound is gamma_34 times its terms' magnitudes (gamma_99 before, d = 2048); alone, such a Gram
+#: product took 2.3 times one float32 matmul on the CPU (16: 6.3 times; ``benchmarks/estimates.md``).
+WIDE_CHUNK = 32
 #: The products at the inputs' full precision: a GPU's float32 default (TF32) rounds the factors
 #: to 10 bits, beyond what the rounding bounds of the kernel values assume.
 _FULL = jax.lax.Precision.HIGHEST
@@ -101,7 +111,13 @@ def pair_sums(
     ``chunks[1]`` columns at a time: matmuls of that inner length whose partials are added in
     turn (kept apart by an optimisation barrier), a blocked sum whose error is at most
     :math:`\gamma_{b + p}` times the sum of the terms' magnitudes for ``p`` partials of ``b``
-    terms, whatever order the matmul takes inside (Higham 2002, sec. 4.2).
+    terms, whatever order the matmul takes inside (Higham 2002, sec. 4.2). Where ``z`` is float32
+    and ``coeffs``, ``sizes`` and ``bound`` float64 (traced with x64 on), the partials are
+    float32 matmuls added in float64, and the kernel values, their bounds and the row sums are
+    float64: an entry's error is at most :math:`\gamma_c` (``c = chunks[0]``, the float32
+    products' inner length; Higham 2002, eq. (3.5)) times the sum of its terms' magnitudes plus
+    the float64 sum's :math:`\gamma_p` (``p`` partials; sec. 4.2). The permutations' statistics
+    are float32 matmuls of the rounded values (no bound is read off them).
     """
     eye = jnp.eye(block, dtype=bool)
     across, down = chunks
@@ -110,9 +126,9 @@ def pair_sums(
         def step(c: jax.Array, acc: jax.Array) -> jax.Array:
             a = jax.lax.dynamic_slice_in_dim(zi, c * across, across, axis=1)
             b = jax.lax.dynamic_slice_in_dim(zj, c * across, across, axis=1)
-            return acc + jnp.matmul(a, b.T, precision=_FULL)
+            return acc + jnp.matmul(a, b.T, precision=_FULL).astype(acc.dtype)
 
-        zero = jnp.zeros((block, block), z.dtype)
+        zero = jnp.zeros((block, block), sizes.dtype)
         return jax.lax.fori_loop(0, z.shape[1] // across, step, zero)
 
     def row_sums(k: jax.Array, c: jax.Array, transpose: bool) -> jax.Array:
@@ -143,7 +159,7 @@ def pair_sums(
             kij = inner * inner * inner
         diagonal = eye & (i == j)
         kij = jnp.where(diagonal, 0.0, kij)
-        prod = jnp.matmul(kij, cj, precision=_FULL)
+        prod = jnp.matmul(kij.astype(z.dtype), cj, precision=_FULL)
         off = jnp.where(i == j, 0.0, 1.0).astype(z.dtype)
         quad = (1.0 + off) * jnp.sum(ci * prod, axis=0)
         lin = jnp.sum(ci[:, :1] * prod, axis=0) + off * jnp.sum(ci * prod[:, :1], axis=0)
@@ -151,8 +167,9 @@ def pair_sums(
             return None, (quad, lin)
         err = value_bounds(kij, inner, si[:, 1], sj[:, 1], bound, kernel)
         err = jnp.where(diagonal, 0.0, err)
-        mine = [row_sums(kij, cj[:, :rows], False), row_sums(err, cj[:, :rows], False)]
-        theirs = [row_sums(kij, ci[:, :rows], True), row_sums(err, ci[:, :rows], True)]
+        ri, rj = ci[:, :rows].astype(kij.dtype), cj[:, :rows].astype(kij.dtype)
+        mine = [row_sums(kij, rj, False), row_sums(err, rj, False)]
+        theirs = [row_sums(kij, ri, True), row_sums(err, ri, True)]
         return None, (quad, lin, jnp.concatenate(mine, 1), off * jnp.concatenate(theirs, 1))
 
     return jax.lax.scan(body, None, (pairs[0], pairs[1]))[1]
@@ -164,30 +181,39 @@ def value_bounds(
     r"""A bound on each computed kernel value's error, plus the rounding of its row sum.
 
     ``bound`` holds the host's constants (:func:`_bound_constants`); ``ni``, ``nj`` the rows'
-    norm bounds. Cubic (``inner`` the computed :math:`\hat t = c_0 \hat G + c_1`, ``ni``
-    :math:`\sqrt{c_0}` times a norm bound): the true :math:`t` lies within
-    :math:`\delta = g (\nu_i \nu_j + c_1) + a` of :math:`\hat t` (the Gram product's blocked
-    sum, the casts and the scaling; ``a`` the subnormal spacing's share), so
+    norm bounds; ``h = bound[8]`` the Gram product's own share where it is counted apart (the
+    float32 products added in float64; 0 where ``g`` holds it). Cubic (``inner`` the computed
+    :math:`\hat t = c_0 \hat G + c_1`, ``ni`` :math:`\sqrt{c_0}` times a norm bound): the true
+    :math:`t` lies within :math:`\delta = g (\nu_i \nu_j + c_1) + h \nu_i \nu_j + a` of
+    :math:`\hat t` (the Gram product's blocked sum, the casts and the scaling; ``a`` the
+    subnormal spacing's share), so
     :math:`|\hat t^3 - t^3| \le 3(|\hat t| + \Delta)^2 \delta + \gamma_2 |\hat t|^3`
     (``\Delta`` the largest ``\delta``). Gaussian (``inner`` the computed squared distance
     :math:`\hat r^2`, ``ni`` norm bounds): the exponent is off by at most
-    :math:`D = c_0 (g (N_i + N_j)^2 + a) + 3u c_0 \hat r^2`, so
+    :math:`D = c_0 (g (N_i + N_j)^2 + 2 h N_i N_j + a) + 3u c_0 \hat r^2`, so
     :math:`|\hat k - k| \le (\hat k + \tau)(9u + e^{D_{\max}}(1 + 8u) D)` (``exp`` within 8
     ulps, ``tau`` what a flushed value hides). Each is held below the worst case over the
     draws, ``cap``, and ``gamma_L |k|`` is added: the row sum's own rounding.
     """
     if kernel == "cubic":
         g, a, delta, cap, rounding_of_sum, c1 = (bound[q] for q in range(6))
-        spread = g * (ni[:, None] * nj[None, :] + c1) + a
+        both = ni[:, None] * nj[None, :]
+        spread = g * (both + c1) + bound[8] * both + a
         size = jnp.abs(inner)
         value = 3.0 * (size + delta) ** 2 * spread + bound[6] * size * size * size
     else:
         g, a, grow, cap, rounding_of_sum, tau = (bound[q] for q in range(6))
         total = ni[:, None] + nj[None, :]
-        moved = g * total * total + a + bound[6] * inner
+        both = 2.0 * bound[8] * ni[:, None] * nj[None, :]
+        moved = g * total * total + both + a + bound[6] * inner
         value = (k + tau) * (bound[7] + grow * moved)
     kept = jnp.where(value <= cap, value, cap)  # NaN or inf where c_0 stood for inf: the cap
     return kept + rounding_of_sum * jnp.abs(k)
+
+
+def widened(dtype: Any) -> bool:
+    """Whether a pass in ``dtype`` adds its float32 products' partials in float64 (below float64)."""
+    return np.dtype(dtype).itemsize < 8
 
 
 def layout(count: int) -> tuple[int, int]:
@@ -197,19 +223,24 @@ def layout(count: int) -> tuple[int, int]:
     return block, block * blocks
 
 
-def chunk_of(width: int) -> int:
+def chunk_of(width: int, wide: bool = False) -> int:
     """The blocked sum's part for ``width`` terms: a multiple of 8 near ``sqrt(width)``, at most 64.
 
     ``sqrt(width)`` parts of ``sqrt(width)`` terms give the shortest chain; above 64 terms a
     part, the matmuls of a Gram product run at full speed (measured on the CPU: 64-term parts
-    of a 2048-term product took 1.7 times the whole product, 48-term ones 2.5 times).
+    of a 2048-term product took 1.7 times the whole product, 48-term ones 2.5 times). Where the
+    parts are added in float64 (``wide``) only a part's length counts: at most
+    :data:`WIDE_CHUNK`.
     """
-    return min(64, 8 * max(1, round(math.sqrt(width) / 8)))
+    return min(WIDE_CHUNK if wide else 64, 8 * max(1, round(math.sqrt(width) / 8)))
 
 
-def row_chunk(block: int) -> int:
-    """The part of a row sum over ``block`` columns: a power of two near ``sqrt(block)``, dividing it."""
-    return min(32, 2 ** int(math.log2(math.sqrt(block))))
+def row_chunk(block: int, wide: bool = False) -> int:
+    """The part of a row sum over ``block`` columns: a power of two near ``sqrt(block)``, dividing it.
+
+    Where the row sums are float64 (``wide``) their rounding is negligible in one part: ``block``.
+    """
+    return block if wide else min(32, 2 ** int(math.log2(math.sqrt(block))))
 
 
 def pooled(
@@ -229,7 +260,7 @@ def pooled(
     shift = scale_exponent(z, clip=False)
     z = np.ldexp(z, -shift)
     block, count = layout(z.shape[0])
-    across = chunk_of(z.shape[1])
+    across = chunk_of(z.shape[1], widened(dtype))
     dim = across * -(-z.shape[1] // across)
     padded = np.zeros((count, dim))
     padded[: z.shape[0], : z.shape[1]] = z
@@ -298,42 +329,57 @@ class KernelSums(NamedTuple):
 def _bound_constants(
     z: np.ndarray, kernel: Kernel, coeffs: tuple[float, float], cap: float, block: int, dtype: Any
 ) -> tuple[np.ndarray, np.ndarray, float]:
-    """``(sizes, bound, inflation)`` for :func:`pair_sums` and :func:`value_bounds`.
+    r"""``(sizes, bound, inflation)`` for :func:`pair_sums` and :func:`value_bounds`.
 
     ``z`` is the computing dtype's pooled sample, read back in float64; ``cap`` the worst-case
-    bound on one value's error over the draws.
+    bound on one value's error over the draws. In float64 the Gram product's blocked sum of
+    ``p`` parts of ``c`` terms and the casts and scalings count in ``g`` as
+    :math:`\gamma_{c + p + 8}` (cubic; ``+6`` Gaussian). In float32 (:func:`widened`) the pass
+    takes float32 products of ``c`` terms, adds their ``p`` partials in float64 and works in
+    float64 after (unit ``v``): by Higham (2002), eq. (3.5) and Lemma 3.3, a Gram entry is then
+    off by at most :math:`h \sum_k |a_k||b_k|`, :math:`h = \gamma_{c+2}(u) + 2\gamma_{p+2}(v)`
+    (the products, the points' cast to float32, the float64 sum), and ``g`` keeps the float64
+    evaluation's :math:`\gamma_8(v)`.
     """
-    unit = float(np.finfo(dtype).eps) / 2.0
+    wide = widened(dtype)
+    unit = float(np.finfo(dtype).eps) / 2.0  # the products' and the casts' unit
+    work = np.float64 if wide else dtype  # the kernel values' dtype
+    v = float(np.finfo(work).eps) / 2.0
     tiny = float(np.finfo(dtype).tiny)
     width = z.shape[1]
-    chain = chunk_of(width) + width // chunk_of(width)  # the Gram product's blocked sum
-    down = row_chunk(block)
+    across = chunk_of(width, wide)
+    down = row_chunk(block, wide)
     rows_chain = down + block // down + 2
-    rounding_of_sum = gamma(rows_chain, unit)
+    rounding_of_sum = gamma(rows_chain, v)
     squares = np.sum(z * z, axis=1)
     # a norm bound of the cast points and of the float64 points they came from
     norms = np.sqrt(squares) * (1.0 + 4.0 * unit)
     flushed = 8.0 * width * tiny  # what flushed subnormal products can move a Gram entry by
     c0, c1 = coeffs
+    if wide:  # the products apart (h), the float64 evaluation in g
+        h = gamma(across + 2, unit) + 2.0 * gamma(width // across + 2, v)
+        g = gamma(8, v)
+    else:  # the Gram product's blocked sum of across-term parts in g
+        h, g = 0.0, gamma(across + width // across + 8, unit)
     if kernel == "cubic":
-        g = gamma(chain + 8, unit)
         nu = np.sqrt(c0) * norms * (1.0 + 2.0 * unit)
         a = 2.0 * c0 * flushed
-        delta = g * (float(np.max(nu)) ** 2 + c1) + a
-        bound = [g, a, delta, cap, rounding_of_sum, c1, gamma(3, unit), 0.0]
+        delta = g * (float(np.max(nu)) ** 2 + c1) + h * float(np.max(nu)) ** 2 + a
+        bound = [g, a, delta, cap, rounding_of_sum, c1, gamma(3, v), 0.0, h]
         sizes = np.stack([np.zeros_like(nu), nu], axis=1)
     else:
-        g = gamma(chain + 6, unit)
+        g = g if wide else gamma(across + width // across + 6, unit)
         a = 2.0 * flushed
         most = 4.0 * float(np.max(norms)) ** 2 * (1.0 + 4.0 * unit)
         with np.errstate(over="ignore", invalid="ignore"):
-            top = c0 * ((g + 3.0 * unit) * most + a)
-            grow = math.exp(min(top, 80.0)) * (1.0 + 8.0 * unit) * c0
-        bound = [g, a, grow, cap, rounding_of_sum, 4.0 * tiny, 3.0 * unit, 9.0 * unit]
+            top = c0 * ((g + h / 2.0 + 3.0 * v) * most + a)
+            grow = math.exp(min(top, 80.0)) * (1.0 + 8.0 * v) * c0
+        tau = 4.0 * float(np.finfo(work).tiny)
+        bound = [g, a, grow, cap, rounding_of_sum, tau, 3.0 * v, 9.0 * v, h]
         sizes = np.stack([squares, norms], axis=1)
-    upward = np.nextafter(sizes.astype(dtype), np.array(np.inf, dtype))
-    sizes = np.where(np.arange(2) == 0, sizes.astype(dtype), upward)
-    return sizes, np.asarray(bound, np.float64), 1.0 + gamma(rows_chain + 24, unit)
+    upward = np.nextafter(sizes.astype(work), np.array(np.inf, work))
+    sizes = np.where(np.arange(2) == 0, sizes.astype(work), upward)
+    return sizes, np.asarray(bound, np.float64), 1.0 + gamma(rows_chain + 24, v)
 
 
 def blocked_pass(
@@ -355,10 +401,31 @@ def blocked_pass(
     dtype = z.dtype
     host = np.asarray(z, np.float64)
     sizes, bound, inflation = _bound_constants(host, kernel, coeffs, cap, block, dtype)
-    with np.errstate(over="ignore"):
-        constants = jnp.asarray(np.minimum(bound, np.finfo(dtype).max), dtype)
     # without row sums no rounding bound is taken: the Gram products in one matmul each
-    chunks = (chunk_of(z.shape[1]) if rows else z.shape[1], row_chunk(block))
+    wide = widened(dtype) and rows > 0
+    chunks = (chunk_of(z.shape[1], wide) if rows else z.shape[1], row_chunk(block, wide))
+    work = np.float64 if wide else dtype
+    # float64 inside the pass only, for the float32 products' sums; the caller's setting kept
+    with jax.enable_x64(True) if wide else contextlib.nullcontext():
+        sums = _run_pass(z, cols, coeffs, sizes.astype(work), bound, block, kernel, rows, chunks)
+    return (*sums, inflation)
+
+
+def _run_pass(
+    z: jax.Array,
+    cols: np.ndarray,
+    coeffs: tuple[float, float],
+    sizes: np.ndarray,
+    bound: np.ndarray,
+    block: int,
+    kernel: Kernel,
+    rows: int,
+    chunks: tuple[int, int],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`blocked_pass`'s pass, the kernel values in ``sizes``' dtype: ``Q``, ``L``, rows."""
+    dtype, work = z.dtype, sizes.dtype
+    with np.errstate(over="ignore"):
+        constants = jnp.asarray(np.minimum(bound, np.finfo(work).max), work)
     blocks = z.shape[0] // block
     first, second = np.triu_indices(blocks)
     pairs = np.stack([first, second]).astype(np.int32)
@@ -366,7 +433,7 @@ def blocked_pass(
     # sums are the same wherever they are taken, and the host adds them in one order
     devices = jax.local_devices()[: max(1, first.size)]
     shares = np.array_split(np.arange(first.size), len(devices))
-    arguments = (z, jnp.asarray(cols, dtype), jnp.asarray(coeffs, dtype), jnp.asarray(sizes))
+    arguments = (z, jnp.asarray(cols, dtype), jnp.asarray(coeffs, work), jnp.asarray(sizes))
     parts = []
     for device, share in zip(devices, shares, strict=True):
         placed = jax.device_put((*arguments, constants), device)
@@ -390,7 +457,7 @@ def blocked_pass(
     if rows:
         np.add.at(acc, first, out[2])
         np.add.at(acc, second, out[3])
-    return quad, lin, acc.reshape(blocks * block, 2 * rows), inflation
+    return quad, lin, acc.reshape(blocks * block, 2 * rows)
 
 
 def host_rounding(pairs: int, count: int, totals: float) -> float:

@@ -124,10 +124,11 @@ def kid(
     relabellings says the draws look dependent (a noisy copy of the same points), and nothing
     is claimed. ``value`` is
     ``max(0, MMD^2_u)``. The sums run in XLA, block by block (the cost is that of ``X X^T``,
-    ``Y Y^T`` and ``X Y^T``), in float64 where JAX's x64 is on, float32 otherwise; the block
-    pairs' sums are added in float64 on the host and each value's rounding is bounded from its
-    own magnitudes, so the float32 interval is within 1.2x of float64's up to d = 2048 at
-    n = 1000 (``benchmarks/README.md``).
+    ``Y Y^T`` and ``X Y^T``), in float64 where JAX's x64 is on, float32 otherwise; in float32
+    the Gram products are float32 matmuls over 32 coordinates whose partials are added in
+    float64, the kernel values and row sums float64, the block pairs' sums added in float64
+    on the host and each value's rounding bounded from its own magnitudes, so the float32
+    interval is close to float64's in d = 64 and 2048 (``benchmarks/estimates.md``).
 
     **Inputs.** ``x`` and ``y`` are each an array, an iterable of batches (or, with
     ``features``, of inputs), read once, or a :class:`~divergences.estimate.Reference` (its
