@@ -56,8 +56,8 @@ SIDES: tuple[str, ...] = ("two-sided", "lower", "upper", "none")
 #: d = 2, 8, 64 and 2048) from 250 draws, 0.92 to 1.00 up to 5000 draws, a null pair included
 #: (their lower end is 0 unless the permutation test rejects); the Frechet distance of the
 #: Gaussian fits in d = 1 to 256 from 1000 draws (0.935 to 0.99; its extrapolation in 1/n
-#: needs the batches well above d draws), and in d <= 768 from 5000 draws
-#: (``frechet.WIDE_CLAIM``, measured from exact Wishart statistics). Above the smallest size the claim rests
+#: needs the batches well above d draws), in d <= 768 from 5000 draws and in d <= 1024 from
+#: 10^4 (``frechet.WIDE_CLAIMS``, measured from exact Wishart statistics). Above the smallest size the claim rests
 #: on the central limit theorem the interval is built on. Inside
 #: the range the k-NN KL refuses its claim where ``x``'s tails are heavier than ``y``'s
 #: (``tail_weight``, ``tail_reach``): with Laplace, Logistic, Student-t(3) or N(0, 4) draws
