@@ -162,6 +162,7 @@ def test_kid_fd_and_the_normal_mmd_interval_are_the_library_s_on_the_same_draws(
     assert any("no coverage claimed" in w for w in fd["warnings"])
 
 
+@pytest.mark.slow
 def test_a_csv_file_gives_the_estimates_of_the_same_draws_as_npy(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
     xp, yp, x, _ = _pair(tmp_path, 2, n=60, m=60)
     np.savetxt(tmp_path / "x.csv", x, delimiter=",", fmt="%.17g", header="draws of P")
@@ -173,6 +174,7 @@ def test_a_csv_file_gives_the_estimates_of_the_same_draws_as_npy(tmp_path, capsy
     ] == untimed
 
 
+@pytest.mark.slow
 def test_a_one_dimensional_array_is_read_as_draws_on_the_line_and_said_so(  # type: ignore[no-untyped-def]
     tmp_path, capsys
 ) -> None:
@@ -294,6 +296,7 @@ def test_a_level_outside_zero_one_is_a_usage_error(tmp_path, capsys, level) -> N
     assert "argument --level: must be a number in (0, 1)" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_in_higher_dimension_the_rows_that_claim_nothing_are_skipped_and_said(  # type: ignore[no-untyped-def]
     tmp_path, capsys
 ) -> None:
@@ -379,6 +382,7 @@ def test_progress_goes_to_stderr_one_step_a_row(tmp_path, capsys) -> None:  # ty
     assert "%|" not in captured.out
 
 
+@pytest.mark.slow
 def test_three_files_compare_two_models_against_one_reference(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
     # A is the reference's law, B a wider one: FD(A, R) - FD(B, R) and KID's below 0, A better.
     rng = np.random.default_rng(12)
