@@ -772,6 +772,8 @@ def test_gradient_of_the_bound_at_the_optimal_critic_is_that_of_the_divergence(g
         np.testing.assert_allclose(gq[both], fq[both], **tolerance("gradient"))
 
 
+# In the slow tier: the named generators' exact derivative stays quick.
+@pytest.mark.slow
 def test_own_generator_critic_derivative_is_exact() -> None:
     # A generator of your own (here copies of the table's) has f'' by JAX's rules through its
     # derivative; at ordinary masses it is exact too, with the conventions at zero mass.

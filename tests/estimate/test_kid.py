@@ -127,6 +127,8 @@ def test_interval_agrees_with_the_permutation_test() -> None:
     assert above >= 2 and kept >= 2
 
 
+# In the slow tier: float32's own programs (MMD's float32 bound stays quick).
+@pytest.mark.slow
 def test_float32_is_within_its_rounding_bound() -> None:
     rng = np.random.default_rng(5)
     x, y = rng.normal(size=(60, 40)), rng.normal(0.4, size=(50, 40))
