@@ -33,6 +33,7 @@ def _mp_w1(kp, tp, kq, tq):
         return float(sum(abs(mpmath.quad(d, [a, b])) for a, b in itertools.pairwise(points)))
 
 
+# In the slow tier: Gamma's certified programs compile for seconds.
 @pytest.mark.slow
 @pytest.mark.parametrize(("p", "q"), PAIRS)
 def test_certified_w1_at_full_precision_matches_mpmath(p, q):

@@ -99,6 +99,7 @@ def test_interval_covers_the_closed_form_and_leaves_out_0() -> None:
     assert est.value == pytest.approx(reference(x, y), rel=1e-12)
 
 
+# In the slow tier: many permutations (the interval's coverage stays quick).
 @pytest.mark.slow
 def test_interval_agrees_with_the_permutation_test() -> None:
     # The lower end is above 0 only where the permutation test of its 200 relabellings,
@@ -254,6 +255,7 @@ def test_the_overflow_names_the_sample_with_the_largest_norm() -> None:
         kid(y, x)
 
 
+# In the slow tier: float32's own programs.
 @pytest.mark.slow
 def test_float32_interval_is_as_narrow_as_float64s_on_the_same_draws() -> None:
     # The float32 pass sums its blocks in float64 on the host and bounds each kernel value by

@@ -371,6 +371,7 @@ def test_normal_interval_covers_and_is_narrower_than_mcdiarmids() -> None:
     assert narrow.lower_bound == pytest.approx((root - half / (2 * root)) ** 2, rel=1e-9)
 
 
+# In the slow tier: many permutations (the interval's coverage stays quick).
 @pytest.mark.slow
 def test_normal_interval_agrees_with_the_permutation_test() -> None:
     # Null pairs, pairs near the null and clear shifts at 250 draws (where the interval claims

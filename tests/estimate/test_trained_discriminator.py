@@ -68,6 +68,7 @@ def test_a_held_out_split_too_small_says_so():
     assert b.js.bound < truths(1.0)[0]
 
 
+# In the slow tier: two fits (the bounds' tests fit once each).
 @pytest.mark.slow
 def test_the_fit_is_seeded():
     x, y = shifted(200, 2, 4)

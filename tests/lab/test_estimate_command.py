@@ -164,6 +164,7 @@ def test_kid_fd_and_the_normal_mmd_interval_are_the_library_s_on_the_same_draws(
     assert any("no coverage claimed" in w for w in fd["warnings"])
 
 
+# In the slow tier: the command's other tests read the same estimates (the table, the refusals).
 @pytest.mark.slow
 def test_a_csv_file_gives_the_estimates_of_the_same_draws_as_npy(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
     xp, yp, x, _ = _pair(tmp_path, 2, n=60, m=60)
@@ -176,6 +177,7 @@ def test_a_csv_file_gives_the_estimates_of_the_same_draws_as_npy(tmp_path, capsy
     ] == untimed
 
 
+# In the slow tier: the command's other tests read the same estimates (the table, the refusals).
 @pytest.mark.slow
 def test_a_one_dimensional_array_is_read_as_draws_on_the_line_and_said_so(  # type: ignore[no-untyped-def]
     tmp_path, capsys
@@ -300,6 +302,7 @@ def test_a_level_outside_zero_one_is_a_usage_error(tmp_path, capsys, level) -> N
     assert "argument --level: must be a number in (0, 1)" in capsys.readouterr().err
 
 
+# In the slow tier: the command's other tests read the same estimates (the table, the refusals).
 @pytest.mark.slow
 def test_in_higher_dimension_the_rows_that_claim_nothing_are_skipped_and_said(  # type: ignore[no-untyped-def]
     tmp_path, capsys
@@ -388,6 +391,7 @@ def test_progress_goes_to_stderr_one_step_a_row(tmp_path, capsys) -> None:  # ty
     assert "%|" not in captured.out
 
 
+# In the slow tier: the command's other tests read the same estimates (the table, the refusals).
 @pytest.mark.slow
 def test_three_files_compare_two_models_against_one_reference(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
     # A is the reference's law, B a wider one: FD(A, R) - FD(B, R) and KID's below 0, A better.

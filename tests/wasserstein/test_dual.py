@@ -279,6 +279,7 @@ def test_solver_stopping_short_is_an_error():
         dv.w1_dual(x, y, max_iter=10)
 
 
+# In the slow tier: a larger problem (the blockwise path's own programs).
 @pytest.mark.slow
 @pytest.mark.parametrize("metric", ["euclidean", "cityblock"])
 def test_blockwise_host_path_on_a_larger_problem(metric):

@@ -177,6 +177,7 @@ def test_a_datasets_steps_scale_must_be_a_positive_number(scale):
         TrainingConfig(data=ds)
 
 
+# In the slow tier: it trains (the command's options and refusals stay quick).
 @pytest.mark.slow
 def test_data_without_modes_is_judged_on_w1_alone(run):
     r = run.readouts
