@@ -37,7 +37,15 @@ def statistic(x: np.ndarray, y: np.ndarray) -> tuple[float, float, np.ndarray]:
     return float(sums.stats[0]) * cube, sums.error * cube, sums.rows * cube
 
 
-@pytest.mark.parametrize(("n", "m", "d"), [(2, 3, 1), (7, 30, 3), (5, 9, 300), (70, 50, 64)])
+# The two larger sizes in the slow tier (the same sums, their own programs).
+@pytest.mark.parametrize(
+    ("n", "m", "d"),
+    [
+        (2, 3, 1),
+        (7, 30, 3),
+        *(pytest.param(*s, marks=pytest.mark.slow) for s in [(5, 9, 300), (70, 50, 64)]),
+    ],
+)
 def test_statistic_and_row_sums_match_the_whole_kernel_matrices(n: int, m: int, d: int) -> None:
     rng = np.random.default_rng(n + m + d)
     x, y = rng.normal(size=(n, d)), rng.normal(0.3, 1.5, size=(m, d))
@@ -91,6 +99,8 @@ def test_interval_covers_the_closed_form_and_leaves_out_0() -> None:
     assert est.value == pytest.approx(reference(x, y), rel=1e-12)
 
 
+# In the slow tier: many permutations (the interval's coverage stays quick).
+@pytest.mark.slow
 def test_interval_agrees_with_the_permutation_test() -> None:
     # The lower end is above 0 only where the permutation test of its 200 relabellings,
     # recomputed here from the whole kernel matrix, rejects at alpha / 2.
@@ -118,6 +128,8 @@ def test_interval_agrees_with_the_permutation_test() -> None:
     assert above >= 2 and kept >= 2
 
 
+# In the slow tier: float32's own programs (MMD's float32 bound stays quick).
+@pytest.mark.slow
 def test_float32_is_within_its_rounding_bound() -> None:
     rng = np.random.default_rng(5)
     x, y = rng.normal(size=(60, 40)), rng.normal(0.4, size=(50, 40))
@@ -243,6 +255,8 @@ def test_the_overflow_names_the_sample_with_the_largest_norm() -> None:
         kid(y, x)
 
 
+# In the slow tier: float32's own programs.
+@pytest.mark.slow
 def test_float32_interval_is_as_narrow_as_float64s_on_the_same_draws() -> None:
     # The float32 pass sums its blocks in float64 on the host and bounds each kernel value by
     # its own magnitudes: the allowance was 9 times the interval's half-width before.

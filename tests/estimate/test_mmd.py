@@ -43,7 +43,11 @@ def statistic(x: np.ndarray, y: np.ndarray, s: float) -> float:
     return mmd._gaussian_sums(x, y, np.arange(len(x))[None, :], s).value
 
 
-@pytest.mark.parametrize(("n", "m", "d", "s"), [(2, 2, 1, 1.0), (7, 30, 3, 0.4), (70, 50, 5, 2.5)])
+# The largest size in the slow tier (the same sums, its own programs).
+@pytest.mark.parametrize(
+    ("n", "m", "d", "s"),
+    [(2, 2, 1, 1.0), (7, 30, 3, 0.4), pytest.param(70, 50, 5, 2.5, marks=pytest.mark.slow)],
+)
 def test_statistic_matches_the_full_kernel_matrix(n: int, m: int, d: int, s: float) -> None:
     rng = np.random.default_rng(n + m)
     x, y = rng.normal(size=(n, d)), rng.normal(0.3, 1.5, size=(m, d))
@@ -323,7 +327,10 @@ def brute_variance(x: np.ndarray, y: np.ndarray, kernel) -> float:
     return 4 * float(np.var(f, ddof=1)) / n + 4 * float(np.var(g, ddof=1)) / m
 
 
-@pytest.mark.parametrize(("n", "m", "d", "s"), [(3, 2, 1, 1.0), (9, 14, 3, 0.8), (70, 66, 2, 1.5)])
+@pytest.mark.parametrize(
+    ("n", "m", "d", "s"),
+    [(3, 2, 1, 1.0), (9, 14, 3, 0.8), pytest.param(70, 66, 2, 1.5, marks=pytest.mark.slow)],
+)
 def test_variance_matches_the_whole_kernel_matrices(n: int, m: int, d: int, s: float) -> None:
     rng = np.random.default_rng(n * m)
     x, y = rng.normal(size=(n, d)), rng.normal(0.5, size=(m, d))
@@ -364,6 +371,8 @@ def test_normal_interval_covers_and_is_narrower_than_mcdiarmids() -> None:
     assert narrow.lower_bound == pytest.approx((root - half / (2 * root)) ** 2, rel=1e-9)
 
 
+# In the slow tier: many permutations (the interval's coverage stays quick).
+@pytest.mark.slow
 def test_normal_interval_agrees_with_the_permutation_test() -> None:
     # Null pairs, pairs near the null and clear shifts at 250 draws (where the interval claims
     # its level): an interval that leaves out 0 comes with mmd_test rejecting at alpha / 2.
