@@ -393,11 +393,14 @@ def build_parser() -> argparse.ArgumentParser:
         "in d <= 2, a finite-sample lower bound above; DKW's bands on the line), MMD^2 with "
         "McDiarmid's and with the normal interval (given --bandwidth), KID, and the Frechet distance of the "
         "Gaussian fits (FD: its bias-corrected value and interval, beside the plug-in FID "
-        "papers print), precision, recall, density and coverage (X the real draws, Y the "
-        "generated ones), in d >= 3 the held-out JS, TV and KL lower bounds of a trained "
+        "papers print; KID and FD on every draw), precision, recall, density and coverage (X "
+        "the real draws, Y the generated ones; on a seeded subsample of 10^4 draws a file "
+        "beyond that, said in the notes: --fidelity-draws), in d >= 3 the held-out JS, TV and KL lower bounds of a trained "
         "discriminator, then the MMD permutation test's and the classifier test's p-values. Rows that claim nothing are "
         "printed without a value; rows left out are listed with the reason (--rows runs "
-        "them). Progress goes to stderr. Exits 2, naming the file and the rule, for an empty "
+        "them). Progress goes to stderr. At 5 x 10^4 draws a file in 2048 dimensions the "
+        "default rows take minutes on two cores, most of it KID's n^2 d pass (row times in "
+        "benchmarks/estimates.md). Exits 2, naming the file and the rule, for an empty "
         "file, an array with more columns than rows (it looks transposed: see --allow-wide), "
         "NaN or inf entries, or two dimensions that differ.",
     )
@@ -423,8 +426,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--seed",
         type=_at_least(0),
         default=0,
-        help="seed of the random splits, the W1 and KID subsamples and the test (default: "
-        "%(default)s)",
+        help="seed of the random splits, the subsamples and the test (default: %(default)s)",
     )
     p_estimate.add_argument(
         "--json",

@@ -15,8 +15,10 @@ subsample of at most ``w1_draws`` draws in d <= 2; above, the finite-sample lowe
 :func:`~divergences.estimate.w1_projected`), W1 from the DKW bands on the line, MMD² with
 McDiarmid's and with the normal interval (where a bandwidth is given: with the median
 heuristic's they claim nothing), KID and the Fréchet distance of the Gaussian fits on every
-draw, and the MMD permutation test of ``P == Q`` (on a seeded subsample of at most
-``mmd_draws`` draws of each file). The rows left out are listed with the
+draw, precision, recall, density and coverage (on a seeded subsample of at most
+``fidelity_draws`` draws of each file, 10^4 by default: their k-NN passes cost ``n^2 d``), the
+trained discriminator's bounds, and the MMD permutation test of ``P == Q`` (on a seeded
+subsample of at most ``mmd_draws`` draws of each file). The rows left out are listed with the
 reason, and ``rows`` chooses them. An estimator that refuses the draws (repeated points for the
 nearest-neighbour ones, too few draws) gives a row saying why, not a failed command. Where a
 row claims nothing, the table prints no value (a lone number reads as the answer), only the
