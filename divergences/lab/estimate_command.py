@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import functools
 import sys
+import threading
 import time
 import warnings
 from collections.abc import Callable
@@ -624,11 +625,28 @@ def _run(todo: list[_Planned], progress: bool) -> list[Row]:
     """Each planned row in turn, timed, with a progress bar on stderr where asked."""
     bar = _progress(len(todo), progress)
     done: list[Row] = []
+    stop = threading.Event()
+    ticks = threading.Thread(target=_tick, args=(bar, stop), daemon=True)
+    if progress:
+        ticks.start()
     try:
         for planned in todo:
             bar.set_description_str(planned.name)
             done.append(_call(planned))
             bar.update(1)
     finally:
+        stop.set()
+        if progress:
+            ticks.join()
         bar.close()
     return done
+
+
+#: Seconds between two redraws of the progress bar while a row runs.
+TICK_SECONDS = 1.0
+
+
+def _tick(bar: Any, stop: threading.Event) -> None:
+    """Redraws ``bar`` every :data:`TICK_SECONDS` until ``stop``: a long row's time moves on it."""
+    while not stop.wait(TICK_SECONDS):
+        bar.refresh()

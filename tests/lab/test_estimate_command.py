@@ -445,3 +445,14 @@ def test_the_fidelity_rows_on_a_seeded_subsample_say_so_once_with_what_it_measur
     main(["estimate", xp, yp, "--rows", "fidelity", "--fidelity-draws", "60", "--no-progress"])
     out = capsys.readouterr().out
     assert out.count("(--fidelity-draws)") == 1  # four rows, one call: one line
+
+
+def test_the_progress_bar_is_redrawn_while_a_long_row_runs(monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    import time
+
+    from divergences.lab import estimate_command as ec
+
+    monkeypatch.setattr(ec, "TICK_SECONDS", 0.01)
+    slow = ec._Planned("kid", "a slow row", "sleep", lambda: time.sleep(0.3) or 1.0)
+    assert ec._run([slow], progress=True)[0].result == 1.0
+    assert capsys.readouterr().err.count("a slow row") >= 5  # redrawn (2 without), not frozen
