@@ -281,9 +281,12 @@ def ball_counts(
     XLA (``"xla"``, :func:`_ball_blocks`): squared distances by the expansion in float32 on centred
     points scaled by a power of two, each pair decided where its squared distance lies beyond a
     bound on float32's rounding from the squared radius (the bound of
-    :func:`kth_neighbour_distances`), and every row of ``y`` holding an undecided pair (ties, and
-    duplicates across the samples against a radius 0) decided again in float64 from differences
-    on the host. Both engines return the same counts.
+    :func:`kth_neighbour_distances`), and the undecided pairs (ties, duplicates across the
+    samples against a radius 0, and in high dimension the many pairs whose distances concentrate
+    within that bound of a radius) decided again on the host: a row's first
+    :data:`UNDECIDED_KEPT` from float64 differences, a row with more by float64 products (BLAS)
+    under float64's bound, its pairs within that from differences. Both engines return the
+    same counts.
 
     Args:
       xs: float64 ``(n, d)``, the centres of the balls ``B_i``.
