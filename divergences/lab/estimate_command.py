@@ -439,10 +439,10 @@ def estimate_files(
     notes: list[str] = []
     if "fidelity" in keys and "subsample" in fidelity_what:
         notes.append(
-            f"precision, recall, density and coverage: on a seeded subsample of {xf.shape[0]} "
-            f"and {yf.shape[0]} draws (--fidelity-draws; 'all' takes every draw, at n^2 d): "
-            f"each interval is for the k-NN balls of samples of those sizes, which shrink as "
-            f"n grows, so they estimate what these sizes measure, not what every draw would"
+            "precision, recall, density and coverage on the subsample (--fidelity-draws all "
+            "takes every draw, at n^2 d): each interval covers a quantity of the subsample's "
+            "k-NN balls, which shrink as n grows, so these are the measures of samples of that "
+            "size, not of every draw"
         )
     plan = {
         "kl": [

@@ -441,7 +441,7 @@ def test_the_fidelity_rows_on_a_seeded_subsample_say_so_once_with_what_it_measur
     recall = rows["recall(real P, generated Q)"]
     assert (recall["n"], recall["m"]) == (60, 60) and recall["value"] == both.recall.value
     assert "seeded subsample of 60 and 60 draws" in recall["estimator"]
-    assert any("samples of those sizes" in note for note in doc["notes"])
+    assert any("samples of that size" in note for note in doc["notes"])
     main(["estimate", xp, yp, "--rows", "fidelity", "--fidelity-draws", "60", "--no-progress"])
     out = capsys.readouterr().out
     assert out.count("(--fidelity-draws)") == 1  # four rows, one call: one line
