@@ -399,8 +399,8 @@ def build_parser() -> argparse.ArgumentParser:
         "discriminator, then the MMD permutation test's and the classifier test's p-values. Rows that claim nothing are "
         "printed without a value; rows left out are listed with the reason (--rows runs "
         "them). Progress goes to stderr. At 5 x 10^4 draws a file in 2048 dimensions the "
-        "default rows take minutes on two cores, most of it KID's n^2 d pass (row times in "
-        "benchmarks/estimates.md). Exits 2, naming the file and the rule, for an empty "
+        "default rows took 4.7 minutes on two idle cores, 79% of it KID's n^2 d pass (row "
+        "times in benchmarks/estimates.md). Exits 2, naming the file and the rule, for an empty "
         "file, an array with more columns than rows (it looks transposed: see --allow-wide), "
         "NaN or inf entries, or two dimensions that differ.",
     )
@@ -484,9 +484,9 @@ def build_parser() -> argparse.ArgumentParser:
         default=FIDELITY_DRAWS,
         metavar="N",
         help="precision, recall, density and coverage on a seeded subsample of at most N draws "
-        "of each file, or 'all' (their k-NN passes cost n^2 d: about 25 s at 10^4 x 2048 here, "
-        "25 times that at 5 x 10^4; a subsample's values are those of samples of N draws, "
-        "said in the notes; default: %(default)s)",
+        "of each file, or 'all' (their k-NN passes cost n^2 d: 13 s at 10^4 x 2048 on two idle "
+        "cores, about 25 times that at 5 x 10^4; a subsample's values are those of samples of "
+        "N draws, said in the notes; default: %(default)s)",
     )
     p_estimate.add_argument(
         "--model",

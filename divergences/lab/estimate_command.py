@@ -245,7 +245,7 @@ def _call(planned: _Planned) -> Row:
 
 
 #: The most draws of each file the fidelity rows take by default: their k-NN passes cost
-#: ``n^2 d`` (three Gram passes, about 25 s at 10^4 x 2048 on the project's 2-core CPU; every
+#: ``n^2 d`` (three Gram passes, 13 s at 10^4 x 2048 on the project's 2-core CPU idle; every
 #: draw of 5 x 10^4 would take about 25 times that, benchmarks/estimates.md).
 FIDELITY_DRAWS = 10_000
 
