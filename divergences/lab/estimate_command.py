@@ -15,8 +15,10 @@ subsample of at most ``w1_draws`` draws in d <= 2; above, the finite-sample lowe
 :func:`~divergences.estimate.w1_projected`), W1 from the DKW bands on the line, MMD² with
 McDiarmid's and with the normal interval (where a bandwidth is given: with the median
 heuristic's they claim nothing), KID and the Fréchet distance of the Gaussian fits on every
-draw, and the MMD permutation test of ``P == Q`` (on a seeded subsample of at most
-``mmd_draws`` draws of each file). The rows left out are listed with the
+draw, precision, recall, density and coverage (on a seeded subsample of at most
+``fidelity_draws`` draws of each file, 10^4 by default: their k-NN passes cost ``n^2 d``), the
+trained discriminator's bounds, and the MMD permutation test of ``P == Q`` (on a seeded
+subsample of at most ``mmd_draws`` draws of each file). The rows left out are listed with the
 reason, and ``rows`` chooses them. An estimator that refuses the draws (repeated points for the
 nearest-neighbour ones, too few draws) gives a row saying why, not a failed command. Where a
 row claims nothing, the table prints no value (a lone number reads as the answer), only the
@@ -27,6 +29,7 @@ from __future__ import annotations
 
 import functools
 import sys
+import threading
 import time
 import warnings
 from collections.abc import Callable
@@ -45,6 +48,7 @@ __all__ = [
     "compare_files",
     "estimate_files",
     "load_draws",
+    "planned_draws",
 ]
 
 #: The file types read, by suffix.
@@ -240,17 +244,50 @@ def _call(planned: _Planned) -> Row:
     return Row(planned.name, planned.what, result, said, "", time.perf_counter() - start)
 
 
-def _subsample(a: np.ndarray, count: int | None, rng: np.random.Generator) -> np.ndarray:
-    if count is None or a.shape[0] <= count:
+#: The most draws of each file the fidelity rows take by default: their k-NN passes cost
+#: ``n^2 d`` (three Gram passes, 13 s at 10^4 x 2048 on the project's 2-core CPU idle; every
+#: draw of 5 x 10^4 would take about 25 times that, benchmarks/estimates.md).
+FIDELITY_DRAWS = 10_000
+
+
+def planned_draws(
+    n: int,
+    m: int,
+    *,
+    w1_draws: int | None = 2000,
+    kid_draws: int | None = None,
+    mmd_draws: int | None = 5000,
+    fidelity_draws: int | None = FIDELITY_DRAWS,
+) -> dict[str, tuple[int, int]]:
+    """The draws of each file each subsampled row takes, for files of ``n`` and ``m`` draws.
+
+    A row takes every draw of a file up to its cap (``None``: no cap) and a seeded subsample of
+    the cap's size beyond it. Keys: ``"w1"``, ``"kid"``, ``"mmd"`` (the MMD rows and the test)
+    and ``"fidelity"``; FD, the W1 lower bound and the discriminator always take every draw.
+
+    Example:
+      >>> planned_draws(50_000, 50_000)["fidelity"], planned_draws(50_000, 50_000)["kid"]
+      ((10000, 10000), (50000, 50000))
+    """
+    caps = {"w1": w1_draws, "kid": kid_draws, "mmd": mmd_draws, "fidelity": fidelity_draws}
+    return {key: (_capped(n, cap), _capped(m, cap)) for key, cap in caps.items()}
+
+
+def _capped(size: int, cap: int | None) -> int:
+    return size if cap is None else min(size, cap)
+
+
+def _subsample(a: np.ndarray, count: int, rng: np.random.Generator) -> np.ndarray:
+    if a.shape[0] <= count:
         return a
     return a[np.sort(rng.choice(a.shape[0], count, replace=False))]
 
 
 def _subsamples(
-    what: str, x: np.ndarray, y: np.ndarray, count: int | None, rng: np.random.Generator
+    what: str, x: np.ndarray, y: np.ndarray, counts: tuple[int, int], rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray, str]:
-    """At most ``count`` draws of each sample, seeded, and the call ``what`` saying so if cut."""
-    xs, ys = _subsample(x, count, rng), _subsample(y, count, rng)
+    """``counts`` draws of each sample (seeded where cut), and the call ``what`` saying so if cut."""
+    xs, ys = _subsample(x, counts[0], rng), _subsample(y, counts[1], rng)
     if xs.shape[0] < x.shape[0] or ys.shape[0] < y.shape[0]:
         what += f" on a seeded subsample of {xs.shape[0]} and {ys.shape[0]} draws"
     return xs, ys, what
@@ -333,6 +370,7 @@ def estimate_files(
     w1_draws: int | None = 2000,
     kid_draws: int | None = None,
     mmd_draws: int | None = 5000,
+    fidelity_draws: int | None = FIDELITY_DRAWS,
     permutations: int = 200,
     model: str = "logistic",
     allow_wide: bool = False,
@@ -357,6 +395,10 @@ def estimate_files(
       mmd_draws: the most draws of each file the MMD rows and the test take (a seeded
         subsample beyond it, said in the row: the test's type-I error holds on any subsample of
         independent draws); ``None``: every draw.
+      fidelity_draws: the most draws of each file precision, recall, density and coverage take
+        (a seeded subsample beyond it, said in the rows and the notes: their quantities are
+        those of the subsample's k-NN balls, which move with the sample's size, so they are
+        estimates for samples of that size); ``None``: every draw.
       permutations: the MMD test's random relabellings.
       model: the trained discriminator's model (``"logistic"``, ``"mlp"`` or ``"auto"``: see
         :func:`~divergences.estimate.discriminator_bounds`); the logistic regression by
@@ -381,13 +423,27 @@ def estimate_files(
     d = x.shape[1]
     keys, skipped = _parse_rows(rows, d, bandwidth)
     rng = np.random.default_rng(seed)
-    xw, yw, w1_what = _subsamples("w1(x, y)", x, y, w1_draws, rng)
-    xk, yk, kid_what = _subsamples("kid(x, y)", x, y, kid_draws, rng)
-    xm, ym, mmd_what = _subsamples("mmd_squared(x, y", x, y, mmd_draws, rng)
+    draws = planned_draws(
+        x.shape[0], y.shape[0], w1_draws=w1_draws, kid_draws=kid_draws, mmd_draws=mmd_draws,
+        fidelity_draws=fidelity_draws,
+    )  # fmt: skip
+    xw, yw, w1_what = _subsamples("w1(x, y)", x, y, draws["w1"], rng)
+    xk, yk, kid_what = _subsamples("kid(x, y)", x, y, draws["kid"], rng)
+    xm, ym, mmd_what = _subsamples("mmd_squared(x, y", x, y, draws["mmd"], rng)
+    xf, yf, fidelity_what = _subsamples(
+        "fidelity_diversity(real=x, generated=y)", x, y, draws["fidelity"], rng
+    )
     given = "" if bandwidth is None else f", bandwidth={bandwidth:g}"
     test_what = "mmd_test(x, y" + mmd_what[len("mmd_squared(x, y") :]
     kw: dict[str, Any] = {"level": level}
     notes: list[str] = []
+    if "fidelity" in keys and "subsample" in fidelity_what:
+        notes.append(
+            "precision, recall, density and coverage on the subsample (--fidelity-draws all "
+            "takes every draw, at n^2 d): each interval covers a quantity of the subsample's "
+            "k-NN balls, which shrink as n grows, so these are the measures of samples of that "
+            "size, not of every draw"
+        )
     plan = {
         "kl": [
             _Planned("kl", "KL(P || Q)", "kl(x, y)", lambda: estimate.kl(x, y, seed=seed, **kw)),
@@ -429,8 +485,8 @@ def estimate_files(
             )
         ],
         "fidelity": [
-            _Planned("fidelity", name, "fidelity_diversity(real=x, generated=y)", part)
-            for name, part in _fidelity_rows(x, y, level)
+            _Planned("fidelity", name, fidelity_what, part)
+            for name, part in _fidelity_rows(xf, yf, level)
         ],
         "discriminator": [
             _Planned("discriminator", name, f"discriminator_bounds(x, y, model={model!r})", part)
@@ -569,11 +625,28 @@ def _run(todo: list[_Planned], progress: bool) -> list[Row]:
     """Each planned row in turn, timed, with a progress bar on stderr where asked."""
     bar = _progress(len(todo), progress)
     done: list[Row] = []
+    stop = threading.Event()
+    ticks = threading.Thread(target=_tick, args=(bar, stop), daemon=True)
+    if progress:
+        ticks.start()
     try:
         for planned in todo:
             bar.set_description_str(planned.name)
             done.append(_call(planned))
             bar.update(1)
     finally:
+        stop.set()
+        if progress:
+            ticks.join()
         bar.close()
     return done
+
+
+#: Seconds between two redraws of the progress bar while a row runs.
+TICK_SECONDS = 1.0
+
+
+def _tick(bar: Any, stop: threading.Event) -> None:
+    """Redraws ``bar`` every :data:`TICK_SECONDS` until ``stop``: a long row's time moves on it."""
+    while not stop.wait(TICK_SECONDS):
+        bar.refresh()

@@ -427,3 +427,46 @@ def test_a_reference_file_stands_for_the_reference_draws_in_fd(tmp_path, capsys)
         whole = dv.estimate.frechet_difference(r, a, b, seed=2).difference.value
     assert rows["FD(A, R) - FD(B, R)"]["value"] == pytest.approx(whole, rel=1e-9)
     assert "needs the reference's draws" in rows["KID(A, R) - KID(B, R)"]["error"]
+
+
+def test_the_plan_caps_the_fidelity_rows_by_size_and_keeps_kid_and_fd_on_every_draw() -> None:
+    from divergences.lab.estimate_command import FIDELITY_DRAWS, planned_draws
+
+    big = planned_draws(50_000, 40_000)
+    assert big["fidelity"] == (FIDELITY_DRAWS, FIDELITY_DRAWS) and big["kid"] == (50_000, 40_000)
+    assert big["w1"] == (2000, 2000) and big["mmd"] == (5000, 5000)
+    assert planned_draws(8000, 300)["fidelity"] == (8000, 300)  # under the cap: every draw
+    every = planned_draws(50_000, 40_000, fidelity_draws=None, kid_draws=100)
+    assert every["fidelity"] == (50_000, 40_000) and every["kid"] == (100, 100)
+
+
+def test_the_fidelity_rows_on_a_seeded_subsample_say_so_once_with_what_it_measures(  # type: ignore[no-untyped-def]
+    tmp_path, capsys
+) -> None:
+    xp, yp, x, y = _pair(tmp_path, 3, n=120, m=90)
+    doc = _json(capsys, xp, yp, "--rows", "fidelity", "--fidelity-draws", "60", "--seed", "3")
+    rng = np.random.default_rng(3)  # the only cut: W1, KID and MMD take every draw here
+    xf = x[np.sort(rng.choice(120, 60, replace=False))]
+    yf = y[np.sort(rng.choice(90, 60, replace=False))]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NoCoverageWarning)
+        both = dv.estimate.fidelity_diversity(real=xf, generated=yf)
+    rows = {e["name"]: e for e in doc["estimates"]}
+    recall = rows["recall(real P, generated Q)"]
+    assert (recall["n"], recall["m"]) == (60, 60) and recall["value"] == both.recall.value
+    assert "seeded subsample of 60 and 60 draws" in recall["estimator"]
+    assert any("samples of that size" in note for note in doc["notes"])
+    main(["estimate", xp, yp, "--rows", "fidelity", "--fidelity-draws", "60", "--no-progress"])
+    out = capsys.readouterr().out
+    assert out.count("(--fidelity-draws)") == 1  # four rows, one call: one line
+
+
+def test_the_progress_bar_is_redrawn_while_a_long_row_runs(monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    import time
+
+    from divergences.lab import estimate_command as ec
+
+    monkeypatch.setattr(ec, "TICK_SECONDS", 0.01)
+    slow = ec._Planned("kid", "a slow row", "sleep", lambda: time.sleep(0.3) or 1.0)
+    assert ec._run([slow], progress=True)[0].result == 1.0
+    assert capsys.readouterr().err.count("a slow row") >= 5  # redrawn (2 without), not frozen
