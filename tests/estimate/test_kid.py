@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from divergences.estimate import NoCoverageWarning, kid
-from divergences.estimate._src import kernel_sums
+from divergences.estimate._src import kernel_interval, kernel_sums
 from divergences.estimate._src.kid import _cubic_sums
 from divergences.testing.coverage_laws import kid_of_gaussians
 
@@ -67,7 +67,7 @@ def test_variance_matches_a_loop_over_the_kernel_matrices() -> None:
     f = [(kxx[i].sum() - kxx[i, i]) / 10 - kxy[i].mean() for i in range(11)]
     g = [(kyy[j].sum() - kyy[j, j]) / 12 - kxy[:, j].mean() for j in range(13)]
     expected = 4 * np.var(f, ddof=1) / 11 + 4 * np.var(g, ddof=1) / 13
-    assert kernel_sums.first_order_variance(rows, 11, 13) == pytest.approx(expected, rel=1e-10)
+    assert kernel_interval.first_order_variance(rows, 11, 13) == pytest.approx(expected, rel=1e-10)
 
 
 @pytest.mark.parametrize(("delta", "scale"), [(1.0, 1.0), (0.0, 1.5), (2.0, 0.7)])
@@ -214,7 +214,7 @@ def test_kid_is_finite_ordered_and_0_on_identical_samples(
         assert est.lower_bound == 0.0
     sums, cube = _cubic_sums(x, y, np.arange(len(x))[None, :])
     assert math.isfinite(sums.stats[0] * cube) and math.isfinite(sums.error * cube)
-    variance = kernel_sums.first_order_variance(sums.rows, len(x), len(y))
+    variance = kernel_interval.first_order_variance(sums.rows, len(x), len(y))
     assert math.isfinite(variance) and variance >= 0.0
 
 
