@@ -50,15 +50,20 @@ load_profile()
 
 
 #: The docstrings' examples that train networks (the critics and the training lab): a few
-#: seconds to half a minute each, compiling the training steps. Run by the slow tier.
-_TRAINING_DOCTESTS = ("divergences.lab.critics.", "divergences.lab.training.")
+#: seconds to half a minute each, compiling the training steps; and the subnormal emulation's,
+#: which evaluates every operation in NumPy (seconds). Run by the slow tier.
+_SLOW_DOCTESTS = (
+    "divergences.lab.critics.",
+    "divergences.lab.training.",
+    "divergences.testing.gradual_underflow",
+)
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Marks the doctests of :data:`_TRAINING_DOCTESTS` ``slow``, like the training tests."""
+    """Marks the doctests of :data:`_SLOW_DOCTESTS` ``slow``."""
     for item in items:
-        if isinstance(item, DoctestItem) and item.name.startswith(_TRAINING_DOCTESTS):
+        if isinstance(item, DoctestItem) and item.name.startswith(_SLOW_DOCTESTS):
             item.add_marker(pytest.mark.slow)
 
 

@@ -77,6 +77,8 @@ def test_infinite_for_disjoint_supports(pq) -> None:
     assert float(chi_jit(*pq)) == math.inf
 
 
+# In the slow tier: the zero-mass gradient convention is the shared terms' (test_terms.py, test_kl.py).
+@pytest.mark.slow
 def test_gradient() -> None:
     """Gradient."""
     # The derivative of sum (p - q)^2 / q as a function on R^n (that of sum p^2 / q - 1 differs

@@ -87,6 +87,8 @@ def test_cross_entropy_is_infinite_where_q_misses_p() -> None:
     assert float(ce_jit(np.array([0.5, 0.5]), np.array([1.0, 0.0]))) == math.inf
 
 
+# In the slow tier: the zero-mass gradient convention is the shared terms' (test_terms.py, test_kl.py).
+@pytest.mark.slow
 def test_gradients_inside_the_simplex() -> None:
     np.testing.assert_allclose(
         jax.grad(dv.entropy)(P_IN), -np.log(P_IN) - 1, **tolerance("float64")
@@ -112,6 +114,8 @@ def test_gradient_convention_at_zero_mass() -> None:
     np.testing.assert_array_equal(gp[Q_ZERO == 0], 0.0)
 
 
+# In the slow tier: the zero-mass gradient convention is the shared terms' (test_terms.py, test_kl.py).
+@pytest.mark.slow
 def test_cross_entropy_gradient_at_the_boundary_matches_one_sided_differences() -> None:
     # Moving mass onto a point where p_i = 0 < q_i: the one-sided difference quotient along the
     # feasible direction v equals grad . v (the function is linear in p, so exactly).

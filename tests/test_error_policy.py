@@ -20,7 +20,7 @@ import pytest
 
 import divergences as dv
 from divergences.testing import tolerance
-from tests.helpers import quick_only
+from tests.helpers import SLOW, quick_only
 
 G = dv.generators
 GOOD = np.array([0.5, 0.5])
@@ -182,17 +182,22 @@ def test_the_table_covers_every_public_function_outside_w1() -> None:
     assert sum(len(cases) for cases in BY_FUNCTION.values()) == len(CASES)  # no group lost
 
 
-def _one_generator(function: str) -> bool:
-    """Whether ``function``'s table is run by the quick tier.
+#: The tables the quick tier runs under checked jit: KL's masses, the Gaussian family's moments,
+#: a critic on a bounded domain (variational_bound by total variation), the optimal critic, the
+#: discriminator of gan_value and a generator without its slope, with every function's base. Every
+#: table runs the same comparison, each case its own program: the others in the slow tier.
+QUICK_TABLES = {
+    "kl", "kl_mvn", "variational_bound[total variation]-t", "optimal_critic", "gan_value-d",
+    "f_divergence-callable-without-slope",
+}  # fmt: skip
 
-    f_divergence's by KL, variational_bound's by KL and total variation (a bounded domain): the
-    other generators' tables are checked by the same code, each its own program, in the slow tier.
-    """
-    generator = function.partition("[")[2].partition("]")[0]
-    return generator in ("", "KL") or function == "variational_bound[total variation]-t"
+
+def _quick_table(function: str) -> bool:
+    """Whether ``function``'s table is run by the quick tier (see :data:`QUICK_TABLES`)."""
+    return function in QUICK_TABLES or function.endswith("-base")
 
 
-@pytest.mark.parametrize("function", quick_only(BY_FUNCTION, _one_generator))
+@pytest.mark.parametrize("function", quick_only(BY_FUNCTION, _quick_table))
 def test_checked_jit_raises_what_eager_raises(function: str) -> None:
     for case, fn, args in BY_FUNCTION[function]:
         eager = _error(fn, args)
@@ -210,9 +215,18 @@ def test_checked_jit_raises_what_eager_raises(function: str) -> None:
     ("fn", "args"),
     [
         (dv.kl, (GOOD, GOOD)),
-        (lambda p, q, b: dv.js_distance(p, q, base=b), (GOOD, GOOD, np.asarray(2.0))),
-        (lambda p, q, t: dv.variational_bound(p, q, t, G.TOTAL_VARIATION), (GOOD, GOOD, GOOD)),
-        (dv.kl_mvn, (np.zeros(2), np.eye(2), np.ones(2), np.eye(2))),
+        # The others in the slow tier: each its own program, through the same checks.
+        *(
+            pytest.param(*case, marks=SLOW)
+            for case in [
+                (lambda p, q, b: dv.js_distance(p, q, base=b), (GOOD, GOOD, np.asarray(2.0))),
+                (
+                    lambda p, q, t: dv.variational_bound(p, q, t, G.TOTAL_VARIATION),
+                    (GOOD, GOOD, GOOD),
+                ),
+                (dv.kl_mvn, (np.zeros(2), np.eye(2), np.ones(2), np.eye(2))),
+            ]
+        ),
     ],
 )
 def test_checked_jit_passes_valid_input(fn, args) -> None:

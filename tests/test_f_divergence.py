@@ -20,7 +20,7 @@ import divergences as dv
 from divergences import testing as dvt
 from divergences._src.f_divergence import _value_range
 from divergences.testing import tolerance
-from tests.helpers import assert_leq, mp_js, mp_kl, mp_total_variation
+from tests.helpers import SLOW, assert_leq, mp_js, mp_kl, mp_total_variation, quick_only
 
 G = dv.generators
 GENS = list(G.GENERATORS.values())
@@ -205,7 +205,12 @@ ABOVE_D_F = [
 ]
 
 
-@pytest.mark.parametrize(("g", "dtype", "p", "q", "exact"), ABOVE_D_F, ids=["RKL", "TV", "JS"])
+# Quick: the reverse KL's case; TV's (float32) and JS's in the slow tier.
+@pytest.mark.parametrize(
+    ("g", "dtype", "p", "q", "exact"),
+    [ABOVE_D_F[0], *(pytest.param(*case, marks=SLOW) for case in ABOVE_D_F[1:])],
+    ids=["RKL", "TV", "JS"],
+)
 def test_variational_bound_at_the_optimal_critic_is_not_above_d_f(g, dtype, p, q, exact) -> None:
     # It was 4.9e3 ulp above the reverse KL (float64) and 2.8e3 above TV (float32); held at the
     # relatively accurate D_f, it passes the exact one by that kernel's few ulp at most, and never
@@ -229,7 +234,7 @@ def test_variational_bound_at_the_optimal_critic_never_exceeds_d_f(dtype, data) 
         assert_leq(bound, float(F_JIT[g](p, q)), kind=f"backend_{np.dtype(dtype).name}")
 
 
-@pytest.mark.parametrize("g", GENS, ids=IDS)
+@pytest.mark.parametrize("g", quick_only(GENS, lambda g: g is G.KL), ids=IDS)
 def test_variational_bound_is_tight_where_q_is_below_eps_p(g) -> None:
     # (Neyman's T* = 1 - (q/p)^2 at the third point is beyond the float range: see below.)
     p, q = np.array([0.5, 0.5 - 1e-300, 1e-300]), np.array([1e-300, 0.5, 0.5 - 1e-300])
@@ -314,7 +319,9 @@ def test_no_overflow_at_ratios_near_the_largest_float(g, p, q, expected) -> None
         np.testing.assert_allclose(value, expected, **tolerance("float64"))
 
 
-@pytest.mark.parametrize("g", GENS, ids=IDS)
+# Quick: KL, the generator whose sum is certified (every generator runs the same kernel; each its
+# own program, the others in the slow tier).
+@pytest.mark.parametrize("g", quick_only(GENS, lambda g: g is G.KL), ids=IDS)
 @given(pq=dvt.pmf_pairs(SIZES))
 def test_matches_a_50_digit_reference(g, pq) -> None:
     # Small Dirichlet concentrations, masses spanning 300 orders of magnitude, near-identical
@@ -329,10 +336,10 @@ def test_matches_a_50_digit_reference(g, pq) -> None:
         np.testing.assert_allclose(value, expected, **tolerance("float64"))
 
 
-# Quick: KL, whose range was lost; every generator's in the slow tier.
-@pytest.mark.parametrize(
-    "g", [g if g is G.KL else pytest.param(g, marks=pytest.mark.slow) for g in GENS], ids=IDS
-)
+# In the slow tier, every generator: the quick tier batches f_divergence by KL in
+# test_transformations.py (this test is the cached range's regression).
+@pytest.mark.slow
+@pytest.mark.parametrize("g", GENS, ids=IDS)
 def test_vmap_gives_the_batched_values(g) -> None:
     # The range [f(1), f(0) + slope] is cached per generator: computed first under vmap, KL's
     # was lost to the batch trace (f(1) read as -inf), and every later KL value was -inf.
@@ -362,7 +369,11 @@ def _centred_reference(g, p, q) -> mp.mpf:
     return total
 
 
-@pytest.mark.parametrize("g", [G.KL, G.REVERSE_KL, G.JENSEN_SHANNON], ids=["KL", "RKL", "JS"])
+@pytest.mark.parametrize(
+    "g",
+    quick_only([G.KL, G.REVERSE_KL, G.JENSEN_SHANNON], lambda g: g is G.KL),
+    ids=["KL", "RKL", "JS"],
+)
 def test_the_log_generators_are_as_accurate_as_their_named_functions(g) -> None:
     # Each term p log(p/q) summed by itself lost 13 (KL), 23 (reverse KL) and 41 (JS) ulp here
     # where kl and js_divergence, by the certified sums, are within 2: the table now sums them
@@ -702,6 +713,12 @@ def _exact_critic_partials(g, p, q, t) -> tuple[np.ndarray, np.ndarray]:
     return dp, dq
 
 
+# float32's twin (its own programs) in the slow tier.
+@pytest.mark.parametrize(
+    "dtype",
+    quick_only([np.float64, np.float32], lambda d: d is np.float64),
+    ids=["float64", "float32"],
+)
 def test_optimal_critic_derivative_is_exact_and_finite(dtype) -> None:
     # JAX's rules through f'((p + o)/(q + o)) gave inf and NaN here (1/u^2 overflows, the clamps'
     # selects pass 0 * inf), where T* and its exact derivative are finite.
@@ -755,6 +772,8 @@ def test_gradient_of_the_bound_at_the_optimal_critic_is_that_of_the_divergence(g
         np.testing.assert_allclose(gq[both], fq[both], **tolerance("gradient"))
 
 
+# In the slow tier: the named generators' exact derivative stays quick.
+@pytest.mark.slow
 def test_own_generator_critic_derivative_is_exact() -> None:
     # A generator of your own (here copies of the table's) has f'' by JAX's rules through its
     # derivative; at ordinary masses it is exact too, with the conventions at zero mass.

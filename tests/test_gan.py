@@ -113,6 +113,8 @@ def test_value_conventions() -> None:
     assert float(dv.gan_value(p, q, np.array([1.0, 1.0, 0.0]))) == -math.inf
 
 
+# In the slow tier: the zero-mass gradient convention is the shared terms' (test_terms.py, test_kl.py).
+@pytest.mark.slow
 def test_gradient_in_d_vanishes_at_the_optimum() -> None:
     # dV/dd_i = p_i / d_i - q_i / (1 - d_i) = 0 at d_i = p_i / (p_i + q_i).
     d = dv.optimal_discriminator(P_IN, Q_IN)
@@ -304,7 +306,8 @@ NEAR_DISJOINT = [
         np.float64,
         marks=SLOW,
     ),
-    ([1.0, 0.0], [1e-6, 1 - 1e-6], np.float32),
+    # float32's own program, in the slow tier.
+    pytest.param([1.0, 0.0], [1e-6, 1 - 1e-6], np.float32, marks=SLOW),
     pytest.param(
         [1.0, 0.0, 0.0, 0.0],
         [2.0**-30, 0.0, 1 - 2.0**-24, 2.0**-24 - 2.0**-30],

@@ -191,7 +191,8 @@ def _commuting_fd_mpmath(m1, a, m2, b) -> float:
         return float(means + roots)
 
 
-@pytest.mark.parametrize("x64", [False, True])
+# x64 off (its own programs) in the slow tier.
+@pytest.mark.parametrize("x64", [pytest.param(False, marks=pytest.mark.slow), True])
 def test_frechet_distance_keeps_relative_accuracy_on_float32_whatever_x64(x64: bool) -> None:
     # In float32 arithmetic the traces (about 1.3 d) cancel to 1e-5 of themselves: the float32
     # formula was off by percents (+15% on Inception statistics), and x64 on and off disagreed.

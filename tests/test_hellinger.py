@@ -78,6 +78,8 @@ def test_le_cam_inequalities(pq) -> None:
     assert_leq(tv, h * math.sqrt(2 - h**2))
 
 
+# In the slow tier: the zero-mass gradient convention is the shared terms' (test_terms.py, test_kl.py).
+@pytest.mark.slow
 def test_gradient_inside_and_at_zero_mass() -> None:
     # d H / d p_i = (sqrt p_i - sqrt q_i) / (4 H sqrt p_i) inside the simplex.
     h = float(dv.hellinger(P_IN, Q_IN))

@@ -48,6 +48,8 @@ def test_every_result_with_ends_uses_the_names_and_the_test() -> None:
     assert exact.contains(5) and not exact.contains(5.000000000000001)
 
 
+# In the slow tier: test_auto.py runs w1_primal's methods eagerly and under jit and vmap.
+@pytest.mark.slow
 def test_w1_primal_contains_its_value_eagerly_and_under_jit_and_vmap() -> None:
     x = jnp.array([[0.0], [1.0], [3.0]])
     y = jnp.array([[0.5], [2.0], [2.5]])

@@ -172,12 +172,9 @@ def test_gradient_convention_at_zero_mass() -> None:
     )
 
 
-# The plain call in the slow tier: its sum and that sum's derivative are the same jitted kernel.
-@pytest.mark.parametrize(
-    "fn",
-    [pytest.param(dv.js_distance, marks=pytest.mark.slow), jax.jit(dv.js_distance)],
-    ids=["plain", "jit"],
-)
+# In the slow tier (the plain call and the jitted one: the same kernel).
+@pytest.mark.slow
+@pytest.mark.parametrize("fn", [dv.js_distance, jax.jit(dv.js_distance)], ids=["plain", "jit"])
 def test_distance_gradient_at_equality_is_zero(fn) -> None:
     # sqrt has no derivative at 0: the subgradient 0 is returned, never NaN.
     gp, gq = jax.grad(fn, argnums=(0, 1))(P_ZERO, P_ZERO)

@@ -21,7 +21,12 @@ from divergences.lab.continuous_curves import (
 )
 from divergences.lab.critics import critic_sweep, plot_critic_sweep
 from divergences.lab.divergence_curves import QUANTITIES, sweep, write_csv
-from divergences.lab.estimate_command import ROW_KEYS, compare_files, estimate_files
+from divergences.lab.estimate_command import (
+    FIDELITY_DRAWS,
+    ROW_KEYS,
+    compare_files,
+    estimate_files,
+)
 from divergences.lab.estimate_report import format_table, to_json
 from divergences.lab.proof_files import ProofFileError
 from divergences.lab.tour import format_tour, tour
@@ -227,6 +232,7 @@ def _cmd_estimate(args: argparse.Namespace) -> int:
         w1_draws=args.w1_draws,
         kid_draws=args.kid_draws,
         mmd_draws=args.mmd_draws,
+        fidelity_draws=args.fidelity_draws,
         permutations=args.permutations,
         model=args.model,
         allow_wide=args.allow_wide,
@@ -387,11 +393,14 @@ def build_parser() -> argparse.ArgumentParser:
         "in d <= 2, a finite-sample lower bound above; DKW's bands on the line), MMD^2 with "
         "McDiarmid's and with the normal interval (given --bandwidth), KID, and the Frechet distance of the "
         "Gaussian fits (FD: its bias-corrected value and interval, beside the plug-in FID "
-        "papers print), precision, recall, density and coverage (X the real draws, Y the "
-        "generated ones), in d >= 3 the held-out JS, TV and KL lower bounds of a trained "
+        "papers print; KID and FD on every draw), precision, recall, density and coverage (X "
+        "the real draws, Y the generated ones; on a seeded subsample of 10^4 draws a file "
+        "beyond that, said in the notes: --fidelity-draws), in d >= 3 the held-out JS, TV and KL lower bounds of a trained "
         "discriminator, then the MMD permutation test's and the classifier test's p-values. Rows that claim nothing are "
         "printed without a value; rows left out are listed with the reason (--rows runs "
-        "them). Progress goes to stderr. Exits 2, naming the file and the rule, for an empty "
+        "them). Progress goes to stderr. At 5 x 10^4 draws a file in 2048 dimensions the "
+        "default rows took 4.7 minutes on two idle cores, 79% of it KID's n^2 d pass (row "
+        "times in benchmarks/estimates.md). Exits 2, naming the file and the rule, for an empty "
         "file, an array with more columns than rows (it looks transposed: see --allow-wide), "
         "NaN or inf entries, or two dimensions that differ.",
     )
@@ -417,8 +426,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--seed",
         type=_at_least(0),
         default=0,
-        help="seed of the random splits, the W1 and KID subsamples and the test (default: "
-        "%(default)s)",
+        help="seed of the random splits, the subsamples and the test (default: %(default)s)",
     )
     p_estimate.add_argument(
         "--json",
@@ -469,6 +477,16 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="the MMD rows and the test on a seeded subsample of at most N draws of each file, "
         "or 'all' (its relabellings cost (n + m)^2 d each; default: %(default)s)",
+    )
+    p_estimate.add_argument(
+        "--fidelity-draws",
+        type=_draws,
+        default=FIDELITY_DRAWS,
+        metavar="N",
+        help="precision, recall, density and coverage on a seeded subsample of at most N draws "
+        "of each file, or 'all' (their k-NN passes cost n^2 d: 13 s at 10^4 x 2048 on two idle "
+        "cores, about 25 times that at 5 x 10^4; a subsample's values are those of samples of "
+        "N draws, said in the notes; default: %(default)s)",
     )
     p_estimate.add_argument(
         "--model",

@@ -15,8 +15,10 @@ subsample of at most ``w1_draws`` draws in d <= 2; above, the finite-sample lowe
 :func:`~divergences.estimate.w1_projected`), W1 from the DKW bands on the line, MMD² with
 McDiarmid's and with the normal interval (where a bandwidth is given: with the median
 heuristic's they claim nothing), KID and the Fréchet distance of the Gaussian fits on every
-draw, and the MMD permutation test of ``P == Q`` (on a seeded subsample of at most
-``mmd_draws`` draws of each file). The rows left out are listed with the
+draw, precision, recall, density and coverage (on a seeded subsample of at most
+``fidelity_draws`` draws of each file, 10^4 by default: their k-NN passes cost ``n^2 d``), the
+trained discriminator's bounds, and the MMD permutation test of ``P == Q`` (on a seeded
+subsample of at most ``mmd_draws`` draws of each file). The rows left out are listed with the
 reason, and ``rows`` chooses them. An estimator that refuses the draws (repeated points for the
 nearest-neighbour ones, too few draws) gives a row saying why, not a failed command. Where a
 row claims nothing, the table prints no value (a lone number reads as the answer), only the
@@ -27,6 +29,7 @@ from __future__ import annotations
 
 import functools
 import sys
+import threading
 import time
 import warnings
 from collections.abc import Callable
@@ -37,6 +40,7 @@ import numpy as np
 
 from divergences import estimate
 from divergences.estimate import Estimate, TwoSampleTest
+from divergences.lab.draw_files import load_any, load_draws
 
 __all__ = [
     "ROW_KEYS",
@@ -45,10 +49,8 @@ __all__ = [
     "compare_files",
     "estimate_files",
     "load_draws",
+    "planned_draws",
 ]
-
-#: The file types read, by suffix.
-SUFFIXES = (".npy", ".csv")
 
 
 class Row(NamedTuple):
@@ -92,66 +94,6 @@ class Report(NamedTuple):
     tests: tuple[Row, ...]
     skipped: tuple[tuple[str, str, str], ...]
     notes: tuple[str, ...] = ()
-
-
-def _read(path: Path) -> np.ndarray:
-    """The array stored in ``path``, a ``.npy`` or ``.csv`` file (a CSV as a 2-D array)."""
-    suffix = path.suffix.lower()
-    if suffix not in SUFFIXES:
-        raise ValueError(
-            f"{path}: only .npy and .csv files (numbers separated by commas) are read, "
-            f"got a {suffix or 'file without a suffix'}"
-        )
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such file")
-    if path.stat().st_size == 0:
-        raise ValueError(f"{path}: is empty (0 bytes): it holds no draws; write the array again")
-    try:
-        if suffix == ".npy":
-            return np.load(path, allow_pickle=False)
-        return np.loadtxt(path, delimiter=",", ndmin=2)
-    except (ValueError, EOFError, OSError) as exc:  # a truncated .npy is an EOFError
-        raise ValueError(
-            f"{path}: cannot be read as an array of numbers ({type(exc).__name__}: "
-            f"{exc or 'the file ends early'})"
-        ) from None
-
-
-def load_draws(path: str | Path, *, allow_wide: bool = False) -> tuple[np.ndarray, str]:
-    """The draws stored in ``path`` as a float64 ``(n, d)`` array, and how they were read.
-
-    Raises:
-      ValueError: naming the file, where its suffix is neither ``.npy`` nor ``.csv``, it cannot
-        be read as numbers, it holds no draw, has more than two axes, holds NaN or inf, or has
-        more coordinates than draws (unless ``allow_wide``).
-      FileNotFoundError: where it does not exist.
-    """
-    path = Path(path)
-    raw = _read(path)
-    if raw.dtype == bool or np.iscomplexobj(raw) or not np.issubdtype(raw.dtype, np.number):
-        raise ValueError(f"{path}: must hold real numbers (draws), got dtype {raw.dtype}")
-    if raw.ndim not in (1, 2) or raw.size == 0:
-        raise ValueError(
-            f"{path}: must hold an array of shape (n, d) (one draw a row) or (n,) (draws on "
-            f"the line), got shape {raw.shape}"
-        )
-    draws = raw.astype(np.float64).reshape(raw.shape[0], -1)
-    bad = int(np.count_nonzero(~np.isfinite(draws).all(axis=1)))
-    if bad:
-        raise ValueError(
-            f"{path}: draws must be finite: {bad} of its {draws.shape[0]} rows hold NaN or inf; "
-            f"remove them (or impute them) first"
-        )
-    n, d = draws.shape
-    if raw.ndim == 1:
-        return draws, f"{n} draws on the line (a 1-D array: one number a draw)"
-    if d > n and not allow_wide:
-        raise ValueError(
-            f"{path}: shape {raw.shape} has more coordinates ({d}) than draws ({n}), so it looks "
-            f"transposed: the draws must be its rows; save its transpose, or pass --allow-wide "
-            f"to read it as {n} draws in {d} dimensions"
-        )
-    return draws, f"{n} draws in {d} dimension{'s' if d > 1 else ''}"
 
 
 #: The rows ``--rows`` names, in the order printed: each a quantity of the two laws, or a test.
@@ -240,17 +182,50 @@ def _call(planned: _Planned) -> Row:
     return Row(planned.name, planned.what, result, said, "", time.perf_counter() - start)
 
 
-def _subsample(a: np.ndarray, count: int | None, rng: np.random.Generator) -> np.ndarray:
-    if count is None or a.shape[0] <= count:
+#: The most draws of each file the fidelity rows take by default: their k-NN passes cost
+#: ``n^2 d`` (three Gram passes, 13 s at 10^4 x 2048 on the project's 2-core CPU idle; every
+#: draw of 5 x 10^4 would take about 25 times that, benchmarks/estimates.md).
+FIDELITY_DRAWS = 10_000
+
+
+def planned_draws(
+    n: int,
+    m: int,
+    *,
+    w1_draws: int | None = 2000,
+    kid_draws: int | None = None,
+    mmd_draws: int | None = 5000,
+    fidelity_draws: int | None = FIDELITY_DRAWS,
+) -> dict[str, tuple[int, int]]:
+    """The draws of each file each subsampled row takes, for files of ``n`` and ``m`` draws.
+
+    A row takes every draw of a file up to its cap (``None``: no cap) and a seeded subsample of
+    the cap's size beyond it. Keys: ``"w1"``, ``"kid"``, ``"mmd"`` (the MMD rows and the test)
+    and ``"fidelity"``; FD, the W1 lower bound and the discriminator always take every draw.
+
+    Example:
+      >>> planned_draws(50_000, 50_000)["fidelity"], planned_draws(50_000, 50_000)["kid"]
+      ((10000, 10000), (50000, 50000))
+    """
+    caps = {"w1": w1_draws, "kid": kid_draws, "mmd": mmd_draws, "fidelity": fidelity_draws}
+    return {key: (_capped(n, cap), _capped(m, cap)) for key, cap in caps.items()}
+
+
+def _capped(size: int, cap: int | None) -> int:
+    return size if cap is None else min(size, cap)
+
+
+def _subsample(a: np.ndarray, count: int, rng: np.random.Generator) -> np.ndarray:
+    if a.shape[0] <= count:
         return a
     return a[np.sort(rng.choice(a.shape[0], count, replace=False))]
 
 
 def _subsamples(
-    what: str, x: np.ndarray, y: np.ndarray, count: int | None, rng: np.random.Generator
+    what: str, x: np.ndarray, y: np.ndarray, counts: tuple[int, int], rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray, str]:
-    """At most ``count`` draws of each sample, seeded, and the call ``what`` saying so if cut."""
-    xs, ys = _subsample(x, count, rng), _subsample(y, count, rng)
+    """``counts`` draws of each sample (seeded where cut), and the call ``what`` saying so if cut."""
+    xs, ys = _subsample(x, counts[0], rng), _subsample(y, counts[1], rng)
     if xs.shape[0] < x.shape[0] or ys.shape[0] < y.shape[0]:
         what += f" on a seeded subsample of {xs.shape[0]} and {ys.shape[0]} draws"
     return xs, ys, what
@@ -333,6 +308,7 @@ def estimate_files(
     w1_draws: int | None = 2000,
     kid_draws: int | None = None,
     mmd_draws: int | None = 5000,
+    fidelity_draws: int | None = FIDELITY_DRAWS,
     permutations: int = 200,
     model: str = "logistic",
     allow_wide: bool = False,
@@ -357,6 +333,10 @@ def estimate_files(
       mmd_draws: the most draws of each file the MMD rows and the test take (a seeded
         subsample beyond it, said in the row: the test's type-I error holds on any subsample of
         independent draws); ``None``: every draw.
+      fidelity_draws: the most draws of each file precision, recall, density and coverage take
+        (a seeded subsample beyond it, said in the rows and the notes: their quantities are
+        those of the subsample's k-NN balls, which move with the sample's size, so they are
+        estimates for samples of that size); ``None``: every draw.
       permutations: the MMD test's random relabellings.
       model: the trained discriminator's model (``"logistic"``, ``"mlp"`` or ``"auto"``: see
         :func:`~divergences.estimate.discriminator_bounds`); the logistic regression by
@@ -381,13 +361,27 @@ def estimate_files(
     d = x.shape[1]
     keys, skipped = _parse_rows(rows, d, bandwidth)
     rng = np.random.default_rng(seed)
-    xw, yw, w1_what = _subsamples("w1(x, y)", x, y, w1_draws, rng)
-    xk, yk, kid_what = _subsamples("kid(x, y)", x, y, kid_draws, rng)
-    xm, ym, mmd_what = _subsamples("mmd_squared(x, y", x, y, mmd_draws, rng)
+    draws = planned_draws(
+        x.shape[0], y.shape[0], w1_draws=w1_draws, kid_draws=kid_draws, mmd_draws=mmd_draws,
+        fidelity_draws=fidelity_draws,
+    )  # fmt: skip
+    xw, yw, w1_what = _subsamples("w1(x, y)", x, y, draws["w1"], rng)
+    xk, yk, kid_what = _subsamples("kid(x, y)", x, y, draws["kid"], rng)
+    xm, ym, mmd_what = _subsamples("mmd_squared(x, y", x, y, draws["mmd"], rng)
+    xf, yf, fidelity_what = _subsamples(
+        "fidelity_diversity(real=x, generated=y)", x, y, draws["fidelity"], rng
+    )
     given = "" if bandwidth is None else f", bandwidth={bandwidth:g}"
     test_what = "mmd_test(x, y" + mmd_what[len("mmd_squared(x, y") :]
     kw: dict[str, Any] = {"level": level}
     notes: list[str] = []
+    if "fidelity" in keys and "subsample" in fidelity_what:
+        notes.append(
+            "precision, recall, density and coverage on the subsample (--fidelity-draws all "
+            "takes every draw, at n^2 d): each interval covers a quantity of the subsample's "
+            "k-NN balls, which shrink as n grows, so these are the measures of samples of that "
+            "size, not of every draw"
+        )
     plan = {
         "kl": [
             _Planned("kl", "KL(P || Q)", "kl(x, y)", lambda: estimate.kl(x, y, seed=seed, **kw)),
@@ -429,8 +423,8 @@ def estimate_files(
             )
         ],
         "fidelity": [
-            _Planned("fidelity", name, "fidelity_diversity(real=x, generated=y)", part)
-            for name, part in _fidelity_rows(x, y, level)
+            _Planned("fidelity", name, fidelity_what, part)
+            for name, part in _fidelity_rows(xf, yf, level)
         ],
         "discriminator": [
             _Planned("discriminator", name, f"discriminator_bounds(x, y, model={model!r})", part)
@@ -498,7 +492,7 @@ def compare_files(
     Returns:
       A :class:`Report` whose rows are FD(A, R), FD(B, R) and the two differences.
     """
-    r, r_read = _load_any(reference_path, allow_wide)
+    r, r_read = load_any(reference_path, allow_wide)
     a, a_read = load_draws(a_path, allow_wide=allow_wide)
     b, b_read = load_draws(b_path, allow_wide=allow_wide)
     d = r.subsample.shape[1] if isinstance(r, estimate.Reference) else r.shape[1]
@@ -555,25 +549,32 @@ def compare_files(
     )
 
 
-def _load_any(path: str | Path, allow_wide: bool) -> tuple[Any, str]:
-    """Draws (``.npy``, ``.csv``) or a reference's statistics (``.npz``), and how they were read."""
-    if Path(path).suffix.lower() == ".npz":
-        ref = estimate.load_reference(path)
-        if ref.size:
-            return ref, f"a reference's statistics of {ref.size} draws (.npz)"
-        return ref, "a published mean and covariance (.npz): the plug-in FD alone"
-    return load_draws(path, allow_wide=allow_wide)
-
-
 def _run(todo: list[_Planned], progress: bool) -> list[Row]:
     """Each planned row in turn, timed, with a progress bar on stderr where asked."""
     bar = _progress(len(todo), progress)
     done: list[Row] = []
+    stop = threading.Event()
+    ticks = threading.Thread(target=_tick, args=(bar, stop), daemon=True)
+    if progress:
+        ticks.start()
     try:
         for planned in todo:
             bar.set_description_str(planned.name)
             done.append(_call(planned))
             bar.update(1)
     finally:
+        stop.set()
+        if progress:
+            ticks.join()
         bar.close()
     return done
+
+
+#: Seconds between two redraws of the progress bar while a row runs.
+TICK_SECONDS = 1.0
+
+
+def _tick(bar: Any, stop: threading.Event) -> None:
+    """Redraws ``bar`` every :data:`TICK_SECONDS` until ``stop``: a long row's time moves on it."""
+    while not stop.wait(TICK_SECONDS):
+        bar.refresh()

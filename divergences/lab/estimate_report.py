@@ -88,10 +88,11 @@ def _table(report: Report) -> list[str]:
 
 def _notes(report: Report) -> list[str]:
     """The lines under the table: subsamples, the test, refusals and the rows left out."""
-    lines = []
+    lines, said = [], set()
     for r in report.rows:
-        if r.result is not None and "subsample" in r.estimator:
-            flag = r.estimator.split("(")[0].split("_")[0]  # w1, kid or mmd: its --X-draws
+        if r.result is not None and "subsample" in r.estimator and r.estimator not in said:
+            said.add(r.estimator)  # the four fidelity rows share one call: said once
+            flag = r.estimator.split("(")[0].split("_")[0]  # w1, kid, mmd, fidelity: --X-draws
             lines.append(f"{r.name}: {r.estimator} (--{flag}-draws)")
     for r in report.tests:
         t = r.result

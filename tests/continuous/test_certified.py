@@ -239,6 +239,8 @@ def test_a_law_rebuilt_without_its_constructor_is_checked_again(name):
         _ENTRIES[name](doubled, p)
 
 
+# In the slow tier: the fast path's checked programs (seconds); the constructors' checks stay quick.
+@pytest.mark.slow
 def test_the_fast_path_checks_a_rebuilt_law_eagerly_and_under_checked_jit():
     p = N(0.0, 1.0)
     flipped = jax.tree_util.tree_map(lambda x: -x, p)

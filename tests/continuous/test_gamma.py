@@ -33,6 +33,8 @@ def _mp_w1(kp, tp, kq, tq):
         return float(sum(abs(mpmath.quad(d, [a, b])) for a, b in itertools.pairwise(points)))
 
 
+# In the slow tier: Gamma's certified programs compile for seconds.
+@pytest.mark.slow
 @pytest.mark.parametrize(("p", "q"), PAIRS)
 def test_certified_w1_at_full_precision_matches_mpmath(p, q):
     ref = _mp_w1(*p, *q)
@@ -77,6 +79,8 @@ def test_gradients_in_shape_and_scale_match_mpmath_derivatives():
     )
 
 
+# In the slow tier: Gamma's programs compile for seconds (its contract is test_law_contract.py's).
+@pytest.mark.slow
 def test_a_gamma_law_of_shape_one_is_the_exponential_law():
     g, e = dvc.Gamma(1.0, 2.0, loc=0.5), dvc.Exponential(0.5, loc=0.5)
     x = np.array([0.5, 0.7, 3.0, 20.0])

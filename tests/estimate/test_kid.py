@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from divergences.estimate import NoCoverageWarning, kid
-from divergences.estimate._src import kernel_sums
+from divergences.estimate._src import kernel_interval, kernel_sums
 from divergences.estimate._src.kid import _cubic_sums
 from divergences.testing.coverage_laws import kid_of_gaussians
 
@@ -37,7 +37,15 @@ def statistic(x: np.ndarray, y: np.ndarray) -> tuple[float, float, np.ndarray]:
     return float(sums.stats[0]) * cube, sums.error * cube, sums.rows * cube
 
 
-@pytest.mark.parametrize(("n", "m", "d"), [(2, 3, 1), (7, 30, 3), (5, 9, 300), (70, 50, 64)])
+# The two larger sizes in the slow tier (the same sums, their own programs).
+@pytest.mark.parametrize(
+    ("n", "m", "d"),
+    [
+        (2, 3, 1),
+        (7, 30, 3),
+        *(pytest.param(*s, marks=pytest.mark.slow) for s in [(5, 9, 300), (70, 50, 64)]),
+    ],
+)
 def test_statistic_and_row_sums_match_the_whole_kernel_matrices(n: int, m: int, d: int) -> None:
     rng = np.random.default_rng(n + m + d)
     x, y = rng.normal(size=(n, d)), rng.normal(0.3, 1.5, size=(m, d))
@@ -59,7 +67,7 @@ def test_variance_matches_a_loop_over_the_kernel_matrices() -> None:
     f = [(kxx[i].sum() - kxx[i, i]) / 10 - kxy[i].mean() for i in range(11)]
     g = [(kyy[j].sum() - kyy[j, j]) / 12 - kxy[:, j].mean() for j in range(13)]
     expected = 4 * np.var(f, ddof=1) / 11 + 4 * np.var(g, ddof=1) / 13
-    assert kernel_sums.first_order_variance(rows, 11, 13) == pytest.approx(expected, rel=1e-10)
+    assert kernel_interval.first_order_variance(rows, 11, 13) == pytest.approx(expected, rel=1e-10)
 
 
 @pytest.mark.parametrize(("delta", "scale"), [(1.0, 1.0), (0.0, 1.5), (2.0, 0.7)])
@@ -91,6 +99,8 @@ def test_interval_covers_the_closed_form_and_leaves_out_0() -> None:
     assert est.value == pytest.approx(reference(x, y), rel=1e-12)
 
 
+# In the slow tier: many permutations (the interval's coverage stays quick).
+@pytest.mark.slow
 def test_interval_agrees_with_the_permutation_test() -> None:
     # The lower end is above 0 only where the permutation test of its 200 relabellings,
     # recomputed here from the whole kernel matrix, rejects at alpha / 2.
@@ -118,6 +128,8 @@ def test_interval_agrees_with_the_permutation_test() -> None:
     assert above >= 2 and kept >= 2
 
 
+# In the slow tier: float32's own programs (MMD's float32 bound stays quick).
+@pytest.mark.slow
 def test_float32_is_within_its_rounding_bound() -> None:
     rng = np.random.default_rng(5)
     x, y = rng.normal(size=(60, 40)), rng.normal(0.4, size=(50, 40))
@@ -202,7 +214,7 @@ def test_kid_is_finite_ordered_and_0_on_identical_samples(
         assert est.lower_bound == 0.0
     sums, cube = _cubic_sums(x, y, np.arange(len(x))[None, :])
     assert math.isfinite(sums.stats[0] * cube) and math.isfinite(sums.error * cube)
-    variance = kernel_sums.first_order_variance(sums.rows, len(x), len(y))
+    variance = kernel_interval.first_order_variance(sums.rows, len(x), len(y))
     assert math.isfinite(variance) and variance >= 0.0
 
 
@@ -243,6 +255,8 @@ def test_the_overflow_names_the_sample_with_the_largest_norm() -> None:
         kid(y, x)
 
 
+# In the slow tier: float32's own programs.
+@pytest.mark.slow
 def test_float32_interval_is_as_narrow_as_float64s_on_the_same_draws() -> None:
     # The float32 pass sums its blocks in float64 on the host and bounds each kernel value by
     # its own magnitudes: the allowance was 9 times the interval's half-width before.

@@ -13,7 +13,7 @@ from hypothesis.extra import numpy as hnp
 from scipy.spatial.distance import cdist, pdist
 
 from divergences.estimate import NoCoverageWarning, mmd_squared, mmd_test
-from divergences.estimate._src import kernel_sums, mmd
+from divergences.estimate._src import kernel_interval, kernel_sums, mmd
 from divergences.testing.coverage_laws import gaussian_mmd_squared_variance
 
 
@@ -43,7 +43,11 @@ def statistic(x: np.ndarray, y: np.ndarray, s: float) -> float:
     return mmd._gaussian_sums(x, y, np.arange(len(x))[None, :], s).value
 
 
-@pytest.mark.parametrize(("n", "m", "d", "s"), [(2, 2, 1, 1.0), (7, 30, 3, 0.4), (70, 50, 5, 2.5)])
+# The largest size in the slow tier (the same sums, its own programs).
+@pytest.mark.parametrize(
+    ("n", "m", "d", "s"),
+    [(2, 2, 1, 1.0), (7, 30, 3, 0.4), pytest.param(70, 50, 5, 2.5, marks=pytest.mark.slow)],
+)
 def test_statistic_matches_the_full_kernel_matrix(n: int, m: int, d: int, s: float) -> None:
     rng = np.random.default_rng(n + m)
     x, y = rng.normal(size=(n, d)), rng.normal(0.3, 1.5, size=(m, d))
@@ -323,14 +327,19 @@ def brute_variance(x: np.ndarray, y: np.ndarray, kernel) -> float:
     return 4 * float(np.var(f, ddof=1)) / n + 4 * float(np.var(g, ddof=1)) / m
 
 
-@pytest.mark.parametrize(("n", "m", "d", "s"), [(3, 2, 1, 1.0), (9, 14, 3, 0.8), (70, 66, 2, 1.5)])
+@pytest.mark.parametrize(
+    ("n", "m", "d", "s"),
+    [(3, 2, 1, 1.0), (9, 14, 3, 0.8), pytest.param(70, 66, 2, 1.5, marks=pytest.mark.slow)],
+)
 def test_variance_matches_the_whole_kernel_matrices(n: int, m: int, d: int, s: float) -> None:
     rng = np.random.default_rng(n * m)
     x, y = rng.normal(size=(n, d)), rng.normal(0.5, size=(m, d))
     sums = mmd._gaussian_sums(x, y, np.arange(n)[None, :], s)
     kernel = lambda a, b: np.exp(-cdist(a, b, "sqeuclidean") / (2 * s * s))  # noqa: E731
     expected = brute_variance(x, y, kernel)
-    assert kernel_sums.first_order_variance(sums.rows, n, m) == pytest.approx(expected, rel=1e-10)
+    assert kernel_interval.first_order_variance(sums.rows, n, m) == pytest.approx(
+        expected, rel=1e-10
+    )
 
 
 def test_true_variance_closed_form_matches_monte_carlo() -> None:
@@ -356,7 +365,7 @@ def test_normal_interval_covers_and_is_narrower_than_mcdiarmids() -> None:
     assert narrow.lower_bound <= exact <= narrow.upper_bound
     assert 5 * (narrow.upper_bound - narrow.lower_bound) < wide.upper_bound - wide.lower_bound
     z = 1.959963984540054
-    half = z * math.sqrt(kernel_sums.first_order_variance(
+    half = z * math.sqrt(kernel_interval.first_order_variance(
         mmd._gaussian_sums(x, y, np.arange(300)[None, :], 1.0).rows, 300, 300
     ))  # fmt: skip
     root = math.sqrt(narrow.value)  # the square-root scale's interval, squared back
@@ -364,6 +373,8 @@ def test_normal_interval_covers_and_is_narrower_than_mcdiarmids() -> None:
     assert narrow.lower_bound == pytest.approx((root - half / (2 * root)) ** 2, rel=1e-9)
 
 
+# In the slow tier: many permutations (the interval's coverage stays quick).
+@pytest.mark.slow
 def test_normal_interval_agrees_with_the_permutation_test() -> None:
     # Null pairs, pairs near the null and clear shifts at 250 draws (where the interval claims
     # its level): an interval that leaves out 0 comes with mmd_test rejecting at alpha / 2.
@@ -388,10 +399,10 @@ def test_normal_interval_keeps_0_where_the_test_does_not_reject() -> None:
     rows = np.array([[3.0, 2.0], [3.0, 2.0], [3.0, 1.0], [3.0, 1.0]])  # f = g = const: V = 0
     stats = np.array([0.5] + [0.6] * 200)
     sums = kernel_sums.KernelSums(stats, 0.0, rows, "float64", 0.5)
-    value, lower, upper = kernel_sums.normal_interval(sums, 2, 2, 0.05, 1.0, 2.0)
+    value, lower, upper = kernel_interval.normal_interval(sums, 2, 2, 0.05, 1.0, 2.0)
     assert (value, lower) == (0.5, 0.0) and upper == pytest.approx(0.5, rel=1e-15)
     rejected = sums._replace(stats=np.array([0.5] + [0.1] * 200))
-    ends = kernel_sums.normal_interval(rejected, 2, 2, 0.05, 1.0, 2.0)
+    ends = kernel_interval.normal_interval(rejected, 2, 2, 0.05, 1.0, 2.0)
     assert ends == pytest.approx((0.5, 0.5, 0.5), rel=1e-15)
 
 
@@ -420,7 +431,7 @@ def test_normal_interval_is_never_nan_and_ordered(
     sums = mmd._gaussian_sums(
         *pair, kernel_sums.permutations(len(pair[0]), len(pair[1]), 20, 0), bandwidth or 1.0
     )
-    ends = kernel_sums.normal_interval(sums, len(pair[0]), len(pair[1]), 1 - level, 1.0, 2.0)
+    ends = kernel_interval.normal_interval(sums, len(pair[0]), len(pair[1]), 1 - level, 1.0, 2.0)
     assert 0.0 <= ends[1] <= ends[0] <= ends[2] <= 2.0
 
 

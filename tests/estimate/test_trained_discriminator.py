@@ -68,6 +68,8 @@ def test_a_held_out_split_too_small_says_so():
     assert b.js.bound < truths(1.0)[0]
 
 
+# In the slow tier: two fits (the bounds' tests fit once each).
+@pytest.mark.slow
 def test_the_fit_is_seeded():
     x, y = shifted(200, 2, 4)
     a, b = (dv.estimate.discriminator_bounds(x, y, model="mlp", hidden=4, seed=5) for _ in "ab")

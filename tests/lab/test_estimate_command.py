@@ -130,6 +130,8 @@ def test_a_warning_of_no_coverage_is_a_column_not_a_printed_warning(tmp_path, ca
     assert "measured to hold in d <= 2" in note and "here d = 4" in note
 
 
+# In the slow tier: the command's other tests read the same estimates (the table, the refusals).
+@pytest.mark.slow
 def test_kid_fd_and_the_normal_mmd_interval_are_the_library_s_on_the_same_draws(  # type: ignore[no-untyped-def]
     tmp_path, capsys
 ) -> None:
@@ -162,6 +164,8 @@ def test_kid_fd_and_the_normal_mmd_interval_are_the_library_s_on_the_same_draws(
     assert any("no coverage claimed" in w for w in fd["warnings"])
 
 
+# In the slow tier: the command's other tests read the same estimates (the table, the refusals).
+@pytest.mark.slow
 def test_a_csv_file_gives_the_estimates_of_the_same_draws_as_npy(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
     xp, yp, x, _ = _pair(tmp_path, 2, n=60, m=60)
     np.savetxt(tmp_path / "x.csv", x, delimiter=",", fmt="%.17g", header="draws of P")
@@ -173,6 +177,8 @@ def test_a_csv_file_gives_the_estimates_of_the_same_draws_as_npy(tmp_path, capsy
     ] == untimed
 
 
+# In the slow tier: the command's other tests read the same estimates (the table, the refusals).
+@pytest.mark.slow
 def test_a_one_dimensional_array_is_read_as_draws_on_the_line_and_said_so(  # type: ignore[no-untyped-def]
     tmp_path, capsys
 ) -> None:
@@ -185,6 +191,8 @@ def test_a_one_dimensional_array_is_read_as_draws_on_the_line_and_said_so(  # ty
     assert "W1(P, Q), DKW" in out and ">= " in out  # the one-sided bound, printed as one
 
 
+# In the slow tier: the command's other tests read the same estimates (the table, the refusals).
+@pytest.mark.slow
 def test_w1_and_kid_run_on_seeded_subsamples_beyond_their_draws_and_say_so(  # type: ignore[no-untyped-def]
     tmp_path, capsys
 ) -> None:
@@ -294,6 +302,8 @@ def test_a_level_outside_zero_one_is_a_usage_error(tmp_path, capsys, level) -> N
     assert "argument --level: must be a number in (0, 1)" in capsys.readouterr().err
 
 
+# In the slow tier: the command's other tests read the same estimates (the table, the refusals).
+@pytest.mark.slow
 def test_in_higher_dimension_the_rows_that_claim_nothing_are_skipped_and_said(  # type: ignore[no-untyped-def]
     tmp_path, capsys
 ) -> None:
@@ -339,6 +349,8 @@ def test_in_higher_dimension_the_rows_that_claim_nothing_are_skipped_and_said(  
     assert every["skipped"] == []
 
 
+# In the slow tier: the command's other tests read the same estimates (the table, the refusals).
+@pytest.mark.slow
 def test_a_bandwidth_given_makes_the_mmd_intervals_finite_sample(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
     xp, yp, x, y = _pair(tmp_path, 3, n=120, m=100)
     doc = _json(capsys, xp, yp, "--bandwidth", "1.5", "--rows", "mmd,test")
@@ -379,6 +391,8 @@ def test_progress_goes_to_stderr_one_step_a_row(tmp_path, capsys) -> None:  # ty
     assert "%|" not in captured.out
 
 
+# In the slow tier: the command's other tests read the same estimates (the table, the refusals).
+@pytest.mark.slow
 def test_three_files_compare_two_models_against_one_reference(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
     # A is the reference's law, B a wider one: FD(A, R) - FD(B, R) and KID's below 0, A better.
     rng = np.random.default_rng(12)
@@ -413,3 +427,46 @@ def test_a_reference_file_stands_for_the_reference_draws_in_fd(tmp_path, capsys)
         whole = dv.estimate.frechet_difference(r, a, b, seed=2).difference.value
     assert rows["FD(A, R) - FD(B, R)"]["value"] == pytest.approx(whole, rel=1e-9)
     assert "needs the reference's draws" in rows["KID(A, R) - KID(B, R)"]["error"]
+
+
+def test_the_plan_caps_the_fidelity_rows_by_size_and_keeps_kid_and_fd_on_every_draw() -> None:
+    from divergences.lab.estimate_command import FIDELITY_DRAWS, planned_draws
+
+    big = planned_draws(50_000, 40_000)
+    assert big["fidelity"] == (FIDELITY_DRAWS, FIDELITY_DRAWS) and big["kid"] == (50_000, 40_000)
+    assert big["w1"] == (2000, 2000) and big["mmd"] == (5000, 5000)
+    assert planned_draws(8000, 300)["fidelity"] == (8000, 300)  # under the cap: every draw
+    every = planned_draws(50_000, 40_000, fidelity_draws=None, kid_draws=100)
+    assert every["fidelity"] == (50_000, 40_000) and every["kid"] == (100, 100)
+
+
+def test_the_fidelity_rows_on_a_seeded_subsample_say_so_once_with_what_it_measures(  # type: ignore[no-untyped-def]
+    tmp_path, capsys
+) -> None:
+    xp, yp, x, y = _pair(tmp_path, 3, n=120, m=90)
+    doc = _json(capsys, xp, yp, "--rows", "fidelity", "--fidelity-draws", "60", "--seed", "3")
+    rng = np.random.default_rng(3)  # the only cut: W1, KID and MMD take every draw here
+    xf = x[np.sort(rng.choice(120, 60, replace=False))]
+    yf = y[np.sort(rng.choice(90, 60, replace=False))]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NoCoverageWarning)
+        both = dv.estimate.fidelity_diversity(real=xf, generated=yf)
+    rows = {e["name"]: e for e in doc["estimates"]}
+    recall = rows["recall(real P, generated Q)"]
+    assert (recall["n"], recall["m"]) == (60, 60) and recall["value"] == both.recall.value
+    assert "seeded subsample of 60 and 60 draws" in recall["estimator"]
+    assert any("samples of that size" in note for note in doc["notes"])
+    main(["estimate", xp, yp, "--rows", "fidelity", "--fidelity-draws", "60", "--no-progress"])
+    out = capsys.readouterr().out
+    assert out.count("(--fidelity-draws)") == 1  # four rows, one call: one line
+
+
+def test_the_progress_bar_is_redrawn_while_a_long_row_runs(monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    import time
+
+    from divergences.lab import estimate_command as ec
+
+    monkeypatch.setattr(ec, "TICK_SECONDS", 0.01)
+    slow = ec._Planned("kid", "a slow row", "sleep", lambda: time.sleep(0.3) or 1.0)
+    assert ec._run([slow], progress=True)[0].result == 1.0
+    assert capsys.readouterr().err.count("a slow row") >= 5  # redrawn (2 without), not frozen

@@ -134,12 +134,10 @@ def test_the_gan_gradient_in_d_agrees_under_both_behaviours(both) -> None:
     np.testing.assert_allclose(kept, expected, rtol=1e-14)
 
 
-# Quick: the division as XLA's CPU compiles it (by the reciprocal), the one that gave NaN.
-@pytest.mark.parametrize(
-    "reciprocal",
-    [pytest.param(False, marks=pytest.mark.slow), True],
-    ids=["divide", "reciprocal"],
-)
+# Both divisions in the slow tier (the emulation runs every operation in NumPy: seconds); the
+# quick tier's subnormal masses are test_subnormal_masses.py's.
+@pytest.mark.slow
+@pytest.mark.parametrize("reciprocal", [False, True], ids=["divide", "reciprocal"])
 def test_mutual_information_of_subnormal_masses_as_on_the_cpu(reciprocal: bool) -> None:
     # A row or column of subnormal masses has a subnormal sum where they are kept, and XLA
     # divides by a broadcast sum as a multiplication by its reciprocal (inf there): the value

@@ -279,6 +279,8 @@ def test_solver_stopping_short_is_an_error():
         dv.w1_dual(x, y, max_iter=10)
 
 
+# In the slow tier: a larger problem (the blockwise path's own programs).
+@pytest.mark.slow
 @pytest.mark.parametrize("metric", ["euclidean", "cityblock"])
 def test_blockwise_host_path_on_a_larger_problem(metric):
     # 300 + 300 points: the host c-transform and Lipschitz check run over several row blocks.
@@ -318,7 +320,7 @@ def test_sparse_equals_dense_and_pot(pair):
 
 
 @pytest.mark.native
-@pytest.mark.parametrize("seed", range(2))
+@pytest.mark.parametrize("seed", [0, pytest.param(1, marks=pytest.mark.slow)])
 def test_sparse_random_clouds_unequal_sizes_general_weights(seed):
     rng = np.random.default_rng(seed)
     n, m, d = 160 + 30 * seed, 120, 2 + seed
@@ -572,7 +574,7 @@ def test_potential_at_new_points_equals_brute_force(method, pair, z):
         )
 
 
-@pytest.mark.parametrize("metric", ["cityblock", "chebyshev"])
+@pytest.mark.parametrize("metric", ["cityblock", pytest.param("chebyshev", marks=pytest.mark.slow)])
 def test_potential_other_metrics(metric):
     rng = np.random.default_rng(6)
     x, y = rng.normal(size=(12, 2)), rng.normal(1.0, 1.0, size=(9, 2))

@@ -114,7 +114,12 @@ def test_dotmark_cases_cover_every_class():
 
 
 @pytest.mark.native  # rounds and pivots are the compiled solver's
-@pytest.mark.parametrize(("name", "n", "rounds", "pivots"), DOTMARK_CASES)
+# The 32 x 32 grids in the slow tier (and under make clang-test and sanitize, which run every test
+# here).
+@pytest.mark.parametrize(
+    ("name", "n", "rounds", "pivots"),
+    [c if c[1] == 16 else pytest.param(*c, marks=pytest.mark.slow) for c in DOTMARK_CASES],
+)
 def test_dotmark_classes_against_pot(name, n, rounds, pivots):
     """Each DOTmark class (generated) on a small grid: POT's value, certified, bounded work."""
     mu, nu = dotmark_pair(name, n)

@@ -99,6 +99,8 @@ def test_jit_and_vmap_return_the_eager_bits():
         assert [float(t[k]) for t in batched] == [float(t) for t in want]
 
 
+# In the slow tier: ten thousand draws.
+@pytest.mark.slow
 @pytest.mark.parametrize("built", [True, False])
 def test_ten_thousand_draws_in_a_fraction_of_the_dense_time(built, monkeypatch):
     # Without the compiled extension "auto" took the dense LP here (minutes, 800 MB of costs);

@@ -320,6 +320,8 @@ def test_host_sorts_give_the_xla_values_and_gradients(monkeypatch, kernel):
         np.testing.assert_allclose(row, ref, **LP)
 
 
+# In the slow tier: larger samples (test_large_sample_matches_scipy stays quick).
+@pytest.mark.slow
 def test_large_samples_match_scipy_and_the_uniform_gradient():
     rng = np.random.default_rng(9)
     u, v = _large_sample(), rng.normal(0.5, 2.0, size=_large_sample().shape[0])

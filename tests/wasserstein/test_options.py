@@ -110,6 +110,8 @@ def test_the_records_fields_are_the_methods_options():
         assert record.__name__ in dv.__all__
 
 
+# In the slow tier (Sinkhorn's program); the pivot caps' errors stay quick in test_runner.py.
+@pytest.mark.slow
 def test_a_tiny_cap_is_honoured_as_the_caps_error():
     rng = np.random.default_rng(0)
     x, y = rng.normal(size=(40, 2)), rng.normal(size=(40, 2))
@@ -132,6 +134,8 @@ def test_a_tiny_cap_is_honoured_as_the_caps_error():
         dv.w1_primal(x, y, method="sparse", rtol=0.0, max_rounds=1)  # the keywords of old
 
 
+# In the slow tier with Sinkhorn's other programs (seconds to compile).
+@pytest.mark.slow
 def test_rtol_is_the_gap_the_interval_keeps():
     rng = np.random.default_rng(1)
     x, y = rng.normal(size=(30, 2)), rng.normal(size=(30, 2)) + 1.0
@@ -236,6 +240,8 @@ def test_a_keyword_no_method_takes_is_named():
         dv.w1_primal(mu, mu, max_iters=3)
 
 
+# In the slow tier: each method's batch compiles its own programs (seconds).
+@pytest.mark.slow
 def test_w1_batch_takes_the_same_options_as_w1_primal():
     _skip_without_native("sparse")
     rng = np.random.default_rng(2)

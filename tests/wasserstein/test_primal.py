@@ -86,6 +86,8 @@ def test_other_metrics_match_highs(metric, pair):
     np.testing.assert_allclose(value, highs_primal(x, y, a, b, metric=metric), **HIGHS)
 
 
+# In the slow tier: the larger sizes, each its own programs.
+@pytest.mark.slow
 @pytest.mark.parametrize(("n", "m", "d", "seed"), [(40, 55, 2, 0), (60, 30, 3, 1), (80, 80, 2, 2)])
 def test_larger_fixed_cases(n, m, d, seed):
     rng = np.random.default_rng(seed)

@@ -86,7 +86,15 @@ def test_random_clouds_unequal_sizes_general_weights(seed, d):
 
 @pytest.mark.parametrize(
     "case",
-    ["duplicates", "collinear", "grid_ties", "identical", "translated_copy", "one_point"],
+    [
+        "duplicates",
+        "collinear",
+        "identical",
+        *(
+            pytest.param(c, marks=pytest.mark.slow)
+            for c in ["grid_ties", "translated_copy", "one_point"]
+        ),
+    ],
 )
 def test_degenerate_geometries(case):
     """Degenerate geometries (duplicates, collinear points, ties): each agrees with POT."""
@@ -234,13 +242,19 @@ def test_assignment_start_chosen_by_the_coarse_plans_drift(geometry, integrated,
     [
         ("same law", 8, 500),
         ("translated copy", 1, 0),
-        ("jittered copy", 12, 1400),
         ("shifted sample", 12, 1050),
-        ("rotated copy", 12, 900),
         ("two gaussians", 15, 1050),
-        ("clusters", 15, 1250),
-        ("dirichlet", 8, 62_000),
-        ("3-D shifted", 15, 780),
+        # In the slow tier (and under make clang-test and sanitize, which run every test here).
+        *(
+            pytest.param(*case, marks=pytest.mark.slow)
+            for case in [
+                ("jittered copy", 12, 1400),
+                ("rotated copy", 12, 900),
+                ("clusters", 15, 1250),
+                ("dirichlet", 8, 62_000),
+                ("3-D shifted", 15, 780),
+            ]
+        ),
     ],
 )
 def test_geometries_rounds_and_pivots_stay_bounded(name, rounds, pivots):

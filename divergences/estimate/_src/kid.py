@@ -1,7 +1,7 @@
 r"""The kernel inception distance: the unbiased MMD^2 under the cubic polynomial kernel.
 
 The kernel :math:`k(a, b) = (a \cdot b / d + 1)^3` is unbounded, so no bounded-differences
-interval holds; the interval is the asymptotic normal one of :mod:`.kernel_sums`, the sums the
+interval holds; the interval is the asymptotic normal one of :mod:`.kernel_interval`, the sums the
 same blocked pass as the Gaussian MMD's with the kernel a parameter. The kernel is evaluated in
 units of :math:`\lambda^3`, :math:`\lambda = \max_a \lvert a\rvert^2 / d + 1 \ge \lvert a \cdot
 b / d + 1\rvert`, so that every computed value lies in ``[-1, 1]`` whatever the features' scale.
@@ -19,16 +19,18 @@ import numpy as np
 
 from divergences._src.errors import runs_on_host
 from divergences._src.options import level_option
-from divergences.estimate._src.kernel_sums import (
+from divergences.estimate._src.kernel_interval import (
     NORMAL_METHOD,
+    claimed,
+    looks_dependent,
+    normal_interval,
+)
+from divergences.estimate._src.kernel_sums import (
     PERMUTATIONS,
     SEED,
     KernelSums,
-    claimed,
     gamma,
     kernel_sums,
-    looks_dependent,
-    normal_interval,
     permutations,
     pooled,
 )
@@ -118,7 +120,7 @@ def kid(
     interval is the asymptotic normal one of ``mmd_squared(..., interval="normal")``:
     :math:`z_{1-\alpha/2}\sqrt{\hat V}` with the plug-in first-order variance from the kernel
     matrix's row sums (Sutherland et al. 2017), taken on the square-root scale
-    (``kernel_sums._raw_ends``) and widened by the rounding bound; its lower end is above 0
+    (``kernel_interval._raw_ends``) and widened by the rounding bound; its lower end is above 0
     only where the permutation test of the same pass (200 relabellings, seed 0) rejects
     ``P == Q`` at ``alpha / 2``. A statistic below 0 by its interval and below all but 1% of its
     relabellings says the draws look dependent (a noisy copy of the same points), and nothing

@@ -20,17 +20,19 @@ from divergences._src.errors import runs_on_host
 from divergences._src.options import integer_option, level_option, number_option, seed_option
 from divergences._src.scaling import scale_exponent
 from divergences.estimate._src.concentration import bounded_differences_term
-from divergences.estimate._src.kernel_sums import (
+from divergences.estimate._src.kernel_interval import (
     DEPENDENT,
     NORMAL_METHOD,
+    claimed,
+    looks_dependent,
+    normal_interval,
+)
+from divergences.estimate._src.kernel_sums import (
     PERMUTATIONS,
     SEED,
     KernelSums,
-    claimed,
     gamma,
     kernel_sums,
-    looks_dependent,
-    normal_interval,
     pooled,
 )
 from divergences.estimate._src.kernel_sums import (
@@ -173,7 +175,7 @@ def mmd_squared(
     so McDiarmid's inequality gives :math:`\pm 4 \sqrt{(1/n + 1/m) \log(2/\alpha) / 2}`
     (Gretton et al.'s Theorem 10 for ``n = m``): finite-sample, blind to the variance.
     ``"normal"``: :math:`\pm z_{1-\alpha/2}\sqrt{\hat V}` on the square-root scale
-    (``kernel_sums._raw_ends``: each end within 3.5% of its 2.5% where the symmetric interval's
+    (``kernel_interval._raw_ends``: each end within 3.5% of its 2.5% where the symmetric interval's
     upper end missed 6.8%), :math:`\hat V` the plug-in
     first-order variance :math:`4\widehat{\mathrm{Var}} f/n + 4\widehat{\mathrm{Var}} g/m` from
     the kernel matrix's row sums (Sutherland et al. 2017, Sec. 3; Liu et al. 2020, eq. 5),

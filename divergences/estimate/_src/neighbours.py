@@ -281,9 +281,12 @@ def ball_counts(
     XLA (``"xla"``, :func:`_ball_blocks`): squared distances by the expansion in float32 on centred
     points scaled by a power of two, each pair decided where its squared distance lies beyond a
     bound on float32's rounding from the squared radius (the bound of
-    :func:`kth_neighbour_distances`), and every row of ``y`` holding an undecided pair (ties, and
-    duplicates across the samples against a radius 0) decided again in float64 from differences
-    on the host. Both engines return the same counts.
+    :func:`kth_neighbour_distances`), and the undecided pairs (ties, duplicates across the
+    samples against a radius 0, and in high dimension the many pairs whose distances concentrate
+    within that bound of a radius) decided again on the host: a row's first
+    :data:`UNDECIDED_KEPT` from float64 differences, a row with more by float64 products (BLAS)
+    under float64's bound, its pairs within that from differences. Both engines return the
+    same counts.
 
     Args:
       xs: float64 ``(n, d)``, the centres of the balls ``B_i``.
@@ -371,25 +374,65 @@ def _xla_counts(xs: np.ndarray, r: np.ndarray, ys: np.ndarray, s: np.ndarray) ->
     few = np.flatnonzero((undecided > 0) & (undecided <= UNDECIDED_KEPT))
     jp = np.repeat(few, undecided[few])
     ip = columns[few][np.arange(UNDECIDED_KEPT)[None, :] < undecided[few, None]]
-    if jp.size:
-        diff = ys[jp] - xs[ip]
-        dist = np.sqrt(np.einsum("ij,ij->i", diff, diff))
-        inside = dist <= r[ip]
-        in_x_balls += np.bincount(jp[inside], minlength=m)
-        y_in_ball += np.bincount(ip[inside], minlength=n)
-        sole += np.bincount(ip[inside], weights=jp[inside], minlength=n).astype(np.int64)
-        in_y_balls[ip[dist <= s[jp]]] = True
-    # The rows with more undecided pairs than kept (none counted in XLA): every pair, in float64.
+    inside, in_c = _pairs_inside(xs, r, ys, s, ip, jp)
+    in_x_balls += np.bincount(jp[inside], minlength=m)
+    y_in_ball += np.bincount(ip[inside], minlength=n)
+    sole += np.bincount(ip[inside], weights=jp[inside], minlength=n).astype(np.int64)
+    in_y_balls[ip[in_c]] = True
+    # The rows with more undecided pairs than kept (none counted in XLA): every pair again, by
+    # float64 products.
     redo = np.flatnonzero(undecided > UNDECIDED_KEPT)
-    for start in range(0, redo.size, 256):
-        jr = redo[start : start + 256]
-        dist = cdist(ys[jr], xs)
-        inside = dist <= r[None, :]
-        in_x_balls[jr] = inside.sum(axis=1)
-        y_in_ball += inside.sum(axis=0)
-        sole += (inside * jr[:, None]).sum(axis=0)
-        in_y_balls |= (dist <= s[jr, None]).any(axis=0)
+    scaled = (x_c, (r * scale) ** 2, y_c, (s * scale) ** 2, norm_y[:m], top)
+    for jr in np.array_split(redo, math.ceil(redo.size * n / HOST_BLOCK)) if redo.size else ():
+        in_b, in_c = _rows_inside(xs, r, ys, s, jr, scaled)
+        in_x_balls[jr] = in_b.sum(axis=1)
+        y_in_ball += in_b.sum(axis=0)
+        sole += (in_b * jr[:, None]).sum(axis=0)
+        in_y_balls |= in_c.any(axis=0)
     return BallCounts(in_x_balls, y_in_ball, sole, in_y_balls)
+
+
+#: Pairs (or float64 numbers) the host's checks of :func:`ball_counts` hold at a time.
+HOST_BLOCK = 1 << 22
+
+
+def _pairs_inside(
+    xs: np.ndarray, r: np.ndarray, ys: np.ndarray, s: np.ndarray, ip: np.ndarray, jp: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Whether ``ys[jp]`` lies in ``B_ip`` and ``xs[ip]`` in ``C_jp``, from float64 differences."""
+    dist = np.empty(ip.size)
+    step = max(1, HOST_BLOCK // xs.shape[1])
+    for start in range(0, ip.size, step):
+        a, b = ip[start : start + step], jp[start : start + step]
+        diff = ys[b] - xs[a]
+        dist[start : start + step] = np.sqrt(np.einsum("ij,ij->i", diff, diff))
+    return dist <= r[ip], dist <= s[jp]
+
+
+def _rows_inside(
+    xs: np.ndarray,
+    r: np.ndarray,
+    ys: np.ndarray,
+    s: np.ndarray,
+    jr: np.ndarray,
+    scaled: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, float],
+) -> tuple[np.ndarray, np.ndarray]:
+    """For the rows ``jr`` of ``ys``: which balls ``B_i`` hold ``y_j``, which ``x_i`` lie in ``C_j``.
+
+    The float32 pass's test again with float64 products (BLAS) on the same centred, scaled
+    draws, and its bound with float64's rounding (centring's rounding is relative to the centred
+    norms, so within it); the pairs still within the bound (ties) from differences.
+    """
+    x_c, r2, y_c, s2, norm_y, top = scaled
+    d = x_c.shape[1]
+    sq_x = np.einsum("ij,ij->i", x_c, x_c)
+    sq = sq_x[None, :] + norm_y[jr, None] ** 2 - 2.0 * (y_c[jr] @ x_c.T)
+    slack = (4.0 * (d + 10) * 2.0**-53 * (norm_y[jr] + top) ** 2 + d * 2.0**-1000)[:, None]
+    to_x, to_y = sq - r2[None, :], sq - s2[jr, None]
+    in_b, in_c = to_x < -slack, to_y < -slack
+    rows, cols = np.nonzero((np.abs(to_x) <= slack) | (np.abs(to_y) <= slack))
+    in_b[rows, cols], in_c[rows, cols] = _pairs_inside(xs, r, ys, s, cols, jr[rows])
+    return in_b, in_c
 
 
 #: Undecided pairs a row of :func:`_ball_blocks` hands to the host by index; a row with more is

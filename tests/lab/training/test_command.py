@@ -177,6 +177,8 @@ def test_a_datasets_steps_scale_must_be_a_positive_number(scale):
         TrainingConfig(data=ds)
 
 
+# In the slow tier: it trains (the command's options and refusals stay quick).
+@pytest.mark.slow
 def test_data_without_modes_is_judged_on_w1_alone(run):
     r = run.readouts
     run = run._replace(
@@ -188,6 +190,8 @@ def test_data_without_modes_is_judged_on_w1_alone(run):
     assert "modes" not in command._summary("sngan", run)
 
 
+# In the slow tier: it trains (the command's options and refusals stay quick).
+@pytest.mark.slow
 def test_the_csv_states_each_readout_against_the_criterion(tmp_path, run):
     from divergences.lab.training import write_readouts_csv
 
