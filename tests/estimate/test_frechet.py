@@ -141,7 +141,7 @@ def test_the_claim_starts_where_the_coverage_table_measured_it():
     rng = np.random.default_rng(6)
     x, y = rng.standard_normal((1000, 8)), rng.standard_normal((1000, 8))
     assert dv.estimate.frechet(x, y).kind == "asymptotic"
-    with pytest.warns(NoCoverageWarning, match=r"in d <= 256 from n = 1000 draws"):
+    with pytest.warns(NoCoverageWarning, match=r"in d <= 256 from n = 1000, d <= 768"):
         assert dv.estimate.frechet(x, y[:999]).kind == "no-coverage-claim"
     # Only B = 4 batches were measured: another number of them claims nothing.
     with pytest.warns(NoCoverageWarning, match=r"measured with batches=4 only.*batches=8"):

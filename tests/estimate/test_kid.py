@@ -92,7 +92,7 @@ def test_closed_form_matches_monte_carlo(delta: float, scale: float) -> None:
 
 def test_interval_covers_the_closed_form_and_leaves_out_0() -> None:
     rng = np.random.default_rng(0)
-    x, y = rng.normal(size=(400, 64)), rng.normal(size=(400, 64)) + 0.125
+    x, y = rng.normal(size=(1000, 64)), rng.normal(size=(1000, 64)) + 0.125
     est = kid(x, y)
     assert (est.kind, est.sides, est.quantity) == ("asymptotic", "two-sided", "KID")
     assert 0.0 < est.lower_bound <= kid_of_gaussians(1.0, 1.0, 64) <= est.upper_bound
@@ -118,9 +118,10 @@ def test_interval_agrees_with_the_permutation_test() -> None:
             quad, lin = a @ whole @ a, whole.sum(0) @ a
             stats.append(kernel_sums.statistic(quad, lin, whole.sum(), 250, 250))
         p = (1 + sum(t >= stats[0] for t in stats[1:])) / 201
-        for level in (0.8, 0.95):
-            est = kid(x, y, level=level)
-            if est.lower_bound > 0.0:
+        sums, cube = _cubic_sums(x, y, kernel_sums.permutations(250, 250, 200, 0))
+        for level in (0.8, 0.95):  # the interval kid computes (claimed from 1000 draws)
+            _, lower, _ = kernel_interval.normal_interval(sums, 250, 250, 1 - level, cube, math.inf)
+            if lower > 0.0:
                 assert p <= (1 - level) / 2
                 above += 1
             else:
@@ -224,8 +225,8 @@ def test_a_level_next_to_one_keeps_the_interval_finite() -> None:
     level = 1.0 - 2.0**-53
     rng = np.random.default_rng(3)
     pairs = (
-        (np.zeros((250, 2)), np.ones((250, 2))),
-        (rng.normal(size=(250, 2)), rng.normal(size=(250, 2))),
+        (np.zeros((1000, 2)), np.ones((1000, 2))),
+        (rng.normal(size=(1000, 2)), rng.normal(size=(1000, 2))),
     )
     for x, y in pairs:
         est = kid(x, y, level=level)
@@ -261,12 +262,12 @@ def test_float32_interval_is_as_narrow_as_float64s_on_the_same_draws() -> None:
     # The float32 pass sums its blocks in float64 on the host and bounds each kernel value by
     # its own magnitudes: the allowance was 9 times the interval's half-width before.
     rng = np.random.default_rng(8)
-    x = rng.normal(size=(400, 64)).astype(np.float32)
-    y = (rng.normal(size=(400, 64)) + 0.125).astype(np.float32)
+    x = rng.normal(size=(1000, 64)).astype(np.float32)
+    y = (rng.normal(size=(1000, 64)) + 0.125).astype(np.float32)
     wide = kid(x, y)
     with jax.enable_x64(False):
         narrow = kid(x, y)
-        sums, cube = _cubic_sums(x.astype(np.float64), y.astype(np.float64), np.arange(400)[None])
+        sums, cube = _cubic_sums(x.astype(np.float64), y.astype(np.float64), np.arange(1000)[None])
     assert "float32" in narrow.method and narrow.kind == wide.kind == "asymptotic"
     width = narrow.upper_bound - narrow.lower_bound
     assert width <= 1.05 * (wide.upper_bound - wide.lower_bound)
@@ -287,7 +288,8 @@ def test_a_noisy_copy_of_the_same_points_claims_nothing() -> None:
         "no-coverage-claim", "none", 0.0, math.inf,
     )  # fmt: skip
     assert "a noisy copy of the same points" in est.assumption
-    independent = kid(x, rng.normal(size=(300, 8)) * math.sqrt(1.25) + x.mean(0))
+    a = rng.normal(size=(1000, 8)) + x.mean(0)  # independent draws of both laws, 1000 each
+    independent = kid(a, rng.normal(size=(1000, 8)) * math.sqrt(1.25) + x.mean(0))
     assert independent.kind == "asymptotic"
 
 
