@@ -158,6 +158,7 @@ def test_draws_keeps_the_same_subsample_whole_or_in_batches_and_says_so(draws):
     assert dv.estimate.kid(x, y, draws=5000) == dv.estimate.kid(x, y)
 
 
+@pytest.mark.filterwarnings("ignore::divergences.estimate.NoCoverageWarning")
 def test_a_reference_stands_for_its_kept_draws_in_the_kernel_measures(draws):
     x, y = draws
     ref = dv.estimate.reference(x, subsample=400, seed=2)
