@@ -38,9 +38,9 @@ lint: $(VENV)/.installed-test ## ruff, ruff format --check, mypy and the import 
 	$(VENV)/bin/mypy -n 2
 	$(VENV)/bin/lint-imports
 
-# The README's test command: lint, then every test and doctest not marked slow (199 s on a fresh
-# clone of an idle 2-core machine, install included, before the moves of 2026-11-27's second round;
-# about 160 s estimated after them: benchmarks/README.md, "The test session").
+# The README's test command: lint, then every test and doctest not marked slow (about 139 s on a
+# fresh clone of a nearly idle 2-core machine, install included: benchmarks/README.md, "The test
+# session").
 # test-slow runs the rest but the proofs' steps (marked proof), which CI's wheel-check runs in
 # `divergences verify`; CI runs both (.ci/run).
 test: lint ## lint, then the suite but the tests marked slow (the doctests too): CI's first step

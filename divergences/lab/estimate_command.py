@@ -481,7 +481,9 @@ def compare_files(
 
     Args:
       reference_path: the reference draws R (``.npy`` or ``.csv``), or a reference file
-        (``.npz``: :meth:`~divergences.estimate.Reference.save`'s, for FD).
+        (``.npz``: :meth:`~divergences.estimate.Reference.save`'s: its statistics for FD, its
+        kept subsample of draws for KID; a published ``mu``/``sigma`` file has none, and the KID
+        rows say so).
       a_path: model A's draws.
       b_path: model B's draws.
       level: the intervals' coverage, in ``(0, 1)``.
@@ -508,9 +510,7 @@ def compare_files(
         notes.append(f"FD: A is no better than B (FD(A, R) >= FD(B, R)): p = {c.p_value:.4g}")
         return c
 
-    def kid() -> Any:
-        if isinstance(r, estimate.Reference):
-            raise ValueError("KID needs the reference's draws, not its statistics (.npz)")
+    def kid() -> Any:  # a saved reference stands for its kept subsample of draws
         c = estimate.kid_difference(r, a, b, level=level)
         notes.append(f"KID: A is no better than B (KID(A, R) >= KID(B, R)): p = {c.p_value:.4g}")
         return c

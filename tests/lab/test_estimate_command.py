@@ -414,11 +414,12 @@ def test_three_files_compare_two_models_against_one_reference(tmp_path, capsys) 
     assert "FD(A, R): the plug-in value papers print (FID: pytorch-fid's formula) is " in out
 
 
-def test_a_reference_file_stands_for_the_reference_draws_in_fd(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_a_reference_file_stands_for_the_reference_draws_in_fd_and_kid(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
     rng = np.random.default_rng(13)
     r, a, b = (rng.standard_normal((400, 4)) + s for s in (0.0, 0.1, 0.6))
     saved = tmp_path / "r.npz"
-    dv.estimate.reference(r, seed=2).save(saved)
+    ref = dv.estimate.reference(r, seed=2, subsample=300)
+    ref.save(saved)
     ap, bp = _save(tmp_path, "a.npy", a), _save(tmp_path, "b.npy", b)
     doc = _json(capsys, str(saved), ap, bp, "--seed", "2")
     rows = {e["name"]: e for e in doc["estimates"]}
@@ -426,7 +427,14 @@ def test_a_reference_file_stands_for_the_reference_draws_in_fd(tmp_path, capsys)
         warnings.simplefilter("ignore", NoCoverageWarning)  # 400 draws: FD claims from 1000
         whole = dv.estimate.frechet_difference(r, a, b, seed=2).difference.value
     assert rows["FD(A, R) - FD(B, R)"]["value"] == pytest.approx(whole, rel=1e-9)
-    assert "needs the reference's draws" in rows["KID(A, R) - KID(B, R)"]["error"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NoCoverageWarning)
+        kept = dv.estimate.kid_difference(ref.subsample, a, b).difference.value
+    assert rows["KID(A, R) - KID(B, R)"]["value"] == pytest.approx(kept, rel=1e-12)
+    np.savez(tmp_path / "p.npz", mu=r.mean(0), sigma=np.cov(r, rowvar=False))
+    doc = _json(capsys, str(tmp_path / "p.npz"), ap, bp)
+    rows = {e["name"]: e for e in doc["estimates"]}
+    assert "a Reference without draws" in rows["KID(A, R) - KID(B, R)"]["error"]
 
 
 def test_the_plan_caps_the_fidelity_rows_by_size_and_keeps_kid_and_fd_on_every_draw() -> None:
