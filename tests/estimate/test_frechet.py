@@ -391,3 +391,16 @@ def test_the_wide_claims_stop_where_the_table_does():
     assert claims(256, 1000) and claims(768, 5000) and claims(1024, 10_000)
     assert not claims(300, 4999) and not claims(1024, 9999) and not claims(1025, 50_000)
     assert not claims(2048, 50_000)
+
+
+def test_the_difference_claims_only_where_the_table_measured_it(monkeypatch):
+    from divergences.estimate._src import frechet as module
+
+    rng = np.random.default_rng(21)
+    r, a, b = (rng.standard_normal((1000, 3)) + s for s in (0.0, 0.2, 0.5))
+    assert dv.estimate.frechet_difference(r, a, b).difference.kind == "asymptotic"
+    monkeypatch.setattr(module, "DIFFERENCE_TOP", 2)  # each distance claims in d = 3; not so
+    with pytest.warns(NoCoverageWarning, match=r"difference's interval is measured in d <= 2"):
+        out = dv.estimate.frechet_difference(r, a, b)
+    assert out.difference.kind == "no-coverage-claim" and out.p_value == 1.0
+    assert out.a.kind == out.b.kind == "asymptotic"

@@ -196,6 +196,11 @@ MEASURED_BATCHES = 4
 WIDE_CLAIMS = ((768, 5000), (1024, 10_000))
 
 
+#: The largest dimension where the coverage table measured :func:`frechet_difference` (its rows:
+#: d = 64, 256 and 768): above it the difference claims nothing, even where each distance does.
+DIFFERENCE_TOP = 768
+
+
 def claims(d: int, n: int) -> bool:
     """Whether FD's interval (``B = 4``) claims its level in dimension ``d`` from ``n`` draws."""
     wide = any(d <= top and n >= least for top, least in WIDE_CLAIMS)
@@ -522,8 +527,9 @@ def frechet_difference(
 
     Returns:
       A :class:`FrechetComparison`. Where :func:`frechet` claims nothing for ``a`` or ``b``
-      against the reference (decided by the smallest of the three samples), the difference
-      claims nothing either: ``"no-coverage-claim"``, the ends ``[-inf, inf]``, ``p_value``
+      against the reference (decided by the smallest of the three samples), or above
+      :data:`DIFFERENCE_TOP` dimensions (where the difference was measured), the difference
+      claims nothing: ``"no-coverage-claim"``, the ends ``[-inf, inf]``, ``p_value``
       1, and one :class:`~divergences.estimate.NoCoverageWarning` for all three estimates.
 
     Raises:
@@ -587,12 +593,20 @@ def frechet_difference(
         plug_in=plug,
     )
     # frechet's claim holds from the smallest size on, so the smallest of the three decides
+    why = ""
     if refusal := _refusal(br.dimension, min(ba.size, bb.size, br.size), nb):
+        why = f"frechet claims none for A or B against the reference here: {refusal}"
+    elif br.dimension > DIFFERENCE_TOP:
+        why = (
+            f"frechet_difference's interval is measured in d <= {DIFFERENCE_TOP} "
+            f"(benchmarks/estimate_coverage.md), here d = {br.dimension}"
+        )
+    if why:
         difference = withheld(
             difference._replace(method=f"{method}, p = {p:.3g} returned as 1"),
             -math.inf,
             math.inf,
-            f"frechet claims none for A or B against the reference here: {refusal}",
+            why,
             stacklevel=4,
         )
         p = 1.0
