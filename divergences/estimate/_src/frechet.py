@@ -80,11 +80,13 @@ from scipy.stats import t as student
 from divergences._src.errors import runs_on_host
 from divergences._src.options import integer_option, level_option, seed_option
 from divergences.estimate._src.concentration import widen
+from divergences.estimate._src.frechet_claims import (
+    DIFFERENCE_TOP,
+    refusal,
+)
 from divergences.estimate._src.reference_statistics import as_batch_moments
 from divergences.estimate._src.result import (
-    ASYMPTOTIC_CLAIMS,
     Estimate,
-    claims_asymptotic,
     withheld,
 )
 from divergences.estimate._src.samples import check_at_least
@@ -180,48 +182,6 @@ def _scaled_back(v: float, shift: int, cap: float, toward: float | None = None) 
     if toward is not None and out < _TINY and math.ldexp(out, -2 * shift) != v:
         out = max(math.nextafter(out, toward), 0.0)
     return out
-
-
-#: The number of batches the coverage table measured; another claims no coverage.
-MEASURED_BATCHES = 4
-
-
-#: Where the interval claims its level above ``ASYMPTOTIC_CLAIMS["frechet"]``'s dimensions:
-#: ``(largest d, smallest n)`` rules, each measured from the batches' exact Gaussian statistics
-#: (means and Wishart scatters, ``benchmarks/bench_frechet_coverage.py``;
-#: ``estimate_coverage.md``, "FD where FID lives"): d <= 768 from 5000 draws (0.96 to 1.00 at
-#: n = 5000, 10^4 and 5 x 10^4, each end missing at most 2.8%), and d <= 1024 from 10^4 draws
-#: (0.98 to 0.99 at 10^4 and 5 x 10^4 over 200 repetitions a cell, each end at most 1.5%).
-#: d = 2048 is not claimed: a repetition costs minutes here, and 4 ran.
-WIDE_CLAIMS = ((768, 5000), (1024, 10_000))
-
-
-#: The largest dimension where the coverage table measured :func:`frechet_difference` (its rows:
-#: d = 64, 256 and 768): above it the difference claims nothing, even where each distance does.
-DIFFERENCE_TOP = 768
-
-
-def claims(d: int, n: int) -> bool:
-    """Whether FD's interval (``B = 4``) claims its level in dimension ``d`` from ``n`` draws."""
-    wide = any(d <= top and n >= least for top, least in WIDE_CLAIMS)
-    return claims_asymptotic("frechet", d, n) or wide
-
-
-def _refusal(d: int, n: int, b: int) -> str:
-    """Why FD's interval with ``b`` batches claims nothing at ``(d, n)``, in words; ``""`` where it claims."""
-    if b != MEASURED_BATCHES:  # the coverage table measured B = 4 batches only
-        return (
-            f"frechet's interval is measured with batches={MEASURED_BATCHES} only "
-            f"(benchmarks/estimate_coverage.md), here batches={b}"
-        )
-    if claims(d, n):
-        return ""
-    rules = (ASYMPTOTIC_CLAIMS["frechet"], *WIDE_CLAIMS)
-    where = ", ".join(f"d <= {top} from n = {least}" for top, least in rules)
-    return (
-        f"frechet's interval is measured to hold in {where} draws "
-        f"(benchmarks/estimate_coverage.md), here d = {d}, n = {n}"
-    )
 
 
 class _Parts(NamedTuple):
@@ -333,8 +293,8 @@ def frechet(
     Returns:
       An :class:`Estimate` with ``quantity="FD"`` and ``plug_in`` the plug-in FID papers print:
       ``kind="asymptotic"`` where the coverage table measured the interval
-      (``ASYMPTOTIC_CLAIMS["frechet"]``: d <= 256 from 1000 draws; :data:`WIDE_CLAIMS`: d <= 768
-      from 5000 draws, d <= 1024 from 10^4; ``batches=4``); elsewhere ``"no-coverage-claim"``, the
+      (``ASYMPTOTIC_CLAIMS["frechet"]``: d <= 256 from 1000 draws; ``frechet_claims.WIDE_CLAIMS``: d <= 768
+      from 5000 draws, d <= 1024 from 10^4, d <= 2048 from 5 x 10^4; ``batches=4``); elsewhere ``"no-coverage-claim"``, the
       ends ``[0, inf]`` and a ``NoCoverageWarning``. Against a published ``mu``/``sigma`` file
       (a ``Reference`` without batches) only the plug-in is computed: ``value == plug_in``,
       ``"no-coverage-claim"``.
@@ -437,8 +397,8 @@ def estimate_from_moments(
         quantity="FD",
         plug_in=plug_in,
     )
-    if refusal := _refusal(d, min(n, m), b):
-        return withheld(estimate, 0.0, math.inf, refusal, stacklevel=4, warn=warn)
+    if why := refusal(d, min(n, m), b):
+        return withheld(estimate, 0.0, math.inf, why, stacklevel=4, warn=warn)
     return estimate
 
 
@@ -528,7 +488,7 @@ def frechet_difference(
     Returns:
       A :class:`FrechetComparison`. Where :func:`frechet` claims nothing for ``a`` or ``b``
       against the reference (decided by the smallest of the three samples), or above
-      :data:`DIFFERENCE_TOP` dimensions (where the difference was measured), the difference
+      ``frechet_claims.DIFFERENCE_TOP`` dimensions (where the difference was measured), the difference
       claims nothing: ``"no-coverage-claim"``, the ends ``[-inf, inf]``, ``p_value``
       1, and one :class:`~divergences.estimate.NoCoverageWarning` for all three estimates.
 
@@ -594,8 +554,8 @@ def frechet_difference(
     )
     # frechet's claim holds from the smallest size on, so the smallest of the three decides
     why = ""
-    if refusal := _refusal(br.dimension, min(ba.size, bb.size, br.size), nb):
-        why = f"frechet claims none for A or B against the reference here: {refusal}"
+    if refused := refusal(br.dimension, min(ba.size, bb.size, br.size), nb):
+        why = f"frechet claims none for A or B against the reference here: {refused}"
     elif br.dimension > DIFFERENCE_TOP:
         why = (
             f"frechet_difference's interval is measured in d <= {DIFFERENCE_TOP} "
