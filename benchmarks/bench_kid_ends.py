@@ -134,7 +134,7 @@ def main() -> None:
     for name, law, d, shift, n in cells:
         t = truth(law, d, shift, args.kernel)
         rng, low, high = np.random.default_rng([d, n, 1]), 0, 0
-        reps = args.reps if n <= 1000 else args.reps * 2 // 5  # n = 2000 costs 4 times as much
+        reps = args.reps if n <= 1000 else max(1, args.reps * 2 // 5)  # n = 2000: 4 times the cost
         start = time.perf_counter()
         for _ in range(reps):
             lo, hi = ends(law(rng, n, d, 0.0), law(rng, n, d, shift), kernel=args.kernel)
