@@ -38,7 +38,7 @@ lint: $(VENV)/.installed-test ## ruff, ruff format --check, mypy and the import 
 	$(VENV)/bin/mypy -n 2
 	$(VENV)/bin/lint-imports
 
-# The README's test command: lint, then every test and doctest not marked slow (132 to 139 s on a
+# The README's test command: lint, then every test and doctest not marked slow (132 to 145 s on a
 # fresh clone of a nearly idle 2-core machine, install included: benchmarks/README.md, "The test
 # session").
 # test-slow runs the rest but the proofs' steps (marked proof), which CI's wheel-check runs in
