@@ -9,9 +9,10 @@ exactly (Chan, Golub & LeVeque, 1979):
    \delta = \bar z_b - \bar z_a .
 
 **One pass, float64, no copy of the draws.** The draws are read in chunks of rows; each chunk's
-rows of a batch are raised to float64 (features are usually float32), centred on their own mean,
-and their scatter formed by one symmetric product; the chunk's moments join the batch's by the
-update above. The memory is the ``B`` scatters, :math:`O(B d^2)`, whatever ``n``; a batch of at
+largest and smallest coordinates are read (its scale, and whether all are finite), then each
+batch's rows of it are gathered, centred on their own float64 mean while raised to float64
+(features are usually float32), and their scatter formed by one symmetric product; the chunk's
+moments join the batch's by the update above. The memory is the ``B`` scatters, :math:`O(B d^2)`, whatever ``n``; a batch of at
 most ``d`` draws keeps its centred rows instead (their memory :math:`n_b d \le d^2`, and no
 ``d x d`` matrix where the draws are few).
 
@@ -168,18 +169,36 @@ def batch_labels(start: int, count: int, batches: int, seed: int) -> np.ndarray:
 
 def exponent_of(a: np.ndarray) -> int:
     """``e`` with ``max |a|`` in ``[2^(e-1), 2^e)``; 0 where ``a`` is all 0 or empty."""
-    if a.size == 0:
-        return 0
-    top = max(float(np.max(a)), -float(np.min(a)))  # no copy of the chunk
+    return _exponent(_largest(a))
+
+
+def _exponent(top: float) -> int:
     return math.frexp(top)[1] if top > 0.0 and math.isfinite(top) else 0
 
 
-def _chunk_moments(rows: np.ndarray, d: int) -> Moments:
-    mean = rows.mean(axis=0)
-    rows -= mean
+def _largest(a: np.ndarray) -> float:
+    """``max |a|``, from one read for each extreme (no copy); NaN or inf where ``a`` holds one."""
+    if a.size == 0:
+        return 0.0
+    return max(float(np.max(a)), -float(np.min(a)))  # a NaN propagates through both
+
+
+def _chunk_moments(rows: np.ndarray, d: int, shift: int) -> Moments:
+    """The moments of ``rows`` (a copy of the draws, taken by the caller) times ``2^-shift``.
+
+    float64 rows are scaled before their squares (which could overflow); narrower ones are
+    raised to float64 in the centring itself, one pass, and their moments scaled after: their
+    squares cannot overflow float64, and a power of two scales them exactly.
+    """
+    wide = rows.dtype == np.float64
+    if wide:
+        np.ldexp(rows, -shift, out=rows)
+    mean = rows.mean(axis=0, dtype=np.float64)
+    z = np.subtract(rows, mean, out=rows if wide else None, dtype=np.float64)
+    k = 0 if wide else shift
     if rows.shape[0] <= d:
-        return Moments(rows.shape[0], mean, None, rows)
-    return Moments(rows.shape[0], mean, rows.T @ rows, None)
+        return Moments(rows.shape[0], mean, None, z).scaled(-k)
+    return Moments(rows.shape[0], mean, z.T @ z, None).scaled(-k)
 
 
 class Accumulator:
@@ -244,14 +263,16 @@ class Accumulator:
         step = max(16, CHUNK_BYTES // (8 * self.dimension))
         for lo in range(0, rows.shape[0], step):
             part = np.asarray(rows[lo : lo + step])  # a memory-mapped file's rows read here
-            finite = np.isfinite(part).all(axis=1)  # a chunk at a time: memory independent of n
-            if not finite.all():
+            top = _largest(part)  # NaN or inf where a coordinate is not finite
+            if not math.isfinite(top):  # a chunk at a time: memory independent of n
+                finite = np.isfinite(part).all(axis=1)
                 self.bad += int(np.count_nonzero(~finite))
                 part = part[finite]
+                top = _largest(part)
             if part.shape[0]:
-                self._add_rows(part)
+                self._add_rows(part, top)
 
-    def _add_rows(self, rows: np.ndarray) -> None:
+    def _add_rows(self, rows: np.ndarray, top: float) -> None:
         if self.keep is None:
             self.chunks.append(np.array(rows, copy=True))  # a loader may reuse its buffer
         elif self.keep:
@@ -260,9 +281,9 @@ class Accumulator:
             self.position += rows.shape[0]
             return
         if not self.fixed:
-            e = exponent_of(rows)
+            e = _exponent(top)
             if not self.seen:  # the first chunk that is not all 0 sets the scale
-                self.shift, self.seen = e, bool(np.any(rows != 0))
+                self.shift, self.seen = e, top > 0.0
             elif e > self.shift:
                 self.parts = [None if p is None else p.scaled(self.shift - e) for p in self.parts]
                 self.shift = e
@@ -274,8 +295,8 @@ class Accumulator:
             take = order[bounds[b] : bounds[b + 1]]
             if take.size == 0:
                 continue
-            z = np.ldexp(rows[take].astype(np.float64), -self.shift)
-            self.parts[b] = merge(self.parts[b], _chunk_moments(z, self.dimension), self.dimension)
+            moments = _chunk_moments(rows[take], self.dimension, self.shift)
+            self.parts[b] = merge(self.parts[b], moments, self.dimension)
 
     def _subsample(self, rows: np.ndarray) -> None:
         i = np.arange(self.position, self.position + rows.shape[0], dtype=np.uint64)
