@@ -352,7 +352,9 @@ def _js_fast(p: jax.Array, q: jax.Array, axis: int) -> jax.Array:
     # Where w rounds to 2 (the smaller mass below eps/2 of the sum), 2 - w is 0 and 2 l / s is
     # 1 - t itself; floored at tiny, so that l = 0 gives 0 log(tiny) = 0. Disjoint supports
     # then give h log 2, log 2 exactly rounded (JS of [1, 0] and [0, 1] is 1 bit, not 1 - ulp).
-    far = (2 - w) + (w == 2) * (2 * low / s)
+    # floor(w - 1) is that case's indicator (w - 1 is exact in [0, 1]), without a comparison:
+    # (w == 2) lowers to a select on XLA CPU, and made the whole sum 7 times slower there.
+    far = (2 - w) + jnp.floor(w - 1) * (2 * low / s)
     return jnp.sum(
         jnp.maximum(p, q) * jnp.log(w) + low * jnp.log(jnp.maximum(far, info.tiny)), axis=axis
     )
