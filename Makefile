@@ -4,11 +4,13 @@
 # for the others the rest of the development install on top (.installed: the docs' stack and the
 # build tools, named by the extras docs and dev). pip byte-compiles what it installs one file at
 # a time; compileall does the same on every core, leaving out the installed packages' own test
-# folders (benchmarks/history-to-2026-11-25.md, "The test session").
+# folders (benchmarks/history-to-2026-11-25.md, "The test session"), and compiles the package's
+# own modules too: an editable install leaves them to each process that imports them, which
+# compiles them again wherever PYTHONDONTWRITEBYTECODE is set (every test worker and subprocess).
 VENV ?= .venv
 PY := $(VENV)/bin/python
 OUT ?= figures
-COMPILE_ALL = $(PY) -m compileall -q -j 0 -x '/tests?/' "$$($(PY) -c 'import sysconfig; print(sysconfig.get_path("purelib"))')"
+COMPILE_ALL = $(PY) -m compileall -q -j 0 -x '/tests?/' "$$($(PY) -c 'import sysconfig; print(sysconfig.get_path("purelib"))')" divergences
 # The requirements of the extras docs and dev but the project's own (installing the project again
 # would build its extension again).
 DEV_ONLY = $(PY) -c "import tomllib; x = tomllib.load(open('pyproject.toml', 'rb'))['project']['optional-dependencies']; print('\n'.join(d for e in ('docs', 'dev') for d in x[e] if not d.startswith('divergences')))"
@@ -18,7 +20,6 @@ DEV_ONLY = $(PY) -c "import tomllib; x = tomllib.load(open('pyproject.toml', 'rb
 
 $(VENV)/.installed-test: pyproject.toml setup.py $(wildcard divergences/wasserstein/_native/*.cpp divergences/wasserstein/_native/*.h)
 	python3 -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet --no-compile -e ".[test,lint]"
 	$(COMPILE_ALL)
 	touch $@
