@@ -29,6 +29,7 @@ jax.config.update("jax_enable_x64", True)
 import numpy as np  # noqa: E402
 
 from divergences import estimate as dve  # noqa: E402
+from divergences.estimate._src import kid_difference as kd  # noqa: E402
 from divergences.testing.coverage_laws import kid_of_gaussians  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -65,6 +66,8 @@ CASES = [
     gaussian_triple(64, 1.0, 1.2),
     gaussian_triple(64, 1.0, 1.0),
     product_triple(8, 0.2, 0.3),
+    gaussian_triple(2048, 3.8, 4.0),
+    gaussian_triple(2048, 4.0, 4.0),
 ]
 
 
@@ -74,6 +77,9 @@ def main() -> None:
     parser.add_argument("--repetitions", type=int, default=200)
     parser.add_argument("--only", default="")
     args = parser.parse_args()
+    # The interval is measured where the library does not claim it yet too (that is how a claim
+    # is earned): the rule is lifted here, and "claimed" says what the library's rule says.
+    claim, kd.CLAIM = kd.CLAIM, (sys.maxsize, 0)
     print(f"# {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load {os.getloadavg()[0]:.1f}")
     print(
         "| triple | d | n | truth | claimed | lower end above | upper end below | mean width "
@@ -95,7 +101,7 @@ def main() -> None:
                     out = dve.kid_difference(r, a, b)
                     ka, kb = dve.kid(a, r), dve.kid(b, r)
                 est = out.difference
-                claimed += est.claims_coverage
+                claimed += d <= claim[0] and n >= claim[1]
                 below += est.lower_bound > truth
                 above += est.upper_bound < truth
                 widths.append(est.upper_bound - est.lower_bound)

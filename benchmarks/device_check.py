@@ -32,6 +32,13 @@ The cases, each beside its limit:
   matrix-product pass that finds every point's nearest neighbour, and
   :func:`divergences.estimate.mmd_test` with 200 permutations at ``10^4 x 64`` beside the kernel
   blocks times 201 label vectors (float32, the dtype of features).
+* ``evaluation``: :func:`divergences.estimate.frechet` at ``5 x 10^4 x 2048`` float32 features
+  beside the two float64 covariance products it is made of (on the host, where FD reads), and
+  :func:`~divergences.estimate.kid`, :func:`~divergences.estimate.kid_difference`,
+  :func:`~divergences.estimate.frechet_difference` and
+  :func:`~divergences.estimate.fidelity_diversity` (precision, recall, density, coverage) at
+  ``10^4 x 2048`` beside the kernel blocks or distances they sum, each one full-precision
+  float32 matrix product, jitted.
 * ``lines``: the parallel lines of the WGAN paper over ``10^4`` thetas under ``vmap``: JS
   against ``log 2`` and TV against 1 where the lines are apart.
 
@@ -81,10 +88,13 @@ class Sizes(NamedTuple):
     mmd: int  # points a side for the MMD test (in 64 dimensions)
     mmd_block: int  # rows of one block of the kernel sums
     thetas: int  # thetas of the parallel lines
+    fd: int  # draws a sample for FD (float32 features)
+    kid: int  # draws a sample for KID, the comparisons and precision/recall
+    features: int  # coordinates of a feature vector
 
 
-DEVICE = Sizes(10**8, 1000, 10**4, 10**5, 4096, 10**4, 1000, 10**4)
-SMALL = Sizes(10**4, 50, 100, 500, 250, 250, 250, 100)
+DEVICE = Sizes(10**8, 1000, 10**4, 10**5, 4096, 10**4, 1000, 10**4, 5 * 10**4, 10**4, 2048)
+SMALL = Sizes(10**4, 50, 100, 500, 250, 250, 250, 100, 400, 200, 16)
 
 
 class Check:
@@ -404,6 +414,109 @@ def estimates(check: Check) -> None:
     check.case("estimates", f"estimate.mmd_test 200 permutations, {m} x {d}", mmd)
 
 
+def _covariance_products(*samples: np.ndarray) -> float:
+    """The median seconds of every sample's ``X^T X`` in float64 (the conversion not timed)."""
+    wide = [x.astype(np.float64) for x in samples]
+    return median_time(lambda: [x.T @ x for x in wide], reps=3)[1]
+
+
+def evaluation(check: Check) -> None:
+    """FD, KID, the two comparisons and precision/recall on float32 features, beside their products.
+
+    The features are N(0, I) against N(0.05, 1.21 I) (FD = 0.0125 d). FD reads its draws on the
+    host, in float64 (``divergences.estimate._src.statistics``): its limit is the two float64
+    products ``X^T X`` and ``Y^T Y`` there. The kernel measures and the k-NN balls run where JAX
+    computes: their limit is the kernel blocks they sum (``(x.y/d + 1)^3``) or the distances they
+    compare, each one matrix product at full float32 precision, jitted.
+    """
+    n, m, d = check.sizes.fd, check.sizes.kid, check.sizes.features
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((n, d), dtype=np.float32)
+    y = rng.standard_normal((n, d), dtype=np.float32) * np.float32(1.1) + np.float32(0.05)
+    t_products = _covariance_products(x, y)
+    check.case("evaluation", f"float64 X^T X and Y^T Y, {n} x {d}", lambda: {"s": t_products})
+
+    def fd() -> dict[str, Any]:
+        with warnings.catch_warnings():  # the --small sizes claim nothing
+            warnings.simplefilter("ignore", dv.estimate.NoCoverageWarning)
+            first, t = median_time(lambda: dv.estimate.frechet(x, y).value, reps=2)
+            e = dv.estimate.frechet(x, y)
+        return {
+            "first_s": first,
+            "s": t,
+            "x_limit": t / t_products,
+            "value": e.value,
+            "plug_in": e.plug_in,
+            "true": 0.0125 * d,
+            "kind": e.kind,
+        }
+
+    check.case("evaluation", f"estimate.frechet, {n} x {d}", fd)
+    r, a, b = x[:m], y[:m], y[m : 2 * m] * np.float32(0.9)  # b: N(0.045, 0.98 I)
+    full = jax.lax.Precision.HIGHEST
+
+    @jax.jit
+    def blocks(*samples: Any) -> Any:
+        """The sums of the cubic kernel's blocks of every pair of the samples, full float32."""
+        total = 0.0
+        for i, u in enumerate(samples):
+            for v in samples[i:]:
+                total += jnp.sum((jnp.matmul(u, v.T, precision=full) / d + 1.0) ** 3)
+        return total
+
+    R, A, B = jnp.asarray(r), jnp.asarray(a), jnp.asarray(b)
+    _, t_two = median_time(lambda: blocks(R, A), reps=3)
+    _, t_three = median_time(lambda: blocks(R, A, B), reps=3)
+    check.case("evaluation", f"cubic kernel blocks of 2 samples, {m} x {d}", lambda: {"s": t_two})
+    check.case("evaluation", f"cubic kernel blocks of 3 samples, {m} x {d}", lambda: {"s": t_three})
+
+    def timed(run: Callable[[], Any], limit: float) -> dict[str, Any]:
+        with warnings.catch_warnings():  # timed wherever their intervals claim nothing
+            warnings.simplefilter("ignore", dv.estimate.NoCoverageWarning)
+            first, t = median_time(run, reps=2)
+        return {"first_s": first, "s": t, "x_limit": t / limit}
+
+    check.case(
+        "evaluation",
+        f"estimate.kid, {m} x {d}",
+        lambda: timed(lambda: dv.estimate.kid(a, r).value, t_two),
+    )
+    check.case(
+        "evaluation",
+        f"estimate.kid_difference, {m} x {d}",
+        lambda: timed(lambda: dv.estimate.kid_difference(r, a, b).p_value, t_three),
+    )
+    check.case(
+        "evaluation",
+        f"estimate.frechet_difference, {m} x {d}",
+        lambda: timed(
+            lambda: dv.estimate.frechet_difference(r, a, b).p_value,
+            _covariance_products(r, a, b),
+        ),
+    )
+
+    @jax.jit
+    def distances(u: Any, v: Any) -> Any:
+        """The squared distances the k-NN balls compare: real to real, generated to real."""
+        uu, vv = jnp.sum(u * u, 1), jnp.sum(v * v, 1)
+        within = uu[:, None] - 2 * jnp.matmul(u, u.T, precision=full) + uu[None, :]
+        across = vv[:, None] - 2 * jnp.matmul(v, u.T, precision=full) + uu[None, :]
+        return jnp.sum(jnp.min(within + jnp.eye(u.shape[0]) * jnp.inf, 1)) + jnp.sum(
+            jnp.min(across, 1)
+        )
+
+    _, t_distances = median_time(lambda: distances(R, A), reps=3)
+    check.case("evaluation", f"k-NN distances, {m} x {d}", lambda: {"s": t_distances})
+    check.case(
+        "evaluation",
+        f"estimate.fidelity_diversity, {m} x {d}",
+        lambda: timed(
+            lambda: dv.estimate.fidelity_diversity(real=r, generated=a).precision.value,
+            t_distances,
+        ),
+    )
+
+
 def lines(check: Check) -> None:
     """The parallel lines over many thetas under vmap: JS = log 2 and TV = 1 apart."""
     count = check.sizes.thetas
@@ -503,6 +616,7 @@ GROUPS = {
     "w1": wasserstein,
     "sinkhorn": sinkhorn,
     "estimates": estimates,
+    "evaluation": evaluation,
     "lines": lines,
 }
 
