@@ -46,8 +46,8 @@ power of two (exact) so that no square overflows; each batch keeps its size, mea
 the same statistics from an array, an iterable of batches, a kept
 :class:`~divergences.estimate.Reference` or draws sharded over devices. The cross term is the
 sum of the square roots of the eigenvalues of :math:`S_x S_y`, which are those of the
-symmetric :math:`L_x^\top S_y L_x` for Cholesky's :math:`S_x = L_x L_x^\top` (two triangular
-products and one ``eigvalsh``: no general ``sqrtm``, no complex arithmetic); where a sample
+symmetric :math:`L_x^\top S_y L_x` for Cholesky's :math:`S_x = L_x L_x^\top` (formed by
+LAPACK's ``dsygst``, then one ``eigvalsh``: no general ``sqrtm``, no complex arithmetic); where a sample
 has at most ``d`` draws its centred rows stand for the factor, and where Cholesky stops (a
 singular covariance) the eigendecomposition's :math:`V \Lambda_+^{1/2}` does, through the
 smaller Gram matrix of :math:`F_x^\top F_y`. A computed eigenvalue :math:`\mu_i` is within
@@ -74,7 +74,7 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import numpy as np
-from scipy.linalg import blas
+from scipy.linalg import lapack
 from scipy.stats import t as student
 
 from divergences._src.errors import runs_on_host
@@ -126,19 +126,20 @@ def _factor(s: Moments) -> tuple[np.ndarray, bool]:
 
 
 def _middle(sx: Moments, sy: Moments) -> np.ndarray:
-    r"""A symmetric matrix whose eigenvalues are those of :math:`S_x S_y` (and zeros).
+    r"""A symmetric matrix, in its lower triangle, whose eigenvalues are those of :math:`S_x S_y`.
 
-    :math:`F_x^\top S_y F_x` for ``F_x`` Cholesky's (two triangular products), or the smaller
-    Gram matrix of :math:`F_x^\top F_y`.
+    :math:`F_x^\top S_y F_x` (and zeros) for ``F_x`` Cholesky's, formed by LAPACK's ``dsygst``
+    with half the arithmetic of two triangular products (its lower triangle only: the one
+    ``eigvalsh`` reads), or the smaller Gram matrix of :math:`F_x^\top F_y`.
     """
     fx, triangular = _factor(sx)
-    cov_y = sy.cov
+    cov_y = sy.cov  # a new array: dsygst may overwrite it
     if triangular and cov_y is not None:
-        right = blas.dtrmm(1.0, fx, cov_y, side=1, lower=1)  # S_y L
-        m = blas.dtrmm(1.0, fx, right, lower=1, trans_a=1, overwrite_b=1)  # L^T S_y L
-    else:
-        w = fx.T @ _factor(sy)[0]
-        m = w.T @ w if w.shape[1] <= w.shape[0] else w @ w.T
+        m, info = lapack.dsygst(cov_y, fx, itype=2, lower=1, overwrite_a=1)  # L^T S_y L
+        assert info == 0, info  # an argument LAPACK calls illegal: none here
+        return m
+    w = fx.T @ _factor(sy)[0]
+    m = w.T @ w if w.shape[1] <= w.shape[0] else w @ w.T
     return 0.5 * (m + m.T)
 
 
