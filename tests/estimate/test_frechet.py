@@ -395,13 +395,17 @@ def test_the_wide_claims_stop_where_the_table_does():
 
 
 def test_the_difference_claims_only_where_the_table_measured_it(monkeypatch):
-    from divergences.estimate._src import frechet as module
+    from divergences.estimate._src import frechet_claims as module
 
     rng = np.random.default_rng(21)
     r, a, b = (rng.standard_normal((1000, 3)) + s for s in (0.0, 0.2, 0.5))
     assert dv.estimate.frechet_difference(r, a, b).difference.kind == "asymptotic"
-    monkeypatch.setattr(module, "DIFFERENCE_TOP", 2)  # each distance claims in d = 3; not so
-    with pytest.warns(NoCoverageWarning, match=r"difference's interval is measured in d <= 2"):
+    # each distance claims in d = 3 from 1000 draws; the difference not so
+    monkeypatch.setattr(module, "DIFFERENCE_CLAIMS", ((2, 1000), (64, 2000)))
+    match = (
+        r"difference's interval is measured to hold in d <= 2 from n = 1000, d <= 64 from n = 2000"
+    )
+    with pytest.warns(NoCoverageWarning, match=match):
         out = dv.estimate.frechet_difference(r, a, b)
     assert out.difference.kind == "no-coverage-claim" and out.p_value == 1.0
     assert out.a.kind == out.b.kind == "asymptotic"

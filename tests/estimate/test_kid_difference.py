@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 
 from divergences.estimate import NoCoverageWarning, kid, kid_difference
+from divergences.estimate._src.kid_difference import CLAIMS
+from divergences.estimate._src.result import within
 from divergences.testing.coverage_laws import kid_of_gaussians
 
 
@@ -86,3 +88,9 @@ def test_float32_is_within_its_rounding_bound_of_float64() -> None:
 def test_bad_input_is_refused(args: tuple, match: str) -> None:
     with pytest.raises(ValueError, match=match):
         kid_difference(*args)
+
+
+def test_the_claims_stop_where_the_table_does() -> None:
+    assert within(CLAIMS, 64, 250) and within(CLAIMS, 2048, 1000)
+    assert not within(CLAIMS, 65, 999) and not within(CLAIMS, 2049, 10**6)
+    assert not within(CLAIMS, 8, 249)

@@ -80,10 +80,7 @@ from scipy.stats import t as student
 from divergences._src.errors import runs_on_host
 from divergences._src.options import integer_option, level_option, seed_option
 from divergences.estimate._src.concentration import widen
-from divergences.estimate._src.frechet_claims import (
-    DIFFERENCE_TOP,
-    refusal,
-)
+from divergences.estimate._src.frechet_claims import difference_refusal, refusal
 from divergences.estimate._src.reference_statistics import as_batch_moments
 from divergences.estimate._src.result import (
     Estimate,
@@ -488,8 +485,8 @@ def frechet_difference(
 
     Returns:
       A :class:`FrechetComparison`. Where :func:`frechet` claims nothing for ``a`` or ``b``
-      against the reference (decided by the smallest of the three samples), or above
-      ``frechet_claims.DIFFERENCE_TOP`` dimensions (where the difference was measured), the difference
+      against the reference (decided by the smallest of the three samples), or outside
+      ``frechet_claims.DIFFERENCE_CLAIMS`` (where the difference was measured), the difference
       claims nothing: ``"no-coverage-claim"``, the ends ``[-inf, inf]``, ``p_value``
       1, and one :class:`~divergences.estimate.NoCoverageWarning` for all three estimates.
 
@@ -554,15 +551,7 @@ def frechet_difference(
         plug_in=plug,
     )
     # frechet's claim holds from the smallest size on, so the smallest of the three decides
-    why = ""
-    if refused := refusal(br.dimension, min(ba.size, bb.size, br.size), nb):
-        why = f"frechet claims none for A or B against the reference here: {refused}"
-    elif br.dimension > DIFFERENCE_TOP:
-        why = (
-            f"frechet_difference's interval is measured in d <= {DIFFERENCE_TOP} "
-            f"(benchmarks/estimate_coverage.md), here d = {br.dimension}"
-        )
-    if why:
+    if why := difference_refusal(br.dimension, min(ba.size, bb.size, br.size), nb):
         difference = withheld(
             difference._replace(method=f"{method}, p = {p:.3g} returned as 1"),
             -math.inf,

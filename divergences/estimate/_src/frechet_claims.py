@@ -2,15 +2,23 @@
 
 :func:`~divergences.estimate.frechet` claims coverage where ``benchmarks/estimate_coverage.md``
 measured its interval (``ASYMPTOTIC_CLAIMS["frechet"]`` and :data:`WIDE_CLAIMS`, with the 4
-batches measured), and :func:`~divergences.estimate.frechet_difference` only up to
-:data:`DIFFERENCE_TOP` dimensions besides; elsewhere :func:`refusal` says why, in words.
+batches measured), and :func:`~divergences.estimate.frechet_difference` where its own rows
+did besides (:data:`DIFFERENCE_CLAIMS`); elsewhere :func:`refusal` and
+:func:`difference_refusal` say why, in words.
 """
 
 from __future__ import annotations
 
-from divergences.estimate._src.result import ASYMPTOTIC_CLAIMS, claims_asymptotic
+from divergences.estimate._src.result import ASYMPTOTIC_CLAIMS, unmeasured, within
 
-__all__ = ["DIFFERENCE_TOP", "MEASURED_BATCHES", "WIDE_CLAIMS", "claims", "refusal"]
+__all__ = [
+    "DIFFERENCE_CLAIMS",
+    "MEASURED_BATCHES",
+    "WIDE_CLAIMS",
+    "claims",
+    "difference_refusal",
+    "refusal",
+]
 
 
 #: The number of batches the coverage table measured; another claims no coverage.
@@ -28,15 +36,16 @@ MEASURED_BATCHES = 4
 WIDE_CLAIMS = ((768, 5000), (1024, 10_000), (2048, 50_000))
 
 
-#: The largest dimension where the coverage table measured :func:`frechet_difference` (its rows:
-#: d = 64, 256 and 768): above it the difference claims nothing, even where each distance does.
-DIFFERENCE_TOP = 768
+#: Where :func:`frechet_difference` claims its level, ``(largest d, smallest n)`` rules, ``n`` the
+#: smallest of the three samples, each measured (``estimate_coverage.md``, "Two candidates
+#: against one reference"): d <= 256 from 1000 draws (d = 64 and 256 at 1000 and 4000). Where a
+#: distance claims its level but the difference was not measured, the difference claims nothing.
+DIFFERENCE_CLAIMS = ((256, 1000), (768, 10_000))
 
 
 def claims(d: int, n: int) -> bool:
     """Whether FD's interval (``B = 4``) claims its level in dimension ``d`` from ``n`` draws."""
-    wide = any(d <= top and n >= least for top, least in WIDE_CLAIMS)
-    return claims_asymptotic("frechet", d, n) or wide
+    return within((ASYMPTOTIC_CLAIMS["frechet"], *WIDE_CLAIMS), d, n)
 
 
 def refusal(d: int, n: int, b: int) -> str:
@@ -48,9 +57,13 @@ def refusal(d: int, n: int, b: int) -> str:
         )
     if claims(d, n):
         return ""
-    rules = (ASYMPTOTIC_CLAIMS["frechet"], *WIDE_CLAIMS)
-    where = ", ".join(f"d <= {top} from n = {least}" for top, least in rules)
-    return (
-        f"frechet's interval is measured to hold in {where} draws "
-        f"(benchmarks/estimate_coverage.md), here d = {d}, n = {n}"
-    )
+    return unmeasured("frechet", d, n, (ASYMPTOTIC_CLAIMS["frechet"], *WIDE_CLAIMS))
+
+
+def difference_refusal(d: int, n: int, b: int) -> str:
+    """Why :func:`frechet_difference` claims nothing at ``(d, n)``, ``n`` the smallest sample."""
+    if why := refusal(d, n, b):
+        return f"frechet claims none for A or B against the reference here: {why}"
+    if within(DIFFERENCE_CLAIMS, d, n):
+        return ""
+    return unmeasured("frechet_difference", d, n, DIFFERENCE_CLAIMS)

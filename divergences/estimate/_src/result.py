@@ -14,7 +14,7 @@ estimate, the quantity's whole range as its ends, and a :class:`NoCoverageWarnin
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, Literal, NamedTuple
 
@@ -93,18 +93,30 @@ def claims_asymptotic(estimator: str, d: int, n: int) -> bool:
     return d <= top and n >= least
 
 
-def unmeasured(estimator: str, d: int, n: int, claim: tuple[int, int] | None = None) -> str:
+#: A measured range: ``(largest d, smallest n)``.
+Rule = tuple[int, int]
+
+
+def within(rules: Sequence[Rule], d: int, n: int) -> bool:
+    """Whether ``(d, n)`` lies in one of the measured ranges ``rules``."""
+    return any(d <= top and n >= least for top, least in rules)
+
+
+def unmeasured(estimator: str, d: int, n: int, claim: Rule | Sequence[Rule] | None = None) -> str:
     """Why ``estimator`` claims no coverage at ``(d, n)``, in words: where it was measured.
 
     Args:
       estimator: the entry's name, a key of :data:`ASYMPTOTIC_CLAIMS` where ``claim`` is None.
       d: the draws' dimension.
       n: the smaller sample's size.
-      claim: the measured range ``(largest d, smallest n)``; None: ``ASYMPTOTIC_CLAIMS``'s.
+      claim: the measured range ``(largest d, smallest n)``, or several; None:
+        ``ASYMPTOTIC_CLAIMS``'s.
     """
-    top, least = ASYMPTOTIC_CLAIMS[estimator] if claim is None else claim
+    claim = ASYMPTOTIC_CLAIMS[estimator] if claim is None else claim
+    rules = [claim] if isinstance(claim[0], int) else claim
+    where = ", ".join(f"d <= {top} from n = {least}" for top, least in rules)  # type: ignore[misc]
     return (
-        f"{estimator}'s interval is measured to hold in d <= {top} from n = {least} draws "
+        f"{estimator}'s interval is measured to hold in {where} draws "
         f"(benchmarks/estimate_coverage.md), here d = {d}, n = {n}"
     )
 
