@@ -1,7 +1,7 @@
 r"""FD's coverage where FID lives (d = 768, 1024, 2048), from exactly drawn sufficient statistics.
 
 Run: ``nice python benchmarks/bench_frechet_coverage.py --d 768 --n 10000 --reps 200
-[--seconds 600] [--difference]``.
+[--seconds 600] [--seed 0] [--only TEXT] [--difference]``.
 
 For Gaussian laws the estimate reads the draws only through each batch's mean and scatter, and
 those have a closed-form law: for :math:`k` draws of :math:`N(\mu, \Sigma)` the mean is
@@ -88,6 +88,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=600.0)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--difference", action="store_true")
+    parser.add_argument("--only", default="", help="run the pairs whose name holds this text")
     args = parser.parse_args()
     d, n, b = args.d, args.n, MEASURED_BATCHES
     rng = np.random.default_rng([args.seed, d, n])
@@ -127,6 +128,8 @@ def main() -> None:
             )
         return
     for name, (mean, scale, truth) in laws(d).items():
+        if args.only not in name:
+            continue
         low = high = done = 0
         widths, errors = [], []
         start = time.perf_counter()
