@@ -28,7 +28,7 @@ from hypothesis.extra import numpy as hnp
 import divergences as dv
 from divergences.estimate import NoCoverageWarning
 from divergences.estimate._src.frechet import _cross
-from divergences.estimate._src.frechet_claims import WIDE_CLAIMS, claims
+from divergences.estimate._src.frechet_claims import WIDE_CLAIMS, claims, difference_refusal
 from divergences.estimate._src.statistics import accumulate, pooled
 
 
@@ -392,6 +392,12 @@ def test_the_wide_claims_stop_where_the_table_does():
     assert claims(256, 1000) and claims(768, 5000) and claims(1024, 10_000)
     assert not claims(300, 4999) and not claims(1024, 9999) and not claims(1025, 49_999)
     assert claims(2048, 50_000) and not claims(2048, 10_000) and not claims(2049, 10**6)
+
+
+def test_the_difference_claims_stop_where_its_rows_do():
+    assert not difference_refusal(256, 1000, 4) and not difference_refusal(768, 5000, 4)
+    assert "difference's interval is measured" in difference_refusal(1024, 10**5, 4)
+    assert "frechet claims none" in difference_refusal(768, 4999, 4)
 
 
 def test_the_difference_claims_only_where_the_table_measured_it(monkeypatch):
