@@ -80,53 +80,55 @@ def laws(d: int) -> dict[str, tuple[np.ndarray, np.ndarray, float]]:
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--d", type=int, required=True)
-    parser.add_argument("--n", type=int, required=True)
-    parser.add_argument("--reps", type=int, default=200)
-    parser.add_argument("--seconds", type=float, default=600.0)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--difference", action="store_true")
-    parser.add_argument("--only", default="", help="run the pairs whose name holds this text")
-    args = parser.parse_args()
+ALPHA = 0.05
+
+
+def differences(args: argparse.Namespace, rng: np.random.Generator) -> None:
+    """The ``--difference`` rows: a triple with a closed-form difference and a null one."""
     d, n, b = args.d, args.n, MEASURED_BATCHES
-    rng = np.random.default_rng([args.seed, d, n])
     zero, ones = np.zeros(d), np.ones(d)
-    warnings.simplefilter("ignore", NoCoverageWarning)
-    alpha = 0.05
-    if args.difference:
-        cases = {
-            "R=N(0,I), A=N(mu_A,I) |mu_A|=0.5, B=N(mu_B,I) |mu_B|=1": (0.5, 1.0),
-            "R=N(0,I), A and B=N(mu,I) |mu|=1 (null)": (1.0, 1.0),
-        }
-        for name, (ra, rb) in cases.items():
-            truth = ra**2 - rb**2
-            low = high = rejects = done = 0
-            widths, errors = [], []
-            start = time.perf_counter()
-            for _ in range(args.reps):
-                if time.perf_counter() - start > args.seconds:
-                    break
-                br = batch_moments(rng, n, zero, ones, b)
-                ba = batch_moments(rng, n, np.full(d, ra / math.sqrt(d)), ones, b)
-                bb = batch_moments(rng, n, np.full(d, rb / math.sqrt(d)), ones, b)
-                pa, pb = _parts(ba, br), _parts(bb, br)
-                value = pa.value - pb.value
-                spread = float(np.std(pa.per_batch - pb.per_batch, ddof=1)) / math.sqrt(b)
-                half = float(student.isf(alpha / 2, b - 1)) * spread
-                low += truth < value - half
-                high += truth > value + half
-                rejects += student.cdf(value / spread, b - 1) <= alpha
-                widths.append(2 * half)
-                errors.append(value - truth)
-                done += 1
-            print(
-                f"| difference | {name} | {d} | {n} | {done - low - high}/{done} = "
-                f"{(done - low - high) / done:.3f} | {low / done:.3f} | {high / done:.3f} | "
-                f"{np.mean(errors):+.4f} | {np.median(widths):.4g} | {rejects / done:.3f} |"
-            )
-        return
+    cases = {
+        "R=N(0,I), A=N(mu_A,I) |mu_A|=0.5, B=N(mu_B,I) |mu_B|=1": (0.5, 1.0),
+        "R=N(0,I), A and B=N(mu,I) |mu|=1 (null)": (1.0, 1.0),
+    }
+    for name, (ra, rb) in cases.items():
+        truth = ra**2 - rb**2
+        low = high = rejects = done = 0
+        widths, errors = [], []
+        start = time.perf_counter()
+        for _ in range(args.reps):
+            if time.perf_counter() - start > args.seconds:
+                break
+            br = batch_moments(rng, n, zero, ones, b)
+            ba = batch_moments(rng, n, np.full(d, ra / math.sqrt(d)), ones, b)
+            bb = batch_moments(rng, n, np.full(d, rb / math.sqrt(d)), ones, b)
+            pa, pb = _parts(ba, br), _parts(bb, br)
+            value = pa.value - pb.value
+            spread = float(np.std(pa.per_batch - pb.per_batch, ddof=1)) / math.sqrt(b)
+            half = float(student.isf(ALPHA / 2, b - 1)) * spread
+            low += truth < value - half
+            high += truth > value + half
+            rejects += student.cdf(value / spread, b - 1) <= ALPHA
+            widths.append(2 * half)
+            errors.append(value - truth)
+            done += 1
+            if done % 20 == 0:  # a tally, so that a run cut short keeps what it measured
+                print(
+                    f"# {name}: {done} done, {low} low, {high} high, {rejects} p <= alpha",
+                    flush=True,
+                )
+        print(
+            f"| difference | {name} | {d} | {n} | {done - low - high}/{done} = "
+            f"{(done - low - high) / done:.3f} | {low / done:.3f} | {high / done:.3f} | "
+            f"{np.mean(errors):+.4f} | {np.median(widths):.4g} | {rejects / done:.3f} |",
+            flush=True,
+        )
+
+
+def distances(args: argparse.Namespace, rng: np.random.Generator) -> None:
+    """FD's rows: each pair of :func:`laws` whose name holds ``--only``."""
+    d, n, b = args.d, args.n, MEASURED_BATCHES
+    zero, ones = np.zeros(d), np.ones(d)
     for name, (mean, scale, truth) in laws(d).items():
         if args.only not in name:
             continue
@@ -138,12 +140,14 @@ def main() -> None:
                 break
             bx = batch_moments(rng, n, zero, ones, b)
             by = batch_moments(rng, n, mean, scale, b)
-            lo, value, hi = interval(_parts(bx, by), b, alpha)
+            lo, value, hi = interval(_parts(bx, by), b, ALPHA)
             low += truth < lo
             high += truth > hi
             widths.append(hi - lo)
             errors.append(value - truth)
             done += 1
+            if done % 20 == 0:  # a tally, so that a run cut short keeps what it measured
+                print(f"# {name}: {done} done, {low} low, {high} high", flush=True)
         secs = (time.perf_counter() - start) / max(done, 1)
         print(
             f"| `frechet` | {name}, d={d} | {d} | {n} | {done - low - high}/{done} = "
@@ -151,6 +155,21 @@ def main() -> None:
             f"{np.median(widths):.4g} | {secs:.2f} s a repetition |",
             flush=True,
         )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--d", type=int, required=True)
+    parser.add_argument("--n", type=int, required=True)
+    parser.add_argument("--reps", type=int, default=200)
+    parser.add_argument("--seconds", type=float, default=600.0)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--difference", action="store_true")
+    parser.add_argument("--only", default="", help="run the pairs whose name holds this text")
+    args = parser.parse_args()
+    rng = np.random.default_rng([args.seed, args.d, args.n])
+    warnings.simplefilter("ignore", NoCoverageWarning)
+    (differences if args.difference else distances)(args, rng)
 
 
 if __name__ == "__main__":
