@@ -291,8 +291,9 @@ def frechet(
     Returns:
       An :class:`Estimate` with ``quantity="FD"`` and ``plug_in`` the plug-in FID papers print:
       ``kind="asymptotic"`` where the coverage table measured the interval
-      (``ASYMPTOTIC_CLAIMS["frechet"]``: d <= 256 from 1000 draws; ``frechet_claims.WIDE_CLAIMS``: d <= 768
-      from 5000 draws, d <= 1024 from 10^4, d <= 2048 from 5 x 10^4; ``batches=4``); elsewhere ``"no-coverage-claim"``, the
+      (``ASYMPTOTIC_CLAIMS["frechet"]``: d <= 256 from 1000 draws; ``frechet_claims.WIDE_CLAIMS``:
+      d <= 768 from 5000 draws, d <= 2048 from 10^4; ``batches=4``); elsewhere
+      ``"no-coverage-claim"``, the
       ends ``[0, inf]`` and a ``NoCoverageWarning``. Against a published ``mu``/``sigma`` file
       (a ``Reference`` without batches) only the plug-in is computed: ``value == plug_in``,
       ``"no-coverage-claim"``.

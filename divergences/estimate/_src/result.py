@@ -58,9 +58,8 @@ SIDES: tuple[str, ...] = ("two-sided", "lower", "upper", "none")
 #: and 64 each end missed at most 3.4% from n = 1000, where in d = 2 at n = 250 the upper end
 #: missed 3.8% (``bench_kid_ends.py``); the Frechet distance of the
 #: Gaussian fits in d = 1 to 256 from 1000 draws (0.935 to 0.99; its extrapolation in 1/n
-#: needs the batches well above d draws), in d <= 768 from 5000 draws, in d <= 1024 from 10^4
-#: and in d <= 2048 from 5 x 10^4 (``frechet_claims.WIDE_CLAIMS``, measured from exact Wishart
-#: statistics). Above the smallest
+#: needs the batches well above d draws), in d <= 768 from 5000 draws and in d <= 2048 from
+#: 10^4 (``frechet_claims.WIDE_CLAIMS``, measured from exact Wishart statistics). Above the smallest
 #: size the claim rests
 #: on the central limit theorem the interval is built on. Inside
 #: the range the k-NN KL refuses its claim where ``x``'s tails are heavier than ``y``'s
