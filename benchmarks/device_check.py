@@ -346,6 +346,19 @@ def sinkhorn(check: Check) -> None:
         )
 
 
+def timed_estimate(run: Callable[[], Any], limit: float) -> tuple[dict[str, Any], Any]:
+    """``run``'s first call, its median time after it and that over ``limit``; and its result.
+
+    Its :class:`~divergences.estimate.NoCoverageWarning` is let pass: an estimate is timed
+    wherever its interval claims nothing (the ``--small`` sizes, a dimension past its rows).
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dv.estimate.NoCoverageWarning)
+        first, t = median_time(run, reps=2)
+        out = run()
+    return {"first_s": first, "s": t, "x_limit": t / limit}, out
+
+
 def estimates(check: Check) -> None:
     """The k-NN KL and the MMD test beside the blocked matrix products they need."""
     n, d, block = check.sizes.knn, 64, check.sizes.knn_block
@@ -368,16 +381,10 @@ def estimates(check: Check) -> None:
     check.case("estimates", f"blocked matmul nearest neighbour, {n} x {d}", lambda: {"s": t_limit})
 
     def knn() -> dict[str, Any]:
-        with (
-            warnings.catch_warnings()
-        ):  # d = 64 is past where its interval is measured: timed all the same
-            warnings.simplefilter("ignore", dv.estimate.NoCoverageWarning)
-            first, t = median_time(lambda: dv.estimate.kl(x, y).value, reps=2)
-            e = dv.estimate.kl(x, y)
+        # d = 64 is past where its interval is measured: timed all the same
+        record, e = timed_estimate(lambda: dv.estimate.kl(x, y), t_limit)
         return {
-            "first_s": first,
-            "s": t,
-            "x_limit": t / t_limit,
+            **record,
             "value": float(e.value),
             "true": 0.5 * d * 0.01,
             "kind": e.kind,
@@ -437,14 +444,9 @@ def evaluation(check: Check) -> None:
     check.case("evaluation", f"float64 X^T X and Y^T Y, {n} x {d}", lambda: {"s": t_products})
 
     def fd() -> dict[str, Any]:
-        with warnings.catch_warnings():  # the --small sizes claim nothing
-            warnings.simplefilter("ignore", dv.estimate.NoCoverageWarning)
-            first, t = median_time(lambda: dv.estimate.frechet(x, y).value, reps=2)
-            e = dv.estimate.frechet(x, y)
+        record, e = timed_estimate(lambda: dv.estimate.frechet(x, y), t_products)
         return {
-            "first_s": first,
-            "s": t,
-            "x_limit": t / t_products,
+            **record,
             "value": e.value,
             "plug_in": e.plug_in,
             "true": 0.0125 * d,
@@ -470,29 +472,17 @@ def evaluation(check: Check) -> None:
     check.case("evaluation", f"cubic kernel blocks of 2 samples, {m} x {d}", lambda: {"s": t_two})
     check.case("evaluation", f"cubic kernel blocks of 3 samples, {m} x {d}", lambda: {"s": t_three})
 
-    def timed(run: Callable[[], Any], limit: float) -> dict[str, Any]:
-        with warnings.catch_warnings():  # timed wherever their intervals claim nothing
-            warnings.simplefilter("ignore", dv.estimate.NoCoverageWarning)
-            first, t = median_time(run, reps=2)
-        return {"first_s": first, "s": t, "x_limit": t / limit}
+    def estimate(name: str, run: Callable[[], Any], limit: float) -> None:
+        check.case("evaluation", f"{name}, {m} x {d}", lambda: timed_estimate(run, limit)[0])
 
-    check.case(
-        "evaluation",
-        f"estimate.kid, {m} x {d}",
-        lambda: timed(lambda: dv.estimate.kid(a, r).value, t_two),
+    estimate("estimate.kid", lambda: dv.estimate.kid(a, r).value, t_two)
+    estimate(
+        "estimate.kid_difference", lambda: dv.estimate.kid_difference(r, a, b).p_value, t_three
     )
-    check.case(
-        "evaluation",
-        f"estimate.kid_difference, {m} x {d}",
-        lambda: timed(lambda: dv.estimate.kid_difference(r, a, b).p_value, t_three),
-    )
-    check.case(
-        "evaluation",
-        f"estimate.frechet_difference, {m} x {d}",
-        lambda: timed(
-            lambda: dv.estimate.frechet_difference(r, a, b).p_value,
-            _covariance_products(r, a, b),
-        ),
+    estimate(
+        "estimate.frechet_difference",
+        lambda: dv.estimate.frechet_difference(r, a, b).p_value,
+        _covariance_products(r, a, b),
     )
 
     @jax.jit
@@ -501,19 +491,15 @@ def evaluation(check: Check) -> None:
         uu, vv = jnp.sum(u * u, 1), jnp.sum(v * v, 1)
         within = uu[:, None] - 2 * jnp.matmul(u, u.T, precision=full) + uu[None, :]
         across = vv[:, None] - 2 * jnp.matmul(v, u.T, precision=full) + uu[None, :]
-        return jnp.sum(jnp.min(within + jnp.eye(u.shape[0]) * jnp.inf, 1)) + jnp.sum(
-            jnp.min(across, 1)
-        )
+        others = jnp.where(jnp.eye(u.shape[0], dtype=bool), jnp.inf, within)
+        return jnp.sum(jnp.min(others, 1)) + jnp.sum(jnp.min(across, 1))
 
     _, t_distances = median_time(lambda: distances(R, A), reps=3)
     check.case("evaluation", f"k-NN distances, {m} x {d}", lambda: {"s": t_distances})
-    check.case(
-        "evaluation",
-        f"estimate.fidelity_diversity, {m} x {d}",
-        lambda: timed(
-            lambda: dv.estimate.fidelity_diversity(real=r, generated=a).precision.value,
-            t_distances,
-        ),
+    estimate(
+        "estimate.fidelity_diversity",
+        lambda: dv.estimate.fidelity_diversity(real=r, generated=a).precision.value,
+        t_distances,
     )
 
 
