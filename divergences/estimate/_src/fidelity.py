@@ -209,7 +209,7 @@ def _normal(quantity: str, value: float, variance: float, top: float, level: flo
         quantity=quantity,
     )
     if d > largest_d or smaller < least:
-        reason = unmeasured(quantity, d, smaller, (largest_d, least))
+        reason = unmeasured(quantity, d, smaller, ((largest_d, least),))
         return withheld(
             estimate, 0.0, top, reason, stacklevel=5
         )  # _measures, the entry, its caller

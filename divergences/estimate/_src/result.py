@@ -101,19 +101,17 @@ def within(rules: Sequence[Rule], d: int, n: int) -> bool:
     return any(d <= top and n >= least for top, least in rules)
 
 
-def unmeasured(estimator: str, d: int, n: int, claim: Rule | Sequence[Rule] | None = None) -> str:
+def unmeasured(estimator: str, d: int, n: int, rules: Sequence[Rule] | None = None) -> str:
     """Why ``estimator`` claims no coverage at ``(d, n)``, in words: where it was measured.
 
     Args:
-      estimator: the entry's name, a key of :data:`ASYMPTOTIC_CLAIMS` where ``claim`` is None.
+      estimator: the entry's name, a key of :data:`ASYMPTOTIC_CLAIMS` where ``rules`` is None.
       d: the draws' dimension.
       n: the smaller sample's size.
-      claim: the measured range ``(largest d, smallest n)``, or several; None:
-        ``ASYMPTOTIC_CLAIMS``'s.
+      rules: the measured ranges ``(largest d, smallest n)``; None: ``ASYMPTOTIC_CLAIMS``'s.
     """
-    claim = ASYMPTOTIC_CLAIMS[estimator] if claim is None else claim
-    rules = [claim] if isinstance(claim[0], int) else claim
-    where = ", ".join(f"d <= {top} from n = {least}" for top, least in rules)  # type: ignore[misc]
+    ranges = (ASYMPTOTIC_CLAIMS[estimator],) if rules is None else rules
+    where = ", ".join(f"d <= {top} from n = {least}" for top, least in ranges)
     return (
         f"{estimator}'s interval is measured to hold in {where} draws "
         f"(benchmarks/estimate_coverage.md), here d = {d}, n = {n}"
