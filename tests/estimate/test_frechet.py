@@ -396,8 +396,9 @@ def test_the_wide_claims_stop_where_the_table_does():
 
 def test_the_difference_claims_stop_where_its_rows_do():
     assert not difference_refusal(256, 1000, 4) and not difference_refusal(768, 5000, 4)
-    assert "difference's interval is measured" in difference_refusal(1024, 10**5, 4)
+    assert not difference_refusal(2048, 10_000, 4) and not difference_refusal(1024, 10**5, 4)
     assert "frechet claims none" in difference_refusal(768, 4999, 4)
+    assert "frechet claims none" in difference_refusal(2048, 9999, 4)
 
 
 def test_the_difference_claims_only_where_the_table_measured_it(monkeypatch):
