@@ -1,7 +1,7 @@
 r"""FD's coverage where FID lives (d = 768, 1024, 2048), from exactly drawn sufficient statistics.
 
 Run: ``nice python benchmarks/bench_frechet_coverage.py --d 768 --n 10000 --reps 200
-[--seconds 600] [--seed 0] [--only TEXT] [--difference]``.
+[--seconds 600] [--seed 0] [--only TEXT] [--difference | --products]``.
 
 For Gaussian laws the estimate reads the draws only through each batch's mean and scatter, and
 those have a closed-form law: for :math:`k` draws of :math:`N(\mu, \Sigma)` the mean is
@@ -157,6 +157,36 @@ def distances(args: argparse.Namespace, rng: np.random.Generator) -> None:
         )
 
 
+def products(args: argparse.Namespace, rng: np.random.Generator) -> None:
+    """The ``--products`` rows: :func:`frechet_difference` on real draws of non-Gaussian laws.
+
+    R = U[-sqrt 3, sqrt 3]^d and A, B = (Exp(1) - 1 + c)^d, all with covariance I, so that
+    FD(A, R) - FD(B, R) = d (c_a^2 - c_b^2) (the Gaussian fits differ in their means only);
+    c_a = 0.2, c_b = 0.3, and a null triple with c_a = c_b = 0.3.
+    """
+    from divergences.estimate import frechet_difference
+
+    d, n, root3 = args.d, args.n, math.sqrt(3.0)
+    for ca, cb in ((0.2, 0.3), (0.3, 0.3)):
+        truth = d * (ca**2 - cb**2)
+        low = high = rejects = done = 0
+        for _ in range(args.reps):
+            r = rng.uniform(-root3, root3, (n, d))
+            a = rng.exponential(size=(n, d)) - 1.0 + ca
+            b = rng.exponential(size=(n, d)) - 1.0 + cb
+            out = frechet_difference(r, a, b, seed=int(rng.integers(2**31)))
+            low += truth < out.difference.lower_bound
+            high += truth > out.difference.upper_bound
+            rejects += out.p_value <= ALPHA
+            done += 1
+        print(
+            f"| FD difference | R=U[-sqrt3,sqrt3]^d, A, B=(Exp(1)-1+c)^d, c_a={ca:g}, c_b={cb:g} | "
+            f"{d} | {n} | {done - low - high}/{done} = {(done - low - high) / done:.3f} | {low} | "
+            f"{high} | | | {rejects / done:.3f} |",
+            flush=True,
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--d", type=int, required=True)
@@ -165,11 +195,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=600.0)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--difference", action="store_true")
+    parser.add_argument("--products", action="store_true", help="real non-Gaussian draws")
     parser.add_argument("--only", default="", help="run the pairs whose name holds this text")
     args = parser.parse_args()
     rng = np.random.default_rng([args.seed, args.d, args.n])
     warnings.simplefilter("ignore", NoCoverageWarning)
-    (differences if args.difference else distances)(args, rng)
+    (products if args.products else differences if args.difference else distances)(args, rng)
 
 
 if __name__ == "__main__":
