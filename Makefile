@@ -8,28 +8,38 @@
 # own modules too: an editable install leaves them to each process that imports them, which
 # compiles them again wherever PYTHONDONTWRITEBYTECODE is set (every test worker and subprocess).
 # pip is upgraded first: Python 3.11's own pip 23.2 took 28 s for the install that pip 26 does
-# in 18 (a fresh clone, 2026-11-27).
+# in 18 (a fresh clone, 2026-11-27). The dependencies (.ci/requirements.py reads them from
+# pyproject.toml) install beside the project's own build, which compiles its C++ extension on one
+# core while pip mostly writes files (the build system's setuptools installed once, into .venv).
 VENV ?= .venv
 PY := $(VENV)/bin/python
 OUT ?= figures
-COMPILE_ALL = $(PY) -m compileall -q -j 0 -x '/tests?/' "$$($(PY) -c 'import sysconfig; print(sysconfig.get_path("purelib"))')" divergences
-# The requirements of the extras docs and dev but the project's own (installing the project again
-# would build its extension again).
-DEV_ONLY = $(PY) -c "import tomllib; x = tomllib.load(open('pyproject.toml', 'rb'))['project']['optional-dependencies']; print('\n'.join(d for e in ('docs', 'dev') for d in x[e] if not d.startswith('divergences')))"
+COMPILE = $(PY) -m compileall -q -j 0 -x '/tests?/$(1)' \
+	"$$($(PY) -c 'import sysconfig; print(sysconfig.get_path("purelib"))')" divergences
+# The test install leaves out the packages no test, proof or figure imports (pip, the build tools,
+# mypy's sources beside its compiled modules, IPython's console, pygments' lexers): 1 to 2 s of
+# the 8 to 11. The development install compiles them (the notebooks' kernels import IPython).
+COMPILE_SKIP = pip|setuptools|mypy|mypyc|IPython|prompt_toolkit|jedi|parso|rich|fontTools|wcwidth|pygments/lexers
+REQUIREMENTS = $(PY) .ci/requirements.py
 
 .PHONY: help verify test test-slow test-subnormals lint check notebooks docs build-check stress bench clean \
 	wheel-check check-no-native clang-test sanitize device-check test-pythons
 
 $(VENV)/.installed-test: pyproject.toml setup.py $(wildcard divergences/wasserstein/_native/*.cpp divergences/wasserstein/_native/*.h)
 	python3 -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet --no-compile -e ".[test,lint]"
-	$(COMPILE_ALL)
+	$(PY) -m pip install --quiet --upgrade pip $$($(REQUIREMENTS) --build)
+	$(REQUIREMENTS) test lint > $(VENV)/requirements-test.txt
+	$(PY) -m pip install --quiet --no-compile -r $(VENV)/requirements-test.txt & deps=$$!; \
+	$(PY) -m pip install --quiet --no-compile --no-deps --no-build-isolation -e . || \
+		{ wait $$deps; exit 1; }; \
+	wait $$deps
+	$(call COMPILE,|/site-packages/($(COMPILE_SKIP))/)
 	touch $@
 
+# The extras docs and dev on top (the project itself is installed: its build is not run again).
 $(VENV)/.installed: $(VENV)/.installed-test
-	$(DEV_ONLY) | xargs -d '\n' $(PY) -m pip install --quiet --no-compile
-	$(COMPILE_ALL)
+	$(REQUIREMENTS) docs dev | xargs -d '\n' $(PY) -m pip install --quiet --no-compile
+	$(call COMPILE,)
 	touch $@
 
 verify: $(VENV)/.installed-test ## check every derivation of the lectures, write the figures (OUT=figures)

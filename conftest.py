@@ -25,11 +25,17 @@ XLA compiles as it does for a user: the session sets no ``XLA_FLAGS`` of its own
   tear-down, summed over the workers: what ``--durations`` lists), the CPU-seconds of the
   processes that ran them and the wall time, beside the load average at the start and at the end
   (a loaded machine stretches the wall time and the test-seconds; the CPU-seconds much less).
+
+pytest-xdist's controller runs no test: it imports neither JAX nor the harness (1.5 to 2 s before
+the workers start, on one core), and a worker ends at once when its last report has reached the
+controller (``os._exit``): letting the interpreter free thousands of compiled programs took 4 to 5
+s of the quick tier's wall time (benchmarks/README.md, "The test session").
 """
 
 import gc
 import os
 import pathlib
+import sys
 import time
 from collections.abc import Iterator
 
@@ -39,14 +45,27 @@ os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", str(_CACHE))
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0.3")
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
 
-import jax  # noqa: E402  (after the environment above: JAX reads it when it starts)
 import pytest  # noqa: E402
 from _pytest.doctest import DoctestItem  # noqa: E402
 
-from divergences.testing import load_profile  # noqa: E402
 
-jax.config.update("jax_enable_x64", True)
-load_profile()
+def _runs_tests(config: pytest.Config) -> bool:
+    """False for pytest-xdist's controller, which hands the tests to its workers."""
+    if hasattr(config, "workerinput"):
+        return True
+    return getattr(config.option, "dist", "no") == "no" or bool(config.option.collectonly)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """float64 and the Hypothesis profile, in the processes that collect and run the tests."""
+    if not _runs_tests(config):
+        return
+    import jax  # after the environment above: JAX reads it when it starts
+
+    from divergences.testing import load_profile
+
+    jax.config.update("jax_enable_x64", True)
+    load_profile()
 
 
 #: The docstrings' examples that train networks (the critics and the training lab): a few
@@ -118,6 +137,8 @@ def pytest_runtest_teardown(item: pytest.Item) -> None:
     if _MAP_LIMIT is None or _tests_run % _MAP_CHECK_EVERY:
         return
     if _mappings() > _MAP_LIMIT // 4:
+        import jax
+
         jax.clear_caches()
         gc.collect()
 
@@ -172,3 +193,12 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         f"test session: {tests} tests, {test_seconds:.0f} test-s, {cpu:.0f} CPU-s "
         f"({processes}), {wall:.0f} s wall{load}"
     )
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """A pytest-xdist worker ends here: its reports and its CPU-seconds are with the controller."""
+    if hasattr(config, "workerinput"):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
