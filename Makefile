@@ -55,10 +55,15 @@ lint: $(VENV)/.installed-test ## ruff, ruff format --check, mypy and the import 
 # The README's test command: lint, then every test and doctest not marked slow (132 to 145 s on a
 # fresh clone of a nearly idle 2-core machine, install included: benchmarks/README.md, "The test
 # session").
+# The quick tier's tests are many and short: each worker starts with half of them in file order
+# and steals from the other's queue at the end (--dist worksteal), so that a file's tests mostly
+# run in one worker, which compiles their programs once: 5 to 7 test-seconds fewer than tests
+# handed out four at a time (benchmarks/README.md, "The test session").
 # test-slow runs the rest but the proofs' steps (marked proof), which CI's wheel-check runs in
 # `divergences verify`; CI runs both (.ci/run).
+QUICK = -n 2 --dist worksteal -m "not slow"
 test: lint ## lint, then the suite but the tests marked slow (the doctests too): CI's first step
-	$(PY) -m pytest -n 2 -m "not slow" --durations=15
+	$(PY) -m pytest $(QUICK) --durations=15
 
 # The float-range tests with subnormal numbers kept, as a GPU keeps them (docs/conventions.md,
 # "Subnormal numbers"): every float operation evaluated in NumPy, so minutes, not seconds.
@@ -206,7 +211,7 @@ clean: ## remove .venv, the figures, build/ (compile and notebook caches) and do
 # The edit loop's tier: the tests under tests/ but those marked slow, with 10 examples per property
 # (the `check` profile); the docstrings' examples are left to CI, which runs everything (`make test`).
 check: $(VENV)/.installed-test ## the edit loop: the tests not marked slow, 10 examples per property
-	HYPOTHESIS_PROFILE=check $(PY) -m pytest tests -n 2 -m "not slow" -q --durations=10
+	HYPOTHESIS_PROFILE=check $(PY) -m pytest tests $(QUICK) -q --durations=10
 
 # The random and training parts of the suite as another machine of this kind runs them: busy
 # processes beside them, XLA on one thread and on two, its instruction set capped (.ci/stress).

@@ -44,6 +44,9 @@ def test_point_mass_and_fair_coin() -> None:
     )
 
 
+# In the slow tier, with test_numerics.py's test_entropy_and_cross_entropy_relative_accuracy;
+# base 2 stays quick in test_uniform_is_log_n.
+@pytest.mark.slow
 @given(dvt.pmfs(SIZES))
 def test_agrees_with_scipy(p) -> None:
     # scipy.stats.entropy(p) renormalises p silently; these are normalised already.
@@ -127,6 +130,8 @@ def test_cross_entropy_gradient_at_the_boundary_matches_one_sided_differences() 
     np.testing.assert_allclose(grad @ v, fd, **tolerance("gradient"))
 
 
+# In the slow tier, with test_transformations.py's test_float32_on_drawn_pairs[entropy].
+@pytest.mark.slow
 @given(dvt.pmfs(SIZES, dtype=np.float32))
 def test_float32_agrees_with_float64(p) -> None:
     out = entropy_jit(p)

@@ -207,6 +207,10 @@ def test_value_at_the_optimum_without_d_is_finite_and_stable(pq, base) -> None:
         )
 
 
+# In the slow tier: test_rounded_optimum_is_documented (the same p, q, -inf),
+# test_value_at_the_optimum_is_relatively_accurate_near_disjoint_supports and
+# test_gradient_at_the_optimum_is_log_d_star keep it quick.
+@pytest.mark.slow
 def test_value_at_the_optimum_where_d_star_rounds_to_one() -> None:
     p, q = np.array([0.5, 0.5]), np.array([1 - 5e-18, 5e-18])
     assert float(dv.gan_value(p, q, dv.optimal_discriminator(p, q))) == -math.inf  # literal
@@ -282,6 +286,9 @@ def test_gradient_in_d_is_finite_and_accurate_over_the_float_range(data, dtype) 
             assert abs(gi - float(a - b)) <= 8 * eps * float(a + b), (pi, qi, di, gi)
 
 
+# In the slow tier, with tests/testing/test_gradual_underflow.py's
+# test_the_gan_gradient_in_d_agrees_under_both_behaviours (the same p, q and d).
+@pytest.mark.slow
 def test_gradient_in_d_is_finite_next_to_d_equals_zero() -> None:
     # The case that came out +inf: p_0 / d_0 = 5e215 formed on upscaled masses overflowed.
     p, q, d = np.array([5e-85, 1.0]), np.array([0.43, 0.57]), np.array([1e-300, 0.5])

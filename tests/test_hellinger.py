@@ -93,6 +93,9 @@ def test_gradient_inside_and_at_zero_mass() -> None:
     np.testing.assert_array_equal(jax.grad(dv.hellinger)(P_IN, P_IN), 0.0)
 
 
+# In the slow tier, with test_relatively_accurate_with_its_gradient_finite below (the same
+# assertion, on near_identical_pairs among others).
+@pytest.mark.slow
 @given(
     st.one_of(dvt.near_identical_pairs(SIZES), dvt.near_identical_pairs(SIZES, dtype=np.float32))
 )

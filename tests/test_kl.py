@@ -49,6 +49,9 @@ def test_infinite_where_q_is_zero_and_p_is_not(fn) -> None:
     assert out[1] == 0.0
 
 
+# In the slow tier: test_numerics.py's test_fast_kl_sum_at_zero_masses keeps p = 0 < q and
+# p = q = 0 quick, and test_agrees_with_scipy below draws zero masses.
+@pytest.mark.slow
 def test_zero_mass_in_p_contributes_nothing() -> None:
     # 0 log(0 / q) = 0, also for q = 0.
     np.testing.assert_allclose(
@@ -112,6 +115,9 @@ def test_disjoint_supports_give_inf(pq) -> None:
     assert float(kl_jit(q, p)) == math.inf
 
 
+# In the slow tier: test_closed_form_fair_vs_biased_coin (base 2) and test_numerics.py's
+# test_log_of_base keep it quick; test_agrees_with_scipy checks base 2 on drawn pairs.
+@pytest.mark.slow
 @given(dvt.pmf_pairs(SIZES))
 def test_base_conversion(pq) -> None:
     p, q = pq
@@ -174,6 +180,9 @@ def test_gradient_convention_at_zero_mass() -> None:
     )
 
 
+# In the slow tier, with test_numerics.py's test_gradients_finite_near_equality_and_at_tiny_masses
+# (KL's gradient finite on drawn shared zeros).
+@pytest.mark.slow
 @given(dvt.pmf_pairs(SIZES, relation="shared_zeros"))
 def test_gradient_finite_on_drawn_shared_zeros(pq) -> None:
     p, q = pq
@@ -194,6 +203,9 @@ def test_float32_agrees_with_float64(pq) -> None:
     np.testing.assert_allclose(float(out), exact, **tolerance("float32"))
 
 
+# In the slow tier: test_error_policy.py's test_checked_jit_raises_what_eager_raises[kl] and
+# test_validation.py's test_checked_compiles_once_per_shape (checked vmap of kl) keep it quick.
+@pytest.mark.slow
 def test_checked_raises_under_jit_and_vmap() -> None:
     p = np.array([0.5, 0.5])
     with pytest.raises(ValueError, match="q does not sum to 1"):

@@ -670,6 +670,9 @@ def test_kl_jvp_matches_finite_differences_in_every_direction(w) -> None:
             np.testing.assert_allclose(float(g[i]), fd, **tolerance("gradient"))
 
 
+# In the slow tier, with tests/testing/test_gradual_underflow.py's
+# test_mutual_information_of_subnormal_masses_as_on_the_cpu (the same joint, its gradient finite).
+@pytest.mark.slow
 def test_mutual_information_gradient_finite_at_a_1e_200_entry() -> None:
     """Mutual information gradient finite at a 1e-200 entry."""
     joint = jnp.array([[1e-200, 0.3], [0.2, 0.5 - 1e-200]])

@@ -162,7 +162,7 @@ def test_densities_and_distribution_functions_match_scipy(cls):
         np.testing.assert_allclose(law.sf(x), ref.sf(x), rtol=1e-10, atol=1e-14)
 
 
-# Every law in the slow tier: the quick tier's samplers are test_laws.py's (Normal, Uniform).
+# Every law in the slow tier: the quick tier's sampler is test_laws.py's (Uniform).
 @pytest.mark.parametrize("cls", tiered(), ids=ids)
 def test_draws_follow_the_laws_own_cdf(cls):
     for seed, law in enumerate(cls._examples()):

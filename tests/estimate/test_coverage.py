@@ -2,11 +2,13 @@
 
 The family is :data:`divergences.testing.coverage_cases.CASES`: laws of
 :mod:`divergences.continuous` on the line (truths certified in ball arithmetic) and Gaussians and
-cubes in d = 2, 8 and 64 (closed forms). The quick tier runs one small case per estimator
-(n = 250, the smallest size a k-NN interval claims; three repetitions) and checks what so small
-a run can check without flaking: a finite-sample interval holds the truth in every repetition
-(each misses with probability at most 5%, and the measured intervals are conservative), no NaN,
-no negative value or lower end.
+cubes in d = 2, 8 and 64 (closed forms). A small run of one case per estimator (n = 250, the
+smallest size a k-NN interval claims; three repetitions) checks what so small a run can check
+without flaking: a finite-sample interval holds the truth in every repetition (each misses with
+probability at most 5%, and the measured intervals are conservative), no NaN, no negative value
+or lower end. The quick tier runs the small runs of the k-NN estimators (kl, js, entropy),
+w1_projected and the discriminator bounds; those of kid, frechet, mmd_squared, w1 and w1_dkw are
+in the slow tier, and their own test modules check their intervals in the quick tier.
 The slow tier runs every case at n = 1000 and judges it by
 :func:`divergences.testing.coverage_verdict`: a finite-sample interval must cover at
 ``level - 2 s`` or more, an asymptotic one (returned only where claimed) at ``level - 0.05``,
@@ -24,10 +26,18 @@ from divergences import estimate as dve
 from divergences.estimate._src.result import claims_asymptotic
 from divergences.testing import coverage_cases
 from divergences.testing.coverage_cases import CASES, ONE_PER_ESTIMATOR, CoverageCase, run_case
+from tests.helpers import quick_only
 
 BY_NAME = {case.name: case for case in CASES}
 
-QUICK = ONE_PER_ESTIMATOR
+#: The estimators whose small run is in the slow tier (test_coverage_at_n_1000 runs each case
+#: too). Their intervals are checked quick by test_kid.py's, test_frechet.py's, test_mmd.py's,
+#: test_w1.py's and test_w1_dkw.py's own coverage tests (and run_case's doctest for w1_dkw).
+SMALL_RUN_SLOW = frozenset({"kid", "frechet", "mmd_squared", "w1", "w1_dkw"})
+#: One small run per estimator: the k-NN, w1_projected and discriminator ones in the quick tier.
+SMALL_RUNS = quick_only(
+    ONE_PER_ESTIMATOR, lambda name: BY_NAME[name].estimator not in SMALL_RUN_SLOW
+)
 
 HEAVY_TAILS = frozenset(case.name for case in coverage_cases._heavy_tails())
 
@@ -95,10 +105,11 @@ def test_the_family_names_every_estimator_and_each_case_once():
         name for name in dve.__all__ if name[0].islower() and name not in OUTSIDE_THE_FAMILY
     }
     assert {case.estimator for case in CASES} == estimators
-    assert {BY_NAME[name].estimator for name in QUICK} == estimators
+    assert {BY_NAME[name].estimator for name in ONE_PER_ESTIMATOR} == estimators
+    assert SMALL_RUN_SLOW < estimators  # no stale name, and some small runs stay quick
 
 
-@pytest.mark.parametrize("name", QUICK)
+@pytest.mark.parametrize("name", SMALL_RUNS)
 def test_a_small_run_covers_and_stays_in_range(name):
     result = run_case(BY_NAME[name], n=250, repetitions=3, seed=1)
     c = result.coverage

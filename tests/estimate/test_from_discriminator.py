@@ -60,7 +60,7 @@ def draws(mu: float, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
 
 @pytest.mark.parametrize("mu", [1.0, 2.0])
 def test_bounds_below_the_truth_in_every_seed(mu):
-    d = optimal(mu)
+    d = optimal_numpy(mu)
     for seed in range(10):
         x, y = draws(mu, 2000, seed)
         for bound in BOUNDS:
@@ -71,7 +71,7 @@ def test_bounds_below_the_truth_in_every_seed(mu):
 
 @pytest.mark.parametrize("mu", [1.0, 2.0])
 def test_bounds_approach_the_truth_as_n_grows(mu):
-    d = optimal(mu)
+    d = optimal_numpy(mu)
     for bound in BOUNDS:
         small = bound(*draws(mu, 300, 1), d).lower_bound
         large = bound(*draws(mu, 20_000, 1), d).lower_bound

@@ -70,7 +70,11 @@ def test_variance_matches_a_loop_over_the_kernel_matrices() -> None:
     assert kernel_interval.first_order_variance(rows, 11, 13) == pytest.approx(expected, rel=1e-10)
 
 
-@pytest.mark.parametrize(("delta", "scale"), [(1.0, 1.0), (0.0, 1.5), (2.0, 0.7)])
+# Two pairs in the slow tier (the same Monte Carlo sum): [2.0-0.7] keeps the check quick.
+@pytest.mark.parametrize(
+    ("delta", "scale"),
+    [*(pytest.param(*s, marks=pytest.mark.slow) for s in [(1.0, 1.0), (0.0, 1.5)]), (2.0, 0.7)],
+)
 def test_closed_form_matches_monte_carlo(delta: float, scale: float) -> None:
     # E k(X, X') + E k(Y, Y') - 2 E k(X, Y) over 4e5 independent pairs each, in d = 4,
     # within 5 Monte Carlo standard errors.
@@ -144,6 +148,9 @@ def test_float32_is_within_its_rounding_bound() -> None:
     assert "float32" in est.method and est.kind == "no-coverage-claim"
 
 
+# In the slow tier: test_result.py's test_every_entry_claims_nothing_the_same_way[kid] runs the
+# same refusal quick (n = 40, d = 3).
+@pytest.mark.slow
 def test_below_the_measured_size_no_coverage_is_claimed() -> None:
     rng = np.random.default_rng(1)
     x, y = rng.normal(size=(100, 8)), rng.normal(size=(100, 8)) + 1.0
@@ -219,6 +226,9 @@ def test_kid_is_finite_ordered_and_0_on_identical_samples(
     assert math.isfinite(variance) and variance >= 0.0
 
 
+# In the slow tier: test_mmd.py's test_normal_interval_at_a_level_next_to_one_is_finite runs the
+# shared quantile path (kernel_interval.normal_interval) quick.
+@pytest.mark.slow
 def test_a_level_next_to_one_keeps_the_interval_finite() -> None:
     # ndtri(1 - alpha/2) read 1 - alpha/2 as 1.0 below alpha = 2^-52: z = inf, and inf * 0
     # gave a NaN upper end for draws without spread.

@@ -60,6 +60,9 @@ def test_auto_chooses_by_the_problem_alone(backend):
     assert "DEVICE_BACKENDS" not in vars(_problem)
 
 
+# In the slow tier: the w1_primal, w1_dual and w1_batch doctests assert these values, and
+# test_auto_chooses_by_the_problem_alone and the package callers' test stay quick on gpu and tpu.
+@pytest.mark.slow
 @pytest.mark.parametrize("backend", ACCELERATORS, indirect=True)
 def test_the_docstring_examples_are_exact_on_an_accelerator(backend):
     for solve in (dv.w1_primal, jax.jit(dv.w1_primal)):
@@ -117,13 +120,23 @@ def test_the_noise_floor_is_exact_on_an_accelerator(backend):
     assert np.all(floor.w1 > 0) and np.all(np.isfinite(floor.w1))
 
 
+# line, lp and sparse in the slow tier: the runner names every host method's result alike; the
+# dense ones stay quick, and test_line.py, test_sparse.py and test_runner.py trace the others.
 METHODS = [
     pytest.param("dense", lambda x, y: dv.w1_primal(x, y), id="w1_primal-dense"),
     pytest.param("dense", lambda x, y: dv.w1_dual(x, y), id="w1_dual-dense"),
-    pytest.param("line", lambda x, y: dv.w1_primal(x[:, :1], y[:, :1], method="line"), id="line"),
-    pytest.param("lp", lambda x, y: dv.w1_dual(x, y, method="lp"), id="lp"),
     pytest.param(
-        "sparse", lambda x, y: dv.w1_primal(x, y, method="sparse"), id="sparse", marks=needs_native
+        "line",
+        lambda x, y: dv.w1_primal(x[:, :1], y[:, :1], method="line"),
+        id="line",
+        marks=pytest.mark.slow,
+    ),
+    pytest.param("lp", lambda x, y: dv.w1_dual(x, y, method="lp"), id="lp", marks=pytest.mark.slow),
+    pytest.param(
+        "sparse",
+        lambda x, y: dv.w1_primal(x, y, method="sparse"),
+        id="sparse",
+        marks=[needs_native, pytest.mark.slow],
     ),
     pytest.param(
         "sinkhorn",

@@ -63,6 +63,9 @@ def test_check_coupling_shapes():
         dv.check_coupling(np.ones((2, 3)) / 6, np.ones(2) / 2, np.ones(2) / 2)
 
 
+# In the slow tier: the doctest (0.0, 2.0) and test_dual.py's parallel lines (exactly 0.0) stay
+# quick; the dyadic test below gives every metric's exact violation.
+@pytest.mark.slow
 def test_lipschitz_violation_values():
     z = np.array([[0.0, 0.0], [3.0, 4.0], [0.0, 1.0]])
     # f = distance to the origin is 1-Lipschitz.
@@ -111,7 +114,9 @@ _MODES = {
 }
 
 
-@pytest.mark.parametrize("mode", list(_MODES))
+# vmap in the slow tier: float64 input, so every mode runs the same jitted _scaled_violation;
+# eager, jit and test_lipschitz_violation_jit_and_vmap stay quick.
+@pytest.mark.parametrize("mode", ["eager", "jit", pytest.param("vmap", marks=pytest.mark.slow)])
 def test_lipschitz_violation_of_a_subnormal_potential_is_not_zero(mode):
     # w1_dual's potential on points about 1e-315: XLA read every number as 0 and the check gave
     # 0 under the true violation 2^-1074, the smallest subnormal number.
@@ -123,7 +128,8 @@ def test_lipschitz_violation_of_a_subnormal_potential_is_not_zero(mode):
     assert Fraction(float(_MODES[mode](f, z))) == true.lower_bound
 
 
-@pytest.mark.parametrize("mode", list(_MODES))
+# vmap in the slow tier, as above: eager and jit stay quick.
+@pytest.mark.parametrize("mode", ["eager", "jit", pytest.param("vmap", marks=pytest.mark.slow)])
 def test_lipschitz_violation_of_subnormal_values_on_normal_points(mode):
     # Values of 1e-310 (subnormal) on points 1e-315 apart: a violation of about 1e-310.
     f, z = np.array([0.0, 1e-310]), np.array([0.0, 1e-315])
@@ -131,7 +137,7 @@ def test_lipschitz_violation_of_subnormal_values_on_normal_points(mode):
     assert Fraction(float(_MODES[mode](f, z))) == exact  # exact: both are multiples of 2^-1074
 
 
-@pytest.mark.slow  # 7 s: a compile per size and metric; the plain cases above stay quick
+@pytest.mark.slow  # 7 s: a compile per size and metric; the doctest and subnormal cases stay quick
 @given(
     st.lists(st.integers(-50, 50), min_size=2, max_size=5),
     st.lists(st.integers(-50, 50), min_size=5, max_size=5),

@@ -49,6 +49,9 @@ def _check(sol, x, y, a, b, ref):
     np.testing.assert_allclose(float(mass @ cost), ref, **LP)
 
 
+# In the slow tier: test_rounded_gaussians_twenty_thousand_points (an integer grid past the
+# sparse threshold, under auto) and test_heavy_duplication_against_pot stay quick.
+@pytest.mark.slow
 @pytest.mark.native
 def test_the_reported_integer_grid_under_auto():
     """2001 and 2002 points on a 3 x 3 grid: merged into 9 atoms a side, the solve is immediate.

@@ -118,6 +118,9 @@ def test_potential_order_and_points():
     np.testing.assert_allclose(f - f[0], -np.concatenate([x, y])[:, 0], **LP)
 
 
+# In the slow tier: test_parallel_lines_potential[0.0-*] (both methods) and test_primal.py's
+# test_identical_measures_give_exactly_zero (w1_dual, exactly 0.0) stay quick.
+@pytest.mark.slow
 @pytest.mark.parametrize("method", METHODS)
 @given(pair=measure_pairs())
 def test_identical_measures_give_zero(method, pair):
@@ -162,6 +165,8 @@ def test_parallel_lines_potential_is_not_unique_on_samples():
     assert np.ptp(np.asarray(by_lp.f) - linear) > 1e-3
 
 
+# In the slow tier: test_strong_duality_two_solvers makes the same checks with drawn zero weights.
+@pytest.mark.slow
 def test_zero_weight_points_keep_the_potential_feasible():
     x = np.array([[0.0, 0.0], [4.0, 4.0], [1.0, 0.0]])
     y = np.array([[0.0, 2.0], [-3.0, 0.0]])

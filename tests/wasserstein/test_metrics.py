@@ -79,6 +79,9 @@ def test_matches_scipy_cdist(p, pair):
     np.testing.assert_allclose(got, cdist(x, y, "minkowski", p=p), **F64)
 
 
+# In the slow tier: the cost_matrix doctest (p=3: 4.497941) keeps it quick; test_matches_scipy_cdist
+# and test_public_costs_are_within_the_rounding (p = 1, 2, 3) prove it.
+@pytest.mark.slow
 def test_hand_value_and_the_named_special_cases():
     c = dv.cost_matrix([[1.0, 1.0], [4.0, 5.0]], [[1.0, 1.0]], metric=Minkowski(p=3))
     np.testing.assert_allclose(c, [[0.0], [(27.0 + 64.0) ** (1 / 3)]], **F64)
@@ -272,7 +275,8 @@ def test_host_costs_are_within_the_certified_rounding(p, d):
 @pytest.mark.parametrize(
     "p", [1.5, *(pytest.param(p, marks=pytest.mark.slow) for p in (3, 7.5)), 40]
 )
-@pytest.mark.parametrize("d", [1, 3])
+# d = 1 in the slow tier: the same function for every d, exact at d = 1 (d = 3 stays quick).
+@pytest.mark.parametrize("d", [pytest.param(1, marks=pytest.mark.slow), 3])
 def test_device_costs_are_within_the_certified_rounding(dtype, p, d):
     rng = np.random.default_rng(d * 100 + int(p * 10))
     x, y = (t.astype(dtype) for t in _hard_points(rng, d))

@@ -66,6 +66,9 @@ def test_uniform_weights_path_gradient_jit_vmap():
         np.testing.assert_allclose(batched[i], scipy.stats.wasserstein_distance(us[i], v), **LP)
 
 
+# In the slow tier: test_host_sorts_equal_xla_sorts (signed zeros, negatives, 1e300) and the
+# weighted subnormal case stay quick; test_host_sorts_give_the_xla_values_and_gradients is slow.
+@pytest.mark.slow
 def test_signed_zeros_and_negative_values_sort_correctly():
     # The kernels sort floats through integer keys: negatives, -0.0 and +0.0 must all order.
     u = np.array([-0.0, 0.0, -3.5, 2.0, -1e-300, 1e300])

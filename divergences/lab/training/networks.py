@@ -114,6 +114,7 @@ def make_mlp(
     :math:`\pm 1/\sqrt{\text{fan in}}`); with ``spectral_norm`` every layer is wrapped in
     :class:`equinox.nn.SpectralNorm` with one power iteration per call.
     """
+    check_activation("activation", activation)  # before the layers: no work for a refused call
     keys = jax.random.split(key, 2 * (len(sizes) - 1))
     layers = []
     for i, (fan_in, fan_out) in enumerate(itertools.pairwise(sizes)):
@@ -121,7 +122,6 @@ def make_mlp(
         if spectral_norm:
             layer = eqx.nn.SpectralNorm(layer, "weight", key=keys[2 * i + 1])
         layers.append(layer)
-    check_activation("activation", activation)
     return eqx.nn.make_with_state(MLP)(tuple(layers), scalar_output, activation)
 
 
