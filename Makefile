@@ -52,8 +52,8 @@ lint: $(VENV)/.installed-test ## ruff, ruff format --check, mypy and the import 
 	$(VENV)/bin/mypy -n 2
 	$(VENV)/bin/lint-imports
 
-# The README's test command: lint, then every test and doctest not marked slow (132 to 145 s on a
-# fresh clone of a nearly idle 2-core machine, install included: benchmarks/README.md, "The test
+# The README's test command: lint, then every test and doctest not marked slow (115 to 117 s on a
+# fresh clone of an idle 2-core machine, install included: benchmarks/README.md, "The test
 # session").
 # The quick tier's tests are many and short: each worker starts with half of them in file order
 # and steals from the other's queue at the end (--dist worksteal), so that a file's tests mostly
