@@ -73,6 +73,10 @@ import numpy as np
 jax.config.update("jax_enable_x64", True)  # float32 arrays stay float32; float64 is then available
 
 import divergences as dv  # noqa: E402
+from divergences.testing import tolerance  # noqa: E402
+
+#: The relative accuracy a float64 value with a truth is judged by (the harness's ulp_float64).
+ULP64 = tolerance("ulp_float64")["rtol"]
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -118,6 +122,9 @@ class Check:
         try:
             record.update(run())
             record["status"] = "ok"
+            if "within" in record and not record["within"]:  # beside its truth, beyond its accuracy
+                record["status"] = "fail"
+                record["error"] = f"beyond its stated accuracy: {record.get('accuracy')}"
         except Exception as error:  # a failing case is recorded, and the check goes on
             first = (str(error).strip().splitlines() or [""])[0][:300]
             record["status"] = "fail"
@@ -127,7 +134,9 @@ class Check:
         self.report["cases"].append(record)
         self.save()
         shown = " ".join(
-            f"{k}={_short(v)}" for k, v in record.items() if k not in ("group", "case", "where")
+            f"{k}={'FAIL' if v == 'fail' else _short(v)}"
+            for k, v in record.items()
+            if k not in ("group", "case", "where")
         )
         print(f"[{group}] {name}: {shown}", flush=True)
 
@@ -259,6 +268,11 @@ def subnormals(check: Check) -> None:
         out["error"] = abs(value - float(exact))
         if exact != 0:
             out["relative_error"] = out["error"] / float(exact)
+            out["accuracy"] = f"relative error at most {ULP64:.2g} (the harness's ulp_float64)"
+            out["within"] = out["relative_error"] <= ULP64
+        else:
+            out["accuracy"] = "exactly 0"
+            out["within"] = value == 0
         return out
 
     # independent rows (the value 0), a dependence carried by masses of 1e-163 alone, and the
@@ -276,7 +290,14 @@ def subnormals(check: Check) -> None:
         # the joint whose gradient that H100 gave as NaN in three entries
         joint = jnp.array([[1e-200, 0.0], [0.0, 1.0]])
         g = np.asarray(jax.grad(dv.mutual_information)(joint))
-        return {"gradient": g.tolist(), "finite": bool(np.isfinite(g).all())}
+        slope = -math.log(1e-200)  # d/dJ_00 of sum J log(J / (R C)) - J + R C: log(J_00 / R_0 C_0)
+        finite = bool(np.isfinite(g).all())
+        return {
+            "gradient": g.tolist(),
+            "finite": finite,
+            "accuracy": f"finite, the first entry log(1e200) within {ULP64:.2g} relative",
+            "within": bool(finite and abs(g[0, 0] - slope) <= ULP64 * slope),
+        }
 
     check.case("subnormals", "mutual_information gradient at a 1e-200 entry", gradient)
 
@@ -311,6 +332,8 @@ def _solve(n: int, method: str, dtype: Any, reps: int, **options: Any) -> dict[s
         "s": t,
         "value": float(r.value),
         "relative_gap": (hi - lo) / float(r.value),
+        "accuracy": "a certified gap below 1e-9 relative",
+        "within": bool(0 <= (hi - lo) / float(r.value) < 1e-9),
     }
 
 
@@ -320,7 +343,9 @@ def wasserstein(check: Check) -> None:
     def example() -> dict[str, Any]:
         r = dv.w1_primal(jnp.array([[0.0, 0.0], [0.0, 1.0]]), jnp.array([[2.0, 0.0], [2.0, 1.0]]))
         plan = np.asarray(r.plan.todense())
-        out = {"value": float(r.value), "exactly_2": float(r.value) == 2.0, "plan": plan.tolist()}
+        exactly_2 = float(r.value) == 2.0
+        out = {"value": float(r.value), "exactly_2": exactly_2, "plan": plan.tolist()}
+        out.update(accuracy="exactly 2", within=exactly_2)
         method = getattr(r, "method_name", None) or getattr(r, "method", None)
         if method is not None:
             out["method"] = str(method)
@@ -531,6 +556,12 @@ def lines(check: Check) -> None:
             ),
             "js_above_log2": int(np.sum(js > math.log(2))),
             "max_tv_error": float(np.max(np.abs(tv[apart] - 1.0))),
+            "accuracy": "JS within 4 ulp of log 2 and never above, TV within 2^-52 of 1",
+            "within": bool(
+                np.all(js <= math.log(2))
+                and np.max(np.abs(js[apart] - math.log(2))) <= 4 * np.spacing(math.log(2))
+                and np.max(np.abs(tv[apart] - 1.0)) <= 2**-52
+            ),
         }
 
     check.case("lines", f"parallel lines under vmap, {count} thetas", run)

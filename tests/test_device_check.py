@@ -73,3 +73,18 @@ def test_junit_counts_read_failures_and_errors(device_check, tmp_path) -> None:
         "skipped": 1,
         "failed": ["tests.a::bad", "tests.b::broken"],
     }
+
+
+def test_a_value_beyond_its_accuracy_fails_the_check(device_check, tmp_path, monkeypatch) -> None:
+    # What an H200 printed as status=ok: the mutual information at its ceiling, 8.2e-15, where
+    # the truth is 1.86e-160 (relative error 4e145), and a gradient that is not the slope.
+    check = device_check.Check(tmp_path / "report.json", small=True)
+    monkeypatch.setattr(
+        device_check.dv, "mutual_information", lambda joint: 8.2e-15 + 0 * joint.sum()
+    )
+    device_check.subnormals(check)
+    status = {c["case"]: c["status"] for c in check.report["cases"]}
+    assert status["backend behaviour"] == "ok"  # no truth: nothing to judge
+    judged = [name for name in status if name.startswith("mutual_information")]
+    assert len(judged) == 4 and all(status[name] == "fail" for name in judged)
+    assert all("beyond its stated accuracy" in c["error"] for c in check.report["cases"][1:])

@@ -8,11 +8,12 @@ import jax
 import numpy as np
 import pytest
 import scipy.special
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 import divergences as dv
 from divergences.testing import pmfs, tolerance
+from divergences.testing.gradual_underflow import evaluated_by_the_compiler, keep_subnormals
 from divergences.testing.profiles import at_most
 from tests.helpers import mp_mutual_information
 
@@ -28,6 +29,7 @@ def _mi_direct(j: np.ndarray) -> float:
 
 
 @given(pmfs(6).map(lambda p: p.reshape(2, 3)))
+@example(np.array([[0.5, 0.5, 5e-163], [5e-163, 5e-163, 5e-163]]))  # 1.19e-14 bits on an H200
 def test_mutual_information_matches_direct_sum(j: np.ndarray) -> None:
     np.testing.assert_allclose(float(dv.mutual_information(j)), _mi_direct(j), **F64)
     np.testing.assert_allclose(
@@ -192,4 +194,70 @@ def test_inception_score_with_a_tiny_weight_is_finite() -> None:
     joint = w[:, None] * np.eye(2)
     np.testing.assert_allclose(
         score, float(np.exp(dv.mutual_information(joint))), **tolerance("float64")
+    )
+
+
+# What an NVIDIA H200 (jax 0.11.2 with CUDA, main 827d6b5) returned, recorded as observed: NaN
+# or the value's ceiling (min(H(C), H(X)) plus its rounding allowance), where XLA's rewrites
+# formed the squares of quotients of masses near 1e-307 and 1e-163 as 0 * inf
+# (divergences.testing.gradual_underflow, "What the emulation does not see"). The last joint
+# sums to 1 + 1e-17: its documented value is T (I' + T - 1 - log T).
+_CARD_JOINTS = {
+    "1e-307 beside a column of 0": ([[0.0, 0.0, 1e-17], [1e-307, 0.0, 1.0]], math.nan),
+    "dependence in masses of 5e-163": (
+        [[0.5, 0.5, 5e-163], [5e-163, 5e-163, 5e-163]],
+        8.2e-15,
+    ),
+    "independent rows of 5e-163": ([[0.5, 5e-163, 5e-163], [0.5, 5e-163, 5e-163]], None),
+    "a departure of 6e-163": ([[0.5, 2e-163], [0.5, 8e-163]], None),
+}
+
+
+# One joint in the quick tier (each folds a program of its own: half a second); the slow tier
+# has them all, and the emulation's run of each.
+@pytest.mark.parametrize(
+    "name",
+    [
+        n if n == "dependence in masses of 5e-163" else pytest.param(n, marks=pytest.mark.slow)
+        for n in sorted(_CARD_JOINTS)
+    ],
+)
+def test_mutual_information_at_the_cards_joints(name: str) -> None:
+    """Relatively accurate eagerly, jitted and as XLA folds it (after its rewrites, subnormals kept)."""
+    joint, _card = _CARD_JOINTS[name]
+    j = np.array(joint)
+    truth = mp_mutual_information(j)
+    values = {
+        "eager": dv.mutual_information(j),
+        "jit": jax.jit(dv.mutual_information)(j),
+        "compiler": evaluated_by_the_compiler(dv.mutual_information, j),
+    }
+    for how, value in values.items():
+        if truth == 0:
+            assert float(value) == 0, how
+        else:
+            np.testing.assert_allclose(float(value), truth, **tolerance("ulp_float64"), err_msg=how)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(_CARD_JOINTS))
+def test_mutual_information_at_the_cards_joints_with_subnormals_kept(name: str) -> None:
+    j = np.array(_CARD_JOINTS[name][0])
+    truth = mp_mutual_information(j)
+    with keep_subnormals():
+        value = float(dv.mutual_information(j))
+    assert value == 0 if truth == 0 else abs(value - truth) <= 32 * 2.3e-16 * truth
+
+
+# The H200 gave [[nan, nan], [nan, -1.0]]: the value was NaN, and the ceiling's slope came through.
+@pytest.mark.slow
+def test_mutual_information_gradient_at_a_1e_200_entry() -> None:
+    j = np.array([[1e-200, 0.0], [0.0, 1.0]])
+    grad = jax.grad(dv.mutual_information)
+    expected = np.asarray(grad(j))
+    assert np.isfinite(expected).all()
+    # d/dJ_00 of sum J log(J / (R C)) - J + R C at this joint: log(J_00 / (R_0 C_0)) + ... = 460.5
+    np.testing.assert_allclose(expected[0, 0], -math.log(1e-200), **tolerance("ulp_float64"))
+    np.testing.assert_allclose(
+        np.asarray(evaluated_by_the_compiler(grad, j)), expected, **tolerance("ulp_float64")
     )

@@ -20,6 +20,7 @@ from divergences._src.log_sums import entropy_sum, kl_terms
 from divergences._src.numerics import (
     into_range,
     log_of_base,
+    power_of_two_below,
     ratio,
     safe_denominator,
     support_mask,
@@ -135,15 +136,6 @@ def _mutual_information_nats(j: jax.Array) -> jax.Array:
     return jnp.where(mi > bound, bound, mi)
 
 
-def _power_of_two_below(x: jax.Array) -> jax.Array:
-    """``2^floor(log2 x)`` for normal ``x >= 0`` (0 for 0): ``x`` with its mantissa bits cleared."""
-    uint, mask = (
-        (np.uint64, 0x7FF0000000000000) if x.dtype == np.float64 else (np.uint32, 0x7F800000)
-    )
-    bits = lax.bitcast_convert_type(x, uint) & uint(mask)
-    return lax.bitcast_convert_type(bits, x.dtype)
-
-
 def _double_sum(x: jax.Array, axis: int, one: jax.Array) -> tuple[jax.Array, jax.Array]:
     """``sum(x, axis)`` as ``hi + lo``, ``hi`` exact, for ``0 <= x < 2``, to about ``n^2 eps^2``.
 
@@ -186,8 +178,8 @@ def _departure(j: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:
     and column quantities are quotients, which XLA keeps as vectors rather than recomputing them
     for every entry.
     """
-    inv_p = 1 / safe_denominator(_power_of_two_below(jnp.max(j, axis=1, keepdims=True)))
-    inv_q = 1 / safe_denominator(_power_of_two_below(jnp.max(j, axis=0, keepdims=True)))
+    inv_p = 1 / safe_denominator(power_of_two_below(jnp.max(j, axis=1, keepdims=True)))
+    inv_q = 1 / safe_denominator(power_of_two_below(jnp.max(j, axis=0, keepdims=True)))
     one = jnp.minimum(jnp.ceil(j[0, 0] + 0.5), 1)  # 1, not a constant to XLA (j >= 0)
     scaled_rows = j * inv_p  # in [0, 2), exact
     s_hi, s_lo = _double_sum(scaled_rows, 1, one)

@@ -107,6 +107,7 @@ from divergences._src.numerics import (
     into_range,
     log_ratio_on,
     not_nan,
+    power_of_two_below,
     safe_denominator,
     support_mask,
     upscale,
@@ -156,7 +157,19 @@ def kl_terms(p: jax.Array, q: jax.Array, difference: jax.Array | None = None) ->
 
 @jax.custom_jvp
 def _kl_terms(p: jax.Array, q: jax.Array, d: jax.Array) -> jax.Array:
-    return kl_accurate(p, q, d)
+    # Each term at unit scale: p, q and d divided by the power of two 2^e <= p + q (exact), so
+    # that p + q lies in [1, 2) and no step of kl_accurate sees a number near the bottom of the
+    # range, then multiplied back. On the masses as given, u = d / s and u^2 came from quotients
+    # of masses near tiny: XLA rewrites (A / B)^2 with a B it knows as a constant into
+    # A^2 (1 / B)^2 (0 * inf where B is 1e-307; jit of a closure over the joint gave NaN), and a
+    # backend that keeps subnormal numbers reads its intermediate results differently from one
+    # that flushes them. At unit scale both read the same numbers. The term is of degree one, so
+    # the scaling changes no digit where the result is normal; the derivative is the custom
+    # one below, of degree zero, taken on the masses as given.
+    scale = lax.stop_gradient(safe_denominator(power_of_two_below(p + q)))
+    inverse = 1 / scale
+    unit = lax.optimization_barrier((p * inverse, q * inverse, d * inverse))
+    return kl_accurate(*unit) * scale
 
 
 @_kl_terms.defjvp

@@ -66,6 +66,7 @@ __all__ = [
     "log_ratio_on",
     "not_nan",
     "order_key",
+    "power_of_two_below",
     "ratio",
     "safe_denominator",
     "safe_sqrt",
@@ -569,10 +570,28 @@ def safe_denominator(x: jax.Array) -> jax.Array:
     return x + (1 - support_mask(x))
 
 
+def power_of_two_below(x: jax.Array) -> jax.Array:
+    """``2^floor(log2 x)`` for normal ``x >= 0`` (0 for 0): ``x`` with its mantissa bits cleared.
+
+    Exact, and the same on every backend (an integer mask, no arithmetic on ``x``). A quotient
+    or product by it is exact wherever its result is normal.
+    """
+    uint, mask = (
+        (np.uint64, 0x7FF0000000000000) if x.dtype == np.float64 else (np.uint32, 0x7F800000)
+    )
+    bits = lax.bitcast_convert_type(x, uint) & uint(mask)
+    return lax.bitcast_convert_type(bits, x.dtype)
+
+
 def safe_sqrt(x: jax.Array) -> jax.Array:
-    """``sqrt(x)`` for ``x >= 0`` whose derivative at 0 is 0 (a subgradient) instead of inf."""
+    """``sqrt(x)`` for ``x >= 0`` whose derivative at 0 is 0 (a subgradient) instead of inf.
+
+    The root is of ``max(x, 1 - m)``, not of ``x + (1 - m)``: XLA reassociates the sum with a
+    known ``x`` into ``(x + 1) - m``, which is 0 for ``x`` below ``eps`` (``jax.jit`` of a
+    closure over masses gave ``js_distance`` 0 for 3.8e-82).
+    """
     m = support_mask(x)
-    return m * jnp.sqrt(x + (1 - m))
+    return m * jnp.sqrt(jnp.maximum(x, 1 - m))
 
 
 def log_of_base(base: Any, dtype: Any) -> Any:

@@ -25,7 +25,25 @@ not depend on the backend is therefore run twice by the tests: as XLA computes i
 
 NumPy's elementary functions (``log``, ``exp``, ``log1p``) and its sums (pairwise) round
 differently from XLA's, by an ulp or a few: the tests' tolerances, which are mathematical
-bounds, hold for both. The evaluation is slow (a dispatch per operation): for the float-range
+bounds, hold for both.
+
+What the emulation does not see, and so where it is not faithful to a GPU: the program it
+evaluates is JAX's, before XLA's optimisations. XLA's algebraic simplifier rewrites it
+(``a / c`` as ``a * (1 / c)`` for a ``c`` it knows, ``(a * c1) * (b * c2)`` as
+``(a * b) * (c1 * c2)``, divisions by broadcast vectors as products by their reciprocals), a
+GPU's compiler contracts products and sums into fused multiply-adds, and reductions run in
+another order. Each rewrite is exact in real arithmetic and can leave the float range where the
+original did not: ``(d / s)^2`` with ``d = -1e-307, s = 1e-307`` is 1, and ``d^2 (1 / s)^2`` is
+``0 * inf``. An NVIDIA H200 gave NaN or a wrong value for the mutual information of
+``[[0, 0, 1e-17], [1e-307, 0, 1]]``, ``[[.5, .5, 5e-163], [5e-163, 5e-163, 5e-163]]`` and the
+gradient at ``[[1e-200, 0], [0, 1]]`` (``tests/test_information.py`` records what it printed),
+where this emulation gave the true values. ``reciprocal_division`` below imitates one rewrite;
+:func:`evaluated_by_the_compiler` lets XLA itself evaluate a program on constants, after its
+rewrites and with gradual underflow (its constant folding runs on the host without the
+runtime's flush): it gave NaN at those three inputs before the mutual information's terms
+were computed at unit scale (:mod:`divergences._src.log_sums`). Neither is a GPU: the folding
+applies rewrites that need known operands, and what XLA does not fold runs with the CPU's flush.
+A card's run (``make device-check``) is the judge. The evaluation is slow (a dispatch per operation): for the float-range
 tests, not for benchmarks. Host callbacks run as they are (those of the package set IEEE
 arithmetic for themselves).
 
@@ -54,7 +72,7 @@ import scipy.special
 from jax._src import core, pjit
 from jax._src.lax import lax
 
-__all__ = ["keep_subnormals", "keeps_subnormals"]
+__all__ = ["evaluated_by_the_compiler", "keep_subnormals", "keeps_subnormals"]
 
 
 def _elementwise(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -466,3 +484,21 @@ def keeps_subnormals(fn: Callable[..., Any]) -> Callable[..., Any]:
             return fn(*args, **kwargs)
 
     return run
+
+
+def evaluated_by_the_compiler(fn: Callable[..., Any], *args: Any) -> Any:
+    """``fn(*args)`` with ``args`` as constants of the program, so that XLA folds it as it compiles.
+
+    XLA's constant folding evaluates a program whose operands are all known, after its
+    algebraic simplifier has rewritten it, on the host thread that compiles, where subnormal
+    numbers are kept (``5e-320 * 2`` is ``1e-319``, where the compiled program gives 0). A user's
+    ``jax.jit`` of a closure over small arrays runs this way too. Small arrays only (JAX passes
+    large ones as arguments); operations XLA does not fold run compiled, with the CPU's flush.
+
+    Example:
+      >>> import jax, numpy as np
+      >>> float(evaluated_by_the_compiler(lambda v: v * 2, np.float64(5e-320)))
+      1e-319
+    """
+    constants = [jax.numpy.asarray(a) for a in args]
+    return jax.jit(lambda: fn(*constants))()

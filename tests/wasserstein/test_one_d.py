@@ -285,12 +285,16 @@ def test_large_inputs_sort_on_the_host_and_small_ones_in_xla():
 def test_accelerators_keep_xla_sorts(platform):
     # The host branch is chosen at lowering, for a CPU only: lowered for an accelerator the
     # program has no callback (and so can be serialised), at every size.
-    big = jnp.asarray(_large_sample())
-    for fn, args in ((dv.w1_1d, (big, big[::-1])), (jax.grad(dv.w1_1d), (big, big[:-5]))):
+    # Exported from shapes alone: arrays would be committed to the backend's device, and
+    # exporting them for another platform is refused (a CUDA backend refused arrays on its card
+    # for a lowering to "cpu").
+    n = 3 * one_d.HOST_SORT_MIN // 2  # _large_sample's size
+    x, y = jax.ShapeDtypeStruct((n,), jnp.float64), jax.ShapeDtypeStruct((n - 5,), jnp.float64)
+    for fn, args in ((dv.w1_1d, (x, x)), (jax.grad(dv.w1_1d), (x, y))):
         exported = jax.export.export(jax.jit(fn), platforms=[platform])(*args)
         assert "callback" not in exported.mlir_module()
     with pytest.raises(NotImplementedError, match="host_callbacks"):  # the CPU program has one
-        jax.export.export(jax.jit(dv.w1_1d), platforms=["cpu"])(big, big[::-1])
+        jax.export.export(jax.jit(dv.w1_1d), platforms=["cpu"])(x, x)
 
 
 def _with_xla_sorts(monkeypatch, kernel):
