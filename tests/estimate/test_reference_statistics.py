@@ -263,6 +263,30 @@ def test_the_kernel_measures_read_batches_as_the_whole_array(draws):
 
 
 @pytest.mark.filterwarnings("ignore::divergences.estimate.NoCoverageWarning")
+def test_an_empty_batch_inside_a_stream_is_skipped_by_every_estimate(draws):
+    x, y = (z[:300] for z in draws)
+    w = y * np.float32(1.1)
+
+    def gapped(z):  # an empty batch first, inside and last
+        return [z[:0], z[:100], z[:0], z[100:], z[:0]]
+
+    calls = {
+        "frechet": lambda a, b, c: dv.estimate.frechet(a, b),
+        "kid": lambda a, b, c: dv.estimate.kid(a, b),
+        "frechet_difference": lambda a, b, c: dv.estimate.frechet_difference(a, b, c),
+        "kid_difference": lambda a, b, c: dv.estimate.kid_difference(a, b, c),
+        "reference": lambda a, b, c: dv.estimate.reference(a, subsample=30),
+    }
+    for name, call in calls.items():
+        want = call(*([z[:100], z[100:]] for z in (x, y, w)))
+        assert repr(call(gapped(x), gapped(y), gapped(w))) == repr(want), name
+    nothing = [x[:0], x[:0]]
+    for call in calls.values():
+        with pytest.raises(ValueError, match=r"must hold at least one draw"):
+            call(nothing, y, w)
+
+
+@pytest.mark.filterwarnings("ignore::divergences.estimate.NoCoverageWarning")
 def test_draws_keeps_the_same_subsample_whole_or_in_batches_and_says_so(draws):
     x, y = draws
     whole = dv.estimate.kid(x, y, draws=200, seed=3)
