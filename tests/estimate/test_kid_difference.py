@@ -47,6 +47,8 @@ def test_difference_is_the_two_kids_and_its_variance_the_three_projections() -> 
     with pytest.warns(NoCoverageWarning, match="kid_difference's interval is measured"):
         few = kid_difference(r[:40], a[:30], b[:35])
     assert (few.difference.kind, few.difference.lower_bound) == ("no-coverage-claim", -math.inf)
+    assert few.p_value is None and "not returned" in few.difference.method
+    assert out.p_value is not None and 0.0 <= out.p_value <= 1.0
 
 
 @pytest.mark.slow

@@ -166,6 +166,23 @@ def withheld(
     )
 
 
+def claimed_p_value(estimate: Estimate, p: float) -> tuple[Estimate, float | None]:
+    """A comparison's p-value where its interval claims coverage, else None: one rule for both.
+
+    The p-value and the interval rest on one approximation, measured where the interval claims
+    its level; where it claims nothing (``"no-coverage-claim"``), no number is reported that a
+    reader would take for the answer: the p-value is None, and the one computed goes to the
+    estimate's ``method`` (``"p = 0.049 not returned"``), as :func:`withheld` keeps the interval.
+
+    Returns:
+      ``(estimate, p)``: ``p`` clipped to ``[0, 1]`` where ``estimate.claims_coverage``, else
+      the estimate with its method saying the p-value not returned, and None.
+    """
+    if estimate.claims_coverage:
+        return estimate, min(max(p, 0.0), 1.0)
+    return estimate._replace(method=f"{estimate.method} (p = {p:.3g} not returned)"), None
+
+
 def _number(v: float) -> str:
     return f"{v:.4g}"
 
