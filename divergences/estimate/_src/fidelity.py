@@ -117,8 +117,11 @@ DEFAULT_K = 5
 
 #: Where the normal intervals of density and coverage claim their level: ``(largest d, smallest
 #: n)``, ``n`` the smaller sample's size, measured in ``benchmarks/estimate_coverage.md``.
+#: Density's from d = 8: in d = 32, n = 2000 (inside the d <= 64 first claimed) its upper end
+#: lay below the truth in 5.0% of 400 repetitions, above the 2.5% + 1% an end may miss; d = 8
+#: held. Coverage held in d = 32 and 64.
 FIDELITY_CLAIMS: Mapping[str, tuple[int, int]] = MappingProxyType(
-    {"density": (64, 500), "coverage": (64, 500)}
+    {"density": (8, 500), "coverage": (64, 500)}
 )
 
 #: The four measures, in the order of :class:`FidelityDiversity`.
