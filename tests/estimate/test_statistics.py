@@ -69,5 +69,8 @@ def test_an_empty_batch_in_a_stream_is_skipped():
     for a, b in zip(whole.parts, streamed.parts, strict=True):
         assert a.size == b.size
         np.testing.assert_array_equal(a.full_scatter(), b.full_scatter())
+    mapped = accumulate([x[:0] / 2, x[:20] / 2, x[20:] / 2], batches=2, seed=0, name="x",
+                        features=lambda z: 2 * z)  # fmt: skip
+    assert [p.size for p in mapped.parts] == [p.size for p in whole.parts]
     line = accumulate([x[:, 0], x[:0, 0]], batches=2, seed=0, name="x")  # (0,) on the line
     assert line.size == 50 and line.dimension == 1
