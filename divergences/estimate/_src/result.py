@@ -171,8 +171,9 @@ def claimed_p_value(estimate: Estimate, p: float) -> tuple[Estimate, float | Non
 
     The p-value and the interval rest on one approximation, measured where the interval claims
     its level; where it claims nothing (``"no-coverage-claim"``), no number is reported that a
-    reader would take for the answer: the p-value is None, and the one computed goes to the
-    estimate's ``method`` (``"p = 0.049 not returned"``), as :func:`withheld` keeps the interval.
+    reader would take for the answer: the p-value is None, and the one computed joins the
+    interval :func:`withheld` kept in the estimate's ``method``: ``"(not returned: [-19.3,
+    -2.14]; p = 0.00716)"``.
 
     Returns:
       ``(estimate, p)``: ``p`` clipped to ``[0, 1]`` where ``estimate.claims_coverage``, else
@@ -180,7 +181,10 @@ def claimed_p_value(estimate: Estimate, p: float) -> tuple[Estimate, float | Non
     """
     if estimate.claims_coverage:
         return estimate, min(max(p, 0.0), 1.0)
-    return estimate._replace(method=f"{estimate.method} (p = {p:.3g} not returned)"), None
+    method, note = estimate.method, f"p = {p:.3g}"
+    if method.endswith("])"):  # withheld's note of the interval not returned
+        return estimate._replace(method=f"{method[:-1]}; {note})"), None
+    return estimate._replace(method=f"{method} (not returned: {note})"), None
 
 
 def _number(v: float) -> str:
