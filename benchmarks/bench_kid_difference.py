@@ -107,7 +107,7 @@ def main() -> None:
                 above += est.upper_bound < truth
                 widths.append(est.upper_bound - est.lower_bound)
                 said += est.upper_bound < 0.0
-                tested += out.p_value <= 0.05
+                tested += out.p_value is not None and out.p_value <= 0.05
                 apart += ka.upper_bound < kb.lower_bound
             reps = args.repetitions
             seconds = (time.perf_counter() - start) / reps

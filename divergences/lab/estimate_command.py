@@ -477,7 +477,8 @@ def compare_files(
     Both differences, ``FD(A, R) - FD(B, R)`` (:func:`~divergences.estimate.frechet_difference`)
     and ``KID(A, R) - KID(B, R)`` (:func:`~divergences.estimate.kid_difference`), account for
     the shared reference: two intervals side by side would not. Each comes with the p-value of
-    "A is no better than B" (small where A is nearer), in the report's ``notes``.
+    "A is no better than B" (small where A is nearer), in the report's ``notes``; a difference
+    that claims no coverage has none, and the note says so.
 
     Args:
       reference_path: the reference draws R (``.npy`` or ``.csv``), or a reference file
@@ -505,14 +506,19 @@ def compare_files(
         )
     notes: list[str] = []
 
+    def tested(q: str, p: float | None) -> None:
+        said = f"{q}: A is no better than B ({q}(A, R) >= {q}(B, R)): "
+        # a difference that claims no coverage has no p-value (claimed_p_value's rule)
+        notes.append(said + ("no p-value: no coverage claimed" if p is None else f"p = {p:.4g}"))
+
     def fd() -> Any:
         c = estimate.frechet_difference(r, a, b, level=level, seed=seed)
-        notes.append(f"FD: A is no better than B (FD(A, R) >= FD(B, R)): p = {c.p_value:.4g}")
+        tested("FD", c.p_value)
         return c
 
     def kid() -> Any:  # a saved reference stands for its kept subsample of draws
         c = estimate.kid_difference(r, a, b, level=level)
-        notes.append(f"KID: A is no better than B (KID(A, R) >= KID(B, R)): p = {c.p_value:.4g}")
+        tested("KID", c.p_value)
         return c
 
     fd_once = _shared(fd)

@@ -85,12 +85,17 @@ def test_equal_laws_coverage_is_the_mean_over_repetitions():
 @pytest.mark.parametrize("engine", ["tree", "xla"])
 def test_a_sample_with_duplicates_against_itself_is_fully_faithful_and_covering(engine):
     # Every draw repeated 6 times: every radius (k = 5) is 0. Closed balls hold the copies:
-    # precision = recall = coverage = 1 and density 6/5 (strict balls would give 0).
+    # precision = recall = coverage = 1 and density 6/5 (strict balls would give 0), as the
+    # module docstring says.
     rng = np.random.default_rng(3)
     x = np.repeat(rng.standard_normal((100, 4)), 6, axis=0)
     f = dv.estimate.fidelity_diversity(real=x, generated=x[::-1].copy(), engine=engine)
     assert (f.precision.value, f.recall.value, f.coverage.value) == (1.0, 1.0, 1.0)
     assert f.density.value == pytest.approx(1.2)
+    # without duplicates too: each closed ball holds its centre and its k nearest, (k + 1) / k
+    y = rng.standard_normal((600, 4))
+    g = dv.estimate.fidelity_diversity(real=y, generated=y, k=4, engine=engine)
+    assert (g.density.value, g.coverage.value) == (pytest.approx(5 / 4), 1.0)
 
 
 def test_below_the_measured_size_density_and_coverage_claim_nothing():

@@ -94,7 +94,8 @@ def test_a_published_mu_sigma_file_gives_pytorch_fid_s_plug_in(draws, tmp_path):
         ({"mu": np.zeros(2), "sigma": np.array([[1.0, 2.0], [0.0, 1.0]])}, r"symmetric"),
         ({"mu": np.array([np.nan, 0.0]), "sigma": np.eye(2)}, r"mu must be finite"),
         ({"mu": np.array([object(), 1], dtype=object), "sigma": np.eye(2)}, r"plain arrays"),
-        ({"counts": np.array([5, 1]), "means": np.zeros((2, 2))}, r"at least 2 draws"),
+        ({"counts": np.array([5, 1]), "means": np.zeros((2, 2))}, r"format is missing"),
+        ({"format": np.array("other/1"), "mu": np.zeros(2), "sigma": np.eye(2)}, r"format is"),
     ],
 )
 def test_a_bad_or_foreign_file_is_refused_naming_it(tmp_path, content, match):
@@ -106,6 +107,121 @@ def test_a_bad_or_foreign_file_is_refused_naming_it(tmp_path, content, match):
     with pytest.raises(ValueError, match=match) as err:
         dv.estimate.load_reference(path)
     assert str(path) in str(err.value)
+
+
+# A file is checked where it is read: the issue's edits, each refused by field, file and rule.
+
+
+def _edited(draws, tmp_path, edit, stamp=None):
+    """A saved reference's arrays, edited by ``edit`` (a dict to a dict), written back."""
+    x, _ = draws
+    path = tmp_path / "edited.npz"
+    dv.estimate.reference(x, seed=3, subsample=40).save(path)
+    with np.load(path) as f:
+        arrays = {key: f[key] for key in f.files}
+    if stamp is not None:  # a file of an earlier version: its stamp, no checksum
+        arrays["format"] = np.array(stamp)
+        del arrays["checksum"]
+    np.savez(path, **edit(arrays))
+    return path
+
+
+def _negative(c, value):
+    """``c`` with its largest eigenvalue replaced by ``value``."""
+    w, v = np.linalg.eigh(c)
+    w[-1] = value
+    return (v * w) @ v.T
+
+
+def _deleted(arrays, key):
+    del arrays[key]
+    return arrays
+
+
+def _lower(arrays):
+    arrays["scatters"] = arrays["scatters"].copy()
+    arrays["scatters"][0] = np.tril(arrays["scatters"][0])
+    return arrays
+
+
+def _non_psd(arrays):
+    arrays["scatters"] = np.stack([_negative(s, -0.1 * np.trace(s)) for s in arrays["scatters"]])
+    return arrays
+
+
+@pytest.mark.parametrize(
+    ("edit", "match"),
+    [
+        (lambda a: _deleted(a, "shift"), r"shift is missing"),
+        (lambda a: a | {"shift": np.array(2.5)}, r"shift must be one integer"),
+        (lambda a: a | {"shift": a["shift"] + 1}, r"checksum does not match"),
+        (lambda a: a | {"scatters": a["scatters"] * 1.01}, r"checksum does not match"),
+        (_lower, r"scatters\[0\] must be symmetric within its rounding"),
+        (_non_psd, r"scatters\[0\] must be positive semi-definite.*smallest eigenvalue is -"),
+        (lambda a: a | {"scatters": a["scatters"][:, :9]}, r"scatters must be numbers of shape"),
+        (lambda a: a | {"means": a["means"] * np.nan}, r"means must be finite"),
+        (lambda a: a | {"extra": np.zeros(1)}, r"it holds \['extra'\]"),
+        (lambda a: _deleted(a, "checksum"), r"checksum is missing"),
+        (lambda a: _deleted(a, "format"), r"format is missing"),
+    ],
+)
+def test_an_edited_reference_is_refused_by_field_and_rule(draws, tmp_path, edit, match):
+    path = _edited(draws, tmp_path, edit)
+    with pytest.raises(ValueError, match=match) as err:
+        dv.estimate.load_reference(path)
+    assert str(path) in str(err.value)
+
+
+def test_an_earlier_stamp_loads_and_its_shift_is_bounded(draws, tmp_path):
+    x, y = draws
+    old = dv.estimate.load_reference(
+        _edited(draws, tmp_path, dict, stamp="divergences.estimate.Reference/1")
+    )
+    want = dv.estimate.frechet(x, y, seed=3)
+    assert dv.estimate.frechet(old, y, seed=3).value == pytest.approx(want.value, rel=1e-9)
+    lowered = _edited(
+        draws,
+        tmp_path,
+        lambda a: a | {"shift": a["shift"] - 4},  # the kept draws now reach 2^shift
+        stamp="divergences.estimate.Reference/1",
+    )
+    with pytest.raises(ValueError, match=r"shift \S+ is not the saved one"):
+        dv.estimate.load_reference(lowered)
+
+
+def test_a_published_sigma_that_is_not_psd_is_refused(draws, tmp_path):
+    _, y = draws
+    y64 = y.astype(np.float64)
+    sigma = _negative(np.cov(y64, rowvar=False), -0.5)
+    path = tmp_path / "fid_stats.npz"
+    np.savez(path, mu=y64.mean(0), sigma=sigma)
+    with pytest.raises(ValueError, match=r"sigma must be positive semi-definite.*-0\.5") as err:
+        dv.estimate.load_reference(path)
+    assert str(path) in str(err.value)
+    # within its rounding it loads: a float32 sigma, an eigenvalue of -1e-9 of its trace
+    cov = np.cov(y64, rowvar=False)
+    np.savez(path, mu=y64.mean(0), sigma=_negative(cov, -1e-9 * np.trace(cov)).astype(np.float32))
+    assert dv.estimate.load_reference(path).batches == 0
+
+
+def test_a_npy_is_refused_in_words(draws, tmp_path):
+    path = tmp_path / "draws.npy"
+    np.save(path, draws[0])
+    with pytest.raises(
+        ValueError, match=r"draws\.npy is not a reference's statistics: it is a \.npy"
+    ):
+        dv.estimate.load_reference(path)
+
+
+def test_a_saved_published_reference_loads_back(draws, tmp_path):
+    _, y = draws
+    y64 = y.astype(np.float64)
+    path = tmp_path / "fid_stats.npz"
+    np.savez(path, mu=y64.mean(0), sigma=np.cov(y64, rowvar=False))
+    again = tmp_path / "again.npz"
+    dv.estimate.load_reference(path).save(again)
+    back = dv.estimate.load_reference(again)
+    np.testing.assert_allclose(back.cov, np.cov(y64, rowvar=False), rtol=1e-12)
 
 
 def test_a_reference_of_other_batches_is_refused(draws):
@@ -144,6 +260,30 @@ def test_the_kernel_measures_read_batches_as_the_whole_array(draws):
         halves = (x / 2, y / 2, w / 2)
         mapped = call([halves[0]], _batches(halves[1]), [halves[2]], features=lambda z: 2 * z)
         assert mapped == whole, name  # the same draws, so every field agrees
+
+
+@pytest.mark.filterwarnings("ignore::divergences.estimate.NoCoverageWarning")
+def test_an_empty_batch_inside_a_stream_is_skipped_by_every_estimate(draws):
+    x, y = (z[:300] for z in draws)
+    w = y * np.float32(1.1)
+
+    def gapped(z):  # an empty batch first, inside and last
+        return [z[:0], z[:100], z[:0], z[100:], z[:0]]
+
+    calls = {
+        "frechet": lambda a, b, c: dv.estimate.frechet(a, b),
+        "kid": lambda a, b, c: dv.estimate.kid(a, b),
+        "frechet_difference": lambda a, b, c: dv.estimate.frechet_difference(a, b, c),
+        "kid_difference": lambda a, b, c: dv.estimate.kid_difference(a, b, c),
+        "reference": lambda a, b, c: dv.estimate.reference(a, subsample=30),
+    }
+    for name, call in calls.items():
+        want = call(*([z[:100], z[100:]] for z in (x, y, w)))
+        assert repr(call(gapped(x), gapped(y), gapped(w))) == repr(want), name
+    nothing = [x[:0], x[:0]]
+    for call in calls.values():
+        with pytest.raises(ValueError, match=r"must hold at least one draw"):
+            call(nothing, y, w)
 
 
 @pytest.mark.filterwarnings("ignore::divergences.estimate.NoCoverageWarning")

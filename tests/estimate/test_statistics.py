@@ -47,6 +47,9 @@ def test_a_stream_whose_scale_grows_keeps_the_same_statistics():
         ([np.zeros((5, 3)), np.zeros((5, 4))], r"x's batches must be draws of one dimension"),
         ([np.zeros((5, 3)), np.full((2, 3), np.nan)], r"x must be finite: 2 of its 7 draws"),
         (iter([]), r"x must hold at least one draw"),
+        ([np.zeros((0, 3)), np.zeros((0, 3))], r"x must hold at least one draw"),
+        ([np.zeros((5, 3)), np.zeros((0, 4))], r"x's batches must be draws of one dimension"),
+        ([np.zeros((5, 3)), np.zeros((0, 3), "U1")], r"x must hold real numbers"),
         (5, r"x must have shape \(n, d\)"),
         (object(), r"x must be an array of draws, an iterable of batches"),
     ],
@@ -54,3 +57,20 @@ def test_a_stream_whose_scale_grows_keeps_the_same_statistics():
 def test_each_rule_of_a_stream_names_it(draws, match):
     with pytest.raises(ValueError, match=match):
         accumulate(draws, batches=2, seed=0, name="x")
+
+
+def test_an_empty_batch_in_a_stream_is_skipped():
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((50, 3)).astype(np.float32)
+    empty = x[:0]  # a filter that kept nothing, a last partial batch of none
+    whole = accumulate([x[:20], x[20:]], batches=2, seed=0, name="x")
+    streamed = accumulate([empty, x[:20], empty, x[20:], empty], batches=2, seed=0, name="x")
+    assert whole.shift == streamed.shift
+    for a, b in zip(whole.parts, streamed.parts, strict=True):
+        assert a.size == b.size
+        np.testing.assert_array_equal(a.full_scatter(), b.full_scatter())
+    mapped = accumulate([x[:0] / 2, x[:20] / 2, x[20:] / 2], batches=2, seed=0, name="x",
+                        features=lambda z: 2 * z)  # fmt: skip
+    assert [p.size for p in mapped.parts] == [p.size for p in whole.parts]
+    line = accumulate([x[:, 0], x[:0, 0]], batches=2, seed=0, name="x")  # (0,) on the line
+    assert line.size == 50 and line.dimension == 1

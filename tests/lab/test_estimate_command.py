@@ -431,6 +431,10 @@ def test_a_reference_file_stands_for_the_reference_draws_in_fd_and_kid(tmp_path,
         warnings.simplefilter("ignore", NoCoverageWarning)
         kept = dv.estimate.kid_difference(ref.subsample, a, b).difference.value
     assert rows["KID(A, R) - KID(B, R)"]["value"] == pytest.approx(kept, rel=1e-12)
+    # 400 draws: FD's difference claims no coverage, so it reports no p-value; KID's claims
+    fd_test, kid_test = (n for n in doc["notes"] if "A is no better than B" in n)
+    assert fd_test.endswith("no p-value: no coverage claimed") and "p =" not in fd_test
+    assert kid_test.startswith("KID:") and "p = " in kid_test
     np.savez(tmp_path / "p.npz", mu=r.mean(0), sigma=np.cov(r, rowvar=False))
     doc = _json(capsys, str(tmp_path / "p.npz"), ap, bp)
     rows = {e["name"]: e for e in doc["estimates"]}

@@ -20,7 +20,16 @@ the data's modes keeps its precision (its draws look real) and loses recall and 
 with ``k`` duplicates) holds its duplicates. Ties have probability 0 for draws of a density, so
 the population quantities below are those of the papers; with duplicated points the strict
 inequality of the reference code (``prdc``) gives density = coverage = 0 between a sample and
-itself (clovaai/generative-evaluation-prdc#7), these give 1 and 1.
+itself (clovaai/generative-evaluation-prdc#7). Here a sample against itself gives coverage 1
+and density :math:`(k + 1)/k`, duplicated or not: each closed ball holds its centre and its
+``k`` nearest others (a draw with ``k`` duplicates: its ``k + 1`` copies), so each draw lies in
+``k + 1`` balls (ties at a radius add more):
+
+>>> import numpy as np, divergences as dv
+>>> x = np.repeat(np.random.default_rng(0).standard_normal((100, 3)), 6, axis=0)  # 5 copies more
+>>> f = dv.estimate.fidelity_diversity(real=x, generated=x, k=5)
+>>> round(f.density.value, 12), f.coverage.value  # (k + 1) / k, and 1
+(1.2, 1.0)
 
 **What the intervals cover, and how k and n move it.** These are functionals of the k-NN
 balls, so the quantity behind them depends on the reference sample, ``k`` and the sizes. Each
@@ -108,8 +117,11 @@ DEFAULT_K = 5
 
 #: Where the normal intervals of density and coverage claim their level: ``(largest d, smallest
 #: n)``, ``n`` the smaller sample's size, measured in ``benchmarks/estimate_coverage.md``.
+#: Density's from d = 8: in d = 32, n = 2000 (inside the d <= 64 first claimed) its upper end
+#: lay below the truth in 5.0% of 400 repetitions, above the 2.5% + 1% an end may miss; d = 8
+#: held. Coverage held in d = 32 and 64.
 FIDELITY_CLAIMS: Mapping[str, tuple[int, int]] = MappingProxyType(
-    {"density": (64, 500), "coverage": (64, 500)}
+    {"density": (8, 500), "coverage": (64, 500)}
 )
 
 #: The four measures, in the order of :class:`FidelityDiversity`.

@@ -84,6 +84,7 @@ from divergences.estimate._src.frechet_claims import difference_refusal, refusal
 from divergences.estimate._src.reference_statistics import as_batch_moments
 from divergences.estimate._src.result import (
     Estimate,
+    claimed_p_value,
     withheld,
 )
 from divergences.estimate._src.samples import check_at_least
@@ -435,13 +436,14 @@ class FrechetComparison(NamedTuple):
         interval two-sided over the real line, ``plug_in`` the difference of the plug-in FIDs.
       p_value: the one-sided p-value of the hypothesis "A is no better than B",
         :math:`\mathrm{FD}(A, R) \ge \mathrm{FD}(B, R)`: reject it (A is better) where
-        ``p_value <= alpha``; asymptotic, as the interval (1.0 where no coverage is claimed).
+        ``p_value <= alpha``; asymptotic, as the interval; None where the difference claims no
+        coverage (:func:`~divergences.estimate._src.result.claimed_p_value`).
       a: ``frechet(a, reference)``'s estimate on the same batches.
       b: ``frechet(b, reference)``'s estimate on the same batches.
     """
 
     difference: Estimate
-    p_value: float
+    p_value: float | None
     a: Estimate
     b: Estimate
 
@@ -489,7 +491,7 @@ def frechet_difference(
       against the reference (decided by the smallest of the three samples), or outside
       ``frechet_claims.DIFFERENCE_CLAIMS`` (where the difference was measured), the difference
       claims nothing: ``"no-coverage-claim"``, the ends ``[-inf, inf]``, ``p_value``
-      1, and one :class:`~divergences.estimate.NoCoverageWarning` for all three estimates.
+      None, and one :class:`~divergences.estimate.NoCoverageWarning` for all three estimates.
 
     Raises:
       ValueError: as :func:`frechet`'s rules, naming ``reference``, ``a`` or ``b``; for a
@@ -553,12 +555,6 @@ def frechet_difference(
     )
     # frechet's claim holds from the smallest size on, so the smallest of the three decides
     if why := difference_refusal(br.dimension, min(ba.size, bb.size, br.size), nb):
-        difference = withheld(
-            difference._replace(method=f"{method}, p = {p:.3g} returned as 1"),
-            -math.inf,
-            math.inf,
-            why,
-            stacklevel=4,
-        )
-        p = 1.0
-    return FrechetComparison(difference, min(max(p, 0.0), 1.0), est_a, est_b)
+        difference = withheld(difference, -math.inf, math.inf, why, stacklevel=4)
+    difference, p_value = claimed_p_value(difference, p)
+    return FrechetComparison(difference, p_value, est_a, est_b)

@@ -33,7 +33,13 @@ from divergences.estimate._src.concentration import normal_quantile, widen
 from divergences.estimate._src.kernel_sums import blocked_pass, host_rounding
 from divergences.estimate._src.kid import cubic_pool
 from divergences.estimate._src.reference_statistics import kernel_samples
-from divergences.estimate._src.result import Estimate, unmeasured, withheld, within
+from divergences.estimate._src.result import (
+    Estimate,
+    claimed_p_value,
+    unmeasured,
+    withheld,
+    within,
+)
 from divergences.estimate._src.samples import check_at_least, sample_pair
 
 __all__ = ["CLAIMS", "KidDifference", "kid_difference"]
@@ -55,13 +61,14 @@ class KidDifference(NamedTuple):
         KID(B,R)"``): negative where A is closer to the reference. Its value is not clipped.
       p_value: the one-sided p-value of the hypothesis that A is no better than B,
         ``KID(A, R) >= KID(B, R)``, from the same normal approximation: small where the
-        difference lies clearly below 0.
+        difference lies clearly below 0; None where the difference claims no coverage
+        (:func:`~divergences.estimate._src.result.claimed_p_value`).
       a: ``KID(A, R)``'s unbiased statistic from the same pass (a point, no interval).
       b: ``KID(B, R)``'s.
     """
 
     difference: Estimate
-    p_value: float
+    p_value: float | None
     a: float
     b: float
 
@@ -112,7 +119,8 @@ def kid_difference(
     Returns:
       A :class:`KidDifference`: the difference as an :class:`Estimate`, two-sided,
       ``"asymptotic"`` within :data:`CLAIMS`, else
-      ``"no-coverage-claim"`` with the ends ``[-inf, inf]``; the p-value; both KIDs' points.
+      ``"no-coverage-claim"`` with the ends ``[-inf, inf]`` and no p-value (None); the
+      p-value; both KIDs' points.
 
     Raises:
       ValueError: for draws the shared rules refuse, fewer than 2 in a sample, or a bad
@@ -204,7 +212,8 @@ def kid_difference(
     if not within(CLAIMS, d, smallest):
         reason = unmeasured("kid_difference", d, smallest, CLAIMS)
         estimate = withheld(estimate, -math.inf, math.inf, reason)
-    return KidDifference(estimate, p_value, float(kid_a + own), float(kid_b + own))
+    estimate, p = claimed_p_value(estimate, p_value)
+    return KidDifference(estimate, p, float(kid_a + own), float(kid_b + own))
 
 
 def _reference_term(acc: np.ndarray, groups: tuple[slice, slice, slice], count: int) -> float:

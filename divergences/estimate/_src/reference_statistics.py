@@ -13,10 +13,40 @@ back (:func:`load_reference`, ``allow_pickle=False``). A file published with pyt
 clean-fid (arrays ``mu`` and ``sigma``: the mean and the covariance with divisor ``n - 1``) is
 read too: it holds no batches, so FD against it is the plug-in value papers print, with no
 interval (``kind == "no-coverage-claim"``).
+
+**A file is checked where it is read**, and refused with a ``ValueError`` naming the file, the
+field and the rule, never turned into a number:
+
+* its fields by name: a saved reference's ``format``, ``counts``, ``means``, ``scatters``,
+  ``shift``, ``seed``, ``subsample`` and ``checksum``, each required (a published file: ``mu``
+  and ``sigma``, ``format`` where it has one); ``format`` one of the stamps this version reads;
+* their shapes and dtypes (the dimensions of the means, scatters and subsample agreeing; the
+  counts, ``shift`` and ``seed`` integers), and every value finite;
+* ``checksum``: the SHA-256 of every other field's name, dtype, shape and bytes, written by
+  :meth:`Reference.save`. No rule on the statistics can tell a wrong ``shift`` (they are kept
+  for the draws times ``2^-shift``, so any ``shift`` reads them as some other draws): only a
+  record of what was saved can. A file stamped ``Reference/1`` (written before the checksum)
+  still loads; its ``shift`` is checked by the two bounds that hold exactly: the scaled means lie
+  in ``[-1, 1]``, and no kept draw reaches ``2^shift`` (the scale follows the largest coordinate
+  read, of which the subsample's draws are some);
+* each scatter and covariance ``C`` of ``n`` draws in ``d`` dimensions symmetric and positive
+  semi-definite within its rounding, ``tau = u_s + 2 (n + d) u`` relative (:func:`tolerance`):
+  :math:`|C_{ij} - C_{ji}| \le \tau \sqrt{|C_{ii} C_{jj}|}` and
+  :math:`\lambda_{\min}(C) \ge -\tau \sum_i |C_{ii}|`. Here ``u = 2^-53`` and ``u_s`` the
+  unit roundoff of the dtype it is stored in. The bound, to first order (sums: Higham, *Accuracy and
+  Stability of Numerical Algorithms*, 2002, section 3.1; the symmetric eigenvalue solver's
+  backward error: Golub & Van Loan, *Matrix Computations*, 4th ed., 2013, section 8.3): storing rounds each entry
+  by ``u_s |C_ij|``, a matrix of spectral norm at most ``u_s tr C``; forming it from ``n``
+  draws in float64 errs by at most ``n u sum_k |z_ki| |z_kj|`` an entry, which is at most
+  ``n u sqrt(C_ii C_jj)`` (Cauchy-Schwarz) and a matrix of spectral norm at most ``n u tr C``;
+  the two orders of one entry's sum differ by twice that; the eigenvalue solver errs by at most
+  about ``d u ||C||``. A published file does not say its ``n``: :data:`UNKNOWN_COUNT` stands
+  for it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import zipfile
 from collections.abc import Callable
@@ -35,16 +65,27 @@ from divergences.estimate._src.statistics import (
 )
 
 __all__ = [
+    "FORMAT",
     "Reference",
     "as_batch_moments",
+    "checksum",
     "kernel_draws",
     "kernel_samples",
     "load_reference",
     "reference",
+    "tolerance",
 ]
 
-#: The format tag of a saved reference.
-FORMAT = "divergences.estimate.Reference/1"
+#: The format stamp :meth:`Reference.save` writes (version 2: with its checksum).
+FORMAT = "divergences.estimate.Reference/2"
+#: The stamps of earlier versions still read: version 1 wrote no checksum.
+UNCHECKED_FORMATS = ("divergences.estimate.Reference/1",)
+#: The fields of a saved reference, and of a published mean and covariance (module docstring).
+SAVED_FIELDS = ("counts", "means", "scatters", "shift", "seed", "subsample")
+PUBLISHED_FIELDS = ("mu", "sigma")
+#: The draws behind a published covariance, where its file does not say (pytorch-fid's and
+#: clean-fid's do not): more than any feature set is made of, for the rounding tolerance.
+UNKNOWN_COUNT = 2**32
 
 
 class Reference(NamedTuple):
@@ -99,8 +140,20 @@ class Reference(NamedTuple):
                 "seed": np.array(self.seed, np.int64),
                 "subsample": self.subsample,
             }
+        arrays["checksum"] = np.array(checksum(arrays))
         with open(path, "wb") as f:
             np.savez(f, **arrays)
+
+
+def checksum(arrays: dict[str, np.ndarray]) -> str:
+    """The SHA-256 of each field but ``checksum``, by name: its name, dtype, shape and bytes."""
+    h = hashlib.sha256()
+    for key in sorted(arrays):
+        if key != "checksum":
+            a = np.ascontiguousarray(arrays[key])
+            h.update(f"{key}:{a.dtype.str}:{a.shape};".encode())
+            h.update(a.tobytes())
+    return h.hexdigest()
 
 
 def reference(
@@ -157,26 +210,71 @@ def load_reference(path: str | os.PathLike[str]) -> Reference:
     """A :class:`Reference` from a ``.npz``: one :meth:`Reference.save` wrote, or a published one.
 
     A published file holds ``mu`` (shape ``(d,)``) and ``sigma`` (``(d, d)``, the covariance
-    with divisor ``n - 1``), as pytorch-fid's and clean-fid's statistics do.
+    with divisor ``n - 1``), as pytorch-fid's and clean-fid's statistics do. Every field is
+    checked as the module docstring says, before any number is read from it.
 
     Raises:
-      ValueError: naming the file, where it is not a ``.npz`` of plain arrays, holds neither
-        form, or its arrays break their rules (shapes, finiteness, sizes).
+      ValueError: naming the file, the field and the rule: where it is not a ``.npz`` of plain
+        arrays (a ``.npy`` included), its ``format`` stamp is not one this version reads, a
+        field is missing or foreign, or a field breaks its rule (shape, dtype, finiteness,
+        symmetry, positive semi-definiteness, the checksum).
     """
     try:
-        with np.load(path, allow_pickle=False) as f:
+        loaded = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
+        raise _refuse(path, f"not a .npz of plain arrays ({err})") from None
+    if not isinstance(loaded, np.lib.npyio.NpzFile):
+        raise _refuse(
+            path,
+            f"it is a .npy, one array of shape {np.shape(loaded)}, not a .npz of named arrays: "
+            "pass draws as draws, or save a reference with Reference.save",
+        )
+    try:
+        with loaded as f:
             arrays = {key: f[key] for key in f.files}
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
         raise _refuse(path, f"not a .npz of plain arrays ({err})") from None
-    if "counts" in arrays:
-        return _ours(path, arrays)
-    if {"mu", "sigma"} <= arrays.keys():
-        return _published(path, arrays["mu"], arrays["sigma"])
-    raise _refuse(
-        path,
-        f"it holds {sorted(arrays)}, neither mu and sigma (pytorch-fid, clean-fid) nor a "
-        "saved Reference's arrays",
-    )
+    stamp = _stamp(path, arrays)
+    published = set(PUBLISHED_FIELDS) <= arrays.keys()
+    if stamp is None and not published:
+        if arrays.keys() & set(SAVED_FIELDS):
+            raise _refuse(path, "format is missing: Reference.save stamps every file it writes")
+        raise _refuse(
+            path,
+            f"it holds {sorted(arrays)}, neither mu and sigma (pytorch-fid, clean-fid) nor a "
+            "saved Reference's arrays",
+        )
+    fields = PUBLISHED_FIELDS if published else SAVED_FIELDS
+    if stamp is not None:
+        _fields(path, arrays, ("format", *fields, *(("checksum",) if stamp == FORMAT else ())))
+    out = _published(path, arrays) if published else _saved(path, arrays)
+    if stamp == FORMAT and str(arrays["checksum"]) != checksum(arrays):
+        raise _refuse(
+            path,
+            "checksum does not match its arrays: the file was changed after Reference.save "
+            "wrote it (no rule on the statistics can tell a wrong shift); save it again",
+        )
+    return out
+
+
+def _stamp(path: Any, arrays: dict[str, np.ndarray]) -> str | None:
+    """The file's ``format`` stamp, None where it has none; a ValueError for one not read here."""
+    a = arrays.get("format")
+    if a is None:
+        return None
+    known = (FORMAT, *UNCHECKED_FORMATS)
+    if a.shape != () or a.dtype.kind != "U" or str(a) not in known:
+        raise _refuse(path, f"format is {a!r}, not one of the stamps this version reads {known}")
+    return str(a)
+
+
+def _fields(path: Any, arrays: dict[str, np.ndarray], fields: tuple[str, ...]) -> None:
+    """Each of ``fields`` present by name, and no other."""
+    for key in fields:
+        if key not in arrays:
+            raise _refuse(path, f"{key} is missing: a {arrays['format']} file holds {fields}")
+    if foreign := sorted(arrays.keys() - set(fields)):
+        raise _refuse(path, f"it holds {foreign}, fields a {arrays['format']} file has not")
 
 
 def _floats(path: Any, arrays: dict[str, np.ndarray], key: str, shape: tuple[int, ...]) -> Any:
@@ -190,34 +288,84 @@ def _floats(path: Any, arrays: dict[str, np.ndarray], key: str, shape: tuple[int
     return a
 
 
-def _published(path: Any, mu: np.ndarray, sigma: np.ndarray) -> Reference:
+def _integer(path: Any, arrays: dict[str, np.ndarray], key: str) -> int:
+    a = arrays[key]
+    if a.shape != () or not np.issubdtype(a.dtype, np.integer):
+        raise _refuse(path, f"{key} must be one integer, got {a!r}")
+    return int(a)
+
+
+def tolerance(stored: np.dtype[Any], n: int, d: int) -> float:
+    """``tau = u_s + 2 (n + d) u``: the relative rounding of a ``d x d`` scatter of ``n`` draws.
+
+    ``u = 2^-53`` (float64's unit roundoff), ``u_s`` that of the dtype the matrix is stored in
+    (0 for integers); the module docstring derives it.
+    """
+    u_s = float(np.finfo(stored).eps) / 2.0 if np.issubdtype(stored, np.floating) else 0.0
+    return u_s + 2.0 * (n + d) * 2.0**-53
+
+
+def _check_scatter(path: Any, name: str, c: np.ndarray, stored: np.dtype[Any], n: int) -> None:
+    """``c`` symmetric and positive semi-definite within :func:`tolerance` (module docstring)."""
+    tau = tolerance(stored, n, c.shape[0])
+    diagonal = np.abs(np.diag(c))
+    gap = np.abs(c - c.T) - tau * np.sqrt(np.outer(diagonal, diagonal))
+    if np.any(gap > 0.0):
+        i, j = np.unravel_index(int(np.argmax(gap)), gap.shape)
+        raise _refuse(
+            path,
+            f"{name} must be symmetric within its rounding (|C_ij - C_ji| <= {tau:.3g} "
+            f"sqrt|C_ii C_jj|): entry ({i}, {j}) is {c[i, j]:.6g}, ({j}, {i}) is {c[j, i]:.6g}",
+        )
+    smallest = float(np.linalg.eigvalsh(c)[0]) if c.size else 0.0
+    if smallest < -tau * float(np.sum(diagonal)):
+        raise _refuse(
+            path,
+            f"{name} must be positive semi-definite within its rounding (smallest eigenvalue "
+            f">= -{tau:.3g} times the sum of |diagonal|): its smallest eigenvalue is "
+            f"{smallest:.6g}",
+        )
+
+
+def _published(path: Any, arrays: dict[str, np.ndarray]) -> Reference:
+    mu = arrays["mu"]
     d = mu.shape[0] if mu.ndim == 1 else -1
-    arrays = {"mu": mu, "sigma": sigma}
     mean, cov = _floats(path, arrays, "mu", (d,)), _floats(path, arrays, "sigma", (d, d))
-    if not np.allclose(cov, cov.T, rtol=1e-6, atol=0.0):
-        raise _refuse(path, "sigma must be symmetric (a covariance)")
+    _check_scatter(path, "sigma", cov, arrays["sigma"].dtype, UNKNOWN_COUNT)
     shift = max(exponent_of(mean), (exponent_of(cov) + 1) // 2)
     part = Moments(2, np.ldexp(mean, -shift), np.ldexp(0.5 * (cov + cov.T), -2 * shift), None)
     moments = BatchMoments((part,), shift, d, published=True)
     return Reference(moments, 0, np.zeros((0, d)))
 
 
-def _ours(path: Any, arrays: dict[str, np.ndarray]) -> Reference:
+def _saved(path: Any, arrays: dict[str, np.ndarray]) -> Reference:
+    """A saved reference's statistics, each field checked (module docstring)."""
     counts = arrays["counts"]
     if counts.ndim != 1 or counts.size < 2 or not np.issubdtype(counts.dtype, np.integer):
         raise _refuse(path, "counts must be two or more integers")
     if np.any(counts < 2):
-        raise _refuse(path, "each batch must hold at least 2 draws")
+        raise _refuse(path, "counts: each batch must hold at least 2 draws")
     b = counts.size
-    means = arrays.get("means")
-    d = means.shape[-1] if means is not None and means.ndim == 2 else -1
+    means = arrays["means"]
+    d = means.shape[-1] if means.ndim == 2 and means.shape[-1] > 0 else -1
     means = _floats(path, arrays, "means", (b, d))
     scatters = _floats(path, arrays, "scatters", (b, d, d))
-    sub = arrays.get("subsample")
-    sub = _floats(path, arrays, "subsample", (sub.shape[0] if sub is not None else 0, d))
-    shift, seed = (int(arrays.get(k, np.array(-1))) for k in ("shift", "seed"))
+    sub = arrays["subsample"]
+    sub = _floats(path, arrays, "subsample", (sub.shape[0] if sub.ndim == 2 else -1, d))
+    shift, seed = _integer(path, arrays, "shift"), _integer(path, arrays, "seed")
     if seed < 0:
         raise _refuse(path, "seed must be a non-negative integer")
+    if sub.shape[0] > int(counts.sum()):
+        raise _refuse(path, f"subsample holds {sub.shape[0]} draws, more than counts' total")
+    for k in range(b):
+        _check_scatter(path, f"scatters[{k}]", scatters[k], arrays["scatters"].dtype, counts[k])
+    # exact but for the means' last bit: every draw times 2^-shift lies in (-1, 1)
+    if np.any(np.abs(means) > 1.0 + 2.0**-50) or exponent_of(sub) > shift:
+        raise _refuse(
+            path,
+            f"shift {shift} is not the saved one: the means of the draws times 2^-shift must lie "
+            "in [-1, 1], and the subsample's draws below 2^shift",
+        )
     parts = tuple(
         Moments(int(c), mu, s, None) for c, mu, s in zip(counts, means, scatters, strict=True)
     )

@@ -166,6 +166,27 @@ def withheld(
     )
 
 
+def claimed_p_value(estimate: Estimate, p: float) -> tuple[Estimate, float | None]:
+    """A comparison's p-value where its interval claims coverage, else None: one rule for both.
+
+    The p-value and the interval rest on one approximation, measured where the interval claims
+    its level; where it claims nothing (``"no-coverage-claim"``), no number is reported that a
+    reader would take for the answer: the p-value is None, and the one computed joins the
+    interval :func:`withheld` kept in the estimate's ``method``: ``"(not returned: [-19.3,
+    -2.14]; p = 0.00716)"``.
+
+    Returns:
+      ``(estimate, p)``: ``p`` clipped to ``[0, 1]`` where ``estimate.claims_coverage``, else
+      the estimate with its method saying the p-value not returned, and None.
+    """
+    if estimate.claims_coverage:
+        return estimate, min(max(p, 0.0), 1.0)
+    method, note = estimate.method, f"p = {p:.3g}"
+    if method.endswith("])"):  # withheld's note of the interval not returned
+        return estimate._replace(method=f"{method[:-1]}; {note})"), None
+    return estimate._replace(method=f"{method} (not returned: {note})"), None
+
+
 def _number(v: float) -> str:
     return f"{v:.4g}"
 

@@ -243,23 +243,31 @@ class Accumulator:
                 f"(with features) an iterable of inputs; got {type(draws).__name__}"
             ) from None
         for item in items:
-            self.add(item if features is None else features(item))
+            self.add(item if features is None else features(item), stream=True)
 
-    def add(self, chunk: Any) -> None:
+    def add(self, chunk: Any, stream: bool = False) -> None:
+        """Reads one array of draws; a stream's batch (``stream``) may be empty, and is skipped.
+
+        A loader's last partial batch or a filter that kept nothing gives a batch of no draws:
+        it adds nothing, once its dtype and dimension are those of the stream's draws. A stream
+        of no draws at all is refused when its statistics are asked for.
+        """
         rows = np.asarray(chunk)
         if rows.ndim == 1:
             rows = rows[:, None]
-        if rows.ndim != 2 or rows.shape[0] == 0:
+        empty = stream and rows.ndim == 2 and rows.shape[0] == 0
+        if rows.ndim != 2 or (rows.shape[0] == 0 and not empty):
             as_samples(rows, self.name)  # its message: the shape, the dtype
         # the dtype's rule, without a float64 copy of the chunk (finiteness is counted below)
         as_samples(np.zeros((1, rows.shape[1]), rows.dtype), self.name)
-        if self.dimension < 0:
-            self.dimension = rows.shape[1]
-        elif rows.shape[1] != self.dimension:
+        if self.dimension >= 0 and rows.shape[1] != self.dimension:
             raise ValueError(
                 f"{self.name}'s batches must be draws of one dimension: {self.dimension} "
                 f"coordinates a draw, then {rows.shape[1]}"
             )
+        if empty:
+            return
+        self.dimension = rows.shape[1]
         step = max(16, CHUNK_BYTES // (8 * self.dimension))
         for lo in range(0, rows.shape[0], step):
             part = np.asarray(rows[lo : lo + step])  # a memory-mapped file's rows read here
