@@ -249,6 +249,18 @@ def test_mutual_information_at_the_cards_joints_with_subnormals_kept(name: str) 
     assert value == 0 if truth == 0 else abs(value - truth) <= 32 * 2.3e-16 * truth
 
 
+@pytest.mark.slow
+@at_most(20)
+@given(pmfs(6).map(lambda p: p.reshape(2, 3)))
+def test_mutual_information_as_xla_folds_it(j: np.ndarray) -> None:
+    """The property's family as XLA folds the program (after its rewrites, subnormals kept)."""
+    value = float(evaluated_by_the_compiler(dv.mutual_information, j))
+    np.testing.assert_allclose(value, float(dv.mutual_information(j)), **F64)
+    assert np.isfinite(
+        np.asarray(evaluated_by_the_compiler(jax.grad(dv.mutual_information), j))
+    ).all()
+
+
 # The H200 gave [[nan, nan], [nan, -1.0]]: the value was NaN, and the ceiling's slope came through.
 @pytest.mark.slow
 def test_mutual_information_gradient_at_a_1e_200_entry() -> None:
