@@ -88,3 +88,25 @@ def test_a_value_beyond_its_accuracy_fails_the_check(device_check, tmp_path, mon
     judged = [name for name in status if name.startswith("mutual_information")]
     assert len(judged) == 4 and all(status[name] == "fail" for name in judged)
     assert all("beyond its stated accuracy" in c["error"] for c in check.report["cases"][1:])
+
+
+def test_each_timed_case_is_judged_against_its_target_at_a_devices_sizes(
+    device_check, tmp_path
+) -> None:
+    check = device_check.Check(tmp_path / "report.json", small=False)
+    check.case("evaluation", "estimate.frechet, 50000 x 2048", lambda: {"s": 3.0, "x_limit": 2.0})
+    check.case("evaluation", "estimate.kid, 10000 x 2048", lambda: {"s": 1.0, "x_limit": 1.2})
+    check.case("masses", "kl float32", lambda: {"s": 1.0, "x_read": 1.31})
+    check.case("evaluation", "a limit", lambda: {"s": 1.0})
+    status = [c["status"] for c in check.report["cases"]]
+    assert status == ["fail", "ok", "fail", "ok"]
+    assert check.report["cases"][0]["error"].startswith("off its target: x_limit <= 1.5")
+
+    def peer() -> dict:
+        raise device_check.Skipped("torchmetrics not importable")
+
+    check.case("evaluation", "torchmetrics FID (peer)", peer)
+    assert check.report["cases"][-1]["status"] == "skipped"
+    small = device_check.Check(tmp_path / "small.json", small=True)  # a CPU's try-out: not judged
+    small.case("evaluation", "estimate.kid, 250 x 16", lambda: {"s": 1.0, "x_limit": 40.0})
+    assert small.report["cases"][0]["status"] == "ok"
