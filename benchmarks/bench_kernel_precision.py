@@ -4,9 +4,15 @@ Run from the repository root:
 python benchmarks/bench_kernel_precision.py [--cases 64:1000,64:10000,...] [--draws 4]
     [--seeds 0,1] [--only kid|mmd]
 python benchmarks/bench_kernel_precision.py --time 2048:10000
+python benchmarks/bench_kernel_precision.py --cases 2048:5000 --laws halfnormal --shift 0.5
+    [--products partials|float64]
 
 For each case ``d:n`` the draws are float32 features, ``x ~ N(0, I_d)`` and ``y ~ N(mu, I_d)``
-(``mu`` along the first axis, ``|mu| = 0.5`` in d = 64 and 4 in d = 2048), ``n = m``. Each draw
+(``mu`` along the first axis, ``|mu| = 0.5`` in d = 64 and 4 in d = 2048, or ``--shift``),
+``n = m``; ``--laws halfnormal`` takes their absolute values first (all-positive features, as
+ReLU outputs). ``--products`` forces the float32 pass's Gram products (``kernel_sums.
+gram_products``: float32 partials added in float64, or float64 products) where the backend's
+choice is not the one to measure. Each draw
 is estimated twice, in one child process with JAX's x64 off (the kernel pass in float32, the
 library's default) and in one with it on (float64), by ``kid`` and by ``mmd_squared(...,
 bandwidth=sqrt(d), interval="normal")``; a row prints the half-widths' parts (the normal
@@ -41,12 +47,16 @@ from divergences.estimate._src import kernel_sums as S
 from divergences.estimate._src.kid import _cubic_sums
 from divergences.estimate._src.mmd import _gaussian_sums
 d, n, seed, shift = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5])
-names = sys.argv[6].split(",")
+names, laws, products = sys.argv[6].split(","), sys.argv[7], sys.argv[8]
+if products != "chosen":
+    S._CHOSEN[jax.default_backend()] = products
 rng = np.random.default_rng(seed)
-x = rng.normal(size=(n, d)).astype(np.float32).astype(np.float64)
+x = rng.normal(size=(n, d)).astype(np.float32)
 y = rng.normal(size=(n, d)).astype(np.float32)
+if laws == "halfnormal":  # all-positive features, as ReLU outputs: |N(0, I)| beside a copy moved
+    x, y = np.abs(x), np.abs(y)
 y[:, 0] += np.float32(shift)
-y = y.astype(np.float64)
+x, y = x.astype(np.float64), y.astype(np.float64)
 labels = S.permutations(n, n, S.PERMUTATIONS, S.SEED)
 out = {}
 for name in names:
@@ -65,11 +75,13 @@ print(json.dumps(out))
 """
 
 
-def child(x64: bool, d: int, n: int, seed: int, shift: float, names: list[str]) -> dict:
+def child(
+    x64: bool, d: int, n: int, seed: int, shift: float, names: list[str], laws: str, products: str
+) -> dict:
     """One draw's estimates in a fresh process with x64 on or off."""
     env = dict(os.environ, PYTHONPATH=os.getcwd())
     args = [sys.executable, "-c", CHILD, "64" if x64 else "32", str(d), str(n), str(seed)]
-    args += [str(shift), ",".join(names)]
+    args += [str(shift), ",".join(names), laws, products]
     done = subprocess.run(args, capture_output=True, text=True, env=env, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -89,7 +101,8 @@ pool = cubic_pool((x, y), ("x", "y"))
 z, block = pool.z, pool.block
 cols = S.columns(n, n, S.permutations(n, n, S.PERMUTATIONS, S.SEED), z.shape[0])
 host = np.asarray(z, np.float64)
-sizes, bound, _ = S._bound_constants(host, "cubic", pool.coeffs, pool.cap, block, z.dtype)
+across = S.chunk_of(z.shape[1], S.widened(z.dtype))
+sizes, bound, _ = S._bound_constants(host, "cubic", pool.coeffs, pool.cap, block, z.dtype, across)
 down = S.row_chunk(block)
 blocks = z.shape[0] // block
 pairs = jnp.asarray(np.stack(np.triu_indices(blocks)).astype(np.int32))
@@ -159,6 +172,18 @@ def main() -> None:
     parser.add_argument("--only", default="kid,mmd", help="the estimators: kid, mmd or both")
     parser.add_argument("--time", help="d:n: time KID's float32 pass instead (see above)")
     parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument(
+        "--laws", default="normal", choices=["normal", "halfnormal"], help="the features' laws"
+    )
+    parser.add_argument(
+        "--shift", type=float, help="the move of y's first coordinate (0.5 in d <= 64, else 4)"
+    )
+    parser.add_argument(
+        "--products",
+        default="chosen",
+        choices=["chosen", "partials", "float64"],
+        help="the float32 pass's Gram products: as the backend chose, or forced",
+    )
     args = parser.parse_args()
     if args.time:
         timed(args.time, args.repeat)
@@ -171,11 +196,15 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|---|")
     for case in args.cases.split(","):
         d, n = (int(v) for v in case.split(":"))
-        shift = 0.5 if d <= 64 else 4.0
+        shift = args.shift if args.shift is not None else (0.5 if d <= 64 else 4.0)
         seeds = [int(s) for s in args.seeds.split(",")] if args.seeds else range(args.draws)
         names = args.only.split(",")
         draws = [
-            (child(False, d, n, s, shift, names), child(True, d, n, s, shift, names)) for s in seeds
+            (
+                child(False, d, n, s, shift, names, args.laws, args.products),
+                child(True, d, n, s, shift, names, args.laws, args.products),
+            )
+            for s in seeds
         ]
         for name in names:
             ratios = sorted(lo[name]["width"] / hi[name]["width"] for lo, hi in draws)

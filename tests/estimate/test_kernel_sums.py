@@ -72,11 +72,77 @@ def test_float32_row_sums_lie_within_their_bounds_on_large_norm_features(kernel:
 def test_the_float32_bound_counts_32_term_products_and_float64_sums() -> None:
     z = np.ones((64, D))
     unit, v = 2.0**-24, 2.0**-53
-    _, bound, inflation = S._bound_constants(z, "cubic", (1.0, 0.0), math.inf, 64, np.float32)
+    _, bound, inflation = S._bound_constants(
+        z, "cubic", (1.0, 0.0), math.inf, 64, np.float32, S.WIDE_CHUNK
+    )
     g, h = bound[0], bound[8]
     assert h == pytest.approx(S.gamma(S.WIDE_CHUNK + 2, unit) + 2 * S.gamma(D // 32 + 2, v))
     assert g == S.gamma(8, v) and inflation - 1.0 < 1e-12
     # float64 inputs keep their pass: the blocked sum's whole chain in g, in float64's unit
-    _, bound, _ = S._bound_constants(z, "cubic", (1.0, 0.0), math.inf, 64, np.float64)
     across = S.chunk_of(D)
+    _, bound, _ = S._bound_constants(z, "cubic", (1.0, 0.0), math.inf, 64, np.float64, across)
     assert bound[8] == 0.0 and bound[0] == S.gamma(across + D // across + 8, v)
+
+
+def test_the_gram_products_are_chosen_once_a_backend() -> None:
+    assert S.gram_products(np.float64) == "native"
+    # On a CPU the float32 partials: float64 products measured no faster there.
+    chosen = S.gram_products(np.float32)
+    assert chosen == S._CHOSEN[jax.default_backend()] in ("partials", "float64")
+    if jax.default_backend() == "cpu":
+        assert chosen == "partials"
+
+
+@pytest.mark.slow  # compiles and times two passes over a 1024 x 2048 block
+def test_the_measured_choice_is_one_of_the_two() -> None:
+    assert S._faster_products() in ("partials", "float64")
+
+
+@pytest.mark.slow  # two float64 passes at d = 2048: seconds
+@pytest.mark.parametrize("kernel", ["cubic", "gaussian"])
+def test_float64_products_of_float32_draws_are_the_float64_pass(kernel, monkeypatch) -> None:
+    # Where float64 products are chosen (a card that multiplies float64 at its float32 rate),
+    # the pass over float32 draws is the float64 pass over the same draws raised to float64:
+    # its row sums within bounds of gamma_(d + 9)(2^-53) of their magnitudes.
+    monkeypatch.setitem(S._CHOSEN, jax.default_backend(), "float64")
+    rng = np.random.default_rng(3)
+    x = (rng.normal(size=(30, D)) + 5.0).astype(np.float32)
+    y = (rng.normal(size=(26, D)) + 5.3).astype(np.float32)
+    rows, bounds, reference = _pass(x, y, kernel)
+    assert np.all(np.abs(rows - reference) <= bounds)
+    assert np.max(bounds / np.abs(reference)) < 4.0 * (D + 9) * 2.0**-53 + 2e-10
+
+
+def _gram_dots(products: str) -> list[str]:
+    """The StableHLO dot products of one block pair's program under ``products``."""
+    z = np.random.default_rng(0).normal(size=(128, D)).astype(np.float32)
+    with jax.enable_x64(True):
+        work = np.float64 if products == "float64" else np.float32
+        zz = jax.numpy.asarray(z.astype(work))
+        cols = S.columns(64, 64, np.arange(64)[None], 128)
+        across = D if products == "float64" else S.WIDE_CHUNK
+        sizes, bound, _ = S._bound_constants(
+            z.astype(np.float64), "cubic", (1.0 / D, 1.0), math.inf, 64, work, across
+        )
+        text = S.pair_sums.lower(
+            zz,
+            jax.numpy.asarray([[0], [1]], np.int32),
+            jax.numpy.asarray(cols, work),
+            jax.numpy.asarray([1.0 / D, 1.0]),
+            jax.numpy.asarray(sizes),
+            jax.numpy.asarray(bound),
+            block=64,
+            kernel="cubic",
+            rows=2,
+            chunks=(across, S.row_chunk(64, products != "float64")),
+        ).as_text()
+    return [line for line in text.splitlines() if "dot_general" in line]
+
+
+def test_a_float64_block_is_one_product_over_the_whole_contraction() -> None:
+    dots = _gram_dots("float64")
+    assert any(f"64x{D}xf64" in line for line in dots)
+    assert not any("x32xf32" in line for line in dots)
+    partial_dots = _gram_dots("partials")
+    assert any("64x32xf32" in line for line in partial_dots)
+    assert not any(f"64x{D}x" in line for line in partial_dots)

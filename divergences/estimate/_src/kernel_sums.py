@@ -25,12 +25,18 @@ over :func:`chunk_of` coordinates whose partial products are added in float64, a
 values, their bounds and the row sums are float64 (x64 turned on inside the pass only): each
 entry is then off by at most :math:`\gamma_c` (``c`` at most 32 terms) times the sum of its
 terms' magnitudes, not :math:`\gamma_{c + d/c}`, and the rest of the pass adds next to nothing.
+Where float64 products are faster than those partials (chosen once per backend,
+:func:`gram_products`: a card that multiplies float64 at its float32 rate), float32 draws are
+raised to float64 (exact) and the pass is the float64 one, one product per block over the whole
+contraction: its bound is float64's, and so is the interval's width.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
+import time
 from functools import partial
 from typing import Any, Literal, NamedTuple
 
@@ -106,6 +112,9 @@ def pair_sums(
     across, down = chunks
 
     def gram(zi: jax.Array, zj: jax.Array) -> jax.Array:
+        if across == z.shape[1]:  # one product over the whole contraction
+            return jnp.matmul(zi, zj.T, precision=_FULL).astype(sizes.dtype)
+
         def step(c: jax.Array, acc: jax.Array) -> jax.Array:
             a = jax.lax.dynamic_slice_in_dim(zi, c * across, across, axis=1)
             b = jax.lax.dynamic_slice_in_dim(zj, c * across, across, axis=1)
@@ -310,7 +319,13 @@ class KernelSums(NamedTuple):
 
 
 def _bound_constants(
-    z: np.ndarray, kernel: Kernel, coeffs: tuple[float, float], cap: float, block: int, dtype: Any
+    z: np.ndarray,
+    kernel: Kernel,
+    coeffs: tuple[float, float],
+    cap: float,
+    block: int,
+    dtype: Any,
+    across: int,
 ) -> tuple[np.ndarray, np.ndarray, float]:
     r"""``(sizes, bound, inflation)`` for :func:`pair_sums` and :func:`value_bounds`.
 
@@ -330,7 +345,6 @@ def _bound_constants(
     v = float(np.finfo(work).eps) / 2.0
     tiny = float(np.finfo(dtype).tiny)
     width = z.shape[1]
-    across = chunk_of(width, wide)
     down = row_chunk(block, wide)
     rows_chain = down + block // down + 2
     rounding_of_sum = gamma(rows_chain, v)
@@ -365,6 +379,58 @@ def _bound_constants(
     return sizes, np.asarray(bound, np.float64), 1.0 + gamma(rows_chain + 24, v)
 
 
+Products = Literal["native", "partials", "float64"]
+
+#: The products chosen for float32 draws, by backend, once per process (:func:`gram_products`).
+_CHOSEN: dict[str, Products] = {
+    # Measured on the project's 2-core CPU (benchmarks/estimates.md, "Time"): a 1024 x 2048 x
+    # 1024 Gram product in float64 took 2.0 to 3.4 times one float32 matmul, in 32-coordinate
+    # float32 parts added in float64 2.3 to 2.6 times: no faster, and a choice by timing there
+    # would flip with the load.
+    "cpu": "partials",
+}
+
+
+def gram_products(dtype: Any) -> Products:
+    """How a pass over draws of ``dtype`` forms its Gram products: chosen once per backend.
+
+    ``"native"`` for float64 draws: float64 products (a blocked sum, :func:`chunk_of`). For
+    float32 draws either ``"partials"``, float32 matmuls of :data:`WIDE_CHUNK` coordinates whose
+    partials are added in float64, or ``"float64"``, the draws raised to float64 (exact) and
+    float64 products: the float64 pass itself, whose rounding bound is the float64 one, so that
+    the interval is as wide as float64 draws would give. On a CPU the partials (measured: the
+    float64 products are no faster there); on another backend, whichever the first pass there
+    measures faster on a ``1024 x 2048 x 1024`` block (H100-class cards multiply float64 at
+    about their float32 rate).
+    """
+    if not widened(dtype):
+        return "native"
+    backend = jax.default_backend()
+    if backend not in _CHOSEN:
+        _CHOSEN[backend] = _faster_products()
+    return _CHOSEN[backend]
+
+
+def _faster_products() -> Products:
+    """Times the Gram products of one pass's block pair both ways; the faster (ties: float64)."""
+    rng = np.random.default_rng(0)
+    z = jnp.asarray(rng.standard_normal((1024, 2048)) / 64.0, jnp.float32)
+    cols = columns(512, 512, np.arange(512)[None, :], 1024)
+    seconds = {}
+    for products in ("float64", "partials"):
+        run = functools.partial(
+            _blocked_pass, z, cols, (1.0 / 2048, 1.0), 1024, "cubic", math.inf, 2, products
+        )
+        run()  # the compile
+        best = math.inf
+        for _ in range(3):
+            t0 = time.perf_counter()
+            run()
+            best = min(best, time.perf_counter() - t0)
+        seconds[products] = best
+    return "float64" if seconds["float64"] <= seconds["partials"] else "partials"
+
+
 def blocked_pass(
     z: jax.Array,
     cols: np.ndarray,
@@ -379,17 +445,38 @@ def blocked_pass(
     Returns ``Q = a_c^T K_0 a_c`` and ``L = w^T K_0 a_c`` for every column of ``cols``, the
     row sums ``(count, 2 rows)`` of ``K_0`` and of the value bounds over the first ``rows``
     columns, and the factor the bounds' own float sums are to be multiplied by. ``cap`` bounds
-    the error of one computed kernel value whatever the draws.
+    the error of one computed kernel value whatever the draws. The Gram products are those of
+    :func:`gram_products` where a bound is taken (``rows > 0``); one matmul each in ``z``'s
+    dtype where none is (the permutations' statistics).
     """
-    dtype = z.dtype
+    products = gram_products(z.dtype) if rows else "native"
+    return _blocked_pass(z, cols, coeffs, block, kernel, cap, rows, products)
+
+
+def _blocked_pass(
+    z: jax.Array,
+    cols: np.ndarray,
+    coeffs: tuple[float, float],
+    block: int,
+    kernel: Kernel,
+    cap: float,
+    rows: int,
+    products: Products,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     host = np.asarray(z, np.float64)
-    sizes, bound, inflation = _bound_constants(host, kernel, coeffs, cap, block, dtype)
+    if products == "float64":  # the draws raised to float64 (exact), one float64 product a block
+        with jax.enable_x64(True):
+            z = jnp.asarray(host)
+    dtype = z.dtype
     # without row sums no rounding bound is taken: the Gram products in one matmul each
     wide = widened(dtype) and rows > 0
-    chunks = (chunk_of(z.shape[1], wide) if rows else z.shape[1], row_chunk(block, wide))
+    whole = not rows or products == "float64"
+    chunks = (z.shape[1] if whole else chunk_of(z.shape[1], wide), row_chunk(block, wide))
+    sizes, bound, inflation = _bound_constants(host, kernel, coeffs, cap, block, dtype, chunks[0])
     work = np.float64 if wide else dtype
-    # float64 inside the pass only, for the float32 products' sums; the caller's setting kept
-    with jax.enable_x64(True) if wide else contextlib.nullcontext():
+    # float64 inside the pass only, for the float32 products' sums or a float64 pass on float32
+    # draws; the caller's setting kept
+    with jax.enable_x64(True) if work == np.float64 else contextlib.nullcontext():
         sums = _run_pass(z, cols, coeffs, sizes.astype(work), bound, block, kernel, rows, chunks)
     return (*sums, inflation)
 
@@ -473,6 +560,8 @@ def kernel_sums(
     )
     stats = statistic(quad64[1 : count + 1], lin64[1 : count + 1], float(quad64[0]), n, m)
     name = np.dtype(z.dtype).name
+    if rows and gram_products(z.dtype) == "float64":
+        name += " draws, float64 Gram products"
     if not rows:
         return KernelSums(stats, math.inf, np.zeros((n + m, 2)), name, float(stats[0]))
     acc = acc[: n + m]
