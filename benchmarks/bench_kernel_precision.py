@@ -44,6 +44,7 @@ import jax
 jax.config.update("jax_enable_x64", sys.argv[1] == "64")
 import numpy as np
 from divergences.estimate._src import kernel_sums as S
+from divergences.estimate._src.kernel_interval import first_order_variance, normal_interval
 from divergences.estimate._src.kid import _cubic_sums
 from divergences.estimate._src.mmd import _gaussian_sums
 d, n, seed, shift = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5])
@@ -65,8 +66,8 @@ for name in names:
         sums, unit = _cubic_sums(x, y, labels)
     else:
         sums, unit = _gaussian_sums(x, y, labels, math.sqrt(d)), 1.0
-    value, lower, upper = S.normal_interval(sums, n, n, 0.05, unit, math.inf)
-    spread = 1.959963984540054 * math.sqrt(S.first_order_variance(sums.rows, n, n)) * unit
+    value, lower, upper = normal_interval(sums, n, n, 0.05, unit, math.inf)
+    spread = 1.959963984540054 * math.sqrt(first_order_variance(sums.rows, n, n)) * unit
     out[name] = {
         "value": value, "width": upper - lower, "normal": spread, "rounding": sums.error * unit,
         "dtype": sums.dtype, "seconds": time.perf_counter() - start,

@@ -419,7 +419,7 @@ def _faster_products() -> Products:
     seconds = {}
     for products in ("float64", "partials"):
         run = functools.partial(
-            _blocked_pass, z, cols, (1.0 / 2048, 1.0), 1024, "cubic", math.inf, 2, products
+            blocked_pass, z, cols, (1.0 / 2048, 1.0), 1024, "cubic", math.inf, 2, products
         )
         run()  # the compile
         best = math.inf
@@ -439,30 +439,20 @@ def blocked_pass(
     kernel: Kernel,
     cap: float,
     rows: int,
+    products: Products | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     """:func:`pair_sums` over the pooled ``z``, its pairs added in float64 on the host.
 
     Returns ``Q = a_c^T K_0 a_c`` and ``L = w^T K_0 a_c`` for every column of ``cols``, the
     row sums ``(count, 2 rows)`` of ``K_0`` and of the value bounds over the first ``rows``
     columns, and the factor the bounds' own float sums are to be multiplied by. ``cap`` bounds
-    the error of one computed kernel value whatever the draws. The Gram products are those of
-    :func:`gram_products` where a bound is taken (``rows > 0``); one matmul each in ``z``'s
-    dtype where none is (the permutations' statistics).
+    the error of one computed kernel value whatever the draws. The Gram products are
+    ``products``, by default those of :func:`gram_products` where a bound is taken
+    (``rows > 0``); one matmul each in ``z``'s dtype where none is (the permutations'
+    statistics).
     """
-    products = gram_products(z.dtype) if rows else "native"
-    return _blocked_pass(z, cols, coeffs, block, kernel, cap, rows, products)
-
-
-def _blocked_pass(
-    z: jax.Array,
-    cols: np.ndarray,
-    coeffs: tuple[float, float],
-    block: int,
-    kernel: Kernel,
-    cap: float,
-    rows: int,
-    products: Products,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    if products is None:
+        products = gram_products(z.dtype) if rows else "native"
     host = np.asarray(z, np.float64)
     if products == "float64":  # the draws raised to float64 (exact), one float64 product a block
         with jax.enable_x64(True):
