@@ -93,6 +93,7 @@ __all__ = [
     "DEFAULT_K",
     "FIDELITY_CLAIMS",
     "FidelityDiversity",
+    "clopper_pearson",
     "coverage",
     "density",
     "equal_laws_coverage",
@@ -165,7 +166,7 @@ def _search(real: Any, generated: Any, k: Any, engine: Engine) -> tuple[int, int
     return k, xs.shape[1], smaller, ball_counts(xs, r, ys, s, engine=engine)
 
 
-def _clopper_pearson(hits: int, trials: int, alpha: float) -> tuple[float, float]:
+def clopper_pearson(hits: int, trials: int, alpha: float) -> tuple[float, float]:
     """The exact binomial interval: each end misses with probability at most ``alpha / 2``."""
     low = 0.0 if hits == 0 else float(betaincinv(hits, trials - hits + 1, alpha / 2))
     high = 1.0 if hits == trials else float(betaincinv(hits + 1, trials - hits, 1 - alpha / 2))
@@ -174,7 +175,7 @@ def _clopper_pearson(hits: int, trials: int, alpha: float) -> tuple[float, float
 
 def _proportion(quantity: str, hits: int, trials: int, level: float, k: int, ref: str, n: int,
                 m: int) -> Estimate:  # fmt: skip
-    low, high = _clopper_pearson(hits, trials, 1.0 - level)
+    low, high = clopper_pearson(hits, trials, 1.0 - level)
     value = hits / trials
     return Estimate(
         value=value,
