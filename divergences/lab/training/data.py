@@ -58,6 +58,11 @@ class Dataset:
       steps_scale: the training lab's default step count on this data is the game's times this
         (:attr:`~divergences.lab.training.config.TrainingConfig.n_steps`): 1 but for the grid of
         25 Gaussians, whose modes take longer to reach than the ring's (``GRID_STEPS_SCALE``).
+      image_shape: ``(height, width)`` where a point is an image's pixels (the digits), else
+        ``None``.
+      points: the finite set the sampler draws from (the training images), else ``None``.
+      held_out: draws of the data's law the sampler never returns (the held-out images), else
+        ``None``.
     """
 
     name: str
@@ -67,6 +72,9 @@ class Dataset:
     modes: np.ndarray | None = None
     mode_std: float | None = None
     steps_scale: float = 1.0
+    image_shape: tuple[int, int] | None = None
+    points: np.ndarray | None = None
+    held_out: np.ndarray | None = None
 
 
 def _mixture(
@@ -239,6 +247,16 @@ DATASETS: dict[str, Callable[[], Dataset]] = {
     "moons": moons,
     "swiss_roll": swiss_roll,
 }
+
+
+def _digits() -> Dataset:
+    """:func:`divergences.lab.training.digits.digits`, imported when asked for (scikit-learn)."""
+    from divergences.lab.training.digits import digits  # it imports this module
+
+    return digits()
+
+
+DATASETS["digits"] = _digits
 
 
 def dataset(name: str) -> Dataset:
