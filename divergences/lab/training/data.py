@@ -239,7 +239,8 @@ def from_sampler(sample: Sampler, *, dim: int, name: str = "sampler") -> Dataset
     return Dataset(name, int(dim), sample, _extent_of(probe))
 
 
-#: The named data sets of the command line.
+#: The named data sets of the command line; the package adds ``"digits"``
+#: (:func:`divergences.lab.training.digits.digits`, which reads scikit-learn's images when called).
 DATASETS: dict[str, Callable[[], Dataset]] = {
     "parallel_lines": parallel_lines,
     "ring8": gaussian_ring,
@@ -247,16 +248,6 @@ DATASETS: dict[str, Callable[[], Dataset]] = {
     "moons": moons,
     "swiss_roll": swiss_roll,
 }
-
-
-def _digits() -> Dataset:
-    """:func:`divergences.lab.training.digits.digits`, imported when asked for (scikit-learn)."""
-    from divergences.lab.training.digits import digits  # it imports this module
-
-    return digits()
-
-
-DATASETS["digits"] = _digits
 
 
 def dataset(name: str) -> Dataset:
