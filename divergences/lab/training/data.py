@@ -63,6 +63,10 @@ class Dataset:
       points: the finite set the sampler draws from (the training images), else ``None``.
       held_out: draws of the data's law the sampler never returns (the held-out images), else
         ``None``.
+      defaults: the training lab's options for this data set, ``(name, value)`` pairs of
+        :class:`~divergences.lab.training.config.TrainingConfig` fields that
+        :meth:`~divergences.lab.training.config.TrainingConfig.for_data` and ``divergences
+        train`` take where none is given.
     """
 
     name: str
@@ -75,6 +79,7 @@ class Dataset:
     image_shape: tuple[int, int] | None = None
     points: np.ndarray | None = None
     held_out: np.ndarray | None = None
+    defaults: tuple[tuple[str, Any], ...] = ()
 
 
 def _mixture(

@@ -35,8 +35,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
+from scipy.special import softmax
 
-from divergences.lab.training.digits import digits_split
+from divergences.lab.training.digits import HELD_OUT_SHARE, SPLIT_SEED, digits_split
 from divergences.lab.training.networks import ACTIVATIONS, MLP, make_mlp
 
 __all__ = [
@@ -75,9 +76,7 @@ class EvaluatorConfig:
 
     def key(self) -> str:
         """The cache key: a hash of the fields, the split and the file format."""
-        from divergences.lab.training import digits as d
-
-        text = repr((dataclasses.astuple(self), d.HELD_OUT_SHARE, d.SPLIT_SEED, _FORMAT))
+        text = repr((dataclasses.astuple(self), HELD_OUT_SHARE, SPLIT_SEED, _FORMAT))
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -96,8 +95,8 @@ class Evaluator(NamedTuple):
 
     def probabilities(self, images: Any) -> np.ndarray:
         """Class probabilities ``(n, 10)``, float64, of images ``(n, 64)`` in ``[0, 1]``."""
-        logits = _logits(self.net, jnp.asarray(images, jnp.float32))
-        return np.asarray(jax.nn.softmax(logits.astype(jnp.float64)), np.float64)
+        logits = np.asarray(_logits(self.net, jnp.asarray(images, jnp.float32)), np.float64)
+        return softmax(logits, axis=1)
 
     def features(self, images: Any) -> np.ndarray:
         """The penultimate layer's activations ``(n, hidden[-1])``, float64."""
