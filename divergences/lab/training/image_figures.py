@@ -124,9 +124,7 @@ def _draw_mosaic(ax: Any, images: Any, shape: tuple[int, int], title: str) -> No
 def _grey() -> Any:
     from matplotlib import colormaps
 
-    cmap = colormaps["gray_r"].copy()
-    cmap.set_bad("#c8d7e6")  # the gaps, light blue between the white backgrounds
-    return cmap
+    return colormaps["gray_r"].with_extremes(bad="#c8d7e6")  # the gaps, light blue
 
 
 def figure_digits(
