@@ -19,7 +19,7 @@ from divergences.lab.training.evaluator import CLASSES
 from divergences.lab.training.figure_parts import legend_below, run_title, title_pad
 from divergences.lab.training.run import TrainingRun
 
-__all__ = ["figure_digits", "figure_image_readouts", "mosaic"]
+__all__ = ["figure_digits", "figure_image_readouts", "grey", "mosaic"]
 
 _LEVEL = "95%"
 
@@ -115,13 +115,14 @@ def mosaic(images: Any, shape: tuple[int, int], *, columns: int = 8, gap: int = 
 
 
 def _draw_mosaic(ax: Any, images: Any, shape: tuple[int, int], title: str) -> None:
-    cmap = _grey()
+    cmap = grey()
     ax.imshow(mosaic(images, shape), cmap=cmap, vmin=0.0, vmax=1.0, interpolation="nearest")
     ax.set_title(title, fontsize="medium")
     ax.set_axis_off()
 
 
-def _grey() -> Any:
+def grey() -> Any:
+    """The digits' colour map: white background, black ink, light blue where no image is."""
     from matplotlib import colormaps
 
     return colormaps["gray_r"].with_extremes(bad="#c8d7e6")  # the gaps, light blue
