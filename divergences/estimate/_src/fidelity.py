@@ -99,6 +99,7 @@ __all__ = [
     "equal_laws_coverage",
     "fidelity_diversity",
     "precision",
+    "proportion_estimate",
     "recall",
 ]
 
@@ -173,8 +174,14 @@ def clopper_pearson(hits: int, trials: int, alpha: float) -> tuple[float, float]
     return low, high
 
 
-def _proportion(quantity: str, hits: int, trials: int, level: float, k: int, ref: str, n: int,
-                m: int) -> Estimate:  # fmt: skip
+def proportion_estimate(
+    quantity: str, hits: int, trials: int, level: float, *, assumption: str, method: str, n: int,
+    m: int,
+) -> Estimate:  # fmt: skip
+    """``hits / trials`` with Clopper-Pearson's interval at ``level``: a finite-sample Estimate.
+
+    ``method`` is the estimator in words, to which ``", Clopper-Pearson interval"`` is added.
+    """
     low, high = clopper_pearson(hits, trials, 1.0 - level)
     value = hits / trials
     return Estimate(
@@ -184,12 +191,20 @@ def _proportion(quantity: str, hits: int, trials: int, level: float, k: int, ref
         level=level,
         kind="finite-sample",
         sides="two-sided",
-        assumption=_ASSUMPTION.format(ref=ref),
-        method=f"k-NN {quantity} (closed balls, k = {k}), Clopper-Pearson interval",
+        assumption=assumption,
+        method=f"{method}, Clopper-Pearson interval",
         n=n,
         m=m,
         quantity=quantity,
     )
+
+
+def _proportion(quantity: str, hits: int, trials: int, level: float, k: int, ref: str, n: int,
+                m: int) -> Estimate:  # fmt: skip
+    return proportion_estimate(
+        quantity, hits, trials, level, assumption=_ASSUMPTION.format(ref=ref),
+        method=f"k-NN {quantity} (closed balls, k = {k})", n=n, m=m,
+    )  # fmt: skip
 
 
 def _normal(quantity: str, value: float, variance: float, top: float, level: float, d: int,

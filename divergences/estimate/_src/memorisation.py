@@ -48,7 +48,7 @@ import numpy as np
 
 from divergences._src.errors import runs_on_host
 from divergences._src.options import integer_option, level_option, seed_option
-from divergences.estimate._src.fidelity import clopper_pearson
+from divergences.estimate._src.fidelity import proportion_estimate
 from divergences.estimate._src.kernel_sums import permutations as relabellings
 from divergences.estimate._src.neighbours import (
     RADIUS_ROOM,
@@ -96,25 +96,14 @@ class Memorisation(NamedTuple):
 
 
 def _fraction(hits: int, m: int, level: float, who: str, pool: int) -> Estimate:
-    low, high = clopper_pearson(hits, m, 1.0 - level)
-    value = hits / m
-    return Estimate(
-        value=value,
-        lower_bound=min(low, value),
-        upper_bound=max(high, value),
-        level=level,
-        kind="finite-sample",
-        sides="two-sided",
-        assumption=_ASSUMPTION,
-        method=(
-            f"share of generated draws unauthentic (Alaa et al. 2022's rule, against the "
-            f"training and held-out draws pooled) whose nearest pooled draw is {who} draw, "
-            f"Clopper-Pearson interval"
-        ),
-        n=pool,
-        m=m,
-        quantity=f"unauthentic near {who.split()[-1]}",
+    method = (
+        "share of generated draws unauthentic (Alaa et al. 2022's rule, against the training "
+        f"and held-out draws pooled) whose nearest pooled draw is {who} draw"
     )
+    return proportion_estimate(
+        f"unauthentic near {who.split()[-1]}", hits, m, level, assumption=_ASSUMPTION,
+        method=method, n=pool, m=m,
+    )  # fmt: skip
 
 
 @runs_on_host
