@@ -95,7 +95,8 @@ class TrainingConfig:
 
     Attributes:
       data: a data set name (``parallel_lines``, ``ring8``, ``grid25``, ``moons``,
-        ``swiss_roll``) or a :class:`~divergences.lab.training.data.Dataset`.
+        ``swiss_roll``, ``digits``) or a :class:`~divergences.lab.training.data.Dataset`; the
+        digits' own defaults come with :meth:`for_data`.
       game: ``gan`` (saturating minimax), ``nsgan``, ``wgan-clip``, ``wgan-gp``, ``sngan``, ``r1``
         (:data:`~divergences.lab.training.games.GAMES`).
       steps: generator steps (each after ``critic_steps`` critic steps); ``None`` for the
