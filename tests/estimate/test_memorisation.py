@@ -30,7 +30,7 @@ def copier(rng: np.random.Generator, training: np.ndarray, fresh: np.ndarray, sh
 
 def test_a_generator_that_returns_training_draws_is_caught_and_a_fresh_one_is_not():
     rng = np.random.default_rng(0)
-    training, held_out, fresh = (draws(rng, 1000, 16) for _ in range(3))
+    training, held_out, fresh = (draws(rng, 1000, 8) for _ in range(3))
     copied = dv.estimate.memorisation(
         training=training, generated=copier(rng, training, fresh, 0.3), held_out=held_out
     )
@@ -47,9 +47,9 @@ def test_a_model_narrower_than_the_data_is_not_read_as_copying():
     # Half the data's spread: every generated draw is near the data's draws (Alaa et al.'s
     # fraction is far above the data's own), as near the held-out draws as the training ones.
     rng = np.random.default_rng(1)
-    training, held_out = draws(rng, 1000, 16), draws(rng, 1000, 16)
-    centre = 4.5 * np.eye(16)[0]
-    narrow = centre + 0.5 * (draws(rng, 1000, 16) - centre)
+    training, held_out = draws(rng, 1000, 8), draws(rng, 1000, 8)
+    centre = 4.5 * np.eye(8)[0]
+    narrow = centre + 0.5 * (draws(rng, 1000, 8) - centre)
     m = dv.estimate.memorisation(training=training, generated=narrow, held_out=held_out)
     assert m.training.value + m.held_out.value > 0.5 and abs(m.copied) < 0.06
 

@@ -58,8 +58,8 @@ def test_the_neighbours_index_names_a_point_at_its_distance(engine: str) -> None
     # the point at the index returned lies at the distance returned, and not at the query.
     rng = np.random.default_rng(5)
     grid = np.stack(np.meshgrid(np.arange(6.0), np.arange(6.0)), -1).reshape(-1, 2)
-    for x in (rng.standard_normal((200, 3)), grid):
-        for k, queries in ((1, None), (2, None), (1, x[:50] + 0.25)):
+    for x in (rng.standard_normal((120, 3)), grid):
+        for k, queries in ((2, None), (1, x[:50] + 0.25)):
             dist, index = kth_neighbours(x, k, queries, engine=engine)
             qs = x if queries is None else queries
             np.testing.assert_allclose(np.linalg.norm(x[index] - qs, axis=1), dist, rtol=1e-12)

@@ -95,8 +95,7 @@ class TrainingConfig:
 
     Attributes:
       data: a data set name (``parallel_lines``, ``ring8``, ``grid25``, ``moons``,
-        ``swiss_roll``, ``digits``) or a :class:`~divergences.lab.training.data.Dataset`; the
-        digits' own defaults come with :meth:`for_data`.
+        ``swiss_roll``, ``digits``: :meth:`for_data`) or a :class:`~.data.Dataset`.
       game: ``gan`` (saturating minimax), ``nsgan``, ``wgan-clip``, ``wgan-gp``, ``sngan``, ``r1``
         (:data:`~divergences.lab.training.games.GAMES`).
       steps: generator steps (each after ``critic_steps`` critic steps); ``None`` for the

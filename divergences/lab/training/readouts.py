@@ -27,10 +27,8 @@ Readouts (one row per evaluation, at step 0 and after every ``eval_every`` gener
   2019): the share of generated points inside a data point's k-NN ball (fidelity) and of data
   points inside a generated point's (diversity). A collapsed generator keeps its precision and
   loses recall, on any data, modes known or not.
-* for images (the digits), the scores of :mod:`~divergences.lab.training.image_readouts`
-  with their intervals (IS, FD and the plug-in FID, KID, precision, recall, density and
-  coverage in the evaluator's features, the class histogram and its test, memorisation);
-  there ``precision`` and ``recall`` are those against the held-out digits' features.
+* for images, :mod:`~divergences.lab.training.image_readouts`' scores with their intervals
+  (there ``precision`` and ``recall`` are the evaluator's, against the held-out digits).
 * ``loss_d``, ``loss_g``: the critic's and the generator's losses on the readout samples, and
   ``grad_norm_g``: the norm of the generator loss's gradient with respect to the generator's
   parameters there (the saturating GAN's vanishing gradient, measured). These three describe
