@@ -1,6 +1,6 @@
 r"""Memorisation: generated draws closer to a training draw than the data's draws are to each other.
 
-The authenticity rule of Alaa, van Breugel, Saveliev & van der Schaar (2022, Sec. 3.3): with
+The authenticity rule of Alaa, van Breugel, Saveliev & van der Schaar (2022, "authenticity"): with
 reference draws :math:`s_1 \dots s_N`, :math:`r_i` the distance from :math:`s_i` to its nearest
 *other* reference draw, and :math:`i^*(y)` the reference draw nearest to a point :math:`y`,
 
@@ -121,7 +121,7 @@ def memorisation(
 
     A generated draw :math:`y` is *unauthentic* where it lies nearer its nearest draw
     :math:`s_{i^*}` of the pooled training and held-out draws than :math:`s_{i^*}` lies to its
-    nearest other pooled draw (Alaa et al. 2022, Sec. 3.3, with the pool as the reference):
+    nearest other pooled draw (Alaa et al. 2022, with the pool as the reference):
 
     .. math:: A_T = \#\{j : \|y_j - s_{i^*(y_j)}\| \le r_{i^*(y_j)},\ s_{i^*(y_j)} \in T\}
 
