@@ -1,6 +1,6 @@
 r"""Memorisation: generated draws closer to a training draw than the data's draws are to each other.
 
-The authenticity rule of Alaa, van Breugel, Saveliev & van der Schaar (2022, "authenticity"): with
+The authenticity rule of Alaa, van Breugel, Saveliev & van der Schaar (2022): with
 reference draws :math:`s_1 \dots s_N`, :math:`r_i` the distance from :math:`s_i` to its nearest
 *other* reference draw, and :math:`i^*(y)` the reference draw nearest to a point :math:`y`,
 
