@@ -44,6 +44,7 @@ from divergences.estimate._src.inception import InceptionScore, inception_score
 from divergences.estimate._src.kid import kid
 from divergences.estimate._src.kid_difference import KidDifference, kid_difference
 from divergences.estimate._src.knn import entropy, js, kl
+from divergences.estimate._src.memorisation import Memorisation, memorisation
 from divergences.estimate._src.mmd import mmd_squared, mmd_test
 from divergences.estimate._src.reference_statistics import Reference, load_reference, reference
 from divergences.estimate._src.result import (
@@ -70,6 +71,7 @@ __all__ = [
     "FrechetComparison",
     "InceptionScore",
     "KidDifference",
+    "Memorisation",
     "NoCoverageWarning",
     "Reference",
     "TwoSampleTest",
@@ -88,6 +90,7 @@ __all__ = [
     "kl",
     "kl_from_discriminator",
     "load_reference",
+    "memorisation",
     "mmd_squared",
     "mmd_test",
     "precision",

@@ -237,6 +237,7 @@ def _cmd_estimate(args: argparse.Namespace) -> int:
         model=args.model,
         allow_wide=args.allow_wide,
         progress=not args.no_progress,
+        held_out=args.held_out,
     )
     print(to_json(report) if args.json else format_table(report))
     return 0
@@ -396,7 +397,7 @@ def build_parser() -> argparse.ArgumentParser:
         "papers print; KID and FD on every draw), precision, recall, density and coverage (X "
         "the real draws, Y the generated ones; on a seeded subsample of 10^4 draws a file "
         "beyond that, said in the notes: --fidelity-draws), in d >= 3 the held-out JS, TV and KL lower bounds of a trained "
-        "discriminator, then the MMD permutation test's and the classifier test's p-values. Rows that claim nothing are "
+        "discriminator, with --held-out the memorisation rows (X the training draws), then the MMD permutation test's and the classifier test's p-values. Rows that claim nothing are "
         "printed without a value; rows left out are listed with the reason (--rows runs "
         "them). Progress goes to stderr. At 5 x 10^4 draws a file in 2048 dimensions the "
         "default rows took 4.7 minutes on two idle cores, 79% of it KID's n^2 d pass (row "
@@ -487,6 +488,14 @@ def build_parser() -> argparse.ArgumentParser:
         "of each file, or 'all' (their k-NN passes cost n^2 d: 13 s at 10^4 x 2048 on two idle "
         "cores, about 25 times that at 5 x 10^4; a subsample's values are those of samples of "
         "N draws, said in the notes; default: %(default)s)",
+    )
+    p_estimate.add_argument(
+        "--held-out",
+        default=None,
+        metavar="FILE",
+        help="draws of P that Q's generator never saw, X being its training draws: adds the "
+        "memorisation rows (Q's draws unauthentic by Alaa et al. 2022's rule near X's draws "
+        "and near these, and the permutation test that Q copies X's draws; default: skipped)",
     )
     p_estimate.add_argument(
         "--model",

@@ -16,7 +16,9 @@ subsample of at most ``w1_draws`` draws in d <= 2; above, the finite-sample lowe
 McDiarmid's and with the normal interval (where a bandwidth is given: with the median
 heuristic's they claim nothing), KID and the Fréchet distance of the Gaussian fits on every
 draw, precision, recall, density and coverage (on a seeded subsample of at most
-``fidelity_draws`` draws of each file, 10^4 by default: their k-NN passes cost ``n^2 d``), the
+``fidelity_draws`` draws of each file, 10^4 by default: their k-NN passes cost ``n^2 d``),
+with a third file of held-out draws of P the memorisation rows (Q's draws near X's, its
+training draws, against near the held-out ones, and the test that Q copies), the
 trained discriminator's bounds, and the MMD permutation test of ``P == Q`` (on a seeded
 subsample of at most ``mmd_draws`` draws of each file). The rows left out are listed with the
 reason, and ``rows`` chooses them. An estimator that refuses the draws (repeated points for the
@@ -27,7 +29,6 @@ reason; the JSON keeps every field.
 
 from __future__ import annotations
 
-import functools
 import sys
 import threading
 import time
@@ -41,6 +42,13 @@ import numpy as np
 from divergences import estimate
 from divergences.estimate import Estimate, TwoSampleTest
 from divergences.lab.draw_files import load_any, load_draws
+from divergences.lab.estimate_rows import (
+    TESTS,
+    discriminator_rows,
+    fidelity_rows,
+    memorisation_rows,
+    shared,
+)
 
 __all__ = [
     "ROW_KEYS",
@@ -99,11 +107,8 @@ class Report(NamedTuple):
 #: The rows ``--rows`` names, in the order printed: each a quantity of the two laws, or a test.
 ROW_KEYS = (
     "kl", "js", "w1", "w1-projected", "w1-dkw", "mmd", "mmd-normal", "kid", "fd", "fidelity",
-    "discriminator", "entropy", "test",
+    "memorisation", "discriminator", "entropy", "test",
 )  # fmt: skip
-
-#: The names of the rows that are tests of ``P == Q`` (printed under the table).
-_TESTS = ("MMD permutation test of P == Q", "classifier test of P == Q")
 
 
 class _Planned(NamedTuple):
@@ -251,52 +256,6 @@ class _NoProgress:
         pass
 
 
-def _shared(compute: Callable[[], Any]) -> Callable[[], Any]:
-    """``compute``, called once for the several rows that read its result."""
-    kept: list[Any] = []
-
-    def once() -> Any:
-        if not kept:
-            kept.append(compute())
-        return kept[0]
-
-    return once
-
-
-def _fidelity_rows(
-    x: np.ndarray, y: np.ndarray, level: float
-) -> list[tuple[str, Callable[[], Estimate]]]:
-    """Precision, recall, density and coverage of Q's draws (generated) against P's (real)."""
-    both = _shared(lambda: estimate.fidelity_diversity(real=x, generated=y, level=level))
-    names = ("precision", "recall", "density", "coverage")
-    return [(f"{n}(real P, generated Q)", functools.partial(_part, both, n)) for n in names]
-
-
-def _part(whole: Callable[[], Any], name: str) -> Estimate:
-    """The field ``name`` of ``whole()``'s result."""
-    return getattr(whole(), name)
-
-
-def _discriminator_rows(
-    x: np.ndarray, y: np.ndarray, level: float, seed: int, model: str, notes: list[str]
-) -> list[tuple[str, Callable[[], Any]]]:
-    """The held-out JS, TV and KL lower bounds of a trained discriminator, and its test."""
-
-    def fit() -> Any:
-        b = estimate.discriminator_bounds(x, y, model=model, level=level, seed=seed)  # type: ignore[arg-type]
-        if b.note:
-            notes.append(f"trained discriminator ({b.model}): {b.note}")
-        return b
-
-    fitted = _shared(fit)
-    return [
-        ("JS(P, Q), discriminator", lambda: fitted().js),
-        ("TV(P, Q), discriminator", lambda: fitted().tv),
-        ("KL(P || Q), discriminator", lambda: fitted().kl),
-        (_TESTS[1], lambda: fitted().test),
-    ]
-
-
 def estimate_files(
     x_path: str | Path,
     y_path: str | Path,
@@ -313,6 +272,7 @@ def estimate_files(
     model: str = "logistic",
     allow_wide: bool = False,
     progress: bool = False,
+    held_out: str | Path | None = None,
 ) -> Report:
     """Every estimate of :mod:`divergences.estimate` that applies to the draws in two files.
 
@@ -343,13 +303,16 @@ def estimate_files(
         default, whose L-BFGS fit is a matter of seconds at 10^4 x 2048.
       allow_wide: read an array with more coordinates than draws as it is.
       progress: show a progress bar on stderr, one step a row.
+      held_out: a file of draws of P that Q's generator never saw (``X`` being its training
+        draws), for the memorisation rows (:func:`~divergences.estimate.memorisation`, on every
+        draw); ``None``: those rows are skipped.
 
     Returns:
       A :class:`Report`.
 
     Raises:
-      ValueError: for a file :func:`load_draws` refuses, two files of different dimensions, or
-        ``rows`` naming no row.
+      ValueError: for a file :func:`load_draws` refuses, files of different dimensions,
+        ``rows`` naming no row, or the memorisation rows named without ``held_out``.
     """
     x, x_read = load_draws(x_path, allow_wide=allow_wide)
     y, y_read = load_draws(y_path, allow_wide=allow_wide)
@@ -360,6 +323,22 @@ def estimate_files(
         )
     d = x.shape[1]
     keys, skipped = _parse_rows(rows, d, bandwidth)
+    held = None
+    if held_out is not None:
+        held, _ = load_draws(held_out, allow_wide=allow_wide)
+        if held.shape[1] != d:
+            raise ValueError(
+                f"{held_out} must hold draws of {x_path}'s dimension: it has {held.shape[1]} "
+                f"coordinates a draw, {x_path} has {d}"
+            )
+    elif "memorisation" in keys and "memorisation" in (rows or "").split(","):
+        raise ValueError("rows: memorisation needs held-out draws of P (--held-out FILE)")
+    elif "memorisation" in keys:
+        keys = tuple(k for k in keys if k != "memorisation")
+        skipped["memorisation"] = (
+            "the memorisation test needs draws of P that Q's generator never saw "
+            "(--held-out FILE), X being its training draws"
+        )
     rng = np.random.default_rng(seed)
     draws = planned_draws(
         x.shape[0], y.shape[0], w1_draws=w1_draws, kid_draws=kid_draws, mmd_draws=mmd_draws,
@@ -424,11 +403,17 @@ def estimate_files(
         ],
         "fidelity": [
             _Planned("fidelity", name, fidelity_what, part)
-            for name, part in _fidelity_rows(xf, yf, level)
+            for name, part in fidelity_rows(xf, yf, level)
+        ],
+        "memorisation": [
+            _Planned(
+                "memorisation", name, "memorisation(training=x, generated=y, held_out=h)", part
+            )
+            for name, part in memorisation_rows(x, y, held, level, seed)
         ],
         "discriminator": [
             _Planned("discriminator", name, f"discriminator_bounds(x, y, model={model!r})", part)
-            for name, part in _discriminator_rows(x, y, level, seed, model, notes)
+            for name, part in discriminator_rows(x, y, level, seed, model, notes)
         ],
         "entropy": [
             _Planned("entropy", "H(P)", "entropy(x)", lambda: estimate.entropy(x, seed=seed, **kw)),
@@ -437,7 +422,7 @@ def estimate_files(
         "test": [
             _Planned(
                 "test",
-                _TESTS[0],
+                TESTS[0],
                 test_what.replace("(x, y", f"(x, y{given}") + ")",
                 lambda: estimate.mmd_test(
                     xm, ym, bandwidth=bandwidth, permutations=permutations, seed=seed
@@ -451,12 +436,14 @@ def estimate_files(
         for p, a, how in ((x_path, x, x_read), (y_path, y, y_read))
     )
     names = {k: ", ".join(p.name for p in plan[k]) for k in plan}
+    if held is not None:
+        notes.append(f"held-out draws of P: {held_out}, {held.shape[0]} draws")
     return Report(
         inputs=inputs,
         level=float(level),
         seed=seed,
-        rows=tuple(r for r in done if r.name not in _TESTS),
-        tests=tuple(r for r in done if r.name in _TESTS),
+        rows=tuple(r for r in done if r.name not in TESTS),
+        tests=tuple(r for r in done if r.name in TESTS),
         skipped=tuple((names[k], k, why) for k, why in skipped.items()),
         notes=tuple(notes),
     )
@@ -521,7 +508,7 @@ def compare_files(
         tested("KID", c.p_value)
         return c
 
-    fd_once = _shared(fd)
+    fd_once = shared(fd)
     todo = [
         _Planned("compare", "FD(A, R)", "frechet_difference(r, a, b).a", lambda: fd_once().a),
         _Planned("compare", "FD(B, R)", "frechet_difference(r, a, b).b", lambda: fd_once().b),

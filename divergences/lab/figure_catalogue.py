@@ -2,7 +2,7 @@
 
 :data:`FIGURES` are the figures ``divergences verify`` draws (divergence curves, the optimal
 discriminator, a transport plan and potential, continuous laws, estimates from samples against
-n); :data:`TRAINED_FIGURES` the
+n, the digits' chain from images to scores); :data:`TRAINED_FIGURES` the
 papers' figures drawn from critics the lab trains, drawn only when named; :data:`CAPTIONS` what to
 see in those. :func:`save_figure` writes a figure as PNG and SVG, :func:`make_figures` the named
 ones. The catalogue sits above the figure modules and the critics, which never import it.
@@ -32,6 +32,7 @@ from divergences.lab.divergence_figures import (
     figure_wgan,
 )
 from divergences.lab.estimate_figures import figure_estimates
+from divergences.lab.training.digits_chain import figure_digits_chain
 from divergences.lab.transport_figures import figure_kr_potential, figure_transport_plan
 
 __all__ = ["CAPTIONS", "FIGURES", "TRAINED_FIGURES", "make_figures", "save_figure"]
@@ -51,6 +52,10 @@ FIGURES: dict[str, Callable[[], Figure]] = {
     # KL, JS, W1 and MMD^2 estimated from n draws of two continuous laws, each with its
     # interval, against n, closing on the certified value (divergences.lab.estimate_figures)
     "estimates_from_samples": figure_estimates,
+    # the digits from images to scores with error bars: a GAN trained 4000 steps (about a
+    # minute and a half on two cores), its collapsed version and a copier of training digits
+    # (divergences.lab.training.digits_chain)
+    "digits_chain": figure_digits_chain,
 }
 
 

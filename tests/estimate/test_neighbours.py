@@ -20,6 +20,7 @@ from divergences.estimate._src.neighbours import (
     ball_counts,
     candidate_indices,
     kth_neighbour_distances,
+    kth_neighbours,
 )
 
 
@@ -49,6 +50,24 @@ def test_engines_agree_with_a_full_sort(d: int, k: int) -> None:
         for engine in ("tree", "xla"):
             got = kth_neighbour_distances(x, k, queries, engine=engine)
             np.testing.assert_allclose(got, want, rtol=1e-12, atol=0.0)
+
+
+@pytest.mark.parametrize("engine", ["tree", "xla"])
+def test_the_neighbours_index_names_a_point_at_its_distance(engine: str) -> None:
+    # Draws of a density and a lattice (ties, rows the XLA engine searches again on the host):
+    # the point at the index returned lies at the distance returned, and not at the query.
+    rng = np.random.default_rng(5)
+    grid = np.stack(np.meshgrid(np.arange(6.0), np.arange(6.0)), -1).reshape(-1, 2)
+    for x in (rng.standard_normal((120, 3)), grid):
+        for k, queries in ((2, None), (1, x[:50] + 0.25)):
+            dist, index = kth_neighbours(x, k, queries, engine=engine)
+            qs = x if queries is None else queries
+            np.testing.assert_allclose(np.linalg.norm(x[index] - qs, axis=1), dist, rtol=1e-12)
+            np.testing.assert_array_equal(
+                dist, kth_neighbour_distances(x, k, queries, engine=engine)
+            )
+            if queries is None:
+                assert np.all(index != np.arange(len(x)))
 
 
 def test_near_points_far_from_the_origin_keep_their_relative_accuracy() -> None:

@@ -327,7 +327,16 @@ def test_in_higher_dimension_the_rows_that_claim_nothing_are_skipped_and_said(  
     assert w1["lower_bound"] == pytest.approx(expected.lower_bound, rel=1e-12)
     assert 0.0 < w1["lower_bound"] <= 1.0  # W1 = 1 here: the bound holds and says something
     skipped = {s["rows"]: s["reason"] for s in doc["skipped"]}
-    assert set(skipped) == {"kl", "js", "entropy", "w1", "w1-dkw", "mmd", "mmd-normal"}
+    assert set(skipped) == {
+        "kl",
+        "js",
+        "entropy",
+        "w1",
+        "w1-dkw",
+        "mmd",
+        "mmd-normal",
+        "memorisation",
+    }
     # The trained discriminator's bounds and test are the library's on the same draws.
     bounds = dv.estimate.discriminator_bounds(x, y, model="logistic", seed=4)
     rows = {e["name"]: e for e in doc["estimates"]}
@@ -346,7 +355,7 @@ def test_in_higher_dimension_the_rows_that_claim_nothing_are_skipped_and_said(  
     assert all(e["seconds"] >= 0.0 for e in doc["estimates"]) and doc["tests"][0]["seconds"] > 0.0
     every = _json(capsys, xp, yp, "--rows", "all")
     assert {e["name"] for e in every["estimates"]} >= {"KL(P || Q)", "JS(P, Q)", "W1(P, Q)", "H(Q)"}
-    assert every["skipped"] == []
+    assert [s["rows"] for s in every["skipped"]] == ["memorisation"]  # it needs --held-out
 
 
 # In the slow tier: the command's other tests read the same estimates (the table, the refusals).
@@ -373,6 +382,30 @@ def test_a_bandwidth_given_makes_the_mmd_intervals_finite_sample(tmp_path, capsy
 def test_rows_that_do_not_exist_or_apply_are_refused(tmp_path, capsys, argv, message) -> None:  # type: ignore[no-untyped-def]
     xp, yp, _, _ = _pair(tmp_path, 2, n=40, m=40)
     assert message in _refused(capsys, xp, yp, *argv)
+
+
+def test_the_memorisation_rows_read_the_held_out_file_and_are_the_library_s(
+    tmp_path, capsys
+) -> None:  # type: ignore[no-untyped-def]
+    # X the training draws, Y a generator that copies a third of them, H held-out draws.
+    rng = np.random.default_rng(12)
+    x, h, y = (rng.standard_normal((300, 4)) for _ in range(3))
+    y[:100] = x[:100] + 1e-6 * rng.standard_normal((100, 4))
+    xp, yp, hp = (_save(tmp_path, f"{k}.npy", a) for k, a in (("x", x), ("y", y), ("h", h)))
+    doc = _json(capsys, xp, yp, "--held-out", hp, "--rows", "memorisation")
+    want = dv.estimate.memorisation(training=x, generated=y, held_out=h)
+    rows = {e["name"]: e for e in doc["estimates"]}
+    assert rows["unauthentic Q near training P"]["value"] == want.training.value
+    assert rows["unauthentic Q near held-out P"]["value"] == want.held_out.value
+    (test,) = doc["tests"]
+    assert test["p_value"] == want.test.p_value == 0.001  # no relabelling reaches it
+    assert (
+        main(["estimate", xp, yp, "--held-out", hp, "--rows", "memorisation", "--no-progress"]) == 0
+    )
+    assert "(999 relabellings; type-I error at most alpha" in capsys.readouterr().out
+    assert "needs held-out draws" in _refused(capsys, xp, yp, "--rows", "memorisation")
+    wide = _save(tmp_path, "w.npy", rng.standard_normal((300, 5)))
+    assert "must hold draws of" in _refused(capsys, xp, yp, "--held-out", wide)
 
 
 @pytest.mark.parametrize("bad", ["0", "-1", "nan", "inf", "wide"])

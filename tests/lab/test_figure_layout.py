@@ -231,6 +231,14 @@ def test_training_gif_frame(run, k) -> None:
     assert_legible(figures.gif_frame(run, k % len(run.snapshots)))
 
 
+def test_training_on_digits() -> None:
+    # divergences train --data digits: readouts.png and digits.png, from a synthetic run
+    config = TrainingConfig.for_data("digits", critic_hidden=(8,), generator_hidden=(8,))
+    digits_run = synthetic_run(config)
+    assert_legible(figures.figure_image_readouts(digits_run))
+    assert_legible(figures.figure_digits(digits_run))
+
+
 def test_training_latent_grid(run) -> None:
     assert_legible(figures.figure_latent_grid(run))
 

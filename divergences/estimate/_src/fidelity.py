@@ -102,11 +102,13 @@ __all__ = [
     "DEFAULT_K",
     "FIDELITY_CLAIMS",
     "FidelityDiversity",
+    "clopper_pearson",
     "coverage",
     "density",
     "equal_laws_coverage",
     "fidelity_diversity",
     "precision",
+    "proportion_estimate",
     "recall",
 ]
 
@@ -177,16 +179,22 @@ def _search(real: Any, generated: Any, k: Any, engine: Engine) -> tuple[int, int
     return k, xs.shape[1], smaller, ball_counts(xs, r, ys, s, engine=engine)
 
 
-def _clopper_pearson(hits: int, trials: int, alpha: float) -> tuple[float, float]:
+def clopper_pearson(hits: int, trials: int, alpha: float) -> tuple[float, float]:
     """The exact binomial interval: each end misses with probability at most ``alpha / 2``."""
     low = 0.0 if hits == 0 else float(betaincinv(hits, trials - hits + 1, alpha / 2))
     high = 1.0 if hits == trials else float(betaincinv(hits + 1, trials - hits, 1 - alpha / 2))
     return low, high
 
 
-def _proportion(quantity: str, hits: int, trials: int, level: float, k: int, ref: str, n: int,
-                m: int) -> Estimate:  # fmt: skip
-    low, high = _clopper_pearson(hits, trials, 1.0 - level)
+def proportion_estimate(
+    quantity: str, hits: int, trials: int, level: float, *, assumption: str, method: str, n: int,
+    m: int,
+) -> Estimate:  # fmt: skip
+    """``hits / trials`` with Clopper-Pearson's interval at ``level``: a finite-sample Estimate.
+
+    ``method`` is the estimator in words, to which ``", Clopper-Pearson interval"`` is added.
+    """
+    low, high = clopper_pearson(hits, trials, 1.0 - level)
     value = hits / trials
     return Estimate(
         value=value,
@@ -195,12 +203,20 @@ def _proportion(quantity: str, hits: int, trials: int, level: float, k: int, ref
         level=level,
         kind="finite-sample",
         sides="two-sided",
-        assumption=_ASSUMPTION.format(ref=ref),
-        method=f"k-NN {quantity} (closed balls, k = {k}), Clopper-Pearson interval",
+        assumption=assumption,
+        method=f"{method}, Clopper-Pearson interval",
         n=n,
         m=m,
         quantity=quantity,
     )
+
+
+def _proportion(quantity: str, hits: int, trials: int, level: float, k: int, ref: str, n: int,
+                m: int) -> Estimate:  # fmt: skip
+    return proportion_estimate(
+        quantity, hits, trials, level, assumption=_ASSUMPTION.format(ref=ref),
+        method=f"k-NN {quantity} (closed balls, k = {k})", n=n, m=m,
+    )  # fmt: skip
 
 
 def _normal(quantity: str, value: float, variance: float, top: float, level: float, d: int,

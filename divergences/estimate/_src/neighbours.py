@@ -56,6 +56,7 @@ __all__ = [
     "candidate_indices",
     "distance_shift",
     "kth_neighbour_distances",
+    "kth_neighbours",
 ]
 
 #: The largest dimension ``"auto"`` sends to the k-d tree (measured; see the module docstring).
@@ -100,6 +101,25 @@ def kth_neighbour_distances(
     Returns:
       float64 array ``(n,)`` of Euclidean distances.
     """
+    return kth_neighbours(points, k, queries, engine=engine)[0]
+
+
+def kth_neighbours(
+    points: np.ndarray,
+    k: int,
+    queries: np.ndarray | None = None,
+    *,
+    engine: Engine = "auto",
+) -> tuple[np.ndarray, np.ndarray]:
+    r"""The ``k``-th nearest point of ``points`` to each query: its distance and its index.
+
+    :func:`kth_neighbour_distances`'s search (same arguments, same distances), with the row of
+    ``points`` at that distance beside each distance; among points tied at the ``k``-th
+    distance, any one of them.
+
+    Returns:
+      float64 ``(n,)`` distances and int64 ``(n,)`` indices into ``points``.
+    """
     same = queries is None
     qs = points if queries is None else queries
     rank = k + 1 if same else k
@@ -110,17 +130,17 @@ def kth_neighbour_distances(
     # (exact), the distances scaled back the same way.
     shift = distance_shift(points, qs)
     if shift:
-        scaled = kth_neighbour_distances(
+        scaled, index = kth_neighbours(
             np.ldexp(points, -shift), k, None if same else np.ldexp(qs, -shift), engine=engine
         )
-        return np.ldexp(scaled, shift)
+        return np.ldexp(scaled, shift), index
     if engine == "auto":
         engine = "tree" if points.shape[1] <= TREE_MAX_DIMENSION else "xla"
     if engine == "tree":
         # With the points as queries the nearest is the query itself (or a duplicate, at the same
         # distance 0), so the (k+1)-th distance is the k-th to another point.
-        dist, _ = cKDTree(points).query(qs, k=[rank], workers=-1)
-        return np.asarray(dist[:, 0], dtype=np.float64)
+        dist, idx = cKDTree(points).query(qs, k=[rank], workers=-1)
+        return np.asarray(dist[:, 0], dtype=np.float64), np.asarray(idx[:, 0], dtype=np.int64)
     if engine != "xla":
         raise ValueError(f"engine must be 'auto', 'tree' or 'xla', got {engine!r}")
     return _xla_distances(points, qs, k, same)
@@ -148,7 +168,9 @@ def distance_shift(*points: np.ndarray) -> int:
     return int(top) if top < -LARGEST_EXPONENT else 0
 
 
-def _xla_distances(points: np.ndarray, qs: np.ndarray, k: int, same: bool) -> np.ndarray:
+def _xla_distances(
+    points: np.ndarray, qs: np.ndarray, k: int, same: bool
+) -> tuple[np.ndarray, np.ndarray]:
     m, d = points.shape
     n = qs.shape[0]
     width = min(k + EXTRA_CANDIDATES, m - 1 if same else m)
@@ -175,7 +197,7 @@ def _xla_distances(points: np.ndarray, qs: np.ndarray, k: int, same: bool) -> np
     )
     idx = np.asarray(idx).reshape(blocks * block, width)[:n]
     last = np.asarray(last, dtype=np.float64).reshape(-1)[:n]
-    dist = _exact_kth(points, qs, idx, k)
+    dist, index = _exact_kth(points, qs, idx, k)
     # Certificate: every point left out has a float32 score at most `last`, so an exact score
     # at most `last + slack`, so a squared distance (scaled) at least |a|^2 - last - slack.
     norm_q = np.sqrt(np.einsum("ij,ij->i", q_c, q_c))
@@ -191,8 +213,9 @@ def _xla_distances(points: np.ndarray, qs: np.ndarray, k: int, same: bool) -> np
         full = cdist(qs[rows], points)
         if same:
             full[np.arange(rows.size), rows] = np.inf
-        dist[rows] = np.partition(full, k - 1, axis=1)[:, k - 1]
-    return dist
+        index[rows] = np.argpartition(full, k - 1, axis=1)[:, k - 1]
+        dist[rows] = full[np.arange(rows.size), index[rows]]
+    return dist, index
 
 
 def block_rows(n: int, m: int) -> int:
@@ -201,8 +224,10 @@ def block_rows(n: int, m: int) -> int:
     return max(1, min(n, size // (4 * m)))
 
 
-def _exact_kth(points: np.ndarray, qs: np.ndarray, idx: np.ndarray, k: int) -> np.ndarray:
-    """The k-th smallest float64 distance from each query to its candidates, from differences."""
+def _exact_kth(
+    points: np.ndarray, qs: np.ndarray, idx: np.ndarray, k: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The k-th smallest float64 distance from each query to its candidates, and its point."""
     n, width = idx.shape
     dist = np.empty((n, width))
     step = max(1, (1 << 20) // max(1, width * points.shape[1]))
@@ -210,8 +235,9 @@ def _exact_kth(points: np.ndarray, qs: np.ndarray, idx: np.ndarray, k: int) -> n
         stop = min(n, start + step)
         diff = points[idx[start:stop]] - qs[start:stop, None, :]
         dist[start:stop] = np.sqrt(np.einsum("ijk,ijk->ij", diff, diff))
-    dist.sort(axis=1)
-    return dist[:, k - 1]
+    kth = np.argsort(dist, axis=1, kind="stable")[:, k - 1]
+    rows = np.arange(n)
+    return dist[rows, kth], idx[rows, kth].astype(np.int64)
 
 
 @functools.partial(jax.jit, static_argnames=("width",))

@@ -26,12 +26,15 @@ from divergences.lab.training.data import (
     parallel_lines,
     swiss_roll,
 )
+from divergences.lab.training.digits import digits
 from divergences.lab.training.games import GAMES, Game, OptimiserSettings
 from divergences.lab.training.readouts import COLUMNS, Readouts, grid_edges, mode_coverage
 from divergences.lab.training.readouts_csv import VERDICT_COLUMNS, write_readouts_csv
 from divergences.lab.training.run import Snapshot, TrainingRun
 from divergences.lab.training.trainer import compare, sample_generator, train
 from divergences.lab.training.verdict import Verdict, verdict
+
+DATASETS["digits"] = digits  # scikit-learn's images, read when first drawn
 
 __all__ = [
     "COLUMNS",
@@ -48,6 +51,7 @@ __all__ = [
     "Verdict",
     "compare",
     "dataset",
+    "digits",
     "from_array",
     "from_sampler",
     "gaussian_grid",

@@ -28,7 +28,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--data", default="ring8", choices=sorted(DATASETS), help="the data set (default: ring8)"
     )
     p.add_argument(
-        "--game", default="wgan-gp", choices=sorted(GAMES), help="the game (default: wgan-gp)"
+        "--game",
+        default=None,
+        choices=sorted(GAMES),
+        help="the game (default: wgan-gp; nsgan on digits, the data set's own defaults)",
     )
     p.add_argument(
         "--steps",
@@ -72,13 +75,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _config(args: argparse.Namespace, game: str) -> TrainingConfig:
-    opts: dict[str, Any] = {"data": args.data, "game": game, "seed": args.seed}
+def _config(args: argparse.Namespace, game: str | None) -> TrainingConfig:
+    """The run's configuration: the data set's defaults, then the options given."""
+    opts: dict[str, Any] = {"seed": args.seed}
+    if game is not None:
+        opts["game"] = game
     if args.steps is not None:
         opts["steps"] = args.steps
     if args.eval_every is not None:
         opts["eval_every"] = args.eval_every
-    return TrainingConfig(**opts)
+    return TrainingConfig.for_data(args.data, **opts)
 
 
 def _train(config: TrainingConfig, args: argparse.Namespace) -> Any:
@@ -144,14 +150,23 @@ def run_command(args: argparse.Namespace) -> int:
             f"in {time.perf_counter() - t0:.1f} s"
         )
         return _status(list(runs.values()), args)
-    run = _train(_config(args, args.game), args)
+    config = _config(args, args.game)
+    images = config.dataset.image_shape is not None
+    if images:  # the animation draws points of the plane
+        args.no_gif = True
+    run = _train(config, args)
     write_readouts_csv(run, out / "readouts.csv")
-    figures.figure_readouts(run).savefig(out / "readouts.png", dpi=100)
-    figures.figure_snapshots(run).savefig(out / "snapshots.png", dpi=100)
-    written = ["readouts.csv", "readouts.png", "snapshots.png"]
+    if images:
+        figures.figure_image_readouts(run).savefig(out / "readouts.png", dpi=100)
+        figures.figure_digits(run).savefig(out / "digits.png", dpi=100)
+        written = ["readouts.csv", "readouts.png", "digits.png"]
+    else:
+        figures.figure_readouts(run).savefig(out / "readouts.png", dpi=100)
+        figures.figure_snapshots(run).savefig(out / "snapshots.png", dpi=100)
+        written = ["readouts.csv", "readouts.png", "snapshots.png"]
     if not args.no_gif:
         figures.save_gif(run, out / "training.gif")
         written.append("training.gif")
-    print(_summary(args.game, run))
+    print(_summary(run.config.game, run))
     print(f"wrote {', '.join(str(out / w) for w in written)} in {time.perf_counter() - t0:.1f} s")
     return _status([run], args)

@@ -95,7 +95,7 @@ class TrainingConfig:
 
     Attributes:
       data: a data set name (``parallel_lines``, ``ring8``, ``grid25``, ``moons``,
-        ``swiss_roll``) or a :class:`~divergences.lab.training.data.Dataset`.
+        ``swiss_roll``, ``digits``: :meth:`for_data`) or a :class:`~.data.Dataset`.
       game: ``gan`` (saturating minimax), ``nsgan``, ``wgan-clip``, ``wgan-gp``, ``sngan``, ``r1``
         (:data:`~divergences.lab.training.games.GAMES`).
       steps: generator steps (each after ``critic_steps`` critic steps); ``None`` for the
@@ -175,6 +175,20 @@ class TrainingConfig:
         _optional_fraction("generator_ema", self.generator_ema, one_allowed=False)
         number_option(self.init_theta, "init_theta", above=None)
         _check_dataset(self.dataset)
+
+    @classmethod
+    def for_data(cls, data: str | Dataset, **options: Any) -> TrainingConfig:
+        """The configuration on ``data`` with the data set's own defaults, then ``options``.
+
+        A data set may name the lab's options for it (:attr:`Dataset.defaults`: the digits take
+        the non-saturating GAN, wider networks and 6000 steps); an option given here wins.
+
+        Example:
+          >>> TrainingConfig.for_data("digits", seed=1).game, TrainingConfig.for_data("ring8").game
+          ('nsgan', 'wgan-gp')
+        """
+        ds = dataset(data) if isinstance(data, str) else data
+        return cls(data=data, **{**dict(ds.defaults), **options})
 
     @property
     def dataset(self) -> Dataset:

@@ -58,6 +58,15 @@ class Dataset:
       steps_scale: the training lab's default step count on this data is the game's times this
         (:attr:`~divergences.lab.training.config.TrainingConfig.n_steps`): 1 but for the grid of
         25 Gaussians, whose modes take longer to reach than the ring's (``GRID_STEPS_SCALE``).
+      image_shape: ``(height, width)`` where a point is an image's pixels (the digits), else
+        ``None``.
+      points: the finite set the sampler draws from (the training images), else ``None``.
+      held_out: draws of the data's law the sampler never returns (the held-out images), else
+        ``None``.
+      defaults: the training lab's options for this data set, ``(name, value)`` pairs of
+        :class:`~divergences.lab.training.config.TrainingConfig` fields that
+        :meth:`~divergences.lab.training.config.TrainingConfig.for_data` and ``divergences
+        train`` take where none is given.
     """
 
     name: str
@@ -67,6 +76,10 @@ class Dataset:
     modes: np.ndarray | None = None
     mode_std: float | None = None
     steps_scale: float = 1.0
+    image_shape: tuple[int, int] | None = None
+    points: np.ndarray | None = None
+    held_out: np.ndarray | None = None
+    defaults: tuple[tuple[str, Any], ...] = ()
 
 
 def _mixture(
@@ -231,7 +244,8 @@ def from_sampler(sample: Sampler, *, dim: int, name: str = "sampler") -> Dataset
     return Dataset(name, int(dim), sample, _extent_of(probe))
 
 
-#: The named data sets of the command line.
+#: The named data sets of the command line; the package adds ``"digits"``
+#: (:func:`divergences.lab.training.digits.digits`, which reads scikit-learn's images when called).
 DATASETS: dict[str, Callable[[], Dataset]] = {
     "parallel_lines": parallel_lines,
     "ring8": gaussian_ring,

@@ -137,11 +137,12 @@ def title_pad() -> float:
     return float(matplotlib.rcParams["axes.titlepad"]) + 0.7 * _points("ytick.labelsize")
 
 
-def legend_below(ax: Any) -> None:
+def legend_below(ax: Any, ncols: int | None = None) -> None:
     """The legend under the axes, off the data, below the x axis' tick labels and label.
 
     Anchored a fixed number of points under the axes (:func:`below_x_label`), so that the legend
-    clears the axis label whatever height the layout gives the axes.
+    clears the axis label whatever height the layout gives the axes; in ``ncols`` columns (one
+    where None).
     """
     if not ax.get_legend_handles_labels()[0]:
         return
@@ -152,4 +153,5 @@ def legend_below(ax: Any) -> None:
         bbox_to_anchor=(0.5, 0),
         bbox_transform=ax.transAxes + drop,
         frameon=False,
+        ncols=ncols or 1,
     )

@@ -27,6 +27,8 @@ Readouts (one row per evaluation, at step 0 and after every ``eval_every`` gener
   2019): the share of generated points inside a data point's k-NN ball (fidelity) and of data
   points inside a generated point's (diversity). A collapsed generator keeps its precision and
   loses recall, on any data, modes known or not.
+* for images, :mod:`~divergences.lab.training.image_readouts`' scores with their intervals
+  (there ``precision`` and ``recall`` are the evaluator's, against the held-out digits).
 * ``loss_d``, ``loss_g``: the critic's and the generator's losses on the readout samples, and
   ``grad_norm_g``: the norm of the generator loss's gradient with respect to the generator's
   parameters there (the saturating GAN's vanishing gradient, measured). These three describe
@@ -52,6 +54,7 @@ import numpy as np
 
 import divergences as dv
 from divergences.lab.training.config import TrainingConfig
+from divergences.lab.training.image_readouts import IMAGE_COLUMNS, data_row, image_row, nan_row
 
 __all__ = [
     "COLUMNS",
@@ -84,6 +87,7 @@ COLUMNS = (
     "js_floor_sd",
     "kl_floor",
     "kl_floor_sd",
+    *IMAGE_COLUMNS,
 )
 
 
@@ -91,7 +95,8 @@ class Readouts(NamedTuple):
     """One NumPy array per column of ``readouts.csv``, one entry per evaluation.
 
     NaN where a readout does not apply: grid divergences of non-2-D data, modes of data without
-    modes. The floors (``w1_floor``, ``js_floor``, ``kl_floor``) and their standard deviations
+    modes, the image readouts (:data:`~.image_readouts.IMAGE_COLUMNS`) of data that is not
+    images. The floors (``w1_floor``, ``js_floor``, ``kl_floor``) and their standard deviations
     are one value per run, repeated on every row.
     """
 
@@ -113,6 +118,47 @@ class Readouts(NamedTuple):
     js_floor_sd: np.ndarray
     kl_floor: np.ndarray
     kl_floor_sd: np.ndarray
+    # the image readouts (IMAGE_COLUMNS), NaN for data that is not images
+    inception: np.ndarray
+    fd: np.ndarray
+    fid: np.ndarray
+    kid: np.ndarray
+    density: np.ndarray
+    coverage: np.ndarray
+    inception_lo: np.ndarray
+    inception_hi: np.ndarray
+    fd_lo: np.ndarray
+    fd_hi: np.ndarray
+    kid_lo: np.ndarray
+    kid_hi: np.ndarray
+    precision_lo: np.ndarray
+    precision_hi: np.ndarray
+    recall_lo: np.ndarray
+    recall_hi: np.ndarray
+    density_lo: np.ndarray
+    density_hi: np.ndarray
+    coverage_lo: np.ndarray
+    coverage_hi: np.ndarray
+    classes_p: np.ndarray
+    class_0: np.ndarray
+    class_1: np.ndarray
+    class_2: np.ndarray
+    class_3: np.ndarray
+    class_4: np.ndarray
+    class_5: np.ndarray
+    class_6: np.ndarray
+    class_7: np.ndarray
+    class_8: np.ndarray
+    class_9: np.ndarray
+    copied: np.ndarray
+    copying_p: np.ndarray
+    inception_data: np.ndarray
+    fd_data: np.ndarray
+    kid_data: np.ndarray
+    precision_data: np.ndarray
+    recall_data: np.ndarray
+    density_data: np.ndarray
+    coverage_data: np.ndarray
 
 
 class NoiseFloor(NamedTuple):
@@ -296,7 +342,12 @@ def _readout_row(
         row["modes_covered"], row["high_quality"] = float(covered), share
     else:
         row["modes_covered"] = row["high_quality"] = math.nan
-    row["precision"], row["recall"] = fidelity(h["real_h"], h["fake_h"])
+    if ds.image_shape is not None:  # precision and recall in the evaluator's features
+        row.update(image_row(ds, h["fake_h"]))
+        row.update(data_row(ds.name))
+    else:
+        row["precision"], row["recall"] = fidelity(h["real_h"], h["fake_h"])
+        row.update(nan_row())
     for k in ("loss_d", "loss_g", "grad_norm_g"):
         row[k] = float(h[k])
     return row
