@@ -1,7 +1,15 @@
 r"""FD's coverage where FID lives (d = 768, 1024, 2048), from exactly drawn sufficient statistics.
 
-Run: ``nice python benchmarks/bench_frechet_coverage.py --d 768 --n 10000 --reps 200
-[--seconds 600] [--seed 0] [--only TEXT] [--difference | --products]``.
+Run: ``OPENBLAS_NUM_THREADS=1 nice python benchmarks/bench_frechet_coverage.py --d 768
+--n 10000 --reps 200 [--seconds 600] [--seed 0] [--only TEXT] [--groups G] [--difference
+[--ra 0.5] | --products]``.
+
+``--groups``: the variance groups each sample is drawn as (4, the default: the groups are the
+4 batches and the interval the batches' Student one; 32: ``frechet``'s jackknife over 32
+groups, the batches their unions, as the library reads d <= 256). With ``--products`` it sets
+the library's own number of groups (4 restores the batches' interval). Each row reports the
+mean width over the ideal one, :math:`2 \times 1.96` times the estimates' spread over the
+repetitions.
 
 For Gaussian laws the estimate reads the draws only through each batch's mean and scatter, and
 those have a closed-form law: for :math:`k` draws of :math:`N(\mu, \Sigma)` the mean is
@@ -16,7 +24,7 @@ the estimate is then the library's (``estimate_from_moments``), as from draws.
 Pairs (FD = 1 each, as the coverage table's family): N(0, I) against N(mu, I), |mu| = 1, and
 N(0, I) against N(0, diag(4, 1, ..., 1)). With ``--difference``: the triple R = N(0, I),
 A = N(0.1 e, I) spread over all coordinates (|mu_A| = 0.5), B = N(mu_B, I) with |mu_B| = 1,
-D = FD(A, R) - FD(B, R) = 0.25 - 1 = -0.75; and a null triple (A and B of one law, D = 0),
+D = FD(A, R) - FD(B, R) = 0.25 - 1 = -0.75 (``--ra`` sets |mu_A|: 0.9 gives D = -0.19); and a null triple (A and B of one law, D = 0),
 reporting how often the p-value of "A is no better than B" fell at or below 0.05.
 
 Both ends' misses are reported apart: a 95% interval may miss at most 2.5% an end in

@@ -1,8 +1,8 @@
 """FD's standard error: the delete-a-group jackknife over the variance groups.
 
-``frechet`` reads each sample through ``GROUPS`` variance groups in d <= ``GROUPS_UP_TO``
-(``B = 4`` extrapolation batches, each a union of groups) and takes the standard error from
-the bias-corrected FD recomputed without each group. The tests check each left-out value
+``frechet`` reads each sample through ``GROUPS`` variance groups where ``GROUPS_FROM <= d <=
+GROUPS_UP_TO`` (``B = 4`` extrapolation batches, each a union of groups) and takes the standard
+error from the bias-corrected FD recomputed without each group. The tests check each left-out value
 against a direct computation on the draws themselves, the jackknife's formula, where the
 groups are used and where the batches are kept, and (slow) that the standard error meets
 the estimator's spread over repeated samples.
@@ -18,6 +18,7 @@ import pytest
 import divergences as dv
 from divergences.estimate._src.frechet import (
     GROUPS,
+    GROUPS_FROM,
     GROUPS_UP_TO,
     _parts,
     jackknife_error,
@@ -51,9 +52,9 @@ def _direct_fd(x, y, groups_x, groups_y, batches):
 
 def test_each_left_out_value_is_the_estimate_without_that_group():
     rng = np.random.default_rng(0)
-    d, n, b = 3, 640, 4
+    d, n, b = 8, 960, 4
     x = rng.standard_normal((n, d))
-    y = rng.standard_normal((n, d)) @ np.diag([1.0, 2.0, 0.5]) + 0.3
+    y = rng.standard_normal((n, d)) @ np.diag(np.linspace(0.5, 2.0, d)) + 0.3
     bx, by = read_samples([(x, "x", 0), (y, "y", 1)], b)
     assert len(bx.parts) == GROUPS and bx.shift == by.shift
     parts = _parts(bx, by, b)
@@ -79,11 +80,12 @@ def test_the_jackknife_error_is_its_formula():
 
 
 def test_the_groups_are_used_where_measured_and_the_batches_kept_elsewhere():
-    assert variance_groups(1, 4) == variance_groups(GROUPS_UP_TO, 4) == GROUPS
+    assert variance_groups(GROUPS_FROM, 4) == variance_groups(GROUPS_UP_TO, 4) == GROUPS
     assert variance_groups(GROUPS_UP_TO + 1, 4) == 4  # unmeasured: the batches' interval
+    assert variance_groups(GROUPS_FROM - 1, 4) == 4  # d = 2: an end missed 4.5%
     assert variance_groups(32, 5) == 5  # another number of batches: the batches themselves
     rng = np.random.default_rng(1)
-    few = rng.standard_normal((24, 2))  # groups of 1 draw: the 4 batches
+    few = rng.standard_normal((40, 8))  # groups of 1 or 2 draws: the 4 batches
     bx, by = read_samples([(few, "x", 0), (few + 1.0, "y", 1)], 4)
     assert len(bx.parts) == len(by.parts) == 4
     wide = rng.standard_normal((40, GROUPS_UP_TO + 1))
@@ -92,7 +94,7 @@ def test_the_groups_are_used_where_measured_and_the_batches_kept_elsewhere():
 
 def test_the_interval_s_half_width_is_student_s_over_the_jackknife():
     rng = np.random.default_rng(2)
-    x, y = rng.standard_normal((2000, 4)), rng.standard_normal((2000, 4)) + 0.5
+    x, y = rng.standard_normal((2000, 8)), rng.standard_normal((2000, 8)) + 0.5
     est = dv.estimate.frechet(x, y)
     bx, by = read_samples([(x, "x", 0), (y, "y", 1)], 4)
     parts = _parts(bx, by, 4)
