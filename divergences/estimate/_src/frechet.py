@@ -50,7 +50,7 @@ Stein, 1981; Shao & Tu, 1995, sec. 2.3: delete-a-group). FD is a smooth function
 moments, so the jackknife's variance is the delta method's to first order (van der Vaart,
 *Asymptotic Statistics*, 1998, ch. 3) without forming the optimal-transport map, and it keeps
 the extrapolation's own second-order noise (a jackknife of the plug-in does not: it covered
-0.92 for the difference in d = 16 at n = 2000). Its mean width is 1.1 to 1.5 times the ideal
+0.92 for the difference in d = 16 at n = 2000). Its mean width is 1.06 to 1.51 times the ideal
 (:math:`2 \times 1.96` times the estimator's spread), where the batches' Student interval
 over :math:`B - 1 = 3` degrees of freedom was 1.5 to 2.3 times (``estimate_coverage.md``, "FD's
 interval: batches against the jackknife"). Elsewhere (d below 8 or above 64, another ``B``, fewer than
