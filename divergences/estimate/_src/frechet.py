@@ -224,8 +224,9 @@ class _Parts(NamedTuple):
     """FD's pieces for the draws times ``2^-shift``: the estimate, the batches', the allowance.
 
     ``left_out``: where the moments hold more variance groups than extrapolation batches, FD
-    (mean term unbiased, plug-in ``T``) of the sample without each group, for the jackknife's
-    variance; None where the groups are the batches (the batches' Student interval).
+    bias-corrected as ``value`` is, of the sample without each group (from the full sample and
+    that group's batch), for the jackknife's variance; None where the groups are the batches
+    (the batches' Student interval).
     """
 
     value: float
@@ -421,7 +422,8 @@ def frechet(
     or an iterable of arrays (batches of any sizes: a loader, a memory-mapped file's slices),
     or, with ``features``, an iterable of inputs to map to features a batch at a time. A
     :class:`~divergences.estimate.Reference` stands for a sample whose statistics were kept
-    (:func:`~divergences.estimate.reference`). Memory is :math:`O(G d^2)` whatever ``n`` (32 groups in 8 <= d <= 64, else the batches), and
+    (:func:`~divergences.estimate.reference`). Memory is :math:`O(G d^2)` whatever ``n``
+    (:math:`G = 32` groups in 8 <= d <= 64, else the ``B`` batches), and
     the batches are a function of the draws' positions and ``seed`` only: a sample read whole
     or in batches gives the same statistics (equal up to rounding). A sample sharded over
     devices (a :class:`jax.Array` with a :class:`jax.sharding.NamedSharding`) is reduced where
