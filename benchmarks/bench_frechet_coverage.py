@@ -1,7 +1,15 @@
 r"""FD's coverage where FID lives (d = 768, 1024, 2048), from exactly drawn sufficient statistics.
 
-Run: ``nice python benchmarks/bench_frechet_coverage.py --d 768 --n 10000 --reps 200
-[--seconds 600] [--seed 0] [--only TEXT] [--difference | --products]``.
+Run: ``OPENBLAS_NUM_THREADS=1 nice python benchmarks/bench_frechet_coverage.py --d 768
+--n 10000 --reps 200 [--seconds 600] [--seed 0] [--only TEXT] [--groups G] [--difference
+[--ra 0.5] | --products]``.
+
+``--groups``: the variance groups each sample is drawn as (4, the default: the groups are the
+4 batches and the interval the batches' Student one; 32: ``frechet``'s jackknife over 32
+groups, the batches their unions, as the library reads d <= 256). With ``--products`` it sets
+the library's own number of groups (4 restores the batches' interval). Each row reports the
+mean width over the ideal one, :math:`2 \times 1.96` times the estimates' spread over the
+repetitions.
 
 For Gaussian laws the estimate reads the draws only through each batch's mean and scatter, and
 those have a closed-form law: for :math:`k` draws of :math:`N(\mu, \Sigma)` the mean is
@@ -16,7 +24,7 @@ the estimate is then the library's (``estimate_from_moments``), as from draws.
 Pairs (FD = 1 each, as the coverage table's family): N(0, I) against N(mu, I), |mu| = 1, and
 N(0, I) against N(0, diag(4, 1, ..., 1)). With ``--difference``: the triple R = N(0, I),
 A = N(0.1 e, I) spread over all coordinates (|mu_A| = 0.5), B = N(mu_B, I) with |mu_B| = 1,
-D = FD(A, R) - FD(B, R) = 0.25 - 1 = -0.75; and a null triple (A and B of one law, D = 0),
+D = FD(A, R) - FD(B, R) = 0.25 - 1 = -0.75 (``--ra`` sets |mu_A|: 0.9 gives D = -0.19); and a null triple (A and B of one law, D = 0),
 reporting how often the p-value of "A is no better than B" fell at or below 0.05.
 
 Both ends' misses are reported apart: a 95% interval may miss at most 2.5% an end in
@@ -32,10 +40,9 @@ import warnings
 
 import numpy as np
 from scipy.linalg import blas
-from scipy.stats import t as student
 
 from divergences.estimate import NoCoverageWarning
-from divergences.estimate._src.frechet import _parts, interval
+from divergences.estimate._src.frechet import _parts, difference_interval, interval
 from divergences.estimate._src.frechet_claims import MEASURED_BATCHES
 from divergences.estimate._src.statistics import BatchMoments, Moments
 
@@ -85,10 +92,10 @@ ALPHA = 0.05
 
 def differences(args: argparse.Namespace, rng: np.random.Generator) -> None:
     """The ``--difference`` rows: a triple with a closed-form difference and a null one."""
-    d, n, b = args.d, args.n, MEASURED_BATCHES
+    d, n, b, g = args.d, args.n, MEASURED_BATCHES, args.groups
     zero, ones = np.zeros(d), np.ones(d)
     cases = {
-        "R=N(0,I), A=N(mu_A,I) |mu_A|=0.5, B=N(mu_B,I) |mu_B|=1": (0.5, 1.0),
+        f"R=N(0,I), A=N(mu_A,I) |mu_A|={args.ra:g}, B=N(mu_B,I) |mu_B|=1": (args.ra, 1.0),
         "R=N(0,I), A and B=N(mu,I) |mu|=1 (null)": (1.0, 1.0),
     }
     for name, (ra, rb) in cases.items():
@@ -99,16 +106,14 @@ def differences(args: argparse.Namespace, rng: np.random.Generator) -> None:
         for _ in range(args.reps):
             if time.perf_counter() - start > args.seconds:
                 break
-            br = batch_moments(rng, n, zero, ones, b)
-            ba = batch_moments(rng, n, np.full(d, ra / math.sqrt(d)), ones, b)
-            bb = batch_moments(rng, n, np.full(d, rb / math.sqrt(d)), ones, b)
-            pa, pb = _parts(ba, br), _parts(bb, br)
-            value = pa.value - pb.value
-            spread = float(np.std(pa.per_batch - pb.per_batch, ddof=1)) / math.sqrt(b)
-            half = float(student.isf(ALPHA / 2, b - 1)) * spread
+            br = batch_moments(rng, n, zero, ones, g)
+            ba = batch_moments(rng, n, np.full(d, ra / math.sqrt(d)), ones, g)
+            bb = batch_moments(rng, n, np.full(d, rb / math.sqrt(d)), ones, g)
+            pa, pb = _parts(ba, br, b), _parts(bb, br, b)
+            value, half, p = difference_interval(pa, pb, b, ALPHA)
             low += truth < value - half
             high += truth > value + half
-            rejects += student.cdf(value / spread, b - 1) <= ALPHA
+            rejects += p <= ALPHA
             widths.append(2 * half)
             errors.append(value - truth)
             done += 1
@@ -118,16 +123,22 @@ def differences(args: argparse.Namespace, rng: np.random.Generator) -> None:
                     flush=True,
                 )
         print(
-            f"| difference | {name} | {d} | {n} | {done - low - high}/{done} = "
+            f"| difference, {g} groups | {name} | {d} | {n} | {done - low - high}/{done} = "
             f"{(done - low - high) / done:.3f} | {low / done:.3f} | {high / done:.3f} | "
-            f"{np.mean(errors):+.4f} | {np.median(widths):.4g} | {rejects / done:.3f} |",
+            f"{np.mean(errors):+.4f} | {np.median(widths):.4g} | {ratio(widths, errors):.2f} | "
+            f"{rejects / done:.3f} |",
             flush=True,
         )
 
 
+def ratio(widths: list[float], errors: list[float]) -> float:
+    """The mean width over the ideal one, 2 z_(1 - alpha/2) times the errors' spread."""
+    return float(np.mean(widths)) / (2.0 * 1.959963984540054 * float(np.std(errors, ddof=1)))
+
+
 def distances(args: argparse.Namespace, rng: np.random.Generator) -> None:
     """FD's rows: each pair of :func:`laws` whose name holds ``--only``."""
-    d, n, b = args.d, args.n, MEASURED_BATCHES
+    d, n, b, g = args.d, args.n, MEASURED_BATCHES, args.groups
     zero, ones = np.zeros(d), np.ones(d)
     for name, (mean, scale, truth) in laws(d).items():
         if args.only not in name:
@@ -138,9 +149,9 @@ def distances(args: argparse.Namespace, rng: np.random.Generator) -> None:
         for _ in range(args.reps):
             if time.perf_counter() - start > args.seconds:
                 break
-            bx = batch_moments(rng, n, zero, ones, b)
-            by = batch_moments(rng, n, mean, scale, b)
-            lo, value, hi = interval(_parts(bx, by), b, ALPHA)
+            bx = batch_moments(rng, n, zero, ones, g)
+            by = batch_moments(rng, n, mean, scale, g)
+            lo, value, hi = interval(_parts(bx, by, b), b, ALPHA)
             low += truth < lo
             high += truth > hi
             widths.append(hi - lo)
@@ -150,9 +161,9 @@ def distances(args: argparse.Namespace, rng: np.random.Generator) -> None:
                 print(f"# {name}: {done} done, {low} low, {high} high", flush=True)
         secs = (time.perf_counter() - start) / max(done, 1)
         print(
-            f"| `frechet` | {name}, d={d} | {d} | {n} | {done - low - high}/{done} = "
+            f"| `frechet`, {g} groups | {name}, d={d} | {d} | {n} | {done - low - high}/{done} = "
             f"{(done - low - high) / done:.3f} | {low}/{high} | {np.mean(errors):+.4f} | "
-            f"{np.median(widths):.4g} | {secs:.2f} s a repetition |",
+            f"{np.median(widths):.4g} | {ratio(widths, errors):.2f} | {secs:.2f} s a repetition |",
             flush=True,
         )
 
@@ -165,11 +176,14 @@ def products(args: argparse.Namespace, rng: np.random.Generator) -> None:
     c_a = 0.2, c_b = 0.3, and a null triple with c_a = c_b = 0.3.
     """
     from divergences.estimate import frechet_difference
+    from divergences.estimate._src import frechet as module
 
+    module.GROUPS = args.groups  # the library's variance groups (4: the batches' interval)
     d, n, root3 = args.d, args.n, math.sqrt(3.0)
     for ca, cb in ((0.2, 0.3), (0.3, 0.3)):
         truth = d * (ca**2 - cb**2)
         low = high = rejects = done = 0
+        widths, errors = [], []
         for _ in range(args.reps):
             r = rng.uniform(-root3, root3, (n, d))
             a = rng.exponential(size=(n, d)) - 1.0 + ca
@@ -178,11 +192,14 @@ def products(args: argparse.Namespace, rng: np.random.Generator) -> None:
             low += truth < out.difference.lower_bound
             high += truth > out.difference.upper_bound
             rejects += out.p_value is not None and out.p_value <= ALPHA
+            widths.append(out.difference.upper_bound - out.difference.lower_bound)
+            errors.append(out.difference.value - truth)
             done += 1
         print(
             f"| FD difference | R=U[-sqrt3,sqrt3]^d, A, B=(Exp(1)-1+c)^d, c_a={ca:g}, c_b={cb:g} | "
             f"{d} | {n} | {done - low - high}/{done} = {(done - low - high) / done:.3f} | {low} | "
-            f"{high} | | | {rejects / done:.3f} |",
+            f"{high} | {np.mean(errors):+.4f} | {np.median(widths):.4g} | "
+            f"{ratio(widths, errors):.2f} | {rejects / done:.3f} |",
             flush=True,
         )
 
@@ -195,10 +212,15 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=600.0)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--difference", action="store_true")
+    parser.add_argument(
+        "--groups", type=int, default=MEASURED_BATCHES, help="variance groups (4: the batches)"
+    )
+    parser.add_argument("--ra", type=float, default=0.5, help="|mu_A| of the difference's triple")
     parser.add_argument("--products", action="store_true", help="real non-Gaussian draws")
     parser.add_argument("--only", default="", help="run the pairs whose name holds this text")
     args = parser.parse_args()
     rng = np.random.default_rng([args.seed, args.d, args.n])
+
     warnings.simplefilter("ignore", NoCoverageWarning)
     (products if args.products else differences if args.difference else distances)(args, rng)
 

@@ -195,9 +195,13 @@ def reference(
     b = integer_option(batches, "batches", minimum=2, note="FD's disjoint batches")
     seed = seed_option(seed, note="it draws the batches and the subsample")
     k = integer_option(subsample, "subsample", minimum=0, note="the draws kept for kernels")
-    acc = Accumulator(b, seed, "draws", keep=k)
+    # frechet's variance groups, pooled into the b batches kept: a reference's batch j is then
+    # the sample's batch j as frechet reads it from draws (the same draws, the same seed)
+    from divergences.estimate._src.frechet import pooled_batches, variance_groups
+
+    acc = Accumulator(lambda d: variance_groups(d, b), seed, "draws", keep=k)
     acc.feed(draws, features)
-    moments = acc.finished()
+    moments = pooled_batches(acc.finished(), b)
     sample = acc.sample if acc.sample is not None else np.zeros((0, moments.dimension))
     return Reference(moments, seed, sample)
 

@@ -75,7 +75,7 @@ def _on_host(x: jax.Array, batches: int, seed: int, name: str, shift: int | None
 def moments_of(
     draws: Any,
     *,
-    batches: int,
+    batches: int | Callable[[int], int],
     seed: int,
     name: str,
     shift: int | None = None,
@@ -87,6 +87,8 @@ def moments_of(
     :func:`~divergences.estimate._src.statistics.accumulate`.
     """
     if features is None and is_sharded(draws):
+        if not isinstance(batches, int):  # the count as a function of the dimension
+            batches = batches(draws.shape[1] if draws.ndim == 2 else 1)
         return sharded_moments(draws, batches=batches, seed=seed, name=name, shift=shift)
     return accumulate(draws, batches=batches, seed=seed, name=name, shift=shift, features=features)
 

@@ -212,20 +212,23 @@ class Accumulator:
 
     def __init__(
         self,
-        batches: int,
+        batches: int | Callable[[int], int],
         seed: int,
         name: str,
         shift: int | None = None,
         keep: int | None = 0,
         moments: bool = True,
     ) -> None:
-        self.batches, self.seed, self.name, self.keep = batches, seed, name, keep
+        # a count, or the count as a function of the dimension, decided at the first draws read
+        self.count = batches
+        self.batches = batches if isinstance(batches, int) else 0
+        self.seed, self.name, self.keep = seed, name, keep
         self.moments = moments
         self.chunks: list[np.ndarray] = []  # every draw, where keep is None
         self.fixed = shift is not None
         self.shift = 0 if shift is None else shift
         self.seen = False  # whether a coordinate other than 0 was read
-        self.parts: list[Moments | None] = [None] * batches
+        self.parts: list[Moments | None] = [None] * self.batches
         self.position, self.bad, self.dimension = 0, 0, -1
         self.sample: np.ndarray | None = None
         self.sample_keys = np.zeros(0, np.uint64)
@@ -267,6 +270,9 @@ class Accumulator:
             )
         if empty:
             return
+        if self.dimension < 0 and not isinstance(self.count, int):
+            self.batches = self.count(rows.shape[1])
+            self.parts = [None] * self.batches
         self.dimension = rows.shape[1]
         step = max(16, CHUNK_BYTES // (8 * self.dimension))
         for lo in range(0, rows.shape[0], step):
@@ -359,7 +365,7 @@ class Accumulator:
 def accumulate(
     draws: Any,
     *,
-    batches: int,
+    batches: int | Callable[[int], int],
     seed: int,
     name: str,
     shift: int | None = None,
@@ -370,7 +376,7 @@ def accumulate(
     Args:
       draws: an array of shape ``(n, d)`` or ``(n,)`` (read in chunks of rows, never copied
         whole), or an iterable of such arrays (batches of any sizes, read once).
-      batches: the number of batches.
+      batches: the number of batches, or a function of the draws' dimension giving it.
       seed: the seed of the batch assignment.
       name: the argument's name, for the messages.
       shift: the exponent to scale the draws by (``2^-shift``), or None to follow the largest
