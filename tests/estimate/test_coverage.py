@@ -95,6 +95,7 @@ OUTSIDE_THE_FAMILY = {
     "frechet_difference": "three samples: bench_frechet_coverage.py",
     "kid_difference": "three samples: bench_kid_difference.py",
     "inception_score": "class probabilities: bench_inception_score.py",
+    "memorisation": "a test with training and held-out draws: bench_memorisation.py",
 }
 
 

@@ -30,6 +30,11 @@ def _with_interval(ax: Any, run: TrainingRun, name: str, label: str, color: str)
     s, v = r.step, getattr(r, name)
     lo, hi = getattr(r, f"{name}_lo"), getattr(r, f"{name}_hi")
     err = np.vstack([np.maximum(v - lo, 0.0), np.maximum(hi - v, 0.0)])
+    # an interval that claims nothing (its ends the quantity's range) is not drawn as one
+    claimed = getattr(r, f"{name}_claimed") == 1.0
+    err[:, ~claimed] = 0.0
+    if not claimed.any():
+        label = f"{label.split(',')[0]}, no interval claimed here"
     ax.errorbar(s, v, yerr=err, color=color, marker="o", ms=3, capsize=3, label=label)
     data = getattr(r, f"{name}_data", None)
     if data is not None and np.isfinite(data).any():

@@ -61,6 +61,7 @@ IMAGE_COLUMNS: tuple[str, ...] = (
     "density",
     "coverage",
     *(f"{name}_{end}" for name in _INTERVALS for end in ("lo", "hi")),
+    *(f"{name}_claimed" for name in _INTERVALS),
     "classes_p",
     *(f"class_{c}" for c in range(CLASSES)),
     "copied",
@@ -96,7 +97,9 @@ def _reference(name: str) -> _Reference:
 
 
 def _ends(row: dict[str, float], name: str, e: dv.estimate.Estimate) -> None:
+    """The value, its ends, and 1 where the interval claims its coverage (0: the range's ends)."""
     row[name], row[f"{name}_lo"], row[f"{name}_hi"] = e.value, e.lower_bound, e.upper_bound
+    row[f"{name}_claimed"] = float(e.claims_coverage)
 
 
 def _scores(ref: _Reference, images: np.ndarray, *, memorisation: bool) -> dict[str, float]:

@@ -139,6 +139,13 @@ class Readouts(NamedTuple):
     density_hi: np.ndarray
     coverage_lo: np.ndarray
     coverage_hi: np.ndarray
+    inception_claimed: np.ndarray
+    fd_claimed: np.ndarray
+    kid_claimed: np.ndarray
+    precision_claimed: np.ndarray
+    recall_claimed: np.ndarray
+    density_claimed: np.ndarray
+    coverage_claimed: np.ndarray
     classes_p: np.ndarray
     class_0: np.ndarray
     class_1: np.ndarray
