@@ -7,10 +7,19 @@ namespace answers the question a generative model's user has: from ``x_1 ... x_n
 ``y_1 ... y_m ~ Q``, what is the divergence between ``P`` and ``Q``, and how sure is that?
 
 Every entry takes the draws as arrays of shape ``(n, d)`` and ``(m, d)`` (or ``(n,)`` on the
-line) and a ``level`` (default 0.95), and returns an :class:`Estimate`: the value, the interval
-``[lower_bound, upper_bound]``, the interval's kind, which ends it claims, the assumption it
-rests on and the method. Code reads the claim off ``claims_coverage`` (and ``bound`` for a one-sided
-result); ``str`` prints it (``JS >= 0.044 at 95%, finite-sample``). The kinds:
+line) and a ``level`` (default 0.95). Its result is an :class:`Estimate` or a record of
+:class:`Estimate` s: an :class:`Estimate` holds the value, the interval ``[lower_bound,
+upper_bound]``, the interval's kind, which ends it claims, the assumption it rests on, the
+method, and ``plug_in``, the plug-in value papers print where it differs (FD's plug-in FID, the
+Inception score without its bias correction). The records: a :class:`Comparison`
+(:func:`frechet_difference`, :func:`kid_difference`: the difference, its p-value, and each
+candidate's own :class:`Estimate`), :class:`FidelityDiversity` (four), :class:`InceptionScore`
+(one, with the splits papers print) and :class:`DiscriminatorBounds` (three, with a
+:class:`TwoSampleTest`). The tests of ``P == Q`` (:func:`mmd_test`, the discriminator's) return a
+:class:`TwoSampleTest`, and :func:`reference` a :class:`Reference` the entries read as draws.
+Code reads the claim off ``claims_coverage`` (and ``bound`` for a one-sided result); ``str``
+prints it (``JS >= 0.044 at 95%, finite-sample``), and the plug-in beside a value it differs
+from (``FD = 19.79 in [18.1, 21.5] at 95%, asymptotic; plug-in 55.17``). The kinds:
 
 * ``"finite-sample"``: for every sample size, under an assumption the caller gives (a diameter
   as a number, a kernel fixed before the draws), or none;
@@ -49,6 +58,7 @@ from divergences.estimate._src.reference_statistics import Reference, load_refer
 from divergences.estimate._src.result import (
     ASYMPTOTIC_CLAIMS,
     INTERVAL_KINDS,
+    Comparison,
     Estimate,
     NoCoverageWarning,
     TwoSampleTest,
@@ -64,6 +74,7 @@ from divergences.estimate._src.w1_projected import w1_projected
 __all__ = [
     "ASYMPTOTIC_CLAIMS",
     "INTERVAL_KINDS",
+    "Comparison",
     "DiscriminatorBounds",
     "Estimate",
     "FidelityDiversity",

@@ -98,8 +98,11 @@ def _notes(report: Report) -> list[str]:
         t = r.result
         if t is None:
             continue
-        if t.permutations:
-            how = f"{t.permutations} relabellings; type-I error at most alpha for every n"
+        if t.test == "permutation":
+            how = (
+                f"{t.parameters['permutations']} relabellings; type-I error at most alpha for "
+                "every n"
+            )
         else:
             how = "held-out accuracy, Fisher's exact p-value"
         lines.append(

@@ -294,6 +294,7 @@ def test_the_plug_in_is_pytorch_fid_s_formula(n, m, d):
         est = dv.estimate.frechet(x, y)
     assert est.plug_in == pytest.approx(fid_of_draws(x, y), rel=1e-6)
     assert est.plug_in > est.value  # biased high, by about d^2 / (2 n) here
+    assert str(est).endswith(f"; plug-in {est.plug_in:.4g}")  # the FID every tool prints
 
 
 def test_a_stream_of_batches_gives_the_whole_array_s_statistics():

@@ -96,7 +96,7 @@ def test_every_entry_claims_nothing_the_same_way(name, call, ends):
     assert est.assumption.endswith(f"; no coverage claimed: {reason}")
     # what was computed and not returned: the interval, and a comparison's p-value
     assert re.search(r"\(not returned: \[[^]]*\](; p = \S+)?\)$", est.method), est.method
-    assert str(est) == f"{est.quantity} = {est.value:.4g}, no-coverage-claim"
+    assert str(est).split("; plug-in ")[0] == f"{est.quantity} = {est.value:.4g}, no-coverage-claim"
 
 
 def test_withheld_keeps_the_interval_computed_in_the_method():
@@ -127,3 +127,13 @@ def test_withheld_keeps_the_interval_computed_in_the_method():
         "kid_difference's interval is measured to hold in d <= 64 from n = 250, "
         "d <= 2048 from n = 1000 draws"
     )
+
+
+def test_str_prints_the_plug_in_where_it_differs_from_the_value() -> None:
+    est = Estimate(
+        value=19.79, lower_bound=18.1, upper_bound=21.5, level=0.95, kind="asymptotic",
+        sides="two-sided", assumption="", method="", n=10, m=10, quantity="FD", plug_in=55.17,
+    )  # fmt: skip
+    assert str(est) == "FD = 19.79 in [18.1, 21.5] at 95%, asymptotic; plug-in 55.17"
+    assert str(est._replace(plug_in=None)) == "FD = 19.79 in [18.1, 21.5] at 95%, asymptotic"
+    assert "plug-in" not in str(est._replace(plug_in=19.79))  # the same number, said once

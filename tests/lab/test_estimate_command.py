@@ -106,7 +106,8 @@ def test_the_json_holds_every_field_of_each_estimate_and_the_test(tmp_path, caps
     assert dkw["value"] == dv.estimate.w1_dkw(x, y, level=0.9).value
     (test,) = doc["tests"]
     assert test["name"] == "MMD permutation test of P == Q"
-    assert 0.0 < test["p_value"] <= 1.0 and test["permutations"] == 19
+    assert 0.0 < test["p_value"] <= 1.0 and test["parameters"]["permutations"] == 19
+    assert test["test"] == "permutation"
     assert test["statistic"] == dv.estimate.mmd_test(x, y, permutations=19, seed=2).statistic
 
 

@@ -83,6 +83,7 @@ from divergences.estimate._src.concentration import widen
 from divergences.estimate._src.frechet_claims import difference_refusal, refusal
 from divergences.estimate._src.reference_statistics import as_batch_moments
 from divergences.estimate._src.result import (
+    Comparison,
     Estimate,
     claimed_p_value,
     withheld,
@@ -427,25 +428,8 @@ def _published(bx: BatchMoments, by: BatchMoments, *, level: float) -> Estimate:
     )
 
 
-class FrechetComparison(NamedTuple):
-    r"""Two candidates' FD to one reference, compared: the difference with its interval, a p-value.
-
-    Attributes:
-      difference: an :class:`Estimate` of :math:`\mathrm{FD}(A, R) - \mathrm{FD}(B, R)`
-        (``quantity="FD(A,R) - FD(B,R)"``; below 0 where ``a`` is nearer the reference), its
-        interval two-sided over the real line, ``plug_in`` the difference of the plug-in FIDs.
-      p_value: the one-sided p-value of the hypothesis "A is no better than B",
-        :math:`\mathrm{FD}(A, R) \ge \mathrm{FD}(B, R)`: reject it (A is better) where
-        ``p_value <= alpha``; asymptotic, as the interval; None where the difference claims no
-        coverage (:func:`~divergences.estimate._src.result.claimed_p_value`).
-      a: ``frechet(a, reference)``'s estimate on the same batches.
-      b: ``frechet(b, reference)``'s estimate on the same batches.
-    """
-
-    difference: Estimate
-    p_value: float | None
-    a: Estimate
-    b: Estimate
+#: The former name of :class:`~divergences.estimate.Comparison`, kept for code that imports it.
+FrechetComparison = Comparison
 
 
 @runs_on_host
@@ -458,7 +442,7 @@ def frechet_difference(
     batches: int = 4,
     seed: int = 0,
     features: Callable[[Any], Any] | None = None,
-) -> FrechetComparison:
+) -> Comparison:
     r"""Whether candidate ``a`` is nearer the reference than ``b``: FD(A, R) - FD(B, R), paired.
 
     Both FDs share the reference's draws, so their errors are correlated: two intervals side by
@@ -487,7 +471,8 @@ def frechet_difference(
       features: a map from a batch of inputs to its features (iterables of inputs).
 
     Returns:
-      A :class:`FrechetComparison`. Where :func:`frechet` claims nothing for ``a`` or ``b``
+      A :class:`~divergences.estimate.Comparison`: ``a`` and ``b`` are
+      ``frechet(a, reference)``'s and ``frechet(b, reference)``'s estimates on the same batches. Where :func:`frechet` claims nothing for ``a`` or ``b``
       against the reference (decided by the smallest of the three samples), or outside
       ``frechet_claims.DIFFERENCE_CLAIMS`` (where the difference was measured), the difference
       claims nothing: ``"no-coverage-claim"``, the ends ``[-inf, inf]``, ``p_value``
@@ -557,4 +542,4 @@ def frechet_difference(
     if why := difference_refusal(br.dimension, min(ba.size, bb.size, br.size), nb):
         difference = withheld(difference, -math.inf, math.inf, why, stacklevel=4)
     difference, p_value = claimed_p_value(difference, p)
-    return FrechetComparison(difference, p_value, est_a, est_b)
+    return Comparison(difference=difference, p_value=p_value, a=est_a, b=est_b)

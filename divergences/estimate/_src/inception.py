@@ -44,8 +44,8 @@ class InceptionScore(NamedTuple):
 
     Attributes:
       estimate: the :class:`Estimate` of IS (quantity ``"IS"``), its interval the delta
-        method's for ``log IS`` mapped through ``exp``.
-      plug_in: ``dv.inception_score`` of all the rows: the score without its bias correction.
+        method's for ``log IS`` mapped through ``exp``; its ``plug_in`` is
+        ``dv.inception_score`` of all the rows, the score without its bias correction.
       splits_mean: the mean of the plug-in IS over ``splits`` equal splits of the rows, in order.
       splits_std: their standard deviation (``ddof = 0``, as practitioners' code computes it).
       splits: the number of splits.
@@ -53,7 +53,6 @@ class InceptionScore(NamedTuple):
     """
 
     estimate: Estimate
-    plug_in: float
     splits_mean: float
     splits_std: float
     splits: int
@@ -90,7 +89,8 @@ def inception_score(probabilities: Any, *, level: Any = 0.95, splits: Any = None
     Returns:
       An :class:`InceptionScore`: the estimate (``"asymptotic"``, two-sided, where
       ``N >= 100 K``; else ``"no-coverage-claim"``, the ends ``[1, K]``, with a
-      :class:`NoCoverageWarning`), the plug-in, and the splits' mean and std.
+      :class:`NoCoverageWarning`; its ``plug_in`` the score without the bias correction), and
+      the splits' mean and std.
 
     Raises:
       ValueError: where ``probabilities`` is not a 2-D array of rows that are pmfs (finite,
@@ -148,6 +148,7 @@ def inception_score(probabilities: Any, *, level: Any = 0.95, splits: Any = None
         n=rows,
         m=0,
         quantity="IS",
+        plug_in=math.exp(plug),
     )
     if rows < CLAIM_ROWS_PER_CLASS * classes:
         reason = (
@@ -156,10 +157,9 @@ def inception_score(probabilities: Any, *, level: Any = 0.95, splits: Any = None
         )
         estimate = withheld(estimate, 1.0, float(classes), reason)
     return InceptionScore(
-        estimate,
-        math.exp(plug),
-        float(np.mean(scores)),
-        float(np.std(scores)),
-        count,
-        _SPLITS_NOTE.format(splits=count),
+        estimate=estimate,
+        splits_mean=float(np.mean(scores)),
+        splits_std=float(np.std(scores)),
+        splits=count,
+        note=_SPLITS_NOTE.format(splits=count),
     )

@@ -147,7 +147,15 @@ def looks_dependent(sums: KernelSums, n: int, m: int, alpha: float, unit: float)
 
 
 def claimed(
-    estimate: Estimate, estimator: str, d: int, plug_in: bool, top: float, dependent: str = ""
+    estimate: Estimate,
+    estimator: str,
+    d: int,
+    plug_in: bool,
+    top: float,
+    dependent: str = "",
+    *,
+    stacklevel: int = 4,
+    warn: bool = True,
 ) -> Estimate:
     """``estimate`` (kind ``"asymptotic"``) as claimed: where measured, and its kernel fixed.
 
@@ -162,4 +170,5 @@ def claimed(
             return estimate._replace(kind="plug-in-assumption")
         if claims_asymptotic(estimator, d, n):
             return estimate
-    return withheld(estimate, 0.0, top, dependent or unmeasured(estimator, d, n), stacklevel=4)
+    why = dependent or unmeasured(estimator, d, n)
+    return withheld(estimate, 0.0, top, why, stacklevel=stacklevel, warn=warn)

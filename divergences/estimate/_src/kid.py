@@ -38,7 +38,7 @@ from divergences.estimate._src.reference_statistics import kernel_samples
 from divergences.estimate._src.result import Estimate
 from divergences.estimate._src.samples import check_at_least, sample_pair
 
-__all__ = ["kid"]
+__all__ = ["kid", "kid_of"]
 
 #: The largest :math:`\lambda^3` taken: the statistic, at most 4 in units of it, stays finite.
 _LARGEST_CUBE = float(np.finfo(np.float64).max) / 8.0
@@ -170,12 +170,36 @@ def kid(
       >>> est.lower_bound <= 0.0484 <= est.upper_bound, est.kind
       (True, 'asymptotic')
     """
+    checked = level_option(level, note="the interval's coverage")
     (x, y), read = kernel_samples(((x, "x"), (y, "y")), draws=draws, seed=seed, features=features)
     xs, ys = sample_pair(x, y)
     why = "the unbiased statistic pairs distinct draws"
     check_at_least(xs.shape[0], 2, "x", why)
     check_at_least(ys.shape[0], 2, "y", why)
-    alpha = 1.0 - level_option(level, note="the interval's coverage")
+    return kid_of(xs, ys, checked, read)
+
+
+def kid_of(
+    xs: np.ndarray,
+    ys: np.ndarray,
+    level: float,
+    read: str,
+    *,
+    stacklevel: int = 5,
+    warn: bool = True,
+) -> Estimate:
+    """:func:`kid`'s estimate of draws already read and checked, at a checked ``level``.
+
+    Args:
+      xs: the draws of P, ``(n, d)``, ``n >= 2``.
+      ys: the draws of Q, ``(m, d)``, ``m >= 2``.
+      level: the interval's coverage, checked (:func:`level_option`).
+      read: how the draws were read (a subsample, said in ``method``), or ``""``.
+      stacklevel: the :class:`NoCoverageWarning`'s, counted from :func:`withheld` (5: the
+        caller of the entry that calls this).
+      warn: False where the caller's own result warns for this one.
+    """
+    alpha = 1.0 - level
     n, m, d = xs.shape[0], ys.shape[0], xs.shape[1]
     sums, cube = _cubic_sums(xs, ys, permutations(n, m, PERMUTATIONS, SEED))
     ends = normal_interval(sums, n, m, alpha, cube, math.inf)
@@ -192,4 +216,4 @@ def kid(
         quantity="KID",
     )  # fmt: skip
     dependent = looks_dependent(sums, n, m, alpha, cube)
-    return claimed(estimate, "kid", d, False, math.inf, dependent)
+    return claimed(estimate, "kid", d, False, math.inf, dependent, stacklevel=stacklevel, warn=warn)

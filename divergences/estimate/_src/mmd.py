@@ -89,9 +89,10 @@ def _canonical_order(z: np.ndarray) -> np.ndarray:
     return order
 
 
-def _bandwidth_of(bandwidth: Any, xs: np.ndarray, ys: np.ndarray) -> float:
+def _bandwidth_of(bandwidth: Any) -> float | None:
+    """The bandwidth given, checked before any draw is read; None for the median heuristic's."""
     if bandwidth is None:
-        return median_bandwidth(xs, ys)
+        return None
     return number_option(bandwidth, "bandwidth", note="the Gaussian kernel's width s")
 
 
@@ -133,12 +134,14 @@ def _prepare(
     x: Any, y: Any, bandwidth: Any, draws: Any, seed: Any, features: Callable[[Any], Any] | None
 ) -> tuple[np.ndarray, np.ndarray, float, str]:
     """Both samples as read (:func:`kernel_samples`), checked; the bandwidth; how they were read."""
+    given = _bandwidth_of(bandwidth)
     (x, y), read = kernel_samples(((x, "x"), (y, "y")), draws=draws, seed=seed, features=features)
     xs, ys = sample_pair(x, y)
     why = "the unbiased statistic pairs distinct draws"
     check_at_least(xs.shape[0], 2, "x", why)
     check_at_least(ys.shape[0], 2, "y", why)
-    return xs, ys, _bandwidth_of(bandwidth, xs, ys), (f"; {read}" if read else "")
+    s = median_bandwidth(xs, ys) if given is None else given
+    return xs, ys, s, (f"; {read}" if read else "")
 
 
 #: The intervals of :func:`mmd_squared`, its default first.
@@ -231,8 +234,8 @@ def mmd_squared(
     """
     if interval not in INTERVALS:
         raise ValueError(f"interval must be one of {INTERVALS}, got {interval!r}")
-    xs, ys, s, read = _prepare(x, y, bandwidth, draws, seed, features)
     alpha = 1.0 - level_option(level, note="the interval's coverage")
+    xs, ys, s, read = _prepare(x, y, bandwidth, draws, seed, features)
     n, m = xs.shape[0], ys.shape[0]
     assumption = _MEDIAN_KERNEL if bandwidth is None else _FIXED_KERNEL
     kernel = f"unbiased MMD^2_u (Gretton et al. 2012), Gaussian kernel of bandwidth {s:.6g}{read}"
@@ -320,9 +323,9 @@ def mmd_test(
       >>> mmd_test(x, y, permutations=99).p_value  # no relabelling reaches T: 1 / 100
       0.01
     """
-    xs, ys, s, read = _prepare(x, y, bandwidth, draws, seed, features)
     count = integer_option(permutations, "permutations", note="random relabellings")
     start = seed_option(seed, note="the relabellings' seed")
+    xs, ys, s, read = _prepare(x, y, bandwidth, draws, seed, features)
     n, m = xs.shape[0], ys.shape[0]
     sums = _gaussian_sums(xs, ys, relabellings(n, m, count, start), s, rows=False)
     stats, dtype = sums.stats, sums.dtype
@@ -331,4 +334,12 @@ def mmd_test(
         f"permutation test, unbiased MMD^2_u (Gretton et al. 2012), Gaussian kernel of "
         f"bandwidth {s:.6g}, {dtype}{read}"
     )
-    return TwoSampleTest(float(stats[0]), (1 + exceed) / (1 + count), count, method, n, m)
+    return TwoSampleTest(
+        statistic=float(stats[0]),
+        p_value=(1 + exceed) / (1 + count),
+        test="permutation",
+        parameters={"permutations": count, "seed": start, "bandwidth": s},
+        method=method,
+        n=n,
+        m=m,
+    )

@@ -262,7 +262,7 @@ class Estimate(NamedTuple):
     def __str__(self) -> str:
         q, at = self.quantity or "estimate", f"at {self.level:.0%}, {self.kind}"
         if self.sides == "none":
-            return f"{q} = {_number(self.value)}, {self.kind}"
+            return f"{q} = {_number(self.value)}, {self.kind}{self._plug_in_note()}"
         if self.sides == "lower":
             text = f"{q} >= {_number(self.lower_bound)} {at} (estimate {_number(self.value)})"
         elif self.sides == "upper":
@@ -270,10 +270,24 @@ class Estimate(NamedTuple):
         else:
             ends = f"[{_number(self.lower_bound)}, {_number(self.upper_bound)}]"
             text = f"{q} = {_number(self.value)} in {ends} {at}"
-        return text if self.claims_coverage else f"{text}, coverage not claimed"
+        text = text if self.claims_coverage else f"{text}, coverage not claimed"
+        return text + self._plug_in_note()
+
+    def _plug_in_note(self) -> str:
+        """``"; plug-in 55.17"`` where ``plug_in`` is set and prints differently from ``value``."""
+        if self.plug_in is None or _number(self.plug_in) == _number(self.value):
+            return ""
+        return f"; plug-in {_number(self.plug_in)}"
 
     def __repr__(self) -> str:
         return f"Estimate({self}; n={self.n}, m={self.m})"
+
+
+#: The tests of ``P == Q`` a :class:`TwoSampleTest` reports: ``"permutation"`` (random
+#: relabellings of the pooled draws, :func:`~divergences.estimate.mmd_test`) and
+#: ``"fisher-exact"`` (a classifier's held-out confusion table,
+#: :func:`~divergences.estimate.discriminator_bounds`).
+TestKind = Literal["permutation", "fisher-exact"]
 
 
 class TwoSampleTest(NamedTuple):
@@ -283,15 +297,44 @@ class TwoSampleTest(NamedTuple):
       statistic: the observed test statistic.
       p_value: the test's p-value, in ``(0, 1]``: the hypothesis is rejected at level ``alpha``
         where ``p_value <= alpha``, with type-I error at most ``alpha`` for every sample size.
-      permutations: the number of random permutations the p-value counts.
-      method: the statistic and its kernel, in words.
+      test: which test (:data:`TestKind`): ``"permutation"`` or ``"fisher-exact"``.
+      parameters: the test's own parameters, by name: ``{"permutations": 200, "seed": 0}`` for
+        the permutation test, ``{"model": "logistic"}`` for the classifier's.
+      method: the statistic and its kernel or classifier, in words.
       n: the number of draws of the first law (``x``).
       m: the number of draws of the second law (``y``).
     """
 
     statistic: float
     p_value: float
-    permutations: int
+    test: TestKind
+    parameters: dict[str, Any]
     method: str
     n: int
     m: int
+
+
+class Comparison(NamedTuple):
+    r"""Two candidates compared against one reference: ``Q(A, R) - Q(B, R)``, and each term.
+
+    The result of :func:`~divergences.estimate.frechet_difference` (``Q`` = FD) and of
+    :func:`~divergences.estimate.kid_difference` (``Q`` = KID). Both terms share the reference's
+    draws, so their errors are correlated and the difference has its own interval.
+
+    Attributes:
+      difference: the :class:`Estimate` of ``Q(A, R) - Q(B, R)`` (quantity ``"FD(A,R) -
+        FD(B,R)"`` or ``"KID(A,R) - KID(B,R)"``): below 0 where A is nearer the reference; its
+        value is not clipped.
+      p_value: the one-sided p-value of the hypothesis "A is no better than B",
+        ``Q(A, R) >= Q(B, R)``: reject it (A is nearer) where ``p_value <= alpha``; from the
+        difference's own approximation; None where the difference claims no coverage
+        (:func:`claimed_p_value`).
+      a: the :class:`Estimate` of ``Q(A, R)``, as the one-pair entry gives it, on the same
+        draws (FD: on the same batches).
+      b: the :class:`Estimate` of ``Q(B, R)``, likewise.
+    """
+
+    difference: Estimate
+    p_value: float | None
+    a: Estimate
+    b: Estimate

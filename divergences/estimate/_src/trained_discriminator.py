@@ -222,7 +222,15 @@ def _classifier_test(dx: np.ndarray, dy: np.ndarray, model: str) -> TwoSampleTes
         f"classifier two-sample test ({model} trained on the other draws): held-out accuracy, "
         "one-sided Fisher exact test of true against predicted labels"
     )
-    return TwoSampleTest(accuracy, min(max(p_value, 0.0), 1.0), 0, method, n, m)
+    return TwoSampleTest(
+        statistic=accuracy,
+        p_value=min(max(p_value, 0.0), 1.0),
+        test="fisher-exact",
+        parameters={"model": model},
+        method=method,
+        n=n,
+        m=m,
+    )
 
 
 def _held_out_note(n: int, m: int, level: float) -> str:
