@@ -35,8 +35,8 @@ from scipy.linalg import blas
 from scipy.stats import t as student
 
 from divergences.estimate import NoCoverageWarning
+from divergences.estimate._src.claims import MEASURED_BATCHES
 from divergences.estimate._src.frechet import _parts, interval
-from divergences.estimate._src.frechet_claims import MEASURED_BATCHES
 from divergences.estimate._src.statistics import BatchMoments, Moments
 
 

@@ -23,8 +23,11 @@ from (``FD = 19.79 in [18.1, 21.5] at 95%, asymptotic; plug-in 55.17``). The kin
 
 * ``"finite-sample"``: for every sample size, under an assumption the caller gives (a diameter
   as a number, a kernel fixed before the draws), or none;
-* ``"asymptotic"``: as the sizes grow, claimed where the coverage table
-  (``benchmarks/estimate_coverage.md``) measured it, :data:`ASYMPTOTIC_CLAIMS`;
+* ``"asymptotic"``: as the sizes grow, claimed where the coverage benchmarks
+  (``benchmarks/estimate_coverage.md``) measured it: :data:`ASYMPTOTIC_CLAIMS`, one
+  :class:`Claim` an estimator, its :class:`Range` s (largest ``d``, smallest ``n``, the
+  benchmark's cell) and the rule reading them (FD: d <= 256 from 1000 draws, d <= 768 from
+  5000, d <= 2048 from 10^4);
 * ``"plug-in-assumption"``: the finite-sample construction with its assumption read off the
   draws (``diameter="sample"``, the median heuristic's kernel): no coverage claimed;
 * ``"no-coverage-claim"``: outside the measured range (the k-NN estimators above d = 2): the
@@ -35,6 +38,7 @@ The entries run on the host (neighbour searches and exact transport), with XLA k
 they are not traced by ``jit``.
 """
 
+from divergences.estimate._src.claims import ASYMPTOTIC_CLAIMS, Claim, Range
 from divergences.estimate._src.fidelity import (
     FidelityDiversity,
     coverage,
@@ -56,7 +60,6 @@ from divergences.estimate._src.knn import entropy, js, kl
 from divergences.estimate._src.mmd import mmd_squared, mmd_test
 from divergences.estimate._src.reference_statistics import Reference, load_reference, reference
 from divergences.estimate._src.result import (
-    ASYMPTOTIC_CLAIMS,
     INTERVAL_KINDS,
     Comparison,
     Estimate,
@@ -74,6 +77,7 @@ from divergences.estimate._src.w1_projected import w1_projected
 __all__ = [
     "ASYMPTOTIC_CLAIMS",
     "INTERVAL_KINDS",
+    "Claim",
     "Comparison",
     "DiscriminatorBounds",
     "Estimate",
@@ -82,6 +86,7 @@ __all__ = [
     "InceptionScore",
     "KidDifference",
     "NoCoverageWarning",
+    "Range",
     "Reference",
     "TwoSampleTest",
     "coverage",

@@ -130,7 +130,7 @@ def _skipped_rows(d: int, bandwidth: float | None) -> dict[str, str]:
         )
     if d == 1:
         return {**out, "w1-projected": "on the line it is W1(P, Q), DKW"}
-    knn = estimate.ASYMPTOTIC_CLAIMS["kl"][0]
+    knn = max(r.dimension or 0 for r in estimate.ASYMPTOTIC_CLAIMS["kl"].ranges)
     out["w1-dkw"] = "W1 from DKW's bands is for draws on the line"
     if d > knn:
         why = (

@@ -27,9 +27,19 @@ from hypothesis.extra import numpy as hnp
 
 import divergences as dv
 from divergences.estimate import NoCoverageWarning
+from divergences.estimate._src import claims as table
+from divergences.estimate._src.claims import ASYMPTOTIC_CLAIMS, frechet_difference_refusal
 from divergences.estimate._src.frechet import _cross
-from divergences.estimate._src.frechet_claims import WIDE_CLAIMS, claims, difference_refusal
 from divergences.estimate._src.statistics import accumulate, pooled
+
+WIDE_CLAIMS = [(r.dimension, r.draws) for r in ASYMPTOTIC_CLAIMS["frechet"].ranges[1:]]
+
+
+def claims(d, n):
+    return table.claims("frechet", d, n)
+
+
+difference_refusal = frechet_difference_refusal
 
 
 def _moments(x):
@@ -403,13 +413,14 @@ def test_the_difference_claims_stop_where_its_rows_do():
 
 
 def test_the_difference_claims_only_where_the_table_measured_it(monkeypatch):
-    from divergences.estimate._src import frechet_claims as module
-
     rng = np.random.default_rng(21)
     r, a, b = (rng.standard_normal((1000, 3)) + s for s in (0.0, 0.2, 0.5))
     assert dv.estimate.frechet_difference(r, a, b).difference.kind == "asymptotic"
     # each distance claims in d = 3 from 1000 draws; the difference not so
-    monkeypatch.setattr(module, "DIFFERENCE_CLAIMS", ((2, 1000), (64, 2000)))
+    ranges = (table.Range(2, 1000, ""), table.Range(64, 2000, ""))
+    monkeypatch.setitem(
+        table._TABLE, "frechet_difference", table.Claim("frechet_difference", ranges)
+    )
     match = (
         r"difference's interval is measured to hold in d <= 2 from n = 1000, d <= 64 from n = 2000"
     )

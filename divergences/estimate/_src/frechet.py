@@ -79,8 +79,8 @@ from scipy.stats import t as student
 
 from divergences._src.errors import runs_on_host
 from divergences._src.options import integer_option, level_option, seed_option
+from divergences.estimate._src.claims import frechet_difference_refusal, frechet_refusal
 from divergences.estimate._src.concentration import widen
-from divergences.estimate._src.frechet_claims import difference_refusal, refusal
 from divergences.estimate._src.reference_statistics import as_batch_moments
 from divergences.estimate._src.result import (
     Comparison,
@@ -293,8 +293,8 @@ def frechet(
     Returns:
       An :class:`Estimate` with ``quantity="FD"`` and ``plug_in`` the plug-in FID papers print:
       ``kind="asymptotic"`` where the coverage table measured the interval
-      (``ASYMPTOTIC_CLAIMS["frechet"]``: d <= 256 from 1000 draws; ``frechet_claims.WIDE_CLAIMS``:
-      d <= 768 from 5000 draws, d <= 2048 from 10^4; ``batches=4``); elsewhere
+      (``ASYMPTOTIC_CLAIMS["frechet"]``: d <= 256 from 1000 draws, d <= 768 from 5000, d <= 2048
+      from 10^4; ``batches=4``); elsewhere
       ``"no-coverage-claim"``, the
       ends ``[0, inf]`` and a ``NoCoverageWarning``. Against a published ``mu``/``sigma`` file
       (a ``Reference`` without batches) only the plug-in is computed: ``value == plug_in``,
@@ -398,7 +398,7 @@ def estimate_from_moments(
         quantity="FD",
         plug_in=plug_in,
     )
-    if why := refusal(d, min(n, m), b):
+    if why := frechet_refusal(d, min(n, m), b):
         return withheld(estimate, 0.0, math.inf, why, stacklevel=4, warn=warn)
     return estimate
 
@@ -474,7 +474,7 @@ def frechet_difference(
       A :class:`~divergences.estimate.Comparison`: ``a`` and ``b`` are
       ``frechet(a, reference)``'s and ``frechet(b, reference)``'s estimates on the same batches. Where :func:`frechet` claims nothing for ``a`` or ``b``
       against the reference (decided by the smallest of the three samples), or outside
-      ``frechet_claims.DIFFERENCE_CLAIMS`` (where the difference was measured), the difference
+      ``ASYMPTOTIC_CLAIMS["frechet_difference"]`` (where the difference was measured), the difference
       claims nothing: ``"no-coverage-claim"``, the ends ``[-inf, inf]``, ``p_value``
       None, and one :class:`~divergences.estimate.NoCoverageWarning` for all three estimates.
 
@@ -539,7 +539,7 @@ def frechet_difference(
         plug_in=plug,
     )
     # frechet's claim holds from the smallest size on, so the smallest of the three decides
-    if why := difference_refusal(br.dimension, min(ba.size, bb.size, br.size), nb):
+    if why := frechet_difference_refusal(br.dimension, min(ba.size, bb.size, br.size), nb):
         difference = withheld(difference, -math.inf, math.inf, why, stacklevel=4)
     difference, p_value = claimed_p_value(difference, p)
     return Comparison(difference=difference, p_value=p_value, a=est_a, b=est_b)

@@ -22,14 +22,11 @@ from scipy.special import rel_entr
 from divergences._src.domain import check_pmf
 from divergences._src.errors import runs_on_host
 from divergences._src.options import integer_option, level_option
+from divergences.estimate._src.claims import ASYMPTOTIC_CLAIMS
 from divergences.estimate._src.concentration import normal_quantile, widen
 from divergences.estimate._src.result import Estimate, withheld
 
-__all__ = ["CLAIM_ROWS_PER_CLASS", "InceptionScore", "inception_score"]
-
-#: The claim: at least this many rows a class (``N >= 100 K``), as the coverage table measured
-#: (benchmarks/estimate_coverage.md, "The Inception score").
-CLAIM_ROWS_PER_CLASS = 100
+__all__ = ["InceptionScore", "inception_score"]
 
 _SPLITS_NOTE = (
     "the mean and standard deviation of IS over {splits} splits of the rows (Salimans et al. "
@@ -76,7 +73,7 @@ def inception_score(probabilities: Any, *, level: Any = 0.95, splits: Any = None
     :math:`\tfrac{1}{2N}\sum_k \widehat{\mathrm{Var}}\,c_k / \hat p_k`, the interval
     :math:`\hat I \pm z_{1-\alpha/2}\, \hat\sigma / \sqrt N` with :math:`\hat\sigma` the sample
     standard deviation of :math:`\mathrm{KL}(c_i \,\|\, \hat p)`, and both mapped by
-    ``exp``. Asymptotic; claimed from :data:`CLAIM_ROWS_PER_CLASS` rows a class. Beside it,
+    ``exp``. Asymptotic; claimed from 100 rows a class (``ASYMPTOTIC_CLAIMS["inception_score"]``). Beside it,
     the 10-split mean ± std that papers print, which is not an interval (``note``).
 
     Args:
@@ -150,11 +147,7 @@ def inception_score(probabilities: Any, *, level: Any = 0.95, splits: Any = None
         quantity="IS",
         plug_in=math.exp(plug),
     )
-    if rows < CLAIM_ROWS_PER_CLASS * classes:
-        reason = (
-            f"the Inception score's interval is measured to hold from {CLAIM_ROWS_PER_CLASS} rows "
-            f"a class (benchmarks/estimate_coverage.md), here {rows} rows for {classes} classes"
-        )
+    if reason := ASYMPTOTIC_CLAIMS["inception_score"].refusal(classes, rows):
         estimate = withheld(estimate, 1.0, float(classes), reason)
     return InceptionScore(
         estimate=estimate,

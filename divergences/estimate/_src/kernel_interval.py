@@ -20,9 +20,10 @@ import math
 
 import numpy as np
 
+from divergences.estimate._src.claims import claims, unmeasured
 from divergences.estimate._src.concentration import normal_quantile, widen
 from divergences.estimate._src.kernel_sums import PERMUTATIONS, SEED, KernelSums
-from divergences.estimate._src.result import Estimate, claims_asymptotic, unmeasured, withheld
+from divergences.estimate._src.result import Estimate, withheld
 
 __all__ = [
     "DEPENDENT",
@@ -168,7 +169,7 @@ def claimed(
     if not dependent:
         if plug_in:
             return estimate._replace(kind="plug-in-assumption")
-        if claims_asymptotic(estimator, d, n):
+        if claims(estimator, d, n):
             return estimate
     why = dependent or unmeasured(estimator, d, n)
     return withheld(estimate, 0.0, top, why, stacklevel=stacklevel, warn=warn)

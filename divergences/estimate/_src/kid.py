@@ -108,9 +108,10 @@ def kid(
     y: Any,
     *,
     level: Any = 0.95,
-    draws: Any = None,
+    subsample: Any = None,
     seed: Any = 0,
     features: Callable[[Any], Any] | None = None,
+    draws: Any = None,
 ) -> Estimate:
     r"""The kernel inception distance between the laws behind features ``x`` and ``y``.
 
@@ -135,7 +136,7 @@ def kid(
     **Inputs.** ``x`` and ``y`` are each an array, an iterable of batches (or, with
     ``features``, of inputs), read once, or a :class:`~divergences.estimate.Reference` (its
     kept subsample). The statistic and its permutation test need the draws themselves, so an
-    iterable's are kept (in their dtype); ``draws=k`` keeps a seeded uniform subsample of at
+    iterable's are kept (in their dtype); ``subsample=k`` keeps a seeded uniform subsample of at
     most ``k`` a side instead, memory :math:`O(k d)` whatever ``n``, said in ``method``
     (:func:`~divergences.estimate._src.reference_statistics.kernel_draws`).
 
@@ -144,7 +145,9 @@ def kid(
         iterable of such arrays; or a ``Reference``.
       y: features of Q, shape ``(m, d)`` or ``(m,)``, ``m >= 2``; the same rules.
       level: the interval's coverage, in ``(0, 1)``.
-      draws: the most draws kept a side (a seeded uniform subsample), ``>= 2``; ``None``: all.
+      subsample: the most draws kept a side (a seeded uniform subsample), ``>= 2``; ``None``:
+        all.
+      draws: ``subsample``'s former name, deprecated.
       seed: the seed of that subsample, an integer ``>= 0``.
       features: a map from a batch of inputs to its features, applied to each item of ``x``
         and ``y`` (iterables of inputs).
@@ -171,7 +174,9 @@ def kid(
       (True, 'asymptotic')
     """
     checked = level_option(level, note="the interval's coverage")
-    (x, y), read = kernel_samples(((x, "x"), (y, "y")), draws=draws, seed=seed, features=features)
+    (x, y), read = kernel_samples(
+        ((x, "x"), (y, "y")), subsample=subsample, seed=seed, features=features, draws=draws
+    )
     xs, ys = sample_pair(x, y)
     why = "the unbiased statistic pairs distinct draws"
     check_at_least(xs.shape[0], 2, "x", why)

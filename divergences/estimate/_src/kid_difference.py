@@ -29,6 +29,7 @@ from scipy.special import ndtr
 
 from divergences._src.errors import runs_on_host
 from divergences._src.options import level_option
+from divergences.estimate._src.claims import ASYMPTOTIC_CLAIMS
 from divergences.estimate._src.concentration import normal_quantile, widen
 from divergences.estimate._src.kernel_sums import blocked_pass, host_rounding
 from divergences.estimate._src.kid import cubic_pool, kid_of
@@ -37,22 +38,11 @@ from divergences.estimate._src.result import (
     Comparison,
     Estimate,
     claimed_p_value,
-    unmeasured,
     withheld,
-    within,
 )
 from divergences.estimate._src.samples import check_at_least, sample_pair
 
-__all__ = ["CLAIMS", "KidDifference", "kid_difference"]
-
-#: Where the difference's interval claims its level: ``(largest d, smallest n)`` rules, ``n``
-#: the smallest of the three samples, as the coverage table's rows for it measured
-#: (benchmarks/estimate_coverage.md, "Comparing two models"): d <= 64 from 250 draws (Gaussian
-#: and non-Gaussian triples in d = 8 and 64), and d <= 2048 from 1000 (Gaussian triples in
-#: d = 2048, an alternative and a null, 200 repetitions each: each end missed at most 2.0%),
-#: where KID itself claims from 1000 draws.
-CLAIMS = ((64, 250), (2048, 1000))
-
+__all__ = ["KidDifference", "kid_difference"]
 
 #: The former name of :class:`~divergences.estimate.Comparison`, kept for code that imports it.
 KidDifference = Comparison
@@ -75,9 +65,10 @@ def kid_difference(
     b: Any,
     *,
     level: Any = 0.95,
-    draws: Any = None,
+    subsample: Any = None,
     seed: Any = 0,
     features: Callable[[Any], Any] | None = None,
+    draws: Any = None,
 ) -> Comparison:
     r"""KID(A, R) - KID(B, R) with an interval that accounts for the shared reference.
 
@@ -96,14 +87,15 @@ def kid_difference(
       a: features of model A's draws, shape ``(n, d)``, ``n >= 2``, independent of ``reference``.
       b: features of model B's draws, shape ``(m, d)``, ``m >= 2``.
       level: the interval's coverage, in ``(0, 1)``.
-      draws: as :func:`~divergences.estimate.kid`'s: the most draws kept a sample (a seeded
+      subsample: as :func:`~divergences.estimate.kid`'s: the most draws kept a sample (a seeded
         uniform subsample, said in ``method``); each sample may be an iterable of batches.
       seed: the seed of that subsample.
       features: a map from a batch of inputs to its features, applied to each item.
+      draws: ``subsample``'s former name, deprecated.
 
     Returns:
       A :class:`~divergences.estimate.Comparison`: the difference as an :class:`Estimate`,
-      two-sided, ``"asymptotic"`` within :data:`CLAIMS`, else ``"no-coverage-claim"`` with the
+      two-sided, ``"asymptotic"`` within ``ASYMPTOTIC_CLAIMS["kid_difference"]``, else ``"no-coverage-claim"`` with the
       ends ``[-inf, inf]`` and no p-value (None); the p-value; ``a`` and ``b``,
       ``kid(a, reference)``'s and ``kid(b, reference)``'s estimates on the same draws (the same
       subsample), each with its own interval and claim (the difference warns for them).
@@ -129,7 +121,11 @@ def kid_difference(
     checked = level_option(level, note="the interval's coverage")
     alpha = 1.0 - checked
     (reference, a, b), read = kernel_samples(
-        ((reference, "reference"), (a, "a"), (b, "b")), draws=draws, seed=seed, features=features
+        ((reference, "reference"), (a, "a"), (b, "b")),
+        subsample=subsample,
+        seed=seed,
+        features=features,
+        draws=draws,
     )
     xs, rs = sample_pair(a, reference)
     ys, _ = sample_pair(b, reference)
@@ -186,8 +182,7 @@ def kid_difference(
         quantity="KID(A,R) - KID(B,R)",
     )
     smallest = min(n, m, count)
-    if not within(CLAIMS, d, smallest):
-        reason = unmeasured("kid_difference", d, smallest, CLAIMS)
+    if reason := ASYMPTOTIC_CLAIMS["kid_difference"].refusal(d, smallest):
         estimate = withheld(estimate, -math.inf, math.inf, reason)
     estimate, p = claimed_p_value(estimate, p_value)
     # each KID on the same draws, as kid's; the difference's warning speaks for them

@@ -131,11 +131,20 @@ def _gaussian_sums(
 
 
 def _prepare(
-    x: Any, y: Any, bandwidth: Any, draws: Any, seed: Any, features: Callable[[Any], Any] | None
+    x: Any,
+    y: Any,
+    bandwidth: Any,
+    subsample: Any,
+    seed: Any,
+    features: Callable[[Any], Any] | None,
+    draws: Any,
 ) -> tuple[np.ndarray, np.ndarray, float, str]:
     """Both samples as read (:func:`kernel_samples`), checked; the bandwidth; how they were read."""
     given = _bandwidth_of(bandwidth)
-    (x, y), read = kernel_samples(((x, "x"), (y, "y")), draws=draws, seed=seed, features=features)
+    (x, y), read = kernel_samples(
+        ((x, "x"), (y, "y")), subsample=subsample, seed=seed, features=features, draws=draws,
+        stacklevel=4,
+    )  # fmt: skip
     xs, ys = sample_pair(x, y)
     why = "the unbiased statistic pairs distinct draws"
     check_at_least(xs.shape[0], 2, "x", why)
@@ -161,9 +170,10 @@ def mmd_squared(
     bandwidth: Any = None,
     level: Any = 0.95,
     interval: str = "mcdiarmid",
-    draws: Any = None,
+    subsample: Any = None,
     seed: Any = 0,
     features: Callable[[Any], Any] | None = None,
+    draws: Any = None,
 ) -> Estimate:
     r"""The squared MMD between the laws behind ``x`` and ``y``, with an interval.
 
@@ -199,11 +209,12 @@ def mmd_squared(
         between two points of the pooled sample (of at most 2000 of them, seeded).
       level: the interval's coverage, in ``(0, 1)``.
       interval: ``"mcdiarmid"`` (the default) or ``"normal"``.
-      draws: the most draws kept a side, ``>= 2`` (a seeded uniform subsample, said in
+      subsample: the most draws kept a side, ``>= 2`` (a seeded uniform subsample, said in
         ``method``); ``None``: all. ``x`` and ``y`` may be iterables of batches (of inputs,
         with ``features``) or a ``Reference``, read once
         (:func:`~divergences.estimate._src.reference_statistics.kernel_draws`).
       seed: the seed of that subsample, an integer ``>= 0``.
+      draws: ``subsample``'s former name, deprecated.
       features: a map from a batch of inputs to its features, applied to each item.
 
     Returns:
@@ -235,7 +246,7 @@ def mmd_squared(
     if interval not in INTERVALS:
         raise ValueError(f"interval must be one of {INTERVALS}, got {interval!r}")
     alpha = 1.0 - level_option(level, note="the interval's coverage")
-    xs, ys, s, read = _prepare(x, y, bandwidth, draws, seed, features)
+    xs, ys, s, read = _prepare(x, y, bandwidth, subsample, seed, features, draws)
     n, m = xs.shape[0], ys.shape[0]
     assumption = _MEDIAN_KERNEL if bandwidth is None else _FIXED_KERNEL
     kernel = f"unbiased MMD^2_u (Gretton et al. 2012), Gaussian kernel of bandwidth {s:.6g}{read}"
@@ -276,8 +287,9 @@ def mmd_test(
     bandwidth: Any = None,
     permutations: Any = 200,
     seed: Any = 0,
-    draws: Any = None,
+    subsample: Any = None,
     features: Callable[[Any], Any] | None = None,
+    draws: Any = None,
 ) -> TwoSampleTest:
     r"""The permutation test of ``P == Q`` with the unbiased MMD^2 statistic.
 
@@ -302,7 +314,8 @@ def mmd_test(
       bandwidth: the kernel's ``s > 0``; ``None``: the median heuristic.
       permutations: the number ``B >= 1`` of random relabellings.
       seed: the seed of the relabellings (and of the subsample), an integer ``>= 0``.
-      draws: as :func:`mmd_squared`'s (the test is exact on any subsample).
+      subsample: as :func:`mmd_squared`'s (the test is exact on any subsample).
+      draws: ``subsample``'s former name, deprecated.
       features: as :func:`mmd_squared`'s.
 
     Returns:
@@ -325,7 +338,7 @@ def mmd_test(
     """
     count = integer_option(permutations, "permutations", note="random relabellings")
     start = seed_option(seed, note="the relabellings' seed")
-    xs, ys, s, read = _prepare(x, y, bandwidth, draws, seed, features)
+    xs, ys, s, read = _prepare(x, y, bandwidth, subsample, seed, features, draws)
     n, m = xs.shape[0], ys.shape[0]
     sums = _gaussian_sums(xs, ys, relabellings(n, m, count, start), s, rows=False)
     stats, dtype = sums.stats, sums.dtype

@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import warnings
 import zipfile
 from collections.abc import Callable
 from typing import Any, NamedTuple
@@ -161,7 +162,7 @@ def reference(
     *,
     batches: int = 4,
     seed: int = 0,
-    subsample: int = 10_000,
+    subsample: int | None = 10_000,
     features: Callable[[Any], Any] | None = None,
 ) -> Reference:
     r"""A reference sample's statistics, from its draws in one pass (module docstring).
@@ -175,7 +176,8 @@ def reference(
         iterable of inputs.
       batches: FD's number of batches (the coverage table measured 4).
       seed: the seed of the batches and of the subsample, an integer ``>= 0``.
-      subsample: the number ``k >= 0`` of draws kept for the kernel measures (all where fewer).
+      subsample: the number ``k >= 0`` of draws kept for the kernel measures (all where fewer);
+        ``None``: every draw, as the kernel measures' ``subsample=None``.
       features: a map from a batch of inputs to its features.
 
     Returns:
@@ -194,12 +196,15 @@ def reference(
     """
     b = integer_option(batches, "batches", minimum=2, note="FD's disjoint batches")
     seed = seed_option(seed, note="it draws the batches and the subsample")
-    k = integer_option(subsample, "subsample", minimum=0, note="the draws kept for kernels")
+    k = (
+        None
+        if subsample is None
+        else integer_option(subsample, "subsample", minimum=0, note="the draws kept for kernels")
+    )
     acc = Accumulator(b, seed, "draws", keep=k)
     acc.feed(draws, features)
     moments = acc.finished()
-    sample = acc.sample if acc.sample is not None else np.zeros((0, moments.dimension))
-    return Reference(moments, seed, sample)
+    return Reference(moments, seed, acc.kept())
 
 
 def _refuse(path: Any, rule: str) -> ValueError:
@@ -387,7 +392,7 @@ def kernel_draws(
     z: Any,
     name: str,
     *,
-    draws: Any = None,
+    subsample: Any = None,
     seed: int = 0,
     features: Callable[[Any], Any] | None = None,
 ) -> tuple[Any, str]:
@@ -398,7 +403,7 @@ def kernel_draws(
     for them. ``z`` is an array (taken as it is), an iterable of batches of draws or, with
     ``features``, of inputs (read in one pass, each batch copied in its own dtype: float32
     features take half of float64's memory), or a :class:`Reference` (its kept subsample).
-    With ``draws = k``, a seeded uniform subsample of at most ``k`` draws is kept instead, the
+    With ``subsample = k``, a seeded uniform subsample of at most ``k`` draws is kept instead, the
     reference's rule (the ``k`` smallest hashes of the positions, the same whole or in
     batches): memory :math:`O(k d)` whatever the number read. A subsample of independent draws
     is a sample of the same law, so the estimate and its interval hold for it, wider.
@@ -410,9 +415,10 @@ def kernel_draws(
 
     Raises:
       ValueError: naming ``name`` as the draws' rules, for a reference holding no draws (a
-        published mean and covariance), or a bad ``draws`` or ``seed``.
+        published mean and covariance), or a bad ``subsample`` or ``seed``.
     """
-    k = None if draws is None else integer_option(draws, "draws", minimum=2, note="kept a side")
+    k = None if subsample is None else integer_option(subsample, "subsample", minimum=2,
+                                                      note="the draws kept a side")  # fmt: skip
     seed = seed_option(seed, note="it draws the subsample")
     if isinstance(z, Reference):
         if z.subsample.shape[0] == 0:
@@ -443,11 +449,31 @@ def kernel_draws(
 def kernel_samples(
     named: tuple[tuple[Any, str], ...],
     *,
-    draws: Any,
+    subsample: Any,
     seed: int,
     features: Callable[[Any], Any] | None,
+    draws: Any = None,
+    stacklevel: int = 3,
 ) -> tuple[list[Any], str]:
-    """:func:`kernel_draws` of each ``(z, name)``; the draws and the notes, joined (``""``: none)."""
-    read = [kernel_draws(z, name, draws=draws, seed=seed, features=features) for z, name in named]
+    """:func:`kernel_draws` of each ``(z, name)``; the draws and the notes, joined (``""``: none).
+
+    ``draws`` is ``subsample``'s former name, taken with a ``DeprecationWarning`` (``stacklevel``
+    its, 3: the entry's caller); both given is refused.
+    """
+    if draws is not None:
+        if subsample is not None:
+            raise ValueError(
+                "subsample and draws name one knob (draws is its former name): give subsample only"
+            )
+        warnings.warn(
+            "draws=k is now subsample=k (the number of draws kept a side)",
+            DeprecationWarning,
+            stacklevel=stacklevel,
+        )
+        subsample = draws
+    read = [
+        kernel_draws(z, name, subsample=subsample, seed=seed, features=features)
+        for z, name in named
+    ]
     notes = "; ".join(note for _, note in read if note)
     return [a for a, _ in read], notes
