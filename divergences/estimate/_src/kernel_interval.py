@@ -155,15 +155,15 @@ def claimed(
     top: float,
     dependent: str = "",
     *,
-    stacklevel: int = 4,
-    warn: bool = True,
+    stacklevel: int | None = 4,
 ) -> Estimate:
     """``estimate`` (kind ``"asymptotic"``) as claimed: where measured, and its kernel fixed.
 
     Draws that look dependent (``dependent``, :func:`looks_dependent`'s reason) and a range
     outside :data:`~divergences.estimate.ASYMPTOTIC_CLAIMS` give ``"no-coverage-claim"``, the
     ends ``[0, top]`` (MMD^2's range), and a :class:`NoCoverageWarning` saying why; a kernel
-    read off the draws gives ``"plug-in-assumption"``.
+    read off the draws gives ``"plug-in-assumption"``. ``stacklevel`` is :func:`withheld`'s;
+    None: no warning (the caller's own result warns for this one).
     """
     n = min(estimate.n, estimate.m)
     if not dependent:
@@ -172,4 +172,4 @@ def claimed(
         if claims(estimator, d, n):
             return estimate
     why = dependent or unmeasured(estimator, d, n)
-    return withheld(estimate, 0.0, top, why, stacklevel=stacklevel, warn=warn)
+    return withheld(estimate, 0.0, top, why, stacklevel=stacklevel or 0, warn=bool(stacklevel))

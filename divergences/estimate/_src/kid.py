@@ -190,8 +190,7 @@ def kid_of(
     level: float,
     read: str,
     *,
-    stacklevel: int = 5,
-    warn: bool = True,
+    stacklevel: int | None = 5,
 ) -> Estimate:
     """:func:`kid`'s estimate of draws already read and checked, at a checked ``level``.
 
@@ -201,8 +200,7 @@ def kid_of(
       level: the interval's coverage, checked (:func:`level_option`).
       read: how the draws were read (a subsample, said in ``method``), or ``""``.
       stacklevel: the :class:`NoCoverageWarning`'s, counted from :func:`withheld` (5: the
-        caller of the entry that calls this).
-      warn: False where the caller's own result warns for this one.
+        caller of the entry that calls this); None where the caller's own result warns.
     """
     alpha = 1.0 - level
     n, m, d = xs.shape[0], ys.shape[0], xs.shape[1]
@@ -221,4 +219,4 @@ def kid_of(
         quantity="KID",
     )  # fmt: skip
     dependent = looks_dependent(sums, n, m, alpha, cube)
-    return claimed(estimate, "kid", d, False, math.inf, dependent, stacklevel=stacklevel, warn=warn)
+    return claimed(estimate, "kid", d, False, math.inf, dependent, stacklevel=stacklevel)

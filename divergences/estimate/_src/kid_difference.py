@@ -186,8 +186,8 @@ def kid_difference(
         estimate = withheld(estimate, -math.inf, math.inf, reason)
     estimate, p = claimed_p_value(estimate, p_value)
     # each KID on the same draws, as kid's; the difference's warning speaks for them
-    kid_a = kid_of(xs, rs, checked, read, warn=False)
-    kid_b = kid_of(ys, rs, checked, read, warn=False)
+    kid_a = kid_of(xs, rs, checked, read, stacklevel=None)
+    kid_b = kid_of(ys, rs, checked, read, stacklevel=None)
     return Comparison(difference=estimate, p_value=p, a=kid_a, b=kid_b)
 
 
