@@ -7,7 +7,8 @@ namespace answers the question a generative model's user has: from ``x_1 ... x_n
 ``y_1 ... y_m ~ Q``, what is the divergence between ``P`` and ``Q``, and how sure is that?
 
 Every entry takes the draws as arrays of shape ``(n, d)`` and ``(m, d)`` (or ``(n,)`` on the
-line) and a ``level`` (default 0.95). Its result is an :class:`Estimate` or a record of
+line; FD and the kernel measures also an iterable of batches or a :class:`Reference`; the
+Inception score a classifier's probabilities) and a ``level`` (default 0.95). Its result is an :class:`Estimate` or a record of
 :class:`Estimate` s: an :class:`Estimate` holds the value, the interval ``[lower_bound,
 upper_bound]``, the interval's kind, which ends it claims, the assumption it rests on, the
 method, and ``plug_in``, the plug-in value papers print where it differs (FD's plug-in FID, the
