@@ -30,7 +30,7 @@ from divergences.estimate import NoCoverageWarning
 from divergences.estimate._src import claims as table
 from divergences.estimate._src.claims import ASYMPTOTIC_CLAIMS, frechet_difference_refusal
 from divergences.estimate._src.frechet import _cross
-from divergences.estimate._src.statistics import accumulate, pooled
+from divergences.estimate._src.statistics import accumulate, union_moments
 
 WIDE_CLAIMS = [(r.dimension, r.draws) for r in ASYMPTOTIC_CLAIMS["frechet"].ranges[1:]]
 
@@ -44,7 +44,7 @@ difference_refusal = frechet_difference_refusal
 
 def _moments(x):
     """One sample's moments (a single batch), unscaled."""
-    return pooled(accumulate(x, batches=1, seed=0, name="x", shift=0).parts, x.shape[1])
+    return union_moments(accumulate(x, batches=1, seed=0, name="x", shift=0).parts, x.shape[1])
 
 
 def cross_by_sqrtm(x, y):

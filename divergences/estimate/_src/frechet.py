@@ -93,7 +93,7 @@ from divergences.estimate._src.sharded import moments_of
 from divergences.estimate._src.statistics import (
     BatchMoments,
     Moments,
-    pooled,
+    union_moments,
 )
 
 __all__ = ["FrechetComparison", "frechet", "frechet_difference"]
@@ -197,7 +197,7 @@ class _Parts(NamedTuple):
 def _parts(bx: BatchMoments, by: BatchMoments) -> _Parts:
     """The bias-corrected FD, the batches' FDs, and the plug-in FD, from the batches' moments."""
     b, d = len(bx.parts), bx.dimension
-    full_x, full_y = pooled(bx.parts, d), pooled(by.parts, d)
+    full_x, full_y = union_moments(bx.parts, d), union_moments(by.parts, d)
     t_full, slack_full = _cross(full_x, full_y)
     crosses = [_cross(px, py) for px, py in zip(bx.parts, by.parts, strict=True)]
     t_batches = np.array([c[0] for c in crosses])
@@ -405,7 +405,7 @@ def estimate_from_moments(
 
 def _published(bx: BatchMoments, by: BatchMoments, *, level: float) -> Estimate:
     """The plug-in FD against a published mean and covariance: no batches, so no interval."""
-    full_x, full_y = pooled(bx.parts, bx.dimension), pooled(by.parts, by.dimension)
+    full_x, full_y = union_moments(bx.parts, bx.dimension), union_moments(by.parts, by.dimension)
     t_full, _ = _cross(full_x, full_y)
     plug = _scaled_back(max(_plug_in_rest(full_x, full_y) - 2.0 * t_full, 0.0), bx.shift, math.inf)
     return Estimate(

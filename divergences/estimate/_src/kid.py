@@ -19,6 +19,7 @@ import numpy as np
 
 from divergences._src.errors import runs_on_host
 from divergences._src.options import level_option
+from divergences.estimate._src.kernel_draws import kernel_samples
 from divergences.estimate._src.kernel_interval import (
     NORMAL_METHOD,
     claimed,
@@ -31,10 +32,9 @@ from divergences.estimate._src.kernel_sums import (
     KernelSums,
     gamma,
     kernel_sums,
+    padded_pool,
     permutations,
-    pooled,
 )
-from divergences.estimate._src.reference_statistics import kernel_samples
 from divergences.estimate._src.result import Estimate
 from divergences.estimate._src.samples import check_at_least, sample_pair
 
@@ -48,7 +48,7 @@ class CubicPool(NamedTuple):
     """The pooled samples for the cubic kernel's pass, in units of ``lambda``.
 
     Attributes:
-      z: the pooled, scaled and padded samples (:func:`pooled`).
+      z: the pooled, scaled and padded samples (:func:`padded_pool`).
       block: the pass's block size.
       coeffs: ``(c_0, c_1)`` of ``t = c_0 z_i . z_j + c_1`` (``t`` in units of ``lambda``).
       cap: a bound on one computed kernel value's error whatever the draws.
@@ -70,7 +70,7 @@ def cubic_pool(samples: tuple[np.ndarray, ...], names: tuple[str, ...]) -> Cubic
     """
     d = samples[0].shape[1]
     dtype = jax.dtypes.canonicalize_dtype(jnp.float64)  # float32 where x64 is off
-    z, radius2, block, shift = pooled(np.concatenate(samples[:-1]), samples[-1], dtype, False)
+    z, radius2, block, shift = padded_pool(np.concatenate(samples[:-1]), samples[-1], dtype, False)
     try:  # |a|^2 / d + 1 for the largest |a|: the bound on |a . b / d + 1|
         lam = math.ldexp(radius2 / d, 2 * shift) + 1.0
         cube = lam**3
@@ -138,7 +138,7 @@ def kid(
     kept subsample). The statistic and its permutation test need the draws themselves, so an
     iterable's are kept (in their dtype); ``subsample=k`` keeps a seeded uniform subsample of at
     most ``k`` a side instead, memory :math:`O(k d)` whatever ``n``, said in ``method``
-    (:func:`~divergences.estimate._src.reference_statistics.kernel_draws`).
+    (:func:`~divergences.estimate._src.kernel_draws.kernel_draws`).
 
     Args:
       x: features of P, shape ``(n, d)`` or ``(n,)``, ``n >= 2`` (``n < d`` is fine); or an

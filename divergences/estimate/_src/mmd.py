@@ -20,6 +20,7 @@ from divergences._src.errors import runs_on_host
 from divergences._src.options import integer_option, level_option, number_option, seed_option
 from divergences._src.scaling import scale_exponent
 from divergences.estimate._src.concentration import bounded_differences_term
+from divergences.estimate._src.kernel_draws import kernel_samples
 from divergences.estimate._src.kernel_interval import (
     DEPENDENT,
     NORMAL_METHOD,
@@ -33,12 +34,11 @@ from divergences.estimate._src.kernel_sums import (
     KernelSums,
     gamma,
     kernel_sums,
-    pooled,
+    padded_pool,
 )
 from divergences.estimate._src.kernel_sums import (
     permutations as relabellings,
 )
-from divergences.estimate._src.reference_statistics import kernel_samples
 from divergences.estimate._src.result import Estimate, IntervalKind, TwoSampleTest, withheld
 from divergences.estimate._src.samples import check_at_least, sample_pair
 
@@ -117,7 +117,7 @@ def _gaussian_sums(
     """The kernel sums of the Gaussian kernel of width ``s``, for each row of ``labels``."""
     n, m = xs.shape[0], ys.shape[0]
     dtype = jax.dtypes.canonicalize_dtype(jnp.float64)  # float32 where x64 is off
-    z, radius2, block, shift = pooled(xs, ys, dtype, centre=True)
+    z, radius2, block, shift = padded_pool(xs, ys, dtype, centre=True)
     try:  # s in the units of z / 2^e
         width = math.ldexp(s, -shift)
     except OverflowError:  # beyond float64: the scale is 0 and the kernel 1 to the last bit
@@ -212,7 +212,7 @@ def mmd_squared(
       subsample: the most draws kept a side, ``>= 2`` (a seeded uniform subsample, said in
         ``method``); ``None``: all. ``x`` and ``y`` may be iterables of batches (of inputs,
         with ``features``) or a ``Reference``, read once
-        (:func:`~divergences.estimate._src.reference_statistics.kernel_draws`).
+        (:func:`~divergences.estimate._src.kernel_draws.kernel_draws`).
       seed: the seed of that subsample, an integer ``>= 0``.
       draws: ``subsample``'s former name, deprecated.
       features: a map from a batch of inputs to its features, applied to each item.

@@ -49,7 +49,7 @@ __all__ = [
     "batch_labels",
     "exponent_of",
     "is_array",
-    "pooled",
+    "union_moments",
 ]
 
 #: Rows of a chunk: 512 MiB of float64 (32768 draws at d = 2048). Each batch's rows of it are
@@ -119,7 +119,7 @@ def merge(a: Moments | None, b: Moments, d: int) -> Moments:
     return Moments(size, mean, scatter, None)
 
 
-def pooled(parts: Iterable[Moments], d: int) -> Moments:
+def union_moments(parts: Iterable[Moments], d: int) -> Moments:
     """The moments of the union of disjoint batches."""
     out: Moments | None = None
     for p in parts:
