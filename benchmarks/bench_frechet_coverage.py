@@ -42,8 +42,8 @@ import numpy as np
 from scipy.linalg import blas
 
 from divergences.estimate import NoCoverageWarning
+from divergences.estimate._src.claims import MEASURED_BATCHES
 from divergences.estimate._src.frechet import _parts, difference_interval, interval
-from divergences.estimate._src.frechet_claims import MEASURED_BATCHES
 from divergences.estimate._src.statistics import BatchMoments, Moments
 
 

@@ -67,7 +67,7 @@ def main() -> None:
                 above += est.upper_bound < exact
                 widths.append(est.upper_bound - est.lower_bound)
                 values.append(est.value)
-                plugs.append(out.plug_in)
+                plugs.append(out.estimate.plug_in)
                 held += abs(out.splits_mean - exact) <= 1.96 * out.splits_std
             r = args.repetitions
             print(

@@ -205,26 +205,43 @@ def _cmd_critics(args: argparse.Namespace) -> int:
     return 0
 
 
+def _files(args: argparse.Namespace) -> list[str]:
+    """The files in their roles: ``[P, Q]`` or ``[R, A, B]``, the reference first.
+
+    ``--reference R`` names the reference in every mode (a ``.npz`` included): one model file
+    then compares it with R (P = R, the real draws; Q = the model's), two compare the models.
+    Without it, two files are P and Q and three R, A and B (the first declared the reference).
+    """
+    files = [*([args.reference] if args.reference else []), *args.files]
+    if len(files) not in (2, 3):
+        given = f"--reference and {len(args.files)}" if args.reference else f"{len(files)}"
+        raise ValueError(
+            f"estimate takes two files (P and Q), or a reference and one or two models "
+            f"(--reference R A [B], or R A B); got {given} file(s)"
+        )
+    return files
+
+
 def _cmd_estimate(args: argparse.Namespace) -> int:
     """Every estimate that applies to the draws in two files, as a table or as JSON.
 
-    With three files, R A B: whether A's draws are nearer R's than B's (FD and KID, paired).
+    With a reference and two models (``--reference R A B``, or ``R A B``): each model's rows
+    against R, then whether A's draws are nearer R's than B's (FD and KID, paired).
     """
-    if args.z is not None:
+    files = _files(args)
+    if len(files) == 3:
         report = compare_files(
-            args.x,
-            args.y,
-            args.z,
+            *files,
             level=args.level,
             seed=args.seed,
+            fidelity_draws=args.fidelity_draws,
             allow_wide=args.allow_wide,
             progress=not args.no_progress,
         )
         print(to_json(report) if args.json else format_table(report))
         return 0
     report = estimate_files(
-        args.x,
-        args.y,
+        *files,
         level=args.level,
         seed=args.seed,
         rows=args.rows,
@@ -397,25 +414,33 @@ def build_parser() -> argparse.ArgumentParser:
         "papers print; KID and FD on every draw), precision, recall, density and coverage (X "
         "the real draws, Y the generated ones; on a seeded subsample of 10^4 draws a file "
         "beyond that, said in the notes: --fidelity-draws), in d >= 3 the held-out JS, TV and KL lower bounds of a trained "
-        "discriminator, with --held-out the memorisation rows (X the training draws), then the MMD permutation test's and the classifier test's p-values. Rows that claim nothing are "
-        "printed without a value; rows left out are listed with the reason (--rows runs "
+        "discriminator, with --held-out the memorisation rows (X the training draws), then the MMD permutation test's and the classifier test's p-values. Rows that claim nothing "
+        "print their value marked (no claim), with the reason below; rows left out are listed with the reason (--rows runs "
         "them). Progress goes to stderr. At 5 x 10^4 draws a file in 2048 dimensions the "
         "default rows took 4.7 minutes on two idle cores, 79% of it KID's n^2 d pass (row "
         "times in benchmarks/estimates.md). Exits 2, naming the file and the rule, for an empty "
-        "file, an array with more columns than rows (it looks transposed: see --allow-wide), "
-        "NaN or inf entries, or two dimensions that differ.",
+        "file, an array with more columns than rows and fewer than 8 rows (it looks transposed: "
+        "see --allow-wide; with 8 rows or more it is read, and said), NaN or inf entries, or "
+        "two dimensions that differ. Integer features are converted to float64, and said. "
+        "The reference is named by --reference R in every mode (or is the first of three "
+        "files).",
     )
-    p_estimate.add_argument("x", metavar="X", help="the draws of P (.npy or .csv)")
-    p_estimate.add_argument("y", metavar="Y", help="the draws of Q (.npy or .csv)")
     p_estimate.add_argument(
-        "z",
-        metavar="Z",
-        nargs="?",
+        "files",
+        metavar="FILE",
+        nargs="*",
+        help="X Y: the draws of P and of Q (.npy or .csv; X may be a reference's .npz); "
+        "or R A B: a reference and two models, compared: each model's FD, KID, precision and "
+        "recall against R, then FD(A, R) - FD(B, R) and KID(A, R) - KID(B, R) with their "
+        "intervals and the p-values of 'A is no better than B'",
+    )
+    p_estimate.add_argument(
+        "--reference",
+        metavar="R",
         default=None,
-        help="with a third file, compare two models against one reference: X the reference "
-        "R (draws, or a reference's .npz for FD), Y model A, Z model B; prints FD(A, R) - "
-        "FD(B, R) and KID(A, R) - KID(B, R) with their intervals and the p-values of 'A is no "
-        "better than B'",
+        help="the reference's draws (.npy, .csv) or statistics (.npz, reference(...).save's or "
+        "a published mu/sigma), named in every mode: --reference R A estimates model A "
+        "against R (R as P, the real draws), --reference R A B compares A and B",
     )
     p_estimate.add_argument(
         "--level",
@@ -437,7 +462,8 @@ def build_parser() -> argparse.ArgumentParser:
     p_estimate.add_argument(
         "--allow-wide",
         action="store_true",
-        help="read an array with more columns than rows as it is (default: refused as transposed)",
+        help="read an array with more columns than rows as it is even with fewer than 8 rows "
+        "(default: refused as transposed)",
     )
     p_estimate.add_argument(
         "--rows",

@@ -2,8 +2,11 @@
 
 A file of draws holds one draw a row. It is checked before any estimate runs, and an array that
 is probably not what its writer meant is refused with a message naming the file and the rule: an
-empty or truncated file, more coordinates than draws (a transposed array; ``allow_wide`` passes
-it), NaN or inf entries. A ``.npz`` is a reference's statistics
+empty or truncated file, more coordinates than draws where there are too few draws for FD
+(fewer than :data:`LEAST_WIDE_DRAWS`: a transposed array; ``allow_wide`` passes it), NaN or inf
+entries. Fewer draws than coordinates otherwise is a common quick evaluation (2000 draws of
+2048 Inception features): it is read, and said; FD's row says what its claim holds there.
+Integer features are converted to float64, and the reading says so. A ``.npz`` is a reference's statistics
 (:func:`divergences.estimate.load_reference`): its own, or a published ``mu`` and ``sigma``.
 """
 
@@ -16,10 +19,14 @@ import numpy as np
 
 from divergences import estimate
 
-__all__ = ["SUFFIXES", "load_any", "load_draws"]
+__all__ = ["LEAST_WIDE_DRAWS", "SUFFIXES", "load_any", "load_draws"]
 
 #: The file types read, by suffix.
 SUFFIXES = (".npy", ".csv")
+
+#: The fewest draws a file with more coordinates than draws is read with, unasked: FD's fewest
+#: (two a batch, in its four batches). Below it such an array looks transposed.
+LEAST_WIDE_DRAWS = 8
 
 
 def _read(path: Path) -> np.ndarray:
@@ -51,7 +58,8 @@ def load_draws(path: str | Path, *, allow_wide: bool = False) -> tuple[np.ndarra
     Raises:
       ValueError: naming the file, where its suffix is neither ``.npy`` nor ``.csv``, it cannot
         be read as numbers, it holds no draw, has more than two axes, holds NaN or inf, or has
-        more coordinates than draws (unless ``allow_wide``).
+        more coordinates than draws and fewer than :data:`LEAST_WIDE_DRAWS` draws (unless
+        ``allow_wide``).
       FileNotFoundError: where it does not exist.
     """
     path = Path(path)
@@ -71,15 +79,26 @@ def load_draws(path: str | Path, *, allow_wide: bool = False) -> tuple[np.ndarra
             f"remove them (or impute them) first"
         )
     n, d = draws.shape
+    converted = (
+        f"; its {raw.dtype} values converted to float64"
+        if np.issubdtype(raw.dtype, np.integer)
+        else ""
+    )
     if raw.ndim == 1:
-        return draws, f"{n} draws on the line (a 1-D array: one number a draw)"
-    if d > n and not allow_wide:
+        return draws, f"{n} draws on the line (a 1-D array: one number a draw){converted}"
+    if d > n and n < LEAST_WIDE_DRAWS and not allow_wide:
         raise ValueError(
             f"{path}: shape {raw.shape} has more coordinates ({d}) than draws ({n}), so it looks "
             f"transposed: the draws must be its rows; save its transpose, or pass --allow-wide "
             f"to read it as {n} draws in {d} dimensions"
         )
-    return draws, f"{n} draws in {d} dimension{'s' if d > 1 else ''}"
+    wide = (
+        " (fewer draws than coordinates: FD's value is still a number, its interval claims "
+        "nothing there)"
+        if d > n
+        else ""
+    )
+    return draws, f"{n} draws in {d} dimension{'s' if d > 1 else ''}{wide}{converted}"
 
 
 def load_any(path: str | Path, allow_wide: bool) -> tuple[Any, str]:

@@ -23,12 +23,14 @@ trained discriminator's bounds, and the MMD permutation test of ``P == Q`` (on a
 subsample of at most ``mmd_draws`` draws of each file). The rows left out are listed with the
 reason, and ``rows`` chooses them. An estimator that refuses the draws (repeated points for the
 nearest-neighbour ones, too few draws) gives a row saying why, not a failed command. Where a
-row claims nothing, the table prints no value (a lone number reads as the answer), only the
-reason; the JSON keeps every field.
+row claims nothing, the table prints its value as the API returns it, marked so and with the
+reason on a line below; the JSON keeps every field. The first file may be a reference's
+``.npz`` (FD reads its statistics, the other rows its kept subsample).
 """
 
 from __future__ import annotations
 
+import functools
 import sys
 import threading
 import time
@@ -47,6 +49,7 @@ from divergences.lab.estimate_rows import (
     discriminator_rows,
     fidelity_rows,
     memorisation_rows,
+    part_of,
     shared,
 )
 
@@ -57,6 +60,7 @@ __all__ = [
     "compare_files",
     "estimate_files",
     "load_draws",
+    "p_text",
     "planned_draws",
 ]
 
@@ -135,7 +139,7 @@ def _skipped_rows(d: int, bandwidth: float | None) -> dict[str, str]:
         )
     if d == 1:
         return {**out, "w1-projected": "on the line it is W1(P, Q), DKW"}
-    knn = estimate.ASYMPTOTIC_CLAIMS["kl"][0]
+    knn = max(r.dimension or 0 for r in estimate.ASYMPTOTIC_CLAIMS["kl"].ranges)
     out["w1-dkw"] = "W1 from DKW's bands is for draws on the line"
     if d > knn:
         why = (
@@ -314,12 +318,13 @@ def estimate_files(
       ValueError: for a file :func:`load_draws` refuses, files of different dimensions,
         ``rows`` naming no row, or the memorisation rows named without ``held_out``.
     """
-    x, x_read = load_draws(x_path, allow_wide=allow_wide)
+    x_any, x_read = load_any(x_path, allow_wide)
     y, y_read = load_draws(y_path, allow_wide=allow_wide)
+    x = _draws_of(x_any)
     if x.shape[1] != y.shape[1]:
         raise ValueError(
             f"{x_path} and {y_path} must hold draws of one dimension: {x_path} has "
-            f"{x.shape[1]} coordinates a draw, {y_path} has {y.shape[1]}"
+            f"{x.shape[1]} coordinates a draw, {y_path} has {y.shape[1]}" + _transposed_hint(x, y)
         )
     d = x.shape[1]
     keys, skipped = _parse_rows(rows, d, bandwidth)
@@ -339,6 +344,13 @@ def estimate_files(
             "the memorisation test needs draws of P that Q's generator never saw "
             "(--held-out FILE), X being its training draws"
         )
+    if isinstance(x_any, estimate.Reference) and x.shape[0] < 2:
+        why = (
+            f"{x_path} holds the reference's statistics without draws (a published mean and "
+            "covariance): FD alone reads it"
+        )
+        skipped.update({k: why for k in keys if k != "fd"})
+        keys = tuple(k for k in keys if k == "fd")
     rng = np.random.default_rng(seed)
     draws = planned_draws(
         x.shape[0], y.shape[0], w1_draws=w1_draws, kid_draws=kid_draws, mmd_draws=mmd_draws,
@@ -398,11 +410,14 @@ def estimate_files(
         "kid": [_Planned("kid", "KID(P, Q)", kid_what, lambda: estimate.kid(xk, yk, **kw))],
         "fd": [
             _Planned(
-                "fd", "FD(P, Q)", "frechet(x, y)", lambda: estimate.frechet(x, y, seed=seed, **kw)
+                "fd",
+                "FD(P, Q)",
+                "frechet(x, y)",
+                lambda: estimate.frechet(x_any, y, seed=seed, **kw),
             )
         ],
         "fidelity": [
-            _Planned("fidelity", name, fidelity_what, part)
+            _Planned("fidelity", f"{name}(real P, generated Q)", fidelity_what, part)
             for name, part in fidelity_rows(xf, yf, level)
         ],
         "memorisation": [
@@ -435,6 +450,11 @@ def estimate_files(
         {"path": str(p), "shape": list(a.shape), "read_as": how}
         for p, a, how in ((x_path, x, x_read), (y_path, y, y_read))
     )
+    if isinstance(x_any, estimate.Reference) and x.shape[0] >= 2:
+        notes.append(
+            f"{x_path} is a reference's statistics: FD reads them (every draw's), the other rows "
+            f"its kept subsample of {x.shape[0]} draws"
+        )
     names = {k: ", ".join(p.name for p in plan[k]) for k in plan}
     if held is not None:
         notes.append(f"held-out draws of P: {held_out}, {held.shape[0]} draws")
@@ -456,47 +476,55 @@ def compare_files(
     *,
     level: float = 0.95,
     seed: int = 0,
+    fidelity_draws: int | None = FIDELITY_DRAWS,
     allow_wide: bool = False,
     progress: bool = False,
 ) -> Report:
-    """Whether model A's draws are nearer the reference's than model B's: FD and KID, paired.
+    """Whether model A's draws are nearer the reference's than model B's: each model, then the differences.
 
-    Both differences, ``FD(A, R) - FD(B, R)`` (:func:`~divergences.estimate.frechet_difference`)
-    and ``KID(A, R) - KID(B, R)`` (:func:`~divergences.estimate.kid_difference`), account for
-    the shared reference: two intervals side by side would not. Each comes with the p-value of
-    "A is no better than B" (small where A is nearer), in the report's ``notes``; a difference
-    that claims no coverage has none, and the note says so.
+    Each model's rows first: FD, KID, precision and recall against the reference; then both
+    differences, ``FD(A, R) - FD(B, R)`` (:func:`~divergences.estimate.frechet_difference`) and
+    ``KID(A, R) - KID(B, R)`` (:func:`~divergences.estimate.kid_difference`), which account for
+    the shared reference: two intervals side by side would not. The models' FD and KID rows are
+    the differences' own ``a`` and ``b`` (one computation each, shared). Each difference comes
+    with the p-value of "A is no better than B" (small where A is nearer), in the report's
+    ``notes``; a difference that claims no coverage has none, and the note says so.
 
     Args:
       reference_path: the reference draws R (``.npy`` or ``.csv``), or a reference file
         (``.npz``: :meth:`~divergences.estimate.Reference.save`'s: its statistics for FD, its
-        kept subsample of draws for KID; a published ``mu``/``sigma`` file has none, and the KID
-        rows say so).
+        kept subsample of draws for KID, precision and recall; a published ``mu``/``sigma``
+        file has none, and those rows say so).
       a_path: model A's draws.
       b_path: model B's draws.
       level: the intervals' coverage, in ``(0, 1)``.
-      seed: the seed of FD's batches.
-      allow_wide: read an array with more coordinates than draws as it is.
+      seed: the seed of FD's batches and of the fidelity rows' subsamples.
+      fidelity_draws: the most draws of each file precision and recall take (a seeded
+        subsample beyond it, as :func:`estimate_files`'); ``None``: every draw.
+      allow_wide: read an array with more coordinates than draws as it is, even with fewer
+        than :data:`~divergences.lab.draw_files.LEAST_WIDE_DRAWS` draws.
       progress: show a progress bar on stderr, one step a row.
 
     Returns:
-      A :class:`Report` whose rows are FD(A, R), FD(B, R) and the two differences.
+      A :class:`Report` whose rows are A's (FD, KID, precision, recall against R), B's, and the
+      two differences.
     """
     r, r_read = load_any(reference_path, allow_wide)
     a, a_read = load_draws(a_path, allow_wide=allow_wide)
     b, b_read = load_draws(b_path, allow_wide=allow_wide)
-    d = r.subsample.shape[1] if isinstance(r, estimate.Reference) else r.shape[1]
+    rd = _draws_of(r)
+    d = rd.shape[1]
     if not (a.shape[1] == b.shape[1] == d):
         raise ValueError(
             f"{reference_path}, {a_path} and {b_path} must hold draws of one dimension: "
-            f"{d}, {a.shape[1]} and {b.shape[1]} coordinates a draw"
+            f"{d}, {a.shape[1]} and {b.shape[1]} coordinates a draw" + _transposed_hint(rd, a, b)
         )
     notes: list[str] = []
 
     def tested(q: str, p: float | None) -> None:
         said = f"{q}: A is no better than B ({q}(A, R) >= {q}(B, R)): "
         # a difference that claims no coverage has no p-value (claimed_p_value's rule)
-        notes.append(said + ("no p-value: no coverage claimed" if p is None else f"p = {p:.4g}"))
+        notes.append(said + ("no p-value: no coverage claimed" if p is None else p_text(p)))
 
     def fd() -> Any:
         c = estimate.frechet_difference(r, a, b, level=level, seed=seed)
@@ -508,25 +536,44 @@ def compare_files(
         tested("KID", c.p_value)
         return c
 
-    fd_once = shared(fd)
-    todo = [
-        _Planned("compare", "FD(A, R)", "frechet_difference(r, a, b).a", lambda: fd_once().a),
-        _Planned("compare", "FD(B, R)", "frechet_difference(r, a, b).b", lambda: fd_once().b),
-        _Planned(
-            "compare",
-            "FD(A, R) - FD(B, R)",
-            "frechet_difference(r, a, b)",
-            lambda: fd_once().difference,
-        ),
-        _Planned(
-            "compare", "KID(A, R) - KID(B, R)", "kid_difference(r, a, b)", lambda: kid().difference
-        ),
-    ]
+    fd_once, kid_once = shared(fd), shared(kid)
+    rng = np.random.default_rng(seed)
+    cap = _capped(rd.shape[0], fidelity_draws)
+    rf = _subsample(rd, cap, rng)
+    todo = []
+    for label, draws, field in (("A", a, "a"), ("B", b, "b")):
+        gf = _subsample(draws, _capped(draws.shape[0], fidelity_draws), rng)
+        what = f"fidelity_diversity(real=r, generated={field})"
+        if rf.shape[0] < rd.shape[0] or gf.shape[0] < draws.shape[0]:
+            what += f" on a seeded subsample of {rf.shape[0]} and {gf.shape[0]} draws"
+        todo += [
+            _Planned("compare", f"FD({label}, R)", f"frechet_difference(r, a, b).{field}",
+                     functools.partial(part_of, fd_once, field)),
+            _Planned("compare", f"KID({label}, R)", f"kid_difference(r, a, b).{field}",
+                     functools.partial(part_of, kid_once, field)),
+        ]  # fmt: skip
+        todo += [
+            _Planned("compare", f"{n}(real R, generated {label})", what, part)
+            for n, part in fidelity_rows(rf, gf, level, ("precision", "recall"))
+        ]
+    todo += [
+        _Planned("compare", "FD(A, R) - FD(B, R)", "frechet_difference(r, a, b)",
+                 functools.partial(part_of, fd_once, "difference")),
+        _Planned("compare", "KID(A, R) - KID(B, R)", "kid_difference(r, a, b)",
+                 functools.partial(part_of, kid_once, "difference")),
+    ]  # fmt: skip
     done = _run(todo, progress)
+    notes.append(
+        "FD(A, R) is frechet(r, a)'s value (to rounding), as `divergences estimate R A` prints "
+        "it; FD(B, R) "
+        "cuts B's draws into batches with seed + 2 (frechet_difference pairs A's batch k and "
+        "B's with R's batch k), where frechet(r, b) and `divergences estimate R B` use seed + 1: "
+        "the same estimator on another cut, so their values differ within the interval's noise"
+    )
     inputs = tuple(
         {"path": str(p), "shape": list(np.shape(v)), "read_as": how}
         for p, v, how in (
-            (reference_path, getattr(r, "subsample", r), r_read),
+            (reference_path, rd, r_read),
             (a_path, a, a_read),
             (b_path, b, b_read),
         )
@@ -540,6 +587,29 @@ def compare_files(
         skipped=(),
         notes=tuple(notes),
     )
+
+
+def _draws_of(source: Any) -> np.ndarray:
+    """The draws of a file as read: an array, or a reference's kept subsample (float64)."""
+    if isinstance(source, estimate.Reference):
+        return np.asarray(source.subsample, np.float64)
+    return np.asarray(source)
+
+
+def _transposed_hint(*arrays: np.ndarray) -> str:
+    """``""``, or a hint where one of the files holds more coordinates than draws."""
+    if any(z.shape[1] > z.shape[0] > 0 for z in arrays):
+        return " (a file with more coordinates than draws may be transposed)"
+    return ""
+
+
+def p_text(p: float) -> str:
+    """A p-value in words: ``"p = 0.0123"``, or ``"p < 1e-300"`` below float64's normal range.
+
+    A p-value that underflows (0, or a subnormal) is not 0: the tail probability is only below
+    what float64 holds, so the bound is printed, never ``p = 0``.
+    """
+    return "p < 1e-300" if p < 1e-300 else f"p = {p:.4g}"
 
 
 def _run(todo: list[_Planned], progress: bool) -> list[Row]:

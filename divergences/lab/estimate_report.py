@@ -1,8 +1,10 @@
 """What ``divergences estimate`` prints: a :class:`~divergences.lab.estimate_command.Report` as text or JSON.
 
-The table prints no value where a row claims nothing (its point would read as the answer, which
-nothing supports there), only the reason; a one-sided bound prints the bound it claims. The
-JSON keeps every field of every estimate, with an infinite end as the string ``"inf"``.
+Where a row claims nothing the table prints its value as the API returns it, marked
+``(no claim)`` and with the reason on a line below the table, never a bare number; a one-sided
+bound prints the bound it claims. A p-value below float64's range prints as ``p < 1e-300``,
+never ``p = 0``. The JSON keeps every field of every estimate, with an infinite end as the
+string ``"inf"``.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import math
 from typing import Any
 
 from divergences.estimate import Estimate
-from divergences.lab.estimate_command import Report, Row
+from divergences.lab.estimate_command import Report, Row, p_text
 
 __all__ = ["format_table", "to_json"]
 
@@ -32,15 +34,15 @@ def _interval(e: Estimate) -> str:
 
 
 def _cells(e: Estimate) -> tuple[str, str]:
-    """The value and interval cells: no value where nothing is claimed but the quantity's range.
+    """The value and interval cells.
 
-    A row of kind ``"no-coverage-claim"`` prints ``-`` for its value and its interval: its point
-    is a number a reader would take for the answer, which nothing supports there (the JSON keeps
-    it, with the reason). A one-sided bound prints the bound it claims, and its point in
-    parentheses, as the estimate of a lower bound it is.
+    A row of kind ``"no-coverage-claim"`` prints its value marked ``(no claim)`` and ``none``
+    for its interval, as the API returns it; the reason is on its own line below the table. A
+    one-sided bound prints the bound it claims, and its point in parentheses, as the estimate of
+    a lower bound it is.
     """
     if e.kind == "no-coverage-claim":
-        return "-", "none"
+        return f"{_number(e.value)} (no claim)", "none"
     if e.sides in ("lower", "upper"):
         return f"({_number(e.value)})", _interval(e)
     return _number(e.value), _interval(e)
@@ -74,7 +76,7 @@ def _table(report: Report) -> list[str]:
         value, interval = _cells(e)
         body.append((r.name, value, interval, e.kind, claimed, f"{r.seconds:.1f}", e.assumption))
         if e.kind == "no-coverage-claim":
-            unclaimed.append(f"{r.name}: no value printed: {_reason(r)}")
+            unclaimed.append(f"{r.name}: no coverage claimed: {_reason(r)}")
     cols = len(head) - 1
     widths = [max(len(row[i]) for row in (head, *body)) for i in range(cols)]
     lines = []
@@ -98,12 +100,15 @@ def _notes(report: Report) -> list[str]:
         t = r.result
         if t is None:
             continue
-        if t.permutations:
-            how = f"{t.permutations} relabellings; type-I error at most alpha for every n"
+        if t.test == "permutation":
+            how = (
+                f"{t.parameters['permutations']} relabellings; type-I error at most alpha for "
+                "every n"
+            )
         else:
             how = "held-out accuracy, Fisher's exact p-value"
         lines.append(
-            f"{r.name}: p = {t.p_value:.4g} ({how}), statistic {t.statistic:.4g} "
+            f"{r.name}: {p_text(t.p_value)} ({how}), statistic {t.statistic:.4g} "
             f"({r.seconds:.1f} s)"
         )
     for r in report.rows:

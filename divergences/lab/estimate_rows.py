@@ -16,7 +16,14 @@ import numpy as np
 from divergences import estimate
 from divergences.estimate import Estimate
 
-__all__ = ["TESTS", "discriminator_rows", "fidelity_rows", "memorisation_rows", "shared"]
+__all__ = [
+    "TESTS",
+    "discriminator_rows",
+    "fidelity_rows",
+    "memorisation_rows",
+    "part_of",
+    "shared",
+]
 
 #: The names of the rows that are tests of ``P == Q`` (printed under the table).
 TESTS = (
@@ -39,15 +46,17 @@ def shared(compute: Callable[[], Any]) -> Callable[[], Any]:
 
 
 def fidelity_rows(
-    x: np.ndarray, y: np.ndarray, level: float
+    x: np.ndarray,
+    y: np.ndarray,
+    level: float,
+    names: tuple[str, ...] = ("precision", "recall", "density", "coverage"),
 ) -> list[tuple[str, Callable[[], Estimate]]]:
-    """Precision, recall, density and coverage of Q's draws (generated) against P's (real)."""
+    """``names`` of the fidelity measures of ``y``'s draws (generated) against ``x``'s (real)."""
     both = shared(lambda: estimate.fidelity_diversity(real=x, generated=y, level=level))
-    names = ("precision", "recall", "density", "coverage")
-    return [(f"{n}(real P, generated Q)", functools.partial(_part, both, n)) for n in names]
+    return [(n, functools.partial(part_of, both, n)) for n in names]
 
 
-def _part(whole: Callable[[], Any], name: str) -> Estimate:
+def part_of(whole: Callable[[], Any], name: str) -> Estimate:
     """The field ``name`` of ``whole()``'s result."""
     return getattr(whole(), name)
 
@@ -62,9 +71,9 @@ def memorisation_rows(
         )
     )
     return [
-        ("unauthentic Q near training P", functools.partial(_part, both, "training")),
-        ("unauthentic Q near held-out P", functools.partial(_part, both, "held_out")),
-        (TESTS[2], functools.partial(_part, both, "test")),
+        ("unauthentic Q near training P", functools.partial(part_of, both, "training")),
+        ("unauthentic Q near held-out P", functools.partial(part_of, both, "held_out")),
+        (TESTS[2], functools.partial(part_of, both, "test")),
     ]
 
 

@@ -27,14 +27,24 @@ from hypothesis.extra import numpy as hnp
 
 import divergences as dv
 from divergences.estimate import NoCoverageWarning
-from divergences.estimate._src.frechet import _cross
-from divergences.estimate._src.frechet_claims import WIDE_CLAIMS, claims, difference_refusal
-from divergences.estimate._src.statistics import accumulate, pooled
+from divergences.estimate._src import claims as table
+from divergences.estimate._src.claims import ASYMPTOTIC_CLAIMS, frechet_difference_refusal
+from divergences.estimate._src.frechet_trace import cross_term
+from divergences.estimate._src.statistics import accumulate, union_moments
+
+WIDE_CLAIMS = [(r.dimension, r.draws) for r in ASYMPTOTIC_CLAIMS["frechet"].ranges[1:]]
+
+
+def claims(d, n):
+    return table.claims("frechet", d, n)
+
+
+difference_refusal = frechet_difference_refusal
 
 
 def _moments(x):
     """One sample's moments (a single batch), unscaled."""
-    return pooled(accumulate(x, batches=1, seed=0, name="x", shift=0).parts, x.shape[1])
+    return union_moments(accumulate(x, batches=1, seed=0, name="x", shift=0).parts, x.shape[1])
 
 
 def cross_by_sqrtm(x, y):
@@ -72,7 +82,7 @@ def test_the_cross_term_matches_scipy_sqrtm(seed):
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((60, 5)) @ rng.standard_normal((5, 5))
     y = rng.standard_normal((80, 5)) * [1.0, 2.0, 0.5, 1.5, 3.0]
-    got, slack = _cross(_moments(x), _moments(y))
+    got, slack = cross_term(_moments(x), _moments(y))
     assert got == pytest.approx(cross_by_sqrtm(x, y), rel=1e-11)
     assert 0.0 <= slack < 1e-10 * got
 
@@ -81,7 +91,7 @@ def test_the_cross_term_matches_scipy_sqrtm(seed):
 def test_the_cross_term_matches_mpmath_also_below_d_draws(n, m, d):
     rng = np.random.default_rng(n)
     x, y = rng.standard_normal((n, d)), 3.0 * rng.standard_normal((m, d)) + 1.0
-    got, slack = _cross(_moments(x), _moments(y))
+    got, slack = cross_term(_moments(x), _moments(y))
     want = cross_by_mpmath(x, y)
     assert abs(got - want) <= 1e-12 * want + slack
 
@@ -294,6 +304,7 @@ def test_the_plug_in_is_pytorch_fid_s_formula(n, m, d):
         est = dv.estimate.frechet(x, y)
     assert est.plug_in == pytest.approx(fid_of_draws(x, y), rel=1e-6)
     assert est.plug_in > est.value  # biased high, by about d^2 / (2 n) here
+    assert str(est).endswith(f"; plug-in {est.plug_in:.4g}")  # the FID every tool prints
 
 
 def test_a_stream_of_batches_gives_the_whole_array_s_statistics():
@@ -402,13 +413,14 @@ def test_the_difference_claims_stop_where_its_rows_do():
 
 
 def test_the_difference_claims_only_where_the_table_measured_it(monkeypatch):
-    from divergences.estimate._src import frechet_claims as module
-
     rng = np.random.default_rng(21)
     r, a, b = (rng.standard_normal((1000, 3)) + s for s in (0.0, 0.2, 0.5))
     assert dv.estimate.frechet_difference(r, a, b).difference.kind == "asymptotic"
     # each distance claims in d = 3 from 1000 draws; the difference not so
-    monkeypatch.setattr(module, "DIFFERENCE_CLAIMS", ((2, 1000), (64, 2000)))
+    ranges = (table.Range(2, 1000, ""), table.Range(64, 2000, ""))
+    monkeypatch.setitem(
+        table._TABLE, "frechet_difference", table.Claim("frechet_difference", ranges)
+    )
     match = (
         r"difference's interval is measured to hold in d <= 2 from n = 1000, d <= 64 from n = 2000"
     )

@@ -16,15 +16,8 @@ import numpy as np
 import pytest
 
 import divergences as dv
-from divergences.estimate._src.frechet import (
-    GROUPS,
-    GROUPS_FROM,
-    GROUPS_UP_TO,
-    _parts,
-    jackknife_error,
-    read_samples,
-    variance_groups,
-)
+from divergences.estimate._src.claims import GROUPS, GROUPS_FROM, GROUPS_UP_TO, variance_groups
+from divergences.estimate._src.frechet import _parts, jackknife_error, read_samples
 from divergences.estimate._src.statistics import batch_labels
 
 

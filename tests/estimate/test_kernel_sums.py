@@ -36,10 +36,10 @@ def _pass(x: np.ndarray, y: np.ndarray, kernel: str) -> tuple[np.ndarray, np.nda
     n, m = len(x), len(y)
     centre = kernel == "gaussian"
     with jax.enable_x64(True):  # the points before their cast to float32, whatever the setting
-        z64, radius2, block, _ = S.pooled(x, y, np.float64, centre)
+        z64, radius2, block, _ = S.padded_pool(x, y, np.float64, centre)
         z64 = np.asarray(z64, np.float64)
     with jax.enable_x64(False):
-        z, _, _, _ = S.pooled(x, y, np.float32, centre)
+        z, _, _, _ = S.padded_pool(x, y, np.float32, centre)
         assert z.dtype == np.float32
         # cubic: t = z_i . z_j / (d lambda) + 1 / lambda; Gaussian: a width near the median's
         coeffs = (1.0 / (D * (radius2 / D + 1.0)), 1.0 / (radius2 / D + 1.0))

@@ -9,9 +9,13 @@ import jax
 import numpy as np
 import pytest
 
-from divergences.estimate import NoCoverageWarning, kid, kid_difference
-from divergences.estimate._src.kid_difference import CLAIMS
-from divergences.estimate._src.result import within
+from divergences.estimate import (
+    ASYMPTOTIC_CLAIMS,
+    Comparison,
+    NoCoverageWarning,
+    kid,
+    kid_difference,
+)
 from divergences.testing.coverage_laws import kid_of_gaussians
 
 
@@ -33,9 +37,9 @@ def test_difference_is_the_two_kids_and_its_variance_the_three_projections() -> 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", NoCoverageWarning)
         out = kid_difference(r, a, b)
-        assert out.a == pytest.approx(kid(a, r).value, rel=1e-12)  # above 0: not clipped
-    assert (out.a, out.b) == pytest.approx((unbiased(a, r), unbiased(b, r)), rel=1e-12)
-    assert out.difference.value == pytest.approx(out.a - out.b, rel=1e-12)
+        assert out.a.value == pytest.approx(kid(a, r).value, rel=1e-12)  # above 0: not clipped
+    want = unbiased(a, r) - unbiased(b, r)
+    assert out.difference.value == pytest.approx(want, rel=1e-12)
     kaa, kbb, kar, kbr = cubic(a, a), cubic(b, b), cubic(a, r), cubic(b, r)
     f_a = (kaa.sum(1) - np.diag(kaa)) / 249 - kar.mean(1)
     f_b = (kbb.sum(1) - np.diag(kbb)) / 254 - kbr.mean(1)
@@ -94,6 +98,19 @@ def test_bad_input_is_refused(args: tuple, match: str) -> None:
 
 
 def test_the_claims_stop_where_the_table_does() -> None:
-    assert within(CLAIMS, 64, 250) and within(CLAIMS, 2048, 1000)
-    assert not within(CLAIMS, 65, 999) and not within(CLAIMS, 2049, 10**6)
-    assert not within(CLAIMS, 8, 249)
+    claim = ASYMPTOTIC_CLAIMS["kid_difference"]
+    assert claim.holds(64, 250) and claim.holds(2048, 1000)
+    assert not claim.holds(65, 999) and not claim.holds(2049, 10**6)
+    assert not claim.holds(8, 249)
+
+
+def test_a_comparison_holds_each_kid_as_kid_gives_it() -> None:
+    rng = np.random.default_rng(3)
+    r, a, b = rng.normal(size=(120, 4)), rng.normal(0.5, size=(110, 4)), rng.normal(size=(115, 4))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NoCoverageWarning)
+        out = kid_difference(r, a, b, level=0.9)
+        alone_a, alone_b = kid(a, r, level=0.9), kid(b, r, level=0.9)
+    assert type(out) is Comparison and out._fields == ("difference", "p_value", "a", "b")
+    assert out.a == alone_a and out.b == alone_b  # Estimates, each with its interval
+    assert out.a.upper_bound >= out.a.value >= out.a.lower_bound >= 0.0

@@ -197,7 +197,8 @@ def test_a_clear_shift_gives_the_smallest_p_value() -> None:
     x, y = rng.normal(size=(30, 4)), rng.normal(2.0, size=(25, 4))
     result = mmd_test(x, y, permutations=19, seed=1)
     assert result.p_value == 1 / 20
-    assert (result.permutations, result.n, result.m) == (19, 30, 25)
+    assert (result.parameters["permutations"], result.n, result.m) == (19, 30, 25)
+    assert result.test == "permutation"
     assert result.statistic == pytest.approx(reference(x, y, mmd.median_bandwidth(x, y)))
 
 

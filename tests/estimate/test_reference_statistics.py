@@ -291,13 +291,13 @@ def test_an_empty_batch_inside_a_stream_is_skipped_by_every_estimate(draws):
 @pytest.mark.filterwarnings("ignore::divergences.estimate.NoCoverageWarning")
 def test_draws_keeps_the_same_subsample_whole_or_in_batches_and_says_so(draws):
     x, y = draws
-    whole = dv.estimate.kid(x, y, draws=200, seed=3)
-    parts = dv.estimate.kid(_batches(x), _batches(y, (1, 1, 500)), draws=200, seed=3)
+    whole = dv.estimate.kid(x, y, subsample=200, seed=3)
+    parts = dv.estimate.kid(_batches(x), _batches(y, (1, 1, 500)), subsample=200, seed=3)
     assert whole == parts and (whole.n, whole.m) == (200, 200)
     assert "x: a seeded uniform subsample of 200 of 1200 draws" in whole.method
-    assert dv.estimate.kid(x, y, draws=200, seed=4).value != whole.value  # the seed draws it
+    assert dv.estimate.kid(x, y, subsample=200, seed=4).value != whole.value  # the seed draws it
     # a cap above the sample keeps every draw, as given, and says nothing
-    assert dv.estimate.kid(x, y, draws=5000) == dv.estimate.kid(x, y)
+    assert dv.estimate.kid(x, y, subsample=5000) == dv.estimate.kid(x, y)
 
 
 @pytest.mark.filterwarnings("ignore::divergences.estimate.NoCoverageWarning")
@@ -309,7 +309,7 @@ def test_a_reference_stands_for_its_kept_draws_in_the_kernel_measures(draws):
     want = dv.estimate.kid(ref.subsample, y)
     assert got.value == want.value and got.lower_bound == want.lower_bound
     with pytest.warns(dv.estimate.NoCoverageWarning):  # 100 draws: below kid_difference's claim
-        fewer = dv.estimate.kid_difference(ref, y, y * 1.1, draws=100)
+        fewer = dv.estimate.kid_difference(ref, y, y * 1.1, subsample=100)
     assert "reference: a seeded uniform subsample of 100 of 1200 draws" in fewer.difference.method
     published = ref._replace(subsample=np.zeros((0, 10)))
     with pytest.raises(ValueError, match="x is a Reference without draws"):
@@ -319,8 +319,10 @@ def test_a_reference_stands_for_its_kept_draws_in_the_kernel_measures(draws):
 @pytest.mark.parametrize(
     ("options", "match"),
     [
-        ({"draws": 1}, "draws must be an integer >= 2"),
-        ({"draws": 2.5}, "draws must be an integer >= 2"),
+        ({"subsample": 1}, "subsample must be an integer >= 2"),
+        ({"subsample": 2.5}, "subsample must be an integer >= 2"),
+        ({"subsample": 3, "draws": 3}, "give subsample only"),
+        ({"level": 1.0}, "level must be"),
         ({"seed": -1}, "seed must be a non-negative integer"),
     ],
 )
@@ -336,3 +338,31 @@ def test_a_batch_that_is_not_finite_or_of_another_dimension_is_refused_naming_it
         dv.estimate.kid(x, [y, np.full((2, 10), np.inf)])
     with pytest.raises(ValueError, match="x's batches must be draws of one dimension"):
         dv.estimate.kid([x, x[:, :3]], y)
+
+
+def test_subsample_is_one_knob_a_count_and_none_keeps_every_draw(draws):
+    x, y = draws
+    with pytest.warns(DeprecationWarning, match="draws=k is now subsample=k"):
+        old = dv.estimate.kid(x, y, draws=1000, seed=3)
+    assert old == dv.estimate.kid(x, y, subsample=1000, seed=3)
+    every = dv.estimate.reference(x, subsample=None)
+    assert every.subsample.shape == x.shape  # None: every draw, as the kernel measures'
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda s: dv.estimate.kid(s(), s(), level=2.0),
+        lambda s: dv.estimate.kid_difference(s(), s(), s(), level=2.0),
+        lambda s: dv.estimate.mmd_squared(s(), s(), level=2.0),
+        lambda s: dv.estimate.mmd_test(s(), s(), permutations=0),
+        lambda s: dv.estimate.mmd_squared(s(), s(), bandwidth=-1.0),
+    ],
+)
+def test_a_scalar_option_is_refused_before_a_draw_is_read(call):
+    def stream():
+        raise AssertionError("a draw was read")
+        yield np.zeros((2, 2))
+
+    with pytest.raises(ValueError, match="must be"):
+        call(stream)

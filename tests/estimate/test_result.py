@@ -17,7 +17,8 @@ import pytest
 
 from divergences import estimate as dve
 from divergences.estimate import Estimate, NoCoverageWarning
-from divergences.estimate._src.result import unmeasured, withheld
+from divergences.estimate._src.claims import unmeasured
+from divergences.estimate._src.result import withheld
 
 
 def _draws(n: int, d: int, shift: float = 0.0, seed: int = 0) -> np.ndarray:
@@ -96,7 +97,7 @@ def test_every_entry_claims_nothing_the_same_way(name, call, ends):
     assert est.assumption.endswith(f"; no coverage claimed: {reason}")
     # what was computed and not returned: the interval, and a comparison's p-value
     assert re.search(r"\(not returned: \[[^]]*\](; p = \S+)?\)$", est.method), est.method
-    assert str(est) == f"{est.quantity} = {est.value:.4g}, no-coverage-claim"
+    assert str(est).split("; plug-in ")[0] == f"{est.quantity} = {est.value:.4g}, no-coverage-claim"
 
 
 def test_withheld_keeps_the_interval_computed_in_the_method():
@@ -120,10 +121,20 @@ def test_withheld_keeps_the_interval_computed_in_the_method():
         "kl's interval is measured to hold in d <= 2 from n = 250 draws "
         "(benchmarks/estimate_coverage.md), here d = 3, n = 60"
     )
-    assert unmeasured("precision", 3, 60, ((8, 100),)).startswith(
-        "precision's interval is measured to hold in d <= 8 from n = 100 draws"
+    assert unmeasured("density", 9, 60).startswith(
+        "density's interval is measured to hold in d <= 8 from n = 500 draws"
     )
-    assert unmeasured("kid_difference", 3, 60, ((64, 250), (2048, 1000))).startswith(
+    assert unmeasured("kid_difference", 3, 60).startswith(
         "kid_difference's interval is measured to hold in d <= 64 from n = 250, "
         "d <= 2048 from n = 1000 draws"
     )
+
+
+def test_str_prints_the_plug_in_where_it_differs_from_the_value() -> None:
+    est = Estimate(
+        value=19.79, lower_bound=18.1, upper_bound=21.5, level=0.95, kind="asymptotic",
+        sides="two-sided", assumption="", method="", n=10, m=10, quantity="FD", plug_in=55.17,
+    )  # fmt: skip
+    assert str(est) == "FD = 19.79 in [18.1, 21.5] at 95%, asymptotic; plug-in 55.17"
+    assert str(est._replace(plug_in=None)) == "FD = 19.79 in [18.1, 21.5] at 95%, asymptotic"
+    assert "plug-in" not in str(est._replace(plug_in=19.79))  # the same number, said once

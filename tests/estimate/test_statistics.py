@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from divergences.estimate._src.statistics import accumulate, batch_labels, pooled
+from divergences.estimate._src.statistics import accumulate, batch_labels, union_moments
 
 
 def test_each_block_of_b_draws_gives_each_batch_one():
@@ -21,7 +21,7 @@ def test_the_moments_are_numpy_s_in_float64_from_float32_draws():
     rng = np.random.default_rng(0)
     x = (rng.standard_normal((3001, 7)) * 1e3 + 5e3).astype(np.float32)
     m = accumulate(x, batches=4, seed=0, name="x")
-    whole = pooled(m.parts, 7)
+    whole = union_moments(m.parts, 7)
     x64 = x.astype(np.float64)
     np.testing.assert_allclose(np.ldexp(whole.mean, m.shift), x64.mean(0), rtol=1e-13)
     cov = np.ldexp(whole.full_scatter(), 2 * m.shift) / 3000

@@ -106,7 +106,8 @@ def test_the_json_holds_every_field_of_each_estimate_and_the_test(tmp_path, caps
     assert dkw["value"] == dv.estimate.w1_dkw(x, y, level=0.9).value
     (test,) = doc["tests"]
     assert test["name"] == "MMD permutation test of P == Q"
-    assert 0.0 < test["p_value"] <= 1.0 and test["permutations"] == 19
+    assert 0.0 < test["p_value"] <= 1.0 and test["parameters"]["permutations"] == 19
+    assert test["test"] == "permutation"
     assert test["statistic"] == dv.estimate.mmd_test(x, y, permutations=19, seed=2).statistic
 
 
@@ -123,10 +124,9 @@ def test_a_warning_of_no_coverage_is_a_column_not_a_printed_warning(tmp_path, ca
     assert main(["estimate", xp, yp, "--rows", "kl", "--no-progress"]) == 0
     out = capsys.readouterr().out.splitlines()
     row = next(r for r in out if r.startswith("KL(P || Q)"))
-    # No value where nothing is claimed: a lone number would read as the answer.
-    assert row.split()[3:6] == ["-", "none", "no-coverage-claim"]
-    assert f"{kl['value']:.4g}" not in row
-    note = next(r for r in out if r.startswith("KL(P || Q): no value printed: "))
+    # The value as the API returns it, marked, and the reason below: never a bare number.
+    assert row.split()[3:8] == [f"{kl['value']:.4g}", "(no", "claim)", "none", "no-coverage-claim"]
+    note = next(r for r in out if r.startswith("KL(P || Q): no coverage claimed: "))
     assert "measured to hold in d <= 2" in note and "here d = 4" in note
 
 
@@ -274,7 +274,9 @@ def test_files_of_two_dimensions_are_refused_naming_both(tmp_path, capsys) -> No
 def test_unread_files_are_refused_naming_the_file_and_the_rule(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
     yp = _save(tmp_path, "y.npy", np.zeros((40, 2)))
     np.savez(tmp_path / "x.npz", x=np.zeros((40, 2)))
-    assert "only .npy and .csv files" in _refused(capsys, str(tmp_path / "x.npz"), yp)
+    # a .npz is a reference in every mode, read by its rules; as a model, only draws are read
+    assert "is not a reference's statistics" in _refused(capsys, str(tmp_path / "x.npz"), yp)
+    assert "only .npy and .csv files" in _refused(capsys, yp, str(tmp_path / "x.npz"))
     assert "no such file" in _refused(capsys, str(tmp_path / "none.npy"), yp)
     cube = _save(tmp_path, "cube.npy", np.zeros((4, 4, 4)))
     assert "cube.npy: must hold an array of shape (n, d)" in _refused(capsys, cube, yp)
@@ -515,3 +517,84 @@ def test_the_progress_bar_is_redrawn_while_a_long_row_runs(monkeypatch, capsys) 
     slow = ec._Planned("kid", "a slow row", "sleep", lambda: time.sleep(0.3) or 1.0)
     assert ec._run([slow], progress=True)[0].result == 1.0
     assert capsys.readouterr().err.count("a slow row") >= 5  # redrawn (2 without), not frozen
+
+
+def test_the_reference_is_named_by_an_option_in_every_mode_a_npz_included(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    rng = np.random.default_rng(21)
+    r, a = rng.standard_normal((400, 3)), rng.standard_normal((300, 3)) + 0.3
+    saved = tmp_path / "r.npz"
+    ref = dv.estimate.reference(r, seed=1, subsample=200)
+    ref.save(saved)
+    ap = _save(tmp_path, "a.npy", a)
+    doc = _json(capsys, "--reference", str(saved), ap, "--rows", "fd,kid", "--seed", "1")
+    rows = {e["name"]: e for e in doc["estimates"]}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NoCoverageWarning)
+        fd = dv.estimate.frechet(ref, a, seed=1)
+        kid = dv.estimate.kid(ref.subsample, a)
+    assert rows["FD(P, Q)"]["value"] == fd.value  # FD reads the reference's statistics
+    assert rows["KID(P, Q)"]["value"] == pytest.approx(kid.value, rel=1e-12)  # its subsample
+    assert any("kept subsample of 200 draws" in n for n in doc["notes"])
+    assert doc["x"]["read_as"].startswith("a reference's statistics of 400 draws")
+    assert main(["estimate", "--reference", ap, "--no-progress"]) == 2  # a model is needed
+    assert "a reference and one or two models" in capsys.readouterr().err
+
+
+def test_a_file_of_fewer_draws_than_coordinates_is_read_and_fd_says_what_holds(  # type: ignore[no-untyped-def]
+    tmp_path, capsys
+) -> None:
+    rng = np.random.default_rng(22)
+    xp = _save(tmp_path, "x.npy", rng.standard_normal((30, 40)))
+    yp = _save(tmp_path, "y.npy", rng.standard_normal((30, 40)) + 0.2)
+    doc = _json(capsys, xp, yp, "--rows", "fd")  # no --allow-wide needed
+    assert "fewer draws than coordinates" in doc["x"]["read_as"]
+    (fd,) = doc["estimates"]
+    assert fd["kind"] == "no-coverage-claim" and "here d = 40, n = 30" in fd["assumption"]
+
+
+def test_integer_features_are_converted_and_said(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    rng = np.random.default_rng(23)
+    x = rng.integers(-100, 100, (60, 3)).astype(np.int8)
+    xp, yp = _save(tmp_path, "x.npy", x), _save(tmp_path, "y.npy", x[::-1] // 2)
+    doc = _json(capsys, xp, yp, "--rows", "fd")
+    assert doc["x"]["read_as"].endswith("its int8 values converted to float64")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NoCoverageWarning)
+        want = dv.estimate.frechet(x.astype(np.float64), (x[::-1] // 2).astype(np.float64))
+    assert doc["estimates"][0]["value"] == want.value
+
+
+def test_a_p_value_below_the_float_range_prints_as_a_bound() -> None:
+    from divergences.lab.estimate_command import p_text
+
+    assert p_text(0.0) == "p < 1e-300" and p_text(5e-324) == "p < 1e-300"
+    assert p_text(0.0123) == "p = 0.0123" and p_text(1e-300) == "p = 1e-300"
+
+
+@pytest.mark.slow
+def test_the_comparison_prints_each_model_then_the_differences_sharing_fd(  # type: ignore[no-untyped-def]
+    tmp_path, capsys
+) -> None:
+    rng = np.random.default_rng(24)
+    r, a, b = (rng.standard_normal((300, 4)) * s for s in (1.0, 1.0, 1.3))
+    rp, ap, bp = (_save(tmp_path, f"{n}.npy", v) for n, v in (("r", r), ("a", a), ("b", b)))
+    doc = _json(capsys, "--reference", rp, ap, bp, "--seed", "5")
+    names = [e["name"] for e in doc["estimates"]]
+    assert names == [
+        "FD(A, R)", "KID(A, R)", "precision(real R, generated A)", "recall(real R, generated A)",
+        "FD(B, R)", "KID(B, R)", "precision(real R, generated B)", "recall(real R, generated B)",
+        "FD(A, R) - FD(B, R)", "KID(A, R) - KID(B, R)",
+    ]  # fmt: skip
+    rows = {e["name"]: e for e in doc["estimates"]}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NoCoverageWarning)
+        kids = dv.estimate.kid_difference(r, a, b)
+    assert rows["KID(B, R)"]["value"] == kids.b.value  # the difference's own, computed once
+    assert _number(rows["KID(A, R)"]["upper_bound"]) == kids.a.upper_bound
+    # the same pair gets the same FD in both modes: A's; B's is said why not
+    alone = _json(capsys, "--reference", rp, ap, "--rows", "fd", "--seed", "5")
+    # the same sums in another order: equal to rounding, the same printed digits
+    assert rows["FD(A, R)"]["value"] == pytest.approx(alone["estimates"][0]["value"], rel=1e-9)
+    assert any("FD(B, R) cuts B's draws into batches with seed + 2" in n for n in doc["notes"])
+    legacy = _json(capsys, rp, ap, bp, "--seed", "5")  # the first of three declared the reference
+    assert [e["value"] for e in legacy["estimates"]] == [e["value"] for e in doc["estimates"]]

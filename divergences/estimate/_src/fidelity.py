@@ -61,7 +61,7 @@ interval covers a quantity *conditional on the sample whose balls are drawn*:
   generated draw the plug-in is 0 while coverage still moves by ``1/n`` (``"asymptotic"``).
 
 Density and coverage claim their level where the coverage table measured it
-(:data:`FIDELITY_CLAIMS`; ``benchmarks/estimate_coverage.md``, "Precision, recall, density and
+(``ASYMPTOTIC_CLAIMS``; ``benchmarks/estimate_coverage.md``, "Precision, recall, density and
 coverage"); elsewhere they return ``"no-coverage-claim"`` with the quantity's range as the ends.
 
 The searches: the radii by :func:`~.neighbours.kth_neighbour_distances`, the memberships by
@@ -79,8 +79,6 @@ References:
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from types import MappingProxyType
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -88,6 +86,7 @@ from scipy.special import betaincinv
 
 from divergences._src.errors import runs_on_host
 from divergences._src.options import integer_option, level_option
+from divergences.estimate._src.claims import ASYMPTOTIC_CLAIMS
 from divergences.estimate._src.concentration import normal_quantile
 from divergences.estimate._src.neighbours import (
     BallCounts,
@@ -95,12 +94,11 @@ from divergences.estimate._src.neighbours import (
     ball_counts,
     kth_neighbour_distances,
 )
-from divergences.estimate._src.result import Estimate, unmeasured, withheld
+from divergences.estimate._src.result import Estimate, withheld
 from divergences.estimate._src.samples import as_samples
 
 __all__ = [
     "DEFAULT_K",
-    "FIDELITY_CLAIMS",
     "FidelityDiversity",
     "clopper_pearson",
     "coverage",
@@ -116,15 +114,6 @@ __all__ = [
 #: Naeem et al.'s (k = 5) for density and coverage, where coverage between equal laws is about
 #: ``1 - 2^-5``; one ``k`` for the four, so that they read the same balls.
 DEFAULT_K = 5
-
-#: Where the normal intervals of density and coverage claim their level: ``(largest d, smallest
-#: n)``, ``n`` the smaller sample's size, measured in ``benchmarks/estimate_coverage.md``.
-#: Density's from d = 8: in d = 32, n = 2000 (inside the d <= 64 first claimed) its upper end
-#: lay below the truth in 5.0% of 400 repetitions, above the 2.5% + 1% an end may miss; d = 8
-#: held. Coverage held in d = 32 and 64.
-FIDELITY_CLAIMS: Mapping[str, tuple[int, int]] = MappingProxyType(
-    {"density": (8, 500), "coverage": (64, 500)}
-)
 
 #: The four measures, in the order of :class:`FidelityDiversity`.
 MEASURES = ("precision", "recall", "density", "coverage")
@@ -161,13 +150,13 @@ def equal_laws_coverage(n: int, m: int, k: int) -> float:
 
 
 def _search(real: Any, generated: Any, k: Any, engine: Engine) -> tuple[int, int, int, BallCounts]:
+    k = integer_option(k, "k", note="the neighbour's rank")
     xs, ys = as_samples(real, "real"), as_samples(generated, "generated")
     if xs.shape[1] != ys.shape[1]:
         raise ValueError(
             f"real and generated must be draws in one dimension: real has {xs.shape[1]} "
             f"coordinates a draw, generated {ys.shape[1]}"
         )
-    k = integer_option(k, "k", note="the neighbour's rank")
     smaller = min(xs.shape[0], ys.shape[0])
     if k >= smaller:
         raise ValueError(
@@ -221,7 +210,6 @@ def _proportion(quantity: str, hits: int, trials: int, level: float, k: int, ref
 
 def _normal(quantity: str, value: float, variance: float, top: float, level: float, d: int,
             smaller: int, method: str, n: int, m: int) -> Estimate:  # fmt: skip
-    largest_d, least = FIDELITY_CLAIMS[quantity]
     half = normal_quantile(0.5 + level / 2.0) * math.sqrt(max(variance, 0.0))
     estimate = Estimate(
         value=value,
@@ -236,8 +224,7 @@ def _normal(quantity: str, value: float, variance: float, top: float, level: flo
         m=m,
         quantity=quantity,
     )
-    if d > largest_d or smaller < least:
-        reason = unmeasured(quantity, d, smaller, ((largest_d, least),))
+    if reason := ASYMPTOTIC_CLAIMS[quantity].refusal(d, smaller):
         return withheld(
             estimate, 0.0, top, reason, stacklevel=5
         )  # _measures, the entry, its caller
@@ -371,7 +358,7 @@ def density(
     (Naeem et al. 2020). Its expectation between equal laws is exactly 1; above 1 the generated
     draws crowd where the real ones are dense. The interval (asymptotic, normal, from the terms'
     sample variance) covers :math:`\frac1k \sum_i Q(\bar B(x_i, r_i))` given the real draws,
-    where :data:`FIDELITY_CLAIMS` measured it; else ``"no-coverage-claim"``, ends ``[0, n/k]``.
+    where ``ASYMPTOTIC_CLAIMS`` measured it; else ``"no-coverage-claim"``, ends ``[0, n/k]``.
 
     {args}
 
@@ -392,7 +379,7 @@ def coverage(
     (Naeem et al. 2020). Between equal laws its expectation is
     :func:`equal_laws_coverage` (about :math:`1 - 2^{-k}` for ``m = n``). The interval
     (asymptotic, normal with the Efron-Stein variance) covers its expectation over the
-    generated draws given the real ones, where :data:`FIDELITY_CLAIMS` measured it; else
+    generated draws given the real ones, where ``ASYMPTOTIC_CLAIMS`` measured it; else
     ``"no-coverage-claim"``, ends ``[0, 1]``.
 
     {args}

@@ -36,8 +36,8 @@ laws' FD. The ``value`` estimates the laws' FD itself:
 
 **The interval** is asymptotic: the estimate plus or minus Student's quantile times a
 standard error. Where the coverage table measured it (``B = 4`` and :math:`8 \le d \le 64`,
-:data:`GROUPS_FROM`, :data:`GROUPS_UP_TO`) each sample is read through :math:`G = 32` variance groups
-(:data:`GROUPS`, each group's size, mean and scatter kept as a batch's), the extrapolation's
+:data:`~divergences.estimate._src.claims.GROUPS_FROM` to ``GROUPS_UP_TO``) each sample is read through :math:`G = 32` variance groups
+(``claims.GROUPS``, each group's size, mean and scatter kept as a batch's), the extrapolation's
 batch :math:`j` is the union of the groups :math:`j, j + B, \dots` (exact merges), and the
 standard error is the delete-a-group jackknife's of the bias-corrected estimate itself:
 
@@ -65,18 +65,8 @@ needed. The claim stands where the coverage table measured it
 power of two (exact) so that no square overflows; each batch keeps its size, mean and scatter
 (:mod:`~divergences.estimate._src.statistics`): memory :math:`O(B d^2)` whatever ``n``, and
 the same statistics from an array, an iterable of batches, a kept
-:class:`~divergences.estimate.Reference` or draws sharded over devices. The cross term is the
-sum of the square roots of the eigenvalues of :math:`S_x S_y`, which are those of the
-symmetric :math:`L_x^\top S_y L_x` for Cholesky's :math:`S_x = L_x L_x^\top` (formed by
-LAPACK's ``dsygst``, then one ``eigvalsh``: no general ``sqrtm``, no complex arithmetic); where a sample
-has at most ``d`` draws its centred rows stand for the factor, and where Cholesky stops (a
-singular covariance) the eigendecomposition's :math:`V \Lambda_+^{1/2}` does, through the
-smaller Gram matrix of :math:`F_x^\top F_y`. A computed eigenvalue :math:`\mu_i` is within
-:math:`\tau = 4 r \epsilon \mu_{\max}` of the exact one (Weyl), those below 0 are clipped to
-0, and :math:`|\sqrt{\mu} - \sqrt{\mu'}| \le \min(\sqrt\tau, \tau/\sqrt{\mu})` bounds what
-the clip and the rounding leave: the interval is widened by it. The rounding of the
-factorizations and products themselves is not in the allowance (backward stable, and tested
-against extended precision).
+:class:`~divergences.estimate.Reference` or draws sharded over devices. The cross term and its
+rounding allowance, which widens the interval: :mod:`~divergences.estimate._src.frechet_trace`.
 
 **Two candidates against one reference**: :func:`frechet_difference` pairs their groups (and
 batches) on the reference's, so that the reference's noise cancels in the difference: its
@@ -97,19 +87,20 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import numpy as np
-from scipy.linalg import lapack
 from scipy.stats import t as student
 
 from divergences._src.errors import runs_on_host
 from divergences._src.options import integer_option, level_option, seed_option
-from divergences.estimate._src.concentration import widen
-from divergences.estimate._src.frechet_claims import (
-    MEASURED_BATCHES,
-    difference_refusal,
-    refusal,
+from divergences.estimate._src.claims import (
+    frechet_difference_refusal,
+    frechet_refusal,
+    variance_groups,
 )
+from divergences.estimate._src.concentration import widen
+from divergences.estimate._src.frechet_trace import cross_term
 from divergences.estimate._src.reference_statistics import as_batch_moments
 from divergences.estimate._src.result import (
+    Comparison,
     Estimate,
     claimed_p_value,
     withheld,
@@ -119,78 +110,16 @@ from divergences.estimate._src.sharded import moments_of
 from divergences.estimate._src.statistics import (
     BatchMoments,
     Moments,
-    merge,
-    pooled,
+    batches_of,
+    pooled_batches,
+    union_moments,
+    unions_without_each,
 )
 
 __all__ = ["FrechetComparison", "frechet", "frechet_difference"]
 
-_EPS = 2.0**-52
 _MAX = float(np.finfo(np.float64).max)
 _TINY = float(np.finfo(np.float64).tiny)
-
-#: The variance groups a sample is read through where the jackknife's interval was measured
-#: (``B = 4`` extrapolation batches, each the union of ``GROUPS / B`` groups).
-GROUPS = 32
-#: The dimensions the jackknife over :data:`GROUPS` groups was measured to hold in (d = 8 to 64,
-#: ``estimate_coverage.md``): in d = 2 its upper end missed 4.5% of 400 at n = 1000 (the
-#: interval there is as narrow as the ideal, and FD's skew shows), and d = 256 was not run to
-#: 200 repetitions. Outside, the groups are the batches and the interval the batches' Student one.
-GROUPS_FROM, GROUPS_UP_TO = 8, 64
-
-
-def _factor(s: Moments) -> tuple[np.ndarray, bool]:
-    """``F`` with ``F F^T = S`` and whether it is lower triangular (Cholesky's).
-
-    The scaled centred rows where they stand for the covariance, Cholesky's factor, or
-    ``V Lambda_+^(1/2)`` where Cholesky stops (a singular covariance).
-    """
-    cov = s.cov
-    if cov is None:
-        assert s.centred is not None
-        return s.centred.T / math.sqrt(s.size - 1), False
-    try:
-        lower = np.linalg.cholesky(cov)
-        if np.all(np.isfinite(lower)):
-            return lower, True
-    except np.linalg.LinAlgError:
-        pass
-    w, v = np.linalg.eigh(cov)
-    keep = w > 4.0 * w.shape[0] * _EPS * max(float(w[-1]), 0.0)
-    return v[:, keep] * np.sqrt(w[keep]), False
-
-
-def _middle(sx: Moments, sy: Moments) -> np.ndarray:
-    r"""A symmetric matrix, in its lower triangle, whose eigenvalues are those of :math:`S_x S_y`.
-
-    :math:`F_x^\top S_y F_x` (and zeros) for ``F_x`` Cholesky's, formed by LAPACK's ``dsygst``
-    with half the arithmetic of two triangular products (its lower triangle only: the one
-    ``eigvalsh`` reads), or the smaller Gram matrix of :math:`F_x^\top F_y`.
-    """
-    fx, triangular = _factor(sx)
-    cov_y = sy.cov  # a new array: dsygst may overwrite it
-    if triangular and cov_y is not None:
-        m, info = lapack.dsygst(cov_y, fx, itype=2, lower=1, overwrite_a=1)  # L^T S_y L
-        assert info == 0, info  # an argument LAPACK calls illegal: none here
-        return m
-    w = fx.T @ _factor(sy)[0]
-    m = w.T @ w if w.shape[1] <= w.shape[0] else w @ w.T
-    return 0.5 * (m + m.T)
-
-
-def _cross(sx: Moments, sy: Moments) -> tuple[float, float]:
-    r""":math:`\operatorname{tr}((S_x^{1/2} S_y S_x^{1/2})^{1/2})` and its rounding allowance."""
-    m = _middle(sx, sy)
-    if m.size == 0:
-        return 0.0, 0.0
-    mu = np.linalg.eigvalsh(m)
-    top = max(float(mu[-1]), 0.0)
-    tau = 4.0 * m.shape[0] * _EPS * top
-    root = np.sqrt(np.clip(mu, 0.0, None))
-    with np.errstate(divide="ignore"):
-        each = np.where(root > 0.0, tau / np.where(root > 0.0, root, 1.0), math.inf)
-    allowance = float(np.sum(np.minimum(math.sqrt(tau), each)))
-    return float(np.sum(root)), allowance
 
 
 def _plug_in_rest(sx: Moments, sy: Moments) -> float:
@@ -237,42 +166,6 @@ class _Parts(NamedTuple):
     left_out: np.ndarray | None = None
 
 
-def variance_groups(d: int, b: int) -> int:
-    """How many variance groups ``frechet`` reads a sample through, in ``d`` with ``b`` batches.
-
-    :data:`GROUPS` where the coverage table measured the jackknife over them (``b`` the measured
-    number of batches and ``GROUPS_FROM <= d <= GROUPS_UP_TO``); elsewhere the batches themselves (the
-    batches' Student interval). Keep the batches only where they are measured to be needed.
-    """
-    return GROUPS if b == MEASURED_BATCHES and GROUPS_FROM <= d <= GROUPS_UP_TO else b
-
-
-def _batches(parts: tuple[Moments, ...], b: int, d: int) -> tuple[Moments, ...]:
-    """The ``b`` extrapolation batches as unions of the groups: batch ``j`` pools groups ``j mod b``."""
-    if len(parts) == b:
-        return parts
-    return tuple(pooled(parts[j::b], d) for j in range(b))
-
-
-def pooled_batches(m: BatchMoments, b: int) -> BatchMoments:
-    """A sample's groups pooled into the ``b`` extrapolation batches (exact merges)."""
-    return m._replace(parts=_batches(m.parts, b, m.dimension))
-
-
-def _without(parts: tuple[Moments, ...], d: int) -> list[Moments]:
-    """The pooled moments of all the groups but each one in turn (merges, exact)."""
-    g = len(parts)
-    before: list[Moments | None] = [None] * (g + 1)  # before[k]: groups 0 .. k-1
-    for k in range(g):
-        before[k + 1] = merge(before[k], parts[k], d)
-    out, after = [], None  # after: groups k+1 .. g-1
-    for k in range(g - 1, -1, -1):
-        head = before[k]
-        out.append(after if head is None else (head if after is None else merge(head, after, d)))
-        after = merge(after, parts[k], d)
-    return out[::-1]  # type: ignore[return-value]
-
-
 def _parts(bx: BatchMoments, by: BatchMoments, b: int | None = None) -> _Parts:
     """The bias-corrected FD, the batches' FDs, and the plug-in FD, from the groups' moments.
 
@@ -283,10 +176,10 @@ def _parts(bx: BatchMoments, by: BatchMoments, b: int | None = None) -> _Parts:
     d = bx.dimension
     b = len(bx.parts) if b is None else b
     groups = len(bx.parts)
-    xs, ys = _batches(bx.parts, b, d), _batches(by.parts, b, d)
-    full_x, full_y = pooled(xs, d), pooled(ys, d)
-    t_full, slack_full = _cross(full_x, full_y)
-    crosses = [_cross(px, py) for px, py in zip(xs, ys, strict=True)]
+    xs, ys = batches_of(bx.parts, b, d), batches_of(by.parts, b, d)
+    full_x, full_y = union_moments(xs, d), union_moments(ys, d)
+    t_full, slack_full = cross_term(full_x, full_y)
+    crosses = [cross_term(px, py) for px, py in zip(xs, ys, strict=True)]
     t_batches = np.array([c[0] for c in crosses])
     t_hat = (b * t_full - float(np.mean(t_batches))) / (b - 1)
     per_batch = (
@@ -295,14 +188,14 @@ def _parts(bx: BatchMoments, by: BatchMoments, b: int | None = None) -> _Parts:
     slack = 2.0 * (b * slack_full + max(c[1] for c in crosses)) / (b - 1)
     left_out = None
     if groups > b:  # the bias-corrected FD without each group: from the full sample and its batch
-        full_wx, full_wy = _without(bx.parts, d), _without(by.parts, d)
-        batch_wx = [_without(bx.parts[j::b], d) for j in range(b)]
-        batch_wy = [_without(by.parts[j::b], d) for j in range(b)]
+        full_wx, full_wy = unions_without_each(bx.parts, d), unions_without_each(by.parts, d)
+        batch_wx = [unions_without_each(bx.parts[j::b], d) for j in range(b)]
+        batch_wy = [unions_without_each(by.parts[j::b], d) for j in range(b)]
         values = []
         for g in range(groups):
             j, k = g % b, g // b
-            t_w, slack_w = _cross(full_wx[g], full_wy[g])
-            t_j, slack_j = _cross(batch_wx[j][k], batch_wy[j][k])
+            t_w, slack_w = cross_term(full_wx[g], full_wy[g])
+            t_j, slack_j = cross_term(batch_wx[j][k], batch_wy[j][k])
             t_w_hat = (b * t_w - float(np.sum(t_batches)) / b + (t_batches[j] - t_j) / b) / (b - 1)
             values.append(_unbiased_rest(full_wx[g], full_wy[g]) - 2.0 * t_w_hat)
             slack = max(slack, 2.0 * (b * (slack_full + slack_w) + slack_j) / (b - 1))
@@ -443,8 +336,8 @@ def frechet(
     Returns:
       An :class:`Estimate` with ``quantity="FD"`` and ``plug_in`` the plug-in FID papers print:
       ``kind="asymptotic"`` where the coverage table measured the interval
-      (``ASYMPTOTIC_CLAIMS["frechet"]``: d <= 256 from 1000 draws; ``frechet_claims.WIDE_CLAIMS``:
-      d <= 768 from 5000 draws, d <= 2048 from 10^4; ``batches=4``); elsewhere
+      (``ASYMPTOTIC_CLAIMS["frechet"]``: d <= 256 from 1000 draws, d <= 768 from 5000, d <= 2048
+      from 10^4; ``batches=4``); elsewhere
       ``"no-coverage-claim"``, the
       ends ``[0, inf]`` and a ``NoCoverageWarning``. Against a published ``mu``/``sigma`` file
       (a ``Reference`` without batches) only the plug-in is computed: ``value == plug_in``,
@@ -558,15 +451,15 @@ def estimate_from_moments(
         quantity="FD",
         plug_in=plug_in,
     )
-    if why := refusal(d, min(n, m), b):
+    if why := frechet_refusal(d, min(n, m), b):
         return withheld(estimate, 0.0, math.inf, why, stacklevel=4, warn=warn)
     return estimate
 
 
 def _published(bx: BatchMoments, by: BatchMoments, *, level: float) -> Estimate:
     """The plug-in FD against a published mean and covariance: no batches, so no interval."""
-    full_x, full_y = pooled(bx.parts, bx.dimension), pooled(by.parts, by.dimension)
-    t_full, _ = _cross(full_x, full_y)
+    full_x, full_y = union_moments(bx.parts, bx.dimension), union_moments(by.parts, by.dimension)
+    t_full, _ = cross_term(full_x, full_y)
     plug = _scaled_back(max(_plug_in_rest(full_x, full_y) - 2.0 * t_full, 0.0), bx.shift, math.inf)
     return Estimate(
         value=plug,
@@ -588,25 +481,8 @@ def _published(bx: BatchMoments, by: BatchMoments, *, level: float) -> Estimate:
     )
 
 
-class FrechetComparison(NamedTuple):
-    r"""Two candidates' FD to one reference, compared: the difference with its interval, a p-value.
-
-    Attributes:
-      difference: an :class:`Estimate` of :math:`\mathrm{FD}(A, R) - \mathrm{FD}(B, R)`
-        (``quantity="FD(A,R) - FD(B,R)"``; below 0 where ``a`` is nearer the reference), its
-        interval two-sided over the real line, ``plug_in`` the difference of the plug-in FIDs.
-      p_value: the one-sided p-value of the hypothesis "A is no better than B",
-        :math:`\mathrm{FD}(A, R) \ge \mathrm{FD}(B, R)`: reject it (A is better) where
-        ``p_value <= alpha``; asymptotic, as the interval; None where the difference claims no
-        coverage (:func:`~divergences.estimate._src.result.claimed_p_value`).
-      a: ``frechet(a, reference)``'s estimate on the same batches.
-      b: ``frechet(b, reference)``'s estimate on the same batches.
-    """
-
-    difference: Estimate
-    p_value: float | None
-    a: Estimate
-    b: Estimate
+#: The former name of :class:`~divergences.estimate.Comparison`, kept for code that imports it.
+FrechetComparison = Comparison
 
 
 @runs_on_host
@@ -619,7 +495,7 @@ def frechet_difference(
     batches: int = 4,
     seed: int = 0,
     features: Callable[[Any], Any] | None = None,
-) -> FrechetComparison:
+) -> Comparison:
     r"""Whether candidate ``a`` is nearer the reference than ``b``: FD(A, R) - FD(B, R), paired.
 
     Both FDs share the reference's draws, so their errors are correlated: two intervals side by
@@ -651,9 +527,10 @@ def frechet_difference(
       features: a map from a batch of inputs to its features (iterables of inputs).
 
     Returns:
-      A :class:`FrechetComparison`. Where :func:`frechet` claims nothing for ``a`` or ``b``
+      A :class:`~divergences.estimate.Comparison`: ``a`` and ``b`` are
+      ``frechet(a, reference)``'s and ``frechet(b, reference)``'s estimates on the same batches. Where :func:`frechet` claims nothing for ``a`` or ``b``
       against the reference (decided by the smallest of the three samples), or outside
-      ``frechet_claims.DIFFERENCE_CLAIMS`` (where the difference was measured), the difference
+      ``ASYMPTOTIC_CLAIMS["frechet_difference"]`` (where the difference was measured), the difference
       claims nothing: ``"no-coverage-claim"``, the ends ``[-inf, inf]``, ``p_value``
       None, and one :class:`~divergences.estimate.NoCoverageWarning` for all three estimates.
 
@@ -711,7 +588,7 @@ def frechet_difference(
         plug_in=plug,
     )
     # frechet's claim holds from the smallest size on, so the smallest of the three decides
-    if why := difference_refusal(br.dimension, min(ba.size, bb.size, br.size), nb):
+    if why := frechet_difference_refusal(br.dimension, min(ba.size, bb.size, br.size), nb):
         difference = withheld(difference, -math.inf, math.inf, why, stacklevel=4)
     difference, p_value = claimed_p_value(difference, p)
-    return FrechetComparison(difference, p_value, est_a, est_b)
+    return Comparison(difference=difference, p_value=p_value, a=est_a, b=est_b)

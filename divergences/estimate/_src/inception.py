@@ -22,14 +22,11 @@ from scipy.special import rel_entr
 from divergences._src.domain import check_pmf
 from divergences._src.errors import runs_on_host
 from divergences._src.options import integer_option, level_option
+from divergences.estimate._src.claims import ASYMPTOTIC_CLAIMS
 from divergences.estimate._src.concentration import normal_quantile, widen
 from divergences.estimate._src.result import Estimate, withheld
 
-__all__ = ["CLAIM_ROWS_PER_CLASS", "InceptionScore", "inception_score"]
-
-#: The claim: at least this many rows a class (``N >= 100 K``), as the coverage table measured
-#: (benchmarks/estimate_coverage.md, "The Inception score").
-CLAIM_ROWS_PER_CLASS = 100
+__all__ = ["InceptionScore", "inception_score"]
 
 _SPLITS_NOTE = (
     "the mean and standard deviation of IS over {splits} splits of the rows (Salimans et al. "
@@ -44,8 +41,8 @@ class InceptionScore(NamedTuple):
 
     Attributes:
       estimate: the :class:`Estimate` of IS (quantity ``"IS"``), its interval the delta
-        method's for ``log IS`` mapped through ``exp``.
-      plug_in: ``dv.inception_score`` of all the rows: the score without its bias correction.
+        method's for ``log IS`` mapped through ``exp``; its ``plug_in`` is
+        ``dv.inception_score`` of all the rows, the score without its bias correction.
       splits_mean: the mean of the plug-in IS over ``splits`` equal splits of the rows, in order.
       splits_std: their standard deviation (``ddof = 0``, as practitioners' code computes it).
       splits: the number of splits.
@@ -53,7 +50,6 @@ class InceptionScore(NamedTuple):
     """
 
     estimate: Estimate
-    plug_in: float
     splits_mean: float
     splits_std: float
     splits: int
@@ -77,7 +73,7 @@ def inception_score(probabilities: Any, *, level: Any = 0.95, splits: Any = None
     :math:`\tfrac{1}{2N}\sum_k \widehat{\mathrm{Var}}\,c_k / \hat p_k`, the interval
     :math:`\hat I \pm z_{1-\alpha/2}\, \hat\sigma / \sqrt N` with :math:`\hat\sigma` the sample
     standard deviation of :math:`\mathrm{KL}(c_i \,\|\, \hat p)`, and both mapped by
-    ``exp``. Asymptotic; claimed from :data:`CLAIM_ROWS_PER_CLASS` rows a class. Beside it,
+    ``exp``. Asymptotic; claimed from 100 rows a class (``ASYMPTOTIC_CLAIMS["inception_score"]``). Beside it,
     the 10-split mean ± std that papers print, which is not an interval (``note``).
 
     Args:
@@ -90,7 +86,8 @@ def inception_score(probabilities: Any, *, level: Any = 0.95, splits: Any = None
     Returns:
       An :class:`InceptionScore`: the estimate (``"asymptotic"``, two-sided, where
       ``N >= 100 K``; else ``"no-coverage-claim"``, the ends ``[1, K]``, with a
-      :class:`NoCoverageWarning`), the plug-in, and the splits' mean and std.
+      :class:`NoCoverageWarning`; its ``plug_in`` the score without the bias correction), and
+      the splits' mean and std.
 
     Raises:
       ValueError: where ``probabilities`` is not a 2-D array of rows that are pmfs (finite,
@@ -148,18 +145,14 @@ def inception_score(probabilities: Any, *, level: Any = 0.95, splits: Any = None
         n=rows,
         m=0,
         quantity="IS",
+        plug_in=math.exp(plug),
     )
-    if rows < CLAIM_ROWS_PER_CLASS * classes:
-        reason = (
-            f"the Inception score's interval is measured to hold from {CLAIM_ROWS_PER_CLASS} rows "
-            f"a class (benchmarks/estimate_coverage.md), here {rows} rows for {classes} classes"
-        )
+    if reason := ASYMPTOTIC_CLAIMS["inception_score"].refusal(classes, rows):
         estimate = withheld(estimate, 1.0, float(classes), reason)
     return InceptionScore(
-        estimate,
-        math.exp(plug),
-        float(np.mean(scores)),
-        float(np.std(scores)),
-        count,
-        _SPLITS_NOTE.format(splits=count),
+        estimate=estimate,
+        splits_mean=float(np.mean(scores)),
+        splits_std=float(np.std(scores)),
+        splits=count,
+        note=_SPLITS_NOTE.format(splits=count),
     )

@@ -20,9 +20,10 @@ import math
 
 import numpy as np
 
+from divergences.estimate._src.claims import claims, unmeasured
 from divergences.estimate._src.concentration import normal_quantile, widen
 from divergences.estimate._src.kernel_sums import PERMUTATIONS, SEED, KernelSums
-from divergences.estimate._src.result import Estimate, claims_asymptotic, unmeasured, withheld
+from divergences.estimate._src.result import Estimate, withheld
 
 __all__ = [
     "DEPENDENT",
@@ -147,19 +148,28 @@ def looks_dependent(sums: KernelSums, n: int, m: int, alpha: float, unit: float)
 
 
 def claimed(
-    estimate: Estimate, estimator: str, d: int, plug_in: bool, top: float, dependent: str = ""
+    estimate: Estimate,
+    estimator: str,
+    d: int,
+    plug_in: bool,
+    top: float,
+    dependent: str = "",
+    *,
+    stacklevel: int | None = 4,
 ) -> Estimate:
     """``estimate`` (kind ``"asymptotic"``) as claimed: where measured, and its kernel fixed.
 
     Draws that look dependent (``dependent``, :func:`looks_dependent`'s reason) and a range
     outside :data:`~divergences.estimate.ASYMPTOTIC_CLAIMS` give ``"no-coverage-claim"``, the
     ends ``[0, top]`` (MMD^2's range), and a :class:`NoCoverageWarning` saying why; a kernel
-    read off the draws gives ``"plug-in-assumption"``.
+    read off the draws gives ``"plug-in-assumption"``. ``stacklevel`` is :func:`withheld`'s;
+    None: no warning (the caller's own result warns for this one).
     """
     n = min(estimate.n, estimate.m)
     if not dependent:
         if plug_in:
             return estimate._replace(kind="plug-in-assumption")
-        if claims_asymptotic(estimator, d, n):
+        if claims(estimator, d, n):
             return estimate
-    return withheld(estimate, 0.0, top, dependent or unmeasured(estimator, d, n), stacklevel=4)
+    why = dependent or unmeasured(estimator, d, n)
+    return withheld(estimate, 0.0, top, why, stacklevel=stacklevel or 0, warn=bool(stacklevel))

@@ -235,7 +235,7 @@ def row_chunk(block: int, wide: bool = False) -> int:
     return block if wide else min(32, 2 ** int(math.log2(math.sqrt(block))))
 
 
-def pooled(
+def padded_pool(
     xs: np.ndarray, ys: np.ndarray, dtype: Any, centre: bool
 ) -> tuple[jax.Array, float, int, int]:
     """The pooled sample, divided by ``2^e`` and padded for :func:`pair_sums`.
@@ -536,7 +536,7 @@ def kernel_sums(
     cap: float,
     rows: bool = True,
 ) -> KernelSums:
-    """MMD^2_u for each row of ``labels`` over the pooled ``z`` (:func:`pooled`), in one pass.
+    """MMD^2_u for each row of ``labels`` over the pooled ``z`` (:func:`padded_pool`), in one pass.
 
     ``cap`` bounds the error of one computed kernel value whatever the draws: the pass's
     data-dependent bound (:func:`value_bounds`) is held below it. Without ``rows`` neither the

@@ -19,6 +19,7 @@ import numpy as np
 
 from divergences._src.errors import runs_on_host
 from divergences._src.options import level_option
+from divergences.estimate._src.kernel_draws import kernel_samples
 from divergences.estimate._src.kernel_interval import (
     NORMAL_METHOD,
     claimed,
@@ -31,14 +32,13 @@ from divergences.estimate._src.kernel_sums import (
     KernelSums,
     gamma,
     kernel_sums,
+    padded_pool,
     permutations,
-    pooled,
 )
-from divergences.estimate._src.reference_statistics import kernel_samples
 from divergences.estimate._src.result import Estimate
 from divergences.estimate._src.samples import check_at_least, sample_pair
 
-__all__ = ["kid"]
+__all__ = ["kid", "kid_of"]
 
 #: The largest :math:`\lambda^3` taken: the statistic, at most 4 in units of it, stays finite.
 _LARGEST_CUBE = float(np.finfo(np.float64).max) / 8.0
@@ -48,7 +48,7 @@ class CubicPool(NamedTuple):
     """The pooled samples for the cubic kernel's pass, in units of ``lambda``.
 
     Attributes:
-      z: the pooled, scaled and padded samples (:func:`pooled`).
+      z: the pooled, scaled and padded samples (:func:`padded_pool`).
       block: the pass's block size.
       coeffs: ``(c_0, c_1)`` of ``t = c_0 z_i . z_j + c_1`` (``t`` in units of ``lambda``).
       cap: a bound on one computed kernel value's error whatever the draws.
@@ -70,7 +70,7 @@ def cubic_pool(samples: tuple[np.ndarray, ...], names: tuple[str, ...]) -> Cubic
     """
     d = samples[0].shape[1]
     dtype = jax.dtypes.canonicalize_dtype(jnp.float64)  # float32 where x64 is off
-    z, radius2, block, shift = pooled(np.concatenate(samples[:-1]), samples[-1], dtype, False)
+    z, radius2, block, shift = padded_pool(np.concatenate(samples[:-1]), samples[-1], dtype, False)
     try:  # |a|^2 / d + 1 for the largest |a|: the bound on |a . b / d + 1|
         lam = math.ldexp(radius2 / d, 2 * shift) + 1.0
         cube = lam**3
@@ -108,9 +108,10 @@ def kid(
     y: Any,
     *,
     level: Any = 0.95,
-    draws: Any = None,
+    subsample: Any = None,
     seed: Any = 0,
     features: Callable[[Any], Any] | None = None,
+    draws: Any = None,
 ) -> Estimate:
     r"""The kernel inception distance between the laws behind features ``x`` and ``y``.
 
@@ -135,16 +136,18 @@ def kid(
     **Inputs.** ``x`` and ``y`` are each an array, an iterable of batches (or, with
     ``features``, of inputs), read once, or a :class:`~divergences.estimate.Reference` (its
     kept subsample). The statistic and its permutation test need the draws themselves, so an
-    iterable's are kept (in their dtype); ``draws=k`` keeps a seeded uniform subsample of at
+    iterable's are kept (in their dtype); ``subsample=k`` keeps a seeded uniform subsample of at
     most ``k`` a side instead, memory :math:`O(k d)` whatever ``n``, said in ``method``
-    (:func:`~divergences.estimate._src.reference_statistics.kernel_draws`).
+    (:func:`~divergences.estimate._src.kernel_draws.kernel_draws`).
 
     Args:
       x: features of P, shape ``(n, d)`` or ``(n,)``, ``n >= 2`` (``n < d`` is fine); or an
         iterable of such arrays; or a ``Reference``.
       y: features of Q, shape ``(m, d)`` or ``(m,)``, ``m >= 2``; the same rules.
       level: the interval's coverage, in ``(0, 1)``.
-      draws: the most draws kept a side (a seeded uniform subsample), ``>= 2``; ``None``: all.
+      subsample: the most draws kept a side (a seeded uniform subsample), ``>= 2``; ``None``:
+        all.
+      draws: ``subsample``'s former name, deprecated.
       seed: the seed of that subsample, an integer ``>= 0``.
       features: a map from a batch of inputs to its features, applied to each item of ``x``
         and ``y`` (iterables of inputs).
@@ -170,12 +173,36 @@ def kid(
       >>> est.lower_bound <= 0.0484 <= est.upper_bound, est.kind
       (True, 'asymptotic')
     """
-    (x, y), read = kernel_samples(((x, "x"), (y, "y")), draws=draws, seed=seed, features=features)
+    checked = level_option(level, note="the interval's coverage")
+    (x, y), read = kernel_samples(
+        ((x, "x"), (y, "y")), subsample=subsample, seed=seed, features=features, draws=draws
+    )
     xs, ys = sample_pair(x, y)
     why = "the unbiased statistic pairs distinct draws"
     check_at_least(xs.shape[0], 2, "x", why)
     check_at_least(ys.shape[0], 2, "y", why)
-    alpha = 1.0 - level_option(level, note="the interval's coverage")
+    return kid_of(xs, ys, checked, read)
+
+
+def kid_of(
+    xs: np.ndarray,
+    ys: np.ndarray,
+    level: float,
+    read: str,
+    *,
+    stacklevel: int | None = 5,
+) -> Estimate:
+    """:func:`kid`'s estimate of draws already read and checked, at a checked ``level``.
+
+    Args:
+      xs: the draws of P, ``(n, d)``, ``n >= 2``.
+      ys: the draws of Q, ``(m, d)``, ``m >= 2``.
+      level: the interval's coverage, checked (:func:`level_option`).
+      read: how the draws were read (a subsample, said in ``method``), or ``""``.
+      stacklevel: the :class:`NoCoverageWarning`'s, counted from :func:`withheld` (5: the
+        caller of the entry that calls this); None where the caller's own result warns.
+    """
+    alpha = 1.0 - level
     n, m, d = xs.shape[0], ys.shape[0], xs.shape[1]
     sums, cube = _cubic_sums(xs, ys, permutations(n, m, PERMUTATIONS, SEED))
     ends = normal_interval(sums, n, m, alpha, cube, math.inf)
@@ -192,4 +219,4 @@ def kid(
         quantity="KID",
     )  # fmt: skip
     dependent = looks_dependent(sums, n, m, alpha, cube)
-    return claimed(estimate, "kid", d, False, math.inf, dependent)
+    return claimed(estimate, "kid", d, False, math.inf, dependent, stacklevel=stacklevel)

@@ -22,55 +22,30 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 from scipy.special import ndtr
 
 from divergences._src.errors import runs_on_host
 from divergences._src.options import level_option
+from divergences.estimate._src.claims import ASYMPTOTIC_CLAIMS
 from divergences.estimate._src.concentration import normal_quantile, widen
+from divergences.estimate._src.kernel_draws import kernel_samples
 from divergences.estimate._src.kernel_sums import blocked_pass, host_rounding
-from divergences.estimate._src.kid import cubic_pool
-from divergences.estimate._src.reference_statistics import kernel_samples
+from divergences.estimate._src.kid import cubic_pool, kid_of
 from divergences.estimate._src.result import (
+    Comparison,
     Estimate,
     claimed_p_value,
-    unmeasured,
     withheld,
-    within,
 )
 from divergences.estimate._src.samples import check_at_least, sample_pair
 
-__all__ = ["CLAIMS", "KidDifference", "kid_difference"]
+__all__ = ["KidDifference", "kid_difference"]
 
-#: Where the difference's interval claims its level: ``(largest d, smallest n)`` rules, ``n``
-#: the smallest of the three samples, as the coverage table's rows for it measured
-#: (benchmarks/estimate_coverage.md, "Comparing two models"): d <= 64 from 250 draws (Gaussian
-#: and non-Gaussian triples in d = 8 and 64), and d <= 2048 from 1000 (Gaussian triples in
-#: d = 2048, an alternative and a null, 200 repetitions each: each end missed at most 2.0%),
-#: where KID itself claims from 1000 draws.
-CLAIMS = ((64, 250), (2048, 1000))
-
-
-class KidDifference(NamedTuple):
-    """KID(A, R) - KID(B, R) with its interval, and the test of "A is no better than B".
-
-    Attributes:
-      difference: the :class:`Estimate` of ``KID(A, R) - KID(B, R)`` (quantity ``"KID(A,R) -
-        KID(B,R)"``): negative where A is closer to the reference. Its value is not clipped.
-      p_value: the one-sided p-value of the hypothesis that A is no better than B,
-        ``KID(A, R) >= KID(B, R)``, from the same normal approximation: small where the
-        difference lies clearly below 0; None where the difference claims no coverage
-        (:func:`~divergences.estimate._src.result.claimed_p_value`).
-      a: ``KID(A, R)``'s unbiased statistic from the same pass (a point, no interval).
-      b: ``KID(B, R)``'s.
-    """
-
-    difference: Estimate
-    p_value: float | None
-    a: float
-    b: float
+#: The former name of :class:`~divergences.estimate.Comparison`, kept for code that imports it.
+KidDifference = Comparison
 
 
 def _sums_of(acc: np.ndarray, groups: tuple[slice, slice, slice]) -> np.ndarray:
@@ -90,10 +65,11 @@ def kid_difference(
     b: Any,
     *,
     level: Any = 0.95,
-    draws: Any = None,
+    subsample: Any = None,
     seed: Any = 0,
     features: Callable[[Any], Any] | None = None,
-) -> KidDifference:
+    draws: Any = None,
+) -> Comparison:
     r"""KID(A, R) - KID(B, R) with an interval that accounts for the shared reference.
 
     One blocked pass over the cubic kernel matrix of the pooled draws (as :func:`kid`'s, its
@@ -111,16 +87,18 @@ def kid_difference(
       a: features of model A's draws, shape ``(n, d)``, ``n >= 2``, independent of ``reference``.
       b: features of model B's draws, shape ``(m, d)``, ``m >= 2``.
       level: the interval's coverage, in ``(0, 1)``.
-      draws: as :func:`~divergences.estimate.kid`'s: the most draws kept a sample (a seeded
+      subsample: as :func:`~divergences.estimate.kid`'s: the most draws kept a sample (a seeded
         uniform subsample, said in ``method``); each sample may be an iterable of batches.
       seed: the seed of that subsample.
       features: a map from a batch of inputs to its features, applied to each item.
+      draws: ``subsample``'s former name, deprecated.
 
     Returns:
-      A :class:`KidDifference`: the difference as an :class:`Estimate`, two-sided,
-      ``"asymptotic"`` within :data:`CLAIMS`, else
-      ``"no-coverage-claim"`` with the ends ``[-inf, inf]`` and no p-value (None); the
-      p-value; both KIDs' points.
+      A :class:`~divergences.estimate.Comparison`: the difference as an :class:`Estimate`,
+      two-sided, ``"asymptotic"`` within ``ASYMPTOTIC_CLAIMS["kid_difference"]``, else ``"no-coverage-claim"`` with the
+      ends ``[-inf, inf]`` and no p-value (None); the p-value; ``a`` and ``b``,
+      ``kid(a, reference)``'s and ``kid(b, reference)``'s estimates on the same draws (the same
+      subsample), each with its own interval and claim (the difference warns for them).
 
     Raises:
       ValueError: for draws the shared rules refuse, fewer than 2 in a sample, or a bad
@@ -140,14 +118,19 @@ def kid_difference(
       >>> out.difference.upper_bound < 0.0, out.p_value < 0.01
       (True, True)
     """
+    checked = level_option(level, note="the interval's coverage")
+    alpha = 1.0 - checked
     (reference, a, b), read = kernel_samples(
-        ((reference, "reference"), (a, "a"), (b, "b")), draws=draws, seed=seed, features=features
+        ((reference, "reference"), (a, "a"), (b, "b")),
+        subsample=subsample,
+        seed=seed,
+        features=features,
+        draws=draws,
     )
     xs, rs = sample_pair(a, reference)
     ys, _ = sample_pair(b, reference)
     for sample, name in ((rs, "reference"), (xs, "a"), (ys, "b")):
         check_at_least(sample.shape[0], 2, name, "the unbiased statistic pairs distinct draws")
-    alpha = 1.0 - level_option(level, note="the interval's coverage")
     n, m, count = xs.shape[0], ys.shape[0], rs.shape[0]
     d = xs.shape[1]
     pool = cubic_pool((xs, ys, rs), ("a", "b", "reference"))
@@ -169,19 +152,9 @@ def kid_difference(
         (float(np.sum(weights * bounds)) * inflation + host_rounding(pairs, len(acc), totals))
         * cube
     )
-    every, on_a, on_b = acc[:, 0], acc[:, 1], acc[:, 2]
-    on_r = every - on_a - on_b
-    ga, gb, gr = groups
-    f_a = on_a[ga] / (n - 1) - on_r[ga] / count
-    f_b = on_b[gb] / (m - 1) - on_r[gb] / count
-    f_r = on_b[gr] / m - on_a[gr] / n
-    variance = sum(4.0 * float(np.var(f, ddof=1)) / f.size for f in (f_a, f_b, f_r))
-    spread = math.sqrt(max(variance, 0.0)) * cube
+    spread = math.sqrt(max(_first_order_variance(acc, groups), 0.0)) * cube
     z = -normal_quantile(alpha / 2.0)
     half = widen(z * spread + error)
-    kid_a = (sums[0] * weights[0] - sums[2] * weights[2]) * cube  # without R's own term
-    kid_b = (sums[1] * weights[1] - sums[3] * weights[3]) * cube
-    own = _reference_term(acc, groups, count) * cube
     if spread > 0.0:
         p_value = float(ndtr((value + error) / spread))
     else:
@@ -209,15 +182,28 @@ def kid_difference(
         quantity="KID(A,R) - KID(B,R)",
     )
     smallest = min(n, m, count)
-    if not within(CLAIMS, d, smallest):
-        reason = unmeasured("kid_difference", d, smallest, CLAIMS)
+    if reason := ASYMPTOTIC_CLAIMS["kid_difference"].refusal(d, smallest):
         estimate = withheld(estimate, -math.inf, math.inf, reason)
     estimate, p = claimed_p_value(estimate, p_value)
-    return KidDifference(estimate, p, float(kid_a + own), float(kid_b + own))
+    # each KID on the same draws, as kid's; the difference's warning speaks for them
+    kid_a = kid_of(xs, rs, checked, read, stacklevel=None)
+    kid_b = kid_of(ys, rs, checked, read, stacklevel=None)
+    return Comparison(difference=estimate, p_value=p, a=kid_a, b=kid_b)
 
 
-def _reference_term(acc: np.ndarray, groups: tuple[slice, slice, slice], count: int) -> float:
-    """The reference's own term of each KID, ``sum_{l != l'} k(r_l, r_l') / (N (N - 1))``."""
+def _first_order_variance(acc: np.ndarray, groups: tuple[slice, slice, slice]) -> float:
+    r"""The module's :math:`V`, in units of ``lambda^6``, from the pass's row sums.
+
+    :math:`\frac4n \widehat{\mathrm{Var}}\,[\hat\mu_A - \hat\mu_R](A) + \frac4m
+    \widehat{\mathrm{Var}}\,[\hat\mu_B - \hat\mu_R](B) + \frac4N
+    \widehat{\mathrm{Var}}\,[\hat\mu_B - \hat\mu_A](R)`, each :math:`\hat\mu_S(x)` the mean of
+    :math:`k(x, s)` over the draws ``s`` of ``S`` other than ``x`` (Bounliphone et al. 2016).
+    """
     every, on_a, on_b = acc[:, 0], acc[:, 1], acc[:, 2]
-    on_r = (every - on_a - on_b)[groups[2]]
-    return math.fsum(on_r) / (count * (count - 1))
+    on_r = every - on_a - on_b
+    ga, gb, gr = groups
+    n, m, count = on_a[ga].size, on_b[gb].size, on_r[gr].size
+    f_a = on_a[ga] / (n - 1) - on_r[ga] / count
+    f_b = on_b[gb] / (m - 1) - on_r[gb] / count
+    f_r = on_b[gr] / m - on_a[gr] / n
+    return sum(4.0 * float(np.var(f, ddof=1)) / f.size for f in (f_a, f_b, f_r))

@@ -69,8 +69,9 @@ from scipy.stats import t as student_t
 from divergences._src.errors import runs_on_host
 from divergences._src.options import integer_option, level_option, seed_option
 from divergences._src.scaling import scale_exponent
+from divergences.estimate._src.claims import claims, unmeasured
 from divergences.estimate._src.neighbours import distance_shift, kth_neighbour_distances
-from divergences.estimate._src.result import Estimate, claims_asymptotic, unmeasured, withheld
+from divergences.estimate._src.result import Estimate, withheld
 from divergences.estimate._src.samples import as_samples, check_at_least, sample_pair
 
 __all__ = [
@@ -190,6 +191,14 @@ def _interval(
     return clip(value), clip(lower), clip(upper), drift
 
 
+def _options(k: Any, seed: Any, level: Any) -> tuple[int, int]:
+    """``k`` and ``seed`` checked, and ``level`` (read again by :func:`_estimate`), before any draw."""
+    level_option(level, note="the interval's coverage")
+    return integer_option(k, "k", note="the neighbour's rank"), seed_option(
+        seed, note="it draws the split"
+    )
+
+
 def _estimate(
     value_of: Callable[..., float],
     samples: tuple[np.ndarray, ...],
@@ -238,7 +247,7 @@ def _estimate(
         m=samples[1].shape[0] if len(samples) > 1 else 0,
         quantity=_QUANTITY[estimator],
     )
-    if refusal or not claims_asymptotic(estimator, d, n):
+    if refusal or not claims(estimator, d, n):
         why = refusal or unmeasured(estimator, d, n)
         return withheld(estimate, *bounds, why, instead=_INSTEAD[estimator], stacklevel=4)
     return estimate
@@ -339,8 +348,7 @@ def entropy(x: Any, *, k: int = DEFAULT_K, level: float = 0.95, seed: int = 0) -
       >>> bool(est.lower_bound < 1 + np.log(2 * np.pi) < est.upper_bound)  # H(N(0, I_2)) = 2.8379
       True
     """
-    k = integer_option(k, "k", note="the neighbour's rank")
-    seed = seed_option(seed, note="it draws the split")
+    k, seed = _options(k, seed, level)
     xs = as_samples(x, "x")
     _check_sizes(k, x=xs)
     return _estimate(
@@ -400,8 +408,7 @@ def kl(x: Any, y: Any, *, k: int = DEFAULT_K, level: float = 0.95, seed: int = 0
       >>> est.kind, bool(est.lower_bound < 0.5 < est.upper_bound)
       ('asymptotic', True)
     """
-    k = integer_option(k, "k", note="the neighbour's rank")
-    seed = seed_option(seed, note="it draws the split")
+    k, seed = _options(k, seed, level)
     xs, ys = sample_pair(x, y)
     _check_sizes(k, x=xs, y=ys)
     return _estimate(
@@ -456,8 +463,7 @@ def js(x: Any, y: Any, *, k: int = DEFAULT_K, level: float = 0.95, seed: int = 0
       >>> bool(est.lower_bound < 0.1114 < est.upper_bound <= np.log(2))
       True
     """
-    k = integer_option(k, "k", note="the neighbour's rank")
-    seed = seed_option(seed, note="it draws the split")
+    k, seed = _options(k, seed, level)
     xs, ys = sample_pair(x, y)
     _check_sizes(k, x=xs, y=ys)
     rng = np.random.default_rng(seed)

@@ -20,6 +20,7 @@ from divergences._src.errors import runs_on_host
 from divergences._src.options import integer_option, level_option, number_option, seed_option
 from divergences._src.scaling import scale_exponent
 from divergences.estimate._src.concentration import bounded_differences_term
+from divergences.estimate._src.kernel_draws import kernel_samples
 from divergences.estimate._src.kernel_interval import (
     DEPENDENT,
     NORMAL_METHOD,
@@ -33,12 +34,11 @@ from divergences.estimate._src.kernel_sums import (
     KernelSums,
     gamma,
     kernel_sums,
-    pooled,
+    padded_pool,
 )
 from divergences.estimate._src.kernel_sums import (
     permutations as relabellings,
 )
-from divergences.estimate._src.reference_statistics import kernel_samples
 from divergences.estimate._src.result import Estimate, IntervalKind, TwoSampleTest, withheld
 from divergences.estimate._src.samples import check_at_least, sample_pair
 
@@ -89,9 +89,10 @@ def _canonical_order(z: np.ndarray) -> np.ndarray:
     return order
 
 
-def _bandwidth_of(bandwidth: Any, xs: np.ndarray, ys: np.ndarray) -> float:
+def _bandwidth_of(bandwidth: Any) -> float | None:
+    """The bandwidth given, checked before any draw is read; None for the median heuristic's."""
     if bandwidth is None:
-        return median_bandwidth(xs, ys)
+        return None
     return number_option(bandwidth, "bandwidth", note="the Gaussian kernel's width s")
 
 
@@ -116,7 +117,7 @@ def _gaussian_sums(
     """The kernel sums of the Gaussian kernel of width ``s``, for each row of ``labels``."""
     n, m = xs.shape[0], ys.shape[0]
     dtype = jax.dtypes.canonicalize_dtype(jnp.float64)  # float32 where x64 is off
-    z, radius2, block, shift = pooled(xs, ys, dtype, centre=True)
+    z, radius2, block, shift = padded_pool(xs, ys, dtype, centre=True)
     try:  # s in the units of z / 2^e
         width = math.ldexp(s, -shift)
     except OverflowError:  # beyond float64: the scale is 0 and the kernel 1 to the last bit
@@ -130,15 +131,26 @@ def _gaussian_sums(
 
 
 def _prepare(
-    x: Any, y: Any, bandwidth: Any, draws: Any, seed: Any, features: Callable[[Any], Any] | None
+    x: Any,
+    y: Any,
+    bandwidth: Any,
+    subsample: Any,
+    seed: Any,
+    features: Callable[[Any], Any] | None,
+    draws: Any,
 ) -> tuple[np.ndarray, np.ndarray, float, str]:
     """Both samples as read (:func:`kernel_samples`), checked; the bandwidth; how they were read."""
-    (x, y), read = kernel_samples(((x, "x"), (y, "y")), draws=draws, seed=seed, features=features)
+    given = _bandwidth_of(bandwidth)
+    (x, y), read = kernel_samples(
+        ((x, "x"), (y, "y")), subsample=subsample, seed=seed, features=features, draws=draws,
+        stacklevel=4,
+    )  # fmt: skip
     xs, ys = sample_pair(x, y)
     why = "the unbiased statistic pairs distinct draws"
     check_at_least(xs.shape[0], 2, "x", why)
     check_at_least(ys.shape[0], 2, "y", why)
-    return xs, ys, _bandwidth_of(bandwidth, xs, ys), (f"; {read}" if read else "")
+    s = median_bandwidth(xs, ys) if given is None else given
+    return xs, ys, s, (f"; {read}" if read else "")
 
 
 #: The intervals of :func:`mmd_squared`, its default first.
@@ -158,9 +170,10 @@ def mmd_squared(
     bandwidth: Any = None,
     level: Any = 0.95,
     interval: str = "mcdiarmid",
-    draws: Any = None,
+    subsample: Any = None,
     seed: Any = 0,
     features: Callable[[Any], Any] | None = None,
+    draws: Any = None,
 ) -> Estimate:
     r"""The squared MMD between the laws behind ``x`` and ``y``, with an interval.
 
@@ -196,11 +209,12 @@ def mmd_squared(
         between two points of the pooled sample (of at most 2000 of them, seeded).
       level: the interval's coverage, in ``(0, 1)``.
       interval: ``"mcdiarmid"`` (the default) or ``"normal"``.
-      draws: the most draws kept a side, ``>= 2`` (a seeded uniform subsample, said in
+      subsample: the most draws kept a side, ``>= 2`` (a seeded uniform subsample, said in
         ``method``); ``None``: all. ``x`` and ``y`` may be iterables of batches (of inputs,
         with ``features``) or a ``Reference``, read once
-        (:func:`~divergences.estimate._src.reference_statistics.kernel_draws`).
+        (:func:`~divergences.estimate._src.kernel_draws.kernel_draws`).
       seed: the seed of that subsample, an integer ``>= 0``.
+      draws: ``subsample``'s former name, deprecated.
       features: a map from a batch of inputs to its features, applied to each item.
 
     Returns:
@@ -231,8 +245,8 @@ def mmd_squared(
     """
     if interval not in INTERVALS:
         raise ValueError(f"interval must be one of {INTERVALS}, got {interval!r}")
-    xs, ys, s, read = _prepare(x, y, bandwidth, draws, seed, features)
     alpha = 1.0 - level_option(level, note="the interval's coverage")
+    xs, ys, s, read = _prepare(x, y, bandwidth, subsample, seed, features, draws)
     n, m = xs.shape[0], ys.shape[0]
     assumption = _MEDIAN_KERNEL if bandwidth is None else _FIXED_KERNEL
     kernel = f"unbiased MMD^2_u (Gretton et al. 2012), Gaussian kernel of bandwidth {s:.6g}{read}"
@@ -273,8 +287,9 @@ def mmd_test(
     bandwidth: Any = None,
     permutations: Any = 200,
     seed: Any = 0,
-    draws: Any = None,
+    subsample: Any = None,
     features: Callable[[Any], Any] | None = None,
+    draws: Any = None,
 ) -> TwoSampleTest:
     r"""The permutation test of ``P == Q`` with the unbiased MMD^2 statistic.
 
@@ -299,7 +314,8 @@ def mmd_test(
       bandwidth: the kernel's ``s > 0``; ``None``: the median heuristic.
       permutations: the number ``B >= 1`` of random relabellings.
       seed: the seed of the relabellings (and of the subsample), an integer ``>= 0``.
-      draws: as :func:`mmd_squared`'s (the test is exact on any subsample).
+      subsample: as :func:`mmd_squared`'s (the test is exact on any subsample).
+      draws: ``subsample``'s former name, deprecated.
       features: as :func:`mmd_squared`'s.
 
     Returns:
@@ -320,9 +336,9 @@ def mmd_test(
       >>> mmd_test(x, y, permutations=99).p_value  # no relabelling reaches T: 1 / 100
       0.01
     """
-    xs, ys, s, read = _prepare(x, y, bandwidth, draws, seed, features)
     count = integer_option(permutations, "permutations", note="random relabellings")
     start = seed_option(seed, note="the relabellings' seed")
+    xs, ys, s, read = _prepare(x, y, bandwidth, subsample, seed, features, draws)
     n, m = xs.shape[0], ys.shape[0]
     sums = _gaussian_sums(xs, ys, relabellings(n, m, count, start), s, rows=False)
     stats, dtype = sums.stats, sums.dtype
@@ -331,4 +347,12 @@ def mmd_test(
         f"permutation test, unbiased MMD^2_u (Gretton et al. 2012), Gaussian kernel of "
         f"bandwidth {s:.6g}, {dtype}{read}"
     )
-    return TwoSampleTest(float(stats[0]), (1 + exceed) / (1 + count), count, method, n, m)
+    return TwoSampleTest(
+        statistic=float(stats[0]),
+        p_value=(1 + exceed) / (1 + count),
+        test="permutation",
+        parameters={"permutations": count, "seed": start, "bandwidth": s},
+        method=method,
+        n=n,
+        m=m,
+    )

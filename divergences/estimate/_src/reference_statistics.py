@@ -55,13 +55,14 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from divergences._src.options import integer_option, seed_option
+from divergences.estimate._src.claims import variance_groups
 from divergences.estimate._src.statistics import (
     Accumulator,
     BatchMoments,
     Moments,
     exponent_of,
-    is_array,
-    pooled,
+    pooled_batches,
+    union_moments,
 )
 
 __all__ = [
@@ -69,8 +70,6 @@ __all__ = [
     "Reference",
     "as_batch_moments",
     "checksum",
-    "kernel_draws",
-    "kernel_samples",
     "load_reference",
     "reference",
     "tolerance",
@@ -116,13 +115,13 @@ class Reference(NamedTuple):
     def mean(self) -> np.ndarray:
         """The sample mean, float64."""
         m = self.moments
-        return np.ldexp(pooled(m.parts, m.dimension).mean, m.shift)
+        return np.ldexp(union_moments(m.parts, m.dimension).mean, m.shift)
 
     @property
     def cov(self) -> np.ndarray:
         """The sample covariance (divisor ``n - 1``, as ``numpy.cov``), float64."""
         m = self.moments
-        whole = pooled(m.parts, m.dimension)
+        whole = union_moments(m.parts, m.dimension)
         return np.ldexp(whole.full_scatter() / (whole.size - 1), 2 * m.shift)
 
     def save(self, path: str | os.PathLike[str]) -> None:
@@ -161,7 +160,7 @@ def reference(
     *,
     batches: int = 4,
     seed: int = 0,
-    subsample: int = 10_000,
+    subsample: int | None = 10_000,
     features: Callable[[Any], Any] | None = None,
 ) -> Reference:
     r"""A reference sample's statistics, from its draws in one pass (module docstring).
@@ -175,7 +174,8 @@ def reference(
         iterable of inputs.
       batches: FD's number of batches (the coverage table measured 4).
       seed: the seed of the batches and of the subsample, an integer ``>= 0``.
-      subsample: the number ``k >= 0`` of draws kept for the kernel measures (all where fewer).
+      subsample: the number ``k >= 0`` of draws kept for the kernel measures (all where fewer);
+        ``None``: every draw, as the kernel measures' ``subsample=None``.
       features: a map from a batch of inputs to its features.
 
     Returns:
@@ -194,16 +194,17 @@ def reference(
     """
     b = integer_option(batches, "batches", minimum=2, note="FD's disjoint batches")
     seed = seed_option(seed, note="it draws the batches and the subsample")
-    k = integer_option(subsample, "subsample", minimum=0, note="the draws kept for kernels")
+    k = (
+        None
+        if subsample is None
+        else integer_option(subsample, "subsample", minimum=0, note="the draws kept for kernels")
+    )
     # frechet's variance groups, pooled into the b batches kept: a reference's batch j is then
     # the sample's batch j as frechet reads it from draws (the same draws, the same seed)
-    from divergences.estimate._src.frechet import pooled_batches, variance_groups
-
     acc = Accumulator(lambda d: variance_groups(d, b), seed, "draws", keep=k)
     acc.feed(draws, features)
     moments = pooled_batches(acc.finished(), b)
-    sample = acc.sample if acc.sample is not None else np.zeros((0, moments.dimension))
-    return Reference(moments, seed, sample)
+    return Reference(moments, seed, acc.kept())
 
 
 def _refuse(path: Any, rule: str) -> ValueError:
@@ -385,73 +386,3 @@ def as_batch_moments(z: Any, name: str, batches: int) -> BatchMoments | None:
             f"{name} is a Reference kept with batches={z.batches}; call with batches={z.batches}"
         )
     return z.moments
-
-
-def kernel_draws(
-    z: Any,
-    name: str,
-    *,
-    draws: Any = None,
-    seed: int = 0,
-    features: Callable[[Any], Any] | None = None,
-) -> tuple[Any, str]:
-    """The draws a kernel measure (KID, MMD^2) reads from ``z``, and how, in words.
-
-    The kernel measures' statistics are quadratic in the draws and their permutation tests
-    relabel the pooled draws, so they need the draws themselves: no fixed-size statistic stands
-    for them. ``z`` is an array (taken as it is), an iterable of batches of draws or, with
-    ``features``, of inputs (read in one pass, each batch copied in its own dtype: float32
-    features take half of float64's memory), or a :class:`Reference` (its kept subsample).
-    With ``draws = k``, a seeded uniform subsample of at most ``k`` draws is kept instead, the
-    reference's rule (the ``k`` smallest hashes of the positions, the same whole or in
-    batches): memory :math:`O(k d)` whatever the number read. A subsample of independent draws
-    is a sample of the same law, so the estimate and its interval hold for it, wider.
-
-    Returns:
-      ``(array, note)``: the draws, and ``""`` where every draw of ``z`` was kept, else the
-      words a result's ``method`` adds (``"x: a seeded uniform subsample of 100 of 4000
-      draws"``).
-
-    Raises:
-      ValueError: naming ``name`` as the draws' rules, for a reference holding no draws (a
-        published mean and covariance), or a bad ``draws`` or ``seed``.
-    """
-    k = None if draws is None else integer_option(draws, "draws", minimum=2, note="kept a side")
-    seed = seed_option(seed, note="it draws the subsample")
-    if isinstance(z, Reference):
-        if z.subsample.shape[0] == 0:
-            raise ValueError(
-                f"{name} is a Reference without draws (a published mean and covariance, or "
-                "subsample=0): the kernel measures need draws; keep some with "
-                "reference(..., subsample=k)"
-            )
-        total, source = z.size, z.subsample
-        if k is None or k >= source.shape[0]:
-            return (
-                source,
-                f"{name}: the reference's kept subsample of {source.shape[0]} of {total} draws",
-            )
-    elif features is None and is_array(z) and k is None:
-        return z, ""
-    else:
-        total, source = -1, z
-    acc = Accumulator(1, seed, name, keep=k, moments=False)
-    acc.feed(source, None if isinstance(z, Reference) else features)
-    kept = acc.kept()
-    read = acc.position if total < 0 else total
-    if kept.shape[0] == read:
-        return kept, ""
-    return kept, f"{name}: a seeded uniform subsample of {kept.shape[0]} of {read} draws"
-
-
-def kernel_samples(
-    named: tuple[tuple[Any, str], ...],
-    *,
-    draws: Any,
-    seed: int,
-    features: Callable[[Any], Any] | None,
-) -> tuple[list[Any], str]:
-    """:func:`kernel_draws` of each ``(z, name)``; the draws and the notes, joined (``""``: none)."""
-    read = [kernel_draws(z, name, draws=draws, seed=seed, features=features) for z, name in named]
-    notes = "; ".join(note for _, note in read if note)
-    return [a for a, _ in read], notes

@@ -1,12 +1,13 @@
-"""The one result type of every estimate from samples, its kinds, and the permutation test's result.
+"""The results of the estimates from samples: :class:`Estimate`, the records of them, the tests.
 
 **Where coverage is claimed.** An :class:`Estimate` claims its ``level`` (``claims_coverage``)
 only where its kind rests on a theorem under the caller's own assumption (``"finite-sample"``),
-or where the coverage table (``benchmarks/estimate_coverage.md``, the family
-:mod:`divergences.testing.coverage_cases`) measured the asymptotic interval holding at
-``level - 0.05`` or better (``"asymptotic"``, within :data:`ASYMPTOTIC_CLAIMS`). An assumption
-read off the draws (the samples' range as the diameter, the median heuristic's kernel) gives
-``"plug-in-assumption"``: the interval is computed as the finite-sample one, no coverage claimed.
+or where the coverage benchmarks (``benchmarks/estimate_coverage.md``) measured the asymptotic
+interval holding at ``level - 0.05`` or better (``"asymptotic"``, within the ranges of
+:data:`~divergences.estimate.ASYMPTOTIC_CLAIMS`, :mod:`.claims`). An assumption read off the
+draws (the samples' range as the diameter, the median heuristic's kernel) gives
+``"plug-in-assumption"``: the interval is computed as the finite-sample one, no coverage
+claimed.
 Outside the measured range an asymptotic estimator returns ``"no-coverage-claim"``: the point
 estimate, the quantity's whole range as its ends, and a :class:`NoCoverageWarning`.
 """
@@ -14,8 +15,6 @@ estimate, the quantity's whole range as its ends, and a :class:`NoCoverageWarnin
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping, Sequence
-from types import MappingProxyType
 from typing import Any, Literal, NamedTuple
 
 from divergences._src.interval import interval_contains
@@ -44,78 +43,9 @@ INTERVAL_KINDS: tuple[str, ...] = (
 CLAIMING_KINDS: tuple[str, ...] = ("finite-sample", "asymptotic")
 SIDES: tuple[str, ...] = ("two-sided", "lower", "upper", "none")
 
-#: Where each asymptotic estimator claims its level: ``(largest d, smallest n)``, ``n`` the
-#: smaller sample's size. Each is a range the coverage table measured at ``level - 0.05`` or
-#: better at every size measured (250 and 1000 draws): the k-NN estimators on the line and in
-#: the plane (0.91 to 0.97; in d = 8 the KL interval covers 0.645 at n = 1000 and in d = 64 the
-#: JS interval collapses, coverage 0), from 250 draws; the exact W1 in d = 1, 2, 8 and 64 (0.98
-#: to 1.00), at every size: its interval only widens as n falls (the plug-in's bias is upward
-#: and the Efron-Stein term bounds the variance), and the slow tier of
-#: ``tests/estimate/test_w1.py`` holds it at 0.90 or more at 60 and 80 draws; the normal
-#: intervals of ``mmd_squared`` (Gaussian kernel, d = 2, 8, 64) from 250 draws, 0.92 to 1.00
-#: up to 5000 draws, a null pair included (their lower end is 0 unless the permutation test
-#: rejects), and ``kid`` (cubic kernel) from 1000 draws: over 1000 repetitions a cell in d = 2, 8
-#: and 64 each end missed at most 3.4% from n = 1000, where in d = 2 at n = 250 the upper end
-#: missed 3.8% (``bench_kid_ends.py``); the Frechet distance of the
-#: Gaussian fits in d = 1 to 256 from 1000 draws (0.935 to 0.99; its extrapolation in 1/n
-#: needs the batches well above d draws), in d <= 768 from 5000 draws and in d <= 2048 from
-#: 10^4 (``frechet_claims.WIDE_CLAIMS``, measured from exact Wishart statistics). Above the smallest
-#: size the claim rests
-#: on the central limit theorem the interval is built on. Inside
-#: the range the k-NN KL refuses its claim where ``x``'s tails are heavier than ``y``'s
-#: (``tail_weight``, ``tail_reach``): with Laplace, Logistic, Student-t(3) or N(0, 4) draws
-#: against N(0, 1) ones its interval covered 0 to 0.44 at n = 250 to 4000, its bias (-0.12 to
-#: -1.28) outlasting it; with the tails the other way, and for JS and the entropy with Laplace,
-#: t(3) and Cauchy tails, 0.90 to 0.985. It refuses it too where its batches drift by more than
-#: ``DRIFT_LIMIT`` half-widths from the estimate: between N(0, I) and N(mu, I), |mu| = 2 (KL = 2),
-#: in d = 2 its claims covered 0.64 to 0.90 at n = 250 to 4000, and 0.915 to 1 with the rule.
-ASYMPTOTIC_CLAIMS: Mapping[str, tuple[int, int]] = MappingProxyType(
-    {
-        "entropy": (2, 250),
-        "kl": (2, 250),
-        "js": (2, 250),
-        "w1": (64, 2),
-        "mmd_squared": (64, 250),
-        "kid": (2048, 1000),
-        "frechet": (256, 1000),
-    }
-)
-
 
 class NoCoverageWarning(UserWarning):
     """An estimate returned without a coverage claim: outside the range its interval was measured."""
-
-
-def claims_asymptotic(estimator: str, d: int, n: int) -> bool:
-    """Whether ``estimator``'s asymptotic interval claims its level at dimension ``d``, ``n`` draws."""
-    top, least = ASYMPTOTIC_CLAIMS[estimator]
-    return d <= top and n >= least
-
-
-#: A measured range: ``(largest d, smallest n)``.
-Rule = tuple[int, int]
-
-
-def within(rules: Sequence[Rule], d: int, n: int) -> bool:
-    """Whether ``(d, n)`` lies in one of the measured ranges ``rules``."""
-    return any(d <= top and n >= least for top, least in rules)
-
-
-def unmeasured(estimator: str, d: int, n: int, rules: Sequence[Rule] | None = None) -> str:
-    """Why ``estimator`` claims no coverage at ``(d, n)``, in words: where it was measured.
-
-    Args:
-      estimator: the entry's name, a key of :data:`ASYMPTOTIC_CLAIMS` where ``rules`` is None.
-      d: the draws' dimension.
-      n: the smaller sample's size.
-      rules: the measured ranges ``(largest d, smallest n)``; None: ``ASYMPTOTIC_CLAIMS``'s.
-    """
-    ranges = (ASYMPTOTIC_CLAIMS[estimator],) if rules is None else rules
-    where = ", ".join(f"d <= {top} from n = {least}" for top, least in ranges)
-    return (
-        f"{estimator}'s interval is measured to hold in {where} draws "
-        f"(benchmarks/estimate_coverage.md), here d = {d}, n = {n}"
-    )
 
 
 def withheld(
@@ -140,7 +70,7 @@ def withheld(
       estimate: the estimate as computed, its interval the one not returned.
       lower: the quantity's lower range end.
       upper: the quantity's upper range end.
-      reason: why, in words: :func:`unmeasured` outside the measured range, or the rule that
+      reason: why, in words: ``claims.unmeasured`` outside the measured range, or the rule that
         read the draws and refused the claim inside it.
       instead: what holds there, in words (another estimator), or ``""``.
       stacklevel: the warning's, counted from this function (3: its caller's caller), so that
@@ -262,7 +192,7 @@ class Estimate(NamedTuple):
     def __str__(self) -> str:
         q, at = self.quantity or "estimate", f"at {self.level:.0%}, {self.kind}"
         if self.sides == "none":
-            return f"{q} = {_number(self.value)}, {self.kind}"
+            return f"{q} = {_number(self.value)}, {self.kind}{self._plug_in_note()}"
         if self.sides == "lower":
             text = f"{q} >= {_number(self.lower_bound)} {at} (estimate {_number(self.value)})"
         elif self.sides == "upper":
@@ -270,10 +200,24 @@ class Estimate(NamedTuple):
         else:
             ends = f"[{_number(self.lower_bound)}, {_number(self.upper_bound)}]"
             text = f"{q} = {_number(self.value)} in {ends} {at}"
-        return text if self.claims_coverage else f"{text}, coverage not claimed"
+        text = text if self.claims_coverage else f"{text}, coverage not claimed"
+        return text + self._plug_in_note()
+
+    def _plug_in_note(self) -> str:
+        """``"; plug-in 55.17"`` where ``plug_in`` is set and prints differently from ``value``."""
+        if self.plug_in is None or _number(self.plug_in) == _number(self.value):
+            return ""
+        return f"; plug-in {_number(self.plug_in)}"
 
     def __repr__(self) -> str:
         return f"Estimate({self}; n={self.n}, m={self.m})"
+
+
+#: The tests of ``P == Q`` a :class:`TwoSampleTest` reports: ``"permutation"`` (random
+#: relabellings of the pooled draws, :func:`~divergences.estimate.mmd_test`) and
+#: ``"fisher-exact"`` (a classifier's held-out confusion table,
+#: :func:`~divergences.estimate.discriminator_bounds`).
+TestKind = Literal["permutation", "fisher-exact"]
 
 
 class TwoSampleTest(NamedTuple):
@@ -283,15 +227,44 @@ class TwoSampleTest(NamedTuple):
       statistic: the observed test statistic.
       p_value: the test's p-value, in ``(0, 1]``: the hypothesis is rejected at level ``alpha``
         where ``p_value <= alpha``, with type-I error at most ``alpha`` for every sample size.
-      permutations: the number of random permutations the p-value counts.
-      method: the statistic and its kernel, in words.
+      test: which test (:data:`TestKind`): ``"permutation"`` or ``"fisher-exact"``.
+      parameters: the test's own parameters, by name: ``{"permutations": 200, "seed": 0}`` for
+        the permutation test, ``{"model": "logistic"}`` for the classifier's.
+      method: the statistic and its kernel or classifier, in words.
       n: the number of draws of the first law (``x``).
       m: the number of draws of the second law (``y``).
     """
 
     statistic: float
     p_value: float
-    permutations: int
+    test: TestKind
+    parameters: dict[str, Any]
     method: str
     n: int
     m: int
+
+
+class Comparison(NamedTuple):
+    r"""Two candidates compared against one reference: ``Q(A, R) - Q(B, R)``, and each term.
+
+    The result of :func:`~divergences.estimate.frechet_difference` (``Q`` = FD) and of
+    :func:`~divergences.estimate.kid_difference` (``Q`` = KID). Both terms share the reference's
+    draws, so their errors are correlated and the difference has its own interval.
+
+    Attributes:
+      difference: the :class:`Estimate` of ``Q(A, R) - Q(B, R)`` (quantity ``"FD(A,R) -
+        FD(B,R)"`` or ``"KID(A,R) - KID(B,R)"``): below 0 where A is nearer the reference; its
+        value is not clipped.
+      p_value: the one-sided p-value of the hypothesis "A is no better than B",
+        ``Q(A, R) >= Q(B, R)``: reject it (A is nearer) where ``p_value <= alpha``; from the
+        difference's own approximation; None where the difference claims no coverage
+        (:func:`claimed_p_value`).
+      a: the :class:`Estimate` of ``Q(A, R)``, as the one-pair entry gives it, on the same
+        draws (FD: on the same batches).
+      b: the :class:`Estimate` of ``Q(B, R)``, likewise.
+    """
+
+    difference: Estimate
+    p_value: float | None
+    a: Estimate
+    b: Estimate

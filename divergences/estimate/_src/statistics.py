@@ -47,9 +47,12 @@ __all__ = [
     "Moments",
     "accumulate",
     "batch_labels",
+    "batches_of",
     "exponent_of",
     "is_array",
-    "pooled",
+    "pooled_batches",
+    "union_moments",
+    "unions_without_each",
 ]
 
 #: Rows of a chunk: 512 MiB of float64 (32768 draws at d = 2048). Each batch's rows of it are
@@ -119,7 +122,7 @@ def merge(a: Moments | None, b: Moments, d: int) -> Moments:
     return Moments(size, mean, scatter, None)
 
 
-def pooled(parts: Iterable[Moments], d: int) -> Moments:
+def union_moments(parts: Iterable[Moments], d: int) -> Moments:
     """The moments of the union of disjoint batches."""
     out: Moments | None = None
     for p in parts:
@@ -403,3 +406,29 @@ def is_sharded(x: Any) -> bool:
     """Whether ``x`` is a :class:`jax.Array` laid over more than one device."""
     sharding = getattr(x, "sharding", None)
     return sharding is not None and len(getattr(sharding, "device_set", ())) > 1
+
+
+def batches_of(parts: tuple[Moments, ...], b: int, d: int) -> tuple[Moments, ...]:
+    """The ``b`` extrapolation batches as unions of the groups: batch ``j`` pools groups ``j mod b``."""
+    if len(parts) == b:
+        return parts
+    return tuple(union_moments(parts[j::b], d) for j in range(b))
+
+
+def pooled_batches(m: BatchMoments, b: int) -> BatchMoments:
+    """A sample's groups pooled into the ``b`` extrapolation batches (exact merges)."""
+    return m._replace(parts=batches_of(m.parts, b, m.dimension))
+
+
+def unions_without_each(parts: tuple[Moments, ...], d: int) -> list[Moments]:
+    """The pooled moments of all the groups but each one in turn (merges, exact)."""
+    g = len(parts)
+    before: list[Moments | None] = [None] * (g + 1)  # before[k]: groups 0 .. k-1
+    for k in range(g):
+        before[k + 1] = merge(before[k], parts[k], d)
+    out, after = [], None  # after: groups k+1 .. g-1
+    for k in range(g - 1, -1, -1):
+        head = before[k]
+        out.append(after if head is None else (head if after is None else merge(head, after, d)))
+        after = merge(after, parts[k], d)
+    return out[::-1]  # type: ignore[return-value]

@@ -222,7 +222,15 @@ def _classifier_test(dx: np.ndarray, dy: np.ndarray, model: str) -> TwoSampleTes
         f"classifier two-sample test ({model} trained on the other draws): held-out accuracy, "
         "one-sided Fisher exact test of true against predicted labels"
     )
-    return TwoSampleTest(accuracy, min(max(p_value, 0.0), 1.0), 0, method, n, m)
+    return TwoSampleTest(
+        statistic=accuracy,
+        p_value=min(max(p_value, 0.0), 1.0),
+        test="fisher-exact",
+        parameters={"model": model},
+        method=method,
+        n=n,
+        m=m,
+    )
 
 
 def _held_out_note(n: int, m: int, level: float) -> str:
@@ -300,15 +308,15 @@ def discriminator_bounds(
     """
     if model not in MODELS:
         raise ValueError(f"model must be one of {MODELS}, got {model!r}")
-    xs, ys = sample_pair(x, y)
-    why = "a training part and a held-out part of each"
-    check_at_least(xs.shape[0], 10, "x", why)
-    check_at_least(ys.shape[0], 10, "y", why)
     fraction = number_option(held_out, "held_out", above=0.0, below=1.0,
                              note="the fraction of each sample held out")  # fmt: skip
     width = integer_option(hidden, "hidden", note="the MLP's hidden units")
     lev = level_option(level, note="each bound's coverage")
     start = seed_option(seed, note="the split's seed")
+    xs, ys = sample_pair(x, y)
+    why = "a training part and a held-out part of each"
+    check_at_least(xs.shape[0], 10, "x", why)
+    check_at_least(ys.shape[0], 10, "y", why)
     rng = np.random.default_rng(start)
     xs, ys = xs[rng.permutation(xs.shape[0])], ys[rng.permutation(ys.shape[0])]
     keep_x = min(max(round(fraction * xs.shape[0]), 2), xs.shape[0] - 2)

@@ -50,6 +50,7 @@ from divergences._src.errors import runs_on_host
 from divergences._src.metrics import MetricSpec, cost_error
 from divergences._src.options import level_option, number_option, seed_option
 from divergences._src.scaling import scale_exponent
+from divergences.estimate._src.claims import claims, unmeasured
 from divergences.estimate._src.concentration import (
     bounded_differences_term,
     normal_quantile,
@@ -58,8 +59,6 @@ from divergences.estimate._src.concentration import (
 from divergences.estimate._src.result import (
     Estimate,
     IntervalKind,
-    claims_asymptotic,
-    unmeasured,
     withheld,
 )
 from divergences.estimate._src.samples import check_at_least, sample_pair
@@ -265,13 +264,13 @@ def w1(
       >>> est.lower_bound <= 0.5 <= est.upper_bound, est.kind
       (True, 'finite-sample')
     """
-    xs, ys = sample_pair(x, y)
     alpha = 1.0 - level_option(level, note="the interval's coverage")
+    seed = seed_option(seed, note="it draws the split")
+    spec = metric_spec(metric)
+    xs, ys = sample_pair(x, y)
     why = "the lower end fits a potential on half of each sample, tested on the other half"
     check_at_least(xs.shape[0], 2, "x", why)
     check_at_least(ys.shape[0], 2, "y", why)
-    spec = metric_spec(metric)
-    seed = seed_option(seed, note="it draws the split")
     sp = spread(np.concatenate([xs, ys]), spec)
     bound = _diameter_bound(diameter, sp)
     n, m = xs.shape[0], ys.shape[0]
@@ -307,6 +306,6 @@ def w1(
         sides="two-sided", assumption=assumption, method=method, n=n, m=m, quantity="W1",
     )  # fmt: skip
     d = xs.shape[1]
-    if kind == "asymptotic" and not claims_asymptotic("w1", d, min(n, m)):
+    if kind == "asymptotic" and not claims("w1", d, min(n, m)):
         return withheld(estimate, 0.0, math.inf, unmeasured("w1", d, min(n, m)), instead=_INSTEAD)
     return estimate

@@ -149,13 +149,13 @@ def w1_dkw(x: Any, y: Any, *, level: float = 0.95, diameter: float | str | None 
       >>> est.lower_bound <= 0.5 <= est.upper_bound, est.sides
       (True, 'two-sided')
     """
+    alpha = 1.0 - level_option(level, note="the interval's coverage")
     xs, ys = sample_pair(x, y)
     if xs.shape[1] != 1:
         raise ValueError(
             f"x and y must be draws on the line (shape (n,) or (n, 1)): DKW's bands are for "
             f"distribution functions of one variable; got {xs.shape[1]} coordinates a draw"
         )
-    alpha = 1.0 - level_option(level, note="the interval's coverage")
     xs, ys = np.sort(xs[:, 0]), np.sort(ys[:, 0])
     lo, hi = float(min(xs[0], ys[0])), float(max(xs[-1], ys[-1]))
     if not math.isfinite(hi - lo):

@@ -189,9 +189,9 @@ def w1_projected(
       >>> 0.5 < est.bound <= 1.0, est.kind, est.sides
       (True, 'finite-sample', 'lower')
     """
-    xs, ys = sample_pair(x, y)
     alpha = 1.0 - level_option(level, note="the interval's coverage")
     seed = seed_option(seed, note="it draws the split")
+    xs, ys = sample_pair(x, y)
     d = xs.shape[1]
     if isinstance(directions, str):
         if directions not in CHOSEN:

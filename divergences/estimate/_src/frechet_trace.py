@@ -1,0 +1,81 @@
+r"""FD's cross term :math:`\operatorname{tr}((S_x^{1/2} S_y S_x^{1/2})^{1/2})`, with its rounding allowance.
+
+The sum of the square roots of the eigenvalues of :math:`S_x S_y`, which are those of the
+symmetric :math:`L_x^\top S_y L_x` for Cholesky's :math:`S_x = L_x L_x^\top` (formed by
+LAPACK's ``dsygst``, then one ``eigvalsh``: no general ``sqrtm``, no complex arithmetic); where
+a sample has at most ``d`` draws its centred rows stand for the factor, and where Cholesky stops
+(a singular covariance) the eigendecomposition's :math:`V \Lambda_+^{1/2}` does, through the
+smaller Gram matrix of :math:`F_x^\top F_y`. A computed eigenvalue :math:`\mu_i` is within
+:math:`\tau = 4 r \epsilon \mu_{\max}` of the exact one (Weyl), those below 0 are clipped to
+0, and :math:`|\sqrt{\mu} - \sqrt{\mu'}| \le \min(\sqrt\tau, \tau/\sqrt{\mu})` bounds what
+the clip and the rounding leave: FD's interval is widened by it. The rounding of the
+factorizations and products themselves is not in the allowance (backward stable, and tested
+against extended precision).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy.linalg import lapack
+
+from divergences.estimate._src.statistics import Moments
+
+__all__ = ["cross_term"]
+
+_EPS = 2.0**-52
+
+
+def _factor(s: Moments) -> tuple[np.ndarray, bool]:
+    """``F`` with ``F F^T = S`` and whether it is lower triangular (Cholesky's).
+
+    The scaled centred rows where they stand for the covariance, Cholesky's factor, or
+    ``V Lambda_+^(1/2)`` where Cholesky stops (a singular covariance).
+    """
+    cov = s.cov
+    if cov is None:
+        assert s.centred is not None
+        return s.centred.T / math.sqrt(s.size - 1), False
+    try:
+        lower = np.linalg.cholesky(cov)
+        if np.all(np.isfinite(lower)):
+            return lower, True
+    except np.linalg.LinAlgError:
+        pass
+    w, v = np.linalg.eigh(cov)
+    keep = w > 4.0 * w.shape[0] * _EPS * max(float(w[-1]), 0.0)
+    return v[:, keep] * np.sqrt(w[keep]), False
+
+
+def _middle(sx: Moments, sy: Moments) -> np.ndarray:
+    r"""A symmetric matrix, in its lower triangle, whose eigenvalues are those of :math:`S_x S_y`.
+
+    :math:`F_x^\top S_y F_x` (and zeros) for ``F_x`` Cholesky's, formed by LAPACK's ``dsygst``
+    with half the arithmetic of two triangular products (its lower triangle only: the one
+    ``eigvalsh`` reads), or the smaller Gram matrix of :math:`F_x^\top F_y`.
+    """
+    fx, triangular = _factor(sx)
+    cov_y = sy.cov  # a new array: dsygst may overwrite it
+    if triangular and cov_y is not None:
+        m, info = lapack.dsygst(cov_y, fx, itype=2, lower=1, overwrite_a=1)  # L^T S_y L
+        assert info == 0, info  # an argument LAPACK calls illegal: none here
+        return m
+    w = fx.T @ _factor(sy)[0]
+    m = w.T @ w if w.shape[1] <= w.shape[0] else w @ w.T
+    return 0.5 * (m + m.T)
+
+
+def cross_term(sx: Moments, sy: Moments) -> tuple[float, float]:
+    r""":math:`\operatorname{tr}((S_x^{1/2} S_y S_x^{1/2})^{1/2})` and its rounding allowance."""
+    m = _middle(sx, sy)
+    if m.size == 0:
+        return 0.0, 0.0
+    mu = np.linalg.eigvalsh(m)
+    top = max(float(mu[-1]), 0.0)
+    tau = 4.0 * m.shape[0] * _EPS * top
+    root = np.sqrt(np.clip(mu, 0.0, None))
+    with np.errstate(divide="ignore"):
+        each = np.where(root > 0.0, tau / np.where(root > 0.0, root, 1.0), math.inf)
+    allowance = float(np.sum(np.minimum(math.sqrt(tau), each)))
+    return float(np.sum(root)), allowance
