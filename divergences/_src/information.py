@@ -20,7 +20,6 @@ from divergences._src.log_sums import entropy_sum, kl_terms
 from divergences._src.numerics import (
     into_range,
     log_of_base,
-    power_of_two_below,
     ratio,
     safe_denominator,
     support_mask,
@@ -34,6 +33,7 @@ from divergences._src.precision import (
     flush_subnormals,
     half_precision,
     keeps_input_precision,
+    power_of_two_below,
 )
 
 __all__ = ["conditional_entropy", "inception_score", "mutual_information"]

@@ -107,13 +107,13 @@ from divergences._src.numerics import (
     into_range,
     log_ratio_on,
     not_nan,
-    power_of_two_below,
     safe_denominator,
     support_mask,
     upscale,
     upscaled_sum,
     xlog1p_ratio,
 )
+from divergences._src.precision import power_of_two_below
 from divergences._src.terms import js_accurate, kl_accurate
 
 __all__ = [

@@ -66,7 +66,6 @@ __all__ = [
     "log_ratio_on",
     "not_nan",
     "order_key",
-    "power_of_two_below",
     "ratio",
     "safe_denominator",
     "safe_sqrt",
@@ -568,19 +567,6 @@ def _xlog1p_ratio_jvp(primals: Any, tangents: Any) -> tuple[jax.Array, jax.Array
 def safe_denominator(x: jax.Array) -> jax.Array:
     """``x`` where ``x > 0`` and 1 where ``x = 0``: a divisor that never makes 0/0."""
     return x + (1 - support_mask(x))
-
-
-def power_of_two_below(x: jax.Array) -> jax.Array:
-    """``2^floor(log2 x)`` for normal ``x >= 0`` (0 for 0): ``x`` with its mantissa bits cleared.
-
-    Exact, and the same on every backend (an integer mask, no arithmetic on ``x``). A quotient
-    or product by it is exact wherever its result is normal.
-    """
-    uint, mask = (
-        (np.uint64, 0x7FF0000000000000) if x.dtype == np.float64 else (np.uint32, 0x7F800000)
-    )
-    bits = lax.bitcast_convert_type(x, uint) & uint(mask)
-    return lax.bitcast_convert_type(bits, x.dtype)
 
 
 def safe_sqrt(x: jax.Array) -> jax.Array:

@@ -39,6 +39,7 @@ __all__ = [
     "has_mass",
     "host_float_array",
     "keeps_input_precision",
+    "power_of_two_below",
     "sum_tolerance",
 ]
 
@@ -227,3 +228,16 @@ def _flushed(x: jax.Array) -> jax.Array:
 @flush_subnormals.defjvp
 def _flush_subnormals_jvp(primals: Any, tangents: Any) -> tuple[jax.Array, jax.Array]:
     return flush_subnormals(primals[0]), tangents[0]
+
+
+def power_of_two_below(x: jax.Array) -> jax.Array:
+    """``2^floor(log2 x)`` for normal ``x >= 0`` (0 for 0): ``x`` with its mantissa bits cleared.
+
+    Exact, and the same on every backend (an integer mask, no arithmetic on ``x``). A quotient
+    or product by it is exact wherever its result is normal.
+    """
+    uint, mask = (
+        (np.uint64, 0x7FF0000000000000) if x.dtype == np.float64 else (np.uint32, 0x7F800000)
+    )
+    bits = lax.bitcast_convert_type(x, uint) & uint(mask)
+    return lax.bitcast_convert_type(bits, x.dtype)

@@ -17,35 +17,17 @@ not depend on the backend is therefore run twice by the tests: as XLA computes i
 * the primitives that only move, reshape or reinterpret data (:data:`_DATA`) and every primitive
   on integers and booleans alone run in XLA as usual (copying bits neither reads nor writes a
   float);
-* any other primitive on floats raises ``NotImplementedError``, so that a new operation cannot
-  pass unseen through the flushing runtime;
+* any other primitive on floats raises ``NotImplementedError`` (none passes unseen);
 * ``lax.platform_dependent`` takes the branch of a GPU (``cuda``, else its default), not the
   CPU's: the emulated backend is not the CPU that flushes, and code that leaves the flush to the
   CPU's runtime must do it itself elsewhere.
 
-NumPy's elementary functions (``log``, ``exp``, ``log1p``) and its sums (pairwise) round
-differently from XLA's, by an ulp or a few: the tests' tolerances, which are mathematical
-bounds, hold for both.
-
-What the emulation does not see, and so where it is not faithful to a GPU: the program it
-evaluates is JAX's, before XLA's optimisations. XLA's algebraic simplifier rewrites it
-(``a / c`` as ``a * (1 / c)`` for a ``c`` it knows, ``(a * c1) * (b * c2)`` as
-``(a * b) * (c1 * c2)``, divisions by broadcast vectors as products by their reciprocals), a
-GPU's compiler contracts products and sums into fused multiply-adds, and reductions run in
-another order. Each rewrite is exact in real arithmetic and can leave the float range where the
-original did not: ``(d / s)^2`` with ``d = -1e-307, s = 1e-307`` is 1, and ``d^2 (1 / s)^2`` is
-``0 * inf``. An NVIDIA H200 gave NaN or a wrong value for the mutual information of
-``[[0, 0, 1e-17], [1e-307, 0, 1]]``, ``[[.5, .5, 5e-163], [5e-163, 5e-163, 5e-163]]`` and the
-gradient at ``[[1e-200, 0], [0, 1]]`` (``tests/test_information.py`` records what it printed),
-where this emulation gave the true values. ``reciprocal_division`` below imitates one rewrite;
-:func:`evaluated_by_the_compiler` lets XLA itself evaluate a program on constants, after its
-rewrites and with gradual underflow (its constant folding runs on the host without the
-runtime's flush): it gave NaN at those three inputs before the mutual information's terms
-were computed at unit scale (:mod:`divergences._src.log_sums`). Neither is a GPU: the folding
-applies rewrites that need known operands, and what XLA does not fold runs with the CPU's flush.
-A card's run (``make device-check``) is the judge. The evaluation is slow (a dispatch per operation): for the float-range
-tests, not for benchmarks. Host callbacks run as they are (those of the package set IEEE
-arithmetic for themselves).
+NumPy's elementary functions and sums round differently from XLA's, by an ulp or a few (the
+tests' tolerances, mathematical bounds, hold for both); the evaluation is slow (a dispatch per
+operation), for the float-range tests; host callbacks run as they are. Not faithful to a GPU:
+the program is JAX's, before XLA's rewrites, each exact in real arithmetic and able to leave the
+float range (``(d / s)^2`` as ``d^2 (1 / s)^2``): :func:`evaluated_by_the_compiler` shows them,
+with subnormals kept (docs/conventions.md, "Subnormal numbers"); a card's run is the judge.
 
 Example:
   >>> import jax, numpy as np
