@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import jax
@@ -14,6 +14,13 @@ import numpy as np
 import divergences
 from divergences import families
 from divergences.lab import figure_catalogue
+from divergences.lab.cli_options import (
+    at_least,
+    draws_option,
+    level_option,
+    positive_option,
+    tolerance_option,
+)
 from divergences.lab.continuous_curves import (
     CONTINUOUS_FAMILIES,
     CONTINUOUS_QUANTITIES,
@@ -34,68 +41,6 @@ from divergences.lab.training.command import add_arguments, run_command
 from divergences.lab.verify import TOUR_TOLERANCE, verify
 
 __all__ = ["main"]
-
-
-def _tolerance(text: str) -> float:
-    """``--tolerance``: a number >= 0 (an error at most this large passes)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text!r}") from None
-    if not value >= 0.0 or value == float("inf"):  # NaN fails the comparison
-        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text}")
-    return value
-
-
-def _at_least(low: int) -> Callable[[str], int]:
-    """An option's type: a whole number >= ``low``, or argparse's error naming the option."""
-
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(
-                f"must be a whole number >= {low}, got {text!r}"
-            ) from None
-        if value < low:
-            raise argparse.ArgumentTypeError(f"must be a whole number >= {low}, got {text}")
-        return value
-
-    return parse
-
-
-def _draws(text: str) -> int | None:
-    """``--w1-draws`` and the like: a whole number >= 2, or ``all`` (None: every draw)."""
-    if text.strip().lower() == "all":
-        return None
-    try:
-        return _at_least(2)(text)
-    except argparse.ArgumentTypeError:
-        raise argparse.ArgumentTypeError(
-            f"must be a whole number >= 2 or 'all', got {text!r}"
-        ) from None
-
-
-def _positive(text: str) -> float:
-    """``--bandwidth``: a finite number > 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number > 0, got {text!r}") from None
-    if not (0.0 < value < float("inf")):  # NaN fails the comparison
-        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text}")
-    return value
-
-
-def _level(text: str) -> float:
-    """``--level``: a number strictly between 0 and 1."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number in (0, 1), got {text!r}") from None
-    if not 0.0 < value < 1.0:  # NaN fails the comparison
-        raise argparse.ArgumentTypeError(f"must be a number in (0, 1), got {text}")
-    return value
 
 
 def _enable_x64() -> None:
@@ -288,7 +233,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p_tour.add_argument(
         "--tolerance",
-        type=_tolerance,
+        type=tolerance_option,
         default=TOUR_TOLERANCE,
         metavar="TOL",
         help=f"the largest absolute error that passes, a number >= 0 (default: {TOUR_TOLERANCE:g})",
@@ -369,7 +314,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p_sweep.add_argument(
         "--num",
-        type=_at_least(1),
+        type=at_least(1),
         default=41,
         help="how many thetas, evenly spaced, at least 1 (default: %(default)s)",
     )
@@ -390,7 +335,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p_sweep.add_argument(
         "--certify",
-        type=_at_least(0),
+        type=at_least(0),
         default=11,
         help="continuous_* families: how many of the thetas to certify, at least 0 (default 11)",
     )
@@ -444,13 +389,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p_estimate.add_argument(
         "--level",
-        type=_level,
+        type=level_option,
         default=0.95,
         help="the intervals' coverage, in (0, 1) (default: %(default)s)",
     )
     p_estimate.add_argument(
         "--seed",
-        type=_at_least(0),
+        type=at_least(0),
         default=0,
         help="seed of the random splits, the subsamples and the test (default: %(default)s)",
     )
@@ -475,7 +420,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p_estimate.add_argument(
         "--bandwidth",
-        type=_positive,
+        type=positive_option,
         default=None,
         metavar="S",
         help="the Gaussian kernel's width for the MMD rows and the test, fixed before the "
@@ -484,7 +429,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p_estimate.add_argument(
         "--w1-draws",
-        type=_draws,
+        type=draws_option,
         default=2000,
         metavar="N",
         help="exact W1 on a seeded subsample of at most N draws of each file, or 'all' (exact "
@@ -492,14 +437,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p_estimate.add_argument(
         "--kid-draws",
-        type=_draws,
+        type=draws_option,
         default=None,
         metavar="N",
         help="KID on a seeded subsample of at most N draws of each file (default: every draw)",
     )
     p_estimate.add_argument(
         "--mmd-draws",
-        type=_draws,
+        type=draws_option,
         default=5000,
         metavar="N",
         help="the MMD rows and the test on a seeded subsample of at most N draws of each file, "
@@ -507,7 +452,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p_estimate.add_argument(
         "--fidelity-draws",
-        type=_draws,
+        type=draws_option,
         default=FIDELITY_DRAWS,
         metavar="N",
         help="precision, recall, density and coverage on a seeded subsample of at most N draws "
@@ -537,7 +482,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p_estimate.add_argument(
         "--permutations",
-        type=_at_least(1),
+        type=at_least(1),
         default=200,
         help="the MMD test's random relabellings, at least 1 (default: %(default)s)",
     )

@@ -45,12 +45,17 @@ from divergences import estimate
 from divergences.estimate import Estimate, TwoSampleTest
 from divergences.lab.draw_files import load_any, load_draws
 from divergences.lab.estimate_rows import (
+    FIDELITY_DRAWS,
     TESTS,
+    capped,
     discriminator_rows,
     fidelity_rows,
     memorisation_rows,
     part_of,
+    planned_draws,
     shared,
+    subsample,
+    subsamples,
 )
 
 __all__ = [
@@ -191,55 +196,6 @@ def _call(planned: _Planned) -> Row:
     return Row(planned.name, planned.what, result, said, "", time.perf_counter() - start)
 
 
-#: The most draws of each file the fidelity rows take by default: their k-NN passes cost
-#: ``n^2 d`` (three Gram passes, 13 s at 10^4 x 2048 on the project's 2-core CPU idle; every
-#: draw of 5 x 10^4 would take about 25 times that, benchmarks/estimates.md).
-FIDELITY_DRAWS = 10_000
-
-
-def planned_draws(
-    n: int,
-    m: int,
-    *,
-    w1_draws: int | None = 2000,
-    kid_draws: int | None = None,
-    mmd_draws: int | None = 5000,
-    fidelity_draws: int | None = FIDELITY_DRAWS,
-) -> dict[str, tuple[int, int]]:
-    """The draws of each file each subsampled row takes, for files of ``n`` and ``m`` draws.
-
-    A row takes every draw of a file up to its cap (``None``: no cap) and a seeded subsample of
-    the cap's size beyond it. Keys: ``"w1"``, ``"kid"``, ``"mmd"`` (the MMD rows and the test)
-    and ``"fidelity"``; FD, the W1 lower bound and the discriminator always take every draw.
-
-    Example:
-      >>> planned_draws(50_000, 50_000)["fidelity"], planned_draws(50_000, 50_000)["kid"]
-      ((10000, 10000), (50000, 50000))
-    """
-    caps = {"w1": w1_draws, "kid": kid_draws, "mmd": mmd_draws, "fidelity": fidelity_draws}
-    return {key: (_capped(n, cap), _capped(m, cap)) for key, cap in caps.items()}
-
-
-def _capped(size: int, cap: int | None) -> int:
-    return size if cap is None else min(size, cap)
-
-
-def _subsample(a: np.ndarray, count: int, rng: np.random.Generator) -> np.ndarray:
-    if a.shape[0] <= count:
-        return a
-    return a[np.sort(rng.choice(a.shape[0], count, replace=False))]
-
-
-def _subsamples(
-    what: str, x: np.ndarray, y: np.ndarray, counts: tuple[int, int], rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray, str]:
-    """``counts`` draws of each sample (seeded where cut), and the call ``what`` saying so if cut."""
-    xs, ys = _subsample(x, counts[0], rng), _subsample(y, counts[1], rng)
-    if xs.shape[0] < x.shape[0] or ys.shape[0] < y.shape[0]:
-        what += f" on a seeded subsample of {xs.shape[0]} and {ys.shape[0]} draws"
-    return xs, ys, what
-
-
 def _progress(total: int, show: bool) -> Any:
     """A progress bar on stderr (tqdm), or a stand-in that does nothing where it is off."""
     if not show:
@@ -356,10 +312,10 @@ def estimate_files(
         x.shape[0], y.shape[0], w1_draws=w1_draws, kid_draws=kid_draws, mmd_draws=mmd_draws,
         fidelity_draws=fidelity_draws,
     )  # fmt: skip
-    xw, yw, w1_what = _subsamples("w1(x, y)", x, y, draws["w1"], rng)
-    xk, yk, kid_what = _subsamples("kid(x, y)", x, y, draws["kid"], rng)
-    xm, ym, mmd_what = _subsamples("mmd_squared(x, y", x, y, draws["mmd"], rng)
-    xf, yf, fidelity_what = _subsamples(
+    xw, yw, w1_what = subsamples("w1(x, y)", x, y, draws["w1"], rng)
+    xk, yk, kid_what = subsamples("kid(x, y)", x, y, draws["kid"], rng)
+    xm, ym, mmd_what = subsamples("mmd_squared(x, y", x, y, draws["mmd"], rng)
+    xf, yf, fidelity_what = subsamples(
         "fidelity_diversity(real=x, generated=y)", x, y, draws["fidelity"], rng
     )
     given = "" if bandwidth is None else f", bandwidth={bandwidth:g}"
@@ -538,11 +494,11 @@ def compare_files(
 
     fd_once, kid_once = shared(fd), shared(kid)
     rng = np.random.default_rng(seed)
-    cap = _capped(rd.shape[0], fidelity_draws)
-    rf = _subsample(rd, cap, rng)
+    cap = capped(rd.shape[0], fidelity_draws)
+    rf = subsample(rd, cap, rng)
     todo = []
     for label, draws, field in (("A", a, "a"), ("B", b, "b")):
-        gf = _subsample(draws, _capped(draws.shape[0], fidelity_draws), rng)
+        gf = subsample(draws, capped(draws.shape[0], fidelity_draws), rng)
         what = f"fidelity_diversity(real=r, generated={field})"
         if rf.shape[0] < rd.shape[0] or gf.shape[0] < draws.shape[0]:
             what += f" on a seeded subsample of {rf.shape[0]} and {gf.shape[0]} draws"

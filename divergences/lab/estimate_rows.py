@@ -2,7 +2,9 @@
 
 Precision, recall, density and coverage are one search; the memorisation rows one search and
 one test; the trained discriminator's bounds and its test one fit. Each is computed once, when
-its first row runs (:func:`shared`), and each row reads its field.
+its first row runs (:func:`shared`), and each row reads its field. And the draws each row
+takes (:func:`planned_draws`): every draw of a file up to the row's cap, a seeded subsample
+beyond it.
 """
 
 from __future__ import annotations
@@ -17,12 +19,17 @@ from divergences import estimate
 from divergences.estimate import Estimate
 
 __all__ = [
+    "FIDELITY_DRAWS",
     "TESTS",
+    "capped",
     "discriminator_rows",
     "fidelity_rows",
     "memorisation_rows",
     "part_of",
+    "planned_draws",
     "shared",
+    "subsample",
+    "subsamples",
 ]
 
 #: The names of the rows that are tests of ``P == Q`` (printed under the table).
@@ -95,3 +102,54 @@ def discriminator_rows(
         ("KL(P || Q), discriminator", lambda: fitted().kl),
         (TESTS[1], lambda: fitted().test),
     ]
+
+
+#: The most draws of each file the fidelity rows take by default: their k-NN passes cost
+#: ``n^2 d`` (three Gram passes, 13 s at 10^4 x 2048 on the project's 2-core CPU idle; every
+#: draw of 5 x 10^4 would take about 25 times that, benchmarks/estimates.md).
+FIDELITY_DRAWS = 10_000
+
+
+def planned_draws(
+    n: int,
+    m: int,
+    *,
+    w1_draws: int | None = 2000,
+    kid_draws: int | None = None,
+    mmd_draws: int | None = 5000,
+    fidelity_draws: int | None = FIDELITY_DRAWS,
+) -> dict[str, tuple[int, int]]:
+    """The draws of each file each subsampled row takes, for files of ``n`` and ``m`` draws.
+
+    A row takes every draw of a file up to its cap (``None``: no cap) and a seeded subsample of
+    the cap's size beyond it. Keys: ``"w1"``, ``"kid"``, ``"mmd"`` (the MMD rows and the test)
+    and ``"fidelity"``; FD, the W1 lower bound and the discriminator always take every draw.
+
+    Example:
+      >>> planned_draws(50_000, 50_000)["fidelity"], planned_draws(50_000, 50_000)["kid"]
+      ((10000, 10000), (50000, 50000))
+    """
+    caps = {"w1": w1_draws, "kid": kid_draws, "mmd": mmd_draws, "fidelity": fidelity_draws}
+    return {key: (capped(n, cap), capped(m, cap)) for key, cap in caps.items()}
+
+
+def capped(size: int, cap: int | None) -> int:
+    """``size`` held at ``cap`` (``None``: no cap)."""
+    return size if cap is None else min(size, cap)
+
+
+def subsample(a: np.ndarray, count: int, rng: np.random.Generator) -> np.ndarray:
+    """``a``, or a seeded subsample of ``count`` of its rows in their order where it has more."""
+    if a.shape[0] <= count:
+        return a
+    return a[np.sort(rng.choice(a.shape[0], count, replace=False))]
+
+
+def subsamples(
+    what: str, x: np.ndarray, y: np.ndarray, counts: tuple[int, int], rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, str]:
+    """``counts`` draws of each sample (seeded where cut), and the call ``what`` saying so if cut."""
+    xs, ys = subsample(x, counts[0], rng), subsample(y, counts[1], rng)
+    if xs.shape[0] < x.shape[0] or ys.shape[0] < y.shape[0]:
+        what += f" on a seeded subsample of {xs.shape[0]} and {ys.shape[0]} draws"
+    return xs, ys, what

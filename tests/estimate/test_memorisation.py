@@ -61,7 +61,7 @@ def test_an_exact_duplicate_is_unauthentic_and_the_p_value_counts_the_relabellin
         training=training, generated=training[::-1], held_out=held_out, permutations=99, seed=3
     )
     assert m.training.value == 1.0 and m.held_out.value == 0.0 and m.copied == 1.0
-    assert m.test.p_value == 0.01 and m.test.permutations == 99
+    assert m.test.p_value == 0.01 and m.test.parameters["permutations"] == 99
 
 
 def test_the_engines_agree():

@@ -190,7 +190,8 @@ def memorisation(
     test = TwoSampleTest(
         statistic=float(a_t),
         p_value=(1 + exceed) / (1 + count),
-        permutations=count,
+        test="permutation",
+        parameters={"permutations": count, "seed": start},
         method=(
             "permutation test of the training/held-out split: the generated draws unauthentic "
             "(Alaa et al. 2022's rule, against the pool) whose nearest pooled draw is a "
