@@ -44,6 +44,10 @@ _CACHE = pathlib.Path(__file__).resolve().parent / "build" / "jax-cache"
 os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", str(_CACHE))
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0.3")
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
+# One BLAS thread a worker: the workers already take every core, and OpenBLAS's threads on the
+# host's small matrices made FD's 64 x 64 eigendecompositions 10 times slower (0.88 s a call in
+# d = 64 at n = 1000 against 0.069 s with one thread, 2026-11-27; the slow tier 51 minutes).
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import pytest  # noqa: E402
 from _pytest.doctest import DoctestItem  # noqa: E402

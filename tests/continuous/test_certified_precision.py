@@ -289,7 +289,9 @@ def test_atol_alone_drives_an_enclosure_that_touches_zero(monkeypatch):
     # it, and an enclosure [0, x] meets no relative width, however loose. atol alone is met, and
     # it travels to the integrals as each attempt's tolerance, an argument.
     p, q = dvc.Mixture(np.array([0.5, 0.5]), (N(0.0, 1.0), N(0.0, 1.0))), N(0.0, 1.0)
-    with pytest.raises(C.PrecisionError, match=r"short of rtol=0\.5,"):
+    # Within its budget it raises, short of rtol or (on a slow or loaded machine, where 0.3 s of
+    # processor time ends the first attempt) with no enclosure finished: never a number.
+    with pytest.raises(C.PrecisionError, match=r"short of rtol=0\.5,|no enclosure was finished"):
         C.kl(p, q, rtol=0.5, budget=0.3)
     seen = []
     sum_pieces = integrals.sum_pieces
