@@ -61,9 +61,9 @@ from bench_estimate_mmd import bench_mmd
 from bench_estimate_w1 import bench_w1
 
 import divergences as dv
-from divergences.estimate._src import knn as knn_module
-from divergences.estimate._src import neighbours
-from divergences.estimate._src.neighbours import TREE_MAX_DIMENSION, kth_neighbour_distances
+from divergences.estimate._src.neighbours import knn as knn_module
+from divergences.estimate._src.neighbours import search as neighbours
+from divergences.estimate._src.neighbours.search import TREE_MAX_DIMENSION, kth_neighbour_distances
 
 jax.config.update("jax_enable_x64", True)
 

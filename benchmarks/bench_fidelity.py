@@ -39,8 +39,8 @@ import numpy as np
 
 import divergences as dv
 from divergences.estimate import NoCoverageWarning
-from divergences.estimate._src.fidelity import DEFAULT_K, equal_laws_coverage
-from divergences.estimate._src.neighbours import ball_counts, kth_neighbour_distances
+from divergences.estimate._src.neighbours.fidelity import DEFAULT_K, equal_laws_coverage
+from divergences.estimate._src.neighbours.search import ball_counts, kth_neighbour_distances
 
 LEVEL = 0.95
 K = DEFAULT_K

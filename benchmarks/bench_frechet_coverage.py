@@ -43,8 +43,9 @@ from scipy.linalg import blas
 
 from divergences.estimate import NoCoverageWarning
 from divergences.estimate._src.claims import MEASURED_BATCHES
-from divergences.estimate._src.frechet import _parts, difference_interval, interval
-from divergences.estimate._src.statistics import BatchMoments, Moments
+from divergences.estimate._src.frechet.distance import interval, paired_parts
+from divergences.estimate._src.frechet.frechet_difference import difference_interval
+from divergences.estimate._src.reading import BatchMoments, Moments
 
 
 def scatter(rng: np.random.Generator, k: int, d: int, scale: np.ndarray) -> np.ndarray:
@@ -109,7 +110,7 @@ def differences(args: argparse.Namespace, rng: np.random.Generator) -> None:
             br = batch_moments(rng, n, zero, ones, g)
             ba = batch_moments(rng, n, np.full(d, ra / math.sqrt(d)), ones, g)
             bb = batch_moments(rng, n, np.full(d, rb / math.sqrt(d)), ones, g)
-            pa, pb = _parts(ba, br, b), _parts(bb, br, b)
+            pa, pb = paired_parts(ba, br, b), paired_parts(bb, br, b)
             value, half, p = difference_interval(pa, pb, b, ALPHA)
             low += truth < value - half
             high += truth > value + half
@@ -151,7 +152,7 @@ def distances(args: argparse.Namespace, rng: np.random.Generator) -> None:
                 break
             bx = batch_moments(rng, n, zero, ones, g)
             by = batch_moments(rng, n, mean, scale, g)
-            lo, value, hi = interval(_parts(bx, by, b), b, ALPHA)
+            lo, value, hi = interval(paired_parts(bx, by, b), b, ALPHA)
             low += truth < lo
             high += truth > hi
             widths.append(hi - lo)
@@ -176,7 +177,7 @@ def products(args: argparse.Namespace, rng: np.random.Generator) -> None:
     c_a = 0.2, c_b = 0.3, and a null triple with c_a = c_b = 0.3.
     """
     from divergences.estimate import frechet_difference
-    from divergences.estimate._src import frechet as module
+    from divergences.estimate._src import claims as module
 
     module.GROUPS = args.groups  # the library's variance groups (4: the batches' interval)
     d, n, root3 = args.d, args.n, math.sqrt(3.0)

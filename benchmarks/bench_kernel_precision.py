@@ -43,10 +43,11 @@ import json, math, sys, time
 import jax
 jax.config.update("jax_enable_x64", sys.argv[1] == "64")
 import numpy as np
-from divergences.estimate._src import kernel_sums as S
-from divergences.estimate._src.kernel_interval import first_order_variance, normal_interval
-from divergences.estimate._src.kid import _cubic_sums
-from divergences.estimate._src.mmd import _gaussian_sums
+from divergences.estimate._src.kernel import sums as S
+from divergences.estimate._src.samples import relabellings
+from divergences.estimate._src.kernel.normal_interval import first_order_variance, normal_interval
+from divergences.estimate._src.kernel.kid import _cubic_sums
+from divergences.estimate._src.kernel.mmd import _gaussian_sums
 d, n, seed, shift = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5])
 names, laws, products = sys.argv[6].split(","), sys.argv[7], sys.argv[8]
 if products != "chosen":
@@ -58,7 +59,7 @@ if laws == "halfnormal":  # all-positive features, as ReLU outputs: |N(0, I)| be
     x, y = np.abs(x), np.abs(y)
 y[:, 0] += np.float32(shift)
 x, y = x.astype(np.float64), y.astype(np.float64)
-labels = S.permutations(n, n, S.PERMUTATIONS, S.SEED)
+labels = relabellings(n, n, S.PERMUTATIONS, S.SEED)
 out = {}
 for name in names:
     start = time.perf_counter()
@@ -92,15 +93,16 @@ import json, sys, time
 import jax
 import jax.numpy as jnp
 import numpy as np
-from divergences.estimate._src import kernel_sums as S
-from divergences.estimate._src.kid import cubic_pool
+from divergences.estimate._src.kernel import sums as S
+from divergences.estimate._src.kernel.kid import cubic_pool
+from divergences.estimate._src.samples import relabellings
 d, n, repeat = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 rng = np.random.default_rng(0)
 x = rng.normal(size=(n, d)).astype(np.float32).astype(np.float64)
 y = rng.normal(size=(n, d)).astype(np.float32).astype(np.float64)
 pool = cubic_pool((x, y), ("x", "y"))
 z, block = pool.z, pool.block
-cols = S.columns(n, n, S.permutations(n, n, S.PERMUTATIONS, S.SEED), z.shape[0])
+cols = S.columns(n, n, relabellings(n, n, S.PERMUTATIONS, S.SEED), z.shape[0])
 host = np.asarray(z, np.float64)
 across = S.chunk_of(z.shape[1], S.widened(z.dtype))
 sizes, bound, _ = S._bound_constants(host, "cubic", pool.coeffs, pool.cap, block, z.dtype, across)

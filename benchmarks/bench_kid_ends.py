@@ -30,8 +30,8 @@ import jax
 import numpy as np
 
 import divergences as dv
-from divergences.estimate._src.kernel_interval import _raw_ends
-from divergences.estimate._src.kernel_sums import KernelSums
+from divergences.estimate._src.kernel.normal_interval import _raw_ends
+from divergences.estimate._src.kernel.sums import KernelSums
 
 
 def gaussian(rng, n, d, shift):

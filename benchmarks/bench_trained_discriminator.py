@@ -28,7 +28,7 @@ from scipy.stats import norm
 
 import divergences as dv
 import divergences.continuous as dc
-from divergences.estimate._src import trained_discriminator as td
+from divergences.estimate._src.discriminator import trained as td
 
 LEVEL = 0.95
 

@@ -40,7 +40,25 @@ they are not traced by ``jit``.
 """
 
 from divergences.estimate._src.claims import ASYMPTOTIC_CLAIMS, Claim, Range
-from divergences.estimate._src.fidelity import (
+from divergences.estimate._src.discriminator.trained import (
+    DiscriminatorBounds,
+    discriminator_bounds,
+)
+from divergences.estimate._src.discriminator.witness_bounds import (
+    js_from_discriminator,
+    kl_from_discriminator,
+    tv_from_discriminator,
+)
+from divergences.estimate._src.frechet.distance import frechet
+from divergences.estimate._src.frechet.frechet_difference import (
+    FrechetComparison,
+    frechet_difference,
+)
+from divergences.estimate._src.inception.score import InceptionScore, inception_score
+from divergences.estimate._src.kernel.kid import kid
+from divergences.estimate._src.kernel.kid_difference import KidDifference, kid_difference
+from divergences.estimate._src.kernel.mmd import mmd_squared, mmd_test
+from divergences.estimate._src.neighbours.fidelity import (
     FidelityDiversity,
     coverage,
     density,
@@ -48,19 +66,9 @@ from divergences.estimate._src.fidelity import (
     precision,
     recall,
 )
-from divergences.estimate._src.frechet import FrechetComparison, frechet, frechet_difference
-from divergences.estimate._src.from_discriminator import (
-    js_from_discriminator,
-    kl_from_discriminator,
-    tv_from_discriminator,
-)
-from divergences.estimate._src.inception import InceptionScore, inception_score
-from divergences.estimate._src.kid import kid
-from divergences.estimate._src.kid_difference import KidDifference, kid_difference
-from divergences.estimate._src.knn import entropy, js, kl
-from divergences.estimate._src.memorisation import Memorisation, memorisation
-from divergences.estimate._src.mmd import mmd_squared, mmd_test
-from divergences.estimate._src.reference_statistics import Reference, load_reference, reference
+from divergences.estimate._src.neighbours.knn import entropy, js, kl
+from divergences.estimate._src.neighbours.memorisation import Memorisation, memorisation
+from divergences.estimate._src.reference_set import Reference, load_reference, reference
 from divergences.estimate._src.result import (
     INTERVAL_KINDS,
     Comparison,
@@ -68,13 +76,9 @@ from divergences.estimate._src.result import (
     NoCoverageWarning,
     TwoSampleTest,
 )
-from divergences.estimate._src.trained_discriminator import (
-    DiscriminatorBounds,
-    discriminator_bounds,
-)
-from divergences.estimate._src.w1 import w1
-from divergences.estimate._src.w1_dkw import w1_dkw
-from divergences.estimate._src.w1_projected import w1_projected
+from divergences.estimate._src.w1.dkw import w1_dkw
+from divergences.estimate._src.w1.exact import w1
+from divergences.estimate._src.w1.projected import w1_projected
 
 __all__ = [
     "ASYMPTOTIC_CLAIMS",

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 import divergences as dv
 from divergences.estimate import NoCoverageWarning
-from divergences.estimate._src.fidelity import equal_laws_coverage
+from divergences.estimate._src.neighbours.fidelity import equal_laws_coverage
 
 MEASURES = ("precision", "recall", "density", "coverage")
 

@@ -29,8 +29,8 @@ import divergences as dv
 from divergences.estimate import NoCoverageWarning
 from divergences.estimate._src import claims as table
 from divergences.estimate._src.claims import ASYMPTOTIC_CLAIMS, frechet_difference_refusal
-from divergences.estimate._src.frechet_trace import cross_term
-from divergences.estimate._src.statistics import accumulate, union_moments
+from divergences.estimate._src.frechet.trace import cross_term
+from divergences.estimate._src.reading import accumulate, union_moments
 
 WIDE_CLAIMS = [(r.dimension, r.draws) for r in ASYMPTOTIC_CLAIMS["frechet"].ranges[1:]]
 

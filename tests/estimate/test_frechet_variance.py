@@ -17,8 +17,8 @@ import pytest
 
 import divergences as dv
 from divergences.estimate._src.claims import GROUPS, GROUPS_FROM, GROUPS_UP_TO, variance_groups
-from divergences.estimate._src.frechet import _parts, jackknife_error, read_samples
-from divergences.estimate._src.statistics import batch_labels
+from divergences.estimate._src.frechet.distance import jackknife_error, paired_parts, read_samples
+from divergences.estimate._src.reading import batch_labels
 
 
 def _direct_fd(x, y, groups_x, groups_y, batches):
@@ -50,7 +50,7 @@ def test_each_left_out_value_is_the_estimate_without_that_group():
     y = rng.standard_normal((n, d)) @ np.diag(np.linspace(0.5, 2.0, d)) + 0.3
     bx, by = read_samples([(x, "x", 0), (y, "y", 1)], b)
     assert len(bx.parts) == GROUPS and bx.shift == by.shift
-    parts = _parts(bx, by, b)
+    parts = paired_parts(bx, by, b)
     assert parts.left_out is not None and parts.left_out.shape == (GROUPS,)
     gx, gy = batch_labels(0, n, GROUPS, 0), batch_labels(0, n, GROUPS, 1)
     scale = 4.0**bx.shift  # the statistics are the draws' times 2^-shift
@@ -90,7 +90,7 @@ def test_the_interval_s_half_width_is_student_s_over_the_jackknife():
     x, y = rng.standard_normal((2000, 8)), rng.standard_normal((2000, 8)) + 0.5
     est = dv.estimate.frechet(x, y)
     bx, by = read_samples([(x, "x", 0), (y, "y", 1)], 4)
-    parts = _parts(bx, by, 4)
+    parts = paired_parts(bx, by, 4)
     from scipy.stats import t as student
 
     half = float(student.isf(0.025, GROUPS - 1)) * jackknife_error(parts.left_out)
@@ -108,7 +108,7 @@ def test_the_standard_error_meets_the_spread_over_samples():
         x = rng.standard_normal((n, d))
         y = rng.standard_normal((n, d)) + 1.0 / math.sqrt(d)
         bx, by = read_samples([(x, "x", rep), (y, "y", rep + 1)], 4)
-        parts = _parts(bx, by, 4)
+        parts = paired_parts(bx, by, 4)
         values.append(parts.value * 4.0**bx.shift)
         errors.append(jackknife_error(parts.left_out) * 4.0**bx.shift)
     spread = float(np.std(values, ddof=1))

@@ -24,7 +24,7 @@ from divergences.estimate import (
     kl_from_discriminator,
     tv_from_discriminator,
 )
-from divergences.estimate._src.from_discriminator import empirical_bernstein_term
+from divergences.estimate._src.discriminator.witness_bounds import empirical_bernstein_term
 
 BOUNDS = (js_from_discriminator, tv_from_discriminator, kl_from_discriminator)
 RANGES = {js_from_discriminator: math.log(2.0), tv_from_discriminator: 1.0}
@@ -176,7 +176,7 @@ def test_the_smallest_clips_keep_every_end_finite(clip, p):
 def test_the_range_of_log_d_counts_the_rounding_of_one_minus_clip():
     # fl(1 - 2.5e-16) = 1 - 2^-52: D clipped to it has 1 - D = 2.2e-16 < clip, so log(1 - D)
     # reaches below log(clip) and the width log((1 - c)/c) was too small for Hoeffding.
-    from divergences.estimate._src.from_discriminator import _clip_ends
+    from divergences.estimate._src.discriminator.witness_bounds import _clip_ends
 
     top, bottom = _clip_ends(2.5e-16)
     assert top == 1.0 - 2.0**-52 and bottom == 2.0**-52 < 2.5e-16

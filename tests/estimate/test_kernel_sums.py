@@ -14,7 +14,7 @@ import jax
 import numpy as np
 import pytest
 
-from divergences.estimate._src import kernel_sums as S
+from divergences.estimate._src.kernel import sums as S
 
 D = 2048  # Inception's features: 64 float32 parts of 32 coordinates
 

@@ -13,8 +13,10 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from divergences.estimate import NoCoverageWarning, kid
-from divergences.estimate._src import kernel_interval, kernel_sums
-from divergences.estimate._src.kid import _cubic_sums
+from divergences.estimate._src.kernel import normal_interval as kernel_interval
+from divergences.estimate._src.kernel import sums as kernel_sums
+from divergences.estimate._src.kernel.kid import _cubic_sums
+from divergences.estimate._src.samples import relabellings
 from divergences.testing.coverage_laws import kid_of_gaussians
 
 
@@ -116,13 +118,13 @@ def test_interval_agrees_with_the_permutation_test() -> None:
         whole = cubic(pooled, pooled)
         np.fill_diagonal(whole, 0.0)
         stats = []
-        for row in kernel_sums.permutations(250, 250, 200, 0):
+        for row in relabellings(250, 250, 200, 0):
             a = np.zeros(500)
             a[row] = 1.0
             quad, lin = a @ whole @ a, whole.sum(0) @ a
             stats.append(kernel_sums.statistic(quad, lin, whole.sum(), 250, 250))
         p = (1 + sum(t >= stats[0] for t in stats[1:])) / 201
-        sums, cube = _cubic_sums(x, y, kernel_sums.permutations(250, 250, 200, 0))
+        sums, cube = _cubic_sums(x, y, relabellings(250, 250, 200, 0))
         for level in (0.8, 0.95):  # the interval kid computes (claimed from 1000 draws)
             _, lower, _ = kernel_interval.normal_interval(sums, 250, 250, 1 - level, cube, math.inf)
             if lower > 0.0:

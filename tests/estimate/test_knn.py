@@ -13,8 +13,13 @@ from scipy.special import digamma
 
 import divergences as dv
 import divergences.continuous as dvc
-from divergences.estimate._src.knn import _interval, _log_ball_volume, tail_reach, tail_weight
-from divergences.estimate._src.neighbours import kth_neighbour_distances
+from divergences.estimate._src.neighbours.knn import (
+    _interval,
+    _log_ball_volume,
+    tail_reach,
+    tail_weight,
+)
+from divergences.estimate._src.neighbours.search import kth_neighbour_distances
 
 # Small samples claim no coverage and warn (tests/estimate/test_kinds.py checks the warning);
 # these tests check the estimates, so the warning is let pass.

@@ -14,7 +14,7 @@ from scipy.spatial.distance import cdist
 
 import divergences as dv
 from divergences.estimate import NoCoverageWarning
-from divergences.estimate._src.neighbours import (
+from divergences.estimate._src.neighbours.search import (
     RADIUS_ROOM,
     UNDECIDED_KEPT,
     ball_counts,

@@ -21,7 +21,7 @@ import jax
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 import divergences as dv
-from divergences.estimate._src import sharded
+from divergences.estimate._src.frechet import sharded
 
 assert jax.device_count() == 8, jax.devices()
 warnings.simplefilter("ignore", dv.estimate.NoCoverageWarning)

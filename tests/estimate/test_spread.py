@@ -7,7 +7,7 @@ import pytest
 from scipy.spatial.distance import pdist
 
 import divergences as dv
-from divergences.estimate._src.spread import EXACT_PAIRS, metric_spec, second_moment, spread
+from divergences.estimate._src.w1.spread import EXACT_PAIRS, metric_spec, second_moment, spread
 
 
 def brute(z: np.ndarray, metric: str) -> float:

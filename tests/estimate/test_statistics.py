@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from divergences.estimate._src.statistics import accumulate, batch_labels, union_moments
+from divergences.estimate._src.reading import accumulate, batch_labels, union_moments
 
 
 def test_each_block_of_b_draws_gives_each_batch_one():

@@ -7,7 +7,7 @@ import pytest
 
 import divergences as dv
 import divergences.continuous as dc
-from divergences.estimate._src.trained_discriminator import _classifier_test
+from divergences.estimate._src.discriminator.trained import _classifier_test
 
 
 def shifted(n: int, d: int, seed: int, shift: float = 1.0) -> tuple[np.ndarray, np.ndarray]:

@@ -149,7 +149,7 @@ def _is_drawn(line) -> bool:  # type: ignore[no-untyped-def]
     return bool(line.get_visible() and (np.isfinite(x) & np.isfinite(y)).any())
 
 
-def _parts(line) -> set[tuple[str, str]]:  # type: ignore[no-untyped-def]
+def paired_parts(line) -> set[tuple[str, str]]:  # type: ignore[no-untyped-def]
     """What a reader sees of a line: its stroke (colour, dash, width) and its marker (colour, shape)."""
     from matplotlib.colors import to_hex
 
@@ -168,7 +168,7 @@ def _not_in_the_legend(ax) -> list[str]:  # type: ignore[no-untyped-def]
 
     shown: set[tuple[str, str]] = set()
     for handle in ax.get_legend().findobj(Line2D):
-        shown |= _parts(handle)
+        shown |= paired_parts(handle)
     missing = []
     for line in ax.get_lines():
         if not _is_drawn(line):
@@ -177,7 +177,7 @@ def _not_in_the_legend(ax) -> list[str]:  # type: ignore[no-untyped-def]
             line.get_markevery() == []  # the marker only shows in the legend
         ):
             continue
-        extra = _parts(line) - shown
+        extra = paired_parts(line) - shown
         if extra:
             missing.append(f"{line.get_label()!r}: {sorted(extra)}")
     return missing

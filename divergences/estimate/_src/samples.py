@@ -15,7 +15,7 @@ import numpy as np
 
 from divergences._src.errors import NEEDS_VALUES
 
-__all__ = ["as_samples", "check_at_least", "sample_pair"]
+__all__ = ["as_samples", "check_at_least", "relabellings", "sample_pair"]
 
 
 def as_samples(x: Any, name: str) -> np.ndarray:
@@ -78,3 +78,10 @@ def check_at_least(count: int, minimum: int, name: str, why: str) -> None:
     """Raises a ValueError naming ``name`` where it holds fewer than ``minimum`` draws."""
     if count < minimum:
         raise ValueError(f"{name} must hold at least {minimum} draws ({why}), got {count}")
+
+
+def relabellings(n: int, m: int, count: int, seed: int) -> np.ndarray:
+    """The observed labels, then ``count`` seeded random ones: rows of ``n`` pooled positions."""
+    rng = np.random.default_rng(seed)
+    shuffled = rng.permuted(np.tile(np.arange(n + m), (count, 1)), axis=1)[:, :n]
+    return np.concatenate([np.arange(n)[None, :], shuffled])

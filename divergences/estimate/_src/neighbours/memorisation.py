@@ -48,16 +48,15 @@ import numpy as np
 
 from divergences._src.errors import runs_on_host
 from divergences._src.options import integer_option, level_option, seed_option
-from divergences.estimate._src.fidelity import proportion_estimate
-from divergences.estimate._src.kernel_sums import permutations as relabellings
-from divergences.estimate._src.neighbours import (
+from divergences.estimate._src.neighbours.fidelity import proportion_estimate
+from divergences.estimate._src.neighbours.search import (
     RADIUS_ROOM,
     Engine,
     kth_neighbour_distances,
     kth_neighbours,
 )
 from divergences.estimate._src.result import Estimate, TwoSampleTest
-from divergences.estimate._src.samples import as_samples
+from divergences.estimate._src.samples import as_samples, relabellings
 
 __all__ = ["DEFAULT_PERMUTATIONS", "Memorisation", "memorisation"]
 

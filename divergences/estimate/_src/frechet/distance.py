@@ -27,7 +27,7 @@ laws' FD. The ``value`` estimates the laws' FD itself:
   constant that grows like :math:`d^2`: +33 against FD = 1 in d = 256 at n = 1000. The bias is
   extrapolated away in :math:`1/n` (Chong & Forsyth, 2020): the draws are cut into :math:`B`
   disjoint batches by their positions and the seed
-  (:mod:`~divergences.estimate._src.statistics`; each of :math:`x` paired with one of
+  (:mod:`~divergences.estimate._src.reading`; each of :math:`x` paired with one of
   :math:`y`), and from the
   full-sample :math:`T_n` and the batches' mean :math:`\bar T_{n/B}`,
   :math:`\hat T = (B T_n - \bar T_{n/B}) / (B - 1)`. What remains is the :math:`O(1/n^2)` term,
@@ -63,10 +63,10 @@ needed. The claim stands where the coverage table measured it
 
 **Numerics.** The draws are read once, in chunks of rows raised to float64, and scaled by one
 power of two (exact) so that no square overflows; each batch keeps its size, mean and scatter
-(:mod:`~divergences.estimate._src.statistics`): memory :math:`O(B d^2)` whatever ``n``, and
+(:mod:`~divergences.estimate._src.reading`): memory :math:`O(B d^2)` whatever ``n``, and
 the same statistics from an array, an iterable of batches, a kept
 :class:`~divergences.estimate.Reference` or draws sharded over devices. The cross term and its
-rounding allowance, which widens the interval: :mod:`~divergences.estimate._src.frechet_trace`.
+rounding allowance, which widens the interval: :mod:`~divergences.estimate._src.frechet.trace`.
 
 **Two candidates against one reference**: :func:`frechet_difference` pairs their groups (and
 batches) on the reference's, so that the reference's noise cancels in the difference: its
@@ -92,22 +92,13 @@ from scipy.stats import t as student
 from divergences._src.errors import runs_on_host
 from divergences._src.options import integer_option, level_option, seed_option
 from divergences.estimate._src.claims import (
-    frechet_difference_refusal,
     frechet_refusal,
     variance_groups,
 )
 from divergences.estimate._src.concentration import widen
-from divergences.estimate._src.frechet_trace import cross_term
-from divergences.estimate._src.reference_statistics import as_batch_moments
-from divergences.estimate._src.result import (
-    Comparison,
-    Estimate,
-    claimed_p_value,
-    withheld,
-)
-from divergences.estimate._src.samples import check_at_least
-from divergences.estimate._src.sharded import moments_of
-from divergences.estimate._src.statistics import (
+from divergences.estimate._src.frechet.sharded import moments_of
+from divergences.estimate._src.frechet.trace import cross_term
+from divergences.estimate._src.reading import (
     BatchMoments,
     Moments,
     batches_of,
@@ -115,8 +106,14 @@ from divergences.estimate._src.statistics import (
     union_moments,
     unions_without_each,
 )
+from divergences.estimate._src.reference_set import as_batch_moments
+from divergences.estimate._src.result import (
+    Estimate,
+    withheld,
+)
+from divergences.estimate._src.samples import check_at_least
 
-__all__ = ["FrechetComparison", "frechet", "frechet_difference"]
+__all__ = ["frechet"]
 
 _MAX = float(np.finfo(np.float64).max)
 _TINY = float(np.finfo(np.float64).tiny)
@@ -133,7 +130,7 @@ def _unbiased_rest(sx: Moments, sy: Moments) -> float:
     return _plug_in_rest(sx, sy) - sx.trace / sx.size - sy.trace / sy.size
 
 
-def _scaled_back(v: float, shift: int, cap: float, toward: float | None = None) -> float:
+def scaled_back(v: float, shift: int, cap: float, toward: float | None = None) -> float:
     """``v 4^shift``: ``cap`` where it overflows; rounded toward ``toward`` where it is inexact.
 
     The product is exact but in the subnormal range, where an end rounded to nearest could
@@ -149,7 +146,7 @@ def _scaled_back(v: float, shift: int, cap: float, toward: float | None = None) 
     return out
 
 
-class _Parts(NamedTuple):
+class Parts(NamedTuple):
     """FD's pieces for the draws times ``2^-shift``: the estimate, the batches', the allowance.
 
     ``left_out``: where the moments hold more variance groups than extrapolation batches, FD
@@ -166,7 +163,7 @@ class _Parts(NamedTuple):
     left_out: np.ndarray | None = None
 
 
-def _parts(bx: BatchMoments, by: BatchMoments, b: int | None = None) -> _Parts:
+def paired_parts(bx: BatchMoments, by: BatchMoments, b: int | None = None) -> Parts:
     """The bias-corrected FD, the batches' FDs, and the plug-in FD, from the groups' moments.
 
     ``b``: the number of extrapolation batches (the groups' number where None). Where the
@@ -200,7 +197,7 @@ def _parts(bx: BatchMoments, by: BatchMoments, b: int | None = None) -> _Parts:
             values.append(_unbiased_rest(full_wx[g], full_wy[g]) - 2.0 * t_w_hat)
             slack = max(slack, 2.0 * (b * (slack_full + slack_w) + slack_j) / (b - 1))
         left_out = np.array(values)
-    return _Parts(
+    return Parts(
         value=_unbiased_rest(full_x, full_y) - 2.0 * t_hat,
         per_batch=per_batch,
         slack=slack,
@@ -221,14 +218,14 @@ def jackknife_error(left_out: np.ndarray) -> float:
     return math.sqrt((g - 1) / g * float(centred @ centred))
 
 
-def spread_of(parts: _Parts, b: int) -> tuple[float, int]:
+def spread_of(parts: Parts, b: int) -> tuple[float, int]:
     """The estimate's standard error and its degrees of freedom: the jackknife's or the batches'."""
     if parts.left_out is not None:
         return jackknife_error(parts.left_out), parts.left_out.shape[0] - 1
     return float(np.std(parts.per_batch, ddof=1)) / math.sqrt(b), b - 1
 
 
-def spread_words(parts: _Parts, b: int) -> str:
+def spread_words(parts: Parts, b: int) -> str:
     """The standard error's construction, in words, for a result's ``method``."""
     if parts.left_out is not None:
         g = parts.left_out.shape[0]
@@ -236,35 +233,16 @@ def spread_words(parts: _Parts, b: int) -> str:
     return f"over the {b} batches ({b - 1} degrees of freedom)"
 
 
-def interval(parts: _Parts, b: int, alpha: float) -> tuple[float, float, float]:
+def interval(parts: Parts, b: int, alpha: float) -> tuple[float, float, float]:
     """The interval's lower end, the value and the upper end, at least 0, unscaled."""
     spread, dof = spread_of(parts, b)
-    half = widen(_half_width(spread, dof + 1, alpha) + parts.slack)
+    half = widen(half_width(spread, dof + 1, alpha) + parts.slack)
     value = parts.value
     lo, v, hi = max(value - half, 0.0), max(value, 0.0), max(value + half, 0.0)
     return (math.nextafter(lo, 0.0) if lo > 0.0 else 0.0), v, hi
 
 
-def difference_interval(pa: _Parts, pb: _Parts, b: int, alpha: float) -> tuple[float, float, float]:
-    """FD(A, R) - FD(B, R) from two paired parts: the value, the half-width and the p-value.
-
-    The standard error is the jackknife's over the paired groups (A's, B's and R's group ``g``
-    left out together), or the batches' where the groups are the batches; the p-value is the
-    one-sided Student test of ``D >= 0`` at the statistic's most favourable rounding.
-    """
-    value = pa.value - pb.value
-    if pa.left_out is not None and pb.left_out is not None:
-        spread, dof = jackknife_error(pa.left_out - pb.left_out), pa.left_out.shape[0] - 1
-    else:
-        spread = float(np.std(pa.per_batch - pb.per_batch, ddof=1)) / math.sqrt(b)
-        dof = b - 1
-    slack = pa.slack + pb.slack
-    half = widen(_half_width(spread, dof + 1, alpha) + slack)
-    t = (value + slack) / spread if spread > 0.0 else (-math.inf if value + slack < 0 else math.inf)
-    return value, half, float(student.cdf(t, dof))
-
-
-def _options(level: Any, seed: Any, batches: Any) -> tuple[float, int, int]:
+def checked_options(level: Any, seed: Any, batches: Any) -> tuple[float, int, int]:
     """``1 - level``, the seed and the number of batches, each checked by its rule."""
     alpha = 1.0 - level_option(level, note="the interval's coverage")
     seed = seed_option(seed, note="it draws the batches")
@@ -272,7 +250,7 @@ def _options(level: Any, seed: Any, batches: Any) -> tuple[float, int, int]:
     return alpha, seed, b
 
 
-def _half_width(spread: float, b: int, alpha: float) -> float:
+def half_width(spread: float, b: int, alpha: float) -> float:
     # Student's quantile with b - 1 degrees of freedom times the standard error
     # the upper tail's quantile from alpha/2 itself: 1 - alpha/2 rounds to 1 (t = inf) below 2^-52
     return float(student.isf(alpha / 2.0, b - 1)) * spread
@@ -320,7 +298,7 @@ def frechet(
     the batches are a function of the draws' positions and ``seed`` only: a sample read whole
     or in batches gives the same statistics (equal up to rounding). A sample sharded over
     devices (a :class:`jax.Array` with a :class:`jax.sharding.NamedSharding`) is reduced where
-    it lives, by ``shard_map`` and ``psum`` (:mod:`divergences.estimate._src.sharded`).
+    it lives, by ``shard_map`` and ``psum`` (:mod:`divergences.estimate._src.frechet.sharded`).
 
     Args:
       x: draws of :math:`P`, shape ``(n, d)`` or ``(n,)``, ``n >= 2 * batches``, any ``d``
@@ -358,7 +336,7 @@ def frechet(
       >>> est.plug_in > est.value  # the plug-in FID, biased high by about d^2 / (2 n)
       True
     """
-    alpha, seed, b = _options(level, seed, batches)
+    alpha, seed, b = checked_options(level, seed, batches)
     bx, by = read_samples([(x, "x", seed), (y, "y", seed + 1)], b, features)
     return estimate_from_moments(bx, by, level=level, alpha=alpha, b=b)
 
@@ -409,7 +387,7 @@ def estimate_from_moments(
     level: float,
     alpha: float,
     b: int,
-    parts: _Parts | None = None,
+    parts: Parts | None = None,
     warn: bool = True,
 ) -> Estimate:
     """FD's :class:`Estimate` from both samples' batch moments (one scale): :func:`frechet`.
@@ -419,14 +397,14 @@ def estimate_from_moments(
     n, m, d, shift = bx.size, by.size, bx.dimension, bx.shift
     if bx.published or by.published:
         return _published(bx, by, level=level)
-    parts = _parts(bx, by, b) if parts is None else parts
+    parts = paired_parts(bx, by, b) if parts is None else parts
     lo, v, hi = interval(parts, b, alpha)
     lo, v, hi = (
-        _scaled_back(lo, shift, _MAX, 0.0),
-        _scaled_back(v, shift, math.inf),
-        _scaled_back(hi, shift, math.inf, math.inf),
+        scaled_back(lo, shift, _MAX, 0.0),
+        scaled_back(v, shift, math.inf),
+        scaled_back(hi, shift, math.inf, math.inf),
     )
-    plug_in = _scaled_back(max(parts.plug_in, 0.0), shift, math.inf)
+    plug_in = scaled_back(max(parts.plug_in, 0.0), shift, math.inf)
     assumption = (
         "independent draws of P and of Q with finite fourth moments; FD is that of the "
         "Gaussians with their means and covariances"
@@ -460,7 +438,7 @@ def _published(bx: BatchMoments, by: BatchMoments, *, level: float) -> Estimate:
     """The plug-in FD against a published mean and covariance: no batches, so no interval."""
     full_x, full_y = union_moments(bx.parts, bx.dimension), union_moments(by.parts, by.dimension)
     t_full, _ = cross_term(full_x, full_y)
-    plug = _scaled_back(max(_plug_in_rest(full_x, full_y) - 2.0 * t_full, 0.0), bx.shift, math.inf)
+    plug = scaled_back(max(_plug_in_rest(full_x, full_y) - 2.0 * t_full, 0.0), bx.shift, math.inf)
     return Estimate(
         value=plug,
         lower_bound=0.0,
@@ -479,116 +457,3 @@ def _published(bx: BatchMoments, by: BatchMoments, *, level: float) -> Estimate:
         quantity="FD",
         plug_in=plug,
     )
-
-
-#: The former name of :class:`~divergences.estimate.Comparison`, kept for code that imports it.
-FrechetComparison = Comparison
-
-
-@runs_on_host
-def frechet_difference(
-    reference: Any,
-    a: Any,
-    b: Any,
-    *,
-    level: float = 0.95,
-    batches: int = 4,
-    seed: int = 0,
-    features: Callable[[Any], Any] | None = None,
-) -> Comparison:
-    r"""Whether candidate ``a`` is nearer the reference than ``b``: FD(A, R) - FD(B, R), paired.
-
-    Both FDs share the reference's draws, so their errors are correlated: two intervals side by
-    side say little (they overlap where the difference is plain), and the difference of two
-    independent intervals is too wide. Here the reference is cut into the ``B`` batches once and
-    batch :math:`k` of ``a`` and of ``b`` meet the same batch :math:`R_k`:
-
-    .. math:: \hat D = \widehat{\mathrm{FD}}(A, R) - \widehat{\mathrm{FD}}(B, R), \qquad
-       D_k = \mathrm{FD}_k(A, R) - \mathrm{FD}_k(B, R),
-
-    each FD bias-corrected as :func:`frechet`'s. In 8 <= d <= 64 (``B = 4``) the standard error is
-    the delete-a-group jackknife's of :math:`\hat D` over 32 paired groups (group :math:`g` of
-    the reference, of ``a`` and of ``b`` left out together; 31 degrees of freedom), elsewhere
-    Student's over the ``B`` independent :math:`D_k` (:math:`B - 1` degrees of freedom); either
-    is widened by both rounding allowances. The shared reference's noise cancels in each term.
-    The p-value is that of the one-sided t test of :math:`D \ge 0` with the same degrees of
-    freedom. Coverage is claimed where :func:`frechet`'s is
-    for every pair and the coverage table measured the difference
-    (``benchmarks/estimate_coverage.md``).
-
-    Args:
-      reference: draws of the reference law :math:`R`, as :func:`frechet`'s ``x`` (an array,
-        an iterable of batches, or a :class:`~divergences.estimate.Reference` with batches).
-      a: draws of candidate :math:`A`.
-      b: draws of candidate :math:`B`.
-      level: the interval's coverage, in ``(0, 1)``.
-      batches: the number of batches (the coverage table measured 4).
-      seed: the seed of the batches' assignment.
-      features: a map from a batch of inputs to its features (iterables of inputs).
-
-    Returns:
-      A :class:`~divergences.estimate.Comparison`: ``a`` and ``b`` are
-      ``frechet(a, reference)``'s and ``frechet(b, reference)``'s estimates on the same batches. Where :func:`frechet` claims nothing for ``a`` or ``b``
-      against the reference (decided by the smallest of the three samples), or outside
-      ``ASYMPTOTIC_CLAIMS["frechet_difference"]`` (where the difference was measured), the difference
-      claims nothing: ``"no-coverage-claim"``, the ends ``[-inf, inf]``, ``p_value``
-      None, and one :class:`~divergences.estimate.NoCoverageWarning` for all three estimates.
-
-    Raises:
-      ValueError: as :func:`frechet`'s rules, naming ``reference``, ``a`` or ``b``; for a
-        reference without batches (a published mean and covariance).
-
-    Example:
-      >>> import numpy as np, divergences as dv
-      >>> rng = np.random.default_rng(0)
-      >>> r, a, b = (rng.standard_normal((4000, 8)) + s for s in (0.0, 0.1, 0.3))
-      >>> c = dv.estimate.frechet_difference(r, a, b)  # 8 (0.1^2 - 0.3^2) = -0.64
-      >>> c.difference.upper_bound < 0.0 and c.p_value < 0.05
-      True
-    """
-    alpha, seed, nb = _options(level, seed, batches)
-    samples = [(reference, "reference", seed), (a, "a", seed + 1), (b, "b", seed + 2)]
-    br, ba, bb = read_samples(samples, nb, features)
-    if br.published:
-        raise ValueError(
-            "reference must hold batches: a published mean and covariance (mu, sigma) has none, "
-            "and the difference's interval needs the reference's batches"
-        )
-    shift = br.shift
-    pa, pb = _parts(ba, br, nb), _parts(bb, br, nb)
-    # A's and B's estimates say why they claim nothing; the difference warns for them, once.
-    est_a = estimate_from_moments(ba, br, level=level, alpha=alpha, b=nb, parts=pa, warn=False)
-    est_b = estimate_from_moments(bb, br, level=level, alpha=alpha, b=nb, parts=pb, warn=False)
-    value, half, p = difference_interval(pa, pb, nb, alpha)
-    v = _scaled_back(value, shift, math.inf if value > 0 else -math.inf)
-    lo = _scaled_back(value - half, shift, -math.inf)
-    hi = _scaled_back(value + half, shift, math.inf)
-    plug = _scaled_back(pa.plug_in - pb.plug_in, shift, math.inf)
-    assumption = (
-        "independent draws of R, A and B with finite fourth moments; FD is that of the Gaussians "
-        "with their means and covariances"
-    )
-    method = (
-        f"FD(A, R) - FD(B, R), each bias-corrected as frechet's on paired batches; Student's t, "
-        f"{spread_words(pa, nb)} (A's, B's and the reference's group k together), widened by "
-        "the rounding allowances; p-value: one-sided t test of FD(A,R) >= FD(B,R)"
-    )
-    difference = Estimate(
-        value=v,
-        lower_bound=min(lo, v),
-        upper_bound=max(hi, v),
-        level=float(level),
-        kind="asymptotic",
-        sides="two-sided",
-        assumption=assumption,
-        method=method,
-        n=ba.size,
-        m=bb.size,
-        quantity="FD(A,R) - FD(B,R)",
-        plug_in=plug,
-    )
-    # frechet's claim holds from the smallest size on, so the smallest of the three decides
-    if why := frechet_difference_refusal(br.dimension, min(ba.size, bb.size, br.size), nb):
-        difference = withheld(difference, -math.inf, math.inf, why, stacklevel=4)
-    difference, p_value = claimed_p_value(difference, p)
-    return Comparison(difference=difference, p_value=p_value, a=est_a, b=est_b)

@@ -4,7 +4,7 @@ An evaluation compares many models with one reference set (a dataset's 5x10^4 to
 vectors). :func:`reference` reads the reference's draws once and keeps what the estimates need:
 
 * for FD (:func:`~divergences.estimate.frechet`), each of its ``B`` batches' size, float64 mean
-  and scatter (:mod:`~divergences.estimate._src.statistics`): its plug-in value, its
+  and scatter (:mod:`~divergences.estimate._src.reading`): its plug-in value, its
   bias-corrected value and its interval, exactly as from the draws;
 * for the kernel measures (KID, MMD), a seeded uniform subsample of ``subsample`` draws.
 
@@ -56,7 +56,7 @@ import numpy as np
 
 from divergences._src.options import integer_option, seed_option
 from divergences.estimate._src.claims import variance_groups
-from divergences.estimate._src.statistics import (
+from divergences.estimate._src.reading import (
     Accumulator,
     BatchMoments,
     Moments,

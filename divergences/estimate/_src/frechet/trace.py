@@ -20,7 +20,7 @@ import math
 import numpy as np
 from scipy.linalg import lapack
 
-from divergences.estimate._src.statistics import Moments
+from divergences.estimate._src.reading import Moments
 
 __all__ = ["cross_term"]
 

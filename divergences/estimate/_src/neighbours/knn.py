@@ -70,7 +70,7 @@ from divergences._src.errors import runs_on_host
 from divergences._src.options import integer_option, level_option, seed_option
 from divergences._src.scaling import scale_exponent
 from divergences.estimate._src.claims import claims, unmeasured
-from divergences.estimate._src.neighbours import distance_shift, kth_neighbour_distances
+from divergences.estimate._src.neighbours.search import distance_shift, kth_neighbour_distances
 from divergences.estimate._src.result import Estimate, withheld
 from divergences.estimate._src.samples import as_samples, check_at_least, sample_pair
 

@@ -1,6 +1,6 @@
 r"""MMD^2_u's normal interval from its kernel sums, and when it is claimed.
 
-The sums of :mod:`.kernel_sums` (the statistic, each relabelling's, and the row sums of the
+The sums of :mod:`.sums` (the statistic, each relabelling's, and the row sums of the
 observed labels) give the plug-in first-order variance of the unbiased statistic (Sutherland et
 al. 2017; Liu et al. 2020), the normal interval on the square-root scale (:func:`normal_interval`,
 its lower end gated by the permutation test of the same pass), the rule that says the draws look
@@ -22,7 +22,7 @@ import numpy as np
 
 from divergences.estimate._src.claims import claims, unmeasured
 from divergences.estimate._src.concentration import normal_quantile, widen
-from divergences.estimate._src.kernel_sums import PERMUTATIONS, SEED, KernelSums
+from divergences.estimate._src.kernel.sums import PERMUTATIONS, SEED, KernelSums
 from divergences.estimate._src.result import Estimate, withheld
 
 __all__ = [

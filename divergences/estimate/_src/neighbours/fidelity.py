@@ -64,8 +64,8 @@ Density and coverage claim their level where the coverage table measured it
 (``ASYMPTOTIC_CLAIMS``; ``benchmarks/estimate_coverage.md``, "Precision, recall, density and
 coverage"); elsewhere they return ``"no-coverage-claim"`` with the quantity's range as the ends.
 
-The searches: the radii by :func:`~.neighbours.kth_neighbour_distances`, the memberships by
-:func:`~.neighbours.ball_counts`, one pass over the pairs for all four measures (k-d trees up to
+The searches: the radii by :func:`~.search.kth_neighbour_distances`, the memberships by
+:func:`~.search.ball_counts`, one pass over the pairs for all four measures (k-d trees up to
 d = 8, a blocked XLA brute force above, both exact).
 
 References:
@@ -88,7 +88,7 @@ from divergences._src.errors import runs_on_host
 from divergences._src.options import integer_option, level_option
 from divergences.estimate._src.claims import ASYMPTOTIC_CLAIMS
 from divergences.estimate._src.concentration import normal_quantile
-from divergences.estimate._src.neighbours import (
+from divergences.estimate._src.neighbours.search import (
     BallCounts,
     Engine,
     ball_counts,

@@ -2,7 +2,7 @@
 
 The kernel measures' statistics are quadratic in the draws and their permutation tests relabel
 the pooled draws, so they need the draws themselves, where FD needs only its batches' moments
-(:mod:`.reference_statistics`): a :class:`~divergences.estimate.Reference` stands here for its
+(:mod:`~divergences.estimate._src.reference_set`): a :class:`~divergences.estimate.Reference` stands here for its
 kept subsample.
 """
 
@@ -13,8 +13,8 @@ from collections.abc import Callable
 from typing import Any
 
 from divergences._src.options import integer_option, seed_option
-from divergences.estimate._src.reference_statistics import Reference
-from divergences.estimate._src.statistics import Accumulator, is_array
+from divergences.estimate._src.reading import Accumulator, is_array
+from divergences.estimate._src.reference_set import Reference
 
 __all__ = ["kernel_draws", "kernel_samples"]
 

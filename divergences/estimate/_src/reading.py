@@ -1,6 +1,12 @@
-r"""The sufficient statistics of the Frechet distance: each batch's size, mean and scatter, in float64.
+r"""The draws read in one pass: each batch's size, mean and scatter in float64, and a kept subsample.
 
-FD's estimate (:mod:`divergences.estimate._src.frechet`) reads a sample through ``B`` disjoint
+This is the ground floor two families share. FD (:mod:`~divergences.estimate._src.frechet`)
+needs only its batches' moments; the kernel measures (:mod:`~divergences.estimate._src.kernel`)
+need draws, a seeded uniform subsample kept in the same pass; a
+:class:`~divergences.estimate.Reference` (:mod:`~divergences.estimate._src.reference_set`) keeps
+both, from one read of a reference set.
+
+FD's estimate reads a sample through ``B`` disjoint
 batches: per batch :math:`b`, the size :math:`n_b`, the mean :math:`\bar z_b` and the scatter
 :math:`\sum_{i \in b} (z_i - \bar z_b)(z_i - \bar z_b)^\top`. The whole sample's moments follow
 exactly (Chan, Golub & LeVeque, 1979):

@@ -1,7 +1,7 @@
 r"""A discriminator trained by the package: held-out JS, TV and KL lower bounds, and a test.
 
 The draws are split at random (seeded): a classifier between ``x`` (label 1) and ``y`` (label
-0) is fitted on one part, and the held-out bounds of :mod:`.from_discriminator` are evaluated
+0) is fitted on one part, and the held-out bounds of :mod:`.witness_bounds` are evaluated
 on the other, which the classifier never saw, so they hold for every sample size in any
 dimension (:func:`~divergences.estimate.js_from_discriminator`: the GAN value of *any*
 :math:`D` bounds :math:`-\log 4 + 2\,\mathrm{JS}` from below, Goodfellow et al. 2014). The same
@@ -55,7 +55,7 @@ from scipy.stats import fisher_exact
 from divergences._src.errors import runs_on_host
 from divergences._src.options import integer_option, level_option, number_option, seed_option
 from divergences.estimate._src.concentration import bounded_differences_term
-from divergences.estimate._src.from_discriminator import (
+from divergences.estimate._src.discriminator.witness_bounds import (
     js_from_discriminator,
     kl_from_discriminator,
     tv_from_discriminator,

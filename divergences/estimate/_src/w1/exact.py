@@ -62,7 +62,7 @@ from divergences.estimate._src.result import (
     withheld,
 )
 from divergences.estimate._src.samples import check_at_least, sample_pair
-from divergences.estimate._src.spread import Spread, metric_spec, second_moment, spread
+from divergences.estimate._src.w1.spread import Spread, metric_spec, second_moment, spread
 from divergences.wasserstein.dual import kr_potential, w1_dual
 from divergences.wasserstein.primal import w1_primal
 

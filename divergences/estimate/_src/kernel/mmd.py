@@ -2,7 +2,7 @@ r"""The kernel maximum mean discrepancy from samples: its unbiased estimate, int
 
 The Gaussian kernel :math:`k(a, b) = \exp(-\lVert a - b\rVert^2 / (2 s^2))` takes values in
 ``(0, 1]``. The kernel sums, one pass over the blocks of the pooled sample's kernel matrix for
-the statistic, its variance and every relabelling, are :mod:`.kernel_sums`'.
+the statistic, its variance and every relabelling, are :mod:`.sums`'.
 """
 
 from __future__ import annotations
@@ -20,15 +20,15 @@ from divergences._src.errors import runs_on_host
 from divergences._src.options import integer_option, level_option, number_option, seed_option
 from divergences._src.scaling import scale_exponent
 from divergences.estimate._src.concentration import bounded_differences_term
-from divergences.estimate._src.kernel_draws import kernel_samples
-from divergences.estimate._src.kernel_interval import (
+from divergences.estimate._src.kernel.draws import kernel_samples
+from divergences.estimate._src.kernel.normal_interval import (
     DEPENDENT,
     NORMAL_METHOD,
     claimed,
     looks_dependent,
     normal_interval,
 )
-from divergences.estimate._src.kernel_sums import (
+from divergences.estimate._src.kernel.sums import (
     PERMUTATIONS,
     SEED,
     KernelSums,
@@ -36,11 +36,8 @@ from divergences.estimate._src.kernel_sums import (
     kernel_sums,
     padded_pool,
 )
-from divergences.estimate._src.kernel_sums import (
-    permutations as relabellings,
-)
 from divergences.estimate._src.result import Estimate, IntervalKind, TwoSampleTest, withheld
-from divergences.estimate._src.samples import check_at_least, sample_pair
+from divergences.estimate._src.samples import check_at_least, relabellings, sample_pair
 
 __all__ = ["mmd_squared", "mmd_test"]
 
@@ -212,7 +209,7 @@ def mmd_squared(
       subsample: the most draws kept a side, ``>= 2`` (a seeded uniform subsample, said in
         ``method``); ``None``: all. ``x`` and ``y`` may be iterables of batches (of inputs,
         with ``features``) or a ``Reference``, read once
-        (:func:`~divergences.estimate._src.kernel_draws.kernel_draws`).
+        (:func:`~divergences.estimate._src.kernel.draws.kernel_draws`).
       seed: the seed of that subsample, an integer ``>= 0``.
       draws: ``subsample``'s former name, deprecated.
       features: a map from a batch of inputs to its features, applied to each item.
@@ -235,7 +232,7 @@ def mmd_squared(
       >>> import math
       >>> import numpy as np
       >>> from divergences.estimate import mmd_squared
-      >>> from divergences.estimate._src.mmd import INTERVALS
+      >>> from divergences.estimate._src.kernel.mmd import INTERVALS
       >>> rng = np.random.default_rng(0)
       >>> x, y = rng.normal(size=(400, 2)), rng.normal(1.0, size=(400, 2))
       >>> exact = 2 / 3 * (1 - math.exp(-1 / 3))  # N(0, I) and N((1, 1), I), s = 1

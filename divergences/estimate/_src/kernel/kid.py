@@ -1,7 +1,7 @@
 r"""The kernel inception distance: the unbiased MMD^2 under the cubic polynomial kernel.
 
 The kernel :math:`k(a, b) = (a \cdot b / d + 1)^3` is unbounded, so no bounded-differences
-interval holds; the interval is the asymptotic normal one of :mod:`.kernel_interval`, the sums the
+interval holds; the interval is the asymptotic normal one of :mod:`.normal_interval`, the sums the
 same blocked pass as the Gaussian MMD's with the kernel a parameter. The kernel is evaluated in
 units of :math:`\lambda^3`, :math:`\lambda = \max_a \lvert a\rvert^2 / d + 1 \ge \lvert a \cdot
 b / d + 1\rvert`, so that every computed value lies in ``[-1, 1]`` whatever the features' scale.
@@ -19,24 +19,23 @@ import numpy as np
 
 from divergences._src.errors import runs_on_host
 from divergences._src.options import level_option
-from divergences.estimate._src.kernel_draws import kernel_samples
-from divergences.estimate._src.kernel_interval import (
+from divergences.estimate._src.kernel.draws import kernel_samples
+from divergences.estimate._src.kernel.normal_interval import (
     NORMAL_METHOD,
     claimed,
     looks_dependent,
     normal_interval,
 )
-from divergences.estimate._src.kernel_sums import (
+from divergences.estimate._src.kernel.sums import (
     PERMUTATIONS,
     SEED,
     KernelSums,
     gamma,
     kernel_sums,
     padded_pool,
-    permutations,
 )
 from divergences.estimate._src.result import Estimate
-from divergences.estimate._src.samples import check_at_least, sample_pair
+from divergences.estimate._src.samples import check_at_least, relabellings, sample_pair
 
 __all__ = ["kid", "kid_of"]
 
@@ -138,7 +137,7 @@ def kid(
     kept subsample). The statistic and its permutation test need the draws themselves, so an
     iterable's are kept (in their dtype); ``subsample=k`` keeps a seeded uniform subsample of at
     most ``k`` a side instead, memory :math:`O(k d)` whatever ``n``, said in ``method``
-    (:func:`~divergences.estimate._src.kernel_draws.kernel_draws`).
+    (:func:`~divergences.estimate._src.kernel.draws.kernel_draws`).
 
     Args:
       x: features of P, shape ``(n, d)`` or ``(n,)``, ``n >= 2`` (``n < d`` is fine); or an
@@ -204,7 +203,7 @@ def kid_of(
     """
     alpha = 1.0 - level
     n, m, d = xs.shape[0], ys.shape[0], xs.shape[1]
-    sums, cube = _cubic_sums(xs, ys, permutations(n, m, PERMUTATIONS, SEED))
+    sums, cube = _cubic_sums(xs, ys, relabellings(n, m, PERMUTATIONS, SEED))
     ends = normal_interval(sums, n, m, alpha, cube, math.inf)
     method = (
         f"KID: unbiased MMD^2_u, cubic polynomial kernel (a . b / {d} + 1)^3 "

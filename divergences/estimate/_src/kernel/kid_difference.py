@@ -31,9 +31,9 @@ from divergences._src.errors import runs_on_host
 from divergences._src.options import level_option
 from divergences.estimate._src.claims import ASYMPTOTIC_CLAIMS
 from divergences.estimate._src.concentration import normal_quantile, widen
-from divergences.estimate._src.kernel_draws import kernel_samples
-from divergences.estimate._src.kernel_sums import blocked_pass, host_rounding
-from divergences.estimate._src.kid import cubic_pool, kid_of
+from divergences.estimate._src.kernel.draws import kernel_samples
+from divergences.estimate._src.kernel.kid import cubic_pool, kid_of
+from divergences.estimate._src.kernel.sums import blocked_pass, host_rounding
 from divergences.estimate._src.result import (
     Comparison,
     Estimate,

@@ -6,7 +6,7 @@ A :class:`jax.Array` whose rows are split over the devices of a :class:`jax.shar
 scatter about the batch's mean of its own rows of ``b``, in float64, and :func:`jax.lax.psum`
 adds them over the mesh (two reductions: the batch means first, so that the scatters are centred
 on them and no square cancels). Only the :math:`O(B d^2)` statistics leave the devices. The
-batches are those of a whole-array read (:func:`~divergences.estimate._src.statistics.batch_labels`
+batches are those of a whole-array read (:func:`~divergences.estimate._src.reading.batch_labels`
 of the rows' global positions), so the estimate equals one device's up to rounding.
 
 **Many hosts.** Nothing here schedules work across machines: JAX's multi-host runtime does.
@@ -31,14 +31,14 @@ import jax.numpy as jnp
 import numpy as np
 from jax.sharding import NamedSharding, PartitionSpec
 
-from divergences.estimate._src.samples import as_samples
-from divergences.estimate._src.statistics import (
+from divergences.estimate._src.reading import (
     BatchMoments,
     Moments,
     accumulate,
     batch_labels,
     is_sharded,
 )
+from divergences.estimate._src.samples import as_samples
 
 __all__ = ["moments_of", "sharded_moments"]
 
@@ -84,7 +84,7 @@ def moments_of(
     """The batches' moments of draws wherever they live (the arguments of ``accumulate``).
 
     :func:`sharded_moments` for an array laid over several devices, else the one pass of
-    :func:`~divergences.estimate._src.statistics.accumulate`.
+    :func:`~divergences.estimate._src.reading.accumulate`.
     """
     if features is None and is_sharded(draws):
         if not isinstance(batches, int):  # the count as a function of the dimension

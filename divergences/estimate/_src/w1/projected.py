@@ -63,7 +63,7 @@ from divergences._src.options import level_option, seed_option
 from divergences.estimate._src.concentration import dkw_term
 from divergences.estimate._src.result import Estimate
 from divergences.estimate._src.samples import check_at_least, sample_pair
-from divergences.estimate._src.w1_dkw import _ends
+from divergences.estimate._src.w1.dkw import _ends
 
 __all__ = ["w1_projected"]
 

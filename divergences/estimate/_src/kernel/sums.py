@@ -47,7 +47,7 @@ import numpy as np
 from divergences._src.scaling import scale_exponent
 from divergences.estimate._src.concentration import widen
 
-__all__ = ["KernelSums", "blocked_pass", "kernel_sums", "permutations"]
+__all__ = ["KernelSums", "blocked_pass", "kernel_sums"]
 
 #: The largest block of rows of the kernel matrix built at once (a square of 1024 rows).
 BLOCK = 1024
@@ -270,13 +270,6 @@ def columns(n: int, m: int, labels: np.ndarray, count: int) -> np.ndarray:
     cols[: n + m, 0] = 1.0
     np.put_along_axis(cols[:, 1 : labels.shape[0] + 1], labels.T, 1.0, axis=0)
     return cols
-
-
-def permutations(n: int, m: int, count: int, seed: int) -> np.ndarray:
-    """The observed labels, then ``count`` seeded random ones: rows of ``n`` pooled positions."""
-    rng = np.random.default_rng(seed)
-    shuffled = rng.permuted(np.tile(np.arange(n + m), (count, 1)), axis=1)[:, :n]
-    return np.concatenate([np.arange(n)[None, :], shuffled])
 
 
 def gamma(k: float, unit: float) -> float:

@@ -1,0 +1,1 @@
+"""The Inception score from a classifier's class probabilities, with its interval."""
