@@ -220,6 +220,41 @@ class Estimate(NamedTuple):
 TestKind = Literal["permutation", "fisher-exact"]
 
 
+def asymptotic_estimate(
+    value: float,
+    lower: float,
+    upper: float,
+    *,
+    level: float,
+    quantity: str,
+    assumption: str,
+    method: str,
+    n: int,
+    m: int,
+    plug_in: float | None = None,
+) -> Estimate:
+    """A two-sided ``"asymptotic"`` :class:`Estimate`, its ends moved out to hold ``value``.
+
+    The rounding of the ends and of the value is separate, so an end can fall a unit inside the
+    value; ``lower_bound <= value <= upper_bound`` holds by the ends taken as ``min(lower,
+    value)`` and ``max(upper, value)``. The claim is the caller's to withhold (:func:`withheld`).
+    """
+    return Estimate(
+        value=value,
+        lower_bound=min(lower, value),
+        upper_bound=max(upper, value),
+        level=float(level),
+        kind="asymptotic",
+        sides="two-sided",
+        assumption=assumption,
+        method=method,
+        n=n,
+        m=m,
+        quantity=quantity,
+        plug_in=plug_in,
+    )
+
+
 class TwoSampleTest(NamedTuple):
     r"""A test of the hypothesis ``P == Q`` from two samples.
 

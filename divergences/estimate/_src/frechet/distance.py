@@ -109,6 +109,7 @@ from divergences.estimate._src.reading import (
 from divergences.estimate._src.reference_set import as_batch_moments
 from divergences.estimate._src.result import (
     Estimate,
+    asymptotic_estimate,
     withheld,
 )
 from divergences.estimate._src.samples import check_at_least
@@ -415,18 +416,16 @@ def estimate_from_moments(
         f"{spread_words(parts, b)}, widened by the eigenvalues' rounding allowance; plug_in: the plug-in FID "
         "papers print (pytorch-fid's formula, covariances with divisor n - 1), biased high"
     )
-    estimate = Estimate(
-        value=v,
-        lower_bound=min(lo, v),
-        upper_bound=max(hi, v),
-        level=float(level),
-        kind="asymptotic",
-        sides="two-sided",
+    estimate = asymptotic_estimate(
+        v,
+        lo,
+        hi,
+        level=level,
+        quantity="FD",
         assumption=assumption,
         method=method,
         n=n,
         m=m,
-        quantity="FD",
         plug_in=plug_in,
     )
     if why := frechet_refusal(d, min(n, m), b):

@@ -31,7 +31,12 @@ from divergences.estimate._src.frechet.distance import (
     scaled_back,
     spread_words,
 )
-from divergences.estimate._src.result import Comparison, Estimate, claimed_p_value, withheld
+from divergences.estimate._src.result import (
+    Comparison,
+    asymptotic_estimate,
+    claimed_p_value,
+    withheld,
+)
 
 __all__ = ["FrechetComparison", "frechet_difference"]
 
@@ -147,18 +152,16 @@ def frechet_difference(
         f"{spread_words(pa, nb)} (A's, B's and the reference's group k together), widened by "
         "the rounding allowances; p-value: one-sided t test of FD(A,R) >= FD(B,R)"
     )
-    difference = Estimate(
-        value=v,
-        lower_bound=min(lo, v),
-        upper_bound=max(hi, v),
-        level=float(level),
-        kind="asymptotic",
-        sides="two-sided",
+    difference = asymptotic_estimate(
+        v,
+        lo,
+        hi,
+        level=level,
+        quantity="FD(A,R) - FD(B,R)",
         assumption=assumption,
         method=method,
         n=ba.size,
         m=bb.size,
-        quantity="FD(A,R) - FD(B,R)",
         plug_in=plug,
     )
     # frechet's claim holds from the smallest size on, so the smallest of the three decides

@@ -36,7 +36,7 @@ from divergences.estimate._src.kernel.kid import cubic_pool, kid_of
 from divergences.estimate._src.kernel.sums import blocked_pass, host_rounding
 from divergences.estimate._src.result import (
     Comparison,
-    Estimate,
+    asymptotic_estimate,
     claimed_p_value,
     withheld,
 )
@@ -168,18 +168,16 @@ def kid_difference(
         "independent draws of R, A and B; the features' laws have finite sixth moments; "
         "not all three laws equal"
     )
-    estimate = Estimate(
-        value=value,
-        lower_bound=value - half,
-        upper_bound=value + half,
-        level=float(level),
-        kind="asymptotic",
-        sides="two-sided",
+    estimate = asymptotic_estimate(
+        value,
+        value - half,
+        value + half,
+        level=level,
+        quantity="KID(A,R) - KID(B,R)",
         assumption=assumption,
         method=method,
         n=n,
         m=m,
-        quantity="KID(A,R) - KID(B,R)",
     )
     smallest = min(n, m, count)
     if reason := ASYMPTOTIC_CLAIMS["kid_difference"].refusal(d, smallest):
