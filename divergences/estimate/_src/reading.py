@@ -146,6 +146,8 @@ class BatchMoments(NamedTuple):
     bad: int = 0
     #: A published mean and covariance (one part, no batches, ``size`` unknown: 0).
     published: bool = False
+    #: Where the draws were reduced: ``"host"``, or the device (``"cuda:0"``, ``"8 tpu devices"``).
+    reduced_on: str = "host"
 
     @property
     def size(self) -> int:
@@ -156,7 +158,7 @@ class BatchMoments(NamedTuple):
         """The same statistics for the draws times ``2^-shift`` (``shift >= self.shift``)."""
         k = self.shift - shift
         parts = tuple(p.scaled(k) for p in self.parts)
-        return BatchMoments(parts, shift, self.dimension, self.bad, self.published)
+        return self._replace(parts=parts, shift=shift)
 
 
 def _mix(v: np.ndarray) -> np.ndarray:

@@ -2,6 +2,6 @@
 
 Its estimate and interval (``distance``), the difference of two candidates against one
 reference (``frechet_difference``), the cross term (``trace``) and the sharded read of the
-moments (``sharded``), built on the floor's one-pass reader and reference sets; no other family
+moments (``device_moments``), built on the floor's one-pass reader and reference sets; no other family
 is imported (pyproject.toml's import contracts).
 """

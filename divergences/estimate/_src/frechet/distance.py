@@ -96,7 +96,7 @@ from divergences.estimate._src.claims import (
     variance_groups,
 )
 from divergences.estimate._src.concentration import widen
-from divergences.estimate._src.frechet.sharded import moments_of
+from divergences.estimate._src.frechet.device_moments import moments_of
 from divergences.estimate._src.frechet.trace import cross_term
 from divergences.estimate._src.reading import (
     BatchMoments,
@@ -297,9 +297,9 @@ def frechet(
     (:func:`~divergences.estimate.reference`). Memory is :math:`O(G d^2)` whatever ``n``
     (:math:`G = 32` groups in 8 <= d <= 64, else the ``B`` batches), and
     the batches are a function of the draws' positions and ``seed`` only: a sample read whole
-    or in batches gives the same statistics (equal up to rounding). A sample sharded over
-    devices (a :class:`jax.Array` with a :class:`jax.sharding.NamedSharding`) is reduced where
-    it lives, by ``shard_map`` and ``psum`` (:mod:`divergences.estimate._src.frechet.sharded`).
+    or in batches gives the same statistics (equal up to rounding). A sample on a GPU or TPU,
+    or sharded over devices (a :class:`jax.Array`), is reduced where it lives, in float64, and
+    ``method`` says where (:mod:`divergences.estimate._src.frechet.device_moments`).
 
     Args:
       x: draws of :math:`P`, shape ``(n, d)`` or ``(n,)``, ``n >= 2 * batches``, any ``d``
@@ -415,6 +415,7 @@ def estimate_from_moments(
         f"from {b} disjoint batches (B T_n - mean T_(n/B)) / (B - 1); Student's t interval, "
         f"{spread_words(parts, b)}, widened by the eigenvalues' rounding allowance; plug_in: the plug-in FID "
         "papers print (pytorch-fid's formula, covariances with divisor n - 1), biased high"
+        f"{reduced_where(bx, by)}"
     )
     estimate = asymptotic_estimate(
         v,
@@ -431,6 +432,12 @@ def estimate_from_moments(
     if why := frechet_refusal(d, min(n, m), b):
         return withheld(estimate, 0.0, math.inf, why, stacklevel=4, warn=warn)
     return estimate
+
+
+def reduced_where(*samples: BatchMoments) -> str:
+    """Where the draws' moments were reduced, in words a ``method`` ends with (the host: none)."""
+    named = dict.fromkeys(m.reduced_on for m in samples if m.reduced_on != "host")
+    return f"; moments reduced on {', '.join(named)}" if named else ""
 
 
 def _published(bx: BatchMoments, by: BatchMoments, *, level: float) -> Estimate:

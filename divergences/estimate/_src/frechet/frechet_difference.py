@@ -28,6 +28,7 @@ from divergences.estimate._src.frechet.distance import (
     jackknife_error,
     paired_parts,
     read_samples,
+    reduced_where,
     scaled_back,
     spread_words,
 )
@@ -151,6 +152,7 @@ def frechet_difference(
         f"FD(A, R) - FD(B, R), each bias-corrected as frechet's on paired batches; Student's t, "
         f"{spread_words(pa, nb)} (A's, B's and the reference's group k together), widened by "
         "the rounding allowances; p-value: one-sided t test of FD(A,R) >= FD(B,R)"
+        f"{reduced_where(br, ba, bb)}"
     )
     difference = asymptotic_estimate(
         v,

@@ -1,0 +1,247 @@
+r"""FD's batch moments of draws on a device, one or several, reduced where they live.
+
+**One device.** A :class:`jax.Array` held by one accelerator (a GPU or TPU: the platforms of
+:data:`DEVICE_PLATFORMS`) is reduced there by one XLA program: its rows gathered in the order of
+their batches (:func:`~divergences.estimate._src.reading.batch_labels`, computed on the host from
+the positions and the seed), then each batch's rows, raised to float64 and scaled by
+:math:`2^{-e}`, give its mean and then its scatter about that mean (two passes: no square
+cancels), one product each, so that the work is one :math:`X^\top X`. Only the :math:`O(B d^2)`
+statistics leave the device. A CPU's arrays are read by the host's one pass
+(:func:`~divergences.estimate._src.reading.accumulate`): there NumPy's products are as fast, and
+the read copies nothing.
+
+**Several devices.** A :class:`jax.Array` whose rows are split over the devices of a
+:class:`jax.sharding.Mesh` (a :class:`~jax.sharding.NamedSharding` with
+``PartitionSpec(rows, None)``) is reduced by :func:`jax.shard_map`: each device forms, for each
+batch ``b``, the count, the sum and then the scatter about the batch's mean of its own rows of
+``b``, in float64, and :func:`jax.lax.psum` adds them over the mesh (two reductions: the batch
+means first, so that the scatters are centred on them and no square cancels).
+
+Either way the batches are those of a whole-array read on the host, so the estimate equals the
+host's up to rounding, and the result says where its moments were reduced
+(:attr:`~divergences.estimate._src.reading.BatchMoments.reduced_on`).
+
+**Many hosts.** Nothing here schedules work across machines: JAX's multi-host runtime does.
+After :func:`jax.distributed.initialize` in every process, a global array made with
+:func:`jax.make_array_from_process_local_data` over a mesh of all processes' devices is passed
+as it is; the same ``shard_map`` and ``psum`` then run over every host's devices, and each
+process receives the statistics.
+
+**Precision.** The statistics are float64 on the devices, under a local
+``jax.enable_x64(True)`` (the global setting is left as it is). A sharded array without
+``jax_enable_x64`` on is brought to the host one shard at a time and reduced there in float64
+(the same statistics; host memory one shard).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from functools import partial
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.sharding import NamedSharding, PartitionSpec
+
+from divergences.estimate._src.reading import (
+    BatchMoments,
+    Moments,
+    accumulate,
+    batch_labels,
+    is_sharded,
+)
+from divergences.estimate._src.samples import as_samples
+
+__all__ = ["DEVICE_PLATFORMS", "device_moments", "moments_of", "sharded_moments"]
+
+#: The platforms whose single-device arrays FD reduces where they live.
+DEVICE_PLATFORMS = frozenset({"cuda", "gpu", "rocm", "tpu"})
+
+
+def _row_axes(x: jax.Array) -> tuple[str, ...] | None:
+    """The mesh axes the rows are split over, or None where the layout is another."""
+    sharding = x.sharding
+    if not isinstance(sharding, NamedSharding) or x.ndim != 2:
+        return None
+    spec = tuple(sharding.spec) + (None,) * (2 - len(sharding.spec))
+    if spec[1] is not None or spec[0] is None:
+        return None
+    return (spec[0],) if isinstance(spec[0], str) else tuple(spec[0])
+
+
+def _on_host(x: jax.Array, batches: int, seed: int, name: str, shift: int | None) -> BatchMoments:
+    """The shards brought to the host in row order, one at a time, and reduced there."""
+    pieces: dict[int, Any] = {}
+    for shard in x.addressable_shards:
+        rows = shard.index[0] if shard.index else slice(None)
+        start = rows.start or 0
+        if start not in pieces:
+            pieces[start] = shard.data
+    if sum(p.shape[0] for p in pieces.values()) != x.shape[0]:
+        raise ValueError(
+            f"{name}'s shards on this process do not hold all its rows: give each process's "
+            "rows to jax.make_array_from_process_local_data over one mesh, split by rows "
+            "(PartitionSpec(rows, None)), so that they are reduced where they live"
+        )
+    ordered = (np.asarray(pieces[k]) for k in sorted(pieces))
+    return accumulate(ordered, batches=batches, seed=seed, name=name, shift=shift)
+
+
+def moments_of(
+    draws: Any,
+    *,
+    batches: int | Callable[[int], int],
+    seed: int,
+    name: str,
+    shift: int | None = None,
+    features: Callable[[Any], Any] | None = None,
+) -> BatchMoments:
+    """The batches' moments of draws wherever they live (the arguments of ``accumulate``).
+
+    :func:`sharded_moments` for an array laid over several devices, :func:`device_moments` for
+    one held by an accelerator, else the host's one pass,
+    :func:`~divergences.estimate._src.reading.accumulate`.
+    """
+    if features is None and (is_sharded(draws) or _accelerator(draws)):
+        if not isinstance(batches, int):  # the count as a function of the dimension
+            batches = batches(draws.shape[1] if draws.ndim == 2 else 1)
+        reduce = sharded_moments if is_sharded(draws) else device_moments
+        return reduce(draws, batches=batches, seed=seed, name=name, shift=shift)
+    return accumulate(draws, batches=batches, seed=seed, name=name, shift=shift, features=features)
+
+
+def _accelerator(x: Any) -> bool:
+    """Whether ``x`` is a :class:`jax.Array` on one device of :data:`DEVICE_PLATFORMS`."""
+    if not isinstance(x, jax.Array) or x.ndim not in (1, 2) or x.shape[0] == 0:
+        return False
+    return next(iter(x.devices())).platform in DEVICE_PLATFORMS
+
+
+def _where(x: jax.Array) -> str:
+    devices = sorted(x.devices(), key=lambda dev: dev.id)
+    kind = devices[0].platform
+    return f"{len(devices)} {kind} devices" if len(devices) > 1 else f"{kind}:{devices[0].id}"
+
+
+def device_moments(
+    x: jax.Array, *, batches: int, seed: int, name: str, shift: int | None
+) -> BatchMoments:
+    """The batch moments of draws held by one device, reduced there (module docstring)."""
+    if x.ndim == 1:
+        x = x[:, None]
+    as_samples(np.asarray(x[:1]), name)  # the dtype and shape rules, on one row
+    n = x.shape[0]
+    with jax.enable_x64(True):
+        bad, top = (float(v) for v in _finite_rows_and_top(x))
+        if bad:
+            raise ValueError(f"{name} must be finite: {int(bad)} of its {n} draws hold NaN or inf")
+        if shift is None:
+            shift = math.frexp(top)[1] if top > 0.0 else 0
+        labels = batch_labels(0, n, batches, seed)
+        order = np.argsort(labels, kind="stable")
+        sizes = tuple(int(s) for s in np.bincount(labels, minlength=batches))
+        means, scatters = _grouped(x, jnp.asarray(order), np.int32(shift), sizes)
+        return _batch_moments(sizes, np.asarray(means), np.asarray(scatters), shift, x)
+
+
+def _batch_moments(
+    sizes: Sequence[int], means: np.ndarray, scatters: np.ndarray, shift: int, x: jax.Array
+) -> BatchMoments:
+    """The batches' statistics as the host's pass keeps them (an empty batch: no draws)."""
+    d = means.shape[1]
+    parts = tuple(
+        Moments(s, means[b], scatters[b], None)
+        if s
+        else Moments(0, np.zeros(d), None, np.zeros((0, d)))
+        for b, s in enumerate(sizes)
+    )
+    return BatchMoments(parts, shift, d, reduced_on=_where(x))
+
+
+@jax.jit
+def _finite_rows_and_top(x: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """The number of rows holding NaN or inf, and the largest finite ``|x|`` (float64)."""
+    finite = jnp.isfinite(x)
+    top = jnp.max(jnp.where(finite, jnp.abs(x), 0).astype(jnp.float64))
+    return jnp.sum(~jnp.all(finite, axis=1)), top
+
+
+@partial(jax.jit, static_argnames="sizes")
+def _grouped(
+    x: jax.Array, order: jax.Array, shift: jax.Array, sizes: tuple[int, ...]
+) -> tuple[jax.Array, jax.Array]:
+    """Each batch's float64 mean and scatter of ``x * 2^-shift``, rows gathered by batch."""
+    rows = x[order]  # in the draws' own dtype: one copy of the sample, not a float64 one
+    d = x.shape[1]
+    means, scatters, start = [], [], 0
+    for size in sizes:
+        if size == 0:
+            means.append(jnp.zeros(d, jnp.float64))
+            scatters.append(jnp.zeros((d, d), jnp.float64))
+            continue
+        z = jnp.ldexp(rows[start : start + size].astype(jnp.float64), -shift)
+        mean = jnp.mean(z, axis=0)
+        c = z - mean
+        means.append(mean)
+        scatters.append(jnp.matmul(c.T, c, precision=jax.lax.Precision.HIGHEST))
+        start += size
+    return jnp.stack(means), jnp.stack(scatters)
+
+
+def sharded_moments(
+    x: jax.Array, *, batches: int, seed: int, name: str, shift: int | None
+) -> BatchMoments:
+    """The batch moments of draws sharded over devices (module docstring)."""
+    if x.ndim == 1:
+        x = x[:, None]
+    as_samples(np.asarray(x[:1]), name)  # the dtype and shape rules, on one row
+    axes = _row_axes(x)
+    if axes is None:
+        return _on_host(x, batches, seed, name, shift)
+    n = x.shape[0]
+    sharding = x.sharding
+    assert isinstance(sharding, NamedSharding)
+    mesh = sharding.mesh
+    with jax.enable_x64(True):
+        bad, top = (float(v) for v in _finite_rows_and_top(x))
+        if bad:
+            raise ValueError(f"{name} must be finite: {int(bad)} of its {n} draws hold NaN or inf")
+        if shift is None:
+            shift = math.frexp(top)[1] if top > 0.0 else 0
+        labels = jax.device_put(
+            batch_labels(0, n, batches, seed).astype(np.int32),
+            NamedSharding(mesh, PartitionSpec(axes if len(axes) > 1 else axes[0])),
+        )
+        counts, means, scatters = _reduce(x, labels, mesh, axes, batches, shift)
+        sizes = [int(c) for c in np.asarray(counts)]
+        return _batch_moments(sizes, np.asarray(means), np.asarray(scatters), shift, x)
+
+
+def _reduce(
+    x: jax.Array, labels: jax.Array, mesh: Any, axes: tuple[str, ...], batches: int, shift: int
+) -> tuple[jax.Array, jax.Array, jax.Array]:
+    rows = axes if len(axes) > 1 else axes[0]
+
+    def local(z: jax.Array, lab: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:
+        z = jnp.ldexp(z.astype(jnp.float64), -shift)
+        counts, means, scatters = [], [], []
+        for b in range(batches):
+            w = (lab == b).astype(jnp.float64)
+            count = jax.lax.psum(jnp.sum(w), axes)
+            mean = jax.lax.psum(w @ z, axes) / count
+            c = (z - mean) * w[:, None]
+            scatter = jax.lax.psum(jnp.matmul(c.T, c, precision=jax.lax.Precision.HIGHEST), axes)
+            counts.append(count)
+            means.append(mean)
+            scatters.append(scatter)
+        return jnp.stack(counts), jnp.stack(means), jnp.stack(scatters)
+
+    fn = jax.shard_map(
+        local,
+        mesh=mesh,
+        in_specs=(PartitionSpec(rows, None), PartitionSpec(rows)),
+        out_specs=(PartitionSpec(), PartitionSpec(), PartitionSpec()),
+    )
+    return jax.jit(fn)(x, labels)
