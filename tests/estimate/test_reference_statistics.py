@@ -15,6 +15,8 @@ import pytest
 import scipy.linalg
 
 import divergences as dv
+from divergences.estimate._src.reading import pooled_batches
+from divergences.estimate._src.reference_set import checksum
 
 
 def _pytorch_fid(mu1, s1, mu2, s2):
@@ -46,12 +48,12 @@ def test_a_saved_reference_answers_as_its_draws(draws, tmp_path):
     loaded = dv.estimate.load_reference(path)
     np.testing.assert_array_equal(loaded.subsample, ref.subsample)
     want = dv.estimate.frechet(x, y, seed=4)
+    assert len(ref.moments.parts) == len(loaded.moments.parts) == 32  # d = 10: the groups kept
     for got in (dv.estimate.frechet(ref, y, seed=4), dv.estimate.frechet(loaded, y, seed=4)):
-        # the same value on the same batches; the interval: the kept batches' Student one
-        # (a reference keeps its 4 batches, not the draws' variance groups)
-        assert got.value == pytest.approx(want.value, rel=1e-9)
-        assert got.plug_in == pytest.approx(want.plug_in, rel=1e-9) and got.kind == want.kind
-        assert got.lower_bound < want.value < got.upper_bound
+        # the same value on the same groups and batches, and the same jackknife interval
+        for u, v in zip((*got[:3], got.plug_in), (*want[:3], want.plug_in), strict=True):
+            assert u == pytest.approx(v, rel=1e-9)
+        assert got.kind == want.kind and got.method == want.method
 
 
 def test_the_subsample_is_the_same_whole_or_in_batches(draws):
@@ -118,12 +120,15 @@ def _edited(draws, tmp_path, edit, stamp=None):
     """A saved reference's arrays, edited by ``edit`` (a dict to a dict), written back."""
     x, _ = draws
     path = tmp_path / "edited.npz"
-    dv.estimate.reference(x, seed=3, subsample=40).save(path)
+    ref = dv.estimate.reference(x, seed=3, subsample=40)
+    if stamp is not None:  # a file of an earlier version held the 4 batches, not the groups
+        ref = ref._replace(moments=pooled_batches(ref.moments, 4))
+    ref.save(path)
     with np.load(path) as f:
         arrays = {key: f[key] for key in f.files}
-    if stamp is not None:  # a file of an earlier version: its stamp, no checksum
+    if stamp is not None:  # and its stamp, with no checksum (version 1) and no batches
         arrays["format"] = np.array(stamp)
-        del arrays["checksum"]
+        del arrays["checksum"], arrays["batches"]
     np.savez(path, **edit(arrays))
     return path
 
@@ -164,6 +169,8 @@ def _non_psd(arrays):
         (lambda a: a | {"means": a["means"] * np.nan}, r"means must be finite"),
         (lambda a: a | {"extra": np.zeros(1)}, r"it holds \['extra'\]"),
         (lambda a: _deleted(a, "checksum"), r"checksum is missing"),
+        (lambda a: _deleted(a, "batches"), r"batches is missing"),
+        (lambda a: a | {"batches": np.array(40)}, r"batches must be an integer from 2 to counts"),
         (lambda a: _deleted(a, "format"), r"format is missing"),
     ],
 )
@@ -189,6 +196,22 @@ def test_an_earlier_stamp_loads_and_its_shift_is_bounded(draws, tmp_path):
     )
     with pytest.raises(ValueError, match=r"shift \S+ is not the saved one"):
         dv.estimate.load_reference(lowered)
+
+
+def test_a_version_2_file_of_batches_loads_and_answers_with_its_batches(draws, tmp_path):
+    x, y = draws
+    ref = dv.estimate.reference(x, seed=3, subsample=40)
+    path = tmp_path / "v2.npz"
+    ref._replace(moments=pooled_batches(ref.moments, 4)).save(path)
+    with np.load(path) as f:
+        arrays = {key: f[key] for key in f.files if key not in ("batches", "checksum")}
+    arrays["format"] = np.array("divergences.estimate.Reference/2")
+    np.savez(path, checksum=np.array(checksum(arrays)), **arrays)
+    old = dv.estimate.load_reference(path)
+    assert old.batches == 4 and len(old.moments.parts) == 4
+    got, want = dv.estimate.frechet(old, y, seed=3), dv.estimate.frechet(x, y, seed=3)
+    assert got.value == pytest.approx(want.value, rel=1e-9)
+    assert "4 batches" in got.method and got.method != want.method  # Student's over the batches
 
 
 def test_a_published_sigma_that_is_not_psd_is_refused(draws, tmp_path):

@@ -3,9 +3,10 @@ r"""A reference sample's statistics, kept once and reused: FD's batches, a subsa
 An evaluation compares many models with one reference set (a dataset's 5x10^4 to 10^6 feature
 vectors). :func:`reference` reads the reference's draws once and keeps what the estimates need:
 
-* for FD (:func:`~divergences.estimate.frechet`), each of its ``B`` batches' size, float64 mean
-  and scatter (:mod:`~divergences.estimate._src.reading`): its plug-in value, its
-  bias-corrected value and its interval, exactly as from the draws;
+* for FD (:func:`~divergences.estimate.frechet`), each of its variance groups' size, float64
+  mean and scatter (or its ``B`` batches', where the groups are the batches;
+  :mod:`~divergences.estimate._src.reading`): its plug-in value, its bias-corrected value and
+  its interval, exactly as from the draws;
 * for the kernel measures (KID, MMD), a seeded uniform subsample of ``subsample`` draws.
 
 A :class:`Reference` saves to one ``.npz`` of plain arrays (:meth:`Reference.save`) and loads
@@ -25,8 +26,8 @@ field and the rule, never turned into a number:
 * ``checksum``: the SHA-256 of every other field's name, dtype, shape and bytes, written by
   :meth:`Reference.save`. No rule on the statistics can tell a wrong ``shift`` (they are kept
   for the draws times ``2^-shift``, so any ``shift`` reads them as some other draws): only a
-  record of what was saved can. A file stamped ``Reference/1`` (written before the checksum)
-  still loads; its ``shift`` is checked by the two bounds that hold exactly: the scaled means lie
+  record of what was saved can. A file stamped ``Reference/2`` (its batches, not the groups)
+  loads as written; one stamped ``Reference/1`` (written before the checksum) still loads; its ``shift`` is checked by the two bounds that hold exactly: the scaled means lie
   in ``[-1, 1]``, and no kept draw reaches ``2^shift`` (the scale follows the largest coordinate
   read, of which the subsample's draws are some);
 * each scatter and covariance ``C`` of ``n`` draws in ``d`` dimensions symmetric and positive
@@ -75,12 +76,18 @@ __all__ = [
     "tolerance",
 ]
 
-#: The format stamp :meth:`Reference.save` writes (version 2: with its checksum).
-FORMAT = "divergences.estimate.Reference/2"
-#: The stamps of earlier versions still read: version 1 wrote no checksum.
-UNCHECKED_FORMATS = ("divergences.estimate.Reference/1",)
+#: The format stamp :meth:`Reference.save` writes (version 3: FD's variance groups kept, and
+#: the number of batches they pool into).
+FORMAT = "divergences.estimate.Reference/3"
 #: The fields of a saved reference, and of a published mean and covariance (module docstring).
 SAVED_FIELDS = ("counts", "means", "scatters", "shift", "seed", "subsample")
+#: Each stamp read, and the fields beyond :data:`SAVED_FIELDS` its files hold: version 2 kept
+#: the batches only (no ``batches`` field: as many as ``counts``), version 1 wrote no checksum.
+STAMPS = {
+    FORMAT: ("batches", "checksum"),
+    "divergences.estimate.Reference/2": ("checksum",),
+    "divergences.estimate.Reference/1": (),
+}
 PUBLISHED_FIELDS = ("mu", "sigma")
 #: The draws behind a published covariance, where its file does not say (pytorch-fid's and
 #: clean-fid's do not): more than any feature set is made of, for the rounding tolerance.
@@ -91,15 +98,20 @@ class Reference(NamedTuple):
     """A reference sample's statistics (module docstring); pass it wherever FD takes draws.
 
     Attributes:
-      moments: FD's batches' sizes, means and scatters, for the draws times ``2^-shift``.
-      seed: the seed the batches and the subsample were drawn with.
+      moments: FD's variance groups' (or batches') sizes, means and scatters, for the draws
+        times ``2^-shift``: the groups :func:`~divergences.estimate.frechet` reads the draws
+        through, so that its interval against the reference is the one against the draws.
+      seed: the seed the groups and the subsample were drawn with.
       subsample: a seeded uniform subsample of the draws, shape ``(k, d)`` (``k = 0`` for a
         published mean and covariance).
+      pooled_into: FD's number of extrapolation batches the groups pool into (group ``g`` into
+        batch ``g mod B``); 0: as many as the groups.
     """
 
     moments: BatchMoments
     seed: int
     subsample: np.ndarray
+    pooled_into: int = 0
 
     @property
     def size(self) -> int:
@@ -109,7 +121,7 @@ class Reference(NamedTuple):
     @property
     def batches(self) -> int:
         """FD's number of batches (0 for a published mean and covariance)."""
-        return 0 if self.moments.published else len(self.moments.parts)
+        return 0 if self.moments.published else self.pooled_into or len(self.moments.parts)
 
     @property
     def mean(self) -> np.ndarray:
@@ -138,6 +150,7 @@ class Reference(NamedTuple):
                 "shift": np.array(m.shift, np.int64),
                 "seed": np.array(self.seed, np.int64),
                 "subsample": self.subsample,
+                "batches": np.array(self.batches, np.int64),
             }
         arrays["checksum"] = np.array(checksum(arrays))
         with open(path, "wb") as f:
@@ -199,12 +212,14 @@ def reference(
         if subsample is None
         else integer_option(subsample, "subsample", minimum=0, note="the draws kept for kernels")
     )
-    # frechet's variance groups, pooled into the b batches kept: a reference's batch j is then
-    # the sample's batch j as frechet reads it from draws (the same draws, the same seed)
+    # frechet's variance groups, kept where each holds 2 draws, else pooled into the b batches:
+    # either way the reference's batch j is the sample's batch j as frechet reads it from draws
+    # (the same draws, the same seed), and its interval the one against the draws
     acc = Accumulator(lambda d: variance_groups(d, b), seed, "draws", keep=k)
     acc.feed(draws, features)
-    moments = pooled_batches(acc.finished(), b)
-    return Reference(moments, seed, acc.kept())
+    groups = acc.finished()
+    kept = len(groups.parts) > b and min(p.size for p in groups.parts) >= 2
+    return Reference(groups if kept else pooled_batches(groups, b), seed, acc.kept(), b)
 
 
 def _refuse(path: Any, rule: str) -> ValueError:
@@ -250,10 +265,13 @@ def load_reference(path: str | os.PathLike[str]) -> Reference:
             "saved Reference's arrays",
         )
     fields = PUBLISHED_FIELDS if published else SAVED_FIELDS
+    extra = () if stamp is None else STAMPS[stamp]
+    if published:  # a published mean and covariance, saved, has no batches
+        extra = tuple(f for f in extra if f != "batches")
     if stamp is not None:
-        _fields(path, arrays, ("format", *fields, *(("checksum",) if stamp == FORMAT else ())))
+        _fields(path, arrays, ("format", *fields, *extra))
     out = _published(path, arrays) if published else _saved(path, arrays)
-    if stamp == FORMAT and str(arrays["checksum"]) != checksum(arrays):
+    if "checksum" in extra and str(arrays["checksum"]) != checksum(arrays):
         raise _refuse(
             path,
             "checksum does not match its arrays: the file was changed after Reference.save "
@@ -267,7 +285,7 @@ def _stamp(path: Any, arrays: dict[str, np.ndarray]) -> str | None:
     a = arrays.get("format")
     if a is None:
         return None
-    known = (FORMAT, *UNCHECKED_FORMATS)
+    known = tuple(STAMPS)
     if a.shape != () or a.dtype.kind != "U" or str(a) not in known:
         raise _refuse(path, f"format is {a!r}, not one of the stamps this version reads {known}")
     return str(a)
@@ -349,12 +367,15 @@ def _saved(path: Any, arrays: dict[str, np.ndarray]) -> Reference:
     if counts.ndim != 1 or counts.size < 2 or not np.issubdtype(counts.dtype, np.integer):
         raise _refuse(path, "counts must be two or more integers")
     if np.any(counts < 2):
-        raise _refuse(path, "counts: each batch must hold at least 2 draws")
-    b = counts.size
+        raise _refuse(path, "counts: each group (or batch) must hold at least 2 draws")
+    g = counts.size
+    b = _integer(path, arrays, "batches") if "batches" in arrays else g
+    if not 2 <= b <= g:
+        raise _refuse(path, f"batches must be an integer from 2 to counts' length {g}, got {b}")
     means = arrays["means"]
     d = means.shape[-1] if means.ndim == 2 and means.shape[-1] > 0 else -1
-    means = _floats(path, arrays, "means", (b, d))
-    scatters = _floats(path, arrays, "scatters", (b, d, d))
+    means = _floats(path, arrays, "means", (g, d))
+    scatters = _floats(path, arrays, "scatters", (g, d, d))
     sub = arrays["subsample"]
     sub = _floats(path, arrays, "subsample", (sub.shape[0] if sub.ndim == 2 else -1, d))
     shift, seed = _integer(path, arrays, "shift"), _integer(path, arrays, "seed")
@@ -362,7 +383,7 @@ def _saved(path: Any, arrays: dict[str, np.ndarray]) -> Reference:
         raise _refuse(path, "seed must be a non-negative integer")
     if sub.shape[0] > int(counts.sum()):
         raise _refuse(path, f"subsample holds {sub.shape[0]} draws, more than counts' total")
-    for k in range(b):
+    for k in range(g):
         _check_scatter(path, f"scatters[{k}]", scatters[k], arrays["scatters"].dtype, counts[k])
     # exact but for the means' last bit: every draw times 2^-shift lies in (-1, 1)
     if np.any(np.abs(means) > 1.0 + 2.0**-50) or exponent_of(sub) > shift:
@@ -374,7 +395,7 @@ def _saved(path: Any, arrays: dict[str, np.ndarray]) -> Reference:
     parts = tuple(
         Moments(int(c), mu, s, None) for c, mu, s in zip(counts, means, scatters, strict=True)
     )
-    return Reference(BatchMoments(parts, shift, d), seed, sub)
+    return Reference(BatchMoments(parts, shift, d), seed, sub, b)
 
 
 def as_batch_moments(z: Any, name: str, batches: int) -> BatchMoments | None:

@@ -54,8 +54,8 @@ the extrapolation's own second-order noise (a jackknife of the plug-in does not:
 (:math:`2 \times 1.96` times the estimator's spread), where the batches' Student interval
 over :math:`B - 1 = 3` degrees of freedom was 1.5 to 2.3 times (``estimate_coverage.md``, "FD's
 interval: batches against the jackknife"). Elsewhere (d below 8 or above 64, another ``B``, fewer than
-2 draws a group, or a kept :class:`~divergences.estimate.Reference`, which holds its batches
-only) the groups are the batches and the interval is Student's over them (:math:`B - 1`
+2 draws a group, or a :class:`~divergences.estimate.Reference` saved before version 3, which
+holds its batches only) the groups are the batches and the interval is Student's over them (:math:`B - 1`
 degrees of freedom, :math:`s_B / \sqrt B`, the batches' estimates with the mean term
 unbiased and the plug-in :math:`T`): the batches are kept only where they are measured to be
 needed. The claim stands where the coverage table measured it
