@@ -16,6 +16,7 @@ import re
 import tracemalloc
 import warnings
 
+import jax
 import jax.numpy as jnp
 import mpmath
 import numpy as np
@@ -29,7 +30,8 @@ import divergences as dv
 from divergences.estimate import NoCoverageWarning
 from divergences.estimate._src import claims as table
 from divergences.estimate._src.claims import ASYMPTOTIC_CLAIMS, frechet_difference_refusal
-from divergences.estimate._src.frechet.trace import cross_term
+from divergences.estimate._src.frechet import trace
+from divergences.estimate._src.frechet.trace import cross_term, cross_terms
 from divergences.estimate._src.reading import accumulate, union_moments
 
 WIDE_CLAIMS = [(r.dimension, r.draws) for r in ASYMPTOTIC_CLAIMS["frechet"].ranges[1:]]
@@ -94,6 +96,27 @@ def test_the_cross_term_matches_mpmath_also_below_d_draws(n, m, d):
     got, slack = cross_term(_moments(x), _moments(y))
     want = cross_by_mpmath(x, y)
     assert abs(got - want) <= 1e-12 * want + slack
+
+
+def test_the_device_s_cross_terms_meet_mpmath_and_leave_the_rest_to_the_host(monkeypatch):
+    # on this CPU as a device: Cholesky, L^T S_y L and eigvalsh in XLA, float64
+    shapes = []
+    spectra = trace._device_spectra
+    monkeypatch.setattr(
+        trace, "_device_spectra", lambda *a: shapes.append(a[0].shape) or spectra(*a)
+    )
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((60, 5)) @ rng.standard_normal((5, 5))
+    y = rng.standard_normal((80, 5)) * [1.0, 2.0, 0.5, 1.5, 3.0]
+    singular = x.copy()
+    singular[:, 2] = 0.0  # an exactly 0 pivot: Cholesky stops on every backend
+    few = rng.standard_normal((4, 5))  # its centred rows stand for the covariance
+    pairs = [(x, y), (singular, y), (few, y)]
+    got = cross_terms([(_moments(a), _moments(b)) for a, b in pairs], (jax.devices("cpu")[0],))
+    for (a, b), (value, slack) in zip(pairs, got, strict=True):
+        assert abs(value - cross_by_mpmath(a, b)) <= 1e-12 * value + slack
+    assert got[1:] == [cross_term(_moments(a), _moments(b)) for a, b in pairs[1:]]
+    assert shapes == [(2, 5, 5)]  # the two pairs with formed covariances, one program
 
 
 def test_the_estimate_meets_the_closed_form_on_large_samples():

@@ -146,8 +146,9 @@ class BatchMoments(NamedTuple):
     bad: int = 0
     #: A published mean and covariance (one part, no batches, ``size`` unknown: 0).
     published: bool = False
-    #: Where the draws were reduced: ``"host"``, or the device (``"cuda:0"``, ``"8 tpu devices"``).
-    reduced_on: str = "host"
+    #: The devices the draws were reduced on (:class:`jax.Device`; a mesh's, sorted by id);
+    #: empty where the host read them.
+    reduced_on: tuple[Any, ...] = ()
 
     @property
     def size(self) -> int:

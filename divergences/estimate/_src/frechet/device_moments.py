@@ -54,7 +54,7 @@ from divergences.estimate._src.reading import (
 )
 from divergences.estimate._src.samples import as_samples
 
-__all__ = ["DEVICE_PLATFORMS", "device_moments", "moments_of", "sharded_moments"]
+__all__ = ["DEVICE_PLATFORMS", "device_moments", "moments_of", "sharded_moments", "where_words"]
 
 #: The platforms whose single-device arrays FD reduces where they live.
 DEVICE_PLATFORMS = frozenset({"cuda", "gpu", "rocm", "tpu"})
@@ -119,8 +119,12 @@ def _accelerator(x: Any) -> bool:
     return next(iter(x.devices())).platform in DEVICE_PLATFORMS
 
 
-def _where(x: jax.Array) -> str:
-    devices = sorted(x.devices(), key=lambda dev: dev.id)
+def _where(x: jax.Array) -> tuple[jax.Device, ...]:
+    return tuple(sorted(x.devices(), key=lambda dev: dev.id))
+
+
+def where_words(devices: tuple[jax.Device, ...]) -> str:
+    """``"cuda:0"``, or ``"8 cpu devices"`` for a mesh's."""
     kind = devices[0].platform
     return f"{len(devices)} {kind} devices" if len(devices) > 1 else f"{kind}:{devices[0].id}"
 

@@ -96,8 +96,8 @@ from divergences.estimate._src.claims import (
     variance_groups,
 )
 from divergences.estimate._src.concentration import widen
-from divergences.estimate._src.frechet.device_moments import moments_of
-from divergences.estimate._src.frechet.trace import cross_term
+from divergences.estimate._src.frechet.device_moments import moments_of, where_words
+from divergences.estimate._src.frechet.trace import cross_term, cross_terms
 from divergences.estimate._src.reading import (
     BatchMoments,
     Moments,
@@ -176,8 +176,16 @@ def paired_parts(bx: BatchMoments, by: BatchMoments, b: int | None = None) -> Pa
     groups = len(bx.parts)
     xs, ys = batches_of(bx.parts, b, d), batches_of(by.parts, b, d)
     full_x, full_y = union_moments(xs, d), union_moments(ys, d)
-    t_full, slack_full = cross_term(full_x, full_y)
-    crosses = [cross_term(px, py) for px, py in zip(xs, ys, strict=True)]
+    pairs = [(full_x, full_y), *zip(xs, ys, strict=True)]
+    if groups > b:  # the full sample and each group's batch without the group
+        full_wx, full_wy = unions_without_each(bx.parts, d), unions_without_each(by.parts, d)
+        batch_wx = [unions_without_each(bx.parts[j::b], d) for j in range(b)]
+        batch_wy = [unions_without_each(by.parts[j::b], d) for j in range(b)]
+        for g in range(groups):
+            j, k = g % b, g // b
+            pairs += [(full_wx[g], full_wy[g]), (batch_wx[j][k], batch_wy[j][k])]
+    terms = cross_terms(pairs, bx.reduced_on or by.reduced_on)
+    (t_full, slack_full), crosses = terms[0], terms[1 : b + 1]
     t_batches = np.array([c[0] for c in crosses])
     t_hat = (b * t_full - float(np.mean(t_batches))) / (b - 1)
     per_batch = (
@@ -186,14 +194,10 @@ def paired_parts(bx: BatchMoments, by: BatchMoments, b: int | None = None) -> Pa
     slack = 2.0 * (b * slack_full + max(c[1] for c in crosses)) / (b - 1)
     left_out = None
     if groups > b:  # the bias-corrected FD without each group: from the full sample and its batch
-        full_wx, full_wy = unions_without_each(bx.parts, d), unions_without_each(by.parts, d)
-        batch_wx = [unions_without_each(bx.parts[j::b], d) for j in range(b)]
-        batch_wy = [unions_without_each(by.parts[j::b], d) for j in range(b)]
         values = []
         for g in range(groups):
-            j, k = g % b, g // b
-            t_w, slack_w = cross_term(full_wx[g], full_wy[g])
-            t_j, slack_j = cross_term(batch_wx[j][k], batch_wy[j][k])
+            j = g % b
+            (t_w, slack_w), (t_j, slack_j) = terms[b + 1 + 2 * g], terms[b + 2 + 2 * g]
             t_w_hat = (b * t_w - float(np.sum(t_batches)) / b + (t_batches[j] - t_j) / b) / (b - 1)
             values.append(_unbiased_rest(full_wx[g], full_wy[g]) - 2.0 * t_w_hat)
             slack = max(slack, 2.0 * (b * (slack_full + slack_w) + slack_j) / (b - 1))
@@ -436,7 +440,7 @@ def estimate_from_moments(
 
 def reduced_where(*samples: BatchMoments) -> str:
     """Where the draws' moments were reduced, in words a ``method`` ends with (the host: none)."""
-    named = dict.fromkeys(m.reduced_on for m in samples if m.reduced_on != "host")
+    named = dict.fromkeys(where_words(m.reduced_on) for m in samples if m.reduced_on)
     return f"; moments reduced on {', '.join(named)}" if named else ""
 
 

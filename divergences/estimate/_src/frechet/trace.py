@@ -11,18 +11,29 @@ smaller Gram matrix of :math:`F_x^\top F_y`. A computed eigenvalue :math:`\mu_i`
 the clip and the rounding leave: FD's interval is widened by it. The rounding of the
 factorizations and products themselves is not in the allowance (backward stable, and tested
 against extended precision).
+
+**On a device.** Where the draws were reduced on a GPU or TPU, :func:`cross_terms` forms the
+pairs' matrices there too, in one program over all of them: Cholesky's factor, the two products
+:math:`L_x^\top S_y L_x` and the symmetric eigenvalues (the backward-stable counterparts of the
+host's LAPACK calls), in float64; only the eigenvalues come back, and the allowance above is
+taken from them. A pair whose Cholesky factor is not finite, or whose rows stand for its
+covariance, is left to the host's :func:`cross_term`.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from typing import Any
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 from scipy.linalg import lapack
 
 from divergences.estimate._src.reading import Moments
 
-__all__ = ["cross_term"]
+__all__ = ["cross_term", "cross_terms"]
 
 _EPS = 2.0**-52
 
@@ -71,11 +82,48 @@ def cross_term(sx: Moments, sy: Moments) -> tuple[float, float]:
     m = _middle(sx, sy)
     if m.size == 0:
         return 0.0, 0.0
-    mu = np.linalg.eigvalsh(m)
-    top = max(float(mu[-1]), 0.0)
-    tau = 4.0 * m.shape[0] * _EPS * top
+    return _roots_and_allowance(np.linalg.eigvalsh(m))
+
+
+def _roots_and_allowance(mu: np.ndarray) -> tuple[float, float]:
+    """The sum of the clipped eigenvalues' square roots, and its rounding allowance."""
+    top = max(float(np.max(mu)), 0.0)
+    tau = 4.0 * mu.shape[0] * _EPS * top
     root = np.sqrt(np.clip(mu, 0.0, None))
     with np.errstate(divide="ignore"):
         each = np.where(root > 0.0, tau / np.where(root > 0.0, root, 1.0), math.inf)
     allowance = float(np.sum(np.minimum(math.sqrt(tau), each)))
     return float(np.sum(root)), allowance
+
+
+def cross_terms(
+    pairs: Sequence[tuple[Moments, Moments]], devices: tuple[Any, ...] = ()
+) -> list[tuple[float, float]]:
+    """:func:`cross_term` of each pair: on ``devices[0]`` where given (module docstring)."""
+    done: dict[int, tuple[float, float]] = {}
+    formed = [i for i, (sx, sy) in enumerate(pairs) if sx.cov is not None and sy.cov is not None]
+    if devices and formed:
+        covs = [
+            np.stack([pairs[i][k].full_scatter() / (pairs[i][k].size - 1) for i in formed])
+            for k in (0, 1)
+        ]
+        with jax.enable_x64(True):
+            on = [jax.device_put(c, devices[0]) for c in covs]
+            finite, spectra = (np.asarray(a) for a in _device_spectra(*on))
+        for i, ok, mu in zip(formed, finite, spectra, strict=True):
+            if ok:
+                done[i] = _roots_and_allowance(mu)
+    return [done[i] if i in done else cross_term(*pair) for i, pair in enumerate(pairs)]
+
+
+@jax.jit
+def _device_spectra(cx: jax.Array, cy: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """Whether each ``cx`` has a finite Cholesky factor ``L``; the eigenvalues of ``L^T cy L``."""
+    lower = jnp.linalg.cholesky(cx)
+    finite = jnp.all(jnp.isfinite(lower), axis=(-2, -1))
+    full = jax.lax.Precision.HIGHEST
+    m = jnp.matmul(
+        jnp.matmul(jnp.swapaxes(lower, -1, -2), cy, precision=full), lower, precision=full
+    )
+    m = jnp.where(finite[:, None, None], 0.5 * (m + jnp.swapaxes(m, -1, -2)), 0.0)
+    return finite, jnp.linalg.eigvalsh(m)
