@@ -77,10 +77,11 @@ def cpu_as_accelerator(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sharded, "DEVICE_PLATFORMS", frozenset({"cpu"}))
 
 
-@pytest.mark.parametrize(("d", "n"), [(6, 2000), (16, 3000), (100, 1500)])
+@pytest.mark.parametrize(("d", "n"), [(6, 2000), (16, 3000), (64, 1500), (100, 1500)])
 @pytest.mark.usefixtures("cpu_as_accelerator")
 def test_one_device_s_moments_give_the_host_s_fd(d: int, n: int) -> None:
-    # 16: the 32 variance groups of the jackknife; 6 and 100: the 4 batches (Student's interval)
+    # 16 and 64: the 32 variance groups of the jackknife (in 64, each of at most d draws: its
+    # centred rows kept, as the host keeps them); 6 and 100: the 4 batches (Student's interval)
     x, y = _draws(0, n, d), _draws(1, n + 7, d, shift=0.3) * 1e3
     want = dv.estimate.frechet(x, y, seed=2)
     got = dv.estimate.frechet(jnp.asarray(x), jnp.asarray(y), seed=2)

@@ -146,8 +146,15 @@ def device_moments(
         labels = batch_labels(0, n, batches, seed)
         order = np.argsort(labels, kind="stable")
         sizes = tuple(int(s) for s in np.bincount(labels, minlength=batches))
-        means, scatters = _grouped(x, jnp.asarray(order), np.int32(shift), sizes)
-        return _batch_moments(sizes, np.asarray(means), np.asarray(scatters), shift, x)
+        means, seconds = _grouped(x, jnp.asarray(order), np.int32(shift), sizes)
+        means, seconds = np.asarray(means), [np.asarray(s) for s in seconds]
+    d = means.shape[1]
+    # as the host's pass keeps them: a batch of at most d draws by its centred rows
+    parts = tuple(
+        Moments(s, means[b], None, seconds[b]) if s <= d else Moments(s, means[b], seconds[b], None)
+        for b, s in enumerate(sizes)
+    )
+    return BatchMoments(parts, shift, d, reduced_on=_where(x))
 
 
 def _batch_moments(
@@ -175,23 +182,22 @@ def _finite_rows_and_top(x: jax.Array) -> tuple[jax.Array, jax.Array]:
 @partial(jax.jit, static_argnames="sizes")
 def _grouped(
     x: jax.Array, order: jax.Array, shift: jax.Array, sizes: tuple[int, ...]
-) -> tuple[jax.Array, jax.Array]:
-    """Each batch's float64 mean and scatter of ``x * 2^-shift``, rows gathered by batch."""
+) -> tuple[jax.Array, list[jax.Array]]:
+    """Each batch's float64 mean of ``x * 2^-shift`` (rows gathered by batch), and its scatter.
+
+    A batch of at most ``d`` draws gives its centred rows instead, as the host's pass keeps them.
+    """
     rows = x[order]  # in the draws' own dtype: one copy of the sample, not a float64 one
     d = x.shape[1]
-    means, scatters, start = [], [], 0
+    means, seconds, start = [], [], 0
     for size in sizes:
-        if size == 0:
-            means.append(jnp.zeros(d, jnp.float64))
-            scatters.append(jnp.zeros((d, d), jnp.float64))
-            continue
         z = jnp.ldexp(rows[start : start + size].astype(jnp.float64), -shift)
-        mean = jnp.mean(z, axis=0)
+        mean = jnp.mean(z, axis=0) if size else jnp.zeros(d, jnp.float64)
         c = z - mean
         means.append(mean)
-        scatters.append(jnp.matmul(c.T, c, precision=jax.lax.Precision.HIGHEST))
+        seconds.append(c if size <= d else jnp.matmul(c.T, c, precision=jax.lax.Precision.HIGHEST))
         start += size
-    return jnp.stack(means), jnp.stack(scatters)
+    return jnp.stack(means), seconds
 
 
 def sharded_moments(
