@@ -554,7 +554,8 @@ def evaluation(check: Check) -> None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", dv.estimate.NoCoverageWarning)
             on, off = dv.estimate.frechet(*on_device), dv.estimate.frechet(x, y)
-        worst = max(abs(u - v) / abs(v) for u, v in zip(on[:3], off[:3], strict=True))
+        scale = max(abs(v) for v in off[:3])  # the value and both ends; some may be 0
+        worst = max(abs(u - v) for u, v in zip(on[:3], off[:3], strict=True)) / (scale or 1.0)
         return {"relative": worst, "reduced_on": on.method.rpartition("reduced on ")[2]}
 
     check.case("evaluation", f"FD reduced on the device against the host's, {n} x {d}", agreement)
