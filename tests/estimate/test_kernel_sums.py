@@ -84,13 +84,16 @@ def test_the_float32_bound_counts_32_term_products_and_float64_sums() -> None:
     assert bound[8] == 0.0 and bound[0] == S.gamma(across + D // across + 8, v)
 
 
-def test_the_gram_products_are_chosen_once_a_backend() -> None:
+def test_the_gram_products_are_chosen_by_backend_and_on_a_cpu_by_width() -> None:
     assert S.gram_products(np.float64) == "native"
-    # On a CPU the float32 partials: float64 products measured no faster there.
-    chosen = S.gram_products(np.float32)
-    assert chosen == S._CHOSEN[jax.default_backend()] in ("partials", "float64")
-    if jax.default_backend() == "cpu":
-        assert chosen == "partials"
+    assert S.gram_products(np.float64, 4096) == "native"
+    if jax.default_backend() == "cpu":  # float64 products from the measured width on
+        edge = S.FLOAT64_PRODUCTS_FROM
+        assert S.gram_products(np.float32, edge - 1) == "partials"
+        assert S.gram_products(np.float32, edge) == S.gram_products(np.float32, 2048) == "float64"
+    else:  # measured once, then kept
+        chosen = S.gram_products(np.float32)
+        assert chosen == S._CHOSEN[jax.default_backend()] in ("partials", "float64")
 
 
 @pytest.mark.slow  # compiles and times two passes over a 1024 x 2048 block

@@ -286,6 +286,23 @@ def test_float32_interval_is_as_narrow_as_float64s_on_the_same_draws() -> None:
     assert abs(sums.value * cube - reference(x, y)) <= sums.error * cube
 
 
+# In the slow tier: float32's own programs, in d = 1024.
+@pytest.mark.slow
+def test_float32_all_positive_features_in_1024_dimensions_get_float64_s_interval() -> None:
+    # ReLU-like features: their Gram entries are sums of positive terms, and the partials'
+    # allowance was 1.15 times the width here; a CPU takes float64 products from 1024 on
+    rng = np.random.default_rng(9)
+    x = np.abs(rng.normal(size=(1000, 1024))).astype(np.float32)
+    y = (np.abs(rng.normal(size=(1000, 1024))) * 1.05).astype(np.float32)
+    wide = kid(x, y)
+    with jax.enable_x64(False):
+        narrow = kid(x, y)
+    assert "float64 Gram products" in narrow.method or jax.default_backend() != "cpu"
+    assert narrow.value == pytest.approx(wide.value, rel=1e-12)
+    for a, b in ((narrow.lower_bound, wide.lower_bound), (narrow.upper_bound, wide.upper_bound)):
+        assert a == pytest.approx(b, rel=1e-9, abs=1e-12)
+
+
 def test_a_noisy_copy_of_the_same_points_claims_nothing() -> None:
     # y_i = x_i + noise: the laws N(m, I) and N(m, 1.25 I), |m| = 8 in d = 8, have KID 0.258
     # (kid_of_gaussians' moments with both means m), but the pairs share their points and the

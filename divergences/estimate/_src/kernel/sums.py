@@ -25,10 +25,11 @@ over :func:`chunk_of` coordinates whose partial products are added in float64, a
 values, their bounds and the row sums are float64 (x64 turned on inside the pass only): each
 entry is then off by at most :math:`\gamma_c` (``c`` at most 32 terms) times the sum of its
 terms' magnitudes, not :math:`\gamma_{c + d/c}`, and the rest of the pass adds next to nothing.
-Where float64 products are faster than those partials (chosen once per backend,
-:func:`gram_products`: a card that multiplies float64 at its float32 rate), float32 draws are
-raised to float64 (exact) and the pass is the float64 one, one product per block over the whole
-contraction: its bound is float64's, and so is the interval's width.
+Where float64 products cost no more than those partials (:func:`gram_products`: on a CPU in
+:data:`FLOAT64_PRODUCTS_FROM` dimensions and more; elsewhere chosen once per backend, as on a
+card that multiplies float64 at its float32 rate), float32 draws are raised to float64 (exact)
+and the pass is the float64 one, one product per block over the whole contraction: its bound is
+float64's, and so is the interval's width.
 """
 
 from __future__ import annotations
@@ -374,33 +375,39 @@ def _bound_constants(
 
 Products = Literal["native", "partials", "float64"]
 
-#: The products chosen for float32 draws, by backend, once per process (:func:`gram_products`).
-_CHOSEN: dict[str, Products] = {
-    # Measured on the project's 2-core CPU (benchmarks/estimates.md, "Time"): a 1024 x 2048 x
-    # 1024 Gram product in float64 took 2.0 to 3.4 times one float32 matmul, in 32-coordinate
-    # float32 parts added in float64 2.3 to 2.6 times: no faster, and a choice by timing there
-    # would flip with the load.
-    "cpu": "partials",
-}
+#: The products chosen for float32 draws, by backend, once per process (:func:`gram_products`);
+#: a backend named here takes its entry whatever the width (a benchmark's or a test's choice).
+_CHOSEN: dict[str, Products] = {}
+
+#: On a CPU, the draws' width from which float32 draws take float64 products. Measured on the
+#: project's 2-core CPU (``kid`` on 4,000 half-normal draws a side, benchmarks/estimates.md,
+#: "float32 or float64 Gram products on a CPU"): in d = 2048 as fast as the partials, with the
+#: interval float64's width where the partials' was 1.22 times it; in d = 1024, 13% narrower for
+#: up to a third more time; in d = 64 (10^4 a side) the partials were 30% faster for an interval
+#: 1.5% wider.
+FLOAT64_PRODUCTS_FROM = 1024
 
 
-def gram_products(dtype: Any) -> Products:
-    """How a pass over draws of ``dtype`` forms its Gram products: chosen once per backend.
+def gram_products(dtype: Any, width: int = 0) -> Products:
+    """How a pass over draws of ``dtype`` and ``width`` coordinates forms its Gram products.
 
     ``"native"`` for float64 draws: float64 products (a blocked sum, :func:`chunk_of`). For
     float32 draws either ``"partials"``, float32 matmuls of :data:`WIDE_CHUNK` coordinates whose
     partials are added in float64, or ``"float64"``, the draws raised to float64 (exact) and
     float64 products: the float64 pass itself, whose rounding bound is the float64 one, so that
-    the interval is as wide as float64 draws would give. On a CPU the partials (measured: the
-    float64 products are no faster there); on another backend, whichever the first pass there
-    measures faster on a ``1024 x 2048 x 1024`` block (H100-class cards multiply float64 at
-    about their float32 rate).
+    the interval is as wide as float64 draws would give. On a CPU, float64 from
+    :data:`FLOAT64_PRODUCTS_FROM` coordinates on, the partials below; on another backend,
+    whichever the first pass there measures faster on a ``1024 x 2048 x 1024`` block (H100-class
+    cards multiply float64 at about their float32 rate).
     """
     if not widened(dtype):
         return "native"
     backend = jax.default_backend()
-    if backend not in _CHOSEN:
-        _CHOSEN[backend] = _faster_products()
+    if backend in _CHOSEN:
+        return _CHOSEN[backend]
+    if backend == "cpu":
+        return "float64" if width >= FLOAT64_PRODUCTS_FROM else "partials"
+    _CHOSEN[backend] = _faster_products()
     return _CHOSEN[backend]
 
 
@@ -445,7 +452,7 @@ def blocked_pass(
     statistics).
     """
     if products is None:
-        products = gram_products(z.dtype) if rows else "native"
+        products = gram_products(z.dtype, z.shape[1]) if rows else "native"
     host = np.asarray(z, np.float64)
     if products == "float64":  # the draws raised to float64 (exact), one float64 product a block
         with jax.enable_x64(True):
@@ -543,7 +550,7 @@ def kernel_sums(
     )
     stats = statistic(quad64[1 : count + 1], lin64[1 : count + 1], float(quad64[0]), n, m)
     name = np.dtype(z.dtype).name
-    if rows and gram_products(z.dtype) == "float64":
+    if rows and gram_products(z.dtype, z.shape[1]) == "float64":
         name += " draws, float64 Gram products"
     if not rows:
         return KernelSums(stats, math.inf, np.zeros((n + m, 2)), name, float(stats[0]))
