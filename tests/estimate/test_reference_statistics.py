@@ -198,6 +198,13 @@ def test_an_earlier_stamp_loads_and_its_shift_is_bounded(draws, tmp_path):
         dv.estimate.load_reference(lowered)
 
 
+def test_too_few_draws_for_fd_s_batches_are_refused_before_a_file_is_written(draws):
+    # 5 draws in 4 batches: a batch of 1 has no covariance, and its file would not load
+    with pytest.raises(ValueError, match=r"draws must hold at least 8 draws \(FD's 4 batches"):
+        dv.estimate.reference(draws[0][:5])
+    assert dv.estimate.reference(draws[0][:8], subsample=None).size == 8
+
+
 def test_a_version_2_file_of_batches_loads_and_answers_with_its_batches(draws, tmp_path):
     x, y = draws
     ref = dv.estimate.reference(x, seed=3, subsample=40)

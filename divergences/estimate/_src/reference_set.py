@@ -65,6 +65,7 @@ from divergences.estimate._src.reading import (
     pooled_batches,
     union_moments,
 )
+from divergences.estimate._src.samples import check_at_least
 
 __all__ = [
     "FORMAT",
@@ -195,8 +196,9 @@ def reference(
       A :class:`Reference`.
 
     Raises:
-      ValueError: as the draws' rules (dtype, shape, NaN or inf), naming ``draws``; for
-        ``batches``, ``seed`` or ``subsample`` out of their ranges.
+      ValueError: as the draws' rules (dtype, shape, NaN or inf), naming ``draws``; for fewer
+        than ``2 B`` draws (FD's batches of at least 2); for ``batches``, ``seed`` or
+        ``subsample`` out of their ranges.
 
     Example:
       >>> import numpy as np, divergences as dv
@@ -218,6 +220,7 @@ def reference(
     acc = Accumulator(lambda d: variance_groups(d, b), seed, "draws", keep=k)
     acc.feed(draws, features)
     groups = acc.finished()
+    check_at_least(groups.size, 2 * b, "draws", f"FD's {b} batches of at least 2 draws each")
     kept = len(groups.parts) > b and min(p.size for p in groups.parts) >= 2
     return Reference(groups if kept else pooled_batches(groups, b), seed, acc.kept(), b)
 

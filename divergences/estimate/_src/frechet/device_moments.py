@@ -114,7 +114,9 @@ def moments_of(
 
 def _accelerator(x: Any) -> bool:
     """Whether ``x`` is a :class:`jax.Array` on one device of :data:`DEVICE_PLATFORMS`."""
-    if not isinstance(x, jax.Array) or x.ndim not in (1, 2) or x.shape[0] == 0:
+    if not isinstance(x, jax.Array) or isinstance(x, jax.core.Tracer):
+        return False  # a traced array's values are not there: the host's read says so
+    if x.ndim not in (1, 2) or x.shape[0] == 0:
         return False
     return next(iter(x.devices())).platform in DEVICE_PLATFORMS
 
@@ -210,7 +212,11 @@ def sharded_moments(
     axes = _row_axes(x)
     if axes is None:
         return _on_host(x, batches, seed, name, shift)
-    n = x.shape[0]
+    n, d = x.shape
+    labels = batch_labels(0, n, batches, seed)
+    if x.is_fully_addressable and np.bincount(labels, minlength=batches).min() <= d:
+        # a batch of at most d draws is kept by its centred rows, which stay on the host here
+        return _on_host(x, batches, seed, name, shift)
     sharding = x.sharding
     assert isinstance(sharding, NamedSharding)
     mesh = sharding.mesh
@@ -220,11 +226,11 @@ def sharded_moments(
             raise ValueError(f"{name} must be finite: {int(bad)} of its {n} draws hold NaN or inf")
         if shift is None:
             shift = math.frexp(top)[1] if top > 0.0 else 0
-        labels = jax.device_put(
-            batch_labels(0, n, batches, seed).astype(np.int32),
+        placed = jax.device_put(
+            labels.astype(np.int32),
             NamedSharding(mesh, PartitionSpec(axes if len(axes) > 1 else axes[0])),
         )
-        counts, means, scatters = _reduce(x, labels, mesh, axes, batches, shift)
+        counts, means, scatters = _reduce(x, placed, mesh, axes, batches, shift)
         sizes = [int(c) for c in np.asarray(counts)]
         return _batch_moments(sizes, np.asarray(means), np.asarray(scatters), shift, x)
 

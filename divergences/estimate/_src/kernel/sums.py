@@ -379,7 +379,8 @@ Products = Literal["native", "partials", "float64"]
 #: a backend named here takes its entry whatever the width (a benchmark's or a test's choice).
 _CHOSEN: dict[str, Products] = {}
 
-#: On a CPU, the draws' width from which float32 draws take float64 products. Measured on the
+#: On a CPU, the pass's width (the coordinates padded to a multiple of :data:`WIDE_CHUNK`, so
+#: from d = 993 on) from which float32 draws take float64 products. Measured on the
 #: project's 2-core CPU (``kid`` on 4,000 half-normal draws a side, benchmarks/estimates.md,
 #: "float32 or float64 Gram products on a CPU"): in d = 2048 as fast as the partials, with the
 #: interval float64's width where the partials' was 1.22 times it; in d = 1024, 13% narrower for
@@ -389,7 +390,7 @@ FLOAT64_PRODUCTS_FROM = 1024
 
 
 def gram_products(dtype: Any, width: int = 0) -> Products:
-    """How a pass over draws of ``dtype`` and ``width`` coordinates forms its Gram products.
+    """How a pass over draws of ``dtype``, ``width`` coordinates once padded, forms its products.
 
     ``"native"`` for float64 draws: float64 products (a blocked sum, :func:`chunk_of`). For
     float32 draws either ``"partials"``, float32 matmuls of :data:`WIDE_CHUNK` coordinates whose
