@@ -135,16 +135,10 @@ def device_moments(
     x: jax.Array, *, batches: int, seed: int, name: str, shift: int | None
 ) -> BatchMoments:
     """The batch moments of draws held by one device, reduced there (module docstring)."""
-    if x.ndim == 1:
-        x = x[:, None]
-    as_samples(np.asarray(x[:1]), name)  # the dtype and shape rules, on one row
+    x = _two_dimensional(x, name)
     n = x.shape[0]
     with jax.enable_x64(True):
-        bad, top = (float(v) for v in _finite_rows_and_top(x))
-        if bad:
-            raise ValueError(f"{name} must be finite: {int(bad)} of its {n} draws hold NaN or inf")
-        if shift is None:
-            shift = math.frexp(top)[1] if top > 0.0 else 0
+        shift = _checked_scale(x, name, shift)
         labels = batch_labels(0, n, batches, seed)
         order = np.argsort(labels, kind="stable")
         sizes = tuple(int(s) for s in np.bincount(labels, minlength=batches))
@@ -171,6 +165,25 @@ def _batch_moments(
         for b, s in enumerate(sizes)
     )
     return BatchMoments(parts, shift, d, reduced_on=_where(x))
+
+
+def _two_dimensional(x: jax.Array, name: str) -> jax.Array:
+    """``(n,)`` as ``(n, 1)``; the dtype and shape rules checked on one row (no copy to the host)."""
+    x = x[:, None] if x.ndim == 1 else x
+    as_samples(np.asarray(x[:1]), name)
+    return x
+
+
+def _checked_scale(x: jax.Array, name: str, shift: int | None) -> int:
+    """``shift``, else the exponent of the largest ``|x|``; a ValueError for rows not finite."""
+    bad, top = (float(v) for v in _finite_rows_and_top(x))
+    if bad:
+        raise ValueError(
+            f"{name} must be finite: {int(bad)} of its {x.shape[0]} draws hold NaN or inf"
+        )
+    if shift is not None:
+        return shift
+    return math.frexp(top)[1] if top > 0.0 else 0
 
 
 @jax.jit
@@ -206,9 +219,7 @@ def sharded_moments(
     x: jax.Array, *, batches: int, seed: int, name: str, shift: int | None
 ) -> BatchMoments:
     """The batch moments of draws sharded over devices (module docstring)."""
-    if x.ndim == 1:
-        x = x[:, None]
-    as_samples(np.asarray(x[:1]), name)  # the dtype and shape rules, on one row
+    x = _two_dimensional(x, name)
     axes = _row_axes(x)
     if axes is None:
         return _on_host(x, batches, seed, name, shift)
@@ -221,11 +232,7 @@ def sharded_moments(
     assert isinstance(sharding, NamedSharding)
     mesh = sharding.mesh
     with jax.enable_x64(True):
-        bad, top = (float(v) for v in _finite_rows_and_top(x))
-        if bad:
-            raise ValueError(f"{name} must be finite: {int(bad)} of its {n} draws hold NaN or inf")
-        if shift is None:
-            shift = math.frexp(top)[1] if top > 0.0 else 0
+        shift = _checked_scale(x, name, shift)
         placed = jax.device_put(
             labels.astype(np.int32),
             NamedSharding(mesh, PartitionSpec(axes if len(axes) > 1 else axes[0])),
