@@ -22,7 +22,7 @@ COMPILE = $(PY) -m compileall -q -j 0 -x '/tests?/$(1)' \
 COMPILE_SKIP = pip|setuptools|mypy|mypyc|IPython|prompt_toolkit|jedi|parso|rich|fontTools|wcwidth|pygments/lexers
 REQUIREMENTS = $(PY) .ci/requirements.py
 
-.PHONY: help verify test test-slow test-subnormals lint check notebooks docs build-check stress bench clean \
+.PHONY: help verify test test-slow test-long test-subnormals lint check notebooks docs build-check stress bench clean \
 	wheel-check check-no-native clang-test sanitize device-check test-pythons
 
 $(VENV)/.installed-test: pyproject.toml setup.py $(wildcard divergences/wasserstein/_native/*.cpp divergences/wasserstein/_native/*.h)
@@ -59,8 +59,8 @@ lint: $(VENV)/.installed-test ## ruff, ruff format --check, mypy and the import 
 # and steals from the other's queue at the end (--dist worksteal), so that a file's tests mostly
 # run in one worker, which compiles their programs once: 5 to 7 test-seconds fewer than tests
 # handed out four at a time (benchmarks/README.md, "The test session").
-# test-slow runs the rest but the proofs' steps (marked proof), which CI's wheel-check runs in
-# `divergences verify`; CI runs both (.ci/run).
+# test-slow runs the rest but the long tests and the proofs' steps (marked proof), which CI's
+# wheel-check runs in `divergences verify`; CI runs both (.ci/run), test-long is a stop's.
 QUICK = -n 2 --dist worksteal -m "not slow"
 test: lint ## lint, then the suite but the tests marked slow (the doctests too): CI's first step
 	$(PY) -m pytest $(QUICK) --durations=15
@@ -78,8 +78,14 @@ SUBNORMAL_TESTS = tests/test_gan.py tests/test_information.py tests/test_numeric
 test-subnormals: $(VENV)/.installed-test ## the float-range tests under gradual underflow (--subnormals=keep)
 	$(PY) -m pytest -n 2 -m "not slow" --subnormals=keep $(SUBNORMAL_TESTS)
 
-test-slow: $(VENV)/.installed-test ## the tests marked slow (Sinkhorn programs, training, sweeps): CI's second step
-	$(PY) -m pytest -n 2 -m "slow and not proof" --durations=15
+# The slow tier is split by measured time (tests/long_tests.txt, written by .ci/long_tests.py): CI
+# runs the slow tests under 5 s each from a fresh compile cache (about 1,080, 17 minutes cold on a
+# 2-core machine); make test-long runs the 320 others (40 minutes cold there), before a stop.
+test-slow: $(VENV)/.installed-test ## the tests marked slow but not long (Sinkhorn programs, training, sweeps): CI's second step
+	$(PY) -m pytest -n 2 -m "slow and not long and not proof" --durations=15 $(PYTEST_ARGS)
+
+test-long: $(VENV)/.installed-test ## the slow tests of tests/long_tests.txt, which CI leaves out (about 40 minutes)
+	$(PY) -m pytest -n 2 -m "long and not proof" --durations=15 $(PYTEST_ARGS)
 
 # Each teaching notebook run top to bottom in a fresh kernel, headless, its outputs kept nowhere
 # (make docs executes them into the site, and keeps them in its cache).
@@ -96,7 +102,8 @@ build-check: $(VENV)/.installed ## the build and packaging checks (.ci/check_*.p
 
 # What a user gets: the wheel, installed into a clean venv, running the main job from an empty
 # folder (no source tree on the path). It runs every proof's step, warnings as errors as in the
-# test session (make test-slow leaves them out; make docs runs them too, for the proof catalogue).
+# test session (make test-slow leaves them out), with a record of each step's verdict, which make
+# docs shows in its proof catalogue where VERIFY_RECORD names it (CI does: the steps run once).
 WHEELCHECK := build/wheelcheck
 wheel-check: $(VENV)/.installed ## build the wheel, install it in a clean venv, run verify from an empty folder
 	rm -rf $(WHEELCHECK)
@@ -104,17 +111,18 @@ wheel-check: $(VENV)/.installed ## build the wheel, install it in a clean venv, 
 	$(PY) -m build --wheel --outdir $(WHEELCHECK)/dist .
 	python3 -m venv $(WHEELCHECK)/venv
 	$(WHEELCHECK)/venv/bin/python -m pip install --quiet "$$(ls $(WHEELCHECK)/dist/*.whl)[lab]"
-	cd $(WHEELCHECK)/empty && PYTHONWARNINGS=error ../venv/bin/divergences verify --out figures
+	cd $(WHEELCHECK)/empty && PYTHONWARNINGS=error ../venv/bin/divergences verify --out figures \
+		--record $(CURDIR)/$(WHEELCHECK)/verify-record.json
 
 # An install without the compiled extension, as on a machine with no C++17 compiler: a copy of
 # the source tree (tracked and new files, no build outputs) installed with
-# DIVERGENCES_BUILD_NATIVE=0 loads every proof, runs the main job on the proofs that solve a W1
-# problem (the extension changes nothing else: wheel-check runs every step), with the tour and
-# the figures, and the W1 tests that do not need the extension (those marked slow left to make
-# test-slow: Sinkhorn's programs do not depend on it).
+# DIVERGENCES_BUILD_NATIVE=0 loads every proof, runs the main job on two proofs that solve W1
+# problems by every method, with the tour, draws the two W1 figures (the extension changes
+# nothing else: wheel-check runs every step and draws every figure; the other W1 proofs' problems
+# are small enough that "auto" never calls the extension), and runs the W1 tests that do not need
+# the extension (those marked slow left to make test-slow: Sinkhorn's programs do not use it).
 NONATIVE := build/no-native
-NONATIVE_PROOFS := parallel_lines kantorovich_rubinstein wgan_losses gradient_penalty \
-	earth_movers estimates_cover
+NONATIVE_PROOFS := earth_movers kantorovich_rubinstein
 check-no-native: ## an install without the compiled extension: verify's W1 proofs and its W1 tests
 	rm -rf $(NONATIVE)
 	mkdir -p $(NONATIVE)/src $(NONATIVE)/empty
@@ -124,7 +132,9 @@ check-no-native: ## an install without the compiled extension: verify's W1 proof
 	cd $(NONATIVE)/src && DIVERGENCES_BUILD_NATIVE=0 ../venv/bin/python -m pip install --quiet ".[lab]" pytest pytest-xdist python-flint
 	cd $(NONATIVE)/empty && ../venv/bin/python -c "from divergences.wasserstein._src.host import native; assert not native.available(), 'the extension was built'"
 	cd $(NONATIVE)/empty && ../venv/bin/python -c "from divergences.lab.proof_files import load_proofs; load_proofs()"
-	cd $(NONATIVE)/empty && ../venv/bin/divergences verify --only $(NONATIVE_PROOFS) --out $(CURDIR)/$(NONATIVE)/figures
+	cd $(NONATIVE)/empty && ../venv/bin/divergences verify --only $(NONATIVE_PROOFS) --no-figures
+	cd $(NONATIVE)/empty && for name in transport_plan kr_potential; do \
+		../venv/bin/divergences plot $$name --out $(CURDIR)/$(NONATIVE)/figures || exit 1; done
 	cd $(NONATIVE)/src && ../venv/bin/python -m pytest -n 2 -q -p no:cacheprovider tests/wasserstein -m "not native and not slow"
 
 # The other Pythons the package promises (the venv above is 3.11): for each of 3.12 and 3.13, the
@@ -183,9 +193,12 @@ sanitize: $(VENV)/.installed ## the compiled W1 solver under ASan and UBSan, wit
 
 # The site, warnings as errors, with its checks (docs/_ext/sitecheck.py). The notebooks are
 # executed here (an error in a cell fails the build), those whose code has not changed since the
-# last build taken from the jupyter-cache in build/ (docs/conf.py).
+# last build taken from the jupyter-cache in build/ (docs/conf.py). The proof catalogue runs every
+# step, or shows the verdicts of the record VERIFY_RECORD names where it holds these sources
+# (`divergences verify --record`; make wheel-check writes one).
+VERIFY_RECORD ?=
 docs: $(VENV)/.installed ## build the site into docs/_build/html (warnings are errors) and check it
-	$(PY) -m sphinx -W --keep-going -b html docs docs/_build/html
+	DIVERGENCES_VERIFY_RECORD=$(VERIFY_RECORD) $(PY) -m sphinx -W --keep-going -b html docs docs/_build/html
 
 bench: $(VENV)/.installed ## the benchmarks of benchmarks/: time ratios against SciPy, POT, OTT-JAX, scikit-learn, LEMON, OR-Tools
 	$(PY) -m pip install --quiet -e ".[bench]"

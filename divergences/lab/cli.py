@@ -72,6 +72,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
             paths=args.paths,
             only=args.only or (),
             tour=not (own or args.no_tour),
+            record=args.record,
         )
     except ProofFileError as exc:  # the user's file, not the package: its line, not our traceback
         print(f"divergences verify: error in a proof file: {exc}", file=sys.stderr)
@@ -272,6 +273,12 @@ def build_parser() -> argparse.ArgumentParser:
     p_verify.add_argument("--no-figures", action="store_true", help="skip the figures")
     p_verify.add_argument(
         "--no-tour", action="store_true", help="skip the tour of the built-in examples"
+    )
+    p_verify.add_argument(
+        "--record",
+        metavar="FILE",
+        help="write each step's verdict, error and seconds to FILE (JSON), with a digest of "
+        "the sources run",
     )
     p_verify.set_defaults(func=_cmd_verify)
 

@@ -28,6 +28,7 @@ from divergences.lab.formatting import format_failures, format_table
 from divergences.lab.proof import Check, Outcome, Proof, Step
 from divergences.lab.proof_files import load_proofs
 from divergences.lab.tour import tour
+from divergences.lab.verify_record import write_record
 from divergences.testing.profiles import load_profile
 
 __all__ = ["VerifyReport", "run", "verify"]
@@ -135,6 +136,7 @@ def verify(
     tour: bool = True,
     figures: bool = True,
     stream: TextIO | None = None,
+    record: str | Path | None = None,
 ) -> VerifyReport:
     """Runs every proof step and the tour, prints the table, writes the figures.
 
@@ -146,13 +148,16 @@ def verify(
       tour: include the tour of the built-in examples.
       figures: draw the figures (when ``out_dir`` is given).
       stream: where the progress, the table and the failures go (``sys.stdout`` when None).
+      record: a JSON file to write each step's verdict to, with the digest of the sources run
+        (:mod:`divergences.lab.verify_record`); none when None.
 
     Returns:
       A :class:`VerifyReport`; ``report.ok`` is False when any step failed.
     """
     out = sys.stdout if stream is None else stream
     t0 = time.perf_counter()
-    load_profile()  # no deadline, derandomised; HYPOTHESIS_PROFILE or a proof file may override
+    # No deadline, derandomised; HYPOTHESIS_PROFILE or a proof file may override.
+    profile = load_profile()
     with _temporary_hypothesis_storage():
         proofs = load_proofs(paths, only=only)
         n_steps = sum(len(p) for p in proofs) + int(tour)
@@ -161,6 +166,8 @@ def verify(
         )
         outcomes = run(proofs, tour=tour, stream=out)
     out.write(format_table(outcomes) + "\n")
+    if record is not None:
+        write_record(outcomes, record, profile=profile)
     written: list[Path] = []
     if figures and out_dir is not None:
         written = figure_catalogue.make_figures(out_dir)

@@ -5,8 +5,9 @@
   ``dv`` (the package), ``np`` and ``math``; the text after ``|`` is a format spec.
 * the directive ``dv-proofs`` renders the catalogue of ``proofs/proof_*.py``: each proof's title
   and claim (its docstring, with rendered formulas), a link to its source, its steps with their
-  method, and the result of running each step now. Titles and steps are written in plain text with ASCII formulas, for the terminal; :func:`claim_rst`
-  renders their formulas as math.
+  method, and the result of running each step now (or of a record of the same sources: CI's).
+  Titles and steps are written in plain text with ASCII formulas, for the terminal;
+  :func:`claim_rst` renders their formulas as math.
 * the directive ``dv-run`` runs a ``divergences`` command while building and shows its output,
   failing the build when the exit status is not the one the page promises.
 * :func:`training_run` trains one configuration of the training lab once per build (the plots of
@@ -34,8 +35,11 @@ from docutils import nodes
 from docutils.parsers.rst import Directive, directives
 from docutils.statemachine import StringList
 from sphinx.application import Sphinx
+from sphinx.util import logging
 
 import divergences as dv
+
+logger = logging.getLogger(__name__)
 
 _NAMESPACE: dict[str, Any] = {"dv": dv, "np": np, "math": math}
 _ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -272,14 +276,33 @@ def _run_rst(kind: str, chunk: str) -> str:
     return f"{head}{formulas}{tail}"
 
 
+def _verify_record(profile: str) -> dict | None:
+    """The steps of the record ``DIVERGENCES_VERIFY_RECORD`` names, where it holds these sources.
+
+    CI builds the site after the wheel's ``divergences verify --record``: the catalogue then shows
+    those verdicts instead of running every step a second time. Without the variable, or with a
+    record of other sources or another profile, the steps run now.
+    """
+    from divergences.lab.verify_record import read_record
+
+    path = os.environ.get("DIVERGENCES_VERIFY_RECORD")
+    if not path:
+        return None
+    recorded = read_record(path, profile=profile)
+    if recorded is None:
+        logger.info(f"{path}: a record of other sources or another profile; the steps run now")
+    return recorded
+
+
 class ProofCatalogue(Directive):
-    """Renders every proof of the lectures with the result of running each step now.
+    """Renders every proof of the lectures with the result of each step, run now or recorded.
 
     The proofs are loaded as ``divergences verify`` loads them (the package
     ``divergences.lab.proofs``). Each gets its title and the claim of each step with their formulas
     rendered (:func:`claim_rst`), its claim as the module docstring states it (reStructuredText, so
     the formulas are rendered math), a link to its source file, and its steps with the result of
-    running each one now, under the harness' Hypothesis profile. A step that does not hold fails the
+    running each one now, under the harness' Hypothesis profile, or that of a ``divergences verify
+    --record`` of the same sources (:func:`_verify_record`). A step that does not hold fails the
     build.
     """
 
@@ -290,7 +313,8 @@ class ProofCatalogue(Directive):
         from divergences.lab.proof_files import PROOFS_PACKAGE, packaged_proof_modules
         from divergences.testing.profiles import load_profile
 
-        load_profile()  # no deadline, derandomised: the same examples as `divergences verify`
+        profile = load_profile()  # no deadline, derandomised: `divergences verify`'s examples
+        self._recorded = _verify_record(profile)
         modules = packaged_proof_modules()
         if not modules:
             raise self.error(f"{PROOFS_PACKAGE} has no proof_*.py files")
@@ -317,20 +341,19 @@ class ProofCatalogue(Directive):
         return out + self._messages
 
     @staticmethod
-    def _results(proof: Any) -> dict[str, tuple[str, float]]:
-        """Each step's result cell and seconds, from running the step now."""
+    def _results(proof: Any, recorded: dict | None) -> dict[str, tuple[str, float]]:
+        """Each step's result cell and seconds: from the record where it has them, else run now."""
+        from divergences.lab.verify_record import outcome_row, result_cell
+
+        found = [recorded.get((proof.title, step.name)) for step in proof] if recorded else []
+        rows = [row for row in found if row is not None]
+        if not rows or len(rows) < len(found):
+            rows = [outcome_row(outcome) for outcome in proof.run()]
         out: dict[str, tuple[str, float]] = {}
-        for outcome in proof.run():
-            step = outcome.step
-            if outcome.check is None:
-                result = f"ERROR: {outcome.exception}"
-            else:
-                c = outcome.check
-                verdict = "holds" if outcome.holds else "FAILS"
-                result = f"{verdict}: error {c.error:.1e} {c.relation} {c.tolerance:.0e}"
-            if not outcome.holds:
-                raise ValueError(f"step {step.claim!r} does not hold: {result}")
-            out[step.name] = (result, outcome.seconds)
+        for row in rows:
+            if not row["holds"]:
+                raise ValueError(f"step {row['claim']!r} does not hold: {result_cell(row)}")
+            out[row["step"]] = (result_cell(row), row["seconds"])
         return out
 
     def _steps_table(self, proof: Any, path: pathlib.Path) -> nodes.table:
@@ -345,7 +368,7 @@ class ProofCatalogue(Directive):
         body = nodes.tbody()
         group += body
         try:
-            results = self._results(proof)
+            results = self._results(proof, self._recorded)
         except ValueError as exc:
             raise self.error(f"proof {path.stem}: {exc}") from None
         for step in proof:

@@ -1,0 +1,47 @@
+"""Writes tests/long_tests.txt: the slow tests that took LONG seconds or more, from a durations log.
+
+The log is the output of ``pytest -m "slow and not proof" --durations=0`` run from a fresh
+compile cache (as CI starts), e.g. ``make test-slow test-long PYTEST_ARGS=--durations=0``. A test's
+seconds are its setup, call and teardown added. The tests listed are marked ``long`` by
+tests/conftest.py: ``make test-long`` runs them, CI's ``make test-slow`` runs the rest.
+
+Usage: python .ci/long_tests.py LOG [--seconds 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import pathlib
+import re
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+LIST = ROOT / "tests" / "long_tests.txt"
+HEADER = """\
+# The slow tests that CI leaves to `make test-long`: each took {seconds:g} s or more (setup, call
+# and teardown) in a slow-tier run from a fresh compile cache on a 2-core machine ({date}).
+# tests/conftest.py marks them `long`. Written by `python .ci/long_tests.py LOG`; a test not
+# listed runs in CI's `make test-slow`.
+"""
+LINE = re.compile(r"([\d.]+)s (?:setup|call|teardown)\s+(\S+)")
+
+
+def main() -> None:
+    """Reads the log, writes the list."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("log", type=pathlib.Path)
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--date", default="2026-11-28")
+    args = parser.parse_args()
+    seconds: collections.Counter[str] = collections.Counter()
+    for line in args.log.read_text().splitlines():
+        if m := LINE.match(line):
+            seconds[m.group(2)] += float(m.group(1))
+    long = sorted(nodeid for nodeid, s in seconds.items() if s >= args.seconds)
+    LIST.write_text(HEADER.format(seconds=args.seconds, date=args.date) + "\n".join(long) + "\n")
+    kept = sum(s for s in seconds.values() if s < args.seconds)
+    print(f"{len(long)} tests listed ({sum(seconds.values()) - kept:.0f} s); {kept:.0f} s left")
+
+
+if __name__ == "__main__":
+    main()
