@@ -79,8 +79,8 @@ test-subnormals: $(VENV)/.installed-test ## the float-range tests under gradual 
 	$(PY) -m pytest -n 2 -m "not slow" --subnormals=keep $(SUBNORMAL_TESTS)
 
 # The slow tier is split by measured time (tests/long_tests.txt, written by .ci/long_tests.py): CI
-# runs the slow tests under 5 s each from a fresh compile cache (about 1,080, 17 minutes cold on a
-# 2-core machine); make test-long runs the 320 others (40 minutes cold there), before a stop.
+# runs the slow tests under 5 s each from a fresh compile cache (1,223); make test-long runs the
+# 319 others, before a stop (benchmarks/README.md, "CI": the minutes each takes).
 test-slow: $(VENV)/.installed-test ## the tests marked slow but not long (Sinkhorn programs, training, sweeps): CI's second step
 	$(PY) -m pytest -n 2 -m "slow and not long and not proof" --durations=15 $(PYTEST_ARGS)
 
@@ -196,9 +196,9 @@ sanitize: $(VENV)/.installed ## the compiled W1 solver under ASan and UBSan, wit
 # last build taken from the jupyter-cache in build/ (docs/conf.py). The proof catalogue runs every
 # step, or shows the verdicts of the record VERIFY_RECORD names where it holds these sources
 # (`divergences verify --record`; make wheel-check writes one).
-VERIFY_RECORD ?=
+VERIFY_RECORD ?= $(DIVERGENCES_VERIFY_RECORD)
 docs: $(VENV)/.installed ## build the site into docs/_build/html (warnings are errors) and check it
-	DIVERGENCES_VERIFY_RECORD=$(VERIFY_RECORD) $(PY) -m sphinx -W --keep-going -b html docs docs/_build/html
+	DIVERGENCES_VERIFY_RECORD='$(VERIFY_RECORD)' $(PY) -m sphinx -W --keep-going -b html docs docs/_build/html
 
 bench: $(VENV)/.installed ## the benchmarks of benchmarks/: time ratios against SciPy, POT, OTT-JAX, scikit-learn, LEMON, OR-Tools
 	$(PY) -m pip install --quiet -e ".[bench]"

@@ -82,12 +82,25 @@ _SLOW_DOCTESTS = (
 )
 
 
+#: The slow tests that CI leaves to ``make test-long`` (``.ci/long_tests.py`` writes the list from
+#: a measured run): marked ``long`` at collection.
+_LONG = frozenset(
+    line
+    for line in (pathlib.Path(__file__).parent / "tests" / "long_tests.txt")
+    .read_text()
+    .splitlines()
+    if line and not line.startswith("#")
+)
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Marks the doctests of :data:`_SLOW_DOCTESTS` ``slow``."""
+    """Marks the doctests of :data:`_SLOW_DOCTESTS` ``slow``, then the slow tests of ``_LONG``."""
     for item in items:
         if isinstance(item, DoctestItem) and item.name.startswith(_SLOW_DOCTESTS):
             item.add_marker(pytest.mark.slow)
+        if item.nodeid in _LONG and item.get_closest_marker("slow") is not None:
+            item.add_marker(pytest.mark.long)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -1,8 +1,9 @@
 """Writes tests/long_tests.txt: the slow tests that took LONG seconds or more, from a durations log.
 
-The log is the output of ``pytest -m "slow and not proof" --durations=0`` run from a fresh
-compile cache (as CI starts), e.g. ``make test-slow test-long PYTEST_ARGS=--durations=0``. A test's
-seconds are its setup, call and teardown added. The tests listed are marked ``long`` by
+The log is the output of ``pytest -n 2 -m "slow and not proof" --durations=0`` run from a fresh
+compile cache (``rm -rf build/jax-cache`` first), as CI starts: every slow test, long or not. A
+test's seconds are its setup, call and teardown added. A listed test missing from the log is
+kept, and named. The tests listed are marked ``long`` by
 tests/conftest.py: ``make test-long`` runs them, CI's ``make test-slow`` runs the rest.
 
 Usage: python .ci/long_tests.py LOG [--seconds 5]
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import datetime
 import pathlib
 import re
 
@@ -31,13 +33,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("log", type=pathlib.Path)
     parser.add_argument("--seconds", type=float, default=5.0)
-    parser.add_argument("--date", default="2026-11-28")
+    parser.add_argument("--date", default=datetime.date.today().isoformat())
     args = parser.parse_args()
     seconds: collections.Counter[str] = collections.Counter()
     for line in args.log.read_text().splitlines():
         if m := LINE.match(line):
             seconds[m.group(2)] += float(m.group(1))
-    long = sorted(nodeid for nodeid, s in seconds.items() if s >= args.seconds)
+    listed = {t for t in LIST.read_text().splitlines() if t and not t.startswith("#")}
+    missing = sorted(listed - set(seconds))
+    for nodeid in missing:
+        print(f"not in the log, kept: {nodeid}")
+    long = sorted({*missing, *(nodeid for nodeid, s in seconds.items() if s >= args.seconds)})
     LIST.write_text(HEADER.format(seconds=args.seconds, date=args.date) + "\n".join(long) + "\n")
     kept = sum(s for s in seconds.values() if s < args.seconds)
     print(f"{len(long)} tests listed ({sum(seconds.values()) - kept:.0f} s); {kept:.0f} s left")

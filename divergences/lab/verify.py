@@ -148,8 +148,8 @@ def verify(
       tour: include the tour of the built-in examples.
       figures: draw the figures (when ``out_dir`` is given).
       stream: where the progress, the table and the failures go (``sys.stdout`` when None).
-      record: a JSON file to write each step's verdict to, with the digest of the sources run
-        (:mod:`divergences.lab.verify_record`); none when None.
+      record: a JSON file to write each step's verdict to, with the digest of the package's
+        sources and the versions run on (:mod:`divergences.lab.verify_record`); none when None.
 
     Returns:
       A :class:`VerifyReport`; ``report.ok`` is False when any step failed.
@@ -167,7 +167,7 @@ def verify(
         outcomes = run(proofs, tour=tour, stream=out)
     out.write(format_table(outcomes) + "\n")
     if record is not None:
-        write_record(outcomes, record, profile=profile)
+        write_record(outcomes, record, profile=profile, packaged=not paths)
     written: list[Path] = []
     if figures and out_dir is not None:
         written = figure_catalogue.make_figures(out_dir)

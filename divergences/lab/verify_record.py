@@ -1,19 +1,24 @@
 """The record of a ``divergences verify`` run: each step's verdict, kept in a JSON file.
 
 ``divergences verify --record FILE`` writes what every step gave (its claim, method, error,
-tolerance, verdict and seconds) with a digest of the sources it ran: the package's Python modules
-and the proofs'. A reader that holds the same sources can show those verdicts without running the
-steps again; the site's proof catalogue does so when ``DIVERGENCES_VERIFY_RECORD`` names a record
-(CI builds the site after the wheel's own ``verify``, whose record it reads). A record of other
-sources, of another Hypothesis profile or of another format is not used: the steps are run.
+tolerance, verdict and seconds) with a digest of the package's Python modules and its proofs,
+the Hypothesis profile, and the versions of Python and of the libraries the steps run on. A
+reader with the same sources and versions can show those verdicts without running the package's
+proofs again: the site's proof catalogue does so when ``DIVERGENCES_VERIFY_RECORD`` names a record
+(CI builds the site after the wheel's own ``verify``, whose record it reads). Any other record
+(a user's own proofs, other sources, profile or versions, another format) is not used: the steps
+run. The compiled extension's C++ is not in the digest (a wheel holds only its build); CI writes
+its record from the same commit.
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import importlib.resources
 import json
 import math
+import platform
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -55,6 +60,21 @@ def source_digest() -> str:
     return digest.hexdigest()
 
 
+#: The distributions whose versions a record names: another version is another run.
+_VERSIONED = ("jax", "jaxlib", "numpy", "scipy", "pot", "hypothesis", "sympy", "python-flint")
+
+
+def _versions() -> dict[str, str]:
+    """Python's version and those of :data:`_VERSIONED` (``""`` for one not installed)."""
+    out = {"python": platform.python_version()}
+    for name in _VERSIONED:
+        try:
+            out[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            out[name] = ""
+    return out
+
+
 def _finite_or_text(x: float) -> float | str:
     """JSON has no inf or NaN: those are written as their ``repr``."""
     return x if math.isfinite(x) else repr(x)
@@ -81,22 +101,31 @@ def outcome_row(o: Outcome) -> dict[str, Any]:
     return row
 
 
-def write_record(outcomes: Sequence[Outcome], path: str | Path, *, profile: str) -> None:
-    """Writes each outcome's row with the sources' digest and the profile to ``path``."""
+def write_record(
+    outcomes: Sequence[Outcome], path: str | Path, *, profile: str, packaged: bool
+) -> None:
+    """Writes each outcome's row with the sources' digest, the profile and the versions to ``path``.
+
+    ``packaged``: whether the proofs run were the package's own (False for a user's files, whose
+    sources the digest does not cover: such a record is never read for the package's proofs).
+    """
     record = {
         "format": RECORD_FORMAT,
         "sources": source_digest(),
+        "packaged": packaged,
         "profile": profile,
+        "versions": _versions(),
         "steps": [outcome_row(o) for o in outcomes],
     }
     Path(path).write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
 
 
 def read_record(path: str | Path, *, profile: str) -> dict[tuple[str, str], dict[str, Any]] | None:
-    """The record's steps by ``(proof title, step name)``; None where it does not apply here.
+    """The steps of a record of the package's proofs by ``(proof title, step name)``, or None.
 
-    It applies when its format is :data:`RECORD_FORMAT`, its digest is :func:`source_digest`'s
-    and its profile is ``profile``.
+    None where it does not apply here: a format other than :data:`RECORD_FORMAT`, a user's own
+    proofs, sources other than these (:func:`source_digest`), another profile, other versions of
+    Python or of the distributions it names, or two steps of one name in a proof.
 
     Raises:
       ValueError: when ``path`` is not a file, or not JSON.
@@ -110,9 +139,16 @@ def read_record(path: str | Path, *, profile: str) -> dict[tuple[str, str], dict
         raise ValueError(f"the verify record {str(path)!r} is not JSON: {exc}") from None
     if not isinstance(record, dict) or record.get("format") != RECORD_FORMAT:
         return None
-    if record.get("sources") != source_digest() or record.get("profile") != profile:
+    same = (
+        record.get("packaged") is True
+        and record.get("sources") == source_digest()
+        and record.get("profile") == profile
+        and record.get("versions") == _versions()
+    )
+    if not same:
         return None
-    return {(row["proof"], row["step"]): row for row in record["steps"]}
+    steps = {(row["proof"], row["step"]): row for row in record["steps"]}
+    return steps if len(steps) == len(record["steps"]) else None
 
 
 def result_cell(row: dict[str, Any]) -> str:

@@ -290,7 +290,9 @@ def _verify_record(profile: str) -> dict | None:
         return None
     recorded = read_record(path, profile=profile)
     if recorded is None:
-        logger.info(f"{path}: a record of other sources or another profile; the steps run now")
+        logger.info(f"{path}: not a record of these proofs, profile and versions; they run now")
+    else:
+        logger.info(f"the proof catalogue shows the verdicts of {path}")
     return recorded
 
 
@@ -309,12 +311,15 @@ class ProofCatalogue(Directive):
     has_content = False
 
     def run(self) -> list[nodes.Node]:
-        """The catalogue's nodes: a section per proof, its steps run now."""
+        """The catalogue's nodes: a section per proof, its steps run now or read from a record."""
         from divergences.lab.proof_files import PROOFS_PACKAGE, packaged_proof_modules
         from divergences.testing.profiles import load_profile
 
         profile = load_profile()  # no deadline, derandomised: `divergences verify`'s examples
-        self._recorded = _verify_record(profile)
+        try:
+            self._recorded = _verify_record(profile)
+        except ValueError as exc:
+            raise self.error(str(exc)) from None
         modules = packaged_proof_modules()
         if not modules:
             raise self.error(f"{PROOFS_PACKAGE} has no proof_*.py files")

@@ -45,6 +45,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from divergences.estimate._src.host_threads import blas_threads_for
 from divergences.estimate._src.samples import as_samples
 
 __all__ = [
@@ -210,7 +211,9 @@ def _chunk_moments(rows: np.ndarray, d: int, shift: int) -> Moments:
     k = 0 if wide else shift
     if rows.shape[0] <= d:
         return Moments(rows.shape[0], mean, None, z).scaled(-k)
-    return Moments(rows.shape[0], mean, z.T @ z, None).scaled(-k)
+    with blas_threads_for(d):
+        scatter = z.T @ z
+    return Moments(rows.shape[0], mean, scatter, None).scaled(-k)
 
 
 class Accumulator:

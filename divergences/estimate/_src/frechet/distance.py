@@ -98,6 +98,7 @@ from divergences.estimate._src.claims import (
 from divergences.estimate._src.concentration import widen
 from divergences.estimate._src.frechet.device_moments import moments_of, where_words
 from divergences.estimate._src.frechet.trace import cross_term, cross_terms
+from divergences.estimate._src.host_threads import blas_threads_for
 from divergences.estimate._src.reading import (
     BatchMoments,
     Moments,
@@ -184,7 +185,8 @@ def paired_parts(bx: BatchMoments, by: BatchMoments, b: int | None = None) -> Pa
         for g in range(groups):
             j, k = g % b, g // b
             pairs += [(full_wx[g], full_wy[g]), (batch_wx[j][k], batch_wy[j][k])]
-    terms = cross_terms(pairs, bx.reduced_on or by.reduced_on)
+    with blas_threads_for(d):
+        terms = cross_terms(pairs, bx.reduced_on or by.reduced_on)
     (t_full, slack_full), crosses = terms[0], terms[1 : b + 1]
     t_batches = np.array([c[0] for c in crosses])
     t_hat = (b * t_full - float(np.mean(t_batches))) / (b - 1)
