@@ -79,8 +79,8 @@ test-subnormals: $(VENV)/.installed-test ## the float-range tests under gradual 
 	$(PY) -m pytest -n 2 -m "not slow" --subnormals=keep $(SUBNORMAL_TESTS)
 
 # The slow tier is split by measured time (tests/long_tests.txt, written by .ci/long_tests.py): CI
-# runs the slow tests under 5 s each from a fresh compile cache (1,223); make test-long runs the
-# 319 others, before a stop (benchmarks/README.md, "CI": the minutes each takes).
+# runs the slow tests under 3 s each from a fresh compile cache (1,017); make test-long runs the
+# 525 others, before a merge (benchmarks/README.md, "The test session": the minutes each takes).
 test-slow: $(VENV)/.installed-test ## the tests marked slow but not long (Sinkhorn programs, training, sweeps): CI's second step
 	$(PY) -m pytest -n 2 -m "slow and not long and not proof" --durations=15 $(PYTEST_ARGS)
 

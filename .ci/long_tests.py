@@ -4,9 +4,9 @@ The log is the output of ``pytest -n 2 -m "slow and not proof" --durations=0`` r
 compile cache (``rm -rf build/jax-cache`` first), as CI starts: every slow test, long or not. A
 test's seconds are its setup, call and teardown added. A listed test missing from the log is
 kept, and named. The tests listed are marked ``long`` by
-tests/conftest.py: ``make test-long`` runs them, CI's ``make test-slow`` runs the rest.
+the root conftest.py: ``make test-long`` runs them, CI's ``make test-slow`` runs the rest.
 
-Usage: python .ci/long_tests.py LOG [--seconds 5]
+Usage: python .ci/long_tests.py LOG [--seconds 3]
 """
 
 from __future__ import annotations
@@ -22,17 +22,18 @@ LIST = ROOT / "tests" / "long_tests.txt"
 HEADER = """\
 # The slow tests that CI leaves to `make test-long`: each took {seconds:g} s or more (setup, call
 # and teardown) in a slow-tier run from a fresh compile cache on a 2-core machine ({date}).
-# tests/conftest.py marks them `long`. Written by `python .ci/long_tests.py LOG`; a test not
+# conftest.py marks them `long`. Written by `python .ci/long_tests.py LOG`; a test not
 # listed runs in CI's `make test-slow`.
 """
-LINE = re.compile(r"([\d.]+)s (?:setup|call|teardown)\s+(\S+)")
+# A test's id may hold spaces (a parameter's id): the rest of the line is the id.
+LINE = re.compile(r"([\d.]+)s (?:setup|call|teardown)\s+(\S.*?)\s*$")
 
 
 def main() -> None:
     """Reads the log, writes the list."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("log", type=pathlib.Path)
-    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--date", default=datetime.date.today().isoformat())
     args = parser.parse_args()
     seconds: collections.Counter[str] = collections.Counter()
