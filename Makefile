@@ -60,7 +60,7 @@ lint: $(VENV)/.installed-test ## ruff, ruff format --check, mypy and the import 
 # run in one worker, which compiles their programs once: 5 to 7 test-seconds fewer than tests
 # handed out four at a time (benchmarks/README.md, "The test session").
 # test-slow runs the rest but the long tests and the proofs' steps (marked proof), which CI's
-# wheel-check runs in `divergences verify`; CI runs both (.ci/run), test-long is a stop's.
+# wheel-check runs in `divergences verify`; CI runs both (.ci/run), test-long runs before a merge.
 QUICK = -n 2 --dist worksteal -m "not slow"
 test: lint ## lint, then the suite but the tests marked slow (the doctests too): CI's first step
 	$(PY) -m pytest $(QUICK) --durations=15
