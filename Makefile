@@ -84,7 +84,7 @@ test-subnormals: $(VENV)/.installed-test ## the float-range tests under gradual 
 test-slow: $(VENV)/.installed-test ## the tests marked slow but not long (Sinkhorn programs, training, sweeps): CI's second step
 	$(PY) -m pytest -n 2 -m "slow and not long and not proof" --durations=15 $(PYTEST_ARGS)
 
-test-long: $(VENV)/.installed-test ## the slow tests of tests/long_tests.txt, which CI leaves out (about 40 minutes)
+test-long: $(VENV)/.installed-test ## the slow tests of tests/long_tests.txt, which CI leaves out (about 50 minutes)
 	$(PY) -m pytest -n 2 -m "long and not proof" --durations=15 $(PYTEST_ARGS)
 
 # Each teaching notebook run top to bottom in a fresh kernel, headless, its outputs kept nowhere
