@@ -105,7 +105,10 @@ z, block = pool.z, pool.block
 cols = S.columns(n, n, relabellings(n, n, S.PERMUTATIONS, S.SEED), z.shape[0])
 host = np.asarray(z, np.float64)
 across = S.chunk_of(z.shape[1], S.widened(z.dtype))
-sizes, bound, _ = S._bound_constants(host, "cubic", pool.coeffs, pool.cap, block, z.dtype, across)
+squares = np.sum(host * host, axis=1)
+sizes, bound, _ = S._bound_constants(
+    squares, host.shape[1], "cubic", pool.coeffs, pool.cap, block, z.dtype, across
+)
 down = S.row_chunk(block)
 blocks = z.shape[0] // block
 pairs = jnp.asarray(np.stack(np.triu_indices(blocks)).astype(np.int32))

@@ -52,6 +52,8 @@ def test_small_run_writes_every_case_and_each_holds(device_check, tmp_path) -> N
     lines = next(c for c in report["cases"] if c["group"] == "lines")
     assert lines["js_above_log2"] == 0 and lines["max_tv_error"] <= 2**-52
     assert lines["max_js_error_ulps"] <= 4
+    kid = next(c for c in report["cases"] if c["case"].startswith("KID pooled on the device"))
+    assert kid["relative"] <= 1e-12 and kid["summed_on"] == "host"  # this CPU's: no words
     dense = next(c for c in report["cases"] if c["case"].startswith("dense under jit"))
     assert 0 <= dense["relative_gap"] < 1e-9 and math.isfinite(dense["value"])
 

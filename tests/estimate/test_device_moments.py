@@ -1,7 +1,7 @@
 """FD of draws on a device, one or several: reduced where they live, equal to the host's read.
 
 The single-device path is taken for an accelerator's arrays; here the CPU is named an
-accelerator (``DEVICE_PLATFORMS``), so that the same program runs. Eight host devices are forced
+accelerator (``cpu_as_accelerator``, tests/estimate/conftest.py), so that the same program runs. Eight host devices are forced
 with ``XLA_FLAGS=--xla_force_host_platform_device_count=8``, which must be set before JAX
 starts: the sharded comparison runs in a subprocess (as tests/test_sharding.py).
 """
@@ -18,7 +18,6 @@ import numpy as np
 import pytest
 
 import divergences as dv
-from divergences.estimate._src.frechet import device_moments as sharded
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
@@ -80,12 +79,6 @@ def _draws(seed: int, n: int, d: int, shift: float = 0.0) -> np.ndarray:
     rng = np.random.default_rng(seed)
     mix = rng.standard_normal((d, d))
     return ((rng.standard_normal((n, d)) @ mix) + shift).astype(np.float32)
-
-
-@pytest.fixture
-def cpu_as_accelerator(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The single-device path for this CPU's arrays, as for a GPU's."""
-    monkeypatch.setattr(sharded, "DEVICE_PLATFORMS", frozenset({"cpu"}))
 
 
 @pytest.mark.parametrize(("d", "n"), [(6, 2000), (16, 3000), (64, 1500), (100, 1500)])

@@ -14,6 +14,7 @@ import jax
 import numpy as np
 import pytest
 
+from divergences.estimate._src.kernel import pool as P
 from divergences.estimate._src.kernel import sums as S
 
 D = 2048  # Inception's features: 64 float32 parts of 32 coordinates
@@ -36,10 +37,10 @@ def _pass(x: np.ndarray, y: np.ndarray, kernel: str) -> tuple[np.ndarray, np.nda
     n, m = len(x), len(y)
     centre = kernel == "gaussian"
     with jax.enable_x64(True):  # the points before their cast to float32, whatever the setting
-        z64, radius2, block, _ = S.padded_pool(x, y, np.float64, centre)
+        z64, radius2, block, _ = P.padded_pool((x, y), np.float64, centre)
         z64 = np.asarray(z64, np.float64)
     with jax.enable_x64(False):
-        z, _, _, _ = S.padded_pool(x, y, np.float32, centre)
+        z, _, _, _ = P.padded_pool((x, y), np.float32, centre)
         assert z.dtype == np.float32
         # cubic: t = z_i . z_j / (d lambda) + 1 / lambda; Gaussian: a width near the median's
         coeffs = (1.0 / (D * (radius2 / D + 1.0)), 1.0 / (radius2 / D + 1.0))
@@ -73,14 +74,16 @@ def test_the_float32_bound_counts_32_term_products_and_float64_sums() -> None:
     z = np.ones((64, D))
     unit, v = 2.0**-24, 2.0**-53
     _, bound, inflation = S._bound_constants(
-        z, "cubic", (1.0, 0.0), math.inf, 64, np.float32, S.WIDE_CHUNK
+        np.sum(z * z, axis=1), D, "cubic", (1.0, 0.0), math.inf, 64, np.float32, S.WIDE_CHUNK
     )
     g, h = bound[0], bound[8]
     assert h == pytest.approx(S.gamma(S.WIDE_CHUNK + 2, unit) + 2 * S.gamma(D // 32 + 2, v))
     assert g == S.gamma(8, v) and inflation - 1.0 < 1e-12
     # float64 inputs keep their pass: the blocked sum's whole chain in g, in float64's unit
     across = S.chunk_of(D)
-    _, bound, _ = S._bound_constants(z, "cubic", (1.0, 0.0), math.inf, 64, np.float64, across)
+    _, bound, _ = S._bound_constants(
+        np.sum(z * z, axis=1), D, "cubic", (1.0, 0.0), math.inf, 64, np.float64, across
+    )
     assert bound[8] == 0.0 and bound[0] == S.gamma(across + D // across + 8, v)
 
 
@@ -125,7 +128,14 @@ def _gram_dots(products: str) -> list[str]:
         cols = S.columns(64, 64, np.arange(64)[None], 128)
         across = D if products == "float64" else S.WIDE_CHUNK
         sizes, bound, _ = S._bound_constants(
-            z.astype(np.float64), "cubic", (1.0 / D, 1.0), math.inf, 64, work, across
+            np.sum(z.astype(np.float64) ** 2, axis=1),
+            D,
+            "cubic",
+            (1.0 / D, 1.0),
+            math.inf,
+            64,
+            work,
+            across,
         )
         text = S.pair_sums.lower(
             zz,

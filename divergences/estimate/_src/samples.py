@@ -10,12 +10,27 @@ from __future__ import annotations
 
 from typing import Any
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
 from divergences._src.errors import NEEDS_VALUES
 
-__all__ = ["as_samples", "check_at_least", "relabellings", "sample_pair"]
+__all__ = [
+    "DEVICE_PLATFORMS",
+    "as_samples",
+    "check_at_least",
+    "devices_of",
+    "on_accelerator",
+    "relabellings",
+    "rows_not_finite_and_top",
+    "sample_pair",
+    "where_words",
+]
+
+#: The platforms whose single-device arrays the estimates reduce where they live (FD's moments,
+#: the kernel measures' sums); a CPU's arrays are read by the host, where NumPy is as fast.
+DEVICE_PLATFORMS = frozenset({"cuda", "gpu", "rocm", "tpu"})
 
 
 def as_samples(x: Any, name: str) -> np.ndarray:
@@ -85,3 +100,34 @@ def relabellings(n: int, m: int, count: int, seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
     shuffled = rng.permuted(np.tile(np.arange(n + m), (count, 1)), axis=1)[:, :n]
     return np.concatenate([np.arange(n)[None, :], shuffled])
+
+
+def on_accelerator(x: Any) -> bool:
+    """Whether ``x`` is a :class:`jax.Array` with draws, on one device of :data:`DEVICE_PLATFORMS`."""
+    if not isinstance(x, jax.Array) or isinstance(x, jax.core.Tracer):
+        return False  # a traced array's values are not there: the host's read says so
+    if x.ndim not in (1, 2) or x.shape[0] == 0 or len(x.devices()) != 1:
+        return False
+    return next(iter(x.devices())).platform in DEVICE_PLATFORMS
+
+
+def devices_of(x: jax.Array) -> tuple[jax.Device, ...]:
+    """The devices holding ``x``, by id."""
+    return tuple(sorted(x.devices(), key=lambda dev: dev.id))
+
+
+def where_words(devices: tuple[jax.Device, ...]) -> str:
+    """``"cuda:0"``, or ``"8 cpu devices"`` for a mesh's."""
+    kind = devices[0].platform
+    return f"{len(devices)} {kind} devices" if len(devices) > 1 else f"{kind}:{devices[0].id}"
+
+
+@jax.jit
+def rows_not_finite_and_top(x: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """The number of rows of ``x`` holding NaN or inf, and its largest finite ``|x|`` (float64).
+
+    Read where ``x`` lives: the rules of draws held by a device, checked without a copy.
+    """
+    finite = jnp.isfinite(x)
+    top = jnp.max(jnp.where(finite, jnp.abs(x), 0).astype(jnp.float64))
+    return jnp.sum(~jnp.all(finite, axis=1)), top

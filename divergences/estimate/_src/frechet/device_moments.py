@@ -1,7 +1,7 @@
 r"""FD's batch moments of draws on a device, one or several, reduced where they live.
 
 **One device.** A :class:`jax.Array` held by one accelerator (a GPU or TPU: the platforms of
-:data:`DEVICE_PLATFORMS`) is reduced there by one XLA program: its rows gathered in the order of
+:data:`~divergences.estimate._src.samples.DEVICE_PLATFORMS`) is reduced there by one XLA program: its rows gathered in the order of
 their batches (:func:`~divergences.estimate._src.reading.batch_labels`, computed on the host from
 the positions and the seed), then each batch's rows, raised to float64 and scaled by
 :math:`2^{-e}`, give its mean and then its scatter about that mean (two passes: no square
@@ -52,12 +52,14 @@ from divergences.estimate._src.reading import (
     batch_labels,
     is_sharded,
 )
-from divergences.estimate._src.samples import as_samples
+from divergences.estimate._src.samples import (
+    as_samples,
+    devices_of,
+    on_accelerator,
+    rows_not_finite_and_top,
+)
 
-__all__ = ["DEVICE_PLATFORMS", "device_moments", "moments_of", "sharded_moments", "where_words"]
-
-#: The platforms whose single-device arrays FD reduces where they live.
-DEVICE_PLATFORMS = frozenset({"cuda", "gpu", "rocm", "tpu"})
+__all__ = ["device_moments", "moments_of", "sharded_moments"]
 
 
 def _row_axes(x: jax.Array) -> tuple[str, ...] | None:
@@ -104,31 +106,12 @@ def moments_of(
     one held by an accelerator, else the host's one pass,
     :func:`~divergences.estimate._src.reading.accumulate`.
     """
-    if features is None and (is_sharded(draws) or _accelerator(draws)):
+    if features is None and (is_sharded(draws) or on_accelerator(draws)):
         if not isinstance(batches, int):  # the count as a function of the dimension
             batches = batches(draws.shape[1] if draws.ndim == 2 else 1)
         reduce = sharded_moments if is_sharded(draws) else device_moments
         return reduce(draws, batches=batches, seed=seed, name=name, shift=shift)
     return accumulate(draws, batches=batches, seed=seed, name=name, shift=shift, features=features)
-
-
-def _accelerator(x: Any) -> bool:
-    """Whether ``x`` is a :class:`jax.Array` on one device of :data:`DEVICE_PLATFORMS`."""
-    if not isinstance(x, jax.Array) or isinstance(x, jax.core.Tracer):
-        return False  # a traced array's values are not there: the host's read says so
-    if x.ndim not in (1, 2) or x.shape[0] == 0:
-        return False
-    return next(iter(x.devices())).platform in DEVICE_PLATFORMS
-
-
-def _where(x: jax.Array) -> tuple[jax.Device, ...]:
-    return tuple(sorted(x.devices(), key=lambda dev: dev.id))
-
-
-def where_words(devices: tuple[jax.Device, ...]) -> str:
-    """``"cuda:0"``, or ``"8 cpu devices"`` for a mesh's."""
-    kind = devices[0].platform
-    return f"{len(devices)} {kind} devices" if len(devices) > 1 else f"{kind}:{devices[0].id}"
 
 
 def device_moments(
@@ -150,7 +133,7 @@ def device_moments(
         Moments(s, means[b], None, seconds[b]) if s <= d else Moments(s, means[b], seconds[b], None)
         for b, s in enumerate(sizes)
     )
-    return BatchMoments(parts, shift, d, reduced_on=_where(x))
+    return BatchMoments(parts, shift, d, reduced_on=devices_of(x))
 
 
 def _batch_moments(
@@ -164,7 +147,7 @@ def _batch_moments(
         else Moments(0, np.zeros(d), None, np.zeros((0, d)))
         for b, s in enumerate(sizes)
     )
-    return BatchMoments(parts, shift, d, reduced_on=_where(x))
+    return BatchMoments(parts, shift, d, reduced_on=devices_of(x))
 
 
 def _two_dimensional(x: jax.Array, name: str) -> jax.Array:
@@ -176,7 +159,7 @@ def _two_dimensional(x: jax.Array, name: str) -> jax.Array:
 
 def _checked_scale(x: jax.Array, name: str, shift: int | None) -> int:
     """``shift``, else the exponent of the largest ``|x|``; a ValueError for rows not finite."""
-    bad, top = (float(v) for v in _finite_rows_and_top(x))
+    bad, top = (float(v) for v in rows_not_finite_and_top(x))
     if bad:
         raise ValueError(
             f"{name} must be finite: {int(bad)} of its {x.shape[0]} draws hold NaN or inf"
@@ -184,14 +167,6 @@ def _checked_scale(x: jax.Array, name: str, shift: int | None) -> int:
     if shift is not None:
         return shift
     return math.frexp(top)[1] if top > 0.0 else 0
-
-
-@jax.jit
-def _finite_rows_and_top(x: jax.Array) -> tuple[jax.Array, jax.Array]:
-    """The number of rows holding NaN or inf, and the largest finite ``|x|`` (float64)."""
-    finite = jnp.isfinite(x)
-    top = jnp.max(jnp.where(finite, jnp.abs(x), 0).astype(jnp.float64))
-    return jnp.sum(~jnp.all(finite, axis=1)), top
 
 
 @partial(jax.jit, static_argnames="sizes")

@@ -96,7 +96,7 @@ from divergences.estimate._src.claims import (
     variance_groups,
 )
 from divergences.estimate._src.concentration import widen
-from divergences.estimate._src.frechet.device_moments import moments_of, where_words
+from divergences.estimate._src.frechet.device_moments import moments_of
 from divergences.estimate._src.frechet.trace import cross_term, cross_terms
 from divergences.estimate._src.host_threads import blas_threads_for
 from divergences.estimate._src.reading import (
@@ -113,7 +113,7 @@ from divergences.estimate._src.result import (
     asymptotic_estimate,
     withheld,
 )
-from divergences.estimate._src.samples import check_at_least
+from divergences.estimate._src.samples import check_at_least, where_words
 
 __all__ = ["frechet"]
 

@@ -26,16 +26,16 @@ from divergences.estimate._src.kernel.normal_interval import (
     looks_dependent,
     normal_interval,
 )
+from divergences.estimate._src.kernel.pool import kernel_arrays, padded_pool
 from divergences.estimate._src.kernel.sums import (
     PERMUTATIONS,
     SEED,
     KernelSums,
     gamma,
     kernel_sums,
-    padded_pool,
 )
 from divergences.estimate._src.result import Estimate
-from divergences.estimate._src.samples import check_at_least, relabellings, sample_pair
+from divergences.estimate._src.samples import check_at_least, relabellings
 
 __all__ = ["kid", "kid_of"]
 
@@ -69,7 +69,7 @@ def cubic_pool(samples: tuple[np.ndarray, ...], names: tuple[str, ...]) -> Cubic
     """
     d = samples[0].shape[1]
     dtype = jax.dtypes.canonicalize_dtype(jnp.float64)  # float32 where x64 is off
-    z, radius2, block, shift = padded_pool(np.concatenate(samples[:-1]), samples[-1], dtype, False)
+    z, radius2, block, shift = padded_pool(samples, dtype, False)
     try:  # |a|^2 / d + 1 for the largest |a|: the bound on |a . b / d + 1|
         lam = math.ldexp(radius2 / d, 2 * shift) + 1.0
         cube = lam**3
@@ -77,7 +77,10 @@ def cubic_pool(samples: tuple[np.ndarray, ...], names: tuple[str, ...]) -> Cubic
         cube = math.inf
     if not cube <= _LARGEST_CUBE:
         power = math.log10(radius2 / d) + 2 * shift * math.log10(2.0)
-        norms = [float(np.max(np.sum(np.square(np.ldexp(s, -shift)), axis=1))) for s in samples]
+        norms = [
+            float(np.max(np.sum(np.square(np.ldexp(np.asarray(s, np.float64), -shift)), axis=1)))
+            for s in samples
+        ]
         name = names[int(np.argmax(norms))]  # the sample holding the largest |a|
         raise ValueError(
             f"{name} must hold features whose cubic kernel (a . b / d + 1)^3 is finite in float64:"
@@ -176,7 +179,7 @@ def kid(
     (x, y), read = kernel_samples(
         ((x, "x"), (y, "y")), subsample=subsample, seed=seed, features=features, draws=draws
     )
-    xs, ys = sample_pair(x, y)
+    xs, ys = kernel_arrays(((x, "x"), (y, "y")))
     why = "the unbiased statistic pairs distinct draws"
     check_at_least(xs.shape[0], 2, "x", why)
     check_at_least(ys.shape[0], 2, "y", why)

@@ -33,14 +33,15 @@ from divergences.estimate._src.claims import ASYMPTOTIC_CLAIMS
 from divergences.estimate._src.concentration import normal_quantile, widen
 from divergences.estimate._src.kernel.draws import kernel_samples
 from divergences.estimate._src.kernel.kid import cubic_pool, kid_of
-from divergences.estimate._src.kernel.sums import blocked_pass, host_rounding
+from divergences.estimate._src.kernel.pool import kernel_arrays
+from divergences.estimate._src.kernel.sums import blocked_pass, host_rounding, summed_where
 from divergences.estimate._src.result import (
     Comparison,
     asymptotic_estimate,
     claimed_p_value,
     withheld,
 )
-from divergences.estimate._src.samples import check_at_least, sample_pair
+from divergences.estimate._src.samples import check_at_least
 
 __all__ = ["KidDifference", "kid_difference"]
 
@@ -127,8 +128,7 @@ def kid_difference(
         features=features,
         draws=draws,
     )
-    xs, rs = sample_pair(a, reference)
-    ys, _ = sample_pair(b, reference)
+    rs, xs, ys = kernel_arrays(((reference, "reference"), (a, "a"), (b, "b")))
     for sample, name in ((rs, "reference"), (xs, "a"), (ys, "b")):
         check_at_least(sample.shape[0], 2, name, "the unbiased statistic pairs distinct draws")
     n, m, count = xs.shape[0], ys.shape[0], rs.shape[0]
@@ -162,7 +162,7 @@ def kid_difference(
     method = (
         f"unbiased KID(A,R) - KID(B,R) in one U-statistic, cubic kernel (a . b / {d} + 1)^3, "
         "normal interval from its first-order variance (Bounliphone et al. 2016), "
-        f"{np.dtype(pool.z.dtype).name}"
+        f"{np.dtype(pool.z.dtype).name}{summed_where(pool.z)}"
     ) + (f"; {read}" if read else "")
     assumption = (
         "independent draws of R, A and B; the features' laws have finite sixth moments; "

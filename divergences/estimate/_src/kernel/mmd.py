@@ -28,16 +28,16 @@ from divergences.estimate._src.kernel.normal_interval import (
     looks_dependent,
     normal_interval,
 )
+from divergences.estimate._src.kernel.pool import kernel_arrays, padded_pool
 from divergences.estimate._src.kernel.sums import (
     PERMUTATIONS,
     SEED,
     KernelSums,
     gamma,
     kernel_sums,
-    padded_pool,
 )
 from divergences.estimate._src.result import Estimate, IntervalKind, TwoSampleTest, withheld
-from divergences.estimate._src.samples import check_at_least, relabellings, sample_pair
+from divergences.estimate._src.samples import check_at_least, relabellings
 
 __all__ = ["mmd_squared", "mmd_test"]
 
@@ -47,20 +47,17 @@ _MEDIAN_SEED = 0
 _FLOAT64_MAX = float(np.finfo(np.float64).max)
 
 
-def median_bandwidth(xs: np.ndarray, ys: np.ndarray) -> float:
+def median_bandwidth(xs: Any, ys: Any) -> float:
     r"""The median heuristic: the median distance between two points of the pooled sample.
 
     Where the pool holds more than :data:`MEDIAN_POINTS` points, it is first put in an order that
     depends on the points' values only (:func:`_canonical_order`) and that many are taken with a
     fixed seed, so the bandwidth is a function of the pooled sample as a multiset: relabelling
     its points (a permutation of the test) leaves it unchanged. Pairs of equal points are left out where they make the median 0;
-    where every point is the same, every bandwidth gives MMD 0, and 1 is returned.
+    where every point is the same, every bandwidth gives MMD 0, and 1 is returned. Draws held
+    by a device send the host their first coordinates and the points taken, no more.
     """
-    z = np.concatenate([xs, ys])
-    if z.shape[0] > MEDIAN_POINTS:
-        order = _canonical_order(z)
-        pick = np.random.default_rng(_MEDIAN_SEED).choice(z.shape[0], MEDIAN_POINTS, False)
-        z = z[order[np.sort(pick)]]
+    z = _median_points(xs, ys)
     shift = scale_exponent(z, clip=False)
     dist = pdist(np.ldexp(z, -shift))  # by a power of two: no distance overflows
     median = float(np.median(dist))
@@ -73,6 +70,31 @@ def median_bandwidth(xs: np.ndarray, ys: np.ndarray) -> float:
         return min(math.ldexp(median, shift), _FLOAT64_MAX)
     except OverflowError:
         return _FLOAT64_MAX
+
+
+def _median_points(xs: Any, ys: Any) -> np.ndarray:
+    """The pooled points the median heuristic reads, float64 on the host (its docstring)."""
+    count = xs.shape[0] + ys.shape[0]
+    if count <= MEDIAN_POINTS or isinstance(xs, np.ndarray):
+        z = np.concatenate([np.asarray(xs, np.float64), np.asarray(ys, np.float64)])
+        return z if count <= MEDIAN_POINTS else z[_taken(z)]
+    first = np.concatenate([np.asarray(s[:, 0], np.float64) for s in (xs, ys)])
+    order = np.argsort(first, kind="stable")
+    if np.any(np.diff(first[order]) == 0.0):  # ties: the whole rows order them
+        z = np.concatenate([np.asarray(xs, np.float64), np.asarray(ys, np.float64)])
+        return z[_taken(z)]
+    rows = order[np.sort(_picks(count))]
+    return np.asarray(jnp.concatenate([xs, ys])[rows], np.float64)
+
+
+def _picks(count: int) -> np.ndarray:
+    """The positions, in the canonical order, of the :data:`MEDIAN_POINTS` points taken."""
+    return np.random.default_rng(_MEDIAN_SEED).choice(count, MEDIAN_POINTS, False)
+
+
+def _taken(z: np.ndarray) -> np.ndarray:
+    """The rows of ``z`` the median heuristic takes."""
+    return _canonical_order(z)[np.sort(_picks(z.shape[0]))]
 
 
 def _canonical_order(z: np.ndarray) -> np.ndarray:
@@ -108,13 +130,11 @@ def _kernel_error(dim: int, scale: float, radius2: float, dtype: Any) -> float:
     return spread * (17.0 * unit + 5.0 * gamma(dim + 2, unit)) + 16.0 * unit
 
 
-def _gaussian_sums(
-    xs: np.ndarray, ys: np.ndarray, labels: np.ndarray, s: float, rows: bool = True
-) -> KernelSums:
+def _gaussian_sums(xs: Any, ys: Any, labels: np.ndarray, s: float, rows: bool = True) -> KernelSums:
     """The kernel sums of the Gaussian kernel of width ``s``, for each row of ``labels``."""
     n, m = xs.shape[0], ys.shape[0]
     dtype = jax.dtypes.canonicalize_dtype(jnp.float64)  # float32 where x64 is off
-    z, radius2, block, shift = padded_pool(xs, ys, dtype, centre=True)
+    z, radius2, block, shift = padded_pool((xs, ys), dtype, centre=True)
     try:  # s in the units of z / 2^e
         width = math.ldexp(s, -shift)
     except OverflowError:  # beyond float64: the scale is 0 and the kernel 1 to the last bit
@@ -142,7 +162,7 @@ def _prepare(
         ((x, "x"), (y, "y")), subsample=subsample, seed=seed, features=features, draws=draws,
         stacklevel=4,
     )  # fmt: skip
-    xs, ys = sample_pair(x, y)
+    xs, ys = kernel_arrays(((x, "x"), (y, "y")))
     why = "the unbiased statistic pairs distinct draws"
     check_at_least(xs.shape[0], 2, "x", why)
     check_at_least(ys.shape[0], 2, "y", why)

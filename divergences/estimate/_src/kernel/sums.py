@@ -15,9 +15,11 @@ once, multiplied by the columns' rows ``J`` (a matmul) and dropped, so that no `
 matrix is ever held. The kernel is a parameter: the Gaussian of :func:`~divergences.estimate.
 mmd_squared` or the cubic polynomial of :func:`~divergences.estimate.kid`.
 
-Each block pair's sums come back to the host, which adds them in float64 (:func:`blocked_pass`);
-the pairs are split over the local devices (``jax.local_devices()``), each holding the pooled
-draws, so several devices share the pass and give what one gives. The rounding bound is read
+Each device adds its block pairs' row sums into the rows where it took them (:func:`rows_added`),
+and the host adds, in float64, what each device sends back: each column's sums over its pairs and
+its rows' sums (:func:`blocked_pass`); the pairs are split over the local devices
+(``jax.local_devices()``), each holding the pooled draws, so several devices share the pass and
+give what one gives. The rounding bound is read
 from the reduction done and each value's own magnitudes (:func:`value_bounds`), not a worst
 case over the whole sum. In float64 a Gram product is a blocked sum of about ``sqrt(length)``
 parts. In float32 (x64 off, the inputs' dtype) each Gram product is a sum of float32 matmuls
@@ -45,8 +47,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from divergences._src.scaling import scale_exponent
 from divergences.estimate._src.concentration import widen
+from divergences.estimate._src.samples import devices_of, on_accelerator, where_words
 
 __all__ = ["KernelSums", "blocked_pass", "kernel_sums"]
 
@@ -236,30 +238,6 @@ def row_chunk(block: int, wide: bool = False) -> int:
     return block if wide else min(32, 2 ** int(math.log2(math.sqrt(block))))
 
 
-def padded_pool(
-    xs: np.ndarray, ys: np.ndarray, dtype: Any, centre: bool
-) -> tuple[jax.Array, float, int, int]:
-    """The pooled sample, divided by ``2^e`` and padded for :func:`pair_sums`.
-
-    Centred on the midrange first where ``centre`` (a translation-invariant kernel; no
-    overflow), and divided by the power of two ``2^e`` that brings every coordinate into
-    ``(-1, 1)``, so that no square overflows. The coordinates are padded with zeros to a
-    multiple of :func:`chunk_of` of their number. Returns the padded array, the largest squared
-    norm of a point (divided by ``4^e``), the block size and ``e``.
-    """
-    z = np.concatenate([xs, ys])
-    if centre:
-        z = z - (z.max(axis=0) / 2.0 + z.min(axis=0) / 2.0)
-    shift = scale_exponent(z, clip=False)
-    z = np.ldexp(z, -shift)
-    block, count = layout(z.shape[0])
-    across = chunk_of(z.shape[1], widened(dtype))
-    dim = across * -(-z.shape[1] // across)
-    padded = np.zeros((count, dim))
-    padded[: z.shape[0], : z.shape[1]] = z
-    return jnp.asarray(padded, dtype), float(np.max(np.sum(z * z, axis=1))), block, shift
-
-
 def columns(n: int, m: int, labels: np.ndarray, count: int) -> np.ndarray:
     """``[w, a_0, a_1, ...]``: ones on the pooled draws, then the indicator of each row of ``labels``.
 
@@ -313,7 +291,8 @@ class KernelSums(NamedTuple):
 
 
 def _bound_constants(
-    z: np.ndarray,
+    squares: np.ndarray,
+    width: int,
     kernel: Kernel,
     coeffs: tuple[float, float],
     cap: float,
@@ -323,8 +302,9 @@ def _bound_constants(
 ) -> tuple[np.ndarray, np.ndarray, float]:
     r"""``(sizes, bound, inflation)`` for :func:`pair_sums` and :func:`value_bounds`.
 
-    ``z`` is the computing dtype's pooled sample, read back in float64; ``cap`` the worst-case
-    bound on one value's error over the draws. In float64 the Gram product's blocked sum of
+    ``squares`` are the squared norms of the computing dtype's pooled points, summed in float64
+    (:func:`squared_norms`), ``width`` their coordinates; ``cap`` the worst-case bound on one
+    value's error over the draws. In float64 the Gram product's blocked sum of
     ``p`` parts of ``c`` terms and the casts and scalings count in ``g`` as
     :math:`\gamma_{c + p + 8}` (cubic; ``+6`` Gaussian). In float32 (:func:`widened`) the pass
     takes float32 products of ``c`` terms, adds their ``p`` partials in float64 and works in
@@ -338,13 +318,12 @@ def _bound_constants(
     work = np.float64 if wide else dtype  # the kernel values' dtype
     v = float(np.finfo(work).eps) / 2.0
     tiny = float(np.finfo(dtype).tiny)
-    width = z.shape[1]
     down = row_chunk(block, wide)
     rows_chain = down + block // down + 2
     rounding_of_sum = gamma(rows_chain, v)
-    squares = np.sum(z * z, axis=1)
-    # a norm bound of the cast points and of the float64 points they came from
-    norms = np.sqrt(squares) * (1.0 + 4.0 * unit)
+    # a norm bound of the cast points and of the float64 points they came from (the squares'
+    # float64 sum of width products off by at most gamma_{width + 1} of float64)
+    norms = np.sqrt(squares * (1.0 + gamma(width + 1, 2.0**-53))) * (1.0 + 4.0 * unit)
     flushed = 8.0 * width * tiny  # what flushed subnormal products can move a Gram entry by
     c0, c1 = coeffs
     if wide:  # the products apart (h), the float64 evaluation in g
@@ -432,6 +411,13 @@ def _faster_products() -> Products:
     return "float64" if seconds["float64"] <= seconds["partials"] else "partials"
 
 
+@jax.jit
+def squared_norms(z: jax.Array) -> jax.Array:
+    """Each row's squared norm, summed in float64 where ``z`` lives (traced with x64 on)."""
+    wide = z.astype(jnp.float64)
+    return jnp.sum(wide * wide, axis=1)
+
+
 def blocked_pass(
     z: jax.Array,
     cols: np.ndarray,
@@ -454,16 +440,18 @@ def blocked_pass(
     """
     if products is None:
         products = gram_products(z.dtype, z.shape[1]) if rows else "native"
-    host = np.asarray(z, np.float64)
-    if products == "float64":  # the draws raised to float64 (exact), one float64 product a block
-        with jax.enable_x64(True):
-            z = jnp.asarray(host)
+    with jax.enable_x64(True):  # where z lives: its norms, and its float64 copy where asked
+        squares = np.asarray(squared_norms(z))
+        if products == "float64":  # the draws raised to float64 (exact), one product a block
+            z = z.astype(jnp.float64)
     dtype = z.dtype
     # without row sums no rounding bound is taken: the Gram products in one matmul each
     wide = widened(dtype) and rows > 0
     whole = not rows or products == "float64"
     chunks = (z.shape[1] if whole else chunk_of(z.shape[1], wide), row_chunk(block, wide))
-    sizes, bound, inflation = _bound_constants(host, kernel, coeffs, cap, block, dtype, chunks[0])
+    sizes, bound, inflation = _bound_constants(
+        squares, z.shape[1], kernel, coeffs, cap, block, dtype, chunks[0]
+    )
     work = np.float64 if wide else dtype
     # float64 inside the pass only, for the float32 products' sums or a float64 pass on float32
     # draws; the caller's setting kept
@@ -509,16 +497,33 @@ def _run_pass(
                 chunks=chunks,
             )
         )
-    out = [
-        np.concatenate([np.asarray(p[k], np.float64) for p in parts]) for k in range(len(parts[0]))
-    ]
-    quad = np.sum(out[0], axis=0)
-    lin = np.sum(out[1], axis=0)
+    # what comes back: each column's sums over the pairs, and the row sums added on each device
+    quad = np.sum([np.sum(np.asarray(p[0], np.float64), axis=0) for p in parts], axis=0)
+    lin = np.sum([np.sum(np.asarray(p[1], np.float64), axis=0) for p in parts], axis=0)
     acc = np.zeros((blocks, block, 2 * rows))
-    if rows:
-        np.add.at(acc, first, out[2])
-        np.add.at(acc, second, out[3])
+    for part, share in zip(parts, shares, strict=True):
+        if rows:
+            added = rows_added(part[2], part[3], first[share], second[share], blocks=blocks)
+            acc += np.asarray(added, np.float64)
     return quad, lin, acc.reshape(blocks * block, 2 * rows)
+
+
+@partial(jax.jit, static_argnames="blocks")
+def rows_added(
+    mine: jax.Array, theirs: jax.Array, first: jax.Array, second: jax.Array, *, blocks: int
+) -> jax.Array:
+    """The pairs' row sums added into their blocks' rows, where they were taken.
+
+    ``mine[p]`` belongs to the rows of block ``first[p]`` and ``theirs[p]`` to those of block
+    ``second[p]``: ``(blocks, block, columns)`` comes back in place of ``(pairs, block, columns)``.
+    """
+    acc = jnp.zeros((blocks, *mine.shape[1:]), mine.dtype)
+    return acc.at[first].add(mine).at[second].add(theirs)
+
+
+def summed_where(z: jax.Array) -> str:
+    """``", summed on cuda:0"`` where the pass ran on an accelerator; ``""`` on a CPU."""
+    return f", summed on {where_words(devices_of(z))}" if on_accelerator(z) else ""
 
 
 def host_rounding(pairs: int, count: int, totals: float) -> float:
@@ -537,7 +542,7 @@ def kernel_sums(
     cap: float,
     rows: bool = True,
 ) -> KernelSums:
-    """MMD^2_u for each row of ``labels`` over the pooled ``z`` (:func:`padded_pool`), in one pass.
+    """MMD^2_u for each row of ``labels`` over the pooled ``z`` (:mod:`.pool`), in one pass.
 
     ``cap`` bounds the error of one computed kernel value whatever the draws: the pass's
     data-dependent bound (:func:`value_bounds`) is held below it. Without ``rows`` neither the
@@ -553,6 +558,7 @@ def kernel_sums(
     name = np.dtype(z.dtype).name
     if rows and gram_products(z.dtype, z.shape[1]) == "float64":
         name += " draws, float64 Gram products"
+    name += summed_where(z)
     if not rows:
         return KernelSums(stats, math.inf, np.zeros((n + m, 2)), name, float(stats[0]))
     acc = acc[: n + m]

@@ -1,0 +1,117 @@
+r"""The kernel measures' draws, checked and pooled for their pass where they live.
+
+**Where.** Samples that are all :class:`jax.Array`\ s on one and the same accelerator (a GPU or
+TPU: :data:`~divergences.estimate._src.samples.DEVICE_PLATFORMS`) stay there: their rules are
+checked there (one row's dtype and shape on the host, the count of rows holding NaN or inf by
+one reduction), and the pool below is formed there by one XLA program, so that the draws never
+cross to the host. The pass (:func:`~divergences.estimate._src.kernel.sums.blocked_pass`) runs
+on the device that holds the pool and adds its row sums there; only the sums of each column,
+the row sums (:math:`O(n + m)` numbers) and a few scalars come back. Anything else (NumPy
+arrays, a CPU's arrays, a mix) is read on the host in float64, as
+:func:`~divergences.estimate._src.samples.as_samples` reads it.
+
+**The pool.** The samples are stacked, raised to float64 (exact), centred on the midrange
+where the kernel is translation invariant (no overflow), divided by the power of two ``2^e``
+that brings every coordinate into ``(-1, 1)`` (exact; no square overflows), cast to the pass's
+dtype and padded with zero rows to the pass's blocks and zero coordinates to a multiple of its
+Gram products' part. The host and the device do the same IEEE operations on the same numbers,
+so both pools hold the same values; only the largest squared norm is summed in another order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import partial
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from divergences._src.scaling import scale_exponent
+from divergences.estimate._src.kernel.sums import chunk_of, layout, widened
+from divergences.estimate._src.samples import (
+    as_samples,
+    devices_of,
+    on_accelerator,
+    rows_not_finite_and_top,
+)
+
+__all__ = ["kernel_arrays", "padded_pool"]
+
+
+def kernel_arrays(named: Sequence[tuple[Any, str]]) -> list[Any]:
+    r"""Each ``(z, name)``'s draws as ``(n, d)``, of one ``d``, checked by name, where they live.
+
+    The samples' own :class:`jax.Array`\ s, two-dimensional, where every one is held by the
+    same accelerator; else float64 NumPy arrays, read on the host.
+
+    Raises:
+      ValueError: naming the sample, as :func:`~divergences.estimate._src.samples.as_samples`
+        (the dtype, the shape, draws holding NaN or inf), or where two differ in dimension.
+    """
+    arrays = [z for z, _ in named]
+    where = {devices_of(z) for z in arrays if on_accelerator(z)}
+    device = len(where) == 1 and all(on_accelerator(z) for z in arrays)
+    read = [(_on_device if device else as_samples)(z, name) for z, name in named]
+    (first, d0), *rest = ((name, a.shape[1]) for a, (_, name) in zip(read, named, strict=True))
+    for name, d in rest:
+        if d != d0:
+            raise ValueError(
+                f"{first} and {name} must be draws in one dimension: {first} has {d0} "
+                f"coordinates a draw, {name} has {d}"
+            )
+    return read
+
+
+def _on_device(x: jax.Array, name: str) -> jax.Array:
+    """``x`` as ``(n, d)`` where it lives, its rules checked without bringing it to the host."""
+    x = x[:, None] if x.ndim == 1 else x
+    as_samples(np.asarray(x[:1]), name)  # the dtype and the shape, on one row
+    with jax.enable_x64(True):
+        bad = int(rows_not_finite_and_top(x)[0])
+    if bad:
+        raise ValueError(f"{name} must be finite: {bad} of its {x.shape[0]} draws hold NaN or inf")
+    return x
+
+
+def padded_pool(
+    samples: Sequence[Any], dtype: Any, centre: bool
+) -> tuple[jax.Array, float, int, int]:
+    """The samples pooled, centred where ``centre``, divided by ``2^e`` and padded (module docstring).
+
+    Returns the padded array in ``dtype`` (on the samples' device where :func:`kernel_arrays`
+    left them there), the largest squared norm of a pooled point (divided by ``4^e``, before
+    the cast), the pass's block size and ``e``.
+    """
+    count, width = sum(s.shape[0] for s in samples), samples[0].shape[1]
+    block, rows = layout(count)
+    across = chunk_of(width, widened(dtype))
+    shape = (rows, across * -(-width // across))
+    if all(isinstance(s, np.ndarray) for s in samples):
+        z = np.concatenate(samples)
+        if centre:
+            z = z - (z.max(axis=0) / 2.0 + z.min(axis=0) / 2.0)
+        shift = scale_exponent(z, clip=False)
+        z = np.ldexp(z, -shift)
+        padded = np.zeros(shape)
+        padded[:count, :width] = z
+        radius2 = float(np.max(np.sum(z * z, axis=1)))
+        return jnp.asarray(padded, dtype), radius2, block, shift
+    with jax.enable_x64(True):
+        out, top, exponent = _pooled(tuple(samples), centre, shape, np.dtype(dtype))
+        return out, float(top), block, int(exponent)
+
+
+@partial(jax.jit, static_argnames=("centre", "shape", "dtype"))
+def _pooled(
+    samples: tuple[jax.Array, ...], centre: bool, shape: tuple[int, int], dtype: Any
+) -> tuple[jax.Array, jax.Array, jax.Array]:
+    """:func:`padded_pool`'s pool formed where the samples live (traced with x64 on)."""
+    z = jnp.concatenate([s.astype(jnp.float64) for s in samples])
+    if centre:
+        z = z - (jnp.max(z, axis=0) / 2.0 + jnp.min(z, axis=0) / 2.0)
+    shift = scale_exponent(z, xp=jnp, clip=False)
+    z = jnp.ldexp(z, -shift)
+    padded = jnp.zeros(shape, dtype).at[: z.shape[0], : z.shape[1]].set(z.astype(dtype))
+    return padded, jnp.max(jnp.sum(z * z, axis=1)), shift
