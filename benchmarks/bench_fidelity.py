@@ -90,6 +90,7 @@ def coverage_case(key: str, d: int, n: int, reps: int, fresh: int) -> list[str]:
     label, real_law, gen_law, limits = CASES[key]
     engine = "auto"
     covered = np.zeros(4, dtype=int)
+    below, above = np.zeros(4, dtype=int), np.zeros(4, dtype=int)  # the truth below / above
     values, widths, lows = np.zeros((reps, 4)), np.zeros((reps, 4)), np.full(4, np.inf)
     kinds = set()
     for rep in range(reps):
@@ -101,6 +102,8 @@ def coverage_case(key: str, d: int, n: int, reps: int, fresh: int) -> list[str]:
         t = truths(real, generated, real_law(rng, fresh, d), gen_law(rng, fresh, d), engine)
         for i, e in enumerate(f):
             covered[i] += bool(e.lower_bound <= t[i] <= e.upper_bound)
+            below[i] += bool(t[i] < e.lower_bound)
+            above[i] += bool(t[i] > e.upper_bound)
             values[rep, i], widths[rep, i] = e.value, e.upper_bound - e.lower_bound
             lows[i] = min(lows[i], e.lower_bound)
             kinds.add((i, e.kind))
@@ -114,7 +117,7 @@ def coverage_case(key: str, d: int, n: int, reps: int, fresh: int) -> list[str]:
         limit = "" if limits[i] is None else f"{limits[i]:.4f}"
         rows.append(
             f"| {name} | {label} | {d} | {n} | {kind} | {covered[i]}/{reps} = {rate:.3f} ± "
-            f"{se:.3f} | {values[:, i].mean():.4f} (sd {values[:, i].std():.4f}) | {limit} | "
+            f"{se:.3f} | {below[i]}/{above[i]} | {values[:, i].mean():.4f} (sd {values[:, i].std():.4f}) | {limit} | "
             f"{widths[:, i].mean():.4g} |"
         )
     return rows
@@ -204,9 +207,9 @@ def main() -> None:
     args = parser.parse_args()
     dims = [int(v) for v in args.dims.split(",")]
     if args.what == "coverage":
-        print("| measure | laws | d | n = m | kind | covered (± MC s.e.) | mean value (sd) | "
-              "limit | mean width |")  # fmt: skip
-        print("|---|---|---|---|---|---|---|---|---|")
+        print("| measure | laws | d | n = m | kind | covered (± MC s.e.) | truth below/above "
+              "| mean value (sd) | limit | mean width |")  # fmt: skip
+        print("|---|---|---|---|---|---|---|---|---|---|")
         for key in args.cases.split(","):
             for d in dims:
                 for n in (int(v) for v in args.sizes.split(",")):

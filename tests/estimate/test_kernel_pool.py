@@ -15,7 +15,9 @@ import numpy as np
 import pytest
 
 import divergences as dv
+from divergences.estimate._src import samples as rules
 from divergences.estimate._src.kernel import pool as P
+from divergences.estimate._src.samples import draws_where_they_live
 
 E = dv.estimate
 # the small samples here claim no coverage: the tests read values and errors
@@ -64,15 +66,17 @@ def test_draws_held_by_a_device_give_the_host_s_estimates(x64: bool) -> None:
 @pytest.mark.usefixtures("cpu_as_accelerator")
 def test_a_device_s_draws_stay_there_and_are_checked_on_one_row(monkeypatch) -> None:
     rows_read = []
-    real = P.as_samples
-    monkeypatch.setattr(P, "as_samples", lambda z, name: rows_read.append(len(z)) or real(z, name))
+    real = rules.as_samples
+    monkeypatch.setattr(
+        rules, "as_samples", lambda z, name: rows_read.append(len(z)) or real(z, name)
+    )
     x, y = jnp.asarray(_draws(0, 50, 3)), jnp.asarray(_draws(1, 40, 3))
-    xs, ys = P.kernel_arrays(((x, "x"), (y, "y")))
+    xs, ys = draws_where_they_live(((x, "x"), (y, "y")))
     assert xs is x and ys is y and rows_read == [1, 1]
-    line, _ = P.kernel_arrays(((y[:, 0], "y"), (x[:, 1], "x")))  # (n,): n points of the line
+    line, _ = draws_where_they_live(((y[:, 0], "y"), (x[:, 1], "x")))  # (n,): n points of the line
     assert isinstance(line, jax.Array) and line.shape == (40, 1)
     with pytest.raises(ValueError, match="x and y must be draws in one dimension"):
-        P.kernel_arrays(((x, "x"), (y[:, 0], "y")))
+        draws_where_they_live(((x, "x"), (y[:, 0], "y")))
     z, radius2, block, shift = P.padded_pool((x, x[:, ::-1]), np.float32, True)
     assert isinstance(z, jax.Array) and z.devices() == x.devices()
     host = P.padded_pool(
@@ -111,7 +115,7 @@ def test_the_host_names_each_sample_of_the_kid_difference() -> None:
 @pytest.mark.usefixtures("cpu_as_accelerator")
 def test_draws_on_the_host_and_a_device_together_are_read_on_the_host() -> None:
     x, y = _draws(0, 40, 3), _draws(1, 40, 3)
-    xs, ys = P.kernel_arrays(((x, "x"), (jnp.asarray(y), "y")))
+    xs, ys = draws_where_they_live(((x, "x"), (jnp.asarray(y), "y")))
     assert isinstance(xs, np.ndarray) and isinstance(ys, np.ndarray) and ys.dtype == np.float64
     assert E.kid(x, jnp.asarray(y)).value == E.kid(x, y).value
 

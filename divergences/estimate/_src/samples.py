@@ -8,6 +8,7 @@ rules (:mod:`divergences._src.options`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import jax
@@ -21,6 +22,7 @@ __all__ = [
     "as_samples",
     "check_at_least",
     "devices_of",
+    "draws_where_they_live",
     "on_accelerator",
     "relabellings",
     "rows_not_finite_and_top",
@@ -131,3 +133,41 @@ def rows_not_finite_and_top(x: jax.Array) -> tuple[jax.Array, jax.Array]:
     finite = jnp.isfinite(x)
     top = jnp.max(jnp.where(finite, jnp.abs(x), 0).astype(jnp.float64))
     return jnp.sum(~jnp.all(finite, axis=1)), top
+
+
+def draws_where_they_live(named: Sequence[tuple[Any, str]]) -> list[Any]:
+    r"""Each ``(z, name)``'s draws as ``(n, d)``, of one ``d``, checked by name, where they live.
+
+    The samples' own :class:`jax.Array`\ s, two-dimensional, where every one is held by the
+    same accelerator (:func:`on_accelerator`): their rules checked there, one row's dtype and
+    shape on the host and the count of rows holding NaN or inf by one reduction, so that the
+    draws never cross to the host. Else float64 NumPy arrays, read on the host
+    (:func:`as_samples`).
+
+    Raises:
+      ValueError: naming the sample, as :func:`as_samples`
+        (the dtype, the shape, draws holding NaN or inf), or where two differ in dimension.
+    """
+    arrays = [z for z, _ in named]
+    where = {devices_of(z) for z in arrays if on_accelerator(z)}
+    device = len(where) == 1 and all(on_accelerator(z) for z in arrays)
+    read = [(_on_device if device else as_samples)(z, name) for z, name in named]
+    (first, d0), *rest = ((name, a.shape[1]) for a, (_, name) in zip(read, named, strict=True))
+    for name, d in rest:
+        if d != d0:
+            raise ValueError(
+                f"{first} and {name} must be draws in one dimension: {first} has {d0} "
+                f"coordinates a draw, {name} has {d}"
+            )
+    return read
+
+
+def _on_device(x: jax.Array, name: str) -> jax.Array:
+    """``x`` as ``(n, d)`` where it lives, its rules checked without bringing it to the host."""
+    x = x[:, None] if x.ndim == 1 else x
+    as_samples(np.asarray(x[:1]), name)  # the dtype and the shape, on one row
+    with jax.enable_x64(True):
+        bad = int(rows_not_finite_and_top(x)[0])
+    if bad:
+        raise ValueError(f"{name} must be finite: {bad} of its {x.shape[0]} draws hold NaN or inf")
+    return x

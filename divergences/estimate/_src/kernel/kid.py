@@ -26,7 +26,7 @@ from divergences.estimate._src.kernel.normal_interval import (
     looks_dependent,
     normal_interval,
 )
-from divergences.estimate._src.kernel.pool import kernel_arrays, padded_pool
+from divergences.estimate._src.kernel.pool import padded_pool
 from divergences.estimate._src.kernel.sums import (
     PERMUTATIONS,
     SEED,
@@ -35,7 +35,7 @@ from divergences.estimate._src.kernel.sums import (
     kernel_sums,
 )
 from divergences.estimate._src.result import Estimate
-from divergences.estimate._src.samples import check_at_least, relabellings
+from divergences.estimate._src.samples import check_at_least, draws_where_they_live, relabellings
 
 __all__ = ["kid", "kid_of"]
 
@@ -179,7 +179,7 @@ def kid(
     (x, y), read = kernel_samples(
         ((x, "x"), (y, "y")), subsample=subsample, seed=seed, features=features, draws=draws
     )
-    xs, ys = kernel_arrays(((x, "x"), (y, "y")))
+    xs, ys = draws_where_they_live(((x, "x"), (y, "y")))
     why = "the unbiased statistic pairs distinct draws"
     check_at_least(xs.shape[0], 2, "x", why)
     check_at_least(ys.shape[0], 2, "y", why)

@@ -33,7 +33,6 @@ from divergences.estimate._src.claims import ASYMPTOTIC_CLAIMS
 from divergences.estimate._src.concentration import normal_quantile, widen
 from divergences.estimate._src.kernel.draws import kernel_samples
 from divergences.estimate._src.kernel.kid import cubic_pool, kid_of
-from divergences.estimate._src.kernel.pool import kernel_arrays
 from divergences.estimate._src.kernel.sums import blocked_pass, host_rounding, summed_where
 from divergences.estimate._src.result import (
     Comparison,
@@ -41,7 +40,7 @@ from divergences.estimate._src.result import (
     claimed_p_value,
     withheld,
 )
-from divergences.estimate._src.samples import check_at_least
+from divergences.estimate._src.samples import check_at_least, draws_where_they_live
 
 __all__ = ["KidDifference", "kid_difference"]
 
@@ -128,7 +127,7 @@ def kid_difference(
         features=features,
         draws=draws,
     )
-    rs, xs, ys = kernel_arrays(((reference, "reference"), (a, "a"), (b, "b")))
+    rs, xs, ys = draws_where_they_live(((reference, "reference"), (a, "a"), (b, "b")))
     for sample, name in ((rs, "reference"), (xs, "a"), (ys, "b")):
         check_at_least(sample.shape[0], 2, name, "the unbiased statistic pairs distinct draws")
     n, m, count = xs.shape[0], ys.shape[0], rs.shape[0]

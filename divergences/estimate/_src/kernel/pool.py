@@ -1,9 +1,8 @@
 r"""The kernel measures' draws, checked and pooled for their pass where they live.
 
-**Where.** Samples that are all :class:`jax.Array`\ s on one and the same accelerator (a GPU or
-TPU: :data:`~divergences.estimate._src.samples.DEVICE_PLATFORMS`) stay there: their rules are
-checked there (one row's dtype and shape on the host, the count of rows holding NaN or inf by
-one reduction), and the pool below is formed there by one XLA program, so that the draws never
+**Where.** Samples that are all :class:`jax.Array`\ s on one and the same accelerator stay
+there (:func:`~divergences.estimate._src.samples.draws_where_they_live` checks their rules
+there), and the pool below is formed there by one XLA program, so that the draws never
 cross to the host. The pass (:func:`~divergences.estimate._src.kernel.sums.blocked_pass`) runs
 on the device that holds the pool and adds its row sums there; only the sums of each column,
 the row sums (:math:`O(n + m)` numbers) and a few scalars come back. Anything else (NumPy
@@ -30,49 +29,8 @@ import numpy as np
 
 from divergences._src.scaling import scale_exponent
 from divergences.estimate._src.kernel.sums import chunk_of, layout, widened
-from divergences.estimate._src.samples import (
-    as_samples,
-    devices_of,
-    on_accelerator,
-    rows_not_finite_and_top,
-)
 
-__all__ = ["kernel_arrays", "padded_pool"]
-
-
-def kernel_arrays(named: Sequence[tuple[Any, str]]) -> list[Any]:
-    r"""Each ``(z, name)``'s draws as ``(n, d)``, of one ``d``, checked by name, where they live.
-
-    The samples' own :class:`jax.Array`\ s, two-dimensional, where every one is held by the
-    same accelerator; else float64 NumPy arrays, read on the host.
-
-    Raises:
-      ValueError: naming the sample, as :func:`~divergences.estimate._src.samples.as_samples`
-        (the dtype, the shape, draws holding NaN or inf), or where two differ in dimension.
-    """
-    arrays = [z for z, _ in named]
-    where = {devices_of(z) for z in arrays if on_accelerator(z)}
-    device = len(where) == 1 and all(on_accelerator(z) for z in arrays)
-    read = [(_on_device if device else as_samples)(z, name) for z, name in named]
-    (first, d0), *rest = ((name, a.shape[1]) for a, (_, name) in zip(read, named, strict=True))
-    for name, d in rest:
-        if d != d0:
-            raise ValueError(
-                f"{first} and {name} must be draws in one dimension: {first} has {d0} "
-                f"coordinates a draw, {name} has {d}"
-            )
-    return read
-
-
-def _on_device(x: jax.Array, name: str) -> jax.Array:
-    """``x`` as ``(n, d)`` where it lives, its rules checked without bringing it to the host."""
-    x = x[:, None] if x.ndim == 1 else x
-    as_samples(np.asarray(x[:1]), name)  # the dtype and the shape, on one row
-    with jax.enable_x64(True):
-        bad = int(rows_not_finite_and_top(x)[0])
-    if bad:
-        raise ValueError(f"{name} must be finite: {bad} of its {x.shape[0]} draws hold NaN or inf")
-    return x
+__all__ = ["padded_pool"]
 
 
 def padded_pool(

@@ -60,8 +60,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 from scipy.special import digamma, gammaln
 from scipy.stats import t as student_t
@@ -70,9 +73,19 @@ from divergences._src.errors import runs_on_host
 from divergences._src.options import integer_option, level_option, seed_option
 from divergences._src.scaling import scale_exponent
 from divergences.estimate._src.claims import claims, unmeasured
-from divergences.estimate._src.neighbours.search import distance_shift, kth_neighbour_distances
+from divergences.estimate._src.neighbours.search import (
+    TREE_MAX_DIMENSION,
+    distance_shift,
+    kth_neighbour_distances,
+)
 from divergences.estimate._src.result import Estimate, withheld
-from divergences.estimate._src.samples import as_samples, check_at_least, sample_pair
+from divergences.estimate._src.samples import (
+    check_at_least,
+    devices_of,
+    draws_where_they_live,
+    on_accelerator,
+    where_words,
+)
 
 __all__ = [
     "BATCHES",
@@ -145,8 +158,8 @@ def _kl_value(x: np.ndarray, y: np.ndarray, k: int) -> float:
     return float(d * np.mean(nu - rho) + math.log(m / (n - 1)))
 
 
-def _js_value(x: np.ndarray, y: np.ndarray, k: int) -> float:
-    pool = np.concatenate([x, y])
+def _js_value(x: Any, y: Any, k: int) -> float:
+    pool = jnp.concatenate([x, y]) if isinstance(x, jax.Array) else np.concatenate([x, y])
     h_m = _entropy_value(pool, k, "x and y (pooled)")
     return h_m - 0.5 * (_entropy_value(x, k, "x") + _entropy_value(y, k, "y"))
 
@@ -218,7 +231,7 @@ def _estimate(
     # float64's range (distance_shift). Every estimate is invariant under the scaling but the
     # entropy, which moves by ``weight`` e log 2 (``weight = d``): the logs move by e log 2.
     shift = distance_shift(*samples)
-    samples = tuple(np.ldexp(s, -shift) for s in samples)
+    samples = tuple(_scaled(s, -shift) for s in samples)
     offset = weight * shift * LOG2
     value = value_of(*samples, k) + offset
     rng = np.random.default_rng(seed)
@@ -233,7 +246,7 @@ def _estimate(
     method = (
         f"{method}, k = {k}; t interval from {len(groups)} disjoint batches, widened on the "
         "side the batches drift to by the bias that drift implies (n^(-1/3) assumed)"
-    )
+    ) + _searched_where(samples)
     estimate = Estimate(
         value=v,
         lower_bound=lo,
@@ -262,8 +275,12 @@ def tail_weight(z: np.ndarray) -> float:
     for the laws on the line: Normal 0.33, Logistic 0.39, Laplace 0.48, Student's t with 3
     degrees of freedom 0.50, Cauchy 1.04 (at 2,000,000 draws).
     """
-    z = np.ldexp(z, -scale_exponent(z))  # into (-1, 1), exactly: no distance overflows
-    r = np.linalg.norm(z - np.median(z, axis=0), axis=1)
+    if isinstance(z, jax.Array):  # read where they live; the n distances come back
+        with jax.enable_x64(True):
+            r = np.asarray(_from_median((z,), 0)[0])
+    else:
+        z = np.ldexp(z, -scale_exponent(z))  # into (-1, 1), exactly: no distance overflows
+        r = np.linalg.norm(z - np.median(z, axis=0), axis=1)
     t = float(np.quantile(r, 0.75))
     far = r[r > t]
     return float(np.mean(np.log(far / t))) if t > 0.0 and far.size else 0.0
@@ -275,11 +292,49 @@ def tail_reach(x: np.ndarray, y: np.ndarray) -> float:
     Both distances are from the coordinatewise median of ``y``. Above 1 where ``x`` spreads
     wider than ``y`` or sits beside it: 1.35 for N(1, 1) against N(0, 1), 2 for N(0, 4).
     """
-    e = scale_exponent(x, y)  # both into (-1, 1) by one power of two: no distance overflows
-    x, y = np.ldexp(x, -e), np.ldexp(y, -e)
-    c = np.median(y, axis=0)
-    far = [float(np.quantile(np.linalg.norm(z - c, axis=1), 0.95)) for z in (x, y)]
+    if isinstance(x, jax.Array):  # read where they live; the n + m distances come back
+        with jax.enable_x64(True):
+            r = [np.asarray(v) for v in _from_median((x, y), 1)]
+    else:
+        e = scale_exponent(x, y)  # both into (-1, 1) by one power of two: no distance overflows
+        x, y = np.ldexp(x, -e), np.ldexp(y, -e)
+        r = [np.linalg.norm(z - np.median(y, axis=0), axis=1) for z in (x, y)]
+    far = [float(np.quantile(v, 0.95)) for v in r]
     return far[0] / far[1] if far[1] > 0.0 else math.inf
+
+
+@partial(jax.jit, static_argnames="of")
+def _from_median(samples: tuple[jax.Array, ...], of: int) -> list[jax.Array]:
+    """Each sample's distances from the coordinatewise median of ``samples[of]``, in float64.
+
+    The host's steps where the draws live (x64 on): all scaled into ``(-1, 1)`` by one power
+    of two (exact), so that no distance overflows.
+    """
+    wide = [s.astype(jnp.float64) for s in samples]
+    e = scale_exponent(*wide, xp=jnp)
+    wide = [jnp.ldexp(s, -e) for s in wide]
+    c = jnp.median(wide[of], axis=0)
+    return [jnp.linalg.norm(s - c, axis=1) for s in wide]
+
+
+def _searched_where(samples: tuple[Any, ...]) -> str:
+    """``"; searched on cuda:0"`` where the XLA engine ran on the draws' accelerator; else ``""``."""
+    where = {devices_of(s) for s in samples if on_accelerator(s)}
+    if len(where) != 1 or not all(on_accelerator(s) for s in samples):
+        return ""
+    if samples[0].shape[1] <= TREE_MAX_DIMENSION:  # the k-d tree: the host's
+        return ""
+    return f"; searched on {where_words(where.pop())}"
+
+
+def _scaled(s: Any, e: int) -> Any:
+    """``s`` times ``2^e`` in float64 (exact), where it lives; ``s`` itself where ``e = 0``."""
+    if not e:
+        return s
+    if isinstance(s, jax.Array):
+        with jax.enable_x64(True):
+            return jnp.ldexp(s.astype(jnp.float64), e)
+    return np.ldexp(s, e)
 
 
 def _tails_refusal(x: np.ndarray, y: np.ndarray) -> str:
@@ -349,7 +404,7 @@ def entropy(x: Any, *, k: int = DEFAULT_K, level: float = 0.95, seed: int = 0) -
       True
     """
     k, seed = _options(k, seed, level)
-    xs = as_samples(x, "x")
+    (xs,) = draws_where_they_live(((x, "x"),))
     _check_sizes(k, x=xs)
     return _estimate(
         lambda a, kk: _entropy_value(a, kk),
@@ -409,7 +464,7 @@ def kl(x: Any, y: Any, *, k: int = DEFAULT_K, level: float = 0.95, seed: int = 0
       ('asymptotic', True)
     """
     k, seed = _options(k, seed, level)
-    xs, ys = sample_pair(x, y)
+    xs, ys = draws_where_they_live(((x, "x"), (y, "y")))
     _check_sizes(k, x=xs, y=ys)
     return _estimate(
         _kl_value,
@@ -464,7 +519,7 @@ def js(x: Any, y: Any, *, k: int = DEFAULT_K, level: float = 0.95, seed: int = 0
       True
     """
     k, seed = _options(k, seed, level)
-    xs, ys = sample_pair(x, y)
+    xs, ys = draws_where_they_live(((x, "x"), (y, "y")))
     _check_sizes(k, x=xs, y=ys)
     rng = np.random.default_rng(seed)
     size = min(xs.shape[0], ys.shape[0])

@@ -36,7 +36,6 @@ floor").
 
 from __future__ import annotations
 
-import functools
 import itertools
 import math
 from typing import Literal, NamedTuple
@@ -48,6 +47,11 @@ from scipy.spatial import cKDTree
 from scipy.spatial.distance import cdist
 
 from divergences._src.scaling import scale_exponent
+from divergences.estimate._src.neighbours.device_search import (
+    candidate_indices,
+    kth_neighbours_on_device,
+)
+from divergences.estimate._src.samples import devices_of, on_accelerator
 
 __all__ = [
     "TREE_MAX_DIMENSION",
@@ -125,6 +129,8 @@ def kth_neighbours(
     rank = k + 1 if same else k
     if rank > points.shape[0]:
         raise ValueError(f"k must be below the number of points to search, got k={k}")
+    if isinstance(points, jax.Array) or isinstance(qs, jax.Array):
+        return _held_by_a_device(points, k, queries, engine)
     # Both engines sum squared differences: a coordinate beyond 2^511 (a draw at 1e300) would
     # overflow them, and the tree then read every distance as 0. Scaled by a power of two
     # (exact), the distances scaled back the same way.
@@ -162,10 +168,49 @@ def distance_shift(*points: np.ndarray) -> int:
     every pair at least ``2^-500`` times the largest coordinate apart; scaling into ``(-1, 1)``
     would instead flush the squared distances of draws near 1 beside one at 1e300 to 0.
     """
-    top = scale_exponent(*points, clip=False)
+    if any(isinstance(p, jax.Array) for p in points):  # read where they live
+        with jax.enable_x64(True):
+            top = int(_top_exponent(tuple(jnp.asarray(p, jnp.float64) for p in points)))
+    else:
+        top = scale_exponent(*points, clip=False)
     if top > LARGEST_EXPONENT:
         return int(top - LARGEST_EXPONENT)
     return int(top) if top < -LARGEST_EXPONENT else 0
+
+
+@jax.jit
+def _top_exponent(points: tuple[jax.Array, ...]) -> jax.Array:
+    """:func:`scale_exponent` of draws held by a device, read there."""
+    return scale_exponent(*points, xp=jnp, clip=False)
+
+
+def _held_by_a_device(
+    points: jax.Array, k: int, queries: jax.Array | None, engine: Engine
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`kth_neighbours` of draws held by one accelerator: the XLA engine runs there.
+
+    The k-d tree is the host's, so ``"tree"`` (``"auto"`` up to :data:`TREE_MAX_DIMENSION`)
+    reads the draws there, as do draws on a CPU or on two devices.
+    """
+    same = queries is None
+    qs = points if same else queries
+    if engine == "auto":
+        engine = "tree" if points.shape[1] <= TREE_MAX_DIMENSION else "xla"
+    where = {devices_of(z) for z in (points, qs) if on_accelerator(z)}
+    if engine != "xla" or len(where) != 1 or not (on_accelerator(points) and on_accelerator(qs)):
+        host = (np.asarray(z, np.float64) for z in (points, qs))
+        p, q = next(host), next(host)
+        return kth_neighbours(p, k, None if same else q, engine=engine)
+    shift = distance_shift(points, qs)
+    if shift:  # scaled by 2^-shift in float64 where they live (exact)
+        with jax.enable_x64(True):
+            p, q = (jnp.ldexp(z.astype(jnp.float64), -shift) for z in (points, qs))
+        scaled, index = _held_by_a_device(p, k, None if same else q, engine)
+        return np.ldexp(scaled, shift), index
+    m, n = points.shape[0], qs.shape[0]
+    width = min(k + EXTRA_CANDIDATES, m - 1 if same else m)
+    dist, index, _ = kth_neighbours_on_device(points, k, queries, width, block_rows(n, m))
+    return dist, index
 
 
 def _xla_distances(
@@ -238,43 +283,6 @@ def _exact_kth(
     kth = np.argsort(dist, axis=1, kind="stable")[:, k - 1]
     rows = np.arange(n)
     return dist[rows, kth], idx[rows, kth].astype(np.int64)
-
-
-@functools.partial(jax.jit, static_argnames=("width",))
-def candidate_indices(
-    points: jax.Array, query_blocks: jax.Array, own: jax.Array, width: int
-) -> tuple[jax.Array, jax.Array]:
-    r"""The ``width`` best-scored points for each query, a block of queries at a time.
-
-    Scores :math:`2 a \cdot b - |b|^2` (the squared distance's order, reversed, less
-    :math:`|a|^2`) in the inputs' dtype; the point whose index equals ``own`` (the query itself;
-    ``-1`` for none) is left out. Only ``top_k``'s indices are used: XLA's CPU TopK call is then
-    kept (with its values used too, the rewrite falls back to sorting whole rows).
-
-    Args:
-      points: ``(m, d)``.
-      query_blocks: ``(blocks, block, d)``.
-      own: ``(blocks, block)`` int32, each query's own index in ``points`` or ``-1``.
-      width: how many candidates a query keeps (at most the number it may choose from).
-
-    Returns:
-      int32 ``(blocks, block, width)`` candidates and ``(blocks, block)``: each row's lowest
-      score among its candidates (every point left out scores at most that).
-    """
-    sq_points = jnp.sum(points * points, axis=1)
-    columns = jnp.arange(points.shape[0], dtype=own.dtype)
-
-    def one_block(args: tuple[jax.Array, jax.Array]) -> tuple[jax.Array, jax.Array]:
-        qb, ob = args
-        # Float32's full precision: a GPU's default (TF32) rounds the factors to 10 bits, far
-        # outside the certificate's bound.
-        product = jnp.matmul(qb, points.T, precision=jax.lax.Precision.HIGHEST)
-        score = 2.0 * product - sq_points[None, :]
-        score = jnp.where(columns[None, :] == ob[:, None], -jnp.inf, score)
-        idx = jax.lax.top_k(score, width)[1]
-        return idx, jnp.min(jnp.take_along_axis(score, idx, axis=1), axis=1)
-
-    return jax.lax.map(one_block, (query_blocks, own))
 
 
 class BallCounts(NamedTuple):

@@ -1,0 +1,104 @@
+"""The k-th nearest point's search for draws held by a device (estimate/_src/neighbours/device_search.py).
+
+The device path is taken for an accelerator's arrays; here the CPU is named an accelerator
+(``cpu_as_accelerator``), so that the same programs run. The host's engine reads the same draws
+as float64 NumPy arrays: both must find the same points at the same distances, to rounding.
+"""
+
+from __future__ import annotations
+
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import divergences as dv
+from divergences.estimate._src.neighbours import device_search as DS
+from divergences.estimate._src.neighbours import search as S
+
+pytestmark = pytest.mark.filterwarnings("ignore::divergences.estimate.NoCoverageWarning")
+
+
+def _draws(seed: int, n: int, d: int, shift: float = 0.0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return (rng.standard_normal((n, d)) + shift).astype(np.float32)
+
+
+def _lattice() -> np.ndarray:
+    """The 6 x 6 x 6 integer lattice: the 8th nearest point of most ties with those left out."""
+    return np.stack(np.meshgrid(*[np.arange(6.0)] * 3), -1).reshape(-1, 3)
+
+
+@pytest.mark.usefixtures("cpu_as_accelerator")
+@pytest.mark.parametrize("others", [False, True])
+def test_a_device_s_search_finds_the_host_s_points(others: bool) -> None:
+    x, y = _draws(0, 700, 16), _draws(1, 500, 16, 0.3)
+    q = y if others else None
+    want = S.kth_neighbours(x.astype(np.float64), 3, None if q is None else q.astype(np.float64))
+    got = S.kth_neighbours(jnp.asarray(x), 3, None if q is None else jnp.asarray(q))
+    np.testing.assert_allclose(got[0], want[0], rtol=1e-14, atol=0.0)
+    assert np.array_equal(got[1], want[1])
+
+
+@pytest.mark.usefixtures("cpu_as_accelerator")
+def test_rows_whose_choice_is_not_certified_are_searched_again_exactly() -> None:
+    g = _lattice()
+    _, _, redone = DS.kth_neighbours_on_device(jnp.asarray(g), 8, None, 12, 64)
+    assert redone > 0  # ties at the 8th distance (sqrt 2) with points left out
+    q = g[:50] + 0.5
+    for queries in (None, q):
+        want = S.kth_neighbours(g, 8, queries, engine="xla")
+        got = S.kth_neighbours(jnp.asarray(g), 8, None if queries is None else jnp.asarray(queries))
+        np.testing.assert_array_equal(got[0], want[0])  # the lattice's distances are exact
+
+
+@pytest.mark.usefixtures("cpu_as_accelerator")
+def test_draws_far_from_1_are_scaled_where_they_live() -> None:
+    z = _draws(2, 300, 12).astype(np.float64) * 1e200
+    want = S.kth_neighbour_distances(z, 2)
+    with jax.enable_x64(True):
+        got = S.kth_neighbour_distances(jnp.asarray(z), 2)
+    np.testing.assert_allclose(got, want, rtol=1e-14, atol=0.0)
+    assert math.isfinite(got.max())
+
+
+@pytest.mark.slow  # each estimate's searches compiled twice over: 4 to 10 s
+@pytest.mark.usefixtures("cpu_as_accelerator")
+@pytest.mark.parametrize("d", [2, 16])
+def test_the_k_nn_estimates_of_a_device_s_draws_are_the_host_s(d: int) -> None:
+    # d = 2: the k-d tree (the host's); d = 16: the XLA engine on the device
+    x, y = _draws(3, 600, d), _draws(4, 700, d, 0.3)
+    X, Y = jnp.asarray(x), jnp.asarray(y)
+    pairs = [
+        (dv.estimate.kl(x, y), dv.estimate.kl(X, Y)),
+        (dv.estimate.js(x, y), dv.estimate.js(X, Y)),
+        (dv.estimate.entropy(x), dv.estimate.entropy(X)),
+    ]
+    for want, got in pairs:
+        said = "; searched on cpu:0" if d > S.TREE_MAX_DIMENSION else ""
+        assert got.method.replace(said, "") == want.method and said in got.method
+        assert got.kind == want.kind
+        for a, b in zip(got[:3], want[:3], strict=True):
+            assert a == pytest.approx(b, rel=1e-12, abs=0.0), want.quantity
+
+
+@pytest.mark.usefixtures("cpu_as_accelerator")
+def test_a_device_s_bad_draws_are_refused_by_name() -> None:
+    x = _draws(5, 40, 3)
+    bad = x.copy()
+    bad[4, 2] = np.inf
+    with pytest.raises(ValueError, match="y must be finite: 1 of its 40 draws"):
+        dv.estimate.kl(jnp.asarray(x), jnp.asarray(bad))
+    with pytest.raises(ValueError, match="x and y must be draws in one dimension"):
+        dv.estimate.js(jnp.asarray(x), jnp.asarray(x[:, :2]))
+
+
+def test_a_cpu_s_arrays_take_the_host_s_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = []
+    monkeypatch.setattr(S, "kth_neighbours_on_device", lambda *a: calls.append(a))
+    x = _draws(6, 200, 12)
+    want = S.kth_neighbour_distances(x.astype(np.float64), 3)
+    np.testing.assert_array_equal(S.kth_neighbour_distances(jnp.asarray(x), 3), want)
+    assert not calls
