@@ -86,14 +86,14 @@ def truths(real, generated, fresh_real, fresh_generated, engine):
     )
 
 
-def coverage_case(key: str, d: int, n: int, reps: int, fresh: int) -> list[str]:
+def coverage_case(key: str, d: int, n: int, reps: int, fresh: int, first: int = 0) -> list[str]:
     label, real_law, gen_law, limits = CASES[key]
     engine = "auto"
     covered = np.zeros(4, dtype=int)
     below, above = np.zeros(4, dtype=int), np.zeros(4, dtype=int)  # the truth below / above
     values, widths, lows = np.zeros((reps, 4)), np.zeros((reps, 4)), np.full(4, np.inf)
     kinds = set()
-    for rep in range(reps):
+    for rep in range(first, first + reps):
         rng = np.random.default_rng([rep, d, n])
         real, generated = real_law(rng, n, d), gen_law(rng, n, d)
         with warnings.catch_warnings():
@@ -104,7 +104,8 @@ def coverage_case(key: str, d: int, n: int, reps: int, fresh: int) -> list[str]:
             covered[i] += bool(e.lower_bound <= t[i] <= e.upper_bound)
             below[i] += bool(t[i] < e.lower_bound)
             above[i] += bool(t[i] > e.upper_bound)
-            values[rep, i], widths[rep, i] = e.value, e.upper_bound - e.lower_bound
+            values[rep - first, i] = e.value
+            widths[rep - first, i] = e.upper_bound - e.lower_bound
             lows[i] = min(lows[i], e.lower_bound)
             kinds.add((i, e.kind))
     if limits == "equal":
@@ -193,6 +194,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("what", choices=["coverage", "asymmetry", "speed"])
     parser.add_argument("--reps", type=int, default=50)
+    parser.add_argument("--first", type=int, default=0, help="coverage: the first seed")
     parser.add_argument("--truth", type=int, default=100_000, help="fresh draws for the truths")
     parser.add_argument("--cases", default="equal,dropped,wider")
     parser.add_argument("--dims", default="2,8,64")
@@ -213,7 +215,7 @@ def main() -> None:
         for key in args.cases.split(","):
             for d in dims:
                 for n in (int(v) for v in args.sizes.split(",")):
-                    for line in coverage_case(key, d, n, args.reps, args.truth):
+                    for line in coverage_case(key, d, n, args.reps, args.truth, args.first):
                         print(line, flush=True)
     elif args.what == "asymmetry":
         asymmetry(args.n, dims)

@@ -102,3 +102,45 @@ def test_a_cpu_s_arrays_take_the_host_s_engine(monkeypatch: pytest.MonkeyPatch) 
     want = S.kth_neighbour_distances(x.astype(np.float64), 3)
     np.testing.assert_array_equal(S.kth_neighbour_distances(jnp.asarray(x), 3), want)
     assert not calls
+
+
+def _counts_equal(got, want) -> None:
+    for a, b in zip(got, want, strict=True):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+
+
+@pytest.mark.usefixtures("cpu_as_accelerator")
+def test_a_device_s_ball_counts_are_the_host_s() -> None:
+    # high dimension: many pairs within float32's bound of a radius (decided in float64)
+    x, y = _draws(7, 400, 256), _draws(8, 300, 256) * np.float32(1.05)
+    xs, ys = x.astype(np.float64), y.astype(np.float64)
+    r, s = S.kth_neighbour_distances(xs, 5), S.kth_neighbour_distances(ys, 5)
+    want = S.ball_counts(xs, r, ys, s, engine="xla")
+    assert np.count_nonzero(want.y_in_ball) > 0 and np.count_nonzero(want.in_x_balls) > 0
+    _counts_equal(S.ball_counts(jnp.asarray(x), r, jnp.asarray(y), s, engine="xla"), want)
+
+
+@pytest.mark.usefixtures("cpu_as_accelerator")
+def test_a_device_s_ties_and_crowded_rows_are_decided_as_the_host_decides(monkeypatch) -> None:
+    # the lattice against itself shifted by nothing: every radius has ties on its sphere; with
+    # 4 undecided pairs kept a row, the crowded rows are tested again by float64 products
+    monkeypatch.setattr(DS, "UNDECIDED_KEPT", 4)
+    monkeypatch.setattr(S, "UNDECIDED_KEPT", 4)
+    g = _lattice()
+    h = g[::2] + 0.0
+    r, s = S.kth_neighbour_distances(g, 6), S.kth_neighbour_distances(h, 3)
+    want = S.ball_counts(g, r, h, s, engine="xla")
+    got = S.ball_counts(jnp.asarray(g), r, jnp.asarray(h), s, engine="xla")
+    _counts_equal(got, want)
+    tree = S.ball_counts(g, r, h, s, engine="tree")  # and the k-d tree's exact counts
+    _counts_equal(got, tree)
+
+
+@pytest.mark.slow  # the four measures' searches compiled twice over
+@pytest.mark.usefixtures("cpu_as_accelerator")
+def test_precision_recall_density_coverage_of_a_device_s_draws_are_the_host_s() -> None:
+    x, y = _draws(9, 500, 32), _draws(10, 400, 32, 0.2)
+    want = dv.estimate.fidelity_diversity(real=x, generated=y)
+    got = dv.estimate.fidelity_diversity(real=jnp.asarray(x), generated=jnp.asarray(y))
+    for a, b in zip(got, want, strict=True):
+        assert a[:3] == b[:3] and a.method == b.method + "; searched on cpu:0"

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 from functools import partial
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -30,7 +31,13 @@ import numpy as np
 
 from divergences._src.scaling import scale_exponent
 
-__all__ = ["candidate_indices", "kth_neighbours_on_device"]
+__all__ = [
+    "UNDECIDED_KEPT",
+    "ball_blocks",
+    "ball_counts_on_device",
+    "candidate_indices",
+    "kth_neighbours_on_device",
+]
 
 #: Bytes of float64 differences one block of the recomputation holds (queries x candidates x d).
 DIFFERENCE_BYTES = 1 << 27
@@ -74,6 +81,64 @@ def candidate_indices(
         return idx, jnp.min(jnp.take_along_axis(score, idx, axis=1), axis=1)
 
     return jax.lax.map(one_block, (query_blocks, own))
+
+
+#: Undecided pairs a row of :func:`ball_blocks` hands to the host by index; a row with more is
+#: recomputed whole.
+UNDECIDED_KEPT = 64
+
+
+@jax.jit
+def ball_blocks(
+    xs: jax.Array,
+    r2: jax.Array,
+    y_blocks: jax.Array,
+    s2: jax.Array,
+    slack: jax.Array,
+    rows: jax.Array,
+) -> tuple[jax.Array, ...]:
+    """The decided memberships, a block of ``y`` rows at a time (see :func:`~.search.ball_counts`).
+
+    A pair is decided where its float32 squared distance lies more than ``slack`` from the
+    squared radius of both balls it could lie in. Returns, per row of ``y``: the balls around
+    ``xs`` holding it, over its decided pairs; its number of undecided pairs; the first
+    :data:`UNDECIDED_KEPT` of their columns (a row with more counts nothing here). Per ball
+    around ``xs``, over the decided pairs: the ``y`` in it and the sum of their row indices;
+    the balls around ``y`` holding each ``x``.
+    """
+    sq_x = jnp.sum(xs * xs, axis=1)
+    n = xs.shape[0]
+
+    def step(
+        carry: tuple[jax.Array, jax.Array, jax.Array], args: tuple[jax.Array, ...]
+    ) -> tuple[tuple[jax.Array, jax.Array, jax.Array], tuple[jax.Array, jax.Array, jax.Array]]:
+        counts, index_sum, hits = carry
+        yb, sb, tb, rb = args
+        product = jnp.matmul(yb, xs.T, precision=jax.lax.Precision.HIGHEST)
+        sq = jnp.sum(yb * yb, axis=1)[:, None] + sq_x[None, :] - 2.0 * product
+        t = tb[:, None]
+        to_x, to_y = sq - r2[None, :], sq - sb[:, None]
+        undecided = ((jnp.abs(to_x) <= t) | (jnp.abs(to_y) <= t)).astype(jnp.float32)
+        many = jnp.sum(undecided, axis=1)
+        # padding rows have s^2 = -1; a row with too many undecided pairs is redone whole
+        row = ((sb >= 0.0) & (many <= UNDECIDED_KEPT))[:, None]
+        in_x = ((to_x < -t) & row).astype(jnp.float32) * (1.0 - undecided)
+        in_y = ((to_y < -t) & row).astype(jnp.float32) * (1.0 - undecided)
+        # the undecided columns first (all of them where there are at most UNDECIDED_KEPT)
+        columns = jax.lax.top_k(undecided, UNDECIDED_KEPT)[1]
+        # Sums as products (exact: counts and indices below 2^24; an index sum is read only
+        # where one index makes it).
+        weights = jnp.stack([jnp.ones_like(sb), rb.astype(jnp.float32)])
+        sums = jnp.matmul(weights, in_x, precision=jax.lax.Precision.HIGHEST)
+        counts, index_sum = counts + sums[0], index_sum + sums[1]
+        hits = hits + jnp.sum(in_y, axis=0)
+        return (counts, index_sum, hits), (jnp.sum(in_x, axis=1), many, columns)
+
+    zeros = jnp.zeros(n, dtype=jnp.float32)
+    (counts, index_sum, hits), (per_row, many, columns) = jax.lax.scan(
+        step, (zeros, zeros, zeros), (y_blocks, s2, slack, rows)
+    )
+    return per_row, many, columns, counts, index_sum, hits
 
 
 def kth_neighbours_on_device(
@@ -209,3 +274,174 @@ def _kth_of_all(
     dist = jnp.where((columns[None, :] >= m) | (columns[None, :] == own[:, None]), jnp.inf, dist)
     values, where = jax.lax.top_k(-dist, k)
     return -values[:, k - 1], where[:, k - 1]
+
+
+#: Float64 numbers one step of the device's pair checks holds (pairs x d, or rows x points).
+PAIR_NUMBERS = 1 << 22
+
+
+class Counts(NamedTuple):
+    """The ball counts as :class:`~.search.BallCounts` holds them, on the host."""
+
+    in_x_balls: np.ndarray
+    y_in_ball: np.ndarray
+    sole: np.ndarray
+    in_y_balls: np.ndarray
+
+
+def ball_counts_on_device(
+    xs: jax.Array, r: np.ndarray, ys: jax.Array, s: np.ndarray, block: int
+) -> Counts:
+    """:func:`~.search.ball_counts`'s XLA engine where the draws live (radii already widened).
+
+    The same steps as the host's: :func:`ball_blocks` on the centred, scaled float32 draws,
+    ``block`` rows of ``ys`` a step; the undecided pairs of a row that kept them all decided
+    from float64 differences; a row with more tested again with float64 products under
+    float64's bound, its pairs still within that bound from differences. Only the counts, the
+    undecided rows' columns and the pairs to decide come back.
+    """
+    n, d = xs.shape
+    m = ys.shape[0]
+    blocks = math.ceil(m / block)
+    with jax.enable_x64(True):
+        r64, s64 = jnp.asarray(r, jnp.float64), jnp.asarray(s, jnp.float64)
+        prepared = _ball_prepared(xs, r64, ys, s64, blocks * block)
+        x32, r2, y32, s2, slack, norm_y, top, scale, centre = prepared
+        out = ball_blocks(
+            x32,
+            r2,
+            y32.reshape(blocks, block, d),
+            s2.reshape(blocks, block),
+            slack.reshape(blocks, block),
+            jnp.arange(blocks * block, dtype=jnp.int32).reshape(blocks, block),
+        )
+        per_row, many, columns, counts, index_sum, hits = out
+        in_x_balls = np.asarray(per_row).reshape(-1)[:m].astype(np.int64)
+        undecided = np.asarray(many).reshape(-1)[:m].astype(np.int64)
+        y_in_ball = np.asarray(counts).astype(np.int64)  # exact integers below 2^24
+        sole = np.asarray(index_sum).astype(np.int64)
+        in_y_balls = np.asarray(hits) > 0
+        few = np.flatnonzero((undecided > 0) & (undecided <= UNDECIDED_KEPT))
+        if few.size:  # each undecided pair of the rows that kept them all, from its differences
+            kept = np.asarray(columns.reshape(-1, UNDECIDED_KEPT)[jnp.asarray(few)])
+            jp = np.repeat(few, undecided[few])
+            ip = kept[np.arange(UNDECIDED_KEPT)[None, :] < undecided[few, None]]
+            inside, in_c = _pairs_inside(xs, r64, ys, s64, ip, jp)
+            in_x_balls += np.bincount(jp[inside], minlength=m)
+            y_in_ball += np.bincount(ip[inside], minlength=n)
+            sole += np.bincount(ip[inside], weights=jp[inside], minlength=n).astype(np.int64)
+            in_y_balls[ip[in_c]] = True
+        redo = np.flatnonzero(undecided > UNDECIDED_KEPT)
+        step = max(1, PAIR_NUMBERS // n)
+        for start in range(0, redo.size, step):  # every pair of these rows again, in float64
+            jr = redo[start : start + step]
+            got = _rows_by_products(xs, r64, ys, s64, norm_y, top, scale, centre, jnp.asarray(jr))
+            in_b, in_c, ties = got[:3]
+            in_x_balls[jr] = np.asarray(in_b)
+            y_in_ball += np.asarray(got[3]).astype(np.int64)
+            sole += np.asarray(got[4]).astype(np.int64)
+            in_y_balls |= np.asarray(in_c)
+            rows, cols = np.nonzero(np.asarray(ties))  # within float64's bound: differences
+            inside, in_c = _pairs_inside(xs, r64, ys, s64, cols, jr[rows])
+            in_x_balls += np.bincount(jr[rows][inside], minlength=m)
+            y_in_ball += np.bincount(cols[inside], minlength=n)
+            sole += np.bincount(cols[inside], weights=jr[rows][inside], minlength=n).astype(
+                np.int64
+            )
+            in_y_balls[cols[in_c]] = True
+    return Counts(in_x_balls, y_in_ball, sole, in_y_balls)
+
+
+@partial(jax.jit, static_argnames="rows")
+def _ball_prepared(
+    xs: jax.Array, r: jax.Array, ys: jax.Array, s: jax.Array, rows: int
+) -> tuple[jax.Array, ...]:
+    """The host's preparation of :func:`ball_blocks`' arguments, where the draws live.
+
+    Both samples centred on their pooled float64 mean and scaled by the power of two that brings
+    the largest centred norm near 1; the squared radii scaled alike; ``ys`` padded to ``rows``
+    (padding rows hold no ball, ``s^2 = -1``); each row's slack, the bound on float32's rounding
+    of its squared distances and radii. Also the float64 norms of the scaled ``y``, the largest
+    scaled norm, the scale and the centre, for the float64 test of the rows redone.
+    """
+    x, y = xs.astype(jnp.float64), ys.astype(jnp.float64)
+    centre = jnp.mean(jnp.concatenate([x, y]), axis=0)
+    x, y = x - centre, y - centre
+    top = jnp.sqrt(jnp.maximum(jnp.max(jnp.sum(x * x, 1)), jnp.max(jnp.sum(y * y, 1))))
+    scale = jnp.ldexp(1.0, -scale_exponent(top, xp=jnp, clip=False))
+    x, y, top = x * scale, y * scale, top * scale
+    m, d = ys.shape
+    norm_y = jnp.sqrt(jnp.sum(y * y, axis=1))
+    padded = jnp.zeros((rows, d), jnp.float32).at[:m].set(y.astype(jnp.float32))
+    s2 = jnp.full(rows, -1.0, jnp.float32).at[:m].set(((s * scale) ** 2).astype(jnp.float32))
+    norms = jnp.zeros(rows).at[:m].set(norm_y)
+    slack = (4.0 * (d + 10) * 2.0**-24 * (norms + top) ** 2 + d * 2.0**-120).astype(jnp.float32)
+    r2 = ((r * scale) ** 2).astype(jnp.float32)
+    return x.astype(jnp.float32), r2, padded, s2, slack, norm_y, top, scale, centre
+
+
+def _pairs_inside(
+    xs: jax.Array, r: jax.Array, ys: jax.Array, s: jax.Array, ip: np.ndarray, jp: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Whether ``ys[jp]`` lies in ``B_ip`` and ``xs[ip]`` in ``C_jp``: float64 differences there."""
+    if not ip.size:
+        return np.zeros(0, bool), np.zeros(0, bool)
+    step = max(1, PAIR_NUMBERS // xs.shape[1])
+    pad = -ip.size % step
+    ia, ja = (np.concatenate([v, np.zeros(pad, v.dtype)]) for v in (ip, jp))
+    inside, in_c = [], []
+    for start in range(0, ia.size, step):
+        a, b = jnp.asarray(ia[start : start + step]), jnp.asarray(ja[start : start + step])
+        got = _pair_test(xs, r, ys, s, a, b)
+        inside.append(np.asarray(got[0]))
+        in_c.append(np.asarray(got[1]))
+    return np.concatenate(inside)[: ip.size], np.concatenate(in_c)[: ip.size]
+
+
+@jax.jit
+def _pair_test(
+    xs: jax.Array, r: jax.Array, ys: jax.Array, s: jax.Array, a: jax.Array, b: jax.Array
+) -> tuple[jax.Array, jax.Array]:
+    """``|y_b - x_a| <= r_a`` and ``<= s_b``, each pair's distance from its float64 differences."""
+    diff = ys[b].astype(jnp.float64) - xs[a].astype(jnp.float64)
+    dist = jnp.sqrt(jnp.sum(diff * diff, axis=1))
+    return dist <= r[a], dist <= s[b]
+
+
+@jax.jit
+def _rows_by_products(
+    xs: jax.Array,
+    r: jax.Array,
+    ys: jax.Array,
+    s: jax.Array,
+    norm_y: jax.Array,
+    top: jax.Array,
+    scale: jax.Array,
+    centre: jax.Array,
+    jr: jax.Array,
+) -> tuple[jax.Array, ...]:
+    """The rows ``jr`` of ``ys`` tested again with float64 products under float64's bound.
+
+    The host's test (:func:`~.search.ball_counts`): squared distances by the expansion in
+    float64 on the centred, scaled draws, decided where they lie beyond float64's bound from a
+    squared radius. Returns, for these rows: the balls ``B_i`` holding each ``y_j``; which
+    ``x_i`` lie in some ``C_j``; the pairs still within the bound (to decide from differences,
+    counted nowhere here); and per ``x_i`` the ``y_j`` in ``B_i`` and the sum of their indices.
+    """
+    x = (xs.astype(jnp.float64) - centre) * scale
+    y = (ys[jr].astype(jnp.float64) - centre) * scale
+    d = x.shape[1]
+    sq_x = jnp.sum(x * x, axis=1)
+    ny = norm_y[jr]
+    sq = sq_x[None, :] + ny[:, None] ** 2 - 2.0 * jnp.matmul(y, x.T, precision="highest")
+    slack = (4.0 * (d + 10) * 2.0**-53 * (ny + top) ** 2 + d * 2.0**-1000)[:, None]
+    to_x, to_y = sq - ((r * scale) ** 2)[None, :], sq - ((s[jr] * scale) ** 2)[:, None]
+    ties = (jnp.abs(to_x) <= slack) | (jnp.abs(to_y) <= slack)
+    in_b, in_c = (to_x < -slack) & ~ties, (to_y < -slack) & ~ties
+    return (
+        jnp.sum(in_b, axis=1),
+        jnp.any(in_c, axis=0),
+        ties,
+        jnp.sum(in_b, axis=0),
+        jnp.sum(in_b * jr[:, None], axis=0),
+    )

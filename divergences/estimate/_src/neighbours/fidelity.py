@@ -93,9 +93,10 @@ from divergences.estimate._src.neighbours.search import (
     Engine,
     ball_counts,
     kth_neighbour_distances,
+    searched_where,
 )
 from divergences.estimate._src.result import Estimate, withheld
-from divergences.estimate._src.samples import as_samples
+from divergences.estimate._src.samples import draws_where_they_live
 
 __all__ = [
     "DEFAULT_K",
@@ -149,14 +150,11 @@ def equal_laws_coverage(n: int, m: int, k: int) -> float:
     return -math.expm1(log_ratio)
 
 
-def _search(real: Any, generated: Any, k: Any, engine: Engine) -> tuple[int, int, int, BallCounts]:
+def _search(
+    real: Any, generated: Any, k: Any, engine: Engine
+) -> tuple[int, int, int, BallCounts, str]:
     k = integer_option(k, "k", note="the neighbour's rank")
-    xs, ys = as_samples(real, "real"), as_samples(generated, "generated")
-    if xs.shape[1] != ys.shape[1]:
-        raise ValueError(
-            f"real and generated must be draws in one dimension: real has {xs.shape[1]} "
-            f"coordinates a draw, generated {ys.shape[1]}"
-        )
+    xs, ys = draws_where_they_live(((real, "real"), (generated, "generated")))
     smaller = min(xs.shape[0], ys.shape[0])
     if k >= smaller:
         raise ValueError(
@@ -165,7 +163,8 @@ def _search(real: Any, generated: Any, k: Any, engine: Engine) -> tuple[int, int
         )
     r = kth_neighbour_distances(xs, k, engine=engine)
     s = kth_neighbour_distances(ys, k, engine=engine)
-    return k, xs.shape[1], smaller, ball_counts(xs, r, ys, s, engine=engine)
+    counts = ball_counts(xs, r, ys, s, engine=engine)
+    return k, xs.shape[1], smaller, counts, searched_where((xs, ys), engine)
 
 
 def clopper_pearson(hits: int, trials: int, alpha: float) -> tuple[float, float]:
@@ -236,7 +235,7 @@ def _measures(
 ) -> dict[str, Estimate]:
     """The measures named in ``want``, from one search."""
     lev = level_option(level, note="the interval's coverage")
-    k, d, smaller, c = _search(real, generated, k, engine)
+    k, d, smaller, c, where = _search(real, generated, k, engine)
     n, m = c.y_in_ball.shape[0], c.in_x_balls.shape[0]
     out = {}
     if "precision" in want:
@@ -261,6 +260,8 @@ def _measures(
             "coverage", float(np.count_nonzero(c.y_in_ball)) / n,
             (float(np.sum(alone**2.0)) + 1.0) / n**2, 1.0, lev, d, smaller, method, n, m,
         )  # fmt: skip
+    if where:  # the searches ran on the draws' own accelerator
+        out = {name: e._replace(method=e.method + where) for name, e in out.items()}
     return out
 
 

@@ -74,18 +74,12 @@ from divergences._src.options import integer_option, level_option, seed_option
 from divergences._src.scaling import scale_exponent
 from divergences.estimate._src.claims import claims, unmeasured
 from divergences.estimate._src.neighbours.search import (
-    TREE_MAX_DIMENSION,
     distance_shift,
     kth_neighbour_distances,
+    searched_where,
 )
 from divergences.estimate._src.result import Estimate, withheld
-from divergences.estimate._src.samples import (
-    check_at_least,
-    devices_of,
-    draws_where_they_live,
-    on_accelerator,
-    where_words,
-)
+from divergences.estimate._src.samples import check_at_least, draws_where_they_live
 
 __all__ = [
     "BATCHES",
@@ -246,7 +240,7 @@ def _estimate(
     method = (
         f"{method}, k = {k}; t interval from {len(groups)} disjoint batches, widened on the "
         "side the batches drift to by the bias that drift implies (n^(-1/3) assumed)"
-    ) + _searched_where(samples)
+    ) + searched_where(samples)
     estimate = Estimate(
         value=v,
         lower_bound=lo,
@@ -315,16 +309,6 @@ def _from_median(samples: tuple[jax.Array, ...], of: int) -> list[jax.Array]:
     wide = [jnp.ldexp(s, -e) for s in wide]
     c = jnp.median(wide[of], axis=0)
     return [jnp.linalg.norm(s - c, axis=1) for s in wide]
-
-
-def _searched_where(samples: tuple[Any, ...]) -> str:
-    """``"; searched on cuda:0"`` where the XLA engine ran on the draws' accelerator; else ``""``."""
-    where = {devices_of(s) for s in samples if on_accelerator(s)}
-    if len(where) != 1 or not all(on_accelerator(s) for s in samples):
-        return ""
-    if samples[0].shape[1] <= TREE_MAX_DIMENSION:  # the k-d tree: the host's
-        return ""
-    return f"; searched on {where_words(where.pop())}"
 
 
 def _scaled(s: Any, e: int) -> Any:

@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -48,10 +48,13 @@ from scipy.spatial.distance import cdist
 
 from divergences._src.scaling import scale_exponent
 from divergences.estimate._src.neighbours.device_search import (
+    UNDECIDED_KEPT,
+    ball_blocks,
+    ball_counts_on_device,
     candidate_indices,
     kth_neighbours_on_device,
 )
-from divergences.estimate._src.samples import devices_of, on_accelerator
+from divergences.estimate._src.samples import devices_of, on_accelerator, where_words
 
 __all__ = [
     "TREE_MAX_DIMENSION",
@@ -61,6 +64,7 @@ __all__ = [
     "distance_shift",
     "kth_neighbour_distances",
     "kth_neighbours",
+    "searched_where",
 ]
 
 #: The largest dimension ``"auto"`` sends to the k-d tree (measured; see the module docstring).
@@ -184,6 +188,24 @@ def _top_exponent(points: tuple[jax.Array, ...]) -> jax.Array:
     return scale_exponent(*points, xp=jnp, clip=False)
 
 
+def searched_where(samples: tuple[Any, ...], engine: Engine = "auto") -> str:
+    """``"; searched on cuda:0"`` where the XLA engine runs on the draws' accelerator; else ``""``.
+
+    Up to :data:`TREE_MAX_DIMENSION` (``"auto"``) or with ``"tree"`` the k-d tree is the host's.
+    """
+    if engine == "auto":
+        engine = "tree" if samples[0].shape[1] <= TREE_MAX_DIMENSION else "xla"
+    if engine != "xla" or not _one_accelerator(*samples):
+        return ""
+    return f"; searched on {where_words(devices_of(samples[0]))}"
+
+
+def _one_accelerator(*draws: Any) -> bool:
+    """Whether every one of ``draws`` is held by one and the same accelerator."""
+    where = {devices_of(z) for z in draws if on_accelerator(z)}
+    return len(where) == 1 and all(on_accelerator(z) for z in draws)
+
+
 def _held_by_a_device(
     points: jax.Array, k: int, queries: jax.Array | None, engine: Engine
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -196,8 +218,7 @@ def _held_by_a_device(
     qs = points if same else queries
     if engine == "auto":
         engine = "tree" if points.shape[1] <= TREE_MAX_DIMENSION else "xla"
-    where = {devices_of(z) for z in (points, qs) if on_accelerator(z)}
-    if engine != "xla" or len(where) != 1 or not (on_accelerator(points) and on_accelerator(qs)):
+    if engine != "xla" or not _one_accelerator(points, qs):
         host = (np.asarray(z, np.float64) for z in (points, qs))
         p, q = next(host), next(host)
         return kth_neighbours(p, k, None if same else q, engine=engine)
@@ -312,7 +333,7 @@ def ball_counts(
 
     One pass over the pairs ``(x_i, y_j)``: the k-d trees' ball queries (``"tree"``: SciPy's
     ``query_ball_point`` with a radius per centre, exact in float64), or a blocked brute force in
-    XLA (``"xla"``, :func:`_ball_blocks`): squared distances by the expansion in float32 on centred
+    XLA (``"xla"``, :func:`~.device_search.ball_blocks`): squared distances by the expansion in float32 on centred
     points scaled by a power of two, each pair decided where its squared distance lies beyond a
     bound on float32's rounding from the squared radius (the bound of
     :func:`kth_neighbour_distances`), and the undecided pairs (ties, duplicates across the
@@ -337,6 +358,11 @@ def ball_counts(
     # A draw within rounding of the radius is inside: a duplicate of the k-th neighbour lies on
     # the sphere, and two float64 formulas of one distance may differ in the last bits.
     r, s = r * (1.0 + RADIUS_ROOM), s * (1.0 + RADIUS_ROOM)
+    if isinstance(xs, jax.Array) or isinstance(ys, jax.Array):
+        if engine == "xla" and _one_accelerator(xs, ys):  # where the draws live
+            counts = ball_counts_on_device(xs, r, ys, s, block_rows(ys.shape[0], xs.shape[0]))
+            return BallCounts(*counts)
+        xs, ys = np.asarray(xs, np.float64), np.asarray(ys, np.float64)
     if engine == "tree":
         return _tree_counts(xs, r, ys, s)
     if engine != "xla":
@@ -390,7 +416,7 @@ def _xla_counts(xs: np.ndarray, r: np.ndarray, ys: np.ndarray, s: np.ndarray) ->
     # (|r|, |s| <= 2 top): the bound of the k-NN search, with room for the radii's rounding.
     slack = (4.0 * (d + 10) * 2.0**-24 * (norm_y + top) ** 2 + d * 2.0**-120).astype(np.float32)
     rows = np.arange(blocks * block, dtype=np.int32)
-    out = _ball_blocks(
+    out = ball_blocks(
         jnp.asarray(x_c.astype(np.float32)),
         jnp.asarray(((r * scale) ** 2).astype(np.float32)),
         jnp.asarray(padded.reshape(blocks, block, d)),
@@ -467,61 +493,3 @@ def _rows_inside(
     rows, cols = np.nonzero((np.abs(to_x) <= slack) | (np.abs(to_y) <= slack))
     in_b[rows, cols], in_c[rows, cols] = _pairs_inside(xs, r, ys, s, cols, jr[rows])
     return in_b, in_c
-
-
-#: Undecided pairs a row of :func:`_ball_blocks` hands to the host by index; a row with more is
-#: recomputed whole.
-UNDECIDED_KEPT = 64
-
-
-@jax.jit
-def _ball_blocks(
-    xs: jax.Array,
-    r2: jax.Array,
-    y_blocks: jax.Array,
-    s2: jax.Array,
-    slack: jax.Array,
-    rows: jax.Array,
-) -> tuple[jax.Array, ...]:
-    """The decided memberships, a block of ``y`` rows at a time (see :func:`ball_counts`).
-
-    A pair is decided where its float32 squared distance lies more than ``slack`` from the
-    squared radius of both balls it could lie in. Returns, per row of ``y``: the balls around
-    ``xs`` holding it, over its decided pairs; its number of undecided pairs; the first
-    :data:`UNDECIDED_KEPT` of their columns (a row with more counts nothing here). Per ball
-    around ``xs``, over the decided pairs: the ``y`` in it and the sum of their row indices;
-    the balls around ``y`` holding each ``x``.
-    """
-    sq_x = jnp.sum(xs * xs, axis=1)
-    n = xs.shape[0]
-
-    def step(
-        carry: tuple[jax.Array, jax.Array, jax.Array], args: tuple[jax.Array, ...]
-    ) -> tuple[tuple[jax.Array, jax.Array, jax.Array], tuple[jax.Array, jax.Array, jax.Array]]:
-        counts, index_sum, hits = carry
-        yb, sb, tb, rb = args
-        product = jnp.matmul(yb, xs.T, precision=jax.lax.Precision.HIGHEST)
-        sq = jnp.sum(yb * yb, axis=1)[:, None] + sq_x[None, :] - 2.0 * product
-        t = tb[:, None]
-        to_x, to_y = sq - r2[None, :], sq - sb[:, None]
-        undecided = ((jnp.abs(to_x) <= t) | (jnp.abs(to_y) <= t)).astype(jnp.float32)
-        many = jnp.sum(undecided, axis=1)
-        # padding rows have s^2 = -1; a row with too many undecided pairs is redone whole
-        row = ((sb >= 0.0) & (many <= UNDECIDED_KEPT))[:, None]
-        in_x = ((to_x < -t) & row).astype(jnp.float32) * (1.0 - undecided)
-        in_y = ((to_y < -t) & row).astype(jnp.float32) * (1.0 - undecided)
-        # the undecided columns first (all of them where there are at most UNDECIDED_KEPT)
-        columns = jax.lax.top_k(undecided, UNDECIDED_KEPT)[1]
-        # Sums as products (exact: counts and indices below 2^24; an index sum is read only
-        # where one index makes it).
-        weights = jnp.stack([jnp.ones_like(sb), rb.astype(jnp.float32)])
-        sums = jnp.matmul(weights, in_x, precision=jax.lax.Precision.HIGHEST)
-        counts, index_sum = counts + sums[0], index_sum + sums[1]
-        hits = hits + jnp.sum(in_y, axis=0)
-        return (counts, index_sum, hits), (jnp.sum(in_x, axis=1), many, columns)
-
-    zeros = jnp.zeros(n, dtype=jnp.float32)
-    (counts, index_sum, hits), (per_row, many, columns) = jax.lax.scan(
-        step, (zeros, zeros, zeros), (y_blocks, s2, slack, rows)
-    )
-    return per_row, many, columns, counts, index_sum, hits
