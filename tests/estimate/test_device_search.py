@@ -144,3 +144,15 @@ def test_precision_recall_density_coverage_of_a_device_s_draws_are_the_host_s() 
     got = dv.estimate.fidelity_diversity(real=jnp.asarray(x), generated=jnp.asarray(y))
     for a, b in zip(got, want, strict=True):
         assert a[:3] == b[:3] and a.method == b.method + "; searched on cpu:0"
+
+
+@pytest.mark.usefixtures("cpu_as_accelerator")
+def test_memorisation_of_a_device_s_draws_is_the_host_s() -> None:
+    t, h = _draws(11, 300, 16), _draws(12, 200, 16)
+    g = np.concatenate([t[:40] + np.float32(1e-3), _draws(13, 160, 16)])  # 40 near-copies
+    want = dv.estimate.memorisation(training=t, generated=g, held_out=h, permutations=50)
+    got = dv.estimate.memorisation(
+        training=jnp.asarray(t), generated=jnp.asarray(g), held_out=jnp.asarray(h), permutations=50
+    )
+    assert got.training[:3] == want.training[:3] and got.test.p_value == want.test.p_value
+    assert got.test.method == want.test.method + "; searched on cpu:0" and got.copying

@@ -83,7 +83,7 @@ def test_the_engines_agree():
         ({"training": np.zeros((0, 2))}, "training must hold at least one draw"),
         ({"permutations": 0}, "permutations must be"),
         ({"seed": -1}, "seed"),
-        ({"generated": np.zeros((5, 3))}, "generated must be draws in the training draws' dim"),
+        ({"generated": np.zeros((5, 3))}, "training and generated must be draws in one dimension"),
         ({"held_out": np.full((5, 2), np.nan)}, "held_out must be finite"),
         ({"level": 1.5}, "level"),
     ],

@@ -153,7 +153,7 @@ def kth_neighbours_on_device(
     choice was not certified and that were searched again exactly.
     """
     same = queries is None
-    qs = points if same else queries
+    qs: jax.Array = points if queries is None else queries
     m, d = points.shape
     n = qs.shape[0]
     blocks = math.ceil(n / block)

@@ -136,13 +136,13 @@ def _log_distances(dist: np.ndarray, k: int, name: str, what: str) -> np.ndarray
     return np.log(dist)
 
 
-def _entropy_value(x: np.ndarray, k: int, name: str = "x") -> float:
+def _entropy_value(x: Any, k: int, name: str = "x") -> float:
     n, d = x.shape
     logs = _log_distances(kth_neighbour_distances(x, k), k, name, f"other draw of {name}")
     return float(digamma(n) - digamma(k) + _log_ball_volume(d) + d * np.mean(logs))
 
 
-def _kl_value(x: np.ndarray, y: np.ndarray, k: int) -> float:
+def _kl_value(x: Any, y: Any, k: int) -> float:
     n, d = x.shape
     m = y.shape[0]
     rho = _log_distances(kth_neighbour_distances(x, k), k, "x", "other draw of x")

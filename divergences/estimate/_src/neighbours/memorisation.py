@@ -44,6 +44,8 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 
 from divergences._src.errors import runs_on_host
@@ -54,9 +56,10 @@ from divergences.estimate._src.neighbours.search import (
     Engine,
     kth_neighbour_distances,
     kth_neighbours,
+    searched_where,
 )
 from divergences.estimate._src.result import Estimate, TwoSampleTest
-from divergences.estimate._src.samples import as_samples, relabellings
+from divergences.estimate._src.samples import draws_where_they_live, relabellings
 
 __all__ = ["DEFAULT_PERMUTATIONS", "Memorisation", "memorisation"]
 
@@ -168,16 +171,11 @@ def memorisation(
     lev = level_option(level, note="the intervals' coverage; 1 - level is the test's level")
     count = integer_option(permutations, "permutations", note="random relabellings of the pool")
     start = seed_option(seed, note="the relabellings' seed")
-    xs = as_samples(training, "training")
-    ys, hs = as_samples(generated, "generated"), as_samples(held_out, "held_out")
-    for name, arr in (("generated", ys), ("held_out", hs)):
-        if arr.shape[1] != xs.shape[1]:
-            raise ValueError(
-                f"{name} must be draws in the training draws' dimension: training has "
-                f"{xs.shape[1]} coordinates a draw, {name} {arr.shape[1]}"
-            )
+    xs, ys, hs = draws_where_they_live(
+        ((training, "training"), (generated, "generated"), (held_out, "held_out"))
+    )
     n, m, h = xs.shape[0], ys.shape[0], hs.shape[0]
-    pool = np.concatenate([xs, hs])
+    pool = jnp.concatenate([xs, hs]) if isinstance(xs, jax.Array) else np.concatenate([xs, hs])
     radii = kth_neighbour_distances(pool, 1, engine=engine)
     dist, nearest = kth_neighbours(pool, 1, ys, engine=engine)
     near = nearest[dist <= radii[nearest] * (1.0 + RADIUS_ROOM)]
@@ -195,7 +193,8 @@ def memorisation(
             "permutation test of the training/held-out split: the generated draws unauthentic "
             "(Alaa et al. 2022's rule, against the pool) whose nearest pooled draw is a "
             "training draw"
-        ),
+        )
+        + searched_where((pool, ys), engine),
         n=m,
         m=n + h,
     )

@@ -20,7 +20,10 @@ One function, :func:`kth_neighbour_distances`, with two engines behind it:
   (rare for draws of a density; a lattice has them), are searched again exactly in float64 on
   the host. So the distances returned are float64, those of an exact search, under x64 or not.
 
-``"auto"`` takes the tree up to dimension :data:`TREE_MAX_DIMENSION` and XLA above it. Both
+Draws held by one accelerator (:class:`jax.Array`\ s on a GPU or TPU) are searched there by
+the XLA engine, every step above included (:mod:`.device_search`): only the distances, the
+indices, the counts and the pairs to decide come back. ``"auto"`` takes the tree up to
+dimension :data:`TREE_MAX_DIMENSION` and XLA above it. Both
 engines cost ``O(n m d)`` in the worst case; the tree prunes most of that in low dimension, and
 its pruning fades as the dimension grows (about twice the time a dimension near the crossover),
 while the brute force's time grows only linearly in ``d``, through its matrix product. Both
@@ -83,14 +86,17 @@ ACCELERATOR_BLOCK_BYTES = 1 << 28
 
 Engine = Literal["auto", "tree", "xla"]
 
+#: Draws: a NumPy array on the host, or a :class:`jax.Array` searched where it lives.
+Draws = np.ndarray | jax.Array
+
 #: The relative room :func:`ball_counts` gives a radius: a point within it of the sphere is inside.
 RADIUS_ROOM = 2.0**-40
 
 
 def kth_neighbour_distances(
-    points: np.ndarray,
+    points: Draws,
     k: int,
-    queries: np.ndarray | None = None,
+    queries: Draws | None = None,
     *,
     engine: Engine = "auto",
 ) -> np.ndarray:
@@ -113,9 +119,9 @@ def kth_neighbour_distances(
 
 
 def kth_neighbours(
-    points: np.ndarray,
+    points: Draws,
     k: int,
-    queries: np.ndarray | None = None,
+    queries: Draws | None = None,
     *,
     engine: Engine = "auto",
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -162,7 +168,7 @@ def kth_neighbours(
 LARGEST_EXPONENT = 500
 
 
-def distance_shift(*points: np.ndarray) -> int:
+def distance_shift(*points: Draws) -> int:
     r"""The power of two ``e`` that brings draws' squared distances into float64's range.
 
     With ``max |coordinate|`` in ``[2^(t-1), 2^t)``: ``e = t - 500`` above ``2^500``, ``e = t``
@@ -207,7 +213,7 @@ def _one_accelerator(*draws: Any) -> bool:
 
 
 def _held_by_a_device(
-    points: jax.Array, k: int, queries: jax.Array | None, engine: Engine
+    points: Draws, k: int, queries: Draws | None, engine: Engine
 ) -> tuple[np.ndarray, np.ndarray]:
     """:func:`kth_neighbours` of draws held by one accelerator: the XLA engine runs there.
 
@@ -215,7 +221,7 @@ def _held_by_a_device(
     reads the draws there, as do draws on a CPU or on two devices.
     """
     same = queries is None
-    qs = points if same else queries
+    qs = points if queries is None else queries
     if engine == "auto":
         engine = "tree" if points.shape[1] <= TREE_MAX_DIMENSION else "xla"
     if engine != "xla" or not _one_accelerator(points, qs):
@@ -225,12 +231,13 @@ def _held_by_a_device(
     shift = distance_shift(points, qs)
     if shift:  # scaled by 2^-shift in float64 where they live (exact)
         with jax.enable_x64(True):
-            p, q = (jnp.ldexp(z.astype(jnp.float64), -shift) for z in (points, qs))
-        scaled, index = _held_by_a_device(p, k, None if same else q, engine)
+            wide = [jnp.ldexp(z.astype(jnp.float64), -shift) for z in (points, qs)]
+        scaled, index = _held_by_a_device(wide[0], k, None if same else wide[1], engine)
         return np.ldexp(scaled, shift), index
     m, n = points.shape[0], qs.shape[0]
     width = min(k + EXTRA_CANDIDATES, m - 1 if same else m)
-    dist, index, _ = kth_neighbours_on_device(points, k, queries, width, block_rows(n, m))
+    on = jnp.asarray(points), None if queries is None else jnp.asarray(queries)
+    dist, index, _ = kth_neighbours_on_device(on[0], k, on[1], width, block_rows(n, m))
     return dist, index
 
 
@@ -327,7 +334,7 @@ class BallCounts(NamedTuple):
 
 
 def ball_counts(
-    xs: np.ndarray, r: np.ndarray, ys: np.ndarray, s: np.ndarray, *, engine: Engine = "auto"
+    xs: Draws, r: np.ndarray, ys: Draws, s: np.ndarray, *, engine: Engine = "auto"
 ) -> BallCounts:
     r"""Every membership of a draw of one sample in a closed ball around a draw of the other.
 
@@ -360,7 +367,8 @@ def ball_counts(
     r, s = r * (1.0 + RADIUS_ROOM), s * (1.0 + RADIUS_ROOM)
     if isinstance(xs, jax.Array) or isinstance(ys, jax.Array):
         if engine == "xla" and _one_accelerator(xs, ys):  # where the draws live
-            counts = ball_counts_on_device(xs, r, ys, s, block_rows(ys.shape[0], xs.shape[0]))
+            block = block_rows(ys.shape[0], xs.shape[0])
+            counts = ball_counts_on_device(jnp.asarray(xs), r, jnp.asarray(ys), s, block)
             return BallCounts(*counts)
         xs, ys = np.asarray(xs, np.float64), np.asarray(ys, np.float64)
     if engine == "tree":
