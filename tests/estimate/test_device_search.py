@@ -50,7 +50,8 @@ def test_rows_whose_choice_is_not_certified_are_searched_again_exactly() -> None
     q = g[:50] + 0.5
     for queries in (None, q):
         want = S.kth_neighbours(g, 8, queries, engine="xla")
-        got = S.kth_neighbours(jnp.asarray(g), 8, None if queries is None else jnp.asarray(queries))
+        on = None if queries is None else jnp.asarray(queries)
+        got = S.kth_neighbours(jnp.asarray(g), 8, on, engine="xla")  # the device's own search
         np.testing.assert_array_equal(got[0], want[0])  # the lattice's distances are exact
 
 
@@ -126,6 +127,10 @@ def test_a_device_s_ties_and_crowded_rows_are_decided_as_the_host_decides(monkey
     # 4 undecided pairs kept a row, the crowded rows are tested again by float64 products
     monkeypatch.setattr(DS, "UNDECIDED_KEPT", 4)
     monkeypatch.setattr(S, "UNDECIDED_KEPT", 4)
+    DS.ball_blocks.clear_cache()  # the count is read when the program is traced
+    crowded = []
+    real = DS._rows_by_products
+    monkeypatch.setattr(DS, "_rows_by_products", lambda *a: crowded.append(1) or real(*a))
     g = _lattice()
     h = g[::2] + 0.0
     r, s = S.kth_neighbour_distances(g, 6), S.kth_neighbour_distances(h, 3)
@@ -134,6 +139,8 @@ def test_a_device_s_ties_and_crowded_rows_are_decided_as_the_host_decides(monkey
     _counts_equal(got, want)
     tree = S.ball_counts(g, r, h, s, engine="tree")  # and the k-d tree's exact counts
     _counts_equal(got, tree)
+    assert crowded  # the rows with more undecided pairs than kept were tested again
+    DS.ball_blocks.clear_cache()
 
 
 @pytest.mark.slow  # the four measures' searches compiled twice over
@@ -156,3 +163,24 @@ def test_memorisation_of_a_device_s_draws_is_the_host_s() -> None:
     )
     assert got.training[:3] == want.training[:3] and got.test.p_value == want.test.p_value
     assert got.test.method == want.test.method + "; searched on cpu:0" and got.copying
+
+
+@pytest.mark.usefixtures("cpu_as_accelerator")
+def test_fewer_real_draws_than_undecided_pairs_kept_a_row() -> None:
+    # d > 8 takes XLA's ball counts, which keep up to 64 undecided pairs a row: 40 real draws
+    x, y = _draws(14, 40, 12), _draws(15, 50, 12, 0.1)
+    want = dv.estimate.fidelity_diversity(real=x, generated=y)
+    got = dv.estimate.fidelity_diversity(real=jnp.asarray(x), generated=jnp.asarray(y))
+    for a, b in zip(got, want, strict=True):
+        assert a[:3] == b[:3]
+
+
+@pytest.mark.usefixtures("cpu_as_accelerator")
+def test_integer_draws_on_a_device_are_read_as_the_host_reads_them() -> None:
+    rng = np.random.default_rng(16)
+    x = rng.integers(-(2**40), 2**40, size=(300, 12))  # beyond float32's integers
+    y = x[:200] + rng.integers(1, 9, size=(200, 12))
+    with jax.enable_x64(True):
+        got = S.kth_neighbour_distances(jnp.asarray(x), 3, jnp.asarray(y))
+    want = S.kth_neighbour_distances(x.astype(np.float64), 3, y.astype(np.float64))
+    np.testing.assert_allclose(got, want, rtol=1e-14, atol=0.0)

@@ -90,7 +90,7 @@ def test_a_device_s_draws_stay_there_and_are_checked_on_one_row(monkeypatch) -> 
 def test_a_device_s_bad_draws_are_refused_by_name() -> None:
     x = np.asarray(_draws(0, 30, 4))
     bad = x.copy()
-    bad[[3, 7], 1] = np.nan
+    bad[[0, 7], 1] = np.nan  # the first draw too: the count is the sample's, not one row's
     with pytest.raises(ValueError, match="y must be finite: 2 of its 30 draws hold NaN or inf"):
         E.kid(jnp.asarray(x), jnp.asarray(bad))
     with pytest.raises(ValueError, match="reference must be finite: 2 of its 30"):
@@ -123,3 +123,14 @@ def test_draws_on_the_host_and_a_device_together_are_read_on_the_host() -> None:
 def test_a_cpu_s_pass_says_nothing_of_where_it_ran() -> None:
     x, y = _draws(0, 40, 3), _draws(1, 40, 3)
     assert "summed on" not in E.kid(jnp.asarray(x), jnp.asarray(y)).method
+
+
+@pytest.mark.usefixtures("cpu_as_accelerator")
+def test_the_median_heuristic_orders_tied_draws_as_the_host_does() -> None:
+    # first coordinates on a grid of 0.5: many ties, ordered by the other coordinates
+    x, y = _draws(0, 1100, 3), _draws(1, 1000, 3, 0.2)
+    x[:, 0], y[:, 0] = np.round(x[:, 0] * 2) / 2, np.round(y[:, 0] * 2) / 2
+    want = E.mmd_squared(x, y)
+    got = E.mmd_squared(jnp.asarray(x), jnp.asarray(y))
+    assert got.method == want.method.replace("float32", "float32, summed on cpu:0")
+    assert got[:3] == pytest.approx(want[:3], rel=1e-12)

@@ -24,6 +24,7 @@ __all__ = [
     "devices_of",
     "draws_where_they_live",
     "on_accelerator",
+    "pooled",
     "relabellings",
     "rows_not_finite_and_top",
     "sample_pair",
@@ -165,9 +166,29 @@ def draws_where_they_live(named: Sequence[tuple[Any, str]]) -> list[Any]:
 def _on_device(x: jax.Array, name: str) -> jax.Array:
     """``x`` as ``(n, d)`` where it lives, its rules checked without bringing it to the host."""
     x = x[:, None] if x.ndim == 1 else x
-    as_samples(np.asarray(x[:1]), name)  # the dtype and the shape, on one row
+    if x.shape[1] == 0:
+        raise ValueError(
+            f"{name} must hold at least one draw of at least one coordinate, got shape {x.shape}"
+        )
+    as_samples(np.zeros((1, x.shape[1]), x.dtype), name)  # the dtype's rule, on no draw of x
     with jax.enable_x64(True):
         bad = int(rows_not_finite_and_top(x)[0])
     if bad:
         raise ValueError(f"{name} must be finite: {bad} of its {x.shape[0]} draws hold NaN or inf")
     return x
+
+
+def pooled(*draws: Any) -> Any:
+    """The samples stacked, where they live: float64 on the host; on a device in their dtype.
+
+    On a device the samples keep their one floating dtype (no float64 copy); samples of other
+    or several dtypes (integers, a mix) are raised to float64 first, so that no value is
+    rounded where the host's float64 would hold it.
+    """
+    if not isinstance(draws[0], jax.Array):
+        return np.concatenate(draws)
+    kinds = {d.dtype for d in draws}
+    if len(kinds) == 1 and kinds <= {jnp.dtype(jnp.float32), jnp.dtype(jnp.float64)}:
+        return jnp.concatenate(draws)
+    with jax.enable_x64(True):
+        return jnp.concatenate([d.astype(jnp.float64) for d in draws])

@@ -37,7 +37,12 @@ from divergences.estimate._src.kernel.sums import (
     kernel_sums,
 )
 from divergences.estimate._src.result import Estimate, IntervalKind, TwoSampleTest, withheld
-from divergences.estimate._src.samples import check_at_least, draws_where_they_live, relabellings
+from divergences.estimate._src.samples import (
+    check_at_least,
+    draws_where_they_live,
+    pooled,
+    relabellings,
+)
 
 __all__ = ["mmd_squared", "mmd_test"]
 
@@ -78,13 +83,18 @@ def _median_points(xs: Any, ys: Any) -> np.ndarray:
     if count <= MEDIAN_POINTS or isinstance(xs, np.ndarray):
         z = np.concatenate([np.asarray(xs, np.float64), np.asarray(ys, np.float64)])
         return z if count <= MEDIAN_POINTS else z[_taken(z)]
-    first = np.concatenate([np.asarray(s[:, 0], np.float64) for s in (xs, ys)])
+    z = pooled(xs, ys)
+    first = np.asarray(z[:, 0], np.float64)
     order = np.argsort(first, kind="stable")
-    if np.any(np.diff(first[order]) == 0.0):  # ties: the whole rows order them
-        z = np.concatenate([np.asarray(xs, np.float64), np.asarray(ys, np.float64)])
-        return z[_taken(z)]
-    rows = order[np.sort(_picks(count))]
-    return np.asarray(jnp.concatenate([xs, ys])[rows], np.float64)
+    tied = np.flatnonzero(np.diff(first[order]) == 0.0)
+    if tied.size:  # the rows sharing a first coordinate: only they come back, ordered whole
+        runs = np.split(tied, np.flatnonzero(np.diff(tied) > 1) + 1)
+        spans = [np.arange(run[0], run[-1] + 2) for run in runs]  # equal first coordinates
+        rows = np.asarray(z[jnp.asarray(order[np.concatenate(spans)])], np.float64)
+        parts = np.split(rows, np.cumsum([len(v) for v in spans])[:-1])
+        for span, part in zip(spans, parts, strict=True):
+            order[span] = order[span][np.lexsort(part.T[::-1])]
+    return np.asarray(z[jnp.asarray(order[np.sort(_picks(count))])], np.float64)
 
 
 def _picks(count: int) -> np.ndarray:

@@ -125,7 +125,7 @@ def ball_blocks(
         in_x = ((to_x < -t) & row).astype(jnp.float32) * (1.0 - undecided)
         in_y = ((to_y < -t) & row).astype(jnp.float32) * (1.0 - undecided)
         # the undecided columns first (all of them where there are at most UNDECIDED_KEPT)
-        columns = jax.lax.top_k(undecided, UNDECIDED_KEPT)[1]
+        columns = jax.lax.top_k(undecided, min(UNDECIDED_KEPT, n))[1]  # all, where n is fewer
         # Sums as products (exact: counts and indices below 2^24; an index sum is read only
         # where one index makes it).
         weights = jnp.stack([jnp.ones_like(sb), rb.astype(jnp.float32)])
@@ -323,20 +323,25 @@ def ball_counts_on_device(
         in_y_balls = np.asarray(hits) > 0
         few = np.flatnonzero((undecided > 0) & (undecided <= UNDECIDED_KEPT))
         if few.size:  # each undecided pair of the rows that kept them all, from its differences
-            kept = np.asarray(columns.reshape(-1, UNDECIDED_KEPT)[jnp.asarray(few)])
+            kept = np.asarray(columns.reshape(-1, columns.shape[-1])[jnp.asarray(few)])
             jp = np.repeat(few, undecided[few])
-            ip = kept[np.arange(UNDECIDED_KEPT)[None, :] < undecided[few, None]]
+            ip = kept[np.arange(kept.shape[1])[None, :] < undecided[few, None]]
             inside, in_c = _pairs_inside(xs, r64, ys, s64, ip, jp)
             in_x_balls += np.bincount(jp[inside], minlength=m)
             y_in_ball += np.bincount(ip[inside], minlength=n)
             sole += np.bincount(ip[inside], weights=jp[inside], minlength=n).astype(np.int64)
             in_y_balls[ip[in_c]] = True
         redo = np.flatnonzero(undecided > UNDECIDED_KEPT)
-        step = max(1, PAIR_NUMBERS // n)
+        step = max(1, min(redo.size, PAIR_NUMBERS // n))
         for start in range(0, redo.size, step):  # every pair of these rows again, in float64
             jr = redo[start : start + step]
-            got = _rows_by_products(xs, r64, ys, s64, norm_y, top, scale, centre, jnp.asarray(jr))
-            in_b, in_c, ties = got[:3]
+            # one shape a call: the last chunk padded with its first row, which counts nothing
+            rows = np.concatenate([jr, np.full(step - jr.size, jr[0])])
+            valid = jnp.arange(step) < jr.size
+            args = (norm_y, top, scale, centre, jnp.asarray(rows), valid)
+            got = _rows_by_products(xs, r64, ys, s64, *args)
+            in_b, in_c = got[0][: jr.size], got[1]
+            ties = np.asarray(got[2])[: jr.size]
             in_x_balls[jr] = np.asarray(in_b)
             y_in_ball += np.asarray(got[3]).astype(np.int64)
             sole += np.asarray(got[4]).astype(np.int64)
@@ -419,6 +424,7 @@ def _rows_by_products(
     scale: jax.Array,
     centre: jax.Array,
     jr: jax.Array,
+    valid: jax.Array,
 ) -> tuple[jax.Array, ...]:
     """The rows ``jr`` of ``ys`` tested again with float64 products under float64's bound.
 
@@ -427,6 +433,7 @@ def _rows_by_products(
     squared radius. Returns, for these rows: the balls ``B_i`` holding each ``y_j``; which
     ``x_i`` lie in some ``C_j``; the pairs still within the bound (to decide from differences,
     counted nowhere here); and per ``x_i`` the ``y_j`` in ``B_i`` and the sum of their indices.
+    Rows where ``valid`` is False (padding) count nowhere.
     """
     x = (xs.astype(jnp.float64) - centre) * scale
     y = (ys[jr].astype(jnp.float64) - centre) * scale
@@ -436,8 +443,9 @@ def _rows_by_products(
     sq = sq_x[None, :] + ny[:, None] ** 2 - 2.0 * jnp.matmul(y, x.T, precision="highest")
     slack = (4.0 * (d + 10) * 2.0**-53 * (ny + top) ** 2 + d * 2.0**-1000)[:, None]
     to_x, to_y = sq - ((r * scale) ** 2)[None, :], sq - ((s[jr] * scale) ** 2)[:, None]
-    ties = (jnp.abs(to_x) <= slack) | (jnp.abs(to_y) <= slack)
-    in_b, in_c = (to_x < -slack) & ~ties, (to_y < -slack) & ~ties
+    ties = ((jnp.abs(to_x) <= slack) | (jnp.abs(to_y) <= slack)) & valid[:, None]
+    in_b = (to_x < -slack) & ~ties & valid[:, None]
+    in_c = (to_y < -slack) & ~ties & valid[:, None]
     return (
         jnp.sum(in_b, axis=1),
         jnp.any(in_c, axis=0),

@@ -79,7 +79,7 @@ from divergences.estimate._src.neighbours.search import (
     searched_where,
 )
 from divergences.estimate._src.result import Estimate, withheld
-from divergences.estimate._src.samples import check_at_least, draws_where_they_live
+from divergences.estimate._src.samples import check_at_least, draws_where_they_live, pooled
 
 __all__ = [
     "BATCHES",
@@ -153,7 +153,7 @@ def _kl_value(x: Any, y: Any, k: int) -> float:
 
 
 def _js_value(x: Any, y: Any, k: int) -> float:
-    pool = jnp.concatenate([x, y]) if isinstance(x, jax.Array) else np.concatenate([x, y])
+    pool = pooled(x, y)
     h_m = _entropy_value(pool, k, "x and y (pooled)")
     return h_m - 0.5 * (_entropy_value(x, k, "x") + _entropy_value(y, k, "y"))
 

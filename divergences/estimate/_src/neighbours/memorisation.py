@@ -44,8 +44,6 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 
 from divergences._src.errors import runs_on_host
@@ -59,7 +57,7 @@ from divergences.estimate._src.neighbours.search import (
     searched_where,
 )
 from divergences.estimate._src.result import Estimate, TwoSampleTest
-from divergences.estimate._src.samples import draws_where_they_live, relabellings
+from divergences.estimate._src.samples import draws_where_they_live, pooled, relabellings
 
 __all__ = ["DEFAULT_PERMUTATIONS", "Memorisation", "memorisation"]
 
@@ -175,7 +173,7 @@ def memorisation(
         ((training, "training"), (generated, "generated"), (held_out, "held_out"))
     )
     n, m, h = xs.shape[0], ys.shape[0], hs.shape[0]
-    pool = jnp.concatenate([xs, hs]) if isinstance(xs, jax.Array) else np.concatenate([xs, hs])
+    pool = pooled(xs, hs)
     radii = kth_neighbour_distances(pool, 1, engine=engine)
     dist, nearest = kth_neighbours(pool, 1, ys, engine=engine)
     near = nearest[dist <= radii[nearest] * (1.0 + RADIUS_ROOM)]

@@ -180,7 +180,7 @@ def distance_shift(*points: Draws) -> int:
     """
     if any(isinstance(p, jax.Array) for p in points):  # read where they live
         with jax.enable_x64(True):
-            top = int(_top_exponent(tuple(jnp.asarray(p, jnp.float64) for p in points)))
+            top = int(_top_exponent(tuple(jnp.asarray(p) for p in points)))
     else:
         top = scale_exponent(*points, clip=False)
     if top > LARGEST_EXPONENT:
@@ -190,7 +190,10 @@ def distance_shift(*points: Draws) -> int:
 
 @jax.jit
 def _top_exponent(points: tuple[jax.Array, ...]) -> jax.Array:
-    """:func:`scale_exponent` of draws held by a device, read there."""
+    """:func:`scale_exponent` of draws held by a device, read there (one dtype: the widest)."""
+    kinds = {p.dtype for p in points}
+    if len(kinds) > 1 or not kinds <= {jnp.dtype(jnp.float32), jnp.dtype(jnp.float64)}:
+        points = tuple(p.astype(jnp.float64) for p in points)  # integers, bfloat16: exact
     return scale_exponent(*points, xp=jnp, clip=False)
 
 
@@ -435,13 +438,13 @@ def _xla_counts(xs: np.ndarray, r: np.ndarray, ys: np.ndarray, s: np.ndarray) ->
     in_x_balls, undecided, columns, y_in_ball, index_sum, in_y_hits = (np.asarray(a) for a in out)
     in_x_balls = in_x_balls.reshape(-1)[:m].astype(np.int64)
     undecided = undecided.reshape(-1)[:m].astype(np.int64)
-    columns = columns.reshape(-1, UNDECIDED_KEPT)[:m]
+    columns = columns.reshape(-1, columns.shape[-1])[:m]  # UNDECIDED_KEPT, or n where fewer
     y_in_ball, sole = y_in_ball.astype(np.int64), index_sum.astype(np.int64)  # exact integers
     in_y_balls = in_y_hits > 0
     # The undecided pairs of the rows that kept them all: each decided from its differences.
     few = np.flatnonzero((undecided > 0) & (undecided <= UNDECIDED_KEPT))
     jp = np.repeat(few, undecided[few])
-    ip = columns[few][np.arange(UNDECIDED_KEPT)[None, :] < undecided[few, None]]
+    ip = columns[few][np.arange(columns.shape[1])[None, :] < undecided[few, None]]
     inside, in_c = _pairs_inside(xs, r, ys, s, ip, jp)
     in_x_balls += np.bincount(jp[inside], minlength=m)
     y_in_ball += np.bincount(ip[inside], minlength=n)
