@@ -33,6 +33,7 @@ from divergences._src.scaling import scale_exponent
 
 __all__ = [
     "UNDECIDED_KEPT",
+    "add_decided",
     "ball_blocks",
     "ball_counts_on_device",
     "candidate_indices",
@@ -326,11 +327,8 @@ def ball_counts_on_device(
             kept = np.asarray(columns.reshape(-1, columns.shape[-1])[jnp.asarray(few)])
             jp = np.repeat(few, undecided[few])
             ip = kept[np.arange(kept.shape[1])[None, :] < undecided[few, None]]
-            inside, in_c = _pairs_inside(xs, r64, ys, s64, ip, jp)
-            in_x_balls += np.bincount(jp[inside], minlength=m)
-            y_in_ball += np.bincount(ip[inside], minlength=n)
-            sole += np.bincount(ip[inside], weights=jp[inside], minlength=n).astype(np.int64)
-            in_y_balls[ip[in_c]] = True
+            decided = _pairs_inside(xs, r64, ys, s64, ip, jp)
+            add_decided((in_x_balls, y_in_ball, sole, in_y_balls), ip, jp, *decided)
         redo = np.flatnonzero(undecided > UNDECIDED_KEPT)
         step = max(1, min(redo.size, PAIR_NUMBERS // n))
         for start in range(0, redo.size, step):  # every pair of these rows again, in float64
@@ -347,14 +345,27 @@ def ball_counts_on_device(
             sole += np.asarray(got[4]).astype(np.int64)
             in_y_balls |= np.asarray(in_c)
             rows, cols = np.nonzero(np.asarray(ties))  # within float64's bound: differences
-            inside, in_c = _pairs_inside(xs, r64, ys, s64, cols, jr[rows])
-            in_x_balls += np.bincount(jr[rows][inside], minlength=m)
-            y_in_ball += np.bincount(cols[inside], minlength=n)
-            sole += np.bincount(cols[inside], weights=jr[rows][inside], minlength=n).astype(
-                np.int64
-            )
-            in_y_balls[cols[in_c]] = True
+            decided = _pairs_inside(xs, r64, ys, s64, cols, jr[rows])
+            add_decided((in_x_balls, y_in_ball, sole, in_y_balls), cols, jr[rows], *decided)
     return Counts(in_x_balls, y_in_ball, sole, in_y_balls)
+
+
+def add_decided(
+    counts: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    ip: np.ndarray,
+    jp: np.ndarray,
+    inside: np.ndarray,
+    in_c: np.ndarray,
+) -> None:
+    """Adds the pairs ``(ip, jp)`` decided apart to ``counts`` (:class:`Counts`' order), in place.
+
+    ``y_jp`` lies in ``B_ip`` where ``inside``, and ``x_ip`` in ``C_jp`` where ``in_c``.
+    """
+    in_x_balls, y_in_ball, sole, in_y_balls = counts
+    in_x_balls += np.bincount(jp[inside], minlength=in_x_balls.size)
+    y_in_ball += np.bincount(ip[inside], minlength=y_in_ball.size)
+    sole += np.bincount(ip[inside], weights=jp[inside], minlength=sole.size).astype(np.int64)
+    in_y_balls[ip[in_c]] = True
 
 
 @partial(jax.jit, static_argnames="rows")

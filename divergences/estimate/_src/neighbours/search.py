@@ -52,6 +52,7 @@ from scipy.spatial.distance import cdist
 from divergences._src.scaling import scale_exponent
 from divergences.estimate._src.neighbours.device_search import (
     UNDECIDED_KEPT,
+    add_decided,
     ball_blocks,
     ball_counts_on_device,
     candidate_indices,
@@ -445,11 +446,9 @@ def _xla_counts(xs: np.ndarray, r: np.ndarray, ys: np.ndarray, s: np.ndarray) ->
     few = np.flatnonzero((undecided > 0) & (undecided <= UNDECIDED_KEPT))
     jp = np.repeat(few, undecided[few])
     ip = columns[few][np.arange(columns.shape[1])[None, :] < undecided[few, None]]
-    inside, in_c = _pairs_inside(xs, r, ys, s, ip, jp)
-    in_x_balls += np.bincount(jp[inside], minlength=m)
-    y_in_ball += np.bincount(ip[inside], minlength=n)
-    sole += np.bincount(ip[inside], weights=jp[inside], minlength=n).astype(np.int64)
-    in_y_balls[ip[in_c]] = True
+    add_decided(
+        (in_x_balls, y_in_ball, sole, in_y_balls), ip, jp, *_pairs_inside(xs, r, ys, s, ip, jp)
+    )
     # The rows with more undecided pairs than kept (none counted in XLA): every pair again, by
     # float64 products.
     redo = np.flatnonzero(undecided > UNDECIDED_KEPT)
