@@ -1,4 +1,4 @@
-r"""The k-th nearest point's search of :mod:`.search`, for draws held by a device, run there.
+r"""The XLA engine of :mod:`.search` (k-th neighbours, ball counts) for draws held by a device.
 
 The XLA engine of :func:`~.search.kth_neighbours` reads float32 candidates off one matrix
 product a block of queries at a time, certifies each row's choice against float32's rounding,
@@ -17,6 +17,9 @@ draws, in one XLA program per stage, with x64 on inside it only:
 
 Only the ``n`` distances and indices, and the number of rows searched again, come back. The
 values are the host's to rounding: the same candidates, and distances summed in another order.
+:func:`ball_counts_on_device` does the same for :func:`~.search.ball_counts`: the float32 blocks
+of :func:`ball_blocks`, then the undecided pairs from float64 differences and the crowded rows
+by float64 products, where the draws live; only the counts and the pairs to decide come back.
 """
 
 from __future__ import annotations
