@@ -143,12 +143,16 @@ def test_a_device_s_ties_and_crowded_rows_are_decided_as_the_host_decides(monkey
     DS.ball_blocks.clear_cache()
 
 
+def _fidelity_both(x: np.ndarray, y: np.ndarray) -> tuple:
+    """The four measures of the draws held by the device, and of the host's read of them."""
+    got = dv.estimate.fidelity_diversity(real=jnp.asarray(x), generated=jnp.asarray(y))
+    return got, dv.estimate.fidelity_diversity(real=x, generated=y)
+
+
 @pytest.mark.slow  # the four measures' searches compiled twice over
 @pytest.mark.usefixtures("cpu_as_accelerator")
 def test_precision_recall_density_coverage_of_a_device_s_draws_are_the_host_s() -> None:
-    x, y = _draws(9, 500, 32), _draws(10, 400, 32, 0.2)
-    want = dv.estimate.fidelity_diversity(real=x, generated=y)
-    got = dv.estimate.fidelity_diversity(real=jnp.asarray(x), generated=jnp.asarray(y))
+    got, want = _fidelity_both(_draws(9, 500, 32), _draws(10, 400, 32, 0.2))
     for a, b in zip(got, want, strict=True):
         assert a[:3] == b[:3] and a.method == b.method + "; searched on cpu:0"
 
@@ -168,9 +172,7 @@ def test_memorisation_of_a_device_s_draws_is_the_host_s() -> None:
 @pytest.mark.usefixtures("cpu_as_accelerator")
 def test_fewer_real_draws_than_undecided_pairs_kept_a_row() -> None:
     # d > 8 takes XLA's ball counts, which keep up to 64 undecided pairs a row: 40 real draws
-    x, y = _draws(14, 40, 12), _draws(15, 50, 12, 0.1)
-    want = dv.estimate.fidelity_diversity(real=x, generated=y)
-    got = dv.estimate.fidelity_diversity(real=jnp.asarray(x), generated=jnp.asarray(y))
+    got, want = _fidelity_both(_draws(14, 40, 12), _draws(15, 50, 12, 0.1))
     for a, b in zip(got, want, strict=True):
         assert a[:3] == b[:3]
 
