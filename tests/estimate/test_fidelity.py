@@ -7,7 +7,9 @@ repetitions that measure the intervals' coverage are ``benchmarks/bench_fidelity
 from __future__ import annotations
 
 import math
+import re
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import divergences as dv
-from divergences.estimate import NoCoverageWarning
+from divergences.estimate import ASYMPTOTIC_CLAIMS, NoCoverageWarning
 from divergences.estimate._src.neighbours.fidelity import equal_laws_coverage
 
 MEASURES = ("precision", "recall", "density", "coverage")
@@ -107,6 +109,31 @@ def test_below_the_measured_size_density_and_coverage_claim_nothing():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", NoCoverageWarning)
         assert dv.estimate.precision(real=x, generated=y).claims_coverage
+
+
+TABLE = Path(__file__).resolve().parents[2] / "benchmarks" / "estimate_coverage.md"
+
+
+def density_ends() -> list[tuple[int, int, int, int, int]]:
+    """The coverage table's density ends: (d, n, below, above, repetitions) a cell."""
+    section = TABLE.read_text().split("Density, each end over every repetition run")[1]
+    rows = [line for line in section.split("\n\n")[1].splitlines() if re.match(r"\| \d", line)]
+    cells = []
+    for row in rows:
+        d, n, *cases = (c.strip() for c in row.strip("|").split("|"))
+        for case in cases:
+            below, above, reps = re.match(r"(\d+)/(\d+) of ([\d,]+)", case).groups()
+            cells.append((int(d), int(n), int(below), int(above), int(reps.replace(",", ""))))
+    return cells
+
+
+def test_density_claims_only_where_each_end_held_its_share():
+    # each end of a claimed cell misses at most 2.5% + 1% of the repetitions run for it
+    claim, cells = ASYMPTOTIC_CLAIMS["density"], density_ends()
+    assert len(cells) == 18 and {d for d, *_ in cells} == {2, 4, 8}
+    for d, n, below, above, reps in cells:
+        assert claim.holds(d, n) and max(below, above) <= 0.035 * reps, (d, n, below, above)
+    assert not claim.holds(32, 2000)  # its upper end missed 5.0% of 400 there
 
 
 @pytest.mark.parametrize(
