@@ -65,6 +65,9 @@ def quick_only(values: Iterable[Any], quick: Callable[[Any], bool]) -> list[Any]
 
 SLOW = pytest.mark.slow
 
+#: The estimates' coverage table, which the claims' tests read (``benchmarks/estimate_coverage.md``).
+COVERAGE_TABLE = Path(__file__).resolve().parents[1] / "benchmarks" / "estimate_coverage.md"
+
 
 def assert_leq(a: float, b: float, kind: str = "float64") -> None:
     """Asserts ``a <= b`` up to the tolerance of ``kind`` (an inequality in floating point)."""

@@ -9,7 +9,6 @@ from __future__ import annotations
 import math
 import re
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,6 +18,7 @@ from hypothesis import strategies as st
 import divergences as dv
 from divergences.estimate import ASYMPTOTIC_CLAIMS, NoCoverageWarning
 from divergences.estimate._src.neighbours.fidelity import equal_laws_coverage
+from tests.helpers import COVERAGE_TABLE as TABLE
 
 MEASURES = ("precision", "recall", "density", "coverage")
 
@@ -109,9 +109,6 @@ def test_below_the_measured_size_density_and_coverage_claim_nothing():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", NoCoverageWarning)
         assert dv.estimate.precision(real=x, generated=y).claims_coverage
-
-
-TABLE = Path(__file__).resolve().parents[2] / "benchmarks" / "estimate_coverage.md"
 
 
 def density_ends() -> list[tuple[int, int, int, int, int]]:

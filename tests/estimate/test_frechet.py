@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import pathlib
 import re
 import tracemalloc
 import warnings
@@ -33,6 +32,7 @@ from divergences.estimate._src.claims import ASYMPTOTIC_CLAIMS, frechet_differen
 from divergences.estimate._src.frechet import trace
 from divergences.estimate._src.frechet.trace import cross_term, cross_terms
 from divergences.estimate._src.reading import accumulate, union_moments
+from tests.helpers import COVERAGE_TABLE
 
 WIDE_CLAIMS = [(r.dimension, r.draws) for r in ASYMPTOTIC_CLAIMS["frechet"].ranges[1:]]
 
@@ -400,12 +400,11 @@ def test_the_difference_refuses_a_reference_without_batches(tmp_path):
 
 def _wide_rows():
     """The rows of the coverage table's "FD where FID lives": (d, n, rate, low, high)."""
-    table = pathlib.Path(__file__).resolve().parents[2] / "benchmarks" / "estimate_coverage.md"
     row = re.compile(
         r"^\| FD \| [^|]+ \| (\d+) \| (\d+) \| (\d+)/(\d+) = [\d.]+ \| (\d+) \| (\d+) \|"
     )
     out = []
-    for line in table.read_text().splitlines():
+    for line in COVERAGE_TABLE.read_text().splitlines():
         if m := row.match(line):
             d, n, covered, total, low, high = map(int, m.groups())
             out.append((d, n, covered / total, low / total, high / total))

@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 import re
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,8 +17,8 @@ import pytest
 from divergences import estimate as dve
 from divergences.estimate import ASYMPTOTIC_CLAIMS, INTERVAL_KINDS, Estimate, NoCoverageWarning
 from divergences.testing.coverage_cases import CASES
+from tests.helpers import COVERAGE_TABLE as TABLE
 
-TABLE = Path(__file__).resolve().parents[2] / "benchmarks" / "estimate_coverage.md"
 ROW = re.compile(
     r"^\| `(?P<estimator>\w+)` \| [^|]*(?:\\\|[^|]*)*\| (?P<d>\d+) \| (?P<n>\d+) \| "
     r"(?P<kind>[\w-]+) \| (?P<covered>\d+)/(?P<total>\d+) = [^|]*\|.*\| (?P<verdict>\w+) \|$"
