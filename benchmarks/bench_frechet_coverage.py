@@ -179,8 +179,13 @@ def products(args: argparse.Namespace, rng: np.random.Generator) -> None:
     from divergences.estimate import frechet_difference
     from divergences.estimate._src import claims as module
 
-    module.GROUPS = args.groups  # the library's variance groups (4: the batches' interval)
     d, n, root3 = args.d, args.n, math.sqrt(3.0)
+    # the library's variance groups in this d (4: the batches' interval), whatever its range
+    module.GROUPS = args.groups
+    module.GROUPS_FROM, module.GROUPS_UP_TO = (
+        min(module.GROUPS_FROM, d),
+        max(module.GROUPS_UP_TO, d),
+    )
     for ca, cb in ((0.2, 0.3), (0.3, 0.3)):
         truth = d * (ca**2 - cb**2)
         low = high = rejects = done = 0

@@ -4,13 +4,15 @@
 GROUPS_UP_TO`` (``B = 4`` extrapolation batches, each a union of groups) and takes the standard
 error from the bias-corrected FD recomputed without each group. The tests check each left-out value
 against a direct computation on the draws themselves, the jackknife's formula, where the
-groups are used and where the batches are kept, and (slow) that the standard error meets
-the estimator's spread over repeated samples.
+groups are used and where the batches are kept, that the range of the groups is the one the
+coverage table measured, and (slow) that the standard error meets the estimator's spread over
+repeated samples.
 """
 
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -19,6 +21,7 @@ import divergences as dv
 from divergences.estimate._src.claims import GROUPS, GROUPS_FROM, GROUPS_UP_TO, variance_groups
 from divergences.estimate._src.frechet.distance import jackknife_error, paired_parts, read_samples
 from divergences.estimate._src.reading import batch_labels
+from tests.helpers import COVERAGE_TABLE
 
 
 def _direct_fd(x, y, groups_x, groups_y, batches):
@@ -85,11 +88,40 @@ def test_the_groups_are_used_where_measured_and_the_batches_kept_elsewhere():
     assert len(read_samples([(wide, "x", 0)], 4)[0].parts) == 4
 
 
-def test_the_interval_s_half_width_is_student_s_over_the_jackknife():
+def jackknife_cells() -> list[tuple[int, int, int, int]]:
+    """The jackknife's cells in the coverage table: (d, below, above, repetitions) a row."""
+    section = COVERAGE_TABLE.read_text().split("## FD's interval: batches against the jackknife")[1]
+    section = section.split("\n## ")[0]
+    row = re.compile(
+        r"^\| FD (?:difference )?\| ([^|]+) \| (\d+) \| \d+ \|(?:[^|]*\|){4} [^|]+ \| "
+        r"(\d+)/(\d+)( of \d+)? \|"
+    )
+    cells = []
+    for line in section.splitlines():
+        if m := row.match(line):
+            case, d, low, high, of = m.groups()
+            reps = re.search(r"(\d+)", of) if of else re.search(r"(\d+) repetitions", case)
+            cells.append((int(d), int(low), int(high), int(reps.group(1)) if reps else 200))
+    return cells
+
+
+def test_the_groups_are_used_only_where_each_end_held_its_share():
+    """Every cell the table measured with the groups, in their range, misses at most 3.5% an end."""
+    cells = jackknife_cells()
+    assert {GROUPS_FROM, GROUPS_UP_TO} <= {d for d, *_ in cells}  # both ends were measured
+    inside = [c for c in cells if GROUPS_FROM <= c[0] <= GROUPS_UP_TO]
+    assert len(inside) >= 20
+    for d, low, high, reps in inside:
+        assert 1000 * max(low, high) <= 35 * reps, (d, low, high, reps)
+
+
+@pytest.mark.parametrize("d", [GROUPS_FROM, GROUPS_UP_TO])
+def test_the_interval_s_half_width_is_student_s_over_the_jackknife(d):
     rng = np.random.default_rng(2)
-    x, y = rng.standard_normal((2000, 8)), rng.standard_normal((2000, 8)) + 0.5
+    x, y = rng.standard_normal((2000, d)), rng.standard_normal((2000, d)) + 0.5
     est = dv.estimate.frechet(x, y)
     bx, by = read_samples([(x, "x", 0), (y, "y", 1)], 4)
+    assert len(bx.parts) == len(by.parts) == GROUPS
     parts = paired_parts(bx, by, 4)
     from scipy.stats import t as student
 

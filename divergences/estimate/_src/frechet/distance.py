@@ -35,7 +35,7 @@ laws' FD. The ``value`` estimates the laws' FD itself:
   in d = 256 (``benchmarks/estimate_coverage.md``).
 
 **The interval** is asymptotic: the estimate plus or minus Student's quantile times a
-standard error. Where the coverage table measured it (``B = 4`` and :math:`8 \le d \le 64`,
+standard error. Where the coverage table measured it (``B = 4`` and :math:`8 \le d \le 256`,
 :data:`~divergences.estimate._src.claims.GROUPS_FROM` to ``GROUPS_UP_TO``) each sample is read through :math:`G = 32` variance groups
 (``claims.GROUPS``, each group's size, mean and scatter kept as a batch's), the extrapolation's
 batch :math:`j` is the union of the groups :math:`j, j + B, \dots` (exact merges), and the
@@ -50,16 +50,19 @@ Stein, 1981; Shao & Tu, 1995, sec. 2.3: delete-a-group). FD is a smooth function
 moments, so the jackknife's variance is the delta method's to first order (van der Vaart,
 *Asymptotic Statistics*, 1998, ch. 3) without forming the optimal-transport map, and it keeps
 the extrapolation's own second-order noise (a jackknife of the plug-in does not: it covered
-0.92 for the difference in d = 16 at n = 2000). Its mean width is 1.06 to 1.51 times the ideal
+0.92 for the difference in d = 16 at n = 2000). Its mean width is 1.06 to 1.65 times the ideal
 (:math:`2 \times 1.96` times the estimator's spread), where the batches' Student interval
-over :math:`B - 1 = 3` degrees of freedom was 1.5 to 2.3 times (``estimate_coverage.md``, "FD's
-interval: batches against the jackknife"). Elsewhere (d below 8 or above 64, another ``B``, fewer than
-2 draws a group, or a :class:`~divergences.estimate.Reference` saved before version 3, which
-holds its batches only) the groups are the batches and the interval is Student's over them (:math:`B - 1`
-degrees of freedom, :math:`s_B / \sqrt B`, the batches' estimates with the mean term
-unbiased and the plug-in :math:`T`): the batches are kept only where they are measured to be
-needed. The claim stands where the coverage table measured it
-(:data:`~divergences.estimate.ASYMPTOTIC_CLAIMS`).
+over :math:`B - 1 = 3` degrees of freedom was 1.5 to 2.9 times (``estimate_coverage.md``, "FD's
+interval: batches against the jackknife"). The widest cells are d = 64 to 256 at n = 1000, where
+most of FD's variance is the cross term's second-order noise, which a delete-one jackknife
+counts about twice (Efron & Stein, 1981); two corrections were measured there and not adopted
+(``estimate_coverage.md``, "FD in d >= 64"). Elsewhere (d below 8 or above 256, another
+``B``, fewer than 2 draws a group, or a :class:`~divergences.estimate.Reference` that holds its
+batches only: saved before version 3, or in a dimension where they were kept then) the groups
+are the batches and the interval is Student's over them (:math:`B - 1` degrees of freedom,
+:math:`s_B / \sqrt B`, the batches' estimates with the mean term unbiased and the plug-in
+:math:`T`): the batches are kept only where they are measured to be needed. The claim stands
+where the coverage table measured it (:data:`~divergences.estimate.ASYMPTOTIC_CLAIMS`).
 
 **Numerics.** The draws are read once, in chunks of rows raised to float64, and scaled by one
 power of two (exact) so that no square overflows; each batch keeps its size, mean and scatter
@@ -282,7 +285,7 @@ def frechet(
     features the caller computed. The mean term and the traces are unbiased; the cross term's
     :math:`O(1/n)` bias is extrapolated away from ``batches`` disjoint batches
     (Chong & Forsyth, 2020), and the interval is Student's over the jackknife of 32 variance
-    groups in 8 <= d <= 64, over the batches elsewhere (module docstring).
+    groups in 8 <= d <= 256, over the batches elsewhere (module docstring).
 
     **Which number to compare with a published FID.** Papers print the *plug-in* FID of
     pytorch-fid (clean-fid, torch-fidelity and torchmetrics agree with it): the sample means
@@ -301,7 +304,7 @@ def frechet(
     or, with ``features``, an iterable of inputs to map to features a batch at a time. A
     :class:`~divergences.estimate.Reference` stands for a sample whose statistics were kept
     (:func:`~divergences.estimate.reference`). Memory is :math:`O(G d^2)` whatever ``n``
-    (:math:`G = 32` groups in 8 <= d <= 64, else the ``B`` batches), and
+    (:math:`G = 32` groups in 8 <= d <= 256, else the ``B`` batches), and
     the batches are a function of the draws' positions and ``seed`` only: a sample read whole
     or in batches gives the same statistics (equal up to rounding). A sample on a GPU or TPU,
     or sharded over devices (a :class:`jax.Array`), is reduced where it lives, in float64, and

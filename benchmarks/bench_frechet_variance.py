@@ -1,0 +1,167 @@
+"""FD's variance in d >= 64: how far the jackknife over 32 groups overstates it, and two corrections.
+
+The delete-a-group jackknife counts the estimator's second-order (degenerate) noise about twice
+(Efron & Stein, 1981), which is most of FD's variance once d^2/n is large. Per repetition, on
+exact Gaussian statistics (``bench_frechet_coverage.batch_moments``: 32 groups a sample, the 4
+extrapolation batches their unions), this prints what each correction would need:
+
+* ``--delete-two``: the squared delete-two double differences
+  theta_(gh) - theta_(g) - theta_(h) + theta over the 384 pairs of groups in different batches
+  (for those the batches' cross terms cancel, leaving the full sample's). A weight lambda makes
+  ``v_J - lambda S`` unbiased where ``lambda* = (E v_J - Var theta) / E S``; a second-order
+  model of the estimator gives 0.93.
+* ``--subsets M``: the spread of the same estimator over M balanced random subsets keeping 4 and
+  6 of each batch's 8 groups (delete-half and delete-quarter jackknives), whose means the model
+  puts at V1 + 3 V2 and V1 + 2.34 V2 against the jackknife's 1.01 V1 + 2.19 V2: combinations
+  that are unbiased for V1 + V2 in the model.
+
+``python benchmarks/bench_frechet_variance.py --d 64 --n 1000 --reps 200 --seed 12 --law diag
+--delete-two`` (``OPENBLAS_NUM_THREADS=1``; 1 to 2 s a repetition in d = 64, 8 in d = 128).
+Results: ``estimate_coverage.md``, "FD in d >= 64: two corrections of the jackknife, not adopted".
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import math
+from typing import Any
+
+import numpy as np
+from bench_frechet_coverage import batch_moments, laws
+from scipy.linalg import lapack
+from scipy.stats import t as student
+
+from divergences.estimate._src.frechet.distance import jackknife_error, paired_parts
+
+G, B = 32, 4
+
+
+def raw_sums(parts: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each group's size, sum and sum of outer products: subsets' moments are sums of these."""
+    k = np.array([p.size for p in parts], float)
+    s = np.array([p.size * p.mean for p in parts])
+    r = np.array([p.scatter + p.size * np.outer(p.mean, p.mean) for p in parts])
+    return k, s, r
+
+
+def moments(sums: tuple, keep: list[int]) -> tuple[float, np.ndarray, np.ndarray]:
+    k, s, r = (a[keep].sum(0) for a in sums)
+    return k, s / k, (r - np.outer(s, s) / k) / (k - 1)
+
+
+def cross(cx: np.ndarray, cy: np.ndarray) -> float:
+    """tr((S_x^1/2 S_y S_x^1/2)^1/2) through Cholesky's factor and dsygst (as ``trace``)."""
+    m, _ = lapack.dsygst(cy.copy(), np.linalg.cholesky(cx), itype=2, lower=1)
+    return float(np.sqrt(np.clip(np.linalg.eigvalsh(m), 0.0, None)).sum())
+
+
+def rest_and_cross(x: tuple, y: tuple, keep: list[int]) -> tuple[float, float]:
+    """FD's unbiased mean term and traces, and the plug-in cross term, of the groups kept."""
+    (kx, mx, cx), (ky, my, cy) = moments(x, keep), moments(y, keep)
+    diff = mx - my
+    rest = diff @ diff + np.trace(cx) * (1 - 1 / kx) + np.trace(cy) * (1 - 1 / ky)
+    return float(rest), cross(cx, cy)
+
+
+def theta(x: tuple, y: tuple, keep: list[int]) -> float:
+    """The bias-corrected FD of the groups kept, its batches the kept groups of each batch."""
+    rest, t = rest_and_cross(x, y, keep)
+    batch = [[g for g in keep if g % B == j] for j in range(B)]
+    tb = [cross(moments(x, b)[2], moments(y, b)[2]) for b in batch]
+    return rest - 2.0 * (B * t - float(np.mean(tb))) / (B - 1)
+
+
+def delete_two(x: tuple, y: tuple) -> float:
+    """The sum of the squared cross-batch double differences."""
+    everything = list(range(G))
+    r0, t0 = rest_and_cross(x, y, everything)
+    one = [rest_and_cross(x, y, [k for k in everything if k != g]) for g in everything]
+    total = 0.0
+    for g, h in itertools.combinations(everything, 2):
+        if g % B != h % B:
+            r, t = rest_and_cross(x, y, [k for k in everything if k not in (g, h)])
+            dr = r - one[g][0] - one[h][0] + r0
+            dt = t - one[g][1] - one[h][1] + t0
+            total += (dr - 2.0 * B / (B - 1) * dt) ** 2
+    return total
+
+
+def subsets(x: tuple, y: tuple, m: int, rng: np.random.Generator) -> list[float]:
+    """The delete-half and delete-quarter jackknives' variances over ``m`` balanced subsets."""
+    out = []
+    for keep in (4, 6):
+        values = [
+            theta(
+                x, y, sorted(g for j in range(B) for g in rng.choice(range(j, G, B), keep, False))
+            )
+            for _ in range(m)
+        ]
+        r = keep * B
+        out.append(r / (G - r) * float(np.var(values, ddof=1)))
+    return out
+
+
+def summary(rows: np.ndarray, truth: float, combos: dict[str, np.ndarray]) -> None:
+    v, vj = rows[:, 0], rows[:, 1]
+    var = float(np.var(v, ddof=1))
+    ideal = 2 * 1.96 * math.sqrt(var)
+    q = float(student.isf(0.025, G - 1))
+    print(f"reps {len(v)}  Var theta {var:.5f}  E v_J / Var {vj.mean() / var:.2f}")
+    for name, est in combos.items():
+        half = q * np.sqrt(np.maximum(est, vj / 8))
+        low, high = int(np.sum(truth < v - half)), int(np.sum(truth > v + half))
+        print(
+            f"  {name:22s} mean/Var {est.mean() / var:5.2f}  sd/Var {est.std() / var:4.2f}  "
+            f"width/ideal {2 * half.mean() / ideal:.2f}  low/high {low}/{high}"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--d", type=int, default=64)
+    parser.add_argument("--n", type=int, default=1000)
+    parser.add_argument("--reps", type=int, default=200)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--law", choices=("mu", "diag"), default="diag")
+    how = parser.add_mutually_exclusive_group(required=True)
+    how.add_argument("--delete-two", action="store_true")
+    how.add_argument("--subsets", type=int, metavar="M")
+    args = parser.parse_args()
+    rng = np.random.default_rng(args.seed)
+    name = next(k for k in laws(args.d) if args.law in k)
+    mean, scale, truth = laws(args.d)[name]
+    zero, ones = np.zeros(args.d), np.ones(args.d)
+    rows = []
+    for _ in range(args.reps):
+        bx = batch_moments(rng, args.n, zero, ones, G)
+        by = batch_moments(rng, args.n, mean, scale, G)
+        parts = paired_parts(bx, by, B)
+        x, y = raw_sums(bx.parts), raw_sums(by.parts)
+        row = [parts.value, jackknife_error(parts.left_out) ** 2]
+        row += [delete_two(x, y)] if args.delete_two else subsets(x, y, args.subsets, rng)
+        rows.append(row)
+    a = np.array(rows)
+    print(f"{name}, d = {args.d}, n = {args.n}, seed {args.seed}")
+    if args.delete_two:
+        var = float(np.var(a[:, 0], ddof=1))
+        lam = (a[:, 1].mean() - var) / a[:, 2].mean()
+        boot = np.random.default_rng(0)  # the repetitions resampled: lambda*'s 5% and 95% points
+        again = []
+        for _ in range(400):
+            i = boot.integers(0, len(a), len(a))
+            again.append((a[i, 1].mean() - np.var(a[i, 0], ddof=1)) / a[i, 2].mean())
+        low, high = np.percentile(again, [5, 95])
+        print(f"E S / Var {a[:, 2].mean() / var:.2f}  lambda* {lam:.2f} [{low:.2f}, {high:.2f}]")
+        combos = {f"v_J - {w} S": a[:, 1] - w * a[:, 2] for w in (0.0, 0.4, 0.93)}
+    else:
+        combos = {
+            "v_J": a[:, 1],
+            "2.37 v_J - 1.40 v_half": 2.369 * a[:, 1] - 1.396 * a[:, 2],
+            "3 v_quarter - 2 v_half": 3 * a[:, 3] - 2 * a[:, 2],
+        }
+    summary(a, truth, combos)
+
+
+if __name__ == "__main__":
+    main()
