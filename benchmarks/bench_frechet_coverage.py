@@ -6,7 +6,7 @@ Run: ``OPENBLAS_NUM_THREADS=1 nice python benchmarks/bench_frechet_coverage.py -
 
 ``--groups``: the variance groups each sample is drawn as (4, the default: the groups are the
 4 batches and the interval the batches' Student one; 32: ``frechet``'s jackknife over 32
-groups, the batches their unions, as the library reads d <= 256). With ``--products`` it sets
+groups, the batches their unions, as the library reads 8 <= d <= 256). With ``--products`` it sets
 the library's own number of groups (4 restores the batches' interval). Each row reports the
 mean width over the ideal one, :math:`2 \times 1.96` times the estimates' spread over the
 repetitions.

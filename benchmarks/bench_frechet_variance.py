@@ -15,7 +15,10 @@ extrapolation batches their unions), this prints what each correction would need
   puts at V1 + 3 V2 and V1 + 2.34 V2 against the jackknife's 1.01 V1 + 2.19 V2: combinations
   that are unbiased for V1 + V2 in the model.
 
-``python benchmarks/bench_frechet_variance.py --d 64 --n 1000 --reps 200 --seed 12 --law diag
+``--model`` prints these expectations from the model itself: a statistic of the groups
+T(S) = mean a_g + |S|^-2 sum_{g != h} q_gh over the groups S, extrapolated as FD's cross term is,
+each variance a linear function of Var a and Var q. ``python
+benchmarks/bench_frechet_variance.py --d 64 --n 1000 --reps 200 --seed 12 --law diag
 --delete-two`` (``OPENBLAS_NUM_THREADS=1``; 1 to 2 s a repetition in d = 64, 8 in d = 128).
 Results: ``estimate_coverage.md``, "FD in d >= 64: two corrections of the jackknife, not adopted".
 """
@@ -102,6 +105,57 @@ def subsets(x: tuple, y: tuple, m: int, rng: np.random.Generator) -> list[float]
     return out
 
 
+def model() -> dict[str, np.ndarray]:
+    """Each variance's coefficients on (V1, V2) in the model, from its terms' coefficients."""
+    pairs = list(itertools.combinations(range(G), 2))
+    where = {pair: i for i, pair in enumerate(pairs)}
+
+    def t(keep: list[int]) -> np.ndarray:  # T's coefficients on (a_1..a_G, q_12..q_(G-1)G)
+        out = np.zeros(G + len(pairs))
+        out[keep] = 1.0 / len(keep)
+        for pair in itertools.combinations(sorted(keep), 2):
+            out[G + where[pair]] = 2.0 / len(keep) ** 2
+        return out
+
+    def theta_of(keep: list[int]) -> np.ndarray:
+        tb = [t([g for g in keep if g % B == j]) for j in range(B)]
+        return (B * t(keep) - np.mean(tb, axis=0)) / (B - 1)
+
+    def parts(v: np.ndarray) -> np.ndarray:  # (sum of a's squared coefficients, q's)
+        return np.array([v[:G] @ v[:G], v[G:] @ v[G:]])
+
+    everything = list(range(G))
+    full = theta_of(everything)
+    truth = parts(full)
+    one = np.array([theta_of([k for k in everything if k != g]) for g in everything])
+    out = {"v_J": (G - 1) / G * sum(parts(r) for r in one - one.mean(0))}
+    s = np.zeros(2)
+    for g, h in pairs:
+        if g % B != h % B:
+            s += parts(
+                theta_of([k for k in everything if k not in (g, h)]) - one[g] - one[h] + full
+            )
+    out["S"] = s
+    rng = np.random.default_rng(0)
+    for keep, name in ((4, "v_half"), (6, "v_quarter")):
+        subs = np.array(
+            [
+                theta_of(
+                    sorted(g for j in range(B) for g in rng.choice(range(j, G, B), keep, False))
+                )
+                for _ in range(600)
+            ]
+        )
+        r = keep * B
+        out[name] = r / (G - r) * sum(parts(v) for v in subs - subs.mean(0)) / (len(subs) - 1)
+    return {k: v / truth for k, v in out.items()}
+
+
+def unbiased(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """The weights w with w_1 first + w_2 second = V1 + V2 in the model."""
+    return np.linalg.solve(np.array([first, second]).T, np.ones(2))
+
+
 def summary(rows: np.ndarray, truth: float, combos: dict[str, np.ndarray]) -> None:
     v, vj = rows[:, 0], rows[:, 1]
     var = float(np.var(v, ddof=1))
@@ -127,7 +181,13 @@ def main() -> None:
     how = parser.add_mutually_exclusive_group(required=True)
     how.add_argument("--delete-two", action="store_true")
     how.add_argument("--subsets", type=int, metavar="M")
+    how.add_argument("--model", action="store_true", help="the model's expectations only")
     args = parser.parse_args()
+    coefficients = model()
+    if args.model:
+        for name, (first, second) in coefficients.items():
+            print(f"E {name} = {first:.3f} V1 + {second:.3f} V2")
+        return
     rng = np.random.default_rng(args.seed)
     name = next(k for k in laws(args.d) if args.law in k)
     mean, scale, truth = laws(args.d)[name]
@@ -155,10 +215,12 @@ def main() -> None:
         print(f"E S / Var {a[:, 2].mean() / var:.2f}  lambda* {lam:.2f} [{low:.2f}, {high:.2f}]")
         combos = {f"v_J - {w} S": a[:, 1] - w * a[:, 2] for w in (0.0, 0.4, 0.93)}
     else:
+        w = unbiased(coefficients["v_J"], coefficients["v_half"])
+        u = unbiased(coefficients["v_quarter"], coefficients["v_half"])
         combos = {
             "v_J": a[:, 1],
-            "2.37 v_J - 1.40 v_half": 2.369 * a[:, 1] - 1.396 * a[:, 2],
-            "3 v_quarter - 2 v_half": 3 * a[:, 3] - 2 * a[:, 2],
+            f"{w[0]:.2f} v_J {w[1]:+.2f} v_half": w[0] * a[:, 1] + w[1] * a[:, 2],
+            f"{u[0]:.2f} v_quarter {u[1]:+.2f} v_half": u[0] * a[:, 3] + u[1] * a[:, 2],
         }
     summary(a, truth, combos)
 

@@ -50,7 +50,7 @@ for x64 in (True, False):  # float64 on the devices either way, under a local en
     assert got.kind == want.kind and (got.n, got.m) == (2000, 1600)
     assert got.method.endswith("moments reduced on 8 cpu devices"), got.method
 assert len(calls) == 4, calls  # x and y, with x64 on and off: shard_map and psum each time
-# batches of at most d draws (90 in d = 100) keep their centred rows: read on the host
+# groups of at most d draws (about 11 in d = 100) keep their centred rows: read on the host
 x, y = rng.standard_normal((360, 100)), 1.1 * rng.standard_normal((360, 100)) + 0.05
 mesh = Mesh(np.array(jax.devices()), ("r",))
 with jax.enable_x64(True):
@@ -81,11 +81,11 @@ def _draws(seed: int, n: int, d: int, shift: float = 0.0) -> np.ndarray:
     return ((rng.standard_normal((n, d)) @ mix) + shift).astype(np.float32)
 
 
-@pytest.mark.parametrize(("d", "n"), [(6, 2000), (16, 3000), (64, 1500), (100, 1500)])
+@pytest.mark.parametrize(("d", "n"), [(6, 2000), (16, 3000), (64, 1500), (100, 1500), (300, 5000)])
 @pytest.mark.usefixtures("cpu_as_accelerator")
 def test_one_device_s_moments_give_the_host_s_fd(d: int, n: int) -> None:
-    # 16 and 64: the 32 variance groups of the jackknife (in 64, each of at most d draws: its
-    # centred rows kept, as the host keeps them); 6 and 100: the 4 batches (Student's interval)
+    # 16, 64 and 100: the 32 variance groups of the jackknife (in 64 and 100, each of at most d
+    # draws: its centred rows kept, as the host keeps them); 6 and 300: the 4 batches (Student's)
     x, y = _draws(0, n, d), _draws(1, n + 7, d, shift=0.3) * 1e3
     want = dv.estimate.frechet(x, y, seed=2)
     got = dv.estimate.frechet(jnp.asarray(x), jnp.asarray(y), seed=2)

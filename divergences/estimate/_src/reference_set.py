@@ -215,8 +215,9 @@ def reference(
         else integer_option(subsample, "subsample", minimum=0, note="the draws kept for kernels")
     )
     # frechet's variance groups, kept where each holds 2 draws, else pooled into the b batches:
-    # either way the reference's batch j is the sample's batch j as frechet reads it from draws
-    # (the same draws, the same seed), and its interval the one against the draws
+    # either way the reference's batch j is the sample's batch j as this version's frechet reads
+    # it from draws (the same draws, the same seed), and its interval the one against the draws;
+    # a file saved where an earlier version kept the batches only holds those, split otherwise
     acc = Accumulator(lambda d: variance_groups(d, b), seed, "draws", keep=k)
     acc.feed(draws, features)
     groups = acc.finished()
