@@ -28,50 +28,34 @@ from __future__ import annotations
 import argparse
 import itertools
 import math
-from typing import Any
 
 import numpy as np
 from bench_frechet_coverage import batch_moments, laws
-from scipy.linalg import lapack
 from scipy.stats import t as student
 
-from divergences.estimate._src.frechet.distance import jackknife_error, paired_parts
+from divergences.estimate._src.frechet.distance import _unbiased_rest, jackknife_error, paired_parts
+from divergences.estimate._src.frechet.trace import cross_term
+from divergences.estimate._src.reading import Moments, union_moments
 
 G, B = 32, 4
 
 
-def raw_sums(parts: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Each group's size, sum and sum of outer products: subsets' moments are sums of these."""
-    k = np.array([p.size for p in parts], float)
-    s = np.array([p.size * p.mean for p in parts])
-    r = np.array([p.scatter + p.size * np.outer(p.mean, p.mean) for p in parts])
-    return k, s, r
-
-
-def moments(sums: tuple, keep: list[int]) -> tuple[float, np.ndarray, np.ndarray]:
-    k, s, r = (a[keep].sum(0) for a in sums)
-    return k, s / k, (r - np.outer(s, s) / k) / (k - 1)
-
-
-def cross(cx: np.ndarray, cy: np.ndarray) -> float:
-    """tr((S_x^1/2 S_y S_x^1/2)^1/2) through Cholesky's factor and dsygst (as ``trace``)."""
-    m, _ = lapack.dsygst(cy.copy(), np.linalg.cholesky(cx), itype=2, lower=1)
-    return float(np.sqrt(np.clip(np.linalg.eigvalsh(m), 0.0, None)).sum())
+def union(parts: tuple, keep: list[int]) -> Moments:
+    """The moments of the groups kept (exact merges, as ``frechet`` pools its groups)."""
+    return union_moments([parts[g] for g in keep], parts[0].mean.shape[0])
 
 
 def rest_and_cross(x: tuple, y: tuple, keep: list[int]) -> tuple[float, float]:
     """FD's unbiased mean term and traces, and the plug-in cross term, of the groups kept."""
-    (kx, mx, cx), (ky, my, cy) = moments(x, keep), moments(y, keep)
-    diff = mx - my
-    rest = diff @ diff + np.trace(cx) * (1 - 1 / kx) + np.trace(cy) * (1 - 1 / ky)
-    return float(rest), cross(cx, cy)
+    sx, sy = union(x, keep), union(y, keep)
+    return _unbiased_rest(sx, sy), cross_term(sx, sy)[0]
 
 
 def theta(x: tuple, y: tuple, keep: list[int]) -> float:
     """The bias-corrected FD of the groups kept, its batches the kept groups of each batch."""
     rest, t = rest_and_cross(x, y, keep)
     batch = [[g for g in keep if g % B == j] for j in range(B)]
-    tb = [cross(moments(x, b)[2], moments(y, b)[2]) for b in batch]
+    tb = [cross_term(union(x, b), union(y, b))[0] for b in batch]
     return rest - 2.0 * (B * t - float(np.mean(tb))) / (B - 1)
 
 
@@ -197,7 +181,7 @@ def main() -> None:
         bx = batch_moments(rng, args.n, zero, ones, G)
         by = batch_moments(rng, args.n, mean, scale, G)
         parts = paired_parts(bx, by, B)
-        x, y = raw_sums(bx.parts), raw_sums(by.parts)
+        x, y = bx.parts, by.parts
         row = [parts.value, jackknife_error(parts.left_out) ** 2]
         row += [delete_two(x, y)] if args.delete_two else subsets(x, y, args.subsets, rng)
         rows.append(row)
