@@ -61,7 +61,10 @@ lint: $(VENV)/.installed-test ## ruff, ruff format --check, mypy and the import 
 # handed out four at a time (benchmarks/README.md, "The test session").
 # test-slow runs the rest but the long tests and the proofs' steps (marked proof), which CI's
 # wheel-check runs in `divergences verify`; CI runs both (.ci/run), test-long runs before a merge.
-QUICK = -n 2 --dist worksteal -m "not slow"
+# A quick test whose setup, call or teardown passes 5 s (five times the tier's second, room for a
+# machine 2.5 times slower) fails the session (--quick-limit, conftest.py): it is made cheaper or
+# marked slow with its reason.
+QUICK = -n 2 --dist worksteal -m "not slow" --quick-limit 5
 test: lint ## lint, then the suite but the tests marked slow (the doctests too): CI's first step
 	$(PY) -m pytest $(QUICK) --durations=15
 

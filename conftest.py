@@ -80,6 +80,17 @@ _SLOW_DOCTESTS = (
     "divergences.lab.training.",
     "divergences.testing.gradual_underflow",
 )
+#: The docstrings' examples whose programs took over the quick tier's second to compile from a
+#: cold compile cache (1.0 to 2.7 s, 2026-11-28): run by the slow tier.
+_SLOW_DOCTEST_NAMES = frozenset(
+    {
+        "divergences._src.f_divergence",
+        "divergences.estimate._src.kernel.kid.kid",
+        "divergences.estimate._src.kernel.kid_difference.kid_difference",
+        "divergences.estimate._src.kernel.mmd.mmd_squared",
+        "divergences.lab.divergence_curves.sweep",
+    }
+)
 
 
 #: The slow tests that CI leaves to ``make test-long`` (``.ci/long_tests.py`` writes the list from
@@ -95,16 +106,26 @@ _LONG = frozenset(
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Marks the doctests of :data:`_SLOW_DOCTESTS` ``slow``, then the slow tests of ``_LONG``."""
+    """Marks the doctests named above ``slow``, then the slow tests of ``_LONG`` ``long``."""
     for item in items:
-        if isinstance(item, DoctestItem) and item.name.startswith(_SLOW_DOCTESTS):
+        if isinstance(item, DoctestItem) and (
+            item.name.startswith(_SLOW_DOCTESTS) or item.name in _SLOW_DOCTEST_NAMES
+        ):
             item.add_marker(pytest.mark.slow)
         if item.nodeid in _LONG and item.get_closest_marker("slow") is not None:
             item.add_marker(pytest.mark.long)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    """``--subnormals``: the float arithmetic the tests run under."""
+    """``--subnormals``: the float arithmetic the tests run under; ``--quick-limit``: the budget."""
+    parser.addoption(
+        "--quick-limit",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="fail the session when a test not marked slow spends more than SECONDS in its "
+        "setup, call or teardown (pytest's own durations; make test sets it)",
+    )
     parser.addoption(
         "--subnormals",
         choices=("flush", "keep"),
@@ -160,6 +181,28 @@ def pytest_runtest_teardown(item: pytest.Item) -> None:
         gc.collect()
 
 
+# ------------------------------------------------------------------------- the quick tier's budget
+#: The phases of quick tests (not marked slow) that took longer than ``--quick-limit``: (seconds,
+#: phase, test id), kept by the process that receives the reports (pytest-xdist's controller).
+_OVER_LIMIT: list[tuple[float, str, str]] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Keeps each phase of a quick test that ran past ``--quick-limit`` (none where it is unset)."""
+    limit = _QUICK_LIMIT[0]
+    if limit is not None and report.duration > limit and "slow" not in report.keywords:
+        _OVER_LIMIT.append((report.duration, report.when, report.nodeid))
+
+
+#: ``--quick-limit``, read once the options are parsed (a list, so that the hooks can read it).
+_QUICK_LIMIT: list[float | None] = [None]
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Reads ``--quick-limit`` (the controller's and the workers' own copies)."""
+    _QUICK_LIMIT[0] = session.config.getoption("--quick-limit")
+
+
 # ------------------------------------------------------------------------- the session's measure
 def _load() -> tuple[float, float, float] | None:
     try:
@@ -173,10 +216,16 @@ _WORKER_CPU: list[float] = []
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    """A pytest-xdist worker hands its CPU-seconds (the whole process) to the controller."""
+    """A worker hands its CPU-seconds to the controller; a quick test past its limit fails the run.
+
+    The CPU-seconds are the whole process's. The limit is ``--quick-limit``: a quick test that ran
+    past it fails the session whatever its own verdict (the reports reach the controller).
+    """
     workeroutput = getattr(session.config, "workeroutput", None)
     if workeroutput is not None:
         workeroutput["cpu_seconds"] = time.process_time()
+    elif _OVER_LIMIT and session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -210,6 +259,14 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         f"test session: {tests} tests, {test_seconds:.0f} test-s, {cpu:.0f} CPU-s "
         f"({processes}), {wall:.0f} s wall{load}"
     )
+    if _OVER_LIMIT:
+        terminalreporter.write_line(
+            f"FAILED: quick tests past --quick-limit {_QUICK_LIMIT[0]:g} s in "
+            f"{len(_OVER_LIMIT)} phase(s) (make the test cheaper, or mark it slow with the reason):",
+            red=True,
+        )
+        for seconds, when, nodeid in sorted(_OVER_LIMIT, reverse=True):
+            terminalreporter.write_line(f"  {seconds:.2f}s {when} {nodeid}")
 
 
 @pytest.hookimpl(trylast=True)

@@ -1,7 +1,9 @@
 """Writes tests/long_tests.txt: the slow tests that took LONG seconds or more, from a durations log.
 
 The log is the output of ``pytest -n 2 -m "slow and not proof" --durations=0`` run from a fresh
-compile cache (``rm -rf build/jax-cache`` first), as CI starts: every slow test, long or not. A
+compile cache (``rm -rf build/jax-cache`` first): every slow test, long or not; or of CI's
+``make test-slow`` after ``make test`` (``PYTEST_ARGS=--durations=0``), which adds the slow tests
+that now take LONG seconds to the list and keeps the rest of it. A
 test's seconds are its setup, call and teardown added. A listed test missing from the log is
 kept, and named. The tests listed are marked ``long`` by
 the root conftest.py: ``make test-long`` runs them, CI's ``make test-slow`` runs the rest.
@@ -21,7 +23,8 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 LIST = ROOT / "tests" / "long_tests.txt"
 HEADER = """\
 # The slow tests that CI leaves to `make test-long`: each took {seconds:g} s or more (setup, call
-# and teardown) in a slow-tier run from a fresh compile cache on a 2-core machine ({date}).
+# and teardown) in a slow-tier run on a 2-core machine, from a fresh compile cache or from the one
+# the quick tier leaves, as in CI (the last run: {date}).
 # conftest.py marks them `long`. Written by `python .ci/long_tests.py LOG`; a test not
 # listed runs in CI's `make test-slow`.
 """

@@ -39,6 +39,7 @@ def test_closed_forms() -> None:
     )
 
 
+@pytest.mark.slow  # 1.3 s from a cold compile cache: over the quick tier's 1 s
 @given(dvt.pmf_pairs(SIZES, relation="independent", zeros=False))
 def test_agrees_with_scipy_chisquare(pq) -> None:
     """Agrees with SciPy chisquare."""
@@ -50,6 +51,7 @@ def test_agrees_with_scipy_chisquare(pq) -> None:
     np.testing.assert_allclose(float(chi_jit(p, q)), ref, **tolerance("float64"))
 
 
+@pytest.mark.slow  # 1.5 s from a cold compile cache: over the quick tier's 1 s
 @given(dvt.pmf_pairs(SIZES))
 def test_second_moment_form(pq) -> None:
     """Second moment form."""
@@ -59,6 +61,7 @@ def test_second_moment_form(pq) -> None:
     np.testing.assert_allclose(float(chi_jit(p, q)), expected, **tolerance("float64"))
 
 
+@pytest.mark.slow  # 1.5 s from a cold compile cache: over the quick tier's 1 s
 @given(dvt.pmf_pairs(SIZES))
 def test_bounds_kl_and_tv(pq) -> None:
     """Bounds KL and TV."""
@@ -71,6 +74,7 @@ def test_bounds_kl_and_tv(pq) -> None:
     assert_leq(float(tv_jit(p, q)), math.sqrt(chi) / 2)
 
 
+@pytest.mark.slow  # 1.4 s from a cold compile cache: over the quick tier's 1 s
 @given(dvt.pmf_pairs(SIZES, relation="disjoint"))
 def test_infinite_for_disjoint_supports(pq) -> None:
     """Infinite for disjoint supports."""

@@ -7,6 +7,8 @@ import importlib
 import inspect
 import pathlib
 
+import pytest
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 LIMIT = 40
 
@@ -52,6 +54,7 @@ def long_exported_docstrings(modules: tuple[str, ...]) -> set[str]:
     return found
 
 
+@pytest.mark.slow  # 1.2 s (it parses and imports every module): over the quick tier's 1 s
 def test_public_docstrings_are_at_most_40_lines() -> None:
     found = long_public_docstrings(ROOT, ("divergences", "proofs"))
     found |= long_exported_docstrings(

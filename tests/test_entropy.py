@@ -72,6 +72,7 @@ def test_bounds(p) -> None:
     assert_leq(h, math.log(p.size))
 
 
+@pytest.mark.slow  # 1.1 s from a cold compile cache: over the quick tier's 1 s
 @given(dvt.pmf_pairs(SIZES))
 def test_cross_entropy_is_entropy_plus_kl(pq) -> None:
     p, q = pq
@@ -101,6 +102,7 @@ def test_gradients_inside_the_simplex() -> None:
     np.testing.assert_allclose(gq, -P_IN / Q_IN, **tolerance("float64"))
 
 
+@pytest.mark.slow  # 1.2 s from a cold compile cache: over the quick tier's 1 s
 def test_gradient_convention_at_zero_mass() -> None:
     # The one-sided derivative of -p log p at 0 is +inf; the zero-mass term is held at 0.
     g = np.asarray(jax.grad(dv.entropy)(P_ZERO))

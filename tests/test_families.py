@@ -55,6 +55,7 @@ def test_measures_jit_and_vmap(fam: dv.Family) -> None:
     np.testing.assert_allclose(batch.points[2], jitted.points, **F64)
 
 
+@pytest.mark.slow  # 1.5 s from a cold compile cache: over the quick tier's 1 s
 def test_parallel_lines_match_closed_forms_for_any_theta() -> None:
     fam = families.parallel_lines()
     for theta in (-1.0, -1e-12, 0.0, 1e-12, 0.5):
@@ -74,6 +75,7 @@ def test_pixels_round_theta_to_a_column() -> None:
     np.testing.assert_allclose(cols, 0.3, **F64)
 
 
+@pytest.mark.slow  # 1.2 s from a cold compile cache: over the quick tier's 1 s
 def test_sampled_lines_are_disjoint_even_at_zero() -> None:
     m = families.parallel_lines_sampled(n=8, seed=1).measures(0.0)
     assert float(dv.kl(m.p, m.q)) == math.inf
@@ -83,6 +85,7 @@ def test_sampled_lines_are_disjoint_even_at_zero() -> None:
 FINE = np.linspace(-12.0, 12.0, 24001)  # step 1e-3
 
 
+@pytest.mark.slow  # 1.6 s from a cold compile cache: over the quick tier's 1 s
 def test_gaussian_tails_keep_kl_finite_and_close_to_closed_form() -> None:
     assert float(jnp.min(families.shifted_gaussians().measures(-2.0).q)) > 0  # no tail cell is 0
     fam = families.shifted_gaussians(grid=FINE)

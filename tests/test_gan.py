@@ -37,6 +37,7 @@ def test_closed_form_two_bernoullis() -> None:
     )
 
 
+@pytest.mark.slow  # 1.2 s from a cold compile cache: over the quick tier's 1 s
 def test_optimal_discriminator_conventions() -> None:
     d = dv.optimal_discriminator([0.5, 0.5, 0.0, 0.0], [0.0, 0.5, 0.5, 0.0])
     np.testing.assert_array_equal(d, [1.0, 0.5, 0.0, 0.5])  # 1/2 where p + q = 0

@@ -229,6 +229,7 @@ def test_frechet_distance_float32_at_d_2048_against_mpmath_and_sqrtm() -> None:
     np.testing.assert_allclose(got, ref, **tolerance("ulp_float32"))
 
 
+@pytest.mark.slow  # 1.4 s from a cold compile cache: over the quick tier's 1 s
 def test_frechet_distance_float32_derivatives_are_the_formula_s() -> None:
     ones = np.eye(3, dtype=np.float32)
     grad = jax.grad(lambda m: dv.frechet_distance(m, ones, np.zeros(3, np.float32), ones))

@@ -184,6 +184,7 @@ def test_inception_score_gradient_finite_with_zero_mass() -> None:
     assert np.all(np.isfinite(g))
 
 
+@pytest.mark.slow  # 1.4 s from a cold compile cache: over the quick tier's 1 s
 def test_inception_score_with_a_tiny_weight_is_finite() -> None:
     # The ratio is c / p(y), not joint / (w p(y)): the latter underflows for tiny weights. Here
     # the first image carries almost no weight, so the score is the one of the second alone, 1.

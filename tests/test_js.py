@@ -25,6 +25,7 @@ SIZES = [2, 5]
 LOG2 = math.log(2)
 
 
+@pytest.mark.slow  # 1.2 s from a cold compile cache: over the quick tier's 1 s
 def test_closed_form_two_bernoullis() -> None:
     p, q = [0.8, 0.2], [0.3, 0.7]
     np.testing.assert_allclose(
@@ -143,6 +144,7 @@ def test_below_the_maximum_when_supports_overlap(pq) -> None:
         assert js < LOG2
 
 
+@pytest.mark.slow  # 2.7 s from a cold compile cache: over the quick tier's 1 s
 @given(dvt.pmf_triples(SIZES))
 def test_distance_triangle_inequality(pqr) -> None:
     p, q, r = pqr
@@ -158,6 +160,7 @@ def test_divergence_alone_is_not_a_metric() -> None:
     )
 
 
+@pytest.mark.slow  # 1.1 s from a cold compile cache: over the quick tier's 1 s
 def test_gradient_convention_at_zero_mass() -> None:
     # JS = 1/2 sum p log(2p/(p+q)) + q log(2q/(p+q)). At p_i = 0 < q_i the p-term is the
     # constant 0 (convention) and the q-term contributes -q_i / (p_i + q_i) / 2 = -1/2.

@@ -96,6 +96,7 @@ def test_scipy_renormalises_where_we_refuse() -> None:
         dv.kl(p, q)
 
 
+@pytest.mark.slow  # 1.3 s from a cold compile cache: over the quick tier's 1 s
 @given(dvt.pmf_pairs(SIZES))
 def test_nonnegative_and_zero_only_at_equality(pq) -> None:
     p, q = pq

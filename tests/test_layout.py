@@ -132,6 +132,7 @@ def _law_classes() -> set[str]:
     }
 
 
+@pytest.mark.slow  # 2.7 s (it reads every module of the package): over the quick tier's 1 s
 def test_the_package_keeps_its_counts() -> None:
     assert long_modules(PACKAGE) == []
     assert len(local_package_imports(PACKAGE)) <= MAX_LOCAL_IMPORTS, local_package_imports(PACKAGE)

@@ -104,6 +104,7 @@ def test_fast_path_without_zeros(pq) -> None:
     np.testing.assert_allclose(fast, _reference(p, p, q), **tolerance("float64"))
 
 
+@pytest.mark.slow  # 1.1 s from a cold compile cache: over the quick tier's 1 s
 @given(dvt.pmf_pairs(SIZES))
 def test_both_branches_agree_with_zeros(pq) -> None:
     """Both branches agree with zeros."""
@@ -474,6 +475,7 @@ def test_sums_and_distances_at_the_edge_of_the_normal_range(pq) -> None:
         _assert_relatively_accurate(float(fn(p, q)), reference(p, q), np.float64)
 
 
+@pytest.mark.slow  # 1.2 s from a cold compile cache: over the quick tier's 1 s
 def test_conditional_entropy_and_its_gradient_where_the_column_sum_rounds_away_a_mass() -> None:
     """Conditional entropy and its gradient where the column sum rounds away a mass."""
     # P(j) = 1 + 1e-20 rounds to 1: log(P(j) / P(i, j)) lost the 1e-20 (H(C | X) came out 2%
@@ -537,6 +539,7 @@ def test_mutual_information_below_its_rounding_floor_is_within_the_floor() -> No
     assert abs(float(dv.mutual_information(joint)) - reference) <= (4 * eps) ** 2
 
 
+@pytest.mark.slow  # 1.9 s from a cold compile cache: over the quick tier's 1 s
 def test_issue_examples() -> None:
     """Issue examples."""
     # Pmfs that differ in the 14th digit: the defining sums were off by 1e-3 relative here (KL
@@ -586,6 +589,7 @@ def test_fast_path_is_used_exactly_where_it_is_certified() -> None:
     )
 
 
+@pytest.mark.slow  # 2.7 s from a cold compile cache: over the quick tier's 1 s
 @pytest.mark.parametrize("which", ["kl", "js"])
 def test_moderate_values_are_one_pass_of_the_fast_sum_to_a_few_ulp(which) -> None:
     """Moderate KL and JS are one pass of the fast sum, to a few ulp."""

@@ -6,6 +6,7 @@ import pathlib
 import re
 
 import numpy as np
+import pytest
 
 from divergences.testing import tolerance
 
@@ -61,6 +62,7 @@ def _run_checking_the_comments(lines: list[str]) -> int:
     return checked
 
 
+@pytest.mark.slow  # 1.7 s from a cold compile cache: over the quick tier's 1 s
 def test_the_users_proof_in_the_readme_verifies(tmp_path: pathlib.Path) -> None:
     import io
     import textwrap

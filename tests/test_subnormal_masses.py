@@ -17,13 +17,9 @@ import pytest
 
 import divergences as dv
 from divergences.testing import tolerance
-from tests.helpers import quick_only
 
 DTYPES = [np.float64, np.float32]
 IDS = ["float64", "float32"]
-#: float32's programs of the generators' f-divergences, critics and bounds take seconds and run
-#: the code of float64's: the slow tier's (the other subnormal tests keep float32 in the quick tier).
-FLOAT64_QUICK = quick_only(DTYPES, lambda d: d is np.float64)
 
 
 def _pair(dtype):
@@ -52,9 +48,8 @@ def test_the_discrete_divergences_read_a_subnormal_mass_as_zero(dtype) -> None:
         )
 
 
-# float32 in the slow tier: float64 runs the same flush_subnormals in _tabled_sum (the dtype only
-# sets the threshold).
-@pytest.mark.parametrize("dtype", FLOAT64_QUICK, ids=IDS)
+@pytest.mark.slow  # 2.3 s from a cold compile cache: over the quick tier's 1 s
+@pytest.mark.parametrize("dtype", DTYPES, ids=IDS)
 def test_the_f_divergences_read_a_subnormal_mass_as_zero(dtype) -> None:
     p, q, p0 = _pair(dtype)
     for g in dv.generators.GENERATORS.values():
@@ -66,6 +61,7 @@ def test_the_f_divergences_read_a_subnormal_mass_as_zero(dtype) -> None:
             )
 
 
+@pytest.mark.slow  # 2.8 s from a cold compile cache: over the quick tier's 1 s
 def test_generators_of_your_own_read_a_subnormal_mass_as_zero() -> None:
     # Summed as written: by the generator's term, or as q f(p/q) with the conventions at 0.
     p, q, p0 = _pair(np.float64)
@@ -79,6 +75,7 @@ def test_generators_of_your_own_read_a_subnormal_mass_as_zero() -> None:
                 )
 
 
+@pytest.mark.slow  # 3.9 s from a cold compile cache: over the quick tier's 1 s
 def test_gradients_at_a_subnormal_mass_are_those_at_zero() -> None:
     # chi-square at q = 2e-310 opposite p = 0: the CPU's gradient is that at q = 0 (0 in p);
     # where the mass was kept, p's was NaN.
@@ -94,6 +91,7 @@ def test_gradients_at_a_subnormal_mass_are_those_at_zero() -> None:
             )
 
 
+@pytest.mark.slow  # 1.4 s from a cold compile cache: over the quick tier's 1 s
 @pytest.mark.parametrize("dtype", DTYPES, ids=IDS)
 def test_the_optimal_discriminator_reads_a_subnormal_mass_as_zero(dtype) -> None:
     # D = p / (p + q) is 1/2 where both masses count as 0, and constant there: its row and
@@ -107,6 +105,7 @@ def test_the_optimal_discriminator_reads_a_subnormal_mass_as_zero(dtype) -> None
     np.testing.assert_array_equal(jacobian, [[-0.25, 0.0], [0.0, 0.0]])  # -p / (p + q)^2 at 0
 
 
+@pytest.mark.slow  # 1.2 s from a cold compile cache: over the quick tier's 1 s
 @pytest.mark.parametrize("dtype", DTYPES, ids=IDS)
 def test_the_conditional_entropy_reads_a_subnormal_mass_as_zero(dtype) -> None:
     # A row that is all subnormal adds nothing: H(C | X) = 0 for both joints (NaN where the
@@ -118,7 +117,8 @@ def test_the_conditional_entropy_reads_a_subnormal_mass_as_zero(dtype) -> None:
             assert np.isfinite(jax.grad(dv.conditional_entropy)(jnp.asarray(joint))).all()
 
 
-@pytest.mark.parametrize("dtype", FLOAT64_QUICK, ids=IDS)
+@pytest.mark.slow  # 3.0 s from a cold compile cache: over the quick tier's 1 s
+@pytest.mark.parametrize("dtype", DTYPES, ids=IDS)
 def test_the_optimal_critic_reads_a_subnormal_mass_as_zero(dtype) -> None:
     # T* = f'(p/q) at masses with their subnormal entries at 0 (where they were kept, reverse
     # KL's critic read -1.6 for -inf), and its Jacobian finite.
@@ -133,7 +133,8 @@ def test_the_optimal_critic_reads_a_subnormal_mass_as_zero(dtype) -> None:
         assert all(np.isfinite(j).all() for j in jacobian)
 
 
-@pytest.mark.parametrize("dtype", FLOAT64_QUICK, ids=IDS)
+@pytest.mark.slow  # 3.1 s from a cold compile cache: over the quick tier's 1 s
+@pytest.mark.parametrize("dtype", DTYPES, ids=IDS)
 def test_the_variational_bound_reads_a_subnormal_mass_as_zero(dtype) -> None:
     # At the optimal critic, the bound of the masses is that of the masses with their subnormal
     # entries at 0 (where they were kept, Neyman's read 4e-306 for inf and the reverse KL's 0).

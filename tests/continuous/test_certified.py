@@ -132,6 +132,7 @@ def test_hellinger_and_gan_value_against_mpmath():
     inside(C.gan_value(N(-0.5, 0.7), dvc.Laplace(1.0, 1.5)), float(gan))
 
 
+@pytest.mark.slow  # 1.0 s from a cold compile cache: over the quick tier's 1 s
 def test_w1_against_mpmath():
     F, G = (lambda x: mp.ncdf(x, 0, 1)), (lambda x: mp.ncdf(x, 1, 2))
     w = ref(lambda x: abs(F(x) - G(x)), [-1, 0, 1, 3])

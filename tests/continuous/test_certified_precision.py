@@ -228,6 +228,7 @@ def test_the_advice_is_accepted_and_holds():
             assert rtol_option(rtol) == rtol and refine.meets(reached, rtol, 0.0)
 
 
+@pytest.mark.slow  # 1.9 s from a cold compile cache: over the quick tier's 1 s
 def test_the_cap_that_ended_a_run_is_named_and_a_budget_sized_from_the_convergence_seen():
     p, q = N(0.0, 1.0), N(1.0, 1.0)
     reached = C.Enclosure(1.0, 1.0 - 5e-6, 1.0 + 5e-6, "arb")
@@ -275,6 +276,7 @@ def test_the_budget_bounds_the_work(monkeypatch):
     assert 0 < caught.value.evaluations <= 16 * (budget / 1e-3 + 1)
 
 
+@pytest.mark.slow  # 1.0 s from a cold compile cache: over the quick tier's 1 s
 def test_atol_is_the_rule_near_zero():
     # JS of normals 1e-12 apart is 1.25e-25: an absolute width of 1e-20 is met at once where the
     # relative 1e-12 needs the extra bits; either way the truth is inside.
@@ -284,6 +286,7 @@ def test_atol_is_the_rule_near_zero():
     assert not meets(e, 1e-30)  # the rule met is atol's, not a far tighter one
 
 
+@pytest.mark.slow  # 1.5 s from a cold compile cache: over the quick tier's 1 s
 def test_atol_alone_drives_an_enclosure_that_touches_zero(monkeypatch):
     # A mixture of two equal normals against that normal: KL is 0, but the integrals do not know
     # it, and an enclosure [0, x] meets no relative width, however loose. atol alone is met, and
@@ -314,6 +317,7 @@ def test_equal_laws_are_zero_exactly():
         assert (e.lower_bound, e.value, e.upper_bound) == (0.0, 0.0, 0.0), quantity
 
 
+@pytest.mark.slow  # 1.3 s from a cold compile cache: over the quick tier's 1 s
 def test_the_value_is_the_fast_paths_inside_a_wide_enclosure():
     p, q = N(0.0, 1.0), N(1.0, 2.0)
     e = C.total_variation(p, q, rtol=0.5)  # a closed form: narrow whatever rtol

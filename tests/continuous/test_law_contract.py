@@ -150,6 +150,7 @@ def test_every_law_has_its_scipy_reference_or_says_it_has_none():
     assert names == (set(SCIPY) & names) | NO_SCIPY, names ^ (set(SCIPY) | NO_SCIPY)
 
 
+@pytest.mark.slow  # 1.2 s from a cold compile cache: over the quick tier's 1 s
 @pytest.mark.parametrize("cls", tiered("Normal", "Laplace"), ids=ids)
 def test_densities_and_distribution_functions_match_scipy(cls):
     if cls.__name__ in NO_SCIPY:
@@ -256,6 +257,7 @@ def _rounding(value):
     return 2.0 ** (8 - flint.ctx.prec) * (1 + abs(float(value.mid())))
 
 
+@pytest.mark.slow  # 1.2 s from a cold compile cache: over the quick tier's 1 s
 @pytest.mark.parametrize("cls", tiered("Normal", "Laplace"), ids=ids)
 def test_ball_arithmetic_is_tight_on_real_and_complex_balls(cls):
     """The contract of ``interface.py``: radius <= TIGHTNESS * r * |f'| + rounding."""
@@ -301,6 +303,7 @@ def _mpmath_kl(p, q):
     return float(mpmath.quad(f, [lo, *marks, hi]))
 
 
+@pytest.mark.slow  # 1.3 s from a cold compile cache: over the quick tier's 1 s
 @pytest.mark.parametrize("cls", tiered("Normal", "Uniform"), ids=ids)
 def test_fast_and_certified_kl_match_mpmath_on_the_examples(cls):
     p, q = cls._examples()

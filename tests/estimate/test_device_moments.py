@@ -81,6 +81,7 @@ def _draws(seed: int, n: int, d: int, shift: float = 0.0) -> np.ndarray:
     return ((rng.standard_normal((n, d)) @ mix) + shift).astype(np.float32)
 
 
+@pytest.mark.slow  # 5.1 s from a cold compile cache: over the quick tier's 1 s
 @pytest.mark.parametrize(("d", "n"), [(6, 2000), (16, 3000), (64, 1500), (100, 1500), (300, 5000)])
 @pytest.mark.usefixtures("cpu_as_accelerator")
 def test_one_device_s_moments_give_the_host_s_fd(d: int, n: int) -> None:
@@ -95,6 +96,7 @@ def test_one_device_s_moments_give_the_host_s_fd(d: int, n: int) -> None:
     assert got.method.endswith("; moments reduced on cpu:0") and "reduced" not in want.method
 
 
+@pytest.mark.slow  # 6.6 s from a cold compile cache: over the quick tier's 1 s
 @pytest.mark.usefixtures("cpu_as_accelerator")
 def test_one_device_s_moments_give_the_host_s_difference() -> None:
     r, a, b = (_draws(s, 1200, 8, shift=0.1 * s) for s in range(3))
@@ -107,6 +109,7 @@ def test_one_device_s_moments_give_the_host_s_difference() -> None:
     assert got.difference.method.endswith("; moments reduced on cpu:0")
 
 
+@pytest.mark.slow  # 2.2 s from a cold compile cache: over the quick tier's 1 s
 @pytest.mark.usefixtures("cpu_as_accelerator")
 def test_one_device_s_moments_of_a_line_and_their_refusals_are_the_host_s() -> None:
     x, y = _draws(3, 1000, 1)[:, 0], _draws(4, 1100, 1)[:, 0]

@@ -31,6 +31,7 @@ def _lattice() -> np.ndarray:
     return np.stack(np.meshgrid(*[np.arange(6.0)] * 3), -1).reshape(-1, 3)
 
 
+@pytest.mark.slow  # 1.5 s from a cold compile cache: over the quick tier's 1 s
 @pytest.mark.usefixtures("cpu_as_accelerator")
 @pytest.mark.parametrize("others", [False, True])
 def test_a_device_s_search_finds_the_host_s_points(others: bool) -> None:
@@ -42,6 +43,7 @@ def test_a_device_s_search_finds_the_host_s_points(others: bool) -> None:
     assert np.array_equal(got[1], want[1])
 
 
+@pytest.mark.slow  # 5.0 s from a cold compile cache: over the quick tier's 1 s
 @pytest.mark.usefixtures("cpu_as_accelerator")
 def test_rows_whose_choice_is_not_certified_are_searched_again_exactly() -> None:
     g = _lattice()
@@ -55,6 +57,7 @@ def test_rows_whose_choice_is_not_certified_are_searched_again_exactly() -> None
         np.testing.assert_array_equal(got[0], want[0])  # the lattice's distances are exact
 
 
+@pytest.mark.slow  # 1.4 s from a cold compile cache: over the quick tier's 1 s
 @pytest.mark.usefixtures("cpu_as_accelerator")
 def test_draws_far_from_1_are_scaled_where_they_live() -> None:
     z = _draws(2, 300, 12).astype(np.float64) * 1e200
@@ -110,6 +113,7 @@ def _counts_equal(got, want) -> None:
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
 
 
+@pytest.mark.slow  # 2.7 s from a cold compile cache: over the quick tier's 1 s
 @pytest.mark.usefixtures("cpu_as_accelerator")
 def test_a_device_s_ball_counts_are_the_host_s() -> None:
     # high dimension: many pairs within float32's bound of a radius (decided in float64)
@@ -121,6 +125,7 @@ def test_a_device_s_ball_counts_are_the_host_s() -> None:
     _counts_equal(S.ball_counts(jnp.asarray(x), r, jnp.asarray(y), s, engine="xla"), want)
 
 
+@pytest.mark.slow  # 2.9 s from a cold compile cache: over the quick tier's 1 s
 @pytest.mark.usefixtures("cpu_as_accelerator")
 def test_a_device_s_ties_and_crowded_rows_are_decided_as_the_host_decides(monkeypatch) -> None:
     # the lattice against itself shifted by nothing: every radius has ties on its sphere; with
@@ -157,6 +162,7 @@ def test_precision_recall_density_coverage_of_a_device_s_draws_are_the_host_s() 
         assert a[:3] == b[:3] and a.method == b.method + "; searched on cpu:0"
 
 
+@pytest.mark.slow  # 2.9 s from a cold compile cache: over the quick tier's 1 s
 @pytest.mark.usefixtures("cpu_as_accelerator")
 def test_memorisation_of_a_device_s_draws_is_the_host_s() -> None:
     t, h = _draws(11, 300, 16), _draws(12, 200, 16)
@@ -169,6 +175,7 @@ def test_memorisation_of_a_device_s_draws_is_the_host_s() -> None:
     assert got.test.method == want.test.method + "; searched on cpu:0" and got.copying
 
 
+@pytest.mark.slow  # 4.8 s from a cold compile cache: over the quick tier's 1 s
 @pytest.mark.usefixtures("cpu_as_accelerator")
 def test_fewer_real_draws_than_undecided_pairs_kept_a_row() -> None:
     # d > 8 takes XLA's ball counts, which keep up to 64 undecided pairs a row: 40 real draws
@@ -177,6 +184,7 @@ def test_fewer_real_draws_than_undecided_pairs_kept_a_row() -> None:
         assert a[:3] == b[:3]
 
 
+@pytest.mark.slow  # 1.1 s from a cold compile cache: over the quick tier's 1 s
 @pytest.mark.usefixtures("cpu_as_accelerator")
 def test_integer_draws_on_a_device_are_read_as_the_host_reads_them() -> None:
     rng = np.random.default_rng(16)

@@ -246,6 +246,7 @@ def harsh_pairs(draw):
     return harsh_samples(draw, d), harsh_samples(draw, d)
 
 
+@pytest.mark.slow  # 1.2 s from a cold compile cache: over the quick tier's 1 s
 @settings(max_examples=40)
 @given(harsh_pairs())
 def test_never_nan_and_never_below_zero(pair):
@@ -348,6 +349,7 @@ def test_a_stream_of_batches_gives_the_whole_array_s_statistics():
     assert streamed.kind == whole.kind and (streamed.n, streamed.m) == (whole.n, whole.m)
 
 
+@pytest.mark.slow  # 1.6 s from a cold compile cache: over the quick tier's 1 s
 def test_a_feature_map_over_inputs_is_read_a_batch_at_a_time():
     rng = np.random.default_rng(12)
     weights = rng.standard_normal((5, 8))

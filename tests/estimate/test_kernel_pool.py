@@ -46,8 +46,8 @@ def _measures(x, y, r) -> dict:
     return values
 
 
-# float64 (x64 on) runs the same programs in float64 all through: the slow tier
-@pytest.mark.parametrize("x64", [False, pytest.param(True, marks=pytest.mark.slow)])
+@pytest.mark.slow  # 10.2 s from a cold compile cache: over the quick tier's 1 s
+@pytest.mark.parametrize("x64", [False, True])
 @pytest.mark.usefixtures("cpu_as_accelerator")
 def test_draws_held_by_a_device_give_the_host_s_estimates(x64: bool) -> None:
     x, y, r = _draws(0, 1100, 5), _draws(1, 1100, 5, 0.2), _draws(2, 300, 5)
@@ -63,6 +63,7 @@ def test_draws_held_by_a_device_give_the_host_s_estimates(x64: bool) -> None:
         assert got[3] == want[3] and "summed on cpu:0" in got[3], name
 
 
+@pytest.mark.slow  # 1.5 s from a cold compile cache: over the quick tier's 1 s
 @pytest.mark.usefixtures("cpu_as_accelerator")
 def test_a_device_s_draws_stay_there_and_are_checked_on_one_row(monkeypatch) -> None:
     rows_read = []
@@ -125,6 +126,7 @@ def test_a_cpu_s_pass_says_nothing_of_where_it_ran() -> None:
     assert "summed on" not in E.kid(jnp.asarray(x), jnp.asarray(y)).method
 
 
+@pytest.mark.slow  # 3.8 s from a cold compile cache: over the quick tier's 1 s
 @pytest.mark.usefixtures("cpu_as_accelerator")
 def test_the_median_heuristic_orders_tied_draws_as_the_host_does() -> None:
     # first coordinates on a grid of 0.5: many ties, ordered by the other coordinates

@@ -96,6 +96,7 @@ def test_closed_form_matches_monte_carlo(delta: float, scale: float) -> None:
     assert kid_of_gaussians(0.0, 1.5, 64) == pytest.approx(3 * 1.25**2 / 64, rel=1e-15)
 
 
+@pytest.mark.slow  # 1.5 s from a cold compile cache: over the quick tier's 1 s
 def test_interval_covers_the_closed_form_and_leaves_out_0() -> None:
     rng = np.random.default_rng(0)
     x, y = rng.normal(size=(1000, 64)), rng.normal(size=(1000, 64)) + 0.125
@@ -303,6 +304,7 @@ def test_float32_all_positive_features_in_1024_dimensions_get_float64_s_interval
         assert a == pytest.approx(b, rel=1e-9, abs=1e-12)
 
 
+@pytest.mark.slow  # 1.7 s from a cold compile cache: over the quick tier's 1 s
 def test_a_noisy_copy_of_the_same_points_claims_nothing() -> None:
     # y_i = x_i + noise: the laws N(m, I) and N(m, 1.25 I), |m| = 8 in d = 8, have KID 0.258
     # (kid_of_gaussians' moments with both means m), but the pairs share their points and the

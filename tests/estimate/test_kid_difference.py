@@ -31,6 +31,7 @@ def unbiased(x: np.ndarray, y: np.ndarray) -> float:
     return float(xx + (kyy.sum() - np.trace(kyy)) / (m * (m - 1)) - 2 * cubic(x, y).mean())
 
 
+@pytest.mark.slow  # 3.5 s from a cold compile cache: over the quick tier's 1 s
 def test_difference_is_the_two_kids_and_its_variance_the_three_projections() -> None:
     rng = np.random.default_rng(0)
     r, a, b = rng.normal(size=(260, 5)), rng.normal(0.3, size=(250, 5)), rng.normal(size=(255, 5))
@@ -104,6 +105,7 @@ def test_the_claims_stop_where_the_table_does() -> None:
     assert not claim.holds(8, 249)
 
 
+@pytest.mark.slow  # 1.7 s from a cold compile cache: over the quick tier's 1 s
 def test_a_comparison_holds_each_kid_as_kid_gives_it() -> None:
     rng = np.random.default_rng(3)
     r, a, b = rng.normal(size=(120, 4)), rng.normal(0.5, size=(110, 4)), rng.normal(size=(115, 4))

@@ -60,6 +60,7 @@ def test_statistic_matches_the_full_kernel_matrix(n: int, m: int, d: int, s: flo
     )
 
 
+@pytest.mark.slow  # 1.4 s from a cold compile cache: over the quick tier's 1 s
 def test_blocked_and_one_block_agree(monkeypatch: pytest.MonkeyPatch) -> None:
     rng = np.random.default_rng(1)
     x, y = rng.normal(size=(60, 4)), rng.normal(0.2, size=(68, 4))
@@ -149,6 +150,7 @@ def test_value_is_clamped_at_zero_and_the_interval_holds_it() -> None:
         assert 0.0 == est.lower_bound <= est.value <= est.upper_bound <= 2.0
 
 
+@pytest.mark.slow  # 1.4 s from a cold compile cache: over the quick tier's 1 s
 def test_float32_is_within_its_rounding_bound() -> None:
     rng = np.random.default_rng(5)
     x, y = rng.normal(size=(60, 5)), rng.normal(0.4, size=(50, 5))
@@ -358,6 +360,7 @@ def test_true_variance_closed_form_matches_monte_carlo() -> None:
     assert gaussian_mmd_squared_variance(delta, d, s, 5000, 5000) == pytest.approx(mc, rel=0.02)
 
 
+@pytest.mark.slow  # 1.2 s from a cold compile cache: over the quick tier's 1 s
 def test_normal_interval_covers_and_is_narrower_than_mcdiarmids() -> None:
     rng = np.random.default_rng(3)
     x, y = rng.normal(size=(300, 2)), rng.normal(size=(300, 2)) + 0.5
@@ -410,6 +413,7 @@ def test_normal_interval_keeps_0_where_the_test_does_not_reject() -> None:
     assert ends == pytest.approx((0.5, 0.5, 0.5), rel=1e-15)
 
 
+@pytest.mark.slow  # 1.1 s from a cold compile cache: over the quick tier's 1 s
 def test_normal_interval_claims_where_measured_only() -> None:
     rng = np.random.default_rng(9)
     x, y = rng.normal(size=(100, 2)), rng.normal(size=(100, 2)) + 1.0
@@ -449,6 +453,7 @@ def test_normal_interval_at_a_level_next_to_one_is_finite() -> None:
         assert 0.0 <= est.lower_bound <= est.value <= est.upper_bound < 2.0, est
 
 
+@pytest.mark.slow  # 1.5 s from a cold compile cache: over the quick tier's 1 s
 def test_a_noisy_copy_of_the_same_points_claims_nothing() -> None:
     # y_i = x_i + noise, N(0, I) against N(0, 1.09 I) in d = 8: the statistic far below 0, below
     # every relabelling's; independent draws cannot give that (the whole interval below 0).

@@ -37,6 +37,7 @@ def draws():
     return x, y
 
 
+@pytest.mark.slow  # 1.0 s from a cold compile cache: over the quick tier's 1 s
 def test_a_saved_reference_answers_as_its_draws(draws, tmp_path):
     x, y = draws
     ref = dv.estimate.reference(x, seed=4, subsample=50)
@@ -64,6 +65,7 @@ def test_the_subsample_is_the_same_whole_or_in_batches(draws):
     assert len({tuple(r) for r in whole.subsample.tolist()}) == 30
 
 
+@pytest.mark.slow  # 1.2 s from a cold compile cache: over the quick tier's 1 s
 def test_a_published_mu_sigma_file_gives_pytorch_fid_s_plug_in(draws, tmp_path):
     x, y = draws
     x64, y64 = x.astype(np.float64), y.astype(np.float64)
@@ -274,6 +276,7 @@ def _batches(z, sizes=(7, 150)):
     yield z[edges[-1] :]
 
 
+@pytest.mark.slow  # 2.9 s from a cold compile cache: over the quick tier's 1 s
 @pytest.mark.filterwarnings("ignore::divergences.estimate.NoCoverageWarning")
 def test_the_kernel_measures_read_batches_as_the_whole_array(draws):
     x, y = (z[:300] for z in draws)
@@ -294,6 +297,7 @@ def test_the_kernel_measures_read_batches_as_the_whole_array(draws):
         assert mapped == whole, name  # the same draws, so every field agrees
 
 
+@pytest.mark.slow  # 2.5 s from a cold compile cache: over the quick tier's 1 s
 @pytest.mark.filterwarnings("ignore::divergences.estimate.NoCoverageWarning")
 def test_an_empty_batch_inside_a_stream_is_skipped_by_every_estimate(draws):
     x, y = (z[:300] for z in draws)
@@ -318,6 +322,7 @@ def test_an_empty_batch_inside_a_stream_is_skipped_by_every_estimate(draws):
             call(nothing, y, w)
 
 
+@pytest.mark.slow  # 2.0 s from a cold compile cache: over the quick tier's 1 s
 @pytest.mark.filterwarnings("ignore::divergences.estimate.NoCoverageWarning")
 def test_draws_keeps_the_same_subsample_whole_or_in_batches_and_says_so(draws):
     x, y = draws
@@ -330,6 +335,7 @@ def test_draws_keeps_the_same_subsample_whole_or_in_batches_and_says_so(draws):
     assert dv.estimate.kid(x, y, subsample=5000) == dv.estimate.kid(x, y)
 
 
+@pytest.mark.slow  # 3.1 s from a cold compile cache: over the quick tier's 1 s
 @pytest.mark.filterwarnings("ignore::divergences.estimate.NoCoverageWarning")
 def test_a_reference_stands_for_its_kept_draws_in_the_kernel_measures(draws):
     x, y = draws
@@ -370,6 +376,7 @@ def test_a_batch_that_is_not_finite_or_of_another_dimension_is_refused_naming_it
         dv.estimate.kid([x, x[:, :3]], y)
 
 
+@pytest.mark.slow  # 1.5 s from a cold compile cache: over the quick tier's 1 s
 def test_subsample_is_one_knob_a_count_and_none_keeps_every_draw(draws):
     x, y = draws
     with pytest.warns(DeprecationWarning, match="draws=k is now subsample=k"):

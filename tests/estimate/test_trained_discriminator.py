@@ -27,6 +27,7 @@ def truths(shift: float) -> tuple[float, float, float]:
     )
 
 
+@pytest.mark.slow  # 2.1 s from a cold compile cache: over the quick tier's 1 s
 def test_a_logistic_discriminator_bounds_each_divergence_from_below():
     x, y = shifted(1500, 8, 0)
     js, tv, kl = truths(1.0)
@@ -61,6 +62,7 @@ def test_equal_laws_give_no_bound_and_no_rejection():
     assert b.test.p_value > 1e-3
 
 
+@pytest.mark.slow  # 2.2 s from a cold compile cache: over the quick tier's 1 s
 def test_a_held_out_split_too_small_says_so():
     x, y = shifted(14, 2, 3)
     b = dv.estimate.discriminator_bounds(x, y, model="logistic")

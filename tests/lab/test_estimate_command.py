@@ -46,6 +46,7 @@ def _number(v: float | str) -> float:
     return float(v)  # "inf" and "-inf" are the JSON's infinite ends
 
 
+@pytest.mark.slow  # 1.2 s from a cold compile cache: over the quick tier's 1 s
 def test_the_table_prints_each_estimate_of_the_library_with_its_kind_and_assumption(  # type: ignore[no-untyped-def]
     tmp_path, capsys
 ) -> None:
@@ -74,6 +75,7 @@ def test_the_table_prints_each_estimate_of_the_library_with_its_kind_and_assumpt
     assert "W1(P, Q), DKW" not in rows and "skipped: W1(P, Q), DKW (--rows w1-dkw" in out
 
 
+@pytest.mark.slow  # 1.2 s from a cold compile cache: over the quick tier's 1 s
 def test_the_json_holds_every_field_of_each_estimate_and_the_test(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
     xp, yp, x, y = _pair(tmp_path, 1)
     doc = _json(capsys, xp, yp, "--level", "0.9", "--seed", "2")
@@ -241,6 +243,7 @@ def _refused(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
     return captured.err
 
 
+@pytest.mark.slow  # 1.4 s from a cold compile cache: over the quick tier's 1 s
 def test_an_array_with_more_columns_than_rows_is_refused_as_transposed(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
     rng = np.random.default_rng(3)
     wide = _save(tmp_path, "wide.npy", rng.standard_normal((3, 40)))
@@ -449,6 +452,7 @@ def test_three_files_compare_two_models_against_one_reference(tmp_path, capsys) 
     assert "FD(A, R): the plug-in value papers print (FID: pytorch-fid's formula) is " in out
 
 
+@pytest.mark.slow  # 2.4 s from a cold compile cache: over the quick tier's 1 s
 def test_a_reference_file_stands_for_the_reference_draws_in_fd_and_kid(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
     rng = np.random.default_rng(13)
     r, a, b = (rng.standard_normal((400, 4)) + s for s in (0.0, 0.1, 0.6))

@@ -53,6 +53,7 @@ def means(repetitions, seed=0):
     return np.array([float(draw(keys[i])[0].mean()) for i in range(repetitions)])
 
 
+@pytest.mark.slow  # 1.2 s from a cold compile cache: over the quick tier's 1 s
 def test_counts_match_the_draws_exactly():
     half = 0.04
     m = means(30)

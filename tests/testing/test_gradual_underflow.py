@@ -40,6 +40,7 @@ def both(request: pytest.FixtureRequest):
     return run
 
 
+@pytest.mark.slow  # 1.7 s from a cold compile cache: over the quick tier's 1 s
 def test_the_evaluation_keeps_what_xla_flushes(both) -> None:
     x = jnp.array([SUB64, -SUB64, 2.5 * TINY64])
     flushed, kept = both(jax.jit(lambda v: (v * 2, v < 0, v / 5, jnp.sum(v[:2] * 3))), x)
@@ -66,6 +67,7 @@ def test_control_flow_derivatives_and_scatters_are_evaluated(both) -> None:
     np.testing.assert_array_equal(kept[2], [0.0, SUB64, 0.0])
 
 
+@pytest.mark.slow  # 1.1 s from a cold compile cache: over the quick tier's 1 s
 def test_the_flush_of_subnormal_masses_is_the_cpus_on_the_emulated_gpu(both) -> None:
     # lax.platform_dependent takes the GPU's branch under the emulation: the flush, which the
     # CPU's program leaves to the runtime, is then computed, and both read the masses alike.
@@ -83,6 +85,7 @@ def test_the_flush_of_subnormal_masses_is_the_cpus_on_the_emulated_gpu(both) -> 
     np.testing.assert_array_equal(kept, flushed)
 
 
+@pytest.mark.slow  # 1.9 s from a cold compile cache: over the quick tier's 1 s
 def test_types_are_kept_and_unknown_float_primitives_refused() -> None:
     with keep_subnormals():
         x = jnp.ones(2, jnp.float32) * 0.5  # the Python float stays weak: float32

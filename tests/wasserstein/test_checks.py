@@ -78,6 +78,7 @@ def test_lipschitz_violation_values():
     )
 
 
+@pytest.mark.slow  # 1.1 s from a cold compile cache: over the quick tier's 1 s
 def test_lipschitz_violation_jit_and_vmap():
     z = jnp.array([0.0, 1.0, 3.0])
     fs = jnp.stack([z, 1.5 * z, -z])

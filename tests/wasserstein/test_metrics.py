@@ -126,6 +126,7 @@ def test_gradient_matches_finite_differences(p):
         np.testing.assert_allclose(jax.grad(fn)(x), fd, **tolerance("gradient"))
 
 
+@pytest.mark.slow  # 1.4 s from a cold compile cache: over the quick tier's 1 s
 def test_jit_and_vmap():
     rng = np.random.default_rng(2)
     xs, y = rng.normal(size=(3, 4, 2)), rng.normal(size=(5, 2))
@@ -214,6 +215,7 @@ def test_auto_takes_the_dense_solver():
     assert float(auto.value) == float(dense.value)
 
 
+@pytest.mark.slow  # 1.2 s from a cold compile cache: over the quick tier's 1 s
 def test_gradient_of_w1_is_finite_and_matches_finite_differences():
     x, y, a, b = _pair(6, n=4, m=3, d=2)
     metric = Minkowski(p=3)

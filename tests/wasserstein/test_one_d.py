@@ -78,6 +78,7 @@ def test_signed_zeros_and_negative_values_sort_correctly():
     np.testing.assert_allclose(dv.w1_1d(u, v, w), scipy.stats.wasserstein_distance(u, v, w), **LP)
 
 
+@pytest.mark.slow  # 2.1 s from a cold compile cache: over the quick tier's 1 s
 @given(measure_pairs(dims=(1,)))
 def test_identical_measures_give_exactly_zero(pair):
     x, _, a, _ = pair

@@ -119,6 +119,7 @@ def _capped_problem() -> tuple[np.ndarray, np.ndarray]:
     return rng.normal(size=(6, 2)), rng.normal(size=(5, 2)) + 0.5
 
 
+@pytest.mark.slow  # 1.1 s from a cold compile cache: over the quick tier's 1 s
 @pytest.mark.native
 def test_a_sparse_round_cap_raises_alike_with_the_bounds_reached():
     eager, traced = _both(_sparse_one_round, *_capped_problem())
@@ -157,6 +158,7 @@ def test_the_kr_lp_has_one_message_for_every_status_it_fails_with():
     assert set(kr_lp.kr_dual_failures(3)) == failing | {Status.FAILED}
 
 
+@pytest.mark.slow  # 1.3 s from a cold compile cache: over the quick tier's 1 s
 @pytest.mark.parametrize("error", _HOST_FAILURES[-3:], ids=lambda e: _name(e))
 def test_a_failed_query_of_kr_potential_raises_alike(monkeypatch, error):
     monkeypatch.setattr(nearest, "weighted_nearest", _failing_solve(error))

@@ -273,6 +273,7 @@ def test_geometries_rounds_and_pivots_stay_bounded(name, rounds, pivots):
     assert 0 <= sol.upper_bound - sol.lower_bound <= 1e-9 * sol.value
 
 
+@pytest.mark.slow  # 1.2 s from a cold compile cache: over the quick tier's 1 s
 def test_a_shifted_3d_sample_starts_from_the_integrated_potential(monkeypatch):
     """Where the coarse plan nearly drifts (0.99 to 0.999), the better start is taken.
 

@@ -17,6 +17,7 @@ SMALL = critics.CriticConfig(
 )
 
 
+@pytest.mark.slow  # 1.2 s from a cold compile cache: over the quick tier's 1 s
 def test_the_bounds_half_is_never_trained_on(monkeypatch):
     seen = {}
 

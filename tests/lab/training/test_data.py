@@ -23,6 +23,7 @@ def test_swiss_roll_is_a_named_data_set_without_modes():
     assert x0 < -1.2 and x1 > 1.6 and y0 < -1.4 and y1 > 1.8  # the spiral's reach, and a margin
 
 
+@pytest.mark.slow  # 1.0 s from a cold compile cache: over the quick tier's 1 s
 def test_noiseless_swiss_roll_lies_on_the_spiral_r_equals_t_over_scale():
     x = np.asarray(swiss_roll(noise=0.0).sample(jax.random.key(1), 4000), dtype=np.float64)
     angle, radius = _angle_and_radius(x)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import jax
 import numpy as np
+import pytest
 
 from divergences.lab.training import TrainingConfig, dataset
 from divergences.lab.training.digits import HELD_OUT_SHARE, digits_split
@@ -23,6 +24,7 @@ def test_the_split_holds_out_a_share_of_each_class_and_no_image_twice():
     assert digits_split() is digits_split()  # read once
 
 
+@pytest.mark.slow  # 1.3 s from a cold compile cache: over the quick tier's 1 s
 def test_the_data_set_draws_training_images_and_carries_the_held_out_ones():
     ds = dataset("digits")
     assert (ds.name, ds.dim, ds.image_shape) == ("digits", 64, (8, 8))

@@ -23,6 +23,7 @@ def test_eigenvalues_numeric_closed_form_and_symbolic_agree(game, gamma):
     np.testing.assert_allclose(sym, closed, **tolerance("float64"))
 
 
+@pytest.mark.slow  # 1.4 s from a cold compile cache: over the quick tier's 1 s
 def test_no_penalty_gives_purely_imaginary_eigenvalues_and_a_penalty_negative_real_parts():
     for game, fp0 in (("gan", 0.5), ("wgan", 1.0)):
         ev = dirac.eigenvalues_numeric(game=game)

@@ -31,6 +31,7 @@ def untrained(monkeypatch):
     return calls
 
 
+@pytest.mark.slow  # 2.4 s from a cold compile cache: over the quick tier's 1 s
 def test_it_is_trained_once_and_read_back_from_the_cache(tmp_path, untrained):
     first = ev.digits_evaluator(SMALL, cache=tmp_path)
     (kept,) = tmp_path.iterdir()
@@ -46,6 +47,7 @@ def test_it_is_trained_once_and_read_back_from_the_cache(tmp_path, untrained):
     assert first.features(x).shape == (20, 16)
 
 
+@pytest.mark.slow  # 1.5 s from a cold compile cache: over the quick tier's 1 s
 def test_a_damaged_file_is_trained_again_and_the_key_follows_the_configuration(tmp_path, untrained):
     path = tmp_path / f"digits-evaluator-{SMALL.key()}.eqx"
     path.write_bytes(b"not an evaluator")

@@ -63,6 +63,7 @@ def test_fgan_gan_generator_estimates_twice_the_discriminators_js_minus_log4(fr,
     np.testing.assert_allclose(fgan, 2 * js - math.log(4), rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.slow  # 1.1 s from a cold compile cache: over the quick tier's 1 s
 @given(OUTPUTS, OUTPUTS)
 def test_wasserstein_losses(fr, ff):
     game = G.GAMES["wgan-clip"]

@@ -17,6 +17,7 @@ from divergences.lab.training.image_figures import figure_digits, figure_image_r
 from divergences.lab.training.image_readouts import IMAGE_COLUMNS, IMAGE_DRAWS, image_row
 
 
+@pytest.mark.slow  # 22.5 s from a cold compile cache: over the quick tier's 1 s
 def test_data_that_is_not_images_reads_nan_in_the_image_columns(tiny_run):
     assert set(IMAGE_COLUMNS) <= set(COLUMNS)
     for name in IMAGE_COLUMNS:
