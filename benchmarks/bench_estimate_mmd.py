@@ -24,15 +24,22 @@ The default run (``n = m`` in 500 and 2000, float64 and float32) takes about a m
 2-core machine; ``--full`` adds ``n = m = 10^4``.
 
 ``--matmul`` prints instead each kernel pass beside the blocked matrix products that do its
-arithmetic, timed in the same process, and their ratio (both float64):
+arithmetic, timed in the same process, and their ratios:
 
 * ``kid`` (:func:`divergences.estimate.kid`, with its interval and the 200 relabellings that
-  decide its lower end) at ``n = m``, ``d`` (``--kid-size 10000,2048``) beside the three
-  products ``X X^T``, ``Y Y^T``, ``X Y^T`` (``3 n^2 d`` multiply-adds), taken in blocks of
-  1024 rows and summed (nothing held whole); `--cold` leaves out the warm-up call there;
+  decide its lower end) at ``n = m``, ``d`` (``--kid-size 10000,2048``; ``;`` between sizes for
+  several rows) on draws of ``--kid-dtype`` (float32 by default, as features come) beside the
+  three products ``X X^T``, ``Y Y^T``, ``X Y^T`` (``3 n^2 d`` multiply-adds), taken in blocks of
+  1024 rows and summed (nothing held whole), once in float32 and once of the draws raised to
+  float64: the products KID takes to keep its promise where the draws are float32 and ``d >=
+  1024`` (the float64 pass: ``divergences.estimate._src.kernel.sums.gram_products``), the
+  float32 ones the least any pass over these draws takes; `--cold` leaves out the warm-up call;
 * ``mmd_test`` with 200 relabellings at ``n = m``, ``d = 64`` (``--test-size 10000``) beside
   the products of the same pairs of 1024-row blocks of the pooled sample, a fixed block of
-  kernel values, times the 208 columns of label vectors: the pass without its kernel values.
+  kernel values, times the 208 columns of label vectors: the pass without its kernel values;
+  and the median heuristic's bandwidth of the same draws
+  (:func:`divergences.estimate._src.kernel.mmd.median_bandwidth`), which ``mmd_test`` and
+  ``mmd_squared`` take where no bandwidth is given.
 """
 
 from __future__ import annotations
@@ -49,6 +56,7 @@ import numpy as np
 from scipy.spatial.distance import pdist
 
 from divergences.estimate import kid, mmd_squared, mmd_test
+from divergences.estimate._src.kernel.mmd import median_bandwidth
 
 jax.config.update("jax_enable_x64", True)
 
@@ -212,34 +220,46 @@ def blocked_label_products(kernel: jax.Array, cols: jax.Array, blocks: int) -> j
 
 
 def bench_matmul(
-    kid_size: tuple[int, int], test_size: int, rounds: int, warm: bool = True
+    kid_sizes: list[tuple[int, int]],
+    test_size: int,
+    rounds: int,
+    warm: bool = True,
+    dtype: type = np.float32,
 ) -> list[str]:
     """KID and mmd_test beside the blocked products of their arithmetic: times and ratios."""
     lines: list[str] = []
-    n, d = kid_size
     rng = np.random.default_rng(0)
-    if n:
-        lines.append(_kid_row(n, d, rng, rounds, warm))
+    for n, d in kid_sizes:
+        if n:
+            lines.append(_kid_row(n, d, rng, rounds, warm, dtype))
     if test_size:
         lines.append(_test_row(test_size, rng, rounds))
     return lines
 
 
-def _kid_row(n: int, d: int, rng: np.random.Generator, rounds: int, warm: bool) -> str:
-    x, y = rng.normal(size=(n, d)), rng.normal(size=(n, d)) + 0.02
-    xb, yb = _blocks(x, 1024), _blocks(y, 1024)
+def _kid_row(n: int, d: int, rng: np.random.Generator, rounds: int, warm: bool, dtype: type) -> str:
+    x = rng.normal(size=(n, d)).astype(dtype)
+    y = (rng.normal(size=(n, d)) + 0.02).astype(dtype)
+    blocks = {
+        bits: (_blocks(x.astype(kind), 1024), _blocks(y.astype(kind), 1024))
+        for bits, kind in ((32, np.float32), (64, np.float64))
+    }
     t = best_times(
         {
             "kid": lambda: kid(x, y),
-            "products": lambda: blocked_products(xb, yb).block_until_ready(),
+            "f32": lambda: blocked_products(*blocks[32]).block_until_ready(),
+            "f64": lambda: blocked_products(*blocks[64]).block_until_ready(),
         },
         rounds,
+        warm,
     )
     flops = 3 * 2 * n * n * d
     line = (
-        f"kid n = m = {n}, d = {d}: {t['kid']:.3f} s; X X^T, Y Y^T, X Y^T blocked: "
-        f"{t['products']:.3f} s ({flops / t['products'] / 1e9:.1f} GFLOP/s); "
-        f"ratio {t['kid'] / t['products']:.2f}"
+        f"kid n = m = {n}, d = {d}, {np.dtype(dtype).name} draws: {t['kid']:.3f} s; "
+        f"X X^T, Y Y^T, X Y^T blocked, float32: {t['f32']:.3f} s "
+        f"({flops / t['f32'] / 1e9:.1f} GFLOP/s), float64: {t['f64']:.3f} s "
+        f"({flops / t['f64'] / 1e9:.1f} GFLOP/s); kid / float32 {t['kid'] / t['f32']:.2f}, "
+        f"kid / float64 {t['kid'] / t['f64']:.2f}"
     )
     print(line, flush=True)
     return line
@@ -258,13 +278,14 @@ def _test_row(n: int, rng: np.random.Generator, rounds: int) -> str:
         {
             "test": lambda: mmd_test(x, y, bandwidth=s, permutations=PERMUTATIONS),
             "products": lambda: blocked_label_products(kernel, cols_j, blocks).block_until_ready(),
+            "median": lambda: median_bandwidth(x, y),
         },
         rounds,
     )
     line = (
         f"mmd_test n = m = {n}, d = {DIM}, B = {PERMUTATIONS}: {t['test']:.3f} s; the same "
         f"block pairs times 208 label columns: {t['products']:.3f} s; "
-        f"ratio {t['test'] / t['products']:.2f}"
+        f"ratio {t['test'] / t['products']:.2f}; the median heuristic {t['median']:.3f} s"
     )
     print(line, flush=True)
     return line
@@ -279,13 +300,17 @@ if __name__ == "__main__":
     )
     parser.add_argument("--matmul", action="store_true", help="kid and mmd_test beside matmuls")
     parser.add_argument("--cold", action="store_true", help="--matmul's kid row: no warm-up call")
-    parser.add_argument("--kid-size", default="10000,2048", help="n,d of the kid row (0,0: none)")
+    parser.add_argument(
+        "--kid-size", default="10000,2048", help="n,d of the kid row (0,0: none; ';' between rows)"
+    )
+    parser.add_argument("--kid-dtype", default="float32", help="the kid rows' draws' dtype")
     parser.add_argument(
         "--test-size", type=int, default=10_000, help="n of the mmd_test row (0: none)"
     )
     args = parser.parse_args()
     if args.matmul:
-        size = tuple(int(v) for v in args.kid_size.split(","))
-        bench_matmul((size[0], size[1]), args.test_size, args.rounds, not args.cold)
+        sizes = [(int(a), int(b)) for a, b in (r.split(",") for r in args.kid_size.split(";"))]
+        dtype = np.dtype(args.kid_dtype).type
+        bench_matmul(sizes, args.test_size, args.rounds, not args.cold, dtype)
     else:
         bench_mmd(args.full, args.rounds, args.loop_max)

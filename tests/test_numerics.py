@@ -135,6 +135,7 @@ def test_fallback_runs_exactly_when_x_and_z_vanish_together() -> None:
     )
 
 
+@pytest.mark.slow  # 1.8 s from a cold compile cache: over the quick tier's 1 s
 def test_under_vmap_cond_becomes_select() -> None:
     """Under vmap cond becomes select."""
     # One batch mixes rows for the fast path and rows for the fallback: under vmap lax.cond is a

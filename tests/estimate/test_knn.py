@@ -341,6 +341,7 @@ def test_kl_keeps_its_claim_between_gaussians_apart_in_place(d: int) -> None:
             assert est.kind == "asymptotic" or (d == 2 and "batches' mean drifts" in est.assumption)
 
 
+@pytest.mark.slow  # 2.0 s from a cold compile cache: over the quick tier's 1 s
 def test_the_drift_rule_fires_where_kl_is_large_and_seldom_where_it_is_not() -> None:
     # N(0, I) against N(mu, I) in the plane, 20 draws of 1000 a law: |mu| = 2 (KL = 2, whose
     # claimed intervals covered 0.70 at this n) refuses in nearly all, |mu| = 1 in a few (the

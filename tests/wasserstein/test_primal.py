@@ -118,6 +118,7 @@ def test_single_point_is_the_mean_distance():
     np.testing.assert_allclose(dense(sol), b[None, :], **LP)
 
 
+@pytest.mark.slow  # 1.4 s from a cold compile cache: over the quick tier's 1 s
 @given(measure_pairs())
 def test_identical_measures_give_zero(pair):
     # At most rounding: where two support points are closer than the network simplex's pivot
