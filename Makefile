@@ -52,7 +52,7 @@ lint: $(VENV)/.installed-test ## ruff, ruff format --check, mypy and the import 
 	$(VENV)/bin/mypy -n 2
 	$(VENV)/bin/lint-imports
 
-# The README's test command: lint, then every test and doctest not marked slow (115 to 117 s on a
+# The README's test command: lint, then every test and doctest not marked slow (221 s on a
 # fresh clone of an idle 2-core machine, install included: benchmarks/README.md, "The test
 # session").
 # The quick tier's tests are many and short: each worker starts with half of them in file order
@@ -82,8 +82,8 @@ test-subnormals: $(VENV)/.installed-test ## the float-range tests under gradual 
 	$(PY) -m pytest -n 2 -m "not slow" --subnormals=keep $(SUBNORMAL_TESTS)
 
 # The slow tier is split by measured time (tests/long_tests.txt, written by .ci/long_tests.py): CI
-# runs the slow tests under 3 s each from a fresh compile cache (1,017); make test-long runs the
-# 525 others, before a merge (benchmarks/README.md, "The test session": the minutes each takes).
+# runs the slow tests under 3 s each (1,114); make test-long runs the 576 others, before a merge
+# (benchmarks/README.md, "The test session": the minutes each takes).
 test-slow: $(VENV)/.installed-test ## the tests marked slow but not long (Sinkhorn programs, training, sweeps): CI's second step
 	$(PY) -m pytest -n 2 -m "slow and not long and not proof" --durations=15 $(PYTEST_ARGS)
 
