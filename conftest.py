@@ -182,25 +182,27 @@ def pytest_runtest_teardown(item: pytest.Item) -> None:
 
 
 # ------------------------------------------------------------------------- the quick tier's budget
+#: ``--quick-limit``, read when the session starts (None: no limit).
+_quick_limit: float | None = None
 #: The phases of quick tests (not marked slow) that took longer than ``--quick-limit``: (seconds,
 #: phase, test id), kept by the process that receives the reports (pytest-xdist's controller).
 _OVER_LIMIT: list[tuple[float, str, str]] = []
 
 
-def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    """Keeps each phase of a quick test that ran past ``--quick-limit`` (none where it is unset)."""
-    limit = _QUICK_LIMIT[0]
-    if limit is not None and report.duration > limit and "slow" not in report.keywords:
-        _OVER_LIMIT.append((report.duration, report.when, report.nodeid))
-
-
-#: ``--quick-limit``, read once the options are parsed (a list, so that the hooks can read it).
-_QUICK_LIMIT: list[float | None] = [None]
-
-
 def pytest_sessionstart(session: pytest.Session) -> None:
     """Reads ``--quick-limit`` (the controller's and the workers' own copies)."""
-    _QUICK_LIMIT[0] = session.config.getoption("--quick-limit")
+    global _quick_limit
+    _quick_limit = session.config.getoption("--quick-limit")
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Keeps each phase of a quick test that ran past ``--quick-limit`` (none where it is unset)."""
+    if (
+        _quick_limit is not None
+        and report.duration > _quick_limit
+        and "slow" not in report.keywords
+    ):
+        _OVER_LIMIT.append((report.duration, report.when, report.nodeid))
 
 
 # ------------------------------------------------------------------------- the session's measure
@@ -261,7 +263,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     )
     if _OVER_LIMIT:
         terminalreporter.write_line(
-            f"FAILED: quick tests past --quick-limit {_QUICK_LIMIT[0]:g} s in "
+            f"FAILED: quick tests past --quick-limit {_quick_limit:g} s in "
             f"{len(_OVER_LIMIT)} phase(s) (make the test cheaper, or mark it slow with the reason):",
             red=True,
         )

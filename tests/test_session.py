@@ -26,7 +26,7 @@ def _session(status: pytest.ExitCode = pytest.ExitCode.OK) -> types.SimpleNamesp
 @pytest.fixture
 def rules(monkeypatch: pytest.MonkeyPatch) -> types.ModuleType:
     monkeypatch.setattr(session_rules, "_OVER_LIMIT", [])
-    monkeypatch.setattr(session_rules, "_QUICK_LIMIT", [5.0])
+    monkeypatch.setattr(session_rules, "_quick_limit", 5.0)
     return session_rules
 
 
@@ -47,7 +47,7 @@ def test_within_the_limit_or_without_one_the_session_keeps_its_verdict(rules, mo
     session = _session()
     rules.pytest_sessionfinish(session)
     assert session.exitstatus == pytest.ExitCode.OK
-    monkeypatch.setattr(rules, "_QUICK_LIMIT", [None])  # make test sets it; plain pytest does not
+    monkeypatch.setattr(rules, "_quick_limit", None)  # make test sets it; plain pytest does not
     rules.pytest_runtest_logreport(_report(100.0))
     assert rules._OVER_LIMIT == []
 
