@@ -86,7 +86,8 @@ _SLOW_DOCTEST_NAMES = frozenset(
     {
         "divergences._src.f_divergence",
         "divergences.estimate._src.kernel.kid.kid",
-        "divergences.estimate._src.kernel.kid_difference.kid_difference",
+        "divergences.estimate._src.comparison.frechet_difference.frechet_difference",
+        "divergences.estimate._src.comparison.kid_difference.kid_difference",
         "divergences.estimate._src.kernel.mmd.mmd_squared",
         "divergences.lab.divergence_curves.sweep",
     }

@@ -43,8 +43,8 @@ from scipy.linalg import blas
 
 from divergences.estimate import NoCoverageWarning
 from divergences.estimate._src.claims import MEASURED_BATCHES
+from divergences.estimate._src.comparison.frechet_difference import difference_interval
 from divergences.estimate._src.frechet.distance import interval, paired_parts
-from divergences.estimate._src.frechet.frechet_difference import difference_interval
 from divergences.estimate._src.reading import BatchMoments, Moments
 
 

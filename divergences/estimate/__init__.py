@@ -40,6 +40,11 @@ they are not traced by ``jit``.
 """
 
 from divergences.estimate._src.claims import ASYMPTOTIC_CLAIMS, Claim, Range
+from divergences.estimate._src.comparison.frechet_difference import (
+    FrechetComparison,
+    frechet_difference,
+)
+from divergences.estimate._src.comparison.kid_difference import KidDifference, kid_difference
 from divergences.estimate._src.discriminator.trained import (
     DiscriminatorBounds,
     discriminator_bounds,
@@ -50,13 +55,8 @@ from divergences.estimate._src.discriminator.witness_bounds import (
     tv_from_discriminator,
 )
 from divergences.estimate._src.frechet.distance import frechet
-from divergences.estimate._src.frechet.frechet_difference import (
-    FrechetComparison,
-    frechet_difference,
-)
 from divergences.estimate._src.inception.score import InceptionScore, inception_score
 from divergences.estimate._src.kernel.kid import kid
-from divergences.estimate._src.kernel.kid_difference import KidDifference, kid_difference
 from divergences.estimate._src.kernel.mmd import mmd_squared, mmd_test
 from divergences.estimate._src.neighbours.fidelity import (
     FidelityDiversity,

@@ -28,12 +28,8 @@ from divergences.lab.continuous_curves import (
 )
 from divergences.lab.critics import critic_sweep, plot_critic_sweep
 from divergences.lab.divergence_curves import QUANTITIES, sweep, write_csv
-from divergences.lab.estimate_command import (
-    FIDELITY_DRAWS,
-    ROW_KEYS,
-    compare_files,
-    estimate_files,
-)
+from divergences.lab.estimate_command import FIDELITY_DRAWS, ROW_KEYS, estimate_files
+from divergences.lab.estimate_compare import check_compare_options, compare_files
 from divergences.lab.estimate_report import format_table, to_json
 from divergences.lab.proof_files import ProofFileError
 from divergences.lab.tour import format_tour, tour
@@ -168,40 +164,31 @@ def _files(args: argparse.Namespace) -> list[str]:
     return files
 
 
+#: The estimate command's options that choose rows or their draws (each unset unless given).
+_ROW_OPTIONS = (
+    "rows", "bandwidth", "w1_draws", "kid_draws", "mmd_draws", "fidelity_draws", "permutations",
+    "model", "held_out",
+)  # fmt: skip
+
+
 def _cmd_estimate(args: argparse.Namespace) -> int:
     """Every estimate that applies to the draws in two files, as a table or as JSON.
 
     With a reference and two models (``--reference R A B``, or ``R A B``): each model's rows
-    against R, then whether A's draws are nearer R's than B's (FD and KID, paired).
+    against R, then whether A's draws are nearer R's than B's (FD and KID, paired). An option
+    that no row of the mode reads is refused, never ignored.
     """
     files = _files(args)
+    given = {k: getattr(args, k) for k in _ROW_OPTIONS if hasattr(args, k)}
+    common = {
+        "level": args.level, "seed": args.seed, "allow_wide": args.allow_wide,
+        "progress": not args.no_progress,
+    }  # fmt: skip
     if len(files) == 3:
-        report = compare_files(
-            *files,
-            level=args.level,
-            seed=args.seed,
-            fidelity_draws=args.fidelity_draws,
-            allow_wide=args.allow_wide,
-            progress=not args.no_progress,
-        )
-        print(to_json(report) if args.json else format_table(report))
-        return 0
-    report = estimate_files(
-        *files,
-        level=args.level,
-        seed=args.seed,
-        rows=args.rows,
-        bandwidth=args.bandwidth,
-        w1_draws=args.w1_draws,
-        kid_draws=args.kid_draws,
-        mmd_draws=args.mmd_draws,
-        fidelity_draws=args.fidelity_draws,
-        permutations=args.permutations,
-        model=args.model,
-        allow_wide=args.allow_wide,
-        progress=not args.no_progress,
-        held_out=args.held_out,
-    )
+        check_compare_options(given)
+        report = compare_files(files[0], files[1], files[2], **common, **given)
+    else:
+        report = estimate_files(files[0], files[1], **common, **given, options_given=tuple(given))
     print(to_json(report) if args.json else format_table(report))
     return 0
 
@@ -419,7 +406,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p_estimate.add_argument(
         "--rows",
-        default=None,
+        default=argparse.SUPPRESS,
         metavar="KEYS",
         help="the rows to run, comma-separated, or 'all': "
         + ", ".join(ROW_KEYS)
@@ -428,7 +415,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_estimate.add_argument(
         "--bandwidth",
         type=positive_option,
-        default=None,
+        default=argparse.SUPPRESS,
         metavar="S",
         help="the Gaussian kernel's width for the MMD rows and the test, fixed before the "
         "draws: MMD^2's interval is then finite-sample (default: the median heuristic, whose "
@@ -437,50 +424,54 @@ def build_parser() -> argparse.ArgumentParser:
     p_estimate.add_argument(
         "--w1-draws",
         type=draws_option,
-        default=2000,
+        default=argparse.SUPPRESS,
         metavar="N",
         help="exact W1 on a seeded subsample of at most N draws of each file, or 'all' (exact "
-        "transport between 10^4 draws takes minutes; default: %(default)s)",
+        "transport between 10^4 draws takes minutes; default: 2000)",
     )
     p_estimate.add_argument(
         "--kid-draws",
         type=draws_option,
-        default=None,
+        default=argparse.SUPPRESS,
         metavar="N",
-        help="KID on a seeded subsample of at most N draws of each file (default: every draw)",
+        help="KID on a seeded subsample of at most N draws of each file, in both modes "
+        "(default: every draw)",
     )
     p_estimate.add_argument(
         "--mmd-draws",
         type=draws_option,
-        default=5000,
+        default=argparse.SUPPRESS,
         metavar="N",
         help="the MMD rows and the test on a seeded subsample of at most N draws of each file, "
-        "or 'all' (its relabellings cost (n + m)^2 d each; default: %(default)s)",
+        "or 'all' (its relabellings cost (n + m)^2 d each; default: 5000)",
     )
     p_estimate.add_argument(
         "--fidelity-draws",
         type=draws_option,
-        default=FIDELITY_DRAWS,
+        default=argparse.SUPPRESS,
         metavar="N",
         help="precision, recall, density and coverage on a seeded subsample of at most N draws "
         "of each file, or 'all' (their k-NN passes cost n^2 d: 13 s at 10^4 x 2048 on two idle "
         "cores, about 25 times that at 5 x 10^4; a subsample's values are those of samples of "
-        "N draws, said in the notes; default: %(default)s)",
+        f"N draws, said in the notes; in both modes; default: {FIDELITY_DRAWS})",
     )
     p_estimate.add_argument(
         "--held-out",
-        default=None,
+        default=argparse.SUPPRESS,
         metavar="FILE",
         help="draws of P that Q's generator never saw, X being its training draws: adds the "
-        "memorisation rows (Q's draws unauthentic by Alaa et al. 2022's rule near X's draws "
-        "and near these, and the permutation test that Q copies X's draws; default: skipped)",
+        "memorisation rows (the share of Q's draws that copy X's, in excess of the held-out "
+        "baseline, and the permutation test that Q copies), and a line 'copying: yes/no'; with "
+        "R A B, each model's, R being their training draws. A model found copying claims "
+        "nothing, nor does a comparison with it. Use a space not fit on X's draws (pixels, or "
+        "a network not trained on them) (default: skipped)",
     )
     p_estimate.add_argument(
         "--model",
         choices=("logistic", "mlp", "auto"),
-        default="logistic",
+        default=argparse.SUPPRESS,
         help="the trained discriminator's model: a logistic regression, a one-layer MLP, or "
-        "the better of the two on a validation part (default: %(default)s)",
+        "the better of the two on a validation part (default: logistic)",
     )
     p_estimate.add_argument(
         "--no-progress",
@@ -490,8 +481,8 @@ def build_parser() -> argparse.ArgumentParser:
     p_estimate.add_argument(
         "--permutations",
         type=at_least(1),
-        default=200,
-        help="the MMD test's random relabellings, at least 1 (default: %(default)s)",
+        default=argparse.SUPPRESS,
+        help="the MMD test's random relabellings, at least 1 (default: 200)",
     )
     p_estimate.set_defaults(func=_cmd_estimate)
 

@@ -109,3 +109,18 @@ def load_any(path: str | Path, allow_wide: bool) -> tuple[Any, str]:
             return ref, f"a reference's statistics of {ref.size} draws (.npz)"
         return ref, "a published mean and covariance (.npz): the plug-in FD alone"
     return load_draws(path, allow_wide=allow_wide)
+
+
+def held_out_draws(
+    held_out: str | Path | None, d: int, of: str | Path, allow_wide: bool
+) -> np.ndarray | None:
+    """The held-out draws of ``held_out``'s file, checked to be of ``of``'s dimension ``d``."""
+    if held_out is None:
+        return None
+    held, _ = load_draws(held_out, allow_wide=allow_wide)
+    if held.shape[1] != d:
+        raise ValueError(
+            f"{held_out} must hold draws of {of}'s dimension: it has {held.shape[1]} "
+            f"coordinates a draw, {of} has {d}"
+        )
+    return held

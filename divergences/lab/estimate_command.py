@@ -17,8 +17,9 @@ McDiarmid's and with the normal interval (where a bandwidth is given: with the m
 heuristic's they claim nothing), KID and the Fréchet distance of the Gaussian fits on every
 draw, precision, recall, density and coverage (on a seeded subsample of at most
 ``fidelity_draws`` draws of each file, 10^4 by default: their k-NN passes cost ``n^2 d``),
-with a third file of held-out draws of P the memorisation rows (Q's draws near X's, its
-training draws, against near the held-out ones, and the test that Q copies), the
+with a third file of held-out draws of P the memorisation rows (the share of Q's draws that
+copy X's, its training draws, and the test that Q copies: where it does, every other row
+claims nothing, and the notes open with ``copying: Q yes``), the
 trained discriminator's bounds, and the MMD permutation test of ``P == Q`` (on a seeded
 subsample of at most ``mmd_draws`` draws of each file). The rows left out are listed with the
 reason, and ``rows`` chooses them. An estimator that refuses the draws (repeated points for the
@@ -30,7 +31,6 @@ reason on a line below; the JSON keeps every field. The first file may be a refe
 
 from __future__ import annotations
 
-import functools
 import sys
 import threading
 import time
@@ -43,30 +43,33 @@ import numpy as np
 
 from divergences import estimate
 from divergences.estimate import Estimate, TwoSampleTest
-from divergences.lab.draw_files import load_any, load_draws
+from divergences.lab.draw_files import held_out_draws, load_any, load_draws
+from divergences.lab.estimate_copying import Copying, copying_line, unclaimed_if_copied
 from divergences.lab.estimate_rows import (
     FIDELITY_DRAWS,
     TESTS,
-    capped,
     discriminator_rows,
     fidelity_rows,
     memorisation_rows,
-    part_of,
+    p_text,
     planned_draws,
-    shared,
-    subsample,
     subsamples,
 )
 
 __all__ = [
+    "OPTION_ROWS",
     "ROW_KEYS",
+    "Planned",
     "Report",
     "Row",
-    "compare_files",
+    "draws_of",
     "estimate_files",
+    "flag_of",
     "load_draws",
     "p_text",
     "planned_draws",
+    "run_rows",
+    "transposed_hint",
 ]
 
 
@@ -120,7 +123,41 @@ ROW_KEYS = (
 )  # fmt: skip
 
 
-class _Planned(NamedTuple):
+#: The rows that read each option of :func:`estimate_files`: an option given while none of its
+#: rows runs would be ignored, so it is refused, naming the rows.
+OPTION_ROWS = {
+    "bandwidth": ("mmd", "mmd-normal", "test"),
+    "w1_draws": ("w1",),
+    "kid_draws": ("kid",),
+    "mmd_draws": ("mmd", "mmd-normal", "test"),
+    "fidelity_draws": ("fidelity",),
+    "permutations": ("test",),
+    "model": ("discriminator",),
+    "held_out": ("memorisation",),
+}
+
+
+def flag_of(option: str) -> str:
+    """An option's flag from its name: ``held_out`` is ``--held-out``."""
+    return "--" + option.replace("_", "-")
+
+
+def _check_given(given: Any, keys: tuple[str, ...], skipped: dict[str, str]) -> None:
+    """Refuses an option given whose rows do not run (:data:`OPTION_ROWS`), saying why not."""
+    for option in given:
+        rows = OPTION_ROWS.get(option, ())
+        if not rows or set(rows) & set(keys):
+            continue
+        why = next((skipped[k] for k in rows if k in skipped), "--rows leaves them out")
+        raise ValueError(
+            f"{flag_of(option)} is read by --rows {','.join(rows)} only, and none of them runs "
+            f"here ({why}): drop it, or run them with --rows"
+        )
+
+
+class Planned(NamedTuple):
+    """A row to run: its ``--rows`` key, its name, the call in words, and the call."""
+
     key: str
     name: str
     what: str
@@ -183,7 +220,7 @@ def _parse_rows(
     return tuple(k for k in ROW_KEYS if k in keys), {}
 
 
-def _call(planned: _Planned) -> Row:
+def _call(planned: Planned) -> Row:
     """Runs one estimator, timed, its warnings recorded rather than shown and its refusal kept."""
     start = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
@@ -233,6 +270,7 @@ def estimate_files(
     allow_wide: bool = False,
     progress: bool = False,
     held_out: str | Path | None = None,
+    options_given: Any = (),
 ) -> Report:
     """Every estimate of :mod:`divergences.estimate` that applies to the draws in two files.
 
@@ -251,50 +289,41 @@ def estimate_files(
         exact transport between 10^4 draws takes minutes); ``None``: every draw.
       kid_draws: the most draws of each file KID takes; ``None`` (the default): every draw.
       mmd_draws: the most draws of each file the MMD rows and the test take (a seeded
-        subsample beyond it, said in the row: the test's type-I error holds on any subsample of
-        independent draws); ``None``: every draw.
-      fidelity_draws: the most draws of each file precision, recall, density and coverage take
-        (a seeded subsample beyond it, said in the rows and the notes: their quantities are
-        those of the subsample's k-NN balls, which move with the sample's size, so they are
-        estimates for samples of that size); ``None``: every draw.
+        subsample beyond it, said in the row); ``None``: every draw.
+      fidelity_draws: the most draws of each file the four fidelity rows take (a seeded
+        subsample beyond it: measures of samples of that size, said in the notes).
       permutations: the MMD test's random relabellings.
-      model: the trained discriminator's model (``"logistic"``, ``"mlp"`` or ``"auto"``: see
-        :func:`~divergences.estimate.discriminator_bounds`); the logistic regression by
-        default, whose L-BFGS fit is a matter of seconds at 10^4 x 2048.
+      model: the trained discriminator's model (``"logistic"``, ``"mlp"`` or ``"auto"``:
+        :func:`~divergences.estimate.discriminator_bounds`).
       allow_wide: read an array with more coordinates than draws as it is.
       progress: show a progress bar on stderr, one step a row.
-      held_out: a file of draws of P that Q's generator never saw (``X`` being its training
-        draws), for the memorisation rows (:func:`~divergences.estimate.memorisation`, on every
-        draw); ``None``: those rows are skipped.
+      held_out: a file of draws of P that Q's generator never saw (``X`` its training draws),
+        for the memorisation rows; where its test finds copying, the other rows claim nothing.
+      options_given: the names of the options the user set (``"bandwidth"``, ...): one whose
+        rows (:data:`OPTION_ROWS`) do not run is refused, never ignored.
 
     Returns:
       A :class:`Report`.
 
     Raises:
       ValueError: for a file :func:`load_draws` refuses, files of different dimensions,
-        ``rows`` naming no row, or the memorisation rows named without ``held_out``.
+        ``rows`` naming no row, the memorisation rows named without ``held_out``, or an option
+        of ``options_given`` that no row runs to read.
     """
     x_any, x_read = load_any(x_path, allow_wide)
     y, y_read = load_draws(y_path, allow_wide=allow_wide)
-    x = _draws_of(x_any)
+    x = draws_of(x_any)
     if x.shape[1] != y.shape[1]:
         raise ValueError(
             f"{x_path} and {y_path} must hold draws of one dimension: {x_path} has "
-            f"{x.shape[1]} coordinates a draw, {y_path} has {y.shape[1]}" + _transposed_hint(x, y)
+            f"{x.shape[1]} coordinates a draw, {y_path} has {y.shape[1]}" + transposed_hint(x, y)
         )
     d = x.shape[1]
     keys, skipped = _parse_rows(rows, d, bandwidth)
-    held = None
-    if held_out is not None:
-        held, _ = load_draws(held_out, allow_wide=allow_wide)
-        if held.shape[1] != d:
-            raise ValueError(
-                f"{held_out} must hold draws of {x_path}'s dimension: it has {held.shape[1]} "
-                f"coordinates a draw, {x_path} has {d}"
-            )
-    elif "memorisation" in keys and "memorisation" in (rows or "").split(","):
+    held = held_out_draws(held_out, d, x_path, allow_wide)
+    if held is None and "memorisation" in keys and "memorisation" in (rows or "").split(","):
         raise ValueError("rows: memorisation needs held-out draws of P (--held-out FILE)")
-    elif "memorisation" in keys:
+    if held is None and "memorisation" in keys:
         keys = tuple(k for k in keys if k != "memorisation")
         skipped["memorisation"] = (
             "the memorisation test needs draws of P that Q's generator never saw "
@@ -307,6 +336,7 @@ def estimate_files(
         )
         skipped.update({k: why for k in keys if k != "fd"})
         keys = tuple(k for k in keys if k == "fd")
+    _check_given(options_given, keys, skipped)
     rng = np.random.default_rng(seed)
     draws = planned_draws(
         x.shape[0], y.shape[0], w1_draws=w1_draws, kid_draws=kid_draws, mmd_draws=mmd_draws,
@@ -331,13 +361,13 @@ def estimate_files(
         )
     plan = {
         "kl": [
-            _Planned("kl", "KL(P || Q)", "kl(x, y)", lambda: estimate.kl(x, y, seed=seed, **kw)),
-            _Planned("kl", "KL(Q || P)", "kl(y, x)", lambda: estimate.kl(y, x, seed=seed, **kw)),
+            Planned("kl", "KL(P || Q)", "kl(x, y)", lambda: estimate.kl(x, y, seed=seed, **kw)),
+            Planned("kl", "KL(Q || P)", "kl(y, x)", lambda: estimate.kl(y, x, seed=seed, **kw)),
         ],
-        "js": [_Planned("js", "JS(P, Q)", "js(x, y)", lambda: estimate.js(x, y, seed=seed, **kw))],
-        "w1": [_Planned("w1", "W1(P, Q)", w1_what, lambda: estimate.w1(xw, yw, seed=seed, **kw))],
+        "js": [Planned("js", "JS(P, Q)", "js(x, y)", lambda: estimate.js(x, y, seed=seed, **kw))],
+        "w1": [Planned("w1", "W1(P, Q)", w1_what, lambda: estimate.w1(xw, yw, seed=seed, **kw))],
         "w1-projected": [
-            _Planned(
+            Planned(
                 "w1-projected",
                 "W1(P, Q), projected",
                 "w1_projected(x, y)",
@@ -345,10 +375,10 @@ def estimate_files(
             )
         ],
         "w1-dkw": [
-            _Planned("w1-dkw", "W1(P, Q), DKW", "w1_dkw(x, y)", lambda: estimate.w1_dkw(x, y, **kw))
+            Planned("w1-dkw", "W1(P, Q), DKW", "w1_dkw(x, y)", lambda: estimate.w1_dkw(x, y, **kw))
         ],
         "mmd": [
-            _Planned(
+            Planned(
                 "mmd",
                 "MMD^2(P, Q)",
                 mmd_what.replace("(x, y", f"(x, y{given}") + ")",
@@ -356,16 +386,16 @@ def estimate_files(
             )
         ],
         "mmd-normal": [
-            _Planned(
+            Planned(
                 "mmd-normal",
                 "MMD^2(P, Q), normal",
                 mmd_what.replace("(x, y", f'(x, y{given}, interval="normal"') + ")",
                 lambda: estimate.mmd_squared(xm, ym, bandwidth=bandwidth, interval="normal", **kw),
             )
         ],
-        "kid": [_Planned("kid", "KID(P, Q)", kid_what, lambda: estimate.kid(xk, yk, **kw))],
+        "kid": [Planned("kid", "KID(P, Q)", kid_what, lambda: estimate.kid(xk, yk, **kw))],
         "fd": [
-            _Planned(
+            Planned(
                 "fd",
                 "FD(P, Q)",
                 "frechet(x, y)",
@@ -373,25 +403,23 @@ def estimate_files(
             )
         ],
         "fidelity": [
-            _Planned("fidelity", f"{name}(real P, generated Q)", fidelity_what, part)
+            Planned("fidelity", f"{name}(real P, generated Q)", fidelity_what, part)
             for name, part in fidelity_rows(xf, yf, level)
         ],
         "memorisation": [
-            _Planned(
-                "memorisation", name, "memorisation(training=x, generated=y, held_out=h)", part
-            )
-            for name, part in memorisation_rows(x, y, held, level, seed)
+            Planned("memorisation", name, "memorisation(training=x, generated=y, held_out=h)", part)
+            for name, part in memorisation_rows(x, y, held, level, seed, notes=notes)
         ],
         "discriminator": [
-            _Planned("discriminator", name, f"discriminator_bounds(x, y, model={model!r})", part)
+            Planned("discriminator", name, f"discriminator_bounds(x, y, model={model!r})", part)
             for name, part in discriminator_rows(x, y, level, seed, model, notes)
         ],
         "entropy": [
-            _Planned("entropy", "H(P)", "entropy(x)", lambda: estimate.entropy(x, seed=seed, **kw)),
-            _Planned("entropy", "H(Q)", "entropy(y)", lambda: estimate.entropy(y, seed=seed, **kw)),
+            Planned("entropy", "H(P)", "entropy(x)", lambda: estimate.entropy(x, seed=seed, **kw)),
+            Planned("entropy", "H(Q)", "entropy(y)", lambda: estimate.entropy(y, seed=seed, **kw)),
         ],
         "test": [
-            _Planned(
+            Planned(
                 "test",
                 TESTS[0],
                 test_what.replace("(x, y", f"(x, y{given}") + ")",
@@ -401,7 +429,15 @@ def estimate_files(
             )
         ],
     }
-    done = _run([p for k in keys for p in plan[k]], progress)
+    done = run_rows([p for k in keys for p in plan[k]], progress)
+    test = next((r.result for r in done if r.name == TESTS[2] and r.result is not None), None)
+    if test is not None:  # the memorisation test ran: its verdict, first, read by every row
+        alpha = 1.0 - level
+        sign = "<=" if test.p_value <= alpha else ">"
+        seen = Copying(test.p_value <= alpha, f"memorisation test {p_text(test.p_value)} {sign} "
+                       f"{alpha:g}")  # fmt: skip
+        done = [unclaimed_if_copied(r, {"Q": seen}) for r in done]
+        notes.insert(0, copying_line("Q", seen, "the rows comparing P and Q"))
     inputs = tuple(
         {"path": str(p), "shape": list(a.shape), "read_as": how}
         for p, a, how in ((x_path, x, x_read), (y_path, y, y_read))
@@ -425,150 +461,21 @@ def estimate_files(
     )
 
 
-def compare_files(
-    reference_path: str | Path,
-    a_path: str | Path,
-    b_path: str | Path,
-    *,
-    level: float = 0.95,
-    seed: int = 0,
-    fidelity_draws: int | None = FIDELITY_DRAWS,
-    allow_wide: bool = False,
-    progress: bool = False,
-) -> Report:
-    """Whether model A's draws are nearer the reference's than model B's: each model, then the differences.
-
-    Each model's rows first: FD, KID, precision and recall against the reference; then both
-    differences, ``FD(A, R) - FD(B, R)`` (:func:`~divergences.estimate.frechet_difference`) and
-    ``KID(A, R) - KID(B, R)`` (:func:`~divergences.estimate.kid_difference`), which account for
-    the shared reference: two intervals side by side would not. The models' FD and KID rows are
-    the differences' own ``a`` and ``b`` (one computation each, shared). Each difference comes
-    with the p-value of "A is no better than B" (small where A is nearer), in the report's
-    ``notes``; a difference that claims no coverage has none, and the note says so.
-
-    Args:
-      reference_path: the reference draws R (``.npy`` or ``.csv``), or a reference file
-        (``.npz``: :meth:`~divergences.estimate.Reference.save`'s: its statistics for FD, its
-        kept subsample of draws for KID, precision and recall; a published ``mu``/``sigma``
-        file has none, and those rows say so).
-      a_path: model A's draws.
-      b_path: model B's draws.
-      level: the intervals' coverage, in ``(0, 1)``.
-      seed: the seed of FD's batches and of the fidelity rows' subsamples.
-      fidelity_draws: the most draws of each file precision and recall take (a seeded
-        subsample beyond it, as :func:`estimate_files`'); ``None``: every draw.
-      allow_wide: read an array with more coordinates than draws as it is, even with fewer
-        than :data:`~divergences.lab.draw_files.LEAST_WIDE_DRAWS` draws.
-      progress: show a progress bar on stderr, one step a row.
-
-    Returns:
-      A :class:`Report` whose rows are A's (FD, KID, precision, recall against R), B's, and the
-      two differences.
-    """
-    r, r_read = load_any(reference_path, allow_wide)
-    a, a_read = load_draws(a_path, allow_wide=allow_wide)
-    b, b_read = load_draws(b_path, allow_wide=allow_wide)
-    rd = _draws_of(r)
-    d = rd.shape[1]
-    if not (a.shape[1] == b.shape[1] == d):
-        raise ValueError(
-            f"{reference_path}, {a_path} and {b_path} must hold draws of one dimension: "
-            f"{d}, {a.shape[1]} and {b.shape[1]} coordinates a draw" + _transposed_hint(rd, a, b)
-        )
-    notes: list[str] = []
-
-    def tested(q: str, p: float | None) -> None:
-        said = f"{q}: A is no better than B ({q}(A, R) >= {q}(B, R)): "
-        # a difference that claims no coverage has no p-value (claimed_p_value's rule)
-        notes.append(said + ("no p-value: no coverage claimed" if p is None else p_text(p)))
-
-    def fd() -> Any:
-        c = estimate.frechet_difference(r, a, b, level=level, seed=seed)
-        tested("FD", c.p_value)
-        return c
-
-    def kid() -> Any:  # a saved reference stands for its kept subsample of draws
-        c = estimate.kid_difference(r, a, b, level=level)
-        tested("KID", c.p_value)
-        return c
-
-    fd_once, kid_once = shared(fd), shared(kid)
-    rng = np.random.default_rng(seed)
-    cap = capped(rd.shape[0], fidelity_draws)
-    rf = subsample(rd, cap, rng)
-    todo = []
-    for label, draws, field in (("A", a, "a"), ("B", b, "b")):
-        gf = subsample(draws, capped(draws.shape[0], fidelity_draws), rng)
-        what = f"fidelity_diversity(real=r, generated={field})"
-        if rf.shape[0] < rd.shape[0] or gf.shape[0] < draws.shape[0]:
-            what += f" on a seeded subsample of {rf.shape[0]} and {gf.shape[0]} draws"
-        todo += [
-            _Planned("compare", f"FD({label}, R)", f"frechet_difference(r, a, b).{field}",
-                     functools.partial(part_of, fd_once, field)),
-            _Planned("compare", f"KID({label}, R)", f"kid_difference(r, a, b).{field}",
-                     functools.partial(part_of, kid_once, field)),
-        ]  # fmt: skip
-        todo += [
-            _Planned("compare", f"{n}(real R, generated {label})", what, part)
-            for n, part in fidelity_rows(rf, gf, level, ("precision", "recall"))
-        ]
-    todo += [
-        _Planned("compare", "FD(A, R) - FD(B, R)", "frechet_difference(r, a, b)",
-                 functools.partial(part_of, fd_once, "difference")),
-        _Planned("compare", "KID(A, R) - KID(B, R)", "kid_difference(r, a, b)",
-                 functools.partial(part_of, kid_once, "difference")),
-    ]  # fmt: skip
-    done = _run(todo, progress)
-    notes.append(
-        "FD(A, R) is frechet(r, a)'s value (to rounding), as `divergences estimate R A` prints "
-        "it; FD(B, R) "
-        "cuts B's draws into batches with seed + 2 (frechet_difference pairs A's batch k and "
-        "B's with R's batch k), where frechet(r, b) and `divergences estimate R B` use seed + 1: "
-        "the same estimator on another cut, so their values differ within the interval's noise"
-    )
-    inputs = tuple(
-        {"path": str(p), "shape": list(np.shape(v)), "read_as": how}
-        for p, v, how in (
-            (reference_path, rd, r_read),
-            (a_path, a, a_read),
-            (b_path, b, b_read),
-        )
-    )
-    return Report(
-        inputs=inputs,
-        level=float(level),
-        seed=seed,
-        rows=tuple(done),
-        tests=(),
-        skipped=(),
-        notes=tuple(notes),
-    )
-
-
-def _draws_of(source: Any) -> np.ndarray:
+def draws_of(source: Any) -> np.ndarray:
     """The draws of a file as read: an array, or a reference's kept subsample (float64)."""
     if isinstance(source, estimate.Reference):
         return np.asarray(source.subsample, np.float64)
     return np.asarray(source)
 
 
-def _transposed_hint(*arrays: np.ndarray) -> str:
+def transposed_hint(*arrays: np.ndarray) -> str:
     """``""``, or a hint where one of the files holds more coordinates than draws."""
     if any(z.shape[1] > z.shape[0] > 0 for z in arrays):
         return " (a file with more coordinates than draws may be transposed)"
     return ""
 
 
-def p_text(p: float) -> str:
-    """A p-value in words: ``"p = 0.0123"``, or ``"p < 1e-300"`` below float64's normal range.
-
-    A p-value that underflows (0, or a subnormal) is not 0: the tail probability is only below
-    what float64 holds, so the bound is printed, never ``p = 0``.
-    """
-    return "p < 1e-300" if p < 1e-300 else f"p = {p:.4g}"
-
-
-def _run(todo: list[_Planned], progress: bool) -> list[Row]:
+def run_rows(todo: list[Planned], progress: bool) -> list[Row]:
     """Each planned row in turn, timed, with a progress bar on stderr where asked."""
     bar = _progress(len(todo), progress)
     done: list[Row] = []

@@ -49,12 +49,14 @@ def _cells(e: Estimate) -> tuple[str, str]:
 
 
 def _reason(r: Row) -> str:
-    """Why a row claims nothing: its recorded warning that says so, else its assumption's words.
+    """Why a row claims nothing: the reason its assumption carries, else its recorded warning.
 
     Rows that share one computation (the four fidelity measures) record its warnings once, on
-    the first row; the reason is then read from the estimate's assumption, which carries it.
+    the first row, so a warning may be another row's: the estimate's own assumption, which
+    carries its reason (:func:`~divergences.estimate.Estimate.without_claim`'s too), is read
+    first.
     """
-    said = (*r.warnings, r.result.assumption)
+    said = (r.result.assumption, *r.warnings)  # the estimate's own reason first
     for w in said:
         if "no coverage claimed: " in w:
             return w.split("no coverage claimed: ", 1)[-1].split("; the ends are")[0]

@@ -368,6 +368,7 @@ def test_a_feature_map_over_inputs_is_read_a_batch_at_a_time():
     assert seen == [300] * 8 and mapped.value == pytest.approx(whole.value, rel=1e-9)
 
 
+@pytest.mark.slow  # 1.7 s with the copy check's compile: over the quick tier's 1 s
 def test_the_difference_pairs_the_reference_s_batches():
     rng = np.random.default_rng(13)
     r, a, b = (rng.standard_normal((3000, 6)) + s for s in (0.0, 0.1, 0.25))

@@ -113,6 +113,28 @@ def test_a_comparison_holds_each_kid_as_kid_gives_it() -> None:
         warnings.simplefilter("ignore", NoCoverageWarning)
         out = kid_difference(r, a, b, level=0.9)
         alone_a, alone_b = kid(a, r, level=0.9), kid(b, r, level=0.9)
-    assert type(out) is Comparison and out._fields == ("difference", "p_value", "a", "b")
+    assert type(out) is Comparison
+    assert out._fields == ("difference", "p_value", "a", "b", "dependent")
+    assert out.dependent == ()  # independent draws: no candidate looks like a copy
     assert out.a == alone_a and out.b == alone_b  # Estimates, each with its interval
     assert out.a.upper_bound >= out.a.value >= out.a.lower_bound >= 0.0
+
+
+@pytest.mark.slow  # compiles the cubic pass for three samples: over the quick tier's 1 s
+def test_a_candidate_that_copies_the_reference_is_not_compared() -> None:
+    # B returns the reference's draws with noise far below their spacing: KID(B, R)'s statistic
+    # lies below 0 by its interval, which independent draws do not give; B is nearest R by
+    # construction, so no difference in its favour may be claimed, however large.
+    rng = np.random.default_rng(5)
+    r, a = rng.normal(size=(300, 16)), rng.normal(0.3, size=(300, 16))
+    b = r[rng.integers(0, 300, 300)] + 1e-3 * rng.normal(size=(300, 16))
+    with pytest.warns(NoCoverageWarning, match="B's draws look like copies of the reference's"):
+        out = kid_difference(r, a, b)
+    assert out.dependent == ("b",)
+    assert out.difference.kind == "no-coverage-claim" and out.p_value is None
+    assert (out.difference.lower_bound, out.difference.upper_bound) == (-math.inf, math.inf)
+    assert out.b.kind == "no-coverage-claim"
+    assert "like copies" not in out.a.assumption  # A is judged on its own draws
+    with pytest.warns(NoCoverageWarning, match="A's draws look like copies"):
+        swapped = kid_difference(r, b, a)
+    assert swapped.dependent == ("a",) and swapped.p_value is None

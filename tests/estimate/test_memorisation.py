@@ -36,9 +36,10 @@ def test_a_generator_that_returns_training_draws_is_caught_and_a_fresh_one_is_no
     )
     assert copied.copying and copied.test.p_value == 1 / 1000  # no relabelling reaches it
     assert copied.training.lower_bound > copied.held_out.upper_bound
-    assert abs(copied.copied - 0.3) < 0.05  # its sampling error is about 0.015
+    assert abs(copied.copied.value - 0.3) < 0.05  # its sampling error is about 0.015
+    assert copied.copied.contains(0.3) and copied.copied.lower_bound > 0.2
     honest = dv.estimate.memorisation(training=training, generated=fresh, held_out=held_out)
-    assert abs(honest.copied) < 0.06
+    assert honest.copied.value < 0.06 and honest.copied.lower_bound == 0.0
     assert honest.training.kind == "finite-sample"
     assert honest.training.quantity == "unauthentic near training"
 
@@ -51,7 +52,7 @@ def test_a_model_narrower_than_the_data_is_not_read_as_copying():
     centre = 4.5 * np.eye(8)[0]
     narrow = centre + 0.5 * (draws(rng, 1000, 8) - centre)
     m = dv.estimate.memorisation(training=training, generated=narrow, held_out=held_out)
-    assert m.training.value + m.held_out.value > 0.5 and abs(m.copied) < 0.06
+    assert m.training.value + m.held_out.value > 0.5 and m.copied.value < 0.06
 
 
 def test_an_exact_duplicate_is_unauthentic_and_the_p_value_counts_the_relabellings():
@@ -60,7 +61,7 @@ def test_an_exact_duplicate_is_unauthentic_and_the_p_value_counts_the_relabellin
     m = dv.estimate.memorisation(
         training=training, generated=training[::-1], held_out=held_out, permutations=99, seed=3
     )
-    assert m.training.value == 1.0 and m.held_out.value == 0.0 and m.copied == 1.0
+    assert m.training.value == 1.0 and m.held_out.value == 0.0 and m.copied.value == 1.0
     assert m.test.p_value == 0.01 and m.test.parameters["permutations"] == 99
 
 
@@ -121,7 +122,9 @@ def test_shares_lie_in_their_intervals_and_the_p_value_in_0_1(seed, n, m, h, lat
         assert 0.0 <= e.lower_bound <= e.value <= e.upper_bound <= 1.0 and e.m == m
     assert r.training.value + r.held_out.value <= 1.0
     assert 0.05 <= r.test.p_value <= 1.0 and r.copying == (r.test.p_value <= 0.05)
-    assert r.copied == pytest.approx(r.training.value - n / h * r.held_out.value)
+    excess = r.training.value - n / h * r.held_out.value  # over the held-out baseline
+    assert r.copied.value == pytest.approx(min(max(excess, 0.0), 1.0))
+    assert 0.0 <= r.copied.lower_bound <= r.copied.value <= r.copied.upper_bound <= 1.0
 
 
 @pytest.mark.slow
@@ -144,3 +147,20 @@ def test_the_false_alarm_rate_is_at_most_the_level_and_a_tenth_copied_is_found()
             permutations=199,
         ).copying
     assert alarms <= 12 and detections >= 80
+
+
+@pytest.mark.parametrize(
+    "p_t, p_h, ratio, m", [(0.3, 0.1, 2.0, 1000), (0.2, 0.2, 1.0, 60), (0.05, 0.02, 2.5, 5)]
+)
+def test_the_copied_share_s_interval_holds_its_level_at_every_size(p_t, p_h, ratio, m):
+    # The counts are multinomial given the pool: each end from the exact binomial intervals, so
+    # max(0, p_T - r p_H) is held at least 95% of the time for every m, 5 draws included.
+    from divergences.estimate._src.neighbours.memorisation import _copied
+
+    rng = np.random.default_rng(7)
+    truth = min(max(p_t - ratio * p_h, 0.0), 1.0)
+    counts = rng.multinomial(m, [p_t, p_h, 1.0 - p_t - p_h], size=2000)
+    held = [_copied(int(a), int(b), m, ratio, 0.95, 100).contains(truth) for a, b, _ in counts]
+    assert np.mean(held) >= 0.95 - 3 * np.sqrt(0.95 * 0.05 / 2000)
+    few = _copied(3, 0, 5, ratio, 0.95, 100)  # 3 of 5 near training draws, none near held-out
+    assert few.value == 0.6 and few.upper_bound - few.lower_bound > 0.5  # says how little 5 tell

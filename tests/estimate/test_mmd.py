@@ -43,7 +43,7 @@ def closed_form(mu: np.ndarray, s0: float, s: float) -> float:
 
 
 def statistic(x: np.ndarray, y: np.ndarray, s: float) -> float:
-    return mmd._gaussian_sums(x, y, np.arange(len(x))[None, :], s).value
+    return mmd.gaussian_sums(x, y, np.arange(len(x))[None, :], s).value
 
 
 # The largest size in the slow tier (the same sums, its own programs).
@@ -66,10 +66,10 @@ def test_blocked_and_one_block_agree(monkeypatch: pytest.MonkeyPatch) -> None:
     x, y = rng.normal(size=(60, 4)), rng.normal(0.2, size=(68, 4))
     labels = relabellings(60, 68, 5, seed=3)
     assert kernel_sums.layout(128) == (128, 128)
-    whole = mmd._gaussian_sums(x, y, labels, 1.3).stats
+    whole = mmd.gaussian_sums(x, y, labels, 1.3).stats
     monkeypatch.setattr(kernel_sums, "BLOCK", 64)
     assert kernel_sums.layout(128) == (64, 128)
-    blocked = mmd._gaussian_sums(x, y, labels, 1.3).stats
+    blocked = mmd.gaussian_sums(x, y, labels, 1.3).stats
     np.testing.assert_allclose(blocked, whole, rtol=0, atol=1e-13)
     assert abs(blocked[0] - reference(x, y, 1.3)) <= 1e-12
 
@@ -155,9 +155,9 @@ def test_float32_is_within_its_rounding_bound() -> None:
     rng = np.random.default_rng(5)
     x, y = rng.normal(size=(60, 5)), rng.normal(0.4, size=(50, 5))
     labels = np.arange(60)[None, :]
-    wide, wide_dtype = (lambda s: (s.value, s.dtype))(mmd._gaussian_sums(x, y, labels, 2.0))
+    wide, wide_dtype = (lambda s: (s.value, s.dtype))(mmd.gaussian_sums(x, y, labels, 2.0))
     with jax.enable_x64(False):
-        sums = mmd._gaussian_sums(x, y, labels, 2.0)
+        sums = mmd.gaussian_sums(x, y, labels, 2.0)
         narrow, bound, dtype = sums.value, sums.error, sums.dtype
         est = mmd_squared(x, y, bandwidth=2.0)
         test = mmd_test(x, y, bandwidth=2.0, permutations=6)
@@ -340,7 +340,7 @@ def brute_variance(x: np.ndarray, y: np.ndarray, kernel) -> float:
 def test_variance_matches_the_whole_kernel_matrices(n: int, m: int, d: int, s: float) -> None:
     rng = np.random.default_rng(n * m)
     x, y = rng.normal(size=(n, d)), rng.normal(0.5, size=(m, d))
-    sums = mmd._gaussian_sums(x, y, np.arange(n)[None, :], s)
+    sums = mmd.gaussian_sums(x, y, np.arange(n)[None, :], s)
     kernel = lambda a, b: np.exp(-cdist(a, b, "sqeuclidean") / (2 * s * s))  # noqa: E731
     expected = brute_variance(x, y, kernel)
     assert kernel_interval.first_order_variance(sums.rows, n, m) == pytest.approx(
@@ -373,7 +373,7 @@ def test_normal_interval_covers_and_is_narrower_than_mcdiarmids() -> None:
     assert 5 * (narrow.upper_bound - narrow.lower_bound) < wide.upper_bound - wide.lower_bound
     z = 1.959963984540054
     half = z * math.sqrt(kernel_interval.first_order_variance(
-        mmd._gaussian_sums(x, y, np.arange(300)[None, :], 1.0).rows, 300, 300
+        mmd.gaussian_sums(x, y, np.arange(300)[None, :], 1.0).rows, 300, 300
     ))  # fmt: skip
     root = math.sqrt(narrow.value)  # the square-root scale's interval, squared back
     assert narrow.upper_bound == pytest.approx((root + half / (2 * root)) ** 2, rel=1e-9)
@@ -436,7 +436,7 @@ def test_normal_interval_claims_where_measured_only() -> None:
 def test_normal_interval_is_never_nan_and_ordered(
     pair: tuple[np.ndarray, np.ndarray], bandwidth: float | None, level: float
 ) -> None:
-    sums = mmd._gaussian_sums(
+    sums = mmd.gaussian_sums(
         *pair, relabellings(len(pair[0]), len(pair[1]), 20, 0), bandwidth or 1.0
     )
     ends = kernel_interval.normal_interval(sums, len(pair[0]), len(pair[1]), 1 - level, 1.0, 2.0)

@@ -130,6 +130,20 @@ def test_withheld_keeps_the_interval_computed_in_the_method():
     )
 
 
+def test_without_claim_is_withheld_s_rule_without_a_warning() -> None:
+    est = Estimate(
+        value=0.5, lower_bound=0.25, upper_bound=0.75, level=0.9, kind="asymptotic", sides="two-sided",
+        assumption="iid", method="t interval", n=10, m=12, quantity="FD",
+    )  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the caller says why: no warning
+        out = est.without_claim("B copies", 0.0, math.inf)
+    assert out == withheld(est, 0.0, math.inf, "B copies", warn=False)
+    assert not out.claims_coverage and out.assumption.endswith("no coverage claimed: B copies")
+    with pytest.raises(ValueError, match=r"lower and upper must be the quantity's range"):
+        est.without_claim("why", 0.6, 1.0)  # a range that leaves the value out
+
+
 def test_str_prints_the_plug_in_where_it_differs_from_the_value() -> None:
     est = Estimate(
         value=19.79, lower_bound=18.1, upper_bound=21.5, level=0.95, kind="asymptotic",

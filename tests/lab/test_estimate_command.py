@@ -32,8 +32,26 @@ def _pair(
     return _save(folder, "x.npy", x), _save(folder, "y.npy", y), x, y
 
 
+#: The options of ``divergences estimate`` that take no value.
+_SWITCHES = ("--json", "--allow-wide", "--no-progress")
+
+
+def _files_in(argv: tuple[str, ...]) -> int:
+    """How many files ``argv`` names (``--reference R`` counted)."""
+    named = argv.count("--reference")
+    after_option = [i > 0 and argv[i - 1].startswith("--") and argv[i - 1] not in _SWITCHES
+                    for i in range(len(argv))]  # fmt: skip
+    return named + sum(
+        not a.startswith("--") and not o for a, o in zip(argv, after_option, strict=True)
+    )
+
+
 def _json(capsys: pytest.CaptureFixture[str], *argv: str) -> dict:  # type: ignore[type-arg]
-    assert main(["estimate", *argv, "--json", "--permutations", "19", "--no-progress"]) == 0
+    # the test's relabellings cut to 19 where the test runs (an option no row reads is refused)
+    rows = argv[argv.index("--rows") + 1] if "--rows" in argv else "test"
+    tested = _files_in(argv) == 2 and ("test" in rows.split(",") or rows == "all")
+    quick = ["--permutations", "19"] if tested else []
+    assert main(["estimate", *argv, "--json", *quick, "--no-progress"]) == 0
     # Strict JSON, which every reader takes: no NaN, Infinity or -Infinity.
     return json.loads(capsys.readouterr().out, parse_constant=_not_strict)
 
@@ -400,8 +418,11 @@ def test_the_memorisation_rows_read_the_held_out_file_and_are_the_library_s(
     doc = _json(capsys, xp, yp, "--held-out", hp, "--rows", "memorisation")
     want = dv.estimate.memorisation(training=x, generated=y, held_out=h)
     rows = {e["name"]: e for e in doc["estimates"]}
-    assert rows["unauthentic Q near training P"]["value"] == want.training.value
-    assert rows["unauthentic Q near held-out P"]["value"] == want.held_out.value
+    share = rows["share of Q copying P"]
+    assert (share["value"], share["lower_bound"]) == (want.copied.value, want.copied.lower_bound)
+    assert share["lower_bound"] > 0.1  # a third of Q's draws are copies
+    baseline = next(n for n in doc["notes"] if n.startswith("Q's draws unauthentic"))
+    assert f"near a training draw of P: {want.training.value:.4g}, against the baseline" in baseline
     (test,) = doc["tests"]
     assert test["p_value"] == want.test.p_value == 0.001  # no relabelling reaches it
     assert (
@@ -423,7 +444,7 @@ def test_a_bandwidth_not_a_positive_number_is_a_usage_error(tmp_path, capsys, ba
 
 def test_progress_goes_to_stderr_one_step_a_row(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
     xp, yp, _, _ = _pair(tmp_path, 2, n=40, m=40)
-    assert main(["estimate", xp, yp, "--rows", "fd,kid", "--permutations", "19"]) == 0
+    assert main(["estimate", xp, yp, "--rows", "fd,kid"]) == 0
     captured = capsys.readouterr()
     assert "KID(P, Q):   0%" in captured.err and "FD(P, Q):  50%" in captured.err  # by row
     assert "%|" not in captured.out
@@ -518,8 +539,8 @@ def test_the_progress_bar_is_redrawn_while_a_long_row_runs(monkeypatch, capsys) 
     from divergences.lab import estimate_command as ec
 
     monkeypatch.setattr(ec, "TICK_SECONDS", 0.01)
-    slow = ec._Planned("kid", "a slow row", "sleep", lambda: time.sleep(0.3) or 1.0)
-    assert ec._run([slow], progress=True)[0].result == 1.0
+    slow = ec.Planned("kid", "a slow row", "sleep", lambda: time.sleep(0.3) or 1.0)
+    assert ec.run_rows([slow], progress=True)[0].result == 1.0
     assert capsys.readouterr().err.count("a slow row") >= 5  # redrawn (2 without), not frozen
 
 
@@ -602,3 +623,95 @@ def test_the_comparison_prints_each_model_then_the_differences_sharing_fd(  # ty
     assert any("FD(B, R) cuts B's draws into batches with seed + 2" in n for n in doc["notes"])
     legacy = _json(capsys, rp, ap, bp, "--seed", "5")  # the first of three declared the reference
     assert [e["value"] for e in legacy["estimates"]] == [e["value"] for e in doc["estimates"]]
+
+
+def _copier_files(folder: Path) -> tuple[str, str, str, str]:
+    """R the training draws, A a model of R's law, B one that returns R's draws, H held out."""
+    rng = np.random.default_rng(31)
+    r, h = rng.standard_normal((300, 16)), rng.standard_normal((150, 16))
+    a = rng.standard_normal((300, 16)) * 1.1
+    b = r[rng.integers(0, 300, 300)] + 1e-3 * rng.standard_normal((300, 16))
+    return tuple(_save(folder, f"{k}.npy", v) for k, v in zip("rabh", (r, a, b, h), strict=True))  # type: ignore[return-value]
+
+
+@pytest.mark.slow  # three comparisons with FD, KID and the k-NN rows: over the quick tier's 1 s
+def test_a_copier_wins_no_comparison_and_is_named_before_the_verdict(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    rp, ap, bp, hp = _copier_files(tmp_path)
+    for extra in ((), ("--held-out", hp)):
+        doc = _json(capsys, rp, ap, bp, *extra)
+        rows = {e["name"]: e for e in doc["estimates"]}
+        for name in ("FD(A, R) - FD(B, R)", "KID(A, R) - KID(B, R)", "FD(B, R)", "KID(B, R)",
+                     "precision(real R, generated B)", "recall(real R, generated B)"):  # fmt: skip
+            assert not rows[name]["claims_coverage"], name  # built on B's copies
+        assert "B's draws look" in rows["FD(A, R) - FD(B, R)"]["assumption"]
+        notes = doc["notes"]
+        copying = [i for i, n in enumerate(notes) if n.startswith("copying: ")]
+        verdicts = [i for i, n in enumerate(notes) if "A is no better than B" in n]
+        assert notes[copying[1]].startswith("copying: B yes (")
+        assert notes[copying[0]].startswith("copying: A no (")
+        assert max(copying) < min(verdicts)  # who copies is said before who is better
+        assert all(notes[i].endswith("no p-value: no coverage claimed") for i in verdicts)
+    # with held-out draws: each model's memorisation rows and test, R its training draws
+    names = [e["name"] for e in doc["estimates"]]
+    assert "share of A copying R" in names and "share of B copying R" in names
+    assert rows["share of B copying R"]["lower_bound"] > 0.5
+    tests = {t["name"]: t for t in doc["tests"]}
+    copied = tests["memorisation test: B's draws no nearer R's than held-out draws"]
+    assert copied["p_value"] <= 0.05
+    assert "memorisation test p = " in notes[copying[1]]
+
+
+@pytest.mark.slow  # the memorisation test and every row of two files: over the quick tier's 1 s
+def test_two_files_whose_memorisation_test_rejects_claim_nothing_but_the_test(  # type: ignore[no-untyped-def]
+    tmp_path, capsys
+) -> None:
+    rp, _, bp, hp = _copier_files(tmp_path)
+    doc = _json(capsys, rp, bp, "--held-out", hp, "--rows", "fd,fidelity,memorisation")
+    rows = {e["name"]: e for e in doc["estimates"]}
+    assert not rows["FD(P, Q)"]["claims_coverage"]
+    assert "Q's draws look like copies" in rows["recall(real P, generated Q)"]["assumption"]
+    assert rows["share of Q copying P"]["claims_coverage"]  # made for such draws
+    assert doc["notes"][0].startswith("copying: Q yes (memorisation test p = ")
+
+
+#: Each option of ``divergences estimate``: where it means something and how it shows.
+_OPTION_WALK = {
+    "rows": ("--rows", "fd"),
+    "bandwidth": ("--bandwidth", "1.5"),
+    "w1_draws": ("--w1-draws", "50"),
+    "kid_draws": ("--kid-draws", "50"),
+    "mmd_draws": ("--mmd-draws", "50"),
+    "fidelity_draws": ("--fidelity-draws", "50"),
+    "permutations": ("--permutations", "9"),
+    "model": ("--model", "mlp"),
+    "held_out": ("--held-out", None),
+}
+#: The options every mode reads (the files, the level, the seed and the output's form).
+_EVERY_MODE = {"files", "reference", "level", "seed", "json", "allow_wide", "no_progress", "help"}
+
+
+def test_every_option_is_read_or_refused_in_every_mode(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from divergences.lab.cli import build_parser
+    from divergences.lab.estimate_command import OPTION_ROWS
+    from divergences.lab.estimate_compare import COMPARE_OPTIONS
+
+    sub = next(a for a in build_parser()._actions if a.dest == "command")
+    dests = {a.dest for a in sub.choices["estimate"]._actions}  # type: ignore[union-attr]
+    assert dests == _EVERY_MODE | set(_OPTION_WALK)  # a new option is walked here, or fails
+    rng = np.random.default_rng(2)
+    rp, ap, bp, hp = (_save(tmp_path, f"{k}.npy", rng.standard_normal((40, 3))) for k in "rabh")
+    for dest, (flag, value) in _OPTION_WALK.items():
+        option = [flag, hp if value is None else value]
+        if dest not in COMPARE_OPTIONS:  # a comparison refuses it, in one line naming it
+            message = _refused(capsys, rp, ap, bp, *option).split("error: ", 1)[1]
+            assert message.startswith(flag) and "a comparison (R A B)" in message
+        if dest in OPTION_ROWS:  # two files: refused where none of its rows runs
+            other = "kid" if "kid" not in OPTION_ROWS[dest] else "fd"
+            message = _refused(capsys, rp, ap, "--rows", other, *option).split("error: ", 1)[1]
+            assert message.startswith(f"{flag} is read by --rows {','.join(OPTION_ROWS[dest])}")
+    # what a comparison reads, it uses: the subsamples said in the rows, the held-out rows run
+    doc = _json(capsys, rp, ap, bp, "--kid-draws", "20", "--fidelity-draws", "30", "--held-out", hp)
+    what = {e["name"]: e["estimator"] for e in doc["estimates"]}
+    assert what["KID(A, R)"] == "kid_difference(r, a, b, subsample=20, seed=0).a"
+    assert what["recall(real R, generated B)"].endswith("on a seeded subsample of 30 and 30 draws")
+    assert "share of B copying R" in what

@@ -189,6 +189,24 @@ class Estimate(NamedTuple):
             return self.upper_bound
         return None
 
+    def without_claim(self, reason: str, lower: float, upper: float) -> Estimate:
+        """This estimate claiming nothing, for ``reason``; its ends the quantity's range.
+
+        For code that composes estimates and finds an assumption broken that the estimator could
+        not see (a model whose draws copy the reference's, found by another test): the one rule
+        of :func:`withheld` (kind ``"no-coverage-claim"``, the interval computed kept in
+        ``method``, ``reason`` in ``assumption``), without a warning: the caller says why.
+
+        Raises:
+          ValueError: where ``[lower, upper]`` does not hold ``value`` (not the quantity's range).
+        """
+        if not lower <= self.value <= upper:
+            raise ValueError(
+                f"lower and upper must be the quantity's range, holding the value {self.value}: "
+                f"got [{lower}, {upper}]"
+            )
+        return withheld(self, lower, upper, reason, warn=False)
+
     def __str__(self) -> str:
         q, at = self.quantity or "estimate", f"at {self.level:.0%}, {self.kind}"
         if self.sides == "none":
@@ -297,9 +315,16 @@ class Comparison(NamedTuple):
       a: the :class:`Estimate` of ``Q(A, R)``, as the one-pair entry gives it, on the same
         draws (FD: on the same batches).
       b: the :class:`Estimate` of ``Q(B, R)``, likewise.
+      dependent: the candidates (``"a"``, ``"b"``) whose draws look dependent on the
+        reference's by the estimator's own check (:func:`~divergences.estimate.kid_difference`:
+        KID's statistic below 0 by its interval and below its relabellings, as a copy of the
+        reference's draws gives); the difference then claims nothing. ``()`` where none does,
+        and always from :func:`~divergences.estimate.frechet_difference`, whose statistic
+        cannot tell a copy (its draws' dependence is for the memorisation test or KID's check).
     """
 
     difference: Estimate
     p_value: float | None
     a: Estimate
     b: Estimate
+    dependent: tuple[str, ...] = ()

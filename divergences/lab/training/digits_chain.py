@@ -21,7 +21,7 @@ from matplotlib.figure import Figure
 
 from divergences.lab.training.config import TrainingConfig
 from divergences.lab.training.digits import IMAGE_SIDE, digits_split
-from divergences.lab.training.evaluator import CLASSES, digits_evaluator
+from divergences.lab.training.evaluator import CLASSES, checked_images, digits_evaluator
 from divergences.lab.training.figure_parts import legend_below, title_pad
 from divergences.lab.training.image_figures import grey, mosaic
 from divergences.lab.training.image_readouts import IMAGE_DRAWS, data_row, image_row
@@ -67,7 +67,9 @@ def digits_chain(*, steps: int = 4000, eval_every: int = 1000, seed: int = 0) ->
     run = train(config, progress=False)
     ds = config.dataset
     evaluator = digits_evaluator()
-    many = sample_generator(run, jax.random.key(seed + 1), 6 * IMAGE_DRAWS)
+    # the generator's outputs are not bounded: clipped to the grey levels, as the lab draws them
+    drawn = sample_generator(run, jax.random.key(seed + 1), 6 * IMAGE_DRAWS)
+    many = checked_images(drawn, clip=True, name="generated")
     kept = many[np.isin(evaluator.predict(many), COLLAPSED_CLASSES)]
     split, rng = digits_split(), np.random.default_rng(seed)
     picks = split.train[rng.integers(0, len(split.train), IMAGE_DRAWS)]
@@ -154,14 +156,17 @@ def figure_digits_chain(chain: DigitsChain | None = None) -> Figure:
     ax.set_ylim(0, 1.12)
     ax.set_title("against the held-out digits, at the end", pad=pad)
     ax = axs[1, 2]
-    copied = [chain.scores[n]["copied"] for n in names]
-    ax.bar(range(len(names)), copied, 0.5, color="0.4", label="estimated share copied")
+    copied = np.array([chain.scores[n]["copied"] for n in names])
+    ends = np.array([[chain.scores[n]["copied_lo"], chain.scores[n]["copied_hi"]] for n in names])
+    err = np.vstack([copied - ends[:, 0], ends[:, 1] - copied])
+    ax.bar(range(len(names)), copied, 0.5, yerr=err, capsize=4, color="0.4",
+           label="share copied, 95% interval")  # fmt: skip
     for j, n in enumerate(names):
         p = chain.scores[n]["copying_p"]
-        ax.text(j, max(copied[j], 0.0) + 0.03, f"p = {p:.2g}", ha="center", fontsize="small")
+        ax.text(j, ends[j, 1] + 0.03, f"p = {p:.2g}", ha="center", fontsize="small")
     ax.axhline(0.0, color="k", lw=0.6)
     ax.set_xticks(range(len(names)), names)
-    ax.set_ylim(-0.1, 1.15)
+    ax.set_ylim(0.0, 1.15)
     ax.set_title("memorisation test (copying at p <= 0.05)", pad=pad)
     for ax in (axs[0, 1], axs[0, 2], axs[1, 0], axs[1, 1], axs[1, 2]):
         ax.grid(alpha=0.3)

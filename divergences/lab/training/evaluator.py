@@ -42,9 +42,11 @@ from divergences.lab.training.networks import ACTIVATIONS, MLP, make_mlp
 
 __all__ = [
     "CLASSES",
+    "SKLEARN_LEVELS",
     "Evaluator",
     "EvaluatorConfig",
     "cache_dir",
+    "checked_images",
     "digits_evaluator",
     "shifted",
 ]
@@ -94,17 +96,70 @@ class Evaluator(NamedTuple):
     accuracy: float
 
     def probabilities(self, images: Any) -> np.ndarray:
-        """Class probabilities ``(n, 10)``, float64, of images ``(n, 64)`` in ``[0, 1]``."""
-        logits = np.asarray(_logits(self.net, jnp.asarray(images, jnp.float32)), np.float64)
-        return softmax(logits, axis=1)
+        """Class probabilities ``(n, 10)``, float64, of images checked by :func:`checked_images`."""
+        pixels = jnp.asarray(checked_images(images), jnp.float32)
+        return softmax(np.asarray(_logits(self.net, pixels), np.float64), axis=1)
 
     def features(self, images: Any) -> np.ndarray:
-        """The penultimate layer's activations ``(n, hidden[-1])``, float64."""
-        return np.asarray(_features(self.net, jnp.asarray(images, jnp.float32)), np.float64)
+        """The penultimate layer's activations ``(n, hidden[-1])``, float64, of checked images."""
+        pixels = jnp.asarray(checked_images(images), jnp.float32)
+        return np.asarray(_features(self.net, pixels), np.float64)
 
     def predict(self, images: Any) -> np.ndarray:
-        """The most probable digit of each image."""
-        return np.asarray(jnp.argmax(_logits(self.net, jnp.asarray(images, jnp.float32)), axis=1))
+        """The most probable digit of each image (checked by :func:`checked_images`)."""
+        pixels = jnp.asarray(checked_images(images), jnp.float32)
+        return np.asarray(jnp.argmax(_logits(self.net, pixels), axis=1))
+
+
+#: The grey levels of scikit-learn's ``load_digits().data``: the integers 0 to 16.
+SKLEARN_LEVELS = 16
+
+
+def checked_images(images: Any, *, clip: bool = False, name: str = "images") -> np.ndarray:
+    """Digits as the evaluator reads them: rows of 64 grey levels in ``[0, 1]``, float64.
+
+    ``(n, 64)`` rows or ``(n, 8, 8)`` images (read as rows), ``n >= 1``. Refused with a
+    ``ValueError`` naming ``name`` and the rule: another shape, an image holding NaN or inf
+    (named by its index), and grey levels outside ``[0, 1]`` (scikit-learn's own scale, 0 to
+    16, named with what to do). ``clip=True`` clips to ``[0, 1]`` instead, for a generator's
+    outputs, which are not bounded: the images as the lab draws them.
+
+    Example:
+      >>> checked_images(np.zeros((2, 8, 8))).shape
+      (2, 64)
+    """
+    a = np.asarray(images)
+    if a.dtype.kind not in "biuf":
+        raise ValueError(f"{name} must hold numbers, got dtype {a.dtype}")
+    if a.ndim == 3 and a.shape[1:] == (8, 8):
+        a = a.reshape(a.shape[0], 64)
+    if a.ndim != 2 or a.shape[1] != 64 or a.shape[0] < 1:
+        raise ValueError(
+            f"{name} must be 8 x 8 digits, shape (n, 64) or (n, 8, 8) with n >= 1; got shape "
+            f"{np.shape(images)}"
+        )
+    a = a.astype(np.float64)
+    bad = ~np.isfinite(a).all(axis=1)
+    if bad.any():
+        first = int(np.flatnonzero(bad)[0])
+        raise ValueError(
+            f"{name}: image {first} holds NaN or inf ({int(bad.sum())} of {a.shape[0]} images do)"
+        )
+    if clip:
+        return np.clip(a, 0.0, 1.0)
+    low, high = float(a.min()), float(a.max())
+    if low < 0.0 or high > 1.0:
+        hint = ""
+        if low >= 0.0 and high <= SKLEARN_LEVELS and np.all(a == np.round(a)):
+            hint = (
+                f": integers from 0 to {high:g} are scikit-learn's grey levels "
+                f"(load_digits().data, 0 to {SKLEARN_LEVELS}); divide them by {SKLEARN_LEVELS}"
+            )
+        raise ValueError(
+            f"{name} must be grey levels in [0, 1] (0 the background, 1 full ink); they run from {low:g} to "
+            f"{high:g}{hint}"
+        )
+    return a
 
 
 @jax.jit

@@ -49,7 +49,8 @@ def figure_image_readouts(run: TrainingRun, *, figsize: tuple[float, float] = (1
     The Inception score; FD (bias-corrected, with its interval) beside the plug-in FID papers
     print, on a log axis; KID; precision and recall, then density and coverage, against the
     held-out digits; the generated digits' class shares with the p-value of the test that they
-    match the held-out digits'; and the memorisation test's estimated copied share and p-value.
+    match the held-out digits'; and the memorisation test's copied share (the excess over the
+    held-out baseline, in [0, 1], with its interval) and p-value.
     Dotted lines: the same scores of real digits (:func:`~.image_readouts.data_row`).
     """
     r, c = run.readouts, run.config
@@ -89,10 +90,10 @@ def figure_image_readouts(run: TrainingRun, *, figsize: tuple[float, float] = (1
     ax.set_ylabel("share of generated digits")
     ax.set_title("Classes of the generated digits (top: p of = held-out's)", pad=3 * pad + 18)
     ax = axs[1, 2]
-    ax.plot(s, r.copied, "k-o", ms=3, label="estimated share copied")
+    _with_interval(ax, run, "copied", f"share copied, {_LEVEL} interval", "k")
     ax.plot(s, r.copying_p, color="tab:red", ls="--", marker="s", ms=3, label="p-value of copying")
     ax.axhline(0.05, color="tab:red", lw=0.8, ls=":", label="level 0.05")
-    ax.set_ylim(-0.1, 1.05)
+    ax.set_ylim(-0.02, 1.05)
     ax.set_title("Memorisation (training vs held-out digits)", pad=pad)
     for ax in axs.ravel():
         ax.set_xlabel("generator step")

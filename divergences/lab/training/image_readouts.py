@@ -15,9 +15,11 @@ takes :data:`IMAGE_DRAWS` generated images and computes, with :mod:`divergences.
   vectors, a kernel fixed before the draws: its statistic is a multiple of the squared distance
   between the two class histograms), and ``class_0`` ... ``class_9`` the generated digits'
   shares of each class;
-* ``copied``, ``copying_p``: ``memorisation`` in pixel space, the training digits against the
-  held-out ones: the estimated share of generated digits that copy a training digit, and the
-  test's p-value.
+* ``copied``, ``copying_p``: ``memorisation`` in pixel space (not the evaluator's features,
+  which were fit on the training digits: there a generator of a few classes reads as copying),
+  the training digits against the held-out ones: the share of generated digits that copy a
+  training digit (the excess over the held-out baseline, in ``[0, 1]``, with its interval), and
+  the test's p-value.
 
 Each estimate's ends are ``<name>_lo`` and ``<name>_hi`` (at level 0.95; where an estimate
 claims no coverage, the quantity's range). :func:`data_row` gives the same scores of real
@@ -38,7 +40,12 @@ import numpy as np
 
 import divergences as dv
 from divergences.lab.training.data import Dataset
-from divergences.lab.training.evaluator import CLASSES, Evaluator, digits_evaluator
+from divergences.lab.training.evaluator import (
+    CLASSES,
+    Evaluator,
+    checked_images,
+    digits_evaluator,
+)
 
 __all__ = ["IMAGE_COLUMNS", "IMAGE_DRAWS", "data_row", "image_row", "nan_row"]
 
@@ -49,7 +56,7 @@ IMAGE_DRAWS = 1000
 #: The permutations of the class test and of the memorisation test.
 PERMUTATIONS = 199
 
-_INTERVALS = ("inception", "fd", "kid", "precision", "recall", "density", "coverage")
+_INTERVALS = ("inception", "fd", "kid", "precision", "recall", "density", "coverage", "copied")
 _DATA = ("inception", "fd", "kid", "precision", "recall", "density", "coverage")
 
 #: The columns the readouts of image data add (NaN for the other data).
@@ -135,18 +142,25 @@ def _scores(ref: _Reference, images: np.ndarray, *, memorisation: bool) -> dict[
             held_out=ref.held_out,
             permutations=PERMUTATIONS,
         )
-        row["copied"], row["copying_p"] = m.copied, m.test.p_value
+        _ends(row, "copied", m.copied)
+        row["copying_p"] = m.test.p_value
     return row
 
 
 def image_row(dataset: Dataset, generated: Any) -> dict[str, float]:
     """The image readouts of the first :data:`IMAGE_DRAWS` of ``generated``, but the data's.
 
+    The generator's outputs are not bounded: they are clipped to the grey levels ``[0, 1]``, the
+    images as the lab draws them (:func:`~.evaluator.checked_images`), and scored as such.
+
     Args:
       dataset: an image data set with an evaluator (the digits).
-      generated: generated images ``(n, 64)``, ``n >= IMAGE_DRAWS``.
+      generated: generated images ``(n, 64)`` or ``(n, 8, 8)``, ``n >= IMAGE_DRAWS``.
+
+    Raises:
+      ValueError: for another shape, or an image holding NaN or inf (named by its index).
     """
-    images = np.asarray(generated, np.float64)[:IMAGE_DRAWS]
+    images = checked_images(generated, clip=True, name="generated")[:IMAGE_DRAWS]
     return _scores(_reference(dataset.name), images, memorisation=True)
 
 

@@ -139,6 +139,8 @@ class Readouts(NamedTuple):
     density_hi: np.ndarray
     coverage_lo: np.ndarray
     coverage_hi: np.ndarray
+    copied_lo: np.ndarray
+    copied_hi: np.ndarray
     inception_claimed: np.ndarray
     fd_claimed: np.ndarray
     kid_claimed: np.ndarray
@@ -146,6 +148,7 @@ class Readouts(NamedTuple):
     recall_claimed: np.ndarray
     density_claimed: np.ndarray
     coverage_claimed: np.ndarray
+    copied_claimed: np.ndarray
     classes_p: np.ndarray
     class_0: np.ndarray
     class_1: np.ndarray

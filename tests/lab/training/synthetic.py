@@ -39,7 +39,9 @@ def synthetic_image_readouts(n: int, decay: np.ndarray, rng: np.random.Generator
     shares = rng.dirichlet(np.full(10, 5.0), n)
     out.update({f"class_{c}": shares[:, c] for c in range(10)})
     out["classes_p"] = np.full(n, 0.005)
-    out["copied"], out["copying_p"] = 0.01 * rng.standard_normal(n), rng.random(n)
+    out["copied"], out["copying_p"] = 0.01 * rng.random(n), rng.random(n)
+    out["copied_lo"], out["copied_hi"] = np.zeros(n), out["copied"] + 0.05
+    out["copied_claimed"] = np.ones(n)
     return out
 
 

@@ -82,3 +82,38 @@ def test_a_bad_configuration_is_named():
 def test_the_default_evaluator_classifies_over_95_percent_of_the_held_out_digits(tmp_path):
     # 0.981 here (seed 0), 0.972 to 0.981 over seeds 0 to 4
     assert ev.digits_evaluator(cache=tmp_path).accuracy > 0.95
+
+
+def test_images_are_checked_as_images_each_refusal_one_line_naming_the_rule():
+    digits = digits_split().train[:5]
+    assert np.array_equal(ev.checked_images(digits.reshape(5, 8, 8)), digits)  # (n, 8, 8) read
+    levels = np.round(digits * ev.SKLEARN_LEVELS)  # scikit-learn's own scale
+    with pytest.raises(ValueError, match=r"run from 0 to 16: integers .* divide them by 16$"):
+        ev.checked_images(levels)
+    with pytest.raises(ValueError, match=r"^images must be grey levels in \[0, 1\]"):
+        ev.checked_images(digits - 0.5)
+    nan = digits.copy()
+    nan[3, 7] = np.nan
+    with pytest.raises(
+        ValueError, match=r"^images: image 3 holds NaN or inf \(1 of 5 images do\)$"
+    ):
+        ev.checked_images(nan)
+    for shape in [(5, 63), (5, 4, 16), (0, 64), (64,)]:
+        with pytest.raises(
+            ValueError, match=r"must be 8 x 8 digits, shape \(n, 64\) or \(n, 8, 8\)"
+        ):
+            ev.checked_images(np.zeros(shape))
+    with pytest.raises(ValueError, match="must hold numbers"):
+        ev.checked_images(np.array([["a"] * 64]))
+    outside = digits + 0.2  # a generator's outputs: clipped to the grey levels, as drawn
+    assert np.array_equal(ev.checked_images(outside, clip=True), np.clip(outside, 0.0, 1.0))
+
+
+@pytest.mark.slow  # builds and runs a network: over the quick tier's 1 s from a cold cache
+def test_the_evaluator_refuses_what_is_not_an_image_by_name(tmp_path, untrained):
+    e = ev.digits_evaluator(SMALL, cache=tmp_path)
+    levels = np.round(digits_split().held_out[:4] * ev.SKLEARN_LEVELS)
+    for read in (e.probabilities, e.features, e.predict):
+        with pytest.raises(ValueError, match="scikit-learn's grey levels"):
+            read(levels)
+    assert e.features(levels.reshape(4, 8, 8) / ev.SKLEARN_LEVELS).shape == (4, 16)

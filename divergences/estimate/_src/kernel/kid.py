@@ -37,7 +37,7 @@ from divergences.estimate._src.kernel.sums import (
 from divergences.estimate._src.result import Estimate
 from divergences.estimate._src.samples import check_at_least, draws_where_they_live, relabellings
 
-__all__ = ["kid", "kid_of"]
+__all__ = ["kid", "kid_checked", "kid_of"]
 
 #: The largest :math:`\lambda^3` taken: the statistic, at most 4 in units of it, stays finite.
 _LARGEST_CUBE = float(np.finfo(np.float64).max) / 8.0
@@ -204,6 +204,18 @@ def kid_of(
       stacklevel: the :class:`NoCoverageWarning`'s, counted from :func:`withheld` (5: the
         caller of the entry that calls this); None where the caller's own result warns.
     """
+    estimate, dependent = kid_checked(xs, ys, level, read)
+    d = xs.shape[1]
+    return claimed(estimate, "kid", d, False, math.inf, dependent, stacklevel=stacklevel)
+
+
+def kid_checked(xs: np.ndarray, ys: np.ndarray, level: float, read: str) -> tuple[Estimate, str]:
+    """KID's estimate before its claim is read, and why the draws look dependent (or ``""``).
+
+    The arguments are :func:`kid_of`'s; :func:`~divergences.estimate.kid_difference` reads the
+    reason of each candidate against the reference (a candidate that copies the reference's
+    draws is not compared).
+    """
     alpha = 1.0 - level
     n, m, d = xs.shape[0], ys.shape[0], xs.shape[1]
     sums, cube = _cubic_sums(xs, ys, relabellings(n, m, PERMUTATIONS, SEED))
@@ -220,5 +232,4 @@ def kid_of(
         kind="asymptotic", sides="two-sided", assumption=assumption, method=method, n=n, m=m,
         quantity="KID",
     )  # fmt: skip
-    dependent = looks_dependent(sums, n, m, alpha, cube)
-    return claimed(estimate, "kid", d, False, math.inf, dependent, stacklevel=stacklevel)
+    return estimate, looks_dependent(sums, n, m, alpha, cube)

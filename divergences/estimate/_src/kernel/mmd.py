@@ -44,7 +44,7 @@ from divergences.estimate._src.samples import (
     relabellings,
 )
 
-__all__ = ["mmd_squared", "mmd_test"]
+__all__ = ["gaussian_sums", "median_bandwidth", "mmd_squared", "mmd_test"]
 
 #: The most points of the pooled sample the median heuristic reads (a seeded subsample).
 MEDIAN_POINTS = 2000
@@ -140,7 +140,7 @@ def _kernel_error(dim: int, scale: float, radius2: float, dtype: Any) -> float:
     return spread * (17.0 * unit + 5.0 * gamma(dim + 2, unit)) + 16.0 * unit
 
 
-def _gaussian_sums(xs: Any, ys: Any, labels: np.ndarray, s: float, rows: bool = True) -> KernelSums:
+def gaussian_sums(xs: Any, ys: Any, labels: np.ndarray, s: float, rows: bool = True) -> KernelSums:
     """The kernel sums of the Gaussian kernel of width ``s``, for each row of ``labels``."""
     n, m = xs.shape[0], ys.shape[0]
     dtype = jax.dtypes.canonicalize_dtype(jnp.float64)  # float32 where x64 is off
@@ -278,7 +278,7 @@ def mmd_squared(
     assumption = _MEDIAN_KERNEL if bandwidth is None else _FIXED_KERNEL
     kernel = f"unbiased MMD^2_u (Gretton et al. 2012), Gaussian kernel of bandwidth {s:.6g}{read}"
     if interval == "normal":
-        sums = _gaussian_sums(xs, ys, relabellings(n, m, PERMUTATIONS, SEED), s)
+        sums = gaussian_sums(xs, ys, relabellings(n, m, PERMUTATIONS, SEED), s)
         ends = normal_interval(sums, n, m, alpha, 1.0, 2.0)
         method = f"{kernel}, {NORMAL_METHOD}, {sums.dtype}"
         estimate = Estimate(
@@ -288,7 +288,7 @@ def mmd_squared(
         )  # fmt: skip
         dependent = looks_dependent(sums, n, m, alpha, 1.0)
         return claimed(estimate, "mmd_squared", xs.shape[1], bandwidth is None, 2.0, dependent)
-    sums = _gaussian_sums(xs, ys, np.arange(n)[None, :], s)
+    sums = gaussian_sums(xs, ys, np.arange(n)[None, :], s)
     stat, dtype = sums.value, sums.dtype
     half = bounded_differences_term([(4.0 / n, n), (4.0 / m, m)], alpha / 2.0) + sums.error
     value = min(max(stat, 0.0), 2.0)
@@ -367,7 +367,7 @@ def mmd_test(
     start = seed_option(seed, note="the relabellings' seed")
     xs, ys, s, read = _prepare(x, y, bandwidth, subsample, seed, features, draws)
     n, m = xs.shape[0], ys.shape[0]
-    sums = _gaussian_sums(xs, ys, relabellings(n, m, count, start), s, rows=False)
+    sums = gaussian_sums(xs, ys, relabellings(n, m, count, start), s, rows=False)
     stats, dtype = sums.stats, sums.dtype
     exceed = int(np.count_nonzero(stats[1:] >= stats[0]))
     method = (

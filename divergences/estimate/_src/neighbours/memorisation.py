@@ -48,7 +48,7 @@ import numpy as np
 
 from divergences._src.errors import runs_on_host
 from divergences._src.options import integer_option, level_option, seed_option
-from divergences.estimate._src.neighbours.fidelity import proportion_estimate
+from divergences.estimate._src.neighbours.fidelity import clopper_pearson, proportion_estimate
 from divergences.estimate._src.neighbours.search import (
     RADIUS_ROOM,
     Engine,
@@ -80,8 +80,11 @@ class Memorisation(NamedTuple):
         ``"unauthentic near training"``; Clopper-Pearson, finite-sample).
       held_out: the same near a held-out draw, :math:`A_H / m`: what a generator that copies
         nothing scores near the training draws, times ``|H| / |T|``.
-      copied: :math:`(A_T - \tfrac{|T|}{|H|} A_H) / m`, an estimate (without an interval) of the
-        share of generated draws that copy a training draw.
+      copied: the :class:`~divergences.estimate.Estimate` of the share of generated draws that
+        copy a training draw, the excess of :math:`A_T` over its baseline
+        :math:`\tfrac{|T|}{|H|} A_H` (what a generator that copies nothing scores near the
+        training draws): :math:`\max(0, (A_T - \tfrac{|T|}{|H|} A_H) / m)`, in ``[0, 1]``
+        (quantity ``"copied share"``), with the finite-sample interval of :func:`_copied`.
       test: the permutation test of "the generator does not memorise" (a
         :class:`~divergences.estimate.TwoSampleTest`: statistic :math:`A_T`, its draws ``n`` the
         generated ones and ``m`` the pool's).
@@ -90,7 +93,7 @@ class Memorisation(NamedTuple):
 
     training: Estimate
     held_out: Estimate
-    copied: float
+    copied: Estimate
     test: TwoSampleTest
     copying: bool
 
@@ -104,6 +107,41 @@ def _fraction(hits: int, m: int, level: float, who: str, pool: int) -> Estimate:
         f"unauthentic near {who.split()[-1]}", hits, m, level, assumption=_ASSUMPTION,
         method=method, n=pool, m=m,
     )  # fmt: skip
+
+
+def _copied(a_t: int, a_h: int, m: int, ratio: float, level: float, pool: int) -> Estimate:
+    r"""The copied share :math:`\max(0, p_T - r\, p_H)`, ``r = |T| / |H|``, with its interval.
+
+    :math:`p_T` and :math:`p_H` are the chances that a generated draw is unauthentic near a
+    training draw and near a held-out one. Where the generator copies a share :math:`c` of its
+    draws (each copy unauthentic near its training draw) and draws the rest from a law that
+    does not depend on the split, :math:`p_T - r\,p_H = c` (module docstring). Each of
+    :math:`p_T`, :math:`p_H` gets its Clopper-Pearson interval at ``1 - alpha / 2``, so that
+    :math:`[\ell_T - r\,u_H,\ u_T - r\,\ell_H]` holds :math:`p_T - r\,p_H` with probability at
+    least ``level`` (Bonferroni), for every ``m``; the ends are then cut to ``[0, 1]``, which
+    keeps the coverage of :math:`\max(0, p_T - r\,p_H)`.
+    """
+    alpha = 1.0 - level
+    low_t, high_t = clopper_pearson(a_t, m, alpha / 2.0)
+    low_h, high_h = clopper_pearson(a_h, m, alpha / 2.0)
+    value = min(max((a_t - ratio * a_h) / m, 0.0), 1.0)
+    return Estimate(
+        value=value,
+        lower_bound=min(max(low_t - ratio * high_h, 0.0), value),
+        upper_bound=max(min(high_t - ratio * low_h, 1.0), value),
+        level=level,
+        kind="finite-sample",
+        sides="two-sided",
+        assumption=_ASSUMPTION + "; each copy unauthentic near the training draw it copies",
+        method=(
+            f"(A_T - {ratio:.4g} A_H) / m, the generated draws unauthentic near a training draw "
+            "in excess of the held-out baseline; Clopper-Pearson intervals of both shares at "
+            "1 - alpha/2, combined (Bonferroni)"
+        ),
+        n=pool,
+        m=m,
+        quantity="copied share",
+    )
 
 
 @runs_on_host
@@ -160,8 +198,10 @@ def memorisation(
       >>> m = dv.estimate.memorisation(
       ...     training=training, generated=np.concatenate([copies, fresh[100:]]),
       ...     held_out=held_out)
-      >>> m.copying, m.test.p_value, round(m.copied, 1)
+      >>> m.copying, m.test.p_value, round(m.copied.value, 1)
       (True, 0.001, 0.1)
+      >>> m.copied.lower_bound > 0.0  # the copied share's interval leaves 0 out
+      True
       >>> narrow = 0.8 * fresh  # a model narrower than the data, that copies nothing
       >>> dv.estimate.memorisation(training=training, generated=narrow, held_out=held_out).copying
       False
@@ -199,7 +239,7 @@ def memorisation(
     return Memorisation(
         training=_fraction(a_t, m, lev, "a training", n + h),
         held_out=_fraction(a_h, m, lev, "a held-out", n + h),
-        copied=(a_t - n / h * a_h) / m,
+        copied=_copied(a_t, a_h, m, n / h, lev, n + h),
         test=test,
         copying=test.p_value <= 1.0 - lev,
     )

@@ -30,9 +30,11 @@ from scipy.special import ndtr
 from divergences._src.errors import runs_on_host
 from divergences._src.options import level_option
 from divergences.estimate._src.claims import ASYMPTOTIC_CLAIMS
+from divergences.estimate._src.comparison.copies import copied, copied_reason
 from divergences.estimate._src.concentration import normal_quantile, widen
 from divergences.estimate._src.kernel.draws import kernel_samples
-from divergences.estimate._src.kernel.kid import cubic_pool, kid_of
+from divergences.estimate._src.kernel.kid import cubic_pool, kid_checked
+from divergences.estimate._src.kernel.normal_interval import claimed
 from divergences.estimate._src.kernel.sums import blocked_pass, host_rounding, summed_where
 from divergences.estimate._src.result import (
     Comparison,
@@ -98,7 +100,11 @@ def kid_difference(
       two-sided, ``"asymptotic"`` within ``ASYMPTOTIC_CLAIMS["kid_difference"]``, else ``"no-coverage-claim"`` with the
       ends ``[-inf, inf]`` and no p-value (None); the p-value; ``a`` and ``b``,
       ``kid(a, reference)``'s and ``kid(b, reference)``'s estimates on the same draws (the same
-      subsample), each with its own interval and claim (the difference warns for them).
+      subsample), each with its own interval and claim (the difference warns for them); and
+      ``dependent``, the candidates whose draws look like copies of the reference's, by
+      :func:`kid`'s check or a narrow Gaussian kernel's
+      (:mod:`~divergences.estimate._src.comparison.copies`): the difference and the copier's KID
+      then claim nothing, whatever their size, and say which.
 
     Raises:
       ValueError: for draws the shared rules refuse, fewer than 2 in a sample, or a bad
@@ -178,14 +184,28 @@ def kid_difference(
         n=n,
         m=m,
     )
+    # each KID on the same draws, as kid's; the difference's warning speaks for them
+    (raw_a, dependent_a), (raw_b, dependent_b) = (
+        kid_checked(xs, rs, checked, read),
+        kid_checked(ys, rs, checked, read),
+    )
+    kid_a = claimed(raw_a, "kid", d, False, math.inf, dependent_a, stacklevel=None)
+    kid_b = claimed(raw_b, "kid", d, False, math.inf, dependent_b, stacklevel=None)
+    narrow, _ = copied(rs, {"a": xs, "b": ys})
+    flagged = {k for k, why in (("a", dependent_a), ("b", dependent_b)) if why} | set(narrow)
+    dependent = tuple(k for k in ("a", "b") if k in flagged)
     smallest = min(n, m, count)
-    if reason := ASYMPTOTIC_CLAIMS["kid_difference"].refusal(d, smallest):
+    if dependent:
+        why = copied_reason(dependent)
+        estimate = withheld(estimate, -math.inf, math.inf, why)
+        kid_a, kid_b = (
+            e.without_claim(why, 0.0, math.inf) if k in dependent and e.claims_coverage else e
+            for k, e in (("a", kid_a), ("b", kid_b))
+        )
+    elif reason := ASYMPTOTIC_CLAIMS["kid_difference"].refusal(d, smallest):
         estimate = withheld(estimate, -math.inf, math.inf, reason)
     estimate, p = claimed_p_value(estimate, p_value)
-    # each KID on the same draws, as kid's; the difference's warning speaks for them
-    kid_a = kid_of(xs, rs, checked, read, stacklevel=None)
-    kid_b = kid_of(ys, rs, checked, read, stacklevel=None)
-    return Comparison(difference=estimate, p_value=p, a=kid_a, b=kid_b)
+    return Comparison(difference=estimate, p_value=p, a=kid_a, b=kid_b, dependent=dependent)
 
 
 def _first_order_variance(acc: np.ndarray, groups: tuple[slice, slice, slice]) -> float:

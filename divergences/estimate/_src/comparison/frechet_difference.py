@@ -19,6 +19,7 @@ from scipy.stats import t as student
 
 from divergences._src.errors import runs_on_host
 from divergences.estimate._src.claims import frechet_difference_refusal
+from divergences.estimate._src.comparison.copies import copied, copied_reason
 from divergences.estimate._src.concentration import widen
 from divergences.estimate._src.frechet.distance import (
     Parts,
@@ -113,6 +114,11 @@ def frechet_difference(
       ``ASYMPTOTIC_CLAIMS["frechet_difference"]`` (where the difference was measured), the difference
       claims nothing: ``"no-coverage-claim"``, the ends ``[-inf, inf]``, ``p_value``
       None, and one :class:`~divergences.estimate.NoCoverageWarning` for all three estimates.
+      So too where a candidate's draws look like copies of the reference's
+      (:mod:`~divergences.estimate._src.comparison.copies`: a narrow Gaussian kernel's statistic
+      below its relabellings, on at most 2,000 draws of each): ``dependent`` names it, and its
+      FD claims nothing either. Streamed batches and ``features`` are read once and not kept,
+      so there the check does not run, and ``method`` says so.
 
     Raises:
       ValueError: as :func:`frechet`'s rules, naming ``reference``, ``a`` or ``b``; for a
@@ -166,8 +172,19 @@ def frechet_difference(
         m=bb.size,
         plug_in=plug,
     )
+    # a candidate that copies the reference's draws wins by construction: not compared
+    dependent, unchecked = copied(reference, {"a": a, "b": b}, features)
+    if unchecked:
+        difference = difference._replace(method=f"{difference.method}; {unchecked}")
     # frechet's claim holds from the smallest size on, so the smallest of the three decides
-    if why := frechet_difference_refusal(br.dimension, min(ba.size, bb.size, br.size), nb):
+    if dependent:
+        why = copied_reason(dependent)
+        difference = withheld(difference, -math.inf, math.inf, why, stacklevel=4)
+        est_a, est_b = (
+            e.without_claim(why, 0.0, math.inf) if k in dependent and e.claims_coverage else e
+            for k, e in (("a", est_a), ("b", est_b))
+        )
+    elif why := frechet_difference_refusal(br.dimension, min(ba.size, bb.size, br.size), nb):
         difference = withheld(difference, -math.inf, math.inf, why, stacklevel=4)
     difference, p_value = claimed_p_value(difference, p)
-    return Comparison(difference=difference, p_value=p_value, a=est_a, b=est_b)
+    return Comparison(difference=difference, p_value=p_value, a=est_a, b=est_b, dependent=dependent)
