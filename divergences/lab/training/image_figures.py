@@ -19,12 +19,12 @@ from divergences.lab.training.evaluator import CLASSES
 from divergences.lab.training.figure_parts import legend_below, run_title, title_pad
 from divergences.lab.training.run import TrainingRun
 
-__all__ = ["figure_digits", "figure_image_readouts", "grey", "mosaic"]
+__all__ = ["figure_digits", "figure_image_readouts", "grey", "mosaic", "with_interval"]
 
 _LEVEL = "95%"
 
 
-def _with_interval(ax: Any, run: TrainingRun, name: str, label: str, color: str) -> None:
+def with_interval(ax: Any, run: TrainingRun, name: str, label: str, color: str) -> None:
     """The score ``name`` against step with its interval as error bars, and the data's level."""
     r = run.readouts
     s, v = r.step, getattr(r, name)
@@ -59,25 +59,25 @@ def figure_image_readouts(run: TrainingRun, *, figsize: tuple[float, float] = (1
     pad = title_pad()
     s = r.step
     ax = axs[0, 0]
-    _with_interval(ax, run, "inception", f"Inception score, {_LEVEL} interval", "tab:blue")
+    with_interval(ax, run, "inception", f"Inception score, {_LEVEL} interval", "tab:blue")
     ax.axhline(CLASSES, color="0.6", lw=0.8, ls="--", label=f"the largest score, {CLASSES}")
     ax.set_title("Inception score (the evaluator's classes)", pad=pad)
     ax = axs[0, 1]
-    _with_interval(ax, run, "fd", f"FD, bias-corrected, {_LEVEL} interval", "k")
+    with_interval(ax, run, "fd", f"FD, bias-corrected, {_LEVEL} interval", "k")
     ax.plot(s, r.fid, color="tab:red", ls="--", label="plug-in FID (biased upward)")
-    _with_interval(ax, run, "kid", f"KID, {_LEVEL} interval", "tab:green")
+    with_interval(ax, run, "kid", f"KID, {_LEVEL} interval", "tab:green")
     top = float(np.nanmax(np.r_[r.fd_hi, r.fid, r.kid_hi]))
     ax.set_yscale("symlog", linthresh=0.1)
     ax.set_ylim(0.0, 1.5 * top if top > 0 else 1.0)
     ax.set_title("FD and KID to the training digits (features)", pad=pad)
     ax = axs[0, 2]
-    _with_interval(ax, run, "precision", f"precision, {_LEVEL} interval", "tab:purple")
-    _with_interval(ax, run, "recall", f"recall, {_LEVEL} interval", "tab:orange")
+    with_interval(ax, run, "precision", f"precision, {_LEVEL} interval", "tab:purple")
+    with_interval(ax, run, "recall", f"recall, {_LEVEL} interval", "tab:orange")
     ax.set_ylim(-0.02, 1.02)
     ax.set_title("Precision and recall against the held-out digits", pad=pad)
     ax = axs[1, 0]
-    _with_interval(ax, run, "density", f"density, {_LEVEL} interval", "tab:brown")
-    _with_interval(ax, run, "coverage", f"coverage, {_LEVEL} interval", "tab:cyan")
+    with_interval(ax, run, "density", f"density, {_LEVEL} interval", "tab:brown")
+    with_interval(ax, run, "coverage", f"coverage, {_LEVEL} interval", "tab:cyan")
     ax.set_title("Density and coverage against the held-out digits", pad=pad)
     ax = axs[1, 1]
     shares = np.stack([getattr(r, f"class_{k}") for k in range(CLASSES)], axis=1)
@@ -90,7 +90,7 @@ def figure_image_readouts(run: TrainingRun, *, figsize: tuple[float, float] = (1
     ax.set_ylabel("share of generated digits")
     ax.set_title("Classes of the generated digits (top: p of = held-out's)", pad=3 * pad + 18)
     ax = axs[1, 2]
-    _with_interval(ax, run, "copied", f"share copied, {_LEVEL} interval", "k")
+    with_interval(ax, run, "copied", f"share copied, {_LEVEL} interval", "k")
     ax.plot(s, r.copying_p, color="tab:red", ls="--", marker="s", ms=3, label="p-value of copying")
     ax.axhline(0.05, color="tab:red", lw=0.8, ls=":", label="level 0.05")
     ax.set_ylim(-0.02, 1.05)
