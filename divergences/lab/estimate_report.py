@@ -118,11 +118,17 @@ def _notes(report: Report) -> list[str]:
         if plug_in is not None and r.result.quantity != "FD":
             lines.append(f"{r.name}: the same with the plug-in FIDs papers print: {plug_in:.6g}")
         elif plug_in is not None:
+            cut = r.result.method.split("the estimate before its cut at 0: ")
+            below = (
+                f" (cut at 0, FD's least value, from {cut[1].split(' ')[0]})"
+                if len(cut) > 1
+                else ""
+            )
             lines.append(
                 f"{r.name}: the plug-in value papers print (FID: pytorch-fid's formula) is "
                 f"{plug_in:.6g}; compare a published FID with it, at the same numbers of draws "
                 f"(it is biased upward, by about d^2/(2n) for Gaussian features); the value "
-                f"above is bias-corrected, an estimate of the laws' FD"
+                f"above{below} is bias-corrected, an estimate of the laws' FD"
             )
     lines += list(report.notes)
     refused = [(r.name, r.estimator, r.error) for r in (*report.rows, *report.tests) if r.error]

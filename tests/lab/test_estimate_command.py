@@ -715,3 +715,33 @@ def test_every_option_is_read_or_refused_in_every_mode(tmp_path, capsys) -> None
     assert what["KID(A, R)"] == "kid_difference(r, a, b, subsample=20, seed=0).a"
     assert what["recall(real R, generated B)"].endswith("on a seeded subsample of 30 and 30 draws")
     assert "share of B copying R" in what
+
+
+@pytest.mark.slow  # 1.4 s: a comparison of three files, over the quick tier's 1 s
+def test_small_samples_print_what_they_are(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    # Two draws of one law: FD's estimate falls below 0 and is cut there, said with the value
+    # before the cut; and KID's difference claims from 250 draws where neither KID does (from
+    # 1000): the notes say why, from the claims table.
+    rng = np.random.default_rng(1)
+    r, a, b = (
+        rng.standard_normal((300, 8)),
+        rng.standard_normal((300, 8)),
+        rng.standard_normal((300, 8)),
+    )
+    rp, ap, bp = (_save(tmp_path, f"{k}.npy", v) for k, v in (("r", r), ("a", a), ("b", b)))
+    doc = _json(capsys, rp, ap, "--rows", "fd")
+    (fd,) = doc["estimates"]
+    before = float(fd["method"].split("the estimate before its cut at 0: ")[1].split()[0])
+    assert fd["value"] == 0.0 and before < 0.0
+    assert main(["estimate", rp, ap, "--rows", "fd", "--no-progress"]) == 0
+    assert (
+        f"the value above (cut at 0, FD's least value, from {before:.4g})"
+        in capsys.readouterr().out
+    )
+    doc = _json(capsys, rp, ap, bp)
+    rows = {e["name"]: e for e in doc["estimates"]}
+    assert rows["KID(A, R) - KID(B, R)"]["claims_coverage"]
+    assert not rows["KID(A, R)"]["claims_coverage"] and not rows["KID(B, R)"]["claims_coverage"]
+    (why,) = [n for n in doc["notes"] if "claims its interval where" in n]
+    assert why.startswith("KID(A, R) - KID(B, R) claims its interval where KID(A, R) and KID(B, R)")
+    assert "d <= 64 from n = 250" in why

@@ -426,6 +426,9 @@ def estimate_from_moments(
         "papers print (pytorch-fid's formula, covariances with divisor n - 1), biased high"
         f"{reduced_where(bx, by)}"
     )
+    if parts.value < 0.0:  # FD >= 0: the value is cut there, and the estimate said
+        below = scaled_back(parts.value, shift, -math.inf)
+        method += f"; the estimate before its cut at 0: {below:.4g}"
     estimate = asymptotic_estimate(
         v,
         lo,
