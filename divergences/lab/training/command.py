@@ -25,7 +25,14 @@ FRAME_EVERY = 250
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """The options of ``divergences train``."""
     p.add_argument(
-        "--data", default="ring8", choices=sorted(DATASETS), help="the data set (default: ring8)"
+        "--data",
+        default="ring8",
+        choices=sorted(DATASETS),
+        help="the data set (default: ring8). digits: scikit-learn's 8 x 8 digits, nsgan and "
+        "6000 steps by default; its readouts add FD, KID, the Inception score, precision, "
+        "recall and the memorisation test on 1000 generated digits a readout, with their "
+        "intervals (readouts.png, digits.png), and its verdict reads FD, IS, recall and "
+        "copying, not W1",
     )
     p.add_argument(
         "--game",
@@ -38,7 +45,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         type=int,
         default=None,
         help="generator steps (default: the game's, 12000; 30000 for r1; 10/3 times as many "
-        "on grid25)",
+        "on grid25; 6000 on digits, the data set's own default)",
     )
     p.add_argument(
         "--seed",

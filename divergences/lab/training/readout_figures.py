@@ -143,6 +143,8 @@ def _verdict_title(name: str, run: TrainingRun) -> str:
     v = verdict(run)
     modes = "" if v.modes is None else f"{v.modes} of {v.modes_total} modes, "
     state = "converged" if v.converged else "not converged"
+    if v.checks:  # images: the verdict reads FD, IS, recall and copying, not W1
+        return f"{name}, step {v.step}:\n{state}"
     return f"{name}, step {v.step}:\n{modes}$W_1$ {v.w1_ratio:.2g}x floor\n{state}"
 
 
