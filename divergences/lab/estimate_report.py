@@ -19,6 +19,10 @@ from divergences.lab.estimate_command import Report, Row, p_text
 __all__ = ["format_table", "to_json"]
 
 
+#: The words an estimate's ``method`` gives its value before the cut at the quantity's least value.
+_CUT = "the estimate before its cut at 0: "
+
+
 def _number(v: float) -> str:
     return f"{v:.4g}"
 
@@ -115,10 +119,15 @@ def _notes(report: Report) -> list[str]:
         )
     for r in report.rows:
         plug_in = getattr(r.result, "plug_in", None)
+        cut = [] if r.result is None else r.result.method.split(_CUT)
+        if len(cut) > 1 and plug_in is None:  # FD's plug-in note says it
+            lines.append(
+                f"{r.name}: the value above is cut at 0, the quantity's least value, from the "
+                f"unbiased estimate {cut[1].split(' ')[0]}"
+            )
         if plug_in is not None and r.result.quantity != "FD":
             lines.append(f"{r.name}: the same with the plug-in FIDs papers print: {plug_in:.6g}")
         elif plug_in is not None:
-            cut = r.result.method.split("the estimate before its cut at 0: ")
             below = (
                 f" (cut at 0, FD's least value, from {cut[1].split(' ')[0]})"
                 if len(cut) > 1

@@ -738,6 +738,17 @@ def test_small_samples_print_what_they_are(tmp_path, capsys) -> None:  # type: i
         f"the value above (cut at 0, FD's least value, from {before:.4g})"
         in capsys.readouterr().out
     )
+    seen = set()
+    for seed in range(4):  # KID: the same note wherever its unbiased estimate fell below 0
+        x, y = np.random.default_rng(seed).standard_normal((2, 300, 8))
+        xp, yp = _save(tmp_path, "x.npy", x), _save(tmp_path, "y.npy", y)
+        (kid,) = _json(capsys, xp, yp, "--rows", "kid")["estimates"]
+        cut = "the estimate before its cut at 0: " in kid["method"]
+        assert cut == (kid["value"] == 0.0)
+        assert main(["estimate", xp, yp, "--rows", "kid", "--no-progress"]) == 0
+        assert ("is cut at 0, the quantity's least value" in capsys.readouterr().out) == cut
+        seen.add(cut)
+    assert seen == {True, False}  # both cases met
     doc = _json(capsys, rp, ap, bp)
     rows = {e["name"]: e for e in doc["estimates"]}
     assert rows["KID(A, R) - KID(B, R)"]["claims_coverage"]
