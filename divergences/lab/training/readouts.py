@@ -23,7 +23,7 @@ Readouts (one row per evaluation, at step 0 and after every ``eval_every`` gener
   covered when it holds at least a fifth of its expected share of the ``hist_size`` points
   (PacGAN's rule: 20 of 2500 for 25 modes).
 * ``precision``, ``recall``: :func:`divergences.estimate.fidelity_diversity` of
-  :data:`FIDELITY_DRAWS` generated points against as many data points (Kynkaanniemi et al.,
+  :data:`READOUT_FIDELITY_DRAWS` generated points against as many data points (Kynkaanniemi et al.,
   2019): the share of generated points inside a data point's k-NN ball (fidelity) and of data
   points inside a generated point's (diversity). A collapsed generator keeps its precision and
   loses recall, on any data, modes known or not.
@@ -315,16 +315,16 @@ def _noise_floor(config: TrainingConfig) -> NoiseFloor:
 
 #: The points of each sample :func:`fidelity` reads (the first of the readout's samples): its
 #: k-NN searches then cost milliseconds in the plane, whatever ``hist_size``.
-FIDELITY_DRAWS = 2000
+READOUT_FIDELITY_DRAWS = 2000
 
 
 def fidelity(real: np.ndarray, generated: np.ndarray) -> tuple[float, float]:
     """Precision and recall of ``generated`` against ``real``, on their first points.
 
-    :func:`divergences.estimate.fidelity_diversity` (k = 5) on :data:`FIDELITY_DRAWS` of each;
+    :func:`divergences.estimate.fidelity_diversity` (k = 5) on :data:`READOUT_FIDELITY_DRAWS` of each;
     its point values (the readouts are curves; the intervals are the estimate's).
     """
-    n = FIDELITY_DRAWS
+    n = READOUT_FIDELITY_DRAWS
     with warnings.catch_warnings():  # density and coverage, unused, claim nothing below 500
         warnings.simplefilter("ignore", dv.estimate.NoCoverageWarning)
         both = dv.estimate.fidelity_diversity(real=real[:n], generated=generated[:n])

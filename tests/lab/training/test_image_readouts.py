@@ -14,7 +14,7 @@ import pytest
 from divergences.lab.training import COLUMNS, TrainingConfig, train
 from divergences.lab.training.digits import digits, digits_split
 from divergences.lab.training.image_figures import figure_digits, figure_image_readouts, mosaic
-from divergences.lab.training.image_readouts import IMAGE_COLUMNS, IMAGE_DRAWS, image_row
+from divergences.lab.training.image_readouts import IMAGE_COLUMNS, IMAGE_DRAWS, data_row, image_row
 
 
 @pytest.mark.slow  # 22.5 s from a cold compile cache: over the quick tier's 1 s
@@ -81,3 +81,8 @@ def test_a_short_run_on_digits_reads_out_every_score_and_draws_its_figures(evalu
     np.testing.assert_allclose(shares, 1.0)
     assert len(figure_image_readouts(run).axes) == 6
     assert len([a for a in figure_digits(run).axes if a.get_visible()]) == 3
+
+
+def test_image_readouts_are_the_digits_and_refuse_data_without_an_evaluator():
+    with pytest.raises(ValueError, match=r"need an evaluator: the digits have one, 'ring8' none"):
+        data_row("ring8")

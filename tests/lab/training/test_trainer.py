@@ -79,7 +79,7 @@ def test_readouts_equal_direct_calls_of_the_library(tiny_run):
     assert r.high_quality[0] == hq.mean()
     # Precision and recall by full distance matrices: the share of one sample inside the other's
     # closed k-NN balls (k = 5, the k-th nearest other point's distance).
-    real, fake = p["real_h"][: R.FIDELITY_DRAWS], p["fake_h"][: R.FIDELITY_DRAWS]
+    real, fake = p["real_h"][: R.READOUT_FIDELITY_DRAWS], p["fake_h"][: R.READOUT_FIDELITY_DRAWS]
 
     def inside(points: np.ndarray, others: np.ndarray) -> float:
         own = cdist(others, others)

@@ -52,10 +52,10 @@ from divergences._src.scaling import EPS, scale_exponent
 from divergences.wasserstein._src.host.certify import ArcBounds, arc_bounds
 from divergences.wasserstein._src.host.costs import host_costs
 from divergences.wasserstein._src.host.host_problem import HostProblem
-from divergences.wasserstein._src.host.keywords import check_max_iter
 from divergences.wasserstein._src.host.memory import check_memory, format_bytes
 from divergences.wasserstein._src.host.protocol import Coupling
 from divergences.wasserstein._src.host.threads import check_threads
+from divergences.wasserstein._src.keywords import check_max_iter
 from divergences.wasserstein._src.results import SolverError, Status
 
 __all__ = [

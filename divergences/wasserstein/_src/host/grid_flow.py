@@ -50,7 +50,7 @@ from divergences.wasserstein._src.host.certify import (
     up,
 )
 from divergences.wasserstein._src.host.host_problem import host_problem
-from divergences.wasserstein._src.host.keywords import check_max_iter
+from divergences.wasserstein._src.keywords import check_max_iter
 from divergences.wasserstein._src.results import SolverError, Status
 
 __all__ = [

@@ -60,7 +60,6 @@ from divergences.wasserstein._src.host.atoms import merge_duplicates, split_plan
 from divergences.wasserstein._src.host.coarse_to_fine import ARTIFICIAL_MESSAGE, solve_scaled
 from divergences.wasserstein._src.host.dense import DENSE_RTOL, default_max_iter, refine_per_arc
 from divergences.wasserstein._src.host.host_problem import HostProblem
-from divergences.wasserstein._src.host.keywords import check_max_iter
 from divergences.wasserstein._src.host.memory import (
     available_memory_bytes,
     check_memory,
@@ -69,6 +68,7 @@ from divergences.wasserstein._src.host.memory import (
 from divergences.wasserstein._src.host.nearest import weighted_nearest
 from divergences.wasserstein._src.host.protocol import Coupling
 from divergences.wasserstein._src.host.threads import check_threads, resolve_threads
+from divergences.wasserstein._src.keywords import check_max_iter
 from divergences.wasserstein._src.results import (
     CertificateError,
     SolverError,

@@ -35,7 +35,7 @@ from divergences.wasserstein._src.device.sinkhorn.parameters import (
     SinkhornConfig,
     SinkhornOptions,
 )
-from divergences.wasserstein._src.host.keywords import check_max_iter
+from divergences.wasserstein._src.keywords import check_max_iter
 from divergences.wasserstein._src.results import Status
 
 __all__ = [

@@ -5,8 +5,9 @@ A method's options live in its own record (a frozen NamedTuple: ``DenseOptions``
 gave or from the call's keywords; the entry checks each field by the rule here that bears its
 name (``threads``: :func:`.threads.check_threads`; ``rtol``: the package's one rule of a
 tolerance, :func:`divergences._src.options.rtol_option`, 0 allowed; an option of one method
-alone is checked in that method's module). NumPy only, and no system calls, so that the host solvers, which know
-nothing of JAX, and the device ones, which never call the host, use it alike.
+alone is checked in that method's module). NumPy only, and no system calls: it is on the floor
+that both engines stand on, so that the host solvers, which know nothing of JAX, and the device
+ones, which never call the host, use it alike (pyproject.toml's import contracts).
 """
 
 from __future__ import annotations
