@@ -166,7 +166,7 @@ def compare_files(
         row = next(x for x in done if x.name == name)
         claims = row.result is not None and row.result.claims_coverage
         p = comparisons[q]().p_value if claims else None
-        said = f"{q}: A is no better than B ({q}(A, R) >= {q}(B, R)): "
+        said = f"{q}: A is no better than B ({q}(A, R) >= {q}(B, R)), one-sided: "
         # a difference that claims no coverage has no p-value (claimed_p_value's rule)
         notes.append(said + ("no p-value: no coverage claimed" if p is None else p_text(p)))
         if claims and (parts := _unclaimed_parts(done, q)):

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import json
 import math
+import textwrap
 from typing import Any
 
 from divergences.estimate import Estimate
 from divergences.lab.estimate_command import Report, Row, p_text
 
-__all__ = ["format_table", "to_json"]
+__all__ = ["WIDTH", "format_table", "to_json"]
 
 
 #: The words an estimate's ``method`` gives its value before the cut at the quantity's least value.
@@ -67,31 +68,56 @@ def _reason(r: Row) -> str:
     return r.result.assumption
 
 
+#: The widest line the text report prints; longer notes wrap under their first line.
+WIDTH = 120
+
+#: What the table's marks mean, said once under it.
+_MARKS = (
+    "marks: 'v (no claim)' is the value as computed, no interval claimed (why: below); "
+    "'(v)' beside '>= b' or '<= b' is the estimate of a one-sided bound b, which is what is "
+    "claimed; [n] is the row's assumption, listed below"
+)
+
+
+def _base_assumption(e: Estimate) -> str:
+    """The estimate's assumption without the reason it claims nothing (said once, apart)."""
+    return e.assumption.split("; no coverage claimed: ")[0]
+
+
 def _table(report: Report) -> list[str]:
-    """The estimates' table: a head, a rule, one line a row; a line for each unclaimed row."""
+    """The estimates' table, its marks, its assumptions once each, and why rows claim nothing.
+
+    One line a row (the estimate, value, interval, kind, whether coverage is claimed, seconds,
+    and the number of its assumption), within :data:`WIDTH` columns; then the marks, each
+    assumption once, and each reason for claiming nothing once, with the rows it concerns.
+    """
     head = (
-        "estimate", "value", f"interval ({report.level:.0%})", "kind", "coverage claimed",
-        "seconds", "assumption",
+        "estimate", "value", f"interval ({report.level:.0%})", "kind", "claimed", "seconds",
+        "assumes",
     )  # fmt: skip
-    body, unclaimed = [], []
+    body: list[tuple[str, ...]] = []
+    assumptions: dict[str, int] = {}
+    reasons: dict[str, list[str]] = {}
     for r in report.rows:
         e = r.result
         if e is None:
             continue
         claimed = "yes" if e.claims_coverage else "no"
         value, interval = _cells(e)
-        body.append((r.name, value, interval, e.kind, claimed, f"{r.seconds:.1f}", e.assumption))
+        number = assumptions.setdefault(_base_assumption(e), len(assumptions) + 1)
+        body.append((r.name, value, interval, e.kind, claimed, f"{r.seconds:.1f}", f"[{number}]"))
         if e.kind == "no-coverage-claim":
-            unclaimed.append(f"{r.name}: no coverage claimed: {_reason(r)}")
-    cols = len(head) - 1
-    widths = [max(len(row[i]) for row in (head, *body)) for i in range(cols)]
+            reasons.setdefault(_reason(r), []).append(r.name)
+    widths = [max(len(row[i]) for row in (head, *body)) for i in range(len(head))]
     lines = []
     for row in (head, *body):
-        cells = [row[i].ljust(widths[i]) for i in range(cols)]
-        lines.append("  ".join([*cells, row[cols]]).rstrip())
+        lines.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
         if row is head:
-            lines.append("  ".join("-" * w for w in [*widths, len(head[cols])]))
-    return lines + unclaimed
+            lines.append("  ".join("-" * w for w in widths))
+    lines.append(_MARKS)
+    lines += [f"[{n}] {text}" for text, n in assumptions.items()]
+    lines += [f"{', '.join(names)}: no coverage claimed: {why}" for why, names in reasons.items()]
+    return lines
 
 
 def _notes(report: Report) -> list[str]:
@@ -142,16 +168,34 @@ def _notes(report: Report) -> list[str]:
     lines += list(report.notes)
     refused = [(r.name, r.estimator, r.error) for r in (*report.rows, *report.tests) if r.error]
     lines += [f"not estimated: {name}, {what}: {why}" for name, what, why in refused]
-    lines += [f"skipped: {n} (--rows {k} runs it): {why}" for n, k, why in report.skipped]
+    return lines + _skipped(report)
+
+
+def _skipped(report: Report) -> list[str]:
+    """The rows left out, each reason once with the rows it leaves out, and the keys that run them."""
+    grouped: dict[str, list[tuple[str, str]]] = {}
+    for names, key, why in report.skipped:
+        grouped.setdefault(why, []).append((names, key))
+    lines = []
+    for why, rows in grouped.items():
+        names, keys = "; ".join(n for n, _ in rows), ",".join(k for _, k in rows)
+        runs = "runs it" if len(rows) == 1 else "runs them"
+        lines.append(f"skipped: {names} (--rows {keys} {runs}): {why}")
     return lines
 
 
 def format_table(report: Report) -> str:
-    """The report as text: the inputs, one line an estimate, the test, the rows left out."""
+    """The report as text: the inputs, one line an estimate, the test, the rows left out.
+
+    Every line within :data:`WIDTH` columns: a longer one wraps, its next lines indented.
+    """
     labels = ("x", "y") if len(report.inputs) == 2 else ("R", "A", "B")
     lines = [f"{label}: {s['path']}, {s['read_as']}" for label, s in
              zip(labels, report.inputs, strict=True)]  # fmt: skip
-    return "\n".join(lines + _table(report) + _notes(report))
+    wrapped = []
+    for line in lines + _table(report) + _notes(report):
+        wrapped += textwrap.wrap(line, WIDTH, subsequent_indent="    ", break_on_hyphens=False)
+    return "\n".join(wrapped)
 
 
 def _finite_or_text(v: float) -> float | str:

@@ -56,6 +56,11 @@ def _json(capsys: pytest.CaptureFixture[str], *argv: str) -> dict:  # type: igno
     return json.loads(capsys.readouterr().out, parse_constant=_not_strict)
 
 
+def _unwrapped(out: str) -> str:
+    """The command's text with each wrapped line joined back to the line it continues."""
+    return out.replace("\n    ", " ")
+
+
 def _not_strict(constant: str) -> None:
     raise AssertionError(f"{constant} is not strict JSON")
 
@@ -74,7 +79,8 @@ def test_the_table_prints_each_estimate_of_the_library_with_its_kind_and_assumpt
     lines = out.splitlines()
     assert "300 draws in 2 dimensions" in lines[0] and "250 draws in 2 dimensions" in lines[1]
     assert lines[2].split()[:3] == ["estimate", "value", "interval"]
-    assert "coverage claimed" in lines[2] and "assumption" in lines[2]
+    assert lines[2].split()[4:] == ["kind", "claimed", "seconds", "assumes"]
+    assert max(len(line) for line in lines) <= 120  # a longer line wraps
     rows = {line.split("  ")[0]: line for line in lines[4:]}
     for name in ("KL(P || Q)", "KL(Q || P)", "JS(P, Q)", "W1(P, Q)", "KID(P, Q)", "FD(P, Q)", "H(P)",
                  "H(Q)"):  # fmt: skip
@@ -83,10 +89,17 @@ def test_the_table_prints_each_estimate_of_the_library_with_its_kind_and_assumpt
     kl = dv.estimate.kl(x, y, seed=3)
     assert f"{kl.value:.4g}" in rows["KL(P || Q)"]
     assert f"[{kl.lower_bound:.4g}, {kl.upper_bound:.4g}]" in rows["KL(P || Q)"]
-    assert kl.kind in rows["KL(P || Q)"] and kl.assumption in rows["KL(P || Q)"]
+    assert kl.kind in rows["KL(P || Q)"]
+    number = rows["KL(P || Q)"].split()[-1]  # its assumption's number, the assumption below once
+    assert [line for line in lines if line.startswith(number)] == [f"{number} {kl.assumption}"]
     # MMD^2's intervals claim nothing with the median heuristic: left out, saying how to claim.
     assert "MMD^2(P, Q)" not in rows
-    assert "skipped: MMD^2(P, Q) (--rows mmd runs it): with the median heuristic" in out
+    out = _unwrapped(out)  # one reason, said once for the two rows it leaves out
+    assert (
+        "skipped: MMD^2(P, Q); MMD^2(P, Q), normal (--rows mmd,mmd-normal runs them): with the "
+        "median heuristic" in out
+    )
+    assert out.count("with the median heuristic's bandwidth") == 1
     assert "--bandwidth S fixes the kernel" in out
     assert "MMD permutation test of P == Q: p = 0.05 (19 relabellings" in out
     # The DKW bands are for the line only: left out, and said so.
@@ -142,11 +155,13 @@ def test_a_warning_of_no_coverage_is_a_column_not_a_printed_warning(tmp_path, ca
     assert kl["sides"] == "none" and kl["bound"] is None
     assert any("no coverage claimed" in w for w in kl["warnings"])
     assert main(["estimate", xp, yp, "--rows", "kl", "--no-progress"]) == 0
-    out = capsys.readouterr().out.splitlines()
+    out = _unwrapped(capsys.readouterr().out).splitlines()
     row = next(r for r in out if r.startswith("KL(P || Q)"))
     # The value as the API returns it, marked, and the reason below: never a bare number.
     assert row.split()[3:8] == [f"{kl['value']:.4g}", "(no", "claim)", "none", "no-coverage-claim"]
-    note = next(r for r in out if r.startswith("KL(P || Q): no coverage claimed: "))
+    # one reason, said once for the rows it concerns
+    (note,) = [r for r in out if ": no coverage claimed: " in r and "KL(P || Q)" in r]
+    assert note.startswith("KL(P || Q), KL(Q || P): no coverage claimed: ")
     assert "measured to hold in d <= 2" in note and "here d = 4" in note
 
 
@@ -734,9 +749,8 @@ def test_small_samples_print_what_they_are(tmp_path, capsys) -> None:  # type: i
     before = float(fd["method"].split("the estimate before its cut at 0: ")[1].split()[0])
     assert fd["value"] == 0.0 and before < 0.0
     assert main(["estimate", rp, ap, "--rows", "fd", "--no-progress"]) == 0
-    assert (
-        f"the value above (cut at 0, FD's least value, from {before:.4g})"
-        in capsys.readouterr().out
+    assert f"the value above (cut at 0, FD's least value, from {before:.4g})" in _unwrapped(
+        capsys.readouterr().out
     )
     seen = set()
     for seed in range(4):  # KID: the same note wherever its unbiased estimate fell below 0
@@ -746,7 +760,8 @@ def test_small_samples_print_what_they_are(tmp_path, capsys) -> None:  # type: i
         cut = "the estimate before its cut at 0: " in kid["method"]
         assert cut == (kid["value"] == 0.0)
         assert main(["estimate", xp, yp, "--rows", "kid", "--no-progress"]) == 0
-        assert ("is cut at 0, the quantity's least value" in capsys.readouterr().out) == cut
+        said = _unwrapped(capsys.readouterr().out)
+        assert ("is cut at 0, the quantity's least value" in said) == cut
         seen.add(cut)
     assert seen == {True, False}  # both cases met
     doc = _json(capsys, rp, ap, bp)
