@@ -48,6 +48,8 @@ from divergences.lab.estimate_copying import Copying, copying_line, unclaimed_if
 from divergences.lab.estimate_rows import (
     FIDELITY_DRAWS,
     TESTS,
+    Report,
+    Row,
     discriminator_rows,
     fidelity_rows,
     memorisation_rows,
@@ -71,49 +73,6 @@ __all__ = [
     "run_rows",
     "transposed_hint",
 ]
-
-
-class Row(NamedTuple):
-    """One estimate of the report, or why it was not made.
-
-    Attributes:
-      name: what is estimated, in the two laws' names (``"KL(P || Q)"``).
-      estimator: the entry of :mod:`divergences.estimate` and its options, as called.
-      result: the :class:`~divergences.estimate.Estimate`, or ``None`` where it was refused.
-      warnings: the warnings the call raised, in words.
-      error: the estimator's refusal (a ``ValueError``'s message), or ``""``.
-      seconds: the call's wall time.
-    """
-
-    name: str
-    estimator: str
-    result: Any
-    warnings: tuple[str, ...]
-    error: str
-    seconds: float
-
-
-class Report(NamedTuple):
-    """What ``divergences estimate`` prints: the inputs, the estimates and the tests.
-
-    Attributes:
-      inputs: for each file (x, then y): its path, shape as stored and how it was read.
-      level: the intervals' coverage.
-      seed: the seed of every random split, subsample and relabelling.
-      rows: the estimates, in the order printed.
-      tests: the tests of ``P == Q`` (the MMD permutation test, the classifier test), each a
-        :class:`Row` whose result is a :class:`~divergences.estimate.TwoSampleTest`.
-      skipped: the rows left out, each as (its names, its ``rows`` key, why).
-      notes: what a row's estimator said beside its results (a held-out split too small).
-    """
-
-    inputs: tuple[dict[str, Any], ...]
-    level: float
-    seed: int
-    rows: tuple[Row, ...]
-    tests: tuple[Row, ...]
-    skipped: tuple[tuple[str, str, str], ...]
-    notes: tuple[str, ...] = ()
 
 
 #: The rows ``--rows`` names, in the order printed: each a quantity of the two laws, or a test.

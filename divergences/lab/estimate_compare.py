@@ -20,8 +20,6 @@ from divergences.estimate import TwoSampleTest
 from divergences.lab.draw_files import held_out_draws, load_any, load_draws
 from divergences.lab.estimate_command import (
     Planned,
-    Report,
-    Row,
     draws_of,
     flag_of,
     run_rows,
@@ -30,6 +28,8 @@ from divergences.lab.estimate_command import (
 from divergences.lab.estimate_copying import copying_line, copying_of, unclaimed_if_copied
 from divergences.lab.estimate_rows import (
     FIDELITY_DRAWS,
+    Report,
+    Row,
     capped,
     fidelity_rows,
     memorisation_rows,

@@ -1,4 +1,8 @@
-"""The rows of ``divergences estimate`` that read one library call several times.
+"""The rows of ``divergences estimate``: what a row and the report hold, and the rows that share a call.
+
+A :class:`Row` is one estimate or why it was not made, a :class:`Report` the command's whole
+result; the runner (:mod:`~divergences.lab.estimate_command`) fills them and the printer
+(:mod:`~divergences.lab.estimate_report`) reads them, each importing this module, not the other.
 
 Precision, recall, density and coverage are one search; the memorisation rows one search and
 one test; the trained discriminator's bounds and its test one fit. Each is computed once, when
@@ -11,7 +15,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -21,6 +25,8 @@ from divergences.estimate import Estimate
 __all__ = [
     "FIDELITY_DRAWS",
     "TESTS",
+    "Report",
+    "Row",
     "capped",
     "copied_share_name",
     "discriminator_rows",
@@ -34,6 +40,49 @@ __all__ = [
     "subsample",
     "subsamples",
 ]
+
+
+class Row(NamedTuple):
+    """One estimate of the report, or why it was not made.
+
+    Attributes:
+      name: what is estimated, in the two laws' names (``"KL(P || Q)"``).
+      estimator: the entry of :mod:`divergences.estimate` and its options, as called.
+      result: the :class:`~divergences.estimate.Estimate`, or ``None`` where it was refused.
+      warnings: the warnings the call raised, in words.
+      error: the estimator's refusal (a ``ValueError``'s message), or ``""``.
+      seconds: the call's wall time.
+    """
+
+    name: str
+    estimator: str
+    result: Any
+    warnings: tuple[str, ...]
+    error: str
+    seconds: float
+
+
+class Report(NamedTuple):
+    """What ``divergences estimate`` prints: the inputs, the estimates and the tests.
+
+    Attributes:
+      inputs: for each file (x, then y): its path, shape as stored and how it was read.
+      level: the intervals' coverage.
+      seed: the seed of every random split, subsample and relabelling.
+      rows: the estimates, in the order printed.
+      tests: the tests of ``P == Q`` (the MMD permutation test, the classifier test), each a
+        :class:`Row` whose result is a :class:`~divergences.estimate.TwoSampleTest`.
+      skipped: the rows left out, each as (its names, its ``rows`` key, why).
+      notes: what a row's estimator said beside its results (a held-out split too small).
+    """
+
+    inputs: tuple[dict[str, Any], ...]
+    level: float
+    seed: int
+    rows: tuple[Row, ...]
+    tests: tuple[Row, ...]
+    skipped: tuple[tuple[str, str, str], ...]
+    notes: tuple[str, ...] = ()
 
 
 def shared(compute: Callable[[], Any]) -> Callable[[], Any]:
