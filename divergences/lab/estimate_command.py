@@ -44,7 +44,7 @@ import numpy as np
 from divergences import estimate
 from divergences.estimate import Estimate, TwoSampleTest
 from divergences.lab.draw_files import held_out_draws, load_any, load_draws
-from divergences.lab.estimate_copying import Copying, copying_line, unclaimed_if_copied
+from divergences.lab.estimate_copying import copying_line, copying_of, unclaimed_if_copied
 from divergences.lab.estimate_rows import (
     FIDELITY_DRAWS,
     TESTS,
@@ -389,14 +389,11 @@ def estimate_files(
         ],
     }
     done = run_rows([p for k in keys for p in plan[k]], progress)
-    test = next((r.result for r in done if r.name == TESTS[2] and r.result is not None), None)
-    if test is not None:  # the memorisation test ran: its verdict, first, read by every row
-        alpha = 1.0 - level
-        sign = "<=" if test.p_value <= alpha else ">"
-        seen = Copying(test.p_value <= alpha, f"memorisation test {p_text(test.p_value)} {sign} "
-                       f"{alpha:g}")  # fmt: skip
-        done = [unclaimed_if_copied(r, {"Q": seen}) for r in done]
-        notes.insert(0, copying_line("Q", seen, "the rows comparing P and Q"))
+    if any(r.name == TESTS[2] and r.result is not None for r in done):
+        # the memorisation test ran: its verdict, first, read by every row
+        seen = copying_of(done, None, 1.0 - level, ("Q",), "P")
+        done = [unclaimed_if_copied(r, seen) for r in done]
+        notes.insert(0, copying_line("Q", seen["Q"], "the rows comparing P and Q"))
     inputs = tuple(
         {"path": str(p), "shape": list(a.shape), "read_as": how}
         for p, a, how in ((x_path, x, x_read), (y_path, y, y_read))

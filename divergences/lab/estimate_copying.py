@@ -25,22 +25,27 @@ class Copying(NamedTuple):
 
 
 def copying_of(
-    done: list[Any], dependent: tuple[str, ...] | None, alpha: float
+    done: list[Any],
+    dependent: tuple[str, ...] | None,
+    alpha: float,
+    labels: tuple[str, ...] = ("A", "B"),
+    reference: str = "R",
 ) -> dict[str, Copying]:
     """Each model's :class:`Copying`: by the comparisons' kernel check, and the memorisation test.
 
-    ``dependent``: the candidates the comparisons found copying R's draws (their
-    ``Comparison.dependent``; None where neither ran). A model copies where they find it or its
-    memorisation test (with held-out draws) rejects at ``alpha``.
+    ``dependent``: the candidates the comparisons found copying the reference's draws (their
+    ``Comparison.dependent``; None where none ran). A model copies where they find it or its
+    memorisation test (with held-out draws) rejects at ``alpha``. ``labels`` and ``reference``:
+    the samples' names in the rows (``("Q",)`` and ``"P"`` with two files).
     """
     out = {}
-    for label in ("A", "B"):
+    for label in labels:
         said: list[tuple[bool, str]] = []
         if dependent is not None:
             dep = label.lower() in dependent
             words = "look like copies of R's" if dep else "do not look like copies of R's"
             said.append((dep, f"the kernel check: {label}'s draws {words}"))
-        name = memorisation_test_name(label, "R")
+        name = memorisation_test_name(label, reference)
         test = next((x.result for x in done if x.name == name), None)
         if test is not None:
             rejects = test.p_value <= alpha
