@@ -51,7 +51,7 @@ def test_each_left_out_value_is_the_estimate_without_that_group():
     d, n, b = 8, 960, 4
     x = rng.standard_normal((n, d))
     y = rng.standard_normal((n, d)) @ np.diag(np.linspace(0.5, 2.0, d)) + 0.3
-    bx, by = read_samples([(x, "x", 0), (y, "y", 1)], b)
+    bx, by = (r.moments for r in read_samples([(x, "x", 0), (y, "y", 1)], b))
     assert len(bx.parts) == GROUPS and bx.shift == by.shift
     parts = paired_parts(bx, by, b)
     assert parts.left_out is not None and parts.left_out.shape == (GROUPS,)
@@ -82,10 +82,10 @@ def test_the_groups_are_used_where_measured_and_the_batches_kept_elsewhere():
     assert variance_groups(32, 5) == 5  # another number of batches: the batches themselves
     rng = np.random.default_rng(1)
     few = rng.standard_normal((40, 8))  # groups of 1 or 2 draws: the 4 batches
-    bx, by = read_samples([(few, "x", 0), (few + 1.0, "y", 1)], 4)
+    bx, by = (r.moments for r in read_samples([(few, "x", 0), (few + 1.0, "y", 1)], 4))
     assert len(bx.parts) == len(by.parts) == 4
     wide = rng.standard_normal((40, GROUPS_UP_TO + 1))
-    assert len(read_samples([(wide, "x", 0)], 4)[0].parts) == 4
+    assert len(read_samples([(wide, "x", 0)], 4)[0].moments.parts) == 4
 
 
 def jackknife_cells() -> list[tuple[int, int, int, int]]:
@@ -121,7 +121,7 @@ def test_the_interval_s_half_width_is_student_s_over_the_jackknife(d):
     rng = np.random.default_rng(2)
     x, y = rng.standard_normal((2000, d)), rng.standard_normal((2000, d)) + 0.5
     est = dv.estimate.frechet(x, y)
-    bx, by = read_samples([(x, "x", 0), (y, "y", 1)], 4)
+    bx, by = (r.moments for r in read_samples([(x, "x", 0), (y, "y", 1)], 4))
     assert len(bx.parts) == len(by.parts) == GROUPS
     parts = paired_parts(bx, by, 4)
     from scipy.stats import t as student
@@ -140,7 +140,7 @@ def test_the_standard_error_meets_the_spread_over_samples():
     for rep in range(150):
         x = rng.standard_normal((n, d))
         y = rng.standard_normal((n, d)) + 1.0 / math.sqrt(d)
-        bx, by = read_samples([(x, "x", rep), (y, "y", rep + 1)], 4)
+        bx, by = (r.moments for r in read_samples([(x, "x", rep), (y, "y", rep + 1)], 4))
         parts = paired_parts(bx, by, 4)
         values.append(parts.value * 4.0**bx.shift)
         errors.append(jackknife_error(parts.left_out) * 4.0**bx.shift)

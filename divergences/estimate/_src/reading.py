@@ -57,7 +57,9 @@ __all__ = [
     "batches_of",
     "exponent_of",
     "is_array",
+    "kept_rows",
     "pooled_batches",
+    "subsample_keys",
     "union_moments",
     "unions_without_each",
 ]
@@ -178,6 +180,26 @@ def batch_labels(start: int, count: int, batches: int, seed: int) -> np.ndarray:
         key = _mix(np.array([seed % (1 << 64)], np.uint64))[0]
         rotation = _mix((i // b) ^ key) % b
     return ((i % b + rotation) % b).astype(np.intp)
+
+
+def subsample_keys(start: int, count: int, seed: int) -> np.ndarray:
+    """The hashes of positions ``start .. start + count - 1``: a kept subsample's ``k`` smallest."""
+    i = np.arange(start, start + count, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        salt = _mix(np.array([seed % (1 << 64)], np.uint64) ^ np.uint64(0x5EED))[0]
+        return _mix(i * np.uint64(0xD1B54A32D192ED03) ^ salt)
+
+
+def kept_rows(x: Any, keep: int, seed: int) -> np.ndarray:
+    """The subsample an :class:`Accumulator` with ``keep`` keeps, from an indexable array.
+
+    An array on a device is gathered there, and only the kept rows come back.
+    """
+    n = x.shape[0]
+    keys = subsample_keys(0, n, seed)
+    best = np.arange(n) if n <= keep else np.sort(np.argpartition(keys, keep - 1)[:keep])
+    rows = np.asarray(x[best])
+    return rows[:, None] if rows.ndim == 1 else rows
 
 
 def exponent_of(a: np.ndarray) -> int:
@@ -328,18 +350,18 @@ class Accumulator:
             self.parts[b] = merge(self.parts[b], moments, self.dimension)
 
     def _subsample(self, rows: np.ndarray) -> None:
-        i = np.arange(self.position, self.position + rows.shape[0], dtype=np.uint64)
-        with np.errstate(over="ignore"):
-            salt = _mix(np.array([self.seed % (1 << 64)], np.uint64) ^ np.uint64(0x5EED))[0]
-            keys = _mix(i * np.uint64(0xD1B54A32D192ED03) ^ salt)
+        keys = subsample_keys(self.position, rows.shape[0], self.seed)
+        k = self.keep
+        assert k is not None  # every draw is kept in chunks, not here
+        if keys.size > k:  # the chunk's own k smallest first: no copy of the whole chunk
+            best = np.sort(np.argpartition(keys, k - 1)[:k])
+            rows, keys = rows[best], keys[best]
         pool = (
             rows
             if self.sample is None
             else np.concatenate([self.sample, rows.astype(self.sample.dtype)])
         )
         keys = np.concatenate([self.sample_keys, keys])
-        k = self.keep
-        assert k is not None  # every draw is kept in chunks, not here
         if keys.size > k:
             best = np.sort(np.argpartition(keys, k - 1)[:k])
             pool, keys = pool[best], keys[best]

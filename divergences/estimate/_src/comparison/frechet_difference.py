@@ -24,6 +24,7 @@ from divergences.estimate._src.concentration import widen
 from divergences.estimate._src.frechet.distance import (
     Parts,
     checked_options,
+    corrected,
     estimate_from_moments,
     half_width,
     jackknife_error,
@@ -33,6 +34,7 @@ from divergences.estimate._src.frechet.distance import (
     scaled_back,
     spread_words,
 )
+from divergences.estimate._src.frechet.second_order import Pairs, difference_second_order
 from divergences.estimate._src.result import (
     Comparison,
     asymptotic_estimate,
@@ -47,12 +49,16 @@ def difference_interval(pa: Parts, pb: Parts, b: int, alpha: float) -> tuple[flo
     """FD(A, R) - FD(B, R) from two paired parts: the value, the half-width and the p-value.
 
     The standard error is the jackknife's over the paired groups (A's, B's and R's group ``g``
-    left out together), or the batches' where the groups are the batches; the p-value is the
+    left out together), less what it counts of the pairs' part beyond that part's own variance
+    where both parts carry it (measured, not adopted: :func:`paired_parts`), or the batches'
+    where the groups are the batches; the p-value is the
     one-sided Student test of ``D >= 0`` at the statistic's most favourable rounding.
     """
     value = pa.value - pb.value
     if pa.left_out is not None and pb.left_out is not None:
         spread, dof = jackknife_error(pa.left_out - pb.left_out), pa.left_out.shape[0] - 1
+        if isinstance(pa.second_order, Pairs) and isinstance(pb.second_order, Pairs):
+            spread = corrected(spread, *difference_second_order(pa.second_order, pb.second_order))
     else:
         spread = float(np.std(pa.per_batch - pb.per_batch, ddof=1)) / math.sqrt(b)
         dof = b - 1
@@ -134,7 +140,7 @@ def frechet_difference(
     """
     alpha, seed, nb = checked_options(level, seed, batches)
     samples = [(reference, "reference", seed), (a, "a", seed + 1), (b, "b", seed + 2)]
-    br, ba, bb = read_samples(samples, nb, features)
+    br, ba, bb = (r.moments for r in read_samples(samples, nb, features))
     if br.published:
         raise ValueError(
             "reference must hold batches: a published mean and covariance (mu, sigma) has none, "

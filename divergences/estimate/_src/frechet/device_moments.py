@@ -46,11 +46,13 @@ import numpy as np
 from jax.sharding import NamedSharding, PartitionSpec
 
 from divergences.estimate._src.reading import (
+    Accumulator,
     BatchMoments,
     Moments,
     accumulate,
     batch_labels,
     is_sharded,
+    kept_rows,
 )
 from divergences.estimate._src.samples import (
     as_samples,
@@ -59,7 +61,7 @@ from divergences.estimate._src.samples import (
     rows_not_finite_and_top,
 )
 
-__all__ = ["device_moments", "moments_of", "sharded_moments"]
+__all__ = ["device_moments", "moments_and_draws", "moments_of", "sharded_moments"]
 
 
 def _row_axes(x: jax.Array) -> tuple[str, ...] | None:
@@ -106,12 +108,36 @@ def moments_of(
     one held by an accelerator, else the host's one pass,
     :func:`~divergences.estimate._src.reading.accumulate`.
     """
+    return moments_and_draws(
+        draws, batches=batches, seed=seed, name=name, shift=shift, features=features
+    )[0]
+
+
+def moments_and_draws(
+    draws: Any,
+    *,
+    batches: int | Callable[[int], int],
+    seed: int,
+    name: str,
+    shift: int | None = None,
+    features: Callable[[Any], Any] | None = None,
+    keep: int = 0,
+) -> tuple[BatchMoments, np.ndarray | None]:
+    """:func:`moments_of`, and a seeded uniform subsample of ``keep`` draws (None for 0).
+
+    The subsample is an :class:`~divergences.estimate._src.reading.Accumulator`'s, read in the
+    same pass; from an array on a device, its rows are gathered there
+    (:func:`~divergences.estimate._src.reading.kept_rows`).
+    """
     if features is None and (is_sharded(draws) or on_accelerator(draws)):
         if not isinstance(batches, int):  # the count as a function of the dimension
             batches = batches(draws.shape[1] if draws.ndim == 2 else 1)
         reduce = sharded_moments if is_sharded(draws) else device_moments
-        return reduce(draws, batches=batches, seed=seed, name=name, shift=shift)
-    return accumulate(draws, batches=batches, seed=seed, name=name, shift=shift, features=features)
+        moments = reduce(draws, batches=batches, seed=seed, name=name, shift=shift)
+        return moments, kept_rows(draws, keep, seed) if keep else None
+    acc = Accumulator(batches, seed, name, shift, keep=keep)
+    acc.feed(draws, features)
+    return acc.finished(), acc.kept() if keep else None
 
 
 def device_moments(

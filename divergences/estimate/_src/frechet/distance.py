@@ -99,7 +99,14 @@ from divergences.estimate._src.claims import (
     variance_groups,
 )
 from divergences.estimate._src.concentration import widen
-from divergences.estimate._src.frechet.device_moments import moments_of
+from divergences.estimate._src.frechet.device_moments import moments_and_draws
+from divergences.estimate._src.frechet.second_order import (
+    Pairs,
+    kernel_values,
+    pair_weights,
+    rotation,
+    single_second_order,
+)
 from divergences.estimate._src.frechet.trace import cross_term, cross_terms
 from divergences.estimate._src.host_threads import blas_threads_for
 from divergences.estimate._src.reading import (
@@ -157,7 +164,9 @@ class Parts(NamedTuple):
     ``left_out``: where the moments hold more variance groups than extrapolation batches, FD
     bias-corrected as ``value`` is, of the sample without each group (from the full sample and
     that group's batch), for the jackknife's variance; None where the groups are the batches
-    (the batches' Student interval).
+    (the batches' Student interval). ``second_order``: with ``left_out``, what the pairs' part of
+    the variance is read from (:mod:`~divergences.estimate._src.frechet.second_order`), or why
+    it was not estimated.
     """
 
     value: float
@@ -166,14 +175,45 @@ class Parts(NamedTuple):
     plug_in: float
     plug_in_slack: float
     left_out: np.ndarray | None = None
+    second_order: Pairs | str | None = None
 
 
-def paired_parts(bx: BatchMoments, by: BatchMoments, b: int | None = None) -> Parts:
+def _shares(xs: tuple[Moments, ...], ys: tuple[Moments, ...], by_size: bool) -> np.ndarray:
+    """The extrapolation's weights of the batches' cross terms: ``1/b`` each, or their sizes'.
+
+    ``by_size``: each batch's share of the draws, the two samples' shares averaged. Without a
+    group its batch's share falls, so that the left-out estimate's first-order part stays the
+    mean over the draws left, and its jackknife sees the draws' noise only, not a reweighting
+    of them (``estimate_coverage.md``, "FD's interval from pairs of draws").
+    """
+    if not by_size:
+        return np.full(len(xs), 1.0 / len(xs))
+    nx = np.array([p.size for p in xs], float)
+    ny = np.array([p.size for p in ys], float)
+    return 0.5 * (nx / nx.sum() + ny / ny.sum())
+
+
+def paired_parts(
+    bx: BatchMoments,
+    by: BatchMoments,
+    b: int | None = None,
+    kept: tuple[np.ndarray, np.ndarray] | None = None,
+    seed: int = 0,
+    by_size: bool = False,
+) -> Parts:
     """The bias-corrected FD, the batches' FDs, and the plug-in FD, from the groups' moments.
 
     ``b``: the number of extrapolation batches (the groups' number where None). Where the
     groups outnumber the batches, batch ``j`` pools the groups ``j, j + b, ...`` and FD is
     computed once more without each group (``left_out``).
+
+    Measured, not adopted (``benchmarks/bench_frechet_pairs.py``; ``estimate_coverage.md``,
+    "FD's interval from pairs of draws"): ``kept``, a subsample of each sample's draws (scaled
+    as the moments), gives the pairs' part of the variance
+    (:mod:`~divergences.estimate._src.frechet.second_order`, its pairs drawn by ``seed``), which
+    :func:`spread_of` then takes out of the jackknife's; ``by_size`` weighs the batches by their
+    shares of the draws (:func:`_shares`), the extrapolation the pairs' weights model.
+    ``frechet`` and ``frechet_difference`` pass neither.
     """
     d = bx.dimension
     b = len(bx.parts) if b is None else b
@@ -192,21 +232,28 @@ def paired_parts(bx: BatchMoments, by: BatchMoments, b: int | None = None) -> Pa
         terms = cross_terms(pairs, bx.reduced_on or by.reduced_on)
     (t_full, slack_full), crosses = terms[0], terms[1 : b + 1]
     t_batches = np.array([c[0] for c in crosses])
-    t_hat = (b * t_full - float(np.mean(t_batches))) / (b - 1)
+    t_hat = (b * t_full - float(_shares(xs, ys, by_size) @ t_batches)) / (b - 1)
     per_batch = (
         np.array([_unbiased_rest(px, py) for px, py in zip(xs, ys, strict=True)]) - 2.0 * t_batches
     )
     slack = 2.0 * (b * slack_full + max(c[1] for c in crosses)) / (b - 1)
-    left_out = None
+    left_out, second = None, None
     if groups > b:  # the bias-corrected FD without each group: from the full sample and its batch
         values = []
         for g in range(groups):
-            j = g % b
+            j, k = g % b, g // b
             (t_w, slack_w), (t_j, slack_j) = terms[b + 1 + 2 * g], terms[b + 2 + 2 * g]
-            t_w_hat = (b * t_w - float(np.sum(t_batches)) / b + (t_batches[j] - t_j) / b) / (b - 1)
+            left = list(zip(xs, ys, strict=True))
+            left[j] = (batch_wx[j][k], batch_wy[j][k])
+            t_left = t_batches.copy()
+            t_left[j] = t_j
+            shares = _shares(tuple(p[0] for p in left), tuple(p[1] for p in left), by_size)
+            t_w_hat = (b * t_w - float(shares @ t_left)) / (b - 1)
             values.append(_unbiased_rest(full_wx[g], full_wy[g]) - 2.0 * t_w_hat)
             slack = max(slack, 2.0 * (b * (slack_full + slack_w) + slack_j) / (b - 1))
         left_out = np.array(values)
+        if kept is not None:
+            second = second_order_of(bx, by, full_x, full_y, b, kept, seed, by_size)
     return Parts(
         value=_unbiased_rest(full_x, full_y) - 2.0 * t_hat,
         per_batch=per_batch,
@@ -214,7 +261,35 @@ def paired_parts(bx: BatchMoments, by: BatchMoments, b: int | None = None) -> Pa
         plug_in=_plug_in_rest(full_x, full_y) - 2.0 * t_full,
         plug_in_slack=2.0 * slack_full,
         left_out=left_out,
+        second_order=second,
     )
+
+
+#: The fewest kept draws of a sample the pairs' part is estimated from.
+_FEWEST_KEPT = 200
+
+
+def second_order_of(
+    bx: BatchMoments,
+    by: BatchMoments,
+    full_x: Moments,
+    full_y: Moments,
+    b: int,
+    kept: tuple[np.ndarray, np.ndarray],
+    seed: int,
+    by_size: bool,
+) -> Pairs | str:
+    """The pairs' weights and kernel from the kept draws (:mod:`...second_order`), or why not."""
+    if not by_size:
+        return "the batches are weighted equally, and the pairs' weights model their sizes'"
+    if min(k.shape[0] for k in kept) < _FEWEST_KEPT:
+        return f"fewer than {_FEWEST_KEPT} draws kept to estimate its pairs' part"
+    rot = rotation(full_x, full_y)
+    if rot is None:
+        return "a covariance is singular, where its pairs' part is not estimated"
+    sizes = [np.array([p.size for p in m.parts]) for m in (bx, by)]
+    weights = pair_weights(sizes[0], sizes[1], b)
+    return Pairs(weights, kernel_values(rot, kept[0], kept[1], seed))
 
 
 def jackknife_error(left_out: np.ndarray) -> float:
@@ -229,17 +304,37 @@ def jackknife_error(left_out: np.ndarray) -> float:
 
 
 def spread_of(parts: Parts, b: int) -> tuple[float, int]:
-    """The estimate's standard error and its degrees of freedom: the jackknife's or the batches'."""
+    """The estimate's standard error and its degrees of freedom: the jackknife's or the batches'.
+
+    Where the pairs' part was estimated, the jackknife's variance less what it counts of the
+    pairs, plus their own variance, and at least that (:mod:`...second_order`).
+    """
     if parts.left_out is not None:
-        return jackknife_error(parts.left_out), parts.left_out.shape[0] - 1
+        jack, dof = jackknife_error(parts.left_out), parts.left_out.shape[0] - 1
+        if isinstance(parts.second_order, Pairs):
+            return corrected(jack, *single_second_order(parts.second_order)), dof
+        return jack, dof
     return float(np.std(parts.per_batch, ddof=1)) / math.sqrt(b), b - 1
+
+
+def corrected(jack: float, v2: float, j2: float) -> float:
+    """The standard error from the jackknife's and the pairs' parts: ``sqrt(max(jack^2 - J_2 + V_2, V_2))``."""
+    return math.sqrt(max(jack * jack - j2 + v2, v2))
 
 
 def spread_words(parts: Parts, b: int) -> str:
     """The standard error's construction, in words, for a result's ``method``."""
     if parts.left_out is not None:
         g = parts.left_out.shape[0]
-        return f"the delete-a-group jackknife's over {g} groups ({g - 1} degrees of freedom)"
+        words = f"the delete-a-group jackknife's over {g} groups ({g - 1} degrees of freedom)"
+        if isinstance(parts.second_order, Pairs):
+            return (
+                f"{words}, less what it counts of the pairs' part beyond that part's own variance, "
+                "both estimated from pairs of kept draws"
+            )
+        if isinstance(parts.second_order, str):
+            return f"{words}, the pairs' part not corrected: {parts.second_order}"
+        return words
     return f"over the {b} batches ({b - 1} degrees of freedom)"
 
 
@@ -347,8 +442,8 @@ def frechet(
       True
     """
     alpha, seed, b = checked_options(level, seed, batches)
-    bx, by = read_samples([(x, "x", seed), (y, "y", seed + 1)], b, features)
-    return estimate_from_moments(bx, by, level=level, alpha=alpha, b=b)
+    rx, ry = read_samples([(x, "x", seed), (y, "y", seed + 1)], b, features)
+    return estimate_from_moments(rx.moments, ry.moments, level=level, alpha=alpha, b=b)
 
 
 def _groups_of(b: int) -> Callable[[int], int]:
@@ -356,20 +451,30 @@ def _groups_of(b: int) -> Callable[[int], int]:
     return lambda d: variance_groups(d, b)
 
 
+class Read(NamedTuple):
+    """A sample's batch moments and its kept draws (scaled as the moments; None where none)."""
+
+    moments: BatchMoments
+    kept: np.ndarray | None
+
+
 def read_samples(
-    samples: list[tuple[Any, str, int]], b: int, features: Callable[[Any], Any] | None = None
-) -> list[BatchMoments]:
-    """Each ``(draws, name, seed)``'s batch moments, all scaled by one power of two.
+    samples: list[tuple[Any, str, int]],
+    b: int,
+    features: Callable[[Any], Any] | None = None,
+    keep: int = 0,
+) -> list[Read]:
+    """Each ``(draws, name, seed)``'s batch moments and kept draws, all scaled by one power of two.
 
     Each pass follows the largest coordinate read so far (no pass to find it first), and the
     samples are brought to the largest scale at the end: exact, so that draws times ``2^k``
-    give the statistics times ``2^k`` and ``4^k`` bit for bit.
+    give the statistics times ``2^k`` and ``4^k`` bit for bit. With ``keep``, a seeded uniform
+    subsample of that many draws of each sample is kept in the same pass (a
+    :class:`~divergences.estimate.Reference`'s own), for the pairs' part of the variance
+    (:func:`paired_parts`).
     """
-    kept = [as_batch_moments(z, name, b) for z, name, _ in samples]
-    out = [
-        k or moments_of(z, batches=_groups_of(b), seed=s, name=name, features=features)
-        for k, (z, name, s) in zip(kept, samples, strict=True)
-    ]
+    read = [_read_one(z, name, s, b, features, keep) for z, name, s in samples]
+    out = [m for m, _ in read]
     names = [name for _, name, _ in samples]
     for other, name in zip(out[1:], names[1:], strict=True):
         if other.dimension != out[0].dimension:
@@ -387,7 +492,22 @@ def read_samples(
         if not moments.published:  # a published mean and covariance has no batches
             check_at_least(moments.size, 2 * b, name, why)
     top = max(m.shift for m in out)
-    return [m.scaled_to(top) for m in out]
+    return [
+        Read(m.scaled_to(top), None if k is None else np.ldexp(k.astype(np.float64), -top))
+        for m, (_, k) in zip(out, read, strict=True)
+    ]
+
+
+def _read_one(
+    z: Any, name: str, seed: int, b: int, features: Callable[[Any], Any] | None, keep: int
+) -> tuple[BatchMoments, np.ndarray | None]:
+    """One sample's batch moments and kept draws: from a ``Reference``, or read in one pass."""
+    if (kept := as_batch_moments(z, name, b)) is not None:
+        sub = getattr(z, "subsample", None)  # a published mean and covariance keeps none
+        return kept, sub if keep and sub is not None and sub.ndim == 2 and sub.shape[0] else None
+    return moments_and_draws(
+        z, batches=_groups_of(b), seed=seed, name=name, features=features, keep=keep
+    )
 
 
 def estimate_from_moments(

@@ -1,0 +1,200 @@
+r"""FD's interval with its pairs' part removed, against the jackknife alone, on real draws.
+
+Run: ``OPENBLAS_NUM_THREADS=1 nice python benchmarks/bench_frechet_pairs.py --reps 200
+[--only TEXT] [--difference] [--seed 0]``.
+
+Each repetition draws both samples (three for ``--difference``), reads them as ``frechet``
+does (32 variance groups in 8 <= d <= 256) with a kept subsample of 2000 draws each, and builds
+three intervals: ``library``, ``frechet``'s own (the delete-a-group jackknife, the batches'
+cross terms weighted equally); ``by size``, the jackknife with each batch weighted by its share
+of the draws; ``pairs``, that jackknife less what it counts of the pairs' part beyond that
+part's own variance (:mod:`divergences.estimate._src.frechet.second_order`). The last two share
+one estimate, which differs from the library's in the rounding of the weights only (batch
+sizes differ by at most one draw). Each row gives, for each, the repetitions whose truth fell
+below the lower end and above the upper end, and the mean width over the ideal,
+:math:`2 \times 1.96` times the estimates' spread over the repetitions. For ``--difference`` it adds how often the p-value of "A is no better than B" was
+at most 0.05. Results: ``estimate_coverage.md``, "FD's interval from pairs of draws".
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from divergences.estimate._src.comparison.frechet_difference import difference_interval
+from divergences.estimate._src.frechet.distance import interval, paired_parts, read_samples
+from divergences.estimate._src.frechet.second_order import KEPT_DRAWS
+
+ALPHA = 0.05
+KINDS = ("library", "by size", "pairs")
+Draw = Callable[[np.random.Generator, int], np.ndarray]
+
+
+def gaussian(d: int, shift: float, scale: float = 1.0) -> Draw:
+    """N(shift 1, scale^2 I)."""
+    return lambda rng, n: scale * rng.standard_normal((n, d)) + shift
+
+
+def student(d: int, shift: float, df: int = 8) -> Draw:
+    """Coordinates i.i.d. Student t(df), shifted."""
+    return lambda rng, n: rng.standard_t(df, (n, d)) + shift
+
+
+def elliptical(d: int, shift: float, df: int = 8) -> Draw:
+    """A multivariate t(df): one radius a draw, shared by its coordinates."""
+
+    def draw(rng: np.random.Generator, n: int) -> np.ndarray:
+        radius = np.sqrt(df / rng.chisquare(df, (n, 1)))
+        return rng.standard_normal((n, d)) * radius + shift
+
+    return draw
+
+
+def relu(d: int, tilt: float, seed: int = 5) -> Draw:
+    """ReLU features max(0, W g + 0.3), W random and tilted by ``tilt``: skewed, with atoms at 0."""
+    r = np.random.default_rng(seed)
+    w = r.standard_normal((d, d)) / math.sqrt(d)
+    w = w + tilt * r.standard_normal((d, d)) / math.sqrt(d)
+    return lambda rng, n: np.maximum(rng.standard_normal((n, d)) @ w.T + 0.3, 0.0)
+
+
+def truth_of(p: Draw, q: Draw, d: int) -> float:
+    """FD from 4 * 10^5 draws each, for laws without a closed form (its error is far below a cell's)."""
+    rng = np.random.default_rng(123)
+    from scipy.linalg import sqrtm
+
+    x, y = p(rng, 400_000), q(rng, 400_000)
+    sx, sy = np.cov(x, rowvar=False), np.cov(y, rowvar=False)
+    root = np.real(sqrtm(sx))
+    cross = np.trace(np.real(sqrtm(root @ sy @ root)))
+    return float(np.sum((x.mean(0) - y.mean(0)) ** 2) + np.trace(sx) + np.trace(sy) - 2 * cross)
+
+
+def cells(d: int) -> dict[str, tuple[Draw, Draw, float]]:
+    """The pairs a dimension runs: (P, Q, FD)."""
+    s = 1.0 / math.sqrt(d)
+    out = {
+        "Gaussian, FD = 0": (gaussian(d, 0.0), gaussian(d, 0.0), 0.0),
+        "Gaussian, FD = 0.04": (gaussian(d, 0.0), gaussian(d, 0.2 * s), 0.04),
+        "Gaussian, FD = 1": (gaussian(d, 0.0), gaussian(d, s), 1.0),
+        "t(8) coordinates, FD = 1": (student(d, 0.0), student(d, s), 1.0),
+        "elliptical t(8), FD = 1": (elliptical(d, 0.0), elliptical(d, s), 1.0),
+    }
+    if d <= 64:
+        p, q = relu(d, 0.0), relu(d, 0.3)
+        out["ReLU features, tilted"] = (p, q, truth_of(p, q, d))
+        out["ReLU features, FD = 0"] = (p, p, 0.0)
+    return out
+
+
+def ratio(widths: list[float], errors: np.ndarray) -> float:
+    """The mean width over the ideal one, 2 z_(1 - alpha/2) times the errors' spread."""
+    return float(np.mean(widths)) / (2.0 * 1.959963984540054 * float(np.std(errors, ddof=1)))
+
+
+#: FD's (d, n) cells: "small" the quick ones.
+DIMENSIONS = {
+    "small": ((8, 1000), (32, 1000)),
+    "all": ((8, 1000), (32, 1000), (32, 3000), (64, 1000), (128, 1000), (256, 1000)),
+}
+
+
+def distances(args: argparse.Namespace) -> None:
+    """FD's rows: each cell of :func:`cells` whose name holds ``--only``."""
+    for d, n in DIMENSIONS[args.dimensions]:
+        for name, (p, q, truth) in cells(d).items():
+            if args.only not in f"{name}, d={d}":
+                continue
+            rng = np.random.default_rng(args.seed)
+            start = time.perf_counter()
+            tally = {k: [0, 0, []] for k in KINDS}
+            errors = []
+            for rep in range(args.reps):
+                draws = [(p(rng, n), "x", rep), (q(rng, n), "y", rep + 1)]
+                rx, ry = read_samples(draws, 4, keep=KEPT_DRAWS)
+                kept = (rx.kept, ry.kept)
+                parts = paired_parts(rx.moments, ry.moments, 4, kept, rep, by_size=True)
+                library = paired_parts(rx.moments, ry.moments, 4)
+                scale = 4.0**rx.moments.shift
+                errors.append(parts.value * scale - truth)
+                for key, pt in zip(
+                    KINDS, (library, parts._replace(second_order=None), parts), strict=True
+                ):
+                    lo, _, hi = (v * scale for v in interval(pt, 4, ALPHA))
+                    tally[key][0] += truth < lo
+                    tally[key][1] += truth > hi
+                    tally[key][2].append(hi - lo)
+            e = np.array(errors)
+            cols = " | ".join(f"{t[0]}/{t[1]} | {ratio(t[2], e):.2f}" for t in tally.values())
+            secs = (time.perf_counter() - start) / args.reps
+            print(
+                f"| FD | {name} | {d} | {n} | {args.reps} | {e.mean():+.4f} | {cols} | "
+                f"{secs:.2f} s |",
+                flush=True,
+            )
+
+
+def differences(args: argparse.Namespace) -> None:
+    """The difference's rows: R = N(0, I), A and B translates; D = |mu_A|^2 - |mu_B|^2."""
+    for d, n in ((16, 2000), (32, 1000), (64, 1000), (256, 1000)):
+        s = 1.0 / math.sqrt(d)
+        for name, (ra, rb) in {"null, D = 0": (1.0, 1.0), "D = -0.19": (0.9, 1.0)}.items():
+            if args.only not in f"{name}, d={d}":
+                continue
+            rng = np.random.default_rng(args.seed)
+            truth = ra**2 - rb**2
+            tally = {k: [0, 0, [], 0] for k in KINDS}
+            errors = []
+            for rep in range(args.reps):
+                draws = [
+                    (rng.standard_normal((n, d)), "reference", rep),
+                    (rng.standard_normal((n, d)) + ra * s, "a", rep + 1),
+                    (rng.standard_normal((n, d)) + rb * s, "b", rep + 2),
+                ]
+                rr, ra_, rb_ = read_samples(draws, 4, keep=KEPT_DRAWS)
+                pa, pb = (
+                    paired_parts(r.moments, rr.moments, 4, (r.kept, rr.kept), rep, by_size=True)
+                    for r in (ra_, rb_)
+                )
+                la, lb = (paired_parts(r.moments, rr.moments, 4) for r in (ra_, rb_))
+                scale = 4.0**rr.moments.shift
+                for key, (qa, qb) in zip(
+                    KINDS,
+                    (
+                        (la, lb),
+                        (pa._replace(second_order=None), pb._replace(second_order=None)),
+                        (pa, pb),
+                    ),
+                    strict=True,
+                ):
+                    value, half, pval = difference_interval(qa, qb, 4, ALPHA)
+                    tally[key][0] += truth < (value - half) * scale
+                    tally[key][1] += truth > (value + half) * scale
+                    tally[key][2].append(2 * half * scale)
+                    tally[key][3] += pval <= ALPHA
+                errors.append((pa.value - pb.value) * scale - truth)
+            e = np.array(errors)
+            cols = " | ".join(
+                f"{t[0]}/{t[1]} | {ratio(t[2], e):.2f} | {t[3] / args.reps:.3f}"
+                for t in tally.values()
+            )
+            print(f"| FD difference | {name} | {d} | {n} | {args.reps} | {cols} |", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reps", type=int, default=200)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--only", default="")
+    parser.add_argument("--difference", action="store_true")
+    parser.add_argument("--dimensions", choices=sorted(DIMENSIONS), default="all")
+    args = parser.parse_args()
+    (differences if args.difference else distances)(args)
+
+
+if __name__ == "__main__":
+    main()

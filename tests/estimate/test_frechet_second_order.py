@@ -1,0 +1,180 @@
+"""FD's pairs' part: the kernel against FD's own derivatives, the weights against closed forms.
+
+The kernel is checked against finite differences of FD's cross term (the von Mises expansion's
+second-order terms), its second moment against the Gaussian closed form, the pair weights
+against the variance of the pairs' sum in closed form, and (slow) the pairs' variance against
+the null's variance over repeated samples, where it is all of it.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy.linalg import sqrtm
+
+import divergences as dv
+from divergences.estimate._src.frechet.distance import (
+    jackknife_error,
+    paired_parts,
+    read_samples,
+    spread_of,
+    spread_words,
+)
+from divergences.estimate._src.frechet.second_order import (
+    KEPT_DRAWS,
+    Pairs,
+    gaussian_second_moment,
+    kernel_parts,
+    kernel_values,
+    pair_weights,
+    quadratic_forms,
+    rotated_x,
+    rotated_y,
+    rotation,
+    single_second_order,
+)
+from divergences.estimate._src.reading import Moments
+
+
+def _moments(mean: np.ndarray, cov: np.ndarray) -> Moments:
+    n = 10**6  # a law's moments, as a sample's of this size
+    return Moments(n, mean, cov * (n - 1), None)
+
+
+def _minus_two_t(cov_x: np.ndarray, cov_y: np.ndarray) -> float:
+    root = np.real(sqrtm(cov_x))
+    return -2.0 * float(np.trace(np.real(sqrtm(root @ cov_y @ root))))
+
+
+def _towards(mean, cov, draws, steps):
+    """The mean and covariance of the law moved by ``steps[i]`` towards a point mass at ``draws[i]``."""
+    second = (1.0 - sum(steps)) * (cov + np.outer(mean, mean))
+    m = mean + sum(e * (a - mean) for a, e in zip(draws, steps, strict=True))
+    second = second + sum(e * np.outer(a, a) for a, e in zip(draws, steps, strict=True))
+    return m, second - np.outer(m, m)
+
+
+def _mixed(f, h=1e-4):
+    return (f(h, h) - f(h, -h) - f(-h, h) + f(-h, -h)) / (4.0 * h * h)
+
+
+def test_the_kernel_is_fd_s_mixed_second_derivative():
+    """``k = (1/2) d^2 FD`` on two x or two y draws, and the cross term's ``-2 k``."""
+    rng = np.random.default_rng(1)
+    d = 4
+    ax, ay = rng.standard_normal((d, d)), rng.standard_normal((d, d))
+    cx, cy = ax @ ax.T + np.eye(d), ay @ ay.T + 0.5 * np.eye(d)
+    mx, my = rng.standard_normal(d), rng.standard_normal(d)
+    rot = rotation(_moments(mx, cx), _moments(my, cy))
+    assert rot is not None
+    a, b = mx + rng.standard_normal(d), mx + rng.standard_normal(d)
+    c, e = my + rng.standard_normal(d), my + rng.standard_normal(d)
+    w = rotated_x(rot, np.stack([a, b]))
+    z = rotated_y(rot, np.stack([c, e]))
+
+    def on_x(s, t):  # FD's -2T: the mean term and traces have no x-x pairs' part
+        return _minus_two_t(_towards(mx, cx, [a, b], [s, t])[1], cy)
+
+    def on_y(s, t):
+        return _minus_two_t(cx, _towards(my, cy, [c, e], [s, t])[1])
+
+    def across(s, t):  # the mean term's part of a cross pair, then -2T's
+        m1, c1 = _towards(mx, cx, [a], [s])
+        m2, c2 = _towards(my, cy, [c], [t])
+        return float(np.sum((m1 - m2) ** 2)) + _minus_two_t(c1, c2)
+
+    lin, quad = kernel_parts(rot, w[:1], w[1:])
+    assert lin[0] + quad[0] == pytest.approx(_mixed(on_x) / 2.0, rel=1e-5)
+    lin, quad = kernel_parts(rot, z[:1], z[1:])
+    assert lin[0] + quad[0] == pytest.approx(_mixed(on_y) / 2.0, rel=1e-5)
+    lin, quad = kernel_parts(rot, w[:1], z[:1])
+    assert -2.0 * (lin[0] + quad[0]) == pytest.approx(_mixed(across), rel=1e-5)
+
+
+def test_the_kernel_s_second_moment_is_the_gaussian_closed_form():
+    rng = np.random.default_rng(2)
+    d = 6
+    scale = np.linspace(0.5, 2.0, d)
+    rot = rotation(_moments(np.zeros(d), np.eye(d)), _moments(np.zeros(d), np.diag(scale**2)))
+    assert rot is not None
+    x = rng.standard_normal((2000, d))
+    y = rng.standard_normal((2000, d)) * scale
+    k = kernel_values(rot, x, y, seed=0)
+    closed = gaussian_second_moment(rot)
+    assert float(np.mean(k.xx**2)) == pytest.approx(closed, rel=0.1)
+    assert float(np.mean(k.yy**2)) == pytest.approx(closed, rel=0.1)
+    assert float(np.mean((k.cross_lin + k.cross_quad) ** 2)) == pytest.approx(closed, rel=0.1)
+
+
+def test_the_pair_weights_give_the_pairs_variance_in_closed_form():
+    """Equal groups: ``2c/n^2`` an x pair's second moment, ``4c/(nm)`` a cross pair's kappa^2."""
+    groups, b, n = 32, 4, 32 * 30
+    sizes = np.full(groups, n // groups)
+    w = pair_weights(sizes, sizes, b)
+    c = b / (b - 1)
+    f, j = quadratic_forms([w.xx], w.count_xx)
+    assert f[0, 0] * n**2 == pytest.approx(2.0 * c, rel=1e-12)
+    assert 2.0 < j[0, 0] / f[0, 0] < 2.2  # the jackknife counts a pair about twice
+    f, j = quadratic_forms([w.cross_quad, w.cross_lin], w.count_xy)
+    assert f * n**2 == pytest.approx(np.array([[4.0 * c, 4.0], [4.0, 4.0]]), rel=1e-12)
+    assert np.all((j / f > 2.0) & (j / f < 2.2))
+
+
+def _parts(x, y, **options):
+    rx, ry = read_samples([(x, "x", 0), (y, "y", 1)], 4, keep=KEPT_DRAWS)
+    return paired_parts(rx.moments, ry.moments, 4, (rx.kept, ry.kept), 0, **options)
+
+
+def test_a_singular_covariance_keeps_the_jackknife_and_says_why():
+    rng = np.random.default_rng(3)
+    x, y = rng.standard_normal((1000, 9)), rng.standard_normal((1000, 9)) + 0.3
+    assert isinstance(_parts(x, y, by_size=True).second_order, Pairs)
+    x[:, 0] = 1.0  # no spread in one coordinate: no Cholesky factor
+    parts = _parts(x, y, by_size=True)
+    assert "a covariance is singular" in parts.second_order
+    assert spread_of(parts, 4)[0] == jackknife_error(parts.left_out)
+    assert "not corrected: a covariance is singular" in spread_words(parts, 4)
+    # the library's own extrapolation weighs the batches equally: its pairs are not modelled
+    assert "weighted equally" in _parts(x, y).second_order
+
+
+def test_the_library_s_estimates_carry_no_pairs_part():
+    """``frechet`` keeps no draws and weighs its batches equally: the interval is the jackknife's."""
+    rng = np.random.default_rng(6)
+    x, y = rng.standard_normal((1000, 9)), rng.standard_normal((1000, 9)) + 0.3
+    assert all(r.kept is None for r in read_samples([(x, "x", 0), (y, "y", 1)], 4))
+    assert "pairs' part" not in dv.estimate.frechet(x, y).method
+
+
+def test_the_kept_pairs_are_a_function_of_the_draws_and_seed():
+    rng = np.random.default_rng(4)
+    x, y = rng.standard_normal((1200, 8)), rng.standard_normal((1200, 8)) + 0.2
+    rx, ry = read_samples([(x, "x", 0), (y, "y", 1)], 4, keep=KEPT_DRAWS)
+    streamed = read_samples([(iter(np.array_split(x, 7)), "x", 0), (y, "y", 1)], 4, keep=KEPT_DRAWS)
+    assert np.array_equal(rx.kept, streamed[0].kept)
+    assert rx.kept.shape == (1200, 8)  # fewer draws than kept: all of them
+    one = paired_parts(rx.moments, ry.moments, 4, (rx.kept, ry.kept), 0, by_size=True)
+    two = paired_parts(rx.moments, ry.moments, 4, (streamed[0].kept, ry.kept), 0, by_size=True)
+    assert single_second_order(one.second_order) == single_second_order(two.second_order)
+
+
+@pytest.mark.slow  # 150 samples of FD: about 6 s
+def test_the_pairs_variance_is_the_null_s_variance():
+    """Under P = Q the first-order part is 0: the pairs' variance is all of FD's (d = 16, n = 1000)."""
+    rng = np.random.default_rng(5)
+    d, n = 16, 1000
+    values, v2s = [], []
+    for rep in range(150):
+        rx, ry = read_samples(
+            [(rng.standard_normal((n, d)), "x", rep), (rng.standard_normal((n, d)), "y", rep + 1)],
+            4,
+        )
+        parts = paired_parts(rx.moments, ry.moments, 4, (rx.kept, ry.kept), rep)
+        scale = 4.0**rx.moments.shift
+        values.append(parts.value * scale)
+        v2s.append(single_second_order(parts.second_order)[0] * scale * scale)
+    ratio = float(np.mean(v2s)) / float(np.var(values, ddof=1))
+    assert 0.8 < ratio < 1.25, ratio
+    assert math.isfinite(ratio)
