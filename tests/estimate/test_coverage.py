@@ -23,7 +23,7 @@ from __future__ import annotations
 import pytest
 
 from divergences import estimate as dve
-from divergences.estimate._src.claims import claims
+from divergences.estimate._src.claims import ASYMPTOTIC_CLAIMS
 from divergences.testing import coverage_cases
 from divergences.testing.coverage_cases import CASES, ONE_PER_ESTIMATOR, CoverageCase, run_case
 from tests.helpers import quick_only
@@ -54,7 +54,7 @@ def reported_only(case: CoverageCase) -> bool:
         or (case.estimator == "w1" and "diameter" not in case.options)
         or case.options.get("interval") == "normal"
     )
-    return asymptotic and not claims(case.estimator, case.d, 1000)
+    return asymptotic and not ASYMPTOTIC_CLAIMS[case.estimator].holds(case.d, 1000)
 
 
 def repetitions(case: CoverageCase) -> int:

@@ -17,7 +17,7 @@ import pytest
 
 from divergences import estimate as dve
 from divergences.estimate import Estimate, NoCoverageWarning
-from divergences.estimate._src.claims import unmeasured
+from divergences.estimate._src.claims import ASYMPTOTIC_CLAIMS
 from divergences.estimate._src.result import withheld
 
 
@@ -117,16 +117,22 @@ def test_withheld_keeps_the_interval_computed_in_the_method():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert withheld(est, 0.0, math.inf, "why", warn=False) == out
-    assert unmeasured("kl", 3, 60) == (
+    assert ASYMPTOTIC_CLAIMS["kl"].refusal(3, 60) == (
         "kl's interval is measured to hold in d <= 2 from n = 250 draws "
         "(benchmarks/estimate_coverage.md), here d = 3, n = 60"
     )
-    assert unmeasured("density", 9, 60).startswith(
-        "density's interval is measured to hold in d <= 8 from n = 500 draws"
+    assert (
+        ASYMPTOTIC_CLAIMS["density"]
+        .refusal(9, 60)
+        .startswith("density's interval is measured to hold in d <= 8 from n = 500 draws")
     )
-    assert unmeasured("kid_difference", 3, 60).startswith(
-        "kid_difference's interval is measured to hold in d <= 64 from n = 250, "
-        "d <= 2048 from n = 1000 draws"
+    assert (
+        ASYMPTOTIC_CLAIMS["kid_difference"]
+        .refusal(3, 60)
+        .startswith(
+            "kid_difference's interval is measured to hold in d <= 64 from n = 250, "
+            "d <= 2048 from n = 1000 draws"
+        )
     )
 
 

@@ -5,7 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from divergences.estimate._src.reading import accumulate, batch_labels, union_moments
+from divergences.estimate._src.reading import (
+    Accumulator,
+    MomentsSum,
+    Reservoir,
+    accumulate,
+    batch_labels,
+    kept_rows,
+    union_moments,
+)
 
 
 def test_each_block_of_b_draws_gives_each_batch_one():
@@ -74,3 +82,43 @@ def test_an_empty_batch_in_a_stream_is_skipped():
     assert [p.size for p in mapped.parts] == [p.size for p in whole.parts]
     line = accumulate([x[:, 0], x[:0, 0]], batches=2, seed=0, name="x")  # (0,) on the line
     assert line.size == 50 and line.dimension == 1
+
+
+def test_the_reservoir_keeps_the_same_draws_whole_in_pieces_or_gathered():
+    """The subsample is a function of the positions and the seed: read whole, split, or by index."""
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((1000, 3)).astype(np.float32)
+    whole, pieces = Reservoir(50, seed=3), Reservoir(50, seed=3)
+    whole.add(x, 0)
+    start = 0
+    for part in np.array_split(x, 9):
+        pieces.add(part, start)
+        start += part.shape[0]
+    kept = whole.draws(3)
+    assert kept.shape == (50, 3) and kept.dtype == np.float32
+    assert np.array_equal(kept, pieces.draws(3))
+    assert np.array_equal(kept, kept_rows(x, 50, seed=3))
+    assert not np.array_equal(kept, kept_rows(x, 50, seed=4))  # another seed, other draws
+    every = Reservoir(None, seed=0)
+    every.add(x[:10], 0)
+    every.add(x[10:], 10)
+    assert np.array_equal(every.draws(3), x)
+
+
+def test_the_accumulator_s_jobs_are_asked_for_apart():
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((200, 4))
+    only_draws = Accumulator(None, 0, "x", keep=20)
+    only_draws.feed(x)
+    assert only_draws.moments is None and only_draws.kept().shape == (20, 4)
+    with pytest.raises(AssertionError, match="without batches"):
+        only_draws.finished()
+    both = Accumulator(4, 0, "x", keep=None)
+    both.feed(iter(np.array_split(x, 3)))
+    assert np.array_equal(both.kept(), x)
+    assert both.finished().size == 200
+    moments = MomentsSum(4, 0, None)
+    moments.add(x, 0, float(np.max(np.abs(x))))
+    summed = moments.result(4, 0)  # the draws times 2^-shift
+    mean = np.ldexp(union_moments(summed.parts, 4).mean, summed.shift)
+    assert mean == pytest.approx(x.mean(axis=0), rel=1e-12)

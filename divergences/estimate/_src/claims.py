@@ -31,10 +31,8 @@ __all__ = [
     "MEASURED_BATCHES",
     "Claim",
     "Range",
-    "claims",
     "frechet_difference_refusal",
     "frechet_refusal",
-    "unmeasured",
     "variance_groups",
 ]
 
@@ -191,16 +189,6 @@ def variance_groups(d: int, b: int) -> int:
     batches' Student interval). Keep the batches only where they are measured to be needed.
     """
     return GROUPS if b == MEASURED_BATCHES and GROUPS_FROM <= d <= GROUPS_UP_TO else b
-
-
-def claims(estimator: str, d: int, n: int) -> bool:
-    """Whether ``estimator``'s asymptotic interval claims its level at dimension ``d``, ``n`` draws."""
-    return _TABLE[estimator].holds(d, n)
-
-
-def unmeasured(estimator: str, d: int, n: int) -> str:
-    """Why ``estimator`` claims no coverage at ``(d, n)``, in words: where it was measured."""
-    return _unmeasured_words(_TABLE[estimator], d, n)
 
 
 def frechet_refusal(d: int, n: int, b: int) -> str:

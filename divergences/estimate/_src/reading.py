@@ -4,7 +4,9 @@ This is the ground floor two families share. FD (:mod:`~divergences.estimate._sr
 needs only its batches' moments; the kernel measures (:mod:`~divergences.estimate._src.kernel`)
 need draws, a seeded uniform subsample kept in the same pass; a
 :class:`~divergences.estimate.Reference` (:mod:`~divergences.estimate._src.reference_set`) keeps
-both, from one read of a reference set.
+both, from one read of a reference set. Each job is its own type: :class:`MomentsSum` (the
+batches' moments, mergeable) and :class:`Reservoir` (the subsample); :class:`Accumulator` is
+the pass that checks the draws and hands each chunk's finite rows to the jobs asked for.
 
 FD's estimate reads a sample through ``B`` disjoint
 batches: per batch :math:`b`, the size :math:`n_b`, the mean :math:`\bar z_b` and the scatter
@@ -52,6 +54,8 @@ __all__ = [
     "Accumulator",
     "BatchMoments",
     "Moments",
+    "MomentsSum",
+    "Reservoir",
     "accumulate",
     "batch_labels",
     "batches_of",
@@ -238,37 +242,117 @@ def _chunk_moments(rows: np.ndarray, d: int, shift: int) -> Moments:
     return Moments(rows.shape[0], mean, scatter, None).scaled(-k)
 
 
-class Accumulator:
-    """The one pass: chunks of rows in, each batch's moments updated (module docstring).
+class Reservoir:
+    """A seeded uniform subsample: the ``keep`` draws of smallest position hash, or every draw.
 
-    With ``keep > 0`` it keeps a seeded uniform subsample of ``keep`` draws too (the draws of the
-    ``keep`` smallest hashes of their positions: the same subsample whole or in batches), in
-    their own dtype; with ``keep=None`` every draw. With ``moments=False`` it keeps the draws
-    only (the kernel measures' read: :func:`kept`).
+    The hash of a draw is a function of its position in the sample and the seed only
+    (:func:`subsample_keys`), so a sample read whole, in batches of any sizes, or gathered from
+    a device (:func:`kept_rows`) keeps the same draws, in their own dtype. ``keep=None`` keeps
+    every draw.
+    """
+
+    def __init__(self, keep: int | None, seed: int) -> None:
+        self.keep, self.seed = keep, seed
+        self.chunks: list[np.ndarray] = []  # every draw, where keep is None
+        self.sample: np.ndarray | None = None
+        self.keys = np.zeros(0, np.uint64)
+
+    def add(self, rows: np.ndarray, start: int) -> None:
+        """Offers the draws at positions ``start, start + 1, ...``."""
+        k = self.keep
+        if k is None:
+            self.chunks.append(np.array(rows, copy=True))  # a loader may reuse its buffer
+            return
+        keys = subsample_keys(start, rows.shape[0], self.seed)
+        if keys.size > k:  # the chunk's own k smallest first: no copy of the whole chunk
+            best = np.sort(np.argpartition(keys, k - 1)[:k])
+            rows, keys = rows[best], keys[best]
+        pool = (
+            rows
+            if self.sample is None
+            else np.concatenate([self.sample, rows.astype(self.sample.dtype)])
+        )
+        keys = np.concatenate([self.keys, keys])
+        if keys.size > k:
+            best = np.sort(np.argpartition(keys, k - 1)[:k])
+            pool, keys = pool[best], keys[best]
+        self.sample, self.keys = np.array(pool, copy=True), keys
+
+    def draws(self, dimension: int) -> np.ndarray:
+        """The draws kept, ``(k, dimension)``, in their dtype."""
+        if self.keep is None:
+            return np.concatenate(self.chunks) if self.chunks else np.zeros((0, dimension))
+        return np.zeros((0, dimension)) if self.sample is None else self.sample
+
+
+class MomentsSum:
+    """Each batch's size, mean and scatter, updated a chunk at a time (module docstring).
+
+    ``batches``: a count, or the count as a function of the dimension, decided at the first
+    rows. ``shift``: the exponent the draws are scaled by (``2^-shift``), or None to follow the
+    largest coordinate read, rescaling the batches kept so far as larger ones come.
+    """
+
+    def __init__(self, batches: int | Callable[[int], int], seed: int, shift: int | None) -> None:
+        self.count, self.seed = batches, seed
+        self.batches = batches if isinstance(batches, int) else 0
+        self.parts: list[Moments | None] = [None] * self.batches
+        self.fixed = shift is not None
+        self.shift = 0 if shift is None else shift
+        self.seen = False  # whether a coordinate other than 0 was read
+
+    def add(self, rows: np.ndarray, start: int, top: float) -> None:
+        """Adds the finite draws at positions ``start, ...``, ``top`` their largest magnitude."""
+        d = rows.shape[1]
+        if not self.batches and not isinstance(self.count, int):
+            self.batches = self.count(d)
+            self.parts = [None] * self.batches
+        if not self.fixed:
+            e = _exponent(top)
+            if not self.seen:  # the first chunk that is not all 0 sets the scale
+                self.shift, self.seen = e, top > 0.0
+            elif e > self.shift:
+                self.parts = [None if p is None else p.scaled(self.shift - e) for p in self.parts]
+                self.shift = e
+        labels = batch_labels(start, rows.shape[0], self.batches, self.seed)
+        order = np.argsort(labels, kind="stable")
+        bounds = np.searchsorted(labels[order], np.arange(self.batches + 1))
+        for b in range(self.batches):
+            take = order[bounds[b] : bounds[b + 1]]
+            if take.size:
+                self.parts[b] = merge(self.parts[b], _chunk_moments(rows[take], d, self.shift), d)
+
+    def result(self, dimension: int, bad: int) -> BatchMoments:
+        """The batches' moments (a batch that got no draw: size 0)."""
+        if not self.batches and not isinstance(self.count, int):
+            self.batches = self.count(dimension)
+            self.parts = [None] * self.batches
+        empty = Moments(0, np.zeros(dimension), None, np.zeros((0, dimension)))
+        parts = tuple(empty if p is None else p for p in self.parts)
+        return BatchMoments(parts, self.shift, dimension, bad)
+
+
+class Accumulator:
+    """The one pass over a sample's draws, handing its finite rows to two jobs.
+
+    The pass checks each array of draws (dtype, shape, one dimension), reads it in chunks of
+    rows, counts the draws that are not finite and leaves them out. The jobs: the batches'
+    moments (a :class:`MomentsSum`; ``batches=None``: none), and a seeded uniform subsample (a
+    :class:`Reservoir`; ``keep=0``: none, ``None``: every draw).
     """
 
     def __init__(
         self,
-        batches: int | Callable[[int], int],
+        batches: int | Callable[[int], int] | None,
         seed: int,
         name: str,
         shift: int | None = None,
         keep: int | None = 0,
-        moments: bool = True,
     ) -> None:
-        # a count, or the count as a function of the dimension, decided at the first draws read
-        self.count = batches
-        self.batches = batches if isinstance(batches, int) else 0
-        self.seed, self.name, self.keep = seed, name, keep
-        self.moments = moments
-        self.chunks: list[np.ndarray] = []  # every draw, where keep is None
-        self.fixed = shift is not None
-        self.shift = 0 if shift is None else shift
-        self.seen = False  # whether a coordinate other than 0 was read
-        self.parts: list[Moments | None] = [None] * self.batches
+        self.name = name
+        self.moments = None if batches is None else MomentsSum(batches, seed, shift)
+        self.reservoir = None if keep == 0 else Reservoir(keep, seed)
         self.position, self.bad, self.dimension = 0, 0, -1
-        self.sample: np.ndarray | None = None
-        self.sample_keys = np.zeros(0, np.uint64)
 
     def feed(self, draws: Any, features: Callable[[Any], Any] | None = None) -> None:
         """Reads ``draws``: one array, an iterable of arrays, or inputs mapped by ``features``."""
@@ -307,9 +391,6 @@ class Accumulator:
             )
         if empty:
             return
-        if self.dimension < 0 and not isinstance(self.count, int):
-            self.batches = self.count(rows.shape[1])
-            self.parts = [None] * self.batches
         self.dimension = rows.shape[1]
         step = max(16, CHUNK_BYTES // (8 * self.dimension))
         for lo in range(0, rows.shape[0], step):
@@ -321,82 +402,33 @@ class Accumulator:
                 part = part[finite]
                 top = _largest(part)
             if part.shape[0]:
-                self._add_rows(part, top)
-
-    def _add_rows(self, rows: np.ndarray, top: float) -> None:
-        if self.keep is None:
-            self.chunks.append(np.array(rows, copy=True))  # a loader may reuse its buffer
-        elif self.keep:
-            self._subsample(rows)
-        if not self.moments:
-            self.position += rows.shape[0]
-            return
-        if not self.fixed:
-            e = _exponent(top)
-            if not self.seen:  # the first chunk that is not all 0 sets the scale
-                self.shift, self.seen = e, top > 0.0
-            elif e > self.shift:
-                self.parts = [None if p is None else p.scaled(self.shift - e) for p in self.parts]
-                self.shift = e
-        labels = batch_labels(self.position, rows.shape[0], self.batches, self.seed)
-        self.position += rows.shape[0]
-        order = np.argsort(labels, kind="stable")
-        bounds = np.searchsorted(labels[order], np.arange(self.batches + 1))
-        for b in range(self.batches):
-            take = order[bounds[b] : bounds[b + 1]]
-            if take.size == 0:
-                continue
-            moments = _chunk_moments(rows[take], self.dimension, self.shift)
-            self.parts[b] = merge(self.parts[b], moments, self.dimension)
-
-    def _subsample(self, rows: np.ndarray) -> None:
-        keys = subsample_keys(self.position, rows.shape[0], self.seed)
-        k = self.keep
-        assert k is not None  # every draw is kept in chunks, not here
-        if keys.size > k:  # the chunk's own k smallest first: no copy of the whole chunk
-            best = np.sort(np.argpartition(keys, k - 1)[:k])
-            rows, keys = rows[best], keys[best]
-        pool = (
-            rows
-            if self.sample is None
-            else np.concatenate([self.sample, rows.astype(self.sample.dtype)])
-        )
-        keys = np.concatenate([self.sample_keys, keys])
-        if keys.size > k:
-            best = np.sort(np.argpartition(keys, k - 1)[:k])
-            pool, keys = pool[best], keys[best]
-        self.sample, self.sample_keys = np.array(pool, copy=True), keys
+                if self.reservoir is not None:
+                    self.reservoir.add(part, self.position)
+                if self.moments is not None:
+                    self.moments.add(part, self.position, top)
+                self.position += part.shape[0]
 
     def finished(self) -> BatchMoments:
         """The batches' moments; a ValueError where draws were not finite."""
-        out = self.result()
-        self._check_finite()
-        return out
+        self._check_read()
+        assert self.moments is not None, "read without batches"
+        return self.moments.result(self.dimension, self.bad)
 
     def kept(self) -> np.ndarray:
         """The draws kept, ``(k, d)`` in their dtype; a ValueError where none or some not finite."""
+        self._check_read()
+        if self.reservoir is None:
+            return np.zeros((0, self.dimension))
+        return self.reservoir.draws(self.dimension)
+
+    def _check_read(self) -> None:
         if self.dimension < 0:
             raise ValueError(f"{self.name} must hold at least one draw: its batches were empty")
-        self._check_finite()
-        if self.keep is None:
-            return np.concatenate(self.chunks)
-        if self.sample is None:
-            return np.zeros((0, self.dimension))
-        return self.sample
-
-    def _check_finite(self) -> None:
         if self.bad:
             raise ValueError(
                 f"{self.name} must be finite: {self.bad} of its {self.position + self.bad} draws "
                 "hold NaN or inf"
             )
-
-    def result(self) -> BatchMoments:
-        if self.dimension < 0:
-            raise ValueError(f"{self.name} must hold at least one draw: its batches were empty")
-        empty = Moments(0, np.zeros(self.dimension), None, np.zeros((0, self.dimension)))
-        parts = tuple(empty if p is None else p for p in self.parts)
-        return BatchMoments(parts, self.shift, self.dimension, self.bad)
 
 
 def accumulate(

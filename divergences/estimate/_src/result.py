@@ -70,7 +70,7 @@ def withheld(
       estimate: the estimate as computed, its interval the one not returned.
       lower: the quantity's lower range end.
       upper: the quantity's upper range end.
-      reason: why, in words: ``claims.unmeasured`` outside the measured range, or the rule that
+      reason: why, in words: ``Claim.refusal`` outside the measured range, or the rule that
         read the draws and refused the claim inside it.
       instead: what holds there, in words (another estimator), or ``""``.
       stacklevel: the warning's, counted from this function (3: its caller's caller), so that

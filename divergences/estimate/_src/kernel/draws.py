@@ -68,7 +68,7 @@ def kernel_draws(
         return z, ""
     else:
         total, source = -1, z
-    acc = Accumulator(1, seed, name, keep=k, moments=False)
+    acc = Accumulator(None, seed, name, keep=k)
     acc.feed(source, None if isinstance(z, Reference) else features)
     kept = acc.kept()
     read = acc.position if total < 0 else total

@@ -20,7 +20,7 @@ import math
 
 import numpy as np
 
-from divergences.estimate._src.claims import claims, unmeasured
+from divergences.estimate._src.claims import ASYMPTOTIC_CLAIMS
 from divergences.estimate._src.concentration import normal_quantile, widen
 from divergences.estimate._src.kernel.sums import PERMUTATIONS, SEED, KernelSums
 from divergences.estimate._src.result import Estimate, withheld
@@ -166,10 +166,9 @@ def claimed(
     None: no warning (the caller's own result warns for this one).
     """
     n = min(estimate.n, estimate.m)
-    if not dependent:
-        if plug_in:
-            return estimate._replace(kind="plug-in-assumption")
-        if claims(estimator, d, n):
-            return estimate
-    why = dependent or unmeasured(estimator, d, n)
+    if not dependent and plug_in:
+        return estimate._replace(kind="plug-in-assumption")
+    why = dependent or ASYMPTOTIC_CLAIMS[estimator].refusal(d, n)
+    if not why:
+        return estimate
     return withheld(estimate, 0.0, top, why, stacklevel=stacklevel or 0, warn=bool(stacklevel))

@@ -72,7 +72,7 @@ from scipy.stats import t as student_t
 from divergences._src.errors import runs_on_host
 from divergences._src.options import integer_option, level_option, seed_option
 from divergences._src.scaling import scale_exponent
-from divergences.estimate._src.claims import claims, unmeasured
+from divergences.estimate._src.claims import ASYMPTOTIC_CLAIMS
 from divergences.estimate._src.neighbours.search import (
     distance_shift,
     kth_neighbour_distances,
@@ -254,8 +254,7 @@ def _estimate(
         m=samples[1].shape[0] if len(samples) > 1 else 0,
         quantity=_QUANTITY[estimator],
     )
-    if refusal or not claims(estimator, d, n):
-        why = refusal or unmeasured(estimator, d, n)
+    if why := refusal or ASYMPTOTIC_CLAIMS[estimator].refusal(d, n):
         return withheld(estimate, *bounds, why, instead=_INSTEAD[estimator], stacklevel=4)
     return estimate
 

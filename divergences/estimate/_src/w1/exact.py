@@ -50,7 +50,7 @@ from divergences._src.errors import runs_on_host
 from divergences._src.metrics import MetricSpec, cost_error
 from divergences._src.options import level_option, number_option, seed_option
 from divergences._src.scaling import scale_exponent
-from divergences.estimate._src.claims import claims, unmeasured
+from divergences.estimate._src.claims import ASYMPTOTIC_CLAIMS
 from divergences.estimate._src.concentration import (
     bounded_differences_term,
     normal_quantile,
@@ -306,6 +306,6 @@ def w1(
         sides="two-sided", assumption=assumption, method=method, n=n, m=m, quantity="W1",
     )  # fmt: skip
     d = xs.shape[1]
-    if kind == "asymptotic" and not claims("w1", d, min(n, m)):
-        return withheld(estimate, 0.0, math.inf, unmeasured("w1", d, min(n, m)), instead=_INSTEAD)
+    if kind == "asymptotic" and (why := ASYMPTOTIC_CLAIMS["w1"].refusal(d, min(n, m))):
+        return withheld(estimate, 0.0, math.inf, why, instead=_INSTEAD)
     return estimate
