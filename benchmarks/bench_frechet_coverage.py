@@ -42,9 +42,9 @@ import numpy as np
 from scipy.linalg import blas
 
 from divergences.estimate import NoCoverageWarning
-from divergences.estimate._src.claims import MEASURED_BATCHES
 from divergences.estimate._src.comparison.frechet_difference import difference_interval
 from divergences.estimate._src.frechet.distance import interval, paired_parts
+from divergences.estimate._src.frechet.groups import MEASURED_BATCHES
 from divergences.estimate._src.reading import BatchMoments, Moments
 
 
@@ -177,7 +177,7 @@ def products(args: argparse.Namespace, rng: np.random.Generator) -> None:
     c_a = 0.2, c_b = 0.3, and a null triple with c_a = c_b = 0.3.
     """
     from divergences.estimate import frechet_difference
-    from divergences.estimate._src import claims as module
+    from divergences.estimate._src.frechet import groups as module
 
     d, n, root3 = args.d, args.n, math.sqrt(3.0)
     # the library's variance groups in this d (4: the batches' interval), whatever its range

@@ -68,7 +68,8 @@ from divergences.estimate._src.neighbours.fidelity import (
 )
 from divergences.estimate._src.neighbours.knn import entropy, js, kl
 from divergences.estimate._src.neighbours.memorisation import Memorisation, memorisation
-from divergences.estimate._src.reference_set import Reference, load_reference, reference
+from divergences.estimate._src.reference_reading import reference
+from divergences.estimate._src.reference_set import Reference, load_reference
 from divergences.estimate._src.result import (
     INTERVAL_KINDS,
     Comparison,

@@ -28,8 +28,9 @@ from hypothesis.extra import numpy as hnp
 import divergences as dv
 from divergences.estimate import NoCoverageWarning
 from divergences.estimate._src import claims as table
-from divergences.estimate._src.claims import ASYMPTOTIC_CLAIMS, frechet_difference_refusal
+from divergences.estimate._src.claims import ASYMPTOTIC_CLAIMS
 from divergences.estimate._src.frechet import trace
+from divergences.estimate._src.frechet.groups import frechet_difference_refusal
 from divergences.estimate._src.frechet.trace import cross_term, cross_terms
 from divergences.estimate._src.reading import accumulate, union_moments
 from tests.helpers import COVERAGE_TABLE

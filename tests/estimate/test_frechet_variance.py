@@ -18,8 +18,13 @@ import numpy as np
 import pytest
 
 import divergences as dv
-from divergences.estimate._src.claims import GROUPS, GROUPS_FROM, GROUPS_UP_TO, variance_groups
 from divergences.estimate._src.frechet.distance import jackknife_error, paired_parts, read_samples
+from divergences.estimate._src.frechet.groups import (
+    GROUPS,
+    GROUPS_FROM,
+    GROUPS_UP_TO,
+    variance_groups,
+)
 from divergences.estimate._src.reading import batch_labels
 from tests.helpers import COVERAGE_TABLE
 

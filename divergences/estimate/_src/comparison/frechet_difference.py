@@ -18,7 +18,6 @@ import numpy as np
 from scipy.stats import t as student
 
 from divergences._src.errors import runs_on_host
-from divergences.estimate._src.claims import frechet_difference_refusal
 from divergences.estimate._src.comparison.copies import copied, copied_reason
 from divergences.estimate._src.concentration import widen
 from divergences.estimate._src.frechet.distance import (
@@ -34,6 +33,7 @@ from divergences.estimate._src.frechet.distance import (
     scaled_back,
     spread_words,
 )
+from divergences.estimate._src.frechet.groups import frechet_difference_refusal
 from divergences.estimate._src.frechet.second_order import Pairs, difference_second_order
 from divergences.estimate._src.result import (
     Comparison,

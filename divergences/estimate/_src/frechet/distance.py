@@ -36,8 +36,8 @@ laws' FD. The ``value`` estimates the laws' FD itself:
 
 **The interval** is asymptotic: the estimate plus or minus Student's quantile times a
 standard error. Where the coverage table measured it (``B = 4`` and :math:`8 \le d \le 256`,
-:data:`~divergences.estimate._src.claims.GROUPS_FROM` to ``GROUPS_UP_TO``) each sample is read through :math:`G = 32` variance groups
-(``claims.GROUPS``, each group's size, mean and scatter kept as a batch's), the extrapolation's
+:data:`~divergences.estimate._src.frechet.groups.GROUPS_FROM` to ``GROUPS_UP_TO``) each sample is read through :math:`G = 32` variance groups
+(``groups.GROUPS``, each group's size, mean and scatter kept as a batch's), the extrapolation's
 batch :math:`j` is the union of the groups :math:`j, j + B, \dots` (exact merges), and the
 standard error is the delete-a-group jackknife's of the bias-corrected estimate itself:
 
@@ -94,12 +94,9 @@ from scipy.stats import t as student
 
 from divergences._src.errors import runs_on_host
 from divergences._src.options import integer_option, level_option, seed_option
-from divergences.estimate._src.claims import (
-    frechet_refusal,
-    variance_groups,
-)
 from divergences.estimate._src.concentration import widen
 from divergences.estimate._src.frechet.device_moments import moments_and_draws
+from divergences.estimate._src.frechet.groups import frechet_refusal, variance_groups
 from divergences.estimate._src.frechet.second_order import (
     Pairs,
     kernel_values,

@@ -41,7 +41,7 @@ both exact sums over the :math:`G \times G` classes of group pairs (:func:`pair_
 times the kernel's second moments, averaged over :data:`PAIRS` random pairs of a kept
 subsample of :data:`KEPT_DRAWS` draws of each sample (relative error about
 :math:`\sqrt{2/M}`, :math:`O(M d^2)` arithmetic). For the group sizes FD reads
-(:data:`~divergences.estimate._src.claims.GROUPS` groups over 4 batches) :math:`J_2 \approx
+(:data:`~divergences.estimate._src.frechet.groups.GROUPS` groups over 4 batches) :math:`J_2 \approx
 2.1 V_2`. The variance is then :math:`\widehat{\mathrm{jack}} - J_2 + V_2`, and at least
 :math:`V_2` (:math:`V_1 \ge 0`).
 
