@@ -18,6 +18,7 @@ import divergences as dv
 from divergences._launcher import main as launcher_main
 from divergences.lab import cli
 from divergences.lab.cli import main
+from divergences.lab.commands import tour_subcommand
 from divergences.lab.examples import EXAMPLES
 from divergences.lab.tour import TourRow, format_tour, tour
 from divergences.testing import tolerance
@@ -49,7 +50,7 @@ def test_tour_fails_when_the_tolerance_cannot_be_met(  # type: ignore[no-untyped
 ) -> None:
     # An example off its known value by 0.5: the command must say so and return 1.
     rows = [TourRow("off by a half", {"kl": 1.0}, 0.5)]
-    monkeypatch.setattr(cli, "tour", lambda: rows)
+    monkeypatch.setattr(tour_subcommand, "tour", lambda: rows)
     assert main(["tour"]) == 1
     assert "FAILED: largest error 5.000e-01 exceeds 1.0e-12" in capsys.readouterr().out
 
@@ -430,3 +431,21 @@ def test_a_proof_file_that_does_not_load_is_one_message_and_exit_2(  # type: ign
     ), lines
     assert lines[1] == "    " + source.splitlines()[line - 1].strip()
     assert lines[2:] == ([hint] if hint else [])
+
+
+def test_each_subcommand_registers_itself_with_its_own_run_function():
+    """``cli`` only assembles: each module of SUBCOMMANDS adds one subparser, run by its own code."""
+    import argparse
+
+    from divergences.lab.commands import SUBCOMMANDS
+
+    names = []
+    for module in SUBCOMMANDS:
+        parser = argparse.ArgumentParser()
+        sub = parser.add_subparsers(dest="command")
+        module.register(sub)
+        (name,) = sub.choices
+        func = sub.choices[name].get_default("func")
+        assert func.__module__ == module.__name__, (name, func)
+        names.append(name)
+    assert names == list(cli.build_parser()._subparsers._group_actions[0].choices)

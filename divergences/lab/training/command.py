@@ -177,3 +177,21 @@ def run_command(args: argparse.Namespace) -> int:
     print(_summary(run.config.game, run))
     print(f"wrote {', '.join(str(out / w) for w in written)} in {time.perf_counter() - t0:.1f} s")
     return _status([run], args)
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Adds ``divergences train``, its options and its run function to the command's subparsers."""
+    p = sub.add_parser(
+        "train",
+        help="train a GAN on 2-D data, with the exact W1 to the data at every readout, or on "
+        "the 8 x 8 digits (--data digits) with FD, IS, recall and copying",
+        description="Trains one game on one data set (the paper's optimiser and critic steps) "
+        "and writes readouts.csv (exact W1 and its noise floor, JS and KL on a grid, the "
+        "critic's estimate, mode coverage, losses), readouts.png, snapshots.png and "
+        "training.gif to --out. On the digits (6000 steps of nsgan by default) the readouts "
+        "add the image scores with their intervals, digits.png draws the generated digits, "
+        "and the verdict reads FD, IS, recall and copying. With --compare: every game on "
+        "--data, one readouts.csv each and comparison.png.",
+    )
+    add_arguments(p)
+    p.set_defaults(func=run_command)
