@@ -111,7 +111,7 @@ def differences(args: argparse.Namespace, rng: np.random.Generator) -> None:
             ba = batch_moments(rng, n, np.full(d, ra / math.sqrt(d)), ones, g)
             bb = batch_moments(rng, n, np.full(d, rb / math.sqrt(d)), ones, g)
             pa, pb = paired_parts(ba, br, b), paired_parts(bb, br, b)
-            value, half, p = difference_interval(pa, pb, b, ALPHA)
+            value, half, p, _ = difference_interval(pa, pb, b, ALPHA)
             low += truth < value - half
             high += truth > value + half
             rejects += p <= ALPHA

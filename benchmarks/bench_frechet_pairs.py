@@ -171,7 +171,7 @@ def differences(args: argparse.Namespace) -> None:
                     ),
                     strict=True,
                 ):
-                    value, half, pval = difference_interval(qa, qb, 4, ALPHA)
+                    value, half, pval, _ = difference_interval(qa, qb, 4, ALPHA)
                     tally[key][0] += truth < (value - half) * scale
                     tally[key][1] += truth > (value + half) * scale
                     tally[key][2].append(2 * half * scale)

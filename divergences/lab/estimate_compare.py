@@ -169,6 +169,12 @@ def compare_files(
         said = f"{q}: A is no better than B ({q}(A, R) >= {q}(B, R)), one-sided: "
         # a difference that claims no coverage has no p-value (claimed_p_value's rule)
         notes.append(said + ("no p-value: no coverage claimed" if p is None else p_text(p)))
+        p_b = comparisons[q]().p_value_b if claims else None
+        if p_b is not None and p_b < 0.5:  # B looks the better model: how strongly, said too
+            notes.append(
+                f"{q}: B is no better than A ({q}(B, R) >= {q}(A, R)), the other side: "
+                + p_text(p_b)
+            )
         if claims and (parts := _unclaimed_parts(done, q)):
             notes.append(_why_the_difference_claims(name, parts, q))
     notes.append(

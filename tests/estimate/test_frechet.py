@@ -389,6 +389,9 @@ def test_the_difference_pairs_the_reference_s_batches():
     )
     swapped = dv.estimate.frechet_difference(r, b, a, seed=2)  # B no better than A: kept
     assert swapped.difference.lower_bound > 0.0 and swapped.p_value > 0.95
+    # the other side: B is the nearer, and its own p-value says so; the two sum to 1 or more
+    assert swapped.p_value_b is not None and swapped.p_value_b < 0.05
+    assert swapped.p_value + swapped.p_value_b >= 1.0 and c.p_value + c.p_value_b >= 1.0
 
 
 def test_the_difference_refuses_a_reference_without_batches(tmp_path):

@@ -68,8 +68,10 @@ def test_interval_covers_the_closed_form_and_the_p_value_says_a_is_better() -> N
     assert out.difference.kind == "asymptotic"
     assert out.difference.lower_bound <= truth <= out.difference.upper_bound < 0.0
     assert out.p_value is not None and out.p_value < 0.01  # a claimed difference: a p-value
-    swapped = kid_difference(r, b, a).p_value
-    assert swapped is not None and swapped > 0.99  # B is the better one
+    swapped = kid_difference(r, b, a)
+    assert swapped.p_value is not None and swapped.p_value > 0.99  # B is the better one
+    assert swapped.p_value_b is not None and swapped.p_value_b < 0.01  # and says how strongly
+    assert out.p_value_b is not None and out.p_value + out.p_value_b >= 1.0
 
 
 @pytest.mark.slow
@@ -114,7 +116,7 @@ def test_a_comparison_holds_each_kid_as_kid_gives_it() -> None:
         out = kid_difference(r, a, b, level=0.9)
         alone_a, alone_b = kid(a, r, level=0.9), kid(b, r, level=0.9)
     assert type(out) is Comparison
-    assert out._fields == ("difference", "p_value", "a", "b", "dependent")
+    assert out._fields == ("difference", "p_value", "a", "b", "dependent", "p_value_b")
     assert out.dependent == ()  # independent draws: no candidate looks like a copy
     assert out.a == alone_a and out.b == alone_b  # Estimates, each with its interval
     assert out.a.upper_bound >= out.a.value >= out.a.lower_bound >= 0.0

@@ -12,6 +12,7 @@ import pytest
 import divergences as dv
 from divergences.estimate import INTERVAL_KINDS, NoCoverageWarning
 from divergences.lab.cli import main
+from divergences.lab.estimate_rows import p_text
 
 FIELDS = tuple(
     "value lower_bound upper_bound level kind sides assumption method n m quantity".split()
@@ -482,10 +483,23 @@ def test_three_files_compare_two_models_against_one_reference(tmp_path, capsys) 
     kid = rows["KID(A, R) - KID(B, R)"]
     assert kid["value"] == pytest.approx(dv.estimate.kid_difference(r, a, b).difference.value)
     assert any(n.startswith("FD: A is no better than B") for n in doc["notes"])
+    assert not any("B is no better than A" in n for n in doc["notes"])  # A looks the better
     assert main(["estimate", rp, ap, bp, "--no-progress"]) == 0
     out = capsys.readouterr().out
     assert out.startswith(f"R: {rp}, 1000 draws in 8 dimensions\nA: {ap}")
     assert "FD(A, R): the plug-in value papers print (FID: pytorch-fid's formula) is " in out
+
+
+@pytest.mark.slow  # a comparison of 1000 draws a file: about 2 s
+def test_where_b_looks_the_better_model_its_own_p_value_is_said(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    rng = np.random.default_rng(12)
+    r, a, b = (rng.standard_normal((1000, 8)) * s for s in (1.0, 1.4, 1.0))
+    rp, ap, bp = (_save(tmp_path, f"{n}.npy", v) for n, v in (("r", r), ("a", a), ("b", b)))
+    doc = _json(capsys, rp, ap, bp, "--seed", "3")
+    other = [n for n in doc["notes"] if "B is no better than A" in n]
+    assert [n.split(":")[0] for n in other] == ["FD", "KID"] and all("p = " in n for n in other)
+    expected = dv.estimate.frechet_difference(r, a, b, seed=3).p_value_b
+    assert expected is not None and expected < 0.05 and other[0].endswith(p_text(expected))
 
 
 @pytest.mark.slow  # 2.4 s from a cold compile cache: over the quick tier's 1 s

@@ -15,6 +15,7 @@ estimate, the quantity's whole range as its ends, and a :class:`NoCoverageWarnin
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from typing import Any, Literal, NamedTuple
 
 from divergences._src.interval import interval_contains
@@ -94,6 +95,25 @@ def withheld(
         assumption=f"{estimate.assumption}; {said}",
         method=f"{estimate.method} (not returned: [{ends}])",
     )
+
+
+def one_sided_p_values(
+    value: float, allowance: float, spread: float, cdf: Callable[[float], float]
+) -> tuple[float, float]:
+    """The p-values of "A is no better than B" (``D >= 0``) and of "B is no better than A".
+
+    ``D = Q(A, R) - Q(B, R)`` estimated by ``value`` with standard error ``spread`` and rounding
+    allowance ``allowance``; ``cdf`` the statistic's approximate law. Each is taken at the
+    statistic's most favourable rounding for its own hypothesis (``(value + allowance) /
+    spread`` and ``(-value + allowance) / spread``), so the two sum to at least 1.
+    """
+
+    def p(v: float) -> float:
+        if spread > 0.0:
+            return float(cdf((v + allowance) / spread))
+        return 1.0 if v + allowance >= 0.0 else 0.0
+
+    return p(value), p(-value)
 
 
 def claimed_p_value(estimate: Estimate, p: float) -> tuple[Estimate, float | None]:
@@ -316,11 +336,13 @@ class Comparison(NamedTuple):
         draws (FD: on the same batches).
       b: the :class:`Estimate` of ``Q(B, R)``, likewise.
       dependent: the candidates (``"a"``, ``"b"``) whose draws look dependent on the
-        reference's by the estimator's own check (:func:`~divergences.estimate.kid_difference`:
-        KID's statistic below 0 by its interval and below its relabellings, as a copy of the
-        reference's draws gives); the difference then claims nothing. ``()`` where none does,
-        and always from :func:`~divergences.estimate.frechet_difference`, whose statistic
-        cannot tell a copy (its draws' dependence is for the memorisation test or KID's check).
+        reference's, by the comparisons' copy check (a narrow Gaussian kernel's unbiased MMD^2
+        below 0, as copies of the reference's draws give) or KID's own; the difference then
+        claims nothing. ``()`` where none does, or where the draws were streamed and the check
+        could not run (the difference's ``method`` says so).
+      p_value_b: the one-sided p-value of the other side, "B is no better than A",
+        ``Q(B, R) >= Q(A, R)``, by the same rule: where B looks the better model, the number
+        that says how strongly; None where the difference claims no coverage.
     """
 
     difference: Estimate
@@ -328,3 +350,4 @@ class Comparison(NamedTuple):
     a: Estimate
     b: Estimate
     dependent: tuple[str, ...] = ()
+    p_value_b: float | None = None

@@ -39,20 +39,24 @@ from divergences.estimate._src.result import (
     Comparison,
     asymptotic_estimate,
     claimed_p_value,
+    one_sided_p_values,
     withheld,
 )
 
 __all__ = ["FrechetComparison", "frechet_difference"]
 
 
-def difference_interval(pa: Parts, pb: Parts, b: int, alpha: float) -> tuple[float, float, float]:
-    """FD(A, R) - FD(B, R) from two paired parts: the value, the half-width and the p-value.
+def difference_interval(
+    pa: Parts, pb: Parts, b: int, alpha: float
+) -> tuple[float, float, float, float]:
+    """FD(A, R) - FD(B, R) from two paired parts: the value, the half-width and both p-values.
 
     The standard error is the jackknife's over the paired groups (A's, B's and R's group ``g``
     left out together), less what it counts of the pairs' part beyond that part's own variance
     where both parts carry it (measured, not adopted: :func:`paired_parts`), or the batches'
-    where the groups are the batches; the p-value is the
-    one-sided Student test of ``D >= 0`` at the statistic's most favourable rounding.
+    where the groups are the batches; the p-values are the one-sided Student tests of
+    ``D >= 0`` and of ``D <= 0``, each at the statistic's most favourable rounding
+    (:func:`~divergences.estimate._src.result.one_sided_p_values`).
     """
     value = pa.value - pb.value
     if pa.left_out is not None and pb.left_out is not None:
@@ -64,8 +68,8 @@ def difference_interval(pa: Parts, pb: Parts, b: int, alpha: float) -> tuple[flo
         dof = b - 1
     slack = pa.slack + pb.slack
     half = widen(half_width(spread, dof + 1, alpha) + slack)
-    t = (value + slack) / spread if spread > 0.0 else (-math.inf if value + slack < 0 else math.inf)
-    return value, half, float(student.cdf(t, dof))
+    p_a, p_b = one_sided_p_values(value, slack, spread, lambda t: student.cdf(t, dof))
+    return value, half, p_a, p_b
 
 
 #: The former name of :class:`~divergences.estimate.Comparison`, kept for code that imports it.
@@ -151,7 +155,7 @@ def frechet_difference(
     # A's and B's estimates say why they claim nothing; the difference warns for them, once.
     est_a = estimate_from_moments(ba, br, level=level, alpha=alpha, b=nb, parts=pa, warn=False)
     est_b = estimate_from_moments(bb, br, level=level, alpha=alpha, b=nb, parts=pb, warn=False)
-    value, half, p = difference_interval(pa, pb, nb, alpha)
+    value, half, p, p_b = difference_interval(pa, pb, nb, alpha)
     v = scaled_back(value, shift, math.inf if value > 0 else -math.inf)
     lo = scaled_back(value - half, shift, -math.inf)
     hi = scaled_back(value + half, shift, math.inf)
@@ -193,4 +197,11 @@ def frechet_difference(
     elif why := frechet_difference_refusal(br.dimension, min(ba.size, bb.size, br.size), nb):
         difference = withheld(difference, -math.inf, math.inf, why, stacklevel=4)
     difference, p_value = claimed_p_value(difference, p)
-    return Comparison(difference=difference, p_value=p_value, a=est_a, b=est_b, dependent=dependent)
+    return Comparison(
+        difference=difference,
+        p_value=p_value,
+        a=est_a,
+        b=est_b,
+        dependent=dependent,
+        p_value_b=None if p_value is None else min(max(p_b, 0.0), 1.0),
+    )

@@ -40,6 +40,7 @@ from divergences.estimate._src.result import (
     Comparison,
     asymptotic_estimate,
     claimed_p_value,
+    one_sided_p_values,
     withheld,
 )
 from divergences.estimate._src.samples import check_at_least, draws_where_they_live
@@ -160,10 +161,7 @@ def kid_difference(
     spread = math.sqrt(max(_first_order_variance(acc, groups), 0.0)) * cube
     z = -normal_quantile(alpha / 2.0)
     half = widen(z * spread + error)
-    if spread > 0.0:
-        p_value = float(ndtr((value + error) / spread))
-    else:
-        p_value = 1.0 if value + error >= 0.0 else 0.0
+    p_value, p_b = one_sided_p_values(value, error, spread, ndtr)
     method = (
         f"unbiased KID(A,R) - KID(B,R) in one U-statistic, cubic kernel (a . b / {d} + 1)^3, "
         "normal interval from its first-order variance (Bounliphone et al. 2016), "
@@ -205,7 +203,14 @@ def kid_difference(
     elif reason := ASYMPTOTIC_CLAIMS["kid_difference"].refusal(d, smallest):
         estimate = withheld(estimate, -math.inf, math.inf, reason)
     estimate, p = claimed_p_value(estimate, p_value)
-    return Comparison(difference=estimate, p_value=p, a=kid_a, b=kid_b, dependent=dependent)
+    return Comparison(
+        difference=estimate,
+        p_value=p,
+        a=kid_a,
+        b=kid_b,
+        dependent=dependent,
+        p_value_b=None if p is None else min(max(p_b, 0.0), 1.0),
+    )
 
 
 def _first_order_variance(acc: np.ndarray, groups: tuple[slice, slice, slice]) -> float:
