@@ -51,6 +51,7 @@ from divergences.lab.estimate_rows import (
     Report,
     Row,
     discriminator_rows,
+    feature_units_note,
     fidelity_rows,
     memorisation_rows,
     p_text,
@@ -406,6 +407,7 @@ def estimate_files(
     names = {k: ", ".join(p.name for p in plan[k]) for k in plan}
     if held is not None:
         notes.append(f"held-out draws of P: {held_out}, {held.shape[0]} draws")
+    notes += feature_units_note(done)
     return Report(
         inputs=inputs,
         level=float(level),

@@ -31,6 +31,7 @@ from divergences.lab.estimate_rows import (
     Report,
     Row,
     capped,
+    feature_units_note,
     fidelity_rows,
     memorisation_rows,
     p_text,
@@ -186,6 +187,7 @@ def compare_files(
     )
     if held is not None:
         notes.append(f"held-out draws of R: {held_out}, {held.shape[0]} draws")
+    notes += feature_units_note(done)
     inputs = tuple(
         {"path": str(p), "shape": list(np.shape(v)), "read_as": how}
         for p, v, how in (

@@ -14,7 +14,7 @@ beyond it.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -23,6 +23,7 @@ from divergences import estimate
 from divergences.estimate import Estimate
 
 __all__ = [
+    "FEATURE_UNITS",
     "FIDELITY_DRAWS",
     "TESTS",
     "Report",
@@ -30,6 +31,7 @@ __all__ = [
     "capped",
     "copied_share_name",
     "discriminator_rows",
+    "feature_units_note",
     "fidelity_rows",
     "memorisation_rows",
     "memorisation_test_name",
@@ -239,6 +241,21 @@ def subsamples(
     if xs.shape[0] < x.shape[0] or ys.shape[0] < y.shape[0]:
         what += f" on a seeded subsample of {xs.shape[0]} and {ys.shape[0]} draws"
     return xs, ys, what
+
+
+#: Said wherever FD or KID ran: their numbers are in the files' own feature units.
+FEATURE_UNITS = (
+    "FD and KID are in the units of the files' features: the same draws times c give FD times "
+    "c^2, and KID another number (its cubic kernel (a.b/d + 1)^3 is not scale-free); "
+    "`divergences train --data digits` reads them on its evaluator's features, so its readouts "
+    "differ from these numbers on the digits' pixels"
+)
+
+
+def feature_units_note(done: Sequence[Row]) -> list[str]:
+    """:data:`FEATURE_UNITS`, where an FD or KID row ran (``[]`` elsewhere)."""
+    ran = any(r.result is not None and r.name.split("(")[0] in ("FD", "KID") for r in done)
+    return [FEATURE_UNITS] if ran else []
 
 
 def p_text(p: float) -> str:

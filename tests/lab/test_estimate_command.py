@@ -12,7 +12,7 @@ import pytest
 import divergences as dv
 from divergences.estimate import INTERVAL_KINDS, NoCoverageWarning
 from divergences.lab.cli import main
-from divergences.lab.estimate_rows import p_text
+from divergences.lab.estimate_rows import FEATURE_UNITS, p_text
 
 FIELDS = tuple(
     "value lower_bound upper_bound level kind sides assumption method n m quantity".split()
@@ -484,6 +484,7 @@ def test_three_files_compare_two_models_against_one_reference(tmp_path, capsys) 
     assert kid["value"] == pytest.approx(dv.estimate.kid_difference(r, a, b).difference.value)
     assert any(n.startswith("FD: A is no better than B") for n in doc["notes"])
     assert not any("B is no better than A" in n for n in doc["notes"])  # A looks the better
+    assert FEATURE_UNITS in doc["notes"]  # their numbers are in the files' feature units
     assert main(["estimate", rp, ap, bp, "--no-progress"]) == 0
     out = capsys.readouterr().out
     assert out.startswith(f"R: {rp}, 1000 draws in 8 dimensions\nA: {ap}")

@@ -69,7 +69,7 @@ def figure_image_readouts(run: TrainingRun, *, figsize: tuple[float, float] = (1
     top = float(np.nanmax(np.r_[r.fd_hi, r.fid, r.kid_hi]))
     ax.set_yscale("symlog", linthresh=0.1)
     ax.set_ylim(0.0, 1.5 * top if top > 0 else 1.0)
-    ax.set_title("FD and KID to the training digits (features)", pad=pad)
+    ax.set_title("FD and KID to the training digits (the evaluator's features)", pad=pad)
     ax = axs[0, 2]
     with_interval(ax, run, "precision", f"precision, {_LEVEL} interval", "tab:purple")
     with_interval(ax, run, "recall", f"recall, {_LEVEL} interval", "tab:orange")
