@@ -121,6 +121,25 @@ def getattr_on(root: pathlib.Path, receiver: str) -> list[str]:
     ]
 
 
+def private_imports(root: pathlib.Path, package: str = "divergences") -> list[str]:
+    """``path:line name`` of each private name (``_x``) imported from another of ``package``'s modules.
+
+    A module's underscored names are its own: what another module needs is public (the lab's
+    training engine, its recorder, its readouts), so an edit inside one module cannot break
+    another through a name it did not offer.
+    """
+    found = []
+    for path in _modules(root):
+        for node in ast.walk(_tree(path)):
+            if isinstance(node, ast.ImportFrom) and _is_own(node, package):
+                found += [
+                    f"{path.relative_to(root).as_posix()}:{node.lineno} {a.name}"
+                    for a in node.names
+                    if a.name.startswith("_") and not a.name.startswith("__")
+                ]
+    return sorted(found)
+
+
 def _law_classes() -> set[str]:
     """The families of ``divergences.continuous`` (a check against the base, ``Law``, is validation)."""
     return {
@@ -141,6 +160,7 @@ def test_the_package_keeps_its_counts() -> None:
     switches = type_switches(PACKAGE / "continuous", _law_classes())
     assert len(switches) <= MAX_LAW_SWITCHES, switches
     assert getattr_on(PACKAGE / "wasserstein", "solver") == []
+    assert private_imports(PACKAGE) == []
 
 
 def test_each_rule_catches_what_breaks_it(tmp_path: pathlib.Path) -> None:
@@ -150,6 +170,9 @@ def test_each_rule_catches_what_breaks_it(tmp_path: pathlib.Path) -> None:
     (tmp_path / "b" / "costs.py").write_text(
         "def f(law, solver):\n    getattr(solver, 'refine')\n    return isinstance(law, (Normal, int))\n"
     )
+    (tmp_path / "b" / "steer.py").write_text(
+        "from divergences.lab.engine import _knobs, setup\nfrom numpy import _private_ok\n"
+    )
     (tmp_path / "long.py").write_text("x = 1\n" * (MAX_LINES + 1))
     assert long_modules(tmp_path) == ["long.py"]
     assert local_package_imports(tmp_path) == ["a/costs.py:2"]
@@ -157,6 +180,7 @@ def test_each_rule_catches_what_breaks_it(tmp_path: pathlib.Path) -> None:
     assert functions_named(tmp_path, "cost_matrix") == ["a/costs.py"]
     assert type_switches(tmp_path, {"Normal"}) == ["b/costs.py:3"]
     assert getattr_on(tmp_path, "solver") == ["b/costs.py:2"]
+    assert private_imports(tmp_path) == ["b/steer.py:1 _knobs"]
 
 
 @pytest.mark.parametrize("name", sorted({"Normal", "Mixture"}))

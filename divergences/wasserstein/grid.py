@@ -23,7 +23,7 @@ import numpy as np
 from divergences._src.errors import is_traced
 from divergences._src.interval import interval_contains
 from divergences._src.precision import as_float_array
-from divergences.wasserstein._src.discrete_measures import _weight_values
+from divergences.wasserstein._src.discrete_measures import weight_values
 from divergences.wasserstein._src.host import native
 from divergences.wasserstein._src.host.grid_flow import FLOW_METRICS
 from divergences.wasserstein._src.problem import (
@@ -203,7 +203,7 @@ def w1_grid(
             for t, n in ((mu, "mu"), (nu, "nu"))
         )
     mu, nu = xp.asarray(mu, dtype), xp.asarray(nu, dtype)
-    valid = _weight_values(xp.reshape(mu, -1), "mu") & _weight_values(xp.reshape(nu, -1), "nu")
+    valid = weight_values(xp.reshape(mu, -1), "mu") & weight_values(xp.reshape(nu, -1), "nu")
     cx, cy = _cells(mu, traced), _cells(nu, traced)
     if metric in FLOW_METRICS and (
         method == "grid_flow" or (method == "auto" and native.available())

@@ -20,9 +20,9 @@ from tqdm import tqdm
 
 from divergences.extending import FloatArray, as_float_array
 from divergences.lab.training.config import CriticConfig, optimiser_for
+from divergences.lab.training.engine import Knobs, critic_update
 from divergences.lab.training.games import Game, GradientPenalty
 from divergences.lab.training.networks import make_critic
-from divergences.lab.training.trainer import _Knobs, critic_update
 
 __all__ = ["CriticFit", "as_key", "check_samples", "fit", "plateaued", "unbatch"]
 
@@ -113,7 +113,7 @@ def _compile_key(game: Game, config: CriticConfig) -> tuple[Game, CriticConfig]:
     """The game and the configuration with what the compiled code does not fix set to fixed values.
 
     The game's constant and the step size are arguments of :func:`_compiled`'s functions
-    (:class:`_Knobs`), and the step count and the stopping rule are the Python loop's, so critics
+    (:class:`Knobs`), and the step count and the stopping rule are the Python loop's, so critics
     that differ only in those share the compiled code.
     """
     default = CriticConfig()
@@ -135,17 +135,17 @@ def _compiled(
     """The jitted, vmapped initialisation and chunk of ``config.eval_every`` steps.
 
     Built once per (game, configuration, dimension) of :func:`_compile_key`, all three compared
-    by value, and run for every problem at once. Both take the :class:`_Knobs` (the step size and
+    by value, and run for every problem at once. Both take the :class:`Knobs` (the step size and
     the game's constant) as their first argument.
     """
     static = _static(game, config, dim)
     dtype = jnp.dtype(config.dtype)
 
-    def optimiser(knobs: _Knobs) -> Any:
+    def optimiser(knobs: Knobs) -> Any:
         # The optimiser's state does not hold the step size: one state fits every step size.
         return game.optimiser._replace(learning_rate=knobs.learning_rate).build()
 
-    def init(knobs: _Knobs, keys: jax.Array) -> Any:
+    def init(knobs: Knobs, keys: jax.Array) -> Any:
         game_at = game.with_traced_constant(knobs.constant)
         opt = optimiser(knobs)
 
@@ -164,7 +164,7 @@ def _compiled(
         return game.estimate(f(x), f(y))
 
     def chunk(
-        knobs: _Knobs,
+        knobs: Knobs,
         carry: Any,
         keys: jax.Array,
         xs: jax.Array,
@@ -254,7 +254,7 @@ def fit(
     (xs, xs_eval), (ys, ys_eval) = (_split(xs, holdout, "x"), _split(ys, holdout, "y"))
     init, chunk = _compiled(*_compile_key(game, config), int(xs.shape[-1]))
     learning_rate = optimiser_for(game, config.learning_rate).learning_rate
-    knobs = _Knobs.of(game, learning_rate, jnp.dtype(config.dtype))
+    knobs = Knobs.of(game, learning_rate, jnp.dtype(config.dtype))
     carry = init(knobs, split[:, 0])
     key = split[:, 1]
     history: list[np.ndarray] = []

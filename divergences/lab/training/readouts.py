@@ -64,6 +64,7 @@ __all__ = [
     "grid_edges",
     "mode_coverage",
     "noise_floor",
+    "readout_row",
 ]
 
 
@@ -249,7 +250,7 @@ def _floor_sampler(config: TrainingConfig) -> Callable[[jax.Array], tuple[jax.Ar
     n, nh = config.eval_size, config.hist_size
 
     def sample(key: jax.Array, size: int) -> jax.Array:
-        return ds.sample(key, size).astype(dtype)  # as the training's data (_setup)
+        return ds.sample(key, size).astype(dtype)  # as the training's data (engine.setup)
 
     def draw(k: jax.Array) -> tuple[jax.Array, ...]:
         ka, kb, kc, kd = jax.random.split(k, 4)
@@ -331,7 +332,7 @@ def fidelity(real: np.ndarray, generated: np.ndarray) -> tuple[float, float]:
     return float(both.precision.value), float(both.recall.value)
 
 
-def _readout_row(
+def readout_row(
     config: TrainingConfig, step: int, p: dict[str, Any], floor: dict[str, float]
 ) -> dict[str, float]:
     """The host side of one readout.

@@ -36,10 +36,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import time
 from typing import Any
 
-import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -48,15 +46,8 @@ from divergences.extending import integer_option
 from divergences.lab.training import figures
 from divergences.lab.training.config import TrainingConfig
 from divergences.lab.training.games import ALL_GAMES
-from divergences.lab.training.readouts import COLUMNS, Readouts, _readout_row, noise_floor
-from divergences.lab.training.run import Snapshot, TrainingRun
-from divergences.lab.training.trainer import (
-    _compile_key,
-    _functions,
-    _initial_carry,
-    _knobs,
-    _setup,
-)
+from divergences.lab.training.recorder import Recorder
+from divergences.lab.training.run import TrainingRun
 
 __all__ = ["Steering", "controls"]
 
@@ -72,54 +63,42 @@ class Steering:
         """Builds the networks and optimisers of ``config`` and reads out step 0."""
         if not isinstance(config, TrainingConfig):
             raise ValueError(f"config must be a TrainingConfig, got {type(config).__name__}")
-        self._config = config
-        self._setup = s = _setup(config)
-        self._carry = _initial_carry(s)
+        self._rec = Recorder(config, None, None)
         self._draws = 0  # draws of randomness so far, folded into the training key
         #: ``(generator step, {option: value})`` for each call of :meth:`set`, in order.
         self.changes: list[tuple[int, dict[str, Any]]] = []
-        self.step = 0  # generator updates
         self.critic_updates = 0
-        self._rows: list[dict[str, float]] = []
-        self._snapshots: list[Snapshot] = []
-        self._floor = noise_floor(config)
-        self._data = np.asarray(s.sample(s.keys[2], config.eval_size))
-        self._train_seconds = 0.0
-        self._readout_seconds = 0.0
         self.read()
 
     @property
     def config(self) -> TrainingConfig:
         """The configuration in force (the starting one with :meth:`set`'s changes)."""
-        return self._config
+        return self._rec.config
 
-    def _compiled(self) -> Any:
-        return _functions(_compile_key(self._config))
+    @property
+    def step(self) -> int:
+        """The generator updates so far."""
+        return self._rec.step
 
     def _key(self) -> jax.Array:
         self._draws += 1
-        return jax.random.fold_in(self._setup.keys[0], self._draws - 1)
-
-    def _timed(self, fn: Any, *args: Any) -> None:
-        t0 = time.perf_counter()
-        self._carry = jax.block_until_ready(fn(self._carry, *args))
-        self._train_seconds += time.perf_counter() - t0
+        return jax.random.fold_in(self._rec.s.keys[0], self._draws - 1)
 
     def critic_step(self, count: int = 1) -> None:
         """``count`` critic updates, each on a fresh batch (the generator stays)."""
         integer_option(count, "count")
-        critic_only = self._compiled().critic_only
+        rec = self._rec
         for _ in range(count):
-            self._timed(critic_only, _knobs(self._config), self._key())
+            rec.advance(rec.compiled.critic_only, rec.knobs, self._key())
             self.critic_updates += 1
 
     def generator_step(self, count: int = 1) -> None:
         """``count`` generator updates against the critic as it is (no critic update between)."""
         integer_option(count, "count")
-        generator_only = self._compiled().generator_only
+        rec = self._rec
         for _ in range(count):
-            self._timed(generator_only, _knobs(self._config), self._key())
-            self.step += 1
+            rec.advance(rec.compiled.generator_only, rec.knobs, self._key())
+            rec.step += 1
 
     def train(self, steps: int) -> None:
         """Trains ``steps`` generator steps.
@@ -128,12 +107,13 @@ class Steering:
         :func:`~divergences.lab.training.train`.
         """
         integer_option(steps, "steps")
+        rec = self._rec
         start = self._draws
         self._draws += steps
-        key = jax.random.fold_in(self._setup.keys[0], -1 & 0x7FFFFFFF)  # apart from _key's
-        self._timed(self._compiled().chunk, _knobs(self._config), jnp.asarray(start), key, steps)
-        self.step += steps
-        self.critic_updates += steps * self._config.n_critic
+        key = jax.random.fold_in(rec.s.keys[0], -1 & 0x7FFFFFFF)  # apart from _key's
+        rec.advance(rec.compiled.chunk, rec.knobs, jnp.asarray(start), key, steps)
+        rec.step += steps
+        self.critic_updates += steps * rec.config.n_critic
 
     def set(self, **changes: Any) -> None:
         """Changes ``learning_rate`` or the constant (``clip``, ``gp_weight``, ``r1_weight``).
@@ -142,60 +122,29 @@ class Steering:
         and the optimisers' states carry over. A constant the game does not have, or another
         option, is a ValueError.
         """
-        allowed = {"learning_rate", *self._config.game_spec.constants}
+        allowed = {"learning_rate", *self.config.game_spec.constants}
         unknown = set(changes) - allowed
         if unknown:
             raise ValueError(
-                f"set: {self._config.game} can change {sorted(allowed)}, not {sorted(unknown)}"
+                f"set: {self.config.game} can change {sorted(allowed)}, not {sorted(unknown)}"
             )
-        self._config = dataclasses.replace(self._config, **changes)  # checked there
+        self._rec.reconfigure(dataclasses.replace(self.config, **changes))  # checked there
         self.changes.append((self.step, dict(changes)))
 
     def read(self) -> TrainingRun:
         """Reads out now and returns the run so far.
 
-        The readout (the exact W1 and the others of :func:`~divergences.lab.training.train`) is
-        appended to the run.
+        The readout (the exact W1 and the others of :func:`~divergences.lab.training.train`,
+        through the same :class:`~divergences.lab.training.recorder.Recorder`) is appended to
+        the run.
         """
-        t0 = time.perf_counter()
-        c, carry, s = self._config, self._carry, self._setup
-        p = self._compiled().probe(
-            _knobs(c),
-            carry.averaged_generator,
-            carry.generator,
-            carry.critic,
-            carry.critic_state,
-            jnp.asarray(len(self._rows)),
-            s.keys[1],
-        )
-        heat = np.asarray(p["heat"]) if "heat" in p else None
-        self._snapshots.append(
-            Snapshot(self.step, np.asarray(p["fake"]), heat, np.asarray(p["push"]))
-        )
-        self._rows.append(_readout_row(c, self.step, p, self._floor.summary()))
-        self._readout_seconds += time.perf_counter() - t0
+        self._rec.read(self._rec.step)
         return self.run
 
     @property
     def run(self) -> TrainingRun:
         """The run so far, as :func:`~divergences.lab.training.train` returns one."""
-        s, carry = self._setup, self._carry
-        readouts = Readouts(
-            *(np.array([r[c] for r in self._rows], dtype=np.float64) for c in COLUMNS)
-        )
-        return TrainingRun(
-            self._config,
-            readouts,
-            list(self._snapshots),
-            eqx.combine(carry.averaged_generator, s.static_g),
-            eqx.combine(carry.critic, s.static_d),
-            carry.critic_state,
-            self._data,
-            self._train_seconds,
-            self._readout_seconds,
-            self._floor,
-            eqx.combine(carry.generator, s.static_g),
-        )
+        return self._rec.so_far()
 
 
 def _status(steering: Steering) -> str:

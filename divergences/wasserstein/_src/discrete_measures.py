@@ -32,6 +32,7 @@ __all__ = [
     "check_measures",
     "exact_astype",
     "value_with_derivative",
+    "weight_values",
 ]
 
 
@@ -125,7 +126,7 @@ def _weight_shape(w: Any, n: int, name: str, points_name: str) -> Any:
     return w
 
 
-def _weight_values(w: Any, name: str) -> Any:
+def weight_values(w: Any, name: str) -> Any:
     """The value rules of one weight vector, in order; returns their conjunction."""
     xp = _xp(w)
     ok = require(~xp.any(xp.isnan(w)), f"{name} contains NaN; masses must be finite numbers")
@@ -232,9 +233,9 @@ def check_measures(
     dtype = jnp.result_type(*arrays)
     valid = _finite_points(xp, nx) & _finite_points(yp, ny)
     if aw is not None:
-        valid = valid & _weight_values(aw, na)
+        valid = valid & weight_values(aw, na)
     if bw is not None:
-        valid = valid & _weight_values(bw, nb)
+        valid = valid & weight_values(bw, nb)
     if traced:
         aw = jnp.full((n,), 1.0 / n, dtype) if aw is None else exact_astype(aw, dtype)
         bw = jnp.full((m,), 1.0 / m, dtype) if bw is None else exact_astype(bw, dtype)

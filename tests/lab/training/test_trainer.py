@@ -19,12 +19,12 @@ import divergences as dv
 from divergences.lab.training import (
     VERDICT_COLUMNS,
     TrainingConfig,
+    engine,
     from_array,
     train,
     write_readouts_csv,
 )
 from divergences.lab.training import readouts as R
-from divergences.lab.training import trainer as T
 from tests.lab.training.conftest import TINY
 
 pytestmark = [pytest.mark.slow, pytest.mark.training]
@@ -51,9 +51,9 @@ def test_same_seed_same_readouts_other_seed_differs(tiny_run):
 
 def test_readouts_equal_direct_calls_of_the_library(tiny_run):
     config = tiny_run.config
-    s = T._setup(config)
-    probe = T._functions(T._compile_key(config)).probe
-    knobs = T._knobs(config)
+    s = engine.setup(config)
+    probe = engine.compiled_functions(engine.compile_key(config)).probe
+    knobs = engine.knobs_of(config)
     raw = probe(knobs, s.params_g, s.params_g, s.params_d, s.state_d, jnp.asarray(0), s.keys[1])
     p = {k: np.asarray(v, np.float64) for k, v in raw.items()}
     r = tiny_run.readouts

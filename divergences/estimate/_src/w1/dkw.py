@@ -37,7 +37,7 @@ from divergences.estimate._src.concentration import dkw_term
 from divergences.estimate._src.result import Estimate, IntervalKind, Sides
 from divergences.estimate._src.samples import sample_pair
 
-__all__ = ["w1_dkw"]
+__all__ = ["cdf_ends", "w1_dkw"]
 
 #: float64's unit roundoff.
 _U = 2.0**-53
@@ -162,7 +162,7 @@ def w1_dkw(x: Any, y: Any, *, level: float = 0.95, diameter: float | str | None 
         raise ValueError("x and y must have a pooled range max - min below the largest float")
     support = _support(diameter, lo, hi)
     en, em = dkw_term(xs.shape[0], alpha / 2.0), dkw_term(ys.shape[0], alpha / 2.0)
-    plug, lower, upper = _ends(xs, ys, support, en, em)
+    plug, lower, upper = cdf_ends(xs, ys, support, en, em)
     sides: Sides = "lower"
     assumption = "none: independent draws of P and of Q"
     method = (
@@ -184,7 +184,7 @@ def w1_dkw(x: Any, y: Any, *, level: float = 0.95, diameter: float | str | None 
     )  # fmt: skip
 
 
-def _ends(
+def cdf_ends(
     xs: np.ndarray, ys: np.ndarray, support: tuple[float, float, float] | None, en: float, em: float
 ) -> tuple[float, float, float]:
     """The plug-in, the lower end and the upper end (``inf`` without ``support``).

@@ -63,7 +63,7 @@ from divergences._src.options import level_option, seed_option
 from divergences.estimate._src.concentration import dkw_term
 from divergences.estimate._src.result import Estimate
 from divergences.estimate._src.samples import check_at_least, sample_pair
-from divergences.estimate._src.w1.dkw import _ends
+from divergences.estimate._src.w1.dkw import cdf_ends
 
 __all__ = ["w1_projected"]
 
@@ -122,7 +122,7 @@ def _bound(xb: np.ndarray, yb: np.ndarray, theta: np.ndarray, alpha: float) -> t
     d = theta.shape[0]
     px, py = np.sort(xb @ theta), np.sort(yb @ theta)
     en, em = dkw_term(px.shape[0], alpha), dkw_term(py.shape[0], alpha)
-    plug, lower, _ = _ends(px, py, None, en, em)
+    plug, lower, _ = cdf_ends(px, py, None, en, em)
     # Each computed projection is within gamma_d sum |theta_i x_i| of the exact one; the means
     # of those shifts bound the W1 between the computed and the exact empirical laws.
     gamma = 2.0 * (d + 2) * _U
