@@ -167,11 +167,12 @@ def test_the_pairs_variance_is_the_null_s_variance():
     d, n = 16, 1000
     values, v2s = [], []
     for rep in range(150):
-        rx, ry = read_samples(
-            [(rng.standard_normal((n, d)), "x", rep), (rng.standard_normal((n, d)), "y", rep + 1)],
-            4,
-        )
-        parts = paired_parts(rx.moments, ry.moments, 4, (rx.kept, ry.kept), rep)
+        draws = [
+            (rng.standard_normal((n, d)), "x", rep),
+            (rng.standard_normal((n, d)), "y", rep + 1),
+        ]
+        rx, ry = read_samples(draws, 4, keep=KEPT_DRAWS)
+        parts = paired_parts(rx.moments, ry.moments, 4, (rx.kept, ry.kept), rep, by_size=True)
         scale = 4.0**rx.moments.shift
         values.append(parts.value * scale)
         v2s.append(single_second_order(parts.second_order)[0] * scale * scale)

@@ -6,6 +6,7 @@ import sys
 
 import pytest
 
+from divergences.estimate._src import host_threads
 from divergences.estimate._src.host_threads import SMALL_D, blas_threads_for
 
 threadpoolctl = pytest.importorskip("threadpoolctl")
@@ -28,10 +29,23 @@ def test_one_blas_thread_up_to_small_d_and_the_threads_restored_after() -> None:
 
 def test_without_threadpoolctl_blas_keeps_its_threads(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "threadpoolctl", None)  # import fails
-    with threadpoolctl.threadpool_limits(2, user_api="blas"):
-        before = _blas_threads()
+    host_threads._controller.cache_clear()  # as in a process that never had it
+    try:
+        with threadpoolctl.threadpool_limits(2, user_api="blas"):
+            before = _blas_threads()
+            with blas_threads_for(8):
+                assert _blas_threads() == before
+    finally:
+        host_threads._controller.cache_clear()
+
+
+def test_the_libraries_are_found_once_not_at_every_context() -> None:
+    """Finding them scans the process's mapped libraries (2 ms): once, then every context reuses it."""
+    host_threads._controller.cache_clear()
+    for _ in range(3):
         with blas_threads_for(8):
-            assert _blas_threads() == before
+            pass
+    assert host_threads._controller.cache_info().misses == 1
 
 
 def test_fd_forms_its_cross_terms_on_one_blas_thread(
