@@ -351,3 +351,21 @@ class Comparison(NamedTuple):
     b: Estimate
     dependent: tuple[str, ...] = ()
     p_value_b: float | None = None
+
+
+def claimed_comparison(
+    difference: Estimate,
+    p_values: tuple[float, float],
+    a: Estimate,
+    b: Estimate,
+    dependent: tuple[str, ...],
+) -> Comparison:
+    """The :class:`Comparison`, both p-values kept where the difference claims coverage.
+
+    ``p_values``: "A is no better than B" and "B is no better than A"
+    (:func:`one_sided_p_values`); both None where the difference claims nothing
+    (:func:`claimed_p_value`, whose note joins the difference's ``method``).
+    """
+    difference, p = claimed_p_value(difference, p_values[0])
+    other = None if p is None else min(max(p_values[1], 0.0), 1.0)
+    return Comparison(difference, p, a, b, dependent, other)

@@ -38,7 +38,7 @@ from divergences.estimate._src.frechet.second_order import Pairs, difference_sec
 from divergences.estimate._src.result import (
     Comparison,
     asymptotic_estimate,
-    claimed_p_value,
+    claimed_comparison,
     one_sided_p_values,
     withheld,
 )
@@ -196,12 +196,4 @@ def frechet_difference(
         )
     elif why := frechet_difference_refusal(br.dimension, min(ba.size, bb.size, br.size), nb):
         difference = withheld(difference, -math.inf, math.inf, why, stacklevel=4)
-    difference, p_value = claimed_p_value(difference, p)
-    return Comparison(
-        difference=difference,
-        p_value=p_value,
-        a=est_a,
-        b=est_b,
-        dependent=dependent,
-        p_value_b=None if p_value is None else min(max(p_b, 0.0), 1.0),
-    )
+    return claimed_comparison(difference, (p, p_b), est_a, est_b, dependent)

@@ -39,7 +39,7 @@ from divergences.estimate._src.kernel.sums import blocked_pass, host_rounding, s
 from divergences.estimate._src.result import (
     Comparison,
     asymptotic_estimate,
-    claimed_p_value,
+    claimed_comparison,
     one_sided_p_values,
     withheld,
 )
@@ -202,15 +202,7 @@ def kid_difference(
         )
     elif reason := ASYMPTOTIC_CLAIMS["kid_difference"].refusal(d, smallest):
         estimate = withheld(estimate, -math.inf, math.inf, reason)
-    estimate, p = claimed_p_value(estimate, p_value)
-    return Comparison(
-        difference=estimate,
-        p_value=p,
-        a=kid_a,
-        b=kid_b,
-        dependent=dependent,
-        p_value_b=None if p is None else min(max(p_b, 0.0), 1.0),
-    )
+    return claimed_comparison(estimate, (p_value, p_b), kid_a, kid_b, dependent)
 
 
 def _first_order_variance(acc: np.ndarray, groups: tuple[slice, slice, slice]) -> float:
