@@ -1,7 +1,7 @@
 """``divergences estimate`` at the working point: each row's wall and CPU seconds, by size.
 
 Writes two float32 ``.npy`` files of ``n`` draws in ``d`` dimensions (N(0, I) and
-N(0.02, 1.05^2 I), seeded) to ``--folder``, runs :func:`~divergences.lab.estimate_command.
+N(0.02, 1.05^2 I), seeded) to ``--folder``, runs :func:`~divergences.lab.estimate.estimate_command.
 estimate_files` on them with its default plan (the rows that claim something in ``d``, KID and
 FD on every draw, the fidelity rows on at most ``--fidelity-draws`` draws a file), and prints
 one line a row: its wall seconds (what the command prints) and the process's CPU seconds in it
@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from divergences.lab import estimate_command as ec
+from divergences.lab.estimate import estimate_command as ec
 
 
 def main() -> None:

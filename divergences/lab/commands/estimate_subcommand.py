@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 
 from divergences.lab.cli_options import at_least, draws_option, level_option, positive_option
-from divergences.lab.estimate_command import FIDELITY_DRAWS, ROW_KEYS, estimate_files
-from divergences.lab.estimate_compare import check_compare_options, compare_files
-from divergences.lab.estimate_report import format_table, to_json
+from divergences.lab.estimate.estimate_command import FIDELITY_DRAWS, ROW_KEYS, estimate_files
+from divergences.lab.estimate.estimate_compare import check_compare_options, compare_files
+from divergences.lab.estimate.estimate_report import format_table, to_json
 
 __all__ = ["register", "run"]
 

@@ -1,8 +1,8 @@
 """The rows of ``divergences estimate``: what a row and the report hold, and the rows that share a call.
 
 A :class:`Row` is one estimate or why it was not made, a :class:`Report` the command's whole
-result; the runner (:mod:`~divergences.lab.estimate_command`) fills them and the printer
-(:mod:`~divergences.lab.estimate_report`) reads them, each importing this module, not the other.
+result; the runner (:mod:`~divergences.lab.estimate.estimate_command`) fills them and the printer
+(:mod:`~divergences.lab.estimate.estimate_report`) reads them, each importing this module, not the other.
 
 Precision, recall, density and coverage are one search; the memorisation rows one search and
 one test; the trained discriminator's bounds and its test one fit. Each is computed once, when

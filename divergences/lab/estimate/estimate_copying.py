@@ -12,7 +12,7 @@ import math
 from typing import Any, NamedTuple
 
 from divergences.estimate import Estimate
-from divergences.lab.estimate_rows import memorisation_test_name, p_text
+from divergences.lab.estimate.estimate_rows import memorisation_test_name, p_text
 
 __all__ = ["Copying", "copying_line", "copying_of", "unclaimed_if_copied"]
 

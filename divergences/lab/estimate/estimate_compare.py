@@ -3,7 +3,7 @@
 Each model's FD, KID, precision and recall against R (with held-out draws, its memorisation rows
 and test), then ``FD(A, R) - FD(B, R)`` and ``KID(A, R) - KID(B, R)`` with the shared reference
 accounted for (:func:`compare_files`). A model whose draws copy R's claims nothing, nor does a
-difference built on it (:mod:`~divergences.lab.estimate_copying`). An option the comparison does
+difference built on it (:mod:`~divergences.lab.estimate.estimate_copying`). An option the comparison does
 not read is refused (:func:`check_compare_options`).
 """
 
@@ -17,16 +17,16 @@ import numpy as np
 
 from divergences import estimate
 from divergences.estimate import TwoSampleTest
-from divergences.lab.draw_files import held_out_draws, load_any, load_draws
-from divergences.lab.estimate_command import (
+from divergences.lab.estimate.draw_files import held_out_draws, load_any, load_draws
+from divergences.lab.estimate.estimate_command import (
     Planned,
     draws_of,
     flag_of,
     run_rows,
     transposed_hint,
 )
-from divergences.lab.estimate_copying import copying_line, copying_of, unclaimed_if_copied
-from divergences.lab.estimate_rows import (
+from divergences.lab.estimate.estimate_copying import copying_line, copying_of, unclaimed_if_copied
+from divergences.lab.estimate.estimate_rows import (
     FIDELITY_DRAWS,
     Report,
     Row,

@@ -43,9 +43,9 @@ import numpy as np
 
 from divergences import estimate
 from divergences.estimate import Estimate, TwoSampleTest
-from divergences.lab.draw_files import held_out_draws, load_any, load_draws
-from divergences.lab.estimate_copying import copying_line, copying_of, unclaimed_if_copied
-from divergences.lab.estimate_rows import (
+from divergences.lab.estimate.draw_files import held_out_draws, load_any, load_draws
+from divergences.lab.estimate.estimate_copying import copying_line, copying_of, unclaimed_if_copied
+from divergences.lab.estimate.estimate_rows import (
     FIDELITY_DRAWS,
     TESTS,
     Report,

@@ -1,4 +1,4 @@
-"""What ``divergences estimate`` prints: a :class:`~divergences.lab.estimate_rows.Report` as text or JSON.
+"""What ``divergences estimate`` prints: a :class:`~divergences.lab.estimate.estimate_rows.Report` as text or JSON.
 
 Where a row claims nothing the table prints its value as the API returns it, marked
 ``(no claim)`` and with the reason on a line below the table, never a bare number; a one-sided
@@ -15,7 +15,7 @@ import textwrap
 from typing import Any
 
 from divergences.estimate import Estimate
-from divergences.lab.estimate_rows import Report, Row, p_text
+from divergences.lab.estimate.estimate_rows import Report, Row, p_text
 
 __all__ = ["WIDTH", "format_table", "to_json"]
 

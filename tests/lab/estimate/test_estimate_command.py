@@ -12,7 +12,7 @@ import pytest
 import divergences as dv
 from divergences.estimate import INTERVAL_KINDS, NoCoverageWarning
 from divergences.lab.cli import main
-from divergences.lab.estimate_rows import FEATURE_UNITS, p_text
+from divergences.lab.estimate.estimate_rows import FEATURE_UNITS, p_text
 
 FIELDS = tuple(
     "value lower_bound upper_bound level kind sides assumption method n m quantity".split()
@@ -532,7 +532,7 @@ def test_a_reference_file_stands_for_the_reference_draws_in_fd_and_kid(tmp_path,
 
 
 def test_the_plan_caps_the_fidelity_rows_by_size_and_keeps_kid_and_fd_on_every_draw() -> None:
-    from divergences.lab.estimate_command import FIDELITY_DRAWS, planned_draws
+    from divergences.lab.estimate.estimate_command import FIDELITY_DRAWS, planned_draws
 
     big = planned_draws(50_000, 40_000)
     assert big["fidelity"] == (FIDELITY_DRAWS, FIDELITY_DRAWS) and big["kid"] == (50_000, 40_000)
@@ -566,7 +566,7 @@ def test_the_fidelity_rows_on_a_seeded_subsample_say_so_once_with_what_it_measur
 def test_the_progress_bar_is_redrawn_while_a_long_row_runs(monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
     import time
 
-    from divergences.lab import estimate_command as ec
+    from divergences.lab.estimate import estimate_command as ec
 
     monkeypatch.setattr(ec, "TICK_SECONDS", 0.01)
     slow = ec.Planned("kid", "a slow row", "sleep", lambda: time.sleep(0.3) or 1.0)
@@ -620,7 +620,7 @@ def test_integer_features_are_converted_and_said(tmp_path, capsys) -> None:  # t
 
 
 def test_a_p_value_below_the_float_range_prints_as_a_bound() -> None:
-    from divergences.lab.estimate_command import p_text
+    from divergences.lab.estimate.estimate_command import p_text
 
     assert p_text(0.0) == "p < 1e-300" and p_text(5e-324) == "p < 1e-300"
     assert p_text(0.0123) == "p = 0.0123" and p_text(1e-300) == "p = 1e-300"
@@ -722,8 +722,8 @@ _EVERY_MODE = {"files", "reference", "level", "seed", "json", "allow_wide", "no_
 
 def test_every_option_is_read_or_refused_in_every_mode(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
     from divergences.lab.cli import build_parser
-    from divergences.lab.estimate_command import OPTION_ROWS
-    from divergences.lab.estimate_compare import COMPARE_OPTIONS
+    from divergences.lab.estimate.estimate_command import OPTION_ROWS
+    from divergences.lab.estimate.estimate_compare import COMPARE_OPTIONS
 
     sub = next(a for a in build_parser()._actions if a.dest == "command")
     dests = {a.dest for a in sub.choices["estimate"]._actions}  # type: ignore[union-attr]
