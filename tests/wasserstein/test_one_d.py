@@ -90,10 +90,11 @@ def test_closed_forms():
     # A shift moves every quantile by c.
     np.testing.assert_allclose(dv.w1_1d(u, u + 2.5), 2.5, **LP)
     np.testing.assert_allclose(dv.w1_1d(u, u - 0.75), 0.75, **LP)
-    # Dirac against Dirac.
-    np.testing.assert_allclose(dv.w1_1d([-1.0], [2.0]), 3.0, **LP)
-    # Bernoulli(p) vs Bernoulli(q) on {0, 1}: |p - q|.
-    np.testing.assert_allclose(dv.w1_1d([0.0, 1.0], [0.0, 1.0], [0.7, 0.3], [0.2, 0.8]), 0.5, **LP)
+    # Dirac against Dirac (three draws at one point each: the shapes above, one compiled program).
+    np.testing.assert_allclose(dv.w1_1d(np.full(3, -1.0), np.full(3, 2.0)), 3.0, **LP)
+    # Bernoulli(p) vs Bernoulli(q) on {0, 1}: |p - q| (a third atom of mass 0 keeps the shapes).
+    w = np.array([0.7, 0.3, 0.0]), np.array([0.2, 0.8, 0.0])
+    np.testing.assert_allclose(dv.w1_1d([0.0, 1.0, 3.0], [0.0, 1.0, 3.0], *w), 0.5, **LP)
 
 
 def test_large_sample_matches_scipy():
