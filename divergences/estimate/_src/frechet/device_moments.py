@@ -61,7 +61,7 @@ from divergences.estimate._src.samples import (
     rows_not_finite_and_top,
 )
 
-__all__ = ["device_moments", "moments_and_draws", "moments_of", "sharded_moments"]
+__all__ = ["device_moments", "moments_and_draws", "sharded_moments"]
 
 
 def _row_axes(x: jax.Array) -> tuple[str, ...] | None:
@@ -93,26 +93,6 @@ def _on_host(x: jax.Array, batches: int, seed: int, name: str, shift: int | None
     return accumulate(ordered, batches=batches, seed=seed, name=name, shift=shift)
 
 
-def moments_of(
-    draws: Any,
-    *,
-    batches: int | Callable[[int], int],
-    seed: int,
-    name: str,
-    shift: int | None = None,
-    features: Callable[[Any], Any] | None = None,
-) -> BatchMoments:
-    """The batches' moments of draws wherever they live (the arguments of ``accumulate``).
-
-    :func:`sharded_moments` for an array laid over several devices, :func:`device_moments` for
-    one held by an accelerator, else the host's one pass,
-    :func:`~divergences.estimate._src.reading.accumulate`.
-    """
-    return moments_and_draws(
-        draws, batches=batches, seed=seed, name=name, shift=shift, features=features
-    )[0]
-
-
 def moments_and_draws(
     draws: Any,
     *,
@@ -123,8 +103,12 @@ def moments_and_draws(
     features: Callable[[Any], Any] | None = None,
     keep: int = 0,
 ) -> tuple[BatchMoments, np.ndarray | None]:
-    """:func:`moments_of`, and a seeded uniform subsample of ``keep`` draws (None for 0).
+    """The batches' moments of draws wherever they live, and a subsample of ``keep`` draws.
 
+    :func:`sharded_moments` for an array laid over several devices, :func:`device_moments` for
+    one held by an accelerator, else the host's one pass
+    (:class:`~divergences.estimate._src.reading.Accumulator`; the arguments are ``accumulate``'s).
+    The subsample is seeded and uniform (None for ``keep=0``).
     The subsample is an :class:`~divergences.estimate._src.reading.Accumulator`'s, read in the
     same pass; from an array on a device, its rows are gathered there
     (:func:`~divergences.estimate._src.reading.kept_rows`).
