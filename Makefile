@@ -8,7 +8,9 @@
 # own modules too: an editable install leaves them to each process that imports them, which
 # compiles them again wherever PYTHONDONTWRITEBYTECODE is set (every test worker and subprocess).
 # pip is upgraded first: Python 3.11's own pip 23.2 took 28 s for the install that pip 26 does
-# in 18 (a fresh clone, 2026-11-27). The dependencies (.ci/requirements.py reads them from
+# in 18 (a fresh clone, 2026-11-27). The venv is made without pip, which the interpreter's own
+# pip then installs into it (`--python`, pip 22.3 on): 1.7 s against 3.7 for ensurepip's copy
+# upgraded (2026-11-29); where that pip is missing or older, ensurepip's copy is upgraded. The dependencies (.ci/requirements.py reads them from
 # pyproject.toml) install beside the project's own build, which compiles its C++ extension on one
 # core while pip mostly writes files (the build system's setuptools installed once, into .venv).
 VENV ?= .venv
@@ -16,18 +18,27 @@ PY := $(VENV)/bin/python
 OUT ?= figures
 COMPILE = $(PY) -m compileall -q -j 0 -x '/tests?/$(1)' \
 	"$$($(PY) -c 'import sysconfig; print(sysconfig.get_path("purelib"))')" divergences
-# The test install leaves out the packages no test, proof or figure imports (pip, the build tools,
-# mypy's sources beside its compiled modules, IPython's console, pygments' lexers): 1 to 2 s of
-# the 8 to 11. The development install compiles them (the notebooks' kernels import IPython).
-COMPILE_SKIP = pip|setuptools|mypy|mypyc|IPython|prompt_toolkit|jedi|parso|rich|fontTools|wcwidth|pygments/lexers
+# The test install leaves out the packages and folders that neither the quick tier nor `make
+# verify` imports (listed from their processes' sys.modules, 2026-11-29): pip, the build tools,
+# mypy's sources beside its compiled modules, IPython's console, pygments' lexers, Dask's (its
+# tests are slow), the parts of JAX, SymPy, SciPy and scikit-learn no test touches. A module of
+# these that a slow test imports is compiled in that process's memory. 18 of the 91 MB that were
+# compiled: about 1 s of 5.7. The development install compiles them (the notebooks' kernels).
+SKIP_TOOLS = pip|setuptools|mypy|mypyc|IPython|prompt_toolkit|jedi|parso|rich|fontTools|wcwidth
+SKIP_PACKAGES = dask|distributed|tornado|fsspec|jinja2|click|traitlets|ipywidgets|markdown_it|yaml|pexpect|toolz|zict
+SKIP_JAX = jax/_src/(internal_test_util|pallas)|jax/experimental/(mosaic|pallas)|jaxlib/triton
+SKIP_PARTS = sympy/(physics|stats|vector|parsing)|scipy/signal|numpy/distutils|sklearn/ensemble|pygments/lexers
+COMPILE_SKIP = $(SKIP_TOOLS)|$(SKIP_PACKAGES)|$(SKIP_JAX)|$(SKIP_PARTS)
 REQUIREMENTS = $(PY) .ci/requirements.py
 
 .PHONY: help verify test test-slow test-long test-subnormals lint check notebooks docs build-check stress bench clean \
 	wheel-check check-no-native clang-test sanitize device-check test-pythons
 
 $(VENV)/.installed-test: pyproject.toml setup.py $(wildcard divergences/wasserstein/_native/*.cpp divergences/wasserstein/_native/*.h)
-	python3 -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip $$($(REQUIREMENTS) --build)
+	python3 -m venv --without-pip $(VENV)
+	python3 -m pip --python $(PY) install --quiet --upgrade pip $$($(REQUIREMENTS) --build) \
+		2>/dev/null || { $(PY) -m ensurepip --default-pip && \
+		$(PY) -m pip install --quiet --upgrade pip $$($(REQUIREMENTS) --build); }
 	$(REQUIREMENTS) test lint > $(VENV)/requirements-test.txt
 	$(PY) -m pip install --quiet --no-compile -r $(VENV)/requirements-test.txt & deps=$$!; \
 	$(PY) -m pip install --quiet --no-compile --no-deps --no-build-isolation -e . || \
