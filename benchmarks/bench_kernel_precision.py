@@ -22,12 +22,11 @@ coverage claim decides what is returned (``normal_interval``), so that sizes out
 are compared too.
 
 ``--time d:n`` times, in one process with x64 off, KID's float32 pass over the pooled draws
-(the observed labels and 200 relabellings) three ways: as the library runs it (on a CPU, float32
-products of ``WIDE_CHUNK`` coordinates added in float64 below 1024 coordinates, float64
-products from there on; the kernel values in float64), as it
-ran before (products of ``chunk_of`` coordinates added in float32, everything float32), and
-the floor: the same block pairs' Gram products, one float32 matmul each. Best of ``--repeat``
-after a warm-up; ratios to the floor.
+(the observed labels and 200 relabellings) as the library runs it (on a CPU, float32 products
+of ``WIDE_CHUNK`` coordinates added in float64 below 1024 coordinates, float64 products from
+there on; the kernel values in float64) beside the floor: the same block pairs' Gram products,
+one float32 matmul each. Best of ``--repeat`` after a warm-up; ratios to the floor (the pass
+with float32 row sums and parts added in float32, which this replaced: the history files).
 """
 
 from __future__ import annotations
@@ -48,7 +47,7 @@ from divergences.estimate._src.kernel import sums as S
 from divergences.estimate._src.samples import relabellings
 from divergences.estimate._src.kernel.normal_interval import first_order_variance, normal_interval
 from divergences.estimate._src.kernel.kid import _cubic_sums
-from divergences.estimate._src.kernel.mmd import _gaussian_sums
+from divergences.estimate._src.kernel.mmd import gaussian_sums
 d, n, seed, shift = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5])
 names, laws, products = sys.argv[6].split(","), sys.argv[7], sys.argv[8]
 if products != "chosen":
@@ -67,7 +66,7 @@ for name in names:
     if name == "kid":
         sums, unit = _cubic_sums(x, y, labels)
     else:
-        sums, unit = _gaussian_sums(x, y, labels, math.sqrt(d)), 1.0
+        sums, unit = gaussian_sums(x, y, labels, math.sqrt(d)), 1.0
     value, lower, upper = normal_interval(sums, n, n, 0.05, unit, math.inf)
     spread = 1.959963984540054 * math.sqrt(first_order_variance(sums.rows, n, n)) * unit
     out[name] = {
@@ -104,13 +103,6 @@ y = rng.normal(size=(n, d)).astype(np.float32).astype(np.float64)
 pool = cubic_pool((x, y), ("x", "y"))
 z, block = pool.z, pool.block
 cols = S.columns(n, n, relabellings(n, n, S.PERMUTATIONS, S.SEED), z.shape[0])
-host = np.asarray(z, np.float64)
-across = S.chunk_of(z.shape[1], S.widened(z.dtype))
-squares = np.sum(host * host, axis=1)
-sizes, bound, _ = S._bound_constants(
-    squares, host.shape[1], "cubic", pool.coeffs, pool.cap, block, z.dtype, across
-)
-down = S.row_chunk(block)
 blocks = z.shape[0] // block
 pairs = jnp.asarray(np.stack(np.triu_indices(blocks)).astype(np.int32))
 
@@ -125,13 +117,6 @@ def floor(z, pairs):
 def library():
     return S.blocked_pass(z, cols, pool.coeffs, block, "cubic", pool.cap, 2)
 
-across = S.chunk_of(z.shape[1])  # before: 8-multiple parts near sqrt(d), at most 64, in float32
-padded = jnp.pad(z, ((0, 0), (0, -z.shape[1] % across)))
-
-def before():
-    chunks = (across, down)
-    return S._run_pass(padded, cols, pool.coeffs, sizes.astype(np.float32), bound, block, "cubic", 2, chunks)
-
 def best(f):
     jax.block_until_ready(f())
     times = []
@@ -142,7 +127,7 @@ def best(f):
     return min(times)
 
 out = {}
-for name, f in (("floor", lambda: floor(z, pairs)), ("library", library), ("before", before)):
+for name, f in (("floor", lambda: floor(z, pairs)), ("library", library)):
     out[name] = best(f)
 out["floor again"] = best(lambda: floor(z, pairs))
 out["products"] = S.gram_products(z.dtype, z.shape[1])
@@ -159,7 +144,7 @@ NOW = {
 
 
 def timed(case: str, repeat: int) -> None:
-    """KID's float32 pass, now and before, beside its block products (``--time``)."""
+    """KID's float32 pass beside its block products (``--time``)."""
     d, n = (int(v) for v in case.split(":"))
     env = dict(os.environ, PYTHONPATH=os.getcwd())
     args = [sys.executable, "-c", TIMED, str(d), str(n), str(repeat)]
@@ -174,9 +159,6 @@ def timed(case: str, repeat: int) -> None:
     print(f"| the block products, one float32 matmul each | {base:.2f} | 1 |")
     print(
         f"| the library ({NOW[t['products']]}) | {t['library']:.2f} | {t['library'] / base:.2f} |"
-    )
-    print(
-        f"| float32 parts added in float32 (before) | {t['before']:.2f} | {t['before'] / base:.2f} |"
     )
 
 

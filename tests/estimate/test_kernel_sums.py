@@ -1,9 +1,10 @@
 """The blocked kernel pass of KID and MMD^2: its float32 rounding bound (divergences.estimate).
 
-In float32 each Gram product is a sum of float32 matmuls over 32 coordinates whose partials
-are added in float64, and the kernel values and row sums are float64: the row sums of a pass
-must lie within the bounds the pass returns beside them, whatever the draws, and the bound
-must be the one derived (``gamma_34`` of the terms' magnitudes, not ``gamma_99``).
+Where float32 draws are not raised to float64 (below 1024 coordinates on a CPU), each Gram
+product is a sum of float32 matmuls over 32 coordinates whose partials are added in float64,
+and the kernel values and row sums are float64: the row sums of a pass must lie within the
+bounds the pass returns beside them, whatever the draws, and the bound must be the one derived
+(``gamma_34`` of the terms' magnitudes, not ``gamma_99``). The tests force those products.
 """
 
 from __future__ import annotations
@@ -32,8 +33,13 @@ def _kernel(z: np.ndarray, kernel: str, coeffs: tuple[float, float]) -> np.ndarr
     return k
 
 
-def _pass(x: np.ndarray, y: np.ndarray, kernel: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(row sums, their bounds, the float64 reference)`` of a float32 pass over ``x, y``."""
+def _pass(
+    x: np.ndarray, y: np.ndarray, kernel: str, products: str = "partials"
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(row sums, their bounds, the float64 reference)`` of a float32 pass over ``x, y``.
+
+    ``products``: the Gram products the pass takes (a CPU takes float64 ones by itself).
+    """
     n, m = len(x), len(y)
     centre = kernel == "gaussian"
     with jax.enable_x64(True):  # the points before their cast to float32, whatever the setting
@@ -47,7 +53,7 @@ def _pass(x: np.ndarray, y: np.ndarray, kernel: str) -> tuple[np.ndarray, np.nda
         if kernel == "gaussian":
             coeffs = (0.5 / float(np.median(np.sum((z64[:n] - z64[n : 2 * n]) ** 2, 1))), 0.0)
         cols = S.columns(n, m, np.arange(n)[None], z.shape[0])
-        _, _, acc, inflation = S.blocked_pass(z, cols, coeffs, block, kernel, math.inf, 2)
+        _, _, acc, inflation = S.blocked_pass(z, cols, coeffs, block, kernel, math.inf, 2, products)
     k = _kernel(z64[: n + m], kernel, coeffs)
     reference = np.stack([k.sum(1), k[:, :n].sum(1)], axis=1)
     slack = 1e-10 * np.abs(k).sum(1)[:, None]  # the float64 reference's own rounding, generously
@@ -79,12 +85,12 @@ def test_the_float32_bound_counts_32_term_products_and_float64_sums() -> None:
     g, h = bound[0], bound[8]
     assert h == pytest.approx(S.gamma(S.WIDE_CHUNK + 2, unit) + 2 * S.gamma(D // 32 + 2, v))
     assert g == S.gamma(8, v) and inflation - 1.0 < 1e-12
-    # float64 inputs keep their pass: the blocked sum's whole chain in g, in float64's unit
-    across = S.chunk_of(D)
+    # float64 inputs keep their pass: one product over the whole width, its chain in g, in
+    # float64's unit
     _, bound, _ = S._bound_constants(
-        np.sum(z * z, axis=1), D, "cubic", (1.0, 0.0), math.inf, 64, np.float64, across
+        np.sum(z * z, axis=1), D, "cubic", (1.0, 0.0), math.inf, 64, np.float64, D
     )
-    assert bound[8] == 0.0 and bound[0] == S.gamma(across + D // across + 8, v)
+    assert bound[8] == 0.0 and bound[0] == S.gamma(D + 1 + 8, v)
 
 
 def test_the_gram_products_are_chosen_by_backend_and_on_a_cpu_by_width() -> None:
@@ -106,15 +112,14 @@ def test_the_measured_choice_is_one_of_the_two() -> None:
 
 @pytest.mark.slow  # two float64 passes at d = 2048: seconds
 @pytest.mark.parametrize("kernel", ["cubic", "gaussian"])
-def test_float64_products_of_float32_draws_are_the_float64_pass(kernel, monkeypatch) -> None:
-    # Where float64 products are chosen (a card that multiplies float64 at its float32 rate),
-    # the pass over float32 draws is the float64 pass over the same draws raised to float64:
-    # its row sums within bounds of gamma_(d + 9)(2^-53) of their magnitudes.
-    monkeypatch.setitem(S._CHOSEN, jax.default_backend(), "float64")
+def test_float64_products_of_float32_draws_are_the_float64_pass(kernel) -> None:
+    # Where float64 products are taken (a CPU, or a card that multiplies float64 at its float32
+    # rate), the pass over float32 draws is the float64 pass over the same draws raised to
+    # float64: its row sums within bounds of gamma_(d + 9)(2^-53) of their magnitudes.
     rng = np.random.default_rng(3)
     x = (rng.normal(size=(30, D)) + 5.0).astype(np.float32)
     y = (rng.normal(size=(26, D)) + 5.3).astype(np.float32)
-    rows, bounds, reference = _pass(x, y, kernel)
+    rows, bounds, reference = _pass(x, y, kernel, "float64")
     assert np.all(np.abs(rows - reference) <= bounds)
     assert np.max(bounds / np.abs(reference)) < 4.0 * (D + 9) * 2.0**-53 + 2e-10
 
@@ -147,7 +152,7 @@ def _gram_dots(products: str) -> list[str]:
             block=64,
             kernel="cubic",
             rows=2,
-            chunks=(across, S.row_chunk(64, products != "float64")),
+            across=across,
         ).as_text()
     return [line for line in text.splitlines() if "dot_general" in line]
 

@@ -12,8 +12,8 @@ arrays, a CPU's arrays, a mix) is read on the host in float64, as
 **The pool.** The samples are stacked, raised to float64 (exact), centred on the midrange
 where the kernel is translation invariant (no overflow), divided by the power of two ``2^e``
 that brings every coordinate into ``(-1, 1)`` (exact; no square overflows), cast to the pass's
-dtype and padded with zero rows to the pass's blocks and zero coordinates to a multiple of its
-Gram products' part. The host and the device do the same IEEE operations on the same numbers,
+dtype and padded with zero rows to the pass's blocks and, for float32 products whose partials
+are added in float64, zero coordinates to a multiple of their length. The host and the device do the same IEEE operations on the same numbers,
 so both pools hold the same values; only the largest squared norm is summed in another order.
 """
 
@@ -44,7 +44,7 @@ def padded_pool(
     """
     count, width = sum(s.shape[0] for s in samples), samples[0].shape[1]
     block, rows = layout(count)
-    across = chunk_of(width, widened(dtype))
+    across = chunk_of(width) if widened(dtype) else 1  # the float32 partials' length divides it
     shape = (rows, across * -(-width // across))
     if all(isinstance(s, np.ndarray) for s in samples):
         z = np.concatenate(samples)

@@ -21,17 +21,19 @@ its rows' sums (:func:`blocked_pass`); the pairs are split over the local device
 (``jax.local_devices()``), each holding the pooled draws, so several devices share the pass and
 give what one gives. The rounding bound is read
 from the reduction done and each value's own magnitudes (:func:`value_bounds`), not a worst
-case over the whole sum. In float64 a Gram product is a blocked sum of about ``sqrt(length)``
-parts. In float32 (x64 off, the inputs' dtype) each Gram product is a sum of float32 matmuls
-over :func:`chunk_of` coordinates whose partial products are added in float64, and the kernel
-values, their bounds and the row sums are float64 (x64 turned on inside the pass only): each
-entry is then off by at most :math:`\gamma_c` (``c`` at most 32 terms) times the sum of its
-terms' magnitudes, not :math:`\gamma_{c + d/c}`, and the rest of the pass adds next to nothing.
-Where float64 products cost no more than those partials (:func:`gram_products`: on a CPU in
-:data:`FLOAT64_PRODUCTS_FROM` dimensions and more; elsewhere chosen once per backend, as on a
-card that multiplies float64 at its float32 rate), float32 draws are raised to float64 (exact)
-and the pass is the float64 one, one product per block over the whole contraction: its bound is
-float64's, and so is the interval's width.
+case over the whole sum. In float64 each Gram product and each row sum is one matmul over its
+whole contraction: :math:`\gamma_d` of float64 is at most 2.3e-13 in d = 2048, far below any
+interval's width, and the blocked sums that bought :math:`\gamma_{2\sqrt d}` were two thirds
+of KID's pass in d = 64 (``benchmarks/estimates.md``, "KID's pass in float64"). Float32 draws
+(x64 off, the inputs' dtype) are raised to float64 (exact) where float64 products cost no more
+(:func:`gram_products`: on a CPU from :data:`FLOAT64_PRODUCTS_FROM` coordinates on; elsewhere
+chosen once per backend, as on a card that multiplies float64 at its float32 rate), and the
+pass is the float64 one: its bound is float64's, and so is the interval's width. Otherwise each Gram product is a sum of float32
+matmuls over :func:`chunk_of` coordinates whose partial products are added in float64, and the
+kernel values, their bounds and the row sums are float64 (x64 turned on inside the pass only):
+each entry is then off by at most :math:`\gamma_c` (``c`` at most 32 terms) times the sum of
+its terms' magnitudes, not :math:`\gamma_{c + d/c}`, and the rest of the pass adds next to
+nothing.
 """
 
 from __future__ import annotations
@@ -69,7 +71,7 @@ _FULL = jax.lax.Precision.HIGHEST
 Kernel = Literal["gaussian", "cubic"]
 
 
-@partial(jax.jit, static_argnames=("block", "kernel", "rows", "chunks"))
+@partial(jax.jit, static_argnames=("block", "kernel", "rows", "across"))
 def pair_sums(
     z: jax.Array,
     pairs: jax.Array,
@@ -81,7 +83,7 @@ def pair_sums(
     block: int,
     kernel: Kernel,
     rows: int,
-    chunks: tuple[int, int],
+    across: int,
 ) -> tuple[jax.Array, ...]:
     r"""Each block pair's sums over the kernel matrix ``K_0`` of the rows of ``z``, a pair a row.
 
@@ -99,20 +101,17 @@ def pair_sums(
       ``E`` the bound of :func:`value_bounds` on each computed value's error: the statistic,
       its rounding bound and its variance are read off them.
 
-    A Gram product sums over ``chunks[0]`` coordinates at a time, and a row sum over
-    ``chunks[1]`` columns at a time: matmuls of that inner length whose partials are added in
-    turn (kept apart by an optimisation barrier), a blocked sum whose error is at most
-    :math:`\gamma_{b + p}` times the sum of the terms' magnitudes for ``p`` partials of ``b``
-    terms, whatever order the matmul takes inside (Higham 2002, sec. 4.2). Where ``z`` is float32
-    and ``coeffs``, ``sizes`` and ``bound`` float64 (traced with x64 on), the partials are
-    float32 matmuls added in float64, and the kernel values, their bounds and the row sums are
-    float64: an entry's error is at most :math:`\gamma_c` (``c = chunks[0]``, the float32
-    products' inner length; Higham 2002, eq. (3.5)) times the sum of its terms' magnitudes plus
-    the float64 sum's :math:`\gamma_p` (``p`` partials; sec. 4.2). The permutations' statistics
-    are float32 matmuls of the rounded values (no bound is read off them).
+    A Gram product sums over ``across`` coordinates at a time: matmuls of that inner length
+    whose partials are added in turn, one matmul where ``across`` is the whole width; a row sum
+    is one matmul. Where ``z`` is float32 and ``coeffs``, ``sizes`` and ``bound`` float64
+    (traced with x64 on), the partials are float32 matmuls added in float64, and the kernel
+    values, their bounds and the row sums are float64: an entry's error is at most
+    :math:`\gamma_c` (``c = across``, the float32 products' inner length; Higham 2002, eq.
+    (3.5)) times the sum of its terms' magnitudes plus the float64 sum's :math:`\gamma_p` (``p``
+    partials; sec. 4.2). The permutations' statistics are float32 matmuls of the rounded values
+    (no bound is read off them).
     """
     eye = jnp.eye(block, dtype=bool)
-    across, down = chunks
 
     def gram(zi: jax.Array, zj: jax.Array) -> jax.Array:
         if across == z.shape[1]:  # one product over the whole contraction
@@ -127,15 +126,9 @@ def pair_sums(
         return jax.lax.fori_loop(0, z.shape[1] // across, step, zero)
 
     def row_sums(k: jax.Array, c: jax.Array, transpose: bool) -> jax.Array:
-        parts = block // down
-        c3 = c.reshape(parts, down, c.shape[1])
         if transpose:  # K^T c: the rows of the pair (J, I)
-            k3 = k.reshape(parts, down, block)
-            pieces = jnp.einsum("pci,pcw->piw", k3, c3, precision=_FULL)
-            return jnp.sum(jax.lax.optimization_barrier(pieces), axis=0)
-        k3 = k.reshape(block, parts, down)
-        pieces = jnp.einsum("ipc,pcw->ipw", k3, c3, precision=_FULL)
-        return jnp.sum(jax.lax.optimization_barrier(pieces), axis=1)
+            return jnp.matmul(k.T, c, precision=_FULL)
+        return jnp.matmul(k, c, precision=_FULL)
 
     def body(carry: None, pair: tuple[jax.Array, jax.Array]) -> tuple[None, tuple[jax.Array, ...]]:
         i, j = pair
@@ -218,24 +211,13 @@ def layout(count: int) -> tuple[int, int]:
     return block, block * blocks
 
 
-def chunk_of(width: int, wide: bool = False) -> int:
-    """The blocked sum's part for ``width`` terms: a multiple of 8 near ``sqrt(width)``, at most 64.
+def chunk_of(width: int) -> int:
+    """The float32 products' inner length for ``width`` terms whose partials are added in float64.
 
-    ``sqrt(width)`` parts of ``sqrt(width)`` terms give the shortest chain; above 64 terms a
-    part, the matmuls of a Gram product run at full speed (measured on the CPU: 64-term parts
-    of a 2048-term product took 1.7 times the whole product, 48-term ones 2.5 times). Where the
-    parts are added in float64 (``wide``) only a part's length counts: at most
-    :data:`WIDE_CHUNK`.
+    A multiple of 8 near ``sqrt(width)``, at most :data:`WIDE_CHUNK`: only a part's length
+    counts in the bound, the float64 sum of the partials adding next to nothing.
     """
-    return min(WIDE_CHUNK if wide else 64, 8 * max(1, round(math.sqrt(width) / 8)))
-
-
-def row_chunk(block: int, wide: bool = False) -> int:
-    """The part of a row sum over ``block`` columns: a power of two near ``sqrt(block)``, dividing it.
-
-    Where the row sums are float64 (``wide``) their rounding is negligible in one part: ``block``.
-    """
-    return block if wide else min(32, 2 ** int(math.log2(math.sqrt(block))))
+    return min(WIDE_CHUNK, 8 * max(1, round(math.sqrt(width) / 8)))
 
 
 def columns(n: int, m: int, labels: np.ndarray, count: int) -> np.ndarray:
@@ -318,8 +300,7 @@ def _bound_constants(
     work = np.float64 if wide else dtype  # the kernel values' dtype
     v = float(np.finfo(work).eps) / 2.0
     tiny = float(np.finfo(dtype).tiny)
-    down = row_chunk(block, wide)
-    rows_chain = down + block // down + 2
+    rows_chain = block + 3  # a row sum: one matmul over the block's columns
     rounding_of_sum = gamma(rows_chain, v)
     # a norm bound of the cast points and of the float64 points they came from (the squares'
     # float64 sum of width products off by at most gamma_{width + 1} of float64)
@@ -371,7 +352,7 @@ FLOAT64_PRODUCTS_FROM = 1024
 def gram_products(dtype: Any, width: int = 0) -> Products:
     """How a pass over draws of ``dtype``, ``width`` coordinates once padded, forms its products.
 
-    ``"native"`` for float64 draws: float64 products (a blocked sum, :func:`chunk_of`). For
+    ``"native"`` for float64 draws: float64 products, one matmul a block pair. For
     float32 draws either ``"partials"``, float32 matmuls of :data:`WIDE_CHUNK` coordinates whose
     partials are added in float64, or ``"float64"``, the draws raised to float64 (exact) and
     float64 products: the float64 pass itself, whose rounding bound is the float64 one, so that
@@ -447,16 +428,16 @@ def blocked_pass(
     dtype = z.dtype
     # without row sums no rounding bound is taken: the Gram products in one matmul each
     wide = widened(dtype) and rows > 0
-    whole = not rows or products == "float64"
-    chunks = (z.shape[1] if whole else chunk_of(z.shape[1], wide), row_chunk(block, wide))
+    whole = not rows or products != "partials"
+    across = z.shape[1] if whole else chunk_of(z.shape[1])
     sizes, bound, inflation = _bound_constants(
-        squares, z.shape[1], kernel, coeffs, cap, block, dtype, chunks[0]
+        squares, z.shape[1], kernel, coeffs, cap, block, dtype, across
     )
     work = np.float64 if wide else dtype
     # float64 inside the pass only, for the float32 products' sums or a float64 pass on float32
     # draws; the caller's setting kept
     with jax.enable_x64(True) if work == np.float64 else contextlib.nullcontext():
-        sums = _run_pass(z, cols, coeffs, sizes.astype(work), bound, block, kernel, rows, chunks)
+        sums = _run_pass(z, cols, coeffs, sizes.astype(work), bound, block, kernel, rows, across)
     return (*sums, inflation)
 
 
@@ -469,7 +450,7 @@ def _run_pass(
     block: int,
     kernel: Kernel,
     rows: int,
-    chunks: tuple[int, int],
+    across: int,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """:func:`blocked_pass`'s pass, the kernel values in ``sizes``' dtype: ``Q``, ``L``, rows."""
     dtype, work = z.dtype, sizes.dtype
@@ -494,7 +475,7 @@ def _run_pass(
                 block=block,
                 kernel=kernel,
                 rows=rows,
-                chunks=chunks,
+                across=across,
             )
         )
     # what comes back: each column's sums over the pairs, and the row sums added on each device
