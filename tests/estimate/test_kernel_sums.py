@@ -46,7 +46,7 @@ def _pass(
         z64, radius2, block, _ = P.padded_pool((x, y), np.float64, centre)
         z64 = np.asarray(z64, np.float64)
     with jax.enable_x64(False):
-        z, _, _, _ = P.padded_pool((x, y), np.float32, centre)
+        z, _, _, _ = P.padded_pool((x, y), np.float32, centre, bounded=False)  # float32 kept
         assert z.dtype == np.float32
         # cubic: t = z_i . z_j / (d lambda) + 1 / lambda; Gaussian: a width near the median's
         coeffs = (1.0 / (D * (radius2 / D + 1.0)), 1.0 / (radius2 / D + 1.0))

@@ -151,6 +151,26 @@ def test_float32_is_within_its_rounding_bound() -> None:
     assert "float32" in est.method and est.kind == "no-coverage-claim"
 
 
+@pytest.mark.slow  # a pass in d = 1100: its own programs
+def test_float64_draws_with_x64_off_take_the_float64_pass_where_float64_products_are_taken() -> (
+    None
+):
+    # Where float32 passes take float64 products (a CPU from FLOAT64_PRODUCTS_FROM coordinates),
+    # draws given in float64 are pooled in float64: no cast to float32 moves them, uncounted in
+    # the bound (5.8e-11 off against a bound of 5.1e-12 here when they were cast)
+    rng = np.random.default_rng(5)
+    x, y = rng.normal(size=(300, 1100)), rng.normal(0.4, size=(300, 1100))
+    wide, _ = _cubic_sums(x, y, np.arange(300)[None])
+    with jax.enable_x64(False):
+        narrow, _ = _cubic_sums(x, y, np.arange(300)[None])
+    if kernel_sums.gram_products(np.float32, 1120) == "float64":
+        assert "pooled in float64" in narrow.dtype
+        assert narrow.value == wide.value  # the same float64 pass
+        assert narrow.error == pytest.approx(wide.error, rel=0.05)  # 1120 coordinates, not 1100
+    else:  # the float32 partials, their bound counting the cast
+        assert abs(narrow.value - wide.value) <= narrow.error
+
+
 # In the slow tier: test_result.py's test_every_entry_claims_nothing_the_same_way[kid] runs the
 # same refusal quick (n = 40, d = 3).
 @pytest.mark.slow

@@ -68,8 +68,9 @@ def cubic_pool(samples: tuple[np.ndarray, ...], names: tuple[str, ...]) -> Cubic
       ValueError: naming the sample that holds the largest norm, where ``lambda^3`` overflows.
     """
     d = samples[0].shape[1]
-    dtype = jax.dtypes.canonicalize_dtype(jnp.float64)  # float32 where x64 is off
-    z, radius2, block, shift = padded_pool(samples, dtype, False)
+    pooled = jax.dtypes.canonicalize_dtype(jnp.float64)  # float32 where x64 is off
+    z, radius2, block, shift = padded_pool(samples, pooled, False)
+    dtype = z.dtype  # float64 where the pass takes float64 products
     try:  # |a|^2 / d + 1 for the largest |a|: the bound on |a . b / d + 1|
         lam = math.ldexp(radius2 / d, 2 * shift) + 1.0
         cube = lam**3

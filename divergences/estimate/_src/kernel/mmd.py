@@ -143,8 +143,9 @@ def _kernel_error(dim: int, scale: float, radius2: float, dtype: Any) -> float:
 def gaussian_sums(xs: Any, ys: Any, labels: np.ndarray, s: float, rows: bool = True) -> KernelSums:
     """The kernel sums of the Gaussian kernel of width ``s``, for each row of ``labels``."""
     n, m = xs.shape[0], ys.shape[0]
-    dtype = jax.dtypes.canonicalize_dtype(jnp.float64)  # float32 where x64 is off
-    z, radius2, block, shift = padded_pool((xs, ys), dtype, centre=True)
+    pooled = jax.dtypes.canonicalize_dtype(jnp.float64)  # float32 where x64 is off
+    z, radius2, block, shift = padded_pool((xs, ys), pooled, centre=True, bounded=rows)
+    dtype = z.dtype  # float64 where the pass takes float64 products
     try:  # s in the units of z / 2^e
         width = math.ldexp(s, -shift)
     except OverflowError:  # beyond float64: the scale is 0 and the kernel 1 to the last bit

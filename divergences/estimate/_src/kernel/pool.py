@@ -28,24 +28,29 @@ import jax.numpy as jnp
 import numpy as np
 
 from divergences._src.scaling import scale_exponent
-from divergences.estimate._src.kernel.sums import chunk_of, layout, widened
+from divergences.estimate._src.kernel.sums import chunk_of, gram_products, layout, widened
 
 __all__ = ["padded_pool"]
 
 
 def padded_pool(
-    samples: Sequence[Any], dtype: Any, centre: bool
+    samples: Sequence[Any], dtype: Any, centre: bool, bounded: bool = True
 ) -> tuple[jax.Array, float, int, int]:
     """The samples pooled, centred where ``centre``, divided by ``2^e`` and padded (module docstring).
 
-    Returns the padded array in ``dtype`` (on the samples' device where :func:`kernel_arrays`
-    left them there), the largest squared norm of a pooled point (divided by ``4^e``, before
-    the cast), the pass's block size and ``e``.
+    Returns the padded array in the pass's dtype (on the samples' device where
+    :func:`kernel_arrays` left them there), the largest squared norm of a pooled point (divided
+    by ``4^e``, before the cast), the pass's block size and ``e``. The pass's dtype is
+    ``dtype``, or float64 where a float32 pass that bounds its rounding (``bounded``) takes
+    float64 products (:func:`gram_products`): the pool is formed in float64 then, so that no
+    cast to float32 rounds draws given in float64 before their float64 products.
     """
     count, width = sum(s.shape[0] for s in samples), samples[0].shape[1]
     block, rows = layout(count)
     across = chunk_of(width) if widened(dtype) else 1  # the float32 partials' length divides it
     shape = (rows, across * -(-width // across))
+    if bounded and widened(dtype) and gram_products(dtype, shape[1]) == "float64":
+        dtype = np.float64
     if all(isinstance(s, np.ndarray) for s in samples):
         z = np.concatenate(samples)
         if centre:
@@ -55,7 +60,8 @@ def padded_pool(
         padded = np.zeros(shape)
         padded[:count, :width] = z
         radius2 = float(np.max(np.sum(z * z, axis=1)))
-        return jnp.asarray(padded, dtype), radius2, block, shift
+        with jax.enable_x64(True):  # a float64 pool where x64 is off too
+            return jnp.asarray(padded, dtype), radius2, block, shift
     with jax.enable_x64(True):
         out, top, exponent = _pooled(tuple(samples), centre, shape, np.dtype(dtype))
         return out, float(top), block, int(exponent)

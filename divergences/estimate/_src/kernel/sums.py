@@ -537,7 +537,9 @@ def kernel_sums(
     )
     stats = statistic(quad64[1 : count + 1], lin64[1 : count + 1], float(quad64[0]), n, m)
     name = np.dtype(z.dtype).name
-    if rows and gram_products(z.dtype, z.shape[1]) == "float64":
+    if z.dtype == np.float64 and not jax.config.read("jax_enable_x64"):
+        name += " Gram products of the draws pooled in float64 (x64 off)"
+    elif rows and gram_products(z.dtype, z.shape[1]) == "float64":
         name += " draws, float64 Gram products"
     name += summed_where(z)
     if not rows:
