@@ -7,22 +7,13 @@ empty or truncated file, more coordinates than draws (a transposed array; ``allo
 passes it), NaN or inf entries, two files of different dimensions. A 1-D array is read as ``n``
 draws on the line, and the output says so.
 
-The rows that can claim something in the draws' dimension are then run, each timed and with
-its warnings recorded rather than printed (a :class:`~divergences.estimate.NoCoverageWarning`
-is the row's ``coverage claimed: no``): KL both ways, JS and each law's entropy (the
-nearest-neighbour estimators, claimed in d <= 2 only), W1 (by exact transport on a seeded
-subsample of at most ``w1_draws`` draws in d <= 2; above, the finite-sample lower bound of
-:func:`~divergences.estimate.w1_projected`), W1 from the DKW bands on the line, MMD² with
-McDiarmid's and with the normal interval (where a bandwidth is given: with the median
-heuristic's they claim nothing), KID and the Fréchet distance of the Gaussian fits on every
-draw, precision, recall, density and coverage (on a seeded subsample of at most
-``fidelity_draws`` draws of each file, 10^4 by default: their k-NN passes cost ``n^2 d``),
-with a third file of held-out draws of P the memorisation rows (the share of Q's draws that
-copy X's, its training draws, and the test that Q copies: where it does, every other row
-claims nothing, and the notes open with ``copying: Q yes``), the
-trained discriminator's bounds, and the MMD permutation test of ``P == Q`` (on a seeded
-subsample of at most ``mmd_draws`` draws of each file). The rows left out are listed with the
-reason, and ``rows`` chooses them. An estimator that refuses the draws (repeated points for the
+The rows (:data:`~divergences.lab.estimate.estimate_table.ROWS`: what each prints, where it runs
+by default, the options it reads) are then planned from that table, and each is run, timed and
+with its warnings recorded rather than printed (a
+:class:`~divergences.estimate.NoCoverageWarning` is the row's ``coverage claimed: no``). Where
+the memorisation test (with a third file of held-out draws of P) finds that Q copies X, every
+other row claims nothing, and the notes open with ``copying: Q yes``. The rows left out are
+listed with the reason, and ``rows`` chooses them. An estimator that refuses the draws (repeated points for the
 nearest-neighbour ones, too few draws) gives a row saying why, not a failed command. Where a
 row claims nothing, the table prints its value as the API returns it, marked so and with the
 reason on a line below; the JSON keeps every field. The first file may be a reference's
@@ -35,14 +26,12 @@ import sys
 import threading
 import time
 import warnings
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
 from divergences import estimate
-from divergences.estimate import Estimate, TwoSampleTest
 from divergences.lab.estimate.draw_files import held_out_draws, load_any, load_draws
 from divergences.lab.estimate.estimate_copying import copying_line, copying_of, unclaimed_if_copied
 from divergences.lab.estimate.estimate_rows import (
@@ -50,13 +39,18 @@ from divergences.lab.estimate.estimate_rows import (
     TESTS,
     Report,
     Row,
-    discriminator_rows,
     feature_units_note,
-    fidelity_rows,
-    memorisation_rows,
     p_text,
     planned_draws,
     subsamples,
+)
+from divergences.lab.estimate.estimate_table import (
+    OPTION_ROWS,
+    ROW_KEYS,
+    ROWS,
+    Context,
+    Planned,
+    left_out,
 )
 
 __all__ = [
@@ -74,27 +68,6 @@ __all__ = [
     "run_rows",
     "transposed_hint",
 ]
-
-
-#: The rows ``--rows`` names, in the order printed: each a quantity of the two laws, or a test.
-ROW_KEYS = (
-    "kl", "js", "w1", "w1-projected", "w1-dkw", "mmd", "mmd-normal", "kid", "fd", "fidelity",
-    "memorisation", "discriminator", "entropy", "test",
-)  # fmt: skip
-
-
-#: The rows that read each option of :func:`estimate_files`: an option given while none of its
-#: rows runs would be ignored, so it is refused, naming the rows.
-OPTION_ROWS = {
-    "bandwidth": ("mmd", "mmd-normal", "test"),
-    "w1_draws": ("w1",),
-    "kid_draws": ("kid",),
-    "mmd_draws": ("mmd", "mmd-normal", "test"),
-    "fidelity_draws": ("fidelity",),
-    "permutations": ("test",),
-    "model": ("discriminator",),
-    "held_out": ("memorisation",),
-}
 
 
 def flag_of(option: str) -> str:
@@ -115,61 +88,20 @@ def _check_given(given: Any, keys: tuple[str, ...], skipped: dict[str, str]) -> 
         )
 
 
-class Planned(NamedTuple):
-    """A row to run: its ``--rows`` key, its name, the call in words, and the call."""
+def _parse_rows(rows: str | None, d: int, given: Any) -> tuple[tuple[str, ...], dict[str, str]]:
+    """The rows to run (``rows``: comma-separated keys, ``"all"``, or None for the default).
 
-    key: str
-    name: str
-    what: str
-    run: Callable[[], Estimate | TwoSampleTest]
-
-
-def _skipped_rows(d: int, bandwidth: float | None) -> dict[str, str]:
-    """The rows left out by default in dimension ``d``, each with the reason, in words."""
-    out = {}
-    if bandwidth is None:
-        why = (
-            "with the median heuristic's bandwidth, read off the draws, MMD^2's intervals claim "
-            "nothing (KID's and the test's hold); --bandwidth S fixes the kernel before the "
-            "draws, for a finite-sample interval"
-        )
-        out.update({"mmd": why, "mmd-normal": why})
-    if d <= 2:
-        out["discriminator"] = (
-            "in d <= 2 the nearest-neighbour JS and KL claim their intervals; the trained "
-            "discriminator's bounds are one-sided"
-        )
-    if d == 1:
-        return {**out, "w1-projected": "on the line it is W1(P, Q), DKW"}
-    knn = max(r.dimension or 0 for r in estimate.ASYMPTOTIC_CLAIMS["kl"].ranges)
-    out["w1-dkw"] = "W1 from DKW's bands is for draws on the line"
-    if d > knn:
-        why = (
-            f"the nearest-neighbour estimators claim nothing in d = {d} (their intervals are "
-            f"measured to hold in d <= {knn}); KID, FD, the MMD test and the W1 lower bound hold "
-            f"here"
-        )
-        out.update({"kl": why, "js": why, "entropy": why})
-        out["w1"] = (
-            f"the exact W1 between the samples is biased upward (by a term of order n^(-1/d), "
-            f"slow to fall in d = {d}), so its interval is wide; the W1 row is the "
-            f"finite-sample lower bound of w1_projected"
-        )
-    else:
-        out["w1-projected"] = "in the plane the exact W1's interval is claimed"
-    return out
-
-
-def _parse_rows(
-    rows: str | None, d: int, bandwidth: float | None
-) -> tuple[tuple[str, ...], dict[str, str]]:
-    """The rows to run (``rows``: comma-separated keys, ``"all"``, or None for the default)."""
-    skipped = _skipped_rows(d, bandwidth)
+    By default the rows :func:`left_out` leaves in, the others returned with the reason.
+    """
+    skipped = {spec.key: why for spec in ROWS if (why := left_out(spec, d, given))}
     if rows is None:
         return tuple(k for k in ROW_KEYS if k not in skipped), skipped
     keys = tuple(dict.fromkeys(k.strip() for k in rows.split(",") if k.strip()))
-    if keys == ("all",):
-        keys = tuple(k for k in ROW_KEYS if not (k == "w1-dkw" and d > 1))
+    if keys == ("all",):  # but a row that cannot run: W1 from DKW off the line, or one
+        # missing the option it requires (said, as by default)
+        cannot = {s.key: s.why for s in ROWS if s.requires and s.requires not in given}
+        keys = tuple(k for k in ROW_KEYS if not (k == "w1-dkw" and d > 1) and k not in cannot)
+        return keys, cannot
     unknown = [k for k in keys if k not in ROW_KEYS]
     if unknown or not keys:
         raise ValueError(
@@ -279,16 +211,12 @@ def estimate_files(
             f"{x.shape[1]} coordinates a draw, {y_path} has {y.shape[1]}" + transposed_hint(x, y)
         )
     d = x.shape[1]
-    keys, skipped = _parse_rows(rows, d, bandwidth)
+    given = {*options_given, *(["bandwidth"] if bandwidth is not None else [])}
+    given |= {"held_out"} if held_out is not None else set()
+    keys, skipped = _parse_rows(rows, d, given)
     held = held_out_draws(held_out, d, x_path, allow_wide)
-    if held is None and "memorisation" in keys and "memorisation" in (rows or "").split(","):
-        raise ValueError("rows: memorisation needs held-out draws of P (--held-out FILE)")
     if held is None and "memorisation" in keys:
-        keys = tuple(k for k in keys if k != "memorisation")
-        skipped["memorisation"] = (
-            "the memorisation test needs draws of P that Q's generator never saw "
-            "(--held-out FILE), X being its training draws"
-        )
+        raise ValueError("rows: memorisation needs held-out draws of P (--held-out FILE)")
     if isinstance(x_any, estimate.Reference) and x.shape[0] < 2:
         why = (
             f"{x_path} holds the reference's statistics without draws (a published mean and "
@@ -302,93 +230,26 @@ def estimate_files(
         x.shape[0], y.shape[0], w1_draws=w1_draws, kid_draws=kid_draws, mmd_draws=mmd_draws,
         fidelity_draws=fidelity_draws,
     )  # fmt: skip
-    xw, yw, w1_what = subsamples("w1(x, y)", x, y, draws["w1"], rng)
-    xk, yk, kid_what = subsamples("kid(x, y)", x, y, draws["kid"], rng)
-    xm, ym, mmd_what = subsamples("mmd_squared(x, y", x, y, draws["mmd"], rng)
-    xf, yf, fidelity_what = subsamples(
-        "fidelity_diversity(real=x, generated=y)", x, y, draws["fidelity"], rng
-    )
-    given = "" if bandwidth is None else f", bandwidth={bandwidth:g}"
-    test_what = "mmd_test(x, y" + mmd_what[len("mmd_squared(x, y") :]
-    kw: dict[str, Any] = {"level": level}
-    notes: list[str] = []
-    if "fidelity" in keys and "subsample" in fidelity_what:
+    context = Context(
+        x, y, x_any, held,
+        w1=subsamples("w1(x, y)", x, y, draws["w1"], rng),
+        kid=subsamples("kid(x, y)", x, y, draws["kid"], rng),
+        mmd=subsamples("mmd_squared(x, y", x, y, draws["mmd"], rng),
+        fidelity=subsamples(
+            "fidelity_diversity(real=x, generated=y)", x, y, draws["fidelity"], rng
+        ),
+        level=level, seed=seed, bandwidth=bandwidth, permutations=permutations, model=model,
+        notes=[],
+    )  # fmt: skip
+    notes = context.notes
+    if "fidelity" in keys and "subsample" in context.fidelity[2]:
         notes.append(
             "precision, recall, density and coverage on the subsample (--fidelity-draws all "
             "takes every draw, at n^2 d): each interval covers a quantity of the subsample's "
             "k-NN balls, which shrink as n grows, so these are the measures of samples of that "
             "size, not of every draw"
         )
-    plan = {
-        "kl": [
-            Planned("kl", "KL(P || Q)", "kl(x, y)", lambda: estimate.kl(x, y, seed=seed, **kw)),
-            Planned("kl", "KL(Q || P)", "kl(y, x)", lambda: estimate.kl(y, x, seed=seed, **kw)),
-        ],
-        "js": [Planned("js", "JS(P, Q)", "js(x, y)", lambda: estimate.js(x, y, seed=seed, **kw))],
-        "w1": [Planned("w1", "W1(P, Q)", w1_what, lambda: estimate.w1(xw, yw, seed=seed, **kw))],
-        "w1-projected": [
-            Planned(
-                "w1-projected",
-                "W1(P, Q), projected",
-                "w1_projected(x, y)",
-                lambda: estimate.w1_projected(x, y, seed=seed, **kw),
-            )
-        ],
-        "w1-dkw": [
-            Planned("w1-dkw", "W1(P, Q), DKW", "w1_dkw(x, y)", lambda: estimate.w1_dkw(x, y, **kw))
-        ],
-        "mmd": [
-            Planned(
-                "mmd",
-                "MMD^2(P, Q)",
-                mmd_what.replace("(x, y", f"(x, y{given}") + ")",
-                lambda: estimate.mmd_squared(xm, ym, bandwidth=bandwidth, **kw),
-            )
-        ],
-        "mmd-normal": [
-            Planned(
-                "mmd-normal",
-                "MMD^2(P, Q), normal",
-                mmd_what.replace("(x, y", f'(x, y{given}, interval="normal"') + ")",
-                lambda: estimate.mmd_squared(xm, ym, bandwidth=bandwidth, interval="normal", **kw),
-            )
-        ],
-        "kid": [Planned("kid", "KID(P, Q)", kid_what, lambda: estimate.kid(xk, yk, **kw))],
-        "fd": [
-            Planned(
-                "fd",
-                "FD(P, Q)",
-                "frechet(x, y)",
-                lambda: estimate.frechet(x_any, y, seed=seed, **kw),
-            )
-        ],
-        "fidelity": [
-            Planned("fidelity", f"{name}(real P, generated Q)", fidelity_what, part)
-            for name, part in fidelity_rows(xf, yf, level)
-        ],
-        "memorisation": [
-            Planned("memorisation", name, "memorisation(training=x, generated=y, held_out=h)", part)
-            for name, part in memorisation_rows(x, y, held, level, seed, notes=notes)
-        ],
-        "discriminator": [
-            Planned("discriminator", name, f"discriminator_bounds(x, y, model={model!r})", part)
-            for name, part in discriminator_rows(x, y, level, seed, model, notes)
-        ],
-        "entropy": [
-            Planned("entropy", "H(P)", "entropy(x)", lambda: estimate.entropy(x, seed=seed, **kw)),
-            Planned("entropy", "H(Q)", "entropy(y)", lambda: estimate.entropy(y, seed=seed, **kw)),
-        ],
-        "test": [
-            Planned(
-                "test",
-                TESTS[0],
-                test_what.replace("(x, y", f"(x, y{given}") + ")",
-                lambda: estimate.mmd_test(
-                    xm, ym, bandwidth=bandwidth, permutations=permutations, seed=seed
-                ),
-            )
-        ],
-    }
+    plan = {spec.key: spec.plan(context) for spec in ROWS}
     done = run_rows([p for k in keys for p in plan[k]], progress)
     if any(r.name == TESTS[2] and r.result is not None for r in done):
         # the memorisation test ran: its verdict, first, read by every row
