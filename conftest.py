@@ -89,7 +89,7 @@ _SLOW_DOCTEST_NAMES = frozenset(
         "divergences.estimate._src.comparison.frechet_difference.frechet_difference",
         "divergences.estimate._src.comparison.kid_difference.kid_difference",
         "divergences.estimate._src.kernel.mmd.mmd_squared",
-        "divergences.lab.divergence_curves.sweep",
+        "divergences.lab.figures.divergence_curves.sweep",
     }
 )
 
@@ -245,7 +245,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     tests = sum(1 for r in reports if r.when == "call" or (r.when == "setup" and r.skipped))
     if not tests:  # --collect-only, or nothing selected
         return
-    test_seconds = sum(r.duration for r in reports)
+    test_seconds = sum(getattr(r, "duration", 0.0) for r in reports)  # a failed collection has none
     workers = len(_WORKER_CPU)
     # The controller's own time counts too (collection, and the whole run without workers).
     cpu = time.process_time() + sum(_WORKER_CPU)

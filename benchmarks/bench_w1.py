@@ -304,7 +304,7 @@ def bench_sweep(n_thetas: int) -> None:
     thetas, compiled already.
     """
     from divergences import families
-    from divergences.lab.divergence_curves import sweep
+    from divergences.lab.figures.divergence_curves import sweep
 
     header = f"{'family':<26} {'gradients':>9} {'first call':>11} {'again':>8} {'per theta':>10}"
     print(header)

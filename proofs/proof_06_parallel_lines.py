@@ -37,7 +37,7 @@ from divergences.families import (
     parallel_lines_pixels,
     parallel_lines_sampled,
 )
-from divergences.lab.divergence_curves import sweep
+from divergences.lab.figures.divergence_curves import sweep
 from divergences.lab.proof import Check, Proof, worst_of
 from divergences.testing import tolerance
 

@@ -97,7 +97,7 @@ def test_gaussian_tails_keep_kl_finite_and_close_to_closed_form() -> None:
         assert kl <= theta**2 / 2 + F64["atol"]  # data processing: cells cannot increase KL
 
 
-# In the slow tier, with tests/lab/test_divergence_curves.py's
+# In the slow tier, with tests/lab/figures/test_divergence_curves.py's
 # test_one_d_family_uses_the_vectorised_w1 (TV against the closed form on the same grid).
 @pytest.mark.slow
 def test_uniforms_closed_forms_on_aligned_shifts() -> None:

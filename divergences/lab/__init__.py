@@ -7,12 +7,12 @@
   with :mod:`~divergences.lab.proof_files` (finding and loading proof files) and
   :mod:`~divergences.lab.formatting` (the table and the failures as text);
 * :mod:`~divergences.lab.proofs`: the proofs of the lectures, shipped with the package;
-* :mod:`~divergences.lab.divergence_curves`: divergences and W1 along a family, for many thetas;
-* :mod:`~divergences.lab.divergence_figures`, :mod:`~divergences.lab.transport_figures`,
-  :mod:`~divergences.lab.continuous_figures`, :mod:`~divergences.lab.estimate_figures`: the
-  figures of those curves, of a plan and a potential, of continuous laws, of estimates from
-  samples against n; :mod:`~divergences.lab.figure_catalogue` names every figure of
-  the lab and writes them (``divergences plot``, ``divergences verify``);
+* :mod:`~divergences.lab.figures`: divergences and W1 along a family for many thetas
+  (``divergence_curves``, ``continuous_curves``), and the figures of those curves, of a plan
+  and a potential, of continuous laws and of estimates from samples against n; its
+  ``figure_catalogue`` names every figure of the lab and writes them (``divergences plot``,
+  ``divergences verify``);
+* :mod:`~divergences.lab.estimate`: the ``divergences estimate`` command's machinery;
 * :mod:`~divergences.lab.critics`: critics trained on samples against the exact values;
 * :mod:`~divergences.lab.training`: GANs trained on 2-D data with the exact W1 to the data,
   grid JS and KL and mode coverage beside them, and the Dirac-GAN's dynamics;

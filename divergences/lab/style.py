@@ -1,6 +1,6 @@
 r"""The lab's figure style: one colour registry, text sized for slides, figures without ``pyplot``.
 
-Every figure of the lab (:mod:`divergences.lab.divergence_figures` and its siblings, the critics' figures in
+Every figure of the lab (:mod:`divergences.lab.figures.divergence_figures` and its siblings, the critics' figures in
 :mod:`divergences.lab.critics`, the training figures in :mod:`divergences.lab.training.figures`)
 takes its colours from :data:`COLORS`. They are Okabe & Ito's colour-blind-safe qualitative
 palette (*Color Universal Design*, 2008): one colour per quantity (W1, JS, TV, KL, the two

@@ -4,7 +4,7 @@ The runner. It loads the proofs (:func:`divergences.lab.proof_files.load_proofs`
 shipped with the package, or a user's own given by path), runs their steps (the same
 :class:`~divergences.lab.proof.Step` objects the test suite runs), adds the tour of the built-in
 examples, prints the table and the failed steps (:mod:`divergences.lab.formatting`) and writes
-the figures of :mod:`divergences.lab.figure_catalogue`.
+the figures of :mod:`divergences.lab.figures.figure_catalogue`.
 
 Hypothesis runs under the harness' ``ci`` profile (no deadline, derandomised: the same examples
 every run) unless ``HYPOTHESIS_PROFILE`` names another; everything comes from the installed
@@ -23,7 +23,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import NamedTuple, TextIO
 
-from divergences.lab import figure_catalogue
+from divergences.lab.figures import figure_catalogue
 from divergences.lab.formatting import format_failures, format_table
 from divergences.lab.proof import Check, Outcome, Proof, Step
 from divergences.lab.proof_files import load_proofs

@@ -123,9 +123,9 @@ def test_verify_exits_zero_prints_the_table_and_writes_figures(  # type: ignore[
     tmp_path, capsys, monkeypatch
 ) -> None:
     # A subset of the proofs and of the figures keeps this test short: pytest runs every proof
-    # step itself, tests/lab/test_divergence_figures.py writes every figure, and CI's wheel-check
+    # step itself, tests/lab/figures/test_divergence_figures.py writes every figure, and CI's wheel-check
     # runs the whole of `divergences verify`. Here verify writes the two cheapest figures, for real.
-    from divergences.lab import figure_catalogue
+    from divergences.lab.figures import figure_catalogue
 
     cheap = ["transport_plan", "kr_potential"]
     make_figures = figure_catalogue.make_figures

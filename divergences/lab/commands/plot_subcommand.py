@@ -6,7 +6,7 @@ import argparse
 
 import matplotlib
 
-from divergences.lab import figure_catalogue
+from divergences.lab.figures import figure_catalogue
 
 __all__ = ["register", "run"]
 

@@ -9,17 +9,17 @@ import numpy as np
 
 from divergences import families
 from divergences.lab.cli_options import at_least
-from divergences.lab.continuous_curves import (
+from divergences.lab.figures.continuous_curves import (
     CONTINUOUS_FAMILIES,
     CONTINUOUS_QUANTITIES,
     sweep_command,
 )
-from divergences.lab.divergence_curves import QUANTITIES, sweep, write_csv
+from divergences.lab.figures.divergence_curves import QUANTITIES, sweep, write_csv
 
 __all__ = ["register", "run"]
 
 #: The families of divergences.families that ``divergences sweep`` takes; the continuous ones
-#: (laws on the line, certified) are in divergences.lab.continuous_curves.
+#: (laws on the line, certified) are in divergences.lab.figures.continuous_curves.
 _FAMILIES = {
     "parallel_lines": "parallel_lines",
     "parallel_lines_pixels": "parallel_lines_pixels",

@@ -3,8 +3,8 @@ r"""Figures of divergences: the curves against theta and the optimal discriminat
 Every ``figure_*`` function computes what it draws with the package and returns a
 :class:`matplotlib.figure.Figure` built without ``pyplot`` (no global state, no window: safe in
 scripts, tests and servers). Sizes are chosen to be legible on a slide. The figures of a
-transport plan and a potential are in :mod:`divergences.lab.transport_figures`; the catalogue of
-every figure of the lab, and their writing to files, in :mod:`divergences.lab.figure_catalogue`.
+transport plan and a potential are in :mod:`divergences.lab.figures.transport_figures`; the catalogue of
+every figure of the lab, and their writing to files, in :mod:`divergences.lab.figures.figure_catalogue`.
 
 Reference for the first figure: Arjovsky, Chintala & Bottou, *Wasserstein Generative
 Adversarial Networks*, ICML 2017, Figure 1 (W1 and JS on the parallel lines); extended here with
@@ -23,7 +23,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from divergences import families, optimal_discriminator
-from divergences.lab.divergence_curves import sweep
+from divergences.lab.figures.divergence_curves import sweep
 from divergences.lab.style import COLORS, new_figure, style_axes, styled
 
 __all__ = [

@@ -26,9 +26,9 @@ from matplotlib.figure import Figure
 from matplotlib.text import Text
 from matplotlib.transforms import BboxBase
 
-from divergences.lab import (
+from divergences.lab import critics
+from divergences.lab.figures import (
     continuous_figures,
-    critics,
     divergence_figures,
     estimate_figures,
     figure_catalogue,

@@ -11,7 +11,7 @@ import pytest
 
 import divergences as dv
 from divergences.lab.cli import main
-from divergences.lab.continuous_curves import (
+from divergences.lab.figures.continuous_curves import (
     CONTINUOUS_FAMILIES,
     CONTINUOUS_QUANTITIES,
     ContinuousFamily,

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from divergences.lab import divergence_figures, figure_catalogue, transport_figures
+from divergences.lab.figures import divergence_figures, figure_catalogue, transport_figures
 from divergences.testing import tolerance
 
 

@@ -13,8 +13,8 @@ import pytest
 
 import divergences as dv
 from divergences import families
-from divergences.lab import divergence_curves
-from divergences.lab.divergence_curves import sweep, write_csv
+from divergences.lab.figures import divergence_curves
+from divergences.lab.figures.divergence_curves import sweep, write_csv
 from divergences.testing import tolerance
 
 F64 = tolerance("float64")

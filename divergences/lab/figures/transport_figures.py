@@ -2,7 +2,7 @@ r"""Figures of optimal transport: the earth mover's plan and a Kantorovich-Rubin
 
 Each ``figure_*`` function computes what it draws with the package's W1 solvers and returns a
 :class:`matplotlib.figure.Figure` built without ``pyplot``; the catalogue
-(:mod:`divergences.lab.figure_catalogue`) names and writes them.
+(:mod:`divergences.lab.figures.figure_catalogue`) names and writes them.
 """
 
 from __future__ import annotations

@@ -9,15 +9,15 @@ import pytest
 from scipy import integrate, stats
 
 from divergences.estimate import Estimate
-from divergences.lab import estimate_figures
-from divergences.lab.estimate_figures import (
+from divergences.lab.figures import estimate_figures
+from divergences.lab.figures.estimate_figures import (
     EstimateCurve,
     EstimatePanel,
     estimate_panels,
     figure_estimates,
 )
-from divergences.lab.figure_catalogue import FIGURES
-from tests.lab.test_figure_layout import assert_legible
+from divergences.lab.figures.figure_catalogue import FIGURES
+from tests.lab.figures.test_figure_layout import assert_legible
 
 pytest.importorskip("flint")
 

@@ -250,7 +250,7 @@ def sweep(
 
     Example:
       >>> import numpy as np, divergences as dv
-      >>> from divergences.lab.divergence_curves import sweep
+      >>> from divergences.lab.figures.divergence_curves import sweep
       >>> s = sweep(dv.families.shifted_uniforms(), np.array([0.0, 0.5]), quantities=("js", "tv"))
       >>> [round(float(v), 6) for v in s.values["tv"]]
       [0.0, 0.5]

@@ -17,7 +17,6 @@ from typing import cast
 
 from matplotlib.figure import Figure
 
-from divergences.lab.continuous_figures import figure_continuous_curves
 from divergences.lab.critics.clipping import (
     critic_value_surfaces,
     figure_layer_gradients,
@@ -25,15 +24,16 @@ from divergences.lab.critics.clipping import (
     layer_gradient_norms,
 )
 from divergences.lab.critics.saturation import critics_on_two_gaussians, figure_two_gaussians
-from divergences.lab.divergence_figures import (
+from divergences.lab.figures.continuous_figures import figure_continuous_curves
+from divergences.lab.figures.divergence_figures import (
     figure_discretisation,
     figure_optimal_discriminator,
     figure_shifted_families,
     figure_wgan,
 )
-from divergences.lab.estimate_figures import figure_estimates
+from divergences.lab.figures.estimate_figures import figure_estimates
+from divergences.lab.figures.transport_figures import figure_kr_potential, figure_transport_plan
 from divergences.lab.training.digits_chain import figure_digits_chain
-from divergences.lab.transport_figures import figure_kr_potential, figure_transport_plan
 
 __all__ = ["CAPTIONS", "FIGURES", "TRAINED_FIGURES", "make_figures", "save_figure"]
 
@@ -47,10 +47,10 @@ FIGURES: dict[str, Callable[[], Figure]] = {
     "transport_plan": figure_transport_plan,
     "kr_potential": figure_kr_potential,
     # KL, JS, TV between continuous laws against theta, each checked against certified
-    # enclosures (divergences.lab.continuous_figures)
+    # enclosures (divergences.lab.figures.continuous_figures)
     "continuous_curves": figure_continuous_curves,
     # KL, JS, W1 and MMD^2 estimated from n draws of two continuous laws, each with its
-    # interval, against n, closing on the certified value (divergences.lab.estimate_figures)
+    # interval, against n, closing on the certified value (divergences.lab.figures.estimate_figures)
     "estimates_from_samples": figure_estimates,
     # the digits from images to scores with error bars: a GAN trained 4000 steps (about a
     # minute and a half on two cores), its collapsed version and a copier of training digits

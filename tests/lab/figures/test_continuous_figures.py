@@ -5,9 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from divergences.lab.continuous_curves import continuous_sweep, gaussians_apart, uniforms_apart
-from divergences.lab.continuous_figures import figure_continuous_curves
-from divergences.lab.figure_catalogue import FIGURES
+from divergences.lab.figures.continuous_curves import (
+    continuous_sweep,
+    gaussians_apart,
+    uniforms_apart,
+)
+from divergences.lab.figures.continuous_figures import figure_continuous_curves
+from divergences.lab.figures.figure_catalogue import FIGURES
 
 pytest.importorskip("flint")
 

@@ -3,7 +3,7 @@ r"""Figures of divergences between continuous laws: fast curves against theta, c
 :func:`figure_continuous_curves` draws, for three continuous families (two Gaussians moving
 apart, a mixture's component moving, a Gaussian widening), KL, JS and TV against theta from the
 fast path of :mod:`divergences.continuous`, and marks the thetas where the certified path
-enclosed each value: the sweep behind it (:func:`~divergences.lab.continuous_curves.continuous_sweep`)
+enclosed each value: the sweep behind it (:func:`~divergences.lab.figures.continuous_curves.continuous_sweep`)
 raises if a fast value misses its enclosure, so a figure drawn is a figure checked. The lower
 row says how close, on a log scale: the fast path's own error estimate along the curve, and
 at the certified points the distance from the fast value to the enclosure's midpoint and the
@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import numpy as np
 from matplotlib.figure import Figure
 
-from divergences.lab.continuous_curves import (
+from divergences.lab.figures.continuous_curves import (
     ContinuousFamily,
     ContinuousSweep,
     continuous_sweep,
