@@ -148,7 +148,7 @@ check-no-native: ## an install without the compiled extension: verify's W1 proof
 	$(NONATIVE)/venv/bin/python -m pip install --quiet --upgrade pip
 	cd $(NONATIVE)/src && DIVERGENCES_BUILD_NATIVE=0 ../venv/bin/python -m pip install --quiet ".[lab]" pytest pytest-xdist python-flint
 	cd $(NONATIVE)/empty && ../venv/bin/python -c "from divergences.wasserstein._src.host import native; assert not native.available(), 'the extension was built'"
-	cd $(NONATIVE)/empty && ../venv/bin/python -c "from divergences.lab.proof_files import load_proofs; load_proofs()"
+	cd $(NONATIVE)/empty && ../venv/bin/python -c "from divergences.lab.verify.proof_files import load_proofs; load_proofs()"
 	cd $(NONATIVE)/empty && ../venv/bin/divergences verify --only $(NONATIVE_PROOFS) --no-figures
 	cd $(NONATIVE)/empty && for name in transport_plan kr_potential; do \
 		../venv/bin/divergences plot $$name --out $(CURDIR)/$(NONATIVE)/figures || exit 1; done

@@ -283,7 +283,7 @@ def _verify_record(profile: str) -> dict | None:
     those verdicts instead of running every step a second time. Without the variable, or with a
     record of other sources or another profile, the steps run now.
     """
-    from divergences.lab.verify_record import read_record
+    from divergences.lab.verify.verify_record import read_record
 
     path = os.environ.get("DIVERGENCES_VERIFY_RECORD")
     if not path:
@@ -312,7 +312,7 @@ class ProofCatalogue(Directive):
 
     def run(self) -> list[nodes.Node]:
         """The catalogue's nodes: a section per proof, its steps run now or read from a record."""
-        from divergences.lab.proof_files import PROOFS_PACKAGE, packaged_proof_modules
+        from divergences.lab.verify.proof_files import PROOFS_PACKAGE, packaged_proof_modules
         from divergences.testing.profiles import load_profile
 
         profile = load_profile()  # no deadline, derandomised: `divergences verify`'s examples
@@ -348,7 +348,7 @@ class ProofCatalogue(Directive):
     @staticmethod
     def _results(proof: Any, recorded: dict | None) -> dict[str, tuple[str, float]]:
         """Each step's result cell and seconds: from the record where it has them, else run now."""
-        from divergences.lab.verify_record import outcome_row, result_cell
+        from divergences.lab.verify.verify_record import outcome_row, result_cell
 
         found = [recorded.get((proof.title, step.name)) for step in proof] if recorded else []
         rows = [row for row in found if row is not None]

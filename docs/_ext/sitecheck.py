@@ -284,7 +284,7 @@ def _no_formula_of_a_proof_is_left_as_plain_text(built: Built) -> None:
     from docutils.core import publish_doctree
     from dvdocs import claim_rst
 
-    from divergences.lab.proof_files import load_proofs
+    from divergences.lab.verify.proof_files import load_proofs
 
     claims = [text for proof in load_proofs() for text in (proof.title, *(s.claim for s in proof))]
     assert claims

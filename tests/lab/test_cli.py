@@ -19,8 +19,8 @@ from divergences._launcher import main as launcher_main
 from divergences.lab import cli
 from divergences.lab.cli import main
 from divergences.lab.commands import tour_subcommand
-from divergences.lab.examples import EXAMPLES
-from divergences.lab.tour import TourRow, format_tour, tour
+from divergences.lab.verify.examples import EXAMPLES
+from divergences.lab.verify.tour import TourRow, format_tour, tour
 from divergences.testing import tolerance
 
 

@@ -7,9 +7,9 @@ import math
 import pytest
 from hypothesis import strategies as st
 
-from divergences.lab.formatting import format_failures, format_table
 from divergences.lab.proof import Check, Proof, StepFailed, over_examples, symbolic_zero, worst_of
 from divergences.lab.verify import run
+from divergences.lab.verify.formatting import format_failures, format_table
 
 
 def test_check_equal_reports_the_worst_entry_and_handles_inf() -> None:

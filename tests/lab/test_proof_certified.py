@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from divergences.lab.formatting import format_failures, format_table
 from divergences.lab.proof import Proof, ball, certified_identity, certified_inequality
-from divergences.lab.proof_files import load_proofs
 from divergences.lab.verify import run
+from divergences.lab.verify.formatting import format_failures, format_table
+from divergences.lab.verify.proof_files import load_proofs
 
 flint = pytest.importorskip("flint")
 ROOT = pathlib.Path(__file__).resolve().parents[2]

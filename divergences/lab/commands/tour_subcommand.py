@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 
 from divergences.lab.cli_options import tolerance_option
-from divergences.lab.tour import format_tour, tour
 from divergences.lab.verify import TOUR_TOLERANCE
+from divergences.lab.verify.tour import format_tour, tour
 
 __all__ = ["register", "run"]
 

@@ -7,8 +7,8 @@ import sys
 
 import matplotlib
 
-from divergences.lab.proof_files import ProofFileError
 from divergences.lab.verify import verify
+from divergences.lab.verify.proof_files import ProofFileError
 
 __all__ = ["register", "run"]
 

@@ -27,13 +27,6 @@ from matplotlib.text import Text
 from matplotlib.transforms import BboxBase
 
 from divergences.lab import critics
-from divergences.lab.figures import (
-    continuous_figures,
-    divergence_figures,
-    estimate_figures,
-    figure_catalogue,
-    transport_figures,
-)
 from divergences.lab.critics import (
     CriticSweep,
     LayerGradients,
@@ -43,6 +36,13 @@ from divergences.lab.critics import (
     figure_two_gaussians,
     figure_value_surfaces,
     plot_critic_sweep,
+)
+from divergences.lab.figures import (
+    continuous_figures,
+    divergence_figures,
+    estimate_figures,
+    figure_catalogue,
+    transport_figures,
 )
 from divergences.lab.training import TrainingConfig, TrainingRun, figures
 from tests.lab.training.synthetic import synthetic_run

@@ -17,7 +17,7 @@ from divergences import (
     optimal_discriminator,
     total_variation,
 )
-from divergences.lab.examples import EXAMPLES
+from divergences.lab.verify.examples import EXAMPLES
 
 __all__ = ["TourRow", "tour"]
 
@@ -31,7 +31,7 @@ class TourRow(NamedTuple):
 
 
 def tour() -> list[TourRow]:
-    """Computes every divergence on :data:`divergences.lab.examples.EXAMPLES`."""
+    """Computes every divergence on :data:`divergences.lab.verify.examples.EXAMPLES`."""
     rows = []
     for ex in EXAMPLES:
         p, q = ex.p, ex.q

@@ -9,7 +9,7 @@ import pytest
 
 from divergences.lab.cli import main
 from divergences.lab.proof import Check, Outcome, Step
-from divergences.lab.verify_record import (
+from divergences.lab.verify.verify_record import (
     RECORD_FORMAT,
     read_record,
     result_cell,

@@ -1,9 +1,9 @@
 """``divergences verify``: run every proof step, print the table, draw the figures.
 
-The runner. It loads the proofs (:func:`divergences.lab.proof_files.load_proofs`: the lectures'
+The runner. It loads the proofs (:func:`divergences.lab.verify.proof_files.load_proofs`: the lectures'
 shipped with the package, or a user's own given by path), runs their steps (the same
 :class:`~divergences.lab.proof.Step` objects the test suite runs), adds the tour of the built-in
-examples, prints the table and the failed steps (:mod:`divergences.lab.formatting`) and writes
+examples, prints the table and the failed steps (:mod:`divergences.lab.verify.formatting`) and writes
 the figures of :mod:`divergences.lab.figures.figure_catalogue`.
 
 Hypothesis runs under the harness' ``ci`` profile (no deadline, derandomised: the same examples
@@ -24,11 +24,11 @@ from pathlib import Path
 from typing import NamedTuple, TextIO
 
 from divergences.lab.figures import figure_catalogue
-from divergences.lab.formatting import format_failures, format_table
 from divergences.lab.proof import Check, Outcome, Proof, Step
-from divergences.lab.proof_files import load_proofs
-from divergences.lab.tour import tour
-from divergences.lab.verify_record import write_record
+from divergences.lab.verify.formatting import format_failures, format_table
+from divergences.lab.verify.proof_files import load_proofs
+from divergences.lab.verify.tour import tour
+from divergences.lab.verify.verify_record import write_record
 from divergences.testing.profiles import load_profile
 
 __all__ = ["VerifyReport", "run", "verify"]
@@ -149,7 +149,7 @@ def verify(
       figures: draw the figures (when ``out_dir`` is given).
       stream: where the progress, the table and the failures go (``sys.stdout`` when None).
       record: a JSON file to write each step's verdict to, with the digest of the package's
-        sources and the versions run on (:mod:`divergences.lab.verify_record`); none when None.
+        sources and the versions run on (:mod:`divergences.lab.verify.verify_record`); none when None.
 
     Returns:
       A :class:`VerifyReport`; ``report.ok`` is False when any step failed.

@@ -25,7 +25,7 @@ from typing import Any
 
 import divergences
 from divergences.lab.proof import Outcome
-from divergences.lab.proof_files import PROOFS_PACKAGE
+from divergences.lab.verify.proof_files import PROOFS_PACKAGE
 
 __all__ = [
     "RECORD_FORMAT",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from divergences.lab.proof import Step
-from divergences.lab.proof_files import load_proofs
+from divergences.lab.verify.proof_files import load_proofs
 
 pytestmark = pytest.mark.random
 
