@@ -12,8 +12,9 @@ arrays, a CPU's arrays, a mix) is read on the host in float64, as
 **The pool.** The samples are stacked, raised to float64 (exact), centred on the midrange
 where the kernel is translation invariant (no overflow), divided by the power of two ``2^e``
 that brings every coordinate into ``(-1, 1)`` (exact; no square overflows), cast to the pass's
-dtype and padded with zero rows to the pass's blocks and, for float32 products whose partials
-are added in float64, zero coordinates to a multiple of their length. The host and the device do the same IEEE operations on the same numbers,
+dtype and padded with zero rows to the pass's blocks and zero coordinates to a multiple of 8 (of
+the float32 products' length where their partials are added in float64), so that nearby shapes
+share one compiled pass. The host and the device do the same IEEE operations on the same numbers,
 so both pools hold the same values; only the largest squared norm is summed in another order.
 """
 
@@ -47,7 +48,9 @@ def padded_pool(
     """
     count, width = sum(s.shape[0] for s in samples), samples[0].shape[1]
     block, rows = layout(count)
-    across = chunk_of(width) if widened(dtype) else 1  # the float32 partials' length divides it
+    # the float32 partials' length divides the width; a float64 pass's width is a multiple of 8,
+    # so that draws of 1 to 8 coordinates share one compiled pass
+    across = chunk_of(width) if widened(dtype) else 8
     shape = (rows, across * -(-width // across))
     if bounded and widened(dtype) and gram_products(dtype, shape[1]) == "float64":
         dtype = np.float64
