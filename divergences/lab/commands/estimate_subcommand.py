@@ -8,7 +8,7 @@ from divergences.lab.cli_options import at_least, draws_option, level_option, po
 from divergences.lab.estimate.estimate_command import FIDELITY_DRAWS, ROW_KEYS, estimate_files
 from divergences.lab.estimate.estimate_compare import check_compare_options, compare_files
 from divergences.lab.estimate.estimate_report import format_table, to_json
-from divergences.lab.estimate.estimate_table import rows_help
+from divergences.lab.estimate.estimate_table import OPTION_ROWS, rows_help
 
 __all__ = ["register", "run"]
 
@@ -31,10 +31,7 @@ def _files(args: argparse.Namespace) -> list[str]:
 
 
 #: The estimate command's options that choose rows or their draws (each unset unless given).
-_ROW_OPTIONS = (
-    "rows", "bandwidth", "w1_draws", "kid_draws", "mmd_draws", "fidelity_draws", "permutations",
-    "model", "held_out",
-)  # fmt: skip
+_ROW_OPTIONS = ("rows", *OPTION_ROWS)
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -45,7 +42,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         description="Reads the draws of P from X and of Q from Y, one draw a row: .npy, or "
         ".csv (numbers separated by commas, no header; lines starting with # are skipped). A "
         "1-D array is read as draws on the line. Prints each estimate of divergences.estimate "
-        "that can claim something in the draws' dimension, timed, with its interval or "
+        "that runs by default (below), timed, with its interval or "
         "one-sided bound, its kind, whether it claims coverage and what it assumes. The rows, "
         "each with where it runs by default: " + rows_help() + ". Rows that claim nothing "
         "print their value marked (no claim), with the reason below; rows left out are listed with the reason (--rows runs "
@@ -104,7 +101,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         metavar="KEYS",
         help="the rows to run, comma-separated, or 'all': "
         + ", ".join(ROW_KEYS)
-        + " (default: those that can claim something in the draws' dimension)",
+        + " (default: each where it runs by default, as listed above; 'all': every row that "
+        "can run here)",
     )
     p.add_argument(
         "--bandwidth",

@@ -50,6 +50,7 @@ from divergences.lab.estimate.estimate_table import (
     ROWS,
     Context,
     Planned,
+    cannot_run,
     left_out,
 )
 
@@ -88,27 +89,30 @@ def _check_given(given: Any, keys: tuple[str, ...], skipped: dict[str, str]) -> 
         )
 
 
-def _parse_rows(rows: str | None, d: int, given: Any) -> tuple[tuple[str, ...], dict[str, str]]:
+def _parse_rows(
+    rows: str | None, d: int, n: int, given: Any
+) -> tuple[tuple[str, ...], dict[str, str]]:
     """The rows to run (``rows``: comma-separated keys, ``"all"``, or None for the default).
 
-    By default the rows :func:`left_out` leaves in, the others returned with the reason.
+    By default the rows :func:`left_out` leaves in; with ``"all"`` every row that can run
+    (:func:`cannot_run`); the others returned with the reason. A row named that cannot run is
+    refused.
     """
-    skipped = {spec.key: why for spec in ROWS if (why := left_out(spec, d, given))}
     if rows is None:
+        skipped = {spec.key: why for spec in ROWS if (why := left_out(spec, d, n, given))}
         return tuple(k for k in ROW_KEYS if k not in skipped), skipped
     keys = tuple(dict.fromkeys(k.strip() for k in rows.split(",") if k.strip()))
-    if keys == ("all",):  # but a row that cannot run: W1 from DKW off the line, or one
-        # missing the option it requires (said, as by default)
-        cannot = {s.key: s.why for s in ROWS if s.requires and s.requires not in given}
-        keys = tuple(k for k in ROW_KEYS if not (k == "w1-dkw" and d > 1) and k not in cannot)
-        return keys, cannot
+    cannot = {spec.key: why for spec in ROWS if (why := cannot_run(spec, d, given))}
+    if keys == ("all",):
+        return tuple(k for k in ROW_KEYS if k not in cannot), cannot
     unknown = [k for k in keys if k not in ROW_KEYS]
     if unknown or not keys:
         raise ValueError(
             f"rows must be 'all' or a comma-separated list of {', '.join(ROW_KEYS)}; got {rows!r}"
         )
-    if "w1-dkw" in keys and d > 1:
-        raise ValueError(f"rows: w1-dkw is for draws on the line, here d = {d}")
+    for key in keys:
+        if key in cannot:
+            raise ValueError(f"rows: {key} cannot run here: {cannot[key]}")
     return tuple(k for k in ROW_KEYS if k in keys), {}
 
 
@@ -171,9 +175,10 @@ def estimate_files(
       y_path: the draws of Q, of P's dimension.
       level: the intervals' coverage, in ``(0, 1)``.
       seed: the seed of the splits, the subsamples and the test's relabellings, ``>= 0``.
-      rows: the rows to run, comma-separated keys of :data:`ROW_KEYS` or ``"all"``; ``None``:
-        those that can claim something in the draws' dimension (the others are listed in the
-        report's ``skipped`` with the reason).
+      rows: the rows to run, comma-separated keys of :data:`ROW_KEYS` or ``"all"`` (every row
+        that can run); ``None``: those the row table runs by default
+        (:func:`~divergences.lab.estimate.estimate_table.left_out`; the others are listed in
+        the report's ``skipped`` with the reason).
       bandwidth: the Gaussian kernel's width for the MMD rows and the test (a kernel fixed
         before the draws: MMD²'s interval is then finite-sample); ``None``: the median
         heuristic, whose interval claims nothing.
@@ -213,10 +218,8 @@ def estimate_files(
     d = x.shape[1]
     given = {*options_given, *(["bandwidth"] if bandwidth is not None else [])}
     given |= {"held_out"} if held_out is not None else set()
-    keys, skipped = _parse_rows(rows, d, given)
+    keys, skipped = _parse_rows(rows, d, min(x.shape[0], y.shape[0]), given)
     held = held_out_draws(held_out, d, x_path, allow_wide)
-    if held is None and "memorisation" in keys:
-        raise ValueError("rows: memorisation needs held-out draws of P (--held-out FILE)")
     if isinstance(x_any, estimate.Reference) and x.shape[0] < 2:
         why = (
             f"{x_path} holds the reference's statistics without draws (a published mean and "

@@ -6,12 +6,15 @@ One table, :data:`ROWS`, and everything that speaks of the rows reads it: the ru
 (:func:`rows_help`), and docs/evaluate.md's table of the rows (:func:`rows_markdown`, which a
 test holds equal to the page). A row runs by default where
 
-* its claim holds in the draws' dimension (:attr:`Spec.claim`: the entry of
-  :data:`~divergences.estimate.ASYMPTOTIC_CLAIMS` whose measured dimensions it reads),
+* its claim holds at the draws' dimension and number (:attr:`Spec.claim`: the entry of
+  :data:`~divergences.estimate.ASYMPTOTIC_CLAIMS`, asked through its ``refusal(d, n)``, the
+  method every estimator calls),
 * the dimension lies in :attr:`Spec.dims`,
-* and the option it needs is given (:attr:`Spec.needs`),
+* and the options it needs or requires are given (:attr:`Spec.needs`, :attr:`Spec.requires`),
 
-and is otherwise left out with the reason, which ``--rows`` overrides.
+and is otherwise left out with the reason, which ``--rows`` overrides, but for a row that cannot
+run there (:attr:`Spec.hard` dimensions, a missing :attr:`Spec.requires`): ``--rows all`` leaves it
+out with the reason, and naming it is refused.
 """
 
 from __future__ import annotations
@@ -31,12 +34,14 @@ from divergences.lab.estimate.estimate_rows import (
 )
 
 __all__ = [
+    "NEIGHBOURS_CLAIMED",
     "OPTION_ROWS",
     "ROWS",
     "ROW_KEYS",
     "Context",
     "Planned",
     "Spec",
+    "cannot_run",
     "claimed_dimension",
     "left_out",
     "rows_help",
@@ -88,6 +93,7 @@ class Spec(NamedTuple):
       claim: the claim whose measured dimensions decide where it runs by default (``""``:
         none).
       dims: the dimensions where it runs by default, ``(least, most)``; ``None``: no limit.
+      hard: whether ``dims`` is where it can run at all (W1 from DKW's bands: the line).
       needs: an option without which it is left out by default (``""``: none).
       requires: an option without which it cannot run, even when named (``""``: none).
       why: the reason it is left out where ``dims``, ``needs`` or ``requires`` leaves it out.
@@ -99,6 +105,7 @@ class Spec(NamedTuple):
     options: tuple[str, ...] = ()
     claim: str = ""
     dims: tuple[int, int | None] = (1, None)
+    hard: bool = False
     needs: str = ""
     requires: str = ""
     why: str = ""
@@ -107,6 +114,11 @@ class Spec(NamedTuple):
 def claimed_dimension(claim: str) -> int:
     """The largest dimension where ``claim``'s interval is measured to hold."""
     return max(r.dimension or 0 for r in estimate.ASYMPTOTIC_CLAIMS[claim].ranges)
+
+
+#: Up to this dimension the nearest-neighbour estimators claim their intervals, and the rows
+#: that stand in for them above it (a lower bound on W1, a trained discriminator's) are left out.
+NEIGHBOURS_CLAIMED = claimed_dimension("js")
 
 
 def _kw(c: Context) -> dict[str, Any]:
@@ -189,14 +201,15 @@ ROWS: tuple[Spec, ...] = (
         "w1-projected", "a finite-sample lower bound on W1 from projections",
         _one("w1-projected", "W1(P, Q), projected", "w1_projected(x, y)",
              lambda c: estimate.w1_projected(c.x, c.y, seed=c.seed, **_kw(c))),
-        dims=(3, None),
-        why="in d <= 2 the exact W1's interval holds, and it is the W1 row",
+        dims=(NEIGHBOURS_CLAIMED + 1, None),
+        why="in low dimension the exact W1 between the samples is close to W1 (its bias falls "
+        "as n^(-1/d)), and its interval is the W1 row",
     ),
     Spec(
         "w1-dkw", "W1 from the DKW bands of the two CDFs",
         _one("w1-dkw", "W1(P, Q), DKW", "w1_dkw(x, y)",
              lambda c: estimate.w1_dkw(c.x, c.y, **_kw(c))),
-        dims=(1, 1), why="W1 from DKW's bands is for draws on the line",
+        dims=(1, 1), hard=True, why="W1 from DKW's bands is for draws on the line",
     ),
     Spec(
         "mmd", "MMD^2 with McDiarmid's finite-sample interval",
@@ -206,7 +219,7 @@ ROWS: tuple[Spec, ...] = (
     Spec(
         "mmd-normal", "MMD^2 with the asymptotic normal interval",
         lambda c: _mmd(c, "MMD^2(P, Q), normal", "normal"),
-        options=("bandwidth", "mmd_draws"), needs="bandwidth", why=_MMD_WHY,
+        options=("bandwidth", "mmd_draws"), claim="mmd_squared", needs="bandwidth", why=_MMD_WHY,
     ),
     Spec(
         "kid", "KID (every draw unless --kid-draws)",
@@ -248,9 +261,9 @@ ROWS: tuple[Spec, ...] = (
             Planned("discriminator", name, f"discriminator_bounds(x, y, model={c.model!r})", part)
             for name, part in discriminator_rows(c.x, c.y, c.level, c.seed, c.model, c.notes)
         ],
-        options=("model",), dims=(3, None),
-        why="in d <= 2 the nearest-neighbour JS and KL claim their intervals; the trained "
-        "discriminator's bounds are one-sided",
+        options=("model",), dims=(NEIGHBOURS_CLAIMED + 1, None),
+        why=f"in d <= {NEIGHBOURS_CLAIMED} the nearest-neighbour JS and KL claim their "
+        "intervals; the trained discriminator's bounds are one-sided",
     ),
     Spec("entropy", "each law's entropy, nearest neighbours", _entropies, claim="entropy"),
     Spec(
@@ -270,13 +283,13 @@ OPTION_ROWS = {
 }
 
 
-def left_out(spec: Spec, d: int, given: Any) -> str:
-    """Why ``spec`` is left out by default in dimension ``d`` with the options ``given``; ``""``."""
-    if spec.claim and d > (most := claimed_dimension(spec.claim)):
-        return (
-            f"{spec.claim}'s interval is measured to hold in d <= {most}: it claims nothing in "
-            f"d = {d}"
-        )
+def left_out(spec: Spec, d: int, n: int, given: Any) -> str:
+    """Why ``spec`` is left out by default at ``n`` draws in dimension ``d``; ``""`` where not.
+
+    ``given``: the names of the options given.
+    """
+    if spec.claim and (why := estimate.ASYMPTOTIC_CLAIMS[spec.claim].refusal(d, n)):
+        return why
     least, most_d = spec.dims
     if d < least or (most_d is not None and d > most_d):
         return spec.why
@@ -285,11 +298,23 @@ def left_out(spec: Spec, d: int, given: Any) -> str:
     return ""
 
 
+def cannot_run(spec: Spec, d: int, given: Any) -> str:
+    """Why ``spec`` cannot run at all in dimension ``d`` with the options ``given``; ``""``."""
+    least, most = spec.dims
+    if spec.hard and (d < least or (most is not None and d > most)):
+        return f"{spec.why}, here d = {d}"
+    if spec.requires and spec.requires not in given:
+        return spec.why
+    return ""
+
+
 def _when(spec: Spec) -> str:
     """Where ``spec`` runs by default, in words."""
     parts = []
     if spec.claim:
-        parts.append(f"d <= {claimed_dimension(spec.claim)} ({spec.claim}'s claim)")
+        ranges = estimate.ASYMPTOTIC_CLAIMS[spec.claim].ranges
+        held = " or ".join(f"d <= {r.dimension} from n = {r.draws}" for r in ranges)
+        parts.append(f"{held} ({spec.claim}'s claim)")
     least, most = spec.dims
     if (least, most) == (1, 1):
         parts.append("d = 1")

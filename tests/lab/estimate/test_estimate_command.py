@@ -233,7 +233,7 @@ def test_w1_and_kid_run_on_seeded_subsamples_beyond_their_draws_and_say_so(  # t
     tmp_path, capsys
 ) -> None:
     xp, yp, _, _ = _pair(tmp_path, 2, n=120, m=90)
-    doc = _json(capsys, xp, yp, "--w1-draws", "50", "--kid-draws", "100")
+    doc = _json(capsys, xp, yp, "--w1-draws", "50", "--kid-draws", "100", "--rows", "all")
     rows = {e["name"]: e for e in doc["estimates"]}
     w1, kid = rows["W1(P, Q)"], rows["KID(P, Q)"]
     assert (w1["n"], w1["m"]) == (50, 50)
@@ -258,13 +258,14 @@ def test_an_estimator_that_refuses_the_draws_is_a_line_saying_why_not_a_failure(
     rng = np.random.default_rng(2)
     xp = _save(tmp_path, "x.npy", rng.standard_normal((7, 2)))
     yp = _save(tmp_path, "y.npy", rng.standard_normal((7, 2)))
-    assert main(["estimate", xp, yp, "--permutations", "19", "--no-progress"]) == 0
+    argv = ["estimate", xp, yp, "--permutations", "19", "--no-progress", "--rows", "all"]
+    assert main(argv) == 0  # all: by default KL's row is left out below 250 draws
     out = capsys.readouterr().out
     assert "not estimated: KL(P || Q), kl(x, y): x must hold at least 12 draws" in out
     assert "not estimated: FD(P, Q), frechet(x, y): x must hold at least 8 draws" in out
     assert "KID(P, Q) " in out  # KID takes two
     assert "W1(P, Q) " in out  # exact transport takes two draws
-    doc = _json(capsys, xp, yp)
+    doc = _json(capsys, xp, yp, "--rows", "kl")
     assert "at least 12 draws" in doc["estimates"][0]["error"]
 
 
@@ -390,11 +391,12 @@ def test_in_higher_dimension_the_rows_that_claim_nothing_are_skipped_and_said(  
         warnings.simplefilter("ignore", NoCoverageWarning)  # density, coverage below 500 draws
         both = dv.estimate.fidelity_diversity(real=x, generated=y)
     assert rows["recall(real P, generated Q)"]["value"] == pytest.approx(both.recall.value)
-    assert "claims nothing in d = 16" in skipped["kl"]
+    assert "here d = 16, n = 400" in skipped["kl"]
     assert all(e["seconds"] >= 0.0 for e in doc["estimates"]) and doc["tests"][0]["seconds"] > 0.0
     every = _json(capsys, xp, yp, "--rows", "all")
     assert {e["name"] for e in every["estimates"]} >= {"KL(P || Q)", "JS(P, Q)", "W1(P, Q)", "H(Q)"}
-    assert [s["rows"] for s in every["skipped"]] == ["memorisation"]  # it needs --held-out
+    assert [s["rows"] for s in every["skipped"]] == ["w1-dkw", "memorisation"]  # off the line;
+    # and it needs --held-out
 
 
 # In the slow tier: the command's other tests read the same estimates (the table, the refusals).
@@ -415,7 +417,10 @@ def test_a_bandwidth_given_makes_the_mmd_intervals_finite_sample(tmp_path, capsy
     ("argv", "message"),
     [
         (["--rows", "kl,nothing"], "rows must be 'all' or a comma-separated list of kl, js"),
-        (["--rows", "w1-dkw"], "w1-dkw is for draws on the line, here d = 2"),
+        (
+            ["--rows", "w1-dkw"],
+            "w1-dkw cannot run here: W1 from DKW's bands is for draws on the line, here d = 2",
+        ),
     ],
 )
 def test_rows_that_do_not_exist_or_apply_are_refused(tmp_path, capsys, argv, message) -> None:  # type: ignore[no-untyped-def]
@@ -445,7 +450,9 @@ def test_the_memorisation_rows_read_the_held_out_file_and_are_the_library_s(
         main(["estimate", xp, yp, "--held-out", hp, "--rows", "memorisation", "--no-progress"]) == 0
     )
     assert "(999 relabellings; type-I error at most alpha" in capsys.readouterr().out
-    assert "needs held-out draws" in _refused(capsys, xp, yp, "--rows", "memorisation")
+    assert "needs draws of P that Q's generator never saw" in _refused(
+        capsys, xp, yp, "--rows", "memorisation"
+    )
     wide = _save(tmp_path, "w.npy", rng.standard_normal((300, 5)))
     assert "must hold draws of" in _refused(capsys, xp, yp, "--held-out", wide)
 
