@@ -32,7 +32,6 @@ __all__ = [
 
 #: Where the coverage table lives, as the refusals name it.
 TABLE_FILE = "benchmarks/estimate_coverage.md"
-_TABLE_FILE = TABLE_FILE
 
 
 class Range(NamedTuple):
@@ -89,17 +88,17 @@ def _unmeasured_words(claim: Claim, d: int, n: int) -> str:
         (least,) = {r.draws for r in claim.ranges}
         return (
             f"the Inception score's interval is measured to hold from {least} rows a class "
-            f"({_TABLE_FILE}), here {n} rows for {d} classes"
+            f"({TABLE_FILE}), here {n} rows for {d} classes"
         )
     where = ", ".join(r.words() for r in claim.ranges)
     return (
         f"{claim.estimator}'s interval is measured to hold in {where} draws "
-        f"({_TABLE_FILE}), here d = {d}, n = {n}"
+        f"({TABLE_FILE}), here d = {d}, n = {n}"
     )
 
 
 def _claim(estimator: str, *ranges: tuple[int | None, int, str]) -> Claim:
-    return Claim(estimator, tuple(Range(d, n, f"{_TABLE_FILE}: {cell}") for d, n, cell in ranges))
+    return Claim(estimator, tuple(Range(d, n, f"{TABLE_FILE}: {cell}") for d, n, cell in ranges))
 
 
 _COVERAGE_TABLE = '"The table", the rows of `{}`'
@@ -154,7 +153,7 @@ _TABLE: dict[str, Claim] = {
     "coverage": _claim("coverage", (64, 500, '"Precision, recall, density and coverage"')),
     "inception_score": Claim(
         "inception_score",
-        (Range(None, 100, f'{_TABLE_FILE}: "The Inception score"', per_class=True),),
+        (Range(None, 100, f'{TABLE_FILE}: "The Inception score"', per_class=True),),
     ),
 }
 

@@ -5,9 +5,16 @@ from __future__ import annotations
 import argparse
 
 from divergences.lab.cli_options import at_least, draws_option, level_option, positive_option
-from divergences.lab.estimate.estimate_command import FIDELITY_DRAWS, ROW_KEYS, estimate_files
+from divergences.lab.estimate.estimate_command import ROW_KEYS, estimate_files
 from divergences.lab.estimate.estimate_compare import check_compare_options, compare_files
 from divergences.lab.estimate.estimate_report import format_table, to_json
+from divergences.lab.estimate.estimate_rows import (
+    DISCRIMINATOR_MODEL,
+    FIDELITY_DRAWS,
+    MMD_DRAWS,
+    TEST_PERMUTATIONS,
+    W1_DRAWS,
+)
 from divergences.lab.estimate.estimate_table import OPTION_ROWS, rows_help
 
 __all__ = ["register", "run"]
@@ -119,7 +126,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         default=argparse.SUPPRESS,
         metavar="N",
         help="exact W1 on a seeded subsample of at most N draws of each file, or 'all' (exact "
-        "transport between 10^4 draws takes minutes; default: 2000)",
+        f"transport between 10^4 draws takes minutes; default: {W1_DRAWS})",
     )
     p.add_argument(
         "--kid-draws",
@@ -135,7 +142,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         default=argparse.SUPPRESS,
         metavar="N",
         help="the MMD rows and the test on a seeded subsample of at most N draws of each file, "
-        "or 'all' (its relabellings cost (n + m)^2 d each; default: 5000)",
+        f"or 'all' (its relabellings cost (n + m)^2 d each; default: {MMD_DRAWS})",
     )
     p.add_argument(
         "--fidelity-draws",
@@ -163,7 +170,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         choices=("logistic", "mlp", "auto"),
         default=argparse.SUPPRESS,
         help="the trained discriminator's model: a logistic regression, a one-layer MLP, or "
-        "the better of the two on a validation part (default: logistic)",
+        "the better of the two on a validation part (default: " + DISCRIMINATOR_MODEL + ")",
     )
     p.add_argument(
         "--no-progress",
@@ -174,7 +181,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--permutations",
         type=at_least(1),
         default=argparse.SUPPRESS,
-        help="the MMD test's random relabellings, at least 1 (default: 200)",
+        help=f"the MMD test's random relabellings, at least 1 (default: {TEST_PERMUTATIONS})",
     )
     p.set_defaults(func=run)
 

@@ -196,15 +196,25 @@ def discriminator_rows(
 #: ``n^2 d`` (three Gram passes, 13 s at 10^4 x 2048 on the project's 2-core CPU idle; every
 #: draw of 5 x 10^4 would take about 25 times that, benchmarks/estimates.md).
 FIDELITY_DRAWS = 10_000
+#: The most draws of each file the exact W1 takes by default (exact transport between 10^4
+#: draws takes minutes).
+W1_DRAWS = 2000
+#: The most draws of each file the MMD rows and the test take by default (each relabelling
+#: costs ``(n + m)^2 d``).
+MMD_DRAWS = 5000
+#: The MMD permutation test's relabellings by default.
+TEST_PERMUTATIONS = 200
+#: The trained discriminator's model by default.
+DISCRIMINATOR_MODEL = "logistic"
 
 
 def planned_draws(
     n: int,
     m: int,
     *,
-    w1_draws: int | None = 2000,
+    w1_draws: int | None = W1_DRAWS,
     kid_draws: int | None = None,
-    mmd_draws: int | None = 5000,
+    mmd_draws: int | None = MMD_DRAWS,
     fidelity_draws: int | None = FIDELITY_DRAWS,
 ) -> dict[str, tuple[int, int]]:
     """The draws of each file each subsampled row takes, for files of ``n`` and ``m`` draws.
