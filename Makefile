@@ -10,9 +10,10 @@
 # pip is upgraded first: Python 3.11's own pip 23.2 took 28 s for the install that pip 26 does
 # in 18 (a fresh clone, 2026-11-27). The venv is made without pip, which the interpreter's own
 # pip then installs into it (`--python`, pip 22.3 on): 1.7 s against 3.7 for ensurepip's copy
-# upgraded (2026-11-29); where that pip is missing or older, ensurepip's copy is upgraded. The dependencies (.ci/requirements.py reads them from
-# pyproject.toml) install beside the project's own build, which compiles its C++ extension on one
-# core while pip mostly writes files (the build system's setuptools installed once, into .venv).
+# upgraded (2026-11-29); where that pip is missing or older, ensurepip's copy is upgraded.
+# The dependencies (.ci/requirements.py reads them from pyproject.toml) install beside the
+# project's own build, which compiles its C++ extension on one core while pip mostly writes files
+# (the build system's setuptools installed once, into .venv).
 VENV ?= .venv
 PY := $(VENV)/bin/python
 OUT ?= figures
@@ -63,8 +64,8 @@ lint: $(VENV)/.installed-test ## ruff, ruff format --check, the import contracts
 	$(LINT_QUICK)
 	$(TYPES)
 
-# The README's test command: lint, then every test and doctest not marked slow (83 s on a
-# fresh clone of an idle 2-core machine, install included: benchmarks/README.md, "The test
+# The README's test command: lint, then every test and doctest not marked slow (73 to 80 s
+# on a fresh clone of an idle 2-core machine, install included: benchmarks/README.md, "The test
 # session). mypy, 8 s from an empty cache, checks the types beside the tests rather than before
 # them: the workers leave about a tenth of the two cores idle (collection, the last tests), and
 # its output is printed when the tests end; either failing fails the target.
