@@ -166,6 +166,28 @@ def test_verify_missing_path_is_one_line_not_a_traceback(tmp_path, capsys) -> No
     assert "no proof_*.py files in the folder" in capsys.readouterr().err
 
 
+def test_a_command_leaves_the_garbage_collector_as_it_found_it(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The command runs with fewer collections (lab/cli.py); the caller's settings come back.
+
+    Frozen objects stay frozen where the caller froze them (as this session does), and nothing
+    is left frozen where it froze none.
+    """
+    import gc
+
+    threshold = gc.get_threshold()
+    assert gc.get_freeze_count() > 0  # the session's own (conftest.py)
+    assert main(["verify", str(tmp_path / "nowhere")]) == 2  # cheap: the error raised inside
+    assert gc.get_threshold() == threshold
+    assert gc.get_freeze_count() > 0
+    gc.unfreeze()
+    try:
+        assert main(["verify", str(tmp_path / "nowhere")]) == 2
+        assert gc.get_threshold() == threshold
+        assert gc.get_freeze_count() == 0
+    finally:
+        gc.freeze()
+
+
 def test_verify_only_matching_no_proof_is_an_error_naming_the_proofs(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
     # A filter that matches nothing is a typo: exit 2 with the choices, no run, no figures.
     assert main(["verify", "--out", str(tmp_path), "--only", "proof_03", "nonexistent"]) == 2
