@@ -5,15 +5,20 @@ Run: ``OPENBLAS_NUM_THREADS=1 nice python benchmarks/bench_frechet_pairs.py --re
 
 Each repetition draws both samples (three for ``--difference``), reads them as ``frechet``
 does (32 variance groups in 8 <= d <= 256) with a kept subsample of 2000 draws each, and builds
-three intervals: ``library``, ``frechet``'s own (the delete-a-group jackknife, the batches'
-cross terms weighted equally); ``by size``, the jackknife with each batch weighted by its share
-of the draws; ``pairs``, that jackknife less what it counts of the pairs' part beyond that
+three intervals: ``equal``, the delete-a-group jackknife with the batches' cross terms
+weighted equally (``frechet``'s own in d > 32); ``by size``, the jackknife with each batch
+weighted by its share of the draws (``frechet``'s own in 8 <= d <= 32); ``pairs``, that jackknife less what it counts of the pairs' part beyond that
 part's own variance (:mod:`divergences.estimate._src.frechet.second_order`). The last two share
-one estimate, which differs from the library's in the rounding of the weights only (batch
+one estimate, which differs from the first in the rounding of the weights only (batch
 sizes differ by at most one draw). Each row gives, for each, the repetitions whose truth fell
 below the lower end and above the upper end, and the mean width over the ideal,
-:math:`2 \times 1.96` times the estimates' spread over the repetitions. For ``--difference`` it adds how often the p-value of "A is no better than B" was
-at most 0.05. Results: ``estimate_coverage.md``, "FD's interval from pairs of draws".
+:math:`2 \times 1.96` times the estimates' spread over the repetitions. Before them: the
+estimate's mean error over its spread, the median of the larger of the two samples' radial
+spreads (:mod:`divergences.estimate._src.frechet.tails`) and the repetitions where it passed
+:data:`~divergences.estimate._src.frechet.tails.RADIAL_SPREAD_AT_MOST` (``frechet`` claims
+nothing there); after them, ``by size``'s misses over the others. For ``--difference`` it adds how often the p-value of "A is no better than B" was
+at most 0.05. Results: ``estimate_coverage.md``, "FD's jackknife with the batches weighted
+by size" (and, before the radial spread's columns, "FD's interval from pairs of draws").
 """
 
 from __future__ import annotations
@@ -28,9 +33,10 @@ import numpy as np
 from divergences.estimate._src.comparison.frechet_difference import difference_interval
 from divergences.estimate._src.frechet.distance import interval, paired_parts, read_samples
 from divergences.estimate._src.frechet.second_order import KEPT_DRAWS
+from divergences.estimate._src.frechet.tails import RADIAL_SPREAD_AT_MOST, radial_spread
 
 ALPHA = 0.05
-KINDS = ("library", "by size", "pairs")
+KINDS = ("equal", "by size", "pairs")
 Draw = Callable[[np.random.Generator, int], np.ndarray]
 
 
@@ -83,6 +89,7 @@ def cells(d: int) -> dict[str, tuple[Draw, Draw, float]]:
         "Gaussian, FD = 1": (gaussian(d, 0.0), gaussian(d, s), 1.0),
         "t(8) coordinates, FD = 1": (student(d, 0.0), student(d, s), 1.0),
         "elliptical t(8), FD = 1": (elliptical(d, 0.0), elliptical(d, s), 1.0),
+        "elliptical t(20), FD = 1": (elliptical(d, 0.0, 20), elliptical(d, s, 20), 1.0),
     }
     if d <= 64:
         p, q = relu(d, 0.0), relu(d, 0.3)
@@ -112,13 +119,15 @@ def distances(args: argparse.Namespace) -> None:
             rng = np.random.default_rng(args.seed)
             start = time.perf_counter()
             tally = {k: [0, 0, []] for k in KINDS}
-            errors = []
+            errors, spreads, claimed = [], [], [0, 0]
             for rep in range(args.reps):
                 draws = [(p(rng, n), "x", rep), (q(rng, n), "y", rep + 1)]
                 rx, ry = read_samples(draws, 4, keep=KEPT_DRAWS)
+                spread = max(radial_spread(rx.moments) or 0.0, radial_spread(ry.moments) or 0.0)
+                spreads.append(spread)
                 kept = (rx.kept, ry.kept)
                 parts = paired_parts(rx.moments, ry.moments, 4, kept, rep, by_size=True)
-                library = paired_parts(rx.moments, ry.moments, 4)
+                library = paired_parts(rx.moments, ry.moments, 4, by_size=False)
                 scale = 4.0**rx.moments.shift
                 errors.append(parts.value * scale - truth)
                 for key, pt in zip(
@@ -128,12 +137,17 @@ def distances(args: argparse.Namespace) -> None:
                     tally[key][0] += truth < lo
                     tally[key][1] += truth > hi
                     tally[key][2].append(hi - lo)
+                    if key == "by size" and spread <= RADIAL_SPREAD_AT_MOST:
+                        claimed[0] += truth < lo
+                        claimed[1] += truth > hi
             e = np.array(errors)
             cols = " | ".join(f"{t[0]}/{t[1]} | {ratio(t[2], e):.2f}" for t in tally.values())
+            kept = int(np.sum(np.array(spreads) <= RADIAL_SPREAD_AT_MOST))
             secs = (time.perf_counter() - start) / args.reps
             print(
-                f"| FD | {name} | {d} | {n} | {args.reps} | {e.mean():+.4f} | {cols} | "
-                f"{secs:.2f} s |",
+                f"| FD | {name} | {d} | {n} | {args.reps} | {e.mean() / e.std(ddof=1):+.2f} | "
+                f"{np.median(spreads):.2f} | {args.reps - kept} | {cols} | "
+                f"{claimed[0]}/{claimed[1]} of {kept} | {secs:.2f} s |",
                 flush=True,
             )
 
@@ -160,7 +174,7 @@ def differences(args: argparse.Namespace) -> None:
                     paired_parts(r.moments, rr.moments, 4, (r.kept, rr.kept), rep, by_size=True)
                     for r in (ra_, rb_)
                 )
-                la, lb = (paired_parts(r.moments, rr.moments, 4) for r in (ra_, rb_))
+                la, lb = (paired_parts(r.moments, rr.moments, 4, by_size=False) for r in (ra_, rb_))
                 scale = 4.0**rr.moments.shift
                 for key, (qa, qb) in zip(
                     KINDS,

@@ -31,9 +31,10 @@ from (``FD = 19.79 in [18.1, 21.5] at 95%, asymptotic; plug-in 55.17``). The kin
   5000, d <= 2048 from 10^4);
 * ``"plug-in-assumption"``: the finite-sample construction with its assumption read off the
   draws (``diameter="sample"``, the median heuristic's kernel): no coverage claimed;
-* ``"no-coverage-claim"``: outside the measured range (the k-NN estimators above d = 2): the
-  point estimate, the quantity's range as the ends, and a :class:`NoCoverageWarning` naming
-  what holds there.
+* ``"no-coverage-claim"``: outside the measured range (the k-NN estimators above d = 2), or
+  where the draws break what the range was measured on (FD's heavy radial tails): the point
+  estimate, the quantity's range as the ends, and a :class:`NoCoverageWarning` naming what
+  holds there.
 
 The entries run on the host (neighbour searches and exact transport), with XLA kernels inside;
 they are not traced by ``jit``.

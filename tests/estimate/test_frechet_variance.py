@@ -29,8 +29,12 @@ from divergences.estimate._src.reading import batch_labels
 from tests.helpers import COVERAGE_TABLE
 
 
-def _direct_fd(x, y, groups_x, groups_y, batches):
-    """The bias-corrected FD from the draws: ``batches`` lists of group labels pooled each."""
+def _direct_fd(x, y, groups_x, groups_y, batches, by_size):
+    """The bias-corrected FD from the draws: ``batches`` lists of group labels pooled each.
+
+    ``by_size``: the batches' cross terms weighted by their shares of the draws (the two samples'
+    averaged), else equally.
+    """
 
     def cross(a, b):
         sa, sb = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
@@ -48,27 +52,35 @@ def _direct_fd(x, y, groups_x, groups_y, batches):
     b = len(batches)
     t_batches = [cross(x[np.isin(groups_x, part)], y[np.isin(groups_y, part)]) for part in batches]
     t_full = cross(x[keep_x], y[keep_y])
-    return rest(x[keep_x], y[keep_y]) - 2.0 * (b * t_full - np.mean(t_batches)) / (b - 1)
+    weights = np.full(b, 1.0 / b)
+    if by_size:
+        nx = np.array([np.isin(groups_x, part).sum() for part in batches])
+        ny = np.array([np.isin(groups_y, part).sum() for part in batches])
+        weights = 0.5 * (nx / nx.sum() + ny / ny.sum())
+    return rest(x[keep_x], y[keep_y]) - 2.0 * (b * t_full - weights @ t_batches) / (b - 1)
 
 
-def test_each_left_out_value_is_the_estimate_without_that_group():
+@pytest.mark.parametrize("by_size", [True, False])
+def test_each_left_out_value_is_the_estimate_without_that_group(by_size):
+    """In d = 8 the batches are weighted by size (``weighs_by_size``); equally where asked."""
     rng = np.random.default_rng(0)
-    d, n, b = 8, 960, 4
+    d, n, b = 8, 950, 4  # batch sizes differ: the weights matter
     x = rng.standard_normal((n, d))
     y = rng.standard_normal((n, d)) @ np.diag(np.linspace(0.5, 2.0, d)) + 0.3
     bx, by = (r.moments for r in read_samples([(x, "x", 0), (y, "y", 1)], b))
     assert len(bx.parts) == GROUPS and bx.shift == by.shift
-    parts = paired_parts(bx, by, b)
+    parts = paired_parts(bx, by, b) if by_size else paired_parts(bx, by, b, by_size=False)
+    assert parts.by_size is by_size
     assert parts.left_out is not None and parts.left_out.shape == (GROUPS,)
     gx, gy = batch_labels(0, n, GROUPS, 0), batch_labels(0, n, GROUPS, 1)
     scale = 4.0**bx.shift  # the statistics are the draws' times 2^-shift
     every = list(range(GROUPS))
-    full = _direct_fd(x, y, gx, gy, [every[j::b] for j in range(b)])
+    full = _direct_fd(x, y, gx, gy, [every[j::b] for j in range(b)], by_size)
     assert parts.value * scale == pytest.approx(full, rel=1e-9, abs=1e-12)
     for g in (0, 5, GROUPS - 1):
         rest = [[k for k in every[j::b] if k != g] for j in range(b)]
         assert parts.left_out[g] * scale == pytest.approx(
-            _direct_fd(x, y, gx, gy, rest), rel=1e-9, abs=1e-12
+            _direct_fd(x, y, gx, gy, rest, by_size), rel=1e-9, abs=1e-12
         )
 
 

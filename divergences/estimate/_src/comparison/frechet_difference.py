@@ -35,6 +35,7 @@ from divergences.estimate._src.frechet.distance import (
 )
 from divergences.estimate._src.frechet.groups import frechet_difference_refusal
 from divergences.estimate._src.frechet.second_order import Pairs, difference_second_order
+from divergences.estimate._src.frechet.tails import tails_refusal
 from divergences.estimate._src.result import (
     Comparison,
     asymptotic_estimate,
@@ -97,7 +98,8 @@ def frechet_difference(
     .. math:: \hat D = \widehat{\mathrm{FD}}(A, R) - \widehat{\mathrm{FD}}(B, R), \qquad
        D_k = \mathrm{FD}_k(A, R) - \mathrm{FD}_k(B, R),
 
-    each FD bias-corrected as :func:`frechet`'s. In 8 <= d <= 256 (``B = 4``) the standard error is
+    each FD bias-corrected as :func:`frechet`'s (the batches weighted by size in d <= 64). In
+    8 <= d <= 256 (``B = 4``) the standard error is
     the delete-a-group jackknife's of :math:`\hat D` over 32 paired groups (group :math:`g` of
     the reference, of ``a`` and of ``b`` left out together; 31 degrees of freedom), elsewhere
     Student's over the ``B`` independent :math:`D_k` (:math:`B - 1` degrees of freedom); either
@@ -120,7 +122,8 @@ def frechet_difference(
     Returns:
       A :class:`~divergences.estimate.Comparison`: ``a`` and ``b`` are
       ``frechet(a, reference)``'s and ``frechet(b, reference)``'s estimates on the same batches. Where :func:`frechet` claims nothing for ``a`` or ``b``
-      against the reference (decided by the smallest of the three samples), or outside
+      against the reference (decided by the smallest of the three samples), where any of the
+      three has heavy radial tails (:mod:`~divergences.estimate._src.frechet.tails`), or outside
       ``ASYMPTOTIC_CLAIMS["frechet_difference"]`` (where the difference was measured), the difference
       claims nothing: ``"no-coverage-claim"``, the ends ``[-inf, inf]``, ``p_value``
       None, and one :class:`~divergences.estimate.NoCoverageWarning` for all three estimates.
@@ -194,6 +197,8 @@ def frechet_difference(
             e.without_claim(why, 0.0, math.inf) if k in dependent and e.claims_coverage else e
             for k, e in (("a", est_a), ("b", est_b))
         )
-    elif why := frechet_difference_refusal(br.dimension, min(ba.size, bb.size, br.size), nb):
+    elif why := frechet_difference_refusal(
+        br.dimension, min(ba.size, bb.size, br.size), nb
+    ) or tails_refusal(br, ba, bb):
         difference = withheld(difference, -math.inf, math.inf, why, stacklevel=4)
     return claimed_comparison(difference, (p, p_b), est_a, est_b, dependent)

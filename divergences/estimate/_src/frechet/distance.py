@@ -10,10 +10,9 @@ the squared 2-Wasserstein distance between :math:`N(\mu_x, \Sigma_x)` and
 :math:`N(\mu_y, \Sigma_y)` (Dowson & Landau, 1982; :func:`divergences.frechet_distance`), the
 FID of Heusel et al. (2017) on features the caller computes.
 
-**The plug-in, which papers print.** pytorch-fid (and clean-fid, torch-fidelity, torchmetrics,
-which agree with it) puts the sample means and covariances (divisor :math:`n - 1`) into the
-formula. Every result carries that number as ``plug_in``: it is the one to set beside a
-published FID, on the same features at the same :math:`n`. It is biased high, by about
+**The plug-in, which papers print** (pytorch-fid, clean-fid, torch-fidelity, torchmetrics):
+the sample means and covariances (divisor :math:`n - 1`) put into the formula, every result's
+``plug_in``, to set beside a published FID at the same :math:`n`. It is biased high, by about
 :math:`d^2/(2n)` where the covariances agree (20 for two draws of one law in d = 2048 at
 :math:`n = 10^4`), so it ranks models measured on different :math:`n` wrongly and is not the
 laws' FD. The ``value`` estimates the laws' FD itself:
@@ -26,13 +25,11 @@ laws' FD. The ``value`` estimates the laws' FD itself:
   matrices), so its plug-in is biased low and the plug-in FD high, by :math:`O(1/n)` with a
   constant that grows like :math:`d^2`: +33 against FD = 1 in d = 256 at n = 1000. The bias is
   extrapolated away in :math:`1/n` (Chong & Forsyth, 2020): the draws are cut into :math:`B`
-  disjoint batches by their positions and the seed
-  (:mod:`~divergences.estimate._src.reading`; each of :math:`x` paired with one of
-  :math:`y`), and from the
-  full-sample :math:`T_n` and the batches' mean :math:`\bar T_{n/B}`,
-  :math:`\hat T = (B T_n - \bar T_{n/B}) / (B - 1)`. What remains is the :math:`O(1/n^2)` term,
-  :math:`B` times that of the plug-in: about -0.01 against FD = 1 in d = 64 at n = 1000, -0.17
-  in d = 256 (``benchmarks/estimate_coverage.md``).
+  disjoint batches by their positions and the seed (:mod:`~divergences.estimate._src.reading`;
+  each of :math:`x` paired with one of :math:`y`), and from the full-sample :math:`T_n` and
+  the batches' (weighted) mean :math:`\bar T_{n/B}`, :math:`\hat T = (B T_n - \bar T_{n/B}) /
+  (B - 1)`. What remains is the :math:`O(1/n^2)` term, :math:`B` times that of the plug-in:
+  about -0.01 against FD = 1 in d = 64 at n = 1000, -0.17 in d = 256 (``estimate_coverage.md``).
 
 **The interval** is asymptotic: the estimate plus or minus Student's quantile times a
 standard error. Where the coverage table measured it (``B = 4`` and :math:`8 \le d \le 256`,
@@ -48,21 +45,22 @@ standard error is the delete-a-group jackknife's of the bias-corrected estimate 
 full sample's and its batch's cross terms), with :math:`G - 1` degrees of freedom (Efron &
 Stein, 1981; Shao & Tu, 1995, sec. 2.3: delete-a-group). FD is a smooth function of the
 moments, so the jackknife's variance is the delta method's to first order (van der Vaart,
-*Asymptotic Statistics*, 1998, ch. 3) without forming the optimal-transport map, and it keeps
-the extrapolation's own second-order noise (a jackknife of the plug-in does not: it covered
-0.92 for the difference in d = 16 at n = 2000). Its mean width is 1.06 to 1.65 times the ideal
-(:math:`2 \times 1.96` times the estimator's spread), where the batches' Student interval
-over :math:`B - 1 = 3` degrees of freedom was 1.5 to 2.9 times (``estimate_coverage.md``, "FD's
-interval: batches against the jackknife"). The widest cells are d = 64 to 256 at n = 1000, where
-most of FD's variance is the cross term's second-order noise, which a delete-one jackknife
-counts about twice (Efron & Stein, 1981); two corrections were measured there and not adopted
-(``estimate_coverage.md``, "FD in d >= 64"). Elsewhere (d below 8 or above 256, another
-``B``, fewer than 2 draws a group, or a :class:`~divergences.estimate.Reference` that holds its
-batches only: saved before version 3, or in a dimension where they were kept then) the groups
-are the batches and the interval is Student's over them (:math:`B - 1` degrees of freedom,
-:math:`s_B / \sqrt B`, the batches' estimates with the mean term unbiased and the plug-in
-:math:`T`): the batches are kept only where they are measured to be needed. The claim stands
-where the coverage table measured it (:data:`~divergences.estimate.ASYMPTOTIC_CLAIMS`).
+*Asymptotic Statistics*, 1998, ch. 3) without forming the optimal-transport map, and keeps
+the extrapolation's second-order noise (a jackknife of the plug-in covered 0.92, d = 16). In
+:math:`d \le 64` the batches' cross terms are weighted by their shares of the draws
+(:func:`~.groups.weighs_by_size`): a left-out group lowers its batch's weight, so the jackknife
+sees the draws' noise and not a reweighting. The width is then 0.7 to 1.27 times the ideal
+(:math:`2 \times 1.96` times the estimator's spread), each end holding; with equal weights,
+kept in d > 64, up to 1.65 times (``estimate_coverage.md``, "FD's jackknife with the batches
+weighted by size"), most of FD's variance there being the cross term's second-order noise,
+which the jackknife counts about twice (``estimate_coverage.md``, "FD in d >= 64").
+Elsewhere (d below 8 or above 256, another ``B``, fewer than 2 draws a group, or a
+:class:`~divergences.estimate.Reference` that holds its batches only: saved before version 3,
+or in a dimension where they were kept then) the groups are the batches and the interval is
+Student's over them (:math:`B - 1` degrees of freedom, :math:`s_B / \sqrt B`, the batches'
+estimates with the mean term unbiased and the plug-in :math:`T`). The claim stands where the
+coverage table measured it (:data:`~divergences.estimate.ASYMPTOTIC_CLAIMS`) and the draws'
+radial tails are not heavy (:mod:`~divergences.estimate._src.frechet.tails`).
 
 **Numerics.** The draws are read once, in chunks of rows raised to float64, and scaled by one
 power of two (exact) so that no square overflows; each batch keeps its size, mean and scatter
@@ -71,9 +69,8 @@ the same statistics from an array, an iterable of batches, a kept
 :class:`~divergences.estimate.Reference` or draws sharded over devices. The cross term and its
 rounding allowance, which widens the interval: :mod:`~divergences.estimate._src.frechet.trace`.
 
-**Two candidates against one reference**: :func:`frechet_difference` pairs their groups (and
-batches) on the reference's, so that the reference's noise cancels in the difference: its
-jackknife leaves group :math:`g` of all three samples out together.
+**Two candidates against one reference**: :func:`frechet_difference` pairs their groups on the
+reference's (its noise cancels), and its jackknife leaves group :math:`g` of all three out.
 
 References:
   Dowson & Landau, *The Frechet distance between multivariate normal distributions*, J.
@@ -96,7 +93,11 @@ from divergences._src.errors import runs_on_host
 from divergences._src.options import integer_option, level_option, seed_option
 from divergences.estimate._src.concentration import widen
 from divergences.estimate._src.frechet.device_moments import moments_and_draws
-from divergences.estimate._src.frechet.groups import frechet_refusal, variance_groups
+from divergences.estimate._src.frechet.groups import (
+    frechet_refusal,
+    variance_groups,
+    weighs_by_size,
+)
 from divergences.estimate._src.frechet.second_order import (
     Pairs,
     kernel_values,
@@ -104,6 +105,7 @@ from divergences.estimate._src.frechet.second_order import (
     rotation,
     single_second_order,
 )
+from divergences.estimate._src.frechet.tails import tails_refusal
 from divergences.estimate._src.frechet.trace import cross_term, cross_terms
 from divergences.estimate._src.host_threads import blas_threads_for
 from divergences.estimate._src.reading import (
@@ -162,8 +164,7 @@ class Parts(NamedTuple):
     bias-corrected as ``value`` is, of the sample without each group (from the full sample and
     that group's batch), for the jackknife's variance; None where the groups are the batches
     (the batches' Student interval). ``second_order``: with ``left_out``, what the pairs' part of
-    the variance is read from (:mod:`~divergences.estimate._src.frechet.second_order`), or why
-    it was not estimated.
+    the variance is read from (:mod:`.second_order`), or why not. ``by_size``: the batches' weights.
     """
 
     value: float
@@ -173,6 +174,7 @@ class Parts(NamedTuple):
     plug_in_slack: float
     left_out: np.ndarray | None = None
     second_order: Pairs | str | None = None
+    by_size: bool = False
 
 
 def _shares(xs: tuple[Moments, ...], ys: tuple[Moments, ...], by_size: bool) -> np.ndarray:
@@ -196,7 +198,7 @@ def paired_parts(
     b: int | None = None,
     kept: tuple[np.ndarray, np.ndarray] | None = None,
     seed: int = 0,
-    by_size: bool = False,
+    by_size: bool | None = None,
 ) -> Parts:
     """The bias-corrected FD, the batches' FDs, and the plug-in FD, from the groups' moments.
 
@@ -204,17 +206,17 @@ def paired_parts(
     groups outnumber the batches, batch ``j`` pools the groups ``j, j + b, ...`` and FD is
     computed once more without each group (``left_out``).
 
-    Measured, not adopted (``benchmarks/bench_frechet_pairs.py``; ``estimate_coverage.md``,
-    "FD's interval from pairs of draws"): ``kept``, a subsample of each sample's draws (scaled
-    as the moments), gives the pairs' part of the variance
-    (:mod:`~divergences.estimate._src.frechet.second_order`, its pairs drawn by ``seed``), which
-    :func:`spread_of` then takes out of the jackknife's; ``by_size`` weighs the batches by their
-    shares of the draws (:func:`_shares`), the extrapolation the pairs' weights model.
-    ``frechet`` and ``frechet_difference`` pass neither.
+    ``by_size``: the batches' cross terms weighted by their shares of the draws (:func:`_shares`)
+    or equally; None: where the jackknife runs, as :func:`weighs_by_size` decides. Measured, not
+    adopted (``estimate_coverage.md``, "FD's interval from pairs of draws"): ``kept``, a
+    subsample of each sample's draws, gives the pairs' part of the variance (its pairs drawn by
+    ``seed``), which :func:`spread_of` takes out of the jackknife's by size. ``frechet`` keeps none.
     """
     d = bx.dimension
     b = len(bx.parts) if b is None else b
     groups = len(bx.parts)
+    if by_size is None:
+        by_size = groups > b and weighs_by_size(d)
     xs, ys = batches_of(bx.parts, b, d), batches_of(by.parts, b, d)
     full_x, full_y = union_moments(xs, d), union_moments(ys, d)
     pairs = [(full_x, full_y), *zip(xs, ys, strict=True)]
@@ -259,6 +261,7 @@ def paired_parts(
         plug_in_slack=2.0 * slack_full,
         left_out=left_out,
         second_order=second,
+        by_size=by_size,
     )
 
 
@@ -324,6 +327,8 @@ def spread_words(parts: Parts, b: int) -> str:
     if parts.left_out is not None:
         g = parts.left_out.shape[0]
         words = f"the delete-a-group jackknife's over {g} groups ({g - 1} degrees of freedom)"
+        if parts.by_size:
+            words += ", the batches weighted by their shares of the draws"
         if isinstance(parts.second_order, Pairs):
             return (
                 f"{words}, less what it counts of the pairs' part beyond that part's own variance, "
@@ -376,8 +381,8 @@ def frechet(
     of the laws' means and covariances, whatever the laws (finite fourth moments): FID on the
     features the caller computed. The mean term and the traces are unbiased; the cross term's
     :math:`O(1/n)` bias is extrapolated away from ``batches`` disjoint batches
-    (Chong & Forsyth, 2020), and the interval is Student's over the jackknife of 32 variance
-    groups in 8 <= d <= 256, over the batches elsewhere (module docstring).
+    (Chong & Forsyth, 2020; by size in d <= 64), and the interval is Student's over the
+    jackknife of 32 variance groups in 8 <= d <= 256, over the batches elsewhere (module docstring).
 
     **Which number to compare with a published FID.** Papers print the *plug-in* FID of
     pytorch-fid (clean-fid, torch-fidelity and torchmetrics agree with it): the sample means
@@ -396,11 +401,11 @@ def frechet(
     or, with ``features``, an iterable of inputs to map to features a batch at a time. A
     :class:`~divergences.estimate.Reference` stands for a sample whose statistics were kept
     (:func:`~divergences.estimate.reference`). Memory is :math:`O(G d^2)` whatever ``n``
-    (:math:`G = 32` groups in 8 <= d <= 256, else the ``B`` batches), and
-    the batches are a function of the draws' positions and ``seed`` only: a sample read whole
-    or in batches gives the same statistics (equal up to rounding). A sample on a GPU or TPU,
-    or sharded over devices (a :class:`jax.Array`), is reduced where it lives, in float64, and
-    ``method`` says where (:mod:`divergences.estimate._src.frechet.device_moments`).
+    (:math:`G = 32` groups in 8 <= d <= 256, else the ``B`` batches), and the batches are a
+    function of the draws' positions and ``seed`` only: read whole or in batches, a sample gives
+    the same statistics (equal up to rounding). A sample on a GPU or TPU, or sharded over
+    devices (a :class:`jax.Array`), is reduced where it lives, in float64, and ``method`` says
+    where (:mod:`divergences.estimate._src.frechet.device_moments`).
 
     Args:
       x: draws of :math:`P`, shape ``(n, d)`` or ``(n,)``, ``n >= 2 * batches``, any ``d``
@@ -417,9 +422,10 @@ def frechet(
       An :class:`Estimate` with ``quantity="FD"`` and ``plug_in`` the plug-in FID papers print:
       ``kind="asymptotic"`` where the coverage table measured the interval
       (``ASYMPTOTIC_CLAIMS["frechet"]``: d <= 256 from 1000 draws, d <= 768 from 5000, d <= 2048
-      from 10^4; ``batches=4``); elsewhere
-      ``"no-coverage-claim"``, the
-      ends ``[0, inf]`` and a ``NoCoverageWarning``. Against a published ``mu``/``sigma`` file
+      from 10^4; ``batches=4``) unless a sample's radial tails are heavy (in 8 <= d <= 256:
+      its groups' traces spread over 4 times a Gaussian's,
+      :mod:`~divergences.estimate._src.frechet.tails`); elsewhere ``"no-coverage-claim"``,
+      the ends ``[0, inf]`` and a ``NoCoverageWarning``. Against a published ``mu``/``sigma`` file
       (a ``Reference`` without batches) only the plug-in is computed: ``value == plug_in``,
       ``"no-coverage-claim"``.
 
@@ -558,7 +564,7 @@ def estimate_from_moments(
         m=m,
         plug_in=plug_in,
     )
-    if why := frechet_refusal(d, min(n, m), b):
+    if why := frechet_refusal(d, min(n, m), b) or tails_refusal(bx, by):
         return withheld(estimate, 0.0, math.inf, why, stacklevel=4, warn=warn)
     return estimate
 
