@@ -6,9 +6,9 @@ Run: ``OPENBLAS_NUM_THREADS=1 nice python benchmarks/bench_frechet_pairs.py --re
 Each repetition draws both samples (three for ``--difference``), reads them as ``frechet``
 does (32 variance groups in 8 <= d <= 256) with a kept subsample of 2000 draws each, and builds
 three intervals: ``equal``, the delete-a-group jackknife with the batches' cross terms
-weighted equally (``frechet``'s own in d > 32); ``by size``, the jackknife with each batch
-weighted by its share of the draws (``frechet``'s own in 8 <= d <= 32); ``pairs``, that jackknife less what it counts of the pairs' part beyond that
-part's own variance (:mod:`divergences.estimate._src.frechet.second_order`). The last two share
+weighted equally (``frechet``'s own in d > 64); ``by size``, the jackknife with each batch
+weighted by its share of the draws (``frechet``'s own in 8 <= d <= 64); ``pairs``, that
+jackknife less what it counts of the pairs' part beyond that part's own variance (:mod:`divergences.estimate._src.frechet.second_order`). The last two share
 one estimate, which differs from the first in the rounding of the weights only (batch
 sizes differ by at most one draw). Each row gives, for each, the repetitions whose truth fell
 below the lower end and above the upper end, and the mean width over the ideal,

@@ -3,7 +3,7 @@
 The measure is checked against a direct computation on the draws, near 1 on Gaussian draws and
 far above its bound on an elliptical t law, invariant to the draws' scale, finite or None on
 harsh draws; ``frechet`` and ``frechet_difference`` then claim nothing, and say why. The rule
-weighing the batches by size holds where it was measured (d <= 32) and only where the jackknife
+weighing the batches by size holds where it was measured (d <= 64) and only where the jackknife
 runs.
 """
 

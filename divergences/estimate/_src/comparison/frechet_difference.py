@@ -98,7 +98,7 @@ def frechet_difference(
     .. math:: \hat D = \widehat{\mathrm{FD}}(A, R) - \widehat{\mathrm{FD}}(B, R), \qquad
        D_k = \mathrm{FD}_k(A, R) - \mathrm{FD}_k(B, R),
 
-    each FD bias-corrected as :func:`frechet`'s (the batches weighted by size in d <= 64). In
+    each FD bias-corrected as :func:`frechet`'s (the batches weighted by size in 8 <= d <= 64). In
     8 <= d <= 256 (``B = 4``) the standard error is
     the delete-a-group jackknife's of :math:`\hat D` over 32 paired groups (group :math:`g` of
     the reference, of ``a`` and of ``b`` left out together; 31 degrees of freedom), elsewhere

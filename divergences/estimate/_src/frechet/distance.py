@@ -51,8 +51,8 @@ the extrapolation's second-order noise (a jackknife of the plug-in covered 0.92,
 (:func:`~.groups.weighs_by_size`): a left-out group lowers its batch's weight, so the jackknife
 sees the draws' noise and not a reweighting. The width is then 0.7 to 1.27 times the ideal
 (:math:`2 \times 1.96` times the estimator's spread), each end holding; with equal weights,
-kept in d > 64, up to 1.65 times (``estimate_coverage.md``, "FD's jackknife with the batches
-weighted by size"), most of FD's variance there being the cross term's second-order noise,
+kept in d > 64, up to 1.65 times (``estimate_coverage.md``, "FD's interval: batches against
+the jackknife"), most of FD's variance there being the cross term's second-order noise,
 which the jackknife counts about twice (``estimate_coverage.md``, "FD in d >= 64").
 Elsewhere (d below 8 or above 256, another ``B``, fewer than 2 draws a group, or a
 :class:`~divergences.estimate.Reference` that holds its batches only: saved before version 3,
@@ -381,7 +381,7 @@ def frechet(
     of the laws' means and covariances, whatever the laws (finite fourth moments): FID on the
     features the caller computed. The mean term and the traces are unbiased; the cross term's
     :math:`O(1/n)` bias is extrapolated away from ``batches`` disjoint batches
-    (Chong & Forsyth, 2020; by size in d <= 64), and the interval is Student's over the
+    (Chong & Forsyth, 2020; by size in 8 <= d <= 64), and the interval is Student's over the
     jackknife of 32 variance groups in 8 <= d <= 256, over the batches elsewhere (module docstring).
 
     **Which number to compare with a published FID.** Papers print the *plug-in* FID of
@@ -422,8 +422,8 @@ def frechet(
       An :class:`Estimate` with ``quantity="FD"`` and ``plug_in`` the plug-in FID papers print:
       ``kind="asymptotic"`` where the coverage table measured the interval
       (``ASYMPTOTIC_CLAIMS["frechet"]``: d <= 256 from 1000 draws, d <= 768 from 5000, d <= 2048
-      from 10^4; ``batches=4``) unless a sample's radial tails are heavy (in 8 <= d <= 256:
-      its groups' traces spread over 4 times a Gaussian's,
+      from 10^4; ``batches=4``) unless a sample's radial tails are heavy (in 8 <= d <= 256, its
+      groups' traces spread over 4 times a Gaussian's; not read beside a 4-batch ``Reference``:
       :mod:`~divergences.estimate._src.frechet.tails`); elsewhere ``"no-coverage-claim"``,
       the ends ``[0, inf]`` and a ``NoCoverageWarning``. Against a published ``mu``/``sigma`` file
       (a ``Reference`` without batches) only the plug-in is computed: ``value == plug_in``,

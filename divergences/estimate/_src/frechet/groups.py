@@ -47,14 +47,15 @@ def variance_groups(d: int, b: int) -> int:
 
 
 #: The largest dimension whose extrapolation weighs the batches by their shares of the draws
-#: (``distance._shares``). Over 1000 repetitions a cell in d = 8 and 32 (n = 1000 and 3000;
-#: Gaussian at FD = 0 to 1, t(8) coordinates, elliptical t(8) and t(20), ReLU features) and 600
-#: in d = 64, each end missed at most 3.4% and the width was 0.7 to 1.20 of the ideal in d <= 32
-#: and up to 1.27 in d = 64, against up to 1.44 and 1.43 with equal weights; in d = 256 the two
-#: are alike (1.45 and 1.47), so from d = 65 the batches keep equal weights. Elliptical t(8) in
-#: d = 64 missed more by size (16.5% against 4.7% of 600, an end each): :mod:`.tails` withholds
-#: the claim there (``benchmarks/estimate_coverage.md``, "FD's jackknife with the batches
-#: weighted by size").
+#: (``distance._shares``), where the jackknife runs (8 <= d). On the cells FD claims, over 1000
+#: repetitions a cell in d = 8 (n = 1000) and d = 32 (n = 1000 and 3000) and 600 in d = 64
+#: (Gaussian at FD = 0 to 1, t(8) coordinates, elliptical t(20), ReLU features), each end missed
+#: at most 3.4% and the width was 0.71 to 1.19 of the ideal in d <= 32 and up to 1.27 in d = 64,
+#: against up to 1.44 and 1.43 with equal weights; in d = 256 the two are alike (1.45 and 1.47),
+#: so from d = 65 the batches keep equal weights. The elliptical t(8) law, whose claim
+#: :mod:`.tails` withholds, missed more by size in d = 64 (16.5% against 4.7% of 600, an end
+#: each) (``benchmarks/estimate_coverage.md``, "FD's jackknife with the batches weighted by
+#: size").
 BY_SIZE_UP_TO = 64
 
 
