@@ -64,7 +64,7 @@ lint: $(VENV)/.installed-test ## ruff, ruff format --check, the import contracts
 	$(LINT_QUICK)
 	$(TYPES)
 
-# The README's test command: lint, then every test and doctest not marked slow (76 to 79 s
+# The README's test command: lint, then every test and doctest not marked slow (69 to 79 s
 # on a fresh clone of an idle 2-core machine, install included: benchmarks/README.md, "The test
 # session). mypy, 8 s from an empty cache, checks the types beside the tests rather than before
 # them: the workers leave about a tenth of the two cores idle (collection, the last tests), and
