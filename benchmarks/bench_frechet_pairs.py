@@ -8,18 +8,20 @@ does (32 variance groups in 8 <= d <= 256) with a kept subsample of 2000 draws e
 three intervals: ``equal``, the delete-a-group jackknife with the batches' cross terms
 weighted equally (``frechet``'s own in d > 64); ``by size``, the jackknife with each batch
 weighted by its share of the draws (``frechet``'s own in 8 <= d <= 64); ``pairs``, that
-jackknife less what it counts of the pairs' part beyond that part's own variance (:mod:`divergences.estimate._src.frechet.second_order`). The last two share
-one estimate, which differs from the first in the rounding of the weights only (batch
-sizes differ by at most one draw). Each row gives, for each, the repetitions whose truth fell
-below the lower end and above the upper end, and the mean width over the ideal,
+jackknife less what it counts of the pairs' part beyond that part's own variance
+(:mod:`divergences.estimate._src.frechet.second_order`). The last two share one estimate,
+which differs from the first in the rounding of the weights only (batch sizes differ by at
+most one draw). Each row gives, for each, the repetitions whose truth fell below the lower
+end and above the upper end, and the mean width over the ideal,
 :math:`2 \times 1.96` times the estimates' spread over the repetitions. Before them: the
 estimate's mean error over its spread, the median of the larger of the two samples' radial
 spreads (:mod:`divergences.estimate._src.frechet.tails`) and the repetitions where it passed
 :data:`~divergences.estimate._src.frechet.tails.RADIAL_SPREAD_AT_MOST` (``frechet`` claims
 nothing there); after them, ``by size``'s misses over the others. For ``--difference`` it adds
 how often the p-value of "A is no better than B" was at most 0.05, and last the power of the
-ideal test (one-sided, at 0.05, the estimator's spread over the repetitions known). Results: ``estimate_coverage.md``, "FD's jackknife with the batches weighted
-by size" (and, before the radial spread's columns, "FD's interval from pairs of draws").
+ideal test (one-sided, at 0.05, the estimator's spread over the repetitions known). Results:
+``estimate_coverage.md``, "FD's jackknife with the batches weighted by size" (and, before the
+radial spread's columns, "FD's interval from pairs of draws").
 """
 
 from __future__ import annotations

@@ -30,8 +30,8 @@ def _fewer_collections() -> Iterator[None]:
     What exists when the command starts (the package, JAX and their imports) is frozen, never
     scanned again, and the collector waits for 10,000 new objects in place of 700 (older
     generations: 20 collections in place of 10). JAX's tracing makes millions of short-lived
-    objects: ``divergences verify`` took 73 to 74 s with the defaults and 68 s so (benchmarks/README.md,
-    "The test session"). Garbage is still collected, only less often.
+    objects: ``divergences verify`` took 73 to 74 s with the defaults and 68 s so
+    (benchmarks/README.md, "The test session"). Garbage is still collected, only less often.
     """
     threshold = gc.get_threshold()
     freezes = gc.get_freeze_count() == 0  # a caller's frozen objects are its own: kept frozen

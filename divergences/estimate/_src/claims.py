@@ -114,15 +114,16 @@ _FD_PAIR = '"FD where FID lives", "Two candidates against one reference"'
 # (cubic kernel) from 1000 draws: over 1000 repetitions each end missed at most 3.4% in d = 2, 8
 # and 64 from n = 1000 (in d = 2 at n = 250 the upper end missed 3.8%: bench_kid_ends.py). FD
 # in d <= 256 from 1000 draws (0.935 to 0.99; its extrapolation in 1/n needs the batches well
-# above d draws; not on heavy radial tails, which frechet/tails.py withholds), d <= 768 from 5000 (0.96 to 1.00, each end missing at most 2.8%) and d <= 2048
-# from 10^4 (0.98 to 0.995, each end at most 1.5%), the wide ranges from the batches' exact
-# Gaussian statistics. frechet_difference where its own rows measured it (n the smallest of the
-# three samples): each end at most 1.5% at d = 768 from 5000, at most 1% at d = 2048 from 10^4
-# (the null's p-value at most 0.05 in 1.5%); kid_difference in d <= 64 from 250 draws (Gaussian
-# and non-Gaussian triples in d = 8 and 64), and d <= 2048 from 1000 (each end missed at most
-# 2.0% over 200 repetitions). Density's normal interval from d = 8 (in d = 32, n = 2000 its
-# upper end missed 5.0% of 400 repetitions); coverage's in d = 32 and 64. The Inception score
-# from 100 rows a class (N >= 100 K).
+# above d draws; not on heavy radial tails, which frechet/tails.py withholds), d <= 768 from
+# 5000 (0.96 to 1.00, each end missing at most 2.8%) and d <= 2048 from 10^4 (0.98 to 0.995,
+# each end at most 1.5%), the wide ranges from the batches' exact Gaussian statistics.
+# frechet_difference where its own rows measured it (n the smallest of the three samples): each
+# end at most 1.5% at d = 768 from 5000, at most 1% at d = 2048 from 10^4 (the null's p-value at
+# most 0.05 in 1.5%); kid_difference in d <= 64 from 250 draws (Gaussian and non-Gaussian triples
+# in d = 8 and 64), and d <= 2048 from 1000 (each end missed at most 2.0% over 200 repetitions).
+# Density's normal interval from d = 8 (in d = 32, n = 2000 its upper end missed 5.0% of 400
+# repetitions); coverage's in d = 32 and 64. The Inception score from 100 rows a class
+# (N >= 100 K).
 _TABLE: dict[str, Claim] = {
     "entropy": _claim("entropy", (2, 250, _COVERAGE_TABLE.format("entropy"))),
     "kl": _claim("kl", (2, 250, _COVERAGE_TABLE.format("kl"))),

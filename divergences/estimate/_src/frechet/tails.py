@@ -27,9 +27,10 @@ data*, J. Japan Statist. Soc. 35, 2005), so :math:`R` is near 1 (its spread is t
 :math:`\operatorname{Var}|x - \mu|^2 / (2 \operatorname{tr}\Sigma^2)`. Measured over 300
 repetitions a law at n = 1000 (99% of draws below): Gaussian 1.8, t(8) coordinates 3.0 (over
 4 in 4 of 1000 pairs of samples in d = 8), ReLU features 2.6 in d = 8 to 64; elliptical t(8)
-3.2 (median) in d = 8, 8.3 in d = 32 and 14.7 in d = 64; the digits' evaluator features 0.5. FD claims its interval where both samples' :math:`R` is at most
-:data:`RADIAL_SPREAD_AT_MOST`; the measure needs the groups, so it is taken where the jackknife
-runs (:math:`8 \le d \le 256`) and not where a sample's groups are its batches: beside a
+3.2 (median) in d = 8, 8.3 in d = 32 and 14.7 in d = 64; the digits' evaluator features 0.5.
+FD claims its interval where both samples' :math:`R` is at most :data:`RADIAL_SPREAD_AT_MOST`;
+the measure needs the groups, so it is taken where the jackknife runs
+(:math:`8 \le d \le 256`) and not where a sample's groups are its batches: beside a
 :class:`~divergences.estimate.Reference` saved with its 4 batches only, every sample is read
 through 4 batches and none is measured. Two samples whose scales differ by a factor over
 about :math:`10^{77}` share one power-of-two scaling, and the smaller's squares can underflow:
