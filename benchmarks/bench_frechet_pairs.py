@@ -6,22 +6,27 @@ Run: ``OPENBLAS_NUM_THREADS=1 nice python benchmarks/bench_frechet_pairs.py --re
 Each repetition draws both samples (three for ``--difference``), reads them as ``frechet``
 does (32 variance groups in 8 <= d <= 256) with a kept subsample of 2000 draws each, and builds
 three intervals: ``equal``, the delete-a-group jackknife with the batches' cross terms
-weighted equally (``frechet``'s own in d > 64); ``by size``, the jackknife with each batch
-weighted by its share of the draws (``frechet``'s own in 8 <= d <= 64); ``pairs``, that
-jackknife less what it counts of the pairs' part beyond that part's own variance
-(:mod:`divergences.estimate._src.frechet.second_order`). The last two share one estimate,
+weighted equally (``frechet``'s own in d > 64 before 2026-11-29); ``by size``, the jackknife
+with each batch weighted by its share of the draws (``frechet``'s own in 8 <= d < 64);
+``pairs``, that jackknife less what it counts of the pairs' part beyond that part's own
+variance, with Satterthwaite's degrees of freedom (``frechet``'s own in 64 <= d <= 256:
+:mod:`divergences.estimate._src.frechet.second_order`). The last two share one estimate,
 which differs from the first in the rounding of the weights only (batch sizes differ by at
 most one draw). Each row gives, for each, the repetitions whose truth fell below the lower
 end and above the upper end, and the mean width over the ideal,
 :math:`2 \times 1.96` times the estimates' spread over the repetitions. Before them: the
 estimate's mean error over its spread, the median of the larger of the two samples' radial
-spreads (:mod:`divergences.estimate._src.frechet.tails`) and the repetitions where it passed
-:data:`~divergences.estimate._src.frechet.tails.RADIAL_SPREAD_AT_MOST` (``frechet`` claims
-nothing there); after them, ``by size``'s misses over the others. For ``--difference`` it adds
+spreads (:mod:`divergences.estimate._src.frechet.tails`) and the repetitions where ``frechet``
+claims nothing (the radial spread over
+:data:`~divergences.estimate._src.frechet.tails.RADIAL_SPREAD_AT_MOST`, or samples of sizes
+whose extrapolation's remainder is not small: :mod:`divergences.estimate._src.frechet.sizes`);
+after them, the misses of ``frechet``'s own interval (``by size`` below d = 64, ``pairs``
+from it) over the others. For ``--difference`` it adds
 how often the p-value of "A is no better than B" was at most 0.05, and last the power of the
 ideal test (one-sided, at 0.05, the estimator's spread over the repetitions known). Results:
-``estimate_coverage.md``, "FD's jackknife with the batches weighted by size" (and, before the
-radial spread's columns, "FD's interval from pairs of draws").
+``estimate_coverage.md``, "FD's jackknife less its double count of the pairs" (and before it
+"FD's jackknife with the batches weighted by size" and "FD's interval from pairs of draws",
+whose ``pairs`` column took Student's quantile over 31 degrees of freedom).
 """
 
 from __future__ import annotations
@@ -35,8 +40,15 @@ import numpy as np
 from scipy.stats import norm
 
 from divergences.estimate._src.comparison.frechet_difference import difference_interval
-from divergences.estimate._src.frechet.distance import interval, paired_parts, read_samples
+from divergences.estimate._src.frechet.distance import (
+    interval,
+    paired_parts,
+    read_samples,
+    spread_of,
+)
+from divergences.estimate._src.frechet.groups import corrects_pairs
 from divergences.estimate._src.frechet.second_order import KEPT_DRAWS
+from divergences.estimate._src.frechet.sizes import sizes_refusal
 from divergences.estimate._src.frechet.tails import RADIAL_SPREAD_AT_MOST, radial_spread
 
 ALPHA = 0.05
@@ -84,18 +96,20 @@ def truth_of(p: Draw, q: Draw, d: int) -> float:
     return float(np.sum((x.mean(0) - y.mean(0)) ** 2) + np.trace(sx) + np.trace(sy) - 2 * cross)
 
 
-def cells(d: int) -> dict[str, tuple[Draw, Draw, float]]:
-    """The pairs a dimension runs: (P, Q, FD)."""
+def cells(d: int) -> dict[str, tuple]:
+    """The pairs a dimension runs: (P, Q, FD), and Q's draws per P's where they differ."""
     s = 1.0 / math.sqrt(d)
     out = {
         "Gaussian, FD = 0": (gaussian(d, 0.0), gaussian(d, 0.0), 0.0),
         "Gaussian, FD = 0.04": (gaussian(d, 0.0), gaussian(d, 0.2 * s), 0.04),
         "Gaussian, FD = 1": (gaussian(d, 0.0), gaussian(d, s), 1.0),
+        "Gaussian, FD = 1, m = 2n": (gaussian(d, 0.0), gaussian(d, s), 1.0, 2),
+        "Gaussian, FD = 1, m = 3n": (gaussian(d, 0.0), gaussian(d, s), 1.0, 3),
         "t(8) coordinates, FD = 1": (student(d, 0.0), student(d, s), 1.0),
         "elliptical t(8), FD = 1": (elliptical(d, 0.0), elliptical(d, s), 1.0),
         "elliptical t(20), FD = 1": (elliptical(d, 0.0, 20), elliptical(d, s, 20), 1.0),
     }
-    if d <= 64:
+    if d <= 128:  # above, the truth's own plug-in bias from 4 * 10^5 draws nears a cell's spread
         p, q = relu(d, 0.0), relu(d, 0.3)
         out["ReLU features, tilted"] = (p, q, truth_of(p, q, d))
         out["ReLU features, FD = 0"] = (p, p, 0.0)
@@ -110,22 +124,24 @@ def ratio(widths: list[float], errors: np.ndarray) -> float:
 #: FD's (d, n) cells: "small" the quick ones.
 DIMENSIONS = {
     "small": ((8, 1000), (32, 1000)),
-    "all": ((8, 1000), (32, 1000), (32, 3000), (64, 1000), (128, 1000), (256, 1000)),
+    "all": ((8, 1000), (32, 1000), (32, 3000), (48, 1000), (64, 1000), (128, 1000), (256, 1000)),
 }
 
 
 def distances(args: argparse.Namespace) -> None:
     """FD's rows: each cell of :func:`cells` whose name holds ``--only``."""
     for d, n in DIMENSIONS[args.dimensions]:
-        for name, (p, q, truth) in cells(d).items():
+        for name, (p, q, truth, *more) in cells(d).items():
             if args.only not in f"{name}, d={d}":
                 continue
+            m = n * more[0] if more else n
             rng = np.random.default_rng(args.seed)
             start = time.perf_counter()
             tally = {k: [0, 0, []] for k in KINDS}
-            errors, spreads, claimed = [], [], [0, 0]
+            errors, spreads, claimed, withheld = [], [], [0, 0], 0
+            own = "pairs" if corrects_pairs(d, 4) else "by size"  # frechet's own interval
             for rep in range(args.reps):
-                draws = [(p(rng, n), "x", rep), (q(rng, n), "y", rep + 1)]
+                draws = [(p(rng, n), "x", rep), (q(rng, m), "y", rep + 1)]
                 rx, ry = read_samples(draws, 4, keep=KEPT_DRAWS)
                 spread = max(radial_spread(rx.moments) or 0.0, radial_spread(ry.moments) or 0.0)
                 spreads.append(spread)
@@ -134,6 +150,12 @@ def distances(args: argparse.Namespace) -> None:
                 library = paired_parts(rx.moments, ry.moments, 4, by_size=False)
                 scale = 4.0**rx.moments.shift
                 errors.append(parts.value * scale - truth)
+                own_parts = parts if own == "pairs" else parts._replace(second_order=None)
+                se = spread_of(own_parts, 4)[0]
+                claims = spread <= RADIAL_SPREAD_AT_MOST and not sizes_refusal(
+                    rx.moments, ry.moments, 4, se
+                )
+                withheld += not claims
                 for key, pt in zip(
                     KINDS, (library, parts._replace(second_order=None), parts), strict=True
                 ):
@@ -141,12 +163,12 @@ def distances(args: argparse.Namespace) -> None:
                     tally[key][0] += truth < lo
                     tally[key][1] += truth > hi
                     tally[key][2].append(hi - lo)
-                    if key == "by size" and spread <= RADIAL_SPREAD_AT_MOST:
+                    if key == own and claims:
                         claimed[0] += truth < lo
                         claimed[1] += truth > hi
             e = np.array(errors)
             cols = " | ".join(f"{t[0]}/{t[1]} | {ratio(t[2], e):.2f}" for t in tally.values())
-            kept = int(np.sum(np.array(spreads) <= RADIAL_SPREAD_AT_MOST))
+            kept = args.reps - withheld
             secs = (time.perf_counter() - start) / args.reps
             print(
                 f"| FD | {name} | {d} | {n} | {args.reps} | {e.mean() / e.std(ddof=1):+.2f} | "
@@ -158,7 +180,7 @@ def distances(args: argparse.Namespace) -> None:
 
 def differences(args: argparse.Namespace) -> None:
     """The difference's rows: R = N(0, I), A and B translates; D = |mu_A|^2 - |mu_B|^2."""
-    for d, n in ((16, 2000), (32, 1000), (64, 1000), (256, 1000)):
+    for d, n in ((16, 2000), (32, 1000), (64, 1000), (128, 1000), (256, 1000)):
         s = 1.0 / math.sqrt(d)
         for name, (ra, rb) in {"null, D = 0": (1.0, 1.0), "D = -0.19": (0.9, 1.0)}.items():
             if args.only not in f"{name}, d={d}":

@@ -12,6 +12,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.linalg import sqrtm
 
 import divergences as dv
@@ -22,9 +24,16 @@ from divergences.estimate._src.frechet.distance import (
     spread_of,
     spread_words,
 )
+from divergences.estimate._src.frechet.groups import (
+    GROUPS_UP_TO,
+    PAIRS_FROM,
+    corrects_pairs,
+    kept_draws,
+)
 from divergences.estimate._src.frechet.second_order import (
     KEPT_DRAWS,
     Pairs,
+    corrected,
     gaussian_second_moment,
     kernel_parts,
     kernel_values,
@@ -140,12 +149,68 @@ def test_a_singular_covariance_keeps_the_jackknife_and_says_why():
     assert "weighted equally" in _parts(x, y, by_size=False).second_order
 
 
-def test_the_library_s_estimates_carry_no_pairs_part():
-    """``frechet`` keeps no draws and weighs its batches equally: the interval is the jackknife's."""
+def test_below_pairs_from_frechet_keeps_no_draws_and_its_interval_is_the_jackknife_s():
     rng = np.random.default_rng(6)
     x, y = rng.standard_normal((1000, 9)), rng.standard_normal((1000, 9)) + 0.3
-    assert all(r.kept is None for r in read_samples([(x, "x", 0), (y, "y", 1)], 4))
+    read = read_samples([(x, "x", 0), (y, "y", 1)], 4, keep=kept_draws(4))
+    assert all(r.kept is None for r in read)
     assert "pairs' part" not in dv.estimate.frechet(x, y).method
+
+
+@pytest.mark.parametrize(
+    ("d", "b", "kept"),
+    [
+        (PAIRS_FROM - 1, 4, 0),
+        (PAIRS_FROM, 4, KEPT_DRAWS),
+        (GROUPS_UP_TO, 4, KEPT_DRAWS),
+        (GROUPS_UP_TO + 1, 4, 0),  # the batches' Student interval: no jackknife to correct
+        (PAIRS_FROM, 5, 0),  # another number of batches reads no groups
+    ],
+)
+def test_draws_are_kept_where_the_jackknife_is_corrected(d, b, kept):
+    assert kept_draws(b)(d) == kept
+    assert corrects_pairs(d, b) is (kept > 0)
+
+
+def test_the_corrected_variance_and_its_satterthwaite_degrees_of_freedom():
+    se, dof = corrected(2.0, 31, 1.0, 2.1)  # 4 - 2.1 + 1
+    assert se == pytest.approx(math.sqrt(2.9), rel=1e-15)
+    assert dof == pytest.approx(31 * (2.9 / 4.0) ** 2, rel=1e-12)
+    se, dof = corrected(1.0, 31, 0.6, 2.0)  # below V_2: V_2 itself (V_1 >= 0)
+    assert se == pytest.approx(math.sqrt(0.6), rel=1e-15)
+    assert dof == pytest.approx(31 * 0.36, rel=1e-12)
+    assert corrected(1.0, 31, 0.01, 0.99)[1] == 2.0  # at least 2 degrees of freedom
+    assert corrected(0.0, 31, 0.5, 1.0) == (math.sqrt(0.5), 31.0)  # no jackknife spread
+    assert corrected(1.0, 31, 0.0, 0.0) == (1.0, 31.0)  # no pairs' part: the jackknife's
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    jack=st.floats(0.0, 1e300),
+    v2=st.floats(0.0, 1e300),
+    ratio=st.floats(0.0, 3.0),
+    dof=st.integers(1, 63),
+)
+def test_the_corrected_error_is_never_nan_and_never_below_the_pairs_own(jack, v2, ratio, dof):
+    se, nu = corrected(jack, dof, v2, ratio * v2)
+    assert not math.isnan(se) and se >= 0.0
+    assert se >= math.sqrt(v2) * (1.0 - 1e-15)
+    assert min(2.0, dof) <= nu <= dof
+
+
+def test_a_reference_s_own_subsample_gives_the_pairs_part():
+    """In d = 64 a Reference's kept draws stand for the sample's; without them, the method says so."""
+    rng = np.random.default_rng(9)
+    d = PAIRS_FROM
+    x, y = rng.standard_normal((3000, d)), rng.standard_normal((3000, d)) + 0.2
+    kept = dv.estimate.reference(x, subsample=None)  # every draw: 2000 are chosen, by the seed
+    est = dv.estimate.frechet(kept, y)
+    assert "pairs of kept draws" in est.method and est.claims_coverage
+    assert est == dv.estimate.frechet(kept, y)
+    assert est.value == pytest.approx(dv.estimate.frechet(x, y).value, rel=1e-12)
+    bare = dv.estimate.frechet(dv.estimate.reference(x, subsample=0), y)
+    assert "not corrected: fewer than 200 draws kept" in bare.method
+    assert bare.value == est.value and bare.upper_bound - bare.lower_bound > 0.0
 
 
 def test_the_kept_pairs_are_a_function_of_the_draws_and_seed():

@@ -16,6 +16,7 @@ import re
 
 import numpy as np
 import pytest
+from scipy.stats import t as student
 
 import divergences as dv
 from divergences.estimate._src.frechet.distance import jackknife_error, paired_parts, read_samples
@@ -23,8 +24,10 @@ from divergences.estimate._src.frechet.groups import (
     GROUPS,
     GROUPS_FROM,
     GROUPS_UP_TO,
+    PAIRS_FROM,
     variance_groups,
 )
+from divergences.estimate._src.frechet.second_order import KEPT_DRAWS, single_second_order
 from divergences.estimate._src.reading import batch_labels
 from tests.helpers import COVERAGE_TABLE
 
@@ -62,7 +65,7 @@ def _direct_fd(x, y, groups_x, groups_y, batches, by_size):
 
 @pytest.mark.parametrize("by_size", [True, False])
 def test_each_left_out_value_is_the_estimate_without_that_group(by_size):
-    """In d = 8 the batches are weighted by size (``weighs_by_size``); equally where asked."""
+    """Where the jackknife runs the batches are weighted by size; equally where asked."""
     rng = np.random.default_rng(0)
     d, n, b = 8, 950, 4  # batch sizes differ: the weights matter
     x = rng.standard_normal((n, d))
@@ -133,17 +136,27 @@ def test_the_groups_are_used_only_where_each_end_held_its_share():
 
 
 @pytest.mark.slow  # 1.7 s from a cold compile cache: over the quick tier's 1 s
-@pytest.mark.parametrize("d", [GROUPS_FROM, GROUPS_UP_TO])
+@pytest.mark.parametrize("d", [GROUPS_FROM, PAIRS_FROM - 1, PAIRS_FROM, GROUPS_UP_TO])
 def test_the_interval_s_half_width_is_student_s_over_the_jackknife(d):
+    """Over the jackknife below PAIRS_FROM; from it, less the pairs' double count (Satterthwaite)."""
     rng = np.random.default_rng(2)
     x, y = rng.standard_normal((2000, d)), rng.standard_normal((2000, d)) + 0.5
     est = dv.estimate.frechet(x, y)
-    bx, by = (r.moments for r in read_samples([(x, "x", 0), (y, "y", 1)], 4))
+    rx, ry = read_samples([(x, "x", 0), (y, "y", 1)], 4, keep=KEPT_DRAWS)
+    bx, by = rx.moments, ry.moments
     assert len(bx.parts) == len(by.parts) == GROUPS
-    parts = paired_parts(bx, by, 4)
-    from scipy.stats import t as student
-
-    half = float(student.isf(0.025, GROUPS - 1)) * jackknife_error(parts.left_out)
+    jack = jackknife_error(paired_parts(bx, by, 4).left_out)
+    variance, dof = jack**2, GROUPS - 1.0
+    if d >= PAIRS_FROM:
+        pairs = paired_parts(bx, by, 4, (rx.kept, ry.kept), 0).second_order
+        v2, j2 = single_second_order(pairs)
+        assert 1.5 * v2 < j2 < jack**2  # the jackknife counts the pairs about twice
+        variance = jack**2 - j2 + v2
+        dof = (GROUPS - 1.0) * (variance / jack**2) ** 2  # Satterthwaite's
+        assert 2.0 < dof < GROUPS - 1.0 and "Satterthwaite" in est.method
+    else:
+        assert "pairs" not in est.method
+    half = float(student.isf(0.025, dof)) * math.sqrt(variance)
     scale = 4.0**bx.shift
     assert (est.upper_bound - est.lower_bound) / 2 == pytest.approx(half * scale, rel=1e-6)
 
@@ -163,3 +176,37 @@ def test_the_standard_error_meets_the_spread_over_samples():
         errors.append(jackknife_error(parts.left_out) * 4.0**bx.shift)
     spread = float(np.std(values, ddof=1))
     assert 0.8 < float(np.mean(errors)) / spread < 1.25
+
+
+def _corrected_rows() -> list[tuple[str, int, list[tuple[int, int]], int, int, int, int]]:
+    """The rows of "FD's jackknife less its double count of the pairs": each interval's misses.
+
+    ``(estimate, d, [(low, high) of equal, by size, pairs], claimed low, claimed high, claimed
+    repetitions, repetitions)``; for the difference, its pairs' misses stand for the claimed.
+    """
+    section = COVERAGE_TABLE.read_text().split("## FD's jackknife less its double count")[1]
+    section = section.split("\n## ")[0]
+    out = []
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if not cells[0].startswith("FD") or not cells[2].isdigit():
+            continue
+        ends = [tuple(map(int, c.split("/"))) for c in cells if re.fullmatch(r"\d+/\d+", c)]
+        if cells[0] == "FD":
+            claimed = re.fullmatch(r"(\d+)/(\d+) of (\d+)", cells[-1])
+            low, high, reps = map(int, claimed.groups())
+        else:
+            (low, high), reps = ends[-1], int(cells[4])
+        out.append((cells[0], int(cells[2]), ends, low, high, reps, int(cells[4])))
+    return out
+
+
+def test_the_pairs_correction_runs_only_where_each_end_held_its_share():
+    """From PAIRS_FROM each claimed cell misses at most 3.5% an end; below, the correction failed."""
+    rows = _corrected_rows()
+    assert {8, 32, 48, PAIRS_FROM, GROUPS_UP_TO} <= {d for _, d, *_ in rows}
+    for estimate, d, _, low, high, claimed, _ in rows:
+        if d >= PAIRS_FROM:
+            assert 1000 * max(low, high) <= 35 * claimed, (estimate, d, low, high, claimed)
+    below = [max(ends[2]) / reps for e, d, ends, *_, reps in rows if e == "FD" and d < PAIRS_FROM]
+    assert max(below) > 0.035  # where it would have run below d = 64, an end failed the bar

@@ -117,6 +117,13 @@ def test_the_accumulator_s_jobs_are_asked_for_apart():
     both.feed(iter(np.array_split(x, 3)))
     assert np.array_equal(both.kept(), x)
     assert both.finished().size == 200
+    # the subsample's size as a function of the dimension, decided at the first rows
+    by_dimension = Accumulator(4, 0, "x", keep=lambda d: 30 if d == 4 else 0)
+    by_dimension.feed(iter(np.array_split(x, 3)))
+    assert np.array_equal(by_dimension.kept(), kept_rows(x, 30, seed=0))
+    none = Accumulator(4, 0, "x", keep=lambda d: 30 if d == 5 else 0)
+    none.feed(x)
+    assert none.reservoir is None and none.kept().shape == (0, 4)
     moments = MomentsSum(4, 0, None)
     moments.add(x, 0, float(np.max(np.abs(x))))
     summed = moments.result(4, 0)  # the draws times 2^-shift

@@ -116,7 +116,8 @@ _FD_PAIR = '"FD where FID lives", "Two candidates against one reference"'
 # in d <= 256 from 1000 draws (0.935 to 0.99; its extrapolation in 1/n needs the batches well
 # above d draws; not on heavy radial tails, which frechet/tails.py withholds), d <= 768 from
 # 5000 (0.96 to 1.00, each end missing at most 2.8%) and d <= 2048 from 10^4 (0.98 to 0.995,
-# each end at most 1.5%), the wide ranges from the batches' exact Gaussian statistics.
+# each end at most 1.5%), the wide ranges from the batches' exact Gaussian statistics, each at
+# n = m (where the sizes differ, frechet/sizes.py withholds the claim as the remainder grows).
 # frechet_difference where its own rows measured it (n the smallest of the three samples): each
 # end at most 1.5% at d = 768 from 5000, at most 1% at d = 2048 from 10^4 (the null's p-value at
 # most 0.05 in 1.5%); kid_difference in d <= 64 from 250 draws (Gaussian and non-Gaussian triples

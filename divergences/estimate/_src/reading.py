@@ -338,7 +338,8 @@ class Accumulator:
     The pass checks each array of draws (dtype, shape, one dimension), reads it in chunks of
     rows, counts the draws that are not finite and leaves them out. The jobs: the batches'
     moments (a :class:`MomentsSum`; ``batches=None``: none), and a seeded uniform subsample (a
-    :class:`Reservoir`; ``keep=0``: none, ``None``: every draw).
+    :class:`Reservoir`; ``keep=0``: none, ``None``: every draw, or the number as a function of
+    the dimension, decided at the first rows).
     """
 
     def __init__(
@@ -347,11 +348,11 @@ class Accumulator:
         seed: int,
         name: str,
         shift: int | None = None,
-        keep: int | None = 0,
+        keep: int | Callable[[int], int] | None = 0,
     ) -> None:
-        self.name = name
+        self.name, self.seed, self.keep = name, seed, keep
         self.moments = None if batches is None else MomentsSum(batches, seed, shift)
-        self.reservoir = None if keep == 0 else Reservoir(keep, seed)
+        self.reservoir = None if keep == 0 or callable(keep) else Reservoir(keep, seed)
         self.position, self.bad, self.dimension = 0, 0, -1
 
     def feed(self, draws: Any, features: Callable[[Any], Any] | None = None) -> None:
@@ -391,7 +392,7 @@ class Accumulator:
             )
         if empty:
             return
-        self.dimension = rows.shape[1]
+        self._at_dimension(rows.shape[1])
         step = max(16, CHUNK_BYTES // (8 * self.dimension))
         for lo in range(0, rows.shape[0], step):
             part = np.asarray(rows[lo : lo + step])  # a memory-mapped file's rows read here
@@ -407,6 +408,12 @@ class Accumulator:
                 if self.moments is not None:
                     self.moments.add(part, self.position, top)
                 self.position += part.shape[0]
+
+    def _at_dimension(self, d: int) -> None:
+        """The draws' dimension, set at the first rows: a subsample sized by it starts there."""
+        if self.dimension < 0 and callable(self.keep) and (k := self.keep(d)):
+            self.reservoir = Reservoir(k, self.seed)
+        self.dimension = d
 
     def finished(self) -> BatchMoments:
         """The batches' moments; a ValueError where draws were not finite."""

@@ -41,7 +41,9 @@ def reference(
       batches: FD's number of batches (the coverage table measured 4).
       seed: the seed of the batches and of the subsample, an integer ``>= 0``.
       subsample: the number ``k >= 0`` of draws kept for the kernel measures (all where fewer);
-        ``None``: every draw, as the kernel measures' ``subsample=None``.
+        ``None``: every draw, as the kernel measures' ``subsample=None``. In 64 <= d <= 256
+        :func:`frechet` also reads FD's pairs' part from 2000 of them (a seeded choice; with
+        fewer than 200 its ``method`` says the jackknife was not corrected).
       features: a map from a batch of inputs to its features.
 
     Returns:

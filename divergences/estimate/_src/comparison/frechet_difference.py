@@ -23,7 +23,6 @@ from divergences.estimate._src.concentration import widen
 from divergences.estimate._src.frechet.distance import (
     Parts,
     checked_options,
-    corrected,
     estimate_from_moments,
     half_width,
     jackknife_error,
@@ -33,8 +32,13 @@ from divergences.estimate._src.frechet.distance import (
     scaled_back,
     spread_words,
 )
-from divergences.estimate._src.frechet.groups import frechet_difference_refusal
-from divergences.estimate._src.frechet.second_order import Pairs, difference_second_order
+from divergences.estimate._src.frechet.groups import frechet_difference_refusal, kept_draws
+from divergences.estimate._src.frechet.second_order import (
+    Pairs,
+    corrected,
+    difference_second_order,
+)
+from divergences.estimate._src.frechet.sizes import sizes_refusal
 from divergences.estimate._src.frechet.tails import tails_refusal
 from divergences.estimate._src.result import (
     Comparison,
@@ -47,28 +51,37 @@ from divergences.estimate._src.result import (
 __all__ = ["FrechetComparison", "frechet_difference"]
 
 
+def difference_spread(pa: Parts, pb: Parts, b: int) -> tuple[float, float]:
+    """The standard error of FD(A, R) - FD(B, R) and its degrees of freedom, from paired parts.
+
+    The jackknife's over the paired groups (A's, B's and R's group ``g`` left out together),
+    less what it counts of the pairs' part beyond that part's own variance where both parts
+    carry it (:func:`~.second_order.corrected`, with Satterthwaite's degrees of freedom), or
+    the batches' where the groups are the batches.
+    """
+    if pa.left_out is not None and pb.left_out is not None:
+        spread, dof = jackknife_error(pa.left_out - pb.left_out), pa.left_out.shape[0] - 1
+        if isinstance(pa.second_order, Pairs) and isinstance(pb.second_order, Pairs):
+            return corrected(
+                spread, dof, *difference_second_order(pa.second_order, pb.second_order)
+            )
+        return spread, float(dof)
+    return float(np.std(pa.per_batch - pb.per_batch, ddof=1)) / math.sqrt(b), b - 1.0
+
+
 def difference_interval(
     pa: Parts, pb: Parts, b: int, alpha: float
 ) -> tuple[float, float, float, float]:
     """FD(A, R) - FD(B, R) from two paired parts: the value, the half-width and both p-values.
 
-    The standard error is the jackknife's over the paired groups (A's, B's and R's group ``g``
-    left out together), less what it counts of the pairs' part beyond that part's own variance
-    where both parts carry it (measured, not adopted: :func:`paired_parts`), or the batches'
-    where the groups are the batches; the p-values are the one-sided Student tests of
-    ``D >= 0`` and of ``D <= 0``, each at the statistic's most favourable rounding
+    The standard error is :func:`difference_spread`'s; the p-values are the one-sided Student
+    tests of ``D >= 0`` and of ``D <= 0``, each at the statistic's most favourable rounding
     (:func:`~divergences.estimate._src.result.one_sided_p_values`).
     """
     value = pa.value - pb.value
-    if pa.left_out is not None and pb.left_out is not None:
-        spread, dof = jackknife_error(pa.left_out - pb.left_out), pa.left_out.shape[0] - 1
-        if isinstance(pa.second_order, Pairs) and isinstance(pb.second_order, Pairs):
-            spread = corrected(spread, *difference_second_order(pa.second_order, pb.second_order))
-    else:
-        spread = float(np.std(pa.per_batch - pb.per_batch, ddof=1)) / math.sqrt(b)
-        dof = b - 1
+    spread, dof = difference_spread(pa, pb, b)
     slack = pa.slack + pb.slack
-    half = widen(half_width(spread, dof + 1, alpha) + slack)
+    half = widen(half_width(spread, dof, alpha) + slack)
     p_a, p_b = one_sided_p_values(value, slack, spread, lambda t: student.cdf(t, dof))
     return value, half, p_a, p_b
 
@@ -98,12 +111,14 @@ def frechet_difference(
     .. math:: \hat D = \widehat{\mathrm{FD}}(A, R) - \widehat{\mathrm{FD}}(B, R), \qquad
        D_k = \mathrm{FD}_k(A, R) - \mathrm{FD}_k(B, R),
 
-    each FD bias-corrected as :func:`frechet`'s (the batches weighted by size in 8 <= d <= 64). In
-    8 <= d <= 256 (``B = 4``) the standard error is
-    the delete-a-group jackknife's of :math:`\hat D` over 32 paired groups (group :math:`g` of
-    the reference, of ``a`` and of ``b`` left out together; 31 degrees of freedom), elsewhere
-    Student's over the ``B`` independent :math:`D_k` (:math:`B - 1` degrees of freedom); either
-    is widened by both rounding allowances. The shared reference's noise cancels in each term.
+    each FD bias-corrected as :func:`frechet`'s. In 8 <= d <= 256 (``B = 4``) the standard
+    error is the delete-a-group jackknife's of :math:`\hat D` over 32 paired groups (group
+    :math:`g` of the reference, of ``a`` and of ``b`` left out together; 31 degrees of
+    freedom), from d = 64 less its double count of the pairs' part, read from 2000 kept draws of
+    each sample (the reference's pairs carry A's kernel less B's; Satterthwaite's degrees of
+    freedom: :mod:`~divergences.estimate._src.frechet.second_order`); elsewhere Student's over
+    the ``B`` independent :math:`D_k` (:math:`B - 1` degrees of freedom); either is widened by
+    both rounding allowances. The shared reference's noise cancels in each term.
     The p-value is that of the one-sided t test of :math:`D \ge 0` with the same degrees of
     freedom. Coverage is claimed where :func:`frechet`'s is
     for every pair and the coverage table measured the difference
@@ -123,7 +138,10 @@ def frechet_difference(
       A :class:`~divergences.estimate.Comparison`: ``a`` and ``b`` are
       ``frechet(a, reference)``'s and ``frechet(b, reference)``'s estimates on the same batches. Where :func:`frechet` claims nothing for ``a`` or ``b``
       against the reference (decided by the smallest of the three samples), where any of the
-      three has heavy radial tails (:mod:`~divergences.estimate._src.frechet.tails`), or outside
+      three has heavy radial tails (:mod:`~divergences.estimate._src.frechet.tails`), where a
+      candidate's size and the reference's differ so far that either FD's bias correction
+      leaves a remainder over an eighth of the difference's standard error
+      (:mod:`~divergences.estimate._src.frechet.sizes`), or outside
       ``ASYMPTOTIC_CLAIMS["frechet_difference"]`` (where the difference was measured), the difference
       claims nothing: ``"no-coverage-claim"``, the ends ``[-inf, inf]``, ``p_value``
       None, and one :class:`~divergences.estimate.NoCoverageWarning` for all three estimates.
@@ -134,8 +152,8 @@ def frechet_difference(
       so there the check does not run, and ``method`` says so.
 
     Raises:
-      ValueError: as :func:`frechet`'s rules, naming ``reference``, ``a`` or ``b``; for a
-        reference without batches (a published mean and covariance).
+      ValueError: as :func:`frechet`'s rules, naming ``reference``, ``a`` or ``b``; for any
+        of the three without batches (a published mean and covariance).
 
     Example:
       >>> import numpy as np, divergences as dv
@@ -147,14 +165,18 @@ def frechet_difference(
     """
     alpha, seed, nb = checked_options(level, seed, batches)
     samples = [(reference, "reference", seed), (a, "a", seed + 1), (b, "b", seed + 2)]
-    br, ba, bb = (r.moments for r in read_samples(samples, nb, features))
-    if br.published:
-        raise ValueError(
-            "reference must hold batches: a published mean and covariance (mu, sigma) has none, "
-            "and the difference's interval needs the reference's batches"
-        )
+    rr, ra, rb = read_samples(samples, nb, features, keep=kept_draws(nb))
+    br, ba, bb = rr.moments, ra.moments, rb.moments
+    for name, m in (("reference", br), ("a", ba), ("b", bb)):
+        if m.published:
+            raise ValueError(
+                f"{name} must hold batches: a published mean and covariance (mu, sigma) has "
+                f"none, and the difference's interval needs {name}'s batches"
+            )
     shift = br.shift
-    pa, pb = paired_parts(ba, br, nb), paired_parts(bb, br, nb)
+    # the pairs' part, where kept: A's and B's reference pairs are the same (one seed)
+    kept = [None if r.kept is None or rr.kept is None else (r.kept, rr.kept) for r in (ra, rb)]
+    pa, pb = (paired_parts(m, br, nb, k, seed) for m, k in zip((ba, bb), kept, strict=True))
     # A's and B's estimates say why they claim nothing; the difference warns for them, once.
     est_a = estimate_from_moments(ba, br, level=level, alpha=alpha, b=nb, parts=pa, warn=False)
     est_b = estimate_from_moments(bb, br, level=level, alpha=alpha, b=nb, parts=pb, warn=False)
@@ -197,8 +219,11 @@ def frechet_difference(
             e.without_claim(why, 0.0, math.inf) if k in dependent and e.claims_coverage else e
             for k, e in (("a", est_a), ("b", est_b))
         )
-    elif why := frechet_difference_refusal(
-        br.dimension, min(ba.size, bb.size, br.size), nb
-    ) or tails_refusal(br, ba, bb):
+    elif why := (
+        frechet_difference_refusal(br.dimension, min(ba.size, bb.size, br.size), nb)
+        or tails_refusal(br, ba, bb)
+        or sizes_refusal(ba, br, nb, difference_spread(pa, pb, nb)[0])
+        or sizes_refusal(bb, br, nb, difference_spread(pa, pb, nb)[0])
+    ):
         difference = withheld(difference, -math.inf, math.inf, why, stacklevel=4)
     return claimed_comparison(difference, (p, p_b), est_a, est_b, dependent)

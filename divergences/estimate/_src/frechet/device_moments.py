@@ -101,27 +101,30 @@ def moments_and_draws(
     name: str,
     shift: int | None = None,
     features: Callable[[Any], Any] | None = None,
-    keep: int = 0,
+    keep: int | Callable[[int], int] = 0,
 ) -> tuple[BatchMoments, np.ndarray | None]:
     """The batches' moments of draws wherever they live, and a subsample of ``keep`` draws.
 
     :func:`sharded_moments` for an array laid over several devices, :func:`device_moments` for
     one held by an accelerator, else the host's one pass
     (:class:`~divergences.estimate._src.reading.Accumulator`; the arguments are ``accumulate``'s).
-    The subsample is seeded and uniform (None for ``keep=0``).
+    The subsample is seeded and uniform (None for ``keep=0``; ``keep`` may be the number as a
+    function of the dimension).
     The subsample is an :class:`~divergences.estimate._src.reading.Accumulator`'s, read in the
     same pass; from an array on a device, its rows are gathered there
     (:func:`~divergences.estimate._src.reading.kept_rows`).
     """
     if features is None and (is_sharded(draws) or on_accelerator(draws)):
+        d = draws.shape[1] if draws.ndim == 2 else 1
         if not isinstance(batches, int):  # the count as a function of the dimension
-            batches = batches(draws.shape[1] if draws.ndim == 2 else 1)
+            batches = batches(d)
+        keep = keep(d) if callable(keep) else keep
         reduce = sharded_moments if is_sharded(draws) else device_moments
         moments = reduce(draws, batches=batches, seed=seed, name=name, shift=shift)
         return moments, kept_rows(draws, keep, seed) if keep else None
     acc = Accumulator(batches, seed, name, shift, keep=keep)
     acc.feed(draws, features)
-    return acc.finished(), acc.kept() if keep else None
+    return acc.finished(), None if acc.reservoir is None else acc.kept()
 
 
 def device_moments(

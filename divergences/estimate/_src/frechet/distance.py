@@ -46,21 +46,26 @@ full sample's and its batch's cross terms), with :math:`G - 1` degrees of freedo
 Stein, 1981; Shao & Tu, 1995, sec. 2.3: delete-a-group). FD is a smooth function of the
 moments, so the jackknife's variance is the delta method's to first order (van der Vaart,
 *Asymptotic Statistics*, 1998, ch. 3) without forming the optimal-transport map, and keeps
-the extrapolation's second-order noise (a jackknife of the plug-in covered 0.92, d = 16). In
-:math:`d \le 64` the batches' cross terms are weighted by their shares of the draws
-(:func:`~.groups.weighs_by_size`): a left-out group lowers its batch's weight, so the jackknife
-sees the draws' noise and not a reweighting. The width is then 0.7 to 1.27 times the ideal
-(:math:`2 \times 1.96` times the estimator's spread), each end holding; with equal weights,
-kept in d > 64, up to 1.65 times (``estimate_coverage.md``, "FD's interval: batches against
-the jackknife"), most of FD's variance there being the cross term's second-order noise,
-which the jackknife counts about twice (``estimate_coverage.md``, "FD in d >= 64").
+the extrapolation's second-order noise (a jackknife of the plug-in covered 0.92, d = 16). The
+batches' cross terms are weighted by their shares of the draws: a left-out group lowers its
+batch's weight, so the jackknife sees the draws' noise and not a reweighting. Below d = 64
+the width is then 0.7 to 1.2 times the ideal (:math:`2 \times 1.96` times the estimator's
+spread), each end holding. From d = 64 most of FD's variance is the cross term's
+second-order noise, which the jackknife counts about twice (up to 1.6 times the ideal width:
+``estimate_coverage.md``, "FD in d >= 64"); there (:data:`~.groups.PAIRS_FROM` <= d <= 256)
+each sample keeps 2000 of its draws in the same pass, the pairs' part is estimated from them
+and the double count taken out, with Satterthwaite's degrees of freedom
+(:mod:`~divergences.estimate._src.frechet.second_order`): 1.1 to 1.3 times the ideal width.
 Elsewhere (d below 8 or above 256, another ``B``, fewer than 2 draws a group, or a
 :class:`~divergences.estimate.Reference` that holds its batches only: saved before version 3,
 or in a dimension where they were kept then) the groups are the batches and the interval is
 Student's over them (:math:`B - 1` degrees of freedom, :math:`s_B / \sqrt B`, the batches'
 estimates with the mean term unbiased and the plug-in :math:`T`). The claim stands where the
-coverage table measured it (:data:`~divergences.estimate.ASYMPTOTIC_CLAIMS`) and the draws'
-radial tails are not heavy (:mod:`~divergences.estimate._src.frechet.tails`).
+coverage table measured it (:data:`~divergences.estimate.ASYMPTOTIC_CLAIMS`), the draws'
+radial tails are not heavy (:mod:`~divergences.estimate._src.frechet.tails`), and the samples'
+sizes are close enough that the extrapolation's remainder, which grows like
+:math:`d^3 (1/n - 1/m)^2`, is small against the standard error
+(:mod:`~divergences.estimate._src.frechet.sizes`).
 
 **Numerics.** The draws are read once, in chunks of rows raised to float64, and scaled by one
 power of two (exact) so that no square overflows; each batch keeps its size, mean and scatter
@@ -93,18 +98,14 @@ from divergences._src.errors import runs_on_host
 from divergences._src.options import integer_option, level_option, seed_option
 from divergences.estimate._src.concentration import widen
 from divergences.estimate._src.frechet.device_moments import moments_and_draws
-from divergences.estimate._src.frechet.groups import (
-    frechet_refusal,
-    variance_groups,
-    weighs_by_size,
-)
+from divergences.estimate._src.frechet.groups import frechet_refusal, kept_draws, variance_groups
 from divergences.estimate._src.frechet.second_order import (
     Pairs,
-    kernel_values,
-    pair_weights,
-    rotation,
+    corrected,
+    second_order_of,
     single_second_order,
 )
+from divergences.estimate._src.frechet.sizes import sizes_refusal
 from divergences.estimate._src.frechet.tails import tails_refusal
 from divergences.estimate._src.frechet.trace import cross_term, cross_terms
 from divergences.estimate._src.host_threads import blas_threads_for
@@ -207,16 +208,16 @@ def paired_parts(
     computed once more without each group (``left_out``).
 
     ``by_size``: the batches' cross terms weighted by their shares of the draws (:func:`_shares`)
-    or equally; None: where the jackknife runs, as :func:`weighs_by_size` decides. Measured, not
-    adopted (``estimate_coverage.md``, "FD's interval from pairs of draws"): ``kept``, a
-    subsample of each sample's draws, gives the pairs' part of the variance (its pairs drawn by
-    ``seed``), which :func:`spread_of` takes out of the jackknife's by size. ``frechet`` keeps none.
+    or equally; None: by size where the jackknife runs. ``kept``: a subsample of each sample's
+    draws (as :func:`read_samples` keeps them where :func:`~.groups.corrects_pairs`), from which
+    the pairs' part of the variance is estimated (its pairs drawn by ``seed``) and taken out of
+    the jackknife's by size (:func:`spread_of`).
     """
     d = bx.dimension
     b = len(bx.parts) if b is None else b
     groups = len(bx.parts)
     if by_size is None:
-        by_size = groups > b and weighs_by_size(d)
+        by_size = groups > b
     xs, ys = batches_of(bx.parts, b, d), batches_of(by.parts, b, d)
     full_x, full_y = union_moments(xs, d), union_moments(ys, d)
     pairs = [(full_x, full_y), *zip(xs, ys, strict=True)]
@@ -236,7 +237,8 @@ def paired_parts(
         np.array([_unbiased_rest(px, py) for px, py in zip(xs, ys, strict=True)]) - 2.0 * t_batches
     )
     slack = 2.0 * (b * slack_full + max(c[1] for c in crosses)) / (b - 1)
-    left_out, second = None, None
+    left_out: np.ndarray | None = None
+    second: Pairs | str | None = None
     if groups > b:  # the bias-corrected FD without each group: from the full sample and its batch
         values = []
         for g in range(groups):
@@ -251,8 +253,11 @@ def paired_parts(
             values.append(_unbiased_rest(full_wx[g], full_wy[g]) - 2.0 * t_w_hat)
             slack = max(slack, 2.0 * (b * (slack_full + slack_w) + slack_j) / (b - 1))
         left_out = np.array(values)
-        if kept is not None:
-            second = second_order_of(bx, by, full_x, full_y, b, kept, seed, by_size)
+        if kept is not None and not by_size:
+            second = "the batches are weighted equally, and the pairs' weights model their sizes'"
+        elif kept is not None:
+            sizes = tuple(np.array([p.size for p in m.parts]) for m in (bx, by))
+            second = second_order_of((sizes[0], sizes[1]), full_x, full_y, b, kept, seed)
     return Parts(
         value=_unbiased_rest(full_x, full_y) - 2.0 * t_hat,
         per_batch=per_batch,
@@ -263,33 +268,6 @@ def paired_parts(
         second_order=second,
         by_size=by_size,
     )
-
-
-#: The fewest kept draws of a sample the pairs' part is estimated from.
-_FEWEST_KEPT = 200
-
-
-def second_order_of(
-    bx: BatchMoments,
-    by: BatchMoments,
-    full_x: Moments,
-    full_y: Moments,
-    b: int,
-    kept: tuple[np.ndarray, np.ndarray],
-    seed: int,
-    by_size: bool,
-) -> Pairs | str:
-    """The pairs' weights and kernel from the kept draws (:mod:`...second_order`), or why not."""
-    if not by_size:
-        return "the batches are weighted equally, and the pairs' weights model their sizes'"
-    if min(k.shape[0] for k in kept) < _FEWEST_KEPT:
-        return f"fewer than {_FEWEST_KEPT} draws kept to estimate its pairs' part"
-    rot = rotation(full_x, full_y)
-    if rot is None:
-        return "a covariance is singular, where its pairs' part is not estimated"
-    sizes = [np.array([p.size for p in m.parts]) for m in (bx, by)]
-    weights = pair_weights(sizes[0], sizes[1], b)
-    return Pairs(weights, kernel_values(rot, kept[0], kept[1], seed))
 
 
 def jackknife_error(left_out: np.ndarray) -> float:
@@ -303,23 +281,19 @@ def jackknife_error(left_out: np.ndarray) -> float:
     return math.sqrt((g - 1) / g * float(centred @ centred))
 
 
-def spread_of(parts: Parts, b: int) -> tuple[float, int]:
+def spread_of(parts: Parts, b: int) -> tuple[float, float]:
     """The estimate's standard error and its degrees of freedom: the jackknife's or the batches'.
 
     Where the pairs' part was estimated, the jackknife's variance less what it counts of the
-    pairs, plus their own variance, and at least that (:mod:`...second_order`).
+    pairs beyond their own variance, with Satterthwaite's degrees of freedom
+    (:func:`~.second_order.corrected`).
     """
     if parts.left_out is not None:
         jack, dof = jackknife_error(parts.left_out), parts.left_out.shape[0] - 1
         if isinstance(parts.second_order, Pairs):
-            return corrected(jack, *single_second_order(parts.second_order)), dof
-        return jack, dof
-    return float(np.std(parts.per_batch, ddof=1)) / math.sqrt(b), b - 1
-
-
-def corrected(jack: float, v2: float, j2: float) -> float:
-    """The standard error from the jackknife's and the pairs' parts: ``sqrt(max(jack^2 - J_2 + V_2, V_2))``."""
-    return math.sqrt(max(jack * jack - j2 + v2, v2))
+            return corrected(jack, dof, *single_second_order(parts.second_order))
+        return jack, float(dof)
+    return float(np.std(parts.per_batch, ddof=1)) / math.sqrt(b), float(b - 1)
 
 
 def spread_words(parts: Parts, b: int) -> str:
@@ -332,7 +306,7 @@ def spread_words(parts: Parts, b: int) -> str:
         if isinstance(parts.second_order, Pairs):
             return (
                 f"{words}, less what it counts of the pairs' part beyond that part's own variance, "
-                "both estimated from pairs of kept draws"
+                "both estimated from pairs of kept draws (Satterthwaite's degrees of freedom)"
             )
         if isinstance(parts.second_order, str):
             return f"{words}, the pairs' part not corrected: {parts.second_order}"
@@ -343,7 +317,7 @@ def spread_words(parts: Parts, b: int) -> str:
 def interval(parts: Parts, b: int, alpha: float) -> tuple[float, float, float]:
     """The interval's lower end, the value and the upper end, at least 0, unscaled."""
     spread, dof = spread_of(parts, b)
-    half = widen(half_width(spread, dof + 1, alpha) + parts.slack)
+    half = widen(half_width(spread, dof, alpha) + parts.slack)
     value = parts.value
     lo, v, hi = max(value - half, 0.0), max(value, 0.0), max(value + half, 0.0)
     return (math.nextafter(lo, 0.0) if lo > 0.0 else 0.0), v, hi
@@ -357,10 +331,10 @@ def checked_options(level: Any, seed: Any, batches: Any) -> tuple[float, int, in
     return alpha, seed, b
 
 
-def half_width(spread: float, b: int, alpha: float) -> float:
-    # Student's quantile with b - 1 degrees of freedom times the standard error
+def half_width(spread: float, dof: float, alpha: float) -> float:
+    # Student's quantile with dof degrees of freedom times the standard error
     # the upper tail's quantile from alpha/2 itself: 1 - alpha/2 rounds to 1 (t = inf) below 2^-52
-    return float(student.isf(alpha / 2.0, b - 1)) * spread
+    return float(student.isf(alpha / 2.0, dof)) * spread
 
 
 @runs_on_host
@@ -381,8 +355,9 @@ def frechet(
     of the laws' means and covariances, whatever the laws (finite fourth moments): FID on the
     features the caller computed. The mean term and the traces are unbiased; the cross term's
     :math:`O(1/n)` bias is extrapolated away from ``batches`` disjoint batches
-    (Chong & Forsyth, 2020; by size in 8 <= d <= 64), and the interval is Student's over the
-    jackknife of 32 variance groups in 8 <= d <= 256, over the batches elsewhere (module docstring).
+    (Chong & Forsyth, 2020), and the interval is Student's over the jackknife of 32 variance
+    groups in 8 <= d <= 256 (less its double count of the second-order noise from d = 64, read
+    from 2000 kept draws a sample), over the batches elsewhere (module docstring).
 
     **Which number to compare with a published FID.** Papers print the *plug-in* FID of
     pytorch-fid (clean-fid, torch-fidelity and torchmetrics agree with it): the sample means
@@ -424,7 +399,10 @@ def frechet(
       (``ASYMPTOTIC_CLAIMS["frechet"]``: d <= 256 from 1000 draws, d <= 768 from 5000, d <= 2048
       from 10^4; ``batches=4``) unless a sample's radial tails are heavy (in 8 <= d <= 256, its
       groups' traces spread over 4 times a Gaussian's; not read beside a 4-batch ``Reference``:
-      :mod:`~divergences.estimate._src.frechet.tails`); elsewhere ``"no-coverage-claim"``,
+      :mod:`~divergences.estimate._src.frechet.tails`) or the sizes differ so far that the bias
+      correction's remainder passes an eighth of the standard error (for Gaussian draws at
+      FD = 1: 10^4 against 5 * 10^4 draws in d = 2048, 1000 against 2000 in d = 64;
+      :mod:`~divergences.estimate._src.frechet.sizes`); elsewhere ``"no-coverage-claim"``,
       the ends ``[0, inf]`` and a ``NoCoverageWarning``. Against a published ``mu``/``sigma`` file
       (a ``Reference`` without batches) only the plug-in is computed: ``value == plug_in``,
       ``"no-coverage-claim"``.
@@ -445,8 +423,12 @@ def frechet(
       True
     """
     alpha, seed, b = checked_options(level, seed, batches)
-    rx, ry = read_samples([(x, "x", seed), (y, "y", seed + 1)], b, features)
-    return estimate_from_moments(rx.moments, ry.moments, level=level, alpha=alpha, b=b)
+    samples = [(x, "x", seed), (y, "y", seed + 1)]
+    rx, ry = read_samples(samples, b, features, keep=kept_draws(b))
+    kept = None if rx.kept is None or ry.kept is None else (rx.kept, ry.kept)
+    published = rx.moments.published or ry.moments.published  # no batches: the plug-in only
+    parts = None if published else paired_parts(rx.moments, ry.moments, b, kept, seed)
+    return estimate_from_moments(rx.moments, ry.moments, level=level, alpha=alpha, b=b, parts=parts)
 
 
 def _groups_of(b: int) -> Callable[[int], int]:
@@ -465,13 +447,14 @@ def read_samples(
     samples: list[tuple[Any, str, int]],
     b: int,
     features: Callable[[Any], Any] | None = None,
-    keep: int = 0,
+    keep: int | Callable[[int], int] = 0,
 ) -> list[Read]:
     """Each ``(draws, name, seed)``'s batch moments and kept draws, all scaled by one power of two.
 
     Each pass follows the largest coordinate read so far (no pass to find it first), and the
     samples are brought to the largest scale at the end: exact, so that draws times ``2^k``
-    give the statistics times ``2^k`` and ``4^k`` bit for bit. With ``keep``, a seeded uniform
+    give the statistics times ``2^k`` and ``4^k`` bit for bit. With ``keep`` (a number, or the
+    number as a function of the dimension: :func:`~.groups.kept_draws`), a seeded uniform
     subsample of that many draws of each sample is kept in the same pass (a
     :class:`~divergences.estimate.Reference`'s own), for the pairs' part of the variance
     (:func:`paired_parts`).
@@ -502,12 +485,23 @@ def read_samples(
 
 
 def _read_one(
-    z: Any, name: str, seed: int, b: int, features: Callable[[Any], Any] | None, keep: int
+    z: Any,
+    name: str,
+    seed: int,
+    b: int,
+    features: Callable[[Any], Any] | None,
+    keep: int | Callable[[int], int],
 ) -> tuple[BatchMoments, np.ndarray | None]:
     """One sample's batch moments and kept draws: from a ``Reference``, or read in one pass."""
     if (kept := as_batch_moments(z, name, b)) is not None:
+        wanted = keep(kept.dimension) if callable(keep) else keep
         sub = getattr(z, "subsample", None)  # a published mean and covariance keeps none
-        return kept, sub if keep and sub is not None and sub.ndim == 2 and sub.shape[0] else None
+        if not wanted or sub is None or sub.ndim != 2:
+            return kept, None
+        if sub.shape[0] > wanted:  # a seeded uniform choice of the reference's own subsample
+            rows = np.random.default_rng((seed, sub.shape[0])).choice(sub.shape[0], wanted, False)
+            sub = sub[np.sort(rows)]
+        return kept, sub
     return moments_and_draws(
         z, batches=_groups_of(b), seed=seed, name=name, features=features, keep=keep
     )
@@ -564,7 +558,12 @@ def estimate_from_moments(
         m=m,
         plug_in=plug_in,
     )
-    if why := frechet_refusal(d, min(n, m), b) or tails_refusal(bx, by):
+    spread = spread_of(parts, b)[0]
+    if (
+        why := frechet_refusal(d, min(n, m), b)
+        or tails_refusal(bx, by)
+        or sizes_refusal(bx, by, b, spread)
+    ):
         return withheld(estimate, 0.0, math.inf, why, stacklevel=4, warn=warn)
     return estimate
 

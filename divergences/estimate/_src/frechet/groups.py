@@ -9,17 +9,22 @@ table's ranges (:data:`~divergences.estimate.ASYMPTOTIC_CLAIMS`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from divergences.estimate._src.claims import ASYMPTOTIC_CLAIMS, TABLE_FILE
+from divergences.estimate._src.frechet.second_order import KEPT_DRAWS
 
 __all__ = [
     "GROUPS",
     "GROUPS_FROM",
     "GROUPS_UP_TO",
     "MEASURED_BATCHES",
+    "PAIRS_FROM",
+    "corrects_pairs",
     "frechet_difference_refusal",
     "frechet_refusal",
+    "kept_draws",
     "variance_groups",
-    "weighs_by_size",
 ]
 
 #: The number of batches FD's coverage was measured with; another claims no coverage.
@@ -46,22 +51,26 @@ def variance_groups(d: int, b: int) -> int:
     return GROUPS if b == MEASURED_BATCHES and GROUPS_FROM <= d <= GROUPS_UP_TO else b
 
 
-#: The largest dimension whose extrapolation weighs the batches by their shares of the draws
-#: (``distance._shares``), where the jackknife runs (8 <= d). On the cells FD claims, over 1000
-#: repetitions a cell in d = 8 (n = 1000) and d = 32 (n = 1000 and 3000) and 600 in d = 64
-#: (Gaussian at FD = 0 to 1, t(8) coordinates, elliptical t(20), ReLU features), each end missed
-#: at most 3.4% and the width was 0.71 to 1.19 of the ideal in d <= 32 and up to 1.27 in d = 64,
-#: against up to 1.44 and 1.43 with equal weights; in d = 256 the two are alike (1.45 and 1.47),
-#: so from d = 65 the batches keep equal weights. The elliptical t(8) law, whose claim
-#: :mod:`.tails` withholds, missed more by size in d = 64 (16.5% against 4.7% of 600, an end
-#: each) (``benchmarks/estimate_coverage.md``, "FD's jackknife with the batches weighted by
-#: size").
-BY_SIZE_UP_TO = 64
+#: The smallest dimension whose jackknife is corrected for its double count of FD's pairs'
+#: part (:mod:`.second_order`), up to :data:`GROUPS_UP_TO`. Where the jackknife runs, the
+#: extrapolation weighs its batches by their shares of the draws (``distance._shares``), which
+#: the pairs' weights model. By size alone, each end missed at most 3.4% of 1000 repetitions
+#: in d = 8 and 32 and the width was 0.71 to 1.23 of the ideal up to d = 48, against up to
+#: 1.44 with equal weights; in d = 64 it reached 1.27 and in d = 128 to 256 1.50. Corrected,
+#: the width there is 1.09 to 1.28 with each end within 3.2%; below d = 64 the correction's
+#: upper end missed up to 6.3% (``benchmarks/estimate_coverage.md``, "FD's jackknife with the
+#: batches weighted by size" and "FD's jackknife less its double count of the pairs").
+PAIRS_FROM = 64
 
 
-def weighs_by_size(d: int) -> bool:
-    """Whether FD's jackknifed extrapolation in ``d`` dimensions weighs its batches by size."""
-    return d <= BY_SIZE_UP_TO
+def corrects_pairs(d: int, b: int) -> bool:
+    """Whether FD's jackknife in ``d`` dimensions with ``b`` batches is corrected by the pairs."""
+    return variance_groups(d, b) > b and d >= PAIRS_FROM
+
+
+def kept_draws(b: int) -> Callable[[int], int]:
+    """The draws a sample keeps for the pairs' part, as a function of its dimension."""
+    return lambda d: KEPT_DRAWS if corrects_pairs(d, b) else 0
 
 
 def frechet_refusal(d: int, n: int, b: int) -> str:
