@@ -182,6 +182,8 @@ def test_the_corrected_variance_and_its_satterthwaite_degrees_of_freedom():
     assert corrected(1.0, 31, 0.01, 0.99)[1] == 2.0  # at least 2 degrees of freedom
     assert corrected(0.0, 31, 0.5, 1.0) == (math.sqrt(0.5), 31.0)  # no jackknife spread
     assert corrected(1.0, 31, 0.0, 0.0) == (1.0, 31.0)  # no pairs' part: the jackknife's
+    assert corrected(1.0, 31, math.inf, math.inf) == (1.0, 31.0)  # moments not finite: the same
+    assert corrected(1.0, 31, math.nan, 1.0) == (1.0, 31.0)
 
 
 @settings(max_examples=200, deadline=None)

@@ -17,7 +17,7 @@ import pytest
 
 import divergences as dv
 from divergences.estimate._src.frechet.distance import read_samples
-from divergences.estimate._src.frechet.sizes import SHARE_OF_SPREAD, remainder
+from divergences.estimate._src.frechet.sizes import SHARE_OF_SPREAD, remainder, sizes_refusal
 from tests.helpers import COVERAGE_TABLE
 
 
@@ -37,6 +37,16 @@ def test_the_remainder_vanishes_at_one_size_and_grows_as_the_square_of_the_gap()
 
 def test_the_remainder_scales_as_the_covariances():
     assert _remainder(1000, 3000, scale=3.0) == pytest.approx(9.0 * _remainder(1000, 3000))
+
+
+def test_the_rule_at_a_spread_of_zero_infinity_and_not_a_number():
+    rng = np.random.default_rng(3)
+    x, y = rng.standard_normal((1000, 16)), rng.standard_normal((3000, 16))
+    bx, by = (r.moments for r in read_samples([(x, "x", 0), (y, "y", 1)], 4))
+    assert sizes_refusal(bx, by, 4, math.inf) == ""  # an interval that holds anything
+    assert "sizes differ" in sizes_refusal(bx, by, 4, 0.0)  # one that holds nothing
+    assert "sizes differ" in sizes_refusal(bx, by, 4, math.nan)
+    assert sizes_refusal(bx, bx, 4, 0.0) == ""  # one size: no remainder
 
 
 @pytest.mark.parametrize(
@@ -63,7 +73,7 @@ def test_frechet_difference_claims_nothing_where_a_candidate_s_size_differs():
     d = 48  # A's 5000 draws against the reference's 1000: a remainder 0.2 of the spread
     r = rng.standard_normal((1000, d))
     a, b = rng.standard_normal((5000, d)) + 0.1, rng.standard_normal((1000, d)) + 0.2
-    with pytest.warns(dv.estimate.NoCoverageWarning, match="the samples' sizes differ"):
+    with pytest.warns(dv.estimate.NoCoverageWarning, match="a against the reference: the samp"):
         c = dv.estimate.frechet_difference(r, a, b)
     assert c.difference.kind == "no-coverage-claim" and c.p_value is None
     with warnings.catch_warnings():

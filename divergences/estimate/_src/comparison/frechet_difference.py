@@ -30,6 +30,7 @@ from divergences.estimate._src.frechet.distance import (
     read_samples,
     reduced_where,
     scaled_back,
+    spread_of,
     spread_words,
 )
 from divergences.estimate._src.frechet.groups import frechet_difference_refusal, kept_draws
@@ -40,6 +41,7 @@ from divergences.estimate._src.frechet.second_order import (
 )
 from divergences.estimate._src.frechet.sizes import sizes_refusal
 from divergences.estimate._src.frechet.tails import tails_refusal
+from divergences.estimate._src.reading import BatchMoments
 from divergences.estimate._src.result import (
     Comparison,
     asymptotic_estimate,
@@ -84,6 +86,21 @@ def difference_interval(
     half = widen(half_width(spread, dof, alpha) + slack)
     p_a, p_b = one_sided_p_values(value, slack, spread, lambda t: student.cdf(t, dof))
     return value, half, p_a, p_b
+
+
+def sizes_refusals(
+    candidates: tuple[tuple[BatchMoments, Parts, str], ...], br: BatchMoments, b: int, spread: float
+) -> str:
+    """Why the difference claims nothing for a candidate's size against the reference's, or ``""``.
+
+    Each candidate's FD is held to its own standard error (as :func:`frechet`'s claim) and to
+    the difference's, the smaller (:func:`~divergences.estimate._src.frechet.sizes.sizes_refusal`).
+    """
+    for m, parts, name in candidates:
+        for se in (spread_of(parts, b)[0], spread):
+            if why := sizes_refusal(m, br, b, se):
+                return f"{name} against the reference: {why}"
+    return ""
 
 
 #: The former name of :class:`~divergences.estimate.Comparison`, kept for code that imports it.
@@ -139,8 +156,8 @@ def frechet_difference(
       ``frechet(a, reference)``'s and ``frechet(b, reference)``'s estimates on the same batches. Where :func:`frechet` claims nothing for ``a`` or ``b``
       against the reference (decided by the smallest of the three samples), where any of the
       three has heavy radial tails (:mod:`~divergences.estimate._src.frechet.tails`), where a
-      candidate's size and the reference's differ so far that either FD's bias correction
-      leaves a remainder over an eighth of the difference's standard error
+      candidate's size and the reference's differ so far that its FD's bias correction leaves
+      a remainder over an eighth of that FD's standard error or of the difference's
       (:mod:`~divergences.estimate._src.frechet.sizes`), or outside
       ``ASYMPTOTIC_CLAIMS["frechet_difference"]`` (where the difference was measured), the difference
       claims nothing: ``"no-coverage-claim"``, the ends ``[-inf, inf]``, ``p_value``
@@ -181,6 +198,7 @@ def frechet_difference(
     est_a = estimate_from_moments(ba, br, level=level, alpha=alpha, b=nb, parts=pa, warn=False)
     est_b = estimate_from_moments(bb, br, level=level, alpha=alpha, b=nb, parts=pb, warn=False)
     value, half, p, p_b = difference_interval(pa, pb, nb, alpha)
+    spread, dof = difference_spread(pa, pb, nb)
     v = scaled_back(value, shift, math.inf if value > 0 else -math.inf)
     lo = scaled_back(value - half, shift, -math.inf)
     hi = scaled_back(value + half, shift, math.inf)
@@ -191,7 +209,8 @@ def frechet_difference(
     )
     method = (
         f"FD(A, R) - FD(B, R), each bias-corrected as frechet's on paired batches; Student's t, "
-        f"{spread_words(pa, nb)} (A's, B's and the reference's group k together), widened by "
+        f"{spread_words(pb if not isinstance(pb.second_order, Pairs) else pa, nb, dof)} (A's, "
+        "B's and the reference's group k together), widened by "
         "the rounding allowances; p-value: one-sided t test of FD(A,R) >= FD(B,R)"
         f"{reduced_where(br, ba, bb)}"
     )
@@ -222,8 +241,7 @@ def frechet_difference(
     elif why := (
         frechet_difference_refusal(br.dimension, min(ba.size, bb.size, br.size), nb)
         or tails_refusal(br, ba, bb)
-        or sizes_refusal(ba, br, nb, difference_spread(pa, pb, nb)[0])
-        or sizes_refusal(bb, br, nb, difference_spread(pa, pb, nb)[0])
+        or sizes_refusals(((ba, pa, "a"), (bb, pb, "b")), br, nb, spread)
     ):
         difference = withheld(difference, -math.inf, math.inf, why, stacklevel=4)
     return claimed_comparison(difference, (p, p_b), est_a, est_b, dependent)

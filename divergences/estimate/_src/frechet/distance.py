@@ -87,6 +87,7 @@ References:
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from typing import Any, NamedTuple
@@ -296,18 +297,21 @@ def spread_of(parts: Parts, b: int) -> tuple[float, float]:
     return float(np.std(parts.per_batch, ddof=1)) / math.sqrt(b), float(b - 1)
 
 
-def spread_words(parts: Parts, b: int) -> str:
-    """The standard error's construction, in words, for a result's ``method``."""
+def spread_words(parts: Parts, b: int, dof: float | None = None) -> str:
+    """The standard error's construction in words (``dof``: those used, else ``spread_of``'s)."""
     if parts.left_out is not None:
         g = parts.left_out.shape[0]
+        if isinstance(parts.second_order, Pairs):
+            nu = spread_of(parts, b)[1] if dof is None else dof
+            return (
+                f"the delete-a-group jackknife's over {g} groups, the batches weighted by their "
+                "shares of the draws, less what it counts of the pairs' part beyond that part's "
+                f"own variance, both estimated from pairs of kept draws ({nu:.3g} degrees of "
+                "freedom, Satterthwaite's)"
+            )
         words = f"the delete-a-group jackknife's over {g} groups ({g - 1} degrees of freedom)"
         if parts.by_size:
             words += ", the batches weighted by their shares of the draws"
-        if isinstance(parts.second_order, Pairs):
-            return (
-                f"{words}, less what it counts of the pairs' part beyond that part's own variance, "
-                "both estimated from pairs of kept draws (Satterthwaite's degrees of freedom)"
-            )
         if isinstance(parts.second_order, str):
             return f"{words}, the pairs' part not corrected: {parts.second_order}"
         return words
@@ -423,17 +427,11 @@ def frechet(
       True
     """
     alpha, seed, b = checked_options(level, seed, batches)
-    samples = [(x, "x", seed), (y, "y", seed + 1)]
-    rx, ry = read_samples(samples, b, features, keep=kept_draws(b))
+    rx, ry = read_samples([(x, "x", seed), (y, "y", seed + 1)], b, features, kept_draws(b))
     kept = None if rx.kept is None or ry.kept is None else (rx.kept, ry.kept)
     published = rx.moments.published or ry.moments.published  # no batches: the plug-in only
     parts = None if published else paired_parts(rx.moments, ry.moments, b, kept, seed)
     return estimate_from_moments(rx.moments, ry.moments, level=level, alpha=alpha, b=b, parts=parts)
-
-
-def _groups_of(b: int) -> Callable[[int], int]:
-    """The number of variance groups as a function of the dimension (:func:`variance_groups`)."""
-    return lambda d: variance_groups(d, b)
 
 
 class Read(NamedTuple):
@@ -502,9 +500,8 @@ def _read_one(
             rows = np.random.default_rng((seed, sub.shape[0])).choice(sub.shape[0], wanted, False)
             sub = sub[np.sort(rows)]
         return kept, sub
-    return moments_and_draws(
-        z, batches=_groups_of(b), seed=seed, name=name, features=features, keep=keep
-    )
+    groups = functools.partial(variance_groups, b=b)  # the groups as a function of d
+    return moments_and_draws(z, batches=groups, seed=seed, name=name, features=features, keep=keep)
 
 
 def estimate_from_moments(

@@ -372,8 +372,11 @@ def corrected(jack: float, dof: int, v2: float, j2: float) -> tuple[float, float
     variance and what the jackknife counts of it. The variance is
     :math:`\max(\mathrm{jack}^2 - J_2 + V_2, V_2)` (:math:`V_1 \ge 0`), with Satterthwaite's
     :math:`\nu = \mathrm{dof}\,(\hat v/\mathrm{jack}^2)^2`, at least 2 and at most ``dof``
-    (module docstring); where the jackknife is 0 (every group's estimate alike), ``dof``.
+    (module docstring); where the jackknife is 0 (every group's estimate alike), ``dof``; where
+    the pairs' moments are not finite, the jackknife's own error.
     """
+    if not (math.isfinite(v2) and math.isfinite(j2)):  # no pairs' part to take out
+        return jack, float(dof)
     se = math.sqrt(max(jack * jack - j2 + v2, v2, 0.0))
     if not (0.0 < jack < math.inf and se < math.inf):
         return se, float(dof)

@@ -22,6 +22,8 @@ Gaussian cells at FD = 1 in d = 8 and 32, three times as many draws of one sampl
 
 from __future__ import annotations
 
+import math
+
 from divergences.estimate._src.reading import BatchMoments, union_moments
 
 __all__ = ["KAPPA", "SHARE_OF_SPREAD", "remainder", "sizes_refusal"]
@@ -47,11 +49,14 @@ def sizes_refusal(bx: BatchMoments, by: BatchMoments, b: int, spread: float) -> 
     ``spread``: the estimate's standard error, in the moments' scale.
     """
     r = remainder(bx, by, b)
-    if not r > SHARE_OF_SPREAD * spread:
+    if not r > 0.0 or spread == math.inf:  # one size, or an interval that holds anything
+        return ""
+    share = r / spread if spread > 0.0 else math.inf  # a spread of 0 (or not a number) holds none
+    if share <= SHARE_OF_SPREAD:
         return ""
     return (
         f"the samples' sizes differ ({bx.size} and {by.size} draws in d = {bx.dimension}), and "
-        f"the bias correction's remainder there, about {r / spread:.3g} of the estimate's "
+        f"the bias correction's remainder there, about {share:.3g} of the estimate's "
         f"standard error, is over the {SHARE_OF_SPREAD:g} its interval holds to: draw as many "
         'of each, or subsample the larger sample (benchmarks/estimate_coverage.md, "FD from '
         'samples of different sizes")'
