@@ -1,32 +1,28 @@
-r"""FD's interval with its pairs' part removed, against the jackknife alone, on real draws.
+r"""FD's interval by the delta method on kept draws, against the jackknife's or the batches'.
 
 Run: ``OPENBLAS_NUM_THREADS=1 nice python benchmarks/bench_frechet_pairs.py --reps 200
-[--only TEXT] [--difference] [--seed 0]``.
+[--only TEXT] [--difference] [--dimensions all|small|large] [--delta-only] [--seed 0]``.
 
 Each repetition draws both samples (three for ``--difference``), reads them as ``frechet``
 does (32 variance groups in 8 <= d <= 256) with a kept subsample of 2000 draws each, and builds
-three intervals: ``equal``, the delete-a-group jackknife with the batches' cross terms
-weighted equally (``frechet``'s own in d > 64 before 2026-11-29); ``by size``, the jackknife
-with each batch weighted by its share of the draws (``frechet``'s own in 8 <= d < 64);
-``pairs``, that jackknife less what it counts of the pairs' part beyond that part's own
-variance, with Satterthwaite's degrees of freedom (``frechet``'s own in 64 <= d <= 256:
-:mod:`divergences.estimate._src.frechet.second_order`). The last two share one estimate,
-which differs from the first in the rounding of the weights only (batch sizes differ by at
-most one draw). Each row gives, for each, the repetitions whose truth fell below the lower
-end and above the upper end, and the mean width over the ideal,
-:math:`2 \times 1.96` times the estimates' spread over the repetitions. Before them: the
-estimate's mean error over its spread, the median of the larger of the two samples' radial
-spreads (:mod:`divergences.estimate._src.frechet.tails`) and the repetitions where ``frechet``
-claims nothing (the radial spread over
+two intervals on one estimate: ``without``, the interval without kept draws (the delete-a-group
+jackknife with the batches weighted by size in 8 <= d <= 256, ``frechet``'s own below d = 64;
+the batches' Student interval elsewhere), and ``delta``, the delta method's on the kept draws
+less the pairs' part its values carry, with Satterthwaite's degrees of freedom (``frechet``'s
+own from d = 64: :mod:`divergences.estimate._src.frechet.first_order`). Each row gives, for
+each, the repetitions whose truth fell below the lower end and above the upper end, and the
+mean width over the ideal, :math:`2 \times 1.96` times the estimates' spread over the
+repetitions. Before them: the estimate's mean error over its spread, the median of the larger
+of the two samples' radial spreads (:mod:`divergences.estimate._src.frechet.tails`) and the
+repetitions where ``frechet`` claims nothing (the radial spread over
 :data:`~divergences.estimate._src.frechet.tails.RADIAL_SPREAD_AT_MOST`, or samples of sizes
 whose extrapolation's remainder is not small: :mod:`divergences.estimate._src.frechet.sizes`);
-after them, the misses of ``frechet``'s own interval (``by size`` below d = 64, ``pairs``
-from it) over the others. For ``--difference`` it adds
-how often the p-value of "A is no better than B" was at most 0.05, and last the power of the
-ideal test (one-sided, at 0.05, the estimator's spread over the repetitions known). Results:
-``estimate_coverage.md``, "FD's jackknife less its double count of the pairs" (and before it
-"FD's jackknife with the batches weighted by size" and "FD's interval from pairs of draws",
-whose ``pairs`` column took Student's quantile over 31 degrees of freedom).
+after them, the misses of ``frechet``'s own interval over the others. For ``--difference`` it
+adds how often the p-value of "A is no better than B" was at most 0.05, and last the power of
+the ideal test (one-sided, at 0.05, the estimator's spread over the repetitions known).
+Results: ``estimate_coverage.md``, "FD's interval by the delta method on kept draws" (and
+before it "FD's jackknife less its double count of the pairs", from an earlier version of this
+script with the jackknife's correction in the place of the delta method).
 """
 
 from __future__ import annotations
@@ -46,13 +42,13 @@ from divergences.estimate._src.frechet.distance import (
     read_samples,
     spread_of,
 )
-from divergences.estimate._src.frechet.groups import corrects_pairs
-from divergences.estimate._src.frechet.second_order import KEPT_DRAWS
+from divergences.estimate._src.frechet.first_order import KEPT_DRAWS
+from divergences.estimate._src.frechet.groups import runs_first_order
 from divergences.estimate._src.frechet.sizes import sizes_refusal
 from divergences.estimate._src.frechet.tails import RADIAL_SPREAD_AT_MOST, radial_spread
 
 ALPHA = 0.05
-KINDS = ("equal", "by size", "pairs")
+KINDS = ("without", "delta")
 Draw = Callable[[np.random.Generator, int], np.ndarray]
 
 
@@ -121,10 +117,11 @@ def ratio(widths: list[float], errors: np.ndarray) -> float:
     return float(np.mean(widths)) / (2.0 * 1.959963984540054 * float(np.std(errors, ddof=1)))
 
 
-#: FD's (d, n) cells: "small" the quick ones.
+#: FD's (d, n) cells: "small" the quick ones, "large" those the claims start at above d = 256.
 DIMENSIONS = {
     "small": ((8, 1000), (32, 1000)),
     "all": ((8, 1000), (32, 1000), (32, 3000), (48, 1000), (64, 1000), (128, 1000), (256, 1000)),
+    "large": ((768, 5000), (2048, 10000)),
 }
 
 
@@ -139,26 +136,28 @@ def distances(args: argparse.Namespace) -> None:
             start = time.perf_counter()
             tally = {k: [0, 0, []] for k in KINDS}
             errors, spreads, claimed, withheld = [], [], [0, 0], 0
-            own = "pairs" if corrects_pairs(d, 4) else "by size"  # frechet's own interval
+            own = "delta" if runs_first_order(d, 4) else "without"  # frechet's own interval
             for rep in range(args.reps):
                 draws = [(p(rng, n), "x", rep), (q(rng, m), "y", rep + 1)]
                 rx, ry = read_samples(draws, 4, keep=KEPT_DRAWS)
-                spread = max(radial_spread(rx.moments) or 0.0, radial_spread(ry.moments) or 0.0)
+                spread = max(
+                    radial_spread(rx.moments, rx.kept) or 0.0,
+                    radial_spread(ry.moments, ry.kept) or 0.0,
+                )
                 spreads.append(spread)
                 kept = (rx.kept, ry.kept)
-                parts = paired_parts(rx.moments, ry.moments, 4, kept, rep, by_size=True)
-                library = paired_parts(rx.moments, ry.moments, 4, by_size=False)
+                parts = paired_parts(rx.moments, ry.moments, 4, kept, rep)
+                without = None if args.delta_only else paired_parts(rx.moments, ry.moments, 4)
                 scale = 4.0**rx.moments.shift
                 errors.append(parts.value * scale - truth)
-                own_parts = parts if own == "pairs" else parts._replace(second_order=None)
-                se = spread_of(own_parts, 4)[0]
+                se = spread_of(parts if own == "delta" or without is None else without, 4)[0]
                 claims = spread <= RADIAL_SPREAD_AT_MOST and not sizes_refusal(
                     rx.moments, ry.moments, 4, se
                 )
                 withheld += not claims
-                for key, pt in zip(
-                    KINDS, (library, parts._replace(second_order=None), parts), strict=True
-                ):
+                for key, pt in zip(KINDS, (without, parts), strict=True):
+                    if pt is None:
+                        continue
                     lo, _, hi = (v * scale for v in interval(pt, 4, ALPHA))
                     tally[key][0] += truth < lo
                     tally[key][1] += truth > hi
@@ -167,7 +166,9 @@ def distances(args: argparse.Namespace) -> None:
                         claimed[0] += truth < lo
                         claimed[1] += truth > hi
             e = np.array(errors)
-            cols = " | ".join(f"{t[0]}/{t[1]} | {ratio(t[2], e):.2f}" for t in tally.values())
+            cols = " | ".join(
+                f"{t[0]}/{t[1]} | {ratio(t[2], e):.2f}" if t[2] else "- | -" for t in tally.values()
+            )
             kept = args.reps - withheld
             secs = (time.perf_counter() - start) / args.reps
             print(
@@ -180,7 +181,10 @@ def distances(args: argparse.Namespace) -> None:
 
 def differences(args: argparse.Namespace) -> None:
     """The difference's rows: R = N(0, I), A and B translates; D = |mu_A|^2 - |mu_B|^2."""
-    for d, n in ((16, 2000), (32, 1000), (64, 1000), (128, 1000), (256, 1000)):
+    sizes = {"small": ((16, 2000), (32, 1000)), "large": ((768, 5000),)}
+    for d, n in sizes.get(
+        args.dimensions, ((16, 2000), (32, 1000), (64, 1000), (128, 1000), (256, 1000))
+    ):
         s = 1.0 / math.sqrt(d)
         for name, (ra, rb) in {"null, D = 0": (1.0, 1.0), "D = -0.19": (0.9, 1.0)}.items():
             if args.only not in f"{name}, d={d}":
@@ -197,20 +201,12 @@ def differences(args: argparse.Namespace) -> None:
                 ]
                 rr, ra_, rb_ = read_samples(draws, 4, keep=KEPT_DRAWS)
                 pa, pb = (
-                    paired_parts(r.moments, rr.moments, 4, (r.kept, rr.kept), rep, by_size=True)
+                    paired_parts(r.moments, rr.moments, 4, (r.kept, rr.kept), rep)
                     for r in (ra_, rb_)
                 )
-                la, lb = (paired_parts(r.moments, rr.moments, 4, by_size=False) for r in (ra_, rb_))
+                la, lb = (paired_parts(r.moments, rr.moments, 4) for r in (ra_, rb_))
                 scale = 4.0**rr.moments.shift
-                for key, (qa, qb) in zip(
-                    KINDS,
-                    (
-                        (la, lb),
-                        (pa._replace(second_order=None), pb._replace(second_order=None)),
-                        (pa, pb),
-                    ),
-                    strict=True,
-                ):
+                for key, (qa, qb) in zip(KINDS, ((la, lb), (pa, pb)), strict=True):
                     value, half, pval, _ = difference_interval(qa, qb, 4, ALPHA)
                     tally[key][0] += truth < (value - half) * scale
                     tally[key][1] += truth > (value + half) * scale
@@ -237,6 +233,9 @@ def main() -> None:
     parser.add_argument("--only", default="")
     parser.add_argument("--difference", action="store_true")
     parser.add_argument("--dimensions", choices=sorted(DIMENSIONS), default="all")
+    parser.add_argument(
+        "--delta-only", action="store_true", help="skip the interval without kept draws (FD rows)"
+    )
     args = parser.parse_args()
     (differences if args.difference else distances)(args)
 

@@ -2,8 +2,8 @@
 
 The kernel is checked against finite differences of FD's cross term (the von Mises expansion's
 second-order terms), its second moment against the Gaussian closed form, the pair weights
-against the variance of the pairs' sum in closed form, and (slow) the pairs' variance against
-the null's variance over repeated samples, where it is all of it.
+against the variance of the pairs' sum in closed form, where draws are kept, and (slow) the
+pairs' variance against the null's variance over repeated samples, where it is all of it.
 """
 
 from __future__ import annotations
@@ -12,8 +12,6 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 from scipy.linalg import sqrtm
 
 import divergences as dv
@@ -24,21 +22,22 @@ from divergences.estimate._src.frechet.distance import (
     spread_of,
     spread_words,
 )
+from divergences.estimate._src.frechet.first_order import KEPT_DRAWS, FirstOrder
 from divergences.estimate._src.frechet.groups import (
+    FIRST_ORDER_FROM,
     GROUPS_UP_TO,
-    PAIRS_FROM,
-    corrects_pairs,
     kept_draws,
+    runs_first_order,
 )
 from divergences.estimate._src.frechet.second_order import (
-    KEPT_DRAWS,
-    Pairs,
-    corrected,
+    FEWEST_PAIRS,
+    PAIRS,
     gaussian_second_moment,
     kernel_parts,
     kernel_values,
     pair_weights,
-    quadratic_forms,
+    pairs_in,
+    quadratic_form,
     rotated_x,
     rotated_y,
     rotation,
@@ -110,7 +109,7 @@ def test_the_kernel_s_second_moment_is_the_gaussian_closed_form():
     assert rot is not None
     x = rng.standard_normal((2000, d))
     y = rng.standard_normal((2000, d)) * scale
-    k = kernel_values(rot, x, y, seed=0)
+    k = kernel_values(rot, rotated_x(rot, x), rotated_y(rot, y), seed=0)
     closed = gaussian_second_moment(rot)
     assert float(np.mean(k.xx**2)) == pytest.approx(closed, rel=0.1)
     assert float(np.mean(k.yy**2)) == pytest.approx(closed, rel=0.1)
@@ -118,17 +117,27 @@ def test_the_kernel_s_second_moment_is_the_gaussian_closed_form():
 
 
 def test_the_pair_weights_give_the_pairs_variance_in_closed_form():
-    """Equal groups: ``2c/n^2`` an x pair's second moment, ``4c/(nm)`` a cross pair's kappa^2."""
-    groups, b, n = 32, 4, 32 * 30
-    sizes = np.full(groups, n // groups)
-    w = pair_weights(sizes, sizes, b)
-    c = b / (b - 1)
-    f, j = quadratic_forms([w.xx], w.count_xx)
-    assert f[0, 0] * n**2 == pytest.approx(2.0 * c, rel=1e-12)
-    assert 2.0 < j[0, 0] / f[0, 0] < 2.2  # the jackknife counts a pair about twice
-    f, j = quadratic_forms([w.cross_quad, w.cross_lin], w.count_xy)
-    assert f * n**2 == pytest.approx(np.array([[4.0 * c, 4.0], [4.0, 4.0]]), rel=1e-12)
-    assert np.all((j / f > 2.0) & (j / f < 2.2))
+    """Equal batches: ``2c/n^2`` an x pair's second moment, ``4c/(nm)`` a cross pair's kappa^2.
+
+    ``c = B/(B-1)`` for the bias-corrected estimate (the pairs across batches, weighted
+    ``B/(B-1)``), 1 for the plug-in; the cross pairs' mean term keeps every pair.
+    """
+    b, n = 4, 4 * 250
+    sizes = np.full(b, n // b)
+    for plug_in, c in ((False, b / (b - 1)), (True, 1.0)):
+        w = pair_weights(sizes, sizes, plug_in=plug_in)
+        f = quadratic_form([w.xx], w.count_xx)
+        within = 0.0 if not plug_in else 1.0 / n  # the plug-in's pairs: n (n - 1) / 2
+        assert f[0, 0] * n**2 == pytest.approx(2.0 * c * (1.0 - within), rel=1e-12)
+        f = quadratic_form([w.cross_quad, w.cross_lin], w.count_xy)
+        assert f * n**2 == pytest.approx(np.array([[4.0 * c, 4.0], [4.0, 4.0]]), rel=1e-12)
+
+
+def test_the_random_pairs_cost_at_most_what_d_256_s_do():
+    assert pairs_in(8) == pairs_in(256) == PAIRS
+    assert pairs_in(512) == PAIRS // 4
+    assert pairs_in(2048) == FEWEST_PAIRS
+    assert all(pairs_in(d) * d * d <= PAIRS * 256**2 for d in (257, 300, 512, 724))
 
 
 def _parts(x, y, **options):
@@ -139,80 +148,57 @@ def _parts(x, y, **options):
 def test_a_singular_covariance_keeps_the_jackknife_and_says_why():
     rng = np.random.default_rng(3)
     x, y = rng.standard_normal((1000, 9)), rng.standard_normal((1000, 9)) + 0.3
-    assert isinstance(_parts(x, y, by_size=True).second_order, Pairs)
+    assert isinstance(_parts(x, y, by_size=True).first_order, FirstOrder)
+    assert _parts(x, y, by_size=True).left_out is None  # the delta method: no left-out refits
     x[:, 0] = 1.0  # no spread in one coordinate: no Cholesky factor
     parts = _parts(x, y, by_size=True)
-    assert "a covariance is singular" in parts.second_order
+    assert "a covariance is singular" in parts.first_order
     assert spread_of(parts, 4)[0] == jackknife_error(parts.left_out)
-    assert "not corrected: a covariance is singular" in spread_words(parts, 4)
+    assert "not the delta method's: a covariance is singular" in spread_words(parts, 4)
     # an extrapolation weighing the batches equally: its pairs are not modelled
-    assert "weighted equally" in _parts(x, y, by_size=False).second_order
+    assert "weighted equally" in _parts(x, y, by_size=False).first_order
 
 
-def test_below_pairs_from_frechet_keeps_no_draws_and_its_interval_is_the_jackknife_s():
+def test_below_first_order_from_frechet_keeps_no_draws_and_its_interval_is_the_jackknife_s():
     rng = np.random.default_rng(6)
     x, y = rng.standard_normal((1000, 9)), rng.standard_normal((1000, 9)) + 0.3
     read = read_samples([(x, "x", 0), (y, "y", 1)], 4, keep=kept_draws(4))
     assert all(r.kept is None for r in read)
-    assert "pairs' part" not in dv.estimate.frechet(x, y).method
+    method = dv.estimate.frechet(x, y).method
+    assert "delta method" not in method and "jackknife" in method
 
 
 @pytest.mark.parametrize(
     ("d", "b", "kept"),
     [
-        (PAIRS_FROM - 1, 4, 0),
-        (PAIRS_FROM, 4, KEPT_DRAWS),
+        (FIRST_ORDER_FROM - 1, 4, 0),
+        (FIRST_ORDER_FROM, 4, KEPT_DRAWS),
         (GROUPS_UP_TO, 4, KEPT_DRAWS),
-        (GROUPS_UP_TO + 1, 4, 0),  # the batches' Student interval: no jackknife to correct
-        (PAIRS_FROM, 5, 0),  # another number of batches reads no groups
+        (GROUPS_UP_TO + 1, 4, KEPT_DRAWS),  # in place of the batches' 3 degrees of freedom
+        (2048, 4, KEPT_DRAWS),
+        (FIRST_ORDER_FROM, 5, 0),  # another number of batches claims nothing: the batches'
     ],
 )
-def test_draws_are_kept_where_the_jackknife_is_corrected(d, b, kept):
+def test_draws_are_kept_where_the_delta_method_runs(d, b, kept):
     assert kept_draws(b)(d) == kept
-    assert corrects_pairs(d, b) is (kept > 0)
+    assert runs_first_order(d, b) is (kept > 0)
 
 
-def test_the_corrected_variance_and_its_satterthwaite_degrees_of_freedom():
-    se, dof = corrected(2.0, 31, 1.0, 2.1)  # 4 - 2.1 + 1
-    assert se == pytest.approx(math.sqrt(2.9), rel=1e-15)
-    assert dof == pytest.approx(31 * (2.9 / 4.0) ** 2, rel=1e-12)
-    se, dof = corrected(1.0, 31, 0.6, 2.0)  # below V_2: V_2 itself (V_1 >= 0)
-    assert se == pytest.approx(math.sqrt(0.6), rel=1e-15)
-    assert dof == pytest.approx(31 * 0.36, rel=1e-12)
-    assert corrected(1.0, 31, 0.01, 0.99)[1] == 2.0  # at least 2 degrees of freedom
-    assert corrected(0.0, 31, 0.5, 1.0) == (math.sqrt(0.5), 31.0)  # no jackknife spread
-    assert corrected(1.0, 31, 0.0, 0.0) == (1.0, 31.0)  # no pairs' part: the jackknife's
-    assert corrected(1.0, 31, math.inf, math.inf) == (1.0, 31.0)  # moments not finite: the same
-    assert corrected(1.0, 31, math.nan, 1.0) == (1.0, 31.0)
-
-
-@settings(max_examples=200, deadline=None)
-@given(
-    jack=st.floats(0.0, 1e300),
-    v2=st.floats(0.0, 1e300),
-    ratio=st.floats(0.0, 3.0),
-    dof=st.integers(1, 63),
-)
-def test_the_corrected_error_is_never_nan_and_never_below_the_pairs_own(jack, v2, ratio, dof):
-    se, nu = corrected(jack, dof, v2, ratio * v2)
-    assert not math.isnan(se) and se >= 0.0
-    assert se >= math.sqrt(v2) * (1.0 - 1e-15)
-    assert min(2.0, dof) <= nu <= dof
-
-
-def test_a_reference_s_own_subsample_gives_the_pairs_part():
+def test_a_reference_s_own_subsample_gives_the_delta_method():
     """In d = 64 a Reference's kept draws stand for the sample's; without them, the method says so."""
     rng = np.random.default_rng(9)
-    d = PAIRS_FROM
+    d = FIRST_ORDER_FROM
     x, y = rng.standard_normal((3000, d)), rng.standard_normal((3000, d)) + 0.2
     kept = dv.estimate.reference(x, subsample=None)  # every draw: 2000 are chosen, by the seed
     est = dv.estimate.frechet(kept, y)
-    assert "pairs of kept draws" in est.method and est.claims_coverage
+    assert "the delta method's on 2000" in est.method and est.claims_coverage
     assert est == dv.estimate.frechet(kept, y)
     assert est.value == pytest.approx(dv.estimate.frechet(x, y).value, rel=1e-12)
     bare = dv.estimate.frechet(dv.estimate.reference(x, subsample=0), y)
-    assert "not corrected: fewer than 200 draws kept" in bare.method
-    assert bare.value == est.value and bare.upper_bound - bare.lower_bound > 0.0
+    assert "not the delta method's: fewer than 200 draws kept" in bare.method
+    assert "jackknife" in bare.method
+    assert bare.value == pytest.approx(est.value, rel=1e-12)
+    assert bare.upper_bound - bare.lower_bound > 0.0
 
 
 def test_the_kept_pairs_are_a_function_of_the_draws_and_seed():
@@ -224,7 +210,7 @@ def test_the_kept_pairs_are_a_function_of_the_draws_and_seed():
     assert rx.kept.shape == (1200, 8)  # fewer draws than kept: all of them
     one = paired_parts(rx.moments, ry.moments, 4, (rx.kept, ry.kept), 0, by_size=True)
     two = paired_parts(rx.moments, ry.moments, 4, (streamed[0].kept, ry.kept), 0, by_size=True)
-    assert single_second_order(one.second_order) == single_second_order(two.second_order)
+    assert single_second_order(one.first_order.pairs) == single_second_order(two.first_order.pairs)
 
 
 @pytest.mark.slow  # 150 samples of FD: about 6 s
@@ -242,7 +228,7 @@ def test_the_pairs_variance_is_the_null_s_variance():
         parts = paired_parts(rx.moments, ry.moments, 4, (rx.kept, ry.kept), rep, by_size=True)
         scale = 4.0**rx.moments.shift
         values.append(parts.value * scale)
-        v2s.append(single_second_order(parts.second_order)[0] * scale * scale)
+        v2s.append(single_second_order(parts.first_order.pairs)[0] * scale * scale)
     ratio = float(np.mean(v2s)) / float(np.var(values, ddof=1))
     assert 0.8 < ratio < 1.25, ratio
     assert math.isfinite(ratio)

@@ -4,7 +4,7 @@ The measure is checked against a direct computation on the draws, near 1 on Gaus
 far above its bound on an elliptical t law, invariant to the draws' scale, finite or None on
 harsh draws; ``frechet`` and ``frechet_difference`` then claim nothing, and say why. The rule
 weighing the batches by size holds where it was measured (d <= 64) and only where the jackknife
-runs.
+runs. Where a sample has no groups (above d = 256) the measure is read from its kept draws.
 """
 
 from __future__ import annotations
@@ -19,7 +19,13 @@ from hypothesis.extra import numpy as hnp
 
 import divergences as dv
 from divergences.estimate._src.frechet.distance import paired_parts, read_samples
-from divergences.estimate._src.frechet.groups import GROUPS, GROUPS_UP_TO, PAIRS_FROM
+from divergences.estimate._src.frechet.first_order import KEPT_DRAWS
+from divergences.estimate._src.frechet.groups import (
+    FIRST_ORDER_FROM,
+    GROUPS,
+    GROUPS_UP_TO,
+    kept_draws,
+)
 from divergences.estimate._src.frechet.tails import (
     RADIAL_SPREAD_AT_MOST,
     radial_spread,
@@ -117,15 +123,60 @@ def test_frechet_difference_claims_nothing_where_the_reference_has_heavy_radial_
 
 
 @pytest.mark.parametrize(
-    ("d", "expected"), [(4, False), (8, True), (PAIRS_FROM, True), (GROUPS_UP_TO + 1, False)]
+    ("d", "expected", "words"),
+    [
+        (4, False, "over the 4 batches"),
+        (8, True, "weighted by their shares of the draws"),
+        (FIRST_ORDER_FROM, True, "the delta method's"),
+        (GROUPS_UP_TO + 1, True, "the delta method's"),
+    ],
 )
-def test_the_batches_are_weighted_by_size_where_the_jackknife_runs(d, expected):
+def test_the_batches_are_weighted_by_size_where_the_jackknife_or_the_delta_method_runs(
+    d, expected, words
+):
+    """By size wherever the batches' weights are modelled: the jackknife's, the pairs' part."""
     rng = np.random.default_rng(6)
     x, y = rng.standard_normal((1000, d)), rng.standard_normal((1000, d))
-    rx, ry = read_samples([(x, "x", 0), (y, "y", 1)], 4)
-    parts = paired_parts(rx.moments, ry.moments, 4)
+    rx, ry = read_samples([(x, "x", 0), (y, "y", 1)], 4, keep=kept_draws(4))
+    kept = None if rx.kept is None else (rx.kept, ry.kept)
+    parts = paired_parts(rx.moments, ry.moments, 4, kept)
     assert parts.by_size is expected
     with warnings.catch_warnings():  # d = 257 from 1000 draws: no claim, and a warning
         warnings.simplefilter("ignore", dv.estimate.NoCoverageWarning)
-        words = dv.estimate.frechet(x, y).method
-    assert ("weighted by their shares of the draws" in words) is expected
+        assert words in dv.estimate.frechet(x, y).method
+
+
+def _read_kept(x, seed=0):
+    read = read_samples([(x, "x", seed)], 4, keep=KEPT_DRAWS)[0]
+    return read.moments, read.kept
+
+
+def test_without_groups_the_spread_is_read_from_the_kept_draws():
+    """Above d = 256 (the 4 batches alone): the squared radii's variance over the kept draws."""
+    rng = np.random.default_rng(11)
+    d = GROUPS_UP_TO + 1
+    x = rng.standard_normal((3000, d)) * np.linspace(0.5, 2.0, d) + 1.0
+    moments, kept = _read_kept(x)
+    assert len(moments.parts) == 4 and radial_spread(moments) is None
+    cov = np.cov(x, rowvar=False)
+    nu = x.shape[0] - 1
+    square = nu**2 / ((nu - 1) * (nu + 2)) * (np.sum(cov**2) - np.trace(cov) ** 2 / nu)
+    radii = np.sum((np.ldexp(kept, moments.shift) - x.mean(0)) ** 2, axis=1)  # as drawn
+    expected = np.var(radii, ddof=1) / (2 * square)
+    assert radial_spread(moments, kept) == pytest.approx(expected, rel=1e-9)
+    assert 0.8 < expected < 1.25  # Gaussian
+    assert radial_spread(moments, kept[:199]) is None  # too few kept draws
+    heavy, heavy_kept = _read_kept(_elliptical(rng, 3000, d))
+    assert radial_spread(heavy, heavy_kept) > 5 * RADIAL_SPREAD_AT_MOST
+    assert "kept draws" in tails_refusal(moments, heavy, kept=(kept, heavy_kept))
+
+
+@pytest.mark.slow  # d = 300 at n = 5000: about 1.5 s
+def test_frechet_withholds_heavy_radial_tails_above_the_groups():
+    rng = np.random.default_rng(12)
+    d = 300
+    x, y = _elliptical(rng, 5000, d), _elliptical(rng, 5000, d) + 0.05
+    with pytest.warns(dv.estimate.NoCoverageWarning, match="heavy radial tails"):
+        est = dv.estimate.frechet(x, y)
+    assert est.kind == "no-coverage-claim"
+    assert dv.estimate.frechet(rng.standard_normal((5000, d)), y * 0 + 0.1).claims_coverage

@@ -1,9 +1,10 @@
-"""FD's standard error: the delete-a-group jackknife over the variance groups.
+"""FD's standard error: the delete-a-group jackknife over the variance groups, and where it runs.
 
 ``frechet`` reads each sample through ``GROUPS`` variance groups where ``GROUPS_FROM <= d <=
-GROUPS_UP_TO`` (``B = 4`` extrapolation batches, each a union of groups) and takes the standard
-error from the bias-corrected FD recomputed without each group. The tests check each left-out value
-against a direct computation on the draws themselves, the jackknife's formula, where the
+GROUPS_UP_TO`` (``B = 4`` extrapolation batches, each a union of groups) and, below
+``FIRST_ORDER_FROM``, takes the standard error from the bias-corrected FD recomputed without each
+group (from it, the delta method's: ``test_frechet_first_order``). The tests check each left-out
+value against a direct computation on the draws themselves, the jackknife's formula, where the
 groups are used and where the batches are kept, that the range of the groups is the one the
 coverage table measured, and (slow) that the standard error meets the estimator's spread over
 repeated samples.
@@ -20,14 +21,14 @@ from scipy.stats import t as student
 
 import divergences as dv
 from divergences.estimate._src.frechet.distance import jackknife_error, paired_parts, read_samples
+from divergences.estimate._src.frechet.first_order import KEPT_DRAWS, score_ends, single_error
 from divergences.estimate._src.frechet.groups import (
+    FIRST_ORDER_FROM,
     GROUPS,
     GROUPS_FROM,
     GROUPS_UP_TO,
-    PAIRS_FROM,
     variance_groups,
 )
-from divergences.estimate._src.frechet.second_order import KEPT_DRAWS, single_second_order
 from divergences.estimate._src.reading import batch_labels
 from tests.helpers import COVERAGE_TABLE
 
@@ -136,28 +137,33 @@ def test_the_groups_are_used_only_where_each_end_held_its_share():
 
 
 @pytest.mark.slow  # 1.7 s from a cold compile cache: over the quick tier's 1 s
-@pytest.mark.parametrize("d", [GROUPS_FROM, PAIRS_FROM - 1, PAIRS_FROM, GROUPS_UP_TO])
-def test_the_interval_s_half_width_is_student_s_over_the_jackknife(d):
-    """Over the jackknife below PAIRS_FROM; from it, less the pairs' double count (Satterthwaite)."""
+@pytest.mark.parametrize(
+    "d", [GROUPS_FROM, FIRST_ORDER_FROM - 1, FIRST_ORDER_FROM, GROUPS_UP_TO, GROUPS_UP_TO + 1]
+)
+def test_the_interval_s_half_width_is_student_s_over_its_construction(d):
+    """The jackknife's below FIRST_ORDER_FROM; from it, the delta method's (Satterthwaite)."""
     rng = np.random.default_rng(2)
-    x, y = rng.standard_normal((2000, d)), rng.standard_normal((2000, d)) + 0.5
+    n = 2000 if d <= GROUPS_UP_TO else 5000  # where the claim starts above d = 256
+    x, y = rng.standard_normal((n, d)), rng.standard_normal((n, d)) + 0.5
     est = dv.estimate.frechet(x, y)
     rx, ry = read_samples([(x, "x", 0), (y, "y", 1)], 4, keep=KEPT_DRAWS)
     bx, by = rx.moments, ry.moments
-    assert len(bx.parts) == len(by.parts) == GROUPS
-    jack = jackknife_error(paired_parts(bx, by, 4).left_out)
-    variance, dof = jack**2, GROUPS - 1.0
-    if d >= PAIRS_FROM:
-        pairs = paired_parts(bx, by, 4, (rx.kept, ry.kept), 0).second_order
-        v2, j2 = single_second_order(pairs)
-        assert 1.5 * v2 < j2 < jack**2  # the jackknife counts the pairs about twice
-        variance = jack**2 - j2 + v2
-        dof = (GROUPS - 1.0) * (variance / jack**2) ** 2  # Satterthwaite's
-        assert 2.0 < dof < GROUPS - 1.0 and "Satterthwaite" in est.method
-    else:
-        assert "pairs" not in est.method
-    half = float(student.isf(0.025, dof)) * math.sqrt(variance)
+    assert len(bx.parts) == len(by.parts) == (GROUPS if d <= GROUPS_UP_TO else 4)
     scale = 4.0**bx.shift
+    if d >= FIRST_ORDER_FROM:
+        parts = paired_parts(bx, by, 4, (rx.kept, ry.kept), 0)
+        assert parts.left_out is None  # no refits without each group
+        spread, dof = single_error(parts.first_order)
+        assert 100.0 < dof <= KEPT_DRAWS - 1 and "delta method" in est.method
+        q = float(student.isf(0.025, dof))
+        shift, half = score_ends(parts.first_order, parts.value, spread, q)
+        assert 0.0 < shift < 0.5 * half and half > q * spread  # Wilson's: centred above
+        centre = (est.upper_bound + est.lower_bound) / 2
+        assert centre == pytest.approx((parts.value + shift) * scale, rel=1e-6)
+    else:
+        spread, dof = jackknife_error(paired_parts(bx, by, 4).left_out), GROUPS - 1.0
+        assert "delta method" not in est.method
+        half = float(student.isf(0.025, dof)) * spread
     assert (est.upper_bound - est.lower_bound) / 2 == pytest.approx(half * scale, rel=1e-6)
 
 
@@ -176,37 +182,3 @@ def test_the_standard_error_meets_the_spread_over_samples():
         errors.append(jackknife_error(parts.left_out) * 4.0**bx.shift)
     spread = float(np.std(values, ddof=1))
     assert 0.8 < float(np.mean(errors)) / spread < 1.25
-
-
-def _corrected_rows() -> list[tuple[str, int, list[tuple[int, int]], int, int, int, int]]:
-    """The rows of "FD's jackknife less its double count of the pairs": each interval's misses.
-
-    ``(estimate, d, [(low, high) of equal, by size, pairs], claimed low, claimed high, claimed
-    repetitions, repetitions)``; for the difference, its pairs' misses stand for the claimed.
-    """
-    section = COVERAGE_TABLE.read_text().split("## FD's jackknife less its double count")[1]
-    section = section.split("\n## ")[0]
-    out = []
-    for line in section.splitlines():
-        cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if not cells[0].startswith("FD") or not cells[2].isdigit():
-            continue
-        ends = [tuple(map(int, c.split("/"))) for c in cells if re.fullmatch(r"\d+/\d+", c)]
-        if cells[0] == "FD":
-            claimed = re.fullmatch(r"(\d+)/(\d+) of (\d+)", cells[-1])
-            low, high, reps = map(int, claimed.groups())
-        else:
-            (low, high), reps = ends[-1], int(cells[4])
-        out.append((cells[0], int(cells[2]), ends, low, high, reps, int(cells[4])))
-    return out
-
-
-def test_the_pairs_correction_runs_only_where_each_end_held_its_share():
-    """From PAIRS_FROM each claimed cell misses at most 3.5% an end; below, the correction failed."""
-    rows = _corrected_rows()
-    assert {8, 32, 48, PAIRS_FROM, GROUPS_UP_TO} <= {d for _, d, *_ in rows}
-    for estimate, d, _, low, high, claimed, _ in rows:
-        if d >= PAIRS_FROM:
-            assert 1000 * max(low, high) <= 35 * claimed, (estimate, d, low, high, claimed)
-    below = [max(ends[2]) / reps for e, d, ends, *_, reps in rows if e == "FD" and d < PAIRS_FROM]
-    assert max(below) > 0.035  # where it would have run below d = 64, an end failed the bar

@@ -33,9 +33,9 @@ def reference(
 
     The batches are those :func:`~divergences.estimate.frechet` forms for ``x`` with this seed:
     ``frechet(reference(x, seed=s), y, seed=s)`` equals ``frechet(x, y, seed=s)`` up to
-    rounding, but in 64 <= d <= 256, where the interval's pairs' part is read from 2000 of the
-    reference's own kept draws rather than the sample's (its ends move by about the pairs'
-    sampling error, 1.6% of that part). Memory :math:`O(B d^2 + k d)` whatever the number of
+    rounding, but from d = 64, where the interval's delta method runs on 2000 of the
+    reference's own kept draws rather than the sample's (its ends move by about the kept
+    draws' sampling error). Memory :math:`O(B d^2 + k d)` whatever the number of
     draws.
 
     Args:
@@ -44,9 +44,9 @@ def reference(
       batches: FD's number of batches (the coverage table measured 4).
       seed: the seed of the batches and of the subsample, an integer ``>= 0``.
       subsample: the number ``k >= 0`` of draws kept for the kernel measures (all where fewer);
-        ``None``: every draw, as the kernel measures' ``subsample=None``. In 64 <= d <= 256
-        :func:`frechet` also reads FD's pairs' part from 2000 of them (a seeded choice; with
-        fewer than 200 its ``method`` says the jackknife was not corrected).
+        ``None``: every draw, as the kernel measures' ``subsample=None``. From d = 64
+        :func:`frechet` also runs its delta method on 2000 of them (a seeded choice; with fewer
+        than 200 its ``method`` says why it did not).
       features: a map from a batch of inputs to its features.
 
     Returns:

@@ -3,8 +3,9 @@ r"""Two candidates against one reference: FD(A, R) - FD(B, R) on paired groups, 
 Both FDs share the reference's draws, so their errors are correlated. The reference is read
 into its groups (and batches) once, and group :math:`g` of each candidate meets the reference's
 group :math:`g` (:func:`~divergences.estimate._src.frechet.distance.paired_parts`): the
-reference's noise cancels in the difference, and its jackknife leaves group :math:`g` of all
-three samples out together. The estimator and its claim are those of
+reference's noise cancels in the difference. From d = 64 its delta method takes the reference's
+values of A's FD less B's on each of the reference's kept draws; below, its jackknife leaves group
+:math:`g` of all three samples out together. The estimator and its claim are those of
 :mod:`~divergences.estimate._src.frechet.distance`, term by term.
 """
 
@@ -33,12 +34,12 @@ from divergences.estimate._src.frechet.distance import (
     spread_of,
     spread_words,
 )
-from divergences.estimate._src.frechet.groups import frechet_difference_refusal, kept_draws
-from divergences.estimate._src.frechet.second_order import (
-    Pairs,
-    corrected,
-    difference_second_order,
+from divergences.estimate._src.frechet.first_order import (
+    FirstOrder,
+    delta_words,
+    difference_error,
 )
+from divergences.estimate._src.frechet.groups import frechet_difference_refusal, kept_draws
 from divergences.estimate._src.frechet.sizes import sizes_refusal
 from divergences.estimate._src.frechet.tails import tails_refusal
 from divergences.estimate._src.reading import BatchMoments
@@ -56,19 +57,25 @@ __all__ = ["FrechetComparison", "frechet_difference"]
 def difference_spread(pa: Parts, pb: Parts, b: int) -> tuple[float, float]:
     """The standard error of FD(A, R) - FD(B, R) and its degrees of freedom, from paired parts.
 
-    The jackknife's over the paired groups (A's, B's and R's group ``g`` left out together),
-    less what it counts of the pairs' part beyond that part's own variance where both parts
-    carry it (:func:`~.second_order.corrected`, with Satterthwaite's degrees of freedom), or
-    the batches' where the groups are the batches.
+    The delta method's where both parts ran it (:func:`~.first_order.difference_error`: A's
+    values, B's and the reference's A's less B's on its kept draws); else the jackknife's over
+    the paired groups (A's, B's and R's group ``g`` left out together); else the batches'.
     """
+    if isinstance(pa.first_order, FirstOrder) and isinstance(pb.first_order, FirstOrder):
+        return difference_error(pa.first_order, pb.first_order)
     if pa.left_out is not None and pb.left_out is not None:
-        spread, dof = jackknife_error(pa.left_out - pb.left_out), pa.left_out.shape[0] - 1
-        if isinstance(pa.second_order, Pairs) and isinstance(pb.second_order, Pairs):
-            return corrected(
-                spread, dof, *difference_second_order(pa.second_order, pb.second_order)
-            )
-        return spread, float(dof)
+        return jackknife_error(pa.left_out - pb.left_out), pa.left_out.shape[0] - 1.0
     return float(np.std(pa.per_batch - pb.per_batch, ddof=1)) / math.sqrt(b), b - 1.0
+
+
+def difference_words(pa: Parts, pb: Parts, b: int, dof: float) -> str:
+    """:func:`difference_spread`'s construction in words, with why not the delta method's."""
+    if isinstance(pa.first_order, FirstOrder) and isinstance(pb.first_order, FirstOrder):
+        return delta_words(pa.first_order, dof, score=False)
+    source = next((p for p in (pa, pb) if isinstance(p.first_order, str)), pa)  # says why not
+    if pa.left_out is None or pb.left_out is None:
+        source = source._replace(left_out=None)
+    return spread_words(source, b, dof)
 
 
 def difference_interval(
@@ -128,18 +135,19 @@ def frechet_difference(
     .. math:: \hat D = \widehat{\mathrm{FD}}(A, R) - \widehat{\mathrm{FD}}(B, R), \qquad
        D_k = \mathrm{FD}_k(A, R) - \mathrm{FD}_k(B, R),
 
-    each FD bias-corrected as :func:`frechet`'s. In 8 <= d <= 256 (``B = 4``) the standard
-    error is the delete-a-group jackknife's of :math:`\hat D` over 32 paired groups (group
-    :math:`g` of the reference, of ``a`` and of ``b`` left out together; 31 degrees of
-    freedom), from d = 64 less its double count of the pairs' part, read from 2000 kept draws of
-    each sample (the reference's pairs carry A's kernel less B's; Satterthwaite's degrees of
-    freedom: :mod:`~divergences.estimate._src.frechet.second_order`); elsewhere Student's over
-    the ``B`` independent :math:`D_k` (:math:`B - 1` degrees of freedom); either is widened by
-    both rounding allowances. The shared reference's noise cancels in each term.
+    each FD bias-corrected as :func:`frechet`'s. From d = 64 (``B = 4``) the standard error is
+    the delta method's on 2000 kept draws of each sample: A's first-order values, B's, and on
+    each of the reference's kept draws A's value less B's, less the second-order part they
+    carry, plus the difference's own pairs' variance (the reference's pairs carry A's kernel
+    less B's; Satterthwaite's degrees of freedom:
+    :mod:`~divergences.estimate._src.frechet.first_order`). In 8 <= d < 64 it is the
+    delete-a-group jackknife's of :math:`\hat D` over 32 paired groups (group :math:`g` of the
+    reference, of ``a`` and of ``b`` left out together; 31 degrees of freedom); elsewhere
+    Student's over the ``B`` independent :math:`D_k` (:math:`B - 1` degrees of freedom); each is
+    widened by both rounding allowances. The shared reference's noise cancels in each term.
     The p-value is that of the one-sided t test of :math:`D \ge 0` with the same degrees of
-    freedom. Coverage is claimed where :func:`frechet`'s is
-    for every pair and the coverage table measured the difference
-    (``benchmarks/estimate_coverage.md``).
+    freedom. Coverage is claimed where :func:`frechet`'s is for every pair and the coverage
+    table measured the difference (``benchmarks/estimate_coverage.md``).
 
     Args:
       reference: draws of the reference law :math:`R`, as :func:`frechet`'s ``x`` (an array,
@@ -191,14 +199,26 @@ def frechet_difference(
                 f"none, and the difference's interval needs {name}'s batches"
             )
     shift = br.shift
-    # the pairs' part, where kept: A's and B's reference pairs are the same (one seed)
+    # the delta method, where kept: A's and B's reference pairs are the same (one seed)
     kept = [None if r.kept is None or rr.kept is None else (r.kept, rr.kept) for r in (ra, rb)]
     pa, pb = (paired_parts(m, br, nb, k, seed) for m, k in zip((ba, bb), kept, strict=True))
+    qa, qb = pa, pb  # the difference's parts: both by one construction
+    if isinstance(pa.first_order, FirstOrder) != isinstance(pb.first_order, FirstOrder):
+        qa, qb = (  # one candidate without the delta method: both the jackknife's or the batches'
+            paired_parts(m, br, nb, None, seed, p.by_size)
+            if isinstance(p.first_order, FirstOrder)
+            else p
+            for m, p in ((ba, pa), (bb, pb))
+        )
     # A's and B's estimates say why they claim nothing; the difference warns for them, once.
-    est_a = estimate_from_moments(ba, br, level=level, alpha=alpha, b=nb, parts=pa, warn=False)
-    est_b = estimate_from_moments(bb, br, level=level, alpha=alpha, b=nb, parts=pb, warn=False)
-    value, half, p, p_b = difference_interval(pa, pb, nb, alpha)
-    spread, dof = difference_spread(pa, pb, nb)
+    est_a, est_b = (
+        estimate_from_moments(
+            m, br, level=level, alpha=alpha, b=nb, parts=p, warn=False, kept=k or ()
+        )
+        for m, p, k in ((ba, pa, (ra.kept, rr.kept)), (bb, pb, (rb.kept, rr.kept)))
+    )
+    value, half, p, p_b = difference_interval(qa, qb, nb, alpha)
+    spread, dof = difference_spread(qa, qb, nb)
     v = scaled_back(value, shift, math.inf if value > 0 else -math.inf)
     lo = scaled_back(value - half, shift, -math.inf)
     hi = scaled_back(value + half, shift, math.inf)
@@ -209,8 +229,8 @@ def frechet_difference(
     )
     method = (
         f"FD(A, R) - FD(B, R), each bias-corrected as frechet's on paired batches; Student's t, "
-        f"{spread_words(pb if not isinstance(pb.second_order, Pairs) else pa, nb, dof)} (A's, "
-        "B's and the reference's group k together), widened by "
+        f"{difference_words(qa, qb, nb, dof)} (A's, B's and the reference's draws paired), "
+        "widened by "
         "the rounding allowances; p-value: one-sided t test of FD(A,R) >= FD(B,R)"
         f"{reduced_where(br, ba, bb)}"
     )
@@ -240,7 +260,7 @@ def frechet_difference(
         )
     elif why := (
         frechet_difference_refusal(br.dimension, min(ba.size, bb.size, br.size), nb)
-        or tails_refusal(br, ba, bb)
+        or tails_refusal(br, ba, bb, kept=(rr.kept, ra.kept, rb.kept))
         or sizes_refusals(((ba, pa, "a"), (bb, pb, "b")), br, nb, spread)
     ):
         difference = withheld(difference, -math.inf, math.inf, why, stacklevel=4)

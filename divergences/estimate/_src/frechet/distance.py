@@ -32,40 +32,35 @@ laws' FD. The ``value`` estimates the laws' FD itself:
   about -0.01 against FD = 1 in d = 64 at n = 1000, -0.17 in d = 256 (``estimate_coverage.md``).
 
 **The interval** is asymptotic: the estimate plus or minus Student's quantile times a
-standard error. Where the coverage table measured it (``B = 4`` and :math:`8 \le d \le 256`,
-:data:`~divergences.estimate._src.frechet.groups.GROUPS_FROM` to ``GROUPS_UP_TO``) each sample is read through :math:`G = 32` variance groups
-(``groups.GROUPS``, each group's size, mean and scatter kept as a batch's), the extrapolation's
-batch :math:`j` is the union of the groups :math:`j, j + B, \dots` (exact merges), and the
-standard error is the delete-a-group jackknife's of the bias-corrected estimate itself:
+standard error, by one of three constructions (``method`` names it).
 
-.. math:: \widehat{\mathrm{se}}^2 = \frac{G - 1}{G} \sum_{g=1}^{G}
-   \big(\hat\theta_{(g)} - \bar\theta_{(\cdot)}\big)^2,
+* From d = 64 (:data:`~divergences.estimate._src.frechet.groups.FIRST_ORDER_FROM`, ``B = 4``)
+  each sample keeps 2000 of its draws in the same pass and the standard error is the delta
+  method's on them, from one eigendecomposition, the interval Wilson's score form about the
+  value (:mod:`~divergences.estimate._src.frechet.first_order`).
+* In 8 <= d < 64 (``groups.GROUPS_FROM``) each sample is read through :math:`G = 32` variance
+  groups (each group's size, mean and scatter kept as a batch's), the extrapolation's batch
+  :math:`j` is the union of the groups :math:`j, j + B, \dots` (exact merges), and the standard
+  error is the delete-a-group jackknife's of the bias-corrected estimate itself,
 
-:math:`\hat\theta_{(g)}` the estimate recomputed without group :math:`g` of either sample (the
-full sample's and its batch's cross terms), with :math:`G - 1` degrees of freedom (Efron &
-Stein, 1981; Shao & Tu, 1995, sec. 2.3: delete-a-group). FD is a smooth function of the
-moments, so the jackknife's variance is the delta method's to first order (van der Vaart,
-*Asymptotic Statistics*, 1998, ch. 3) without forming the optimal-transport map, and keeps
-the extrapolation's second-order noise (a jackknife of the plug-in covered 0.92, d = 16). The
-batches' cross terms are weighted by their shares of the draws: a left-out group lowers its
-batch's weight, so the jackknife sees the draws' noise and not a reweighting. Below d = 64
-the width is then 0.7 to 1.2 times the ideal (:math:`2 \times 1.96` times the estimator's
-spread), each end holding. From d = 64 most of FD's variance is the cross term's
-second-order noise, which the jackknife counts about twice (up to 1.6 times the ideal width:
-``estimate_coverage.md``, "FD in d >= 64"); there (:data:`~.groups.PAIRS_FROM` <= d <= 256)
-each sample keeps 2000 of its draws in the same pass, the pairs' part is estimated from them
-and the double count taken out, with Satterthwaite's degrees of freedom
-(:mod:`~divergences.estimate._src.frechet.second_order`): 1.1 to 1.3 times the ideal width.
-Elsewhere (d below 8 or above 256, another ``B``, fewer than 2 draws a group, or a
-:class:`~divergences.estimate.Reference` that holds its batches only: saved before version 3,
-or in a dimension where they were kept then) the groups are the batches and the interval is
-Student's over them (:math:`B - 1` degrees of freedom, :math:`s_B / \sqrt B`, the batches'
-estimates with the mean term unbiased and the plug-in :math:`T`). The claim stands where the
-coverage table measured it (:data:`~divergences.estimate.ASYMPTOTIC_CLAIMS`), the draws'
-radial tails are not heavy (:mod:`~divergences.estimate._src.frechet.tails`), and the samples'
-sizes are close enough that the extrapolation's remainder, which grows like
-:math:`d^3 (1/n - 1/m)^2`, is small against the standard error
-(:mod:`~divergences.estimate._src.frechet.sizes`).
+  .. math:: \widehat{\mathrm{se}}^2 = \frac{G - 1}{G} \sum_{g=1}^{G}
+     \big(\hat\theta_{(g)} - \bar\theta_{(\cdot)}\big)^2,
+
+  :math:`\hat\theta_{(g)}` the estimate recomputed without group :math:`g` of either sample,
+  with :math:`G - 1` degrees of freedom (Efron & Stein, 1981; Shao & Tu, 1995, sec. 2.3),
+  the batches weighted by their shares of the draws (:func:`_shares`). From d = 64 it counts
+  the second-order noise about twice (up to 1.50 times the ideal width), so it runs there only
+  where the delta method cannot (a singular covariance, fewer than 200 kept draws).
+* Elsewhere (d below 8, another ``B``, fewer than 2 draws a group, or a ``Reference`` that holds
+  its batches only) the groups are the batches and the interval is Student's over them
+  (:math:`B - 1` degrees of freedom, :math:`s_B / \sqrt B`, the batches' estimates with the mean
+  term unbiased and the plug-in :math:`T`).
+
+Widths against the ideal: ``estimate_coverage.md``. The claim stands where the coverage table
+measured it (:data:`~divergences.estimate.ASYMPTOTIC_CLAIMS`), the draws' radial tails are not heavy
+(:mod:`~divergences.estimate._src.frechet.tails`), and the samples' sizes are close enough that
+the extrapolation's remainder, which grows like :math:`d^3 (1/n - 1/m)^2`, is small against the
+standard error (:mod:`~divergences.estimate._src.frechet.sizes`).
 
 **Numerics.** The draws are read once, in chunks of rows raised to float64, and scaled by one
 power of two (exact) so that no square overflows; each batch keeps its size, mean and scatter
@@ -75,7 +70,8 @@ the same statistics from an array, an iterable of batches, a kept
 rounding allowance, which widens the interval: :mod:`~divergences.estimate._src.frechet.trace`.
 
 **Two candidates against one reference**: :func:`frechet_difference` pairs their groups on the
-reference's (its noise cancels), and its jackknife leaves group :math:`g` of all three out.
+reference's (its noise cancels): the delta method takes the reference's values of A's FD less
+B's on each of its kept draws, and the jackknife leaves group :math:`g` of all three out.
 
 References:
   Dowson & Landau, *The Frechet distance between multivariate normal distributions*, J.
@@ -99,16 +95,17 @@ from divergences._src.errors import runs_on_host
 from divergences._src.options import integer_option, level_option, seed_option
 from divergences.estimate._src.concentration import widen
 from divergences.estimate._src.frechet.device_moments import moments_and_draws
-from divergences.estimate._src.frechet.groups import frechet_refusal, kept_draws, variance_groups
-from divergences.estimate._src.frechet.second_order import (
-    Pairs,
-    corrected,
-    second_order_of,
-    single_second_order,
+from divergences.estimate._src.frechet.first_order import (
+    FirstOrder,
+    delta_words,
+    first_order_of,
+    score_ends,
+    single_error,
 )
+from divergences.estimate._src.frechet.groups import frechet_refusal, kept_draws, variance_groups
 from divergences.estimate._src.frechet.sizes import sizes_refusal
 from divergences.estimate._src.frechet.tails import tails_refusal
-from divergences.estimate._src.frechet.trace import cross_term, cross_terms
+from divergences.estimate._src.frechet.trace import cross_term, cross_terms, roots_and_allowance
 from divergences.estimate._src.host_threads import blas_threads_for
 from divergences.estimate._src.reading import (
     BatchMoments,
@@ -162,11 +159,10 @@ def scaled_back(v: float, shift: int, cap: float, toward: float | None = None) -
 class Parts(NamedTuple):
     """FD's pieces for the draws times ``2^-shift``: the estimate, the batches', the allowance.
 
-    ``left_out``: where the moments hold more variance groups than extrapolation batches, FD
-    bias-corrected as ``value`` is, of the sample without each group (from the full sample and
-    that group's batch), for the jackknife's variance; None where the groups are the batches
-    (the batches' Student interval). ``second_order``: with ``left_out``, what the pairs' part of
-    the variance is read from (:mod:`.second_order`), or why not. ``by_size``: the batches' weights.
+    ``first_order``: where draws were kept, the delta method's pieces (:mod:`.first_order`) or
+    why not. ``left_out``: where the groups outnumber the batches and the delta method does not
+    run, FD bias-corrected as ``value`` is without each group, for the jackknife; else None.
+    ``by_size``: the batches' weights.
     """
 
     value: float
@@ -175,7 +171,7 @@ class Parts(NamedTuple):
     plug_in: float
     plug_in_slack: float
     left_out: np.ndarray | None = None
-    second_order: Pairs | str | None = None
+    first_order: FirstOrder | str | None = None
     by_size: bool = False
 
 
@@ -204,25 +200,32 @@ def paired_parts(
 ) -> Parts:
     """The bias-corrected FD, the batches' FDs, and the plug-in FD, from the groups' moments.
 
-    ``b``: the number of extrapolation batches (the groups' number where None). Where the
-    groups outnumber the batches, batch ``j`` pools the groups ``j, j + b, ...`` and FD is
-    computed once more without each group (``left_out``).
+    ``b``: the number of extrapolation batches (the groups' number where None). Batch ``j``
+    pools the groups ``j, j + b, ...``; for the jackknife FD is computed without each group.
 
     ``by_size``: the batches' cross terms weighted by their shares of the draws (:func:`_shares`)
-    or equally; None: by size where the jackknife runs. ``kept``: a subsample of each sample's
-    draws (as :func:`read_samples` keeps them where :func:`~.groups.corrects_pairs`), from which
-    the pairs' part of the variance is estimated (its pairs drawn by ``seed``) and taken out of
-    the jackknife's by size (:func:`spread_of`).
+    or equally; None: by size where the jackknife runs or draws were kept. ``kept``: a
+    subsample of each sample's draws (as :func:`read_samples` keeps them where
+    :func:`~.groups.runs_first_order`), on which the delta method's variance is estimated (its
+    random pairs drawn by ``seed``) in place of the jackknife's (:func:`spread_of`).
     """
     d = bx.dimension
     b = len(bx.parts) if b is None else b
     groups = len(bx.parts)
     if by_size is None:
-        by_size = groups > b
+        by_size = groups > b or kept is not None
     xs, ys = batches_of(bx.parts, b, d), batches_of(by.parts, b, d)
     full_x, full_y = union_moments(xs, d), union_moments(ys, d)
-    pairs = [(full_x, full_y), *zip(xs, ys, strict=True)]
-    if groups > b:  # the full sample and each group's batch without the group
+    first: FirstOrder | str | None = None
+    if kept is not None and not by_size:
+        first = "the batches are weighted equally, and the pairs' weights model their sizes'"
+    elif kept is not None:
+        sizes = tuple(np.array([p.size for p in m]) for m in (xs, ys))
+        first = first_order_of((sizes[0], sizes[1]), full_x, full_y, kept, seed)
+    rotated = isinstance(first, FirstOrder)  # its eigh gives the full sample's spectrum
+    jackknife = groups > b and not rotated
+    pairs = [*([] if rotated else [(full_x, full_y)]), *zip(xs, ys, strict=True)]
+    if jackknife:  # the full sample and each group's batch without the group
         full_wx, full_wy = unions_without_each(bx.parts, d), unions_without_each(by.parts, d)
         batch_wx = [unions_without_each(bx.parts[j::b], d) for j in range(b)]
         batch_wy = [unions_without_each(by.parts[j::b], d) for j in range(b)]
@@ -231,6 +234,8 @@ def paired_parts(
             pairs += [(full_wx[g], full_wy[g]), (batch_wx[j][k], batch_wy[j][k])]
     with blas_threads_for(d):
         terms = cross_terms(pairs, bx.reduced_on or by.reduced_on)
+    if isinstance(first, FirstOrder):
+        terms.insert(0, roots_and_allowance(first.squares))
     (t_full, slack_full), crosses = terms[0], terms[1 : b + 1]
     t_batches = np.array([c[0] for c in crosses])
     t_hat = (b * t_full - float(_shares(xs, ys, by_size) @ t_batches)) / (b - 1)
@@ -239,8 +244,7 @@ def paired_parts(
     )
     slack = 2.0 * (b * slack_full + max(c[1] for c in crosses)) / (b - 1)
     left_out: np.ndarray | None = None
-    second: Pairs | str | None = None
-    if groups > b:  # the bias-corrected FD without each group: from the full sample and its batch
+    if jackknife:  # the bias-corrected FD without each group: from the full sample and its batch
         values = []
         for g in range(groups):
             j, k = g % b, g // b
@@ -254,11 +258,6 @@ def paired_parts(
             values.append(_unbiased_rest(full_wx[g], full_wy[g]) - 2.0 * t_w_hat)
             slack = max(slack, 2.0 * (b * (slack_full + slack_w) + slack_j) / (b - 1))
         left_out = np.array(values)
-        if kept is not None and not by_size:
-            second = "the batches are weighted equally, and the pairs' weights model their sizes'"
-        elif kept is not None:
-            sizes = tuple(np.array([p.size for p in m.parts]) for m in (bx, by))
-            second = second_order_of((sizes[0], sizes[1]), full_x, full_y, b, kept, seed)
     return Parts(
         value=_unbiased_rest(full_x, full_y) - 2.0 * t_hat,
         per_batch=per_batch,
@@ -266,7 +265,7 @@ def paired_parts(
         plug_in=_plug_in_rest(full_x, full_y) - 2.0 * t_full,
         plug_in_slack=2.0 * slack_full,
         left_out=left_out,
-        second_order=second,
+        first_order=first,
         by_size=by_size,
     )
 
@@ -283,47 +282,47 @@ def jackknife_error(left_out: np.ndarray) -> float:
 
 
 def spread_of(parts: Parts, b: int) -> tuple[float, float]:
-    """The estimate's standard error and its degrees of freedom: the jackknife's or the batches'.
+    """The estimate's standard error and its degrees of freedom, by the construction that ran.
 
-    Where the pairs' part was estimated, the jackknife's variance less what it counts of the
-    pairs beyond their own variance, with Satterthwaite's degrees of freedom
-    (:func:`~.second_order.corrected`).
+    The delta method's on the kept draws (:func:`~.first_order.single_error`), else the
+    jackknife's, else the batches'.
     """
+    if isinstance(parts.first_order, FirstOrder):
+        return single_error(parts.first_order)
     if parts.left_out is not None:
-        jack, dof = jackknife_error(parts.left_out), parts.left_out.shape[0] - 1
-        if isinstance(parts.second_order, Pairs):
-            return corrected(jack, dof, *single_second_order(parts.second_order))
-        return jack, float(dof)
+        return jackknife_error(parts.left_out), float(parts.left_out.shape[0] - 1)
     return float(np.std(parts.per_batch, ddof=1)) / math.sqrt(b), float(b - 1)
 
 
 def spread_words(parts: Parts, b: int, dof: float | None = None) -> str:
     """The standard error's construction in words (``dof``: those used, else ``spread_of``'s)."""
+    if isinstance(parts.first_order, FirstOrder):
+        return delta_words(parts.first_order, spread_of(parts, b)[1] if dof is None else dof)
     if parts.left_out is not None:
         g = parts.left_out.shape[0]
-        if isinstance(parts.second_order, Pairs):
-            nu = spread_of(parts, b)[1] if dof is None else dof
-            return (
-                f"the delete-a-group jackknife's over {g} groups, the batches weighted by their "
-                "shares of the draws, less what it counts of the pairs' part beyond that part's "
-                f"own variance, both estimated from pairs of kept draws ({nu:.3g} degrees of "
-                "freedom, Satterthwaite's)"
-            )
         words = f"the delete-a-group jackknife's over {g} groups ({g - 1} degrees of freedom)"
         if parts.by_size:
             words += ", the batches weighted by their shares of the draws"
-        if isinstance(parts.second_order, str):
-            return f"{words}, the pairs' part not corrected: {parts.second_order}"
-        return words
-    return f"over the {b} batches ({b - 1} degrees of freedom)"
+    else:
+        words = f"over the {b} batches ({b - 1} degrees of freedom)"
+    if isinstance(parts.first_order, str):
+        words += f"; not the delta method's: {parts.first_order}"
+    return words
 
 
 def interval(parts: Parts, b: int, alpha: float) -> tuple[float, float, float]:
-    """The interval's lower end, the value and the upper end, at least 0, unscaled."""
+    """The interval's lower end, the value and the upper end, at least 0, unscaled.
+
+    Symmetric about the value, but for the delta method's: Wilson's score form
+    (:func:`~.first_order.score_ends`).
+    """
     spread, dof = spread_of(parts, b)
-    half = widen(half_width(spread, dof, alpha) + parts.slack)
-    value = parts.value
-    lo, v, hi = max(value - half, 0.0), max(value, 0.0), max(value + half, 0.0)
+    value, shift, half = parts.value, 0.0, half_width(spread, dof, alpha)
+    if isinstance(parts.first_order, FirstOrder):
+        shift, half = score_ends(parts.first_order, value, spread, half_width(1.0, dof, alpha))
+    half = widen(half + parts.slack)
+    lo, hi = max(value + shift - half, 0.0), max(value + shift + half, 0.0)
+    v = max(value, 0.0)
     return (math.nextafter(lo, 0.0) if lo > 0.0 else 0.0), v, hi
 
 
@@ -336,8 +335,8 @@ def checked_options(level: Any, seed: Any, batches: Any) -> tuple[float, int, in
 
 
 def half_width(spread: float, dof: float, alpha: float) -> float:
-    # Student's quantile with dof degrees of freedom times the standard error
-    # the upper tail's quantile from alpha/2 itself: 1 - alpha/2 rounds to 1 (t = inf) below 2^-52
+    # Student's quantile times the standard error; the upper tail's quantile from alpha/2 itself
+    # (1 - alpha/2 rounds to 1, t = inf, below 2^-52)
     return float(student.isf(alpha / 2.0, dof)) * spread
 
 
@@ -359,9 +358,9 @@ def frechet(
     of the laws' means and covariances, whatever the laws (finite fourth moments): FID on the
     features the caller computed. The mean term and the traces are unbiased; the cross term's
     :math:`O(1/n)` bias is extrapolated away from ``batches`` disjoint batches
-    (Chong & Forsyth, 2020), and the interval is Student's over the jackknife of 32 variance
-    groups in 8 <= d <= 256 (less its double count of the second-order noise from d = 64, read
-    from 2000 kept draws a sample), over the batches elsewhere (module docstring).
+    (Chong & Forsyth, 2020). The interval is Student's, from d = 64 by the delta method on 2000
+    draws kept of each sample in the same pass, in 8 <= d < 64 over the jackknife of 32 variance
+    groups, elsewhere over the batches (module docstring).
 
     **Which number to compare with a published FID.** Papers print the *plug-in* FID of
     pytorch-fid (clean-fid, torch-fidelity and torchmetrics agree with it): the sample means
@@ -380,9 +379,9 @@ def frechet(
     or, with ``features``, an iterable of inputs to map to features a batch at a time. A
     :class:`~divergences.estimate.Reference` stands for a sample whose statistics were kept
     (:func:`~divergences.estimate.reference`). Memory is :math:`O(G d^2)` whatever ``n``
-    (:math:`G = 32` groups in 8 <= d <= 256, else the ``B`` batches), and the batches are a
-    function of the draws' positions and ``seed`` only: read whole or in batches, a sample gives
-    the same statistics (equal up to rounding). A sample on a GPU or TPU, or sharded over
+    (:math:`G = 32` groups in 8 <= d <= 256, else the ``B`` batches; 2000 draws from d = 64),
+    the batches a function of the draws' positions and ``seed``: read whole or in batches, a
+    sample gives the same statistics (to rounding). A sample on a GPU or TPU, or sharded over
     devices (a :class:`jax.Array`), is reduced where it lives, in float64, and ``method`` says
     where (:mod:`divergences.estimate._src.frechet.device_moments`).
 
@@ -401,8 +400,8 @@ def frechet(
       An :class:`Estimate` with ``quantity="FD"`` and ``plug_in`` the plug-in FID papers print:
       ``kind="asymptotic"`` where the coverage table measured the interval
       (``ASYMPTOTIC_CLAIMS["frechet"]``: d <= 256 from 1000 draws, d <= 768 from 5000, d <= 2048
-      from 10^4; ``batches=4``) unless a sample's radial tails are heavy (in 8 <= d <= 256, its
-      groups' traces spread over 4 times a Gaussian's; not read beside a 4-batch ``Reference``:
+      from 10^4; ``batches=4``) unless a sample's radial tails are heavy (its groups' traces,
+      or its kept draws where it has no groups, spread over 4 times a Gaussian's:
       :mod:`~divergences.estimate._src.frechet.tails`) or the sizes differ so far that the bias
       correction's remainder passes an eighth of the standard error (for Gaussian draws at
       FD = 1: 10^4 against 5 * 10^4 draws in d = 2048, 1000 against 2000 in d = 64;
@@ -431,7 +430,9 @@ def frechet(
     kept = None if rx.kept is None or ry.kept is None else (rx.kept, ry.kept)
     published = rx.moments.published or ry.moments.published  # no batches: the plug-in only
     parts = None if published else paired_parts(rx.moments, ry.moments, b, kept, seed)
-    return estimate_from_moments(rx.moments, ry.moments, level=level, alpha=alpha, b=b, parts=parts)
+    return estimate_from_moments(
+        rx.moments, ry.moments, level=level, alpha=alpha, b=b, parts=parts, kept=(rx.kept, ry.kept)
+    )
 
 
 class Read(NamedTuple):
@@ -454,7 +455,7 @@ def read_samples(
     give the statistics times ``2^k`` and ``4^k`` bit for bit. With ``keep`` (a number, or the
     number as a function of the dimension: :func:`~.groups.kept_draws`), a seeded uniform
     subsample of that many draws of each sample is kept in the same pass (a
-    :class:`~divergences.estimate.Reference`'s own), for the pairs' part of the variance
+    :class:`~divergences.estimate.Reference`'s own), for the delta method and the tails' measure
     (:func:`paired_parts`).
     """
     read = [_read_one(z, name, s, b, features, keep) for z, name, s in samples]
@@ -493,7 +494,7 @@ def _read_one(
     """One sample's batch moments and kept draws: from a ``Reference``, or read in one pass."""
     if (kept := as_batch_moments(z, name, b)) is not None:
         wanted = keep(kept.dimension) if callable(keep) else keep
-        sub = getattr(z, "subsample", None)  # a published mean and covariance keeps none
+        sub = getattr(z, "subsample", None)  # a published mean and covariance keeps (0, d)
         if not wanted or sub is None or sub.ndim != 2:
             return kept, None
         if sub.shape[0] > wanted:  # a seeded uniform choice of the reference's own subsample
@@ -513,10 +514,12 @@ def estimate_from_moments(
     b: int,
     parts: Parts | None = None,
     warn: bool = True,
+    kept: tuple[np.ndarray | None, ...] = (),
 ) -> Estimate:
     """FD's :class:`Estimate` from both samples' batch moments (one scale): :func:`frechet`.
 
-    ``warn``: False where the caller's result warns for this one (:func:`frechet_difference`).
+    ``warn``: False where the caller's result warns for this one (:func:`frechet_difference`);
+    ``kept``: each sample's kept draws, for the tails' measure where it has no groups.
     """
     n, m, d, shift = bx.size, by.size, bx.dimension, bx.shift
     if bx.published or by.published:
@@ -536,8 +539,9 @@ def estimate_from_moments(
     method = (
         f"|mean diff|^2 - tr S_x/n - tr S_y/m + tr S_x + tr S_y - 2 T, T extrapolated in 1/n "
         f"from {b} disjoint batches (B T_n - mean T_(n/B)) / (B - 1); Student's t interval, "
-        f"{spread_words(parts, b)}, widened by the eigenvalues' rounding allowance; plug_in: the plug-in FID "
-        "papers print (pytorch-fid's formula, covariances with divisor n - 1), biased high"
+        f"{spread_words(parts, b)}, widened by the eigenvalues' rounding allowance; plug_in: "
+        "the plug-in FID papers print (pytorch-fid's formula, covariances with divisor n - 1), "
+        "biased high"
         f"{reduced_where(bx, by)}"
     )
     if parts.value < 0.0:  # FD >= 0: the value is cut there, and the estimate said
@@ -558,7 +562,7 @@ def estimate_from_moments(
     spread = spread_of(parts, b)[0]
     if (
         why := frechet_refusal(d, min(n, m), b)
-        or tails_refusal(bx, by)
+        or tails_refusal(bx, by, kept=kept)
         or sizes_refusal(bx, by, b, spread)
     ):
         return withheld(estimate, 0.0, math.inf, why, stacklevel=4, warn=warn)

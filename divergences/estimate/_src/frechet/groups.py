@@ -12,18 +12,18 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from divergences.estimate._src.claims import ASYMPTOTIC_CLAIMS, TABLE_FILE
-from divergences.estimate._src.frechet.second_order import KEPT_DRAWS
+from divergences.estimate._src.frechet.first_order import KEPT_DRAWS
 
 __all__ = [
+    "FIRST_ORDER_FROM",
     "GROUPS",
     "GROUPS_FROM",
     "GROUPS_UP_TO",
     "MEASURED_BATCHES",
-    "PAIRS_FROM",
-    "corrects_pairs",
     "frechet_difference_refusal",
     "frechet_refusal",
     "kept_draws",
+    "runs_first_order",
     "variance_groups",
 ]
 
@@ -51,26 +51,24 @@ def variance_groups(d: int, b: int) -> int:
     return GROUPS if b == MEASURED_BATCHES and GROUPS_FROM <= d <= GROUPS_UP_TO else b
 
 
-#: The smallest dimension whose jackknife is corrected for its double count of FD's pairs'
-#: part (:mod:`.second_order`), up to :data:`GROUPS_UP_TO`. Where the jackknife runs, the
-#: extrapolation weighs its batches by their shares of the draws (``distance._shares``), which
-#: the pairs' weights model. By size alone, each end missed at most 3.4% of 1000 repetitions
-#: in d = 8 and 32 and the width was 0.71 to 1.23 of the ideal up to d = 48, against up to
-#: 1.44 with equal weights; in d = 64 it reached 1.27 and in d = 128 to 256 1.50. Corrected,
-#: the width there is 1.09 to 1.28 with each end within 3.2%; below d = 64 the correction's
-#: upper end missed up to 6.3% (``benchmarks/estimate_coverage.md``, "FD's jackknife with the
-#: batches weighted by size" and "FD's jackknife less its double count of the pairs").
-PAIRS_FROM = 64
+#: The smallest dimension whose interval is the delta method's on kept draws (:mod:`.first_order`),
+#: in every dimension above. Below it the jackknife over :data:`GROUPS` groups, the batches
+#: weighted by size, held each end (at most 3.4% of 1000 repetitions in d = 8 and 32) within
+#: 1.23 of the ideal width; from d = 64 it counts the pairs' part about twice (1.24 to 1.50 of
+#: the ideal width up to d = 256) and from d = 768 the batches' 3 degrees of freedom gave 1.9
+#: to 2.3 (``benchmarks/estimate_coverage.md``, "FD's interval by the delta method on kept
+#: draws").
+FIRST_ORDER_FROM = 64
 
 
-def corrects_pairs(d: int, b: int) -> bool:
-    """Whether FD's jackknife in ``d`` dimensions with ``b`` batches is corrected by the pairs."""
-    return variance_groups(d, b) > b and d >= PAIRS_FROM
+def runs_first_order(d: int, b: int) -> bool:
+    """Whether FD's interval in ``d`` dimensions with ``b`` batches is the delta method's."""
+    return b == MEASURED_BATCHES and d >= FIRST_ORDER_FROM
 
 
 def kept_draws(b: int) -> Callable[[int], int]:
-    """The draws a sample keeps for the pairs' part, as a function of its dimension."""
-    return lambda d: KEPT_DRAWS if corrects_pairs(d, b) else 0
+    """The draws a sample keeps for the delta method, as a function of its dimension."""
+    return lambda d: KEPT_DRAWS if runs_first_order(d, b) else 0
 
 
 def frechet_refusal(d: int, n: int, b: int) -> str:

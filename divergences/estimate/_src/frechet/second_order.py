@@ -1,16 +1,14 @@
-r"""FD's second-order variance from pairs of draws: the part the jackknife counts twice, removed.
+r"""FD's second-order variance from pairs of draws: the degenerate part of its expansion.
 
 **Why.** FD's estimate is, to second order, an average of first-order influence values plus a
 degenerate U-statistic (a double sum over pairs of draws whose kernel has mean 0 in each
 argument). Its variance is :math:`V_1 + V_2`: :math:`V_1 = O(1/n)` from the averages,
-:math:`V_2 = O(d^2/n^2)` from the pairs. The delete-a-group jackknife estimates :math:`V_1`
-without bias but counts each pair's term about twice (Efron & Stein, *The jackknife estimate of
-variance*, Ann. Statist. 9, 1981), so where :math:`V_2` matters (large ``d``, or a small FD,
-where :math:`V_1` is small) its interval is too wide. The remedy of the U-statistic literature
-is to estimate the pairs' part itself and take out what the jackknife counts beyond it
-(Hinkley, *Improving the jackknife with special reference to correlation estimation*,
-Biometrika 65, 1978; for MMD, Sutherland & Deka, *Unbiased estimators for the variance of MMD
-estimators*, arXiv:1906.02104, 2019).
+:math:`V_2 = O(d^2/n^2)` from the pairs, which matters at large ``d`` or a small FD, where
+:math:`V_1` is small. This module estimates :math:`V_2`, for the estimate and for its
+plug-in; :mod:`.first_order` estimates :math:`V_1` from the influence values, which carry
+twice the plug-in's :math:`V_2` (Hinkley, *Improving the jackknife with special reference to
+correlation estimation*, Biometrika 65, 1978; for MMD, Sutherland & Deka, *Unbiased
+estimators for the variance of MMD estimators*, arXiv:1906.02104, 2019).
 
 **The kernel** (``../shared/FD_VARIANCE.md`` derives it from the envelope theorem on
 :math:`G(A, B) = \operatorname{tr}(A^{1/2} B A^{1/2})^{1/2}`). With :math:`S_x = L L^\top`
@@ -32,84 +30,61 @@ bias-corrected estimate (:mod:`~divergences.estimate._src.frechet.distance`) ext
 finite differences of FD and against its Gaussian closed form,
 :math:`\mathbb E (\ell + \kappa)^2 = \sum \mu_k^2 + \tfrac12 \|C\|_F^2 + \tfrac12 \sum C_{kk}^2`.
 
-**The estimate.** Every pair of draws gets a weight from the groups it falls in: in the full
-estimate, and in each of the jackknife's estimates without one group. The pairs' terms are
-uncorrelated (the kernel is degenerate), so the pairs' variance is
-:math:`V_2 = \sum_{\text{pairs}} w^2\, \mathbb E k^2` and what the jackknife counts of them is
-:math:`J_2 = \tfrac{G-1}{G} \sum_{\text{pairs}} \sum_g (w_{(g)} - \bar w)^2\, \mathbb E k^2`,
-both exact sums over the :math:`G \times G` classes of group pairs (:func:`pair_weights`),
-times the kernel's second moments, averaged over :data:`PAIRS` random pairs of a kept
-subsample of :data:`KEPT_DRAWS` draws of each sample (relative error about
-:math:`\sqrt{2/M}`, :math:`O(M d^2)` arithmetic). For the group sizes FD reads
-(:data:`~divergences.estimate._src.frechet.groups.GROUPS` groups over 4 batches) :math:`J_2 \approx
-2.1 V_2`. The variance is then :math:`\widehat{\mathrm{jack}} - J_2 + V_2`, and at least
-:math:`V_2` (:math:`V_1 \ge 0`).
-
-**Its degrees of freedom.** :math:`J_2` and :math:`V_2` come from thousands of pairs, so the
-corrected variance :math:`\hat v = \widehat{\mathrm{jack}} - J_2 + V_2` carries the
-jackknife's own noise, :math:`\operatorname{Var}\widehat{\mathrm{jack}} \approx
-2\,\widehat{\mathrm{jack}}^2/(G-1)`, on a smaller mean. Satterthwaite's effective degrees of
-freedom follow, :math:`\nu = (G - 1)\,(\hat v / \widehat{\mathrm{jack}})^2` (Satterthwaite,
-*An approximate distribution of estimates of variance components*, Biometrics Bull. 2, 1946),
-at least 2 (:func:`corrected`). Student's quantile over :math:`G - 1` in its place left the
-upper end missing up to 8.5% of 200 repetitions.
-
-**Where** (``benchmarks/bench_frechet_pairs.py``; ``estimate_coverage.md``, "FD's jackknife
-less its double count of the pairs"). Under P = Q, where the pairs are all of the variance,
+**The estimate.** Every pair of draws gets a weight from the batches it falls in
+(:func:`pair_weights`). The pairs' terms are uncorrelated (the kernel is degenerate), so the
+pairs' variance is :math:`V_2 = \sum_{\text{pairs}} w^2\, \mathbb E k^2`, an exact sum over
+the :math:`B \times B` classes of batch pairs times the kernel's second moments, averaged over
+random pairs (:func:`pairs_in`: 8192 up to d = 256, then as many as cost what those do, at
+least 1024) of the kept draws of each sample (relative error about :math:`\sqrt{2/M}`,
+:math:`O(M d^2)` arithmetic). Under P = Q, where the pairs are all of the variance,
 :math:`V_2` met it (1.04 in d = 8, 0.97 in d = 32 at n = 1000, 0.86 in d = 64, 0.73 in
-d = 256, where the draws are whitened by their own covariance, which shrinks the pairs and so
-widens the interval). ``frechet`` and ``frechet_difference`` correct their jackknives so in
-:data:`~divergences.estimate._src.frechet.groups.PAIRS_FROM` <= d <= 256, where the
-jackknife's double count made the interval 1.24 to 1.50 times the ideal width (1.09 to 1.28
-corrected); below d = 64 the jackknife by size is within 1.23 of it already, and the
-correction's upper end missed up to 6.3% of 1000 repetitions in d = 8 (ReLU features) and
-4.0% of 600 in d = 48 (Gaussian, FD = 1).
+d = 256, where the draws are whitened by their own covariance, which shrinks the pairs:
+``estimate_coverage.md``, "FD's jackknife less its double count of the pairs").
 """
 
 from __future__ import annotations
 
-import math
 from typing import NamedTuple
 
 import numpy as np
-from scipy.linalg import solve_triangular
+from scipy.linalg import eigh, lapack, solve_triangular
 
 from divergences.estimate._src.reading import Moments
 
 __all__ = [
-    "FEWEST_KEPT",
-    "KEPT_DRAWS",
+    "FEWEST_PAIRS",
     "PAIRS",
     "Kernels",
     "Pairs",
     "Rotation",
-    "corrected",
+    "Weights",
     "difference_second_order",
     "gaussian_second_moment",
     "kernel_parts",
     "kernel_values",
     "pair_weights",
-    "quadratic_forms",
+    "pairs_in",
+    "quadratic_form",
     "rotated_x",
     "rotated_y",
     "rotation",
-    "second_order_of",
     "single_second_order",
 ]
 
-#: The draws of each sample kept for the pairs: a seeded uniform subsample, read in the pass.
-KEPT_DRAWS = 2000
-#: The random pairs of each kind the kernel's second moments are averaged over.
+#: The random pairs of each kind the kernel's second moments are averaged over, up to d = 256.
 PAIRS = 8192
-#: The fewest kept draws of a sample the pairs' part is estimated from.
-FEWEST_KEPT = 200
+#: The fewest random pairs of each kind, in any dimension (relative error about 4.4%).
+FEWEST_PAIRS = 1024
 #: Below this ratio of its smallest to its largest eigenvalue, a covariance or ``L^T S_y L`` is
 #: called singular: the rotation divides by them, and the expansion is not used there.
 _SINGULAR = 1e-10
 
 
 class Rotation(NamedTuple):
-    """The pieces of the kernel: ``S_x = L L^T``, ``L^T S_y L = V diag(mu^2) V^T``, C, the means."""
+    """The pieces of the kernel: ``S_x = L L^T``, ``L^T S_y L = V diag(mu^2) V^T``, C, the means.
+
+    ``squares``: the eigenvalues ``mu^2`` as computed, those of :math:`S_x S_y` (FD's cross term's).
+    """
 
     lower: np.ndarray
     basis: np.ndarray
@@ -117,6 +92,7 @@ class Rotation(NamedTuple):
     divided: np.ndarray
     mean_x: np.ndarray
     mean_y: np.ndarray
+    squares: np.ndarray
 
 
 def _covariance(s: Moments) -> np.ndarray:
@@ -133,13 +109,17 @@ def rotation(fx: Moments, fy: Moments) -> Rotation | None:
     diagonal = np.diag(lower) ** 2
     if not np.all(np.isfinite(lower)) or diagonal.min() <= _SINGULAR * diagonal.max():
         return None
-    middle = lower.T @ _covariance(fy) @ lower
-    squares, basis = np.linalg.eigh(0.5 * (middle + middle.T))
+    middle, info = lapack.dsygst(_covariance(fy), lower, itype=2, lower=1, overwrite_a=1)
+    assert info == 0, info  # L^T S_y L in its lower triangle, the one eigh reads
+    try:
+        squares, basis = eigh(middle, lower=True, driver="evd")
+    except (ValueError, np.linalg.LinAlgError):  # not finite, or no convergence
+        return None
     if not squares[0] > _SINGULAR * squares[-1]:
         return None
     roots = np.sqrt(squares)
     divided = np.outer(roots, roots) / (roots[:, None] + roots[None, :])
-    return Rotation(lower, basis, roots, divided, fx.mean, fy.mean)
+    return Rotation(lower, basis, roots, divided, fx.mean, fy.mean, squares)
 
 
 def rotated_x(rot: Rotation, rows: np.ndarray) -> np.ndarray:
@@ -171,28 +151,41 @@ class Kernels(NamedTuple):
     cross_lin: np.ndarray
 
 
-def _pairs(k1: int, k2: int, same: bool, seed: int, kind: int) -> tuple[np.ndarray, np.ndarray]:
-    """:data:`PAIRS` random index pairs (distinct where ``same``), a function of the seed only."""
+def pairs_in(d: int) -> int:
+    """The random pairs of each kind in ``d`` dimensions.
+
+    :data:`PAIRS` up to d = 256, then as many as cost what those do there (``O(M d^2)``), at
+    least :data:`FEWEST_PAIRS`.
+    """
+    return max(FEWEST_PAIRS, min(PAIRS, PAIRS * 256**2 // (d * d)))
+
+
+def _pairs(
+    k1: int, k2: int, same: bool, seed: int, kind: int, count: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """``count`` random index pairs (distinct where ``same``), a function of the seed only."""
     rng = np.random.default_rng((seed, kind, k1, k2))
-    i = rng.integers(0, k1, PAIRS)
-    j = rng.integers(0, k2 - 1 if same else k2, PAIRS)
+    i = rng.integers(0, k1, count)
+    j = rng.integers(0, k2 - 1 if same else k2, count)
     if same:
         j = j + (j >= i)  # uniform over the other draws
     return i, j
 
 
-def kernel_values(rot: Rotation, x_rows: np.ndarray, y_rows: np.ndarray, seed: int) -> Kernels:
-    """The kernel on :data:`PAIRS` random pairs of each kind, from the kept (scaled) rows.
+def kernel_values(rot: Rotation, w: np.ndarray, z: np.ndarray, seed: int) -> Kernels:
+    """The kernel on :func:`pairs_in` random pairs of each kind, from the rotated kept rows.
+
+    ``w`` and ``z``: the rows rotated (:func:`rotated_x`, :func:`rotated_y`).
 
     The pairs of the ``y`` sample depend on its rows and ``seed`` only, so that two candidates
     against one reference see the same reference pairs (:func:`frechet_difference`).
     """
-    w, z = rotated_x(rot, x_rows), rotated_y(rot, y_rows)
-    i, j = _pairs(w.shape[0], w.shape[0], True, seed, 0)
+    count = pairs_in(w.shape[1])
+    i, j = _pairs(w.shape[0], w.shape[0], True, seed, 0, count)
     xx = sum(kernel_parts(rot, w[i], w[j]))
-    i, j = _pairs(z.shape[0], z.shape[0], True, seed, 1)
+    i, j = _pairs(z.shape[0], z.shape[0], True, seed, 1, count)
     yy = sum(kernel_parts(rot, z[i], z[j]))
-    i, j = _pairs(w.shape[0], z.shape[0], False, seed, 2)
+    i, j = _pairs(w.shape[0], z.shape[0], False, seed, 2, count)
     lin, quad = kernel_parts(rot, w[i], z[j])
     return Kernels(np.asarray(xx), np.asarray(yy), quad, lin)
 
@@ -204,10 +197,9 @@ def gaussian_second_moment(rot: Rotation) -> float:
 
 
 class Weights(NamedTuple):
-    """Each kind of pair's weights, ``(states, G, G)``, and the pairs in each class of groups.
+    """Each kind of pair's weight in an estimate and the pairs of each class, ``(B, B)``.
 
-    State 0 is the full estimate, state ``1 + g`` the estimate without group ``g``; ``xx`` and
-    ``yy`` weigh an unordered pair.
+    ``xx`` and ``yy`` weigh an unordered pair; the classes are the batches' pairs.
     """
 
     xx: np.ndarray
@@ -220,68 +212,48 @@ class Weights(NamedTuple):
 
 
 def _within_pair_counts(sizes: np.ndarray) -> np.ndarray:
-    """Unordered pairs of draws between groups ``a <= b`` (within a group on the diagonal)."""
+    """Unordered pairs of draws between batches ``a <= b`` (within a batch on the diagonal)."""
     counts = np.triu(np.outer(sizes, sizes))
     np.fill_diagonal(counts, sizes * (sizes - 1) / 2.0)
     return counts
 
 
-def pair_weights(sizes_x: np.ndarray, sizes_y: np.ndarray, b: int) -> Weights:
-    r"""The weight of a pair of draws in each group pair, in FD's estimate and in each left-out one.
+def pair_weights(sizes_x: np.ndarray, sizes_y: np.ndarray, plug_in: bool = False) -> Weights:
+    r"""The weight of a pair of draws in each pair of batches, in FD's estimate or its plug-in.
 
-    The estimate without group :math:`g` is :math:`(B\,T_{(g)} - \sum_j \omega_j T_{j(g)})/(B-1)`
-    with :math:`\omega_j` the batches' shares of the draws left (``paired_parts``), plus the mean
-    term and traces of the draws left; a pair inside a set of :math:`n_x` and :math:`n_y` draws
-    carries :math:`1/n_x^2` (x pairs, ordered) or :math:`1/(n_x n_y)` (cross pairs) of its kernel.
+    The estimate is :math:`(B\,T_n - \sum_j \omega_j T_j)/(B-1)` with :math:`\omega_j` the
+    batches' shares of the draws (``distance._shares``), plus the mean term and the traces: a
+    pair inside a set of :math:`n_x` and :math:`n_y` draws carries :math:`1/n_x^2` (x pairs,
+    ordered) or :math:`1/(n_x n_y)` (cross pairs) of its kernel, so a pair within batch
+    :math:`j` carries :math:`B/(B-1)` of the full sample's less :math:`\omega_j/(B-1)` of the
+    batch's, one across batches the first alone. ``plug_in``: the plug-in FD's weights, every
+    pair its full sample's.
     """
     sx, sy = np.asarray(sizes_x, float), np.asarray(sizes_y, float)
-    g = sx.shape[0]
-    states_x, states_y = np.tile(sx, (g + 1, 1)), np.tile(sy, (g + 1, 1))
-    states_x[1:][np.eye(g, dtype=bool)] = 0.0
-    states_y[1:][np.eye(g, dtype=bool)] = 0.0
-    batch = np.arange(g) % b
-    member = (batch[:, None] == np.arange(b)[None, :]).astype(float)
-    nxj, nyj = states_x @ member, states_y @ member  # (states, b)
-    nx, ny = nxj.sum(axis=1), nyj.sum(axis=1)
-    a = b / (b - 1.0)
-    share = 0.5 * (nxj / nx[:, None] + nyj / ny[:, None]) / (b - 1.0)
-    same = (batch[:, None] == batch[None, :])[None]
-    share_g, bx, by = share[:, batch], nxj[:, batch], nyj[:, batch]
-    full_x, full_y, full_xy = nx[:, None, None], ny[:, None, None], (nx * ny)[:, None, None]
-    wxx = 2.0 * (a / full_x**2 - (share_g / bx**2)[:, :, None] * same)
-    wyy = 2.0 * (a / full_y**2 - (share_g / by**2)[:, :, None] * same)
-    wq = -2.0 * (a / full_xy - (share_g / (bx * by))[:, :, None] * same)
-    wl = np.broadcast_to(-2.0 / full_xy, wq.shape)
-    alive_x, alive_y = states_x > 0, states_y > 0
-    both_x = alive_x[:, :, None] & alive_x[:, None, :]
-    both_y = alive_y[:, :, None] & alive_y[:, None, :]
-    cross = alive_x[:, :, None] & alive_y[:, None, :]
+    b = sx.shape[0]
+    nx, ny = sx.sum(), sy.sum()
+    if plug_in:
+        a, share = 1.0, np.zeros(b)
+    else:
+        a, share = b / (b - 1.0), 0.5 * (sx / nx + sy / ny) / (b - 1.0)
+    same = np.eye(b)
+    wxx = 2.0 * (a / nx**2 - (share / sx**2)[:, None] * same)
+    wyy = 2.0 * (a / ny**2 - (share / sy**2)[:, None] * same)
+    wq = -2.0 * (a / (nx * ny) - (share / (sx * sy))[:, None] * same)
+    wl = np.full((b, b), -2.0 / (nx * ny))
     return Weights(
-        np.where(both_x, wxx, 0.0),
-        np.where(both_y, wyy, 0.0),
-        np.where(cross, wq, 0.0),
-        np.where(cross, wl, 0.0),
-        _within_pair_counts(sx),
-        _within_pair_counts(sy),
-        np.outer(sx, sy),
+        wxx, wyy, wq, wl, _within_pair_counts(sx), _within_pair_counts(sy), np.outer(sx, sy)
     )
 
 
-def quadratic_forms(weights: list[np.ndarray], counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    r"""The pairs' variance and the jackknife's count of it, as forms in the kernel's moments.
+def quadratic_form(weights: list[np.ndarray], counts: np.ndarray) -> np.ndarray:
+    r"""The pairs' variance as a form in the kernel's moments.
 
     For kernel parts with weights :math:`w_c`, :math:`F_{cc'} = \sum \text{count}\, w_c w_{c'}`
-    in the full estimate and the jackknife's :math:`J_{cc'}`, summed over the group pairs:
-    :math:`V_2 = \sum_{cc'} F_{cc'} \mathbb E k_c k_{c'}` and :math:`J_2` likewise.
+    summed over the batches' pairs: :math:`V_2 = \sum_{cc'} F_{cc'} \mathbb E k_c k_{c'}`.
     """
-    stack = np.stack(weights)  # (parts, states, G, G)
-    g = stack.shape[-1]
-    full = stack[:, 0]
-    left = stack[:, 1:]
-    dev = left - left.mean(axis=1, keepdims=True)
-    f = np.einsum("ab,cab,dab->cd", counts, full, full)
-    j = (g - 1.0) / g * np.einsum("ab,csab,dsab->cd", counts, dev, dev)
-    return f, j
+    stack = np.stack(weights)  # (parts, B, B)
+    return np.einsum("ab,cab,dab->cd", counts, stack, stack)
 
 
 def _moments(*values: np.ndarray) -> np.ndarray:
@@ -290,95 +262,50 @@ def _moments(*values: np.ndarray) -> np.ndarray:
 
 
 class Pairs(NamedTuple):
-    """One FD's pair weights and its kernel on random pairs: what its pairs' part is read from."""
+    """One FD's pairs' weights (the estimate's and its plug-in's) and its kernel on random pairs."""
 
     weights: Weights
+    plug_in: Weights
     kernels: Kernels
 
 
-def _summed(
-    kinds: list[tuple[list[np.ndarray], np.ndarray, tuple[np.ndarray, ...]]],
-) -> tuple[float, float]:
-    v2 = j2 = 0.0
-    for parts, counts, values in kinds:
-        f, j = quadratic_forms(parts, counts)
-        m = _moments(*values)
-        v2, j2 = v2 + float(np.sum(f * m)), j2 + float(np.sum(j * m))
-    return v2, j2
+_Kind = tuple[list[np.ndarray], np.ndarray, tuple[np.ndarray, ...]]
 
 
-def _own_kinds(
-    p: Pairs, sign: float = 1.0
-) -> list[tuple[list[np.ndarray], np.ndarray, tuple[np.ndarray, ...]]]:
+def _own_kinds(w: Weights, k: Kernels, sign: float = 1.0) -> list[_Kind]:
     """The x pairs and the cross pairs of one FD (the y pairs apart: a shared reference's)."""
-    w, k = p.weights, p.kernels
     return [
         ([sign * w.xx], w.count_xx, (k.xx,)),
         ([sign * w.cross_quad, sign * w.cross_lin], w.count_xy, (k.cross_quad, k.cross_lin)),
     ]
 
 
+def _summed(kinds: list[_Kind]) -> float:
+    return sum(
+        float(np.sum(quadratic_form(parts, counts) * _moments(*values)))
+        for parts, counts, values in kinds
+    )
+
+
 def single_second_order(p: Pairs) -> tuple[float, float]:
-    """``(V_2, J_2)`` of one FD: the pairs' variance and what its jackknife counts of them."""
-    w, k = p.weights, p.kernels
-    return _summed([*_own_kinds(p), ([w.yy], w.count_yy, (k.yy,))])
+    """``(V_2, V_2 of the plug-in)``: one FD's pairs' variance, and its plug-in's."""
+    k = p.kernels
+    return tuple(  # type: ignore[return-value]
+        _summed([*_own_kinds(w, k), ([w.yy], w.count_yy, (k.yy,))]) for w in (p.weights, p.plug_in)
+    )
 
 
 def difference_second_order(pa: Pairs, pb: Pairs) -> tuple[float, float]:
-    """``(V_2, J_2)`` of FD(A, R) - FD(B, R), R the ``y`` sample of both, its groups shared.
+    """``(V_2, V_2 of the plug-ins)`` of FD(A, R) - FD(B, R), R the ``y`` sample of both.
 
     A's pairs, B's pairs and the cross pairs of each are uncorrelated (the kernels are
     degenerate); a pair of the reference's draws carries A's kernel less B's, on the same
     random pairs (:func:`kernel_values`).
     """
-    reference = (
-        [pa.weights.yy, -pb.weights.yy],
-        pa.weights.count_yy,
-        (pa.kernels.yy, pb.kernels.yy),
-    )
-    return _summed([*_own_kinds(pa), *_own_kinds(pb, -1.0), reference])
-
-
-def second_order_of(
-    sizes: tuple[np.ndarray, np.ndarray],
-    full_x: Moments,
-    full_y: Moments,
-    b: int,
-    kept: tuple[np.ndarray, np.ndarray],
-    seed: int,
-) -> Pairs | str:
-    """The pairs' weights and kernel from the groups' sizes and the kept draws, or why not.
-
-    ``sizes``: each sample's variance groups' sizes; ``full_x``, ``full_y``: the whole samples'
-    moments; ``b`` the batches (each the union of the groups ``j, j + b, ...``, weighted by its
-    share of the draws); ``kept``: each sample's kept draws, scaled as the moments.
-    """
-    if min(k.shape[0] for k in kept) < FEWEST_KEPT:
-        return f"fewer than {FEWEST_KEPT} draws kept to estimate its pairs' part"
-    rot = rotation(full_x, full_y)
-    if rot is None:
-        return "a covariance is singular, where its pairs' part is not estimated"
-    return Pairs(pair_weights(sizes[0], sizes[1], b), kernel_values(rot, kept[0], kept[1], seed))
-
-
-#: The fewest degrees of freedom the corrected variance is given (:func:`corrected`).
-_FEWEST_DOF = 2.0
-
-
-def corrected(jack: float, dof: int, v2: float, j2: float) -> tuple[float, float]:
-    r"""The standard error and its degrees of freedom with the pairs' double count taken out.
-
-    ``jack``: the jackknife's standard error over ``dof + 1`` groups; ``v2``, ``j2``: the pairs'
-    variance and what the jackknife counts of it. The variance is
-    :math:`\max(\mathrm{jack}^2 - J_2 + V_2, V_2)` (:math:`V_1 \ge 0`), with Satterthwaite's
-    :math:`\nu = \mathrm{dof}\,(\hat v/\mathrm{jack}^2)^2`, at least 2 and at most ``dof``
-    (module docstring); where the jackknife is 0 (every group's estimate alike), ``dof``; where
-    the pairs' moments are not finite, the jackknife's own error.
-    """
-    if not (math.isfinite(v2) and math.isfinite(j2)):  # no pairs' part to take out
-        return jack, float(dof)
-    se = math.sqrt(max(jack * jack - j2 + v2, v2, 0.0))
-    if not (0.0 < jack < math.inf and se < math.inf):
-        return se, float(dof)
-    nu = dof * min(se / jack, 1.0) ** 4
-    return se, float(min(max(nu, _FEWEST_DOF), dof))
+    out = []
+    for wa, wb in ((pa.weights, pb.weights), (pa.plug_in, pb.plug_in)):
+        reference = ([wa.yy, -wb.yy], wa.count_yy, (pa.kernels.yy, pb.kernels.yy))
+        out.append(
+            _summed([*_own_kinds(wa, pa.kernels), *_own_kinds(wb, pb.kernels, -1.0), reference])
+        )
+    return out[0], out[1]

@@ -28,11 +28,18 @@ data*, J. Japan Statist. Soc. 35, 2005), so :math:`R` is near 1 (its spread is t
 repetitions a law at n = 1000 (99% of draws below): Gaussian 1.8, t(8) coordinates 3.0 (over
 4 in 4 of 1000 pairs of samples in d = 8), ReLU features 2.6 in d = 8 to 64; elliptical t(8)
 3.2 (median) in d = 8, 8.3 in d = 32 and 14.7 in d = 64; the digits' evaluator features 0.5.
-FD claims its interval where both samples' :math:`R` is at most :data:`RADIAL_SPREAD_AT_MOST`;
-the measure needs the groups, so it is taken where the jackknife runs
-(:math:`8 \le d \le 256`) and not where a sample's groups are its batches: beside a
-:class:`~divergences.estimate.Reference` saved with its 4 batches only, every sample is read
-through 4 batches and none is measured. Two samples whose scales differ by a factor over
+FD claims its interval where both samples' :math:`R` is at most :data:`RADIAL_SPREAD_AT_MOST`.
+The groups' measure is taken where the jackknife's groups are read (:math:`8 \le d \le 256`);
+where a sample has no groups (above d = 256, or beside a :class:`~divergences.estimate.Reference`
+saved with its 4 batches only) it is read from the sample's kept draws (:mod:`.first_order`:
+2000 from d = 64), :math:`R = \widehat{\operatorname{Var}}|x_i - \bar x|^2 / (2\,
+\widehat{\operatorname{tr}\Sigma^2})` over them, the same quantity with far less noise: in
+d = 64 and 256 at n = 1000 it read as the groups' did (Gaussian 0.95 to 1.03, t(8) coordinates
+1.6 to 1.7, elliptical t(8) 13 to 67), and in d = 768 at n = 5000 Gaussian 0.94 to 1.00, t(8)
+coordinates 1.7 to 1.8, ReLU features 1.3 to 1.4, elliptical t(20) 44 to 51 and t(8) 155 to 165
+(4 samples each). Without groups and with fewer than 200 kept draws (below d = 64, or beside a
+``Reference`` saved with a smaller subsample) none is measured: the claim stands unchecked there.
+Two samples whose scales differ by a factor over
 about :math:`10^{77}` share one power-of-two scaling, and the smaller's squares can underflow:
 its measure then drifts, and from about :math:`10^{80}` it is not taken.
 """
@@ -41,7 +48,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from divergences.estimate._src.reading import BatchMoments
+from divergences.estimate._src.reading import BatchMoments, union_moments
 
 __all__ = ["RADIAL_SPREAD_AT_MOST", "radial_spread", "tails_refusal"]
 
@@ -51,38 +58,57 @@ __all__ = ["RADIAL_SPREAD_AT_MOST", "radial_spread", "tails_refusal"]
 RADIAL_SPREAD_AT_MOST = 4.0
 #: The fewest groups the measure is taken over (the variance groups, not the 4 batches).
 _FEWEST_GROUPS = 8
+#: The fewest kept draws the measure is taken over where a sample has no variance groups.
+_FEWEST_KEPT = 200
 
 
-def radial_spread(sample: BatchMoments) -> float | None:
+def _square_trace(nu: float, cov: np.ndarray) -> float:
+    r"""The unbiased :math:`\widehat{\operatorname{tr}\Sigma^2}` of a covariance on ``nu`` dof."""
+    trace = float(np.trace(cov))
+    return nu * nu / ((nu - 1.0) * (nu + 2.0)) * (float(np.sum(cov * cov)) - trace**2 / nu)
+
+
+def radial_spread(sample: BatchMoments, kept: np.ndarray | None = None) -> float | None:
     """The sample's radial spread :math:`R` (module docstring), or None where it is not measured.
 
-    None: fewer than 8 groups (the batches alone), a group of fewer than 2 draws, or a
-    covariance with no spread.
+    From the variance groups where the sample has them; else from its kept draws (``kept``,
+    scaled as the moments: the squared radii's variance over the kept draws, about the whole
+    sample's mean). None: neither (the batches alone, or fewer than 200 kept draws), a group of
+    fewer than 2 draws, or a covariance with no spread.
     """
     parts = sample.parts
-    if len(parts) < _FEWEST_GROUPS or min(p.size for p in parts) < 2:
+    if len(parts) >= _FEWEST_GROUPS and min(p.size for p in parts) >= 2:
+        sizes = np.array([p.size for p in parts], float)
+        traces = np.array([p.trace for p in parts])
+        nu = float(sizes.sum()) - len(parts)
+        square = _square_trace(nu, np.asarray(sum(p.full_scatter() for p in parts)) / nu)
+        mean = float(sizes @ traces) / float(sizes.sum())
+        spread = float(np.sum((sizes - 1.0) * (traces - mean) ** 2)) / (len(parts) - 1)
+    elif kept is not None and kept.shape[0] >= _FEWEST_KEPT and len(parts) >= 1:
+        full = union_moments(parts, sample.dimension)
+        square = _square_trace(full.size - 1.0, full.full_scatter() / (full.size - 1.0))
+        radii = np.sum((kept - full.mean) ** 2, axis=1)
+        spread = float(np.var(radii, ddof=1))
+    else:
         return None
-    sizes = np.array([p.size for p in parts], float)
-    traces = np.array([p.trace for p in parts])
-    nu = float(sizes.sum()) - len(parts)
-    pooled = sum(p.full_scatter() for p in parts) / nu
-    trace = float(np.trace(pooled))
-    square = nu * nu / ((nu - 1.0) * (nu + 2.0)) * (float(np.sum(pooled * pooled)) - trace**2 / nu)
     if not square > 0.0:
         return None
-    mean = float(sizes @ traces) / float(sizes.sum())
-    spread = float(np.sum((sizes - 1.0) * (traces - mean) ** 2)) / (len(parts) - 1)
     return spread / (2.0 * square)
 
 
-def tails_refusal(*samples: BatchMoments) -> str:
-    """Why FD claims nothing for draws with heavy radial tails; ``""`` where every sample passes."""
-    for sample in samples:
-        spread = radial_spread(sample)
+def tails_refusal(*samples: BatchMoments, kept: tuple[np.ndarray | None, ...] = ()) -> str:
+    """Why FD claims nothing for draws with heavy radial tails; ``""`` where every sample passes.
+
+    ``kept``: each sample's kept draws where it has them (in the samples' order), measured
+    where a sample has no variance groups.
+    """
+    for sample, rows in zip(samples, (*kept, *[None] * len(samples)), strict=False):
+        spread = radial_spread(sample, rows)
         if spread is not None and spread > RADIAL_SPREAD_AT_MOST:
+            source = "its variance groups' traces" if rows is None else "its groups or kept draws"
             return (
                 f"a sample's squared radius |x - mean|^2 varies {spread:.3g} times as much as a "
-                f"Gaussian's with its covariance (its variance groups' traces), above the "
+                f"Gaussian's with its covariance ({source}), above the "
                 f"{RADIAL_SPREAD_AT_MOST:g} FD's interval was measured to hold to: heavy radial "
                 "tails bias the estimate (benchmarks/estimate_coverage.md, \"FD's jackknife with "
                 'the batches weighted by size")'

@@ -33,7 +33,7 @@ from scipy.linalg import lapack
 
 from divergences.estimate._src.reading import Moments
 
-__all__ = ["cross_term", "cross_terms"]
+__all__ = ["cross_term", "cross_terms", "roots_and_allowance"]
 
 _EPS = 2.0**-52
 
@@ -82,10 +82,10 @@ def cross_term(sx: Moments, sy: Moments) -> tuple[float, float]:
     m = _middle(sx, sy)
     if m.size == 0:
         return 0.0, 0.0
-    return _roots_and_allowance(np.linalg.eigvalsh(m))
+    return roots_and_allowance(np.linalg.eigvalsh(m))
 
 
-def _roots_and_allowance(mu: np.ndarray) -> tuple[float, float]:
+def roots_and_allowance(mu: np.ndarray) -> tuple[float, float]:
     """The sum of the clipped eigenvalues' square roots, and its rounding allowance."""
     top = max(float(np.max(mu)), 0.0)
     tau = 4.0 * mu.shape[0] * _EPS * top
@@ -112,7 +112,7 @@ def cross_terms(
             finite, spectra = (np.asarray(a) for a in _device_spectra(*on))
         for i, ok, mu in zip(formed, finite, spectra, strict=True):
             if ok:
-                done[i] = _roots_and_allowance(mu)
+                done[i] = roots_and_allowance(mu)
     return [done[i] if i in done else cross_term(*pair) for i, pair in enumerate(pairs)]
 
 
