@@ -168,6 +168,14 @@ def _sample_variance(values: np.ndarray) -> tuple[float, float]:
     return s2 * top * top, max(m4 - s2 * s2 * (k - 3) / (k - 1), 0.0) / (k * s2 * s2)
 
 
+def _values_term(values: list[tuple[np.ndarray, int]]) -> tuple[float, float]:
+    """``D``, the values' sample variances over the samples' sizes, and its estimated spread."""
+    parts = [(s2 / size, rel) for (s2, rel), size in ((_sample_variance(v), n) for v, n in values)]
+    top = max(t for t, _ in parts)
+    spread = top * math.sqrt(sum((t / top) ** 2 * rel for t, rel in parts)) if top > 0 else 0.0
+    return sum(t for t, _ in parts), spread
+
+
 def delta_error(
     values: list[tuple[np.ndarray, int]], v2: float, v2_plug_in: float
 ) -> tuple[float, float]:
@@ -178,12 +186,9 @@ def delta_error(
     is :math:`\max(D - 2 V_2^{\mathrm{plug}} + V_2, V_2)` with Satterthwaite's degrees of
     freedom (module docstring).
     """
-    parts = [(s2 / size, rel) for (s2, rel), size in ((_sample_variance(v), n) for v, n in values)]
-    d = sum(t for t, _ in parts)
+    d, spread_d = _values_term(values)
     var = max(d - 2.0 * v2_plug_in + v2, v2, 0.0)
     most = float(min(v.shape[0] for v, _ in values) - 1)
-    top = max(t for t, _ in parts)
-    spread_d = top * math.sqrt(sum((t / top) ** 2 * rel for t, rel in parts)) if top > 0 else 0.0
     if not var > 0.0 or not spread_d > 0.0:
         return math.sqrt(var), most
     ratio = var / spread_d
@@ -198,7 +203,7 @@ def single_error(f: FirstOrder) -> tuple[float, float]:
 
 def single_first_order_variance(f: FirstOrder) -> float:
     r"""One FD's first-order variance, :math:`\max(D - 2 V_2^{\mathrm{plug}}, 0)`."""
-    d = sum(_sample_variance(v)[0] / size for v, size in ((f.x, f.n), (f.y, f.m)))
+    d = _values_term([(f.x, f.n), (f.y, f.m)])[0]
     return max(d - 2.0 * single_second_order(f.pairs)[1], 0.0)
 
 
