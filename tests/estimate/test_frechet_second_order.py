@@ -12,6 +12,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.linalg import sqrtm
 
 import divergences as dv
@@ -32,6 +34,7 @@ from divergences.estimate._src.frechet.groups import (
 from divergences.estimate._src.frechet.second_order import (
     FEWEST_PAIRS,
     PAIRS,
+    divided_factor,
     gaussian_second_moment,
     kernel_parts,
     kernel_values,
@@ -114,6 +117,47 @@ def test_the_kernel_s_second_moment_is_the_gaussian_closed_form():
     assert float(np.mean(k.xx**2)) == pytest.approx(closed, rel=0.1)
     assert float(np.mean(k.yy**2)) == pytest.approx(closed, rel=0.1)
     assert float(np.mean((k.cross_lin + k.cross_quad) ** 2)) == pytest.approx(closed, rel=0.1)
+
+
+def _divided(mu: np.ndarray) -> np.ndarray:
+    return np.outer(mu, mu) / (mu[:, None] + mu[None, :])
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.floats(0.0, 1.0), min_size=1, max_size=40),
+    st.floats(0.0, 11.5),  # mu_max / mu_min up to e^11.5: the eigenvalues' ratio up to 1e-10
+    st.integers(-300, 300),
+)
+def test_the_exponential_sum_factor_gives_each_entry_of_c_to_1e_12(at, spread, power):
+    """``F F^T`` against ``C`` entry by entry, at spreads up to the rotation's and any scale."""
+    mu = np.ldexp(np.exp(spread * np.array([0.0, 1.0, *at])), power)
+    f = divided_factor(mu)
+    exact = _divided(mu)
+    assert np.all(f >= 0.0) and np.all(np.isfinite(f))
+    assert np.max(np.abs(f @ f.T - exact) / exact) < 1e-12
+    assert f.shape[1] <= 160  # columns: 114 at one scale, 3.3 more for each factor of e
+
+
+def test_the_kernel_from_the_factor_is_the_kernel_from_c():
+    rng = np.random.default_rng(5)
+    d = 40
+    cov_y = np.diag(np.exp(rng.uniform(-3.0, 3.0, d)))
+    rot = rotation(_moments(np.zeros(d), np.eye(d)), _moments(np.zeros(d), cov_y))
+    assert rot is not None
+    p, q = rng.standard_normal((50, d)), rng.standard_normal((50, d))
+    c = _divided(rot.roots)
+    h = p * q
+    exact = 0.5 * (
+        np.sum((h @ c) * h, axis=1) - (p * p) @ np.diag(c) - (q * q) @ np.diag(c) + np.trace(c)
+    )
+    quad = kernel_parts(rot, p, q)[1]
+    scale = 0.5 * np.sum((np.abs(h) @ c) * np.abs(h), axis=1)  # what the rounding is relative to
+    assert np.max(np.abs(quad - exact) / scale) < 1e-12
+    self_quad = kernel_parts(rot, p, p)[1]
+    h = p * p
+    exact = 0.5 * (np.sum((h @ c) * h, axis=1) - 2.0 * h @ np.diag(c) + np.trace(c))
+    assert self_quad == pytest.approx(exact, rel=1e-10)
 
 
 def test_the_pair_weights_give_the_pairs_variance_in_closed_form():
