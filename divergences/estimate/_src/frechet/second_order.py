@@ -38,9 +38,10 @@ random pairs (:func:`pairs_in`: 8192 up to d = 256, then :math:`8192 (256/d)^2`,
 1024) of the kept draws of each sample (relative error about :math:`\sqrt{2/M}`). Each pair's
 :math:`\kappa` takes ``O(d q)`` arithmetic, :math:`C` being a sum of ``q`` (114 to 160)
 exponentials' products (:func:`divided_factor`) in place of a ``d x d`` matrix: at d = 2048
-the kernel on 2 x 2000 kept draws and 3 x 1024 pairs took 0.18 s in place of 0.65 s. Under P = Q, where the pairs are all of the variance,
-:math:`V_2` met it (1.04 in d = 8, 0.97 in d = 32 at n = 1000, 0.86 in d = 64, 0.73 in
-d = 256, where the draws are whitened by their own covariance, which shrinks the pairs:
+the kernel on 2 x 2000 kept draws and 3 x 1024 pairs took 0.18 s in place of 0.65 s. Under
+P = Q, where the pairs are all of the variance, :math:`V_2` met it (1.04 in d = 8, 0.97 in
+d = 32 at n = 1000, 0.86 in d = 64, 0.73 in d = 256, where the draws are whitened by their own
+covariance, which shrinks the pairs:
 ``estimate_coverage.md``, "FD's jackknife less its double count of the pairs").
 """
 
@@ -138,8 +139,8 @@ def divided_factor(roots: np.ndarray) -> np.ndarray:
     is analytic in the strip :math:`|\operatorname{Im} x| < \pi/2`, so the rule's error falls
     like :math:`e^{-\pi^2/h}` (Trefethen & Weideman, *The exponentially convergent trapezoidal
     rule*, SIAM Review 56, 2014; Beylkin & Monzon, *Approximation by exponential sums
-    revisited*, ACHA 28, 2010). About :math:`100 + 3.3\ln(\mu_{\max}/\mu_{\min})` columns
-    in place of ``d``: a quadratic form in ``C`` costs ``O(d q)``, not ``O(d^2)``.
+    revisited*, Appl. Comput. Harmon. Anal. 28, 2010). :math:`114 + 3.3\ln(\mu_{\max}/\mu_{\min})`
+    columns in place of ``d``: a quadratic form in ``C`` costs ``O(d q)``, not ``O(d^2)``.
     """
     top = float(np.max(roots))
     r = roots / top  # C(mu) = top C(mu / top): the sum on (0, 1]
