@@ -2,7 +2,11 @@ r"""FD's coverage where FID lives (d = 768, 1024, 2048), from exactly drawn suff
 
 Run: ``OPENBLAS_NUM_THREADS=1 nice python benchmarks/bench_frechet_coverage.py --d 768
 --n 10000 --reps 200 [--m M] [--seconds 600] [--seed 0] [--only TEXT] [--groups G]
-[--difference [--ra 0.5] | --products]``.
+[--kept 2000] [--difference [--ra 0.5] | --products]``.
+
+``--kept``: the draws each sample keeps for the delta method (2000, ``frechet``'s; its interval
+from d = 64, :mod:`divergences.estimate._src.frechet.first_order`); 0 keeps none, which gives
+the batches' Student interval (and, with ``--groups 32``, the jackknife) that ran before it.
 
 ``--m``: the second sample's size (``--n`` where not given); sizes that differ leave the bias
 correction a remainder (:mod:`divergences.estimate._src.frechet.sizes`), which the row's mean
@@ -23,12 +27,14 @@ decomposition (:math:`A A^\top`, ``A`` lower triangular, :math:`A_{ii}^2 \sim \c
 :math:`A_{ij} \sim N(0, 1)` below the diagonal) where :math:`k - 1 \ge d`, and as
 :math:`G^\top G` for a :math:`(k - 1) \times d` normal ``G`` otherwise. A repetition costs
 :math:`O(d^3)` instead of the :math:`O(n d^2)` of real draws, with the statistics' law exact;
-the estimate is then the library's (``estimate_from_moments``), as from draws.
+the kept draws are drawn as rows and merged in (:func:`batch_moments`). The estimate is then
+the library's (``paired_parts``), as from draws.
 
-Pairs (FD = 1 each, as the coverage table's family): N(0, I) against N(mu, I), |mu| = 1, and
-N(0, I) against N(0, diag(4, 1, ..., 1)). With ``--difference``: the triple R = N(0, I),
-A = N(0.1 e, I) spread over all coordinates (|mu_A| = 0.5), B = N(mu_B, I) with |mu_B| = 1,
-D = FD(A, R) - FD(B, R) = 0.25 - 1 = -0.75 (``--ra`` sets |mu_A|: 0.9 gives D = -0.19); and a null triple (A and B of one law, D = 0),
+Pairs: N(0, I) against N(mu, I), |mu| = 1, and N(0, I) against N(0, diag(4, 1, ..., 1)) (FD = 1
+each, as the coverage table's family); and near the null, |mu| = 0.2 (FD = 0.04). With
+``--difference``: the triple R = N(0, I), A = N(0.1 e, I) spread over all coordinates
+(|mu_A| = 0.5), B = N(mu_B, I) with |mu_B| = 1, D = FD(A, R) - FD(B, R) = 0.25 - 1 = -0.75
+(``--ra`` sets |mu_A|: 0.9 gives D = -0.19); and a null triple (A and B of one law, D = 0),
 reporting how often the p-value of "A is no better than B" fell at or below 0.05.
 
 Both ends' misses are reported apart: a 95% interval may miss at most 2.5% an end in
@@ -48,8 +54,9 @@ from scipy.linalg import blas
 from divergences.estimate import NoCoverageWarning
 from divergences.estimate._src.comparison.frechet_difference import difference_interval
 from divergences.estimate._src.frechet.distance import interval, paired_parts
+from divergences.estimate._src.frechet.first_order import KEPT_DRAWS
 from divergences.estimate._src.frechet.groups import MEASURED_BATCHES
-from divergences.estimate._src.reading import BatchMoments, Moments
+from divergences.estimate._src.reading import BatchMoments, Moments, merge
 
 
 def scatter(rng: np.random.Generator, k: int, d: int, scale: np.ndarray) -> np.ndarray:
@@ -66,20 +73,41 @@ def scatter(rng: np.random.Generator, k: int, d: int, scale: np.ndarray) -> np.n
 
 
 def batch_moments(
-    rng: np.random.Generator, n: int, mean: np.ndarray, scale: np.ndarray, b: int
-) -> BatchMoments:
+    rng: np.random.Generator,
+    n: int,
+    mean: np.ndarray,
+    scale: np.ndarray,
+    b: int,
+    kept: int = 0,
+) -> tuple[BatchMoments, np.ndarray | None]:
+    """``b`` batches' moments of ``n`` draws, and ``kept`` of the draws themselves (or None).
+
+    Each batch's kept draws (its share of ``kept``) are drawn as rows, the rest of the batch as
+    its moments' law, and the two merged: the batch's moments have the law of ``k`` draws', and
+    the kept rows are a uniform subsample of the sample's, as the library's reading keeps.
+    """
     d = mean.shape[0]
     sizes = [n // b + (1 if i < n % b else 0) for i in range(b)]
-    parts = tuple(
-        Moments(
-            k,
-            mean + scale * rng.standard_normal(d) / math.sqrt(k),
-            scatter(rng, k - 1, d, scale),
-            None,
-        )
-        for k in sizes
-    )
-    return BatchMoments(parts, 0, d)
+    shares = [kept // b + (1 if i < kept % b else 0) for i in range(b)]
+    parts, rows = [], []
+    for k, c in zip(sizes, shares, strict=True):
+        c = k if k - c < 2 else c  # a batch of fewer draws than its share: all kept
+        part = None
+        if k > c:
+            part = Moments(
+                k - c,
+                mean + scale * rng.standard_normal(d) / math.sqrt(k - c),
+                scatter(rng, k - c - 1, d, scale),
+                None,
+            )
+        if c:
+            own = mean + scale * rng.standard_normal((c, d))
+            rows.append(own)
+            centre = own.mean(axis=0)
+            part = merge(part, Moments(c, centre, None, own - centre), d)
+        assert part is not None
+        parts.append(part)
+    return BatchMoments(tuple(parts), 0, d), np.concatenate(rows) if rows else None
 
 
 def laws(d: int) -> dict[str, tuple[np.ndarray, np.ndarray, float]]:
@@ -89,6 +117,7 @@ def laws(d: int) -> dict[str, tuple[np.ndarray, np.ndarray, float]]:
     return {
         "N(0,I) vs N(mu,I), |mu|=1": (mu, np.ones(d), 1.0),
         "N(0,I) vs N(0,diag(4,1,...,1))": (np.zeros(d), wide, 1.0),
+        "N(0,I) vs N(mu,I), |mu|=0.2 (near the null)": (0.2 * mu, np.ones(d), 0.04),
     }
 
 
@@ -111,10 +140,13 @@ def differences(args: argparse.Namespace, rng: np.random.Generator) -> None:
         for _ in range(args.reps):
             if time.perf_counter() - start > args.seconds:
                 break
-            br = batch_moments(rng, n, zero, ones, g)
-            ba = batch_moments(rng, n, np.full(d, ra / math.sqrt(d)), ones, g)
-            bb = batch_moments(rng, n, np.full(d, rb / math.sqrt(d)), ones, g)
-            pa, pb = paired_parts(ba, br, b), paired_parts(bb, br, b)
+            br, kr = batch_moments(rng, n, zero, ones, g, args.kept)
+            ba, ka = batch_moments(rng, n, np.full(d, ra / math.sqrt(d)), ones, g, args.kept)
+            bb, kb = batch_moments(rng, n, np.full(d, rb / math.sqrt(d)), ones, g, args.kept)
+            both = ((ka, kr), (kb, kr)) if args.kept else (None, None)
+            pa, pb = (
+                paired_parts(m, br, b, k, seed=done) for m, k in zip((ba, bb), both, strict=True)
+            )
             value, half, p, _ = difference_interval(pa, pb, b, ALPHA)
             low += truth < value - half
             high += truth > value + half
@@ -154,9 +186,10 @@ def distances(args: argparse.Namespace, rng: np.random.Generator) -> None:
         for _ in range(args.reps):
             if time.perf_counter() - start > args.seconds:
                 break
-            bx = batch_moments(rng, n, zero, ones, g)
-            by = batch_moments(rng, args.m or n, mean, scale, g)
-            parts = paired_parts(bx, by, b)
+            bx, kx = batch_moments(rng, n, zero, ones, g, args.kept)
+            by, ky = batch_moments(rng, args.m or n, mean, scale, g, args.kept)
+            kept = None if kx is None or ky is None else (kx, ky)
+            parts = paired_parts(bx, by, b, kept, seed=done)
             lo, _, hi = interval(parts, b, ALPHA)
             low += truth < lo
             high += truth > hi
@@ -229,6 +262,9 @@ def main() -> None:
         "--groups", type=int, default=MEASURED_BATCHES, help="variance groups (4: the batches)"
     )
     parser.add_argument("--ra", type=float, default=0.5, help="|mu_A| of the difference's triple")
+    parser.add_argument(
+        "--kept", type=int, default=KEPT_DRAWS, help="draws kept a sample (0: the batches')"
+    )
     parser.add_argument("--products", action="store_true", help="real non-Gaussian draws")
     parser.add_argument("--only", default="", help="run the pairs whose name holds this text")
     args = parser.parse_args()
