@@ -80,6 +80,40 @@ def cross_by_mpmath(x, y):
         return float(mpmath.fsum(mpmath.sqrt(max(e, 0)) for e in mu))
 
 
+@settings(max_examples=60, deadline=None)
+@given(
+    d=st.integers(1, 12),
+    scale=st.integers(-300, 300),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_the_in_place_factorizations_meet_numpy_s(d, scale, seed):
+    rng = np.random.default_rng(seed)
+    g = rng.standard_normal((d, d))
+    a = np.ldexp(g @ g.T + 0.5 * np.eye(d), scale)
+    g = rng.standard_normal((d, 2 * d))
+    b = np.ldexp(g @ g.T / (2 * d), -scale)
+    lower = trace.cholesky_lower(a.copy())
+    assert lower is not None
+    want = np.linalg.cholesky(a)
+    np.testing.assert_allclose(lower, want, rtol=0, atol=1e-12 * np.abs(want).max())
+    assert not np.any(np.triu(lower, 1))
+    middle = trace.congruence(b.copy(), lower)
+    want = np.tril(want.T @ b @ want)
+    np.testing.assert_allclose(np.tril(middle), want, rtol=0, atol=1e-12 * np.abs(want).max())
+
+
+@pytest.mark.parametrize("bad", ["indefinite", "zero", "nan", "inf"])
+def test_cholesky_in_place_has_no_factor_for_a_matrix_without_one(bad):
+    a = np.eye(4)
+    if bad == "indefinite":
+        a[3, 3] = -1e-300
+    elif bad == "zero":
+        a[:] = 0.0
+    else:
+        a[2, 1] = a[1, 2] = float(bad)
+    assert trace.cholesky_lower(a) is None
+
+
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_the_cross_term_matches_scipy_sqrtm(seed):
     rng = np.random.default_rng(seed)

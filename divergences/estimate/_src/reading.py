@@ -16,13 +16,15 @@ exactly (Chan, Golub & LeVeque, 1979):
 .. math:: M_{a \cup b} = M_a + M_b + \frac{n_a n_b}{n_a + n_b} \delta \delta^\top, \quad
    \delta = \bar z_b - \bar z_a .
 
-**One pass, float64, no copy of the draws.** The draws are read in chunks of rows; each chunk's
-largest and smallest coordinates are read (its scale, and whether all are finite), then each
-batch's rows of it are gathered, centred on their own float64 mean while raised to float64
-(features are usually float32), and their scatter formed by one symmetric product; the chunk's
-moments join the batch's by the update above. The memory is the ``B`` scatters, :math:`O(B d^2)`, whatever ``n``; a batch of at
-most ``d`` draws keeps its centred rows instead (their memory :math:`n_b d \le d^2`, and no
-``d x d`` matrix where the draws are few).
+**One pass, float64, no copy of an array of draws.** The draws are read in chunks of rows;
+each chunk's largest and smallest coordinates are read (its scale, and whether all are finite),
+then each batch's rows of it are gathered, centred on their own float64 mean while raised to
+float64 (features are usually float32), and their scatter formed by one symmetric product; the
+chunk's moments join the batch's by the update above, in place. A stream's batches are copied
+into chunks of the same rows (:class:`Chunks`): a loader's small batches are read at the
+array's rate, to the same bits. The memory is the ``B`` scatters, :math:`O(B d^2)`, and one
+chunk, whatever ``n``; a batch of at most ``d`` draws keeps its centred rows instead (their
+memory :math:`n_b d \le d^2`, and no ``d x d`` matrix where the draws are few).
 
 **The batch of a draw** is a function of its position ``i`` in the sample and the seed only, so
 that a sample read whole, as an iterable of batches of any sizes, or sharded over devices gets
@@ -47,6 +49,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from divergences.estimate._src.chunks import Chunks
 from divergences.estimate._src.host_threads import blas_threads_for
 from divergences.estimate._src.samples import as_samples
 
@@ -120,8 +123,13 @@ class Moments(NamedTuple):
         )
 
 
-def merge(a: Moments | None, b: Moments, d: int) -> Moments:
-    """The moments of the union of two disjoint sets of draws (Chan et al.'s update)."""
+def merge(a: Moments | None, b: Moments, d: int, own: bool = False) -> Moments:
+    """The moments of the union of two disjoint sets of draws (Chan et al.'s update).
+
+    ``own``: ``a``'s scatter is the caller's own, and is updated in place. At d = 2048 a
+    ``d x d`` array is 32 MiB, which the allocator maps afresh each time (its pages faulted
+    in and zeroed): a temporary costs as much as the sum.
+    """
     if a is None or a.size == 0:
         return b
     size = a.size + b.size
@@ -130,16 +138,36 @@ def merge(a: Moments | None, b: Moments, d: int) -> Moments:
     if size <= d and a.centred is not None and b.centred is not None:
         rows = np.concatenate([a.centred + (a.mean - mean), b.centred + (b.mean - mean)])
         return Moments(size, mean, None, rows)
-    scatter = a.full_scatter() + b.full_scatter()
-    scatter += (a.size * b.size / size) * np.outer(delta, delta)
+    if own and a.scatter is not None:
+        scatter = a.scatter
+        scatter += b.full_scatter()
+    else:
+        scatter = a.full_scatter() + b.full_scatter()
+    _add_outer(scatter, delta, a.size * b.size / size)
     return Moments(size, mean, scatter, None)
 
 
+def _add_outer(scatter: np.ndarray, delta: np.ndarray, weight: float) -> None:
+    """``scatter += weight * outer(delta, delta)`` in place, a block of rows at a time.
+
+    The same products as one outer product (so the sum stays exactly symmetric), with 8 MiB of
+    temporaries in place of a ``d x d`` one (see :func:`merge`).
+    """
+    rows = max(1, (1 << 20) // max(delta.shape[0], 1))
+    for lo in range(0, delta.shape[0], rows):
+        block = np.outer(delta[lo : lo + rows], delta)
+        block *= weight
+        scatter[lo : lo + rows] += block
+
+
 def union_moments(parts: Iterable[Moments], d: int) -> Moments:
-    """The moments of the union of disjoint batches."""
+    """The moments of the union of disjoint batches (the parts are left as they are)."""
     out: Moments | None = None
+    owned = False  # whether out's scatter is this union's own (a part is returned as it is)
     for p in parts:
-        out = merge(out, p, d)
+        merged = out is not None and out.size > 0
+        out = merge(out, p, d, own=owned)
+        owned = merged and out.scatter is not None
     assert out is not None
     return out
 
@@ -239,7 +267,9 @@ def _chunk_moments(rows: np.ndarray, d: int, shift: int) -> Moments:
         return Moments(rows.shape[0], mean, None, z).scaled(-k)
     with blas_threads_for(d):
         scatter = z.T @ z
-    return Moments(rows.shape[0], mean, scatter, None).scaled(-k)
+    if k:
+        np.ldexp(scatter, -2 * k, out=scatter)  # in place (see merge)
+    return Moments(rows.shape[0], np.ldexp(mean, -k), scatter, None)
 
 
 class Reservoir:
@@ -320,7 +350,8 @@ class MomentsSum:
         for b in range(self.batches):
             take = order[bounds[b] : bounds[b + 1]]
             if take.size:
-                self.parts[b] = merge(self.parts[b], _chunk_moments(rows[take], d, self.shift), d)
+                chunk = _chunk_moments(rows[take], d, self.shift)
+                self.parts[b] = merge(self.parts[b], chunk, d, own=True)  # each part is ours
 
     def result(self, dimension: int, bad: int) -> BatchMoments:
         """The batches' moments (a batch that got no draw: size 0)."""
@@ -367,11 +398,25 @@ class Accumulator:
                 f"{self.name} must be an array of draws, an iterable of batches of draws, or "
                 f"(with features) an iterable of inputs; got {type(draws).__name__}"
             ) from None
+        chunks = Chunks(self._read)
         for item in items:
-            self.add(item if features is None else features(item), stream=True)
+            rows = self._checked(item if features is None else features(item), stream=True)
+            if rows is not None:
+                chunks.add(rows, self._step())
+        chunks.flush()
 
     def add(self, chunk: Any, stream: bool = False) -> None:
-        """Reads one array of draws; a stream's batch (``stream``) may be empty, and is skipped.
+        """Reads one array of draws; a stream's batch (``stream``) may be empty, and is skipped."""
+        rows = self._checked(chunk, stream)
+        if rows is not None:
+            self._read(rows)
+
+    def _step(self) -> int:
+        """The rows of a chunk (:data:`CHUNK_BYTES` of float64)."""
+        return max(16, CHUNK_BYTES // (8 * self.dimension))
+
+    def _checked(self, chunk: Any, stream: bool) -> np.ndarray | None:
+        """One array of draws as rows, its dtype and dimension checked; None: a stream's empty batch.
 
         A loader's last partial batch or a filter that kept nothing gives a batch of no draws:
         it adds nothing, once its dtype and dimension are those of the stream's draws. A stream
@@ -391,9 +436,13 @@ class Accumulator:
                 f"coordinates a draw, then {rows.shape[1]}"
             )
         if empty:
-            return
+            return None
         self._at_dimension(rows.shape[1])
-        step = max(16, CHUNK_BYTES // (8 * self.dimension))
+        return rows
+
+    def _read(self, rows: np.ndarray) -> None:
+        """Hands the finite rows of ``rows`` to the jobs, a chunk at a time; counts the others."""
+        step = self._step()
         for lo in range(0, rows.shape[0], step):
             part = np.asarray(rows[lo : lo + step])  # a memory-mapped file's rows read here
             top = _largest(part)  # NaN or inf where a coordinate is not finite

@@ -51,8 +51,9 @@ import math
 from typing import NamedTuple
 
 import numpy as np
-from scipy.linalg import eigh, lapack, solve_triangular
+from scipy.linalg import eigh, solve_triangular
 
+from divergences.estimate._src.frechet.trace import cholesky_lower, congruence
 from divergences.estimate._src.reading import Moments
 
 __all__ = [
@@ -103,23 +104,21 @@ class Rotation(NamedTuple):
 
 
 def _covariance(s: Moments) -> np.ndarray:
+    """The covariance, a new array (the factorizations overwrite it)."""
     return s.full_scatter() / (s.size - 1)
 
 
 def rotation(fx: Moments, fy: Moments) -> Rotation | None:
     """The kernel's pieces for the two samples' moments; None where a covariance is singular."""
-    cov_x = _covariance(fx)
-    try:
-        lower = np.linalg.cholesky(cov_x)
-    except np.linalg.LinAlgError:
+    lower = cholesky_lower(_covariance(fx))
+    if lower is None:
         return None
     diagonal = np.diag(lower) ** 2
-    if not np.all(np.isfinite(lower)) or diagonal.min() <= _SINGULAR * diagonal.max():
+    if diagonal.min() <= _SINGULAR * diagonal.max():
         return None
-    middle, info = lapack.dsygst(_covariance(fy), lower, itype=2, lower=1, overwrite_a=1)
-    assert info == 0, info  # L^T S_y L in its lower triangle, the one eigh reads
+    middle = congruence(_covariance(fy), lower)  # L^T S_y L in the lower triangle eigh reads
     try:
-        squares, basis = eigh(middle, lower=True, driver="evd")
+        squares, basis = eigh(middle, lower=True, driver="evd", overwrite_a=True)
     except (ValueError, np.linalg.LinAlgError):  # not finite, or no convergence
         return None
     if not squares[0] > _SINGULAR * squares[-1]:

@@ -39,6 +39,8 @@ SHARE_OF_SPREAD = 0.125
 def remainder(bx: BatchMoments, by: BatchMoments, b: int) -> float:
     """The modelled remainder :math:`R` of FD's extrapolation from ``b`` batches (module docstring)."""
     d = bx.dimension
+    if bx.size == by.size:
+        return 0.0
     trace = 0.5 * (union_moments(bx.parts, d).trace + union_moments(by.parts, d).trace)
     return b * KAPPA * d * d * (1.0 / bx.size - 1.0 / by.size) ** 2 * trace
 

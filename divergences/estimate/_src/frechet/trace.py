@@ -33,9 +33,33 @@ from scipy.linalg import lapack
 
 from divergences.estimate._src.reading import Moments
 
-__all__ = ["cross_term", "cross_terms", "roots_and_allowance"]
+__all__ = ["cholesky_lower", "congruence", "cross_term", "cross_terms", "roots_and_allowance"]
 
 _EPS = 2.0**-52
+
+
+def cholesky_lower(a: np.ndarray) -> np.ndarray | None:
+    """Cholesky's lower factor of the symmetric ``a``, in ``a``'s memory; None where it stops.
+
+    LAPACK's ``dpotrf`` on the transpose, which is Fortran-ordered where ``a`` is C-ordered: no
+    copy in or out (``numpy.linalg.cholesky`` makes both, 0.11 s in place of 0.03 s at d = 2048).
+    ``a``'s lower triangle is read and ``a`` overwritten; the factor's upper triangle is zero. A
+    matrix that is not positive definite or not finite has none.
+    """
+    upper, info = lapack.dpotrf(a.T, lower=0, clean=1, overwrite_a=1)
+    lower = upper.T
+    return lower if info == 0 and np.all(np.isfinite(lower)) else None
+
+
+def congruence(a: np.ndarray, lower: np.ndarray) -> np.ndarray:
+    r""":math:`L^\top A L` in its lower triangle, ``a`` overwritten: LAPACK's ``dsygst``.
+
+    On the transposes, as :func:`cholesky_lower` (no copy of either matrix), with half the
+    arithmetic of two triangular products; ``a``'s lower triangle is read.
+    """
+    m, info = lapack.dsygst(a.T, lower.T, itype=2, lower=0, overwrite_a=1)
+    assert info == 0, info  # an argument LAPACK calls illegal: none here
+    return m.T
 
 
 def _factor(s: Moments) -> tuple[np.ndarray, bool]:
@@ -48,13 +72,10 @@ def _factor(s: Moments) -> tuple[np.ndarray, bool]:
     if cov is None:
         assert s.centred is not None
         return s.centred.T / math.sqrt(s.size - 1), False
-    try:
-        lower = np.linalg.cholesky(cov)
-        if np.all(np.isfinite(lower)):
-            return lower, True
-    except np.linalg.LinAlgError:
-        pass
-    w, v = np.linalg.eigh(cov)
+    lower = cholesky_lower(cov)
+    if lower is not None:
+        return lower, True
+    w, v = np.linalg.eigh(s.full_scatter() / (s.size - 1))  # cov was overwritten
     keep = w > 4.0 * w.shape[0] * _EPS * max(float(w[-1]), 0.0)
     return v[:, keep] * np.sqrt(w[keep]), False
 
@@ -67,11 +88,9 @@ def _middle(sx: Moments, sy: Moments) -> np.ndarray:
     ``eigvalsh`` reads), or the smaller Gram matrix of :math:`F_x^\top F_y`.
     """
     fx, triangular = _factor(sx)
-    cov_y = sy.cov  # a new array: dsygst may overwrite it
+    cov_y = sy.cov  # a new array, which congruence overwrites
     if triangular and cov_y is not None:
-        m, info = lapack.dsygst(cov_y, fx, itype=2, lower=1, overwrite_a=1)  # L^T S_y L
-        assert info == 0, info  # an argument LAPACK calls illegal: none here
-        return m
+        return congruence(cov_y, fx)
     w = fx.T @ _factor(sy)[0]
     m = w.T @ w if w.shape[1] <= w.shape[0] else w @ w.T
     return 0.5 * (m + m.T)
