@@ -104,6 +104,10 @@ class Moments(NamedTuple):
         assert self.centred is not None
         return float(np.sum(np.square(self.centred))) / (self.size - 1)
 
+    def full_cov(self) -> np.ndarray:
+        """The covariance (divisor ``size - 1``) as a new array, from the rows where they stand for it."""
+        return self.full_scatter() / (self.size - 1)
+
     def full_scatter(self) -> np.ndarray:
         """The scatter, formed from the rows where they stand for it."""
         if self.scatter is not None:

@@ -128,7 +128,7 @@ class Reference(NamedTuple):
         """The sample covariance (divisor ``n - 1``, as ``numpy.cov``), float64."""
         m = self.moments
         whole = union_moments(m.parts, m.dimension)
-        return np.ldexp(whole.full_scatter() / (whole.size - 1), 2 * m.shift)
+        return np.ldexp(whole.full_cov(), 2 * m.shift)
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Writes the statistics to one ``.npz`` of plain arrays (no pickles)."""

@@ -103,20 +103,15 @@ class Rotation(NamedTuple):
     squares: np.ndarray
 
 
-def _covariance(s: Moments) -> np.ndarray:
-    """The covariance, a new array (the factorizations overwrite it)."""
-    return s.full_scatter() / (s.size - 1)
-
-
 def rotation(fx: Moments, fy: Moments) -> Rotation | None:
     """The kernel's pieces for the two samples' moments; None where a covariance is singular."""
-    lower = cholesky_lower(_covariance(fx))
+    lower = cholesky_lower(fx.full_cov())  # a new array, overwritten
     if lower is None:
         return None
     diagonal = np.diag(lower) ** 2
     if diagonal.min() <= _SINGULAR * diagonal.max():
         return None
-    middle = congruence(_covariance(fy), lower)  # L^T S_y L in the lower triangle eigh reads
+    middle = congruence(fy.full_cov(), lower)  # L^T S_y L in the lower triangle eigh reads
     try:
         squares, basis = eigh(middle, lower=True, driver="evd", overwrite_a=True)
     except (ValueError, np.linalg.LinAlgError):  # not finite, or no convergence

@@ -86,7 +86,7 @@ def radial_spread(sample: BatchMoments, kept: np.ndarray | None = None) -> float
         spread = float(np.sum((sizes - 1.0) * (traces - mean) ** 2)) / (len(parts) - 1)
     elif kept is not None and kept.shape[0] >= _FEWEST_KEPT and len(parts) >= 1:
         full = union_moments(parts, sample.dimension)
-        square = _square_trace(full.size - 1.0, full.full_scatter() / (full.size - 1.0))
+        square = _square_trace(full.size - 1.0, full.full_cov())
         radii = np.sum((kept - full.mean) ** 2, axis=1)
         spread = float(np.var(radii, ddof=1))
     else:

@@ -75,7 +75,7 @@ def _factor(s: Moments) -> tuple[np.ndarray, bool]:
     lower = cholesky_lower(cov)
     if lower is not None:
         return lower, True
-    w, v = np.linalg.eigh(s.full_scatter() / (s.size - 1))  # cov was overwritten
+    w, v = np.linalg.eigh(s.full_cov())  # cov was overwritten
     keep = w > 4.0 * w.shape[0] * _EPS * max(float(w[-1]), 0.0)
     return v[:, keep] * np.sqrt(w[keep]), False
 
@@ -120,12 +120,12 @@ def cross_terms(
 ) -> list[tuple[float, float]]:
     """:func:`cross_term` of each pair: on ``devices[0]`` where given (module docstring)."""
     done: dict[int, tuple[float, float]] = {}
-    formed = [i for i, (sx, sy) in enumerate(pairs) if sx.cov is not None and sy.cov is not None]
+    # whether each holds a scatter (``cov`` would form a d x d array to say so)
+    formed = [
+        i for i, (x, y) in enumerate(pairs) if x.scatter is not None and y.scatter is not None
+    ]
     if devices and formed:
-        covs = [
-            np.stack([pairs[i][k].full_scatter() / (pairs[i][k].size - 1) for i in formed])
-            for k in (0, 1)
-        ]
+        covs = [np.stack([pairs[i][k].full_cov() for i in formed]) for k in (0, 1)]
         with jax.enable_x64(True):
             on = [jax.device_put(c, devices[0]) for c in covs]
             finite, spectra = (np.asarray(a) for a in _device_spectra(*on))
