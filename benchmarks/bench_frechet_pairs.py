@@ -17,7 +17,9 @@ of the two samples' radial spreads (:mod:`divergences.estimate._src.frechet.tail
 repetitions where ``frechet`` claims nothing (the radial spread over
 :data:`~divergences.estimate._src.frechet.tails.RADIAL_SPREAD_AT_MOST`, or samples of sizes
 whose extrapolation's remainder is not small: :mod:`divergences.estimate._src.frechet.sizes`);
-after them, the misses of ``frechet``'s own interval over the others. For ``--difference`` it
+after them, the misses of ``frechet``'s own interval over the others, and each interval's mean
+standard error over the estimates' spread (near FD = 0 the width is cut by the ends' floor at 0;
+this ratio is not, and 1.25 of it is the width bar there). For ``--difference`` it
 adds how often the p-value of "A is no better than B" was at most 0.05, and last the power of
 the ideal test (one-sided, at 0.05, the estimator's spread over the repetitions known).
 Results: ``estimate_coverage.md``, "FD's interval by the delta method on kept draws" (and
@@ -98,6 +100,7 @@ def cells(d: int) -> dict[str, tuple]:
     out = {
         "Gaussian, FD = 0": (gaussian(d, 0.0), gaussian(d, 0.0), 0.0),
         "Gaussian, FD = 0.04": (gaussian(d, 0.0), gaussian(d, 0.2 * s), 0.04),
+        "Gaussian, FD = 0.2": (gaussian(d, 0.0), gaussian(d, math.sqrt(0.2) * s), 0.2),
         "Gaussian, FD = 1": (gaussian(d, 0.0), gaussian(d, s), 1.0),
         "Gaussian, FD = 1, m = 2n": (gaussian(d, 0.0), gaussian(d, s), 1.0, 2),
         "Gaussian, FD = 1, m = 3n": (gaussian(d, 0.0), gaussian(d, s), 1.0, 3),
@@ -134,7 +137,7 @@ def distances(args: argparse.Namespace) -> None:
             m = n * more[0] if more else n
             rng = np.random.default_rng(args.seed)
             start = time.perf_counter()
-            tally = {k: [0, 0, []] for k in KINDS}
+            tally = {k: [0, 0, [], []] for k in KINDS}
             errors, spreads, claimed, withheld = [], [], [0, 0], 0
             own = "delta" if runs_first_order(d, 4) else "without"  # frechet's own interval
             for rep in range(args.reps):
@@ -162,6 +165,7 @@ def distances(args: argparse.Namespace) -> None:
                     tally[key][0] += truth < lo
                     tally[key][1] += truth > hi
                     tally[key][2].append(hi - lo)
+                    tally[key][3].append(spread_of(pt, 4)[0] * scale)
                     if key == own and claims:
                         claimed[0] += truth < lo
                         claimed[1] += truth > hi
@@ -170,11 +174,13 @@ def distances(args: argparse.Namespace) -> None:
                 f"{t[0]}/{t[1]} | {ratio(t[2], e):.2f}" if t[2] else "- | -" for t in tally.values()
             )
             kept = args.reps - withheld
+            sd = e.std(ddof=1)
+            errs = "; ".join(f"{np.mean(t[3]) / sd:.2f}" if t[3] else "-" for t in tally.values())
             secs = (time.perf_counter() - start) / args.reps
             print(
                 f"| FD | {name} | {d} | {n} | {args.reps} | {e.mean() / e.std(ddof=1):+.2f} | "
                 f"{np.median(spreads):.2f} | {args.reps - kept} | {cols} | "
-                f"{claimed[0]}/{claimed[1]} of {kept} | {secs:.2f} s |",
+                f"{claimed[0]}/{claimed[1]} of {kept} | {errs} | {secs:.2f} s |",
                 flush=True,
             )
 

@@ -48,9 +48,9 @@ standard error, by one of three constructions (``method`` names it).
 
   :math:`\hat\theta_{(g)}` the estimate recomputed without group :math:`g` of either sample,
   with :math:`G - 1` degrees of freedom (Efron & Stein, 1981; Shao & Tu, 1995, sec. 2.3),
-  the batches weighted by their shares of the draws (:func:`_shares`). From d = 64 it counts
-  the second-order noise about twice (up to 1.50 times the ideal width), so it runs there only
-  where the delta method cannot (a singular covariance, fewer than 200 kept draws).
+  the batches weighted by their shares of the draws (:func:`_shares`). It counts the second-order
+  noise about twice (at FD = 0 1.45 to 1.56 times the ideal interval cut at 0), so from d = 64 it
+  runs only where the delta method cannot (a singular covariance, fewer than 200 kept draws).
 * Elsewhere (d below 8, another ``B``, fewer than 2 draws a group, or a ``Reference`` that holds
   its batches only) the groups are the batches and the interval is Student's over them
   (:math:`B - 1` degrees of freedom, :math:`s_B / \sqrt B`, the batches' estimates with the mean

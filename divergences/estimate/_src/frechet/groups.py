@@ -54,10 +54,14 @@ def variance_groups(d: int, b: int) -> int:
 #: The smallest dimension whose interval is the delta method's on kept draws (:mod:`.first_order`),
 #: in every dimension above. Below it the jackknife over :data:`GROUPS` groups, the batches
 #: weighted by size, held each end (at most 3.4% of 1000 repetitions in d = 8 and 32) within
-#: 1.23 of the ideal width; from d = 64 it counts the pairs' part about twice (1.24 to 1.50 of
-#: the ideal width up to d = 256) and from d = 768 the batches' 3 degrees of freedom gave 1.9
-#: to 2.3 (``benchmarks/estimate_coverage.md``, "FD's interval by the delta method on kept
-#: draws").
+#: 1.23 of the ideal width away from FD = 0; from d = 64 it counts the pairs' part about twice
+#: (1.24 to 1.50 of the ideal width up to d = 256) and from d = 768 the batches' 3 degrees of
+#: freedom gave 1.9 to 2.3 (``benchmarks/estimate_coverage.md``, "FD's interval by the delta
+#: method on kept draws"). Near FD = 0, where the pairs' part is most of the variance, the
+#: jackknife's interval is 1.45 to 1.55 times the ideal one cut at 0 in d = 8 to 48 at FD = 0
+#: (1.18 to 1.39 at FD = 0.04); the delta method's was 1.07 to 1.19 (1.07 to 1.13), but its ends
+#: missed over 3.5% on tilted ReLU features in d = 32 and elliptical t(20) draws in d = 48 (1200
+#: repetitions a cell), so it starts at 64 (``estimate_coverage.md``, "FD near FD = 0").
 FIRST_ORDER_FROM = 64
 
 
