@@ -19,10 +19,11 @@ repetitions where ``frechet`` claims nothing (the radial spread over
 whose extrapolation's remainder is not small: :mod:`divergences.estimate._src.frechet.sizes`);
 after them, the misses of ``frechet``'s own interval over the others, and each interval's mean
 standard error over the estimates' spread (near FD = 0 the width is cut by the ends' floor at 0;
-this ratio is not, and 1.25 of it is the width bar there). For ``--difference`` it
+this ratio is not, though the score form's shift reaches past it). For ``--difference`` it
 adds how often the p-value of "A is no better than B" was at most 0.05, and last the power of
 the ideal test (one-sided, at 0.05, the estimator's spread over the repetitions known).
-Results: ``estimate_coverage.md``, "FD's interval by the delta method on kept draws" (and
+Results: ``estimate_coverage.md``, "FD near FD = 0" (the standard errors near FD = 0, and the
+delta method from d = 32, not adopted), "FD's interval by the delta method on kept draws" (and
 before it "FD's jackknife less its double count of the pairs", from an earlier version of this
 script with the jackknife's correction in the place of the delta method).
 """
