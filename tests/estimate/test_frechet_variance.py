@@ -21,7 +21,12 @@ from scipy.stats import t as student
 
 import divergences as dv
 from divergences.estimate._src.frechet.distance import jackknife_error, paired_parts, read_samples
-from divergences.estimate._src.frechet.first_order import KEPT_DRAWS, score_ends, single_error
+from divergences.estimate._src.frechet.first_order import (
+    KEPT_DRAWS,
+    delta_ends,
+    score_form_runs,
+    single_error,
+)
 from divergences.estimate._src.frechet.groups import (
     FIRST_ORDER_FROM,
     GROUPS,
@@ -141,7 +146,11 @@ def test_the_groups_are_used_only_where_each_end_held_its_share():
     "d", [GROUPS_FROM, FIRST_ORDER_FROM - 1, FIRST_ORDER_FROM, GROUPS_UP_TO, GROUPS_UP_TO + 1]
 )
 def test_the_interval_s_half_width_is_student_s_over_its_construction(d):
-    """The jackknife's below FIRST_ORDER_FROM; from it, the delta method's (Satterthwaite)."""
+    """The jackknife's below FIRST_ORDER_FROM; from it, the delta method's (Satterthwaite).
+
+    The delta method's ends are Wilson's score form below d^2 = 16 n (d = 64 and 257 here),
+    symmetric from it (d = 256 at n = 2000).
+    """
     rng = np.random.default_rng(2)
     n = 2000 if d <= GROUPS_UP_TO else 5000  # where the claim starts above d = 256
     x, y = rng.standard_normal((n, d)), rng.standard_normal((n, d)) + 0.5
@@ -156,8 +165,13 @@ def test_the_interval_s_half_width_is_student_s_over_its_construction(d):
         spread, dof = single_error(parts.first_order)
         assert 100.0 < dof <= KEPT_DRAWS - 1 and "delta method" in est.method
         q = float(student.isf(0.025, dof))
-        shift, half = score_ends(parts.first_order, parts.value, spread, q)
-        assert 0.0 < shift < 0.5 * half and half > q * spread  # Wilson's: centred above
+        shift, half = delta_ends(parts.first_order, parts.value, spread, q)
+        if score_form_runs(parts.first_order):
+            assert d != GROUPS_UP_TO and 0.0 < shift < 0.5 * half and half > q * spread  # Wilson's
+            assert "score form" in est.method
+        else:
+            assert d == GROUPS_UP_TO and shift == 0.0 and half == q * spread
+            assert "ends symmetric" in est.method
         centre = (est.upper_bound + est.lower_bound) / 2
         assert centre == pytest.approx((parts.value + shift) * scale, rel=1e-6)
     else:

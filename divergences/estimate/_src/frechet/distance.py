@@ -37,7 +37,7 @@ standard error, by one of three constructions (``method`` names it).
 * From d = 64 (:data:`~divergences.estimate._src.frechet.groups.FIRST_ORDER_FROM`, ``B = 4``)
   each sample keeps 2000 of its draws in the same pass and the standard error is the delta
   method's on them, from one eigendecomposition, the interval Wilson's score form about the
-  value (:mod:`~divergences.estimate._src.frechet.first_order`).
+  value, but symmetric where 16 n <= d^2 and d <= 768 (:mod:`.first_order`).
 * In 8 <= d < 64 (``groups.GROUPS_FROM``) each sample is read through :math:`G = 32` variance
   groups (each group's size, mean and scatter kept as a batch's), the extrapolation's batch
   :math:`j` is the union of the groups :math:`j, j + B, \dots` (exact merges), and the standard
@@ -97,9 +97,9 @@ from divergences.estimate._src.concentration import widen
 from divergences.estimate._src.frechet.device_moments import moments_and_draws
 from divergences.estimate._src.frechet.first_order import (
     FirstOrder,
+    delta_ends,
     delta_words,
     first_order_of,
-    score_ends,
     single_error,
 )
 from divergences.estimate._src.frechet.groups import frechet_refusal, kept_draws, variance_groups
@@ -313,13 +313,13 @@ def spread_words(parts: Parts, b: int, dof: float | None = None) -> str:
 def interval(parts: Parts, b: int, alpha: float) -> tuple[float, float, float]:
     """The interval's lower end, the value and the upper end, at least 0, unscaled.
 
-    Symmetric about the value, but for the delta method's: Wilson's score form
-    (:func:`~.first_order.score_ends`).
+    Symmetric about the value, but the delta method's where :func:`~.first_order.score_form_runs`:
+    Wilson's score form (:func:`~.first_order.delta_ends`).
     """
     spread, dof = spread_of(parts, b)
     value, shift, half = parts.value, 0.0, half_width(spread, dof, alpha)
     if isinstance(parts.first_order, FirstOrder):
-        shift, half = score_ends(parts.first_order, value, spread, half_width(1.0, dof, alpha))
+        shift, half = delta_ends(parts.first_order, value, spread, half_width(1.0, dof, alpha))
     half = widen(half + parts.slack)
     lo, hi = max(value + shift - half, 0.0), max(value + shift + half, 0.0)
     v = max(value, 0.0)
