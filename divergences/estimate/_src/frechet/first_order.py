@@ -249,13 +249,14 @@ def delta_ends(f: FirstOrder, value: float, spread: float, q: float) -> tuple[fl
     variance grows like :math:`d^2/n`; where it rules the variance estimate hardly moves with the
     estimate and :math:`\hat V_1` is mostly the kept pairs' deflation: :math:`a` is 40 times the
     slope of the variance estimate on the estimate over repetitions near 0 in d = 256 at n = 1000
-    (0.73 to 1.37 of it far from 0). There (d = 128 to 768, n = 1000 to 5000, each band of the
-    claims' worst cell) the symmetric interval held each claimed end within 3.5%, near FD = 0 at
-    1.04 to 1.27 times the ideal interval cut at 0 against the score form's 1.18 to 1.56; below
-    :math:`d^2 = 16 n` its upper end missed 4.0% in d = 64 and 3.75% in d = 96 at n = 1000, and in
-    d = 2048 at n = 10^4 9 of 200 at FD = 0.2, where the extrapolation's remainder put the
-    estimate 0.34 spreads low and the score form's shift up offset it (``estimate_coverage.md``,
-    "FD's ends symmetric where d^2 >= 16 n"). The rule reads d and n, never the draws.
+    (0.73 to 1.37 of it far from 0). There (d = 128 to 768, n = 1000 to 5000, the worst cell of
+    each of the claims' first two bands included) the symmetric interval held each claimed end
+    within 3.5%, near FD = 0 at 1.04 to 1.27 times the ideal interval cut at 0 against the score
+    form's 1.14 to 1.56; below :math:`d^2 = 16 n` its upper end missed 4.0% in d = 64 and 3.75% in
+    d = 96 at n = 1000, and in d = 2048 at n = 10^4 11 of 270 at FD = 0.2, where the
+    extrapolation's remainder put the estimate 0.34 spreads low and the score form's shift up
+    offset it (``estimate_coverage.md``, "FD's ends symmetric where d^2 >= 16 n and d <= 768").
+    The rule reads d and n, never the draws.
     """
     if not score_form_runs(f):
         return 0.0, q * spread
